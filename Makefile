@@ -1,0 +1,46 @@
+# The two commands of the quickstart: `make demo` and `make test`. Both bootstrap the toolchain
+# (Node >= 22 and pnpm, from the npm registry, into .toolchain/) when needed, install, and build
+# incrementally; running either twice does not redo finished work.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+ENV := . scripts/env.sh &&
+INSTALL_STAMP := node_modules/.helm-install-stamp
+MANIFESTS := package.json pnpm-lock.yaml pnpm-workspace.yaml $(wildcard packages/*/package.json apps/*/package.json tools/*/package.json)
+
+.PHONY: setup build demo test lint tcb-check tcb-report pack-check bench clean
+
+$(INSTALL_STAMP): $(MANIFESTS)
+	$(ENV) pnpm install --frozen-lockfile --prefer-offline
+	touch $@
+
+setup: $(INSTALL_STAMP)
+
+build: setup
+	$(ENV) pnpm build
+
+demo: build
+	$(ENV) node apps/cli/dist/bin.js demo
+
+lint: setup
+	$(ENV) pnpm lint
+
+tcb-check: build
+	$(ENV) pnpm tcb:check
+
+tcb-report: build
+	$(ENV) pnpm tcb:report
+
+pack-check: build
+	$(ENV) pnpm pack:check
+
+test: build
+	$(ENV) pnpm lint
+	$(ENV) pnpm tcb:check
+	$(ENV) pnpm test
+	$(ENV) pnpm pack:check
+
+bench: build
+	$(ENV) pnpm bench
+
+clean:
+	rm -rf node_modules packages/*/node_modules packages/*/dist apps/*/node_modules apps/*/dist tools/*/node_modules tools/*/dist .turbo

@@ -1,0 +1,168 @@
+// The closed reason-code registry. Every DENY / ESCALATE (and the ALLOW code) emitted anywhere in
+// HELM is one of these strings; nothing emits a code outside this table. Codes are stable API:
+// never rename or reuse one, only add. Documented normatively in docs/spec/reason-codes.md.
+import type { Verdict } from './verdict.js';
+
+export interface ReasonCodeInfo {
+  readonly verdict: Verdict;
+  readonly meaning: string;
+}
+
+export const REASON_CODES = {
+  ALLOW: { verdict: 'ALLOW', meaning: 'Every gate, policy, budget and requirement passed.' },
+  // Gate 0–4
+  GATE_FROZEN: { verdict: 'DENY', meaning: 'Gate 0: the system is frozen (kill switch engaged).' },
+  GATE_CONTEXT_MISMATCH: {
+    verdict: 'DENY',
+    meaning: 'Gate 1: the runtime environment fingerprint differs from the one bound at start-up.',
+  },
+  GATE_IDENTITY_ISOLATION: {
+    verdict: 'DENY',
+    meaning: 'Gate 2: the credential is bound to a different principal.',
+  },
+  GATE_EGRESS_DENIED: {
+    verdict: 'DENY',
+    meaning: 'Gate 3: destination, protocol or payload size is not on the egress allowlist.',
+  },
+  GATE_NOT_CONFIGURED: {
+    verdict: 'DENY',
+    meaning: 'A mandatory gate has no configuration; unconfigured gates deny all.',
+  },
+  THREAT_PROMPT_INJECTION: {
+    verdict: 'DENY',
+    meaning: 'Gate 4: prompt-injection signal in untrusted input.',
+  },
+  THREAT_COMMAND_EXECUTION: {
+    verdict: 'DENY',
+    meaning: 'Gate 4: command-execution signal in untrusted input.',
+  },
+  THREAT_CREDENTIAL_ACCESS: {
+    verdict: 'DENY',
+    meaning: 'Gate 4: credential-access signal in untrusted input.',
+  },
+  THREAT_PUBLISH: {
+    verdict: 'DENY',
+    meaning: 'Gate 4: unauthorised publish/release signal in untrusted input.',
+  },
+  THREAT_EXFILTRATION: { verdict: 'DENY', meaning: 'Gate 4: data-exfiltration signal in untrusted input.' },
+  THREAT_UNICODE_OBFUSCATION: {
+    verdict: 'DENY',
+    meaning:
+      'Gate 4: obfuscating unicode (zero-width, bidi controls, mixed-script homoglyphs) in untrusted input.',
+  },
+  // Gate 5 — delegation
+  DELEGATION_INVALID: {
+    verdict: 'DENY',
+    meaning:
+      'Gate 5: the delegation session is unknown, expired, revoked, replayed or fails verifier binding.',
+  },
+  DELEGATION_SCOPE_VIOLATION: {
+    verdict: 'DENY',
+    meaning: "Gate 5: the call is outside the delegation session's granted scope.",
+  },
+  // Policy / PDP / PRG
+  NO_POLICY: { verdict: 'DENY', meaning: 'No policy is loaded or no rule allows the call (default deny).' },
+  POLICY_DENY: { verdict: 'DENY', meaning: 'A policy rule denies the call.' },
+  POLICY_CEILING_VIOLATION: { verdict: 'DENY', meaning: 'A P0 ceiling forbids the effect.' },
+  POLICY_BUNDLE_INVALID: {
+    verdict: 'DENY',
+    meaning: 'A policy bundle is malformed, unsigned, tampered with or fails load-time validation.',
+  },
+  PRG_REQUIREMENT_MISSING: {
+    verdict: 'DENY',
+    meaning: 'A proof requirement (PRG) for the effect is not met.',
+  },
+  BUDGET_EXCEEDED: { verdict: 'DENY', meaning: 'The principal or tenant budget cannot cover the call.' },
+  // Approvals
+  APPROVAL_REQUIRED: { verdict: 'ESCALATE', meaning: 'The effect requires a human approval quorum.' },
+  APPROVAL_TIMEOUT: { verdict: 'DENY', meaning: 'The approval challenge expired before quorum.' },
+  APPROVAL_INVALID: {
+    verdict: 'DENY',
+    meaning:
+      'An approval or grant is invalid: bad signature, wrong intent, unauthorised or duplicate approver, timelock, reuse.',
+  },
+  APPROVAL_RATE_LIMITED: {
+    verdict: 'DENY',
+    meaning: 'An approver or principal exceeded the approval rate limit.',
+  },
+  // Executor / PEP
+  TOOL_UNKNOWN: { verdict: 'DENY', meaning: 'The tool is not registered on the declared surface.' },
+  TOOL_DESCRIPTOR_CHANGED: {
+    verdict: 'DENY',
+    meaning: 'The tool descriptor differs from the pinned one (possible rug pull); re-pin required.',
+  },
+  SCHEMA_VIOLATION: { verdict: 'DENY', meaning: 'The arguments do not satisfy the pinned input schema.' },
+  ARGS_MALFORMED: { verdict: 'DENY', meaning: 'The arguments are not strict, representable JSON.' },
+  ERR_CONNECTOR_CONTRACT_DRIFT: {
+    verdict: 'DENY',
+    meaning: 'The tool output violates its pinned output schema; the output was not released.',
+  },
+  INTENT_INVALID: {
+    verdict: 'DENY',
+    meaning:
+      'The AuthorizedExecutionIntent is unsigned, expired, or not bound to this decision, effect, args and tool.',
+  },
+  IDEMPOTENCY_CONFLICT: {
+    verdict: 'DENY',
+    meaning: 'The idempotency key was already used with different arguments.',
+  },
+  DRIVER_ERROR: {
+    verdict: 'DENY',
+    meaning: 'The driver threw or returned non-JSON output; no output released.',
+  },
+  DRIVER_TIMEOUT: {
+    verdict: 'DENY',
+    meaning: 'The driver exceeded the per-tool timeout; no output released.',
+  },
+  RECEIPT_POLICY_MISSING: {
+    verdict: 'DENY',
+    meaning: 'The effect class has no receipt policy (fail closed).',
+  },
+  RECEIPT_POLICY_VIOLATION: {
+    verdict: 'DENY',
+    meaning: 'A receipt-policy precondition or required receipt field is not satisfied.',
+  },
+  RECEIPT_PERSIST_FAILED: {
+    verdict: 'DENY',
+    meaning: 'The receipt could not be produced or persisted; the output was not released.',
+  },
+  // Sandbox
+  ERR_COMPUTE_GAS_EXHAUSTED: { verdict: 'DENY', meaning: 'Sandbox: the gas budget was exhausted.' },
+  ERR_COMPUTE_TIME_EXHAUSTED: { verdict: 'DENY', meaning: 'Sandbox: the wall-clock deadline passed.' },
+  ERR_COMPUTE_MEMORY_EXHAUSTED: { verdict: 'DENY', meaning: 'Sandbox: linear memory hit its cap.' },
+  ERR_COMPUTE_OUTPUT_EXHAUSTED: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: stdout/stderr exceeded the output cap.',
+  },
+  SANDBOX_TRAP: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: the guest trapped (unreachable, bounds, stack, arithmetic).',
+  },
+  SANDBOX_VIOLATION: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: the module imports something the sandbox does not provide.',
+  },
+  SANDBOX_INVALID_MODULE: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: the module is malformed, oversized or uses an unsupported feature.',
+  },
+  SANDBOX_EXIT_NONZERO: { verdict: 'DENY', meaning: 'Sandbox: the guest exited with a non-zero status.' },
+  // Trust / evidence
+  TRUST_KEY_UNKNOWN: { verdict: 'DENY', meaning: 'The signing key is not in the trust registry.' },
+  TRUST_KEY_REVOKED: { verdict: 'DENY', meaning: 'The signing key was revoked before the signature.' },
+  TRUST_ROLE_MISSING: { verdict: 'DENY', meaning: 'The key did not hold the required role at that height.' },
+  SIGNATURE_INVALID: { verdict: 'DENY', meaning: 'A signature does not verify under the strict policy.' },
+  CHAIN_BROKEN: { verdict: 'DENY', meaning: 'A hash link or Lamport clock in a chain does not hold.' },
+  // Catch-all
+  INTERNAL_ERROR: { verdict: 'DENY', meaning: 'An unexpected error occurred; the kernel failed closed.' },
+} as const satisfies Record<string, ReasonCodeInfo>;
+
+export type ReasonCode = keyof typeof REASON_CODES;
+
+export const REASON_CODE_LIST: readonly ReasonCode[] = Object.freeze(
+  Object.keys(REASON_CODES) as ReasonCode[],
+);
+
+export function isReasonCode(value: unknown): value is ReasonCode {
+  return typeof value === 'string' && Object.hasOwn(REASON_CODES, value);
+}

@@ -1,0 +1,2 @@
+// Public API of @helm/executor — filled in by its issue.
+export {};

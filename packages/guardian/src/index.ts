@@ -1,0 +1,2 @@
+// Public API of @helm/guardian — filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @helm/proofgraph — filled in by its issue.
+export {};

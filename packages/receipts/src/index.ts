@@ -1,0 +1,2 @@
+// Public API of @helm/receipts — filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @helm/runtime-sandbox — filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @helm/trust — filled in by its issue.
+export {};
