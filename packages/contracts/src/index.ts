@@ -7,3 +7,13 @@ export {
   type ReasonCodeInfo,
 } from './reason-codes.js';
 export { VERDICTS, type Verdict } from './verdict.js';
+export {
+  DECISION_TYPE,
+  type DecisionRecord,
+  decisionSchema,
+  GATE_STAGES,
+  type GateOutcome,
+  type GateStage,
+  type GateTraceEntry,
+} from './decision.js';
+export { type AuthorizedExecutionIntent, INTENT_TYPE, intentSchema } from './intent.js';

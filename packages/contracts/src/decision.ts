@@ -1,0 +1,134 @@
+// DecisionRecord (`helm.decision.v1`): the guardian's signed verdict on one concrete tool call.
+// Normative: docs/spec/decision.md. Every verdict (ALLOW, DENY, ESCALATE) is one of these, signed
+// with `signEnvelope` by the guardian key. `decision_id` is content-derived:
+// digest(canonicalBytes(body without `decision_id`)).
+import type { ReasonCode } from './reason-codes.js';
+import type { Verdict } from './verdict.js';
+
+export const DECISION_TYPE = 'helm.decision.v1';
+
+/** The fixed, ordered stages of the guardian chain. Every stage always runs or is recorded as not reached. */
+export const GATE_STAGES = [
+  'frozen',
+  'context',
+  'identity',
+  'egress',
+  'threat',
+  'delegation',
+  'effect',
+  'policy',
+  'budget',
+  'approval',
+] as const;
+export type GateStage = (typeof GATE_STAGES)[number];
+
+/** Outcome of one stage for this call: passed, decided (the stage that produced the verdict), or not reached. */
+export type GateOutcome = 'pass' | 'deny' | 'escalate' | 'not_reached';
+
+export interface GateTraceEntry {
+  readonly stage: GateStage;
+  readonly outcome: GateOutcome;
+}
+
+export interface DecisionRecord {
+  readonly type: typeof DECISION_TYPE;
+  /** digest(JCS(body without decision_id)). */
+  readonly decision_id: string;
+  readonly verdict: Verdict;
+  readonly reason_code: ReasonCode;
+  /** The stage that produced the verdict (`approval` for ALLOW and ESCALATE). */
+  readonly decided_by: GateStage;
+  readonly principal: string;
+  readonly tenant: string | null;
+  readonly tool: string;
+  readonly action: string;
+  readonly resource: string;
+  /** digest(JCS(args)). */
+  readonly args_hash: string;
+  /** Effect digest (docs/spec/effect.md); null only when the effect could not be constructed. */
+  readonly effect_digest: string | null;
+  /** digest of the composed P0/P1/P2 stack that was loaded (docs/spec/policy.md). */
+  readonly policy_stack_hash: string;
+  /** digest of the gate roster (ordered stages + per-gate configuration digests). */
+  readonly gate_roster_hash: string;
+  /** digest(JCS(request)) — binds the complete evaluated request including context. */
+  readonly request_hash: string;
+  /** Injected-clock time of the decision. */
+  readonly decided_at_ms: number;
+  /** Delegation session id presented with the call, if any. */
+  readonly session_id: string | null;
+  /** Budget reservation held for an ALLOW (committed or refunded by the executor). */
+  readonly budget_reservation_id: string | null;
+  /** ESCALATE: the approval challenge id; ALLOW after a ceremony: the grant's challenge id. */
+  readonly approval_challenge_id: string | null;
+  readonly trace: readonly GateTraceEntry[];
+}
+
+const DIGEST = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
+const NULLABLE_DIGEST = { anyOf: [DIGEST, { type: 'null' }] } as const;
+const MS = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
+
+export const decisionSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.decision.v1.json',
+  title: 'HELM DecisionRecord',
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'type',
+    'decision_id',
+    'verdict',
+    'reason_code',
+    'decided_by',
+    'principal',
+    'tenant',
+    'tool',
+    'action',
+    'resource',
+    'args_hash',
+    'effect_digest',
+    'policy_stack_hash',
+    'gate_roster_hash',
+    'request_hash',
+    'decided_at_ms',
+    'session_id',
+    'budget_reservation_id',
+    'approval_challenge_id',
+    'trace',
+  ],
+  properties: {
+    type: { const: DECISION_TYPE },
+    decision_id: DIGEST,
+    verdict: { enum: ['ALLOW', 'DENY', 'ESCALATE'] },
+    reason_code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' },
+    decided_by: { enum: GATE_STAGES },
+    principal: { type: 'string', minLength: 1 },
+    tenant: { type: ['string', 'null'] },
+    tool: { type: 'string', minLength: 1 },
+    action: { type: 'string', minLength: 1 },
+    resource: { type: 'string' },
+    args_hash: DIGEST,
+    effect_digest: NULLABLE_DIGEST,
+    policy_stack_hash: DIGEST,
+    gate_roster_hash: DIGEST,
+    request_hash: DIGEST,
+    decided_at_ms: MS,
+    session_id: { type: ['string', 'null'] },
+    budget_reservation_id: { type: ['string', 'null'] },
+    approval_challenge_id: { type: ['string', 'null'] },
+    trace: {
+      type: 'array',
+      minItems: GATE_STAGES.length,
+      maxItems: GATE_STAGES.length,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['stage', 'outcome'],
+        properties: {
+          stage: { enum: GATE_STAGES },
+          outcome: { enum: ['pass', 'deny', 'escalate', 'not_reached'] },
+        },
+      },
+    },
+  },
+} as const;
