@@ -1,12 +1,3 @@
-export { ENVELOPE_TYPE_PREFIX, type EnvelopeSignature, type SignedEnvelope } from './envelope.js';
-export {
-  isReasonCode,
-  REASON_CODE_LIST,
-  REASON_CODES,
-  type ReasonCode,
-  type ReasonCodeInfo,
-} from './reason-codes.js';
-export { VERDICTS, type Verdict } from './verdict.js';
 export {
   DECISION_TYPE,
   type DecisionRecord,
@@ -16,4 +7,24 @@ export {
   type GateStage,
   type GateTraceEntry,
 } from './decision.js';
+export {
+  DIGEST_PATTERN,
+  EFFECT_CLASSES,
+  EFFECT_TYPE,
+  EFFECT_TYPE_PATTERN,
+  type Effect,
+  EffectSchema,
+  type KnownEffectClass,
+  RISK_TIERS,
+  type RiskTier,
+} from './effect.js';
+export { ENVELOPE_TYPE_PREFIX, type EnvelopeSignature, type SignedEnvelope } from './envelope.js';
 export { type AuthorizedExecutionIntent, INTENT_TYPE, intentSchema } from './intent.js';
+export {
+  isReasonCode,
+  REASON_CODE_LIST,
+  REASON_CODES,
+  type ReasonCode,
+  type ReasonCodeInfo,
+} from './reason-codes.js';
+export { VERDICTS, type Verdict } from './verdict.js';

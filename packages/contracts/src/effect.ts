@@ -1,0 +1,81 @@
+// Effect: the concrete side effect one admissible tool call would have (normative:
+// docs/spec/effect.md). The Guardian constructs it after gates 0–5; policy, PRG, budget, approval
+// and the AuthorizedExecutionIntent all refer to it by its digest.
+//
+// effect digest rule: `effect_digest = digest(canonicalBytes(effect))` — i.e. "sha256:" + the
+// lowercase hex SHA-256 of the RFC 8785 JCS bytes of the whole Effect object, `type` included.
+// An Effect has no id field of its own; the digest is its identity. `@helm/crypto` exports
+// `effectDigest(effect)` implementing exactly this rule.
+
+/** Envelope / domain type string of an Effect body. */
+export const EFFECT_TYPE = 'helm.effect.v1';
+
+/** Proof-retention risk tier of an effect (design §7: HIGH keeps everything, LOW may condense). */
+export const RISK_TIERS = ['HIGH', 'MEDIUM', 'LOW'] as const;
+export type RiskTier = (typeof RISK_TIERS)[number];
+
+/**
+ * Well-known effect classes. `effect_type` is an open, dotted lowercase identifier so that
+ * deployments can add classes; these are the ones the kernel and the default policies know.
+ */
+export const EFFECT_CLASSES = [
+  'read',
+  'compute',
+  'fs.read',
+  'fs.write',
+  'fs.delete',
+  'net.egress',
+  'message.send',
+  'payment.transfer',
+  'credential.use',
+  'code.execute',
+  'publish',
+  'data.export',
+] as const;
+export type KnownEffectClass = (typeof EFFECT_CLASSES)[number];
+
+/** `sha256:` + 64 lowercase hex digits: the project's one textual digest encoding. */
+export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';
+
+/** Pattern of an effect class / effect_type: dotted lowercase segments, e.g. `fs.write`. */
+export const EFFECT_TYPE_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$';
+
+export interface Effect {
+  readonly type: typeof EFFECT_TYPE;
+  /** Effect class, e.g. `fs.write`, `net.egress`, `payment.transfer` (see EFFECT_CLASSES). */
+  readonly effect_type: string;
+  /** Registered tool name on the declared surface. */
+  readonly tool: string;
+  /** The tool's operation, e.g. `write_file`, `POST`, `send`. */
+  readonly action: string;
+  /** The resource acted upon (path, URL, account id, …), as the tool descriptor derives it. */
+  readonly resource: string;
+  /** The principal on whose authority the effect happens (agent or delegate identity). */
+  readonly principal: string;
+  /** `digest(canonicalBytes(args))` of the exact tool arguments. */
+  readonly args_hash: string;
+  /** Egress destination (host[:port] or URL origin) when the effect leaves the process. */
+  readonly destination?: string;
+  readonly risk_tier: RiskTier;
+}
+
+export const EffectSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.effect.v1.json',
+  title: 'Effect',
+  description: 'The concrete side effect of one admissible tool call (docs/spec/effect.md).',
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'effect_type', 'tool', 'action', 'resource', 'principal', 'args_hash', 'risk_tier'],
+  properties: {
+    type: { const: EFFECT_TYPE },
+    effect_type: { type: 'string', pattern: EFFECT_TYPE_PATTERN, maxLength: 128 },
+    tool: { type: 'string', minLength: 1, maxLength: 256 },
+    action: { type: 'string', minLength: 1, maxLength: 256 },
+    resource: { type: 'string', maxLength: 4096 },
+    principal: { type: 'string', minLength: 1, maxLength: 1024 },
+    args_hash: { type: 'string', pattern: DIGEST_PATTERN },
+    destination: { type: 'string', minLength: 1, maxLength: 2048 },
+    risk_tier: { enum: [...RISK_TIERS] },
+  },
+} as const;
