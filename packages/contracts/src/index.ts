@@ -27,4 +27,14 @@ export {
   type ReasonCode,
   type ReasonCodeInfo,
 } from './reason-codes.js';
+export {
+  DRIVER_KINDS,
+  type JsonSchemaDocument,
+  MAX_TOOL_TIMEOUT_MS,
+  TOOL_DESCRIPTOR_TYPE,
+  TOOL_NAME_PATTERN,
+  type ToolDescriptor,
+  type ToolDriverBinding,
+  toolDescriptorSchema,
+} from './tool.js';
 export { VERDICTS, type Verdict } from './verdict.js';
