@@ -153,6 +153,21 @@ export const REASON_CODES = {
   TRUST_ROLE_MISSING: { verdict: 'DENY', meaning: 'The key did not hold the required role at that height.' },
   SIGNATURE_INVALID: { verdict: 'DENY', meaning: 'A signature does not verify under the strict policy.' },
   CHAIN_BROKEN: { verdict: 'DENY', meaning: 'A hash link or Lamport clock in a chain does not hold.' },
+  TRUST_HISTORY_INVALID: {
+    verdict: 'DENY',
+    meaning:
+      'The trust registry history or snapshot does not verify (signature, hash link, authorization, anchor or state hash).',
+  },
+  TUF_METADATA_INVALID: {
+    verdict: 'DENY',
+    meaning:
+      'TUF distribution refused: bad threshold signature, expired (freeze), rolled back, or a length/hash mismatch.',
+  },
+  ARTIFACT_PROVENANCE_INVALID: {
+    verdict: 'DENY',
+    meaning:
+      'A Sigstore bundle or SLSA provenance does not verify or does not match the artifact, builder or source expected.',
+  },
   // Catch-all
   INTERNAL_ERROR: { verdict: 'DENY', meaning: 'An unexpected error occurred; the kernel failed closed.' },
 } as const satisfies Record<string, ReasonCodeInfo>;

@@ -1,0 +1,299 @@
+// Trust registry wire formats (normative: docs/spec/trust-event.md, docs/spec/trust-snapshot.md).
+//
+// `helm.trust.event.v1` — one change to the event-sourced key registry, carried in a SignedEnvelope
+// whose type is the same string. Events form a hash chain: `prev` is the digest of the JCS bytes of
+// the previous event's whole envelope (`TRUST_GENESIS_PREV` for the genesis event), `seq` counts
+// events from 0 and `lamport` is the strictly increasing Lamport height the change takes effect at.
+// `helm.trust.state.v1` — the canonical registry state after replaying events up to a height; its
+// digest (JCS) is the state hash. `helm.trust.snapshot.v1` — the full signed history plus the
+// state hash it must replay to.
+import type { SignedEnvelope } from './envelope.js';
+
+export const TRUST_EVENT_TYPE = 'helm.trust.event.v1';
+export const TRUST_STATE_TYPE = 'helm.trust.state.v1';
+export const TRUST_SNAPSHOT_TYPE = 'helm.trust.snapshot.v1';
+
+/** `prev` of the genesis event: `sha256:` followed by 64 zeros. */
+export const TRUST_GENESIS_PREV = `sha256:${'0'.repeat(64)}`;
+
+/** The closed set of roles a key can hold. `root` keys govern the registry itself. */
+export const TRUST_ROLES = ['root', 'executor', 'guardian', 'approver', 'checkpoint', 'policy'] as const;
+export type TrustRole = (typeof TRUST_ROLES)[number];
+
+export const TRUST_EVENT_KINDS = [
+  'genesis',
+  'key_publish',
+  'key_rotate',
+  'key_revoke',
+  'role_grant',
+  'role_revoke',
+  'root_threshold_set',
+] as const;
+export type TrustEventKind = (typeof TRUST_EVENT_KINDS)[number];
+
+/** A published Ed25519 key: keyid = keyIdFor(public key); public_key = base64url of the 32 raw bytes. */
+export interface TrustKeyRef {
+  readonly keyid: string;
+  readonly public_key: string;
+}
+
+interface TrustEventCommon {
+  readonly type: typeof TRUST_EVENT_TYPE;
+  /** Registry name; identical in every event of one history. */
+  readonly registry: string;
+  /** 0 for genesis, previous seq + 1 afterwards. */
+  readonly seq: number;
+  /** Lamport height at which the change takes effect; strictly increasing along the chain. */
+  readonly lamport: number;
+  /** digest(JCS(previous event envelope)), or TRUST_GENESIS_PREV for genesis. */
+  readonly prev: string;
+}
+
+export interface TrustGenesisEvent extends TrustEventCommon {
+  readonly kind: 'genesis';
+  /** Initial root keys (they hold the `root` role from this height). */
+  readonly root_keys: readonly TrustKeyRef[];
+  /** M of the M-of-N root quorum. */
+  readonly root_threshold: number;
+}
+
+export interface TrustKeyPublishEvent extends TrustEventCommon {
+  readonly kind: 'key_publish';
+  readonly key: TrustKeyRef;
+  /** Roles granted together with the publication (may be empty). */
+  readonly roles: readonly TrustRole[];
+}
+
+export interface TrustKeyRotateEvent extends TrustEventCommon {
+  readonly kind: 'key_rotate';
+  /** The key being replaced; it stops being valid at this height. */
+  readonly keyid: string;
+  /** The successor; it inherits every role the old key held. */
+  readonly new_key: TrustKeyRef;
+}
+
+export interface TrustKeyRevokeEvent extends TrustEventCommon {
+  readonly kind: 'key_revoke';
+  readonly keyid: string;
+}
+
+export interface TrustRoleGrantEvent extends TrustEventCommon {
+  readonly kind: 'role_grant';
+  readonly keyid: string;
+  readonly role: TrustRole;
+}
+
+export interface TrustRoleRevokeEvent extends TrustEventCommon {
+  readonly kind: 'role_revoke';
+  readonly keyid: string;
+  readonly role: TrustRole;
+}
+
+export interface TrustRootThresholdSetEvent extends TrustEventCommon {
+  readonly kind: 'root_threshold_set';
+  readonly threshold: number;
+}
+
+export type TrustEvent =
+  | TrustGenesisEvent
+  | TrustKeyPublishEvent
+  | TrustKeyRotateEvent
+  | TrustKeyRevokeEvent
+  | TrustRoleGrantEvent
+  | TrustRoleRevokeEvent
+  | TrustRootThresholdSetEvent;
+
+/** A role held over the half-open Lamport interval [granted_at, revoked_at). */
+export interface TrustRoleInterval {
+  readonly role: TrustRole;
+  readonly granted_at: number;
+  readonly revoked_at: number | null;
+}
+
+/** One key in the canonical state; valid over [published_at, revoked_at). */
+export interface TrustKeyRecord {
+  readonly keyid: string;
+  readonly public_key: string;
+  readonly published_at: number;
+  readonly revoked_at: number | null;
+  /** `revoked` (key_revoke) or `rotated` (key_rotate), null while valid. */
+  readonly revocation: 'revoked' | 'rotated' | null;
+  /** Successor key id when rotated. */
+  readonly rotated_to: string | null;
+  /** Predecessor key id when this key came from a rotation. */
+  readonly rotated_from: string | null;
+  /** Role intervals in the order they were granted. */
+  readonly roles: readonly TrustRoleInterval[];
+}
+
+/** Canonical registry state; keys sorted by keyid. state hash = digest(JCS(state)). */
+export interface TrustState {
+  readonly type: typeof TRUST_STATE_TYPE;
+  readonly registry: string;
+  /** digest(JCS(genesis envelope)) — the registry's identity / trust anchor. */
+  readonly genesis: string;
+  /** digest(JCS(last applied envelope)). */
+  readonly head: string;
+  readonly seq: number;
+  readonly lamport: number;
+  readonly root_threshold: number;
+  readonly keys: readonly TrustKeyRecord[];
+}
+
+/** Self-verifying export: the whole signed history and the state hash it replays to. */
+export interface TrustSnapshot {
+  readonly type: typeof TRUST_SNAPSHOT_TYPE;
+  readonly registry: string;
+  readonly genesis: string;
+  readonly head: string;
+  readonly seq: number;
+  readonly lamport: number;
+  readonly state_hash: string;
+  readonly events: readonly SignedEnvelope[];
+}
+
+const DIGEST = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
+const KEYID = { type: 'string', pattern: '^ed25519:[0-9a-f]{64}$' } as const;
+const HEIGHT = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
+const NULLABLE_HEIGHT = { anyOf: [HEIGHT, { type: 'null' }] } as const;
+const ROLE = { enum: [...TRUST_ROLES] } as const;
+const REGISTRY = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const KEY_REF = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['keyid', 'public_key'],
+  properties: { keyid: KEYID, public_key: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } },
+} as const;
+const COMMON_REQUIRED = ['type', 'kind', 'registry', 'seq', 'lamport', 'prev'] as const;
+const COMMON_PROPERTIES = {
+  type: { const: TRUST_EVENT_TYPE },
+  registry: REGISTRY,
+  seq: HEIGHT,
+  lamport: HEIGHT,
+  prev: DIGEST,
+} as const;
+
+function eventVariant(kind: TrustEventKind, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: [...COMMON_REQUIRED, ...Object.keys(extra)],
+    properties: { ...COMMON_PROPERTIES, kind: { const: kind }, ...extra },
+  };
+}
+
+export const trustEventSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.trust.event.v1.json',
+  title: 'HELM trust registry event',
+  type: 'object',
+  required: [...COMMON_REQUIRED],
+  properties: { type: { const: TRUST_EVENT_TYPE }, kind: { enum: [...TRUST_EVENT_KINDS] } },
+  oneOf: [
+    eventVariant('genesis', {
+      root_keys: { type: 'array', minItems: 1, maxItems: 64, items: KEY_REF },
+      root_threshold: { type: 'integer', minimum: 1, maximum: 64 },
+    }),
+    eventVariant('key_publish', {
+      key: KEY_REF,
+      roles: { type: 'array', maxItems: TRUST_ROLES.length, uniqueItems: true, items: ROLE },
+    }),
+    eventVariant('key_rotate', { keyid: KEYID, new_key: KEY_REF }),
+    eventVariant('key_revoke', { keyid: KEYID }),
+    eventVariant('role_grant', { keyid: KEYID, role: ROLE }),
+    eventVariant('role_revoke', { keyid: KEYID, role: ROLE }),
+    eventVariant('root_threshold_set', { threshold: { type: 'integer', minimum: 1, maximum: 64 } }),
+  ],
+} as const;
+
+const ENVELOPE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'payload', 'signatures'],
+  properties: {
+    type: { const: TRUST_EVENT_TYPE },
+    payload: { type: 'string', pattern: '^[A-Za-z0-9_-]*$' },
+    signatures: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['keyid', 'sig'],
+        properties: { keyid: { type: 'string' }, sig: { type: 'string', pattern: '^[A-Za-z0-9_-]*$' } },
+      },
+    },
+  },
+} as const;
+
+export const trustStateSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.trust.state.v1.json',
+  title: 'HELM trust registry state',
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'registry', 'genesis', 'head', 'seq', 'lamport', 'root_threshold', 'keys'],
+  properties: {
+    type: { const: TRUST_STATE_TYPE },
+    registry: REGISTRY,
+    genesis: DIGEST,
+    head: DIGEST,
+    seq: HEIGHT,
+    lamport: HEIGHT,
+    root_threshold: { type: 'integer', minimum: 1, maximum: 64 },
+    keys: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: [
+          'keyid',
+          'public_key',
+          'published_at',
+          'revoked_at',
+          'revocation',
+          'rotated_to',
+          'rotated_from',
+          'roles',
+        ],
+        properties: {
+          keyid: KEYID,
+          public_key: KEY_REF.properties.public_key,
+          published_at: HEIGHT,
+          revoked_at: NULLABLE_HEIGHT,
+          revocation: { enum: ['revoked', 'rotated', null] },
+          rotated_to: { anyOf: [KEYID, { type: 'null' }] },
+          rotated_from: { anyOf: [KEYID, { type: 'null' }] },
+          roles: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['role', 'granted_at', 'revoked_at'],
+              properties: { role: ROLE, granted_at: HEIGHT, revoked_at: NULLABLE_HEIGHT },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const trustSnapshotSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.trust.snapshot.v1.json',
+  title: 'HELM trust registry snapshot',
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'registry', 'genesis', 'head', 'seq', 'lamport', 'state_hash', 'events'],
+  properties: {
+    type: { const: TRUST_SNAPSHOT_TYPE },
+    registry: REGISTRY,
+    genesis: DIGEST,
+    head: DIGEST,
+    seq: HEIGHT,
+    lamport: HEIGHT,
+    state_hash: DIGEST,
+    events: { type: 'array', minItems: 1, items: ENVELOPE },
+  },
+} as const;
