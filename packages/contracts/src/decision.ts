@@ -22,13 +22,6 @@ export const GATE_STAGES = [
 ] as const;
 export type GateStage = (typeof GATE_STAGES)[number];
 
-/** Outcome of one stage for this call: passed, decided (the stage that produced the verdict), or not reached. */
-export type GateOutcome = 'pass' | 'deny' | 'escalate' | 'not_reached';
-
-export interface GateTraceEntry {
-  readonly stage: GateStage;
-  readonly outcome: GateOutcome;
-}
 
 export interface DecisionRecord {
   readonly type: typeof DECISION_TYPE;
@@ -36,7 +29,10 @@ export interface DecisionRecord {
   readonly decision_id: string;
   readonly verdict: Verdict;
   readonly reason_code: ReasonCode;
-  /** The stage that produced the verdict (`approval` for ALLOW and ESCALATE). */
+  /**
+   * The stage that produced the verdict (`approval` for ALLOW and ESCALATE). Because the order is
+   * fixed, every stage before it passed and every stage after it was not reached.
+   */
   readonly decided_by: GateStage;
   readonly principal: string;
   readonly tenant: string | null;
@@ -61,7 +57,8 @@ export interface DecisionRecord {
   readonly budget_reservation_id: string | null;
   /** ESCALATE: the approval challenge id; ALLOW after a ceremony: the grant's challenge id. */
   readonly approval_challenge_id: string | null;
-  readonly trace: readonly GateTraceEntry[];
+  /** True when an emergency-override approval quorum was used: the decision must be reviewed. */
+  readonly review_required: boolean;
 }
 
 const DIGEST = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
@@ -94,7 +91,7 @@ export const decisionSchema = {
     'session_id',
     'budget_reservation_id',
     'approval_challenge_id',
-    'trace',
+    'review_required',
   ],
   properties: {
     type: { const: DECISION_TYPE },
@@ -116,19 +113,6 @@ export const decisionSchema = {
     session_id: { type: ['string', 'null'] },
     budget_reservation_id: { type: ['string', 'null'] },
     approval_challenge_id: { type: ['string', 'null'] },
-    trace: {
-      type: 'array',
-      minItems: GATE_STAGES.length,
-      maxItems: GATE_STAGES.length,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['stage', 'outcome'],
-        properties: {
-          stage: { enum: GATE_STAGES },
-          outcome: { enum: ['pass', 'deny', 'escalate', 'not_reached'] },
-        },
-      },
-    },
+    review_required: { type: 'boolean' },
   },
 } as const;

@@ -3,9 +3,7 @@ export {
   type DecisionRecord,
   decisionSchema,
   GATE_STAGES,
-  type GateOutcome,
   type GateStage,
-  type GateTraceEntry,
 } from './decision.js';
 export {
   DIGEST_PATTERN,
