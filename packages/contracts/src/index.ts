@@ -62,3 +62,36 @@ export {
   trustStateSchema,
 } from './trust-event.js';
 export { VERDICTS, type Verdict } from './verdict.js';
+export {
+  CHAIN_ID_PATTERN,
+  RECEIPT_GENESIS_PREV_HASH,
+  RECEIPT_STATUSES,
+  RECEIPT_TYPE,
+  type ReceiptBody,
+  type ReceiptEvidenceValue,
+  type ReceiptStatus,
+  receiptSchema,
+} from './receipt.js';
+export {
+  type KnownNodeKind,
+  MAX_NODE_PARENTS,
+  NODE_KIND_PATTERN,
+  NODE_KINDS,
+  NODE_TYPE,
+  type NodeBody,
+  nodeSchema,
+} from './node.js';
+export {
+  CHECKPOINT_GENESIS_HASH,
+  CHECKPOINT_TYPE,
+  type CheckpointBody,
+  checkpointSchema,
+} from './checkpoint.js';
+export {
+  CONDENSED_ENTRY_TYPE,
+  type CondensedEntry,
+  condensedEntrySchema,
+  LOG_LEAF_TYPE,
+  type LogLeaf,
+  logLeafSchema,
+} from './condensed.js';

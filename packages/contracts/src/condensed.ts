@@ -1,0 +1,93 @@
+// Condensed entry (`helm.condensed.v1`) and log leaf (`helm.log_leaf.v1`). Normative:
+// docs/spec/condensed-entry.md.
+//
+// Every entry appended to a checkpointed log becomes the Merkle leaf
+//   leaf data = canonicalBytes({type: 'helm.log_leaf.v1', lamport, entry_hash, risk_tier})
+//   leaf hash = SHA-256(0x00 || leaf data)                      (RFC 9162 §2.1.1)
+// After a checkpoint, a LOW-tier receipt may be replaced by a condensed entry: the fields of its
+// leaf plus an inclusion proof against a named checkpoint. It is unsigned; its authority is the
+// checkpoint signature, so any edit breaks the inclusion proof.
+import { DIGEST_PATTERN, RISK_TIERS, type RiskTier } from './effect.js';
+import { CHAIN_ID_PATTERN } from './receipt.js';
+
+export const LOG_LEAF_TYPE = 'helm.log_leaf.v1';
+export const CONDENSED_ENTRY_TYPE = 'helm.condensed.v1';
+
+export interface LogLeaf {
+  readonly type: typeof LOG_LEAF_TYPE;
+  readonly lamport: number;
+  /** Receipt hash (or node hash) of the entry. */
+  readonly entry_hash: string;
+  readonly risk_tier: RiskTier;
+}
+
+export interface CondensedEntry {
+  readonly type: typeof CONDENSED_ENTRY_TYPE;
+  readonly log_id: string;
+  /** 0-based position of the leaf in the log. */
+  readonly leaf_index: number;
+  readonly lamport: number;
+  /** Receipt hash of the condensed receipt (the next receipt's prev_hash names it). */
+  readonly entry_hash: string;
+  /** Always LOW: MEDIUM and HIGH entries are never condensed. */
+  readonly risk_tier: RiskTier;
+  /** `sha256:<hex>` of the RFC 9162 leaf hash (redundant; verifiers recompute and compare). */
+  readonly leaf_hash: string;
+  /** RFC 9162 inclusion proof (sibling hashes, leaf to root), each `sha256:<hex>`. */
+  readonly inclusion_proof: readonly string[];
+  /** Checkpoint hash of the signed checkpoint the proof is against. */
+  readonly checkpoint_hash: string;
+  /** tree_size of that checkpoint. */
+  readonly tree_size: number;
+}
+
+const int = (minimum: number) => ({ type: 'integer', minimum, maximum: 9007199254740991 }) as const;
+
+export const condensedEntrySchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.condensed.v1.json',
+  title: 'CondensedEntry',
+  description: 'A LOW-tier receipt replaced by its Merkle inclusion proof (docs/spec/condensed-entry.md).',
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'type',
+    'log_id',
+    'leaf_index',
+    'lamport',
+    'entry_hash',
+    'risk_tier',
+    'leaf_hash',
+    'inclusion_proof',
+    'checkpoint_hash',
+    'tree_size',
+  ],
+  properties: {
+    type: { const: CONDENSED_ENTRY_TYPE },
+    log_id: { type: 'string', pattern: CHAIN_ID_PATTERN },
+    leaf_index: int(0),
+    lamport: int(1),
+    entry_hash: { type: 'string', pattern: DIGEST_PATTERN },
+    risk_tier: { enum: [...RISK_TIERS] },
+    leaf_hash: { type: 'string', pattern: DIGEST_PATTERN },
+    inclusion_proof: { type: 'array', items: { type: 'string', pattern: DIGEST_PATTERN }, maxItems: 64 },
+    checkpoint_hash: { type: 'string', pattern: DIGEST_PATTERN },
+    tree_size: int(1),
+  },
+} as const;
+
+export const logLeafSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.log_leaf.v1.json',
+  title: 'LogLeaf',
+  description: 'The Merkle leaf data of one checkpointed log entry (docs/spec/condensed-entry.md).',
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'lamport', 'entry_hash', 'risk_tier'],
+  properties: {
+    type: { const: LOG_LEAF_TYPE },
+    lamport: int(1),
+    entry_hash: { type: 'string', pattern: DIGEST_PATTERN },
+    risk_tier: { enum: [...RISK_TIERS] },
+  },
+} as const;

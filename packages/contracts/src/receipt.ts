@@ -1,0 +1,134 @@
+// Receipt (`helm.receipt.v1`): the signed, causally chained proof of one governed call, allowed or
+// denied. Normative: docs/spec/receipt.md. Produced and verified by @helm/receipts.
+//
+// receipt_id = digest(canonicalBytes(body without `receipt_id`)).
+// receipt hash = digest(canonicalBytes({type, payload, signatures})) of the signed envelope; the
+//   next receipt of the same chain carries it as `prev_hash`. The first receipt of a chain carries
+//   RECEIPT_GENESIS_PREV_HASH and lamport 1; every receipt increments lamport by exactly one.
+import { DIGEST_PATTERN, RISK_TIERS, type RiskTier } from './effect.js';
+import type { ReasonCode } from './reason-codes.js';
+import { VERDICTS, type Verdict } from './verdict.js';
+
+export const RECEIPT_TYPE = 'helm.receipt.v1';
+
+/** `prev_hash` of the first receipt of every chain: `sha256:` followed by 64 zeros. */
+export const RECEIPT_GENESIS_PREV_HASH = `sha256:${'0'.repeat(64)}`;
+
+/**
+ * What happened to the call: SUCCEEDED (driver ran, output released), DENIED (refused before
+ * execution), FAILED (execution or output validation failed; nothing released), ESCALATED (held for
+ * approval).
+ */
+export const RECEIPT_STATUSES = ['SUCCEEDED', 'DENIED', 'FAILED', 'ESCALATED'] as const;
+export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
+
+/** Pattern of a chain id: 1–128 chars of `[A-Za-z0-9._:-]`. */
+export const CHAIN_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
+
+/** Evidence values: a string, or a list of strings (e.g. approval ids), all signed with the receipt. */
+export type ReceiptEvidenceValue = string | readonly string[];
+
+export interface ReceiptBody {
+  readonly type: typeof RECEIPT_TYPE;
+  /** digest(JCS(body without receipt_id)). */
+  readonly receipt_id: string;
+  /** The chain this receipt belongs to (one chain per session/executor, caller-chosen). */
+  readonly chain_id: string;
+  /** Lamport clock: 1 for the first receipt of the chain, previous + 1 afterwards. */
+  readonly lamport: number;
+  /** Receipt hash of the previous receipt of this chain, or RECEIPT_GENESIS_PREV_HASH. */
+  readonly prev_hash: string;
+  /** decision_id of the guardian decision this call was governed by. */
+  readonly decision_id: string;
+  /** Effect digest (docs/spec/effect.md); null when no effect could be constructed. */
+  readonly effect_id: string | null;
+  /** Effect class, e.g. `fs.write`. */
+  readonly effect_class: string;
+  readonly status: ReceiptStatus;
+  readonly verdict: Verdict;
+  readonly reason_code: ReasonCode;
+  /** digest(JCS(args)); null when the arguments were not representable JSON. */
+  readonly args_hash: string | null;
+  /** digest(JCS(output)) of the released output; null when no output was released. */
+  readonly output_hash: string | null;
+  /** Key id of the receipt signer (must equal the envelope signature's keyid). */
+  readonly keyid: string;
+  readonly session_id: string | null;
+  /** digest of the policy stack the decision was made under. */
+  readonly policy_hash: string;
+  readonly tool: string;
+  readonly principal: string;
+  readonly risk_tier: RiskTier;
+  /** Injected-clock time the receipt was issued. */
+  readonly issued_at_ms: number;
+  /** Extra evidence a receipt policy requires (idempotency key, approval ids, …). */
+  readonly evidence: Readonly<Record<string, ReceiptEvidenceValue>>;
+}
+
+const digest = { type: 'string', pattern: DIGEST_PATTERN } as const;
+const nullableDigest = { anyOf: [digest, { type: 'null' }] } as const;
+
+export const receiptSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.receipt.v1.json',
+  title: 'Receipt',
+  description: 'Signed, causally chained receipt of one governed call (docs/spec/receipt.md).',
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'type',
+    'receipt_id',
+    'chain_id',
+    'lamport',
+    'prev_hash',
+    'decision_id',
+    'effect_id',
+    'effect_class',
+    'status',
+    'verdict',
+    'reason_code',
+    'args_hash',
+    'output_hash',
+    'keyid',
+    'session_id',
+    'policy_hash',
+    'tool',
+    'principal',
+    'risk_tier',
+    'issued_at_ms',
+    'evidence',
+  ],
+  properties: {
+    type: { const: RECEIPT_TYPE },
+    receipt_id: digest,
+    chain_id: { type: 'string', pattern: CHAIN_ID_PATTERN },
+    lamport: { type: 'integer', minimum: 1, maximum: 9007199254740991 },
+    prev_hash: digest,
+    decision_id: digest,
+    effect_id: nullableDigest,
+    effect_class: { type: 'string', pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$', maxLength: 128 },
+    status: { enum: [...RECEIPT_STATUSES] },
+    verdict: { enum: [...VERDICTS] },
+    reason_code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', maxLength: 64 },
+    args_hash: nullableDigest,
+    output_hash: nullableDigest,
+    keyid: { type: 'string', pattern: '^ed25519:[0-9a-f]{64}$' },
+    session_id: { anyOf: [{ type: 'string', minLength: 1, maxLength: 256 }, { type: 'null' }] },
+    policy_hash: digest,
+    tool: { type: 'string', minLength: 1, maxLength: 256 },
+    principal: { type: 'string', minLength: 1, maxLength: 1024 },
+    risk_tier: { enum: [...RISK_TIERS] },
+    issued_at_ms: { type: 'integer', minimum: 0, maximum: 9007199254740991 },
+    evidence: {
+      type: 'object',
+      maxProperties: 64,
+      propertyNames: { pattern: '^[a-z][a-z0-9_]{0,63}$' },
+      additionalProperties: {
+        anyOf: [
+          { type: 'string', maxLength: 4096 },
+          { type: 'array', items: { type: 'string', maxLength: 4096 }, maxItems: 256 },
+        ],
+      },
+    },
+  },
+} as const;
