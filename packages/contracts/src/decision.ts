@@ -22,7 +22,6 @@ export const GATE_STAGES = [
 ] as const;
 export type GateStage = (typeof GATE_STAGES)[number];
 
-
 export interface DecisionRecord {
   readonly type: typeof DECISION_TYPE;
   /** digest(JCS(body without decision_id)). */
@@ -100,7 +99,7 @@ export const decisionSchema = {
     reason_code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' },
     decided_by: { enum: GATE_STAGES },
     principal: { type: 'string', minLength: 1 },
-    tenant: { type: ['string', 'null'] },
+    tenant: { anyOf: [{ type: 'string' }, { type: 'null' }] },
     tool: { type: 'string', minLength: 1 },
     action: { type: 'string', minLength: 1 },
     resource: { type: 'string' },
@@ -110,9 +109,9 @@ export const decisionSchema = {
     gate_roster_hash: DIGEST,
     request_hash: DIGEST,
     decided_at_ms: MS,
-    session_id: { type: ['string', 'null'] },
-    budget_reservation_id: { type: ['string', 'null'] },
-    approval_challenge_id: { type: ['string', 'null'] },
+    session_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+    budget_reservation_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+    approval_challenge_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
     review_required: { type: 'boolean' },
   },
 } as const;

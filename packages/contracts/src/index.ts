@@ -95,3 +95,38 @@ export {
   type LogLeaf,
   logLeafSchema,
 } from './condensed.js';
+export {
+  type ApprovalRequirement,
+  P0_CEILING_TYPE,
+  type P0Ceiling,
+  p0CeilingSchema,
+  POLICY_BUNDLE_TYPE,
+  POLICY_OVERLAY_TYPE,
+  type PolicyBundle,
+  policyBundleSchema,
+  type PolicyMatch,
+  policyMatchSchema,
+  type PolicyOverlay,
+  policyOverlaySchema,
+  type PolicyRule,
+  policyRuleSchema,
+  type PolicyScalar,
+  type PolicyWhen,
+} from './policy.js';
+export {
+  DELEGATION_TYPE,
+  type DelegationGrant,
+  delegationGrantSchema,
+  type DelegationPresentation,
+  delegationPresentationSchema,
+  type DelegationSession,
+  delegationSessionSchema,
+} from './delegation.js';
+export {
+  APPROVAL_CHALLENGE_TYPE,
+  APPROVAL_TYPE,
+  type ApprovalChallenge,
+  approvalChallengeSchema,
+  type ApprovalStatement,
+  approvalStatementSchema,
+} from './approval.js';

@@ -57,7 +57,7 @@ export const intentSchema = {
     intent_id: DIGEST,
     decision_id: DIGEST,
     principal: { type: 'string', minLength: 1 },
-    tenant: { type: ['string', 'null'] },
+    tenant: { anyOf: [{ type: 'string' }, { type: 'null' }] },
     tool: { type: 'string', minLength: 1 },
     action: { type: 'string', minLength: 1 },
     resource: { type: 'string' },
@@ -66,7 +66,7 @@ export const intentSchema = {
     policy_stack_hash: DIGEST,
     issued_at_ms: MS,
     expires_at_ms: MS,
-    budget_reservation_id: { type: ['string', 'null'] },
+    budget_reservation_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
     approval_grant_id: { anyOf: [DIGEST, { type: 'null' }] },
   },
 } as const;

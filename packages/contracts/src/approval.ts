@@ -1,0 +1,125 @@
+// Approval ceremonies (normative: docs/spec/approval.md). The guardian signs a challenge
+// (`helm.approval.challenge.v1`) binding the P1 bundle hash, the P0 ceiling hash and the intent
+// hash; approvers sign an approval (`helm.approval.v1`, a different signature domain than any
+// execution envelope) with keys authorized for the approver role.
+
+export const APPROVAL_CHALLENGE_TYPE = 'helm.approval.challenge.v1';
+export const APPROVAL_TYPE = 'helm.approval.v1';
+
+export interface ApprovalChallenge {
+  readonly type: typeof APPROVAL_CHALLENGE_TYPE;
+  /** digest(JCS(body without challenge_id)). */
+  readonly challenge_id: string;
+  readonly principal: string;
+  readonly tenant: string | null;
+  readonly tool: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly effect_digest: string;
+  readonly args_hash: string;
+  /** digest(JCS({args_hash, effect_digest})). */
+  readonly intent_hash: string;
+  /** Hash of the P1 bundles in force. */
+  readonly policy_bundle_hash: string;
+  /** Hash of the P0 ceiling in force. */
+  readonly p0_ceiling_hash: string;
+  /** The policy rule that required approval. */
+  readonly rule_id: string;
+  readonly role: string;
+  readonly quorum: number;
+  /** null when the rule allows no emergency override. */
+  readonly emergency_quorum: number | null;
+  readonly created_at_ms: number;
+  /** Timelock: no grant activates before this (guardian clock; never client-declared). */
+  readonly not_before_ms: number;
+  readonly expires_at_ms: number;
+}
+
+export interface ApprovalStatement {
+  readonly type: typeof APPROVAL_TYPE;
+  readonly challenge_id: string;
+  readonly intent_hash: string;
+  readonly policy_bundle_hash: string;
+  readonly p0_ceiling_hash: string;
+  /** The approver's identity (one identity counts once toward quorum). */
+  readonly approver: string;
+  /** Emergency override approval (counts only toward the emergency quorum). */
+  readonly emergency: boolean;
+}
+
+const DIGEST = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
+const MS = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
+
+export const approvalChallengeSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.approval.challenge.v1.json',
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'type',
+    'challenge_id',
+    'principal',
+    'tenant',
+    'tool',
+    'action',
+    'resource',
+    'effect_digest',
+    'args_hash',
+    'intent_hash',
+    'policy_bundle_hash',
+    'p0_ceiling_hash',
+    'rule_id',
+    'role',
+    'quorum',
+    'emergency_quorum',
+    'created_at_ms',
+    'not_before_ms',
+    'expires_at_ms',
+  ],
+  properties: {
+    type: { const: APPROVAL_CHALLENGE_TYPE },
+    challenge_id: DIGEST,
+    principal: { type: 'string', minLength: 1 },
+    tenant: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+    tool: { type: 'string', minLength: 1 },
+    action: { type: 'string', minLength: 1 },
+    resource: { type: 'string' },
+    effect_digest: DIGEST,
+    args_hash: DIGEST,
+    intent_hash: DIGEST,
+    policy_bundle_hash: DIGEST,
+    p0_ceiling_hash: DIGEST,
+    rule_id: { type: 'string', minLength: 1 },
+    role: { type: 'string', minLength: 1 },
+    quorum: { type: 'integer', minimum: 1 },
+    emergency_quorum: { anyOf: [{ type: 'integer', minimum: 2, maximum: 64 }, { type: 'null' }] },
+    created_at_ms: MS,
+    not_before_ms: MS,
+    expires_at_ms: MS,
+  },
+} as const;
+
+export const approvalStatementSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.approval.v1.json',
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'type',
+    'challenge_id',
+    'intent_hash',
+    'policy_bundle_hash',
+    'p0_ceiling_hash',
+    'approver',
+    'emergency',
+  ],
+  properties: {
+    type: { const: APPROVAL_TYPE },
+    challenge_id: DIGEST,
+    intent_hash: DIGEST,
+    policy_bundle_hash: DIGEST,
+    p0_ceiling_hash: DIGEST,
+    approver: { type: 'string', minLength: 1, maxLength: 256 },
+    emergency: { type: 'boolean' },
+  },
+} as const;
