@@ -1,2 +1,26 @@
-// Public API of @helm/trust — filled in by its issue.
-export {};
+// Public API of @helm/trust: the event-sourced key registry, TUF distribution over injected ports,
+// and Sigstore / Rekor / SLSA verification. See README.md and docs/spec/trust-*.md.
+export {
+  type KeyValidityCode,
+  type RegistryErrorCode,
+  reasonCodeFor,
+  type SupplyChainErrorCode,
+  TrustError,
+  type TrustErrorCode,
+  type TufErrorCode,
+} from './errors.js';
+export {
+  createGenesisEvent,
+  type GenesisParams,
+  parseTrustEvent,
+  type TrustChange,
+  trustEventDigest,
+  trustKeyRef,
+} from './registry/event.js';
+export {
+  type KeyValidity,
+  type RegistryLoadOptions,
+  type RoleKeyLookup,
+  TrustRegistry,
+} from './registry/registry.js';
+export { exportTrustSnapshot, importTrustSnapshot } from './registry/snapshot.js';

@@ -1,0 +1,287 @@
+// The event-sourced key registry: every event is verified (signature, hash link, sequence, Lamport
+// height, authorization) before it is applied; nothing unsigned or unauthorized is ever applied.
+// Normative: docs/spec/trust-event.md.
+import {
+  type SignedEnvelope,
+  TRUST_EVENT_TYPE,
+  TRUST_GENESIS_PREV,
+  type TrustEvent,
+  type TrustRole,
+  type TrustState,
+} from '@helm/contracts';
+import {
+  CryptoError,
+  type EnvelopeBody,
+  fromBase64Url,
+  type PublicKeyLookup,
+  type Signer,
+  signEnvelope,
+  type VerifiedEnvelope,
+  verifyEnvelope,
+} from '@helm/crypto';
+import { type KeyValidityCode, TrustError } from '../errors.js';
+import { changeFields, decodeKeyRef, parseTrustEvent, type TrustChange, trustEventDigest } from './event.js';
+import { applyEvent, applyGenesis, RegistryState } from './state.js';
+
+/** Answer of `keyValidFor`: the public key, or the stable reason it may not be used. */
+export type KeyValidity =
+  | { readonly ok: true; readonly keyid: string; readonly publicKey: Uint8Array }
+  | { readonly ok: false; readonly code: KeyValidityCode };
+
+/** Callback shape other verifiers accept: the key if `keyid` held `role` at `lamport`, else undefined. */
+export type RoleKeyLookup = (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+
+export interface RegistryLoadOptions {
+  /** The trust anchor: digest of the genesis envelope (`trustEventDigest`) this history must start from. */
+  readonly genesis: string;
+}
+
+interface LogEntry {
+  readonly envelope: SignedEnvelope;
+  readonly event: TrustEvent;
+  readonly signers: readonly string[];
+  readonly digest: string;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUnverified(envelope: SignedEnvelope): TrustEvent {
+  if (typeof envelope !== 'object' || envelope === null || envelope.type !== TRUST_EVENT_TYPE) {
+    throw new TrustError('TRUST_EVENT_MALFORMED', `not a ${TRUST_EVENT_TYPE} envelope`);
+  }
+  const payload = typeof envelope.payload === 'string' ? fromBase64Url(envelope.payload) : undefined;
+  if (!payload || !Array.isArray(envelope.signatures)) {
+    throw new TrustError('TRUST_EVENT_MALFORMED', 'envelope payload or signatures malformed');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(decoder.decode(payload));
+  } catch {
+    throw new TrustError('TRUST_EVENT_MALFORMED', 'payload is not UTF-8 JSON');
+  }
+  return parseTrustEvent(body);
+}
+
+function verifySignatures(envelope: SignedEnvelope, lookup: PublicKeyLookup): VerifiedEnvelope<EnvelopeBody> {
+  try {
+    return verifyEnvelope(envelope, TRUST_EVENT_TYPE, lookup);
+  } catch (error) {
+    if (error instanceof CryptoError) {
+      if (error.code === 'ENVELOPE_KEY_UNKNOWN') throw new TrustError('TRUST_KEY_UNKNOWN', error.message);
+      if (error.code === 'ENVELOPE_SIGNATURE_INVALID') {
+        throw new TrustError('TRUST_EVENT_SIGNATURE_INVALID', error.message);
+      }
+      throw new TrustError('TRUST_EVENT_MALFORMED', error.message);
+    }
+    throw error;
+  }
+}
+
+function isHeight(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+export class TrustRegistry {
+  private state = new RegistryState();
+  private readonly log: LogEntry[] = [];
+  private readonly seen = new Set<string>();
+
+  private constructor() {}
+
+  /** Verify a whole history from genesis (anchored by `options.genesis`) and return the registry. */
+  static load(events: readonly SignedEnvelope[], options: RegistryLoadOptions): TrustRegistry {
+    const first = events[0];
+    if (first === undefined) throw new TrustError('TRUST_GENESIS_INVALID', 'empty history');
+    const registry = new TrustRegistry();
+    registry.applyGenesisEnvelope(first, options.genesis);
+    for (let i = 1; i < events.length; i++) registry.append(events[i] as SignedEnvelope);
+    return registry;
+  }
+
+  /** Start a registry from a genesis envelope you trust (it becomes the anchor). */
+  static fromGenesis(genesis: SignedEnvelope): TrustRegistry {
+    return TrustRegistry.load([genesis], { genesis: trustEventDigest(genesis) });
+  }
+
+  private applyGenesisEnvelope(envelope: SignedEnvelope, anchor: string): void {
+    const event = decodeUnverified(envelope);
+    if (event.kind !== 'genesis' || event.seq !== 0 || event.prev !== TRUST_GENESIS_PREV) {
+      throw new TrustError(
+        'TRUST_GENESIS_INVALID',
+        'the history must start with a genesis event (seq 0, zero prev)',
+      );
+    }
+    const d = trustEventDigest(envelope);
+    if (d !== anchor)
+      throw new TrustError('TRUST_ANCHOR_MISMATCH', `genesis ${d} is not the trusted anchor ${anchor}`);
+    const keys = new Map(event.root_keys.map((ref) => [ref.keyid, decodeKeyRef(ref, 'root_keys')]));
+    const verified = verifySignatures(envelope, (keyid) => keys.get(keyid));
+    applyGenesis(this.state, event, verified.keyIds, d);
+    this.log.push({ envelope, event, signers: verified.keyIds, digest: d });
+    this.seen.add(d);
+  }
+
+  /** Verify one event against the current head and apply it. Throws TrustError and leaves the state unchanged. */
+  append(envelope: SignedEnvelope): void {
+    const event = decodeUnverified(envelope);
+    const d = trustEventDigest(envelope);
+    if (this.seen.has(d))
+      throw new TrustError('TRUST_EVENT_DUPLICATE', `event ${d} is already in the history`);
+    if (event.kind === 'genesis') throw new TrustError('TRUST_GENESIS_INVALID', 'a second genesis event');
+    if (event.registry !== this.state.registry) {
+      throw new TrustError('TRUST_CHAIN_BROKEN', `event belongs to registry ${event.registry}`);
+    }
+    if (event.prev !== this.state.head) {
+      throw new TrustError('TRUST_CHAIN_BROKEN', `prev ${event.prev} is not the head ${this.state.head}`);
+    }
+    if (event.seq !== this.state.seq + 1) {
+      throw new TrustError('TRUST_SEQUENCE_INVALID', `seq ${event.seq} after ${this.state.seq}`);
+    }
+    if (event.lamport <= this.state.lamport) {
+      throw new TrustError(
+        'TRUST_SEQUENCE_INVALID',
+        `lamport ${event.lamport} does not exceed ${this.state.lamport}`,
+      );
+    }
+    const subject =
+      event.kind === 'key_publish' ? event.key : event.kind === 'key_rotate' ? event.new_key : undefined;
+    const subjectKey = subject ? decodeKeyRef(subject, 'subject') : undefined;
+    const verified = verifySignatures(envelope, (keyid) =>
+      subject && keyid === subject.keyid && !this.state.keys.has(keyid)
+        ? subjectKey
+        : this.state.keys.get(keyid)?.publicKey,
+    );
+    applyEvent(this.state, event, verified.keyIds, d);
+    this.log.push({ envelope, event, signers: verified.keyIds, digest: d });
+    this.seen.add(d);
+  }
+
+  /** Build and sign (but do not apply) the next event for `change` at Lamport height `lamport`. */
+  prepare(change: TrustChange, lamport: number, signers: readonly Signer[]): SignedEnvelope {
+    const body = {
+      type: TRUST_EVENT_TYPE,
+      registry: this.state.registry,
+      seq: this.state.seq + 1,
+      lamport,
+      prev: this.state.head,
+      ...changeFields(change),
+    };
+    parseTrustEvent(body);
+    return signEnvelope(body, signers);
+  }
+
+  /** Convenience: `prepare` then `append`; returns the applied envelope. */
+  commit(change: TrustChange, lamport: number, signers: readonly Signer[]): SignedEnvelope {
+    const envelope = this.prepare(change, lamport, signers);
+    this.append(envelope);
+    return envelope;
+  }
+
+  get registryName(): string {
+    return this.state.registry;
+  }
+  /** digest of the genesis envelope (the anchor). */
+  get genesis(): string {
+    return this.state.genesis;
+  }
+  /** digest of the last applied envelope. */
+  get head(): string {
+    return this.state.head;
+  }
+  get seq(): number {
+    return this.state.seq;
+  }
+  get lamport(): number {
+    return this.state.lamport;
+  }
+  get rootThreshold(): number {
+    return this.state.threshold;
+  }
+
+  /** The verified history, genesis first. */
+  events(): readonly SignedEnvelope[] {
+    return this.log.map((e) => e.envelope);
+  }
+
+  // The state after every event (or, with `height`, every event whose lamport ≤ height).
+  private replayTo(height?: number): RegistryState {
+    if (height === undefined) return this.state;
+    const genesis = this.log[0] as LogEntry;
+    if (!isHeight(height) || height < genesis.event.lamport) {
+      throw new TrustError('TRUST_SEQUENCE_INVALID', `height ${height} precedes the genesis`);
+    }
+    const replay = new RegistryState();
+    applyGenesis(
+      replay,
+      genesis.event as Extract<TrustEvent, { kind: 'genesis' }>,
+      genesis.signers,
+      genesis.digest,
+    );
+    for (const entry of this.log.slice(1)) {
+      if (entry.event.lamport > height) break;
+      applyEvent(replay, entry.event, entry.signers, entry.digest);
+    }
+    return replay;
+  }
+
+  /** Canonical `helm.trust.state.v1` at `height` (default: the head). */
+  stateAt(height?: number): TrustState {
+    return this.replayTo(height).toCanonical();
+  }
+
+  /** digest(JCS(stateAt(height))). */
+  stateHash(height?: number): string {
+    return this.replayTo(height).stateHash();
+  }
+
+  /**
+   * Was `keyid` valid and did it hold `role` at Lamport height `height`? Valid over
+   * [published_at, revoked_at); a role over [granted_at, revoked_at). Never answers yes by default.
+   */
+  keyValidFor(keyid: string, role: TrustRole | string, height: number): KeyValidity {
+    const entry = this.state.keys.get(keyid);
+    if (!entry || !isHeight(height) || height < entry.published_at)
+      return { ok: false, code: 'TRUST_KEY_UNKNOWN' };
+    if (entry.revoked_at !== null && height >= entry.revoked_at)
+      return { ok: false, code: 'TRUST_KEY_REVOKED' };
+    const held = entry.roles.some(
+      (r) => r.role === role && r.granted_at <= height && (r.revoked_at === null || height < r.revoked_at),
+    );
+    if (!held) return { ok: false, code: 'TRUST_ROLE_MISSING' };
+    return { ok: true, keyid, publicKey: Uint8Array.from(entry.publicKey) };
+  }
+
+  /** `(keyid, role, lamport) => publicKey | undefined` for verifiers that take a lookup callback. */
+  keyLookup(): RoleKeyLookup {
+    return (keyid, role, lamport) => {
+      const answer = this.keyValidFor(keyid, role, lamport);
+      return answer.ok ? answer.publicKey : undefined;
+    };
+  }
+
+  /** A `PublicKeyLookup` (for `verifyEnvelope`) that resolves only keys holding `role` at `height`. */
+  lookupFor(role: TrustRole | string, height: number): PublicKeyLookup {
+    const lookup = this.keyLookup();
+    return (keyid) => lookup(keyid, role, height);
+  }
+
+  /**
+   * Verify an envelope signed by keys that must hold `role` at `height`. Registry failures throw
+   * TrustError (TRUST_KEY_UNKNOWN / TRUST_KEY_REVOKED / TRUST_ROLE_MISSING); signature failures
+   * throw the CryptoError of `verifyEnvelope`.
+   */
+  verifyEnvelopeAt<T extends EnvelopeBody = EnvelopeBody>(
+    envelope: SignedEnvelope,
+    expectedType: string,
+    role: TrustRole | string,
+    height: number,
+  ): VerifiedEnvelope<T> {
+    if (Array.isArray(envelope?.signatures)) {
+      for (const signature of envelope.signatures) {
+        const answer = this.keyValidFor(signature?.keyid, role, height);
+        if (!answer.ok) throw new TrustError(answer.code, `${signature?.keyid} at ${height}: ${answer.code}`);
+      }
+    }
+    return verifyEnvelope<T>(envelope, expectedType, this.lookupFor(role, height));
+  }
+}
