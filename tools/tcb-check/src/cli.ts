@@ -1,4 +1,8 @@
 #!/usr/bin/env node
-// Placeholder until the boundary enforcer lands (issue 2).
-process.stdout.write('tcb-check: not yet implemented\n');
-process.exitCode = 2;
+import { main } from './main.js';
+
+process.exitCode = main(process.argv.slice(2), {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  cwd: process.cwd(),
+});

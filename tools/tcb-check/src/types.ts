@@ -1,0 +1,52 @@
+/**
+ * Rule identifiers, one per kind of boundary breach (see docs/tcb-check.md):
+ * - `internal-edge`: a TCB package imports or depends on a TCB package outside its allowed edges
+ *   (or itself by name, or escapes its folder with a relative path, or uses `#` subpath imports).
+ * - `non-tcb-import`: a TCB package imports or depends on a non-TCB workspace package.
+ * - `external-dependency`: an external import or dependency that is not allowlisted, or an import
+ *   of an allowlisted package the package.json does not declare.
+ * - `external-version`: the allowlisted exact version differs from package.json or the lockfile.
+ * - `builtin`: a Node built-in outside the safe set that the package's `builtins` does not allowlist.
+ * - `dynamic-code`: eval, Function, dynamic import(), require, Worker with eval, constructor escapes.
+ * - `ambient`: ambient time, randomness, environment or I/O globals outside an injection point.
+ * - `cycle`: a dependency cycle among workspace packages (or in the policy's allowed edges).
+ * - `coverage-gate`: a TCB package's test/coverage configuration weakens the shared 90% gate.
+ * - `policy`: the policy and the workspace disagree (missing entry, unknown package, stale injection point).
+ */
+export type RuleId =
+  | 'internal-edge'
+  | 'non-tcb-import'
+  | 'external-dependency'
+  | 'external-version'
+  | 'builtin'
+  | 'dynamic-code'
+  | 'ambient'
+  | 'cycle'
+  | 'coverage-gate'
+  | 'policy';
+
+export const RULE_IDS: readonly RuleId[] = [
+  'internal-edge',
+  'non-tcb-import',
+  'external-dependency',
+  'external-version',
+  'builtin',
+  'dynamic-code',
+  'ambient',
+  'cycle',
+  'coverage-gate',
+  'policy',
+];
+
+export interface Violation {
+  readonly rule: RuleId;
+  /** Package name (`@helm/crypto`), or `(policy)` for findings about TCB_POLICY.md itself. */
+  readonly package: string;
+  /** Path relative to the workspace root, with `/` separators. */
+  readonly file: string;
+  /** 1-based line. */
+  readonly line: number;
+  /** 1-based column. */
+  readonly column: number;
+  readonly message: string;
+}
