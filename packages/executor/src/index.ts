@@ -1,2 +1,41 @@
-// Public API of @helm/executor — filled in by its issue.
-export {};
+// Public API of @helm/executor: the tool registry (Layer A), the schema PEP, the SafeExecutor
+// pipeline (docs/spec/pipeline.md), drivers and idempotency.
+export { type Driver, type DriverContext, DriverFailure } from './driver.js';
+export { ExecutorError, type ExecutorErrorCode } from './errors.js';
+export {
+  buildEffect,
+  createExecutor,
+  EXECUTOR_DENIAL_TYPE,
+  type ExecuteRequest,
+  type ExecuteResult,
+  type Executor,
+  type ExecutorOptions,
+} from './executor.js';
+export { functionDriver, type ToolFunction } from './function-driver.js';
+export type {
+  GuardianCall,
+  GuardianEvaluation,
+  GuardianPort,
+  ProofGraphPort,
+  ReceiptFields,
+  ReceiptPort,
+} from './governance.js';
+export {
+  clientIdempotencyKey,
+  deriveIdempotencyKey,
+  IDEMPOTENCY_KEY_TYPE,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  InMemoryIdempotencyStore,
+} from './idempotency.js';
+export type { JsonPrimitive, JsonValue } from './json.js';
+export { type PrepareArgsResult, type PreparedArgs, prepareArgsText, prepareArgsValue } from './pep.js';
+export type { Clock, Timer } from './ports.js';
+export { descriptorDigest, type PinnedTool, type RegisteredTool, ToolRegistry } from './registry.js';
+export {
+  type CompiledSchema,
+  MAX_SCHEMA_ERROR_DETAILS,
+  SchemaCache,
+  type SchemaErrorDetail,
+  type SchemaValidationResult,
+} from './schema.js';

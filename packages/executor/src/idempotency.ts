@@ -1,0 +1,86 @@
+// Idempotency (normative: docs/spec/pipeline.md §Idempotency). Every call has a key:
+//   derived:      digest(JCS({type:"helm.idempotency.v1", principal, tool, args_hash, session}))
+//   client-given: digest(JCS({type:"helm.idempotency.v1", principal, tenant, client_key}))
+// (`session` / `tenant` are null when absent). Namespacing client keys by principal and tenant means
+// one principal can never read another's stored result by guessing its key. Only a SUCCEEDED call is
+// stored; a repeat with the same key and the same (tool, args_hash) returns the stored receipt and
+// output without executing again, a repeat with different ones is IDEMPOTENCY_CONFLICT.
+import type { SignedEnvelope } from '@helm/contracts';
+import { canonicalize, digest } from '@helm/crypto';
+import type { JsonValue } from './json.js';
+
+export const IDEMPOTENCY_KEY_TYPE = 'helm.idempotency.v1';
+
+const encoder = new TextEncoder();
+
+export function deriveIdempotencyKey(input: {
+  readonly principal: string;
+  readonly tool: string;
+  readonly args_hash: string;
+  readonly session: string | null;
+}): string {
+  return digest(
+    encoder.encode(
+      canonicalize({
+        type: IDEMPOTENCY_KEY_TYPE,
+        principal: input.principal,
+        tool: input.tool,
+        args_hash: input.args_hash,
+        session: input.session,
+      }),
+    ),
+  );
+}
+
+export function clientIdempotencyKey(input: {
+  readonly principal: string;
+  readonly tenant: string | null;
+  readonly client_key: string;
+}): string {
+  return digest(
+    encoder.encode(
+      canonicalize({
+        type: IDEMPOTENCY_KEY_TYPE,
+        principal: input.principal,
+        tenant: input.tenant,
+        client_key: input.client_key,
+      }),
+    ),
+  );
+}
+
+/** What is stored for a successful call. */
+export interface IdempotencyRecord {
+  readonly key: string;
+  readonly tool: string;
+  readonly args_hash: string;
+  /** The signed receipt of the original execution. */
+  readonly receipt: SignedEnvelope;
+  /** The released output of the original execution. */
+  readonly output: JsonValue;
+  /** The original decision envelope. */
+  readonly decision: SignedEnvelope | null;
+}
+
+/** Storage port (in-memory here; persistent implementations live outside the TCB). */
+export interface IdempotencyStore {
+  get(key: string): IdempotencyRecord | undefined | Promise<IdempotencyRecord | undefined>;
+  /** Store the record; must not overwrite an existing record for the key (first writer wins). */
+  put(record: IdempotencyRecord): void | Promise<void>;
+}
+
+export class InMemoryIdempotencyStore implements IdempotencyStore {
+  readonly #records = new Map<string, IdempotencyRecord>();
+
+  get(key: string): IdempotencyRecord | undefined {
+    return this.#records.get(key);
+  }
+
+  put(record: IdempotencyRecord): void {
+    if (!this.#records.has(record.key)) this.#records.set(record.key, record);
+  }
+
+  get size(): number {
+    return this.#records.size;
+  }
+}

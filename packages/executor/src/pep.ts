@@ -1,0 +1,56 @@
+// The schema PEP's argument step: turn what the caller sent into the one canonical JSON value that
+// is hashed, validated and handed to the driver. Arguments arrive either as a JavaScript value or
+// as JSON text; text is parsed strictly (duplicate keys, lone surrogates, non-finite numbers and
+// trailing garbage are rejected). The value is canonicalized with RFC 8785 JCS and re-read from
+// those canonical bytes, so the value validated and executed is exactly the value whose hash is
+// signed — later mutation of the caller's object (or a getter returning something else on the next
+// read) cannot reach the driver.
+import { canonicalize, digest } from '@helm/crypto';
+import { parseJsonText } from './internal/strict-json.js';
+import type { JsonValue } from './json.js';
+
+const encoder = new TextEncoder();
+
+export interface PreparedArgs {
+  /** The canonical value: a fresh, deeply frozen copy parsed from `canonical`. */
+  readonly value: JsonValue;
+  /** RFC 8785 JCS text of the arguments. */
+  readonly canonical: string;
+  /** ArgsHash = digest(JCS(args)) = `sha256:<hex>`. */
+  readonly args_hash: string;
+}
+
+export type PrepareArgsResult =
+  | { readonly ok: true; readonly args: PreparedArgs }
+  | { readonly ok: false; readonly reason: string };
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+}
+
+/** Canonicalize an already-parsed JavaScript value (ARGS_MALFORMED when it is not plain JSON). */
+export function prepareArgsValue(input: unknown): PrepareArgsResult {
+  let canonical: string;
+  let value: unknown;
+  try {
+    canonical = canonicalize(input);
+    // Array holes and other exotic shapes that JCS would print as invalid JSON fail here.
+    value = JSON.parse(canonical);
+  } catch {
+    return { ok: false, reason: 'arguments are not representable JSON' };
+  }
+  deepFreeze(value);
+  return {
+    ok: true,
+    args: { value: value as JsonValue, canonical, args_hash: digest(encoder.encode(canonical)) },
+  };
+}
+
+/** Strictly parse JSON text, then canonicalize it. */
+export function prepareArgsText(text: string): PrepareArgsResult {
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) return { ok: false, reason: parsed.reason };
+  return prepareArgsValue(parsed.value);
+}

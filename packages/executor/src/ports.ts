@@ -1,0 +1,14 @@
+// Ports: what the executor needs from the world, injected by the caller. The TCB reads no ambient
+// time and schedules nothing on its own; a CLI or server passes real implementations, tests pass
+// deterministic ones.
+
+/** Injected clock (integer Unix epoch milliseconds). */
+export interface Clock {
+  nowMs(): number;
+}
+
+/** Injected timer used for per-tool driver timeouts (`{ setTimeout, clearTimeout }` fits). */
+export interface Timer {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}

@@ -1,0 +1,213 @@
+// Test kit: deterministic keys, a manual clock and timer, and small in-test ports. The guardian
+// double here signs real helm.decision.v1 / helm.intent.v1 envelopes with real Ed25519 so that the
+// executor's intent verification is exercised for real; e2e.test.ts uses the real @helm/guardian.
+import type {
+  AuthorizedExecutionIntent,
+  DecisionRecord,
+  ReasonCode,
+  SignedEnvelope,
+  Verdict,
+} from '@helm/contracts';
+import { canonicalize, createSigner, digest, type Signer, signEnvelope } from '@helm/crypto';
+import type {
+  Clock,
+  GuardianCall,
+  GuardianEvaluation,
+  GuardianPort,
+  ProofGraphPort,
+  ReceiptFields,
+  ReceiptPort,
+  Timer,
+} from '../../src/index.ts';
+
+const enc = new TextEncoder();
+export const ZERO = `sha256:${'0'.repeat(64)}`;
+
+export function seed(n: number): Uint8Array {
+  return new Uint8Array(32).fill(n);
+}
+
+export function idOf(body: Record<string, unknown>, field: string): string {
+  const { [field]: _drop, ...rest } = body;
+  return digest(enc.encode(canonicalize(rest)));
+}
+
+export class ManualClock implements Clock {
+  t: number;
+  constructor(t = 1_700_000_000_000) {
+    this.t = t;
+  }
+  nowMs(): number {
+    return this.t;
+  }
+}
+
+/** A timer the test fires by hand: nothing ever happens on its own. */
+export class ManualTimer implements Timer {
+  readonly pending = new Map<number, { cb: () => void; ms: number }>();
+  #next = 1;
+  cleared = 0;
+  setTimeout(cb: () => void, ms: number): unknown {
+    const id = this.#next++;
+    this.pending.set(id, { cb, ms });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    if (this.pending.delete(handle as number)) this.cleared++;
+  }
+  fireAll(): void {
+    for (const [id, { cb }] of [...this.pending]) {
+      this.pending.delete(id);
+      cb();
+    }
+  }
+}
+
+export interface ScriptedDecision {
+  verdict: Verdict;
+  reason_code: ReasonCode;
+  challenge?: string;
+  grant?: string;
+  reservation?: string | null;
+  /** Tamper hooks for intent-binding tests. */
+  intentPatch?: Partial<AuthorizedExecutionIntent>;
+  recordPatch?: Partial<DecisionRecord>;
+  intentSigner?: Signer;
+  noIntent?: boolean;
+  ttlMs?: number;
+}
+
+export class ScriptedGuardian implements GuardianPort {
+  readonly signer = createSigner(seed(1));
+  readonly calls: GuardianCall[] = [];
+  readonly refunded: string[] = [];
+  readonly committed: string[] = [];
+  readonly consumed: string[] = [];
+  grantsAvailable = new Set<string>();
+  script: (call: GuardianCall) => ScriptedDecision = () => ({ verdict: 'ALLOW', reason_code: 'ALLOW' });
+  throwOnEvaluate = false;
+  constructor(readonly clock: Clock) {}
+
+  policyHash(): string {
+    return `sha256:${'1'.repeat(64)}`;
+  }
+
+  evaluate(call: GuardianCall): GuardianEvaluation {
+    if (this.throwOnEvaluate) throw new Error('guardian down');
+    this.calls.push(call);
+    const s = this.script(call);
+    const now = this.clock.nowMs();
+    const reservation =
+      s.reservation === undefined
+        ? s.verdict === 'ALLOW'
+          ? `res-${this.calls.length}`
+          : null
+        : s.reservation;
+    const recordBody = {
+      type: 'helm.decision.v1' as const,
+      verdict: s.verdict,
+      reason_code: s.reason_code,
+      decided_by:
+        s.verdict === 'ALLOW' || s.verdict === 'ESCALATE' ? ('approval' as const) : ('policy' as const),
+      principal: call.principal,
+      tenant: call.tenant,
+      tool: call.tool,
+      action: call.action,
+      resource: call.resource,
+      args_hash: call.args_hash,
+      effect_digest: call.effect_digest,
+      policy_stack_hash: this.policyHash(),
+      gate_roster_hash: `sha256:${'2'.repeat(64)}`,
+      request_hash: `sha256:${'3'.repeat(64)}`,
+      decided_at_ms: now,
+      session_id: call.session_id,
+      budget_reservation_id: reservation,
+      approval_challenge_id: s.challenge ?? null,
+      review_required: false,
+      ...s.recordPatch,
+    };
+    const record = {
+      ...recordBody,
+      decision_id: idOf(recordBody, 'decision_id'),
+    } as unknown as DecisionRecord;
+    const decision = signEnvelope(record as unknown as { type: string }, [this.signer]);
+    let intent: SignedEnvelope | null = null;
+    if (s.verdict === 'ALLOW' && !s.noIntent) {
+      const body = {
+        type: 'helm.intent.v1' as const,
+        decision_id: record.decision_id,
+        principal: call.principal,
+        tenant: call.tenant,
+        tool: call.tool,
+        action: call.action,
+        resource: call.resource,
+        effect_digest: call.effect_digest,
+        args_hash: call.args_hash,
+        policy_stack_hash: this.policyHash(),
+        issued_at_ms: now,
+        expires_at_ms: now + (s.ttlMs ?? 30_000),
+        budget_reservation_id: reservation,
+        approval_grant_id: s.grant ?? null,
+        ...s.intentPatch,
+      };
+      const full = { ...body, intent_id: idOf(body, 'intent_id') };
+      intent = signEnvelope(full, [s.intentSigner ?? this.signer]);
+    }
+    return { decision, record, intent };
+  }
+  consumeGrant(grantId: string): boolean {
+    if (!this.grantsAvailable.has(grantId)) return false;
+    this.grantsAvailable.delete(grantId);
+    this.consumed.push(grantId);
+    return true;
+  }
+  commitBudget(id: string): void {
+    this.committed.push(id);
+  }
+  refundBudget(id: string): void {
+    this.refunded.push(id);
+  }
+  keys = (keyId: string): Uint8Array | undefined =>
+    keyId === this.signer.keyId ? this.signer.publicKey : undefined;
+}
+
+/** A minimal in-test receipt chain (signs real envelopes); e2e uses @helm/receipts. */
+export class ListReceipts implements ReceiptPort {
+  readonly signer = createSigner(seed(2));
+  readonly list: { fields: ReceiptFields; envelope: SignedEnvelope }[] = [];
+  failNext = 0;
+  append(fields: ReceiptFields): SignedEnvelope {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('disk full');
+    }
+    const prev = this.list.at(-1);
+    const body = {
+      type: 'helm.receipt.v1',
+      chain_id: 'test',
+      lamport: this.list.length + 1,
+      prev_hash: prev ? digest(enc.encode(canonicalize(prev.envelope))) : ZERO,
+      keyid: this.signer.keyId,
+      ...fields,
+    };
+    const envelope = signEnvelope({ ...body, receipt_id: idOf(body, 'receipt_id') }, [this.signer]);
+    this.list.push({ fields, envelope });
+    return envelope;
+  }
+}
+
+export class ListGraph implements ProofGraphPort {
+  readonly nodes: unknown[] = [];
+  failNext = 0;
+  recordReceipt(input: { receipt: SignedEnvelope }): void {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('graph store down');
+    }
+    this.nodes.push(input.receipt);
+  }
+}
+
+export function decodePayload<T = Record<string, unknown>>(env: SignedEnvelope): T {
+  return JSON.parse(Buffer.from(env.payload, 'base64url').toString('utf8')) as T;
+}
