@@ -1,0 +1,64 @@
+// A receipt chain: one signer, one head. `prepare` builds the next receipt without moving the head;
+// `commit` moves it once the receipt is durably stored, so a failed store append never leaves a gap.
+import type { Signer } from '@helm/crypto';
+import { ReceiptError } from './errors.js';
+import {
+  type ChainHead,
+  genesisHead,
+  type MintedReceipt,
+  mintReceipt,
+  type ReceiptInput,
+} from './receipt.js';
+
+export interface ReceiptChainOptions {
+  readonly signer: Signer;
+  readonly chainId: string;
+  /** Where to continue from (e.g. a store's head); a fresh chain when omitted. */
+  readonly head?: ChainHead;
+}
+
+export class ReceiptChain {
+  readonly signer: Signer;
+  #head: ChainHead;
+
+  constructor(options: ReceiptChainOptions) {
+    const head = options.head ?? genesisHead(options.chainId);
+    if (head.chain_id !== options.chainId) {
+      throw new ReceiptError('RECEIPT_INPUT_INVALID', 'head belongs to a different chain');
+    }
+    if (!Number.isSafeInteger(head.lamport) || head.lamport < 0) {
+      throw new ReceiptError('RECEIPT_INPUT_INVALID', 'head lamport must be a non-negative integer');
+    }
+    this.signer = options.signer;
+    this.#head = head;
+  }
+
+  get head(): ChainHead {
+    return this.#head;
+  }
+
+  /** Build and sign the receipt that follows the current head; the head does not move. */
+  prepare(input: ReceiptInput): MintedReceipt {
+    return mintReceipt(input, this.#head, this.signer);
+  }
+
+  /** Advance the head to a prepared receipt (it must directly follow the current head). */
+  commit(receipt: MintedReceipt): void {
+    const head = this.#head;
+    if (
+      receipt.body.chain_id !== head.chain_id ||
+      receipt.body.prev_hash !== head.hash ||
+      receipt.body.lamport !== head.lamport + 1
+    ) {
+      throw new ReceiptError('CHAIN_HEAD_MOVED', 'receipt does not follow the current head');
+    }
+    this.#head = { chain_id: head.chain_id, lamport: receipt.body.lamport, hash: receipt.hash };
+  }
+
+  /** prepare + commit, for callers without a store (tests, in-memory pipelines). */
+  mint(input: ReceiptInput): MintedReceipt {
+    const receipt = this.prepare(input);
+    this.commit(receipt);
+    return receipt;
+  }
+}

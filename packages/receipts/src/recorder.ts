@@ -1,0 +1,229 @@
+// The API the executor uses to make "no receipt, no output" structural: the output of a governed call
+// is only handed back by `finalize`, and only after its receipt was signed and durably appended.
+// Every outcome — allowed, denied, failed — produces a receipt; operations on one chain are serialized.
+import type { ReasonCode, ReceiptEvidenceValue, ReceiptStatus, RiskTier, Verdict } from '@helm/contracts';
+import { canonicalBytes, digest, type Signer } from '@helm/crypto';
+import { ReceiptChain } from './chain.js';
+import type { Admission, PreconditionContext, ReceiptPolicySet } from './policy.js';
+import type { ChainHead, MintedReceipt, ReceiptInput } from './receipt.js';
+import type { ReceiptStore } from './store.js';
+
+/** The facts of one governed call that every receipt of it carries. */
+export interface GovernedCall {
+  readonly decision_id: string;
+  readonly effect_id: string | null;
+  readonly effect_class: string;
+  readonly args_hash: string | null;
+  readonly session_id: string | null;
+  readonly policy_hash: string;
+  readonly tool: string;
+  readonly principal: string;
+  /** From the injected clock. */
+  readonly issued_at_ms: number;
+}
+
+export interface Denial extends GovernedCall {
+  readonly status: Exclude<ReceiptStatus, 'SUCCEEDED'>;
+  readonly verdict: Exclude<Verdict, 'ALLOW'>;
+  readonly reason_code: ReasonCode;
+  /** Default: the effect class's policy tier, or HIGH when it has none (never condensed). */
+  readonly risk_tier?: RiskTier;
+  readonly evidence?: Readonly<Record<string, ReceiptEvidenceValue>>;
+}
+
+export type RecordResult =
+  | { readonly persisted: true; readonly receipt: MintedReceipt }
+  | { readonly persisted: false; readonly detail: string };
+
+export type FinalizeResult<T> =
+  | { readonly released: true; readonly output: T; readonly receipt: MintedReceipt }
+  | {
+      readonly released: false;
+      readonly reason_code: ReasonCode;
+      readonly detail: string;
+      /** The denial receipt, when it could be persisted. */
+      readonly receipt?: MintedReceipt;
+    };
+
+export interface ReceiptRecorderOptions {
+  readonly signer: Signer;
+  readonly chainId: string;
+  readonly store: ReceiptStore;
+  readonly policies: ReceiptPolicySet;
+  /** Continue from this head; use `ReceiptRecorder.open` to read it from the store. */
+  readonly head?: ChainHead;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class ReceiptRecorder {
+  #chain: ReceiptChain;
+  readonly #store: ReceiptStore;
+  readonly #policies: ReceiptPolicySet;
+  readonly #chainId: string;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ReceiptRecorderOptions) {
+    this.#chainId = options.chainId;
+    this.#store = options.store;
+    this.#policies = options.policies;
+    this.#chain = new ReceiptChain({
+      signer: options.signer,
+      chainId: options.chainId,
+      ...(options.head ? { head: options.head } : {}),
+    });
+  }
+
+  /** A recorder continuing from the store's current head of `chainId`. */
+  static async open(options: Omit<ReceiptRecorderOptions, 'head'>): Promise<ReceiptRecorder> {
+    const head = await options.store.head(options.chainId);
+    return new ReceiptRecorder(head ? { ...options, head } : options);
+  }
+
+  get head(): ChainHead {
+    return this.#chain.head;
+  }
+
+  /** Pre-execution receipt-policy check (fail closed). */
+  admit(effectClass: string, context: PreconditionContext = {}): Admission {
+    return this.#policies.admit(effectClass, context);
+  }
+
+  #serialize<R>(op: () => Promise<R>): Promise<R> {
+    const run = this.#tail.then(op, op);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Sign, append and (only on success) advance the head. Caller holds the serialization slot. */
+  async #persist(input: ReceiptInput): Promise<RecordResult> {
+    let receipt: MintedReceipt;
+    try {
+      receipt = this.#chain.prepare(input);
+    } catch (e) {
+      return { persisted: false, detail: `receipt could not be produced: ${errorText(e)}` };
+    }
+    try {
+      await this.#store.append({
+        chain_id: this.#chainId,
+        lamport: receipt.body.lamport,
+        receipt_id: receipt.body.receipt_id,
+        hash: receipt.hash,
+        prev_hash: receipt.body.prev_hash,
+        envelope: receipt.envelope,
+      });
+    } catch (e) {
+      await this.#resync();
+      return { persisted: false, detail: `receipt could not be persisted: ${errorText(e)}` };
+    }
+    this.#chain.commit(receipt);
+    return { persisted: true, receipt };
+  }
+
+  /** After a failed append, adopt whatever head the store actually has (it may have moved). */
+  async #resync(): Promise<void> {
+    try {
+      const head = await this.#store.head(this.#chainId);
+      if (head && head.hash !== this.#chain.head.hash) {
+        this.#chain = new ReceiptChain({ signer: this.#chain.signer, chainId: this.#chainId, head });
+      }
+    } catch {
+      // The store is unreachable: keep our head; later appends fail closed the same way.
+    }
+  }
+
+  #denialInput(d: Denial): ReceiptInput {
+    return {
+      decision_id: d.decision_id,
+      effect_id: d.effect_id,
+      effect_class: d.effect_class,
+      status: d.status,
+      verdict: d.verdict,
+      reason_code: d.reason_code,
+      args_hash: d.args_hash,
+      output_hash: null,
+      session_id: d.session_id,
+      policy_hash: d.policy_hash,
+      tool: d.tool,
+      principal: d.principal,
+      risk_tier: d.risk_tier ?? this.#policies.get(d.effect_class)?.risk_tier ?? 'HIGH',
+      issued_at_ms: d.issued_at_ms,
+      ...(d.evidence ? { evidence: d.evidence } : {}),
+    };
+  }
+
+  /** Record a call that was denied, escalated or failed. */
+  recordDenial(denial: Denial): Promise<RecordResult> {
+    return this.#serialize(() => this.#persist(this.#denialInput(denial)));
+  }
+
+  /**
+   * Finish an executed call: check the receipt policy's required evidence, hash the output, sign
+   * the SUCCEEDED receipt and append it. Returns the output only if all of that succeeded;
+   * otherwise records a FAILED receipt (best effort) and withholds the output.
+   */
+  finalize<T>(
+    call: GovernedCall,
+    admission: Admission,
+    output: T,
+    evidence: Readonly<Record<string, ReceiptEvidenceValue>> = {},
+  ): Promise<FinalizeResult<T>> {
+    return this.#serialize(async (): Promise<FinalizeResult<T>> => {
+      const withhold = async (
+        reason_code: ReasonCode,
+        detail: string,
+        status: Denial['status'],
+      ): Promise<FinalizeResult<T>> => {
+        const denied = await this.#persist(
+          this.#denialInput({ ...call, status, verdict: 'DENY', reason_code, evidence }),
+        );
+        return denied.persisted
+          ? { released: false, reason_code, detail, receipt: denied.receipt }
+          : { released: false, reason_code, detail: `${detail}; ${denied.detail}` };
+      };
+      if (!admission.ok) return withhold(admission.reason_code, admission.detail, 'DENIED');
+      const policy = this.#policies.get(call.effect_class);
+      if (!policy || policy !== admission.policy) {
+        return withhold('RECEIPT_POLICY_MISSING', `no receipt policy for ${call.effect_class}`, 'DENIED');
+      }
+      const allEvidence = { ...evidence, ...admission.evidence };
+      const missing = this.#policies.missingEvidence(policy, allEvidence);
+      if (missing.length > 0) {
+        return withhold(
+          'RECEIPT_POLICY_VIOLATION',
+          `receipt lacks evidence: ${missing.join(', ')}`,
+          'FAILED',
+        );
+      }
+      let outputHash: string;
+      try {
+        outputHash = digest(canonicalBytes(output));
+      } catch (e) {
+        return withhold('DRIVER_ERROR', `output is not representable JSON: ${errorText(e)}`, 'FAILED');
+      }
+      const result = await this.#persist({
+        decision_id: call.decision_id,
+        effect_id: call.effect_id,
+        effect_class: call.effect_class,
+        status: 'SUCCEEDED',
+        verdict: 'ALLOW',
+        reason_code: 'ALLOW',
+        args_hash: call.args_hash,
+        output_hash: outputHash,
+        session_id: call.session_id,
+        policy_hash: call.policy_hash,
+        tool: call.tool,
+        principal: call.principal,
+        risk_tier: policy.risk_tier,
+        issued_at_ms: call.issued_at_ms,
+        evidence: allEvidence,
+      });
+      if (!result.persisted) {
+        return withhold('RECEIPT_PERSIST_FAILED', result.detail, 'FAILED');
+      }
+      return { released: true, output, receipt: result.receipt };
+    });
+  }
+}

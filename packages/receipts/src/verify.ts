@@ -1,0 +1,266 @@
+// Offline receipt-chain verification (normative: docs/spec/receipt.md §Verification).
+//
+// Two phases so that the expensive part can run anywhere (e.g. a worker pool outside the TCB):
+//   1. verifyReceiptSignatures(slice): per receipt, independent of the others — decode, validate,
+//      recompute receipt_id and receipt hash, check the key and the Ed25519 signature. Pure.
+//   2. linkReceipts(summaries): a cheap sequential pass — duplicates, chain id, prev_hash links,
+//      Lamport +1, and the expected head (truncation).
+// The first failure (smallest index; at one index phase 1 before phase 2) is reported.
+import {
+  RECEIPT_GENESIS_PREV_HASH,
+  RECEIPT_TYPE,
+  type ReceiptBody,
+  type RiskTier,
+  type SignedEnvelope,
+} from '@helm/contracts';
+import { canonicalize, digest, fromBase64Url, preAuthEncoding, verifyEd25519 } from '@helm/crypto';
+import { envelopeHash } from './internal/envelope-hash.js';
+import { receiptBodyProblem } from './internal/validate.js';
+import type { ChainHead } from './receipt.js';
+
+/** The role a receipt signing key must hold (passed to the key lookup). */
+export const RECEIPT_SIGNER_ROLE = 'receipt-signer';
+
+/**
+ * Resolves the public key for `keyid`, valid for `role` at Lamport height `lamport`, or undefined
+ * (unknown, revoked, or lacking the role). A `(keyid) => key` function also fits.
+ */
+export type ReceiptKeyLookup = (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+
+export type ReceiptVerifyCode =
+  | 'MALFORMED'
+  | 'KEY_UNKNOWN'
+  | 'KEYID_MISMATCH'
+  | 'SIGNATURE_INVALID'
+  | 'RECEIPT_ID_MISMATCH'
+  | 'DUPLICATE'
+  | 'CHAIN_ID_MISMATCH'
+  | 'CHAIN_BROKEN'
+  | 'LAMPORT_REGRESSION'
+  | 'LAMPORT_GAP'
+  | 'TRUNCATED'
+  | 'HEAD_MISMATCH';
+
+export interface ReceiptFailure {
+  readonly code: ReceiptVerifyCode;
+  /** Index into the verified sequence (for TRUNCATED: the position of the first missing receipt). */
+  readonly index: number;
+  readonly message: string;
+}
+
+/** What phase 1 learns about one receipt; plain data, cheap to send between threads. */
+export interface ReceiptSummary {
+  readonly hash: string;
+  readonly receipt_id: string;
+  readonly chain_id: string;
+  readonly lamport: number;
+  readonly prev_hash: string;
+  readonly keyid: string;
+  readonly risk_tier: RiskTier;
+}
+
+export interface SignatureCheckResult {
+  /** Summaries of the receipts before the first failure (all of them when there is none). */
+  readonly summaries: ReceiptSummary[];
+  readonly failure?: ReceiptFailure;
+}
+
+export type ReceiptCheck =
+  | { readonly ok: true; readonly body: ReceiptBody; readonly summary: ReceiptSummary }
+  | { readonly ok: false; readonly code: ReceiptVerifyCode; readonly message: string };
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+function fail(code: ReceiptVerifyCode, message: string): ReceiptCheck {
+  return { ok: false, code, message };
+}
+
+/** Phase 1 for one receipt envelope. Never throws. */
+export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): ReceiptCheck {
+  if (typeof envelope !== 'object' || envelope === null) return fail('MALFORMED', 'not an envelope');
+  const env = envelope as Partial<SignedEnvelope>;
+  if (env.type !== RECEIPT_TYPE) return fail('MALFORMED', 'envelope type is not helm.receipt.v1');
+  if (typeof env.payload !== 'string') return fail('MALFORMED', 'payload must be a string');
+  const sigs = env.signatures;
+  if (!Array.isArray(sigs) || sigs.length !== 1) return fail('MALFORMED', 'exactly one signature required');
+  const sigEntry = sigs[0] as { keyid?: unknown; sig?: unknown } | null;
+  if (
+    typeof sigEntry !== 'object' ||
+    sigEntry === null ||
+    typeof sigEntry.keyid !== 'string' ||
+    typeof sigEntry.sig !== 'string'
+  ) {
+    return fail('MALFORMED', 'signature entry malformed');
+  }
+  if (Object.keys(sigEntry).length !== 2) return fail('MALFORMED', 'signature entry has unknown fields');
+  for (const k of Object.keys(env)) {
+    if (k !== 'type' && k !== 'payload' && k !== 'signatures')
+      return fail('MALFORMED', `unknown envelope field ${k}`);
+  }
+  const payload = fromBase64Url(env.payload);
+  const sig = fromBase64Url(sigEntry.sig);
+  if (!payload || !sig) return fail('MALFORMED', 'payload or signature is not canonical base64url');
+  let text: string;
+  let body: unknown;
+  try {
+    text = decoder.decode(payload);
+    body = JSON.parse(text);
+    if (canonicalize(body) !== text) return fail('MALFORMED', 'payload is not RFC 8785 canonical JSON');
+  } catch {
+    return fail('MALFORMED', 'payload is not canonical UTF-8 JSON');
+  }
+  const problem = receiptBodyProblem(body, true);
+  if (problem) return fail('MALFORMED', problem);
+  const b = body as ReceiptBody;
+  if (b.keyid !== sigEntry.keyid)
+    return fail('KEYID_MISMATCH', 'body keyid differs from the signature keyid');
+  const key = keys(b.keyid, RECEIPT_SIGNER_ROLE, b.lamport);
+  if (!key)
+    return fail('KEY_UNKNOWN', `no key ${b.keyid} for role ${RECEIPT_SIGNER_ROLE} at lamport ${b.lamport}`);
+  if (!verifyEd25519(key, preAuthEncoding(RECEIPT_TYPE, payload), sig)) {
+    return fail('SIGNATURE_INVALID', 'the receipt signature does not verify');
+  }
+  // receipt_id = digest(JCS(body without receipt_id)): in canonical text, remove that one member.
+  const member = `,"receipt_id":"${b.receipt_id}"`;
+  const at = text.lastIndexOf(member);
+  const withoutId = text.slice(0, at) + text.slice(at + member.length);
+  if (digest(encoder.encode(withoutId)) !== b.receipt_id) {
+    return fail('RECEIPT_ID_MISMATCH', 'receipt_id is not the digest of the body');
+  }
+  const summary: ReceiptSummary = {
+    hash: envelopeHash(env as SignedEnvelope),
+    receipt_id: b.receipt_id,
+    chain_id: b.chain_id,
+    lamport: b.lamport,
+    prev_hash: b.prev_hash,
+    keyid: b.keyid,
+    risk_tier: b.risk_tier,
+  };
+  return { ok: true, body: b, summary };
+}
+
+/**
+ * Phase 1 over a slice: independent per-receipt checks, stopping at the first failure. Pure (no
+ * shared state), so slices can be checked concurrently. `offset` is added to reported indices.
+ */
+export function verifyReceiptSignatures(
+  slice: readonly unknown[],
+  keys: ReceiptKeyLookup,
+  offset = 0,
+): SignatureCheckResult {
+  const summaries: ReceiptSummary[] = [];
+  for (let i = 0; i < slice.length; i++) {
+    const r = verifyReceipt(slice[i], keys);
+    if (!r.ok) return { summaries, failure: { code: r.code, index: offset + i, message: r.message } };
+    summaries.push(r.summary);
+  }
+  return { summaries };
+}
+
+export interface LinkOptions {
+  /** The head the first receipt continues from; default: the genesis of the first receipt's chain. */
+  readonly from?: ChainHead;
+  /** The chain the receipts must belong to; default: the first receipt's chain (or `from`'s). */
+  readonly chainId?: string;
+  /** The head the sequence must end at; detects truncation of the tail. */
+  readonly expectedHead?: ChainHead;
+}
+
+export type ChainVerifyResult =
+  | { readonly ok: true; readonly head: ChainHead; readonly count: number }
+  | ({ readonly ok: false } & ReceiptFailure);
+
+/**
+ * Phase 2: sequential link check over phase-1 summaries. `phase1Failure` (if any) is reported
+ * when no link failure precedes it.
+ */
+export function linkReceipts(
+  summaries: readonly ReceiptSummary[],
+  options: LinkOptions = {},
+  phase1Failure?: ReceiptFailure,
+): ChainVerifyResult {
+  const chainId = options.chainId ?? options.from?.chain_id ?? summaries[0]?.chain_id ?? '';
+  let head: ChainHead = options.from ?? { chain_id: chainId, lamport: 0, hash: RECEIPT_GENESIS_PREV_HASH };
+  const seenHashes = new Set<string>();
+  const seenIds = new Set<string>();
+  const limit = phase1Failure ? Math.min(phase1Failure.index, summaries.length) : summaries.length;
+  for (let i = 0; i < limit; i++) {
+    const s = summaries[i] as ReceiptSummary;
+    if (seenHashes.has(s.hash) || seenIds.has(s.receipt_id)) {
+      return { ok: false, code: 'DUPLICATE', index: i, message: 'receipt appears more than once' };
+    }
+    seenHashes.add(s.hash);
+    seenIds.add(s.receipt_id);
+    if (s.chain_id !== chainId) {
+      return {
+        ok: false,
+        code: 'CHAIN_ID_MISMATCH',
+        index: i,
+        message: `receipt belongs to chain ${s.chain_id}`,
+      };
+    }
+    if (s.prev_hash !== head.hash) {
+      return {
+        ok: false,
+        code: 'CHAIN_BROKEN',
+        index: i,
+        message: 'prev_hash does not name the previous receipt',
+      };
+    }
+    if (s.lamport <= head.lamport) {
+      return {
+        ok: false,
+        code: 'LAMPORT_REGRESSION',
+        index: i,
+        message: `lamport ${s.lamport} after ${head.lamport}`,
+      };
+    }
+    if (s.lamport !== head.lamport + 1) {
+      return {
+        ok: false,
+        code: 'LAMPORT_GAP',
+        index: i,
+        message: `lamport ${s.lamport} after ${head.lamport}`,
+      };
+    }
+    head = { chain_id: chainId, lamport: s.lamport, hash: s.hash };
+  }
+  if (phase1Failure) return { ok: false, ...phase1Failure };
+  const expected = options.expectedHead;
+  if (expected) {
+    if (expected.chain_id !== chainId) {
+      return { ok: false, code: 'CHAIN_ID_MISMATCH', index: 0, message: 'expected head is of another chain' };
+    }
+    if (head.lamport < expected.lamport) {
+      return {
+        ok: false,
+        code: 'TRUNCATED',
+        index: summaries.length,
+        message: `chain ends at lamport ${head.lamport}, expected ${expected.lamport}`,
+      };
+    }
+    if (head.lamport !== expected.lamport || head.hash !== expected.hash) {
+      return {
+        ok: false,
+        code: 'HEAD_MISMATCH',
+        index: Math.max(0, summaries.length - 1),
+        message: 'the chain does not end at the expected head',
+      };
+    }
+  }
+  return { ok: true, head, count: summaries.length };
+}
+
+export interface ChainVerifyOptions extends LinkOptions {
+  readonly keys: ReceiptKeyLookup;
+}
+
+/** Verify a whole chain (or a slice continuing from `from`) offline; report the first failure. */
+export function verifyReceiptChain(
+  receipts: readonly unknown[],
+  options: ChainVerifyOptions,
+): ChainVerifyResult {
+  const { summaries, failure } = verifyReceiptSignatures(receipts, options.keys);
+  return linkReceipts(summaries, options, failure);
+}
