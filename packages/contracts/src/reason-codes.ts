@@ -147,6 +147,35 @@ export const REASON_CODES = {
     meaning: 'Sandbox: the module is malformed, oversized or uses an unsupported feature.',
   },
   SANDBOX_EXIT_NONZERO: { verdict: 'DENY', meaning: 'Sandbox: the guest exited with a non-zero status.' },
+  SANDBOX_TRAP_UNREACHABLE: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: the guest executed `unreachable` (e.g. a panic or abort), not a gas trap.',
+  },
+  SANDBOX_TRAP_OUT_OF_BOUNDS: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: the guest accessed linear memory or a table out of bounds.',
+  },
+  SANDBOX_TRAP_DIVIDE_BY_ZERO: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: integer division or remainder by zero.',
+  },
+  SANDBOX_TRAP_INTEGER_OVERFLOW: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: integer overflow (e.g. INT_MIN / -1).',
+  },
+  SANDBOX_TRAP_INVALID_CONVERSION: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: a float-to-integer conversion was out of range or NaN.',
+  },
+  SANDBOX_TRAP_INDIRECT_CALL: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: an indirect call hit a null entry, a bad table index or a signature mismatch.',
+  },
+  SANDBOX_TRAP_STACK_OVERFLOW: { verdict: 'DENY', meaning: 'Sandbox: the guest exhausted the call stack.' },
+  SANDBOX_OUTPUT_INVALID: {
+    verdict: 'DENY',
+    meaning: 'Sandbox: the guest output is not the expected encoding (e.g. not a UTF-8 JSON document).',
+  },
   // Trust / evidence
   TRUST_KEY_UNKNOWN: { verdict: 'DENY', meaning: 'The signing key is not in the trust registry.' },
   TRUST_KEY_REVOKED: { verdict: 'DENY', meaning: 'The signing key was revoked before the signature.' },

@@ -1,2 +1,16 @@
-// Public API of @helm/runtime-sandbox — filled in by its issue.
-export {};
+// Public API of @helm/runtime-sandbox.
+export { type Clock, systemClock } from './internal/clock.js';
+export { SandboxError, type SandboxErrorCode } from './internal/errors.js';
+export type { GuestFailureCode } from './internal/guest-run.js';
+export { decodeJsonOutput, encodeJsonInput } from './internal/json-io.js';
+export {
+  createSandbox,
+  type ModuleHandle,
+  type ModuleKind,
+  type RegisterOptions,
+  type RunLimits,
+  type Sandbox,
+  type SandboxFailureCode,
+  type SandboxOptions,
+  type SandboxResult,
+} from './internal/sandbox.js';

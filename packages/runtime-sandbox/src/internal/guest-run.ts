@@ -1,0 +1,161 @@
+// Runs one call of an instrumented preview1 command module, synchronously, inside the worker:
+// instantiate against the deny-by-default host, set the gas budget, call `_start`, and map the
+// way it ended to a stable outcome. The deadline is enforced outside (the pool terminates us).
+
+import { WASI_PREVIEW1_MODULE } from './wasi-abi.ts';
+import { createPreview1Host, ExitSignal, OutputLimitSignal } from './wasi-preview1.ts';
+
+export interface GuestRequest {
+  readonly module: WebAssembly.Module;
+  readonly stdin: Uint8Array;
+  readonly gas: number;
+  readonly maxOutputBytes: number;
+  readonly seed: Uint8Array;
+  readonly virtualTimeMs: number;
+}
+
+/** Codes the guest side can produce (a subset of the reason-code registry). */
+export type GuestFailureCode =
+  | 'ERR_COMPUTE_GAS_EXHAUSTED'
+  | 'ERR_COMPUTE_MEMORY_EXHAUSTED'
+  | 'ERR_COMPUTE_OUTPUT_EXHAUSTED'
+  | 'SANDBOX_EXIT_NONZERO'
+  | 'SANDBOX_TRAP'
+  | 'SANDBOX_TRAP_UNREACHABLE'
+  | 'SANDBOX_TRAP_OUT_OF_BOUNDS'
+  | 'SANDBOX_TRAP_DIVIDE_BY_ZERO'
+  | 'SANDBOX_TRAP_INTEGER_OVERFLOW'
+  | 'SANDBOX_TRAP_INVALID_CONVERSION'
+  | 'SANDBOX_TRAP_INDIRECT_CALL'
+  | 'SANDBOX_TRAP_STACK_OVERFLOW'
+  | 'SANDBOX_INVALID_MODULE';
+
+export interface GuestOutcome {
+  readonly ok: boolean;
+  readonly code?: GuestFailureCode;
+  readonly stdout: Uint8Array;
+  readonly stderr: Uint8Array;
+  /** The exit status, or null when the run did not exit (trap or limit). */
+  readonly exit_code: number | null;
+  readonly gas_used: number;
+  readonly peak_memory_bytes: number;
+}
+
+type TrapCode = Exclude<
+  GuestFailureCode,
+  | 'ERR_COMPUTE_GAS_EXHAUSTED'
+  | 'ERR_COMPUTE_MEMORY_EXHAUSTED'
+  | 'ERR_COMPUTE_OUTPUT_EXHAUSTED'
+  | 'SANDBOX_EXIT_NONZERO'
+>;
+
+// V8's WebAssembly.RuntimeError messages, one per trap kind. They are the only signal the engine
+// gives; an unrecognised message falls back to the generic SANDBOX_TRAP.
+const TRAP_MESSAGES: ReadonlyArray<readonly [RegExp, TrapCode]> = [
+  [/^unreachable/, 'SANDBOX_TRAP_UNREACHABLE'],
+  [/out of bounds/, 'SANDBOX_TRAP_OUT_OF_BOUNDS'],
+  [/(divide|remainder) by zero/, 'SANDBOX_TRAP_DIVIDE_BY_ZERO'],
+  [/integer overflow/, 'SANDBOX_TRAP_INTEGER_OVERFLOW'],
+  [/float unrepresentable/, 'SANDBOX_TRAP_INVALID_CONVERSION'],
+  [/(null function|signature mismatch|table index)/, 'SANDBOX_TRAP_INDIRECT_CALL'],
+];
+
+/** Maps a thrown engine error to a stable trap code. */
+export function classifyTrap(error: unknown): TrapCode {
+  if (error instanceof WebAssembly.RuntimeError) {
+    for (const [pattern, code] of TRAP_MESSAGES) if (pattern.test(error.message)) return code;
+    return 'SANDBOX_TRAP';
+  }
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return 'SANDBOX_TRAP_STACK_OVERFLOW';
+  return 'SANDBOX_TRAP';
+}
+
+interface MeteringExports {
+  readonly gas: WebAssembly.Global;
+  readonly growFailed: WebAssembly.Global;
+}
+
+export function runGuest(req: GuestRequest): GuestOutcome {
+  const host = createPreview1Host({
+    stdin: req.stdin,
+    maxOutputBytes: req.maxOutputBytes,
+    seed: req.seed,
+    virtualTimeMs: req.virtualTimeMs,
+  });
+  const budget = BigInt(req.gas);
+  let instance: WebAssembly.Instance;
+  let metering: MeteringExports;
+  try {
+    instance = new WebAssembly.Instance(req.module, { [WASI_PREVIEW1_MODULE]: host.imports });
+    const exp = instance.exports as Record<string, unknown>;
+    metering = {
+      gas: exp.__helm_gas as WebAssembly.Global,
+      growFailed: exp.__helm_grow_failed as WebAssembly.Global,
+    };
+    metering.gas.value = budget;
+  } catch {
+    // Registration checked imports and exports, so instantiation only fails on engine limits
+    // (e.g. the initial memory cannot be reserved).
+    return failed('ERR_COMPUTE_MEMORY_EXHAUSTED', host, 0, 0);
+  }
+  const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
+  host.bind(memory);
+  const start = instance.exports._start as () => void;
+  let exitCode = 0;
+  let failure: GuestFailureCode | undefined;
+  try {
+    start();
+  } catch (e) {
+    if (e instanceof ExitSignal) exitCode = e.exitCode;
+    else if (e instanceof OutputLimitSignal) failure = 'ERR_COMPUTE_OUTPUT_EXHAUSTED';
+    else failure = classifyTrap(e);
+  }
+  const remaining = metering.gas.value as bigint;
+  const gasExhausted = remaining < 0n;
+  const gasUsed = Number(gasExhausted ? budget : budget - remaining);
+  const peak = memory === undefined ? 0 : memory.buffer.byteLength;
+  const growFailed = metering.growFailed.value !== 0;
+  if (gasExhausted) failure = 'ERR_COMPUTE_GAS_EXHAUSTED';
+  else if (failure === 'ERR_COMPUTE_OUTPUT_EXHAUSTED') {
+    // the output cap wins over whatever else went wrong
+  } else if ((failure !== undefined || exitCode !== 0) && growFailed)
+    failure = 'ERR_COMPUTE_MEMORY_EXHAUSTED';
+  else if (failure === undefined && exitCode !== 0) {
+    return {
+      ok: false,
+      code: 'SANDBOX_EXIT_NONZERO',
+      ...streams(host),
+      exit_code: exitCode,
+      gas_used: gasUsed,
+      peak_memory_bytes: peak,
+    };
+  }
+  if (failure !== undefined) {
+    const exited = failure === 'ERR_COMPUTE_MEMORY_EXHAUSTED' && exitCode !== 0;
+    return {
+      ok: false,
+      code: failure,
+      ...streams(host),
+      exit_code: exited ? exitCode : null,
+      gas_used: gasUsed,
+      peak_memory_bytes: peak,
+    };
+  }
+  return { ok: true, ...streams(host), exit_code: 0, gas_used: gasUsed, peak_memory_bytes: peak };
+}
+
+function streams(host: { stdout(): Uint8Array; stderr(): Uint8Array }): {
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+} {
+  return { stdout: host.stdout(), stderr: host.stderr() };
+}
+
+function failed(
+  code: GuestFailureCode,
+  host: { stdout(): Uint8Array; stderr(): Uint8Array },
+  gasUsed: number,
+  peak: number,
+): GuestOutcome {
+  return { ok: false, code, ...streams(host), exit_code: null, gas_used: gasUsed, peak_memory_bytes: peak };
+}

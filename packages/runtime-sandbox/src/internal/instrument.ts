@@ -1,0 +1,410 @@
+// Load-time instrumentation: parse a core module, enforce the import policy and the memory/table
+// caps, and inject deterministic gas metering. The output is what gets hashed, compiled and run.
+//
+// Gas model (normative text in docs/spec/sandbox.md): every instruction costs 1. Metering points
+// are the function entry and every loop header; each point charges the static number of
+// instructions of the region it heads (the function body or the loop body, excluding nested loop
+// bodies, which have their own point). Charging subtracts from a module-internal i64 global and
+// executes `unreachable` when the result is negative — no host calls on the hot path.
+import {
+  OP_BLOCK,
+  OP_ELSE,
+  OP_END,
+  OP_GLOBAL_GET,
+  OP_GLOBAL_SET,
+  OP_I32_CONST,
+  OP_I32_EQ,
+  OP_I64_CONST,
+  OP_I64_LT_S,
+  OP_I64_SUB,
+  OP_IF,
+  OP_LOOP,
+  OP_MEMORY_GROW,
+  OP_UNREACHABLE,
+  readInstruction,
+} from './opcodes.js';
+import { ByteReader, ByteWriter, ModuleFormatError } from './wasm-binary.js';
+
+/** Export names the instrumenter adds; a module that already uses the prefix is rejected. */
+export const GAS_EXPORT = '__helm_gas';
+export const GROW_FAILED_EXPORT = '__helm_grow_failed';
+const RESERVED_PREFIX = '__helm_';
+
+export const WASM_PAGE_BYTES = 65536;
+
+export type ImportKind = 'func' | 'table' | 'memory' | 'global';
+
+export interface ModuleImport {
+  readonly module: string;
+  readonly name: string;
+  readonly kind: ImportKind;
+  /** For functions: the signature as `params->results`, e.g. `i32,i64->i32`. */
+  readonly signature?: string;
+}
+
+export interface ModuleExport {
+  readonly name: string;
+  readonly kind: ImportKind;
+}
+
+/** Decides whether an import is provided by the host; `false` rejects the module (SANDBOX_VIOLATION). */
+export type ImportPolicy = (imp: ModuleImport) => boolean;
+
+export interface InstrumentOptions {
+  readonly maxMemoryPages: number;
+  readonly maxTableElements: number;
+  readonly importPolicy: ImportPolicy;
+}
+
+export interface InstrumentedModule {
+  readonly bytes: Uint8Array;
+  readonly imports: readonly ModuleImport[];
+  readonly exports: readonly ModuleExport[];
+  /** Effective memory limits in pages after capping (null if the module has no memory). */
+  readonly memory: { readonly min: number; readonly max: number } | null;
+  readonly functionCount: number;
+}
+
+/** Thrown when an import is outside the host's set (mapped to SANDBOX_VIOLATION). */
+export class ImportViolationError extends Error {
+  readonly code = 'SANDBOX_VIOLATION' as const;
+}
+
+const KINDS: readonly ImportKind[] = ['func', 'table', 'memory', 'global'];
+const VALTYPE_NAMES: Readonly<Record<number, string>> = {
+  127: 'i32',
+  126: 'i64',
+  125: 'f32',
+  124: 'f64',
+  112: 'funcref',
+  111: 'externref',
+};
+// Canonical section order (tag = 13 is not supported and rejected below).
+const SECTION_ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
+
+interface Limits {
+  min: number;
+  max: number | null;
+}
+
+function readLimits(r: ByteReader, what: 'memory' | 'table'): Limits {
+  const flags = r.u8();
+  if (flags === 0x00) return { min: r.u32(), max: null };
+  if (flags === 0x01) return { min: r.u32(), max: r.u32() };
+  if (what === 'memory' && (flags === 0x02 || flags === 0x03)) {
+    throw new ModuleFormatError('shared memory is not supported');
+  }
+  throw new ModuleFormatError(`unsupported ${what} limits flags 0x${flags.toString(16)}`);
+}
+
+function capLimits(limits: Limits, cap: number, what: string): Limits {
+  if (limits.min > cap)
+    throw new ModuleFormatError(`${what} initial size ${limits.min} exceeds the cap ${cap}`);
+  return { min: limits.min, max: limits.max === null ? cap : Math.min(limits.max, cap) };
+}
+
+function writeLimits(w: ByteWriter, limits: Limits): void {
+  w.u8(0x01)
+    .u32(limits.min)
+    .u32(limits.max as number);
+}
+
+function readValTypeName(r: ByteReader): string {
+  const t = r.u8();
+  const name = VALTYPE_NAMES[t];
+  if (name === undefined) throw new ModuleFormatError(`unsupported value type 0x${t.toString(16)}`);
+  return name;
+}
+
+function readTypeSection(r: ByteReader): string[] {
+  const types: string[] = [];
+  const n = r.u32();
+  for (let i = 0; i < n; i++) {
+    if (r.u8() !== 0x60) throw new ModuleFormatError('unsupported type form (only function types)');
+    const params: string[] = [];
+    const results: string[] = [];
+    for (let j = r.u32(); j > 0; j--) params.push(readValTypeName(r));
+    for (let j = r.u32(); j > 0; j--) results.push(readValTypeName(r));
+    types.push(`${params.join(',')}->${results.join(',')}`);
+  }
+  return types;
+}
+
+interface Section {
+  readonly id: number;
+  readonly body: Uint8Array;
+}
+
+function splitSections(bytes: Uint8Array): Section[] {
+  const r = new ByteReader(bytes);
+  const magic = r.bytesOf(8);
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  if (!header.every((b, i) => magic[i] === b))
+    throw new ModuleFormatError('not a WebAssembly 1.0 core module');
+  const sections: Section[] = [];
+  while (!r.done) {
+    const id = r.u8();
+    const size = r.u32();
+    const body = r.bytesOf(size);
+    if (id === 0) continue; // custom sections are dropped
+    if (!SECTION_ORDER.includes(id)) throw new ModuleFormatError(`unsupported section id ${id}`);
+    sections.push({ id, body });
+  }
+  return sections;
+}
+
+function chargeSequence(w: ByteWriter, gasGlobal: number, cost: number): void {
+  w.u8(OP_GLOBAL_GET).u32(gasGlobal);
+  w.u8(OP_I64_CONST).s64(BigInt(cost));
+  w.u8(OP_I64_SUB);
+  w.u8(OP_GLOBAL_SET).u32(gasGlobal);
+  w.u8(OP_GLOBAL_GET).u32(gasGlobal);
+  w.u8(OP_I64_CONST).s64(0n);
+  w.u8(OP_I64_LT_S);
+  w.u8(OP_IF).u8(0x40).u8(OP_UNREACHABLE).u8(OP_END);
+}
+
+function growSequence(w: ByteWriter, failedGlobal: number, tmpGlobal: number): void {
+  // memory.grow is emitted by the caller; record a failed grow (−1) in the exported flag.
+  w.u8(OP_GLOBAL_SET).u32(tmpGlobal);
+  w.u8(OP_GLOBAL_GET).u32(failedGlobal);
+  w.u8(OP_GLOBAL_GET).u32(tmpGlobal);
+  w.u8(OP_I32_CONST).s32(-1);
+  w.u8(OP_I32_EQ);
+  w.u8(0x72); // i32.or
+  w.u8(OP_GLOBAL_SET).u32(failedGlobal);
+  w.u8(OP_GLOBAL_GET).u32(tmpGlobal);
+}
+
+type Piece = Uint8Array | { readonly region: number };
+
+/** Rewrites one function body (locals + expression) with metering points. */
+function instrumentBody(
+  body: Uint8Array,
+  gasGlobal: number,
+  failedGlobal: number,
+  tmpGlobal: number,
+): Uint8Array {
+  const r = new ByteReader(body);
+  const localsStart = r.pos;
+  let totalLocals = 0;
+  for (let groups = r.u32(); groups > 0; groups--) {
+    totalLocals += r.u32();
+    if (totalLocals > 50_000) throw new ModuleFormatError('too many locals');
+    readValTypeName(r);
+  }
+  const pieces: Piece[] = [body.subarray(localsStart, r.pos)];
+  const regionCost: number[] = [];
+  const regionStack: number[] = [];
+  const openRegion = (): void => {
+    regionStack.push(regionCost.length);
+    pieces.push({ region: regionCost.length });
+    regionCost.push(0);
+  };
+  // Control stack: true for frames opened by `loop` (they own a metering region).
+  const control: boolean[] = [false];
+  openRegion();
+  let copyFrom = r.pos;
+  while (control.length > 0) {
+    const start = r.pos;
+    const op = readInstruction(r);
+    const current = regionStack[regionStack.length - 1] as number;
+    regionCost[current] = (regionCost[current] as number) + 1;
+    if (op === OP_LOOP) {
+      pieces.push(body.subarray(copyFrom, r.pos));
+      copyFrom = r.pos;
+      control.push(true);
+      openRegion();
+    } else if (op === OP_BLOCK || op === OP_IF) {
+      control.push(false);
+    } else if (op === OP_END) {
+      if (control.pop() === true) regionStack.pop();
+    } else if (op === OP_MEMORY_GROW) {
+      pieces.push(body.subarray(copyFrom, r.pos));
+      copyFrom = r.pos;
+      const w = new ByteWriter();
+      growSequence(w, failedGlobal, tmpGlobal);
+      pieces.push(w.toBytes());
+    } else if (op === OP_ELSE && control.length === 1) {
+      r.pos = start;
+      r.fail('else outside if');
+    }
+  }
+  if (!r.done) r.fail('trailing bytes after function body');
+  pieces.push(body.subarray(copyFrom, r.pos));
+  const w = new ByteWriter();
+  for (const piece of pieces) {
+    if (piece instanceof Uint8Array) w.bytes(piece);
+    else chargeSequence(w, gasGlobal, regionCost[piece.region] as number);
+  }
+  return w.toBytes();
+}
+
+/**
+ * Instruments a core module. The input must already be a valid module (the caller runs
+ * `WebAssembly.validate` first), so every index in the original code refers to original items and
+ * the globals appended here are unreachable from guest code.
+ */
+export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions): InstrumentedModule {
+  const sections = splitSections(bytes);
+  const byId = new Map<number, Uint8Array>();
+  for (const s of sections) byId.set(s.id, s.body);
+  if (byId.has(8)) throw new ModuleFormatError('start sections are not supported (export _start instead)');
+
+  const typeBody = byId.get(1);
+  const types = typeBody === undefined ? [] : readTypeSection(new ByteReader(typeBody));
+
+  const imports: ModuleImport[] = [];
+  let importedGlobals = 0;
+  let importedFuncs = 0;
+  let memoryLimits: Limits | null = null;
+  const out = new Map<number, Uint8Array>();
+
+  const importBody = byId.get(2);
+  if (importBody !== undefined) {
+    const r = new ByteReader(importBody);
+    const w = new ByteWriter();
+    const n = r.u32();
+    w.u32(n);
+    for (let i = 0; i < n; i++) {
+      const module = r.name();
+      const name = r.name();
+      const kindByte = r.u8();
+      const kind = KINDS[kindByte];
+      if (kind === undefined) throw new ModuleFormatError(`unsupported import kind ${kindByte}`);
+      w.name(module).name(name).u8(kindByte);
+      let signature: string | undefined;
+      if (kind === 'func') {
+        const typeIdx = r.u32();
+        signature = types[typeIdx];
+        if (signature === undefined) throw new ModuleFormatError('import type index out of range');
+        w.u32(typeIdx);
+        importedFuncs++;
+      } else if (kind === 'table') {
+        const refType = r.u8();
+        const limits = capLimits(readLimits(r, 'table'), options.maxTableElements, 'table');
+        w.u8(refType);
+        writeLimits(w, limits);
+      } else if (kind === 'memory') {
+        if (memoryLimits !== null) throw new ModuleFormatError('multiple memories are not supported');
+        memoryLimits = capLimits(readLimits(r, 'memory'), options.maxMemoryPages, 'memory');
+        writeLimits(w, memoryLimits);
+      } else {
+        const start = r.pos;
+        readValTypeName(r);
+        r.u8();
+        w.bytes(importBody.subarray(start, r.pos));
+        importedGlobals++;
+      }
+      const imp: ModuleImport =
+        signature === undefined ? { module, name, kind } : { module, name, kind, signature };
+      if (!options.importPolicy(imp)) {
+        throw new ImportViolationError(`import ${module}.${name} (${kind}) is not provided by the sandbox`);
+      }
+      imports.push(imp);
+    }
+    out.set(2, w.toBytes());
+  }
+
+  const funcBody = byId.get(3);
+  const definedFuncs = funcBody === undefined ? 0 : new ByteReader(funcBody).u32();
+
+  const tableBody = byId.get(4);
+  if (tableBody !== undefined) {
+    const r = new ByteReader(tableBody);
+    const w = new ByteWriter();
+    const n = r.u32();
+    w.u32(n);
+    for (let i = 0; i < n; i++) {
+      w.u8(r.u8());
+      writeLimits(w, capLimits(readLimits(r, 'table'), options.maxTableElements, 'table'));
+    }
+    out.set(4, w.toBytes());
+  }
+
+  const memBody = byId.get(5);
+  if (memBody !== undefined) {
+    const r = new ByteReader(memBody);
+    const n = r.u32();
+    if (n + (memoryLimits === null ? 0 : 1) > 1)
+      throw new ModuleFormatError('multiple memories are not supported');
+    const w = new ByteWriter().u32(n);
+    if (n === 1) {
+      memoryLimits = capLimits(readLimits(r, 'memory'), options.maxMemoryPages, 'memory');
+      writeLimits(w, memoryLimits);
+    }
+    out.set(5, w.toBytes());
+  }
+
+  // Globals: append gas (i64), grow-failed flag (i32) and a scratch i32 at the end of the index space.
+  const globalBody = byId.get(6);
+  const gw = new ByteWriter();
+  let definedGlobals = 0;
+  let globalRest: Uint8Array = new Uint8Array(0);
+  if (globalBody !== undefined) {
+    const r = new ByteReader(globalBody);
+    definedGlobals = r.u32();
+    globalRest = globalBody.subarray(r.pos);
+  }
+  const gasGlobal = importedGlobals + definedGlobals;
+  const failedGlobal = gasGlobal + 1;
+  const tmpGlobal = gasGlobal + 2;
+  gw.u32(definedGlobals + 3).bytes(globalRest);
+  gw.u8(0x7e).u8(0x01).u8(OP_I64_CONST).s64(0n).u8(OP_END);
+  gw.u8(0x7f).u8(0x01).u8(OP_I32_CONST).s32(0).u8(OP_END);
+  gw.u8(0x7f).u8(0x01).u8(OP_I32_CONST).s32(0).u8(OP_END);
+  out.set(6, gw.toBytes());
+
+  // Exports: keep the module's, add the gas counter and the grow-failed flag.
+  const exports: ModuleExport[] = [];
+  const exportBody = byId.get(7);
+  const ew = new ByteWriter();
+  let exportRest: Uint8Array = new Uint8Array(0);
+  let exportCount = 0;
+  if (exportBody !== undefined) {
+    const r = new ByteReader(exportBody);
+    exportCount = r.u32();
+    const start = r.pos;
+    for (let i = 0; i < exportCount; i++) {
+      const name = r.name();
+      const kind = KINDS[r.u8()] as ImportKind; // valid module: kind is in range
+      r.u32();
+      if (name.startsWith(RESERVED_PREFIX)) throw new ModuleFormatError(`export name ${name} is reserved`);
+      exports.push({ name, kind });
+    }
+    exportRest = exportBody.subarray(start, r.pos);
+  }
+  ew.u32(exportCount + 2).bytes(exportRest);
+  ew.name(GAS_EXPORT).u8(0x03).u32(gasGlobal);
+  ew.name(GROW_FAILED_EXPORT).u8(0x03).u32(failedGlobal);
+  out.set(7, ew.toBytes());
+
+  const codeBody = byId.get(10);
+  if (codeBody !== undefined) {
+    const r = new ByteReader(codeBody);
+    const w = new ByteWriter();
+    const n = r.u32();
+    w.u32(n);
+    for (let i = 0; i < n; i++) {
+      const size = r.u32();
+      const instrumented = instrumentBody(r.bytesOf(size), gasGlobal, failedGlobal, tmpGlobal);
+      w.u32(instrumented.length).bytes(instrumented);
+    }
+    out.set(10, w.toBytes());
+  }
+
+  const result = new ByteWriter().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  for (const id of SECTION_ORDER) {
+    const body = out.get(id) ?? byId.get(id);
+    if (body === undefined) continue;
+    result.u8(id).u32(body.length).bytes(body);
+  }
+  const memory = memoryLimits === null ? null : { min: memoryLimits.min, max: memoryLimits.max as number };
+  return {
+    bytes: result.toBytes(),
+    imports,
+    exports,
+    memory,
+    functionCount: importedFuncs + definedFuncs,
+  };
+}

@@ -1,0 +1,130 @@
+// Warm worker pool. Each call runs on an idle worker; a call that passes its deadline gets its
+// worker terminated (the only way to stop a running wasm loop) and the worker is replaced at once,
+// so the next call does not pay the spawn cost.
+import { type ResourceLimits, Worker } from 'node:worker_threads';
+import type { GuestOutcome, GuestRequest } from './guest-run.js';
+
+export type PoolOutcome =
+  | { readonly kind: 'done'; readonly outcome: GuestOutcome }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'crashed'; readonly out_of_memory: boolean; readonly message: string };
+
+export interface PoolOptions {
+  readonly size: number;
+  readonly resourceLimits: ResourceLimits;
+}
+
+interface Job {
+  readonly req: GuestRequest;
+  readonly timeoutMs: number;
+  readonly resolve: (o: PoolOutcome) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: (Job & { id: number; timer: ReturnType<typeof setTimeout> }) | null;
+}
+
+/** The worker entry next to this file: `.ts` when running from sources (tests), `.js` from dist. */
+export function workerEntryUrl(selfUrl: string): URL {
+  return new URL(selfUrl.endsWith('.ts') ? './worker.ts' : './worker.js', selfUrl);
+}
+
+export class WorkerPool {
+  private readonly options: PoolOptions;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private readonly url = workerEntryUrl(import.meta.url);
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: PoolOptions) {
+    this.options = options;
+    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(this.url, { resourceLimits: this.options.resourceLimits });
+    worker.unref();
+    const slot: Slot = { worker, job: null };
+    worker.on('message', (msg: { id: number; outcome?: GuestOutcome; error?: string }) => {
+      const job = slot.job;
+      if (job === null || job.id !== msg.id) return;
+      if (msg.outcome !== undefined) this.finish(slot, { kind: 'done', outcome: msg.outcome });
+      else this.finish(slot, { kind: 'crashed', out_of_memory: false, message: msg.error ?? 'worker error' });
+    });
+    worker.on('error', (err: Error & { code?: string }) => {
+      this.fail(slot, {
+        kind: 'crashed',
+        out_of_memory: err.code === 'ERR_WORKER_OUT_OF_MEMORY',
+        message: err.message,
+      });
+    });
+    worker.on('exit', () => {
+      this.fail(slot, { kind: 'crashed', out_of_memory: false, message: 'worker exited' });
+    });
+    return slot;
+  }
+
+  run(req: GuestRequest, timeoutMs: number): Promise<PoolOutcome> {
+    return new Promise((resolve) => {
+      this.queue.push({ req, timeoutMs, resolve });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.job !== null) continue;
+      const job = this.queue.shift() as Job;
+      const id = this.nextId++;
+      const timer = setTimeout(() => this.fail(slot, { kind: 'timeout' }), job.timeoutMs);
+      slot.job = { ...job, id, timer };
+      slot.worker.postMessage({ ...job.req, id });
+    }
+  }
+
+  private finish(slot: Slot, outcome: PoolOutcome): void {
+    const job = slot.job;
+    if (job === null) return;
+    clearTimeout(job.timer);
+    slot.job = null;
+    job.resolve(outcome);
+    this.pump();
+  }
+
+  /** Ends the slot's job with `outcome`, terminates its worker and puts a fresh one in its place. */
+  private fail(slot: Slot, outcome: PoolOutcome): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return; // already replaced
+    const old = slot.worker;
+    old.removeAllListeners();
+    old.on('error', () => {});
+    void old.terminate();
+    if (!this.closed) this.slots[index] = this.spawn();
+    else this.slots.splice(index, 1);
+    const job = slot.job;
+    if (job !== null) {
+      clearTimeout(job.timer);
+      slot.job = null;
+      job.resolve(outcome);
+    }
+    this.pump();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = this.slots.splice(0).map((s) => {
+      if (s.job !== null) {
+        clearTimeout(s.job.timer);
+        s.job.resolve({ kind: 'crashed', out_of_memory: false, message: 'sandbox closed' });
+      }
+      s.worker.removeAllListeners();
+      return s.worker.terminate();
+    });
+    for (const job of this.queue.splice(0))
+      job.resolve({ kind: 'crashed', out_of_memory: false, message: 'sandbox closed' });
+    await Promise.all(workers);
+  }
+}
