@@ -1,32 +1,84 @@
-// Ed25519 through node:crypto (OpenSSL). Keys are derived from a caller-supplied 32-byte seed:
-// the TCB never draws its own randomness.
-import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+// Ed25519 behind one interface with two interchangeable backends (normative:
+// docs/spec/signatures.md): `node` (node:crypto / OpenSSL, the fast default) and `noble`
+// (@noble/curves, portable and an independent cross-check). Both enforce the same strict
+// verification policy. Keys come from a caller-supplied 32-byte seed: the TCB never draws its own
+// randomness.
 import { CryptoError } from './errors.js';
 import { sha256Hex } from './hash.js';
+import { noblePublicKeyFromSeed, nobleSignerFor, nobleVerify } from './internal/backend-noble.js';
+import { nodePublicKeyFromSeed, nodeSignerFor, nodeVerify } from './internal/backend-node.js';
+import {
+  isValidPublicKey,
+  PUBLIC_KEY_LENGTH,
+  SEED_LENGTH,
+  SIGNATURE_LENGTH,
+} from './internal/ed25519-policy.js';
 
-const PKCS8_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-]);
-const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
+export { isValidPublicKey, PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH };
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+export type Ed25519BackendName = 'node' | 'noble';
+
+/** One Ed25519 implementation. Every backend enforces the same strict policy. */
+export interface Ed25519Backend {
+  readonly name: Ed25519BackendName;
+  /** RFC 8032 public key of a 32-byte seed. */
+  publicKeyFromSeed(seed: Uint8Array): Uint8Array;
+  /** A signing function bound to one seed (backends may cache key material in it). */
+  signerFor(seed: Uint8Array): (message: Uint8Array) => Uint8Array;
+  /** Strict verification (signatures.md). Never throws: malformed input is `false`. */
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+export const nodeBackend: Ed25519Backend = Object.freeze({
+  name: 'node',
+  publicKeyFromSeed: nodePublicKeyFromSeed,
+  signerFor: nodeSignerFor,
+  verify: nodeVerify,
+});
+
+export const nobleBackend: Ed25519Backend = Object.freeze({
+  name: 'noble',
+  publicKeyFromSeed: noblePublicKeyFromSeed,
+  signerFor: nobleSignerFor,
+  verify: nobleVerify,
+});
+
+export const ED25519_BACKENDS: readonly Ed25519Backend[] = Object.freeze([nodeBackend, nobleBackend]);
+
+/** The backend with the given name. */
+export function getBackend(name: Ed25519BackendName): Ed25519Backend {
+  const backend = ED25519_BACKENDS.find((b) => b.name === name);
+  if (!backend) throw new CryptoError('KEY_INVALID', `unknown Ed25519 backend ${String(name)}`);
+  return backend;
 }
 
 /** Key id rule: `ed25519:` + lowercase hex SHA-256 of the 32-byte raw public key. */
 export function keyIdFor(publicKey: Uint8Array): string {
-  if (publicKey.length !== 32) throw new CryptoError('KEY_INVALID', 'Ed25519 public key must be 32 bytes');
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
+    throw new CryptoError('KEY_INVALID', 'Ed25519 public key must be 32 bytes');
+  }
   return `ed25519:${sha256Hex(publicKey)}`;
 }
 
-/** Something that signs bytes with one Ed25519 key (in-process, KMS, HSM …). */
+const KEY_ID_PATTERN = /^ed25519:[0-9a-f]{64}$/;
+
+/** True for strings of the key id form `ed25519:<64 lowercase hex>`. */
+export function isKeyId(value: unknown): value is string {
+  return typeof value === 'string' && KEY_ID_PATTERN.test(value);
+}
+
+/** Something that signs bytes with one Ed25519 key, synchronously (in-process keys). */
 export interface Signer {
   readonly keyId: string;
   readonly publicKey: Uint8Array;
   sign(message: Uint8Array): Uint8Array;
+}
+
+/** A signer whose key lives elsewhere (KMS, HSM, remote approver device). */
+export interface AsyncSigner {
+  readonly keyId: string;
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface Ed25519KeyPair {
@@ -35,40 +87,55 @@ export interface Ed25519KeyPair {
   readonly keyId: string;
 }
 
-function privateKeyObject(seed: Uint8Array): KeyObject {
-  if (seed.length !== 32) throw new CryptoError('KEY_INVALID', 'Ed25519 seed must be 32 bytes');
-  return createPrivateKey({ key: Buffer.from(concat(PKCS8_PREFIX, seed)), format: 'der', type: 'pkcs8' });
-}
-
 /** Derive the key pair for a 32-byte seed (the seed comes from an injected entropy source). */
-export function keyPairFromSeed(seed: Uint8Array): Ed25519KeyPair {
-  const spki = createPublicKey(privateKeyObject(seed)).export({ format: 'der', type: 'spki' });
-  const publicKey = new Uint8Array(spki.subarray(SPKI_PREFIX.length));
+export function keyPairFromSeed(seed: Uint8Array, backend: Ed25519Backend = nodeBackend): Ed25519KeyPair {
+  const publicKey = backend.publicKeyFromSeed(seed);
   return { seed: Uint8Array.from(seed), publicKey, keyId: keyIdFor(publicKey) };
 }
 
-/** An in-process signer for a seed. */
-export function createSigner(seed: Uint8Array): Signer {
-  const key = privateKeyObject(seed);
-  const { publicKey, keyId } = keyPairFromSeed(seed);
-  return {
-    keyId,
-    publicKey,
-    sign: (message) => new Uint8Array(sign(null, message, key)),
-  };
+/** Draws a fresh 32-byte seed; injected by the caller (e.g. crypto.getRandomValues in an app). */
+export type EntropySource = (length: number) => Uint8Array;
+
+/** Generate a key pair from injected entropy (the TCB itself has no randomness). */
+export function generateKeyPair(
+  entropy: EntropySource,
+  backend: Ed25519Backend = nodeBackend,
+): Ed25519KeyPair {
+  const seed = entropy(SEED_LENGTH);
+  if (!(seed instanceof Uint8Array) || seed.length !== SEED_LENGTH) {
+    throw new CryptoError('KEY_INVALID', 'the entropy source must return exactly 32 bytes');
+  }
+  let nonZero = 0;
+  for (const b of seed) nonZero |= b;
+  if (nonZero === 0) throw new CryptoError('KEY_INVALID', 'the entropy source returned all-zero bytes');
+  return keyPairFromSeed(seed, backend);
 }
 
-/** Ed25519 verification. Returns false (never throws) for malformed keys or signatures. */
-export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== 32 || signature.length !== 64) return false;
-  try {
-    const key = createPublicKey({
-      key: Buffer.from(concat(SPKI_PREFIX, publicKey)),
-      format: 'der',
-      type: 'spki',
-    });
-    return verify(null, message, key, signature);
-  } catch {
-    return false;
-  }
+/** An in-process signer for a seed (synchronous; the key material stays inside the closure). */
+export function createSigner(seed: Uint8Array, backend: Ed25519Backend = nodeBackend): Signer {
+  const sign = backend.signerFor(seed);
+  const publicKey = backend.publicKeyFromSeed(seed);
+  return Object.freeze({ keyId: keyIdFor(publicKey), publicKey, sign });
+}
+
+/** Wrap a synchronous signer as an AsyncSigner (to mix in-process and remote signers). */
+export function toAsyncSigner(signer: Signer): AsyncSigner {
+  return Object.freeze({
+    keyId: signer.keyId,
+    publicKey: signer.publicKey,
+    sign: async (message: Uint8Array) => signer.sign(message),
+  });
+}
+
+/**
+ * Strict Ed25519 verification (docs/spec/signatures.md) with the given backend (default node).
+ * Returns false — never throws — for malformed keys or signatures.
+ */
+export function verifyEd25519(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+  backend: Ed25519Backend = nodeBackend,
+): boolean {
+  return backend.verify(publicKey, message, signature);
 }

@@ -2,13 +2,29 @@
 // encoding PAE(type, payload) = "HELMSIG1" SP len(type) SP type SP len(payload) SP payload, where
 // payload is the exact RFC 8785 JCS bytes of the body and lengths are ASCII decimal byte counts.
 import type { SignedEnvelope } from '@helm/contracts';
-import { type Signer, verifyEd25519 } from './ed25519.js';
+import { type AsyncSigner, type Ed25519Backend, keyIdFor, nodeBackend, type Signer } from './ed25519.js';
 import { bytesEqual, fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
 import { canonicalBytes } from './jcs.js';
+import { type JsonLimits, parseStrictJson } from './json.js';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Envelope type strings: `helm.` + dotted lowercase segments + `.v<N>`, at most 128 bytes. */
+export const ENVELOPE_TYPE_PATTERN = /^helm\.[a-z0-9_]+(?:\.[a-z0-9_]+)*\.v[0-9]+$/;
+const MAX_TYPE_LENGTH = 128;
+/** Upper bound on signatures per envelope (a DoS bound, far above any real quorum). */
+export const MAX_ENVELOPE_SIGNATURES = 32;
+/** Default limits for parsing an envelope payload. */
+export const DEFAULT_ENVELOPE_LIMITS: Readonly<{ maxBytes: number; maxDepth: number }> = Object.freeze({
+  maxBytes: 16 * 1024 * 1024,
+  maxDepth: 128,
+});
+
+/** True for a well-formed envelope type string (e.g. `helm.receipt.v1`). */
+export function isEnvelopeType(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_TYPE_LENGTH && ENVELOPE_TYPE_PATTERN.test(value);
+}
 
 /** The exact bytes an envelope signature covers. */
 export function preAuthEncoding(type: string, payload: Uint8Array): Uint8Array {
@@ -25,18 +41,61 @@ export interface EnvelopeBody {
   readonly [field: string]: unknown;
 }
 
-/** Canonicalize `body` (whose `type` is the domain separator) and sign it with every signer. */
-export function signEnvelope(body: EnvelopeBody, signers: readonly Signer[]): SignedEnvelope {
-  if (typeof body.type !== 'string' || !body.type.startsWith('helm.')) {
-    throw new CryptoError('ENVELOPE_MALFORMED', 'envelope body needs a helm.* type');
+/** Anything with a string `type`: interfaces without an index signature are accepted too. */
+export interface TypedBody {
+  readonly type: string;
+}
+
+function prepare(body: TypedBody, signerCount: number): { payload: Uint8Array; pae: Uint8Array } {
+  if (typeof body !== 'object' || body === null || !isEnvelopeType(body.type)) {
+    throw new CryptoError('ENVELOPE_MALFORMED', 'envelope body needs a helm.<name>.v<N> type');
   }
-  if (signers.length === 0) throw new CryptoError('ENVELOPE_MALFORMED', 'at least one signer is required');
+  if (signerCount === 0) throw new CryptoError('ENVELOPE_MALFORMED', 'at least one signer is required');
+  if (signerCount > MAX_ENVELOPE_SIGNATURES) {
+    throw new CryptoError('ENVELOPE_MALFORMED', `at most ${MAX_ENVELOPE_SIGNATURES} signers`);
+  }
   const payload = canonicalBytes(body);
-  const pae = preAuthEncoding(body.type, payload);
+  return { payload, pae: preAuthEncoding(body.type, payload) };
+}
+
+function checkDistinct(signers: readonly { keyId: string }[]): void {
+  const ids = new Set(signers.map((s) => s.keyId));
+  if (ids.size !== signers.length) throw new CryptoError('ENVELOPE_MALFORMED', 'duplicate signer');
+}
+
+function signatureBytes(sig: unknown, keyId: string): Uint8Array {
+  if (!(sig instanceof Uint8Array) || sig.length !== 64) {
+    throw new CryptoError('SIGNER_FAILED', `signer ${keyId} did not return a 64-byte signature`);
+  }
+  return sig;
+}
+
+/** Canonicalize `body` (whose `type` is the domain separator) and sign it with every signer. */
+export function signEnvelope<T extends TypedBody>(body: T, signers: readonly Signer[]): SignedEnvelope {
+  const { payload, pae } = prepare(body, signers.length);
+  checkDistinct(signers);
   return {
     type: body.type,
     payload: toBase64Url(payload),
-    signatures: signers.map((s) => ({ keyid: s.keyId, sig: toBase64Url(s.sign(pae)) })),
+    signatures: signers.map((s) => ({
+      keyid: s.keyId,
+      sig: toBase64Url(signatureBytes(s.sign(pae), s.keyId)),
+    })),
+  };
+}
+
+/** signEnvelope for signers that may be remote (KMS/HSM/approver devices); signs in parallel. */
+export async function signEnvelopeAsync<T extends TypedBody>(
+  body: T,
+  signers: readonly (Signer | AsyncSigner)[],
+): Promise<SignedEnvelope> {
+  const { payload, pae } = prepare(body, signers.length);
+  checkDistinct(signers);
+  const sigs = await Promise.all(signers.map(async (s) => signatureBytes(await s.sign(pae), s.keyId)));
+  return {
+    type: body.type,
+    payload: toBase64Url(payload),
+    signatures: signers.map((s, i) => ({ keyid: s.keyId, sig: toBase64Url(sigs[i] as Uint8Array) })),
   };
 }
 
@@ -47,47 +106,119 @@ export interface VerifiedEnvelope<T> {
   readonly body: T;
   /** The exact JCS bytes that were signed. */
   readonly payload: Uint8Array;
-  /** Key ids whose signatures verified. */
+  /** Key ids whose signatures verified, in envelope order. */
   readonly keyIds: readonly string[];
 }
 
+export interface VerifyEnvelopeOptions {
+  /**
+   * Multi-signer threshold. Unset (default): every listed signature must be by a known key and
+   * verify. Set to N ≥ 1: signatures by unknown keys are skipped, but any signature by a known key
+   * must verify, and at least N distinct known keys must have signed.
+   */
+  readonly threshold?: number;
+  /** Ed25519 backend (default node). */
+  readonly backend?: Ed25519Backend;
+  /** Payload parsing limits (default DEFAULT_ENVELOPE_LIMITS). */
+  readonly limits?: Pick<JsonLimits, 'maxBytes' | 'maxDepth'>;
+}
+
+const ENVELOPE_FIELDS = new Set(['type', 'payload', 'signatures']);
+const SIGNATURE_FIELDS = new Set(['keyid', 'sig']);
+
+function malformed(message: string): never {
+  throw new CryptoError('ENVELOPE_MALFORMED', message);
+}
+
+function onlyFields(value: object, allowed: Set<string>, what: string): void {
+  for (const key of Object.keys(value)) if (!allowed.has(key)) malformed(`unexpected ${what} field ${key}`);
+}
+
 /**
- * Verify an envelope over its exact payload bytes: the type must match, the payload must be
- * canonical JCS whose `type` equals the envelope type, and every listed signature must verify
- * under a known key (at least one signature is required). Throws CryptoError otherwise.
+ * Verify an envelope over its exact payload bytes (docs/spec/envelope.md §Verification):
+ * structure, type, signatures (strict Ed25519 over the PAE), then the payload is parsed strictly
+ * and must be canonical JCS whose `type` equals the envelope type. Throws CryptoError otherwise.
  */
-export function verifyEnvelope<T extends EnvelopeBody = EnvelopeBody>(
+export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   envelope: SignedEnvelope,
   expectedType: string,
   lookup: PublicKeyLookup,
+  options: VerifyEnvelopeOptions = {},
 ): VerifiedEnvelope<T> {
+  // 1. structure
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
+    malformed('envelope must be an object');
+  }
+  onlyFields(envelope, ENVELOPE_FIELDS, 'envelope');
+  if (typeof envelope.type !== 'string') malformed('envelope type must be a string');
+  // 2. type: the caller's expectation is the domain separator
   if (envelope.type !== expectedType) {
-    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', `expected ${expectedType}, got ${String(envelope.type)}`);
+    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', `expected ${expectedType}, got ${envelope.type}`);
   }
+  if (!isEnvelopeType(expectedType)) malformed('envelope type is not a helm.<name>.v<N> type');
   const payload = typeof envelope.payload === 'string' ? fromBase64Url(envelope.payload) : undefined;
-  if (!payload || !Array.isArray(envelope.signatures) || envelope.signatures.length === 0) {
-    throw new CryptoError('ENVELOPE_MALFORMED', 'envelope payload or signatures malformed');
+  if (!payload) malformed('payload must be canonical base64url without padding');
+  const limits = options.limits ?? DEFAULT_ENVELOPE_LIMITS;
+  if (payload.length > (limits.maxBytes ?? DEFAULT_ENVELOPE_LIMITS.maxBytes)) {
+    throw new CryptoError('JSON_TOO_LARGE', 'payload exceeds the size limit');
   }
+  const signatures: unknown = envelope.signatures;
+  if (!Array.isArray(signatures) || signatures.length === 0) malformed('at least one signature is required');
+  if (signatures.length > MAX_ENVELOPE_SIGNATURES)
+    malformed(`more than ${MAX_ENVELOPE_SIGNATURES} signatures`);
+  const threshold = options.threshold;
+  if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 1)) {
+    throw new CryptoError('ENVELOPE_MALFORMED', 'threshold must be a positive integer');
+  }
+  const backend = options.backend ?? nodeBackend;
+
+  // 3. signatures over PAE(type, exact payload bytes)
   const pae = preAuthEncoding(envelope.type, payload);
   const keyIds: string[] = [];
-  for (const signature of envelope.signatures) {
-    const key = lookup(signature.keyid);
-    if (!key) throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${signature.keyid}`);
-    const sig = fromBase64Url(signature.sig);
-    if (!sig || !verifyEd25519(key, pae, sig)) {
-      throw new CryptoError('ENVELOPE_SIGNATURE_INVALID', `signature by ${signature.keyid} does not verify`);
+  const seenKeys: Uint8Array[] = [];
+  for (const entry of signatures as unknown[]) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) malformed('signature entry');
+    onlyFields(entry, SIGNATURE_FIELDS, 'signature');
+    const { keyid, sig } = entry as { keyid: unknown; sig: unknown };
+    if (typeof keyid !== 'string' || typeof sig !== 'string')
+      malformed('signature keyid and sig must be strings');
+    if (keyIds.includes(keyid)) malformed('duplicate signer');
+    const key = lookup(keyid);
+    if (!(key instanceof Uint8Array) || key.length !== 32 || keyIdFor(key) !== keyid) {
+      // unknown key, or a lookup answering with a key that is not the one this id names
+      if (threshold !== undefined) continue;
+      throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${keyid}`);
     }
-    if (keyIds.includes(signature.keyid)) throw new CryptoError('ENVELOPE_MALFORMED', 'duplicate signer');
-    keyIds.push(signature.keyid);
+    const sigBytes = fromBase64Url(sig);
+    if (!sigBytes || !backend.verify(key, pae, sigBytes)) {
+      throw new CryptoError('ENVELOPE_SIGNATURE_INVALID', `signature by ${keyid} does not verify`);
+    }
+    if (seenKeys.some((k) => bytesEqual(k, key))) malformed('duplicate signer');
+    seenKeys.push(key);
+    keyIds.push(keyid);
   }
+  if (keyIds.length < (threshold ?? 1)) {
+    throw new CryptoError(
+      'ENVELOPE_THRESHOLD_NOT_MET',
+      `${keyIds.length} valid signature(s) by known keys, ${threshold} required`,
+    );
+  }
+
+  // 4. the signed bytes must be strict, canonical JSON of a body of the same type
   let body: unknown;
   try {
-    body = JSON.parse(decoder.decode(payload));
-  } catch {
-    throw new CryptoError('ENVELOPE_MALFORMED', 'payload is not UTF-8 JSON');
+    body = parseStrictJson(payload, { ...limits, nullPrototype: false });
+  } catch (error) {
+    if (error instanceof CryptoError && (error.code === 'JSON_TOO_DEEP' || error.code === 'JSON_TOO_LARGE')) {
+      throw error;
+    }
+    throw new CryptoError('ENVELOPE_MALFORMED', `payload is not strict UTF-8 JSON: ${String(error)}`);
   }
   if (!bytesEqual(canonicalBytes(body), payload)) {
     throw new CryptoError('ENVELOPE_NOT_CANONICAL', 'payload is not RFC 8785 canonical');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    malformed('payload must be a JSON object');
   }
   if ((body as EnvelopeBody).type !== expectedType) {
     throw new CryptoError('ENVELOPE_TYPE_MISMATCH', 'payload type differs from envelope type');

@@ -1,12 +1,21 @@
+// SHA-256 (FIPS 180-4). The one textual digest encoding of the project is `sha256:` followed by
+// 64 lowercase hex digits (docs/spec/envelope.md §Digests).
 import { createHash } from 'node:crypto';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
 /** The project-wide textual digest prefix: `sha256:` followed by 64 lowercase hex digits. */
 export const DIGEST_PREFIX = 'sha256:';
 const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
-/** Raw SHA-256 of `data`. */
+/** Raw SHA-256 of `data` (node:crypto). */
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest());
+  const out = createHash('sha256').update(data).digest();
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** Raw SHA-256 of `data` (@noble/hashes: portable, no node built-ins). */
+export function sha256Portable(data: Uint8Array): Uint8Array {
+  return nobleSha256(data);
 }
 
 /** Lowercase hex SHA-256 of `data`. */
@@ -21,4 +30,13 @@ export function digest(data: Uint8Array): string {
 
 export function isDigest(value: unknown): value is string {
   return typeof value === 'string' && DIGEST_PATTERN.test(value);
+}
+
+/** The raw 32 bytes of a `sha256:<hex>` digest string, or undefined if it is not one. */
+export function digestBytes(value: string): Uint8Array | undefined {
+  if (!isDigest(value)) return undefined;
+  const hex = value.slice(DIGEST_PREFIX.length);
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }

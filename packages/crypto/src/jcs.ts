@@ -1,59 +1,115 @@
-// RFC 8785 JSON Canonicalization Scheme. Object keys are sorted by UTF-16 code units; strings and
-// numbers are serialized exactly as ECMAScript JSON.stringify does (which RFC 8785 adopts).
+// RFC 8785 JSON Canonicalization Scheme (normative: docs/spec/jcs.md).
+//
+// Values: plain objects (prototype Object.prototype or null), arrays, strings, finite numbers,
+// booleans and null. Everything else is rejected with a typed CryptoError — never dropped or
+// coerced. Object members are the own enumerable string-keyed properties, sorted by UTF-16 code
+// units (JavaScript's default string order); symbol-keyed properties are rejected. Strings are
+// escaped exactly as ECMAScript JSON.stringify does and numbers use Number.prototype.toString,
+// both of which RFC 8785 adopts. `__proto__`, `constructor` etc. are ordinary keys (we only read
+// own properties; we never assign into objects).
+//
+// Speed: one recursive pass building a string (V8 ropes), a lone-surrogate check through the
+// native String.prototype.isWellFormed, a fast path for strings that need no escaping, and no
+// sort when keys are already in order (the common case for canonical data).
 import { CryptoError } from './errors.js';
 
-const encoder = new TextEncoder();
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Maximum nesting depth of arrays/objects accepted by canonicalize (documented in jcs.md). */
+export const JCS_MAX_DEPTH = 1000;
 
-function serializeString(value: string): string {
-  if (LONE_SURROGATE.test(value))
-    throw new CryptoError('JCS_LONE_SURROGATE', 'string contains a lone surrogate');
-  return JSON.stringify(value);
+const encoder = new TextEncoder();
+const OBJECT_PROTOTYPE = Object.prototype;
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+interface WellFormed {
+  isWellFormed(): boolean;
 }
 
-function serialize(value: unknown, seen: Set<object>): string {
+function wellFormed(value: string): boolean {
+  return (value as unknown as WellFormed).isWellFormed();
+}
+
+function serializeString(value: string): string {
+  if (!wellFormed(value)) throw new CryptoError('JCS_LONE_SURROGATE', 'string contains a lone surrogate');
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+/** Serializer state: the ancestor path (for cycle detection once the depth limit is hit). */
+class Walk {
+  depth = 0;
+  readonly path: object[] = [];
+}
+
+function tooDeep(walk: Walk): never {
+  // A structure this deep is either a cycle or simply too deep; tell the caller which.
+  if (new Set(walk.path).size < walk.path.length) throw new CryptoError('JCS_CYCLE', 'cyclic structure');
+  throw new CryptoError('JCS_TOO_DEEP', `nesting deeper than ${JCS_MAX_DEPTH}`);
+}
+
+function serializeObject(value: object, walk: Walk): string {
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== OBJECT_PROTOTYPE && proto !== null) {
+    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'only plain objects and arrays can be canonicalized');
+  }
+  const keys = Object.keys(value);
+  if (Object.getOwnPropertySymbols(value).length !== 0) {
+    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'symbol-keyed properties cannot be canonicalized');
+  }
+  const n = keys.length;
+  if (n === 0) return '{}';
+  for (let i = 1; i < n; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      keys.sort();
+      break;
+    }
+  }
+  const record = value as Record<string, unknown>;
+  let key = keys[0] as string;
+  let out = `{${serializeString(key)}:${serialize(record[key], walk)}`;
+  for (let i = 1; i < n; i++) {
+    key = keys[i] as string;
+    out += `,${serializeString(key)}:${serialize(record[key], walk)}`;
+  }
+  return `${out}}`;
+}
+
+function serializeArray(value: readonly unknown[], walk: Walk): string {
+  const n = value.length;
+  if (n === 0) return '[]';
+  let out = `[${serialize(value[0], walk)}`;
+  for (let i = 1; i < n; i++) out += `,${serialize(value[i], walk)}`;
+  return `${out}]`;
+}
+
+function serialize(value: unknown, walk: Walk): string {
   switch (typeof value) {
     case 'string':
       return serializeString(value);
     case 'number':
-      if (!Number.isFinite(value))
-        throw new CryptoError('JCS_NON_FINITE_NUMBER', `cannot canonicalize ${value}`);
-      return JSON.stringify(value);
+      // NaN and ±Infinity are the only numbers for which x - x !== 0.
+      if (value - value !== 0) throw new CryptoError('JCS_NON_FINITE_NUMBER', `cannot canonicalize ${value}`);
+      return `${value}`;
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object': {
       if (value === null) return 'null';
-      if (seen.has(value)) throw new CryptoError('JCS_CYCLE', 'cyclic structure');
-      seen.add(value);
-      let out: string;
-      if (Array.isArray(value)) {
-        out = `[${value.map((item) => serialize(item, seen)).join(',')}]`;
-      } else {
-        const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) {
-          throw new CryptoError(
-            'JCS_UNSUPPORTED_VALUE',
-            'only plain objects and arrays can be canonicalized',
-          );
-        }
-        const keys = Object.keys(value).sort();
-        const parts: string[] = [];
-        for (const key of keys) {
-          parts.push(`${serializeString(key)}:${serialize((value as Record<string, unknown>)[key], seen)}`);
-        }
-        out = `{${parts.join(',')}}`;
-      }
-      seen.delete(value);
+      const depth = walk.depth;
+      walk.path[depth] = value;
+      walk.depth = depth + 1;
+      if (depth >= JCS_MAX_DEPTH) tooDeep(walk);
+      const out = Array.isArray(value) ? serializeArray(value, walk) : serializeObject(value, walk);
+      walk.depth = depth;
       return out;
     }
+    case 'undefined':
+      throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'undefined cannot be canonicalized (missing value?)');
     default:
-      throw new CryptoError('JCS_UNSUPPORTED_VALUE', `cannot canonicalize a value of type ${typeof value}`);
+      throw new CryptoError('JCS_UNSUPPORTED_VALUE', `a ${typeof value} cannot be canonicalized`);
   }
 }
 
 /** RFC 8785 canonical JSON text of `value`. Throws CryptoError for values JSON cannot represent. */
 export function canonicalize(value: unknown): string {
-  return serialize(value, new Set());
+  return serialize(value, new Walk());
 }
 
 /** UTF-8 bytes of the RFC 8785 canonical form of `value`. */

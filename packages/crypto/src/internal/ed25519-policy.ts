@@ -1,0 +1,149 @@
+// The strict Ed25519 verification policy shared by every backend (normative:
+// docs/spec/signatures.md). Cheap byte-level pre-checks run on every verification; the expensive
+// public-key validation (curve decoding, small order, prime-order subgroup) runs once per key and
+// is cached by the backends.
+import { ed25519 } from '@noble/curves/ed25519.js';
+
+export const PUBLIC_KEY_LENGTH = 32;
+export const SEED_LENGTH = 32;
+export const SIGNATURE_LENGTH = 64;
+
+/** L = 2^252 + 27742317777372353535851937790883648493, little-endian. */
+const L_BYTES = Uint8Array.from([
+  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+]);
+
+function fromHexConst(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/**
+ * Canonical encodings of the 8 points of small order (the torsion subgroup E[8]):
+ * identity, the point of order 2, the two of order 4 and the four of order 8.
+ */
+export const SMALL_ORDER_ENCODINGS: readonly Uint8Array[] = [
+  '0100000000000000000000000000000000000000000000000000000000000000', // identity (0, 1)
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // order 2 (0, -1)
+  '0000000000000000000000000000000000000000000000000000000000000000', // order 4 (x, 0)
+  '0000000000000000000000000000000000000000000000000000000000000080', // order 4 (-x, 0)
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa', // order 8
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', // order 8
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85', // order 8
+].map(fromHexConst);
+
+/** S (bytes 32..63 of a signature, little-endian) < L. Rule S1 of signatures.md. */
+export function isCanonicalScalar(sig: Uint8Array, offset = 32): boolean {
+  for (let i = 31; i >= 0; i--) {
+    const a = sig[offset + i] as number;
+    const b = L_BYTES[i] as number;
+    if (a < b) return true;
+    if (a > b) return false;
+  }
+  return false; // S == L
+}
+
+/**
+ * A 32-byte point encoding is canonical: the 255-bit y is < p = 2^255 − 19, and the sign bit is
+ * clear when x = 0 (y = ±1). Rule P1 of signatures.md. Does not check that y is on the curve.
+ */
+export function isCanonicalPointEncoding(bytes: Uint8Array, offset = 0): boolean {
+  const top = (bytes[offset + 31] as number) & 0x7f;
+  if (top === 0x7f) {
+    let allFF = true;
+    for (let i = 1; i < 31; i++) {
+      if (bytes[offset + i] !== 0xff) {
+        allFF = false;
+        break;
+      }
+    }
+    if (allFF && (bytes[offset] as number) >= 0xed) return false; // y >= p
+  }
+  if (((bytes[offset + 31] as number) & 0x80) !== 0) {
+    // sign bit set: x = 0 exactly when y = 1 or y = p − 1
+    const b0 = bytes[offset] as number;
+    let rest = true;
+    if (b0 === 0x01) {
+      for (let i = 1; i < 31; i++) if (bytes[offset + i] !== 0) rest = false;
+      if (rest && top === 0) return false;
+    } else if (b0 === 0xec) {
+      for (let i = 1; i < 31; i++) if (bytes[offset + i] !== 0xff) rest = false;
+      if (rest && top === 0x7f) return false;
+    }
+  }
+  return true;
+}
+
+/** The encoding is one of the 8 canonical small-order encodings. Rule P2 of signatures.md. */
+export function isSmallOrderEncoding(bytes: Uint8Array, offset = 0): boolean {
+  outer: for (const enc of SMALL_ORDER_ENCODINGS) {
+    for (let i = 0; i < 32; i++) if (enc[i] !== bytes[offset + i]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Per-signature pre-checks common to all backends: lengths (64-byte signature, 32-byte key),
+ * S < L, and R canonical and not of small order. The key itself is validated by
+ * isValidPublicKey (cached by each backend).
+ */
+export function signaturePrecheck(publicKey: Uint8Array, signature: Uint8Array): boolean {
+  return (
+    publicKey instanceof Uint8Array &&
+    signature instanceof Uint8Array &&
+    publicKey.length === PUBLIC_KEY_LENGTH &&
+    signature.length === SIGNATURE_LENGTH &&
+    isCanonicalScalar(signature, 32) &&
+    isCanonicalPointEncoding(signature, 0) &&
+    !isSmallOrderEncoding(signature, 0)
+  );
+}
+
+type NoblePoint = ReturnType<typeof ed25519.Point.fromBytes>;
+
+/**
+ * Full public-key validation (rules A1–A3): canonical encoding, decodes to a curve point, not of
+ * small order, and in the prime-order subgroup. Returns the decoded point, or undefined.
+ */
+export function decodeValidPublicKey(publicKey: Uint8Array): NoblePoint | undefined {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) return undefined;
+  if (!isCanonicalPointEncoding(publicKey) || isSmallOrderEncoding(publicKey)) return undefined;
+  let point: NoblePoint;
+  try {
+    point = ed25519.Point.fromBytes(publicKey, false);
+  } catch {
+    return undefined;
+  }
+  if (point.isSmallOrder() || !point.isTorsionFree()) return undefined;
+  return point;
+}
+
+/** True when `publicKey` passes the strict key checks A1–A3 of signatures.md. */
+export function isValidPublicKey(publicKey: Uint8Array): boolean {
+  return decodeValidPublicKey(publicKey) !== undefined;
+}
+
+/** Latin-1 string of a byte array: a cheap, exact Map key for 32-byte keys. */
+export function cacheKey(bytes: Uint8Array): string {
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
+/** A small bounded cache (cleared wholesale when full; keys are cheap to revalidate). */
+export class BoundedCache<V> {
+  readonly #map = new Map<string, V>();
+  readonly #limit: number;
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+  get(key: string): V | undefined {
+    return this.#map.get(key);
+  }
+  set(key: string, value: V): void {
+    if (this.#map.size >= this.#limit) this.#map.clear();
+    this.#map.set(key, value);
+  }
+}
