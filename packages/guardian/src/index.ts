@@ -1,2 +1,86 @@
-// Public API of @helm/guardian — filled in by its issue.
-export {};
+// Public API of @helm/guardian: the fail-closed PEP (gates 0–5, policy stack, budgets,
+// delegation sessions, approval ceremonies, signed decisions).
+export {
+  ApprovalCeremonies,
+  type ApprovalLogEntry,
+  type ApprovalOptions,
+  type ApprovalStatus,
+  type ChallengeInput,
+  type GrantCheck,
+  intentHash,
+  type RateLimit,
+} from './approval.js';
+export {
+  type BudgetAccountState,
+  type BudgetCharge,
+  type BudgetLedger,
+  InMemoryBudgetLedger,
+} from './budget.js';
+export {
+  type CreateSessionInput,
+  type DelegationCheck,
+  DelegationRegistry,
+  type DelegationRegistryOptions,
+  grantWithinAuthority,
+  pkceChallenge,
+  type ScopeSubject,
+} from './delegation.js';
+export {
+  type Destination,
+  type EgressConfig,
+  EgressPolicy,
+  type EgressRule,
+  normalizeHost,
+} from './egress.js';
+export { GuardianError, type GuardianErrorCode } from './errors.js';
+export { FREEZE_EVENT_TYPE, type FreezeEvent, FreezeSwitch } from './freeze.js';
+export {
+  DEFAULT_INTENT_TTL_MS,
+  EGRESS_EFFECT_TYPES,
+  type Evaluation,
+  GATE_ROSTER_TYPE,
+  Guardian,
+  type GuardianOptions,
+  type IdentityBinding,
+  MAX_INTENT_TTL_MS,
+  type UnsignedEvaluation,
+} from './guardian.js';
+export { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
+export {
+  effectTypeForbidden,
+  type LoadPolicyStackInput,
+  loadBundle,
+  loadPolicyStack,
+  type PolicyOutcome,
+  PolicyStack,
+  type PolicySubject,
+  type PolicyVocabulary,
+  parseOverlay,
+  parseP0,
+  type StackConflict,
+  type StackLayer,
+} from './policy.js';
+export {
+  type Clock,
+  type EventSink,
+  type GuardianEvent,
+  type GuardianEventKind,
+  type KeyAuthorization,
+  ManualClock,
+  MemoryEventSink,
+} from './ports.js';
+export { type DecisionContext, type DecisionRequest, decisionRequestSchema } from './request.js';
+export {
+  DEFAULT_THREAT_CONFIG,
+  normalizeForScan,
+  scanInputs,
+  scanText,
+  THREAT_CATEGORIES,
+  THREAT_PRECEDENCE,
+  THREAT_RULES,
+  type ThreatCode,
+  type ThreatScanConfig,
+  TRUST_LEVELS,
+  type TrustLevel,
+  type UntrustedInput,
+} from './threat.js';

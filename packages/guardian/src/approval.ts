@@ -1,0 +1,354 @@
+// Approval ceremonies (docs/spec/approval.md). High-risk calls are held (ESCALATE) behind a
+// guardian-signed challenge binding the P1 bundle hash, the P0 ceiling hash and the intent hash.
+// Approvers sign `helm.approval.v1` statements with keys authorized for the challenge's role
+// (checked through the KeyAuthorization port; the guardian's own execution key is never
+// accepted). Quorum counts distinct, verified approvers; the timelock and expiry come from the
+// injected clock; emergency overrides need a stricter quorum and are flagged for review. A grant
+// is single-use: `consumeGrant` marks it consumed atomically when execution starts.
+import {
+  APPROVAL_CHALLENGE_TYPE,
+  APPROVAL_TYPE,
+  type ApprovalChallenge,
+  type ApprovalRequirement,
+  type ApprovalStatement,
+  approvalStatementSchema,
+  type SignedEnvelope,
+} from '@helm/contracts';
+import {
+  canonicalBytes,
+  digest,
+  type EnvelopeBody,
+  fromBase64Url,
+  type Signer,
+  signEnvelope,
+  verifyEnvelope,
+} from '@helm/crypto';
+import { GuardianError } from './errors.js';
+import { ajv } from './internal/schemas.js';
+import type { Clock, EventSink, KeyAuthorization } from './ports.js';
+
+const validateStatement = ajv.compile(approvalStatementSchema);
+
+export interface RateLimit {
+  readonly max: number;
+  readonly window_ms: number;
+}
+
+export interface ApprovalOptions {
+  readonly clock: Clock;
+  /** The guardian signer (signs challenges; its key can never approve). */
+  readonly signer: Signer;
+  readonly keyAuthorization: KeyAuthorization;
+  /** Approvals one approver key may record per window. */
+  readonly perApprover: RateLimit;
+  /** Challenges one principal may open per window. */
+  readonly perPrincipal: RateLimit;
+  readonly sink?: EventSink;
+}
+
+export interface ChallengeInput {
+  readonly principal: string;
+  readonly tenant: string | null;
+  readonly tool: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly effect_digest: string;
+  readonly args_hash: string;
+  readonly policy_bundle_hash: string;
+  readonly p0_ceiling_hash: string;
+  readonly requirement: ApprovalRequirement & { readonly rule_id: string };
+}
+
+export interface ApprovalStatus {
+  readonly challenge_id: string;
+  readonly approvals: number;
+  readonly emergency_approvals: number;
+  readonly quorum: number;
+  readonly emergency_quorum: number | null;
+}
+
+export type GrantCheck =
+  | {
+      readonly state: 'granted';
+      readonly grant_id: string;
+      readonly emergency: boolean;
+      readonly challenge: ApprovalChallenge;
+    }
+  | { readonly state: 'pending'; readonly challenge: ApprovalChallenge; readonly envelope: SignedEnvelope }
+  | { readonly state: 'denied'; readonly code: 'APPROVAL_TIMEOUT' | 'APPROVAL_RATE_LIMITED' };
+
+interface ChallengeState {
+  readonly challenge: ApprovalChallenge;
+  readonly envelope: SignedEnvelope;
+  readonly approvers: Set<string>;
+  readonly keys: Set<string>;
+  approvals: number;
+  emergencyApprovals: number;
+  consumed: boolean;
+  closed: boolean;
+}
+
+/** An append-only record of every ceremony step. */
+export interface ApprovalLogEntry {
+  readonly step:
+    | 'challenge.opened'
+    | 'approval.recorded'
+    | 'approval.rejected'
+    | 'grant.consumed'
+    | 'challenge.expired';
+  readonly challenge_id: string;
+  readonly at_ms: number;
+  readonly detail: string;
+}
+
+/** intent_hash = digest(JCS({args_hash, effect_digest})). */
+export function intentHash(effectDigest: string, argsHash: string): string {
+  return digest(canonicalBytes({ args_hash: argsHash, effect_digest: effectDigest }));
+}
+
+function withinWindow(times: number[], now: number, limit: RateLimit): boolean {
+  while (times.length > 0 && times[0]! <= now - limit.window_ms) times.shift();
+  return times.length < limit.max;
+}
+
+export class ApprovalCeremonies {
+  private readonly options: ApprovalOptions;
+  private readonly challenges = new Map<string, ChallengeState>();
+  /** Latest open challenge per (intent hash, bundle hash, P0 hash). */
+  private readonly byIntent = new Map<string, string>();
+  private readonly approverTimes = new Map<string, number[]>();
+  private readonly principalTimes = new Map<string, number[]>();
+  private readonly entries: ApprovalLogEntry[] = [];
+
+  constructor(options: ApprovalOptions) {
+    for (const limit of [options.perApprover, options.perPrincipal]) {
+      if (
+        !limit ||
+        !Number.isSafeInteger(limit.max) ||
+        limit.max < 1 ||
+        !Number.isSafeInteger(limit.window_ms) ||
+        limit.window_ms < 1
+      ) {
+        throw new GuardianError(
+          'CONFIG_INVALID',
+          'approval rate limits need positive integer max and window_ms',
+        );
+      }
+    }
+    this.options = options;
+  }
+
+  /** Every ceremony step so far, oldest first. */
+  log(): readonly ApprovalLogEntry[] {
+    return this.entries;
+  }
+
+  private record(
+    step: ApprovalLogEntry['step'],
+    challengeId: string,
+    detail: string,
+    payload: Record<string, unknown> = {},
+  ): void {
+    const at_ms = this.options.clock.now();
+    this.entries.push({ step, challenge_id: challengeId, at_ms, detail });
+    this.options.sink?.emit({
+      kind: step === 'challenge.opened' || step === 'approval.recorded' ? 'ATTESTATION' : 'TRUST_EVENT',
+      event: step,
+      subject: challengeId,
+      at_ms,
+      payload: { detail, ...payload },
+    });
+  }
+
+  getChallenge(challengeId: string): ApprovalChallenge | undefined {
+    return this.challenges.get(challengeId)?.challenge;
+  }
+
+  status(challengeId: string): ApprovalStatus | undefined {
+    const s = this.challenges.get(challengeId);
+    if (!s) return undefined;
+    return {
+      challenge_id: challengeId,
+      approvals: s.approvals,
+      emergency_approvals: s.emergencyApprovals,
+      quorum: s.challenge.quorum,
+      emergency_quorum: s.challenge.emergency_quorum,
+    };
+  }
+
+  /**
+   * The approval stage of the gate chain for one call that policy marks high-risk: a usable
+   * grant, a (new or existing) pending challenge, or a denial.
+   */
+  check(input: ChallengeInput): GrantCheck {
+    const now = this.options.clock.now();
+    const ih = intentHash(input.effect_digest, input.args_hash);
+    const key = `${ih}|${input.policy_bundle_hash}|${input.p0_ceiling_hash}`;
+    const existingId = this.byIntent.get(key);
+    const existing = existingId === undefined ? undefined : this.challenges.get(existingId);
+    if (existing && !existing.consumed && !existing.closed) {
+      const c = existing.challenge;
+      if (now >= c.expires_at_ms) {
+        existing.closed = true;
+        this.record('challenge.expired', c.challenge_id, 'expired before use');
+        return { state: 'denied', code: 'APPROVAL_TIMEOUT' };
+      }
+      if (c.emergency_quorum !== null && existing.emergencyApprovals >= c.emergency_quorum) {
+        return { state: 'granted', grant_id: c.challenge_id, emergency: true, challenge: c };
+      }
+      if (existing.approvals >= c.quorum && now >= c.not_before_ms) {
+        return { state: 'granted', grant_id: c.challenge_id, emergency: false, challenge: c };
+      }
+      return { state: 'pending', challenge: c, envelope: existing.envelope };
+    }
+    const times = this.principalTimes.get(input.principal) ?? [];
+    this.principalTimes.set(input.principal, times);
+    if (!withinWindow(times, now, this.options.perPrincipal))
+      return { state: 'denied', code: 'APPROVAL_RATE_LIMITED' };
+    times.push(now);
+    const r = input.requirement;
+    const body = {
+      type: APPROVAL_CHALLENGE_TYPE as typeof APPROVAL_CHALLENGE_TYPE,
+      principal: input.principal,
+      tenant: input.tenant,
+      tool: input.tool,
+      action: input.action,
+      resource: input.resource,
+      effect_digest: input.effect_digest,
+      args_hash: input.args_hash,
+      intent_hash: ih,
+      policy_bundle_hash: input.policy_bundle_hash,
+      p0_ceiling_hash: input.p0_ceiling_hash,
+      rule_id: r.rule_id,
+      role: r.role,
+      quorum: r.quorum,
+      emergency_quorum: r.emergency_quorum ?? null,
+      created_at_ms: now,
+      not_before_ms: now + r.timelock_ms,
+      expires_at_ms: now + r.ttl_ms,
+    };
+    const challenge: ApprovalChallenge = { ...body, challenge_id: digest(canonicalBytes(body)) };
+    const envelope = signEnvelope(challenge as unknown as EnvelopeBody, [this.options.signer]);
+    this.challenges.set(challenge.challenge_id, {
+      challenge,
+      envelope,
+      approvers: new Set(),
+      keys: new Set(),
+      approvals: 0,
+      emergencyApprovals: 0,
+      consumed: false,
+      closed: false,
+    });
+    this.byIntent.set(key, challenge.challenge_id);
+    this.record('challenge.opened', challenge.challenge_id, `rule ${r.rule_id}`, { envelope });
+    return { state: 'pending', challenge, envelope };
+  }
+
+  private reject(
+    code: 'APPROVAL_INVALID' | 'APPROVAL_TIMEOUT' | 'APPROVAL_RATE_LIMITED',
+    challengeId: string,
+    why: string,
+  ): GuardianError {
+    this.record('approval.rejected', challengeId, `${code}: ${why}`);
+    return new GuardianError(code, why);
+  }
+
+  /** Verify and record one approver's signed statement. Throws GuardianError on any defect. */
+  submit(envelope: SignedEnvelope): ApprovalStatus {
+    if (
+      envelope?.type !== APPROVAL_TYPE ||
+      !Array.isArray(envelope.signatures) ||
+      envelope.signatures.length !== 1
+    ) {
+      throw this.reject('APPROVAL_INVALID', '-', `expected one ${APPROVAL_TYPE} signature`);
+    }
+    // Locate the challenge from the (not yet trusted) payload; everything is re-checked after verification.
+    let claimed: unknown;
+    try {
+      claimed = JSON.parse(new TextDecoder().decode(fromBase64Url(envelope.payload) ?? new Uint8Array()));
+    } catch {
+      throw this.reject('APPROVAL_INVALID', '-', 'payload is not JSON');
+    }
+    const claimedId = (claimed as { challenge_id?: unknown } | null)?.challenge_id;
+    const state = typeof claimedId === 'string' ? this.challenges.get(claimedId) : undefined;
+    if (!state) throw this.reject('APPROVAL_INVALID', '-', 'unknown challenge');
+    const c = state.challenge;
+    const keyId = envelope.signatures[0]!.keyid;
+    if (keyId === this.options.signer.keyId)
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'execution key cannot approve');
+    const publicKey = this.options.keyAuthorization(keyId, c.role);
+    if (!publicKey)
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, `key not authorized for role ${c.role}`);
+    let statement: ApprovalStatement;
+    try {
+      statement = verifyEnvelope(envelope, APPROVAL_TYPE, (id) => (id === keyId ? publicKey : undefined))
+        .body as unknown as ApprovalStatement;
+    } catch {
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'signature does not verify');
+    }
+    if (!validateStatement(statement))
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'malformed statement');
+    if (
+      statement.intent_hash !== c.intent_hash ||
+      statement.policy_bundle_hash !== c.policy_bundle_hash ||
+      statement.p0_ceiling_hash !== c.p0_ceiling_hash
+    ) {
+      throw this.reject(
+        'APPROVAL_INVALID',
+        c.challenge_id,
+        'statement is bound to a different intent or policy',
+      );
+    }
+    const now = this.options.clock.now();
+    if (state.consumed || state.closed)
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'challenge closed');
+    if (now >= c.expires_at_ms) throw this.reject('APPROVAL_TIMEOUT', c.challenge_id, 'challenge expired');
+    if (statement.emergency && c.emergency_quorum === null) {
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'rule allows no emergency override');
+    }
+    if (state.approvers.has(statement.approver) || state.keys.has(keyId)) {
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'duplicate approver');
+    }
+    const times = this.approverTimes.get(keyId) ?? [];
+    this.approverTimes.set(keyId, times);
+    if (!withinWindow(times, now, this.options.perApprover)) {
+      throw this.reject('APPROVAL_RATE_LIMITED', c.challenge_id, 'approver rate limit');
+    }
+    times.push(now);
+    state.approvers.add(statement.approver);
+    state.keys.add(keyId);
+    state.approvals++;
+    if (statement.emergency) state.emergencyApprovals++;
+    this.record(
+      'approval.recorded',
+      c.challenge_id,
+      `${statement.approver}${statement.emergency ? ' (emergency)' : ''}`,
+      {
+        envelope,
+      },
+    );
+    return this.status(c.challenge_id)!;
+  }
+
+  /**
+   * Consume a grant atomically when execution starts. The grant must exist, be bound to this
+   * intent, still be valid (quorum, timelock or emergency quorum, not expired) and unused.
+   */
+  consumeGrant(grantId: string, effectDigest: string, argsHash: string): void {
+    const state = this.challenges.get(grantId);
+    if (!state) throw new GuardianError('APPROVAL_INVALID', 'unknown grant');
+    const c = state.challenge;
+    if (state.consumed) throw this.reject('APPROVAL_INVALID', grantId, 'grant already consumed');
+    if (c.intent_hash !== intentHash(effectDigest, argsHash))
+      throw this.reject('APPROVAL_INVALID', grantId, 'grant is for another intent');
+    const now = this.options.clock.now();
+    if (state.closed || now >= c.expires_at_ms)
+      throw this.reject('APPROVAL_TIMEOUT', grantId, 'grant expired');
+    const emergency = c.emergency_quorum !== null && state.emergencyApprovals >= c.emergency_quorum;
+    if (!emergency && !(state.approvals >= c.quorum && now >= c.not_before_ms)) {
+      throw this.reject('APPROVAL_INVALID', grantId, 'quorum or timelock not satisfied');
+    }
+    state.consumed = true;
+    this.record('grant.consumed', grantId, emergency ? 'emergency override (review required)' : 'quorum');
+  }
+}

@@ -1,0 +1,482 @@
+// The guardian: the fail-closed PEP (docs/spec/decision.md). `evaluate` runs the fixed chain
+// frozen → context → identity → egress → threat → delegation → effect → policy (PRG + PDP) →
+// budget → approval, and signs the verdict. Every stage is always present: one whose
+// configuration is missing denies every call (GATE_NOT_CONFIGURED, or NO_POLICY for the policy
+// stage). The result is a pure function of the request, the injected clock and the loaded state.
+import {
+  type ApprovalChallenge,
+  type AuthorizedExecutionIntent,
+  DECISION_TYPE,
+  type DecisionRecord,
+  EFFECT_TYPE,
+  type Effect,
+  GATE_STAGES,
+  type GateStage,
+  INTENT_TYPE,
+  type ReasonCode,
+  type SignedEnvelope,
+} from '@helm/contracts';
+import {
+  canonicalBytes,
+  digest,
+  type EnvelopeBody,
+  type PublicKeyLookup,
+  type Signer,
+  signEnvelope,
+} from '@helm/crypto';
+import { ApprovalCeremonies, type RateLimit } from './approval.js';
+import type { BudgetCharge, BudgetLedger } from './budget.js';
+import { DelegationRegistry } from './delegation.js';
+import { type EgressConfig, EgressPolicy } from './egress.js';
+import { GuardianError } from './errors.js';
+import { FreezeSwitch } from './freeze.js';
+import { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
+import type { PolicyStack } from './policy.js';
+import type { Clock, EventSink, KeyAuthorization } from './ports.js';
+import { type DecisionRequest, validateRequest } from './request.js';
+import { checkThreatConfig, scanInputs, type ThreatScanConfig } from './threat.js';
+
+/** Effect classes that leave the process: they must name a destination. */
+export const EGRESS_EFFECT_TYPES: readonly string[] = [
+  'net.egress',
+  'message.send',
+  'publish',
+  'data.export',
+];
+
+export const GATE_ROSTER_TYPE = 'helm.gate_roster.v1';
+export const DEFAULT_INTENT_TTL_MS = 30_000;
+export const MAX_INTENT_TTL_MS = 300_000;
+
+export interface IdentityBinding {
+  readonly credential_id: string;
+  readonly principal: string;
+}
+
+export interface GuardianOptions {
+  /** Signs decisions, intents, challenges, sessions and freeze events. */
+  readonly signer: Signer;
+  readonly clock: Clock;
+  readonly sink?: EventSink;
+  /** Gate 0: present = the kill switch exists (initially released unless `initiallyFrozen`). */
+  readonly freeze?: { readonly initiallyFrozen?: boolean };
+  /** Gate 1: the environment fingerprint bound at start-up. */
+  readonly environmentFingerprint?: string;
+  /** Gate 2: each credential is bound to exactly one principal. */
+  readonly identity?: { readonly bindings: readonly IdentityBinding[] };
+  /** Gate 3. */
+  readonly egress?: EgressConfig;
+  /** Gate 4 (see DEFAULT_THREAT_CONFIG). */
+  readonly threat?: ThreatScanConfig;
+  /** Gate 5: present = delegation sessions are enabled (calls without a presentation act as themselves). */
+  readonly delegation?: { readonly nonces?: NonceStore };
+  readonly policy?: PolicyStack;
+  readonly budget?: BudgetLedger;
+  readonly approvals?: {
+    readonly keyAuthorization: KeyAuthorization;
+    readonly perApprover: RateLimit;
+    readonly perPrincipal: RateLimit;
+  };
+  /** Lifetime of an AuthorizedExecutionIntent (default 30 s, at most 300 s). */
+  readonly intentTtlMs?: number;
+}
+
+export interface UnsignedEvaluation {
+  readonly record: DecisionRecord;
+  readonly intent: AuthorizedExecutionIntent | null;
+  readonly effect: Effect | null;
+  /** ESCALATE: the guardian-signed challenge approvers must sign. */
+  readonly challenge: SignedEnvelope | null;
+}
+
+export interface Evaluation extends UnsignedEvaluation {
+  /** The signed `helm.decision.v1` envelope. */
+  readonly decision: SignedEnvelope;
+  /** ALLOW: the signed `helm.intent.v1` envelope for the executor. */
+  readonly intentEnvelope: SignedEnvelope | null;
+}
+
+const EMPTY_DIGEST = digest(new Uint8Array());
+
+function safeDigest(value: unknown): string | null {
+  try {
+    return digest(canonicalBytes(value));
+  } catch {
+    return null;
+  }
+}
+
+function str(value: unknown, fallback: string): string {
+  return typeof value === 'string' && value.length > 0 ? value : fallback;
+}
+
+interface Verdict {
+  readonly verdict: 'ALLOW' | 'DENY' | 'ESCALATE';
+  readonly code: ReasonCode;
+  readonly stage: GateStage;
+}
+
+const deny = (code: ReasonCode, stage: GateStage): Verdict => ({ verdict: 'DENY', code, stage });
+
+export class Guardian {
+  readonly signer: Signer;
+  readonly clock: Clock;
+  /** Gate 0 kill switch (undefined = not configured → deny all). */
+  readonly freezeSwitch: FreezeSwitch | undefined;
+  readonly delegations: DelegationRegistry | undefined;
+  readonly approvals: ApprovalCeremonies | undefined;
+  readonly gateRosterHash: string;
+  private readonly policy: PolicyStack | undefined;
+  private readonly fingerprint: string | undefined;
+  private readonly credentials: ReadonlyMap<string, string> | undefined;
+  private readonly egress: EgressPolicy | undefined;
+  private readonly threat: ThreatScanConfig | undefined;
+  private readonly budget: BudgetLedger | undefined;
+  private readonly intentTtl: number;
+  private readonly unconfiguredStackHash: string;
+
+  constructor(options: GuardianOptions) {
+    if (!options?.signer || !options.clock)
+      throw new GuardianError('CONFIG_INVALID', 'signer and clock are required');
+    this.signer = options.signer;
+    this.clock = options.clock;
+    const sink = options.sink;
+    this.freezeSwitch = options.freeze
+      ? new FreezeSwitch({
+          clock: options.clock,
+          signer: options.signer,
+          ...(sink ? { sink } : {}),
+          ...(options.freeze.initiallyFrozen === undefined
+            ? {}
+            : { initiallyFrozen: options.freeze.initiallyFrozen }),
+        })
+      : undefined;
+    if (
+      options.environmentFingerprint !== undefined &&
+      (typeof options.environmentFingerprint !== 'string' || options.environmentFingerprint.length === 0)
+    ) {
+      throw new GuardianError('CONFIG_INVALID', 'environmentFingerprint must be a non-empty string');
+    }
+    this.fingerprint = options.environmentFingerprint;
+    if (options.identity) {
+      const map = new Map<string, string>();
+      for (const b of options.identity.bindings) {
+        if (
+          typeof b.credential_id !== 'string' ||
+          b.credential_id.length === 0 ||
+          typeof b.principal !== 'string' ||
+          b.principal.length === 0
+        ) {
+          throw new GuardianError('CONFIG_INVALID', 'identity bindings need credential_id and principal');
+        }
+        const existing = map.get(b.credential_id);
+        if (existing !== undefined && existing !== b.principal) {
+          throw new GuardianError(
+            'CONFIG_INVALID',
+            `credential ${b.credential_id} is bound to two principals`,
+          );
+        }
+        map.set(b.credential_id, b.principal);
+      }
+      this.credentials = map;
+    }
+    this.egress = options.egress ? new EgressPolicy(options.egress) : undefined;
+    this.threat = options.threat ? checkThreatConfig(options.threat) : undefined;
+    this.policy = options.policy;
+    this.budget = options.budget;
+    this.delegations = options.delegation
+      ? new DelegationRegistry({
+          clock: options.clock,
+          signer: options.signer,
+          nonces: options.delegation.nonces ?? new InMemoryNonceStore(),
+          policy: () => this.policy,
+          ...(sink ? { sink } : {}),
+        })
+      : undefined;
+    this.approvals = options.approvals
+      ? new ApprovalCeremonies({
+          clock: options.clock,
+          signer: options.signer,
+          ...options.approvals,
+          ...(sink ? { sink } : {}),
+        })
+      : undefined;
+    const ttl = options.intentTtlMs ?? DEFAULT_INTENT_TTL_MS;
+    if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_INTENT_TTL_MS) {
+      throw new GuardianError(
+        'CONFIG_INVALID',
+        `intentTtlMs must be an integer in [1, ${MAX_INTENT_TTL_MS}]`,
+      );
+    }
+    this.intentTtl = ttl;
+    this.unconfiguredStackHash = digest(canonicalBytes({ p0: null, p1: [], p2: [] }));
+    const configured = (on: boolean, detail: unknown = null): string | null =>
+      on ? safeDigest(detail) : null;
+    const roster = {
+      type: GATE_ROSTER_TYPE,
+      stages: GATE_STAGES,
+      config: {
+        frozen: configured(this.freezeSwitch !== undefined, 'kill-switch'),
+        context: configured(this.fingerprint !== undefined, this.fingerprint),
+        identity: configured(this.credentials !== undefined, [...(this.credentials ?? new Map())].sort()),
+        egress: configured(this.egress !== undefined, options.egress),
+        threat: configured(this.threat !== undefined, this.threat),
+        delegation: configured(this.delegations !== undefined, 'sessions'),
+        effect: configured(true, EFFECT_TYPE),
+        policy: configured(this.policy !== undefined, this.policy?.stackHash),
+        budget: configured(this.budget !== undefined, 'ledger'),
+        approval: configured(this.approvals !== undefined, {
+          per_approver: options.approvals?.perApprover,
+          per_principal: options.approvals?.perPrincipal,
+        }),
+        intent_ttl_ms: ttl,
+      },
+    };
+    this.gateRosterHash = digest(canonicalBytes(roster));
+  }
+
+  /** The loaded policy stack, if any. */
+  get policyStack(): PolicyStack | undefined {
+    return this.policy;
+  }
+
+  /** Public-key lookup for this guardian's own signatures (decisions, intents, challenges). */
+  get publicKeys(): PublicKeyLookup {
+    return (keyId) => (keyId === this.signer.keyId ? this.signer.publicKey : undefined);
+  }
+
+  /** Evaluate and sign. */
+  evaluate(request: DecisionRequest): Evaluation {
+    const result = this.evaluateUnsigned(request);
+    const decision = signEnvelope(result.record as unknown as EnvelopeBody, [this.signer]);
+    const intentEnvelope = result.intent
+      ? signEnvelope(result.intent as unknown as EnvelopeBody, [this.signer])
+      : null;
+    return { ...result, decision, intentEnvelope };
+  }
+
+  /** Evaluate without signing (the record and intent bodies are complete, ids included). */
+  evaluateUnsigned(request: DecisionRequest): UnsignedEvaluation {
+    const now = this.clock.now();
+    const req = (request ?? {}) as Partial<DecisionRequest>;
+    let effect: Effect | null = null;
+    let effectDigest: string | null = null;
+    let argsHash = EMPTY_DIGEST;
+    let requestHash = EMPTY_DIGEST;
+    let reservation: string | null = null;
+    let sessionId: string | null = null;
+    let challengeId: string | null = null;
+    let challenge: SignedEnvelope | null = null;
+    let grantId: string | null = null;
+    let review = false;
+    let stage: GateStage = 'frozen';
+
+    const finish = (v: Verdict): UnsignedEvaluation => {
+      if (v.verdict !== 'ALLOW' && reservation !== null) {
+        this.budget?.refund(reservation);
+        reservation = null;
+      }
+      const body = {
+        type: DECISION_TYPE,
+        verdict: v.verdict,
+        reason_code: v.code,
+        decided_by: v.stage,
+        principal: str(req.principal, 'invalid'),
+        tenant: typeof req.tenant === 'string' ? req.tenant : null,
+        tool: str(req.tool, 'invalid'),
+        action: str(req.action, 'invalid'),
+        resource: typeof req.resource === 'string' ? req.resource : '',
+        args_hash: argsHash,
+        effect_digest: effectDigest,
+        policy_stack_hash: this.policy?.stackHash ?? this.unconfiguredStackHash,
+        gate_roster_hash: this.gateRosterHash,
+        request_hash: requestHash,
+        decided_at_ms: now,
+        session_id: sessionId,
+        budget_reservation_id: reservation,
+        approval_challenge_id: challengeId,
+        review_required: review,
+      } as const;
+      const record: DecisionRecord = { ...body, decision_id: digest(canonicalBytes(body)) };
+      let intent: AuthorizedExecutionIntent | null = null;
+      if (v.verdict === 'ALLOW' && effect !== null && effectDigest !== null) {
+        const ibody = {
+          type: INTENT_TYPE,
+          decision_id: record.decision_id,
+          principal: record.principal,
+          tenant: record.tenant,
+          tool: record.tool,
+          action: record.action,
+          resource: record.resource,
+          effect_digest: effectDigest,
+          args_hash: argsHash,
+          policy_stack_hash: record.policy_stack_hash,
+          issued_at_ms: now,
+          expires_at_ms: now + this.intentTtl,
+          budget_reservation_id: reservation,
+          approval_grant_id: grantId,
+        } as const;
+        intent = { ...ibody, intent_id: digest(canonicalBytes(ibody)) };
+      }
+      return { record, intent, effect, challenge };
+    };
+
+    try {
+      // Hashes first (pure): the record binds them whatever the verdict.
+      const { args, ...rest } = req;
+      const ah = safeDigest(args);
+      if (ah !== null) argsHash = ah;
+      requestHash = safeDigest({ ...rest, args_hash: argsHash }) ?? EMPTY_DIGEST;
+
+      // 0 — frozen
+      if (!this.freezeSwitch) return finish(deny('GATE_NOT_CONFIGURED', stage));
+      if (this.freezeSwitch.frozen) return finish(deny('GATE_FROZEN', stage));
+
+      // 1 — context: well-formed request bound to the same environment
+      stage = 'context';
+      if (ah === null || requestHash === EMPTY_DIGEST || !validateRequest(req))
+        return finish(deny('ARGS_MALFORMED', stage));
+      const r = req as DecisionRequest;
+      if (r.args_hash !== argsHash) return finish(deny('ARGS_MALFORMED', stage));
+      const tenant = r.tenant ?? null;
+      effect = {
+        type: EFFECT_TYPE,
+        effect_type: r.effect_type,
+        tool: r.tool,
+        action: r.action,
+        resource: r.resource,
+        principal: r.principal,
+        args_hash: argsHash,
+        ...(r.context.destination ? { destination: r.context.destination.host } : {}),
+        risk_tier: r.risk_tier,
+      };
+      effectDigest = digest(canonicalBytes(effect));
+      if (this.fingerprint === undefined) return finish(deny('GATE_NOT_CONFIGURED', stage));
+      if (r.context.environment_fingerprint !== this.fingerprint)
+        return finish(deny('GATE_CONTEXT_MISMATCH', stage));
+
+      // 2 — identity isolation
+      stage = 'identity';
+      if (!this.credentials) return finish(deny('GATE_NOT_CONFIGURED', stage));
+      if (this.credentials.get(r.context.credential_id) !== r.principal)
+        return finish(deny('GATE_IDENTITY_ISOLATION', stage));
+
+      // 3 — egress
+      stage = 'egress';
+      if (!this.egress) return finish(deny('GATE_NOT_CONFIGURED', stage));
+      const destination = r.context.destination;
+      if (destination ? !this.egress.allows(destination) : EGRESS_EFFECT_TYPES.includes(r.effect_type)) {
+        return finish(deny('GATE_EGRESS_DENIED', stage));
+      }
+
+      // 4 — threat scan
+      stage = 'threat';
+      if (!this.threat) return finish(deny('GATE_NOT_CONFIGURED', stage));
+      if (r.context.inputs && r.context.inputs.length > 0) {
+        const hit = scanInputs(r.context.inputs, this.threat);
+        if (hit !== null) return finish(deny(hit, stage));
+      }
+
+      // 5 — delegation (validated here; its nonce is consumed only after every later check)
+      stage = 'delegation';
+      if (!this.delegations) return finish(deny('GATE_NOT_CONFIGURED', stage));
+      let authority = r.principal;
+      let nonceKey: string | null = null;
+      if (r.context.delegation !== undefined) {
+        const check = this.delegations.check(r.context.delegation, {
+          principal: r.principal,
+          tenant,
+          tool: r.tool,
+          action: r.action,
+          resource: r.resource,
+          effect_type: r.effect_type,
+        });
+        if (!check.ok) return finish(deny(check.code, stage));
+        sessionId = check.session.session_id;
+        authority = check.session.delegator;
+        nonceKey = check.nonceKey;
+      }
+
+      // effect construction (done above, pure) — the digest is now authoritative
+      stage = 'effect';
+
+      // PRG + PDP (P0 ∩ P1 ∩ P2 evaluated for the authority: the delegator for delegated calls)
+      stage = 'policy';
+      const stack = this.policy;
+      if (!stack) return finish(deny('NO_POLICY', stage));
+      const outcome = stack.evaluate({
+        principal: authority,
+        tenant,
+        tool: r.tool,
+        action: r.action,
+        resource: r.resource,
+        effect_type: r.effect_type,
+        risk_tier: r.risk_tier,
+        args: r.args,
+        context: r.context.attributes ?? {},
+      });
+      if (!outcome.allowed) return finish(deny(outcome.code, stage));
+      const proofs = r.context.proofs ?? [];
+      if (outcome.proofs.some((p) => !proofs.includes(p)))
+        return finish(deny('PRG_REQUIREMENT_MISSING', stage));
+
+      // budget
+      stage = 'budget';
+      if (!this.budget) return finish(deny('GATE_NOT_CONFIGURED', stage));
+      const budgets = stack.p0.budgets;
+      const charges: BudgetCharge[] = [
+        {
+          account: `principal:${authority}`,
+          ceiling: budgets.principals?.[authority] ?? budgets.default_principal_max,
+        },
+      ];
+      if (tenant !== null) {
+        charges.push({
+          account: `tenant:${tenant}`,
+          ceiling: budgets.tenants?.[tenant] ?? budgets.default_tenant_max,
+        });
+      }
+      reservation = this.budget.reserve(charges, r.cost ?? 1);
+      if (reservation === null) return finish(deny('BUDGET_EXCEEDED', stage));
+
+      // approval requirement
+      stage = 'approval';
+      if (!this.approvals) return finish(deny('GATE_NOT_CONFIGURED', stage));
+      if (outcome.approval !== null) {
+        const check = this.approvals.check({
+          principal: r.principal,
+          tenant,
+          tool: r.tool,
+          action: r.action,
+          resource: r.resource,
+          effect_digest: effectDigest,
+          args_hash: argsHash,
+          policy_bundle_hash: stack.bundleHash,
+          p0_ceiling_hash: stack.p0Hash,
+          requirement: outcome.approval,
+        });
+        if (check.state === 'denied') return finish(deny(check.code, stage));
+        challengeId = check.challenge.challenge_id;
+        if (check.state === 'pending') {
+          challenge = check.envelope;
+          return finish({ verdict: 'ESCALATE', code: 'APPROVAL_REQUIRED', stage });
+        }
+        grantId = check.grant_id;
+        review = check.emergency;
+      }
+
+      // every check passed: now, and only now, burn the delegation nonce (atomically)
+      if (sessionId !== null && nonceKey !== null && !this.delegations.consumeNonce(sessionId, nonceKey)) {
+        return finish(deny('DELEGATION_INVALID', 'delegation'));
+      }
+      return finish({ verdict: 'ALLOW', code: 'ALLOW', stage: 'approval' });
+    } catch {
+      return finish(deny('INTERNAL_ERROR', stage));
+    }
+  }
+
+  /** Look up the challenge held for an ESCALATE decision. */
+  challenge(challengeId: string): ApprovalChallenge | undefined {
+    return this.approvals?.getChallenge(challengeId);
+  }
+}
