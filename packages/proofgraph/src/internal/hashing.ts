@@ -1,0 +1,41 @@
+// RFC 9162 §2.1.1 hashing primitives over @helm/crypto's sha256, with reused scratch buffers so the
+// hot path allocates only the digest it returns.
+import { sha256 } from '@helm/crypto';
+
+const leafScratch: Uint8Array[] = [];
+const nodeScratch = new Uint8Array(65);
+nodeScratch[0] = 0x01;
+
+/** SHA-256(0x00 || data). */
+export function hashLeaf(data: Uint8Array): Uint8Array {
+  const n = data.length + 1;
+  let buf = n <= 256 ? leafScratch[n] : undefined;
+  if (!buf) {
+    buf = new Uint8Array(n);
+    if (n <= 256) leafScratch[n] = buf;
+  }
+  buf.set(data, 1);
+  return sha256(buf);
+}
+
+/** SHA-256(0x01 || left || right) for 32-byte children. */
+export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
+  nodeScratch.set(left, 1);
+  nodeScratch.set(right, 33);
+  return sha256(nodeScratch);
+}
+
+/** Largest power of two strictly smaller than n (n ≥ 2). */
+export function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+export function isOdd(n: number): boolean {
+  return n % 2 === 1;
+}
+
+export function half(n: number): number {
+  return Math.floor(n / 2);
+}
