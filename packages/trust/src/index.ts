@@ -24,3 +24,18 @@ export {
   TrustRegistry,
 } from './registry/registry.js';
 export { exportTrustSnapshot, importTrustSnapshot } from './registry/snapshot.js';
+export {
+  DEFAULT_TUF_LIMITS,
+  TufClient,
+  type TufClientOptions,
+  type TufLimits,
+  type TufRefreshResult,
+  type TufTargetInfo,
+} from './tuf/client.js';
+export { TrustDistribution } from './tuf/distribution.js';
+export {
+  InMemoryTufMetadataCache,
+  type TufClock,
+  type TufFetcher,
+  type TufMetadataCache,
+} from './tuf/ports.js';

@@ -452,9 +452,9 @@ describe('trust registry: adversarial histories', () => {
     expect(
       code(() => registry.commit({ kind: 'role_revoke', keyid: root1.keyId, role: 'root' }, 31, [exec2])),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    expect(
-      code(() => registry.commit({ kind: 'key_revoke', keyid: exec2.keyId }, 31, [signer(1), signer(1)])),
-    ).toBe('TRUST_EVENT_MALFORMED');
+    const once = registry.prepare({ kind: 'key_revoke', keyid: exec2.keyId }, 31, [root1]);
+    const twice = { ...once, signatures: [...once.signatures, ...once.signatures] };
+    expect(code(() => registry.append(twice))).toBe('TRUST_EVENT_MALFORMED');
     // conflicting grants / revokes
     expect(
       code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'executor' }, 31, [root1])),

@@ -1,0 +1,275 @@
+// Test-only helpers: fetchers over a folder, a map and loopback HTTP, and a generator of small TUF
+// repositories signed with our own deterministic Ed25519 keys (for rotation / rollback cases).
+import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Metadata, type Root, Signature, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
+import type { TufFetcher } from '../src/index.ts';
+
+export const SHARED_REPO = fileURLToPath(
+  new URL('../../../../shared/testdata/tuf/repository', import.meta.url),
+);
+/** A reference time before every expiry in the shared repository (2030-01-01). */
+export const REFERENCE_MS = Date.UTC(2026, 0, 1);
+export const AFTER_EXPIRY_MS = Date.UTC(2030, 0, 1, 0, 0, 1);
+
+export function fileFetcher(dir: string, log: string[] = []): TufFetcher {
+  const read = async (path: string, max: number) => {
+    log.push(path);
+    try {
+      const bytes = new Uint8Array(await readFile(join(dir, path)));
+      return bytes.length > max ? bytes.subarray(0, max + 1) : bytes;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  };
+  return {
+    fetchMetadata: (name, max) => read(join('metadata', name), max),
+    fetchTarget: (path, max) => read(join('targets', path), max),
+  };
+}
+
+export function mapFetcher(files: Map<string, Uint8Array>, log: string[] = []): TufFetcher {
+  return {
+    fetchMetadata: async (name) => {
+      log.push(`metadata/${name}`);
+      return files.get(`metadata/${name}`);
+    },
+    fetchTarget: async (path) => {
+      log.push(`targets/${path}`);
+      return files.get(`targets/${path}`);
+    },
+  };
+}
+
+/** Serve `dir` on 127.0.0.1 (test only). */
+export async function serveFolder(dir: string): Promise<{ server: Server; base: string }> {
+  const server = createServer(async (req, res) => {
+    try {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      if (path.includes('..')) throw new Error('no');
+      const body = await readFile(join(dir, path));
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no address');
+  return { server, base: `http://127.0.0.1:${address.port}` };
+}
+
+export function httpFetcher(base: string): TufFetcher {
+  const get = async (path: string, max: number) => {
+    const res = await fetch(`${base}/${path}`);
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return bytes.length > max ? bytes.subarray(0, max + 1) : bytes;
+  };
+  return {
+    fetchMetadata: (name, max) => get(`metadata/${name}`, max),
+    fetchTarget: (path, max) => get(`targets/${path}`, max),
+  };
+}
+
+// ---- a generated repository -------------------------------------------------------------------
+
+const PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+export interface TestKey {
+  readonly keyID: string;
+  readonly json: Record<string, unknown>;
+  signer(data: Buffer): Signature;
+}
+
+export function tufKey(seedByte: number): TestKey {
+  const priv = createPrivateKey({
+    key: Buffer.concat([PKCS8, Buffer.alloc(32, seedByte)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const pub = createPublicKey(priv).export({ format: 'der', type: 'spki' }).subarray(12).toString('hex');
+  const json = { keytype: 'ed25519', scheme: 'ed25519', keyval: { public: pub } };
+  const keyID = sha256hex(Buffer.from(JSON.stringify(json)));
+  return {
+    keyID,
+    json,
+    signer: (data) => new Signature({ keyID, sig: sign(null, data, priv).toString('hex') }),
+  };
+}
+
+function sha256hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+const enc = new TextEncoder();
+function bytesOf(md: Metadata<Root | Timestamp | Snapshot | Targets>): Uint8Array {
+  return enc.encode(JSON.stringify(md.toJSON(), null, 1));
+}
+
+function signed<T extends Root | Timestamp | Snapshot | Targets>(
+  kind: 'root' | 'timestamp' | 'snapshot' | 'targets',
+  body: Record<string, unknown>,
+  signers: TestKey[],
+): Metadata<T> {
+  const md = Metadata.fromJSON(
+    kind as never,
+    { signed: { _type: kind, spec_version: '1.0.0', ...body }, signatures: [] } as never,
+  ) as unknown as Metadata<T>;
+  for (const s of signers) md.sign(s.signer, true);
+  return md;
+}
+
+export interface RepoOptions {
+  rootVersion?: number;
+  rootKeys?: TestKey[];
+  rootThreshold?: number;
+  rootSigners?: TestKey[];
+  timestampKey?: TestKey;
+  timestampVersion?: number;
+  snapshotVersion?: number;
+  targetsVersion?: number;
+  expires?: string;
+  rootExpires?: string;
+  timestampExpires?: string;
+  snapshotExpires?: string;
+  consistent?: boolean;
+  targets?: Record<string, string>;
+  delegated?: {
+    name: string;
+    key: TestKey;
+    paths: string[];
+    terminating: boolean;
+    targets: Record<string, string>;
+  }[];
+}
+
+export const KEYS = {
+  root1: tufKey(1),
+  root2: tufKey(2),
+  root3: tufKey(3),
+  timestamp: tufKey(4),
+  snapshot: tufKey(5),
+  targets: tufKey(6),
+  delegate: tufKey(7),
+  delegate2: tufKey(8),
+  timestamp2: tufKey(9),
+};
+
+/** Root metadata (signed) for the options. */
+export function makeRoot(o: RepoOptions): Metadata<Root> {
+  const rootKeys = o.rootKeys ?? [KEYS.root1];
+  const ts = o.timestampKey ?? KEYS.timestamp;
+  const keys: Record<string, unknown> = {};
+  for (const k of [...rootKeys, ts, KEYS.snapshot, KEYS.targets]) keys[k.keyID] = k.json;
+  const role = (ks: TestKey[], threshold = 1) => ({ keyids: ks.map((k) => k.keyID), threshold });
+  return signed<Root>(
+    'root',
+    {
+      version: o.rootVersion ?? 1,
+      expires: o.rootExpires ?? o.expires ?? '2030-01-01T00:00:00Z',
+      consistent_snapshot: o.consistent ?? false,
+      keys,
+      roles: {
+        root: role(rootKeys, o.rootThreshold ?? 1),
+        timestamp: role([ts]),
+        snapshot: role([KEYS.snapshot]),
+        targets: role([KEYS.targets]),
+      },
+    },
+    o.rootSigners ?? rootKeys,
+  );
+}
+
+export function rootBytes(o: RepoOptions): Uint8Array {
+  return bytesOf(makeRoot(o));
+}
+
+/** A complete repository as a map of `metadata/…` and `targets/…` paths to bytes. */
+export function makeRepo(o: RepoOptions = {}): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  const expires = o.expires ?? '2030-01-01T00:00:00Z';
+  const consistent = o.consistent ?? false;
+  const root = makeRoot(o);
+  const rb = bytesOf(root);
+  files.set(`metadata/${root.signed.version}.root.json`, rb);
+  files.set('metadata/root.json', rb);
+
+  const targetFiles = (entries: Record<string, string>) => {
+    const out: Record<string, unknown> = {};
+    for (const [path, content] of Object.entries(entries)) {
+      const data = Buffer.from(content);
+      const sha256 = sha256hex(data);
+      out[path] = {
+        length: data.length,
+        hashes: { sha256, sha512: createHash('sha512').update(data).digest('hex') },
+      };
+      const slash = path.lastIndexOf('/');
+      const name = consistent ? `${path.slice(0, slash + 1)}${sha256}.${path.slice(slash + 1)}` : path;
+      files.set(`targets/${name}`, new Uint8Array(data));
+    }
+    return out;
+  };
+  const meta: Record<string, unknown> = {};
+  const targetsVersion = o.targetsVersion ?? 1;
+  const delegated = o.delegated ?? [];
+  const targets = signed<Targets>(
+    'targets',
+    {
+      version: targetsVersion,
+      expires,
+      targets: targetFiles(
+        o.targets ?? { 'trust-root.json': '{"hello":"trust"}', 'policy/bundle.json': '{"rules":[]}' },
+      ),
+      ...(delegated.length > 0
+        ? {
+            delegations: {
+              keys: Object.fromEntries(delegated.map((d) => [d.key.keyID, d.key.json])),
+              roles: delegated.map((d) => ({
+                name: d.name,
+                keyids: [d.key.keyID],
+                threshold: 1,
+                terminating: d.terminating,
+                paths: d.paths,
+              })),
+            },
+          }
+        : {}),
+    },
+    [KEYS.targets],
+  );
+  const tb = bytesOf(targets);
+  files.set(consistent ? `metadata/${targetsVersion}.targets.json` : 'metadata/targets.json', tb);
+  meta['targets.json'] = { version: targetsVersion, length: tb.length, hashes: { sha256: sha256hex(tb) } };
+  for (const d of delegated) {
+    const md = signed<Targets>('targets', { version: 1, expires, targets: targetFiles(d.targets) }, [d.key]);
+    files.set(consistent ? `metadata/1.${d.name}.json` : `metadata/${d.name}.json`, bytesOf(md));
+    meta[`${d.name}.json`] = { version: 1 };
+  }
+  const snapshotVersion = o.snapshotVersion ?? 1;
+  const snapshot = signed<Snapshot>(
+    'snapshot',
+    { version: snapshotVersion, expires: o.snapshotExpires ?? expires, meta },
+    [KEYS.snapshot],
+  );
+  const sb = bytesOf(snapshot);
+  files.set(consistent ? `metadata/${snapshotVersion}.snapshot.json` : 'metadata/snapshot.json', sb);
+  const timestamp = signed<Timestamp>(
+    'timestamp',
+    {
+      version: o.timestampVersion ?? 1,
+      expires: o.timestampExpires ?? expires,
+      meta: {
+        'snapshot.json': { version: snapshotVersion, length: sb.length, hashes: { sha256: sha256hex(sb) } },
+      },
+    },
+    [o.timestampKey ?? KEYS.timestamp],
+  );
+  files.set('metadata/timestamp.json', bytesOf(timestamp));
+  return files;
+}
