@@ -51,8 +51,14 @@ export interface ToolDescriptor {
    * (e.g. `/path`). Absent: the resource is the tool name.
    */
   readonly resource_pointer?: string;
-  /** Egress destination (URL origin, e.g. `https://api.example.com`) for tools that leave the process. */
+  /**
+   * Egress destination for tools that leave the process: a URL origin such as
+   * `https://api.example.com` or `http://127.0.0.1:8080` (scheme, host, optional port; nothing else).
+   * The executor derives Gate 3's destination from it and the driver may contact nothing else.
+   */
   readonly destination?: string;
+  /** Budget units one call consumes (default 1). */
+  readonly cost?: number;
   readonly driver: ToolDriverBinding;
 }
 
@@ -84,7 +90,8 @@ export const toolDescriptorSchema = {
     risk_tier: { enum: ['HIGH', 'MEDIUM', 'LOW'] },
     action: { type: 'string', minLength: 1, maxLength: 256 },
     resource_pointer: { type: 'string', pattern: '^(/([^~/]|~[01])*)*$', maxLength: 1024 },
-    destination: { type: 'string', minLength: 1, maxLength: 2048 },
+    destination: { type: 'string', pattern: '^[a-z][a-z0-9+.-]*://[^/?#@\\s]+$', maxLength: 2048 },
+    cost: { type: 'integer', minimum: 0, maximum: 1000000000000 },
     driver: {
       type: 'object',
       additionalProperties: false,

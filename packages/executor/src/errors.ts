@@ -8,7 +8,8 @@ export type ExecutorErrorCode =
   | 'SCHEMA_INVALID'
   | 'DRIVER_BINDING_MISMATCH'
   | 'REPIN_MISMATCH'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'REQUEST_INVALID';
 
 export class ExecutorError extends Error {
   override readonly name = 'ExecutorError';

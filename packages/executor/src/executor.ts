@@ -1,31 +1,27 @@
 // The SafeExecutor: the single execution boundary. Nothing runs a tool except `execute`, and
 // `execute` follows docs/spec/pipeline.md step by step. Per-call failures never throw: each ends in
 // a signed receipt carrying the failure's reason code, no output, and the budget reservation
-// refunded. Only a malformed request object (not even a principal to attribute it to) throws.
+// refunded. Only a request that cannot even be attributed (no principal, no tool name) throws.
 import {
   type AuthorizedExecutionIntent,
-  EFFECT_TYPE,
   type Effect,
   INTENT_TYPE,
   isReasonCode,
   REASON_CODES,
   type ReasonCode,
+  type ReceiptEvidenceValue,
   type ReceiptStatus,
   type SignedEnvelope,
   type ToolDescriptor,
   type Verdict,
 } from '@helm/contracts';
-import { canonicalize, digest, fromBase64Url, type PublicKeyLookup, verifyEnvelope } from '@helm/crypto';
+import { canonicalize, digest, type PublicKeyLookup, verifyEnvelope } from '@helm/crypto';
+import type { Admission, Denial, GovernedCall, MintedReceipt } from '@helm/receipts';
 import type { Driver, DriverContext } from './driver.js';
 import { DriverFailure } from './driver.js';
+import { buildEffect, egressDestination } from './effect.js';
 import { ExecutorError } from './errors.js';
-import type {
-  GuardianEvaluation,
-  GuardianPort,
-  ProofGraphPort,
-  ReceiptFields,
-  ReceiptPort,
-} from './governance.js';
+import type { GuardianEvaluation, GuardianPort, ProofGraphPort, ReceiptPort } from './governance.js';
 import {
   clientIdempotencyKey,
   deriveIdempotencyKey,
@@ -39,7 +35,6 @@ import { type PinnedTool, type RegisteredTool, ToolRegistry } from './registry.j
 import type { SchemaErrorDetail } from './schema.js';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Type of the executor-local decision id used when the executor denies before the guardian ran. */
 export const EXECUTOR_DENIAL_TYPE = 'helm.executor.denial.v1';
@@ -52,13 +47,20 @@ export interface ExecuteRequest {
   readonly tenant?: string | null;
   /** Arguments as a JavaScript value (must be plain JSON). Exactly one of args / args_text. */
   readonly args?: unknown;
-  /** Arguments as JSON text (parsed strictly). */
+  /** Arguments as JSON text (parsed strictly: no duplicate keys, no lone surrogates…). */
   readonly args_text?: string;
-  /** Delegation session id, if the principal acts for someone else. */
+  /**
+   * Delegation session id the call runs under, if any; used for the derived idempotency key. (The
+   * session itself is proven by the delegation presentation in `context`.)
+   */
   readonly session_id?: string | null;
-  /** Client idempotency key; derived when absent (see docs/spec/pipeline.md §Idempotency). */
+  /** Client idempotency key; derived when absent (docs/spec/pipeline.md §Idempotency). */
   readonly idempotency_key?: string;
-  /** Opaque guardian context (credential, environment, delegation presentation, approvals…). */
+  /**
+   * Guardian context (credential, environment fingerprint, untrusted inputs, delegation
+   * presentation, attributes, proofs). Any `destination` in it is replaced by the one derived from
+   * the pinned descriptor.
+   */
   readonly context?: unknown;
 }
 
@@ -68,6 +70,8 @@ export interface ExecuteResult {
   readonly reason_code: ReasonCode;
   /** The signed receipt; null only when no receipt could be persisted (RECEIPT_PERSIST_FAILED). */
   readonly receipt: SignedEnvelope | null;
+  /** Receipt hash (the next receipt's prev_hash); null with `receipt`. */
+  readonly receipt_hash: string | null;
   /** Present only when status is SUCCEEDED. */
   readonly output?: JsonValue;
   /** The guardian's signed decision; null when the executor denied before the guardian ran. */
@@ -75,7 +79,7 @@ export interface ExecuteResult {
   readonly decision_id: string;
   readonly args_hash: string | null;
   readonly idempotency_key: string | null;
-  /** True when this result is the stored result of an earlier (or concurrent) identical call. */
+  /** True when this is the stored result of an earlier (or concurrent) identical call. */
   readonly replayed: boolean;
   /** ESCALATE: the approval challenge to collect approvals for. */
   readonly approval_challenge_id: string | null;
@@ -87,8 +91,9 @@ export interface ExecuteResult {
 
 export interface ExecutorOptions {
   readonly guardian: GuardianPort;
-  /** Resolves guardian key ids to public keys (intents must verify under one of them). */
+  /** Resolves guardian key ids to public keys; intents must verify under one of them. */
   readonly guardianKeys: PublicKeyLookup;
+  /** A `ReceiptRecorder` from @helm/receipts (or anything with its admit/recordDenial/finalize). */
   readonly receipts: ReceiptPort;
   readonly proofgraph: ProofGraphPort;
   readonly clock: Clock;
@@ -115,14 +120,13 @@ interface CallState {
   readonly principal: string;
   readonly tenant: string | null;
   readonly session_id: string | null;
-  tool: string;
-  risk_tier: Effect['risk_tier'];
+  readonly tool: string;
   effect_class: string;
   args_hash: string | null;
   effect_id: string | null;
   idempotency_key: string | null;
   evaluation: GuardianEvaluation | null;
-  evidence: Record<string, string>;
+  evidence: Record<string, ReceiptEvidenceValue>;
 }
 
 interface Failure {
@@ -136,68 +140,17 @@ function fail(code: ReasonCode, message: string, errors?: readonly SchemaErrorDe
   return errors ? { code, message, errors } : { code, message };
 }
 
-function statusFor(code: ReasonCode, ranDriver: boolean): ReceiptStatus {
-  const verdict = REASON_CODES[code].verdict;
-  if (verdict === 'ALLOW') return 'SUCCEEDED';
-  if (verdict === 'ESCALATE') return 'ESCALATED';
-  return ranDriver ? 'FAILED' : 'DENIED';
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
-/** Resolve an RFC 6901 pointer; string values are the resource, others their JCS text, missing "". */
-function resolveResource(args: JsonValue, pointer: string | undefined, toolName: string): string {
-  if (pointer === undefined) return toolName;
-  let node: JsonValue | undefined = args;
-  if (pointer !== '') {
-    for (const raw of pointer.slice(1).split('/')) {
-      const token = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-      if (typeof node !== 'object' || node === null) return '';
-      if (Array.isArray(node)) {
-        if (!/^(0|[1-9][0-9]*)$/.test(token)) return '';
-        node = (node as readonly JsonValue[])[Number(token)];
-      } else {
-        node = Object.hasOwn(node, token) ? (node as Record<string, JsonValue>)[token] : undefined;
-      }
-      if (node === undefined) return '';
-    }
-  }
-  return typeof node === 'string' ? node : canonicalize(node);
-}
+/** Unknown tools have no effect class; receipts record this placeholder (never condensed: HIGH). */
+export const UNKNOWN_EFFECT_CLASS = 'unknown';
 
-/** The Effect of a call on a pinned tool: what the guardian authorizes and the intent binds. */
-export function buildEffect(
-  descriptor: ToolDescriptor,
-  principal: string,
-  args: JsonValue,
-  argsHash: string,
-): Effect {
-  const effect: {
-    type: typeof EFFECT_TYPE;
-    effect_type: string;
-    tool: string;
-    action: string;
-    resource: string;
-    principal: string;
-    args_hash: string;
-    destination?: string;
-    risk_tier: Effect['risk_tier'];
-  } = {
-    type: EFFECT_TYPE,
-    effect_type: descriptor.effect_type,
-    tool: descriptor.name,
-    action: descriptor.action,
-    resource: resolveResource(args, descriptor.resource_pointer, descriptor.name),
-    principal,
-    args_hash: argsHash,
-    risk_tier: descriptor.risk_tier,
-  };
-  if (descriptor.destination !== undefined) effect.destination = descriptor.destination;
-  return effect;
-}
-
-const NO_TIMEOUT = Symbol('timeout');
+const TIMED_OUT = Symbol('timed-out');
 
 export function createExecutor(options: ExecutorOptions): Executor {
-  const { guardian, guardianKeys, receipts, proofgraph, clock, timer } = options;
+  const { guardian, guardianKeys, receipts, proofgraph, clock, timer } = options ?? ({} as ExecutorOptions);
   if (!guardian || !receipts || !proofgraph || !clock || !timer || typeof guardianKeys !== 'function') {
     throw new ExecutorError(
       'CONFIG_INVALID',
@@ -209,7 +162,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const inflight = new Map<string, { args_hash: string; tool: string; promise: Promise<ExecuteResult> }>();
 
   function now(): number {
-    const t = clock.nowMs();
+    const t = clock.now();
     if (!Number.isSafeInteger(t) || t < 0)
       throw new ExecutorError('CONFIG_INVALID', 'clock returned a bad time');
     return t;
@@ -232,65 +185,53 @@ export function createExecutor(options: ExecutorOptions): Executor {
     );
   }
 
+  function governedCall(state: CallState, code: ReasonCode, at: number): GovernedCall {
+    const record = state.evaluation?.record;
+    return {
+      decision_id: record?.decision_id ?? localDecisionId(state, code, at),
+      effect_id: state.effect_id,
+      effect_class: state.effect_class,
+      args_hash: state.args_hash,
+      session_id: record?.session_id ?? state.session_id,
+      policy_hash: record?.policy_stack_hash ?? guardian.policyHash(),
+      tool: state.tool,
+      principal: state.principal,
+      issued_at_ms: at,
+    };
+  }
+
   async function refund(state: CallState): Promise<void> {
     const reservation = state.evaluation?.record.budget_reservation_id;
     if (reservation) {
       try {
         await guardian.refundBudget(reservation);
       } catch {
-        // The refund failing must not release output or hide the receipt; the ledger reconciles.
+        // A failing refund must not release output or hide the receipt; the ledger reconciles.
       }
     }
   }
 
-  async function writeReceipt(state: CallState, fields: ReceiptFields): Promise<SignedEnvelope> {
-    const receipt = await receipts.append(fields);
-    await proofgraph.recordReceipt({ receipt, fields, decision: state.evaluation?.decision ?? null });
-    return receipt;
-  }
-
-  function receiptFields(
+  function result(
     state: CallState,
+    call: GovernedCall,
     code: ReasonCode,
     status: ReceiptStatus,
-    outputHash: string | null,
-    at: number,
-  ): ReceiptFields {
-    const record = state.evaluation?.record;
-    return {
-      decision_id: record?.decision_id ?? localDecisionId(state, code, at),
-      effect_id: state.effect_id,
-      effect_class: state.effect_class,
+    receipt: MintedReceipt | null,
+    extra: {
+      output?: JsonValue;
+      errors?: readonly SchemaErrorDetail[];
+      message?: string;
+      approval_challenge_id?: string | null;
+    },
+  ): ExecuteResult {
+    const out: { -readonly [K in keyof ExecuteResult]: ExecuteResult[K] } = {
       status,
       verdict: REASON_CODES[code].verdict,
       reason_code: code,
-      args_hash: state.args_hash,
-      output_hash: outputHash,
-      session_id: state.session_id,
-      policy_hash: record?.policy_stack_hash ?? guardian.policyHash(),
-      tool: state.tool,
-      principal: state.principal,
-      risk_tier: state.risk_tier,
-      issued_at_ms: at,
-      evidence: { ...state.evidence },
-    };
-  }
-
-  function result(
-    state: CallState,
-    fields: ReceiptFields,
-    receipt: SignedEnvelope | null,
-    extra: Partial<Pick<ExecuteResult, 'output' | 'errors' | 'message' | 'approval_challenge_id'>>,
-  ): ExecuteResult {
-    const out: {
-      -readonly [K in keyof ExecuteResult]: ExecuteResult[K];
-    } = {
-      status: fields.status,
-      verdict: fields.verdict,
-      reason_code: fields.reason_code,
-      receipt,
+      receipt: receipt?.envelope ?? null,
+      receipt_hash: receipt?.hash ?? null,
       decision: state.evaluation?.decision ?? null,
-      decision_id: fields.decision_id,
+      decision_id: call.decision_id,
       args_hash: state.args_hash,
       idempotency_key: state.idempotency_key,
       replayed: false,
@@ -302,7 +243,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
     return out;
   }
 
-  /** End the call with a failure: refund, signed receipt, no output. */
+  async function appendToGraph(state: CallState, receipt: MintedReceipt): Promise<void> {
+    await proofgraph.recordReceipt({
+      receipt: receipt.envelope,
+      decision: state.evaluation?.decision ?? null,
+      principal: state.principal,
+      status: receipt.body.status,
+      issued_at_ms: receipt.body.issued_at_ms,
+    });
+  }
+
+  /** End the call with a failure: refund, a signed receipt, no output. */
   async function finishFailure(
     state: CallState,
     failure: Failure,
@@ -310,22 +261,43 @@ export function createExecutor(options: ExecutorOptions): Executor {
   ): Promise<ExecuteResult> {
     await refund(state);
     const at = now();
-    const status = statusFor(failure.code, ranDriver);
-    const fields = receiptFields(state, failure.code, status, null, at);
+    const verdict = REASON_CODES[failure.code].verdict;
+    const status: Denial['status'] = verdict === 'ESCALATE' ? 'ESCALATED' : ranDriver ? 'FAILED' : 'DENIED';
+    const call = governedCall(state, failure.code, at);
     const extra: {
       message: string;
       errors?: readonly SchemaErrorDetail[];
       approval_challenge_id?: string | null;
-    } = { message: failure.message };
+    } = {
+      message: failure.message,
+    };
     if (failure.errors) extra.errors = failure.errors;
     if (failure.challenge !== undefined) extra.approval_challenge_id = failure.challenge;
+    let recorded: Awaited<ReturnType<ReceiptPort['recordDenial']>>;
     try {
-      const receipt = await writeReceipt(state, fields);
-      return result(state, fields, receipt, extra);
-    } catch {
-      const lost = receiptFields(state, 'RECEIPT_PERSIST_FAILED', ranDriver ? 'FAILED' : 'DENIED', null, at);
-      return result(state, lost, null, { message: 'the receipt could not be persisted' });
+      recorded = await receipts.recordDenial({
+        ...call,
+        status,
+        verdict: verdict === 'ALLOW' ? 'DENY' : verdict,
+        reason_code: failure.code,
+        evidence: { ...state.evidence },
+      });
+    } catch (error) {
+      recorded = { persisted: false, detail: errorText(error) };
     }
+    if (!recorded.persisted) {
+      return result(state, call, 'RECEIPT_PERSIST_FAILED', status, null, {
+        message: `${failure.code}: ${failure.message}; the receipt could not be persisted: ${recorded.detail}`,
+      });
+    }
+    try {
+      await appendToGraph(state, recorded.receipt);
+    } catch (error) {
+      return result(state, call, 'RECEIPT_PERSIST_FAILED', status, recorded.receipt, {
+        message: `${failure.message}; ProofGraph append failed: ${errorText(error)}`,
+      });
+    }
+    return result(state, call, failure.code, status, recorded.receipt, extra);
   }
 
   function verifyIntent(
@@ -345,7 +317,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         guardianKeys,
       ).body;
     } catch {
-      return fail('INTENT_INVALID', 'intent signature does not verify under a guardian key');
+      return fail('INTENT_INVALID', 'the intent signature does not verify under a guardian key');
     }
     const bound =
       intent.decision_id === record.decision_id &&
@@ -358,13 +330,15 @@ export function createExecutor(options: ExecutorOptions): Executor {
       intent.action === effect.action &&
       intent.resource === effect.resource &&
       intent.tenant === state.tenant &&
+      intent.policy_stack_hash === record.policy_stack_hash &&
       intent.budget_reservation_id === record.budget_reservation_id;
-    if (!bound) return fail('INTENT_INVALID', 'intent is not bound to this decision, effect, args and tool');
+    if (!bound)
+      return fail('INTENT_INVALID', 'the intent is not bound to this decision, effect, args and tool');
     if (!(Number.isSafeInteger(intent.issued_at_ms) && Number.isSafeInteger(intent.expires_at_ms))) {
-      return fail('INTENT_INVALID', 'intent times are malformed');
+      return fail('INTENT_INVALID', 'the intent times are malformed');
     }
     if (at < intent.issued_at_ms || at >= intent.expires_at_ms) {
-      return fail('INTENT_INVALID', 'intent is expired or not yet valid');
+      return fail('INTENT_INVALID', 'the intent is expired or not yet valid');
     }
     return intent;
   }
@@ -376,10 +350,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
   ): Promise<unknown> {
     const controller = new AbortController();
     let handle: unknown;
-    const timeout = new Promise<typeof NO_TIMEOUT>((resolve) => {
+    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
       handle = timer.setTimeout(() => {
         controller.abort();
-        resolve(NO_TIMEOUT);
+        resolve(TIMED_OUT);
       }, tool.descriptor.driver.timeout_ms);
     });
     try {
@@ -398,11 +372,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
     tool: RegisteredTool,
     prepared: PreparedArgs,
   ): Promise<ExecuteResult> {
-    const effect = buildEffect(tool.descriptor, state.principal, prepared.value, prepared.args_hash);
+    const descriptor = tool.descriptor;
+    const effect = buildEffect(descriptor, state.principal, prepared.value, prepared.args_hash);
     const effectDigest = digest(encoder.encode(canonicalize(effect)));
     state.effect_id = effectDigest;
 
-    // Guardian: gates 0–5, policy, budget, approval.
+    // 5. Guardian: gates 0–5, effect, policy, budget, approval.
     let evaluation: GuardianEvaluation;
     try {
       evaluation = await guardian.evaluate({
@@ -413,41 +388,39 @@ export function createExecutor(options: ExecutorOptions): Executor {
         resource: effect.resource,
         effect_type: effect.effect_type,
         risk_tier: effect.risk_tier,
-        destination: effect.destination ?? null,
+        cost: descriptor.cost ?? 1,
+        destination: egressDestination(descriptor, prepared.canonical_bytes),
         args: prepared.value,
         args_hash: prepared.args_hash,
         effect,
         effect_digest: effectDigest,
-        session_id: state.session_id,
         context: request.context,
       });
     } catch (error) {
-      return finishFailure(
-        state,
-        fail('INTERNAL_ERROR', `guardian failed: ${(error as Error).message}`),
-        false,
-      );
+      return finishFailure(state, fail('INTERNAL_ERROR', `the guardian failed: ${errorText(error)}`), false);
     }
     state.evaluation = evaluation;
     const record = evaluation.record;
     if (record.verdict !== 'ALLOW' || record.reason_code !== 'ALLOW') {
       // The recorded code must belong to the recorded verdict; anything else fails closed.
-      const code: ReasonCode =
-        isReasonCode(record.reason_code) && REASON_CODES[record.reason_code].verdict === record.verdict
-          ? record.reason_code
-          : 'INTERNAL_ERROR';
-      if (record.verdict === 'ESCALATE' && code !== 'INTERNAL_ERROR') {
-        state.evidence.approval_challenge_id = record.approval_challenge_id ?? '';
+      const consistent =
+        isReasonCode(record.reason_code) &&
+        record.verdict !== 'ALLOW' &&
+        REASON_CODES[record.reason_code].verdict === record.verdict;
+      if (!consistent)
+        return finishFailure(state, fail('INTERNAL_ERROR', 'inconsistent guardian verdict'), false);
+      if (record.verdict === 'ESCALATE') {
+        if (record.approval_challenge_id) state.evidence.approval_challenge_id = record.approval_challenge_id;
         return finishFailure(
           state,
-          { code, message: 'held for approval', challenge: record.approval_challenge_id },
+          { code: record.reason_code, message: 'held for approval', challenge: record.approval_challenge_id },
           false,
         );
       }
-      return finishFailure(state, fail(code, 'denied by the guardian'), false);
+      return finishFailure(state, fail(record.reason_code, 'denied by the guardian'), false);
     }
 
-    // PEP: the pinned input schema.
+    // 6. PEP: the pinned input schema.
     const check = tool.input.validate(prepared.value);
     if (!check.valid) {
       state.evidence.schema_errors = digest(encoder.encode(canonicalize(check.errors)));
@@ -458,30 +431,45 @@ export function createExecutor(options: ExecutorOptions): Executor {
       );
     }
 
-    // SafeExecutor: the AuthorizedExecutionIntent.
+    // 7. The AuthorizedExecutionIntent.
     const verified = verifyIntent(state, effect, effectDigest, now());
     if ('code' in verified) return finishFailure(state, verified, false);
     state.evidence.intent_id = verified.intent_id;
+
+    // 8. Receipt-policy admission (fail closed) before anything runs.
+    const approvalIds = verified.approval_grant_id === null ? [] : [verified.approval_grant_id];
+    let admission: Admission;
+    try {
+      admission = receipts.admit(descriptor.effect_type, {
+        idempotency_key: state.idempotency_key as string,
+        approval_ids: approvalIds,
+      });
+    } catch (error) {
+      admission = { ok: false, reason_code: 'RECEIPT_POLICY_MISSING', detail: errorText(error) };
+    }
+    if (!admission.ok) return finishFailure(state, fail(admission.reason_code, admission.detail), false);
+
+    // 9. Consume the approval grant (single use) as execution starts.
     if (verified.approval_grant_id !== null) {
-      state.evidence.approval_grant_id = verified.approval_grant_id;
-      let consumed = false;
+      let consumed: boolean;
       try {
-        consumed = await guardian.consumeGrant(verified.approval_grant_id, verified.intent_id);
+        consumed = await guardian.consumeGrant({
+          grant_id: verified.approval_grant_id,
+          intent_id: verified.intent_id,
+          effect_digest: effectDigest,
+          args_hash: prepared.args_hash,
+        });
       } catch {
         consumed = false;
       }
       if (!consumed)
-        return finishFailure(state, fail('APPROVAL_INVALID', 'approval grant was not consumable'), false);
+        return finishFailure(state, fail('APPROVAL_INVALID', 'the approval grant is not consumable'), false);
     }
 
-    // Driver: only the validated args.
+    // 10. Driver: only the validated args, under the per-tool timeout.
     let raw: unknown;
     try {
-      raw = await runDriver(tool, prepared.value, {
-        descriptor: tool.descriptor,
-        effect,
-        intent_id: verified.intent_id,
-      });
+      raw = await runDriver(tool, prepared.value, { descriptor, effect, intent_id: verified.intent_id });
     } catch (error) {
       const code =
         error instanceof DriverFailure &&
@@ -489,28 +477,22 @@ export function createExecutor(options: ExecutorOptions): Executor {
         REASON_CODES[error.code].verdict === 'DENY'
           ? error.code
           : 'DRIVER_ERROR';
-      return finishFailure(
-        state,
-        fail(code, `driver failed: ${(error as Error)?.message ?? String(error)}`),
-        true,
-      );
+      return finishFailure(state, fail(code, `the driver failed: ${errorText(error)}`), true);
     }
-    if (raw === NO_TIMEOUT) {
+    if (raw === TIMED_OUT) {
       return finishFailure(
         state,
-        fail('DRIVER_TIMEOUT', `driver exceeded ${tool.descriptor.driver.timeout_ms} ms`),
+        fail('DRIVER_TIMEOUT', `the driver exceeded ${descriptor.driver.timeout_ms} ms`),
         true,
       );
     }
 
-    // Output validation against the pinned output schema (nothing is released before it passes).
-    let outputText: string;
+    // 11. Output: JSON only, then the pinned output schema. Nothing is released before it passes.
     let output: JsonValue;
     try {
-      outputText = canonicalize(raw);
-      output = JSON.parse(outputText) as JsonValue;
+      output = JSON.parse(canonicalize(raw)) as JsonValue;
     } catch {
-      return finishFailure(state, fail('DRIVER_ERROR', 'driver returned a value that is not JSON'), true);
+      return finishFailure(state, fail('DRIVER_ERROR', 'the driver returned a value that is not JSON'), true);
     }
     const outCheck = tool.output.validate(output);
     if (!outCheck.valid) {
@@ -525,23 +507,41 @@ export function createExecutor(options: ExecutorOptions): Executor {
         true,
       );
     }
-    const outputHash = digest(encoder.encode(outputText));
 
-    // Receipt + ProofGraph; only then is the output released and the budget committed.
-    const fields = receiptFields(state, 'ALLOW', 'SUCCEEDED', outputHash, now());
-    let receipt: SignedEnvelope;
+    // 12. OutputHash + signed SUCCEEDED receipt (finalize releases the output only once it is durable).
+    const call = governedCall(state, 'ALLOW', now());
+    let finalized: Awaited<ReturnType<ReceiptPort['finalize']>>;
     try {
-      receipt = await writeReceipt(state, fields);
+      finalized = await receipts.finalize(call, admission, output, { ...state.evidence });
+    } catch (error) {
+      finalized = { released: false, reason_code: 'RECEIPT_PERSIST_FAILED', detail: errorText(error) };
+    }
+    if (!finalized.released) {
+      await refund(state);
+      const code = finalized.reason_code;
+      const status: ReceiptStatus = finalized.receipt?.body.status ?? 'FAILED';
+      if (finalized.receipt) {
+        try {
+          await appendToGraph(state, finalized.receipt);
+        } catch {
+          // The failure receipt is in the chain; the graph gap is visible to the validator.
+        }
+      }
+      return result(state, call, code, status, finalized.receipt ?? null, { message: finalized.detail });
+    }
+
+    // 13. ProofGraph append; a failure here withholds the output too.
+    try {
+      await appendToGraph(state, finalized.receipt);
     } catch (error) {
       return finishFailure(
         state,
-        fail(
-          'RECEIPT_PERSIST_FAILED',
-          `receipt not persisted: ${(error as Error)?.message ?? String(error)}`,
-        ),
+        fail('RECEIPT_PERSIST_FAILED', `ProofGraph append failed: ${errorText(error)}`),
         true,
       );
     }
+
+    // 14. Commit the budget, remember the result for idempotent repeats, release the output.
     if (record.budget_reservation_id) {
       try {
         await guardian.commitBudget(record.budget_reservation_id);
@@ -549,63 +549,33 @@ export function createExecutor(options: ExecutorOptions): Executor {
         // The effect happened and is receipted; a ledger failure cannot un-happen it.
       }
     }
-    const done = result(state, fields, receipt, { output });
-    if (state.idempotency_key !== null) {
-      try {
-        await idempotency.put({
-          key: state.idempotency_key,
-          tool: tool.name,
-          args_hash: prepared.args_hash,
-          receipt,
-          output,
-          decision: evaluation.decision,
-        });
-      } catch {
-        // Not storing only means a repeat executes again under a fresh decision.
-      }
-    }
-    return done;
-  }
-
-  async function execute(request: ExecuteRequest): Promise<ExecuteResult> {
-    if (typeof request !== 'object' || request === null) {
-      throw new ExecutorError('CONFIG_INVALID', 'request must be an object');
-    }
-    if (typeof request.principal !== 'string' || request.principal.length === 0) {
-      throw new ExecutorError('CONFIG_INVALID', 'request.principal must be a non-empty string');
-    }
-    if (typeof request.tool !== 'string' || request.tool.length === 0) {
-      throw new ExecutorError('CONFIG_INVALID', 'request.tool must be a non-empty string');
-    }
-    const state: CallState = {
-      principal: request.principal,
-      tenant: typeof request.tenant === 'string' ? request.tenant : null,
-      session_id: typeof request.session_id === 'string' ? request.session_id : null,
-      tool: request.tool,
-      risk_tier: 'HIGH',
-      effect_class: 'unknown',
-      args_hash: null,
-      effect_id: null,
-      idempotency_key: null,
-      evaluation: null,
-      evidence: {},
-    };
+    const released = finalized.output as JsonValue;
     try {
-      return await executeInner(request, state);
-    } catch (error) {
-      // Defensive: any unexpected error fails closed with a receipt.
-      return finishFailure(state, fail('INTERNAL_ERROR', (error as Error)?.message ?? String(error)), false);
+      await idempotency.put({
+        key: state.idempotency_key as string,
+        tool: tool.name,
+        args_hash: prepared.args_hash,
+        receipt: finalized.receipt.envelope,
+        receipt_hash: finalized.receipt.hash,
+        decision_id: record.decision_id,
+        output: released,
+        decision: evaluation.decision,
+      });
+    } catch {
+      // Not storing only means a repeat is governed and executed again under a fresh decision.
     }
+    return result(state, call, 'ALLOW', 'SUCCEEDED', finalized.receipt, { output: released });
   }
 
   async function executeInner(request: ExecuteRequest, state: CallState): Promise<ExecuteResult> {
-    // Layer A: the declared surface.
+    // 1. Layer A: the declared surface.
     const tool = registry.get(request.tool);
     if (!tool)
       return finishFailure(state, fail('TOOL_UNKNOWN', `tool ${request.tool} is not registered`), false);
-    state.risk_tier = tool.descriptor.risk_tier;
     state.effect_class = tool.descriptor.effect_type;
     state.evidence.descriptor_digest = tool.descriptor_digest;
+
+    // 2. The pinned descriptor still describes the tool.
     if (tool.driver.describe) {
       let advertised: ToolDescriptor;
       try {
@@ -627,8 +597,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
       registry.observe(advertised);
     }
     const current = registry.get(tool.name) as RegisteredTool;
-    if (current.drifted_digest !== null) {
-      state.evidence.observed_descriptor_digest = current.drifted_digest;
+    if (current.drifted_digest !== null || current.descriptor_digest !== tool.descriptor_digest) {
+      state.evidence.observed_descriptor_digest = current.drifted_digest ?? current.descriptor_digest;
       return finishFailure(
         state,
         fail('TOOL_DESCRIPTOR_CHANGED', 'the tool descriptor changed; re-pin required'),
@@ -636,10 +606,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
       );
     }
 
-    // PEP: strict parse + JCS + ArgsHash.
+    // 3. PEP, first half: strict parse + JCS + ArgsHash.
     const hasArgs = request.args !== undefined;
     const hasText = request.args_text !== undefined;
-    let prepared: PreparedArgs;
     if (hasArgs === hasText) {
       return finishFailure(
         state,
@@ -647,17 +616,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
         false,
       );
     }
-    const parsed =
-      hasText && typeof request.args_text !== 'string'
-        ? ({ ok: false, reason: 'args_text must be a string' } as const)
-        : hasText
-          ? prepareArgsText(request.args_text as string)
-          : prepareArgsValue(request.args);
+    const parsed = hasText
+      ? typeof request.args_text === 'string'
+        ? prepareArgsText(request.args_text)
+        : ({ ok: false, reason: 'args_text must be a string' } as const)
+      : prepareArgsValue(request.args);
     if (!parsed.ok) return finishFailure(state, fail('ARGS_MALFORMED', parsed.reason), false);
-    prepared = parsed.args;
+    const prepared = parsed.args;
     state.args_hash = prepared.args_hash;
 
-    // Idempotency: stored result, in-flight duplicate, or conflict.
+    // 4. Idempotency: in-flight duplicate, stored result, or conflict.
     const key =
       typeof request.idempotency_key === 'string'
         ? clientIdempotencyKey({
@@ -678,7 +646,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       if (running.tool !== tool.name || running.args_hash !== prepared.args_hash) {
         return finishFailure(
           state,
-          fail('IDEMPOTENCY_CONFLICT', 'key in use with different arguments'),
+          fail('IDEMPOTENCY_CONFLICT', 'the key is in use with different arguments'),
           false,
         );
       }
@@ -693,11 +661,24 @@ export function createExecutor(options: ExecutorOptions): Executor {
         if (stored.tool !== tool.name || stored.args_hash !== prepared.args_hash) {
           return finishFailure(
             state,
-            fail('IDEMPOTENCY_CONFLICT', 'key already used with different arguments'),
+            fail('IDEMPOTENCY_CONFLICT', 'the key was already used with different arguments'),
             false,
           );
         }
-        return replay(state, stored.receipt, stored.output, stored.decision);
+        return {
+          status: 'SUCCEEDED',
+          verdict: 'ALLOW',
+          reason_code: 'ALLOW',
+          receipt: stored.receipt,
+          receipt_hash: stored.receipt_hash,
+          output: stored.output,
+          decision: stored.decision,
+          decision_id: stored.decision_id,
+          args_hash: prepared.args_hash,
+          idempotency_key: key,
+          replayed: true,
+          approval_challenge_id: null,
+        };
       }
       return governed(request, state, tool, prepared);
     })();
@@ -709,27 +690,34 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
-  function replay(
-    state: CallState,
-    receipt: SignedEnvelope,
-    output: JsonValue,
-    decision: SignedEnvelope | null,
-  ): ExecuteResult {
-    const payload = fromBase64Url(receipt.payload) ?? new Uint8Array();
-    const body = JSON.parse(decoder.decode(payload)) as ReceiptFields;
-    return {
-      status: 'SUCCEEDED',
-      verdict: 'ALLOW',
-      reason_code: 'ALLOW',
-      receipt,
-      output,
-      decision,
-      decision_id: body.decision_id,
-      args_hash: state.args_hash,
-      idempotency_key: state.idempotency_key,
-      replayed: true,
-      approval_challenge_id: null,
+  async function execute(request: ExecuteRequest): Promise<ExecuteResult> {
+    if (typeof request !== 'object' || request === null) {
+      throw new ExecutorError('REQUEST_INVALID', 'request must be an object');
+    }
+    if (typeof request.principal !== 'string' || request.principal.length === 0) {
+      throw new ExecutorError('REQUEST_INVALID', 'request.principal must be a non-empty string');
+    }
+    if (typeof request.tool !== 'string' || request.tool.length === 0) {
+      throw new ExecutorError('REQUEST_INVALID', 'request.tool must be a non-empty string');
+    }
+    const state: CallState = {
+      principal: request.principal,
+      tenant: typeof request.tenant === 'string' ? request.tenant : null,
+      session_id: typeof request.session_id === 'string' ? request.session_id : null,
+      tool: request.tool,
+      effect_class: UNKNOWN_EFFECT_CLASS,
+      args_hash: null,
+      effect_id: null,
+      idempotency_key: null,
+      evaluation: null,
+      evidence: {},
     };
+    try {
+      return await executeInner(request, state);
+    } catch (error) {
+      // Defensive: any unexpected error fails closed with a receipt.
+      return finishFailure(state, fail('INTERNAL_ERROR', errorText(error)), false);
+    }
   }
 
   return {

@@ -1,8 +1,21 @@
 // The executor's ports to the rest of the kernel: the guardian (decision + intent, budget, grants),
-// the receipt chain and the ProofGraph. `createExecutor` accepts these small interfaces; adapters
-// over the real @helm/guardian, @helm/receipts and @helm/proofgraph live in ./adapters.ts.
-import type { DecisionRecord, Effect, ReceiptBody, RiskTier, SignedEnvelope } from '@helm/contracts';
+// the receipt recorder and the ProofGraph. `createExecutor` accepts these small interfaces;
+// `guardianPort` (./guardian-port.ts) adapts the real @helm/guardian, a `ReceiptRecorder` from
+// @helm/receipts is a ReceiptPort as is, and `proofGraphPort` adapts @helm/proofgraph.
+import type { DecisionRecord, Effect, RiskTier, SignedEnvelope } from '@helm/contracts';
+import type { ReceiptRecorder } from '@helm/receipts';
 import type { JsonValue } from './json.js';
+
+/** Where an egress call goes, as Gate 3 checks it (same shape as the guardian's `Destination`). */
+export interface EgressDestination {
+  /** Hostname or IP literal. */
+  readonly host: string;
+  /** Lowercase scheme, e.g. `https`. */
+  readonly protocol: string;
+  readonly port?: number;
+  /** Size of the request payload (the canonical argument bytes). */
+  readonly payload_bytes: number;
+}
 
 /** What the executor asks the guardian to decide (one concrete call on a pinned tool). */
 export interface GuardianCall {
@@ -13,16 +26,20 @@ export interface GuardianCall {
   readonly resource: string;
   readonly effect_type: string;
   readonly risk_tier: RiskTier;
-  /** Egress destination the driver will contact (Gate 3 checks it); null when none. */
-  readonly destination: string | null;
-  /** The canonical, validated-shape arguments (gate 4 scans them). */
+  /** Budget units of the call (descriptor `cost`, default 1). */
+  readonly cost: number;
+  /**
+   * Egress destination derived from the pinned descriptor — never from the caller. Gate 3 checks it
+   * and the effect binds its host; the driver may contact nothing else.
+   */
+  readonly destination: EgressDestination | null;
+  /** The canonical arguments (gate 4 and policy see exactly what the driver will get). */
   readonly args: JsonValue;
   readonly args_hash: string;
   /** The effect the executor constructed from the pinned descriptor; the intent must bind its digest. */
   readonly effect: Effect;
   readonly effect_digest: string;
-  readonly session_id: string | null;
-  /** Caller-supplied guardian context (credential, environment, delegation proof, approvals…). */
+  /** Caller-supplied guardian context (credential, environment, delegation proof, inputs…). */
   readonly context: unknown;
 }
 
@@ -35,34 +52,42 @@ export interface GuardianEvaluation {
   readonly intent: SignedEnvelope | null;
 }
 
+export interface GrantToConsume {
+  readonly grant_id: string;
+  readonly intent_id: string;
+  readonly effect_digest: string;
+  readonly args_hash: string;
+}
+
 export interface GuardianPort {
   evaluate(call: GuardianCall): GuardianEvaluation | Promise<GuardianEvaluation>;
-  /** Consume an approval grant atomically; false when it is unknown, expired or already used. */
-  consumeGrant(grantId: string, intentId: string): boolean | Promise<boolean>;
+  /** Consume an approval grant atomically; false (or a throw) when it cannot be consumed. */
+  consumeGrant(grant: GrantToConsume): boolean | Promise<boolean>;
   /** Commit a budget reservation after a successful execution. */
   commitBudget(reservationId: string): void | Promise<void>;
   /** Refund a budget reservation after any failure. */
   refundBudget(reservationId: string): void | Promise<void>;
-  /** Hash of the policy stack currently in force (recorded in receipts the executor denies itself). */
+  /** Hash of the policy stack in force (recorded in receipts the executor denies on its own). */
   policyHash(): string;
 }
 
-/** Receipt fields the executor decides; the chain fills in chain_id, lamport, prev_hash, keyid, id. */
-export type ReceiptFields = Omit<
-  ReceiptBody,
-  'type' | 'receipt_id' | 'chain_id' | 'lamport' | 'prev_hash' | 'keyid'
->;
+/**
+ * The receipt port is the recorder API of @helm/receipts: a pre-execution admission check, denial
+ * receipts, and `finalize`, which hands the output back only after its receipt is durable.
+ */
+export type ReceiptPort = Pick<ReceiptRecorder, 'admit' | 'recordDenial' | 'finalize'>;
 
-export interface ReceiptPort {
-  /** Sign, chain and persist one receipt; throw (or reject) when it cannot be persisted. */
-  append(fields: ReceiptFields): SignedEnvelope | Promise<SignedEnvelope>;
+export interface ProofGraphRecord {
+  /** The persisted receipt envelope. */
+  readonly receipt: SignedEnvelope;
+  /** The guardian's decision envelope (null when the executor denied before the guardian ran). */
+  readonly decision: SignedEnvelope | null;
+  readonly principal: string;
+  readonly status: string;
+  readonly issued_at_ms: number;
 }
 
 export interface ProofGraphPort {
-  /** Append the receipt (and its decision) to the ProofGraph; throw when it cannot be persisted. */
-  recordReceipt(input: {
-    readonly receipt: SignedEnvelope;
-    readonly fields: ReceiptFields;
-    readonly decision: SignedEnvelope | null;
-  }): unknown;
+  /** Append the receipt (and its decision) to the ProofGraph; throw/reject when it cannot. */
+  recordReceipt(record: ProofGraphRecord): unknown;
 }

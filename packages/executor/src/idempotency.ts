@@ -56,6 +56,8 @@ export interface IdempotencyRecord {
   readonly args_hash: string;
   /** The signed receipt of the original execution. */
   readonly receipt: SignedEnvelope;
+  readonly receipt_hash: string;
+  readonly decision_id: string;
   /** The released output of the original execution. */
   readonly output: JsonValue;
   /** The original decision envelope. */

@@ -1,25 +1,29 @@
 // Public API of @helm/executor: the tool registry (Layer A), the schema PEP, the SafeExecutor
 // pipeline (docs/spec/pipeline.md), drivers and idempotency.
 export { type Driver, type DriverContext, DriverFailure } from './driver.js';
+export { buildEffect, egressDestination, parseOrigin, resolveResource } from './effect.js';
 export { ExecutorError, type ExecutorErrorCode } from './errors.js';
 export {
-  buildEffect,
   createExecutor,
   EXECUTOR_DENIAL_TYPE,
   type ExecuteRequest,
   type ExecuteResult,
   type Executor,
   type ExecutorOptions,
+  UNKNOWN_EFFECT_CLASS,
 } from './executor.js';
 export { functionDriver, type ToolFunction } from './function-driver.js';
 export type {
+  EgressDestination,
+  GrantToConsume,
   GuardianCall,
   GuardianEvaluation,
   GuardianPort,
   ProofGraphPort,
-  ReceiptFields,
+  ProofGraphRecord,
   ReceiptPort,
 } from './governance.js';
+export { type GuardianPortOptions, guardianPort } from './guardian-port.js';
 export {
   clientIdempotencyKey,
   deriveIdempotencyKey,

@@ -16,6 +16,8 @@ export interface PreparedArgs {
   readonly value: JsonValue;
   /** RFC 8785 JCS text of the arguments. */
   readonly canonical: string;
+  /** Its UTF-8 bytes (hashed; their length is the egress payload size). */
+  readonly canonical_bytes: Uint8Array;
   /** ArgsHash = digest(JCS(args)) = `sha256:<hex>`. */
   readonly args_hash: string;
 }
@@ -42,9 +44,10 @@ export function prepareArgsValue(input: unknown): PrepareArgsResult {
     return { ok: false, reason: 'arguments are not representable JSON' };
   }
   deepFreeze(value);
+  const bytes = encoder.encode(canonical);
   return {
     ok: true,
-    args: { value: value as JsonValue, canonical, args_hash: digest(encoder.encode(canonical)) },
+    args: { value: value as JsonValue, canonical, canonical_bytes: bytes, args_hash: digest(bytes) },
   };
 }
 

@@ -2,9 +2,9 @@
 // time and schedules nothing on its own; a CLI or server passes real implementations, tests pass
 // deterministic ones.
 
-/** Injected clock (integer Unix epoch milliseconds). */
+/** Injected clock: integer Unix epoch milliseconds (the same shape as @helm/guardian's Clock). */
 export interface Clock {
-  nowMs(): number;
+  now(): number;
 }
 
 /** Injected timer used for per-tool driver timeouts (`{ setTimeout, clearTimeout }` fits). */

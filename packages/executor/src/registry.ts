@@ -6,6 +6,7 @@
 import { type ToolDescriptor, toolDescriptorSchema } from '@helm/contracts';
 import { canonicalize, digest } from '@helm/crypto';
 import type { Driver } from './driver.js';
+import { parseOrigin } from './effect.js';
 import { ExecutorError } from './errors.js';
 import { type CompiledSchema, SchemaCache } from './schema.js';
 
@@ -80,6 +81,9 @@ export class ToolRegistry {
     }
     if (copy.resource_pointer !== undefined && !isAbsoluteJsonPointer(copy.resource_pointer)) {
       throw new ExecutorError('TOOL_DESCRIPTOR_INVALID', 'resource_pointer must be an RFC 6901 pointer');
+    }
+    if (copy.destination !== undefined && !parseOrigin(copy.destination)) {
+      throw new ExecutorError('TOOL_DESCRIPTOR_INVALID', 'destination must be a canonical URL origin');
     }
     if (driver.kind !== copy.driver.kind) {
       throw new ExecutorError(

@@ -13,10 +13,11 @@ import {
 } from '../src/index.ts';
 import {
   decodePayload,
+  FlakyStore,
   ListGraph,
-  ListReceipts,
   ManualClock,
   ManualTimer,
+  makeRecorder,
   ScriptedGuardian,
 } from './helpers/kit.ts';
 
@@ -49,7 +50,8 @@ function setup(
   const clock = new ManualClock();
   const timer = new ManualTimer();
   const guardian = new ScriptedGuardian(clock);
-  const receipts = new ListReceipts();
+  const store = new FlakyStore();
+  const { recorder: receipts } = makeRecorder(store);
   const graph = new ListGraph();
   const idempotency = new InMemoryIdempotencyStore();
   const calls: JsonValue[] = [];
@@ -67,7 +69,7 @@ function setup(
     idempotency,
   });
   const pinned = executor.registerTool(echo, driver);
-  return { clock, timer, guardian, receipts, graph, executor, calls, pinned, idempotency, driver };
+  return { clock, timer, guardian, receipts, store, graph, executor, calls, pinned, idempotency, driver };
 }
 
 const req = { tool: 'files.read', principal: 'agent:alice', args: { path: '/tmp/a' } };
@@ -76,6 +78,7 @@ describe('SafeExecutor pipeline', () => {
   it('allows, runs the driver with the validated args, receipts and releases output', async () => {
     const k = setup();
     const r = await k.executor.execute(req);
+    expect(r.message).toBeUndefined();
     expect(r.status).toBe('SUCCEEDED');
     expect(r.reason_code).toBe('ALLOW');
     expect(r.output).toEqual({ text: 'read /tmp/a' });
@@ -275,13 +278,13 @@ describe('SafeExecutor pipeline', () => {
 
   it('receipt persistence failure withholds output and refunds', async () => {
     const k = setup();
-    k.receipts.failNext = 1;
+    k.store.failNext = 1;
     const r = await k.executor.execute(req);
     expect(r.reason_code).toBe('RECEIPT_PERSIST_FAILED');
     expect(r.output).toBeUndefined();
     expect(k.guardian.refunded).toEqual(['res-1']);
     expect(decodePayload(r.receipt!).reason_code).toBe('RECEIPT_PERSIST_FAILED');
-    k.receipts.failNext = 5;
+    k.store.failNext = 5;
     const r2 = await k.executor.execute({ ...req, args: { path: '/y' } });
     expect(r2.receipt).toBeNull();
     expect(r2.reason_code).toBe('RECEIPT_PERSIST_FAILED');

@@ -1,13 +1,20 @@
-// Adapter over the strict JSON parser. TODO(H2): switch to `parseStrictJson` from @helm/crypto once
-// it is exported; until then JSON.parse plus a duplicate-key scan.
+// Strict parsing of argument text through @helm/crypto's RFC 8259 parser: duplicate keys, lone
+// surrogates, out-of-range numbers, excessive depth/size and any grammar deviation are rejected.
+import { isCryptoError, parseStrictJson } from '@helm/crypto';
+
 export type ParseResult =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly reason: string };
 
 export function parseJsonText(text: string): ParseResult {
   try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false, reason: 'arguments are not valid JSON text' };
+    return { ok: true, value: parseStrictJson(text) };
+  } catch (error) {
+    return {
+      ok: false,
+      reason: isCryptoError(error)
+        ? `arguments are not strict JSON (${error.code})`
+        : 'arguments are not strict JSON',
+    };
   }
 }

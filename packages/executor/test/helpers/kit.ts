@@ -9,14 +9,21 @@ import type {
   Verdict,
 } from '@helm/contracts';
 import { canonicalize, createSigner, digest, type Signer, signEnvelope } from '@helm/crypto';
+import {
+  InMemoryReceiptStore,
+  ReceiptPolicySet,
+  ReceiptRecorder,
+  type ReceiptStore,
+  type StoredReceipt,
+} from '@helm/receipts';
 import type {
   Clock,
+  GrantToConsume,
   GuardianCall,
   GuardianEvaluation,
   GuardianPort,
   ProofGraphPort,
-  ReceiptFields,
-  ReceiptPort,
+  ProofGraphRecord,
   Timer,
 } from '../../src/index.ts';
 
@@ -37,7 +44,7 @@ export class ManualClock implements Clock {
   constructor(t = 1_700_000_000_000) {
     this.t = t;
   }
-  nowMs(): number {
+  now(): number {
     return this.t;
   }
 }
@@ -96,7 +103,7 @@ export class ScriptedGuardian implements GuardianPort {
     if (this.throwOnEvaluate) throw new Error('guardian down');
     this.calls.push(call);
     const s = this.script(call);
-    const now = this.clock.nowMs();
+    const now = this.clock.now();
     const reservation =
       s.reservation === undefined
         ? s.verdict === 'ALLOW'
@@ -120,7 +127,7 @@ export class ScriptedGuardian implements GuardianPort {
       gate_roster_hash: `sha256:${'2'.repeat(64)}`,
       request_hash: `sha256:${'3'.repeat(64)}`,
       decided_at_ms: now,
-      session_id: call.session_id,
+      session_id: null,
       budget_reservation_id: reservation,
       approval_challenge_id: s.challenge ?? null,
       review_required: false,
@@ -155,10 +162,10 @@ export class ScriptedGuardian implements GuardianPort {
     }
     return { decision, record, intent };
   }
-  consumeGrant(grantId: string): boolean {
-    if (!this.grantsAvailable.has(grantId)) return false;
-    this.grantsAvailable.delete(grantId);
-    this.consumed.push(grantId);
+  consumeGrant(grant: GrantToConsume): boolean {
+    if (!this.grantsAvailable.has(grant.grant_id)) return false;
+    this.grantsAvailable.delete(grant.grant_id);
+    this.consumed.push(grant.grant_id);
     return true;
   }
   commitBudget(id: string): void {
@@ -171,40 +178,78 @@ export class ScriptedGuardian implements GuardianPort {
     keyId === this.signer.keyId ? this.signer.publicKey : undefined;
 }
 
-/** A minimal in-test receipt chain (signs real envelopes); e2e uses @helm/receipts. */
-export class ListReceipts implements ReceiptPort {
-  readonly signer = createSigner(seed(2));
-  readonly list: { fields: ReceiptFields; envelope: SignedEnvelope }[] = [];
+/** A real receipt store that can be told to fail (the persistence edge). */
+export class FlakyStore extends InMemoryReceiptStore {
   failNext = 0;
-  append(fields: ReceiptFields): SignedEnvelope {
+  override append(receipt: StoredReceipt): void {
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('disk full');
     }
-    const prev = this.list.at(-1);
-    const body = {
-      type: 'helm.receipt.v1',
-      chain_id: 'test',
-      lamport: this.list.length + 1,
-      prev_hash: prev ? digest(enc.encode(canonicalize(prev.envelope))) : ZERO,
-      keyid: this.signer.keyId,
-      ...fields,
-    };
-    const envelope = signEnvelope({ ...body, receipt_id: idOf(body, 'receipt_id') }, [this.signer]);
-    this.list.push({ fields, envelope });
-    return envelope;
+    super.append(receipt);
   }
 }
 
+export const RECEIPT_POLICIES = [
+  {
+    effect_class: 'fs.read',
+    risk_tier: 'LOW',
+    require_idempotency_key: false,
+    min_approvals: 0,
+    required_evidence: [],
+  },
+  {
+    effect_class: 'fs.write',
+    risk_tier: 'MEDIUM',
+    require_idempotency_key: true,
+    min_approvals: 0,
+    required_evidence: ['intent_id'],
+  },
+  {
+    effect_class: 'net.egress',
+    risk_tier: 'MEDIUM',
+    require_idempotency_key: false,
+    min_approvals: 0,
+    required_evidence: [],
+  },
+  {
+    effect_class: 'payment.transfer',
+    risk_tier: 'HIGH',
+    require_idempotency_key: true,
+    min_approvals: 1,
+    required_evidence: [],
+  },
+  {
+    effect_class: 'compute',
+    risk_tier: 'LOW',
+    require_idempotency_key: false,
+    min_approvals: 0,
+    required_evidence: [],
+  },
+] as const;
+
+export function makeRecorder(store: ReceiptStore = new FlakyStore(), chainId = 'test-chain') {
+  const signer = createSigner(seed(2));
+  const recorder = new ReceiptRecorder({
+    signer,
+    chainId,
+    store,
+    policies: new ReceiptPolicySet(
+      RECEIPT_POLICIES.map((p) => ({ ...p, required_evidence: [...p.required_evidence] })),
+    ),
+  });
+  return { recorder, signer, store };
+}
+
 export class ListGraph implements ProofGraphPort {
-  readonly nodes: unknown[] = [];
+  readonly nodes: ProofGraphRecord[] = [];
   failNext = 0;
-  recordReceipt(input: { receipt: SignedEnvelope }): void {
+  recordReceipt(input: ProofGraphRecord): void {
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('graph store down');
     }
-    this.nodes.push(input.receipt);
+    this.nodes.push(input);
   }
 }
 
