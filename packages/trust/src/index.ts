@@ -25,6 +25,15 @@ export {
 } from './registry/registry.js';
 export { exportTrustSnapshot, importTrustSnapshot } from './registry/snapshot.js';
 export {
+  IN_TOTO_PAYLOAD_TYPE,
+  type SigstoreIdentity,
+  type SigstoreVerification,
+  type SigstoreVerifyOptions,
+  statementHasSubject,
+  verifySigstoreBundle,
+} from './sigstore/bundle.js';
+export { trustMaterialFromJSON } from './sigstore/trusted-root.js';
+export {
   DEFAULT_TUF_LIMITS,
   TufClient,
   type TufClientOptions,
