@@ -322,6 +322,8 @@ export function analyzeSource(fileName: string, text: string): FileAnalysis {
     ) {
       return false;
     }
+    if ((ts.isVariableDeclaration(p) || ts.isParameter(p)) && p.initializer === id) return true;
+    if (ts.isBindingElement(p) && p.initializer === id) return true;
     if (
       ts.isVariableDeclaration(p) ||
       ts.isParameter(p) ||
@@ -410,32 +412,21 @@ export function analyzeSource(fileName: string, text: string): FileAnalysis {
 
     // Module references.
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
-      const typeOnly = node.importClause?.isTypeOnly === true;
-      addImport(node.moduleSpecifier.text, 'import', typeOnly, node);
-      const clause = node.importClause;
-      if (clause && !typeOnly) {
-        const mod = moduleName(node.moduleSpecifier.text);
-        const bound: [ts.Node, string, string][] = [];
-        if (clause.name) bound.push([clause.name, clause.name.text, mod]);
-        const bindings = clause.namedBindings;
-        if (bindings && ts.isNamespaceImport(bindings)) bound.push([bindings, bindings.name.text, mod]);
-        if (bindings && ts.isNamedImports(bindings)) {
-          for (const el of bindings.elements) {
-            if (el.isTypeOnly) continue;
-            const imported = propName(el.propertyName ?? el.name) ?? el.name.text;
-            bound.push([el, el.name.text, imported === 'default' ? mod : `${mod}.${imported}`]);
-          }
-        }
-        for (const [at, local, path] of bound) {
-          const hit = classify(normalise(path));
-          if (hit)
-            report(hit.rule, at, `import of \`${local}\` from '${node.moduleSpecifier.text}': ${hit.why}`);
-        }
-      }
+      addImport(node.moduleSpecifier.text, 'import', node.importClause?.isTypeOnly === true, node);
       return; // nothing else to see in an import declaration
     }
     if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       addImport(node.moduleSpecifier.text, 'export', node.isTypeOnly, node);
+      const clause = node.exportClause;
+      if (!node.isTypeOnly && clause && ts.isNamedExports(clause)) {
+        const mod = moduleName(node.moduleSpecifier.text);
+        for (const el of clause.elements) {
+          const name = propName(el.propertyName ?? el.name) ?? el.name.text;
+          const hit = el.isTypeOnly ? undefined : classify(normalise(`${mod}.${name}`));
+          if (hit)
+            report(hit.rule, el, `re-export of \`${name}\` from '${node.moduleSpecifier.text}': ${hit.why}`);
+        }
+      }
       return;
     }
     if (ts.isImportEqualsDeclaration(node)) {
@@ -494,8 +485,12 @@ export function analyzeSource(fileName: string, text: string): FileAnalysis {
 
     // Ambient and dynamic-code references.
     if (ts.isIdentifier(node) && isReferencePosition(node)) {
-      const hit = classify(resolve(node));
-      if (hit && lookup(node) === undefined) report(hit.rule, node, `\`${node.text}\`: ${hit.why}`);
+      // Globals are reported where they are used; so are imported bindings (`randomBytes()` after
+      // `import { randomBytes } from 'node:crypto'`), which lets an injection point import them.
+      const decl = lookup(node);
+      const path = resolve(node);
+      const hit = decl === undefined || decl.kind === 'import' ? classify(path) : undefined;
+      if (hit) report(hit.rule, node, `\`${path}\`: ${hit.why}`);
     } else if (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) {
       const hit = classify(resolve(node));
       if (hit && !classify(resolve(node.expression))) {

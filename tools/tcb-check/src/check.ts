@@ -386,6 +386,7 @@ export function runCheck(root: string): CheckResult {
       join(pkg.absDir, 'package.json'),
       jsonLine(pkg.manifestText, ['scripts', 'test']),
       policy.coverageThreshold,
+      files.map((f) => toPosix(relative(pkg.absDir, f.absFile))),
     );
     for (const f of gate.findings) add('coverage-gate', pkg.name, rel(f.file), f.line, f.message);
 

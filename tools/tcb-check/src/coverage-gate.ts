@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, matchesGlob, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
 import { readText } from './workspace.js';
 
@@ -20,6 +20,21 @@ const CONFIG_NAMES = ['vitest.config.ts', 'vitest.config.mts', 'vitest.config.js
 const SHARED_NAME = 'vitest.shared.ts';
 const ALLOWED_OPTIONS = new Set(['threshold', 'coverageExclude', 'testTimeout']);
 const METRICS = ['lines', 'branches', 'functions', 'statements'];
+
+/** Minimal glob matching (`**`, `*`, `?`) as vitest's coverage exclude uses it, for one path. */
+export function globMatches(path: string, glob: string): boolean {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += glob[i + 2] === '/' ? '(?:.*/)?' : '.*';
+      i += glob[i + 2] === '/' ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^(?:\\./)?${re}$`).test(path);
+}
 
 function lineOf(sf: ts.SourceFile, node: ts.Node): number {
   return sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
@@ -44,6 +59,7 @@ export function checkSharedGate(
   const findings: GateFinding[] = [];
   let threshold: number | undefined;
   let sawThresholds = false;
+  let declared = false;
   const visit = (node: ts.Node): void => {
     if (
       ts.isVariableDeclaration(node) &&
@@ -51,6 +67,7 @@ export function checkSharedGate(
       node.name.text === 'COVERAGE_THRESHOLD' &&
       node.initializer
     ) {
+      declared = true;
       threshold = numberValue(node.initializer);
       if (threshold === undefined || threshold < minimum) {
         findings.push({
@@ -84,7 +101,7 @@ export function checkSharedGate(
     ts.forEachChild(node, visit);
   };
   visit(sf);
-  if (threshold === undefined && findings.length === 0) {
+  if (!declared) {
     findings.push({ file, line: 1, message: 'COVERAGE_THRESHOLD is not declared' });
   }
   if (!sawThresholds) findings.push({ file, line: 1, message: 'no coverage `thresholds` are configured' });
@@ -94,7 +111,8 @@ export function checkSharedGate(
 /**
  * Checks that a TCB package runs its tests with coverage through the shared gate: the test script is
  * exactly `vitest run --coverage`, and vitest.config is `export default helmVitestConfig(...)` with
- * no threshold below the policy and no exclusion of the package's entry point.
+ * no threshold below the policy, no exclusion of the entry point and no pattern excluding several
+ * files at once (`sourceFiles` are package-relative, `src/...`).
  */
 export function checkPackageGate(
   root: string,
@@ -103,6 +121,7 @@ export function checkPackageGate(
   manifestFile: string,
   manifestLine: number,
   minimum: number,
+  sourceFiles: readonly string[] = [],
 ): { findings: GateFinding[]; config: GateConfig } {
   const findings: GateFinding[] = [];
   const config: { threshold: number | undefined; coverageExclude: string[] } = {
@@ -192,8 +211,11 @@ export function checkPackageGate(
           }
           for (const el of arr.elements as ts.NodeArray<ts.StringLiteralLike>) {
             config.coverageExclude.push(el.text);
-            if (matchesGlob('src/index.ts', el.text)) {
+            const hits = sourceFiles.filter((f) => globMatches(f, el.text));
+            if (globMatches('src/index.ts', el.text)) {
               fail(el, `coverageExclude "${el.text}" excludes the package entry point (src/index.ts)`);
+            } else if (hits.length > 1) {
+              fail(el, `coverageExclude "${el.text}" matches ${hits.length} files; exclude files one by one`);
             }
           }
         }
