@@ -28,7 +28,7 @@ export type GuestFailureCode =
   | 'SANDBOX_TRAP_INVALID_CONVERSION'
   | 'SANDBOX_TRAP_INDIRECT_CALL'
   | 'SANDBOX_TRAP_STACK_OVERFLOW'
-  | 'SANDBOX_INVALID_MODULE';
+  | 'SANDBOX_VIOLATION';
 
 export interface GuestOutcome {
   readonly ok: boolean;
@@ -47,17 +47,18 @@ type TrapCode = Exclude<
   | 'ERR_COMPUTE_MEMORY_EXHAUSTED'
   | 'ERR_COMPUTE_OUTPUT_EXHAUSTED'
   | 'SANDBOX_EXIT_NONZERO'
+  | 'SANDBOX_VIOLATION'
 >;
 
 // V8's WebAssembly.RuntimeError messages, one per trap kind. They are the only signal the engine
 // gives; an unrecognised message falls back to the generic SANDBOX_TRAP.
 const TRAP_MESSAGES: ReadonlyArray<readonly [RegExp, TrapCode]> = [
   [/^unreachable/, 'SANDBOX_TRAP_UNREACHABLE'],
-  [/out of bounds/, 'SANDBOX_TRAP_OUT_OF_BOUNDS'],
   [/(divide|remainder) by zero/, 'SANDBOX_TRAP_DIVIDE_BY_ZERO'],
-  [/integer overflow/, 'SANDBOX_TRAP_INTEGER_OVERFLOW'],
+  [/integer overflow|divide result unrepresentable/, 'SANDBOX_TRAP_INTEGER_OVERFLOW'],
   [/float unrepresentable/, 'SANDBOX_TRAP_INVALID_CONVERSION'],
   [/(null function|signature mismatch|table index)/, 'SANDBOX_TRAP_INDIRECT_CALL'],
+  [/out of bounds/, 'SANDBOX_TRAP_OUT_OF_BOUNDS'],
 ];
 
 /** Maps a thrown engine error to a stable trap code. */
@@ -67,6 +68,17 @@ export function classifyTrap(error: unknown): TrapCode {
     return 'SANDBOX_TRAP';
   }
   if (error instanceof RangeError && /call stack/i.test(error.message)) return 'SANDBOX_TRAP_STACK_OVERFLOW';
+  return 'SANDBOX_TRAP';
+}
+
+/**
+ * Registration checked imports and exports; instantiation can still fail on a link error, a
+ * trapping active segment, or an engine limit (the initial memory cannot be reserved).
+ */
+export function instantiationFailure(error: unknown): GuestFailureCode {
+  if (error instanceof WebAssembly.LinkError || error instanceof TypeError) return 'SANDBOX_VIOLATION';
+  if (error instanceof WebAssembly.RuntimeError) return classifyTrap(error);
+  if (error instanceof RangeError) return 'ERR_COMPUTE_MEMORY_EXHAUSTED';
   return 'SANDBOX_TRAP';
 }
 
@@ -93,10 +105,8 @@ export function runGuest(req: GuestRequest): GuestOutcome {
       growFailed: exp.__helm_grow_failed as WebAssembly.Global,
     };
     metering.gas.value = budget;
-  } catch {
-    // Registration checked imports and exports, so instantiation only fails on engine limits
-    // (e.g. the initial memory cannot be reserved).
-    return failed('ERR_COMPUTE_MEMORY_EXHAUSTED', host, 0, 0);
+  } catch (e) {
+    return failed(instantiationFailure(e), host, 0, 0);
   }
   const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
   host.bind(memory);

@@ -132,7 +132,8 @@ function checkLimits(limits: RunLimits): void {
     limits.max_output_bytes >= 0 &&
     (limits.virtual_time_ms === undefined ||
       (Number.isSafeInteger(limits.virtual_time_ms) && limits.virtual_time_ms >= 0));
-  if (!ok) throw new SandboxError('SANDBOX_INVALID_LIMITS', 'run limits must be non-negative safe integers');
+  if (!ok)
+    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'run limits must be non-negative safe integers');
 }
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
@@ -162,7 +163,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       assertOpen();
       const memoryBytes = registerOptions.maxMemoryBytes ?? defaultMemory;
       if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 0 || memoryBytes % WASM_PAGE_BYTES !== 0) {
-        throw new SandboxError('SANDBOX_INVALID_LIMITS', 'maxMemoryBytes must be a multiple of 65536');
+        throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'maxMemoryBytes must be a multiple of 65536');
       }
       if (!(bytes instanceof Uint8Array) || bytes.length > maxModuleBytes) {
         throw new SandboxError(
@@ -210,7 +211,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       if (entry === undefined)
         throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `module ${handle.id} is not registered`);
       checkLimits(runLimits);
-      const stdin = input instanceof Uint8Array ? input : EMPTY;
+      if (!(input instanceof Uint8Array))
+        throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'input must be a Uint8Array');
+      const stdin = input;
       const started = clock.nowMs();
       const outcome = await pool.run(
         {

@@ -15,7 +15,6 @@ export async function wat(source: string): Promise<Uint8Array> {
     simd: true,
     threads: true,
     exceptions: true,
-    multi_memory: true,
     memory64: true,
   });
   try {

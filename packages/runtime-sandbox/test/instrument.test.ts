@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import { GAS_EXPORT, GROW_FAILED_EXPORT, instrumentModule } from '../src/internal/instrument.ts';
+import { ByteReader, ByteWriter, ModuleFormatError } from '../src/internal/wasm-binary.ts';
+import { wat } from './helpers/wat.ts';
+
+const allowAll = { maxMemoryPages: 4, maxTableElements: 10, importPolicy: () => true };
+
+async function instrument(source: string, options = allowAll) {
+  return instrumentModule(await wat(source), options);
+}
+
+function run(bytes: Uint8Array, gas: bigint, imports: WebAssembly.Imports = {}) {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
+  const g = instance.exports[GAS_EXPORT] as WebAssembly.Global;
+  g.value = gas;
+  return { instance, gas: g };
+}
+
+describe('instrumentModule', () => {
+  it('charges the function-entry region once and each loop region per iteration', async () => {
+    // function region: i32.const, local.set, block, loop, end(block), end(func) = 6;
+    // loop region: local.get, i32.const, i32.add, local.tee, i32.const, i32.lt_u, br_if, end = 8
+    const m = await instrument(`(module (func (export "f") (local $i i32)
+      (local.set $i (i32.const 0))
+      (block (loop $l
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 10)))))))`);
+    const { instance, gas } = run(m.bytes, 1000n);
+    (instance.exports.f as () => void)();
+    expect(1000n - (gas.value as bigint)).toBe(6n + 10n * 8n);
+  });
+
+  it('traps with unreachable exactly when the budget goes negative', async () => {
+    const m = await instrument(`(module (func (export "f") (loop $l (br $l))))`);
+    const { instance, gas } = run(m.bytes, 1000n);
+    expect(() => (instance.exports.f as () => void)()).toThrow(WebAssembly.RuntimeError);
+    expect(gas.value as bigint).toBeLessThan(0n);
+    // the budget is exact: 2 at entry (loop, end) + 2 per iteration (br, end)
+    const again = run(m.bytes, 2n + 2n * 498n);
+    expect(() => (again.instance.exports.f as () => void)()).toThrow();
+    expect(again.gas.value).toBe(-2n);
+  });
+
+  it('records a failed memory.grow in the exported flag and keeps grow semantics', async () => {
+    const m = await instrument(`(module (memory 1 100) (func (export "g") (param i32) (result i32)
+      (memory.grow (local.get 0))))`);
+    expect(m.memory).toEqual({ min: 1, max: 4 });
+    const { instance } = run(m.bytes, 100n);
+    const g = instance.exports.g as (n: number) => number;
+    const failed = instance.exports[GROW_FAILED_EXPORT] as WebAssembly.Global;
+    expect(g(2)).toBe(1);
+    expect(failed.value).toBe(0);
+    expect(g(2)).toBe(-1);
+    expect(failed.value).toBe(1);
+    expect(g(1)).toBe(3);
+    expect(failed.value).toBe(1);
+  });
+
+  it('caps memories and tables, defined or imported', async () => {
+    const m = await instrument(`(module
+      (import "env" "mem" (memory 1))
+      (import "env" "tab" (table 1 funcref))
+      (table 2 1000 funcref))`);
+    expect(m.memory).toEqual({ min: 1, max: 4 });
+    const mem = new WebAssembly.Memory({ initial: 1, maximum: 4 });
+    const tab = new WebAssembly.Table({ element: 'anyfunc', initial: 1, maximum: 10 });
+    expect(() => run(m.bytes, 1n, { env: { mem, tab } })).not.toThrow();
+    const unbounded = new WebAssembly.Memory({ initial: 1 });
+    expect(() => run(m.bytes, 1n, { env: { mem: unbounded, tab } })).toThrow(WebAssembly.LinkError);
+    await expect(instrument(`(module (memory 5))`)).rejects.toThrow(/exceeds the cap/);
+    await expect(instrument(`(module (table 11 funcref))`)).rejects.toThrow(/exceeds the cap/);
+    await expect(instrument(`(module (import "e" "m" (memory 5)))`)).rejects.toThrow(/exceeds the cap/);
+  });
+
+  it('rejects features it does not meter or support', async () => {
+    const cases: Array<[string, RegExp]> = [
+      [`(module (func (drop (v128.const i64x2 0 0))))`, /unsupported/],
+      [`(module (memory 1) (func (drop (i32.atomic.load (i32.const 0)))))`, /unsupported opcode 0xfe/],
+      [`(module (memory i64 1))`, /unsupported memory limits/],
+      [`(module (tag $e) (func (throw $e)))`, /unsupported section id 13/],
+      [`(module (func $f) (start $f))`, /start sections/],
+      [`(module (func (export "__helm_gas")))`, /reserved/],
+    ];
+    for (const [source, message] of cases) {
+      await expect(instrument(source), source).rejects.toThrow(message);
+    }
+  });
+
+  it('rejects shared memories', () => {
+    const shared = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 4, 1, 3, 1, 1]);
+    expect(() => instrumentModule(shared, allowAll)).toThrow(/shared memory/);
+    const sharedImport = new Uint8Array([
+      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 2, 9, 1, 1, 0x61, 1, 0x62, 2, 3, 1, 1,
+    ]);
+    expect(() => instrumentModule(sharedImport, allowAll)).toThrow(/shared memory/);
+    const twoMemories = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 5, 2, 0, 1, 0, 1]);
+    expect(() => instrumentModule(twoMemories, allowAll)).toThrow(/multiple memories/);
+    const importedAndDefined = new Uint8Array([
+      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 2, 8, 1, 1, 0x61, 1, 0x62, 2, 0, 1, 5, 3, 1, 0, 1,
+    ]);
+    expect(() => instrumentModule(importedAndDefined, allowAll)).toThrow(/multiple memories/);
+    const multiMemoryMemarg = new Uint8Array([
+      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 5, 3, 1, 0, 1, 10, 11, 1, 9, 0, 0x41,
+      0, 0x28, 0x40, 0, 0, 0x1a, 0x0b,
+    ]);
+    expect(() => instrumentModule(multiMemoryMemarg, allowAll)).toThrow(/multi-memory/);
+    const table64 = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 4, 4, 1, 0x70, 4, 1]);
+    expect(() => instrumentModule(table64, allowAll)).toThrow(/unsupported table limits/);
+  });
+
+  it('applies the import policy with function signatures', async () => {
+    const seen: string[] = [];
+    const m = await instrument(
+      `(module (import "m" "f" (func (param i32 i64) (result f64))) (import "m" "g" (global i32)))`,
+      {
+        ...allowAll,
+        importPolicy: (imp) => {
+          seen.push(`${imp.module}.${imp.name}:${imp.kind}:${imp.signature ?? ''}`);
+          return true;
+        },
+      },
+    );
+    expect(seen).toEqual(['m.f:func:i32,i64->f64', 'm.g:global:']);
+    expect(m.imports).toHaveLength(2);
+    expect(m.functionCount).toBe(1);
+    await expect(
+      instrument(`(module (import "m" "f" (func)))`, { ...allowAll, importPolicy: () => false }),
+    ).rejects.toThrow(/not provided/);
+  });
+
+  it('accepts the supported post-MVP instruction set and produces a valid module', async () => {
+    const m = await instrument(`(module
+      (type $t (func (param i32) (result i32 i32)))
+      (memory 1) (data $d "abc") (table $tab 2 funcref) (elem $e func $f)
+      (global $g (mut i32) (i32.const 0))
+      (func $f (type $t) (local.get 0) (local.get 0))
+      (func (export "all") (param $x i32) (param $d f64) (result i32) (local $r externref)
+        (block $b (result i32) (i32.const 0) (br_table $b $b (local.get $x)))
+        (drop)
+        (if (local.get $x) (then nop) (else nop))
+        (drop (select (i32.const 1) (i32.const 2) (local.get $x)))
+        (drop (select (result i32) (i32.const 1) (i32.const 2) (local.get $x)))
+        (drop (i32.trunc_sat_f64_s (local.get $d)))
+        (drop (i32.extend8_s (local.get $x)))
+        (memory.init $d (i32.const 0) (i32.const 0) (i32.const 1))
+        (data.drop $d)
+        (memory.copy (i32.const 0) (i32.const 1) (i32.const 1))
+        (memory.fill (i32.const 0) (i32.const 0) (i32.const 1))
+        (table.init $tab $e (i32.const 0) (i32.const 0) (i32.const 1))
+        (elem.drop $e)
+        (table.copy $tab $tab (i32.const 0) (i32.const 1) (i32.const 1))
+        (drop (table.grow $tab (ref.null func) (i32.const 1)))
+        (drop (table.size $tab))
+        (table.fill $tab (i32.const 0) (ref.func $f) (i32.const 1))
+        (table.set $tab (i32.const 0) (table.get $tab (i32.const 1)))
+        (drop (ref.is_null (ref.null extern)))
+        (local.set $r (ref.null extern))
+        (drop (memory.size))
+        (global.set $g (i32.const 1))
+        (drop (f32.const 1.5)) (drop (f64.const 2.5)) (drop (i64.const -5))
+        (drop (call_indirect $tab (type $t) (i32.const 3) (i32.const 0)))
+        (unreachable))
+      (func $tail (param i32) (result i32 i32) (return_call $f (local.get 0)))
+      (func $tail2 (param i32) (result i32 i32) (return_call_indirect $tab (type $t) (local.get 0) (i32.const 0)))
+      (func (result i32) (return (i32.const 1))))`);
+    expect(WebAssembly.validate(m.bytes)).toBe(true);
+    expect(m.exports.map((e) => e.name)).toEqual(['all']);
+    const { instance } = run(m.bytes, 10_000n);
+    expect(() => (instance.exports.all as (x: number, d: number) => number)(1, 1)).toThrow(/null function/);
+  });
+
+  it('rejects malformed bytes', () => {
+    const bad = [
+      new Uint8Array([1, 2, 3]),
+      new Uint8Array([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]),
+      new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 0]),
+    ];
+    for (const b of bad) expect(() => instrumentModule(b, allowAll)).toThrow(ModuleFormatError);
+  });
+
+  it('drops custom sections and is deterministic', async () => {
+    const bytes = await wat(`(module (func $named (export "f")))`);
+    const a = instrumentModule(bytes, allowAll).bytes;
+    const b = instrumentModule(bytes, allowAll).bytes;
+    expect(a).toEqual(b);
+    expect(new TextDecoder().decode(a)).not.toContain('named');
+  });
+});
+
+describe('wasm-binary', () => {
+  it('round-trips LEB128 and rejects overlong encodings', () => {
+    const w = new ByteWriter()
+      .u32(0)
+      .u32(127)
+      .u32(128)
+      .u32(0xffffffff)
+      .s64(-1n)
+      .s64(63n)
+      .s64(64n)
+      .s32(-64)
+      .name('é');
+    const r = new ByteReader(w.toBytes());
+    expect([r.u32(), r.u32(), r.u32(), r.u32()]).toEqual([0, 127, 128, 0xffffffff]);
+    expect(r.s33()).toBe(-1);
+    expect(r.s33()).toBe(63);
+    expect(r.s33()).toBe(64);
+    expect(r.s33()).toBe(-64);
+    expect(r.name()).toBe('é');
+    expect(r.done).toBe(true);
+    expect(() => new ByteReader(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x7f])).u32()).toThrow(
+      /out of range/,
+    );
+    expect(() => new ByteReader(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80])).s33()).toThrow(
+      /too long/,
+    );
+    expect(() => new ByteReader(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80])).skipSigned(32)).toThrow(
+      /too long/,
+    );
+    expect(() => new ByteReader(new Uint8Array([1, 0xff])).name()).toThrow(/UTF-8/);
+    expect(() => new ByteReader(new Uint8Array([5])).bytesOf(2)).toThrow(/unexpected end/);
+  });
+});
