@@ -9,8 +9,8 @@
 // own properties; we never assign into objects).
 //
 // Speed: one recursive pass building a string (V8 ropes), a lone-surrogate check through the
-// native String.prototype.isWellFormed, a fast path for strings that need no escaping, and no
-// sort when keys are already in order (the common case for canonical data).
+// native String.prototype.isWellFormed, a fast path for strings that need no escaping, a memo of
+// serialized member names, and no sort when keys are already in order (common for HELM bodies).
 import { CryptoError } from './errors.js';
 
 /** Maximum nesting depth of arrays/objects accepted by canonicalize (documented in jcs.md). */
@@ -31,6 +31,28 @@ function wellFormed(value: string): boolean {
 function serializeString(value: string): string {
   if (!wellFormed(value)) throw new CryptoError('JCS_LONE_SURROGATE', 'string contains a lone surrogate');
   return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+/**
+ * Serialized member names (`"key":`), memoized: tool arguments and HELM bodies reuse a small set
+ * of keys, and escaping + surrogate-checking a key dominates small objects. The cache maps a key
+ * to a pure function of that key, so it cannot change any output; it is bounded (cleared
+ * wholesale when full) and only holds short keys.
+ */
+const KEY_CACHE_LIMIT = 4096;
+const KEY_CACHE_MAX_LENGTH = 64;
+const keyCache = new Map<string, string>();
+
+function serializeKey(key: string): string {
+  let out = keyCache.get(key);
+  if (out === undefined) {
+    out = `${serializeString(key)}:`;
+    if (key.length <= KEY_CACHE_MAX_LENGTH) {
+      if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+      keyCache.set(key, out);
+    }
+  }
+  return out;
 }
 
 /** Serializer state: the ancestor path (for cycle detection once the depth limit is hit). */
@@ -64,10 +86,10 @@ function serializeObject(value: object, walk: Walk): string {
   }
   const record = value as Record<string, unknown>;
   let key = keys[0] as string;
-  let out = `{${serializeString(key)}:${serialize(record[key], walk)}`;
+  let out = `{${serializeKey(key)}${serialize(record[key], walk)}`;
   for (let i = 1; i < n; i++) {
     key = keys[i] as string;
-    out += `,${serializeString(key)}:${serialize(record[key], walk)}`;
+    out += `,${serializeKey(key)}${serialize(record[key], walk)}`;
   }
   return `${out}}`;
 }

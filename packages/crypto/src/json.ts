@@ -265,8 +265,12 @@ class Parser {
           `duplicate key ${JSON.stringify(key)} at offset ${keyAt}`,
         );
       }
-      // defineProperty, not assignment: `__proto__` stays an own data property.
-      Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+      if (key === '__proto__') {
+        // defineProperty, not assignment: `__proto__` stays an own data property.
+        Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+      } else {
+        out[key] = value;
+      }
       this.skipWs();
       const c = this.text.charCodeAt(this.pos);
       this.pos++;

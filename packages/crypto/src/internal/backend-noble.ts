@@ -36,24 +36,68 @@ export function noblePublicKeyFromSeed(seed: Uint8Array): Uint8Array {
   return ed25519.getPublicKey(seed);
 }
 
+function toBytesLE(n: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
+}
+
+/**
+ * RFC 8032 §5.1.6 signing with the expanded key (scalar a, prefix, A) computed once per signer:
+ * r = H(prefix ‖ M) mod L, R = [r]B, k = H(R ‖ A ‖ M) mod L, S = (r + k·a) mod L.
+ */
 export function nobleSignerFor(seed: Uint8Array): (message: Uint8Array) => Uint8Array {
   checkSeed(seed);
-  const copy = Uint8Array.from(seed);
-  return (message) => ed25519.sign(message, copy);
+  const { prefix, scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(seed);
+  const A = Uint8Array.from(pointBytes);
+  const nonceInput = (message: Uint8Array) => {
+    const buf = new Uint8Array(32 + message.length);
+    buf.set(prefix, 0);
+    buf.set(message, 32);
+    return buf;
+  };
+  return (message) => {
+    const r = numberLE(sha512(nonceInput(message))) % ORDER;
+    const R = Point.BASE.multiply(r).toBytes(); // constant-time; throws only for r = 0 (probability 2^-252)
+    const h = new Uint8Array(64 + message.length);
+    h.set(R, 0);
+    h.set(A, 32);
+    h.set(message, 64);
+    const k = numberLE(sha512(h)) % ORDER;
+    const S = (r + k * scalar) % ORDER;
+    const sig = new Uint8Array(64);
+    sig.set(R, 0);
+    sig.set(toBytesLE(S), 32);
+    return sig;
+  };
+}
+
+/** A validated key and how often it has been used (hot keys get wNAF precomputation). */
+interface CachedKey {
+  readonly point: NoblePoint;
+  uses: number;
 }
 
 /** Decoded, validated keys; null for keys the policy rejects. */
-const verifyKeys = new BoundedCache<NoblePoint | null>(1024);
+const verifyKeys = new BoundedCache<CachedKey | null>(1024);
+/** After this many verifications a key gets precomputed tables (~15 ms once, then ~5× faster). */
+const PRECOMPUTE_AFTER = 8;
 
 export function nobleVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (!signaturePrecheck(publicKey, signature) || !(message instanceof Uint8Array)) return false;
   const id = cacheKey(publicKey);
-  let A = verifyKeys.get(id);
-  if (A === undefined) {
-    A = decodeValidPublicKey(publicKey) ?? null;
-    verifyKeys.set(id, A);
+  let entry = verifyKeys.get(id);
+  if (entry === undefined) {
+    const point = decodeValidPublicKey(publicKey);
+    entry = point === undefined ? null : { point, uses: 0 };
+    verifyKeys.set(id, entry);
   }
-  if (A === null) return false;
+  if (entry === null) return false;
+  if (++entry.uses === PRECOMPUTE_AFTER) entry.point.precompute(4, false);
+  const A = entry.point;
   const R = signature.subarray(0, 32);
   const s = numberLE(signature.subarray(32, 64)); // < L by the pre-check
   const h = new Uint8Array(64 + message.length);
