@@ -18,12 +18,20 @@ export {
   trustKeyRef,
 } from './registry/event.js';
 export {
+  defaultRoleMapping,
   type KeyValidity,
   type RegistryLoadOptions,
   type RoleKeyLookup,
   TrustRegistry,
 } from './registry/registry.js';
 export { exportTrustSnapshot, importTrustSnapshot } from './registry/snapshot.js';
+export {
+  CHECKPOINT_ENVELOPE_TYPE,
+  type CheckpointAnchor,
+  ed25519PublicKeyPem,
+  type HashedRekordBody,
+  prepareCheckpointAnchor,
+} from './sigstore/anchor.js';
 export {
   IN_TOTO_PAYLOAD_TYPE,
   type SigstoreIdentity,
@@ -32,6 +40,15 @@ export {
   statementHasSubject,
   verifySigstoreBundle,
 } from './sigstore/bundle.js';
+export {
+  type DsseEnvelope,
+  IN_TOTO_STATEMENT_V1,
+  SLSA_PROVENANCE_V1,
+  type SlsaExpectations,
+  type SlsaKeyLookup,
+  type SlsaVerification,
+  verifySlsaProvenance,
+} from './sigstore/slsa.js';
 export { trustMaterialFromJSON } from './sigstore/trusted-root.js';
 export {
   DEFAULT_TUF_LIMITS,

@@ -5,6 +5,7 @@ import {
   type SignedEnvelope,
   TRUST_EVENT_TYPE,
   TRUST_GENESIS_PREV,
+  TRUST_ROLES,
   type TrustEvent,
   type TrustRole,
   type TrustState,
@@ -30,6 +31,16 @@ export type KeyValidity =
 
 /** Callback shape other verifiers accept: the key if `keyid` held `role` at `lamport`, else undefined. */
 export type RoleKeyLookup = (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+
+/**
+ * Registry role for a caller's role name: registry roles map to themselves and the ProofGraph's
+ * `checkpoint-signer` maps to `checkpoint`; anything else is unmapped (undefined).
+ */
+export function defaultRoleMapping(role: string): TrustRole | undefined {
+  if ((TRUST_ROLES as readonly string[]).includes(role)) return role as TrustRole;
+  if (role === 'checkpoint-signer') return 'checkpoint';
+  return undefined;
+}
 
 export interface RegistryLoadOptions {
   /** The trust anchor: digest of the genesis envelope (`trustEventDigest`) this history must start from. */
@@ -251,10 +262,16 @@ export class TrustRegistry {
     return { ok: true, keyid, publicKey: Uint8Array.from(entry.publicKey) };
   }
 
-  /** `(keyid, role, lamport) => publicKey | undefined` for verifiers that take a lookup callback. */
-  keyLookup(): RoleKeyLookup {
+  /**
+   * `(keyid, role, lamport) => publicKey | undefined` for verifiers that take a lookup callback.
+   * `mapRole` translates the caller's role names onto registry roles (default: `defaultRoleMapping`);
+   * a role it does not map is never satisfied.
+   */
+  keyLookup(mapRole: (role: string) => TrustRole | undefined = defaultRoleMapping): RoleKeyLookup {
     return (keyid, role, lamport) => {
-      const answer = this.keyValidFor(keyid, role, lamport);
+      const mapped = mapRole(role);
+      if (mapped === undefined) return undefined;
+      const answer = this.keyValidFor(keyid, mapped, lamport);
       return answer.ok ? answer.publicKey : undefined;
     };
   }

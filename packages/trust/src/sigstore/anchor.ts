@@ -1,0 +1,95 @@
+// Anchoring: prepare a ProofGraph checkpoint (`helm.checkpoint.v1` envelope) as a transparency-log
+// entry body in the hashedrekord 0.0.1 shape. The signed data is the checkpoint's signature
+// message PAE(type, payload) (docs/spec/envelope.md), so a log — or anyone holding the entry — can
+// check the checkpoint signer's Ed25519 signature over exactly those bytes. Submitting the entry
+// (HTTP to Rekor or another log) is outside the TCB and optional.
+import type { SignedEnvelope } from '@helm/contracts';
+import {
+  CryptoError,
+  canonicalBytes,
+  digest,
+  fromBase64Url,
+  type PublicKeyLookup,
+  preAuthEncoding,
+  sha256Hex,
+  verifyEnvelope,
+} from '@helm/crypto';
+import { TrustError } from '../errors.js';
+
+export const CHECKPOINT_ENVELOPE_TYPE = 'helm.checkpoint.v1';
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export interface HashedRekordBody {
+  readonly apiVersion: '0.0.1';
+  readonly kind: 'hashedrekord';
+  readonly spec: {
+    readonly data: { readonly hash: { readonly algorithm: 'sha256'; readonly value: string } };
+    readonly signature: { readonly content: string; readonly publicKey: { readonly content: string } };
+  };
+}
+
+export interface CheckpointAnchor {
+  /** digest(JCS(envelope)) — the checkpoint hash the anchor commits to. */
+  readonly checkpointHash: string;
+  /** Key id of the checkpoint signer. */
+  readonly keyid: string;
+  /** The bytes the signature covers: PAE(type, payload). */
+  readonly signedData: Uint8Array;
+  /** The entry body to submit. */
+  readonly body: HashedRekordBody;
+  /** JCS bytes of `body`. */
+  readonly bodyBytes: Uint8Array;
+}
+
+/** PEM (SPKI) text of a raw Ed25519 public key. */
+export function ed25519PublicKeyPem(publicKey: Uint8Array): string {
+  const der = Buffer.concat([SPKI_ED25519_PREFIX, publicKey]).toString('base64');
+  return `-----BEGIN PUBLIC KEY-----\n${der}\n-----END PUBLIC KEY-----\n`;
+}
+
+/**
+ * Verify a signed checkpoint (exactly one signature, by a key `lookup` accepts — e.g.
+ * `registry.lookupFor('checkpoint', lamport)`) and build its hashedrekord entry body.
+ */
+export function prepareCheckpointAnchor(
+  checkpoint: SignedEnvelope,
+  lookup: PublicKeyLookup,
+): CheckpointAnchor {
+  if (!Array.isArray(checkpoint?.signatures) || checkpoint.signatures.length !== 1) {
+    throw new TrustError('ANCHOR_INPUT_INVALID', 'a checkpoint to anchor carries exactly one signature');
+  }
+  try {
+    verifyEnvelope(checkpoint, CHECKPOINT_ENVELOPE_TYPE, lookup);
+  } catch (error) {
+    if (error instanceof CryptoError)
+      throw new TrustError('ANCHOR_INPUT_INVALID', `checkpoint: ${error.code}`);
+    throw error;
+  }
+  const signature = checkpoint.signatures[0] as { keyid: string; sig: string };
+  const publicKey = lookup(signature.keyid) as Uint8Array;
+  const signedData = preAuthEncoding(checkpoint.type, fromBase64Url(checkpoint.payload) as Uint8Array);
+  const body: HashedRekordBody = {
+    apiVersion: '0.0.1',
+    kind: 'hashedrekord',
+    spec: {
+      data: { hash: { algorithm: 'sha256', value: sha256Hex(signedData) } },
+      signature: {
+        content: Buffer.from(fromBase64Url(signature.sig) as Uint8Array).toString('base64'),
+        publicKey: { content: Buffer.from(ed25519PublicKeyPem(publicKey)).toString('base64') },
+      },
+    },
+  };
+  return {
+    checkpointHash: digest(
+      canonicalBytes({
+        type: checkpoint.type,
+        payload: checkpoint.payload,
+        signatures: checkpoint.signatures,
+      }),
+    ),
+    keyid: signature.keyid,
+    signedData,
+    body,
+    bodyBytes: canonicalBytes(body),
+  };
+}

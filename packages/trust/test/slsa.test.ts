@@ -1,0 +1,395 @@
+import { createPublicKey, verify } from 'node:crypto';
+import type { SignedEnvelope } from '@helm/contracts';
+import { digest, type Signer, signEnvelope, verifyEd25519 } from '@helm/crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  createGenesisEvent,
+  defaultRoleMapping,
+  ed25519PublicKeyPem,
+  prepareCheckpointAnchor,
+  TrustError,
+  TrustRegistry,
+  verifySlsaProvenance,
+} from '../src/index.ts';
+import { signer } from './helpers.ts';
+
+const builderKey = signer(20);
+const otherKey = signer(21);
+const ARTIFACT = new TextEncoder().encode('\0asm\x01\0\0\0 a sandbox module');
+const ARTIFACT_DIGEST = digest(ARTIFACT);
+const HEX = ARTIFACT_DIGEST.slice(7);
+const BUILDER =
+  'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v2.1.0';
+const BUILD_TYPE = 'https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1';
+const EXPECT = {
+  builderId: BUILDER,
+  sourceRepository: 'https://github.com/acme/tools',
+  sourceRef: 'refs/heads/main',
+};
+
+/** DSSE PAE written out independently of @sigstore/core (cross-check). */
+function pae(type: string, body: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(`DSSEv1 ${type.length} ${type} ${body.length} `);
+  return new Uint8Array(Buffer.concat([head, body]));
+}
+
+function statement(patch: Record<string, unknown> = {}) {
+  return {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'tool.wasm', digest: { sha256: HEX } }],
+    predicateType: 'https://slsa.dev/provenance/v1',
+    predicate: {
+      buildDefinition: {
+        buildType: BUILD_TYPE,
+        externalParameters: {
+          workflow: {
+            ref: 'refs/heads/main',
+            repository: 'https://github.com/acme/tools',
+            path: '.github/workflows/release.yml',
+          },
+        },
+        resolvedDependencies: [
+          { uri: 'git+https://github.com/acme/tools@refs/heads/main', digest: { gitCommit: 'a'.repeat(40) } },
+        ],
+      },
+      runDetails: { builder: { id: BUILDER }, metadata: { invocationId: 'run-1' } },
+    },
+    ...patch,
+  };
+}
+
+function dsse(body: unknown, signers: Signer[] = [builderKey], payloadType = 'application/vnd.in-toto+json') {
+  const payload = new TextEncoder().encode(JSON.stringify(body));
+  return {
+    payloadType,
+    payload: Buffer.from(payload).toString('base64'),
+    signatures: signers.map((s) => ({
+      keyid: s.keyId,
+      sig: Buffer.from(s.sign(pae(payloadType, payload))).toString('base64'),
+    })),
+  };
+}
+
+const keys = (id: string) => (id === builderKey.keyId ? builderKey.publicKey : undefined);
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof TrustError) return error.code;
+    throw error;
+  }
+  return 'NO_ERROR';
+}
+
+describe('SLSA v1 provenance', () => {
+  it('verifies a valid Ed25519-signed DSSE provenance', () => {
+    const result = verifySlsaProvenance(dsse(statement()), ARTIFACT_DIGEST, EXPECT, keys);
+    expect(result).toMatchObject({
+      builderId: BUILDER,
+      buildType: BUILD_TYPE,
+      subjectName: 'tool.wasm',
+      keyIds: [builderKey.keyId],
+    });
+    expect(result.source).toEqual({ repository: 'https://github.com/acme/tools', ref: 'refs/heads/main' });
+    // any ref, exact build type
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(
+          dsse(statement()),
+          ARTIFACT_DIGEST,
+          { builderId: BUILDER, sourceRepository: EXPECT.sourceRepository, buildType: BUILD_TYPE },
+          keys,
+        ),
+      ),
+    ).toBe('NO_ERROR');
+    // a source named only through resolvedDependencies
+    const generic = statement();
+    (generic.predicate.buildDefinition as Record<string, unknown>).externalParameters = { source: 'x' };
+    expect(verifySlsaProvenance(dsse(generic), ARTIFACT_DIGEST, EXPECT, keys).source.ref).toBe(
+      'refs/heads/main',
+    );
+  });
+
+  it('refuses a wrong subject digest', () => {
+    expect(
+      codeOf(() => verifySlsaProvenance(dsse(statement()), digest(new Uint8Array([1])), EXPECT, keys)),
+    ).toBe('SLSA_SUBJECT_MISMATCH');
+    expect(codeOf(() => verifySlsaProvenance(dsse(statement()), 'sha256:XYZ', EXPECT, keys))).toBe(
+      'SLSA_SUBJECT_MISMATCH',
+    );
+  });
+
+  it('refuses a wrong builder, build type or source', () => {
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(
+          dsse(statement()),
+          ARTIFACT_DIGEST,
+          { ...EXPECT, builderId: `${BUILDER}x` },
+          keys,
+        ),
+      ),
+    ).toBe('SLSA_BUILDER_MISMATCH');
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(
+          dsse(statement()),
+          ARTIFACT_DIGEST,
+          { ...EXPECT, buildType: 'https://example.com/other' },
+          keys,
+        ),
+      ),
+    ).toBe('SLSA_BUILDER_MISMATCH');
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(
+          dsse(statement()),
+          ARTIFACT_DIGEST,
+          { ...EXPECT, sourceRepository: 'https://github.com/evil/tools' },
+          keys,
+        ),
+      ),
+    ).toBe('SLSA_SOURCE_MISMATCH');
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(
+          dsse(statement()),
+          ARTIFACT_DIGEST,
+          { ...EXPECT, sourceRef: 'refs/heads/dev' },
+          keys,
+        ),
+      ),
+    ).toBe('SLSA_SOURCE_MISMATCH');
+    const noBuildType = statement();
+    delete (noBuildType.predicate.buildDefinition as Record<string, unknown>).buildType;
+    expect(codeOf(() => verifySlsaProvenance(dsse(noBuildType), ARTIFACT_DIGEST, EXPECT, keys))).toBe(
+      'SLSA_STATEMENT_MALFORMED',
+    );
+  });
+
+  it('refuses a tampered statement and bad signatures', () => {
+    const env = dsse(statement());
+    const tampered = {
+      ...env,
+      payload: Buffer.from(
+        JSON.stringify(statement({ subject: [{ name: 'evil', digest: { sha256: HEX } }] })),
+      ).toString('base64'),
+    };
+    expect(codeOf(() => verifySlsaProvenance(tampered, ARTIFACT_DIGEST, EXPECT, keys))).toBe(
+      'SLSA_SIGNATURE_INVALID',
+    );
+    const badSig = {
+      ...env,
+      signatures: [{ keyid: builderKey.keyId, sig: Buffer.alloc(64, 7).toString('base64') }],
+    };
+    expect(codeOf(() => verifySlsaProvenance(badSig, ARTIFACT_DIGEST, EXPECT, keys))).toBe(
+      'SLSA_SIGNATURE_INVALID',
+    );
+    expect(
+      codeOf(() => verifySlsaProvenance(dsse(statement(), [otherKey]), ARTIFACT_DIGEST, EXPECT, keys)),
+    ).toBe('SLSA_SIGNATURE_INVALID');
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(
+          { ...env, signatures: [{ sig: env.signatures[0]?.sig }] },
+          ARTIFACT_DIGEST,
+          EXPECT,
+          keys,
+        ),
+      ),
+    ).toBe('SLSA_SIGNATURE_INVALID');
+    // the signature binds the payload type too
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance({ ...env, payloadType: 'application/json' }, ARTIFACT_DIGEST, EXPECT, keys),
+      ),
+    ).toBe('SLSA_SIGNATURE_INVALID');
+    // threshold of distinct trusted keys
+    const both = (id: string) => (id === otherKey.keyId ? otherKey.publicKey : keys(id));
+    expect(codeOf(() => verifySlsaProvenance(env, ARTIFACT_DIGEST, EXPECT, both, 2))).toBe(
+      'SLSA_SIGNATURE_INVALID',
+    );
+    expect(
+      verifySlsaProvenance(dsse(statement(), [builderKey, otherKey]), ARTIFACT_DIGEST, EXPECT, both, 2)
+        .keyIds,
+    ).toHaveLength(2);
+    expect(codeOf(() => verifySlsaProvenance(env, ARTIFACT_DIGEST, EXPECT, keys, 0))).toBe(
+      'SLSA_ENVELOPE_MALFORMED',
+    );
+  });
+
+  it('refuses malformed envelopes and statements (after the signature check)', () => {
+    expect(codeOf(() => verifySlsaProvenance(null, ARTIFACT_DIGEST, EXPECT, keys))).toBe(
+      'SLSA_ENVELOPE_MALFORMED',
+    );
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(
+          { payloadType: 'x', payload: '***', signatures: [] },
+          ARTIFACT_DIGEST,
+          EXPECT,
+          keys,
+        ),
+      ),
+    ).toBe('SLSA_ENVELOPE_MALFORMED');
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(
+          dsse(statement(), [builderKey], 'application/json'),
+          ARTIFACT_DIGEST,
+          EXPECT,
+          keys,
+        ),
+      ),
+    ).toBe('SLSA_STATEMENT_MALFORMED');
+    expect(codeOf(() => verifySlsaProvenance(dsse('just a string'), ARTIFACT_DIGEST, EXPECT, keys))).toBe(
+      'SLSA_STATEMENT_MALFORMED',
+    );
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(
+          dsse(statement({ _type: 'https://in-toto.io/Statement/v0.1' })),
+          ARTIFACT_DIGEST,
+          EXPECT,
+          keys,
+        ),
+      ),
+    ).toBe('SLSA_STATEMENT_MALFORMED');
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(
+          dsse(statement({ predicateType: 'https://slsa.dev/provenance/v0.2' })),
+          ARTIFACT_DIGEST,
+          EXPECT,
+          keys,
+        ),
+      ),
+    ).toBe('SLSA_PREDICATE_TYPE_INVALID');
+    expect(
+      codeOf(() => verifySlsaProvenance(dsse(statement({ predicate: null })), ARTIFACT_DIGEST, EXPECT, keys)),
+    ).toBe('SLSA_STATEMENT_MALFORMED');
+    const notJson = {
+      payloadType: 'application/vnd.in-toto+json',
+      payload: Buffer.from('{').toString('base64'),
+      signatures: [] as { keyid: string; sig: string }[],
+    };
+    notJson.signatures.push({
+      keyid: builderKey.keyId,
+      sig: Buffer.from(builderKey.sign(pae(notJson.payloadType, new TextEncoder().encode('{')))).toString(
+        'base64',
+      ),
+    });
+    expect(codeOf(() => verifySlsaProvenance(notJson, ARTIFACT_DIGEST, EXPECT, keys))).toBe(
+      'SLSA_STATEMENT_MALFORMED',
+    );
+    const weirdDeps = statement();
+    const bd = weirdDeps.predicate.buildDefinition as Record<string, unknown>;
+    bd.externalParameters = {};
+    bd.resolvedDependencies = [{ uri: 'https://not-git' }, { uri: 'git+@x' }, 7];
+    expect(codeOf(() => verifySlsaProvenance(dsse(weirdDeps), ARTIFACT_DIGEST, EXPECT, keys))).toBe(
+      'SLSA_SOURCE_MISMATCH',
+    );
+  });
+
+  it('takes its keys from the trust registry (a revoked builder key no longer verifies)', () => {
+    const roots = [signer(1)];
+    const registry = TrustRegistry.fromGenesis(
+      createGenesisEvent({ registry: 'slsa', rootKeys: [roots[0]!.publicKey], rootThreshold: 1 }, roots),
+    );
+    registry.commit({ kind: 'key_publish', publicKey: builderKey.publicKey, roles: ['policy'] }, 5, roots);
+    registry.commit({ kind: 'key_revoke', keyid: builderKey.keyId }, 9, roots);
+    expect(
+      verifySlsaProvenance(dsse(statement()), ARTIFACT_DIGEST, EXPECT, registry.lookupFor('policy', 6))
+        .keyIds,
+    ).toEqual([builderKey.keyId]);
+    expect(
+      codeOf(() =>
+        verifySlsaProvenance(dsse(statement()), ARTIFACT_DIGEST, EXPECT, registry.lookupFor('policy', 9)),
+      ),
+    ).toBe('SLSA_SIGNATURE_INVALID');
+  });
+});
+
+describe('checkpoint anchoring', () => {
+  const ckSigner = signer(30);
+  const checkpoint = (): SignedEnvelope =>
+    signEnvelope(
+      {
+        type: 'helm.checkpoint.v1',
+        log_id: 'chain-1',
+        tree_size: 3,
+        root_hash: `sha256:${'ab'.repeat(32)}`,
+        lamport_from: 1,
+        lamport_to: 3,
+      },
+      [ckSigner],
+    );
+  const lookup = (id: string) => (id === ckSigner.keyId ? ckSigner.publicKey : undefined);
+
+  it('prepares a hashedrekord-style entry whose signature verifies over the signed data', () => {
+    const anchor = prepareCheckpointAnchor(checkpoint(), lookup);
+    expect(anchor.body.kind).toBe('hashedrekord');
+    expect(anchor.keyid).toBe(ckSigner.keyId);
+    expect(anchor.body.spec.data.hash.value).toBe(digest(anchor.signedData).slice(7));
+    const pem = Buffer.from(anchor.body.spec.signature.publicKey.content, 'base64').toString();
+    expect(pem).toBe(ed25519PublicKeyPem(ckSigner.publicKey));
+    const sig = Buffer.from(anchor.body.spec.signature.content, 'base64');
+    expect(verify(null, anchor.signedData, createPublicKey(pem), sig)).toBe(true);
+    expect(verifyEd25519(ckSigner.publicKey, anchor.signedData, new Uint8Array(sig))).toBe(true);
+    expect(anchor.checkpointHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(new TextDecoder().decode(anchor.bodyBytes)).toBe(
+      JSON.stringify(JSON.parse(new TextDecoder().decode(anchor.bodyBytes))),
+    );
+    // deterministic
+    expect(
+      Buffer.from(prepareCheckpointAnchor(checkpoint(), lookup).bodyBytes).equals(
+        Buffer.from(anchor.bodyBytes),
+      ),
+    ).toBe(true);
+  });
+
+  it('refuses unsigned, multi-signed, wrongly typed or unverifiable checkpoints', () => {
+    const ck = checkpoint();
+    expect(codeOf(() => prepareCheckpointAnchor({ ...ck, signatures: [] }, lookup))).toBe(
+      'ANCHOR_INPUT_INVALID',
+    );
+    expect(
+      codeOf(() =>
+        prepareCheckpointAnchor({ ...ck, signatures: [...ck.signatures, ...ck.signatures] }, lookup),
+      ),
+    ).toBe('ANCHOR_INPUT_INVALID');
+    expect(codeOf(() => prepareCheckpointAnchor(ck, () => undefined))).toBe('ANCHOR_INPUT_INVALID');
+    expect(codeOf(() => prepareCheckpointAnchor({ ...ck, type: 'helm.receipt.v1' }, lookup))).toBe(
+      'ANCHOR_INPUT_INVALID',
+    );
+    const other = signEnvelope({ type: 'helm.checkpoint.v1', log_id: 'x' }, [ckSigner]);
+    expect(codeOf(() => prepareCheckpointAnchor({ ...ck, payload: other.payload }, lookup))).toBe(
+      'ANCHOR_INPUT_INVALID',
+    );
+    expect(() =>
+      prepareCheckpointAnchor(ck, () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+  });
+
+  it('maps ProofGraph role names onto registry roles', () => {
+    expect(defaultRoleMapping('checkpoint-signer')).toBe('checkpoint');
+    expect(defaultRoleMapping('approver')).toBe('approver');
+    expect(defaultRoleMapping('node:RECEIPT')).toBeUndefined();
+    const roots = [signer(1)];
+    const registry = TrustRegistry.fromGenesis(
+      createGenesisEvent({ registry: 'ck', rootKeys: [roots[0]!.publicKey], rootThreshold: 1 }, roots),
+    );
+    registry.commit({ kind: 'key_publish', publicKey: ckSigner.publicKey, roles: ['checkpoint'] }, 2, roots);
+    const lookupFn = registry.keyLookup();
+    expect(lookupFn(ckSigner.keyId, 'checkpoint-signer', 2)).toBeInstanceOf(Uint8Array);
+    expect(lookupFn(ckSigner.keyId, 'node:RECEIPT', 2)).toBeUndefined();
+    const custom = registry.keyLookup((role) => (role.startsWith('node:') ? 'checkpoint' : undefined));
+    expect(custom(ckSigner.keyId, 'node:RECEIPT', 2)).toBeInstanceOf(Uint8Array);
+    expect(prepareCheckpointAnchor(checkpoint(), registry.lookupFor('checkpoint', 3)).keyid).toBe(
+      ckSigner.keyId,
+    );
+  });
+});
