@@ -30,6 +30,7 @@ import { DelegationRegistry } from './delegation.js';
 import { type EgressConfig, EgressPolicy } from './egress.js';
 import { GuardianError } from './errors.js';
 import { FreezeSwitch } from './freeze.js';
+import { sortedRecordDigest } from './internal/sorted-digest.js';
 import { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
 import type { PolicyStack } from './policy.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';
@@ -276,47 +277,48 @@ export class Guardian {
         this.budget?.refund(reservation);
         reservation = null;
       }
+      // Keys in sorted order: sortedRecordDigest relies on it (checked against JCS in tests).
       const body = {
-        type: DECISION_TYPE,
-        verdict: v.verdict,
-        reason_code: v.code,
+        action: str(req.action, 'invalid'),
+        approval_challenge_id: challengeId,
+        args_hash: argsHash,
+        budget_reservation_id: reservation,
+        decided_at_ms: now,
         decided_by: v.stage,
+        effect_digest: effectDigest,
+        gate_roster_hash: this.gateRosterHash,
+        policy_stack_hash: this.policy?.stackHash ?? this.unconfiguredStackHash,
         principal: str(req.principal, 'invalid'),
+        reason_code: v.code,
+        request_hash: requestHash,
+        resource: typeof req.resource === 'string' ? req.resource : '',
+        review_required: review,
+        session_id: sessionId,
         tenant: typeof req.tenant === 'string' ? req.tenant : null,
         tool: str(req.tool, 'invalid'),
-        action: str(req.action, 'invalid'),
-        resource: typeof req.resource === 'string' ? req.resource : '',
-        args_hash: argsHash,
-        effect_digest: effectDigest,
-        policy_stack_hash: this.policy?.stackHash ?? this.unconfiguredStackHash,
-        gate_roster_hash: this.gateRosterHash,
-        request_hash: requestHash,
-        decided_at_ms: now,
-        session_id: sessionId,
-        budget_reservation_id: reservation,
-        approval_challenge_id: challengeId,
-        review_required: review,
+        type: DECISION_TYPE,
+        verdict: v.verdict,
       } as const;
-      const record: DecisionRecord = { ...body, decision_id: digest(canonicalBytes(body)) };
+      const record: DecisionRecord = { ...body, decision_id: sortedRecordDigest(body) };
       let intent: AuthorizedExecutionIntent | null = null;
       if (v.verdict === 'ALLOW' && effect !== null && effectDigest !== null) {
         const ibody = {
-          type: INTENT_TYPE,
+          action: record.action,
+          approval_grant_id: grantId,
+          args_hash: argsHash,
+          budget_reservation_id: reservation,
           decision_id: record.decision_id,
+          effect_digest: effectDigest,
+          expires_at_ms: now + this.intentTtl,
+          issued_at_ms: now,
+          policy_stack_hash: record.policy_stack_hash,
           principal: record.principal,
+          resource: record.resource,
           tenant: record.tenant,
           tool: record.tool,
-          action: record.action,
-          resource: record.resource,
-          effect_digest: effectDigest,
-          args_hash: argsHash,
-          policy_stack_hash: record.policy_stack_hash,
-          issued_at_ms: now,
-          expires_at_ms: now + this.intentTtl,
-          budget_reservation_id: reservation,
-          approval_grant_id: grantId,
+          type: INTENT_TYPE,
         } as const;
-        intent = { ...ibody, intent_id: digest(canonicalBytes(ibody)) };
+        intent = { ...ibody, intent_id: sortedRecordDigest(ibody) };
       }
       return { record, intent, effect, challenge };
     };
@@ -340,17 +342,17 @@ export class Guardian {
       if (r.args_hash !== argsHash) return finish(deny('ARGS_MALFORMED', stage));
       const tenant = r.tenant ?? null;
       effect = {
-        type: EFFECT_TYPE,
-        effect_type: r.effect_type,
-        tool: r.tool,
         action: r.action,
-        resource: r.resource,
-        principal: r.principal,
         args_hash: argsHash,
         ...(r.context.destination ? { destination: r.context.destination.host } : {}),
+        effect_type: r.effect_type,
+        principal: r.principal,
+        resource: r.resource,
         risk_tier: r.risk_tier,
+        tool: r.tool,
+        type: EFFECT_TYPE,
       };
-      effectDigest = digest(canonicalBytes(effect));
+      effectDigest = sortedRecordDigest(effect);
       if (this.fingerprint === undefined) return finish(deny('GATE_NOT_CONFIGURED', stage));
       if (r.context.environment_fingerprint !== this.fingerprint)
         return finish(deny('GATE_CONTEXT_MISMATCH', stage));

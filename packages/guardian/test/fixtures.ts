@@ -1,5 +1,5 @@
 // Shared test fixtures: a fully configured guardian over a small signed policy stack.
-import { type PolicyBundle, type SignedEnvelope } from '@helm/contracts';
+import type { PolicyBundle, SignedEnvelope } from '@helm/contracts';
 import { canonicalBytes, createSigner, digest, type Signer, signEnvelope } from '@helm/crypto';
 import {
   DEFAULT_THREAT_CONFIG,
@@ -64,7 +64,13 @@ export const BUNDLE: PolicyBundle = {
       id: 'allow-deploy',
       effect: 'allow',
       when: { principal: { eq: 'alice' }, tool: { eq: 'deploy' }, effect_type: { eq: 'compute' } },
-      requires_approval: { quorum: 2, role: 'approver', timelock_ms: 60_000, ttl_ms: 3_600_000, emergency_quorum: 3 },
+      requires_approval: {
+        quorum: 2,
+        role: 'approver',
+        timelock_ms: 60_000,
+        ttl_ms: 3_600_000,
+        emergency_quorum: 3,
+      },
     },
     {
       id: 'allow-refund',
@@ -108,7 +114,12 @@ export interface Harness {
   ledger: InMemoryBudgetLedger;
 }
 
-export function fullOptions(clock: ManualClock, sink: MemoryEventSink, ledger: InMemoryBudgetLedger, policy?: PolicyStack): GuardianOptions {
+export function fullOptions(
+  clock: ManualClock,
+  sink: MemoryEventSink,
+  ledger: InMemoryBudgetLedger,
+  policy?: PolicyStack,
+): GuardianOptions {
   return {
     signer: guardianSigner,
     clock,
@@ -124,7 +135,12 @@ export function fullOptions(clock: ManualClock, sink: MemoryEventSink, ledger: I
     },
     egress: {
       rules: [
-        { hosts: ['api.example.com', '*.example.org'], cidrs: ['10.0.0.0/8', '2001:db8::/32'], protocols: ['https'], max_payload_bytes: 1024 },
+        {
+          hosts: ['api.example.com', '*.example.org'],
+          cidrs: ['10.0.0.0/8', '2001:db8::/32'],
+          protocols: ['https'],
+          max_payload_bytes: 1024,
+        },
       ],
     },
     threat: DEFAULT_THREAT_CONFIG,

@@ -1,0 +1,314 @@
+// Approval ceremonies: quorum of distinct verified approvers, timelock, expiry, rate limits,
+// emergency override, single-use grants — and the adversarial list.
+import type { ApprovalChallenge, SignedEnvelope } from '@helm/contracts';
+import { type Signer, signEnvelope, verifyEnvelope } from '@helm/crypto';
+import { describe, expect, it } from 'vitest';
+import { type GuardianError, intentHash } from '../src/index.ts';
+import { approverSigners, guardianSigner, harness, outsiderSigner, request } from './fixtures.ts';
+
+const deploy = (args: Record<string, unknown> = { target: 'prod' }) =>
+  request({ tool: 'deploy', effect_type: 'compute', risk_tier: 'HIGH', resource: 'svc/api', args });
+
+function approve(
+  c: ApprovalChallenge,
+  signer: Signer,
+  approver: string,
+  extra: Record<string, unknown> = {},
+): SignedEnvelope {
+  return signEnvelope(
+    {
+      type: 'helm.approval.v1',
+      challenge_id: c.challenge_id,
+      intent_hash: c.intent_hash,
+      policy_bundle_hash: c.policy_bundle_hash,
+      p0_ceiling_hash: c.p0_ceiling_hash,
+      approver,
+      emergency: false,
+      ...extra,
+    },
+    [signer],
+  );
+}
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return (error as GuardianError).code;
+  }
+  return undefined;
+}
+
+function escalate(h = harness()) {
+  const first = h.guardian.evaluate(deploy());
+  expect(first.record.verdict).toBe('ESCALATE');
+  const challenge = verifyEnvelope<ApprovalChallenge & { type: string }>(
+    first.challenge!,
+    'helm.approval.challenge.v1',
+    h.guardian.publicKeys,
+  ).body;
+  return { ...h, first, challenge };
+}
+
+describe('approval ceremonies', () => {
+  it('ESCALATE carries a guardian-signed challenge binding bundle, P0 and intent hashes', () => {
+    const { first, challenge, guardian } = escalate();
+    const stack = guardian.policyStack!;
+    expect(challenge.challenge_id).toBe(first.record.approval_challenge_id);
+    expect(challenge.policy_bundle_hash).toBe(stack.bundleHash);
+    expect(challenge.p0_ceiling_hash).toBe(stack.p0Hash);
+    expect(challenge.intent_hash).toBe(intentHash(first.record.effect_digest!, first.record.args_hash));
+    expect(challenge.not_before_ms).toBe(challenge.created_at_ms + 60_000);
+    expect(challenge.quorum).toBe(2);
+    expect(guardian.challenge(challenge.challenge_id)).toEqual(challenge);
+    // asking again returns the same pending challenge
+    expect(guardian.evaluate(deploy()).record.approval_challenge_id).toBe(challenge.challenge_id);
+  });
+
+  it('M-of-N distinct approvers + timelock → ALLOW with a single-use grant', () => {
+    const { guardian, challenge, clock } = escalate();
+    const a = guardian.approvals!;
+    expect(a.submit(approve(challenge, approverSigners[0]!, 'ann')).approvals).toBe(1);
+    expect(guardian.evaluate(deploy()).record.verdict).toBe('ESCALATE');
+    expect(a.submit(approve(challenge, approverSigners[1]!, 'ben')).approvals).toBe(2);
+    // quorum met but the timelock (guardian clock) has not passed
+    expect(guardian.evaluate(deploy()).record.verdict).toBe('ESCALATE');
+    clock.advance(60_000);
+    const ok = guardian.evaluate(deploy());
+    expect(ok.record.verdict).toBe('ALLOW');
+    expect(ok.record.review_required).toBe(false);
+    expect(ok.intent!.approval_grant_id).toBe(challenge.challenge_id);
+    a.consumeGrant(challenge.challenge_id, ok.intent!.effect_digest, ok.intent!.args_hash);
+    // reused grant
+    expect(
+      code(() => a.consumeGrant(challenge.challenge_id, ok.intent!.effect_digest, ok.intent!.args_hash)),
+    ).toBe('APPROVAL_INVALID');
+    // after consumption the same call needs a new ceremony
+    const again = guardian.evaluate(deploy());
+    expect(again.record.verdict).toBe('ESCALATE');
+    expect(again.record.approval_challenge_id).not.toBe(challenge.challenge_id);
+    expect(a.log().map((e) => e.step)).toEqual([
+      'challenge.opened',
+      'approval.recorded',
+      'approval.recorded',
+      'grant.consumed',
+      'approval.rejected',
+      'challenge.opened',
+    ]);
+  });
+
+  it('a grant cannot be consumed before the timelock, for another intent, or when unknown', () => {
+    const { guardian, challenge, first } = escalate();
+    const a = guardian.approvals!;
+    a.submit(approve(challenge, approverSigners[0]!, 'ann'));
+    a.submit(approve(challenge, approverSigners[1]!, 'ben'));
+    expect(
+      code(() => a.consumeGrant(challenge.challenge_id, first.record.effect_digest!, first.record.args_hash)),
+    ).toBe('APPROVAL_INVALID');
+    expect(
+      code(() =>
+        a.consumeGrant(challenge.challenge_id, first.record.effect_digest!, `sha256:${'0'.repeat(64)}`),
+      ),
+    ).toBe('APPROVAL_INVALID');
+    expect(
+      code(() =>
+        a.consumeGrant(`sha256:${'0'.repeat(64)}`, first.record.effect_digest!, first.record.args_hash),
+      ),
+    ).toBe('APPROVAL_INVALID');
+  });
+
+  const rejections: [string, (c: ApprovalChallenge) => SignedEnvelope, string][] = [
+    ['unauthorized approver key', (c) => approve(c, outsiderSigner, 'eve'), 'APPROVAL_INVALID'],
+    ['the execution (guardian) key', (c) => approve(c, guardianSigner, 'guardian'), 'APPROVAL_INVALID'],
+    [
+      'approval for a different intent',
+      (c) => approve(c, approverSigners[0]!, 'ann', { intent_hash: `sha256:${'1'.repeat(64)}` }),
+      'APPROVAL_INVALID',
+    ],
+    [
+      'approval under a different bundle',
+      (c) => approve(c, approverSigners[0]!, 'ann', { policy_bundle_hash: `sha256:${'2'.repeat(64)}` }),
+      'APPROVAL_INVALID',
+    ],
+    [
+      'approval under a different P0',
+      (c) => approve(c, approverSigners[0]!, 'ann', { p0_ceiling_hash: `sha256:${'3'.repeat(64)}` }),
+      'APPROVAL_INVALID',
+    ],
+    [
+      'unknown challenge',
+      (c) => approve({ ...c, challenge_id: `sha256:${'4'.repeat(64)}` }, approverSigners[0]!, 'ann'),
+      'APPROVAL_INVALID',
+    ],
+    ['extra field', (c) => approve(c, approverSigners[0]!, 'ann', { note: 'hi' }), 'APPROVAL_INVALID'],
+    [
+      'wrong envelope type (execution domain)',
+      (c) => ({ ...approve(c, approverSigners[0]!, 'ann'), type: 'helm.intent.v1' }),
+      'APPROVAL_INVALID',
+    ],
+    [
+      'tampered payload (signature no longer verifies)',
+      (c) => {
+        const env = approve(c, approverSigners[0]!, 'ann');
+        const other = approve(c, approverSigners[0]!, 'ann2');
+        return { ...env, payload: other.payload };
+      },
+      'APPROVAL_INVALID',
+    ],
+    [
+      'signature by another approver under this key id',
+      (c) => {
+        const env = approve(c, approverSigners[0]!, 'ann');
+        const forged = approve(c, approverSigners[1]!, 'ann');
+        return { ...env, signatures: [{ keyid: approverSigners[0]!.keyId, sig: forged.signatures[0]!.sig }] };
+      },
+      'APPROVAL_INVALID',
+    ],
+    [
+      'two signatures',
+      (c) => {
+        const env = approve(c, approverSigners[0]!, 'ann');
+        return { ...env, signatures: [...env.signatures, ...env.signatures] };
+      },
+      'APPROVAL_INVALID',
+    ],
+    [
+      'payload not JSON',
+      () => ({ type: 'helm.approval.v1', payload: 'bm90IGpzb24', signatures: [{ keyid: 'k', sig: 's' }] }),
+      'APPROVAL_INVALID',
+    ],
+  ];
+  it.each(rejections)('rejects %s (and records the rejection)', (_name, make, expected) => {
+    const { guardian, challenge } = escalate();
+    expect(code(() => guardian.approvals!.submit(make(challenge)))).toBe(expected);
+    expect(guardian.approvals!.status(challenge.challenge_id)!.approvals).toBe(0);
+    expect(guardian.approvals!.log().at(-1)!.step).toBe('approval.rejected');
+  });
+
+  it('duplicate approver (same identity or same key) never counts twice', () => {
+    const { guardian, challenge } = escalate();
+    const a = guardian.approvals!;
+    a.submit(approve(challenge, approverSigners[0]!, 'ann'));
+    expect(code(() => a.submit(approve(challenge, approverSigners[0]!, 'ann')))).toBe('APPROVAL_INVALID');
+    expect(code(() => a.submit(approve(challenge, approverSigners[0]!, 'ann-alias')))).toBe(
+      'APPROVAL_INVALID',
+    );
+    expect(code(() => a.submit(approve(challenge, approverSigners[1]!, 'ann')))).toBe('APPROVAL_INVALID');
+    expect(a.status(challenge.challenge_id)!.approvals).toBe(1);
+  });
+
+  it('approval after expiry is refused; an expired challenge denies with APPROVAL_TIMEOUT', () => {
+    const { guardian, challenge, clock } = escalate();
+    const a = guardian.approvals!;
+    a.submit(approve(challenge, approverSigners[0]!, 'ann'));
+    clock.advance(3_600_000);
+    expect(code(() => a.submit(approve(challenge, approverSigners[1]!, 'ben')))).toBe('APPROVAL_TIMEOUT');
+    expect(guardian.evaluate(deploy()).record.reason_code).toBe('APPROVAL_TIMEOUT');
+    expect(code(() => a.submit(approve(challenge, approverSigners[1]!, 'ben')))).toBe('APPROVAL_INVALID');
+    // a fresh ceremony starts afterwards
+    expect(guardian.evaluate(deploy()).record.verdict).toBe('ESCALATE');
+  });
+
+  it('a granted but unused approval expires', () => {
+    const { guardian, challenge, clock, first } = escalate();
+    const a = guardian.approvals!;
+    a.submit(approve(challenge, approverSigners[0]!, 'ann'));
+    a.submit(approve(challenge, approverSigners[1]!, 'ben'));
+    clock.advance(3_600_000);
+    expect(
+      code(() => a.consumeGrant(challenge.challenge_id, first.record.effect_digest!, first.record.args_hash)),
+    ).toBe('APPROVAL_TIMEOUT');
+  });
+
+  it('emergency override: stricter quorum, skips the timelock, flagged for review', () => {
+    const { guardian, challenge, first } = escalate();
+    const a = guardian.approvals!;
+    a.submit(approve(challenge, approverSigners[0]!, 'ann', { emergency: true }));
+    a.submit(approve(challenge, approverSigners[1]!, 'ben', { emergency: true }));
+    // two emergency approvals meet the normal quorum but not the emergency one; timelock holds
+    expect(guardian.evaluate(deploy()).record.verdict).toBe('ESCALATE');
+    a.submit(approve(challenge, approverSigners[2]!, 'cat', { emergency: true }));
+    const ok = guardian.evaluate(deploy());
+    expect(ok.record.verdict).toBe('ALLOW');
+    expect(ok.record.review_required).toBe(true);
+    a.consumeGrant(challenge.challenge_id, first.record.effect_digest!, first.record.args_hash);
+    expect(a.log().at(-1)!.detail).toMatch(/review/);
+  });
+
+  it('emergency approvals are refused when the rule has no emergency quorum', () => {
+    const h = harness();
+    const stackNoEmergency = h.guardian.policyStack!;
+    expect(stackNoEmergency).toBeDefined();
+    const { guardian, challenge } = escalate(h);
+    const c = { ...challenge };
+    const state = (
+      guardian.approvals as unknown as { challenges: Map<string, { challenge: ApprovalChallenge }> }
+    ).challenges.get(c.challenge_id)!;
+    (state as { challenge: ApprovalChallenge }).challenge = { ...state.challenge, emergency_quorum: null };
+    expect(
+      code(() => guardian.approvals!.submit(approve(c, approverSigners[0]!, 'ann', { emergency: true }))),
+    ).toBe('APPROVAL_INVALID');
+  });
+
+  it('rate limits per approver', () => {
+    const h = harness({
+      approvals: {
+        keyAuthorization: (id, role) =>
+          role === 'approver' ? approverSigners.find((s) => s.keyId === id)?.publicKey : undefined,
+        perApprover: { max: 1, window_ms: 3_600_000 },
+        perPrincipal: { max: 10, window_ms: 3_600_000 },
+      },
+    });
+    const one = escalate(h);
+    h.guardian.approvals!.submit(approve(one.challenge, approverSigners[0]!, 'ann'));
+    const second = h.guardian.evaluate(deploy({ target: 'staging' }));
+    const c2 = h.guardian.challenge(second.record.approval_challenge_id!)!;
+    expect(code(() => h.guardian.approvals!.submit(approve(c2, approverSigners[0]!, 'ann')))).toBe(
+      'APPROVAL_RATE_LIMITED',
+    );
+    h.clock.advance(3_600_000);
+    expect(h.guardian.evaluate(deploy({ target: 'staging' })).record.reason_code).toBe('APPROVAL_TIMEOUT');
+  });
+
+  it('rate limits per principal (challenges opened)', () => {
+    const h = harness({
+      approvals: {
+        keyAuthorization: () => undefined,
+        perApprover: { max: 10, window_ms: 1000 },
+        perPrincipal: { max: 2, window_ms: 1000 },
+      },
+    });
+    expect(h.guardian.evaluate(deploy({ n: 1 })).record.verdict).toBe('ESCALATE');
+    expect(h.guardian.evaluate(deploy({ n: 2 })).record.verdict).toBe('ESCALATE');
+    expect(h.guardian.evaluate(deploy({ n: 3 })).record.reason_code).toBe('APPROVAL_RATE_LIMITED');
+    h.clock.advance(1000);
+    expect(h.guardian.evaluate(deploy({ n: 3 })).record.verdict).toBe('ESCALATE');
+  });
+
+  it('rejects invalid rate-limit configuration', () => {
+    expect(() =>
+      harness({
+        approvals: {
+          keyAuthorization: () => undefined,
+          perApprover: { max: 0, window_ms: 1 },
+          perPrincipal: { max: 1, window_ms: 1 },
+        },
+      }),
+    ).toThrow(/rate limits/);
+  });
+
+  it('status of an unknown challenge is undefined', () => {
+    const { guardian } = harness();
+    expect(guardian.approvals!.status('nope')).toBeUndefined();
+    expect(guardian.challenge('nope')).toBeUndefined();
+  });
+
+  it('every step is emitted to the event sink', () => {
+    const { guardian, challenge, sink } = escalate();
+    guardian.approvals!.submit(approve(challenge, approverSigners[0]!, 'ann'));
+    const steps = sink.events
+      .filter((e) => e.subject === challenge.challenge_id)
+      .map((e) => `${e.kind}:${e.event}`);
+    expect(steps).toEqual(['ATTESTATION:challenge.opened', 'ATTESTATION:approval.recorded']);
+  });
+});

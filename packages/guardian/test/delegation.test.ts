@@ -1,0 +1,368 @@
+// Delegation sessions (Gate 5): adversarial cases.
+import { describe, expect, it } from 'vitest';
+import { type GuardianError, loadPolicyStack, pkceChallenge } from '../src/index.ts';
+import {
+  BUNDLE,
+  CHALLENGE,
+  harness,
+  P0,
+  request,
+  signBundle,
+  stack,
+  trustedBundleKeys,
+  VERIFIER,
+  VOCABULARY,
+} from './fixtures.ts';
+
+const READ_GRANT = {
+  tool: { eq: 'fs' },
+  action: { eq: 'read' },
+  resource: { prefix: '/data/public/' },
+  effect_type: { eq: 'fs.read' },
+};
+
+function setup(overrides: Parameters<typeof harness>[0] = {}, policy?: Parameters<typeof harness>[1]) {
+  const h = harness(overrides, policy);
+  const create = (extra: Record<string, unknown> = {}) =>
+    h.guardian.delegations!.create({
+      delegator: 'alice',
+      delegate: 'agent-7',
+      grants: [READ_GRANT],
+      ttl_ms: 60_000,
+      code_challenge: CHALLENGE,
+      mfa_verified: true,
+      ...extra,
+    });
+  const call = (
+    sessionId: string,
+    nonce: string,
+    opts: { verifier?: string; principal?: string; credential?: string; resource?: string } = {},
+  ) =>
+    request(
+      { principal: opts.principal ?? 'agent-7', resource: opts.resource ?? '/data/public/a.txt' },
+      {
+        credential_id: opts.credential ?? 'cred-agent',
+        delegation: { session_id: sessionId, code_verifier: opts.verifier ?? VERIFIER, nonce },
+      },
+    );
+  return { ...h, create, call };
+}
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return (error as GuardianError).code;
+  }
+  return undefined;
+}
+
+describe('delegation sessions', () => {
+  it('creates a signed, content-addressed session and emits an ATTESTATION', () => {
+    const { create, sink } = setup();
+    const { session, envelope } = create();
+    expect(session.session_id).toMatch(/^sha256:/);
+    expect(envelope.type).toBe('helm.delegation.v1');
+    expect(
+      sink.events.filter((e) => e.kind === 'ATTESTATION' && e.event === 'delegation.created'),
+    ).toHaveLength(1);
+    // creating the identical session again is idempotent
+    create();
+    expect(sink.events.filter((e) => e.event === 'delegation.created')).toHaveLength(1);
+  });
+
+  it('allows an in-scope call and emits a TRUST_EVENT bind', () => {
+    const { guardian, create, call, sink } = setup();
+    const { session } = create();
+    const r = guardian.evaluate(call(session.session_id, 'nonce-0000000000001'));
+    expect(r.record.reason_code).toBe('ALLOW');
+    expect(r.record.session_id).toBe(session.session_id);
+    expect(sink.events.some((e) => e.kind === 'TRUST_EVENT' && e.event === 'delegation.bound')).toBe(true);
+  });
+
+  const adversarial: [
+    string,
+    (s: ReturnType<typeof setup>, id: string) => ReturnType<typeof request>,
+    string,
+  ][] = [
+    [
+      'wrong verifier',
+      (s, id) => s.call(id, 'nonce-0000000000002', { verifier: 'w'.repeat(43) }),
+      'DELEGATION_INVALID',
+    ],
+    [
+      'principal is not the delegate',
+      (s, id) => s.call(id, 'nonce-0000000000003', { principal: 'bob', credential: 'cred-bob' }),
+      'DELEGATION_INVALID',
+    ],
+    [
+      'out of scope resource',
+      (s, id) => s.call(id, 'nonce-0000000000004', { resource: '/data/other/x' }),
+      'DELEGATION_SCOPE_VIOLATION',
+    ],
+    [
+      'malformed presentation',
+      (_s, id) =>
+        request(
+          { principal: 'agent-7' },
+          { credential_id: 'cred-agent', delegation: { session_id: id, code_verifier: 'short', nonce: 'x' } },
+        ),
+      'ARGS_MALFORMED',
+    ],
+  ];
+  it.each(adversarial)('%s', (_name, make, expected) => {
+    const s = setup();
+    const { session } = s.create();
+    expect(s.guardian.evaluate(make(s, session.session_id)).record.reason_code).toBe(expected);
+  });
+
+  it('rejects a replayed nonce', () => {
+    const { guardian, create, call } = setup();
+    const { session } = create();
+    expect(guardian.evaluate(call(session.session_id, 'nonce-replay-00001')).record.reason_code).toBe(
+      'ALLOW',
+    );
+    expect(guardian.evaluate(call(session.session_id, 'nonce-replay-00001')).record.reason_code).toBe(
+      'DELEGATION_INVALID',
+    );
+  });
+
+  it('rejects an expired session (and records the expiry once)', () => {
+    const { guardian, create, call, clock, sink } = setup();
+    const { session } = create();
+    clock.advance(60_000);
+    expect(guardian.evaluate(call(session.session_id, 'nonce-expired-0001')).record.reason_code).toBe(
+      'DELEGATION_INVALID',
+    );
+    expect(guardian.evaluate(call(session.session_id, 'nonce-expired-0002')).record.reason_code).toBe(
+      'DELEGATION_INVALID',
+    );
+    expect(sink.events.filter((e) => e.event === 'delegation.expired')).toHaveLength(1);
+  });
+
+  it('rejects a session used before its creation time (clock skew)', () => {
+    const { guardian, create, call, clock } = setup();
+    const { session } = create();
+    clock.advance(-1);
+    expect(guardian.evaluate(call(session.session_id, 'nonce-skew-000001')).record.reason_code).toBe(
+      'DELEGATION_INVALID',
+    );
+  });
+
+  it('rejects a revoked session (revocation recorded, idempotent)', () => {
+    const { guardian, create, call, sink } = setup();
+    const { session } = create();
+    guardian.delegations!.revoke(session.session_id, 'alice', 'done');
+    guardian.delegations!.revoke(session.session_id, 'alice', 'again');
+    expect(guardian.evaluate(call(session.session_id, 'nonce-revoked-001')).record.reason_code).toBe(
+      'DELEGATION_INVALID',
+    );
+    expect(sink.events.filter((e) => e.event === 'delegation.revoked')).toHaveLength(1);
+    expect(code(() => guardian.delegations!.revoke(`sha256:${'0'.repeat(64)}`, 'a', 'b'))).toBe(
+      'DELEGATION_INVALID',
+    );
+  });
+
+  it('refuses scope widening at creation', () => {
+    const { create } = setup();
+    // bob's tool is not allowed to alice… and the grant is wider than alice's own authority
+    expect(
+      code(() =>
+        create({
+          grants: [
+            {
+              tool: { eq: 'fs' },
+              action: { eq: 'read' },
+              resource: { prefix: '/' },
+              effect_type: { eq: 'fs.read' },
+            },
+          ],
+        }),
+      ),
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+    expect(
+      code(() => create({ grants: [{ tool: { eq: 'shell' }, effect_type: { eq: 'code.execute' } }] })),
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+    // no effect_type constraint: could reach a P0-forbidden effect
+    expect(
+      code(() =>
+        create({
+          grants: [{ tool: { eq: 'fs' }, action: { eq: 'read' }, resource: { prefix: '/data/public/' } }],
+        }),
+      ),
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+    // overlaps the deny rule on /data/secret/
+    expect(
+      code(() =>
+        create({
+          grants: [
+            {
+              tool: { eq: 'fs' },
+              action: { eq: 'read' },
+              resource: { prefix: '/data/' },
+              effect_type: { eq: 'fs.read' },
+            },
+          ],
+        }),
+      ),
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+    // a P0-forbidden effect type named outright
+    expect(
+      code(() => create({ grants: [{ tool: { eq: 'bank' }, effect_type: { eq: 'payment.transfer' } }] })),
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+    // a delegator who holds no authority at all
+    expect(code(() => create({ delegator: 'mallory' }))).toBe('DELEGATION_SCOPE_VIOLATION');
+    // rules with argument conditions cannot be proven to cover an unconditioned grant
+    expect(
+      code(() => create({ grants: [{ tool: { eq: 'bank' }, effect_type: { eq: 'payment.refund' } }] })),
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+    expect(code(() => create({ grants: [] }))).toBe('DELEGATION_SCOPE_VIOLATION');
+  });
+
+  it('accepts a multi-tool grant only when every tool is covered', () => {
+    const { create } = setup();
+    expect(
+      code(() => create({ grants: [{ tool: { in: ['fs', 'http'] }, effect_type: { eq: 'fs.read' } }] })),
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+    expect(
+      create({ grants: [{ tool: { in: ['http'] }, effect_type: { eq: 'net.egress' } }] }).session.grants,
+    ).toHaveLength(1);
+  });
+
+  it('validates creation inputs', () => {
+    const { create } = setup();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ttl_ms: 0 }, 'DELEGATION_INVALID'],
+      [{ ttl_ms: 1.5 }, 'DELEGATION_INVALID'],
+      [{ ttl_ms: 3_600_001 }, 'DELEGATION_INVALID'],
+      [{ mfa_verified: false }, 'DELEGATION_INVALID'],
+      [{ code_challenge: 'plain-verifier' }, 'DELEGATION_INVALID'],
+      [{ delegator: '' }, 'DELEGATION_INVALID'],
+      [{ delegate: '' }, 'DELEGATION_INVALID'],
+      [{ grants: [{ tool: { prefix: 'f' } }] }, 'DELEGATION_INVALID'],
+      [{ grants: [{ tool: { eq: 'fs' }, bogus: 1 }] }, 'DELEGATION_INVALID'],
+      [{ grants: [{ tool: { eq: 'fs' }, resource: { eq: 'a', prefix: 'b' } }] }, 'DELEGATION_INVALID'],
+    ];
+    for (const [extra, expected] of cases)
+      expect(
+        code(() => create(extra)),
+        JSON.stringify(extra),
+      ).toBe(expected);
+  });
+
+  it('needs a loaded policy to create sessions', () => {
+    const { create } = setup({ policy: undefined });
+    expect(code(() => create())).toBe('DELEGATION_INVALID');
+  });
+
+  it('MFA is optional when P0 does not require it, but a session created without MFA is refused once P0 requires it', () => {
+    const noMfa = loadPolicyStack({
+      p0: { ...P0, require_delegation_mfa: false },
+      bundles: [signBundle(BUNDLE)],
+      trustedBundleKeys,
+      vocabulary: VOCABULARY,
+    });
+    const s = setup({}, noMfa);
+    const { session } = s.create({ mfa_verified: false });
+    expect(session.mfa_verified).toBe(false);
+    expect(s.guardian.evaluate(s.call(session.session_id, 'nonce-mfa-00000001')).record.reason_code).toBe(
+      'ALLOW',
+    );
+    const strict = stack();
+    (s.guardian.delegations as unknown as { options: { policy: () => unknown } }).options.policy = () =>
+      strict;
+    const check = s.guardian.delegations!.check(
+      { session_id: session.session_id, code_verifier: VERIFIER, nonce: 'nonce-mfa-00000002' },
+      {
+        principal: 'agent-7',
+        tenant: null,
+        tool: 'fs',
+        action: 'read',
+        resource: '/data/public/a',
+        effect_type: 'fs.read',
+      },
+    );
+    expect(check).toMatchObject({ ok: false, code: 'DELEGATION_INVALID' });
+  });
+
+  it('re-checks the grant against the current policy at use', () => {
+    // A guardian whose stack changed after the session was created: the session is carried over by
+    // sharing the registry's store is not possible, so emulate by loading an overlay that narrows.
+    const s = setup();
+    const { session } = s.create();
+    const narrowed = stack([
+      {
+        type: 'helm.policy.overlay.v1',
+        name: 'lockdown',
+        rules: [{ id: 'no-public', effect: 'deny', when: { resource: { prefix: '/data/public/' } } }],
+      },
+    ]);
+    const registry = s.guardian.delegations!;
+    // swap the policy provider the registry reads (what a reload does)
+    (registry as unknown as { options: { policy: () => unknown } }).options.policy = () => narrowed;
+    const check = registry.check(
+      { session_id: session.session_id, code_verifier: VERIFIER, nonce: 'nonce-recheck-0001' },
+      {
+        principal: 'agent-7',
+        tenant: null,
+        tool: 'fs',
+        action: 'read',
+        resource: '/data/public/a',
+        effect_type: 'fs.read',
+      },
+    );
+    expect(check).toMatchObject({ ok: false, code: 'DELEGATION_SCOPE_VIOLATION' });
+    (registry as unknown as { options: { policy: () => unknown } }).options.policy = () => undefined;
+    expect(
+      registry.check(
+        { session_id: session.session_id, code_verifier: VERIFIER, nonce: 'nonce-recheck-0002' },
+        {
+          principal: 'agent-7',
+          tenant: null,
+          tool: 'fs',
+          action: 'read',
+          resource: '/data/public/a',
+          effect_type: 'fs.read',
+        },
+      ),
+    ).toMatchObject({ ok: false, code: 'DELEGATION_INVALID' });
+  });
+
+  it('binds the tenant of the session', () => {
+    const { guardian, create } = setup();
+    const { session } = create();
+    const r = request(
+      { principal: 'agent-7', tenant: 'acme', resource: '/data/public/a.txt' },
+      {
+        credential_id: 'cred-agent',
+        delegation: { session_id: session.session_id, code_verifier: VERIFIER, nonce: 'nonce-tenant-00001' },
+      },
+    );
+    expect(guardian.evaluate(r).record.reason_code).toBe('DELEGATION_INVALID');
+  });
+
+  it('pkceChallenge is base64url(SHA-256(verifier)) — RFC 7636 appendix B vector', () => {
+    expect(pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    );
+  });
+
+  it('a nonce consumed by a concurrent use between check and bind is refused', () => {
+    const s = setup();
+    const { session } = s.create();
+    const nonces = (
+      s.guardian.delegations as unknown as { options: { nonces: { consume: (k: string) => boolean } } }
+    ).options.nonces;
+    const orig = nonces.consume.bind(nonces);
+    nonces.consume = (k) => {
+      orig(k);
+      return orig(k); // someone else consumed it first
+    };
+    const r = s.guardian.evaluate(
+      s.call(session.session_id, 'nonce-race-0000001', { resource: '/data/public/a.txt' }),
+    );
+    expect(r.record.reason_code).toBe('DELEGATION_INVALID');
+    expect(r.record.budget_reservation_id).toBeNull();
+    expect(r.intent).toBeNull();
+  });
+});
