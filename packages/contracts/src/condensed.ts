@@ -2,22 +2,29 @@
 // docs/spec/condensed-entry.md.
 //
 // Every entry appended to a checkpointed log becomes the Merkle leaf
-//   leaf data = canonicalBytes({type: 'helm.log_leaf.v1', lamport, entry_hash, risk_tier})
+//   leaf data = canonicalBytes({type: 'helm.log_leaf.v1', lamport, entry_hash, prev_hash, risk_tier})
 //   leaf hash = SHA-256(0x00 || leaf data)                      (RFC 9162 §2.1.1)
 // After a checkpoint, a LOW-tier receipt may be replaced by a condensed entry: the fields of its
 // leaf plus an inclusion proof against a named checkpoint. It is unsigned; its authority is the
-// checkpoint signature, so any edit breaks the inclusion proof.
+// checkpoint signature, so any edit breaks the inclusion proof. `prev_hash` is the entry hash of the
+// previous leaf of the log (LOG_GENESIS_PREV_HASH for leaf 0), so the hash chain stays checkable
+// straight through condensed entries.
 import { DIGEST_PATTERN, RISK_TIERS, type RiskTier } from './effect.js';
 import { CHAIN_ID_PATTERN } from './receipt.js';
 
 export const LOG_LEAF_TYPE = 'helm.log_leaf.v1';
 export const CONDENSED_ENTRY_TYPE = 'helm.condensed.v1';
 
+/** `prev_hash` of leaf 0 of every log: `sha256:` followed by 64 zeros. */
+export const LOG_GENESIS_PREV_HASH = `sha256:${'0'.repeat(64)}`;
+
 export interface LogLeaf {
   readonly type: typeof LOG_LEAF_TYPE;
   readonly lamport: number;
   /** Receipt hash (or node hash) of the entry. */
   readonly entry_hash: string;
+  /** entry_hash of the previous leaf (LOG_GENESIS_PREV_HASH for leaf 0). */
+  readonly prev_hash: string;
   readonly risk_tier: RiskTier;
 }
 
@@ -29,6 +36,8 @@ export interface CondensedEntry {
   readonly lamport: number;
   /** Receipt hash of the condensed receipt (the next receipt's prev_hash names it). */
   readonly entry_hash: string;
+  /** entry_hash of the previous leaf: the condensed receipt's own prev_hash. */
+  readonly prev_hash: string;
   /** Always LOW: MEDIUM and HIGH entries are never condensed. */
   readonly risk_tier: RiskTier;
   /** `sha256:<hex>` of the RFC 9162 leaf hash (redundant; verifiers recompute and compare). */
@@ -56,6 +65,7 @@ export const condensedEntrySchema = {
     'leaf_index',
     'lamport',
     'entry_hash',
+    'prev_hash',
     'risk_tier',
     'leaf_hash',
     'inclusion_proof',
@@ -68,6 +78,7 @@ export const condensedEntrySchema = {
     leaf_index: int(0),
     lamport: int(1),
     entry_hash: { type: 'string', pattern: DIGEST_PATTERN },
+    prev_hash: { type: 'string', pattern: DIGEST_PATTERN },
     risk_tier: { enum: [...RISK_TIERS] },
     leaf_hash: { type: 'string', pattern: DIGEST_PATTERN },
     inclusion_proof: { type: 'array', items: { type: 'string', pattern: DIGEST_PATTERN }, maxItems: 64 },
@@ -83,11 +94,12 @@ export const logLeafSchema = {
   description: 'The Merkle leaf data of one checkpointed log entry (docs/spec/condensed-entry.md).',
   type: 'object',
   additionalProperties: false,
-  required: ['type', 'lamport', 'entry_hash', 'risk_tier'],
+  required: ['type', 'lamport', 'entry_hash', 'prev_hash', 'risk_tier'],
   properties: {
     type: { const: LOG_LEAF_TYPE },
     lamport: int(1),
     entry_hash: { type: 'string', pattern: DIGEST_PATTERN },
+    prev_hash: { type: 'string', pattern: DIGEST_PATTERN },
     risk_tier: { enum: [...RISK_TIERS] },
   },
 } as const;

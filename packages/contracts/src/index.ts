@@ -91,6 +91,7 @@ export {
   CONDENSED_ENTRY_TYPE,
   type CondensedEntry,
   condensedEntrySchema,
+  LOG_GENESIS_PREV_HASH,
   LOG_LEAF_TYPE,
   type LogLeaf,
   logLeafSchema,

@@ -1,0 +1,36 @@
+// The append-only ProofGraph over a NodeStore: every node is signed, its parents exist, and its
+// lamport is max(parents) + 1. Independent sessions form branches; a merge node has several parents.
+import type { Signer } from '@helm/crypto';
+import { type NodeInput, type SignedNode, signNode } from './node.js';
+import { InMemoryNodeStore, type NodeStore } from './store.js';
+
+export class ProofGraph {
+  readonly store: NodeStore;
+
+  constructor(store: NodeStore = new InMemoryNodeStore()) {
+    this.store = store;
+  }
+
+  /** Sign and append a node. Throws PARENT_MISSING / NODE_INPUT_INVALID / DUPLICATE_NODE. */
+  append(input: NodeInput, signer: Signer): SignedNode {
+    const node = signNode(input, (h) => this.store.get(h)?.body.lamport, signer);
+    this.store.append(node);
+    return node;
+  }
+
+  get(hash: string): SignedNode | undefined {
+    return this.store.get(hash);
+  }
+
+  heads(): string[] {
+    return this.store.heads();
+  }
+
+  rangeByLamport(from: number, to: number): SignedNode[] {
+    return this.store.rangeByLamport(from, to);
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+}

@@ -1,0 +1,158 @@
+// ProofGraph nodes `helm.node.v1` (normative: docs/spec/node.md).
+import {
+  MAX_NODE_PARENTS,
+  NODE_KIND_PATTERN,
+  NODE_TYPE,
+  type NodeBody,
+  type SignedEnvelope,
+} from '@helm/contracts';
+import {
+  canonicalBytes,
+  digest,
+  preAuthEncoding,
+  type Signer,
+  signEnvelope,
+  verifyEd25519,
+} from '@helm/crypto';
+import { ProofGraphError } from './errors.js';
+import { isDigestString, isSafeInt, KEYID } from './internal/digests.js';
+import { decodeEnvelope, fieldsProblem } from './internal/envelope.js';
+import { envelopeHash } from './internal/envelope-hash.js';
+import { type KeyLookup, nodeSignerRole } from './keys.js';
+
+export interface SignedNode {
+  /** Node hash: digest of the canonical signed envelope. */
+  readonly hash: string;
+  readonly body: NodeBody;
+  readonly envelope: SignedEnvelope;
+  /** The payload (JSON), when not withheld; digest(JCS(payload)) = body.payload_hash. */
+  readonly payload?: unknown;
+}
+
+export interface NodeInput {
+  readonly kind: string;
+  /** Parent node hashes in any order; duplicates are an error. */
+  readonly parents: readonly string[];
+  readonly principal: string;
+  readonly payload: unknown;
+  /** From the injected clock. */
+  readonly issued_at_ms: number;
+}
+
+const FIELDS = [
+  'type',
+  'kind',
+  'parents',
+  'lamport',
+  'principal',
+  'payload_hash',
+  'keyid',
+  'issued_at_ms',
+] as const;
+const KIND = new RegExp(NODE_KIND_PATTERN);
+
+export function nodeBodyProblem(b: Record<string, unknown>): string | undefined {
+  const f = fieldsProblem(b, FIELDS);
+  if (f) return f;
+  if (b.type !== NODE_TYPE) return 'type';
+  if (typeof b.kind !== 'string' || !KIND.test(b.kind)) return 'kind';
+  if (!Array.isArray(b.parents) || b.parents.length > MAX_NODE_PARENTS || !b.parents.every(isDigestString))
+    return 'parents';
+  for (let i = 1; i < b.parents.length; i++) {
+    if ((b.parents[i - 1] as string) >= (b.parents[i] as string)) return 'parents must be strictly ascending';
+  }
+  if (!isSafeInt(b.lamport, 1)) return 'lamport';
+  if (b.parents.length === 0 && b.lamport !== 1) return 'a root node has lamport 1';
+  if (typeof b.principal !== 'string' || b.principal.length < 1 || b.principal.length > 1024)
+    return 'principal';
+  if (!isDigestString(b.payload_hash)) return 'payload_hash';
+  if (typeof b.keyid !== 'string' || !KEYID.test(b.keyid)) return 'keyid';
+  if (!isSafeInt(b.issued_at_ms, 0)) return 'issued_at_ms';
+  return undefined;
+}
+
+/**
+ * Build and sign a node. `parentLamport` resolves each parent's lamport (undefined: missing →
+ * PARENT_MISSING). lamport = max(parents) + 1, or 1 for a root.
+ */
+export function signNode(
+  input: NodeInput,
+  parentLamport: (hash: string) => number | undefined,
+  signer: Signer,
+): SignedNode {
+  const parents = [...input.parents].sort();
+  let lamport = 1;
+  for (const p of parents) {
+    const l = isDigestString(p) ? parentLamport(p) : undefined;
+    if (l === undefined) throw new ProofGraphError('PARENT_MISSING', `parent ${p} is not in the graph`);
+    lamport = Math.max(lamport, l + 1);
+  }
+  let payloadHash: string;
+  try {
+    payloadHash = digest(canonicalBytes(input.payload));
+  } catch {
+    throw new ProofGraphError('NODE_INPUT_INVALID', 'payload is not representable JSON');
+  }
+  const body = {
+    type: NODE_TYPE,
+    kind: input.kind,
+    parents,
+    lamport,
+    principal: input.principal,
+    payload_hash: payloadHash,
+    keyid: signer.keyId,
+    issued_at_ms: input.issued_at_ms,
+  } satisfies NodeBody;
+  const problem = nodeBodyProblem(body);
+  if (problem) throw new ProofGraphError('NODE_INPUT_INVALID', problem);
+  const envelope = signEnvelope(body, [signer]);
+  return { hash: envelopeHash(envelope), body, envelope, payload: input.payload };
+}
+
+export type NodeVerifyCode =
+  | 'NODE_MALFORMED'
+  | 'KEYID_MISMATCH'
+  | 'KEY_UNKNOWN'
+  | 'SIGNATURE_INVALID'
+  | 'PAYLOAD_MISMATCH';
+
+export type NodeCheck =
+  | { readonly ok: true; readonly node: SignedNode }
+  | { readonly ok: false; readonly code: NodeVerifyCode; readonly message: string };
+
+/** Verify one node in isolation (structure, key for role node:<KIND> at its lamport, signature, payload). */
+export function verifyNode(
+  envelope: unknown,
+  keys: KeyLookup,
+  payload?: { readonly value: unknown },
+): NodeCheck {
+  const decoded = decodeEnvelope(envelope, NODE_TYPE);
+  if (typeof decoded === 'string') return { ok: false, code: 'NODE_MALFORMED', message: decoded };
+  const problem = nodeBodyProblem(decoded.body);
+  if (problem) return { ok: false, code: 'NODE_MALFORMED', message: problem };
+  const body = decoded.body as unknown as NodeBody;
+  if (body.keyid !== decoded.keyid) return { ok: false, code: 'KEYID_MISMATCH', message: 'keyid differs' };
+  const key = keys(body.keyid, nodeSignerRole(body.kind), body.lamport);
+  if (!key)
+    return {
+      ok: false,
+      code: 'KEY_UNKNOWN',
+      message: `no key ${body.keyid} for ${nodeSignerRole(body.kind)}`,
+    };
+  if (!verifyEd25519(key, preAuthEncoding(NODE_TYPE, decoded.payload), decoded.sig)) {
+    return { ok: false, code: 'SIGNATURE_INVALID', message: 'node signature does not verify' };
+  }
+  const env = envelope as SignedEnvelope;
+  if (payload) {
+    let h: string | undefined;
+    try {
+      h = digest(canonicalBytes(payload.value));
+    } catch {
+      h = undefined;
+    }
+    if (h !== body.payload_hash)
+      return { ok: false, code: 'PAYLOAD_MISMATCH', message: 'payload does not match' };
+    return { ok: true, node: { hash: envelopeHash(env), body, envelope: env, payload: payload.value } };
+  }
+  return { ok: true, node: { hash: envelopeHash(env), body, envelope: env } };
+}

@@ -1,0 +1,91 @@
+// Validation of a whole ProofGraph or a slice of it (normative: docs/spec/node.md §Validation):
+// recompute every hash, parents exist and come first (in the slice, or among `known` nodes),
+// lamport = max(parents) + 1, signatures valid under the caller's keys, payload digests match.
+import type { SignedEnvelope } from '@helm/contracts';
+import { envelopeHash } from './internal/envelope-hash.js';
+import type { KeyLookup } from './keys.js';
+import { type NodeVerifyCode, verifyNode } from './node.js';
+
+export interface GraphItem {
+  readonly envelope: unknown;
+  /** A claimed node hash (e.g. from storage); checked against the recomputed one. */
+  readonly hash?: string;
+  /** The payload, when present; must match payload_hash. */
+  readonly payload?: { readonly value: unknown };
+}
+
+export type GraphVerifyCode =
+  | NodeVerifyCode
+  | 'HASH_MISMATCH'
+  | 'DUPLICATE_NODE'
+  | 'PARENT_MISSING'
+  | 'PARENT_ORDER'
+  | 'LAMPORT_INVALID';
+
+export interface GraphValidateOptions {
+  readonly keys: KeyLookup;
+  /** Nodes outside the slice that parents may refer to: hash → lamport. */
+  readonly known?: (hash: string) => number | undefined;
+}
+
+export type GraphVerifyResult =
+  | { readonly ok: true; readonly count: number; readonly heads: string[] }
+  | { readonly ok: false; readonly code: GraphVerifyCode; readonly index: number; readonly message: string };
+
+/** Validate nodes in order (a topological order: parents first). Reports the first failure. */
+export function validateGraph(items: readonly GraphItem[], options: GraphValidateOptions): GraphVerifyResult {
+  const fail = (code: GraphVerifyCode, index: number, message: string): GraphVerifyResult => ({
+    ok: false,
+    code,
+    index,
+    message,
+  });
+  // Positions of every structurally hashable envelope, to tell "later" from "missing".
+  const positions = new Map<string, number>();
+  items.forEach((item, i) => {
+    const env = item.envelope as SignedEnvelope | null;
+    if (
+      typeof env === 'object' &&
+      env !== null &&
+      typeof env.payload === 'string' &&
+      Array.isArray(env.signatures)
+    ) {
+      try {
+        const h = envelopeHash(env);
+        if (!positions.has(h)) positions.set(h, i);
+      } catch {
+        // Malformed; reported by the main pass.
+      }
+    }
+  });
+  const lamports = new Map<string, number>();
+  const heads = new Set<string>();
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as GraphItem;
+    const check = verifyNode(item.envelope, options.keys, item.payload);
+    if (!check.ok) return fail(check.code, i, check.message);
+    const node = check.node;
+    if (item.hash !== undefined && item.hash !== node.hash)
+      return fail('HASH_MISMATCH', i, 'claimed hash differs');
+    if (lamports.has(node.hash) || options.known?.(node.hash) !== undefined) {
+      return fail('DUPLICATE_NODE', i, 'node appears twice');
+    }
+    let max = 0;
+    for (const p of node.body.parents) {
+      const l = lamports.get(p) ?? options.known?.(p);
+      if (l === undefined) {
+        return (positions.get(p) ?? -1) > i
+          ? fail('PARENT_ORDER', i, `parent ${p} comes after its child`)
+          : fail('PARENT_MISSING', i, `parent ${p} is unknown`);
+      }
+      max = Math.max(max, l);
+    }
+    if (node.body.lamport !== max + 1) {
+      return fail('LAMPORT_INVALID', i, `lamport ${node.body.lamport}, expected ${max + 1}`);
+    }
+    lamports.set(node.hash, node.body.lamport);
+    for (const p of node.body.parents) heads.delete(p);
+    heads.add(node.hash);
+  }
+  return { ok: true, count: items.length, heads: [...heads].sort() };
+}
