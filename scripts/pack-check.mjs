@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+// pnpm pack:check — proves that every TCB package installs and imports standalone from its tarball.
+//
+// 1. `pnpm pack` each TCB package (package.json `"helm": {"tcb": true}`) into a temp folder; pnpm
+//    rewrites `workspace:^` into real version ranges.
+// 2. For each package, an empty npm project in its own temp folder installs that tarball together
+//    with the tarballs of its `@helm/*` dependencies (transitively) — external dependencies come
+//    from the npm registry (the npm cache is reused; `--prefer-offline`).
+// 3. `import('@helm/<pkg>')` must succeed and export something; the installed manifest must not
+//    contain `workspace:` and must ship its declared entry points.
+// Installs run in parallel. Prints a table; exit 1 on any failure. Needs a prior `pnpm build`.
+import { execFile } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const keep = process.argv.includes('--keep');
+const concurrency = Number(process.env.PACK_CHECK_CONCURRENCY ?? 4);
+const started = performance.now();
+
+/** Workspace packages under packages/ that are marked TCB. */
+function tcbPackages() {
+  const out = [];
+  for (const name of readdirSync(join(root, 'packages')).sort()) {
+    const dir = join(root, 'packages', name);
+    const manifestPath = join(dir, 'package.json');
+    if (!existsSync(manifestPath)) continue;
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    if (manifest.helm?.tcb === true) out.push({ dir, manifest });
+  }
+  return out;
+}
+
+async function pool(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const errorText = (error) =>
+  String(error?.stderr || error?.message || error)
+    .trim()
+    .split('\n')
+    .slice(-3)
+    .join(' | ');
+
+const packages = tcbPackages();
+if (packages.length === 0) {
+  console.error('pack-check: no TCB packages found');
+  process.exit(1);
+}
+const byName = new Map(packages.map((p) => [p.manifest.name, p]));
+const work = mkdtempSync(join(tmpdir(), 'helm-pack-check-'));
+const tarballDir = join(work, 'tarballs');
+mkdirSync(tarballDir);
+
+// 1. Pack (in parallel).
+for (const p of packages) {
+  if (!existsSync(join(p.dir, 'dist'))) {
+    console.error(`pack-check: ${p.manifest.name} has no dist/ — run pnpm build first`);
+    process.exit(1);
+  }
+}
+const packed = await pool(packages, concurrency, async (p) => {
+  try {
+    const { stdout } = await run('pnpm', ['pack', '--pack-destination', tarballDir, '--json'], {
+      cwd: p.dir,
+    });
+    const info = JSON.parse(stdout);
+    const tarball = info.filename ?? info[0]?.filename;
+    return { tarball, files: (info.files ?? info[0]?.files ?? []).length, size: statSync(tarball).size };
+  } catch (error) {
+    return { error: `pack failed: ${errorText(error)}` };
+  }
+});
+const tarballOf = new Map(packages.map((p, i) => [p.manifest.name, packed[i]]));
+
+/** The package and its @helm/* runtime dependencies, transitively. */
+function closure(name, seen = new Set()) {
+  if (seen.has(name)) return seen;
+  seen.add(name);
+  const manifest = byName.get(name)?.manifest;
+  for (const kind of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+    for (const dep of Object.keys(manifest?.[kind] ?? {})) if (byName.has(dep)) closure(dep, seen);
+  }
+  return seen;
+}
+
+// 2 + 3. Install each package standalone and import it (in parallel).
+const PROBE = `
+const name = process.argv[1];
+const mod = await import(name);
+const keys = Object.keys(mod);
+if (keys.length === 0) throw new Error(name + ' exports nothing');
+const { createRequire } = await import('node:module');
+const require = createRequire(import.meta.url);
+const manifest = require(name + '/package.json');
+const text = JSON.stringify(manifest);
+if (text.includes('workspace:')) throw new Error(name + ' manifest still has workspace: ranges');
+const { existsSync } = await import('node:fs');
+const { dirname, join } = await import('node:path');
+const base = dirname(require.resolve(name + '/package.json'));
+for (const f of [manifest.types, manifest.main].filter(Boolean)) {
+  if (!existsSync(join(base, f))) throw new Error(name + ' does not ship ' + f);
+}
+console.log(keys.length);
+`;
+
+const results = await pool(packages, concurrency, async (p) => {
+  const name = p.manifest.name;
+  const t0 = performance.now();
+  const pack = tarballOf.get(name);
+  const row = { name, version: p.manifest.version, size: pack.size, files: pack.files, deps: 0, exports: 0 };
+  if (pack.error) return { ...row, ok: false, detail: pack.error, ms: 0 };
+  const members = [...closure(name)];
+  const missing = members.filter((m) => tarballOf.get(m)?.error);
+  if (missing.length > 0)
+    return { ...row, ok: false, detail: `dependency not packed: ${missing.join(', ')}`, ms: 0 };
+  const project = join(work, name.replace('@', '').replace('/', '-'));
+  mkdirSync(project);
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'probe', private: true, type: 'module' }),
+  );
+  try {
+    await run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--no-package-lock',
+        '--ignore-scripts',
+        '--loglevel=error',
+        ...members.map((m) => tarballOf.get(m).tarball),
+      ],
+      { cwd: project, env: { ...process.env, npm_config_update_notifier: 'false' } },
+    );
+  } catch (error) {
+    return {
+      ...row,
+      deps: members.length - 1,
+      ok: false,
+      detail: `npm install failed: ${errorText(error)}`,
+      ms: performance.now() - t0,
+    };
+  }
+  try {
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', PROBE, name], {
+      cwd: project,
+    });
+    return {
+      ...row,
+      deps: members.length - 1,
+      exports: Number(stdout.trim()),
+      ok: true,
+      detail: 'ok',
+      ms: performance.now() - t0,
+    };
+  } catch (error) {
+    return {
+      ...row,
+      deps: members.length - 1,
+      ok: false,
+      detail: `import failed: ${errorText(error)}`,
+      ms: performance.now() - t0,
+    };
+  }
+});
+
+const header = [
+  'package',
+  'version',
+  'tarball',
+  'files',
+  '@helm deps',
+  'exports',
+  'install+import',
+  'result',
+];
+const rows = results.map((r) => [
+  r.name,
+  r.version,
+  r.size ? `${(r.size / 1024).toFixed(1)} kB` : '-',
+  String(r.files ?? '-'),
+  String(r.deps),
+  String(r.exports),
+  `${(r.ms / 1000).toFixed(1)} s`,
+  r.ok ? 'PASS' : `FAIL: ${r.detail}`,
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r) =>
+  r
+    .map((c, i) => c.padEnd(widths[i]))
+    .join('  ')
+    .trimEnd();
+console.log(line(header));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const r of rows) console.log(line(r));
+const failed = results.filter((r) => !r.ok).length;
+console.log(
+  `\npack-check: ${results.length - failed}/${results.length} TCB tarballs install and import standalone (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+);
+if (keep) console.log(`pack-check: kept ${work}`);
+else rmSync(work, { recursive: true, force: true });
+process.exit(failed === 0 ? 0 : 1);
