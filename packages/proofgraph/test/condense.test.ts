@@ -168,7 +168,11 @@ describe('verifyCondensedHistory', () => {
   });
 
   it('swapping two condensed entries, dropping one or replacing a full receipt is detected', () => {
-    expect(tamper((h) => void ([h[0], h[1]] = [h[1] as HistoryItem, h[0] as HistoryItem]))).toMatchObject({
+    expect(
+      tamper((h) => {
+        [h[0], h[1]] = [h[1] as HistoryItem, h[0] as HistoryItem];
+      }),
+    ).toMatchObject({
       ok: false,
       code: 'POSITION_MISMATCH',
       index: 0,
@@ -182,7 +186,11 @@ describe('verifyCondensedHistory', () => {
       head: { chain_id: 'chain-1', lamport: 2, hash: receipts[1]?.hash as string },
     });
     const forged = receipt(fork, 77, 'MEDIUM');
-    expect(tamper((h) => void (h[2] = forged.envelope))).toMatchObject({
+    expect(
+      tamper((h) => {
+        h[2] = forged.envelope;
+      }),
+    ).toMatchObject({
       ok: false,
       code: 'CHAIN_BROKEN',
       index: 3,
@@ -196,20 +204,23 @@ describe('verifyCondensedHistory', () => {
     expect(verifyCondensedHistory({ ...input, history: moved })).toMatchObject({ ok: false, index: 3 });
     // Editing a full receipt breaks its signature.
     expect(
-      tamper(
-        (h) =>
-          void (h[2] = {
-            ...(h[2] as SignedEnvelope),
-            payload: (receipts[7] as MintedReceipt).envelope.payload,
-          }),
-      ),
+      tamper((h) => {
+        h[2] = {
+          ...(h[2] as SignedEnvelope),
+          payload: (receipts[7] as MintedReceipt).envelope.payload,
+        };
+      }),
     ).toMatchObject({
       ok: false,
       code: 'RECEIPT_INVALID',
       index: 2,
     });
     const otherChain = new ReceiptChain({ signer: signerA, chainId: 'chain-9' });
-    expect(tamper((h) => void (h[0] = receipt(otherChain, 1, 'LOW').envelope))).toMatchObject({
+    expect(
+      tamper((h) => {
+        h[0] = receipt(otherChain, 1, 'LOW').envelope;
+      }),
+    ).toMatchObject({
       ok: false,
       code: 'POSITION_MISMATCH',
       index: 0,
