@@ -135,11 +135,13 @@ describe('SafeExecutor pipeline', () => {
 
   it('ARGS_MALFORMED for non-JSON values and bad text', async () => {
     const k = setup();
+    const holey: unknown[] = [1];
+    holey[2] = 2; // index 1 is a hole
     for (const args of [
       { path: undefined },
       { path: Number.NaN },
       { d: new Date(0) },
-      [1, , 2],
+      holey,
       { f: () => 1 },
     ]) {
       const r = await k.executor.execute({ ...req, args });

@@ -1,0 +1,577 @@
+// End to end: the whole seed pipeline with the REAL guardian, receipts, proofgraph and crypto,
+// deterministic keys (seeded) and real signed policies. Afterwards the receipt chain and the
+// ProofGraph are verified offline with nothing but public keys.
+import {
+  APPROVAL_TYPE,
+  type DecisionRecord,
+  type ReceiptBody,
+  type SignedEnvelope,
+  type ToolDescriptor,
+} from '@helm/contracts';
+import { createSigner, fromBase64Url, type Signer, signEnvelope, verifyEnvelope } from '@helm/crypto';
+import {
+  DEFAULT_THREAT_CONFIG,
+  Guardian,
+  InMemoryBudgetLedger,
+  loadPolicyStack,
+  ManualClock,
+  pkceChallenge,
+} from '@helm/guardian';
+import { ProofGraph, validateGraph } from '@helm/proofgraph';
+import {
+  InMemoryReceiptStore,
+  RECEIPT_SIGNER_ROLE,
+  ReceiptPolicySet,
+  ReceiptRecorder,
+  verifyReceiptChain,
+} from '@helm/receipts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  createExecutor,
+  type ExecuteResult,
+  type Executor,
+  functionDriver,
+  guardianPort,
+  type JsonValue,
+  proofGraphPort,
+  RECEIPT_NODE_KIND,
+} from '../src/index.ts';
+import { ManualTimer } from './helpers/kit.ts';
+
+const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+const seed = (n: number) => new Uint8Array(32).fill(n);
+
+// Deterministic keys: guardian (decisions/intents), bundle signer (P1), executor (receipts + nodes),
+// three approvers (2-of-3 quorum).
+const guardianSigner = createSigner(seed(11));
+const bundleSigner = createSigner(seed(12));
+const executorSigner = createSigner(seed(13));
+const approvers: Signer[] = [14, 15, 16].map((n) => createSigner(seed(n)));
+const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;
+const VERIFIER = `${'v'.repeat(43)}-verifier_0123456789`;
+
+const P0 = {
+  type: 'helm.policy.p0.v1',
+  name: 'org-ceiling',
+  forbidden_effect_types: ['payment.transfer'],
+  budgets: { default_principal_max: 100, default_tenant_max: 1000 },
+  max_delegation_ttl_ms: 3_600_000,
+  require_delegation_mfa: true,
+};
+
+const BUNDLE = {
+  type: 'helm.policy.bundle.v1',
+  name: 'e2e-rules',
+  version: 1,
+  rules: [
+    {
+      id: 'allow-read',
+      effect: 'allow',
+      when: {
+        principal: { in: ['alice'] },
+        tool: { in: ['files.read', 'files.stat'] },
+        resource: { prefix: '/data/' },
+      },
+    },
+    { id: 'deny-secrets', effect: 'deny', when: { resource: { prefix: '/data/secret/' } } },
+    {
+      id: 'deploy-needs-quorum',
+      effect: 'allow',
+      when: { principal: { eq: 'alice' }, tool: { eq: 'deploy' }, effect_type: { eq: 'compute' } },
+      requires_approval: { quorum: 2, role: 'approver', timelock_ms: 60_000, ttl_ms: 3_600_000 },
+    },
+  ],
+};
+
+const fileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['path'],
+  properties: { path: { type: 'string', minLength: 1, maxLength: 512 } },
+};
+
+const readTool: ToolDescriptor = {
+  type: 'helm.tool.v1',
+  name: 'files.read',
+  description: 'Read a UTF-8 text file under /data.',
+  input_schema: fileSchema,
+  output_schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['text'],
+    properties: { text: { type: 'string' } },
+  },
+  effect_type: 'fs.read',
+  risk_tier: 'LOW',
+  action: 'read',
+  resource_pointer: '/path',
+  driver: { kind: 'function', ref: 'files.read', timeout_ms: 5_000 },
+};
+
+const statTool: ToolDescriptor = {
+  ...readTool,
+  name: 'files.stat',
+  description: 'Size of a file.',
+  output_schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['size'],
+    properties: { size: { type: 'integer', minimum: 0 } },
+  },
+  action: 'stat',
+  driver: { kind: 'function', ref: 'files.stat', timeout_ms: 5_000 },
+};
+
+const deployTool: ToolDescriptor = {
+  type: 'helm.tool.v1',
+  name: 'deploy',
+  description: 'Deploy a service version.',
+  input_schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['service', 'version'],
+    properties: {
+      service: { type: 'string' },
+      version: { type: 'string', pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$' },
+    },
+  },
+  output_schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['deployed'],
+    properties: { deployed: { type: 'string' } },
+  },
+  effect_type: 'compute',
+  risk_tier: 'HIGH',
+  action: 'deploy',
+  resource_pointer: '/service',
+  driver: { kind: 'function', ref: 'deploy', timeout_ms: 5_000 },
+};
+
+const RECEIPT_POLICIES = new ReceiptPolicySet([
+  {
+    effect_class: 'fs.read',
+    risk_tier: 'LOW',
+    require_idempotency_key: false,
+    min_approvals: 0,
+    required_evidence: [],
+  },
+  {
+    effect_class: 'compute',
+    risk_tier: 'HIGH',
+    require_idempotency_key: true,
+    min_approvals: 1,
+    required_evidence: ['intent_id'],
+  },
+  // Unknown tools have no effect class of their own: their denials are kept at HIGH.
+  {
+    effect_class: 'unknown',
+    risk_tier: 'HIGH',
+    require_idempotency_key: false,
+    min_approvals: 0,
+    required_evidence: [],
+  },
+]);
+
+const CHAIN = 'e2e-session-1';
+
+interface World {
+  clock: ManualClock;
+  guardian: Guardian;
+  ledger: InMemoryBudgetLedger;
+  store: InMemoryReceiptStore;
+  graph: ProofGraph;
+  executor: Executor;
+  driverCalls: { tool: string; args: JsonValue }[];
+  results: ExecuteResult[];
+}
+
+function aliceContext(extra: Record<string, unknown> = {}) {
+  return { environment_fingerprint: FINGERPRINT, credential_id: 'cred-alice', ...extra };
+}
+
+function build(): World {
+  const clock = new ManualClock(T0);
+  const ledger = new InMemoryBudgetLedger();
+  const policy = loadPolicyStack({
+    p0: P0,
+    bundles: [signEnvelope(BUNDLE, [bundleSigner])],
+    trustedBundleKeys: (id) => (id === bundleSigner.keyId ? bundleSigner.publicKey : undefined),
+  });
+  const guardian = new Guardian({
+    signer: guardianSigner,
+    clock,
+    freeze: {},
+    environmentFingerprint: FINGERPRINT,
+    identity: {
+      bindings: [
+        { credential_id: 'cred-alice', principal: 'alice' },
+        { credential_id: 'cred-agent', principal: 'agent-7' },
+      ],
+    },
+    egress: { rules: [{ hosts: ['api.example.com'], protocols: ['https'], max_payload_bytes: 4096 }] },
+    threat: DEFAULT_THREAT_CONFIG,
+    delegation: {},
+    policy,
+    budget: ledger,
+    approvals: {
+      keyAuthorization: (keyId, role) =>
+        role === 'approver' ? approvers.find((a) => a.keyId === keyId)?.publicKey : undefined,
+      perApprover: { max: 10, window_ms: 3_600_000 },
+      perPrincipal: { max: 10, window_ms: 3_600_000 },
+    },
+  });
+  const store = new InMemoryReceiptStore();
+  const recorder = new ReceiptRecorder({
+    signer: executorSigner,
+    chainId: CHAIN,
+    store,
+    policies: RECEIPT_POLICIES,
+  });
+  const graph = new ProofGraph();
+  const timer = new ManualTimer();
+  const executor = createExecutor({
+    guardian: guardianPort({ guardian, budget: ledger }),
+    guardianKeys: guardian.publicKeys,
+    receipts: recorder,
+    proofgraph: proofGraphPort({ graph, signer: executorSigner }),
+    clock,
+    timer,
+  });
+  const driverCalls: { tool: string; args: JsonValue }[] = [];
+  const record = (tool: string, body: (args: JsonValue) => JsonValue) =>
+    functionDriver((args) => {
+      driverCalls.push({ tool, args });
+      return body(args);
+    });
+  executor.registerTool(
+    readTool,
+    record('files.read', (a) => ({ text: `contents of ${(a as { path: string }).path}` })),
+  );
+  // The connector behind files.stat drifted: it now returns a string size and an extra field.
+  executor.registerTool(
+    statTool,
+    record('files.stat', () => ({ size: '12 KiB', owner: 'root' })),
+  );
+  executor.registerTool(
+    deployTool,
+    record('deploy', (a) => ({
+      deployed: `${(a as { service: string }).service}@${(a as { version: string }).version}`,
+    })),
+  );
+  return { clock, guardian, ledger, store, graph, executor, driverCalls, results: [] };
+}
+
+function approve(signer: Signer, approver: string, challengeId: string, guardian: Guardian): SignedEnvelope {
+  const c = guardian.challenge(challengeId);
+  if (!c) throw new Error('no challenge');
+  return signEnvelope(
+    {
+      type: APPROVAL_TYPE,
+      challenge_id: c.challenge_id,
+      intent_hash: c.intent_hash,
+      policy_bundle_hash: c.policy_bundle_hash,
+      p0_ceiling_hash: c.p0_ceiling_hash,
+      approver,
+      emergency: false,
+    },
+    [signer],
+  );
+}
+
+function body<T>(env: SignedEnvelope): T {
+  return JSON.parse(new TextDecoder().decode(fromBase64Url(env.payload))) as T;
+}
+
+describe('end to end: governed session with real guardian, receipts, proofgraph', () => {
+  const w = build();
+  const run = async (request: Parameters<Executor['execute']>[0]) => {
+    const r = await w.executor.execute(request);
+    w.results.push(r);
+    return r;
+  };
+
+  let sessionId = '';
+  beforeAll(() => {
+    const { session } = w.guardian.delegations!.create({
+      delegator: 'alice',
+      delegate: 'agent-7',
+      grants: [
+        { tool: { eq: 'files.read' }, effect_type: { eq: 'fs.read' }, resource: { prefix: '/data/public/' } },
+      ],
+      ttl_ms: 600_000,
+      code_challenge: pkceChallenge(VERIFIER),
+      mfa_verified: true,
+    });
+    sessionId = session.session_id;
+  });
+
+  it('ALLOW: the driver runs and the output is released under a SUCCEEDED receipt', async () => {
+    const r = await run({
+      tool: 'files.read',
+      principal: 'alice',
+      args: { path: '/data/report.csv' },
+      context: aliceContext(),
+    });
+    expect(r).toMatchObject({
+      status: 'SUCCEEDED',
+      reason_code: 'ALLOW',
+      output: { text: 'contents of /data/report.csv' },
+    });
+    expect(body<DecisionRecord>(r.decision!).verdict).toBe('ALLOW');
+    expect(w.driverCalls).toHaveLength(1);
+    expect(w.ledger.state('principal:alice')).toEqual({ spent: 1, reserved: 0 });
+  });
+
+  it('DENY by policy: never forwarded to the driver', async () => {
+    const r = await run({
+      tool: 'files.read',
+      principal: 'alice',
+      args: { path: '/data/secret/keys' },
+      context: aliceContext(),
+    });
+    expect(r).toMatchObject({ status: 'DENIED', reason_code: 'POLICY_DENY' });
+    expect(r.output).toBeUndefined();
+    expect(w.driverCalls).toHaveLength(1);
+  });
+
+  it('DENY by schema: the guardian allowed, the PEP refused, the reservation was refunded', async () => {
+    const r = await run({
+      tool: 'files.read',
+      principal: 'alice',
+      args_text: '{"path":"/data/a.txt","mode":"rw"}',
+      context: aliceContext(),
+    });
+    expect(r).toMatchObject({ status: 'DENIED', reason_code: 'SCHEMA_VIOLATION' });
+    expect(r.errors).toEqual([
+      {
+        instance_path: '',
+        schema_path: '#/additionalProperties',
+        keyword: 'additionalProperties',
+        params: { additionalProperty: 'mode' },
+      },
+    ]);
+    expect(body<DecisionRecord>(r.decision!).verdict).toBe('ALLOW');
+    expect(w.driverCalls).toHaveLength(1);
+    expect(w.ledger.state('principal:alice')).toEqual({ spent: 1, reserved: 0 });
+  });
+
+  it('drift: the output violates the pinned schema and is not released', async () => {
+    const r = await run({
+      tool: 'files.stat',
+      principal: 'alice',
+      args: { path: '/data/report.csv' },
+      context: aliceContext(),
+    });
+    expect(r).toMatchObject({ status: 'FAILED', reason_code: 'ERR_CONNECTOR_CONTRACT_DRIFT' });
+    expect(r.output).toBeUndefined();
+    expect(r.errors?.map((e) => e.keyword)).toEqual(['additionalProperties', 'type']);
+    expect(w.driverCalls).toHaveLength(2);
+    expect(w.ledger.state('principal:alice')).toEqual({ spent: 1, reserved: 0 });
+  });
+
+  it('idempotent repeat: the original receipt and output, no second execution', async () => {
+    const first = w.results[0]!;
+    const r = await run({
+      tool: 'files.read',
+      principal: 'alice',
+      args: { path: '/data/report.csv' },
+      context: aliceContext(),
+    });
+    expect(r.replayed).toBe(true);
+    expect(r.receipt).toEqual(first.receipt);
+    expect(r.output).toEqual(first.output);
+    expect(w.driverCalls).toHaveLength(2);
+  });
+
+  it('unknown tool: denied by the executor itself, still receipted', async () => {
+    const r = await run({
+      tool: 'shell.exec',
+      principal: 'alice',
+      args: { cmd: 'id' },
+      context: aliceContext(),
+    });
+    expect(r).toMatchObject({ status: 'DENIED', reason_code: 'TOOL_UNKNOWN', decision: null });
+  });
+
+  it('ESCALATE, then a 2-of-3 quorum approves, then the grant is consumed exactly once', async () => {
+    const args = { service: 'billing', version: '2.4.1' };
+    const held = await run({
+      tool: 'deploy',
+      principal: 'alice',
+      args,
+      context: aliceContext(),
+      idempotency_key: 'deploy-1',
+    });
+    expect(held).toMatchObject({
+      status: 'ESCALATED',
+      verdict: 'ESCALATE',
+      reason_code: 'APPROVAL_REQUIRED',
+    });
+    const challengeId = held.approval_challenge_id!;
+    expect(challengeId).toMatch(/^sha256:/);
+    expect(w.driverCalls).toHaveLength(2);
+
+    // One approval is not a quorum.
+    w.guardian.approvals!.submit(approve(approvers[0]!, 'carol', challengeId, w.guardian));
+    w.clock.advance(61_000); // past the timelock
+    const stillHeld = await run({
+      tool: 'deploy',
+      principal: 'alice',
+      args,
+      context: aliceContext(),
+      idempotency_key: 'deploy-2',
+    });
+    expect(stillHeld.reason_code).toBe('APPROVAL_REQUIRED');
+
+    w.guardian.approvals!.submit(approve(approvers[2]!, 'dave', challengeId, w.guardian));
+    const done = await run({
+      tool: 'deploy',
+      principal: 'alice',
+      args,
+      context: aliceContext(),
+      idempotency_key: 'deploy-3',
+    });
+    expect(done).toMatchObject({ status: 'SUCCEEDED', output: { deployed: 'billing@2.4.1' } });
+    const receipt = body<ReceiptBody>(done.receipt!);
+    expect(receipt.evidence.approval_ids).toEqual([challengeId]);
+    expect(receipt.risk_tier).toBe('HIGH');
+    expect(w.driverCalls.filter((c) => c.tool === 'deploy')).toHaveLength(1);
+
+    // The grant is single-use: a new call (new idempotency key) is held again.
+    const again = await run({
+      tool: 'deploy',
+      principal: 'alice',
+      args,
+      context: aliceContext(),
+      idempotency_key: 'deploy-4',
+    });
+    expect(again.reason_code).toBe('APPROVAL_REQUIRED');
+    expect(w.driverCalls.filter((c) => c.tool === 'deploy')).toHaveLength(1);
+  });
+
+  it('delegated call in scope runs; out of scope and nonce replay are denied', async () => {
+    const presentation = (nonce: string) => ({ session_id: sessionId, code_verifier: VERIFIER, nonce });
+    const agentContext = (nonce: string) => ({
+      environment_fingerprint: FINGERPRINT,
+      credential_id: 'cred-agent',
+      delegation: presentation(nonce),
+    });
+    const ok = await run({
+      tool: 'files.read',
+      principal: 'agent-7',
+      session_id: sessionId,
+      args: { path: '/data/public/menu.txt' },
+      context: agentContext('nonce-0000000001'),
+    });
+    expect(ok).toMatchObject({ status: 'SUCCEEDED', output: { text: 'contents of /data/public/menu.txt' } });
+    expect(body<ReceiptBody>(ok.receipt!).session_id).toBe(sessionId);
+
+    const outside = await run({
+      tool: 'files.read',
+      principal: 'agent-7',
+      session_id: sessionId,
+      args: { path: '/data/report.csv' },
+      context: agentContext('nonce-0000000002'),
+    });
+    expect(outside).toMatchObject({ status: 'DENIED', reason_code: 'DELEGATION_SCOPE_VIOLATION' });
+
+    const replayed = await run({
+      tool: 'files.read',
+      principal: 'agent-7',
+      session_id: sessionId,
+      args: { path: '/data/public/other.txt' },
+      context: agentContext('nonce-0000000001'),
+    });
+    expect(replayed).toMatchObject({ status: 'DENIED', reason_code: 'DELEGATION_INVALID' });
+    const reads = w.driverCalls
+      .filter((c) => c.tool === 'files.read')
+      .map((c) => (c.args as { path: string }).path);
+    expect(reads).toEqual(['/data/report.csv', '/data/public/menu.txt']);
+  });
+
+  it('verifies the receipt chain and the ProofGraph offline with public keys only', () => {
+    // Everything a verifier gets: the stored envelopes and three public keys.
+    const receiptKey = { keyId: executorSigner.keyId, publicKey: Uint8Array.from(executorSigner.publicKey) };
+    const guardianKey = { keyId: guardianSigner.keyId, publicKey: Uint8Array.from(guardianSigner.publicKey) };
+    const receipts = w.store.range(CHAIN, 1, 1_000);
+    const issued = w.results.filter((r) => !r.replayed);
+    expect(receipts).toHaveLength(issued.length);
+    expect(receipts).toEqual(issued.map((r) => r.receipt));
+
+    const keys = (keyid: string, role: string) =>
+      keyid === receiptKey.keyId && role === RECEIPT_SIGNER_ROLE ? receiptKey.publicKey : undefined;
+    const chain = verifyReceiptChain(receipts, { keys, chainId: CHAIN });
+    expect(chain).toMatchObject({ ok: true, count: issued.length });
+
+    // Every receipt names a decision the guardian signed (or an executor-local denial).
+    const decisions = new Map(
+      issued
+        .filter((r) => r.decision !== null)
+        .map((r) => {
+          const v = verifyEnvelope<DecisionRecord & { type: string }>(
+            r.decision!,
+            'helm.decision.v1',
+            (id) => (id === guardianKey.keyId ? guardianKey.publicKey : undefined),
+          );
+          return [v.body.decision_id, v.body] as const;
+        }),
+    );
+    const bodies = receipts.map((e) => body<ReceiptBody>(e));
+    for (const b of bodies) {
+      if (b.reason_code === 'TOOL_UNKNOWN') expect(decisions.has(b.decision_id)).toBe(false);
+      else expect(decisions.get(b.decision_id)?.args_hash).toBe(b.args_hash);
+    }
+    expect(bodies.map((b) => b.reason_code)).toEqual([
+      'ALLOW',
+      'POLICY_DENY',
+      'SCHEMA_VIOLATION',
+      'ERR_CONNECTOR_CONTRACT_DRIFT',
+      'TOOL_UNKNOWN',
+      'APPROVAL_REQUIRED',
+      'APPROVAL_REQUIRED',
+      'ALLOW',
+      'APPROVAL_REQUIRED',
+      'ALLOW',
+      'DELEGATION_SCOPE_VIOLATION',
+      'DELEGATION_INVALID',
+    ]);
+
+    // ProofGraph: one EFFECT node per receipt, in a causal line, payload = the receipt envelope.
+    const nodes = w.graph.rangeByLamport(1, 1_000);
+    expect(nodes).toHaveLength(receipts.length);
+    const graphKeys = (keyid: string, role: string) =>
+      keyid === receiptKey.keyId && role === `node:${RECEIPT_NODE_KIND}` ? receiptKey.publicKey : undefined;
+    const graph = validateGraph(
+      nodes.map((n) => ({ envelope: n.envelope, hash: n.hash, payload: { value: n.payload } })),
+      { keys: graphKeys },
+    );
+    expect(graph).toMatchObject({ ok: true, count: receipts.length });
+    for (const [i, n] of nodes.entries()) expect(n.payload).toEqual(receipts[i]);
+
+    // Tampering is caught: flip one receipt's reason code, re-encode, and the chain breaks.
+    const forged = {
+      ...receipts[1]!,
+      payload: receipts[1]!.payload.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+    };
+    const tampered = verifyReceiptChain([receipts[0]!, forged, ...receipts.slice(2)], {
+      keys,
+      chainId: CHAIN,
+    });
+    expect(tampered.ok).toBe(false);
+    // Truncation is caught against the known head.
+    const head = chain.ok ? chain.head : undefined;
+    const truncated = verifyReceiptChain(receipts.slice(0, -1), {
+      keys,
+      chainId: CHAIN,
+      expectedHead: head!,
+    });
+    expect(truncated).toMatchObject({ ok: false, code: 'TRUNCATED' });
+    // A graph node with a swapped payload fails validation.
+    const swapped = nodes.map((n, i) => ({
+      envelope: n.envelope,
+      payload: { value: i === 2 ? receipts[3] : n.payload },
+    }));
+    expect(validateGraph(swapped, { keys: graphKeys }).ok).toBe(false);
+  });
+});
