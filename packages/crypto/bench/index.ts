@@ -51,7 +51,9 @@ function median(xs: number[]): number {
 function measure(fns: (() => unknown)[]): number[] {
   for (const fn of fns) for (let i = 0; i < 200; i++) fn(); // warm-up
   const samples: number[][] = fns.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) fns.forEach((fn, i) => samples[i]?.push(round(fn)));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < fns.length; i++) samples[i]?.push(round(fns[i] as () => unknown));
+  }
   return samples.map(median);
 }
 

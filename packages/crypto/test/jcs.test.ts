@@ -100,7 +100,8 @@ describe('typed rejection of what JSON cannot represent', () => {
   cyclic.self = cyclic;
   const cyclicArray: unknown[] = [1];
   cyclicArray.push([cyclicArray]);
-  const sparse = [1, , 3];
+  const sparse: unknown[] = [1];
+  sparse[2] = 3; // index 1 is a hole
   const withSymbolKey = { a: 1, [Symbol('s')]: 2 };
 
   it.each([
