@@ -42,6 +42,7 @@ export {
   type ReceiptGraph,
 } from './proofgraph-port.js';
 export { descriptorDigest, type PinnedTool, type RegisteredTool, ToolRegistry } from './registry.js';
+export { type SandboxDriverOptions, sandboxDriver, sandboxReasonCode } from './sandbox-driver.js';
 export {
   type CompiledSchema,
   MAX_SCHEMA_ERROR_DETAILS,
