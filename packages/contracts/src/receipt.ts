@@ -2,7 +2,8 @@
 // denied. Normative: docs/spec/receipt.md. Produced and verified by @helm/receipts.
 //
 // receipt_id = digest(canonicalBytes(body without `receipt_id`)).
-// receipt hash = digest(canonicalBytes({type, payload, signatures})) of the signed envelope; the
+// receipt hash = digest(raw 64-byte Ed25519 signature of the envelope) ("PrevHash = the previous
+//   receipt's signature" of the security model); the
 //   next receipt of the same chain carries it as `prev_hash`. The first receipt of a chain carries
 //   RECEIPT_GENESIS_PREV_HASH and lamport 1; every receipt increments lamport by exactly one.
 import { DIGEST_PATTERN, RISK_TIERS, type RiskTier } from './effect.js';

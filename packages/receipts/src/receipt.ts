@@ -10,9 +10,8 @@ import {
   type SignedEnvelope,
   type Verdict,
 } from '@helm/contracts';
-import { canonicalize, digest, preAuthEncoding, type Signer, toBase64Url } from '@helm/crypto';
+import { canonicalize, digest, fromBase64Url, preAuthEncoding, type Signer, toBase64Url } from '@helm/crypto';
 import { ReceiptError } from './errors.js';
-import { envelopeHash } from './internal/envelope-hash.js';
 import { receiptBodyProblem } from './internal/validate.js';
 
 /** What the caller supplies for one receipt; chain position, ids and key come from the chain. */
@@ -103,10 +102,17 @@ export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer
     signatures: [{ keyid: signer.keyId, sig: toBase64Url(sig) }],
   };
   const body = { ...withoutId, receipt_id: receiptId } as ReceiptBody;
-  return { envelope, body, hash: envelopeHash(envelope) };
+  return { envelope, body, hash: digest(sig) };
 }
 
-/** The receipt hash of a signed receipt envelope (docs/spec/receipt.md §Receipt hash). */
-export function receiptHash(envelope: SignedEnvelope): string {
-  return envelopeHash(envelope);
+/**
+ * The receipt hash of a signed receipt envelope (docs/spec/receipt.md §Receipt hash): the SHA-256
+ * of the raw 64-byte Ed25519 signature — "PrevHash = the previous receipt's signature". The
+ * signature is strict and deterministic, so it stands for exactly one (key, payload). Undefined
+ * when the envelope does not carry exactly one well-formed signature.
+ */
+export function receiptHash(envelope: SignedEnvelope): string | undefined {
+  const only = envelope.signatures.length === 1 ? envelope.signatures[0] : undefined;
+  const sig = only ? fromBase64Url(only.sig) : undefined;
+  return sig && sig.length === 64 ? digest(sig) : undefined;
 }

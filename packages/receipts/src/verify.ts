@@ -14,7 +14,6 @@ import {
   type SignedEnvelope,
 } from '@helm/contracts';
 import { canonicalize, digest, fromBase64Url, preAuthEncoding, verifyEd25519 } from '@helm/crypto';
-import { envelopeHash } from './internal/envelope-hash.js';
 import { receiptBodyProblem } from './internal/validate.js';
 import type { ChainHead } from './receipt.js';
 
@@ -129,7 +128,7 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
     return fail('RECEIPT_ID_MISMATCH', 'receipt_id is not the digest of the body');
   }
   const summary: ReceiptSummary = {
-    hash: envelopeHash(env as SignedEnvelope),
+    hash: digest(sig),
     receipt_id: b.receipt_id,
     chain_id: b.chain_id,
     lamport: b.lamport,
