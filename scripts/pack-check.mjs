@@ -9,7 +9,11 @@
 // 3. `import('@helm/<pkg>')` must succeed and export something; the installed manifest must not
 //    contain `workspace:` and must ship its declared entry points.
 // Installs run in parallel. Prints a table; exit 1 on any failure. Needs a prior `pnpm build`.
+// A pass is remembered (node_modules/.cache/helm/pack-check.json) under a hash of every TCB
+// package's manifest and dist/, the lockfile and this script: unchanged inputs are not re-checked
+// (`--force` re-checks anyway; `--keep` keeps the temp folder; `--concurrency=N`, default 4).
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -28,7 +32,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const keep = process.argv.includes('--keep');
-const concurrency = Number(process.env.PACK_CHECK_CONCURRENCY ?? 4);
+const force = process.argv.includes('--force');
+const concurrency = Number(process.argv.find((a) => a.startsWith('--concurrency='))?.split('=')[1] ?? 4);
 const started = performance.now();
 
 /** Workspace packages under packages/ that are marked TCB. */
@@ -70,6 +75,44 @@ if (packages.length === 0) {
   process.exit(1);
 }
 const byName = new Map(packages.map((p) => [p.manifest.name, p]));
+
+/** Hash of everything the result depends on. */
+function inputsHash() {
+  const hash = createHash('sha256');
+  const add = (path) => {
+    hash.update(`${path}\0`);
+    hash.update(readFileSync(path));
+  };
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (!entry.name.endsWith('.tsbuildinfo')) add(path);
+    }
+  };
+  add(fileURLToPath(import.meta.url));
+  add(join(root, 'pnpm-lock.yaml'));
+  for (const p of packages) {
+    add(join(p.dir, 'package.json'));
+    if (existsSync(join(p.dir, 'dist'))) walk(join(p.dir, 'dist'));
+  }
+  hash.update(process.version);
+  return hash.digest('hex');
+}
+const stampFile = join(root, 'node_modules', '.cache', 'helm', 'pack-check.json');
+const hash = inputsHash();
+if (!force && existsSync(stampFile)) {
+  const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+  if (stamp.hash === hash) {
+    console.log(stamp.table);
+    console.log(
+      `\npack-check: unchanged since the last pass (inputs ${hash.slice(0, 12)}); --force re-checks`,
+    );
+    process.exit(0);
+  }
+}
 const work = mkdtempSync(join(tmpdir(), 'helm-pack-check-'));
 const tarballDir = join(work, 'tarballs');
 mkdirSync(tarballDir);
@@ -215,10 +258,14 @@ const line = (r) =>
     .map((c, i) => c.padEnd(widths[i]))
     .join('  ')
     .trimEnd();
-console.log(line(header));
-console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-for (const r of rows) console.log(line(r));
+const table = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+console.log(table);
 const failed = results.filter((r) => !r.ok).length;
+rmSync(stampFile, { force: true });
+if (failed === 0) {
+  mkdirSync(dirname(stampFile), { recursive: true });
+  writeFileSync(stampFile, JSON.stringify({ hash, table }));
+}
 console.log(
   `\npack-check: ${results.length - failed}/${results.length} TCB tarballs install and import standalone (${((performance.now() - started) / 1000).toFixed(1)} s)`,
 );
