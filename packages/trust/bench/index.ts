@@ -1,0 +1,206 @@
+// @helm/trust timings: `pnpm --filter @helm/trust bench` (after `pnpm build`). No performance target
+// is set for this package; the table reports what verification costs, next to the bare cost of the
+// signature checks it cannot avoid (node:crypto Ed25519 verify) where one applies.
+import { createPublicKey, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createSigner, fromBase64Url, preAuthEncoding } from '@helm/crypto';
+import {
+  createGenesisEvent,
+  exportTrustSnapshot,
+  importTrustSnapshot,
+  TrustRegistry,
+  TufClient,
+  verifySigstoreBundle,
+  verifySlsaProvenance,
+} from '@helm/trust';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+async function time(fn: () => unknown, minMs = 200): Promise<number> {
+  // median over ROUNDS of the mean time per call (µs)
+  const out: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (t - t0 < minMs) {
+      await fn();
+      n++;
+      t = performance.now();
+    }
+    out.push(((t - t0) * 1000) / n);
+  }
+  return median(out);
+}
+
+const seed = (i: number) => new Uint8Array(32).fill(i);
+const roots = [createSigner(seed(1)), createSigner(seed(2)), createSigner(seed(3))];
+
+// A 201-event history: genesis, then 100 × (publish, grant) with 1-2 root signatures each.
+const genesis = createGenesisEvent(
+  { registry: 'bench', rootKeys: roots.map((r) => r.publicKey), rootThreshold: 2 },
+  roots.slice(0, 2),
+);
+const registry = TrustRegistry.fromGenesis(genesis);
+let lamport = 1;
+const keys = [];
+for (let i = 0; i < 100; i++) {
+  const k = createSigner(Uint8Array.from({ length: 32 }, (_, j) => (i * 7 + j + 11) & 0xff));
+  keys.push(k);
+  registry.commit({ kind: 'key_publish', publicKey: k.publicKey, roles: ['executor'] }, lamport++, [
+    roots[0]!,
+  ]);
+  registry.commit({ kind: 'role_grant', keyid: k.keyId, role: 'approver' }, lamport++, [roots[1]!]);
+}
+const events = registry.events();
+const signatureCount = events.reduce((n, e) => n + e.signatures.length, 0);
+const snapshot = JSON.parse(JSON.stringify(exportTrustSnapshot(registry)));
+
+// bare Ed25519 verification of the same signatures (the floor of any verifier)
+const spki = (pk: Uint8Array) =>
+  createPublicKey({
+    key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pk]),
+    format: 'der',
+    type: 'spki',
+  });
+const keyById = new Map([...roots, ...keys].map((s) => [s.keyId, spki(s.publicKey)]));
+const bare = () => {
+  for (const e of events) {
+    const pae = preAuthEncoding(e.type, fromBase64Url(e.payload) as Uint8Array);
+    for (const s of e.signatures)
+      verify(null, pae, keyById.get(s.keyid)!, fromBase64Url(s.sig) as Uint8Array);
+  }
+};
+
+// TUF over an in-memory copy of the shared repository
+const repo = new URL('../../../../shared/testdata/tuf/repository/', import.meta.url);
+const file = (p: string) => {
+  try {
+    return new Uint8Array(readFileSync(new URL(p, repo)));
+  } catch {
+    return undefined;
+  }
+};
+const files = new Map<string, Uint8Array | undefined>();
+for (const p of [
+  'metadata/1.root.json',
+  'metadata/timestamp.json',
+  'metadata/snapshot.json',
+  'metadata/targets.json',
+  'metadata/role1.json',
+  'metadata/role2.json',
+  'targets/file1.txt',
+  'targets/file3.txt',
+])
+  files.set(p, file(p));
+const fetcher = {
+  fetchMetadata: async (n: string) => files.get(`metadata/${n}`),
+  fetchTarget: async (p: string) => files.get(`targets/${p}`),
+};
+const trustedRoot = files.get('metadata/1.root.json')!;
+const tufRun = async () => {
+  const c = new TufClient({ fetcher, clock: () => Date.UTC(2026, 0, 1), trustedRoot });
+  await c.refresh();
+  await c.fetchTarget('file3.txt');
+};
+
+// Sigstore
+const sig = new URL('../../../../shared/testdata/sigstore/', import.meta.url);
+const manifest = JSON.parse(readFileSync(new URL('manifest.json', sig), 'utf8'));
+const sigCase = (name: string) => {
+  const c = manifest.cases.find((x: { name: string }) => x.name === name);
+  const bundle = JSON.parse(readFileSync(new URL(c.bundle, sig), 'utf8'));
+  const root = JSON.parse(readFileSync(new URL(c.trusted_root, sig), 'utf8'));
+  const artifact = new Uint8Array(readFileSync(new URL(c.artifact, sig)));
+  const opts = {
+    trustedRoot: root,
+    artifact,
+    ...(c.identity ? { identity: { subjectAlternativeName: c.identity, issuer: c.issuer } } : {}),
+    ...(c.public_key ? { publicKeys: [readFileSync(new URL(c.public_key, sig), 'utf8')] } : {}),
+  };
+  return () => verifySigstoreBundle(bundle, opts);
+};
+
+// SLSA
+const builder = createSigner(seed(20));
+const artifactHex = '0'.repeat(64);
+const statement = {
+  _type: 'https://in-toto.io/Statement/v1',
+  subject: [{ name: 'tool.wasm', digest: { sha256: artifactHex } }],
+  predicateType: 'https://slsa.dev/provenance/v1',
+  predicate: {
+    buildDefinition: {
+      buildType: 'https://example/build/v1',
+      externalParameters: {
+        workflow: { repository: 'https://github.com/acme/tools', ref: 'refs/heads/main' },
+      },
+    },
+    runDetails: { builder: { id: 'https://example/builder' } },
+  },
+};
+const payload = Buffer.from(JSON.stringify(statement));
+const type = 'application/vnd.in-toto+json';
+const dssePae = Buffer.concat([Buffer.from(`DSSEv1 ${type.length} ${type} ${payload.length} `), payload]);
+const dsse = {
+  payloadType: type,
+  payload: payload.toString('base64'),
+  signatures: [{ keyid: builder.keyId, sig: Buffer.from(builder.sign(dssePae)).toString('base64') }],
+};
+const slsa = () =>
+  verifySlsaProvenance(
+    dsse,
+    `sha256:${artifactHex}`,
+    { builderId: 'https://example/builder', sourceRepository: 'https://github.com/acme/tools' },
+    (id) => (id === builder.keyId ? builder.publicKey : undefined),
+  );
+
+const rows: [string, number, number | undefined][] = [];
+const load = await time(() => TrustRegistry.load(events, { genesis: registry.genesis }));
+rows.push([
+  `registry load, ${events.length} events / ${signatureCount} sigs (per event)`,
+  load / events.length,
+  (await time(bare)) / events.length,
+]);
+rows.push([
+  'snapshot import (whole history, per event)',
+  (await time(() => importTrustSnapshot(snapshot, { genesis: registry.genesis }))) / events.length,
+  undefined,
+]);
+const lookup = registry.keyLookup();
+rows.push([
+  'keyValidFor via keyLookup() (per query)',
+  await time(() => lookup(keys[50]!.keyId, 'approver', 150), 100),
+  undefined,
+]);
+rows.push(['stateHash() at head (201 events state)', await time(() => registry.stateHash()), undefined]);
+rows.push(['TUF refresh + delegated target (shared repo, in-memory)', await time(tufRun), undefined]);
+rows.push([
+  'Sigstore rekor2-happy-path (cert, Rekor v2, TSA)',
+  await time(sigCase('rekor2-happy-path')),
+  undefined,
+]);
+rows.push([
+  'Sigstore intoto-with-custom-trust-root (DSSE, Rekor v1)',
+  await time(sigCase('intoto-with-custom-trust-root')),
+  undefined,
+]);
+rows.push([
+  'Sigstore managed-key-and-trusted-root (public key)',
+  await time(sigCase('managed-key-and-trusted-root')),
+  undefined,
+]);
+rows.push(['SLSA v1 provenance (Ed25519 DSSE)', await time(slsa), undefined]);
+
+const fmt = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);
+console.log('| case | ours | baseline (bare Ed25519 verify) | ratio | target | result |');
+console.log('|---|---|---|---|---|---|');
+for (const [name, ours, base] of rows) {
+  console.log(
+    `| ${name} | ${fmt(ours)} | ${base === undefined ? '—' : fmt(base)} | ${base === undefined ? '—' : `${(ours / base).toFixed(2)}×`} | none | n/a |`,
+  );
+}
