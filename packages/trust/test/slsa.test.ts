@@ -378,6 +378,7 @@ describe('checkpoint anchoring', () => {
     expect(defaultRoleMapping('checkpoint-signer')).toBe('checkpoint');
     expect(defaultRoleMapping('approver')).toBe('approver');
     expect(defaultRoleMapping('node:RECEIPT')).toBeUndefined();
+    expect(defaultRoleMapping('receipt-signer')).toBe('executor');
     const roots = [signer(1)];
     const registry = TrustRegistry.fromGenesis(
       createGenesisEvent({ registry: 'ck', rootKeys: [roots[0]!.publicKey], rootThreshold: 1 }, roots),
@@ -391,5 +392,13 @@ describe('checkpoint anchoring', () => {
     expect(prepareCheckpointAnchor(checkpoint(), registry.lookupFor('checkpoint', 3)).keyid).toBe(
       ckSigner.keyId,
     );
+    // "authorized now": follows the head as events are appended
+    const now = registry.keyAuthorization();
+    expect(now(ckSigner.keyId, 'checkpoint')).toBeInstanceOf(Uint8Array);
+    registry.commit({ kind: 'key_revoke', keyid: ckSigner.keyId }, 4, roots);
+    expect(now(ckSigner.keyId, 'checkpoint')).toBeUndefined();
+    expect(
+      registry.keyAuthorization((r) => (r === 'x' ? 'checkpoint' : undefined))(roots[0]!.keyId, 'x'),
+    ).toBeUndefined();
   });
 });

@@ -33,12 +33,14 @@ export type KeyValidity =
 export type RoleKeyLookup = (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
 
 /**
- * Registry role for a caller's role name: registry roles map to themselves and the ProofGraph's
- * `checkpoint-signer` maps to `checkpoint`; anything else is unmapped (undefined).
+ * Registry role for a caller's role name: registry roles map to themselves, the ProofGraph's
+ * `checkpoint-signer` to `checkpoint` and the receipt chain's `receipt-signer` to `executor`;
+ * anything else is unmapped (undefined, never satisfied).
  */
 export function defaultRoleMapping(role: string): TrustRole | undefined {
   if ((TRUST_ROLES as readonly string[]).includes(role)) return role as TrustRole;
   if (role === 'checkpoint-signer') return 'checkpoint';
+  if (role === 'receipt-signer') return 'executor';
   return undefined;
 }
 
@@ -274,6 +276,17 @@ export class TrustRegistry {
       const answer = this.keyValidFor(keyid, mapped, lamport);
       return answer.ok ? answer.publicKey : undefined;
     };
+  }
+
+  /**
+   * `(keyid, role) => publicKey | undefined` evaluated at the registry head *at call time* (later
+   * appends are seen) — the "authorized now" port of the guardian's approval code.
+   */
+  keyAuthorization(
+    mapRole: (role: string) => TrustRole | undefined = defaultRoleMapping,
+  ): (keyid: string, role: string) => Uint8Array | undefined {
+    const lookup = this.keyLookup(mapRole);
+    return (keyid, role) => lookup(keyid, role, this.state.lamport);
   }
 
   /** A `PublicKeyLookup` (for `verifyEnvelope`) that resolves only keys holding `role` at `height`. */
