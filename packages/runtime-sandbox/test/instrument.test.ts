@@ -29,6 +29,47 @@ describe('instrumentModule', () => {
     expect(1000n - (gas.value as bigint)).toBe(6n + 10n * 8n);
   });
 
+  it('keeps the counter exact across calls, returns, tail calls and branches out of loop functions', async () => {
+    const m = await instrument(`(module
+      (func $leaf (result i32) (i32.const 1))
+      (func (export "f") (local $i i32)
+        (loop $l
+          (drop (call $leaf))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 10)))))
+      (func (export "g") (param $n i32) (result i32)
+        (loop $l
+          (if (i32.eqz (local.get $n)) (then (return (i32.const 7))))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $l))
+        (i32.const 0))
+      (func (export "h") (param $n i32)
+        (loop $l
+          (br_if 1 (i32.eqz (local.get $n)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $l)))
+      (func (export "t") (param $n i32)
+        (loop $l
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_table 1 $l (local.get $n))))
+      (func (export "tc") (result i32)
+        (loop $l (br_if $l (i32.const 0)))
+        (return_call $leaf)))`);
+    const cost = (name: string, arg?: number): bigint => {
+      const { instance, gas } = run(m.bytes, 10_000n);
+      (instance.exports[name] as (n?: number) => unknown)(arg);
+      return 10_000n - (gas.value as bigint);
+    };
+    expect(cost('f')).toBe(2n + 10n * (10n + 2n));
+    expect(cost('g', 3)).toBe(3n + 4n * 12n);
+    expect(cost('h', 2)).toBe(2n + 3n * 9n);
+    expect(cost('t', 3)).toBe(2n + 3n * 7n);
+    expect(cost('tc')).toBe(3n + 3n + 2n);
+    // exhaustion inside a callee of a loop function is seen by the caller's global
+    const { instance, gas } = run(m.bytes, 50n);
+    expect(() => (instance.exports.f as () => void)()).toThrow(/unreachable/);
+    expect(gas.value as bigint).toBeLessThan(0n);
+  });
+
   it('traps with unreachable exactly when the budget goes negative', async () => {
     const m = await instrument(`(module (func (export "f") (loop $l (br $l))))`);
     const { instance, gas } = run(m.bytes, 1000n);

@@ -8,6 +8,10 @@
 // executes `unreachable` when the result is negative — no host calls on the hot path.
 import {
   OP_BLOCK,
+  OP_BR,
+  OP_BR_IF,
+  OP_BR_TABLE,
+  OP_CALL,
   OP_ELSE,
   OP_END,
   OP_GLOBAL_GET,
@@ -20,6 +24,7 @@ import {
   OP_IF,
   OP_LOOP,
   OP_MEMORY_GROW,
+  OP_RETURN,
   OP_UNREACHABLE,
   readInstruction,
 } from './opcodes.js';
@@ -97,6 +102,18 @@ function readLimits(r: ByteReader, what: 'memory' | 'table'): Limits {
   throw new ModuleFormatError(`unsupported ${what} limits flags 0x${flags.toString(16)}`);
 }
 
+/** A vector section with one more entry appended (the section may be absent). */
+function appendToVector(section: Uint8Array | undefined, entry: Uint8Array | readonly number[]): Uint8Array {
+  if (section === undefined) return new ByteWriter().u32(1).bytes(entry).toBytes();
+  const r = new ByteReader(section);
+  const n = r.u32();
+  return new ByteWriter()
+    .u32(n + 1)
+    .bytes(section.subarray(r.pos))
+    .bytes(entry)
+    .toBytes();
+}
+
 function capLimits(limits: Limits, cap: number, what: string): Limits {
   if (limits.min > cap)
     throw new ModuleFormatError(`${what} initial size ${limits.min} exceeds the cap ${cap}`);
@@ -153,47 +170,130 @@ function splitSections(bytes: Uint8Array): Section[] {
   return sections;
 }
 
-function chargeSequence(w: ByteWriter, gasGlobal: number, cost: number): void {
-  w.u8(OP_GLOBAL_GET).u32(gasGlobal);
-  w.u8(OP_I64_CONST).s64(BigInt(cost));
-  w.u8(OP_I64_SUB);
-  w.u8(OP_GLOBAL_SET).u32(gasGlobal);
-  w.u8(OP_GLOBAL_GET).u32(gasGlobal);
-  w.u8(OP_I64_CONST).s64(0n);
-  w.u8(OP_I64_LT_S);
-  w.u8(OP_IF).u8(0x40).u8(OP_UNREACHABLE).u8(OP_END);
+const OP_LOCAL_GET_B = 0x20;
+const OP_LOCAL_SET_B = 0x21;
+const OP_LOCAL_TEE_B = 0x22;
+const OP_I64_CONST_0 = [OP_I64_CONST, 0x00];
+
+interface Globals {
+  readonly gas: number;
+  readonly failed: number;
+  readonly tmp: number;
+  /** Index of the appended charge helper function. */
+  readonly chargeFunc: number;
 }
 
-function growSequence(w: ByteWriter, failedGlobal: number, tmpGlobal: number): void {
+/**
+ * Charge `cost` on the gas global through the appended helper function (loop-free functions: one
+ * charge per call). A call keeps the metered function small, so the engine still inlines it.
+ */
+function chargeGlobal(w: ByteWriter, g: Globals, cost: number): void {
+  w.u8(OP_I64_CONST).s64(BigInt(cost));
+  w.u8(OP_CALL).u32(g.chargeFunc);
+}
+
+/** Body of the helper `(func (param i64))`: global -= param; trap if negative. */
+function chargeHelperBody(g: Globals): Uint8Array {
+  const w = new ByteWriter().u32(0); // no locals
+  w.u8(OP_GLOBAL_GET).u32(g.gas);
+  w.u8(OP_LOCAL_GET_B).u32(0);
+  w.u8(OP_I64_SUB);
+  w.u8(OP_GLOBAL_SET).u32(g.gas);
+  w.u8(OP_GLOBAL_GET).u32(g.gas);
+  w.bytes(OP_I64_CONST_0).u8(OP_I64_LT_S);
+  w.u8(OP_IF).u8(0x40).u8(OP_UNREACHABLE).u8(OP_END);
+  w.u8(OP_END);
+  return w.toBytes();
+}
+
+/** Charge `cost` on the function's gas local; on exhaustion publish it to the global, then trap. */
+function chargeLocal(w: ByteWriter, g: Globals, local: number, cost: number): void {
+  w.u8(OP_LOCAL_GET_B).u32(local);
+  w.u8(OP_I64_CONST).s64(BigInt(cost));
+  w.u8(OP_I64_SUB);
+  w.u8(OP_LOCAL_TEE_B).u32(local);
+  w.bytes(OP_I64_CONST_0).u8(OP_I64_LT_S);
+  w.u8(OP_IF).u8(0x40);
+  flush(w, g, local);
+  w.u8(OP_UNREACHABLE).u8(OP_END);
+}
+
+/** Publishes the gas local to the global (stack-neutral, idempotent). */
+function flush(w: ByteWriter, g: Globals, local: number): void {
+  w.u8(OP_LOCAL_GET_B).u32(local).u8(OP_GLOBAL_SET).u32(g.gas);
+}
+
+/** Reloads the gas local from the global (after a call, which charged the global). */
+function reload(w: ByteWriter, g: Globals, local: number): void {
+  w.u8(OP_GLOBAL_GET).u32(g.gas).u8(OP_LOCAL_SET_B).u32(local);
+}
+
+function growSequence(w: ByteWriter, g: Globals): void {
   // memory.grow is emitted by the caller; record a failed grow (−1) in the exported flag.
-  w.u8(OP_GLOBAL_SET).u32(tmpGlobal);
-  w.u8(OP_GLOBAL_GET).u32(failedGlobal);
-  w.u8(OP_GLOBAL_GET).u32(tmpGlobal);
+  w.u8(OP_GLOBAL_SET).u32(g.tmp);
+  w.u8(OP_GLOBAL_GET).u32(g.failed);
+  w.u8(OP_GLOBAL_GET).u32(g.tmp);
   w.u8(OP_I32_CONST).s32(-1);
   w.u8(OP_I32_EQ);
   w.u8(0x72); // i32.or
-  w.u8(OP_GLOBAL_SET).u32(failedGlobal);
-  w.u8(OP_GLOBAL_GET).u32(tmpGlobal);
+  w.u8(OP_GLOBAL_SET).u32(g.failed);
+  w.u8(OP_GLOBAL_GET).u32(g.tmp);
 }
 
-type Piece = Uint8Array | { readonly region: number };
+type Piece =
+  | Uint8Array
+  | { readonly region: number }
+  | { readonly flush: true }
+  | { readonly reload: true }
+  | { readonly grow: true };
 
-/** Rewrites one function body (locals + expression) with metering points. */
-function instrumentBody(
-  body: Uint8Array,
-  gasGlobal: number,
-  failedGlobal: number,
-  tmpGlobal: number,
-): Uint8Array {
+const CALLS = new Set([0x10, 0x11]);
+const TAIL_CALLS = new Set([0x12, 0x13]);
+
+/** Does the body contain a loop? (decides between the global and the local metering scheme) */
+function hasLoop(body: Uint8Array, start: number): boolean {
+  const r = new ByteReader(body, start);
+  while (!r.done) if (readInstruction(r) === OP_LOOP) return true;
+  return false;
+}
+
+/** Label depths named by a br/br_if/br_table that starts at `pos`. */
+function branchTargets(body: Uint8Array, pos: number): number[] {
+  const r = new ByteReader(body, pos);
+  const op = r.u8();
+  if (op !== OP_BR_TABLE) return [r.u32()];
+  const n = r.u32();
+  return Array.from({ length: n + 1 }, () => r.u32());
+}
+
+/**
+ * Rewrites one function body (locals + expression) with metering points.
+ * Loop-free functions charge their whole body on the global at entry (one check per call).
+ * Functions with loops get one i64 local and keep the counter in it — charged at entry and at every loop
+ * header — and publish it to the global before anything that leaves the function or calls out
+ * (call, call_indirect, return, tail calls, branches to the function label, the final end);
+ * after a call returns the local is reloaded from the global.
+ */
+function instrumentBody(body: Uint8Array, paramCount: number, g: Globals): Uint8Array {
   const r = new ByteReader(body);
-  const localsStart = r.pos;
+  const groups = r.u32();
+  const groupsStart = r.pos;
   let totalLocals = 0;
-  for (let groups = r.u32(); groups > 0; groups--) {
+  for (let i = 0; i < groups; i++) {
     totalLocals += r.u32();
     if (totalLocals > 50_000) throw new ModuleFormatError('too many locals');
     readValTypeName(r);
   }
-  const pieces: Piece[] = [body.subarray(localsStart, r.pos)];
+  const gasLocal = paramCount + totalLocals;
+  const localMode = hasLoop(body, r.pos);
+  const header = localMode
+    ? new ByteWriter()
+        .u32(groups + 1)
+        .bytes(body.subarray(groupsStart, r.pos))
+        .u8(0x01)
+        .u8(0x7e)
+    : new ByteWriter().u32(groups).bytes(body.subarray(groupsStart, r.pos));
+  const pieces: Piece[] = [header.toBytes()];
   const regionCost: number[] = [];
   const regionStack: number[] = [];
   const openRegion = (): void => {
@@ -203,39 +303,65 @@ function instrumentBody(
   };
   // Control stack: true for frames opened by `loop` (they own a metering region).
   const control: boolean[] = [false];
+  if (localMode) pieces.push({ reload: true });
   openRegion();
   let copyFrom = r.pos;
+  const cut = (at: number): void => {
+    pieces.push(body.subarray(copyFrom, at));
+    copyFrom = at;
+  };
   while (control.length > 0) {
     const start = r.pos;
     const op = readInstruction(r);
     const current = regionStack[regionStack.length - 1] as number;
     regionCost[current] = (regionCost[current] as number) + 1;
     if (op === OP_LOOP) {
-      pieces.push(body.subarray(copyFrom, r.pos));
-      copyFrom = r.pos;
+      cut(r.pos);
       control.push(true);
       openRegion();
     } else if (op === OP_BLOCK || op === OP_IF) {
       control.push(false);
     } else if (op === OP_END) {
+      if (localMode && control.length === 1) {
+        cut(start);
+        pieces.push({ flush: true });
+      }
       if (control.pop() === true) regionStack.pop();
     } else if (op === OP_MEMORY_GROW) {
-      pieces.push(body.subarray(copyFrom, r.pos));
-      copyFrom = r.pos;
-      const w = new ByteWriter();
-      growSequence(w, failedGlobal, tmpGlobal);
-      pieces.push(w.toBytes());
+      cut(r.pos);
+      pieces.push({ grow: true });
     } else if (op === OP_ELSE && control.length === 1) {
       r.pos = start;
       r.fail('else outside if');
+    } else if (localMode) {
+      const leaves =
+        op === OP_RETURN ||
+        TAIL_CALLS.has(op) ||
+        ((op === OP_BR || op === OP_BR_IF || op === OP_BR_TABLE) &&
+          branchTargets(body, start).includes(control.length - 1));
+      if (CALLS.has(op)) {
+        cut(start);
+        pieces.push({ flush: true });
+        cut(r.pos);
+        pieces.push({ reload: true });
+      } else if (leaves) {
+        cut(start);
+        pieces.push({ flush: true });
+      }
     }
   }
   if (!r.done) r.fail('trailing bytes after function body');
-  pieces.push(body.subarray(copyFrom, r.pos));
+  cut(r.pos);
   const w = new ByteWriter();
   for (const piece of pieces) {
     if (piece instanceof Uint8Array) w.bytes(piece);
-    else chargeSequence(w, gasGlobal, regionCost[piece.region] as number);
+    else if ('region' in piece) {
+      const cost = regionCost[piece.region] as number;
+      if (localMode) chargeLocal(w, g, gasLocal, cost);
+      else chargeGlobal(w, g, cost);
+    } else if ('flush' in piece) flush(w, g, gasLocal);
+    else if ('reload' in piece) reload(w, g, gasLocal);
+    else growSequence(w, g);
   }
   return w.toBytes();
 }
@@ -307,7 +433,15 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   }
 
   const funcBody = byId.get(3);
-  const definedFuncs = funcBody === undefined ? 0 : new ByteReader(funcBody).u32();
+  const paramCounts: number[] = [];
+  if (funcBody !== undefined) {
+    const r = new ByteReader(funcBody);
+    for (let n = r.u32(); n > 0; n--) {
+      const sig = types[r.u32()] as string; // valid module: the index is in range
+      paramCounts.push(sig.startsWith('->') ? 0 : sig.slice(0, sig.indexOf('->')).split(',').length);
+    }
+  }
+  const definedFuncs = paramCounts.length;
 
   const tableBody = byId.get(4);
   if (tableBody !== undefined) {
@@ -379,19 +513,33 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   ew.name(GROW_FAILED_EXPORT).u8(0x03).u32(failedGlobal);
   out.set(7, ew.toBytes());
 
+  // The charge helper: a new function type (i64) -> () and a new function, both appended last.
+  const g: Globals = {
+    gas: gasGlobal,
+    failed: failedGlobal,
+    tmp: tmpGlobal,
+    chargeFunc: importedFuncs + definedFuncs,
+  };
+  const helperType = types.length;
+  out.set(1, appendToVector(typeBody, [0x60, 0x01, 0x7e, 0x00]));
+  out.set(3, appendToVector(funcBody, new ByteWriter().u32(helperType).toBytes()));
   const codeBody = byId.get(10);
+  const cw = new ByteWriter();
   if (codeBody !== undefined) {
     const r = new ByteReader(codeBody);
-    const w = new ByteWriter();
     const n = r.u32();
-    w.u32(n);
+    cw.u32(n + 1);
     for (let i = 0; i < n; i++) {
       const size = r.u32();
-      const instrumented = instrumentBody(r.bytesOf(size), gasGlobal, failedGlobal, tmpGlobal);
-      w.u32(instrumented.length).bytes(instrumented);
+      const instrumented = instrumentBody(r.bytesOf(size), paramCounts[i] as number, g);
+      cw.u32(instrumented.length).bytes(instrumented);
     }
-    out.set(10, w.toBytes());
+  } else {
+    cw.u32(1);
   }
+  const helper = chargeHelperBody(g);
+  cw.u32(helper.length).bytes(helper);
+  out.set(10, cw.toBytes());
 
   const result = new ByteWriter().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   for (const id of SECTION_ORDER) {

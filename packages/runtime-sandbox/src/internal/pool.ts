@@ -102,14 +102,15 @@ export class WorkerPool {
     old.removeAllListeners();
     old.on('error', () => {});
     void old.terminate();
-    if (!this.closed) this.slots[index] = this.spawn();
-    else this.slots.splice(index, 1);
     const job = slot.job;
+    slot.job = null;
+    // Answer the caller first: spawning the replacement takes a few milliseconds.
     if (job !== null) {
       clearTimeout(job.timer);
-      slot.job = null;
       job.resolve(outcome);
     }
+    if (!this.closed) this.slots[index] = this.spawn();
+    else this.slots.splice(index, 1);
     this.pump();
   }
 
