@@ -197,6 +197,17 @@ export const REASON_CODES = {
     meaning:
       'A Sigstore bundle or SLSA provenance does not verify or does not match the artifact, builder or source expected.',
   },
+  // Envelopes and keys (crypto)
+  ENVELOPE_INVALID: {
+    verdict: 'DENY',
+    meaning:
+      'A signed envelope is malformed, not canonical JCS, of an unexpected type, short of its signature threshold, or over the size/depth limits.',
+  },
+  KEY_INVALID: {
+    verdict: 'DENY',
+    meaning:
+      'A public key is malformed, non-canonical, of small order or outside the prime-order subgroup (strict Ed25519 key rules).',
+  },
   // Catch-all
   INTERNAL_ERROR: { verdict: 'DENY', meaning: 'An unexpected error occurred; the kernel failed closed.' },
 } as const satisfies Record<string, ReasonCodeInfo>;
@@ -210,3 +221,23 @@ export const REASON_CODE_LIST: readonly ReasonCode[] = Object.freeze(
 export function isReasonCode(value: unknown): value is ReasonCode {
   return typeof value === 'string' && Object.hasOwn(REASON_CODES, value);
 }
+
+/** The registry entry (verdict and meaning) of a code. */
+export function reasonCodeInfo(code: ReasonCode): ReasonCodeInfo {
+  return REASON_CODES[code];
+}
+
+/** The verdict a reason code carries. */
+export function verdictOf(code: ReasonCode): ReasonCodeInfo['verdict'] {
+  return REASON_CODES[code].verdict;
+}
+
+/** JSON Schema of a reason code: exactly the registered strings. */
+export const ReasonCodeSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.reason_code.v1.json',
+  title: 'ReasonCode',
+  description: 'A code from the closed reason-code registry (docs/spec/reason-codes.md).',
+  type: 'string',
+  enum: [...REASON_CODE_LIST],
+} as const;

@@ -1,0 +1,69 @@
+// docs/spec/reason-codes.md and the registry must match exactly: same codes, verdicts, meanings.
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import {
+  isVerdict,
+  REASON_CODE_LIST,
+  REASON_CODES,
+  type ReasonCode,
+  ReasonCodeSchema,
+  reasonCodeInfo,
+  VerdictSchema,
+  verdictOf,
+} from '../src/index.ts';
+
+const DOC = new URL('../../../docs/spec/reason-codes.md', import.meta.url);
+const ROW = /^\| `([A-Z][A-Z0-9_]*)` \| (ALLOW|DENY|ESCALATE) \| (.+) \|$/;
+
+function docRows(): { code: string; verdict: string; meaning: string }[] {
+  return readFileSync(DOC, 'utf8')
+    .split('\n')
+    .map((line) => ROW.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ code: m[1] as string, verdict: m[2] as string, meaning: m[3] as string }));
+}
+
+describe('docs/spec/reason-codes.md', () => {
+  const rows = docRows();
+
+  it('lists every code exactly once', () => {
+    const codes = rows.map((r) => r.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    expect([...codes].sort()).toEqual([...REASON_CODE_LIST].sort());
+  });
+
+  it('gives each code the registry verdict and meaning', () => {
+    for (const row of rows) {
+      const info = REASON_CODES[row.code as ReasonCode];
+      expect(info, row.code).toBeDefined();
+      expect(row.verdict, row.code).toBe(info.verdict);
+      expect(row.meaning, row.code).toBe(info.meaning);
+    }
+  });
+
+  it('has exactly one ALLOW code and at least one ESCALATE code', () => {
+    expect(REASON_CODE_LIST.filter((c) => verdictOf(c) === 'ALLOW')).toEqual(['ALLOW']);
+    expect(REASON_CODE_LIST.some((c) => verdictOf(c) === 'ESCALATE')).toBe(true);
+    expect(reasonCodeInfo('INTERNAL_ERROR').verdict).toBe('DENY');
+  });
+});
+
+describe('reason code and verdict schemas', () => {
+  const ajv = new Ajv2020({ strict: true });
+  const validCode = ajv.compile(ReasonCodeSchema);
+  const validVerdict = ajv.compile(VerdictSchema);
+
+  it('accept exactly the registered codes and the three verdicts', () => {
+    for (const code of REASON_CODE_LIST) expect(validCode(code)).toBe(true);
+    expect(validCode('NOT_A_CODE')).toBe(false);
+    expect(validCode('toString')).toBe(false);
+    for (const v of ['ALLOW', 'DENY', 'ESCALATE']) {
+      expect(validVerdict(v)).toBe(true);
+      expect(isVerdict(v)).toBe(true);
+    }
+    expect(validVerdict('allow')).toBe(false);
+    expect(isVerdict('allow')).toBe(false);
+    expect(isVerdict(undefined)).toBe(false);
+  });
+});
