@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Updater } from 'tuf-js';
@@ -60,6 +60,7 @@ async function repoCopy(): Promise<string> {
   return dir;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests mutate arbitrary metadata JSON
 async function patchJson(path: string, patch: (json: Record<string, any>) => void): Promise<void> {
   const json = JSON.parse(await readFile(path, 'utf8'));
   patch(json);
@@ -113,9 +114,7 @@ describe('TUF client on the shared test repository', () => {
     const metadataDir = join(tmp, 'tufjs-meta');
     const targetDir = join(tmp, 'tufjs-targets');
     await cp(join(SHARED_REPO, 'metadata/1.root.json'), join(metadataDir, 'root.json'));
-    await cp(SHARED_REPO, targetDir, { recursive: true, filter: () => true }).catch(() => undefined);
-    await rm(targetDir, { recursive: true, force: true });
-    await import('node:fs/promises').then((fs) => fs.mkdir(targetDir, { recursive: true }));
+    await mkdir(targetDir, { recursive: true });
     try {
       const updater = new Updater({
         metadataBaseUrl: `${base}/metadata`,
@@ -136,6 +135,38 @@ describe('TUF client on the shared test repository', () => {
           expect(Buffer.from(await ours.fetchTarget(name)).equals(await readFile(path))).toBe(true);
         }
       }
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a tampered target exactly when the tuf-js Updater does', async () => {
+    const dir = await repoCopy();
+    await writeFile(join(dir, 'targets/file1.txt'), 'tampered, same story, other bytes');
+    const { server, base } = await serveFolder(dir);
+    const metadataDir = join(tmp, 'tufjs-meta-tampered');
+    const targetDir = join(tmp, 'tufjs-targets-tampered');
+    await cp(join(SHARED_REPO, 'metadata/1.root.json'), join(metadataDir, 'root.json'));
+    await mkdir(targetDir, { recursive: true });
+    try {
+      const updater = new Updater({
+        metadataBaseUrl: `${base}/metadata`,
+        targetBaseUrl: `${base}/targets`,
+        metadataDir,
+        targetDir,
+      });
+      await updater.refresh();
+      const info = await updater.getTargetInfo('file1.txt');
+      await expect(
+        updater.downloadTarget(info as NonNullable<typeof info>, join(targetDir, 'file1.txt')),
+      ).rejects.toThrow();
+      const ours = client(httpFetcher(base));
+      await ours.refresh();
+      expect(await codeOf(ours.fetchTarget('file1.txt'))).toBe('TUF_LENGTH_OR_HASH_MISMATCH');
+      // the untouched targets still pass both
+      const ok = await updater.getTargetInfo('file2.txt');
+      await updater.downloadTarget(ok as NonNullable<typeof ok>, join(targetDir, 'file2.txt'));
+      expect((await ours.fetchTarget('file2.txt')).length).toBe(39);
     } finally {
       server.close();
     }

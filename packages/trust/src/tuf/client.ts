@@ -137,7 +137,6 @@ export class TufClient {
   private readonly limits: TufLimits;
   private readonly bootstrap: Uint8Array;
   private root: Metadata<Root> | undefined;
-  private timestamp: Metadata<Timestamp> | undefined;
   private snapshot: Metadata<Snapshot> | undefined;
   private targets = new Map<string, Metadata<Targets>>();
 
@@ -354,14 +353,12 @@ export class TufClient {
   /** Run the §5 update: root chain, timestamp, snapshot, top-level targets. */
   async refresh(): Promise<TufRefreshResult> {
     this.root = undefined;
-    this.timestamp = undefined;
     this.snapshot = undefined;
     this.targets = new Map();
     const root = await this.updateRoot();
     const timestamp = await this.updateTimestamp(root);
     this.root = root;
     const snapshot = await this.updateSnapshot(root, timestamp);
-    this.timestamp = timestamp;
     this.snapshot = snapshot;
     const targets = await this.loadTargets('targets', root);
     return {
