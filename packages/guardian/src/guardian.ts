@@ -14,6 +14,7 @@ import {
   type GateStage,
   INTENT_TYPE,
   type ReasonCode,
+  type RiskTier,
   type SignedEnvelope,
 } from '@helm/contracts';
 import {
@@ -27,14 +28,14 @@ import {
 import { ApprovalCeremonies, type RateLimit } from './approval.js';
 import type { BudgetCharge, BudgetLedger } from './budget.js';
 import { DelegationRegistry } from './delegation.js';
-import { type EgressConfig, EgressPolicy } from './egress.js';
+import { type Destination, type EgressConfig, EgressPolicy } from './egress.js';
 import { GuardianError } from './errors.js';
 import { FreezeSwitch } from './freeze.js';
 import { sortedRecordDigest } from './internal/sorted-digest.js';
 import { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
 import type { PolicyStack } from './policy.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';
-import { type DecisionRequest, validateRequest } from './request.js';
+import { type DecisionContext, type DecisionRequest, validateRequest } from './request.js';
 import { checkThreatConfig, scanInputs, type ThreatScanConfig } from './threat.js';
 
 /** Effect classes that leave the process: they must name a destination. */
@@ -82,9 +83,27 @@ export interface GuardianOptions {
   readonly intentTtlMs?: number;
 }
 
+/** A call in the executor's shape (its GuardianCall): destination from the pinned descriptor. */
+export interface ExecutorCall {
+  readonly principal: string;
+  readonly tenant: string | null;
+  readonly tool: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly effect_type: string;
+  readonly risk_tier: RiskTier;
+  readonly cost: number;
+  readonly destination: Destination | null;
+  readonly args: unknown;
+  readonly args_hash: string;
+  /** Caller-supplied context: environment_fingerprint, credential_id, inputs, delegation, attributes, proofs. */
+  readonly context: unknown;
+}
+
 export interface UnsignedEvaluation {
   readonly record: DecisionRecord;
-  readonly intent: AuthorizedExecutionIntent | null;
+  /** ALLOW: the AuthorizedExecutionIntent body (null otherwise). */
+  readonly intentBody: AuthorizedExecutionIntent | null;
   readonly effect: Effect | null;
   /** ESCALATE: the guardian-signed challenge approvers must sign. */
   readonly challenge: SignedEnvelope | null;
@@ -93,8 +112,8 @@ export interface UnsignedEvaluation {
 export interface Evaluation extends UnsignedEvaluation {
   /** The signed `helm.decision.v1` envelope. */
   readonly decision: SignedEnvelope;
-  /** ALLOW: the signed `helm.intent.v1` envelope for the executor. */
-  readonly intentEnvelope: SignedEnvelope | null;
+  /** ALLOW: the signed `helm.intent.v1` envelope for the executor (null otherwise). */
+  readonly intent: SignedEnvelope | null;
 }
 
 const EMPTY_DIGEST = digest(new Uint8Array());
@@ -250,10 +269,10 @@ export class Guardian {
   evaluate(request: DecisionRequest): Evaluation {
     const result = this.evaluateUnsigned(request);
     const decision = signEnvelope(result.record as unknown as EnvelopeBody, [this.signer]);
-    const intentEnvelope = result.intent
-      ? signEnvelope(result.intent as unknown as EnvelopeBody, [this.signer])
+    const intent = result.intentBody
+      ? signEnvelope(result.intentBody as unknown as EnvelopeBody, [this.signer])
       : null;
-    return { ...result, decision, intentEnvelope };
+    return { ...result, decision, intent };
   }
 
   /** Evaluate without signing (the record and intent bodies are complete, ids included). */
@@ -320,7 +339,7 @@ export class Guardian {
         } as const;
         intent = { ...ibody, intent_id: sortedRecordDigest(ibody) };
       }
-      return { record, intent, effect, challenge };
+      return { record, intentBody: intent, effect, challenge };
     };
 
     try {
@@ -475,6 +494,84 @@ export class Guardian {
     } catch {
       return finish(deny('INTERNAL_ERROR', stage));
     }
+  }
+
+  /**
+   * Evaluate a call in the executor's shape: the destination comes from the pinned tool
+   * descriptor (it replaces any destination in the caller-supplied context).
+   */
+  evaluateCall(call: ExecutorCall): Evaluation {
+    const context =
+      call.context !== null && typeof call.context === 'object' ? { ...(call.context as object) } : {};
+    const { destination: _ignored, ...rest } = context as Record<string, unknown>;
+    return this.evaluate({
+      principal: call.principal,
+      tenant: call.tenant,
+      tool: call.tool,
+      action: call.action,
+      resource: call.resource,
+      effect_type: call.effect_type,
+      risk_tier: call.risk_tier,
+      cost: call.cost,
+      args: call.args,
+      args_hash: call.args_hash,
+      context: (call.destination
+        ? { ...rest, destination: call.destination }
+        : rest) as unknown as DecisionContext,
+    });
+  }
+
+  /** Consume an approval grant when execution starts; false when it cannot be consumed. */
+  consumeGrant(grant: {
+    readonly grant_id: string;
+    readonly effect_digest: string;
+    readonly args_hash: string;
+  }): boolean {
+    if (!this.approvals) return false;
+    try {
+      this.approvals.consumeGrant(grant.grant_id, grant.effect_digest, grant.args_hash);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Commit a budget reservation after a successful execution. */
+  commitBudget(reservationId: string): void {
+    if (!this.budget) throw new GuardianError('BUDGET_RESERVATION_UNKNOWN', 'no budget ledger configured');
+    this.budget.commit(reservationId);
+  }
+
+  /** Refund a budget reservation after a failed execution. */
+  refundBudget(reservationId: string): void {
+    if (!this.budget) throw new GuardianError('BUDGET_RESERVATION_UNKNOWN', 'no budget ledger configured');
+    this.budget.refund(reservationId);
+  }
+
+  /** Hash of the policy stack in force. */
+  policyHash(): string {
+    return this.policy?.stackHash ?? this.unconfiguredStackHash;
+  }
+
+  /** The executor's guardian port (evaluate = evaluateCall). */
+  asExecutorPort(): {
+    evaluate(call: ExecutorCall): Evaluation;
+    consumeGrant(grant: {
+      readonly grant_id: string;
+      readonly effect_digest: string;
+      readonly args_hash: string;
+    }): boolean;
+    commitBudget(reservationId: string): void;
+    refundBudget(reservationId: string): void;
+    policyHash(): string;
+  } {
+    return {
+      evaluate: (call) => this.evaluateCall(call),
+      consumeGrant: (grant) => this.consumeGrant(grant),
+      commitBudget: (id) => this.commitBudget(id),
+      refundBudget: (id) => this.refundBudget(id),
+      policyHash: () => this.policyHash(),
+    };
   }
 
   /** Look up the challenge held for an ESCALATE decision. */

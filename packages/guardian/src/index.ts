@@ -38,6 +38,7 @@ export {
   DEFAULT_INTENT_TTL_MS,
   EGRESS_EFFECT_TYPES,
   type Evaluation,
+  type ExecutorCall,
   GATE_ROSTER_TYPE,
   Guardian,
   type GuardianOptions,

@@ -77,11 +77,13 @@ describe('approval ceremonies', () => {
     const ok = guardian.evaluate(deploy());
     expect(ok.record.verdict).toBe('ALLOW');
     expect(ok.record.review_required).toBe(false);
-    expect(ok.intent!.approval_grant_id).toBe(challenge.challenge_id);
-    a.consumeGrant(challenge.challenge_id, ok.intent!.effect_digest, ok.intent!.args_hash);
+    expect(ok.intentBody!.approval_grant_id).toBe(challenge.challenge_id);
+    a.consumeGrant(challenge.challenge_id, ok.intentBody!.effect_digest, ok.intentBody!.args_hash);
     // reused grant
     expect(
-      code(() => a.consumeGrant(challenge.challenge_id, ok.intent!.effect_digest, ok.intent!.args_hash)),
+      code(() =>
+        a.consumeGrant(challenge.challenge_id, ok.intentBody!.effect_digest, ok.intentBody!.args_hash),
+      ),
     ).toBe('APPROVAL_INVALID');
     // after consumption the same call needs a new ceremony
     const again = guardian.evaluate(deploy());
@@ -310,5 +312,31 @@ describe('approval ceremonies', () => {
       .filter((e) => e.subject === challenge.challenge_id)
       .map((e) => `${e.kind}:${e.event}`);
     expect(steps).toEqual(['ATTESTATION:challenge.opened', 'ATTESTATION:approval.recorded']);
+  });
+});
+
+describe('approval grant through the executor port', () => {
+  it('consumes exactly once', () => {
+    const { guardian, challenge, clock } = escalate();
+    guardian.approvals!.submit(approve(challenge, approverSigners[0]!, 'ann'));
+    guardian.approvals!.submit(approve(challenge, approverSigners[1]!, 'ben'));
+    clock.advance(60_000);
+    const ok = guardian.evaluate(deploy());
+    const grant = {
+      grant_id: ok.intentBody!.approval_grant_id!,
+      effect_digest: ok.intentBody!.effect_digest,
+      args_hash: ok.intentBody!.args_hash,
+    };
+    expect(guardian.consumeGrant(grant)).toBe(true);
+    expect(guardian.consumeGrant(grant)).toBe(false);
+  });
+
+  it('a statement carrying its own timelock is rejected (timelocks are never client-declared)', () => {
+    const { guardian, challenge } = escalate();
+    expect(
+      code(() =>
+        guardian.approvals!.submit(approve(challenge, approverSigners[0]!, 'ann', { not_before_ms: 0 })),
+      ),
+    ).toBe('APPROVAL_INVALID');
   });
 });

@@ -31,17 +31,17 @@ function checkEvaluation(g: Guardian, e: Evaluation): void {
   expect(REASON_CODES[e.record.reason_code].verdict).toBe(e.record.verdict);
   if (e.effect) expect(e.record.effect_digest).toBe(digest(canonicalBytes(e.effect)));
   if (e.record.verdict === 'ALLOW') {
-    const intent = verifyEnvelope(e.intentEnvelope!, INTENT_TYPE, g.publicKeys).body;
-    expect(intent).toEqual(e.intent);
-    expect(validIntent(e.intent)).toBe(true);
-    expect(e.intent!.intent_id).toBe(digest(canonicalBytes(withoutId(e.intent!, 'intent_id'))));
-    expect(e.intent!.decision_id).toBe(e.record.decision_id);
-    expect(e.intent!.effect_digest).toBe(e.record.effect_digest);
-    expect(e.intent!.args_hash).toBe(e.record.args_hash);
-    expect(e.intent!.expires_at_ms - e.intent!.issued_at_ms).toBe(30_000);
+    const intent = verifyEnvelope(e.intent!, INTENT_TYPE, g.publicKeys).body;
+    expect(intent).toEqual(e.intentBody);
+    expect(validIntent(e.intentBody)).toBe(true);
+    expect(e.intentBody!.intent_id).toBe(digest(canonicalBytes(withoutId(e.intentBody!, 'intent_id'))));
+    expect(e.intentBody!.decision_id).toBe(e.record.decision_id);
+    expect(e.intentBody!.effect_digest).toBe(e.record.effect_digest);
+    expect(e.intentBody!.args_hash).toBe(e.record.args_hash);
+    expect(e.intentBody!.expires_at_ms - e.intentBody!.issued_at_ms).toBe(30_000);
   } else {
+    expect(e.intentBody).toBeNull();
     expect(e.intent).toBeNull();
-    expect(e.intentEnvelope).toBeNull();
   }
 }
 
@@ -94,7 +94,7 @@ describe('signed decisions', () => {
         request({ resource: '/data/secret/x' }),
         request({ tool: 'deploy', effect_type: 'compute', risk_tier: 'HIGH' }),
       ].map((r) => g.evaluate(r));
-      return out.map((e) => [e.decision, e.intentEnvelope, e.challenge]);
+      return out.map((e) => [e.decision, e.intent, e.challenge]);
     };
     expect(JSON.stringify(run())).toBe(JSON.stringify(run()));
   });
@@ -104,7 +104,7 @@ describe('signed decisions', () => {
     clock.set(T0 + 123);
     const e = guardian.evaluate(request());
     expect(e.record.decided_at_ms).toBe(T0 + 123);
-    expect(e.intent!.expires_at_ms).toBe(T0 + 5_123);
+    expect(e.intentBody!.expires_at_ms).toBe(T0 + 5_123);
   });
 
   it('sortedRecordDigest equals the JCS digest for arbitrary string content, and falls back on lone surrogates', () => {

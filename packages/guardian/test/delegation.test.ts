@@ -363,6 +363,6 @@ describe('delegation sessions', () => {
     );
     expect(r.record.reason_code).toBe('DELEGATION_INVALID');
     expect(r.record.budget_reservation_id).toBeNull();
-    expect(r.intent).toBeNull();
+    expect(r.intentBody).toBeNull();
   });
 });

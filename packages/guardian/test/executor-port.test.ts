@@ -1,0 +1,85 @@
+// The executor-facing port: evaluateCall (destination from the pinned descriptor), grants, budgets.
+import { verifyEnvelope } from '@helm/crypto';
+import { describe, expect, it } from 'vitest';
+import { FINGERPRINT, harness, request } from './fixtures.ts';
+
+function call(over: Record<string, unknown> = {}) {
+  const r = request({ tool: 'http', effect_type: 'net.egress', resource: 'https://api.example.com/x' });
+  return {
+    principal: r.principal,
+    tenant: null,
+    tool: r.tool,
+    action: r.action,
+    resource: r.resource,
+    effect_type: r.effect_type,
+    risk_tier: r.risk_tier,
+    cost: 1,
+    destination: { host: 'api.example.com', protocol: 'https', payload_bytes: 10 },
+    args: r.args,
+    args_hash: r.args_hash,
+    context: { environment_fingerprint: FINGERPRINT, credential_id: 'cred-alice' },
+    ...over,
+  };
+}
+
+describe('executor port', () => {
+  it('uses the descriptor destination, never the caller-supplied one', () => {
+    const { guardian } = harness();
+    const port = guardian.asExecutorPort();
+    const ok = port.evaluate(
+      call({
+        context: {
+          environment_fingerprint: FINGERPRINT,
+          credential_id: 'cred-alice',
+          destination: { host: 'evil.com', protocol: 'https', payload_bytes: 1 },
+        },
+      }),
+    );
+    expect(ok.record.reason_code).toBe('ALLOW');
+    expect(ok.effect!.destination).toBe('api.example.com');
+    const bad = port.evaluate(
+      call({ destination: { host: 'evil.com', protocol: 'https', payload_bytes: 1 } }),
+    );
+    expect(bad.record.reason_code).toBe('GATE_EGRESS_DENIED');
+    const none = port.evaluate(
+      call({
+        destination: null,
+        context: {
+          environment_fingerprint: FINGERPRINT,
+          credential_id: 'cred-alice',
+          destination: { host: 'api.example.com', protocol: 'https', payload_bytes: 1 },
+        },
+      }),
+    );
+    expect(none.record.reason_code).toBe('GATE_EGRESS_DENIED');
+    expect(port.evaluate(call({ context: null })).record.reason_code).toBe('ARGS_MALFORMED');
+    expect(port.policyHash()).toBe(guardian.policyStack!.stackHash);
+    const intent = verifyEnvelope(ok.intent!, 'helm.intent.v1', guardian.publicKeys).body;
+    expect(intent.decision_id).toBe(ok.record.decision_id);
+  });
+
+  it('commits and refunds budgets; consumes grants once', () => {
+    const { guardian, ledger } = harness();
+    const port = guardian.asExecutorPort();
+    const a = port.evaluate(call());
+    const b = port.evaluate(call({ args: { n: 2 }, args_hash: request({ args: { n: 2 } }).args_hash }));
+    port.commitBudget(a.record.budget_reservation_id!);
+    port.refundBudget(b.record.budget_reservation_id!);
+    expect(ledger.state('principal:alice')).toEqual({ spent: 1, reserved: 0 });
+    expect(
+      port.consumeGrant({
+        grant_id: 'nope',
+        effect_digest: a.record.effect_digest!,
+        args_hash: a.record.args_hash,
+      }),
+    ).toBe(false);
+  });
+
+  it('fails closed without the backing stores', () => {
+    const { guardian } = harness({ budget: undefined, approvals: undefined, policy: undefined });
+    expect(guardian.consumeGrant({ grant_id: 'x', effect_digest: 'y', args_hash: 'z' })).toBe(false);
+    expect(() => guardian.commitBudget('r')).toThrow(/ledger/);
+    expect(() => guardian.refundBudget('r')).toThrow(/ledger/);
+    expect(guardian.policyHash()).toMatch(/^sha256:/);
+  });
+});
