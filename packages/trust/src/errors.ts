@@ -65,7 +65,7 @@ export function reasonCodeFor(code: TrustErrorCode): ReasonCode {
     return code;
   if (code.startsWith('TRUST_')) return 'TRUST_HISTORY_INVALID';
   if (code.startsWith('TUF_')) return 'TUF_METADATA_INVALID';
-  if (code === 'ANCHOR_INPUT_INVALID') return 'INTERNAL_ERROR';
+  if (code === 'ANCHOR_INPUT_INVALID') return 'SIGNATURE_INVALID';
   return 'ARTIFACT_PROVENANCE_INVALID';
 }
 

@@ -613,7 +613,7 @@ describe('trust snapshots', () => {
     expect(reasonCodeFor('TRUST_CHAIN_BROKEN')).toBe('TRUST_HISTORY_INVALID');
     expect(reasonCodeFor('TUF_ROLLBACK')).toBe('TUF_METADATA_INVALID');
     expect(reasonCodeFor('SLSA_BUILDER_MISMATCH')).toBe('ARTIFACT_PROVENANCE_INVALID');
-    expect(reasonCodeFor('ANCHOR_INPUT_INVALID')).toBe('INTERNAL_ERROR');
+    expect(reasonCodeFor('ANCHOR_INPUT_INVALID')).toBe('SIGNATURE_INVALID');
     expect(new TrustError('TRUST_KEY_UNKNOWN', 'x').reason).toBe('TRUST_KEY_UNKNOWN');
   });
 });
