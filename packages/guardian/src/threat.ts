@@ -147,6 +147,10 @@ export function checkThreatConfig(config: ThreatScanConfig): ThreatScanConfig {
       throw new GuardianError('CONFIG_INVALID', `threat scan config for ${level} is missing or unknown`);
     }
   }
+  // Scanning nothing for untrusted text would switch the gate off by configuration.
+  if (config.untrusted.length === 0) {
+    throw new GuardianError('CONFIG_INVALID', 'untrusted input must be scanned for at least one category');
+  }
   return config;
 }
 

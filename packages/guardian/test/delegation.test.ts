@@ -366,3 +366,56 @@ describe('delegation sessions', () => {
     expect(r.intentBody).toBeNull();
   });
 });
+
+describe('effective authority ∩ delegation scope (property)', () => {
+  it('a delegated ALLOW is always also allowed to the delegator directly, and inside a grant', async () => {
+    const fc = (await import('fast-check')).default;
+    const h = setup();
+    const { session } = h.create({
+      grants: [
+        {
+          tool: { eq: 'fs' },
+          action: { eq: 'read' },
+          resource: { prefix: '/data/public/' },
+          effect_type: { eq: 'fs.read' },
+        },
+        { tool: { eq: 'http' }, effect_type: { eq: 'net.egress' } },
+      ],
+    });
+    let n = 0;
+    let allows = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('fs', 'http', 'bank', 'deploy'),
+        fc.constantFrom('read', 'write', 'get'),
+        fc.constantFrom('/data/public/a', '/data/secret/b', '/data/x', 'https://api.example.com/'),
+        fc.constantFrom('fs.read', 'fs.write', 'net.egress', 'compute'),
+        (tool, action, resource, effect_type) => {
+          const nonce = `nonce-property-${String(n++).padStart(6, '0')}`;
+          const destination =
+            effect_type === 'net.egress'
+              ? { destination: { host: 'api.example.com', protocol: 'https', payload_bytes: 1 } }
+              : {};
+          const delegated = request(
+            { principal: 'agent-7', tool, action, resource, effect_type },
+            {
+              credential_id: 'cred-agent',
+              delegation: { session_id: session.session_id, code_verifier: VERIFIER, nonce },
+              ...destination,
+            },
+          );
+          const direct = request({ tool, action, resource, effect_type }, destination);
+          if (h.guardian.evaluate(delegated).record.verdict === 'ALLOW') {
+            allows++;
+            expect(h.guardian.evaluate(direct).record.verdict).toBe('ALLOW');
+            expect(
+              tool === 'http' || (tool === 'fs' && action === 'read' && resource.startsWith('/data/public/')),
+            ).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 150, seed: 42 },
+    );
+    expect(allows).toBeGreaterThan(0);
+  });
+});

@@ -220,6 +220,7 @@ describe('unconfigured gates deny all (never skipped)', () => {
       }),
     ).toThrow(/two principals/);
     expect(() => harness({ threat: { trusted: [], internal: [] } as never })).toThrow(/untrusted/);
+    expect(() => harness({ threat: { trusted: [], internal: [], untrusted: [] } })).toThrow(/untrusted/);
     expect(
       harness({
         identity: {
