@@ -139,7 +139,7 @@ describe('HTTP driver (loopback, real guardian)', () => {
     });
     const executorSigner = createSigner(seed(23));
     executor = createExecutor({
-      guardian: guardianPort({ guardian, budget: ledger }),
+      guardian: guardianPort(guardian),
       guardianKeys: guardian.publicKeys,
       receipts: new ReceiptRecorder({
         signer: executorSigner,

@@ -23,7 +23,7 @@ export type {
   ProofGraphRecord,
   ReceiptPort,
 } from './governance.js';
-export { type GuardianPortOptions, guardianPort } from './guardian-port.js';
+export { guardianPort } from './guardian-port.js';
 export {
   clientIdempotencyKey,
   deriveIdempotencyKey,

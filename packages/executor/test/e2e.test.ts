@@ -231,7 +231,7 @@ function build(): World {
   const graph = new ProofGraph();
   const timer = new ManualTimer();
   const executor = createExecutor({
-    guardian: guardianPort({ guardian, budget: ledger }),
+    guardian: guardianPort(guardian),
     guardianKeys: guardian.publicKeys,
     receipts: recorder,
     proofgraph: proofGraphPort({ graph, signer: executorSigner }),
@@ -313,6 +313,7 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
       args: { path: '/data/report.csv' },
       context: aliceContext(),
     });
+    expect(r.message).toBeUndefined();
     expect(r).toMatchObject({
       status: 'SUCCEEDED',
       reason_code: 'ALLOW',
