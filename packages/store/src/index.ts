@@ -1,0 +1,20 @@
+export { StoreError, type StoreErrorCode } from './errors.js';
+export { type GroupCommitOptions, GroupCommitter } from './group-commit.js';
+export { MIGRATIONS, type Migration, SCHEMA_VERSION } from './internal/migrations.js';
+export { DEFAULT_CHAIN, openSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export type {
+  Artifact,
+  BudgetMovement,
+  ChainHead,
+  CommitResult,
+  GovernedCallRecord,
+  HelmStore,
+  Json,
+  NodeRecord,
+  RangeQuery,
+  ReceiptRecord,
+  StoredDecision,
+  StoredNode,
+  StoredReceipt,
+  StoredRequest,
+} from './types.js';

@@ -1,0 +1,596 @@
+// The embedded default store: SQLite through `node:sqlite` (built into Node >= 22.5, so no native
+// build and no install scripts). WAL journal, versioned migrations, one transaction per governed
+// call (or one per group of calls with group commit, each call isolated by a SAVEPOINT).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DatabaseSync as DatabaseSyncType, StatementSync } from 'node:sqlite';
+import type { SignedEnvelope } from '@helm/contracts';
+import { digest } from '@helm/crypto';
+import { StoreError } from './errors.js';
+import { GroupCommitter } from './group-commit.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
+import type {
+  Artifact,
+  ChainHead,
+  CommitResult,
+  GovernedCallRecord,
+  HelmStore,
+  Json,
+  RangeQuery,
+  StoredDecision,
+  StoredNode,
+  StoredReceipt,
+  StoredRequest,
+} from './types.js';
+
+export const DEFAULT_CHAIN = 'default';
+
+// Loaded through getBuiltinModule so bundlers/test runners that do not know the (prefix-only)
+// `node:sqlite` built-in leave it alone.
+const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
+
+export interface SqliteStoreOptions {
+  /** `full` (default): fsync the WAL at every commit — an acknowledged call survives power loss.
+   *  `normal`: survives process crashes (SIGKILL) but not OS crashes; faster. */
+  readonly durability?: 'full' | 'normal';
+  /** Batch concurrently submitted calls into one transaction (default true). */
+  readonly groupCommit?: boolean;
+  /** Largest group (default 256). */
+  readonly maxBatch?: number;
+}
+
+type Row = Record<string, unknown>;
+
+const str = (v: unknown): string => String(v);
+const num = (v: unknown): number => Number(v);
+
+function sqliteCode(error: unknown): number | undefined {
+  const e = error as { errcode?: number };
+  return typeof e?.errcode === 'number' ? e.errcode : undefined;
+}
+
+function isConstraint(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code !== undefined && (code & 0xff) === 19;
+}
+
+function checkRecord(record: GovernedCallRecord): void {
+  const r = record.receipt;
+  const ok =
+    typeof record.sessionId === 'string' &&
+    record.sessionId.length > 0 &&
+    typeof r?.id === 'string' &&
+    r.id.length > 0 &&
+    Number.isSafeInteger(r.lamport) &&
+    r.lamport >= 1 &&
+    typeof r.prevHash === 'string' &&
+    typeof r.hash === 'string' &&
+    typeof r.envelope?.payload === 'string';
+  if (!ok) throw new StoreError('STORE_INVALID_RECORD', 'governed call record is malformed');
+  for (const m of record.budget ?? []) {
+    if (!Number.isSafeInteger(m.delta))
+      throw new StoreError('STORE_INVALID_RECORD', 'budget delta must be an integer');
+  }
+}
+
+/** Open (creating if needed) a SQLite store at `path` (`:memory:` for an ephemeral one). */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  return new SqliteStore(path, options);
+}
+
+export class SqliteStore implements HelmStore {
+  readonly path: string;
+  readonly #db: DatabaseSyncType;
+  readonly #stmts = new Map<string, StatementSync>();
+  readonly #committer: GroupCommitter<GovernedCallRecord, CommitResult> | undefined;
+  #closed = false;
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.path = path;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.#db = new DatabaseSync(path, { enableForeignKeyConstraints: true });
+      this.#db.exec('PRAGMA journal_mode = WAL');
+      this.#db.exec(`PRAGMA synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.#db.exec('PRAGMA busy_timeout = 5000');
+    } catch (error) {
+      throw new StoreError('STORE_IO', `cannot open SQLite database at ${path}`, { cause: error });
+    }
+    this.migrateSync();
+    this.#committer =
+      options.groupCommit === false
+        ? undefined
+        : new GroupCommitter((items) => this.commitCallsSync(items), {
+            ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+          });
+  }
+
+  /** Flushes performed by group commit (for benchmarks). */
+  get groupFlushes(): number {
+    return this.#committer?.flushes ?? 0;
+  }
+
+  #stmt(sql: string): StatementSync {
+    if (this.#closed) throw new StoreError('STORE_CLOSED', 'store is closed');
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  // ── migrations ────────────────────────────────────────────────────────────────────────────
+
+  /** Current schema version (0 for an empty database). */
+  schemaVersion(): number {
+    this.#db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)',
+    );
+    const row = this.#db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as Row | undefined;
+    return row?.v == null ? 0 : num(row.v);
+  }
+
+  migrateSync(): number {
+    const current = this.schemaVersion();
+    if (current > SCHEMA_VERSION) {
+      throw new StoreError(
+        'STORE_UNSUPPORTED_VERSION',
+        `database schema v${current} is newer than this helm (v${SCHEMA_VERSION}); upgrade helm`,
+      );
+    }
+    let applied = 0;
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      try {
+        this.#db.exec('BEGIN IMMEDIATE');
+        this.#db.exec(m.sql);
+        this.#db
+          .prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)')
+          .run(m.version, m.name);
+        this.#db.exec('COMMIT');
+        applied += 1;
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+        throw new StoreError('STORE_MIGRATION_FAILED', `migration ${m.version} failed`, { cause: error });
+      }
+    }
+    return applied;
+  }
+
+  async migrate(): Promise<number> {
+    return this.migrateSync();
+  }
+
+  // ── governed calls ────────────────────────────────────────────────────────────────────────
+
+  #writeCall(record: GovernedCallRecord): CommitResult {
+    checkRecord(record);
+    const chainId = record.chainId ?? DEFAULT_CHAIN;
+    const r = record.receipt;
+    const head = this.chainHeadSync(chainId);
+    const expected = (head?.lamport ?? 0) + 1;
+    if (r.lamport !== expected || (head !== undefined && r.prevHash !== head.hash)) {
+      throw new StoreError(
+        'STORE_CHAIN_CONFLICT',
+        `receipt ${r.id} does not extend chain ${chainId} (expected Lamport ${expected}${head ? ` after ${head.hash}` : ''})`,
+      );
+    }
+    if (record.idempotency && this.idempotencySync(record.idempotency.key) !== undefined) {
+      throw new StoreError(
+        'STORE_IDEMPOTENCY_CONFLICT',
+        `idempotency key ${record.idempotency.key} already recorded`,
+      );
+    }
+    try {
+      this.#stmt(
+        `INSERT INTO receipts (chain_id, lamport, receipt_id, prev_hash, hash, session_id, decision_id, risk_tier, envelope)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        chainId,
+        r.lamport,
+        r.id,
+        r.prevHash,
+        r.hash,
+        record.sessionId,
+        r.decisionId ?? null,
+        r.riskTier ?? null,
+        JSON.stringify(r.envelope),
+      );
+      if (record.decision) {
+        this.#stmt('INSERT INTO decisions (decision_id, session_id, envelope) VALUES (?, ?, ?)').run(
+          record.decision.id,
+          record.sessionId,
+          JSON.stringify(record.decision.envelope),
+        );
+      }
+      for (const n of record.nodes ?? []) {
+        this.#stmt(
+          'INSERT INTO nodes (node_id, kind, lamport, parents, session_id, body) VALUES (?, ?, ?, ?, ?, ?)',
+        ).run(n.id, n.kind, n.lamport, JSON.stringify(n.parents), record.sessionId, JSON.stringify(n.body));
+      }
+      if (record.request) {
+        this.#stmt(
+          'INSERT INTO requests (request_id, receipt_id, chain_id, lamport, session_id, body) VALUES (?, ?, ?, ?, ?, ?)',
+        ).run(
+          record.request.id,
+          r.id,
+          chainId,
+          r.lamport,
+          record.sessionId,
+          JSON.stringify(record.request.body),
+        );
+      }
+      if (record.idempotency) {
+        this.#stmt('INSERT INTO idempotency (idem_key, receipt_id, value) VALUES (?, ?, ?)').run(
+          record.idempotency.key,
+          r.id,
+          JSON.stringify(record.idempotency.value),
+        );
+      }
+    } catch (error) {
+      if (isConstraint(error)) {
+        throw new StoreError('STORE_DUPLICATE', `a row of call ${r.id} already exists`, { cause: error });
+      }
+      throw error;
+    }
+    for (const n of record.nonces ?? []) {
+      if (!this.#insertNonce(n.scope, n.nonce)) {
+        throw new StoreError('STORE_NONCE_REUSED', `nonce ${n.scope}/${n.nonce} was already used`);
+      }
+    }
+    (record.budget ?? []).forEach((m, seq) => {
+      const balance = this.budgetBalanceSync(m.key) + m.delta;
+      if (m.limit !== undefined && balance > m.limit) {
+        throw new StoreError('STORE_BUDGET_EXCEEDED', `budget ${m.key} would reach ${balance} > ${m.limit}`);
+      }
+      this.#stmt(
+        'INSERT INTO budgets (budget_key, balance) VALUES (?, ?) ON CONFLICT (budget_key) DO UPDATE SET balance = excluded.balance',
+      ).run(m.key, balance);
+      this.#stmt('INSERT INTO budget_movements (receipt_id, seq, budget_key, delta) VALUES (?, ?, ?, ?)').run(
+        r.id,
+        seq,
+        m.key,
+        m.delta,
+      );
+    });
+    return { receiptId: r.id, lamport: r.lamport };
+  }
+
+  /** Commit one call in its own transaction (synchronous; the SQLite-only fast path). */
+  commitCallSync(record: GovernedCallRecord): CommitResult {
+    const [result] = this.commitCallsSync([record]);
+    if (result instanceof Error) throw result;
+    return result as CommitResult;
+  }
+
+  /**
+   * Commit several calls in ONE transaction; each call runs inside its own SAVEPOINT so a failing
+   * call is rolled back alone and reported in its slot, while the others commit together.
+   */
+  commitCallsSync(records: readonly GovernedCallRecord[]): (CommitResult | Error)[] {
+    if (this.#closed) throw new StoreError('STORE_CLOSED', 'store is closed');
+    const results: (CommitResult | Error)[] = [];
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const record of records) {
+        this.#db.exec('SAVEPOINT call');
+        try {
+          results.push(this.#writeCall(record));
+          this.#db.exec('RELEASE call');
+        } catch (error) {
+          this.#db.exec('ROLLBACK TO call');
+          this.#db.exec('RELEASE call');
+          results.push(error instanceof Error ? error : new StoreError('STORE_IO', String(error)));
+        }
+      }
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw new StoreError('STORE_IO', 'transaction failed', { cause: error });
+    }
+    return results;
+  }
+
+  commitCall(record: GovernedCallRecord): Promise<CommitResult> {
+    if (this.#committer) return this.#committer.submit(record);
+    try {
+      return Promise.resolve(this.commitCallSync(record));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async commitCalls(records: readonly GovernedCallRecord[]): Promise<readonly (CommitResult | Error)[]> {
+    return this.commitCallsSync(records);
+  }
+
+  // ── reads ─────────────────────────────────────────────────────────────────────────────────
+
+  chainHeadSync(chainId: string = DEFAULT_CHAIN): ChainHead | undefined {
+    const row = this.#stmt(
+      'SELECT lamport, hash, receipt_id FROM receipts WHERE chain_id = ? ORDER BY lamport DESC LIMIT 1',
+    ).get(chainId) as Row | undefined;
+    return row
+      ? { chainId, lamport: num(row.lamport), hash: str(row.hash), receiptId: str(row.receipt_id) }
+      : undefined;
+  }
+
+  async chainHead(chainId?: string): Promise<ChainHead | undefined> {
+    return this.chainHeadSync(chainId);
+  }
+
+  #range(query: RangeQuery): { where: string; params: (string | number)[] } {
+    const clauses: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.chainId !== undefined) {
+      clauses.push('chain_id = ?');
+      params.push(query.chainId);
+    }
+    if (query.sessionId !== undefined) {
+      clauses.push('session_id = ?');
+      params.push(query.sessionId);
+    }
+    if (query.fromLamport !== undefined) {
+      clauses.push('lamport >= ?');
+      params.push(query.fromLamport);
+    }
+    if (query.toLamport !== undefined) {
+      clauses.push('lamport <= ?');
+      params.push(query.toLamport);
+    }
+    return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+
+  receiptsSync(query: RangeQuery = {}): StoredReceipt[] {
+    const { where, params } = this.#range(query);
+    const rows = this.#stmt(`SELECT * FROM receipts ${where} ORDER BY chain_id, lamport`).all(
+      ...params,
+    ) as Row[];
+    return rows.map((row) => ({
+      chainId: str(row.chain_id),
+      sessionId: str(row.session_id),
+      id: str(row.receipt_id),
+      lamport: num(row.lamport),
+      prevHash: str(row.prev_hash),
+      hash: str(row.hash),
+      ...(row.decision_id == null ? {} : { decisionId: str(row.decision_id) }),
+      ...(row.risk_tier == null ? {} : { riskTier: str(row.risk_tier) }),
+      envelope: JSON.parse(str(row.envelope)) as SignedEnvelope,
+    }));
+  }
+
+  async receipts(query?: RangeQuery): Promise<readonly StoredReceipt[]> {
+    return this.receiptsSync(query);
+  }
+
+  decisionsSync(ids: readonly string[]): StoredDecision[] {
+    const out: StoredDecision[] = [];
+    for (const id of [...new Set(ids)].sort()) {
+      const row = this.#stmt('SELECT * FROM decisions WHERE decision_id = ?').get(id) as Row | undefined;
+      if (row) {
+        out.push({
+          id: str(row.decision_id),
+          sessionId: str(row.session_id),
+          envelope: JSON.parse(str(row.envelope)) as SignedEnvelope,
+        });
+      }
+    }
+    return out;
+  }
+
+  async decisions(ids: readonly string[]): Promise<readonly StoredDecision[]> {
+    return this.decisionsSync(ids);
+  }
+
+  nodesSync(query: { readonly sessionId?: string } = {}): StoredNode[] {
+    const rows = (
+      query.sessionId === undefined
+        ? this.#stmt('SELECT * FROM nodes ORDER BY lamport, node_id').all()
+        : this.#stmt('SELECT * FROM nodes WHERE session_id = ? ORDER BY lamport, node_id').all(
+            query.sessionId,
+          )
+    ) as Row[];
+    return rows.map((row) => ({
+      id: str(row.node_id),
+      kind: str(row.kind),
+      lamport: num(row.lamport),
+      parents: JSON.parse(str(row.parents)) as string[],
+      sessionId: str(row.session_id),
+      body: JSON.parse(str(row.body)) as Json,
+    }));
+  }
+
+  async nodes(query?: { readonly sessionId?: string }): Promise<readonly StoredNode[]> {
+    return this.nodesSync(query);
+  }
+
+  requestsSync(query: RangeQuery = {}): StoredRequest[] {
+    const { where, params } = this.#range(query);
+    const rows = this.#stmt(`SELECT * FROM requests ${where} ORDER BY chain_id, lamport, request_id`).all(
+      ...params,
+    ) as Row[];
+    return rows.map((row) => ({
+      id: str(row.request_id),
+      receiptId: str(row.receipt_id),
+      chainId: str(row.chain_id),
+      lamport: num(row.lamport),
+      sessionId: str(row.session_id),
+      body: JSON.parse(str(row.body)) as Json,
+    }));
+  }
+
+  async requests(query?: RangeQuery): Promise<readonly StoredRequest[]> {
+    return this.requestsSync(query);
+  }
+
+  sessionsSync(): string[] {
+    return (this.#stmt('SELECT DISTINCT session_id FROM receipts ORDER BY session_id').all() as Row[]).map(
+      (r) => str(r.session_id),
+    );
+  }
+
+  async sessions(): Promise<readonly string[]> {
+    return this.sessionsSync();
+  }
+
+  idempotencySync(key: string): Json | undefined {
+    const row = this.#stmt('SELECT value FROM idempotency WHERE idem_key = ?').get(key) as Row | undefined;
+    return row ? (JSON.parse(str(row.value)) as Json) : undefined;
+  }
+
+  async idempotency(key: string): Promise<Json | undefined> {
+    return this.idempotencySync(key);
+  }
+
+  budgetBalanceSync(key: string): number {
+    const row = this.#stmt('SELECT balance FROM budgets WHERE budget_key = ?').get(key) as Row | undefined;
+    return row ? num(row.balance) : 0;
+  }
+
+  async budgetBalance(key: string): Promise<number> {
+    return this.budgetBalanceSync(key);
+  }
+
+  nonceUsedSync(scope: string, nonce: string): boolean {
+    return (
+      this.#stmt('SELECT 1 AS x FROM nonces WHERE scope = ? AND nonce = ?').get(scope, nonce) !== undefined
+    );
+  }
+
+  async nonceUsed(scope: string, nonce: string): Promise<boolean> {
+    return this.nonceUsedSync(scope, nonce);
+  }
+
+  #insertNonce(scope: string, nonce: string): boolean {
+    return (
+      this.#stmt('INSERT OR IGNORE INTO nonces (scope, nonce) VALUES (?, ?)').run(scope, nonce).changes === 1
+    );
+  }
+
+  consumeNonceSync(scope: string, nonce: string): boolean {
+    return this.#insertNonce(scope, nonce);
+  }
+
+  async consumeNonce(scope: string, nonce: string): Promise<boolean> {
+    return this.consumeNonceSync(scope, nonce);
+  }
+
+  // ── artifacts and documents ───────────────────────────────────────────────────────────────
+
+  putArtifactSync(artifact: Omit<Artifact, 'digest'>): string {
+    const d = digest(artifact.bytes);
+    this.#stmt(
+      'INSERT OR IGNORE INTO artifacts (digest, kind, name, version, bytes) VALUES (?, ?, ?, ?, ?)',
+    ).run(d, artifact.kind, artifact.name, artifact.version, artifact.bytes);
+    return d;
+  }
+
+  async putArtifact(artifact: Omit<Artifact, 'digest'>): Promise<string> {
+    return this.putArtifactSync(artifact);
+  }
+
+  #artifactRow(row: Row): Artifact {
+    return {
+      digest: str(row.digest),
+      kind: str(row.kind),
+      name: str(row.name),
+      version: str(row.version),
+      bytes: new Uint8Array(row.bytes as Uint8Array),
+    };
+  }
+
+  artifactSync(d: string): Artifact | undefined {
+    const row = this.#stmt('SELECT * FROM artifacts WHERE digest = ?').get(d) as Row | undefined;
+    return row ? this.#artifactRow(row) : undefined;
+  }
+
+  async artifact(d: string): Promise<Artifact | undefined> {
+    return this.artifactSync(d);
+  }
+
+  artifactsSync(query: { readonly kind?: string } = {}): Artifact[] {
+    const rows = (
+      query.kind === undefined
+        ? this.#stmt('SELECT * FROM artifacts ORDER BY kind, name, version, digest').all()
+        : this.#stmt('SELECT * FROM artifacts WHERE kind = ? ORDER BY name, version, digest').all(query.kind)
+    ) as Row[];
+    return rows.map((r) => this.#artifactRow(r));
+  }
+
+  async artifacts(query?: { readonly kind?: string }): Promise<readonly Artifact[]> {
+    return this.artifactsSync(query);
+  }
+
+  linkArtifactSync(sessionId: string, d: string): void {
+    if (!this.artifactSync(d)) throw new StoreError('STORE_INVALID_RECORD', `unknown artifact ${d}`);
+    this.#stmt('INSERT OR IGNORE INTO session_artifacts (session_id, digest) VALUES (?, ?)').run(
+      sessionId,
+      d,
+    );
+  }
+
+  async linkArtifact(sessionId: string, d: string): Promise<void> {
+    this.linkArtifactSync(sessionId, d);
+  }
+
+  sessionArtifactsSync(sessionId: string): Artifact[] {
+    const rows = this.#stmt(
+      `SELECT a.* FROM artifacts a JOIN session_artifacts s ON s.digest = a.digest
+       WHERE s.session_id = ? ORDER BY a.kind, a.name, a.version, a.digest`,
+    ).all(sessionId) as Row[];
+    return rows.map((r) => this.#artifactRow(r));
+  }
+
+  async sessionArtifacts(sessionId: string): Promise<readonly Artifact[]> {
+    return this.sessionArtifactsSync(sessionId);
+  }
+
+  getDocumentSync(namespace: string, key: string): Json | undefined {
+    const row = this.#stmt('SELECT value FROM documents WHERE namespace = ? AND doc_key = ?').get(
+      namespace,
+      key,
+    ) as Row | undefined;
+    return row ? (JSON.parse(str(row.value)) as Json) : undefined;
+  }
+
+  async getDocument(namespace: string, key: string): Promise<Json | undefined> {
+    return this.getDocumentSync(namespace, key);
+  }
+
+  putDocumentSync(namespace: string, key: string, value: Json): void {
+    this.#stmt(
+      'INSERT INTO documents (namespace, doc_key, value) VALUES (?, ?, ?) ON CONFLICT (namespace, doc_key) DO UPDATE SET value = excluded.value',
+    ).run(namespace, key, JSON.stringify(value));
+  }
+
+  async putDocument(namespace: string, key: string, value: Json): Promise<void> {
+    this.putDocumentSync(namespace, key, value);
+  }
+
+  listDocumentsSync(namespace: string): { key: string; value: Json }[] {
+    return (
+      this.#stmt('SELECT doc_key, value FROM documents WHERE namespace = ? ORDER BY doc_key').all(
+        namespace,
+      ) as Row[]
+    ).map((r) => ({ key: str(r.doc_key), value: JSON.parse(str(r.value)) as Json }));
+  }
+
+  async listDocuments(namespace: string): Promise<readonly { readonly key: string; readonly value: Json }[]> {
+    return this.listDocumentsSync(namespace);
+  }
+
+  // ── lifecycle ─────────────────────────────────────────────────────────────────────────────
+
+  closeSync(): void {
+    if (this.#closed) return;
+    this.#committer?.flushNow();
+    this.#closed = true;
+    this.#stmts.clear();
+    this.#db.close();
+  }
+
+  async close(): Promise<void> {
+    this.closeSync();
+  }
+}

@@ -1,0 +1,149 @@
+// The storage interface of HELM. It is deliberately database-neutral: every method is async (a
+// networked PostgreSQL implementation can follow), values are JSON documents or byte strings,
+// ordering is always by explicit keys (Lamport clock, ids) and never by physical row order, and
+// the unit of atomicity is one governed call (`commitCall`).
+import type { SignedEnvelope } from '@helm/contracts';
+
+/** A JSON value as stored (documents are stored as their JSON text and parsed on read). */
+export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
+
+/** One signed receipt as appended to a chain. */
+export interface ReceiptRecord {
+  /** Content-derived receipt id. */
+  readonly id: string;
+  /** Lamport clock of the receipt inside its chain: exactly head + 1 (the first receipt has 1). */
+  readonly lamport: number;
+  /** Hash link to the previous receipt of the chain (the genesis value for the first receipt). */
+  readonly prevHash: string;
+  /** The hash the next receipt links to (as defined by the receipt format). */
+  readonly hash: string;
+  /** Decision this receipt records, when any. */
+  readonly decisionId?: string;
+  /** Retention tier of the receipt (HIGH/MEDIUM/LOW), used by condensation and export. */
+  readonly riskTier?: string;
+  readonly envelope: SignedEnvelope;
+}
+
+/** A node of the ProofGraph DAG as stored. */
+export interface NodeRecord {
+  readonly id: string;
+  /** Node kind (e.g. INTENT, ATTESTATION, EFFECT, TRUST_EVENT, CHECKPOINT). */
+  readonly kind: string;
+  readonly lamport: number;
+  /** Parent node ids (hash links). */
+  readonly parents: readonly string[];
+  /** The node as its wire form (JSON), or a signed envelope. */
+  readonly body: Json | SignedEnvelope;
+}
+
+/** A budget movement; `delta` is in the budget's integer unit (e.g. cents, calls). */
+export interface BudgetMovement {
+  readonly key: string;
+  readonly delta: number;
+  /** When given, the commit fails with BUDGET_EXCEEDED if the balance after the movement exceeds it. */
+  readonly limit?: number;
+}
+
+/** Everything one governed call writes; committed atomically or not at all. */
+export interface GovernedCallRecord {
+  /** Session the call belongs to (exports select by session). */
+  readonly sessionId: string;
+  /** Receipt chain id (defaults to `default`). */
+  readonly chainId?: string;
+  /** The recorded request and its clock readings, for offline replay. */
+  readonly request?: { readonly id: string; readonly body: Json };
+  readonly decision?: { readonly id: string; readonly envelope: SignedEnvelope };
+  readonly receipt: ReceiptRecord;
+  readonly nodes?: readonly NodeRecord[];
+  readonly budget?: readonly BudgetMovement[];
+  /** Idempotency record: a repeat of `key` returns `value` instead of executing again. */
+  readonly idempotency?: { readonly key: string; readonly value: Json };
+  /** One-time nonces consumed by the call (delegation, approvals); reuse fails the commit. */
+  readonly nonces?: readonly { readonly scope: string; readonly nonce: string }[];
+}
+
+export interface ChainHead {
+  readonly chainId: string;
+  readonly lamport: number;
+  readonly hash: string;
+  readonly receiptId: string;
+}
+
+export interface CommitResult {
+  readonly receiptId: string;
+  readonly lamport: number;
+}
+
+export interface StoredReceipt extends ReceiptRecord {
+  readonly chainId: string;
+  readonly sessionId: string;
+}
+
+export interface StoredNode extends NodeRecord {
+  readonly sessionId: string;
+}
+
+export interface StoredRequest {
+  readonly id: string;
+  readonly receiptId: string;
+  readonly lamport: number;
+  readonly chainId: string;
+  readonly sessionId: string;
+  readonly body: Json;
+}
+
+export interface StoredDecision {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly envelope: SignedEnvelope;
+}
+
+/** Selects receipts (and what belongs to them) by session and/or an inclusive Lamport range. */
+export interface RangeQuery {
+  readonly chainId?: string;
+  readonly sessionId?: string;
+  readonly fromLamport?: number;
+  readonly toLamport?: number;
+}
+
+/** Content-addressed artifacts in force: policy bundles, tool descriptors, schemas, WASM, trust snapshots. */
+export interface Artifact {
+  /** `sha256:<hex>` of `bytes`; computed by the store. */
+  readonly digest: string;
+  /** e.g. `policy`, `tool`, `schema`, `wasm`, `trust`, `checkpoint`. */
+  readonly kind: string;
+  readonly name: string;
+  readonly version: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface HelmStore {
+  /** Apply pending schema migrations (idempotent). Called by `open*`. */
+  migrate(): Promise<number>;
+  /** Atomically commit one governed call. Rejects with StoreError and writes nothing on any conflict. */
+  commitCall(record: GovernedCallRecord): Promise<CommitResult>;
+  /** Atomically commit several calls in one storage transaction (group commit); per-call results. */
+  commitCalls(records: readonly GovernedCallRecord[]): Promise<readonly (CommitResult | Error)[]>;
+  chainHead(chainId?: string): Promise<ChainHead | undefined>;
+  receipts(query?: RangeQuery): Promise<readonly StoredReceipt[]>;
+  decisions(ids: readonly string[]): Promise<readonly StoredDecision[]>;
+  nodes(query?: { readonly sessionId?: string }): Promise<readonly StoredNode[]>;
+  requests(query?: RangeQuery): Promise<readonly StoredRequest[]>;
+  sessions(): Promise<readonly string[]>;
+  idempotency(key: string): Promise<Json | undefined>;
+  budgetBalance(key: string): Promise<number>;
+  nonceUsed(scope: string, nonce: string): Promise<boolean>;
+  /** Consume a nonce outside a call (e.g. at delegation-session creation); false if already used. */
+  consumeNonce(scope: string, nonce: string): Promise<boolean>;
+  putArtifact(artifact: Omit<Artifact, 'digest'>): Promise<string>;
+  artifact(digest: string): Promise<Artifact | undefined>;
+  artifacts(query?: { readonly kind?: string }): Promise<readonly Artifact[]>;
+  /** Link an artifact to a session as "in force" (exports include exactly the linked artifacts). */
+  linkArtifact(sessionId: string, digest: string): Promise<void>;
+  sessionArtifacts(sessionId: string): Promise<readonly Artifact[]>;
+  /** A small key/value namespace for configuration documents (keys, trust events, settings). */
+  getDocument(namespace: string, key: string): Promise<Json | undefined>;
+  putDocument(namespace: string, key: string, value: Json): Promise<void>;
+  listDocuments(namespace: string): Promise<readonly { readonly key: string; readonly value: Json }[]>;
+  close(): Promise<void>;
+}
