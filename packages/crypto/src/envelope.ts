@@ -5,10 +5,12 @@ import type { SignedEnvelope } from '@helm/contracts';
 import { type AsyncSigner, type Ed25519Backend, keyIdFor, nodeBackend, type Signer } from './ed25519.js';
 import { bytesEqual, fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
-import { canonicalBytes } from './jcs.js';
+import { canonicalBytes, canonicalize } from './jcs.js';
 import { type JsonLimits, parseStrictJson } from './json.js';
 
 const encoder = new TextEncoder();
+/** Strict UTF-8: invalid sequences throw; a BOM is kept (and then rejected by the parser). */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Envelope type strings: `helm.` + dotted lowercase segments + `.v<N>`, at most 128 bytes. */
 export const ENVELOPE_TYPE_PATTERN = /^helm\.[a-z0-9_]+(?:\.[a-z0-9_]+)*\.v[0-9]+$/;
@@ -205,16 +207,27 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   }
 
   // 4. the signed bytes must be strict, canonical JSON of a body of the same type
+  let text: string;
+  try {
+    text = utf8.decode(payload);
+  } catch {
+    malformed('payload is not valid UTF-8');
+  }
   let body: unknown;
   try {
-    body = parseStrictJson(payload, { ...limits, nullPrototype: false });
+    // size already checked on the bytes above
+    body = parseStrictJson(text, {
+      maxBytes: Number.MAX_SAFE_INTEGER,
+      maxDepth: limits.maxDepth ?? DEFAULT_ENVELOPE_LIMITS.maxDepth,
+      nullPrototype: false,
+    });
   } catch (error) {
-    if (error instanceof CryptoError && (error.code === 'JSON_TOO_DEEP' || error.code === 'JSON_TOO_LARGE')) {
-      throw error;
-    }
-    throw new CryptoError('ENVELOPE_MALFORMED', `payload is not strict UTF-8 JSON: ${String(error)}`);
+    if (error instanceof CryptoError && error.code === 'JSON_TOO_DEEP') throw error;
+    throw new CryptoError('ENVELOPE_MALFORMED', `payload is not strict JSON: ${String(error)}`);
   }
-  if (!bytesEqual(canonicalBytes(body), payload)) {
+  // UTF-8 is a bijection between well-formed strings and valid byte strings, so comparing the
+  // canonical text with the decoded payload text is comparing the bytes.
+  if (canonicalize(body) !== text) {
     throw new CryptoError('ENVELOPE_NOT_CANONICAL', 'payload is not RFC 8785 canonical');
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -34,6 +34,8 @@ export const DEFAULT_JSON_LIMITS: Readonly<Required<JsonLimits>> = Object.freeze
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** A (possibly empty) run of string characters that need no attention: not `"`, `\\`, or a control. */
+const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
 
 interface WellFormed {
   isWellFormed(): boolean;
@@ -155,6 +157,10 @@ class Parser {
     let chunkStart = p;
     let out = '';
     for (;;) {
+      // skip a run of ordinary characters in one native step
+      PLAIN_RUN.lastIndex = p;
+      PLAIN_RUN.test(t);
+      p = PLAIN_RUN.lastIndex;
       const c = t.charCodeAt(p);
       if (c === 0x22) break;
       if (c === 0x5c) {
@@ -202,11 +208,10 @@ class Parser {
         }
         p++;
         chunkStart = p;
-      } else if (c < 0x20 || Number.isNaN(c)) {
+      } else {
+        // after a plain run only a raw control character or the end of input is left
         this.pos = p;
         this.fail(Number.isNaN(c) ? 'unterminated string' : 'raw control character in string');
-      } else {
-        p++;
       }
     }
     out += t.slice(chunkStart, p);
