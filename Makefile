@@ -33,11 +33,16 @@ tcb-report: build
 pack-check: build
 	$(ENV) pnpm pack:check
 
+# Every step runs even when an earlier one fails, so one run shows every problem; any failure fails
+# the target. Finished work is cached (turbo's task cache, pack:check's input hash).
+TEST_STEPS := lint tcb:check test pack:check
 test: build
-	$(ENV) pnpm lint
-	$(ENV) pnpm tcb:check
-	$(ENV) pnpm test
-	$(ENV) pnpm pack:check
+	@failed=; for step in $(TEST_STEPS); do \
+	  echo "==> pnpm $$step"; \
+	  $(ENV) pnpm $$step || failed="$$failed $$step"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	echo "make test: all passed ($(TEST_STEPS))"
 
 bench: build
 	$(ENV) pnpm bench
