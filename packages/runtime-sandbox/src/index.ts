@@ -13,4 +13,5 @@ export {
   type SandboxFailureCode,
   type SandboxOptions,
   type SandboxResult,
+  type TranspiledComponent,
 } from './internal/sandbox.js';

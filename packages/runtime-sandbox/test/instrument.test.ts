@@ -118,12 +118,22 @@ describe('instrumentModule', () => {
       [`(module (memory 1) (func (drop (i32.atomic.load (i32.const 0)))))`, /unsupported opcode 0xfe/],
       [`(module (memory i64 1))`, /unsupported memory limits/],
       [`(module (tag $e) (func (throw $e)))`, /unsupported section id 13/],
-      [`(module (func $f) (start $f))`, /start sections/],
       [`(module (func (export "__helm_gas")))`, /reserved/],
     ];
     for (const [source, message] of cases) {
       await expect(instrument(source), source).rejects.toThrow(message);
     }
+  });
+
+  it('turns a start section into an export the host calls after setting the budget', async () => {
+    const m =
+      await instrument(`(module (global $g (mut i32) (i32.const 0)) (func $s (global.set $g (i32.const 5))) (start $s)
+      (func (export "get") (result i32) (global.get $g)))`);
+    const { instance, gas } = run(m.bytes, 100n);
+    expect((instance.exports.get as () => number)()).toBe(0);
+    (instance.exports.__helm_start as () => void)();
+    expect((instance.exports.get as () => number)()).toBe(5);
+    expect(gas.value).toBe(100n - 3n - 2n - 2n);
   });
 
   it('rejects shared memories', () => {

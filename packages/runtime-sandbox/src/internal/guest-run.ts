@@ -110,7 +110,12 @@ export function runGuest(req: GuestRequest): GuestOutcome {
   }
   const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
   host.bind(memory);
-  const start = instance.exports._start as () => void;
+  const init = instance.exports.__helm_start as (() => void) | undefined;
+  const main = instance.exports._start as () => void;
+  const start = (): void => {
+    if (init !== undefined) init();
+    main();
+  };
   let exitCode = 0;
   let failure: GuestFailureCode | undefined;
   try {

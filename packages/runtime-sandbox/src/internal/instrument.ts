@@ -33,6 +33,7 @@ import { ByteReader, ByteWriter, ModuleFormatError } from './wasm-binary.js';
 /** Export names the instrumenter adds; a module that already uses the prefix is rejected. */
 export const GAS_EXPORT = '__helm_gas';
 export const GROW_FAILED_EXPORT = '__helm_grow_failed';
+export const START_EXPORT = '__helm_start';
 const RESERVED_PREFIX = '__helm_';
 
 export const WASM_PAGE_BYTES = 65536;
@@ -375,7 +376,12 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   const sections = splitSections(bytes);
   const byId = new Map<number, Uint8Array>();
   for (const s of sections) byId.set(s.id, s.body);
-  if (byId.has(8)) throw new ModuleFormatError('start sections are not supported (export _start instead)');
+  // A start function would run inside instantiation, before the host can set the gas budget:
+  // the section is removed and the function exported as __helm_start, which the host calls right
+  // after instantiating and setting the budget (same order of effects as the start section).
+  const startBody = byId.get(8);
+  const startFunc = startBody === undefined ? null : new ByteReader(startBody).u32();
+  byId.delete(8);
 
   const typeBody = byId.get(1);
   const types = typeBody === undefined ? [] : readTypeSection(new ByteReader(typeBody));
@@ -508,9 +514,10 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
     }
     exportRest = exportBody.subarray(start, r.pos);
   }
-  ew.u32(exportCount + 2).bytes(exportRest);
+  ew.u32(exportCount + 2 + (startFunc === null ? 0 : 1)).bytes(exportRest);
   ew.name(GAS_EXPORT).u8(0x03).u32(gasGlobal);
   ew.name(GROW_FAILED_EXPORT).u8(0x03).u32(failedGlobal);
+  if (startFunc !== null) ew.name(START_EXPORT).u8(0x00).u32(startFunc);
   out.set(7, ew.toBytes());
 
   // The charge helper: a new function type (i64) -> () and a new function, both appended last.

@@ -12,10 +12,12 @@ export type PoolOutcome =
 export interface PoolOptions {
   readonly size: number;
   readonly resourceLimits: ResourceLimits;
+  /** Worker entry (default: the core-module worker next to this file). */
+  readonly url?: URL;
 }
 
 interface Job {
-  readonly req: GuestRequest;
+  readonly req: object;
   readonly timeoutMs: number;
   readonly resolve: (o: PoolOutcome) => void;
 }
@@ -25,21 +27,27 @@ interface Slot {
   job: (Job & { id: number; timer: ReturnType<typeof setTimeout> }) | null;
 }
 
-/** The worker entry next to this file: `.ts` when running from sources (tests), `.js` from dist. */
-export function workerEntryUrl(selfUrl: string): URL {
-  return new URL(selfUrl.endsWith('.ts') ? './worker.ts' : './worker.js', selfUrl);
+/** A worker entry next to this file: `.ts` when running from sources (tests), `.js` from dist. */
+export function workerEntryUrl(selfUrl: string, name = 'worker'): URL {
+  return new URL(`./${name}.${selfUrl.endsWith('.ts') ? 'ts' : 'js'}`, selfUrl);
+}
+
+/** This package's module URL for `name`, as the pool resolves it (used to build component workers). */
+export function siblingModuleUrl(name: string): URL {
+  return workerEntryUrl(import.meta.url, name);
 }
 
 export class WorkerPool {
   private readonly options: PoolOptions;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
-  private readonly url = workerEntryUrl(import.meta.url);
+  private readonly url: URL;
   private nextId = 1;
   private closed = false;
 
   constructor(options: PoolOptions) {
     this.options = options;
+    this.url = options.url ?? workerEntryUrl(import.meta.url);
     for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
   }
 
@@ -66,7 +74,7 @@ export class WorkerPool {
     return slot;
   }
 
-  run(req: GuestRequest, timeoutMs: number): Promise<PoolOutcome> {
+  run(req: GuestRequest | object, timeoutMs: number): Promise<PoolOutcome> {
     return new Promise((resolve) => {
       this.queue.push({ req, timeoutMs, resolve });
       this.pump();

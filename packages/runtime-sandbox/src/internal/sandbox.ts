@@ -1,16 +1,12 @@
 // The sandbox facade: register (validate → instrument → hash → compile once, cached) and run
 // (worker pool, deadline, result mapping).
-import { sha256 } from '@helm/crypto';
+import { canonicalBytes, sha256 } from '@helm/crypto';
 import { type Clock, systemClock } from './clock.js';
 import { SandboxError } from './errors.js';
 import type { GuestFailureCode } from './guest-run.js';
-import {
-  ImportViolationError,
-  type InstrumentedModule,
-  instrumentModule,
-  WASM_PAGE_BYTES,
-} from './instrument.js';
-import { WorkerPool } from './pool.js';
+import { ImportViolationError, instrumentModule, type ModuleImport, WASM_PAGE_BYTES } from './instrument.js';
+import { siblingModuleUrl, WorkerPool } from './pool.js';
+import { PREVIEW2_INTERFACES, unversioned } from './preview2-host.js';
 import { WASI_PREVIEW1_MODULE, WASI_PREVIEW1_SIGNATURES } from './wasi-abi.js';
 import { ModuleFormatError } from './wasm-binary.js';
 
@@ -25,6 +21,12 @@ export interface SandboxOptions {
   readonly maxMemoryBytes?: number;
   /** Cap on every table's size (default 100 000 elements). */
   readonly maxTableElements?: number;
+  /**
+   * Turns a WASI preview2 component into jco output (`instantiation: 'sync'`, no inlined base64).
+   * Runs once per registerComponent; supplied by the (non-TCB) caller, e.g. with
+   * `@bytecodealliance/jco-transpile`. Without it, registerComponent fails closed.
+   */
+  readonly componentTranspiler?: (component: Uint8Array) => Promise<TranspiledComponent>;
   /** Host-side worker heap/stack limits (default 64 MiB old generation, 4 MiB stack). */
   readonly workerResourceLimits?: {
     readonly maxOldGenerationSizeMb?: number;
@@ -39,7 +41,17 @@ export interface RegisterOptions {
   readonly maxMemoryBytes?: number;
 }
 
-export type ModuleKind = 'wasi-preview1';
+export type ModuleKind = 'wasi-preview1' | 'wasi-preview2';
+
+/** What a component transpiler (jco) produces for one component. */
+export interface TranspiledComponent {
+  /** The generated ES module exporting `instantiate(getCoreModule, imports, instantiateCore)`. */
+  readonly js: string;
+  /** The core modules, keyed by the name the generated code passes to getCoreModule. */
+  readonly core_modules: Readonly<Record<string, Uint8Array>>;
+  /** The component's imported interfaces (e.g. `wasi:cli/stdout@0.2.3`). */
+  readonly imports: readonly string[];
+}
 
 export interface ModuleHandle {
   /** `sha256:` digest of the instrumented bytes — exactly what runs. */
@@ -77,14 +89,38 @@ export interface SandboxResult {
 }
 
 export interface Sandbox {
+  /** Registers a WASI preview1 command module (exports `_start` and `memory`). */
   register(bytes: Uint8Array, options?: RegisterOptions): Promise<ModuleHandle>;
+  /** Registers a WASI preview2 command component through the configured componentTranspiler. */
+  registerComponent(component: Uint8Array, options?: RegisterOptions): Promise<ModuleHandle>;
   run(handle: ModuleHandle, input: Uint8Array, limits: RunLimits): Promise<SandboxResult>;
   close(): Promise<void>;
 }
 
-interface CacheEntry {
-  readonly handle: ModuleHandle;
-  readonly module: WebAssembly.Module;
+type CacheEntry =
+  | { readonly handle: ModuleHandle; readonly kind: 'core'; readonly module: WebAssembly.Module }
+  | {
+      readonly handle: ModuleHandle;
+      readonly kind: 'component';
+      readonly modules: Readonly<Record<string, WebAssembly.Module>>;
+      readonly pool: WorkerPool;
+    };
+
+const COMPONENT_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+/**
+ * The main module of a component's worker: import the pinned glue and the component host, then
+ * serve calls. Both specifiers are absolute (a data: module cannot resolve relative ones).
+ */
+export function componentWorkerUrl(js: string): URL {
+  const glue = `data:text/javascript;base64,${Buffer.from(js, 'utf8').toString('base64')}`;
+  const host = siblingModuleUrl('component-worker').href;
+  const entry = [
+    `import { instantiate } from ${JSON.stringify(glue)};`,
+    `import { serveComponent } from ${JSON.stringify(host)};`,
+    'serveComponent(instantiate);',
+  ].join('\n');
+  return new URL(`data:text/javascript;base64,${Buffer.from(entry, 'utf8').toString('base64')}`);
 }
 
 const MIB = 1024 * 1024;
@@ -142,17 +178,47 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const defaultMemory = options.maxMemoryBytes ?? 64 * MIB;
   const maxTableElements = options.maxTableElements ?? 100_000;
   const limits = options.workerResourceLimits ?? {};
-  const pool = new WorkerPool({
-    size: options.poolSize ?? 1,
-    resourceLimits: {
-      maxOldGenerationSizeMb: limits.maxOldGenerationSizeMb ?? 64,
-      maxYoungGenerationSizeMb: limits.maxYoungGenerationSizeMb ?? 16,
-      codeRangeSizeMb: limits.codeRangeSizeMb ?? 64,
-      stackSizeMb: limits.stackSizeMb ?? 4,
-    },
-  });
+  const resourceLimits = {
+    maxOldGenerationSizeMb: limits.maxOldGenerationSizeMb ?? 64,
+    maxYoungGenerationSizeMb: limits.maxYoungGenerationSizeMb ?? 16,
+    codeRangeSizeMb: limits.codeRangeSizeMb ?? 64,
+    stackSizeMb: limits.stackSizeMb ?? 4,
+  };
+  const pool = new WorkerPool({ size: options.poolSize ?? 1, resourceLimits });
   const cache = new Map<string, CacheEntry>();
   let closed = false;
+
+  const memoryCap = (registerOptions: RegisterOptions): number => {
+    const memoryBytes = registerOptions.maxMemoryBytes ?? defaultMemory;
+    if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 0 || memoryBytes % WASM_PAGE_BYTES !== 0) {
+      throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'maxMemoryBytes must be a multiple of 65536');
+    }
+    return memoryBytes;
+  };
+  const checkBytes = (bytes: unknown): Uint8Array => {
+    if (!(bytes instanceof Uint8Array) || bytes.length > maxModuleBytes) {
+      throw new SandboxError(
+        'SANDBOX_INVALID_MODULE',
+        `module is not bytes or exceeds ${maxModuleBytes} bytes`,
+      );
+    }
+    return bytes;
+  };
+  const instrument = (bytes: Uint8Array, memoryBytes: number, policy: (i: ModuleImport) => boolean) => {
+    if (!WebAssembly.validate(bytes))
+      throw new SandboxError('SANDBOX_INVALID_MODULE', 'module does not validate');
+    try {
+      return instrumentModule(bytes, {
+        maxMemoryPages: memoryBytes / WASM_PAGE_BYTES,
+        maxTableElements,
+        importPolicy: policy,
+      });
+    } catch (e) {
+      if (e instanceof ImportViolationError) throw new SandboxError('SANDBOX_VIOLATION', e.message);
+      if (e instanceof ModuleFormatError) throw new SandboxError('SANDBOX_INVALID_MODULE', e.message);
+      throw e;
+    }
+  };
 
   const assertOpen = (): void => {
     if (closed) throw new SandboxError('SANDBOX_CLOSED', 'the sandbox is closed');
@@ -161,30 +227,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   return {
     async register(bytes, registerOptions = {}) {
       assertOpen();
-      const memoryBytes = registerOptions.maxMemoryBytes ?? defaultMemory;
-      if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 0 || memoryBytes % WASM_PAGE_BYTES !== 0) {
-        throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'maxMemoryBytes must be a multiple of 65536');
-      }
-      if (!(bytes instanceof Uint8Array) || bytes.length > maxModuleBytes) {
-        throw new SandboxError(
-          'SANDBOX_INVALID_MODULE',
-          `module is not bytes or exceeds ${maxModuleBytes} bytes`,
-        );
-      }
-      if (!WebAssembly.validate(bytes))
-        throw new SandboxError('SANDBOX_INVALID_MODULE', 'module does not validate');
-      let instrumented: InstrumentedModule;
-      try {
-        instrumented = instrumentModule(bytes, {
-          maxMemoryPages: memoryBytes / WASM_PAGE_BYTES,
-          maxTableElements,
-          importPolicy: preview1ImportPolicy,
-        });
-      } catch (e) {
-        if (e instanceof ImportViolationError) throw new SandboxError('SANDBOX_VIOLATION', e.message);
-        if (e instanceof ModuleFormatError) throw new SandboxError('SANDBOX_INVALID_MODULE', e.message);
-        throw e;
-      }
+      const memoryBytes = memoryCap(registerOptions);
+      const instrumented = instrument(checkBytes(bytes), memoryBytes, preview1ImportPolicy);
       const hasExport = (name: string, kind: string): boolean =>
         instrumented.exports.some((x) => x.name === name && x.kind === kind);
       if (!hasExport('_start', 'func')) throw new SandboxError('SANDBOX_INVALID_MODULE', 'no _start export');
@@ -201,7 +245,63 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         kind: 'wasi-preview1',
         max_memory_bytes: memoryBytes,
       });
-      cache.set(id, { handle, module });
+      cache.set(id, { handle, kind: 'core', module });
+      return handle;
+    },
+
+    async registerComponent(component, registerOptions = {}) {
+      assertOpen();
+      const memoryBytes = memoryCap(registerOptions);
+      const bytes = checkBytes(component);
+      if (!COMPONENT_HEADER.every((b, i) => bytes[i] === b)) {
+        throw new SandboxError('SANDBOX_INVALID_MODULE', 'not a WebAssembly component');
+      }
+      if (options.componentTranspiler === undefined) {
+        throw new SandboxError('SANDBOX_INVALID_MODULE', 'no component transpiler is configured');
+      }
+      let transpiled: TranspiledComponent;
+      try {
+        transpiled = await options.componentTranspiler(bytes);
+      } catch (e) {
+        throw new SandboxError('SANDBOX_INVALID_MODULE', `component transpilation failed: ${String(e)}`);
+      }
+      const missing = transpiled.imports.filter((name) => !PREVIEW2_INTERFACES.includes(unversioned(name)));
+      if (missing.length > 0) {
+        throw new SandboxError(
+          'SANDBOX_VIOLATION',
+          `component imports ${missing.join(', ')}, which the sandbox does not provide`,
+        );
+      }
+      // Core modules import each other's exports and the host's lowered functions, wired by the
+      // glue; what they can reach is bounded by the preview2 host, so every import is accepted.
+      const names = Object.keys(transpiled.core_modules).sort();
+      const digests: Record<string, string> = {};
+      const instrumentedModules: Record<string, Uint8Array> = {};
+      for (const name of names) {
+        const inst = instrument(checkBytes(transpiled.core_modules[name]), memoryBytes, () => true);
+        instrumentedModules[name] = inst.bytes;
+        digests[name] = hexDigest(inst.bytes);
+      }
+      const id = hexDigest(
+        canonicalBytes({
+          type: 'helm.sandbox.component.v1',
+          glue: hexDigest(new TextEncoder().encode(transpiled.js)),
+          core_modules: digests,
+        }),
+      );
+      const cached = cache.get(id);
+      if (cached !== undefined) return cached.handle;
+      const modules: Record<string, WebAssembly.Module> = {};
+      for (const name of names)
+        modules[name] = await WebAssembly.compile(instrumentedModules[name] as Uint8Array);
+      const handle: ModuleHandle = Object.freeze({
+        id,
+        source_digest: hexDigest(bytes),
+        kind: 'wasi-preview2',
+        max_memory_bytes: memoryBytes,
+      });
+      const pool = new WorkerPool({ size: 1, resourceLimits, url: componentWorkerUrl(transpiled.js) });
+      cache.set(id, { handle, kind: 'component', modules, pool });
       return handle;
     },
 
@@ -215,17 +315,17 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'input must be a Uint8Array');
       const stdin = input;
       const started = clock.nowMs();
-      const outcome = await pool.run(
-        {
-          module: entry.module,
-          stdin,
-          gas: runLimits.gas,
-          maxOutputBytes: runLimits.max_output_bytes,
-          seed: randomSeed(entry.handle.id, stdin),
-          virtualTimeMs: runLimits.virtual_time_ms ?? 0,
-        },
-        runLimits.timeout_ms,
-      );
+      const common = {
+        stdin,
+        gas: runLimits.gas,
+        maxOutputBytes: runLimits.max_output_bytes,
+        seed: randomSeed(entry.handle.id, stdin),
+        virtualTimeMs: runLimits.virtual_time_ms ?? 0,
+      };
+      const outcome =
+        entry.kind === 'core'
+          ? await pool.run({ module: entry.module, ...common }, runLimits.timeout_ms)
+          : await entry.pool.run({ modules: entry.modules, ...common }, runLimits.timeout_ms);
       const wall_ms = clock.nowMs() - started;
       if (outcome.kind === 'done') return { ...outcome.outcome, wall_ms };
       const killed = {
@@ -243,8 +343,10 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 
     async close() {
       closed = true;
+      const pools = [pool];
+      for (const entry of cache.values()) if (entry.kind === 'component') pools.push(entry.pool);
       cache.clear();
-      await pool.close();
+      await Promise.all(pools.map((p) => p.close()));
     },
   };
 }

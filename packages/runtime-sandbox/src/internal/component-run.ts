@@ -1,0 +1,114 @@
+// Runs one call of a jco-transpiled WASI preview2 command component inside the component worker.
+// Every core module the generated code asks for comes from `getCoreModule`, which only serves
+// the pinned, instrumented modules; every instance is created by our `instantiateCore`, which
+// sets its gas budget and runs its (relocated) start function.
+import { classifyTrap, type GuestFailureCode, type GuestOutcome } from './guest-run.ts';
+import { createPreview2Host } from './preview2-host.ts';
+import { ExitSignal, OutputLimitSignal } from './wasi-preview1.ts';
+
+export interface ComponentRequest {
+  readonly modules: Readonly<Record<string, WebAssembly.Module>>;
+  readonly stdin: Uint8Array;
+  readonly gas: number;
+  readonly maxOutputBytes: number;
+  readonly seed: Uint8Array;
+  readonly virtualTimeMs: number;
+}
+
+/** The `instantiate` function jco generates with `instantiation: 'sync'`. */
+export type InstantiateComponent = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, Record<string, unknown>>,
+  instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+) => unknown;
+
+/** Thrown when the generated code asks for a core module that was not pinned at registration. */
+class UnknownCoreModule extends Error {}
+
+interface RunExport {
+  run(): void;
+}
+
+export function runComponent(instantiate: InstantiateComponent, req: ComponentRequest): GuestOutcome {
+  const host = createPreview2Host({
+    stdin: req.stdin,
+    maxOutputBytes: req.maxOutputBytes,
+    seed: req.seed,
+    virtualTimeMs: req.virtualTimeMs,
+  });
+  const budget = BigInt(req.gas);
+  const instances: WebAssembly.Instance[] = [];
+  const getCoreModule = (name: string): WebAssembly.Module => {
+    const m = Object.hasOwn(req.modules, name) ? req.modules[name] : undefined;
+    if (m === undefined) throw new UnknownCoreModule(name);
+    return m;
+  };
+  const instantiateCore = (
+    module: WebAssembly.Module,
+    imports: WebAssembly.Imports,
+  ): WebAssembly.Instance => {
+    const instance = new WebAssembly.Instance(module, imports);
+    (instance.exports.__helm_gas as WebAssembly.Global).value = budget;
+    instances.push(instance);
+    const start = instance.exports.__helm_start as (() => void) | undefined;
+    if (start !== undefined) start();
+    return instance;
+  };
+  let exitCode = 0;
+  let failure: GuestFailureCode | undefined;
+  let phase: 'instantiate' | 'run' = 'instantiate';
+  try {
+    const root = instantiate(getCoreModule, host.imports, instantiateCore) as Record<
+      string,
+      RunExport | undefined
+    >;
+    const run = root.run ?? root['wasi:cli/run'];
+    phase = 'run';
+    if (run === undefined) failure = 'SANDBOX_VIOLATION';
+    else run.run();
+  } catch (e) {
+    if (e instanceof ExitSignal) exitCode = e.exitCode;
+    else if (e instanceof OutputLimitSignal) failure = 'ERR_COMPUTE_OUTPUT_EXHAUSTED';
+    else if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) failure = classifyTrap(e);
+    else if (phase === 'run' && typeof e === 'object' && e !== null && 'payload' in e)
+      exitCode = 1; // run → err
+    else failure = phase === 'instantiate' ? 'SANDBOX_VIOLATION' : 'SANDBOX_TRAP';
+  }
+  let used = 0n;
+  let exhausted = false;
+  let growFailed = false;
+  const memories = new Set<WebAssembly.Memory>();
+  for (const instance of instances) {
+    const remaining = (instance.exports.__helm_gas as WebAssembly.Global).value as bigint;
+    exhausted ||= remaining < 0n;
+    used += remaining < 0n ? budget : budget - remaining;
+    growFailed ||= (instance.exports.__helm_grow_failed as WebAssembly.Global).value !== 0;
+    for (const value of Object.values(instance.exports))
+      if (value instanceof WebAssembly.Memory) memories.add(value);
+  }
+  let peak = 0;
+  for (const m of memories) peak += m.buffer.byteLength;
+  const base = {
+    stdout: host.stdout(),
+    stderr: host.stderr(),
+    gas_used: Number(used),
+    peak_memory_bytes: peak,
+  };
+  if (host.outputExhausted()) failure = 'ERR_COMPUTE_OUTPUT_EXHAUSTED';
+  else if (exhausted) failure = 'ERR_COMPUTE_GAS_EXHAUSTED';
+  else if (
+    failure !== 'ERR_COMPUTE_OUTPUT_EXHAUSTED' &&
+    (failure !== undefined || exitCode !== 0) &&
+    growFailed
+  ) {
+    return {
+      ok: false,
+      code: 'ERR_COMPUTE_MEMORY_EXHAUSTED',
+      ...base,
+      exit_code: failure === undefined ? exitCode : null,
+    };
+  }
+  if (failure !== undefined) return { ok: false, code: failure, ...base, exit_code: null };
+  if (exitCode !== 0) return { ok: false, code: 'SANDBOX_EXIT_NONZERO', ...base, exit_code: exitCode };
+  return { ok: true, ...base, exit_code: 0 };
+}
