@@ -1,0 +1,283 @@
+// Governed-call overhead of the SafeExecutor (everything except the tool body, in-memory stores)
+// next to the cryptographic floor of the same call. Run: `pnpm build && node bench/index.ts`.
+//
+// ours: one `executor.execute` of an ALLOWed call through the real guardian (gates 0–5, policy,
+//   budget, approval check; signs decision + intent), the PEP (strict args, JCS, ArgsHash, ajv),
+//   intent verification (Ed25519 verify), receipt policy, a trivial function driver, output
+//   validation, a signed receipt appended to an in-memory chain, a signed ProofGraph node. Every
+//   measured call has fresh arguments (no idempotent replay) and is asserted to be SUCCEEDED/ALLOW.
+// floor (the issue's definition): JCS of the args + SHA-256 + two Ed25519 signatures (decision and
+//   receipt sized bytes), done bare with node:crypto.
+// design floor: the same plus what this design signs/verifies per call on top — intent signature,
+//   ProofGraph node signature, intent verification (4 signatures + 1 verification).
+import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import type { ToolDescriptor } from '@helm/contracts';
+import { canonicalize, createSigner, fromBase64Url, signEnvelope } from '@helm/crypto';
+import { createExecutor, functionDriver, guardianPort, proofGraphPort } from '@helm/executor';
+import { DEFAULT_THREAT_CONFIG, Guardian, InMemoryBudgetLedger, loadPolicyStack } from '@helm/guardian';
+import { ProofGraph } from '@helm/proofgraph';
+import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
+
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2000);
+const N = Number(process.env.BENCH_N ?? 10000);
+const seed = (n: number) => new Uint8Array(32).fill(n);
+const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;
+const clock = { now: () => Date.now() };
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+function summarize(samples: number[], totalNs: number) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50) / 1000,
+    p99: percentile(sorted, 99) / 1000,
+    perSec: (samples.length / totalNs) * 1e9,
+  };
+}
+
+// ---- the governed pipeline -------------------------------------------------------------------
+const bundleSigner = createSigner(seed(2));
+const policy = loadPolicyStack({
+  p0: {
+    type: 'helm.policy.p0.v1',
+    name: 'bench',
+    forbidden_effect_types: [],
+    budgets: { default_principal_max: 1e12, default_tenant_max: 1e12 },
+    max_delegation_ttl_ms: 3_600_000,
+    require_delegation_mfa: false,
+  },
+  bundles: [
+    signEnvelope(
+      {
+        type: 'helm.policy.bundle.v1',
+        name: 'bench',
+        version: 1,
+        rules: [
+          {
+            id: 'allow-read',
+            effect: 'allow',
+            when: { principal: { eq: 'alice' }, tool: { eq: 'files.read' }, resource: { prefix: '/data/' } },
+          },
+        ],
+      },
+      [bundleSigner],
+    ),
+  ],
+  trustedBundleKeys: (id) => (id === bundleSigner.keyId ? bundleSigner.publicKey : undefined),
+});
+const ledger = new InMemoryBudgetLedger();
+const guardian = new Guardian({
+  signer: createSigner(seed(1)),
+  clock,
+  freeze: {},
+  environmentFingerprint: FINGERPRINT,
+  identity: { bindings: [{ credential_id: 'cred-alice', principal: 'alice' }] },
+  egress: { rules: [{ hosts: ['api.example.com'], protocols: ['https'], max_payload_bytes: 1024 }] },
+  threat: DEFAULT_THREAT_CONFIG,
+  delegation: {},
+  policy,
+  budget: ledger,
+  approvals: {
+    keyAuthorization: () => undefined,
+    perApprover: { max: 1, window_ms: 1 },
+    perPrincipal: { max: 1, window_ms: 1 },
+  },
+});
+const executorSigner = createSigner(seed(3));
+const store = new InMemoryReceiptStore();
+const graph = new ProofGraph();
+const executor = createExecutor({
+  guardian: guardianPort(guardian),
+  guardianKeys: guardian.publicKeys,
+  receipts: new ReceiptRecorder({
+    signer: executorSigner,
+    chainId: 'bench',
+    store,
+    policies: new ReceiptPolicySet([
+      {
+        effect_class: 'fs.read',
+        risk_tier: 'LOW',
+        require_idempotency_key: false,
+        min_approvals: 0,
+        required_evidence: [],
+      },
+    ]),
+  }),
+  proofgraph: proofGraphPort({ graph, signer: executorSigner }),
+  clock,
+  timer: {
+    setTimeout: (cb, ms) => setTimeout(cb, ms),
+    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  },
+});
+const tool: ToolDescriptor = {
+  type: 'helm.tool.v1',
+  name: 'files.read',
+  description: 'Read a file',
+  input_schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path'],
+    properties: { path: { type: 'string', minLength: 1 }, offset: { type: 'integer', minimum: 0 } },
+  },
+  output_schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['text'],
+    properties: { text: { type: 'string' } },
+  },
+  effect_type: 'fs.read',
+  risk_tier: 'LOW',
+  action: 'read',
+  resource_pointer: '/path',
+  driver: { kind: 'function', ref: 'files.read', timeout_ms: 5000 },
+};
+const OUTPUT = { text: 'ok' };
+executor.registerTool(
+  tool,
+  functionDriver(() => OUTPUT),
+);
+const context = { environment_fingerprint: FINGERPRINT, credential_id: 'cred-alice' };
+
+let notAllowed = 0;
+let sampleDecision: Uint8Array | undefined;
+let sampleReceipt: Uint8Array | undefined;
+async function governedCall(i: number): Promise<void> {
+  const r = await executor.execute({
+    tool: 'files.read',
+    principal: 'alice',
+    args: { path: `/data/reports/${i}.csv`, offset: i },
+    context,
+  });
+  if (r.status !== 'SUCCEEDED' || r.reason_code !== 'ALLOW' || r.replayed || r.output === undefined)
+    notAllowed++;
+  if (!sampleDecision && r.decision && r.receipt) {
+    sampleDecision = fromBase64Url(r.decision.payload);
+    sampleReceipt = fromBase64Url(r.receipt.payload);
+  }
+}
+
+async function benchGoverned(offset: number, n: number): Promise<number[]> {
+  const samples: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await governedCall(offset + i);
+    samples[i] = Number(process.hrtime.bigint() - t);
+  }
+  return samples;
+}
+
+// ---- the floors ------------------------------------------------------------------------------
+const PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+const keyA = createPrivateKey({
+  key: Buffer.concat([PKCS8, Buffer.from(seed(7))]),
+  format: 'der',
+  type: 'pkcs8',
+});
+const keyB = createPrivateKey({
+  key: Buffer.concat([PKCS8, Buffer.from(seed(8))]),
+  format: 'der',
+  type: 'pkcs8',
+});
+const keyC = createPrivateKey({
+  key: Buffer.concat([PKCS8, Buffer.from(seed(9))]),
+  format: 'der',
+  type: 'pkcs8',
+});
+const keyD = createPrivateKey({
+  key: Buffer.concat([PKCS8, Buffer.from(seed(10))]),
+  format: 'der',
+  type: 'pkcs8',
+});
+const pubRaw = createPublicKey(keyC).export({ format: 'der', type: 'spki' }).subarray(SPKI.length);
+
+function floorCall(i: number, decision: Uint8Array, receipt: Uint8Array, design: boolean): void {
+  const jcs = canonicalize({ path: `/data/reports/${i}.csv`, offset: i });
+  createHash('sha256').update(jcs).digest('hex');
+  sign(null, decision, keyA);
+  sign(null, receipt, keyB);
+  if (design) {
+    const intentSig = sign(null, decision, keyC); // intent ≈ decision-sized
+    sign(null, receipt, keyD); // ProofGraph node ≈ receipt-sized
+    // Verification as the executor does it: raw key → KeyObject per call.
+    const pub = createPublicKey({ key: Buffer.concat([SPKI, pubRaw]), format: 'der', type: 'spki' });
+    if (!verify(null, decision, pub, intentSig)) throw new Error('verify failed');
+  }
+}
+
+function benchFloor(offset: number, n: number, design: boolean): number[] {
+  const decision = sampleDecision as Uint8Array;
+  const receipt = sampleReceipt as Uint8Array;
+  const samples: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    floorCall(offset + i, decision, receipt, design);
+    samples[i] = Number(process.hrtime.bigint() - t);
+  }
+  return samples;
+}
+
+async function main(): Promise<void> {
+  await benchGoverned(0, WARMUP);
+  benchFloor(0, WARMUP, false);
+  benchFloor(0, WARMUP, true);
+  // Interleave the runs in rounds so that machine noise hits all three alike.
+  const rounds = 5;
+  const per = Math.ceil(N / rounds);
+  const ours: number[] = [];
+  const floor: number[] = [];
+  const design: number[] = [];
+  let oursNs = 0;
+  let floorNs = 0;
+  let designNs = 0;
+  for (let r = 0; r < rounds; r++) {
+    let t = process.hrtime.bigint();
+    ours.push(...(await benchGoverned(WARMUP + r * per, per)));
+    oursNs += Number(process.hrtime.bigint() - t);
+    t = process.hrtime.bigint();
+    floor.push(...benchFloor(r * per, per, false));
+    floorNs += Number(process.hrtime.bigint() - t);
+    t = process.hrtime.bigint();
+    design.push(...benchFloor(r * per, per, true));
+    designNs += Number(process.hrtime.bigint() - t);
+  }
+  if (notAllowed !== 0) {
+    console.error(`bench invalid: ${notAllowed} measured calls were not SUCCEEDED/ALLOW`);
+    process.exit(1);
+  }
+  const o = summarize(ours, oursNs);
+  const f = summarize(floor, floorNs);
+  const d = summarize(design, designNs);
+  const fmt = (x: number) => x.toFixed(1).padStart(8);
+  const rate = (x: number) => Math.round(x).toString().padStart(8);
+  console.log(
+    `@helm/executor governed-call overhead (N=${ours.length}, warmup=${WARMUP}, node ${process.version})`,
+  );
+  console.log(
+    `every measured call asserted SUCCEEDED/ALLOW with fresh args; receipts: ${store.head('bench')?.lamport}, nodes: ${graph.size}`,
+  );
+  console.log('');
+  console.log('| case                                   |  p50 µs |  p99 µs |  calls/s |');
+  console.log('| -------------------------------------- | ------: | ------: | -------: |');
+  console.log(`| ours: executor.execute (ALLOW)         |${fmt(o.p50)} |${fmt(o.p99)} |${rate(o.perSec)} |`);
+  console.log(`| floor: JCS+SHA-256+2 sign (bare)       |${fmt(f.p50)} |${fmt(f.p99)} |${rate(f.perSec)} |`);
+  console.log(`| design floor: +2 sign +1 verify (bare) |${fmt(d.p50)} |${fmt(d.p99)} |${rate(d.perSec)} |`);
+  console.log('');
+  const r1 = o.p50 / f.p50;
+  const r2 = o.p99 / o.p50;
+  const r3 = o.p50 / d.p50;
+  console.log('| check                     | measured | target | result |');
+  console.log('| ------------------------- | -------: | -----: | ------ |');
+  console.log(
+    `| ours p50 / floor p50      |  ${r1.toFixed(2).padStart(6)}× |  1.30× | ${r1 <= 1.3 ? 'PASS' : 'MISS'}   |`,
+  );
+  console.log(
+    `| ours p99 / ours p50       |  ${r2.toFixed(2).padStart(6)}× |  3.00× | ${r2 <= 3 ? 'PASS' : 'MISS'}   |`,
+  );
+  console.log(`| ours p50 / design floor   |  ${r3.toFixed(2).padStart(6)}× |      — | info   |`);
+}
+
+await main();
