@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  bytesEqual,
+  CRYPTO_ERROR_CODES,
+  type CryptoError,
+  canonicalDigest,
+  canonicalize,
+  DIGEST_PREFIX,
+  digest,
+  digestBytes,
+  fromBase64Url,
+  fromHex,
+  isCryptoError,
+  isDigest,
+  sha256,
+  sha256Hex,
+  sha256Portable,
+  toBase64Url,
+  toHex,
+} from '../src/index.ts';
+
+const enc = new TextEncoder();
+
+describe('SHA-256', () => {
+  it.each([
+    ['', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+    ['abc', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
+    [
+      'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq',
+      '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+    ],
+  ])('FIPS 180 vector %j (node and portable agree)', (text, hex) => {
+    const data = enc.encode(text);
+    expect(toHex(sha256(data))).toBe(hex);
+    expect(toHex(sha256Portable(data))).toBe(hex);
+    expect(sha256Hex(data)).toBe(hex);
+    expect(digest(data)).toBe(`${DIGEST_PREFIX}${hex}`);
+  });
+
+  it('agrees with node:crypto on a 1 MiB buffer and on subarray views', () => {
+    const big = new Uint8Array(1 << 20).map((_, i) => (i * 31) & 0xff);
+    const view = big.subarray(1000, 5000);
+    expect(toHex(sha256(big))).toBe(createHash('sha256').update(big).digest('hex'));
+    expect(toHex(sha256Portable(view))).toBe(createHash('sha256').update(view).digest('hex'));
+    expect(sha256(view)).toEqual(sha256Portable(view));
+  });
+
+  it('recognises and decodes digest strings', () => {
+    const d = digest(enc.encode('x'));
+    expect(isDigest(d)).toBe(true);
+    expect(digestBytes(d)).toEqual(sha256(enc.encode('x')));
+    for (const bad of [d.toUpperCase(), `${d}0`, d.slice(0, -1), `sha512:${d.slice(7)}`, 42, null]) {
+      expect(isDigest(bad)).toBe(false);
+    }
+    expect(digestBytes('sha256:zz')).toBeUndefined();
+  });
+
+  it('canonicalDigest hashes the JCS bytes, independent of key order', () => {
+    expect(canonicalDigest({ b: 1, a: 2 })).toBe(digest(enc.encode('{"a":2,"b":1}')));
+    expect(canonicalDigest({ a: 2, b: 1 })).toBe(canonicalDigest({ b: 1, a: 2 }));
+  });
+});
+
+describe('encodings', () => {
+  it('base64url: unpadded, strict, canonical', () => {
+    const bytes = Uint8Array.of(0xfb, 0xff, 0xbf, 0x00, 0x01);
+    const text = toBase64Url(bytes);
+    expect(text).toBe('-_-_AAE');
+    expect(fromBase64Url(text)).toEqual(bytes);
+    expect(fromBase64Url('')).toEqual(new Uint8Array());
+    expect(toBase64Url(bytes.subarray(1, 3))).toBe('_78');
+    for (const bad of ['-_-_AAE=', '+/+/AAE', 'a', 'ab c', 'AB', 'AAF']) {
+      // 'AB' and 'AAF' have non-zero trailing bits: not the canonical encoding of any bytes
+      expect(fromBase64Url(bad), bad).toBeUndefined();
+    }
+    expect(fromBase64Url('AA')).toEqual(Uint8Array.of(0));
+  });
+
+  it('hex: lowercase, even length, strict', () => {
+    expect(toHex(Uint8Array.of(0, 0xab, 0xff))).toBe('00abff');
+    expect(fromHex('00abff')).toEqual(Uint8Array.of(0, 0xab, 0xff));
+    for (const bad of ['ABFF', 'abf', 'zz', '0x00']) expect(fromHex(bad), bad).toBeUndefined();
+  });
+
+  it('bytesEqual compares length and content', () => {
+    expect(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 2))).toBe(true);
+    expect(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 3))).toBe(false);
+    expect(bytesEqual(Uint8Array.of(1), Uint8Array.of(1, 2))).toBe(false);
+  });
+});
+
+describe('errors', () => {
+  it('are typed with a closed code set', () => {
+    let caught: unknown;
+    try {
+      canonicalize(Number.NaN);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isCryptoError(caught)).toBe(true);
+    expect(isCryptoError(caught, 'JCS_NON_FINITE_NUMBER')).toBe(true);
+    expect(isCryptoError(caught, 'JCS_CYCLE')).toBe(false);
+    expect(isCryptoError(new Error('x'))).toBe(false);
+    expect((caught as CryptoError).name).toBe('CryptoError');
+    expect(CRYPTO_ERROR_CODES).toContain((caught as CryptoError).code);
+    expect(new Set(CRYPTO_ERROR_CODES).size).toBe(CRYPTO_ERROR_CODES.length);
+  });
+});
