@@ -33,7 +33,7 @@ import { GuardianError } from './errors.js';
 import { FreezeSwitch } from './freeze.js';
 import { sortedRecordDigest } from './internal/sorted-digest.js';
 import { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
-import type { PolicyStack } from './policy.js';
+import { PolicyStack } from './policy.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';
 import { type DecisionContext, type DecisionRequest, validateRequest } from './request.js';
 import { checkThreatConfig, scanInputs, type ThreatScanConfig } from './threat.js';
@@ -145,8 +145,10 @@ export class Guardian {
   readonly freezeSwitch: FreezeSwitch | undefined;
   readonly delegations: DelegationRegistry | undefined;
   readonly approvals: ApprovalCeremonies | undefined;
-  readonly gateRosterHash: string;
-  private readonly policy: PolicyStack | undefined;
+  private rosterHash: string;
+  private readonly rosterBase: Record<string, unknown>;
+  private readonly sink: EventSink | undefined;
+  private policy: PolicyStack | undefined;
   private readonly fingerprint: string | undefined;
   private readonly credentials: ReadonlyMap<string, string> | undefined;
   private readonly egress: EgressPolicy | undefined;
@@ -232,27 +234,54 @@ export class Guardian {
     this.unconfiguredStackHash = digest(canonicalBytes({ p0: null, p1: [], p2: [] }));
     const configured = (on: boolean, detail: unknown = null): string | null =>
       on ? safeDigest(detail) : null;
-    const roster = {
-      type: GATE_ROSTER_TYPE,
-      stages: GATE_STAGES,
-      config: {
-        frozen: configured(this.freezeSwitch !== undefined, 'kill-switch'),
-        context: configured(this.fingerprint !== undefined, this.fingerprint),
-        identity: configured(this.credentials !== undefined, [...(this.credentials ?? new Map())].sort()),
-        egress: configured(this.egress !== undefined, options.egress),
-        threat: configured(this.threat !== undefined, this.threat),
-        delegation: configured(this.delegations !== undefined, 'sessions'),
-        effect: configured(true, EFFECT_TYPE),
-        policy: configured(this.policy !== undefined, this.policy?.stackHash),
-        budget: configured(this.budget !== undefined, 'ledger'),
-        approval: configured(this.approvals !== undefined, {
-          per_approver: options.approvals?.perApprover,
-          per_principal: options.approvals?.perPrincipal,
-        }),
-        intent_ttl_ms: ttl,
-      },
+    this.sink = sink;
+    this.rosterBase = {
+      frozen: configured(this.freezeSwitch !== undefined, 'kill-switch'),
+      context: configured(this.fingerprint !== undefined, this.fingerprint),
+      identity: configured(this.credentials !== undefined, [...(this.credentials ?? new Map())].sort()),
+      egress: configured(this.egress !== undefined, options.egress),
+      threat: configured(this.threat !== undefined, this.threat),
+      delegation: configured(this.delegations !== undefined, 'sessions'),
+      effect: configured(true, EFFECT_TYPE),
+      budget: configured(this.budget !== undefined, 'ledger'),
+      approval: configured(this.approvals !== undefined, {
+        per_approver: options.approvals?.perApprover,
+        per_principal: options.approvals?.perPrincipal,
+      }),
+      intent_ttl_ms: ttl,
     };
-    this.gateRosterHash = digest(canonicalBytes(roster));
+    this.rosterHash = this.computeRoster();
+  }
+
+  private computeRoster(): string {
+    const policy = this.policy === undefined ? null : safeDigest(this.policy.stackHash);
+    return digest(
+      canonicalBytes({ type: GATE_ROSTER_TYPE, stages: GATE_STAGES, config: { ...this.rosterBase, policy } }),
+    );
+  }
+
+  /** digest of the gate roster: ordered stages and each stage's configuration digest (null = unconfigured). */
+  get gateRosterHash(): string {
+    return this.rosterHash;
+  }
+
+  /**
+   * Replace the policy stack (a reload). Recorded as a TRUST_EVENT; delegation grants are
+   * re-proven against the new stack at their next use.
+   */
+  replacePolicy(stack: PolicyStack, actor: string): void {
+    if (!(stack instanceof PolicyStack))
+      throw new GuardianError('CONFIG_INVALID', 'a loaded PolicyStack is required');
+    const previous = this.policy?.stackHash ?? null;
+    this.policy = stack;
+    this.rosterHash = this.computeRoster();
+    this.sink?.emit({
+      kind: 'TRUST_EVENT',
+      event: 'policy.replaced',
+      subject: stack.stackHash,
+      at_ms: this.clock.now(),
+      payload: { actor, previous, current: stack.stackHash, gate_roster_hash: this.rosterHash },
+    });
   }
 
   /** The loaded policy stack, if any. */

@@ -285,11 +285,12 @@ describe('delegation sessions', () => {
     expect(check).toMatchObject({ ok: false, code: 'DELEGATION_INVALID' });
   });
 
-  it('re-checks the grant against the current policy at use', () => {
-    // A guardian whose stack changed after the session was created: the session is carried over by
-    // sharing the registry's store is not possible, so emulate by loading an overlay that narrows.
+  it('re-checks the grant against the current policy at use (policy reload)', () => {
     const s = setup();
     const { session } = s.create();
+    expect(s.guardian.evaluate(s.call(session.session_id, 'nonce-recheck-0000')).record.reason_code).toBe(
+      'ALLOW',
+    );
     const narrowed = stack([
       {
         type: 'helm.policy.overlay.v1',
@@ -297,11 +298,31 @@ describe('delegation sessions', () => {
         rules: [{ id: 'no-public', effect: 'deny', when: { resource: { prefix: '/data/public/' } } }],
       },
     ]);
-    const registry = s.guardian.delegations!;
-    // swap the policy provider the registry reads (what a reload does)
-    (registry as unknown as { options: { policy: () => unknown } }).options.policy = () => narrowed;
-    const check = registry.check(
-      { session_id: session.session_id, code_verifier: VERIFIER, nonce: 'nonce-recheck-0001' },
+    const before = s.guardian.gateRosterHash;
+    s.guardian.replacePolicy(narrowed, 'ops');
+    expect(s.guardian.gateRosterHash).not.toBe(before);
+    expect(s.sink.events.at(-1)).toMatchObject({
+      kind: 'TRUST_EVENT',
+      event: 'policy.replaced',
+      subject: narrowed.stackHash,
+    });
+    const r = s.guardian.evaluate(s.call(session.session_id, 'nonce-recheck-0001')).record;
+    expect(r.reason_code).toBe('DELEGATION_SCOPE_VIOLATION');
+    expect(r.policy_stack_hash).toBe(narrowed.stackHash);
+    // back to the original stack: the grant is proven again and works
+    s.guardian.replacePolicy(stack(), 'ops');
+    expect(s.guardian.evaluate(s.call(session.session_id, 'nonce-recheck-0001')).record.reason_code).toBe(
+      'ALLOW',
+    );
+    expect(() => s.guardian.replacePolicy({} as never, 'ops')).toThrow(/PolicyStack/);
+  });
+
+  it('a presentation is invalid when no policy is loaded at use', () => {
+    const s = setup();
+    const { session } = s.create();
+    (s.guardian as unknown as { policy: unknown }).policy = undefined;
+    const check = s.guardian.delegations!.check(
+      { session_id: session.session_id, code_verifier: VERIFIER, nonce: 'nonce-nopolicy-001' },
       {
         principal: 'agent-7',
         tenant: null,
@@ -311,21 +332,7 @@ describe('delegation sessions', () => {
         effect_type: 'fs.read',
       },
     );
-    expect(check).toMatchObject({ ok: false, code: 'DELEGATION_SCOPE_VIOLATION' });
-    (registry as unknown as { options: { policy: () => unknown } }).options.policy = () => undefined;
-    expect(
-      registry.check(
-        { session_id: session.session_id, code_verifier: VERIFIER, nonce: 'nonce-recheck-0002' },
-        {
-          principal: 'agent-7',
-          tenant: null,
-          tool: 'fs',
-          action: 'read',
-          resource: '/data/public/a',
-          effect_type: 'fs.read',
-        },
-      ),
-    ).toMatchObject({ ok: false, code: 'DELEGATION_INVALID' });
+    expect(check).toMatchObject({ ok: false, code: 'DELEGATION_INVALID' });
   });
 
   it('binds the tenant of the session', () => {
