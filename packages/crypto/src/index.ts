@@ -38,7 +38,14 @@ export {
   type VerifyEnvelopeOptions,
   verifyEnvelope,
 } from './envelope.js';
-export { CRYPTO_ERROR_CODES, CryptoError, type CryptoErrorCode, isCryptoError } from './errors.js';
+export {
+  CRYPTO_ERROR_CODES,
+  CryptoError,
+  type CryptoErrorCode,
+  type CryptoReasonCode,
+  isCryptoError,
+  reasonCodeFor,
+} from './errors.js';
 export { DIGEST_PREFIX, digest, digestBytes, isDigest, sha256, sha256Hex, sha256Portable } from './hash.js';
 export { canonicalBytes, canonicalize, JCS_MAX_DEPTH } from './jcs.js';
 export { DEFAULT_JSON_LIMITS, type JsonLimits, type JsonValue, parseStrictJson } from './json.js';

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { isReasonCode } from '@helm/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   bytesEqual,
   CRYPTO_ERROR_CODES,
-  type CryptoError,
+  CryptoError,
   canonicalDigest,
   canonicalize,
   DIGEST_PREFIX,
@@ -13,6 +14,7 @@ import {
   fromHex,
   isCryptoError,
   isDigest,
+  reasonCodeFor,
   sha256,
   sha256Hex,
   sha256Portable,
@@ -105,5 +107,20 @@ describe('errors', () => {
     expect((caught as CryptoError).name).toBe('CryptoError');
     expect(CRYPTO_ERROR_CODES).toContain((caught as CryptoError).code);
     expect(new Set(CRYPTO_ERROR_CODES).size).toBe(CRYPTO_ERROR_CODES.length);
+  });
+});
+
+describe('reasonCodeFor', () => {
+  it('maps every crypto error code to a registered reason code, and anything else to INTERNAL_ERROR', () => {
+    for (const code of CRYPTO_ERROR_CODES) {
+      const reason = reasonCodeFor(new CryptoError(code, 'x'));
+      expect(isReasonCode(reason), code).toBe(true);
+    }
+    expect(reasonCodeFor(new CryptoError('ENVELOPE_SIGNATURE_INVALID', 'x'))).toBe('SIGNATURE_INVALID');
+    expect(reasonCodeFor(new CryptoError('ENVELOPE_KEY_UNKNOWN', 'x'))).toBe('TRUST_KEY_UNKNOWN');
+    expect(reasonCodeFor(new CryptoError('ENVELOPE_NOT_CANONICAL', 'x'))).toBe('ENVELOPE_INVALID');
+    expect(reasonCodeFor(new CryptoError('JSON_DUPLICATE_KEY', 'x'))).toBe('ARGS_MALFORMED');
+    expect(reasonCodeFor(new Error('boom'))).toBe('INTERNAL_ERROR');
+    expect(reasonCodeFor('nope')).toBe('INTERNAL_ERROR');
   });
 });
