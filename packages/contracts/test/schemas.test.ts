@@ -51,7 +51,11 @@ describe('contracts schema conformance', () => {
     const match = ID_PATTERN.exec(schema.$id as string);
     expect(match, `$id ${String(schema.$id)}`).not.toBeNull();
     const t = typeConst(schema);
-    if (t !== undefined) expect(schema.$id).toBe(`https://helm.dev/schemas/${t}.json`);
+    if (t !== undefined) {
+      expect(schema.$id).toBe(`https://helm.dev/schemas/${t}.json`);
+      // a typed body must always carry its type (the signature domain)
+      expect(schema.required as unknown[]).toContain('type');
+    }
   });
 
   it('all $ids are unique', () => {
