@@ -161,7 +161,9 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   const payload = typeof envelope.payload === 'string' ? fromBase64Url(envelope.payload) : undefined;
   if (!payload) malformed('payload must be canonical base64url without padding');
   const limits = options.limits ?? DEFAULT_ENVELOPE_LIMITS;
-  if (payload.length > (limits.maxBytes ?? DEFAULT_ENVELOPE_LIMITS.maxBytes)) {
+  const maxBytes = limits.maxBytes ?? DEFAULT_ENVELOPE_LIMITS.maxBytes;
+  if (!(maxBytes >= 0)) malformed('invalid limits: maxBytes');
+  if (payload.length > maxBytes) {
     throw new CryptoError('JSON_TOO_LARGE', 'payload exceeds the size limit');
   }
   const signatures: unknown = envelope.signatures;

@@ -48,7 +48,13 @@ export {
 } from './errors.js';
 export { DIGEST_PREFIX, digest, digestBytes, isDigest, sha256, sha256Hex, sha256Portable } from './hash.js';
 export { canonicalBytes, canonicalize, JCS_MAX_DEPTH } from './jcs.js';
-export { DEFAULT_JSON_LIMITS, type JsonLimits, type JsonValue, parseStrictJson } from './json.js';
+export {
+  DEFAULT_JSON_LIMITS,
+  type JsonLimits,
+  type JsonValue,
+  MAX_PARSE_DEPTH,
+  parseStrictJson,
+} from './json.js';
 export { createKeyRing, createVerifier, type KeyRing, type Verifier } from './keyring.js';
 export {
   type Ed25519PrivateJwk,

@@ -15,7 +15,7 @@ import { CryptoError } from './errors.js';
 export interface JsonLimits {
   /** Maximum input size in UTF-8 bytes (default 8 MiB). */
   readonly maxBytes?: number;
-  /** Maximum nesting depth of arrays/objects; the top-level value is depth 0 (default 128). */
+  /** Maximum nesting depth of arrays/objects; the top-level value is depth 0 (default 128, at most 1000). */
   readonly maxDepth?: number;
   /**
    * Create objects with a null prototype (default true). With false, objects are ordinary
@@ -23,6 +23,9 @@ export interface JsonLimits {
    */
   readonly nullPrototype?: boolean;
 }
+
+/** Hard ceiling for `maxDepth` (deeper data could not be canonicalized anyway: JCS_MAX_DEPTH). */
+export const MAX_PARSE_DEPTH = 1000;
 
 export const DEFAULT_JSON_LIMITS: Readonly<Required<JsonLimits>> = Object.freeze({
   maxBytes: 8 * 1024 * 1024,
@@ -295,6 +298,10 @@ class Parser {
 export function parseStrictJson(input: string | Uint8Array, limits: JsonLimits = {}): JsonValue {
   const maxBytes = limits.maxBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
   const maxDepth = limits.maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth;
+  // fail closed on nonsense limits (NaN would silently disable a comparison)
+  if (!(maxBytes >= 0) || !Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > MAX_PARSE_DEPTH) {
+    throw new CryptoError('JSON_PARSE_ERROR', `invalid limits: maxDepth must be 0..${MAX_PARSE_DEPTH}`);
+  }
   const nullProto = limits.nullPrototype ?? DEFAULT_JSON_LIMITS.nullPrototype;
   let text: string;
   if (typeof input === 'string') {

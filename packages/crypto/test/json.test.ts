@@ -115,6 +115,25 @@ describe('parseStrictJson: typed rejections', () => {
     expect(DEFAULT_JSON_LIMITS.maxDepth).toBe(128);
   });
 
+  it('fails closed on invalid limits', () => {
+    for (const limits of [
+      { maxDepth: Number.NaN },
+      { maxDepth: -1 },
+      { maxDepth: 1.5 },
+      { maxDepth: 1001 },
+      { maxBytes: Number.NaN },
+      { maxBytes: -1 },
+    ]) {
+      expect(
+        code(() => parseStrictJson('1', limits)),
+        JSON.stringify(limits),
+      ).toBe('JSON_PARSE_ERROR');
+    }
+    expect(parseStrictJson('1', { maxDepth: 0 })).toBe(1);
+    expect(code(() => parseStrictJson('[]', { maxDepth: 0 }))).toBe('JSON_TOO_DEEP');
+    expect(parseStrictJson(`${'['.repeat(1000)}${']'.repeat(1000)}`, { maxDepth: 1000 })).toHaveLength(1);
+  });
+
   it('enforces maxBytes on UTF-8 length for strings and bytes', () => {
     expect(parseStrictJson('"abc"', { maxBytes: 5 })).toBe('abc');
     expect(code(() => parseStrictJson('"abcd"', { maxBytes: 5 }))).toBe('JSON_TOO_LARGE');
