@@ -94,8 +94,8 @@ export function runComponent(instantiate: InstantiateComponent, req: ComponentRe
     gas_used: Number(used),
     peak_memory_bytes: peak,
   };
-  if (host.outputExhausted()) failure = 'ERR_COMPUTE_OUTPUT_EXHAUSTED';
-  else if (exhausted) failure = 'ERR_COMPUTE_GAS_EXHAUSTED';
+  if (exhausted) failure = 'ERR_COMPUTE_GAS_EXHAUSTED';
+  else if (host.outputExhausted()) failure = 'ERR_COMPUTE_OUTPUT_EXHAUSTED';
   else if (
     failure !== 'ERR_COMPUTE_OUTPUT_EXHAUSTED' &&
     (failure !== undefined || exitCode !== 0) &&

@@ -1,0 +1,66 @@
+// The test vectors published in docs/spec/sandbox.md; this file fails if the code drifts from them.
+import { canonicalBytes, digest, toHex } from '@helm/crypto';
+import { describe, expect, it } from 'vitest';
+import { createSandbox } from '../src/index.ts';
+import { instrumentModule } from '../src/internal/instrument.ts';
+import { preview1ImportPolicy, randomSeed } from '../src/internal/sandbox.ts';
+import { Sha256CounterStream } from '../src/internal/sha256.ts';
+
+const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+const SOURCE = hex(
+  '0061736d01000000010401600000030201000503010001071302066d656d6f72790200065f737461727400000a15011301017f0340200041016a2200410a490d000b0b',
+);
+const INSTRUMENTED =
+  '0061736d0100000001080260000060017e000303020001050501010180080610037e0142000b7f0141000b7f0141000b073504066d656d6f72790200065f737461727400000a5f5f68656c6d5f6761730300125f5f68656c6d5f67726f775f6661696c656403010a56024102017f017e23002101200142027d2201420053044020012400000b0340200142087d2201420053044020012400000b200041016a2200410a490d000b200124000b1200230020007d240023004200530440000b0b';
+const ID = 'sha256:618737b8d502837c57f88f21016bff2cfad042d18a1b3b2a956beb5c382f8adc';
+
+describe('docs/spec/sandbox.md vectors', () => {
+  it('V1: instrumentation output, module id and gas', async () => {
+    const inst = instrumentModule(SOURCE, {
+      maxMemoryPages: 1024,
+      maxTableElements: 100_000,
+      importPolicy: preview1ImportPolicy,
+    });
+    expect(toHex(inst.bytes)).toBe(INSTRUMENTED);
+    expect(digest(inst.bytes)).toBe(ID);
+    const sb = createSandbox();
+    try {
+      const h = await sb.register(SOURCE);
+      expect(h.id).toBe(ID);
+      expect(h.source_digest).toBe('sha256:6c99b7ba9300feb040311944951ea6d6481a34a55ee06c07fe14ce925487a9b2');
+      const limits = { gas: 82, timeout_ms: 10_000, max_output_bytes: 0 };
+      expect(await sb.run(h, new Uint8Array(0), limits)).toMatchObject({ ok: true, gas_used: 82 });
+      expect(await sb.run(h, new Uint8Array(0), { ...limits, gas: 81 })).toMatchObject({
+        ok: false,
+        code: 'ERR_COMPUTE_GAS_EXHAUSTED',
+        gas_used: 81,
+      });
+    } finally {
+      await sb.close();
+    }
+  });
+
+  it('V2: random seed and stream', () => {
+    const seed = randomSeed(ID, new TextEncoder().encode('x'));
+    expect(toHex(seed)).toBe('c13e247b608a6f2bf949851c26e808da3a972f761d77764995e386846c03e3b9');
+    const out = new Uint8Array(40);
+    new Sha256CounterStream(seed).fill(out);
+    expect(toHex(out)).toBe(
+      '98c62873c7a011ebdff8be43c54a87c58d202d1a24b140ec2a55b949ecc19481961e269eba0497f4',
+    );
+  });
+
+  it('V3: component id', () => {
+    const body = {
+      type: 'helm.sandbox.component.v1',
+      glue: `sha256:${'11'.repeat(32)}`,
+      core_modules: {
+        'a.core.wasm': `sha256:${'22'.repeat(32)}`,
+        'a.core2.wasm': `sha256:${'33'.repeat(32)}`,
+      },
+    };
+    expect(digest(canonicalBytes(body))).toBe(
+      'sha256:d492d73e9c33b57b5187c067a2e3183328e03ad04dc8efa4364524a777272429',
+    );
+  });
+});
