@@ -238,6 +238,16 @@ describe('verifyEnvelope rejects tampering and malformed envelopes', () => {
     ],
     ['bad threshold', () => verifyEnvelope(env, TYPE, lookup, { threshold: 0 }), 'ENVELOPE_MALFORMED'],
     [
+      'NaN size limit',
+      () => verifyEnvelope(env, TYPE, lookup, { limits: { maxBytes: Number.NaN } }),
+      'ENVELOPE_MALFORMED',
+    ],
+    [
+      'NaN depth limit',
+      () => verifyEnvelope(env, TYPE, lookup, { limits: { maxDepth: Number.NaN } }),
+      'ENVELOPE_MALFORMED',
+    ],
+    [
       'payload over the size limit',
       () => verifyEnvelope(env, TYPE, lookup, { limits: { maxBytes: 10 } }),
       'JSON_TOO_LARGE',
