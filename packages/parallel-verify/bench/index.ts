@@ -1,0 +1,99 @@
+// @helm/parallel-verify benchmark: chain verification on the worker pool vs the single-threaded
+// verifier of @helm/receipts (and vs bare node:crypto verify per core), for a long chain.
+// Run: pnpm build && node bench/index.ts   (N=20000 by default)
+
+import { createPublicKey, verify } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { createSigner, preAuthEncoding } from '@helm/crypto';
+import { ReceiptVerifyPool } from '@helm/parallel-verify';
+import { ReceiptChain, verifyReceiptChain } from '@helm/receipts';
+
+const N = Number(process.env.N ?? 20_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const signer = createSigner(new Uint8Array(32).fill(2));
+const h = (n: number, c: string) => `sha256:${String(n).padStart(8, '0')}${c.repeat(56)}`;
+const chain = new ReceiptChain({ signer, chainId: 'bench' });
+const envelopes = Array.from(
+  { length: N },
+  (_, n) =>
+    chain.mint({
+      decision_id: h(n, 'a'),
+      effect_id: h(n, 'b'),
+      effect_class: 'fs.write',
+      status: 'SUCCEEDED',
+      verdict: 'ALLOW',
+      reason_code: 'ALLOW',
+      args_hash: h(n, 'c'),
+      output_hash: h(n, 'd'),
+      session_id: 'session-0001',
+      policy_hash: h(0, 'e'),
+      tool: 'fs_write',
+      principal: 'agent:alice',
+      risk_tier: 'LOW',
+      issued_at_ms: 1_764_115_200_000 + n,
+      evidence: { idempotency_key: `key-${n}` },
+    }).envelope,
+);
+const keys = new Map([[signer.keyId, signer.publicKey]]);
+const SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+const publicKey = createPublicKey({
+  key: Buffer.concat([SPKI, signer.publicKey]),
+  format: 'der',
+  type: 'spki',
+});
+const paes = envelopes.map((e) => preAuthEncoding(e.type, Buffer.from(e.payload, 'base64url')));
+const sigs = envelopes.map((e) => Buffer.from((e.signatures[0] as { sig: string }).sig, 'base64url'));
+
+const workers = availableParallelism();
+const pool = new ReceiptVerifyPool({ size: workers });
+
+async function time(f: () => unknown): Promise<number> {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+}
+
+let serial = Number.POSITIVE_INFINITY;
+let parallel = Number.POSITIVE_INFINITY;
+let bare = Number.POSITIVE_INFINITY;
+await pool.verifyChain(envelopes.slice(0, 2000), { keys }); // warm the workers
+for (let r = 0; r < ROUNDS; r++) {
+  bare = Math.min(
+    bare,
+    await time(() => {
+      for (let i = 0; i < N; i++)
+        if (!verify(null, paes[i] as Uint8Array, publicKey, sigs[i] as Uint8Array)) throw new Error('bad');
+    }),
+  );
+  serial = Math.min(
+    serial,
+    await time(() => {
+      const res = verifyReceiptChain(envelopes, { keys: (k) => keys.get(k) });
+      if (!res.ok) throw new Error(res.code);
+    }),
+  );
+  parallel = Math.min(
+    parallel,
+    await time(async () => {
+      const res = await pool.verifyChain(envelopes, { keys });
+      if (!res.ok) throw new Error(res.code);
+    }),
+  );
+}
+await pool.close();
+
+const rate = (ms: number) => ((N / ms) * 1000).toFixed(0);
+console.log(
+  `@helm/parallel-verify bench (N=${N} receipts, ${workers} workers, best of ${ROUNDS}, node ${process.version})`,
+);
+console.log(
+  'metric                                 | receipts/s | vs                            | ratio | target | result',
+);
+const perCore = bare / serial;
+console.log(
+  `single-thread verifyReceiptChain       | ${rate(serial).padStart(10)} | bare node:crypto verify ${rate(bare).padStart(6)} | ${perCore.toFixed(2)}  | ≥ 0.85 | ${perCore >= 0.85 ? 'PASS' : 'MISS'}`,
+);
+const speedup = serial / parallel;
+console.log(
+  `pool.verifyChain (${workers} workers)             | ${rate(parallel).padStart(10)} | single-thread        ${rate(serial).padStart(9)} | ${speedup.toFixed(2)}× | ≥ 1.7× | ${speedup >= 1.7 ? 'PASS' : 'MISS'}`,
+);

@@ -1,0 +1,10 @@
+// Public API of @helm/parallel-verify (not TCB): receipt-chain verification on a worker pool.
+export {
+  ParallelVerifyError,
+  type ParallelVerifyOptions,
+  ReceiptVerifyPool,
+  type ReceiptVerifyPoolOptions,
+  verifyReceiptChainParallel,
+  workerEntry,
+} from './pool.js';
+export type { VerifyTask, VerifyTaskResult } from './protocol.js';

@@ -1,0 +1,191 @@
+// A worker pool for phase 1 of receipt-chain verification. The chain is cut into slices; workers
+// check signatures and per-receipt rules (verifyReceiptSignatures, pure); the main thread then runs
+// the cheap sequential link pass (linkReceipts). The answer — including which failure is first —
+// is identical to verifyReceiptChain's.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import {
+  type ChainVerifyResult,
+  type LinkOptions,
+  linkReceipts,
+  RECEIPT_SIGNER_ROLE,
+  type ReceiptFailure,
+  type ReceiptSummary,
+} from '@helm/receipts';
+import type { VerifyTask, VerifyTaskResult } from './protocol.js';
+
+export interface ParallelVerifyOptions extends LinkOptions {
+  /** The trusted receipt keys: key id → raw Ed25519 public key (sent to the workers). */
+  readonly keys: ReadonlyMap<string, Uint8Array>;
+  /**
+   * Optional main-thread authorization of each signing key at its height (e.g. the trust
+   * registry's "valid for role at lamport"). A refusal is reported as KEY_UNKNOWN.
+   */
+  readonly authorize?: (keyid: string, role: string, lamport: number) => boolean;
+  /** Receipts per task (default 256). */
+  readonly sliceSize?: number;
+}
+
+export interface ReceiptVerifyPoolOptions {
+  /** Number of worker threads (default: available parallelism). */
+  readonly size?: number;
+  /** Worker entry override (tests). */
+  readonly workerUrl?: URL;
+}
+
+/** Worker entry beside `moduleUrl`: the .ts source when running from source (tests), else the .js. */
+export function workerEntry(moduleUrl: string): URL {
+  return new URL(moduleUrl.endsWith('.ts') ? './worker.ts' : './worker.js', moduleUrl);
+}
+
+interface Pending {
+  resolve(r: VerifyTaskResult): void;
+  reject(e: Error): void;
+}
+
+export class ParallelVerifyError extends Error {
+  override readonly name = 'ParallelVerifyError';
+  readonly code: 'POOL_CLOSED' | 'WORKER_FAILED';
+  constructor(code: 'POOL_CLOSED' | 'WORKER_FAILED', message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export class ReceiptVerifyPool {
+  readonly size: number;
+  readonly #workerUrl: URL;
+  readonly #workers: Worker[] = [];
+  readonly #idle: Worker[] = [];
+  readonly #queue: { task: VerifyTask; pending: Pending }[] = [];
+  readonly #inflight = new Map<Worker, Pending>();
+  #nextId = 0;
+  #closed = false;
+
+  constructor(options: ReceiptVerifyPoolOptions = {}) {
+    this.size = Math.max(1, options.size ?? availableParallelism());
+    this.#workerUrl = options.workerUrl ?? workerEntry(import.meta.url);
+    for (let i = 0; i < this.size; i++) {
+      const w = new Worker(this.#workerUrl);
+      w.on('message', (r: VerifyTaskResult) => this.#done(w, r));
+      w.on('error', (e: Error) => this.#crashed(w, e));
+      w.unref();
+      this.#workers.push(w);
+      this.#idle.push(w);
+    }
+  }
+
+  #done(w: Worker, r: VerifyTaskResult): void {
+    const p = this.#inflight.get(w);
+    this.#inflight.delete(w);
+    this.#idle.push(w);
+    if (p) {
+      if (r.error !== undefined) p.reject(new ParallelVerifyError('WORKER_FAILED', r.error));
+      else p.resolve(r);
+    }
+    this.#pump();
+  }
+
+  /** A worker died: fail its task, drop it, and fail everything queued if none is left. */
+  #crashed(w: Worker, e: Error): void {
+    const p = this.#inflight.get(w);
+    this.#inflight.delete(w);
+    p?.reject(new ParallelVerifyError('WORKER_FAILED', e.message));
+    this.#workers.splice(this.#workers.indexOf(w), 1);
+    const idle = this.#idle.indexOf(w);
+    if (idle >= 0) this.#idle.splice(idle, 1);
+    if (this.#workers.length === 0) {
+      for (const job of this.#queue.splice(0)) {
+        job.pending.reject(new ParallelVerifyError('WORKER_FAILED', `no worker left: ${e.message}`));
+      }
+    }
+  }
+
+  #pump(): void {
+    while (this.#idle.length > 0 && this.#queue.length > 0) {
+      const w = this.#idle.pop() as Worker;
+      const job = this.#queue.shift() as { task: VerifyTask; pending: Pending };
+      this.#inflight.set(w, job.pending);
+      w.ref();
+      try {
+        w.postMessage(job.task);
+      } catch (e) {
+        // Not structured-cloneable (e.g. a key that is not bytes): fail this task, keep the worker.
+        this.#inflight.delete(w);
+        this.#idle.push(w);
+        job.pending.reject(new ParallelVerifyError('WORKER_FAILED', (e as Error).message));
+      }
+    }
+    if (this.#inflight.size === 0) for (const w of this.#workers) w.unref();
+  }
+
+  #run(task: Omit<VerifyTask, 'id'>): Promise<VerifyTaskResult> {
+    if (this.#closed) return Promise.reject(new ParallelVerifyError('POOL_CLOSED', 'the pool is closed'));
+    if (this.#workers.length === 0)
+      return Promise.reject(new ParallelVerifyError('WORKER_FAILED', 'no worker left'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ task: { ...task, id: this.#nextId++ }, pending: { resolve, reject } });
+      this.#pump();
+    });
+  }
+
+  /** Verify a receipt chain (or a slice continuing from `from`); same result as verifyReceiptChain. */
+  async verifyChain(
+    receipts: readonly unknown[],
+    options: ParallelVerifyOptions,
+  ): Promise<ChainVerifyResult> {
+    const sliceSize = Math.max(1, options.sliceSize ?? 256);
+    const keys = [...options.keys.entries()];
+    const tasks: Promise<VerifyTaskResult>[] = [];
+    for (let offset = 0; offset < receipts.length; offset += sliceSize) {
+      tasks.push(this.#run({ envelopes: receipts.slice(offset, offset + sliceSize), offset, keys }));
+    }
+    const results = await Promise.all(tasks);
+    const summaries: ReceiptSummary[] = [];
+    let failure: ReceiptFailure | undefined;
+    for (const r of results) {
+      summaries.push(...r.summaries);
+      if (r.failure) {
+        failure = r.failure;
+        break;
+      }
+    }
+    if (options.authorize) {
+      for (let i = 0; i < summaries.length && (!failure || i < failure.index); i++) {
+        const s = summaries[i] as ReceiptSummary;
+        if (!options.authorize(s.keyid, RECEIPT_SIGNER_ROLE, s.lamport)) {
+          failure = {
+            code: 'KEY_UNKNOWN',
+            index: i,
+            message: `key ${s.keyid} not authorized at lamport ${s.lamport}`,
+          };
+          break;
+        }
+      }
+    }
+    return linkReceipts(summaries, options, failure);
+  }
+
+  /** Terminate the workers. Pending and later calls reject with POOL_CLOSED. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0))
+      job.pending.reject(new ParallelVerifyError('POOL_CLOSED', 'closed'));
+    for (const p of this.#inflight.values()) p.reject(new ParallelVerifyError('POOL_CLOSED', 'closed'));
+    this.#inflight.clear();
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}
+
+/** One-shot convenience: a pool for one chain, closed afterwards. */
+export async function verifyReceiptChainParallel(
+  receipts: readonly unknown[],
+  options: ParallelVerifyOptions & ReceiptVerifyPoolOptions,
+): Promise<ChainVerifyResult> {
+  const pool = new ReceiptVerifyPool(options.size === undefined ? {} : { size: options.size });
+  try {
+    return await pool.verifyChain(receipts, options);
+  } finally {
+    await pool.close();
+  }
+}

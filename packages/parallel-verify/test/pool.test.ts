@@ -1,0 +1,201 @@
+import type { SignedEnvelope } from '@helm/contracts';
+import { createSigner } from '@helm/crypto';
+import { ReceiptChain, type ReceiptInput, verifyReceiptChain } from '@helm/receipts';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  ParallelVerifyError,
+  ReceiptVerifyPool,
+  verifyReceiptChainParallel,
+  workerEntry,
+} from '../src/index.ts';
+
+const signer = createSigner(new Uint8Array(32).fill(2));
+const other = createSigner(new Uint8Array(32).fill(3));
+const keys = new Map([[signer.keyId, signer.publicKey]]);
+const lookup = (k: string) => keys.get(k);
+const h = (n: number, c: string) => `sha256:${String(n).padStart(8, '0')}${c.repeat(56)}`;
+
+function input(n: number): ReceiptInput {
+  return {
+    decision_id: h(n, 'a'),
+    effect_id: h(n, 'b'),
+    effect_class: 'read',
+    status: 'SUCCEEDED',
+    verdict: 'ALLOW',
+    reason_code: 'ALLOW',
+    args_hash: h(n, 'c'),
+    output_hash: h(n, 'd'),
+    session_id: null,
+    policy_hash: h(0, 'e'),
+    tool: 't',
+    principal: 'agent:a',
+    risk_tier: 'LOW',
+    issued_at_ms: n,
+  };
+}
+
+function chainOf(n: number, s = signer, id = 'c'): SignedEnvelope[] {
+  const chain = new ReceiptChain({ signer: s, chainId: id });
+  return Array.from({ length: n }, (_, i) => chain.mint(input(i)).envelope);
+}
+
+const pool = new ReceiptVerifyPool({ size: 2 });
+afterAll(() => pool.close());
+const list = chainOf(300);
+
+describe('ReceiptVerifyPool', () => {
+  it('gives exactly verifyReceiptChain’s answer on a valid chain, for several slice sizes', async () => {
+    const serial = verifyReceiptChain(list, { keys: lookup });
+    expect(serial.ok).toBe(true);
+    for (const sliceSize of [1, 7, 64, 1000]) {
+      expect(await pool.verifyChain(list, { keys, sliceSize })).toStrictEqual(serial);
+    }
+  });
+
+  it('reports the same first failure as the serial verifier for every kind of tampering', async () => {
+    const swapped = [...list];
+    [swapped[100], swapped[101]] = [swapped[101] as SignedEnvelope, swapped[100] as SignedEnvelope];
+    const badSig = [...list];
+    badSig[250] = {
+      ...(list[250] as SignedEnvelope),
+      signatures: [{ keyid: signer.keyId, sig: (list[249] as SignedEnvelope).signatures[0]?.sig as string }],
+    };
+    const both = [...swapped];
+    both[250] = badSig[250] as SignedEnvelope;
+    const foreign = [...list.slice(0, 10), ...chainOf(3, other, 'c').slice(1, 2), ...list.slice(10)];
+    const cases: [string, unknown[]][] = [
+      ['reordered', swapped],
+      ['dropped', list.filter((_, i) => i !== 123)],
+      ['duplicated', [...list.slice(0, 200), list[150], ...list.slice(200)]],
+      ['bad signature', badSig],
+      ['link failure before a signature failure', both],
+      ['unknown key', foreign],
+      ['malformed', [...list.slice(0, 5), { nope: true }, ...list.slice(5)]],
+    ];
+    for (const [name, seq] of cases) {
+      const serial = verifyReceiptChain(seq, { keys: lookup });
+      expect(serial.ok, name).toBe(false);
+      expect(await pool.verifyChain(seq, { keys, sliceSize: 32 }), name).toStrictEqual(serial);
+    }
+  });
+
+  it('supports slices, expected heads and a main-thread key authorization', async () => {
+    const serialHead = verifyReceiptChain(list, { keys: lookup });
+    if (!serialHead.ok) throw new Error('unreachable');
+    expect(await pool.verifyChain(list.slice(0, 200), { keys, expectedHead: serialHead.head })).toMatchObject(
+      {
+        ok: false,
+        code: 'TRUNCATED',
+        index: 200,
+      },
+    );
+    const mid = verifyReceiptChain(list.slice(0, 100), { keys: lookup });
+    if (!mid.ok) throw new Error('unreachable');
+    expect(await pool.verifyChain(list.slice(100), { keys, from: mid.head })).toMatchObject({
+      ok: true,
+      count: 200,
+    });
+    const roles: string[] = [];
+    const authorize = (_k: string, role: string, lamport: number) => {
+      roles.push(role);
+      return lamport <= 42;
+    };
+    expect(await pool.verifyChain(list, { keys, authorize })).toMatchObject({
+      ok: false,
+      code: 'KEY_UNKNOWN',
+      index: 42,
+    });
+    expect(roles[0]).toBe('receipt-signer');
+    // Authorization is not consulted past an earlier phase-1 failure.
+    const early = [...list];
+    early[3] = { nope: 1 } as unknown as SignedEnvelope;
+    expect(await pool.verifyChain(early, { keys, authorize: () => false })).toMatchObject({
+      ok: false,
+      code: 'KEY_UNKNOWN',
+      index: 0,
+    });
+    expect(await pool.verifyChain(early, { keys, authorize: (_k, _r, l) => l <= 3 })).toMatchObject({
+      ok: false,
+      code: 'MALFORMED',
+      index: 3,
+    });
+    expect(await pool.verifyChain([], { keys })).toMatchObject({ ok: true, count: 0 });
+  });
+
+  it('runs many chains concurrently on the same pool', async () => {
+    const chains = [chainOf(50, signer, 'x'), chainOf(60, signer, 'y'), chainOf(70, signer, 'z')];
+    const res = await Promise.all(chains.map((c) => pool.verifyChain(c, { keys, sliceSize: 16 })));
+    expect(res.map((r) => r.ok && r.count)).toStrictEqual([50, 60, 70]);
+  });
+
+  it('one-shot helper, default pool size, and a closed pool refuses work', async () => {
+    expect(await verifyReceiptChainParallel(list.slice(0, 20), { keys, size: 1 })).toMatchObject({
+      ok: true,
+      count: 20,
+    });
+    expect(await verifyReceiptChainParallel(list.slice(0, 5), { keys })).toMatchObject({
+      ok: true,
+      count: 5,
+    });
+    const p = new ReceiptVerifyPool({ size: 1 });
+    const pending = p.verifyChain(list, { keys, sliceSize: 10 }).catch((e: unknown) => e);
+    await p.close();
+    expect(await pending).toBeInstanceOf(ParallelVerifyError);
+    await expect(p.verifyChain(list, { keys })).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+  });
+
+  it('a task that cannot be sent rejects with WORKER_FAILED (never a verdict) and the pool keeps working', async () => {
+    const p = new ReceiptVerifyPool({ size: 1 });
+    const badKeys = new Map([[signer.keyId, (() => 1) as unknown as Uint8Array]]);
+    await expect(p.verifyChain(list.slice(0, 3), { keys: badKeys })).rejects.toMatchObject({
+      code: 'WORKER_FAILED',
+    });
+    // A key that is not bytes reaches the worker and simply does not verify.
+    const wrongType = new Map([[signer.keyId, 'not bytes' as unknown as Uint8Array]]);
+    expect(await p.verifyChain(list.slice(0, 3), { keys: wrongType })).toMatchObject({
+      ok: false,
+      code: 'SIGNATURE_INVALID',
+      index: 0,
+    });
+    expect(await p.verifyChain(list.slice(0, 3), { keys })).toMatchObject({ ok: true });
+    await p.close();
+  });
+
+  it('workers that die fail their tasks with WORKER_FAILED; a pool without workers refuses work', async () => {
+    const broken = new ReceiptVerifyPool({
+      size: 2,
+      workerUrl: new URL('./fixtures/crash-worker.mjs', import.meta.url),
+    });
+    await expect(broken.verifyChain(list, { keys, sliceSize: 10 })).rejects.toMatchObject({
+      code: 'WORKER_FAILED',
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(broken.verifyChain(list, { keys })).rejects.toMatchObject({ code: 'WORKER_FAILED' });
+    await broken.close();
+  });
+
+  it('a worker-reported error rejects with WORKER_FAILED; stray replies and idle crashes are tolerated', async () => {
+    const erring = new ReceiptVerifyPool({
+      size: 1,
+      workerUrl: new URL('./fixtures/error-worker.mjs', import.meta.url),
+    });
+    await expect(erring.verifyChain(list.slice(0, 3), { keys })).rejects.toMatchObject({
+      code: 'WORKER_FAILED',
+    });
+    await erring.close();
+    const dying = new ReceiptVerifyPool({
+      size: 1,
+      workerUrl: new URL('./fixtures/startup-crash.mjs', import.meta.url),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await expect(dying.verifyChain(list.slice(0, 3), { keys })).rejects.toMatchObject({
+      code: 'WORKER_FAILED',
+    });
+    await dying.close();
+  });
+
+  it('picks the worker entry matching how the module runs', () => {
+    expect(workerEntry('file:///x/src/pool.ts').pathname).toBe('/x/src/worker.ts');
+    expect(workerEntry('file:///x/dist/pool.js').pathname).toBe('/x/dist/worker.js');
+  });
+});
