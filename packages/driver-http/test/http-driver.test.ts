@@ -271,12 +271,37 @@ describe('HTTP driver (loopback, real guardian)', () => {
       res.write('z'.repeat(5000));
       res.end('"}');
     });
+    handlers.set('/declared', (_q, _b, res) => {
+      const payload = JSON.stringify({ answer: 'w'.repeat(5000) });
+      res.writeHead(200, { 'content-length': String(Buffer.byteLength(payload)) });
+      res.end(payload);
+    });
+    handlers.set('/empty', (_q, _b, res) => {
+      res.writeHead(204);
+      res.end();
+    });
+    handlers.set('/info', (_q, _b, res) => {
+      res.writeHead(304);
+      res.end();
+    });
+    executor.registerTool(tool('http.declared', '/declared'), httpDriver({ maxResponseBytes: 1000 }));
+    executor.registerTool(tool('http.empty', '/empty'), httpDriver());
+    executor.registerTool(tool('http.info', '/info'), httpDriver());
     executor.registerTool(tool('http.e500', '/500'), httpDriver());
     executor.registerTool(tool('http.redirect', '/redirect'), httpDriver());
     executor.registerTool(tool('http.text', '/text'), httpDriver());
     executor.registerTool(tool('http.huge', '/huge'), httpDriver({ maxResponseBytes: 1000 }));
     executor.registerTool(tool('http.chunked', '/chunked'), httpDriver({ maxResponseBytes: 1000 }));
-    for (const name of ['http.e500', 'http.redirect', 'http.text', 'http.huge', 'http.chunked']) {
+    for (const name of [
+      'http.e500',
+      'http.redirect',
+      'http.text',
+      'http.huge',
+      'http.chunked',
+      'http.declared',
+      'http.empty',
+      'http.info',
+    ]) {
       const r = await call(name);
       expect(r.reason_code, name).toBe('DRIVER_ERROR');
       expect(r.status).toBe('FAILED');
