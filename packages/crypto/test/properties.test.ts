@@ -94,6 +94,60 @@ describe('canonicalization properties', () => {
     );
   });
 
+  it('never accepts what JSON.parse rejects, and agrees with it on what both accept (mutated texts)', () => {
+    const alphabet = [
+      '{',
+      '}',
+      '[',
+      ']',
+      ',',
+      ':',
+      '"',
+      '\\',
+      '0',
+      '-',
+      '.',
+      'e',
+      ' ',
+      'u',
+      'a',
+      '\n',
+      '\u0001',
+      't',
+    ];
+    fc.assert(
+      fc.property(
+        json,
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...alphabet), fc.boolean()), { maxLength: 3 }),
+        (value, edits) => {
+          let text = JSON.stringify(value);
+          for (const [at, ch, insert] of edits) {
+            const i = text.length === 0 ? 0 : at % text.length;
+            text = insert ? text.slice(0, i) + ch + text.slice(i) : text.slice(0, i) + ch + text.slice(i + 1);
+          }
+          let reference: unknown;
+          let referenceOk = true;
+          try {
+            reference = JSON.parse(text);
+          } catch {
+            referenceOk = false;
+          }
+          let ours: unknown;
+          let oursOk = true;
+          try {
+            ours = parseStrictJson(text, { nullPrototype: false });
+          } catch (error) {
+            expect(error).toBeInstanceOf(CryptoError);
+            oursOk = false;
+          }
+          if (!referenceOk) expect(oursOk, text).toBe(false);
+          if (oursOk) expect(ours).toEqual(reference);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('always rejects a string holding a lone surrogate, wherever it sits', () => {
     fc.assert(
       fc.property(fc.string(), fc.integer({ min: 0xd800, max: 0xdfff }), fc.boolean(), (s, unit, asKey) => {
