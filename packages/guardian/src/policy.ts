@@ -217,6 +217,27 @@ interface CompiledLayer {
   readonly allows: readonly CompiledRule[];
 }
 
+type RuleIndex = Pick<CompiledLayer, 'denies' | 'allows'>;
+
+/**
+ * Index a layer by tool: for every tool named by an `eq`/`in` matcher, the rules (in original
+ * order) that could match it; `wild` holds the rules without a finite tool set. Evaluating the
+ * candidates of a tool is equivalent to evaluating every rule (the others cannot match).
+ */
+function indexByTool(layer: CompiledLayer): { byTool: Map<string, RuleIndex>; wild: RuleIndex } {
+  const finite = (r: CompiledRule): readonly string[] | undefined => ruleTools(r.rule.when.tool);
+  const tools = new Set<string>();
+  for (const r of [...layer.denies, ...layer.allows]) for (const t of finite(r) ?? []) tools.add(t);
+  const pick = (rules: readonly CompiledRule[], tool: string | null): CompiledRule[] =>
+    rules.filter((r) => {
+      const ts = finite(r);
+      return ts === undefined || (tool !== null && ts.includes(tool));
+    });
+  const byTool = new Map<string, RuleIndex>();
+  for (const t of tools) byTool.set(t, { denies: pick(layer.denies, t), allows: pick(layer.allows, t) });
+  return { byTool, wild: { denies: pick(layer.denies, null), allows: pick(layer.allows, null) } };
+}
+
 /** A loaded, validated, immutable policy stack. */
 export class PolicyStack {
   readonly p0: P0Ceiling;
@@ -231,6 +252,7 @@ export class PolicyStack {
   readonly stackHash: string;
   readonly conflicts: readonly StackConflict[];
   private readonly p1: CompiledLayer;
+  private readonly p1Index: { byTool: Map<string, RuleIndex>; wild: RuleIndex };
   private readonly p2: readonly CompiledLayer[];
 
   /** @internal use loadPolicyStack. */
@@ -249,6 +271,7 @@ export class PolicyStack {
       denies: p1Rules.filter((r) => r.rule.effect === 'deny'),
       allows: p1Rules.filter((r) => r.rule.effect === 'allow'),
     };
+    this.p1Index = indexByTool(this.p1);
     this.p2 = overlays.map((o) => {
       const rules = o.rules.map(compileRule);
       return {
@@ -308,13 +331,14 @@ export class PolicyStack {
     if (effectTypeForbidden(this.p0.forbidden_effect_types, subject.effect_type)) {
       return { allowed: false, code: 'POLICY_CEILING_VIOLATION', rule_id: null };
     }
-    for (const r of this.p1.denies) {
+    const p1 = this.p1Index.byTool.get(subject.tool) ?? this.p1Index.wild;
+    for (const r of p1.denies) {
       if (ruleMatches(r, subject)) return { allowed: false, code: 'POLICY_DENY', rule_id: r.rule.id };
     }
     let first: string | null = null;
     let approval: (ApprovalRequirement & { rule_id: string }) | null = null;
     let proofs: string[] | null = null;
-    for (const r of this.p1.allows) {
+    for (const r of p1.allows) {
       if (!ruleMatches(r, subject)) continue;
       first ??= r.rule.id;
       if (r.rule.requires_approval !== undefined)

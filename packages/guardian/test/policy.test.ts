@@ -1,6 +1,6 @@
 // Policy stack: signed bundle loading, load-time validation, conflicts, evaluation, and the
 // property that narrowing (P2 overlays, P0 ceilings) never widens.
-import type { SignedEnvelope } from '@helm/contracts';
+import type { PolicyMatch, SignedEnvelope } from '@helm/contracts';
 import { toBase64Url } from '@helm/crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import {
   parseOverlay,
   parseP0,
 } from '../src/index.ts';
+import { matches } from '../src/internal/match.ts';
 import {
   BUNDLE,
   bundleSigner,
@@ -349,6 +350,35 @@ describe('narrowing never widens (property)', () => {
     principal: fc.constantFrom(...principals),
     resource: fc.constantFrom('/x/1.txt', '/x/y/2', '/z/k/q', '/w'),
     effect_type: fc.constantFrom('fs.read', 'fs.write', 'payment.transfer'),
+  });
+
+  it('the tool-indexed evaluation equals a naive scan of every rule', () => {
+    const naive = (
+      rules: { id: string; effect: string; when: Record<string, PolicyMatch | undefined> }[],
+      s: PolicySubject,
+    ) => {
+      const hit = (w: Record<string, PolicyMatch | undefined>) =>
+        (['tool', 'principal', 'resource'] as const).every((f) => w[f] === undefined || matches(w[f]!, s[f]));
+      if (rules.some((r) => r.effect === 'deny' && hit(r.when))) return 'POLICY_DENY';
+      const allow = rules.find((r) => r.effect === 'allow' && hit(r.when));
+      return allow ? `ALLOW:${allow.id}` : 'NO_POLICY';
+    };
+    fc.assert(
+      fc.property(
+        rulesArb('allow', 5),
+        rulesArb('deny', 3),
+        fc.array(subjectArb, { minLength: 1, maxLength: 8 }),
+        (allows, denies, subjects) => {
+          const rules = [...denies, ...allows];
+          const st = load(withRules(rules), [], { ...P0, forbidden_effect_types: [] });
+          for (const sub of subjects) {
+            const out = st.evaluate(subject(sub));
+            expect(out.allowed ? `ALLOW:${out.rule_id}` : out.code).toBe(naive(rules as never, subject(sub)));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('P0 ∩ P1 ∩ P2: adding overlays or P0 ceilings never turns a deny into an allow', () => {
