@@ -576,3 +576,27 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
     expect(validateGraph(swapped, { keys: graphKeys }).ok).toBe(false);
   });
 });
+
+describe('determinism', () => {
+  it('the same session replayed on a fresh world yields byte-identical receipts and nodes', async () => {
+    const runOnce = async () => {
+      const w = build();
+      const out: unknown[] = [];
+      for (const path of ['/data/a.csv', '/data/secret/b', '/data/c.csv']) {
+        const r = await w.executor.execute({
+          tool: 'files.read',
+          principal: 'alice',
+          args: { path },
+          context: aliceContext(),
+        });
+        out.push(r.receipt, r.decision);
+      }
+      out.push(...w.graph.rangeByLamport(1, 10).map((n) => n.envelope));
+      return JSON.stringify(out);
+    };
+    const a = await runOnce();
+    const b = await runOnce();
+    expect(a).toBe(b);
+    expect(a.length).toBeGreaterThan(1000);
+  });
+});
