@@ -143,3 +143,12 @@ export {
   trustStateSchema,
 } from './trust-event.js';
 export { isVerdict, VERDICTS, type Verdict, VerdictSchema } from './verdict.js';
+export {
+  EVIDENCEPACK_FORMAT_VERSION,
+  EVIDENCEPACK_MANIFEST_TYPE,
+  EVIDENCEPACK_PATH_PATTERN,
+  type EvidencePackEntry,
+  type EvidencePackManifest,
+  type EvidencePackScope,
+  evidencePackManifestSchema,
+} from './evidencepack.js';

@@ -1,0 +1,231 @@
+// Building an EvidencePack: a pure function from the evidence (signed envelopes and documents) to
+// the deterministic tar bytes. Every entry's path and bytes are derived from content only (Lamport
+// values, digests), every JSON entry is RFC 8785 JCS, and the tar writer sorts paths, so the same
+// evidence always yields the same bytes whatever order it was read from storage in.
+import {
+  EVIDENCEPACK_FORMAT_VERSION,
+  EVIDENCEPACK_MANIFEST_TYPE,
+  type EvidencePackEntry,
+  type EvidencePackManifest,
+  type SignedEnvelope,
+} from '@helm/contracts';
+import { canonicalBytes, digest, fromBase64Url, type Signer, signEnvelope } from '@helm/crypto';
+import { receiptHash } from '@helm/receipts';
+import { EvidencePackError } from './errors.js';
+import { REPLAY_README, REPLAY_SCRIPT } from './internal/replay-script.js';
+import { type TarEntry, writeTar } from './tar.js';
+
+export const MANIFEST_PATH = 'manifest.json';
+export const INDEX_PATH = 'index.json';
+export const INDEX_TYPE = 'helm.evidencepack.index.v1';
+export const TRUST_SNAPSHOT_PATH = 'trust/snapshot.json';
+
+export interface PackNode {
+  readonly envelope: SignedEnvelope;
+  /** The node's payload value when retained (validated against its payload_hash). */
+  readonly payload?: unknown;
+}
+
+export interface PackArtifact {
+  readonly name: string;
+  readonly version: string;
+  /** `p0`, `bundle`, `overlay`, … for policies; free text elsewhere. */
+  readonly kind: string;
+  readonly document: unknown;
+}
+
+export interface PackInput {
+  /** e.g. `helm-ts/0.1.0`. */
+  readonly producer: string;
+  readonly chainId: string;
+  readonly sessionId: string | null;
+  /** Trust height of the chain's Lamport 0 (see EvidencePackScope.trust_base; default 0). */
+  readonly trustBase?: number;
+  /** Receipt envelopes of one chain (any order; sorted by Lamport here). */
+  readonly receipts: readonly SignedEnvelope[];
+  readonly decisions: readonly SignedEnvelope[];
+  readonly nodes: readonly PackNode[];
+  readonly checkpoints?: readonly SignedEnvelope[];
+  /** The trust registry snapshot (`helm.trust.snapshot.v1`). */
+  readonly trustSnapshot: { readonly genesis: string } & Record<string, unknown>;
+  readonly policies: readonly PackArtifact[];
+  /** Tool descriptors in force (`helm.tool.v1`), with their JSON Schemas inline. */
+  readonly tools: readonly Record<string, unknown>[];
+  /** WASM modules bound by sandbox tools. */
+  readonly modules?: readonly { readonly name: string; readonly bytes: Uint8Array }[];
+  /** Recorded requests and their clock readings, keyed by the Lamport value of their receipt. */
+  readonly requests?: readonly { readonly lamport: number; readonly body: unknown }[];
+}
+
+export interface BuiltPack {
+  readonly bytes: Uint8Array;
+  /** `digest(bytes)` of the whole archive. */
+  readonly digest: string;
+  readonly manifest: EvidencePackManifest;
+}
+
+const pad = (n: number) => String(n).padStart(12, '0');
+const hexOf = (d: string) => d.slice('sha256:'.length);
+const json = (value: unknown) => canonicalBytes(value);
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Decode an envelope's JCS payload (throws PACK_INPUT_INVALID when it is not JSON). */
+export function envelopeBody<T = Record<string, unknown>>(envelope: SignedEnvelope): T {
+  const bytes = typeof envelope?.payload === 'string' ? fromBase64Url(envelope.payload) : undefined;
+  try {
+    if (!bytes) throw new Error('payload');
+    return JSON.parse(decoder.decode(bytes)) as T;
+  } catch {
+    throw new EvidencePackError(
+      'PACK_INPUT_INVALID',
+      `envelope of type ${String(envelope?.type)} has no JSON payload`,
+    );
+  }
+}
+
+function put(files: Map<string, Uint8Array>, path: string, data: Uint8Array): void {
+  const existing = files.get(path);
+  if (existing && digest(existing) !== digest(data)) {
+    throw new EvidencePackError('PACK_DUPLICATE_ENTRY', `two different documents for ${path}`);
+  }
+  files.set(path, data);
+}
+
+/** Build the entries (everything except the manifest) of a pack. */
+export function packEntries(input: PackInput): { files: Map<string, Uint8Array> } {
+  const files = new Map<string, Uint8Array>();
+  const receipts = input.receipts
+    .map((e) => ({ e, b: envelopeBody<{ lamport: number; chain_id: string }>(e) }))
+    .sort((x, y) => x.b.lamport - y.b.lamport);
+  for (const { e, b } of receipts) {
+    if (b.chain_id !== input.chainId || !Number.isSafeInteger(b.lamport)) {
+      throw new EvidencePackError(
+        'PACK_INPUT_INVALID',
+        `receipt at Lamport ${b.lamport} is not on chain ${input.chainId}`,
+      );
+    }
+    put(files, `receipts/${pad(b.lamport)}.json`, json(e));
+  }
+  for (const d of input.decisions) {
+    put(files, `decisions/${hexOf(digest(json(d)))}.json`, json(d));
+  }
+  for (const n of input.nodes) {
+    const body = envelopeBody<{ lamport: number }>(n.envelope);
+    const doc =
+      n.payload === undefined ? { envelope: n.envelope } : { envelope: n.envelope, payload: n.payload };
+    put(files, `proofgraph/nodes/${pad(body.lamport)}-${hexOf(digest(json(n.envelope)))}.json`, json(doc));
+  }
+  for (const c of input.checkpoints ?? []) {
+    const body = envelopeBody<{ tree_size: number }>(c);
+    put(files, `checkpoints/${pad(body.tree_size)}-${hexOf(digest(json(c)))}.json`, json(c));
+  }
+  put(files, TRUST_SNAPSHOT_PATH, json(input.trustSnapshot));
+  const index = {
+    type: INDEX_TYPE,
+    policies: [] as unknown[],
+    tools: [] as unknown[],
+    schemas: [] as unknown[],
+    modules: [] as unknown[],
+  };
+  const schemas = new Map<string, unknown>();
+  for (const p of input.policies) {
+    const bytes = json(p.document);
+    const path = `policies/${hexOf(digest(bytes))}.json`;
+    put(files, path, bytes);
+    index.policies.push({ kind: p.kind, name: p.name, version: p.version, digest: digest(bytes), path });
+  }
+  for (const t of input.tools) {
+    const bytes = json(t);
+    const d = digest(bytes);
+    const path = `tools/${hexOf(d)}.json`;
+    put(files, path, bytes);
+    const ref = (schema: unknown) => {
+      const sd = digest(json(schema ?? null));
+      schemas.set(sd, schema ?? null);
+      return sd;
+    };
+    index.tools.push({
+      name: t.name,
+      descriptor_digest: d,
+      path,
+      input_schema: ref(t.input_schema),
+      output_schema: ref(t.output_schema),
+      driver: t.driver ?? null,
+    });
+  }
+  for (const [sd, schema] of schemas) {
+    const path = `schemas/${hexOf(sd)}.json`;
+    put(files, path, json(schema));
+    index.schemas.push({ digest: sd, path });
+  }
+  for (const m of input.modules ?? []) {
+    const d = digest(m.bytes);
+    const path = `modules/${hexOf(d)}.wasm`;
+    put(files, path, m.bytes);
+    index.modules.push({ name: m.name, digest: d, path });
+  }
+  for (const r of input.requests ?? []) put(files, `requests/${pad(r.lamport)}.json`, json(r.body));
+  const byKey = (k: string) => (a: unknown, b: unknown) => {
+    const x = String((a as Record<string, unknown>)[k]);
+    const y = String((b as Record<string, unknown>)[k]);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  index.policies.sort(byKey('path'));
+  index.tools.sort(byKey('path'));
+  index.schemas.sort(byKey('path'));
+  index.modules.sort(byKey('path'));
+  put(files, INDEX_PATH, json(index));
+  put(files, 'replay/readme.md', new TextEncoder().encode(REPLAY_README));
+  put(files, 'replay/replay.mjs', new TextEncoder().encode(REPLAY_SCRIPT));
+  return { files };
+}
+
+/** Sorted manifest entries for a set of files. */
+export function manifestEntries(files: ReadonlyMap<string, Uint8Array>): EvidencePackEntry[] {
+  const entries = [...files].map(([path, data]) => ({ path, size: data.length, sha256: digest(data) }));
+  return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Build and sign an EvidencePack. `signer` must hold the `executor` role in the trust snapshot at
+ * height trust_base + the pack's last Lamport (verifiers check exactly that).
+ */
+export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
+  const { files } = packEntries(input);
+  const lamports = input.receipts.map((e) => envelopeBody<{ lamport: number }>(e).lamport);
+  const last = lamports.length ? Math.max(...lamports) : 0;
+  const headEnvelope = input.receipts.find((e) => envelopeBody<{ lamport: number }>(e).lamport === last);
+  const manifest: EvidencePackManifest = {
+    type: EVIDENCEPACK_MANIFEST_TYPE,
+    format_version: EVIDENCEPACK_FORMAT_VERSION,
+    producer: input.producer,
+    scope: {
+      chain_id: input.chainId,
+      session_id: input.sessionId,
+      from_lamport: lamports.length ? Math.min(...lamports) : 0,
+      to_lamport: last,
+      trust_base: input.trustBase ?? 0,
+    },
+    head: headEnvelope ? { lamport: last, hash: receiptHashOf(headEnvelope) } : null,
+    trust_anchor: input.trustSnapshot.genesis,
+    counts: {
+      receipts: input.receipts.length,
+      decisions: new Set(input.decisions.map((d) => digest(json(d)))).size,
+      nodes: input.nodes.length,
+      checkpoints: input.checkpoints?.length ?? 0,
+    },
+    entries: manifestEntries(files),
+  };
+  const envelope = signEnvelope(manifest as unknown as { type: string }, [signer]);
+  const tarEntries: TarEntry[] = [...files].map(([path, data]) => ({ path, data }));
+  tarEntries.push({ path: MANIFEST_PATH, data: json(envelope) });
+  const bytes = writeTar(tarEntries);
+  return { bytes, digest: digest(bytes), manifest };
+}
+
+/** The receipt hash rule of @helm/receipts (digest of the receipt's signature). */
+export function receiptHashOf(envelope: SignedEnvelope): string {
+  const h = receiptHash(envelope);
+  if (!h) throw new EvidencePackError('PACK_INPUT_INVALID', 'receipt envelope has no single signature');
+  return h;
+}

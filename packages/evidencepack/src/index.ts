@@ -1,0 +1,28 @@
+export { EvidencePackError, type EvidencePackErrorCode } from './errors.js';
+export {
+  type BuiltPack,
+  buildEvidencePack,
+  envelopeBody,
+  INDEX_PATH,
+  INDEX_TYPE,
+  MANIFEST_PATH,
+  manifestEntries,
+  type PackArtifact,
+  type PackInput,
+  type PackNode,
+  packEntries,
+  receiptHashOf,
+  TRUST_SNAPSHOT_PATH,
+} from './export.js';
+export { type Divergence, type ReplayResult, replayEvidencePack } from './replay.js';
+export { isSafePath, MAX_ENTRY_BYTES, readTar, sortPaths, type TarEntry, writeTar } from './tar.js';
+export {
+  CHECK_CODES,
+  type Check,
+  type CheckCode,
+  type CheckStatus,
+  formatReport,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyEvidencePack,
+} from './verify.js';

@@ -1,0 +1,594 @@
+// Offline EvidencePack verification (normative algorithm: docs/spec/evidencepack.md §5). Needs the
+// pack bytes and, to reach PASS, the trust anchor the verifier pins; never the network or a HELM
+// data directory. Every check reports a stable code and a status: PASS, FAILED (the evidence
+// contradicts itself or was tampered with), UNVERIFIABLE (trust material missing, or a newer
+// format than this verifier knows) or SKIPPED (nothing of that kind in the pack).
+import {
+  DECISION_TYPE,
+  EVIDENCEPACK_FORMAT_VERSION,
+  EVIDENCEPACK_MANIFEST_TYPE,
+  type EvidencePackManifest,
+  type SignedEnvelope,
+} from '@helm/contracts';
+import { bytesEqual, canonicalBytes, digest, isDigest, verifyEnvelope } from '@helm/crypto';
+import { verifyReceiptChainParallel } from '@helm/parallel-verify';
+import { validateGraph, verifyCondensedHistory } from '@helm/proofgraph';
+import { type ChainVerifyResult, verifyReceipt, verifyReceiptChain } from '@helm/receipts';
+import { defaultRoleMapping, importTrustSnapshot, type TrustRegistry } from '@helm/trust';
+import { envelopeBody, INDEX_PATH, INDEX_TYPE, MANIFEST_PATH, TRUST_SNAPSHOT_PATH } from './export.js';
+import { readTar, type TarEntry } from './tar.js';
+
+export type CheckStatus = 'PASS' | 'FAILED' | 'UNVERIFIABLE' | 'SKIPPED';
+
+/** Stable check codes, in the order they run. */
+export const CHECK_CODES = [
+  'PACK_FORMAT',
+  'MANIFEST_FORMAT',
+  'ENTRY_HASHES',
+  'COMPLETENESS',
+  'ENTRY_NAMES',
+  'TRUST_SNAPSHOT',
+  'TRUST_ANCHOR',
+  'MANIFEST_SIGNATURE',
+  'RECEIPT_CHAIN',
+  'RECEIPT_SCOPE',
+  'DECISIONS',
+  'PROOFGRAPH',
+  'PROOFGRAPH_RECEIPTS',
+  'CHECKPOINTS',
+  'ARTIFACTS',
+  'REQUESTS',
+] as const;
+export type CheckCode = (typeof CHECK_CODES)[number];
+
+export interface Check {
+  readonly code: CheckCode;
+  readonly status: CheckStatus;
+  readonly message: string;
+  /** The underlying verifier's code (e.g. receipts' LINK_BROKEN), when any. */
+  readonly detail?: string;
+  /** The offending entry, when one is to blame. */
+  readonly path?: string;
+}
+
+export interface VerifyReport {
+  readonly status: 'PASS' | 'FAILED' | 'UNVERIFIABLE';
+  readonly pack_digest: string;
+  readonly manifest: EvidencePackManifest | null;
+  readonly checks: readonly Check[];
+}
+
+export interface VerifyOptions {
+  /** The trust anchor (genesis digest) the verifier expects; without it TRUST_ANCHOR is UNVERIFIABLE. */
+  readonly trustAnchor?: string;
+  /** Verify receipt signatures on a worker pool when the pack holds at least this many (default 2000). */
+  readonly parallelThreshold?: number;
+  /** Worker count for the pool (default: available parallelism); 0 disables the pool. */
+  readonly workers?: number;
+  /** Progress of the long phases: `done` of `total` units. */
+  readonly onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(data: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(data));
+}
+
+/** Node kinds are signed by the executor's key (ProofGraph role `node:<KIND>` → registry `executor`). */
+function mapRole(role: string) {
+  return role.startsWith('node:') ? 'executor' : defaultRoleMapping(role);
+}
+
+const pad = (n: number) => String(n).padStart(12, '0');
+const hexOf = (d: string) => d.slice('sha256:'.length);
+
+function overall(checks: readonly Check[]): VerifyReport['status'] {
+  if (checks.some((c) => c.status === 'FAILED')) return 'FAILED';
+  if (checks.some((c) => c.status === 'UNVERIFIABLE')) return 'UNVERIFIABLE';
+  return 'PASS';
+}
+
+function manifestProblem(m: Record<string, unknown>): string | undefined {
+  const scope = m.scope as Record<string, unknown> | undefined;
+  if (typeof m.producer !== 'string') return 'producer';
+  if (m.format_version !== EVIDENCEPACK_FORMAT_VERSION) return 'format_version';
+  if (!scope || typeof scope.chain_id !== 'string') return 'scope.chain_id';
+  if (!(scope.session_id === null || typeof scope.session_id === 'string')) return 'scope.session_id';
+  if (!Number.isSafeInteger(scope.from_lamport) || !Number.isSafeInteger(scope.to_lamport))
+    return 'scope lamports';
+  if (!Number.isSafeInteger(scope.trust_base) || (scope.trust_base as number) < 0) return 'scope.trust_base';
+  if (!isDigest(m.trust_anchor)) return 'trust_anchor';
+  const head = m.head as Record<string, unknown> | null;
+  if (
+    head !== null &&
+    (typeof head !== 'object' || !isDigest(head.hash) || !Number.isSafeInteger(head.lamport))
+  )
+    return 'head';
+  if (!Array.isArray(m.entries)) return 'entries';
+  let prev = '';
+  for (const e of m.entries as Record<string, unknown>[]) {
+    if (typeof e?.path !== 'string' || !Number.isSafeInteger(e.size) || !isDigest(e.sha256))
+      return 'entry fields';
+    if (e.path <= prev) return 'entries not sorted and unique';
+    if (e.path === MANIFEST_PATH) return 'manifest lists itself';
+    prev = e.path;
+  }
+  return undefined;
+}
+
+/** Verify an EvidencePack's bytes offline. Never throws for bad input: problems become checks. */
+export async function verifyEvidencePack(
+  bytes: Uint8Array,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const checks: Check[] = [];
+  const packDigest = digest(bytes);
+  const add = (
+    code: CheckCode,
+    status: CheckStatus,
+    message: string,
+    extra: { detail?: string; path?: string } = {},
+  ) => checks.push({ code, status, message, ...extra });
+  const done = (manifest: EvidencePackManifest | null): VerifyReport => ({
+    status: overall(checks),
+    pack_digest: packDigest,
+    manifest,
+    checks,
+  });
+
+  // 1. The archive.
+  let entries: TarEntry[];
+  try {
+    entries = readTar(bytes);
+  } catch (error) {
+    add('PACK_FORMAT', 'FAILED', `not a valid EvidencePack archive: ${(error as Error).message}`, {
+      detail: (error as { code?: string }).code ?? 'PACK_TAR_MALFORMED',
+    });
+    return done(null);
+  }
+  const files = new Map(entries.map((e) => [e.path, e.data]));
+  add('PACK_FORMAT', 'PASS', `${entries.length} entries in a strict ustar archive`);
+
+  // 2. The manifest (format only; its signature needs the trust snapshot, checked below).
+  const manifestBytes = files.get(MANIFEST_PATH);
+  let envelope: SignedEnvelope;
+  let manifest: EvidencePackManifest;
+  try {
+    if (!manifestBytes) throw new Error('manifest.json is missing');
+    envelope = parseJson(manifestBytes) as SignedEnvelope;
+    const body = envelopeBody<Record<string, unknown>>(envelope);
+    const newer = /^helm\.evidencepack\.manifest\.v(\d+)$/.exec(String(body.type));
+    if (newer && Number(newer[1]) > EVIDENCEPACK_FORMAT_VERSION) {
+      add(
+        'MANIFEST_FORMAT',
+        'UNVERIFIABLE',
+        `pack format ${String(body.type)} is newer than this verifier; upgrade helm`,
+      );
+      return done(null);
+    }
+    if (body.type !== EVIDENCEPACK_MANIFEST_TYPE || envelope.type !== EVIDENCEPACK_MANIFEST_TYPE) {
+      throw new Error(`not a ${EVIDENCEPACK_MANIFEST_TYPE} envelope`);
+    }
+    if (!bytesEqual(canonicalBytes(envelope), manifestBytes))
+      throw new Error('manifest.json is not canonical JCS');
+    const problem = manifestProblem(body);
+    if (problem) throw new Error(`manifest field invalid: ${problem}`);
+    manifest = body as unknown as EvidencePackManifest;
+  } catch (error) {
+    add('MANIFEST_FORMAT', 'FAILED', (error as Error).message, { path: MANIFEST_PATH });
+    return done(null);
+  }
+  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${manifest.entries.length} entries listed`);
+
+  // 3. Entry hashes and completeness.
+  const listed = new Set(manifest.entries.map((e) => e.path));
+  const bad = manifest.entries.find((e) => {
+    const data = files.get(e.path);
+    return data !== undefined && (data.length !== e.size || digest(data) !== e.sha256);
+  });
+  if (bad)
+    add('ENTRY_HASHES', 'FAILED', `${bad.path} does not match its listed size and SHA-256`, {
+      path: bad.path,
+    });
+  else add('ENTRY_HASHES', 'PASS', 'every present entry matches its listed size and SHA-256');
+  const missing = manifest.entries.find((e) => !files.has(e.path));
+  const extra = entries.find((e) => e.path !== MANIFEST_PATH && !listed.has(e.path));
+  if (missing)
+    add('COMPLETENESS', 'FAILED', `listed entry ${missing.path} is missing`, { path: missing.path });
+  else if (extra)
+    add('COMPLETENESS', 'FAILED', `entry ${extra.path} is not listed in the manifest`, { path: extra.path });
+  else add('COMPLETENESS', 'PASS', 'the archive holds exactly the listed entries');
+
+  // Content-named entries: decode everything we will use.
+  const under = (prefix: string) =>
+    [...files.keys()].filter((p) => p.startsWith(prefix)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const json = new Map<string, unknown>();
+  let nameProblem: { path: string; message: string } | undefined;
+  for (const path of files.keys()) {
+    if (!path.endsWith('.json') || path === MANIFEST_PATH) continue;
+    try {
+      const value = parseJson(files.get(path) as Uint8Array);
+      if (!bytesEqual(canonicalBytes(value), files.get(path) as Uint8Array))
+        throw new Error('not canonical JCS');
+      json.set(path, value);
+    } catch (error) {
+      nameProblem ??= { path, message: `${path}: ${(error as Error).message}` };
+    }
+  }
+  const receiptPaths = under('receipts/');
+  const receipts: SignedEnvelope[] = [];
+  const receiptBodies: Record<string, unknown>[] = [];
+  for (const path of receiptPaths) {
+    const env = json.get(path) as SignedEnvelope | undefined;
+    if (!env) continue;
+    try {
+      const body = envelopeBody<Record<string, unknown>>(env);
+      if (path !== `receipts/${pad(Number(body.lamport))}.json`)
+        throw new Error('name does not match its Lamport');
+      receipts.push(env);
+      receiptBodies.push(body);
+    } catch (error) {
+      nameProblem ??= { path, message: `${path}: ${(error as Error).message}` };
+    }
+  }
+  for (const prefix of ['decisions/', 'checkpoints/']) {
+    for (const path of under(prefix)) {
+      const v = json.get(path);
+      if (
+        v !== undefined &&
+        prefix === 'decisions/' &&
+        path !== `decisions/${hexOf(digest(canonicalBytes(v)))}.json`
+      )
+        nameProblem ??= { path, message: `${path} is not named by its digest` };
+    }
+  }
+  if (nameProblem) add('ENTRY_NAMES', 'FAILED', nameProblem.message, { path: nameProblem.path });
+  else add('ENTRY_NAMES', 'PASS', 'every JSON entry is canonical and named by its content');
+
+  // 4. Trust: the snapshot replays from the anchor the manifest names; the verifier pins the anchor.
+  let registry: TrustRegistry | undefined;
+  const snapshot = json.get(TRUST_SNAPSHOT_PATH);
+  if (snapshot === undefined) {
+    add('TRUST_SNAPSHOT', 'UNVERIFIABLE', 'the pack carries no trust snapshot: keys cannot be checked', {
+      path: TRUST_SNAPSHOT_PATH,
+    });
+  } else {
+    try {
+      registry = importTrustSnapshot(snapshot, { genesis: manifest.trust_anchor });
+      add(
+        'TRUST_SNAPSHOT',
+        'PASS',
+        `trust registry replays to seq ${registry.seq} (Lamport ${registry.lamport})`,
+      );
+    } catch (error) {
+      add('TRUST_SNAPSHOT', 'FAILED', `trust snapshot does not verify: ${(error as Error).message}`, {
+        detail: (error as { code?: string }).code ?? 'TRUST_ERROR',
+        path: TRUST_SNAPSHOT_PATH,
+      });
+    }
+  }
+  if (options.trustAnchor === undefined) {
+    add(
+      'TRUST_ANCHOR',
+      'UNVERIFIABLE',
+      `no trust anchor pinned (the pack names ${manifest.trust_anchor}); pass --trust-anchor`,
+    );
+  } else if (options.trustAnchor !== manifest.trust_anchor) {
+    add(
+      'TRUST_ANCHOR',
+      'FAILED',
+      `pack is anchored at ${manifest.trust_anchor}, not at the pinned ${options.trustAnchor}`,
+    );
+  } else add('TRUST_ANCHOR', 'PASS', 'the pack is anchored at the pinned trust root');
+
+  const base = manifest.scope.trust_base;
+  const registryLookup = registry?.keyLookup(mapRole);
+  const lookup = registryLookup
+    ? (keyid: string, role: string, lamport: number) => registryLookup(keyid, role, base + lamport)
+    : undefined;
+  const needTrust = (code: CheckCode) =>
+    add(
+      code,
+      'UNVERIFIABLE',
+      'no verified trust registry: signatures cannot be attributed to authorized keys',
+    );
+
+  // 5. The manifest signature: a key holding `executor` at the pack's last height.
+  if (!registry) needTrust('MANIFEST_SIGNATURE');
+  else {
+    try {
+      const v = verifyEnvelope(
+        envelope,
+        EVIDENCEPACK_MANIFEST_TYPE,
+        registry.lookupFor('executor', base + manifest.scope.to_lamport),
+      );
+      add('MANIFEST_SIGNATURE', 'PASS', `manifest signed by ${v.keyIds.join(', ')}`);
+    } catch (error) {
+      add('MANIFEST_SIGNATURE', 'FAILED', `manifest signature: ${(error as Error).message}`, {
+        detail: (error as { code?: string }).code ?? 'SIGNATURE_INVALID',
+      });
+    }
+  }
+
+  // 6. Receipts: signatures under keys valid for their role at their height, links, Lamport order.
+  const condensedPaths = under('condensed/');
+  const checkpointPaths = under('checkpoints/').filter((p) => p !== 'checkpoints/consistency.json');
+  let chainHead: { lamport: number; hash: string } | undefined;
+  if (!lookup) needTrust('RECEIPT_CHAIN');
+  else if (receipts.length === 0 && condensedPaths.length === 0)
+    add('RECEIPT_CHAIN', 'SKIPPED', 'no receipts in the pack');
+  else if (checkpointPaths.length > 0) {
+    // A (partly) condensed history verifies against its signed checkpoints.
+    const history = [...receiptPaths, ...condensedPaths]
+      .map((p) => ({ p, v: json.get(p) as Record<string, unknown> }))
+      .map(({ p, v }) => ({
+        v,
+        lamport: p.startsWith('condensed/') ? Number(v?.lamport) : Number(envelopeBodySafe(v)?.lamport),
+      }))
+      .sort((a, b) => a.lamport - b.lamport)
+      .map((x) => x.v);
+    const consistency = (json.get('checkpoints/consistency.json') as string[][] | undefined) ?? [];
+    const r = verifyCondensedHistory({
+      logId: manifest.scope.chain_id,
+      history,
+      checkpoints: checkpointPaths.map((p) => json.get(p)),
+      consistency,
+      keys: lookup,
+      verifyReceipt: (env) => verifyReceipt(env, lookup) as never,
+    });
+    if (r.ok) {
+      chainHead = r.head;
+      add('RECEIPT_CHAIN', 'PASS', `${r.count} receipts (${r.condensed} condensed) link and verify`);
+      add(
+        'CHECKPOINTS',
+        'PASS',
+        `${checkpointPaths.length} signed checkpoints, consistent, inclusion proofs valid`,
+      );
+    } else {
+      add('RECEIPT_CHAIN', 'FAILED', `history: ${r.message}`, { detail: r.code });
+      add('CHECKPOINTS', 'FAILED', `checkpoints or inclusion proofs: ${r.message}`, { detail: r.code });
+    }
+  } else {
+    const from = manifest.scope.from_lamport;
+    const first = receiptBodies[0];
+    const linkFrom =
+      from > 1 && first
+        ? { from: { chain_id: manifest.scope.chain_id, lamport: from - 1, hash: String(first.prev_hash) } }
+        : {};
+    const expectedHead = manifest.head
+      ? {
+          expectedHead: {
+            chain_id: manifest.scope.chain_id,
+            lamport: manifest.head.lamport,
+            hash: manifest.head.hash,
+          },
+        }
+      : {};
+    const threshold = options.parallelThreshold ?? 2000;
+    let r: ChainVerifyResult;
+    options.onProgress?.('receipts', 0, receipts.length);
+    if (options.workers !== 0 && receipts.length >= threshold) {
+      const keys = new Map<string, Uint8Array>();
+      for (const body of receiptBodies) {
+        const k = lookup(String(body.keyid), 'receipt-signer', Number(body.lamport));
+        if (k) keys.set(String(body.keyid), k);
+      }
+      r = await verifyReceiptChainParallel(receipts, {
+        keys,
+        authorize: (keyid, role, lamport) => lookup(keyid, role, lamport) !== undefined,
+        chainId: manifest.scope.chain_id,
+        ...linkFrom,
+        ...expectedHead,
+        ...(options.workers === undefined ? {} : { size: options.workers }),
+      });
+    } else {
+      r = verifyReceiptChain(receipts, {
+        keys: lookup,
+        chainId: manifest.scope.chain_id,
+        ...linkFrom,
+        ...expectedHead,
+      });
+    }
+    options.onProgress?.('receipts', receipts.length, receipts.length);
+    if (r.ok) {
+      chainHead = { lamport: r.head.lamport, hash: r.head.hash };
+      add(
+        'RECEIPT_CHAIN',
+        'PASS',
+        `${r.count} receipts: signatures, keys at height, links and Lamport order verify`,
+      );
+    } else {
+      add('RECEIPT_CHAIN', 'FAILED', `receipt ${r.index}: ${r.message}`, {
+        detail: r.code,
+        ...(receiptPaths[r.index] ? { path: receiptPaths[r.index] as string } : {}),
+      });
+    }
+    add('CHECKPOINTS', 'SKIPPED', 'no checkpoints in the pack (nothing condensed)');
+  }
+
+  // 7. Scope: the manifest's range, head and counts match the evidence.
+  const lamports = receiptBodies.map((b) => Number(b.lamport));
+  const scopeProblems: string[] = [];
+  if (manifest.counts.receipts !== receipts.length + condensedPaths.length)
+    scopeProblems.push('receipt count');
+  if (manifest.counts.nodes !== under('proofgraph/nodes/').length) scopeProblems.push('node count');
+  if (manifest.counts.decisions !== under('decisions/').length) scopeProblems.push('decision count');
+  if (manifest.counts.checkpoints !== checkpointPaths.length) scopeProblems.push('checkpoint count');
+  if (lamports.length && lamports[0] !== manifest.scope.from_lamport && condensedPaths.length === 0)
+    scopeProblems.push('from_lamport');
+  if (lamports.length && lamports[lamports.length - 1] !== manifest.scope.to_lamport)
+    scopeProblems.push('to_lamport');
+  if (
+    chainHead &&
+    manifest.head &&
+    (chainHead.hash !== manifest.head.hash || chainHead.lamport !== manifest.head.lamport)
+  )
+    scopeProblems.push('head');
+  if (receiptBodies.some((b) => manifest.scope.session_id !== null && b.chain_id !== manifest.scope.chain_id))
+    scopeProblems.push('chain_id');
+  if (scopeProblems.length)
+    add('RECEIPT_SCOPE', 'FAILED', `manifest disagrees with the evidence: ${scopeProblems.join(', ')}`);
+  else
+    add(
+      'RECEIPT_SCOPE',
+      'PASS',
+      `Lamport ${manifest.scope.from_lamport}..${manifest.scope.to_lamport}, head and counts match`,
+    );
+
+  // 8. Decisions: guardian-signed, each bound to a receipt that names it with the same args hash.
+  const byDecision = new Map<string, Record<string, unknown>>();
+  for (const b of receiptBodies) byDecision.set(String(b.decision_id), b);
+  const decisionPaths = under('decisions/');
+  if (!registry) needTrust('DECISIONS');
+  else if (decisionPaths.length === 0) add('DECISIONS', 'SKIPPED', 'no decisions in the pack');
+  else {
+    let failure: Check | undefined;
+    for (const path of decisionPaths) {
+      const env = json.get(path) as SignedEnvelope | undefined;
+      try {
+        if (!env) throw new Error('unreadable');
+        const body = envelopeBody<Record<string, unknown>>(env);
+        const receipt = byDecision.get(String(body.decision_id));
+        if (!receipt) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
+        verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', base + Number(receipt.lamport)));
+        if (receipt.args_hash !== null && receipt.args_hash !== body.args_hash)
+          throw new Error('receipt and decision disagree on args_hash');
+        if (receipt.verdict !== body.verdict && receipt.reason_code === body.reason_code)
+          throw new Error('receipt and decision disagree on the verdict');
+      } catch (error) {
+        failure = {
+          code: 'DECISIONS',
+          status: 'FAILED',
+          message: `${path}: ${(error as Error).message}`,
+          path,
+        };
+        break;
+      }
+    }
+    if (failure) checks.push(failure);
+    else
+      add(
+        'DECISIONS',
+        'PASS',
+        `${decisionPaths.length} guardian decisions verify and bind to their receipts`,
+      );
+  }
+
+  // 9. ProofGraph DAG: hashes, parents, Lamport rule, signatures, payload digests.
+  const nodePaths = under('proofgraph/nodes/');
+  const nodeDocs = nodePaths.map(
+    (p) => json.get(p) as { envelope: SignedEnvelope; payload?: unknown } | undefined,
+  );
+  if (!lookup) needTrust('PROOFGRAPH');
+  else if (nodePaths.length === 0) add('PROOFGRAPH', 'SKIPPED', 'no ProofGraph nodes in the pack');
+  else {
+    const inPack = new Set<string>();
+    const items = nodeDocs.map((d) => {
+      if (d?.envelope) inPack.add(`sha256:${hexOf(digest(canonicalBytes(d.envelope)))}`);
+      return d && 'payload' in d
+        ? { envelope: d.envelope, payload: { value: d.payload } }
+        : { envelope: d?.envelope };
+    });
+    const minLamport = Math.min(...nodeDocs.map((d) => Number(envelopeBodySafe(d?.envelope)?.lamport ?? 0)));
+    // A Lamport-range export starts mid-graph: parents before the range are boundary references.
+    const known =
+      manifest.scope.from_lamport > 1
+        ? (h: string) => (inPack.has(h) ? undefined : minLamport - 1)
+        : undefined;
+    options.onProgress?.('proofgraph', 0, items.length);
+    const g = validateGraph(items, { keys: lookup, ...(known ? { known } : {}) });
+    options.onProgress?.('proofgraph', items.length, items.length);
+    if (g.ok) add('PROOFGRAPH', 'PASS', `${g.count} nodes: hashes, parents, Lamport and signatures verify`);
+    else
+      add('PROOFGRAPH', 'FAILED', `node ${g.index}: ${g.message}`, {
+        detail: g.code,
+        ...(nodePaths[g.index] ? { path: nodePaths[g.index] as string } : {}),
+      });
+  }
+
+  // 10. Every receipt is a ProofGraph node payload and every receipt node's payload is a receipt.
+  const receiptKeys = new Set(receipts.map((e) => digest(canonicalBytes(e))));
+  const nodeReceipts = new Set(
+    nodeDocs
+      .map((d) => d?.payload as SignedEnvelope | undefined)
+      .filter((p) => p && typeof p === 'object' && (p as SignedEnvelope).type === 'helm.receipt.v1')
+      .map((p) => digest(canonicalBytes(p))),
+  );
+  if (nodePaths.length === 0 && receipts.length === 0)
+    add('PROOFGRAPH_RECEIPTS', 'SKIPPED', 'nothing to bind');
+  else {
+    const unbound = [...receiptKeys].filter((k) => !nodeReceipts.has(k)).length;
+    const foreign = [...nodeReceipts].filter((k) => !receiptKeys.has(k)).length;
+    if (unbound || foreign)
+      add(
+        'PROOFGRAPH_RECEIPTS',
+        'FAILED',
+        `${unbound} receipts without a node, ${foreign} node receipts not in the pack`,
+      );
+    else add('PROOFGRAPH_RECEIPTS', 'PASS', 'every receipt is recorded in the ProofGraph and vice versa');
+  }
+
+  // 11. Artifacts in force: index ↔ files, schemas ↔ descriptors, receipts' tools are described.
+  const index = json.get(INDEX_PATH) as Record<string, Record<string, unknown>[]> | undefined;
+  if (!index || (index as unknown as { type?: string }).type !== INDEX_TYPE) {
+    add('ARTIFACTS', 'FAILED', 'index.json is missing or malformed', { path: INDEX_PATH });
+  } else {
+    const problems: string[] = [];
+    for (const kind of ['policies', 'tools', 'schemas', 'modules']) {
+      for (const a of index[kind] ?? []) {
+        const data = files.get(String(a.path));
+        const d = kind === 'tools' ? a.descriptor_digest : a.digest;
+        if (!data || digest(data) !== d) problems.push(`${String(a.path)} missing or not ${String(d)}`);
+      }
+    }
+    const schemas = new Set((index.schemas ?? []).map((s) => String(s.digest)));
+    const tools = new Set((index.tools ?? []).map((t) => String(t.name)));
+    for (const t of index.tools ?? []) {
+      if (!schemas.has(String(t.input_schema)) || !schemas.has(String(t.output_schema)))
+        problems.push(`schemas of ${String(t.name)} missing`);
+    }
+    for (const b of receiptBodies) {
+      if (b.reason_code !== 'TOOL_UNKNOWN' && !tools.has(String(b.tool)))
+        problems.push(`tool ${String(b.tool)} not described`);
+    }
+    if (problems.length) add('ARTIFACTS', 'FAILED', problems.slice(0, 3).join('; '), { path: INDEX_PATH });
+    else
+      add(
+        'ARTIFACTS',
+        'PASS',
+        `${index.policies?.length ?? 0} policies, ${index.tools?.length ?? 0} tools, ${index.schemas?.length ?? 0} schemas, ${index.modules?.length ?? 0} modules in force`,
+      );
+  }
+
+  // 12. Recorded requests belong to receipts of the pack.
+  const requestPaths = under('requests/');
+  if (requestPaths.length === 0) add('REQUESTS', 'SKIPPED', 'no recorded requests (replay impossible)');
+  else {
+    const have = new Set(lamports.map((l) => `requests/${pad(l)}.json`));
+    const orphan = requestPaths.find((p) => !have.has(p));
+    if (orphan) add('REQUESTS', 'FAILED', `${orphan} has no receipt`, { path: orphan });
+    else add('REQUESTS', 'PASS', `${requestPaths.length} recorded requests, each with its receipt`);
+  }
+  return done(manifest);
+}
+
+function envelopeBodySafe(value: unknown): Record<string, unknown> | undefined {
+  try {
+    return envelopeBody<Record<string, unknown>>(value as SignedEnvelope);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Human-readable report, one line per check. */
+export function formatReport(report: VerifyReport): string {
+  const lines = report.checks.map((c) => `  ${c.status.padEnd(12)} ${c.code.padEnd(20)} ${c.message}`);
+  const verdict =
+    report.status === 'PASS'
+      ? 'PASS: every check passed.'
+      : report.status === 'FAILED'
+        ? 'FAILED: the evidence contradicts itself or was tampered with (see FAILED checks).'
+        : 'UNVERIFIABLE: no contradiction found, but trust material is missing (see UNVERIFIABLE checks).';
+  return [`EvidencePack ${report.pack_digest}`, ...lines, verdict].join('\n');
+}
