@@ -77,7 +77,7 @@ function compileRule(rule: EgressRule, index: number): CompiledEgressRule {
     const body = wildcard ? pattern.slice(2) : pattern;
     if (body.includes('*')) throw bad(`host pattern ${pattern} may only start with "*."`);
     const normalized = normalizeHost(body);
-    if (!normalized || normalized.kind !== 'name') throw bad(`host pattern ${pattern} is not a hostname`);
+    if (normalized?.kind !== 'name') throw bad(`host pattern ${pattern} is not a hostname`);
     if (wildcard) {
       if (!normalized.name.includes('.')) throw bad(`wildcard ${pattern} must name at least two labels`);
       suffixes.push(`.${normalized.name}`);

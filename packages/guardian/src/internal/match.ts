@@ -170,7 +170,7 @@ export function covers(outer: PolicyMatch | undefined, inner: PolicyMatch | unde
   const outerKeys = Object.keys(outer);
   if (outerKeys.length === 1 && outer.prefix !== undefined) {
     const head = literalHead(inner);
-    return head !== undefined && head.startsWith(outer.prefix);
+    return head?.startsWith(outer.prefix) === true;
   }
   if (outerKeys.length === 1 && outer.glob !== undefined && inner.prefix !== undefined) {
     // A glob `<literal>*` (single trailing star) covers any prefix that starts with the literal.
