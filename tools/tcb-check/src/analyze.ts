@@ -74,6 +74,7 @@ const DYNAMIC_ROOTS = new Map<string, string>([
 
 /** Normalises module-qualified and global-object-qualified paths to one spelling. */
 function normalise(path: string): string {
+  if (!/^(globalThis|crypto|perf_hooks|worker_threads|process)\./.test(path)) return path;
   let p = path;
   for (;;) {
     const before = p;
@@ -124,7 +125,7 @@ export function analyzeSource(fileName: string, text: string): FileAnalysis {
   const imports: ImportRef[] = [];
   const findings: CodeFinding[] = [];
   const declarations = new Set<string>();
-  const scopeCache = new Map<ts.Node, Map<string, Decl>>();
+  const scopeCache = new Map<ts.Node, Map<string, Decl> | null>();
 
   const position = (node: ts.Node): { line: number; column: number } => {
     const lc = sf.getLineAndCharacterOfPosition(node.getStart(sf));
@@ -217,7 +218,7 @@ export function analyzeSource(fileName: string, text: string): FileAnalysis {
 
   const scopeDecls = (node: ts.Node): Map<string, Decl> | undefined => {
     const cached = scopeCache.get(node);
-    if (cached) return cached;
+    if (cached !== undefined) return cached ?? undefined;
     let map: Map<string, Decl> | undefined;
     if (ts.isSourceFile(node) || ts.isBlock(node) || ts.isModuleBlock(node)) {
       map = new Map();
@@ -244,7 +245,7 @@ export function analyzeSource(fileName: string, text: string): FileAnalysis {
       map = new Map();
       addBinding(map, node.variableDeclaration.name, undefined, undefined);
     }
-    if (map) scopeCache.set(node, map);
+    scopeCache.set(node, map ?? null);
     return map;
   };
 
