@@ -58,6 +58,15 @@ export {
   type SignedEnvelope,
   SignedEnvelopeSchema,
 } from './envelope.js';
+export {
+  EVIDENCEPACK_FORMAT_VERSION,
+  EVIDENCEPACK_MANIFEST_TYPE,
+  EVIDENCEPACK_PATH_PATTERN,
+  type EvidencePackEntry,
+  type EvidencePackManifest,
+  type EvidencePackScope,
+  evidencePackManifestSchema,
+} from './evidencepack.js';
 export { type AuthorizedExecutionIntent, INTENT_TYPE, intentSchema } from './intent.js';
 export {
   type KnownNodeKind,
@@ -143,12 +152,3 @@ export {
   trustStateSchema,
 } from './trust-event.js';
 export { isVerdict, VERDICTS, type Verdict, VerdictSchema } from './verdict.js';
-export {
-  EVIDENCEPACK_FORMAT_VERSION,
-  EVIDENCEPACK_MANIFEST_TYPE,
-  EVIDENCEPACK_PATH_PATTERN,
-  type EvidencePackEntry,
-  type EvidencePackManifest,
-  type EvidencePackScope,
-  evidencePackManifestSchema,
-} from './evidencepack.js';
