@@ -7,6 +7,7 @@ import { bytesEqual, fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
 import { canonicalBytes, canonicalize } from './jcs.js';
 import { type JsonLimits, parseStrictJson } from './json.js';
+import type { KeyRing } from './keyring.js';
 
 const encoder = new TextEncoder();
 /** Strict UTF-8: invalid sequences throw; a BOM is kept (and then rejected by the parser). */
@@ -140,13 +141,15 @@ function onlyFields(value: object, allowed: Set<string>, what: string): void {
  * Verify an envelope over its exact payload bytes (docs/spec/envelope.md §Verification):
  * structure, type, signatures (strict Ed25519 over the PAE), then the payload is parsed strictly
  * and must be canonical JCS whose `type` equals the envelope type. Throws CryptoError otherwise.
+ * `keys` is a lookup function or anything with a `lookup(keyId)` method (e.g. a KeyRing).
  */
 export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   envelope: SignedEnvelope,
   expectedType: string,
-  lookup: PublicKeyLookup,
+  keys: PublicKeyLookup | Pick<KeyRing, 'lookup'>,
   options: VerifyEnvelopeOptions = {},
 ): VerifiedEnvelope<T> {
+  const lookup: PublicKeyLookup = typeof keys === 'function' ? keys : (id) => keys.lookup(id);
   // 1. structure
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
     malformed('envelope must be an object');

@@ -4,6 +4,7 @@ import {
   type AsyncSigner,
   CryptoError,
   canonicalBytes,
+  createKeyRing,
   createSigner,
   fromBase64Url,
   isEnvelopeType,
@@ -68,6 +69,15 @@ describe('signEnvelope / verifyEnvelope', () => {
     expect(new TextDecoder().decode(pae)).toBe('HELMSIG1 9 helm.x.v1 7 {"a":1}');
     expect(new TextDecoder().decode(preAuthEncoding('helm.x.v1', new Uint8Array()))).toBe(
       'HELMSIG1 9 helm.x.v1 0 ',
+    );
+  });
+
+  it('accepts a key ring instead of a lookup function', () => {
+    const env = signEnvelope(body, [alice, bob]);
+    const ring = createKeyRing([alice.publicKey, bob.publicKey]);
+    expect(verifyEnvelope(env, TYPE, ring).keyIds).toEqual([alice.keyId, bob.keyId]);
+    expect(code(() => verifyEnvelope(env, TYPE, createKeyRing([alice.publicKey])))).toBe(
+      'ENVELOPE_KEY_UNKNOWN',
     );
   });
 
