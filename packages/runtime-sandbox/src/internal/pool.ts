@@ -106,20 +106,23 @@ export class WorkerPool {
   private fail(slot: Slot, outcome: PoolOutcome): void {
     const index = this.slots.indexOf(slot);
     if (index < 0) return; // already replaced
+    this.slots.splice(index, 1);
     const old = slot.worker;
     old.removeAllListeners();
     old.on('error', () => {});
     void old.terminate();
     const job = slot.job;
     slot.job = null;
-    // Answer the caller first: spawning the replacement takes a few milliseconds.
     if (job !== null) {
       clearTimeout(job.timer);
       job.resolve(outcome);
     }
-    if (!this.closed) this.slots[index] = this.spawn();
-    else this.slots.splice(index, 1);
-    this.pump();
+    // Spawning takes milliseconds: answer the caller first, replace the worker on the next turn.
+    setImmediate(() => {
+      if (this.closed) return;
+      this.slots.push(this.spawn());
+      this.pump();
+    });
   }
 
   async close(): Promise<void> {
