@@ -2,7 +2,21 @@
 // Regenerate with UPDATE_VECTORS=1; otherwise every recomputed value (strings compared exactly)
 // must equal the stored file, and every spec page must quote the values it documents.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { ApprovalChallenge, SignedEnvelope } from '@helm/contracts';
+import {
+  type ApprovalChallenge,
+  approvalChallengeSchema,
+  approvalStatementSchema,
+  decisionSchema,
+  delegationGrantSchema,
+  delegationSessionSchema,
+  EffectSchema,
+  intentSchema,
+  p0CeilingSchema,
+  policyBundleSchema,
+  policyMatchSchema,
+  policyRuleSchema,
+  type SignedEnvelope,
+} from '@helm/contracts';
 import {
   canonicalBytes,
   fromBase64Url,
@@ -12,6 +26,7 @@ import {
   toHex,
   verifyEnvelope,
 } from '@helm/crypto';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { pkceChallenge } from '../src/index.ts';
 import {
@@ -138,6 +153,30 @@ describe('published vectors', () => {
     const fresh = JSON.parse(JSON.stringify(generate()));
     if (process.env.UPDATE_VECTORS === '1') writeFileSync(VECTORS, `${JSON.stringify(fresh, null, 2)}\n`);
     expect(fresh).toStrictEqual(JSON.parse(readFileSync(VECTORS, 'utf8')));
+  });
+
+  it('every vector body validates against its contracts schema (strict ajv)', () => {
+    const v = JSON.parse(readFileSync(VECTORS, 'utf8'));
+    const ajv = new Ajv2020({ strict: true });
+    for (const schema of [policyMatchSchema, policyRuleSchema, delegationGrantSchema]) ajv.addSchema(schema);
+    const body = (env: { payload: string }) =>
+      JSON.parse(new TextDecoder().decode(fromBase64Url(env.payload)!));
+    const cases: [object, { envelope: { payload: string } }][] = [
+      [decisionSchema, v.decision_allow],
+      [decisionSchema, v.decision_deny],
+      [decisionSchema, v.decision_escalate],
+      [intentSchema, v.intent_allow],
+      [approvalChallengeSchema, v.approval_challenge],
+      [approvalStatementSchema, v.approval_statement],
+      [delegationSessionSchema, v.delegation_session],
+      [policyBundleSchema, v.example_bundle],
+    ];
+    for (const [schema, vector] of cases) {
+      const validate = ajv.compile(schema);
+      expect(validate(body(vector.envelope)), JSON.stringify(validate.errors)).toBe(true);
+    }
+    expect(ajv.compile(p0CeilingSchema)(v.p0.document)).toBe(true);
+    expect(ajv.compile(EffectSchema)(JSON.parse(v.effect_allow.jcs))).toBe(true);
   });
 
   it('every spec page quotes its vector values', () => {
