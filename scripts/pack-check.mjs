@@ -7,7 +7,9 @@
 //    with the tarballs of its `@helm/*` dependencies (transitively) — external dependencies come
 //    from the npm registry (the npm cache is reused; `--prefer-offline`).
 // 3. `import('@helm/<pkg>')` must succeed and export something; the installed manifest must not
-//    contain `workspace:` and must ship its declared entry points.
+//    contain `workspace:` and must ship its declared entry points. The manifest must have an
+//    `exports["."]` with types + import, `sideEffects: false`, `publishConfig.provenance`, and the
+//    tarball its README; build leftovers (`.tsbuildinfo`) are reported as warnings.
 // Installs run in parallel. Prints a table; exit 1 on any failure. Needs a prior `pnpm build`.
 // A pass is remembered (node_modules/.cache/helm/pack-check.json) under a hash of every TCB
 // package's manifest and dist/, the lockfile and this script: unchanged inputs are not re-checked
@@ -131,7 +133,19 @@ const packed = await pool(packages, concurrency, async (p) => {
     });
     const info = JSON.parse(stdout);
     const tarball = info.filename ?? info[0]?.filename;
-    return { tarball, files: (info.files ?? info[0]?.files ?? []).length, size: statSync(tarball).size };
+    const paths = (info.files ?? info[0]?.files ?? []).map((f) => f.path);
+    const notes = [];
+    const m = p.manifest;
+    const entry = m.exports?.['.'];
+    if (!entry?.types || !entry?.import) notes.push('exports["."] needs types + import');
+    if (m.sideEffects !== false) notes.push('sideEffects must be false');
+    if (m.publishConfig?.provenance !== true) notes.push('publishConfig.provenance must be true');
+    if (!paths.includes('README.md')) notes.push('README.md not in tarball');
+    for (const f of [entry?.types, entry?.import].filter(Boolean)) {
+      if (!paths.includes(f.replace(/^\.\//, ''))) notes.push(`${f} not in tarball`);
+    }
+    const warnings = paths.filter((f) => f.endsWith('.tsbuildinfo')).map((f) => `ships ${f}`);
+    return { tarball, files: paths.length, size: statSync(tarball).size, notes, warnings };
   } catch (error) {
     return { error: `pack failed: ${errorText(error)}` };
   }
@@ -175,6 +189,8 @@ const results = await pool(packages, concurrency, async (p) => {
   const pack = tarballOf.get(name);
   const row = { name, version: p.manifest.version, size: pack.size, files: pack.files, deps: 0, exports: 0 };
   if (pack.error) return { ...row, ok: false, detail: pack.error, ms: 0 };
+  if (pack.notes.length > 0)
+    return { ...row, ok: false, detail: `manifest: ${pack.notes.join('; ')}`, ms: 0 };
   const members = [...closure(name)];
   const missing = members.filter((m) => tarballOf.get(m)?.error);
   if (missing.length > 0)
@@ -260,6 +276,10 @@ const line = (r) =>
     .trimEnd();
 const table = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 console.log(table);
+const warnings = packed.flatMap((p, i) =>
+  (p.warnings ?? []).map((w) => `${packages[i].manifest.name}: ${w}`),
+);
+for (const w of warnings) console.log(`warning: ${w}`);
 const failed = results.filter((r) => !r.ok).length;
 rmSync(stampFile, { force: true });
 if (failed === 0) {
