@@ -112,6 +112,16 @@ export interface Executor {
   repinTool(descriptor: ToolDescriptor, expectedDigest: string, driver?: Driver): PinnedTool;
   /** The pinned surface, sorted by name. */
   listTools(): readonly PinnedTool[];
+  /** One registered tool: its pinned (frozen) descriptor and digest, and any observed drift. */
+  getTool(
+    name: string,
+  ):
+    | {
+        readonly descriptor: ToolDescriptor;
+        readonly descriptor_digest: string;
+        readonly drifted_digest: string | null;
+      }
+    | undefined;
   /** Run one governed call through the whole pipeline. Never throws for per-call failures. */
   execute(request: ExecuteRequest): Promise<ExecuteResult>;
 }
@@ -725,6 +735,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
     observeDescriptor: (descriptor) => registry.observe(descriptor),
     repinTool: (descriptor, expectedDigest, driver) => registry.repin(descriptor, expectedDigest, driver),
     listTools: () => registry.list(),
+    getTool: (name) => {
+      const tool = registry.get(name);
+      return tool
+        ? {
+            descriptor: tool.descriptor,
+            descriptor_digest: tool.descriptor_digest,
+            drifted_digest: tool.drifted_digest,
+          }
+        : undefined;
+    },
     execute,
   };
 }

@@ -333,5 +333,7 @@ describe('request and configuration validation', () => {
   it('listTools reports the pinned surface', () => {
     const k = setup();
     expect(k.executor.listTools().map((t) => t.name)).toEqual(['orphan', 'pay', 'peek']);
+    expect(k.executor.getTool('pay')).toMatchObject({ descriptor: tool, drifted_digest: null });
+    expect(k.executor.getTool('nope')).toBeUndefined();
   });
 });
