@@ -1,0 +1,55 @@
+// receiptSchema / nodeSchema / checkpointSchema / condensedEntrySchema / logLeafSchema accept the
+// published vectors (docs/spec/{receipt,node,checkpoint,condensed-entry}.md) and reject edits.
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import {
+  checkpointSchema,
+  condensedEntrySchema,
+  logLeafSchema,
+  nodeSchema,
+  receiptSchema,
+} from '../src/index.ts';
+
+const read = (p: string) => JSON.parse(readFileSync(new URL(p, import.meta.url), 'utf8'));
+const R = read('../../receipts/test/vectors/receipt.v1.json');
+const N = read('../../proofgraph/test/vectors/node.v1.json');
+const C = read('../../proofgraph/test/vectors/checkpoint.v1.json');
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+
+const cases = [
+  ['receipt', receiptSchema, R.receipts.map((r: { body: unknown }) => r.body)],
+  ['node', nodeSchema, N.nodes.map((n: { body: unknown }) => n.body)],
+  ['checkpoint', checkpointSchema, [C.checkpoint.body]],
+  ['condensed', condensedEntrySchema, [C.condensed]],
+  [
+    'log leaf',
+    logLeafSchema,
+    C.leaves.map((l: { fields: object }) => ({ type: 'helm.log_leaf.v1', ...l.fields })),
+  ],
+] as const;
+
+describe('receipt / proof schemas', () => {
+  it.each(cases)('%s schema accepts the published vectors and rejects edits', (_name, schema, docs) => {
+    const validate = ajv.compile(schema);
+    for (const doc of docs as Record<string, unknown>[]) {
+      expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+      expect(validate({ ...doc, extra: 1 })).toBe(false);
+      expect(validate({ ...doc, type: 'helm.other.v1' })).toBe(false);
+      const { type: _t, ...withoutType } = doc;
+      expect(validate(withoutType)).toBe(false);
+    }
+  });
+
+  it('receipt schema: nullable digests, evidence shape, lamport bounds', () => {
+    const validate = ajv.compile(receiptSchema);
+    const body = R.receipts[1].body;
+    expect(validate({ ...body, effect_id: null, args_hash: null })).toBe(true);
+    expect(validate({ ...body, output_hash: 'sha256:xyz' })).toBe(false);
+    expect(validate({ ...body, evidence: { Bad: 'x' } })).toBe(false);
+    expect(validate({ ...body, evidence: { ok: ['a', 'b'] } })).toBe(true);
+    expect(validate({ ...body, evidence: { ok: [1] } })).toBe(false);
+    expect(validate({ ...body, lamport: 0 })).toBe(false);
+    expect(validate({ ...body, session_id: '' })).toBe(false);
+  });
+});
