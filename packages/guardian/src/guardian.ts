@@ -126,6 +126,11 @@ function safeDigest(value: unknown): string | null {
   }
 }
 
+/** An own property only: names like `constructor` or `__proto__` must never reach Object.prototype. */
+function ownValue<T>(map: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
 function str(value: unknown, fallback: string): string {
   return typeof value === 'string' && value.length > 0 ? value : fallback;
 }
@@ -477,13 +482,13 @@ export class Guardian {
       const charges: BudgetCharge[] = [
         {
           account: `principal:${authority}`,
-          ceiling: budgets.principals?.[authority] ?? budgets.default_principal_max,
+          ceiling: ownValue(budgets.principals, authority) ?? budgets.default_principal_max,
         },
       ];
       if (tenant !== null) {
         charges.push({
           account: `tenant:${tenant}`,
-          ceiling: budgets.tenants?.[tenant] ?? budgets.default_tenant_max,
+          ceiling: ownValue(budgets.tenants, tenant) ?? budgets.default_tenant_max,
         });
       }
       reservation = this.budget.reserve(charges, r.cost ?? 1);

@@ -143,7 +143,8 @@ function checkRule(rule: PolicyRule, where: string, vocabulary: PolicyVocabulary
   const toolFields = vocabulary?.tools ?? {};
   const tools = ruleTools(when.tool);
   for (const [path, m] of Object.entries(when.args ?? {})) {
-    const declaredIn = (tool: string): boolean => toolFields[tool]?.includes(path) === true;
+    const declaredIn = (tool: string): boolean =>
+      Object.hasOwn(toolFields, tool) && toolFields[tool]?.includes(path) === true;
     const known =
       tools === undefined
         ? Object.keys(toolFields).some(declaredIn)

@@ -1,7 +1,7 @@
 // Budgets: atomic reserve → commit | refund against P0 ceilings.
 import { describe, expect, it } from 'vitest';
 import { type GuardianError, InMemoryBudgetLedger } from '../src/index.ts';
-import { harness, request } from './fixtures.ts';
+import { BUNDLE, harness, request, stack } from './fixtures.ts';
 
 function code(fn: () => unknown): string | undefined {
   try {
@@ -34,6 +34,32 @@ describe('in-memory budget ledger', () => {
     expect(code(() => l.reserve(charges, -1))).toBe('BUDGET_EXCEEDED');
     expect(code(() => l.reserve(charges, 0.5))).toBe('BUDGET_EXCEEDED');
     expect(l.state('unknown')).toEqual({ spent: 0, reserved: 0 });
+  });
+
+  it('principal and tenant names that are Object.prototype members get the default ceiling', () => {
+    const { guardian } = harness({
+      identity: { bindings: [{ credential_id: 'cred-c', principal: 'constructor' }] },
+    });
+    for (const tenant of ['__proto__', 'toString']) {
+      const r = request({ principal: 'constructor', tenant, cost: 101 }, { credential_id: 'cred-c' });
+      expect(guardian.evaluate(r).record.reason_code).toBe('NO_POLICY');
+    }
+    // evaluate the budget stage directly through a permissive stack
+    const permissive = harness(
+      { identity: { bindings: [{ credential_id: 'cred-c', principal: 'constructor' }] } },
+      stack([], { ...BUNDLE, rules: [{ id: 'all', effect: 'allow', when: {} }] }),
+    );
+    const over = request(
+      { principal: 'constructor', tenant: 'toString', cost: 101 },
+      { credential_id: 'cred-c' },
+    );
+    expect(permissive.guardian.evaluate(over).record.reason_code).toBe('BUDGET_EXCEEDED');
+    const tenantOver = request(
+      { principal: 'constructor', tenant: '__proto__', cost: 100 },
+      { credential_id: 'cred-c' },
+    );
+    expect(permissive.guardian.evaluate(tenantOver).record.reason_code).toBe('ALLOW');
+    expect(permissive.ledger.state('tenant:__proto__').reserved).toBe(100);
   });
 
   it('enforces P0 ceilings per principal and per tenant through the guardian', () => {
