@@ -47,6 +47,8 @@ export interface LoadPolicyStackInput {
   /** Keys trusted to sign P1 bundles. */
   readonly trustedBundleKeys: PublicKeyLookup;
   readonly vocabulary?: PolicyVocabulary;
+  /** Optional content pins: when given, every bundle's digest must be one of these. */
+  readonly pinnedBundleDigests?: readonly string[];
 }
 
 export type StackLayer = 'P0' | 'P1' | 'P2';
@@ -431,6 +433,13 @@ export function loadPolicyStack(input: LoadPolicyStackInput): PolicyStack {
   const p0 = parseP0(input.p0);
   if (input.bundles.length === 0) throw invalid('at least one signed P1 bundle is required');
   const bundles = input.bundles.map((b) => loadBundle(b, input.trustedBundleKeys, input.vocabulary));
+  const pins = input.pinnedBundleDigests;
+  if (pins !== undefined) {
+    for (const bundle of bundles) {
+      const d = digest(canonicalBytes(bundle));
+      if (!pins.includes(d)) throw invalid(`P1 bundle ${bundle.name} digest ${d} is not pinned`);
+    }
+  }
   const overlays = (input.overlays ?? []).map((o) => parseOverlay(o, input.vocabulary));
   return new PolicyStack(p0, bundles, overlays);
 }

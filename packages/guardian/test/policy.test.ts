@@ -80,6 +80,30 @@ describe('bundle loading', () => {
     );
   });
 
+  it('enforces content pins when given', () => {
+    const digestOf = stack().bundleDigests[0]!;
+    const pinned = loadPolicyStack({
+      p0: P0,
+      bundles: [signBundle(BUNDLE)],
+      trustedBundleKeys,
+      vocabulary: VOCABULARY,
+      pinnedBundleDigests: [digestOf],
+    });
+    expect(pinned.bundleDigests).toEqual([digestOf]);
+    const other = { ...BUNDLE, version: 2 };
+    expect(
+      code(() =>
+        loadPolicyStack({
+          p0: P0,
+          bundles: [signBundle(other)],
+          trustedBundleKeys,
+          vocabulary: VOCABULARY,
+          pinnedBundleDigests: [digestOf],
+        }),
+      ),
+    ).toBe('POLICY_BUNDLE_INVALID');
+  });
+
   it('requires a valid P0 and at least one bundle', () => {
     expect(code(() => loadPolicyStack({ p0: P0, bundles: [], trustedBundleKeys }))).toBe(
       'POLICY_BUNDLE_INVALID',
