@@ -113,9 +113,7 @@ export interface Executor {
   /** The pinned surface, sorted by name. */
   listTools(): readonly PinnedTool[];
   /** One registered tool: its pinned (frozen) descriptor and digest, and any observed drift. */
-  getTool(
-    name: string,
-  ):
+  getTool(name: string):
     | {
         readonly descriptor: ToolDescriptor;
         readonly descriptor_digest: string;

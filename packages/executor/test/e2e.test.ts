@@ -600,3 +600,40 @@ describe('determinism', () => {
     expect(a.length).toBeGreaterThan(1000);
   });
 });
+
+describe('concurrency', () => {
+  it('many concurrent governed calls still form one valid receipt chain and graph', async () => {
+    const w = build();
+    const calls = Array.from({ length: 24 }, (_, i) =>
+      w.executor.execute({
+        tool: i % 4 === 3 ? 'files.stat' : 'files.read',
+        principal: 'alice',
+        args: { path: i % 5 === 4 ? `/data/secret/${i}` : `/data/f${i % 12}.csv` },
+        context: aliceContext(),
+      }),
+    );
+    const results = await Promise.all(calls);
+    const executed = results.filter((r) => !r.replayed);
+    const receipts = w.store.range(CHAIN, 1, 1_000);
+    expect(receipts).toHaveLength(executed.length);
+    const keys = (keyid: string) => (keyid === executorSigner.keyId ? executorSigner.publicKey : undefined);
+    expect(verifyReceiptChain(receipts, { keys, chainId: CHAIN })).toMatchObject({ ok: true });
+    const nodes = w.graph.rangeByLamport(1, 1_000);
+    expect(
+      validateGraph(
+        nodes.map((n) => ({ envelope: n.envelope, payload: { value: n.payload } })),
+        { keys },
+      ),
+    ).toMatchObject({
+      ok: true,
+      count: executed.length,
+    });
+    // Duplicates (same path) were executed once each: reads of /data/fN.csv by distinct N.
+    const reads = w.driverCalls
+      .filter((c) => c.tool === 'files.read')
+      .map((c) => (c.args as { path: string }).path);
+    expect(new Set(reads).size).toBe(reads.length);
+    expect(results.filter((r) => r.reason_code === 'POLICY_DENY').length).toBeGreaterThan(0);
+    expect(w.ledger.state('principal:alice').reserved).toBe(0);
+  });
+});
