@@ -18,7 +18,8 @@ export const JCS_MAX_DEPTH = 1000;
 
 const encoder = new TextEncoder();
 const OBJECT_PROTOTYPE = Object.prototype;
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+/** Characters that need escaping, or a surrogate half (without the u flag: UTF-16 code units). */
+const NEEDS_ATTENTION = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 interface WellFormed {
   isWellFormed(): boolean;
@@ -29,8 +30,10 @@ function wellFormed(value: string): boolean {
 }
 
 function serializeString(value: string): string {
+  // Fast path: nothing to escape and no surrogate at all (so certainly well-formed).
+  if (!NEEDS_ATTENTION.test(value)) return `"${value}"`;
   if (!wellFormed(value)) throw new CryptoError('JCS_LONE_SURROGATE', 'string contains a lone surrogate');
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+  return JSON.stringify(value);
 }
 
 /**
