@@ -1,7 +1,9 @@
 // Regenerates every `vector` block of the crypto-owned spec pages and compares it with the page,
 // so the published vectors can never drift from the implementation.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Effect } from '@helm/contracts';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import {
   canonicalBytes,
@@ -89,6 +91,34 @@ describe('docs/spec/envelope.md vector', () => {
     ]);
     const pae = fromHex(v.pae_hex as string) as Uint8Array;
     expect(verifyEd25519(publicKey, pae, fromHex(v.signature_hex as string) as Uint8Array)).toBe(true);
+  });
+});
+
+describe('envelope vector checked independently of @helm/crypto (spec text + noble + naive JCS)', () => {
+  const v = vectorOf('envelope.md');
+  it('rebuilds PAE from the spec rule and verifies with noble directly', () => {
+    const payload = Buffer.from(v.payload_b64url as string, 'base64url');
+    expect(payload.toString('hex')).toBe(v.jcs_hex);
+    // naive JCS for this body: sorted keys, JSON.stringify leaves
+    const naive = (x: unknown): string =>
+      Array.isArray(x)
+        ? `[${x.map(naive).join(',')}]`
+        : x !== null && typeof x === 'object'
+          ? `{${Object.keys(x)
+              .sort()
+              .map((k) => `${JSON.stringify(k)}:${naive((x as Record<string, unknown>)[k])}`)
+              .join(',')}}`
+          : JSON.stringify(x);
+    expect(Buffer.from(naive(JSON.parse(v.body_json as string)), 'utf8').equals(payload)).toBe(true);
+    const type = 'helm.example.v1';
+    const pae = Buffer.concat([
+      Buffer.from(`HELMSIG1 ${Buffer.byteLength(type)} ${type} ${payload.length} `),
+      payload,
+    ]);
+    expect(pae.toString('hex')).toBe(v.pae_hex);
+    const pk = Buffer.from(v.public_key_hex as string, 'hex');
+    expect(ed25519.verify(Buffer.from(v.signature_hex as string, 'hex'), pae, pk)).toBe(true);
+    expect(`ed25519:${createHash('sha256').update(pk).digest('hex')}`).toBe(v.keyid);
   });
 });
 
