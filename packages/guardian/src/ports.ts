@@ -24,7 +24,7 @@ export class ManualClock implements Clock {
 }
 
 /** ProofGraph node kinds the guardian emits (wired to @helm/proofgraph by the application). */
-export type GuardianEventKind = 'ATTESTATION' | 'TRUST_EVENT' | 'INTENT';
+export type GuardianEventKind = 'ATTESTATION' | 'TRUST_EVENT';
 
 export interface GuardianEvent {
   readonly kind: GuardianEventKind;
