@@ -1,0 +1,277 @@
+// The HELM data directory: configuration, keys, trust registry, policies, tools and the store.
+//
+//   <dir>/config.json            chain id, trust anchor, trust base, identity bindings, fingerprint
+//   <dir>/keys/<name>.json       one Ed25519 key per file (seed included; mode 0600)
+//   <dir>/policy/p0.json         P0 ceilings
+//   <dir>/policy/bundle.json     the P1 bundle source; bundle.signed.json its signed envelope
+//   <dir>/tools/<name>.json      registered tool descriptors; modules/<hex>.wasm their WASM modules
+//   <dir>/helm.db                the SQLite store (receipts, nodes, decisions, trust events, …)
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { SignedEnvelope, TrustRole } from '@helm/contracts';
+import { createSigner, fromBase64Url, type Signer, signEnvelope, toBase64Url } from '@helm/crypto';
+import { openSqliteStore, type SqliteStore } from '@helm/store';
+import { createGenesisEvent, TrustRegistry, trustEventDigest } from '@helm/trust';
+import { CliError } from './errors.js';
+
+export const CONFIG_TYPE = 'helm.cli.config.v1';
+
+export interface HelmConfig {
+  readonly type: typeof CONFIG_TYPE;
+  readonly chain_id: string;
+  readonly trust_anchor: string;
+  /** Trust height of the chain's Lamport 0 (see docs/spec/evidencepack.md). */
+  readonly trust_base: number;
+  readonly environment_fingerprint: string;
+  readonly identity: readonly { readonly credential_id: string; readonly principal: string }[];
+}
+
+export interface KeyFile {
+  readonly name: string;
+  readonly roles: readonly TrustRole[];
+  readonly keyid: string;
+  readonly public_key: string;
+  readonly seed: string;
+  readonly status: 'active' | 'revoked';
+}
+
+export const SETUP_KEYS: readonly { name: string; roles: TrustRole[] }[] = [
+  { name: 'executor', roles: ['executor'] },
+  { name: 'guardian', roles: ['guardian'] },
+  { name: 'policy', roles: ['policy'] },
+  { name: 'approver-1', roles: ['approver'] },
+  { name: 'approver-2', roles: ['approver'] },
+  { name: 'approver-3', roles: ['approver'] },
+];
+
+export const DEFAULT_P0 = {
+  type: 'helm.policy.p0.v1',
+  name: 'default-ceiling',
+  forbidden_effect_types: ['payment.transfer'],
+  budgets: { default_principal_max: 1000, default_tenant_max: 10000 },
+  max_delegation_ttl_ms: 3_600_000,
+  require_delegation_mfa: true,
+};
+
+export const DEFAULT_BUNDLE = {
+  type: 'helm.policy.bundle.v1',
+  name: 'default-rules',
+  version: 1,
+  rules: [{ id: 'local-echo', effect: 'allow', when: { principal: { eq: 'local' }, tool: { eq: 'echo' } } }],
+};
+
+export function resolveDataDir(option: string | undefined): string {
+  return resolve(option ?? process.env.HELM_HOME ?? '.helm');
+}
+
+const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+const writeJson = (path: string, value: unknown, mode?: number) => {
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`, mode === undefined ? {} : { mode });
+  if (mode !== undefined) chmodSync(path, mode);
+};
+
+export class DataDir {
+  readonly dir: string;
+  #store: SqliteStore | undefined;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  exists(): boolean {
+    return existsSync(this.path('config.json'));
+  }
+
+  requireInitialized(): this {
+    if (!this.exists()) {
+      throw new CliError(
+        'DATA_DIR_MISSING',
+        `no HELM data directory at ${this.dir}`,
+        'run `helm init` first, or pass --data-dir <dir> (or set HELM_HOME)',
+      );
+    }
+    return this;
+  }
+
+  get store(): SqliteStore {
+    this.#store ??= openSqliteStore(this.path('helm.db'));
+    return this.#store;
+  }
+
+  close(): void {
+    this.#store?.closeSync();
+    this.#store = undefined;
+  }
+
+  config(): HelmConfig {
+    return readJson(this.path('config.json')) as HelmConfig;
+  }
+
+  writeConfig(config: HelmConfig): void {
+    writeJson(this.path('config.json'), config);
+  }
+
+  // ── keys ──────────────────────────────────────────────────────────────────────────────────
+  keyFile(name: string): KeyFile {
+    const path = this.path('keys', `${name}.json`);
+    if (!existsSync(path))
+      throw new CliError('KEY_UNKNOWN', `no key named ${name}`, 'list keys with `helm keys list`');
+    return readJson(path) as KeyFile;
+  }
+
+  keyFiles(): KeyFile[] {
+    const dir = this.path('keys');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => readJson(join(dir, f)) as KeyFile);
+  }
+
+  signer(name: string): Signer {
+    const file = this.keyFile(name);
+    if (file.status !== 'active') throw new CliError('KEY_UNKNOWN', `key ${name} is revoked`);
+    return createSigner(fromBase64Url(file.seed) as Uint8Array);
+  }
+
+  writeKey(
+    name: string,
+    roles: readonly TrustRole[],
+    seed: Uint8Array,
+    status: KeyFile['status'] = 'active',
+  ): KeyFile {
+    mkdirSync(this.path('keys'), { recursive: true, mode: 0o700 });
+    const signer = createSigner(seed);
+    const file: KeyFile = {
+      name,
+      roles: [...roles],
+      keyid: signer.keyId,
+      public_key: toBase64Url(signer.publicKey),
+      seed: toBase64Url(seed),
+      status,
+    };
+    writeJson(this.path('keys', `${name}.json`), file, 0o600);
+    return file;
+  }
+
+  // ── trust registry (events persisted in the store) ────────────────────────────────────────
+  trustEvents(): SignedEnvelope[] {
+    return this.store.listDocumentsSync('trust').map((d) => d.value as unknown as SignedEnvelope);
+  }
+
+  registry(): TrustRegistry {
+    return TrustRegistry.load(this.trustEvents(), { genesis: this.config().trust_anchor });
+  }
+
+  appendTrustEvent(registry: TrustRegistry, envelope: SignedEnvelope): void {
+    this.store.putDocumentSync('trust', String(registry.seq).padStart(8, '0'), envelope as never);
+  }
+
+  // ── policy ────────────────────────────────────────────────────────────────────────────────
+  p0(): unknown {
+    return readJson(this.path('policy', 'p0.json'));
+  }
+
+  signedBundle(): SignedEnvelope {
+    return readJson(this.path('policy', 'bundle.signed.json')) as SignedEnvelope;
+  }
+
+  writePolicy(p0: unknown, bundle: { type: string }, signer: Signer): SignedEnvelope {
+    mkdirSync(this.path('policy'), { recursive: true });
+    writeJson(this.path('policy', 'p0.json'), p0);
+    writeJson(this.path('policy', 'bundle.json'), bundle);
+    const signed = signEnvelope(bundle, [signer]);
+    writeJson(this.path('policy', 'bundle.signed.json'), signed);
+    return signed;
+  }
+
+  // ── tools ─────────────────────────────────────────────────────────────────────────────────
+  toolDescriptors(): Record<string, unknown>[] {
+    const dir = this.path('tools');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => readJson(join(dir, f)) as Record<string, unknown>);
+  }
+
+  writeTool(descriptor: Record<string, unknown>): string {
+    mkdirSync(this.path('tools'), { recursive: true });
+    const path = this.path('tools', `${String(descriptor.name)}.json`);
+    writeJson(path, descriptor);
+    return path;
+  }
+
+  writeModule(hex: string, bytes: Uint8Array): string {
+    mkdirSync(this.path('modules'), { recursive: true });
+    const path = this.path('modules', `${hex}.wasm`);
+    writeFileSync(path, bytes);
+    return path;
+  }
+
+  module(hex: string): Uint8Array | undefined {
+    const path = this.path('modules', `${hex}.wasm`);
+    return existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
+  }
+}
+
+export interface InitOptions {
+  /** Seed source (default: node:crypto randomBytes; the demo passes fixed, labelled demo seeds). */
+  readonly seedFor?: (name: string) => Uint8Array;
+  readonly chainId?: string;
+  readonly p0?: unknown;
+  readonly bundle?: { type: string };
+  readonly identity?: HelmConfig['identity'];
+  readonly fingerprint?: string;
+}
+
+/** Create a data directory: keys, trust registry (genesis + key publications), default policy. */
+export function initDataDir(
+  dir: string,
+  options: InitOptions = {},
+): { data: DataDir; anchor: string; keys: KeyFile[] } {
+  const data = new DataDir(dir);
+  if (data.exists()) {
+    throw new CliError(
+      'DATA_DIR_EXISTS',
+      `${dir} is already a HELM data directory`,
+      'use it as is, or choose another --data-dir',
+    );
+  }
+  mkdirSync(dir, { recursive: true });
+  const seedFor = options.seedFor ?? (() => new Uint8Array(randomBytes(32)));
+  const rootFile = data.writeKey('root', ['root'], seedFor('root'));
+  const root = createSigner(fromBase64Url(rootFile.seed) as Uint8Array);
+  const genesis = createGenesisEvent({ registry: 'helm', rootKeys: [root.publicKey], rootThreshold: 1 }, [
+    root,
+  ]);
+  const anchor = trustEventDigest(genesis);
+  const registry = TrustRegistry.fromGenesis(genesis);
+  const keys = [rootFile];
+  data.writeConfig({
+    type: CONFIG_TYPE,
+    chain_id: options.chainId ?? 'main',
+    trust_anchor: anchor,
+    trust_base: SETUP_KEYS.length,
+    environment_fingerprint: options.fingerprint ?? `sha256:${'0'.repeat(64)}`,
+    identity: options.identity ?? [{ credential_id: 'cred-local', principal: 'local' }],
+  });
+  data.appendTrustEvent(registry, genesis);
+  SETUP_KEYS.forEach((k, i) => {
+    const file = data.writeKey(k.name, k.roles, seedFor(k.name));
+    keys.push(file);
+    const env = registry.commit(
+      { kind: 'key_publish', publicKey: fromBase64Url(file.public_key) as Uint8Array, roles: k.roles },
+      i + 1,
+      [root],
+    );
+    data.appendTrustEvent(registry, env);
+  });
+  data.writePolicy(options.p0 ?? DEFAULT_P0, options.bundle ?? DEFAULT_BUNDLE, data.signer('policy'));
+  return { data, anchor, keys };
+}

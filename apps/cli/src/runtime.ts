@@ -1,0 +1,381 @@
+// The governed runtime of a data directory: the real guardian, executor, receipt recorder and
+// ProofGraph, restored from and persisted to the store. Each governed call is committed to the
+// store in ONE transaction (receipt, decision, ProofGraph nodes, recorded request, idempotency
+// record) before its result is returned: an acknowledged call is never lost.
+import { EFFECT_CLASSES, type SignedEnvelope, type ToolDescriptor } from '@helm/contracts';
+import { canonicalBytes, digest } from '@helm/crypto';
+import { type BuiltPack, buildEvidencePack, envelopeBody } from '@helm/evidencepack';
+import {
+  createExecutor,
+  type Driver,
+  type ExecuteRequest,
+  type ExecuteResult,
+  type Executor,
+  functionDriver,
+  guardianPort,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type JsonValue,
+  proofGraphPort,
+  sandboxDriver,
+} from '@helm/executor';
+import {
+  type Clock,
+  DEFAULT_THREAT_CONFIG,
+  Guardian,
+  InMemoryBudgetLedger,
+  loadPolicyStack,
+  type NonceStore,
+} from '@helm/guardian';
+import { InMemoryNodeStore, ProofGraph, type SignedNode } from '@helm/proofgraph';
+import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
+import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
+import type { Json, SqliteStore } from '@helm/store';
+import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
+import type { DataDir, HelmConfig } from './datadir.js';
+import { CliError } from './errors.js';
+
+export const PRODUCER = 'helm-ts/0.1.0';
+
+/** Built-in function tools (`driver.kind = function`, `driver.ref` = the name). */
+export const BUILTIN_FUNCTIONS: Readonly<Record<string, (args: JsonValue) => JsonValue>> = {
+  'builtin.echo': (args) => args,
+  'demo.files.read': (args) => ({ text: `contents of ${String((args as { path?: unknown }).path)}` }),
+  // A connector that drifted: its output no longer matches the pinned output schema.
+  'demo.files.stat': () => ({ size: '12 KiB', owner: 'root' }),
+  'demo.deploy': (args) => {
+    const a = args as { service?: unknown; version?: unknown };
+    return { deployed: `${String(a.service)}@${String(a.version)}` };
+  },
+};
+
+/** Receipt retention policies: one per known effect class, unknown tools at HIGH. */
+export function receiptPolicies(): ReceiptPolicySet {
+  const high = new Set(['payment.transfer', 'credential.use', 'publish', 'code.execute', 'data.export']);
+  return new ReceiptPolicySet([
+    ...EFFECT_CLASSES.map((c) => ({
+      effect_class: c,
+      risk_tier: high.has(c) ? ('HIGH' as const) : c === 'compute' ? ('MEDIUM' as const) : ('LOW' as const),
+      require_idempotency_key: false,
+      min_approvals: 0,
+      required_evidence: [],
+    })),
+    {
+      effect_class: 'unknown',
+      risk_tier: 'HIGH',
+      require_idempotency_key: false,
+      min_approvals: 0,
+      required_evidence: [],
+    },
+  ]);
+}
+
+class StoreNonces implements NonceStore {
+  constructor(private readonly store: SqliteStore) {}
+  has(key: string): boolean {
+    return this.store.nonceUsedSync('delegation', key);
+  }
+  consume(key: string): boolean {
+    return this.store.consumeNonceSync('delegation', key);
+  }
+}
+
+/** Idempotency records are read from the store and written inside the call's transaction. */
+class StoreIdempotency implements IdempotencyStore {
+  pending: IdempotencyRecord | undefined;
+  constructor(private readonly store: SqliteStore) {}
+  get(key: string): IdempotencyRecord | undefined {
+    if (this.pending?.key === key) return this.pending;
+    return this.store.idempotencySync(key) as unknown as IdempotencyRecord | undefined;
+  }
+  put(record: IdempotencyRecord): void {
+    if (this.get(record.key) === undefined) this.pending = record;
+  }
+}
+
+export interface RuntimeOptions {
+  readonly clock: Clock;
+  /** Sandbox worker pool size (default 1). */
+  readonly sandboxPool?: number;
+}
+
+export class GovernedRuntime {
+  readonly data: DataDir;
+  readonly config: HelmConfig;
+  readonly registry: TrustRegistry;
+  readonly guardian: Guardian;
+  readonly executor: Executor;
+  readonly graph: ProofGraph;
+  readonly clock: Clock;
+  readonly #recorder: ReceiptRecorder;
+  readonly #idempotency: StoreIdempotency;
+  #sandbox: Sandbox | undefined;
+  #lastNodeLamport: number;
+
+  private constructor(
+    data: DataDir,
+    parts: {
+      registry: TrustRegistry;
+      guardian: Guardian;
+      executor: Executor;
+      graph: ProofGraph;
+      recorder: ReceiptRecorder;
+      idempotency: StoreIdempotency;
+      clock: Clock;
+      lastNodeLamport: number;
+    },
+  ) {
+    this.data = data;
+    this.config = data.config();
+    this.registry = parts.registry;
+    this.guardian = parts.guardian;
+    this.executor = parts.executor;
+    this.graph = parts.graph;
+    this.#recorder = parts.recorder;
+    this.#idempotency = parts.idempotency;
+    this.clock = parts.clock;
+    this.#lastNodeLamport = parts.lastNodeLamport;
+  }
+
+  static async open(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
+    data.requireInitialized();
+    const config = data.config();
+    const store = data.store;
+    const registry = data.registry();
+    const height = () => registry.lamport;
+    const policy = loadPolicyStack({
+      p0: data.p0(),
+      bundles: [data.signedBundle()],
+      trustedBundleKeys: registry.lookupFor('policy', height()),
+    });
+    const guardian = new Guardian({
+      signer: data.signer('guardian'),
+      clock: options.clock,
+      freeze: {},
+      environmentFingerprint: config.environment_fingerprint,
+      identity: { bindings: config.identity },
+      egress: { rules: [] },
+      threat: DEFAULT_THREAT_CONFIG,
+      delegation: { nonces: new StoreNonces(store) },
+      policy,
+      budget: new InMemoryBudgetLedger(),
+      approvals: {
+        keyAuthorization: registry.keyAuthorization(),
+        perApprover: { max: 100, window_ms: 3_600_000 },
+        perPrincipal: { max: 100, window_ms: 3_600_000 },
+      },
+    });
+    // Restore the receipt chain and the ProofGraph from the store.
+    const receiptStore = new InMemoryReceiptStore();
+    for (const r of store.receiptsSync({ chainId: config.chain_id })) {
+      receiptStore.append({
+        chain_id: r.chainId,
+        lamport: r.lamport,
+        receipt_id: r.id,
+        hash: r.hash,
+        prev_hash: r.prevHash,
+        envelope: r.envelope,
+      });
+    }
+    const nodeStore = new InMemoryNodeStore();
+    let lastNodeLamport = 0;
+    let lastNode: string | undefined;
+    for (const n of store.nodesSync()) {
+      const doc = n.body as unknown as { envelope: SignedEnvelope; payload?: unknown };
+      const node: SignedNode = {
+        hash: n.id,
+        body: envelopeBody(doc.envelope) as unknown as SignedNode['body'],
+        envelope: doc.envelope,
+        ...('payload' in doc ? { payload: doc.payload } : {}),
+      };
+      nodeStore.append(node);
+      lastNodeLamport = Math.max(lastNodeLamport, n.lamport);
+      lastNode = n.id;
+    }
+    const graph = new ProofGraph(nodeStore);
+    const executorSigner = data.signer('executor');
+    const recorder = await ReceiptRecorder.open({
+      signer: executorSigner,
+      chainId: config.chain_id,
+      store: receiptStore,
+      policies: receiptPolicies(),
+    });
+    const idempotency = new StoreIdempotency(store);
+    const executor = createExecutor({
+      guardian: guardianPort(guardian),
+      guardianKeys: guardian.publicKeys,
+      receipts: recorder,
+      proofgraph: proofGraphPort({
+        graph,
+        signer: executorSigner,
+        ...(lastNode ? { parents: [lastNode] } : {}),
+      }),
+      clock: options.clock,
+      timer: {
+        setTimeout: (cb, ms) => setTimeout(cb, ms),
+        clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+      },
+      idempotency,
+    });
+    const runtime = new GovernedRuntime(data, {
+      registry,
+      guardian,
+      executor,
+      graph,
+      recorder,
+      idempotency,
+      clock: options.clock,
+      lastNodeLamport,
+    });
+    for (const d of data.toolDescriptors()) await runtime.#register(d as unknown as ToolDescriptor, options);
+    return runtime;
+  }
+
+  async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
+    let driver: Driver;
+    if (descriptor.driver.kind === 'function') {
+      const fn = BUILTIN_FUNCTIONS[descriptor.driver.ref];
+      if (!fn) {
+        throw new CliError(
+          'INVALID_INPUT',
+          `tool ${descriptor.name}: unknown built-in function ${descriptor.driver.ref}`,
+        );
+      }
+      driver = functionDriver(fn);
+    } else if (descriptor.driver.kind === 'sandbox') {
+      const bytes = this.data.module(descriptor.driver.ref.slice('sha256:'.length));
+      if (!bytes)
+        throw new CliError(
+          'FILE_NOT_FOUND',
+          `tool ${descriptor.name}: WASM module ${descriptor.driver.ref} is missing`,
+        );
+      this.#sandbox ??= createSandbox({ poolSize: options.sandboxPool ?? 1 });
+      const module = await this.#sandbox.register(bytes);
+      driver = sandboxDriver({ sandbox: this.#sandbox, module, gas: 5_000_000, maxOutputBytes: 65_536 });
+    } else {
+      throw new CliError(
+        'INVALID_INPUT',
+        `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported by the CLI`,
+      );
+    }
+    this.executor.registerTool(descriptor, driver);
+  }
+
+  /** Execute one governed call and commit everything it produced in one store transaction. */
+  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+    const clockMs = this.clock.now();
+    this.#idempotency.pending = undefined;
+    const result = await this.executor.execute(request);
+    if (result.replayed || !result.receipt) return result;
+    const body = envelopeBody<{ receipt_id: string; lamport: number; prev_hash: string; risk_tier: string }>(
+      result.receipt,
+    );
+    const nodes = this.graph.rangeByLamport(this.#lastNodeLamport + 1, Number.MAX_SAFE_INTEGER);
+    const pending = this.#idempotency.pending as IdempotencyRecord | undefined;
+    await this.data.store.commitCall({
+      sessionId: this.config.chain_id,
+      chainId: this.config.chain_id,
+      request: { id: body.receipt_id, body: { request: request as unknown as Json, clock_ms: clockMs } },
+      ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
+      receipt: {
+        id: body.receipt_id,
+        lamport: body.lamport,
+        prevHash: body.prev_hash,
+        hash: result.receipt_hash ?? '',
+        decisionId: result.decision_id,
+        riskTier: body.risk_tier,
+        envelope: result.receipt,
+      },
+      nodes: nodes.map((n) => ({
+        id: n.hash,
+        kind: n.body.kind,
+        lamport: n.body.lamport,
+        parents: n.body.parents,
+        body: {
+          envelope: n.envelope,
+          ...(n.payload === undefined ? {} : { payload: n.payload }),
+        } as unknown as Json,
+      })),
+      ...(pending ? { idempotency: { key: pending.key, value: pending as unknown as Json } } : {}),
+    });
+    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...nodes.map((n) => n.body.lamport));
+    this.#idempotency.pending = undefined;
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.#sandbox?.close();
+    this.#sandbox = undefined;
+  }
+}
+
+export interface ExportOptions {
+  readonly from?: number;
+  readonly to?: number;
+}
+
+/** Export the data directory's chain (or a Lamport range of it) as a signed EvidencePack. */
+export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPack {
+  const config = data.config();
+  const store = data.store;
+  const query = {
+    chainId: config.chain_id,
+    ...(options.from === undefined ? {} : { fromLamport: options.from }),
+    ...(options.to === undefined ? {} : { toLamport: options.to }),
+  };
+  const receipts = store.receiptsSync(query);
+  if (receipts.length === 0) {
+    throw new CliError(
+      'INVALID_INPUT',
+      'nothing to export: no receipts in that range',
+      'run a governed call first (`helm run` or `helm demo`)',
+    );
+  }
+  const receiptIds = new Set(receipts.map((r) => r.envelope.signatures[0]?.sig));
+  const nodes = store
+    .nodesSync()
+    .map((n) => n.body as unknown as { envelope: SignedEnvelope; payload?: unknown })
+    .filter((n) => {
+      const p = n.payload as SignedEnvelope | undefined;
+      return p?.type !== 'helm.receipt.v1' || receiptIds.has(p.signatures[0]?.sig);
+    });
+  const decisions = store.decisionsSync(receipts.map((r) => r.decisionId ?? '')).map((d) => d.envelope);
+  const registry = data.registry();
+  const tools = data.toolDescriptors();
+  const modules = tools
+    .filter((t) => (t.driver as { kind?: string }).kind === 'sandbox')
+    .map((t) => {
+      const ref = String((t.driver as { ref: string }).ref);
+      return { name: String(t.name), bytes: data.module(ref.slice('sha256:'.length)) ?? new Uint8Array() };
+    });
+  return buildEvidencePack(
+    {
+      producer: PRODUCER,
+      chainId: config.chain_id,
+      sessionId: config.chain_id,
+      trustBase: config.trust_base,
+      receipts: receipts.map((r) => r.envelope),
+      decisions,
+      nodes,
+      trustSnapshot: exportTrustSnapshot(registry) as unknown as { genesis: string },
+      policies: [
+        {
+          kind: 'p0',
+          name: String((data.p0() as { name?: string }).name ?? 'p0'),
+          version: digest(canonicalBytes(data.p0())),
+          document: data.p0(),
+        },
+        {
+          kind: 'bundle',
+          name: String(envelopeBody<{ name?: string }>(data.signedBundle()).name ?? 'bundle'),
+          version: String(envelopeBody<{ version?: number }>(data.signedBundle()).version ?? 1),
+          document: data.signedBundle(),
+        },
+      ],
+      tools,
+      modules,
+      requests: store.requestsSync(query).map((r) => ({ lamport: r.lamport, body: r.body })),
+    },
+    data.signer('executor'),
+  );
+}
