@@ -33,7 +33,8 @@ function descriptor(name: string, ref: string): ToolDescriptor {
     effect_type: 'compute',
     risk_tier: 'LOW',
     action: 'run',
-    driver: { kind: 'sandbox', ref, timeout_ms: 5_000 },
+    // Generous wall-clock deadline: the machine may be loaded; gas bounds the spinning guest.
+    driver: { kind: 'sandbox', ref, timeout_ms: 120_000 },
   };
 }
 
@@ -69,6 +70,7 @@ describe('sandbox driver', () => {
       sandboxDriver({ sandbox, module, gas: 1_000_000, maxOutputBytes: 65_536 }),
     );
     const r = await executor.execute({ tool: 'wasm.echo', principal: 'alice', args: { text: 'héllo' } });
+    expect(r.message).toBeUndefined();
     expect(r.status).toBe('SUCCEEDED');
     expect(r.output).toEqual({ text: 'héllo' });
     expect(decodePayload(r.receipt!).output_hash).toMatch(/^sha256:/);
