@@ -252,6 +252,11 @@ describe('preview2 host', () => {
     expect(out.checkWrite()).toBe(1n);
     expect(dec(host.stdout())).toBe('hix');
     expect([...host.stderr()]).toEqual([0]);
+    // guest-sized host allocations are bounded
+    expect(() => err.blockingWriteZeroesAndFlush(1n << 40n)).toThrow(OutputLimitSignal);
+    expect(() => get<(n: bigint) => Uint8Array>('wasi:random/random', 'getRandomBytes')(1n << 40n)).toThrow(
+      RangeError,
+    );
   });
 
   it('has virtual clocks, seeded randomness and exit', () => {

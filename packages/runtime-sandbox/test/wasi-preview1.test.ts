@@ -83,6 +83,8 @@ describe('deny-by-default WASI preview1 host', () => {
     expect(call('fd_write', 0, 0, 0, 0)).toBe(ERRNO.BADF);
     expect(call('fd_write', 3, 0, 0, 0)).toBe(ERRNO.BADF);
     expect(call('fd_fdstat_get', 5, 0)).toBe(ERRNO.BADF);
+    expect(call('fd_read', 0, 0, 1025, 0)).toBe(ERRNO.INVAL);
+    expect(call('fd_write', 1, 0, -1, 0)).toBe(ERRNO.INVAL);
   });
 
   it('describes stdio in fd_fdstat_get', () => {

@@ -46,6 +46,9 @@ export function unversioned(name: string): string {
 
 const CLOSED = { tag: 'closed' } as const;
 
+/** Largest random buffer one call may ask the host to allocate. */
+export const MAX_RANDOM_BYTES_PER_CALL = 1 << 20;
+
 export function createPreview2Host(config: Preview1Config): Preview2Host {
   let stdinPos = 0;
   let outputBytes = 0;
@@ -59,6 +62,8 @@ export function createPreview2Host(config: Preview1Config): Preview2Host {
     return clockReads * CLOCK_TICK_NS;
   };
   const randomBytes = (len: bigint): Uint8Array => {
+    // The length is guest-controlled: never let it size a host allocation beyond the cap.
+    if (len > BigInt(MAX_RANDOM_BYTES_PER_CALL)) throw new RangeError('random request too large');
     const out = new Uint8Array(Number(len));
     random.fill(out);
     return out;
@@ -121,7 +126,9 @@ export function createPreview2Host(config: Preview1Config): Preview2Host {
       this.write(contents);
     }
     writeZeroes(len: bigint): void {
-      this.write(new Uint8Array(Number(len)));
+      // Allocate at most one byte past the remaining room: enough to trip the cap.
+      const room = BigInt(config.maxOutputBytes - outputBytes);
+      this.write(new Uint8Array(Number(len > room ? room + 1n : len)));
     }
     blockingWriteZeroesAndFlush(len: bigint): void {
       this.writeZeroes(len);

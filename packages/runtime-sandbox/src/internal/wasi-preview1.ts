@@ -31,6 +31,9 @@ export interface Preview1Host {
   stderr(): Uint8Array;
 }
 
+/** Most iovecs one fd_read/fd_write call may pass (POSIX IOV_MAX); more is EINVAL. */
+export const MAX_IOVS = 1024;
+
 /** Virtual clocks advance by this many nanoseconds per clock read. */
 export const CLOCK_TICK_NS = 1000n;
 
@@ -113,6 +116,7 @@ export function createPreview1Host(config: Preview1Config): Preview1Host {
     }),
     fd_read: guarded((fd: number, iovs: number, iovsLen: number, nreadPtr: number) => {
       if (fd !== STDIN) return ERRNO.BADF;
+      if (iovsLen >>> 0 > MAX_IOVS) return ERRNO.INVAL;
       const v = view();
       let n = 0;
       for (let i = 0; i < iovsLen >>> 0; i++) {
@@ -130,6 +134,7 @@ export function createPreview1Host(config: Preview1Config): Preview1Host {
     }),
     fd_write: guarded((fd: number, iovs: number, iovsLen: number, nwrittenPtr: number) => {
       if (fd !== STDOUT && fd !== STDERR) return ERRNO.BADF;
+      if (iovsLen >>> 0 > MAX_IOVS) return ERRNO.INVAL;
       const v = view();
       const stream = fd - 1;
       let n = 0;
