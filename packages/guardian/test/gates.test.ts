@@ -363,3 +363,34 @@ describe('gate order', () => {
     expect(ledger.state('principal:alice')).toEqual({ spent: 0, reserved: 5 });
   });
 });
+
+describe('fail closed on arbitrary input (property)', () => {
+  it('never throws, never allows junk, always signs a registry code', async () => {
+    const fc = (await import('fast-check')).default;
+    const { guardian } = harness();
+    const base = request();
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.record({ ...Object.fromEntries(Object.keys(base).map((k) => [k, fc.anything()])) }),
+          fc
+            .dictionary(
+              fc.constantFrom('principal', 'tool', 'args', 'context', 'args_hash', 'cost'),
+              fc.anything(),
+            )
+            .map((o) => ({ ...base, ...o })),
+        ),
+        (junk) => {
+          const r = guardian.evaluate(junk as never);
+          expect(r.decision.type).toBe('helm.decision.v1');
+          if (r.record.verdict === 'ALLOW') {
+            // only a request that is a well-formed variant of the base can be allowed
+            expect(r.record.args_hash).toBe((junk as { args_hash: string }).args_hash);
+          }
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+});
