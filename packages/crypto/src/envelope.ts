@@ -73,6 +73,31 @@ function signatureBytes(sig: unknown, keyId: string): Uint8Array {
   return sig;
 }
 
+function signerFailed(keyId: string, cause: unknown): never {
+  if (cause instanceof CryptoError) throw cause;
+  throw new CryptoError('SIGNER_FAILED', `signer ${keyId} failed`, { cause });
+}
+
+function signSync(signer: Signer, pae: Uint8Array): Uint8Array {
+  let sig: unknown;
+  try {
+    sig = signer.sign(pae);
+  } catch (error) {
+    signerFailed(signer.keyId, error);
+  }
+  return signatureBytes(sig, signer.keyId);
+}
+
+async function signAny(signer: Signer | AsyncSigner, pae: Uint8Array): Promise<Uint8Array> {
+  let sig: unknown;
+  try {
+    sig = await signer.sign(pae);
+  } catch (error) {
+    signerFailed(signer.keyId, error);
+  }
+  return signatureBytes(sig, signer.keyId);
+}
+
 /** Canonicalize `body` (whose `type` is the domain separator) and sign it with every signer. */
 export function signEnvelope<T extends TypedBody>(body: T, signers: readonly Signer[]): SignedEnvelope {
   const { payload, pae } = prepare(body, signers.length);
@@ -82,7 +107,7 @@ export function signEnvelope<T extends TypedBody>(body: T, signers: readonly Sig
     payload: toBase64Url(payload),
     signatures: signers.map((s) => ({
       keyid: s.keyId,
-      sig: toBase64Url(signatureBytes(s.sign(pae), s.keyId)),
+      sig: toBase64Url(signSync(s, pae)),
     })),
   };
 }
@@ -94,7 +119,7 @@ export async function signEnvelopeAsync<T extends TypedBody>(
 ): Promise<SignedEnvelope> {
   const { payload, pae } = prepare(body, signers.length);
   checkDistinct(signers);
-  const sigs = await Promise.all(signers.map(async (s) => signatureBytes(await s.sign(pae), s.keyId)));
+  const sigs = await Promise.all(signers.map((s) => signAny(s, pae)));
   return {
     type: body.type,
     payload: toBase64Url(payload),

@@ -55,8 +55,8 @@ export const CRYPTO_ERROR_CODES: readonly CryptoErrorCode[] = Object.freeze([
 export class CryptoError extends Error {
   override readonly name = 'CryptoError';
   readonly code: CryptoErrorCode;
-  constructor(code: CryptoErrorCode, message: string) {
-    super(message);
+  constructor(code: CryptoErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.code = code;
   }
 }

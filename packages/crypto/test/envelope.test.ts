@@ -114,6 +114,24 @@ describe('signEnvelope / verifyEnvelope', () => {
     await expect(
       signEnvelopeAsync(body, [{ ...alice, sign: async () => new Uint8Array(0) }]),
     ).rejects.toThrow(CryptoError);
+    const throwing: Signer = {
+      ...alice,
+      sign: () => {
+        throw new Error('HSM offline');
+      },
+    };
+    expect(code(() => signEnvelope(body, [throwing]))).toBe('SIGNER_FAILED');
+    const rejecting: AsyncSigner = { ...alice, sign: async () => Promise.reject(new Error('KMS denied')) };
+    const failure = await signEnvelopeAsync(body, [rejecting]).catch((e: unknown) => e);
+    expect((failure as CryptoError).code).toBe('SIGNER_FAILED');
+    expect(((failure as CryptoError).cause as Error).message).toBe('KMS denied');
+    const cryptoThrowing: Signer = {
+      ...alice,
+      sign: () => {
+        throw new CryptoError('KEY_INVALID', 'bad key');
+      },
+    };
+    expect(code(() => signEnvelope(body, [cryptoThrowing]))).toBe('KEY_INVALID');
     await expect(signEnvelopeAsync(body, [])).rejects.toThrow(CryptoError);
   });
 
