@@ -231,6 +231,17 @@ describe('sandbox (worker pool)', () => {
 });
 
 describe('WorkerPool', () => {
+  it('does not respawn a worker that cannot even load, except on demand', async () => {
+    const url = new URL(`data:text/javascript,${encodeURIComponent("throw new Error('broken entry')")}`);
+    const pool = new WorkerPool({ size: 1, resourceLimits: {}, url });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(pool.spawned).toBe(1);
+    expect(await pool.run({}, 5000)).toMatchObject({ kind: 'crashed' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(pool.spawned).toBeLessThanOrEqual(3);
+    await pool.close();
+  });
+
   it('reports a host-side failure of a call as a crash and closes cleanly with queued work', async () => {
     const pool = new WorkerPool({ size: 1, resourceLimits: {} });
     const bad = pool.run({ gas: undefined } as never, 5000);

@@ -24,6 +24,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** Set once the worker has answered a call (it loaded and works). */
+  served: boolean;
   job: (Job & { id: number; timer: ReturnType<typeof setTimeout> }) | null;
 }
 
@@ -44,6 +46,10 @@ export class WorkerPool {
   private readonly url: URL;
   private nextId = 1;
   private closed = false;
+  /** Slots whose worker died idle before ever serving: respawned on demand, never in a loop. */
+  private missing = 0;
+  /** Workers started so far (observability and tests). */
+  spawned = 0;
 
   constructor(options: PoolOptions) {
     this.options = options;
@@ -54,10 +60,12 @@ export class WorkerPool {
   private spawn(): Slot {
     const worker = new Worker(this.url, { resourceLimits: this.options.resourceLimits });
     worker.unref();
-    const slot: Slot = { worker, job: null };
+    this.spawned++;
+    const slot: Slot = { worker, served: false, job: null };
     worker.on('message', (msg: { id: number; outcome?: GuestOutcome; error?: string }) => {
       const job = slot.job;
       if (job === null || job.id !== msg.id) return;
+      slot.served = true;
       if (msg.outcome !== undefined) this.finish(slot, { kind: 'done', outcome: msg.outcome });
       else this.finish(slot, { kind: 'crashed', out_of_memory: false, message: msg.error ?? 'worker error' });
     });
@@ -77,6 +85,7 @@ export class WorkerPool {
   run(req: GuestRequest | object, timeoutMs: number): Promise<PoolOutcome> {
     return new Promise((resolve) => {
       this.queue.push({ req, timeoutMs, resolve });
+      for (; this.missing > 0 && !this.closed; this.missing--) this.slots.push(this.spawn());
       this.pump();
     });
   }
@@ -116,6 +125,11 @@ export class WorkerPool {
     if (job !== null) {
       clearTimeout(job.timer);
       job.resolve(outcome);
+    }
+    if (job === null && !slot.served) {
+      // It died before serving anything (e.g. its entry failed to load): do not respawn in a loop.
+      this.missing++;
+      return;
     }
     // Spawning takes milliseconds: answer the caller first, replace the worker on the next turn.
     setImmediate(() => {
