@@ -46,7 +46,7 @@ describe('WASI preview2 component (jco)', () => {
   });
 
   it('fails closed on registration problems', async () => {
-    expect((await rejection(createSandbox({ poolSize: 0 }).registerComponent(COMPONENT_BYTES))).code).toBe(
+    expect((await rejection(createSandbox({ poolSize: 1 }).registerComponent(COMPONENT_BYTES))).code).toBe(
       'SANDBOX_INVALID_MODULE',
     );
     expect(
@@ -57,7 +57,7 @@ describe('WASI preview2 component (jco)', () => {
       ).code,
     ).toBe('SANDBOX_INVALID_MODULE');
     const withSockets = createSandbox({
-      poolSize: 0,
+      poolSize: 1,
       componentTranspiler: async () => ({
         ...FIXTURE,
         imports: [...FIXTURE.imports, 'wasi:sockets/tcp@0.2.3'],
@@ -65,14 +65,14 @@ describe('WASI preview2 component (jco)', () => {
     });
     expect((await rejection(withSockets.registerComponent(COMPONENT_BYTES))).code).toBe('SANDBOX_VIOLATION');
     const failing = createSandbox({
-      poolSize: 0,
+      poolSize: 1,
       componentTranspiler: async () => {
         throw new Error('bad component');
       },
     });
     expect((await rejection(failing.registerComponent(COMPONENT_BYTES))).code).toBe('SANDBOX_INVALID_MODULE');
     const badCore = createSandbox({
-      poolSize: 0,
+      poolSize: 1,
       componentTranspiler: async (): Promise<TranspiledComponent> => ({
         ...FIXTURE,
         core_modules: { ...FIXTURE.core_modules, 'x.wasm': new Uint8Array([1, 2, 3]) },

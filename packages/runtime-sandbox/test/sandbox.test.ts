@@ -166,7 +166,7 @@ describe('sandbox (worker pool)', () => {
     );
     await expectRejected(sandbox.register(enc('not wasm')), 'SANDBOX_INVALID_MODULE');
     await expectRejected(sandbox.register('x' as unknown as Uint8Array), 'SANDBOX_INVALID_MODULE');
-    const small = createSandbox({ maxModuleBytes: 8, poolSize: 0 });
+    const small = createSandbox({ maxModuleBytes: 8, poolSize: 1 });
     await expectRejected(small.register(await wat(P.EXIT_WITH(0))), 'SANDBOX_INVALID_MODULE');
     await small.close();
     await expectRejected(register(`(module (memory (export "memory") 1))`), 'SANDBOX_INVALID_MODULE');
@@ -188,6 +188,12 @@ describe('sandbox (worker pool)', () => {
     expect(b).toBe(a);
     expect(c.id).not.toBe(a.id);
     expect(c.source_digest).toBe(a.source_digest);
+  });
+
+  it('validates its options', () => {
+    for (const poolSize of [0, 65, 1.5]) {
+      expect(() => createSandbox({ poolSize })).toThrow(SandboxError);
+    }
   });
 
   it('validates run arguments and handles', async () => {
@@ -234,8 +240,7 @@ describe('WorkerPool', () => {
   it('does not respawn a worker that cannot even load, except on demand', async () => {
     const url = new URL(`data:text/javascript,${encodeURIComponent("throw new Error('broken entry')")}`);
     const pool = new WorkerPool({ size: 1, resourceLimits: {}, url });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(pool.spawned).toBe(1);
+    expect(pool.spawned).toBe(0);
     expect(await pool.run({}, 5000)).toMatchObject({ kind: 'crashed' });
     await new Promise((r) => setTimeout(r, 300));
     expect(pool.spawned).toBeLessThanOrEqual(3);

@@ -46,7 +46,7 @@ export class WorkerPool {
   private readonly url: URL;
   private nextId = 1;
   private closed = false;
-  /** Slots whose worker died idle before ever serving: respawned on demand, never in a loop. */
+  /** Slots without a worker (not started yet, or died idle before serving): spawned on demand. */
   private missing = 0;
   /** Workers started so far (observability and tests). */
   spawned = 0;
@@ -54,7 +54,8 @@ export class WorkerPool {
   constructor(options: PoolOptions) {
     this.options = options;
     this.url = options.url ?? workerEntryUrl(import.meta.url);
-    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
+    // Workers start with the first call and then stay warm.
+    this.missing = options.size;
   }
 
   private spawn(): Slot {

@@ -11,7 +11,7 @@ import { WASI_PREVIEW1_MODULE, WASI_PREVIEW1_SIGNATURES } from './wasi-abi.js';
 import { ModuleFormatError } from './wasm-binary.js';
 
 export interface SandboxOptions {
-  /** Warm workers (default 1). Calls beyond this many wait in a FIFO queue. */
+  /** Workers (default 1, at most 64), started by the first call and kept warm. Calls beyond this many wait in a FIFO queue. */
   readonly poolSize?: number;
   /** Measures wall time (default: systemClock()). */
   readonly clock?: Clock;
@@ -184,7 +184,11 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     codeRangeSizeMb: limits.codeRangeSizeMb ?? 64,
     stackSizeMb: limits.stackSizeMb ?? 4,
   };
-  const pool = new WorkerPool({ size: options.poolSize ?? 1, resourceLimits });
+  const poolSize = options.poolSize ?? 1;
+  if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > 64) {
+    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'poolSize must be an integer from 1 to 64');
+  }
+  const pool = new WorkerPool({ size: poolSize, resourceLimits });
   const cache = new Map<string, CacheEntry>();
   let closed = false;
 
