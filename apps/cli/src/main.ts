@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { runDemo } from './commands/demo.js';
+import { registerCommands } from './commands/index.js';
 import { runDoctor } from './doctor.js';
 import { type CommandResult, errorResult, ok } from './errors.js';
 import { emit } from './output.js';
@@ -10,8 +11,6 @@ import { emit } from './output.js';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
-
-type Handler = (...args: never[]) => Promise<CommandResult> | CommandResult;
 
 export function doctorCommand(): CommandResult {
   const report = runDoctor();
@@ -56,9 +55,11 @@ export function buildProgram(
         }),
       ),
     );
-  extra(program, wrapFactory);
+  registerCommands(program, wrap);
   return program;
 }
+
+export type Wrap = ReturnType<typeof wrapFactory>;
 
 function wrapFactory(program: Command, done: (code: number) => void) {
   return <A extends unknown[]>(handler: (...args: A) => Promise<CommandResult> | CommandResult) =>
@@ -84,10 +85,9 @@ function wrapFactory(program: Command, done: (code: number) => void) {
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   let code = 0;
-  const { registerCommands } = await import('./commands/index.js');
   const program = buildProgram((c) => {
     code = c;
-  }, registerCommands);
+  });
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

@@ -111,6 +111,7 @@ export class GovernedRuntime {
   readonly #idempotency: StoreIdempotency;
   #sandbox: Sandbox | undefined;
   #lastNodeLamport: number;
+  readonly #frozen: { at: number | undefined };
 
   private constructor(
     data: DataDir,
@@ -123,8 +124,10 @@ export class GovernedRuntime {
       idempotency: StoreIdempotency;
       clock: Clock;
       lastNodeLamport: number;
+      frozen: { at: number | undefined };
     },
   ) {
+    this.#frozen = parts.frozen;
     this.data = data;
     this.config = data.config();
     this.registry = parts.registry;
@@ -139,6 +142,11 @@ export class GovernedRuntime {
 
   static async open(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
     data.requireInitialized();
+    // One clock reading per governed call: the whole call (decision, intent, receipt) sees the
+    // same instant, which is recorded with the request so a replay can use it.
+    const base = options.clock;
+    const frozen = { at: undefined as number | undefined };
+    options = { ...options, clock: { now: () => frozen.at ?? base.now() } };
     const config = data.config();
     const store = data.store;
     const registry = data.registry();
@@ -226,6 +234,7 @@ export class GovernedRuntime {
       idempotency,
       clock: options.clock,
       lastNodeLamport,
+      frozen,
     });
     for (const d of data.toolDescriptors()) await runtime.#register(d as unknown as ToolDescriptor, options);
     return runtime;
@@ -265,7 +274,13 @@ export class GovernedRuntime {
   async execute(request: ExecuteRequest): Promise<ExecuteResult> {
     const clockMs = this.clock.now();
     this.#idempotency.pending = undefined;
-    const result = await this.executor.execute(request);
+    this.#frozen.at = clockMs;
+    let result: ExecuteResult;
+    try {
+      result = await this.executor.execute(request);
+    } finally {
+      this.#frozen.at = undefined;
+    }
     if (result.replayed || !result.receipt) return result;
     const body = envelopeBody<{ receipt_id: string; lamport: number; prev_hash: string; risk_tier: string }>(
       result.receipt,

@@ -1,3 +1,469 @@
-import type { Command } from 'commander';
+// The operator commands: init, keys, policy, tool, run, export, verify, replay.
 
-export function registerCommands(_program: Command): void {}
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TOOL_DESCRIPTOR_TYPE, TRUST_ROLES, type TrustRole } from '@helm/contracts';
+import { canonicalBytes, createSigner, digest, fromBase64Url, signEnvelope } from '@helm/crypto';
+import { formatReport, replayEvidencePack, verifyEvidencePack } from '@helm/evidencepack';
+import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
+import type { Command } from 'commander';
+import { DataDir, initDataDir, resolveDataDir } from '../datadir.js';
+import { CliError, type CommandResult, failed, ok } from '../errors.js';
+import { progressBar } from '../output.js';
+import { exportPack, GovernedRuntime } from '../runtime.js';
+
+type Wrap = <A extends unknown[]>(
+  handler: (...args: A) => Promise<CommandResult> | CommandResult,
+) => (...args: A) => Promise<void>;
+
+interface JsonOpt {
+  json?: boolean;
+}
+
+function dataDirOf(command: Command): DataDir {
+  const root = command.optsWithGlobals() as { dataDir?: string };
+  return new DataDir(resolveDataDir(root.dataDir));
+}
+
+function readJsonFile(path: string): unknown {
+  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new CliError('INVALID_INPUT', `${path} is not valid JSON`);
+  }
+}
+
+function parseJsonArg(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CliError(
+      'USAGE',
+      `${what} is not valid JSON: ${text}`,
+      `quote it, e.g. --args '{"path":"/data/a.txt"}'`,
+    );
+  }
+}
+
+function parseIntOpt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new CliError('USAGE', `${name} must be a positive integer`);
+  return n;
+}
+
+export function initCommand(dir: string): CommandResult {
+  const { anchor, keys } = initDataDir(dir);
+  return ok(
+    {
+      data_dir: dir,
+      trust_anchor: anchor,
+      keys: keys.map((k) => ({ name: k.name, keyid: k.keyid, roles: k.roles })),
+    },
+    [
+      `Initialized a HELM data directory at ${dir}`,
+      `  keys: ${keys.map((k) => k.name).join(', ')} (seeds in ${dir}/keys, mode 0600)`,
+      `  trust anchor: ${anchor}   (share it with verifiers: helm verify <pack> --trust-anchor ${anchor})`,
+      '  policy: default P0 ceilings + a signed bundle allowing principal "local" to call the echo tool',
+      'Next: register a tool (`helm tool register <descriptor.json>`) and run a call (`helm run --tool echo ...`).',
+    ],
+  );
+}
+
+function nextTrustHeight(data: DataDir): number {
+  const registry = data.registry();
+  const head = data.store.chainHeadSync(data.config().chain_id)?.lamport ?? 0;
+  return Math.max(registry.lamport + 1, data.config().trust_base + head + 1);
+}
+
+export function keysList(data: DataDir): CommandResult {
+  data.requireInitialized();
+  const registry = data.registry();
+  const keys = data.keyFiles().map((k) => ({
+    name: k.name,
+    keyid: k.keyid,
+    roles: k.roles,
+    status: k.status,
+    valid_now: k.roles.every((r) => registry.keyValidFor(k.keyid, r, registry.lamport).ok),
+  }));
+  return ok({ keys, trust_height: registry.lamport }, [
+    `Keys in ${data.dir} (trust registry at height ${registry.lamport}):`,
+    ...keys.map(
+      (k) => `  ${k.name.padEnd(12)} ${k.roles.join(',').padEnd(10)} ${k.status.padEnd(8)} ${k.keyid}`,
+    ),
+  ]);
+}
+
+export function keysGenerate(data: DataDir, name: string, role: string): CommandResult {
+  data.requireInitialized();
+  if (!(TRUST_ROLES as readonly string[]).includes(role) || role === 'root') {
+    throw new CliError(
+      'USAGE',
+      `unknown role ${role}`,
+      `one of: ${TRUST_ROLES.filter((r) => r !== 'root').join(', ')}`,
+    );
+  }
+  if (existsSync(data.path('keys', `${name}.json`)))
+    throw new CliError('USAGE', `a key named ${name} already exists`);
+  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(name))
+    throw new CliError('USAGE', 'key names are lowercase letters, digits and dashes');
+  const registry = data.registry();
+  const file = data.writeKey(name, [role as TrustRole], new Uint8Array(randomBytes(32)));
+  const env = registry.commit(
+    {
+      kind: 'key_publish',
+      publicKey: fromBase64Url(file.public_key) as Uint8Array,
+      roles: [role as TrustRole],
+    },
+    nextTrustHeight(data),
+    [data.signer('root')],
+  );
+  data.appendTrustEvent(registry, env);
+  return ok({ name, keyid: file.keyid, role, trust_height: registry.lamport }, [
+    `Generated ${name} (${role}) ${file.keyid}, published at trust height ${registry.lamport}.`,
+  ]);
+}
+
+export function keysRotate(data: DataDir, name: string): CommandResult {
+  data.requireInitialized();
+  const old = data.keyFile(name);
+  if (name === 'root')
+    throw new CliError('USAGE', 'rotating the root key needs a root ceremony; not supported by this command');
+  const registry = data.registry();
+  const seed = new Uint8Array(randomBytes(32));
+  const signer = createSigner(seed);
+  const env = registry.commit(
+    { kind: 'key_rotate', keyid: old.keyid, newPublicKey: signer.publicKey },
+    nextTrustHeight(data),
+    [data.signer('root'), signer], // root authorizes; the new key proves possession
+  );
+  data.appendTrustEvent(registry, env);
+  data.writeKey(name, old.roles, seed);
+  return ok({ name, old_keyid: old.keyid, new_keyid: signer.keyId, trust_height: registry.lamport }, [
+    `Rotated ${name}: ${old.keyid} → ${signer.keyId} at trust height ${registry.lamport}.`,
+    'Receipts signed earlier still verify: the old key stays valid for heights before the rotation.',
+  ]);
+}
+
+export function keysRevoke(data: DataDir, name: string): CommandResult {
+  data.requireInitialized();
+  const file = data.keyFile(name);
+  if (name === 'root') throw new CliError('USAGE', 'the root key cannot be revoked by itself');
+  const registry = data.registry();
+  const env = registry.commit({ kind: 'key_revoke', keyid: file.keyid }, nextTrustHeight(data), [
+    data.signer('root'),
+  ]);
+  data.appendTrustEvent(registry, env);
+  data.writeKey(name, file.roles, fromBase64Url(file.seed) as Uint8Array, 'revoked');
+  return ok({ name, keyid: file.keyid, trust_height: registry.lamport }, [
+    `Revoked ${name} (${file.keyid}) from trust height ${registry.lamport}. Signatures by it at or after that height fail verification.`,
+  ]);
+}
+
+export function policyValidate(path: string): CommandResult {
+  const doc = readJsonFile(path) as { type?: string; payload?: string };
+  try {
+    if (doc.type === 'helm.policy.p0.v1') parseP0(doc);
+    else if (doc.type === 'helm.policy.bundle.v1' && typeof doc.payload === 'string') {
+      loadBundle(doc as never, () => undefined);
+    } else if (doc.type === 'helm.policy.bundle.v1') {
+      const s = createSigner(new Uint8Array(32));
+      loadBundle(signEnvelope(doc as { type: string }, [s]), (k) =>
+        k === s.keyId ? s.publicKey : undefined,
+      );
+    } else
+      throw new CliError(
+        'INVALID_INPUT',
+        `unknown policy document type ${String(doc.type)}`,
+        'expected helm.policy.p0.v1 or helm.policy.bundle.v1',
+      );
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    return failed(
+      {
+        path,
+        valid: false,
+        error: { code: (error as { code?: string }).code, message: (error as Error).message },
+      },
+      [`${path}: INVALID — ${(error as Error).message}`],
+    );
+  }
+  return ok({ path, valid: true, type: doc.type }, [`${path}: valid ${doc.type}`]);
+}
+
+export function policyHash(path: string): CommandResult {
+  const d = digest(canonicalBytes(readJsonFile(path)));
+  return ok({ path, digest: d }, [`${d}  ${path} (SHA-256 of its RFC 8785 JCS bytes)`]);
+}
+
+export function policySign(data: DataDir, path: string): CommandResult {
+  data.requireInitialized();
+  const doc = readJsonFile(path) as { type: string };
+  const valid = policyValidate(path);
+  if (valid.exitCode !== 0) return valid;
+  if (doc.type !== 'helm.policy.bundle.v1') throw new CliError('INVALID_INPUT', 'only P1 bundles are signed');
+  const signed = data.writePolicy(data.p0(), doc, data.signer('policy'));
+  return ok({ path, signed_by: signed.signatures[0]?.keyid, digest: digest(canonicalBytes(signed)) }, [
+    `Signed ${path} with the policy key and installed it as the active P1 bundle.`,
+  ]);
+}
+
+export function policyShow(data: DataDir): CommandResult {
+  data.requireInitialized();
+  const registry = data.registry();
+  const stack = loadPolicyStack({
+    p0: data.p0(),
+    bundles: [data.signedBundle()],
+    trustedBundleKeys: registry.lookupFor('policy', registry.lamport),
+  });
+  const bundle = JSON.parse(new TextDecoder().decode(fromBase64Url(data.signedBundle().payload))) as {
+    name: string;
+    rules: { id: string; effect: string }[];
+  };
+  return ok({ p0: data.p0(), bundle, stack_hash: (stack as unknown as { hash?: string }).hash ?? null }, [
+    'Effective policy = P0 ∩ P1 (∩ P2 overlays, ∩ delegation scope):',
+    `  P0: ${JSON.stringify(data.p0())}`,
+    `  P1 ${bundle.name}: ${bundle.rules.map((r) => `${r.id}=${r.effect}`).join(', ')}`,
+    '  Everything not allowed by a rule is denied (NO_POLICY).',
+  ]);
+}
+
+export async function toolRegister(
+  data: DataDir,
+  path: string,
+  wasm: string | undefined,
+): Promise<CommandResult> {
+  data.requireInitialized();
+  const descriptor = readJsonFile(path) as Record<string, unknown> & {
+    driver?: { kind?: string; ref?: string };
+  };
+  if (descriptor.type !== TOOL_DESCRIPTOR_TYPE)
+    throw new CliError('INVALID_INPUT', `${path} is not a ${TOOL_DESCRIPTOR_TYPE} descriptor`);
+  if (wasm) {
+    if (!existsSync(wasm)) throw new CliError('FILE_NOT_FOUND', `no such WASM module: ${wasm}`);
+    const bytes = new Uint8Array(readFileSync(wasm));
+    const d = digest(bytes);
+    data.writeModule(d.slice(7), bytes);
+    descriptor.driver = { ...(descriptor.driver ?? {}), kind: 'sandbox', ref: d };
+  }
+  data.writeTool(descriptor);
+  // Load it into a runtime: the executor validates the descriptor and pins its digest.
+  try {
+    const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
+    await rt.close();
+  } catch (error) {
+    const { rmSync } = await import('node:fs');
+    rmSync(data.path('tools', `${String(descriptor.name)}.json`), { force: true });
+    throw new CliError('INVALID_INPUT', `tool descriptor rejected: ${(error as Error).message}`);
+  }
+  return ok(
+    {
+      name: descriptor.name,
+      descriptor_digest: digest(canonicalBytes(descriptor)),
+      driver: descriptor.driver,
+    },
+    [
+      `Registered ${String(descriptor.name)} (${String(descriptor.driver?.kind)} driver); descriptor ${digest(canonicalBytes(descriptor))}`,
+      `Next: helm run --tool ${String(descriptor.name)} --principal <p> --credential <id> --args '<json>'`,
+    ],
+  );
+}
+
+export async function runCall(
+  data: DataDir,
+  opts: { tool: string; principal: string; credential?: string; args?: string; idempotencyKey?: string },
+): Promise<CommandResult> {
+  data.requireInitialized();
+  const config = data.config();
+  const credential =
+    opts.credential ?? config.identity.find((b) => b.principal === opts.principal)?.credential_id;
+  const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
+  try {
+    const r = await rt.execute({
+      tool: opts.tool,
+      principal: opts.principal,
+      args: opts.args === undefined ? {} : parseJsonArg(opts.args, '--args'),
+      context: {
+        environment_fingerprint: config.environment_fingerprint,
+        ...(credential ? { credential_id: credential } : {}),
+      },
+      ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
+    });
+    const json = {
+      status: r.status,
+      verdict: r.verdict,
+      reason_code: r.reason_code,
+      output: r.output ?? null,
+      receipt_hash: r.receipt_hash,
+      replayed: r.replayed,
+      ...(r.errors ? { errors: r.errors } : {}),
+    };
+    const human = [
+      `${r.status} ${r.reason_code}${r.replayed ? ' (idempotent replay of an earlier call)' : ''}`,
+      ...(r.output !== undefined ? [`output: ${JSON.stringify(r.output)}`] : []),
+      ...(r.errors ? r.errors.map((e) => `  ${e.instance_path || '/'} ${e.keyword}`) : []),
+      `receipt ${r.receipt_hash ?? '(none)'} committed to ${data.path('helm.db')}`,
+      r.status === 'SUCCEEDED'
+        ? 'Next: helm export --out pack.tar'
+        : 'The call was not executed; see the reason code (docs/spec/reason-codes.md).',
+    ];
+    return r.status === 'SUCCEEDED' ? ok(json, human) : failed(json, human);
+  } finally {
+    await rt.close();
+  }
+}
+
+export function exportCommand(
+  data: DataDir,
+  opts: { out?: string; from?: string; to?: string },
+): CommandResult {
+  data.requireInitialized();
+  const from = parseIntOpt(opts.from, '--from');
+  const to = parseIntOpt(opts.to, '--to');
+  const pack = exportPack(data, {
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+  });
+  const out = resolve(opts.out ?? `evidence-${data.config().chain_id}.tar`);
+  writeFileSync(out, pack.bytes);
+  return ok({ path: out, sha256: pack.digest, bytes: pack.bytes.length, manifest: pack.manifest }, [
+    `Exported ${pack.manifest.counts.receipts} receipts (Lamport ${pack.manifest.scope.from_lamport}..${pack.manifest.scope.to_lamport}) to ${out}`,
+    `  ${pack.bytes.length} bytes, ${pack.digest}`,
+    `Next: helm verify ${out} --trust-anchor ${data.config().trust_anchor}`,
+  ]);
+}
+
+export async function verifyCommand(
+  path: string,
+  opts: { trustAnchor?: string; workers?: string; json?: boolean },
+): Promise<CommandResult> {
+  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
+  const bar = progressBar({ json: opts.json ?? false });
+  const workers = opts.workers === undefined ? undefined : Number(opts.workers);
+  const report = await verifyEvidencePack(new Uint8Array(readFileSync(path)), {
+    ...(opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {}),
+    ...(workers === undefined || !Number.isSafeInteger(workers) ? {} : { workers }),
+    onProgress: (phase, done, total) => bar.update(phase, done, total),
+  });
+  const human = [formatReport(report)];
+  if (report.status === 'UNVERIFIABLE' && !opts.trustAnchor)
+    human.push('Pin the expected trust anchor with --trust-anchor sha256:<hex> to reach PASS.');
+  return report.status === 'PASS' ? ok({ report }, human) : failed({ report }, human);
+}
+
+export function replayCommand(path: string): CommandResult {
+  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
+  const r = replayEvidencePack(new Uint8Array(readFileSync(path)));
+  const human = [
+    r.summary,
+    ...r.divergences
+      .slice(0, 20)
+      .map(
+        (d) =>
+          `  Lamport ${d.lamport}: ${d.field}: recorded ${JSON.stringify(d.recorded)} vs replayed ${JSON.stringify(d.replayed)}`,
+      ),
+  ];
+  return r.ok ? ok({ replay: r }, human) : failed({ replay: r }, human);
+}
+
+export function registerCommands(program: Command, wrap: Wrap): void {
+  const json = ['--json', 'machine-readable output'] as const;
+  program
+    .command('init')
+    .description('create a data directory: keys, trust root, default policy')
+    .option(...json)
+    .action(wrap((_o: JsonOpt, cmd: Command) => initCommand(dataDirOf(cmd).dir)));
+  const keys = program.command('keys').description('manage signing keys (generate, list, rotate, revoke)');
+  keys
+    .command('list')
+    .option(...json)
+    .action(wrap((_o: JsonOpt, cmd: Command) => keysList(dataDirOf(cmd))));
+  keys
+    .command('generate <name>')
+    .requiredOption('--role <role>', 'executor | guardian | approver | checkpoint | policy')
+    .option(...json)
+    .action(
+      wrap((name: string, o: { role: string }, cmd: Command) => keysGenerate(dataDirOf(cmd), name, o.role)),
+    );
+  keys
+    .command('rotate <name>')
+    .option(...json)
+    .action(wrap((name: string, _o: JsonOpt, cmd: Command) => keysRotate(dataDirOf(cmd), name)));
+  keys
+    .command('revoke <name>')
+    .option(...json)
+    .action(wrap((name: string, _o: JsonOpt, cmd: Command) => keysRevoke(dataDirOf(cmd), name)));
+  const policy = program.command('policy').description('validate, hash, sign and show policies');
+  policy
+    .command('validate <file>')
+    .option(...json)
+    .action(wrap((file: string) => policyValidate(file)));
+  policy
+    .command('hash <file>')
+    .option(...json)
+    .action(wrap((file: string) => policyHash(file)));
+  policy
+    .command('sign <file>')
+    .option(...json)
+    .action(wrap((file: string, _o: JsonOpt, cmd: Command) => policySign(dataDirOf(cmd), file)));
+  policy
+    .command('show')
+    .description('show the effective policy')
+    .option(...json)
+    .action(wrap((_o: JsonOpt, cmd: Command) => policyShow(dataDirOf(cmd))));
+  const tool = program.command('tool').description('register tools');
+  tool
+    .command('register <descriptor>')
+    .option('--wasm <module>', 'WASM module for a sandbox tool (binds driver.ref to its digest)')
+    .option(...json)
+    .action(
+      wrap((file: string, o: { wasm?: string }, cmd: Command) => toolRegister(dataDirOf(cmd), file, o.wasm)),
+    );
+  program
+    .command('run')
+    .description('one governed call')
+    .requiredOption('--tool <name>', 'registered tool')
+    .requiredOption('--principal <id>', 'who is calling')
+    .option('--credential <id>', 'credential id bound to the principal')
+    .option('--args <json>', 'tool arguments as JSON')
+    .option('--idempotency-key <key>', 'repeat-safe key')
+    .option(...json)
+    .action(
+      wrap(
+        (
+          o: { tool: string; principal: string; credential?: string; args?: string; idempotencyKey?: string },
+          cmd: Command,
+        ) => runCall(dataDirOf(cmd), o),
+      ),
+    );
+  program
+    .command('export')
+    .description('export the chain (or a Lamport range) as a deterministic EvidencePack')
+    .option('-o, --out <file>', 'output .tar')
+    .option('--from <lamport>', 'first Lamport value')
+    .option('--to <lamport>', 'last Lamport value')
+    .option(...json)
+    .action(
+      wrap((o: { out?: string; from?: string; to?: string }, cmd: Command) =>
+        exportCommand(dataDirOf(cmd), o),
+      ),
+    );
+  program
+    .command('verify <pack>')
+    .description('verify an EvidencePack offline')
+    .option('--trust-anchor <digest>', 'the trust registry genesis digest you expect')
+    .option('--workers <n>', 'worker threads for receipt signatures (0 = none)')
+    .option(...json)
+    .action(
+      wrap((file: string, o: { trustAnchor?: string; workers?: string; json?: boolean }) =>
+        verifyCommand(file, o),
+      ),
+    );
+  program
+    .command('replay <pack>')
+    .description('replay the recorded requests of an EvidencePack offline')
+    .option(...json)
+    .action(wrap((file: string) => replayCommand(file)));
+}
