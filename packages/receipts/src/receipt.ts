@@ -61,9 +61,21 @@ const RISK_TIER_MEMBER = ',"risk_tier":';
  * JCS sorts members, so `receipt_id` sits right before the top-level `risk_tier` member (the last
  * occurrence: only `evidence`, which sorts earlier, can contain nested members).
  */
-function insertReceiptId(canonicalWithoutId: string, receiptId: string): string {
+function insertReceiptId(
+  canonicalWithoutId: string,
+  bytesWithoutId: Uint8Array,
+  receiptId: string,
+): Uint8Array {
   const at = canonicalWithoutId.lastIndexOf(RISK_TIER_MEMBER);
-  return `${canonicalWithoutId.slice(0, at)},"receipt_id":"${receiptId}"${canonicalWithoutId.slice(at)}`;
+  // Splice in bytes: only the (short) tail is re-encoded to find the byte offset.
+  const tail = encoder.encode(canonicalWithoutId.slice(at));
+  const member = encoder.encode(`,"receipt_id":"${receiptId}"`);
+  const head = bytesWithoutId.length - tail.length;
+  const out = new Uint8Array(bytesWithoutId.length + member.length);
+  out.set(bytesWithoutId.subarray(0, head), 0);
+  out.set(member, head);
+  out.set(tail, head + member.length);
+  return out;
 }
 
 /** Build, validate and sign the receipt that follows `head`. Deterministic: same inputs, same bytes. */
@@ -93,15 +105,16 @@ export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer
   const problem = receiptBodyProblem(withoutId, false);
   if (problem) throw new ReceiptError('RECEIPT_INPUT_INVALID', problem);
   const canonicalWithoutId = canonicalize(withoutId);
-  const receiptId = digest(encoder.encode(canonicalWithoutId));
-  const payload = encoder.encode(insertReceiptId(canonicalWithoutId, receiptId));
+  const bytesWithoutId = encoder.encode(canonicalWithoutId);
+  const receiptId = digest(bytesWithoutId);
+  const payload = insertReceiptId(canonicalWithoutId, bytesWithoutId, receiptId);
   const sig = signer.sign(preAuthEncoding(RECEIPT_TYPE, payload));
   const envelope: SignedEnvelope = {
     type: RECEIPT_TYPE,
     payload: toBase64Url(payload),
     signatures: [{ keyid: signer.keyId, sig: toBase64Url(sig) }],
   };
-  const body = { ...withoutId, receipt_id: receiptId } as ReceiptBody;
+  const body = Object.assign(withoutId, { receipt_id: receiptId }) as ReceiptBody;
   return { envelope, body, hash: digest(sig) };
 }
 

@@ -120,11 +120,16 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
   if (!verifyEd25519(key, preAuthEncoding(RECEIPT_TYPE, payload), sig)) {
     return fail('SIGNATURE_INVALID', 'the receipt signature does not verify');
   }
-  // receipt_id = digest(JCS(body without receipt_id)): in canonical text, remove that one member.
+  // receipt_id = digest(JCS(body without receipt_id)): remove that one (ASCII) member from the
+  // verified canonical payload bytes. Only the short tail after it is re-encoded, to find its offset.
   const member = `,"receipt_id":"${b.receipt_id}"`;
   const at = text.lastIndexOf(member);
-  const withoutId = text.slice(0, at) + text.slice(at + member.length);
-  if (digest(encoder.encode(withoutId)) !== b.receipt_id) {
+  const tailBytes = encoder.encode(text.slice(at + member.length)).length;
+  const start = payload.length - tailBytes - member.length;
+  const withoutId = new Uint8Array(payload.length - member.length);
+  withoutId.set(payload.subarray(0, start), 0);
+  withoutId.set(payload.subarray(start + member.length), start);
+  if (digest(withoutId) !== b.receipt_id) {
     return fail('RECEIPT_ID_MISMATCH', 'receipt_id is not the digest of the body');
   }
   const summary: ReceiptSummary = {

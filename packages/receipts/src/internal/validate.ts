@@ -88,12 +88,15 @@ function checkEvidence(e: unknown): string | undefined {
 export function receiptBodyProblem(body: unknown, withId: boolean): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body must be an object';
   const b = body as Record<string, unknown>;
-  for (const k of Object.keys(b)) {
-    if (!FIELD_SET.has(k) || (!withId && k === 'receipt_id')) return `unknown field ${k}`;
+  // Every known field is type-checked below (undefined fails each check), so an exact member count
+  // rules out unknown members without a per-key lookup.
+  if (Object.keys(b).length !== (withId ? RECEIPT_FIELDS.length : RECEIPT_FIELDS.length - 1)) {
+    for (const k of Object.keys(b))
+      if (!FIELD_SET.has(k) || (!withId && k === 'receipt_id')) return `unknown field ${k}`;
+    for (const k of RECEIPT_FIELDS)
+      if (!(k in b) && (withId || k !== 'receipt_id')) return `missing field ${k}`;
   }
-  for (const k of RECEIPT_FIELDS) {
-    if (!(k in b) && (withId || k !== 'receipt_id')) return `missing field ${k}`;
-  }
+  if (!withId && 'receipt_id' in b) return 'unknown field receipt_id';
   if (b.type !== RECEIPT_TYPE) return 'type must be helm.receipt.v1';
   if (withId && !(typeof b.receipt_id === 'string' && DIGEST.test(b.receipt_id))) return 'receipt_id';
   if (!(typeof b.chain_id === 'string' && CHAIN_ID.test(b.chain_id))) return 'chain_id';
