@@ -70,6 +70,38 @@ describe('instrumentModule', () => {
     expect(gas.value as bigint).toBeLessThan(0n);
   });
 
+  it('lets callers pre-pay loop-free internal functions, which charge only before their own calls', async () => {
+    const m = await instrument(`(module
+      (type $i (func (param i32) (result i32)))
+      (table funcref (elem $fib $leaf))
+      (func $fib (param i32) (result i32)
+        (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+          (then (local.get 0))
+          (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                         (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+      (func $leaf (param i32) (result i32) (local.get 0))
+      (func (export "f") (param i32) (result i32) (call $fib (local.get 0)))
+      (func (export "ind") (param i32) (result i32) (call_indirect (type $i) (local.get 0) (i32.const 1)))
+      (func $a (call $b))
+      (func $b (call $a))
+      (func (export "forever") (call $a)))`);
+    const cost = (name: string, arg?: number): bigint => {
+      const { instance, gas } = run(m.bytes, 100_000n);
+      (instance.exports[name] as (n?: number) => unknown)(arg);
+      return 100_000n - (gas.value as bigint);
+    };
+    // $fib costs 17 instructions; f pays its own 3 plus 17 for the call; each non-leaf $fib
+    // invocation pre-pays 2 × 17 in its else-arm (fib(5) has 7 of them); leaves pay nothing more.
+    expect(cost('f', 5)).toBe(3n + 17n + 7n * 34n);
+    expect(cost('f', 1)).toBe(3n + 17n);
+    // an indirect call pre-pays the most expensive pre-paid function (17)
+    expect(cost('ind', 9)).toBe(4n + 17n);
+    // unbounded recursion through pre-paid functions still runs out of gas
+    const { instance, gas } = run(m.bytes, 1000n);
+    expect(() => (instance.exports.forever as () => void)()).toThrow(/unreachable/);
+    expect(gas.value as bigint).toBeLessThan(0n);
+  });
+
   it('traps with unreachable exactly when the budget goes negative', async () => {
     const m = await instrument(`(module (func (export "f") (loop $l (br $l))))`);
     const { instance, gas } = run(m.bytes, 1000n);

@@ -1,10 +1,11 @@
 // Load-time instrumentation: parse a core module, enforce the import policy and the memory/table
 // caps, and inject deterministic gas metering. The output is what gets hashed, compiled and run.
 //
-// Gas model (normative text in docs/spec/sandbox.md): every instruction costs 1. Metering points
-// are the function entry and every loop header; each point charges the static number of
-// instructions of the region it heads (the function body or the loop body, excluding nested loop
-// bodies, which have their own point). Charging subtracts from a module-internal i64 global and
+// Gas model (normative text in docs/spec/sandbox.md §5): every instruction costs 1. Self-charging
+// functions (with loops, exported, start) charge their function-level region at entry and each loop
+// body at its header; loop-free internal functions are pre-paid by their call sites and charge only
+// the pre-payments for their own callees, once, at the innermost block enclosing those calls.
+// Charging subtracts from a module-internal i64 global (or a local mirror in loop functions) and
 // executes `unreachable` when the result is negative — no host calls on the hot path.
 import {
   OP_BLOCK,
@@ -244,12 +245,56 @@ function growSequence(w: ByteWriter, g: Globals): void {
 type Piece =
   | Uint8Array
   | { readonly region: number }
+  | { readonly slot: number }
   | { readonly flush: true }
   | { readonly reload: true }
   | { readonly grow: true };
 
 const CALLS = new Set([0x10, 0x11]);
 const TAIL_CALLS = new Set([0x12, 0x13]);
+
+/** What the instrumenter needs to know about every function before rewriting any. */
+export interface FunctionInfo {
+  /** Contains a loop: uses the local counter scheme and charges its own regions. */
+  readonly hasLoop: boolean;
+  /** Instructions of the function-level region (all instructions outside loop bodies). */
+  readonly cost: number;
+}
+
+export function analyzeBody(body: Uint8Array): FunctionInfo {
+  const r = new ByteReader(body);
+  for (let groups = r.u32(); groups > 0; groups--) {
+    r.u32();
+    readValTypeName(r);
+  }
+  const control: boolean[] = [false];
+  let loopDepth = 0;
+  let cost = 0;
+  let loops = false;
+  while (control.length > 0) {
+    const op = readInstruction(r);
+    if (op === OP_END) {
+      if (control.pop() === true) loopDepth--;
+      else if (loopDepth === 0) cost++;
+      continue;
+    }
+    if (loopDepth === 0) cost++;
+    if (op === OP_LOOP) {
+      loops = true;
+      loopDepth++;
+      control.push(true);
+    } else if (op === OP_BLOCK || op === OP_IF) control.push(false);
+  }
+  return { hasLoop: loops, cost };
+}
+
+/** Per-body rewriting context. */
+interface BodyContext {
+  /** Charges its own function-level region at entry (loop functions, exports, the start function). */
+  readonly selfCharging: boolean;
+  /** Gas a call site pre-pays for its callee (the callee's cost if the callee does not charge itself). */
+  readonly prepay: (op: number, body: Uint8Array, start: number) => number;
+}
 
 /** Does the body contain a loop? (decides between the global and the local metering scheme) */
 function hasLoop(body: Uint8Array, start: number): boolean {
@@ -275,7 +320,7 @@ function branchTargets(body: Uint8Array, pos: number): number[] {
  * (call, call_indirect, return, tail calls, branches to the function label, the final end);
  * after a call returns the local is reloaded from the global.
  */
-function instrumentBody(body: Uint8Array, paramCount: number, g: Globals): Uint8Array {
+function instrumentBody(body: Uint8Array, paramCount: number, g: Globals, ctx: BodyContext): Uint8Array {
   const r = new ByteReader(body);
   const groups = r.u32();
   const groupsStart = r.pos;
@@ -306,23 +351,54 @@ function instrumentBody(body: Uint8Array, paramCount: number, g: Globals): Uint8
   const control: boolean[] = [false];
   if (localMode) pieces.push({ reload: true });
   openRegion();
+  // Pre-paid functions (loop-free, not exported, not start) are paid for by their callers; they
+  // charge only what they pre-pay for their own callees, once, at the start of the innermost
+  // block enclosing all their call sites (so paths without calls cost no check at all).
+  const prepaid = !localMode && !ctx.selfCharging;
+  const blockPath: number[] = [0];
+  let nextBlock = 1;
+  let lca: number[] | null = null;
+  let pendingPrepay = 0;
+  pieces.push({ slot: 0 });
   let copyFrom = r.pos;
   const cut = (at: number): void => {
     pieces.push(body.subarray(copyFrom, at));
     copyFrom = at;
+  };
+  const openBlock = (): void => {
+    cut(r.pos);
+    pieces.push({ slot: nextBlock });
+    blockPath.push(nextBlock++);
   };
   while (control.length > 0) {
     const start = r.pos;
     const op = readInstruction(r);
     const current = regionStack[regionStack.length - 1] as number;
     regionCost[current] = (regionCost[current] as number) + 1;
+    if (CALLS.has(op) || TAIL_CALLS.has(op)) {
+      const p = ctx.prepay(op, body, start);
+      if (!prepaid) regionCost[current] = (regionCost[current] as number) + p;
+      else {
+        pendingPrepay += p;
+        const path = blockPath;
+        const prev: number[] = lca ?? path;
+        let n = 0;
+        while (n < prev.length && n < path.length && prev[n] === path[n]) n++;
+        lca = path.slice(0, n);
+      }
+    }
     if (op === OP_LOOP) {
       cut(r.pos);
       control.push(true);
       openRegion();
     } else if (op === OP_BLOCK || op === OP_IF) {
       control.push(false);
+      if (prepaid) openBlock();
+    } else if (op === OP_ELSE && prepaid && control.length > 1) {
+      blockPath.pop();
+      openBlock();
     } else if (op === OP_END) {
+      if (prepaid) blockPath.pop();
       if (localMode && control.length === 1) {
         cut(start);
         pieces.push({ flush: true });
@@ -353,13 +429,16 @@ function instrumentBody(body: Uint8Array, paramCount: number, g: Globals): Uint8
   }
   if (!r.done) r.fail('trailing bytes after function body');
   cut(r.pos);
+  const lcaBlock = lca === null ? -1 : (lca as number[])[(lca as number[]).length - 1];
   const w = new ByteWriter();
   for (const piece of pieces) {
     if (piece instanceof Uint8Array) w.bytes(piece);
-    else if ('region' in piece) {
+    else if ('slot' in piece) {
+      if (prepaid && piece.slot === lcaBlock && pendingPrepay > 0) chargeGlobal(w, g, pendingPrepay);
+    } else if ('region' in piece) {
       const cost = regionCost[piece.region] as number;
       if (localMode) chargeLocal(w, g, gasLocal, cost);
-      else chargeGlobal(w, g, cost);
+      else if (!prepaid) chargeGlobal(w, g, cost);
     } else if ('flush' in piece) flush(w, g, gasLocal);
     else if ('reload' in piece) reload(w, g, gasLocal);
     else growSequence(w, g);
@@ -497,6 +576,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
 
   // Exports: keep the module's, add the gas counter and the grow-failed flag.
   const exports: ModuleExport[] = [];
+  const exportedFuncs = new Set<number>();
   const exportBody = byId.get(7);
   const ew = new ByteWriter();
   let exportRest: Uint8Array = new Uint8Array(0);
@@ -508,7 +588,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
     for (let i = 0; i < exportCount; i++) {
       const name = r.name();
       const kind = KINDS[r.u8()] as ImportKind; // valid module: kind is in range
-      r.u32();
+      const index = r.u32();
+      if (kind === 'func') exportedFuncs.add(index);
       if (name.startsWith(RESERVED_PREFIX)) throw new ModuleFormatError(`export name ${name} is reserved`);
       exports.push({ name, kind });
     }
@@ -535,10 +616,26 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   if (codeBody !== undefined) {
     const r = new ByteReader(codeBody);
     const n = r.u32();
+    const bodies: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) bodies.push(r.bytesOf(r.u32()));
+    const infos = bodies.map(analyzeBody);
+    const selfCharging = (i: number): boolean =>
+      (infos[i] as FunctionInfo).hasLoop ||
+      exportedFuncs.has(importedFuncs + i) ||
+      startFunc === importedFuncs + i;
+    let maxPrepay = 0;
+    for (let i = 0; i < n; i++)
+      if (!selfCharging(i)) maxPrepay = Math.max(maxPrepay, (infos[i] as FunctionInfo).cost);
+    const prepay = (op: number, body: Uint8Array, start: number): number => {
+      if (op === 0x11 || op === 0x13) return maxPrepay; // indirect: any pre-paid function may be the callee
+      const callee = new ByteReader(body, start + 1).u32() - importedFuncs;
+      if (callee < 0 || selfCharging(callee)) return 0; // host functions, self-charging callees
+      return (infos[callee] as FunctionInfo).cost;
+    };
     cw.u32(n + 1);
     for (let i = 0; i < n; i++) {
-      const size = r.u32();
-      const instrumented = instrumentBody(r.bytesOf(size), paramCounts[i] as number, g);
+      const ctx = { selfCharging: selfCharging(i), prepay };
+      const instrumented = instrumentBody(bodies[i] as Uint8Array, paramCounts[i] as number, g, ctx);
       cw.u32(instrumented.length).bytes(instrumented);
     }
   } else {
