@@ -29,6 +29,17 @@ describe('runGuest (in-process)', () => {
     expect(r.peak_memory_bytes).toBe(2 * 65536);
   });
 
+  it('runs a start function after the budget is set, metered like the rest', async () => {
+    const src = `(module (memory (export "memory") 1) (global $g (mut i32) (i32.const 0))
+      (func $init (global.set $g (i32.const 1)))
+      (start $init)
+      (func (export "_start") (if (i32.eqz (global.get $g)) (then unreachable))))`;
+    const r = await run(src);
+    // init: i32.const, global.set, end = 3; _start: global.get, i32.eqz, if, unreachable, end, end = 6
+    expect(r).toMatchObject({ ok: true, gas_used: 3 + 6 });
+    expect(await run(src, { gas: 2 })).toMatchObject({ ok: false, code: 'ERR_COMPUTE_GAS_EXHAUSTED' });
+  });
+
   it('maps proc_exit codes', async () => {
     expect(await run(P.EXIT_WITH(0))).toMatchObject({ ok: true, exit_code: 0 });
     const r = await run(P.EXIT_WITH(3));
