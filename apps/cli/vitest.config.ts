@@ -1,4 +1,4 @@
 import { helmVitestConfig } from '../../vitest.shared.ts';
 
-// Non-TCB: tests run, coverage is reported but not gated at the TCB threshold.
-export default helmVitestConfig({ threshold: 0 });
+// Non-TCB app: gated at 80% (bin.ts is a two-line entry point exercised by the built-CLI runs).
+export default helmVitestConfig({ threshold: 80, testTimeout: 120_000, coverageExclude: ['src/bin.ts'] });

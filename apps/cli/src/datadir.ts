@@ -17,12 +17,17 @@ import { CliError } from './errors.js';
 
 export const CONFIG_TYPE = 'helm.cli.config.v1';
 
+/** Trust-registry heights reserved per receipt: up to 999 key events fit between two receipts. */
+export const TRUST_STRIDE = 1000;
+
 export interface HelmConfig {
   readonly type: typeof CONFIG_TYPE;
   readonly chain_id: string;
   readonly trust_anchor: string;
   /** Trust height of the chain's Lamport 0 (see docs/spec/evidencepack.md). */
   readonly trust_base: number;
+  /** Registry heights per chain Lamport step (TRUST_STRIDE). */
+  readonly trust_stride: number;
   readonly environment_fingerprint: string;
   readonly identity: readonly { readonly credential_id: string; readonly principal: string }[];
 }
@@ -258,6 +263,7 @@ export function initDataDir(
     chain_id: options.chainId ?? 'main',
     trust_anchor: anchor,
     trust_base: SETUP_KEYS.length,
+    trust_stride: TRUST_STRIDE,
     environment_fingerprint: options.fingerprint ?? `sha256:${'0'.repeat(64)}`,
     identity: options.identity ?? [{ credential_id: 'cred-local', principal: 'local' }],
   });

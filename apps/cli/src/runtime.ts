@@ -369,6 +369,7 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
       chainId: config.chain_id,
       sessionId: config.chain_id,
       trustBase: config.trust_base,
+      trustStride: config.trust_stride,
       receipts: receipts.map((r) => r.envelope),
       decisions,
       nodes,

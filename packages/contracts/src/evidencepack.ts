@@ -28,10 +28,12 @@ export interface EvidencePackScope {
   readonly from_lamport: number;
   readonly to_lamport: number;
   /**
-   * Trust height of the chain's Lamport 0: a receipt (or node) at Lamport L is checked against the
-   * trust registry at height trust_base + L (the registry and the chain keep separate clocks).
+   * Mapping of chain Lamport values onto trust-registry heights (the two keep separate clocks): a
+   * receipt, decision or node at Lamport L is checked against the registry at height
+   * trust_base + trust_stride × L, so up to trust_stride − 1 registry events fit between receipts.
    */
   readonly trust_base: number;
+  readonly trust_stride: number;
 }
 
 export interface EvidencePackManifest {
@@ -71,13 +73,14 @@ export const evidencePackManifestSchema = {
     scope: {
       type: 'object',
       additionalProperties: false,
-      required: ['chain_id', 'session_id', 'from_lamport', 'to_lamport', 'trust_base'],
+      required: ['chain_id', 'session_id', 'from_lamport', 'to_lamport', 'trust_base', 'trust_stride'],
       properties: {
         chain_id: { type: 'string', minLength: 1, maxLength: 128 },
         session_id: { type: ['string', 'null'], maxLength: 256 },
         from_lamport: int,
         to_lamport: int,
         trust_base: int,
+        trust_stride: { type: 'integer', minimum: 1, maximum: 1000000 },
       },
     },
     head: {

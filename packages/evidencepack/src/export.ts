@@ -41,6 +41,8 @@ export interface PackInput {
   readonly sessionId: string | null;
   /** Trust height of the chain's Lamport 0 (see EvidencePackScope.trust_base; default 0). */
   readonly trustBase?: number;
+  /** Registry heights per chain Lamport step (see EvidencePackScope.trust_stride; default 1). */
+  readonly trustStride?: number;
   /** Receipt envelopes of one chain (any order; sorted by Lamport here). */
   readonly receipts: readonly SignedEnvelope[];
   readonly decisions: readonly SignedEnvelope[];
@@ -187,8 +189,8 @@ export function manifestEntries(files: ReadonlyMap<string, Uint8Array>): Evidenc
 }
 
 /**
- * Build and sign an EvidencePack. `signer` must hold the `executor` role in the trust snapshot at
- * height trust_base + the pack's last Lamport (verifiers check exactly that).
+ * Build and sign an EvidencePack. `signer` must hold the `executor` role at the head of the
+ * included trust snapshot (verifiers check exactly that).
  */
 export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
   const { files } = packEntries(input);
@@ -205,6 +207,7 @@ export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
       from_lamport: lamports.length ? Math.min(...lamports) : 0,
       to_lamport: last,
       trust_base: input.trustBase ?? 0,
+      trust_stride: input.trustStride ?? 1,
     },
     head: headEnvelope ? { lamport: last, hash: receiptHashOf(headEnvelope) } : null,
     trust_anchor: input.trustSnapshot.genesis,

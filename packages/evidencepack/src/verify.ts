@@ -98,6 +98,8 @@ function manifestProblem(m: Record<string, unknown>): string | undefined {
   if (!Number.isSafeInteger(scope.from_lamport) || !Number.isSafeInteger(scope.to_lamport))
     return 'scope lamports';
   if (!Number.isSafeInteger(scope.trust_base) || (scope.trust_base as number) < 0) return 'scope.trust_base';
+  if (!Number.isSafeInteger(scope.trust_stride) || (scope.trust_stride as number) < 1)
+    return 'scope.trust_stride';
   if (!isDigest(m.trust_anchor)) return 'trust_anchor';
   const head = m.head as Record<string, unknown> | null;
   if (
@@ -283,9 +285,11 @@ export async function verifyEvidencePack(
   } else add('TRUST_ANCHOR', 'PASS', 'the pack is anchored at the pinned trust root');
 
   const base = manifest.scope.trust_base;
+  const stride = manifest.scope.trust_stride;
+  const heightOf = (lamport: number) => base + stride * lamport;
   const registryLookup = registry?.keyLookup(mapRole);
   const lookup = registryLookup
-    ? (keyid: string, role: string, lamport: number) => registryLookup(keyid, role, base + lamport)
+    ? (keyid: string, role: string, lamport: number) => registryLookup(keyid, role, heightOf(lamport))
     : undefined;
   const needTrust = (code: CheckCode) =>
     add(
@@ -294,14 +298,15 @@ export async function verifyEvidencePack(
       'no verified trust registry: signatures cannot be attributed to authorized keys',
     );
 
-  // 5. The manifest signature: a key holding `executor` at the pack's last height.
+  // 5. The manifest signature: sealed at export time by a key holding `executor` at the head of
+  //    the included trust snapshot (a range export may be sealed after later key rotations).
   if (!registry) needTrust('MANIFEST_SIGNATURE');
   else {
     try {
       const v = verifyEnvelope(
         envelope,
         EVIDENCEPACK_MANIFEST_TYPE,
-        registry.lookupFor('executor', base + manifest.scope.to_lamport),
+        registry.lookupFor('executor', registry.lamport),
       );
       add('MANIFEST_SIGNATURE', 'PASS', `manifest signed by ${v.keyIds.join(', ')}`);
     } catch (error) {
@@ -451,7 +456,7 @@ export async function verifyEvidencePack(
         const body = envelopeBody<Record<string, unknown>>(env);
         const receipt = byDecision.get(String(body.decision_id));
         if (!receipt) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
-        verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', base + Number(receipt.lamport)));
+        verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', heightOf(Number(receipt.lamport))));
         if (receipt.args_hash !== null && receipt.args_hash !== body.args_hash)
           throw new Error('receipt and decision disagree on args_hash');
         if (receipt.verdict !== body.verdict && receipt.reason_code === body.reason_code)

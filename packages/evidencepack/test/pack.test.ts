@@ -36,6 +36,7 @@ describe('export', () => {
       from_lamport: 1,
       to_lamport: 12,
       trust_base: 2,
+      trust_stride: 1,
     });
   });
 

@@ -72,10 +72,19 @@ export function initCommand(dir: string): CommandResult {
   );
 }
 
+/**
+ * Height of the next trust event: after the registry head, and at or before the height of the
+ * next receipt (trust_base + trust_stride × (head + 1)), so the change applies to it.
+ */
 function nextTrustHeight(data: DataDir): number {
   const registry = data.registry();
-  const head = data.store.chainHeadSync(data.config().chain_id)?.lamport ?? 0;
-  return Math.max(registry.lamport + 1, data.config().trust_base + head + 1);
+  const { trust_base: base, trust_stride: stride, chain_id } = data.config();
+  const head = data.store.chainHeadSync(chain_id)?.lamport ?? 0;
+  const height = Math.max(registry.lamport + 1, base + stride * head + 1);
+  if (height > base + stride * (head + 1)) {
+    throw new CliError('INVALID_INPUT', `too many key events since the last receipt (at most ${stride - 1})`);
+  }
+  return height;
 }
 
 export function keysList(data: DataDir): CommandResult {

@@ -1,0 +1,251 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  exportCommand,
+  initCommand,
+  keysGenerate,
+  keysList,
+  keysRevoke,
+  keysRotate,
+  policyHash,
+  policyShow,
+  policySign,
+  policyValidate,
+  replayCommand,
+  runCall,
+  toolRegister,
+  verifyCommand,
+} from '../src/commands/index.ts';
+import { DataDir } from '../src/datadir.ts';
+import { CliError, errorResult } from '../src/errors.ts';
+import { main } from '../src/main.ts';
+import { emit, progressBar } from '../src/output.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'helm-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const echo = {
+  type: 'helm.tool.v1',
+  name: 'echo',
+  description: 'echo',
+  input_schema: { type: 'object', properties: { x: { type: 'integer' } }, additionalProperties: false },
+  output_schema: { type: 'object' },
+  effect_type: 'compute',
+  risk_tier: 'LOW',
+  action: 'echo',
+  driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
+};
+
+describe('operator commands on a temp data directory', () => {
+  const dir = join(root, 'home');
+  const data = new DataDir(dir);
+  const file = (name: string, value: unknown) => {
+    const p = join(root, name);
+    writeFileSync(p, typeof value === 'string' ? value : JSON.stringify(value));
+    return p;
+  };
+
+  it('init creates keys (0600), a trust root and a signed policy; a second init is a usage error', () => {
+    const r = initCommand(dir);
+    expect(r.exitCode).toBe(0);
+    expect(r.json.trust_anchor).toMatch(/^sha256:/);
+    expect(statSync(join(dir, 'keys', 'root.json')).mode & 0o777).toBe(0o600);
+    expect(() => initCommand(dir)).toThrow(CliError);
+    expect(errorResult(new CliError('DATA_DIR_EXISTS', 'x', 'y')).exitCode).toBe(2);
+  });
+
+  it('commands need an initialized data directory', async () => {
+    const empty = new DataDir(join(root, 'nothing'));
+    expect(() => keysList(empty)).toThrow(
+      expect.objectContaining({ code: 'DATA_DIR_MISSING' }) as unknown as Error,
+    );
+    await expect(runCall(empty, { tool: 'echo', principal: 'local' })).rejects.toMatchObject({
+      code: 'DATA_DIR_MISSING',
+    });
+  });
+
+  it('tool register validates and pins; run executes, denies, and commits receipts', async () => {
+    expect((await toolRegister(data, file('echo.json', echo), undefined)).exitCode).toBe(0);
+    await expect(toolRegister(data, file('bad.json', { type: 'nope' }), undefined)).rejects.toBeInstanceOf(
+      CliError,
+    );
+    await expect(
+      toolRegister(
+        data,
+        file('badfn.json', { ...echo, name: 'x', driver: { kind: 'function', ref: 'nope', timeout_ms: 1 } }),
+        undefined,
+      ),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(
+      toolRegister(data, file('w.json', { ...echo, name: 'w' }), join(root, 'missing.wasm')),
+    ).rejects.toMatchObject({
+      code: 'FILE_NOT_FOUND',
+    });
+    const okRun = await runCall(data, {
+      tool: 'echo',
+      principal: 'local',
+      args: '{"x":1}',
+      idempotencyKey: 'k1',
+    });
+    expect(okRun).toMatchObject({ exitCode: 0, json: { status: 'SUCCEEDED', output: { x: 1 } } });
+    const repeat = await runCall(data, {
+      tool: 'echo',
+      principal: 'local',
+      args: '{"x":1}',
+      idempotencyKey: 'k1',
+    });
+    expect(repeat.json).toMatchObject({ replayed: true, receipt_hash: okRun.json.receipt_hash });
+    const schema = await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":"one"}' });
+    expect(schema).toMatchObject({ exitCode: 1, json: { reason_code: 'SCHEMA_VIOLATION' } });
+    const unknown = await runCall(data, { tool: 'nope', principal: 'local' });
+    expect(unknown).toMatchObject({ exitCode: 1, json: { reason_code: 'TOOL_UNKNOWN' } });
+    await expect(runCall(data, { tool: 'echo', principal: 'local', args: '{bad' })).rejects.toMatchObject({
+      code: 'USAGE',
+    });
+    expect(data.store.receiptsSync().length).toBe(3);
+    data.close();
+  });
+
+  it('keys: list, generate, rotate, revoke — and old receipts still verify after rotation', async () => {
+    expect(keysList(data).json.keys).toHaveLength(7);
+    expect(keysGenerate(data, 'ck-1', 'checkpoint').exitCode).toBe(0);
+    expect(() => keysGenerate(data, 'ck-1', 'checkpoint')).toThrow(CliError);
+    expect(() => keysGenerate(data, 'x', 'wizard')).toThrow(CliError);
+    expect(() => keysGenerate(data, 'Bad Name', 'approver')).toThrow(CliError);
+    const rotated = keysRotate(data, 'executor');
+    expect(rotated.json.new_keyid).not.toBe(rotated.json.old_keyid);
+    expect(() => keysRotate(data, 'root')).toThrow(CliError);
+    expect(() => keysRevoke(data, 'root')).toThrow(CliError);
+    expect(() => keysRotate(data, 'ghost')).toThrow(
+      expect.objectContaining({ code: 'KEY_UNKNOWN' }) as unknown as Error,
+    );
+    expect((await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":2}' })).exitCode).toBe(0);
+    const out = join(root, 'rotated.tar');
+    expect(exportCommand(data, { out }).exitCode).toBe(0);
+    const anchor = data.config().trust_anchor;
+    expect((await verifyCommand(out, { trustAnchor: anchor })).exitCode).toBe(0);
+    expect(keysRevoke(data, 'approver-2').exitCode).toBe(0);
+    expect(keysList(data).json.keys).toContainEqual(
+      expect.objectContaining({ name: 'approver-2', status: 'revoked' }),
+    );
+    data.close();
+  });
+
+  it('policy: validate, hash, sign, show', () => {
+    const bundle = JSON.parse(readFileSync(join(dir, 'policy', 'bundle.json'), 'utf8'));
+    expect(policyValidate(join(dir, 'policy', 'p0.json')).exitCode).toBe(0);
+    expect(policyValidate(join(dir, 'policy', 'bundle.json')).exitCode).toBe(0);
+    expect(policyValidate(join(dir, 'policy', 'bundle.signed.json')).exitCode).toBe(1); // unsigned by a trusted key here
+    expect(policyValidate(file('badp0.json', { type: 'helm.policy.p0.v1' })).exitCode).toBe(1);
+    expect(() => policyValidate(file('other.json', { type: 'x' }))).toThrow(CliError);
+    expect(() => policyValidate(join(root, 'none.json'))).toThrow(
+      expect.objectContaining({ code: 'FILE_NOT_FOUND' }) as unknown as Error,
+    );
+    expect(() => policyValidate(file('notjson.json', '{'))).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }) as unknown as Error,
+    );
+    expect(policyHash(join(dir, 'policy', 'bundle.json')).json.digest).toMatch(/^sha256:/);
+    const next = file('bundle2.json', { ...bundle, version: 2 });
+    expect(policySign(data, next).exitCode).toBe(0);
+    expect(() => policySign(data, join(dir, 'policy', 'p0.json'))).toThrow(CliError);
+    expect(policyShow(data).human.join('\n')).toContain('local-echo=allow');
+    data.close();
+  });
+
+  it('export, verify (with and without anchor, tampered), replay, ranges', async () => {
+    const out = join(root, 'pack.tar');
+    const r = exportCommand(data, { out });
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    const anchor = data.config().trust_anchor;
+    expect((await verifyCommand(out, { trustAnchor: anchor, workers: '0' })).exitCode).toBe(0);
+    const unpinned = await verifyCommand(out, {});
+    expect(unpinned.exitCode).toBe(1);
+    expect(unpinned.human.join('\n')).toContain('--trust-anchor');
+    const bytes = readFileSync(out);
+    bytes[bytes.length - 1200] ^= 1; // inside the last entries' data
+    const bad = join(root, 'bad.tar');
+    writeFileSync(bad, bytes);
+    expect((await verifyCommand(bad, { trustAnchor: anchor })).exitCode).toBe(1);
+    expect(replayCommand(out).exitCode).toBe(0);
+    await expect(verifyCommand(join(root, 'none.tar'), {})).rejects.toBeInstanceOf(CliError);
+    expect(() => replayCommand(join(root, 'none.tar'))).toThrow(CliError);
+    const range = exportCommand(data, { out: join(root, 'range.tar'), from: '2', to: '3' });
+    expect(range.json.manifest).toMatchObject({ scope: { from_lamport: 2, to_lamport: 3 } });
+    const rv = await verifyCommand(join(root, 'range.tar'), { trustAnchor: anchor });
+    expect(rv.human.join('\n')).toContain('PASS: every check');
+    expect(() => exportCommand(data, { from: '0' })).toThrow(
+      expect.objectContaining({ code: 'USAGE' }) as unknown as Error,
+    );
+    expect(() => exportCommand(data, { from: '500' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }) as unknown as Error,
+    );
+    data.close();
+  });
+
+  it('main: exit codes 0/1/2, --json, usage errors without stack traces', async () => {
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const ewrite = process.stderr.write.bind(process.stderr);
+    process.stdout.write = ((s: string) => out.push(String(s)) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => out.push(String(s)) > 0) as typeof process.stderr.write;
+    try {
+      expect(await main(['node', 'helm', '-d', dir, 'keys', 'list', '--json'])).toBe(0);
+      expect(JSON.parse(out.join('')).keys.length).toBeGreaterThan(6);
+      out.length = 0;
+      expect(
+        await main([
+          'node',
+          'helm',
+          '-d',
+          dir,
+          'run',
+          '--tool',
+          'echo',
+          '--principal',
+          'local',
+          '--args',
+          '{"x":"s"}',
+        ]),
+      ).toBe(1);
+      expect(await main(['node', 'helm', 'bogus'])).toBe(2);
+      expect(await main(['node', 'helm', '-d', join(root, 'none'), 'keys', 'list'])).toBe(2);
+      expect(out.join('')).toContain('hint: run `helm init` first');
+      expect(out.join('')).not.toContain('    at ');
+      expect(await main(['node', 'helm', '--version'])).toBe(0);
+      expect(await main(['node', 'helm', '-d', dir, 'policy', 'hash', join(dir, 'policy', 'p0.json')])).toBe(
+        0,
+      );
+      expect(await main(['node', 'helm', 'doctor', '--json'])).toBeLessThan(2);
+      expect(await main(['node', 'helm', 'doctor'])).toBeLessThan(2);
+      out.length = 0;
+      expect(await main(['node', 'helm', 'demo', '--json', '--keep', join(root, 'demo-main')])).toBe(0);
+      expect(JSON.parse(out.join('')).ok).toBe(true);
+      expect(await main(['node', 'helm', 'demo', '--keep', join(root, 'demo-main')])).toBe(2);
+      expect(await main(['node', 'helm', '-d', dir, 'export', '--from', 'x'])).toBe(2);
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = ewrite;
+      new DataDir(dir).close();
+    }
+  });
+
+  it('output helpers: json vs human, progress bar only on a TTY, internal errors are coded', () => {
+    const lines: string[] = [];
+    const sink = { write: (s: string) => lines.push(s) > 0 } as unknown as NodeJS.WritableStream;
+    emit({ exitCode: 0, json: { a: 1 }, human: ['hello'] }, { json: true }, sink);
+    emit({ exitCode: 0, json: { a: 1 }, human: ['hello'] }, {}, sink);
+    expect(lines).toEqual(['{\n  "a": 1\n}\n', 'hello\n']);
+    const tty = { isTTY: true, write: (s: string) => lines.push(s) > 0 } as unknown as NodeJS.WriteStream;
+    const bar = progressBar({}, tty);
+    bar.update('receipts', 5, 10);
+    bar.update('receipts', 10, 10);
+    bar.update('receipts', 0, 0);
+    expect(lines.join('')).toContain('100%');
+    const e = errorResult(Object.assign(new Error('boom'), { code: 'STORE_IO' }));
+    expect(e).toMatchObject({ exitCode: 2, json: { error: { code: 'STORE_IO' } } });
+    expect(errorResult('plain').json).toMatchObject({ error: { code: 'INTERNAL' } });
+  });
+});
