@@ -7,4 +7,4 @@ export {
   verifyReceiptChainParallel,
   workerEntry,
 } from './pool.js';
-export type { VerifyTask, VerifyTaskResult } from './protocol.js';
+export { packSlice, type VerifyTask, type VerifyTaskResult } from './protocol.js';

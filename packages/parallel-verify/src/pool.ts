@@ -12,7 +12,7 @@ import {
   type ReceiptFailure,
   type ReceiptSummary,
 } from '@helm/receipts';
-import type { VerifyTask, VerifyTaskResult } from './protocol.js';
+import { packSlice, type VerifyTask, type VerifyTaskResult } from './protocol.js';
 
 export interface ParallelVerifyOptions extends LinkOptions {
   /** The trusted receipt keys: key id → raw Ed25519 public key (sent to the workers). */
@@ -138,7 +138,8 @@ export class ReceiptVerifyPool {
     const keys = [...options.keys.entries()];
     const tasks: Promise<VerifyTaskResult>[] = [];
     for (let offset = 0; offset < receipts.length; offset += sliceSize) {
-      tasks.push(this.#run({ envelopes: receipts.slice(offset, offset + sliceSize), offset, keys }));
+      const slice = receipts.slice(offset, offset + sliceSize);
+      tasks.push(this.#run({ count: slice.length, ...packSlice(slice), offset, keys }));
     }
     const results = await Promise.all(tasks);
     const summaries: ReceiptSummary[] = [];

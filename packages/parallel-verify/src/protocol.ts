@@ -1,10 +1,17 @@
-// Messages between the pool and its workers (structured-clone friendly).
+// Messages between the pool and its workers (structured-clone friendly). Envelopes of the exact
+// shape {type, payload, signatures: [{keyid, sig}]} with string values travel packed as four
+// strings (cheap to clone) and are rebuilt identically in the worker; anything else travels as is,
+// so the worker's verdict is exactly what the receipts verifier says about the original value.
 import type { ReceiptFailure, ReceiptSummary } from '@helm/receipts';
 
 export interface VerifyTask {
   readonly id: number;
-  /** Receipt envelopes of one slice. */
-  readonly envelopes: readonly unknown[];
+  /** Number of receipts in the slice. */
+  readonly count: number;
+  /** 4 strings per receipt (type, payload, keyid, sig); empty for receipts sent raw. */
+  readonly packed: readonly string[];
+  /** Receipts that are not of the packable shape: [index within the slice, value]. */
+  readonly raw: readonly (readonly [number, unknown])[];
   /** Index of the slice's first receipt in the whole sequence. */
   readonly offset: number;
   /** Key set: [keyid, raw public key]. */
@@ -17,4 +24,38 @@ export interface VerifyTaskResult {
   readonly failure?: ReceiptFailure;
   /** Set when the worker itself failed (not a verification verdict). */
   readonly error?: string;
+}
+
+function isPlain(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** True for exactly {type, payload, signatures: [{keyid, sig}]} with string values, nothing else. */
+function packable(
+  e: unknown,
+): e is { type: string; payload: string; signatures: [{ keyid: string; sig: string }] } {
+  if (!isPlain(e) || Object.keys(e).length !== 3) return false;
+  if (typeof e.type !== 'string' || typeof e.payload !== 'string' || !Array.isArray(e.signatures))
+    return false;
+  if (e.signatures.length !== 1) return false;
+  const s: unknown = e.signatures[0];
+  return (
+    isPlain(s) && Object.keys(s).length === 2 && typeof s.keyid === 'string' && typeof s.sig === 'string'
+  );
+}
+
+/** Pack a slice for a task (the worker rebuilds it; see worker.ts). */
+export function packSlice(slice: readonly unknown[]): { packed: string[]; raw: [number, unknown][] } {
+  const packed: string[] = [];
+  const raw: [number, unknown][] = [];
+  slice.forEach((e, i) => {
+    if (packable(e)) {
+      const s = e.signatures[0];
+      packed.push(e.type, e.payload, s.keyid, s.sig);
+    } else {
+      packed.push('', '', '', '');
+      raw.push([i, e]);
+    }
+  });
+  return { packed, raw };
 }

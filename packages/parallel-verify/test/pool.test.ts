@@ -4,6 +4,7 @@ import { ReceiptChain, type ReceiptInput, verifyReceiptChain } from '@helm/recei
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ParallelVerifyError,
+  packSlice,
   ReceiptVerifyPool,
   verifyReceiptChainParallel,
   workerEntry,
@@ -197,5 +198,44 @@ describe('ReceiptVerifyPool', () => {
   it('picks the worker entry matching how the module runs', () => {
     expect(workerEntry('file:///x/src/pool.ts').pathname).toBe('/x/src/worker.ts');
     expect(workerEntry('file:///x/dist/pool.js').pathname).toBe('/x/dist/worker.js');
+  });
+});
+
+describe('packSlice', () => {
+  it('packs exactly the plain envelope shape and sends everything else raw', () => {
+    const env = list[0] as SignedEnvelope;
+    const odd: unknown[] = [
+      env,
+      { ...env, extra: 1 },
+      { ...env, signatures: [{ ...env.signatures[0], x: 1 }] },
+      { ...env, signatures: [env.signatures[0], env.signatures[0]] },
+      { ...env, signatures: [null] },
+      { ...env, signatures: 'x' },
+      { ...env, payload: 5 },
+      Object.assign(Object.create({ inherited: 1 }), env),
+      null,
+      [env.type, env.payload],
+    ];
+    const { packed, raw } = packSlice(odd);
+    expect(packed.slice(0, 4)).toStrictEqual([
+      env.type,
+      env.payload,
+      env.signatures[0]?.keyid,
+      env.signatures[0]?.sig,
+    ]);
+    expect(raw.map(([i]) => i)).toStrictEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(packed).toHaveLength(40);
+  });
+
+  it('odd envelopes get the serial verdicts through the pool', async () => {
+    const env = list[1] as SignedEnvelope;
+    for (const bad of [
+      { ...env, extra: 1 },
+      { ...env, signatures: [{ ...env.signatures[0], x: 1 }] },
+      [env],
+    ]) {
+      const seq = [list[0], bad];
+      expect(await pool.verifyChain(seq, { keys })).toStrictEqual(verifyReceiptChain(seq, { keys: lookup }));
+    }
   });
 });
