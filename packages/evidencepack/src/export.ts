@@ -19,6 +19,7 @@ export const MANIFEST_PATH = 'manifest.json';
 export const INDEX_PATH = 'index.json';
 export const INDEX_TYPE = 'helm.evidencepack.index.v1';
 export const TRUST_SNAPSHOT_PATH = 'trust/snapshot.json';
+export const CONSISTENCY_PATH = 'checkpoints/consistency.json';
 
 export interface PackNode {
   readonly envelope: SignedEnvelope;
@@ -47,7 +48,12 @@ export interface PackInput {
   readonly receipts: readonly SignedEnvelope[];
   readonly decisions: readonly SignedEnvelope[];
   readonly nodes: readonly PackNode[];
+  /** Signed checkpoints of the chain's Merkle log, oldest first (each the successor of the previous). */
   readonly checkpoints?: readonly SignedEnvelope[];
+  /** consistency[i]: RFC 9162 consistency proof from checkpoints[i] to checkpoints[i + 1]. */
+  readonly consistency?: readonly (readonly string[])[];
+  /** Condensed entries (`helm.condensed.v1`) replacing LOW receipts under a checkpoint. */
+  readonly condensed?: readonly Record<string, unknown>[];
   /** The trust registry snapshot (`helm.trust.snapshot.v1`). */
   readonly trustSnapshot: { readonly genesis: string } & Record<string, unknown>;
   readonly policies: readonly PackArtifact[];
@@ -120,6 +126,13 @@ export function packEntries(input: PackInput): { files: Map<string, Uint8Array> 
   for (const c of input.checkpoints ?? []) {
     const body = envelopeBody<{ tree_size: number }>(c);
     put(files, `checkpoints/${pad(body.tree_size)}-${hexOf(digest(json(c)))}.json`, json(c));
+  }
+  if ((input.checkpoints ?? []).length > 1) put(files, CONSISTENCY_PATH, json(input.consistency ?? []));
+  for (const e of input.condensed ?? []) {
+    if (e.log_id !== input.chainId || !Number.isSafeInteger(e.lamport)) {
+      throw new EvidencePackError('PACK_INPUT_INVALID', 'condensed entry is not of this chain');
+    }
+    put(files, `condensed/${pad(Number(e.lamport))}.json`, json(e));
   }
   put(files, TRUST_SNAPSHOT_PATH, json(input.trustSnapshot));
   const index = {
@@ -194,9 +207,15 @@ export function manifestEntries(files: ReadonlyMap<string, Uint8Array>): Evidenc
  */
 export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
   const { files } = packEntries(input);
-  const lamports = input.receipts.map((e) => envelopeBody<{ lamport: number }>(e).lamport);
+  const full = input.receipts.map((e) => ({ lamport: envelopeBody<{ lamport: number }>(e).lamport, e }));
+  const condensed = (input.condensed ?? []).map((c) => ({
+    lamport: Number(c.lamport),
+    hash: String(c.entry_hash),
+  }));
+  const lamports = [...full.map((x) => x.lamport), ...condensed.map((x) => x.lamport)];
   const last = lamports.length ? Math.max(...lamports) : 0;
-  const headEnvelope = input.receipts.find((e) => envelopeBody<{ lamport: number }>(e).lamport === last);
+  const headEnvelope = full.find((x) => x.lamport === last)?.e;
+  const headCondensed = condensed.find((x) => x.lamport === last);
   const manifest: EvidencePackManifest = {
     type: EVIDENCEPACK_MANIFEST_TYPE,
     format_version: EVIDENCEPACK_FORMAT_VERSION,
@@ -209,10 +228,14 @@ export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
       trust_base: input.trustBase ?? 0,
       trust_stride: input.trustStride ?? 1,
     },
-    head: headEnvelope ? { lamport: last, hash: receiptHashOf(headEnvelope) } : null,
+    head: headEnvelope
+      ? { lamport: last, hash: receiptHashOf(headEnvelope) }
+      : headCondensed
+        ? { lamport: last, hash: headCondensed.hash }
+        : null,
     trust_anchor: input.trustSnapshot.genesis,
     counts: {
-      receipts: input.receipts.length,
+      receipts: input.receipts.length + condensed.length,
       decisions: new Set(input.decisions.map((d) => digest(json(d)))).size,
       nodes: input.nodes.length,
       checkpoints: input.checkpoints?.length ?? 0,

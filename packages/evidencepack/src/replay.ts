@@ -18,6 +18,8 @@ export interface Divergence {
 export interface ReplayResult {
   readonly ok: boolean;
   readonly replayed: number;
+  /** Requests whose receipts were condensed (replaced by Merkle inclusion proofs). */
+  readonly condensed: number;
   readonly divergences: readonly Divergence[];
   readonly summary: string;
 }
@@ -39,6 +41,7 @@ export function replayEvidencePack(bytes: Uint8Array): ReplayResult {
   }
   const divergences: Divergence[] = [];
   let replayed = 0;
+  let condensed = 0;
   const requestPaths = [...files.keys()].filter((p) => p.startsWith('requests/')).sort();
   for (const path of requestPaths) {
     const request = read(path) as Record<string, unknown>;
@@ -46,6 +49,10 @@ export function replayEvidencePack(bytes: Uint8Array): ReplayResult {
     const receiptEnv = read(`receipts/${String(lamport).padStart(12, '0')}.json`) as
       | SignedEnvelope
       | undefined;
+    if (!receiptEnv && files.has(`condensed/${String(lamport).padStart(12, '0')}.json`)) {
+      condensed += 1; // its receipt was replaced by an inclusion proof: nothing signed to compare
+      continue;
+    }
     replayed += 1;
     const diverge = (field: string, recorded: unknown, again: unknown) =>
       divergences.push({ lamport, field, recorded, replayed: again });
@@ -77,7 +84,7 @@ export function replayEvidencePack(bytes: Uint8Array): ReplayResult {
   }
   const ok = divergences.length === 0;
   const summary = ok
-    ? `replay: ${replayed} recorded requests re-derived; every args hash, tool, principal and clock reading matches the signed evidence`
+    ? `replay: ${replayed} recorded requests re-derived${condensed ? ` (${condensed} condensed skipped)` : ''}; every args hash, tool, principal and clock reading matches the signed evidence`
     : `replay: ${divergences.length} divergence(s) in ${replayed} requests; first at Lamport ${divergences[0]?.lamport}: ${divergences[0]?.field} recorded ${JSON.stringify(divergences[0]?.recorded)} vs replayed ${JSON.stringify(divergences[0]?.replayed)}`;
-  return { ok, replayed, divergences, summary };
+  return { ok, replayed, condensed, divergences, summary };
 }

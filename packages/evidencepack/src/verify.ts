@@ -15,7 +15,14 @@ import { verifyReceiptChainParallel } from '@helm/parallel-verify';
 import { validateGraph, verifyCondensedHistory } from '@helm/proofgraph';
 import { type ChainVerifyResult, verifyReceipt, verifyReceiptChain } from '@helm/receipts';
 import { defaultRoleMapping, importTrustSnapshot, type TrustRegistry } from '@helm/trust';
-import { envelopeBody, INDEX_PATH, INDEX_TYPE, MANIFEST_PATH, TRUST_SNAPSHOT_PATH } from './export.js';
+import {
+  CONSISTENCY_PATH,
+  envelopeBody,
+  INDEX_PATH,
+  INDEX_TYPE,
+  MANIFEST_PATH,
+  TRUST_SNAPSHOT_PATH,
+} from './export.js';
 import { readTar, type TarEntry } from './tar.js';
 
 export type CheckStatus = 'PASS' | 'FAILED' | 'UNVERIFIABLE' | 'SKIPPED';
@@ -318,7 +325,7 @@ export async function verifyEvidencePack(
 
   // 6. Receipts: signatures under keys valid for their role at their height, links, Lamport order.
   const condensedPaths = under('condensed/');
-  const checkpointPaths = under('checkpoints/').filter((p) => p !== 'checkpoints/consistency.json');
+  const checkpointPaths = under('checkpoints/').filter((p) => p !== CONSISTENCY_PATH);
   let chainHead: { lamport: number; hash: string } | undefined;
   if (!lookup) needTrust('RECEIPT_CHAIN');
   else if (receipts.length === 0 && condensedPaths.length === 0)
@@ -333,7 +340,7 @@ export async function verifyEvidencePack(
       }))
       .sort((a, b) => a.lamport - b.lamport)
       .map((x) => x.v);
-    const consistency = (json.get('checkpoints/consistency.json') as string[][] | undefined) ?? [];
+    const consistency = (json.get(CONSISTENCY_PATH) as string[][] | undefined) ?? [];
     const r = verifyCondensedHistory({
       logId: manifest.scope.chain_id,
       history,
@@ -414,24 +421,29 @@ export async function verifyEvidencePack(
 
   // 7. Scope: the manifest's range, head and counts match the evidence.
   const lamports = receiptBodies.map((b) => Number(b.lamport));
+  const allLamports = [
+    ...lamports,
+    ...condensedPaths.map((p) => Number(p.slice('condensed/'.length, -'.json'.length))),
+  ].sort((a, b) => a - b);
   const scopeProblems: string[] = [];
   if (manifest.counts.receipts !== receipts.length + condensedPaths.length)
     scopeProblems.push('receipt count');
   if (manifest.counts.nodes !== under('proofgraph/nodes/').length) scopeProblems.push('node count');
   if (manifest.counts.decisions !== under('decisions/').length) scopeProblems.push('decision count');
   if (manifest.counts.checkpoints !== checkpointPaths.length) scopeProblems.push('checkpoint count');
-  if (lamports.length && lamports[0] !== manifest.scope.from_lamport && condensedPaths.length === 0)
+  if (allLamports.length && allLamports[0] !== manifest.scope.from_lamport)
     scopeProblems.push('from_lamport');
-  if (lamports.length && lamports[lamports.length - 1] !== manifest.scope.to_lamport)
+  if (allLamports.length && allLamports[allLamports.length - 1] !== manifest.scope.to_lamport)
     scopeProblems.push('to_lamport');
+  if (new Set(allLamports).size !== allLamports.length)
+    scopeProblems.push('a Lamport value is both full and condensed');
   if (
     chainHead &&
     manifest.head &&
     (chainHead.hash !== manifest.head.hash || chainHead.lamport !== manifest.head.lamport)
   )
     scopeProblems.push('head');
-  if (receiptBodies.some((b) => manifest.scope.session_id !== null && b.chain_id !== manifest.scope.chain_id))
-    scopeProblems.push('chain_id');
+  if (receiptBodies.some((b) => b.chain_id !== manifest.scope.chain_id)) scopeProblems.push('chain_id');
   if (scopeProblems.length)
     add('RECEIPT_SCOPE', 'FAILED', `manifest disagrees with the evidence: ${scopeProblems.join(', ')}`);
   else
@@ -570,7 +582,7 @@ export async function verifyEvidencePack(
   const requestPaths = under('requests/');
   if (requestPaths.length === 0) add('REQUESTS', 'SKIPPED', 'no recorded requests (replay impossible)');
   else {
-    const have = new Set(lamports.map((l) => `requests/${pad(l)}.json`));
+    const have = new Set(allLamports.map((l) => `requests/${pad(l)}.json`));
     const orphan = requestPaths.find((p) => !have.has(p));
     if (orphan) add('REQUESTS', 'FAILED', `${orphan} has no receipt`, { path: orphan });
     else add('REQUESTS', 'PASS', `${requestPaths.length} recorded requests, each with its receipt`);

@@ -35,7 +35,7 @@ describe('export', () => {
       session_id: 'session-1',
       from_lamport: 1,
       to_lamport: 12,
-      trust_base: 2,
+      trust_base: 3,
       trust_stride: 1,
     });
   });
