@@ -48,6 +48,7 @@ export const SETUP_KEYS: readonly { name: string; roles: TrustRole[] }[] = [
   { name: 'approver-1', roles: ['approver'] },
   { name: 'approver-2', roles: ['approver'] },
   { name: 'approver-3', roles: ['approver'] },
+  { name: 'checkpoint', roles: ['checkpoint'] },
 ];
 
 export const DEFAULT_P0 = {

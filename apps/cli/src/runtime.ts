@@ -2,9 +2,15 @@
 // ProofGraph, restored from and persisted to the store. Each governed call is committed to the
 // store in ONE transaction (receipt, decision, ProofGraph nodes, recorded request, idempotency
 // record) before its result is returned: an acknowledged call is never lost.
-import { EFFECT_CLASSES, type SignedEnvelope, type ToolDescriptor } from '@helm/contracts';
+import { EFFECT_CLASSES, type RiskTier, type SignedEnvelope, type ToolDescriptor } from '@helm/contracts';
 import { canonicalBytes, digest } from '@helm/crypto';
-import { type BuiltPack, buildEvidencePack, envelopeBody } from '@helm/evidencepack';
+import {
+  type BuiltPack,
+  buildEvidencePack,
+  envelopeBody,
+  type PackInput,
+  type PackNode,
+} from '@helm/evidencepack';
 import {
   createExecutor,
   type Driver,
@@ -27,7 +33,7 @@ import {
   loadPolicyStack,
   type NonceStore,
 } from '@helm/guardian';
-import { InMemoryNodeStore, ProofGraph, type SignedNode } from '@helm/proofgraph';
+import { condenseHistory, InMemoryNodeStore, MerkleLog, ProofGraph, type SignedNode } from '@helm/proofgraph';
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
 import type { Json, SqliteStore } from '@helm/store';
@@ -327,6 +333,11 @@ export class GovernedRuntime {
 export interface ExportOptions {
   readonly from?: number;
   readonly to?: number;
+  /**
+   * Replace LOW receipts by Merkle inclusion proofs against a checkpoint of the chain's log,
+   * signed now by the `checkpoint` key (whole-chain exports only).
+   */
+  readonly condense?: boolean;
 }
 
 /** Export the data directory's chain (or a Lamport range of it) as a signed EvidencePack. */
@@ -354,7 +365,43 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
       const p = n.payload as SignedEnvelope | undefined;
       return p?.type !== 'helm.receipt.v1' || receiptIds.has(p.signatures[0]?.sig);
     });
-  const decisions = store.decisionsSync(receipts.map((r) => r.decisionId ?? '')).map((d) => d.envelope);
+  let kept = receipts;
+  let condensedExtra: Partial<PackInput> = {};
+  let packNodes: PackNode[] = nodes;
+  if (options.condense) {
+    if ((options.from ?? 1) !== 1 || options.to !== undefined) {
+      throw new CliError('USAGE', '--condense needs a whole-chain export (no --from/--to)');
+    }
+    const log = new MerkleLog({ logId: config.chain_id });
+    const refs = receipts.map((r) => {
+      const tier = envelopeBody<{ risk_tier: RiskTier }>(r.envelope).risk_tier;
+      log.append({ entry_hash: r.hash, lamport: r.lamport, risk_tier: tier });
+      return { envelope: r.envelope, hash: r.hash, lamport: r.lamport, risk_tier: tier };
+    });
+    const lastIssued = envelopeBody<{ issued_at_ms: number }>(
+      receipts[receipts.length - 1]?.envelope as SignedEnvelope,
+    ).issued_at_ms;
+    const checkpoint = log.checkpoint(data.signer('checkpoint'), lastIssued);
+    const c = condenseHistory(refs, log, checkpoint);
+    const full = new Set(
+      c.history
+        .filter((h) => (h as SignedEnvelope).signatures !== undefined)
+        .map((h) => (h as SignedEnvelope).signatures[0]?.sig),
+    );
+    kept = receipts.filter((r) => full.has(r.envelope.signatures[0]?.sig));
+    packNodes = nodes.map((n) => {
+      const p = n.payload as SignedEnvelope | undefined;
+      return p?.type === 'helm.receipt.v1' && !full.has(p.signatures[0]?.sig) ? { envelope: n.envelope } : n;
+    });
+    condensedExtra = {
+      checkpoints: [checkpoint.envelope],
+      condensed: c.history.filter((h) => (h as SignedEnvelope).signatures === undefined) as unknown as Record<
+        string,
+        unknown
+      >[],
+    };
+  }
+  const decisions = store.decisionsSync(kept.map((r) => r.decisionId ?? '')).map((d) => d.envelope);
   const registry = data.registry();
   const tools = data.toolDescriptors();
   const modules = tools
@@ -370,9 +417,10 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
       sessionId: config.chain_id,
       trustBase: config.trust_base,
       trustStride: config.trust_stride,
-      receipts: receipts.map((r) => r.envelope),
+      receipts: kept.map((r) => r.envelope),
       decisions,
-      nodes,
+      nodes: packNodes,
+      ...condensedExtra,
       trustSnapshot: exportTrustSnapshot(registry) as unknown as { genesis: string },
       policies: [
         {

@@ -109,7 +109,7 @@ describe('operator commands on a temp data directory', () => {
   });
 
   it('keys: list, generate, rotate, revoke — and old receipts still verify after rotation', async () => {
-    expect(keysList(data).json.keys).toHaveLength(7);
+    expect(keysList(data).json.keys).toHaveLength(8);
     expect(keysGenerate(data, 'ck-1', 'checkpoint').exitCode).toBe(0);
     expect(() => keysGenerate(data, 'ck-1', 'checkpoint')).toThrow(CliError);
     expect(() => keysGenerate(data, 'x', 'wizard')).toThrow(CliError);
@@ -176,6 +176,10 @@ describe('operator commands on a temp data directory', () => {
     expect(range.json.manifest).toMatchObject({ scope: { from_lamport: 2, to_lamport: 3 } });
     const rv = await verifyCommand(join(root, 'range.tar'), { trustAnchor: anchor });
     expect(rv.human.join('\n')).toContain('PASS: every check');
+    const condensed = exportCommand(data, { out: join(root, 'condensed.tar'), condense: true });
+    expect((condensed.json.manifest as { counts: { checkpoints: number } }).counts.checkpoints).toBe(1);
+    expect((await verifyCommand(join(root, 'condensed.tar'), { trustAnchor: anchor })).exitCode).toBe(0);
+    expect(() => exportCommand(data, { from: '2', condense: true })).toThrow(CliError);
     expect(() => exportCommand(data, { from: '0' })).toThrow(
       expect.objectContaining({ code: 'USAGE' }) as unknown as Error,
     );

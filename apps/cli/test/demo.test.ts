@@ -29,6 +29,7 @@ describe('helm demo', () => {
       'export EvidencePack',
       'verify EvidencePack',
       'tampered copy rejected',
+      'condensed pack verifies',
       'replay recorded requests',
     ]);
     // Fixed demo keys and a manual clock: a second run yields the identical pack.

@@ -326,7 +326,7 @@ export async function runCall(
 
 export function exportCommand(
   data: DataDir,
-  opts: { out?: string; from?: string; to?: string },
+  opts: { out?: string; from?: string; to?: string; condense?: boolean },
 ): CommandResult {
   data.requireInitialized();
   const from = parseIntOpt(opts.from, '--from');
@@ -334,6 +334,7 @@ export function exportCommand(
   const pack = exportPack(data, {
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
+    ...(opts.condense ? { condense: true } : {}),
   });
   const out = resolve(opts.out ?? `evidence-${data.config().chain_id}.tar`);
   writeFileSync(out, pack.bytes);
@@ -453,9 +454,10 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option('-o, --out <file>', 'output .tar')
     .option('--from <lamport>', 'first Lamport value')
     .option('--to <lamport>', 'last Lamport value')
+    .option('--condense', 'replace LOW receipts by Merkle inclusion proofs against a signed checkpoint')
     .option(...json)
     .action(
-      wrap((o: { out?: string; from?: string; to?: string }, cmd: Command) =>
+      wrap((o: { out?: string; from?: string; to?: string; condense?: boolean }, cmd: Command) =>
         exportCommand(dataDirOf(cmd), o),
       ),
     );
