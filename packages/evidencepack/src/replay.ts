@@ -26,8 +26,23 @@ export interface ReplayResult {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Replay every recorded request against the signed receipts and decisions of the pack. */
+/** Replay every recorded request against the signed receipts and decisions of the pack. Never throws. */
 export function replayEvidencePack(bytes: Uint8Array): ReplayResult {
+  try {
+    return replay(bytes);
+  } catch (error) {
+    const divergences = [{ lamport: 0, field: 'pack', recorded: null, replayed: (error as Error).message }];
+    return {
+      ok: false,
+      replayed: 0,
+      condensed: 0,
+      divergences,
+      summary: `replay: the pack is unreadable: ${(error as Error).message}`,
+    };
+  }
+}
+
+function replay(bytes: Uint8Array): ReplayResult {
   const files = new Map(readTar(bytes).map((e) => [e.path, e.data]));
   const read = (path: string) => {
     const data = files.get(path);

@@ -452,3 +452,11 @@ describe('more contradictions', () => {
     expect(() => readTar(big.subarray(0, 1536))).toThrow(/truncated/);
   });
 });
+
+describe('replay never throws', () => {
+  it('reports an unreadable pack as one divergence', () => {
+    const r = replayEvidencePack(new Uint8Array(7));
+    expect(r).toMatchObject({ ok: false, replayed: 0 });
+    expect(r.summary).toContain('unreadable');
+  });
+});
