@@ -211,6 +211,11 @@ const results = await pool(packages, concurrency, async (p) => {
         '--prefer-offline',
         '--no-package-lock',
         '--ignore-scripts',
+        // A stalled registry connection must not hang the check for npm's default 5 minutes.
+        '--fetch-timeout=30000',
+        '--fetch-retries=4',
+        '--fetch-retry-mintimeout=2000',
+        '--fetch-retry-maxtimeout=10000',
         '--loglevel=error',
         ...members.map((m) => tarballOf.get(m).tarball),
       ],
