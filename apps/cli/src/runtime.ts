@@ -2,7 +2,13 @@
 // ProofGraph, restored from and persisted to the store. Each governed call is committed to the
 // store in ONE transaction (receipt, decision, ProofGraph nodes, recorded request, idempotency
 // record) before its result is returned: an acknowledged call is never lost.
-import { EFFECT_CLASSES, type RiskTier, type SignedEnvelope, type ToolDescriptor } from '@helm/contracts';
+import {
+  type DelegationSession,
+  EFFECT_CLASSES,
+  type RiskTier,
+  type SignedEnvelope,
+  type ToolDescriptor,
+} from '@helm/contracts';
 import { canonicalBytes, digest } from '@helm/crypto';
 import {
   type BuiltPack,
@@ -26,11 +32,14 @@ import {
   sandboxDriver,
 } from '@helm/executor';
 import {
+  type ApprovalStatus,
   type Clock,
+  type CreateSessionInput,
   DEFAULT_THREAT_CONFIG,
   Guardian,
   InMemoryBudgetLedger,
   loadPolicyStack,
+  ManualClock,
   type NonceStore,
 } from '@helm/guardian';
 import { condenseHistory, InMemoryNodeStore, MerkleLog, ProofGraph, type SignedNode } from '@helm/proofgraph';
@@ -118,6 +127,8 @@ export class GovernedRuntime {
   #sandbox: Sandbox | undefined;
   #lastNodeLamport: number;
   readonly #frozen: { at: number | undefined };
+  /** Runtime epoch of this open (recorded with every request and event). */
+  readonly epoch: number;
 
   private constructor(
     data: DataDir,
@@ -131,8 +142,10 @@ export class GovernedRuntime {
       clock: Clock;
       lastNodeLamport: number;
       frozen: { at: number | undefined };
+      epoch: number;
     },
   ) {
+    this.epoch = parts.epoch;
     this.#frozen = parts.frozen;
     this.data = data;
     this.config = data.config();
@@ -231,7 +244,12 @@ export class GovernedRuntime {
       },
       idempotency,
     });
+    // Each open is one runtime epoch: in-memory guardian state (budget reservations, approvals)
+    // starts fresh, so re-execution must open a fresh runtime exactly where the original did.
+    const epoch = Number(store.getDocumentSync('meta', 'epoch') ?? 0) + 1;
+    store.putDocumentSync('meta', 'epoch', epoch);
     const runtime = new GovernedRuntime(data, {
+      epoch,
       registry,
       guardian,
       executor,
@@ -296,7 +314,10 @@ export class GovernedRuntime {
     await this.data.store.commitCall({
       sessionId: this.config.chain_id,
       chainId: this.config.chain_id,
-      request: { id: body.receipt_id, body: { request: request as unknown as Json, clock_ms: clockMs } },
+      request: {
+        id: body.receipt_id,
+        body: { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch },
+      },
       ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
       receipt: {
         id: body.receipt_id,
@@ -322,6 +343,36 @@ export class GovernedRuntime {
     this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...nodes.map((n) => n.body.lamport));
     this.#idempotency.pending = undefined;
     return result;
+  }
+
+  /** Persist a non-call governance event (approval, delegation) for re-execution replay. */
+  #recordEvent(kind: string, payload: unknown): void {
+    const store = this.data.store;
+    const seq = store.listDocumentsSync('events').length + 1;
+    const after = store.chainHeadSync(this.config.chain_id)?.lamport ?? 0;
+    store.putDocumentSync('events', String(seq).padStart(8, '0'), {
+      kind,
+      after_lamport: after,
+      clock_ms: this.clock.now(),
+      epoch: this.epoch,
+      payload: payload as Json,
+    });
+  }
+
+  /** Submit a signed approval to the guardian (recorded for replay). */
+  submitApproval(envelope: SignedEnvelope): ApprovalStatus {
+    const approvals = this.guardian.approvals;
+    if (!approvals) throw new CliError('INTERNAL', 'approvals are not enabled');
+    this.#recordEvent('approval', envelope);
+    return approvals.submit(envelope);
+  }
+
+  /** Create a delegation session (recorded for replay). */
+  createDelegation(input: CreateSessionInput): DelegationSession {
+    const delegations = this.guardian.delegations;
+    if (!delegations) throw new CliError('INTERNAL', 'delegation is not enabled');
+    this.#recordEvent('delegation', input);
+    return delegations.create(input).session;
   }
 
   async close(): Promise<void> {
@@ -442,4 +493,112 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
     },
     data.signer('executor'),
   );
+}
+
+export interface ReexecutionDivergence {
+  readonly lamport: number;
+  readonly field: string;
+  readonly recorded: unknown;
+  readonly replayed: unknown;
+}
+
+export interface ReexecutionResult {
+  readonly ok: boolean;
+  readonly calls: number;
+  readonly events: number;
+  readonly identical: number;
+  readonly divergences: readonly ReexecutionDivergence[];
+}
+
+/**
+ * Re-execution replay: rebuild the runtime from the data directory's recorded configuration (keys,
+ * trust events, policies, tools, modules) in a scratch directory, then re-run every recorded
+ * request and governance event in order through the real guardian and executor with the recorded
+ * clock readings, and compare decisions and receipts byte for byte.
+ */
+export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
+  data.requireInitialized();
+  const { cpSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { DataDir: Dir } = await import('./datadir.js');
+  const scratch = mkdtempSync(join(tmpdir(), 'helm-replay-'));
+  try {
+    for (const part of ['config.json', 'keys', 'policy', 'tools', 'modules']) {
+      try {
+        cpSync(data.path(part), join(scratch, part), { recursive: true });
+      } catch {
+        // optional parts (tools, modules) may be absent
+      }
+    }
+    const copy = new Dir(scratch);
+    for (const d of data.store.listDocumentsSync('trust'))
+      copy.store.putDocumentSync('trust', d.key, d.value);
+    const chain = data.config().chain_id;
+    const requests = data.store.requestsSync({ chainId: chain });
+    const recorded = new Map(data.store.receiptsSync({ chainId: chain }).map((r) => [r.lamport, r]));
+    const events = data.store.listDocumentsSync('events').map(
+      (d) =>
+        d.value as unknown as {
+          kind: string;
+          after_lamport: number;
+          clock_ms: number;
+          epoch?: number;
+          payload: unknown;
+        },
+    );
+    const clock = new ManualClock(
+      requests[0]?.body ? Number((requests[0].body as { clock_ms?: number }).clock_ms ?? 0) : 0,
+    );
+    let rt = await GovernedRuntime.open(copy, { clock });
+    let epoch: number | undefined;
+    const enter = async (next: number | undefined) => {
+      if (epoch !== undefined && next !== epoch) {
+        await rt.close();
+        rt = await GovernedRuntime.open(copy, { clock });
+      }
+      epoch = next;
+    };
+    const divergences: ReexecutionDivergence[] = [];
+    let identical = 0;
+    let e = 0;
+    try {
+      for (const q of requests) {
+        while (e < events.length && (events[e]?.after_lamport ?? 0) < q.lamport) {
+          const ev = events[e++] as (typeof events)[number];
+          await enter(ev.epoch);
+          clock.set(ev.clock_ms);
+          if (ev.kind === 'approval') rt.submitApproval(ev.payload as SignedEnvelope);
+          else if (ev.kind === 'delegation') rt.createDelegation(ev.payload as CreateSessionInput);
+        }
+        const body = q.body as unknown as { request: ExecuteRequest; clock_ms: number; epoch?: number };
+        await enter(body.epoch);
+        clock.set(body.clock_ms);
+        const r = await rt.execute(body.request);
+        const original = recorded.get(q.lamport);
+        const again = r.receipt ? JSON.stringify(r.receipt) : null;
+        const before = original ? JSON.stringify(original.envelope) : null;
+        if (again !== before) {
+          divergences.push({
+            lamport: q.lamport,
+            field: 'receipt',
+            recorded: original ? envelopeBody(original.envelope) : null,
+            replayed: r.receipt ? envelopeBody(r.receipt) : null,
+          });
+        } else identical += 1;
+      }
+    } finally {
+      await rt.close();
+      copy.close();
+    }
+    return {
+      ok: divergences.length === 0,
+      calls: requests.length,
+      events: events.length,
+      identical,
+      divergences,
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }

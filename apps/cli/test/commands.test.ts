@@ -13,6 +13,7 @@ import {
   policyShow,
   policySign,
   policyValidate,
+  reexecuteCommand,
   replayCommand,
   runCall,
   toolRegister,
@@ -170,6 +171,16 @@ describe('operator commands on a temp data directory', () => {
     writeFileSync(bad, bytes);
     expect((await verifyCommand(bad, { trustAnchor: anchor })).exitCode).toBe(1);
     expect(replayCommand(out).exitCode).toBe(0);
+    // This data dir rotated its executor key and re-signed its policy after the first calls:
+    // re-execution with today's keys cannot reproduce yesterday's signatures, and says where.
+    const rerun = await reexecuteCommand(data);
+    expect(rerun.exitCode).toBe(1);
+    expect(
+      (rerun.json.reexecution as { divergences: { lamport: number; field: string }[] }).divergences[0],
+    ).toMatchObject({
+      lamport: 1,
+      field: 'receipt',
+    });
     await expect(verifyCommand(join(root, 'none.tar'), {})).rejects.toBeInstanceOf(CliError);
     expect(() => replayCommand(join(root, 'none.tar'))).toThrow(CliError);
     const range = exportCommand(data, { out: join(root, 'range.tar'), from: '2', to: '3' });
@@ -229,6 +240,8 @@ describe('operator commands on a temp data directory', () => {
       expect(JSON.parse(out.join('')).ok).toBe(true);
       expect(await main(['node', 'helm', 'demo', '--keep', join(root, 'demo-main')])).toBe(2);
       expect(await main(['node', 'helm', '-d', dir, 'export', '--from', 'x'])).toBe(2);
+      expect(await main(['node', 'helm', '-d', dir, 'replay'])).toBe(2);
+      expect(await main(['node', 'helm', '-d', dir, 'replay', '--reexecute', '--json'])).toBe(1);
     } finally {
       process.stdout.write = write;
       process.stderr.write = ewrite;
@@ -251,5 +264,22 @@ describe('operator commands on a temp data directory', () => {
     const e = errorResult(Object.assign(new Error('boom'), { code: 'STORE_IO' }));
     expect(e).toMatchObject({ exitCode: 2, json: { error: { code: 'STORE_IO' } } });
     expect(errorResult('plain').json).toMatchObject({ error: { code: 'INTERNAL' } });
+  });
+});
+
+describe('re-execution replay on an unchanged data directory', () => {
+  it('reproduces every receipt byte for byte through a fresh guardian and executor', async () => {
+    const dir = join(root, 'rerun');
+    initCommand(dir);
+    const data = new DataDir(dir);
+    const p = join(root, 'echo2.json');
+    writeFileSync(p, JSON.stringify(echo));
+    await toolRegister(data, p, undefined);
+    await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":1}' });
+    await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":"bad"}' });
+    await runCall(data, { tool: 'echo', principal: 'nobody', args: '{"x":2}' });
+    const r = await reexecuteCommand(data);
+    expect(r.json.reexecution).toMatchObject({ ok: true, calls: 3, identical: 3 });
+    data.close();
   });
 });

@@ -30,6 +30,7 @@ describe('helm demo', () => {
       'verify EvidencePack',
       'tampered copy rejected',
       'condensed pack verifies',
+      're-execution replay',
       'replay recorded requests',
     ]);
     // Fixed demo keys and a manual clock: a second run yields the identical pack.

@@ -10,7 +10,7 @@ import type { ExecuteRequest, ExecuteResult } from '@helm/executor';
 import { ManualClock, pkceChallenge } from '@helm/guardian';
 import { initDataDir } from '../datadir.js';
 import { CliError, type CommandResult } from '../errors.js';
-import { exportPack, GovernedRuntime } from '../runtime.js';
+import { exportPack, GovernedRuntime, reexecute } from '../runtime.js';
 
 export const DEMO_T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;
@@ -283,8 +283,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
         [signer],
       );
     };
-    rt.guardian.approvals?.submit(approve(data.signer('approver-1'), 'carol'));
-    rt.guardian.approvals?.submit(approve(data.signer('approver-3'), 'dave'));
+    rt.submitApproval(approve(data.signer('approver-1'), 'carol'));
+    rt.submitApproval(approve(data.signer('approver-3'), 'dave'));
     clock.advance(61_000); // past the timelock
     await expectCall(
       'escalation approved 2-of-3',
@@ -294,9 +294,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
       (r) => (r.output as { deployed?: string })?.deployed === 'billing@2.4.1',
     );
     // Delegation: alice lets agent-7 read /data/public/ only.
-    const delegations = rt.guardian.delegations;
-    if (!delegations) throw new CliError('INTERNAL', 'delegation is not enabled');
-    const { session } = delegations.create({
+    const session = rt.createDelegation({
       delegator: 'alice',
       delegate: 'agent-7',
       grants: [
@@ -398,6 +396,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
     expected: 'PASS with checkpoints',
     got: `${cReport.status}: ${cCount} LOW receipts as inclusion proofs, ${condensed.bytes.length} bytes`,
     proves: 'low-risk receipts can be replaced by Merkle inclusion proofs against a signed checkpoint',
+  });
+  const rerun = await reexecute(data);
+  record({
+    step: 're-execution replay',
+    ok: rerun.ok && rerun.identical === rerun.calls && rerun.calls > 0,
+    expected: 'byte-identical receipts',
+    got: rerun.ok
+      ? `${rerun.identical}/${rerun.calls} receipts byte-identical (${rerun.events} approval/delegation events replayed)`
+      : `${rerun.divergences.length} divergence(s), first at Lamport ${rerun.divergences[0]?.lamport}`,
+    proves:
+      'the recorded requests, policies, keys and clock readings re-run through the guardian reproduce every decision and receipt',
   });
   const replay = replayEvidencePack(pack.bytes);
   record({

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { DataDir, initDataDir, resolveDataDir } from '../datadir.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
 import { progressBar } from '../output.js';
-import { exportPack, GovernedRuntime } from '../runtime.js';
+import { exportPack, GovernedRuntime, reexecute } from '../runtime.js';
 
 type Wrap = <A extends unknown[]>(
   handler: (...args: A) => Promise<CommandResult> | CommandResult,
@@ -363,6 +363,25 @@ export async function verifyCommand(
   return report.status === 'PASS' ? ok({ report }, human) : failed({ report }, human);
 }
 
+/** Re-run the data directory's recorded requests through a fresh guardian and executor. */
+export async function reexecuteCommand(data: DataDir): Promise<CommandResult> {
+  const r = await reexecute(data);
+  const human = r.ok
+    ? [
+        `re-execution: ${r.identical}/${r.calls} receipts byte-identical (${r.events} approval/delegation events replayed)`,
+      ]
+    : [
+        `re-execution: ${r.divergences.length} divergence(s) in ${r.calls} calls`,
+        ...r.divergences
+          .slice(0, 10)
+          .map(
+            (d) =>
+              `  Lamport ${d.lamport}: ${d.field} recorded ${JSON.stringify(d.recorded)} vs replayed ${JSON.stringify(d.replayed)}`,
+          ),
+      ];
+  return r.ok ? ok({ reexecution: r }, human) : failed({ reexecution: r }, human);
+}
+
 export function replayCommand(path: string): CommandResult {
   if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const r = replayEvidencePack(new Uint8Array(readFileSync(path)));
@@ -473,8 +492,19 @@ export function registerCommands(program: Command, wrap: Wrap): void {
       ),
     );
   program
-    .command('replay <pack>')
-    .description('replay the recorded requests of an EvidencePack offline')
+    .command('replay [pack]')
+    .description('replay an EvidencePack offline, or (--reexecute) re-run the data dir through the guardian')
+    .option(
+      '--reexecute',
+      're-run the recorded requests of the data directory and compare receipts byte for byte',
+    )
     .option(...json)
-    .action(wrap((file: string) => replayCommand(file)));
+    .action(
+      wrap((file: string | undefined, o: { reexecute?: boolean }, cmd: Command) => {
+        if (o.reexecute) return reexecuteCommand(dataDirOf(cmd));
+        if (!file)
+          throw new CliError('USAGE', 'give a pack to replay, or --reexecute', 'helm replay pack.tar');
+        return replayCommand(file);
+      }),
+    );
 }
