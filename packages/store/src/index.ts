@@ -1,6 +1,14 @@
 export { StoreError, type StoreErrorCode } from './errors.js';
 export { type GroupCommitOptions, GroupCommitter } from './group-commit.js';
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from './internal/migrations.js';
+export {
+  idempotencyStorePort,
+  type NodePortRecord,
+  nodeStorePort,
+  nonceStorePort,
+  type ReceiptPortRecord,
+  receiptStorePort,
+} from './ports.js';
 export { DEFAULT_CHAIN, openSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export type {
   Artifact,

@@ -16,6 +16,7 @@ import type {
   GovernedCallRecord,
   HelmStore,
   Json,
+  NodeRecord,
   RangeQuery,
   StoredDecision,
   StoredNode,
@@ -474,6 +475,72 @@ export class SqliteStore implements HelmStore {
 
   async consumeNonce(scope: string, nonce: string): Promise<boolean> {
     return this.consumeNonceSync(scope, nonce);
+  }
+
+  // ── standalone port operations (outside a governed-call transaction) ─────────────────────
+
+  /** Append one ProofGraph node; its parents must be stored; a duplicate hash fails. */
+  appendNodeSync(sessionId: string, node: NodeRecord): void {
+    for (const p of node.parents) {
+      if (!this.#stmt('SELECT 1 AS x FROM nodes WHERE node_id = ?').get(p)) {
+        throw new StoreError('STORE_INVALID_RECORD', `parent ${p} is not stored`);
+      }
+    }
+    try {
+      this.#stmt(
+        'INSERT INTO nodes (node_id, kind, lamport, parents, session_id, body) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(
+        node.id,
+        node.kind,
+        node.lamport,
+        JSON.stringify(node.parents),
+        sessionId,
+        JSON.stringify(node.body),
+      );
+    } catch (error) {
+      if (isConstraint(error))
+        throw new StoreError('STORE_DUPLICATE', `node ${node.id} exists`, { cause: error });
+      throw error;
+    }
+  }
+
+  nodeSync(id: string): StoredNode | undefined {
+    const row = this.#stmt('SELECT * FROM nodes WHERE node_id = ?').get(id) as Row | undefined;
+    return row
+      ? {
+          id: str(row.node_id),
+          kind: str(row.kind),
+          lamport: num(row.lamport),
+          parents: JSON.parse(str(row.parents)) as string[],
+          sessionId: str(row.session_id),
+          body: JSON.parse(str(row.body)) as Json,
+        }
+      : undefined;
+  }
+
+  /** Ids of nodes that are nobody's parent, ascending. */
+  nodeHeadsSync(): string[] {
+    const rows = this.#stmt(
+      `SELECT n.node_id FROM nodes n WHERE NOT EXISTS
+         (SELECT 1 FROM nodes c, json_each(c.parents) p WHERE p.value = n.node_id)
+       ORDER BY n.node_id`,
+    ).all() as Row[];
+    return rows.map((r) => str(r.node_id));
+  }
+
+  nodeCountSync(): number {
+    return num((this.#stmt('SELECT COUNT(*) AS n FROM nodes').get() as Row).n);
+  }
+
+  /** Record an idempotency result outside a call; false (nothing written) if the key exists. */
+  putIdempotencySync(key: string, receiptId: string, value: Json): boolean {
+    return (
+      this.#stmt('INSERT OR IGNORE INTO idempotency (idem_key, receipt_id, value) VALUES (?, ?, ?)').run(
+        key,
+        receiptId,
+        JSON.stringify(value),
+      ).changes === 1
+    );
   }
 
   // ── artifacts and documents ───────────────────────────────────────────────────────────────
