@@ -13,7 +13,14 @@ import {
 import { bytesEqual, canonicalBytes, digest, isDigest, verifyEnvelope } from '@helm/crypto';
 import { verifyReceiptChainParallel } from '@helm/parallel-verify';
 import { validateGraph, verifyCondensedHistory } from '@helm/proofgraph';
-import { type ChainVerifyResult, verifyReceipt, verifyReceiptChain } from '@helm/receipts';
+import {
+  type ChainVerifyResult,
+  linkReceipts,
+  type ReceiptFailure,
+  type ReceiptSummary,
+  verifyReceipt,
+  verifyReceiptSignatures,
+} from '@helm/receipts';
 import { defaultRoleMapping, importTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import {
   CONSISTENCY_PATH,
@@ -395,12 +402,21 @@ export async function verifyEvidencePack(
         ...(options.workers === undefined ? {} : { size: options.workers }),
       });
     } else {
-      r = verifyReceiptChain(receipts, {
-        keys: lookup,
-        chainId: manifest.scope.chain_id,
-        ...linkFrom,
-        ...expectedHead,
-      });
+      // Serial: signatures in chunks (progress), then one link pass — same result as verifyReceiptChain.
+      const summaries: ReceiptSummary[] = [];
+      let failure: ReceiptFailure | undefined;
+      const CHUNK = 500;
+      for (let i = 0; i < receipts.length && !failure; i += CHUNK) {
+        const part = verifyReceiptSignatures(receipts.slice(i, i + CHUNK), lookup, i);
+        summaries.push(...part.summaries);
+        failure = part.failure;
+        options.onProgress?.('receipts', Math.min(i + CHUNK, receipts.length), receipts.length);
+      }
+      r = linkReceipts(
+        summaries,
+        { chainId: manifest.scope.chain_id, ...linkFrom, ...expectedHead },
+        failure,
+      );
     }
     options.onProgress?.('receipts', receipts.length, receipts.length);
     if (r.ok) {

@@ -163,3 +163,18 @@ describe('replay', () => {
     expect(diverged.divergences[0]).toMatchObject({ lamport: 4, field: 'receipt.args_hash' });
   });
 });
+
+describe('progress', () => {
+  it('reports receipt and ProofGraph progress, ending at the total', async () => {
+    const big = buildWorld(1200, 'big');
+    const calls: [string, number, number][] = [];
+    const r = await verifyEvidencePack(buildEvidencePack(big.input, executor).bytes, {
+      trustAnchor: big.anchor,
+      onProgress: (phase, done, total) => calls.push([phase, done, total]),
+    });
+    expect(r.status).toBe('PASS');
+    const receipts = calls.filter((c) => c[0] === 'receipts').map((c) => c[1]);
+    expect(receipts).toEqual([0, 500, 1000, 1200, 1200]);
+    expect(calls.filter((c) => c[0] === 'proofgraph').at(-1)).toEqual(['proofgraph', 1200, 1200]);
+  });
+});
