@@ -117,10 +117,13 @@ export function packEntries(input: PackInput): { files: Map<string, Uint8Array> 
   for (const d of input.decisions) {
     put(files, `decisions/${hexOf(digest(json(d)))}.json`, json(d));
   }
+  // A node whose payload is a receipt already in the pack is stored without it: the node commits
+  // to it through payload_hash = digest(JCS(receipt)), and the receipt is in receipts/ (no copy).
+  const inPack = new Set(input.receipts.map((e) => digest(json(e))));
   for (const n of input.nodes) {
     const body = envelopeBody<{ lamport: number }>(n.envelope);
-    const doc =
-      n.payload === undefined ? { envelope: n.envelope } : { envelope: n.envelope, payload: n.payload };
+    const withheld = n.payload === undefined || inPack.has(digest(json(n.payload)));
+    const doc = withheld ? { envelope: n.envelope } : { envelope: n.envelope, payload: n.payload };
     put(files, `proofgraph/nodes/${pad(body.lamport)}-${hexOf(digest(json(n.envelope)))}.json`, json(doc));
   }
   for (const c of input.checkpoints ?? []) {

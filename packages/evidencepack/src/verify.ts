@@ -540,14 +540,19 @@ export async function verifyEvidencePack(
       });
   }
 
-  // 10. Every receipt is a ProofGraph node payload and every receipt node's payload is a receipt.
+  // 10. Every receipt is committed to by a ProofGraph node (payload_hash = digest(JCS(receipt)));
+  //     every node that carries a receipt payload carries one of the pack's receipts.
   const receiptKeys = new Set(receipts.map((e) => digest(canonicalBytes(e))));
+  const committed = new Set(
+    nodeDocs.map((d) => String(envelopeBodySafe(d?.envelope)?.payload_hash ?? '')).filter((h) => h !== ''),
+  );
   const nodeReceipts = new Set(
     nodeDocs
       .map((d) => d?.payload as SignedEnvelope | undefined)
       .filter((p) => p && typeof p === 'object' && (p as SignedEnvelope).type === 'helm.receipt.v1')
       .map((p) => digest(canonicalBytes(p))),
   );
+  for (const k of receiptKeys) if (committed.has(k)) nodeReceipts.add(k);
   if (nodePaths.length === 0 && receipts.length === 0)
     add('PROOFGRAPH_RECEIPTS', 'SKIPPED', 'nothing to bind');
   else {

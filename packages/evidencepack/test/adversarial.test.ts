@@ -130,7 +130,7 @@ describe('tampering and contradictions are FAILED with the right code', () => {
 
   it('a swapped ProofGraph payload fails PROOFGRAPH; a receipt without its node fails the binding', async () => {
     const nodePaths = entries.filter((e) => e.path.startsWith('proofgraph/nodes/')).map((e) => e.path);
-    const other = JSON.parse(dec.decode(entries.find((e) => e.path === nodePaths[1])?.data)).payload;
+    const other = JSON.parse(dec.decode(entries.find((e) => e.path === 'receipts/000000000002.json')?.data));
     expect(
       await statusOf(
         reseal(mutate(nodePaths[0] as string, (v) => ({ ...v, payload: other }))(entries)),
