@@ -201,14 +201,17 @@ const results = await pool(packages, concurrency, async (p) => {
     join(project, 'package.json'),
     JSON.stringify({ name: 'probe', private: true, type: 'module' }),
   );
-  try {
-    await run(
+  // External dependencies are registry packages: first from the npm cache alone (`--offline`,
+  // integrity-checked, no network — fast and immune to registry stalls); on a cache miss, again
+  // with the registry (`--prefer-offline`).
+  const install = (mode) =>
+    run(
       'npm',
       [
         'install',
+        mode,
         '--no-audit',
         '--no-fund',
-        '--prefer-offline',
         '--no-package-lock',
         '--ignore-scripts',
         // A stalled registry connection must not hang the check for npm's default 5 minutes.
@@ -221,6 +224,8 @@ const results = await pool(packages, concurrency, async (p) => {
       ],
       { cwd: project, env: { ...process.env, npm_config_update_notifier: 'false' } },
     );
+  try {
+    await install('--offline').catch(() => install('--prefer-offline'));
   } catch (error) {
     return {
       ...row,
