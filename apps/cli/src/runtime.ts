@@ -37,7 +37,6 @@ import {
   type CreateSessionInput,
   DEFAULT_THREAT_CONFIG,
   Guardian,
-  InMemoryBudgetLedger,
   loadPolicyStack,
   ManualClock,
   type NonceStore,
@@ -45,7 +44,7 @@ import {
 import { condenseHistory, InMemoryNodeStore, MerkleLog, ProofGraph, type SignedNode } from '@helm/proofgraph';
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
-import type { Json, SqliteStore } from '@helm/store';
+import { budgetLedgerPort, type Json, type SqliteStore } from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import type { DataDir, HelmConfig } from './datadir.js';
 import { CliError } from './errors.js';
@@ -185,7 +184,7 @@ export class GovernedRuntime {
       threat: DEFAULT_THREAT_CONFIG,
       delegation: { nonces: new StoreNonces(store) },
       policy,
-      budget: new InMemoryBudgetLedger(),
+      budget: budgetLedgerPort(store),
       approvals: {
         keyAuthorization: registry.keyAuthorization(),
         perApprover: { max: 100, window_ms: 3_600_000 },

@@ -3,6 +3,7 @@
 //   @helm/receipts  ReceiptStore      → receiptStorePort
 //   @helm/proofgraph NodeStore        → nodeStorePort
 //   @helm/guardian  NonceStore        → nonceStorePort
+//   @helm/guardian  BudgetLedger      → budgetLedgerPort
 //   @helm/executor  IdempotencyStore  → idempotencyStorePort
 // Each write is its own transaction. To commit a whole governed call atomically (receipt,
 // decision, nodes, request, idempotency record), use `commitCall` instead (as the CLI does).
@@ -93,6 +94,17 @@ export function nodeStorePort(store: SqliteStore, sessionId = 'proofgraph') {
     get size(): number {
       return store.nodeCountSync();
     },
+  };
+}
+
+/** @helm/guardian `BudgetLedger`: persistent, atomic reserve → commit | refund. */
+export function budgetLedgerPort(store: SqliteStore) {
+  return {
+    reserve: (charges: readonly { readonly account: string; readonly ceiling: number }[], amount: number) =>
+      store.ledgerReserveSync(charges, amount),
+    commit: (id: string): void => store.ledgerCommitSync(id),
+    refund: (id: string): void => store.ledgerRefundSync(id),
+    state: (account: string) => store.ledgerStateSync(account),
   };
 }
 

@@ -543,6 +543,94 @@ export class SqliteStore implements HelmStore {
     );
   }
 
+  // ── budget ledger (reserve → commit | refund), each operation one transaction ─────────────
+
+  #tx<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.#db.exec('COMMIT');
+      return out;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  #account(key: string): { spent: number; reserved: number } {
+    const row = this.#stmt('SELECT spent, reserved FROM ledger_accounts WHERE account = ?').get(key) as
+      | Row
+      | undefined;
+    return row ? { spent: num(row.spent), reserved: num(row.reserved) } : { spent: 0, reserved: 0 };
+  }
+
+  #setAccount(key: string, a: { spent: number; reserved: number }): void {
+    this.#stmt(
+      'INSERT INTO ledger_accounts (account, spent, reserved) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET spent = excluded.spent, reserved = excluded.reserved',
+    ).run(key, a.spent, a.reserved);
+  }
+
+  /** Reserve `amount` on every account or on none; ids are `budget-res-<n>` in reservation order. */
+  ledgerReserveSync(
+    charges: readonly { readonly account: string; readonly ceiling: number }[],
+    amount: number,
+  ): string | null {
+    if (!Number.isSafeInteger(amount) || amount < 0) {
+      throw new StoreError('STORE_INVALID_RECORD', 'amount must be a non-negative integer');
+    }
+    return this.#tx(() => {
+      for (const c of charges) {
+        const a = this.#account(c.account);
+        if (a.spent + a.reserved + amount > c.ceiling) return null;
+      }
+      for (const c of charges) {
+        const a = this.#account(c.account);
+        this.#setAccount(c.account, { spent: a.spent, reserved: a.reserved + amount });
+      }
+      const row = this.#stmt('SELECT value FROM counters WHERE name = ?').get('budget-res') as
+        | Row
+        | undefined;
+      const n = (row ? num(row.value) : 0) + 1;
+      this.#stmt(
+        'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+      ).run('budget-res', n);
+      const id = `budget-res-${n}`;
+      this.#stmt('INSERT INTO ledger_reservations (reservation_id, accounts, amount) VALUES (?, ?, ?)').run(
+        id,
+        JSON.stringify(charges.map((c) => c.account)),
+        amount,
+      );
+      return id;
+    });
+  }
+
+  #settle(id: string, spend: boolean): void {
+    this.#tx(() => {
+      const row = this.#stmt('SELECT accounts, amount FROM ledger_reservations WHERE reservation_id = ?').get(
+        id,
+      ) as Row | undefined;
+      if (!row) throw new StoreError('STORE_RESERVATION_UNKNOWN', `no open reservation ${id}`);
+      this.#stmt('DELETE FROM ledger_reservations WHERE reservation_id = ?').run(id);
+      const amount = num(row.amount);
+      for (const key of JSON.parse(str(row.accounts)) as string[]) {
+        const a = this.#account(key);
+        this.#setAccount(key, { spent: a.spent + (spend ? amount : 0), reserved: a.reserved - amount });
+      }
+    });
+  }
+
+  ledgerCommitSync(id: string): void {
+    this.#settle(id, true);
+  }
+
+  ledgerRefundSync(id: string): void {
+    this.#settle(id, false);
+  }
+
+  ledgerStateSync(account: string): { spent: number; reserved: number } {
+    return this.#account(account);
+  }
+
   // ── artifacts and documents ───────────────────────────────────────────────────────────────
 
   putArtifactSync(artifact: Omit<Artifact, 'digest'>): string {

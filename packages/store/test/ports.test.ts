@@ -5,6 +5,7 @@ import { ProofGraph, validateGraph } from '@helm/proofgraph';
 import { ReceiptChain, verifyReceiptChain } from '@helm/receipts';
 import { describe, expect, it } from 'vitest';
 import {
+  budgetLedgerPort,
   idempotencyStorePort,
   nodeStorePort,
   nonceStorePort,
@@ -120,5 +121,39 @@ describe('TCB store ports on SQLite', () => {
     idem.put({ key: 'k', receipt_hash: 'sha256:r2', output: 2 }); // first writer wins
     expect(idem.get('k')).toEqual({ key: 'k', receipt_hash: 'sha256:r', output: 1 });
     store.closeSync();
+  });
+});
+
+describe('budget ledger on SQLite', () => {
+  it('reserves atomically on every account, commits, refunds, and survives a reopen', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'helm-ledger-'));
+    const path = join(dir, 'l.db');
+    let store = openSqliteStore(path);
+    let ledger = budgetLedgerPort(store);
+    const charges = [
+      { account: 'principal:alice', ceiling: 10 },
+      { account: 'tenant:acme', ceiling: 15 },
+    ];
+    const a = ledger.reserve(charges, 6);
+    expect(a).toBe('budget-res-1');
+    expect(ledger.reserve(charges, 5)).toBeNull(); // alice would reach 11 > 10: nothing reserved
+    expect(ledger.state('tenant:acme')).toEqual({ spent: 0, reserved: 6 });
+    ledger.commit(a as string);
+    const b = ledger.reserve([{ account: 'tenant:acme', ceiling: 15 }], 4) as string;
+    ledger.refund(b);
+    expect(() => ledger.commit(b)).toThrow(StoreError);
+    expect(() => ledger.reserve(charges, -1)).toThrow(StoreError);
+    store.closeSync();
+    store = openSqliteStore(path);
+    ledger = budgetLedgerPort(store);
+    expect(ledger.state('principal:alice')).toEqual({ spent: 6, reserved: 0 });
+    expect(ledger.state('tenant:acme')).toEqual({ spent: 6, reserved: 0 });
+    expect(ledger.state('nobody')).toEqual({ spent: 0, reserved: 0 });
+    expect(ledger.reserve(charges, 1)).toBe('budget-res-3');
+    store.closeSync();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

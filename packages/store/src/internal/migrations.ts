@@ -93,6 +93,25 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (namespace, doc_key)
       );`,
   },
+  {
+    version: 3,
+    name: 'budget ledger: accounts, reservations and a reservation counter',
+    sql: `
+      CREATE TABLE ledger_accounts (
+        account      TEXT    PRIMARY KEY,
+        spent        INTEGER NOT NULL,
+        reserved     INTEGER NOT NULL
+      );
+      CREATE TABLE ledger_reservations (
+        reservation_id TEXT    PRIMARY KEY,
+        accounts       TEXT    NOT NULL,
+        amount         INTEGER NOT NULL
+      );
+      CREATE TABLE counters (
+        name         TEXT    PRIMARY KEY,
+        value        INTEGER NOT NULL
+      );`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
