@@ -1,9 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTar, verifyEvidencePack, writeTar } from '@helm/evidencepack';
+import { openSqliteStore } from '@helm/store';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../src/commands/demo.ts';
+import { DataDir } from '../src/datadir.ts';
+import { exportPack } from '../src/runtime.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'helm-cli-demo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -49,6 +52,41 @@ describe('helm demo', () => {
     const dropped = writeTar(entries.filter((e) => !e.path.startsWith('decisions/')).slice());
     expect((await verifyEvidencePack(dropped, { trustAnchor: anchor })).status).toBe('FAILED');
   }, 120_000);
+
+  it('exports the same bytes from a store whose rows were inserted in reverse physical order', async () => {
+    const a = join(root, 'a');
+    const b = join(root, 'reversed');
+    mkdirSync(b);
+    for (const part of ['config.json', 'keys', 'policy', 'tools', 'modules']) {
+      cpSync(join(a, part), join(b, part), { recursive: true });
+    }
+    const target = openSqliteStore(join(b, 'helm.db'));
+    target.closeSync();
+    const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
+    const db = new DatabaseSync(join(b, 'helm.db'));
+    db.exec(`ATTACH DATABASE '${join(a, 'helm.db')}' AS src`);
+    const tables = (
+      db
+        .prepare("SELECT name FROM src.sqlite_master WHERE type = 'table' AND name != 'schema_migrations'")
+        .all() as { name: string }[]
+    ).map((t) => t.name);
+    db.exec('BEGIN');
+    for (const t of tables) db.exec(`INSERT INTO main.${t} SELECT * FROM src.${t} ORDER BY rowid DESC`);
+    db.exec('COMMIT');
+    // The physical order really differs.
+    const first = (schema: string) =>
+      (
+        db.prepare(`SELECT receipt_id FROM ${schema}.receipts ORDER BY rowid LIMIT 1`).get() as {
+          receipt_id: string;
+        }
+      ).receipt_id;
+    expect(first('main')).not.toBe(first('src'));
+    db.exec('DETACH DATABASE src');
+    db.close();
+    const original = exportPack(new DataDir(a));
+    const reversed = exportPack(new DataDir(b));
+    expect(reversed.digest).toBe(original.digest);
+  });
 
   it('refuses to reuse an existing data directory', async () => {
     await expect(runDemo({ dataDir: join(root, 'a') })).rejects.toMatchObject({ code: 'DATA_DIR_EXISTS' });
