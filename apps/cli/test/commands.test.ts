@@ -283,3 +283,53 @@ describe('re-execution replay on an unchanged data directory', () => {
     data.close();
   });
 });
+
+describe('error paths', () => {
+  it('HELM_DEBUG shows stacks of internal errors only; a revoked executor key is a clear error', async () => {
+    process.env.HELM_DEBUG = '1';
+    try {
+      expect(errorResult(new Error('x')).human.join('\n')).toContain('    at ');
+    } finally {
+      delete process.env.HELM_DEBUG;
+    }
+    expect(errorResult(new Error('x')).human.join('\n')).not.toContain('    at ');
+    const dir = join(root, 'revoked');
+    initCommand(dir);
+    const data = new DataDir(dir);
+    keysRevoke(data, 'executor');
+    await expect(runCall(data, { tool: 'echo', principal: 'local' })).rejects.toMatchObject({
+      code: 'KEY_UNKNOWN',
+    });
+    expect(() => data.signer('ghost')).toThrow(CliError);
+    expect(keysGenerate(data, 'exec-2', 'executor').exitCode).toBe(0);
+    data.close();
+  });
+
+  it('registers a sandbox tool from a WASM module and runs it', async () => {
+    const dir = join(root, 'wasm');
+    initCommand(dir);
+    const data = new DataDir(dir);
+    const desc = join(root, 'wasm-echo.json');
+    writeFileSync(
+      desc,
+      JSON.stringify({
+        ...echo,
+        name: 'echo',
+        input_schema: { type: 'object' },
+        driver: { kind: 'sandbox', ref: 'set-by-register', timeout_ms: 5000 },
+      }),
+    );
+    const wasm = new URL('../assets/wasm/echo.wasm', import.meta.url).pathname;
+    const reg = await toolRegister(data, desc, wasm);
+    expect((reg.json.driver as { kind: string }).kind).toBe('sandbox');
+    const r = await runCall(data, { tool: 'echo', principal: 'local', args: '{"hello":"wasm"}' });
+    expect(r.json).toMatchObject({ status: 'SUCCEEDED', output: { hello: 'wasm' } });
+    const bad = join(root, 'unsupported.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({ ...echo, name: 'h', driver: { kind: 'http', ref: 'https://x', timeout_ms: 1 } }),
+    );
+    await expect(toolRegister(data, bad, undefined)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    data.close();
+  });
+});
