@@ -30,6 +30,12 @@ export interface HelmConfig {
   readonly trust_stride: number;
   readonly environment_fingerprint: string;
   readonly identity: readonly { readonly credential_id: string; readonly principal: string }[];
+  /** Gate 3 egress allowlist for HTTP tools (default: none — all egress denied). */
+  readonly egress?: readonly {
+    readonly hosts: readonly string[];
+    readonly protocols: readonly string[];
+    readonly max_payload_bytes: number;
+  }[];
 }
 
 export interface KeyFile {

@@ -10,6 +10,7 @@ import {
   type ToolDescriptor,
 } from '@helm/contracts';
 import { canonicalBytes, digest } from '@helm/crypto';
+import { httpDriver } from '@helm/driver-http';
 import {
   type BuiltPack,
   buildEvidencePack,
@@ -180,7 +181,7 @@ export class GovernedRuntime {
       freeze: {},
       environmentFingerprint: config.environment_fingerprint,
       identity: { bindings: config.identity },
-      egress: { rules: [] },
+      egress: { rules: (config.egress ?? []) as never },
       threat: DEFAULT_THREAT_CONFIG,
       delegation: { nonces: new StoreNonces(store) },
       policy,
@@ -284,6 +285,8 @@ export class GovernedRuntime {
       this.#sandbox ??= createSandbox({ poolSize: options.sandboxPool ?? 1 });
       const module = await this.#sandbox.register(bytes);
       driver = sandboxDriver({ sandbox: this.#sandbox, module, gas: 5_000_000, maxOutputBytes: 65_536 });
+    } else if (descriptor.driver.kind === 'http') {
+      driver = httpDriver();
     } else {
       throw new CliError(
         'INVALID_INPUT',

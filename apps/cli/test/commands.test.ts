@@ -333,3 +333,49 @@ describe('error paths', () => {
     data.close();
   });
 });
+
+describe('HTTP tools and the egress gate', () => {
+  it('denies egress until the host is allowlisted, then runs the call over HTTP', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += String(c);
+      });
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const dir = join(root, 'http');
+      initCommand(dir);
+      const data = new DataDir(dir);
+      const desc = join(root, 'http-echo.json');
+      writeFileSync(
+        desc,
+        JSON.stringify({
+          ...echo,
+          effect_type: 'net.egress',
+          destination: `http://localhost:${port}`,
+          driver: { kind: 'http', ref: `http://localhost:${port}/echo`, timeout_ms: 5000 },
+        }),
+      );
+      expect((await toolRegister(data, desc, undefined)).exitCode).toBe(0);
+      const denied = await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":1}' });
+      expect(denied.json).toMatchObject({ status: 'DENIED', reason_code: 'GATE_EGRESS_DENIED' });
+      data.writeConfig({
+        ...data.config(),
+        egress: [{ hosts: ['localhost'], protocols: ['http'], max_payload_bytes: 4096 }],
+      });
+      const allowed = await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":2}' });
+      expect(allowed.json).toMatchObject({ status: 'SUCCEEDED', output: { x: 2 } });
+      data.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
