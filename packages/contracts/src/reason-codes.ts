@@ -126,6 +126,11 @@ export const REASON_CODES = {
     verdict: 'DENY',
     meaning: 'The receipt could not be produced or persisted; the output was not released.',
   },
+  EXECUTION_INTERRUPTED: {
+    verdict: 'DENY',
+    meaning:
+      'The process stopped after the call was admitted and before its receipt; the effect may have happened.',
+  },
   // Sandbox
   ERR_COMPUTE_GAS_EXHAUSTED: { verdict: 'DENY', meaning: 'Sandbox: the gas budget was exhausted.' },
   ERR_COMPUTE_TIME_EXHAUSTED: { verdict: 'DENY', meaning: 'Sandbox: the wall-clock deadline passed.' },
