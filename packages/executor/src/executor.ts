@@ -28,6 +28,12 @@ import {
   type IdempotencyStore,
   InMemoryIdempotencyStore,
 } from './idempotency.js';
+import {
+  ADMISSION_TYPE,
+  type AdmissionEntry,
+  type AdmissionJournal,
+  InMemoryAdmissionJournal,
+} from './journal.js';
 import type { JsonValue } from './json.js';
 import { type PreparedArgs, prepareArgsText, prepareArgsValue } from './pep.js';
 import type { Clock, Timer } from './ports.js';
@@ -87,6 +93,12 @@ export interface ExecuteResult {
   readonly errors?: readonly SchemaErrorDetail[];
   /** Human-readable detail (diagnostic only; never signed, never matched on). */
   readonly message?: string;
+  /**
+   * The admission-journal entry this result closes (the call was admitted and its driver may have
+   * run), or null. A persistent embedding deletes that entry in the same transaction that stores
+   * `receipt` (docs/spec/pipeline.md §Admission journal).
+   */
+  readonly admission_id: string | null;
 }
 
 export interface ExecutorOptions {
@@ -99,6 +111,11 @@ export interface ExecutorOptions {
   readonly clock: Clock;
   readonly timer: Timer;
   readonly idempotency?: IdempotencyStore;
+  /**
+   * Write-ahead admission journal: every admitted call is recorded here before its driver runs
+   * (in memory by default; a persistent one makes `recover` meaningful after a crash).
+   */
+  readonly journal?: AdmissionJournal;
   /** Optional shared registry (several executors over one declared surface). */
   readonly registry?: ToolRegistry;
 }
@@ -122,6 +139,14 @@ export interface Executor {
     | undefined;
   /** Run one governed call through the whole pipeline. Never throws for per-call failures. */
   execute(request: ExecuteRequest): Promise<ExecuteResult>;
+  /**
+   * Close every admission the journal still holds — calls whose process stopped after admission
+   * and before the receipt — with a signed FAILED receipt `EXECUTION_INTERRUPTED` (the effect may
+   * have happened, so the budget reservation is charged). Call once at start-up, before serving
+   * calls. Returns one result per entry, oldest first; an entry whose receipt could not be
+   * persisted stays open (RECEIPT_PERSIST_FAILED) for the next recovery.
+   */
+  recover(): Promise<readonly ExecuteResult[]>;
 }
 
 interface CallState {
@@ -135,6 +160,8 @@ interface CallState {
   idempotency_key: string | null;
   evaluation: GuardianEvaluation | null;
   evidence: Record<string, ReceiptEvidenceValue>;
+  /** Set once the call is journaled as admitted (its driver may run from then on). */
+  admission_id: string | null;
 }
 
 interface Failure {
@@ -167,6 +194,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   }
   const registry = options.registry ?? new ToolRegistry();
   const idempotency = options.idempotency ?? new InMemoryIdempotencyStore();
+  const journal = options.journal ?? new InMemoryAdmissionJournal();
   const inflight = new Map<string, { args_hash: string; tool: string; promise: Promise<ExecuteResult> }>();
 
   function now(): number {
@@ -244,6 +272,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       idempotency_key: state.idempotency_key,
       replayed: false,
       approval_challenge_id: extra.approval_challenge_id ?? null,
+      admission_id: state.admission_id,
     };
     if (extra.output !== undefined) out.output = extra.output;
     if (extra.errors !== undefined) out.errors = extra.errors;
@@ -259,6 +288,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
       status: receipt.body.status,
       issued_at_ms: receipt.body.issued_at_ms,
     });
+  }
+
+  /** The call's receipt exists: close its admission (a persistent journal does it in the receipt's tx). */
+  async function closeAdmission(state: CallState): Promise<void> {
+    if (state.admission_id === null) return;
+    try {
+      await journal.complete(state.admission_id);
+    } catch {
+      // The receipt is recorded; the embedding's transaction (or recovery) closes the entry.
+    }
   }
 
   /** End the call with a failure: refund, a signed receipt, no output. */
@@ -294,10 +333,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
       recorded = { persisted: false, detail: errorText(error) };
     }
     if (!recorded.persisted) {
+      // An admitted call keeps its journal entry: recovery will receipt it.
       return result(state, call, 'RECEIPT_PERSIST_FAILED', status, null, {
         message: `${failure.code}: ${failure.message}; the receipt could not be persisted: ${recorded.detail}`,
       });
     }
+    await closeAdmission(state);
     try {
       await appendToGraph(state, recorded.receipt);
     } catch (error) {
@@ -457,6 +498,37 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
     if (!admission.ok) return finishFailure(state, fail(admission.reason_code, admission.detail), false);
 
+    // 8b. Write-ahead admission journal: durable before anything can have an effect.
+    const entry: AdmissionEntry = {
+      type: ADMISSION_TYPE,
+      admission_id: verified.intent_id,
+      decision_id: record.decision_id,
+      intent_id: verified.intent_id,
+      principal: state.principal,
+      tenant: state.tenant,
+      session_id: record.session_id ?? state.session_id,
+      tool: tool.name,
+      effect_class: state.effect_class,
+      effect_id: effectDigest,
+      args_hash: prepared.args_hash,
+      idempotency_key: state.idempotency_key as string,
+      policy_hash: record.policy_stack_hash,
+      budget_reservation_id: record.budget_reservation_id,
+      admitted_at_ms: now(),
+      decision: evaluation.decision,
+      evidence: { ...state.evidence },
+    };
+    try {
+      await journal.admit(entry);
+    } catch (error) {
+      return finishFailure(
+        state,
+        fail('RECEIPT_PERSIST_FAILED', `the admission could not be journaled: ${errorText(error)}`),
+        false,
+      );
+    }
+    state.admission_id = entry.admission_id;
+
     // 9. Consume the approval grant (single use) as execution starts.
     if (verified.approval_grant_id !== null) {
       let consumed: boolean;
@@ -529,6 +601,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       const code = finalized.reason_code;
       const status: ReceiptStatus = finalized.receipt?.body.status ?? 'FAILED';
       if (finalized.receipt) {
+        await closeAdmission(state);
         try {
           await appendToGraph(state, finalized.receipt);
         } catch {
@@ -539,6 +612,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
 
     // 13. ProofGraph append; a failure here withholds the output too.
+    await closeAdmission(state);
     try {
       await appendToGraph(state, finalized.receipt);
     } catch (error) {
@@ -659,7 +733,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         );
       }
       const first = await running.promise;
-      return { ...first, replayed: true };
+      return { ...first, replayed: true, admission_id: null };
     }
     // Registered synchronously (no await between the in-flight check and the set), so concurrent
     // duplicates always find the first call's promise.
@@ -686,6 +760,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
           idempotency_key: key,
           replayed: true,
           approval_challenge_id: null,
+          admission_id: null,
         };
       }
       return governed(request, state, tool, prepared);
@@ -719,6 +794,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       idempotency_key: null,
       evaluation: null,
       evidence: {},
+      admission_id: null,
     };
     try {
       return await executeInner(request, state);
@@ -726,6 +802,95 @@ export function createExecutor(options: ExecutorOptions): Executor {
       // Defensive: any unexpected error fails closed with a receipt.
       return finishFailure(state, fail('INTERNAL_ERROR', errorText(error)), false);
     }
+  }
+
+  /** Receipt one interrupted admission (see `Executor#recover`). */
+  async function recoverOne(entry: AdmissionEntry): Promise<ExecuteResult> {
+    const code: ReasonCode = 'EXECUTION_INTERRUPTED';
+    const call: GovernedCall = {
+      decision_id: entry.decision_id,
+      effect_id: entry.effect_id,
+      effect_class: entry.effect_class,
+      args_hash: entry.args_hash,
+      session_id: entry.session_id,
+      policy_hash: entry.policy_hash,
+      tool: entry.tool,
+      principal: entry.principal,
+      issued_at_ms: now(),
+    };
+    const base = {
+      verdict: 'DENY' as const,
+      decision: entry.decision,
+      decision_id: entry.decision_id,
+      args_hash: entry.args_hash,
+      idempotency_key: entry.idempotency_key,
+      replayed: false,
+      approval_challenge_id: null,
+      admission_id: entry.admission_id,
+    };
+    let recorded: Awaited<ReturnType<ReceiptPort['recordDenial']>>;
+    try {
+      recorded = await receipts.recordDenial({
+        ...call,
+        status: 'FAILED',
+        verdict: 'DENY',
+        reason_code: code,
+        evidence: { ...entry.evidence },
+      });
+    } catch (error) {
+      recorded = { persisted: false, detail: errorText(error) };
+    }
+    if (!recorded.persisted) {
+      return {
+        ...base,
+        status: 'FAILED',
+        reason_code: 'RECEIPT_PERSIST_FAILED',
+        receipt: null,
+        receipt_hash: null,
+        message: `${code}: the interruption receipt could not be persisted: ${recorded.detail}`,
+      };
+    }
+    const receipt = recorded.receipt;
+    let message = 'the process stopped after admission and before the receipt; the effect may have happened';
+    try {
+      await journal.complete(entry.admission_id);
+    } catch {
+      // The embedding's transaction closes the entry with the receipt.
+    }
+    try {
+      await proofgraph.recordReceipt({
+        receipt: receipt.envelope,
+        decision: entry.decision,
+        principal: entry.principal,
+        status: receipt.body.status,
+        issued_at_ms: receipt.body.issued_at_ms,
+      });
+    } catch (error) {
+      message = `${message}; ProofGraph append failed: ${errorText(error)}`;
+    }
+    if (entry.budget_reservation_id) {
+      try {
+        // Charged, not refunded: the effect may have happened (budgets err towards less authority).
+        await guardian.commitBudget(entry.budget_reservation_id);
+      } catch {
+        // An unknown or already settled reservation has nothing left to resolve.
+      }
+    }
+    return {
+      ...base,
+      status: 'FAILED',
+      reason_code: code,
+      receipt: receipt.envelope,
+      receipt_hash: receipt.hash,
+      message,
+    };
+  }
+
+  async function recover(): Promise<readonly ExecuteResult[]> {
+    const entries = [...(await journal.pending())];
+    const out: ExecuteResult[] = [];
+    for (const entry of entries) out.push(await recoverOne(entry));
+    return out;
   }
 
   return {
@@ -744,5 +909,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
         : undefined;
     },
     execute,
+    recover,
   };
 }

@@ -32,6 +32,12 @@ export {
   type IdempotencyStore,
   InMemoryIdempotencyStore,
 } from './idempotency.js';
+export {
+  ADMISSION_TYPE,
+  type AdmissionEntry,
+  type AdmissionJournal,
+  InMemoryAdmissionJournal,
+} from './journal.js';
 export type { JsonPrimitive, JsonValue } from './json.js';
 export { type PrepareArgsResult, type PreparedArgs, prepareArgsText, prepareArgsValue } from './pep.js';
 export type { Clock, Timer } from './ports.js';
