@@ -3,6 +3,8 @@ export { type GroupCommitOptions, GroupCommitter } from './group-commit.js';
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from './internal/migrations.js';
 export {
   budgetLedgerPort,
+  type DeferredBudgetLedger,
+  deferredBudgetLedger,
   idempotencyStorePort,
   type NodePortRecord,
   nodeStorePort,
@@ -12,6 +14,7 @@ export {
 } from './ports.js';
 export { DEFAULT_CHAIN, openSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export type {
+  AdmissionRecord,
   Artifact,
   BudgetMovement,
   ChainHead,
@@ -19,9 +22,11 @@ export type {
   GovernedCallRecord,
   HelmStore,
   Json,
+  LedgerOp,
   NodeRecord,
   RangeQuery,
   ReceiptRecord,
+  StoredAdmission,
   StoredDecision,
   StoredNode,
   StoredReceipt,

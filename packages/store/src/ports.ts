@@ -6,11 +6,13 @@
 //   @helm/guardian  BudgetLedger      → budgetLedgerPort
 //   @helm/executor  IdempotencyStore  → idempotencyStorePort
 // Each write is its own transaction. To commit a whole governed call atomically (receipt,
-// decision, nodes, request, idempotency record), use `commitCall` instead (as the CLI does).
+// decision, nodes, request, idempotency record, ledger movements, closing its admission), use
+// `admitCall` + `commitCall` with `deferredBudgetLedger` instead (as the CLI does).
 import type { SignedEnvelope } from '@helm/contracts';
 import { fromBase64Url } from '@helm/crypto';
+import { StoreError } from './errors.js';
 import type { SqliteStore } from './sqlite-store.js';
-import type { Json } from './types.js';
+import type { Json, LedgerOp } from './types.js';
 
 export interface ReceiptPortRecord {
   readonly chain_id: string;
@@ -97,7 +99,100 @@ export function nodeStorePort(store: SqliteStore, sessionId = 'proofgraph') {
   };
 }
 
-/** @helm/guardian `BudgetLedger`: persistent, atomic reserve → commit | refund. */
+/**
+ * @helm/guardian `BudgetLedger` whose movements are NOT written on their own: they queue in memory
+ * (reads see them) until `drain()` hands them to the transaction of the admission or the governed
+ * call they belong to (`admitCall(admission, ledger.drain())`, `commitCall({..., ledger})`). A
+ * reservation refunded before it was written leaves no trace (the call never reached admission);
+ * one written with an admission is resolved by that call's receipt transaction or by recovery.
+ * Single writer: one process owns the store's ledger while this port is in use.
+ */
+export interface DeferredBudgetLedger {
+  reserve(
+    charges: readonly { readonly account: string; readonly ceiling: number }[],
+    amount: number,
+  ): string | null;
+  commit(id: string): void;
+  refund(id: string): void;
+  state(account: string): { spent: number; reserved: number };
+  /** Take the queued movements (oldest first); the caller writes them in its transaction. */
+  drain(): LedgerOp[];
+  /** Number of queued movements. */
+  readonly pending: number;
+}
+
+export function deferredBudgetLedger(store: SqliteStore): DeferredBudgetLedger {
+  let ops: LedgerOp[] = [];
+  let counter: number | undefined;
+  const reservation = (id: string): { accounts: readonly string[]; amount: number } | undefined => {
+    if (ops.some((o) => o.op !== 'reserve' && o.id === id)) return undefined; // already settled
+    const queued = ops.find(
+      (o): o is Extract<LedgerOp, { op: 'reserve' }> => o.op === 'reserve' && o.id === id,
+    );
+    if (queued) return { accounts: queued.charges.map((c) => c.account), amount: queued.amount };
+    return store.ledgerReservationSync(id);
+  };
+  const state = (account: string): { spent: number; reserved: number } => {
+    const a = { ...store.ledgerStateSync(account) };
+    for (const o of ops) {
+      if (o.op === 'reserve') {
+        if (o.charges.some((c) => c.account === account)) a.reserved += o.amount;
+        continue;
+      }
+      const held =
+        ops.find((r): r is Extract<LedgerOp, { op: 'reserve' }> => r.op === 'reserve' && r.id === o.id) ??
+        undefined;
+      const r = held
+        ? { accounts: held.charges.map((c) => c.account), amount: held.amount }
+        : store.ledgerReservationSync(o.id);
+      if (r?.accounts.includes(account)) {
+        a.reserved -= r.amount;
+        if (o.op === 'commit') a.spent += r.amount;
+      }
+    }
+    return a;
+  };
+  const settle = (id: string, op: 'commit' | 'refund'): void => {
+    if (!reservation(id)) throw new StoreError('STORE_RESERVATION_UNKNOWN', `no open reservation ${id}`);
+    const queued = ops.findIndex((o) => o.op === 'reserve' && o.id === id);
+    if (op === 'refund' && queued >= 0) ops.splice(queued, 1);
+    else ops.push({ op, id });
+  };
+  return {
+    reserve(charges, amount) {
+      if (!Number.isSafeInteger(amount) || amount < 0) {
+        throw new StoreError('STORE_INVALID_RECORD', 'amount must be a non-negative integer');
+      }
+      for (const c of charges) {
+        const a = state(c.account);
+        if (a.spent + a.reserved + amount > c.ceiling) return null;
+      }
+      counter = Math.max(counter ?? 0, store.ledgerCounterSync()) + 1;
+      const id = `budget-res-${counter}`;
+      ops.push({
+        op: 'reserve',
+        id,
+        charges: charges.map((c) => ({ account: c.account, ceiling: c.ceiling })),
+        amount,
+      });
+      return id;
+    },
+    commit: (id) => settle(id, 'commit'),
+    refund: (id) => settle(id, 'refund'),
+    state,
+    drain() {
+      const out = ops;
+      ops = [];
+      return out;
+    },
+    get pending() {
+      return ops.length;
+    },
+  };
+}
+
+/** @helm/guardian `BudgetLedger`: persistent, atomic reserve → commit | refund, each movement its
+ * own transaction (use `deferredBudgetLedger` to write movements with the governed call instead). */
 export function budgetLedgerPort(store: SqliteStore) {
   return {
     reserve: (charges: readonly { readonly account: string; readonly ceiling: number }[], amount: number) =>

@@ -10,14 +10,17 @@ import { StoreError } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
 import type {
+  AdmissionRecord,
   Artifact,
   ChainHead,
   CommitResult,
   GovernedCallRecord,
   HelmStore,
   Json,
+  LedgerOp,
   NodeRecord,
   RangeQuery,
+  StoredAdmission,
   StoredDecision,
   StoredNode,
   StoredReceipt,
@@ -72,7 +75,28 @@ function checkRecord(record: GovernedCallRecord): void {
     if (!Number.isSafeInteger(m.delta))
       throw new StoreError('STORE_INVALID_RECORD', 'budget delta must be an integer');
   }
+  checkLedger(record.ledger ?? []);
+  if (record.admissionId !== undefined && typeof record.admissionId !== 'string') {
+    throw new StoreError('STORE_INVALID_RECORD', 'admissionId must be a string');
+  }
 }
+
+function checkLedger(ops: readonly LedgerOp[]): void {
+  for (const op of ops) {
+    const ok =
+      typeof op?.id === 'string' &&
+      (op.op === 'commit' ||
+        op.op === 'refund' ||
+        (op.op === 'reserve' &&
+          Number.isSafeInteger(op.amount) &&
+          op.amount >= 0 &&
+          Array.isArray(op.charges) &&
+          op.charges.every((c) => typeof c?.account === 'string' && typeof c.ceiling === 'number')));
+    if (!ok) throw new StoreError('STORE_INVALID_RECORD', 'malformed ledger movement');
+  }
+}
+
+const RESERVATION_ID = /^budget-res-(\d+)$/;
 
 /** Open (creating if needed) a SQLite store at `path` (`:memory:` for an ephemeral one). */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -255,7 +279,93 @@ export class SqliteStore implements HelmStore {
         m.delta,
       );
     });
+    this.#applyLedger(record.ledger ?? []);
+    if (record.admissionId !== undefined) {
+      const closed = this.#stmt('DELETE FROM admissions WHERE admission_id = ?').run(record.admissionId);
+      if (closed.changes !== 1) {
+        throw new StoreError('STORE_INVALID_RECORD', `admission ${record.admissionId} is not open`);
+      }
+    }
     return { receiptId: r.id, lamport: r.lamport };
+  }
+
+  // ── admission journal ─────────────────────────────────────────────────────────────────────
+
+  /**
+   * Record an admission and the ledger movements so far (e.g. its reservation) in ONE transaction,
+   * durable before the call's driver runs. A duplicate id is STORE_DUPLICATE.
+   */
+  admitCallSync(admission: AdmissionRecord, ledger: readonly LedgerOp[] = []): void {
+    if (typeof admission?.id !== 'string' || typeof admission.sessionId !== 'string') {
+      throw new StoreError('STORE_INVALID_RECORD', 'admission record is malformed');
+    }
+    checkLedger(ledger);
+    if (this.#closed) throw new StoreError('STORE_CLOSED', 'store is closed');
+    this.#tx(() => {
+      this.#applyLedger(ledger);
+      const row = this.#stmt('SELECT MAX(seq) AS s FROM admissions').get() as Row;
+      const seq = (row.s == null ? 0 : num(row.s)) + 1;
+      try {
+        this.#stmt(
+          'INSERT INTO admissions (admission_id, seq, chain_id, session_id, reservation_id, body) VALUES (?, ?, ?, ?, ?, ?)',
+        ).run(
+          admission.id,
+          seq,
+          admission.chainId ?? DEFAULT_CHAIN,
+          admission.sessionId,
+          admission.reservationId ?? null,
+          JSON.stringify(admission.body),
+        );
+      } catch (error) {
+        if (isConstraint(error)) {
+          throw new StoreError('STORE_DUPLICATE', `admission ${admission.id} exists`, { cause: error });
+        }
+        throw error;
+      }
+    });
+  }
+
+  async admitCall(admission: AdmissionRecord, ledger?: readonly LedgerOp[]): Promise<void> {
+    this.admitCallSync(admission, ledger);
+  }
+
+  /** Open admissions (no receipt yet), in admission order; optionally of one chain. */
+  admissionsSync(chainId?: string): StoredAdmission[] {
+    const rows = (
+      chainId === undefined
+        ? this.#stmt('SELECT * FROM admissions ORDER BY seq').all()
+        : this.#stmt('SELECT * FROM admissions WHERE chain_id = ? ORDER BY seq').all(chainId)
+    ) as Row[];
+    return rows.map((row) => ({
+      id: str(row.admission_id),
+      seq: num(row.seq),
+      chainId: str(row.chain_id),
+      sessionId: str(row.session_id),
+      reservationId: row.reservation_id == null ? null : str(row.reservation_id),
+      body: JSON.parse(str(row.body)) as Json,
+    }));
+  }
+
+  async admissions(chainId?: string): Promise<readonly StoredAdmission[]> {
+    return this.admissionsSync(chainId);
+  }
+
+  /**
+   * Start-up only (no other process may be using the store): refund every open reservation that
+   * no open admission holds. Such a reservation belongs to a call that never reached admission,
+   * so its driver never ran. Returns the refunded ids, ascending.
+   */
+  releaseOrphanReservationsSync(): string[] {
+    return this.#tx(() => {
+      const rows = this.#stmt(
+        `SELECT reservation_id FROM ledger_reservations WHERE reservation_id NOT IN
+           (SELECT reservation_id FROM admissions WHERE reservation_id IS NOT NULL)
+         ORDER BY reservation_id`,
+      ).all() as Row[];
+      const ids = rows.map((r) => str(r.reservation_id));
+      for (const id of ids) this.#settleIn(id, false);
+      return ids;
+    });
   }
 
   /** Commit one call in its own transaction (synchronous; the SQLite-only fast path). */
@@ -583,40 +693,84 @@ export class SqliteStore implements HelmStore {
         const a = this.#account(c.account);
         if (a.spent + a.reserved + amount > c.ceiling) return null;
       }
-      for (const c of charges) {
-        const a = this.#account(c.account);
-        this.#setAccount(c.account, { spent: a.spent, reserved: a.reserved + amount });
+      const id = `budget-res-${this.ledgerCounterSync() + 1}`;
+      this.#reserveIn(id, charges, amount);
+      return id;
+    });
+  }
+
+  /** The last reservation number handed out (`budget-res-<n>`). */
+  ledgerCounterSync(): number {
+    const row = this.#stmt('SELECT value FROM counters WHERE name = ?').get('budget-res') as Row | undefined;
+    return row ? num(row.value) : 0;
+  }
+
+  /** An open reservation, or undefined. */
+  ledgerReservationSync(id: string): { accounts: string[]; amount: number } | undefined {
+    const row = this.#stmt('SELECT accounts, amount FROM ledger_reservations WHERE reservation_id = ?').get(
+      id,
+    ) as Row | undefined;
+    return row ? { accounts: JSON.parse(str(row.accounts)) as string[], amount: num(row.amount) } : undefined;
+  }
+
+  #reserveIn(
+    id: string,
+    charges: readonly { readonly account: string; readonly ceiling: number }[],
+    amount: number,
+  ): void {
+    for (const c of charges) {
+      const a = this.#account(c.account);
+      if (a.spent + a.reserved + amount > c.ceiling) {
+        throw new StoreError('STORE_BUDGET_EXCEEDED', `reservation ${id} would exceed ${c.account}`);
       }
-      const row = this.#stmt('SELECT value FROM counters WHERE name = ?').get('budget-res') as
-        | Row
-        | undefined;
-      const n = (row ? num(row.value) : 0) + 1;
+    }
+    for (const c of charges) {
+      const a = this.#account(c.account);
+      this.#setAccount(c.account, { spent: a.spent, reserved: a.reserved + amount });
+    }
+    const m = RESERVATION_ID.exec(id);
+    if (m && Number(m[1]) > this.ledgerCounterSync()) {
       this.#stmt(
         'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
-      ).run('budget-res', n);
-      const id = `budget-res-${n}`;
+      ).run('budget-res', Number(m[1]));
+    }
+    try {
       this.#stmt('INSERT INTO ledger_reservations (reservation_id, accounts, amount) VALUES (?, ?, ?)').run(
         id,
         JSON.stringify(charges.map((c) => c.account)),
         amount,
       );
-      return id;
-    });
+    } catch (error) {
+      if (isConstraint(error)) {
+        throw new StoreError('STORE_DUPLICATE', `reservation ${id} exists`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  #settleIn(id: string, spend: boolean): void {
+    const open = this.ledgerReservationSync(id);
+    if (!open) throw new StoreError('STORE_RESERVATION_UNKNOWN', `no open reservation ${id}`);
+    this.#stmt('DELETE FROM ledger_reservations WHERE reservation_id = ?').run(id);
+    for (const key of open.accounts) {
+      const a = this.#account(key);
+      this.#setAccount(key, {
+        spent: a.spent + (spend ? open.amount : 0),
+        reserved: a.reserved - open.amount,
+      });
+    }
+  }
+
+  /** Apply ledger movements inside the caller's transaction. */
+  #applyLedger(ops: readonly LedgerOp[]): void {
+    for (const op of ops) {
+      if (op.op === 'reserve') this.#reserveIn(op.id, op.charges, op.amount);
+      else this.#settleIn(op.id, op.op === 'commit');
+    }
   }
 
   #settle(id: string, spend: boolean): void {
-    this.#tx(() => {
-      const row = this.#stmt('SELECT accounts, amount FROM ledger_reservations WHERE reservation_id = ?').get(
-        id,
-      ) as Row | undefined;
-      if (!row) throw new StoreError('STORE_RESERVATION_UNKNOWN', `no open reservation ${id}`);
-      this.#stmt('DELETE FROM ledger_reservations WHERE reservation_id = ?').run(id);
-      const amount = num(row.amount);
-      for (const key of JSON.parse(str(row.accounts)) as string[]) {
-        const a = this.#account(key);
-        this.#setAccount(key, { spent: a.spent + (spend ? amount : 0), reserved: a.reserved - amount });
-      }
-    });
+    this.#tx(() => this.#settleIn(id, spend));
   }
 
   ledgerCommitSync(id: string): void {

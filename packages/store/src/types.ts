@@ -44,6 +44,44 @@ export interface BudgetMovement {
   readonly limit?: number;
 }
 
+/**
+ * A movement of the persistent budget ledger (reserve → commit | refund), written inside the
+ * transaction of the admission or the call it belongs to (see `deferredBudgetLedger`).
+ */
+export type LedgerOp =
+  | {
+      readonly op: 'reserve';
+      readonly id: string;
+      readonly charges: readonly { readonly account: string; readonly ceiling: number }[];
+      readonly amount: number;
+    }
+  | { readonly op: 'commit'; readonly id: string }
+  | { readonly op: 'refund'; readonly id: string };
+
+/**
+ * A write-ahead admission: a call the executor admitted (its driver may run from now on). Stored
+ * before the driver runs; deleted by the transaction that stores the call's receipt.
+ */
+export interface AdmissionRecord {
+  /** The admission id (the executor's `admission_id`). */
+  readonly id: string;
+  readonly chainId?: string;
+  readonly sessionId: string;
+  /** The budget reservation the call holds, if any (recovery resolves it). */
+  readonly reservationId?: string | null;
+  /** The executor's admission entry. */
+  readonly body: Json;
+}
+
+export interface StoredAdmission {
+  readonly id: string;
+  readonly seq: number;
+  readonly chainId: string;
+  readonly sessionId: string;
+  readonly reservationId: string | null;
+  readonly body: Json;
+}
+
 /** Everything one governed call writes; committed atomically or not at all. */
 export interface GovernedCallRecord {
   /** Session the call belongs to (exports select by session). */
@@ -59,7 +97,16 @@ export interface GovernedCallRecord {
   /** Idempotency record: a repeat of `key` returns `value` instead of executing again. */
   readonly idempotency?: { readonly key: string; readonly value: Json };
   /** One-time nonces consumed by the call (delegation, approvals); reuse fails the commit. */
-  readonly nonces?: readonly { readonly scope: string; readonly nonce: string }[];
+  readonly nonces?: readonly {
+    readonly scope: string;
+    readonly nonce: string;
+  }[] /** Budget-ledger movements of the call (typically the commit or refund of its reservation). */;
+  readonly ledger?: readonly LedgerOp[];
+  /**
+   * The admission this receipt closes: deleted in the same transaction (the commit fails with
+   * STORE_INVALID_RECORD if it is not open, so one admission never gets two receipts).
+   */
+  readonly admissionId?: string;
 }
 
 export interface ChainHead {
@@ -124,6 +171,13 @@ export interface HelmStore {
   commitCall(record: GovernedCallRecord): Promise<CommitResult>;
   /** Atomically commit several calls in one storage transaction (group commit); per-call results. */
   commitCalls(records: readonly GovernedCallRecord[]): Promise<readonly (CommitResult | Error)[]>;
+  /**
+   * Durably record an admission (and the ledger movements so far, e.g. its reservation) in one
+   * transaction, before the call's driver runs.
+   */
+  admitCall(admission: AdmissionRecord, ledger?: readonly LedgerOp[]): Promise<void>;
+  /** Admissions with no receipt yet (interrupted calls after a crash), in admission order. */
+  admissions(chainId?: string): Promise<readonly StoredAdmission[]>;
   chainHead(chainId?: string): Promise<ChainHead | undefined>;
   receipts(query?: RangeQuery): Promise<readonly StoredReceipt[]>;
   decisions(ids: readonly string[]): Promise<readonly StoredDecision[]>;

@@ -112,6 +112,19 @@ export const MIGRATIONS: readonly Migration[] = [
         value        INTEGER NOT NULL
       );`,
   },
+  {
+    version: 4,
+    name: 'admission journal: calls admitted (their driver may run) whose receipt is not stored yet',
+    sql: `
+      CREATE TABLE admissions (
+        admission_id   TEXT    PRIMARY KEY,
+        seq            INTEGER NOT NULL UNIQUE,
+        chain_id       TEXT    NOT NULL,
+        session_id     TEXT    NOT NULL,
+        reservation_id TEXT,
+        body           TEXT    NOT NULL
+      );`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
