@@ -1,7 +1,10 @@
 // The governed runtime of a data directory: the real guardian, executor, receipt recorder and
-// ProofGraph, restored from and persisted to the store. Each governed call is committed to the
-// store in ONE transaction (receipt, decision, ProofGraph nodes, recorded request, idempotency
-// record) before its result is returned: an acknowledged call is never lost.
+// ProofGraph, restored from and persisted to the store. An admitted call is journaled (with its
+// budget reservation) in one transaction before its driver runs; its receipt, decision, ProofGraph
+// nodes, recorded request, idempotency record, budget commit/refund and the admission's close are
+// then committed in ONE transaction before its result is returned: an acknowledged call is never
+// lost, and a call interrupted in between is receipted EXECUTION_INTERRUPTED when the data
+// directory is next opened (docs/spec/pipeline.md §Admission journal).
 import {
   type DelegationSession,
   EFFECT_CLASSES,
@@ -19,6 +22,8 @@ import {
   type PackNode,
 } from '@helm/evidencepack';
 import {
+  type AdmissionEntry,
+  type AdmissionJournal,
   createExecutor,
   type Driver,
   type ExecuteRequest,
@@ -45,7 +50,7 @@ import {
 import { condenseHistory, InMemoryNodeStore, MerkleLog, ProofGraph, type SignedNode } from '@helm/proofgraph';
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
-import { budgetLedgerPort, type Json, type SqliteStore } from '@helm/store';
+import { type DeferredBudgetLedger, deferredBudgetLedger, type Json, type SqliteStore } from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import type { DataDir, HelmConfig } from './datadir.js';
 import { CliError } from './errors.js';
@@ -108,6 +113,41 @@ class StoreIdempotency implements IdempotencyStore {
   }
 }
 
+/**
+ * The executor's admission journal on the store: an admission and the ledger movements queued so
+ * far (its reservation) are one transaction; the entry is deleted by the receipt's transaction
+ * (`commitCall({ admissionId })`), so `complete` has nothing to do on its own.
+ */
+class StoreJournal implements AdmissionJournal {
+  constructor(
+    private readonly store: SqliteStore,
+    private readonly chainId: string,
+    private readonly ledger: DeferredBudgetLedger,
+  ) {}
+  admit(entry: AdmissionEntry): void {
+    this.store.admitCallSync(
+      {
+        id: entry.admission_id,
+        chainId: this.chainId,
+        sessionId: this.chainId,
+        reservationId: entry.budget_reservation_id,
+        body: entry as unknown as Json,
+      },
+      this.ledger.drain(),
+    );
+  }
+  complete(): void {}
+  pending(): AdmissionEntry[] {
+    return this.store.admissionsSync(this.chainId).map((a) => a.body as unknown as AdmissionEntry);
+  }
+}
+
+/** What a recovery request records so re-execution can reproduce the interruption receipt. */
+export interface RecoveryRecord {
+  readonly entry: AdmissionEntry;
+  readonly reservation: { readonly accounts: readonly string[]; readonly amount: number } | null;
+}
+
 export interface RuntimeOptions {
   readonly clock: Clock;
   /** Sandbox worker pool size (default 1). */
@@ -124,6 +164,7 @@ export class GovernedRuntime {
   readonly clock: Clock;
   readonly #recorder: ReceiptRecorder;
   readonly #idempotency: StoreIdempotency;
+  readonly #ledger: DeferredBudgetLedger;
   #sandbox: Sandbox | undefined;
   #lastNodeLamport: number;
   readonly #frozen: { at: number | undefined };
@@ -139,6 +180,7 @@ export class GovernedRuntime {
       graph: ProofGraph;
       recorder: ReceiptRecorder;
       idempotency: StoreIdempotency;
+      ledger: DeferredBudgetLedger;
       clock: Clock;
       lastNodeLamport: number;
       frozen: { at: number | undefined };
@@ -155,6 +197,7 @@ export class GovernedRuntime {
     this.graph = parts.graph;
     this.#recorder = parts.recorder;
     this.#idempotency = parts.idempotency;
+    this.#ledger = parts.ledger;
     this.clock = parts.clock;
     this.#lastNodeLamport = parts.lastNodeLamport;
   }
@@ -169,6 +212,9 @@ export class GovernedRuntime {
     const config = data.config();
     const store = data.store;
     const registry = data.registry();
+    // Start-up: reservations no open admission holds belong to calls whose driver never ran.
+    store.releaseOrphanReservationsSync();
+    const ledger = deferredBudgetLedger(store);
     const height = () => registry.lamport;
     const policy = loadPolicyStack({
       p0: data.p0(),
@@ -185,7 +231,7 @@ export class GovernedRuntime {
       threat: DEFAULT_THREAT_CONFIG,
       delegation: { nonces: new StoreNonces(store) },
       policy,
-      budget: budgetLedgerPort(store),
+      budget: ledger,
       approvals: {
         keyAuthorization: registry.keyAuthorization(),
         perApprover: { max: 100, window_ms: 3_600_000 },
@@ -243,6 +289,7 @@ export class GovernedRuntime {
         clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
       },
       idempotency,
+      journal: new StoreJournal(store, config.chain_id, ledger),
     });
     // Each open is one runtime epoch: in-memory guardian state (budget reservations, approvals)
     // starts fresh, so re-execution must open a fresh runtime exactly where the original did.
@@ -256,12 +303,42 @@ export class GovernedRuntime {
       graph,
       recorder,
       idempotency,
+      ledger,
       clock: options.clock,
       lastNodeLamport,
       frozen,
     });
+    await runtime.#recover();
     for (const d of data.toolDescriptors()) await runtime.#register(d as unknown as ToolDescriptor, options);
     return runtime;
+  }
+
+  /**
+   * Receipt every call a previous process admitted and never receipted (EXECUTION_INTERRUPTED),
+   * each in one transaction with its node, its budget charge and the admission's close.
+   */
+  async #recover(): Promise<void> {
+    const store = this.data.store;
+    const open = new Map(store.admissionsSync(this.config.chain_id).map((a) => [a.id, a]));
+    if (open.size === 0) return;
+    const clockMs = this.clock.now();
+    this.#frozen.at = clockMs;
+    let recovered: readonly ExecuteResult[];
+    try {
+      recovered = await this.executor.recover();
+    } finally {
+      this.#frozen.at = undefined;
+    }
+    for (const r of recovered) {
+      const admission = r.admission_id === null ? undefined : open.get(r.admission_id);
+      if (!r.receipt || !admission) continue;
+      const held = admission.reservationId ? store.ledgerReservationSync(admission.reservationId) : undefined;
+      const record: RecoveryRecord = {
+        entry: admission.body as unknown as AdmissionEntry,
+        reservation: held ?? null,
+      };
+      await this.#persist(r, { recovery: record as unknown as Json, clock_ms: clockMs, epoch: this.epoch });
+    }
   }
 
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
@@ -308,18 +385,26 @@ export class GovernedRuntime {
       this.#frozen.at = undefined;
     }
     if (result.replayed || !result.receipt) return result;
+    await this.#persist(result, {
+      request: request as unknown as Json,
+      clock_ms: clockMs,
+      epoch: this.epoch,
+    });
+    return result;
+  }
+
+  /** Commit one receipted result and everything that belongs to it in ONE store transaction. */
+  async #persist(result: ExecuteResult, requestBody: Json): Promise<void> {
+    const receipt = result.receipt as SignedEnvelope;
     const body = envelopeBody<{ receipt_id: string; lamport: number; prev_hash: string; risk_tier: string }>(
-      result.receipt,
+      receipt,
     );
     const nodes = this.graph.rangeByLamport(this.#lastNodeLamport + 1, Number.MAX_SAFE_INTEGER);
     const pending = this.#idempotency.pending as IdempotencyRecord | undefined;
     await this.data.store.commitCall({
       sessionId: this.config.chain_id,
       chainId: this.config.chain_id,
-      request: {
-        id: body.receipt_id,
-        body: { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch },
-      },
+      request: { id: body.receipt_id, body: requestBody },
       ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
       receipt: {
         id: body.receipt_id,
@@ -328,7 +413,7 @@ export class GovernedRuntime {
         hash: result.receipt_hash ?? '',
         decisionId: result.decision_id,
         riskTier: body.risk_tier,
-        envelope: result.receipt,
+        envelope: receipt,
       },
       nodes: nodes.map((n) => ({
         id: n.hash,
@@ -341,10 +426,11 @@ export class GovernedRuntime {
         } as unknown as Json,
       })),
       ...(pending ? { idempotency: { key: pending.key, value: pending as unknown as Json } } : {}),
+      ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
+      ledger: this.#ledger.drain(),
     });
     this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...nodes.map((n) => n.body.lamport));
     this.#idempotency.pending = undefined;
-    return result;
   }
 
   /** Persist a non-call governance event (approval, delegation) for re-execution replay. */
@@ -561,6 +647,32 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
       }
       epoch = next;
     };
+    let recoveredEpoch: number | undefined;
+    const admitRecorded = (rec: RecoveryRecord): void => {
+      const id = rec.entry.budget_reservation_id;
+      copy.store.admitCallSync(
+        {
+          id: rec.entry.admission_id,
+          chainId: chain,
+          sessionId: chain,
+          reservationId: id,
+          body: rec.entry as unknown as Json,
+        },
+        id && rec.reservation
+          ? [
+              {
+                op: 'reserve',
+                id,
+                charges: rec.reservation.accounts.map((account) => ({
+                  account,
+                  ceiling: Number.MAX_SAFE_INTEGER,
+                })),
+                amount: rec.reservation.amount,
+              },
+            ]
+          : [],
+      );
+    };
     const divergences: ReexecutionDivergence[] = [];
     let identical = 0;
     let e = 0;
@@ -573,19 +685,44 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
           if (ev.kind === 'approval') rt.submitApproval(ev.payload as SignedEnvelope);
           else if (ev.kind === 'delegation') rt.createDelegation(ev.payload as CreateSessionInput);
         }
-        const body = q.body as unknown as { request: ExecuteRequest; clock_ms: number; epoch?: number };
-        await enter(body.epoch);
-        clock.set(body.clock_ms);
-        const r = await rt.execute(body.request);
+        const body = q.body as unknown as {
+          request?: ExecuteRequest;
+          recovery?: RecoveryRecord;
+          clock_ms: number;
+          epoch?: number;
+        };
+        let replayedEnvelope: SignedEnvelope | null;
+        if (body.recovery) {
+          // An interrupted call: leave its admission (and reservation) as the stopped process did,
+          // then open the epoch, whose start-up recovery receipts it at the recorded instant.
+          if (recoveredEpoch !== body.epoch) {
+            recoveredEpoch = body.epoch;
+            for (const other of requests) {
+              const b = other.body as unknown as { recovery?: RecoveryRecord; epoch?: number };
+              if (b.recovery && b.epoch === body.epoch) admitRecorded(b.recovery);
+            }
+            await rt.close();
+            clock.set(body.clock_ms);
+            rt = await GovernedRuntime.open(copy, { clock });
+            epoch = body.epoch;
+          }
+          replayedEnvelope =
+            copy.store.receiptsSync({ chainId: chain, fromLamport: q.lamport, toLamport: q.lamport })[0]
+              ?.envelope ?? null;
+        } else {
+          await enter(body.epoch);
+          clock.set(body.clock_ms);
+          replayedEnvelope = (await rt.execute(body.request as ExecuteRequest)).receipt;
+        }
         const original = recorded.get(q.lamport);
-        const again = r.receipt ? JSON.stringify(r.receipt) : null;
+        const again = replayedEnvelope ? JSON.stringify(replayedEnvelope) : null;
         const before = original ? JSON.stringify(original.envelope) : null;
         if (again !== before) {
           divergences.push({
             lamport: q.lamport,
             field: 'receipt',
             recorded: original ? envelopeBody(original.envelope) : null,
-            replayed: r.receipt ? envelopeBody(r.receipt) : null,
+            replayed: replayedEnvelope ? envelopeBody(replayedEnvelope) : null,
           });
         } else identical += 1;
       }

@@ -1,0 +1,113 @@
+// Crash recovery through the real runtime: a call is admitted (journaled with its budget
+// reservation) and its driver runs, then the process "dies" before the receipt's transaction. The
+// next open of the data directory receipts it EXECUTION_INTERRUPTED in one transaction with its
+// ProofGraph node, its budget charge and the admission's close; the chain, the exported pack and
+// re-execution replay all still check out.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envelopeBody } from '@helm/evidencepack';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  exportCommand,
+  initCommand,
+  reexecuteCommand,
+  runCall,
+  toolRegister,
+  verifyCommand,
+} from '../src/commands/index.ts';
+import { DataDir } from '../src/datadir.ts';
+import { GovernedRuntime } from '../src/runtime.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'helm-cli-recovery-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const echo = {
+  type: 'helm.tool.v1',
+  name: 'echo',
+  description: 'echo',
+  input_schema: { type: 'object', properties: { x: { type: 'integer' } }, additionalProperties: false },
+  output_schema: { type: 'object' },
+  effect_type: 'compute',
+  risk_tier: 'LOW',
+  action: 'echo',
+  driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
+};
+
+describe('a process that stops between admission and receipt', () => {
+  it('is receipted EXECUTION_INTERRUPTED at the next open; the pack verifies and replay reproduces it', async () => {
+    const dir = join(root, 'home');
+    initCommand(dir);
+    const data = new DataDir(dir);
+    const p = join(root, 'echo.json');
+    writeFileSync(p, JSON.stringify(echo));
+    await toolRegister(data, p, undefined);
+    expect((await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":1}' })).exitCode).toBe(0);
+    const config = data.config();
+    const store = data.store;
+
+    // The "crash": the driver ran, the receipt's transaction never happens.
+    const rt = await GovernedRuntime.open(data, { clock: { now: () => 1_800_000_000_000 } });
+    const commit = store.commitCall.bind(store);
+    store.commitCall = () => Promise.reject(new Error('SIGKILL'));
+    const credential = config.identity.find((b) => b.principal === 'local')?.credential_id;
+    await expect(
+      rt.execute({
+        tool: 'echo',
+        principal: 'local',
+        args: { x: 2 },
+        context: {
+          environment_fingerprint: config.environment_fingerprint,
+          ...(credential ? { credential_id: credential } : {}),
+        },
+      }),
+    ).rejects.toThrow('SIGKILL');
+    store.commitCall = commit;
+    await rt.close();
+    const open = store.admissionsSync(config.chain_id);
+    expect(open).toHaveLength(1);
+    const before = store.receiptsSync({ chainId: config.chain_id });
+    const reservation = open[0]?.reservationId ?? null;
+    const held = reservation ? store.ledgerReservationSync(reservation) : undefined;
+    // Admission and reservation were written together, before the driver ran.
+    expect(store.ledgerStateSync('principal:local')).toEqual({ spent: 1, reserved: 1 });
+
+    // Restart: recovery runs as the data directory is opened.
+    const again = await GovernedRuntime.open(data, { clock: { now: () => 1_800_000_005_000 } });
+    await again.close();
+    expect(store.admissionsSync()).toEqual([]);
+    const after = store.receiptsSync({ chainId: config.chain_id });
+    expect(after).toHaveLength(before.length + 1);
+    const last = after[after.length - 1];
+    const body = envelopeBody<Record<string, unknown>>(last?.envelope as never);
+    expect(body).toMatchObject({
+      status: 'FAILED',
+      reason_code: 'EXECUTION_INTERRUPTED',
+      decision_id: (open[0]?.body as { decision_id?: string } | undefined)?.decision_id,
+      issued_at_ms: 1_800_000_005_000,
+      lamport: before.length + 1,
+    });
+    // Its ProofGraph node was committed with it; the reservation (if any) is charged, none is held.
+    const nodes = store
+      .nodesSync()
+      .map((n) => (n.body as { payload?: { payload?: string } }).payload?.payload);
+    expect(nodes).toContain(last?.envelope.payload);
+    expect(held).toMatchObject({ accounts: ['principal:local'], amount: 1 });
+    expect(store.ledgerReservationSync(reservation as string)).toBeUndefined();
+    expect(store.ledgerStateSync('principal:local')).toEqual({ spent: 2, reserved: 0 });
+    // Opening again recovers nothing more; the chain continues.
+    expect((await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":3}' })).exitCode).toBe(0);
+    expect(store.receiptsSync({ chainId: config.chain_id })).toHaveLength(before.length + 2);
+
+    const out = join(root, 'pack.tar');
+    expect(exportCommand(data, { out }).exitCode).toBe(0);
+    expect((await verifyCommand(out, { trustAnchor: config.trust_anchor, workers: '0' })).exitCode).toBe(0);
+    const rerun = await reexecuteCommand(data);
+    expect(rerun.json.reexecution).toMatchObject({
+      ok: true,
+      calls: before.length + 2,
+      identical: before.length + 2,
+    });
+    data.close();
+  });
+});
