@@ -337,7 +337,12 @@ export class GovernedRuntime {
         entry: admission.body as unknown as AdmissionEntry,
         reservation: held ?? null,
       };
-      await this.#persist(r, { recovery: record as unknown as Json, clock_ms: clockMs, epoch: this.epoch });
+      // Each recovered call's transaction carries only its own reservation's movement.
+      await this.#persist(
+        r,
+        { recovery: record as unknown as Json, clock_ms: clockMs, epoch: this.epoch },
+        admission.reservationId ? [admission.reservationId] : [],
+      );
     }
   }
 
@@ -394,7 +399,7 @@ export class GovernedRuntime {
   }
 
   /** Commit one receipted result and everything that belongs to it in ONE store transaction. */
-  async #persist(result: ExecuteResult, requestBody: Json): Promise<void> {
+  async #persist(result: ExecuteResult, requestBody: Json, reservations?: readonly string[]): Promise<void> {
     const receipt = result.receipt as SignedEnvelope;
     const body = envelopeBody<{ receipt_id: string; lamport: number; prev_hash: string; risk_tier: string }>(
       receipt,
@@ -427,7 +432,7 @@ export class GovernedRuntime {
       })),
       ...(pending ? { idempotency: { key: pending.key, value: pending as unknown as Json } } : {}),
       ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
-      ledger: this.#ledger.drain(),
+      ledger: this.#ledger.drain(reservations),
     });
     this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...nodes.map((n) => n.body.lamport));
     this.#idempotency.pending = undefined;

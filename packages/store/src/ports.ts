@@ -115,8 +115,11 @@ export interface DeferredBudgetLedger {
   commit(id: string): void;
   refund(id: string): void;
   state(account: string): { spent: number; reserved: number };
-  /** Take the queued movements (oldest first); the caller writes them in its transaction. */
-  drain(): LedgerOp[];
+  /**
+   * Take the queued movements (oldest first) — all, or only those of the given reservation ids —
+   * for the caller to write in its transaction.
+   */
+  drain(only?: readonly string[]): LedgerOp[];
   /** Number of queued movements. */
   readonly pending: number;
 }
@@ -180,10 +183,10 @@ export function deferredBudgetLedger(store: SqliteStore): DeferredBudgetLedger {
     commit: (id) => settle(id, 'commit'),
     refund: (id) => settle(id, 'refund'),
     state,
-    drain() {
-      const out = ops;
-      ops = [];
-      return out;
+    drain(only) {
+      const take = only === undefined ? ops : ops.filter((o) => only.includes(o.id));
+      ops = only === undefined ? [] : ops.filter((o) => !only.includes(o.id));
+      return take;
     },
     get pending() {
       return ops.length;

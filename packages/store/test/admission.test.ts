@@ -144,7 +144,9 @@ describe('deferred budget ledger', () => {
     expect(ledger.state('principal:alice')).toEqual({ spent: 5, reserved: 0 });
     expect(ledger.state('other')).toEqual({ spent: 0, reserved: 0 });
     expect(code(() => ledger.reserve(charges, 1.5))).toBe('STORE_INVALID_RECORD');
-    const ops = ledger.drain();
+    expect(ledger.drain([written]).map((o) => `${o.op}:${o.id}`)).toEqual(['commit:budget-res-1']);
+    expect(ledger.pending).toBe(2);
+    const ops = [...ledger.drain(), { op: 'commit' as const, id: written }];
     expect(ops.map((o) => `${o.op}:${o.id}`)).toEqual([
       'reserve:budget-res-3',
       'commit:budget-res-3',
