@@ -119,33 +119,51 @@ class StoreIdempotency implements IdempotencyStore {
  * (`commitCall({ admissionId })`), so `complete` has nothing to do on its own.
  */
 class StoreJournal implements AdmissionJournal {
+  /** The request being executed (recorded with its admission, for the recovery's request row). */
+  current: { request: Json; clock_ms: number; epoch: number } | undefined;
   constructor(
     private readonly store: SqliteStore,
     private readonly chainId: string,
     private readonly ledger: DeferredBudgetLedger,
   ) {}
   admit(entry: AdmissionEntry): void {
+    const doc: AdmissionDoc = { entry, ...(this.current ?? {}) };
     this.store.admitCallSync(
       {
         id: entry.admission_id,
         chainId: this.chainId,
         sessionId: this.chainId,
         reservationId: entry.budget_reservation_id,
-        body: entry as unknown as Json,
+        body: doc as unknown as Json,
       },
       this.ledger.drain(),
     );
   }
   complete(): void {}
   pending(): AdmissionEntry[] {
-    return this.store.admissionsSync(this.chainId).map((a) => a.body as unknown as AdmissionEntry);
+    return this.store.admissionsSync(this.chainId).map((a) => (a.body as unknown as AdmissionDoc).entry);
   }
 }
 
-/** What a recovery request records so re-execution can reproduce the interruption receipt. */
+/** An admission as the CLI stores it: the executor's entry plus the request that led to it. */
+interface AdmissionDoc {
+  readonly entry: AdmissionEntry;
+  readonly request?: Json;
+  readonly clock_ms?: number;
+  readonly epoch?: number;
+}
+
+/**
+ * The recorded request row of a recovered call: the original request, clock reading and epoch
+ * (so an EvidencePack replay re-derives its args hash and decision time), plus what re-execution
+ * needs to reproduce the interruption receipt: the admission entry, its reservation, and the
+ * recovery's own clock reading and epoch.
+ */
 export interface RecoveryRecord {
   readonly entry: AdmissionEntry;
   readonly reservation: { readonly accounts: readonly string[]; readonly amount: number } | null;
+  readonly clock_ms: number;
+  readonly epoch: number;
 }
 
 export interface RuntimeOptions {
@@ -165,6 +183,7 @@ export class GovernedRuntime {
   readonly #recorder: ReceiptRecorder;
   readonly #idempotency: StoreIdempotency;
   readonly #ledger: DeferredBudgetLedger;
+  readonly #journal: StoreJournal;
   #sandbox: Sandbox | undefined;
   #lastNodeLamport: number;
   readonly #frozen: { at: number | undefined };
@@ -181,6 +200,7 @@ export class GovernedRuntime {
       recorder: ReceiptRecorder;
       idempotency: StoreIdempotency;
       ledger: DeferredBudgetLedger;
+      journal: StoreJournal;
       clock: Clock;
       lastNodeLamport: number;
       frozen: { at: number | undefined };
@@ -198,6 +218,7 @@ export class GovernedRuntime {
     this.#recorder = parts.recorder;
     this.#idempotency = parts.idempotency;
     this.#ledger = parts.ledger;
+    this.#journal = parts.journal;
     this.clock = parts.clock;
     this.#lastNodeLamport = parts.lastNodeLamport;
   }
@@ -274,6 +295,7 @@ export class GovernedRuntime {
       policies: receiptPolicies(),
     });
     const idempotency = new StoreIdempotency(store);
+    const journal = new StoreJournal(store, config.chain_id, ledger);
     const executor = createExecutor({
       guardian: guardianPort(guardian),
       guardianKeys: guardian.publicKeys,
@@ -289,7 +311,7 @@ export class GovernedRuntime {
         clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
       },
       idempotency,
-      journal: new StoreJournal(store, config.chain_id, ledger),
+      journal,
     });
     // Each open is one runtime epoch: in-memory guardian state (budget reservations, approvals)
     // starts fresh, so re-execution must open a fresh runtime exactly where the original did.
@@ -304,6 +326,7 @@ export class GovernedRuntime {
       recorder,
       idempotency,
       ledger,
+      journal,
       clock: options.clock,
       lastNodeLamport,
       frozen,
@@ -333,14 +356,22 @@ export class GovernedRuntime {
       const admission = r.admission_id === null ? undefined : open.get(r.admission_id);
       if (!r.receipt || !admission) continue;
       const held = admission.reservationId ? store.ledgerReservationSync(admission.reservationId) : undefined;
-      const record: RecoveryRecord = {
-        entry: admission.body as unknown as AdmissionEntry,
+      const doc = admission.body as unknown as AdmissionDoc;
+      const recovery: RecoveryRecord = {
+        entry: doc.entry,
         reservation: held ?? null,
+        clock_ms: clockMs,
+        epoch: this.epoch,
       };
       // Each recovered call's transaction carries only its own reservation's movement.
       await this.#persist(
         r,
-        { recovery: record as unknown as Json, clock_ms: clockMs, epoch: this.epoch },
+        {
+          ...(doc.request === undefined ? {} : { request: doc.request }),
+          clock_ms: doc.clock_ms ?? clockMs,
+          epoch: doc.epoch ?? this.epoch,
+          recovery: recovery as unknown as Json,
+        },
         admission.reservationId ? [admission.reservationId] : [],
       );
     }
@@ -383,11 +414,13 @@ export class GovernedRuntime {
     const clockMs = this.clock.now();
     this.#idempotency.pending = undefined;
     this.#frozen.at = clockMs;
+    this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
     let result: ExecuteResult;
     try {
       result = await this.executor.execute(request);
     } finally {
       this.#frozen.at = undefined;
+      this.#journal.current = undefined;
     }
     if (result.replayed || !result.receipt) return result;
     await this.#persist(result, {
@@ -653,15 +686,24 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
       epoch = next;
     };
     let recoveredEpoch: number | undefined;
-    const admitRecorded = (rec: RecoveryRecord): void => {
+    const admitRecorded = (
+      row: { request?: Json; clock_ms: number; epoch?: number },
+      rec: RecoveryRecord,
+    ): void => {
       const id = rec.entry.budget_reservation_id;
+      const doc: AdmissionDoc = {
+        entry: rec.entry,
+        ...(row.request === undefined ? {} : { request: row.request }),
+        clock_ms: row.clock_ms,
+        ...(row.epoch === undefined ? {} : { epoch: row.epoch }),
+      };
       copy.store.admitCallSync(
         {
           id: rec.entry.admission_id,
           chainId: chain,
           sessionId: chain,
           reservationId: id,
-          body: rec.entry as unknown as Json,
+          body: doc as unknown as Json,
         },
         id && rec.reservation
           ? [
@@ -700,16 +742,21 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
         if (body.recovery) {
           // An interrupted call: leave its admission (and reservation) as the stopped process did,
           // then open the epoch, whose start-up recovery receipts it at the recorded instant.
-          if (recoveredEpoch !== body.epoch) {
-            recoveredEpoch = body.epoch;
+          const rec = body.recovery;
+          if (recoveredEpoch !== rec.epoch) {
+            recoveredEpoch = rec.epoch;
             for (const other of requests) {
-              const b = other.body as unknown as { recovery?: RecoveryRecord; epoch?: number };
-              if (b.recovery && b.epoch === body.epoch) admitRecorded(b.recovery);
+              const b = other.body as unknown as {
+                recovery?: RecoveryRecord;
+                clock_ms: number;
+                epoch?: number;
+              };
+              if (b.recovery?.epoch === rec.epoch) admitRecorded(b as never, b.recovery);
             }
             await rt.close();
-            clock.set(body.clock_ms);
+            clock.set(rec.clock_ms);
             rt = await GovernedRuntime.open(copy, { clock });
-            epoch = body.epoch;
+            epoch = rec.epoch;
           }
           replayedEnvelope =
             copy.store.receiptsSync({ chainId: chain, fromLamport: q.lamport, toLamport: q.lamport })[0]

@@ -14,6 +14,7 @@ import {
   exportCommand,
   initCommand,
   reexecuteCommand,
+  replayCommand,
   runCall,
   toolRegister,
   verifyCommand,
@@ -110,7 +111,10 @@ describe('SIGKILL while a governed call runs its driver (real CLI stack)', () =>
       const chain = data.config().chain_id;
       const open = store.admissionsSync(chain);
       expect(open).toHaveLength(1);
-      expect(open[0]?.body).toMatchObject({ type: 'helm.admission.v1', tool: 'echo', principal: 'local' });
+      expect(open[0]?.body).toMatchObject({
+        entry: { type: 'helm.admission.v1', tool: 'echo', principal: 'local' },
+        request: { tool: 'echo', principal: 'local', args: { x: 5 } },
+      });
       expect(store.receiptsSync({ chainId: chain })).toHaveLength(1);
       expect(store.ledgerStateSync('principal:local')).toEqual({ spent: 1, reserved: 1 });
 
@@ -125,7 +129,7 @@ describe('SIGKILL while a governed call runs its driver (real CLI stack)', () =>
         status: 'FAILED',
         reason_code: 'EXECUTION_INTERRUPTED',
         tool: 'echo',
-        decision_id: (open[0]?.body as { decision_id?: string } | undefined)?.decision_id,
+        decision_id: (open[0]?.body as { entry?: { decision_id?: string } } | undefined)?.entry?.decision_id,
       });
       expect(store.ledgerStateSync('principal:local')).toEqual({ spent: 3, reserved: 0 });
       const payloads = store
@@ -138,6 +142,9 @@ describe('SIGKILL while a governed call runs its driver (real CLI stack)', () =>
       expect(
         (await verifyCommand(pack, { trustAnchor: data.config().trust_anchor, workers: '0' })).exitCode,
       ).toBe(0);
+      // The pack's own offline replay re-derives the interrupted call's args hash and clock reading.
+      const offline = replayCommand(pack);
+      expect(offline.exitCode).toBe(0);
       const rerun = await reexecuteCommand(data);
       expect(rerun.json.reexecution).toMatchObject({ ok: true, calls: 3, identical: 3 });
       // Replay re-ran calls 1 and 3 and reproduced the interruption without calling the tool.

@@ -12,6 +12,7 @@ import {
   exportCommand,
   initCommand,
   reexecuteCommand,
+  replayCommand,
   runCall,
   toolRegister,
   verifyCommand,
@@ -83,7 +84,7 @@ describe('a process that stops between admission and receipt', () => {
     expect(body).toMatchObject({
       status: 'FAILED',
       reason_code: 'EXECUTION_INTERRUPTED',
-      decision_id: (open[0]?.body as { decision_id?: string } | undefined)?.decision_id,
+      decision_id: (open[0]?.body as { entry?: { decision_id?: string } } | undefined)?.entry?.decision_id,
       issued_at_ms: 1_800_000_005_000,
       lamport: before.length + 1,
     });
@@ -102,6 +103,7 @@ describe('a process that stops between admission and receipt', () => {
     const out = join(root, 'pack.tar');
     expect(exportCommand(data, { out }).exitCode).toBe(0);
     expect((await verifyCommand(out, { trustAnchor: config.trust_anchor, workers: '0' })).exitCode).toBe(0);
+    expect(replayCommand(out).exitCode).toBe(0);
     const rerun = await reexecuteCommand(data);
     expect(rerun.json.reexecution).toMatchObject({
       ok: true,
