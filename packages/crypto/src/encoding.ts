@@ -5,11 +5,28 @@ export function toBase64Url(bytes: Uint8Array): string {
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
-/** Strict base64url decode: rejects padding, foreign characters and non-canonical trailing bits. */
+/** The 6-bit value of a base64url character (the caller has checked the alphabet). */
+function sextet(c: number): number {
+  if (c >= 97) return c - 71; // a-z → 26..51
+  if (c >= 65) return c - 65; // A-Z → 0..25
+  if (c >= 48) return c + 4; // 0-9 → 52..61
+  return c === 45 ? 62 : 63; // '-' → 62, '_' → 63
+}
+
+/**
+ * Strict base64url decode: rejects padding, foreign characters, a length ≡ 1 (mod 4) and
+ * non-zero trailing bits — i.e. accepts exactly the strings `toBase64Url` produces. The canonical
+ * form is checked arithmetically (the unused low bits of the last character must be zero: 4 bits
+ * when length ≡ 2, 2 bits when length ≡ 3 (mod 4)) instead of by re-encoding.
+ */
 export function fromBase64Url(text: string): Uint8Array | undefined {
-  if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined;
-  const bytes = new Uint8Array(Buffer.from(text, 'base64url'));
-  return toBase64Url(bytes) === text ? bytes : undefined;
+  const rem = text.length % 4;
+  if (rem === 1 || !BASE64URL.test(text)) return undefined;
+  if (rem !== 0 && (sextet(text.charCodeAt(text.length - 1)) & (rem === 2 ? 0x0f : 0x03)) !== 0) {
+    return undefined;
+  }
+  const buf = Buffer.from(text, 'base64url');
+  return new Uint8Array(buf);
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -124,3 +124,42 @@ describe('reasonCodeFor', () => {
     expect(reasonCodeFor('nope')).toBe('INTERNAL_ERROR');
   });
 });
+
+describe('fast paths agree with their reference definitions', () => {
+  it('sha256 / sha256Hex / digest equal createHash over lengths 0..300 and subarrays', () => {
+    for (let n = 0; n <= 300; n++) {
+      const buf = new Uint8Array(n + 3);
+      for (let i = 0; i < buf.length; i++) buf[i] = (i * 131 + n * 7) & 0xff;
+      const data = buf.subarray(n % 3, (n % 3) + n);
+      const ref = createHash('sha256').update(data).digest();
+      expect(Buffer.from(sha256(data)).equals(ref)).toBe(true);
+      expect(sha256Hex(data)).toBe(ref.toString('hex'));
+      expect(digest(data)).toBe(`sha256:${ref.toString('hex')}`);
+    }
+  });
+
+  it('fromBase64Url accepts exactly the strings toBase64Url produces (arithmetic trailing-bit check)', () => {
+    // Reference: decode leniently, accept iff re-encoding gives the same text.
+    const reference = (text: string): Uint8Array | undefined => {
+      if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
+      const bytes = new Uint8Array(Buffer.from(text, 'base64url'));
+      return Buffer.from(bytes).toString('base64url') === text ? bytes : undefined;
+    };
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ .';
+    let accepted = 0;
+    for (const prefix of ['', 'AAAA', 'QUJD']) {
+      for (const a of alphabet) {
+        for (const b of alphabet) {
+          for (const tail of ['', 'A', 'Q', 'w', '_', '=']) {
+            const text = `${prefix}${a}${b}${tail}`;
+            const got = fromBase64Url(text);
+            const want = reference(text);
+            expect(got, text).toEqual(want);
+            if (got) accepted++;
+          }
+        }
+      }
+    }
+    expect(accepted).toBeGreaterThan(1000);
+  });
+});

