@@ -31,7 +31,6 @@ import { DelegationRegistry } from './delegation.js';
 import { type Destination, type EgressConfig, EgressPolicy } from './egress.js';
 import { GuardianError } from './errors.js';
 import { FreezeSwitch } from './freeze.js';
-import { sortedRecordDigest } from './internal/sorted-digest.js';
 import { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
 import { PolicyStack } from './policy.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';
@@ -117,6 +116,11 @@ export interface Evaluation extends UnsignedEvaluation {
 }
 
 const EMPTY_DIGEST = digest(new Uint8Array());
+
+/** Content id of a record: SHA-256 over its RFC 8785 JCS bytes (the one canonical encoding). */
+function contentDigest(body: object): string {
+  return digest(canonicalBytes(body));
+}
 
 function safeDigest(value: unknown): string | null {
   try {
@@ -330,7 +334,6 @@ export class Guardian {
         this.budget?.refund(reservation);
         reservation = null;
       }
-      // Keys in sorted order: sortedRecordDigest relies on it (checked against JCS in tests).
       const body = {
         action: str(req.action, 'invalid'),
         approval_challenge_id: challengeId,
@@ -352,7 +355,7 @@ export class Guardian {
         type: DECISION_TYPE,
         verdict: v.verdict,
       } as const;
-      const record: DecisionRecord = { ...body, decision_id: sortedRecordDigest(body) };
+      const record: DecisionRecord = { ...body, decision_id: contentDigest(body) };
       let intent: AuthorizedExecutionIntent | null = null;
       if (v.verdict === 'ALLOW' && effect !== null && effectDigest !== null) {
         const ibody = {
@@ -371,7 +374,7 @@ export class Guardian {
           tool: record.tool,
           type: INTENT_TYPE,
         } as const;
-        intent = { ...ibody, intent_id: sortedRecordDigest(ibody) };
+        intent = { ...ibody, intent_id: contentDigest(ibody) };
       }
       return { record, intentBody: intent, effect, challenge };
     };
@@ -405,7 +408,7 @@ export class Guardian {
         tool: r.tool,
         type: EFFECT_TYPE,
       };
-      effectDigest = sortedRecordDigest(effect);
+      effectDigest = contentDigest(effect);
       if (this.fingerprint === undefined) return finish(deny('GATE_NOT_CONFIGURED', stage));
       if (r.context.environment_fingerprint !== this.fingerprint)
         return finish(deny('GATE_CONTEXT_MISMATCH', stage));
