@@ -25,8 +25,11 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
   if (rem !== 0 && (sextet(text.charCodeAt(text.length - 1)) & (rem === 2 ? 0x0f : 0x03)) !== 0) {
     return undefined;
   }
-  const buf = Buffer.from(text, 'base64url');
-  return new Uint8Array(buf);
+  // Decode straight into an owned, exactly sized array (no pooled Buffer, no second copy). After
+  // the checks above the decoded length is exactly ⌊3·length/4⌋.
+  const out = new Uint8Array((text.length * 3) >>> 2);
+  const written = Buffer.from(out.buffer, 0, out.length).write(text, 'base64url');
+  return written === out.length ? out : undefined;
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -31,12 +31,20 @@ export function isEnvelopeType(value: unknown): value is string {
 
 /** The exact bytes an envelope signature covers. */
 export function preAuthEncoding(type: string, payload: Uint8Array): Uint8Array {
-  const typeBytes = encoder.encode(type);
-  const head = encoder.encode(`HELMSIG1 ${typeBytes.length} ${type} ${payload.length} `);
+  const head = encoder.encode(`HELMSIG1 ${utf8Length(type)} ${type} ${payload.length} `);
   const out = new Uint8Array(head.length + payload.length);
   out.set(head, 0);
   out.set(payload, head.length);
   return out;
+}
+
+/** UTF-8 byte length of `text` (types are ASCII in practice: one pass, no allocation). */
+function utf8Length(text: string): number {
+  const n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) return encoder.encode(text).length;
+  }
+  return n;
 }
 
 export interface EnvelopeBody {

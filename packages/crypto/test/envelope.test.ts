@@ -70,6 +70,10 @@ describe('signEnvelope / verifyEnvelope', () => {
     expect(new TextDecoder().decode(preAuthEncoding('helm.x.v1', new Uint8Array()))).toBe(
       'HELMSIG1 9 helm.x.v1 0 ',
     );
+    // len(type) counts UTF-8 bytes, not UTF-16 code units
+    expect(new TextDecoder().decode(preAuthEncoding('h\u00e9', new Uint8Array()))).toBe(
+      'HELMSIG1 3 h\u00e9 0 ',
+    );
   });
 
   it('accepts a key ring instead of a lookup function', () => {
