@@ -25,11 +25,18 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
   if (rem !== 0 && (sextet(text.charCodeAt(text.length - 1)) & (rem === 2 ? 0x0f : 0x03)) !== 0) {
     return undefined;
   }
-  // Decode straight into an owned, exactly sized array (no pooled Buffer, no second copy). After
-  // the checks above the decoded length is exactly ⌊3·length/4⌋.
-  const out = new Uint8Array((text.length * 3) >>> 2);
-  const written = Buffer.from(out.buffer, 0, out.length).write(text, 'base64url');
-  return written === out.length ? out : undefined;
+  const buf = Buffer.from(text, 'base64url');
+  // Small results (signatures, keys) are copied into an on-heap array (cheap, retains nothing).
+  // Larger ones are returned as a plain Uint8Array view of the decoded bytes: copying them into a
+  // fresh off-heap ArrayBuffer cost ~1–3 µs per payload (most of the old decode time). The view
+  // owns its byte range (it may share an ArrayBuffer with other Buffer-pool slices: use
+  // byteOffset/byteLength, never `.buffer` alone).
+  if (buf.length <= 64) {
+    const out = new Uint8Array(buf.length);
+    for (let i = 0; i < buf.length; i++) out[i] = buf[i] as number;
+    return out;
+  }
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -32,7 +32,10 @@ export function isEnvelopeType(value: unknown): value is string {
 /** The exact bytes an envelope signature covers. */
 export function preAuthEncoding(type: string, payload: Uint8Array): Uint8Array {
   const head = encoder.encode(`HELMSIG1 ${utf8Length(type)} ${type} ${payload.length} `);
-  const out = new Uint8Array(head.length + payload.length);
+  // Buffer.allocUnsafe draws small sizes from Node's pool: a fresh off-heap ArrayBuffer per call
+  // cost ~1–3 µs here. Every byte is written below; returned as a plain Uint8Array view.
+  const buf = Buffer.allocUnsafe(head.length + payload.length);
+  const out = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   out.set(head, 0);
   out.set(payload, head.length);
   return out;

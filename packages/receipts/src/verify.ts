@@ -126,7 +126,8 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
   const at = text.lastIndexOf(member);
   const tailBytes = encoder.encode(text.slice(at + member.length)).length;
   const start = payload.length - tailBytes - member.length;
-  const withoutId = new Uint8Array(payload.length - member.length);
+  const pooled = Buffer.allocUnsafe(payload.length - member.length); // fully overwritten below
+  const withoutId = new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.length);
   withoutId.set(payload.subarray(0, start), 0);
   withoutId.set(payload.subarray(start + member.length), start);
   if (digest(withoutId) !== b.receipt_id) {
