@@ -107,6 +107,7 @@ export {
 } from './reason-codes.js';
 export {
   CHAIN_ID_PATTERN,
+  RECEIPT_FIELDS,
   RECEIPT_GENESIS_PREV_HASH,
   RECEIPT_STATUSES,
   RECEIPT_TYPE,

@@ -69,6 +69,31 @@ export interface ReceiptBody {
 const digest = { type: 'string', pattern: DIGEST_PATTERN } as const;
 const nullableDigest = { anyOf: [digest, { type: 'null' }] } as const;
 
+/** Every field of a receipt body, all required (the schema's `required` and the verifiers' field set). */
+export const RECEIPT_FIELDS = [
+  'type',
+  'receipt_id',
+  'chain_id',
+  'lamport',
+  'prev_hash',
+  'decision_id',
+  'effect_id',
+  'effect_class',
+  'status',
+  'verdict',
+  'reason_code',
+  'args_hash',
+  'output_hash',
+  'keyid',
+  'session_id',
+  'policy_hash',
+  'tool',
+  'principal',
+  'risk_tier',
+  'issued_at_ms',
+  'evidence',
+] as const;
+
 export const receiptSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://helm.dev/schemas/helm.receipt.v1.json',
@@ -76,29 +101,7 @@ export const receiptSchema = {
   description: 'Signed, causally chained receipt of one governed call (docs/spec/receipt.md).',
   type: 'object',
   additionalProperties: false,
-  required: [
-    'type',
-    'receipt_id',
-    'chain_id',
-    'lamport',
-    'prev_hash',
-    'decision_id',
-    'effect_id',
-    'effect_class',
-    'status',
-    'verdict',
-    'reason_code',
-    'args_hash',
-    'output_hash',
-    'keyid',
-    'session_id',
-    'policy_hash',
-    'tool',
-    'principal',
-    'risk_tier',
-    'issued_at_ms',
-    'evidence',
-  ],
+  required: [...RECEIPT_FIELDS],
   properties: {
     type: { const: RECEIPT_TYPE },
     receipt_id: digest,

@@ -8,6 +8,7 @@ import {
   condensedEntrySchema,
   logLeafSchema,
   nodeSchema,
+  RECEIPT_FIELDS,
   receiptSchema,
 } from '../src/index.ts';
 
@@ -30,6 +31,11 @@ const cases = [
 ] as const;
 
 describe('receipt / proof schemas', () => {
+  it('the receipt schema requires exactly RECEIPT_FIELDS and defines no other property', () => {
+    expect([...receiptSchema.required].sort()).toEqual([...RECEIPT_FIELDS].sort());
+    expect(Object.keys(receiptSchema.properties).sort()).toEqual([...RECEIPT_FIELDS].sort());
+  });
+
   it.each(cases)('%s schema accepts the published vectors and rejects edits', (_name, schema, docs) => {
     const validate = ajv.compile(schema);
     for (const doc of docs as Record<string, unknown>[]) {

@@ -4,6 +4,7 @@ import {
   CHAIN_ID_PATTERN,
   isReasonCode,
   REASON_CODES,
+  RECEIPT_FIELDS,
   RECEIPT_STATUSES,
   RECEIPT_TYPE,
   RISK_TIERS,
@@ -15,30 +16,6 @@ const KEYID = /^ed25519:[0-9a-f]{64}$/;
 const CHAIN_ID = new RegExp(CHAIN_ID_PATTERN);
 const EFFECT_CLASS = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 const EVIDENCE_KEY = /^[a-z][a-z0-9_]{0,63}$/;
-
-export const RECEIPT_FIELDS = [
-  'type',
-  'receipt_id',
-  'chain_id',
-  'lamport',
-  'prev_hash',
-  'decision_id',
-  'effect_id',
-  'effect_class',
-  'status',
-  'verdict',
-  'reason_code',
-  'args_hash',
-  'output_hash',
-  'keyid',
-  'session_id',
-  'policy_hash',
-  'tool',
-  'principal',
-  'risk_tier',
-  'issued_at_ms',
-  'evidence',
-] as const;
 
 const FIELD_SET: ReadonlySet<string> = new Set(RECEIPT_FIELDS);
 
