@@ -47,7 +47,7 @@ export {
   reasonCodeFor,
 } from './errors.js';
 export { DIGEST_PREFIX, digest, digestBytes, isDigest, sha256, sha256Hex, sha256Portable } from './hash.js';
-export { canonicalBytes, canonicalize, JCS_MAX_DEPTH } from './jcs.js';
+export { canonicalBytes, canonicalize, isCanonicalJson, JCS_MAX_DEPTH } from './jcs.js';
 export {
   DEFAULT_JSON_LIMITS,
   type JsonLimits,

@@ -141,3 +141,58 @@ export function canonicalize(value: unknown): string {
 export function canonicalBytes(value: unknown): Uint8Array {
   return encoder.encode(canonicalize(value));
 }
+
+/**
+ * True only when every object in `value` is plain, has no symbol keys, no key starting with a digit
+ * (integer-like keys enumerate in numeric, not code-unit, order) and keys already in strictly
+ * ascending UTF-16 order, and every leaf is a string, finite number, boolean or null, within the
+ * depth limit. For such a tree JSON.stringify emits exactly the RFC 8785 text, except that it escapes
+ * lone surrogates (as `\udXXX`) where JCS rejects them; the caller rules that out.
+ */
+function stringifyIsCanonical(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return value - value === 0;
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= JCS_MAX_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!stringifyIsCanonical(item, depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== OBJECT_PROTOTYPE && proto !== null) return false;
+      if (Object.getOwnPropertySymbols(value).length !== 0) return false;
+      const keys = Object.keys(value);
+      let previous = '';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
+        const first = key.charCodeAt(0);
+        if ((first >= 48 && first <= 57) || (i > 0 && previous >= key)) return false;
+        if (!stringifyIsCanonical((value as Record<string, unknown>)[key], depth + 1)) return false;
+        previous = key;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether `text` is exactly the RFC 8785 canonical form of `value` — the same answer as
+ * `canonicalize(value) === text`, and false wherever canonicalize would throw. Verifiers use it to
+ * check that signed bytes were canonical: when the parsed tree is already in canonical key order
+ * (always so for canonical input) the comparison runs on the engine's native JSON.stringify.
+ */
+export function isCanonicalJson(text: string, value: unknown): boolean {
+  if (!text.includes('\\ud') && stringifyIsCanonical(value, 0)) return JSON.stringify(value) === text;
+  try {
+    return canonicalize(value) === text;
+  } catch {
+    return false;
+  }
+}

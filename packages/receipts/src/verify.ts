@@ -13,7 +13,7 @@ import {
   type RiskTier,
   type SignedEnvelope,
 } from '@helm/contracts';
-import { canonicalize, digest, fromBase64Url, preAuthEncoding, verifyEd25519 } from '@helm/crypto';
+import { digest, fromBase64Url, isCanonicalJson, preAuthEncoding, verifyEd25519 } from '@helm/crypto';
 import { receiptBodyProblem } from './internal/validate.js';
 import type { ChainHead } from './receipt.js';
 
@@ -105,7 +105,7 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
   try {
     text = decoder.decode(payload);
     body = JSON.parse(text);
-    if (canonicalize(body) !== text) return fail('MALFORMED', 'payload is not RFC 8785 canonical JSON');
+    if (!isCanonicalJson(text, body)) return fail('MALFORMED', 'payload is not RFC 8785 canonical JSON');
   } catch {
     return fail('MALFORMED', 'payload is not canonical UTF-8 JSON');
   }
