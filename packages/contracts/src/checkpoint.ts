@@ -34,6 +34,21 @@ export interface CheckpointBody {
 
 const int = (minimum: number) => ({ type: 'integer', minimum, maximum: 9007199254740991 }) as const;
 
+/** Every field of a checkpoint body, all required (the schema and the validator share it). */
+export const CHECKPOINT_FIELDS = [
+  'type',
+  'log_id',
+  'tree_size',
+  'root_hash',
+  'lamport_from',
+  'lamport_to',
+  'prev_checkpoint_hash',
+  'prev_tree_size',
+  'anchor_required',
+  'keyid',
+  'issued_at_ms',
+] as const;
+
 export const checkpointSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://helm.dev/schemas/helm.checkpoint.v1.json',
@@ -41,19 +56,7 @@ export const checkpointSchema = {
   description: 'Signed RFC 9162 Merkle tree head over an append-only log (docs/spec/checkpoint.md).',
   type: 'object',
   additionalProperties: false,
-  required: [
-    'type',
-    'log_id',
-    'tree_size',
-    'root_hash',
-    'lamport_from',
-    'lamport_to',
-    'prev_checkpoint_hash',
-    'prev_tree_size',
-    'anchor_required',
-    'keyid',
-    'issued_at_ms',
-  ],
+  required: [...CHECKPOINT_FIELDS],
   properties: {
     type: { const: CHECKPOINT_TYPE },
     log_id: { type: 'string', pattern: CHAIN_ID_PATTERN },

@@ -52,6 +52,21 @@ export interface CondensedEntry {
 
 const int = (minimum: number) => ({ type: 'integer', minimum, maximum: 9007199254740991 }) as const;
 
+/** Every field of a condensed entry, all required (the schema and the validator share it). */
+export const CONDENSED_ENTRY_FIELDS = [
+  'type',
+  'log_id',
+  'leaf_index',
+  'lamport',
+  'entry_hash',
+  'prev_hash',
+  'risk_tier',
+  'leaf_hash',
+  'inclusion_proof',
+  'checkpoint_hash',
+  'tree_size',
+] as const;
+
 export const condensedEntrySchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://helm.dev/schemas/helm.condensed.v1.json',
@@ -59,19 +74,7 @@ export const condensedEntrySchema = {
   description: 'A LOW-tier receipt replaced by its Merkle inclusion proof (docs/spec/condensed-entry.md).',
   type: 'object',
   additionalProperties: false,
-  required: [
-    'type',
-    'log_id',
-    'leaf_index',
-    'lamport',
-    'entry_hash',
-    'prev_hash',
-    'risk_tier',
-    'leaf_hash',
-    'inclusion_proof',
-    'checkpoint_hash',
-    'tree_size',
-  ],
+  required: [...CONDENSED_ENTRY_FIELDS],
   properties: {
     type: { const: CONDENSED_ENTRY_TYPE },
     log_id: { type: 'string', pattern: CHAIN_ID_PATTERN },

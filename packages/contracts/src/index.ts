@@ -7,12 +7,14 @@ export {
   approvalStatementSchema,
 } from './approval.js';
 export {
+  CHECKPOINT_FIELDS,
   CHECKPOINT_GENESIS_HASH,
   CHECKPOINT_TYPE,
   type CheckpointBody,
   checkpointSchema,
 } from './checkpoint.js';
 export {
+  CONDENSED_ENTRY_FIELDS,
   CONDENSED_ENTRY_TYPE,
   type CondensedEntry,
   condensedEntrySchema,
@@ -71,6 +73,7 @@ export { type AuthorizedExecutionIntent, INTENT_TYPE, intentSchema } from './int
 export {
   type KnownNodeKind,
   MAX_NODE_PARENTS,
+  NODE_FIELDS,
   NODE_KIND_PATTERN,
   NODE_KINDS,
   NODE_TYPE,

@@ -33,6 +33,18 @@ export interface NodeBody {
   readonly issued_at_ms: number;
 }
 
+/** Every field of a ProofGraph node body, all required (the schema and the validator share it). */
+export const NODE_FIELDS = [
+  'type',
+  'kind',
+  'parents',
+  'lamport',
+  'principal',
+  'payload_hash',
+  'keyid',
+  'issued_at_ms',
+] as const;
+
 export const nodeSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://helm.dev/schemas/helm.node.v1.json',
@@ -40,7 +52,7 @@ export const nodeSchema = {
   description: 'Signed ProofGraph DAG node (docs/spec/node.md).',
   type: 'object',
   additionalProperties: false,
-  required: ['type', 'kind', 'parents', 'lamport', 'principal', 'payload_hash', 'keyid', 'issued_at_ms'],
+  required: [...NODE_FIELDS],
   properties: {
     type: { const: NODE_TYPE },
     kind: { type: 'string', pattern: NODE_KIND_PATTERN },

@@ -4,9 +4,12 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import {
+  CHECKPOINT_FIELDS,
+  CONDENSED_ENTRY_FIELDS,
   checkpointSchema,
   condensedEntrySchema,
   logLeafSchema,
+  NODE_FIELDS,
   nodeSchema,
   RECEIPT_FIELDS,
   receiptSchema,
@@ -31,10 +34,18 @@ const cases = [
 ] as const;
 
 describe('receipt / proof schemas', () => {
-  it('the receipt schema requires exactly RECEIPT_FIELDS and defines no other property', () => {
-    expect([...receiptSchema.required].sort()).toEqual([...RECEIPT_FIELDS].sort());
-    expect(Object.keys(receiptSchema.properties).sort()).toEqual([...RECEIPT_FIELDS].sort());
-  });
+  it.each([
+    ['receipt', receiptSchema, RECEIPT_FIELDS],
+    ['node', nodeSchema, NODE_FIELDS],
+    ['checkpoint', checkpointSchema, CHECKPOINT_FIELDS],
+    ['condensed entry', condensedEntrySchema, CONDENSED_ENTRY_FIELDS],
+  ] as const)(
+    'the %s schema requires exactly its exported field list and defines no other property',
+    (_n, schema, fields) => {
+      expect([...schema.required].sort()).toEqual([...fields].sort());
+      expect(Object.keys(schema.properties).sort()).toEqual([...fields].sort());
+    },
+  );
 
   it.each(cases)('%s schema accepts the published vectors and rejects edits', (_name, schema, docs) => {
     const validate = ajv.compile(schema);

@@ -3,6 +3,7 @@
 // checkpoint extends an earlier one.
 import {
   CHAIN_ID_PATTERN,
+  CHECKPOINT_FIELDS,
   CHECKPOINT_GENESIS_HASH,
   CHECKPOINT_TYPE,
   type CheckpointBody,
@@ -36,23 +37,10 @@ export interface CheckpointInput {
   readonly prev?: SignedCheckpoint;
 }
 
-const FIELDS = [
-  'type',
-  'log_id',
-  'tree_size',
-  'root_hash',
-  'lamport_from',
-  'lamport_to',
-  'prev_checkpoint_hash',
-  'prev_tree_size',
-  'anchor_required',
-  'keyid',
-  'issued_at_ms',
-] as const;
 const LOG_ID = new RegExp(CHAIN_ID_PATTERN);
 
 export function checkpointBodyProblem(body: Record<string, unknown>): string | undefined {
-  const f = fieldsProblem(body, FIELDS);
+  const f = fieldsProblem(body, CHECKPOINT_FIELDS);
   if (f) return f;
   if (body.type !== CHECKPOINT_TYPE) return 'type';
   if (typeof body.log_id !== 'string' || !LOG_ID.test(body.log_id)) return 'log_id';

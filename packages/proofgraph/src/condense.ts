@@ -4,6 +4,7 @@
 // The log of one receipt chain has leaf i = the receipt with lamport i + 1.
 import {
   CHAIN_ID_PATTERN,
+  CONDENSED_ENTRY_FIELDS,
   CONDENSED_ENTRY_TYPE,
   type CondensedEntry,
   LOG_GENESIS_PREV_HASH,
@@ -153,23 +154,10 @@ export type CondensedVerifyResult =
       readonly message: string;
     };
 
-const CONDENSED_FIELDS = [
-  'type',
-  'log_id',
-  'leaf_index',
-  'lamport',
-  'entry_hash',
-  'prev_hash',
-  'risk_tier',
-  'leaf_hash',
-  'inclusion_proof',
-  'checkpoint_hash',
-  'tree_size',
-] as const;
 const LOG_ID = new RegExp(CHAIN_ID_PATTERN);
 
 function condensedProblem(e: Record<string, unknown>): string | undefined {
-  const f = fieldsProblem(e, CONDENSED_FIELDS);
+  const f = fieldsProblem(e, CONDENSED_ENTRY_FIELDS);
   if (f) return f;
   if (e.type !== CONDENSED_ENTRY_TYPE) return 'type';
   if (typeof e.log_id !== 'string' || !LOG_ID.test(e.log_id)) return 'log_id';

@@ -1,6 +1,7 @@
 // ProofGraph nodes `helm.node.v1` (normative: docs/spec/node.md).
 import {
   MAX_NODE_PARENTS,
+  NODE_FIELDS,
   NODE_KIND_PATTERN,
   NODE_TYPE,
   type NodeBody,
@@ -39,20 +40,10 @@ export interface NodeInput {
   readonly issued_at_ms: number;
 }
 
-const FIELDS = [
-  'type',
-  'kind',
-  'parents',
-  'lamport',
-  'principal',
-  'payload_hash',
-  'keyid',
-  'issued_at_ms',
-] as const;
 const KIND = new RegExp(NODE_KIND_PATTERN);
 
 export function nodeBodyProblem(b: Record<string, unknown>): string | undefined {
-  const f = fieldsProblem(b, FIELDS);
+  const f = fieldsProblem(b, NODE_FIELDS);
   if (f) return f;
   if (b.type !== NODE_TYPE) return 'type';
   if (typeof b.kind !== 'string' || !KIND.test(b.kind)) return 'kind';
