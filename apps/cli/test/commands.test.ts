@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   exportCommand,
   initCommand,
@@ -23,21 +22,11 @@ import { DataDir } from '../src/datadir.ts';
 import { CliError, errorResult } from '../src/errors.ts';
 import { main } from '../src/main.ts';
 import { emit, progressBar } from '../src/output.ts';
+import { ECHO_TOOL, tempRoot } from './helpers.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'helm-cli-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempRoot('helm-cli-');
 
-const echo = {
-  type: 'helm.tool.v1',
-  name: 'echo',
-  description: 'echo',
-  input_schema: { type: 'object', properties: { x: { type: 'integer' } }, additionalProperties: false },
-  output_schema: { type: 'object' },
-  effect_type: 'compute',
-  risk_tier: 'LOW',
-  action: 'echo',
-  driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
-};
+const echo = ECHO_TOOL;
 
 describe('operator commands on a temp data directory', () => {
   const dir = join(root, 'home');

@@ -3,13 +3,12 @@
 // parent SIGKILLs the child before anything answers. The next open of the data directory receipts
 // the call EXECUTION_INTERRUPTED; the chain continues, the pack verifies, replay reproduces it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envelopeBody } from '@helm/evidencepack';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   exportCommand,
   initCommand,
@@ -20,23 +19,13 @@ import {
   verifyCommand,
 } from '../src/commands/index.ts';
 import { DataDir } from '../src/datadir.ts';
+import { ECHO_TOOL, tempRoot } from './helpers.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'helm-cli-crash-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempRoot('helm-cli-crash-');
 const hooks = fileURLToPath(new URL('./fixtures/ts-hooks.mjs', import.meta.url));
 const child = fileURLToPath(new URL('./fixtures/crash-run.ts', import.meta.url));
 
-const echo = {
-  type: 'helm.tool.v1',
-  name: 'echo',
-  description: 'echo',
-  input_schema: { type: 'object', properties: { x: { type: 'integer' } }, additionalProperties: false },
-  output_schema: { type: 'object' },
-  effect_type: 'compute',
-  risk_tier: 'LOW',
-  action: 'echo',
-  driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
-};
+const echo = ECHO_TOOL;
 
 describe('SIGKILL while a governed call runs its driver (real CLI stack)', () => {
   it('the next open receipts it EXECUTION_INTERRUPTED; nothing acknowledged is lost', async () => {

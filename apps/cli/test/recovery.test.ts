@@ -3,11 +3,10 @@
 // next open of the data directory receipts it EXECUTION_INTERRUPTED in one transaction with its
 // ProofGraph node, its budget charge and the admission's close; the chain, the exported pack and
 // re-execution replay all still check out.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envelopeBody } from '@helm/evidencepack';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   exportCommand,
   initCommand,
@@ -19,21 +18,11 @@ import {
 } from '../src/commands/index.ts';
 import { DataDir } from '../src/datadir.ts';
 import { GovernedRuntime } from '../src/runtime.ts';
+import { ECHO_TOOL, tempRoot } from './helpers.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'helm-cli-recovery-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempRoot('helm-cli-recovery-');
 
-const echo = {
-  type: 'helm.tool.v1',
-  name: 'echo',
-  description: 'echo',
-  input_schema: { type: 'object', properties: { x: { type: 'integer' } }, additionalProperties: false },
-  output_schema: { type: 'object' },
-  effect_type: 'compute',
-  risk_tier: 'LOW',
-  action: 'echo',
-  driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
-};
+const echo = ECHO_TOOL;
 
 describe('a process that stops between admission and receipt', () => {
   it('is receipted EXECUTION_INTERRUPTED at the next open; the pack verifies and replay reproduces it', async () => {

@@ -1,0 +1,25 @@
+// Shared fixtures of the CLI tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+/** A temp directory for this test file, removed after its tests. */
+export function tempRoot(prefix: string): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
+/** Descriptor of the built-in `echo` function tool (`builtin.echo`, returns its args). */
+export const ECHO_TOOL = {
+  type: 'helm.tool.v1',
+  name: 'echo',
+  description: 'echo',
+  input_schema: { type: 'object', properties: { x: { type: 'integer' } }, additionalProperties: false },
+  output_schema: { type: 'object' },
+  effect_type: 'compute',
+  risk_tier: 'LOW',
+  action: 'echo',
+  driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
+};
