@@ -1,7 +1,9 @@
 // DecisionRecord (`helm.decision.v1`): the guardian's signed verdict on one concrete tool call.
 // Normative: docs/spec/decision.md. Every verdict (ALLOW, DENY, ESCALATE) is one of these, signed
 // with `signEnvelope` by the guardian key. `decision_id` is content-derived:
-// digest(canonicalBytes(body without `decision_id`)).
+// digest(canonicalBytes(body without `decision_id`)). A signed ALLOW decision is also the
+// AuthorizedExecutionIntent the SafeExecutor verifies (docs/spec/intent.md): it carries the
+// intent's expiry and approval grant, so one signature authorizes the execution.
 import type { ReasonCode } from './reason-codes.js';
 import type { Verdict } from './verdict.js';
 
@@ -58,6 +60,13 @@ export interface DecisionRecord {
   readonly approval_challenge_id: string | null;
   /** True when an emergency-override approval quorum was used: the decision must be reviewed. */
   readonly review_required: boolean;
+  /**
+   * ALLOW: end of the execution authorization (exclusive; valid while decided_at_ms <= now <
+   * expires_at_ms). null for DENY and ESCALATE, which authorize nothing.
+   */
+  readonly expires_at_ms: number | null;
+  /** ALLOW after a ceremony: the approval grant the executor must consume before running; else null. */
+  readonly approval_grant_id: string | null;
 }
 
 const DIGEST = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
@@ -91,6 +100,8 @@ export const decisionSchema = {
     'budget_reservation_id',
     'approval_challenge_id',
     'review_required',
+    'expires_at_ms',
+    'approval_grant_id',
   ],
   properties: {
     type: { const: DECISION_TYPE },
@@ -113,5 +124,7 @@ export const decisionSchema = {
     budget_reservation_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
     approval_challenge_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
     review_required: { type: 'boolean' },
+    expires_at_ms: { anyOf: [MS, { type: 'null' }] },
+    approval_grant_id: NULLABLE_DIGEST,
   },
 } as const;

@@ -69,7 +69,6 @@ export {
   type EvidencePackScope,
   evidencePackManifestSchema,
 } from './evidencepack.js';
-export { type AuthorizedExecutionIntent, INTENT_TYPE, intentSchema } from './intent.js';
 export {
   type KnownNodeKind,
   MAX_NODE_PARENTS,

@@ -2,10 +2,18 @@
 // encoding PAE(type, payload) = "HELMSIG1" SP len(type) SP type SP len(payload) SP payload, where
 // payload is the exact RFC 8785 JCS bytes of the body and lengths are ASCII decimal byte counts.
 import type { SignedEnvelope } from '@helm/contracts';
-import { type AsyncSigner, type Ed25519Backend, keyIdFor, nodeBackend, type Signer } from './ed25519.js';
+import {
+  type AsyncSigner,
+  type Ed25519Backend,
+  genuinePublicKey,
+  keyIdFor,
+  nodeBackend,
+  type Signer,
+} from './ed25519.js';
 import { bytesEqual, fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
-import { canonicalBytes, canonicalize } from './jcs.js';
+import { digestText } from './hash.js';
+import { canonicalize, canonicalMembers } from './jcs.js';
 import { type JsonLimits, parseStrictJson } from './json.js';
 import type { KeyRing } from './keyring.js';
 
@@ -60,16 +68,69 @@ export interface TypedBody {
   readonly type: string;
 }
 
-function prepare(body: TypedBody, signerCount: number): { payload: Uint8Array; pae: Uint8Array } {
-  if (typeof body !== 'object' || body === null || !isEnvelopeType(body.type)) {
+function checkSigners(type: string, signerCount: number): void {
+  if (!isEnvelopeType(type)) {
     throw new CryptoError('ENVELOPE_MALFORMED', 'envelope body needs a helm.<name>.v<N> type');
   }
   if (signerCount === 0) throw new CryptoError('ENVELOPE_MALFORMED', 'at least one signer is required');
   if (signerCount > MAX_ENVELOPE_SIGNATURES) {
     throw new CryptoError('ENVELOPE_MALFORMED', `at most ${MAX_ENVELOPE_SIGNATURES} signers`);
   }
-  const payload = canonicalBytes(body);
-  return { payload, pae: preAuthEncoding(body.type, payload) };
+}
+
+function bodyType(body: TypedBody): string {
+  if (typeof body !== 'object' || body === null || typeof body.type !== 'string') {
+    throw new CryptoError('ENVELOPE_MALFORMED', 'envelope body needs a helm.<name>.v<N> type');
+  }
+  return body.type;
+}
+
+function prepare(
+  body: TypedBody,
+  signerCount: number,
+): { text: string; payload: Uint8Array; pae: Uint8Array } {
+  const type = bodyType(body);
+  checkSigners(type, signerCount);
+  const text = canonicalize(body);
+  const payload = encoder.encode(text);
+  return { text, payload, pae: preAuthEncoding(type, payload) };
+}
+
+/**
+ * Envelopes this process signed with createSigner signers, by object identity (docs/spec/envelope.md
+ * §Self-issued envelopes). Each is frozen when recorded, so its type, payload and signatures can
+ * no longer change; the entry keeps the canonical text and the keys the signatures are valid for.
+ */
+interface SelfIssued {
+  readonly text: string;
+  readonly payload: Uint8Array;
+  readonly keys: ReadonlyMap<string, Uint8Array>;
+}
+const selfIssued = new WeakMap<SignedEnvelope, SelfIssued>();
+
+function assemble(
+  type: string,
+  text: string,
+  payload: Uint8Array,
+  signers: readonly Signer[],
+  sigs: readonly Uint8Array[],
+): SignedEnvelope {
+  const signatures = signers.map((s, i) =>
+    Object.freeze({ keyid: s.keyId, sig: toBase64Url(sigs[i] as Uint8Array) }),
+  );
+  const envelope: SignedEnvelope = Object.freeze({
+    type,
+    payload: toBase64Url(payload),
+    signatures: Object.freeze(signatures) as SignedEnvelope['signatures'],
+  });
+  const keys = new Map<string, Uint8Array>();
+  for (const signer of signers) {
+    const key = genuinePublicKey(signer);
+    if (key === undefined) return envelope;
+    keys.set(signer.keyId, key);
+  }
+  selfIssued.set(envelope, { text, payload, keys });
+  return envelope;
 }
 
 function checkDistinct(signers: readonly { keyId: string }[]): void {
@@ -109,18 +170,68 @@ async function signAny(signer: Signer | AsyncSigner, pae: Uint8Array): Promise<U
   return signatureBytes(sig, signer.keyId);
 }
 
-/** Canonicalize `body` (whose `type` is the domain separator) and sign it with every signer. */
+/**
+ * Canonicalize `body` (whose `type` is the domain separator) and sign it with every signer. The
+ * returned envelope is frozen.
+ */
 export function signEnvelope<T extends TypedBody>(body: T, signers: readonly Signer[]): SignedEnvelope {
-  const { payload, pae } = prepare(body, signers.length);
+  const { text, payload, pae } = prepare(body, signers.length);
   checkDistinct(signers);
-  return {
-    type: body.type,
-    payload: toBase64Url(payload),
-    signatures: signers.map((s) => ({
-      keyid: s.keyId,
-      sig: toBase64Url(signSync(s, pae)),
-    })),
-  };
+  return assemble(
+    body.type,
+    text,
+    payload,
+    signers,
+    signers.map((s) => signSync(s, pae)),
+  );
+}
+
+export interface IdentifiedEnvelope<T, K extends string> {
+  /** `body` with `idField` set to `id`. */
+  readonly body: T & { readonly [field in K]: string };
+  /** digest(JCS(body without the id field)) — the content-derived id. */
+  readonly id: string;
+  readonly envelope: SignedEnvelope;
+}
+
+/**
+ * The content-addressed record pattern in one pass: id = digest(JCS(body)), then sign
+ * `{...body, [idField]: id}`. The same bytes as `signEnvelope({...body, [idField]:
+ * canonicalDigest(body)})`, but every member is serialized once. `body` must not have `idField`.
+ */
+export function signIdentifiedEnvelope<T extends TypedBody, K extends string>(
+  body: T,
+  idField: K,
+  signers: readonly Signer[],
+): IdentifiedEnvelope<T, K> {
+  const type = bodyType(body);
+  checkSigners(type, signers.length);
+  checkDistinct(signers);
+  if (Object.hasOwn(body, idField)) {
+    throw new CryptoError('ENVELOPE_MALFORMED', `the body already has ${idField}`);
+  }
+  const members = canonicalMembers(body);
+  const id = digestText(`{${members.texts.join(',')}}`);
+  const member = `${JSON.stringify(idField)}:"${id}"`;
+  let at = members.keys.length;
+  for (let i = 0; i < members.keys.length; i++) {
+    if ((members.keys[i] as string) > idField) {
+      at = i;
+      break;
+    }
+  }
+  members.texts.splice(at, 0, member);
+  const text = `{${members.texts.join(',')}}`;
+  const payload = encoder.encode(text);
+  const pae = preAuthEncoding(type, payload);
+  const envelope = assemble(
+    type,
+    text,
+    payload,
+    signers,
+    signers.map((s) => signSync(s, pae)),
+  );
+  return { body: { ...body, [idField]: id } as IdentifiedEnvelope<T, K>['body'], id, envelope };
 }
 
 /** signEnvelope for signers that may be remote (KMS/HSM/approver devices); signs in parallel. */
@@ -131,11 +242,14 @@ export async function signEnvelopeAsync<T extends TypedBody>(
   const { payload, pae } = prepare(body, signers.length);
   checkDistinct(signers);
   const sigs = await Promise.all(signers.map((s) => signAny(s, pae)));
-  return {
+  // Never recorded as self-issued: an async signer's signature comes from elsewhere.
+  return Object.freeze({
     type: body.type,
     payload: toBase64Url(payload),
-    signatures: signers.map((s, i) => ({ keyid: s.keyId, sig: toBase64Url(sigs[i] as Uint8Array) })),
-  };
+    signatures: Object.freeze(
+      signers.map((s, i) => Object.freeze({ keyid: s.keyId, sig: toBase64Url(sigs[i] as Uint8Array) })),
+    ) as SignedEnvelope['signatures'],
+  });
 }
 
 /** Resolves a key id to its raw Ed25519 public key, or undefined when unknown. */
@@ -160,6 +274,14 @@ export interface VerifyEnvelopeOptions {
   readonly backend?: Ed25519Backend;
   /** Payload parsing limits (default DEFAULT_ENVELOPE_LIMITS). */
   readonly limits?: Pick<JsonLimits, 'maxBytes' | 'maxDepth'>;
+  /**
+   * Accept an envelope this process signed itself without re-running Ed25519 (docs/spec/envelope.md
+   * §Self-issued envelopes): it must be the very (frozen) object signEnvelope returned for
+   * createSigner signers, and every signature's key id must resolve, through `keys`, to exactly the
+   * key it was signed with. Everything else takes the full path. Default false. Ignored with
+   * `threshold` or `limits`.
+   */
+  readonly acceptSelfIssued?: boolean;
 }
 
 const ENVELOPE_FIELDS = new Set(['type', 'payload', 'signatures']);
@@ -186,6 +308,10 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   options: VerifyEnvelopeOptions = {},
 ): VerifiedEnvelope<T> {
   const lookup: PublicKeyLookup = typeof keys === 'function' ? keys : (id) => keys.lookup(id);
+  if (options.acceptSelfIssued === true && options.threshold === undefined && options.limits === undefined) {
+    const issued = selfIssued.get(envelope);
+    if (issued !== undefined) return verifySelfIssued<T>(envelope, issued, expectedType, lookup);
+  }
   // 1. structure
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
     malformed('envelope must be an object');
@@ -278,4 +404,27 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
     throw new CryptoError('ENVELOPE_TYPE_MISMATCH', 'payload type differs from envelope type');
   }
   return { body: body as T, payload, keyIds };
+}
+
+/** The self-issued fast path of verifyEnvelope: same outcome as the full path for these envelopes. */
+function verifySelfIssued<T extends TypedBody>(
+  envelope: SignedEnvelope,
+  issued: SelfIssued,
+  expectedType: string,
+  lookup: PublicKeyLookup,
+): VerifiedEnvelope<T> {
+  if (envelope.type !== expectedType) {
+    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', `expected ${expectedType}, got ${envelope.type}`);
+  }
+  const keyIds: string[] = [];
+  for (const { keyid } of envelope.signatures) {
+    const signedWith = issued.keys.get(keyid) as Uint8Array;
+    const key = lookup(keyid);
+    if (!(key instanceof Uint8Array) || !bytesEqual(key, signedWith)) {
+      // unknown here, or known as another key: the full path reports it precisely
+      throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${keyid}`);
+    }
+    keyIds.push(keyid);
+  }
+  return { body: JSON.parse(issued.text) as T, payload: issued.payload.slice(), keyIds };
 }

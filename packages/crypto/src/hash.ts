@@ -35,6 +35,14 @@ export function digest(data: Uint8Array): string {
   return DIGEST_PREFIX + sha256Hex(data);
 }
 
+/**
+ * `sha256:<hex>` digest of the UTF-8 encoding of `text`, hashed without materialising the bytes.
+ * `text` must be well-formed (canonical JSON always is): a lone surrogate would be hashed as U+FFFD.
+ */
+export function digestText(text: string): string {
+  return DIGEST_PREFIX + hash('sha256', text, 'hex');
+}
+
 export function isDigest(value: unknown): value is string {
   return typeof value === 'string' && DIGEST_PATTERN.test(value);
 }

@@ -27,12 +27,14 @@ export {
   DEFAULT_ENVELOPE_LIMITS,
   ENVELOPE_TYPE_PATTERN,
   type EnvelopeBody,
+  type IdentifiedEnvelope,
   isEnvelopeType,
   MAX_ENVELOPE_SIGNATURES,
   type PublicKeyLookup,
   preAuthEncoding,
   signEnvelope,
   signEnvelopeAsync,
+  signIdentifiedEnvelope,
   type TypedBody,
   type VerifiedEnvelope,
   type VerifyEnvelopeOptions,
@@ -46,7 +48,16 @@ export {
   isCryptoError,
   reasonCodeFor,
 } from './errors.js';
-export { DIGEST_PREFIX, digest, digestBytes, isDigest, sha256, sha256Hex, sha256Portable } from './hash.js';
+export {
+  DIGEST_PREFIX,
+  digest,
+  digestBytes,
+  digestText,
+  isDigest,
+  sha256,
+  sha256Hex,
+  sha256Portable,
+} from './hash.js';
 export { canonicalBytes, canonicalize, isCanonicalJson, JCS_MAX_DEPTH } from './jcs.js';
 export {
   DEFAULT_JSON_LIMITS,

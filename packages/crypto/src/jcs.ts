@@ -137,6 +137,33 @@ export function canonicalize(value: unknown): string {
   return serialize(value, new Walk());
 }
 
+/**
+ * The members of a plain object in canonical order: its sorted keys and, for each, the canonical
+ * member text `"key":value`. `{` + texts.join(',') + `}` is canonicalize(value); callers splice in
+ * a member (e.g. a content-derived id) without serializing the rest twice.
+ */
+export function canonicalMembers(value: object): { keys: string[]; texts: string[] } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'canonicalMembers needs a plain object');
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== OBJECT_PROTOTYPE && proto !== null) {
+    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'only plain objects and arrays can be canonicalized');
+  }
+  if (Object.getOwnPropertySymbols(value).length !== 0) {
+    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'symbol-keyed properties cannot be canonicalized');
+  }
+  const keys = Object.keys(value).sort();
+  const record = value as Record<string, unknown>;
+  const texts = keys.map((key) => {
+    const member = record[key];
+    return (
+      serializeKey(key) + (typeof member === 'object' ? canonicalize(member) : serialize(member, new Walk()))
+    );
+  });
+  return { keys, texts };
+}
+
 /** UTF-8 bytes of the RFC 8785 canonical form of `value`. */
 export function canonicalBytes(value: unknown): Uint8Array {
   return encoder.encode(canonicalize(value));

@@ -1,6 +1,6 @@
 // The driver interface: how a tool body runs. Drivers sit outside the decision path: the executor
 // calls one only after the guardian allowed the call, the PEP validated the arguments and the
-// AuthorizedExecutionIntent verified, and it passes the driver nothing but the validated arguments
+// signed ALLOW decision (the AuthorizedExecutionIntent) verified, and it passes the driver nothing but the validated arguments
 // and a read-only context. Whatever a driver returns is untrusted until the output schema accepts it.
 import type { Effect, ToolDescriptor } from '@helm/contracts';
 import type { JsonValue } from './json.js';
@@ -8,10 +8,10 @@ import type { JsonValue } from './json.js';
 export interface DriverContext {
   /** The pinned descriptor the call was admitted under. */
   readonly descriptor: ToolDescriptor;
-  /** The effect the guardian authorized (its digest is bound by the intent). */
+  /** The effect the guardian authorized (its digest is bound by the ALLOW decision). */
   readonly effect: Effect;
-  /** intent_id of the verified AuthorizedExecutionIntent. */
-  readonly intent_id: string;
+  /** decision_id of the verified ALLOW decision that authorizes this execution. */
+  readonly decision_id: string;
   /** Aborted when the per-tool timeout fires; long-running drivers should stop on it. */
   readonly signal: AbortSignal;
 }

@@ -3,9 +3,9 @@
 // a signed receipt carrying the failure's reason code, no output, and the budget reservation
 // refunded. Only a request that cannot even be attributed (no principal, no tool name) throws.
 import {
-  type AuthorizedExecutionIntent,
+  DECISION_TYPE,
+  type DecisionRecord,
   type Effect,
-  INTENT_TYPE,
   isReasonCode,
   REASON_CODES,
   type ReasonCode,
@@ -103,8 +103,14 @@ export interface ExecuteResult {
 
 export interface ExecutorOptions {
   readonly guardian: GuardianPort;
-  /** Resolves guardian key ids to public keys; intents must verify under one of them. */
+  /** Resolves guardian key ids to public keys; ALLOW decisions must verify under one of them. */
   readonly guardianKeys: PublicKeyLookup;
+  /**
+   * Re-run Ed25519 on decisions even when they are the very envelopes a co-resident guardian just
+   * signed (docs/spec/intent.md §Verification). Default false: such self-issued envelopes are
+   * authenticated by identity and key; decisions from anywhere else are always verified in full.
+   */
+  readonly reverifySelfIssuedDecisions?: boolean;
   /** A `ReceiptRecorder` from @helm/receipts (or anything with its admit/recordDenial/finalize). */
   readonly receipts: ReceiptPort;
   readonly proofgraph: ProofGraphPort;
@@ -184,8 +190,17 @@ export const UNKNOWN_EFFECT_CLASS = 'unknown';
 
 const TIMED_OUT = Symbol('timed-out');
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 export function createExecutor(options: ExecutorOptions): Executor {
   const { guardian, guardianKeys, receipts, proofgraph, clock, timer } = options ?? ({} as ExecutorOptions);
+  const reverifySelfIssued = options?.reverifySelfIssuedDecisions === true;
   if (!guardian || !receipts || !proofgraph || !clock || !timer || typeof guardianKeys !== 'function') {
     throw new ExecutorError(
       'CONFIG_INVALID',
@@ -349,47 +364,49 @@ export function createExecutor(options: ExecutorOptions): Executor {
     return result(state, call, failure.code, status, recorded.receipt, extra);
   }
 
-  function verifyIntent(
+  /**
+   * The AuthorizedExecutionIntent is the signed ALLOW decision (docs/spec/intent.md). Everything
+   * the executor acts on is read from the verified envelope, never from the guardian's `record`.
+   */
+  function verifyAuthorization(
     state: CallState,
     effect: Effect,
     effectDigest: string,
     at: number,
-  ): AuthorizedExecutionIntent | Failure {
+  ): DecisionRecord | Failure {
     const evaluation = state.evaluation as GuardianEvaluation;
-    const record = evaluation.record;
-    if (!evaluation.intent) return fail('INTENT_INVALID', 'ALLOW without an AuthorizedExecutionIntent');
-    let intent: AuthorizedExecutionIntent;
+    let decision: DecisionRecord;
     try {
-      intent = verifyEnvelope<AuthorizedExecutionIntent & { readonly [k: string]: unknown }>(
-        evaluation.intent,
-        INTENT_TYPE,
+      decision = verifyEnvelope<DecisionRecord & { readonly [k: string]: unknown }>(
+        evaluation.decision,
+        DECISION_TYPE,
         guardianKeys,
+        { acceptSelfIssued: !reverifySelfIssued },
       ).body;
     } catch {
-      return fail('INTENT_INVALID', 'the intent signature does not verify under a guardian key');
+      return fail('INTENT_INVALID', 'the decision signature does not verify under a guardian key');
     }
     const bound =
-      intent.decision_id === record.decision_id &&
-      intent.effect_digest === effectDigest &&
-      record.effect_digest === effectDigest &&
-      intent.args_hash === state.args_hash &&
-      record.args_hash === state.args_hash &&
-      intent.tool === effect.tool &&
-      intent.principal === effect.principal &&
-      intent.action === effect.action &&
-      intent.resource === effect.resource &&
-      intent.tenant === state.tenant &&
-      intent.policy_stack_hash === record.policy_stack_hash &&
-      intent.budget_reservation_id === record.budget_reservation_id;
+      decision.verdict === 'ALLOW' &&
+      decision.reason_code === 'ALLOW' &&
+      decision.decision_id === evaluation.record.decision_id &&
+      decision.effect_digest === effectDigest &&
+      decision.args_hash === state.args_hash &&
+      decision.tool === effect.tool &&
+      decision.principal === effect.principal &&
+      decision.action === effect.action &&
+      decision.resource === effect.resource &&
+      decision.tenant === state.tenant;
     if (!bound)
-      return fail('INTENT_INVALID', 'the intent is not bound to this decision, effect, args and tool');
-    if (!(Number.isSafeInteger(intent.issued_at_ms) && Number.isSafeInteger(intent.expires_at_ms))) {
-      return fail('INTENT_INVALID', 'the intent times are malformed');
+      return fail('INTENT_INVALID', 'the decision is not an ALLOW bound to this effect, args and tool');
+    const expires = decision.expires_at_ms;
+    if (!(Number.isSafeInteger(decision.decided_at_ms) && Number.isSafeInteger(expires))) {
+      return fail('INTENT_INVALID', 'the authorization times are malformed');
     }
-    if (at < intent.issued_at_ms || at >= intent.expires_at_ms) {
-      return fail('INTENT_INVALID', 'the intent is expired or not yet valid');
+    if (at < decision.decided_at_ms || at >= (expires as number)) {
+      return fail('INTENT_INVALID', 'the authorization is expired or not yet valid');
     }
-    return intent;
+    return decision;
   }
 
   async function runDriver(
@@ -397,19 +414,28 @@ export function createExecutor(options: ExecutorOptions): Executor {
     args: JsonValue,
     context: Omit<DriverContext, 'signal'>,
   ): Promise<unknown> {
-    const controller = new AbortController();
+    // The abort controller is made only when a driver reads `signal` (or the timeout fires), and a
+    // driver that answers synchronously needs no timer: nothing could interrupt it anyway.
+    let controller: AbortController | undefined;
+    const withSignal: DriverContext = {
+      ...context,
+      get signal(): AbortSignal {
+        controller ??= new AbortController();
+        return controller.signal;
+      },
+    };
+    const pending: unknown = tool.driver.invoke(args, withSignal);
+    if (!isThenable(pending)) return pending;
     let handle: unknown;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
       handle = timer.setTimeout(() => {
+        controller ??= new AbortController();
         controller.abort();
         resolve(TIMED_OUT);
       }, tool.descriptor.driver.timeout_ms);
     });
     try {
-      const call = Promise.resolve().then(() =>
-        tool.driver.invoke(args, { ...context, signal: controller.signal }),
-      );
-      return await Promise.race([call, timeout]);
+      return await Promise.race([pending, timeout]);
     } finally {
       timer.clearTimeout(handle);
     }
@@ -480,10 +506,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
       );
     }
 
-    // 7. The AuthorizedExecutionIntent.
-    const verified = verifyIntent(state, effect, effectDigest, now());
+    // 7. The AuthorizedExecutionIntent: the signed ALLOW decision, verified and bound.
+    const verified = verifyAuthorization(state, effect, effectDigest, now());
     if ('code' in verified) return finishFailure(state, verified, false);
-    state.evidence.intent_id = verified.intent_id;
+    // From here on every refund, receipt and commit uses the signed values.
+    state.evaluation = { decision: evaluation.decision, record: verified };
 
     // 8. Receipt-policy admission (fail closed) before anything runs.
     const approvalIds = verified.approval_grant_id === null ? [] : [verified.approval_grant_id];
@@ -501,19 +528,18 @@ export function createExecutor(options: ExecutorOptions): Executor {
     // 8b. Write-ahead admission journal: durable before anything can have an effect.
     const entry: AdmissionEntry = {
       type: ADMISSION_TYPE,
-      admission_id: verified.intent_id,
-      decision_id: record.decision_id,
-      intent_id: verified.intent_id,
+      admission_id: verified.decision_id,
+      decision_id: verified.decision_id,
       principal: state.principal,
       tenant: state.tenant,
-      session_id: record.session_id ?? state.session_id,
+      session_id: verified.session_id ?? state.session_id,
       tool: tool.name,
       effect_class: state.effect_class,
       effect_id: effectDigest,
       args_hash: prepared.args_hash,
       idempotency_key: state.idempotency_key as string,
-      policy_hash: record.policy_stack_hash,
-      budget_reservation_id: record.budget_reservation_id,
+      policy_hash: verified.policy_stack_hash,
+      budget_reservation_id: verified.budget_reservation_id,
       admitted_at_ms: now(),
       decision: evaluation.decision,
       evidence: { ...state.evidence },
@@ -535,7 +561,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       try {
         consumed = await guardian.consumeGrant({
           grant_id: verified.approval_grant_id,
-          intent_id: verified.intent_id,
+          decision_id: verified.decision_id,
           effect_digest: effectDigest,
           args_hash: prepared.args_hash,
         });
@@ -549,7 +575,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     // 10. Driver: only the validated args, under the per-tool timeout.
     let raw: unknown;
     try {
-      raw = await runDriver(tool, prepared.value, { descriptor, effect, intent_id: verified.intent_id });
+      raw = await runDriver(tool, prepared.value, { descriptor, effect, decision_id: verified.decision_id });
     } catch (error) {
       const code =
         error instanceof DriverFailure &&
@@ -624,9 +650,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
 
     // 14. Commit the budget, remember the result for idempotent repeats, release the output.
-    if (record.budget_reservation_id) {
+    if (verified.budget_reservation_id) {
       try {
-        await guardian.commitBudget(record.budget_reservation_id);
+        await guardian.commitBudget(verified.budget_reservation_id);
       } catch {
         // The effect happened and is receipted; a ledger failure cannot un-happen it.
       }
@@ -639,7 +665,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         args_hash: prepared.args_hash,
         receipt: finalized.receipt.envelope,
         receipt_hash: finalized.receipt.hash,
-        decision_id: record.decision_id,
+        decision_id: verified.decision_id,
         output: released,
         decision: evaluation.decision,
       });

@@ -1,4 +1,4 @@
-// The executor's ports to the rest of the kernel: the guardian (decision + intent, budget, grants),
+// The executor's ports to the rest of the kernel: the guardian (signed decision, budget, grants),
 // the receipt recorder and the ProofGraph. `createExecutor` accepts these small interfaces;
 // `guardianPort` (./guardian-port.ts) adapts the real @helm/guardian, a `ReceiptRecorder` from
 // @helm/receipts is a ReceiptPort as is, and `proofGraphPort` adapts @helm/proofgraph.
@@ -36,7 +36,7 @@ export interface GuardianCall {
   /** The canonical arguments (gate 4 and policy see exactly what the driver will get). */
   readonly args: JsonValue;
   readonly args_hash: string;
-  /** The effect the executor constructed from the pinned descriptor; the intent must bind its digest. */
+  /** The effect the executor constructed from the pinned descriptor; an ALLOW must bind its digest. */
   readonly effect: Effect;
   readonly effect_digest: string;
   /** Caller-supplied guardian context (credential, environment, delegation proof, inputs…). */
@@ -44,17 +44,20 @@ export interface GuardianCall {
 }
 
 export interface GuardianEvaluation {
-  /** The signed `helm.decision.v1` envelope. */
+  /**
+   * The signed `helm.decision.v1` envelope. For an ALLOW it is the AuthorizedExecutionIntent the
+   * executor verifies (docs/spec/intent.md); the executor trusts nothing in `record` it has not
+   * read from this envelope.
+   */
   readonly decision: SignedEnvelope;
-  /** Its body. */
+  /** Its body, as the guardian reports it (used for DENY / ESCALATE bookkeeping only). */
   readonly record: DecisionRecord;
-  /** The signed `helm.intent.v1` envelope, for an ALLOW (null otherwise). */
-  readonly intent: SignedEnvelope | null;
 }
 
 export interface GrantToConsume {
   readonly grant_id: string;
-  readonly intent_id: string;
+  /** The ALLOW decision that authorizes the execution. */
+  readonly decision_id: string;
   readonly effect_digest: string;
   readonly args_hash: string;
 }

@@ -11,10 +11,9 @@ export const ADMISSION_TYPE = 'helm.admission.v1';
 /** Everything needed to receipt an admitted call without the process that admitted it. */
 export interface AdmissionEntry {
   readonly type: typeof ADMISSION_TYPE;
-  /** The admission id: the verified intent's `intent_id` (content-derived, one per decision). */
+  /** The admission id: the authorizing ALLOW decision's `decision_id` (content-derived). */
   readonly admission_id: string;
   readonly decision_id: string;
-  readonly intent_id: string;
   readonly principal: string;
   readonly tenant: string | null;
   readonly session_id: string | null;
@@ -29,7 +28,7 @@ export interface AdmissionEntry {
   readonly admitted_at_ms: number;
   /** The guardian's signed decision envelope. */
   readonly decision: SignedEnvelope;
-  /** Receipt evidence gathered up to admission (descriptor digest, idempotency key, intent id…). */
+  /** Receipt evidence gathered up to admission (descriptor digest, idempotency key…). */
   readonly evidence: Readonly<Record<string, ReceiptEvidenceValue>>;
 }
 

@@ -41,7 +41,7 @@ import { ManualTimer } from './helpers/kit.ts';
 const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const seed = (n: number) => new Uint8Array(32).fill(n);
 
-// Deterministic keys: guardian (decisions/intents), bundle signer (P1), executor (receipts + nodes),
+// Deterministic keys: guardian (decisions), bundle signer (P1), executor (receipts + nodes),
 // three approvers (2-of-3 quorum).
 const guardianSigner = createSigner(seed(11));
 const bundleSigner = createSigner(seed(12));
@@ -161,7 +161,7 @@ const RECEIPT_POLICIES = new ReceiptPolicySet([
     risk_tier: 'HIGH',
     require_idempotency_key: true,
     min_approvals: 1,
-    required_evidence: ['intent_id'],
+    required_evidence: ['descriptor_digest'],
   },
   // Unknown tools have no effect class of their own: their denials are kept at HIGH.
   {

@@ -119,8 +119,8 @@ describe('admission journal', () => {
       tool: 'peek',
       budget_reservation_id: 'res-1',
     });
-    expect(entry.admission_id).toBe(entry.intent_id);
-    expect(entry.evidence.intent_id).toBe(entry.intent_id);
+    expect(entry.admission_id).toBe(entry.decision_id);
+    expect(entry.evidence.idempotency_key).toBe(entry.idempotency_key);
     expect(r.admission_id).toBe(entry.admission_id);
     expect(journal.size).toBe(0);
     // A denial before admission journals nothing and closes nothing.

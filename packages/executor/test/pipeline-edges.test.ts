@@ -1,4 +1,4 @@
-// Adversarial and failure-path tests of the pipeline: intent tampering, grants, escalation,
+// Adversarial and failure-path tests of the pipeline: tampered or unbound authorizations, grants, escalation,
 // misbehaving guardian / stores / drivers, malformed requests and configuration.
 import type { ToolDescriptor } from '@helm/contracts';
 import { createSigner } from '@helm/crypto';
@@ -74,39 +74,78 @@ function setup(extra: Partial<ExecutorOptions> = {}) {
 
 const pay = { tool: 'pay', principal: 'alice', args: { to: 'bob', amount: 5 }, idempotency_key: 'p-1' };
 
-describe('intent verification', () => {
-  const cases: [string, Parameters<ScriptedGuardian['script']> extends never ? never : object][] = [
-    ['signed by a key the executor does not trust', { intentSigner: createSigner(seed(66)) }],
-    ['missing', { noIntent: true }],
-    ['bound to another decision', { intentPatch: { decision_id: `sha256:${'9'.repeat(64)}` } }],
-    ['bound to another effect', { intentPatch: { effect_digest: `sha256:${'8'.repeat(64)}` } }],
-    ['bound to other args', { intentPatch: { args_hash: `sha256:${'7'.repeat(64)}` } }],
-    ['bound to another tool', { intentPatch: { tool: 'peek' } }],
-    ['bound to another principal', { intentPatch: { principal: 'mallory' } }],
-    ['bound to another resource', { intentPatch: { resource: 'mallory' } }],
-    ['bound to another tenant', { intentPatch: { tenant: 'acme' } }],
-    ['bound to another reservation', { intentPatch: { budget_reservation_id: 'res-x' } }],
-    ['bound to another policy', { intentPatch: { policy_stack_hash: `sha256:${'6'.repeat(64)}` } }],
-    ['expired', { ttlMs: 0 }],
-    ['not yet valid', { intentPatch: { issued_at_ms: 1_900_000_000_000, expires_at_ms: 1_900_000_001_000 } }],
-    ['with malformed times', { intentPatch: { expires_at_ms: 1.5 } }],
+describe('verification of the ALLOW decision (the AuthorizedExecutionIntent)', () => {
+  const other = (c: string) => `sha256:${c.repeat(64)}`;
+  const cases: [string, object][] = [
+    ['signed by a key the executor does not trust', { decisionSigner: createSigner(seed(66)) }],
+    ['edited after signing', { tamperPayload: true }],
+    ['reported with another decision id', { reportedPatch: { decision_id: other('9') } }],
+    ['bound to another effect', { signedPatch: { effect_digest: other('8') } }],
+    ['bound to other args', { signedPatch: { args_hash: other('7') } }],
+    ['bound to another tool', { signedPatch: { tool: 'peek' } }],
+    ['bound to another principal', { signedPatch: { principal: 'mallory' } }],
+    ['bound to another action', { signedPatch: { action: 'wipe' } }],
+    ['bound to another resource', { signedPatch: { resource: 'mallory' } }],
+    ['bound to another tenant', { signedPatch: { tenant: 'acme' } }],
     [
-      'for a record with another effect digest',
-      { recordPatch: { effect_digest: `sha256:${'5'.repeat(64)}` } },
+      'reported as ALLOW but signed as a DENY',
+      {
+        signedPatch: { verdict: 'DENY', reason_code: 'POLICY_DENY' },
+        reportedPatch: { verdict: 'ALLOW', reason_code: 'ALLOW' },
+      },
     ],
+    [
+      'signed with a non-ALLOW reason',
+      { signedPatch: { reason_code: 'POLICY_DENY' }, reportedPatch: { reason_code: 'ALLOW' } },
+    ],
+    ['expired', { ttlMs: 0 }],
+    [
+      'not yet valid',
+      { signedPatch: { decided_at_ms: 1_900_000_000_000, expires_at_ms: 1_900_000_001_000 } },
+    ],
+    ['with malformed times', { signedPatch: { expires_at_ms: 1.5 } }],
+    ['without an expiry', { signedPatch: { expires_at_ms: null } }],
   ];
-  it.each(cases)(
-    'an intent %s is INTENT_INVALID, nothing runs, the budget is refunded',
-    async (_name, patch) => {
-      const k = setup();
-      k.guardian.script = () => ({ verdict: 'ALLOW', reason_code: 'ALLOW', ...patch });
-      const r = await k.executor.execute(pay);
-      expect(r).toMatchObject({ status: 'DENIED', reason_code: 'INTENT_INVALID' });
-      expect(k.calls).toHaveLength(0);
-      expect(k.guardian.refunded).toEqual(['res-1']);
-      expect(k.guardian.committed).toEqual([]);
-    },
-  );
+  for (const reverify of [false, true]) {
+    it.each(cases)(
+      `an ALLOW %s is INTENT_INVALID, nothing runs, the budget is refunded (reverify: ${reverify})`,
+      async (_name, patch) => {
+        const k = setup({ reverifySelfIssuedDecisions: reverify });
+        k.guardian.script = () => ({ verdict: 'ALLOW', reason_code: 'ALLOW', ...patch });
+        const r = await k.executor.execute(pay);
+        expect(r).toMatchObject({ status: 'DENIED', reason_code: 'INTENT_INVALID' });
+        expect(k.calls).toHaveLength(0);
+        expect(k.guardian.refunded).toEqual(['res-1']);
+        expect(k.guardian.committed).toEqual([]);
+      },
+    );
+  }
+
+  it('acts on the signed reservation and session, never on what the port reports beside them', async () => {
+    for (const reverify of [false, true]) {
+      const k = setup({ reverifySelfIssuedDecisions: reverify });
+      k.guardian.script = () => ({
+        verdict: 'ALLOW',
+        reason_code: 'ALLOW',
+        reportedPatch: { budget_reservation_id: 'res-forged', session_id: 'forged' },
+      });
+      const r = await k.executor.execute({ ...pay, tool: 'peek' });
+      expect(r).toMatchObject({ status: 'SUCCEEDED', reason_code: 'ALLOW' });
+      expect(k.guardian.committed).toEqual(['res-1']);
+      expect(decodePayload(r.receipt!).session_id).toBeNull();
+    }
+  });
+
+  it('a copy of a self-issued decision is verified in full (and passes when intact)', async () => {
+    const k = setup();
+    const inner = k.guardian.evaluate.bind(k.guardian);
+    k.guardian.evaluate = (call) => {
+      const e = inner(call);
+      return { ...e, decision: JSON.parse(JSON.stringify(e.decision)) };
+    };
+    const r = await k.executor.execute({ ...pay, tool: 'peek' });
+    expect(r).toMatchObject({ status: 'SUCCEEDED', reason_code: 'ALLOW' });
+  });
 });
 
 describe('approvals and guardian verdicts', () => {

@@ -242,6 +242,8 @@ describe('PEP argument step', () => {
     };
     const r = prepareArgsValue(tricky);
     expect(r.ok && r.args.value).toEqual({ path: '/safe' });
+    // the hashed canonical text is the value the driver gets
+    expect(r.ok && r.args.canonical).toBe('{"path":"/safe"}');
   });
 
   it('strict text: duplicates, lone surrogates, big numbers, garbage', () => {

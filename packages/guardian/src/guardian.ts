@@ -5,25 +5,23 @@
 // stage). The result is a pure function of the request, the injected clock and the loaded state.
 import {
   type ApprovalChallenge,
-  type AuthorizedExecutionIntent,
   DECISION_TYPE,
   type DecisionRecord,
   EFFECT_TYPE,
   type Effect,
   GATE_STAGES,
   type GateStage,
-  INTENT_TYPE,
   type ReasonCode,
   type RiskTier,
   type SignedEnvelope,
 } from '@helm/contracts';
 import {
   canonicalBytes,
+  canonicalDigest,
   digest,
-  type EnvelopeBody,
   type PublicKeyLookup,
   type Signer,
-  signEnvelope,
+  signIdentifiedEnvelope,
 } from '@helm/crypto';
 import { ApprovalCeremonies, type RateLimit } from './approval.js';
 import type { BudgetCharge, BudgetLedger } from './budget.js';
@@ -55,7 +53,7 @@ export interface IdentityBinding {
 }
 
 export interface GuardianOptions {
-  /** Signs decisions, intents, challenges, sessions and freeze events. */
+  /** Signs decisions, challenges, sessions and freeze events. */
   readonly signer: Signer;
   readonly clock: Clock;
   readonly sink?: EventSink;
@@ -100,31 +98,39 @@ export interface ExecutorCall {
 }
 
 export interface UnsignedEvaluation {
+  /**
+   * The decision, `decision_id` included. An ALLOW record is the AuthorizedExecutionIntent: it
+   * carries `expires_at_ms` and `approval_grant_id` (docs/spec/intent.md).
+   */
   readonly record: DecisionRecord;
-  /** ALLOW: the AuthorizedExecutionIntent body (null otherwise). */
-  readonly intentBody: AuthorizedExecutionIntent | null;
   readonly effect: Effect | null;
   /** ESCALATE: the guardian-signed challenge approvers must sign. */
   readonly challenge: SignedEnvelope | null;
 }
 
 export interface Evaluation extends UnsignedEvaluation {
-  /** The signed `helm.decision.v1` envelope. */
+  /** The signed `helm.decision.v1` envelope (for an ALLOW, also the execution authorization). */
   readonly decision: SignedEnvelope;
-  /** ALLOW: the signed `helm.intent.v1` envelope for the executor (null otherwise). */
-  readonly intent: SignedEnvelope | null;
+}
+
+type DecisionBody = Omit<DecisionRecord, 'decision_id'>;
+
+interface Decided {
+  readonly body: DecisionBody;
+  readonly effect: Effect | null;
+  readonly challenge: SignedEnvelope | null;
 }
 
 const EMPTY_DIGEST = digest(new Uint8Array());
 
 /** Content id of a record: SHA-256 over its RFC 8785 JCS bytes (the one canonical encoding). */
 function contentDigest(body: object): string {
-  return digest(canonicalBytes(body));
+  return canonicalDigest(body);
 }
 
 function safeDigest(value: unknown): string | null {
   try {
-    return digest(canonicalBytes(value));
+    return canonicalDigest(value);
   } catch {
     return null;
   }
@@ -298,23 +304,25 @@ export class Guardian {
     return this.policy;
   }
 
-  /** Public-key lookup for this guardian's own signatures (decisions, intents, challenges). */
+  /** Public-key lookup for this guardian's own signatures (decisions, challenges). */
   get publicKeys(): PublicKeyLookup {
     return (keyId) => (keyId === this.signer.keyId ? this.signer.publicKey : undefined);
   }
 
-  /** Evaluate and sign. */
+  /** Evaluate and sign (one signature: the decision, which for an ALLOW is the intent too). */
   evaluate(request: DecisionRequest): Evaluation {
-    const result = this.evaluateUnsigned(request);
-    const decision = signEnvelope(result.record as unknown as EnvelopeBody, [this.signer]);
-    const intent = result.intentBody
-      ? signEnvelope(result.intentBody as unknown as EnvelopeBody, [this.signer])
-      : null;
-    return { ...result, decision, intent };
+    const { body, effect, challenge } = this.decide(request);
+    const signed = signIdentifiedEnvelope(body, 'decision_id', [this.signer]);
+    return { record: signed.body, effect, challenge, decision: signed.envelope };
   }
 
-  /** Evaluate without signing (the record and intent bodies are complete, ids included). */
+  /** Evaluate without signing (the record is complete, decision_id included). */
   evaluateUnsigned(request: DecisionRequest): UnsignedEvaluation {
+    const { body, effect, challenge } = this.decide(request);
+    return { record: { ...body, decision_id: contentDigest(body) }, effect, challenge };
+  }
+
+  private decide(request: DecisionRequest): Decided {
     const now = this.clock.now();
     const req = (request ?? {}) as Partial<DecisionRequest>;
     let effect: Effect | null = null;
@@ -329,19 +337,28 @@ export class Guardian {
     let review = false;
     let stage: GateStage = 'frozen';
 
-    const finish = (v: Verdict): UnsignedEvaluation => {
+    const finish = (verdict: Verdict): Decided => {
+      let v = verdict;
       if (v.verdict !== 'ALLOW' && reservation !== null) {
         this.budget?.refund(reservation);
         reservation = null;
       }
-      const body = {
+      // An ALLOW without an effect cannot be bound to anything: fail closed.
+      if (v.verdict === 'ALLOW' && (effect === null || effectDigest === null)) {
+        v = deny('INTERNAL_ERROR', v.stage);
+      }
+      const allow = v.verdict === 'ALLOW';
+      // Keys in canonical (sorted) order: canonicalization then needs no sort.
+      const body: DecisionBody = {
         action: str(req.action, 'invalid'),
         approval_challenge_id: challengeId,
+        approval_grant_id: allow ? grantId : null,
         args_hash: argsHash,
         budget_reservation_id: reservation,
         decided_at_ms: now,
         decided_by: v.stage,
         effect_digest: effectDigest,
+        expires_at_ms: allow ? now + this.intentTtl : null,
         gate_roster_hash: this.gateRosterHash,
         policy_stack_hash: this.policy?.stackHash ?? this.unconfiguredStackHash,
         principal: str(req.principal, 'invalid'),
@@ -354,29 +371,8 @@ export class Guardian {
         tool: str(req.tool, 'invalid'),
         type: DECISION_TYPE,
         verdict: v.verdict,
-      } as const;
-      const record: DecisionRecord = { ...body, decision_id: contentDigest(body) };
-      let intent: AuthorizedExecutionIntent | null = null;
-      if (v.verdict === 'ALLOW' && effect !== null && effectDigest !== null) {
-        const ibody = {
-          action: record.action,
-          approval_grant_id: grantId,
-          args_hash: argsHash,
-          budget_reservation_id: reservation,
-          decision_id: record.decision_id,
-          effect_digest: effectDigest,
-          expires_at_ms: now + this.intentTtl,
-          issued_at_ms: now,
-          policy_stack_hash: record.policy_stack_hash,
-          principal: record.principal,
-          resource: record.resource,
-          tenant: record.tenant,
-          tool: record.tool,
-          type: INTENT_TYPE,
-        } as const;
-        intent = { ...ibody, intent_id: contentDigest(ibody) };
-      }
-      return { record, intentBody: intent, effect, challenge };
+      };
+      return { body, effect, challenge };
     };
 
     try {

@@ -1,6 +1,6 @@
 // Approval ceremonies: quorum of distinct verified approvers, timelock, expiry, rate limits,
 // emergency override, single-use grants — and the adversarial list.
-import type { ApprovalChallenge, SignedEnvelope } from '@helm/contracts';
+import type { ApprovalChallenge, DecisionRecord, SignedEnvelope } from '@helm/contracts';
 import { type Signer, signEnvelope, verifyEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import { type GuardianError, intentHash } from '../src/index.ts';
@@ -77,13 +77,18 @@ describe('approval ceremonies', () => {
     const ok = guardian.evaluate(deploy());
     expect(ok.record.verdict).toBe('ALLOW');
     expect(ok.record.review_required).toBe(false);
-    expect(ok.intentBody!.approval_grant_id).toBe(challenge.challenge_id);
-    a.consumeGrant(challenge.challenge_id, ok.intentBody!.effect_digest, ok.intentBody!.args_hash);
+    // the signed ALLOW decision names the grant the executor must consume, and expires
+    expect(ok.record.approval_grant_id).toBe(challenge.challenge_id);
+    expect(ok.record.approval_challenge_id).toBe(challenge.challenge_id);
+    expect(ok.record.expires_at_ms).toBe(ok.record.decided_at_ms + 30_000);
+    expect(ok.record.decided_at_ms).toBe(challenge.not_before_ms);
+    const signed = verifyEnvelope<DecisionRecord>(ok.decision, 'helm.decision.v1', guardian.publicKeys).body;
+    expect(signed).toStrictEqual(ok.record);
+    expect(signed.approval_grant_id).toBe(challenge.challenge_id);
+    a.consumeGrant(challenge.challenge_id, ok.record.effect_digest!, ok.record.args_hash);
     // reused grant
     expect(
-      code(() =>
-        a.consumeGrant(challenge.challenge_id, ok.intentBody!.effect_digest, ok.intentBody!.args_hash),
-      ),
+      code(() => a.consumeGrant(challenge.challenge_id, ok.record.effect_digest!, ok.record.args_hash)),
     ).toBe('APPROVAL_INVALID');
     // after consumption the same call needs a new ceremony
     const again = guardian.evaluate(deploy());
@@ -233,6 +238,10 @@ describe('approval ceremonies', () => {
     const ok = guardian.evaluate(deploy());
     expect(ok.record.verdict).toBe('ALLOW');
     expect(ok.record.review_required).toBe(true);
+    // the emergency ALLOW is still bound to the grant, and the timelock did not delay it
+    expect(ok.record.approval_grant_id).toBe(challenge.challenge_id);
+    expect(ok.record.decided_at_ms).toBeLessThan(challenge.not_before_ms);
+    expect(ok.record.expires_at_ms).toBe(ok.record.decided_at_ms + 30_000);
     a.consumeGrant(challenge.challenge_id, first.record.effect_digest!, first.record.args_hash);
     expect(a.log().at(-1)!.detail).toMatch(/review/);
   });
@@ -323,9 +332,9 @@ describe('approval grant through the executor port', () => {
     clock.advance(60_000);
     const ok = guardian.evaluate(deploy());
     const grant = {
-      grant_id: ok.intentBody!.approval_grant_id!,
-      effect_digest: ok.intentBody!.effect_digest,
-      args_hash: ok.intentBody!.args_hash,
+      grant_id: ok.record.approval_grant_id!,
+      effect_digest: ok.record.effect_digest!,
+      args_hash: ok.record.args_hash,
     };
     expect(guardian.consumeGrant(grant)).toBe(true);
     expect(guardian.consumeGrant(grant)).toBe(false);

@@ -70,7 +70,7 @@ describe('in-memory budget ledger', () => {
     expect(first.record.reason_code).toBe('ALLOW');
     expect(guardian.evaluate(bob(2)).record.reason_code).toBe('BUDGET_EXCEEDED');
     // the executor refunds a failed execution: the budget comes back
-    ledger.refund(first.intentBody!.budget_reservation_id!);
+    ledger.refund(first.record.budget_reservation_id!);
     expect(guardian.evaluate(bob(3)).record.reason_code).toBe('ALLOW');
     // tenant default ceiling 1000; principal default 100
     const t = (cost: number) => request({ tenant: 'acme', cost });

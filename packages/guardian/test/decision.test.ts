@@ -1,8 +1,8 @@
-// Signed decisions and intents: signatures, schemas, content-derived ids, determinism (replay).
-import { DECISION_TYPE, decisionSchema, INTENT_TYPE, intentSchema, REASON_CODES } from '@helm/contracts';
-import { canonicalBytes, digest, verifyEnvelope } from '@helm/crypto';
+// Signed decisions (an ALLOW decision is the AuthorizedExecutionIntent): signatures, schemas,
+// content-derived ids, expiry and grant fields, one-pass id signing, determinism (replay).
+import { DECISION_TYPE, decisionSchema, REASON_CODES } from '@helm/contracts';
+import { canonicalBytes, digest, fromBase64Url, signEnvelope, verifyEnvelope } from '@helm/crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type Evaluation,
@@ -11,11 +11,10 @@ import {
   ManualClock,
   MemoryEventSink,
 } from '../src/index.ts';
-import { fullOptions, harness, request, T0 } from './fixtures.ts';
+import { fullOptions, guardianSigner, harness, outsiderSigner, request, T0 } from './fixtures.ts';
 
 const ajv = new Ajv2020({ strict: true });
 const validDecision = ajv.compile(decisionSchema);
-const validIntent = ajv.compile(intentSchema);
 
 function withoutId<T extends object>(o: T, id: keyof T): Omit<T, typeof id> {
   const { [id]: _drop, ...rest } = o;
@@ -29,18 +28,21 @@ function checkEvaluation(g: Guardian, e: Evaluation): void {
   expect(e.record.decision_id).toBe(digest(canonicalBytes(withoutId(e.record, 'decision_id'))));
   expect(REASON_CODES[e.record.reason_code].verdict).toBe(e.record.verdict);
   if (e.effect) expect(e.record.effect_digest).toBe(digest(canonicalBytes(e.effect)));
+  // the signed payload is exactly JCS(record): the one-pass id signing matches the two-pass rule
+  expect(new TextDecoder().decode(fromBase64Url(e.decision.payload)!)).toBe(
+    new TextDecoder().decode(canonicalBytes(e.record)),
+  );
+  expect(Object.keys(e).sort()).toEqual(['challenge', 'decision', 'effect', 'record']);
   if (e.record.verdict === 'ALLOW') {
-    const intent = verifyEnvelope(e.intent!, INTENT_TYPE, g.publicKeys).body;
-    expect(intent).toEqual(e.intentBody);
-    expect(validIntent(e.intentBody)).toBe(true);
-    expect(e.intentBody!.intent_id).toBe(digest(canonicalBytes(withoutId(e.intentBody!, 'intent_id'))));
-    expect(e.intentBody!.decision_id).toBe(e.record.decision_id);
-    expect(e.intentBody!.effect_digest).toBe(e.record.effect_digest);
-    expect(e.intentBody!.args_hash).toBe(e.record.args_hash);
-    expect(e.intentBody!.expires_at_ms - e.intentBody!.issued_at_ms).toBe(30_000);
+    // the ALLOW decision is the execution authorization: bound to an effect, with an expiry
+    expect(e.effect).not.toBeNull();
+    expect(e.record.effect_digest).toBe(digest(canonicalBytes(e.effect)));
+    expect(e.record.reason_code).toBe('ALLOW');
+    expect(e.record.decided_by).toBe('approval');
+    expect(e.record.expires_at_ms! - e.record.decided_at_ms).toBe(30_000);
   } else {
-    expect(e.intentBody).toBeNull();
-    expect(e.intent).toBeNull();
+    expect(e.record.expires_at_ms).toBeNull();
+    expect(e.record.approval_grant_id).toBeNull();
   }
 }
 
@@ -81,7 +83,10 @@ describe('signed decisions', () => {
     const allowBody = { ...e.record, verdict: 'ALLOW', reason_code: 'ALLOW' };
     const forged = { ...e.decision, payload: Buffer.from(canonicalBytes(allowBody)).toString('base64url') };
     expect(() => verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys)).toThrow();
-    expect(() => verifyEnvelope(e.decision, INTENT_TYPE, guardian.publicKeys)).toThrow();
+    expect(() => verifyEnvelope(e.decision, 'helm.intent.v1', guardian.publicKeys)).toThrow();
+    expect(() =>
+      verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys, { acceptSelfIssued: true }),
+    ).toThrow();
   });
 
   it('replay: the same request against the same state reproduces the same bytes', () => {
@@ -93,17 +98,23 @@ describe('signed decisions', () => {
         request({ resource: '/data/secret/x' }),
         request({ tool: 'deploy', effect_type: 'compute', risk_tier: 'HIGH' }),
       ].map((r) => g.evaluate(r));
-      return out.map((e) => [e.decision, e.intent, e.challenge]);
+      return out.map((e) => [e.decision, e.challenge]);
     };
     expect(JSON.stringify(run())).toBe(JSON.stringify(run()));
   });
 
-  it('the injected clock (never ambient time) stamps decisions and intent expiry', () => {
+  it('the injected clock (never ambient time) stamps decisions and the ALLOW expiry', () => {
     const { guardian, clock } = harness({ intentTtlMs: 5_000 });
     clock.set(T0 + 123);
     const e = guardian.evaluate(request());
+    expect(e.record.verdict).toBe('ALLOW');
     expect(e.record.decided_at_ms).toBe(T0 + 123);
-    expect(e.intentBody!.expires_at_ms).toBe(T0 + 5_123);
+    expect(e.record.expires_at_ms).toBe(T0 + 5_123);
+    expect(e.record.approval_grant_id).toBeNull();
+    clock.advance(1);
+    const later = guardian.evaluate(request());
+    expect(later.record.expires_at_ms).toBe(T0 + 5_124);
+    expect(later.record.decision_id).not.toBe(e.record.decision_id);
   });
 
   it('content ids and the effect digest are SHA-256 over RFC 8785 JCS of the body without its id', () => {
@@ -111,8 +122,108 @@ describe('signed decisions', () => {
     const e = guardian.evaluate(request());
     const { decision_id, ...body } = e.record;
     expect(decision_id).toBe(digest(canonicalBytes(body)));
-    const { intent_id, ...ibody } = e.intentBody!;
-    expect(intent_id).toBe(digest(canonicalBytes(ibody)));
     expect(e.record.effect_digest).toBe(digest(canonicalBytes(e.effect)));
+  });
+});
+
+describe('the ALLOW decision is the execution authorization', () => {
+  const reqs = () => [
+    request(),
+    request({ resource: '/data/secret/x' }),
+    request({ tool: 'deploy', effect_type: 'compute', risk_tier: 'HIGH' }),
+    request({}, { environment_fingerprint: 'nope' }),
+    { ...request(), principal: 7 } as never,
+  ];
+
+  it('ALLOW carries expires_at_ms = decided_at_ms + TTL; DENY and ESCALATE carry null expiry and grant', () => {
+    for (const ttl of [1, 30_000, 300_000]) {
+      const { guardian, clock } = harness({ intentTtlMs: ttl });
+      clock.set(T0 + 7);
+      const [allow, deny, escalate, mismatch, malformed] = reqs().map((r) => guardian.evaluate(r).record);
+      expect(allow!.verdict).toBe('ALLOW');
+      expect(allow!.expires_at_ms).toBe(T0 + 7 + ttl);
+      expect(allow!.approval_grant_id).toBeNull(); // no ceremony
+      expect(allow!.budget_reservation_id).not.toBeNull();
+      for (const r of [deny!, escalate!, mismatch!, malformed!]) {
+        expect(r.verdict).not.toBe('ALLOW');
+        expect(r.expires_at_ms).toBeNull();
+        expect(r.approval_grant_id).toBeNull();
+        expect(r.budget_reservation_id).toBeNull();
+      }
+      expect(escalate!.verdict).toBe('ESCALATE');
+      expect(escalate!.approval_challenge_id).not.toBeNull();
+    }
+  });
+
+  it('evaluate() and evaluateUnsigned() give identical records; the signed bytes equal the two-pass rule', () => {
+    const fresh = () => {
+      const clock = new ManualClock(T0);
+      return new Guardian(fullOptions(clock, new MemoryEventSink(), new InMemoryBudgetLedger()));
+    };
+    const signed = fresh();
+    const unsigned = fresh();
+    for (const r of reqs()) {
+      const e = signed.evaluate(r);
+      const u = unsigned.evaluateUnsigned(r);
+      expect(u.record).toStrictEqual(e.record);
+      expect(u.effect).toStrictEqual(e.effect);
+      expect(Object.keys(u).sort()).toEqual(['challenge', 'effect', 'record']);
+      // two-pass: id = digest(JCS(body without id)), then sign {...body, decision_id}
+      const { decision_id, ...body } = u.record;
+      expect(decision_id).toBe(digest(canonicalBytes(body)));
+      const twoPass = signEnvelope({ ...body, decision_id: digest(canonicalBytes(body)) }, [guardianSigner]);
+      expect(twoPass).toStrictEqual(e.decision);
+      expect(fromBase64Url(e.decision.payload)).toEqual(canonicalBytes(u.record));
+    }
+  });
+
+  it('a decision envelope is frozen (type, payload and signatures cannot be swapped)', () => {
+    const { guardian } = harness();
+    for (const r of [request(), request({ resource: '/data/secret/x' })]) {
+      const e = guardian.evaluate(r);
+      const original = JSON.stringify(e.decision);
+      expect(Object.isFrozen(e.decision)).toBe(true);
+      expect(Object.isFrozen(e.decision.signatures)).toBe(true);
+      expect(Object.isFrozen(e.decision.signatures[0])).toBe(true);
+      const env = e.decision as { payload: string; type: string; signatures: { sig: string }[] };
+      expect(() => {
+        env.payload = 'e30';
+      }).toThrow(TypeError);
+      expect(() => {
+        env.type = 'helm.intent.v1';
+      }).toThrow(TypeError);
+      expect(() => {
+        env.signatures[0]!.sig = 'AAAA';
+      }).toThrow(TypeError);
+      expect(() => env.signatures.push({ sig: 'AAAA' })).toThrow(TypeError);
+      expect(JSON.stringify(e.decision)).toBe(original);
+      // still verifies on both paths, to the same body
+      const full = verifyEnvelope(e.decision, DECISION_TYPE, guardian.publicKeys);
+      const fast = verifyEnvelope(e.decision, DECISION_TYPE, guardian.publicKeys, { acceptSelfIssued: true });
+      expect(fast.body).toStrictEqual(full.body);
+      expect(fast.keyIds).toEqual(full.keyIds);
+      expect(full.body).toStrictEqual(e.record);
+    }
+  });
+
+  it('a copy of a self-issued decision, or one checked against another key, takes the full path', () => {
+    const { guardian } = harness();
+    const e = guardian.evaluate(request());
+    const copy = JSON.parse(JSON.stringify(e.decision));
+    expect(
+      verifyEnvelope(copy, DECISION_TYPE, guardian.publicKeys, { acceptSelfIssued: true }).body,
+    ).toStrictEqual(e.record);
+    const wrongKey = (id: string) => (id === guardianSigner.keyId ? outsiderSigner.publicKey : undefined);
+    expect(() => verifyEnvelope(e.decision, DECISION_TYPE, wrongKey, { acceptSelfIssued: true })).toThrow();
+    expect(() =>
+      verifyEnvelope(e.decision, DECISION_TYPE, () => undefined, { acceptSelfIssued: true }),
+    ).toThrow();
+    const forged = {
+      ...copy,
+      payload: Buffer.from(canonicalBytes({ ...e.record, tool: 'bank' })).toString('base64url'),
+    };
+    expect(() =>
+      verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys, { acceptSelfIssued: true }),
+    ).toThrow();
   });
 });

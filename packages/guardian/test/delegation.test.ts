@@ -370,7 +370,8 @@ describe('delegation sessions', () => {
     );
     expect(r.record.reason_code).toBe('DELEGATION_INVALID');
     expect(r.record.budget_reservation_id).toBeNull();
-    expect(r.intentBody).toBeNull();
+    expect(r.record.expires_at_ms).toBeNull();
+    expect(r.record.approval_grant_id).toBeNull();
   });
 });
 

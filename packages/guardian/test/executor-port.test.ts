@@ -1,5 +1,6 @@
 // The executor-facing port: evaluateCall (destination from the pinned descriptor), grants, budgets.
-import { verifyEnvelope } from '@helm/crypto';
+import { DECISION_TYPE, type DecisionRecord } from '@helm/contracts';
+import { canonicalBytes, digest, verifyEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import { FINGERPRINT, harness, request } from './fixtures.ts';
 
@@ -54,8 +55,14 @@ describe('executor port', () => {
     expect(none.record.reason_code).toBe('GATE_EGRESS_DENIED');
     expect(port.evaluate(call({ context: null })).record.reason_code).toBe('ARGS_MALFORMED');
     expect(port.policyHash()).toBe(guardian.policyStack!.stackHash);
-    const intent = verifyEnvelope(ok.intent!, 'helm.intent.v1', guardian.publicKeys).body;
-    expect(intent.decision_id).toBe(ok.record.decision_id);
+    // the executor verifies the signed ALLOW decision itself: it carries the authorization fields
+    const decision = verifyEnvelope<DecisionRecord>(ok.decision, DECISION_TYPE, guardian.publicKeys).body;
+    expect(decision).toStrictEqual(ok.record);
+    expect(decision.verdict).toBe('ALLOW');
+    expect(decision.effect_digest).toBe(digest(canonicalBytes(ok.effect)));
+    expect(ok.record.expires_at_ms).toBe(ok.record.decided_at_ms + 30_000);
+    expect(ok.record.approval_grant_id).toBeNull();
+    expect(bad.record.expires_at_ms).toBeNull();
   });
 
   it('commits and refunds budgets; consumes grants once', () => {

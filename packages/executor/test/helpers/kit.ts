@@ -1,14 +1,17 @@
 // Test kit: deterministic keys, a manual clock and timer, and small in-test ports. The guardian
-// double here signs real helm.decision.v1 / helm.intent.v1 envelopes with real Ed25519 so that the
-// executor's intent verification is exercised for real; e2e.test.ts uses the real @helm/guardian.
-import type {
-  AuthorizedExecutionIntent,
-  DecisionRecord,
-  ReasonCode,
-  SignedEnvelope,
-  Verdict,
-} from '@helm/contracts';
-import { canonicalize, createSigner, digest, type Signer, signEnvelope } from '@helm/crypto';
+// double here signs real helm.decision.v1 envelopes with real Ed25519 so that the executor's
+// verification of the ALLOW decision (the AuthorizedExecutionIntent) is exercised for real;
+// e2e.test.ts uses the real @helm/guardian.
+import type { DecisionRecord, ReasonCode, SignedEnvelope, Verdict } from '@helm/contracts';
+import {
+  canonicalize,
+  createSigner,
+  digest,
+  fromBase64Url,
+  type Signer,
+  signEnvelope,
+  toBase64Url,
+} from '@helm/crypto';
 import {
   InMemoryReceiptStore,
   ReceiptPolicySet,
@@ -76,11 +79,13 @@ export interface ScriptedDecision {
   challenge?: string;
   grant?: string;
   reservation?: string | null;
-  /** Tamper hooks for intent-binding tests. */
-  intentPatch?: Partial<AuthorizedExecutionIntent>;
-  recordPatch?: Partial<DecisionRecord>;
-  intentSigner?: Signer;
-  noIntent?: boolean;
+  /** Tamper hooks for authorization tests. Applied to the signed decision body. */
+  signedPatch?: Partial<Record<keyof DecisionRecord, unknown>>;
+  /** Applied only to the record the port reports beside the envelope (a lying guardian). */
+  reportedPatch?: Partial<DecisionRecord>;
+  decisionSigner?: Signer;
+  /** Replace the envelope by a copy whose payload was edited after signing. */
+  tamperPayload?: boolean;
   ttlMs?: number;
 }
 
@@ -131,36 +136,22 @@ export class ScriptedGuardian implements GuardianPort {
       budget_reservation_id: reservation,
       approval_challenge_id: s.challenge ?? null,
       review_required: false,
-      ...s.recordPatch,
+      expires_at_ms: s.verdict === 'ALLOW' ? now + (s.ttlMs ?? 30_000) : null,
+      approval_grant_id: s.verdict === 'ALLOW' ? (s.grant ?? null) : null,
+      ...s.signedPatch,
     };
-    const record = {
+    const signed = {
       ...recordBody,
       decision_id: idOf(recordBody, 'decision_id'),
     } as unknown as DecisionRecord;
-    const decision = signEnvelope(record as unknown as { type: string }, [this.signer]);
-    let intent: SignedEnvelope | null = null;
-    if (s.verdict === 'ALLOW' && !s.noIntent) {
-      const body = {
-        type: 'helm.intent.v1' as const,
-        decision_id: record.decision_id,
-        principal: call.principal,
-        tenant: call.tenant,
-        tool: call.tool,
-        action: call.action,
-        resource: call.resource,
-        effect_digest: call.effect_digest,
-        args_hash: call.args_hash,
-        policy_stack_hash: this.policyHash(),
-        issued_at_ms: now,
-        expires_at_ms: now + (s.ttlMs ?? 30_000),
-        budget_reservation_id: reservation,
-        approval_grant_id: s.grant ?? null,
-        ...s.intentPatch,
-      };
-      const full = { ...body, intent_id: idOf(body, 'intent_id') };
-      intent = signEnvelope(full, [s.intentSigner ?? this.signer]);
+    let decision = signEnvelope(signed as unknown as { type: string }, [s.decisionSigner ?? this.signer]);
+    if (s.tamperPayload) {
+      const text = new TextDecoder()
+        .decode(fromBase64Url(decision.payload))
+        .replace('"review_required":false', '"review_required":true');
+      decision = { ...decision, payload: toBase64Url(new TextEncoder().encode(text)) };
     }
-    return { decision, record, intent };
+    return { decision, record: { ...signed, ...s.reportedPatch } };
   }
   consumeGrant(grant: GrantToConsume): boolean {
     if (!this.grantsAvailable.has(grant.grant_id)) return false;
@@ -203,7 +194,7 @@ export const RECEIPT_POLICIES = [
     risk_tier: 'MEDIUM',
     require_idempotency_key: true,
     min_approvals: 0,
-    required_evidence: ['intent_id'],
+    required_evidence: ['descriptor_digest'],
   },
   {
     effect_class: 'net.egress',

@@ -1,0 +1,167 @@
+// One-pass content-addressed signing (signIdentifiedEnvelope), frozen envelopes, digestText, and the
+// self-issued rule of verifyEnvelope (docs/spec/envelope.md §Self-issued envelopes).
+import type { SignedEnvelope } from '@helm/contracts';
+import { describe, expect, it } from 'vitest';
+import {
+  CryptoError,
+  canonicalBytes,
+  canonicalDigest,
+  createSigner,
+  digest,
+  digestText,
+  nobleBackend,
+  type Signer,
+  signEnvelope,
+  signEnvelopeAsync,
+  signIdentifiedEnvelope,
+  toAsyncSigner,
+  verifyEnvelope,
+} from '../src/index.ts';
+
+const TYPE = 'helm.test.v1';
+const alice = createSigner(new Uint8Array(32).fill(1));
+const bob = createSigner(new Uint8Array(32).fill(2));
+const keys = new Map([alice, bob].map((s) => [s.keyId, s.publicKey]));
+const lookup = (id: string) => keys.get(id);
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    return error instanceof CryptoError ? error.code : `not a CryptoError: ${String(error)}`;
+  }
+}
+
+describe('signIdentifiedEnvelope', () => {
+  const bodies = [
+    { type: TYPE, z: 1, a: 'x', m: { k: [1, 2, { y: null }] } },
+    { type: TYPE, zz_last: true },
+    { type: TYPE, aaa: 'before every id name' },
+    { type: TYPE, '10': 'integer-like key', é: 'non-ASCII key', s: '\u2028 "quoted" \\' },
+  ];
+  for (const idField of ['decision_id', 'a_id', 'zzz_id', '0id']) {
+    it(`gives exactly the two-pass bytes and id (${idField})`, () => {
+      for (const body of bodies) {
+        const one = signIdentifiedEnvelope(body, idField, [alice]);
+        const id = canonicalDigest(body);
+        expect(one.id).toBe(id);
+        expect(one.body).toEqual({ ...body, [idField]: id });
+        const two = signEnvelope({ ...body, [idField]: id }, [alice]);
+        expect(one.envelope).toEqual(two);
+        expect(verifyEnvelope(one.envelope, TYPE, lookup).body).toEqual(one.body);
+      }
+    });
+  }
+
+  it('refuses a body that already has the id, a bad type, no or duplicate signers', () => {
+    expect(code(() => signIdentifiedEnvelope({ type: TYPE, x_id: 'y' }, 'x_id', [alice]))).toBe(
+      'ENVELOPE_MALFORMED',
+    );
+    expect(code(() => signIdentifiedEnvelope({ type: 'nope' }, 'x_id', [alice]))).toBe('ENVELOPE_MALFORMED');
+    expect(code(() => signIdentifiedEnvelope({ type: TYPE }, 'x_id', []))).toBe('ENVELOPE_MALFORMED');
+    expect(code(() => signIdentifiedEnvelope({ type: TYPE }, 'x_id', [alice, alice]))).toBe(
+      'ENVELOPE_MALFORMED',
+    );
+    expect(code(() => signIdentifiedEnvelope({ type: TYPE, bad: undefined }, 'x_id', [alice]))).toBe(
+      'JCS_UNSUPPORTED_VALUE',
+    );
+  });
+});
+
+describe('digestText', () => {
+  it('is the digest of the UTF-8 bytes', () => {
+    for (const text of ['', 'abc', '{"é":"\u{1F600}"}', 'x'.repeat(5000)]) {
+      expect(digestText(text)).toBe(digest(new TextEncoder().encode(text)));
+    }
+    const value = { b: [1, 'ü'], a: null };
+    expect(canonicalDigest(value)).toBe(digest(canonicalBytes(value)));
+  });
+});
+
+describe('frozen envelopes', () => {
+  it('signEnvelope, signIdentifiedEnvelope and signEnvelopeAsync return frozen envelopes', async () => {
+    const envelopes = [
+      signEnvelope({ type: TYPE, n: 1 }, [alice]),
+      signIdentifiedEnvelope({ type: TYPE, n: 1 }, 'id', [alice]).envelope,
+      await signEnvelopeAsync({ type: TYPE, n: 1 }, [toAsyncSigner(alice)]),
+    ];
+    for (const e of envelopes) {
+      expect(Object.isFrozen(e)).toBe(true);
+      expect(Object.isFrozen(e.signatures)).toBe(true);
+      expect(Object.isFrozen(e.signatures[0])).toBe(true);
+      expect(() => {
+        (e as { payload: string }).payload = 'x';
+      }).toThrow(TypeError);
+    }
+  });
+});
+
+describe('verifyEnvelope acceptSelfIssued', () => {
+  const opts = { acceptSelfIssued: true } as const;
+
+  it('accepts an envelope this process signed, with the same result as the full path', () => {
+    for (const signer of [alice, createSigner(new Uint8Array(32).fill(1), nobleBackend)]) {
+      const e = signEnvelope({ type: TYPE, n: 7, s: 'ü' }, [signer, bob]);
+      const fast = verifyEnvelope(e, TYPE, lookup, opts);
+      const full = verifyEnvelope(e, TYPE, lookup);
+      expect(fast).toEqual(full);
+      // the returned body and payload are fresh copies each time
+      expect(fast.body).not.toBe(verifyEnvelope(e, TYPE, lookup, opts).body);
+      fast.payload[0] = 0;
+      expect(verifyEnvelope(e, TYPE, lookup, opts).payload).toEqual(full.payload);
+    }
+  });
+
+  it('still requires every key id to resolve to exactly the key it was signed with', () => {
+    const e = signEnvelope({ type: TYPE, n: 1 }, [alice]);
+    expect(code(() => verifyEnvelope(e, TYPE, () => undefined, opts))).toBe('ENVELOPE_KEY_UNKNOWN');
+    expect(code(() => verifyEnvelope(e, TYPE, () => bob.publicKey, opts))).toBe('ENVELOPE_KEY_UNKNOWN');
+    expect(code(() => verifyEnvelope(e, 'helm.other.v1', lookup, opts))).toBe('ENVELOPE_TYPE_MISMATCH');
+  });
+
+  it('never trusts an envelope made by an object that merely implements Signer', () => {
+    // Claims alice's key id and key, but its signature is garbage: the envelope is not recorded, so
+    // the full path runs and rejects it.
+    const impostor: Signer = {
+      keyId: alice.keyId,
+      publicKey: alice.publicKey,
+      sign: () => new Uint8Array(64),
+    };
+    const e = signEnvelope({ type: TYPE, n: 1 }, [impostor]);
+    expect(code(() => verifyEnvelope(e, TYPE, lookup, opts))).toBe('ENVELOPE_SIGNATURE_INVALID');
+    // Mixed with a genuine signer: the whole envelope is not self-issued.
+    const mixed = signEnvelope({ type: TYPE, n: 2 }, [bob, impostor]);
+    expect(code(() => verifyEnvelope(mixed, TYPE, lookup, opts))).toBe('ENVELOPE_SIGNATURE_INVALID');
+  });
+
+  it('mutating a genuine signer object cannot redirect the recorded key', () => {
+    const seed = new Uint8Array(32).fill(9);
+    const s = createSigner(seed);
+    const pk = Uint8Array.from(s.publicKey);
+    (s.publicKey as Uint8Array).set(bob.publicKey);
+    const e = signEnvelope({ type: TYPE, n: 1 }, [s]);
+    const ids = new Map([[s.keyId, pk]]);
+    expect(verifyEnvelope(e, TYPE, (id) => ids.get(id), opts).keyIds).toEqual([s.keyId]);
+    expect(code(() => verifyEnvelope(e, TYPE, () => bob.publicKey, opts))).toBe('ENVELOPE_KEY_UNKNOWN');
+  });
+
+  it('a copy or an edited copy takes the full path', () => {
+    const e = signEnvelope({ type: TYPE, n: 1 }, [alice]);
+    const copy = JSON.parse(JSON.stringify(e)) as SignedEnvelope;
+    expect(verifyEnvelope(copy, TYPE, lookup, opts).body).toEqual({ type: TYPE, n: 1 });
+    const edited = { ...e, payload: signEnvelope({ type: TYPE, n: 2 }, [alice]).payload };
+    expect(code(() => verifyEnvelope(edited, TYPE, lookup, opts))).toBe('ENVELOPE_SIGNATURE_INVALID');
+  });
+
+  it('is off by default and ignored with a threshold or limits', () => {
+    const impostorKey = createSigner(new Uint8Array(32).fill(4));
+    const e = signEnvelope({ type: TYPE, n: 1 }, [alice]);
+    // threshold / limits: the full path applies its own rules (unknown keys skipped etc.)
+    expect(verifyEnvelope(e, TYPE, lookup, { ...opts, threshold: 1 }).keyIds).toEqual([alice.keyId]);
+    expect(code(() => verifyEnvelope(e, TYPE, lookup, { ...opts, limits: { maxBytes: 3 } }))).toBe(
+      'JSON_TOO_LARGE',
+    );
+    expect(code(() => verifyEnvelope(e, TYPE, () => impostorKey.publicKey))).toBe('ENVELOPE_KEY_UNKNOWN');
+  });
+});
