@@ -138,7 +138,7 @@ describe('fast paths agree with their reference definitions', () => {
     }
   });
 
-  it('fromBase64Url accepts exactly the strings toBase64Url produces (arithmetic trailing-bit check)', () => {
+  it('fromBase64Url accepts exactly the strings toBase64Url produces', () => {
     // Reference: decode leniently, accept iff re-encoding gives the same text.
     const reference = (text: string): Uint8Array | undefined => {
       if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
@@ -161,5 +161,61 @@ describe('fast paths agree with their reference definitions', () => {
       }
     }
     expect(accepted).toBeGreaterThan(1000);
+  });
+
+  it('fromBase64Url (re-encode check) rejects every non-canonical variant of long inputs', () => {
+    // Independent reference: alphabet regex, length rule and the arithmetic trailing-bit rule.
+    const value = (c: number) => (c >= 97 ? c - 71 : c >= 65 ? c - 65 : c >= 48 ? c + 4 : c === 45 ? 62 : 63);
+    const arithmetic = (text: string): boolean => {
+      const rem = text.length % 4;
+      if (rem === 1 || !/^[A-Za-z0-9_-]*$/.test(text)) return false;
+      return rem === 0 || (value(text.charCodeAt(text.length - 1)) & (rem === 2 ? 0x0f : 0x03)) === 0;
+    };
+    const intruders = [
+      '+',
+      '/',
+      '=',
+      '==',
+      ' ',
+      '\n',
+      '\t',
+      '.',
+      '!',
+      'é',
+      '\u0000',
+      '\ud800',
+      '\udc00',
+      '😀',
+    ];
+    for (const n of [1, 2, 3, 31, 32, 33, 64, 65, 66, 994, 995, 996, 4096]) {
+      const bytes = new Uint8Array(n);
+      for (let i = 0; i < n; i++) bytes[i] = (i * 151 + n * 13) & 0xff;
+      const text = toBase64Url(bytes);
+      expect(fromBase64Url(text), `n=${n}`).toEqual(bytes);
+      for (const bad of intruders) {
+        for (const at of [0, 1, text.length >> 1, text.length - 1, text.length]) {
+          const inserted = text.slice(0, at) + bad + text.slice(at);
+          const replaced = text.slice(0, at) + bad + text.slice(at + 1);
+          for (const variant of [inserted, replaced]) {
+            expect(fromBase64Url(variant), JSON.stringify(variant)).toBeUndefined();
+            expect(arithmetic(variant)).toBe(false);
+          }
+        }
+      }
+      // the standard alphabet's spelling of the same bytes, and a padded one, are rejected
+      const std = Buffer.from(bytes).toString('base64');
+      if (std !== text) expect(fromBase64Url(std), std).toBeUndefined();
+      expect(fromBase64Url(`${text}=`)).toBeUndefined();
+      // every other last character: accepted exactly when the arithmetic rule accepts it
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      for (const last of alphabet) {
+        const variant = text.slice(0, -1) + last;
+        const got = fromBase64Url(variant);
+        expect(got !== undefined, variant).toBe(arithmetic(variant));
+        if (got) expect(toBase64Url(got)).toBe(variant);
+      }
+    }
+    expect(fromBase64Url(42 as unknown as string)).toBeUndefined();
+    expect(fromBase64Url(undefined as unknown as string)).toBeUndefined();
   });
 });

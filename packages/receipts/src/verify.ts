@@ -13,7 +13,9 @@ import {
   type RiskTier,
   type SignedEnvelope,
 } from '@helm/contracts';
-import { digest, fromBase64Url, isCanonicalJson, preAuthEncoding, verifyEd25519 } from '@helm/crypto';
+import { digest, fromBase64Url, verifyEd25519 } from '@helm/crypto';
+import { isCanonicalParsedJson } from './internal/canonical.js';
+import { decodePayloadPae } from './internal/pae.js';
 import { receiptBodyProblem } from './internal/validate.js';
 import type { ChainHead } from './receipt.js';
 
@@ -97,15 +99,18 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
     if (k !== 'type' && k !== 'payload' && k !== 'signatures')
       return fail('MALFORMED', `unknown envelope field ${k}`);
   }
-  const payload = fromBase64Url(env.payload);
+  // The payload is decoded straight into PAE(type, payload), the bytes the signature covers.
+  const decoded = decodePayloadPae(RECEIPT_TYPE, env.payload);
   const sig = fromBase64Url(sigEntry.sig);
-  if (!payload || !sig) return fail('MALFORMED', 'payload or signature is not canonical base64url');
+  if (!decoded || !sig) return fail('MALFORMED', 'payload or signature is not canonical base64url');
+  const payload = decoded.payload;
   let text: string;
   let body: unknown;
   try {
     text = decoder.decode(payload);
     body = JSON.parse(text);
-    if (!isCanonicalJson(text, body)) return fail('MALFORMED', 'payload is not RFC 8785 canonical JSON');
+    if (!isCanonicalParsedJson(text, body))
+      return fail('MALFORMED', 'payload is not RFC 8785 canonical JSON');
   } catch {
     return fail('MALFORMED', 'payload is not canonical UTF-8 JSON');
   }
@@ -117,14 +122,19 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
   const key = keys(b.keyid, RECEIPT_SIGNER_ROLE, b.lamport);
   if (!key)
     return fail('KEY_UNKNOWN', `no key ${b.keyid} for role ${RECEIPT_SIGNER_ROLE} at lamport ${b.lamport}`);
-  if (!verifyEd25519(key, preAuthEncoding(RECEIPT_TYPE, payload), sig)) {
+  if (!verifyEd25519(key, decoded.pae, sig)) {
     return fail('SIGNATURE_INVALID', 'the receipt signature does not verify');
   }
   // receipt_id = digest(JCS(body without receipt_id)): remove that one (ASCII) member from the
-  // verified canonical payload bytes. Only the short tail after it is re-encoded, to find its offset.
+  // verified canonical payload bytes. Its byte offset: the character offset when the payload is
+  // all ASCII (then and only then are byte and UTF-16 lengths equal); otherwise the short tail after
+  // it is re-encoded to count its bytes.
   const member = `,"receipt_id":"${b.receipt_id}"`;
   const at = text.lastIndexOf(member);
-  const tailBytes = encoder.encode(text.slice(at + member.length)).length;
+  const tailBytes =
+    payload.length === text.length
+      ? text.length - at - member.length
+      : encoder.encode(text.slice(at + member.length)).length;
   const start = payload.length - tailBytes - member.length;
   const pooled = Buffer.allocUnsafe(payload.length - member.length); // fully overwritten below
   const withoutId = new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.length);

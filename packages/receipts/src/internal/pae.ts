@@ -1,0 +1,42 @@
+// Decode a receipt envelope's base64url payload straight into its pre-authentication encoding
+// (docs/spec/envelope.md §3): PAE(type, payload) = "HELMSIG1" SP LEN(type) SP type SP LEN(payload)
+// SP payload. One buffer holds the PAE, and the payload bytes are a view of its tail, instead of a
+// decoded payload plus a second buffer with a copy of it (the verifier needs both). Same bytes as
+// `preAuthEncoding(type, fromBase64Url(text))` from @helm/crypto, and the same strictness: only the
+// canonical base64url spelling of the payload (what `toBase64Url` produces) is accepted.
+
+export interface DecodedPayload {
+  /** PAE(type, payload): the exact bytes the signature covers. */
+  readonly pae: Uint8Array;
+  /** The payload bytes (a view of the tail of `pae`). */
+  readonly payload: Uint8Array;
+}
+
+/** Byte length of an ASCII type string, or -1 when it is not ASCII (envelope types always are). */
+function asciiLength(text: string): number {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return -1;
+  return text.length;
+}
+
+/**
+ * PAE header and payload of a canonical base64url `payloadText`, or undefined when `payloadText` is
+ * not exactly the unpadded base64url of some bytes (padding, `+` `/`, foreign characters, length
+ * ≡ 1 mod 4, non-zero trailing bits). `type` must be ASCII (undefined otherwise).
+ */
+export function decodePayloadPae(type: string, payloadText: string): DecodedPayload | undefined {
+  const typeLength = asciiLength(type);
+  if (typeLength < 0) return undefined;
+  // The longest decoding of n base64 characters; canonical input decodes to exactly this many.
+  const n = Math.floor((payloadText.length * 3) / 4);
+  const head = `HELMSIG1 ${typeLength} ${type} ${n} `; // ASCII: one byte per character
+  const buf = Buffer.allocUnsafe(head.length + n); // every byte is written below (or rejected)
+  buf.write(head, 0, 'latin1');
+  // Node's decoder is lenient (accepts `+` `/`, skips padding and foreign characters): accept only
+  // when it filled the payload exactly and the canonical re-encoding of those bytes is the input.
+  // The encoder is injective and emits only canonical unpadded base64url, so this accepts exactly
+  // the canonical spellings, and the bytes are then their unique decoding.
+  if (buf.write(payloadText, head.length, 'base64url') !== n) return undefined;
+  if (buf.toString('base64url', head.length) !== payloadText) return undefined;
+  const pae = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  return { pae, payload: pae.subarray(head.length) };
+}
