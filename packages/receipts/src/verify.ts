@@ -100,7 +100,8 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
       return fail('MALFORMED', `unknown envelope field ${k}`);
   }
   // The payload is decoded straight into PAE(type, payload), the bytes the signature covers.
-  const decoded = decodePayloadPae(RECEIPT_TYPE, env.payload);
+  // Spare room for the id-less copy below (the payload is never shorter than that copy).
+  const decoded = decodePayloadPae(RECEIPT_TYPE, env.payload, Math.floor((env.payload.length * 3) / 4));
   const sig = fromBase64Url(sigEntry.sig);
   if (!decoded || !sig) return fail('MALFORMED', 'payload or signature is not canonical base64url');
   const payload = decoded.payload;
@@ -136,8 +137,7 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
       ? text.length - at - member.length
       : encoder.encode(text.slice(at + member.length)).length;
   const start = payload.length - tailBytes - member.length;
-  const pooled = Buffer.allocUnsafe(payload.length - member.length); // fully overwritten below
-  const withoutId = new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.length);
+  const withoutId = decoded.spare.subarray(0, payload.length - member.length); // fully overwritten below
   withoutId.set(payload.subarray(0, start), 0);
   withoutId.set(payload.subarray(start + member.length), start);
   if (digest(withoutId) !== b.receipt_id) {

@@ -86,6 +86,11 @@ describe('isCanonicalParsedJson', () => {
       payloadText.replace('"lamport":1', '"lamport":1.0'),
       payloadText.replace('"approval_ids":["a","b"]', '"approval_ids":["a","\\u0062"]'),
       `${payloadText.slice(0, -1)},"type":"helm.receipt.v1"}`, // duplicate of the last member
+      // two adjacent top-level members swapped (all receipt fields present, one pair out of order)
+      payloadText.replace(/("tool":"[^"]*"),("type":"[^"]*")/, '$2,$1'),
+      payloadText.replace(/("args_hash":"[^"]*"),("chain_id":"[^"]*")/, '$2,$1'),
+      // a receipt-sized object whose first keys match the receipt field list but not the last
+      payloadText.replace('"verdict":', '"a":'),
     ]) {
       expect(agree(text), text).toBe(false);
     }
@@ -154,8 +159,9 @@ describe('decodePayloadPae', () => {
       const bytes = new Uint8Array(n);
       for (let i = 0; i < n; i++) bytes[i] = (i * 97 + n) & 0xff;
       const text = toBase64Url(bytes);
-      const got = decodePayloadPae(type, text);
+      const got = decodePayloadPae(type, text, n % 3 === 0 ? n : 0);
       expect(got, `n=${n}`).toBeDefined();
+      expect(got?.spare.length).toBe(n % 3 === 0 ? n : 0);
       expect(Buffer.from(got?.pae as Uint8Array).equals(preAuthEncoding(type, bytes))).toBe(true);
       expect(Buffer.from(got?.payload as Uint8Array).equals(bytes)).toBe(true);
     }

@@ -9,7 +9,15 @@
 // ascending UTF-16 order within the depth limit, and JSON.stringify reproduces the text exactly,
 // the text is canonical. Any other case (including every non-canonical input) takes the exact
 // reference check.
+import { RECEIPT_FIELDS } from '@helm/contracts';
 import { isCanonicalJson, JCS_MAX_DEPTH } from '@helm/crypto';
+
+/**
+ * Top-level member names of a receipt body in canonical (ascending UTF-16) order. A parsed object
+ * whose keys are exactly these, in this order, is in canonical order without comparing strings
+ * (parsed keys are interned, so `===` is cheap); anything else is compared pairwise.
+ */
+const RECEIPT_KEYS_IN_ORDER: readonly string[] = [...RECEIPT_FIELDS].sort();
 
 /** Every object in `value` (a JSON.parse result) has strictly ascending keys; depth bounded. */
 function keysAscending(value: object, depth: number): boolean {
@@ -21,13 +29,17 @@ function keysAscending(value: object, depth: number): boolean {
     return true;
   }
   const keys = Object.keys(value);
-  let previous = '';
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    if (i > 0 && previous >= key) return false;
-    const item = (value as Record<string, unknown>)[key];
+  let i = 0;
+  if (keys.length === RECEIPT_KEYS_IN_ORDER.length) {
+    while (i < keys.length && keys[i] === RECEIPT_KEYS_IN_ORDER[i]) i++;
+  }
+  // keys[0..i) equal a strictly ascending list; compare the rest pairwise from there
+  for (let j = Math.max(i, 1); j < keys.length; j++) {
+    if ((keys[j - 1] as string) >= (keys[j] as string)) return false;
+  }
+  // Object.values: one native call (a keyed load per member name would be megamorphic)
+  for (const item of Object.values(value)) {
     if (typeof item === 'object' && item !== null && !keysAscending(item, depth + 1)) return false;
-    previous = key;
   }
   return true;
 }

@@ -10,6 +10,8 @@ export interface DecodedPayload {
   readonly pae: Uint8Array;
   /** The payload bytes (a view of the tail of `pae`). */
   readonly payload: Uint8Array;
+  /** `spare` bytes of uninitialised scratch space from the same allocation (after `pae`). */
+  readonly spare: Uint8Array;
 }
 
 /** Byte length of an ASCII type string, or -1 when it is not ASCII (envelope types always are). */
@@ -21,22 +23,25 @@ function asciiLength(text: string): number {
 /**
  * PAE header and payload of a canonical base64url `payloadText`, or undefined when `payloadText` is
  * not exactly the unpadded base64url of some bytes (padding, `+` `/`, foreign characters, length
- * ≡ 1 mod 4, non-zero trailing bits). `type` must be ASCII (undefined otherwise).
+ * ≡ 1 mod 4, non-zero trailing bits). `type` must be ASCII (undefined otherwise). `spare` extra
+ * bytes come from the same allocation, for the caller's own scratch use.
  */
-export function decodePayloadPae(type: string, payloadText: string): DecodedPayload | undefined {
+export function decodePayloadPae(type: string, payloadText: string, spare = 0): DecodedPayload | undefined {
   const typeLength = asciiLength(type);
   if (typeLength < 0) return undefined;
   // The longest decoding of n base64 characters; canonical input decodes to exactly this many.
   const n = Math.floor((payloadText.length * 3) / 4);
   const head = `HELMSIG1 ${typeLength} ${type} ${n} `; // ASCII: one byte per character
-  const buf = Buffer.allocUnsafe(head.length + n); // every byte is written below (or rejected)
+  // every PAE byte is written below (or the input is rejected); `spare` is the caller's to fill
+  const buf = Buffer.allocUnsafe(head.length + n + Math.max(0, spare));
   buf.write(head, 0, 'latin1');
   // Node's decoder is lenient (accepts `+` `/`, skips padding and foreign characters): accept only
   // when it filled the payload exactly and the canonical re-encoding of those bytes is the input.
   // The encoder is injective and emits only canonical unpadded base64url, so this accepts exactly
   // the canonical spellings, and the bytes are then their unique decoding.
   if (buf.write(payloadText, head.length, 'base64url') !== n) return undefined;
-  if (buf.toString('base64url', head.length) !== payloadText) return undefined;
-  const pae = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
-  return { pae, payload: pae.subarray(head.length) };
+  if (buf.toString('base64url', head.length, head.length + n) !== payloadText) return undefined;
+  const all = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  const pae = all.subarray(0, head.length + n);
+  return { pae, payload: pae.subarray(head.length), spare: all.subarray(head.length + n) };
 }
