@@ -1,7 +1,7 @@
 // The governed runtime of a data directory: the real guardian, executor, receipt recorder and
 // ProofGraph, restored from and persisted to the store. An admitted call is journaled (with its
-// budget reservation) in one transaction before its driver runs; its receipt, decision, ProofGraph
-// nodes, recorded request, idempotency record, budget commit/refund and the admission's close are
+// budget reservation) in one transaction before its driver runs; its receipt (its own ProofGraph
+// node), decision, any signed ProofGraph nodes, recorded request, idempotency record, budget commit/refund and the admission's close are
 // then committed in ONE transaction before its result is returned: an acknowledged call is never
 // lost, and a call interrupted in between is receipted EXECUTION_INTERRUPTED when the data
 // directory is next opened (docs/spec/pipeline.md §Admission journal).
@@ -47,7 +47,15 @@ import {
   ManualClock,
   type NonceStore,
 } from '@helm/guardian';
-import { condenseHistory, InMemoryNodeStore, MerkleLog, ProofGraph, type SignedNode } from '@helm/proofgraph';
+import {
+  condenseHistory,
+  InMemoryNodeStore,
+  isReceiptNode,
+  MerkleLog,
+  ProofGraph,
+  receiptNode,
+  type SignedNode,
+} from '@helm/proofgraph';
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
 import { type DeferredBudgetLedger, deferredBudgetLedger, type Json, type SqliteStore } from '@helm/store';
@@ -271,9 +279,14 @@ export class GovernedRuntime {
         envelope: r.envelope,
       });
     }
+    // The ProofGraph: every stored receipt is its own node (a receipt node, rebuilt from the
+    // receipts table); the nodes table holds the signed nodes (and EFFECT nodes of older versions).
     const nodeStore = new InMemoryNodeStore();
     let lastNodeLamport = 0;
-    let lastNode: string | undefined;
+    for (const r of store.receiptsSync({ chainId: config.chain_id })) {
+      nodeStore.append(receiptNode(r.envelope, envelopeBody(r.envelope), r.hash));
+      lastNodeLamport = Math.max(lastNodeLamport, r.lamport);
+    }
     for (const n of store.nodesSync()) {
       const doc = n.body as unknown as { envelope: SignedEnvelope; payload?: unknown };
       const node: SignedNode = {
@@ -284,7 +297,6 @@ export class GovernedRuntime {
       };
       nodeStore.append(node);
       lastNodeLamport = Math.max(lastNodeLamport, n.lamport);
-      lastNode = n.id;
     }
     const graph = new ProofGraph(nodeStore);
     const executorSigner = data.signer('executor');
@@ -300,11 +312,7 @@ export class GovernedRuntime {
       guardian: guardianPort(guardian),
       guardianKeys: guardian.publicKeys,
       receipts: recorder,
-      proofgraph: proofGraphPort({
-        graph,
-        signer: executorSigner,
-        ...(lastNode ? { parents: [lastNode] } : {}),
-      }),
+      proofgraph: proofGraphPort({ graph }),
       clock: options.clock,
       timer: {
         setTimeout: (cb, ms) => setTimeout(cb, ms),
@@ -437,7 +445,9 @@ export class GovernedRuntime {
     const body = envelopeBody<{ receipt_id: string; lamport: number; prev_hash: string; risk_tier: string }>(
       receipt,
     );
-    const nodes = this.graph.rangeByLamport(this.#lastNodeLamport + 1, Number.MAX_SAFE_INTEGER);
+    const appended = this.graph.rangeByLamport(this.#lastNodeLamport + 1, Number.MAX_SAFE_INTEGER);
+    // Receipt nodes are the receipts themselves (stored above); only signed nodes go to the nodes table.
+    const nodes = appended.filter((n) => !isReceiptNode(n));
     const pending = this.#idempotency.pending as IdempotencyRecord | undefined;
     await this.data.store.commitCall({
       sessionId: this.config.chain_id,
@@ -467,7 +477,7 @@ export class GovernedRuntime {
       ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
       ledger: this.#ledger.drain(reservations),
     });
-    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...nodes.map((n) => n.body.lamport));
+    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...appended.map((n) => n.body.lamport));
     this.#idempotency.pending = undefined;
   }
 

@@ -155,7 +155,7 @@ describe('HTTP driver (loopback, real guardian)', () => {
           },
         ]),
       }),
-      proofgraph: proofGraphPort({ graph: new ProofGraph(), signer: executorSigner }),
+      proofgraph: proofGraphPort({ graph: new ProofGraph() }),
       clock,
       timer,
     });

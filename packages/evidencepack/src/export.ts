@@ -7,6 +7,7 @@ import {
   EVIDENCEPACK_MANIFEST_TYPE,
   type EvidencePackEntry,
   type EvidencePackManifest,
+  RECEIPT_TYPE,
   type SignedEnvelope,
 } from '@helm/contracts';
 import { canonicalBytes, digest, fromBase64Url, type Signer, signEnvelope } from '@helm/crypto';
@@ -101,6 +102,7 @@ function put(files: Map<string, Uint8Array>, path: string, data: Uint8Array): vo
 
 /** Build the entries (everything except the manifest) of a pack. */
 export function packEntries(input: PackInput): { files: Map<string, Uint8Array> } {
+  const signedNodes = withoutReceiptNodes(input.nodes);
   const files = new Map<string, Uint8Array>();
   const receipts = input.receipts
     .map((e) => ({ e, b: envelopeBody<{ lamport: number; chain_id: string }>(e) }))
@@ -120,7 +122,7 @@ export function packEntries(input: PackInput): { files: Map<string, Uint8Array> 
   // A node whose payload is a receipt already in the pack is stored without it: the node commits
   // to it through payload_hash = digest(JCS(receipt)), and the receipt is in receipts/ (no copy).
   const inPack = new Set(input.receipts.map((e) => digest(json(e))));
-  for (const n of input.nodes) {
+  for (const n of signedNodes) {
     const body = envelopeBody<{ lamport: number }>(n.envelope);
     const withheld = n.payload === undefined || inPack.has(digest(json(n.payload)));
     const doc = withheld ? { envelope: n.envelope } : { envelope: n.envelope, payload: n.payload };
@@ -208,6 +210,15 @@ export function manifestEntries(files: ReadonlyMap<string, Uint8Array>): Evidenc
  * Build and sign an EvidencePack. `signer` must hold the `executor` role at the head of the
  * included trust snapshot (verifiers check exactly that).
  */
+/**
+ * The nodes that go to proofgraph/nodes/: a receipt node (a `helm.receipt.v1` envelope, docs/spec/
+ * node.md §Receipt nodes) is the receipt itself, already in receipts/ or condensed/, so it is not
+ * filed twice.
+ */
+function withoutReceiptNodes(nodes: readonly PackNode[]): readonly PackNode[] {
+  return nodes.filter((n) => n.envelope.type !== RECEIPT_TYPE);
+}
+
 export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
   const { files } = packEntries(input);
   const full = input.receipts.map((e) => ({ lamport: envelopeBody<{ lamport: number }>(e).lamport, e }));
@@ -240,7 +251,7 @@ export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
     counts: {
       receipts: input.receipts.length + condensed.length,
       decisions: new Set(input.decisions.map((d) => digest(json(d)))).size,
-      nodes: input.nodes.length,
+      nodes: withoutReceiptNodes(input.nodes).length,
       checkpoints: input.checkpoints?.length ?? 0,
     },
     entries: manifestEntries(files),

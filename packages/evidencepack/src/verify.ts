@@ -8,6 +8,7 @@ import {
   EVIDENCEPACK_FORMAT_VERSION,
   EVIDENCEPACK_MANIFEST_TYPE,
   type EvidencePackManifest,
+  RECEIPT_TYPE,
   type SignedEnvelope,
 } from '@helm/contracts';
 import { bytesEqual, canonicalBytes, digest, isDigest, verifyEnvelope } from '@helm/crypto';
@@ -18,6 +19,7 @@ import {
   linkReceipts,
   type ReceiptFailure,
   type ReceiptSummary,
+  receiptHash,
   verifyReceipt,
   verifyReceiptSignatures,
 } from '@helm/receipts';
@@ -508,63 +510,97 @@ export async function verifyEvidencePack(
       );
   }
 
-  // 9. ProofGraph DAG: hashes, parents, Lamport rule, signatures, payload digests.
+  // 9. ProofGraph DAG: hashes, parents, Lamport rule, signatures, payload digests. Every full receipt
+  //    is itself a node (a receipt node, docs/spec/node.md §Receipt nodes); condensed receipts are
+  //    nodes known by their leaf (entry_hash at lamport); proofgraph/nodes/ holds the signed nodes.
   const nodePaths = under('proofgraph/nodes/');
   const nodeDocs = nodePaths.map(
     (p) => json.get(p) as { envelope: SignedEnvelope; payload?: unknown } | undefined,
   );
   if (!lookup) needTrust('PROOFGRAPH');
-  else if (nodePaths.length === 0) add('PROOFGRAPH', 'SKIPPED', 'no ProofGraph nodes in the pack');
+  else if (nodePaths.length === 0 && receipts.length === 0)
+    add('PROOFGRAPH', 'SKIPPED', 'no ProofGraph nodes in the pack');
   else {
     const inPack = new Set<string>();
-    const items = nodeDocs.map((d) => {
+    const nodeItems = nodeDocs.map((d) => {
       if (d?.envelope) inPack.add(`sha256:${hexOf(digest(canonicalBytes(d.envelope)))}`);
       return d && 'payload' in d
         ? { envelope: d.envelope, payload: { value: d.payload } }
         : { envelope: d?.envelope };
     });
-    const minLamport = Math.min(...nodeDocs.map((d) => Number(envelopeBodySafe(d?.envelope)?.lamport ?? 0)));
-    // A Lamport-range export starts mid-graph: parents before the range are boundary references.
-    const known =
-      manifest.scope.from_lamport > 1
-        ? (h: string) => (inPack.has(h) ? undefined : minLamport - 1)
-        : undefined;
+    for (const r of receipts) {
+      const h = receiptHash(r);
+      if (h) inPack.add(h);
+    }
+    const receiptItems = receipts
+      .map((envelope, i) => ({ envelope, lamport: Number(receiptBodies[i]?.lamport) }))
+      .sort((a, b) => a.lamport - b.lamport)
+      .map(({ envelope }) => ({ envelope }));
+    const condensedLamport = new Map<string, number>();
+    for (const p of condensedPaths) {
+      const c = json.get(p) as { entry_hash?: unknown; lamport?: unknown } | undefined;
+      if (typeof c?.entry_hash === 'string' && Number.isSafeInteger(c.lamport))
+        condensedLamport.set(c.entry_hash, c.lamport as number);
+    }
+    const firstReceipt = receiptBodies.reduce<Record<string, unknown> | undefined>(
+      (min, b) => (min === undefined || Number(b.lamport) < Number(min.lamport) ? b : min),
+      undefined,
+    );
+    const nodeLamports = nodeDocs.map((d) => Number(envelopeBodySafe(d?.envelope)?.lamport ?? 0));
+    const minNodeLamport = nodeLamports.length ? Math.min(...nodeLamports) : 0;
+    // A Lamport-range export starts mid-graph: parents before the range are boundary references
+    // (the first receipt's predecessor; for signed nodes, Lamport min node Lamport − 1).
+    const rangeExport = manifest.scope.from_lamport > 1;
+    const known = (h: string): number | undefined => {
+      const condensed = condensedLamport.get(h);
+      if (condensed !== undefined) return condensed;
+      if (!rangeExport) return undefined;
+      if (firstReceipt && h === firstReceipt.prev_hash) return Number(firstReceipt.lamport) - 1;
+      return inPack.has(h) || nodeLamports.length === 0 ? undefined : minNodeLamport - 1;
+    };
+    const items = [...receiptItems, ...nodeItems];
     options.onProgress?.('proofgraph', 0, items.length);
-    const g = validateGraph(items, { keys: lookup, ...(known ? { known } : {}) });
+    const g = validateGraph(items, {
+      keys: lookup,
+      known,
+      receipts: (env) => verifyReceipt(env, lookup) as never,
+    });
     options.onProgress?.('proofgraph', items.length, items.length);
-    if (g.ok) add('PROOFGRAPH', 'PASS', `${g.count} nodes: hashes, parents, Lamport and signatures verify`);
-    else
+    if (g.ok)
+      add(
+        'PROOFGRAPH',
+        'PASS',
+        `${g.count} nodes (${receiptItems.length} receipt nodes, ${nodeItems.length} signed): hashes, parents, Lamport and signatures verify`,
+      );
+    else {
+      const at = g.index - receiptItems.length;
       add('PROOFGRAPH', 'FAILED', `node ${g.index}: ${g.message}`, {
         detail: g.code,
-        ...(nodePaths[g.index] ? { path: nodePaths[g.index] as string } : {}),
+        ...(at >= 0 && nodePaths[at] ? { path: nodePaths[at] as string } : {}),
       });
+    }
   }
 
-  // 10. Every receipt is committed to by a ProofGraph node (payload_hash = digest(JCS(receipt)));
-  //     every node that carries a receipt payload carries one of the pack's receipts.
+  // 10. Receipts and signed nodes agree: a signed node that carries a `helm.receipt.v1` payload (or
+  //     commits to one by payload_hash) carries one of the pack's receipts, and no receipt sits in
+  //     proofgraph/nodes/ (receipts are their own nodes and belong in receipts/).
   const receiptKeys = new Set(receipts.map((e) => digest(canonicalBytes(e))));
-  const committed = new Set(
-    nodeDocs.map((d) => String(envelopeBodySafe(d?.envelope)?.payload_hash ?? '')).filter((h) => h !== ''),
-  );
-  const nodeReceipts = new Set(
-    nodeDocs
-      .map((d) => d?.payload as SignedEnvelope | undefined)
-      .filter((p) => p && typeof p === 'object' && (p as SignedEnvelope).type === 'helm.receipt.v1')
-      .map((p) => digest(canonicalBytes(p))),
-  );
-  for (const k of receiptKeys) if (committed.has(k)) nodeReceipts.add(k);
-  if (nodePaths.length === 0 && receipts.length === 0)
-    add('PROOFGRAPH_RECEIPTS', 'SKIPPED', 'nothing to bind');
+  const nodeReceipts = nodeDocs
+    .map((d) => d?.payload as SignedEnvelope | undefined)
+    .filter((p) => p && typeof p === 'object' && (p as SignedEnvelope).type === RECEIPT_TYPE)
+    .map((p) => digest(canonicalBytes(p)));
+  const misplaced = nodeDocs.filter((d) => d?.envelope?.type === RECEIPT_TYPE).length;
+  if (nodePaths.length === 0) add('PROOFGRAPH_RECEIPTS', 'SKIPPED', 'no signed ProofGraph nodes to bind');
   else {
-    const unbound = [...receiptKeys].filter((k) => !nodeReceipts.has(k)).length;
-    const foreign = [...nodeReceipts].filter((k) => !receiptKeys.has(k)).length;
-    if (unbound || foreign)
+    const foreign = nodeReceipts.filter((k) => !receiptKeys.has(k)).length;
+    if (foreign || misplaced)
       add(
         'PROOFGRAPH_RECEIPTS',
         'FAILED',
-        `${unbound} receipts without a node, ${foreign} node receipts not in the pack`,
+        `${foreign} node receipts not in the pack, ${misplaced} receipts filed as signed nodes`,
       );
-    else add('PROOFGRAPH_RECEIPTS', 'PASS', 'every receipt is recorded in the ProofGraph and vice versa');
+    else
+      add('PROOFGRAPH_RECEIPTS', 'PASS', "every receipt a signed node carries is one of the pack's receipts");
   }
 
   // 11. Artifacts in force: index ↔ files, schemas ↔ descriptors, receipts' tools are described.

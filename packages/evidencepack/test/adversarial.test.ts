@@ -128,7 +128,7 @@ describe('tampering and contradictions are FAILED with the right code', () => {
     expect(await statusOf(misnamedDecision, 'ENTRY_NAMES')).toBe('FAILED');
   });
 
-  it('a swapped ProofGraph payload fails PROOFGRAPH; a receipt without its node fails the binding', async () => {
+  it('a swapped ProofGraph payload fails PROOFGRAPH; a receipt filed as a node fails the binding', async () => {
     const nodePaths = entries.filter((e) => e.path.startsWith('proofgraph/nodes/')).map((e) => e.path);
     const other = JSON.parse(dec.decode(entries.find((e) => e.path === 'receipts/000000000002.json')?.data));
     expect(
@@ -137,6 +137,7 @@ describe('tampering and contradictions are FAILED with the right code', () => {
         'PROOFGRAPH',
       ),
     ).toBe('FAILED');
+    // Receipts are their own nodes: dropping a signed node that carried one is no longer a gap…
     const noNode = reseal(
       entries.filter((e) => e.path !== nodePaths[nodePaths.length - 1]),
       (m) => ({
@@ -144,7 +145,27 @@ describe('tampering and contradictions are FAILED with the right code', () => {
         counts: { ...(m.counts as object), nodes: nodePaths.length - 1 },
       }),
     );
-    expect(await statusOf(noNode, 'PROOFGRAPH_RECEIPTS')).toBe('FAILED');
+    expect(await statusOf(noNode, 'PROOFGRAPH_RECEIPTS')).toBe('PASS');
+    // …but a receipt smuggled into proofgraph/nodes/ (or a node carrying a foreign receipt) is.
+    const misfiled = reseal(mutate(nodePaths[0] as string, () => ({ envelope: other }))(entries));
+    expect(await statusOf(misfiled, 'PROOFGRAPH_RECEIPTS')).toBe('FAILED');
+    expect(await statusOf(misfiled, 'PROOFGRAPH')).toBe('FAILED');
+    const foreignReceipt = buildWorld(2, 'elsewhere').input.receipts[0];
+    const foreign = reseal(
+      mutate(nodePaths[1] as string, (v) => ({ ...v, payload: foreignReceipt }))(entries),
+    );
+    expect(await statusOf(foreign, 'PROOFGRAPH_RECEIPTS')).toBe('FAILED');
+  });
+
+  it('a forged or reordered receipt node fails PROOFGRAPH', async () => {
+    const p1 = 'receipts/000000000001.json';
+    const forged = reseal(
+      mutate(p1, (v) => ({
+        ...v,
+        payload: String(v.payload).replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A')),
+      }))(entries),
+    );
+    expect(await statusOf(forged, 'PROOFGRAPH')).toBe('FAILED');
   });
 
   it('manifest lies about scope or counts, or is malformed / not canonical / signed by a stranger', async () => {

@@ -1,3 +1,5 @@
+import { ProofGraph } from '@helm/proofgraph';
+import { receiptHash } from '@helm/receipts';
 import { describe, expect, it } from 'vitest';
 import {
   buildEvidencePack,
@@ -175,6 +177,27 @@ describe('progress', () => {
     expect(r.status).toBe('PASS');
     const receipts = calls.filter((c) => c[0] === 'receipts').map((c) => c[1]);
     expect(receipts).toEqual([0, 500, 1000, 1200, 1200]);
-    expect(calls.filter((c) => c[0] === 'proofgraph').at(-1)).toEqual(['proofgraph', 1200, 1200]);
+    // 1200 receipt nodes + 1200 signed EFFECT nodes of the fixture
+    expect(calls.filter((c) => c[0] === 'proofgraph').at(-1)).toEqual(['proofgraph', 2400, 2400]);
+  });
+});
+
+describe('receipt nodes', () => {
+  it('are not filed as signed nodes: the pack is the same with or without them in the input', async () => {
+    const w = buildWorld(5, 'rn');
+    const graph = new ProofGraph();
+    const chainNodes = w.input.receipts.map((e) => {
+      const body = JSON.parse(Buffer.from(e.payload, 'base64url').toString('utf8'));
+      return graph.appendReceipt({ envelope: e, body, hash: receiptHash(e) as string });
+    });
+    const withReceiptNodes = {
+      ...w.input,
+      nodes: [...w.input.nodes, ...chainNodes.map((n) => ({ envelope: n.envelope }))],
+    };
+    const a = buildEvidencePack(w.input, executor).bytes;
+    const b = buildEvidencePack(withReceiptNodes, executor).bytes;
+    expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
+    const r = await verifyEvidencePack(b, { trustAnchor: w.anchor });
+    expect(r.checks.find((c) => c.code === 'PROOFGRAPH')?.status).toBe('PASS');
   });
 });

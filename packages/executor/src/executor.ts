@@ -15,7 +15,7 @@ import {
   type ToolDescriptor,
   type Verdict,
 } from '@helm/contracts';
-import { canonicalize, digest, type PublicKeyLookup, verifyEnvelope } from '@helm/crypto';
+import { canonicalDigest, canonicalize, digest, type PublicKeyLookup, verifyEnvelope } from '@helm/crypto';
 import type { Admission, Denial, GovernedCall, MintedReceipt } from '@helm/receipts';
 import type { Driver, DriverContext } from './driver.js';
 import { DriverFailure } from './driver.js';
@@ -298,10 +298,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
   async function appendToGraph(state: CallState, receipt: MintedReceipt): Promise<void> {
     await proofgraph.recordReceipt({
       receipt: receipt.envelope,
+      receipt_body: receipt.body,
+      receipt_hash: receipt.hash,
       decision: state.evaluation?.decision ?? null,
-      principal: state.principal,
-      status: receipt.body.status,
-      issued_at_ms: receipt.body.issued_at_ms,
     });
   }
 
@@ -449,7 +448,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   ): Promise<ExecuteResult> {
     const descriptor = tool.descriptor;
     const effect = buildEffect(descriptor, state.principal, prepared.value, prepared.args_hash);
-    const effectDigest = digest(encoder.encode(canonicalize(effect)));
+    const effectDigest = canonicalDigest(effect);
     state.effect_id = effectDigest;
 
     // 5. Guardian: gates 0–5, effect, policy, budget, approval.
@@ -886,10 +885,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
     try {
       await proofgraph.recordReceipt({
         receipt: receipt.envelope,
+        receipt_body: receipt.body,
+        receipt_hash: receipt.hash,
         decision: entry.decision,
-        principal: entry.principal,
-        status: receipt.body.status,
-        issued_at_ms: receipt.body.issued_at_ms,
       });
     } catch (error) {
       message = `${message}; ProofGraph append failed: ${errorText(error)}`;

@@ -2,7 +2,7 @@
 // the receipt recorder and the ProofGraph. `createExecutor` accepts these small interfaces;
 // `guardianPort` (./guardian-port.ts) adapts the real @helm/guardian, a `ReceiptRecorder` from
 // @helm/receipts is a ReceiptPort as is, and `proofGraphPort` adapts @helm/proofgraph.
-import type { DecisionRecord, Effect, RiskTier, SignedEnvelope } from '@helm/contracts';
+import type { DecisionRecord, Effect, ReceiptBody, RiskTier, SignedEnvelope } from '@helm/contracts';
 import type { ReceiptRecorder } from '@helm/receipts';
 import type { JsonValue } from './json.js';
 
@@ -83,11 +83,12 @@ export type ReceiptPort = Pick<ReceiptRecorder, 'admit' | 'recordDenial' | 'fina
 export interface ProofGraphRecord {
   /** The persisted receipt envelope. */
   readonly receipt: SignedEnvelope;
+  /** Its body, as minted. */
+  readonly receipt_body: ReceiptBody;
+  /** Its receipt hash (what the next receipt carries as prev_hash; its ProofGraph node hash). */
+  readonly receipt_hash: string;
   /** The guardian's decision envelope (null when the executor denied before the guardian ran). */
   readonly decision: SignedEnvelope | null;
-  readonly principal: string;
-  readonly status: string;
-  readonly issued_at_ms: number;
 }
 
 export interface ProofGraphPort {

@@ -6,12 +6,10 @@
 // stored; a repeat with the same key and the same (tool, args_hash) returns the stored receipt and
 // output without executing again, a repeat with different ones is IDEMPOTENCY_CONFLICT.
 import type { SignedEnvelope } from '@helm/contracts';
-import { canonicalize, digest } from '@helm/crypto';
+import { canonicalDigest } from '@helm/crypto';
 import type { JsonValue } from './json.js';
 
 export const IDEMPOTENCY_KEY_TYPE = 'helm.idempotency.v1';
-
-const encoder = new TextEncoder();
 
 export function deriveIdempotencyKey(input: {
   readonly principal: string;
@@ -19,17 +17,13 @@ export function deriveIdempotencyKey(input: {
   readonly args_hash: string;
   readonly session: string | null;
 }): string {
-  return digest(
-    encoder.encode(
-      canonicalize({
-        type: IDEMPOTENCY_KEY_TYPE,
-        principal: input.principal,
-        tool: input.tool,
-        args_hash: input.args_hash,
-        session: input.session,
-      }),
-    ),
-  );
+  return canonicalDigest({
+    type: IDEMPOTENCY_KEY_TYPE,
+    principal: input.principal,
+    tool: input.tool,
+    args_hash: input.args_hash,
+    session: input.session,
+  });
 }
 
 export function clientIdempotencyKey(input: {
@@ -37,16 +31,12 @@ export function clientIdempotencyKey(input: {
   readonly tenant: string | null;
   readonly client_key: string;
 }): string {
-  return digest(
-    encoder.encode(
-      canonicalize({
-        type: IDEMPOTENCY_KEY_TYPE,
-        principal: input.principal,
-        tenant: input.tenant,
-        client_key: input.client_key,
-      }),
-    ),
-  );
+  return canonicalDigest({
+    type: IDEMPOTENCY_KEY_TYPE,
+    principal: input.principal,
+    tenant: input.tenant,
+    client_key: input.client_key,
+  });
 }
 
 /** What is stored for a successful call. */

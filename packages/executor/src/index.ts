@@ -41,12 +41,7 @@ export {
 export type { JsonPrimitive, JsonValue } from './json.js';
 export { type PrepareArgsResult, type PreparedArgs, prepareArgsText, prepareArgsValue } from './pep.js';
 export type { Clock, Timer } from './ports.js';
-export {
-  type ProofGraphPortOptions,
-  proofGraphPort,
-  RECEIPT_NODE_KIND,
-  type ReceiptGraph,
-} from './proofgraph-port.js';
+export { type ProofGraphPortOptions, proofGraphPort, type ReceiptGraph } from './proofgraph-port.js';
 export { descriptorDigest, type PinnedTool, type RegisteredTool, ToolRegistry } from './registry.js';
 export { type SandboxDriverOptions, sandboxDriver, sandboxReasonCode } from './sandbox-driver.js';
 export {

@@ -17,12 +17,13 @@ import {
   ManualClock,
   pkceChallenge,
 } from '@helm/guardian';
-import { ProofGraph, validateGraph } from '@helm/proofgraph';
+import { ProofGraph, RECEIPT_NODE_KIND, validateGraph } from '@helm/proofgraph';
 import {
   InMemoryReceiptStore,
   RECEIPT_SIGNER_ROLE,
   ReceiptPolicySet,
   ReceiptRecorder,
+  verifyReceipt,
   verifyReceiptChain,
 } from '@helm/receipts';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +35,6 @@ import {
   guardianPort,
   type JsonValue,
   proofGraphPort,
-  RECEIPT_NODE_KIND,
 } from '../src/index.ts';
 import { ManualTimer } from './helpers/kit.ts';
 
@@ -234,7 +234,7 @@ function build(): World {
     guardian: guardianPort(guardian),
     guardianKeys: guardian.publicKeys,
     receipts: recorder,
-    proofgraph: proofGraphPort({ graph, signer: executorSigner }),
+    proofgraph: proofGraphPort({ graph }),
     clock,
     timer,
   });
@@ -538,17 +538,21 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
       'DELEGATION_INVALID',
     ]);
 
-    // ProofGraph: one EFFECT node per receipt, in a causal line, payload = the receipt envelope.
+    // ProofGraph: every receipt is its own EFFECT node (a receipt node), in a causal line.
     const nodes = w.graph.rangeByLamport(1, 1_000);
     expect(nodes).toHaveLength(receipts.length);
-    const graphKeys = (keyid: string, role: string) =>
-      keyid === receiptKey.keyId && role === `node:${RECEIPT_NODE_KIND}` ? receiptKey.publicKey : undefined;
+    const verifyAsNode = (e: unknown) => verifyReceipt(e, keys);
     const graph = validateGraph(
-      nodes.map((n) => ({ envelope: n.envelope, hash: n.hash, payload: { value: n.payload } })),
-      { keys: graphKeys },
+      nodes.map((n) => ({ envelope: n.envelope, hash: n.hash })),
+      { keys: () => undefined, receipts: verifyAsNode },
     );
     expect(graph).toMatchObject({ ok: true, count: receipts.length });
-    for (const [i, n] of nodes.entries()) expect(n.payload).toEqual(receipts[i]);
+    for (const [i, n] of nodes.entries()) {
+      expect(n.envelope).toBe(issued[i]?.receipt);
+      expect(n.hash).toBe(issued[i]?.receipt_hash);
+      expect(n.body).toMatchObject({ kind: RECEIPT_NODE_KIND, lamport: i + 1 });
+      expect(n.body.parents).toEqual(i === 0 ? [] : [issued[i - 1]?.receipt_hash]);
+    }
 
     // Tampering is caught: flip one receipt's reason code, re-encode, and the chain breaks.
     const forged = {
@@ -568,12 +572,24 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
       expectedHead: head!,
     });
     expect(truncated).toMatchObject({ ok: false, code: 'TRUNCATED' });
-    // A graph node with a swapped payload fails validation.
-    const swapped = nodes.map((n, i) => ({
-      envelope: n.envelope,
-      payload: { value: i === 2 ? receipts[3] : n.payload },
-    }));
-    expect(validateGraph(swapped, { keys: graphKeys }).ok).toBe(false);
+    // The graph rejects a forged receipt node, a reordered pair and a node without a verifier.
+    const items = nodes.map((n) => ({ envelope: n.envelope as unknown }));
+    const forgedItems = items.map((it, i) => (i === 1 ? { envelope: forged } : it));
+    expect(validateGraph(forgedItems, { keys: () => undefined, receipts: verifyAsNode })).toMatchObject({
+      ok: false,
+      code: 'RECEIPT_INVALID',
+      index: 1,
+    });
+    const reordered = [items[1]!, items[0]!, ...items.slice(2)];
+    expect(validateGraph(reordered, { keys: () => undefined, receipts: verifyAsNode })).toMatchObject({
+      ok: false,
+      code: 'PARENT_ORDER',
+      index: 0,
+    });
+    expect(validateGraph(items, { keys: () => undefined })).toMatchObject({
+      ok: false,
+      code: 'NODE_MALFORMED',
+    });
   });
 });
 
@@ -621,8 +637,8 @@ describe('concurrency', () => {
     const nodes = w.graph.rangeByLamport(1, 1_000);
     expect(
       validateGraph(
-        nodes.map((n) => ({ envelope: n.envelope, payload: { value: n.payload } })),
-        { keys },
+        nodes.map((n) => ({ envelope: n.envelope })),
+        { keys, receipts: (e) => verifyReceipt(e, keys) },
       ),
     ).toMatchObject({
       ok: true,

@@ -1,7 +1,10 @@
-// The append-only ProofGraph over a NodeStore: every node is signed, its parents exist, and its
-// lamport is max(parents) + 1. Independent sessions form branches; a merge node has several parents.
+// The append-only ProofGraph over a NodeStore: every node is signed — by its own signature, or, for a
+// receipt node, by the receipt's — its parents exist, and its lamport is max(parents) + 1.
+// Independent sessions form branches; a merge node has several parents.
+import type { SignedEnvelope } from '@helm/contracts';
 import type { Signer } from '@helm/crypto';
 import { type NodeInput, type SignedNode, signNode } from './node.js';
+import { type ReceiptNodeFields, receiptNode } from './receipt-node.js';
 import { InMemoryNodeStore, type NodeStore } from './store.js';
 
 export class ProofGraph {
@@ -14,6 +17,22 @@ export class ProofGraph {
   /** Sign and append a node. Throws PARENT_MISSING / NODE_INPUT_INVALID / DUPLICATE_NODE. */
   append(input: NodeInput, signer: Signer): SignedNode {
     const node = signNode(input, (h) => this.store.get(h)?.body.lamport, signer);
+    this.store.append(node);
+    return node;
+  }
+
+  /**
+   * Append a receipt as its own EFFECT node (docs/spec/node.md §Receipt nodes): no signature is
+   * made, the receipt's covers the node. For receipts this process just minted (`body` and `hash`
+   * as the minting returned them); verify foreign receipts with `validateGraph` instead. Its
+   * parent, the previous receipt of the chain, must already be in the graph.
+   */
+  appendReceipt(receipt: {
+    readonly envelope: SignedEnvelope;
+    readonly body: ReceiptNodeFields;
+    readonly hash: string;
+  }): SignedNode {
+    const node = receiptNode(receipt.envelope, receipt.body, receipt.hash);
     this.store.append(node);
     return node;
   }

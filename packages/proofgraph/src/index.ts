@@ -56,6 +56,13 @@ export {
   signNode,
   verifyNode,
 } from './node.js';
+export {
+  isReceiptNode,
+  RECEIPT_NODE_KIND,
+  type ReceiptNodeFields,
+  type ReceiptNodeVerifier,
+  receiptNode,
+} from './receipt-node.js';
 export { InMemoryNodeStore, type NodeStore } from './store.js';
 export {
   type GraphItem,

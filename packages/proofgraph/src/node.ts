@@ -9,6 +9,7 @@ import {
 } from '@helm/contracts';
 import {
   canonicalBytes,
+  canonicalDigest,
   digest,
   preAuthEncoding,
   type Signer,
@@ -22,9 +23,11 @@ import { envelopeHash } from './internal/envelope-hash.js';
 import { type KeyLookup, nodeSignerRole } from './keys.js';
 
 export interface SignedNode {
-  /** Node hash: digest of the canonical signed envelope. */
+  /** Node hash: digest of the canonical signed envelope (a receipt node: its receipt hash). */
   readonly hash: string;
+  /** The node body (a receipt node: its node view, read from the receipt). */
   readonly body: NodeBody;
+  /** The signed `helm.node.v1` envelope, or for a receipt node the `helm.receipt.v1` receipt. */
   readonly envelope: SignedEnvelope;
   /** The payload (JSON), when not withheld; digest(JCS(payload)) = body.payload_hash. */
   readonly payload?: unknown;
@@ -41,6 +44,35 @@ export interface NodeInput {
 }
 
 const KIND = new RegExp(NODE_KIND_PATTERN);
+
+/**
+ * digest(JCS(payload)). A payload shaped exactly like a signed envelope (the usual EFFECT payload:
+ * a receipt) takes the envelope-hash fast path, which yields the same bytes.
+ */
+function payloadDigest(payload: unknown): string {
+  if (isEnvelopeShaped(payload)) return envelopeHash(payload);
+  return canonicalDigest(payload);
+}
+
+function isEnvelopeShaped(value: unknown): value is SignedEnvelope {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype)
+    return false;
+  const keys = Object.keys(value);
+  if (keys.length !== 3 || Object.getOwnPropertySymbols(value).length !== 0) return false;
+  const v = value as Record<string, unknown>;
+  if (typeof v.type !== 'string' || typeof v.payload !== 'string' || !Array.isArray(v.signatures))
+    return false;
+  return (v.signatures as unknown[]).every((s) => {
+    if (typeof s !== 'object' || s === null || Object.getPrototypeOf(s) !== Object.prototype) return false;
+    const e = s as Record<string, unknown>;
+    return (
+      Object.keys(e).length === 2 &&
+      typeof e.keyid === 'string' &&
+      typeof e.sig === 'string' &&
+      Object.getOwnPropertySymbols(e).length === 0
+    );
+  });
+}
 
 export function nodeBodyProblem(b: Record<string, unknown>): string | undefined {
   const f = fieldsProblem(b, NODE_FIELDS);
@@ -80,7 +112,7 @@ export function signNode(
   }
   let payloadHash: string;
   try {
-    payloadHash = digest(canonicalBytes(input.payload));
+    payloadHash = payloadDigest(input.payload);
   } catch {
     throw new ProofGraphError('NODE_INPUT_INVALID', 'payload is not representable JSON');
   }
@@ -102,6 +134,8 @@ export function signNode(
 
 export type NodeVerifyCode =
   | 'NODE_MALFORMED'
+  /** A receipt node whose receipt does not verify (docs/spec/node.md §Receipt nodes). */
+  | 'RECEIPT_INVALID'
   | 'KEYID_MISMATCH'
   | 'KEY_UNKNOWN'
   | 'SIGNATURE_INVALID'

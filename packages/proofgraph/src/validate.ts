@@ -1,10 +1,12 @@
 // Validation of a whole ProofGraph or a slice of it (normative: docs/spec/node.md §Validation):
 // recompute every hash, parents exist and come first (in the slice, or among `known` nodes),
 // lamport = max(parents) + 1, signatures valid under the caller's keys, payload digests match.
-import type { SignedEnvelope } from '@helm/contracts';
+import { RECEIPT_TYPE, type SignedEnvelope } from '@helm/contracts';
+import { digest, fromBase64Url } from '@helm/crypto';
 import { envelopeHash } from './internal/envelope-hash.js';
 import type { KeyLookup } from './keys.js';
-import { type NodeVerifyCode, verifyNode } from './node.js';
+import { type NodeCheck, type NodeVerifyCode, type SignedNode, verifyNode } from './node.js';
+import { type ReceiptNodeVerifier, receiptNode } from './receipt-node.js';
 
 export interface GraphItem {
   readonly envelope: unknown;
@@ -26,6 +28,11 @@ export interface GraphValidateOptions {
   readonly keys: KeyLookup;
   /** Nodes outside the slice that parents may refer to: hash → lamport. */
   readonly known?: (hash: string) => number | undefined;
+  /**
+   * Verifies receipt nodes (`helm.receipt.v1` items; docs/spec/node.md §Receipt nodes), e.g.
+   * `(e) => verifyReceipt(e, keys)` of @helm/receipts. Without it a receipt item is NODE_MALFORMED.
+   */
+  readonly receipts?: ReceiptNodeVerifier;
 }
 
 export type GraphVerifyResult =
@@ -51,8 +58,8 @@ export function validateGraph(items: readonly GraphItem[], options: GraphValidat
       Array.isArray(env.signatures)
     ) {
       try {
-        const h = envelopeHash(env);
-        if (!positions.has(h)) positions.set(h, i);
+        const h = env.type === RECEIPT_TYPE ? receiptHashOf(env) : envelopeHash(env);
+        if (h !== undefined && !positions.has(h)) positions.set(h, i);
       } catch {
         // Malformed; reported by the main pass.
       }
@@ -62,7 +69,7 @@ export function validateGraph(items: readonly GraphItem[], options: GraphValidat
   const heads = new Set<string>();
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as GraphItem;
-    const check = verifyNode(item.envelope, options.keys, item.payload);
+    const check = checkItem(item, options);
     if (!check.ok) return fail(check.code, i, check.message);
     const node = check.node;
     if (item.hash !== undefined && item.hash !== node.hash)
@@ -88,4 +95,33 @@ export function validateGraph(items: readonly GraphItem[], options: GraphValidat
     heads.add(node.hash);
   }
   return { ok: true, count: items.length, heads: [...heads].sort() };
+}
+
+function receiptHashOf(envelope: SignedEnvelope): string | undefined {
+  const sig = envelope.signatures.length === 1 ? envelope.signatures[0]?.sig : undefined;
+  const bytes = typeof sig === 'string' ? fromBase64Url(sig) : undefined;
+  return bytes?.length === 64 ? digest(bytes) : undefined;
+}
+
+/** One item: a receipt node through the receipt verifier, any other node through verifyNode. */
+function checkItem(item: GraphItem, options: GraphValidateOptions): NodeCheck {
+  const env = item.envelope as { type?: unknown } | null;
+  if (typeof env !== 'object' || env === null || env.type !== RECEIPT_TYPE) {
+    return verifyNode(item.envelope, options.keys, item.payload);
+  }
+  if (!options.receipts) {
+    return { ok: false, code: 'NODE_MALFORMED', message: 'a receipt node needs a receipt verifier' };
+  }
+  if (item.payload !== undefined) {
+    return { ok: false, code: 'NODE_MALFORMED', message: 'a receipt node carries no separate payload' };
+  }
+  const r = options.receipts(item.envelope);
+  if (!r.ok) return { ok: false, code: 'RECEIPT_INVALID', message: `${r.code}: ${r.message}` };
+  let node: SignedNode;
+  try {
+    node = receiptNode(item.envelope as SignedEnvelope, r.body, r.summary.hash);
+  } catch (error) {
+    return { ok: false, code: 'NODE_MALFORMED', message: (error as Error).message };
+  }
+  return { ok: true, node };
 }

@@ -3,12 +3,13 @@
 // escapes (base64url, key ids, helm.* types); otherwise the general canonicalizer is used. Tests
 // assert both paths produce identical bytes.
 import type { SignedEnvelope } from '@helm/contracts';
-import { canonicalBytes, digest } from '@helm/crypto';
+import { canonicalize, digestText } from '@helm/crypto';
 
 const PLAIN = /^[A-Za-z0-9._:-]*$/;
 const encoder = new TextEncoder();
 
-export function envelopeCanonicalBytes(envelope: SignedEnvelope): Uint8Array {
+/** The canonical JSON text of `{type, payload, signatures: [{keyid, sig}]}`. */
+export function envelopeCanonicalText(envelope: SignedEnvelope): string {
   const { type, payload, signatures } = envelope;
   let fast = PLAIN.test(type) && PLAIN.test(payload);
   let sigs = '';
@@ -17,15 +18,20 @@ export function envelopeCanonicalBytes(envelope: SignedEnvelope): Uint8Array {
     if (!PLAIN.test(s.keyid) || !PLAIN.test(s.sig)) fast = false;
     else sigs += `${i === 0 ? '' : ','}{"keyid":"${s.keyid}","sig":"${s.sig}"}`;
   }
-  if (fast) return encoder.encode(`{"payload":"${payload}","signatures":[${sigs}],"type":"${type}"}`);
-  return canonicalBytes({
+  if (fast) return `{"payload":"${payload}","signatures":[${sigs}],"type":"${type}"}`;
+  return canonicalize({
     type,
     payload,
     signatures: signatures.map((s) => ({ keyid: s.keyid, sig: s.sig })),
   });
 }
 
+export function envelopeCanonicalBytes(envelope: SignedEnvelope): Uint8Array {
+  return encoder.encode(envelopeCanonicalText(envelope));
+}
+
 /** `sha256:<hex>` of the canonical envelope — the receipt hash / node hash / checkpoint hash rule. */
 export function envelopeHash(envelope: SignedEnvelope): string {
-  return digest(envelopeCanonicalBytes(envelope));
+  // canonical text is well-formed, so hashing the string is hashing its UTF-8 bytes
+  return digestText(envelopeCanonicalText(envelope));
 }
