@@ -209,6 +209,11 @@ describe('digest and key id checks', () => {
         `${'a'.repeat(63)}:`,
         `${'a'.repeat(63)}\``,
         `${'a'.repeat(63)}\u0660`,
+        // code units ≥ 0x80 whose low 7 bits are a hex digit ('a', '0', '0', 'f')
+        `${'a'.repeat(63)}\u00e1`,
+        `\u0130${'a'.repeat(63)}`,
+        `${'a'.repeat(31)}\u0830${'a'.repeat(32)}`,
+        `${'a'.repeat(32)}\uffe6${'a'.repeat(31)}`,
         'a'.repeat(63),
         'a'.repeat(65),
         `${hex}\n`,
