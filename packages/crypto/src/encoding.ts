@@ -21,11 +21,7 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
   // fresh off-heap ArrayBuffer cost ~1–3 µs per payload (most of the old decode time). The view
   // owns its byte range (it may share an ArrayBuffer with other Buffer-pool slices: use
   // byteOffset/byteLength, never `.buffer` alone).
-  if (buf.length <= 64) {
-    const out = new Uint8Array(buf.length);
-    for (let i = 0; i < buf.length; i++) out[i] = buf[i] as number;
-    return out;
-  }
+  if (buf.length <= 64) return new Uint8Array(buf);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 

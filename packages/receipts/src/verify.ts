@@ -137,10 +137,12 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
       ? text.length - at - member.length
       : encoder.encode(text.slice(at + member.length)).length;
   const start = payload.length - tailBytes - member.length;
-  const withoutId = decoded.spare.subarray(0, payload.length - member.length); // fully overwritten below
-  withoutId.set(payload.subarray(0, start), 0);
-  withoutId.set(payload.subarray(start + member.length), start);
-  if (digest(withoutId) !== b.receipt_id) {
+  // The id-less copy goes into the spare room after the PAE (same allocation, copied in place).
+  const { bytes, payloadOffset } = decoded;
+  const paeEnd = payloadOffset + payload.length;
+  bytes.copyWithin(paeEnd, payloadOffset, payloadOffset + start);
+  bytes.copyWithin(paeEnd + start, payloadOffset + start + member.length, paeEnd);
+  if (digest(bytes.subarray(paeEnd, paeEnd + payload.length - member.length)) !== b.receipt_id) {
     return fail('RECEIPT_ID_MISMATCH', 'receipt_id is not the digest of the body');
   }
   const summary: ReceiptSummary = {

@@ -161,7 +161,8 @@ describe('decodePayloadPae', () => {
       const text = toBase64Url(bytes);
       const got = decodePayloadPae(type, text, n % 3 === 0 ? n : 0);
       expect(got, `n=${n}`).toBeDefined();
-      expect(got?.spare.length).toBe(n % 3 === 0 ? n : 0);
+      expect(got?.bytes.length).toBe((got?.pae.length as number) + (n % 3 === 0 ? n : 0));
+      expect(got?.payloadOffset).toBe((got?.pae.length as number) - n);
       expect(Buffer.from(got?.pae as Uint8Array).equals(preAuthEncoding(type, bytes))).toBe(true);
       expect(Buffer.from(got?.payload as Uint8Array).equals(bytes)).toBe(true);
     }

@@ -10,8 +10,10 @@ export interface DecodedPayload {
   readonly pae: Uint8Array;
   /** The payload bytes (a view of the tail of `pae`). */
   readonly payload: Uint8Array;
-  /** `spare` bytes of uninitialised scratch space from the same allocation (after `pae`). */
-  readonly spare: Uint8Array;
+  /** The whole allocation: the PAE bytes, then `spare` bytes of uninitialised scratch space. */
+  readonly bytes: Uint8Array;
+  /** Offset of the payload in `pae` and `bytes` (the PAE header length). */
+  readonly payloadOffset: number;
 }
 
 /** Byte length of an ASCII type string, or -1 when it is not ASCII (envelope types always are). */
@@ -41,7 +43,7 @@ export function decodePayloadPae(type: string, payloadText: string, spare = 0): 
   // the canonical spellings, and the bytes are then their unique decoding.
   if (buf.write(payloadText, head.length, 'base64url') !== n) return undefined;
   if (buf.toString('base64url', head.length, head.length + n) !== payloadText) return undefined;
-  const all = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
-  const pae = all.subarray(0, head.length + n);
-  return { pae, payload: pae.subarray(head.length), spare: all.subarray(head.length + n) };
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  const pae = spare > 0 ? bytes.subarray(0, head.length + n) : bytes;
+  return { pae, payload: pae.subarray(head.length), bytes, payloadOffset: head.length };
 }
