@@ -102,9 +102,11 @@ function prepare(
  * no longer change; the entry keeps the canonical text and the keys the signatures are valid for.
  */
 interface SelfIssued {
+  /** The canonical payload text (the payload bytes are its UTF-8 encoding). */
   readonly text: string;
-  readonly payload: Uint8Array;
-  readonly keys: ReadonlyMap<string, Uint8Array>;
+  /** Key ids in signature order, and the key each signature was made with. */
+  readonly keyIds: readonly string[];
+  readonly keys: readonly Uint8Array[];
 }
 const selfIssued = new WeakMap<SignedEnvelope, SelfIssued>();
 
@@ -123,13 +125,13 @@ function assemble(
     payload: toBase64Url(payload),
     signatures: Object.freeze(signatures) as SignedEnvelope['signatures'],
   });
-  const keys = new Map<string, Uint8Array>();
+  const keys: Uint8Array[] = [];
   for (const signer of signers) {
     const key = genuinePublicKey(signer);
     if (key === undefined) return envelope;
-    keys.set(signer.keyId, key);
+    keys.push(key);
   }
-  selfIssued.set(envelope, { text, payload, keys });
+  selfIssued.set(envelope, { text, keyIds: signers.map((s) => s.keyId), keys });
   return envelope;
 }
 
@@ -416,15 +418,17 @@ function verifySelfIssued<T extends TypedBody>(
   if (envelope.type !== expectedType) {
     throw new CryptoError('ENVELOPE_TYPE_MISMATCH', `expected ${expectedType}, got ${envelope.type}`);
   }
-  const keyIds: string[] = [];
-  for (const { keyid } of envelope.signatures) {
-    const signedWith = issued.keys.get(keyid) as Uint8Array;
+  for (let i = 0; i < issued.keyIds.length; i++) {
+    const keyid = issued.keyIds[i] as string;
     const key = lookup(keyid);
-    if (!(key instanceof Uint8Array) || !bytesEqual(key, signedWith)) {
+    if (!(key instanceof Uint8Array) || !bytesEqual(key, issued.keys[i] as Uint8Array)) {
       // unknown here, or known as another key: the full path reports it precisely
       throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${keyid}`);
     }
-    keyIds.push(keyid);
   }
-  return { body: JSON.parse(issued.text) as T, payload: issued.payload.slice(), keyIds };
+  return {
+    body: JSON.parse(issued.text) as T,
+    payload: encoder.encode(issued.text),
+    keyIds: [...issued.keyIds],
+  };
 }
