@@ -49,6 +49,21 @@ export function preAuthEncoding(type: string, payload: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * PAE(type, UTF-8(text)) written in one allocation straight from the canonical text (no separate
+ * payload buffer); the payload bytes are the view `pae.subarray(offset)`. A transient view into
+ * Node's buffer pool: hash, sign or encode it, do not keep it.
+ */
+function preAuthEncodingOfText(type: string, text: string): { pae: Uint8Array; offset: number } {
+  const length = Buffer.byteLength(text, 'utf8');
+  const head = `HELMSIG1 ${utf8Length(type)} ${type} ${length} `;
+  const offset = Buffer.byteLength(head, 'utf8');
+  const buf = Buffer.allocUnsafe(offset + length);
+  buf.write(head, 0, 'utf8');
+  buf.write(text, offset, 'utf8');
+  return { pae: new Uint8Array(buf.buffer, buf.byteOffset, buf.length), offset };
+}
+
 /** UTF-8 byte length of `text` (types are ASCII in practice: one pass, no allocation). */
 function utf8Length(text: string): number {
   const n = text.length;
@@ -224,12 +239,11 @@ export function signIdentifiedEnvelope<T extends TypedBody, K extends string>(
   }
   members.texts.splice(at, 0, member);
   const text = `{${members.texts.join(',')}}`;
-  const payload = encoder.encode(text);
-  const pae = preAuthEncoding(type, payload);
+  const { pae, offset } = preAuthEncodingOfText(type, text);
   const envelope = assemble(
     type,
     text,
-    payload,
+    pae.subarray(offset),
     signers,
     signers.map((s) => signSync(s, pae)),
   );
