@@ -22,7 +22,15 @@ export {
   toAsyncSigner,
   verifyEd25519,
 } from './ed25519.js';
-export { bytesEqual, fromBase64Url, fromHex, toBase64Url, toHex } from './encoding.js';
+export {
+  base64UrlDecodedLength,
+  base64UrlPrecheck,
+  bytesEqual,
+  fromBase64Url,
+  fromHex,
+  toBase64Url,
+  toHex,
+} from './encoding.js';
 export {
   DEFAULT_ENVELOPE_LIMITS,
   ENVELOPE_TYPE_PATTERN,

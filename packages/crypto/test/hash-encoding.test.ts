@@ -219,3 +219,44 @@ describe('fast paths agree with their reference definitions', () => {
     expect(fromBase64Url(undefined as unknown as string)).toBeUndefined();
   });
 });
+
+describe('fromBase64Url against a reference definition', () => {
+  // Reference: alphabet by regex, length ≢ 1 (mod 4), zero unused bits in the last character.
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const reference = (s: string): boolean => {
+    if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return false;
+    if (s.length === 0) return true;
+    const v = ALPHABET.indexOf(s[s.length - 1] as string);
+    return s.length % 4 === 2 ? (v & 0x0f) === 0 : s.length % 4 === 3 ? (v & 0x03) === 0 : true;
+  };
+  it('accepts and rejects exactly what the reference does under single-character edits', () => {
+    const chars = [
+      ...Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)),
+      'é',
+      '\u00ff',
+      '\u2028',
+      '\ud800',
+      '😀',
+    ];
+    let checked = 0;
+    for (let len = 0; len <= 7; len++) {
+      const bytes = Uint8Array.from({ length: len }, (_, i) => (i * 97 + len * 31) & 0xff);
+      const base = toBase64Url(bytes);
+      const variants: string[] = [];
+      for (let i = 0; i <= base.length; i++) {
+        for (const c of chars) {
+          variants.push(base.slice(0, i) + c + base.slice(i)); // insert
+          if (i < base.length) variants.push(base.slice(0, i) + c + base.slice(i + 1)); // replace
+        }
+        if (i < base.length) variants.push(base.slice(0, i) + base.slice(i + 1)); // delete
+      }
+      for (const v of variants) {
+        const got = fromBase64Url(v);
+        expect(got !== undefined, JSON.stringify(v)).toBe(reference(v));
+        if (got) expect(toBase64Url(got)).toBe(v);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(10_000);
+  });
+});

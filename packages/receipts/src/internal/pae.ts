@@ -5,6 +5,8 @@
 // `preAuthEncoding(type, fromBase64Url(text))` from @helm/crypto, and the same strictness: only the
 // canonical base64url spelling of the payload (what `toBase64Url` produces) is accepted.
 
+import { base64UrlDecodedLength, base64UrlPrecheck } from '@helm/crypto';
+
 export interface DecodedPayload {
   /** PAE(type, payload): the exact bytes the signature covers. */
   readonly pae: Uint8Array;
@@ -37,12 +39,12 @@ export function decodePayloadPae(type: string, payloadText: string, spare = 0): 
   // every PAE byte is written below (or the input is rejected); `spare` is the caller's to fill
   const buf = Buffer.allocUnsafe(head.length + n + Math.max(0, spare));
   buf.write(head, 0, 'latin1');
-  // Node's decoder is lenient (accepts `+` `/`, skips padding and foreign characters): accept only
-  // when it filled the payload exactly and the canonical re-encoding of those bytes is the input.
-  // The encoder is injective and emits only canonical unpadded base64url, so this accepts exactly
-  // the canonical spellings, and the bytes are then their unique decoding.
+  // Node's decoder is lenient (accepts `+` `/`, skips padding and foreign characters): the
+  // precheck rules out `+` `/` `=`, bad lengths and non-zero trailing bits, and any foreign
+  // character shortens the decoding, so "the payload was filled exactly" completes the strict rule
+  // (the same as fromBase64Url of @helm/crypto).
+  if (!base64UrlPrecheck(payloadText) || n !== base64UrlDecodedLength(payloadText)) return undefined;
   if (buf.write(payloadText, head.length, 'base64url') !== n) return undefined;
-  if (buf.toString('base64url', head.length, head.length + n) !== payloadText) return undefined;
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   const pae = spare > 0 ? bytes.subarray(0, head.length + n) : bytes;
   return { pae, payload: pae.subarray(head.length), bytes, payloadOffset: head.length };
