@@ -58,6 +58,29 @@ function serializeKey(key: string): string {
   return out;
 }
 
+/**
+ * Sort member names in place by UTF-16 code units (the `<` order of strings, which is also the
+ * default Array sort order). Objects are small and often already sorted: an insertion sort does
+ * nothing then, and unlike Array.prototype.sort never allocates. Large objects use the built-in.
+ */
+function sortKeys(keys: string[]): void {
+  const n = keys.length;
+  if (n > 32) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    if ((keys[j] as string) <= key) continue;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+}
+
 /** Serializer state: the ancestor path (for cycle detection once the depth limit is hit). */
 class Walk {
   depth = 0;
@@ -81,12 +104,7 @@ function serializeObject(value: object, walk: Walk): string {
   }
   const n = keys.length;
   if (n === 0) return '{}';
-  for (let i = 1; i < n; i++) {
-    if ((keys[i - 1] as string) > (keys[i] as string)) {
-      keys.sort();
-      break;
-    }
-  }
+  sortKeys(keys);
   const record = value as Record<string, unknown>;
   let key = keys[0] as string;
   let out = `{${serializeKey(key)}${serialize(record[key], walk)}`;
@@ -153,7 +171,8 @@ export function canonicalMembers(value: object): { keys: string[]; texts: string
   if (Object.getOwnPropertySymbols(value).length !== 0) {
     throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'symbol-keyed properties cannot be canonicalized');
   }
-  const keys = Object.keys(value).sort();
+  const keys = Object.keys(value);
+  sortKeys(keys);
   const record = value as Record<string, unknown>;
   const texts = keys.map((key) => {
     const member = record[key];

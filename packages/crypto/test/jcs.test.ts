@@ -152,3 +152,44 @@ describe('typed rejection of what JSON cannot represent', () => {
     expect(() => canonicalize({ a: undefined })).toThrow(CryptoError);
   });
 });
+
+describe('member order (insertion sort for small objects, built-in sort for large ones)', () => {
+  it('equals the UTF-16 code-unit order of Array.prototype.sort for any size and input order', () => {
+    const pool = [
+      'a',
+      'b',
+      'B',
+      '_',
+      '10',
+      '9',
+      '',
+      'é',
+      'e\u0301',
+      '\u{1F600}',
+      '\uffff',
+      'aa',
+      'a\u0000',
+      'Z',
+      '~',
+    ];
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    for (const size of [0, 1, 2, 3, 15, 31, 32, 33, 40, 100]) {
+      for (let round = 0; round < 20; round++) {
+        const keys = new Set<string>();
+        while (keys.size < size)
+          keys.add(`${pool[Math.floor(rand() * pool.length)]}${Math.floor(rand() * 50)}`);
+        const shuffled = [...keys].sort(() => rand() - 0.5);
+        const value = Object.fromEntries(shuffled.map((k, i) => [k, i]));
+        const expected = `{${Object.keys(value)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${value[k]}`)
+          .join(',')}}`;
+        expect(canonicalize(value)).toBe(expected);
+      }
+    }
+  });
+});
