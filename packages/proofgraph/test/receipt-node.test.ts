@@ -193,3 +193,32 @@ describe('receipt nodes', () => {
     });
   });
 });
+
+describe('published receipt-node vector (docs/spec/node.md §Vector: receipt nodes)', () => {
+  it('the receipt vectors validate as a graph and the spec quotes every node value', async () => {
+    const { readFileSync } = await import('node:fs');
+    const vector = JSON.parse(
+      readFileSync(new URL('../../receipts/test/vectors/receipt.v1.json', import.meta.url), 'utf8'),
+    ) as {
+      public_key_hex: string;
+      keyid: string;
+      receipts: { envelope: SignedEnvelope; receipt_hash: string }[];
+    };
+    const spec = readFileSync(new URL('../../../docs/spec/node.md', import.meta.url), 'utf8');
+    const publicKey = Uint8Array.from(Buffer.from(vector.public_key_hex, 'hex'));
+    const keys = (keyid: string, role: string) =>
+      keyid === vector.keyid && role === 'receipt-signer' ? publicKey : undefined;
+    const items = vector.receipts.map((r) => ({ envelope: r.envelope as unknown, hash: r.receipt_hash }));
+    const g = validateGraph(items, { keys: () => undefined, receipts: (e) => verifyReceipt(e, keys) });
+    expect(g).toEqual({ ok: true, count: 2, heads: [vector.receipts[1]?.receipt_hash] });
+    for (const r of vector.receipts) {
+      const check = verifyReceipt(r.envelope, keys);
+      if (!check.ok) throw new Error(check.message);
+      const n = receiptNode(r.envelope, check.body, check.summary.hash);
+      const parents = n.body.parents.length === 0 ? '[]' : `["${n.body.parents[0]}"]`;
+      expect(spec).toContain(
+        `| ${n.body.lamport} | \`${n.hash}\` | \`${parents}\` | \`${n.body.payload_hash}\` | \`${n.body.principal}\` | \`${n.body.issued_at_ms}\` |`,
+      );
+    }
+  });
+});
