@@ -189,27 +189,31 @@ export type ChainVerifyResult =
   | ({ readonly ok: false } & ReceiptFailure);
 
 /**
- * Phase 2: sequential link check over phase-1 summaries. `phase1Failure` (if any) is reported
- * when no link failure precedes it.
+ * The sequential link rules (docs/spec/receipt.md §Offline chain verification, steps 7–10 and the
+ * expected head), one receipt at a time. Shared by linkReceipts (over phase-1 summaries, e.g. from
+ * worker slices) and verifyReceiptChain (streaming: nothing per receipt is kept but the two
+ * duplicate sets).
  */
-export function linkReceipts(
-  summaries: readonly ReceiptSummary[],
-  options: LinkOptions = {},
-  phase1Failure?: ReceiptFailure,
-): ChainVerifyResult {
-  const chainId = options.chainId ?? options.from?.chain_id ?? summaries[0]?.chain_id ?? '';
-  let head: ChainHead = options.from ?? { chain_id: chainId, lamport: 0, hash: RECEIPT_GENESIS_PREV_HASH };
-  const seenHashes = new Set<string>();
-  const seenIds = new Set<string>();
-  const limit = phase1Failure ? Math.min(phase1Failure.index, summaries.length) : summaries.length;
-  for (let i = 0; i < limit; i++) {
-    const s = summaries[i] as ReceiptSummary;
-    if (seenHashes.has(s.hash) || seenIds.has(s.receipt_id)) {
+class ChainLinker {
+  readonly chainId: string;
+  head: ChainHead;
+  readonly #seenHashes = new Set<string>();
+  readonly #seenIds = new Set<string>();
+
+  constructor(options: LinkOptions, first: ReceiptSummary | undefined) {
+    this.chainId = options.chainId ?? options.from?.chain_id ?? first?.chain_id ?? '';
+    this.head = options.from ?? { chain_id: this.chainId, lamport: 0, hash: RECEIPT_GENESIS_PREV_HASH };
+  }
+
+  /** Link receipt `i`; a failure, or undefined when it extends the chain (the head moves). */
+  step(s: ReceiptSummary, i: number): ChainVerifyResult | undefined {
+    const head = this.head;
+    if (this.#seenHashes.has(s.hash) || this.#seenIds.has(s.receipt_id)) {
       return { ok: false, code: 'DUPLICATE', index: i, message: 'receipt appears more than once' };
     }
-    seenHashes.add(s.hash);
-    seenIds.add(s.receipt_id);
-    if (s.chain_id !== chainId) {
+    this.#seenHashes.add(s.hash);
+    this.#seenIds.add(s.receipt_id);
+    if (s.chain_id !== this.chainId) {
       return {
         ok: false,
         code: 'CHAIN_ID_MISMATCH',
@@ -241,43 +245,85 @@ export function linkReceipts(
         message: `lamport ${s.lamport} after ${head.lamport}`,
       };
     }
-    head = { chain_id: chainId, lamport: s.lamport, hash: s.hash };
+    this.head = { chain_id: this.chainId, lamport: s.lamport, hash: s.hash };
+    return undefined;
+  }
+
+  /** After the last of `count` linked receipts: the expected-head check, or success. */
+  finish(count: number, expected: ChainHead | undefined): ChainVerifyResult {
+    const head = this.head;
+    if (expected) {
+      if (expected.chain_id !== this.chainId) {
+        return {
+          ok: false,
+          code: 'CHAIN_ID_MISMATCH',
+          index: 0,
+          message: 'expected head is of another chain',
+        };
+      }
+      if (head.lamport < expected.lamport) {
+        return {
+          ok: false,
+          code: 'TRUNCATED',
+          index: count,
+          message: `chain ends at lamport ${head.lamport}, expected ${expected.lamport}`,
+        };
+      }
+      if (head.lamport !== expected.lamport || head.hash !== expected.hash) {
+        return {
+          ok: false,
+          code: 'HEAD_MISMATCH',
+          index: Math.max(0, count - 1),
+          message: 'the chain does not end at the expected head',
+        };
+      }
+    }
+    return { ok: true, head, count };
+  }
+}
+
+/**
+ * Phase 2: sequential link check over phase-1 summaries. `phase1Failure` (if any) is reported
+ * when no link failure precedes it.
+ */
+export function linkReceipts(
+  summaries: readonly ReceiptSummary[],
+  options: LinkOptions = {},
+  phase1Failure?: ReceiptFailure,
+): ChainVerifyResult {
+  const linker = new ChainLinker(options, summaries[0]);
+  const limit = phase1Failure ? Math.min(phase1Failure.index, summaries.length) : summaries.length;
+  for (let i = 0; i < limit; i++) {
+    const failure = linker.step(summaries[i] as ReceiptSummary, i);
+    if (failure) return failure;
   }
   if (phase1Failure) return { ok: false, ...phase1Failure };
-  const expected = options.expectedHead;
-  if (expected) {
-    if (expected.chain_id !== chainId) {
-      return { ok: false, code: 'CHAIN_ID_MISMATCH', index: 0, message: 'expected head is of another chain' };
-    }
-    if (head.lamport < expected.lamport) {
-      return {
-        ok: false,
-        code: 'TRUNCATED',
-        index: summaries.length,
-        message: `chain ends at lamport ${head.lamport}, expected ${expected.lamport}`,
-      };
-    }
-    if (head.lamport !== expected.lamport || head.hash !== expected.hash) {
-      return {
-        ok: false,
-        code: 'HEAD_MISMATCH',
-        index: Math.max(0, summaries.length - 1),
-        message: 'the chain does not end at the expected head',
-      };
-    }
-  }
-  return { ok: true, head, count: summaries.length };
+  return linker.finish(summaries.length, options.expectedHead);
 }
 
 export interface ChainVerifyOptions extends LinkOptions {
   readonly keys: ReceiptKeyLookup;
 }
 
-/** Verify a whole chain (or a slice continuing from `from`) offline; report the first failure. */
+/**
+ * Verify a whole chain (or a slice continuing from `from`) offline; report the first failure. One
+ * streaming pass — each receipt is verified (phase 1) and then linked — with exactly the results of
+ * `linkReceipts(verifyReceiptSignatures(…))`, but without holding a summary per receipt.
+ */
 export function verifyReceiptChain(
   receipts: readonly unknown[],
   options: ChainVerifyOptions,
 ): ChainVerifyResult {
-  const { summaries, failure } = verifyReceiptSignatures(receipts, options.keys);
-  return linkReceipts(summaries, options, failure);
+  let linker: ChainLinker | undefined;
+  for (let i = 0; i < receipts.length; i++) {
+    const r = verifyReceipt(receipts[i], options.keys);
+    if (!r.ok) {
+      // A phase-1 failure at i: every receipt before it linked, so it is the first failure.
+      return { ok: false, code: r.code, index: i, message: r.message };
+    }
+    linker ??= new ChainLinker(options, r.summary);
+    const failure = linker.step(r.summary, i);
+    if (failure) return failure;
+  }
+  return (linker ?? new ChainLinker(options, undefined)).finish(receipts.length, options.expectedHead);
 }

@@ -300,3 +300,48 @@ describe('phases: signature check over slices + sequential link', () => {
     });
   });
 });
+
+describe('streaming verifyReceiptChain = linkReceipts(verifyReceiptSignatures(…))', () => {
+  it('gives exactly the two-phase result for valid, reordered, dropped, duplicated, tampered and foreign sequences', () => {
+    const rs = envs(makeChain(6));
+    const other = envs(makeChain(3, 'chain-2'));
+    const byB = envs(makeChain(2, 'chain-1', signerB));
+    const tampered = reencode(rs[2] as SignedEnvelope, (b) => {
+      b.tool = 'other';
+    });
+    const seqs: (readonly unknown[])[] = [
+      [],
+      rs,
+      rs.slice(0, 3),
+      [rs[1], rs[0], ...rs.slice(2)],
+      [rs[0], rs[2], rs[3]],
+      [rs[0], rs[1], rs[1], rs[2]],
+      [rs[0], rs[1], rs[0]],
+      [rs[0], rs[1], tampered, rs[3]],
+      [rs[0], other[1], rs[2]],
+      [rs[0], byB[1]],
+      [rs[0], { not: 'an envelope' }, rs[2]],
+      [null],
+      [...rs.slice(0, 2), { ...(rs[2] as SignedEnvelope), signatures: [] }],
+    ];
+    const optionSets = [
+      {},
+      { chainId: 'chain-2' },
+      { from: { chain_id: 'chain-1', lamport: 2, hash: (makeChain(2)[1] as MintedReceipt).hash } },
+      { expectedHead: { chain_id: 'chain-1', lamport: 6, hash: (makeChain(6)[5] as MintedReceipt).hash } },
+      { expectedHead: { chain_id: 'chain-1', lamport: 9, hash: d('x') } },
+      { expectedHead: { chain_id: 'chain-9', lamport: 1, hash: d('x') } },
+    ];
+    let compared = 0;
+    for (const seq of seqs) {
+      for (const opts of optionSets) {
+        for (const slice of [seq, seq.slice(2)]) {
+          const { summaries, failure } = verifyReceiptSignatures(slice, keys);
+          expect(verify(slice, opts)).toStrictEqual(linkReceipts(summaries, opts, failure));
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBe(seqs.length * optionSets.length * 2);
+  });
+});
