@@ -191,28 +191,46 @@ export type ChainVerifyResult =
 /**
  * The sequential link rules (docs/spec/receipt.md §Offline chain verification, steps 7–10 and the
  * expected head), one receipt at a time. Shared by linkReceipts (over phase-1 summaries, e.g. from
- * worker slices) and verifyReceiptChain (streaming: nothing per receipt is kept but the two
- * duplicate sets).
+ * worker slices) and verifyReceiptChain (streaming: nothing is kept per receipt; on a link failure
+ * the receipts before it are looked up again to tell a duplicate).
  */
 class ChainLinker {
   readonly chainId: string;
   head: ChainHead;
-  readonly #seenHashes = new Set<string>();
-  readonly #seenIds = new Set<string>();
+  /** Hash and receipt_id of the linked receipt at a position before the current one. */
+  readonly #prior: (index: number) => { readonly hash: string; readonly receipt_id: string };
 
-  constructor(options: LinkOptions, first: ReceiptSummary | undefined) {
+  constructor(
+    options: LinkOptions,
+    first: ReceiptSummary | undefined,
+    prior: (index: number) => { readonly hash: string; readonly receipt_id: string },
+  ) {
     this.chainId = options.chainId ?? options.from?.chain_id ?? first?.chain_id ?? '';
     this.head = options.from ?? { chain_id: this.chainId, lamport: 0, hash: RECEIPT_GENESIS_PREV_HASH };
+    this.#prior = prior;
+  }
+
+  #seen(s: ReceiptSummary, i: number): boolean {
+    for (let k = 0; k < i; k++) {
+      const p = this.#prior(k);
+      if (p.hash === s.hash || p.receipt_id === s.receipt_id) return true;
+    }
+    return false;
   }
 
   /** Link receipt `i`; a failure, or undefined when it extends the chain (the head moves). */
   step(s: ReceiptSummary, i: number): ChainVerifyResult | undefined {
     const head = this.head;
-    if (this.#seenHashes.has(s.hash) || this.#seenIds.has(s.receipt_id)) {
+    if (s.chain_id === this.chainId && s.prev_hash === head.hash && s.lamport === head.lamport + 1) {
+      // A receipt seen before cannot get here: its lamport is that of an earlier linked receipt,
+      // and linked lamports strictly increase. So the duplicate check (step 7, which comes first)
+      // only needs to run when a later check fails — over the receipts before it, looked up then.
+      this.head = { chain_id: this.chainId, lamport: s.lamport, hash: s.hash };
+      return undefined;
+    }
+    if (this.#seen(s, i)) {
       return { ok: false, code: 'DUPLICATE', index: i, message: 'receipt appears more than once' };
     }
-    this.#seenHashes.add(s.hash);
-    this.#seenIds.add(s.receipt_id);
     if (s.chain_id !== this.chainId) {
       return {
         ok: false,
@@ -237,16 +255,12 @@ class ChainLinker {
         message: `lamport ${s.lamport} after ${head.lamport}`,
       };
     }
-    if (s.lamport !== head.lamport + 1) {
-      return {
-        ok: false,
-        code: 'LAMPORT_GAP',
-        index: i,
-        message: `lamport ${s.lamport} after ${head.lamport}`,
-      };
-    }
-    this.head = { chain_id: this.chainId, lamport: s.lamport, hash: s.hash };
-    return undefined;
+    return {
+      ok: false,
+      code: 'LAMPORT_GAP',
+      index: i,
+      message: `lamport ${s.lamport} after ${head.lamport}`,
+    };
   }
 
   /** After the last of `count` linked receipts: the expected-head check, or success. */
@@ -291,7 +305,7 @@ export function linkReceipts(
   options: LinkOptions = {},
   phase1Failure?: ReceiptFailure,
 ): ChainVerifyResult {
-  const linker = new ChainLinker(options, summaries[0]);
+  const linker = new ChainLinker(options, summaries[0], (k) => summaries[k] as ReceiptSummary);
   const limit = phase1Failure ? Math.min(phase1Failure.index, summaries.length) : summaries.length;
   for (let i = 0; i < limit; i++) {
     const failure = linker.step(summaries[i] as ReceiptSummary, i);
@@ -303,6 +317,17 @@ export function linkReceipts(
 
 export interface ChainVerifyOptions extends LinkOptions {
   readonly keys: ReceiptKeyLookup;
+}
+
+/**
+ * Hash and receipt_id of a receipt that already passed phase 1 (failure path only: re-derived from
+ * the envelope instead of being kept for every receipt).
+ */
+function priorOf(envelope: unknown): { readonly hash: string; readonly receipt_id: string } {
+  const env = envelope as SignedEnvelope;
+  const sig = fromBase64Url((env.signatures[0] as { sig: string }).sig) as Uint8Array;
+  const body = JSON.parse(decoder.decode(fromBase64Url(env.payload) as Uint8Array)) as ReceiptBody;
+  return { hash: digest(sig), receipt_id: body.receipt_id };
 }
 
 /**
@@ -321,9 +346,12 @@ export function verifyReceiptChain(
       // A phase-1 failure at i: every receipt before it linked, so it is the first failure.
       return { ok: false, code: r.code, index: i, message: r.message };
     }
-    linker ??= new ChainLinker(options, r.summary);
+    linker ??= new ChainLinker(options, r.summary, (k) => priorOf(receipts[k]));
     const failure = linker.step(r.summary, i);
     if (failure) return failure;
   }
-  return (linker ?? new ChainLinker(options, undefined)).finish(receipts.length, options.expectedHead);
+  return (linker ?? new ChainLinker(options, undefined, priorOf)).finish(
+    receipts.length,
+    options.expectedHead,
+  );
 }
