@@ -156,13 +156,15 @@ export function canonicalize(value: unknown): string {
 }
 
 /**
- * The members of a plain object in canonical order: its sorted keys and, for each, the canonical
- * member text `"key":value`. `{` + texts.join(',') + `}` is canonicalize(value); callers splice in
- * a member (e.g. a content-derived id) without serializing the rest twice.
+ * The canonical member list of a plain object split around a member name it does not have:
+ * `before` holds the members whose names sort before `name`, `after` the others, each as
+ * comma-joined `"key":value` text. `{` + before + (both non-empty ? `,` : ``) + after + `}` is
+ * canonicalize(value), and a member `name` spliced in between gives the canonical text of the object
+ * with it — so a content-derived id is added without serializing the rest twice.
  */
-export function canonicalMembers(value: object): { keys: string[]; texts: string[] } {
+export function canonicalMembersAround(value: object, name: string): { before: string; after: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'canonicalMembers needs a plain object');
+    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'canonicalMembersAround needs a plain object');
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== OBJECT_PROTOTYPE && proto !== null) {
@@ -174,13 +176,17 @@ export function canonicalMembers(value: object): { keys: string[]; texts: string
   const keys = Object.keys(value);
   sortKeys(keys);
   const record = value as Record<string, unknown>;
-  const texts = keys.map((key) => {
+  let before = '';
+  let after = '';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     const member = record[key];
-    return (
-      serializeKey(key) + (typeof member === 'object' ? canonicalize(member) : serialize(member, new Walk()))
-    );
-  });
-  return { keys, texts };
+    const text =
+      serializeKey(key) + (typeof member === 'object' ? canonicalize(member) : serialize(member, new Walk()));
+    if (key < name) before = before === '' ? text : `${before},${text}`;
+    else after = after === '' ? text : `${after},${text}`;
+  }
+  return { before, after };
 }
 
 /** UTF-8 bytes of the RFC 8785 canonical form of `value`. */

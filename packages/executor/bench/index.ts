@@ -18,9 +18,10 @@ import { DEFAULT_THREAT_CONFIG, Guardian, InMemoryBudgetLedger, loadPolicyStack 
 import { ProofGraph } from '@helm/proofgraph';
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
 
-// Steady state: over the first ~10,000 calls V8 still re-optimizes hot functions (deoptimizations
-// on new hidden classes were traced at calls 6,000–10,000), which shows as bursts of 2× slower
-// calls. BENCH_WARMUP=2000 measures that phase too (p99 / p50 ≈ 3.9× then, p50 ≈ +9%).
+// Steady state: during the first ~9,000 calls there are bursts of calls running ~2× slower (JIT
+// tier-up, then the first major GCs as the in-memory stores grow; deoptimizations on arrays built by
+// Array#map in crypto/guardian hot paths, traced with --trace-deopt, were removed). After that the
+// distribution is stable. BENCH_WARMUP=2000 measures the early phase too (p99 / p50 ≈ 3.5–4×).
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10000);
 const N = Number(process.env.BENCH_N ?? 10000);
 const seed = (n: number) => new Uint8Array(32).fill(n);

@@ -55,7 +55,9 @@ export class InMemoryBudgetLedger implements BudgetLedger {
     }
     for (const c of charges) this.account(c.account).reserved += amount;
     const id = `budget-res-${++this.counter}`;
-    this.open.set(id, { accounts: charges.map((c) => c.account), amount });
+    const accounts: string[] = [];
+    for (const c of charges) accounts.push(c.account);
+    this.open.set(id, { accounts, amount });
     return id;
   }
 
