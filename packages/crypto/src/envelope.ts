@@ -37,9 +37,17 @@ export function isEnvelopeType(value: unknown): value is string {
   return typeof value === 'string' && value.length <= MAX_TYPE_LENGTH && ENVELOPE_TYPE_PATTERN.test(value);
 }
 
+/**
+ * The PAE header text `"HELMSIG1" SP len(type) SP type SP len(payload) SP` for a payload of
+ * `payloadLength` bytes (lengths are UTF-8 byte counts). PAE = UTF-8(header) ‖ payload.
+ */
+export function preAuthHeader(type: string, payloadLength: number): string {
+  return `HELMSIG1 ${utf8Length(type)} ${type} ${payloadLength} `;
+}
+
 /** The exact bytes an envelope signature covers. */
 export function preAuthEncoding(type: string, payload: Uint8Array): Uint8Array {
-  const head = encoder.encode(`HELMSIG1 ${utf8Length(type)} ${type} ${payload.length} `);
+  const head = encoder.encode(preAuthHeader(type, payload.length));
   // Buffer.allocUnsafe draws small sizes from Node's pool: a fresh off-heap ArrayBuffer per call
   // cost ~1–3 µs here. Every byte is written below; returned as a plain Uint8Array view.
   const buf = Buffer.allocUnsafe(head.length + payload.length);
@@ -56,7 +64,7 @@ export function preAuthEncoding(type: string, payload: Uint8Array): Uint8Array {
  */
 function preAuthEncodingOfText(type: string, text: string): { pae: Uint8Array; offset: number } {
   const length = Buffer.byteLength(text, 'utf8');
-  const head = `HELMSIG1 ${utf8Length(type)} ${type} ${length} `;
+  const head = preAuthHeader(type, length);
   const offset = Buffer.byteLength(head, 'utf8');
   const buf = Buffer.allocUnsafe(offset + length);
   buf.write(head, 0, 'utf8');

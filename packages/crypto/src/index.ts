@@ -40,6 +40,7 @@ export {
   MAX_ENVELOPE_SIGNATURES,
   type PublicKeyLookup,
   preAuthEncoding,
+  preAuthHeader,
   signEnvelope,
   signEnvelopeAsync,
   signIdentifiedEnvelope,

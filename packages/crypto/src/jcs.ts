@@ -93,7 +93,8 @@ function tooDeep(walk: Walk): never {
   throw new CryptoError('JCS_TOO_DEEP', `nesting deeper than ${JCS_MAX_DEPTH}`);
 }
 
-function serializeObject(value: object, walk: Walk): string {
+/** Own member names of a plain object in canonical order; throws for other objects and symbol keys. */
+function canonicalKeys(value: object): string[] {
   const proto = Object.getPrototypeOf(value);
   if (proto !== OBJECT_PROTOTYPE && proto !== null) {
     throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'only plain objects and arrays can be canonicalized');
@@ -102,9 +103,14 @@ function serializeObject(value: object, walk: Walk): string {
   if (Object.getOwnPropertySymbols(value).length !== 0) {
     throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'symbol-keyed properties cannot be canonicalized');
   }
+  sortKeys(keys);
+  return keys;
+}
+
+function serializeObject(value: object, walk: Walk): string {
+  const keys = canonicalKeys(value);
   const n = keys.length;
   if (n === 0) return '{}';
-  sortKeys(keys);
   const record = value as Record<string, unknown>;
   let key = keys[0] as string;
   let out = `{${serializeKey(key)}${serialize(record[key], walk)}`;
@@ -166,23 +172,17 @@ export function canonicalMembersAround(value: object, name: string): { before: s
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'canonicalMembersAround needs a plain object');
   }
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== OBJECT_PROTOTYPE && proto !== null) {
-    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'only plain objects and arrays can be canonicalized');
-  }
-  if (Object.getOwnPropertySymbols(value).length !== 0) {
-    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'symbol-keyed properties cannot be canonicalized');
-  }
-  const keys = Object.keys(value);
-  sortKeys(keys);
+  const keys = canonicalKeys(value);
+  // The members sit at depth 1, exactly as when canonicalize serializes the whole object.
+  const walk = new Walk();
+  walk.path[0] = value;
+  walk.depth = 1;
   const record = value as Record<string, unknown>;
   let before = '';
   let after = '';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    const member = record[key];
-    const text =
-      serializeKey(key) + (typeof member === 'object' ? canonicalize(member) : serialize(member, new Walk()));
+    const text = serializeKey(key) + serialize(record[key], walk);
     if (key < name) before = before === '' ? text : `${before},${text}`;
     else after = after === '' ? text : `${after},${text}`;
   }

@@ -13,11 +13,11 @@ import {
   type RiskTier,
   type SignedEnvelope,
 } from '@helm/contracts';
-import { digest, fromBase64Url, verifyEd25519 } from '@helm/crypto';
+import { base64UrlDecodedLength, digest, fromBase64Url, verifyEd25519 } from '@helm/crypto';
 import { isCanonicalParsedJson } from './internal/canonical.js';
 import { decodePayloadPae } from './internal/pae.js';
 import { receiptBodyProblem } from './internal/validate.js';
-import type { ChainHead } from './receipt.js';
+import { type ChainHead, receiptHash } from './receipt.js';
 
 /** The role a receipt signing key must hold (passed to the key lookup). */
 export const RECEIPT_SIGNER_ROLE = 'receipt-signer';
@@ -101,7 +101,7 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
   }
   // The payload is decoded straight into PAE(type, payload), the bytes the signature covers.
   // Spare room for the id-less copy below (the payload is never shorter than that copy).
-  const decoded = decodePayloadPae(RECEIPT_TYPE, env.payload, Math.floor((env.payload.length * 3) / 4));
+  const decoded = decodePayloadPae(RECEIPT_TYPE, env.payload, base64UrlDecodedLength(env.payload));
   const sig = fromBase64Url(sigEntry.sig);
   if (!decoded || !sig) return fail('MALFORMED', 'payload or signature is not canonical base64url');
   const payload = decoded.payload;
@@ -325,9 +325,8 @@ export interface ChainVerifyOptions extends LinkOptions {
  */
 function priorOf(envelope: unknown): { readonly hash: string; readonly receipt_id: string } {
   const env = envelope as SignedEnvelope;
-  const sig = fromBase64Url((env.signatures[0] as { sig: string }).sig) as Uint8Array;
   const body = JSON.parse(decoder.decode(fromBase64Url(env.payload) as Uint8Array)) as ReceiptBody;
-  return { hash: digest(sig), receipt_id: body.receipt_id };
+  return { hash: receiptHash(env) as string, receipt_id: body.receipt_id };
 }
 
 /**

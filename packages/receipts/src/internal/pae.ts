@@ -5,7 +5,7 @@
 // `preAuthEncoding(type, fromBase64Url(text))` from @helm/crypto, and the same strictness: only the
 // canonical base64url spelling of the payload (what `toBase64Url` produces) is accepted.
 
-import { base64UrlDecodedLength, base64UrlPrecheck } from '@helm/crypto';
+import { base64UrlDecodedLength, base64UrlPrecheck, preAuthHeader } from '@helm/crypto';
 
 export interface DecodedPayload {
   /** PAE(type, payload): the exact bytes the signature covers. */
@@ -18,10 +18,10 @@ export interface DecodedPayload {
   readonly payloadOffset: number;
 }
 
-/** Byte length of an ASCII type string, or -1 when it is not ASCII (envelope types always are). */
-function asciiLength(text: string): number {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return -1;
-  return text.length;
+/** Envelope types are always ASCII; the header is then one byte per character. */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /**
@@ -31,11 +31,10 @@ function asciiLength(text: string): number {
  * bytes come from the same allocation, for the caller's own scratch use.
  */
 export function decodePayloadPae(type: string, payloadText: string, spare = 0): DecodedPayload | undefined {
-  const typeLength = asciiLength(type);
-  if (typeLength < 0) return undefined;
-  // The longest decoding of n base64 characters; canonical input decodes to exactly this many.
-  const n = Math.floor((payloadText.length * 3) / 4);
-  const head = `HELMSIG1 ${typeLength} ${type} ${n} `; // ASCII: one byte per character
+  if (!isAscii(type)) return undefined;
+  // The longest decoding of the base64 text; canonical input decodes to exactly this many bytes.
+  const n = base64UrlDecodedLength(payloadText);
+  const head = preAuthHeader(type, n); // ASCII: one byte per character
   // every PAE byte is written below (or the input is rejected); `spare` is the caller's to fill
   const buf = Buffer.allocUnsafe(head.length + n + Math.max(0, spare));
   buf.write(head, 0, 'latin1');
@@ -43,7 +42,7 @@ export function decodePayloadPae(type: string, payloadText: string, spare = 0): 
   // precheck rules out `+` `/` `=`, bad lengths and non-zero trailing bits, and any foreign
   // character shortens the decoding, so "the payload was filled exactly" completes the strict rule
   // (the same as fromBase64Url of @helm/crypto).
-  if (!base64UrlPrecheck(payloadText) || n !== base64UrlDecodedLength(payloadText)) return undefined;
+  if (!base64UrlPrecheck(payloadText)) return undefined;
   if (buf.write(payloadText, head.length, 'base64url') !== n) return undefined;
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   const pae = spare > 0 ? bytes.subarray(0, head.length + n) : bytes;
