@@ -10,6 +10,10 @@
 //   SUCCEEDED/ALLOW. The design signs exactly what the floor signs: the decision and the receipt.
 // floor (the issue's definition): JCS of the args + SHA-256 + two Ed25519 signatures (decision and
 //   receipt sized bytes), done bare with node:crypto.
+// spec minimum (informational lower bound): the floor plus only what the wire formats themselves
+//   require (see specMinimumCall), done bare. No implementation of these formats can have a lower
+//   p50, so `spec minimum / floor` is the best ratio reachable on the machine running the bench, and
+//   `floor p99 / floor p50` shows how much tail the machine adds to bare signing alone.
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import type { ToolDescriptor } from '@helm/contracts';
 import { canonicalize, createSigner, fromBase64Url, signEnvelope } from '@helm/crypto';
@@ -192,6 +196,155 @@ function floorCall(i: number, decision: Uint8Array, receipt: Uint8Array): void {
   sign(null, receipt, keyB);
 }
 
+// ---- the spec minimum (lower bound, informational) -----------------------------------------
+// What any implementation of this pipeline's wire formats must do per ALLOWed call besides the
+// floor, with nothing else: the issue-mandated digests (ArgsHash, idempotency key, effect digest,
+// request hash, decision_id, OutputHash, receipt_id, receipt hash = 8 SHA-256), each record
+// serialized once (JSON.stringify of members already in canonical order — for these ASCII strings
+// and safe integers exactly the JCS text, checked below), the two PAEs and the two base64url
+// payloads and signatures. No gate, policy, budget, schema, store or validation runs: a real
+// pipeline cannot be cheaper, so `spec minimum / floor` bounds the best reachable p50 ratio.
+const HEX64 = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+let specPrev = `sha256:${'0'.repeat(64)}`;
+/** A record with a content id member: members serialized once, id = digest of the rest. */
+function identified(before: object, idField: string, after: object): { id: string; text: string } {
+  const b = JSON.stringify(before).slice(1, -1);
+  const a = JSON.stringify(after).slice(1, -1);
+  const id = HEX64(`{${b},${a}}`);
+  return { id, text: `{${b},"${idField}":"${id}",${a}}` };
+}
+function specMinimumCall(i: number, withSigns: boolean): string[] {
+  const path = `/data/reports/${i}.csv`;
+  const args_hash = HEX64(canonicalize({ path, offset: i }));
+  const idempotency_key = HEX64(
+    JSON.stringify({
+      args_hash,
+      principal: 'alice',
+      session: null,
+      tool: 'files.read',
+      type: 'helm.idempotency.v1',
+    }),
+  );
+  const effect_digest = HEX64(
+    JSON.stringify({
+      action: 'read',
+      args_hash,
+      effect_type: 'fs.read',
+      principal: 'alice',
+      resource: path,
+      risk_tier: 'LOW',
+      tool: 'files.read',
+      type: 'helm.effect.v1',
+    }),
+  );
+  const request_hash = HEX64(
+    JSON.stringify({
+      action: 'read',
+      args_hash,
+      context: { credential_id: 'cred-alice', environment_fingerprint: FINGERPRINT },
+      cost: 1,
+      effect_type: 'fs.read',
+      principal: 'alice',
+      resource: path,
+      risk_tier: 'LOW',
+      tenant: null,
+      tool: 'files.read',
+    }),
+  );
+  const at = 1_800_000_000_000 + i;
+  const dBefore = {
+    action: 'read',
+    approval_challenge_id: null,
+    approval_grant_id: null,
+    args_hash,
+    budget_reservation_id: `budget-res-${i}`,
+    decided_at_ms: at,
+    decided_by: 'approval',
+  };
+  const dAfter = {
+    effect_digest,
+    expires_at_ms: at + 30_000,
+    gate_roster_hash: FINGERPRINT,
+    policy_stack_hash: FINGERPRINT,
+    principal: 'alice',
+    reason_code: 'ALLOW',
+    request_hash,
+    resource: path,
+    review_required: false,
+    session_id: null,
+    tenant: null,
+    tool: 'files.read',
+    type: 'helm.decision.v1',
+    verdict: 'ALLOW',
+  };
+  const { id: decision_id, text: decisionText } = identified(dBefore, 'decision_id', dAfter);
+  const dPae = Buffer.from(`HELMSIG1 16 helm.decision.v1 ${decisionText.length} ${decisionText}`);
+  const dSig = withSigns ? sign(null, dPae, keyA) : Buffer.alloc(64);
+  const output_hash = HEX64(JSON.stringify(OUTPUT));
+  const rBefore = {
+    args_hash,
+    chain_id: 'bench',
+    decision_id,
+    effect_class: 'fs.read',
+    effect_id: effect_digest,
+    evidence: { descriptor_digest: FINGERPRINT, idempotency_key },
+    issued_at_ms: at,
+    keyid: executorSigner.keyId,
+    lamport: i + 1,
+    output_hash,
+    policy_hash: FINGERPRINT,
+    prev_hash: specPrev,
+    principal: 'alice',
+    reason_code: 'ALLOW',
+  };
+  const rAfter = {
+    risk_tier: 'LOW',
+    session_id: null,
+    status: 'SUCCEEDED',
+    tool: 'files.read',
+    type: 'helm.receipt.v1',
+    verdict: 'ALLOW',
+  };
+  const { text: receiptText } = identified(rBefore, 'receipt_id', rAfter);
+  const rPae = Buffer.from(`HELMSIG1 15 helm.receipt.v1 ${receiptText.length} ${receiptText}`);
+  const rSig = withSigns ? sign(null, rPae, keyB) : Buffer.alloc(64);
+  specPrev = `sha256:${createHash('sha256').update(rSig).digest('hex')}`;
+  return [
+    dPae.toString('base64url', dPae.length - decisionText.length),
+    dSig.toString('base64url'),
+    rPae.toString('base64url', rPae.length - receiptText.length),
+    rSig.toString('base64url'),
+    decisionText,
+    receiptText,
+  ];
+}
+
+/** The spec-minimum records have exactly the members of the real ones and are canonical JCS. */
+function checkSpecMinimum(): void {
+  const [, , , , decisionText, receiptText] = specMinimumCall(7, false) as string[];
+  const real = (bytes: Uint8Array) => Object.keys(JSON.parse(new TextDecoder().decode(bytes))).join();
+  for (const [text, bytes] of [
+    [decisionText as string, sampleDecision as Uint8Array],
+    [receiptText as string, sampleReceipt as Uint8Array],
+  ] as const) {
+    const parsed = JSON.parse(text);
+    if (canonicalize(parsed) !== text || Object.keys(parsed).join() !== real(bytes)) {
+      console.error('bench invalid: the spec-minimum records differ from the real ones');
+      process.exit(1);
+    }
+  }
+}
+
+function benchSpecMinimum(offset: number, n: number): number[] {
+  const samples: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    specMinimumCall(offset + i, true);
+    samples[i] = Number(process.hrtime.bigint() - t);
+  }
+  return samples;
+}
+
 function benchFloor(offset: number, n: number): number[] {
   const decision = sampleDecision as Uint8Array;
   const receipt = sampleReceipt as Uint8Array;
@@ -207,13 +360,17 @@ function benchFloor(offset: number, n: number): number[] {
 async function main(): Promise<void> {
   await benchGoverned(0, WARMUP);
   benchFloor(0, WARMUP);
+  checkSpecMinimum();
+  benchSpecMinimum(0, WARMUP);
   // Interleave the runs in rounds so that machine noise hits both alike.
   const rounds = 5;
   const per = Math.ceil(N / rounds);
   const ours: number[] = [];
   const floor: number[] = [];
+  const minimum: number[] = [];
   let oursNs = 0;
   let floorNs = 0;
+  let minimumNs = 0;
   for (let r = 0; r < rounds; r++) {
     let t = process.hrtime.bigint();
     ours.push(...(await benchGoverned(WARMUP + r * per, per)));
@@ -221,6 +378,9 @@ async function main(): Promise<void> {
     t = process.hrtime.bigint();
     floor.push(...benchFloor(r * per, per));
     floorNs += Number(process.hrtime.bigint() - t);
+    t = process.hrtime.bigint();
+    minimum.push(...benchSpecMinimum(WARMUP + r * per, per));
+    minimumNs += Number(process.hrtime.bigint() - t);
   }
   if (notAllowed !== 0) {
     console.error(`bench invalid: ${notAllowed} measured calls were not SUCCEEDED/ALLOW`);
@@ -228,6 +388,7 @@ async function main(): Promise<void> {
   }
   const o = summarize(ours, oursNs);
   const f = summarize(floor, floorNs);
+  const m = summarize(minimum, minimumNs);
   const fmt = (x: number) => x.toFixed(1).padStart(8);
   const rate = (x: number) => Math.round(x).toString().padStart(8);
   console.log(
@@ -241,6 +402,7 @@ async function main(): Promise<void> {
   console.log('| -------------------------------------- | ------: | ------: | -------: |');
   console.log(`| ours: executor.execute (ALLOW)         |${fmt(o.p50)} |${fmt(o.p99)} |${rate(o.perSec)} |`);
   console.log(`| floor: JCS+SHA-256+2 sign (bare)       |${fmt(f.p50)} |${fmt(f.p99)} |${rate(f.perSec)} |`);
+  console.log(`| spec minimum: wire formats only (bare) |${fmt(m.p50)} |${fmt(m.p99)} |${rate(m.perSec)} |`);
   console.log('');
   const r1 = o.p50 / f.p50;
   const r2 = o.p99 / o.p50;
@@ -251,6 +413,12 @@ async function main(): Promise<void> {
   );
   console.log(
     `| ours p99 / ours p50       |  ${r2.toFixed(2).padStart(6)}× |  3.00× | ${r2 <= 3 ? 'PASS' : 'MISS'}   |`,
+  );
+  console.log(
+    `| spec minimum p50 / floor  |  ${(m.p50 / f.p50).toFixed(2).padStart(6)}× |      — | bound  |`,
+  );
+  console.log(
+    `| floor p99 / floor p50     |  ${(f.p99 / f.p50).toFixed(2).padStart(6)}× |      — | noise  |`,
   );
   console.log(
     `| ours calls/s / floor      |  ${(o.perSec / f.perSec).toFixed(2).padStart(6)}× |      — | info   |`,
