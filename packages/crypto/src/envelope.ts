@@ -166,6 +166,7 @@ function assemble(
 }
 
 function checkDistinct(signers: readonly { keyId: string }[]): void {
+  if (signers.length < 2) return;
   const ids = new Set(signers.map((s) => s.keyId));
   if (ids.size !== signers.length) throw new CryptoError('ENVELOPE_MALFORMED', 'duplicate signer');
 }
@@ -441,9 +442,16 @@ function verifySelfIssued<T extends TypedBody>(
       throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${keyid}`);
     }
   }
+  // The payload bytes are encoded only if asked for: in-process callers read the body, and encoding
+  // a ~1 KB record was a measurable share of a governed call.
+  const text = issued.text;
+  let payload: Uint8Array | undefined;
   return {
-    body: JSON.parse(issued.text) as T,
-    payload: encoder.encode(issued.text),
+    body: JSON.parse(text) as T,
+    get payload(): Uint8Array {
+      payload ??= encoder.encode(text);
+      return payload;
+    },
     keyIds: [...issued.keyIds],
   };
 }

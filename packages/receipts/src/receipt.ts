@@ -10,7 +10,7 @@ import {
   type SignedEnvelope,
   type Verdict,
 } from '@helm/contracts';
-import { canonicalize, digest, fromBase64Url, preAuthEncoding, type Signer, toBase64Url } from '@helm/crypto';
+import { digest, fromBase64Url, type Signer, signIdentifiedEnvelope } from '@helm/crypto';
 import { ReceiptError } from './errors.js';
 import { receiptBodyProblem } from './internal/validate.js';
 
@@ -53,69 +53,41 @@ export function genesisHead(chainId: string): ChainHead {
   return { chain_id: chainId, lamport: 0, hash: RECEIPT_GENESIS_PREV_HASH };
 }
 
-const encoder = new TextEncoder();
-const RISK_TIER_MEMBER = ',"risk_tier":';
-
 /**
- * Canonical text of a body with its receipt_id, given the canonical text of the body without it.
- * JCS sorts members, so `receipt_id` sits right before the top-level `risk_tier` member (the last
- * occurrence: only `evidence`, which sorts earlier, can contain nested members).
+ * Build, validate and sign the receipt that follows `head`. Deterministic: same inputs, same bytes.
+ * receipt_id = digest(JCS(body without receipt_id)) and the signed payload is JCS(body with it);
+ * signIdentifiedEnvelope serializes every member once for both.
  */
-function insertReceiptId(
-  canonicalWithoutId: string,
-  bytesWithoutId: Uint8Array,
-  receiptId: string,
-): Uint8Array {
-  const at = canonicalWithoutId.lastIndexOf(RISK_TIER_MEMBER);
-  // Splice in bytes: only the (short) tail is re-encoded to find the byte offset.
-  const tail = encoder.encode(canonicalWithoutId.slice(at));
-  const member = encoder.encode(`,"receipt_id":"${receiptId}"`);
-  const head = bytesWithoutId.length - tail.length;
-  const out = new Uint8Array(bytesWithoutId.length + member.length);
-  out.set(bytesWithoutId.subarray(0, head), 0);
-  out.set(member, head);
-  out.set(tail, head + member.length);
-  return out;
-}
-
-/** Build, validate and sign the receipt that follows `head`. Deterministic: same inputs, same bytes. */
 export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer): MintedReceipt {
+  // Members in canonical (sorted) order, so canonicalization has nothing to reorder.
   const withoutId = {
-    type: RECEIPT_TYPE,
-    chain_id: head.chain_id,
-    lamport: head.lamport + 1,
-    prev_hash: head.hash,
-    decision_id: input.decision_id,
-    effect_id: input.effect_id,
-    effect_class: input.effect_class,
-    status: input.status,
-    verdict: input.verdict,
-    reason_code: input.reason_code,
     args_hash: input.args_hash,
-    output_hash: input.output_hash,
-    keyid: signer.keyId,
-    session_id: input.session_id,
-    policy_hash: input.policy_hash,
-    tool: input.tool,
-    principal: input.principal,
-    risk_tier: input.risk_tier,
-    issued_at_ms: input.issued_at_ms,
+    chain_id: head.chain_id,
+    decision_id: input.decision_id,
+    effect_class: input.effect_class,
+    effect_id: input.effect_id,
     evidence: input.evidence ?? {},
+    issued_at_ms: input.issued_at_ms,
+    keyid: signer.keyId,
+    lamport: head.lamport + 1,
+    output_hash: input.output_hash,
+    policy_hash: input.policy_hash,
+    prev_hash: head.hash,
+    principal: input.principal,
+    reason_code: input.reason_code,
+    risk_tier: input.risk_tier,
+    session_id: input.session_id,
+    status: input.status,
+    tool: input.tool,
+    type: RECEIPT_TYPE,
+    verdict: input.verdict,
   };
   const problem = receiptBodyProblem(withoutId, false);
   if (problem) throw new ReceiptError('RECEIPT_INPUT_INVALID', problem);
-  const canonicalWithoutId = canonicalize(withoutId);
-  const bytesWithoutId = encoder.encode(canonicalWithoutId);
-  const receiptId = digest(bytesWithoutId);
-  const payload = insertReceiptId(canonicalWithoutId, bytesWithoutId, receiptId);
-  const sig = signer.sign(preAuthEncoding(RECEIPT_TYPE, payload));
-  const envelope: SignedEnvelope = {
-    type: RECEIPT_TYPE,
-    payload: toBase64Url(payload),
-    signatures: [{ keyid: signer.keyId, sig: toBase64Url(sig) }],
-  };
-  const body = Object.assign(withoutId, { receipt_id: receiptId }) as ReceiptBody;
-  return { envelope, body, hash: digest(sig) };
+  const signed = signIdentifiedEnvelope(withoutId, 'receipt_id', [signer]);
+  // signIdentifiedEnvelope checked the one signature is 64 bytes, so the hash is defined.
+  const hash = receiptHash(signed.envelope) as string;
+  return { envelope: signed.envelope, body: signed.body as ReceiptBody, hash };
 }
 
 /**
