@@ -111,22 +111,21 @@ function bodyType(body: TypedBody): string {
 function prepare(
   body: TypedBody,
   signerCount: number,
-): { text: string; payload: Uint8Array; pae: Uint8Array } {
+): { payload: Uint8Array; pae: Uint8Array } {
   const type = bodyType(body);
   checkSigners(type, signerCount);
-  const text = canonicalize(body);
-  const payload = encoder.encode(text);
-  return { text, payload, pae: preAuthEncoding(type, payload) };
+  const payload = encoder.encode(canonicalize(body));
+  return { payload, pae: preAuthEncoding(type, payload) };
 }
 
 /**
  * Envelopes this process signed with createSigner signers, by object identity (docs/spec/envelope.md
  * §Self-issued envelopes). Each is frozen when recorded, so its type, payload and signatures can
- * no longer change; the entry keeps the canonical text and the keys the signatures are valid for.
+ * no longer change; the entry keeps only the keys the signatures are valid for. (The canonical text
+ * is not kept: the frozen payload is exactly its base64url, and a second copy of every record
+ * signed in-process was a quarter of the memory a governed call retains.)
  */
 interface SelfIssued {
-  /** The canonical payload text (the payload bytes are its UTF-8 encoding). */
-  readonly text: string;
   /** Key ids in signature order, and the key each signature was made with. */
   readonly keyIds: readonly string[];
   readonly keys: readonly Uint8Array[];
@@ -135,7 +134,6 @@ const selfIssued = new WeakMap<SignedEnvelope, SelfIssued>();
 
 function assemble(
   type: string,
-  text: string,
   payload: Uint8Array,
   signers: readonly Signer[],
   sigs: readonly Uint8Array[],
@@ -161,7 +159,7 @@ function assemble(
     keyIds.push(signer.keyId);
     keys.push(key);
   }
-  selfIssued.set(envelope, { text, keyIds, keys });
+  selfIssued.set(envelope, { keyIds, keys });
   return envelope;
 }
 
@@ -214,9 +212,9 @@ async function signAny(signer: Signer | AsyncSigner, pae: Uint8Array): Promise<U
  * returned envelope is frozen.
  */
 export function signEnvelope<T extends TypedBody>(body: T, signers: readonly Signer[]): SignedEnvelope {
-  const { text, payload, pae } = prepare(body, signers.length);
+  const { payload, pae } = prepare(body, signers.length);
   checkDistinct(signers);
-  return assemble(body.type, text, payload, signers, signAll(signers, pae));
+  return assemble(body.type, payload, signers, signAll(signers, pae));
 }
 
 export interface IdentifiedEnvelope<T, K extends string> {
@@ -248,7 +246,7 @@ export function signIdentifiedEnvelope<T extends TypedBody, K extends string>(
   const member = `${JSON.stringify(idField)}:"${id}"`;
   const text = `{${before === '' ? '' : `${before},`}${member}${after === '' ? '' : `,${after}`}}`;
   const { pae, offset } = preAuthEncodingOfText(type, text);
-  const envelope = assemble(type, text, pae.subarray(offset), signers, signAll(signers, pae));
+  const envelope = assemble(type, pae.subarray(offset), signers, signAll(signers, pae));
   return { body: { ...body, [idField]: id } as IdentifiedEnvelope<T, K>['body'], id, envelope };
 }
 
@@ -442,14 +440,15 @@ function verifySelfIssued<T extends TypedBody>(
       throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${keyid}`);
     }
   }
-  // The payload bytes are encoded only if asked for: in-process callers read the body, and encoding
-  // a ~1 KB record was a measurable share of a governed call.
-  const text = issued.text;
+  // The frozen payload is the base64url of exactly the signed canonical bytes (written by assemble),
+  // so decoding it gives the signed text; the bytes are handed out only if asked for.
+  const payloadText = envelope.payload;
+  const text = Buffer.from(payloadText, 'base64url').toString('utf8');
   let payload: Uint8Array | undefined;
   return {
     body: JSON.parse(text) as T,
     get payload(): Uint8Array {
-      payload ??= encoder.encode(text);
+      payload ??= fromBase64Url(payloadText) as Uint8Array;
       return payload;
     },
     keyIds: [...issued.keyIds],
