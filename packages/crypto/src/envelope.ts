@@ -108,10 +108,7 @@ function bodyType(body: TypedBody): string {
   return body.type;
 }
 
-function prepare(
-  body: TypedBody,
-  signerCount: number,
-): { payload: Uint8Array; pae: Uint8Array } {
+function prepare(body: TypedBody, signerCount: number): { payload: Uint8Array; pae: Uint8Array } {
   const type = bodyType(body);
   checkSigners(type, signerCount);
   const payload = encoder.encode(canonicalize(body));
