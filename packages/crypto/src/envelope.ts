@@ -128,12 +128,42 @@ interface SelfIssued {
   readonly keys: readonly Uint8Array[];
 }
 const selfIssued = new WeakMap<SignedEnvelope, SelfIssued>();
+/**
+ * One shared record per genuine signer for the envelopes it signs alone (the common case): every
+ * object a governed call leaves behind in memory was measured to cost its latency, so an envelope
+ * adds only its WeakMap entry. createSigner signers are frozen, so the key id cannot change.
+ */
+const soleSignerRecords = new WeakMap<Signer, SelfIssued>();
+
+function selfIssuedRecord(signers: readonly Signer[]): SelfIssued | undefined {
+  if (signers.length === 1) {
+    const signer = signers[0] as Signer;
+    let record = soleSignerRecords.get(signer);
+    if (record === undefined) {
+      const key = genuinePublicKey(signer);
+      if (key === undefined) return undefined;
+      record = Object.freeze({ keyIds: Object.freeze([signer.keyId]), keys: Object.freeze([key]) });
+      soleSignerRecords.set(signer, record);
+    }
+    return record;
+  }
+  const keyIds: string[] = [];
+  const keys: Uint8Array[] = [];
+  for (const signer of signers) {
+    const key = genuinePublicKey(signer);
+    if (key === undefined) return undefined;
+    keyIds.push(signer.keyId);
+    keys.push(key);
+  }
+  return { keyIds, keys };
+}
 
 function assemble(
   type: string,
   payload: Uint8Array,
   signers: readonly Signer[],
   sigs: readonly Uint8Array[],
+  recordSelfIssued = true,
 ): SignedEnvelope {
   // Plain loops, not Array#map: arrays made by map in this hot path were seen to change maps
   // mid-run (V8 then deoptimizes the callers; traced with --trace-deopt).
@@ -148,15 +178,8 @@ function assemble(
     payload: toBase64Url(payload),
     signatures: Object.freeze(signatures) as SignedEnvelope['signatures'],
   });
-  const keyIds: string[] = [];
-  const keys: Uint8Array[] = [];
-  for (const signer of signers) {
-    const key = genuinePublicKey(signer);
-    if (key === undefined) return envelope;
-    keyIds.push(signer.keyId);
-    keys.push(key);
-  }
-  selfIssued.set(envelope, { keyIds, keys });
+  const record = recordSelfIssued ? selfIssuedRecord(signers) : undefined;
+  if (record !== undefined) selfIssued.set(envelope, record);
   return envelope;
 }
 
@@ -222,6 +245,15 @@ export interface IdentifiedEnvelope<T, K extends string> {
   readonly envelope: SignedEnvelope;
 }
 
+export interface SignIdentifiedOptions {
+  /**
+   * Record the envelope for the self-issued verification rule (docs/spec/envelope.md §4a). Default
+   * true; producers whose envelopes are never verified in-process (receipts) pass false, so the
+   * envelopes they keep in memory carry no extra entry.
+   */
+  readonly selfIssued?: boolean;
+}
+
 /**
  * The content-addressed record pattern in one pass: id = digest(JCS(body)), then sign
  * `{...body, [idField]: id}`. The same bytes as `signEnvelope({...body, [idField]:
@@ -231,6 +263,7 @@ export function signIdentifiedEnvelope<T extends TypedBody, K extends string>(
   body: T,
   idField: K,
   signers: readonly Signer[],
+  options: SignIdentifiedOptions = {},
 ): IdentifiedEnvelope<T, K> {
   const type = bodyType(body);
   checkSigners(type, signers.length);
@@ -243,7 +276,13 @@ export function signIdentifiedEnvelope<T extends TypedBody, K extends string>(
   const member = `${JSON.stringify(idField)}:"${id}"`;
   const text = `{${before === '' ? '' : `${before},`}${member}${after === '' ? '' : `,${after}`}}`;
   const { pae, offset } = preAuthEncodingOfText(type, text);
-  const envelope = assemble(type, pae.subarray(offset), signers, signAll(signers, pae));
+  const envelope = assemble(
+    type,
+    pae.subarray(offset),
+    signers,
+    signAll(signers, pae),
+    options.selfIssued !== false,
+  );
   return { body: { ...body, [idField]: id } as IdentifiedEnvelope<T, K>['body'], id, envelope };
 }
 

@@ -41,6 +41,7 @@ export {
   type PublicKeyLookup,
   preAuthEncoding,
   preAuthHeader,
+  type SignIdentifiedOptions,
   signEnvelope,
   signEnvelopeAsync,
   signIdentifiedEnvelope,

@@ -9,7 +9,9 @@ import {
   createSigner,
   digest,
   digestText,
+  type Ed25519Backend,
   nobleBackend,
+  nodeBackend,
   type Signer,
   signEnvelope,
   signEnvelopeAsync,
@@ -152,6 +154,52 @@ describe('verifyEnvelope acceptSelfIssued', () => {
     expect(verifyEnvelope(copy, TYPE, lookup, opts).body).toEqual({ type: TYPE, n: 1 });
     const edited = { ...e, payload: signEnvelope({ type: TYPE, n: 2 }, [alice]).payload };
     expect(code(() => verifyEnvelope(edited, TYPE, lookup, opts))).toBe('ENVELOPE_SIGNATURE_INVALID');
+  });
+
+  /** A backend that counts full-path signature checks (the shortcut never reaches a backend). */
+  function countingBackend(): { backend: Ed25519Backend; calls: () => number } {
+    let n = 0;
+    return {
+      backend: {
+        ...nodeBackend,
+        verify: (key, message, sig) => {
+          n++;
+          return nodeBackend.verify(key, message, sig);
+        },
+      },
+      calls: () => n,
+    };
+  }
+
+  it('envelopes one genuine signer signs alone all take the shortcut, each only for its own key', () => {
+    const counter = countingBackend();
+    const first = signEnvelope({ type: TYPE, n: 1 }, [alice]);
+    const second = signIdentifiedEnvelope({ type: TYPE, n: 2 }, 'id', [alice]).envelope;
+    const options = { ...opts, backend: counter.backend };
+    expect(verifyEnvelope(first, TYPE, lookup, options).body).toEqual({ type: TYPE, n: 1 });
+    expect(verifyEnvelope(second, TYPE, lookup, options).keyIds).toEqual([alice.keyId]);
+    expect(counter.calls()).toBe(0);
+    expect(code(() => verifyEnvelope(second, TYPE, () => bob.publicKey, options))).toBe(
+      'ENVELOPE_KEY_UNKNOWN',
+    );
+    // and the full path agrees with the shortcut on both
+    expect(verifyEnvelope(second, TYPE, lookup, { backend: counter.backend })).toEqual(
+      verifyEnvelope(second, TYPE, lookup, opts),
+    );
+    expect(counter.calls()).toBe(1);
+  });
+
+  it('signIdentifiedEnvelope with selfIssued: false records nothing: verification runs in full', () => {
+    const counter = countingBackend();
+    const options = { ...opts, backend: counter.backend };
+    const kept = signIdentifiedEnvelope({ type: TYPE, n: 3 }, 'id', [alice], { selfIssued: false });
+    const recorded = signIdentifiedEnvelope({ type: TYPE, n: 3 }, 'id', [alice]);
+    expect(kept.envelope).toEqual(recorded.envelope);
+    expect(Object.isFrozen(kept.envelope)).toBe(true);
+    verifyEnvelope(recorded.envelope, TYPE, lookup, options);
+    expect(counter.calls()).toBe(0);
+    expect(verifyEnvelope(kept.envelope, TYPE, lookup, options).body).toEqual(kept.body);
+    expect(counter.calls()).toBe(1);
   });
 
   it('is off by default and ignored with a threshold or limits', () => {

@@ -17,8 +17,12 @@ export interface NodeStore {
 export class InMemoryNodeStore implements NodeStore {
   readonly #nodes = new Map<string, SignedNode>();
   readonly #heads = new Set<string>();
-  /** Nodes bucketed by lamport. */
-  readonly #byLamport: SignedNode[][] = [];
+  /**
+   * Nodes by lamport: the node itself while it is the only one at its lamport (a chain has one per
+   * lamport), an array once there are several. No array per node: each object a governed call
+   * leaves in memory was measured to cost it latency.
+   */
+  readonly #byLamport: (SignedNode | SignedNode[] | undefined)[] = [];
 
   get size(): number {
     return this.#nodes.size;
@@ -32,9 +36,11 @@ export class InMemoryNodeStore implements NodeStore {
     this.#nodes.set(node.hash, node);
     for (const p of node.body.parents) this.#heads.delete(p);
     this.#heads.add(node.hash);
-    const bucket = this.#byLamport[node.body.lamport] ?? [];
-    bucket.push(node);
-    this.#byLamport[node.body.lamport] = bucket;
+    const lamport = node.body.lamport;
+    const present = this.#byLamport[lamport];
+    if (present === undefined) this.#byLamport[lamport] = node;
+    else if (Array.isArray(present)) present.push(node);
+    else this.#byLamport[lamport] = [present, node];
   }
 
   get(hash: string): SignedNode | undefined {
@@ -49,8 +55,10 @@ export class InMemoryNodeStore implements NodeStore {
     const out: SignedNode[] = [];
     const end = Math.min(to, this.#byLamport.length - 1);
     for (let l = Math.max(1, from); l <= end; l++) {
-      const bucket = this.#byLamport[l];
-      if (bucket) out.push(...[...bucket].sort((a, b) => (a.hash < b.hash ? -1 : 1)));
+      const present = this.#byLamport[l];
+      if (present === undefined) continue;
+      if (Array.isArray(present)) out.push(...[...present].sort((a, b) => (a.hash < b.hash ? -1 : 1)));
+      else out.push(present);
     }
     return out;
   }

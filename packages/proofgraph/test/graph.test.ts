@@ -84,6 +84,15 @@ describe('ProofGraph', () => {
       signerA,
     );
     expect(g.heads()).toStrictEqual([x.hash, y.hash].sort());
+    const z = g.append(
+      { kind: 'INTENT', parents: [root.hash], principal: 'p', payload: 'z', issued_at_ms: 0 },
+      signerA,
+    );
+    // three nodes at lamport 2: the range lists them by hash, whatever the append order
+    expect(g.rangeByLamport(2, 2).map((n) => n.hash)).toStrictEqual([x.hash, y.hash, z.hash].sort());
+    expect(g.rangeByLamport(1, 1)).toStrictEqual([root]);
+    expect(g.rangeByLamport(3, 9)).toStrictEqual([]);
+    expect(g.heads()).toStrictEqual([x.hash, y.hash, z.hash].sort());
     const again = signNode(
       { kind: 'INTENT', parents: [root.hash], principal: 'p', payload: 'x', issued_at_ms: 0 },
       () => 1,

@@ -84,7 +84,8 @@ export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer
   };
   const problem = receiptBodyProblem(withoutId, false);
   if (problem) throw new ReceiptError('RECEIPT_INPUT_INVALID', problem);
-  const signed = signIdentifiedEnvelope(withoutId, 'receipt_id', [signer]);
+  // Receipts are verified in full wherever they are read, never by the in-process shortcut.
+  const signed = signIdentifiedEnvelope(withoutId, 'receipt_id', [signer], { selfIssued: false });
   // signIdentifiedEnvelope checked the one signature is 64 bytes, so the hash is defined.
   const hash = receiptHash(signed.envelope) as string;
   return { envelope: signed.envelope, body: signed.body as ReceiptBody, hash };

@@ -30,31 +30,40 @@ export interface ReceiptStore {
   ): readonly SignedEnvelope[] | Promise<readonly SignedEnvelope[]>;
 }
 
-/** In-memory ReceiptStore (tests, embedding). */
+/**
+ * In-memory ReceiptStore (tests, embedding). A chain is kept as two arrays, envelopes and receipt
+ * hashes, indexed by lamport - 1: it holds no object per receipt beyond the envelope itself (each
+ * object a governed call leaves in memory was measured to cost it latency).
+ */
 export class InMemoryReceiptStore implements ReceiptStore {
-  readonly #chains = new Map<string, StoredReceipt[]>();
+  readonly #chains = new Map<string, { envelopes: SignedEnvelope[]; hashes: string[] }>();
 
   append(receipt: StoredReceipt): void {
-    const list = this.#chains.get(receipt.chain_id) ?? [];
-    const last = list[list.length - 1];
-    const headHash = last ? last.hash : RECEIPT_GENESIS_PREV_HASH;
-    const headLamport = last ? last.lamport : 0;
-    if (receipt.prev_hash !== headHash || receipt.lamport !== headLamport + 1) {
+    let chain = this.#chains.get(receipt.chain_id);
+    const length = chain ? chain.hashes.length : 0;
+    const headHash = chain && length > 0 ? (chain.hashes[length - 1] as string) : RECEIPT_GENESIS_PREV_HASH;
+    if (receipt.prev_hash !== headHash || receipt.lamport !== length + 1) {
       throw new ReceiptError('STORE_CONFLICT', 'receipt does not extend the stored head');
     }
-    list.push(receipt);
-    this.#chains.set(receipt.chain_id, list);
+    if (!chain) {
+      chain = { envelopes: [], hashes: [] };
+      this.#chains.set(receipt.chain_id, chain);
+    }
+    chain.envelopes.push(receipt.envelope);
+    chain.hashes.push(receipt.hash);
   }
 
   head(chainId: string): ChainHead | undefined {
-    const list = this.#chains.get(chainId);
-    const last = list?.[list.length - 1];
-    return last ? { chain_id: chainId, lamport: last.lamport, hash: last.hash } : undefined;
+    const chain = this.#chains.get(chainId);
+    const length = chain ? chain.hashes.length : 0;
+    return chain && length > 0
+      ? { chain_id: chainId, lamport: length, hash: chain.hashes[length - 1] as string }
+      : undefined;
   }
 
   range(chainId: string, fromLamport: number, toLamport: number): readonly SignedEnvelope[] {
-    const list = this.#chains.get(chainId) ?? [];
+    const chain = this.#chains.get(chainId);
     // lamport n sits at index n - 1.
-    return list.slice(Math.max(0, fromLamport - 1), Math.max(0, toLamport)).map((r) => r.envelope);
+    return chain ? chain.envelopes.slice(Math.max(0, fromLamport - 1), Math.max(0, toLamport)) : [];
   }
 }

@@ -274,4 +274,39 @@ describe('ReceiptRecorder.finalize: no receipt, no output', () => {
     expect(store.head('c')).toBeUndefined();
     expect(store.range('c', 1, 3)).toStrictEqual([]);
   });
+
+  it('the in-memory store keeps chains apart and answers head and range by lamport', () => {
+    const store = new InMemoryReceiptStore();
+    const envelope = (n: number) => ({ type: 'helm.receipt.v1', payload: `p${n}`, signatures: [] });
+    const append = (chain: string, lamport: number, prev: string, hash: string) =>
+      store.append({
+        chain_id: chain,
+        lamport,
+        receipt_id: d(`id${lamport}`),
+        hash,
+        prev_hash: prev,
+        envelope: envelope(lamport),
+      });
+    const genesis = `sha256:${'0'.repeat(64)}`;
+    append('a', 1, genesis, d('a1'));
+    append('a', 2, d('a1'), d('a2'));
+    append('b', 1, genesis, d('b1'));
+    // a replayed, reordered or forked append never lands
+    for (const [lamport, prev] of [
+      [2, d('a1')],
+      [4, d('a2')],
+      [3, d('b1')],
+      [1, genesis],
+    ] as const) {
+      expect(() => append('a', lamport, prev, d('x'))).toThrow(
+        expect.objectContaining({ code: 'STORE_CONFLICT' }),
+      );
+    }
+    expect(store.head('a')).toStrictEqual({ chain_id: 'a', lamport: 2, hash: d('a2') });
+    expect(store.head('b')).toStrictEqual({ chain_id: 'b', lamport: 1, hash: d('b1') });
+    expect(store.range('a', 1, 2)).toStrictEqual([envelope(1), envelope(2)]);
+    expect(store.range('a', 2, 99)).toStrictEqual([envelope(2)]);
+    expect(store.range('a', 0, 1)).toStrictEqual([envelope(1)]);
+    expect(store.range('b', 1, 1)).toStrictEqual([envelope(1)]);
+  });
 });
