@@ -4,6 +4,7 @@ export type CliErrorCode =
   | 'USAGE'
   | 'DATA_DIR_MISSING'
   | 'DATA_DIR_EXISTS'
+  | 'DATA_DIR_LOCKED'
   | 'FILE_NOT_FOUND'
   | 'INVALID_INPUT'
   | 'KEY_UNKNOWN'

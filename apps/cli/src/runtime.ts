@@ -62,6 +62,7 @@ import { type DeferredBudgetLedger, deferredBudgetLedger, type Json, type Sqlite
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import type { DataDir, HelmConfig } from './datadir.js';
 import { CliError } from './errors.js';
+import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
 
@@ -193,6 +194,7 @@ export class GovernedRuntime {
   readonly #ledger: DeferredBudgetLedger;
   readonly #journal: StoreJournal;
   #sandbox: Sandbox | undefined;
+  #lock: RuntimeLock | undefined;
   #lastNodeLamport: number;
   readonly #frozen: { at: number | undefined };
   /** Runtime epoch of this open (recorded with every request and event). */
@@ -231,8 +233,25 @@ export class GovernedRuntime {
     this.#lastNodeLamport = parts.lastNodeLamport;
   }
 
+  /**
+   * Open the governed runtime of a data directory. It holds the directory's runtime lock until
+   * `close` (src/lock.ts): start-up recovery must never run next to another live runtime.
+   * Throws CliError DATA_DIR_LOCKED while another process (or an unclosed runtime) holds it.
+   */
   static async open(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
     data.requireInitialized();
+    const lock = acquireRuntimeLock(data.dir);
+    try {
+      const runtime = await GovernedRuntime.#openLocked(data, options);
+      runtime.#lock = lock;
+      return runtime;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  static async #openLocked(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
     // One clock reading per governed call: the whole call (decision, intent, receipt) sees the
     // same instant, which is recorded with the request so a replay can use it.
     const base = options.clock;
@@ -512,8 +531,13 @@ export class GovernedRuntime {
   }
 
   async close(): Promise<void> {
-    await this.#sandbox?.close();
-    this.#sandbox = undefined;
+    try {
+      await this.#sandbox?.close();
+      this.#sandbox = undefined;
+    } finally {
+      this.#lock?.release();
+      this.#lock = undefined;
+    }
   }
 }
 
