@@ -89,6 +89,11 @@ describe('SIGKILL while a governed call runs its driver (real CLI stack)', () =>
         arrived = resolve;
         void exited.then(() => reject(new Error(`child exited before its driver ran: ${out}`)));
       });
+      // While the child's call is in flight its runtime holds the data directory: another process's
+      // open — whose start-up recovery would receipt that call EXECUTION_INTERRUPTED — is refused.
+      await expect(
+        runCall(new DataDir(dir), { tool: 'echo', principal: 'local', args: '{"x":9}' }),
+      ).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
       proc.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
       expect(requests).toEqual(['/echo', '/echo']);
