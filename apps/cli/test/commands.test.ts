@@ -22,7 +22,7 @@ import { DataDir } from '../src/datadir.ts';
 import { CliError, errorResult } from '../src/errors.ts';
 import { main } from '../src/main.ts';
 import { emit, progressBar } from '../src/output.ts';
-import { ECHO_TOOL, tempRoot } from './helpers.ts';
+import { ECHO_TOOL, initEchoHome, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-');
 
@@ -258,12 +258,7 @@ describe('operator commands on a temp data directory', () => {
 
 describe('re-execution replay on an unchanged data directory', () => {
   it('reproduces every receipt byte for byte through a fresh guardian and executor', async () => {
-    const dir = join(root, 'rerun');
-    initCommand(dir);
-    const data = new DataDir(dir);
-    const p = join(root, 'echo2.json');
-    writeFileSync(p, JSON.stringify(echo));
-    await toolRegister(data, p, undefined);
+    const { data } = await initEchoHome(root, 'rerun');
     await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":1}' });
     await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":"bad"}' });
     await runCall(data, { tool: 'echo', principal: 'nobody', args: '{"x":2}' });

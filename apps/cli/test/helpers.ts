@@ -1,8 +1,10 @@
 // Shared fixtures of the CLI tests.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { initCommand, toolRegister } from '../src/commands/index.ts';
+import { DataDir } from '../src/datadir.ts';
 
 /** A temp directory for this test file, removed after its tests. */
 export function tempRoot(prefix: string): string {
@@ -23,3 +25,14 @@ export const ECHO_TOOL = {
   action: 'echo',
   driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
 };
+
+/** A fresh data directory `<root>/<name>` (helm init) with the echo tool registered. */
+export async function initEchoHome(root: string, name: string): Promise<{ dir: string; data: DataDir }> {
+  const dir = join(root, name);
+  initCommand(dir);
+  const data = new DataDir(dir);
+  const descriptor = join(root, `${name}-echo.json`);
+  writeFileSync(descriptor, JSON.stringify(ECHO_TOOL));
+  await toolRegister(data, descriptor, undefined);
+  return { dir, data };
+}

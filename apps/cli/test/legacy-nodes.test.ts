@@ -1,25 +1,15 @@
-// Data directories of earlier versions stored one signed EFFECT node per receipt (payload = the
-// receipt). Receipts are now their own ProofGraph nodes; such directories must still open, keep
-// governing calls, and export packs (whole, by range, condensed) that verify.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SignedEnvelope } from '@helm/contracts';
 import { ProofGraph } from '@helm/proofgraph';
 import { describe, expect, it } from 'vitest';
-import { exportCommand, initCommand, runCall, toolRegister, verifyCommand } from '../src/commands/index.ts';
-import { DataDir } from '../src/datadir.ts';
-import { ECHO_TOOL, tempRoot } from './helpers.ts';
+import { exportCommand, runCall, verifyCommand } from '../src/commands/index.ts';
+import { initEchoHome, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-legacy-');
 
 describe('a data directory with signed EFFECT nodes of an earlier version', () => {
   it('still runs calls and exports whole, range and condensed packs that verify', async () => {
-    const dir = join(root, 'home');
-    initCommand(dir);
-    const data = new DataDir(dir);
-    const p = join(root, 'echo.json');
-    writeFileSync(p, JSON.stringify(ECHO_TOOL));
-    await toolRegister(data, p, undefined);
+    const { data } = await initEchoHome(root, 'home');
     for (const x of [1, 2, 3]) {
       expect((await runCall(data, { tool: 'echo', principal: 'local', args: `{"x":${x}}` })).exitCode).toBe(
         0,

@@ -6,12 +6,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initCommand, runCall, toolRegister } from '../src/commands/index.ts';
-import { DataDir } from '../src/datadir.ts';
+import { runCall } from '../src/commands/index.ts';
 import { CliError } from '../src/errors.ts';
 import { acquireRuntimeLock, RUNTIME_LOCK_FILE } from '../src/lock.ts';
 import { GovernedRuntime } from '../src/runtime.ts';
-import { ECHO_TOOL, tempRoot } from './helpers.ts';
+import { initEchoHome, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-lock-');
 let n = 0;
@@ -101,12 +100,7 @@ describe('acquireRuntimeLock', () => {
 
 describe('GovernedRuntime and the lock', () => {
   it('a second runtime (or command) on the same data directory is refused until the first closes', async () => {
-    const dir = join(root, 'home');
-    initCommand(dir);
-    const data = new DataDir(dir);
-    const p = join(root, 'echo.json');
-    writeFileSync(p, JSON.stringify(ECHO_TOOL));
-    await toolRegister(data, p, undefined);
+    const { dir, data } = await initEchoHome(root, 'home');
     const first = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
     await expect(GovernedRuntime.open(data, { clock: { now: () => Date.now() } })).rejects.toMatchObject({
       code: 'DATA_DIR_LOCKED',

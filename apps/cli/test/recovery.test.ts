@@ -1,37 +1,23 @@
-// Crash recovery through the real runtime: a call is admitted (journaled with its budget
-// reservation) and its driver runs, then the process "dies" before the receipt's transaction. The
-// next open of the data directory receipts it EXECUTION_INTERRUPTED (the receipt is its own
-// ProofGraph node) in one transaction with its budget charge and the admission's close; the
-// chain, the exported pack and re-execution replay all still check out.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envelopeBody } from '@helm/evidencepack';
 import { describe, expect, it } from 'vitest';
 import {
   exportCommand,
-  initCommand,
   reexecuteCommand,
   replayCommand,
   runCall,
-  toolRegister,
   verifyCommand,
 } from '../src/commands/index.ts';
-import { DataDir } from '../src/datadir.ts';
 import { GovernedRuntime } from '../src/runtime.ts';
-import { ECHO_TOOL, tempRoot } from './helpers.ts';
+import { ECHO_TOOL, initEchoHome, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-recovery-');
 
-const echo = ECHO_TOOL;
+const _echo = ECHO_TOOL;
 
 describe('a process that stops between admission and receipt', () => {
   it('is receipted EXECUTION_INTERRUPTED at the next open; the pack verifies and replay reproduces it', async () => {
-    const dir = join(root, 'home');
-    initCommand(dir);
-    const data = new DataDir(dir);
-    const p = join(root, 'echo.json');
-    writeFileSync(p, JSON.stringify(echo));
-    await toolRegister(data, p, undefined);
+    const { data } = await initEchoHome(root, 'home');
     expect((await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":1}' })).exitCode).toBe(0);
     const config = data.config();
     const store = data.store;
