@@ -1,5 +1,5 @@
 // One governed runtime per data directory. Opening a runtime recovers interrupted admissions and
-// releases budget reservations no open admission holds (docs/cli.md §Data directory lock): run
+// releases budget reservations no open admission holds (docs/cli.md §Data directory): run
 // next to another live runtime on the same directory, that start-up would receipt the other
 // process's in-flight call EXECUTION_INTERRUPTED and free its reservation. So the runtime holds
 // `<dir>/runtime.lock` while open, and a second open fails with DATA_DIR_LOCKED.
