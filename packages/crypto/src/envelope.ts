@@ -133,11 +133,11 @@ const selfIssued = new WeakMap<SignedEnvelope, SelfIssued>();
  * object a governed call leaves behind in memory was measured to cost its latency, so an envelope
  * adds only its WeakMap entry. createSigner signers are frozen, so the key id cannot change.
  */
-const soleSignerRecords = new WeakMap<Signer, SelfIssued>();
+const soleSignerRecords = new WeakMap<Signer | AsyncSigner, SelfIssued>();
 
-function selfIssuedRecord(signers: readonly Signer[]): SelfIssued | undefined {
+function selfIssuedRecord(signers: readonly (Signer | AsyncSigner)[]): SelfIssued | undefined {
   if (signers.length === 1) {
-    const signer = signers[0] as Signer;
+    const signer = signers[0] as Signer | AsyncSigner;
     let record = soleSignerRecords.get(signer);
     if (record === undefined) {
       const key = genuinePublicKey(signer);
@@ -161,7 +161,7 @@ function selfIssuedRecord(signers: readonly Signer[]): SelfIssued | undefined {
 function assemble(
   type: string,
   payload: Uint8Array,
-  signers: readonly Signer[],
+  signers: readonly (Signer | AsyncSigner)[],
   sigs: readonly Uint8Array[],
   recordSelfIssued = true,
 ): SignedEnvelope {
@@ -170,7 +170,10 @@ function assemble(
   const signatures: { readonly keyid: string; readonly sig: string }[] = [];
   for (let i = 0; i < signers.length; i++) {
     signatures.push(
-      Object.freeze({ keyid: (signers[i] as Signer).keyId, sig: toBase64Url(sigs[i] as Uint8Array) }),
+      Object.freeze({
+        keyid: (signers[i] as Signer | AsyncSigner).keyId,
+        sig: toBase64Url(sigs[i] as Uint8Array),
+      }),
     );
   }
   const envelope: SignedEnvelope = Object.freeze({
@@ -295,13 +298,7 @@ export async function signEnvelopeAsync<T extends TypedBody>(
   checkDistinct(signers);
   const sigs = await Promise.all(signers.map((s) => signAny(s, pae)));
   // Never recorded as self-issued: an async signer's signature comes from elsewhere.
-  return Object.freeze({
-    type: body.type,
-    payload: toBase64Url(payload),
-    signatures: Object.freeze(
-      signers.map((s, i) => Object.freeze({ keyid: s.keyId, sig: toBase64Url(sigs[i] as Uint8Array) })),
-    ) as SignedEnvelope['signatures'],
-  });
+  return assemble(body.type, payload, signers, sigs, false);
 }
 
 /** Resolves a key id to its raw Ed25519 public key, or undefined when unknown. */

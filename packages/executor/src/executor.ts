@@ -15,7 +15,13 @@ import {
   type ToolDescriptor,
   type Verdict,
 } from '@helm/contracts';
-import { canonicalDigest, canonicalize, digest, type PublicKeyLookup, verifyEnvelope } from '@helm/crypto';
+import {
+  canonicalDigest,
+  canonicalize,
+  effectDigest as effectDigestOf,
+  type PublicKeyLookup,
+  verifyEnvelope,
+} from '@helm/crypto';
 import type { Admission, Denial, GovernedCall, MintedReceipt } from '@helm/receipts';
 import type { Driver, DriverContext } from './driver.js';
 import { DriverFailure } from './driver.js';
@@ -39,8 +45,6 @@ import { type PreparedArgs, prepareArgsText, prepareArgsValue } from './pep.js';
 import type { Clock, Timer } from './ports.js';
 import { type PinnedTool, type RegisteredTool, ToolRegistry } from './registry.js';
 import type { SchemaErrorDetail } from './schema.js';
-
-const encoder = new TextEncoder();
 
 /** Type of the executor-local decision id used when the executor denies before the guardian ran. */
 export const EXECUTOR_DENIAL_TYPE = 'helm.executor.denial.v1';
@@ -220,20 +224,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
   }
 
   function localDecisionId(state: CallState, code: ReasonCode, at: number): string {
-    return digest(
-      encoder.encode(
-        canonicalize({
-          type: EXECUTOR_DENIAL_TYPE,
-          principal: state.principal,
-          tenant: state.tenant,
-          session_id: state.session_id,
-          tool: state.tool,
-          args_hash: state.args_hash,
-          reason_code: code,
-          at_ms: at,
-        }),
-      ),
-    );
+    return canonicalDigest({
+      type: EXECUTOR_DENIAL_TYPE,
+      principal: state.principal,
+      tenant: state.tenant,
+      session_id: state.session_id,
+      tool: state.tool,
+      args_hash: state.args_hash,
+      reason_code: code,
+      at_ms: at,
+    });
   }
 
   function governedCall(state: CallState, code: ReasonCode, at: number): GovernedCall {
@@ -448,7 +448,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   ): Promise<ExecuteResult> {
     const descriptor = tool.descriptor;
     const effect = buildEffect(descriptor, state.principal, prepared.value, prepared.args_hash);
-    const effectDigest = canonicalDigest(effect);
+    const effectDigest = effectDigestOf(effect);
     state.effect_id = effectDigest;
 
     // 5. Guardian: gates 0–5, effect, policy, budget, approval.
@@ -497,7 +497,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     // 6. PEP: the pinned input schema.
     const check = tool.input.validate(prepared.value);
     if (!check.valid) {
-      state.evidence.schema_errors = digest(encoder.encode(canonicalize(check.errors)));
+      state.evidence.schema_errors = canonicalDigest(check.errors);
       return finishFailure(
         state,
         fail('SCHEMA_VIOLATION', `${check.error_count} schema violation(s)`, check.errors),
@@ -601,7 +601,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
     const outCheck = tool.output.validate(output);
     if (!outCheck.valid) {
-      state.evidence.schema_errors = digest(encoder.encode(canonicalize(outCheck.errors)));
+      state.evidence.schema_errors = canonicalDigest(outCheck.errors);
       return finishFailure(
         state,
         fail(

@@ -4,17 +4,15 @@
 // whose advertised descriptor later differs from the pinned one is denied (TOOL_DESCRIPTOR_CHANGED)
 // until an operator re-pins it with the digest they reviewed.
 import { type ToolDescriptor, toolDescriptorSchema } from '@helm/contracts';
-import { canonicalize, digest } from '@helm/crypto';
+import { canonicalDigest, canonicalize, digestText } from '@helm/crypto';
 import type { Driver } from './driver.js';
 import { parseOrigin } from './effect.js';
 import { ExecutorError } from './errors.js';
 import { type CompiledSchema, SchemaCache } from './schema.js';
 
-const encoder = new TextEncoder();
-
 /** digest(canonicalBytes(descriptor)) — the pinned identity of a descriptor. */
 export function descriptorDigest(descriptor: ToolDescriptor): string {
-  return digest(encoder.encode(canonicalize(descriptor)));
+  return canonicalDigest(descriptor);
 }
 
 export interface RegisteredTool {
@@ -68,7 +66,7 @@ export class ToolRegistry {
     try {
       const text = canonicalize(descriptor);
       copy = deepFreeze(JSON.parse(text) as ToolDescriptor);
-      pinned = digest(encoder.encode(text));
+      pinned = digestText(text);
     } catch {
       throw new ExecutorError('TOOL_DESCRIPTOR_INVALID', 'descriptor is not representable JSON');
     }

@@ -19,6 +19,7 @@ import {
   canonicalBytes,
   canonicalDigest,
   digest,
+  effectDigest as effectDigestOf,
   type PublicKeyLookup,
   type Signer,
   signIdentifiedEnvelope,
@@ -122,11 +123,6 @@ interface Decided {
 }
 
 const EMPTY_DIGEST = digest(new Uint8Array());
-
-/** Content id of a record: SHA-256 over its RFC 8785 JCS bytes (the one canonical encoding). */
-function contentDigest(body: object): string {
-  return canonicalDigest(body);
-}
 
 function safeDigest(value: unknown): string | null {
   try {
@@ -319,7 +315,7 @@ export class Guardian {
   /** Evaluate without signing (the record is complete, decision_id included). */
   evaluateUnsigned(request: DecisionRequest): UnsignedEvaluation {
     const { body, effect, challenge } = this.decide(request);
-    return { record: { ...body, decision_id: contentDigest(body) }, effect, challenge };
+    return { record: { ...body, decision_id: canonicalDigest(body) }, effect, challenge };
   }
 
   private decide(request: DecisionRequest): Decided {
@@ -404,7 +400,7 @@ export class Guardian {
         tool: r.tool,
         type: EFFECT_TYPE,
       };
-      effectDigest = contentDigest(effect);
+      effectDigest = effectDigestOf(effect);
       if (this.fingerprint === undefined) return finish(deny('GATE_NOT_CONFIGURED', stage));
       if (r.context.environment_fingerprint !== this.fingerprint)
         return finish(deny('GATE_CONTEXT_MISMATCH', stage));

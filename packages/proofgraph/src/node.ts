@@ -45,35 +45,6 @@ export interface NodeInput {
 
 const KIND = new RegExp(NODE_KIND_PATTERN);
 
-/**
- * digest(JCS(payload)). A payload shaped exactly like a signed envelope (the usual EFFECT payload:
- * a receipt) takes the envelope-hash fast path, which yields the same bytes.
- */
-function payloadDigest(payload: unknown): string {
-  if (isEnvelopeShaped(payload)) return envelopeHash(payload);
-  return canonicalDigest(payload);
-}
-
-function isEnvelopeShaped(value: unknown): value is SignedEnvelope {
-  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype)
-    return false;
-  const keys = Object.keys(value);
-  if (keys.length !== 3 || Object.getOwnPropertySymbols(value).length !== 0) return false;
-  const v = value as Record<string, unknown>;
-  if (typeof v.type !== 'string' || typeof v.payload !== 'string' || !Array.isArray(v.signatures))
-    return false;
-  return (v.signatures as unknown[]).every((s) => {
-    if (typeof s !== 'object' || s === null || Object.getPrototypeOf(s) !== Object.prototype) return false;
-    const e = s as Record<string, unknown>;
-    return (
-      Object.keys(e).length === 2 &&
-      typeof e.keyid === 'string' &&
-      typeof e.sig === 'string' &&
-      Object.getOwnPropertySymbols(e).length === 0
-    );
-  });
-}
-
 export function nodeBodyProblem(b: Record<string, unknown>): string | undefined {
   const f = fieldsProblem(b, NODE_FIELDS);
   if (f) return f;
@@ -112,7 +83,7 @@ export function signNode(
   }
   let payloadHash: string;
   try {
-    payloadHash = payloadDigest(input.payload);
+    payloadHash = canonicalDigest(input.payload);
   } catch {
     throw new ProofGraphError('NODE_INPUT_INVALID', 'payload is not representable JSON');
   }

@@ -32,17 +32,17 @@ function isAscii(text: string): boolean {
  */
 export function decodePayloadPae(type: string, payloadText: string, spare = 0): DecodedPayload | undefined {
   if (!isAscii(type)) return undefined;
+  // Node's decoder is lenient (accepts `+` `/`, skips padding and foreign characters): the
+  // precheck rules out `+` `/` `=`, bad lengths and non-zero trailing bits, and any foreign
+  // character shortens the decoding, so "the payload was filled exactly" below completes the strict
+  // rule (the same as fromBase64Url of @helm/crypto).
+  if (!base64UrlPrecheck(payloadText)) return undefined;
   // The longest decoding of the base64 text; canonical input decodes to exactly this many bytes.
   const n = base64UrlDecodedLength(payloadText);
   const head = preAuthHeader(type, n); // ASCII: one byte per character
   // every PAE byte is written below (or the input is rejected); `spare` is the caller's to fill
   const buf = Buffer.allocUnsafe(head.length + n + Math.max(0, spare));
   buf.write(head, 0, 'latin1');
-  // Node's decoder is lenient (accepts `+` `/`, skips padding and foreign characters): the
-  // precheck rules out `+` `/` `=`, bad lengths and non-zero trailing bits, and any foreign
-  // character shortens the decoding, so "the payload was filled exactly" completes the strict rule
-  // (the same as fromBase64Url of @helm/crypto).
-  if (!base64UrlPrecheck(payloadText)) return undefined;
   if (buf.write(payloadText, head.length, 'base64url') !== n) return undefined;
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   const pae = spare > 0 ? bytes.subarray(0, head.length + n) : bytes;
