@@ -449,7 +449,8 @@ export class GovernedRuntime {
       this.#frozen.at = undefined;
       this.#journal.current = undefined;
     }
-    if (result.replayed || !result.receipt) return result;
+    // Every receipted result is persisted, an idempotent replay's included (it has its own receipt).
+    if (!result.receipt) return result;
     await this.#persist(result, {
       request: request as unknown as Json,
       clock_ms: clockMs,

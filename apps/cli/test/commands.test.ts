@@ -86,7 +86,9 @@ describe('operator commands on a temp data directory', () => {
       args: '{"x":1}',
       idempotencyKey: 'k1',
     });
-    expect(repeat.json).toMatchObject({ replayed: true, receipt_hash: okRun.json.receipt_hash });
+    // A repeat is re-authorized and gets its own receipt (IDEMPOTENT_REPLAY) with the original output.
+    expect(repeat.json).toMatchObject({ replayed: true, reason_code: 'IDEMPOTENT_REPLAY', output: { x: 1 } });
+    expect(repeat.json.receipt_hash).not.toBe(okRun.json.receipt_hash);
     const schema = await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":"one"}' });
     expect(schema).toMatchObject({ exitCode: 1, json: { reason_code: 'SCHEMA_VIOLATION' } });
     const unknown = await runCall(data, { tool: 'nope', principal: 'local' });

@@ -98,6 +98,8 @@ export {
   policyRuleSchema,
 } from './policy.js';
 export {
+  DRIVER_FAILURE_CODES,
+  isDriverFailureCode,
   isReasonCode,
   REASON_CODE_LIST,
   REASON_CODES,

@@ -10,6 +10,11 @@ export interface ReasonCodeInfo {
 
 export const REASON_CODES = {
   ALLOW: { verdict: 'ALLOW', meaning: 'Every gate, policy, budget and requirement passed.' },
+  IDEMPOTENT_REPLAY: {
+    verdict: 'ALLOW',
+    meaning:
+      'A repeat re-authorized through the full gate chain released the stored output of the original call (no driver ran).',
+  },
   // Gate 0–4
   GATE_FROZEN: { verdict: 'DENY', meaning: 'Gate 0: the system is frozen (kill switch engaged).' },
   GATE_CONTEXT_MISMATCH: {
@@ -105,6 +110,15 @@ export const REASON_CODES = {
   IDEMPOTENCY_CONFLICT: {
     verdict: 'DENY',
     meaning: 'The idempotency key was already used with different arguments.',
+  },
+  IDEMPOTENCY_RECORD_INVALID: {
+    verdict: 'DENY',
+    meaning:
+      'The stored result of an idempotent call does not match its original receipt; nothing was released.',
+  },
+  DRIVER_EGRESS_DENIED: {
+    verdict: 'DENY',
+    meaning: 'The driver refused to contact an endpoint other than the destination the guardian authorized.',
   },
   DRIVER_ERROR: {
     verdict: 'DENY',
@@ -218,6 +232,38 @@ export const REASON_CODES = {
 } as const satisfies Record<string, ReasonCodeInfo>;
 
 export type ReasonCode = keyof typeof REASON_CODES;
+
+/**
+ * The codes a driver may put on its own failure (docs/spec/reason-codes.md §Driver failures). A
+ * driver reports what went wrong inside the tool; it can never claim a gate, policy, approval or
+ * trust outcome, so any other code it reports is recorded as DRIVER_ERROR.
+ */
+export const DRIVER_FAILURE_CODES: readonly ReasonCode[] = Object.freeze([
+  'DRIVER_ERROR',
+  'DRIVER_TIMEOUT',
+  'DRIVER_EGRESS_DENIED',
+  'ERR_COMPUTE_GAS_EXHAUSTED',
+  'ERR_COMPUTE_TIME_EXHAUSTED',
+  'ERR_COMPUTE_MEMORY_EXHAUSTED',
+  'ERR_COMPUTE_OUTPUT_EXHAUSTED',
+  'SANDBOX_TRAP',
+  'SANDBOX_VIOLATION',
+  'SANDBOX_INVALID_MODULE',
+  'SANDBOX_EXIT_NONZERO',
+  'SANDBOX_TRAP_UNREACHABLE',
+  'SANDBOX_TRAP_OUT_OF_BOUNDS',
+  'SANDBOX_TRAP_DIVIDE_BY_ZERO',
+  'SANDBOX_TRAP_INTEGER_OVERFLOW',
+  'SANDBOX_TRAP_INVALID_CONVERSION',
+  'SANDBOX_TRAP_INDIRECT_CALL',
+  'SANDBOX_TRAP_STACK_OVERFLOW',
+  'SANDBOX_OUTPUT_INVALID',
+] satisfies ReasonCode[]);
+
+/** Whether a driver may report `value` as its failure code (a string in DRIVER_FAILURE_CODES). */
+export function isDriverFailureCode(value: unknown): value is ReasonCode {
+  return typeof value === 'string' && (DRIVER_FAILURE_CODES as readonly string[]).includes(value);
+}
 
 export const REASON_CODE_LIST: readonly ReasonCode[] = Object.freeze(
   Object.keys(REASON_CODES) as ReasonCode[],

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import {
+  DRIVER_FAILURE_CODES,
+  isDriverFailureCode,
   isVerdict,
   REASON_CODE_LIST,
   REASON_CODES,
@@ -46,8 +48,8 @@ describe('docs/spec/reason-codes.md', () => {
     }
   });
 
-  it('has exactly one ALLOW code and at least one ESCALATE code', () => {
-    expect(REASON_CODE_LIST.filter((c) => verdictOf(c) === 'ALLOW')).toEqual(['ALLOW']);
+  it('has exactly two ALLOW codes (the decision code and the replay receipt code) and an ESCALATE code', () => {
+    expect(REASON_CODE_LIST.filter((c) => verdictOf(c) === 'ALLOW')).toEqual(['ALLOW', 'IDEMPOTENT_REPLAY']);
     expect(REASON_CODE_LIST.some((c) => verdictOf(c) === 'ESCALATE')).toBe(true);
     expect(reasonCodeInfo('INTERNAL_ERROR').verdict).toBe('DENY');
   });
@@ -69,5 +71,32 @@ describe('reason code and verdict schemas', () => {
     expect(validVerdict('allow')).toBe(false);
     expect(isVerdict('allow')).toBe(false);
     expect(isVerdict(undefined)).toBe(false);
+  });
+});
+
+describe('DRIVER_FAILURE_CODES', () => {
+  const DRIVER_SECTION = readFileSync(DOC, 'utf8').split('## Driver failures')[1] ?? '';
+
+  it('are DENY codes of the registry and listed in the doc section', () => {
+    for (const code of DRIVER_FAILURE_CODES) {
+      expect(verdictOf(code), code).toBe('DENY');
+      expect(DRIVER_SECTION, code).toContain(`\`${code}\``);
+    }
+    const listed = [...DRIVER_SECTION.split('Any other code')[0]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map(
+      (m) => m[1],
+    );
+    expect(listed.filter((c) => c !== 'DRIVER_FAILURE_CODES').sort()).toEqual(
+      [...DRIVER_FAILURE_CODES].sort(),
+    );
+  });
+
+  it('exclude every gate, policy, approval, trust and catch-all code', () => {
+    for (const code of REASON_CODE_LIST) {
+      const driverish = /^(DRIVER_|SANDBOX_|ERR_COMPUTE_)/.test(code);
+      expect(isDriverFailureCode(code), code).toBe(driverish);
+    }
+    for (const v of [null, undefined, 1, {}, 'toString', '__proto__', 'driver_error']) {
+      expect(isDriverFailureCode(v)).toBe(false);
+    }
   });
 });

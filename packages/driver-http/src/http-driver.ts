@@ -6,7 +6,7 @@
 //     `destination` as its origin — the descriptor (pinned, digest-checked) names where the tool goes;
 //   * the executor derives Gate 3's destination (host, protocol, port, payload size) from that same
 //     descriptor and the effect the intent signs carries the host;
-//   * at call time the driver refuses (GATE_EGRESS_DENIED) unless the authorized effect's destination
+//   * at call time the driver refuses (DRIVER_EGRESS_DENIED) unless the authorized effect's destination
 //     is the endpoint's host and the descriptor's destination is the endpoint's origin;
 //   * the request body is exactly the canonical (JCS) argument bytes whose size Gate 3 checked;
 //   * redirects are never followed (a redirect could leave the allowlisted destination).
@@ -96,7 +96,7 @@ export function httpDriver(options: HttpDriverOptions = {}): Driver {
         context.effect.destination !== endpoint.host
       ) {
         throw new DriverFailure(
-          'GATE_EGRESS_DENIED',
+          'DRIVER_EGRESS_DENIED',
           'the endpoint is not the destination the guardian authorized',
         );
       }

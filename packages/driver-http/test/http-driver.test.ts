@@ -333,7 +333,7 @@ describe('HTTP driver (loopback, real guardian)', () => {
       intent_id: 'i',
       signal: new AbortController().signal,
     } as DriverContext;
-    await expect(driver.invoke({ q: 'a' }, context)).rejects.toMatchObject({ code: 'GATE_EGRESS_DENIED' });
+    await expect(driver.invoke({ q: 'a' }, context)).rejects.toMatchObject({ code: 'DRIVER_EGRESS_DENIED' });
     const failing = httpDriver({ fetch: () => Promise.reject(new Error('ECONNREFUSED')) });
     const ok = { ...context, effect: { destination: '127.0.0.1' } as Effect };
     await expect(failing.invoke({ q: 'a' }, ok)).rejects.toBeInstanceOf(DriverFailure);

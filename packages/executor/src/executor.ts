@@ -1,13 +1,17 @@
 // The SafeExecutor: the single execution boundary. Nothing runs a tool except `execute`, and
 // `execute` follows docs/spec/pipeline.md step by step. Per-call failures never throw: each ends in
-// a signed receipt carrying the failure's reason code, no output, and the budget reservation
-// refunded. Only a request that cannot even be attributed (no principal, no tool name) throws.
+// a signed receipt carrying the failure's reason code and no output; the budget reservation is
+// refunded when no driver started and charged once one may have. Only a request that cannot even
+// be attributed (no principal, no tool name) throws. Nothing is released — a fresh output or a
+// stored one — without a current ALLOW decision of the full gate chain (docs/threat-model.md).
 import {
   DECISION_TYPE,
   type DecisionRecord,
   type Effect,
+  isDriverFailureCode,
   isReasonCode,
   REASON_CODES,
+  RECEIPT_TYPE,
   type ReasonCode,
   type ReceiptEvidenceValue,
   type ReceiptStatus,
@@ -18,11 +22,20 @@ import {
 import {
   canonicalDigest,
   canonicalize,
+  digest,
   effectDigest as effectDigestOf,
+  fromBase64Url,
   type PublicKeyLookup,
+  parseStrictJson,
   verifyEnvelope,
 } from '@helm/crypto';
-import type { Admission, Denial, GovernedCall, MintedReceipt } from '@helm/receipts';
+import {
+  type Admission,
+  type Denial,
+  type GovernedCall,
+  type MintedReceipt,
+  receiptHash,
+} from '@helm/receipts';
 import type { Driver, DriverContext } from './driver.js';
 import { DriverFailure } from './driver.js';
 import { buildEffect, egressDestination } from './effect.js';
@@ -31,9 +44,12 @@ import type { GuardianEvaluation, GuardianPort, ProofGraphPort, ReceiptPort } fr
 import {
   clientIdempotencyKey,
   deriveIdempotencyKey,
+  type IdempotencyRecord,
   type IdempotencyStore,
   InMemoryIdempotencyStore,
 } from './idempotency.js';
+import { describeThrown } from './internal/describe-error.js';
+import { deepFreeze } from './internal/frozen.js';
 import {
   ADMISSION_TYPE,
   type AdmissionEntry,
@@ -60,11 +76,10 @@ export interface ExecuteRequest {
   /** Arguments as JSON text (parsed strictly: no duplicate keys, no lone surrogates…). */
   readonly args_text?: string;
   /**
-   * Delegation session id the call runs under, if any; used for the derived idempotency key. (The
-   * session itself is proven by the delegation presentation in `context`.)
+   * Client idempotency key; derived when absent (docs/spec/pipeline.md §Idempotency). A call runs
+   * under a delegation session only when `context.delegation` proves it: the receipt names the
+   * session the guardian verified, never one the caller names.
    */
-  readonly session_id?: string | null;
-  /** Client idempotency key; derived when absent (docs/spec/pipeline.md §Idempotency). */
   readonly idempotency_key?: string;
   /**
    * Guardian context (credential, environment fingerprint, untrusted inputs, delegation
@@ -82,14 +97,17 @@ export interface ExecuteResult {
   readonly receipt: SignedEnvelope | null;
   /** Receipt hash (the next receipt's prev_hash); null with `receipt`. */
   readonly receipt_hash: string | null;
-  /** Present only when status is SUCCEEDED. */
+  /** Present only when status is SUCCEEDED: a deeply frozen value (its JCS hash is the receipt's output_hash). */
   readonly output?: JsonValue;
   /** The guardian's signed decision; null when the executor denied before the guardian ran. */
   readonly decision: SignedEnvelope | null;
   readonly decision_id: string;
   readonly args_hash: string | null;
   readonly idempotency_key: string | null;
-  /** True when this is the stored result of an earlier (or concurrent) identical call. */
+  /**
+   * True when the output is the stored result of an earlier identical call, released after this
+   * call was re-authorized (its own receipt: SUCCEEDED, reason IDEMPOTENT_REPLAY).
+   */
   readonly replayed: boolean;
   /** ESCALATE: the approval challenge to collect approvals for. */
   readonly approval_challenge_id: string | null;
@@ -162,8 +180,12 @@ export interface Executor {
 interface CallState {
   readonly principal: string;
   readonly tenant: string | null;
-  readonly session_id: string | null;
   readonly tool: string;
+  readonly args: unknown;
+  readonly args_text: unknown;
+  /** The client idempotency key, or null (the key is then derived). */
+  readonly client_key: string | null;
+  readonly context: unknown;
   effect_class: string;
   args_hash: string | null;
   effect_id: string | null;
@@ -172,6 +194,11 @@ interface CallState {
   evidence: Record<string, ReceiptEvidenceValue>;
   /** Set once the call is journaled as admitted (its driver may run from then on). */
   admission_id: string | null;
+  /**
+   * Set immediately before the driver is invoked: from then on the effect may have happened, so
+   * every end of the call is FAILED and charges the reservation (I-BUDGET-1).
+   */
+  driver_started: boolean;
 }
 
 interface Failure {
@@ -185,14 +212,37 @@ function fail(code: ReasonCode, message: string, errors?: readonly SchemaErrorDe
   return errors ? { code, message, errors } : { code, message };
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+const errorText = describeThrown;
+
+/** What a driver's throw is recorded as: its own code only when it is a driver-failure code. */
+function driverFailureCode(error: unknown): ReasonCode {
+  try {
+    if (error instanceof DriverFailure && isDriverFailureCode(error.code)) return error.code;
+  } catch {
+    // A Proxy whose traps throw, a throwing `code` getter: the driver still ran.
+  }
+  return 'DRIVER_ERROR';
+}
+
+/** Serialization key of concurrent repeats (caller claims only; it never selects what is released). */
+function lockKey(
+  principal: string,
+  tenant: string | null,
+  tool: string,
+  argsHash: string,
+  clientKey: unknown,
+): string {
+  return typeof clientKey === 'string'
+    ? JSON.stringify(['client', principal, tenant, clientKey])
+    : JSON.stringify(['derived', principal, tenant, tool, argsHash]);
 }
 
 /** Unknown tools have no effect class; receipts record this placeholder (never condensed: HIGH). */
 export const UNKNOWN_EFFECT_CLASS = 'unknown';
 
 const TIMED_OUT = Symbol('timed-out');
+
+const encoder = new TextEncoder();
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -214,7 +264,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const registry = options.registry ?? new ToolRegistry();
   const idempotency = options.idempotency ?? new InMemoryIdempotencyStore();
   const journal = options.journal ?? new InMemoryAdmissionJournal();
-  const inflight = new Map<string, { args_hash: string; tool: string; promise: Promise<ExecuteResult> }>();
+  // Tail of the queue of calls per lock key: a repeat waits for the call before it to finish, then
+  // is governed itself (and finds its stored result only after the guardian allowed it).
+  const queues = new Map<string, Promise<void>>();
 
   function now(): number {
     const t = clock.now();
@@ -228,7 +280,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
       type: EXECUTOR_DENIAL_TYPE,
       principal: state.principal,
       tenant: state.tenant,
-      session_id: state.session_id,
+      // Before the guardian ran no session is verified (I-SESSION-1).
+      session_id: null,
       tool: state.tool,
       args_hash: state.args_hash,
       reason_code: code,
@@ -243,7 +296,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
       effect_id: state.effect_id,
       effect_class: state.effect_class,
       args_hash: state.args_hash,
-      session_id: record?.session_id ?? state.session_id,
+      // Only a session the guardian verified (a delegation presentation) is ever recorded.
+      session_id: record?.session_id ?? null,
       policy_hash: record?.policy_stack_hash ?? guardian.policyHash(),
       tool: state.tool,
       principal: state.principal,
@@ -251,14 +305,18 @@ export function createExecutor(options: ExecutorOptions): Executor {
     };
   }
 
-  async function refund(state: CallState): Promise<void> {
+  /**
+   * Settle the reservation of a call that ends without releasing a fresh output: refunded when no
+   * driver started, charged once one may have (the effect may have happened; I-BUDGET-1).
+   */
+  async function settleFailed(state: CallState): Promise<void> {
     const reservation = state.evaluation?.record.budget_reservation_id;
-    if (reservation) {
-      try {
-        await guardian.refundBudget(reservation);
-      } catch {
-        // A failing refund must not release output or hide the receipt; the ledger reconciles.
-      }
+    if (!reservation) return;
+    try {
+      if (state.driver_started) await guardian.commitBudget(reservation);
+      else await guardian.refundBudget(reservation);
+    } catch {
+      // A failing ledger must not release output or hide the receipt; the ledger reconciles.
     }
   }
 
@@ -314,16 +372,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
-  /** End the call with a failure: refund, a signed receipt, no output. */
-  async function finishFailure(
-    state: CallState,
-    failure: Failure,
-    ranDriver: boolean,
-  ): Promise<ExecuteResult> {
-    await refund(state);
+  /** End the call with a failure: settle the budget, a signed receipt, no output. */
+  async function finishFailure(state: CallState, failure: Failure): Promise<ExecuteResult> {
+    await settleFailed(state);
     const at = now();
     const verdict = REASON_CODES[failure.code].verdict;
-    const status: Denial['status'] = verdict === 'ESCALATE' ? 'ESCALATED' : ranDriver ? 'FAILED' : 'DENIED';
+    // Whether the driver ran is a fact of the call, never an argument a failure path passes along.
+    const status: Denial['status'] = state.driver_started
+      ? 'FAILED'
+      : verdict === 'ESCALATE'
+        ? 'ESCALATED'
+        : 'DENIED';
     const call = governedCall(state, failure.code, at);
     const extra: {
       message: string;
@@ -440,8 +499,170 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
+  /**
+   * The key of a call's stored result, computed from the verified decision: the principal the
+   * guardian authenticated, the tenant and session it authorized (I-REPLAY-2).
+   */
+  function idempotencyKeyOf(clientKey: string | null, decision: DecisionRecord): string {
+    return clientKey !== null
+      ? clientIdempotencyKey({
+          principal: decision.principal,
+          tenant: decision.tenant,
+          client_key: clientKey,
+        })
+      : deriveIdempotencyKey({
+          principal: decision.principal,
+          tenant: decision.tenant,
+          tool: decision.tool,
+          args_hash: decision.args_hash,
+          session: decision.session_id,
+        });
+  }
+
+  /**
+   * A stored result is released only as what its own receipt signed: the SUCCEEDED receipt of this
+   * key, tool, args and principal, whose output_hash is the hash of the stored output. Anything
+   * else (an edited row, a row moved to another key) releases nothing.
+   */
+  function storedOutput(
+    stored: IdempotencyRecord,
+    key: string,
+    decision: DecisionRecord,
+  ): { readonly output: JsonValue; readonly receipt_id: string } | Failure {
+    try {
+      const receipt = stored.receipt;
+      if (receiptHash(receipt) !== stored.receipt_hash) throw new Error('receipt hash');
+      const payload = fromBase64Url(receipt.payload);
+      if (!payload) throw new Error('payload');
+      const body = parseStrictJson(payload) as { readonly [k: string]: JsonValue };
+      const evidence = body.evidence as { readonly [k: string]: JsonValue } | null;
+      const text = canonicalize(stored.output);
+      const bound =
+        receipt.type === RECEIPT_TYPE &&
+        body.type === RECEIPT_TYPE &&
+        body.status === 'SUCCEEDED' &&
+        body.tool === decision.tool &&
+        body.principal === decision.principal &&
+        body.args_hash === decision.args_hash &&
+        typeof evidence === 'object' &&
+        evidence !== null &&
+        evidence.idempotency_key === key &&
+        typeof body.receipt_id === 'string' &&
+        body.output_hash === digest(encoder.encode(text));
+      if (!bound) throw new Error('binding');
+      return { output: deepFreeze(JSON.parse(text) as JsonValue), receipt_id: body.receipt_id as string };
+    } catch {
+      return fail('IDEMPOTENCY_RECORD_INVALID', 'the stored result does not match its original receipt');
+    }
+  }
+
+  /** Ask the guardian to consume the decision's approval grant (single use); a failure to end with. */
+  async function consumeApproval(verified: DecisionRecord): Promise<Failure | null> {
+    if (verified.approval_grant_id === null) return null;
+    let consumed: boolean;
+    try {
+      consumed = await guardian.consumeGrant({
+        grant_id: verified.approval_grant_id,
+        decision_id: verified.decision_id,
+        effect_digest: verified.effect_digest as string,
+        args_hash: verified.args_hash,
+        tenant: verified.tenant,
+        principal: verified.principal,
+        tool: verified.tool,
+      });
+    } catch {
+      consumed = false;
+    }
+    return consumed === true ? null : fail('APPROVAL_INVALID', 'the approval grant is not consumable');
+  }
+
+  /**
+   * Release the stored result of an earlier identical call to a repeat the guardian just allowed:
+   * no driver runs, the reservation is refunded (a replay is not charged), and the release gets its
+   * own SUCCEEDED receipt (reason IDEMPOTENT_REPLAY, evidence.replay_of = the original receipt id)
+   * whose output_hash equals the original's (docs/spec/pipeline.md §Idempotency).
+   */
+  async function replayStored(
+    state: CallState,
+    descriptor: ToolDescriptor,
+    verified: DecisionRecord,
+    stored: IdempotencyRecord,
+  ): Promise<ExecuteResult> {
+    const key = state.idempotency_key as string;
+    const original = storedOutput(stored, key, verified);
+    if ('code' in original) return finishFailure(state, original);
+    state.evidence.replay_of = original.receipt_id;
+    const approvalIds = verified.approval_grant_id === null ? [] : [verified.approval_grant_id];
+    let admission: Admission;
+    try {
+      admission = receipts.admit(descriptor.effect_type, { idempotency_key: key, approval_ids: approvalIds });
+    } catch (error) {
+      admission = { ok: false, reason_code: 'RECEIPT_POLICY_MISSING', detail: errorText(error) };
+    }
+    if (!admission.ok) return finishFailure(state, fail(admission.reason_code, admission.detail));
+    const grant = await consumeApproval(verified);
+    if (grant) return finishFailure(state, grant);
+
+    const call = governedCall(state, 'IDEMPOTENT_REPLAY', now());
+    let finalized: Awaited<ReturnType<ReceiptPort['finalize']>>;
+    try {
+      finalized = await receipts.finalize(
+        call,
+        admission,
+        original.output,
+        { ...state.evidence },
+        {
+          reason_code: 'IDEMPOTENT_REPLAY',
+        },
+      );
+    } catch (error) {
+      finalized = { released: false, reason_code: 'RECEIPT_PERSIST_FAILED', detail: errorText(error) };
+    }
+    if (!finalized.released) return endUnreleased(state, call, finalized);
+    try {
+      await appendToGraph(state, finalized.receipt);
+    } catch (error) {
+      return finishFailure(
+        state,
+        fail('RECEIPT_PERSIST_FAILED', `ProofGraph append failed: ${errorText(error)}`),
+      );
+    }
+    await settleFailed(state); // no driver started: refunds — a replay is never charged
+    return {
+      ...result(state, call, 'IDEMPOTENT_REPLAY', 'SUCCEEDED', finalized.receipt, {
+        output: original.output,
+      }),
+      replayed: true,
+    };
+  }
+
+  /** `finalize` withheld the output: settle, close the admission with its receipt, no output. */
+  async function endUnreleased(
+    state: CallState,
+    call: GovernedCall,
+    finalized: {
+      readonly reason_code: ReasonCode;
+      readonly detail: string;
+      readonly receipt?: MintedReceipt;
+    },
+  ): Promise<ExecuteResult> {
+    await settleFailed(state);
+    const status: ReceiptStatus =
+      finalized.receipt?.body.status ?? (state.driver_started ? 'FAILED' : 'DENIED');
+    if (finalized.receipt) {
+      await closeAdmission(state);
+      try {
+        await appendToGraph(state, finalized.receipt);
+      } catch {
+        // The failure receipt is in the chain; the graph gap is visible to the validator.
+      }
+    }
+    return result(state, call, finalized.reason_code, status, finalized.receipt ?? null, {
+      message: finalized.detail,
+    });
+  }
+
   async function governed(
-    request: ExecuteRequest,
     state: CallState,
     tool: RegisteredTool,
     prepared: PreparedArgs,
@@ -468,10 +689,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
         args_hash: prepared.args_hash,
         effect,
         effect_digest: effectDigest,
-        context: request.context,
+        context: state.context,
       });
     } catch (error) {
-      return finishFailure(state, fail('INTERNAL_ERROR', `the guardian failed: ${errorText(error)}`), false);
+      return finishFailure(state, fail('INTERNAL_ERROR', `the guardian failed: ${errorText(error)}`));
     }
     state.evaluation = evaluation;
     const record = evaluation.record;
@@ -481,17 +702,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
         isReasonCode(record.reason_code) &&
         record.verdict !== 'ALLOW' &&
         REASON_CODES[record.reason_code].verdict === record.verdict;
-      if (!consistent)
-        return finishFailure(state, fail('INTERNAL_ERROR', 'inconsistent guardian verdict'), false);
+      if (!consistent) return finishFailure(state, fail('INTERNAL_ERROR', 'inconsistent guardian verdict'));
       if (record.verdict === 'ESCALATE') {
         if (record.approval_challenge_id) state.evidence.approval_challenge_id = record.approval_challenge_id;
-        return finishFailure(
-          state,
-          { code: record.reason_code, message: 'held for approval', challenge: record.approval_challenge_id },
-          false,
-        );
+        return finishFailure(state, {
+          code: record.reason_code,
+          message: 'held for approval',
+          challenge: record.approval_challenge_id,
+        });
       }
-      return finishFailure(state, fail(record.reason_code, 'denied by the guardian'), false);
+      return finishFailure(state, fail(record.reason_code, 'denied by the guardian'));
     }
 
     // 6. PEP: the pinned input schema.
@@ -501,28 +721,48 @@ export function createExecutor(options: ExecutorOptions): Executor {
       return finishFailure(
         state,
         fail('SCHEMA_VIOLATION', `${check.error_count} schema violation(s)`, check.errors),
-        false,
       );
     }
 
     // 7. The AuthorizedExecutionIntent: the signed ALLOW decision, verified and bound.
     const verified = verifyAuthorization(state, effect, effectDigest, now());
-    if ('code' in verified) return finishFailure(state, verified, false);
+    if ('code' in verified) return finishFailure(state, verified);
     // From here on every refund, receipt and commit uses the signed values.
     state.evaluation = { decision: evaluation.decision, record: verified };
+
+    // 7b. Idempotency, keyed by what the guardian just authenticated and authorized: a stored
+    // result is found only now, by a call that passed the full gate chain.
+    const key = idempotencyKeyOf(state.client_key, verified);
+    state.idempotency_key = key;
+    state.evidence.idempotency_key = key;
+    let stored: IdempotencyRecord | undefined;
+    try {
+      stored = await idempotency.get(key);
+    } catch (error) {
+      return finishFailure(
+        state,
+        fail('INTERNAL_ERROR', `the idempotency store failed: ${errorText(error)}`),
+      );
+    }
+    if (stored) {
+      if (stored.tool !== tool.name || stored.args_hash !== prepared.args_hash) {
+        return finishFailure(
+          state,
+          fail('IDEMPOTENCY_CONFLICT', 'the key was already used with different arguments'),
+        );
+      }
+      return replayStored(state, descriptor, verified, stored);
+    }
 
     // 8. Receipt-policy admission (fail closed) before anything runs.
     const approvalIds = verified.approval_grant_id === null ? [] : [verified.approval_grant_id];
     let admission: Admission;
     try {
-      admission = receipts.admit(descriptor.effect_type, {
-        idempotency_key: state.idempotency_key as string,
-        approval_ids: approvalIds,
-      });
+      admission = receipts.admit(descriptor.effect_type, { idempotency_key: key, approval_ids: approvalIds });
     } catch (error) {
       admission = { ok: false, reason_code: 'RECEIPT_POLICY_MISSING', detail: errorText(error) };
     }
-    if (!admission.ok) return finishFailure(state, fail(admission.reason_code, admission.detail), false);
+    if (!admission.ok) return finishFailure(state, fail(admission.reason_code, admission.detail));
 
     // 8b. Write-ahead admission journal: durable before anything can have an effect.
     const entry: AdmissionEntry = {
@@ -531,12 +771,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
       decision_id: verified.decision_id,
       principal: state.principal,
       tenant: state.tenant,
-      session_id: verified.session_id ?? state.session_id,
+      session_id: verified.session_id,
       tool: tool.name,
       effect_class: state.effect_class,
       effect_id: effectDigest,
       args_hash: prepared.args_hash,
-      idempotency_key: state.idempotency_key as string,
+      idempotency_key: key,
       policy_hash: verified.policy_stack_hash,
       budget_reservation_id: verified.budget_reservation_id,
       admitted_at_ms: now(),
@@ -549,55 +789,38 @@ export function createExecutor(options: ExecutorOptions): Executor {
       return finishFailure(
         state,
         fail('RECEIPT_PERSIST_FAILED', `the admission could not be journaled: ${errorText(error)}`),
-        false,
       );
     }
     state.admission_id = entry.admission_id;
 
     // 9. Consume the approval grant (single use) as execution starts.
-    if (verified.approval_grant_id !== null) {
-      let consumed: boolean;
-      try {
-        consumed = await guardian.consumeGrant({
-          grant_id: verified.approval_grant_id,
-          decision_id: verified.decision_id,
-          effect_digest: effectDigest,
-          args_hash: prepared.args_hash,
-        });
-      } catch {
-        consumed = false;
-      }
-      if (!consumed)
-        return finishFailure(state, fail('APPROVAL_INVALID', 'the approval grant is not consumable'), false);
-    }
+    const grant = await consumeApproval(verified);
+    if (grant) return finishFailure(state, grant);
 
-    // 10. Driver: only the validated args, under the per-tool timeout.
+    // 10. Driver: only the validated args, under the per-tool timeout. From the moment it is
+    // invoked the effect may have happened: the call can only end FAILED and charged.
+    state.driver_started = true;
     let raw: unknown;
     try {
       raw = await runDriver(tool, prepared.value, { descriptor, effect, decision_id: verified.decision_id });
     } catch (error) {
-      const code =
-        error instanceof DriverFailure &&
-        isReasonCode(error.code) &&
-        REASON_CODES[error.code].verdict === 'DENY'
-          ? error.code
-          : 'DRIVER_ERROR';
-      return finishFailure(state, fail(code, `the driver failed: ${errorText(error)}`), true);
+      return finishFailure(state, fail(driverFailureCode(error), `the driver failed: ${errorText(error)}`));
     }
     if (raw === TIMED_OUT) {
       return finishFailure(
         state,
         fail('DRIVER_TIMEOUT', `the driver exceeded ${descriptor.driver.timeout_ms} ms`),
-        true,
       );
     }
 
     // 11. Output: JSON only, then the pinned output schema. Nothing is released before it passes.
     let output: JsonValue;
     try {
-      output = JSON.parse(canonicalize(raw)) as JsonValue;
+      // A fresh, deeply frozen copy: neither the driver nor whoever receives it can change what
+      // was hashed, receipted and stored for repeats.
+      output = deepFreeze(JSON.parse(canonicalize(raw)) as JsonValue);
     } catch {
-      return finishFailure(state, fail('DRIVER_ERROR', 'the driver returned a value that is not JSON'), true);
+      return finishFailure(state, fail('DRIVER_ERROR', 'the driver returned a value that is not JSON'));
     }
     const outCheck = tool.output.validate(output);
     if (!outCheck.valid) {
@@ -609,7 +832,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
           `${outCheck.error_count} output schema violation(s)`,
           outCheck.errors,
         ),
-        true,
       );
     }
 
@@ -621,20 +843,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     } catch (error) {
       finalized = { released: false, reason_code: 'RECEIPT_PERSIST_FAILED', detail: errorText(error) };
     }
-    if (!finalized.released) {
-      await refund(state);
-      const code = finalized.reason_code;
-      const status: ReceiptStatus = finalized.receipt?.body.status ?? 'FAILED';
-      if (finalized.receipt) {
-        await closeAdmission(state);
-        try {
-          await appendToGraph(state, finalized.receipt);
-        } catch {
-          // The failure receipt is in the chain; the graph gap is visible to the validator.
-        }
-      }
-      return result(state, call, code, status, finalized.receipt ?? null, { message: finalized.detail });
-    }
+    if (!finalized.released) return endUnreleased(state, call, finalized);
 
     // 13. ProofGraph append; a failure here withholds the output too.
     await closeAdmission(state);
@@ -644,7 +853,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
       return finishFailure(
         state,
         fail('RECEIPT_PERSIST_FAILED', `ProofGraph append failed: ${errorText(error)}`),
-        true,
       );
     }
 
@@ -656,29 +864,27 @@ export function createExecutor(options: ExecutorOptions): Executor {
         // The effect happened and is receipted; a ledger failure cannot un-happen it.
       }
     }
-    const released = finalized.output as JsonValue;
     try {
       await idempotency.put({
-        key: state.idempotency_key as string,
+        key,
         tool: tool.name,
         args_hash: prepared.args_hash,
         receipt: finalized.receipt.envelope,
         receipt_hash: finalized.receipt.hash,
         decision_id: verified.decision_id,
-        output: released,
+        output,
         decision: evaluation.decision,
       });
     } catch {
       // Not storing only means a repeat is governed and executed again under a fresh decision.
     }
-    return result(state, call, 'ALLOW', 'SUCCEEDED', finalized.receipt, { output: released });
+    return result(state, call, 'ALLOW', 'SUCCEEDED', finalized.receipt, { output });
   }
 
-  async function executeInner(request: ExecuteRequest, state: CallState): Promise<ExecuteResult> {
+  async function executeInner(state: CallState): Promise<ExecuteResult> {
     // 1. Layer A: the declared surface.
-    const tool = registry.get(request.tool);
-    if (!tool)
-      return finishFailure(state, fail('TOOL_UNKNOWN', `tool ${request.tool} is not registered`), false);
+    const tool = registry.get(state.tool);
+    if (!tool) return finishFailure(state, fail('TOOL_UNKNOWN', `tool ${state.tool} is not registered`));
     state.effect_class = tool.descriptor.effect_type;
     state.evidence.descriptor_digest = tool.descriptor_digest;
 
@@ -688,18 +894,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
       try {
         advertised = await tool.driver.describe();
       } catch {
-        return finishFailure(
-          state,
-          fail('TOOL_DESCRIPTOR_CHANGED', 'the tool descriptor is unavailable'),
-          false,
-        );
+        return finishFailure(state, fail('TOOL_DESCRIPTOR_CHANGED', 'the tool descriptor is unavailable'));
       }
       if (advertised?.name !== tool.name) {
-        return finishFailure(
-          state,
-          fail('TOOL_DESCRIPTOR_CHANGED', 'the tool advertises another name'),
-          false,
-        );
+        return finishFailure(state, fail('TOOL_DESCRIPTOR_CHANGED', 'the tool advertises another name'));
       }
       registry.observe(advertised);
     }
@@ -709,110 +907,88 @@ export function createExecutor(options: ExecutorOptions): Executor {
       return finishFailure(
         state,
         fail('TOOL_DESCRIPTOR_CHANGED', 'the tool descriptor changed; re-pin required'),
-        false,
       );
     }
 
     // 3. PEP, first half: strict parse + JCS + ArgsHash.
-    const hasArgs = request.args !== undefined;
-    const hasText = request.args_text !== undefined;
+    const hasArgs = state.args !== undefined;
+    const hasText = state.args_text !== undefined;
     if (hasArgs === hasText) {
-      return finishFailure(
-        state,
-        fail('ARGS_MALFORMED', 'exactly one of args / args_text is required'),
-        false,
-      );
+      return finishFailure(state, fail('ARGS_MALFORMED', 'exactly one of args / args_text is required'));
     }
     const parsed = hasText
-      ? typeof request.args_text === 'string'
-        ? prepareArgsText(request.args_text)
+      ? typeof state.args_text === 'string'
+        ? prepareArgsText(state.args_text)
         : ({ ok: false, reason: 'args_text must be a string' } as const)
-      : prepareArgsValue(request.args);
-    if (!parsed.ok) return finishFailure(state, fail('ARGS_MALFORMED', parsed.reason), false);
+      : prepareArgsValue(state.args);
+    if (!parsed.ok) return finishFailure(state, fail('ARGS_MALFORMED', parsed.reason));
     const prepared = parsed.args;
     state.args_hash = prepared.args_hash;
 
-    // 4. Idempotency: in-flight duplicate, stored result, or conflict.
-    const key =
-      typeof request.idempotency_key === 'string'
-        ? clientIdempotencyKey({
-            principal: state.principal,
-            tenant: state.tenant,
-            client_key: request.idempotency_key,
-          })
-        : deriveIdempotencyKey({
-            principal: state.principal,
-            tool: tool.name,
-            args_hash: prepared.args_hash,
-            session: state.session_id,
-          });
-    state.idempotency_key = key;
-    state.evidence.idempotency_key = key;
-    const running = inflight.get(key);
-    if (running) {
-      if (running.tool !== tool.name || running.args_hash !== prepared.args_hash) {
-        return finishFailure(
-          state,
-          fail('IDEMPOTENCY_CONFLICT', 'the key is in use with different arguments'),
-          false,
-        );
-      }
-      const first = await running.promise;
-      return { ...first, replayed: true, admission_id: null };
-    }
-    // Registered synchronously (no await between the in-flight check and the set), so concurrent
-    // duplicates always find the first call's promise.
-    const promise = (async (): Promise<ExecuteResult> => {
-      const stored = await idempotency.get(key);
-      if (stored) {
-        if (stored.tool !== tool.name || stored.args_hash !== prepared.args_hash) {
-          return finishFailure(
-            state,
-            fail('IDEMPOTENCY_CONFLICT', 'the key was already used with different arguments'),
-            false,
-          );
-        }
-        return {
-          status: 'SUCCEEDED',
-          verdict: 'ALLOW',
-          reason_code: 'ALLOW',
-          receipt: stored.receipt,
-          receipt_hash: stored.receipt_hash,
-          output: stored.output,
-          decision: stored.decision,
-          decision_id: stored.decision_id,
-          args_hash: prepared.args_hash,
-          idempotency_key: key,
-          replayed: true,
-          approval_challenge_id: null,
-          admission_id: null,
-        };
-      }
-      return governed(request, state, tool, prepared);
-    })();
-    inflight.set(key, { tool: tool.name, args_hash: prepared.args_hash, promise });
+    // 4. Repeats of one call are serialized (a repeat waits for the call before it), so a stored
+    // result exists before the repeat is governed. The queue key is a caller claim and only orders
+    // calls; what a call may receive is decided after the guardian (step 7b).
+    const lock = lockKey(state.principal, state.tenant, tool.name, prepared.args_hash, state.client_key);
+    const previous = queues.get(lock);
+    let release = (): void => {};
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous ? previous.then(() => mine) : mine;
+    queues.set(lock, tail);
     try {
-      return await promise;
+      if (previous) await previous;
+      return await governed(state, tool, prepared);
     } finally {
-      inflight.delete(key);
+      release();
+      if (queues.get(lock) === tail) queues.delete(lock);
     }
   }
 
-  async function execute(request: ExecuteRequest): Promise<ExecuteResult> {
+  /**
+   * Read every request field exactly once: a getter (or Proxy) that answers differently on a
+   * second read cannot make the call checked differ from the call executed or receipted.
+   */
+  function snapshot(request: ExecuteRequest): CallState {
     if (typeof request !== 'object' || request === null) {
       throw new ExecutorError('REQUEST_INVALID', 'request must be an object');
     }
-    if (typeof request.principal !== 'string' || request.principal.length === 0) {
+    let fields: {
+      principal: unknown;
+      tool: unknown;
+      tenant: unknown;
+      args: unknown;
+      args_text: unknown;
+      idempotency_key: unknown;
+      context: unknown;
+    };
+    try {
+      const { principal, tool, tenant, args, args_text, idempotency_key, context } = request;
+      fields = { principal, tool, tenant, args, args_text, idempotency_key, context };
+    } catch (error) {
+      throw new ExecutorError('REQUEST_INVALID', `request is unreadable: ${errorText(error)}`);
+    }
+    if (typeof fields.principal !== 'string' || fields.principal.length === 0) {
       throw new ExecutorError('REQUEST_INVALID', 'request.principal must be a non-empty string');
     }
-    if (typeof request.tool !== 'string' || request.tool.length === 0) {
+    if (typeof fields.tool !== 'string' || fields.tool.length === 0) {
       throw new ExecutorError('REQUEST_INVALID', 'request.tool must be a non-empty string');
     }
-    const state: CallState = {
-      principal: request.principal,
-      tenant: typeof request.tenant === 'string' ? request.tenant : null,
-      session_id: typeof request.session_id === 'string' ? request.session_id : null,
-      tool: request.tool,
+    if (!(fields.tenant === undefined || fields.tenant === null || typeof fields.tenant === 'string')) {
+      throw new ExecutorError('REQUEST_INVALID', 'request.tenant must be a string or null');
+    }
+    const key = fields.idempotency_key;
+    if (!(key === undefined || key === null || (typeof key === 'string' && key.length > 0))) {
+      throw new ExecutorError('REQUEST_INVALID', 'request.idempotency_key must be a non-empty string');
+    }
+    return {
+      principal: fields.principal,
+      tenant: typeof fields.tenant === 'string' ? fields.tenant : null,
+      tool: fields.tool,
+      args: fields.args,
+      args_text: fields.args_text,
+      client_key: typeof key === 'string' ? key : null,
+      context: fields.context,
       effect_class: UNKNOWN_EFFECT_CLASS,
       args_hash: null,
       effect_id: null,
@@ -820,12 +996,18 @@ export function createExecutor(options: ExecutorOptions): Executor {
       evaluation: null,
       evidence: {},
       admission_id: null,
+      driver_started: false,
     };
+  }
+
+  async function execute(request: ExecuteRequest): Promise<ExecuteResult> {
+    const state = snapshot(request);
     try {
-      return await executeInner(request, state);
+      return await executeInner(state);
     } catch (error) {
-      // Defensive: any unexpected error fails closed with a receipt.
-      return finishFailure(state, fail('INTERNAL_ERROR', errorText(error)), false);
+      // Defensive: any unexpected error fails closed with a receipt (FAILED and charged when the
+      // driver had started: the state, not this handler, knows).
+      return finishFailure(state, fail('INTERNAL_ERROR', errorText(error)));
     }
   }
 

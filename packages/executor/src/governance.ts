@@ -60,6 +60,10 @@ export interface GrantToConsume {
   readonly decision_id: string;
   readonly effect_digest: string;
   readonly args_hash: string;
+  /** What the verified decision binds: a grant is consumed only by the call it was granted for. */
+  readonly tenant: string | null;
+  readonly principal: string;
+  readonly tool: string;
 }
 
 export interface GuardianPort {

@@ -1,10 +1,11 @@
-// Idempotency (normative: docs/spec/pipeline.md §Idempotency). Every call has a key:
-//   derived:      digest(JCS({type:"helm.idempotency.v1", principal, tool, args_hash, session}))
+// Idempotency (normative: docs/spec/pipeline.md §Idempotency). Every call has a key, computed from
+// the verified ALLOW decision (the principal the guardian authenticated, its tenant and session):
+//   derived:      digest(JCS({type:"helm.idempotency.v1", principal, tenant, tool, args_hash, session}))
 //   client-given: digest(JCS({type:"helm.idempotency.v1", principal, tenant, client_key}))
-// (`session` / `tenant` are null when absent). Namespacing client keys by principal and tenant means
-// one principal can never read another's stored result by guessing its key. Only a SUCCEEDED call is
-// stored; a repeat with the same key and the same (tool, args_hash) returns the stored receipt and
-// output without executing again, a repeat with different ones is IDEMPOTENCY_CONFLICT.
+// (`session` / `tenant` are null when absent). Only a SUCCEEDED call is stored. A repeat is looked
+// up only after the guardian allowed it; with the same (tool, args_hash) it releases the stored
+// output under its own IDEMPOTENT_REPLAY receipt without running the driver, with different ones it
+// is IDEMPOTENCY_CONFLICT.
 import type { SignedEnvelope } from '@helm/contracts';
 import { canonicalDigest } from '@helm/crypto';
 import type { JsonValue } from './json.js';
@@ -13,6 +14,7 @@ export const IDEMPOTENCY_KEY_TYPE = 'helm.idempotency.v1';
 
 export function deriveIdempotencyKey(input: {
   readonly principal: string;
+  readonly tenant: string | null;
   readonly tool: string;
   readonly args_hash: string;
   readonly session: string | null;
@@ -20,6 +22,7 @@ export function deriveIdempotencyKey(input: {
   return canonicalDigest({
     type: IDEMPOTENCY_KEY_TYPE,
     principal: input.principal,
+    tenant: input.tenant,
     tool: input.tool,
     args_hash: input.args_hash,
     session: input.session,

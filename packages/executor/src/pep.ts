@@ -6,6 +6,7 @@
 // signed — later mutation of the caller's object (or a getter returning something else on the next
 // read) cannot reach the driver.
 import { canonicalize, digest } from '@helm/crypto';
+import { deepFreeze } from './internal/frozen.js';
 import { parseJsonText } from './internal/strict-json.js';
 import type { JsonValue } from './json.js';
 
@@ -25,12 +26,6 @@ export interface PreparedArgs {
 export type PrepareArgsResult =
   | { readonly ok: true; readonly args: PreparedArgs }
   | { readonly ok: false; readonly reason: string };
-
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null) return;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-}
 
 /** Canonicalize an already-parsed JavaScript value (ARGS_MALFORMED when it is not plain JSON). */
 export function prepareArgsValue(input: unknown): PrepareArgsResult {

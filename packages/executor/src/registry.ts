@@ -8,6 +8,7 @@ import { canonicalDigest, canonicalize, digestText } from '@helm/crypto';
 import type { Driver } from './driver.js';
 import { parseOrigin } from './effect.js';
 import { ExecutorError } from './errors.js';
+import { deepFreeze } from './internal/frozen.js';
 import { type CompiledSchema, SchemaCache } from './schema.js';
 
 /** digest(canonicalBytes(descriptor)) — the pinned identity of a descriptor. */
@@ -31,14 +32,6 @@ export interface RegisteredTool {
 export interface PinnedTool {
   readonly name: string;
   readonly descriptor_digest: string;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 function isAbsoluteJsonPointer(pointer: string): boolean {

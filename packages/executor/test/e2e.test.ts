@@ -368,11 +368,13 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
     expect(r.output).toBeUndefined();
     expect(r.errors?.map((e) => e.keyword)).toEqual(['additionalProperties', 'type']);
     expect(w.driverCalls).toHaveLength(2);
-    expect(w.ledger.state('principal:alice')).toEqual({ spent: 1, reserved: 0 });
+    // The driver ran, so the call is charged although nothing was released (I-BUDGET-1).
+    expect(w.ledger.state('principal:alice')).toEqual({ spent: 2, reserved: 0 });
   });
 
-  it('idempotent repeat: the original receipt and output, no second execution', async () => {
+  it('idempotent repeat: re-authorized, its own IDEMPOTENT_REPLAY receipt, no second execution', async () => {
     const first = w.results[0]!;
+    const spent = w.ledger.state('principal:alice');
     const r = await run({
       tool: 'files.read',
       principal: 'alice',
@@ -380,9 +382,13 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
       context: aliceContext(),
     });
     expect(r.replayed).toBe(true);
-    expect(r.receipt).toEqual(first.receipt);
+    expect(r).toMatchObject({ status: 'SUCCEEDED', verdict: 'ALLOW', reason_code: 'IDEMPOTENT_REPLAY' });
+    expect(r.receipt).not.toEqual(first.receipt);
+    expect(r.decision).not.toEqual(first.decision);
     expect(r.output).toEqual(first.output);
     expect(w.driverCalls).toHaveLength(2);
+    // not charged
+    expect(w.ledger.state('principal:alice')).toEqual(spent);
   });
 
   it('unknown tool: denied by the executor itself, still receipted', async () => {
@@ -461,7 +467,6 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
     const ok = await run({
       tool: 'files.read',
       principal: 'agent-7',
-      session_id: sessionId,
       args: { path: '/data/public/menu.txt' },
       context: agentContext('nonce-0000000001'),
     });
@@ -471,7 +476,6 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
     const outside = await run({
       tool: 'files.read',
       principal: 'agent-7',
-      session_id: sessionId,
       args: { path: '/data/report.csv' },
       context: agentContext('nonce-0000000002'),
     });
@@ -480,7 +484,6 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
     const replayed = await run({
       tool: 'files.read',
       principal: 'agent-7',
-      session_id: sessionId,
       args: { path: '/data/public/other.txt' },
       context: agentContext('nonce-0000000001'),
     });
@@ -496,7 +499,8 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
     const receiptKey = { keyId: executorSigner.keyId, publicKey: Uint8Array.from(executorSigner.publicKey) };
     const guardianKey = { keyId: guardianSigner.keyId, publicKey: Uint8Array.from(guardianSigner.publicKey) };
     const receipts = w.store.range(CHAIN, 1, 1_000);
-    const issued = w.results.filter((r) => !r.replayed);
+    // Every result has its own receipt, replays included.
+    const issued = w.results.filter((r) => r.receipt !== null);
     expect(receipts).toHaveLength(issued.length);
     expect(receipts).toEqual(issued.map((r) => r.receipt));
 
@@ -528,6 +532,7 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
       'POLICY_DENY',
       'SCHEMA_VIOLATION',
       'ERR_CONNECTOR_CONTRACT_DRIFT',
+      'IDEMPOTENT_REPLAY',
       'TOOL_UNKNOWN',
       'APPROVAL_REQUIRED',
       'APPROVAL_REQUIRED',
@@ -629,7 +634,8 @@ describe('concurrency', () => {
       }),
     );
     const results = await Promise.all(calls);
-    const executed = results.filter((r) => !r.replayed);
+    const executed = results.filter((r) => r.receipt !== null);
+    expect(executed).toHaveLength(results.length);
     const receipts = w.store.range(CHAIN, 1, 1_000);
     expect(receipts).toHaveLength(executed.length);
     const keys = (keyid: string) => (keyid === executorSigner.keyId ? executorSigner.publicKey : undefined);

@@ -172,7 +172,9 @@ describe('SafeExecutor pipeline', () => {
     expect(r.reason_code).toBe('ERR_CONNECTOR_CONTRACT_DRIFT');
     expect(r.status).toBe('FAILED');
     expect(r.output).toBeUndefined();
-    expect(k.guardian.refunded).toEqual(['res-1']);
+    // The driver ran: the reservation is charged, not refunded (I-BUDGET-1).
+    expect(k.guardian.refunded).toEqual([]);
+    expect(k.guardian.committed).toEqual(['res-1']);
     expect(decodePayload(r.receipt!).output_hash).toBeNull();
   });
 
@@ -247,15 +249,26 @@ describe('SafeExecutor pipeline', () => {
     ).toBe('TOOL_DESCRIPTOR_CHANGED');
   });
 
-  it('idempotent repeat returns the original receipt and output without executing again', async () => {
+  it('idempotent repeat is re-authorized and receipted, releases the stored output, runs nothing', async () => {
     const k = setup();
     const a = await k.executor.execute(req);
     const b = await k.executor.execute({ ...req, args: { path: '/tmp/a' } });
     expect(b.replayed).toBe(true);
-    expect(b.receipt).toEqual(a.receipt);
+    expect(b.status).toBe('SUCCEEDED');
+    expect(b.reason_code).toBe('IDEMPOTENT_REPLAY');
+    expect(b.verdict).toBe('ALLOW');
+    expect(b.receipt).not.toEqual(a.receipt);
+    const original = decodePayload(a.receipt!);
+    const replay = decodePayload(b.receipt!);
+    expect(replay.reason_code).toBe('IDEMPOTENT_REPLAY');
+    expect(replay.output_hash).toBe(original.output_hash);
+    expect((replay.evidence as Record<string, unknown>).replay_of).toBe(original.receipt_id);
     expect(b.output).toEqual(a.output);
     expect(k.calls).toHaveLength(1);
-    expect(k.guardian.calls).toHaveLength(1);
+    // the guardian decided both calls; the replay's reservation was refunded, not charged
+    expect(k.guardian.calls).toHaveLength(2);
+    expect(k.guardian.committed).toEqual(['res-1']);
+    expect(k.guardian.refunded).toEqual(['res-2']);
   });
 
   it('concurrent duplicates execute once; a different payload under the key conflicts', async () => {
@@ -265,8 +278,9 @@ describe('SafeExecutor pipeline', () => {
       k.executor.execute({ ...req, idempotency_key: 'k1' }),
     ]);
     expect(k.calls).toHaveLength(1);
-    expect(a.receipt).toEqual(b.receipt);
+    expect(a.output).toEqual(b.output);
     expect([a.replayed, b.replayed].sort()).toEqual([false, true]);
+    expect([a.reason_code, b.reason_code].sort()).toEqual(['ALLOW', 'IDEMPOTENT_REPLAY']);
     const c = await k.executor.execute({ ...req, idempotency_key: 'k1', args: { path: '/other' } });
     expect(c.reason_code).toBe('IDEMPOTENCY_CONFLICT');
     const [d, e] = await Promise.all([
@@ -278,13 +292,14 @@ describe('SafeExecutor pipeline', () => {
     expect(k.calls).toHaveLength(2);
   });
 
-  it('receipt persistence failure withholds output and refunds', async () => {
+  it('receipt persistence failure withholds output and charges (the driver ran)', async () => {
     const k = setup();
     k.store.failNext = 1;
     const r = await k.executor.execute(req);
     expect(r.reason_code).toBe('RECEIPT_PERSIST_FAILED');
     expect(r.output).toBeUndefined();
-    expect(k.guardian.refunded).toEqual(['res-1']);
+    expect(k.guardian.refunded).toEqual([]);
+    expect(k.guardian.committed).toEqual(['res-1']);
     expect(decodePayload(r.receipt!).reason_code).toBe('RECEIPT_PERSIST_FAILED');
     k.store.failNext = 5;
     const r2 = await k.executor.execute({ ...req, args: { path: '/y' } });

@@ -149,7 +149,9 @@ describe('admission journal', () => {
     const drift = await k.executor.execute({ ...call, args: { to: 'carol' } });
     expect(drift).toMatchObject({ status: 'FAILED', reason_code: 'ERR_CONNECTOR_CONTRACT_DRIFT' });
     expect(journal.size).toBe(0);
-    expect(k.guardian.refunded).toEqual(['res-1', 'res-2']);
+    // Both drivers ran: charged, never refunded (I-BUDGET-1).
+    expect(k.guardian.refunded).toEqual([]);
+    expect(k.guardian.committed).toEqual(['res-1', 'res-2']);
   });
 
   it('a journal that cannot admit denies before the driver, the grant and any effect', async () => {

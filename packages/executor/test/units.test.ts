@@ -258,23 +258,39 @@ describe('PEP argument step', () => {
 });
 
 describe('idempotency keys', () => {
-  it('derived keys bind principal, tool, args and session; client keys are namespaced', () => {
+  it('derived keys bind principal, tenant, tool, args and session; client keys are namespaced', () => {
     const k = (
-      over: Partial<{ principal: string; tool: string; args_hash: string; session: string | null }>,
-    ) => deriveIdempotencyKey({ principal: 'a', tool: 't', args_hash: 'sha256:1', session: null, ...over });
+      over: Partial<{
+        principal: string;
+        tenant: string | null;
+        tool: string;
+        args_hash: string;
+        session: string | null;
+      }>,
+    ) =>
+      deriveIdempotencyKey({
+        principal: 'a',
+        tenant: null,
+        tool: 't',
+        args_hash: 'sha256:1',
+        session: null,
+        ...over,
+      });
     const all = new Set([
       k({}),
       k({ principal: 'b' }),
+      k({ tenant: 'acme' }),
       k({ tool: 'u' }),
       k({ args_hash: 'sha256:2' }),
       k({ session: 's' }),
     ]);
-    expect(all.size).toBe(5);
+    expect(all.size).toBe(6);
     expect(k({})).toBe(
       digest(
         canonicalBytes({
           type: 'helm.idempotency.v1',
           principal: 'a',
+          tenant: null,
           tool: 't',
           args_hash: 'sha256:1',
           session: null,

@@ -17,11 +17,13 @@ export {
 } from './receipt.js';
 export {
   type Denial,
+  type FinalizeOptions,
   type FinalizeResult,
   type GovernedCall,
   ReceiptRecorder,
   type ReceiptRecorderOptions,
   type RecordResult,
+  type SuccessReason,
 } from './recorder.js';
 export { InMemoryReceiptStore, type ReceiptStore, type StoredReceipt } from './store.js';
 export {

@@ -45,6 +45,17 @@ export type FinalizeResult<T> =
       readonly receipt?: MintedReceipt;
     };
 
+/** How a SUCCEEDED receipt came about: an execution (`ALLOW`) or a re-authorized idempotent repeat. */
+export type SuccessReason = 'ALLOW' | 'IDEMPOTENT_REPLAY';
+
+export interface FinalizeOptions {
+  /**
+   * `IDEMPOTENT_REPLAY` for the receipt of a repeat that released a stored output without running
+   * the driver (its evidence must name the original receipt in `replay_of`). Default `ALLOW`.
+   */
+  readonly reason_code?: SuccessReason;
+}
+
 export interface ReceiptRecorderOptions {
   readonly signer: Signer;
   readonly chainId: string;
@@ -169,7 +180,9 @@ export class ReceiptRecorder {
     admission: Admission,
     output: T,
     evidence: Readonly<Record<string, ReceiptEvidenceValue>> = {},
+    options: FinalizeOptions = {},
   ): Promise<FinalizeResult<T>> {
+    const reason: SuccessReason = options.reason_code ?? 'ALLOW';
     return this.#serialize(async (): Promise<FinalizeResult<T>> => {
       const withhold = async (
         reason_code: ReasonCode,
@@ -183,6 +196,10 @@ export class ReceiptRecorder {
           ? { released: false, reason_code, detail, receipt: denied.receipt }
           : { released: false, reason_code, detail: `${detail}; ${denied.detail}` };
       };
+      if (reason !== 'ALLOW' && reason !== 'IDEMPOTENT_REPLAY')
+        return withhold('INTERNAL_ERROR', `${String(reason)} is not a success reason`, 'DENIED');
+      if (reason === 'IDEMPOTENT_REPLAY' && typeof evidence.replay_of !== 'string')
+        return withhold('INTERNAL_ERROR', 'a replay receipt must name the original receipt', 'DENIED');
       if (!admission.ok) return withhold(admission.reason_code, admission.detail, 'DENIED');
       const policy = this.#policies.get(call.effect_class);
       if (!policy || policy !== admission.policy) {
@@ -209,7 +226,7 @@ export class ReceiptRecorder {
         effect_class: call.effect_class,
         status: 'SUCCEEDED',
         verdict: 'ALLOW',
-        reason_code: 'ALLOW',
+        reason_code: reason,
         args_hash: call.args_hash,
         output_hash: outputHash,
         session_id: call.session_id,

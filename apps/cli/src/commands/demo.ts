@@ -240,9 +240,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
         context: alice,
         idempotency_key: 'read-report-1',
       },
-      { status: 'SUCCEEDED', reason: 'ALLOW' },
-      'a repeat returns the original receipt and output without executing again',
-      (r) => r.replayed && r.receipt_hash === first.receipt_hash,
+      { status: 'SUCCEEDED', reason: 'IDEMPOTENT_REPLAY' },
+      'a repeat is re-authorized by every gate, then gets the original output under its own receipt without executing again',
+      (r) =>
+        r.replayed &&
+        r.receipt_hash !== first.receipt_hash &&
+        JSON.stringify(r.output) === JSON.stringify(first.output),
     );
     await expectCall(
       'sandboxed WASM tool runs',
@@ -314,7 +317,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
       {
         tool: 'files.read',
         principal: 'agent-7',
-        session_id: session.session_id,
         args: { path: '/data/public/menu.txt' },
         context: agent('nonce-0000000001'),
       },
@@ -326,7 +328,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
       {
         tool: 'files.read',
         principal: 'agent-7',
-        session_id: session.session_id,
         args: { path: '/data/report.csv' },
         context: agent('nonce-0000000002'),
       },
