@@ -80,7 +80,7 @@ describe('condensed packs: Merkle inclusion proofs against signed checkpoints', 
   });
 });
 
-describe('tampering and contradictions are FAILED with the right code', () => {
+describe('I-EVIDENCE-1: tampering and contradictions are FAILED with the right code', () => {
   const entries = readTar(pack.bytes);
 
   it('decision signed by a non-guardian key, orphan decision, args mismatch', async () => {

@@ -59,7 +59,7 @@ describe('verifyReceiptChain: valid chains', () => {
   });
 });
 
-describe('verifyReceiptChain: tampering is detected at the first bad index', () => {
+describe('I-EVIDENCE-1 verifyReceiptChain: tampering is detected at the first bad index', () => {
   const rs = makeChain(6);
   const list = envs(rs);
 

@@ -112,7 +112,7 @@ describe('sandbox (worker pool)', () => {
     expect(r.stdout.length).toBe(100_000);
   });
 
-  it('denies files, sockets, preopens, signals, env and args from inside the guest', async () => {
+  it('I-SANDBOX-1: denies files, sockets, preopens, signals, env and args from inside the guest', async () => {
     const r = await sandbox.run(await register(P.ESCAPE_ATTEMPTS), new Uint8Array(0), LIMITS);
     expect(r.ok).toBe(true);
     // path_open ENOTCAPABLE, fd_prestat_get EBADF, sock_accept/sock_send ENOTCAPABLE, proc_raise EPERM,

@@ -58,7 +58,7 @@ describe('I-REPLAY-1: a stored result is released only after the full gate chain
       ...BUNDLE,
       version: 2,
       rules: [
-        { id: 'deny-reports', effect: 'deny', when: { resource: { prefix: '/data/report' } } },
+        { id: 'deny-reports', effect: 'deny', when: { resource: { eq: '/data/report.csv' } } },
         ...BUNDLE.rules,
       ],
     };

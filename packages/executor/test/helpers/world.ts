@@ -8,13 +8,16 @@ import { createSigner, fromBase64Url, type Signer, signEnvelope } from '@helm/cr
 import {
   DEFAULT_THREAT_CONFIG,
   Guardian,
+  type GuardianOptions,
   InMemoryBudgetLedger,
   loadPolicyStack,
   ManualClock,
+  type PolicyStack,
 } from '@helm/guardian';
 import { ProofGraph } from '@helm/proofgraph';
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
 import {
+  type AdmissionJournal,
   createExecutor,
   type ExecuteResult,
   type Executor,
@@ -179,21 +182,12 @@ export function aliceContext(extra: Record<string, unknown> = {}) {
   return { environment_fingerprint: FINGERPRINT, credential_id: 'cred-alice', ...extra };
 }
 
-export interface BuildOptions {
-  /** Replace P0 fields (e.g. a small budget). */
-  readonly p0?: Partial<typeof P0>;
-  readonly idempotency?: IdempotencyStore;
-}
-
-export function build(options: BuildOptions = {}): World {
-  const clock = new ManualClock(T0);
-  const ledger = new InMemoryBudgetLedger();
-  const policy = loadPolicyStack({
-    p0: { ...P0, ...options.p0 },
-    bundles: [signEnvelope(BUNDLE, [bundleSigner])],
-    trustedBundleKeys: (id) => (id === bundleSigner.keyId ? bundleSigner.publicKey : undefined),
-  });
-  const guardian = new Guardian({
+export function defaultGuardianOptions(
+  clock: ManualClock,
+  policy: PolicyStack,
+  ledger: InMemoryBudgetLedger,
+): GuardianOptions {
+  return {
     signer: guardianSigner,
     clock,
     freeze: {},
@@ -215,6 +209,29 @@ export function build(options: BuildOptions = {}): World {
       perApprover: { max: 10, window_ms: 3_600_000 },
       perPrincipal: { max: 10, window_ms: 3_600_000 },
     },
+  };
+}
+
+export interface BuildOptions {
+  /** Replace P0 fields (e.g. a small budget). */
+  readonly p0?: Partial<typeof P0>;
+  readonly idempotency?: IdempotencyStore;
+  readonly journal?: AdmissionJournal;
+  /** Override guardian options; a key set to `undefined` leaves that gate unconfigured. */
+  readonly guardian?: Partial<GuardianOptions>;
+}
+
+export function build(options: BuildOptions = {}): World {
+  const clock = new ManualClock(T0);
+  const ledger = new InMemoryBudgetLedger();
+  const policy = loadPolicyStack({
+    p0: { ...P0, ...options.p0 },
+    bundles: [signEnvelope(BUNDLE, [bundleSigner])],
+    trustedBundleKeys: (id) => (id === bundleSigner.keyId ? bundleSigner.publicKey : undefined),
+  });
+  const guardian = new Guardian({
+    ...defaultGuardianOptions(clock, policy, ledger),
+    ...options.guardian,
   });
   const store = new InMemoryReceiptStore();
   const recorder = new ReceiptRecorder({
@@ -233,6 +250,7 @@ export function build(options: BuildOptions = {}): World {
     clock,
     timer,
     ...(options.idempotency ? { idempotency: options.idempotency } : {}),
+    ...(options.journal ? { journal: options.journal } : {}),
   });
   const driverCalls: { tool: string; args: JsonValue }[] = [];
   const record = (tool: string, body: (args: JsonValue) => JsonValue) =>
