@@ -6,6 +6,9 @@
 //   <dir>/policy/bundle.json     the P1 bundle source; bundle.signed.json its signed envelope
 //   <dir>/tools/<name>.json      registered tool descriptors; modules/<hex>.wasm their WASM modules
 //   <dir>/helm.db                the SQLite store (receipts, nodes, decisions, trust events, …)
+//
+// Every <name> / <hex> comes from input and passes the one name rule of names.ts before it is
+// used in a path (I-DATADIR-1); every file is parsed by the strict JSON parser (I-INPUT-1).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,6 +17,8 @@ import { createSigner, fromBase64Url, type Signer, signEnvelope, toBase64Url } f
 import { openSqliteStore, type SqliteStore } from '@helm/store';
 import { createGenesisEvent, TrustRegistry, trustEventDigest } from '@helm/trust';
 import { CliError } from './errors.js';
+import { parseJson } from './json.js';
+import { listedPath, namedPath } from './names.js';
 
 export const CONFIG_TYPE = 'helm.cli.config.v1';
 
@@ -77,7 +82,7 @@ export function resolveDataDir(option: string | undefined): string {
   return resolve(option ?? process.env.HELM_HOME ?? '.helm');
 }
 
-const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+const readJson = (path: string): unknown => parseJson(new Uint8Array(readFileSync(path)), path);
 const writeJson = (path: string, value: unknown, mode?: number) => {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`, mode === undefined ? {} : { mode });
   if (mode !== undefined) chmodSync(path, mode);
@@ -93,6 +98,21 @@ export class DataDir {
 
   path(...parts: string[]): string {
     return join(this.dir, ...parts);
+  }
+
+  /** `keys/<name>.json` for a name that passes the name rule (else NAME_INVALID). */
+  keyPath(name: unknown): string {
+    return namedPath(this.path('keys'), 'key', name, '.json');
+  }
+
+  /** `tools/<name>.json` for a name that passes the name rule (else NAME_INVALID). */
+  toolPath(name: unknown): string {
+    return namedPath(this.path('tools'), 'tool', name, '.json');
+  }
+
+  /** `modules/<hex>.wasm` for a lowercase SHA-256 hex digest (else NAME_INVALID). */
+  modulePath(hex: unknown): string {
+    return namedPath(this.path('modules'), 'module', hex, '.wasm');
   }
 
   exists(): boolean {
@@ -130,7 +150,7 @@ export class DataDir {
 
   // ── keys ──────────────────────────────────────────────────────────────────────────────────
   keyFile(name: string): KeyFile {
-    const path = this.path('keys', `${name}.json`);
+    const path = this.keyPath(name);
     if (!existsSync(path))
       throw new CliError('KEY_UNKNOWN', `no key named ${name}`, 'list keys with `helm keys list`');
     return readJson(path) as KeyFile;
@@ -142,7 +162,7 @@ export class DataDir {
     return readdirSync(dir)
       .filter((f) => f.endsWith('.json'))
       .sort()
-      .map((f) => readJson(join(dir, f)) as KeyFile);
+      .map((f) => readJson(listedPath(dir, 'key', f, '.json')) as KeyFile);
   }
 
   signer(name: string): Signer {
@@ -157,6 +177,7 @@ export class DataDir {
     seed: Uint8Array,
     status: KeyFile['status'] = 'active',
   ): KeyFile {
+    const path = this.keyPath(name);
     mkdirSync(this.path('keys'), { recursive: true, mode: 0o700 });
     const signer = createSigner(seed);
     const file: KeyFile = {
@@ -167,7 +188,7 @@ export class DataDir {
       seed: toBase64Url(seed),
       status,
     };
-    writeJson(this.path('keys', `${name}.json`), file, 0o600);
+    writeJson(path, file, 0o600);
     return file;
   }
 
@@ -209,25 +230,25 @@ export class DataDir {
     return readdirSync(dir)
       .filter((f) => f.endsWith('.json'))
       .sort()
-      .map((f) => readJson(join(dir, f)) as Record<string, unknown>);
+      .map((f) => readJson(listedPath(dir, 'tool', f, '.json')) as Record<string, unknown>);
   }
 
   writeTool(descriptor: Record<string, unknown>): string {
+    const path = this.toolPath(descriptor.name);
     mkdirSync(this.path('tools'), { recursive: true });
-    const path = this.path('tools', `${String(descriptor.name)}.json`);
     writeJson(path, descriptor);
     return path;
   }
 
   writeModule(hex: string, bytes: Uint8Array): string {
+    const path = this.modulePath(hex);
     mkdirSync(this.path('modules'), { recursive: true });
-    const path = this.path('modules', `${hex}.wasm`);
     writeFileSync(path, bytes);
     return path;
   }
 
   module(hex: string): Uint8Array | undefined {
-    const path = this.path('modules', `${hex}.wasm`);
+    const path = this.modulePath(hex);
     return existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
   }
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseJson } from './json.js';
 
 export const TCB_PACKAGES = [
   'contracts',
@@ -53,7 +54,9 @@ export function runDoctor(): DoctorReport {
       const manifestPath = root
         ? join(root, 'packages', name, 'package.json')
         : join(here, '..', 'node_modules', '@helm', name, 'package.json');
-      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: string };
+      const manifest = parseJson(new Uint8Array(readFileSync(manifestPath)), manifestPath) as {
+        version: string;
+      };
       packages[`@helm/${name}`] = manifest.version;
     } catch {
       packages[`@helm/${name}`] = 'missing';

@@ -8,6 +8,10 @@ export type CliErrorCode =
   | 'FILE_NOT_FOUND'
   | 'INVALID_INPUT'
   | 'KEY_UNKNOWN'
+  /** A name from input (tool, key, module, chain id) that may not become a file name (I-DATADIR-1). */
+  | 'NAME_INVALID'
+  /** A descriptor, policy or data-dir file that is not strict RFC 8259 JSON (I-INPUT-1). */
+  | 'JSON_INVALID'
   | 'INTERNAL';
 
 export class CliError extends Error {

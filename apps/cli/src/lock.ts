@@ -12,6 +12,7 @@ import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'n
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from './errors.js';
+import { parseJson } from './json.js';
 
 export const RUNTIME_LOCK_FILE = 'runtime.lock';
 
@@ -29,7 +30,8 @@ export interface RuntimeLock {
 
 function readLock(path: string): LockRecord | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockRecord>;
+    // Strict: a record with a duplicate key (e.g. two pids) is unreadable, never taken over.
+    const parsed = parseJson(new Uint8Array(readFileSync(path)), path) as Partial<LockRecord>;
     return Number.isSafeInteger(parsed.pid) && typeof parsed.host === 'string'
       ? (parsed as LockRecord)
       : undefined;

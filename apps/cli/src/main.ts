@@ -6,11 +6,13 @@ import { runDemo } from './commands/demo.js';
 import { registerCommands } from './commands/index.js';
 import { runDoctor } from './doctor.js';
 import { type CommandResult, errorResult, ok } from './errors.js';
+import { parseJson } from './json.js';
 import { emit } from './output.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+const { version } = parseJson(
+  new Uint8Array(readFileSync(new URL('../package.json', import.meta.url))),
+  'package.json',
+) as { version: string };
 
 export function doctorCommand(): CommandResult {
   const report = runDoctor();

@@ -407,8 +407,10 @@ export class GovernedRuntime {
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
     let driver: Driver;
     if (descriptor.driver.kind === 'function') {
-      const fn = BUILTIN_FUNCTIONS[descriptor.driver.ref];
-      if (!fn) {
+      // Own properties only: a ref of `constructor` or `__proto__` must never name an Object member.
+      const ref = descriptor.driver.ref;
+      const fn = Object.hasOwn(BUILTIN_FUNCTIONS, ref) ? BUILTIN_FUNCTIONS[ref] : undefined;
+      if (typeof fn !== 'function') {
         throw new CliError(
           'INVALID_INPUT',
           `tool ${descriptor.name}: unknown built-in function ${descriptor.driver.ref}`,

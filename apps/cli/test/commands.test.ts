@@ -93,10 +93,12 @@ describe('operator commands on a temp data directory', () => {
     expect(schema).toMatchObject({ exitCode: 1, json: { reason_code: 'SCHEMA_VIOLATION' } });
     const unknown = await runCall(data, { tool: 'nope', principal: 'local' });
     expect(unknown).toMatchObject({ exitCode: 1, json: { reason_code: 'TOOL_UNKNOWN' } });
-    await expect(runCall(data, { tool: 'echo', principal: 'local', args: '{bad' })).rejects.toMatchObject({
-      code: 'USAGE',
-    });
-    expect(data.store.receiptsSync().length).toBe(3);
+    // --args text goes to the executor's strict PEP unchanged: not JSON is a receipted denial.
+    const malformed = await runCall(data, { tool: 'echo', principal: 'local', args: '{bad' });
+    expect(malformed).toMatchObject({ exitCode: 1, json: { reason_code: 'ARGS_MALFORMED' } });
+    expect(malformed.human.join('\n')).toContain('hint: --args must be strict JSON');
+    // ALLOW, IDEMPOTENT_REPLAY, SCHEMA_VIOLATION, TOOL_UNKNOWN, ARGS_MALFORMED
+    expect(data.store.receiptsSync().length).toBe(5);
     data.close();
   });
 
@@ -136,7 +138,7 @@ describe('operator commands on a temp data directory', () => {
       expect.objectContaining({ code: 'FILE_NOT_FOUND' }) as unknown as Error,
     );
     expect(() => policyValidate(file('notjson.json', '{'))).toThrow(
-      expect.objectContaining({ code: 'INVALID_INPUT' }) as unknown as Error,
+      expect.objectContaining({ code: 'JSON_INVALID' }) as unknown as Error,
     );
     expect(policyHash(join(dir, 'policy', 'bundle.json')).json.digest).toMatch(/^sha256:/);
     const next = file('bundle2.json', { ...bundle, version: 2 });

@@ -107,7 +107,7 @@ describe('SIGKILL while a governed call runs its driver (real CLI stack)', () =>
       expect(open).toHaveLength(1);
       expect(open[0]?.body).toMatchObject({
         entry: { type: 'helm.admission.v1', tool: 'echo', principal: 'local' },
-        request: { tool: 'echo', principal: 'local', args: { x: 5 } },
+        request: { tool: 'echo', principal: 'local', args_text: '{"x":5}' },
       });
       expect(store.receiptsSync({ chainId: chain })).toHaveLength(1);
       expect(store.ledgerStateSync('principal:local')).toEqual({ spent: 1, reserved: 1 });

@@ -1,5 +1,14 @@
 // Shared fixtures of the CLI tests.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -35,4 +44,59 @@ export async function initEchoHome(root: string, name: string): Promise<{ dir: s
   writeFileSync(descriptor, JSON.stringify(ECHO_TOOL));
   await toolRegister(data, descriptor, undefined);
   return { dir, data };
+}
+
+/** What one in-process `helm` run printed, its exit code, and (with --json) its parsed document. */
+export interface CliRun {
+  readonly code: number;
+  readonly out: string;
+  readonly json: Record<string, unknown> | undefined;
+}
+
+/** Run `helm <args>` in this process (no spawn), capturing stdout and stderr. */
+export async function runCli(args: readonly string[]): Promise<CliRun> {
+  const { main } = await import('../src/main.ts');
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  const ewrite = process.stderr.write.bind(process.stderr);
+  const capture = ((s: string | Uint8Array) => chunks.push(String(s)) > 0) as typeof process.stdout.write;
+  process.stdout.write = capture;
+  process.stderr.write = capture;
+  let code: number;
+  try {
+    code = await main(['node', 'helm', ...args]);
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = ewrite;
+  }
+  const out = chunks.join('');
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(out) as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  return { code, out, json };
+}
+
+/**
+ * Every entry under `dir` (recursively, symlinks not followed) with its type, mode and the
+ * SHA-256 of its contents: two equal snapshots mean nothing on disk changed.
+ */
+export function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (path: string, rel: string): void => {
+    const st = lstatSync(path);
+    if (st.isDirectory()) {
+      out[`${rel}/`] = `dir ${(st.mode & 0o7777).toString(8)}`;
+      for (const entry of readdirSync(path).sort()) walk(join(path, entry), `${rel}/${entry}`);
+    } else if (st.isSymbolicLink()) {
+      out[rel] = `link ${readlinkSync(path)}`;
+    } else {
+      const sha = createHash('sha256').update(readFileSync(path)).digest('hex');
+      out[rel] = `file ${(st.mode & 0o7777).toString(8)} ${st.size} ${sha}`;
+    }
+  };
+  walk(dir, '');
+  return out;
 }

@@ -4,7 +4,7 @@
 // clock reading against the decision time, and the decision ↔ receipt verdict binding. The first
 // difference of every request is reported precisely (Lamport, field, recorded vs replayed).
 import type { SignedEnvelope } from '@helm/contracts';
-import { canonicalBytes, digest } from '@helm/crypto';
+import { canonicalBytes, digest, parseStrictJson } from '@helm/crypto';
 import { envelopeBody } from './export.js';
 import { readTar } from './tar.js';
 
@@ -81,7 +81,8 @@ function replay(bytes: Uint8Array): ReplayResult {
     // Args hash: JCS of the recorded args (args_text requests are re-parsed exactly as the PEP does).
     let argsHash: string | null = null;
     try {
-      const args = typeof call.args_text === 'string' ? JSON.parse(call.args_text) : call.args;
+      // Parsed exactly as the PEP parses args_text: strictly (duplicate keys, lone surrogates… fail).
+      const args = typeof call.args_text === 'string' ? parseStrictJson(call.args_text) : call.args;
       if (args !== undefined) argsHash = digest(canonicalBytes(args));
     } catch {
       argsHash = null;

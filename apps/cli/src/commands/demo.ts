@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPROVAL_TYPE, type SignedEnvelope, type ToolDescriptor } from '@helm/contracts';
-import { canonicalBytes, digest, type Signer, sha256, signEnvelope } from '@helm/crypto';
+import { digest, type Signer, sha256, signEnvelope } from '@helm/crypto';
 import { readTar, replayEvidencePack, verifyEvidencePack, writeTar } from '@helm/evidencepack';
 import type { ExecuteRequest, ExecuteResult } from '@helm/executor';
 import { ManualClock, pkceChallenge } from '@helm/guardian';

@@ -1,7 +1,7 @@
 // The operator commands: init, keys, policy, tool, run, export, verify, replay.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TOOL_DESCRIPTOR_TYPE, TRUST_ROLES, type TrustRole } from '@helm/contracts';
 import { canonicalBytes, createSigner, digest, fromBase64Url, signEnvelope } from '@helm/crypto';
@@ -10,6 +10,8 @@ import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
 import type { Command } from 'commander';
 import { DataDir, initDataDir, resolveDataDir } from '../datadir.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
+import { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from '../json.js';
+import { namedPath } from '../names.js';
 import { progressBar } from '../output.js';
 import { exportPack, GovernedRuntime, reexecute } from '../runtime.js';
 
@@ -26,27 +28,6 @@ function dataDirOf(command: Command): DataDir {
   return new DataDir(resolveDataDir(root.dataDir));
 }
 
-function readJsonFile(path: string): unknown {
-  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    throw new CliError('INVALID_INPUT', `${path} is not valid JSON`);
-  }
-}
-
-function parseJsonArg(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CliError(
-      'USAGE',
-      `${what} is not valid JSON: ${text}`,
-      `quote it, e.g. --args '{"path":"/data/a.txt"}'`,
-    );
-  }
-}
-
 function parseIntOpt(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -54,8 +35,22 @@ function parseIntOpt(value: string | undefined, name: string): number | undefine
   return n;
 }
 
+/** Run `fn` on the command's data directory and close its store afterwards (no leaked handle). */
+async function withDataDir(
+  command: Command,
+  fn: (data: DataDir) => CommandResult | Promise<CommandResult>,
+): Promise<CommandResult> {
+  const data = dataDirOf(command);
+  try {
+    return await fn(data);
+  } finally {
+    data.close();
+  }
+}
+
 export function initCommand(dir: string): CommandResult {
-  const { anchor, keys } = initDataDir(dir);
+  const { data, anchor, keys } = initDataDir(dir);
+  data.close();
   return ok(
     {
       data_dir: dir,
@@ -114,10 +109,7 @@ export function keysGenerate(data: DataDir, name: string, role: string): Command
       `one of: ${TRUST_ROLES.filter((r) => r !== 'root').join(', ')}`,
     );
   }
-  if (existsSync(data.path('keys', `${name}.json`)))
-    throw new CliError('USAGE', `a key named ${name} already exists`);
-  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(name))
-    throw new CliError('USAGE', 'key names are lowercase letters, digits and dashes');
+  if (existsSync(data.keyPath(name))) throw new CliError('USAGE', `a key named ${name} already exists`);
   const registry = data.registry();
   const file = data.writeKey(name, [role as TrustRole], new Uint8Array(randomBytes(32)));
   const env = registry.commit(
@@ -227,7 +219,10 @@ export function policyShow(data: DataDir): CommandResult {
     bundles: [data.signedBundle()],
     trustedBundleKeys: registry.lookupFor('policy', registry.lamport),
   });
-  const bundle = JSON.parse(new TextDecoder().decode(fromBase64Url(data.signedBundle().payload))) as {
+  const bundle = parseJson(
+    fromBase64Url(data.signedBundle().payload) ?? new Uint8Array(),
+    'the signed P1 bundle payload',
+  ) as {
     name: string;
     rules: { id: string; effect: string }[];
   };
@@ -250,21 +245,35 @@ export async function toolRegister(
   };
   if (descriptor.type !== TOOL_DESCRIPTOR_TYPE)
     throw new CliError('INVALID_INPUT', `${path} is not a ${TOOL_DESCRIPTOR_TYPE} descriptor`);
+  // Every name that becomes a path is checked before anything is written (I-DATADIR-1).
+  const toolPath = data.toolPath(descriptor.name);
+  let bytes: Uint8Array | undefined;
   if (wasm) {
     if (!existsSync(wasm)) throw new CliError('FILE_NOT_FOUND', `no such WASM module: ${wasm}`);
-    const bytes = new Uint8Array(readFileSync(wasm));
+    bytes = new Uint8Array(readFileSync(wasm));
+  } else if (descriptor.driver?.kind === 'sandbox') {
+    const ref = descriptor.driver.ref;
+    data.modulePath(typeof ref === 'string' && ref.startsWith('sha256:') ? ref.slice('sha256:'.length) : ref);
+  }
+  const modulePath = bytes ? data.modulePath(digest(bytes).slice('sha256:'.length)) : undefined;
+  const hadModule = modulePath !== undefined && existsSync(modulePath);
+  const previous = existsSync(toolPath) ? readFileSync(toolPath) : undefined;
+  if (bytes) {
     const d = digest(bytes);
-    data.writeModule(d.slice(7), bytes);
+    data.writeModule(d.slice('sha256:'.length), bytes);
     descriptor.driver = { ...(descriptor.driver ?? {}), kind: 'sandbox', ref: d };
   }
   data.writeTool(descriptor);
-  // Load it into a runtime: the executor validates the descriptor and pins its digest.
+  // Load it into a runtime: the executor validates the descriptor and pins its digest. If it is
+  // rejected, the tools and modules directories are put back as they were.
   try {
     const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
     await rt.close();
   } catch (error) {
-    const { rmSync } = await import('node:fs');
-    rmSync(data.path('tools', `${String(descriptor.name)}.json`), { force: true });
+    if (previous) writeFileSync(toolPath, previous);
+    else rmSync(toolPath, { force: true });
+    if (modulePath && !hadModule) rmSync(modulePath, { force: true });
+    if (error instanceof CliError && error.code !== 'INVALID_INPUT') throw error;
     throw new CliError('INVALID_INPUT', `tool descriptor rejected: ${(error as Error).message}`);
   }
   return ok(
@@ -285,6 +294,16 @@ export async function runCall(
   opts: { tool: string; principal: string; credential?: string; args?: string; idempotencyKey?: string },
 ): Promise<CommandResult> {
   data.requireInitialized();
+  // Text with a lone surrogate in the string itself (argv never produces one; an in-process caller
+  // can) could not be recorded in the chain's JSON and would break every later export: refuse it
+  // before anything runs. An *escaped* lone surrogate ("\ud800") is ASCII text: the PEP refuses it.
+  if (opts.args !== undefined && !isWellFormedText(opts.args)) {
+    throw new CliError(
+      'JSON_INVALID',
+      '--args contains a lone surrogate (not well-formed Unicode); nothing was executed or recorded',
+      STRICT_JSON_HINT,
+    );
+  }
   const config = data.config();
   const credential =
     opts.credential ?? config.identity.find((b) => b.principal === opts.principal)?.credential_id;
@@ -293,7 +312,9 @@ export async function runCall(
     const r = await rt.execute({
       tool: opts.tool,
       principal: opts.principal,
-      args: opts.args === undefined ? {} : parseJsonArg(opts.args, '--args'),
+      // The text goes to the executor unchanged: its strict PEP parses it (I-INPUT-1), and text
+      // that is not strict JSON is a receipted ARGS_MALFORMED denial.
+      ...(opts.args === undefined ? { args: {} } : { args_text: opts.args }),
       context: {
         environment_fingerprint: config.environment_fingerprint,
         ...(credential ? { credential_id: credential } : {}),
@@ -317,6 +338,11 @@ export async function runCall(
       r.status === 'SUCCEEDED'
         ? 'Next: helm export --out pack.tar'
         : 'The call was not executed; see the reason code (docs/spec/reason-codes.md).',
+      ...(r.reason_code === 'ARGS_MALFORMED'
+        ? [
+            `hint: --args must be strict JSON (RFC 8259: no duplicate keys, no lone surrogates); quote it, e.g. --args '{"path":"/data/a.txt"}'`,
+          ]
+        : []),
     ];
     return r.status === 'SUCCEEDED' ? ok(json, human) : failed(json, human);
   } finally {
@@ -329,6 +355,9 @@ export function exportCommand(
   opts: { out?: string; from?: string; to?: string; condense?: boolean },
 ): CommandResult {
   data.requireInitialized();
+  const chain = data.config().chain_id;
+  // The default output file is named after the chain id, which a data-dir writer controls.
+  const out = opts.out ? resolve(opts.out) : namedPath(process.cwd(), 'chain id', chain, '.tar', 'evidence-');
   const from = parseIntOpt(opts.from, '--from');
   const to = parseIntOpt(opts.to, '--to');
   const pack = exportPack(data, {
@@ -336,7 +365,6 @@ export function exportCommand(
     ...(to === undefined ? {} : { to }),
     ...(opts.condense ? { condense: true } : {}),
   });
-  const out = resolve(opts.out ?? `evidence-${data.config().chain_id}.tar`);
   writeFileSync(out, pack.bytes);
   return ok({ path: out, sha256: pack.digest, bytes: pack.bytes.length, manifest: pack.manifest }, [
     `Exported ${pack.manifest.counts.receipts} receipts (Lamport ${pack.manifest.scope.from_lamport}..${pack.manifest.scope.to_lamport}) to ${out}`,
@@ -408,22 +436,24 @@ export function registerCommands(program: Command, wrap: Wrap): void {
   keys
     .command('list')
     .option(...json)
-    .action(wrap((_o: JsonOpt, cmd: Command) => keysList(dataDirOf(cmd))));
+    .action(wrap((_o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => keysList(d))));
   keys
     .command('generate <name>')
     .requiredOption('--role <role>', 'executor | guardian | approver | checkpoint | policy')
     .option(...json)
     .action(
-      wrap((name: string, o: { role: string }, cmd: Command) => keysGenerate(dataDirOf(cmd), name, o.role)),
+      wrap((name: string, o: { role: string }, cmd: Command) =>
+        withDataDir(cmd, (d) => keysGenerate(d, name, o.role)),
+      ),
     );
   keys
     .command('rotate <name>')
     .option(...json)
-    .action(wrap((name: string, _o: JsonOpt, cmd: Command) => keysRotate(dataDirOf(cmd), name)));
+    .action(wrap((name: string, _o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => keysRotate(d, name))));
   keys
     .command('revoke <name>')
     .option(...json)
-    .action(wrap((name: string, _o: JsonOpt, cmd: Command) => keysRevoke(dataDirOf(cmd), name)));
+    .action(wrap((name: string, _o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => keysRevoke(d, name))));
   const policy = program.command('policy').description('validate, hash, sign and show policies');
   policy
     .command('validate <file>')
@@ -436,19 +466,21 @@ export function registerCommands(program: Command, wrap: Wrap): void {
   policy
     .command('sign <file>')
     .option(...json)
-    .action(wrap((file: string, _o: JsonOpt, cmd: Command) => policySign(dataDirOf(cmd), file)));
+    .action(wrap((file: string, _o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => policySign(d, file))));
   policy
     .command('show')
     .description('show the effective policy')
     .option(...json)
-    .action(wrap((_o: JsonOpt, cmd: Command) => policyShow(dataDirOf(cmd))));
+    .action(wrap((_o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => policyShow(d))));
   const tool = program.command('tool').description('register tools');
   tool
     .command('register <descriptor>')
     .option('--wasm <module>', 'WASM module for a sandbox tool (binds driver.ref to its digest)')
     .option(...json)
     .action(
-      wrap((file: string, o: { wasm?: string }, cmd: Command) => toolRegister(dataDirOf(cmd), file, o.wasm)),
+      wrap((file: string, o: { wasm?: string }, cmd: Command) =>
+        withDataDir(cmd, (d) => toolRegister(d, file, o.wasm)),
+      ),
     );
   program
     .command('run')
@@ -464,7 +496,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
         (
           o: { tool: string; principal: string; credential?: string; args?: string; idempotencyKey?: string },
           cmd: Command,
-        ) => runCall(dataDirOf(cmd), o),
+        ) => withDataDir(cmd, (d) => runCall(d, o)),
       ),
     );
   program
@@ -477,7 +509,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((o: { out?: string; from?: string; to?: string; condense?: boolean }, cmd: Command) =>
-        exportCommand(dataDirOf(cmd), o),
+        withDataDir(cmd, (d) => exportCommand(d, o)),
       ),
     );
   program
@@ -501,7 +533,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((file: string | undefined, o: { reexecute?: boolean }, cmd: Command) => {
-        if (o.reexecute) return reexecuteCommand(dataDirOf(cmd));
+        if (o.reexecute) return withDataDir(cmd, (d) => reexecuteCommand(d));
         if (!file)
           throw new CliError('USAGE', 'give a pack to replay, or --reexecute', 'helm replay pack.tar');
         return replayCommand(file);
