@@ -10,8 +10,17 @@
 // Every <name> / <hex> comes from input and passes the one name rule of names.ts before it is
 // used in a path (I-DATADIR-1); every file is parsed by the strict JSON parser (I-INPUT-1).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { SignedEnvelope, TrustRole } from '@helm/contracts';
 import { createSigner, fromBase64Url, type Signer, signEnvelope, toBase64Url } from '@helm/crypto';
 import { openSqliteStore, type SqliteStore } from '@helm/store';
@@ -83,10 +92,22 @@ export function resolveDataDir(option: string | undefined): string {
 }
 
 const readJson = (path: string): unknown => parseJson(new Uint8Array(readFileSync(path)), path);
-const writeJson = (path: string, value: unknown, mode?: number) => {
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`, mode === undefined ? {} : { mode });
-  if (mode !== undefined) chmodSync(path, mode);
-};
+/**
+ * Write a file whole and without following links: the bytes go to a fresh temporary file created
+ * exclusively (O_CREAT|O_EXCL never follows a symlink), which then replaces the target entry by
+ * rename. A symlink a data-dir writer planted at the target is replaced, never written through, so
+ * a write cannot land outside the data directory (I-DATADIR-1), and a crash leaves the old file.
+ */
+function writeWhole(path: string, data: string | Uint8Array, mode?: number): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  rmSync(temp, { force: true });
+  writeFileSync(temp, data, { flag: 'wx', ...(mode === undefined ? {} : { mode }) });
+  if (mode !== undefined) chmodSync(temp, mode);
+  renameSync(temp, path);
+}
+
+const writeJson = (path: string, value: unknown, mode?: number) =>
+  writeWhole(path, `${JSON.stringify(value, null, 2)}\n`, mode);
 
 export class DataDir {
   readonly dir: string;
@@ -243,7 +264,7 @@ export class DataDir {
   writeModule(hex: string, bytes: Uint8Array): string {
     const path = this.modulePath(hex);
     mkdirSync(this.path('modules'), { recursive: true });
-    writeFileSync(path, bytes);
+    writeWhole(path, bytes);
     return path;
   }
 

@@ -7,10 +7,12 @@
 import {
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -307,5 +309,26 @@ describe('I-DATADIR-1: names never become paths outside their directory', () => 
       expect((run.json?.error as { code?: string } | undefined)?.code).toBe('INVALID_INPUT');
       expect(existsSync(join(home, 'tools', 'objref.json'))).toBe(false);
     }
+  });
+
+  it('a symlink planted where a tool or key file will be written is replaced, never written through', async () => {
+    const outside = join(base, 'outside-target.txt');
+    writeFileSync(outside, 'precious');
+    const toolLink = join(home, 'tools', 'linked.json');
+    rmSync(toolLink, { force: true });
+    symlinkSync(outside, toolLink);
+    const file = join(inputs, 'linked.json');
+    writeFileSync(file, JSON.stringify({ ...ECHO_TOOL, name: 'linked' }));
+    const run = await runCli(['-d', home, 'tool', 'register', file, '--json']);
+    expect(run.code, run.out).toBe(0);
+    expect(readFileSync(outside, 'utf8')).toBe('precious');
+    expect(lstatSync(toolLink).isSymbolicLink()).toBe(false);
+
+    const keyLink = join(home, 'keys', 'linked-key.json');
+    symlinkSync(outside, keyLink);
+    const keys = await runCli(['-d', home, 'keys', 'generate', '--json', '--', 'linked-key']);
+    // refused because the name exists, or written beside the link — never through it
+    expect(readFileSync(outside, 'utf8')).toBe('precious');
+    expect([0, 2]).toContain(keys.code);
   });
 });
