@@ -1,16 +1,25 @@
 // Approval ceremonies (normative: docs/spec/approval.md). The guardian signs a challenge
-// (`helm.approval.challenge.v1`) binding the P1 bundle hash, the P0 ceiling hash and the intent
-// hash; approvers sign an approval (`helm.approval.v1`, a different signature domain than any
-// execution envelope) with keys authorized for the approver role.
+// (`helm.approval.challenge.v1`) binding the call context (tenant, principal, authority, tool,
+// effect, args), the P1 bundle hash, the P0 ceiling hash, the intent hash and the digest of the
+// approval requirement; approvers sign an approval (`helm.approval.v1`, a different signature
+// domain than any execution envelope) with keys authorized for the approver role.
 
 export const APPROVAL_CHALLENGE_TYPE = 'helm.approval.challenge.v1';
 export const APPROVAL_TYPE = 'helm.approval.v1';
+/**
+ * Type tag of the requirement digest input: `requirement_digest = digest(JCS({type, rule_id,
+ * role, quorum, emergency_quorum (null if none), timelock_ms, ttl_ms}))`.
+ */
+export const APPROVAL_REQUIREMENT_TYPE = 'helm.approval.requirement.v1';
 
 export interface ApprovalChallenge {
   readonly type: typeof APPROVAL_CHALLENGE_TYPE;
   /** digest(JCS(body without challenge_id)). */
   readonly challenge_id: string;
+  /** The requesting principal (for a delegated call: the delegate). */
   readonly principal: string;
+  /** The principal whose authority the policy evaluated: the delegator of a delegated call, else `principal`. */
+  readonly authority: string;
   readonly tenant: string | null;
   readonly tool: string;
   readonly action: string;
@@ -23,6 +32,8 @@ export interface ApprovalChallenge {
   readonly policy_bundle_hash: string;
   /** Hash of the P0 ceiling in force. */
   readonly p0_ceiling_hash: string;
+  /** digest(JCS({type: APPROVAL_REQUIREMENT_TYPE, rule_id, role, quorum, emergency_quorum, timelock_ms, ttl_ms})). */
+  readonly requirement_digest: string;
   /** The policy rule that required approval. */
   readonly rule_id: string;
   readonly role: string;
@@ -59,6 +70,7 @@ export const approvalChallengeSchema = {
     'type',
     'challenge_id',
     'principal',
+    'authority',
     'tenant',
     'tool',
     'action',
@@ -68,6 +80,7 @@ export const approvalChallengeSchema = {
     'intent_hash',
     'policy_bundle_hash',
     'p0_ceiling_hash',
+    'requirement_digest',
     'rule_id',
     'role',
     'quorum',
@@ -80,6 +93,7 @@ export const approvalChallengeSchema = {
     type: { const: APPROVAL_CHALLENGE_TYPE },
     challenge_id: DIGEST,
     principal: { type: 'string', minLength: 1 },
+    authority: { type: 'string', minLength: 1 },
     tenant: { anyOf: [{ type: 'string' }, { type: 'null' }] },
     tool: { type: 'string', minLength: 1 },
     action: { type: 'string', minLength: 1 },
@@ -89,6 +103,7 @@ export const approvalChallengeSchema = {
     intent_hash: DIGEST,
     policy_bundle_hash: DIGEST,
     p0_ceiling_hash: DIGEST,
+    requirement_digest: DIGEST,
     rule_id: { type: 'string', minLength: 1 },
     role: { type: 'string', minLength: 1 },
     quorum: { type: 'integer', minimum: 1 },

@@ -1,5 +1,6 @@
 export {
   APPROVAL_CHALLENGE_TYPE,
+  APPROVAL_REQUIREMENT_TYPE,
   APPROVAL_TYPE,
   type ApprovalChallenge,
   type ApprovalStatement,

@@ -21,6 +21,11 @@ export const REASON_CODES = {
     verdict: 'DENY',
     meaning: 'Gate 1: the runtime environment fingerprint differs from the one bound at start-up.',
   },
+  RESOURCE_NONCANONICAL: {
+    verdict: 'DENY',
+    meaning:
+      'Gate 1: the resource is not in the canonical form of its kind (absolute path, URL or opaque); denied before any scope or rule matching.',
+  },
   GATE_IDENTITY_ISOLATION: {
     verdict: 'DENY',
     meaning: 'Gate 2: the credential is bound to a different principal.',

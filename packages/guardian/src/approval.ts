@@ -1,12 +1,16 @@
 // Approval ceremonies (docs/spec/approval.md). High-risk calls are held (ESCALATE) behind a
-// guardian-signed challenge binding the P1 bundle hash, the P0 ceiling hash and the intent hash.
+// guardian-signed challenge binding the call context (tenant, principal, authority, tool, effect,
+// args), the P1 bundle hash, the P0 ceiling hash, the intent hash and the requirement digest. A
+// challenge is reused only by a call with the identical binding (I-APPROVAL-1, I-APPROVAL-2).
 // Approvers sign `helm.approval.v1` statements with keys authorized for the challenge's role
 // (checked through the KeyAuthorization port; the guardian's own execution key is never
 // accepted). Quorum counts distinct, verified approvers; the timelock and expiry come from the
 // injected clock; emergency overrides need a stricter quorum and are flagged for review. A grant
-// is single-use: `consumeGrant` marks it consumed atomically when execution starts.
+// is single-use: `consumeGrant` re-checks every binding and marks it consumed atomically when
+// execution starts.
 import {
   APPROVAL_CHALLENGE_TYPE,
+  APPROVAL_REQUIREMENT_TYPE,
   APPROVAL_TYPE,
   type ApprovalChallenge,
   type ApprovalRequirement,
@@ -16,6 +20,7 @@ import {
 } from '@helm/contracts';
 import {
   canonicalBytes,
+  canonicalDigest,
   digest,
   type EnvelopeBody,
   fromBase64Url,
@@ -46,8 +51,13 @@ export interface ApprovalOptions {
   readonly sink?: EventSink;
 }
 
+export type RequirementWithRule = ApprovalRequirement & { readonly rule_id: string };
+
 export interface ChallengeInput {
+  /** The requesting principal (for a delegated call: the delegate). */
   readonly principal: string;
+  /** The principal whose authority the policy evaluated (the delegator of a delegated call). */
+  readonly authority: string;
   readonly tenant: string | null;
   readonly tool: string;
   readonly action: string;
@@ -56,8 +66,37 @@ export interface ChallengeInput {
   readonly args_hash: string;
   readonly policy_bundle_hash: string;
   readonly p0_ceiling_hash: string;
-  readonly requirement: ApprovalRequirement & { readonly rule_id: string };
+  readonly requirement: RequirementWithRule;
 }
+
+/** One use of a grant, as the consumer sees it: every field must equal the challenge's. */
+export interface GrantUse {
+  readonly grant_id: string;
+  readonly tenant: string | null;
+  readonly principal: string;
+  readonly authority: string;
+  readonly tool: string;
+  readonly effect_digest: string;
+  readonly args_hash: string;
+  /** requirementDigest of the requirement in force for this use. */
+  readonly requirement_digest: string;
+  /** The P1 bundle hash and P0 hash in force now. */
+  readonly policy_bundle_hash: string;
+  readonly p0_ceiling_hash: string;
+}
+
+/** The challenge fields a grant use must match, in the order they are checked. */
+const USE_BINDING = [
+  'tenant',
+  'principal',
+  'authority',
+  'tool',
+  'effect_digest',
+  'args_hash',
+  'requirement_digest',
+  'policy_bundle_hash',
+  'p0_ceiling_hash',
+] as const;
 
 export interface ApprovalStatus {
   readonly challenge_id: string;
@@ -106,6 +145,34 @@ export function intentHash(effectDigest: string, argsHash: string): string {
   return digest(canonicalBytes({ args_hash: argsHash, effect_digest: effectDigest }));
 }
 
+/**
+ * requirement_digest = digest(JCS({type: "helm.approval.requirement.v1", rule_id, role, quorum,
+ * emergency_quorum (null when the requirement allows none), timelock_ms, ttl_ms})).
+ */
+export function requirementDigest(r: RequirementWithRule): string {
+  return canonicalDigest({
+    type: APPROVAL_REQUIREMENT_TYPE,
+    rule_id: r.rule_id,
+    role: r.role,
+    quorum: r.quorum,
+    emergency_quorum: r.emergency_quorum ?? null,
+    timelock_ms: r.timelock_ms,
+    ttl_ms: r.ttl_ms,
+  });
+}
+
+/** The requirement a challenge was opened under, recovered from its own fields. */
+function requirementOf(c: ApprovalChallenge): RequirementWithRule {
+  return {
+    rule_id: c.rule_id,
+    role: c.role,
+    quorum: c.quorum,
+    ...(c.emergency_quorum === null ? {} : { emergency_quorum: c.emergency_quorum }),
+    timelock_ms: c.not_before_ms - c.created_at_ms,
+    ttl_ms: c.expires_at_ms - c.created_at_ms,
+  };
+}
+
 function withinWindow(times: number[], now: number, limit: RateLimit): boolean {
   while (times.length > 0 && times[0]! <= now - limit.window_ms) times.shift();
   return times.length < limit.max;
@@ -114,8 +181,8 @@ function withinWindow(times: number[], now: number, limit: RateLimit): boolean {
 export class ApprovalCeremonies {
   private readonly options: ApprovalOptions;
   private readonly challenges = new Map<string, ChallengeState>();
-  /** Latest open challenge per (intent hash, bundle hash, P0 hash). */
-  private readonly byIntent = new Map<string, string>();
+  /** Latest challenge per binding: digest(JCS(challenge body without id and times)). */
+  private readonly byBinding = new Map<string, string>();
   private readonly approverTimes = new Map<string, number[]>();
   private readonly principalTimes = new Map<string, number[]>();
   private readonly entries: ApprovalLogEntry[] = [];
@@ -182,9 +249,31 @@ export class ApprovalCeremonies {
    */
   check(input: ChallengeInput): GrantCheck {
     const now = this.options.clock.now();
-    const ih = intentHash(input.effect_digest, input.args_hash);
-    const key = `${ih}|${input.policy_bundle_hash}|${input.p0_ceiling_hash}`;
-    const existingId = this.byIntent.get(key);
+    const r = input.requirement;
+    // Everything the challenge binds except its id and times: a call reuses a challenge only when
+    // all of it is identical (another tenant, principal, authority, tool, effect, args, policy or
+    // requirement opens a challenge of its own).
+    const binding = {
+      type: APPROVAL_CHALLENGE_TYPE as typeof APPROVAL_CHALLENGE_TYPE,
+      principal: input.principal,
+      authority: input.authority,
+      tenant: input.tenant,
+      tool: input.tool,
+      action: input.action,
+      resource: input.resource,
+      effect_digest: input.effect_digest,
+      args_hash: input.args_hash,
+      intent_hash: intentHash(input.effect_digest, input.args_hash),
+      policy_bundle_hash: input.policy_bundle_hash,
+      p0_ceiling_hash: input.p0_ceiling_hash,
+      requirement_digest: requirementDigest(r),
+      rule_id: r.rule_id,
+      role: r.role,
+      quorum: r.quorum,
+      emergency_quorum: r.emergency_quorum ?? null,
+    };
+    const key = canonicalDigest(binding);
+    const existingId = this.byBinding.get(key);
     const existing = existingId === undefined ? undefined : this.challenges.get(existingId);
     if (existing && !existing.consumed && !existing.closed) {
       const c = existing.challenge;
@@ -206,23 +295,8 @@ export class ApprovalCeremonies {
     if (!withinWindow(times, now, this.options.perPrincipal))
       return { state: 'denied', code: 'APPROVAL_RATE_LIMITED' };
     times.push(now);
-    const r = input.requirement;
     const body = {
-      type: APPROVAL_CHALLENGE_TYPE as typeof APPROVAL_CHALLENGE_TYPE,
-      principal: input.principal,
-      tenant: input.tenant,
-      tool: input.tool,
-      action: input.action,
-      resource: input.resource,
-      effect_digest: input.effect_digest,
-      args_hash: input.args_hash,
-      intent_hash: ih,
-      policy_bundle_hash: input.policy_bundle_hash,
-      p0_ceiling_hash: input.p0_ceiling_hash,
-      rule_id: r.rule_id,
-      role: r.role,
-      quorum: r.quorum,
-      emergency_quorum: r.emergency_quorum ?? null,
+      ...binding,
       created_at_ms: now,
       not_before_ms: now + r.timelock_ms,
       expires_at_ms: now + r.ttl_ms,
@@ -239,7 +313,7 @@ export class ApprovalCeremonies {
       consumed: false,
       closed: false,
     });
-    this.byIntent.set(key, challenge.challenge_id);
+    this.byBinding.set(key, challenge.challenge_id);
     this.record('challenge.opened', challenge.challenge_id, `rule ${r.rule_id}`, { envelope });
     return { state: 'pending', challenge, envelope };
   }
@@ -331,16 +405,27 @@ export class ApprovalCeremonies {
   }
 
   /**
-   * Consume a grant atomically when execution starts. The grant must exist, be bound to this
-   * intent, still be valid (quorum, timelock or emergency quorum, not expired) and unused.
+   * Consume a grant atomically when execution starts. The grant must exist, be unused, be bound to
+   * exactly this use — tenant, principal, authority, tool, effect digest, args hash, requirement
+   * digest, P1 bundle hash and P0 hash — still be valid (quorum and timelock, or the emergency
+   * quorum; not expired). A refused use does not consume the grant.
    */
-  consumeGrant(grantId: string, effectDigest: string, argsHash: string): void {
+  consumeGrant(use: GrantUse): void {
+    const grantId = typeof use?.grant_id === 'string' ? use.grant_id : '';
     const state = this.challenges.get(grantId);
     if (!state) throw new GuardianError('APPROVAL_INVALID', 'unknown grant');
     const c = state.challenge;
     if (state.consumed) throw this.reject('APPROVAL_INVALID', grantId, 'grant already consumed');
-    if (c.intent_hash !== intentHash(effectDigest, argsHash))
-      throw this.reject('APPROVAL_INVALID', grantId, 'grant is for another intent');
+    for (const field of USE_BINDING) {
+      if (use[field] !== c[field])
+        throw this.reject('APPROVAL_INVALID', grantId, `grant is bound to another ${field}`);
+    }
+    if (
+      c.intent_hash !== intentHash(use.effect_digest, use.args_hash) ||
+      c.requirement_digest !== requirementDigest(requirementOf(c))
+    ) {
+      throw this.reject('APPROVAL_INVALID', grantId, 'grant binding is inconsistent');
+    }
     const now = this.options.clock.now();
     if (state.closed || now >= c.expires_at_ms)
       throw this.reject('APPROVAL_TIMEOUT', grantId, 'grant expired');

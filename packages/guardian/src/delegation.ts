@@ -23,6 +23,7 @@ import {
 } from '@helm/crypto';
 import { GuardianError } from './errors.js';
 import { covers, finiteValues, matches, mayOverlap, neverMatchReason } from './internal/match.js';
+import { resourceMatchDefect } from './internal/resource.js';
 import { describeErrors, validateGrant, validatePresentation } from './internal/schemas.js';
 import type { NonceStore } from './nonce-store.js';
 import { effectTypeForbidden, type PolicyStack } from './policy.js';
@@ -186,6 +187,8 @@ export class DelegationRegistry {
         const reason = m === undefined ? null : neverMatchReason(m);
         if (reason !== null) throw bad(`grant.${f} can never match (${reason})`);
       }
+      const resourceReason = grant.resource === undefined ? null : resourceMatchDefect(grant.resource);
+      if (resourceReason !== null) throw bad(`grant.resource ${resourceReason}`);
       const why = grantWithinAuthority(stack, input.delegator, tenant, grant);
       if (why !== null) throw new GuardianError('DELEGATION_SCOPE_VIOLATION', why);
     }

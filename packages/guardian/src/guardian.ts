@@ -30,6 +30,7 @@ import { DelegationRegistry } from './delegation.js';
 import { type Destination, type EgressConfig, EgressPolicy } from './egress.js';
 import { GuardianError } from './errors.js';
 import { FreezeSwitch } from './freeze.js';
+import { isWellFormed, resourceDefect } from './internal/resource.js';
 import { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
 import { PolicyStack } from './policy.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';
@@ -98,6 +99,29 @@ export interface ExecutorCall {
   readonly context: unknown;
 }
 
+/**
+ * What the executor hands the guardian when execution starts (its GrantToConsume): the grant named
+ * by the ALLOW decision, that decision, and the executor's own view of the call. Every field is
+ * required; `tenant` is null for a call without a tenant.
+ */
+export interface GrantToConsume {
+  readonly grant_id: string;
+  readonly decision_id: string;
+  readonly effect_digest: string;
+  readonly args_hash: string;
+  readonly tenant: string | null;
+  readonly principal: string;
+  readonly tool: string;
+}
+
+/** An ALLOW decision that names an approval grant, as issued (the grant may be spent only with it). */
+interface IssuedGrant {
+  readonly grant_id: string;
+  readonly authority: string;
+  readonly requirement_digest: string;
+  readonly policy_stack_hash: string;
+}
+
 export interface UnsignedEvaluation {
   /**
    * The decision, `decision_id` included. An ALLOW record is the AuthorizedExecutionIntent: it
@@ -120,6 +144,8 @@ interface Decided {
   readonly body: DecisionBody;
   readonly effect: Effect | null;
   readonly challenge: SignedEnvelope | null;
+  /** ALLOW after a ceremony: what the decision's grant is bound to. */
+  readonly issued: IssuedGrant | null;
 }
 
 const EMPTY_DIGEST = digest(new Uint8Array());
@@ -137,8 +163,9 @@ function ownValue<T>(map: Readonly<Record<string, T>> | undefined, key: string):
   return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
+/** A signable string (the record must canonicalize even when the request could not). */
 function str(value: unknown, fallback: string): string {
-  return typeof value === 'string' && value.length > 0 ? value : fallback;
+  return typeof value === 'string' && value.length > 0 && isWellFormed(value) ? value : fallback;
 }
 
 interface Verdict {
@@ -167,6 +194,9 @@ export class Guardian {
   private readonly budget: BudgetLedger | undefined;
   private readonly intentTtl: number;
   private readonly unconfiguredStackHash: string;
+  /** decision_id → the grant an ALLOW decision names; grant_id → those decision ids. */
+  private readonly grantDecisions = new Map<string, IssuedGrant>();
+  private readonly decisionsByGrant = new Map<string, string[]>();
 
   constructor(options: GuardianOptions) {
     if (!options?.signer || !options.clock)
@@ -286,6 +316,10 @@ export class Guardian {
     const previous = this.policy?.stackHash ?? null;
     this.policy = stack;
     this.rosterHash = this.computeRoster();
+    // decisions issued under another stack can no longer spend their grants (I-APPROVAL-1)
+    for (const [decisionId, issued] of this.grantDecisions) {
+      if (issued.policy_stack_hash !== stack.stackHash) this.forgetDecision(decisionId, issued.grant_id);
+    }
     this.sink?.emit({
       kind: 'TRUST_EVENT',
       event: 'policy.replaced',
@@ -307,15 +341,32 @@ export class Guardian {
 
   /** Evaluate and sign (one signature: the decision, which for an ALLOW is the intent too). */
   evaluate(request: DecisionRequest): Evaluation {
-    const { body, effect, challenge } = this.decide(request);
+    const { body, effect, challenge, issued } = this.decide(request);
     const signed = signIdentifiedEnvelope(body, 'decision_id', [this.signer]);
+    if (issued !== null) this.rememberDecision(signed.body.decision_id, issued);
     return { record: signed.body, effect, challenge, decision: signed.envelope };
   }
 
   /** Evaluate without signing (the record is complete, decision_id included). */
   evaluateUnsigned(request: DecisionRequest): UnsignedEvaluation {
-    const { body, effect, challenge } = this.decide(request);
-    return { record: { ...body, decision_id: canonicalDigest(body) }, effect, challenge };
+    const { body, effect, challenge, issued } = this.decide(request);
+    const decisionId = canonicalDigest(body);
+    if (issued !== null) this.rememberDecision(decisionId, issued);
+    return { record: { ...body, decision_id: decisionId }, effect, challenge };
+  }
+
+  private rememberDecision(decisionId: string, issued: IssuedGrant): void {
+    this.grantDecisions.set(decisionId, issued);
+    const ids = this.decisionsByGrant.get(issued.grant_id);
+    if (ids) ids.push(decisionId);
+    else this.decisionsByGrant.set(issued.grant_id, [decisionId]);
+  }
+
+  private forgetDecision(decisionId: string, grantId: string): void {
+    this.grantDecisions.delete(decisionId);
+    const ids = this.decisionsByGrant.get(grantId)?.filter((id) => id !== decisionId);
+    if (ids && ids.length > 0) this.decisionsByGrant.set(grantId, ids);
+    else this.decisionsByGrant.delete(grantId);
   }
 
   private decide(request: DecisionRequest): Decided {
@@ -330,6 +381,7 @@ export class Guardian {
     let challengeId: string | null = null;
     let challenge: SignedEnvelope | null = null;
     let grantId: string | null = null;
+    let issued: IssuedGrant | null = null;
     let review = false;
     let stage: GateStage = 'frozen';
 
@@ -360,15 +412,15 @@ export class Guardian {
         principal: str(req.principal, 'invalid'),
         reason_code: v.code,
         request_hash: requestHash,
-        resource: typeof req.resource === 'string' ? req.resource : '',
+        resource: str(req.resource, ''),
         review_required: review,
         session_id: sessionId,
-        tenant: typeof req.tenant === 'string' ? req.tenant : null,
+        tenant: typeof req.tenant === 'string' && isWellFormed(req.tenant) ? req.tenant : null,
         tool: str(req.tool, 'invalid'),
         type: DECISION_TYPE,
         verdict: v.verdict,
       };
-      return { body, effect, challenge };
+      return { body, effect, challenge, issued: allow ? issued : null };
     };
 
     try {
@@ -404,6 +456,8 @@ export class Guardian {
       if (this.fingerprint === undefined) return finish(deny('GATE_NOT_CONFIGURED', stage));
       if (r.context.environment_fingerprint !== this.fingerprint)
         return finish(deny('GATE_CONTEXT_MISMATCH', stage));
+      // the resource must be canonical for its kind before any scope or rule sees it (I-RESOURCE-1)
+      if (resourceDefect(r.resource) !== null) return finish(deny('RESOURCE_NONCANONICAL', stage));
 
       // 2 — identity isolation
       stage = 'identity';
@@ -495,6 +549,7 @@ export class Guardian {
       if (outcome.approval !== null) {
         const check = this.approvals.check({
           principal: r.principal,
+          authority,
           tenant,
           tool: r.tool,
           action: r.action,
@@ -513,6 +568,12 @@ export class Guardian {
         }
         grantId = check.grant_id;
         review = check.emergency;
+        issued = {
+          grant_id: check.grant_id,
+          authority,
+          requirement_digest: check.challenge.requirement_digest,
+          policy_stack_hash: stack.stackHash,
+        };
       }
 
       // every check passed: now, and only now, burn the delegation nonce (atomically)
@@ -550,19 +611,50 @@ export class Guardian {
     });
   }
 
-  /** Consume an approval grant when execution starts; false when it cannot be consumed. */
-  consumeGrant(grant: {
-    readonly grant_id: string;
-    readonly effect_digest: string;
-    readonly args_hash: string;
-  }): boolean {
-    if (!this.approvals) return false;
+  /**
+   * Consume an approval grant when execution starts; false when it cannot be consumed. The grant
+   * must be named by an ALLOW decision this guardian issued (`decision_id`) under the policy stack
+   * still in force, and the ceremony re-checks tenant, principal, the decision's authority, tool,
+   * effect digest, args hash and requirement digest against the challenge (I-APPROVAL-1/2).
+   */
+  consumeGrant(grant: GrantToConsume): boolean {
+    const stack = this.policy;
+    if (!this.approvals || !stack || grant === null || typeof grant !== 'object') return false;
+    const refuse = (why: string): false => {
+      this.sink?.emit({
+        kind: 'TRUST_EVENT',
+        event: 'grant.refused',
+        subject: typeof grant.grant_id === 'string' ? grant.grant_id : '-',
+        at_ms: this.clock.now(),
+        payload: { why, decision_id: typeof grant.decision_id === 'string' ? grant.decision_id : null },
+      });
+      return false;
+    };
+    const issued =
+      typeof grant.decision_id === 'string' ? this.grantDecisions.get(grant.decision_id) : undefined;
+    if (!issued || issued.grant_id !== grant.grant_id)
+      return refuse('no ALLOW decision of this guardian names this grant');
+    if (issued.policy_stack_hash !== stack.stackHash)
+      return refuse('the decision was issued under another policy stack');
     try {
-      this.approvals.consumeGrant(grant.grant_id, grant.effect_digest, grant.args_hash);
-      return true;
+      this.approvals.consumeGrant({
+        grant_id: grant.grant_id,
+        tenant: grant.tenant,
+        principal: grant.principal,
+        authority: issued.authority,
+        tool: grant.tool,
+        effect_digest: grant.effect_digest,
+        args_hash: grant.args_hash,
+        requirement_digest: issued.requirement_digest,
+        policy_bundle_hash: stack.bundleHash,
+        p0_ceiling_hash: stack.p0Hash,
+      });
     } catch {
       return false;
     }
+    for (const id of this.decisionsByGrant.get(grant.grant_id) ?? []) this.grantDecisions.delete(id);
+    this.decisionsByGrant.delete(grant.grant_id);
+    return true;
   }
 
   /** Commit a budget reservation after a successful execution. */
@@ -585,11 +677,7 @@ export class Guardian {
   /** The executor's guardian port (evaluate = evaluateCall). */
   asExecutorPort(): {
     evaluate(call: ExecutorCall): Evaluation;
-    consumeGrant(grant: {
-      readonly grant_id: string;
-      readonly effect_digest: string;
-      readonly args_hash: string;
-    }): boolean;
+    consumeGrant(grant: GrantToConsume): boolean;
     commitBudget(reservationId: string): void;
     refundBudget(reservationId: string): void;
     policyHash(): string;

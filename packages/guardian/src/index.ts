@@ -7,8 +7,11 @@ export {
   type ApprovalStatus,
   type ChallengeInput,
   type GrantCheck,
+  type GrantUse,
   intentHash,
   type RateLimit,
+  type RequirementWithRule,
+  requirementDigest,
 } from './approval.js';
 export {
   type BudgetAccountState,
@@ -40,12 +43,14 @@ export {
   type Evaluation,
   type ExecutorCall,
   GATE_ROSTER_TYPE,
+  type GrantToConsume,
   Guardian,
   type GuardianOptions,
   type IdentityBinding,
   MAX_INTENT_TTL_MS,
   type UnsignedEvaluation,
 } from './guardian.js';
+export { type ResourceKind, resourceDefect, resourceKind } from './internal/resource.js';
 export { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
 export {
   effectTypeForbidden,

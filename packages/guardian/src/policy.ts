@@ -17,6 +17,7 @@ import {
 import { canonicalBytes, digest, type PublicKeyLookup, verifyEnvelope } from '@helm/crypto';
 import { GuardianError } from './errors.js';
 import { compileMatch, type Matcher, mayOverlap, neverMatchReason } from './internal/match.js';
+import { resourceDefect, resourceMatchDefect } from './internal/resource.js';
 import { describeErrors, validateBundle, validateOverlay, validateP0 } from './internal/schemas.js';
 
 /** The attributes a rule is evaluated against. */
@@ -70,7 +71,7 @@ export type PolicyOutcome =
     }
   | {
       readonly allowed: false;
-      readonly code: 'POLICY_CEILING_VIOLATION' | 'POLICY_DENY' | 'NO_POLICY';
+      readonly code: 'POLICY_CEILING_VIOLATION' | 'POLICY_DENY' | 'NO_POLICY' | 'RESOURCE_NONCANONICAL';
       readonly rule_id: string | null;
     };
 
@@ -137,6 +138,10 @@ function checkRule(rule: PolicyRule, where: string, vocabulary: PolicyVocabulary
     if (m === undefined) continue;
     const reason = neverMatchReason(m);
     if (reason !== null) throw invalid(`${label}: ${field} can never match (${reason})`);
+  }
+  if (when.resource !== undefined) {
+    const reason = resourceMatchDefect(when.resource);
+    if (reason !== null) throw invalid(`${label}: resource ${reason}`);
   }
   const tiers = when.risk_tier;
   if (tiers !== undefined && !RISK_TIERS.some((t) => compileMatch(tiers)(t))) {
@@ -329,8 +334,14 @@ export class PolicyStack {
     return out;
   }
 
-  /** Evaluate P0 ∩ P1 ∩ P2 for one subject. Pure. */
+  /**
+   * Evaluate P0 ∩ P1 ∩ P2 for one subject. Pure. A resource that is not in canonical form
+   * (docs/spec/policy.md §Resource canonical form) matches nothing: RESOURCE_NONCANONICAL.
+   */
   evaluate(subject: PolicySubject): PolicyOutcome {
+    if (resourceDefect(subject.resource) !== null) {
+      return { allowed: false, code: 'RESOURCE_NONCANONICAL', rule_id: null };
+    }
     if (effectTypeForbidden(this.p0.forbidden_effect_types, subject.effect_type)) {
       return { allowed: false, code: 'POLICY_CEILING_VIOLATION', rule_id: null };
     }

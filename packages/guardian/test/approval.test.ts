@@ -3,7 +3,7 @@
 import type { ApprovalChallenge, DecisionRecord, SignedEnvelope } from '@helm/contracts';
 import { type Signer, signEnvelope, verifyEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
-import { type GuardianError, intentHash } from '../src/index.ts';
+import { type GrantUse, type GuardianError, intentHash } from '../src/index.ts';
 import { approverSigners, guardianSigner, harness, outsiderSigner, request } from './fixtures.ts';
 
 const deploy = (args: Record<string, unknown> = { target: 'prod' }) =>
@@ -28,6 +28,23 @@ function approve(
     },
     [signer],
   );
+}
+
+/** A grant use bound exactly like the challenge (override fields to present another binding). */
+function use(c: ApprovalChallenge, overrides: Partial<GrantUse> = {}): GrantUse {
+  return {
+    grant_id: c.challenge_id,
+    tenant: c.tenant,
+    principal: c.principal,
+    authority: c.authority,
+    tool: c.tool,
+    effect_digest: c.effect_digest,
+    args_hash: c.args_hash,
+    requirement_digest: c.requirement_digest,
+    policy_bundle_hash: c.policy_bundle_hash,
+    p0_ceiling_hash: c.p0_ceiling_hash,
+    ...overrides,
+  };
 }
 
 function code(fn: () => unknown): string | undefined {
@@ -85,11 +102,10 @@ describe('approval ceremonies', () => {
     const signed = verifyEnvelope<DecisionRecord>(ok.decision, 'helm.decision.v1', guardian.publicKeys).body;
     expect(signed).toStrictEqual(ok.record);
     expect(signed.approval_grant_id).toBe(challenge.challenge_id);
-    a.consumeGrant(challenge.challenge_id, ok.record.effect_digest!, ok.record.args_hash);
+    expect(use(challenge).effect_digest).toBe(ok.record.effect_digest);
+    a.consumeGrant(use(challenge));
     // reused grant
-    expect(
-      code(() => a.consumeGrant(challenge.challenge_id, ok.record.effect_digest!, ok.record.args_hash)),
-    ).toBe('APPROVAL_INVALID');
+    expect(code(() => a.consumeGrant(use(challenge)))).toBe('APPROVAL_INVALID');
     // after consumption the same call needs a new ceremony
     const again = guardian.evaluate(deploy());
     expect(again.record.verdict).toBe('ESCALATE');
@@ -109,19 +125,15 @@ describe('approval ceremonies', () => {
     const a = guardian.approvals!;
     a.submit(approve(challenge, approverSigners[0]!, 'ann'));
     a.submit(approve(challenge, approverSigners[1]!, 'ben'));
-    expect(
-      code(() => a.consumeGrant(challenge.challenge_id, first.record.effect_digest!, first.record.args_hash)),
-    ).toBe('APPROVAL_INVALID');
-    expect(
-      code(() =>
-        a.consumeGrant(challenge.challenge_id, first.record.effect_digest!, `sha256:${'0'.repeat(64)}`),
-      ),
-    ).toBe('APPROVAL_INVALID');
-    expect(
-      code(() =>
-        a.consumeGrant(`sha256:${'0'.repeat(64)}`, first.record.effect_digest!, first.record.args_hash),
-      ),
-    ).toBe('APPROVAL_INVALID');
+    expect(first.record.args_hash).toBe(challenge.args_hash);
+    expect(code(() => a.consumeGrant(use(challenge)))).toBe('APPROVAL_INVALID');
+    expect(code(() => a.consumeGrant(use(challenge, { args_hash: `sha256:${'0'.repeat(64)}` })))).toBe(
+      'APPROVAL_INVALID',
+    );
+    expect(code(() => a.consumeGrant(use(challenge, { grant_id: `sha256:${'0'.repeat(64)}` })))).toBe(
+      'APPROVAL_INVALID',
+    );
+    expect(code(() => a.consumeGrant(null as unknown as GrantUse))).toBe('APPROVAL_INVALID');
   });
 
   const rejections: [string, (c: ApprovalChallenge) => SignedEnvelope, string][] = [
@@ -217,14 +229,12 @@ describe('approval ceremonies', () => {
   });
 
   it('a granted but unused approval expires', () => {
-    const { guardian, challenge, clock, first } = escalate();
+    const { guardian, challenge, clock } = escalate();
     const a = guardian.approvals!;
     a.submit(approve(challenge, approverSigners[0]!, 'ann'));
     a.submit(approve(challenge, approverSigners[1]!, 'ben'));
     clock.advance(3_600_000);
-    expect(
-      code(() => a.consumeGrant(challenge.challenge_id, first.record.effect_digest!, first.record.args_hash)),
-    ).toBe('APPROVAL_TIMEOUT');
+    expect(code(() => a.consumeGrant(use(challenge)))).toBe('APPROVAL_TIMEOUT');
   });
 
   it('emergency override: stricter quorum, skips the timelock, flagged for review', () => {
@@ -242,7 +252,8 @@ describe('approval ceremonies', () => {
     expect(ok.record.approval_grant_id).toBe(challenge.challenge_id);
     expect(ok.record.decided_at_ms).toBeLessThan(challenge.not_before_ms);
     expect(ok.record.expires_at_ms).toBe(ok.record.decided_at_ms + 30_000);
-    a.consumeGrant(challenge.challenge_id, first.record.effect_digest!, first.record.args_hash);
+    expect(challenge.effect_digest).toBe(first.record.effect_digest);
+    a.consumeGrant(use(challenge));
     expect(a.log().at(-1)!.detail).toMatch(/review/);
   });
 
@@ -333,11 +344,48 @@ describe('approval grant through the executor port', () => {
     const ok = guardian.evaluate(deploy());
     const grant = {
       grant_id: ok.record.approval_grant_id!,
+      decision_id: ok.record.decision_id,
       effect_digest: ok.record.effect_digest!,
       args_hash: ok.record.args_hash,
+      tenant: ok.record.tenant,
+      principal: ok.record.principal,
+      tool: ok.record.tool,
     };
     expect(guardian.consumeGrant(grant)).toBe(true);
     expect(guardian.consumeGrant(grant)).toBe(false);
+  });
+
+  it('binds the decision: refusals are TRUST_EVENTs, unsigned decisions work too, reloads forget', () => {
+    const { guardian, challenge, clock, sink } = escalate();
+    guardian.approvals!.submit(approve(challenge, approverSigners[0]!, 'ann'));
+    guardian.approvals!.submit(approve(challenge, approverSigners[1]!, 'ben'));
+    clock.advance(60_000);
+    const ok = guardian.evaluateUnsigned(deploy());
+    expect(ok.record.approval_grant_id).toBe(challenge.challenge_id);
+    const grant = {
+      grant_id: challenge.challenge_id,
+      decision_id: ok.record.decision_id,
+      effect_digest: ok.record.effect_digest!,
+      args_hash: ok.record.args_hash,
+      tenant: null,
+      principal: 'alice',
+      tool: 'deploy',
+    };
+    expect(guardian.consumeGrant({ ...grant, decision_id: `sha256:${'5'.repeat(64)}` })).toBe(false);
+    expect(guardian.consumeGrant({ ...grant, grant_id: 42 } as unknown as typeof grant)).toBe(false);
+    expect(guardian.consumeGrant({ ...grant, decision_id: 7 } as unknown as typeof grant)).toBe(false);
+    expect(guardian.consumeGrant(null as unknown as typeof grant)).toBe(false);
+    const refused = sink.events.filter((e) => e.event === 'grant.refused');
+    expect(refused.map((e) => e.kind)).toEqual(['TRUST_EVENT', 'TRUST_EVENT', 'TRUST_EVENT']);
+    expect(refused.map((e) => e.subject)).toEqual([challenge.challenge_id, '-', challenge.challenge_id]);
+    expect(refused[2]!.payload).toMatchObject({ decision_id: null });
+    // a second ALLOW for the same grant; a reload to the same stack keeps both usable
+    clock.advance(1);
+    const later = guardian.evaluate(deploy());
+    guardian.replacePolicy(guardian.policyStack!, 'ops');
+    expect(guardian.consumeGrant(grant)).toBe(true);
+    // spending the grant retires every decision that named it
+    expect(guardian.consumeGrant({ ...grant, decision_id: later.record.decision_id })).toBe(false);
   });
 
   it('a statement carrying its own timelock is rejected (timelocks are never client-declared)', () => {

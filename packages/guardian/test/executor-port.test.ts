@@ -76,15 +76,28 @@ describe('executor port', () => {
     expect(
       port.consumeGrant({
         grant_id: 'nope',
+        decision_id: a.record.decision_id,
         effect_digest: a.record.effect_digest!,
         args_hash: a.record.args_hash,
+        tenant: null,
+        principal: 'alice',
+        tool: 'http',
       }),
     ).toBe(false);
   });
 
   it('fails closed without the backing stores', () => {
     const { guardian } = harness({ budget: undefined, approvals: undefined, policy: undefined });
-    expect(guardian.consumeGrant({ grant_id: 'x', effect_digest: 'y', args_hash: 'z' })).toBe(false);
+    const grant = {
+      grant_id: 'x',
+      decision_id: 'd',
+      effect_digest: 'y',
+      args_hash: 'z',
+      tenant: null,
+      principal: 'alice',
+      tool: 'fs',
+    };
+    expect(guardian.consumeGrant(grant)).toBe(false);
     expect(() => guardian.commitBudget('r')).toThrow(/ledger/);
     expect(() => guardian.refundBudget('r')).toThrow(/ledger/);
     expect(guardian.policyHash()).toMatch(/^sha256:/);
