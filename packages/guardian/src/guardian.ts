@@ -52,6 +52,16 @@ export const MAX_INTENT_TTL_MS = 300_000;
 export interface IdentityBinding {
   readonly credential_id: string;
   readonly principal: string;
+  /**
+   * The tenants this credential may act in (`null` = calls without a tenant). Absent: the tenant is
+   * not bound to the credential (any tenant the caller names; policy rules must then constrain it).
+   */
+  readonly tenants?: readonly (string | null)[];
+}
+
+interface BoundIdentity {
+  readonly principal: string;
+  readonly tenants: ReadonlySet<string | null> | undefined;
 }
 
 export interface GuardianOptions {
@@ -188,7 +198,7 @@ export class Guardian {
   private readonly sink: EventSink | undefined;
   private policy: PolicyStack | undefined;
   private readonly fingerprint: string | undefined;
-  private readonly credentials: ReadonlyMap<string, string> | undefined;
+  private readonly credentials: ReadonlyMap<string, BoundIdentity> | undefined;
   private readonly egress: EgressPolicy | undefined;
   private readonly threat: ThreatScanConfig | undefined;
   private readonly budget: BudgetLedger | undefined;
@@ -222,7 +232,7 @@ export class Guardian {
     }
     this.fingerprint = options.environmentFingerprint;
     if (options.identity) {
-      const map = new Map<string, string>();
+      const map = new Map<string, BoundIdentity>();
       for (const b of options.identity.bindings) {
         if (
           typeof b.credential_id !== 'string' ||
@@ -232,14 +242,35 @@ export class Guardian {
         ) {
           throw new GuardianError('CONFIG_INVALID', 'identity bindings need credential_id and principal');
         }
-        const existing = map.get(b.credential_id);
-        if (existing !== undefined && existing !== b.principal) {
+        const tenants = b.tenants;
+        if (
+          tenants !== undefined &&
+          (!Array.isArray(tenants) ||
+            !tenants.every((t) => t === null || (typeof t === 'string' && t.length > 0)))
+        ) {
           throw new GuardianError(
             'CONFIG_INVALID',
-            `credential ${b.credential_id} is bound to two principals`,
+            `credential ${b.credential_id}: tenants must be strings or null`,
           );
         }
-        map.set(b.credential_id, b.principal);
+        const existing = map.get(b.credential_id);
+        const canonicalTenants =
+          tenants === undefined ? undefined : JSON.stringify([...new Set(tenants)].sort());
+        if (
+          existing !== undefined &&
+          (existing.principal !== b.principal ||
+            (existing.tenants === undefined ? undefined : JSON.stringify([...existing.tenants].sort())) !==
+              canonicalTenants)
+        ) {
+          throw new GuardianError(
+            'CONFIG_INVALID',
+            `credential ${b.credential_id} is bound to two principals or two tenant sets`,
+          );
+        }
+        map.set(b.credential_id, {
+          principal: b.principal,
+          tenants: tenants === undefined ? undefined : new Set(tenants),
+        });
       }
       this.credentials = map;
     }
@@ -279,7 +310,16 @@ export class Guardian {
     this.rosterBase = {
       frozen: configured(this.freezeSwitch !== undefined, 'kill-switch'),
       context: configured(this.fingerprint !== undefined, this.fingerprint),
-      identity: configured(this.credentials !== undefined, [...(this.credentials ?? new Map())].sort()),
+      identity: configured(
+        this.credentials !== undefined,
+        [...(this.credentials ?? new Map<string, BoundIdentity>())]
+          .map(([credential, bound]) =>
+            bound.tenants === undefined
+              ? [credential, bound.principal]
+              : [credential, bound.principal, [...bound.tenants].sort()],
+          )
+          .sort(),
+      ),
       egress: configured(this.egress !== undefined, options.egress),
       threat: configured(this.threat !== undefined, this.threat),
       delegation: configured(this.delegations !== undefined, 'sessions'),
@@ -462,7 +502,12 @@ export class Guardian {
       // 2 — identity isolation
       stage = 'identity';
       if (!this.credentials) return finish(deny('GATE_NOT_CONFIGURED', stage));
-      if (this.credentials.get(r.context.credential_id) !== r.principal)
+      const bound = this.credentials.get(r.context.credential_id);
+      if (bound === undefined || bound.principal !== r.principal)
+        return finish(deny('GATE_IDENTITY_ISOLATION', stage));
+      // A credential bound to tenants authenticates the tenant too (keys, budgets, approvals and
+      // stored results are namespaced by it).
+      if (bound.tenants !== undefined && !bound.tenants.has(tenant))
         return finish(deny('GATE_IDENTITY_ISOLATION', stage));
 
       // 3 — egress

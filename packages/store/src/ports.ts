@@ -11,6 +11,7 @@
 import type { SignedEnvelope } from '@helm/contracts';
 import { fromBase64Url } from '@helm/crypto';
 import { StoreError } from './errors.js';
+import { readStoredJson } from './internal/json.js';
 import type { SqliteStore } from './sqlite-store.js';
 import type { Json, LedgerOp } from './types.js';
 
@@ -62,7 +63,10 @@ export function nodeStorePort(store: SqliteStore, sessionId = 'proofgraph') {
     const n = store.nodeSync(id);
     if (!n) return undefined;
     const doc = n.body as unknown as { envelope: SignedEnvelope; payload?: unknown };
-    const body = JSON.parse(decoder.decode(fromBase64Url(doc.envelope.payload))) as NodePortRecord['body'];
+    const body = readStoredJson<NodePortRecord['body']>(
+      decoder.decode(fromBase64Url(doc.envelope.payload)),
+      'a stored node payload',
+    );
     return {
       hash: n.id,
       body,

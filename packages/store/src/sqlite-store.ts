@@ -8,6 +8,7 @@ import type { SignedEnvelope } from '@helm/contracts';
 import { digest } from '@helm/crypto';
 import { StoreError } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
+import { readStoredJson } from './internal/json.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
 import type {
   AdmissionRecord,
@@ -342,7 +343,7 @@ export class SqliteStore implements HelmStore {
       chainId: str(row.chain_id),
       sessionId: str(row.session_id),
       reservationId: row.reservation_id == null ? null : str(row.reservation_id),
-      body: JSON.parse(str(row.body)) as Json,
+      body: readStoredJson<Json>(str(row.body), 'a stored record'),
     }));
   }
 
@@ -467,7 +468,7 @@ export class SqliteStore implements HelmStore {
       hash: str(row.hash),
       ...(row.decision_id == null ? {} : { decisionId: str(row.decision_id) }),
       ...(row.risk_tier == null ? {} : { riskTier: str(row.risk_tier) }),
-      envelope: JSON.parse(str(row.envelope)) as SignedEnvelope,
+      envelope: readStoredJson<SignedEnvelope>(str(row.envelope), 'a stored record'),
     }));
   }
 
@@ -483,7 +484,7 @@ export class SqliteStore implements HelmStore {
         out.push({
           id: str(row.decision_id),
           sessionId: str(row.session_id),
-          envelope: JSON.parse(str(row.envelope)) as SignedEnvelope,
+          envelope: readStoredJson<SignedEnvelope>(str(row.envelope), 'a stored record'),
         });
       }
     }
@@ -506,9 +507,9 @@ export class SqliteStore implements HelmStore {
       id: str(row.node_id),
       kind: str(row.kind),
       lamport: num(row.lamport),
-      parents: JSON.parse(str(row.parents)) as string[],
+      parents: readStoredJson<string[]>(str(row.parents), 'a stored record'),
       sessionId: str(row.session_id),
-      body: JSON.parse(str(row.body)) as Json,
+      body: readStoredJson<Json>(str(row.body), 'a stored record'),
     }));
   }
 
@@ -527,7 +528,7 @@ export class SqliteStore implements HelmStore {
       chainId: str(row.chain_id),
       lamport: num(row.lamport),
       sessionId: str(row.session_id),
-      body: JSON.parse(str(row.body)) as Json,
+      body: readStoredJson<Json>(str(row.body), 'a stored record'),
     }));
   }
 
@@ -547,7 +548,7 @@ export class SqliteStore implements HelmStore {
 
   idempotencySync(key: string): Json | undefined {
     const row = this.#stmt('SELECT value FROM idempotency WHERE idem_key = ?').get(key) as Row | undefined;
-    return row ? (JSON.parse(str(row.value)) as Json) : undefined;
+    return row ? readStoredJson<Json>(str(row.value), 'a stored record') : undefined;
   }
 
   async idempotency(key: string): Promise<Json | undefined> {
@@ -621,9 +622,9 @@ export class SqliteStore implements HelmStore {
           id: str(row.node_id),
           kind: str(row.kind),
           lamport: num(row.lamport),
-          parents: JSON.parse(str(row.parents)) as string[],
+          parents: readStoredJson<string[]>(str(row.parents), 'a stored record'),
           sessionId: str(row.session_id),
-          body: JSON.parse(str(row.body)) as Json,
+          body: readStoredJson<Json>(str(row.body), 'a stored record'),
         }
       : undefined;
   }
@@ -710,7 +711,9 @@ export class SqliteStore implements HelmStore {
     const row = this.#stmt('SELECT accounts, amount FROM ledger_reservations WHERE reservation_id = ?').get(
       id,
     ) as Row | undefined;
-    return row ? { accounts: JSON.parse(str(row.accounts)) as string[], amount: num(row.amount) } : undefined;
+    return row
+      ? { accounts: readStoredJson<string[]>(str(row.accounts), 'a stored record'), amount: num(row.amount) }
+      : undefined;
   }
 
   #reserveIn(
@@ -860,7 +863,7 @@ export class SqliteStore implements HelmStore {
       namespace,
       key,
     ) as Row | undefined;
-    return row ? (JSON.parse(str(row.value)) as Json) : undefined;
+    return row ? readStoredJson<Json>(str(row.value), 'a stored record') : undefined;
   }
 
   async getDocument(namespace: string, key: string): Promise<Json | undefined> {
@@ -882,7 +885,7 @@ export class SqliteStore implements HelmStore {
       this.#stmt('SELECT doc_key, value FROM documents WHERE namespace = ? ORDER BY doc_key').all(
         namespace,
       ) as Row[]
-    ).map((r) => ({ key: str(r.doc_key), value: JSON.parse(str(r.value)) as Json }));
+    ).map((r) => ({ key: str(r.doc_key), value: readStoredJson<Json>(str(r.value), 'a stored document') }));
   }
 
   async listDocuments(namespace: string): Promise<readonly { readonly key: string; readonly value: Json }[]> {

@@ -30,6 +30,20 @@ export function globMatch(pattern: string, text: string): boolean {
   return p === pattern.length;
 }
 
+/**
+ * `prefix` semantics: the value starts with the prefix; a prefix that ends at a `/` boundary (e.g.
+ * `/data/secret/`) also covers the node itself (`/data/secret`), so a rule about a subtree cannot
+ * be side-stepped by naming its root — a recursive tool given the directory acts on all of it.
+ */
+export function prefixMatches(prefix: string, value: string): boolean {
+  return value.startsWith(prefix) || value === prefixNode(prefix);
+}
+
+/** The node a `/`-terminated prefix also covers (`/data/secret/` → `/data/secret`), or null. */
+export function prefixNode(prefix: string): string | null {
+  return prefix.length > 1 && prefix.endsWith('/') && !prefix.endsWith('//') ? prefix.slice(0, -1) : null;
+}
+
 function scalarEquals(a: unknown, b: PolicyScalar): boolean {
   return a === b;
 }
@@ -38,7 +52,7 @@ function scalarEquals(a: unknown, b: PolicyScalar): boolean {
 export function matches(match: PolicyMatch, value: unknown): boolean {
   if (match.eq !== undefined && !scalarEquals(value, match.eq)) return false;
   if (match.in !== undefined && !match.in.some((item) => scalarEquals(value, item))) return false;
-  if (match.prefix !== undefined && !(typeof value === 'string' && value.startsWith(match.prefix)))
+  if (match.prefix !== undefined && !(typeof value === 'string' && prefixMatches(match.prefix, value)))
     return false;
   if (match.glob !== undefined && !(typeof value === 'string' && globMatch(match.glob, value))) return false;
   if (
@@ -70,7 +84,7 @@ export function compileMatch(match: PolicyMatch): Matcher {
     }
     if (match.prefix !== undefined) {
       const prefix = match.prefix;
-      return (value) => typeof value === 'string' && value.startsWith(prefix);
+      return (value) => typeof value === 'string' && prefixMatches(prefix, value);
     }
   }
   return (value) => matches(match, value);
@@ -168,14 +182,25 @@ export function covers(outer: PolicyMatch | undefined, inner: PolicyMatch | unde
   const fi = finiteValues(inner);
   if (fi !== undefined) return fi.filter((v) => matches(inner, v)).every((v) => matches(outer, v));
   const outerKeys = Object.keys(outer);
+  // An inner prefix also accepts its node (`/a/b/` accepts `/a/b`): the outer matcher must too.
+  const innerNode = inner.prefix === undefined ? null : prefixNode(inner.prefix);
   if (outerKeys.length === 1 && outer.prefix !== undefined) {
     const head = literalHead(inner);
-    return head?.startsWith(outer.prefix) === true;
+    return (
+      head?.startsWith(outer.prefix) === true &&
+      (innerNode === null || prefixMatches(outer.prefix, innerNode))
+    );
   }
   if (outerKeys.length === 1 && outer.glob !== undefined && inner.prefix !== undefined) {
     // A glob `<literal>*` (single trailing star) covers any prefix that starts with the literal.
     const g = outer.glob;
-    return g.endsWith('*') && g.indexOf('*') === g.length - 1 && inner.prefix.startsWith(g.slice(0, -1));
+    const literal = g.slice(0, -1);
+    return (
+      g.endsWith('*') &&
+      g.indexOf('*') === g.length - 1 &&
+      inner.prefix.startsWith(literal) &&
+      (innerNode === null || innerNode.startsWith(literal))
+    );
   }
   if (outerKeys.length === 1 && outer.glob !== undefined && inner.glob !== undefined) {
     return outer.glob === inner.glob;

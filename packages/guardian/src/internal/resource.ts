@@ -44,6 +44,17 @@ function characterDefect(resource: string): string | null {
   return null;
 }
 
+/**
+ * One spelling per resource: a string that Unicode normalization (NFKC: compatibility and
+ * composition, as file systems and applications apply it) would change is never canonical, so
+ * fullwidth, long-s, mathematical or decomposed spellings cannot slip past a rule (I-RESOURCE-1).
+ */
+function normalizationDefect(resource: string): string | null {
+  return !ASCII_PRINTABLE.test(resource) && resource.normalize('NFKC') !== resource
+    ? 'not in Unicode NFKC form'
+    : null;
+}
+
 function pathDefect(path: string): string | null {
   if (path === '/') return null;
   if (path.endsWith('/')) return 'a trailing "/" (only the root path "/" ends with "/")';
@@ -71,6 +82,9 @@ function urlDefect(resource: string): string | null {
   if (url.username !== '' || url.password !== '') return 'userinfo';
   if (url.hostname.endsWith('.')) return 'a trailing "." in the host';
   const path = url.pathname;
+  // Path parameters (`;…`, RFC 3986 §3.3) are resolved differently by different servers
+  // (`..;/` is a dot segment to some): never canonical, in any spelling.
+  if (path.includes(';') || /%3b/i.test(path)) return 'a ";" path parameter in the path';
   if (path.startsWith('/')) {
     const segments = path.slice(1).split('/');
     for (let i = 0; i < segments.length; i++) {
@@ -105,8 +119,9 @@ export function resourceDefect(resource: string): string | null {
   const chars = characterDefect(resource);
   if (chars !== null) return chars;
   const kind = resourceKind(resource);
-  if (kind === 'path') return pathDefect(resource);
-  return kind === 'url' ? urlDefect(resource) : opaqueDefect(resource);
+  const defect =
+    kind === 'path' ? pathDefect(resource) : kind === 'url' ? urlDefect(resource) : opaqueDefect(resource);
+  return defect ?? normalizationDefect(resource);
 }
 
 function prefixDefect(prefix: string): string | null {

@@ -45,6 +45,9 @@ const PATH_TRICKS: ((x: string, rest: string, i: number) => string)[] = [
   (_x, rest) => `/data\uff0fsecret/${rest}`, // fullwidth solidus
   (x, rest) => `/data/${x}/.././/secret/${rest}`, // mixed
   (x, rest, i) => `/data/${x}/${pick(ENC_DOTDOT, i)}//./secret/${rest}`, // mixed, encoded
+  (_x, rest) => `/data/\uff53ecret/${rest}`, // fullwidth "s" (NFKC "secret")
+  (_x, rest) => `/data/\u017fecret/${rest}`, // long s
+  (_x, rest) => `/data/\u{1d42c}ecret/${rest}`, // mathematical bold "s"
 ];
 
 function deniedAtContext(ev: Evaluation): void {
@@ -108,7 +111,8 @@ describe('I-RESOURCE-1: resources are matched only in canonical form', () => {
       fc.property(fc.array(seg, { minLength: 1, maxLength: 5 }), (parts) => {
         const resource = `/data/${parts.join('/')}`;
         const ev = guardian.evaluate(read(resource));
-        const expected = resource.startsWith('/data/secret/') ? 'POLICY_DENY' : 'ALLOW';
+        const expected =
+          resource === '/data/secret' || resource.startsWith('/data/secret/') ? 'POLICY_DENY' : 'ALLOW';
         expect(ev.record.reason_code).toBe(expected);
         const signed = verifyEnvelope<DecisionRecord>(ev.decision, DECISION_TYPE, guardian.publicKeys).body;
         expect(signed.resource).toBe(resource);
@@ -117,6 +121,11 @@ describe('I-RESOURCE-1: resources are matched only in canonical form', () => {
       }),
       { seed: 1, numRuns: 50 },
     );
+    // a deny on a subtree covers its root node too (a recursive tool given the directory acts on all of it)
+    expect(guardian.evaluate(read('/data/secret')).record.reason_code).toBe('POLICY_DENY');
+    // decomposed (NFD) and compatibility spellings are never canonical
+    deniedAtContext(guardian.evaluate(read('/data/cafe\u0301')));
+    expect(guardian.evaluate(read('/data/caf\u00e9')).record.reason_code).toBe('ALLOW');
     // a file name that merely contains dots is canonical
     expect(guardian.evaluate(read('/data/a..b/.hidden/x.tar.gz')).record.reason_code).toBe('ALLOW');
     // …and "%" not followed by two hex digits is an ordinary character
@@ -161,6 +170,9 @@ describe('I-RESOURCE-1: resources are matched only in canonical form', () => {
       (_x, rest, i) => `https://api.example.com/admin/${rest}${pick(CONTROLS, i)}`,
       (_x, rest) => ` https://api.example.com/admin/${rest}`,
       (_x, rest) => `https://api.example.com/admin/${rest}\u00e9`, // not percent-encoded
+      (x, rest) => `https://api.example.com/${x}/..;/admin/${rest}`, // servlet-style dot segment
+      (x, rest) => `https://api.example.com/${x}/..%3B/admin/${rest}`,
+      (_x, rest) => `https://api.example.com/admin;x/${rest}`, // matrix parameter
     ];
     fc.assert(
       fc.property(seg, segs, fc.nat(), fc.nat(tricks.length - 1), (x, rest, i, t) => {
