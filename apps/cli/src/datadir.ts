@@ -1,6 +1,6 @@
 // The HELM data directory: configuration, keys, trust registry, policies, tools and the store.
 //
-//   <dir>/config.json            chain id, trust anchor, trust base, identity bindings, fingerprint
+//   <dir>/config.json            chain id, trust anchor, identity bindings, fingerprint
 //   <dir>/keys/<name>.json       one Ed25519 key per file (seed included; mode 0600)
 //   <dir>/policy/p0.json         P0 ceilings
 //   <dir>/policy/bundle.json     the P1 bundle source; bundle.signed.json its signed envelope
@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -31,17 +32,10 @@ import { listedPath, namedPath } from './names.js';
 
 export const CONFIG_TYPE = 'helm.cli.config.v1';
 
-/** Trust-registry heights reserved per receipt: up to 999 key events fit between two receipts. */
-export const TRUST_STRIDE = 1000;
-
 export interface HelmConfig {
   readonly type: typeof CONFIG_TYPE;
   readonly chain_id: string;
   readonly trust_anchor: string;
-  /** Trust height of the chain's Lamport 0 (see docs/spec/evidencepack.md). */
-  readonly trust_base: number;
-  /** Registry heights per chain Lamport step (TRUST_STRIDE). */
-  readonly trust_stride: number;
   readonly environment_fingerprint: string;
   readonly identity: readonly { readonly credential_id: string; readonly principal: string }[];
   /** Gate 3 egress allowlist for HTTP tools (default: none — all egress denied). */
@@ -98,7 +92,16 @@ const readJson = (path: string): unknown => parseJson(new Uint8Array(readFileSyn
  * rename. A symlink a data-dir writer planted at the target is replaced, never written through, so
  * a write cannot land outside the data directory (I-DATADIR-1), and a crash leaves the old file.
  */
-function writeWhole(path: string, data: string | Uint8Array, mode?: number): void {
+export function writeWhole(path: string, data: string | Uint8Array, mode?: number): void {
+  // The directory itself must be a real directory: a `tools/` or `keys/` replaced by a link to
+  // somewhere else would carry the write (a new private key, say) out of the data directory.
+  if (lstatSync(dirname(path)).isSymbolicLink()) {
+    throw new CliError(
+      'DATA_DIR_UNSAFE',
+      `${dirname(path)} is a symbolic link; nothing was written`,
+      'the directories inside the data directory (keys/, tools/, modules/, policy/) must be real directories: remove the link',
+    );
+  }
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   rmSync(temp, { force: true });
   writeFileSync(temp, data, { flag: 'wx', ...(mode === undefined ? {} : { mode }) });
@@ -311,22 +314,19 @@ export function initDataDir(
     type: CONFIG_TYPE,
     chain_id: options.chainId ?? 'main',
     trust_anchor: anchor,
-    trust_base: SETUP_KEYS.length,
-    trust_stride: TRUST_STRIDE,
     environment_fingerprint: options.fingerprint ?? `sha256:${'0'.repeat(64)}`,
     identity: options.identity ?? [{ credential_id: 'cred-local', principal: 'local' }],
   });
   data.appendTrustEvent(registry, genesis);
-  SETUP_KEYS.forEach((k, i) => {
+  for (const k of SETUP_KEYS) {
     const file = data.writeKey(k.name, k.roles, seedFor(k.name));
     keys.push(file);
     const env = registry.commit(
       { kind: 'key_publish', publicKey: fromBase64Url(file.public_key) as Uint8Array, roles: k.roles },
-      i + 1,
       [root],
     );
     data.appendTrustEvent(registry, env);
-  });
+  }
   data.writePolicy(options.p0 ?? DEFAULT_P0, options.bundle ?? DEFAULT_BUNDLE, data.signer('policy'));
   return { data, anchor, keys };
 }

@@ -10,8 +10,15 @@ export type CliErrorCode =
   | 'KEY_UNKNOWN'
   /** A name from input (tool, key, module, chain id) that may not become a file name (I-DATADIR-1). */
   | 'NAME_INVALID'
+  | 'DATA_DIR_UNSAFE'
   /** A descriptor, policy or data-dir file that is not strict RFC 8259 JSON (I-INPUT-1). */
   | 'JSON_INVALID'
+  /** `tool register --component`: not a component, jco cannot transpile it, or the sandbox refuses it. */
+  | 'COMPONENT_INVALID'
+  /** A component importing wasi:filesystem, wasi:sockets, wasi:http or anything the host does not provide (I-SANDBOX-7). */
+  | 'COMPONENT_IMPORT_DENIED'
+  /** A registered component whose jco output no longer equals its pin or stored artifacts (I-SANDBOX-7). */
+  | 'COMPONENT_PIN_MISMATCH'
   | 'INTERNAL';
 
 export class CliError extends Error {

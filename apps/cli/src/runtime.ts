@@ -12,7 +12,7 @@ import {
   type SignedEnvelope,
   type ToolDescriptor,
 } from '@helm/contracts';
-import { canonicalBytes, digest } from '@helm/crypto';
+import { canonicalBytes, canonicalize, digest, parseStrictJson } from '@helm/crypto';
 import { httpDriver } from '@helm/driver-http';
 import {
   type BuiltPack,
@@ -35,6 +35,7 @@ import {
   type IdempotencyStore,
   type JsonValue,
   proofGraphPort,
+  REQUEST_FIELDS,
   sandboxDriver,
 } from '@helm/executor';
 import {
@@ -58,13 +59,33 @@ import {
 } from '@helm/proofgraph';
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
+import { processIsolation } from '@helm/sandbox-process';
 import { type DeferredBudgetLedger, deferredBudgetLedger, type Json, type SqliteStore } from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
+import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
 import { CliError } from './errors.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
+
+/**
+ * The request object of a governed call (docs/spec/pipeline.md §Request digest): exactly its present
+ * request fields, as a fresh plain JSON value when it is representable (else those fields as given:
+ * the executor then signs a null request_digest).
+ */
+export function requestObject(request: ExecuteRequest): ExecuteRequest {
+  const fields: Record<string, unknown> = {};
+  for (const field of REQUEST_FIELDS) {
+    const value = (request as unknown as Record<string, unknown>)[field];
+    if (value !== undefined) fields[field] = value;
+  }
+  try {
+    return parseStrictJson(canonicalize(fields)) as unknown as ExecuteRequest;
+  } catch {
+    return fields as unknown as ExecuteRequest;
+  }
+}
 
 /** Built-in function tools (`driver.kind = function`, `driver.ref` = the name). */
 export const BUILTIN_FUNCTIONS: Readonly<Record<string, (args: JsonValue) => JsonValue>> = {
@@ -194,6 +215,8 @@ export class GovernedRuntime {
   readonly #ledger: DeferredBudgetLedger;
   readonly #journal: StoreJournal;
   #sandbox: Sandbox | undefined;
+  /** Components are re-transpiled and checked against their pins before the sandbox sees them. */
+  readonly #components = new PinnedComponents();
   #lock: RuntimeLock | undefined;
   #lastNodeLamport: number;
   readonly #frozen: { at: number | undefined };
@@ -263,11 +286,10 @@ export class GovernedRuntime {
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     store.releaseOrphanReservationsSync();
     const ledger = deferredBudgetLedger(store);
-    const height = () => registry.lamport;
     const policy = loadPolicyStack({
       p0: data.p0(),
       bundles: [data.signedBundle()],
-      trustedBundleKeys: registry.lookupFor('policy', height()),
+      trustedBundleKeys: registry.lookupFor('policy', registry.seq),
     });
     const guardian = new Guardian({
       signer: data.signer('guardian'),
@@ -324,6 +346,8 @@ export class GovernedRuntime {
       chainId: config.chain_id,
       store: receiptStore,
       policies: receiptPolicies(),
+      // Every receipt commits to the data directory's trust registry state it is signed under.
+      trust: () => ({ seq: registry.seq, head: registry.head }),
     });
     const idempotency = new StoreIdempotency(store);
     const journal = new StoreJournal(store, config.chain_id, ledger);
@@ -358,8 +382,10 @@ export class GovernedRuntime {
       lastNodeLamport,
       frozen,
     });
-    await runtime.#recover();
+    // Tools first (registration runs nothing): recovery then receipts each interrupted call under
+    // its pinned tool's effect class rather than one read from the journal entry.
     for (const d of data.toolDescriptors()) await runtime.#register(d as unknown as ToolDescriptor, options);
+    await runtime.#recover();
     return runtime;
   }
 
@@ -424,8 +450,15 @@ export class GovernedRuntime {
           'FILE_NOT_FOUND',
           `tool ${descriptor.name}: WASM module ${descriptor.driver.ref} is missing`,
         );
-      this.#sandbox ??= createSandbox({ poolSize: options.sandboxPool ?? 1 });
-      const module = await this.#sandbox.register(bytes);
+      // Guest code runs in child processes killed at the deadline: a worker thread cannot always be
+      // stopped in time (docs/spec/sandbox.md §Deadline and isolation, I-SANDBOX-2).
+      this.#sandbox ??= createSandbox({
+        isolation: processIsolation({ size: options.sandboxPool ?? 1 }),
+        componentTranspiler: this.#components.transpiler,
+      });
+      const module = isComponent(bytes)
+        ? await this.#components.register(this.#sandbox, this.data, bytes, descriptor.name)
+        : await this.#sandbox.register(bytes);
       driver = sandboxDriver({ sandbox: this.#sandbox, module, gas: 5_000_000, maxOutputBytes: 65_536 });
     } else if (descriptor.driver.kind === 'http') {
       driver = httpDriver();
@@ -439,7 +472,10 @@ export class GovernedRuntime {
   }
 
   /** Execute one governed call and commit everything it produced in one store transaction. */
-  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+  async execute(call: ExecuteRequest): Promise<ExecuteResult> {
+    // The request is executed and recorded as one plain JSON object: the one whose JCS digest every
+    // receipt of the call signs (request_digest), so requests/<L>.json verifies against it.
+    const request = requestObject(call);
     const clockMs = this.clock.now();
     this.#idempotency.pending = undefined;
     this.#frozen.at = clockMs;
@@ -629,8 +665,6 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
       producer: PRODUCER,
       chainId: config.chain_id,
       sessionId: config.chain_id,
-      trustBase: config.trust_base,
-      trustStride: config.trust_stride,
       receipts: kept.map((r) => r.envelope),
       decisions,
       nodes: packNodes,

@@ -116,6 +116,17 @@ describe('operator commands on a temp data directory', () => {
       expect.objectContaining({ code: 'KEY_UNKNOWN' }) as unknown as Error,
     );
     expect((await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":2}' })).exitCode).toBe(0);
+    // Each receipt names the registry state it was signed under: the ones before the rotation an
+    // earlier seq (and head) than the one after it, which is the registry head now.
+    const registry = data.registry();
+    const bodies = data.store
+      .receiptsSync()
+      .map((r) => JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')));
+    const last = bodies[bodies.length - 1];
+    expect(last).toMatchObject({ trust_seq: registry.seq, trust_head: registry.head });
+    expect(bodies[0].trust_seq).toBeLessThan(last.trust_seq);
+    for (const b of bodies) expect(registry.headAt(b.trust_seq)).toBe(b.trust_head);
+    expect(keysList(data).json).toMatchObject({ trust_seq: registry.seq, trust_head: registry.head });
     const out = join(root, 'rotated.tar');
     expect(exportCommand(data, { out }).exitCode).toBe(0);
     const anchor = data.config().trust_anchor;

@@ -24,16 +24,12 @@ export interface EvidencePackScope {
   readonly chain_id: string;
   /** Session the export selected, or null for a whole-chain / Lamport-range export. */
   readonly session_id: string | null;
-  /** Inclusive Lamport range of the receipts in the pack. */
+  /**
+   * Inclusive Lamport range of the receipts in the pack. (Trust state is not mapped from Lamport
+   * values: every receipt names its own `trust_seq` and `trust_head` under its signature.)
+   */
   readonly from_lamport: number;
   readonly to_lamport: number;
-  /**
-   * Mapping of chain Lamport values onto trust-registry heights (the two keep separate clocks): a
-   * receipt, decision or node at Lamport L is checked against the registry at height
-   * trust_base + trust_stride × L, so up to trust_stride − 1 registry events fit between receipts.
-   */
-  readonly trust_base: number;
-  readonly trust_stride: number;
 }
 
 export interface EvidencePackManifest {
@@ -73,14 +69,12 @@ export const evidencePackManifestSchema = {
     scope: {
       type: 'object',
       additionalProperties: false,
-      required: ['chain_id', 'session_id', 'from_lamport', 'to_lamport', 'trust_base', 'trust_stride'],
+      required: ['chain_id', 'session_id', 'from_lamport', 'to_lamport'],
       properties: {
         chain_id: { type: 'string', minLength: 1, maxLength: 128 },
         session_id: { type: ['string', 'null'], maxLength: 256 },
         from_lamport: int,
         to_lamport: int,
-        trust_base: int,
-        trust_stride: { type: 'integer', minimum: 1, maximum: 1000000 },
       },
     },
     head: {

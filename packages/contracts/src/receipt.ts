@@ -6,6 +6,9 @@
 //   receipt's signature" of the security model); the
 //   next receipt of the same chain carries it as `prev_hash`. The first receipt of a chain carries
 //   RECEIPT_GENESIS_PREV_HASH and lamport 1; every receipt increments lamport by exactly one.
+// Trust binding: every receipt names, under its own signature, the trust registry state it was
+// signed under (`trust_seq`, `trust_head`): its key must be valid for the receipt-signer role at
+// that registry sequence number, and `trust_head` must be the registry's head digest there.
 import { DIGEST_PATTERN, RISK_TIERS, type RiskTier } from './effect.js';
 import type { ReasonCode } from './reason-codes.js';
 import { VERDICTS, type Verdict } from './verdict.js';
@@ -50,10 +53,22 @@ export interface ReceiptBody {
   readonly reason_code: ReasonCode;
   /** digest(JCS(args)); null when the arguments were not representable JSON. */
   readonly args_hash: string | null;
+  /**
+   * digest(JCS(request)) of the governed call's request as the executor read it (docs/spec/
+   * pipeline.md §Request digest); null when that request was not representable JSON.
+   */
+  readonly request_digest: string | null;
   /** digest(JCS(output)) of the released output; null when no output was released. */
   readonly output_hash: string | null;
   /** Key id of the receipt signer (must equal the envelope signature's keyid). */
   readonly keyid: string;
+  /**
+   * Trust registry sequence number (events applied, genesis = 1) the receipt was signed under: the
+   * key must hold the receipt-signer role there. Never decreases along a chain.
+   */
+  readonly trust_seq: number;
+  /** The registry head digest at `trust_seq` (the event digest of event `trust_seq`). */
+  readonly trust_head: string;
   readonly session_id: string | null;
   /** digest of the policy stack the decision was made under. */
   readonly policy_hash: string;
@@ -83,8 +98,11 @@ export const RECEIPT_FIELDS = [
   'verdict',
   'reason_code',
   'args_hash',
+  'request_digest',
   'output_hash',
   'keyid',
+  'trust_seq',
+  'trust_head',
   'session_id',
   'policy_hash',
   'tool',
@@ -115,8 +133,11 @@ export const receiptSchema = {
     verdict: { enum: [...VERDICTS] },
     reason_code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', maxLength: 64 },
     args_hash: nullableDigest,
+    request_digest: nullableDigest,
     output_hash: nullableDigest,
     keyid: { type: 'string', pattern: '^ed25519:[0-9a-f]{64}$' },
+    trust_seq: { type: 'integer', minimum: 1, maximum: 9007199254740991 },
+    trust_head: digest,
     session_id: { anyOf: [{ type: 'string', minLength: 1, maxLength: 256 }, { type: 'null' }] },
     policy_hash: digest,
     tool: { type: 'string', minLength: 1, maxLength: 256 },

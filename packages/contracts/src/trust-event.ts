@@ -2,10 +2,11 @@
 //
 // `helm.trust.event.v1` — one change to the event-sourced key registry, carried in a SignedEnvelope
 // whose type is the same string. Events form a hash chain: `prev` is the digest of the JCS bytes of
-// the previous event's whole envelope (`TRUST_GENESIS_PREV` for the genesis event), `seq` counts
-// events from 0 and `lamport` is the strictly increasing Lamport height the change takes effect at.
-// `helm.trust.state.v1` — the canonical registry state after replaying events up to a height; its
-// digest (JCS) is the state hash. `helm.trust.snapshot.v1` — the full signed history plus the
+// the previous event's whole envelope (`TRUST_GENESIS_PREV` for the genesis event) and `seq` counts
+// events from 1 (the genesis). The registry's height is its sequence number — the number of events
+// applied — so it advances by exactly one per event; key validity is expressed in those numbers.
+// `helm.trust.state.v1` — the canonical registry state after replaying events up to a sequence
+// number; its digest (JCS) is the state hash. `helm.trust.snapshot.v1` — the full signed history plus the
 // state hash it must replay to.
 import type { SignedEnvelope } from './envelope.js';
 
@@ -41,17 +42,18 @@ interface TrustEventCommon {
   readonly type: typeof TRUST_EVENT_TYPE;
   /** Registry name; identical in every event of one history. */
   readonly registry: string;
-  /** 0 for genesis, previous seq + 1 afterwards. */
+  /**
+   * Registry sequence number: 1 for genesis, previous seq + 1 afterwards. The change takes effect
+   * at this sequence number (the registry state after this event).
+   */
   readonly seq: number;
-  /** Lamport height at which the change takes effect; strictly increasing along the chain. */
-  readonly lamport: number;
   /** digest(JCS(previous event envelope)), or TRUST_GENESIS_PREV for genesis. */
   readonly prev: string;
 }
 
 export interface TrustGenesisEvent extends TrustEventCommon {
   readonly kind: 'genesis';
-  /** Initial root keys (they hold the `root` role from this height). */
+  /** Initial root keys (they hold the `root` role from seq 1). */
   readonly root_keys: readonly TrustKeyRef[];
   /** M of the M-of-N root quorum. */
   readonly root_threshold: number;
@@ -66,7 +68,7 @@ export interface TrustKeyPublishEvent extends TrustEventCommon {
 
 export interface TrustKeyRotateEvent extends TrustEventCommon {
   readonly kind: 'key_rotate';
-  /** The key being replaced; it stops being valid at this height. */
+  /** The key being replaced; it stops being valid at this event's seq. */
   readonly keyid: string;
   /** The successor; it inherits every role the old key held. */
   readonly new_key: TrustKeyRef;
@@ -103,14 +105,14 @@ export type TrustEvent =
   | TrustRoleRevokeEvent
   | TrustRootThresholdSetEvent;
 
-/** A role held over the half-open Lamport interval [granted_at, revoked_at). */
+/** A role held over the half-open interval of registry sequence numbers [granted_at, revoked_at). */
 export interface TrustRoleInterval {
   readonly role: TrustRole;
   readonly granted_at: number;
   readonly revoked_at: number | null;
 }
 
-/** One key in the canonical state; valid over [published_at, revoked_at). */
+/** One key in the canonical state; valid over the sequence numbers [published_at, revoked_at). */
 export interface TrustKeyRecord {
   readonly keyid: string;
   readonly public_key: string;
@@ -134,8 +136,8 @@ export interface TrustState {
   readonly genesis: string;
   /** digest(JCS(last applied envelope)). */
   readonly head: string;
+  /** Sequence number of the last applied event (= number of events applied). */
   readonly seq: number;
-  readonly lamport: number;
   readonly root_threshold: number;
   readonly keys: readonly TrustKeyRecord[];
 }
@@ -147,14 +149,14 @@ export interface TrustSnapshot {
   readonly genesis: string;
   readonly head: string;
   readonly seq: number;
-  readonly lamport: number;
   readonly state_hash: string;
   readonly events: readonly SignedEnvelope[];
 }
 
 const DIGEST = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
 const KEYID = { type: 'string', pattern: '^ed25519:[0-9a-f]{64}$' } as const;
-const HEIGHT = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
+/** A registry sequence number (genesis = 1). */
+const HEIGHT = { type: 'integer', minimum: 1, maximum: 9007199254740991 } as const;
 const NULLABLE_HEIGHT = { anyOf: [HEIGHT, { type: 'null' }] } as const;
 const ROLE = { enum: [...TRUST_ROLES] } as const;
 const REGISTRY = { type: 'string', minLength: 1, maxLength: 128 } as const;
@@ -164,12 +166,11 @@ const KEY_REF = {
   required: ['keyid', 'public_key'],
   properties: { keyid: KEYID, public_key: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } },
 } as const;
-const COMMON_REQUIRED = ['type', 'kind', 'registry', 'seq', 'lamport', 'prev'] as const;
+const COMMON_REQUIRED = ['type', 'kind', 'registry', 'seq', 'prev'] as const;
 const COMMON_PROPERTIES = {
   type: { const: TRUST_EVENT_TYPE },
   registry: REGISTRY,
   seq: HEIGHT,
-  lamport: HEIGHT,
   prev: DIGEST,
 } as const;
 
@@ -232,14 +233,13 @@ export const trustStateSchema = {
   title: 'HELM trust registry state',
   type: 'object',
   additionalProperties: false,
-  required: ['type', 'registry', 'genesis', 'head', 'seq', 'lamport', 'root_threshold', 'keys'],
+  required: ['type', 'registry', 'genesis', 'head', 'seq', 'root_threshold', 'keys'],
   properties: {
     type: { const: TRUST_STATE_TYPE },
     registry: REGISTRY,
     genesis: DIGEST,
     head: DIGEST,
     seq: HEIGHT,
-    lamport: HEIGHT,
     root_threshold: { type: 'integer', minimum: 1, maximum: 64 },
     keys: {
       type: 'array',
@@ -285,14 +285,13 @@ export const trustSnapshotSchema = {
   title: 'HELM trust registry snapshot',
   type: 'object',
   additionalProperties: false,
-  required: ['type', 'registry', 'genesis', 'head', 'seq', 'lamport', 'state_hash', 'events'],
+  required: ['type', 'registry', 'genesis', 'head', 'seq', 'state_hash', 'events'],
   properties: {
     type: { const: TRUST_SNAPSHOT_TYPE },
     registry: REGISTRY,
     genesis: DIGEST,
     head: DIGEST,
     seq: HEIGHT,
-    lamport: HEIGHT,
     state_hash: DIGEST,
     events: { type: 'array', minItems: 1, items: ENVELOPE },
   },

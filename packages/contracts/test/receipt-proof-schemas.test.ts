@@ -68,5 +68,13 @@ describe('receipt / proof schemas', () => {
     expect(validate({ ...body, evidence: { ok: [1] } })).toBe(false);
     expect(validate({ ...body, lamport: 0 })).toBe(false);
     expect(validate({ ...body, session_id: '' })).toBe(false);
+    // the trust binding and the request digest (docs/spec/receipt.md §Trust binding)
+    expect(validate({ ...body, request_digest: null })).toBe(true);
+    expect(validate({ ...body, request_digest: 'sha256:12' })).toBe(false);
+    expect(validate({ ...body, trust_seq: 0 })).toBe(false);
+    expect(validate({ ...body, trust_seq: 1.5 })).toBe(false);
+    expect(validate({ ...body, trust_head: null })).toBe(false);
+    const { trust_seq: _s, ...withoutSeq } = body;
+    expect(validate(withoutSeq)).toBe(false);
   });
 });

@@ -145,6 +145,7 @@ describe('HTTP driver (loopback, real guardian)', () => {
         signer: executorSigner,
         chainId: 'http-test',
         store: new InMemoryReceiptStore(),
+        trust: () => ({ seq: 1, head: `sha256:${'7'.repeat(64)}` }),
         policies: new ReceiptPolicySet([
           {
             effect_class: 'net.egress',

@@ -16,8 +16,8 @@ const genesis = createGenesisEvent({ registry: 'bench', rootKeys: [root.publicKe
   root,
 ]);
 const registry = TrustRegistry.fromGenesis(genesis);
-registry.commit({ kind: 'key_publish', publicKey: executor.publicKey, roles: ['executor'] }, 1, [root]);
-registry.commit({ kind: 'key_publish', publicKey: guardian.publicKey, roles: ['guardian'] }, 2, [root]);
+registry.commit({ kind: 'key_publish', publicKey: executor.publicKey, roles: ['executor'] }, [root]);
+registry.commit({ kind: 'key_publish', publicKey: guardian.publicKey, roles: ['guardian'] }, [root]);
 
 const t0 = performance.now();
 const chain = new ReceiptChain({ signer: executor, chainId: 'bench' });
@@ -29,6 +29,7 @@ let parent: string | undefined;
 for (let i = 0; i < N; i++) {
   const args = { path: `/data/${i}` };
   const argsHash = digest(canonicalBytes(args));
+  const request = { tool: 'files.read', principal: 'alice', args };
   const decisionId = digest(canonicalBytes({ i }));
   decisions.push(
     signEnvelope(
@@ -51,6 +52,7 @@ for (let i = 0; i < N; i++) {
     verdict: 'ALLOW',
     reason_code: 'ALLOW',
     args_hash: argsHash,
+    request_digest: digest(canonicalBytes(request)),
     output_hash: digest(canonicalBytes({ i })),
     session_id: 'bench',
     policy_hash: `sha256:${'ab'.repeat(32)}`,
@@ -58,6 +60,8 @@ for (let i = 0; i < N; i++) {
     principal: 'alice',
     risk_tier: 'LOW',
     issued_at_ms: i,
+    trust_seq: registry.seq,
+    trust_head: registry.head,
   });
   chain.commit(m);
   receipts.push(m.envelope);
@@ -73,7 +77,7 @@ for (let i = 0; i < N; i++) {
   ).hash;
   requests.push({
     lamport: m.body.lamport,
-    body: { request: { tool: 'files.read', principal: 'alice', args }, clock_ms: i },
+    body: { request, clock_ms: i },
   });
 }
 const setupMs = performance.now() - t0;
@@ -81,7 +85,6 @@ const input = {
   producer: 'bench',
   chainId: 'bench',
   sessionId: 'bench',
-  trustBase: 2,
   receipts,
   decisions,
   nodes: graph.rangeByLamport(1, N + 1).map((x) => ({ envelope: x.envelope, payload: x.payload })),

@@ -41,10 +41,6 @@ export interface PackInput {
   readonly producer: string;
   readonly chainId: string;
   readonly sessionId: string | null;
-  /** Trust height of the chain's Lamport 0 (see EvidencePackScope.trust_base; default 0). */
-  readonly trustBase?: number;
-  /** Registry heights per chain Lamport step (see EvidencePackScope.trust_stride; default 1). */
-  readonly trustStride?: number;
   /** Receipt envelopes of one chain (any order; sorted by Lamport here). */
   readonly receipts: readonly SignedEnvelope[];
   readonly decisions: readonly SignedEnvelope[];
@@ -62,7 +58,10 @@ export interface PackInput {
   readonly tools: readonly Record<string, unknown>[];
   /** WASM modules bound by sandbox tools. */
   readonly modules?: readonly { readonly name: string; readonly bytes: Uint8Array }[];
-  /** Recorded requests and their clock readings, keyed by the Lamport value of their receipt. */
+  /**
+   * Recorded requests and their clock readings, keyed by the Lamport value of their receipt: each
+   * body is `{request, clock_ms, …}` whose `request` hashes (JCS) to the receipt's `request_digest`.
+   */
   readonly requests?: readonly { readonly lamport: number; readonly body: unknown }[];
 }
 
@@ -239,8 +238,6 @@ export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
       session_id: input.sessionId,
       from_lamport: lamports.length ? Math.min(...lamports) : 0,
       to_lamport: last,
-      trust_base: input.trustBase ?? 0,
-      trust_stride: input.trustStride ?? 1,
     },
     head: headEnvelope
       ? { lamport: last, hash: receiptHashOf(headEnvelope) }

@@ -15,6 +15,7 @@ export {
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
 export { type Divergence, type ReplayResult, replayEvidencePack } from './replay.js';
+export { evidencePackIndexSchema } from './schemas.js';
 export { isSafePath, MAX_ENTRY_BYTES, readTar, sortPaths, type TarEntry, writeTar } from './tar.js';
 export {
   CHECK_CODES,

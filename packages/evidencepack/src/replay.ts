@@ -1,6 +1,6 @@
 // Offline replay of the recorded requests of an EvidencePack (docs/spec/evidencepack.md §6): each
 // recorded request is re-derived with the pack's own material and compared with what was signed —
-// the JCS args hash against the decision and the receipt, the tool and principal, the recorded
+// the request digest and the JCS args hash against the decision and the receipt, the tool and principal, the recorded
 // clock reading against the decision time, and the decision ↔ receipt verdict binding. The first
 // difference of every request is reported precisely (Lamport, field, recorded vs replayed).
 import type { SignedEnvelope } from '@helm/contracts';
@@ -91,6 +91,15 @@ function replay(bytes: Uint8Array): ReplayResult {
       diverge('receipt.args_hash', receipt.args_hash, argsHash);
     if (decision && decision.args_hash !== argsHash)
       diverge('decision.args_hash', decision.args_hash, argsHash);
+    // The request object the receipt signed for (docs/spec/pipeline.md §Request digest).
+    let requestDigest: string | null = null;
+    try {
+      requestDigest = request.request === undefined ? null : digest(canonicalBytes(request.request));
+    } catch {
+      requestDigest = null;
+    }
+    if (receipt.request_digest !== requestDigest)
+      diverge('receipt.request_digest', receipt.request_digest, requestDigest);
     if (call.tool !== receipt.tool) diverge('tool', receipt.tool, call.tool);
     if (call.principal !== receipt.principal) diverge('principal', receipt.principal, call.principal);
     if (decision && typeof request.clock_ms === 'number' && decision.decided_at_ms !== request.clock_ms)

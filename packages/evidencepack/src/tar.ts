@@ -1,7 +1,8 @@
 // A deterministic POSIX ustar writer and a strict reader (normative: docs/spec/evidencepack.md §2).
-// Every header is fully determined by (path, size, kind): mtime 0, uid/gid 0, empty uname/gname,
-// mode 0644 for files and 0755 for directories, no pax/GNU extended headers, entries sorted by path
-// (bytewise UTF-8), directories implied (not written). The archive ends with two zero blocks.
+// Every header is fully determined by (path, size): mode 0644, mtime 0, uid/gid 0, empty
+// uname/gname, no pax/GNU extended headers, entries sorted by path (bytewise UTF-8), directories
+// implied (not written). The archive ends with two zero blocks. The reader accepts exactly what the
+// writer writes (one evidence, one archive: the archive digest is a content id).
 import { EvidencePackError } from './errors.js';
 
 const BLOCK = 512;
@@ -105,68 +106,164 @@ export function writeTar(entries: readonly TarEntry[]): Uint8Array {
   return out; // the two trailing zero blocks are already zero
 }
 
-function field(h: Uint8Array, offset: number, length: number): string {
-  const slice = h.subarray(offset, offset + length);
-  const end = slice.indexOf(0);
-  return decoder.decode(end === -1 ? slice : slice.subarray(0, end));
+/**
+ * Header fields (offset, width) in the order they are compared (docs/spec/evidencepack.md §2); the
+ * checksum, which depends on every other field, last.
+ */
+const FIELDS: readonly (readonly [string, number, number])[] = [
+  ['name', 0, 100],
+  ['mode', 100, 8],
+  ['uid', 108, 8],
+  ['gid', 116, 8],
+  ['size', 124, 12],
+  ['mtime', 136, 12],
+  ['typeflag', 156, 1],
+  ['linkname', 157, 100],
+  ['magic', 257, 6],
+  ['version', 263, 2],
+  ['uname', 265, 32],
+  ['gname', 297, 32],
+  ['devmajor', 329, 8],
+  ['devminor', 337, 8],
+  ['prefix', 345, 155],
+  ['unused header tail', 500, 12],
+  ['checksum', 148, 8],
+];
+
+const malformed = (message: string) => new EvidencePackError('PACK_TAR_MALFORMED', message);
+const noncanonical = (message: string) => new EvidencePackError('PACK_NONCANONICAL', message);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
-function parseOctal(h: Uint8Array, offset: number, length: number, what: string): number {
-  const text = field(h, offset, length).trim();
-  if (!/^[0-7]+$/.test(text)) throw new EvidencePackError('PACK_TAR_MALFORMED', `bad ${what} field`);
-  return Number.parseInt(text, 8);
+function isZero(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 0) return false;
+  return true;
+}
+
+function ascii(bytes: Uint8Array): string {
+  return JSON.stringify(String.fromCharCode(...bytes));
+}
+
+/** A NUL-terminated (or full-width) text field, as UTF-8. */
+function text(h: Uint8Array, offset: number, length: number, what: string): string {
+  const slice = h.subarray(offset, offset + length);
+  const end = slice.indexOf(0);
+  try {
+    return decoder.decode(end === -1 ? slice : slice.subarray(0, end));
+  } catch {
+    throw new EvidencePackError('PACK_PATH_INVALID', `${what} field is not UTF-8`);
+  }
 }
 
 /**
- * Read a ustar archive strictly: only regular files (typeflag '0'), valid checksums, safe unique
- * paths, zero padding, and a proper end-of-archive. Anything else is PACK_TAR_MALFORMED (or a more
- * specific code): an evidence pack is never "mostly" readable.
+ * Check one header against the writer's header for the same (path, size): the first field that
+ * differs is named. Returns the entry's path and size.
+ */
+function checkHeader(h: Uint8Array, offset: number): { path: string; size: number } {
+  // Integrity first: the checksum the header claims must be the sum of its bytes.
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (h[i] as number);
+  const claimed = String.fromCharCode(...h.subarray(148, 156))
+    .replace(/[\0 ]+/g, ' ')
+    .trim();
+  if (!/^[0-7]{1,8}$/.test(claimed) || Number.parseInt(claimed, 8) !== sum)
+    throw malformed(`header checksum mismatch at offset ${offset}`);
+  if (String.fromCharCode(...h.subarray(257, 265)) !== 'ustar\u000000')
+    throw malformed(
+      `header at offset ${offset} is not a POSIX ustar header (magic "ustar\\0", version "00")`,
+    );
+  const type = String.fromCharCode(h[156] as number);
+  const name = text(h, 0, 100, 'name');
+  const prefix = text(h, 345, 155, 'prefix');
+  const path = prefix ? `${prefix}/${name}` : name;
+  if (type !== '0')
+    throw malformed(`entry ${JSON.stringify(path)} is not a regular file (type ${JSON.stringify(type)})`);
+  if (!isSafePath(path))
+    throw new EvidencePackError('PACK_PATH_INVALID', `unsafe entry path: ${JSON.stringify(path)}`);
+  const sizeField = String.fromCharCode(...h.subarray(124, 136));
+  if (!/^[0-7]{11}\0$/.test(sizeField))
+    throw noncanonical(
+      `entry ${path}: size field ${ascii(h.subarray(124, 136))} is not 11 octal digits and NUL`,
+    );
+  const size = Number.parseInt(sizeField.slice(0, 11), 8);
+  if (size > MAX_ENTRY_BYTES) throw new EvidencePackError('PACK_TOO_LARGE', `entry too large: ${path}`);
+  // Every byte as the writer writes it for (path, size).
+  const expected = header(path, size);
+  for (const [field, at, width] of FIELDS) {
+    const got = h.subarray(at, at + width);
+    const want = expected.subarray(at, at + width);
+    if (got.every((b, i) => b === want[i])) continue;
+    if (field === 'name' || field === 'prefix') {
+      const split = splitPath(path);
+      if (split.name !== name || split.prefix !== prefix) {
+        throw noncanonical(
+          `entry ${path}: stored as prefix ${JSON.stringify(prefix)} and name ${JSON.stringify(name)}; the writer stores ${
+            split.prefix
+              ? `prefix ${JSON.stringify(split.prefix)} and name ${JSON.stringify(split.name)}`
+              : 'it whole in name'
+          } (prefix/name split)`,
+        );
+      }
+      throw noncanonical(`entry ${path}: bytes after the NUL terminator of the ${field} field`);
+    }
+    throw noncanonical(
+      `entry ${path}: header field ${field} is ${ascii(got)}, the writer writes ${ascii(want)}`,
+    );
+  }
+  return { path, size };
+}
+
+/**
+ * Read an EvidencePack archive strictly: the reader accepts exactly the bytes `writeTar` produces
+ * for the entries it finds (docs/spec/evidencepack.md §2), so the same evidence has one archive.
+ * Structural damage is PACK_TAR_MALFORMED, a readable archive in another encoding (header fields,
+ * order, prefix/name split, trailing blocks) PACK_NONCANONICAL; unsafe paths, duplicates and oversize
+ * entries have their own codes. An evidence pack is never "mostly" readable.
  */
 export function readTar(bytes: Uint8Array): TarEntry[] {
-  if (bytes.length % BLOCK !== 0 || bytes.length < 2 * BLOCK) {
-    throw new EvidencePackError('PACK_TAR_MALFORMED', 'archive length is not a whole number of blocks');
-  }
+  if (bytes.length % BLOCK !== 0)
+    throw malformed(`archive length ${bytes.length} is not a multiple of ${BLOCK}`);
+  if (bytes.length < 2 * BLOCK)
+    throw malformed('archive is shorter than its end-of-archive (two zero blocks)');
   const entries: TarEntry[] = [];
-  const seen = new Set<string>();
+  let previous: string | undefined;
   let offset = 0;
   for (;;) {
-    if (offset + BLOCK > bytes.length)
-      throw new EvidencePackError('PACK_TAR_MALFORMED', 'missing end-of-archive');
+    if (offset + BLOCK > bytes.length) throw malformed('missing end-of-archive (two zero blocks)');
     const h = bytes.subarray(offset, offset + BLOCK);
-    if (h.every((b) => b === 0)) {
-      const rest = bytes.subarray(offset);
-      if (rest.length < 2 * BLOCK || !rest.every((b) => b === 0)) {
-        throw new EvidencePackError('PACK_TAR_MALFORMED', 'data after end-of-archive');
+    if (isZero(h)) {
+      const rest = (bytes.length - offset) / BLOCK;
+      if (rest < 2 || !isZero(bytes.subarray(offset + BLOCK, offset + 2 * BLOCK)))
+        throw malformed(`missing end-of-archive: a single zero block at offset ${offset}`);
+      if (rest > 2) {
+        throw isZero(bytes.subarray(offset))
+          ? noncanonical(`the archive ends with ${rest} zero blocks; exactly two are written`)
+          : malformed('data after end-of-archive');
       }
-      return entries;
+      break;
     }
-    const stored = parseOctal(h, 148, 8, 'checksum');
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (h[i] as number);
-    if (sum !== stored)
-      throw new EvidencePackError('PACK_TAR_MALFORMED', `header checksum mismatch at ${offset}`);
-    if (field(h, 257, 6) !== 'ustar' || field(h, 263, 2) !== '00') {
-      throw new EvidencePackError('PACK_TAR_MALFORMED', 'not a POSIX ustar header');
+    const { path, size } = checkHeader(h, offset);
+    if (previous !== undefined) {
+      const order = compareBytes(previous, path);
+      if (order === 0) throw new EvidencePackError('PACK_DUPLICATE_ENTRY', `duplicate entry: ${path}`);
+      if (order > 0)
+        throw noncanonical(`entries are not in ascending bytewise path order: ${path} after ${previous}`);
     }
-    const type = String.fromCharCode(h[156] as number);
-    const prefix = field(h, 345, 155);
-    const path = prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100);
-    if (type !== '0') {
-      throw new EvidencePackError('PACK_TAR_MALFORMED', `entry ${path} is not a regular file (type ${type})`);
-    }
-    if (!isSafePath(path)) throw new EvidencePackError('PACK_PATH_INVALID', `unsafe entry path: ${path}`);
-    if (seen.has(path)) throw new EvidencePackError('PACK_DUPLICATE_ENTRY', `duplicate entry: ${path}`);
-    seen.add(path);
-    const size = parseOctal(h, 124, 12, 'size');
-    if (size > MAX_ENTRY_BYTES) throw new EvidencePackError('PACK_TOO_LARGE', `entry too large: ${path}`);
+    previous = path;
     const start = offset + BLOCK;
     const padded = Math.ceil(size / BLOCK) * BLOCK;
-    if (start + padded > bytes.length)
-      throw new EvidencePackError('PACK_TAR_MALFORMED', `entry ${path} truncated`);
-    if (!bytes.subarray(start + size, start + padded).every((b) => b === 0)) {
-      throw new EvidencePackError('PACK_TAR_MALFORMED', `entry ${path} has non-zero padding`);
-    }
+    if (start + padded > bytes.length) throw malformed(`entry ${path} truncated`);
+    if (!isZero(bytes.subarray(start + size, start + padded)))
+      throw malformed(`entry ${path} has non-zero padding`);
     entries.push({ path, data: bytes.slice(start, start + size) });
     offset = start + padded;
   }
+  // The writer's rules are the reader's: re-serialize and require the very same bytes.
+  if (!sameBytes(writeTar(entries), bytes))
+    throw noncanonical('the archive is not the canonical encoding of its entries');
+  return entries;
 }

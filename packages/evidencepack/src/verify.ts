@@ -10,8 +10,9 @@ import {
   type EvidencePackManifest,
   RECEIPT_TYPE,
   type SignedEnvelope,
+  TRUST_SNAPSHOT_TYPE,
 } from '@helm/contracts';
-import { bytesEqual, canonicalBytes, digest, isDigest, verifyEnvelope } from '@helm/crypto';
+import { bytesEqual, canonicalBytes, digest, parseStrictJson, verifyEnvelope } from '@helm/crypto';
 import { verifyReceiptChainParallel } from '@helm/parallel-verify';
 import { validateGraph, verifyCondensedHistory } from '@helm/proofgraph';
 import {
@@ -32,6 +33,13 @@ import {
   MANIFEST_PATH,
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
+import {
+  bodyOf,
+  entryShape,
+  manifestEnvelopeProblem,
+  manifestProblem as manifestSchemaProblem,
+  trustSnapshotProblem,
+} from './internal/shapes.js';
 import { readTar, type TarEntry } from './tar.js';
 
 export type CheckStatus = 'PASS' | 'FAILED' | 'UNVERIFIABLE' | 'SKIPPED';
@@ -69,8 +77,14 @@ export interface Check {
 
 export interface VerifyReport {
   readonly status: 'PASS' | 'FAILED' | 'UNVERIFIABLE';
+  /** SHA-256 of the archive: a content id (one evidence has exactly one accepted archive, §2). */
   readonly pack_digest: string;
   readonly manifest: EvidencePackManifest | null;
+  /**
+   * True when the manifest is of a newer format than this verifier knows (§5.1): only the
+   * version-independent checks ran; the status is never PASS and the pack is NOT verified.
+   */
+  readonly format_unsupported: boolean;
   readonly checks: readonly Check[];
 }
 
@@ -105,29 +119,15 @@ function overall(checks: readonly Check[]): VerifyReport['status'] {
   return 'PASS';
 }
 
-function manifestProblem(m: Record<string, unknown>): string | undefined {
-  const scope = m.scope as Record<string, unknown> | undefined;
-  if (typeof m.producer !== 'string') return 'producer';
-  if (m.format_version !== EVIDENCEPACK_FORMAT_VERSION) return 'format_version';
-  if (!scope || typeof scope.chain_id !== 'string') return 'scope.chain_id';
-  if (!(scope.session_id === null || typeof scope.session_id === 'string')) return 'scope.session_id';
-  if (!Number.isSafeInteger(scope.from_lamport) || !Number.isSafeInteger(scope.to_lamport))
-    return 'scope lamports';
-  if (!Number.isSafeInteger(scope.trust_base) || (scope.trust_base as number) < 0) return 'scope.trust_base';
-  if (!Number.isSafeInteger(scope.trust_stride) || (scope.trust_stride as number) < 1)
-    return 'scope.trust_stride';
-  if (!isDigest(m.trust_anchor)) return 'trust_anchor';
-  const head = m.head as Record<string, unknown> | null;
-  if (
-    head !== null &&
-    (typeof head !== 'object' || !isDigest(head.hash) || !Number.isSafeInteger(head.lamport))
-  )
-    return 'head';
-  if (!Array.isArray(m.entries)) return 'entries';
+/**
+ * Every field against the manifest schema (§4: exactly the listed fields, e.g. no trust base or
+ * stride in the scope), then the rules a schema cannot say.
+ */
+function manifestProblem(m: unknown): string | undefined {
+  const schema = manifestSchemaProblem(m);
+  if (schema) return schema;
   let prev = '';
-  for (const e of m.entries as Record<string, unknown>[]) {
-    if (typeof e?.path !== 'string' || !Number.isSafeInteger(e.size) || !isDigest(e.sha256))
-      return 'entry fields';
+  for (const e of (m as EvidencePackManifest).entries) {
     if (e.path <= prev) return 'entries not sorted and unique';
     if (e.path === MANIFEST_PATH) return 'manifest lists itself';
     prev = e.path;
@@ -135,12 +135,76 @@ function manifestProblem(m: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** Verify an EvidencePack's bytes offline. Never throws for bad input: problems become checks. */
+const MANIFEST_TYPE_PATTERN = /^helm\.evidencepack\.manifest\.v([1-9][0-9]{0,8})$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * §4: the manifest is sealed by a key holding `executor` at the head of the included trust
+ * snapshot. The rule is the same for every manifest version (the type is inside the signed PAE).
+ */
+function manifestSignatureCheck(envelope: SignedEnvelope, type: string, registry: TrustRegistry): Check {
+  try {
+    const v = verifyEnvelope(envelope, type, registry.lookupFor('executor', registry.seq));
+    return {
+      code: 'MANIFEST_SIGNATURE',
+      status: 'PASS',
+      message: `manifest signed by ${v.keyIds.join(', ')}`,
+    };
+  } catch (error) {
+    return {
+      code: 'MANIFEST_SIGNATURE',
+      status: 'FAILED',
+      message: `manifest signature: ${(error as Error).message}`,
+      detail: (error as { code?: string }).code ?? 'SIGNATURE_INVALID',
+    };
+  }
+}
+
+/**
+ * Verify an EvidencePack's bytes offline. Never throws: every input gets a verdict (I-EVIDENCE-2).
+ * Every entry is validated before it is used; should a step throw all the same (a verifier bug),
+ * that step fails closed (FAILED, detail `VERIFIER_ERROR`) instead of the call rejecting.
+ */
 export async function verifyEvidencePack(
   bytes: Uint8Array,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
   const checks: Check[] = [];
+  try {
+    return await verifyChecks(bytes, options, checks);
+  } catch (error) {
+    const reported = new Set(checks.map((c) => c.code));
+    checks.push({
+      code: CHECK_CODES.find((c) => !reported.has(c)) ?? 'PACK_FORMAT',
+      status: 'FAILED',
+      message: `verification stopped by an unexpected error: ${errorText(error)}`,
+      detail: 'VERIFIER_ERROR',
+    });
+    let packDigest = '';
+    try {
+      packDigest = digest(bytes);
+    } catch {
+      // not bytes at all
+    }
+    return { status: 'FAILED', pack_digest: packDigest, manifest: null, format_unsupported: false, checks };
+  }
+}
+
+function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'unprintable error';
+  }
+}
+
+async function verifyChecks(
+  bytes: Uint8Array,
+  options: VerifyOptions,
+  checks: Check[],
+): Promise<VerifyReport> {
   const packDigest = digest(bytes);
   const add = (
     code: CheckCode,
@@ -148,12 +212,23 @@ export async function verifyEvidencePack(
     message: string,
     extra: { detail?: string; path?: string } = {},
   ) => checks.push({ code, status, message, ...extra });
-  const done = (manifest: EvidencePackManifest | null): VerifyReport => ({
-    status: overall(checks),
-    pack_digest: packDigest,
-    manifest,
-    checks,
-  });
+  // A JSON entry of the wrong shape is FAILED under the check that owns its kind (§1): it is kept
+  // out of every step, and that check reports the first such entry (in path order).
+  const shapeFailures = new Map<CheckCode, Check>();
+  const done = (manifest: EvidencePackManifest | null, formatUnsupported = false): VerifyReport => {
+    for (const [code, failure] of shapeFailures) {
+      const at = checks.findIndex((c) => c.code === code);
+      if (at === -1) checks.push(failure);
+      else checks[at] = failure;
+    }
+    return {
+      status: overall(checks),
+      pack_digest: packDigest,
+      manifest,
+      format_unsupported: formatUnsupported,
+      checks,
+    };
+  };
 
   // 1. The archive.
   let entries: TarEntry[];
@@ -174,22 +249,26 @@ export async function verifyEvidencePack(
   let manifest: EvidencePackManifest;
   try {
     if (!manifestBytes) throw new Error('manifest.json is missing');
-    envelope = parseJson(manifestBytes) as SignedEnvelope;
-    const body = envelopeBody<Record<string, unknown>>(envelope);
-    const newer = /^helm\.evidencepack\.manifest\.v(\d+)$/.exec(String(body.type));
-    if (newer && Number(newer[1]) > EVIDENCEPACK_FORMAT_VERSION) {
-      add(
-        'MANIFEST_FORMAT',
-        'UNVERIFIABLE',
-        `pack format ${String(body.type)} is newer than this verifier; upgrade helm`,
-      );
-      return done(null);
-    }
-    if (body.type !== EVIDENCEPACK_MANIFEST_TYPE || envelope.type !== EVIDENCEPACK_MANIFEST_TYPE) {
-      throw new Error(`not a ${EVIDENCEPACK_MANIFEST_TYPE} envelope`);
-    }
-    if (!bytesEqual(canonicalBytes(envelope), manifestBytes))
+    const value = parseJson(manifestBytes);
+    if (!bytesEqual(canonicalBytes(value), manifestBytes))
       throw new Error('manifest.json is not canonical JCS');
+    const wrapper = manifestEnvelopeProblem(value);
+    if (wrapper) throw new Error(`manifest.json is ${wrapper}`);
+    envelope = value as SignedEnvelope;
+    const body = bodyOf(envelope);
+    if (!isObject(body)) throw new Error('the manifest body is not a JSON object');
+    if (body.type !== envelope.type)
+      throw new Error(
+        `the manifest body type ${String(body.type)} is not the envelope type ${envelope.type}`,
+      );
+    // A newer manifest version (§5.1): only the version-independent checks run, never a PASS.
+    const version = MANIFEST_TYPE_PATTERN.exec(String(body.type));
+    if (version && Number(version[1]) > EVIDENCEPACK_FORMAT_VERSION) {
+      unsupportedFormat(envelope, files, options, add);
+      return done(null, true);
+    }
+    if (body.type !== EVIDENCEPACK_MANIFEST_TYPE)
+      throw new Error(`not a ${EVIDENCEPACK_MANIFEST_TYPE} envelope`);
     const problem = manifestProblem(body);
     if (problem) throw new Error(`manifest field invalid: ${problem}`);
     manifest = body as unknown as EvidencePackManifest;
@@ -223,16 +302,33 @@ export async function verifyEvidencePack(
     [...files.keys()].filter((p) => p.startsWith(prefix)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const json = new Map<string, unknown>();
   let nameProblem: { path: string; message: string } | undefined;
+  const shapePaths = { index: INDEX_PATH, trust: TRUST_SNAPSHOT_PATH, consistency: CONSISTENCY_PATH };
   for (const path of files.keys()) {
     if (!path.endsWith('.json') || path === MANIFEST_PATH) continue;
+    let value: unknown;
     try {
-      const value = parseJson(files.get(path) as Uint8Array);
+      value = parseJson(files.get(path) as Uint8Array);
       if (!bytesEqual(canonicalBytes(value), files.get(path) as Uint8Array))
         throw new Error('not canonical JCS');
-      json.set(path, value);
     } catch (error) {
       nameProblem ??= { path, message: `${path}: ${(error as Error).message}` };
+      continue;
     }
+    // Validated before use: an entry of the wrong shape never reaches a step.
+    const shape = entryShape(path, shapePaths);
+    const problem = shape?.problem(value);
+    if (shape && problem) {
+      if (!shapeFailures.has(shape.code))
+        shapeFailures.set(shape.code, {
+          code: shape.code,
+          status: 'FAILED',
+          message: `${path}: ${problem}`,
+          detail: 'ENTRY_SHAPE_INVALID',
+          path,
+        });
+      continue;
+    }
+    json.set(path, value);
   }
   const receiptPaths = under('receipts/');
   const receipts: SignedEnvelope[] = [];
@@ -261,6 +357,11 @@ export async function verifyEvidencePack(
         nameProblem ??= { path, message: `${path} is not named by its digest` };
     }
   }
+  for (const path of under('condensed/')) {
+    const v = json.get(path) as { lamport: number } | undefined;
+    if (v !== undefined && path !== `condensed/${pad(v.lamport)}.json`)
+      nameProblem ??= { path, message: `${path}: name does not match its Lamport` };
+  }
   if (nameProblem) add('ENTRY_NAMES', 'FAILED', nameProblem.message, { path: nameProblem.path });
   else add('ENTRY_NAMES', 'PASS', 'every JSON entry is canonical and named by its content');
 
@@ -274,11 +375,7 @@ export async function verifyEvidencePack(
   } else {
     try {
       registry = importTrustSnapshot(snapshot, { genesis: manifest.trust_anchor });
-      add(
-        'TRUST_SNAPSHOT',
-        'PASS',
-        `trust registry replays to seq ${registry.seq} (Lamport ${registry.lamport})`,
-      );
+      add('TRUST_SNAPSHOT', 'PASS', `trust registry replays to seq ${registry.seq} (head ${registry.head})`);
     } catch (error) {
       add('TRUST_SNAPSHOT', 'FAILED', `trust snapshot does not verify: ${(error as Error).message}`, {
         detail: (error as { code?: string }).code ?? 'TRUST_ERROR',
@@ -300,13 +397,68 @@ export async function verifyEvidencePack(
     );
   } else add('TRUST_ANCHOR', 'PASS', 'the pack is anchored at the pinned trust root');
 
-  const base = manifest.scope.trust_base;
-  const stride = manifest.scope.trust_stride;
-  const heightOf = (lamport: number) => base + stride * lamport;
+  // Trust heights are registry sequence numbers, and each receipt names its own under its signature
+  // (`trust_seq`, `trust_head`; docs/spec/evidencepack.md §4): a receipt's key is looked up at its
+  // trust_seq — nothing maps Lamport values onto the registry. A decision is checked at the
+  // trust_seq of the (first) receipt naming it; a signed node or checkpoint, which commits to no
+  // trust state itself, at `heightOf(its Lamport)`: the trust_seq of the pack's full receipt at that
+  // Lamport, else of the nearest full receipt before it, else of the first full receipt, else the
+  // snapshot head.
+  const seqByLamport = new Map<number, number>();
+  for (const b of receiptBodies) {
+    const seq = Number(b.trust_seq);
+    if (Number.isSafeInteger(seq) && Number.isSafeInteger(Number(b.lamport)))
+      seqByLamport.set(Number(b.lamport), seq);
+  }
+  const fullLamports = [...seqByLamport.keys()].sort((a, b) => a - b);
+  const heightOf = (lamport: number): number => {
+    const exact = seqByLamport.get(lamport);
+    if (exact !== undefined) return exact;
+    let before: number | undefined;
+    for (const l of fullLamports) if (l < lamport) before = l;
+    const at = before ?? fullLamports[0];
+    return at === undefined ? (registry?.seq ?? 0) : (seqByLamport.get(at) as number);
+  };
   const registryLookup = registry?.keyLookup(mapRole);
+  /** Receipts: the key valid for the role at the receipt's own trust_seq. */
   const lookup = registryLookup
+    ? (keyid: string, role: string, trustSeq: number) => registryLookup(keyid, role, trustSeq)
+    : undefined;
+  /** Signed nodes and checkpoints (no trust state of their own): at heightOf(their Lamport). */
+  const nodeLookup = registryLookup
     ? (keyid: string, role: string, lamport: number) => registryLookup(keyid, role, heightOf(lamport))
     : undefined;
+  // Every full receipt's trust binding, in Lamport order: trust_head is the registry's event digest
+  // at trust_seq (so trust_seq ≤ the snapshot head), and trust_seq never decreases.
+  let trustBinding: { lamport: number; path: string; message: string; detail: string } | undefined;
+  if (registry) {
+    let previous = 1;
+    for (let i = 0; i < receiptBodies.length && !trustBinding; i++) {
+      const b = receiptBodies[i] as Record<string, unknown>;
+      const seq = Number(b.trust_seq);
+      const at = { lamport: Number(b.lamport), path: `receipts/${pad(Number(b.lamport))}.json` };
+      const head = registry.headAt(seq);
+      if (head === undefined)
+        trustBinding = {
+          ...at,
+          detail: 'TRUST_SEQ_UNKNOWN',
+          message: `receipt at Lamport ${at.lamport} claims trust seq ${String(b.trust_seq)}, beyond the snapshot head ${registry.seq}`,
+        };
+      else if (head !== b.trust_head)
+        trustBinding = {
+          ...at,
+          detail: 'TRUST_HEAD_MISMATCH',
+          message: `receipt at Lamport ${at.lamport} names trust head ${String(b.trust_head)}, but the registry head at seq ${seq} is ${head}`,
+        };
+      else if (seq < previous)
+        trustBinding = {
+          ...at,
+          detail: 'TRUST_SEQ_REGRESSION',
+          message: `receipt at Lamport ${at.lamport} claims trust seq ${seq} after ${previous}`,
+        };
+      else previous = seq;
+    }
+  }
   const needTrust = (code: CheckCode) =>
     add(
       code,
@@ -317,20 +469,7 @@ export async function verifyEvidencePack(
   // 5. The manifest signature: sealed at export time by a key holding `executor` at the head of
   //    the included trust snapshot (a range export may be sealed after later key rotations).
   if (!registry) needTrust('MANIFEST_SIGNATURE');
-  else {
-    try {
-      const v = verifyEnvelope(
-        envelope,
-        EVIDENCEPACK_MANIFEST_TYPE,
-        registry.lookupFor('executor', registry.lamport),
-      );
-      add('MANIFEST_SIGNATURE', 'PASS', `manifest signed by ${v.keyIds.join(', ')}`);
-    } catch (error) {
-      add('MANIFEST_SIGNATURE', 'FAILED', `manifest signature: ${(error as Error).message}`, {
-        detail: (error as { code?: string }).code ?? 'SIGNATURE_INVALID',
-      });
-    }
-  }
+  else checks.push(manifestSignatureCheck(envelope, EVIDENCEPACK_MANIFEST_TYPE, registry));
 
   // 6. Receipts: signatures under keys valid for their role at their height, links, Lamport order.
   const condensedPaths = under('condensed/');
@@ -355,19 +494,27 @@ export async function verifyEvidencePack(
       history,
       checkpoints: checkpointPaths.map((p) => json.get(p)),
       consistency,
-      keys: lookup,
+      keys: nodeLookup as NonNullable<typeof nodeLookup>,
       verifyReceipt: (env) => verifyReceipt(env, lookup) as never,
     });
-    if (r.ok) {
+    const failedAt = r.ok || r.where !== 'history' ? Number.POSITIVE_INFINITY : r.index + 1;
+    if (trustBinding && trustBinding.lamport < failedAt) {
+      if (r.ok) chainHead = r.head;
+      add('RECEIPT_CHAIN', 'FAILED', trustBinding.message, {
+        detail: trustBinding.detail,
+        path: trustBinding.path,
+      });
+    } else if (r.ok) {
       chainHead = r.head;
       add('RECEIPT_CHAIN', 'PASS', `${r.count} receipts (${r.condensed} condensed) link and verify`);
+    } else add('RECEIPT_CHAIN', 'FAILED', `history: ${r.message}`, { detail: r.code });
+    if (r.ok) {
       add(
         'CHECKPOINTS',
         'PASS',
         `${checkpointPaths.length} signed checkpoints, consistent, inclusion proofs valid`,
       );
     } else {
-      add('RECEIPT_CHAIN', 'FAILED', `history: ${r.message}`, { detail: r.code });
       add('CHECKPOINTS', 'FAILED', `checkpoints or inclusion proofs: ${r.message}`, { detail: r.code });
     }
   } else {
@@ -392,12 +539,12 @@ export async function verifyEvidencePack(
     if (options.workers !== 0 && receipts.length >= threshold) {
       const keys = new Map<string, Uint8Array>();
       for (const body of receiptBodies) {
-        const k = lookup(String(body.keyid), 'receipt-signer', Number(body.lamport));
+        const k = lookup(String(body.keyid), 'receipt-signer', Number(body.trust_seq));
         if (k) keys.set(String(body.keyid), k);
       }
       r = await verifyReceiptChainParallel(receipts, {
         keys,
-        authorize: (keyid, role, lamport) => lookup(keyid, role, lamport) !== undefined,
+        authorize: (keyid, role, trustSeq) => lookup(keyid, role, trustSeq) !== undefined,
         chainId: manifest.scope.chain_id,
         ...linkFrom,
         ...expectedHead,
@@ -421,12 +568,21 @@ export async function verifyEvidencePack(
       );
     }
     options.onProgress?.('receipts', receipts.length, receipts.length);
-    if (r.ok) {
+    const failedAt = r.ok
+      ? Number.POSITIVE_INFINITY
+      : Number(receiptBodies[r.index]?.lamport ?? Number.POSITIVE_INFINITY);
+    if (trustBinding && trustBinding.lamport < failedAt) {
+      if (r.ok) chainHead = { lamport: r.head.lamport, hash: r.head.hash };
+      add('RECEIPT_CHAIN', 'FAILED', trustBinding.message, {
+        detail: trustBinding.detail,
+        path: trustBinding.path,
+      });
+    } else if (r.ok) {
       chainHead = { lamport: r.head.lamport, hash: r.head.hash };
       add(
         'RECEIPT_CHAIN',
         'PASS',
-        `${r.count} receipts: signatures, keys at height, links and Lamport order verify`,
+        `${r.count} receipts: signatures, keys valid at each receipt's trust seq, trust heads, links and Lamport order verify`,
       );
     } else {
       add('RECEIPT_CHAIN', 'FAILED', `receipt ${r.index}: ${r.message}`, {
@@ -471,9 +627,11 @@ export async function verifyEvidencePack(
       `Lamport ${manifest.scope.from_lamport}..${manifest.scope.to_lamport}, head and counts match`,
     );
 
-  // 8. Decisions: guardian-signed, each bound to a receipt that names it with the same args hash.
+  // 8. Decisions: guardian-signed under a key valid at the trust_seq of the first receipt that names
+  //    it, each bound to that receipt (same args hash; an ALLOW also the same tool and principal).
   const byDecision = new Map<string, Record<string, unknown>>();
-  for (const b of receiptBodies) byDecision.set(String(b.decision_id), b);
+  for (const b of receiptBodies)
+    if (!byDecision.has(String(b.decision_id))) byDecision.set(String(b.decision_id), b);
   const decisionPaths = under('decisions/');
   if (!registry) needTrust('DECISIONS');
   else if (decisionPaths.length === 0) add('DECISIONS', 'SKIPPED', 'no decisions in the pack');
@@ -486,9 +644,13 @@ export async function verifyEvidencePack(
         const body = envelopeBody<Record<string, unknown>>(env);
         const receipt = byDecision.get(String(body.decision_id));
         if (!receipt) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
-        verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', heightOf(Number(receipt.lamport))));
+        verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', Number(receipt.trust_seq)));
         if (receipt.args_hash !== null && receipt.args_hash !== body.args_hash)
           throw new Error('receipt and decision disagree on args_hash');
+        // An ALLOW authorized exactly this call (docs/spec/pipeline.md step 7): its receipt names
+        // the tool and principal the guardian signed.
+        if (body.verdict === 'ALLOW' && (receipt.tool !== body.tool || receipt.principal !== body.principal))
+          throw new Error('receipt and its ALLOW decision disagree on the tool or principal');
         if (receipt.verdict !== body.verdict && receipt.reason_code === body.reason_code)
           throw new Error('receipt and decision disagree on the verdict');
       } catch (error) {
@@ -561,7 +723,7 @@ export async function verifyEvidencePack(
     const items = [...receiptItems, ...nodeItems];
     options.onProgress?.('proofgraph', 0, items.length);
     const g = validateGraph(items, {
-      keys: lookup,
+      keys: nodeLookup as NonNullable<typeof nodeLookup>,
       known,
       receipts: (env) => verifyReceipt(env, lookup) as never,
     });
@@ -635,16 +797,168 @@ export async function verifyEvidencePack(
       );
   }
 
-  // 12. Recorded requests belong to receipts of the pack.
+  // 12. Recorded requests belong to receipts of the pack, and each full receipt's request is the
+  //     one it signed for: digest(JCS(request)) = its request_digest (null ⇔ not representable);
+  //     a receipt with a request digest and no recorded request is FAILED too.
   const requestPaths = under('requests/');
-  if (requestPaths.length === 0) add('REQUESTS', 'SKIPPED', 'no recorded requests (replay impossible)');
-  else {
+  const requestProblem = (() => {
     const have = new Set(allLamports.map((l) => `requests/${pad(l)}.json`));
     const orphan = requestPaths.find((p) => !have.has(p));
-    if (orphan) add('REQUESTS', 'FAILED', `${orphan} has no receipt`, { path: orphan });
-    else add('REQUESTS', 'PASS', `${requestPaths.length} recorded requests, each with its receipt`);
-  }
+    if (orphan) return { path: orphan, message: `${orphan} has no receipt` };
+    for (const b of receiptBodies) {
+      const path = `requests/${pad(Number(b.lamport))}.json`;
+      if (!files.has(path)) {
+        if (b.request_digest === null) continue;
+        return {
+          path,
+          message: `${path} is missing: its receipt signed request digest ${String(b.request_digest)}`,
+        };
+      }
+      const recorded = json.get(path) as { request?: unknown } | undefined;
+      if (recorded === undefined || typeof recorded !== 'object' || recorded === null)
+        return { path, message: `${path} is not a recorded request` };
+      const d = requestDigestOf(recorded.request);
+      if (d !== b.request_digest)
+        return {
+          path,
+          message: `${path}: the recorded request hashes to ${String(d)}, its receipt signed ${String(b.request_digest)}`,
+        };
+      // The receipt's own call fields are the request's (docs/spec/pipeline.md): its tool and
+      // principal, and — when the executor could hash them — the args under args_hash.
+      const call: Record<string, unknown> = isObject(recorded.request) ? recorded.request : {};
+      if (call.tool !== b.tool || call.principal !== b.principal)
+        return { path, message: `${path}: the recorded request is not for its receipt's tool and principal` };
+      if (b.args_hash !== null && argsHashOf(call) !== b.args_hash)
+        return { path, message: `${path}: the recorded arguments do not hash to its receipt's args_hash` };
+    }
+    return undefined;
+  })();
+  if (requestProblem) add('REQUESTS', 'FAILED', requestProblem.message, { path: requestProblem.path });
+  else if (requestPaths.length === 0) add('REQUESTS', 'SKIPPED', 'no recorded requests (replay impossible)');
+  else
+    add(
+      'REQUESTS',
+      'PASS',
+      `${requestPaths.length} recorded requests, each with its receipt; every full receipt's request hashes to its request_digest`,
+    );
   return done(manifest);
+}
+
+/** digest(JCS(args)) of a recorded request, `args_text` parsed strictly as the PEP does; null if none. */
+function argsHashOf(call: Record<string, unknown>): string | null {
+  try {
+    const args = typeof call.args_text === 'string' ? parseStrictJson(call.args_text) : call.args;
+    return args === undefined ? null : digest(canonicalBytes(args));
+  } catch {
+    return null;
+  }
+}
+
+/** digest(JCS(request)), or null when there is none or it is not representable (receipt.md). */
+function requestDigestOf(request: unknown): string | null {
+  if (request === undefined) return null;
+  try {
+    return digest(canonicalBytes(request));
+  } catch {
+    return null;
+  }
+}
+
+type AddCheck = (
+  code: CheckCode,
+  status: CheckStatus,
+  message: string,
+  extra?: { detail?: string; path?: string },
+) => void;
+
+/** The checks a v1 verifier runs on a newer manifest version; PACK_FORMAT has already passed. */
+const VERSION_INDEPENDENT: readonly CheckCode[] = [
+  'PACK_FORMAT',
+  'MANIFEST_FORMAT',
+  'TRUST_SNAPSHOT',
+  'TRUST_ANCHOR',
+  'MANIFEST_SIGNATURE',
+];
+
+/**
+ * §5.1, a manifest `helm.evidencepack.manifest.v<N>` with N > 1: nothing that depends on reading it
+ * runs. What does not: the archive (done), a `helm.trust.snapshot.v1` snapshot (replayed from its
+ * own genesis), the pinned anchor against that genesis, and the manifest signature (§4 holds for
+ * every version: a key with `executor` at the snapshot head; the type is inside the signed PAE,
+ * so relabelling a pack breaks it). Every other check is reported UNVERIFIABLE, not checked.
+ */
+function unsupportedFormat(
+  envelope: SignedEnvelope,
+  files: ReadonlyMap<string, Uint8Array>,
+  options: VerifyOptions,
+  add: AddCheck,
+): void {
+  const type = envelope.type;
+  add(
+    'MANIFEST_FORMAT',
+    'UNVERIFIABLE',
+    `pack format ${type} is newer than this verifier (${EVIDENCEPACK_MANIFEST_TYPE}); upgrade helm`,
+    { detail: 'FORMAT_UNSUPPORTED', path: MANIFEST_PATH },
+  );
+  const path = TRUST_SNAPSHOT_PATH;
+  const bytes = files.get(path);
+  let registry: TrustRegistry | undefined;
+  let snapshot: unknown;
+  try {
+    snapshot = bytes && parseJson(bytes);
+    if (bytes && !bytesEqual(canonicalBytes(snapshot), bytes)) throw new Error('not canonical JCS');
+  } catch (error) {
+    snapshot = undefined;
+    add('TRUST_SNAPSHOT', 'FAILED', `${path}: ${(error as Error).message}`, { path });
+  }
+  if (!bytes) add('TRUST_SNAPSHOT', 'UNVERIFIABLE', 'the pack carries no trust snapshot', { path });
+  else if (snapshot === undefined) {
+    // reported above
+  } else if (!isObject(snapshot) || snapshot.type !== TRUST_SNAPSHOT_TYPE) {
+    const kind = isObject(snapshot) ? String(snapshot.type) : typeof snapshot;
+    add('TRUST_SNAPSHOT', 'UNVERIFIABLE', `trust snapshot format ${kind} is unknown to this verifier`, {
+      path,
+    });
+  } else {
+    const problem = trustSnapshotProblem(snapshot);
+    try {
+      if (problem) throw new Error(problem);
+      registry = importTrustSnapshot(snapshot, { genesis: snapshot.genesis as string });
+      add('TRUST_SNAPSHOT', 'PASS', `trust registry replays to seq ${registry.seq} from its genesis`);
+    } catch (error) {
+      add('TRUST_SNAPSHOT', 'FAILED', `trust snapshot does not verify: ${(error as Error).message}`, {
+        detail: (error as { code?: string }).code ?? 'TRUST_ERROR',
+        path,
+      });
+    }
+  }
+  if (options.trustAnchor === undefined)
+    add('TRUST_ANCHOR', 'UNVERIFIABLE', 'no trust anchor pinned; pass --trust-anchor');
+  else if (!registry)
+    add('TRUST_ANCHOR', 'UNVERIFIABLE', 'no verified trust snapshot to hold the pinned anchor against');
+  else if (registry.genesis !== options.trustAnchor)
+    add(
+      'TRUST_ANCHOR',
+      'FAILED',
+      `pack is anchored at ${registry.genesis}, not at the pinned ${options.trustAnchor}`,
+    );
+  else add('TRUST_ANCHOR', 'PASS', 'the trust snapshot is anchored at the pinned trust root');
+  if (!registry)
+    add(
+      'MANIFEST_SIGNATURE',
+      'UNVERIFIABLE',
+      'no verified trust registry: the manifest signature cannot be attributed to an authorized key',
+    );
+  else {
+    const c = manifestSignatureCheck(envelope, type, registry);
+    add(c.code, c.status, c.message, c.detail === undefined ? {} : { detail: c.detail });
+  }
+  for (const code of CHECK_CODES) {
+    if (!VERSION_INDEPENDENT.includes(code))
+      add(code, 'UNVERIFIABLE', `not checked: pack format ${type} is not supported by this verifier`, {
+        detail: 'FORMAT_UNSUPPORTED',
+      });
+  }
 }
 
 function envelopeBodySafe(value: unknown): Record<string, unknown> | undefined {
@@ -663,6 +977,15 @@ export function formatReport(report: VerifyReport): string {
       ? 'PASS: every check passed.'
       : report.status === 'FAILED'
         ? 'FAILED: the evidence contradicts itself or was tampered with (see FAILED checks).'
-        : 'UNVERIFIABLE: no contradiction found, but trust material is missing (see UNVERIFIABLE checks).';
-  return [`EvidencePack ${report.pack_digest}`, ...lines, verdict].join('\n');
+        : report.format_unsupported
+          ? 'UNVERIFIABLE: the pack format is not supported by this verifier.'
+          : 'UNVERIFIABLE: no contradiction found, but trust material is missing (see UNVERIFIABLE checks).';
+  const out = [`EvidencePack ${report.pack_digest}`, ...lines, verdict];
+  if (report.format_unsupported) {
+    const format = report.checks.find((c) => c.code === 'MANIFEST_FORMAT')?.message ?? 'unknown pack format';
+    const line = `NOT VERIFIED: ${format}. Only the archive, the trust snapshot and the manifest signature were checked; nothing in this pack is verified.`;
+    out.splice(1, 0, line);
+    out.push(line);
+  }
+  return out.join('\n');
 }

@@ -201,7 +201,8 @@ describe('I-EVIDENCE-1: tampering and contradictions are FAILED with the right c
     ).toBe('FAILED');
     expect(
       await statusOf(
-        reseal(entries, (m) => ({ ...m, scope: { ...(m.scope as object), trust_stride: 0 } })),
+        // the scope has no trust base or stride any more: a manifest that still asserts one is refused
+        reseal(entries, (m) => ({ ...m, scope: { ...(m.scope as object), trust_stride: 1000 } })),
         'MANIFEST_FORMAT',
       ),
     ).toBe('FAILED');
@@ -381,7 +382,7 @@ describe('manifest field validation and minimal inputs', () => {
       (m) => ({ ...m, scope: null }),
       (m) => ({ ...m, scope: { ...(m.scope as object), session_id: 5 } }),
       (m) => ({ ...m, scope: { ...(m.scope as object), from_lamport: 'a' } }),
-      (m) => ({ ...m, scope: { ...(m.scope as object), trust_base: -1 } }),
+      (m) => ({ ...m, scope: { ...(m.scope as object), trust_base: 6 } }),
       (m) => ({ ...m, head: { lamport: 'x', hash: 'y' } }),
       (m) => ({ ...m, entries: 'none' }),
       (m) => ({ ...m, entries: [{ path: 'a', size: 'big', sha256: 'x' }] }),
@@ -398,8 +399,16 @@ describe('manifest field validation and minimal inputs', () => {
       executor,
     );
     const r = await verifyEvidencePack(minimal.bytes, { trustAnchor: world.anchor });
-    expect(r.checks.find((c) => c.code === 'REQUESTS')?.status).toBe('SKIPPED');
-    expect(r.checks.filter((c) => c.status === 'FAILED')).toEqual([]);
+    // every receipt signed for a request (request_digest): a pack without them is incomplete
+    expect(r.checks.filter((c) => c.status === 'FAILED').map((c) => c.code)).toEqual(['REQUESTS']);
+    expect(r.checks.find((c) => c.code === 'REQUESTS')?.message).toMatch(/is missing/);
+    // without receipts there is nothing to replay: SKIPPED
+    const empty = buildEvidencePack(
+      { ...rest, receipts: [], decisions: [], nodes: [], sessionId: null },
+      executor,
+    );
+    const e = await verifyEvidencePack(empty.bytes, { trustAnchor: world.anchor });
+    expect(e.checks.find((c) => c.code === 'REQUESTS')?.status).toBe('SKIPPED');
     // Two policies with the same bytes are one entry; different bytes under one path cannot occur.
     const twice = buildEvidencePack(
       { ...world.input, policies: [...world.input.policies, ...world.input.policies] },
@@ -455,6 +464,7 @@ describe('more contradictions', () => {
     expect(r.divergences.map((d) => d.field)).toEqual([
       'receipt.args_hash',
       'decision.args_hash',
+      'receipt.request_digest',
       'reason_code',
     ]);
   });

@@ -37,8 +37,6 @@ describe('export', () => {
       session_id: 'session-1',
       from_lamport: 1,
       to_lamport: 12,
-      trust_base: 3,
-      trust_stride: 1,
     });
   });
 
@@ -115,7 +113,8 @@ describe('verify', () => {
     const missing = rebuild((es) =>
       es.filter((e) => e.path !== 'decisions/' && !e.path.startsWith('requests/000000000002')),
     );
-    expect(await failedCodes(missing)).toEqual(['COMPLETENESS']);
+    // the missing request was signed for by its receipt (request_digest): REQUESTS fails too
+    expect(await failedCodes(missing)).toEqual(['COMPLETENESS', 'REQUESTS']);
   });
 
   it('detects a truncated pack (last receipt removed, manifest re-signed by the exporter key)', async () => {
@@ -140,8 +139,11 @@ describe('verify', () => {
         return { path: e.path, data: new TextEncoder().encode(JSON.stringify(env)) };
       }),
     );
+    // Relabelling the body (not the signed envelope type) is a contradiction, never a newer format
+    // to shrug at (I-EVIDENCE-4 covers genuinely newer formats).
     const r = await verifyEvidencePack(newer, { trustAnchor: world.anchor });
-    expect(r.status).toBe('UNVERIFIABLE');
+    expect(r.status).toBe('FAILED');
+    expect(r.checks.find((c) => c.code === 'MANIFEST_FORMAT')?.status).toBe('FAILED');
   });
 });
 

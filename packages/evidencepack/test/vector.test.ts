@@ -18,8 +18,6 @@ describe('docs/spec/evidencepack.md test vector', () => {
         session_id: null,
         from_lamport: 0,
         to_lamport: 0,
-        trust_base: 0,
-        trust_stride: 1,
       },
       head: null,
       trust_anchor: digest(new TextEncoder().encode('genesis')),
@@ -28,17 +26,17 @@ describe('docs/spec/evidencepack.md test vector', () => {
     };
     const bytes = canonicalBytes(body);
     expect(toHex(bytes).slice(0, 40)).toBe('7b22636f756e7473223a7b22636865636b706f69');
-    expect(digest(bytes)).toBe('sha256:dcd5ec6c2b4b17deb94886a495ec510b8171c8072680443d5d9074fc8221e892');
+    expect(digest(bytes)).toBe('sha256:93ed2f8cbbf99a1088c6651a310eba4a405fd96558727005eb98e922dcfa6e4c');
     const env = signEnvelope(body, [signer]);
     expect(env.signatures[0]?.sig).toBe(
-      'oVRGpbGQIgUlRa553uEQcqZBBXms4noQkN88HCUucB5TJ64usju9mdMnvOjVeCYje-hFjOFRC8IAXy67N9aXCg',
+      'iwrnOblqkECDZ_KGxMp4aiXpDGRQ3p03ilcDlLe08LAjahZpSAgmX59Rwnxm3WAm5p7bGhEVQlvMwxPRTss2CQ',
     );
     const tar = writeTar([
       { path: 'notes/hello.json', data },
       { path: 'manifest.json', data: canonicalBytes(env) },
     ]);
     expect(tar.length).toBe(3584);
-    expect(digest(tar)).toBe('sha256:8927bc05faa45edadfd487f45ec2eb0b0f641696cbafa8fb6b00edc5ceb8fa4a');
-    expect(new TextDecoder().decode(tar.subarray(148, 156))).toBe('011713\0 ');
+    expect(digest(tar)).toBe('sha256:f2fdafa2978dd2b973dab5297d7c17404185649182f12738339c39cfecc5b180');
+    expect(new TextDecoder().decode(tar.subarray(148, 156))).toBe('011712\0 ');
   });
 });

@@ -105,6 +105,7 @@ const executor = createExecutor({
     signer: executorSigner,
     chainId: 'bench',
     store,
+    trust: () => ({ seq: 1, head: `sha256:${'7'.repeat(64)}` }),
     policies: new ReceiptPolicySet([
       {
         effect_class: 'fs.read',

@@ -22,10 +22,11 @@ export interface DriverContext {
  */
 export class DriverFailure extends Error {
   override readonly name = 'DriverFailure';
-  readonly code: string;
+  declare readonly code: string;
   constructor(code: string, message: string) {
     super(message);
-    this.code = code;
+    // An own, non-writable data property: what the executor reads is what was constructed.
+    Object.defineProperty(this, 'code', { value: String(code), enumerable: true, writable: false });
   }
 }
 

@@ -11,7 +11,6 @@ import {
   isDriverFailureCode,
   isReasonCode,
   REASON_CODES,
-  RECEIPT_TYPE,
   type ReasonCode,
   type ReceiptEvidenceValue,
   type ReceiptStatus,
@@ -24,9 +23,8 @@ import {
   canonicalize,
   digest,
   effectDigest as effectDigestOf,
-  fromBase64Url,
+  isDigest,
   type PublicKeyLookup,
-  parseStrictJson,
   verifyEnvelope,
 } from '@helm/crypto';
 import {
@@ -57,9 +55,10 @@ import {
   InMemoryAdmissionJournal,
 } from './journal.js';
 import type { JsonValue } from './json.js';
-import { type PreparedArgs, prepareArgsText, prepareArgsValue } from './pep.js';
+import { type PrepareArgsResult, type PreparedArgs, prepareArgsText } from './pep.js';
 import type { Clock, Timer } from './ports.js';
 import { type PinnedTool, type RegisteredTool, ToolRegistry } from './registry.js';
+import { readRequest } from './request-digest.js';
 import type { SchemaErrorDetail } from './schema.js';
 
 /** Type of the executor-local decision id used when the executor denies before the guardian ran. */
@@ -186,6 +185,10 @@ interface CallState {
   /** The client idempotency key, or null (the key is then derived). */
   readonly client_key: string | null;
   readonly context: unknown;
+  /** digest(JCS(request)) of the request as read (docs/spec/pipeline.md §Request digest), or null. */
+  readonly request_digest: string | null;
+  /** `args` canonicalized once when the request was read (the PEP's step 3 uses it); undefined without args. */
+  readonly args_prepared: PrepareArgsResult | undefined;
   effect_class: string;
   args_hash: string | null;
   effect_id: string | null;
@@ -217,11 +220,14 @@ const errorText = describeThrown;
 /** What a driver's throw is recorded as: its own code only when it is a driver-failure code. */
 function driverFailureCode(error: unknown): ReasonCode {
   try {
-    if (error instanceof DriverFailure && isDriverFailureCode(error.code)) return error.code;
+    if (!(error instanceof DriverFailure)) return 'DRIVER_ERROR';
+    // Read once: a getter or Proxy answering differently on a second read cannot choose the code.
+    const code: unknown = error.code;
+    return isDriverFailureCode(code) ? code : 'DRIVER_ERROR';
   } catch {
     // A Proxy whose traps throw, a throwing `code` getter: the driver still ran.
+    return 'DRIVER_ERROR';
   }
-  return 'DRIVER_ERROR';
 }
 
 /** Serialization key of concurrent repeats (caller claims only; it never selects what is released). */
@@ -296,6 +302,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       effect_id: state.effect_id,
       effect_class: state.effect_class,
       args_hash: state.args_hash,
+      request_digest: state.request_digest,
       // Only a session the guardian verified (a delegation presentation) is ever recorded.
       session_id: record?.session_id ?? null,
       policy_hash: record?.policy_stack_hash ?? guardian.policyHash(),
@@ -508,6 +515,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       ? clientIdempotencyKey({
           principal: decision.principal,
           tenant: decision.tenant,
+          session: decision.session_id,
           client_key: clientKey,
         })
       : deriveIdempotencyKey({
@@ -530,27 +538,22 @@ export function createExecutor(options: ExecutorOptions): Executor {
     decision: DecisionRecord,
   ): { readonly output: JsonValue; readonly receipt_id: string } | Failure {
     try {
-      const receipt = stored.receipt;
-      if (receiptHash(receipt) !== stored.receipt_hash) throw new Error('receipt hash');
-      const payload = fromBase64Url(receipt.payload);
-      if (!payload) throw new Error('payload');
-      const body = parseStrictJson(payload) as { readonly [k: string]: JsonValue };
-      const evidence = body.evidence as { readonly [k: string]: JsonValue } | null;
+      // The stored receipt must verify under the receipt signer's key (full Ed25519): its hash
+      // alone (a digest of the signature bytes) says nothing about the payload (I-REPLAY-2).
+      const body = receipts.verifyOwn(stored.receipt);
+      if (!body || receiptHash(stored.receipt) !== stored.receipt_hash) throw new Error('receipt');
       const text = canonicalize(stored.output);
       const bound =
-        receipt.type === RECEIPT_TYPE &&
-        body.type === RECEIPT_TYPE &&
         body.status === 'SUCCEEDED' &&
+        body.reason_code === 'ALLOW' &&
         body.tool === decision.tool &&
         body.principal === decision.principal &&
         body.args_hash === decision.args_hash &&
-        typeof evidence === 'object' &&
-        evidence !== null &&
-        evidence.idempotency_key === key &&
-        typeof body.receipt_id === 'string' &&
+        body.session_id === decision.session_id &&
+        body.evidence.idempotency_key === key &&
         body.output_hash === digest(encoder.encode(text));
       if (!bound) throw new Error('binding');
-      return { output: deepFreeze(JSON.parse(text) as JsonValue), receipt_id: body.receipt_id as string };
+      return { output: deepFreeze(JSON.parse(text) as JsonValue), receipt_id: body.receipt_id };
     } catch {
       return fail('IDEMPOTENCY_RECORD_INVALID', 'the stored result does not match its original receipt');
     }
@@ -776,6 +779,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       effect_class: state.effect_class,
       effect_id: effectDigest,
       args_hash: prepared.args_hash,
+      request_digest: state.request_digest,
       idempotency_key: key,
       policy_hash: verified.policy_stack_hash,
       budget_reservation_id: verified.budget_reservation_id,
@@ -916,11 +920,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (hasArgs === hasText) {
       return finishFailure(state, fail('ARGS_MALFORMED', 'exactly one of args / args_text is required'));
     }
+    // `args` was canonicalized once when the request was read (the bytes the request digest covers).
     const parsed = hasText
       ? typeof state.args_text === 'string'
         ? prepareArgsText(state.args_text)
         : ({ ok: false, reason: 'args_text must be a string' } as const)
-      : prepareArgsValue(state.args);
+      : (state.args_prepared as PrepareArgsResult);
     if (!parsed.ok) return finishFailure(state, fail('ARGS_MALFORMED', parsed.reason));
     const prepared = parsed.args;
     state.args_hash = prepared.args_hash;
@@ -981,6 +986,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (!(key === undefined || key === null || (typeof key === 'string' && key.length > 0))) {
       throw new ExecutorError('REQUEST_INVALID', 'request.idempotency_key must be a non-empty string');
     }
+    // The request object every receipt of the call commits to (request_digest), from the values
+    // just read; `args` is canonicalized here, once, and the PEP uses exactly those bytes.
+    const read = readRequest(fields);
     return {
       principal: fields.principal,
       tenant: typeof fields.tenant === 'string' ? fields.tenant : null,
@@ -988,7 +996,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
       args: fields.args,
       args_text: fields.args_text,
       client_key: typeof key === 'string' ? key : null,
-      context: fields.context,
+      // The guardian sees the canonical copy that request_digest covers (null if unrepresentable:
+      // the guardian then denies), never the caller's object again.
+      context: read.context,
+      request_digest: read.request_digest,
+      args_prepared: read.args,
       effect_class: UNKNOWN_EFFECT_CLASS,
       args_hash: null,
       effect_id: null,
@@ -1011,26 +1023,89 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
+  /**
+   * What recovery may sign for a journal entry: only what the guardian signed. The entry is data a
+   * data-directory writer can edit, so its decision envelope is verified in full under a guardian
+   * key and every call field comes from that decision (I-RECOVERY-1); an entry whose decision does
+   * not verify, is not an ALLOW, or is not the entry's own is never receipted.
+   */
+  function verifiedAdmission(entry: AdmissionEntry): DecisionRecord | null {
+    try {
+      const decision = verifyEnvelope<DecisionRecord & { readonly [k: string]: unknown }>(
+        entry.decision,
+        DECISION_TYPE,
+        guardianKeys,
+      ).body;
+      const own =
+        decision.verdict === 'ALLOW' &&
+        decision.reason_code === 'ALLOW' &&
+        typeof decision.effect_digest === 'string' &&
+        entry.admission_id === decision.decision_id &&
+        entry.decision_id === decision.decision_id;
+      return own ? decision : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Evidence recovery carries over from an entry: known keys with digest values only. */
+  function recoveredEvidence(entry: AdmissionEntry): Record<string, ReceiptEvidenceValue> {
+    const out: Record<string, ReceiptEvidenceValue> = {};
+    const evidence = (entry.evidence ?? {}) as Readonly<Record<string, unknown>>;
+    for (const key of ['descriptor_digest', 'idempotency_key'] as const) {
+      const value = Object.hasOwn(evidence, key) ? evidence[key] : undefined;
+      if (typeof value === 'string' && /^sha256:[0-9a-f]{64}$/.test(value)) out[key] = value;
+    }
+    return out;
+  }
+
   /** Receipt one interrupted admission (see `Executor#recover`). */
   async function recoverOne(entry: AdmissionEntry): Promise<ExecuteResult> {
     const code: ReasonCode = 'EXECUTION_INTERRUPTED';
+    const decision = verifiedAdmission(entry);
+    if (decision === null) {
+      return {
+        status: 'FAILED',
+        verdict: 'DENY',
+        reason_code: 'INTERNAL_ERROR',
+        receipt: null,
+        receipt_hash: null,
+        decision: null,
+        decision_id: typeof entry?.decision_id === 'string' ? entry.decision_id : '',
+        args_hash: null,
+        idempotency_key: null,
+        replayed: false,
+        approval_challenge_id: null,
+        admission_id: typeof entry?.admission_id === 'string' ? entry.admission_id : null,
+        message:
+          'the admission entry carries no verifiable ALLOW decision of its own; nothing was signed and the entry stays open',
+      };
+    }
+    const registered = registry.get(decision.tool);
     const call: GovernedCall = {
-      decision_id: entry.decision_id,
-      effect_id: entry.effect_id,
-      effect_class: entry.effect_class,
-      args_hash: entry.args_hash,
-      session_id: entry.session_id,
-      policy_hash: entry.policy_hash,
-      tool: entry.tool,
-      principal: entry.principal,
+      decision_id: decision.decision_id,
+      effect_id: decision.effect_digest,
+      // The receipt policy (and so the risk tier) follows the pinned tool when it is registered.
+      effect_class: registered ? registered.descriptor.effect_type : UNKNOWN_EFFECT_CLASS,
+      args_hash: decision.args_hash,
+      // The request the admitted call was made with, as the executor digested it at admission
+      // (a digest or null; anything else in the entry is not a request digest and is not signed).
+      request_digest:
+        typeof entry.request_digest === 'string' && isDigest(entry.request_digest)
+          ? entry.request_digest
+          : null,
+      session_id: decision.session_id,
+      policy_hash: decision.policy_stack_hash,
+      tool: decision.tool,
+      principal: decision.principal,
       issued_at_ms: now(),
     };
     const base = {
       verdict: 'DENY' as const,
       decision: entry.decision,
-      decision_id: entry.decision_id,
-      args_hash: entry.args_hash,
-      idempotency_key: entry.idempotency_key,
+      decision_id: decision.decision_id,
+      args_hash: decision.args_hash,
+      idempotency_key: typeof entry.idempotency_key === 'string' ? entry.idempotency_key : null,
       replayed: false,
       approval_challenge_id: null,
       admission_id: entry.admission_id,
@@ -1042,7 +1117,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         status: 'FAILED',
         verdict: 'DENY',
         reason_code: code,
-        evidence: { ...entry.evidence },
+        evidence: recoveredEvidence(entry),
       });
     } catch (error) {
       recorded = { persisted: false, detail: errorText(error) };
@@ -1074,10 +1149,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
     } catch (error) {
       message = `${message}; ProofGraph append failed: ${errorText(error)}`;
     }
-    if (entry.budget_reservation_id) {
+    if (decision.budget_reservation_id) {
       try {
         // Charged, not refunded: the effect may have happened (budgets err towards less authority).
-        await guardian.commitBudget(entry.budget_reservation_id);
+        await guardian.commitBudget(decision.budget_reservation_id);
       } catch {
         // An unknown or already settled reservation has nothing left to resolve.
       }

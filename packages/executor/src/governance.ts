@@ -82,7 +82,7 @@ export interface GuardianPort {
  * The receipt port is the recorder API of @helm/receipts: a pre-execution admission check, denial
  * receipts, and `finalize`, which hands the output back only after its receipt is durable.
  */
-export type ReceiptPort = Pick<ReceiptRecorder, 'admit' | 'recordDenial' | 'finalize'>;
+export type ReceiptPort = Pick<ReceiptRecorder, 'admit' | 'recordDenial' | 'finalize' | 'verifyOwn'>;
 
 export interface ProofGraphRecord {
   /** The persisted receipt envelope. */

@@ -1,7 +1,7 @@
 // Idempotency (normative: docs/spec/pipeline.md §Idempotency). Every call has a key, computed from
 // the verified ALLOW decision (the principal the guardian authenticated, its tenant and session):
 //   derived:      digest(JCS({type:"helm.idempotency.v1", principal, tenant, tool, args_hash, session}))
-//   client-given: digest(JCS({type:"helm.idempotency.v1", principal, tenant, client_key}))
+//   client-given: digest(JCS({type:"helm.idempotency.v1", principal, tenant, session, client_key}))
 // (`session` / `tenant` are null when absent). Only a SUCCEEDED call is stored. A repeat is looked
 // up only after the guardian allowed it; with the same (tool, args_hash) it releases the stored
 // output under its own IDEMPOTENT_REPLAY receipt without running the driver, with different ones it
@@ -32,12 +32,14 @@ export function deriveIdempotencyKey(input: {
 export function clientIdempotencyKey(input: {
   readonly principal: string;
   readonly tenant: string | null;
+  readonly session: string | null;
   readonly client_key: string;
 }): string {
   return canonicalDigest({
     type: IDEMPOTENCY_KEY_TYPE,
     principal: input.principal,
     tenant: input.tenant,
+    session: input.session,
     client_key: input.client_key,
   });
 }

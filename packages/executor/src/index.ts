@@ -43,6 +43,7 @@ export { type PrepareArgsResult, type PreparedArgs, prepareArgsText, prepareArgs
 export type { Clock, Timer } from './ports.js';
 export { type ProofGraphPortOptions, proofGraphPort, type ReceiptGraph } from './proofgraph-port.js';
 export { descriptorDigest, type PinnedTool, type RegisteredTool, ToolRegistry } from './registry.js';
+export { REQUEST_FIELDS, type RequestField } from './request-digest.js';
 export { type SandboxDriverOptions, sandboxDriver, sandboxReasonCode } from './sandbox-driver.js';
 export {
   type CompiledSchema,

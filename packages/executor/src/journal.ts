@@ -21,6 +21,11 @@ export interface AdmissionEntry {
   readonly effect_class: string;
   readonly effect_id: string;
   readonly args_hash: string;
+  /**
+   * digest(JCS(request)) of the admitted call's request (docs/spec/pipeline.md §Request digest), or
+   * null: the interruption receipt recovery writes carries it, like every receipt of the call.
+   */
+  readonly request_digest: string | null;
   readonly idempotency_key: string;
   readonly policy_hash: string;
   /** The guardian's budget reservation the call holds (resolved by the receipt's transaction). */

@@ -60,6 +60,7 @@ async function recorderOn(store: InMemoryReceiptStore) {
     policies: new ReceiptPolicySet(
       RECEIPT_POLICIES.map((p) => ({ ...p, required_evidence: [...p.required_evidence] })),
     ),
+    trust: () => ({ seq: 1, head: `sha256:${'7'.repeat(64)}` }),
   });
 }
 

@@ -297,9 +297,10 @@ describe('idempotency keys', () => {
         }),
       ),
     );
-    const c1 = clientIdempotencyKey({ principal: 'a', tenant: null, client_key: 'k' });
-    const c2 = clientIdempotencyKey({ principal: 'b', tenant: null, client_key: 'k' });
-    expect(c1).not.toBe(c2);
+    const c = (over: Partial<{ principal: string; tenant: string | null; session: string | null }>) =>
+      clientIdempotencyKey({ principal: 'a', tenant: null, session: null, client_key: 'k', ...over });
+    const clients = new Set([c({}), c({ principal: 'b' }), c({ tenant: 't' }), c({ session: 's' })]);
+    expect(clients.size).toBe(4);
   });
 
   it('in-memory store: first writer wins', () => {

@@ -16,6 +16,8 @@ import {
 import { ListGraph, ManualClock, ManualTimer, seed } from './helpers/kit.ts';
 
 const enc = new TextEncoder();
+/** The trust registry state of the vector receipt: seq 1, head = SHA-256 of `vector-trust-head`. */
+const VECTOR_TRUST = { seq: 1, head: digest(enc.encode('vector-trust-head')) } as const;
 
 function vectors(page: string): Record<string, string>[] {
   const text = readFileSync(new URL(`../../../docs/spec/${page}`, import.meta.url), 'utf8');
@@ -90,17 +92,28 @@ describe('docs/spec/pipeline.md vectors', () => {
         chainId: 'vector-chain',
         store,
         policies: new ReceiptPolicySet([]),
+        trust: () => VECTOR_TRUST,
       }),
       proofgraph: new ListGraph(),
       clock,
       timer: new ManualTimer(),
     });
-    const r = await executor.execute({
+    // The request object (docs/spec/pipeline.md §Request digest) and its digest, carried by the receipt.
+    const request = JSON.parse(v.request_json!);
+    expect(canonicalize(request)).toBe(v.request_json);
+    expect(request).toStrictEqual({
       tool: body.tool,
       principal: body.principal,
       args: JSON.parse(v.args_json!),
     });
+    expect(digest(enc.encode(v.request_json!))).toBe(v.request_digest);
+    const r = await executor.execute(request);
     expect(r.reason_code).toBe('TOOL_UNKNOWN');
+    expect(JSON.parse(v.receipt_payload_jcs!)).toMatchObject({
+      request_digest: v.request_digest,
+      trust_seq: VECTOR_TRUST.seq,
+      trust_head: VECTOR_TRUST.head,
+    });
     expect(r.decision_id).toBe(v.denial_decision_id);
     expect(JSON.stringify(r.receipt)).toBe(v.receipt_envelope);
     const verified = verifyEnvelope(r.receipt!, 'helm.receipt.v1', (id) =>

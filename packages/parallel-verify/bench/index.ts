@@ -26,6 +26,7 @@ const envelopes = Array.from(
       verdict: 'ALLOW',
       reason_code: 'ALLOW',
       args_hash: h(n, 'c'),
+      request_digest: h(n, '9'),
       output_hash: h(n, 'd'),
       session_id: 'session-0001',
       policy_hash: h(0, 'e'),
@@ -33,6 +34,8 @@ const envelopes = Array.from(
       principal: 'agent:alice',
       risk_tier: 'LOW',
       issued_at_ms: 1_764_115_200_000 + n,
+      trust_seq: 1,
+      trust_head: h(0, 'f'),
       evidence: { idempotency_key: `key-${n}` },
     }).envelope,
 );

@@ -18,10 +18,11 @@ export interface ParallelVerifyOptions extends LinkOptions {
   /** The trusted receipt keys: key id → raw Ed25519 public key (sent to the workers). */
   readonly keys: ReadonlyMap<string, Uint8Array>;
   /**
-   * Optional main-thread authorization of each signing key at its height (e.g. the trust
-   * registry's "valid for role at lamport"). A refusal is reported as KEY_UNKNOWN.
+   * Optional main-thread authorization of each signing key at the trust registry state its receipt
+   * committed to (e.g. the registry's "valid for role at seq", called with the receipt's
+   * `trust_seq`). A refusal is reported as KEY_UNKNOWN.
    */
-  readonly authorize?: (keyid: string, role: string, lamport: number) => boolean;
+  readonly authorize?: (keyid: string, role: string, trustSeq: number) => boolean;
   /** Receipts per task (default 256). */
   readonly sliceSize?: number;
 }
@@ -154,11 +155,11 @@ export class ReceiptVerifyPool {
     if (options.authorize) {
       for (let i = 0; i < summaries.length && (!failure || i < failure.index); i++) {
         const s = summaries[i] as ReceiptSummary;
-        if (!options.authorize(s.keyid, RECEIPT_SIGNER_ROLE, s.lamport)) {
+        if (!options.authorize(s.keyid, RECEIPT_SIGNER_ROLE, s.trust_seq)) {
           failure = {
             code: 'KEY_UNKNOWN',
             index: i,
-            message: `key ${s.keyid} not authorized at lamport ${s.lamport}`,
+            message: `key ${s.keyid} not authorized at trust seq ${s.trust_seq}`,
           };
           break;
         }

@@ -25,6 +25,7 @@ function input(n: number): ReceiptInput {
     verdict: 'ALLOW',
     reason_code: 'ALLOW',
     args_hash: h(n, 'c'),
+    request_digest: h(n, '9'),
     output_hash: h(n, 'd'),
     session_id: null,
     policy_hash: h(0, 'e'),
@@ -32,6 +33,9 @@ function input(n: number): ReceiptInput {
     principal: 'agent:a',
     risk_tier: 'LOW',
     issued_at_ms: n,
+    // one trust registry event per receipt: receipt i is signed under registry seq i + 1
+    trust_seq: n + 1,
+    trust_head: h(n + 1, 'f'),
   };
 }
 
@@ -97,9 +101,9 @@ describe('ReceiptVerifyPool', () => {
       count: 200,
     });
     const roles: string[] = [];
-    const authorize = (_k: string, role: string, lamport: number) => {
+    const authorize = (_k: string, role: string, trustSeq: number) => {
       roles.push(role);
-      return lamport <= 42;
+      return trustSeq <= 42;
     };
     expect(await pool.verifyChain(list, { keys, authorize })).toMatchObject({
       ok: false,
@@ -115,7 +119,7 @@ describe('ReceiptVerifyPool', () => {
       code: 'KEY_UNKNOWN',
       index: 0,
     });
-    expect(await pool.verifyChain(early, { keys, authorize: (_k, _r, l) => l <= 3 })).toMatchObject({
+    expect(await pool.verifyChain(early, { keys, authorize: (_k, _r, seq) => seq <= 3 })).toMatchObject({
       ok: false,
       code: 'MALFORMED',
       index: 3,

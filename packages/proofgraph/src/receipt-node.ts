@@ -31,8 +31,8 @@ export interface ReceiptNodeFields {
 
 /**
  * Verifies one receipt envelope completely (structure, canonical payload, body, key for the
- * receipt-signer role at its lamport, signature) and returns its body and receipt hash. `verifyReceipt`
- * of @helm/receipts, with the caller's keys, is one.
+ * receipt-signer role at its trust_seq, signature) and returns its body and receipt hash.
+ * `verifyReceipt` of @helm/receipts, with the caller's keys, is one.
  */
 export type ReceiptNodeVerifier = (
   envelope: unknown,

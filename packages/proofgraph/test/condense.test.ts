@@ -23,6 +23,7 @@ function receipt(chain: ReceiptChain, n: number, tier: RiskTier): MintedReceipt 
     verdict: 'ALLOW',
     reason_code: 'ALLOW',
     args_hash: d(`args-${n}`),
+    request_digest: d(`request-${n}`),
     output_hash: d(`out-${n}`),
     session_id: 's',
     policy_hash: d('policy'),
@@ -30,6 +31,8 @@ function receipt(chain: ReceiptChain, n: number, tier: RiskTier): MintedReceipt 
     principal: 'agent:a',
     risk_tier: tier,
     issued_at_ms: n,
+    trust_seq: 1,
+    trust_head: d('trust-head-1'),
   });
 }
 

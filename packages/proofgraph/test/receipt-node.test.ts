@@ -22,6 +22,7 @@ const input = (n: number): ReceiptInput => ({
   verdict: 'ALLOW',
   reason_code: 'ALLOW',
   args_hash: d(`args-${n}`),
+  request_digest: d(`request-${n}`),
   output_hash: d(`out-${n}`),
   session_id: null,
   policy_hash: d('policy'),
@@ -29,6 +30,8 @@ const input = (n: number): ReceiptInput => ({
   principal: n % 2 === 0 ? 'alice' : 'bob',
   risk_tier: 'LOW',
   issued_at_ms: 1_764_115_200_000 + n,
+  trust_seq: 1,
+  trust_head: d('trust-head-1'),
 });
 
 function mintChain(count: number, chainId = 'c1', signer = signerA): MintedReceipt[] {

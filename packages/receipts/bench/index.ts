@@ -20,6 +20,7 @@ function input(n: number): ReceiptInput {
     verdict: 'ALLOW',
     reason_code: 'ALLOW',
     args_hash: hex(n, 'c'),
+    request_digest: hex(n, '9'),
     output_hash: hex(n, 'd'),
     session_id: 'session-0001',
     policy_hash: hex(0, 'e'),
@@ -27,6 +28,8 @@ function input(n: number): ReceiptInput {
     principal: 'agent:alice',
     risk_tier: 'LOW',
     issued_at_ms: 1_764_115_200_000 + n,
+    trust_seq: 1,
+    trust_head: hex(0, 'f'),
     evidence: { idempotency_key: `key-${n}` },
   };
 }

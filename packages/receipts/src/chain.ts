@@ -1,5 +1,7 @@
 // A receipt chain: one signer, one head. `prepare` builds the next receipt without moving the head;
 // `commit` moves it once the receipt is durably stored, so a failed store append never leaves a gap.
+// Along a chain the trust registry state a receipt is signed under (`trust_seq`) never decreases:
+// `prepare` refuses a receipt whose trust_seq is below the head's (it could never verify).
 import type { Signer } from '@helm/crypto';
 import { ReceiptError } from './errors.js';
 import {
@@ -15,11 +17,14 @@ export interface ReceiptChainOptions {
   readonly chainId: string;
   /** Where to continue from (e.g. a store's head); a fresh chain when omitted. */
   readonly head?: ChainHead;
+  /** `trust_seq` of the head receipt (the least trust_seq the next receipt may carry); default 1. */
+  readonly headTrustSeq?: number;
 }
 
 export class ReceiptChain {
   readonly signer: Signer;
   #head: ChainHead;
+  #trustSeq: number;
 
   constructor(options: ReceiptChainOptions) {
     const head = options.head ?? genesisHead(options.chainId);
@@ -29,8 +34,18 @@ export class ReceiptChain {
     if (!Number.isSafeInteger(head.lamport) || head.lamport < 0) {
       throw new ReceiptError('RECEIPT_INPUT_INVALID', 'head lamport must be a non-negative integer');
     }
+    const trustSeq = options.headTrustSeq ?? 1;
+    if (!Number.isSafeInteger(trustSeq) || trustSeq < 1) {
+      throw new ReceiptError('RECEIPT_INPUT_INVALID', 'headTrustSeq must be a positive integer');
+    }
     this.signer = options.signer;
     this.#head = head;
+    this.#trustSeq = trustSeq;
+  }
+
+  /** The trust_seq of the head receipt (1 for a fresh chain): the next receipt's lower bound. */
+  get headTrustSeq(): number {
+    return this.#trustSeq;
   }
 
   get head(): ChainHead {
@@ -39,6 +54,12 @@ export class ReceiptChain {
 
   /** Build and sign the receipt that follows the current head; the head does not move. */
   prepare(input: ReceiptInput): MintedReceipt {
+    if (typeof input?.trust_seq === 'number' && input.trust_seq < this.#trustSeq) {
+      throw new ReceiptError(
+        'RECEIPT_INPUT_INVALID',
+        `trust_seq ${input.trust_seq} is below the chain head's ${this.#trustSeq}: trust state never goes back`,
+      );
+    }
     return mintReceipt(input, this.#head, this.signer);
   }
 
@@ -53,6 +74,7 @@ export class ReceiptChain {
       throw new ReceiptError('CHAIN_HEAD_MOVED', 'receipt does not follow the current head');
     }
     this.#head = { chain_id: head.chain_id, lamport: receipt.body.lamport, hash: receipt.hash };
+    this.#trustSeq = receipt.body.trust_seq;
   }
 
   /** prepare + commit, for callers without a store (tests, in-memory pipelines). */

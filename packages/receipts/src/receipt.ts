@@ -23,6 +23,8 @@ export interface ReceiptInput {
   readonly verdict: Verdict;
   readonly reason_code: ReasonCode;
   readonly args_hash: string | null;
+  /** digest(JCS(request)) of the governed call's request; null when not representable. */
+  readonly request_digest: string | null;
   readonly output_hash: string | null;
   readonly session_id: string | null;
   readonly policy_hash: string;
@@ -31,6 +33,10 @@ export interface ReceiptInput {
   readonly risk_tier: RiskTier;
   /** From the injected clock; the TCB never reads ambient time. */
   readonly issued_at_ms: number;
+  /** Trust registry sequence number the receipt is signed under (its key must be valid there). */
+  readonly trust_seq: number;
+  /** The registry head digest at `trust_seq`. */
+  readonly trust_head: string;
   readonly evidence?: Readonly<Record<string, ReceiptEvidenceValue>>;
 }
 
@@ -75,10 +81,13 @@ export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer
     prev_hash: head.hash,
     principal: input.principal,
     reason_code: input.reason_code,
+    request_digest: input.request_digest,
     risk_tier: input.risk_tier,
     session_id: input.session_id,
     status: input.status,
     tool: input.tool,
+    trust_head: input.trust_head,
+    trust_seq: input.trust_seq,
     type: RECEIPT_TYPE,
     verdict: input.verdict,
   };

@@ -1,12 +1,24 @@
 // The API the executor uses to make "no receipt, no output" structural: the output of a governed call
 // is only handed back by `finalize`, and only after its receipt was signed and durably appended.
 // Every outcome — allowed, denied, failed — produces a receipt; operations on one chain are serialized.
-import type { ReasonCode, ReceiptEvidenceValue, ReceiptStatus, RiskTier, Verdict } from '@helm/contracts';
-import { canonicalBytes, digest, type Signer } from '@helm/crypto';
+// Each receipt commits to the trust registry state it is signed under: the recorder reads its trust
+// port (registry sequence number and head digest) at mint time, inside the serialized slot.
+import type {
+  ReasonCode,
+  ReceiptBody,
+  ReceiptEvidenceValue,
+  ReceiptStatus,
+  RiskTier,
+  SignedEnvelope,
+  Verdict,
+} from '@helm/contracts';
+import { canonicalBytes, digest, fromBase64Url, type Signer } from '@helm/crypto';
 import { ReceiptChain } from './chain.js';
+import { ReceiptError } from './errors.js';
 import type { Admission, PreconditionContext, ReceiptPolicySet } from './policy.js';
 import type { ChainHead, MintedReceipt, ReceiptInput } from './receipt.js';
 import type { ReceiptStore } from './store.js';
+import { verifyReceipt } from './verify.js';
 
 /** The facts of one governed call that every receipt of it carries. */
 export interface GovernedCall {
@@ -14,6 +26,11 @@ export interface GovernedCall {
   readonly effect_id: string | null;
   readonly effect_class: string;
   readonly args_hash: string | null;
+  /**
+   * digest(JCS(request)) of the call's request as the embedding records it (docs/spec/pipeline.md
+   * §Request digest); null when the request was not representable JSON.
+   */
+  readonly request_digest: string | null;
   readonly session_id: string | null;
   readonly policy_hash: string;
   readonly tool: string;
@@ -21,6 +38,20 @@ export interface GovernedCall {
   /** From the injected clock. */
   readonly issued_at_ms: number;
 }
+
+/** The trust registry state a receipt is signed under: sequence number and head digest. */
+export interface TrustPosition {
+  /** Registry sequence number (events applied, genesis = 1). */
+  readonly seq: number;
+  /** The registry head digest at `seq` (`trustEventDigest` of event `seq`). */
+  readonly head: string;
+}
+
+/**
+ * Reads the trust registry state the signer's key is checked against, at mint time. The key the
+ * recorder signs with must hold the receipt-signer role there, or the receipt will not verify.
+ */
+export type TrustPort = () => TrustPosition;
 
 export interface Denial extends GovernedCall {
   readonly status: Exclude<ReceiptStatus, 'SUCCEEDED'>;
@@ -61,12 +92,36 @@ export interface ReceiptRecorderOptions {
   readonly chainId: string;
   readonly store: ReceiptStore;
   readonly policies: ReceiptPolicySet;
+  /** The trust registry state every receipt commits to (read once per receipt, at mint time). */
+  readonly trust: TrustPort;
   /** Continue from this head; use `ReceiptRecorder.open` to read it from the store. */
   readonly head?: ChainHead;
+  /** `trust_seq` of the head receipt (read by `open`); default 1. */
+  readonly headTrustSeq?: number;
 }
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The trust_seq a stored receipt envelope carries, or undefined when it cannot be read. */
+function trustSeqOf(envelope: SignedEnvelope | undefined): number | undefined {
+  try {
+    const bytes = envelope ? fromBase64Url(envelope.payload) : undefined;
+    const seq = bytes ? (JSON.parse(decoder.decode(bytes)) as { trust_seq?: unknown }).trust_seq : undefined;
+    return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1 ? seq : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The trust_seq of the receipt at `head` in `store` (1 when there is none or it is unreadable). */
+async function headTrustSeq(store: ReceiptStore, head: ChainHead | undefined): Promise<number> {
+  if (!head || head.lamport < 1) return 1;
+  const [last] = await store.range(head.chain_id, head.lamport, head.lamport);
+  return trustSeqOf(last) ?? 1;
 }
 
 export class ReceiptRecorder {
@@ -74,27 +129,48 @@ export class ReceiptRecorder {
   readonly #store: ReceiptStore;
   readonly #policies: ReceiptPolicySet;
   readonly #chainId: string;
+  readonly #trust: TrustPort;
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: ReceiptRecorderOptions) {
+    if (typeof options?.trust !== 'function') {
+      throw new ReceiptError('RECEIPT_INPUT_INVALID', 'a trust port (registry seq and head) is required');
+    }
     this.#chainId = options.chainId;
     this.#store = options.store;
     this.#policies = options.policies;
+    this.#trust = options.trust;
     this.#chain = new ReceiptChain({
       signer: options.signer,
       chainId: options.chainId,
       ...(options.head ? { head: options.head } : {}),
+      ...(options.headTrustSeq === undefined ? {} : { headTrustSeq: options.headTrustSeq }),
     });
   }
 
-  /** A recorder continuing from the store's current head of `chainId`. */
-  static async open(options: Omit<ReceiptRecorderOptions, 'head'>): Promise<ReceiptRecorder> {
+  /** A recorder continuing from the store's current head of `chainId` (and that receipt's trust_seq). */
+  static async open(
+    options: Omit<ReceiptRecorderOptions, 'head' | 'headTrustSeq'>,
+  ): Promise<ReceiptRecorder> {
     const head = await options.store.head(options.chainId);
-    return new ReceiptRecorder(head ? { ...options, head } : options);
+    return new ReceiptRecorder(
+      head ? { ...options, head, headTrustSeq: await headTrustSeq(options.store, head) } : options,
+    );
   }
 
   get head(): ChainHead {
     return this.#chain.head;
+  }
+
+  /**
+   * The body of `envelope` if it is a well-formed receipt whose signature verifies under this
+   * recorder's own signing key (full Ed25519, strict), else undefined. A stored result is released
+   * again only as what such a receipt signed (docs/spec/pipeline.md §Idempotency, I-REPLAY-2).
+   */
+  verifyOwn(envelope: unknown): ReceiptBody | undefined {
+    const signer = this.#chain.signer;
+    const check = verifyReceipt(envelope, (keyid) => (keyid === signer.keyId ? signer.publicKey : undefined));
+    return check.ok ? check.body : undefined;
   }
 
   /** Pre-execution receipt-policy check (fail closed). */
@@ -108,11 +184,15 @@ export class ReceiptRecorder {
     return run;
   }
 
-  /** Sign, append and (only on success) advance the head. Caller holds the serialization slot. */
-  async #persist(input: ReceiptInput): Promise<RecordResult> {
+  /**
+   * Sign, append and (only on success) advance the head. Caller holds the serialization slot; the
+   * trust port is read here, so the receipt commits to the registry state at the moment it is signed.
+   */
+  async #persist(call: Omit<ReceiptInput, 'trust_seq' | 'trust_head'>): Promise<RecordResult> {
     let receipt: MintedReceipt;
     try {
-      receipt = this.#chain.prepare(input);
+      const trust = this.#trust();
+      receipt = this.#chain.prepare({ ...call, trust_seq: trust.seq, trust_head: trust.head });
     } catch (e) {
       return { persisted: false, detail: `receipt could not be produced: ${errorText(e)}` };
     }
@@ -138,14 +218,19 @@ export class ReceiptRecorder {
     try {
       const head = await this.#store.head(this.#chainId);
       if (head && head.hash !== this.#chain.head.hash) {
-        this.#chain = new ReceiptChain({ signer: this.#chain.signer, chainId: this.#chainId, head });
+        this.#chain = new ReceiptChain({
+          signer: this.#chain.signer,
+          chainId: this.#chainId,
+          head,
+          headTrustSeq: await headTrustSeq(this.#store, head),
+        });
       }
     } catch {
       // The store is unreachable: keep our head; later appends fail closed the same way.
     }
   }
 
-  #denialInput(d: Denial): ReceiptInput {
+  #denialInput(d: Denial): Omit<ReceiptInput, 'trust_seq' | 'trust_head'> {
     return {
       decision_id: d.decision_id,
       effect_id: d.effect_id,
@@ -154,6 +239,7 @@ export class ReceiptRecorder {
       verdict: d.verdict,
       reason_code: d.reason_code,
       args_hash: d.args_hash,
+      request_digest: d.request_digest,
       output_hash: null,
       session_id: d.session_id,
       policy_hash: d.policy_hash,
@@ -228,6 +314,7 @@ export class ReceiptRecorder {
         verdict: 'ALLOW',
         reason_code: reason,
         args_hash: call.args_hash,
+        request_digest: call.request_digest,
         output_hash: outputHash,
         session_id: call.session_id,
         policy_hash: call.policy_hash,

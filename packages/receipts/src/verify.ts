@@ -4,7 +4,9 @@
 //   1. verifyReceiptSignatures(slice): per receipt, independent of the others — decode, validate,
 //      recompute receipt_id and receipt hash, check the key and the Ed25519 signature. Pure.
 //   2. linkReceipts(summaries): a cheap sequential pass — duplicates, chain id, prev_hash links,
-//      Lamport +1, and the expected head (truncation).
+//      Lamport +1, trust_seq never decreasing, and the expected head (truncation).
+// Each receipt's key is looked up at the receipt's own `trust_seq` — the trust registry state it
+// committed to under its signature — never at a height derived from its Lamport clock.
 // The first failure (smallest index; at one index phase 1 before phase 2) is reported.
 import {
   RECEIPT_GENESIS_PREV_HASH,
@@ -23,10 +25,13 @@ import { type ChainHead, receiptHash } from './receipt.js';
 export const RECEIPT_SIGNER_ROLE = 'receipt-signer';
 
 /**
- * Resolves the public key for `keyid`, valid for `role` at Lamport height `lamport`, or undefined
- * (unknown, revoked, or lacking the role). A `(keyid) => key` function also fits.
+ * Resolves the public key for `keyid`, valid for `role` at trust registry sequence number
+ * `trustSeq` (the receipt's own `trust_seq`), or undefined (unknown, revoked, lacking the role, or
+ * a state the registry does not know). A `(keyid) => key` function also fits. The receipt's
+ * `trust_head` is not checked here: a verifier holding the registry checks it equals the registry's
+ * head digest at `trust_seq` (e.g. `TrustRegistry#headAt`).
  */
-export type ReceiptKeyLookup = (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+export type ReceiptKeyLookup = (keyid: string, role: string, trustSeq: number) => Uint8Array | undefined;
 
 export type ReceiptVerifyCode =
   | 'MALFORMED'
@@ -39,6 +44,7 @@ export type ReceiptVerifyCode =
   | 'CHAIN_BROKEN'
   | 'LAMPORT_REGRESSION'
   | 'LAMPORT_GAP'
+  | 'TRUST_SEQ_REGRESSION'
   | 'TRUNCATED'
   | 'HEAD_MISMATCH';
 
@@ -58,6 +64,10 @@ export interface ReceiptSummary {
   readonly prev_hash: string;
   readonly keyid: string;
   readonly risk_tier: RiskTier;
+  /** The trust registry sequence number the receipt committed to. */
+  readonly trust_seq: number;
+  /** The registry head digest at `trust_seq` the receipt committed to. */
+  readonly trust_head: string;
 }
 
 export interface SignatureCheckResult {
@@ -120,9 +130,12 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
   const b = body as ReceiptBody;
   if (b.keyid !== sigEntry.keyid)
     return fail('KEYID_MISMATCH', 'body keyid differs from the signature keyid');
-  const key = keys(b.keyid, RECEIPT_SIGNER_ROLE, b.lamport);
+  const key = keys(b.keyid, RECEIPT_SIGNER_ROLE, b.trust_seq);
   if (!key)
-    return fail('KEY_UNKNOWN', `no key ${b.keyid} for role ${RECEIPT_SIGNER_ROLE} at lamport ${b.lamport}`);
+    return fail(
+      'KEY_UNKNOWN',
+      `no key ${b.keyid} for role ${RECEIPT_SIGNER_ROLE} at trust seq ${b.trust_seq}`,
+    );
   if (!verifyEd25519(key, decoded.pae, sig)) {
     return fail('SIGNATURE_INVALID', 'the receipt signature does not verify');
   }
@@ -153,6 +166,8 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
     prev_hash: b.prev_hash,
     keyid: b.keyid,
     risk_tier: b.risk_tier,
+    trust_seq: b.trust_seq,
+    trust_head: b.trust_head,
   };
   return { ok: true, body: b, summary };
 }
@@ -189,7 +204,7 @@ export type ChainVerifyResult =
   | ({ readonly ok: false } & ReceiptFailure);
 
 /**
- * The sequential link rules (docs/spec/receipt.md §Offline chain verification, steps 7–10 and the
+ * The sequential link rules (docs/spec/receipt.md §Offline chain verification, steps 7–11 and the
  * expected head), one receipt at a time. Shared by linkReceipts (over phase-1 summaries, e.g. from
  * worker slices) and verifyReceiptChain (streaming: nothing is kept per receipt; on a link failure
  * the receipts before it are looked up again to tell a duplicate).
@@ -197,6 +212,8 @@ export type ChainVerifyResult =
 class ChainLinker {
   readonly chainId: string;
   head: ChainHead;
+  /** trust_seq of the last linked receipt (1 before the first: nothing is known before `from`). */
+  trustSeq = 1;
   /** Hash and receipt_id of the linked receipt at a position before the current one. */
   readonly #prior: (index: number) => { readonly hash: string; readonly receipt_id: string };
 
@@ -221,11 +238,17 @@ class ChainLinker {
   /** Link receipt `i`; a failure, or undefined when it extends the chain (the head moves). */
   step(s: ReceiptSummary, i: number): ChainVerifyResult | undefined {
     const head = this.head;
-    if (s.chain_id === this.chainId && s.prev_hash === head.hash && s.lamport === head.lamport + 1) {
+    if (
+      s.chain_id === this.chainId &&
+      s.prev_hash === head.hash &&
+      s.lamport === head.lamport + 1 &&
+      s.trust_seq >= this.trustSeq
+    ) {
       // A receipt seen before cannot get here: its lamport is that of an earlier linked receipt,
       // and linked lamports strictly increase. So the duplicate check (step 7, which comes first)
       // only needs to run when a later check fails — over the receipts before it, looked up then.
       this.head = { chain_id: this.chainId, lamport: s.lamport, hash: s.hash };
+      this.trustSeq = s.trust_seq;
       return undefined;
     }
     if (this.#seen(s, i)) {
@@ -255,11 +278,19 @@ class ChainLinker {
         message: `lamport ${s.lamport} after ${head.lamport}`,
       };
     }
+    if (s.lamport !== head.lamport + 1) {
+      return {
+        ok: false,
+        code: 'LAMPORT_GAP',
+        index: i,
+        message: `lamport ${s.lamport} after ${head.lamport}`,
+      };
+    }
     return {
       ok: false,
-      code: 'LAMPORT_GAP',
+      code: 'TRUST_SEQ_REGRESSION',
       index: i,
-      message: `lamport ${s.lamport} after ${head.lamport}`,
+      message: `trust_seq ${s.trust_seq} after ${this.trustSeq}: a chain never goes back to an earlier trust state`,
     };
   }
 

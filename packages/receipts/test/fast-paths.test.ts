@@ -87,7 +87,7 @@ describe('isCanonicalParsedJson', () => {
       payloadText.replace('"approval_ids":["a","b"]', '"approval_ids":["a","\\u0062"]'),
       `${payloadText.slice(0, -1)},"type":"helm.receipt.v1"}`, // duplicate of the last member
       // two adjacent top-level members swapped (all receipt fields present, one pair out of order)
-      payloadText.replace(/("tool":"[^"]*"),("type":"[^"]*")/, '$2,$1'),
+      payloadText.replace(/("trust_seq":\d+),("type":"[^"]*")/, '$2,$1'),
       payloadText.replace(/("args_hash":"[^"]*"),("chain_id":"[^"]*")/, '$2,$1'),
       // a receipt-sized object whose first keys match the receipt field list but not the last
       payloadText.replace('"verdict":', '"a":'),

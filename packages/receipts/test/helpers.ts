@@ -15,6 +15,9 @@ export const keysOf =
 
 export const d = (label: string): string => digest(new TextEncoder().encode(label));
 
+/** The trust registry state test receipts are signed under (a fixed, made-up registry head). */
+export const TRUST = { seq: 3, head: d('trust-head-3') } as const;
+
 export function input(n: number, overrides: Partial<ReceiptInput> = {}): ReceiptInput {
   return {
     decision_id: d(`decision-${n}`),
@@ -24,6 +27,7 @@ export function input(n: number, overrides: Partial<ReceiptInput> = {}): Receipt
     verdict: 'ALLOW',
     reason_code: 'ALLOW',
     args_hash: d(`args-${n}`),
+    request_digest: d(`request-${n}`),
     output_hash: d(`output-${n}`),
     session_id: 'session-1',
     policy_hash: d('policy'),
@@ -31,6 +35,8 @@ export function input(n: number, overrides: Partial<ReceiptInput> = {}): Receipt
     principal: 'agent:alice',
     risk_tier: 'LOW',
     issued_at_ms: 1_764_115_200_000 + n,
+    trust_seq: TRUST.seq,
+    trust_head: TRUST.head,
     evidence: {},
     ...overrides,
   };

@@ -84,6 +84,12 @@ describe('mintReceipt', () => {
     ['a bad effect id', { effect_id: 5 }],
     ['a bad policy hash', { policy_hash: null }],
     ['an empty principal', { principal: '' }],
+    ['a bad request digest', { request_digest: 'sha256:12' }],
+    ['trust_seq 0 (the genesis is seq 1)', { trust_seq: 0 }],
+    ['a fractional trust_seq', { trust_seq: 2.5 }],
+    ['a missing trust_seq', { trust_seq: undefined }],
+    ['a bad trust head', { trust_head: 'head' }],
+    ['a null trust head', { trust_head: null }],
   ])('rejects %s with RECEIPT_INPUT_INVALID', (_name, overrides) => {
     expect(() => mintReceipt(input(1, overrides as object), genesisHead('c'), signerA)).toThrow(
       expect.objectContaining({ code: 'RECEIPT_INPUT_INVALID' }),

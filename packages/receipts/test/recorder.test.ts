@@ -11,7 +11,7 @@ import {
   type StoredReceipt,
   verifyReceiptChain,
 } from '../src/index.ts';
-import { d, decodeBody, keysOf, signerA } from './helpers.ts';
+import { d, decodeBody, keysOf, signerA, TRUST } from './helpers.ts';
 
 const policies = new ReceiptPolicySet([
   {
@@ -43,6 +43,7 @@ function call(n: number, effect_class = 'fs.write'): GovernedCall {
     effect_id: d(`effect-${n}`),
     effect_class,
     args_hash: d(`args-${n}`),
+    request_digest: d(`request-${n}`),
     session_id: null,
     policy_hash: d('policy'),
     tool: 'tool',
@@ -126,7 +127,7 @@ describe('ReceiptPolicySet', () => {
 describe('ReceiptRecorder.finalize: no receipt, no output', () => {
   it('releases the output only after the receipt was appended, binding its hash', async () => {
     const store = new InMemoryReceiptStore();
-    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'c', store, policies });
+    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'c', store, policies, trust: () => TRUST });
     const admission = rec.admit('fs.write', { idempotency_key: 'k1' });
     const output = { written: 12 };
     const res = await rec.finalize(call(1), admission, output);
@@ -146,7 +147,7 @@ describe('ReceiptRecorder.finalize: no receipt, no output', () => {
 
   it('withholds the output when the store append fails, and records the failure when it can', async () => {
     const store = new FlakyStore();
-    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'c', store, policies });
+    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'c', store, policies, trust: () => TRUST });
     store.failNext = 1;
     const res = await rec.finalize(call(1, 'read'), rec.admit('read'), { secret: 1 });
     expect(res).toMatchObject({ released: false, reason_code: 'RECEIPT_PERSIST_FAILED' });
@@ -174,7 +175,7 @@ describe('ReceiptRecorder.finalize: no receipt, no output', () => {
 
   it('denies and records when the policy is missing, the admission failed or evidence is missing', async () => {
     const store = new InMemoryReceiptStore();
-    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'c', store, policies });
+    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'c', store, policies, trust: () => TRUST });
     const missing = await rec.finalize(call(1, 'net.egress'), rec.admit('net.egress'), 'out');
     expect(missing).toMatchObject({ released: false, reason_code: 'RECEIPT_POLICY_MISSING' });
     if (!missing.released)
@@ -196,7 +197,7 @@ describe('ReceiptRecorder.finalize: no receipt, no output', () => {
 
   it('records denials (every governed call gets a receipt) and reports persistence failure', async () => {
     const store = new FlakyStore();
-    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'c', store, policies });
+    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'c', store, policies, trust: () => TRUST });
     const r = await rec.recordDenial({
       ...call(1, 'read'),
       status: 'DENIED',
@@ -226,7 +227,7 @@ describe('ReceiptRecorder.finalize: no receipt, no output', () => {
 
   it('serializes concurrent calls into one valid chain', async () => {
     const store = new InMemoryReceiptStore();
-    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'c', store, policies });
+    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'c', store, policies, trust: () => TRUST });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => rec.finalize(call(i, 'read'), rec.admit('read'), { i })),
     );
@@ -236,9 +237,21 @@ describe('ReceiptRecorder.finalize: no receipt, no output', () => {
 
   it('reopens from the store head, and resynchronizes when another writer moved it', async () => {
     const store = new FlakyStore();
-    const a = await ReceiptRecorder.open({ signer: signerA, chainId: 'c', store, policies });
+    const a = await ReceiptRecorder.open({
+      signer: signerA,
+      chainId: 'c',
+      store,
+      policies,
+      trust: () => TRUST,
+    });
     await a.finalize(call(1, 'read'), a.admit('read'), 1);
-    const b = await ReceiptRecorder.open({ signer: signerA, chainId: 'c', store, policies });
+    const b = await ReceiptRecorder.open({
+      signer: signerA,
+      chainId: 'c',
+      store,
+      policies,
+      trust: () => TRUST,
+    });
     expect(b.head).toStrictEqual(a.head);
     await b.finalize(call(2, 'read'), b.admit('read'), 2);
     // a is now stale: its append conflicts, the output is withheld, a adopts the store head.
@@ -256,6 +269,7 @@ describe('ReceiptRecorder.finalize: no receipt, no output', () => {
       chainId: 'z',
       store: new InMemoryReceiptStore(),
       policies,
+      trust: () => TRUST,
     });
     expect(fresh.head.lamport).toBe(0);
   });
@@ -308,5 +322,92 @@ describe('ReceiptRecorder.finalize: no receipt, no output', () => {
     expect(store.range('a', 2, 99)).toStrictEqual([envelope(2)]);
     expect(store.range('a', 0, 1)).toStrictEqual([envelope(1)]);
     expect(store.range('b', 1, 1)).toStrictEqual([envelope(1)]);
+  });
+});
+
+describe('ReceiptRecorder: the trust port', () => {
+  it('every receipt commits to the trust state read at mint time, in call order', async () => {
+    const store = new InMemoryReceiptStore();
+    let position = { seq: 4, head: d('head-4') };
+    const rec = new ReceiptRecorder({
+      signer: signerA,
+      chainId: 't',
+      store,
+      policies,
+      trust: () => position,
+    });
+    const first = rec.recordDenial({
+      ...call(1, 'read'),
+      status: 'DENIED',
+      verdict: 'DENY',
+      reason_code: 'POLICY_DENY',
+    });
+    // a registry event between two calls: the next receipt commits to the new state
+    position = { seq: 5, head: d('head-5') };
+    const second = rec.finalize(call(2, 'read'), rec.admit('read'), { ok: true });
+    const a = await first;
+    const b = await second;
+    if (!a.persisted || !b.released) throw new Error('not recorded');
+    expect(decodeBody(a.receipt.envelope)).toMatchObject({ trust_seq: 5, trust_head: d('head-5') });
+    expect(decodeBody(b.receipt.envelope)).toMatchObject({
+      trust_seq: 5,
+      trust_head: d('head-5'),
+      request_digest: d('request-2'),
+    });
+    const lookups: number[] = [];
+    const keys = (keyid: string, _role: string, seq: number) => {
+      lookups.push(seq);
+      return keysOf(signerA)(keyid);
+    };
+    expect(verifyReceiptChain(store.range('t', 1, 2), { keys })).toMatchObject({ ok: true, count: 2 });
+    expect(lookups).toEqual([5, 5]);
+  });
+
+  it('refuses to mint a receipt whose trust state goes back, also after reopening the store', async () => {
+    const store = new InMemoryReceiptStore();
+    let position = { seq: 7, head: d('head-7') };
+    const trust = () => position;
+    const rec = new ReceiptRecorder({ signer: signerA, chainId: 'r', store, policies, trust });
+    const deny = (n: number) => ({
+      ...call(n, 'read'),
+      status: 'DENIED' as const,
+      verdict: 'DENY' as const,
+      reason_code: 'POLICY_DENY' as const,
+    });
+    expect((await rec.recordDenial(deny(1))).persisted).toBe(true);
+    position = { seq: 6, head: d('head-6') };
+    const back = await rec.recordDenial(deny(2));
+    expect(back.persisted).toBe(false);
+    if (!back.persisted) expect(back.detail).toMatch(/trust_seq 6 is below/);
+    expect(rec.head.lamport).toBe(1);
+    const reopened = await ReceiptRecorder.open({ signer: signerA, chainId: 'r', store, policies, trust });
+    expect((await reopened.recordDenial(deny(2))).persisted).toBe(false);
+    position = { seq: 7, head: d('head-7') };
+    expect((await reopened.recordDenial(deny(2))).persisted).toBe(true);
+  });
+
+  it('a throwing or lying trust port withholds the receipt (fail closed); the port is required', async () => {
+    const store = new InMemoryReceiptStore();
+    let answer: () => { seq: number; head: string } = () => {
+      throw new Error('registry unavailable');
+    };
+    const rec = new ReceiptRecorder({
+      signer: signerA,
+      chainId: 'f',
+      store,
+      policies,
+      trust: () => answer(),
+    });
+    const r = await rec.finalize(call(1, 'read'), rec.admit('read'), 1);
+    expect(r.released).toBe(false);
+    expect(store.head('f')).toBeUndefined();
+    answer = () => ({ seq: 0, head: d('x') });
+    expect((await rec.finalize(call(1, 'read'), rec.admit('read'), 1)).released).toBe(false);
+    answer = () => ({ seq: 1, head: 'not a digest' });
+    expect((await rec.finalize(call(1, 'read'), rec.admit('read'), 1)).released).toBe(false);
+    expect(store.head('f')).toBeUndefined();
+    expect(() => new ReceiptRecorder({ signer: signerA, chainId: 'f', store, policies } as never)).toThrow(
+      expect.objectContaining({ code: 'RECEIPT_INPUT_INVALID' }),
+    );
   });
 });

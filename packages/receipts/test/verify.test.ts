@@ -255,19 +255,59 @@ describe('verifyReceipt: malformed input', () => {
 });
 
 describe('phases: signature check over slices + sequential link', () => {
-  it('passes role and lamport to the key lookup (a key valid only up to a height)', () => {
-    const rs = makeChain(4);
+  it("passes role and the receipt's own trust_seq to the key lookup (a key valid only up to a seq)", () => {
+    const chain = new ReceiptChain({ signer: signerA, chainId: 'chain-1' });
+    // trust_seq 10, 10, 12, 13: the lookup sees the trust state each receipt committed to, not its lamport
+    const rs = [10, 10, 12, 13].map((seq, i) => chain.mint(input(i + 1, { trust_seq: seq })));
     const seen: [string, string, number][] = [];
-    const lookup = (keyid: string, role: string, lamport: number) => {
-      seen.push([keyid, role, lamport]);
-      return lamport <= 2 ? signerA.publicKey : undefined;
+    const lookup = (keyid: string, role: string, seq: number) => {
+      seen.push([keyid, role, seq]);
+      return seq < 12 ? signerA.publicKey : undefined;
     };
     expect(verifyReceiptChain(envs(rs), { keys: lookup })).toMatchObject({
       ok: false,
       code: 'KEY_UNKNOWN',
       index: 2,
     });
-    expect(seen[0]).toStrictEqual([signerA.keyId, RECEIPT_SIGNER_ROLE, 1]);
+    expect(seen).toStrictEqual([
+      [signerA.keyId, RECEIPT_SIGNER_ROLE, 10],
+      [signerA.keyId, RECEIPT_SIGNER_ROLE, 10],
+      [signerA.keyId, RECEIPT_SIGNER_ROLE, 12],
+    ]);
+    const ok = verifyReceiptSignatures(envs(rs), keys);
+    expect(ok.summaries.map((x) => [x.trust_seq, x.trust_head])).toStrictEqual(
+      rs.map((r) => [r.body.trust_seq, r.body.trust_head]),
+    );
+  });
+
+  it('a trust_seq that goes back along the chain is TRUST_SEQ_REGRESSION (after the link checks)', () => {
+    // A signer that links correctly but claims an earlier trust state than its predecessor
+    const rs = makeChain(2);
+    const back = forge({
+      ...(rs[1] as MintedReceipt).body,
+      lamport: 3,
+      prev_hash: rs[1]?.hash,
+      trust_seq: 2,
+    });
+    const again = forge({
+      ...(rs[1] as MintedReceipt).body,
+      lamport: 3,
+      prev_hash: rs[1]?.hash,
+      trust_seq: 3,
+    });
+    const list = [...envs(rs), back];
+    expect(verify(list)).toMatchObject({ ok: false, code: 'TRUST_SEQ_REGRESSION', index: 2 });
+    expect(verify([...envs(rs), again])).toMatchObject({ ok: true, count: 3 });
+    const parts = verifyReceiptSignatures(list, keys);
+    expect(linkReceipts(parts.summaries)).toStrictEqual(verify(list));
+    // a range continuing from a known head starts with no lower bound (the earlier trust_seq is unknown)
+    expect(verify([back], { from: { chain_id: 'chain-1', lamport: 2, hash: rs[1]?.hash } })).toMatchObject({
+      ok: true,
+      count: 1,
+    });
+    // a broken link is still reported as such, before the trust state
+    const gap = forge({ ...(rs[1] as MintedReceipt).body, lamport: 4, prev_hash: rs[1]?.hash, trust_seq: 2 });
+    expect(verify([...envs(rs), gap])).toMatchObject({ ok: false, code: 'LAMPORT_GAP', index: 2 });
   });
 
   it('slices checked independently and linked give the same answer as the whole chain', () => {

@@ -1,10 +1,14 @@
 // Benchmarks for @helm/runtime-sandbox (run after `pnpm build`: `node bench/index.ts`).
 //  1. gas-metering overhead: the same kernel, unmetered vs instrumented, in-process, after warm-up;
 //  2. warm call latency through the sandbox (cached module, pooled worker);
-//  3. deadline overrun: how late a call with an infinite loop returns after its deadline.
+//  3. deadline overrun: how late a call with an infinite loop returns after its deadline;
+//  4. NaN canonicalization: a float kernel instrumented with and without it;
+//  5. registration: instrumentation vs WebAssembly.validate over adversarial module shapes;
+//  6. gas per CPU second over a corpus of adversarial modules (bulk ops, host calls, tight loops).
 import { createSandbox } from '@helm/runtime-sandbox';
 import wabtInit from 'wabt';
 import { instrumentModule } from '../dist/internal/instrument.js';
+import { SHAPES } from '../test/helpers/shapes.ts';
 
 const wabt = await wabtInit();
 const wat = (src: string): Uint8Array => {
@@ -129,6 +133,91 @@ rows.push([
   worst <= 0.4 ? 'PASS' : 'MISS',
 ]);
 
+// NaN canonicalization: the same float kernel instrumented with and without it.
+{
+  const floatKernel = wat(`(module (memory (export "memory") 1)
+    (func (export "_start"))
+    (func (export "run") (param $n i32) (result i32) (local $i i32) (local $x f64) (local $s f64)
+      (local.set $x (f64.const 1.0001))
+      (loop $l
+        (local.set $s (f64.add (f64.mul (local.get $s) (f64.const 0.999)) (f64.sqrt (local.get $x))))
+        (local.set $x (f64.add (local.get $x) (f64.const 0.5)))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+      (i32.trunc_sat_f64_s (local.get $s))))`);
+  const opts = { maxMemoryPages: 1024, maxTableElements: 1000, importPolicy: () => true };
+  const off = instrumentModule(floatKernel, { ...opts, canonicalizeNaN: false }).bytes;
+  const on = instrumentModule(floatKernel, opts).bytes;
+  const t = timePair(off, on, 1_000_000);
+  const cost = t.metered / t.plain - 1;
+  rows.push([
+    'NaN canonicalization (float kernel, 1M iterations)',
+    t.plain.toFixed(2),
+    t.metered.toFixed(2),
+    `${(cost * 100).toFixed(1)}%`,
+    '(info)',
+    '',
+  ]);
+}
+
+// Registration in linear time: instrumentation (to its verdict: accepted or refused) vs
+// WebAssembly.validate of the same module, over the generated family of adversarial shapes up to
+// the 16 MiB module limit. Best of 5 runs each, interleaved (load on a shared machine only adds).
+{
+  const opts = { maxMemoryPages: 1024, maxTableElements: 100_000, importPolicy: () => true };
+  const verdict = (bytes: Uint8Array): string => {
+    try {
+      instrumentModule(bytes, opts);
+      return 'ok';
+    } catch {
+      return 'refused';
+    }
+  };
+  let worst = { ratio: 0, what: '' };
+  for (const shape of SHAPES) verdict(shape.build(200_000)); // warm-up
+  const ms = (f: () => void): number => {
+    const t0 = performance.now();
+    f();
+    return performance.now() - t0;
+  };
+  for (const size of [1 << 20, 4 << 20, (16 << 20) - (64 << 10)]) {
+    for (const shape of SHAPES) {
+      const bytes = shape.build(size);
+      // (a shape capped by a module limit stops growing: measured once)
+      if (bytes.length > 16 << 20 || bytes.length < size / 2 || !WebAssembly.validate(bytes)) continue;
+      const validate: number[] = [];
+      const instrument: number[] = [];
+      let result = '';
+      for (let i = 0; i < 5; i++) {
+        validate.push(ms(() => WebAssembly.validate(bytes)));
+        instrument.push(
+          ms(() => {
+            result = verdict(bytes);
+          }),
+        );
+      }
+      const ratio = Math.min(...instrument) / Math.min(...validate);
+      const what = `${shape.name}, ${(bytes.length / 2 ** 20).toFixed(1)} MiB (${result})`;
+      if (ratio > worst.ratio) worst = { ratio, what };
+      rows.push([
+        `register: ${what} (validate | instrument ms)`,
+        Math.min(...validate).toFixed(1),
+        Math.min(...instrument).toFixed(1),
+        `${ratio.toFixed(1)}×`,
+        '(info)',
+        '',
+      ]);
+    }
+  }
+  rows.push([
+    'register: worst instrument/validate ratio',
+    '',
+    '',
+    `${worst.ratio.toFixed(1)}×`,
+    '≤ 10×',
+    worst.ratio <= 10 ? 'PASS' : 'MISS',
+  ]);
+}
+
 // Warm calls and deadline overrun through the real sandbox.
 const sandbox = createSandbox({ poolSize: 1 });
 const trivial = await sandbox.register(wat(`(module (memory (export "memory") 1) (func (export "_start")))`));
@@ -200,6 +289,198 @@ rows.push([
   '',
 ]);
 await sandbox.close();
+
+// ---- Gas per CPU second (issue 15: host-call costs; docs/spec/sandbox.md §"Host-call costs") ----
+// A corpus of adversarial modules — tight loops, every bulk instruction at full length, host calls
+// at their worst arguments — each run in-process until its gas runs out, with budgets growing ×4
+// until the run takes ≥ 40 ms of CPU. Reported: gas consumed per CPU second. Documented band:
+// every module ≥ 1e8 gas/CPU-s (≤ 10 ns of CPU per gas unit); a module below it is an instruction
+// or host call doing unbounded work for constant gas.
+{
+  const { runGuest } = await import('../dist/internal/guest-run.js');
+  const { preview1ImportPolicy } = await import('../dist/internal/sandbox.js');
+  const parse = (src: string): Uint8Array => {
+    const m = wabt.parseWat('rate.wat', src, { bulk_memory: true, reference_types: true });
+    const out = new Uint8Array(m.toBinary({}).buffer);
+    m.destroy();
+    return out;
+  };
+  const imp = (name: string, sig: string) =>
+    `(import "wasi_snapshot_preview1" "${name}" (func $${name} ${sig}))`;
+  const forever = (prelude: string, body: string, pages = 1024) =>
+    `(module ${prelude} (memory (export "memory") ${pages}) (func (export "_start") (loop $l ${body} (br $l))))`;
+  const iovecs = (n: number, len: number) =>
+    Array.from(
+      { length: n },
+      (_, i) =>
+        `(i32.store (i32.const ${4096 + i * 8}) (i32.const 64)) (i32.store (i32.const ${4100 + i * 8}) (i32.const ${len}))`,
+    ).join(' ');
+  const FD_WRITE = imp('fd_write', '(param i32 i32 i32 i32) (result i32)');
+  const FD_READ = imp('fd_read', '(param i32 i32 i32 i32) (result i32)');
+  const RANDOM = imp('random_get', '(param i32 i32) (result i32)');
+  const withSetup = (prelude: string, setup: string, body: string) =>
+    `(module ${prelude} (memory (export "memory") 16) (func (export "_start") ${setup} (loop $l ${body} (br $l))))`;
+  const CORPUS: Array<[string, string]> = [
+    [
+      'tight loop (i32 counter)',
+      forever('', '(global.set $g (i32.add (global.get $g) (i32.const 1)))').replace(
+        '(memory',
+        '(global $g (mut i32) (i32.const 0)) (memory',
+      ),
+    ],
+    ['memory.fill 64 MiB', forever('', '(memory.fill (i32.const 0) (i32.const 1) (i32.const 0x4000000))')],
+    [
+      'memory.copy 32 MiB',
+      forever('', '(memory.copy (i32.const 0) (i32.const 0x2000000) (i32.const 0x2000000))'),
+    ],
+    [
+      'memory.init 64 KiB',
+      forever(
+        `(data $d "${'\\ab'.repeat(65536)}")`,
+        '(memory.init $d (i32.const 0) (i32.const 0) (i32.const 65536))',
+      ),
+    ],
+    ['memory.grow (fails at the cap)', forever('', '(drop (memory.grow (i32.const 1)))', 1)],
+    [
+      'table.fill 100 000',
+      forever(
+        '(table $t 100000 funcref)',
+        '(table.fill $t (i32.const 0) (ref.null func) (i32.const 100000))',
+      ),
+    ],
+    [
+      'table.copy 50 000',
+      forever(
+        '(table $t 100000 funcref)',
+        '(table.copy $t $t (i32.const 0) (i32.const 50000) (i32.const 50000))',
+      ),
+    ],
+    [
+      'table.init 20 000',
+      forever(
+        `(table $t 100000 funcref) (func $f) (elem $e func ${'$f '.repeat(20000)})`,
+        '(table.init $t $e (i32.const 0) (i32.const 0) (i32.const 20000))',
+      ),
+    ],
+    [
+      'table.grow (to the cap, then fails)',
+      forever('(table $t 0 100000 externref)', '(drop (table.grow $t (ref.null extern) (i32.const 50000)))'),
+    ],
+    ['sched_yield', forever(imp('sched_yield', '(result i32)'), '(drop (call $sched_yield))', 1)],
+    [
+      'clock_time_get',
+      forever(
+        imp('clock_time_get', '(param i32 i64 i32) (result i32)'),
+        '(drop (call $clock_time_get (i32.const 1) (i64.const 0) (i32.const 64)))',
+        1,
+      ),
+    ],
+    [
+      'path_open (denied)',
+      forever(
+        imp('path_open', '(param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)'),
+        '(drop (call $path_open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 0)))',
+        1,
+      ),
+    ],
+    ['random_get 16 B', forever(RANDOM, '(drop (call $random_get (i32.const 64) (i32.const 16)))', 2)],
+    ['random_get 64 KiB', forever(RANDOM, '(drop (call $random_get (i32.const 64) (i32.const 65536)))', 2)],
+    [
+      'random_get 64 MiB (EINVAL)',
+      forever(RANDOM, '(drop (call $random_get (i32.const 0) (i32.const 0x4000000)))'),
+    ],
+    [
+      'fd_write 1 B',
+      withSetup(
+        FD_WRITE,
+        iovecs(1, 1),
+        '(drop (call $fd_write (i32.const 1) (i32.const 4096) (i32.const 1) (i32.const 0)))',
+      ),
+    ],
+    [
+      'fd_write 1,024 empty iovecs',
+      withSetup(
+        FD_WRITE,
+        iovecs(1024, 0),
+        '(drop (call $fd_write (i32.const 1) (i32.const 4096) (i32.const 1024) (i32.const 0)))',
+      ),
+    ],
+    [
+      'fd_write 64 KiB',
+      withSetup(
+        FD_WRITE,
+        iovecs(1, 65536),
+        '(drop (call $fd_write (i32.const 1) (i32.const 4096) (i32.const 1) (i32.const 0)))',
+      ),
+    ],
+    [
+      'fd_read 1,024 iovecs (EOF)',
+      withSetup(
+        FD_READ,
+        iovecs(1024, 64),
+        '(drop (call $fd_read (i32.const 0) (i32.const 4096) (i32.const 1024) (i32.const 0)))',
+      ),
+    ],
+  ];
+  const FLOOR = 1e8;
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const rates: number[] = [];
+  for (const [name, src] of CORPUS) {
+    const module = new WebAssembly.Module(
+      instrumentModule(parse(src), {
+        maxMemoryPages: 1024,
+        maxTableElements: 100_000,
+        importPolicy: preview1ImportPolicy,
+      }).bytes,
+    );
+    let rate = 0;
+    for (let gas = 256; gas <= 2 ** 40; gas *= 4) {
+      const c0 = cpuMs();
+      const r = runGuest({
+        module,
+        stdin: new Uint8Array(0),
+        gas,
+        maxOutputBytes: 1 << 26,
+        seed: new Uint8Array(32),
+        virtualTimeMs: 0,
+      });
+      const ms = cpuMs() - c0;
+      rate = r.gas_used / (ms / 1000);
+      if (
+        r.code !== 'ERR_COMPUTE_GAS_EXHAUSTED' &&
+        r.code !== 'ERR_COMPUTE_OUTPUT_EXHAUSTED' &&
+        r.code !== 'ERR_COMPUTE_MEMORY_EXHAUSTED'
+      )
+        throw new Error(`${name}: unexpected ${r.code}`);
+      if (ms >= 40) break;
+    }
+    rates.push(rate);
+    rows.push([
+      `gas/CPU-s: ${name}`,
+      '',
+      '',
+      rate.toExponential(2),
+      '≥ 1e8',
+      rate >= FLOOR ? 'PASS' : 'MISS',
+    ]);
+  }
+  const min = Math.min(...rates);
+  const max = Math.max(...rates);
+  rows.push([
+    'gas/CPU-s band: min over corpus',
+    '',
+    '',
+    min.toExponential(2),
+    '≥ 1e8',
+    min >= FLOOR ? 'PASS' : 'MISS',
+  ]);
+  rows.push(['gas/CPU-s band: max over corpus', '', '', max.toExponential(2), '(info)', '']);
+  rows.push(['gas/CPU-s band: max / min', '', '', `${(max / min).toFixed(0)}×`, '(info)', '']);
+}
+// ---- end gas per CPU second ----
 
 const header = ['benchmark', 'unmetered ms', 'metered ms', 'ours', 'target', 'result'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

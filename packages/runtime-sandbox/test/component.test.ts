@@ -196,12 +196,13 @@ describe('runComponent (in-process)', async () => {
 });
 
 describe('preview2 host', () => {
-  const host = createPreview2Host({
-    stdin: enc('abc'),
-    maxOutputBytes: 4,
-    seed: new Uint8Array(32),
-    virtualTimeMs: 1000,
-  });
+  let charged = 0;
+  const host = createPreview2Host(
+    { stdin: enc('abc'), maxOutputBytes: 4, seed: new Uint8Array(32), virtualTimeMs: 1000 },
+    (cost) => {
+      charged += cost;
+    },
+  );
   const get = <T>(iface: string, name: string): T => host.imports[iface]?.[name] as T;
 
   it('exposes nothing of the host', () => {
@@ -216,6 +217,7 @@ describe('preview2 host', () => {
     expect(Object.keys(host.imports).sort()).toEqual([...PREVIEW2_INTERFACES].sort());
     expect(unversioned('wasi:io/streams@0.2.3')).toBe('wasi:io/streams');
     expect(unversioned('wasi:io/streams')).toBe('wasi:io/streams');
+    expect(charged).toBe(8 * 100); // every host function called here paid the base
   });
 
   it('serves stdin, then closed; caps stdout/stderr', () => {

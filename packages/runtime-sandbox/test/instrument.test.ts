@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GAS_EXPORT, GROW_FAILED_EXPORT, instrumentModule } from '../src/internal/instrument.ts';
 import { ByteReader, ByteWriter, ModuleFormatError } from '../src/internal/wasm-binary.ts';
+import { moduleOf } from './helpers/shapes.ts';
 import { wat } from './helpers/wat.ts';
 
 const allowAll = { maxMemoryPages: 4, maxTableElements: 10, importPolicy: () => true };
@@ -117,14 +118,20 @@ describe('instrumentModule', () => {
     const m = await instrument(`(module (memory 1 100) (func (export "g") (param i32) (result i32)
       (memory.grow (local.get 0))))`);
     expect(m.memory).toEqual({ min: 1, max: 4 });
-    const { instance } = run(m.bytes, 100n);
+    const { instance, gas } = run(m.bytes, 100_000n);
     const g = instance.exports.g as (n: number) => number;
     const failed = instance.exports[GROW_FAILED_EXPORT] as WebAssembly.Global;
-    expect(g(2)).toBe(1);
+    const spent = (f: () => void): bigint => {
+      const before = gas.value as bigint;
+      f();
+      return before - (gas.value as bigint);
+    };
+    // 3 instructions, plus 4096 per page when the growth succeeds (docs/spec/sandbox.md)
+    expect(spent(() => expect(g(2)).toBe(1))).toBe(3n + 2n * 4096n);
     expect(failed.value).toBe(0);
-    expect(g(2)).toBe(-1);
+    expect(spent(() => expect(g(2)).toBe(-1))).toBe(3n);
     expect(failed.value).toBe(1);
-    expect(g(1)).toBe(3);
+    expect(spent(() => expect(g(1)).toBe(3))).toBe(3n + 4096n);
     expect(failed.value).toBe(1);
   });
 
@@ -249,6 +256,61 @@ describe('instrumentModule', () => {
     expect(m.exports.map((e) => e.name)).toEqual(['all']);
     const { instance } = run(m.bytes, 10_000n);
     expect(() => (instance.exports.all as (x: number, d: number) => number)(1, 1)).toThrow(/null function/);
+  });
+
+  it('parses every global, element and data segment form and keeps them', async () => {
+    const m = await instrument(`(module
+      (import "e" "g" (global $ig externref)) (import "e" "n" (global $in i32))
+      (memory 1) (table $t 4 funcref) (table $x 4 externref)
+      (global i64 (i64.const -5)) (global f32 (f32.const 1.5)) (global f64 (f64.const 2.5))
+      (global funcref (ref.func $f)) (global externref (ref.null extern)) (global i32 (global.get $in))
+      (func $f)
+      (elem (i32.const 0) func $f)
+      (elem func $f)
+      (elem (table $t) (global.get $in) func $f)
+      (elem declare func $f)
+      (elem (i32.const 1) funcref (ref.func $f))
+      (elem funcref (ref.null func))
+      (elem (table $x) (i32.const 0) externref (ref.null extern))
+      (elem declare funcref (ref.func $f))
+      (data (i32.const 0) "a") (data "b"))`);
+    expect(WebAssembly.validate(m.bytes)).toBe(true);
+    // data segment with an explicit memory index (flags 2)
+    const flags2 = moduleOf([
+      [5, [1, 0, 1]],
+      [11, [1, 2, 0, 0x41, 0, 0x0b, 1, 0x61]],
+    ]);
+    expect(WebAssembly.validate(instrumentModule(flags2, allowAll).bytes)).toBe(true);
+  });
+
+  it('rejects malformed or unsupported sections it parses', () => {
+    const cases: Array<[Array<readonly [number, readonly number[]]>, RegExp]> = [
+      [[[6, [1, 0x7f, 0x02, 0x41, 0, 0x0b]]], /global mutability/],
+      [[[6, [1, 0x7f, 0x00, 0x01, 0x0b]]], /unsupported instruction 0x1 in a constant expression/],
+      [[[6, [1, 0x7e, 0x00, 0x42, 0, 0x42, 0, 0x7c, 0x0b]]], /extended constant/],
+      [[[1, [1, 0x5f, 0]]], /unsupported type form/],
+      [[[9, [1, 8]]], /element segment flags 8/],
+      [[[9, [1, 5, 0x70, 1, 0x41, 0, 0x0b]]], /unsupported element expression/],
+      [[[9, [1, 1, 0x01, 0]]], /unsupported element kind/],
+      [[[9, [1, 5, 0x6c, 0]]], /unsupported element type 0x6c/],
+      [[[11, [1, 3]]], /data segment flags 3/],
+      [[[11, [1, 2, 1, 0x41, 0, 0x0b, 0]]], /only memory 0/],
+      [[[2, [1, 1, 0x61, 1, 0x62, 4, 0, 0]]], /unsupported import kind 4/],
+      [[[2, [1, 1, 0x61, 1, 0x62, 0, 5]]], /import type index out of range/],
+      [[[2, [2, 1, 0x61, 1, 0x62, 2, 0, 1, 1, 0x61, 1, 0x63, 2, 0, 1]]], /multiple memories/],
+      [
+        [
+          [4, [1, 0x70, 0x00, 0x01]],
+          [2, [1, 1, 0x61, 1, 0x62, 1, 0x64, 0x70, 0, 1]],
+        ],
+        /table element type 0x64/,
+      ],
+    ];
+    for (const [sections, message] of cases) {
+      const order = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
+      const bytes = moduleOf([...sections].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])));
+      expect(() => instrumentModule(bytes, allowAll), String(message)).toThrow(message);
+    }
   });
 
   it('rejects malformed bytes', () => {

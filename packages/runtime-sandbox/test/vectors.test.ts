@@ -1,8 +1,9 @@
 // The test vectors published in docs/spec/sandbox.md; this file fails if the code drifts from them.
+import { readFileSync } from 'node:fs';
 import { canonicalBytes, digest, toHex } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import { createSandbox } from '../src/index.ts';
-import { instrumentModule } from '../src/internal/instrument.ts';
+import { GAS_EXPORT, instrumentModule } from '../src/internal/instrument.ts';
 import { preview1ImportPolicy, randomSeed } from '../src/internal/sandbox.ts';
 import { Sha256CounterStream } from '../src/internal/sha256.ts';
 
@@ -62,5 +63,45 @@ describe('docs/spec/sandbox.md vectors', () => {
     expect(digest(canonicalBytes(body))).toBe(
       'sha256:d492d73e9c33b57b5187c067a2e3183328e03ad04dc8efa4364524a777272429',
     );
+  });
+
+  it('I1–I6: instruction costs and NaN canonicalization (§"Instruction costs" vector blocks)', () => {
+    const page = readFileSync(new URL('../../../docs/spec/sandbox.md', import.meta.url), 'utf8');
+    const blocks = [...page.matchAll(/```vector\n([\s\S]*?)```/g)]
+      .map((m) => {
+        const v: Record<string, string> = {};
+        for (const line of (m[1] as string).split('\n')) {
+          const i = line.indexOf(': ');
+          if (i > 0) v[line.slice(0, i)] = line.slice(i + 2);
+        }
+        return v;
+      })
+      .filter((v) => v.name !== undefined); // (§"Host-call costs" has its own, unnamed block)
+    expect(blocks.map((v) => v.name)).toEqual(['I1', 'I2', 'I3', 'I4', 'I5', 'I6']);
+    const options = { maxMemoryPages: 1024, maxTableElements: 100_000, importPolicy: () => true };
+    const pairs = (text: string | undefined): string[][] => (text ?? '').split(' ').map((p) => p.split(':'));
+    for (const v of blocks) {
+      const inst = instrumentModule(hex(v.source_hex as string), options);
+      expect(toHex(inst.bytes), v.name).toBe(v.instrumented_hex);
+      expect(digest(inst.bytes), v.name).toBe(v.id);
+      const module = new WebAssembly.Module(inst.bytes);
+      const call = (arg: string): { gas: bigint; result: unknown } => {
+        const instance = new WebAssembly.Instance(module, {});
+        const g = instance.exports[GAS_EXPORT] as WebAssembly.Global;
+        g.value = 1n << 40n;
+        const result = (instance.exports.f as (n: number) => unknown)(Number(arg));
+        return { gas: (1n << 40n) - (g.value as bigint), result };
+      };
+      for (const [arg, gas] of pairs(v.gas))
+        expect(call(arg as string).gas, `${v.name}(${arg})`).toBe(BigInt(gas as string));
+      if (v.result_hex !== undefined) {
+        for (const [arg, bits] of pairs(v.result_hex)) {
+          const r = BigInt.asUintN(64, call(arg as string).result as bigint);
+          expect(r.toString(16).padStart(16, '0')).toBe(bits);
+        }
+        const off = instrumentModule(hex(v.source_hex as string), { ...options, canonicalizeNaN: false });
+        expect(digest(off.bytes)).toBe(v.id_without_canonicalization);
+      }
+    }
   });
 });

@@ -14,12 +14,13 @@ type HostFn = (...args: Array<number | bigint>) => number | undefined;
 function setup(stdin = new Uint8Array(0), maxOutputBytes = 1024, virtualTimeMs = 0) {
   const host = createPreview1Host({ stdin, maxOutputBytes, seed: new Uint8Array(32).fill(7), virtualTimeMs });
   const memory = new WebAssembly.Memory({ initial: 1 });
-  host.bind(memory);
+  const gas = new WebAssembly.Global({ value: 'i64', mutable: true }, 1n << 40n);
+  host.bind(memory, gas);
   const call = (name: string, ...args: Array<number | bigint>): number | undefined =>
     (host.imports[name] as unknown as HostFn)(...args);
   const view = () => new DataView(memory.buffer);
   const mem = () => new Uint8Array(memory.buffer);
-  return { host, call, view, mem, memory };
+  return { host, call, view, mem, memory, gas };
 }
 
 describe('deny-by-default WASI preview1 host', () => {

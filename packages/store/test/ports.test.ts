@@ -31,6 +31,7 @@ describe('TCB store ports on SQLite', () => {
         verdict: 'DENY',
         reason_code: 'POLICY_DENY',
         args_hash: null,
+        request_digest: null,
         output_hash: null,
         session_id: null,
         policy_hash: `sha256:${'a'.repeat(64)}`,
@@ -38,6 +39,8 @@ describe('TCB store ports on SQLite', () => {
         principal: 'p',
         risk_tier: 'LOW',
         issued_at_ms: i,
+        trust_seq: 1,
+        trust_head: `sha256:${'b'.repeat(64)}`,
       });
       port.append({
         chain_id: 'c1',

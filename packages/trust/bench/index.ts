@@ -47,15 +47,12 @@ const genesis = createGenesisEvent(
   roots.slice(0, 2),
 );
 const registry = TrustRegistry.fromGenesis(genesis);
-let lamport = 1;
 const keys = [];
 for (let i = 0; i < 100; i++) {
   const k = createSigner(Uint8Array.from({ length: 32 }, (_, j) => (i * 7 + j + 11) & 0xff));
   keys.push(k);
-  registry.commit({ kind: 'key_publish', publicKey: k.publicKey, roles: ['executor'] }, lamport++, [
-    roots[0]!,
-  ]);
-  registry.commit({ kind: 'role_grant', keyid: k.keyId, role: 'approver' }, lamport++, [roots[1]!]);
+  registry.commit({ kind: 'key_publish', publicKey: k.publicKey, roles: ['executor'] }, [roots[0]!]);
+  registry.commit({ kind: 'role_grant', keyid: k.keyId, role: 'approver' }, [roots[1]!]);
 }
 const events = registry.events();
 const signatureCount = events.reduce((n, e) => n + e.signatures.length, 0);

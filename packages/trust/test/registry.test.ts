@@ -27,22 +27,21 @@ function genesis(): SignedEnvelope {
       registry: 'helm-test',
       rootKeys: [root1.publicKey, root2.publicKey, root3.publicKey],
       rootThreshold: 2,
-      lamport: 1,
     },
     [root1, root2],
   );
 }
 
-/** A history: executor + approver published at 10, executor rotated at 20, approver revoked at 30. */
+/**
+ * A history (registry sequence numbers): genesis 1, executor published at 2, approver at 3,
+ * executor rotated at 4, approver revoked at 5.
+ */
 function history(): { registry: TrustRegistry; events: SignedEnvelope[] } {
   const registry = TrustRegistry.fromGenesis(genesis());
-  registry.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, 10, [root1]);
-  registry.commit({ kind: 'key_publish', publicKey: approver.publicKey, roles: ['approver'] }, 11, [root2]);
-  registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, 20, [
-    exec,
-    exec2,
-  ]);
-  registry.commit({ kind: 'key_revoke', keyid: approver.keyId }, 30, [root3]);
+  registry.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, [root1]);
+  registry.commit({ kind: 'key_publish', publicKey: approver.publicKey, roles: ['approver'] }, [root2]);
+  registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [exec, exec2]);
+  registry.commit({ kind: 'key_revoke', keyid: approver.keyId }, [root3]);
   return { registry, events: [...registry.events()] };
 }
 
@@ -69,61 +68,68 @@ function reforge(
 }
 
 describe('trust registry: replay and queries', () => {
-  it('loads a verified history and answers keyValidFor over heights', () => {
+  it('loads a verified history and answers keyValidFor over sequence numbers', () => {
     const { registry, events } = history();
     const loaded = TrustRegistry.load(events, { genesis: trustEventDigest(events[0] as SignedEnvelope) });
-    expect(loaded.seq).toBe(4);
-    expect(loaded.lamport).toBe(30);
+    expect(loaded.seq).toBe(5);
     expect(loaded.head).toBe(trustEventDigest(events[4] as SignedEnvelope));
     expect(loaded.stateHash()).toBe(registry.stateHash());
     expect(loaded.registryName).toBe('helm-test');
     expect(loaded.rootThreshold).toBe(2);
 
-    // executor key: valid in [10, 20), rotated afterwards
-    expect(loaded.keyValidFor(exec.keyId, 'executor', 9)).toEqual({ ok: false, code: 'TRUST_KEY_UNKNOWN' });
-    const ok = loaded.keyValidFor(exec.keyId, 'executor', 15);
+    // executor key: valid in [2, 4), rotated afterwards
+    expect(loaded.keyValidFor(exec.keyId, 'executor', 1)).toEqual({ ok: false, code: 'TRUST_KEY_UNKNOWN' });
+    const ok = loaded.keyValidFor(exec.keyId, 'executor', 3);
     expect(ok.ok && Buffer.from(ok.publicKey).equals(Buffer.from(exec.publicKey))).toBe(true);
-    expect(loaded.keyValidFor(exec.keyId, 'executor', 20)).toEqual({ ok: false, code: 'TRUST_KEY_REVOKED' });
-    expect(loaded.keyValidFor(exec.keyId, 'guardian', 15)).toEqual({ ok: false, code: 'TRUST_ROLE_MISSING' });
-    // the successor inherits the role from 20
-    expect(loaded.keyValidFor(exec2.keyId, 'executor', 19)).toEqual({ ok: false, code: 'TRUST_KEY_UNKNOWN' });
-    expect(loaded.keyValidFor(exec2.keyId, 'executor', 20).ok).toBe(true);
-    expect(loaded.keyValidFor(exec2.keyId, 'executor', 1_000_000).ok).toBe(true);
-    // approver revoked at 30
-    expect(loaded.keyValidFor(approver.keyId, 'approver', 29).ok).toBe(true);
-    expect(loaded.keyValidFor(approver.keyId, 'approver', 30)).toEqual({
+    expect(loaded.keyValidFor(exec.keyId, 'executor', 4)).toEqual({ ok: false, code: 'TRUST_KEY_REVOKED' });
+    expect(loaded.keyValidFor(exec.keyId, 'guardian', 3)).toEqual({ ok: false, code: 'TRUST_ROLE_MISSING' });
+    // the successor inherits the role from 4
+    expect(loaded.keyValidFor(exec2.keyId, 'executor', 3)).toEqual({ ok: false, code: 'TRUST_KEY_UNKNOWN' });
+    expect(loaded.keyValidFor(exec2.keyId, 'executor', 4).ok).toBe(true);
+    expect(loaded.keyValidFor(exec2.keyId, 'executor', 5).ok).toBe(true);
+    // approver revoked at 5
+    expect(loaded.keyValidFor(approver.keyId, 'approver', 4).ok).toBe(true);
+    expect(loaded.keyValidFor(approver.keyId, 'approver', 5)).toEqual({
       ok: false,
       code: 'TRUST_KEY_REVOKED',
     });
-    // unknown keys and nonsense heights never answer yes
-    expect(loaded.keyValidFor(attacker.keyId, 'executor', 15)).toEqual({
+    // unknown keys and nonsense sequence numbers never answer yes
+    expect(loaded.keyValidFor(attacker.keyId, 'executor', 3)).toEqual({
       ok: false,
       code: 'TRUST_KEY_UNKNOWN',
     });
     expect(loaded.keyValidFor(exec.keyId, 'executor', -1)).toEqual({ ok: false, code: 'TRUST_KEY_UNKNOWN' });
-    expect(loaded.keyValidFor(exec.keyId, 'executor', 1.5)).toEqual({ ok: false, code: 'TRUST_KEY_UNKNOWN' });
+    expect(loaded.keyValidFor(exec.keyId, 'executor', 0)).toEqual({ ok: false, code: 'TRUST_KEY_UNKNOWN' });
+    expect(loaded.keyValidFor(exec.keyId, 'executor', 2.5)).toEqual({ ok: false, code: 'TRUST_KEY_UNKNOWN' });
     expect(loaded.keyValidFor(root1.keyId, 'root', 1).ok).toBe(true);
   });
 
-  it('replays to any height with a state hash; the state records intervals', () => {
-    const { registry } = history();
-    const s10 = registry.stateAt(10);
-    expect(s10.seq).toBe(1);
-    expect(s10.keys.map((k) => k.keyid)).toContain(exec.keyId);
-    expect(s10.keys.map((k) => k.keyid)).not.toContain(approver.keyId);
-    expect(registry.stateAt(1).seq).toBe(0);
-    expect(registry.stateAt(29).seq).toBe(3);
-    expect(registry.stateHash(30)).toBe(registry.stateHash());
-    expect(registry.stateHash(29)).not.toBe(registry.stateHash());
+  it('replays to any sequence number with a state hash; the state records intervals', () => {
+    const { registry, events } = history();
+    const s2 = registry.stateAt(2);
+    expect(s2.seq).toBe(2);
+    expect(s2.head).toBe(trustEventDigest(events[1] as SignedEnvelope));
+    expect(s2.keys.map((k) => k.keyid)).toContain(exec.keyId);
+    expect(s2.keys.map((k) => k.keyid)).not.toContain(approver.keyId);
+    expect(registry.stateAt(1).seq).toBe(1);
+    expect(registry.stateAt(4).seq).toBe(4);
+    expect(registry.stateHash(5)).toBe(registry.stateHash());
+    expect(registry.stateHash(4)).not.toBe(registry.stateHash());
     const head = registry.stateAt();
     const old = head.keys.find((k) => k.keyid === exec.keyId);
-    expect(old).toMatchObject({ revoked_at: 20, revocation: 'rotated', rotated_to: exec2.keyId });
-    expect(old?.roles).toEqual([{ role: 'executor', granted_at: 10, revoked_at: 20 }]);
+    expect(old).toMatchObject({ revoked_at: 4, revocation: 'rotated', rotated_to: exec2.keyId });
+    expect(old?.roles).toEqual([{ role: 'executor', granted_at: 2, revoked_at: 4 }]);
     expect(head.keys.find((k) => k.keyid === exec2.keyId)).toMatchObject({
       rotated_from: exec.keyId,
-      published_at: 20,
+      published_at: 4,
     });
-    expect(code(() => registry.stateAt(0))).toBe('TRUST_SEQUENCE_INVALID');
+    // only states the registry went through have a sequence number
+    for (const bad of [0, -1, 1.5, 6, Number.NaN])
+      expect(
+        code(() => registry.stateAt(bad)),
+        String(bad),
+      ).toBe('TRUST_SEQUENCE_INVALID');
+    expect(code(() => registry.stateHash(6))).toBe('TRUST_SEQUENCE_INVALID');
     // keys are sorted by keyid in the canonical state
     const ids = head.keys.map((k) => k.keyid);
     expect([...ids].sort()).toEqual(ids);
@@ -134,31 +140,29 @@ describe('trust registry: replay and queries', () => {
     expect(JSON.stringify(history().events)).toBe(JSON.stringify(history().events));
   });
 
-  it('serves as a key lookup callback and verifies role-bound envelopes at a height', () => {
+  it('serves as a key lookup callback and verifies role-bound envelopes at a sequence number', () => {
     const { registry } = history();
     const lookup = registry.keyLookup();
-    expect(lookup(exec.keyId, 'executor', 15)).toBeInstanceOf(Uint8Array);
-    expect(lookup(exec.keyId, 'executor', 25)).toBeUndefined();
-    expect(registry.lookupFor('approver', 12)(approver.keyId)).toBeInstanceOf(Uint8Array);
+    expect(lookup(exec.keyId, 'executor', 3)).toBeInstanceOf(Uint8Array);
+    expect(lookup(exec.keyId, 'executor', 4)).toBeUndefined();
+    expect(registry.lookupFor('approver', 3)(approver.keyId)).toBeInstanceOf(Uint8Array);
 
     // a receipt signed by the executor key before and after rotation
     const receipt = signEnvelope({ type: 'helm.receipt.v1', lamport: 15, status: 'ok' }, [exec]);
-    expect(registry.verifyEnvelopeAt(receipt, 'helm.receipt.v1', 'executor', 15).keyIds).toEqual([
-      exec.keyId,
-    ]);
-    expect(code(() => registry.verifyEnvelopeAt(receipt, 'helm.receipt.v1', 'executor', 21))).toBe(
+    expect(registry.verifyEnvelopeAt(receipt, 'helm.receipt.v1', 'executor', 3).keyIds).toEqual([exec.keyId]);
+    expect(code(() => registry.verifyEnvelopeAt(receipt, 'helm.receipt.v1', 'executor', 4))).toBe(
       'TRUST_KEY_REVOKED',
     );
     // a decision signed by the approver after its revocation fails; before it verifies
     const approval = signEnvelope({ type: 'helm.approval.v1', lamport: 31 }, [approver]);
-    expect(code(() => registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'approver', 31))).toBe(
+    expect(code(() => registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'approver', 5))).toBe(
       'TRUST_KEY_REVOKED',
     );
-    expect(registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'approver', 29).keyIds).toEqual([
+    expect(registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'approver', 4).keyIds).toEqual([
       approver.keyId,
     ]);
     // a key that never held the role
-    expect(code(() => registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'executor', 29))).toBe(
+    expect(code(() => registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'executor', 4))).toBe(
       'TRUST_ROLE_MISSING',
     );
     // a valid key id with a bad signature still fails (crypto error)
@@ -166,84 +170,78 @@ describe('trust registry: replay and queries', () => {
       ...receipt,
       payload: toBase64Url(new TextEncoder().encode('{"lamport":15,"status":"no","type":"helm.receipt.v1"}')),
     };
-    expect(code(() => registry.verifyEnvelopeAt(tampered, 'helm.receipt.v1', 'executor', 15))).toBe(
+    expect(code(() => registry.verifyEnvelopeAt(tampered, 'helm.receipt.v1', 'executor', 3))).toBe(
       'ENVELOPE_SIGNATURE_INVALID',
     );
   });
 
   it('supports role grant/revoke, threshold changes and root rotation under quorum', () => {
     const registry = TrustRegistry.fromGenesis(genesis());
-    registry.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, 5, [root1]);
-    expect(registry.keyValidFor(exec.keyId, 'guardian', 5).ok).toBe(false);
-    registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'guardian' }, 6, [root1]);
-    expect(registry.keyValidFor(exec.keyId, 'guardian', 6).ok).toBe(true);
-    registry.commit({ kind: 'role_revoke', keyid: exec.keyId, role: 'guardian' }, 7, [root2]);
-    expect(registry.keyValidFor(exec.keyId, 'guardian', 7)).toEqual({
+    registry.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, [root1]);
+    expect(registry.keyValidFor(exec.keyId, 'guardian', 2).ok).toBe(false);
+    registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'guardian' }, [root1]);
+    expect(registry.keyValidFor(exec.keyId, 'guardian', 3).ok).toBe(true);
+    registry.commit({ kind: 'role_revoke', keyid: exec.keyId, role: 'guardian' }, [root2]);
+    expect(registry.keyValidFor(exec.keyId, 'guardian', 4)).toEqual({
       ok: false,
       code: 'TRUST_ROLE_MISSING',
     });
-    expect(registry.keyValidFor(exec.keyId, 'guardian', 6).ok).toBe(true);
-    registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'guardian' }, 8, [root2]);
+    expect(registry.keyValidFor(exec.keyId, 'guardian', 3).ok).toBe(true);
+    registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'guardian' }, [root2]);
     expect(registry.stateAt().keys.find((k) => k.keyid === exec.keyId)?.roles).toHaveLength(2);
 
     // root rotation needs quorum + the new key
     const newRoot = signer(4);
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: root3.keyId, newPublicKey: newRoot.publicKey }, 9, [
+        registry.commit({ kind: 'key_rotate', keyid: root3.keyId, newPublicKey: newRoot.publicKey }, [
           root3,
           newRoot,
         ]),
       ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    registry.commit({ kind: 'key_rotate', keyid: root3.keyId, newPublicKey: newRoot.publicKey }, 9, [
+    registry.commit({ kind: 'key_rotate', keyid: root3.keyId, newPublicKey: newRoot.publicKey }, [
       root1,
       root3,
       newRoot,
     ]);
-    expect(registry.keyValidFor(newRoot.keyId, 'root', 9).ok).toBe(true);
-    expect(registry.keyValidFor(root3.keyId, 'root', 9)).toEqual({ ok: false, code: 'TRUST_KEY_REVOKED' });
+    expect(registry.keyValidFor(newRoot.keyId, 'root', 6).ok).toBe(true);
+    expect(registry.keyValidFor(root3.keyId, 'root', 6)).toEqual({ ok: false, code: 'TRUST_KEY_REVOKED' });
     // the rotated-in root counts toward the quorum
-    registry.commit({ kind: 'root_threshold_set', threshold: 3 }, 10, [root1, newRoot]);
+    registry.commit({ kind: 'root_threshold_set', threshold: 3 }, [root1, newRoot]);
     expect(registry.rootThreshold).toBe(3);
     expect(
-      code(() =>
-        registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'root' }, 11, [root1, root2]),
-      ),
+      code(() => registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'root' }, [root1, root2])),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'root' }, 11, [root1, root2, newRoot]);
-    registry.commit({ kind: 'role_revoke', keyid: exec.keyId, role: 'root' }, 12, [root1, root2, newRoot]);
+    registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'root' }, [root1, root2, newRoot]);
+    registry.commit({ kind: 'role_revoke', keyid: exec.keyId, role: 'root' }, [root1, root2, newRoot]);
     // revoking root so that quorum becomes unreachable is refused
     expect(
-      code(() => registry.commit({ kind: 'key_revoke', keyid: root1.keyId }, 13, [root1, root2, newRoot])),
+      code(() => registry.commit({ kind: 'key_revoke', keyid: root1.keyId }, [root1, root2, newRoot])),
     ).toBe('TRUST_QUORUM_UNREACHABLE');
     expect(
       code(() =>
-        registry.commit({ kind: 'role_revoke', keyid: root1.keyId, role: 'root' }, 13, [
-          root1,
-          root2,
-          newRoot,
-        ]),
+        registry.commit({ kind: 'role_revoke', keyid: root1.keyId, role: 'root' }, [root1, root2, newRoot]),
       ),
     ).toBe('TRUST_QUORUM_UNREACHABLE');
     expect(
-      code(() => registry.commit({ kind: 'root_threshold_set', threshold: 4 }, 13, [root1, root2, newRoot])),
+      code(() => registry.commit({ kind: 'root_threshold_set', threshold: 4 }, [root1, root2, newRoot])),
     ).toBe('TRUST_QUORUM_UNREACHABLE');
-    registry.commit({ kind: 'root_threshold_set', threshold: 2 }, 13, [root1, root2, newRoot]);
-    registry.commit({ kind: 'key_revoke', keyid: root1.keyId }, 14, [root2, newRoot]);
-    expect(registry.keyValidFor(root1.keyId, 'root', 14)).toEqual({ ok: false, code: 'TRUST_KEY_REVOKED' });
+    registry.commit({ kind: 'root_threshold_set', threshold: 2 }, [root1, root2, newRoot]);
+    registry.commit({ kind: 'key_revoke', keyid: root1.keyId }, [root2, newRoot]);
+    expect(registry.keyValidFor(root1.keyId, 'root', 11)).toEqual({ ok: false, code: 'TRUST_KEY_REVOKED' });
     // publishing a new root key needs quorum; a non-root key can revoke itself
     const root5 = signer(5);
     expect(
       code(() =>
-        registry.commit({ kind: 'key_publish', publicKey: root5.publicKey, roles: ['root'] }, 15, [root2]),
+        registry.commit({ kind: 'key_publish', publicKey: root5.publicKey, roles: ['root'] }, [root2]),
       ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    registry.commit({ kind: 'key_publish', publicKey: root5.publicKey, roles: ['root', 'checkpoint'] }, 15, [
+    registry.commit({ kind: 'key_publish', publicKey: root5.publicKey, roles: ['root', 'checkpoint'] }, [
       root2,
       newRoot,
     ]);
-    registry.commit({ kind: 'key_revoke', keyid: exec.keyId }, 16, [exec]);
+    registry.commit({ kind: 'key_revoke', keyid: exec.keyId }, [exec]);
     // reloading verifies everything again and reaches the same state
     const again = TrustRegistry.load(registry.events(), { genesis: registry.genesis });
     expect(again.stateHash()).toBe(registry.stateHash());
@@ -251,21 +249,18 @@ describe('trust registry: replay and queries', () => {
 
   it('rotation of a non-root key by root (key lost) is allowed; by a stranger is not', () => {
     const registry = TrustRegistry.fromGenesis(genesis());
-    registry.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, 2, [root1]);
+    registry.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, [root1]);
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, 3, [exec2]),
+        registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [exec2]),
       ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, 3, [root1]),
+        registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [root1]),
       ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, 3, [
-      root1,
-      exec2,
-    ]);
+    registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [root1, exec2]);
     expect(registry.keyValidFor(exec2.keyId, 'executor', 3).ok).toBe(true);
   });
 });
@@ -322,13 +317,19 @@ describe('trust registry: adversarial histories', () => {
     expect(code(() => TrustRegistry.load([g, b], anchor()))).toBe('TRUST_CHAIN_BROKEN');
   });
 
-  it('refuses bad sequence numbers, non-increasing lamport heights and foreign registries', () => {
+  it('refuses bad sequence numbers, a lamport field and foreign registries', () => {
     const registry = TrustRegistry.fromGenesis(genesis());
-    const ok = registry.prepare({ kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, 5, [
+    const ok = registry.prepare({ kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, [
       root1,
     ]);
-    expect(code(() => registry.append(reforge(ok, { seq: 2 }, [root1])))).toBe('TRUST_SEQUENCE_INVALID');
-    expect(code(() => registry.append(reforge(ok, { lamport: 1 }, [root1])))).toBe('TRUST_SEQUENCE_INVALID');
+    // a height advances by exactly one per event: no gaps, no repeats
+    expect(code(() => registry.append(reforge(ok, { seq: 3 }, [root1])))).toBe('TRUST_SEQUENCE_INVALID');
+    expect(code(() => registry.append(reforge(ok, { seq: 1 }, [root1])))).toBe('TRUST_SEQUENCE_INVALID');
+    expect(code(() => registry.append(reforge(ok, { seq: 1_000_000 }, [root1])))).toBe(
+      'TRUST_SEQUENCE_INVALID',
+    );
+    // heights are sequence numbers: a signer-chosen height is not part of the format
+    expect(code(() => registry.append(reforge(ok, { lamport: 2 }, [root1])))).toBe('TRUST_EVENT_MALFORMED');
     expect(code(() => registry.append(reforge(ok, { registry: 'other' }, [root1])))).toBe(
       'TRUST_CHAIN_BROKEN',
     );
@@ -361,27 +362,28 @@ describe('trust registry: adversarial histories', () => {
       [root1],
     );
     expect(code(() => registry.append(second))).toBe('TRUST_GENESIS_INVALID');
-    expect(registry.seq).toBe(0); // nothing applied
+    expect(registry.seq).toBe(1); // nothing applied
     registry.append(ok);
-    expect(registry.seq).toBe(1);
+    expect(registry.seq).toBe(2);
+    expect(registry.headAt(2)).toBe(trustEventDigest(ok));
   });
 
   it('refuses an event signed by a revoked key', () => {
     const { registry } = history();
     // the approver key was revoked at 30; the old executor key was rotated at 20
-    expect(code(() => registry.commit({ kind: 'key_revoke', keyid: approver.keyId }, 31, [approver]))).toBe(
+    expect(code(() => registry.commit({ kind: 'key_revoke', keyid: approver.keyId }, [approver]))).toBe(
       'TRUST_KEY_REVOKED',
     );
-    expect(code(() => registry.commit({ kind: 'key_revoke', keyid: exec2.keyId }, 31, [exec]))).toBe(
+    expect(code(() => registry.commit({ kind: 'key_revoke', keyid: exec2.keyId }, [exec]))).toBe(
       'TRUST_KEY_REVOKED',
     );
     // a revoked root key cannot contribute to a quorum either
     const r = TrustRegistry.fromGenesis(genesis());
-    r.commit({ kind: 'root_threshold_set', threshold: 1 }, 2, [root1, root2]);
-    r.commit({ kind: 'key_revoke', keyid: root3.keyId }, 3, [root1]);
-    expect(
-      code(() => r.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, 4, [root3])),
-    ).toBe('TRUST_KEY_REVOKED');
+    r.commit({ kind: 'root_threshold_set', threshold: 1 }, [root1, root2]);
+    r.commit({ kind: 'key_revoke', keyid: root3.keyId }, [root1]);
+    expect(code(() => r.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, [root3]))).toBe(
+      'TRUST_KEY_REVOKED',
+    );
   });
 
   it('refuses a rotation loop and key reuse', () => {
@@ -389,7 +391,7 @@ describe('trust registry: adversarial histories', () => {
     // exec -> exec2 happened; exec2 -> exec would resurrect a retired key
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: exec2.keyId, newPublicKey: exec.publicKey }, 31, [
+        registry.commit({ kind: 'key_rotate', keyid: exec2.keyId, newPublicKey: exec.publicKey }, [
           exec2,
           exec,
         ]),
@@ -397,32 +399,26 @@ describe('trust registry: adversarial histories', () => {
     ).toBe('TRUST_KEY_EXISTS');
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: exec2.keyId, newPublicKey: exec2.publicKey }, 31, [
-          exec2,
+        registry.commit({ kind: 'key_rotate', keyid: exec2.keyId, newPublicKey: exec2.publicKey }, [exec2]),
+      ),
+    ).toBe('TRUST_KEY_EXISTS');
+    expect(
+      code(() => registry.commit({ kind: 'key_publish', publicKey: approver.publicKey, roles: [] }, [root1])),
+    ).toBe('TRUST_KEY_EXISTS');
+    expect(
+      code(() =>
+        registry.commit({ kind: 'key_rotate', keyid: approver.keyId, newPublicKey: signer(13).publicKey }, [
+          root1,
+          signer(13),
         ]),
-      ),
-    ).toBe('TRUST_KEY_EXISTS');
-    expect(
-      code(() =>
-        registry.commit({ kind: 'key_publish', publicKey: approver.publicKey, roles: [] }, 31, [root1]),
-      ),
-    ).toBe('TRUST_KEY_EXISTS');
-    expect(
-      code(() =>
-        registry.commit(
-          { kind: 'key_rotate', keyid: approver.keyId, newPublicKey: signer(13).publicKey },
-          31,
-          [root1, signer(13)],
-        ),
       ),
     ).toBe('TRUST_KEY_REVOKED');
     expect(
       code(() =>
-        registry.commit(
-          { kind: 'key_rotate', keyid: attacker.keyId, newPublicKey: signer(13).publicKey },
-          31,
-          [root1, signer(13)],
-        ),
+        registry.commit({ kind: 'key_rotate', keyid: attacker.keyId, newPublicKey: signer(13).publicKey }, [
+          root1,
+          signer(13),
+        ]),
       ),
     ).toBe('TRUST_KEY_UNKNOWN');
   });
@@ -430,42 +426,42 @@ describe('trust registry: adversarial histories', () => {
   it('refuses role escalation by a non-root key', () => {
     const { registry } = history();
     expect(
-      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'guardian' }, 31, [exec2])),
+      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'guardian' }, [exec2])),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
     expect(
-      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'root' }, 31, [exec2])),
+      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'root' }, [exec2])),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
     expect(
-      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'root' }, 31, [root1])),
+      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'root' }, [root1])),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
     expect(
       code(() =>
-        registry.commit({ kind: 'key_publish', publicKey: attacker.publicKey, roles: ['executor'] }, 31, [
+        registry.commit({ kind: 'key_publish', publicKey: attacker.publicKey, roles: ['executor'] }, [
           exec2,
           attacker,
         ]),
       ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    expect(code(() => registry.commit({ kind: 'root_threshold_set', threshold: 1 }, 31, [root1]))).toBe(
+    expect(code(() => registry.commit({ kind: 'root_threshold_set', threshold: 1 }, [root1]))).toBe(
       'TRUST_EVENT_UNAUTHORIZED',
     );
     expect(
-      code(() => registry.commit({ kind: 'role_revoke', keyid: root1.keyId, role: 'root' }, 31, [exec2])),
+      code(() => registry.commit({ kind: 'role_revoke', keyid: root1.keyId, role: 'root' }, [exec2])),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    const once = registry.prepare({ kind: 'key_revoke', keyid: exec2.keyId }, 31, [root1]);
+    const once = registry.prepare({ kind: 'key_revoke', keyid: exec2.keyId }, [root1]);
     const twice = { ...once, signatures: [...once.signatures, ...once.signatures] };
     expect(code(() => registry.append(twice))).toBe('TRUST_EVENT_MALFORMED');
     // conflicting grants / revokes
     expect(
-      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'executor' }, 31, [root1])),
+      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'executor' }, [root1])),
     ).toBe('TRUST_ROLE_CONFLICT');
     expect(
-      code(() => registry.commit({ kind: 'role_revoke', keyid: exec2.keyId, role: 'guardian' }, 31, [root1])),
+      code(() => registry.commit({ kind: 'role_revoke', keyid: exec2.keyId, role: 'guardian' }, [root1])),
     ).toBe('TRUST_ROLE_CONFLICT');
-    expect(code(() => registry.commit({ kind: 'key_revoke', keyid: root1.keyId }, 31, [root1]))).toBe(
+    expect(code(() => registry.commit({ kind: 'key_revoke', keyid: root1.keyId }, [root1]))).toBe(
       'TRUST_EVENT_UNAUTHORIZED',
     );
-    expect(registry.seq).toBe(4);
+    expect(registry.seq).toBe(5);
   });
 
   it('validates genesis events', () => {
@@ -477,7 +473,8 @@ describe('trust registry: adversarial histories', () => {
     expect(code(() => TrustRegistry.fromGenesis(reforge(g, { root_threshold: 4 })))).toBe(
       'TRUST_EVENT_MALFORMED',
     );
-    expect(code(() => TrustRegistry.fromGenesis(reforge(g, { seq: 1 })))).toBe('TRUST_GENESIS_INVALID');
+    expect(code(() => TrustRegistry.fromGenesis(reforge(g, { seq: 2 })))).toBe('TRUST_GENESIS_INVALID');
+    expect(code(() => TrustRegistry.fromGenesis(reforge(g, { seq: 0 })))).toBe('TRUST_EVENT_MALFORMED');
     expect(
       code(() =>
         createGenesisEvent({ registry: '', rootKeys: [root1.publicKey], rootThreshold: 1 }, [root1]),
@@ -501,14 +498,16 @@ describe('trust registry: adversarial histories', () => {
 
   it('validates event structure strictly', () => {
     const registry = TrustRegistry.fromGenesis(genesis());
-    const ok = registry.prepare({ kind: 'role_grant', keyid: root1.keyId, role: 'checkpoint' }, 5, [root1]);
+    const ok = registry.prepare({ kind: 'role_grant', keyid: root1.keyId, role: 'checkpoint' }, [root1]);
     const bad: Record<string, unknown>[] = [
       { role: 'superuser' },
       { keyid: 'ed25519:xyz' },
       { extra: 1 },
       { prev: 'sha256:abc' },
       { seq: -1 },
-      { lamport: 1.5 },
+      { seq: 0 },
+      { seq: 2.5 },
+      { lamport: 2 },
       { kind: 'nope' },
       { type: 'helm.other.v1' },
     ];
@@ -517,7 +516,7 @@ describe('trust registry: adversarial histories', () => {
         code(() => registry.append(reforge(ok, patch, [root1]))),
         JSON.stringify(patch),
       ).toBe('TRUST_EVENT_MALFORMED');
-    const pub = registry.prepare({ kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, 5, [root1]);
+    const pub = registry.prepare({ kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, [root1]);
     const badPub: Record<string, unknown>[] = [
       { key: { keyid: exec.keyId, public_key: 'AAAA' } },
       { key: { keyid: approver.keyId, public_key: toBase64Url(exec.publicKey) } },
@@ -530,7 +529,7 @@ describe('trust registry: adversarial histories', () => {
         code(() => registry.append(reforge(pub, patch, [root1]))),
         JSON.stringify(patch),
       ).toBe('TRUST_EVENT_MALFORMED');
-    const thr = registry.prepare({ kind: 'root_threshold_set', threshold: 1 }, 5, [root1, root2]);
+    const thr = registry.prepare({ kind: 'root_threshold_set', threshold: 1 }, [root1, root2]);
     expect(code(() => registry.append(reforge(thr, { threshold: 0 })))).toBe('TRUST_EVENT_MALFORMED');
     const notJson = {
       type: 'helm.trust.event.v1',
@@ -544,7 +543,7 @@ describe('trust registry: adversarial histories', () => {
     expect(code(() => registry.append({ ...ok, signatures: [{ keyid: root1.keyId, sig: 'AAAA' }] }))).toBe(
       'TRUST_EVENT_SIGNATURE_INVALID',
     );
-    expect(code(() => registry.prepare({ kind: 'root_threshold_set', threshold: 0 }, 5, [root1]))).toBe(
+    expect(code(() => registry.prepare({ kind: 'root_threshold_set', threshold: 0 }, [root1]))).toBe(
       'TRUST_EVENT_MALFORMED',
     );
     registry.append(ok);
@@ -559,7 +558,8 @@ describe('trust snapshots', () => {
     const json = JSON.parse(JSON.stringify(snapshot));
     const imported = importTrustSnapshot(json, { genesis: registry.genesis });
     expect(imported.stateHash()).toBe(snapshot.state_hash);
-    expect(imported.keyValidFor(exec2.keyId, 'executor', 30).ok).toBe(true);
+    expect(imported.keyValidFor(exec2.keyId, 'executor', 5).ok).toBe(true);
+    expect(imported.headAt(5)).toBe(snapshot.head);
   });
 
   it('refuses a wrong state hash, a truncated history, a wrong anchor and malformed snapshots', () => {

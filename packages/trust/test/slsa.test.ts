@@ -297,15 +297,15 @@ describe('SLSA v1 provenance', () => {
     const registry = TrustRegistry.fromGenesis(
       createGenesisEvent({ registry: 'slsa', rootKeys: [roots[0]!.publicKey], rootThreshold: 1 }, roots),
     );
-    registry.commit({ kind: 'key_publish', publicKey: builderKey.publicKey, roles: ['policy'] }, 5, roots);
-    registry.commit({ kind: 'key_revoke', keyid: builderKey.keyId }, 9, roots);
+    registry.commit({ kind: 'key_publish', publicKey: builderKey.publicKey, roles: ['policy'] }, roots);
+    registry.commit({ kind: 'key_revoke', keyid: builderKey.keyId }, roots);
     expect(
-      verifySlsaProvenance(dsse(statement()), ARTIFACT_DIGEST, EXPECT, registry.lookupFor('policy', 6))
+      verifySlsaProvenance(dsse(statement()), ARTIFACT_DIGEST, EXPECT, registry.lookupFor('policy', 2))
         .keyIds,
     ).toEqual([builderKey.keyId]);
     expect(
       codeOf(() =>
-        verifySlsaProvenance(dsse(statement()), ARTIFACT_DIGEST, EXPECT, registry.lookupFor('policy', 9)),
+        verifySlsaProvenance(dsse(statement()), ARTIFACT_DIGEST, EXPECT, registry.lookupFor('policy', 3)),
       ),
     ).toBe('SLSA_SIGNATURE_INVALID');
   });
@@ -383,19 +383,19 @@ describe('checkpoint anchoring', () => {
     const registry = TrustRegistry.fromGenesis(
       createGenesisEvent({ registry: 'ck', rootKeys: [roots[0]!.publicKey], rootThreshold: 1 }, roots),
     );
-    registry.commit({ kind: 'key_publish', publicKey: ckSigner.publicKey, roles: ['checkpoint'] }, 2, roots);
+    registry.commit({ kind: 'key_publish', publicKey: ckSigner.publicKey, roles: ['checkpoint'] }, roots);
     const lookupFn = registry.keyLookup();
     expect(lookupFn(ckSigner.keyId, 'checkpoint-signer', 2)).toBeInstanceOf(Uint8Array);
     expect(lookupFn(ckSigner.keyId, 'node:RECEIPT', 2)).toBeUndefined();
     const custom = registry.keyLookup((role) => (role.startsWith('node:') ? 'checkpoint' : undefined));
     expect(custom(ckSigner.keyId, 'node:RECEIPT', 2)).toBeInstanceOf(Uint8Array);
-    expect(prepareCheckpointAnchor(checkpoint(), registry.lookupFor('checkpoint', 3)).keyid).toBe(
+    expect(prepareCheckpointAnchor(checkpoint(), registry.lookupFor('checkpoint', 2)).keyid).toBe(
       ckSigner.keyId,
     );
     // "authorized now": follows the head as events are appended
     const now = registry.keyAuthorization();
     expect(now(ckSigner.keyId, 'checkpoint')).toBeInstanceOf(Uint8Array);
-    registry.commit({ kind: 'key_revoke', keyid: ckSigner.keyId }, 4, roots);
+    registry.commit({ kind: 'key_revoke', keyid: ckSigner.keyId }, roots);
     expect(now(ckSigner.keyId, 'checkpoint')).toBeUndefined();
     expect(
       registry.keyAuthorization((r) => (r === 'x' ? 'checkpoint' : undefined))(roots[0]!.keyId, 'x'),

@@ -526,14 +526,14 @@ describe('TUF client on generated repositories', () => {
       roots,
     );
     const registry = TrustRegistry.fromGenesis(genesis);
-    registry.commit({ kind: 'key_publish', publicKey: signer(10).publicKey, roles: ['executor'] }, 5, [
+    registry.commit({ kind: 'key_publish', publicKey: signer(10).publicKey, roles: ['executor'] }, [
       roots[0]!,
     ]);
     const snapshot = JSON.stringify(exportTrustSnapshot(registry));
     const files = makeRepo({ targets: { 'trust/registry.json': snapshot, 'junk.json': '{' } });
     const dist = new TrustDistribution({ fetcher: mapFetcher(files), clock, trustedRoot: rootBytes({}) });
     const loaded = await dist.fetchTrustRegistry('trust/registry.json', trustEventDigest(genesis));
-    expect(loaded.keyValidFor(signer(10).keyId, 'executor', 5).ok).toBe(true);
+    expect(loaded.keyValidFor(signer(10).keyId, 'executor', 2).ok).toBe(true);
     expect(await codeOf(dist.fetchTrustRegistry('junk.json', trustEventDigest(genesis)))).toBe(
       'TRUST_SNAPSHOT_MALFORMED',
     );

@@ -52,31 +52,28 @@ function build() {
       registry: 'helm-example',
       rootKeys: [signer(1).publicKey, signer(2).publicKey, signer(3).publicKey],
       rootThreshold: 2,
-      lamport: 0,
     },
     [signer(1), signer(2)],
   );
   const registry = TrustRegistry.fromGenesis(genesis);
   const publish = registry.commit(
     { kind: 'key_publish', publicKey: signer(10).publicKey, roles: ['executor'] },
-    10,
     [signer(1)],
   );
   const rotate = registry.commit(
     { kind: 'key_rotate', keyid: signer(10).keyId, newPublicKey: signer(12).publicKey },
-    20,
     [signer(10), signer(12)],
   );
-  const revoke = registry.commit({ kind: 'key_revoke', keyid: signer(12).keyId }, 30, [signer(2)]);
+  const revoke = registry.commit({ kind: 'key_revoke', keyid: signer(12).keyId }, [signer(2)]);
   const snapshot = exportTrustSnapshot(registry);
   return {
     description:
       'HELM trust registry vectors: seeds are 32 bytes of the value i (published test keys, never use in production).',
     keys,
     events: [genesis, publish, rotate, revoke].map(describeEvent),
-    state_at_20: {
-      jcs: new TextDecoder().decode(canonicalBytes(registry.stateAt(20))),
-      state_hash: registry.stateHash(20),
+    state_at_seq_3: {
+      jcs: new TextDecoder().decode(canonicalBytes(registry.stateAt(3))),
+      state_hash: registry.stateHash(3),
     },
     state_at_head: {
       jcs: new TextDecoder().decode(canonicalBytes(registry.stateAt())),
@@ -84,20 +81,40 @@ function build() {
     },
     snapshot,
     queries: [
-      { keyid: signer(10).keyId, role: 'executor', height: 15, answer: 'ok' },
-      { keyid: signer(10).keyId, role: 'executor', height: 20, answer: 'TRUST_KEY_REVOKED' },
-      { keyid: signer(12).keyId, role: 'executor', height: 25, answer: 'ok' },
-      { keyid: signer(12).keyId, role: 'executor', height: 30, answer: 'TRUST_KEY_REVOKED' },
-      { keyid: signer(12).keyId, role: 'executor', height: 19, answer: 'TRUST_KEY_UNKNOWN' },
-      { keyid: signer(1).keyId, role: 'executor', height: 25, answer: 'TRUST_ROLE_MISSING' },
+      { keyid: signer(10).keyId, role: 'executor', seq: 2, answer: 'ok' },
+      { keyid: signer(10).keyId, role: 'executor', seq: 3, answer: 'TRUST_KEY_REVOKED' },
+      { keyid: signer(12).keyId, role: 'executor', seq: 3, answer: 'ok' },
+      { keyid: signer(12).keyId, role: 'executor', seq: 4, answer: 'TRUST_KEY_REVOKED' },
+      { keyid: signer(12).keyId, role: 'executor', seq: 2, answer: 'TRUST_KEY_UNKNOWN' },
+      { keyid: signer(1).keyId, role: 'executor', seq: 3, answer: 'TRUST_ROLE_MISSING' },
+      { keyid: signer(1).keyId, role: 'root', seq: 5, answer: 'TRUST_KEY_UNKNOWN' },
     ].map((q) => {
-      const a = registry.keyValidFor(q.keyid, q.role, q.height);
+      const a = registry.keyValidFor(q.keyid, q.role, q.seq);
       return { ...q, answer: a.ok ? 'ok' : a.code };
     }),
   };
 }
 
 describe('published vectors', () => {
+  it('the spec pages quote every published value', () => {
+    const v = JSON.parse(readFileSync(FILE, 'utf8'));
+    const events = readFileSync(new URL('../../../docs/spec/trust-event.md', import.meta.url), 'utf8');
+    const snapshot = readFileSync(new URL('../../../docs/spec/trust-snapshot.md', import.meta.url), 'utf8');
+    const [genesis, publish, rotate, revoke] = v.events;
+    for (const e of [genesis, publish, rotate]) expect(events).toContain(e.body_jcs);
+    for (const e of v.events) expect(events).toContain(e.event_digest);
+    for (const e of [genesis, publish, rotate])
+      for (const s of e.envelope.signatures) expect(events).toContain(s.sig);
+    expect(events).toContain(genesis.payload_sha256);
+    expect(events).toContain(genesis.pae_sha256);
+    expect(events).toContain(publish.payload_sha256);
+    expect(events).toContain(revoke.event_digest);
+    expect(events).toContain(v.state_at_seq_3.state_hash);
+    expect(events).toContain(v.state_at_head.state_hash);
+    for (const value of [v.snapshot.genesis, v.snapshot.head, v.snapshot.state_hash, v.state_at_head.jcs])
+      expect(snapshot).toContain(value);
+  });
+
   it('regenerate byte-for-byte', () => {
     const vectors = build();
     const text = `${JSON.stringify(vectors, null, 2)}\n`;
@@ -134,6 +151,7 @@ describe('published vectors', () => {
       'TRUST_KEY_REVOKED',
       'TRUST_KEY_UNKNOWN',
       'TRUST_ROLE_MISSING',
+      'TRUST_KEY_UNKNOWN',
     ]);
     expect(importTrustSnapshot(v.snapshot, { genesis: v.events[0].event_digest }).stateHash()).toBe(
       v.state_at_head.state_hash,

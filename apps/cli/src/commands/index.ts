@@ -8,6 +8,7 @@ import { canonicalBytes, createSigner, digest, fromBase64Url, signEnvelope } fro
 import { formatReport, replayEvidencePack, verifyEvidencePack } from '@helm/evidencepack';
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
 import type { Command } from 'commander';
+import { componentSummary, stageComponent, writeComponent } from '../component.js';
 import { DataDir, initDataDir, resolveDataDir } from '../datadir.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
 import { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from '../json.js';
@@ -67,21 +68,6 @@ export function initCommand(dir: string): CommandResult {
   );
 }
 
-/**
- * Height of the next trust event: after the registry head, and at or before the height of the
- * next receipt (trust_base + trust_stride × (head + 1)), so the change applies to it.
- */
-function nextTrustHeight(data: DataDir): number {
-  const registry = data.registry();
-  const { trust_base: base, trust_stride: stride, chain_id } = data.config();
-  const head = data.store.chainHeadSync(chain_id)?.lamport ?? 0;
-  const height = Math.max(registry.lamport + 1, base + stride * head + 1);
-  if (height > base + stride * (head + 1)) {
-    throw new CliError('INVALID_INPUT', `too many key events since the last receipt (at most ${stride - 1})`);
-  }
-  return height;
-}
-
 export function keysList(data: DataDir): CommandResult {
   data.requireInitialized();
   const registry = data.registry();
@@ -90,10 +76,10 @@ export function keysList(data: DataDir): CommandResult {
     keyid: k.keyid,
     roles: k.roles,
     status: k.status,
-    valid_now: k.roles.every((r) => registry.keyValidFor(k.keyid, r, registry.lamport).ok),
+    valid_now: k.roles.every((r) => registry.keyValidFor(k.keyid, r, registry.seq).ok),
   }));
-  return ok({ keys, trust_height: registry.lamport }, [
-    `Keys in ${data.dir} (trust registry at height ${registry.lamport}):`,
+  return ok({ keys, trust_seq: registry.seq, trust_head: registry.head }, [
+    `Keys in ${data.dir} (trust registry at seq ${registry.seq}, head ${registry.head}):`,
     ...keys.map(
       (k) => `  ${k.name.padEnd(12)} ${k.roles.join(',').padEnd(10)} ${k.status.padEnd(8)} ${k.keyid}`,
     ),
@@ -118,12 +104,11 @@ export function keysGenerate(data: DataDir, name: string, role: string): Command
       publicKey: fromBase64Url(file.public_key) as Uint8Array,
       roles: [role as TrustRole],
     },
-    nextTrustHeight(data),
     [data.signer('root')],
   );
   data.appendTrustEvent(registry, env);
-  return ok({ name, keyid: file.keyid, role, trust_height: registry.lamport }, [
-    `Generated ${name} (${role}) ${file.keyid}, published at trust height ${registry.lamport}.`,
+  return ok({ name, keyid: file.keyid, role, trust_seq: registry.seq }, [
+    `Generated ${name} (${role}) ${file.keyid}, published at trust seq ${registry.seq}.`,
   ]);
 }
 
@@ -137,14 +122,13 @@ export function keysRotate(data: DataDir, name: string): CommandResult {
   const signer = createSigner(seed);
   const env = registry.commit(
     { kind: 'key_rotate', keyid: old.keyid, newPublicKey: signer.publicKey },
-    nextTrustHeight(data),
     [data.signer('root'), signer], // root authorizes; the new key proves possession
   );
   data.appendTrustEvent(registry, env);
   data.writeKey(name, old.roles, seed);
-  return ok({ name, old_keyid: old.keyid, new_keyid: signer.keyId, trust_height: registry.lamport }, [
-    `Rotated ${name}: ${old.keyid} → ${signer.keyId} at trust height ${registry.lamport}.`,
-    'Receipts signed earlier still verify: the old key stays valid for heights before the rotation.',
+  return ok({ name, old_keyid: old.keyid, new_keyid: signer.keyId, trust_seq: registry.seq }, [
+    `Rotated ${name}: ${old.keyid} → ${signer.keyId} at trust seq ${registry.seq}.`,
+    'Receipts signed earlier still verify: each names the trust seq it was signed under, before the rotation.',
   ]);
 }
 
@@ -153,13 +137,11 @@ export function keysRevoke(data: DataDir, name: string): CommandResult {
   const file = data.keyFile(name);
   if (name === 'root') throw new CliError('USAGE', 'the root key cannot be revoked by itself');
   const registry = data.registry();
-  const env = registry.commit({ kind: 'key_revoke', keyid: file.keyid }, nextTrustHeight(data), [
-    data.signer('root'),
-  ]);
+  const env = registry.commit({ kind: 'key_revoke', keyid: file.keyid }, [data.signer('root')]);
   data.appendTrustEvent(registry, env);
   data.writeKey(name, file.roles, fromBase64Url(file.seed) as Uint8Array, 'revoked');
-  return ok({ name, keyid: file.keyid, trust_height: registry.lamport }, [
-    `Revoked ${name} (${file.keyid}) from trust height ${registry.lamport}. Signatures by it at or after that height fail verification.`,
+  return ok({ name, keyid: file.keyid, trust_seq: registry.seq }, [
+    `Revoked ${name} (${file.keyid}) from trust seq ${registry.seq}. Signatures by it claiming that seq or a later one fail verification.`,
   ]);
 }
 
@@ -217,7 +199,7 @@ export function policyShow(data: DataDir): CommandResult {
   const stack = loadPolicyStack({
     p0: data.p0(),
     bundles: [data.signedBundle()],
-    trustedBundleKeys: registry.lookupFor('policy', registry.lamport),
+    trustedBundleKeys: registry.lookupFor('policy', registry.seq),
   });
   const bundle = parseJson(
     fromBase64Url(data.signedBundle().payload) ?? new Uint8Array(),
@@ -238,6 +220,7 @@ export async function toolRegister(
   data: DataDir,
   path: string,
   wasm: string | undefined,
+  componentFile?: string,
 ): Promise<CommandResult> {
   data.requireInitialized();
   const descriptor = readJsonFile(path) as Record<string, unknown> & {
@@ -248,7 +231,11 @@ export async function toolRegister(
   // Every name that becomes a path is checked before anything is written (I-DATADIR-1).
   const toolPath = data.toolPath(descriptor.name);
   let bytes: Uint8Array | undefined;
-  if (wasm) {
+  if (wasm && componentFile) throw new CliError('USAGE', '--wasm and --component exclude each other');
+  // A component is transpiled and checked (imports, sandbox admission) before anything is written.
+  const component = componentFile === undefined ? undefined : await stageComponent(componentFile);
+  if (component) bytes = component.bytes;
+  else if (wasm) {
     if (!existsSync(wasm)) throw new CliError('FILE_NOT_FOUND', `no such WASM module: ${wasm}`);
     bytes = new Uint8Array(readFileSync(wasm));
   } else if (descriptor.driver?.kind === 'sandbox') {
@@ -258,6 +245,7 @@ export async function toolRegister(
   const modulePath = bytes ? data.modulePath(digest(bytes).slice('sha256:'.length)) : undefined;
   const hadModule = modulePath !== undefined && existsSync(modulePath);
   const previous = existsSync(toolPath) ? readFileSync(toolPath) : undefined;
+  const pinned = component ? writeComponent(data, component) : [];
   if (bytes) {
     const d = digest(bytes);
     data.writeModule(d.slice('sha256:'.length), bytes);
@@ -273,6 +261,7 @@ export async function toolRegister(
     if (previous) writeFileSync(toolPath, previous);
     else rmSync(toolPath, { force: true });
     if (modulePath && !hadModule) rmSync(modulePath, { force: true });
+    for (const file of pinned) rmSync(file, { force: true });
     if (error instanceof CliError && error.code !== 'INVALID_INPUT') throw error;
     throw new CliError('INVALID_INPUT', `tool descriptor rejected: ${(error as Error).message}`);
   }
@@ -281,9 +270,15 @@ export async function toolRegister(
       name: descriptor.name,
       descriptor_digest: digest(canonicalBytes(descriptor)),
       driver: descriptor.driver,
+      ...(component ? { component: componentSummary(component.pin) } : {}),
     },
     [
       `Registered ${String(descriptor.name)} (${String(descriptor.driver?.kind)} driver); descriptor ${digest(canonicalBytes(descriptor))}`,
+      ...(component
+        ? [
+            `  component ${component.pin.component} transpiled by ${component.pin.transpiler.name}@${component.pin.transpiler.version}, pinned ${component.pin.transpiled}`,
+          ]
+        : []),
       `Next: helm run --tool ${String(descriptor.name)} --principal <p> --credential <id> --args '<json>'`,
     ],
   );
@@ -476,10 +471,14 @@ export function registerCommands(program: Command, wrap: Wrap): void {
   tool
     .command('register <descriptor>')
     .option('--wasm <module>', 'WASM module for a sandbox tool (binds driver.ref to its digest)')
+    .option(
+      '--component <file>',
+      'WASI preview2 command component for a sandbox tool: transpiled with jco, its output pinned by digest',
+    )
     .option(...json)
     .action(
-      wrap((file: string, o: { wasm?: string }, cmd: Command) =>
-        withDataDir(cmd, (d) => toolRegister(d, file, o.wasm)),
+      wrap((file: string, o: { wasm?: string; component?: string }, cmd: Command) =>
+        withDataDir(cmd, (d) => toolRegister(d, file, o.wasm, o.component)),
       ),
     );
   program

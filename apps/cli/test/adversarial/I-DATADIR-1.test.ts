@@ -11,6 +11,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -326,9 +327,50 @@ describe('I-DATADIR-1: names never become paths outside their directory', () => 
 
     const keyLink = join(home, 'keys', 'linked-key.json');
     symlinkSync(outside, keyLink);
-    const keys = await runCli(['-d', home, 'keys', 'generate', '--json', '--', 'linked-key']);
+    const keys = await runCli([
+      '-d',
+      home,
+      'keys',
+      'generate',
+      '--role',
+      'approver',
+      '--json',
+      '--',
+      'linked-key',
+    ]);
     // refused because the name exists, or written beside the link — never through it
     expect(readFileSync(outside, 'utf8')).toBe('precious');
     expect([0, 2]).toContain(keys.code);
+  });
+
+  it('a tools/ or keys/ directory replaced by a link to elsewhere is refused (DATA_DIR_UNSAFE); nothing lands outside', async () => {
+    const { dir, data } = await initEchoHome(join(base, 'linked-dirs'), 'home');
+    data.close();
+    for (const sub of ['tools', 'keys']) {
+      const outside = join(base, `outside-${sub}`);
+      mkdirSync(outside, { recursive: true });
+      renameSync(join(dir, sub), join(dir, `${sub}.real`));
+      symlinkSync(outside, join(dir, sub));
+    }
+    const file = join(inputs, 'via-link.json');
+    writeFileSync(file, JSON.stringify({ ...ECHO_TOOL, name: 'via-link' }));
+    const register = await runCli(['-d', dir, 'tool', 'register', file, '--json']);
+    const keys = await runCli([
+      '-d',
+      dir,
+      'keys',
+      'generate',
+      '--role',
+      'approver',
+      '--json',
+      '--',
+      'approver-9',
+    ]);
+    for (const run of [register, keys]) {
+      expect(run.code, run.out).toBe(2);
+      expect((run.json?.error as { code?: string } | undefined)?.code).toBe('DATA_DIR_UNSAFE');
+    }
+    expect(readdirSync(join(base, 'outside-tools'))).toEqual([]);
+    expect(readdirSync(join(base, 'outside-keys'))).toEqual([]);
   });
 });

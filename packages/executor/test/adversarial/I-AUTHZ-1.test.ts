@@ -79,4 +79,26 @@ describe('I-AUTHZ-1: what is checked is what runs and what is receipted', () => 
       { seed: 71, numRuns: 60 },
     );
   });
+
+  it('the guardian decides on the very context the request digest covers (a flipping getter is read once)', async () => {
+    const w = build();
+    let reads = 0;
+    const context = {
+      environment_fingerprint: aliceContext().environment_fingerprint,
+      get credential_id() {
+        reads += 1;
+        // hashed as the agent's credential, then (if read again) alice's
+        return reads === 1 ? 'cred-agent' : 'cred-alice';
+      },
+    };
+    const r = await w.executor.execute({
+      tool: 'files.read',
+      principal: 'alice',
+      args: { path: '/data/ok.csv' },
+      context,
+    });
+    expect(r).toMatchObject({ status: 'DENIED', reason_code: 'GATE_IDENTITY_ISOLATION' });
+    expect(reads).toBe(1);
+    expect(w.driverCalls).toHaveLength(0);
+  });
 });

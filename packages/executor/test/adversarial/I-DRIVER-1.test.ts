@@ -98,4 +98,43 @@ describe('I-DRIVER-2: a driver can describe its own failure, never claim a HELM 
       { seed: 62, numRuns: 120 },
     );
   });
+
+  it('a DriverFailure whose code answers differently on each read cannot choose its receipt code', async () => {
+    for (const make of [
+      () => {
+        const failure = new DriverFailure('DRIVER_ERROR', 'x');
+        let reads = 0;
+        // DriverFailure.code is a non-writable own property: redefining it must fail…
+        expect(() => Object.defineProperty(failure, 'code', { get: () => 'POLICY_DENY' })).toThrow(TypeError);
+        // …so the attacker subclasses instead, with a getter that flips after the first read.
+        class Flipping extends DriverFailure {
+          override get code(): string {
+            reads += 1;
+            return reads === 1 ? 'DRIVER_ERROR' : 'POLICY_DENY';
+          }
+        }
+        return Object.setPrototypeOf(failure, Flipping.prototype) as DriverFailure;
+      },
+      () =>
+        new Proxy(new DriverFailure('SANDBOX_TRAP', 'x'), {
+          get(target, key, receiver) {
+            if (key === 'code') {
+              (target as unknown as { n?: number }).n = ((target as unknown as { n?: number }).n ?? 0) + 1;
+              return (target as unknown as { n: number }).n === 1
+                ? 'SANDBOX_TRAP'
+                : 'GATE_IDENTITY_ISOLATION';
+            }
+            return Reflect.get(target, key, receiver);
+          },
+        }),
+    ]) {
+      const w = withDriver(() => {
+        throw make();
+      });
+      const r = await call(w, '/data/report.csv');
+      expect(r.status).toBe('FAILED');
+      expect(['DRIVER_ERROR', 'SANDBOX_TRAP']).toContain(r.reason_code);
+      expect(body<{ reason_code: string }>(r.receipt!).reason_code).toBe(r.reason_code);
+    }
+  });
 });

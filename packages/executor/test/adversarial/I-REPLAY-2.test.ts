@@ -1,7 +1,7 @@
 // I-REPLAY-2 — stored results are namespaced by the authenticated principal and tenant (and the
 // verified session), and released only as what their own receipt signed. An attacker with its own
 // valid credential reuses a victim's client key; a data-directory writer edits or moves a stored row.
-import { canonicalBytes, digest } from '@helm/crypto';
+import { canonicalBytes, digest, toBase64Url } from '@helm/crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -67,7 +67,13 @@ describe('I-REPLAY-2: stored results are namespaced by authenticated identity an
   it('property: an edited stored row (output, receipt, tool, args) releases nothing', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('output', 'receipt_hash', 'receipt_payload', 'moved_key') as fc.Arbitrary<string>,
+        fc.constantFrom(
+          'output',
+          'receipt_hash',
+          'receipt_payload',
+          'moved_key',
+          'forged_payload_same_signature',
+        ) as fc.Arbitrary<string>,
         fc.string({ minLength: 1, maxLength: 20 }),
         async (edit, junk) => {
           const store = new WritableStore();
@@ -84,6 +90,15 @@ describe('I-REPLAY-2: stored results are namespaced by authenticated identity an
               args: { path: '/data/x.csv' },
             });
             edited = { ...row, receipt: other.receipt!, receipt_hash: other.receipt_hash! };
+          } else if (edit === 'forged_payload_same_signature') {
+            // The payload is rewritten to name the forged output's hash; the signature bytes (and so
+            // receipt_hash, a digest of them) are kept: only a full signature check catches it.
+            const forged = { text: `forged ${junk}` };
+            const original = body<Record<string, unknown>>(row.receipt);
+            const payload = toBase64Url(
+              canonicalBytes({ ...original, output_hash: digest(canonicalBytes(forged)) }),
+            );
+            edited = { ...row, output: forged, receipt: { ...row.receipt, payload } };
           } else {
             // A row stored under one key copied under another principal's key: its receipt names
             // another key, so it is refused even if the attacker could also pass the gates.
@@ -107,5 +122,47 @@ describe('I-REPLAY-2: stored results are namespaced by authenticated identity an
       ),
       { seed: 15, numRuns: 24 },
     );
+  });
+
+  it('a client key is scoped to the verified delegation session: another session never replays it', async () => {
+    const w = build();
+    const verifier = `${'v'.repeat(43)}-verifier_0123456789`;
+    const { pkceChallenge } = await import('@helm/guardian');
+    const session = (ttl: number) =>
+      w.guardian.delegations!.create({
+        delegator: 'alice',
+        delegate: 'agent-7',
+        grants: [
+          {
+            tool: { eq: 'files.read' },
+            effect_type: { eq: 'fs.read' },
+            resource: { prefix: '/data/public/' },
+          },
+        ],
+        ttl_ms: ttl,
+        code_challenge: pkceChallenge(verifier),
+        mfa_verified: true,
+      }).session;
+    const [s1, s2] = [session(600_000), session(600_001)];
+    expect(s1.session_id).not.toBe(s2.session_id);
+    const call = (id: string, nonce: string) =>
+      w.executor.execute({
+        tool: 'files.read',
+        principal: 'agent-7',
+        args: { path: '/data/public/menu.txt' },
+        idempotency_key: 'same-client-key',
+        context: {
+          environment_fingerprint: FINGERPRINT,
+          credential_id: 'cred-agent',
+          delegation: { session_id: id, code_verifier: verifier, nonce },
+        },
+      });
+    const first = await call(s1.session_id, 'nonce-0000000001');
+    expect(first).toMatchObject({ status: 'SUCCEEDED', reason_code: 'ALLOW' });
+    const other = await call(s2.session_id, 'nonce-0000000002');
+    expect(other).toMatchObject({ status: 'SUCCEEDED', reason_code: 'ALLOW', replayed: false });
+    expect(w.driverCalls).toHaveLength(2);
+    const same = await call(s1.session_id, 'nonce-0000000003');
+    expect(same).toMatchObject({ reason_code: 'IDEMPOTENT_REPLAY', replayed: true });
   });
 });

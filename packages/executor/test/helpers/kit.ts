@@ -228,6 +228,7 @@ export function makeRecorder(store: ReceiptStore = new FlakyStore(), chainId = '
     policies: new ReceiptPolicySet(
       RECEIPT_POLICIES.map((p) => ({ ...p, required_evidence: [...p.required_evidence] })),
     ),
+    trust: () => ({ seq: 1, head: `sha256:${'7'.repeat(64)}` }),
   });
   return { recorder, signer, store };
 }

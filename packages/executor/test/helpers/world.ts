@@ -239,6 +239,8 @@ export function build(options: BuildOptions = {}): World {
     chainId: CHAIN,
     store,
     policies: RECEIPT_POLICIES,
+    // A fixed trust registry state: these tests resolve receipt keys directly, not via a registry.
+    trust: () => ({ seq: 1, head: `sha256:${'7'.repeat(64)}` }),
   });
   const graph = new ProofGraph();
   const timer = new ManualTimer();

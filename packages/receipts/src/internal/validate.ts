@@ -121,8 +121,11 @@ export function receiptBodyProblem(body: unknown, withId: boolean): string | und
   if (!(VERDICTS as readonly unknown[]).includes(b.verdict)) return 'verdict';
   if (!isReasonCode(b.reason_code)) return 'reason_code is not a registered reason code';
   if (!nullableDigest(b.args_hash)) return 'args_hash';
+  if (!nullableDigest(b.request_digest)) return 'request_digest';
   if (!nullableDigest(b.output_hash)) return 'output_hash';
   if (!isKeyIdString(b.keyid)) return 'keyid';
+  if (!isSafeInt(b.trust_seq, 1)) return 'trust_seq must be a positive safe integer';
+  if (!isDigestString(b.trust_head)) return 'trust_head';
   if (!(b.session_id === null || isStr(b.session_id, 1, 256))) return 'session_id';
   if (!isDigestString(b.policy_hash)) return 'policy_hash';
   if (!isStr(b.tool, 1, 256)) return 'tool';

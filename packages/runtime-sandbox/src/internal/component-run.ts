@@ -2,9 +2,9 @@
 // Every core module the generated code asks for comes from `getCoreModule`, which only serves
 // the pinned, instrumented modules; every instance is created by our `instantiateCore`, which
 // sets its gas budget and runs its (relocated) start function.
-import { classifyTrap, type GuestFailureCode, type GuestOutcome } from './guest-run.ts';
+import { classifyTrap, type GuestFailureCode, type GuestOutcome, refineTrap } from './guest-run.ts';
 import { createPreview2Host } from './preview2-host.ts';
-import { ExitSignal, OutputLimitSignal } from './wasi-preview1.ts';
+import { ExitSignal, GasExhaustedSignal, OutputLimitSignal } from './wasi-preview1.ts';
 
 export interface ComponentRequest {
   readonly modules: Readonly<Record<string, WebAssembly.Module>>;
@@ -30,12 +30,23 @@ interface RunExport {
 }
 
 export function runComponent(instantiate: InstantiateComponent, req: ComponentRequest): GuestOutcome {
-  const host = createPreview2Host({
-    stdin: req.stdin,
-    maxOutputBytes: req.maxOutputBytes,
-    seed: req.seed,
-    virtualTimeMs: req.virtualTimeMs,
-  });
+  // Host calls are charged on a counter of their own that starts at the budget, like one more
+  // core instance (the glue does not say which instance is calling).
+  let hostLeft = req.gas;
+  const host = createPreview2Host(
+    {
+      stdin: req.stdin,
+      maxOutputBytes: req.maxOutputBytes,
+      seed: req.seed,
+      virtualTimeMs: req.virtualTimeMs,
+    },
+    (cost) => {
+      // Once below zero every further call throws too; the outcome is ERR_COMPUTE_GAS_EXHAUSTED
+      // whatever the glue does with the exception.
+      hostLeft -= cost;
+      if (hostLeft < 0) throw new GasExhaustedSignal();
+    },
+  );
   const budget = BigInt(req.gas);
   const instances: WebAssembly.Instance[] = [];
   const getCoreModule = (name: string): WebAssembly.Module => {
@@ -69,13 +80,14 @@ export function runComponent(instantiate: InstantiateComponent, req: ComponentRe
   } catch (e) {
     if (e instanceof ExitSignal) exitCode = e.exitCode;
     else if (e instanceof OutputLimitSignal) failure = 'ERR_COMPUTE_OUTPUT_EXHAUSTED';
-    else if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) failure = classifyTrap(e);
+    else if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError)
+      failure = refineTrap(classifyTrap(e), instances);
     else if (phase === 'run' && typeof e === 'object' && e !== null && 'payload' in e)
       exitCode = 1; // run → err
     else failure = phase === 'instantiate' ? 'SANDBOX_VIOLATION' : 'SANDBOX_TRAP';
   }
-  let used = 0n;
-  let exhausted = false;
+  let used = BigInt(hostLeft < 0 ? req.gas : req.gas - hostLeft);
+  let exhausted = hostLeft < 0;
   let growFailed = false;
   const memories = new Set<WebAssembly.Memory>();
   for (const instance of instances) {

@@ -3,7 +3,7 @@
 // way it ended to a stable outcome. The deadline is enforced outside (the pool terminates us).
 
 import { WASI_PREVIEW1_MODULE } from './wasi-abi.ts';
-import { createPreview1Host, ExitSignal, OutputLimitSignal } from './wasi-preview1.ts';
+import { createPreview1Host, ExitSignal, GasExhaustedSignal, OutputLimitSignal } from './wasi-preview1.ts';
 
 export interface GuestRequest {
   readonly module: WebAssembly.Module;
@@ -72,6 +72,19 @@ export function classifyTrap(error: unknown): TrapCode {
 }
 
 /**
+ * V8 reports an out-of-bounds `table.get/set/fill/copy/init` with the same message as a
+ * `call_indirect` past the table. The instrumenter sets the exported `__helm_table_op` flag around
+ * those table instructions only, so a trap with the flag still set came from one of them.
+ */
+export function refineTrap(code: TrapCode, instances: readonly WebAssembly.Instance[]): TrapCode {
+  for (const instance of instances) {
+    const flag = instance.exports.__helm_table_op;
+    if (flag instanceof WebAssembly.Global && flag.value === 1) return 'SANDBOX_TRAP_OUT_OF_BOUNDS';
+  }
+  return code;
+}
+
+/**
  * Registration checked imports and exports; instantiation can still fail on a link error, a
  * trapping active segment, or an engine limit (the initial memory cannot be reserved).
  */
@@ -109,7 +122,7 @@ export function runGuest(req: GuestRequest): GuestOutcome {
     return failed(instantiationFailure(e), host, 0, 0);
   }
   const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
-  host.bind(memory);
+  host.bind(memory, metering.gas);
   const init = instance.exports.__helm_start as (() => void) | undefined;
   const main = instance.exports._start as () => void;
   const start = (): void => {
@@ -123,7 +136,9 @@ export function runGuest(req: GuestRequest): GuestOutcome {
   } catch (e) {
     if (e instanceof ExitSignal) exitCode = e.exitCode;
     else if (e instanceof OutputLimitSignal) failure = 'ERR_COMPUTE_OUTPUT_EXHAUSTED';
-    else failure = classifyTrap(e);
+    else if (e instanceof GasExhaustedSignal)
+      failure = 'ERR_COMPUTE_GAS_EXHAUSTED'; // a host call's charge
+    else failure = refineTrap(classifyTrap(e), [instance]);
   }
   const remaining = metering.gas.value as bigint;
   const gasExhausted = remaining < 0n;

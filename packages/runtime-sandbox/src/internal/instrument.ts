@@ -1,31 +1,67 @@
-// Load-time instrumentation: parse a core module, enforce the import policy and the memory/table
-// caps, and inject deterministic gas metering. The output is what gets hashed, compiled and run.
+// Load-time instrumentation: parse a core module, enforce the import policy, the module limits and
+// the memory/table caps, and inject deterministic gas metering and NaN canonicalization. The
+// output is what gets hashed, compiled and run.
 //
-// Gas model (normative text in docs/spec/sandbox.md §5): every instruction costs 1. Self-charging
-// functions (with loops, exported, start) charge their function-level region at entry and each loop
-// body at its header; loop-free internal functions are pre-paid by their call sites and charge only
-// the pre-payments for their own callees, once, at the innermost block enclosing those calls.
-// Charging subtracts from a module-internal i64 global (or a local mirror in loop functions) and
-// executes `unreachable` when the result is negative — no host calls on the hot path.
+// Gas model (normative text in docs/spec/sandbox.md §5 and §"Instruction costs"): every
+// instruction costs 1. Self-charging functions (with loops, exported, start) charge their
+// function-level region at entry and each loop body at its header; loop-free internal functions
+// are pre-paid by their call sites and charge only the pre-payments for their own callees, once,
+// at the innermost block enclosing those calls. Bulk instructions also pay for their length,
+// computed from the length operand right before they execute. Charging subtracts from a
+// module-internal i64 global (or a local mirror in loop functions) and executes `unreachable`
+// when the result is negative — no host calls on the hot path.
+//
+// Registration is linear in the module's size: every section entry and instruction is visited a
+// fixed number of times, and a deterministic work counter (checked against a budget) proves it.
+import { MODULE_LIMITS, outputBudget, workBudget } from './module-limits.js';
 import {
+  IMM,
+  nanResultWidth,
   OP_BLOCK,
   OP_BR,
   OP_BR_IF,
   OP_BR_TABLE,
   OP_CALL,
+  OP_CALL_INDIRECT,
   OP_ELSE,
   OP_END,
+  OP_F32_CONST,
+  OP_F32_EQ,
+  OP_F64_CONST,
+  OP_F64_EQ,
   OP_GLOBAL_GET,
   OP_GLOBAL_SET,
   OP_I32_CONST,
   OP_I32_EQ,
+  OP_I64_ADD,
   OP_I64_CONST,
+  OP_I64_EXTEND_I32_U,
+  OP_I64_LE_U,
   OP_I64_LT_S,
+  OP_I64_SHL,
+  OP_I64_SHR_U,
   OP_I64_SUB,
   OP_IF,
+  OP_LOCAL_GET,
+  OP_LOCAL_SET,
+  OP_LOCAL_TEE,
   OP_LOOP,
+  OP_MEMORY_COPY,
+  OP_MEMORY_FILL,
   OP_MEMORY_GROW,
+  OP_MEMORY_INIT,
+  OP_MEMORY_SIZE,
   OP_RETURN,
+  OP_RETURN_CALL,
+  OP_RETURN_CALL_INDIRECT,
+  OP_SELECT,
+  OP_TABLE_COPY,
+  OP_TABLE_FILL,
+  OP_TABLE_GET,
+  OP_TABLE_GROW,
+  OP_TABLE_INIT,
+  OP_TABLE_SET,
+  OP_TABLE_SIZE,
   OP_UNREACHABLE,
   readInstruction,
 } from './opcodes.js';
@@ -34,10 +70,21 @@ import { ByteReader, ByteWriter, ModuleFormatError } from './wasm-binary.js';
 /** Export names the instrumenter adds; a module that already uses the prefix is rejected. */
 export const GAS_EXPORT = '__helm_gas';
 export const GROW_FAILED_EXPORT = '__helm_grow_failed';
+/** 1 while a table instruction that can go out of bounds executes (so its trap is classified). */
+export const TABLE_OP_EXPORT = '__helm_table_op';
 export const START_EXPORT = '__helm_start';
 const RESERVED_PREFIX = '__helm_';
 
 export const WASM_PAGE_BYTES = 65536;
+
+/**
+ * Length-dependent instruction costs (docs/spec/sandbox.md §"Instruction costs"), charged on top
+ * of the instruction's own 1 right before it executes: memory.fill/copy/init `n >> 4` (one per
+ * 16 bytes), table.fill/copy/init `n << 3` (eight per element: a table element costs the engine
+ * far more than a byte), memory.grow `n << 12` (4096 per 64 KiB page) and table.grow `n << 3` when
+ * the growth will succeed (current size + n ≤ the effective maximum), else 0.
+ */
+export const BULK_COSTS = Object.freeze({ byteShift: 4, pageShift: 12, elementShift: 3 });
 
 export type ImportKind = 'func' | 'table' | 'memory' | 'global';
 
@@ -52,6 +99,8 @@ export interface ModuleImport {
 export interface ModuleExport {
   readonly name: string;
   readonly kind: ImportKind;
+  /** For functions: the signature as `params->results` (`->` for no parameters and no results). */
+  readonly signature?: string;
 }
 
 /** Decides whether an import is provided by the host; `false` rejects the module (SANDBOX_VIOLATION). */
@@ -61,6 +110,12 @@ export interface InstrumentOptions {
   readonly maxMemoryPages: number;
   readonly maxTableElements: number;
   readonly importPolicy: ImportPolicy;
+  /**
+   * Replace every NaN a float instruction produces by the canonical NaN (default true), so results
+   * are bit-identical on every CPU architecture. `false` keeps the engine's NaN bit patterns
+   * (replay is then only guaranteed on the same architecture).
+   */
+  readonly canonicalizeNaN?: boolean;
 }
 
 export interface InstrumentedModule {
@@ -70,6 +125,13 @@ export interface InstrumentedModule {
   /** Effective memory limits in pages after capping (null if the module has no memory). */
   readonly memory: { readonly min: number; readonly max: number } | null;
   readonly functionCount: number;
+  /**
+   * Whether every NaN the module can produce is canonical: canonicalization was on, or the module
+   * has no NaN-producing instruction (then the bytes are the same either way).
+   */
+  readonly canonicalizeNaN: boolean;
+  /** Deterministic count of the instrumenter's elementary steps (linear in the input size). */
+  readonly work: number;
 }
 
 /** Thrown when an import is outside the host's set (mapped to SANDBOX_VIOLATION). */
@@ -86,8 +148,63 @@ const VALTYPE_NAMES: Readonly<Record<number, string>> = {
   112: 'funcref',
   111: 'externref',
 };
+const FUNCREF = 0x70;
+const EXTERNREF = 0x6f;
 // Canonical section order (tag = 13 is not supported and rejected below).
 const SECTION_ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
+
+/** A stack of numbers on a growable typed array (no allocation per push, cheap reset). */
+class NumStack {
+  private data: Float64Array | Int32Array;
+  length = 0;
+  constructor(private readonly float: boolean) {
+    this.data = float ? new Float64Array(64) : new Int32Array(64);
+  }
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = this.float ? new Float64Array(this.length * 2) : new Int32Array(this.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+
+  pop(): number {
+    return this.data[--this.length] as number;
+  }
+
+  top(): number {
+    return this.data[this.length - 1] as number;
+  }
+
+  at(i: number): number {
+    return this.data[i] as number;
+  }
+
+  add(i: number, v: number): void {
+    this.data[i] = (this.data[i] as number) + v;
+  }
+}
+
+/** Counts work units and refuses the module once the budget is spent. */
+class Work {
+  n = 0;
+  constructor(private readonly budget: number) {}
+
+  add(units: number): void {
+    this.n += units;
+    if (this.n > this.budget) {
+      throw new ModuleFormatError(
+        `registration work budget exceeded (${this.budget} units for this module size)`,
+      );
+    }
+  }
+}
+
+function limit(count: number, max: number, what: string): void {
+  if (count > max) throw new ModuleFormatError(`too many ${what}: ${count} (limit ${max})`);
+}
 
 interface Limits {
   min: number;
@@ -104,16 +221,24 @@ function readLimits(r: ByteReader, what: 'memory' | 'table'): Limits {
   throw new ModuleFormatError(`unsupported ${what} limits flags 0x${flags.toString(16)}`);
 }
 
-/** A vector section with one more entry appended (the section may be absent). */
-function appendToVector(section: Uint8Array | undefined, entry: Uint8Array | readonly number[]): Uint8Array {
-  if (section === undefined) return new ByteWriter().u32(1).bytes(entry).toBytes();
-  const r = new ByteReader(section);
-  const n = r.u32();
-  return new ByteWriter()
-    .u32(n + 1)
-    .bytes(section.subarray(r.pos))
-    .bytes(entry)
-    .toBytes();
+function readRefType(r: ByteReader, what: string): number {
+  const t = r.u8();
+  if (t !== FUNCREF && t !== EXTERNREF) {
+    throw new ModuleFormatError(`unsupported ${what} type 0x${t.toString(16)} (only funcref and externref)`);
+  }
+  return t;
+}
+
+/** A vector section with entries appended (the section may be absent). */
+function appendToVector(section: Uint8Array | undefined, entries: readonly Uint8Array[]): Uint8Array {
+  const w = new ByteWriter();
+  if (section === undefined) w.u32(entries.length);
+  else {
+    const r = new ByteReader(section);
+    w.u32(r.u32() + entries.length).bytes(section.subarray(r.pos));
+  }
+  for (const e of entries) w.bytes(e);
+  return w.toBytes();
 }
 
 function capLimits(limits: Limits, cap: number, what: string): Limits {
@@ -135,18 +260,109 @@ function readValTypeName(r: ByteReader): string {
   return name;
 }
 
-function readTypeSection(r: ByteReader): string[] {
-  const types: string[] = [];
+function readGlobalType(r: ByteReader): void {
+  readValTypeName(r);
+  const mut = r.u8();
+  if (mut > 1) throw new ModuleFormatError(`unsupported global mutability 0x${mut.toString(16)}`);
+}
+
+/**
+ * A constant expression: exactly one of `i32/i64/f32/f64.const`, `ref.null`, `ref.func`,
+ * `global.get`, then `end`. Extended constant expressions (arithmetic) are not supported.
+ */
+function readConstExpr(r: ByteReader): void {
+  const op = r.u8();
+  switch (op) {
+    case OP_I32_CONST:
+      r.skipSigned(32);
+      break;
+    case OP_I64_CONST:
+      r.skipSigned(64);
+      break;
+    case OP_F32_CONST:
+      r.skip(4);
+      break;
+    case OP_F64_CONST:
+      r.skip(8);
+      break;
+    case 0xd0: // ref.null
+      readRefType(r, 'reference');
+      break;
+    case 0xd2: // ref.func
+    case OP_GLOBAL_GET:
+      r.u32();
+      break;
+    default:
+      throw new ModuleFormatError(`unsupported instruction 0x${op.toString(16)} in a constant expression`);
+  }
+  if (r.u8() !== OP_END) throw new ModuleFormatError('extended constant expressions are not supported');
+}
+
+interface TypeTable {
+  readonly signatures: string[];
+  readonly paramCounts: number[];
+}
+
+function readTypeSection(r: ByteReader, work: Work): TypeTable {
+  const signatures: string[] = [];
+  const paramCounts: number[] = [];
   const n = r.u32();
+  limit(n, MODULE_LIMITS.types, 'types');
   for (let i = 0; i < n; i++) {
     if (r.u8() !== 0x60) throw new ModuleFormatError('unsupported type form (only function types)');
     const params: string[] = [];
     const results: string[] = [];
     for (let j = r.u32(); j > 0; j--) params.push(readValTypeName(r));
     for (let j = r.u32(); j > 0; j--) results.push(readValTypeName(r));
-    types.push(`${params.join(',')}->${results.join(',')}`);
+    signatures.push(`${params.join(',')}->${results.join(',')}`);
+    paramCounts.push(params.length);
+    work.add(1 + params.length + results.length);
   }
-  return types;
+  return { signatures, paramCounts };
+}
+
+/** Element segments: modes 0–7 with funcref/externref entries; returns the number of entries. */
+function readElementSection(r: ByteReader, work: Work): void {
+  const n = r.u32();
+  limit(n, MODULE_LIMITS.elemSegments, 'element segments');
+  let entries = 0;
+  for (let i = 0; i < n; i++) {
+    const flags = r.u32();
+    if (flags > 7) throw new ModuleFormatError(`unsupported element segment flags ${flags}`);
+    if ((flags & 0b011) === 0b010) r.u32(); // explicit table index
+    if ((flags & 0b001) === 0) readConstExpr(r); // active: offset
+    const usesExprs = (flags & 0b100) !== 0;
+    if ((flags & 0b011) !== 0) {
+      if (usesExprs) readRefType(r, 'element');
+      else if (r.u8() !== 0x00) throw new ModuleFormatError('unsupported element kind');
+    }
+    const count = r.u32();
+    entries += count;
+    limit(entries, MODULE_LIMITS.elemEntries, 'element segment entries');
+    for (let j = 0; j < count; j++) {
+      if (usesExprs) {
+        const op = r.bytes[r.pos];
+        if (op !== 0xd0 && op !== 0xd2 && op !== OP_GLOBAL_GET) {
+          throw new ModuleFormatError('unsupported element expression');
+        }
+        readConstExpr(r);
+      } else r.u32();
+    }
+    work.add(1 + count);
+  }
+}
+
+function readDataSection(r: ByteReader, work: Work): void {
+  const n = r.u32();
+  limit(n, MODULE_LIMITS.dataSegments, 'data segments');
+  for (let i = 0; i < n; i++) {
+    const flags = r.u32();
+    if (flags === 2 && r.u32() !== 0) throw new ModuleFormatError('only memory 0 is supported');
+    if (flags === 0 || flags === 2) readConstExpr(r);
+    else if (flags !== 1) throw new ModuleFormatError(`unsupported data segment flags ${flags}`);
+    r.skip(r.u32());
+    work.add(1);
+  }
 }
 
 interface Section {
@@ -154,7 +370,7 @@ interface Section {
   readonly body: Uint8Array;
 }
 
-function splitSections(bytes: Uint8Array): Section[] {
+function splitSections(bytes: Uint8Array, work: Work): Section[] {
   const r = new ByteReader(bytes);
   const magic = r.bytesOf(8);
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -165,6 +381,7 @@ function splitSections(bytes: Uint8Array): Section[] {
     const id = r.u8();
     const size = r.u32();
     const body = r.bytesOf(size);
+    work.add(1);
     if (id === 0) continue; // custom sections are dropped
     if (!SECTION_ORDER.includes(id)) throw new ModuleFormatError(`unsupported section id ${id}`);
     sections.push({ id, body });
@@ -172,86 +389,155 @@ function splitSections(bytes: Uint8Array): Section[] {
   return sections;
 }
 
-const OP_LOCAL_GET_B = 0x20;
-const OP_LOCAL_SET_B = 0x21;
-const OP_LOCAL_TEE_B = 0x22;
-const OP_I64_CONST_0 = [OP_I64_CONST, 0x00];
+const I64 = 0x7e;
+const I32 = 0x7f;
 
-interface Globals {
+/** What the rewriter needs about the module: appended items and precomputed sequences. */
+interface ModuleContext {
   readonly gas: number;
-  readonly failed: number;
-  readonly tmp: number;
-  /** Index of the appended charge helper function. */
   readonly chargeFunc: number;
+  readonly importedFuncs: number;
+  /** What a call pre-pays for each defined function: its cost if pre-paid, 0 if self-charging. */
+  readonly prepay: Float64Array;
+  readonly maxPrepay: number;
+  readonly canonicalizeNaN: boolean;
+  /**
+   * Generated sequences by index: `call $canon_f32`, `call $canon_f64` (empty when the module needs
+   * none), `i32.const 1|0; global.set $table_op` (empty without table access), and after
+   * memory.grow: OR `result == -1` into the grow-failed flag, keeping the result. Then 3 free slots
+   * for a body's bulk charges.
+   */
+  readonly gens: ReadonlyArray<Uint8Array | undefined>;
+  /** Effective maximum pages of the memory (-1 without memory). */
+  readonly memoryMax: number;
+  /** Effective maximum of every table, by table index. */
+  readonly tableMax: readonly number[];
+  /** The registration size budget (bytes of instrumented output). */
+  readonly budget: number;
 }
 
 /**
  * Charge `cost` on the gas global through the appended helper function (loop-free functions: one
  * charge per call). A call keeps the metered function small, so the engine still inlines it.
  */
-function chargeGlobal(w: ByteWriter, g: Globals, cost: number): void {
-  w.u8(OP_I64_CONST).s64(BigInt(cost));
-  w.u8(OP_CALL).u32(g.chargeFunc);
+function chargeGlobal(w: ByteWriter, m: ModuleContext, cost: number): void {
+  w.u8(OP_I64_CONST).sNum(cost);
+  w.u8(OP_CALL).u32(m.chargeFunc);
 }
 
 /** Body of the helper `(func (param i64))`: global -= param; trap if negative. */
-function chargeHelperBody(g: Globals): Uint8Array {
+function chargeHelperBody(gas: number): Uint8Array {
   const w = new ByteWriter().u32(0); // no locals
-  w.u8(OP_GLOBAL_GET).u32(g.gas);
-  w.u8(OP_LOCAL_GET_B).u32(0);
+  w.u8(OP_GLOBAL_GET).u32(gas);
+  w.u8(OP_LOCAL_GET).u32(0);
   w.u8(OP_I64_SUB);
-  w.u8(OP_GLOBAL_SET).u32(g.gas);
-  w.u8(OP_GLOBAL_GET).u32(g.gas);
-  w.bytes(OP_I64_CONST_0).u8(OP_I64_LT_S);
+  w.u8(OP_GLOBAL_SET).u32(gas);
+  w.u8(OP_GLOBAL_GET).u32(gas);
+  w.u8(OP_I64_CONST).u8(0).u8(OP_I64_LT_S);
   w.u8(OP_IF).u8(0x40).u8(OP_UNREACHABLE).u8(OP_END);
   w.u8(OP_END);
   return w.toBytes();
 }
 
+/** Body of `(func (param f32|f64) (result f32|f64))`: the argument, or the canonical NaN if it is a NaN. */
+function canonHelperBody(width: 32 | 64): Uint8Array {
+  const w = new ByteWriter().u32(0);
+  w.u8(OP_LOCAL_GET).u32(0);
+  if (width === 32) w.u8(OP_F32_CONST).bytes([0x00, 0x00, 0xc0, 0x7f]);
+  else w.u8(OP_F64_CONST).bytes([0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x7f]);
+  w.u8(OP_LOCAL_GET).u32(0).u8(OP_LOCAL_GET).u32(0);
+  w.u8(width === 32 ? OP_F32_EQ : OP_F64_EQ);
+  w.u8(OP_SELECT).u8(OP_END);
+  return w.toBytes();
+}
+
 /** Charge `cost` on the function's gas local; on exhaustion publish it to the global, then trap. */
-function chargeLocal(w: ByteWriter, g: Globals, local: number, cost: number): void {
-  w.u8(OP_LOCAL_GET_B).u32(local);
-  w.u8(OP_I64_CONST).s64(BigInt(cost));
+function chargeLocal(w: ByteWriter, local: number, cost: number, tail: Uint8Array): void {
+  w.u8(OP_LOCAL_GET).u32(local);
+  w.u8(OP_I64_CONST).sNum(cost);
+  w.bytes(tail); // chargeLocalTail, precomputed per function
+}
+
+/** `i64.sub; local.tee gas; i64.const 0; i64.lt_s; if (flush; unreachable) end` */
+function chargeLocalTail(w: ByteWriter, m: ModuleContext, local: number): void {
   w.u8(OP_I64_SUB);
-  w.u8(OP_LOCAL_TEE_B).u32(local);
-  w.bytes(OP_I64_CONST_0).u8(OP_I64_LT_S);
+  w.u8(OP_LOCAL_TEE).u32(local);
+  w.u8(OP_I64_CONST).u8(0).u8(OP_I64_LT_S);
   w.u8(OP_IF).u8(0x40);
-  flush(w, g, local);
+  w.u8(OP_LOCAL_GET).u32(local).u8(OP_GLOBAL_SET).u32(m.gas);
   w.u8(OP_UNREACHABLE).u8(OP_END);
 }
 
-/** Publishes the gas local to the global (stack-neutral, idempotent). */
-function flush(w: ByteWriter, g: Globals, local: number): void {
-  w.u8(OP_LOCAL_GET_B).u32(local).u8(OP_GLOBAL_SET).u32(g.gas);
+/** Pushes the length operand (in `len`) as an i64. */
+function pushLength(w: ByteWriter, len: number): void {
+  w.u8(OP_LOCAL_GET).u32(len).u8(OP_I64_EXTEND_I32_U);
 }
 
-/** Reloads the gas local from the global (after a call, which charged the global). */
-function reload(w: ByteWriter, g: Globals, local: number): void {
-  w.u8(OP_GLOBAL_GET).u32(g.gas).u8(OP_LOCAL_SET_B).u32(local);
+/**
+ * Pushes the dynamic cost of a bulk instruction as an i64, computed from its length operand
+ * (already in local `len`). `grow` is the growth condition's `size` instruction and the maximum.
+ */
+function pushBulkCost(w: ByteWriter, op: number, len: number, m: ModuleContext, table: number): void {
+  pushLength(w, len);
+  if (op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT) {
+    w.u8(OP_I64_CONST).u8(BULK_COSTS.byteShift).u8(OP_I64_SHR_U);
+    return;
+  }
+  // memory.grow: 4096 per page; table.*: 8 per element
+  w.u8(OP_I64_CONST)
+    .u8(op === OP_MEMORY_GROW ? BULK_COSTS.pageShift : BULK_COSTS.elementShift)
+    .u8(OP_I64_SHL);
+  if (op !== OP_MEMORY_GROW && op !== OP_TABLE_GROW) return; // table.fill/copy/init
+  // select(cost, 0, size + n <= max): charged only when the growth will succeed.
+  let max: number;
+  if (op === OP_MEMORY_GROW) {
+    w.u8(OP_I64_CONST).u8(0);
+    w.u8(OP_MEMORY_SIZE).u8(0x00);
+    max = m.memoryMax;
+  } else {
+    w.u8(OP_I64_CONST).u8(0);
+    w.u8(0xfc)
+      .u32(OP_TABLE_SIZE & 0xff)
+      .u32(table);
+    max = m.tableMax[table] as number;
+  }
+  w.u8(OP_I64_EXTEND_I32_U);
+  pushLength(w, len);
+  w.u8(OP_I64_ADD);
+  w.u8(OP_I64_CONST).sNum(max);
+  w.u8(OP_I64_LE_U);
+  w.u8(OP_SELECT);
 }
 
-function growSequence(w: ByteWriter, g: Globals): void {
-  // memory.grow is emitted by the caller; record a failed grow (−1) in the exported flag.
-  w.u8(OP_GLOBAL_SET).u32(g.tmp);
-  w.u8(OP_GLOBAL_GET).u32(g.failed);
-  w.u8(OP_GLOBAL_GET).u32(g.tmp);
+/** `local.tee len`, then charge the bulk cost on the gas local (loop functions) or the global. */
+function bulkCharge(op: number, table: number, f: FunctionFrame, m: ModuleContext): Uint8Array {
+  const w = new ByteWriter();
+  const lenLocal = f.gasLocal + (f.localMode ? 1 : 0);
+  w.u8(OP_LOCAL_TEE).u32(lenLocal);
+  if (f.localMode) {
+    w.u8(OP_LOCAL_GET).u32(f.gasLocal);
+    pushBulkCost(w, op, lenLocal, m, table);
+    chargeLocalTail(w, m, f.gasLocal);
+  } else {
+    pushBulkCost(w, op, lenLocal, m, table);
+    w.u8(OP_CALL).u32(m.chargeFunc);
+  }
+  return w.toBytes();
+}
+
+function growRecordSequence(failed: number, tmp: number): Uint8Array {
+  // memory.grow is emitted before; record a failed grow (−1) in the exported flag.
+  const w = new ByteWriter();
+  w.u8(OP_GLOBAL_SET).u32(tmp);
+  w.u8(OP_GLOBAL_GET).u32(failed);
+  w.u8(OP_GLOBAL_GET).u32(tmp);
   w.u8(OP_I32_CONST).s32(-1);
   w.u8(OP_I32_EQ);
   w.u8(0x72); // i32.or
-  w.u8(OP_GLOBAL_SET).u32(g.failed);
-  w.u8(OP_GLOBAL_GET).u32(g.tmp);
+  w.u8(OP_GLOBAL_SET).u32(failed);
+  w.u8(OP_GLOBAL_GET).u32(tmp);
+  return w.toBytes();
 }
-
-type Piece =
-  | Uint8Array
-  | { readonly region: number }
-  | { readonly slot: number }
-  | { readonly flush: true }
-  | { readonly reload: true }
-  | { readonly grow: true };
-
-const CALLS = new Set([0x10, 0x11]);
-const TAIL_CALLS = new Set([0x12, 0x13]);
 
 /** What the instrumenter needs to know about every function before rewriting any. */
 export interface FunctionInfo {
@@ -259,191 +545,450 @@ export interface FunctionInfo {
   readonly hasLoop: boolean;
   /** Instructions of the function-level region (all instructions outside loop bodies). */
   readonly cost: number;
+  /** Has a length-charged instruction (needs the i32 length local). */
+  readonly bulk: boolean;
+  /** Has a table instruction that can trap out of bounds (table.get/set/fill/copy/init). */
+  readonly tableAccess: boolean;
+  /** NaN-producing float instructions: bit 0 f32, bit 1 f64. */
+  readonly nan: number;
+  /** Instructions decoded. */
+  readonly instructions: number;
 }
 
-export function analyzeBody(body: Uint8Array): FunctionInfo {
-  const r = new ByteReader(body);
+// By opcode (single-byte) or by subopcode (0xfc-prefixed): 1 length-charged, 2 table access, 3 both.
+const BULK_SINGLE = new Uint8Array(256);
+const BULK_FC = new Uint8Array(256);
+BULK_SINGLE[OP_MEMORY_GROW] = 1;
+BULK_SINGLE[OP_TABLE_GET] = 2;
+BULK_SINGLE[OP_TABLE_SET] = 2;
+for (const op of [OP_MEMORY_INIT, OP_MEMORY_COPY, OP_MEMORY_FILL, OP_TABLE_GROW]) BULK_FC[op & 0xff] = 1;
+for (const op of [OP_TABLE_INIT, OP_TABLE_COPY, OP_TABLE_FILL]) BULK_FC[op & 0xff] = 3;
+
+const bulkKind = (op: number): number =>
+  op > 0xff ? (BULK_FC[op & 0xff] as number) : (BULK_SINGLE[op] as number);
+function isBulk(op: number): boolean {
+  return (bulkKind(op) & 1) !== 0;
+}
+
+function isTableAccess(op: number): boolean {
+  return (bulkKind(op) & 2) !== 0;
+}
+
+const analyzeControl = new NumStack(false);
+
+// What the analysis pass looks at, by single-byte opcode (0xfc-prefixed ones are looked up apart).
+const A_PLAIN = 0;
+const A_NAN32 = 1;
+const A_NAN64 = 2;
+const A_BLOCK = 3;
+const A_LOOP = 4;
+const A_END = 5;
+const A_BR_TABLE = 6;
+const A_OTHER = 7; // memory.grow, table.get, table.set
+const ANALYZE = new Uint8Array(256);
+for (let op = 0; op < 256; op++) {
+  const width = nanResultWidth(op);
+  if (width !== 0) ANALYZE[op] = width === 32 ? A_NAN32 : A_NAN64;
+}
+ANALYZE[OP_BLOCK] = A_BLOCK;
+ANALYZE[OP_IF] = A_BLOCK;
+ANALYZE[OP_LOOP] = A_LOOP;
+ANALYZE[OP_END] = A_END;
+ANALYZE[OP_BR_TABLE] = A_BR_TABLE;
+ANALYZE[OP_MEMORY_GROW] = A_OTHER;
+ANALYZE[OP_TABLE_GET] = A_OTHER;
+ANALYZE[OP_TABLE_SET] = A_OTHER;
+
+const lastInfo = { hasLoop: false, cost: 0, bulk: false, tableAccess: false, nan: 0, instructions: 0 };
+
+/** First pass over a body (the reader spans exactly the body); the result is valid until the next call. */
+function analyzeBody(r: ByteReader): FunctionInfo {
   for (let groups = r.u32(); groups > 0; groups--) {
     r.u32();
     readValTypeName(r);
   }
-  const control: boolean[] = [false];
+  const control = analyzeControl;
+  control.length = 0;
+  control.push(0);
   let loopDepth = 0;
   let cost = 0;
   let loops = false;
+  let bulk = false;
+  let tableAccess = false;
+  let nan = 0;
+  let instructions = 0;
   while (control.length > 0) {
+    const start = r.pos;
     const op = readInstruction(r);
-    if (op === OP_END) {
-      if (control.pop() === true) loopDepth--;
+    instructions++;
+    const kind = op > 0xff ? A_OTHER : (ANALYZE[op] as number);
+    if (kind === A_END) {
+      if (control.pop() === 1) loopDepth--;
       else if (loopDepth === 0) cost++;
       continue;
     }
     if (loopDepth === 0) cost++;
-    if (op === OP_LOOP) {
-      loops = true;
-      loopDepth++;
-      control.push(true);
-    } else if (op === OP_BLOCK || op === OP_IF) control.push(false);
-  }
-  return { hasLoop: loops, cost };
-}
-
-/** Per-body rewriting context. */
-interface BodyContext {
-  /** Charges its own function-level region at entry (loop functions, exports, the start function). */
-  readonly selfCharging: boolean;
-  /** Gas a call site pre-pays for its callee (the callee's cost if the callee does not charge itself). */
-  readonly prepay: (op: number, body: Uint8Array, start: number) => number;
-}
-
-/** Does the body contain a loop? (decides between the global and the local metering scheme) */
-function hasLoop(body: Uint8Array, start: number): boolean {
-  const r = new ByteReader(body, start);
-  while (!r.done) if (readInstruction(r) === OP_LOOP) return true;
-  return false;
-}
-
-/** Label depths named by a br/br_if/br_table that starts at `pos`. */
-function branchTargets(body: Uint8Array, pos: number): number[] {
-  const r = new ByteReader(body, pos);
-  const op = r.u8();
-  if (op !== OP_BR_TABLE) return [r.u32()];
-  const n = r.u32();
-  return Array.from({ length: n + 1 }, () => r.u32());
-}
-
-/**
- * Rewrites one function body (locals + expression) with metering points.
- * Loop-free functions charge their whole body on the global at entry (one check per call).
- * Functions with loops get one i64 local and keep the counter in it — charged at entry and at every loop
- * header — and publish it to the global before anything that leaves the function or calls out
- * (call, call_indirect, return, tail calls, branches to the function label, the final end);
- * after a call returns the local is reloaded from the global.
- */
-function instrumentBody(body: Uint8Array, paramCount: number, g: Globals, ctx: BodyContext): Uint8Array {
-  const r = new ByteReader(body);
-  const groups = r.u32();
-  const groupsStart = r.pos;
-  let totalLocals = 0;
-  for (let i = 0; i < groups; i++) {
-    totalLocals += r.u32();
-    if (totalLocals > 50_000) throw new ModuleFormatError('too many locals');
-    readValTypeName(r);
-  }
-  const gasLocal = paramCount + totalLocals;
-  const localMode = hasLoop(body, r.pos);
-  const header = localMode
-    ? new ByteWriter()
-        .u32(groups + 1)
-        .bytes(body.subarray(groupsStart, r.pos))
-        .u8(0x01)
-        .u8(0x7e)
-    : new ByteWriter().u32(groups).bytes(body.subarray(groupsStart, r.pos));
-  const pieces: Piece[] = [header.toBytes()];
-  const regionCost: number[] = [];
-  const regionStack: number[] = [];
-  const openRegion = (): void => {
-    regionStack.push(regionCost.length);
-    pieces.push({ region: regionCost.length });
-    regionCost.push(0);
-  };
-  // Control stack: true for frames opened by `loop` (they own a metering region).
-  const control: boolean[] = [false];
-  if (localMode) pieces.push({ reload: true });
-  openRegion();
-  // Pre-paid functions (loop-free, not exported, not start) are paid for by their callers; they
-  // charge only what they pre-pay for their own callees, once, at the start of the innermost
-  // block enclosing all their call sites (so paths without calls cost no check at all).
-  const prepaid = !localMode && !ctx.selfCharging;
-  const blockPath: number[] = [0];
-  let nextBlock = 1;
-  let lca: number[] | null = null;
-  let pendingPrepay = 0;
-  pieces.push({ slot: 0 });
-  let copyFrom = r.pos;
-  const cut = (at: number): void => {
-    pieces.push(body.subarray(copyFrom, at));
-    copyFrom = at;
-  };
-  const openBlock = (): void => {
-    cut(r.pos);
-    pieces.push({ slot: nextBlock });
-    blockPath.push(nextBlock++);
-  };
-  while (control.length > 0) {
-    const start = r.pos;
-    const op = readInstruction(r);
-    const current = regionStack[regionStack.length - 1] as number;
-    regionCost[current] = (regionCost[current] as number) + 1;
-    if (CALLS.has(op) || TAIL_CALLS.has(op)) {
-      const p = ctx.prepay(op, body, start);
-      if (!prepaid) regionCost[current] = (regionCost[current] as number) + p;
-      else {
-        pendingPrepay += p;
-        const path = blockPath;
-        const prev: number[] = lca ?? path;
-        let n = 0;
-        while (n < prev.length && n < path.length && prev[n] === path[n]) n++;
-        lca = path.slice(0, n);
-      }
-    }
-    if (op === OP_LOOP) {
-      cut(r.pos);
-      control.push(true);
-      openRegion();
-    } else if (op === OP_BLOCK || op === OP_IF) {
-      control.push(false);
-      if (prepaid) openBlock();
-    } else if (op === OP_ELSE && prepaid && control.length > 1) {
-      blockPath.pop();
-      openBlock();
-    } else if (op === OP_END) {
-      if (prepaid) blockPath.pop();
-      if (localMode && control.length === 1) {
-        cut(start);
-        pieces.push({ flush: true });
-      }
-      if (control.pop() === true) regionStack.pop();
-    } else if (op === OP_MEMORY_GROW) {
-      cut(r.pos);
-      pieces.push({ grow: true });
-    } else if (op === OP_ELSE && control.length === 1) {
-      r.pos = start;
-      r.fail('else outside if');
-    } else if (localMode) {
-      const leaves =
-        op === OP_RETURN ||
-        TAIL_CALLS.has(op) ||
-        ((op === OP_BR || op === OP_BR_IF || op === OP_BR_TABLE) &&
-          branchTargets(body, start).includes(control.length - 1));
-      if (CALLS.has(op)) {
-        cut(start);
-        pieces.push({ flush: true });
-        cut(r.pos);
-        pieces.push({ reload: true });
-      } else if (leaves) {
-        cut(start);
-        pieces.push({ flush: true });
-      }
+    switch (kind) {
+      case A_PLAIN:
+        break;
+      case A_NAN32:
+        nan |= 1;
+        break;
+      case A_NAN64:
+        nan |= 2;
+        break;
+      case A_BLOCK:
+        control.push(0);
+        break;
+      case A_LOOP:
+        loops = true;
+        loopDepth++;
+        control.push(1);
+        break;
+      case A_BR_TABLE:
+        instructions += r.pos - start; // its targets
+        break;
+      default:
+        bulk ||= isBulk(op);
+        tableAccess ||= isTableAccess(op);
     }
   }
   if (!r.done) r.fail('trailing bytes after function body');
-  cut(r.pos);
-  const lcaBlock = lca === null ? -1 : (lca as number[])[(lca as number[]).length - 1];
+  lastInfo.hasLoop = loops;
+  lastInfo.cost = cost;
+  lastInfo.bulk = bulk;
+  lastInfo.tableAccess = tableAccess;
+  lastInfo.nan = nan;
+  lastInfo.instructions = instructions;
+  return lastInfo;
+}
+
+/** Per-body layout: which scheme it uses and where its added locals are (gas, then length). */
+interface FunctionFrame {
+  readonly localMode: boolean;
+  readonly gasLocal: number;
+}
+
+// Single-byte opcodes the rewriter must look at; everything else is copied through untouched.
+const SPECIAL = new Uint8Array(256);
+for (const op of [
+  OP_BLOCK,
+  OP_LOOP,
+  OP_IF,
+  OP_ELSE,
+  OP_END,
+  OP_BR,
+  OP_BR_IF,
+  OP_BR_TABLE,
+  OP_RETURN,
+  OP_CALL,
+  OP_CALL_INDIRECT,
+  OP_RETURN_CALL,
+  OP_RETURN_CALL_INDIRECT,
+  OP_TABLE_GET,
+  OP_TABLE_SET,
+  OP_MEMORY_GROW,
+])
+  SPECIAL[op] = 1;
+const SPECIAL_NAN = SPECIAL.slice();
+for (let op = 0; op < 256; op++) if (nanResultWidth(op) !== 0) SPECIAL_NAN[op] = 2;
+
+// The body is rewritten into a scratch buffer as it is read; only the region and slot charges are
+// known later (at the region's end, at the body's end), so their positions in the scratch buffer
+// are recorded as deferred points — pairs `position, marker` with marker −1 − (index × 2 + kind) —
+// and spliced in when the body is written out.
+const M_REGION = 0; // charge of region `index`
+const M_SLOT = 1; // pre-payment charge, if block `index` is the chosen one
+const marker = (index: number, kind: number): number => -1 - (index * 2 + kind);
+
+// Reused between bodies (instrumentation is synchronous).
+const deferred = new NumStack(false);
+const regionCost = new NumStack(true);
+const regionStack = new NumStack(false);
+const control = new NumStack(false);
+const blockPath = new NumStack(false);
+const scratch = new ByteWriter();
+
+const EMPTY = new Uint8Array(0);
+const seq = (write: (w: ByteWriter) => unknown): Uint8Array => {
   const w = new ByteWriter();
-  for (const piece of pieces) {
-    if (piece instanceof Uint8Array) w.bytes(piece);
-    else if ('slot' in piece) {
-      if (prepaid && piece.slot === lcaBlock && pendingPrepay > 0) chargeGlobal(w, g, pendingPrepay);
-    } else if ('region' in piece) {
-      const cost = regionCost[piece.region] as number;
-      if (localMode) chargeLocal(w, g, gasLocal, cost);
-      else if (!prepaid) chargeGlobal(w, g, cost);
-    } else if ('flush' in piece) flush(w, g, gasLocal);
-    else if ('reload' in piece) reload(w, g, gasLocal);
-    else growSequence(w, g);
-  }
+  write(w);
   return w.toBytes();
+};
+
+// Fixed generated sequences of a body, by gens index.
+const G_CANON32 = 0;
+const G_CANON64 = 1;
+const G_FLAG_ON = 2;
+const G_FLAG_OFF = 3;
+const G_GROW_RECORD = 4;
+const G_BYTES = 5;
+const G_ELEMS = 6;
+const G_MEM_GROW = 7;
+
+/**
+ * Rewrites one function body (locals + expression) into `out` and returns the work it did.
+ * Loop-free functions charge on the global (self-charging ones their whole region at entry,
+ * pre-paid ones only their callees' pre-payments); functions with loops get one i64 local and keep
+ * the counter in it — charged at entry and at every loop header — and publish it to the global
+ * before anything that leaves the function or calls out (call, call_indirect, return, tail calls,
+ * branches to the function label, the final end); after a call returns the local is reloaded.
+ */
+function instrumentBody(
+  index: number,
+  r: ByteReader,
+  paramCount: number,
+  hasLoop: boolean,
+  bulk: boolean,
+  selfCharging: boolean,
+  m: ModuleContext,
+  out: ByteWriter,
+): number {
+  const body = r.bytes;
+  const groups = r.u32();
+  const groupsStart = r.pos;
+  let locals = paramCount;
+  for (let i = 0; i < groups; i++) {
+    locals += r.u32();
+    if (locals > MODULE_LIMITS.locals) {
+      throw new ModuleFormatError(
+        `too many locals: ${locals} parameters and locals (limit ${MODULE_LIMITS.locals})`,
+      );
+    }
+    readValTypeName(r);
+  }
+  const groupsEnd = r.pos;
+  const localMode = hasLoop;
+  const gasLocal = locals;
+  const f: FunctionFrame | undefined = bulk ? { localMode, gasLocal } : undefined;
+  // Generated sequences: the module's, plus this body's bulk charges (own copy only if it has any).
+  const gens = (bulk ? m.gens.slice() : m.gens) as Array<Uint8Array | undefined>;
+  const w = scratch.reset().reserve(3 * (r.end - r.pos) + 64); // typical growth is well under 3×
+  // loop functions: publish the gas local to the global, and reload it after a call
+  const flushSeq = localMode
+    ? seq((x) => x.u8(OP_LOCAL_GET).u32(gasLocal).u8(OP_GLOBAL_SET).u32(m.gas))
+    : EMPTY;
+  const reloadSeq = localMode
+    ? seq((x) => x.u8(OP_GLOBAL_GET).u32(m.gas).u8(OP_LOCAL_SET).u32(gasLocal))
+    : EMPTY;
+
+  deferred.length = 0;
+  regionCost.length = 0;
+  regionStack.length = 0;
+  control.length = 0;
+  blockPath.length = 0;
+  regionCost.push(0);
+  regionStack.push(0);
+  let current = 0;
+  // Control stack: 1 for frames opened by `loop` (they own a metering region).
+  control.push(0);
+  w.bytes(reloadSeq);
+  deferred.push(w.length);
+  deferred.push(marker(0, M_REGION));
+  // Pre-paid functions (loop-free, not exported, not start) are paid for by their callers; they
+  // charge only what they pre-pay for their own callees, once, at the start of the innermost
+  // block enclosing all their call sites (so paths without calls cost no check at all). That block
+  // is tracked in O(1) per call: in a depth-first walk, the common ancestor of the previous call
+  // site and this one is the shallowest block depth reached in between.
+  const prepaid = !localMode && !selfCharging;
+  blockPath.push(0);
+  let nextBlock = 1;
+  let lcaLen = -1;
+  let lcaBlock = -1;
+  let minDepth = 0;
+  let pendingPrepay = 0;
+  if (prepaid) {
+    deferred.push(w.length);
+    deferred.push(marker(0, M_SLOT));
+  }
+  const special = m.canonicalizeNaN ? SPECIAL_NAN : SPECIAL;
+  const wLimit = Math.min(MODULE_LIMITS.instrumentedBodyBytes, m.budget);
+  let copyFrom = r.pos;
+  // Instructions decoded (each costs 1); region costs take them in bulk at region boundaries.
+  let units = 0;
+  let counted = 0;
+  let extra = 0; // work besides decoding: call sites, br_table targets, rewrite points
+  while (control.length > 0) {
+    const start = r.pos;
+    const op = readInstruction(r);
+    units++;
+    const kind = op > 0xff ? 3 : (special[op] as number);
+    if (kind === 0) continue;
+    extra++;
+    if (kind === 2) {
+      // A float instruction that can produce a NaN: canonicalize its result.
+      w.range(body, copyFrom, r.pos).bytes(
+        gens[nanResultWidth(op) === 32 ? G_CANON32 : G_CANON64] as Uint8Array,
+      );
+      copyFrom = r.pos;
+      continue;
+    }
+    switch (op) {
+      case OP_CALL:
+      case OP_RETURN_CALL:
+      case OP_CALL_INDIRECT:
+      case OP_RETURN_CALL_INDIRECT: {
+        let p = m.maxPrepay; // indirect: any pre-paid function may be the callee
+        if (op === OP_CALL || op === OP_RETURN_CALL) {
+          const callee = IMM.value - m.importedFuncs;
+          // host functions and self-charging callees pre-pay nothing
+          p = callee < 0 ? 0 : (m.prepay[callee] as number);
+        }
+        if (!prepaid) regionCost.add(current, p);
+        else {
+          pendingPrepay += p;
+          if (lcaLen < 0) lcaLen = blockPath.length;
+          else if (minDepth < lcaLen) lcaLen = minDepth;
+          lcaBlock = blockPath.at(lcaLen - 1);
+          minDepth = blockPath.length;
+        }
+        if (localMode) {
+          w.range(body, copyFrom, start).bytes(flushSeq);
+          copyFrom = start;
+          if (op === OP_CALL || op === OP_CALL_INDIRECT) {
+            w.range(body, copyFrom, r.pos).bytes(reloadSeq);
+            copyFrom = r.pos;
+          }
+        }
+        break;
+      }
+      case OP_LOOP:
+        // instructions up to and including `loop` belong to the enclosing region
+        regionCost.add(current, units - counted);
+        counted = units;
+        control.push(1);
+        current = regionCost.length;
+        regionStack.push(current);
+        regionCost.push(0);
+        w.range(body, copyFrom, r.pos);
+        copyFrom = r.pos;
+        deferred.push(w.length);
+        deferred.push(marker(current, M_REGION));
+        break;
+      case OP_BLOCK:
+      case OP_IF:
+        control.push(0);
+        if (prepaid) {
+          w.range(body, copyFrom, r.pos);
+          copyFrom = r.pos;
+          deferred.push(w.length);
+          deferred.push(marker(nextBlock, M_SLOT));
+          blockPath.push(nextBlock++);
+        }
+        break;
+      case OP_ELSE:
+        if (control.length === 1) {
+          r.pos = start;
+          r.fail('else outside if');
+        }
+        if (prepaid) {
+          blockPath.pop();
+          if (blockPath.length < minDepth) minDepth = blockPath.length;
+          w.range(body, copyFrom, r.pos);
+          copyFrom = r.pos;
+          deferred.push(w.length);
+          deferred.push(marker(nextBlock, M_SLOT));
+          blockPath.push(nextBlock++);
+        }
+        break;
+      case OP_END:
+        if (prepaid) {
+          blockPath.pop();
+          if (blockPath.length < minDepth) minDepth = blockPath.length;
+        }
+        if (localMode && control.length === 1) {
+          w.range(body, copyFrom, start).bytes(flushSeq);
+          copyFrom = start;
+        }
+        if (control.pop() === 1) {
+          // up to and including the loop's `end`: the loop's region
+          regionCost.add(current, units - counted);
+          counted = units;
+          regionStack.pop();
+          current = regionStack.top();
+        }
+        break;
+      case OP_BR:
+      case OP_BR_IF:
+      case OP_BR_TABLE:
+      case OP_RETURN:
+        // IMM: the label depth (br_table: the deepest); the function label leaves the function
+        if (op === OP_BR_TABLE) extra += r.pos - start; // its targets
+        if (localMode && (op === OP_RETURN || IMM.value === control.length - 1)) {
+          w.range(body, copyFrom, start).bytes(flushSeq);
+          copyFrom = start;
+        }
+        break;
+      case OP_MEMORY_GROW:
+        if (gens[G_MEM_GROW] === undefined) gens[G_MEM_GROW] = bulkCharge(op, 0, f as FunctionFrame, m);
+        w.range(body, copyFrom, start).bytes(gens[G_MEM_GROW] as Uint8Array);
+        w.range(body, start, r.pos).bytes(gens[G_GROW_RECORD] as Uint8Array);
+        copyFrom = r.pos;
+        break;
+      default: {
+        // table.get/set and 0xfc-prefixed instructions
+        if (isBulk(op)) {
+          let charge: Uint8Array;
+          if (op === OP_TABLE_GROW) charge = bulkCharge(op, IMM.value, f as FunctionFrame, m);
+          else if (op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT) {
+            if (gens[G_BYTES] === undefined) gens[G_BYTES] = bulkCharge(op, 0, f as FunctionFrame, m);
+            charge = gens[G_BYTES] as Uint8Array;
+          } else {
+            if (gens[G_ELEMS] === undefined) gens[G_ELEMS] = bulkCharge(op, 0, f as FunctionFrame, m);
+            charge = gens[G_ELEMS] as Uint8Array;
+          }
+          w.range(body, copyFrom, start).bytes(charge);
+          copyFrom = start;
+        }
+        if (isTableAccess(op)) {
+          w.range(body, copyFrom, start).bytes(gens[G_FLAG_ON] as Uint8Array);
+          w.range(body, start, r.pos).bytes(gens[G_FLAG_OFF] as Uint8Array);
+          copyFrom = r.pos;
+        }
+      }
+    }
+    if (w.length > wLimit) {
+      if (w.length > m.budget) throw overBudget(m.budget);
+      throw tooBig(m.importedFuncs + index, w.length);
+    }
+  }
+  if (!r.done) r.fail('trailing bytes after function body');
+  regionCost.add(current, units - counted);
+  w.range(body, copyFrom, r.pos);
+
+  // Emit: the local declarations (plus the gas and length locals), then the rewritten body with
+  // the deferred charges spliced in.
+  const tail = localMode ? seq((x) => chargeLocalTail(x, m, gasLocal)) : EMPTY;
+  out.u32(groups + (localMode ? 1 : 0) + (bulk ? 1 : 0)).range(body, groupsStart, groupsEnd);
+  if (localMode) out.u8(0x01).u8(I64);
+  if (bulk) out.u8(0x01).u8(I32);
+  let from = 0;
+  for (let i = 0; i < deferred.length; i += 2) {
+    const at = deferred.at(i);
+    out.copy(w, from, at);
+    from = at;
+    const code = -1 - deferred.at(i + 1);
+    const index = code >>> 1;
+    if ((code & 1) === M_REGION) {
+      const cost = regionCost.at(index);
+      if (localMode) chargeLocal(out, gasLocal, cost, tail);
+      else if (!prepaid) chargeGlobal(out, m, cost);
+    } else if (index === lcaBlock && pendingPrepay > 0) chargeGlobal(out, m, pendingPrepay);
+  }
+  out.copy(w, from, w.length);
+  return units + extra + deferred.length;
+}
+
+function tooBig(func: number, size: number): ModuleFormatError {
+  return new ModuleFormatError(
+    `function ${func} is ${size} bytes after instrumentation (limit ${MODULE_LIMITS.instrumentedBodyBytes})`,
+  );
+}
+
+function overBudget(budget: number): ModuleFormatError {
+  return new ModuleFormatError(
+    `the instrumented module would exceed the registration size budget of ${budget} bytes (4 × the module + 1 MiB)`,
+  );
 }
 
 /**
@@ -452,7 +997,20 @@ function instrumentBody(body: Uint8Array, paramCount: number, g: Globals, ctx: B
  * the globals appended here are unreachable from guest code.
  */
 export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions): InstrumentedModule {
-  const sections = splitSections(bytes);
+  try {
+    return instrument(bytes, options);
+  } finally {
+    scratch.reset(1 << 20); // do not keep a large module's scratch buffer alive
+  }
+}
+
+function instrument(bytes: Uint8Array, options: InstrumentOptions): InstrumentedModule {
+  const work = new Work(workBudget(bytes.length));
+  const canonicalizeNaN = options.canonicalizeNaN ?? true;
+  const memoryCap = Math.min(options.maxMemoryPages, MODULE_LIMITS.memoryPages);
+  const tableCap = Math.min(options.maxTableElements, MODULE_LIMITS.tableElements);
+  const tableTotalCap = MODULE_LIMITS.tableElementsTotalFactor * options.maxTableElements;
+  const sections = splitSections(bytes, work);
   const byId = new Map<number, Uint8Array>();
   for (const s of sections) byId.set(s.id, s.body);
   // A start function would run inside instantiation, before the host can set the gas budget:
@@ -463,11 +1021,26 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   byId.delete(8);
 
   const typeBody = byId.get(1);
-  const types = typeBody === undefined ? [] : readTypeSection(new ByteReader(typeBody));
+  const types: TypeTable =
+    typeBody === undefined
+      ? { signatures: [], paramCounts: [] }
+      : readTypeSection(new ByteReader(typeBody), work);
 
   const imports: ModuleImport[] = [];
   let importedGlobals = 0;
-  let importedFuncs = 0;
+  const importFuncTypes: number[] = [];
+  const tableMax: number[] = [];
+  let tableTotal = 0;
+  const addTable = (limits: Limits): void => {
+    tableMax.push(limits.max as number);
+    limit(tableMax.length, MODULE_LIMITS.tables, 'tables');
+    tableTotal += limits.max as number;
+    if (tableTotal > tableTotalCap) {
+      throw new ModuleFormatError(
+        `tables may hold ${tableTotal} elements in total, over the cap of ${tableTotalCap}`,
+      );
+    }
+  };
   let memoryLimits: Limits | null = null;
   const out = new Map<number, Uint8Array>();
 
@@ -476,8 +1049,10 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
     const r = new ByteReader(importBody);
     const w = new ByteWriter();
     const n = r.u32();
+    limit(n, MODULE_LIMITS.imports, 'imports');
     w.u32(n);
     for (let i = 0; i < n; i++) {
+      work.add(1);
       const module = r.name();
       const name = r.name();
       const kindByte = r.u8();
@@ -487,23 +1062,23 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
       let signature: string | undefined;
       if (kind === 'func') {
         const typeIdx = r.u32();
-        signature = types[typeIdx];
+        signature = types.signatures[typeIdx];
         if (signature === undefined) throw new ModuleFormatError('import type index out of range');
         w.u32(typeIdx);
-        importedFuncs++;
+        importFuncTypes.push(typeIdx);
       } else if (kind === 'table') {
-        const refType = r.u8();
-        const limits = capLimits(readLimits(r, 'table'), options.maxTableElements, 'table');
+        const refType = readRefType(r, 'table element');
+        const limits = capLimits(readLimits(r, 'table'), tableCap, 'table');
+        addTable(limits);
         w.u8(refType);
         writeLimits(w, limits);
       } else if (kind === 'memory') {
         if (memoryLimits !== null) throw new ModuleFormatError('multiple memories are not supported');
-        memoryLimits = capLimits(readLimits(r, 'memory'), options.maxMemoryPages, 'memory');
+        memoryLimits = capLimits(readLimits(r, 'memory'), memoryCap, 'memory');
         writeLimits(w, memoryLimits);
       } else {
         const start = r.pos;
-        readValTypeName(r);
-        r.u8();
+        readGlobalType(r);
         w.bytes(importBody.subarray(start, r.pos));
         importedGlobals++;
       }
@@ -516,28 +1091,36 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
     }
     out.set(2, w.toBytes());
   }
+  const importedFuncs = importFuncTypes.length;
+  let funcTypes = Int32Array.from(importFuncTypes); // type index of every function, imported first
 
   const funcBody = byId.get(3);
-  const paramCounts: number[] = [];
   if (funcBody !== undefined) {
     const r = new ByteReader(funcBody);
-    for (let n = r.u32(); n > 0; n--) {
-      const sig = types[r.u32()] as string; // valid module: the index is in range
-      paramCounts.push(sig.startsWith('->') ? 0 : sig.slice(0, sig.indexOf('->')).split(',').length);
-    }
+    const n = r.u32();
+    limit(importedFuncs + n, MODULE_LIMITS.functions, 'functions');
+    const all = new Int32Array(importedFuncs + n);
+    all.set(importFuncTypes);
+    for (let i = 0; i < n; i++) all[importedFuncs + i] = r.u32(); // valid module: the index is in range
+    funcTypes = all;
+    work.add(n);
   }
-  const definedFuncs = paramCounts.length;
+  const definedFuncs = funcTypes.length - importedFuncs;
 
   const tableBody = byId.get(4);
   if (tableBody !== undefined) {
     const r = new ByteReader(tableBody);
     const w = new ByteWriter();
     const n = r.u32();
+    limit(tableMax.length + n, MODULE_LIMITS.tables, 'tables');
     w.u32(n);
     for (let i = 0; i < n; i++) {
-      w.u8(r.u8());
-      writeLimits(w, capLimits(readLimits(r, 'table'), options.maxTableElements, 'table'));
+      w.u8(readRefType(r, 'table element'));
+      const limits = capLimits(readLimits(r, 'table'), tableCap, 'table');
+      addTable(limits);
+      writeLimits(w, limits);
     }
+    work.add(n);
     out.set(4, w.toBytes());
   }
 
@@ -549,114 +1132,295 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
       throw new ModuleFormatError('multiple memories are not supported');
     const w = new ByteWriter().u32(n);
     if (n === 1) {
-      memoryLimits = capLimits(readLimits(r, 'memory'), options.maxMemoryPages, 'memory');
+      memoryLimits = capLimits(readLimits(r, 'memory'), memoryCap, 'memory');
       writeLimits(w, memoryLimits);
     }
     out.set(5, w.toBytes());
   }
 
-  // Globals: append gas (i64), grow-failed flag (i32) and a scratch i32 at the end of the index space.
+  // Globals: parsed for their types and initializers; the module's are kept as they are.
   const globalBody = byId.get(6);
-  const gw = new ByteWriter();
   let definedGlobals = 0;
   let globalRest: Uint8Array = new Uint8Array(0);
   if (globalBody !== undefined) {
     const r = new ByteReader(globalBody);
     definedGlobals = r.u32();
-    globalRest = globalBody.subarray(r.pos);
-  }
-  const gasGlobal = importedGlobals + definedGlobals;
-  const failedGlobal = gasGlobal + 1;
-  const tmpGlobal = gasGlobal + 2;
-  gw.u32(definedGlobals + 3).bytes(globalRest);
-  gw.u8(0x7e).u8(0x01).u8(OP_I64_CONST).s64(0n).u8(OP_END);
-  gw.u8(0x7f).u8(0x01).u8(OP_I32_CONST).s32(0).u8(OP_END);
-  gw.u8(0x7f).u8(0x01).u8(OP_I32_CONST).s32(0).u8(OP_END);
-  out.set(6, gw.toBytes());
+    limit(importedGlobals + definedGlobals, MODULE_LIMITS.globals, 'globals');
+    const start = r.pos;
+    for (let i = 0; i < definedGlobals; i++) {
+      readGlobalType(r);
+      readConstExpr(r);
+    }
+    work.add(definedGlobals);
+    globalRest = globalBody.subarray(start, r.pos);
+  } else limit(importedGlobals, MODULE_LIMITS.globals, 'globals');
 
-  // Exports: keep the module's, add the gas counter and the grow-failed flag.
+  const elemBody = byId.get(9);
+  if (elemBody !== undefined) readElementSection(new ByteReader(elemBody), work);
+  const dataBody = byId.get(11);
+  if (dataBody !== undefined) readDataSection(new ByteReader(dataBody), work);
+
+  // Exports: keep the module's; function exports carry their signature.
   const exports: ModuleExport[] = [];
   const exportedFuncs = new Set<number>();
   const exportBody = byId.get(7);
-  const ew = new ByteWriter();
   let exportRest: Uint8Array = new Uint8Array(0);
   let exportCount = 0;
   if (exportBody !== undefined) {
     const r = new ByteReader(exportBody);
     exportCount = r.u32();
+    limit(exportCount, MODULE_LIMITS.exports, 'exports');
     const start = r.pos;
     for (let i = 0; i < exportCount; i++) {
       const name = r.name();
       const kind = KINDS[r.u8()] as ImportKind; // valid module: kind is in range
       const index = r.u32();
-      if (kind === 'func') exportedFuncs.add(index);
       if (name.startsWith(RESERVED_PREFIX)) throw new ModuleFormatError(`export name ${name} is reserved`);
-      exports.push({ name, kind });
+      if (kind === 'func') {
+        exportedFuncs.add(index);
+        const signature = types.signatures[funcTypes[index] as number] as string;
+        exports.push({ name, kind, signature });
+      } else exports.push({ name, kind });
     }
+    work.add(exportCount);
     exportRest = exportBody.subarray(start, r.pos);
   }
-  ew.u32(exportCount + 2 + (startFunc === null ? 0 : 1)).bytes(exportRest);
+
+  // Code: analyze every body first (costs decide pre-payments), then rewrite each.
+  const codeBody = byId.get(10) ?? new Uint8Array([0]);
+  const cr = new ByteReader(codeBody);
+  const bodyCount = cr.u32();
+  const bodyStart = new Int32Array(bodyCount);
+  const bodyEnd = new Int32Array(bodyCount);
+  for (let i = 0; i < bodyCount; i++) {
+    const size = cr.u32();
+    if (size > MODULE_LIMITS.instrumentedBodyBytes) {
+      // instrumentation never shrinks a body: refuse before doing the work
+      throw new ModuleFormatError(
+        `function ${importedFuncs + i} (${size} bytes) exceeds ${MODULE_LIMITS.instrumentedBodyBytes} bytes after instrumentation (limit ${MODULE_LIMITS.instrumentedBodyBytes})`,
+      );
+    }
+    bodyStart[i] = cr.pos;
+    cr.skip(size);
+    bodyEnd[i] = cr.pos;
+  }
+  const hasLoop = new Uint8Array(bodyCount);
+  const hasBulk = new Uint8Array(bodyCount);
+  const cost = new Float64Array(bodyCount);
+  let tableAccess = false;
+  let nan = 0;
+  for (let i = 0; i < bodyCount; i++) {
+    const info = analyzeBody(cr.reset(bodyStart[i] as number, bodyEnd[i] as number));
+    work.add(info.instructions + 1);
+    hasLoop[i] = info.hasLoop ? 1 : 0;
+    hasBulk[i] = info.bulk ? 1 : 0;
+    cost[i] = info.cost;
+    tableAccess ||= info.tableAccess;
+    nan |= info.nan;
+  }
+  const hasNaNOps = nan !== 0;
+  if (!canonicalizeNaN) nan = 0;
+
+  // Appended items. Globals: gas counter (i64), grow-failed flag (i32), a scratch i32 and, if the
+  // module accesses tables, the table-op flag (i32). Types and functions: the charge helper
+  // `(i64) -> ()` and, if needed, the NaN helpers `(f32) -> f32` and `(f64) -> f64`.
+  const gasGlobal = importedGlobals + definedGlobals;
+  const failedGlobal = gasGlobal + 1;
+  const tmpGlobal = gasGlobal + 2;
+  const tableOpGlobal = tableAccess ? gasGlobal + 3 : -1;
+  const gw = new ByteWriter().u32(definedGlobals + (tableAccess ? 4 : 3)).bytes(globalRest);
+  gw.u8(I64).u8(0x01).u8(OP_I64_CONST).u8(0).u8(OP_END);
+  gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
+  gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
+  if (tableAccess) gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
+  out.set(6, gw.toBytes());
+
+  const ew = new ByteWriter()
+    .u32(exportCount + 2 + (tableAccess ? 1 : 0) + (startFunc === null ? 0 : 1))
+    .bytes(exportRest);
   ew.name(GAS_EXPORT).u8(0x03).u32(gasGlobal);
   ew.name(GROW_FAILED_EXPORT).u8(0x03).u32(failedGlobal);
+  if (tableAccess) ew.name(TABLE_OP_EXPORT).u8(0x03).u32(tableOpGlobal);
   if (startFunc !== null) ew.name(START_EXPORT).u8(0x00).u32(startFunc);
   out.set(7, ew.toBytes());
 
-  // The charge helper: a new function type (i64) -> () and a new function, both appended last.
-  const g: Globals = {
-    gas: gasGlobal,
-    failed: failedGlobal,
-    tmp: tmpGlobal,
-    chargeFunc: importedFuncs + definedFuncs,
-  };
-  const helperType = types.length;
-  out.set(1, appendToVector(typeBody, [0x60, 0x01, 0x7e, 0x00]));
-  out.set(3, appendToVector(funcBody, new ByteWriter().u32(helperType).toBytes()));
-  const codeBody = byId.get(10);
-  const cw = new ByteWriter();
-  if (codeBody !== undefined) {
-    const r = new ByteReader(codeBody);
-    const n = r.u32();
-    const bodies: Uint8Array[] = [];
-    for (let i = 0; i < n; i++) bodies.push(r.bytesOf(r.u32()));
-    const infos = bodies.map(analyzeBody);
-    const selfCharging = (i: number): boolean =>
-      (infos[i] as FunctionInfo).hasLoop ||
-      exportedFuncs.has(importedFuncs + i) ||
-      startFunc === importedFuncs + i;
-    let maxPrepay = 0;
-    for (let i = 0; i < n; i++)
-      if (!selfCharging(i)) maxPrepay = Math.max(maxPrepay, (infos[i] as FunctionInfo).cost);
-    const prepay = (op: number, body: Uint8Array, start: number): number => {
-      if (op === 0x11 || op === 0x13) return maxPrepay; // indirect: any pre-paid function may be the callee
-      const callee = new ByteReader(body, start + 1).u32() - importedFuncs;
-      if (callee < 0 || selfCharging(callee)) return 0; // host functions, self-charging callees
-      return (infos[callee] as FunctionInfo).cost;
-    };
-    cw.u32(n + 1);
-    for (let i = 0; i < n; i++) {
-      const ctx = { selfCharging: selfCharging(i), prepay };
-      const instrumented = instrumentBody(bodies[i] as Uint8Array, paramCounts[i] as number, g, ctx);
-      cw.u32(instrumented.length).bytes(instrumented);
-    }
-  } else {
-    cw.u32(1);
+  const chargeFunc = importedFuncs + definedFuncs;
+  const newTypes: Uint8Array[] = [Uint8Array.of(0x60, 0x01, I64, 0x00)];
+  const newFuncs: Uint8Array[] = [new ByteWriter().u32(types.signatures.length).toBytes()];
+  const helperBodies: Uint8Array[] = [chargeHelperBody(gasGlobal)];
+  const callTo = (index: number): Uint8Array => new ByteWriter().u8(OP_CALL).u32(index).toBytes();
+  let canon32: Uint8Array = new Uint8Array(0);
+  let canon64: Uint8Array = new Uint8Array(0);
+  for (const [bit, width, valType] of [
+    [1, 32, 0x7d],
+    [2, 64, 0x7c],
+  ] as const) {
+    if ((nan & bit) === 0) continue;
+    const call = callTo(chargeFunc + helperBodies.length);
+    if (width === 32) canon32 = call;
+    else canon64 = call;
+    newFuncs.push(new ByteWriter().u32(types.signatures.length + newTypes.length).toBytes());
+    newTypes.push(Uint8Array.of(0x60, 0x01, valType, 0x01, valType));
+    helperBodies.push(canonHelperBody(width));
   }
-  const helper = chargeHelperBody(g);
-  cw.u32(helper.length).bytes(helper);
-  out.set(10, cw.toBytes());
+  out.set(1, appendToVector(typeBody, newTypes));
+  out.set(3, appendToVector(funcBody, newFuncs));
 
-  const result = new ByteWriter().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  for (const id of SECTION_ORDER) {
-    const body = out.get(id) ?? byId.get(id);
-    if (body === undefined) continue;
-    result.u8(id).u32(body.length).bytes(body);
+  // Self-charging: has a loop, is exported or is the start function; the others are pre-paid.
+  const selfCharges = new Uint8Array(bodyCount);
+  selfCharges.set(hasLoop);
+  for (const f of exportedFuncs) if (f >= importedFuncs) selfCharges[f - importedFuncs] = 1;
+  if (startFunc !== null && startFunc >= importedFuncs) selfCharges[startFunc - importedFuncs] = 1;
+  const selfCharging = (i: number): boolean => selfCharges[i] === 1;
+  const prepay = new Float64Array(bodyCount);
+  let maxPrepay = 0;
+  for (let i = 0; i < bodyCount; i++) {
+    if (selfCharging(i)) continue;
+    prepay[i] = cost[i] as number;
+    maxPrepay = Math.max(maxPrepay, prepay[i] as number);
   }
+  const flag = (value: number): Uint8Array =>
+    tableAccess
+      ? new ByteWriter().u8(OP_I32_CONST).u8(value).u8(OP_GLOBAL_SET).u32(tableOpGlobal).toBytes()
+      : new Uint8Array(0);
+  const m: ModuleContext = {
+    gas: gasGlobal,
+    chargeFunc,
+    importedFuncs,
+    prepay,
+    maxPrepay,
+    canonicalizeNaN,
+    gens: [
+      canon32,
+      canon64,
+      flag(1),
+      flag(0),
+      growRecordSequence(failedGlobal, tmpGlobal),
+      undefined,
+      undefined,
+      undefined,
+    ],
+    memoryMax: memoryLimits === null ? -1 : (memoryLimits.max as number),
+    tableMax,
+    budget: outputBudget(bytes.length),
+  };
+
+  const budget = m.budget;
+  // Assemble: every section before the code, then the code section written in place, then data.
+  const result = new ByteWriter().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  result.reserve(3 * bytes.length + 4096); // pages never written are never committed
+  for (const id of SECTION_ORDER) {
+    if (id === 10) break;
+    const body = out.get(id) ?? byId.get(id);
+    if (body !== undefined) result.u8(id).u32(body.length).bytes(body);
+  }
+  result.u8(10);
+  const codeAt = result.beginSized();
+  result.u32(bodyCount + helperBodies.length);
+  for (let i = 0; i < bodyCount; i++) {
+    const paramCount = types.paramCounts[funcTypes[importedFuncs + i] as number] as number;
+    const at = result.beginSized();
+    const units = instrumentBody(
+      i,
+      cr.reset(bodyStart[i] as number, bodyEnd[i] as number),
+      paramCount,
+      hasLoop[i] === 1,
+      hasBulk[i] === 1,
+      selfCharging(i),
+      m,
+      result,
+    );
+    const size = result.endSized(at);
+    if (size > MODULE_LIMITS.instrumentedBodyBytes) {
+      throw new ModuleFormatError(
+        `function ${importedFuncs + i} is ${size} bytes after instrumentation (limit ${MODULE_LIMITS.instrumentedBodyBytes})`,
+      );
+    }
+    work.add(units);
+    if (result.length > budget) throw overBudget(budget);
+  }
+  for (const helper of helperBodies) result.u32(helper.length).bytes(helper);
+  result.endSized(codeAt);
+  const data = byId.get(11);
+  if (data !== undefined) result.u8(11).u32(data.length).bytes(data);
+  if (result.length > budget) throw overBudget(budget);
   const memory = memoryLimits === null ? null : { min: memoryLimits.min, max: memoryLimits.max as number };
   return {
-    bytes: result.toBytes(),
+    bytes: result.compact(),
     imports,
     exports,
     memory,
     functionCount: importedFuncs + definedFuncs,
+    canonicalizeNaN: canonicalizeNaN || !hasNaNOps, // without NaN-producing code both are the same bytes
+    work: work.n,
   };
+}
+
+/** What a re-loaded instrumented module declares (for the verified re-load path). */
+export interface InstrumentedShape {
+  readonly imports: readonly ModuleImport[];
+  readonly exports: readonly ModuleExport[];
+  /** Maximum pages of its memory (null without memory). */
+  readonly memoryMaxPages: number | null;
+}
+
+/**
+ * Reads the imports, exports and memory limits of instrumented bytes produced earlier by
+ * instrumentModule (e.g. cached on disk under their digest), without instrumenting them again.
+ * The caller has validated the bytes and checked their digest against the pinned module id.
+ */
+export function describeInstrumented(bytes: Uint8Array): InstrumentedShape {
+  const work = new Work(workBudget(bytes.length));
+  const byId = new Map<number, Uint8Array>();
+  for (const s of splitSections(bytes, work)) byId.set(s.id, s.body);
+  const typeBody = byId.get(1);
+  const types = typeBody === undefined ? [] : readTypeSection(new ByteReader(typeBody), work).signatures;
+  const imports: ModuleImport[] = [];
+  const funcTypes: number[] = [];
+  let memoryMaxPages: number | null = null;
+  const importBody = byId.get(2);
+  if (importBody !== undefined) {
+    const r = new ByteReader(importBody);
+    for (let n = r.u32(); n > 0; n--) {
+      const module = r.name();
+      const name = r.name();
+      const kind = KINDS[r.u8()] as ImportKind; // validated
+      if (kind === 'func') {
+        const typeIdx = r.u32();
+        funcTypes.push(typeIdx);
+        imports.push({ module, name, kind, signature: types[typeIdx] as string });
+        continue;
+      }
+      if (kind === 'table') r.u8();
+      if (kind === 'table' || kind === 'memory') {
+        const limits = readLimits(r, kind);
+        if (kind === 'memory') memoryMaxPages = limits.max;
+      } else readGlobalType(r);
+      imports.push({ module, name, kind });
+    }
+  }
+  const funcBody = byId.get(3);
+  if (funcBody !== undefined) {
+    const r = new ByteReader(funcBody);
+    for (let n = r.u32(); n > 0; n--) funcTypes.push(r.u32());
+  }
+  const memBody = byId.get(5);
+  if (memBody !== undefined) {
+    const r = new ByteReader(memBody);
+    if (r.u32() === 1) memoryMaxPages = readLimits(r, 'memory').max;
+  }
+  const exports: ModuleExport[] = [];
+  const exportBody = byId.get(7);
+  if (exportBody !== undefined) {
+    const r = new ByteReader(exportBody);
+    for (let n = r.u32(); n > 0; n--) {
+      const name = r.name();
+      const kind = KINDS[r.u8()] as ImportKind;
+      const index = r.u32();
+      if (kind === 'func')
+        exports.push({ name, kind, signature: types[funcTypes[index] as number] as string });
+      else exports.push({ name, kind });
+    }
+  }
+  return { imports, exports, memoryMaxPages };
 }

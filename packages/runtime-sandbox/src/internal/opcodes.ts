@@ -30,6 +30,48 @@ export const OP_I32_EQ = 0x46;
 export const OP_I64_LT_S = 0x53;
 export const OP_I64_SUB = 0x7d;
 export const OP_PREFIX_FC = 0xfc;
+export const OP_TABLE_GET = 0x25;
+export const OP_TABLE_SET = 0x26;
+export const OP_MEMORY_SIZE = 0x3f;
+export const OP_SELECT = 0x1b;
+export const OP_I64_ADD = 0x7c;
+export const OP_I64_LE_U = 0x58;
+export const OP_I64_SHL = 0x86;
+export const OP_I64_SHR_U = 0x88;
+export const OP_I64_EXTEND_I32_U = 0xad;
+export const OP_F32_CONST = 0x43;
+export const OP_F64_CONST = 0x44;
+export const OP_F32_EQ = 0x5b;
+export const OP_F64_EQ = 0x61;
+// 0xfc-prefixed instructions as readInstruction returns them (0xfc00 | subopcode).
+export const OP_MEMORY_INIT = 0xfc08;
+export const OP_MEMORY_COPY = 0xfc0a;
+export const OP_MEMORY_FILL = 0xfc0b;
+export const OP_TABLE_INIT = 0xfc0c;
+export const OP_TABLE_COPY = 0xfc0e;
+export const OP_TABLE_GROW = 0xfc0f;
+export const OP_TABLE_SIZE = 0xfc10;
+export const OP_TABLE_FILL = 0xfc11;
+
+/**
+ * The immediate of the last instruction readInstruction decoded that the instrumenter needs:
+ * the function index of `call`/`return_call`, the label depth of `br`/`br_if`, the largest label
+ * depth of `br_table`, the table index of `table.get/set/grow/size/fill/init` and the destination
+ * table of `table.copy`. Undefined for other instructions.
+ */
+export const IMM = { value: 0 };
+
+/**
+ * Float instructions whose result may be a NaN with an engine-chosen bit pattern (arithmetic,
+ * rounding, sqrt, min/max, promote/demote): the NaN-canonicalization points. `abs`, `neg`,
+ * `copysign`, loads, constants and reinterpretations are bit-exact and are not listed.
+ * Value: 32 or 64 (the result width).
+ */
+export function nanResultWidth(op: number): 0 | 32 | 64 {
+  if ((op >= 0x8d && op <= 0x97) || op === 0xb6) return 32;
+  if ((op >= 0x9b && op <= 0xa5) || op === 0xbb) return 64;
+  return 0;
+}
 
 /** Value types accepted in block types, locals, globals and `select t`. */
 const VALTYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x70, 0x6f]);
@@ -72,6 +114,45 @@ function readZeroByte(r: ByteReader): void {
  * instructions are returned as `0xfc00 | subopcode`. Throws ModuleFormatError on anything unknown.
  */
 export function readInstruction(r: ByteReader): number {
+  // Fast path for the common shapes: no immediate, or one LEB immediate of one or two bytes (a
+  // two-byte LEB is in range for every immediate kind, signed or not).
+  const bytes = r.bytes;
+  const pos = r.pos;
+  if (pos + 1 < r.end) {
+    const op = bytes[pos] as number;
+    const fast = FAST[op] as number;
+    if (fast === FAST_NONE) {
+      r.pos = pos + 1;
+      return op;
+    }
+    if (fast !== 0) {
+      const imm = bytes[pos + 1] as number;
+      if (imm < 0x80) {
+        if (fast === FAST_IMM) IMM.value = imm;
+        r.pos = pos + 2;
+        return op;
+      }
+      const imm2 = pos + 2 < r.end ? (bytes[pos + 2] as number) : 0x80;
+      if (imm2 < 0x80) {
+        if (fast === FAST_IMM) IMM.value = (imm & 0x7f) | (imm2 << 7);
+        r.pos = pos + 3;
+        return op;
+      }
+    }
+  }
+  return readInstructionSlow(r);
+}
+
+const FAST_NONE = 1; // no immediate
+const FAST_SKIP = 2; // one LEB immediate the instrumenter does not need
+const FAST_IMM = 3; // one LEB immediate recorded in IMM
+const FAST = new Uint8Array(256);
+for (let op = 0x45; op <= 0xc4; op++) FAST[op] = FAST_NONE;
+for (const op of [0x00, 0x01, 0x05, 0x0b, 0x0f, 0x1a, 0x1b, 0xd1]) FAST[op] = FAST_NONE;
+for (const op of [0x20, 0x21, 0x22, 0x23, 0x24, 0x41, 0x42, 0xd2]) FAST[op] = FAST_SKIP;
+for (const op of [0x0c, 0x0d, 0x10, 0x12, 0x25, 0x26]) FAST[op] = FAST_IMM;
+
+function readInstructionSlow(r: ByteReader): number {
   const op = r.u8();
   if (op >= 0x45 && op <= 0xc4) return op; // numeric instructions without immediates
   if (op >= 0x28 && op <= 0x3e) {
@@ -97,19 +178,26 @@ export function readInstruction(r: ByteReader): number {
     case 0x0d: // br_if
     case 0x10: // call
     case 0x12: // return_call
+    case 0x25: // table.get
+    case 0x26: // table.set
+      IMM.value = r.u32();
+      return op;
     case 0x20: // local.get
     case 0x21: // local.set
     case 0x22: // local.tee
     case 0x23: // global.get
     case 0x24: // global.set
-    case 0x25: // table.get
-    case 0x26: // table.set
     case 0xd2: // ref.func
       r.u32();
       return op;
     case 0x0e: {
       const n = r.u32();
-      for (let i = 0; i <= n; i++) r.u32();
+      let max = 0;
+      for (let i = 0; i <= n; i++) {
+        const depth = r.u32();
+        if (depth > max) max = depth;
+      }
+      IMM.value = max;
       return op;
     }
     case 0x11: // call_indirect typeidx tableidx
@@ -168,10 +256,12 @@ function readPrefixedFc(r: ByteReader): number {
       break;
     case 9: // data.drop
     case 13: // elem.drop
+      r.u32();
+      break;
     case 15: // table.grow
     case 16: // table.size
     case 17: // table.fill
-      r.u32();
+      IMM.value = r.u32();
       break;
     case 10: // memory.copy 0x00 0x00
       readZeroByte(r);
@@ -181,8 +271,11 @@ function readPrefixedFc(r: ByteReader): number {
       readZeroByte(r);
       break;
     case 12: // table.init elemidx tableidx
-    case 14: // table.copy dst src
       r.u32();
+      IMM.value = r.u32();
+      break;
+    case 14: // table.copy dst src
+      IMM.value = r.u32();
       r.u32();
       break;
     default:

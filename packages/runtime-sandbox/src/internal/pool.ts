@@ -9,6 +9,9 @@ export type PoolOutcome =
   | { readonly kind: 'timeout' }
   | { readonly kind: 'crashed'; readonly out_of_memory: boolean; readonly message: string };
 
+/** Longest close() waits for its workers to stop. */
+export const CLOSE_WAIT_MS = 1000;
+
 export interface PoolOptions {
   readonly size: number;
   readonly resourceLimits: ResourceLimits;
@@ -26,7 +29,7 @@ interface Slot {
   worker: Worker;
   /** Set once the worker has answered a call (it loaded and works). */
   served: boolean;
-  job: (Job & { id: number; timer: ReturnType<typeof setTimeout> }) | null;
+  job: (Job & { id: number; timer: ReturnType<typeof setTimeout> | undefined }) | null;
 }
 
 /** A worker entry next to this file: `.ts` when running from sources (tests), `.js` from dist. */
@@ -83,6 +86,7 @@ export class WorkerPool {
     return slot;
   }
 
+  /** Runs `req` on an idle worker; `timeoutMs` may be `Infinity` (no deadline timer). */
   run(req: GuestRequest | object, timeoutMs: number): Promise<PoolOutcome> {
     return new Promise((resolve) => {
       this.queue.push({ req, timeoutMs, resolve });
@@ -97,7 +101,10 @@ export class WorkerPool {
       if (slot.job !== null) continue;
       const job = this.queue.shift() as Job;
       const id = this.nextId++;
-      const timer = setTimeout(() => this.fail(slot, { kind: 'timeout' }), job.timeoutMs);
+      // An infinite timeout means "no deadline here": the caller enforces it (process isolation).
+      const timer = Number.isFinite(job.timeoutMs)
+        ? setTimeout(() => this.fail(slot, { kind: 'timeout' }), job.timeoutMs)
+        : undefined;
       slot.job = { ...job, id, timer };
       slot.worker.postMessage({ ...job.req, id });
     }
@@ -152,6 +159,13 @@ export class WorkerPool {
     });
     for (const job of this.queue.splice(0))
       job.resolve({ kind: 'crashed', out_of_memory: false, message: 'sandbox closed' });
-    await Promise.all(workers);
+    // A worker the engine does not stop (docs/spec/sandbox.md §"Deadline and isolation") would
+    // keep this waiting forever: wait at most CLOSE_WAIT_MS for the terminations.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_WAIT_MS);
+    });
+    await Promise.race([Promise.all(workers), bound]);
+    clearTimeout(timer);
   }
 }

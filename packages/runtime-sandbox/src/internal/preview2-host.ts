@@ -4,7 +4,15 @@
 // preopens or terminals; virtual clocks; seeded random bytes. Runs inside the component worker.
 // Interface keys are unversioned because that is how jco's generated code looks them up.
 import { Sha256CounterStream } from './sha256.ts';
-import { CLOCK_TICK_NS, ExitSignal, OutputLimitSignal, type Preview1Config } from './wasi-preview1.ts';
+import {
+  CLOCK_TICK_NS,
+  ExitSignal,
+  HOST_CALL_GAS,
+  IO_BYTE_GAS,
+  OutputLimitSignal,
+  type Preview1Config,
+  RANDOM_BYTE_GAS,
+} from './wasi-preview1.ts';
 
 export interface Preview2Host {
   readonly imports: Record<string, Record<string, unknown>>;
@@ -49,7 +57,12 @@ const CLOSED = { tag: 'closed' } as const;
 /** Largest random buffer one call may ask the host to allocate. */
 export const MAX_RANDOM_BYTES_PER_CALL = 1 << 20;
 
-export function createPreview2Host(config: Preview1Config): Preview2Host {
+/**
+ * `charge(cost)` is called before the work it pays for (docs/spec/sandbox.md §Host-call costs):
+ * every host function and method costs the base on entry, stream reads and writes and random
+ * bytes their bytes before they are produced; it throws to end the run when the gas is gone.
+ */
+export function createPreview2Host(config: Preview1Config, charge: (cost: number) => void): Preview2Host {
   let stdinPos = 0;
   let outputBytes = 0;
   let exhausted = false;
@@ -57,6 +70,13 @@ export function createPreview2Host(config: Preview1Config): Preview2Host {
   let clockReads = 0n;
   const random = new Sha256CounterStream(config.seed);
   const originNs = BigInt(config.virtualTimeMs) * 1_000_000n;
+  /** Wraps a host function: the base is charged on entry. */
+  const metered =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R => {
+      charge(HOST_CALL_GAS);
+      return fn(...args);
+    };
   const tick = (): bigint => {
     clockReads += 1n;
     return clockReads * CLOCK_TICK_NS;
@@ -64,6 +84,7 @@ export function createPreview2Host(config: Preview1Config): Preview2Host {
   const randomBytes = (len: bigint): Uint8Array => {
     // The length is guest-controlled: never let it size a host allocation beyond the cap.
     if (len > BigInt(MAX_RANDOM_BYTES_PER_CALL)) throw new RangeError('random request too large');
+    charge(RANDOM_BYTE_GAS * Number(len));
     const out = new Uint8Array(Number(len));
     random.fill(out);
     return out;
@@ -77,14 +98,19 @@ export function createPreview2Host(config: Preview1Config): Preview2Host {
   }
   class Pollable {
     ready(): boolean {
+      charge(HOST_CALL_GAS);
       return true;
     }
-    block(): void {}
+    block(): void {
+      charge(HOST_CALL_GAS);
+    }
   }
   class InputStream {
     read(len: bigint): Uint8Array {
+      charge(HOST_CALL_GAS);
       if (stdinPos >= config.stdin.length) throw CLOSED;
       const n = Math.min(Number(len), config.stdin.length - stdinPos);
+      charge(IO_BYTE_GAS * n);
       const out = config.stdin.slice(stdinPos, stdinPos + n);
       stdinPos += n;
       return out;
@@ -99,6 +125,7 @@ export function createPreview2Host(config: Preview1Config): Preview2Host {
       return this.skip(len);
     }
     subscribe(): Pollable {
+      charge(HOST_CALL_GAS);
       return new Pollable();
     }
   }
@@ -108,11 +135,14 @@ export function createPreview2Host(config: Preview1Config): Preview2Host {
       this.#stream = stream;
     }
     checkWrite(): bigint {
+      charge(HOST_CALL_GAS);
       return BigInt(Math.max(1, Math.min(65536, config.maxOutputBytes - outputBytes)));
     }
     write(contents: Uint8Array): void {
+      charge(HOST_CALL_GAS);
       const room = config.maxOutputBytes - outputBytes;
       const take = contents.length <= room ? contents : contents.subarray(0, room);
+      charge(IO_BYTE_GAS * take.length);
       (chunks[this.#stream] as Uint8Array[]).push(take.slice());
       outputBytes += take.length;
       if (take.length < contents.length) {
@@ -126,16 +156,22 @@ export function createPreview2Host(config: Preview1Config): Preview2Host {
       this.write(contents);
     }
     writeZeroes(len: bigint): void {
-      // Allocate at most one byte past the remaining room: enough to trip the cap.
+      // Allocate at most one byte past the remaining room: enough to trip the cap. (The write
+      // charges the base and the bytes; the allocation is paid by the same byte count.)
       const room = BigInt(config.maxOutputBytes - outputBytes);
       this.write(new Uint8Array(Number(len > room ? room + 1n : len)));
     }
     blockingWriteZeroesAndFlush(len: bigint): void {
       this.writeZeroes(len);
     }
-    flush(): void {}
-    blockingFlush(): void {}
+    flush(): void {
+      charge(HOST_CALL_GAS);
+    }
+    blockingFlush(): void {
+      charge(HOST_CALL_GAS);
+    }
     subscribe(): Pollable {
+      charge(HOST_CALL_GAS);
       return new Pollable();
     }
   }
@@ -182,12 +218,35 @@ export function createPreview2Host(config: Preview1Config): Preview2Host {
     'wasi:filesystem/types': { Descriptor, DirectoryEntryStream, filesystemErrorCode: () => undefined },
     'wasi:filesystem/preopens': { getDirectories: () => [] },
     'wasi:io/error': { Error: IoError },
-    'wasi:io/poll': { Pollable, poll: (list: readonly unknown[]) => Uint32Array.from(list.keys()) },
+    'wasi:io/poll': {
+      Pollable,
+      poll: (list: readonly unknown[]) => {
+        charge(list.length);
+        return Uint32Array.from(list.keys());
+      },
+    },
     'wasi:io/streams': { InputStream, OutputStream },
     'wasi:random/random': { getRandomBytes: randomBytes, getRandomU64: randomU64 },
     'wasi:random/insecure': { getInsecureRandomBytes: randomBytes, getInsecureRandomU64: randomU64 },
     'wasi:random/insecure-seed': { insecureSeed: () => [randomU64(), randomU64()] },
   };
+  // Every host function costs the base on entry (methods of the resources charge it themselves).
+  const resources = new Set<unknown>([
+    TerminalInput,
+    TerminalOutput,
+    Descriptor,
+    DirectoryEntryStream,
+    IoError,
+    Pollable,
+    InputStream,
+    OutputStream,
+  ]);
+  for (const iface of Object.values(imports)) {
+    for (const [name, value] of Object.entries(iface)) {
+      if (typeof value === 'function' && !resources.has(value))
+        iface[name] = metered(value as (...args: unknown[]) => unknown);
+    }
+  }
   const concat = (parts: Uint8Array[]): Uint8Array => {
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let off = 0;

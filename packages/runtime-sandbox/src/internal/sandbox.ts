@@ -4,14 +4,27 @@ import { canonicalBytes, sha256 } from '@helm/crypto';
 import { type Clock, systemClock } from './clock.js';
 import { SandboxError } from './errors.js';
 import type { GuestFailureCode } from './guest-run.js';
-import { ImportViolationError, instrumentModule, type ModuleImport, WASM_PAGE_BYTES } from './instrument.js';
-import { siblingModuleUrl, WorkerPool } from './pool.js';
+import {
+  describeInstrumented,
+  GAS_EXPORT,
+  GROW_FAILED_EXPORT,
+  ImportViolationError,
+  instrumentModule,
+  type ModuleImport,
+  WASM_PAGE_BYTES,
+} from './instrument.js';
+import { type IsolatedModule, type IsolationPort, threadIsolation } from './isolation.js';
 import { PREVIEW2_INTERFACES, unversioned } from './preview2-host.js';
 import { WASI_PREVIEW1_MODULE, WASI_PREVIEW1_SIGNATURES } from './wasi-abi.js';
-import { ModuleFormatError } from './wasm-binary.js';
 
 export interface SandboxOptions {
-  /** Workers (default 1, at most 64), started by the first call and kept warm. Calls beyond this many wait in a FIFO queue. */
+  /**
+   * Where guest code runs and how the deadline stops it (default: `threadIsolation` with
+   * `poolSize` workers and `workerResourceLimits`). Pass a process isolation port (e.g.
+   * `@helm/sandbox-process`) where a deadline must stop the guest's CPU use. `close()` closes it.
+   */
+  readonly isolation?: IsolationPort;
+  /** Workers of the default isolation (default 1, at most 64), started by the first call and kept warm. Calls beyond this many wait in a FIFO queue. */
   readonly poolSize?: number;
   /** Measures wall time (default: systemClock()). */
   readonly clock?: Clock;
@@ -27,7 +40,7 @@ export interface SandboxOptions {
    * `@bytecodealliance/jco-transpile`. Without it, registerComponent fails closed.
    */
   readonly componentTranspiler?: (component: Uint8Array) => Promise<TranspiledComponent>;
-  /** Host-side worker heap/stack limits (default 64 MiB old generation, 4 MiB stack). */
+  /** Host-side worker heap/stack limits of the default isolation (default 64 MiB old generation, 4 MiB stack). */
   readonly workerResourceLimits?: {
     readonly maxOldGenerationSizeMb?: number;
     readonly maxYoungGenerationSizeMb?: number;
@@ -39,6 +52,12 @@ export interface SandboxOptions {
 export interface RegisterOptions {
   /** Linear-memory cap for this module; baked into the instrumented bytes (and so into its id). */
   readonly maxMemoryBytes?: number;
+  /**
+   * Canonicalize NaN results of float instructions (default true), so a run replays bit for bit on
+   * any CPU architecture. `false` keeps the engine's NaN bit patterns: results are then only
+   * replayable on the same architecture (the handle says so: `canonicalize_nan: false`).
+   */
+  readonly canonicalizeNaN?: boolean;
 }
 
 export type ModuleKind = 'wasi-preview1' | 'wasi-preview2';
@@ -60,6 +79,8 @@ export interface ModuleHandle {
   readonly source_digest: string;
   readonly kind: ModuleKind;
   readonly max_memory_bytes: number;
+  /** Whether float NaN results are canonicalized (false: replay is bound to the CPU architecture). */
+  readonly canonicalize_nan: boolean;
 }
 
 export interface RunLimits {
@@ -93,35 +114,28 @@ export interface Sandbox {
   register(bytes: Uint8Array, options?: RegisterOptions): Promise<ModuleHandle>;
   /** Registers a WASI preview2 command component through the configured componentTranspiler. */
   registerComponent(component: Uint8Array, options?: RegisterOptions): Promise<ModuleHandle>;
+  /**
+   * The instrumented bytes of a registered preview1 module — exactly what its `id` digests — so a
+   * caller can cache them (keyed by `id`) and skip instrumentation when it registers them again.
+   */
+  instrumentedBytes(handle: ModuleHandle): Uint8Array;
+  /**
+   * Registers instrumented bytes from `instrumentedBytes`, pinned by a handle the caller trusts
+   * (e.g. its own registration record): their SHA-256 must be `pin.id`, and they must be a valid
+   * instrumented preview1 command (metering exports, `_start: [] -> []`, WASI imports only, memory
+   * within `pin.max_memory_bytes`). Returns a handle equal to `pin`.
+   */
+  registerInstrumented(bytes: Uint8Array, pin: ModuleHandle): Promise<ModuleHandle>;
   run(handle: ModuleHandle, input: Uint8Array, limits: RunLimits): Promise<SandboxResult>;
   close(): Promise<void>;
 }
 
-type CacheEntry =
-  | { readonly handle: ModuleHandle; readonly kind: 'core'; readonly module: WebAssembly.Module }
-  | {
-      readonly handle: ModuleHandle;
-      readonly kind: 'component';
-      readonly modules: Readonly<Record<string, WebAssembly.Module>>;
-      readonly pool: WorkerPool;
-    };
+interface CacheEntry {
+  readonly handle: ModuleHandle;
+  readonly module: IsolatedModule;
+}
 
 const COMPONENT_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
-
-/**
- * The main module of a component's worker: import the pinned glue and the component host, then
- * serve calls. Both specifiers are absolute (a data: module cannot resolve relative ones).
- */
-export function componentWorkerUrl(js: string): URL {
-  const glue = `data:text/javascript;base64,${Buffer.from(js, 'utf8').toString('base64')}`;
-  const host = siblingModuleUrl('component-worker').href;
-  const entry = [
-    `import { instantiate } from ${JSON.stringify(glue)};`,
-    `import { serveComponent } from ${JSON.stringify(host)};`,
-    'serveComponent(instantiate);',
-  ].join('\n');
-  return new URL(`data:text/javascript;base64,${Buffer.from(entry, 'utf8').toString('base64')}`);
-}
 
 const MIB = 1024 * 1024;
 const RANDOM_DOMAIN = new TextEncoder().encode('helm.sandbox.random.v1\0');
@@ -177,18 +191,13 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const maxModuleBytes = options.maxModuleBytes ?? 16 * MIB;
   const defaultMemory = options.maxMemoryBytes ?? 64 * MIB;
   const maxTableElements = options.maxTableElements ?? 100_000;
-  const limits = options.workerResourceLimits ?? {};
-  const resourceLimits = {
-    maxOldGenerationSizeMb: limits.maxOldGenerationSizeMb ?? 64,
-    maxYoungGenerationSizeMb: limits.maxYoungGenerationSizeMb ?? 16,
-    codeRangeSizeMb: limits.codeRangeSizeMb ?? 64,
-    stackSizeMb: limits.stackSizeMb ?? 4,
-  };
   const poolSize = options.poolSize ?? 1;
   if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > 64) {
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'poolSize must be an integer from 1 to 64');
   }
-  const pool = new WorkerPool({ size: poolSize, resourceLimits });
+  const isolation =
+    options.isolation ??
+    threadIsolation({ size: poolSize, resourceLimits: options.workerResourceLimits ?? {} });
   const cache = new Map<string, CacheEntry>();
   let closed = false;
 
@@ -208,7 +217,12 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     }
     return bytes;
   };
-  const instrument = (bytes: Uint8Array, memoryBytes: number, policy: (i: ModuleImport) => boolean) => {
+  const instrument = (
+    bytes: Uint8Array,
+    memoryBytes: number,
+    policy: (i: ModuleImport) => boolean,
+    canonicalizeNaN: boolean,
+  ) => {
     if (!WebAssembly.validate(bytes))
       throw new SandboxError('SANDBOX_INVALID_MODULE', 'module does not validate');
     try {
@@ -216,11 +230,20 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         maxMemoryPages: memoryBytes / WASM_PAGE_BYTES,
         maxTableElements,
         importPolicy: policy,
+        canonicalizeNaN,
       });
     } catch (e) {
       if (e instanceof ImportViolationError) throw new SandboxError('SANDBOX_VIOLATION', e.message);
-      if (e instanceof ModuleFormatError) throw new SandboxError('SANDBOX_INVALID_MODULE', e.message);
-      throw e;
+      // ModuleFormatError (limits, unsupported features) and anything unexpected: refused.
+      throw new SandboxError('SANDBOX_INVALID_MODULE', e instanceof Error ? e.message : String(e));
+    }
+  };
+  /** Compiling the instrumented bytes can still fail (an engine limit): the package's error. */
+  const prepare = async (module: IsolatedModule): Promise<void> => {
+    try {
+      await isolation.prepare(module);
+    } catch (e) {
+      throw new SandboxError('SANDBOX_INVALID_MODULE', `module does not compile: ${String(e)}`);
     }
   };
 
@@ -232,24 +255,31 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     async register(bytes, registerOptions = {}) {
       assertOpen();
       const memoryBytes = memoryCap(registerOptions);
-      const instrumented = instrument(checkBytes(bytes), memoryBytes, preview1ImportPolicy);
+      const canonicalizeNaN = registerOptions.canonicalizeNaN ?? true;
+      const instrumented = instrument(checkBytes(bytes), memoryBytes, preview1ImportPolicy, canonicalizeNaN);
       const hasExport = (name: string, kind: string): boolean =>
         instrumented.exports.some((x) => x.name === name && x.kind === kind);
-      if (!hasExport('_start', 'func')) throw new SandboxError('SANDBOX_INVALID_MODULE', 'no _start export');
+      const start = instrumented.exports.find((x) => x.name === '_start' && x.kind === 'func');
+      if (start === undefined) throw new SandboxError('SANDBOX_INVALID_MODULE', 'no _start export');
+      if (start.signature !== '->') {
+        throw new SandboxError('SANDBOX_INVALID_MODULE', `_start must be () -> (), not ${start.signature}`);
+      }
       if (instrumented.imports.length > 0 && !hasExport('memory', 'memory')) {
         throw new SandboxError('SANDBOX_INVALID_MODULE', 'a module importing WASI must export its memory');
       }
       const id = hexDigest(instrumented.bytes);
       const cached = cache.get(id);
       if (cached !== undefined) return cached.handle;
-      const module = await WebAssembly.compile(instrumented.bytes);
+      const module: IsolatedModule = { kind: 'core', id, bytes: instrumented.bytes };
+      await prepare(module);
       const handle: ModuleHandle = Object.freeze({
         id,
         source_digest: hexDigest(bytes),
         kind: 'wasi-preview1',
         max_memory_bytes: memoryBytes,
+        canonicalize_nan: instrumented.canonicalizeNaN,
       });
-      cache.set(id, { handle, kind: 'core', module });
+      cache.set(id, { handle, module });
       return handle;
     },
 
@@ -279,10 +309,18 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       // Core modules import each other's exports and the host's lowered functions, wired by the
       // glue; what they can reach is bounded by the preview2 host, so every import is accepted.
       const names = Object.keys(transpiled.core_modules).sort();
+      const canonicalizeNaN = registerOptions.canonicalizeNaN ?? true;
+      let nanCanonical = true;
       const digests: Record<string, string> = {};
       const instrumentedModules: Record<string, Uint8Array> = {};
       for (const name of names) {
-        const inst = instrument(checkBytes(transpiled.core_modules[name]), memoryBytes, () => true);
+        const inst = instrument(
+          checkBytes(transpiled.core_modules[name]),
+          memoryBytes,
+          () => true,
+          canonicalizeNaN,
+        );
+        nanCanonical &&= inst.canonicalizeNaN;
         instrumentedModules[name] = inst.bytes;
         digests[name] = hexDigest(inst.bytes);
       }
@@ -295,17 +333,65 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       );
       const cached = cache.get(id);
       if (cached !== undefined) return cached.handle;
-      const modules: Record<string, WebAssembly.Module> = {};
-      for (const name of names)
-        modules[name] = await WebAssembly.compile(instrumentedModules[name] as Uint8Array);
+      const module: IsolatedModule = {
+        kind: 'component',
+        id,
+        glue: transpiled.js,
+        core_modules: instrumentedModules,
+      };
+      await prepare(module);
       const handle: ModuleHandle = Object.freeze({
         id,
         source_digest: hexDigest(bytes),
         kind: 'wasi-preview2',
         max_memory_bytes: memoryBytes,
+        canonicalize_nan: nanCanonical,
       });
-      const pool = new WorkerPool({ size: 1, resourceLimits, url: componentWorkerUrl(transpiled.js) });
-      cache.set(id, { handle, kind: 'component', modules, pool });
+      cache.set(id, { handle, module });
+      return handle;
+    },
+
+    instrumentedBytes(handle) {
+      assertOpen();
+      const entry = cache.get(handle.id);
+      if (entry === undefined || entry.module.kind !== 'core')
+        throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `no registered preview1 module ${handle.id}`);
+      return entry.module.bytes.slice();
+    },
+
+    async registerInstrumented(bytes, pin) {
+      assertOpen();
+      const invalid = (why: string): SandboxError =>
+        new SandboxError('SANDBOX_INVALID_MODULE', `cached instrumented module refused: ${why}`);
+      const id = hexDigest(checkBytes(bytes));
+      if (id !== pin.id) throw invalid(`its digest is ${id}, not the pinned ${pin.id}`);
+      const cached = cache.get(id);
+      if (cached !== undefined) return cached.handle;
+      if (pin.kind !== 'wasi-preview1' || !WebAssembly.validate(bytes))
+        throw invalid('not a valid preview1 module');
+      let shape: ReturnType<typeof describeInstrumented>;
+      try {
+        shape = describeInstrumented(bytes);
+      } catch (e) {
+        throw invalid(String(e));
+      }
+      const has = (name: string, kind: string, signature?: string): boolean =>
+        shape.exports.some((x) => x.name === name && x.kind === kind && x.signature === signature);
+      if (!has(GAS_EXPORT, 'global') || !has(GROW_FAILED_EXPORT, 'global') || !has('_start', 'func', '->'))
+        throw invalid('no metering exports or no _start');
+      if (!shape.imports.every(preview1ImportPolicy)) throw invalid('an import outside WASI preview1');
+      if (shape.memoryMaxPages !== null && shape.memoryMaxPages * WASM_PAGE_BYTES > pin.max_memory_bytes)
+        throw invalid('its memory maximum exceeds the pinned max_memory_bytes');
+      const module: IsolatedModule = { kind: 'core', id, bytes: bytes.slice() };
+      await prepare(module);
+      const handle: ModuleHandle = Object.freeze({
+        id,
+        source_digest: pin.source_digest,
+        kind: 'wasi-preview1',
+        max_memory_bytes: pin.max_memory_bytes,
+        canonicalize_nan: pin.canonicalize_nan,
+      });
+      cache.set(id, { handle, module });
       return handle;
     },
 
@@ -319,17 +405,17 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'input must be a Uint8Array');
       const stdin = input;
       const started = clock.nowMs();
-      const common = {
-        stdin,
-        gas: runLimits.gas,
-        maxOutputBytes: runLimits.max_output_bytes,
-        seed: randomSeed(entry.handle.id, stdin),
-        virtualTimeMs: runLimits.virtual_time_ms ?? 0,
-      };
-      const outcome =
-        entry.kind === 'core'
-          ? await pool.run({ module: entry.module, ...common }, runLimits.timeout_ms)
-          : await entry.pool.run({ modules: entry.modules, ...common }, runLimits.timeout_ms);
+      const outcome = await isolation.run(
+        {
+          module: entry.module,
+          stdin,
+          gas: runLimits.gas,
+          maxOutputBytes: runLimits.max_output_bytes,
+          seed: randomSeed(entry.handle.id, stdin),
+          virtualTimeMs: runLimits.virtual_time_ms ?? 0,
+        },
+        runLimits.timeout_ms,
+      );
       const wall_ms = clock.nowMs() - started;
       if (outcome.kind === 'done') return { ...outcome.outcome, wall_ms };
       const killed = {
@@ -347,10 +433,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 
     async close() {
       closed = true;
-      const pools = [pool];
-      for (const entry of cache.values()) if (entry.kind === 'component') pools.push(entry.pool);
       cache.clear();
-      await Promise.all(pools.map((p) => p.close()));
+      await isolation.close();
     },
   };
 }

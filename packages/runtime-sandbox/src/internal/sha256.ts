@@ -14,19 +14,24 @@ const K = new Uint32Array([
 
 const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n));
 
-export function sha256(data: Uint8Array): Uint8Array {
-  const bitLen = data.length * 8;
+const IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
+/** The message padded to whole blocks (FIPS 180-4 §5.1.1). */
+function pad(data: Uint8Array): Uint8Array {
   const padded = new Uint8Array(Math.ceil((data.length + 9) / 64) * 64);
   padded.set(data);
   padded[data.length] = 0x80;
   const view = new DataView(padded.buffer);
+  const bitLen = data.length * 8;
   view.setUint32(padded.length - 8, Math.floor(bitLen / 2 ** 32));
   view.setUint32(padded.length - 4, bitLen >>> 0);
-  const h = new Uint32Array([
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-  ]);
-  const w = new Uint32Array(64);
-  for (let off = 0; off < padded.length; off += 64) {
+  return padded;
+}
+
+/** Hashes whole padded blocks into `h` (reset to the IV first), using `w` as the schedule. */
+function compress(h: Uint32Array, w: Uint32Array, view: DataView, length: number): void {
+  h.set(IV);
+  for (let off = 0; off < length; off += 64) {
     for (let i = 0; i < 16; i++) w[i] = view.getUint32(off + i * 4);
     for (let i = 16; i < 64; i++) {
       const a = w[i - 15] as number;
@@ -35,16 +40,14 @@ export function sha256(data: Uint8Array): Uint8Array {
       const s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >>> 10);
       w[i] = ((w[i - 16] as number) + s0 + (w[i - 7] as number) + s1) >>> 0;
     }
-    let [a, b, c, d, e, f, g, hh] = h as unknown as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    let a = h[0] as number;
+    let b = h[1] as number;
+    let c = h[2] as number;
+    let d = h[3] as number;
+    let e = h[4] as number;
+    let f = h[5] as number;
+    let g = h[6] as number;
+    let hh = h[7] as number;
     for (let i = 0; i < 64; i++) {
       const t1 =
         (hh +
@@ -72,36 +75,57 @@ export function sha256(data: Uint8Array): Uint8Array {
     h[6] = (h[6] as number) + g;
     h[7] = (h[7] as number) + hh;
   }
-  const out: Uint8Array = new Uint8Array(32);
-  const ov = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) ov.setUint32(i * 4, h[i] as number);
+}
+
+function digestInto(h: Uint32Array, out: DataView): void {
+  for (let i = 0; i < 8; i++) out.setUint32(i * 4, h[i] as number);
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  const padded = pad(data);
+  const h = new Uint32Array(8);
+  compress(h, new Uint32Array(64), new DataView(padded.buffer), padded.length);
+  const out = new Uint8Array(32);
+  digestInto(h, new DataView(out.buffer));
   return out;
 }
 
 /**
  * Deterministic byte stream: block i (i = 0, 1, …) is SHA-256(seed ‖ u64be(i)); bytes are consumed
  * in order across calls, so the stream depends only on the seed and the number of bytes drawn.
+ * Allocation-free after construction (the padded message is rewritten in place per block).
  */
 export class Sha256CounterStream {
-  private readonly seed: Uint8Array;
+  private readonly message: Uint8Array;
+  private readonly messageView: DataView;
+  private readonly counterAt: number;
+  private readonly h = new Uint32Array(8);
+  private readonly w = new Uint32Array(64);
+  private readonly block = new Uint8Array(32);
+  private readonly blockView = new DataView(this.block.buffer);
   private counter = 0;
-  private block: Uint8Array = new Uint8Array(0);
-  private offset = 0;
+  private offset = 32;
 
   constructor(seed: Uint8Array) {
-    this.seed = seed;
+    const input = new Uint8Array(seed.length + 8);
+    input.set(seed);
+    this.message = pad(input);
+    this.messageView = new DataView(this.message.buffer);
+    this.counterAt = seed.length;
   }
 
   fill(target: Uint8Array): void {
-    for (let i = 0; i < target.length; i++) {
-      if (this.offset === this.block.length) {
-        const input = new Uint8Array(this.seed.length + 8);
-        input.set(this.seed);
-        new DataView(input.buffer).setBigUint64(this.seed.length, BigInt(this.counter++));
-        this.block = sha256(input);
+    for (let at = 0; at < target.length; ) {
+      if (this.offset === 32) {
+        this.messageView.setBigUint64(this.counterAt, BigInt(this.counter++));
+        compress(this.h, this.w, this.messageView, this.message.length);
+        digestInto(this.h, this.blockView);
         this.offset = 0;
       }
-      target[i] = this.block[this.offset++] as number;
+      const take = Math.min(32 - this.offset, target.length - at);
+      target.set(this.block.subarray(this.offset, this.offset + take), at);
+      this.offset += take;
+      at += take;
     }
   }
 }

@@ -16,6 +16,9 @@ export class ExitSignal {
 /** Thrown by `fd_write` when stdout + stderr would pass the output cap (ERR_COMPUTE_OUTPUT_EXHAUSTED). */
 export class OutputLimitSignal {}
 
+/** Thrown by a host call whose charge takes the gas counter below zero (ERR_COMPUTE_GAS_EXHAUSTED). */
+export class GasExhaustedSignal {}
+
 export interface Preview1Config {
   readonly stdin: Uint8Array;
   readonly maxOutputBytes: number;
@@ -26,7 +29,8 @@ export interface Preview1Config {
 
 export interface Preview1Host {
   readonly imports: Record<string, (...args: never[]) => number | undefined>;
-  bind(memory: WebAssembly.Memory | undefined): void;
+  /** The guest's memory and its gas counter (`__helm_gas`); until bound every call is EFAULT. */
+  bind(memory: WebAssembly.Memory | undefined, gas: WebAssembly.Global): void;
   stdout(): Uint8Array;
   stderr(): Uint8Array;
 }
@@ -37,6 +41,23 @@ export const MAX_IOVS = 1024;
 /** Virtual clocks advance by this many nanoseconds per clock read. */
 export const CLOCK_TICK_NS = 1000n;
 
+// Host-call costs (docs/spec/sandbox.md §Host-call costs). A host call is charged on the guest's
+// gas counter before the work it pays for: on entry the base (plus, for fd_read / fd_write, every
+// iovec, before the iovec array is read), then the per-byte part once every pointer is checked and
+// before any effect. A charge that takes the counter below zero ends the run (GasExhaustedSignal)
+// before the work it would pay for.
+
+/** Gas every WASI call costs when it is entered, whatever it then does. */
+export const HOST_CALL_GAS = 100;
+/** Gas per iovec of an `fd_read` / `fd_write`. */
+export const IOVEC_GAS = 20;
+/** Gas per byte `fd_read` / `fd_write` copies. */
+export const IO_BYTE_GAS = 1;
+/** Gas per byte `random_get` produces. */
+export const RANDOM_BYTE_GAS = 16;
+/** Largest `random_get` (bytes); a larger request is EINVAL and has no effect. */
+export const MAX_RANDOM_BYTES = 65_536;
+
 const STDIN = 0;
 const STDOUT = 1;
 const STDERR = 2;
@@ -44,52 +65,114 @@ const FILETYPE_CHARACTER_DEVICE = 2;
 const RIGHT_FD_READ = 0x2n;
 const RIGHT_FD_WRITE = 0x40n;
 
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
+/** One output stream: a buffer grown by doubling (never past what was written × 2). */
+class Sink {
+  private buf = new Uint8Array(0);
+  length = 0;
+
+  append(src: Uint8Array): void {
+    const need = this.length + src.length;
+    if (need > this.buf.length) {
+      const grown = new Uint8Array(Math.max(need, this.buf.length * 2, 256));
+      grown.set(this.buf.subarray(0, this.length));
+      this.buf = grown;
+    }
+    this.buf.set(src, this.length);
+    this.length = need;
   }
-  return out;
+
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
 }
 
 export function createPreview1Host(config: Preview1Config): Preview1Host {
   let memory: WebAssembly.Memory | undefined;
+  let gas: WebAssembly.Global | undefined;
   let stdinPos = 0;
   let outputBytes = 0;
-  const out: Uint8Array[][] = [[], []];
-  const outLen = [0, 0];
+  const out = [new Sink(), new Sink()] as const;
   let clockReads = 0n;
   const random = new Sha256CounterStream(config.seed);
   const realtimeOriginNs = BigInt(config.virtualTimeMs) * 1_000_000n;
 
-  const view = (): DataView => {
+  /** Subtracts `cost` from the guest's counter; below zero the run ends before any effect. */
+  const charge = (cost: number): void => {
+    if (gas === undefined) throw new RangeError('no gas counter');
+    const left = (gas.value as bigint) - BigInt(cost);
+    gas.value = left;
+    if (left < 0n) throw new GasExhaustedSignal();
+  };
+  // Views of the current memory buffer (replaced when memory.grow replaces the buffer).
+  let viewed: ArrayBuffer | undefined;
+  let dv = new DataView(new ArrayBuffer(0));
+  let u8 = new Uint8Array(0);
+  const refresh = (): void => {
     if (memory === undefined) throw new RangeError('no memory');
-    return new DataView(memory.buffer);
+    const buffer = memory.buffer;
+    if (buffer !== viewed) {
+      viewed = buffer;
+      dv = new DataView(buffer);
+      u8 = new Uint8Array(buffer);
+    }
+  };
+  const view = (): DataView => {
+    refresh();
+    return dv;
+  };
+  /** Throws (EFAULT) unless [ptr, ptr + len) lies inside linear memory. */
+  const check = (ptr: number, len: number): void => {
+    refresh();
+    if (ptr + len > u8.length) throw new RangeError('out of bounds');
   };
   const bytes = (ptr: number, len: number): Uint8Array => {
-    if (memory === undefined) throw new RangeError('no memory');
-    const buf = memory.buffer;
-    if (ptr < 0 || len < 0 || ptr + len > buf.byteLength) throw new RangeError('out of bounds');
-    return new Uint8Array(buf, ptr, len);
+    check(ptr, len);
+    return u8.subarray(ptr, ptr + len);
   };
-  // Host functions read guest pointers; a bad pointer is EFAULT, never a host crash.
-  const guarded =
-    <A extends number[]>(fn: (...args: A) => number) =>
+  const ptr = (v: number): number => v >>> 0;
+  /** [ptr0, len0, ptr1, len1, …] of the call being served (reused: no allocation per call). */
+  const iov = new Uint32Array(2 * MAX_IOVS);
+  /**
+   * Reads and checks a whole iovec array before anything is done with it: the array itself and
+   * every buffer must lie inside memory. The pointers and lengths are copied out now, so a later
+   * write into guest memory cannot change which buffers the call uses. Returns the total length.
+   */
+  const iovecs = (iovs: number, count: number): number => {
+    const base = ptr(iovs);
+    check(base, count * 8);
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const p = dv.getUint32(base + i * 8, true);
+      const len = dv.getUint32(base + i * 8 + 4, true);
+      if (p + len > u8.length) throw new RangeError('out of bounds');
+      iov[2 * i] = p;
+      iov[2 * i + 1] = len;
+      total += len;
+    }
+    return total;
+  };
+  /** A WASI call: `cost(...args)` is charged on entry (default: the base); a bad pointer is EFAULT. */
+  const host =
+    <A extends number[]>(fn: (...args: A) => number, cost: (...args: A) => number = () => HOST_CALL_GAS) =>
     (...args: A): number => {
       try {
+        charge(cost(...args));
         return fn(...args);
       } catch (e) {
         if (e instanceof RangeError) return ERRNO.FAULT;
         throw e;
       }
     };
-  const ptr = (v: number): number => v >>> 0;
+  /** Entry cost of fd_read / fd_write: the base, plus every iovec when the count is acceptable. */
+  const ioCost = (_fd: number, _iovs: number, iovsLen: number): number =>
+    HOST_CALL_GAS + (iovsLen >>> 0 > MAX_IOVS ? 0 : IOVEC_GAS * (iovsLen >>> 0));
   const isStdio = (fd: number): boolean => fd === STDIN || fd === STDOUT || fd === STDERR;
-  const denyFd = (errnoForStdio: number) => (fd: number) => (isStdio(fd) ? errnoForStdio : ERRNO.BADF);
+  const denyFd = (errnoForStdio: number) => host((fd: number) => (isStdio(fd) ? errnoForStdio : ERRNO.BADF));
+  const answer = (errno: number) => host(() => errno);
 
-  const zeroSizes = guarded((countPtr: number, sizePtr: number) => {
+  const zeroSizes = host((countPtr: number, sizePtr: number) => {
+    check(ptr(countPtr), 4);
+    check(ptr(sizePtr), 4);
     const v = view();
     v.setUint32(ptr(countPtr), 0, true);
     v.setUint32(ptr(sizePtr), 0, true);
@@ -97,62 +180,65 @@ export function createPreview1Host(config: Preview1Config): Preview1Host {
   });
 
   const impl: Record<string, (...args: never[]) => number | undefined> = {
-    args_get: () => ERRNO.SUCCESS,
+    args_get: answer(ERRNO.SUCCESS),
     args_sizes_get: zeroSizes,
-    environ_get: () => ERRNO.SUCCESS,
+    environ_get: answer(ERRNO.SUCCESS),
     environ_sizes_get: zeroSizes,
-    clock_res_get: guarded((id: number, resPtr: number) => {
+    clock_res_get: host((id: number, resPtr: number) => {
       if (id < 0 || id > 3) return ERRNO.INVAL;
       view().setBigUint64(ptr(resPtr), CLOCK_TICK_NS, true);
       return ERRNO.SUCCESS;
     }),
-    clock_time_get: guarded((id: number, _precision: number, timePtr: number) => {
+    clock_time_get: host((id: number, _precision: number, timePtr: number) => {
       // (the precision argument is an i64, i.e. a BigInt; it is ignored)
       if (id < 0 || id > 3) return ERRNO.INVAL;
+      check(ptr(timePtr), 8);
       clockReads += 1n;
       const elapsed = clockReads * CLOCK_TICK_NS;
       view().setBigUint64(ptr(timePtr), id === 0 ? realtimeOriginNs + elapsed : elapsed, true);
       return ERRNO.SUCCESS;
     }),
-    fd_read: guarded((fd: number, iovs: number, iovsLen: number, nreadPtr: number) => {
+    fd_read: host((fd: number, iovs: number, iovsLen: number, nreadPtr: number) => {
       if (fd !== STDIN) return ERRNO.BADF;
-      if (iovsLen >>> 0 > MAX_IOVS) return ERRNO.INVAL;
-      const v = view();
-      let n = 0;
-      for (let i = 0; i < iovsLen >>> 0; i++) {
-        const base = ptr(iovs) + i * 8;
-        const buf = v.getUint32(base, true);
-        const len = v.getUint32(base + 4, true);
-        const chunk = config.stdin.subarray(stdinPos, stdinPos + len);
-        bytes(buf, chunk.length).set(chunk);
-        stdinPos += chunk.length;
-        n += chunk.length;
-        if (chunk.length < len) break;
+      const count = iovsLen >>> 0;
+      if (count > MAX_IOVS) return ERRNO.INVAL;
+      const total = iovecs(iovs, count);
+      check(ptr(nreadPtr), 4);
+      const n = Math.min(total, config.stdin.length - stdinPos);
+      charge(IO_BYTE_GAS * n);
+      // Every pointer is valid and the call is paid for: now the effects.
+      for (let i = 0, left = n; left > 0; i += 2) {
+        const take = Math.min(iov[i + 1] as number, left);
+        u8.set(config.stdin.subarray(stdinPos, stdinPos + take), iov[i] as number);
+        stdinPos += take;
+        left -= take;
       }
-      v.setUint32(ptr(nreadPtr), n, true);
+      dv.setUint32(ptr(nreadPtr), n, true);
       return ERRNO.SUCCESS;
-    }),
-    fd_write: guarded((fd: number, iovs: number, iovsLen: number, nwrittenPtr: number) => {
+    }, ioCost),
+    fd_write: host((fd: number, iovs: number, iovsLen: number, nwrittenPtr: number) => {
       if (fd !== STDOUT && fd !== STDERR) return ERRNO.BADF;
-      if (iovsLen >>> 0 > MAX_IOVS) return ERRNO.INVAL;
-      const v = view();
-      const stream = fd - 1;
-      let n = 0;
-      for (let i = 0; i < iovsLen >>> 0; i++) {
-        const base = ptr(iovs) + i * 8;
-        const data = bytes(v.getUint32(base, true), v.getUint32(base + 4, true));
-        const room = config.maxOutputBytes - outputBytes;
-        const take = data.length <= room ? data : data.subarray(0, room);
-        (out[stream] as Uint8Array[]).push(take.slice());
-        outLen[stream] = (outLen[stream] as number) + take.length;
-        outputBytes += take.length;
-        n += take.length;
-        if (take.length < data.length) throw new OutputLimitSignal();
+      const count = iovsLen >>> 0;
+      if (count > MAX_IOVS) return ERRNO.INVAL;
+      const total = iovecs(iovs, count);
+      check(ptr(nwrittenPtr), 4);
+      const n = Math.min(total, config.maxOutputBytes - outputBytes);
+      charge(IO_BYTE_GAS * n);
+      // Every pointer is valid and the call is paid for: now the effects.
+      const sink = out[fd - 1] as Sink;
+      for (let i = 0, left = n; left > 0; i += 2) {
+        const take = Math.min(iov[i + 1] as number, left);
+        const from = iov[i] as number;
+        sink.append(u8.subarray(from, from + take));
+        left -= take;
       }
-      v.setUint32(ptr(nwrittenPtr), n, true);
+      outputBytes += n;
+      // The write that passes the cap stores the bytes up to it and ends the run.
+      if (n < total) throw new OutputLimitSignal();
+      dv.setUint32(ptr(nwrittenPtr), n, true);
       return ERRNO.SUCCESS;
-    }),
-    fd_fdstat_get: guarded((fd: number, statPtr: number) => {
+    }, ioCost),
+    fd_fdstat_get: host((fd: number, statPtr: number) => {
       if (!isStdio(fd)) return ERRNO.BADF;
       const v = view();
       const p = ptr(statPtr);
@@ -176,32 +262,37 @@ export function createPreview1Host(config: Preview1Config): Preview1Host {
     fd_pread: denyFd(ERRNO.SPIPE),
     fd_pwrite: denyFd(ERRNO.SPIPE),
     fd_readdir: denyFd(ERRNO.NOTSUP),
-    fd_renumber: () => ERRNO.NOTSUP,
+    fd_renumber: answer(ERRNO.NOTSUP),
     // No preopened directories: wasi-libc probes fds from 3 until EBADF.
-    fd_prestat_get: () => ERRNO.BADF,
-    fd_prestat_dir_name: () => ERRNO.BADF,
-    poll_oneoff: () => ERRNO.NOTSUP,
-    proc_exit: (code: number) => {
+    fd_prestat_get: answer(ERRNO.BADF),
+    fd_prestat_dir_name: answer(ERRNO.BADF),
+    poll_oneoff: answer(ERRNO.NOTSUP),
+    proc_exit: host((code: number) => {
       throw new ExitSignal(code >>> 0);
-    },
-    proc_raise: () => ERRNO.PERM,
-    sched_yield: () => ERRNO.SUCCESS,
-    random_get: guarded((bufPtr: number, len: number) => {
-      random.fill(bytes(ptr(bufPtr), len >>> 0));
+    }),
+    proc_raise: answer(ERRNO.PERM),
+    sched_yield: answer(ERRNO.SUCCESS),
+    random_get: host((bufPtr: number, len: number) => {
+      const n = len >>> 0;
+      if (n > MAX_RANDOM_BYTES) return ERRNO.INVAL;
+      const target = bytes(ptr(bufPtr), n);
+      charge(RANDOM_BYTE_GAS * n);
+      random.fill(target);
       return ERRNO.SUCCESS;
     }),
   };
   // Every path_* and sock_* call is outside the sandbox's capabilities.
   for (const name of Object.keys(WASI_PREVIEW1_SIGNATURES)) {
-    if (name.startsWith('path_') || name.startsWith('sock_')) impl[name] = () => ERRNO.NOTCAPABLE;
+    if (name.startsWith('path_') || name.startsWith('sock_')) impl[name] = answer(ERRNO.NOTCAPABLE);
   }
 
   return {
     imports: impl,
-    bind(m) {
+    bind(m, counter) {
       memory = m;
+      gas = counter;
     },
-    stdout: () => concat(out[0] as Uint8Array[], outLen[0] as number),
-    stderr: () => concat(out[1] as Uint8Array[], outLen[1] as number),
+    stdout: () => out[0].bytes(),
+    stderr: () => out[1].bytes(),
   };
 }

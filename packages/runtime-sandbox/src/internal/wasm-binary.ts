@@ -5,10 +5,13 @@ export class ModuleFormatError extends Error {
   readonly code = 'SANDBOX_INVALID_MODULE' as const;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const UTF8_ENCODER = new TextEncoder();
+
 export class ByteReader {
   readonly bytes: Uint8Array;
   pos: number;
-  readonly end: number;
+  end: number;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     this.bytes = bytes;
@@ -25,20 +28,50 @@ export class ByteReader {
   }
 
   u8(): number {
-    if (this.pos >= this.end) this.fail('unexpected end');
+    if (this.pos >= this.end) return this.fail('unexpected end');
     return this.bytes[this.pos++] as number;
   }
 
-  /** Unsigned LEB128 of at most 32 bits. */
+  /** Reads bytes[start, end) from now on. */
+  reset(start: number, end: number): this {
+    this.pos = start;
+    this.end = end;
+    return this;
+  }
+
+  /** Unsigned LEB128 of at most 32 bits (one-byte fast path small enough to be inlined). */
   u32(): number {
+    const pos = this.pos;
+    if (pos < this.end) {
+      const first = this.bytes[pos] as number;
+      if (first < 0x80) {
+        this.pos = pos + 1;
+        return first;
+      }
+    }
+    return this.u32Long();
+  }
+
+  private u32Long(): number {
+    const bytes = this.bytes;
+    const end = this.end;
+    let pos = this.pos;
     let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.u8();
-      if (shift === 28 && b > 0x0f) this.fail('u32 LEB128 out of range');
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7;
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= end) {
+        this.pos = pos;
+        return this.fail('unexpected end');
+      }
+      const b = bytes[pos++] as number;
+      if (shift === 28 && b > 0x0f) {
+        this.pos = pos;
+        return this.fail('u32 LEB128 out of range');
+      }
+      result += (b & 0x7f) * (1 << shift); // shift ≤ 28: exact
+      if ((b & 0x80) === 0) {
+        this.pos = pos;
+        return result;
+      }
     }
   }
 
@@ -81,22 +114,33 @@ export class ByteReader {
     const len = this.u32();
     const raw = this.bytesOf(len);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      return UTF8.decode(raw);
     } catch {
       return this.fail('invalid UTF-8 name');
     }
   }
 }
 
+/** An append-only byte buffer (doubling growth), with the LEB128 encodings the instrumenter writes. */
 export class ByteWriter {
-  private chunks: number[] = [];
+  private buf = new Uint8Array(64);
+  private len = 0;
 
   get length(): number {
-    return this.chunks.length;
+    return this.len;
+  }
+
+  private room(n: number): void {
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
   }
 
   u8(b: number): this {
-    this.chunks.push(b & 0xff);
+    if (this.len === this.buf.length) this.room(1);
+    this.buf[this.len++] = b & 0xff;
     return this;
   }
 
@@ -106,7 +150,7 @@ export class ByteWriter {
       let b = v & 0x7f;
       v >>>= 7;
       if (v !== 0) b |= 0x80;
-      this.chunks.push(b);
+      this.u8(b);
     } while (v !== 0);
     return this;
   }
@@ -117,31 +161,114 @@ export class ByteWriter {
     for (;;) {
       const b = Number(v & 0x7fn);
       v >>= 7n;
-      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
-        this.chunks.push(b);
-        return this;
-      }
-      this.chunks.push(b | 0x80);
+      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) return this.u8(b);
+      this.u8(b | 0x80);
+    }
+  }
+
+  /** Signed LEB128 of a safe integer (same bytes as s64, without bigint arithmetic). */
+  sNum(value: number): this {
+    let v = value;
+    for (;;) {
+      const b = ((v % 128) + 128) % 128;
+      v = (v - b) / 128;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) return this.u8(b);
+      this.u8(b | 0x80);
     }
   }
 
   /** Signed LEB128 of a 32-bit integer (i32.const immediates). */
   s32(value: number): this {
-    return this.s64(BigInt(value | 0));
+    return this.sNum(value | 0);
   }
 
   bytes(data: Uint8Array | readonly number[]): this {
-    for (const b of data) this.chunks.push(b);
+    const n = data.length;
+    if (this.len + n > this.buf.length) this.room(n);
+    const buf = this.buf;
+    let len = this.len;
+    // TypedArray#set is a builtin call: a plain loop is faster for the short sequences written here.
+    if (data instanceof Uint8Array && n > 64) {
+      buf.set(data, len);
+      len += n;
+    } else for (let i = 0; i < n; i++) buf[len++] = (data[i] as number) & 0xff;
+    this.len = len;
+    return this;
+  }
+
+  /** Appends src[start, end). */
+  range(src: Uint8Array, start: number, end: number): this {
+    const n = end - start;
+    if (this.len + n > this.buf.length) this.room(n);
+    const buf = this.buf;
+    let len = this.len;
+    if (n > 64) {
+      buf.set(src.subarray(start, end), len);
+      len += n;
+    } else for (let i = start; i < end; i++) buf[len++] = src[i] as number;
+    this.len = len;
+    return this;
+  }
+
+  /** Starts a size-prefixed entry (5 placeholder bytes); returns its position for endSized. */
+  beginSized(): number {
+    const at = this.len;
+    if (this.len + 5 > this.buf.length) this.room(5);
+    this.len += 5;
+    return at;
+  }
+
+  /** Ends the entry begun at `at`: writes its size as a minimal LEB128 and closes the gap. */
+  endSized(at: number): number {
+    const size = this.len - at - 5;
+    const n = size < 0x80 ? 1 : size < 0x4000 ? 2 : size < 0x200000 ? 3 : size < 0x10000000 ? 4 : 5;
+    const buf = this.buf;
+    if (size <= 64) for (let i = 0; i < size; i++) buf[at + n + i] = buf[at + 5 + i] as number;
+    else buf.copyWithin(at + n, at + 5, this.len);
+    let v = size;
+    for (let i = 0; i < n; i++) {
+      buf[at + i] = (v & 0x7f) | (i < n - 1 ? 0x80 : 0);
+      v >>>= 7;
+    }
+    this.len -= 5 - n;
+    return size;
+  }
+
+  /** Appends bytes [start, end) of another writer. */
+  copy(other: ByteWriter, start: number, end: number): this {
+    return this.range(other.buf, start, end);
+  }
+
+  /** Forgets the content (keeps the allocation unless it is over `keep` bytes). */
+  reset(keep = Number.POSITIVE_INFINITY): this {
+    this.len = 0;
+    if (this.buf.length > keep) this.buf = new Uint8Array(64);
+    return this;
+  }
+
+  /** Makes room for at least `n` more bytes. */
+  reserve(n: number): this {
+    if (this.len + n > this.buf.length) this.room(n);
     return this;
   }
 
   name(text: string): this {
-    const raw = new TextEncoder().encode(text);
+    const raw = UTF8_ENCODER.encode(text);
     this.u32(raw.length);
     return this.bytes(raw);
   }
 
+  /** A view of the content, valid until the next write or reset. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /** The content without copying when little of the buffer is unused; a copy otherwise. */
+  compact(): Uint8Array {
+    return this.buf.length - this.len <= this.len >>> 3 ? this.view() : this.toBytes();
+  }
+
   toBytes(): Uint8Array {
-    return Uint8Array.from(this.chunks);
+    return this.buf.slice(0, this.len);
   }
 }

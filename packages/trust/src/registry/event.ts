@@ -24,7 +24,7 @@ import {
 import { TrustError } from '../errors.js';
 
 const KEYID = /^ed25519:[0-9a-f]{64}$/;
-const MAX_HEIGHT = Number.MAX_SAFE_INTEGER;
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 /** digest(JCS(envelope)) — the value the next event's `prev` must carry. */
 export function trustEventDigest(envelope: SignedEnvelope): string {
@@ -42,8 +42,8 @@ function malformed(message: string): TrustError {
   return new TrustError('TRUST_EVENT_MALFORMED', message);
 }
 
-function isHeight(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_HEIGHT;
+function isCount(value: unknown, min: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_SEQ;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -81,7 +81,7 @@ export function decodeKeyRef(value: unknown, field: string): Uint8Array {
   return raw;
 }
 
-const COMMON = ['type', 'kind', 'registry', 'seq', 'lamport', 'prev'] as const;
+const COMMON = ['type', 'kind', 'registry', 'seq', 'prev'] as const;
 const EXTRA: Record<TrustEventKind, readonly string[]> = {
   genesis: ['root_keys', 'root_threshold'],
   key_publish: ['key', 'roles'],
@@ -105,8 +105,7 @@ export function parseTrustEvent(body: unknown): TrustEvent {
   if (typeof body.registry !== 'string' || body.registry.length === 0 || body.registry.length > 128) {
     throw malformed('registry must be a non-empty string of at most 128 characters');
   }
-  if (!isHeight(body.seq) || !isHeight(body.lamport))
-    throw malformed('seq and lamport must be safe integers ≥ 0');
+  if (!isCount(body.seq, 1)) throw malformed('seq must be a safe integer ≥ 1');
   if (!isDigest(body.prev)) throw malformed('prev must be a sha256 digest');
   switch (k) {
     case 'genesis': {
@@ -117,8 +116,7 @@ export function parseTrustEvent(body: unknown): TrustEvent {
       const ids = new Set(keys.map((ref) => (ref as TrustKeyRef).keyid));
       if (ids.size !== keys.length) throw malformed('duplicate root key');
       const t = body.root_threshold;
-      if (!isHeight(t) || t < 1 || t > keys.length)
-        throw malformed('root_threshold must be in 1..len(root_keys)');
+      if (!isCount(t, 1) || t > keys.length) throw malformed('root_threshold must be in 1..len(root_keys)');
       break;
     }
     case 'key_publish': {
@@ -141,7 +139,7 @@ export function parseTrustEvent(body: unknown): TrustEvent {
       checkRole(body.role);
       break;
     case 'root_threshold_set':
-      if (!isHeight(body.threshold) || body.threshold < 1 || body.threshold > 64) {
+      if (!isCount(body.threshold, 1) || body.threshold > 64) {
         throw malformed('threshold must be in 1..64');
       }
       break;
@@ -155,8 +153,6 @@ export interface GenesisParams {
   /** Raw Ed25519 public keys of the initial root keys. */
   readonly rootKeys: readonly Uint8Array[];
   readonly rootThreshold: number;
-  /** Lamport height of the genesis (default 0). */
-  readonly lamport?: number;
 }
 
 /** Build and sign the genesis event; at least `rootThreshold` of the root keys must sign. */
@@ -165,8 +161,7 @@ export function createGenesisEvent(params: GenesisParams, signers: readonly Sign
     type: TRUST_EVENT_TYPE,
     kind: 'genesis',
     registry: params.registry,
-    seq: 0,
-    lamport: params.lamport ?? 0,
+    seq: 1,
     prev: TRUST_GENESIS_PREV,
     root_keys: params.rootKeys.map(trustKeyRef),
     root_threshold: params.rootThreshold,
@@ -175,7 +170,7 @@ export function createGenesisEvent(params: GenesisParams, signers: readonly Sign
   return signEnvelope(body, signers);
 }
 
-/** A registry change without the chain fields (`type`, `registry`, `seq`, `lamport`, `prev`). */
+/** A registry change without the chain fields (`type`, `registry`, `seq`, `prev`). */
 export type TrustChange =
   | { readonly kind: 'key_publish'; readonly publicKey: Uint8Array; readonly roles: readonly TrustRole[] }
   | { readonly kind: 'key_rotate'; readonly keyid: string; readonly newPublicKey: Uint8Array }

@@ -1,5 +1,7 @@
-// The event-sourced key registry: every event is verified (signature, hash link, sequence, Lamport
-// height, authorization) before it is applied; nothing unsigned or unauthorized is ever applied.
+// The event-sourced key registry: every event is verified (signature, hash link, sequence number,
+// authorization) before it is applied; nothing unsigned or unauthorized is ever applied. Heights are
+// registry sequence numbers (genesis = 1, +1 per event): a key's validity is an interval of them,
+// and every state the registry went through is named by its sequence number and head digest.
 // Normative: docs/spec/trust-event.md.
 import {
   type SignedEnvelope,
@@ -29,8 +31,11 @@ export type KeyValidity =
   | { readonly ok: true; readonly keyid: string; readonly publicKey: Uint8Array }
   | { readonly ok: false; readonly code: KeyValidityCode };
 
-/** Callback shape other verifiers accept: the key if `keyid` held `role` at `lamport`, else undefined. */
-export type RoleKeyLookup = (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+/**
+ * Callback shape other verifiers accept: the key if `keyid` held `role` at registry sequence number
+ * `seq`, else undefined.
+ */
+export type RoleKeyLookup = (keyid: string, role: string, seq: number) => Uint8Array | undefined;
 
 /**
  * Registry role for a caller's role name: registry roles map to themselves, the ProofGraph's
@@ -90,8 +95,8 @@ function verifySignatures(envelope: SignedEnvelope, lookup: PublicKeyLookup): Ve
   }
 }
 
-function isHeight(value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0;
+function isSeq(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 1;
 }
 
 export class TrustRegistry {
@@ -118,10 +123,10 @@ export class TrustRegistry {
 
   private applyGenesisEnvelope(envelope: SignedEnvelope, anchor: string): void {
     const event = decodeUnverified(envelope);
-    if (event.kind !== 'genesis' || event.seq !== 0 || event.prev !== TRUST_GENESIS_PREV) {
+    if (event.kind !== 'genesis' || event.seq !== 1 || event.prev !== TRUST_GENESIS_PREV) {
       throw new TrustError(
         'TRUST_GENESIS_INVALID',
-        'the history must start with a genesis event (seq 0, zero prev)',
+        'the history must start with a genesis event (seq 1, zero prev)',
       );
     }
     const d = trustEventDigest(envelope);
@@ -150,12 +155,6 @@ export class TrustRegistry {
     if (event.seq !== this.state.seq + 1) {
       throw new TrustError('TRUST_SEQUENCE_INVALID', `seq ${event.seq} after ${this.state.seq}`);
     }
-    if (event.lamport <= this.state.lamport) {
-      throw new TrustError(
-        'TRUST_SEQUENCE_INVALID',
-        `lamport ${event.lamport} does not exceed ${this.state.lamport}`,
-      );
-    }
     const subject =
       event.kind === 'key_publish' ? event.key : event.kind === 'key_rotate' ? event.new_key : undefined;
     const subjectKey = subject ? decodeKeyRef(subject, 'subject') : undefined;
@@ -169,13 +168,12 @@ export class TrustRegistry {
     this.seen.add(d);
   }
 
-  /** Build and sign (but do not apply) the next event for `change` at Lamport height `lamport`. */
-  prepare(change: TrustChange, lamport: number, signers: readonly Signer[]): SignedEnvelope {
+  /** Build and sign (but do not apply) the next event for `change`: it takes effect at seq + 1. */
+  prepare(change: TrustChange, signers: readonly Signer[]): SignedEnvelope {
     const body = {
       type: TRUST_EVENT_TYPE,
       registry: this.state.registry,
       seq: this.state.seq + 1,
-      lamport,
       prev: this.state.head,
       ...changeFields(change),
     };
@@ -184,8 +182,8 @@ export class TrustRegistry {
   }
 
   /** Convenience: `prepare` then `append`; returns the applied envelope. */
-  commit(change: TrustChange, lamport: number, signers: readonly Signer[]): SignedEnvelope {
-    const envelope = this.prepare(change, lamport, signers);
+  commit(change: TrustChange, signers: readonly Signer[]): SignedEnvelope {
+    const envelope = this.prepare(change, signers);
     this.append(envelope);
     return envelope;
   }
@@ -201,11 +199,9 @@ export class TrustRegistry {
   get head(): string {
     return this.state.head;
   }
+  /** Sequence number of the head: the number of events applied (genesis = 1). */
   get seq(): number {
     return this.state.seq;
-  }
-  get lamport(): number {
-    return this.state.lamport;
   }
   get rootThreshold(): number {
     return this.state.threshold;
@@ -216,13 +212,21 @@ export class TrustRegistry {
     return this.log.map((e) => e.envelope);
   }
 
-  // The state after every event (or, with `height`, every event whose lamport ≤ height).
-  private replayTo(height?: number): RegistryState {
-    if (height === undefined) return this.state;
-    const genesis = this.log[0] as LogEntry;
-    if (!isHeight(height) || height < genesis.event.lamport) {
-      throw new TrustError('TRUST_SEQUENCE_INVALID', `height ${height} precedes the genesis`);
+  /** The sequence number `seq` itself when the registry has reached it (1 ≤ seq ≤ head), else a throw. */
+  private known(seq: number): number {
+    if (!isSeq(seq) || seq > this.state.seq) {
+      throw new TrustError(
+        'TRUST_SEQUENCE_INVALID',
+        `seq ${seq} is not a state of this registry (1..${this.state.seq})`,
+      );
     }
+    return seq;
+  }
+
+  // The state after every event (or, with `seq`, after the events 1..seq).
+  private replayTo(seq?: number): RegistryState {
+    if (seq === undefined || this.known(seq) === this.state.seq) return this.state;
+    const genesis = this.log[0] as LogEntry;
     const replay = new RegistryState();
     applyGenesis(
       replay,
@@ -230,50 +234,60 @@ export class TrustRegistry {
       genesis.signers,
       genesis.digest,
     );
-    for (const entry of this.log.slice(1)) {
-      if (entry.event.lamport > height) break;
+    for (let i = 1; i < seq; i++) {
+      const entry = this.log[i] as LogEntry;
       applyEvent(replay, entry.event, entry.signers, entry.digest);
     }
     return replay;
   }
 
-  /** Canonical `helm.trust.state.v1` at `height` (default: the head). */
-  stateAt(height?: number): TrustState {
-    return this.replayTo(height).toCanonical();
+  /** Canonical `helm.trust.state.v1` after the events 1..`seq` (default: the head). */
+  stateAt(seq?: number): TrustState {
+    return this.replayTo(seq).toCanonical();
   }
 
-  /** digest(JCS(stateAt(height))). */
-  stateHash(height?: number): string {
-    return this.replayTo(height).stateHash();
+  /** digest(JCS(stateAt(seq))). */
+  stateHash(seq?: number): string {
+    return this.replayTo(seq).stateHash();
   }
 
   /**
-   * Was `keyid` valid and did it hold `role` at Lamport height `height`? Valid over
-   * [published_at, revoked_at); a role over [granted_at, revoked_at). Never answers yes by default.
+   * The registry head digest at sequence number `seq` — the event digest (`trustEventDigest`) of
+   * event `seq` — or undefined when the registry has not reached `seq` (or it is not a sequence
+   * number). A receipt's `trust_head` must equal `headAt(trust_seq)`.
    */
-  keyValidFor(keyid: string, role: TrustRole | string, height: number): KeyValidity {
+  headAt(seq: number): string | undefined {
+    return isSeq(seq) && seq <= this.state.seq ? (this.log[seq - 1] as LogEntry).digest : undefined;
+  }
+
+  /**
+   * Was `keyid` valid and did it hold `role` in the registry state at sequence number `seq`? Valid
+   * over [published_at, revoked_at); a role over [granted_at, revoked_at) — all sequence numbers.
+   * A `seq` the registry has not reached (beyond the head) is a state it cannot answer for:
+   * TRUST_KEY_UNKNOWN, like a key it does not know. Never answers yes by default.
+   */
+  keyValidFor(keyid: string, role: TrustRole | string, seq: number): KeyValidity {
     const entry = this.state.keys.get(keyid);
-    if (!entry || !isHeight(height) || height < entry.published_at)
+    if (!entry || !isSeq(seq) || seq > this.state.seq || seq < entry.published_at)
       return { ok: false, code: 'TRUST_KEY_UNKNOWN' };
-    if (entry.revoked_at !== null && height >= entry.revoked_at)
-      return { ok: false, code: 'TRUST_KEY_REVOKED' };
+    if (entry.revoked_at !== null && seq >= entry.revoked_at) return { ok: false, code: 'TRUST_KEY_REVOKED' };
     const held = entry.roles.some(
-      (r) => r.role === role && r.granted_at <= height && (r.revoked_at === null || height < r.revoked_at),
+      (r) => r.role === role && r.granted_at <= seq && (r.revoked_at === null || seq < r.revoked_at),
     );
     if (!held) return { ok: false, code: 'TRUST_ROLE_MISSING' };
     return { ok: true, keyid, publicKey: Uint8Array.from(entry.publicKey) };
   }
 
   /**
-   * `(keyid, role, lamport) => publicKey | undefined` for verifiers that take a lookup callback.
+   * `(keyid, role, seq) => publicKey | undefined` for verifiers that take a lookup callback.
    * `mapRole` translates the caller's role names onto registry roles (default: `defaultRoleMapping`);
    * a role it does not map is never satisfied.
    */
   keyLookup(mapRole: (role: string) => TrustRole | undefined = defaultRoleMapping): RoleKeyLookup {
-    return (keyid, role, lamport) => {
+    return (keyid, role, seq) => {
       const mapped = mapRole(role);
       if (mapped === undefined) return undefined;
-      const answer = this.keyValidFor(keyid, mapped, lamport);
+      const answer = this.keyValidFor(keyid, mapped, seq);
       return answer.ok ? answer.publicKey : undefined;
     };
   }
@@ -286,32 +300,33 @@ export class TrustRegistry {
     mapRole: (role: string) => TrustRole | undefined = defaultRoleMapping,
   ): (keyid: string, role: string) => Uint8Array | undefined {
     const lookup = this.keyLookup(mapRole);
-    return (keyid, role) => lookup(keyid, role, this.state.lamport);
+    return (keyid, role) => lookup(keyid, role, this.state.seq);
   }
 
-  /** A `PublicKeyLookup` (for `verifyEnvelope`) that resolves only keys holding `role` at `height`. */
-  lookupFor(role: TrustRole | string, height: number): PublicKeyLookup {
+  /** A `PublicKeyLookup` (for `verifyEnvelope`) that resolves only keys holding `role` at `seq`. */
+  lookupFor(role: TrustRole | string, seq: number): PublicKeyLookup {
     const lookup = this.keyLookup();
-    return (keyid) => lookup(keyid, role, height);
+    return (keyid) => lookup(keyid, role, seq);
   }
 
   /**
-   * Verify an envelope signed by keys that must hold `role` at `height`. Registry failures throw
-   * TrustError (TRUST_KEY_UNKNOWN / TRUST_KEY_REVOKED / TRUST_ROLE_MISSING); signature failures
-   * throw the CryptoError of `verifyEnvelope`.
+   * Verify an envelope signed by keys that must hold `role` at sequence number `seq`. Registry
+   * failures throw TrustError (TRUST_KEY_UNKNOWN / TRUST_KEY_REVOKED / TRUST_ROLE_MISSING);
+   * signature failures throw the CryptoError of `verifyEnvelope`.
    */
   verifyEnvelopeAt<T extends EnvelopeBody = EnvelopeBody>(
     envelope: SignedEnvelope,
     expectedType: string,
     role: TrustRole | string,
-    height: number,
+    seq: number,
   ): VerifiedEnvelope<T> {
     if (Array.isArray(envelope?.signatures)) {
       for (const signature of envelope.signatures) {
-        const answer = this.keyValidFor(signature?.keyid, role, height);
-        if (!answer.ok) throw new TrustError(answer.code, `${signature?.keyid} at ${height}: ${answer.code}`);
+        const answer = this.keyValidFor(signature?.keyid, role, seq);
+        if (!answer.ok)
+          throw new TrustError(answer.code, `${signature?.keyid} at seq ${seq}: ${answer.code}`);
       }
     }
-    return verifyEnvelope<T>(envelope, expectedType, this.lookupFor(role, height));
+    return verifyEnvelope<T>(envelope, expectedType, this.lookupFor(role, seq));
   }
 }

@@ -14,13 +14,12 @@ export function exportTrustSnapshot(registry: TrustRegistry): TrustSnapshot {
     genesis: registry.genesis,
     head: registry.head,
     seq: registry.seq,
-    lamport: registry.lamport,
     state_hash: registry.stateHash(),
     events: [...registry.events()],
   };
 }
 
-const FIELDS = ['type', 'registry', 'genesis', 'head', 'seq', 'lamport', 'state_hash', 'events'];
+const FIELDS = ['type', 'registry', 'genesis', 'head', 'seq', 'state_hash', 'events'];
 
 function malformed(message: string): TrustError {
   return new TrustError('TRUST_SNAPSHOT_MALFORMED', message);
@@ -28,7 +27,7 @@ function malformed(message: string): TrustError {
 
 /**
  * Import a snapshot: replay and verify the whole history from the anchored genesis, then require
- * the declared head, seq, lamport and state hash to match what the history replays to.
+ * the declared head, seq and state hash to match what the history replays to.
  */
 export function importTrustSnapshot(snapshot: unknown, options: RegistryLoadOptions): TrustRegistry {
   if (typeof snapshot !== 'object' || snapshot === null || Array.isArray(snapshot))
@@ -41,8 +40,8 @@ export function importTrustSnapshot(snapshot: unknown, options: RegistryLoadOpti
   if (s.type !== TRUST_SNAPSHOT_TYPE) throw malformed('wrong snapshot type');
   if (!isDigest(s.genesis) || !isDigest(s.head) || !isDigest(s.state_hash))
     throw malformed('bad digest field');
-  if (!Number.isSafeInteger(s.seq) || !Number.isSafeInteger(s.lamport) || typeof s.registry !== 'string') {
-    throw malformed('bad seq, lamport or registry');
+  if (!Number.isSafeInteger(s.seq) || (s.seq as number) < 1 || typeof s.registry !== 'string') {
+    throw malformed('bad seq or registry');
   }
   if (!Array.isArray(s.events) || s.events.length === 0) throw malformed('events must be a non-empty array');
   if (s.genesis !== options.genesis) {
@@ -58,15 +57,10 @@ export function importTrustSnapshot(snapshot: unknown, options: RegistryLoadOpti
       `history ends at seq ${registry.seq}, snapshot declares ${String(s.seq)}`,
     );
   }
-  if (
-    registry.seq !== s.seq ||
-    registry.head !== s.head ||
-    registry.lamport !== s.lamport ||
-    registry.registryName !== s.registry
-  ) {
+  if (registry.seq !== s.seq || registry.head !== s.head || registry.registryName !== s.registry) {
     throw new TrustError(
       'TRUST_SNAPSHOT_HASH_MISMATCH',
-      'declared head, seq, lamport or registry differ from the history',
+      'declared head, seq or registry differ from the history',
     );
   }
   const stateHash = registry.stateHash();

@@ -1,5 +1,6 @@
 // The registry state machine: the authorization rules and effects of each event kind, applied to
-// the state *before* the event at the event's Lamport height. Normative: docs/spec/trust-event.md.
+// the state *before* the event; the change takes effect at the event's sequence number.
+// Normative: docs/spec/trust-event.md.
 import {
   TRUST_STATE_TYPE,
   type TrustEvent,
@@ -40,7 +41,6 @@ export class RegistryState {
   genesis = '';
   head = '';
   seq = 0;
-  lamport = 0;
   threshold = 1;
 
   /** Key ids that are valid now and hold the root role now. */
@@ -71,7 +71,6 @@ export class RegistryState {
       genesis: this.genesis,
       head: this.head,
       seq: this.seq,
-      lamport: this.lamport,
       root_threshold: this.threshold,
       keys,
     };
@@ -150,7 +149,7 @@ export function applyEvent(
   signers: readonly string[],
   eventDigest: string,
 ): void {
-  const at = event.lamport;
+  const at = event.seq;
   const subject =
     event.kind === 'key_publish' ? event.key.keyid : event.kind === 'key_rotate' ? event.new_key.keyid : null;
   const rootSigners: string[] = [];
@@ -229,7 +228,6 @@ export function applyEvent(
   }
   state.head = eventDigest;
   state.seq = event.seq;
-  state.lamport = at;
 }
 
 /** Initialise `state` from a verified genesis event. */
@@ -252,8 +250,7 @@ export function applyGenesis(
   state.registry = event.registry;
   state.genesis = eventDigest;
   state.threshold = event.root_threshold;
-  for (const ref of event.root_keys) addKey(state, ref, event.lamport, ['root'], null);
+  for (const ref of event.root_keys) addKey(state, ref, event.seq, ['root'], null);
   state.head = eventDigest;
-  state.seq = 0;
-  state.lamport = event.lamport;
+  state.seq = event.seq;
 }

@@ -49,7 +49,7 @@ export function ed25519PublicKeyPem(publicKey: Uint8Array): string {
 
 /**
  * Verify a signed checkpoint (exactly one signature, by a key `lookup` accepts — e.g.
- * `registry.lookupFor('checkpoint', lamport)`) and build its hashedrekord entry body.
+ * `registry.lookupFor('checkpoint', seq)`) and build its hashedrekord entry body.
  */
 export function prepareCheckpointAnchor(
   checkpoint: SignedEnvelope,
