@@ -275,6 +275,18 @@ export class DataDir {
     const path = this.modulePath(hex);
     return existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
   }
+
+  /** The signed instrumentation pin of the module `<hex>` (src/module-cache.ts), as text, if any. */
+  instrumentedPin(hex: string): string | undefined {
+    const path = namedPath(this.path('modules'), 'module', hex, '.instrumented.json');
+    return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  }
+
+  writeInstrumentedPin(hex: string, text: string): void {
+    const path = namedPath(this.path('modules'), 'module', hex, '.instrumented.json');
+    mkdirSync(this.path('modules'), { recursive: true });
+    writeWhole(path, text);
+  }
 }
 
 export interface InitOptions {

@@ -66,6 +66,7 @@ import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
 import { CliError } from './errors.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
+import { type ModuleCacheStats, registerCached } from './module-cache.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
 
@@ -217,6 +218,8 @@ export class GovernedRuntime {
   #sandbox: Sandbox | undefined;
   /** Components are re-transpiled and checked against their pins before the sandbox sees them. */
   readonly #components = new PinnedComponents();
+  /** Instrumented-module cache hits and misses of this runtime (src/module-cache.ts). */
+  readonly moduleCache: ModuleCacheStats = { hits: 0, misses: 0 };
   #lock: RuntimeLock | undefined;
   #lastNodeLamport: number;
   readonly #frozen: { at: number | undefined };
@@ -458,7 +461,13 @@ export class GovernedRuntime {
       });
       const module = isComponent(bytes)
         ? await this.#components.register(this.#sandbox, this.data, bytes, descriptor.name)
-        : await this.#sandbox.register(bytes);
+        : await registerCached(
+            this.#sandbox,
+            this.data,
+            bytes,
+            this.data.signer('executor'),
+            this.moduleCache,
+          );
       driver = sandboxDriver({ sandbox: this.#sandbox, module, gas: 5_000_000, maxOutputBytes: 65_536 });
     } else if (descriptor.driver.kind === 'http') {
       driver = httpDriver();

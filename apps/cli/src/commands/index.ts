@@ -1,8 +1,8 @@
 // The operator commands: init, keys, policy, tool, run, export, verify, replay.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { TOOL_DESCRIPTOR_TYPE, TRUST_ROLES, type TrustRole } from '@helm/contracts';
 import { canonicalBytes, createSigner, digest, fromBase64Url, signEnvelope } from '@helm/crypto';
 import { formatReport, replayEvidencePack, verifyEvidencePack } from '@helm/evidencepack';
@@ -245,6 +245,10 @@ export async function toolRegister(
   const modulePath = bytes ? data.modulePath(digest(bytes).slice('sha256:'.length)) : undefined;
   const hadModule = modulePath !== undefined && existsSync(modulePath);
   const previous = existsSync(toolPath) ? readFileSync(toolPath) : undefined;
+  // Everything the runtime open may add under modules/ (e.g. the instrumented-module cache) is
+  // removed again when the descriptor is rejected.
+  const modulesDir = join(data.dir, 'modules');
+  const modulesBefore = new Set(existsSync(modulesDir) ? readdirSync(modulesDir) : []);
   const pinned = component ? writeComponent(data, component) : [];
   if (bytes) {
     const d = digest(bytes);
@@ -262,6 +266,9 @@ export async function toolRegister(
     else rmSync(toolPath, { force: true });
     if (modulePath && !hadModule) rmSync(modulePath, { force: true });
     for (const file of pinned) rmSync(file, { force: true });
+    for (const name of existsSync(modulesDir) ? readdirSync(modulesDir) : []) {
+      if (!modulesBefore.has(name)) rmSync(join(modulesDir, name), { force: true });
+    }
     if (error instanceof CliError && error.code !== 'INVALID_INPUT') throw error;
     throw new CliError('INVALID_INPUT', `tool descriptor rejected: ${(error as Error).message}`);
   }
