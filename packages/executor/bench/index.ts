@@ -202,7 +202,7 @@ function floorCall(i: number, decision: Uint8Array, receipt: Uint8Array): void {
 // ---- the spec minimum (lower bound, informational) -----------------------------------------
 // What any implementation of this pipeline's wire formats must do per ALLOWed call besides the
 // floor, with nothing else: the issue-mandated digests (ArgsHash, idempotency key, effect digest,
-// request hash, decision_id, OutputHash, receipt_id, receipt hash = 8 SHA-256), each record
+// request hash, request digest, decision_id, OutputHash, receipt_id, receipt hash = 9 SHA-256), each record
 // serialized once (JSON.stringify of members already in canonical order — for these ASCII strings
 // and safe integers exactly the JCS text, checked below), the two PAEs and the two base64url
 // payloads and signatures. No gate, policy, budget, schema, store or validation runs: a real
@@ -224,8 +224,18 @@ function specMinimumCall(i: number, withSigns: boolean): string[] {
       args_hash,
       principal: 'alice',
       session: null,
+      tenant: null,
       tool: 'files.read',
       type: 'helm.idempotency.v1',
+    }),
+  );
+  // The request digest every receipt signs (docs/spec/pipeline.md §Request digest).
+  const request_digest = HEX64(
+    JSON.stringify({
+      args: { offset: i, path },
+      context: { credential_id: 'cred-alice', environment_fingerprint: FINGERPRINT },
+      principal: 'alice',
+      tool: 'files.read',
     }),
   );
   const effect_digest = HEX64(
@@ -301,10 +311,13 @@ function specMinimumCall(i: number, withSigns: boolean): string[] {
     reason_code: 'ALLOW',
   };
   const rAfter = {
+    request_digest,
     risk_tier: 'LOW',
     session_id: null,
     status: 'SUCCEEDED',
     tool: 'files.read',
+    trust_head: FINGERPRINT,
+    trust_seq: 7,
     type: 'helm.receipt.v1',
     verdict: 'ALLOW',
   };
