@@ -59,7 +59,9 @@ export function createHelmServer(options: { maxPackBytes?: number } = {}): Serve
           if (!bytes)
             return send(res, 413, { error: { code: 'TOO_LARGE', message: `pack exceeds ${limit} bytes` } });
           const report = await verifyEvidencePack(bytes, anchor ? { trustAnchor: anchor } : {});
-          const replay = report.manifest ? replayEvidencePack(bytes) : null;
+          const replay = report.manifest
+            ? replayEvidencePack(bytes, anchor ? { trustAnchor: anchor } : {})
+            : null;
           send(res, report.status === 'PASS' ? 200 : 422, { report, replay });
         },
         () => send(res, 400, { error: { code: 'BAD_REQUEST', message: 'could not read the request body' } }),

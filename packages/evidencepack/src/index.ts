@@ -14,7 +14,7 @@ export {
   receiptHashOf,
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
-export { type Divergence, type ReplayResult, replayEvidencePack } from './replay.js';
+export { type Divergence, type ReplayOptions, type ReplayResult, replayEvidencePack } from './replay.js';
 export { evidencePackIndexSchema } from './schemas.js';
 export { isSafePath, MAX_ENTRY_BYTES, readTar, sortPaths, type TarEntry, writeTar } from './tar.js';
 export {
@@ -26,4 +26,5 @@ export {
   type VerifyOptions,
   type VerifyReport,
   verifyEvidencePack,
+  verifyEvidencePackSync,
 } from './verify.js';

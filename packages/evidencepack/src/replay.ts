@@ -1,4 +1,5 @@
-// Offline replay of the recorded requests of an EvidencePack (docs/spec/evidencepack.md §6): each
+// Offline replay of the recorded requests of an EvidencePack (docs/spec/evidencepack.md §6). The
+// pack is verified first (§5): a pack that does not verify never "matches the signed evidence". Each
 // recorded request is re-derived with the pack's own material and compared with what was signed —
 // the request digest and the JCS args hash against the decision and the receipt, the tool and principal, the recorded
 // clock reading against the decision time, and the decision ↔ receipt verdict binding. The first
@@ -7,6 +8,7 @@ import type { SignedEnvelope } from '@helm/contracts';
 import { canonicalBytes, digest, parseStrictJson } from '@helm/crypto';
 import { envelopeBody } from './export.js';
 import { readTar } from './tar.js';
+import { type VerifyOptions, type VerifyReport, verifyEvidencePackSync } from './verify.js';
 
 export interface Divergence {
   readonly lamport: number;
@@ -16,7 +18,22 @@ export interface Divergence {
 }
 
 export interface ReplayResult {
+  /** True only when the pack verified (see `verified`) and no request diverged. */
   readonly ok: boolean;
+  /**
+   * The pack verified before it was replayed: `verifyEvidencePack` gave PASS — or, with no trust
+   * anchor pinned, every check but TRUST_ANCHOR passed (verified against the pack's own trust
+   * root, which the report names). Replay results of a pack that does not verify are not evidence.
+   */
+  readonly verified: boolean;
+  /** The verification status of the pack (`verifyEvidencePack` with the same options). */
+  readonly verification: VerifyReport['status'];
+  /** The first check that kept the pack from verifying, when any. */
+  readonly verification_failure?: {
+    readonly code: string;
+    readonly status: string;
+    readonly message: string;
+  };
   readonly replayed: number;
   /** Requests whose receipts were condensed (replaced by Merkle inclusion proofs). */
   readonly condensed: number;
@@ -24,25 +41,85 @@ export interface ReplayResult {
   readonly summary: string;
 }
 
+/** What `replayEvidencePack` verifies the pack against first (see `VerifyOptions`). */
+export type ReplayOptions = Pick<VerifyOptions, 'trustAnchor' | 'expectHead' | 'expectLamport'>;
+
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Replay every recorded request against the signed receipts and decisions of the pack. Never throws. */
-export function replayEvidencePack(bytes: Uint8Array): ReplayResult {
+interface Replayed {
+  readonly replayed: number;
+  readonly condensed: number;
+  readonly divergences: readonly Divergence[];
+}
+
+/**
+ * Verify the pack (docs/spec/evidencepack.md §5), then replay every recorded request against its
+ * signed receipts and decisions (§6). Only a pack that verifies can "match the signed evidence":
+ * otherwise `ok` is false and the summary starts with `NOT VERIFIED`. Never throws.
+ */
+export function replayEvidencePack(bytes: Uint8Array, options: ReplayOptions = {}): ReplayResult {
+  const report = verifyEvidencePackSync(bytes, options);
+  const blocking = report.checks.find(
+    (c) =>
+      c.status !== 'PASS' &&
+      c.status !== 'SKIPPED' &&
+      !(c.code === 'TRUST_ANCHOR' && c.status === 'UNVERIFIABLE' && options.trustAnchor === undefined),
+  );
+  const verified = report.status !== 'FAILED' && !report.format_unsupported && blocking === undefined;
+  let r: Replayed;
+  let unreadable: string | undefined;
   try {
-    return replay(bytes);
+    r = replay(bytes);
   } catch (error) {
-    const divergences = [{ lamport: 0, field: 'pack', recorded: null, replayed: (error as Error).message }];
-    return {
-      ok: false,
+    unreadable = errorText(error);
+    r = {
       replayed: 0,
       condensed: 0,
-      divergences,
-      summary: `replay: the pack is unreadable: ${(error as Error).message}`,
+      divergences: [{ lamport: 0, field: 'pack', recorded: null, replayed: unreadable }],
     };
+  }
+  const ok = verified && r.divergences.length === 0;
+  const first = r.divergences[0];
+  const detail =
+    unreadable !== undefined
+      ? `replay: the pack is unreadable: ${unreadable}`
+      : r.divergences.length === 0
+        ? `replay: ${r.replayed} recorded requests re-derived${r.condensed ? ` (${r.condensed} condensed skipped)` : ''}`
+        : `replay: ${r.divergences.length} divergence(s) in ${r.replayed} requests; first at Lamport ${first?.lamport}: ${first?.field} recorded ${JSON.stringify(first?.recorded)} vs replayed ${JSON.stringify(first?.replayed)}`;
+  let summary: string;
+  if (!verified) {
+    const why = blocking ?? report.checks.find((c) => c.status === 'FAILED');
+    summary = `NOT VERIFIED: the pack is ${report.status}${why ? ` (${why.code}: ${why.message})` : ''}; nothing was matched against signed evidence. ${detail}`;
+  } else if (r.divergences.length === 0) {
+    const unpinned =
+      options.trustAnchor === undefined
+        ? ` (trust anchor not pinned: verified against the pack's own trust root ${report.manifest?.trust_anchor ?? '?'}; pin it with --trust-anchor)`
+        : '';
+    summary = `${detail}; every args hash, tool, principal and clock reading matches the signed evidence${unpinned}`;
+  } else summary = detail;
+  return {
+    ok,
+    verified,
+    verification: report.status,
+    ...(blocking
+      ? { verification_failure: { code: blocking.code, status: blocking.status, message: blocking.message } }
+      : {}),
+    replayed: r.replayed,
+    condensed: r.condensed,
+    divergences: r.divergences,
+    summary,
+  };
+}
+
+function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'unprintable error';
   }
 }
 
-function replay(bytes: Uint8Array): ReplayResult {
+function replay(bytes: Uint8Array): Replayed {
   const files = new Map(readTar(bytes).map((e) => [e.path, e.data]));
   const read = (path: string) => {
     const data = files.get(path);
@@ -107,9 +184,5 @@ function replay(bytes: Uint8Array): ReplayResult {
     if (request.expected_reason_code !== undefined && request.expected_reason_code !== receipt.reason_code)
       diverge('reason_code', receipt.reason_code, request.expected_reason_code);
   }
-  const ok = divergences.length === 0;
-  const summary = ok
-    ? `replay: ${replayed} recorded requests re-derived${condensed ? ` (${condensed} condensed skipped)` : ''}; every args hash, tool, principal and clock reading matches the signed evidence`
-    : `replay: ${divergences.length} divergence(s) in ${replayed} requests; first at Lamport ${divergences[0]?.lamport}: ${divergences[0]?.field} recorded ${JSON.stringify(divergences[0]?.recorded)} vs replayed ${JSON.stringify(divergences[0]?.replayed)}`;
-  return { ok, replayed, condensed, divergences, summary };
+  return { replayed, condensed, divergences };
 }

@@ -95,6 +95,14 @@ export interface VerifyOptions {
   readonly parallelThreshold?: number;
   /** Worker count for the pool (default: available parallelism); 0 disables the pool. */
   readonly workers?: number;
+  /**
+   * The chain head the verifier expects (a receipt hash, `sha256:…`, e.g. from an earlier pack, a
+   * monitor or a witness): a pack whose manifest head differs is FAILED (RECEIPT_SCOPE, detail
+   * `EXPECTED_HEAD_MISMATCH`). Without it, completeness at the tail is relative to the sealer (§4).
+   */
+  readonly expectHead?: string;
+  /** The Lamport value of the expected head (same check; 0 expects an empty pack). */
+  readonly expectLamport?: number;
   /** Progress of the long phases: `done` of `total` units. */
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -173,23 +181,48 @@ export async function verifyEvidencePack(
 ): Promise<VerifyReport> {
   const checks: Check[] = [];
   try {
-    return await verifyChecks(bytes, options, checks);
+    const run = verifyChecks(bytes, options, checks);
+    let step = run.next();
+    while (!step.done) step = run.next(await step.value);
+    return step.value;
   } catch (error) {
-    const reported = new Set(checks.map((c) => c.code));
-    checks.push({
-      code: CHECK_CODES.find((c) => !reported.has(c)) ?? 'PACK_FORMAT',
-      status: 'FAILED',
-      message: `verification stopped by an unexpected error: ${errorText(error)}`,
-      detail: 'VERIFIER_ERROR',
-    });
-    let packDigest = '';
-    try {
-      packDigest = digest(bytes);
-    } catch {
-      // not bytes at all
-    }
-    return { status: 'FAILED', pack_digest: packDigest, manifest: null, format_unsupported: false, checks };
+    return stoppedReport(bytes, checks, error);
   }
+}
+
+/**
+ * The same verification without the worker pool, synchronously (used by `replayEvidencePack`,
+ * which verifies before it replays). Never throws.
+ */
+export function verifyEvidencePackSync(
+  bytes: Uint8Array,
+  options: Omit<VerifyOptions, 'workers' | 'parallelThreshold'> = {},
+): VerifyReport {
+  const checks: Check[] = [];
+  try {
+    const step = verifyChecks(bytes, { ...options, workers: 0 }, checks).next();
+    if (!step.done) throw new Error('the worker pool is off: nothing may be awaited');
+    return step.value;
+  } catch (error) {
+    return stoppedReport(bytes, checks, error);
+  }
+}
+
+function stoppedReport(bytes: Uint8Array, checks: Check[], error: unknown): VerifyReport {
+  const reported = new Set(checks.map((c) => c.code));
+  checks.push({
+    code: CHECK_CODES.find((c) => !reported.has(c)) ?? 'PACK_FORMAT',
+    status: 'FAILED',
+    message: `verification stopped by an unexpected error: ${errorText(error)}`,
+    detail: 'VERIFIER_ERROR',
+  });
+  let packDigest = '';
+  try {
+    packDigest = digest(bytes);
+  } catch {
+    // not bytes at all
+  }
+  return { status: 'FAILED', pack_digest: packDigest, manifest: null, format_unsupported: false, checks };
 }
 
 function errorText(error: unknown): string {
@@ -200,11 +233,16 @@ function errorText(error: unknown): string {
   }
 }
 
-async function verifyChecks(
+/**
+ * The algorithm, as a generator so that one body serves both drivers: it yields only the pooled
+ * receipt-signature promise (never when `workers` is 0), which the async driver awaits and feeds
+ * back; the synchronous driver (replay, §6) runs it with the pool off.
+ */
+function* verifyChecks(
   bytes: Uint8Array,
   options: VerifyOptions,
   checks: Check[],
-): Promise<VerifyReport> {
+): Generator<Promise<ChainVerifyResult>, VerifyReport, ChainVerifyResult> {
   const packDigest = digest(bytes);
   const add = (
     code: CheckCode,
@@ -346,16 +384,10 @@ async function verifyChecks(
       nameProblem ??= { path, message: `${path}: ${(error as Error).message}` };
     }
   }
-  for (const prefix of ['decisions/', 'checkpoints/']) {
-    for (const path of under(prefix)) {
-      const v = json.get(path);
-      if (
-        v !== undefined &&
-        prefix === 'decisions/' &&
-        path !== `decisions/${hexOf(digest(canonicalBytes(v)))}.json`
-      )
-        nameProblem ??= { path, message: `${path} is not named by its digest` };
-    }
+  // Every content-addressed entry is named by its content (§3); JSON-only folders hold only JSON.
+  for (const path of [...files.keys()].sort(byPath)) {
+    const problem = contentNameProblem(path, files.get(path) as Uint8Array, json.get(path));
+    if (problem) nameProblem ??= { path, message: `${path}: ${problem}` };
   }
   for (const path of under('condensed/')) {
     const v = json.get(path) as { lamport: number } | undefined;
@@ -542,7 +574,7 @@ async function verifyChecks(
         const k = lookup(String(body.keyid), 'receipt-signer', Number(body.trust_seq));
         if (k) keys.set(String(body.keyid), k);
       }
-      r = await verifyReceiptChainParallel(receipts, {
+      r = yield verifyReceiptChainParallel(receipts, {
         keys,
         authorize: (keyid, role, trustSeq) => lookup(keyid, role, trustSeq) !== undefined,
         chainId: manifest.scope.chain_id,
@@ -618,8 +650,29 @@ async function verifyChecks(
   )
     scopeProblems.push('head');
   if (receiptBodies.some((b) => b.chain_id !== manifest.scope.chain_id)) scopeProblems.push('chain_id');
+  // scope.session_id (§4): null; the chain id (the chain is the session, as `helm export` writes);
+  // or else the delegation session every full receipt of the pack was signed under.
+  const session = manifest.scope.session_id;
+  if (
+    session !== null &&
+    session !== manifest.scope.chain_id &&
+    (receiptBodies.length === 0 || receiptBodies.some((b) => b.session_id !== session))
+  )
+    scopeProblems.push('session_id');
+  // Truncation at the tail is only visible against a head the verifier holds (§4, §5 step 10).
+  const expected: string[] = [];
+  if (options.expectHead !== undefined && manifest.head?.hash !== options.expectHead)
+    expected.push(`head ${String(manifest.head?.hash ?? null)}, expected ${options.expectHead}`);
+  if (options.expectLamport !== undefined && (manifest.head?.lamport ?? 0) !== options.expectLamport)
+    expected.push(`head Lamport ${manifest.head?.lamport ?? 0}, expected ${options.expectLamport}`);
   if (scopeProblems.length)
-    add('RECEIPT_SCOPE', 'FAILED', `manifest disagrees with the evidence: ${scopeProblems.join(', ')}`);
+    add('RECEIPT_SCOPE', 'FAILED', `manifest disagrees with the evidence: ${scopeProblems.join(', ')}`, {
+      ...(scopeProblems.includes('session_id') ? { detail: 'SESSION_MISMATCH' } : {}),
+    });
+  else if (expected.length)
+    add('RECEIPT_SCOPE', 'FAILED', `the pack ends at ${expected.join('; ')} (truncated, or another chain)`, {
+      detail: 'EXPECTED_HEAD_MISMATCH',
+    });
   else
     add(
       'RECEIPT_SCOPE',
@@ -633,7 +686,25 @@ async function verifyChecks(
   for (const b of receiptBodies)
     if (!byDecision.has(String(b.decision_id))) byDecision.set(String(b.decision_id), b);
   const decisionPaths = under('decisions/');
+  // Every full receipt's decision is in the pack, unless its decision_id is the executor-local
+  // denial id (docs/spec/pipeline.md §Executor-local denial id) recomputed from the receipt and
+  // its recorded request: then the call ended before the guardian ran and there is no decision.
+  const decisionIds = new Set(
+    decisionPaths.map((p) => String(envelopeBodySafe(json.get(p))?.decision_id ?? '')),
+  );
+  const undecided = receiptBodies.find((b) => {
+    if (decisionIds.has(String(b.decision_id))) return false;
+    const recorded = json.get(`requests/${pad(Number(b.lamport))}.json`);
+    return b.decision_id !== executorLocalDecisionId(b, recorded);
+  });
   if (!registry) needTrust('DECISIONS');
+  else if (undecided)
+    add(
+      'DECISIONS',
+      'FAILED',
+      `receipt at Lamport ${String(undecided.lamport)} names decision ${String(undecided.decision_id)}, which is not in the pack and is not an executor-local denial id`,
+      { detail: 'DECISION_MISSING', path: `receipts/${pad(Number(undecided.lamport))}.json` },
+    );
   else if (decisionPaths.length === 0) add('DECISIONS', 'SKIPPED', 'no decisions in the pack');
   else {
     let failure: Check | undefined;
@@ -788,6 +859,24 @@ async function verifyChecks(
       if (b.reason_code !== 'TOOL_UNKNOWN' && !tools.has(String(b.tool)))
         problems.push(`tool ${String(b.tool)} not described`);
     }
+    // The index describes the descriptor files it names (the file's digest is checked above):
+    // same name and driver; and a sandbox tool's module (driver.ref `sha256:<hex>`) is in the pack.
+    for (const t of index.tools ?? []) {
+      const descriptor = json.get(String(t.path)) as Record<string, unknown> | undefined;
+      if (!isObject(descriptor)) {
+        problems.push(`${String(t.path)} is not a tool descriptor`);
+        continue;
+      }
+      if (descriptor.name !== t.name || !jsonEqual(descriptor.driver ?? null, t.driver ?? null))
+        problems.push(`index entry of ${String(t.name)} does not match ${String(t.path)}`);
+      const driver = isObject(descriptor.driver) ? descriptor.driver : {};
+      if (driver.kind === 'sandbox') {
+        const ref = String(driver.ref);
+        const module = /^sha256:[0-9a-f]{64}$/.test(ref) ? `modules/${hexOf(ref)}.wasm` : undefined;
+        if (!module || !files.has(module))
+          problems.push(`module ${ref} of sandbox tool ${String(descriptor.name)} missing`);
+      }
+    }
     if (problems.length) add('ARTIFACTS', 'FAILED', problems.slice(0, 3).join('; '), { path: INDEX_PATH });
     else
       add(
@@ -842,6 +931,106 @@ async function verifyChecks(
       `${requestPaths.length} recorded requests, each with its receipt; every full receipt's request hashes to its request_digest`,
     );
   return done(manifest);
+}
+
+/**
+ * The decision id a receipt would carry had the executor denied the call before the guardian ran
+ * (docs/spec/pipeline.md §Executor-local denial id): every member is a receipt field except the
+ * tenant, which is the recorded request's (`tenant` when a string, else null; null when no request
+ * is recorded). Undefined when the receipt's fields cannot be hashed.
+ */
+function executorLocalDecisionId(b: Record<string, unknown>, recorded: unknown): string | undefined {
+  const request = isObject(recorded) && isObject(recorded.request) ? recorded.request : {};
+  try {
+    return digest(
+      canonicalBytes({
+        type: EXECUTOR_DENIAL_TYPE,
+        principal: b.principal,
+        tenant: typeof request.tenant === 'string' ? request.tenant : null,
+        session_id: null,
+        tool: b.tool,
+        args_hash: b.args_hash,
+        reason_code: b.reason_code,
+        at_ms: b.issued_at_ms,
+      }),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+const EXECUTOR_DENIAL_TYPE = 'helm.executor.denial.v1';
+
+function jsonEqual(a: unknown, b: unknown): boolean {
+  try {
+    return bytesEqual(canonicalBytes(a), canonicalBytes(b));
+  } catch {
+    return false;
+  }
+}
+
+const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Folders whose entries are JSON (`<…>.json`) only (§3). */
+const JSON_FOLDERS = [
+  'receipts/',
+  'condensed/',
+  'checkpoints/',
+  'decisions/',
+  'proofgraph/',
+  'trust/',
+  'policies/',
+  'tools/',
+  'schemas/',
+  'requests/',
+];
+const LAMPORT_NAME = /^(?:receipts|condensed|requests)\/[0-9]{12,}\.json$/;
+const DIGEST_NAME = /^(?:policies|schemas|tools|decisions)\/([0-9a-f]{64})\.json$/;
+const MODULE_NAME = /^modules\/([0-9a-f]{64})\.wasm$/;
+const NODE_NAME = /^proofgraph\/nodes\/([0-9]{12,})-([0-9a-f]{64})\.json$/;
+const CHECKPOINT_NAME = /^checkpoints\/([0-9]{12,})-([0-9a-f]{64})\.json$/;
+
+/**
+ * ENTRY_NAMES (§3): the name of a content-addressed entry against its bytes — policies, schemas,
+ * tools (descriptor digest = digest(JCS(descriptor))), decisions and modules by SHA-256 of the
+ * entry; signed nodes by Lamport and digest of the JCS envelope; checkpoints by tree size and
+ * SHA-256 of the entry; receipts, condensed entries and requests by a 12-digit Lamport (their
+ * Lamport against the content is checked by the caller and by REQUESTS). `value` is the parsed
+ * entry when it is canonical JSON of the right shape.
+ */
+function contentNameProblem(path: string, data: Uint8Array, value: unknown): string | undefined {
+  if (path === MANIFEST_PATH || path === INDEX_PATH) return undefined;
+  if (JSON_FOLDERS.some((f) => path.startsWith(f)) && !path.endsWith('.json'))
+    return 'not a JSON entry in a JSON-only folder';
+  const hex = () => hexOf(digest(data));
+  if (/^(?:receipts|condensed|requests)\//.test(path))
+    return LAMPORT_NAME.test(path) ? undefined : 'not named <12-digit Lamport>.json';
+  if (/^(?:policies|schemas|tools|decisions)\//.test(path)) {
+    const m = DIGEST_NAME.exec(path);
+    return m && m[1] === hex() ? undefined : 'not named by the SHA-256 of its content';
+  }
+  if (path.startsWith('modules/')) {
+    const m = MODULE_NAME.exec(path);
+    return m && m[1] === hex() ? undefined : 'not named <SHA-256 of the module>.wasm';
+  }
+  if (path.startsWith('proofgraph/')) {
+    const m = NODE_NAME.exec(path);
+    if (!m) return 'not named proofgraph/nodes/<Lamport>-<hex>.json';
+    const envelope = (value as { envelope?: SignedEnvelope } | undefined)?.envelope;
+    if (envelope === undefined) return undefined; // a wrong shape is PROOFGRAPH's (§1)
+    const lamport = envelopeBodySafe(envelope)?.lamport;
+    if (m[1] !== pad(Number(lamport)) || m[2] !== hexOf(digest(canonicalBytes(envelope))))
+      return 'name does not match the node (Lamport, digest of the JCS envelope)';
+    return undefined;
+  }
+  if (path.startsWith('checkpoints/') && path !== CONSISTENCY_PATH) {
+    const m = CHECKPOINT_NAME.exec(path);
+    if (!m || m[2] !== hex()) return 'not named <tree_size>-<SHA-256 of the entry>.json';
+    if (value === undefined) return undefined; // a wrong shape is CHECKPOINTS' (§1)
+    const size = envelopeBodySafe(value)?.tree_size;
+    return m[1] === pad(Number(size)) ? undefined : 'name does not match its tree_size';
+  }
+  return undefined;
 }
 
 /** digest(JCS(args)) of a recorded request, `args_text` parsed strictly as the PEP does; null if none. */

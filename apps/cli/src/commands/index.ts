@@ -375,14 +375,37 @@ export function exportCommand(
   ]);
 }
 
+/** What the verifier expects of the pack's tail: `--expect-head sha256:<hex>`, `--expect-lamport N`. */
+interface ExpectOpts {
+  expectHead?: string;
+  expectLamport?: string;
+}
+
+function expectations(opts: ExpectOpts): { expectHead?: string; expectLamport?: number } {
+  if (opts.expectHead !== undefined && !/^sha256:[0-9a-f]{64}$/.test(opts.expectHead))
+    throw new CliError('USAGE', '--expect-head must be sha256:<64 lowercase hex> (a receipt hash)');
+  let lamport: number | undefined;
+  if (opts.expectLamport !== undefined) {
+    lamport = /^[0-9]+$/.test(opts.expectLamport) ? Number(opts.expectLamport) : Number.NaN;
+    if (!Number.isSafeInteger(lamport))
+      throw new CliError('USAGE', '--expect-lamport must be a non-negative integer');
+  }
+  return {
+    ...(opts.expectHead === undefined ? {} : { expectHead: opts.expectHead }),
+    ...(lamport === undefined ? {} : { expectLamport: lamport }),
+  };
+}
+
 export async function verifyCommand(
   path: string,
-  opts: { trustAnchor?: string; workers?: string; json?: boolean },
+  opts: { trustAnchor?: string; workers?: string; json?: boolean } & ExpectOpts,
 ): Promise<CommandResult> {
   if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
+  const expect = expectations(opts);
   const bar = progressBar({ json: opts.json ?? false });
   const workers = opts.workers === undefined ? undefined : Number(opts.workers);
   const report = await verifyEvidencePack(new Uint8Array(readFileSync(path)), {
+    ...expect,
     ...(opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {}),
     ...(workers === undefined || !Number.isSafeInteger(workers) ? {} : { workers }),
     onProgress: (phase, done, total) => bar.update(phase, done, total),
@@ -412,9 +435,13 @@ export async function reexecuteCommand(data: DataDir): Promise<CommandResult> {
   return r.ok ? ok({ reexecution: r }, human) : failed({ reexecution: r }, human);
 }
 
-export function replayCommand(path: string): CommandResult {
+/** Offline replay; the pack is verified first, and a pack that does not verify exits 1. */
+export function replayCommand(path: string, opts: { trustAnchor?: string } & ExpectOpts = {}): CommandResult {
   if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
-  const r = replayEvidencePack(new Uint8Array(readFileSync(path)));
+  const r = replayEvidencePack(new Uint8Array(readFileSync(path)), {
+    ...expectations(opts),
+    ...(opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {}),
+  });
   const human = [
     r.summary,
     ...r.divergences
@@ -523,9 +550,11 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .description('verify an EvidencePack offline')
     .option('--trust-anchor <digest>', 'the trust registry genesis digest you expect')
     .option('--workers <n>', 'worker threads for receipt signatures (0 = none)')
+    .option('--expect-head <hash>', 'the chain head (receipt hash) the pack must end at')
+    .option('--expect-lamport <n>', 'the Lamport value the pack must end at')
     .option(...json)
     .action(
-      wrap((file: string, o: { trustAnchor?: string; workers?: string; json?: boolean }) =>
+      wrap((file: string, o: { trustAnchor?: string; workers?: string; json?: boolean } & ExpectOpts) =>
         verifyCommand(file, o),
       ),
     );
@@ -536,13 +565,22 @@ export function registerCommands(program: Command, wrap: Wrap): void {
       '--reexecute',
       're-run the recorded requests of the data directory and compare receipts byte for byte',
     )
+    .option('--trust-anchor <digest>', 'the trust registry genesis digest you expect (offline replay)')
+    .option('--expect-head <hash>', 'the chain head (receipt hash) the pack must end at')
+    .option('--expect-lamport <n>', 'the Lamport value the pack must end at')
     .option(...json)
     .action(
-      wrap((file: string | undefined, o: { reexecute?: boolean }, cmd: Command) => {
-        if (o.reexecute) return withDataDir(cmd, (d) => reexecuteCommand(d));
-        if (!file)
-          throw new CliError('USAGE', 'give a pack to replay, or --reexecute', 'helm replay pack.tar');
-        return replayCommand(file);
-      }),
+      wrap(
+        (
+          file: string | undefined,
+          o: { reexecute?: boolean; trustAnchor?: string } & ExpectOpts,
+          cmd: Command,
+        ) => {
+          if (o.reexecute) return withDataDir(cmd, (d) => reexecuteCommand(d));
+          if (!file)
+            throw new CliError('USAGE', 'give a pack to replay, or --reexecute', 'helm replay pack.tar');
+          return replayCommand(file, o);
+        },
+      ),
     );
 }

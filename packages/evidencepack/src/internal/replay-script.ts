@@ -16,7 +16,7 @@ if (!pack) {
 }
 const bytes = new Uint8Array(readFileSync(pack));
 const report = await verifyEvidencePack(bytes, trustAnchor ? { trustAnchor } : {});
-const replay = replayEvidencePack(bytes);
+const replay = replayEvidencePack(bytes, trustAnchor ? { trustAnchor } : {});
 if (args.includes('--json')) process.stdout.write(JSON.stringify({ report, replay }, null, 2) + '\\n');
 else process.stdout.write(formatReport(report) + '\\n' + replay.summary + '\\n');
 process.exit(report.status === 'PASS' && replay.ok ? 0 : 1);
