@@ -26,6 +26,7 @@ import { canonicalBytes, digest } from '@helm/crypto';
 import {
   createSandbox,
   type ModuleHandle,
+  PREVIEW2_INTERFACES,
   type Sandbox,
   SandboxError,
   type TranspiledComponent,
@@ -57,27 +58,13 @@ export const JCO_OPTIONS: GenerateOptions = {
   map: [],
 };
 
-/** The interfaces a tool component may import: the deny-by-default preview2 host without wasi:filesystem. */
-export const COMPONENT_INTERFACES: readonly string[] = [
-  'wasi:cli/environment',
-  'wasi:cli/exit',
-  'wasi:cli/stdin',
-  'wasi:cli/stdout',
-  'wasi:cli/stderr',
-  'wasi:cli/terminal-input',
-  'wasi:cli/terminal-output',
-  'wasi:cli/terminal-stdin',
-  'wasi:cli/terminal-stdout',
-  'wasi:cli/terminal-stderr',
-  'wasi:clocks/wall-clock',
-  'wasi:clocks/monotonic-clock',
-  'wasi:io/error',
-  'wasi:io/poll',
-  'wasi:io/streams',
-  'wasi:random/random',
-  'wasi:random/insecure',
-  'wasi:random/insecure-seed',
-];
+/**
+ * The interfaces a tool component may import: the sandbox's deny-by-default preview2 host
+ * (`PREVIEW2_INTERFACES`) without wasi:filesystem — one list, so the two cannot drift apart.
+ */
+export const COMPONENT_INTERFACES: readonly string[] = PREVIEW2_INTERFACES.filter(
+  (name) => !name.startsWith('wasi:filesystem/'),
+);
 
 const REFUSED_FAMILIES: readonly (readonly [string, string])[] = [
   ['wasi:filesystem/', 'file system'],

@@ -1,7 +1,7 @@
 // Unit checks of src/component.ts that I-SANDBOX-7 does not reach through the command line.
 import { readFileSync } from 'node:fs';
+import { PREVIEW2_INTERFACES } from '@helm/runtime-sandbox';
 import { describe, expect, it } from 'vitest';
-import { PREVIEW2_INTERFACES } from '../../../packages/runtime-sandbox/src/internal/preview2-host.ts';
 import {
   COMPONENT_INTERFACES,
   checkImports,

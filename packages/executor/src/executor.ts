@@ -559,6 +559,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
+  /** Receipt-policy admission of an allowed call (fail closed: a throwing policy set is missing). */
+  function admitReceipt(descriptor: ToolDescriptor, verified: DecisionRecord, key: string): Admission {
+    const approvalIds = verified.approval_grant_id === null ? [] : [verified.approval_grant_id];
+    try {
+      return receipts.admit(descriptor.effect_type, { idempotency_key: key, approval_ids: approvalIds });
+    } catch (error) {
+      return { ok: false, reason_code: 'RECEIPT_POLICY_MISSING', detail: errorText(error) };
+    }
+  }
+
   /** Ask the guardian to consume the decision's approval grant (single use); a failure to end with. */
   async function consumeApproval(verified: DecisionRecord): Promise<Failure | null> {
     if (verified.approval_grant_id === null) return null;
@@ -595,13 +605,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const original = storedOutput(stored, key, verified);
     if ('code' in original) return finishFailure(state, original);
     state.evidence.replay_of = original.receipt_id;
-    const approvalIds = verified.approval_grant_id === null ? [] : [verified.approval_grant_id];
-    let admission: Admission;
-    try {
-      admission = receipts.admit(descriptor.effect_type, { idempotency_key: key, approval_ids: approvalIds });
-    } catch (error) {
-      admission = { ok: false, reason_code: 'RECEIPT_POLICY_MISSING', detail: errorText(error) };
-    }
+    const admission = admitReceipt(descriptor, verified, key);
     if (!admission.ok) return finishFailure(state, fail(admission.reason_code, admission.detail));
     const grant = await consumeApproval(verified);
     if (grant) return finishFailure(state, grant);
@@ -758,13 +762,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
 
     // 8. Receipt-policy admission (fail closed) before anything runs.
-    const approvalIds = verified.approval_grant_id === null ? [] : [verified.approval_grant_id];
-    let admission: Admission;
-    try {
-      admission = receipts.admit(descriptor.effect_type, { idempotency_key: key, approval_ids: approvalIds });
-    } catch (error) {
-      admission = { ok: false, reason_code: 'RECEIPT_POLICY_MISSING', detail: errorText(error) };
-    }
+    const admission = admitReceipt(descriptor, verified, key);
     if (!admission.ok) return finishFailure(state, fail(admission.reason_code, admission.detail));
 
     // 8b. Write-ahead admission journal: durable before anything can have an effect.

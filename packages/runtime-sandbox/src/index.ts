@@ -16,6 +16,7 @@ export {
   threadIsolation,
 } from './internal/isolation.js';
 export { decodeJsonOutput, encodeJsonInput } from './internal/json-io.js';
+export { PREVIEW2_INTERFACES } from './internal/preview2-host.js';
 export {
   createSandbox,
   type ModuleHandle,

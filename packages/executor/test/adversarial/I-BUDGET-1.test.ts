@@ -5,23 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { descriptorDigest, functionDriver } from '../../src/index.ts';
-import { aliceContext, build, readTool, type World } from '../helpers/world.ts';
-import { MISBEHAVIOURS, type Misbehaviour, misbehave } from './hostile-driver.ts';
-
-/** Run one call; a hanging driver is ended by firing the injected timer. */
-async function call(w: World, path: string) {
-  let settled = false;
-  const pending = w.executor
-    .execute({ tool: 'files.read', principal: 'alice', args: { path }, context: aliceContext() })
-    .finally(() => {
-      settled = true;
-    });
-  for (let i = 0; i < 50 && !settled; i++) {
-    await new Promise((r) => setImmediate(r));
-    if (w.timer.pending.size > 0) w.timer.fireAll();
-  }
-  return pending;
-}
+import { build, readTool } from '../helpers/world.ts';
+import { call, MISBEHAVIOURS, type Misbehaviour, misbehave } from './hostile-driver.ts';
 
 describe('I-BUDGET-1: a driver that may have started is always charged', () => {
   it('property: however the driver fails, spend = driver invocations, nothing stays reserved', async () => {

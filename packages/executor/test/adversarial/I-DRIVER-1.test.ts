@@ -5,22 +5,8 @@ import { DRIVER_FAILURE_CODES, REASON_CODE_LIST } from '@helm/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DriverFailure, descriptorDigest, functionDriver } from '../../src/index.ts';
-import { aliceContext, body, build, readTool, type World } from '../helpers/world.ts';
-import { MISBEHAVIOURS, misbehave } from './hostile-driver.ts';
-
-async function call(w: World, path: string) {
-  let settled = false;
-  const pending = w.executor
-    .execute({ tool: 'files.read', principal: 'alice', args: { path }, context: aliceContext() })
-    .finally(() => {
-      settled = true;
-    });
-  for (let i = 0; i < 50 && !settled; i++) {
-    await new Promise((r) => setImmediate(r));
-    if (w.timer.pending.size > 0) w.timer.fireAll();
-  }
-  return pending;
-}
+import { body, build, readTool, type World } from '../helpers/world.ts';
+import { call, MISBEHAVIOURS, misbehave } from './hostile-driver.ts';
 
 function withDriver(invoke: () => unknown): World {
   const w = build();

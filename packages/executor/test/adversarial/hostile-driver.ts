@@ -1,6 +1,7 @@
 // What a malicious or broken tool can do to the executor once its driver runs: throw anything,
 // return anything, hang. Shared by the I-BUDGET-1 and I-DRIVER-* suites.
-import { DriverFailure } from '../../src/index.ts';
+import { DriverFailure, type ExecuteResult } from '../../src/index.ts';
+import { aliceContext, type World } from '../helpers/world.ts';
 
 export type Misbehaviour =
   | 'throw-error'
@@ -112,4 +113,19 @@ export function misbehave(kind: Misbehaviour): unknown {
     case 'hang':
       return new Promise(() => {});
   }
+}
+
+/** Run one files.read call; a hanging driver is ended by firing the injected timer. */
+export async function call(w: World, path: string): Promise<ExecuteResult> {
+  let settled = false;
+  const pending = w.executor
+    .execute({ tool: 'files.read', principal: 'alice', args: { path }, context: aliceContext() })
+    .finally(() => {
+      settled = true;
+    });
+  for (let i = 0; i < 50 && !settled; i++) {
+    await new Promise((r) => setImmediate(r));
+    if (w.timer.pending.size > 0) w.timer.fireAll();
+  }
+  return pending;
 }
