@@ -5,6 +5,13 @@
 import { Sha256CounterStream } from './sha256.ts';
 import { ERRNO, WASI_PREVIEW1_SIGNATURES } from './wasi-abi.ts';
 
+/** A guest pointer or length outside linear memory, or an unbound host — detected before any effect: EFAULT. */
+class MemoryFault extends Error {
+  constructor() {
+    super('out of bounds');
+  }
+}
+
 /** Thrown by `proc_exit`: ends the run with the given exit code. */
 export class ExitSignal {
   readonly exitCode: number;
@@ -98,7 +105,7 @@ export function createPreview1Host(config: Preview1Config): Preview1Host {
 
   /** Subtracts `cost` from the guest's counter; below zero the run ends before any effect. */
   const charge = (cost: number): void => {
-    if (gas === undefined) throw new RangeError('no gas counter');
+    if (gas === undefined) throw new MemoryFault(); // an unbound host does nothing: no effect happened
     const left = (gas.value as bigint) - BigInt(cost);
     gas.value = left;
     if (left < 0n) throw new GasExhaustedSignal();
@@ -108,7 +115,7 @@ export function createPreview1Host(config: Preview1Config): Preview1Host {
   let dv = new DataView(new ArrayBuffer(0));
   let u8 = new Uint8Array(0);
   const refresh = (): void => {
-    if (memory === undefined) throw new RangeError('no memory');
+    if (memory === undefined) throw new MemoryFault(); // no memory: every pointer is out of bounds
     const buffer = memory.buffer;
     if (buffer !== viewed) {
       viewed = buffer;
@@ -123,7 +130,7 @@ export function createPreview1Host(config: Preview1Config): Preview1Host {
   /** Throws (EFAULT) unless [ptr, ptr + len) lies inside linear memory. */
   const check = (ptr: number, len: number): void => {
     refresh();
-    if (ptr + len > u8.length) throw new RangeError('out of bounds');
+    if (ptr + len > u8.length) throw new MemoryFault();
   };
   const bytes = (ptr: number, len: number): Uint8Array => {
     check(ptr, len);
@@ -144,7 +151,7 @@ export function createPreview1Host(config: Preview1Config): Preview1Host {
     for (let i = 0; i < count; i++) {
       const p = dv.getUint32(base + i * 8, true);
       const len = dv.getUint32(base + i * 8 + 4, true);
-      if (p + len > u8.length) throw new RangeError('out of bounds');
+      if (p + len > u8.length) throw new MemoryFault();
       iov[2 * i] = p;
       iov[2 * i + 1] = len;
       total += len;
@@ -159,7 +166,10 @@ export function createPreview1Host(config: Preview1Config): Preview1Host {
         charge(cost(...args));
         return fn(...args);
       } catch (e) {
-        if (e instanceof RangeError) return ERRNO.FAULT;
+        // Only the host's own bounds checks mean EFAULT. Anything else (a JS stack overflow is a
+        // RangeError too) may strike after an effect, so it is never reported as a clean FAULT:
+        // it propagates and ends the run.
+        if (e instanceof MemoryFault) return ERRNO.FAULT;
         throw e;
       }
     };

@@ -8,6 +8,7 @@ import { type GuestRequest, runGuest } from '../../src/internal/guest-run.ts';
 import { createPreview2Host } from '../../src/internal/preview2-host.ts';
 import { ERRNO } from '../../src/internal/wasi-abi.ts';
 import {
+  createPreview1Host,
   GasExhaustedSignal,
   HOST_CALL_GAS,
   IO_BYTE_GAS,
@@ -274,5 +275,28 @@ describe('I-SANDBOX-3: fd_read / fd_write check every pointer before any effect'
     expect(r.stdout[0]).toBe(ERRNO.SUCCESS);
     expect(dec(r.stdout.subarray(64, 68))).toBe('ABCD');
     expect([...r.stdout.subarray(256, 260)]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('only the host’s own bounds checks are EFAULT: any other error inside a host call ends the run', () => {
+    // A JS stack overflow (a RangeError) can strike after a host call had an effect; it must never
+    // be reported to the guest as a clean FAULT. Simulate an engine error with a memory whose
+    // buffer getter throws a RangeError.
+    const host = createPreview1Host({
+      stdin: new Uint8Array(0),
+      maxOutputBytes: 64,
+      seed: new Uint8Array(32),
+      virtualTimeMs: 0,
+    });
+    const gas = new WebAssembly.Global({ value: 'i64', mutable: true }, 1_000_000n);
+    const hostile = {
+      get buffer(): ArrayBuffer {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+    } as unknown as WebAssembly.Memory;
+    host.bind(hostile, gas);
+    const fdWrite = host.imports.fd_write as unknown as (...a: number[]) => number;
+    expect(() => fdWrite(1, 0, 1, 0)).toThrow(RangeError);
+    const randomGet = host.imports.random_get as unknown as (...a: number[]) => number;
+    expect(() => randomGet(0, 8)).toThrow(RangeError);
   });
 });
