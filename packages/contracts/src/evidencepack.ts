@@ -1,7 +1,9 @@
 // EvidencePack manifest (`helm.evidencepack.manifest.v1`): the signed table of contents of a
 // deterministic EvidencePack tar (normative: docs/spec/evidencepack.md). It travels as the
-// SignedEnvelope `manifest.json` (the only archive entry not listed in itself) and lists every
-// other entry's path, size and digest, sorted bytewise by path.
+// SignedEnvelope `manifest.json`. The entry list (every other entry's path, size and digest, sorted
+// bytewise by path) is not inlined: it is the entry `manifest/entries.json`, bound by its size,
+// SHA-256 and RFC 9162 Merkle root in the signed body, so the signed manifest has a fixed size
+// whatever the number of entries.
 import { DIGEST_PATTERN } from './effect.js';
 
 export const EVIDENCEPACK_MANIFEST_TYPE = 'helm.evidencepack.manifest.v1';
@@ -18,6 +20,22 @@ export interface EvidencePackEntry {
   readonly size: number;
   /** `digest(bytes)`: `sha256:<hex>` of the entry's exact bytes. */
   readonly sha256: string;
+}
+
+/** Where the entry list lives: a JCS array of `EvidencePackEntry`, sorted bytewise by path. */
+export const EVIDENCEPACK_ENTRIES_PATH = 'manifest/entries.json';
+
+/**
+ * The signed binding of the entry list `manifest/entries.json` (docs/spec/evidencepack.md §4):
+ * its entry count, byte size, SHA-256, and the RFC 9162 Merkle tree hash over the leaves
+ * `JCS({path, size, sha256})` of the entries in list order (an entry is provable by an inclusion
+ * proof against `root` without the whole list).
+ */
+export interface EvidencePackEntriesRef {
+  readonly count: number;
+  readonly size: number;
+  readonly sha256: string;
+  readonly root: string;
 }
 
 export interface EvidencePackScope {
@@ -49,7 +67,8 @@ export interface EvidencePackManifest {
     readonly nodes: number;
     readonly checkpoints: number;
   };
-  readonly entries: readonly EvidencePackEntry[];
+  /** The entry list, bound by digest (the list is `manifest/entries.json`). */
+  readonly entries: EvidencePackEntriesRef;
 }
 
 const int = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
@@ -96,17 +115,33 @@ export const evidencePackManifestSchema = {
       properties: { receipts: int, decisions: int, nodes: int, checkpoints: int },
     },
     entries: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['path', 'size', 'sha256'],
-        properties: {
-          path: { type: 'string', pattern: EVIDENCEPACK_PATH_PATTERN, maxLength: 255 },
-          size: int,
-          sha256: { type: 'string', pattern: DIGEST_PATTERN },
-        },
+      type: 'object',
+      additionalProperties: false,
+      required: ['count', 'size', 'sha256', 'root'],
+      properties: {
+        count: int,
+        size: int,
+        sha256: { type: 'string', pattern: DIGEST_PATTERN },
+        root: { type: 'string', pattern: DIGEST_PATTERN },
       },
+    },
+  },
+} as const;
+
+/** JSON Schema of `manifest/entries.json`: the entry list the manifest binds. */
+export const evidencePackEntriesSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://helm.dev/schemas/helm.evidencepack.entries.v1.json',
+  title: 'EvidencePack entry list',
+  type: 'array',
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path', 'size', 'sha256'],
+    properties: {
+      path: { type: 'string', pattern: EVIDENCEPACK_PATH_PATTERN, maxLength: 255 },
+      size: int,
+      sha256: { type: 'string', pattern: DIGEST_PATTERN },
     },
   },
 } as const;

@@ -62,12 +62,15 @@ export {
   SignedEnvelopeSchema,
 } from './envelope.js';
 export {
+  EVIDENCEPACK_ENTRIES_PATH,
   EVIDENCEPACK_FORMAT_VERSION,
   EVIDENCEPACK_MANIFEST_TYPE,
   EVIDENCEPACK_PATH_PATTERN,
+  type EvidencePackEntriesRef,
   type EvidencePackEntry,
   type EvidencePackManifest,
   type EvidencePackScope,
+  evidencePackEntriesSchema,
   evidencePackManifestSchema,
 } from './evidencepack.js';
 export {

@@ -3,20 +3,25 @@
 // values, digests), every JSON entry is RFC 8785 JCS, and the tar writer sorts paths, so the same
 // evidence always yields the same bytes whatever order it was read from storage in.
 import {
+  EVIDENCEPACK_ENTRIES_PATH,
   EVIDENCEPACK_FORMAT_VERSION,
   EVIDENCEPACK_MANIFEST_TYPE,
+  type EvidencePackEntriesRef,
   type EvidencePackEntry,
   type EvidencePackManifest,
   RECEIPT_TYPE,
   type SignedEnvelope,
 } from '@helm/contracts';
-import { canonicalBytes, digest, fromBase64Url, type Signer, signEnvelope } from '@helm/crypto';
+import { canonicalBytes, digest, fromBase64Url, type Signer, signEnvelope, toHex } from '@helm/crypto';
+import { leafHashSource, merkleLeafHash, merkleRoot } from '@helm/proofgraph';
 import { receiptHash } from '@helm/receipts';
 import { EvidencePackError } from './errors.js';
 import { REPLAY_README, REPLAY_SCRIPT } from './internal/replay-script.js';
 import { type TarEntry, writeTar } from './tar.js';
 
 export const MANIFEST_PATH = 'manifest.json';
+/** The entry list the manifest binds by digest (§4); like manifest.json, not listed in itself. */
+export const ENTRIES_PATH = EVIDENCEPACK_ENTRIES_PATH;
 export const INDEX_PATH = 'index.json';
 export const INDEX_TYPE = 'helm.evidencepack.index.v1';
 export const TRUST_SNAPSHOT_PATH = 'trust/snapshot.json';
@@ -199,10 +204,59 @@ export function packEntries(input: PackInput): { files: Map<string, Uint8Array> 
   return { files };
 }
 
-/** Sorted manifest entries for a set of files. */
+/**
+ * Sorted entry list for a set of files (`manifest.json` and `manifest/entries.json`, the two
+ * entries not listed, are left out).
+ */
 export function manifestEntries(files: ReadonlyMap<string, Uint8Array>): EvidencePackEntry[] {
-  const entries = [...files].map(([path, data]) => ({ path, size: data.length, sha256: digest(data) }));
+  const entries = [...files]
+    .filter(([path]) => path !== MANIFEST_PATH && path !== ENTRIES_PATH)
+    .map(([path, data]) => ({ path, size: data.length, sha256: digest(data) }));
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * RFC 9162 Merkle tree hash of an entry list: leaf i = JCS({path, size, sha256}) of entry i (in
+ * list order); the empty list has the empty-tree root.
+ */
+export function entriesRoot(entries: readonly EvidencePackEntry[]): string {
+  const leaves = entries.map((e) =>
+    merkleLeafHash(canonicalBytes({ path: e.path, size: e.size, sha256: e.sha256 })),
+  );
+  return `sha256:${toHex(merkleRoot(leafHashSource(leaves), leaves.length))}`;
+}
+
+/**
+ * The entry list file (`manifest/entries.json`, JCS) and its signed binding for the manifest's
+ * `entries` field (§4).
+ */
+export function bindEntries(entries: readonly EvidencePackEntry[]): {
+  readonly ref: EvidencePackEntriesRef;
+  readonly data: Uint8Array;
+} {
+  const data = canonicalBytes(entries);
+  return {
+    ref: { count: entries.length, size: data.length, sha256: digest(data), root: entriesRoot(entries) },
+    data,
+  };
+}
+
+/**
+ * The archive of `files` (any `manifest.json` / `manifest/entries.json` among them are replaced)
+ * with a manifest `body` whose `entries` binding is recomputed, signed by `signers`.
+ */
+export function sealArchive(
+  files: ReadonlyMap<string, Uint8Array>,
+  body: Record<string, unknown>,
+  signers: readonly Signer[],
+): Uint8Array {
+  const { ref, data } = bindEntries(manifestEntries(files));
+  const envelope = signEnvelope({ ...body, entries: ref } as unknown as { type: string }, signers);
+  const tarEntries: TarEntry[] = [...files]
+    .filter(([path]) => path !== MANIFEST_PATH && path !== ENTRIES_PATH)
+    .map(([path, data]) => ({ path, data }));
+  tarEntries.push({ path: ENTRIES_PATH, data }, { path: MANIFEST_PATH, data: json(envelope) });
+  return writeTar(tarEntries);
 }
 
 /**
@@ -226,6 +280,7 @@ export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
     hash: String(c.entry_hash),
   }));
   const lamports = [...full.map((x) => x.lamport), ...condensed.map((x) => x.lamport)];
+  const bound = bindEntries(manifestEntries(files));
   const last = lamports.length ? Math.max(...lamports) : 0;
   const headEnvelope = full.find((x) => x.lamport === last)?.e;
   const headCondensed = condensed.find((x) => x.lamport === last);
@@ -251,11 +306,11 @@ export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
       nodes: withoutReceiptNodes(input.nodes).length,
       checkpoints: input.checkpoints?.length ?? 0,
     },
-    entries: manifestEntries(files),
+    entries: bound.ref,
   };
   const envelope = signEnvelope(manifest as unknown as { type: string }, [signer]);
   const tarEntries: TarEntry[] = [...files].map(([path, data]) => ({ path, data }));
-  tarEntries.push({ path: MANIFEST_PATH, data: json(envelope) });
+  tarEntries.push({ path: ENTRIES_PATH, data: bound.data }, { path: MANIFEST_PATH, data: json(envelope) });
   const bytes = writeTar(tarEntries);
   return { bytes, digest: digest(bytes), manifest };
 }

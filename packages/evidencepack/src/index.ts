@@ -1,7 +1,10 @@
 export { EvidencePackError, type EvidencePackErrorCode } from './errors.js';
 export {
   type BuiltPack,
+  bindEntries,
   buildEvidencePack,
+  ENTRIES_PATH,
+  entriesRoot,
   envelopeBody,
   INDEX_PATH,
   INDEX_TYPE,
@@ -12,6 +15,7 @@ export {
   type PackNode,
   packEntries,
   receiptHashOf,
+  sealArchive,
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
 export { type Divergence, type ReplayOptions, type ReplayResult, replayEvidencePack } from './replay.js';

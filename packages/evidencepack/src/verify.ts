@@ -7,6 +7,7 @@ import {
   DECISION_TYPE,
   EVIDENCEPACK_FORMAT_VERSION,
   EVIDENCEPACK_MANIFEST_TYPE,
+  type EvidencePackEntry,
   type EvidencePackManifest,
   RECEIPT_TYPE,
   type SignedEnvelope,
@@ -22,11 +23,12 @@ import {
   type ReceiptSummary,
   receiptHash,
   verifyReceipt,
-  verifyReceiptSignatures,
 } from '@helm/receipts';
 import { defaultRoleMapping, importTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import {
   CONSISTENCY_PATH,
+  ENTRIES_PATH,
+  entriesRoot,
   envelopeBody,
   INDEX_PATH,
   INDEX_TYPE,
@@ -35,6 +37,7 @@ import {
 } from './export.js';
 import {
   bodyOf,
+  entriesProblem,
   entryShape,
   manifestEnvelopeProblem,
   manifestProblem as manifestSchemaProblem,
@@ -127,20 +130,38 @@ function overall(checks: readonly Check[]): VerifyReport['status'] {
   return 'PASS';
 }
 
-/**
- * Every field against the manifest schema (§4: exactly the listed fields, e.g. no trust base or
- * stride in the scope), then the rules a schema cannot say.
- */
+/** Every field against the manifest schema (§4: exactly the listed fields, e.g. no trust base or stride in the scope). */
 function manifestProblem(m: unknown): string | undefined {
-  const schema = manifestSchemaProblem(m);
-  if (schema) return schema;
+  return manifestSchemaProblem(m);
+}
+
+/**
+ * The entry list `manifest/entries.json` against the manifest's signed binding (§4, §5 step 2):
+ * exactly `size` bytes with SHA-256 `sha256` (checked before it is parsed), canonical JCS of a list
+ * of `{path, size, sha256}` sorted bytewise by path and unique, not naming `manifest.json` or
+ * itself, `count` long, with RFC 9162 root `root`. Throws the problem.
+ */
+function entryList(manifest: EvidencePackManifest, data: Uint8Array | undefined): EvidencePackEntry[] {
+  const ref = manifest.entries;
+  if (!data) throw new Error(`${ENTRIES_PATH} is missing`);
+  if (data.length !== ref.size || digest(data) !== ref.sha256)
+    throw new Error(`${ENTRIES_PATH} does not match the size and SHA-256 the manifest signs`);
+  const value = parseJson(data);
+  if (!bytesEqual(canonicalBytes(value), data)) throw new Error(`${ENTRIES_PATH} is not canonical JCS`);
+  const shape = entriesProblem(value);
+  if (shape) throw new Error(`${ENTRIES_PATH} ${shape}`);
+  const list = value as EvidencePackEntry[];
   let prev = '';
-  for (const e of (m as EvidencePackManifest).entries) {
-    if (e.path <= prev) return 'entries not sorted and unique';
-    if (e.path === MANIFEST_PATH) return 'manifest lists itself';
+  for (const e of list) {
+    if (e.path <= prev) throw new Error('entries not sorted and unique');
+    if (e.path === MANIFEST_PATH || e.path === ENTRIES_PATH)
+      throw new Error(`the entry list names ${e.path}`);
     prev = e.path;
   }
-  return undefined;
+  if (list.length !== ref.count)
+    throw new Error(`the entry list has ${list.length} entries, not ${ref.count}`);
+  if (entriesRoot(list) !== ref.root) throw new Error('the entry list does not hash to the signed root');
+  return list;
 }
 
 const MANIFEST_TYPE_PATTERN = /^helm\.evidencepack\.manifest\.v([1-9][0-9]{0,8})$/;
@@ -285,8 +306,11 @@ function* verifyChecks(
   const manifestBytes = files.get(MANIFEST_PATH);
   let envelope: SignedEnvelope;
   let manifest: EvidencePackManifest;
+  let list: EvidencePackEntry[];
   try {
     if (!manifestBytes) throw new Error('manifest.json is missing');
+    if (manifestBytes.length > 64 * KiB)
+      throw new Error(`manifest.json is ${manifestBytes.length} bytes, over its 65536-byte cap`);
     const value = parseJson(manifestBytes);
     if (!bytesEqual(canonicalBytes(value), manifestBytes))
       throw new Error('manifest.json is not canonical JCS');
@@ -310,25 +334,33 @@ function* verifyChecks(
     const problem = manifestProblem(body);
     if (problem) throw new Error(`manifest field invalid: ${problem}`);
     manifest = body as unknown as EvidencePackManifest;
+    list = entryList(manifest, files.get(ENTRIES_PATH));
   } catch (error) {
     add('MANIFEST_FORMAT', 'FAILED', (error as Error).message, { path: MANIFEST_PATH });
     return done(null);
   }
-  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${manifest.entries.length} entries listed`);
+  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${list.length} entries listed`);
 
-  // 3. Entry hashes and completeness.
-  const listed = new Set(manifest.entries.map((e) => e.path));
-  const bad = manifest.entries.find((e) => {
+  // 3. Entry hashes and completeness. Only an entry that is listed and matches its listed size and
+  //    SHA-256 is ever read (parsed) by a later step (bounded resources, §5.2).
+  const listed = new Set(list.map((e) => e.path));
+  const intact = new Set<string>();
+  let bad: EvidencePackEntry | undefined;
+  for (const e of list) {
     const data = files.get(e.path);
-    return data !== undefined && (data.length !== e.size || digest(data) !== e.sha256);
-  });
+    if (data === undefined) continue;
+    if (data.length === e.size && digest(data) === e.sha256) intact.add(e.path);
+    else bad ??= e;
+  }
   if (bad)
     add('ENTRY_HASHES', 'FAILED', `${bad.path} does not match its listed size and SHA-256`, {
       path: bad.path,
     });
   else add('ENTRY_HASHES', 'PASS', 'every present entry matches its listed size and SHA-256');
-  const missing = manifest.entries.find((e) => !files.has(e.path));
-  const extra = entries.find((e) => e.path !== MANIFEST_PATH && !listed.has(e.path));
+  const missing = list.find((e) => !files.has(e.path));
+  const extra = entries.find(
+    (e) => e.path !== MANIFEST_PATH && e.path !== ENTRIES_PATH && !listed.has(e.path),
+  );
   if (missing)
     add('COMPLETENESS', 'FAILED', `listed entry ${missing.path} is missing`, { path: missing.path });
   else if (extra)
@@ -342,12 +374,27 @@ function* verifyChecks(
   let nameProblem: { path: string; message: string } | undefined;
   const shapePaths = { index: INDEX_PATH, trust: TRUST_SNAPSHOT_PATH, consistency: CONSISTENCY_PATH };
   for (const path of files.keys()) {
-    if (!path.endsWith('.json') || path === MANIFEST_PATH) continue;
+    if (!path.endsWith('.json') || path === MANIFEST_PATH || path === ENTRIES_PATH) continue;
+    // Unlisted or altered entries are never parsed (COMPLETENESS / ENTRY_HASHES already fail them).
+    if (!intact.has(path)) continue;
+    const data = files.get(path) as Uint8Array;
+    // Per-kind size caps (§5.2): an oversized entry is refused unparsed by the check owning its kind.
+    const cap = entryCap(path);
+    if (cap && data.length > cap.max) {
+      if (!shapeFailures.has(cap.code))
+        shapeFailures.set(cap.code, {
+          code: cap.code,
+          status: 'FAILED',
+          message: `${path}: ${data.length} bytes, over the ${cap.max}-byte cap of its kind`,
+          detail: 'ENTRY_TOO_LARGE',
+          path,
+        });
+      continue;
+    }
     let value: unknown;
     try {
-      value = parseJson(files.get(path) as Uint8Array);
-      if (!bytesEqual(canonicalBytes(value), files.get(path) as Uint8Array))
-        throw new Error('not canonical JCS');
+      value = parseJson(data);
+      if (!bytesEqual(canonicalBytes(value), data)) throw new Error('not canonical JCS');
     } catch (error) {
       nameProblem ??= { path, message: `${path}: ${(error as Error).message}` };
       continue;
@@ -456,6 +503,17 @@ function* verifyChecks(
   const lookup = registryLookup
     ? (keyid: string, role: string, trustSeq: number) => registryLookup(keyid, role, trustSeq)
     : undefined;
+  // A receipt is verified once per pack: RECEIPT_CHAIN and PROOFGRAPH (receipts are their own
+  // nodes) share the result (same envelope object, same key lookup, so the same answer).
+  const receiptChecks = new Map<unknown, ReturnType<typeof verifyReceipt>>();
+  const checkReceipt = (env: unknown): ReturnType<typeof verifyReceipt> => {
+    let r = receiptChecks.get(env);
+    if (!r) {
+      r = verifyReceipt(env, lookup as NonNullable<typeof lookup>);
+      receiptChecks.set(env, r);
+    }
+    return r;
+  };
   /** Signed nodes and checkpoints (no trust state of their own): at heightOf(their Lamport). */
   const nodeLookup = registryLookup
     ? (keyid: string, role: string, lamport: number) => registryLookup(keyid, role, heightOf(lamport))
@@ -527,7 +585,7 @@ function* verifyChecks(
       checkpoints: checkpointPaths.map((p) => json.get(p)),
       consistency,
       keys: nodeLookup as NonNullable<typeof nodeLookup>,
-      verifyReceipt: (env) => verifyReceipt(env, lookup) as never,
+      verifyReceipt: (env) => checkReceipt(env) as never,
     });
     const failedAt = r.ok || r.where !== 'history' ? Number.POSITIVE_INFINITY : r.index + 1;
     if (trustBinding && trustBinding.lamport < failedAt) {
@@ -587,11 +645,12 @@ function* verifyChecks(
       const summaries: ReceiptSummary[] = [];
       let failure: ReceiptFailure | undefined;
       const CHUNK = 500;
-      for (let i = 0; i < receipts.length && !failure; i += CHUNK) {
-        const part = verifyReceiptSignatures(receipts.slice(i, i + CHUNK), lookup, i);
-        summaries.push(...part.summaries);
-        failure = part.failure;
-        options.onProgress?.('receipts', Math.min(i + CHUNK, receipts.length), receipts.length);
+      for (let i = 0; i < receipts.length && !failure; i++) {
+        const c = checkReceipt(receipts[i]);
+        if (c.ok) summaries.push(c.summary);
+        else failure = { code: c.code, index: i, message: c.message };
+        if ((i + 1) % CHUNK === 0 || i + 1 === receipts.length)
+          options.onProgress?.('receipts', i + 1, receipts.length);
       }
       r = linkReceipts(
         summaries,
@@ -796,7 +855,7 @@ function* verifyChecks(
     const g = validateGraph(items, {
       keys: nodeLookup as NonNullable<typeof nodeLookup>,
       known,
-      receipts: (env) => verifyReceipt(env, lookup) as never,
+      receipts: (env) => checkReceipt(env) as never,
     });
     options.onProgress?.('proofgraph', items.length, items.length);
     if (g.ok)
@@ -970,6 +1029,32 @@ function jsonEqual(a: unknown, b: unknown): boolean {
 }
 
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * Per-kind size caps of the JSON entries the verifier parses (docs/spec/evidencepack.md §5.2), with
+ * the check that refuses an oversized entry (detail `ENTRY_TOO_LARGE`) before it is parsed. First
+ * matching prefix wins.
+ */
+export const ENTRY_CAPS: readonly { prefix: string; max: number; code: CheckCode }[] = [
+  { prefix: MANIFEST_PATH, max: 64 * KiB, code: 'MANIFEST_FORMAT' },
+  { prefix: 'receipts/', max: 64 * KiB, code: 'RECEIPT_CHAIN' },
+  { prefix: 'condensed/', max: 64 * KiB, code: 'RECEIPT_CHAIN' },
+  { prefix: CONSISTENCY_PATH, max: 4 * MiB, code: 'CHECKPOINTS' },
+  { prefix: 'checkpoints/', max: 64 * KiB, code: 'CHECKPOINTS' },
+  { prefix: 'decisions/', max: 256 * KiB, code: 'DECISIONS' },
+  { prefix: 'proofgraph/', max: 1 * MiB, code: 'PROOFGRAPH' },
+  { prefix: 'requests/', max: 8 * MiB, code: 'REQUESTS' },
+  { prefix: TRUST_SNAPSHOT_PATH, max: 64 * MiB, code: 'TRUST_SNAPSHOT' },
+  { prefix: INDEX_PATH, max: 64 * MiB, code: 'ARTIFACTS' },
+  { prefix: '', max: 64 * MiB, code: 'ENTRY_NAMES' },
+];
+
+function entryCap(path: string): { max: number; code: CheckCode } | undefined {
+  return ENTRY_CAPS.find((c) => path.startsWith(c.prefix));
+}
 
 /** Folders whose entries are JSON (`<…>.json`) only (§3). */
 const JSON_FOLDERS = [

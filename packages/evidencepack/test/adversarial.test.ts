@@ -2,7 +2,9 @@ import { EVIDENCEPACK_MANIFEST_TYPE, type SignedEnvelope } from '@helm/contracts
 import { canonicalBytes, digest, signEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  bindEntries,
   buildEvidencePack,
+  ENTRIES_PATH,
   EvidencePackError,
   envelopeBody,
   formatReport,
@@ -33,11 +35,44 @@ function reseal(
   const old = envelopeBody<Record<string, unknown>>(
     JSON.parse(dec.decode(manifestEntry.data)) as SignedEnvelope,
   );
-  const files = new Map(entries.filter((e) => e.path !== 'manifest.json').map((e) => [e.path, e.data]));
-  const body = patch({ ...old, entries: manifestEntries(files) });
+  const files = new Map(
+    entries.filter((e) => e.path !== 'manifest.json' && e.path !== ENTRIES_PATH).map((e) => [e.path, e.data]),
+  );
+  const { ref, data } = bindEntries(manifestEntries(files));
+  const body = patch({ ...old, entries: ref });
   const env = signEnvelope(body as { type: string }, [signer]);
   return writeTar([
     ...[...files].map(([path, data]) => ({ path, data })),
+    { path: ENTRIES_PATH, data },
+    { path: 'manifest.json', data: canonicalBytes(env) },
+  ]);
+}
+
+/** Re-seal with an edited entry list: `manifest/entries.json` = f(list), bound (size, SHA-256, root) and signed. */
+function resealList(
+  entries: TarEntry[],
+  f: (list: ReturnType<typeof manifestEntries>) => unknown[],
+): Uint8Array {
+  const files = new Map(
+    entries.filter((e) => e.path !== 'manifest.json' && e.path !== ENTRIES_PATH).map((e) => [e.path, e.data]),
+  );
+  const list = f(manifestEntries(files)) as ReturnType<typeof manifestEntries>;
+  const data = canonicalBytes(list);
+  const ref = { ...bindEntries([]).ref, count: list.length, size: data.length, sha256: digest(data) };
+  let root = ref.root;
+  try {
+    root = bindEntries(list).ref.root;
+  } catch {
+    // a malformed list has no root; keep the empty one
+  }
+  const manifestEntry = entries.find((e) => e.path === 'manifest.json') as TarEntry;
+  const old = envelopeBody<Record<string, unknown>>(
+    JSON.parse(dec.decode(manifestEntry.data)) as SignedEnvelope,
+  );
+  const env = signEnvelope({ ...old, entries: { ...ref, root } } as { type: string }, [executor]);
+  return writeTar([
+    ...[...files].map(([path, data]) => ({ path, data })),
+    { path: ENTRIES_PATH, data },
     { path: 'manifest.json', data: canonicalBytes(env) },
   ]);
 }
@@ -208,7 +243,7 @@ describe('I-EVIDENCE-1: tampering and contradictions are FAILED with the right c
     ).toBe('FAILED');
     expect(
       await statusOf(
-        reseal(entries, (m) => ({ ...m, entries: [...(m.entries as object[])].reverse() })),
+        resealList(entries, (list) => [...list].reverse()),
         'MANIFEST_FORMAT',
       ),
     ).toBe('FAILED');
@@ -385,11 +420,24 @@ describe('manifest field validation and minimal inputs', () => {
       (m) => ({ ...m, scope: { ...(m.scope as object), trust_base: 6 } }),
       (m) => ({ ...m, head: { lamport: 'x', hash: 'y' } }),
       (m) => ({ ...m, entries: 'none' }),
-      (m) => ({ ...m, entries: [{ path: 'a', size: 'big', sha256: 'x' }] }),
-      (m) => ({ ...m, entries: [{ path: 'manifest.json', size: 1, sha256: digest(enc.encode('m')) }] }),
+      (m) => ({ ...m, entries: [] }),
+      (m) => ({ ...m, entries: { ...(m.entries as object), count: 1 } }),
+      (m) => ({ ...m, entries: { ...(m.entries as object), root: digest(enc.encode('r')) } }),
+      (m) => ({ ...m, entries: { ...(m.entries as object), size: 1 } }),
     ];
     for (const patch of patches)
       expect(await statusOf(reseal(entries, patch), 'MANIFEST_FORMAT')).toBe('FAILED');
+    const lists: ((l: ReturnType<typeof manifestEntries>) => unknown[])[] = [
+      () => [{ path: 'a', size: 'big', sha256: 'x' }],
+      (l) => [{ path: 'manifest.json', size: 1, sha256: digest(enc.encode('m')) }, ...l],
+      (l) => [...l, { path: ENTRIES_PATH, size: 1, sha256: digest(enc.encode('m')) }],
+      (l) => [...l, l[0]],
+    ];
+    for (const f of lists) expect(await statusOf(resealList(entries, f), 'MANIFEST_FORMAT')).toBe('FAILED');
+    // without the list file, or with the list file edited and not re-bound
+    expect(await statusOf(writeTar(entries.filter((e) => e.path !== ENTRIES_PATH)), 'MANIFEST_FORMAT')).toBe(
+      'FAILED',
+    );
   });
 
   it('exports a minimal pack (no modules, requests, checkpoints; a tool without schemas)', async () => {

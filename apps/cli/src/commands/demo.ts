@@ -347,7 +347,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
     step: 'export EvidencePack',
     ok: pack.digest === again.digest,
     expected: 'two exports with the same SHA-256',
-    got: `${pack.manifest.entries.length + 1} entries, ${pack.bytes.length} bytes, ${pack.digest}`,
+    got: `${pack.manifest.entries.count + 2} entries, ${pack.bytes.length} bytes, ${pack.digest}`,
     proves: 'the pack is deterministic: identical content gives identical bytes',
   });
   const report = await verifyEvidencePack(pack.bytes, { trustAnchor: anchor });
@@ -423,7 +423,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
   const json = {
     data_dir: dir,
     trust_anchor: anchor,
-    pack: { path: packPath, sha256: pack.digest, entries: pack.manifest.entries.length + 1 },
+    pack: { path: packPath, sha256: pack.digest, entries: pack.manifest.entries.count + 2 },
     condensed_pack: { path: condensedPath, sha256: condensed.digest },
     tampered_pack: tamperedPath,
     steps,

@@ -9,7 +9,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SignedEnvelope } from '@helm/contracts';
 import { canonicalBytes } from '@helm/crypto';
-import { envelopeBody, manifestEntries, readTar, type TarEntry, writeTar } from '@helm/evidencepack';
+import {
+  bindEntries,
+  ENTRIES_PATH,
+  envelopeBody,
+  manifestEntries,
+  readTar,
+  type TarEntry,
+  writeTar,
+} from '@helm/evidencepack';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportCommand, runCall } from '../../src/commands/index.ts';
 import { initEchoHome, runCli, tempRoot } from '../helpers.ts';
@@ -41,13 +49,18 @@ beforeAll(async () => {
   const files = new Map(changed.filter((e) => e.path !== 'manifest.json').map((e) => [e.path, e.data]));
   const env = JSON.parse(new TextDecoder().decode(manifest.data)) as SignedEnvelope;
   const body = envelopeBody<Record<string, unknown>>(env);
-  const payload = Buffer.from(canonicalBytes({ ...body, entries: manifestEntries(files) })).toString(
-    'base64url',
-  );
+  const { ref, data: list } = bindEntries(manifestEntries(files));
+  const payload = Buffer.from(canonicalBytes({ ...body, entries: ref })).toString('base64url');
   writeFileSync(
     edited,
     writeTar(
-      changed.map((e) => (e === manifest ? { path: e.path, data: canonicalBytes({ ...env, payload }) } : e)),
+      changed.map((e) =>
+        e === manifest
+          ? { path: e.path, data: canonicalBytes({ ...env, payload }) }
+          : e.path === ENTRIES_PATH
+            ? { path: e.path, data: list }
+            : e,
+      ),
     ),
   );
 });

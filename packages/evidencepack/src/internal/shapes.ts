@@ -6,6 +6,7 @@
 import {
   condensedEntrySchema,
   DIGEST_PATTERN,
+  evidencePackEntriesSchema,
   evidencePackManifestSchema,
   SignedEnvelopeSchema,
   trustSnapshotSchema,
@@ -149,6 +150,10 @@ export function manifestEnvelopeProblem(value: unknown): string | undefined {
 
 export function manifestProblem(body: unknown): string | undefined {
   return schemaProblem(evidencePackManifestSchema, body);
+}
+
+export function entriesProblem(value: unknown): string | undefined {
+  return schemaProblem(evidencePackEntriesSchema, value);
 }
 
 export function trustSnapshotProblem(value: unknown): string | undefined {
