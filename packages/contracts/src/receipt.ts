@@ -112,11 +112,21 @@ export const RECEIPT_FIELDS = [
   'evidence',
 ] as const;
 
+/**
+ * Options a JSON Schema validator (ajv) must use for `receiptSchema`: string lengths
+ * (`minLength` / `maxLength`) count UTF-16 code units — JavaScript `length`, a character outside
+ * the BMP counts 2 — as the receipt verifier does (docs/spec/receipt.md §String lengths). ajv's
+ * default (`unicode: true`) counts code points and would accept strings the verifier rejects.
+ */
+export const RECEIPT_SCHEMA_VALIDATOR_OPTIONS = { unicode: false } as const;
+
 export const receiptSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://helm.dev/schemas/helm.receipt.v1.json',
   title: 'Receipt',
   description: 'Signed, causally chained receipt of one governed call (docs/spec/receipt.md).',
+  $comment:
+    'String lengths count UTF-16 code units (validate with ajv option unicode: false, RECEIPT_SCHEMA_VALIDATOR_OPTIONS); evidence.approval_ids is distinct and sorted by UTF-16 code units (checked by the receipt verifier).',
   type: 'object',
   additionalProperties: false,
   required: [...RECEIPT_FIELDS],

@@ -12,6 +12,7 @@ import {
   NODE_FIELDS,
   nodeSchema,
   RECEIPT_FIELDS,
+  RECEIPT_SCHEMA_VALIDATOR_OPTIONS,
   receiptSchema,
 } from '../src/index.ts';
 
@@ -19,7 +20,7 @@ const read = (p: string) => JSON.parse(readFileSync(new URL(p, import.meta.url),
 const R = read('../../receipts/test/vectors/receipt.v1.json');
 const N = read('../../proofgraph/test/vectors/node.v1.json');
 const C = read('../../proofgraph/test/vectors/checkpoint.v1.json');
-const ajv = new Ajv2020({ strict: true, allErrors: true });
+const ajv = new Ajv2020({ strict: true, allErrors: true, ...RECEIPT_SCHEMA_VALIDATOR_OPTIONS });
 
 const cases = [
   ['receipt', receiptSchema, R.receipts.map((r: { body: unknown }) => r.body)],
@@ -76,5 +77,18 @@ describe('receipt / proof schemas', () => {
     expect(validate({ ...body, trust_head: null })).toBe(false);
     const { trust_seq: _s, ...withoutSeq } = body;
     expect(validate(withoutSeq)).toBe(false);
+  });
+
+  it('receipt schema string lengths count UTF-16 code units with RECEIPT_SCHEMA_VALIDATOR_OPTIONS (the verifier rule)', () => {
+    expect(RECEIPT_SCHEMA_VALIDATOR_OPTIONS).toEqual({ unicode: false });
+    const validate = ajv.compile(receiptSchema);
+    const body = R.receipts[1].body;
+    // tool ≤ 256: 128 × U+1F600 is 256 code units, 129 is 258 code units (but only 129 code points)
+    expect(validate({ ...body, tool: '\u{1F600}'.repeat(128) })).toBe(true);
+    expect(validate({ ...body, tool: '\u{1F600}'.repeat(129) })).toBe(false);
+    expect(validate({ ...body, evidence: { k: '\u{1F600}'.repeat(2049) } })).toBe(false);
+    // ajv's default counts code points and would accept it: the options matter
+    const byCodePoints = new Ajv2020({ strict: true }).compile(receiptSchema);
+    expect(byCodePoints({ ...body, tool: '\u{1F600}'.repeat(129) })).toBe(true);
   });
 });

@@ -77,7 +77,18 @@ export interface BuiltPack {
   readonly manifest: EvidencePackManifest;
 }
 
-const pad = (n: number) => String(n).padStart(12, '0');
+/** Lamport values and tree sizes name entries with exactly 12 digits (§3), so they stay below 10^12. */
+export const MAX_LAMPORT_EXCLUSIVE = 1_000_000_000_000;
+
+/** The 12-digit name of a Lamport value or tree size; refuses values ≥ 10^12 (PACK_LAMPORT_TOO_LARGE). */
+const pad = (n: number) => {
+  if (n >= MAX_LAMPORT_EXCLUSIVE)
+    throw new EvidencePackError(
+      'PACK_LAMPORT_TOO_LARGE',
+      `Lamport value or tree size ${n} is ≥ 10^12: EvidencePack v1 names entries with exactly 12 digits`,
+    );
+  return String(n).padStart(12, '0');
+};
 const hexOf = (d: string) => d.slice('sha256:'.length);
 const json = (value: unknown) => canonicalBytes(value);
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -280,6 +291,14 @@ export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
     hash: String(c.entry_hash),
   }));
   const lamports = [...full.map((x) => x.lamport), ...condensed.map((x) => x.lamport)];
+  // A condensed history verifies from Lamport 1 against its checkpoints (§3, condensed-entry.md):
+  // a range export with checkpoints could never verify, so it is refused here.
+  const from = lamports.length ? Math.min(...lamports) : 0;
+  if ((input.checkpoints ?? []).length > 0 && from !== 1)
+    throw new EvidencePackError(
+      'PACK_RANGE_WITH_CHECKPOINTS',
+      `checkpoints need a whole-chain export from Lamport 1 (this one starts at ${from})`,
+    );
   const bound = bindEntries(manifestEntries(files));
   const last = lamports.length ? Math.max(...lamports) : 0;
   const headEnvelope = full.find((x) => x.lamport === last)?.e;

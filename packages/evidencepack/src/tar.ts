@@ -28,6 +28,20 @@ export function isSafePath(path: string): boolean {
 }
 
 function compareBytes(a: string, b: string): number {
+  // Below U+D800, UTF-16 code-unit order is UTF-8 byte order (and a proper prefix sorts first in
+  // both): compare code units until the first difference, re-encoding only past a surrogate or
+  // U+E000..U+FFFF (entry paths are ASCII, so in practice never).
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x >= 0xd800 || y >= 0xd800) return compareEncoded(a, b);
+    if (x !== y) return x - y;
+  }
+  return a.length - b.length;
+}
+
+function compareEncoded(a: string, b: string): number {
   const x = encoder.encode(a);
   const y = encoder.encode(b);
   const n = Math.min(x.length, y.length);
@@ -45,9 +59,14 @@ function octal(value: number, width: number): string {
   return value.toString(8).padStart(width - 1, '0');
 }
 
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 function splitPath(path: string): { name: string; prefix: string } {
-  const bytes = encoder.encode(path);
-  if (bytes.length <= 100) return { name: path, prefix: '' };
+  if (path.length <= 100 && isAscii(path)) return { name: path, prefix: '' };
+  if (encoder.encode(path).length <= 100) return { name: path, prefix: '' };
   // Split at a '/' so that name ≤ 100 and prefix ≤ 155 bytes.
   for (let i = path.length - 1; i > 0; i--) {
     if (path[i] !== '/') continue;
@@ -58,26 +77,51 @@ function splitPath(path: string): { name: string; prefix: string } {
   throw new EvidencePackError('PACK_PATH_INVALID', `path cannot be stored in a ustar header: ${path}`);
 }
 
-function header(path: string, size: number): Uint8Array {
+/**
+ * The header bytes every entry shares: mode 0644, uid/gid 0, mtime 0, type '0', magic "ustar\0",
+ * version "00", devmajor/devminor 0; name, size, prefix and checksum still zero. `TEMPLATE_SUM` is
+ * its byte sum with the checksum field counted as eight spaces.
+ */
+const TEMPLATE = (() => {
   const h = new Uint8Array(BLOCK);
   const put = (offset: number, text: string) => h.set(encoder.encode(text), offset);
-  const { name, prefix } = splitPath(path);
-  put(0, name);
   put(100, `${octal(0o644, 8)}\0`);
   put(108, `${octal(0, 8)}\0`);
   put(116, `${octal(0, 8)}\0`);
-  put(124, `${octal(size, 12)}\0`);
   put(136, `${octal(0, 12)}\0`);
-  h.fill(0x20, 148, 156); // checksum placeholder: eight spaces
   put(156, '0');
   put(257, 'ustar\0');
   put(263, '00');
   put(329, `${octal(0, 8)}\0`);
   put(337, `${octal(0, 8)}\0`);
-  put(345, prefix);
+  return h;
+})();
+const TEMPLATE_SUM = TEMPLATE.reduce((sum, b) => sum + b, 0) + 8 * 0x20;
+
+/** Write `text` (UTF-8) at `offset`; returns the byte sum written. */
+function putText(h: Uint8Array, offset: number, text: string): number {
   let sum = 0;
-  for (const b of h) sum += b;
-  put(148, `${octal(sum, 7)}\0 `);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) {
+      const bytes = encoder.encode(text);
+      h.set(bytes, offset);
+      return bytes.reduce((s, b) => s + b, 0);
+    }
+    h[offset + i] = c;
+    sum += c;
+  }
+  return sum;
+}
+
+function header(path: string, size: number): Uint8Array {
+  const h = TEMPLATE.slice();
+  const { name, prefix } = splitPath(path);
+  let sum = TEMPLATE_SUM;
+  sum += putText(h, 0, name);
+  sum += putText(h, 124, `${octal(size, 12)}\0`);
+  sum += putText(h, 345, prefix);
+  putText(h, 148, `${octal(sum, 7)}\0 `);
   return h;
 }
 
@@ -134,13 +178,11 @@ const malformed = (message: string) => new EvidencePackError('PACK_TAR_MALFORMED
 const noncanonical = (message: string) => new EvidencePackError('PACK_NONCANONICAL', message);
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 function isZero(bytes: Uint8Array): boolean {
-  for (const b of bytes) if (b !== 0) return false;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;
 }
 
@@ -193,6 +235,7 @@ function checkHeader(h: Uint8Array, offset: number): { path: string; size: numbe
   if (size > MAX_ENTRY_BYTES) throw new EvidencePackError('PACK_TOO_LARGE', `entry too large: ${path}`);
   // Every byte as the writer writes it for (path, size).
   const expected = header(path, size);
+  if (sameBytes(h, expected)) return { path, size };
   for (const [field, at, width] of FIELDS) {
     const got = h.subarray(at, at + width);
     const want = expected.subarray(at, at + width);

@@ -4,6 +4,7 @@
 // contradicts itself or was tampered with), UNVERIFIABLE (trust material missing, or a newer
 // format than this verifier knows) or SKIPPED (nothing of that kind in the pack).
 import {
+  CONDENSED_ENTRY_TYPE,
   DECISION_TYPE,
   EVIDENCEPACK_FORMAT_VERSION,
   EVIDENCEPACK_MANIFEST_TYPE,
@@ -13,9 +14,9 @@ import {
   type SignedEnvelope,
   TRUST_SNAPSHOT_TYPE,
 } from '@helm/contracts';
-import { bytesEqual, canonicalBytes, digest, parseStrictJson, verifyEnvelope } from '@helm/crypto';
+import { bytesEqual, canonicalBytes, digest, parseStrictJson, toHex, verifyEnvelope } from '@helm/crypto';
 import { verifyReceiptChainParallel } from '@helm/parallel-verify';
-import { validateGraph, verifyCondensedHistory } from '@helm/proofgraph';
+import { logLeafHash, MerkleFrontier, validateGraph, verifyCondensedHistory } from '@helm/proofgraph';
 import {
   type ChainVerifyResult,
   linkReceipts,
@@ -111,6 +112,8 @@ export interface VerifyOptions {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+type ReceiptCheckBody = Extract<ReturnType<typeof verifyReceipt>, { ok: true }>['body'];
 
 function parseJson(data: Uint8Array): unknown {
   return JSON.parse(decoder.decode(data));
@@ -598,11 +601,22 @@ function* verifyChecks(
       chainHead = r.head;
       add('RECEIPT_CHAIN', 'PASS', `${r.count} receipts (${r.condensed} condensed) link and verify`);
     } else add('RECEIPT_CHAIN', 'FAILED', `history: ${r.message}`, { detail: r.code });
-    if (r.ok) {
+    // I-EVIDENCE-9: every receipt of a checkpoint's range (full ones included) is its leaf at its
+    // position in that checkpoint's tree, and anchor_required is recomputed from the range's tiers.
+    const tree = r.ok
+      ? checkpointTreeProblem(
+          history,
+          checkpointPaths.map((p) => envelopeBodySafe(json.get(p)) ?? {}),
+        )
+      : undefined;
+    if (r.ok && tree) {
+      const at = checkpointPaths[tree.index] as string;
+      add('CHECKPOINTS', 'FAILED', `${at}: ${tree.message}`, { detail: tree.detail, path: at });
+    } else if (r.ok) {
       add(
         'CHECKPOINTS',
         'PASS',
-        `${checkpointPaths.length} signed checkpoints, consistent, inclusion proofs valid`,
+        `${checkpointPaths.length} signed checkpoints, consistent, inclusion proofs valid, every receipt in range is its leaf, anchor_required matches the tiers`,
       );
     } else {
       add('CHECKPOINTS', 'FAILED', `checkpoints or inclusion proofs: ${r.message}`, { detail: r.code });
@@ -635,6 +649,19 @@ function* verifyChecks(
       r = yield verifyReceiptChainParallel(receipts, {
         keys,
         authorize: (keyid, role, trustSeq) => lookup(keyid, role, trustSeq) !== undefined,
+        // The workers' phase-1 results stand for checkReceipt's (PROOFGRAPH reuses them instead of
+        // verifying every receipt again) where they are the same answer: the receipt verified under
+        // exactly the key the serial lookup returns for it (same keyid, role and trust_seq).
+        onSummaries: (summaries) => {
+          for (let i = 0; i < summaries.length; i++) {
+            const summary = summaries[i] as ReceiptSummary;
+            const body = receiptBodies[i] as unknown as ReceiptCheckBody;
+            const key = lookup(summary.keyid, 'receipt-signer', summary.trust_seq);
+            const sent = keys.get(summary.keyid);
+            if (!key || !sent || !bytesEqual(key, sent)) continue;
+            receiptChecks.set(receipts[i], { ok: true, body, summary });
+          }
+        },
         chainId: manifest.scope.chain_id,
         ...linkFrom,
         ...expectedHead,
@@ -1069,11 +1096,11 @@ const JSON_FOLDERS = [
   'schemas/',
   'requests/',
 ];
-const LAMPORT_NAME = /^(?:receipts|condensed|requests)\/[0-9]{12,}\.json$/;
+const LAMPORT_NAME = /^(?:receipts|condensed|requests)\/[0-9]{12}\.json$/;
 const DIGEST_NAME = /^(?:policies|schemas|tools|decisions)\/([0-9a-f]{64})\.json$/;
 const MODULE_NAME = /^modules\/([0-9a-f]{64})\.wasm$/;
-const NODE_NAME = /^proofgraph\/nodes\/([0-9]{12,})-([0-9a-f]{64})\.json$/;
-const CHECKPOINT_NAME = /^checkpoints\/([0-9]{12,})-([0-9a-f]{64})\.json$/;
+const NODE_NAME = /^proofgraph\/nodes\/([0-9]{12})-([0-9a-f]{64})\.json$/;
+const CHECKPOINT_NAME = /^checkpoints\/([0-9]{12})-([0-9a-f]{64})\.json$/;
 
 /**
  * ENTRY_NAMES (§3): the name of a content-addressed entry against its bytes — policies, schemas,
@@ -1089,7 +1116,9 @@ function contentNameProblem(path: string, data: Uint8Array, value: unknown): str
     return 'not a JSON entry in a JSON-only folder';
   const hex = () => hexOf(digest(data));
   if (/^(?:receipts|condensed|requests)\//.test(path))
-    return LAMPORT_NAME.test(path) ? undefined : 'not named <12-digit Lamport>.json';
+    return LAMPORT_NAME.test(path)
+      ? undefined
+      : 'not named <12-digit Lamport>.json (Lamport values ≥ 10^12 are refused)';
   if (/^(?:policies|schemas|tools|decisions)\//.test(path)) {
     const m = DIGEST_NAME.exec(path);
     return m && m[1] === hex() ? undefined : 'not named by the SHA-256 of its content';
@@ -1100,7 +1129,8 @@ function contentNameProblem(path: string, data: Uint8Array, value: unknown): str
   }
   if (path.startsWith('proofgraph/')) {
     const m = NODE_NAME.exec(path);
-    if (!m) return 'not named proofgraph/nodes/<Lamport>-<hex>.json';
+    if (!m)
+      return 'not named proofgraph/nodes/<12-digit Lamport>-<hex>.json (Lamport values ≥ 10^12 are refused)';
     const envelope = (value as { envelope?: SignedEnvelope } | undefined)?.envelope;
     if (envelope === undefined) return undefined; // a wrong shape is PROOFGRAPH's (§1)
     const lamport = envelopeBodySafe(envelope)?.lamport;
@@ -1110,13 +1140,75 @@ function contentNameProblem(path: string, data: Uint8Array, value: unknown): str
   }
   if (path.startsWith('checkpoints/') && path !== CONSISTENCY_PATH) {
     const m = CHECKPOINT_NAME.exec(path);
-    if (!m || m[2] !== hex()) return 'not named <tree_size>-<SHA-256 of the entry>.json';
+    if (!m || m[2] !== hex())
+      return 'not named <12-digit tree_size>-<SHA-256 of the entry>.json (tree sizes ≥ 10^12 are refused)';
     if (value === undefined) return undefined; // a wrong shape is CHECKPOINTS' (§1)
     const size = envelopeBodySafe(value)?.tree_size;
     return m[1] === pad(Number(size)) ? undefined : 'name does not match its tree_size';
   }
   return undefined;
 }
+
+/**
+ * CHECKPOINTS, after the condensed history verified (docs/spec/checkpoint.md §Verification in a
+ * pack): the leaves of the whole history — a full receipt's from its body and receipt hash, a
+ * condensed entry's from its fields — are folded into one RFC 9162 tree, and at each checkpoint's
+ * `tree_size` its root must be the checkpoint's `root_hash` (every receipt of its range is its leaf
+ * at its position: `CHECKPOINT_TREE_MISMATCH`, also when the checkpoint covers receipts not in the
+ * pack or a size ≥ 10^12) and `anchor_required` must be true exactly when a `HIGH` receipt is in
+ * `prev_tree_size + 1 … tree_size` (`ANCHOR_REQUIRED_MISMATCH`). Undefined when all agree.
+ */
+function checkpointTreeProblem(
+  history: readonly unknown[],
+  checkpoints: readonly Record<string, unknown>[],
+): { index: number; detail: string; message: string } | undefined {
+  const frontier = new MerkleFrontier();
+  let next = 0;
+  for (let c = 0; c < checkpoints.length; c++) {
+    const cp = checkpoints[c] as Record<string, unknown>;
+    const size = Number(cp.tree_size);
+    if (!Number.isSafeInteger(size) || size >= MAX_NAMED_LAMPORT || size > history.length)
+      return {
+        index: c,
+        detail: 'CHECKPOINT_TREE_MISMATCH',
+        message: `checkpoint covers ${String(cp.tree_size)} receipts; the pack holds ${history.length}`,
+      };
+    let high = false;
+    for (; next < size; next++) {
+      const item = history[next] as Record<string, unknown>;
+      const condensed = item.type === CONDENSED_ENTRY_TYPE;
+      const leaf = condensed ? item : envelopeBodySafe(item);
+      const entryHash = condensed ? item.entry_hash : receiptHash(item as unknown as SignedEnvelope);
+      if (!leaf || typeof entryHash !== 'string')
+        return { index: c, detail: 'CHECKPOINT_TREE_MISMATCH', message: `receipt ${next + 1} unreadable` };
+      if (leaf.risk_tier === 'HIGH' && next >= Number(cp.prev_tree_size)) high = true;
+      frontier.append(
+        logLeafHash({
+          entry_hash: entryHash,
+          prev_hash: String(leaf.prev_hash),
+          lamport: Number(leaf.lamport),
+          risk_tier: leaf.risk_tier as 'LOW',
+        }),
+      );
+    }
+    if (`sha256:${toHex(frontier.root())}` !== cp.root_hash)
+      return {
+        index: c,
+        detail: 'CHECKPOINT_TREE_MISMATCH',
+        message: `the receipts at Lamport 1..${size} are not the leaves of the checkpoint's tree (root mismatch)`,
+      };
+    if (cp.anchor_required !== high)
+      return {
+        index: c,
+        detail: 'ANCHOR_REQUIRED_MISMATCH',
+        message: `anchor_required is ${String(cp.anchor_required)}, but ${high ? 'a' : 'no'} HIGH receipt is in Lamport ${Number(cp.prev_tree_size) + 1}..${size}`,
+      };
+  }
+  return undefined;
+}
+
+/** Lamport values and tree sizes name entries with exactly 12 digits (§3): they stay below 10^12. */
+const MAX_NAMED_LAMPORT = 1_000_000_000_000;
 
 /** digest(JCS(args)) of a recorded request, `args_text` parsed strictly as the PEP does; null if none. */
 function argsHashOf(call: Record<string, unknown>): string | null {

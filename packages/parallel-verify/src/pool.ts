@@ -25,6 +25,11 @@ export interface ParallelVerifyOptions extends LinkOptions {
   readonly authorize?: (keyid: string, role: string, trustSeq: number) => boolean;
   /** Receipts per task (default 256). */
   readonly sliceSize?: number;
+  /**
+   * Called once with the phase-1 summaries (index-aligned with `receipts`, up to the first phase-1
+   * failure; before authorization and linking), e.g. to reuse them instead of verifying again.
+   */
+  readonly onSummaries?: (summaries: readonly ReceiptSummary[]) => void;
 }
 
 export interface ReceiptVerifyPoolOptions {
@@ -152,6 +157,7 @@ export class ReceiptVerifyPool {
         break;
       }
     }
+    options.onSummaries?.(summaries);
     if (options.authorize) {
       for (let i = 0; i < summaries.length && (!failure || i < failure.index); i++) {
         const s = summaries[i] as ReceiptSummary;

@@ -252,6 +252,33 @@ describe('verifyReceipt: malformed input', () => {
     const bad = forge(body, signerA, false);
     expect(verifyReceipt(bad, keys)).toMatchObject({ ok: false, code: 'MALFORMED' });
   });
+
+  it.each([
+    ['unsorted approval_ids', { approval_ids: ['b', 'a'] }],
+    ['duplicate approval_ids', { approval_ids: ['a', 'a'] }],
+    // sorted by code points ('\u{1F600}' > '\uFF5E') but not by UTF-16 code units (0xD83D < 0xFF5E)
+    ['approval_ids sorted by code points, not UTF-16 code units', { approval_ids: ['\uFF5E', '\u{1F600}'] }],
+    ['approval_ids as a string', { approval_ids: 'a' }],
+  ])('a validly signed receipt with %s → MALFORMED', (_name, evidence) => {
+    const bad = forge({ ...decodeBody(env), evidence });
+    expect(verifyReceipt(bad, keys)).toMatchObject({ ok: false, code: 'MALFORMED' });
+  });
+
+  it('approval_ids distinct and sorted by UTF-16 code units verify', () => {
+    const good = forge({
+      ...decodeBody(env),
+      evidence: { approval_ids: ['\u{1F600}', '\uFF5E', 'a'].sort() },
+    });
+    expect(decodeBody(good).evidence).toEqual({ approval_ids: ['a', '\u{1F600}', '\uFF5E'] });
+    expect(verifyReceipt(good, keys)).toMatchObject({ ok: true });
+  });
+
+  it('string lengths count UTF-16 code units (a non-BMP character counts 2), as RECEIPT_SCHEMA_VALIDATOR_OPTIONS tells ajv', () => {
+    // tool: 1–256 code units. 128 × U+1F600 = 256 code units (ok); 129 = 258 code units (129 code points).
+    const at = (tool: string) => verifyReceipt(forge({ ...decodeBody(env), tool }), keys);
+    expect(at('\u{1F600}'.repeat(128))).toMatchObject({ ok: true });
+    expect(at('\u{1F600}'.repeat(129))).toMatchObject({ ok: false, code: 'MALFORMED' });
+  });
 });
 
 describe('phases: signature check over slices + sequential link', () => {

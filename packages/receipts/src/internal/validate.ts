@@ -80,9 +80,15 @@ function checkEvidence(e: unknown): string | undefined {
     const v = (e as Record<string, unknown>)[k];
     if (typeof v === 'string') {
       if (v.length > 4096) return `evidence.${k} is too long`;
+      if (k === 'approval_ids') return 'evidence.approval_ids must be a list';
     } else if (Array.isArray(v)) {
       if (v.length > 256) return `evidence.${k} has too many items`;
       for (const item of v) if (!isStr(item, 0, 4096)) return `evidence.${k} items must be strings`;
+      // approval_ids: distinct and sorted by UTF-16 code units (`<` on strings), the producer's rule.
+      if (k === 'approval_ids')
+        for (let i = 1; i < v.length; i++)
+          if (!((v[i - 1] as string) < (v[i] as string)))
+            return 'evidence.approval_ids must be distinct and sorted by UTF-16 code units';
     } else {
       return `evidence.${k} must be a string or a list of strings`;
     }
