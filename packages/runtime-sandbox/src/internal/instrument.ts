@@ -80,11 +80,17 @@ export const WASM_PAGE_BYTES = 65536;
 /**
  * Length-dependent instruction costs (docs/spec/sandbox.md §"Instruction costs"), charged on top
  * of the instruction's own 1 right before it executes: memory.fill/copy/init `n >> 4` (one per
- * 16 bytes), table.fill/copy/init `n << 3` (eight per element: a table element costs the engine
- * far more than a byte), memory.grow `n << 12` (4096 per 64 KiB page) and table.grow `n << 3` when
+ * 16 bytes), table.fill/copy `n << 3` (eight per element: a table element costs the engine far
+ * more than a byte), table.init `n << 4` (sixteen: each element is also decoded from its segment),
+ * memory.grow `n << 12` (4096 per 64 KiB page) and table.grow `n << 3` when
  * the growth will succeed (current size + n ≤ the effective maximum), else 0.
  */
-export const BULK_COSTS = Object.freeze({ byteShift: 4, pageShift: 12, elementShift: 3 });
+export const BULK_COSTS = Object.freeze({
+  byteShift: 4,
+  pageShift: 12,
+  elementShift: 3,
+  initElementShift: 4,
+});
 
 export type ImportKind = 'func' | 'table' | 'memory' | 'global';
 
@@ -483,10 +489,14 @@ function pushBulkCost(w: ByteWriter, op: number, len: number, m: ModuleContext, 
     w.u8(OP_I64_CONST).u8(BULK_COSTS.byteShift).u8(OP_I64_SHR_U);
     return;
   }
-  // memory.grow: 4096 per page; table.*: 8 per element
-  w.u8(OP_I64_CONST)
-    .u8(op === OP_MEMORY_GROW ? BULK_COSTS.pageShift : BULK_COSTS.elementShift)
-    .u8(OP_I64_SHL);
+  // memory.grow: 4096 per page; table.init: 16 per element; other table.*: 8 per element
+  const shift =
+    op === OP_MEMORY_GROW
+      ? BULK_COSTS.pageShift
+      : op === OP_TABLE_INIT
+        ? BULK_COSTS.initElementShift
+        : BULK_COSTS.elementShift;
+  w.u8(OP_I64_CONST).u8(shift).u8(OP_I64_SHL);
   if (op !== OP_MEMORY_GROW && op !== OP_TABLE_GROW) return; // table.fill/copy/init
   // select(cost, 0, size + n <= max): charged only when the growth will succeed.
   let max: number;
