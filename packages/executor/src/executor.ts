@@ -611,21 +611,44 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (grant) return finishFailure(state, grant);
 
     const call = governedCall(state, 'IDEMPOTENT_REPLAY', now());
+    const receipt = await releaseReceipt(state, call, admission, original.output, 'IDEMPOTENT_REPLAY');
+    if ('status' in receipt) return receipt;
+    await settleFailed(state); // no driver started: refunds — a replay is never charged
+    return {
+      ...result(state, call, 'IDEMPOTENT_REPLAY', 'SUCCEEDED', receipt, {
+        output: original.output,
+      }),
+      replayed: true,
+    };
+  }
+
+  /**
+   * Steps 12–13 for an output about to be released (an execution's, or a replay's stored one): the
+   * signed SUCCEEDED receipt through `finalize`, which hands the output back only once the receipt is
+   * durable; the admission's close; the ProofGraph append. Returns the receipt, or the result the
+   * call ends with when any of that failed (no output is released then).
+   */
+  async function releaseReceipt(
+    state: CallState,
+    call: GovernedCall,
+    admission: Admission,
+    output: JsonValue,
+    reason: 'ALLOW' | 'IDEMPOTENT_REPLAY',
+  ): Promise<MintedReceipt | ExecuteResult> {
     let finalized: Awaited<ReturnType<ReceiptPort['finalize']>>;
     try {
       finalized = await receipts.finalize(
         call,
         admission,
-        original.output,
+        output,
         { ...state.evidence },
-        {
-          reason_code: 'IDEMPOTENT_REPLAY',
-        },
+        { reason_code: reason },
       );
     } catch (error) {
       finalized = { released: false, reason_code: 'RECEIPT_PERSIST_FAILED', detail: errorText(error) };
     }
     if (!finalized.released) return endUnreleased(state, call, finalized);
+    await closeAdmission(state);
     try {
       await appendToGraph(state, finalized.receipt);
     } catch (error) {
@@ -634,13 +657,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         fail('RECEIPT_PERSIST_FAILED', `ProofGraph append failed: ${errorText(error)}`),
       );
     }
-    await settleFailed(state); // no driver started: refunds — a replay is never charged
-    return {
-      ...result(state, call, 'IDEMPOTENT_REPLAY', 'SUCCEEDED', finalized.receipt, {
-        output: original.output,
-      }),
-      replayed: true,
-    };
+    return finalized.receipt;
   }
 
   /** `finalize` withheld the output: settle, close the admission with its receipt, no output. */
@@ -839,24 +856,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
     // 12. OutputHash + signed SUCCEEDED receipt (finalize releases the output only once it is durable).
     const call = governedCall(state, 'ALLOW', now());
-    let finalized: Awaited<ReturnType<ReceiptPort['finalize']>>;
-    try {
-      finalized = await receipts.finalize(call, admission, output, { ...state.evidence });
-    } catch (error) {
-      finalized = { released: false, reason_code: 'RECEIPT_PERSIST_FAILED', detail: errorText(error) };
-    }
-    if (!finalized.released) return endUnreleased(state, call, finalized);
-
     // 13. ProofGraph append; a failure here withholds the output too.
-    await closeAdmission(state);
-    try {
-      await appendToGraph(state, finalized.receipt);
-    } catch (error) {
-      return finishFailure(
-        state,
-        fail('RECEIPT_PERSIST_FAILED', `ProofGraph append failed: ${errorText(error)}`),
-      );
-    }
+    const receipt = await releaseReceipt(state, call, admission, output, 'ALLOW');
+    if ('status' in receipt) return receipt;
 
     // 14. Commit the budget, remember the result for idempotent repeats, release the output.
     if (verified.budget_reservation_id) {
@@ -871,8 +873,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
         key,
         tool: tool.name,
         args_hash: prepared.args_hash,
-        receipt: finalized.receipt.envelope,
-        receipt_hash: finalized.receipt.hash,
+        receipt: receipt.envelope,
+        receipt_hash: receipt.hash,
         decision_id: verified.decision_id,
         output,
         decision: evaluation.decision,
@@ -880,7 +882,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     } catch {
       // Not storing only means a repeat is governed and executed again under a fresh decision.
     }
-    return result(state, call, 'ALLOW', 'SUCCEEDED', finalized.receipt, { output });
+    return result(state, call, 'ALLOW', 'SUCCEEDED', receipt, { output });
   }
 
   async function executeInner(state: CallState): Promise<ExecuteResult> {
