@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+// TCB audit metrics, counted the way DECISIONS.md ("Counting") defines them, so the numbers in
+// docs/AUDIT.md and closing notes can be reproduced by anyone:
+//   code lines       non-blank lines of src/**/*.ts that do not start with a comment marker
+//   exported symbols names (values and types) exported by each entry point in package.json
+//                    `exports`, resolved with the TypeScript compiler API
+//   longest function the longest function-like node (declaration, method, arrow, expression)
+//   verify path      code lines of every workspace module transitively imported by the entry
+//                    point that exports the receipt-chain verifier (external dependencies such as
+//                    @noble/curves are listed by name, not counted)
+// Usage: node scripts/tcb-metrics.mjs [--json] [--functions N]
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const ts = require('typescript');
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const asJson = args.includes('--json');
+const topN = Number(args[args.indexOf('--functions') + 1]) || 0;
+
+/** The receipt-chain verifier's entry point: package, subpath, exported name. */
+const VERIFY_ENTRY = { pkg: 'receipts', subpath: '.', name: 'verifyReceiptChain' };
+
+function tcbPackages() {
+  return readdirSync(join(ROOT, 'packages'))
+    .filter((name) => {
+      try {
+        return JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8')).helm?.tcb === true;
+      } catch {
+        return false;
+      }
+    })
+    .sort();
+}
+
+function walk(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) out.push(...walk(path));
+    else if (path.endsWith('.ts') && !path.endsWith('.d.ts')) out.push(path);
+  }
+  return out.sort();
+}
+
+const codeLineCache = new Map();
+function codeLines(file) {
+  let n = codeLineCache.get(file);
+  if (n === undefined) {
+    n = 0;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const t = line.trim();
+      if (t === '' || t.startsWith('//') || t.startsWith('/*') || t.startsWith('*')) continue;
+      n++;
+    }
+    codeLineCache.set(file, n);
+  }
+  return n;
+}
+
+/** package.json `exports` subpath → source file (dist/x.js → src/x.ts). */
+function entryPoints(pkgDir) {
+  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+  const entries = {};
+  for (const [subpath, target] of Object.entries(manifest.exports ?? { '.': manifest.main })) {
+    if (subpath === './package.json') continue;
+    const js = typeof target === 'string' ? target : (target.import ?? target.default);
+    if (typeof js !== 'string') continue;
+    entries[subpath] = join(pkgDir, js.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
+  }
+  return entries;
+}
+
+function resolveWorkspaceImport(specifier) {
+  const m = /^@helm\/([^/]+)(\/.*)?$/.exec(specifier);
+  if (!m) return undefined;
+  const pkgDir = join(ROOT, 'packages', m[1]);
+  try {
+    return entryPoints(pkgDir)[m[2] ? `.${m[2]}` : '.'];
+  } catch {
+    return undefined;
+  }
+}
+
+function imports(file) {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
+  const out = [];
+  for (const stmt of source.statements) {
+    if ((ts.isImportDeclaration(stmt) || ts.isExportDeclaration(stmt)) && stmt.moduleSpecifier) {
+      // Type-only imports vanish at runtime but an auditor still reads them; count them too.
+      out.push(stmt.moduleSpecifier.text);
+    }
+  }
+  return out;
+}
+
+function verifyPath() {
+  const start = entryPoints(join(ROOT, 'packages', VERIFY_ENTRY.pkg))[VERIFY_ENTRY.subpath];
+  const seen = new Set();
+  const external = new Set();
+  const stack = [start];
+  while (stack.length > 0) {
+    const file = stack.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const spec of imports(file)) {
+      let target;
+      if (spec.startsWith('.')) target = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
+      else if (spec.startsWith('@helm/')) target = resolveWorkspaceImport(spec);
+      else {
+        if (!spec.startsWith('node:')) external.add(spec);
+        continue;
+      }
+      if (target) stack.push(target);
+    }
+  }
+  const files = [...seen].sort();
+  return {
+    entry: `@helm/${VERIFY_ENTRY.pkg} ${VERIFY_ENTRY.name}`,
+    lines: files.reduce((s, f) => s + codeLines(f), 0),
+    files: files.map((f) => ({ file: relative(ROOT, f), lines: codeLines(f) })),
+    external: [...external].sort(),
+  };
+}
+
+function functionSizes(files) {
+  const out = [];
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+    const visit = (node) => {
+      if (
+        (ts.isFunctionDeclaration(node) ||
+          ts.isMethodDeclaration(node) ||
+          ts.isArrowFunction(node) ||
+          ts.isFunctionExpression(node) ||
+          ts.isConstructorDeclaration(node) ||
+          ts.isGetAccessor(node) ||
+          ts.isSetAccessor(node)) &&
+        node.body
+      ) {
+        const first = source.getLineAndCharacterOfPosition(node.getStart(source)).line;
+        const last = source.getLineAndCharacterOfPosition(node.getEnd()).line;
+        const name = node.name?.getText(source) ?? nameFromParent(node, source);
+        out.push({ file: relative(ROOT, file), line: first + 1, name, lines: last - first + 1 });
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return out.sort((a, b) => b.lines - a.lines);
+}
+
+function nameFromParent(node, source) {
+  const p = node.parent;
+  if (p && (ts.isVariableDeclaration(p) || ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p))) {
+    return p.name.getText(source);
+  }
+  return '<anonymous>';
+}
+
+function exportedSymbols(entries) {
+  const files = Object.values(entries);
+  const program = ts.createProgram(files, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    noEmit: true,
+    skipLibCheck: true,
+  });
+  const checker = program.getTypeChecker();
+  const counts = {};
+  for (const [subpath, file] of Object.entries(entries)) {
+    const sf = program.getSourceFile(file);
+    const symbol = sf && checker.getSymbolAtLocation(sf);
+    counts[subpath] = symbol ? checker.getExportsOfModule(symbol).length : 0;
+  }
+  return counts;
+}
+
+const packages = tcbPackages().map((name) => {
+  const dir = join(ROOT, 'packages', name);
+  const files = walk(join(dir, 'src'));
+  const entries = entryPoints(dir);
+  const exported = exportedSymbols(entries);
+  const fns = functionSizes(files);
+  return {
+    package: `@helm/${name}`,
+    codeLines: files.reduce((s, f) => s + codeLines(f), 0),
+    exportedSymbols: Object.values(exported).reduce((a, b) => a + b, 0),
+    entryPoints: exported,
+    longestFunction: fns[0] ?? null,
+    functionsOver80: fns.filter((f) => f.lines > 80).length,
+    topFunctions: topN > 0 ? fns.slice(0, topN) : undefined,
+  };
+});
+const report = {
+  packages,
+  total: {
+    codeLines: packages.reduce((s, p) => s + p.codeLines, 0),
+    exportedSymbols: packages.reduce((s, p) => s + p.exportedSymbols, 0),
+    functionsOver80: packages.reduce((s, p) => s + p.functionsOver80, 0),
+  },
+  verifyPath: verifyPath(),
+};
+
+if (asJson) {
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+} else {
+  const rows = packages.map(
+    (p) =>
+      `${p.package.padEnd(22)} ${String(p.codeLines).padStart(6)} ${String(p.exportedSymbols).padStart(8)} ${String(p.functionsOver80).padStart(6)}  ${p.longestFunction ? `${p.longestFunction.lines} ${p.longestFunction.name} (${p.longestFunction.file}:${p.longestFunction.line})` : '-'}`,
+  );
+  console.log(`${'package'.padEnd(22)} ${'code'.padStart(6)} ${'exports'.padStart(8)} ${'>80'.padStart(6)}  longest function`);
+  for (const r of rows) console.log(r);
+  console.log(
+    `${'total'.padEnd(22)} ${String(report.total.codeLines).padStart(6)} ${String(report.total.exportedSymbols).padStart(8)} ${String(report.total.functionsOver80).padStart(6)}`,
+  );
+  const vp = report.verifyPath;
+  console.log(`\nverify path (${vp.entry}): ${vp.lines} code lines in ${vp.files.length} modules`);
+  console.log(`  external: ${vp.external.join(', ') || 'none'}`);
+  for (const p of packages) {
+    for (const f of p.topFunctions ?? []) console.log(`  ${f.lines}\t${f.name}\t${f.file}:${f.line}`);
+  }
+}
