@@ -29,7 +29,9 @@ function tcbPackages() {
   return readdirSync(join(ROOT, 'packages'))
     .filter((name) => {
       try {
-        return JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8')).helm?.tcb === true;
+        return (
+          JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8')).helm?.tcb === true
+        );
       } catch {
         return false;
       }
@@ -215,7 +217,9 @@ if (asJson) {
     (p) =>
       `${p.package.padEnd(22)} ${String(p.codeLines).padStart(6)} ${String(p.exportedSymbols).padStart(8)} ${String(p.functionsOver80).padStart(6)}  ${p.longestFunction ? `${p.longestFunction.lines} ${p.longestFunction.name} (${p.longestFunction.file}:${p.longestFunction.line})` : '-'}`,
   );
-  console.log(`${'package'.padEnd(22)} ${'code'.padStart(6)} ${'exports'.padStart(8)} ${'>80'.padStart(6)}  longest function`);
+  console.log(
+    `${'package'.padEnd(22)} ${'code'.padStart(6)} ${'exports'.padStart(8)} ${'>80'.padStart(6)}  longest function`,
+  );
   for (const r of rows) console.log(r);
   console.log(
     `${'total'.padEnd(22)} ${String(report.total.codeLines).padStart(6)} ${String(report.total.exportedSymbols).padStart(8)} ${String(report.total.functionsOver80).padStart(6)}`,
