@@ -30,7 +30,6 @@ export function checkTargetPath(path: string): void {
   const bad =
     path.length === 0 ||
     path.includes('\\') ||
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     /[\u0000-\u001f\u007f]/.test(path) ||
     segments.some((s) => s === '' || s === '.' || s === '..');
   if (bad)
