@@ -144,19 +144,23 @@ export class TufTrustedMetadataSet {
 
   /**
    * §5.2: load the timestamp or snapshot trusted by an earlier update as the rollback reference.
-   * It must verify under the root trusted at the start of this update (before any root step).
+   * It must carry a valid signature by a key the trusted root lists for its role. One signature is
+   * enough, not the role's threshold: the threshold may have been raised since the metadata was
+   * trusted, and a reference can only make this update refuse more — it is never trusted for
+   * content (reusing cached bytes goes through the full update below). Keys rotated out since are
+   * excluded: §5.3.11 deleted such metadata before the root that rotated them out was persisted.
    */
   loadPrevious(kind: 'timestamp' | 'snapshot', bytes: Uint8Array): void {
     this.requireState(!this.timestampUpdated, 'previous metadata after the timestamp update');
-    if (kind === 'timestamp') {
-      const md = parse<Timestamp>('timestamp', bytes, 'cached timestamp');
-      verifyByRoot(this.rootMd, 'timestamp', md, 'cached timestamp');
-      this.timestampMd = md;
-    } else {
-      const md = parse<Snapshot>('snapshot', bytes, 'cached snapshot');
-      verifyByRoot(this.rootMd, 'snapshot', md, 'cached snapshot');
-      this.snapshotMd = md;
-    }
+    const md =
+      kind === 'timestamp'
+        ? parse<Timestamp>('timestamp', bytes, 'cached timestamp')
+        : parse<Snapshot>('snapshot', bytes, 'cached snapshot');
+    const role = this.rootMd.signed.roles[kind];
+    if (!role) fail('TUF_METADATA_MALFORMED', `root has no ${kind} role`);
+    verifyThreshold(this.rootMd.signed.keys, role.keyIDs, 1, md, `cached ${kind}`);
+    if (kind === 'timestamp') this.timestampMd = md as Metadata<Timestamp>;
+    else this.snapshotMd = md as Metadata<Snapshot>;
   }
 
   /** §5.3.4–5.3.11: accept the next root version; drops references whose keys were rotated out. */
