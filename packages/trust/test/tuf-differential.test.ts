@@ -345,6 +345,32 @@ describe('I-TUF-2: delegated role names reach the fetcher and the cache URL-comp
     }
   });
 
+  it('a target path with a dot segment is refused before fetching (tuf-js resolves it as a URL)', async () => {
+    const files = makeRepo({ targets: { 'a/../b.json': 'B' } });
+    files.set('targets/b.json', new TextEncoder().encode('B'));
+    const pair = await Pair.create(rootBytes({}));
+    const log: string[] = [];
+    const client = new TufClient({
+      fetcher: mapFetcher(files, log),
+      clock: () => REFERENCE_MS,
+      trustedRoot: rootBytes({}),
+      cache: pair.cache,
+    });
+    await client.refresh();
+    await expect(client.fetchTarget('a/../b.json')).rejects.toMatchObject({ code: 'TUF_METADATA_MALFORMED' });
+    expect(log.filter((p) => p.startsWith('targets/'))).toEqual([]);
+    const fetcher = new MapFetcher(files, []);
+    const updater = new Updater({
+      metadataBaseUrl: `${BASE}metadata`,
+      targetBaseUrl: `${BASE}targets`,
+      metadataDir: pair.dir,
+      fetcher,
+    });
+    const info = await updater.getTargetInfo('a/../b.json');
+    await updater.downloadTarget(info as NonNullable<typeof info>, join(pair.dir, 'downloaded'));
+    expect(fetcher.log).toContain('targets/b.json'); // §Stricter than tuf-js, item 4
+  });
+
   it('encodes every role name injectively into the documented alphabet (fixed-seed sample)', () => {
     let seed = 0x2545f491;
     const next = () => {

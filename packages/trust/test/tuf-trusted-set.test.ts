@@ -1,8 +1,10 @@
 // The trusted metadata set is a pure function of metadata bytes and a reference time: these tests
 // drive it without any fetcher, and check the §5.3.11 rule (keysRotatedOut) case by case.
-import type { Metadata, Root } from '@tufjs/models';
+import { createECDH } from 'node:crypto';
+import { Key, type Metadata, type Root } from '@tufjs/models';
 import { describe, expect, it } from 'vitest';
 import { InMemoryTufMetadataCache, TrustError, TufClient } from '../src/index.ts';
+import { keyIdentity } from '../src/tuf/keys.ts';
 import { checkTargetPath, metadataFileName } from '../src/tuf/names.ts';
 import { keysRotatedOut, TufTrustedMetadataSet } from '../src/tuf/trusted-set.ts';
 import {
@@ -188,5 +190,49 @@ describe('names handed to the ports (I-TUF-2)', () => {
     };
     await expect(client.downloadTarget(info)).rejects.toMatchObject({ code: 'TUF_METADATA_MALFORMED' });
     expect(log).toEqual([]);
+  });
+});
+
+describe('key identity for thresholds (I-TUF-3)', () => {
+  const key = (keytype: string, scheme: string, pub: string) =>
+    Key.fromJSON('id', { keytype, scheme, keyval: { public: pub } });
+  const pem = (der: Buffer) =>
+    `-----BEGIN PUBLIC KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PUBLIC KEY-----\n`;
+  const edHex = (KEYS.targets.json.keyval as { public: string }).public;
+  const edPem = pem(
+    Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(edHex, 'hex')]),
+  );
+  // a P-256 key from a fixed private scalar, its public point uncompressed and compressed
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(Buffer.alloc(32, 7));
+  const spki = (point: Buffer) =>
+    Buffer.concat([
+      Buffer.from(point.length === 65 ? '3059' : '3039', 'hex'),
+      Buffer.from('301306072a8648ce3d020106082a8648ce3d030107', 'hex'),
+      Buffer.from([0x03, point.length + 1, 0x00]),
+      point,
+    ]);
+  const ecUncompressed = pem(spki(ecdh.getPublicKey()));
+  const ecCompressed = pem(spki(ecdh.getPublicKey(undefined, 'compressed')));
+
+  it('is the same for one key in any encoding, and differs between keys', () => {
+    const id = (k: Key) => keyIdentity(k);
+    expect(id(key('ed25519', 'ed25519', edHex))).toBe(id(key('ed25519', 'ed25519', edHex.toUpperCase())));
+    expect(id(key('ed25519', 'ed25519', edHex))).toBe(id(key('ed25519', 'ed25519', edPem)));
+    expect(id(key('ecdsa', 'ecdsa-sha2-nistp256', ecUncompressed))).toBe(
+      id(key('ecdsa', 'ecdsa-sha2-nistp256', ecCompressed)),
+    );
+    const raw = ecdh.getPublicKey('hex');
+    expect(id(key('ecdsa', 'ecdsa-sha2-nistp256', raw))).toBe(
+      id(key('ecdsa', 'ecdsa-sha2-nistp256', raw.toUpperCase())),
+    );
+    const others = [
+      key('ed25519', 'ed25519', (KEYS.delegate.json.keyval as { public: string }).public),
+      key('ecdsa', 'ecdsa-sha2-nistp256', ecUncompressed),
+      key('ed25519', 'ed25519', '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n'),
+      key('ed25519', 'ed25519', 'zz'),
+    ];
+    const ids = new Set([id(key('ed25519', 'ed25519', edHex)), ...others.map(id)]);
+    expect(ids.size).toBe(5);
   });
 });
