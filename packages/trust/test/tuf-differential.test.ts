@@ -13,6 +13,7 @@ import { InMemoryTufMetadataCache, TrustError, TufClient, type TufLimits } from 
 import { metadataFileName } from '../src/tuf/names.ts';
 import {
   aliasKey,
+  bytesOf,
   KEYS,
   makeRepo,
   makeRoot,
@@ -20,6 +21,9 @@ import {
   REFERENCE_MS,
   type RepoOptions,
   rootBytes,
+  sha256hex,
+  signed,
+  type TestKey,
 } from './tuf-fixtures.ts';
 
 const BASE = 'https://tuf.invalid/';
@@ -458,6 +462,87 @@ describe('I-TUF-3: thresholds count distinct public keys, not key ids', () => {
     const { ours, theirs } = await pair.both(files);
     expect(ours.outcome).toBe('signature');
     expect(theirs.outcome).toBe('accept'); // §Stricter than tuf-js, item 2
+  });
+});
+
+describe('I-TUF-3: a role delegated by two parents satisfies each parent', () => {
+  /** targets → A (a/*) and B (b/*); A and B both delegate to `x`, with different keys. */
+  function diamond(): Map<string, Uint8Array> {
+    const files = makeRepo({});
+    const expires = '2030-01-01T00:00:00Z';
+    const content = new TextEncoder().encode('1');
+    const info = { length: 1, hashes: { sha256: sha256hex(content) } };
+    const delegation = (name: string, key: TestKey, path: string) => ({
+      keys: { [key.keyID]: key.json },
+      roles: [{ name, keyids: [key.keyID], threshold: 1, terminating: false, paths: [path] }],
+    });
+    const put = (name: string, body: Record<string, unknown>, signer: TestKey) => {
+      const bytes = bytesOf(signed('targets', { version: 1, expires, targets: {}, ...body }, [signer]));
+      files.set(`metadata/${name}.json`, bytes);
+      return bytes;
+    };
+    put(
+      'targets',
+      {
+        delegations: {
+          keys: { [KEYS.root2.keyID]: KEYS.root2.json, [KEYS.root3.keyID]: KEYS.root3.json },
+          roles: [
+            { name: 'A', keyids: [KEYS.root2.keyID], threshold: 1, terminating: false, paths: ['a/*'] },
+            { name: 'B', keyids: [KEYS.root3.keyID], threshold: 1, terminating: false, paths: ['b/*'] },
+          ],
+        },
+      },
+      KEYS.targets,
+    );
+    put('A', { delegations: delegation('x', KEYS.delegate, 'a/*') }, KEYS.root2);
+    put('B', { delegations: delegation('x', KEYS.delegate2, 'b/*') }, KEYS.root3);
+    // x is signed by A's delegate only, and lists a path under each parent
+    put('x', { targets: { 'a/1': info, 'b/1': info } }, KEYS.delegate);
+    files.set('targets/a/1', content);
+    files.set('targets/b/1', content);
+    const meta = Object.fromEntries(['targets', 'A', 'B', 'x'].map((r) => [`${r}.json`, { version: 1 }]));
+    const snapshot = bytesOf(signed('snapshot', { version: 2, expires, meta }, [KEYS.snapshot]));
+    files.set('metadata/snapshot.json', snapshot);
+    const tsMeta = {
+      'snapshot.json': { version: 2, length: snapshot.length, hashes: { sha256: sha256hex(snapshot) } },
+    };
+    files.set(
+      'metadata/timestamp.json',
+      bytesOf(signed('timestamp', { version: 2, expires, meta: tsMeta }, [KEYS.timestamp])),
+    );
+    return files;
+  }
+
+  it("x reached through B must be signed by B's key for x, also after being trusted through A", async () => {
+    const files = diamond();
+    const pair = await Pair.create(rootBytes({}));
+    // through A alone: both accept
+    expect(await pair.both(files, 'a/1')).toMatchObject({
+      ours: { outcome: 'accept' },
+      theirs: { outcome: 'accept' },
+    });
+    // through B alone: both refuse
+    const fresh = await Pair.create(rootBytes({}));
+    const b = await fresh.both(files, 'b/1');
+    expect([b.ours.outcome, b.theirs.outcome]).toEqual(['signature', 'signature']);
+    // one client looks up a/1 first (x trusted via A), then b/1 (x again, via B)
+    const client = new TufClient({
+      fetcher: mapFetcher(files),
+      clock: () => REFERENCE_MS,
+      trustedRoot: rootBytes({}),
+    });
+    await client.refresh();
+    expect((await client.getTargetInfo('a/1'))?.role).toBe('x');
+    await expect(client.getTargetInfo('b/1')).rejects.toMatchObject({ code: 'TUF_THRESHOLD_NOT_MET' });
+    const updater = new Updater({
+      metadataBaseUrl: `${BASE}metadata`,
+      targetBaseUrl: `${BASE}targets`,
+      metadataDir: (await Pair.create(rootBytes({}))).dir,
+      fetcher: new MapFetcher(files, []),
+    });
+    await updater.refresh();
+    expect(await updater.getTargetInfo('a/1')).toBeDefined();
+    await expect(updater.getTargetInfo('b/1')).rejects.toThrow(/was signed by 0\/1 keys/);
   });
 });
 

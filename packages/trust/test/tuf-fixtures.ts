@@ -103,16 +103,16 @@ export function tufKey(seedByte: number): TestKey {
   };
 }
 
-function sha256hex(data: Uint8Array): string {
+export function sha256hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
 const enc = new TextEncoder();
-function bytesOf(md: Metadata<Root | Timestamp | Snapshot | Targets>): Uint8Array {
+export function bytesOf(md: Metadata<Root | Timestamp | Snapshot | Targets>): Uint8Array {
   return enc.encode(JSON.stringify(md.toJSON(), null, 1));
 }
 
-function signed<T extends Root | Timestamp | Snapshot | Targets>(
+export function signed<T extends Root | Timestamp | Snapshot | Targets>(
   kind: 'root' | 'timestamp' | 'snapshot' | 'targets',
   body: Record<string, unknown>,
   signers: TestKey[],

@@ -178,7 +178,7 @@ export class TufClient {
     role: string,
     delegator: string,
   ): Promise<Metadata<Targets>> {
-    const known = set.targets(role);
+    const known = set.trustedTargetsVia(role, delegator);
     if (known) return known;
     const snapshot = set.snapshot as NonNullable<typeof set.snapshot>;
     const meta = Object.hasOwn(snapshot.signed.meta, `${role}.json`)

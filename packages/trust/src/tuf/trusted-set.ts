@@ -126,6 +126,17 @@ export class TufTrustedMetadataSet {
     return this.targetsMd.get(role);
   }
 
+  /**
+   * Targets metadata of `role` already trusted in this update, reached again through `delegator`:
+   * a role delegated by several parents must satisfy each parent's keys and threshold, not only
+   * those of the parent it was first loaded through.
+   */
+  trustedTargetsVia(role: string, delegator: string): Metadata<Targets> | undefined {
+    const md = this.targetsMd.get(role);
+    if (md) this.verifyDelegated(role, delegator, md, `${role}.json (via ${delegator})`);
+    return md;
+  }
+
   private isExpired(meta: AnyMeta, name: string): boolean {
     const expires = Date.parse(meta.signed.expires);
     if (Number.isNaN(expires))
