@@ -103,16 +103,16 @@ export function tufKey(seedByte: number): TestKey {
   };
 }
 
-function sha256hex(data: Uint8Array): string {
+export function sha256hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
 const enc = new TextEncoder();
-function bytesOf(md: Metadata<Root | Timestamp | Snapshot | Targets>): Uint8Array {
+export function bytesOf(md: Metadata<Root | Timestamp | Snapshot | Targets>): Uint8Array {
   return enc.encode(JSON.stringify(md.toJSON(), null, 1));
 }
 
-function signed<T extends Root | Timestamp | Snapshot | Targets>(
+export function signed<T extends Root | Timestamp | Snapshot | Targets>(
   kind: 'root' | 'timestamp' | 'snapshot' | 'targets',
   body: Record<string, unknown>,
   signers: TestKey[],
@@ -127,6 +127,18 @@ function signed<T extends Root | Timestamp | Snapshot | Targets>(
 
 export interface RepoOptions {
   rootVersion?: number;
+  /** Keys of the timestamp role (default [KEYS.timestamp], or [timestampKey]) and who signs. */
+  timestampKeys?: TestKey[];
+  timestampThreshold?: number;
+  timestampSigners?: TestKey[];
+  snapshotKeys?: TestKey[];
+  snapshotThreshold?: number;
+  snapshotSigners?: TestKey[];
+  targetsKeys?: TestKey[];
+  targetsThreshold?: number;
+  targetsSigners?: TestKey[];
+  /** Versions of the delegated roles' metadata (default 1). */
+  delegatedVersion?: number;
   rootKeys?: TestKey[];
   rootThreshold?: number;
   rootSigners?: TestKey[];
@@ -143,6 +155,10 @@ export interface RepoOptions {
   delegated?: {
     name: string;
     key: TestKey;
+    /** Extra delegation keys / threshold / signers (default: `key`, 1, [key]). */
+    keys?: TestKey[];
+    threshold?: number;
+    signers?: TestKey[];
     paths: string[];
     terminating: boolean;
     targets: Record<string, string>;
@@ -159,14 +175,31 @@ export const KEYS = {
   delegate: tufKey(7),
   delegate2: tufKey(8),
   timestamp2: tufKey(9),
+  snapshot2: tufKey(10),
 };
+
+/**
+ * The same key under another key id (and, with `upper`, its public value in uppercase hex): one
+ * signer that a client counting key ids would count twice.
+ */
+export function aliasKey(key: TestKey, alias: string, upper = false): TestKey {
+  const keyval = key.json.keyval as { public: string };
+  const json = { ...key.json, keyval: { public: upper ? keyval.public.toUpperCase() : keyval.public } };
+  return {
+    keyID: alias,
+    json,
+    signer: (data) => new Signature({ keyID: alias, sig: key.signer(data).sig }),
+  };
+}
 
 /** Root metadata (signed) for the options. */
 export function makeRoot(o: RepoOptions): Metadata<Root> {
   const rootKeys = o.rootKeys ?? [KEYS.root1];
-  const ts = o.timestampKey ?? KEYS.timestamp;
+  const ts = o.timestampKeys ?? [o.timestampKey ?? KEYS.timestamp];
+  const snap = o.snapshotKeys ?? [KEYS.snapshot];
+  const tgt = o.targetsKeys ?? [KEYS.targets];
   const keys: Record<string, unknown> = {};
-  for (const k of [...rootKeys, ts, KEYS.snapshot, KEYS.targets]) keys[k.keyID] = k.json;
+  for (const k of [...rootKeys, ...ts, ...snap, ...tgt]) keys[k.keyID] = k.json;
   const role = (ks: TestKey[], threshold = 1) => ({ keyids: ks.map((k) => k.keyID), threshold });
   return signed<Root>(
     'root',
@@ -177,9 +210,9 @@ export function makeRoot(o: RepoOptions): Metadata<Root> {
       keys,
       roles: {
         root: role(rootKeys, o.rootThreshold ?? 1),
-        timestamp: role([ts]),
-        snapshot: role([KEYS.snapshot]),
-        targets: role([KEYS.targets]),
+        timestamp: role(ts, o.timestampThreshold),
+        snapshot: role(snap, o.snapshotThreshold),
+        targets: role(tgt, o.targetsThreshold),
       },
     },
     o.rootSigners ?? rootKeys,
@@ -229,11 +262,13 @@ export function makeRepo(o: RepoOptions = {}): Map<string, Uint8Array> {
       ...(delegated.length > 0
         ? {
             delegations: {
-              keys: Object.fromEntries(delegated.map((d) => [d.key.keyID, d.key.json])),
+              keys: Object.fromEntries(
+                delegated.flatMap((d) => (d.keys ?? [d.key]).map((k) => [k.keyID, k.json])),
+              ),
               roles: delegated.map((d) => ({
                 name: d.name,
-                keyids: [d.key.keyID],
-                threshold: 1,
+                keyids: (d.keys ?? [d.key]).map((k) => k.keyID),
+                threshold: d.threshold ?? 1,
                 terminating: d.terminating,
                 paths: d.paths,
               })),
@@ -241,21 +276,28 @@ export function makeRepo(o: RepoOptions = {}): Map<string, Uint8Array> {
           }
         : {}),
     },
-    [KEYS.targets],
+    o.targetsSigners ?? o.targetsKeys ?? [KEYS.targets],
   );
   const tb = bytesOf(targets);
   files.set(consistent ? `metadata/${targetsVersion}.targets.json` : 'metadata/targets.json', tb);
   meta['targets.json'] = { version: targetsVersion, length: tb.length, hashes: { sha256: sha256hex(tb) } };
+  const dv = o.delegatedVersion ?? 1;
   for (const d of delegated) {
-    const md = signed<Targets>('targets', { version: 1, expires, targets: targetFiles(d.targets) }, [d.key]);
-    files.set(consistent ? `metadata/1.${d.name}.json` : `metadata/${d.name}.json`, bytesOf(md));
-    meta[`${d.name}.json`] = { version: 1 };
+    const md = signed<Targets>(
+      'targets',
+      { version: dv, expires, targets: targetFiles(d.targets) },
+      d.signers ?? d.keys ?? [d.key],
+    );
+    // file names carry the role name URL-component encoded (docs/spec/tuf-client.md §Ports)
+    const encoded = encodeURIComponent(d.name);
+    files.set(consistent ? `metadata/${dv}.${encoded}.json` : `metadata/${encoded}.json`, bytesOf(md));
+    meta[`${d.name}.json`] = { version: dv };
   }
   const snapshotVersion = o.snapshotVersion ?? 1;
   const snapshot = signed<Snapshot>(
     'snapshot',
     { version: snapshotVersion, expires: o.snapshotExpires ?? expires, meta },
-    [KEYS.snapshot],
+    o.snapshotSigners ?? o.snapshotKeys ?? [KEYS.snapshot],
   );
   const sb = bytesOf(snapshot);
   files.set(consistent ? `metadata/${snapshotVersion}.snapshot.json` : 'metadata/snapshot.json', sb);
@@ -268,7 +310,7 @@ export function makeRepo(o: RepoOptions = {}): Map<string, Uint8Array> {
         'snapshot.json': { version: snapshotVersion, length: sb.length, hashes: { sha256: sha256hex(sb) } },
       },
     },
-    [o.timestampKey ?? KEYS.timestamp],
+    o.timestampSigners ?? o.timestampKeys ?? [o.timestampKey ?? KEYS.timestamp],
   );
   files.set('metadata/timestamp.json', bytesOf(timestamp));
   return files;

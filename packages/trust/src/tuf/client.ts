@@ -1,21 +1,13 @@
-// A TUF 1.0 client (specification §5 "Detailed client workflow") over injected ports: the root
-// rotation chain with thresholds, timestamp → snapshot → targets, delegations (pre-order DFS with
-// terminating roles), expiry against an injected clock, rollback and freeze refusal, and target
-// length/hash checks. Metadata parsing and signature verification (TUF canonical JSON, ed25519 /
-// ECDSA / RSA-PSS) come from @tufjs/models. Normative notes: packages/trust/README.md.
-import {
-  type Key,
-  Metadata,
-  type MetadataKind,
-  MetaFile,
-  type Root,
-  type Snapshot,
-  type Targets,
-  type Timestamp,
-} from '@tufjs/models';
+// The TUF client's update loop (TUF specification §5 "Detailed client workflow"): it drives the
+// fetcher port, hands every byte string to the trusted metadata set (trusted-set.ts) for
+// verification, and persists what the set accepted through the cache port. Verification rules,
+// refusal codes and where we are stricter than tuf-js: docs/spec/tuf-client.md.
+import type { Metadata, Root, Targets } from '@tufjs/models';
 import { TrustError, type TufErrorCode } from '../errors.js';
+import { checkTargetPath, encodeRoleName, metadataFileName } from './names.js';
 import type { TufClock, TufFetcher, TufMetadataCache } from './ports.js';
 import { InMemoryTufMetadataCache } from './ports.js';
+import { MetaFile, TufTrustedMetadataSet, verifyLengthAndHashes } from './trusted-set.js';
 
 export interface TufLimits {
   readonly rootMaxLength: number;
@@ -23,6 +15,7 @@ export interface TufLimits {
   /** Used when timestamp/snapshot metadata carry no length. */
   readonly snapshotMaxLength: number;
   readonly targetsMaxLength: number;
+  /** Root versions accepted per refresh; progress is persisted, the next refresh continues. */
   readonly maxRootRotations: number;
   readonly maxDelegations: number;
 }
@@ -38,10 +31,11 @@ export const DEFAULT_TUF_LIMITS: TufLimits = {
 
 export interface TufClientOptions {
   readonly fetcher: TufFetcher;
-  /** Unix epoch ms; every expiry is judged against it. */
+  /** Unix epoch ms; read once per refresh, every expiry of that refresh is judged against it. */
   readonly clock: TufClock;
   /** Bytes of the root metadata trusted out of band (used when the cache holds no root). */
   readonly trustedRoot: Uint8Array;
+  /** Defaults to an in-memory cache owned by this client (progress persists across its refreshes). */
   readonly cache?: TufMetadataCache;
   readonly limits?: Partial<TufLimits>;
 }
@@ -65,69 +59,8 @@ export interface TufRefreshResult {
   readonly targets: number;
 }
 
-type AnyMeta = Metadata<Root | Timestamp | Snapshot | Targets>;
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
 function fail(code: TufErrorCode, message: string): never {
   throw new TrustError(code, message);
-}
-
-function parse<T extends Root | Timestamp | Snapshot | Targets>(
-  kind: 'root' | 'timestamp' | 'snapshot' | 'targets',
-  bytes: Uint8Array,
-  name: string,
-): Metadata<T> {
-  try {
-    const json = JSON.parse(decoder.decode(bytes));
-    return Metadata.fromJSON(kind as MetadataKind.Root, json) as unknown as Metadata<T>;
-  } catch (error) {
-    return fail('TUF_METADATA_MALFORMED', `${name}: ${(error as Error).message}`);
-  }
-}
-
-/** Count distinct keys of `keyIDs` (resolved in `keys`) whose signature over `meta` verifies. */
-function verifyThreshold(
-  keys: Record<string, Key>,
-  keyIDs: readonly string[],
-  threshold: number,
-  meta: AnyMeta,
-  name: string,
-): void {
-  const good = new Set<string>();
-  for (const keyID of keyIDs) {
-    const key = keys[keyID];
-    if (!key || good.has(keyID)) continue;
-    try {
-      key.verifySignature(meta);
-      good.add(keyID);
-    } catch {
-      // an invalid or missing signature simply does not count
-    }
-  }
-  if (!(threshold >= 1) || good.size < threshold) {
-    fail('TUF_THRESHOLD_NOT_MET', `${name}: ${good.size} valid signatures, threshold ${threshold}`);
-  }
-}
-
-function verifyByRoot(root: Metadata<Root>, role: string, meta: AnyMeta, name: string): void {
-  const r = root.signed.roles[role];
-  if (!r) fail('TUF_METADATA_MALFORMED', `root has no ${role} role`);
-  verifyThreshold(root.signed.keys, r.keyIDs, r.threshold, meta, name);
-}
-
-function verifyBytes(meta: MetaFile, bytes: Uint8Array, name: string): void {
-  try {
-    meta.verify(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  } catch (error) {
-    fail('TUF_LENGTH_OR_HASH_MISMATCH', `${name}: ${(error as Error).message}`);
-  }
-}
-
-function roleKeysEqual(a: Metadata<Root>, b: Metadata<Root>, role: string): boolean {
-  const ra = a.signed.roles[role];
-  const rb = b.signed.roles[role];
-  return !!ra && !!rb && ra.threshold === rb.threshold && ra.keyIDs.join(',') === rb.keyIDs.join(',');
 }
 
 export class TufClient {
@@ -136,9 +69,8 @@ export class TufClient {
   private readonly cache: TufMetadataCache;
   private readonly limits: TufLimits;
   private readonly bootstrap: Uint8Array;
-  private root: Metadata<Root> | undefined;
-  private snapshot: Metadata<Snapshot> | undefined;
-  private targets = new Map<string, Metadata<Targets>>();
+  /** The set of the last successful refresh (undefined before one, and while a refresh runs). */
+  private trusted: TufTrustedMetadataSet | undefined;
 
   constructor(options: TufClientOptions) {
     this.fetcher = options.fetcher;
@@ -146,16 +78,6 @@ export class TufClient {
     this.cache = options.cache ?? new InMemoryTufMetadataCache();
     this.limits = { ...DEFAULT_TUF_LIMITS, ...options.limits };
     this.bootstrap = Uint8Array.from(options.trustedRoot);
-  }
-
-  private expired(meta: AnyMeta): boolean {
-    const expires = Date.parse(meta.signed.expires);
-    if (Number.isNaN(expires)) fail('TUF_METADATA_MALFORMED', `unparseable expiry ${meta.signed.expires}`);
-    return this.clock() >= expires;
-  }
-
-  private checkFresh(meta: AnyMeta, name: string): void {
-    if (this.expired(meta)) fail('TUF_EXPIRED', `${name} expired at ${meta.signed.expires} (freeze attack?)`);
   }
 
   private async fetch(
@@ -189,197 +111,118 @@ export class TufClient {
     return bytes;
   }
 
-  /** §5.3: load the trusted root and walk the root rotation chain. */
-  private async updateRoot(): Promise<Metadata<Root>> {
+  /** §5.2: the trusted root, and the previously trusted timestamp and snapshot as rollback references. */
+  private loadTrusted(referenceTimeMs: number): TufTrustedMetadataSet {
     const cached = this.cache.get('root');
-    let trusted = parse<Root>('root', cached ?? this.bootstrap, 'trusted root');
-    verifyByRoot(trusted, 'root', trusted, 'trusted root');
+    const set = new TufTrustedMetadataSet(cached ?? this.bootstrap, referenceTimeMs);
     if (!cached) this.cache.set('root', this.bootstrap);
-    const initial = trusted;
-    let rotations = 0;
-    for (;;) {
-      const next = trusted.signed.version + 1;
-      const name = `${next}.root.json`;
-      const bytes = await this.fetch('metadata', name, this.limits.rootMaxLength);
-      if (!bytes) break;
-      if (++rotations > this.limits.maxRootRotations) {
-        fail('TUF_ROOT_ROTATION_LIMIT', `more than ${this.limits.maxRootRotations} root rotations`);
+    for (const kind of ['timestamp', 'snapshot'] as const) {
+      const bytes = this.cache.get(kind);
+      if (!bytes) continue;
+      try {
+        set.loadPrevious(kind, bytes);
+      } catch {
+        // metadata that does not verify under the trusted root was never trusted: no reference
       }
-      const candidate = parse<Root>('root', bytes, name);
-      verifyByRoot(trusted, 'root', candidate, `${name} (by trusted root)`);
-      if (candidate.signed.version !== next) {
-        fail('TUF_VERSION_MISMATCH', `${name} carries version ${candidate.signed.version}`);
-      }
-      verifyByRoot(candidate, 'root', candidate, `${name} (by itself)`);
-      trusted = candidate;
-      this.cache.set('root', bytes);
     }
-    this.checkFresh(trusted, 'root');
-    if (trusted !== initial) {
-      // §5.3.11: rotated timestamp/snapshot keys invalidate the cached metadata (fast-forward recovery)
-      if (!roleKeysEqual(initial, trusted, 'timestamp')) this.cache.delete('timestamp');
-      if (!roleKeysEqual(initial, trusted, 'snapshot')) this.cache.delete('snapshot');
-    }
-    return trusted;
+    return set;
   }
 
-  /** Cached metadata that still verifies under the current root, or undefined. */
-  private cachedVerified<T extends Timestamp | Snapshot>(
-    root: Metadata<Root>,
-    kind: 'timestamp' | 'snapshot',
-  ): Metadata<T> | undefined {
-    const bytes = this.cache.get(kind);
-    if (!bytes) return undefined;
-    try {
-      const meta = parse<T>(kind, bytes, `cached ${kind}`);
-      verifyByRoot(root, kind, meta, `cached ${kind}`);
-      return meta;
-    } catch {
-      return undefined;
+  /**
+   * §5.3: walk the root chain, at most `maxRootRotations` versions per refresh. Every accepted
+   * version is persisted at once (so a refresh that stops at the limit, or fails later, leaves the
+   * progress for the next one), and §5.3.11 deletes the cached timestamp / snapshot whose keys the
+   * version rotated out. More versions beyond the limit refuse this refresh: metadata is never
+   * verified under a root known to be superseded.
+   */
+  private async updateRoot(set: TufTrustedMetadataSet): Promise<void> {
+    for (let walked = 0; ; walked++) {
+      const name = `${set.root.signed.version + 1}.root.json`;
+      const bytes = await this.fetch('metadata', name, this.limits.rootMaxLength);
+      if (!bytes) break;
+      if (walked >= this.limits.maxRootRotations) {
+        fail(
+          'TUF_ROOT_ROTATION_LIMIT',
+          `more than ${this.limits.maxRootRotations} root versions in one refresh`,
+        );
+      }
+      const step = set.updateRoot(bytes);
+      if (step.timestampKeysRotatedOut) this.cache.delete('timestamp');
+      if (step.snapshotKeysRotatedOut) this.cache.delete('snapshot');
+      this.cache.set('root', bytes);
     }
+    set.checkRootFresh();
   }
 
   /** §5.4 */
-  private async updateTimestamp(root: Metadata<Root>): Promise<Metadata<Timestamp>> {
-    const old = this.cachedVerified<Timestamp>(root, 'timestamp');
+  private async updateTimestamp(set: TufTrustedMetadataSet): Promise<void> {
     const bytes = await this.fetchRequired('timestamp.json', this.limits.timestampMaxLength);
-    const fresh = parse<Timestamp>('timestamp', bytes, 'timestamp.json');
-    verifyByRoot(root, 'timestamp', fresh, 'timestamp.json');
-    let trusted = fresh;
-    if (old) {
-      if (fresh.signed.version < old.signed.version) {
-        fail('TUF_ROLLBACK', `timestamp version ${fresh.signed.version} < trusted ${old.signed.version}`);
-      }
-      if (fresh.signed.snapshotMeta.version < old.signed.snapshotMeta.version) {
-        fail(
-          'TUF_ROLLBACK',
-          `snapshot version ${fresh.signed.snapshotMeta.version} < trusted ${old.signed.snapshotMeta.version}`,
-        );
-      }
-      if (fresh.signed.version === old.signed.version) trusted = old;
-    }
-    this.checkFresh(trusted, 'timestamp');
-    if (trusted === fresh) this.cache.set('timestamp', bytes);
-    return trusted;
+    if (set.updateTimestamp(bytes)) this.cache.set('timestamp', bytes);
   }
 
-  private snapshotName(root: Metadata<Root>, version: number): string {
-    return root.signed.consistentSnapshot ? `${version}.snapshot.json` : 'snapshot.json';
-  }
-
-  /** §5.5 */
-  private async updateSnapshot(
-    root: Metadata<Root>,
-    timestamp: Metadata<Timestamp>,
-  ): Promise<Metadata<Snapshot>> {
-    const meta = timestamp.signed.snapshotMeta;
-    const old = this.cachedVerified<Snapshot>(root, 'snapshot');
-    if (old && old.signed.version === meta.version) {
-      const cachedBytes = this.cache.get('snapshot') as Uint8Array;
-      verifyBytes(meta, cachedBytes, 'cached snapshot');
-      this.checkFresh(old, 'snapshot');
-      return old;
-    }
-    const name = this.snapshotName(root, meta.version);
+  /** §5.5: the cached snapshot when it is the one the timestamp names, otherwise fetched. */
+  private async updateSnapshot(set: TufTrustedMetadataSet): Promise<void> {
+    const cached = this.cache.get('snapshot');
+    if (cached && tryUpdate(() => set.updateSnapshot(cached, 'cached snapshot'))) return;
+    const meta = (set.timestamp as NonNullable<typeof set.timestamp>).signed.snapshotMeta;
+    const version = set.root.signed.consistentSnapshot ? meta.version : undefined;
+    const name = metadataFileName('snapshot', version);
     const bytes = await this.fetchRequired(name, meta.length ?? this.limits.snapshotMaxLength);
-    verifyBytes(meta, bytes, name);
-    const fresh = parse<Snapshot>('snapshot', bytes, name);
-    verifyByRoot(root, 'snapshot', fresh, name);
-    if (fresh.signed.version !== meta.version) {
-      fail('TUF_VERSION_MISMATCH', `${name} version ${fresh.signed.version}, timestamp says ${meta.version}`);
-    }
-    if (old) {
-      for (const [file, oldMeta] of Object.entries(old.signed.meta)) {
-        const now = fresh.signed.meta[file];
-        if (!now) fail('TUF_ROLLBACK', `${name} drops ${file}`);
-        if (now.version < oldMeta.version)
-          fail('TUF_ROLLBACK', `${file} version ${now.version} < trusted ${oldMeta.version}`);
-      }
-    }
-    this.checkFresh(fresh, name);
+    set.updateSnapshot(bytes, name);
     this.cache.set('snapshot', bytes);
-    return fresh;
   }
 
-  /** §5.6: load the top-level targets role or a delegated one, verified by its delegator. */
+  /** §5.6: targets metadata of `role` (cached when it matches the snapshot, otherwise fetched). */
   private async loadTargets(
+    set: TufTrustedMetadataSet,
     role: string,
-    delegator: Metadata<Root> | Metadata<Targets>,
+    delegator: string,
   ): Promise<Metadata<Targets>> {
-    const known = this.targets.get(role);
+    const known = set.trustedTargetsVia(role, delegator);
     if (known) return known;
-    const root = this.root as Metadata<Root>;
-    const snapshot = this.snapshot as Metadata<Snapshot>;
-    const meta = snapshot.signed.meta[`${role}.json`];
+    const snapshot = set.snapshot as NonNullable<typeof set.snapshot>;
+    const meta = Object.hasOwn(snapshot.signed.meta, `${role}.json`)
+      ? snapshot.signed.meta[`${role}.json`]
+      : undefined;
     if (!meta) fail('TUF_METADATA_MISSING', `snapshot does not list ${role}.json`);
-    const name = root.signed.consistentSnapshot ? `${meta.version}.${role}.json` : `${role}.json`;
-    let bytes = this.cache.get(role);
-    let fromCache = true;
+    const name = metadataFileName(role, set.root.signed.consistentSnapshot ? meta.version : undefined);
+    const cacheKey = encodeRoleName(role);
+    const cached = this.cache.get(cacheKey);
     let md: Metadata<Targets> | undefined;
-    if (bytes) {
-      try {
-        verifyBytes(meta, bytes, name);
-        md = parse<Targets>('targets', bytes, name);
-        if (md.signed.version !== meta.version) md = undefined;
-      } catch {
-        md = undefined;
-      }
-    }
-    if (!md) {
-      fromCache = false;
-      bytes = await this.fetchRequired(name, meta.length ?? this.limits.targetsMaxLength);
-      verifyBytes(meta, bytes, name);
-      md = parse<Targets>('targets', bytes, name);
-    }
-    if (delegator.signed.type === 'root') {
-      verifyByRoot(delegator as Metadata<Root>, 'targets', md, name);
-    } else {
-      const delegations = (delegator as Metadata<Targets>).signed.delegations;
-      const r = delegations?.roles?.[role];
-      const succinct = delegations?.succinctRoles;
-      const spec = r ?? (succinct?.isDelegatedRole(role) ? succinct : undefined);
-      if (!delegations || !spec) fail('TUF_METADATA_MALFORMED', `no delegation to ${role}`);
-      verifyThreshold(delegations.keys, spec.keyIDs, spec.threshold, md, name);
-    }
-    if (md.signed.version !== meta.version) {
-      fail('TUF_VERSION_MISMATCH', `${name} version ${md.signed.version}, snapshot says ${meta.version}`);
-    }
-    this.checkFresh(md, name);
-    if (!fromCache) this.cache.set(role, bytes as Uint8Array);
-    this.targets.set(role, md);
+    if (cached && tryUpdate(() => (md = set.updateTargets(role, delegator, cached, name))))
+      return md as Metadata<Targets>;
+    const bytes = await this.fetchRequired(name, meta.length ?? this.limits.targetsMaxLength);
+    md = set.updateTargets(role, delegator, bytes, name);
+    this.cache.set(cacheKey, bytes);
     return md;
   }
 
   /** Run the §5 update: root chain, timestamp, snapshot, top-level targets. */
   async refresh(): Promise<TufRefreshResult> {
-    this.root = undefined;
-    this.snapshot = undefined;
-    this.targets = new Map();
-    const root = await this.updateRoot();
-    const timestamp = await this.updateTimestamp(root);
-    this.root = root;
-    const snapshot = await this.updateSnapshot(root, timestamp);
-    this.snapshot = snapshot;
-    const targets = await this.loadTargets('targets', root);
+    this.trusted = undefined;
+    const set = this.loadTrusted(this.clock());
+    await this.updateRoot(set);
+    await this.updateTimestamp(set);
+    await this.updateSnapshot(set);
+    const targets = await this.loadTargets(set, 'targets', 'root');
+    this.trusted = set;
     return {
-      root: root.signed.version,
-      timestamp: timestamp.signed.version,
-      snapshot: snapshot.signed.version,
+      root: set.root.signed.version,
+      timestamp: (set.timestamp as NonNullable<typeof set.timestamp>).signed.version,
+      snapshot: (set.snapshot as NonNullable<typeof set.snapshot>).signed.version,
       targets: targets.signed.version,
     };
   }
 
-  private requireRefreshed(): void {
-    if (!this.snapshot) fail('TUF_NOT_REFRESHED', 'call refresh() successfully first');
+  private requireRefreshed(): TufTrustedMetadataSet {
+    if (!this.trusted) fail('TUF_NOT_REFRESHED', 'call refresh() successfully first');
+    return this.trusted;
   }
 
   /** §5.6.7: pre-order depth-first search of the delegation graph for `path`; undefined when absent. */
   async getTargetInfo(path: string): Promise<TufTargetInfo | undefined> {
-    this.requireRefreshed();
-    const root = this.root as Metadata<Root>;
-    const stack: { role: string; delegator: Metadata<Root> | Metadata<Targets> }[] = [
-      { role: 'targets', delegator: root },
-    ];
+    const set = this.requireRefreshed();
+    const stack: { role: string; delegator: string }[] = [{ role: 'targets', delegator: 'root' }];
     const visited = new Set<string>();
     while (stack.length > 0) {
       if (visited.size >= this.limits.maxDelegations) {
@@ -387,8 +230,8 @@ export class TufClient {
       }
       const { role, delegator } = stack.pop() as (typeof stack)[number];
       if (visited.has(role)) continue;
-      const md = await this.loadTargets(role, delegator);
-      const target = md.signed.targets[path];
+      const md = await this.loadTargets(set, role, delegator);
+      const target = Object.hasOwn(md.signed.targets, path) ? md.signed.targets[path] : undefined;
       if (target) {
         if (Object.keys(target.hashes).length === 0)
           fail('TUF_METADATA_MALFORMED', `${path} lists no hashes`);
@@ -401,11 +244,9 @@ export class TufClient {
         };
       }
       visited.add(role);
-      const delegations = md.signed.delegations;
-      if (!delegations) continue;
-      const children: { role: string; delegator: Metadata<Targets> }[] = [];
-      for (const child of delegations.rolesForTarget(path)) {
-        children.push({ role: child.role, delegator: md });
+      const children: { role: string; delegator: string }[] = [];
+      for (const child of md.signed.delegations?.rolesForTarget(path) ?? []) {
+        children.push({ role: child.role, delegator: role });
         if (child.terminating) {
           stack.length = 0;
           break;
@@ -418,8 +259,8 @@ export class TufClient {
 
   /** Download `info`'s target through the fetcher and verify its length and every listed hash. */
   async downloadTarget(info: TufTargetInfo): Promise<Uint8Array> {
-    this.requireRefreshed();
-    const root = this.root as Metadata<Root>;
+    const root: Metadata<Root> = this.requireRefreshed().root;
+    checkTargetPath(info.path);
     let name = info.path;
     if (root.signed.consistentSnapshot) {
       const hash = info.hashes.sha256 ?? Object.values(info.hashes)[0];
@@ -432,7 +273,11 @@ export class TufClient {
     if (bytes.length !== info.length) {
       fail('TUF_LENGTH_OR_HASH_MISMATCH', `${name}: length ${bytes.length}, expected ${info.length}`);
     }
-    verifyBytes(new MetaFile({ version: 1, length: info.length, hashes: { ...info.hashes } }), bytes, name);
+    verifyLengthAndHashes(
+      new MetaFile({ version: 1, length: info.length, hashes: { ...info.hashes } }),
+      bytes,
+      name,
+    );
     return bytes;
   }
 
@@ -441,5 +286,16 @@ export class TufClient {
     const info = await this.getTargetInfo(path);
     if (!info) fail('TUF_TARGET_NOT_FOUND', `no trusted targets metadata lists ${path}`);
     return this.downloadTarget(info);
+  }
+}
+
+/** Run a set update on cached bytes; false (state unchanged) when the cached bytes do not qualify. */
+function tryUpdate(update: () => unknown): boolean {
+  try {
+    update();
+    return true;
+  } catch (error) {
+    if (error instanceof TrustError) return false;
+    throw error;
   }
 }
