@@ -20,7 +20,6 @@ export async function askGuardian(ctx: PipelineContext, state: Prepared): Promis
   const { prepared } = state;
   const effect = buildEffect(descriptor, state.principal, prepared.value, prepared.args_hash);
   const digestOfEffect = effectDigest(effect);
-  const built = { ...state, effect, effect_id: digestOfEffect };
   let evaluation: GuardianEvaluation;
   try {
     evaluation = await ctx.guardian.evaluate({
@@ -40,9 +39,10 @@ export async function askGuardian(ctx: PipelineContext, state: Prepared): Promis
       context: state.context,
     });
   } catch (error) {
+    const built = { ...state, effect_id: digestOfEffect };
     return stop(built, 'INTERNAL_ERROR', `the guardian failed: ${describeThrown(error)}`);
   }
-  const evaluated: Evaluated = { ...built, evaluation };
+  const evaluated: Evaluated = { ...state, effect, effect_id: digestOfEffect, evaluation };
   const record = evaluation.record;
   if (record.verdict === 'ALLOW' && record.reason_code === 'ALLOW') return evaluated;
   // The recorded code must belong to the recorded verdict; anything else fails closed.

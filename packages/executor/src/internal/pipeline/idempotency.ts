@@ -48,7 +48,8 @@ function idempotencyKeyOf(clientKey: string | null, decision: DecisionRecord): s
 /** 7b. The call's key (as evidence) and its stored result, if any; a key reused with other args conflicts. */
 export async function findStoredResult(ctx: PipelineContext, state: Authorized): Promise<Keyed | Stop> {
   const key = idempotencyKeyOf(state.client_key, state.verified);
-  const keyed = { ...withEvidence(state, 'idempotency_key', key), idempotency_key: key };
+  const evidence = { ...state.evidence, idempotency_key: key };
+  const keyed: Keyed = { ...state, idempotency_key: key, evidence, stored: null };
   let stored: IdempotencyRecord | undefined;
   try {
     stored = await ctx.idempotency.get(key);
@@ -58,7 +59,7 @@ export async function findStoredResult(ctx: PipelineContext, state: Authorized):
   if (stored && (stored.tool !== state.registered.name || stored.args_hash !== state.args_hash)) {
     return stop(keyed, 'IDEMPOTENCY_CONFLICT', 'the key was already used with different arguments');
   }
-  return { ...keyed, stored: stored ?? null };
+  return stored ? { ...keyed, stored } : keyed;
 }
 
 /**

@@ -15,8 +15,9 @@ export function lookUpTool(ctx: PipelineContext, state: CallState): Surfaced | S
   const registered = ctx.registry.get(state.tool);
   if (!registered) return stop(state, 'TOOL_UNKNOWN', `tool ${state.tool} is not registered`);
   return {
-    ...withEvidence(state, 'descriptor_digest', registered.descriptor_digest),
+    ...state,
     effect_class: registered.descriptor.effect_type,
+    evidence: { ...state.evidence, descriptor_digest: registered.descriptor_digest },
     registered,
   };
 }
