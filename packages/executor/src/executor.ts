@@ -75,7 +75,8 @@ export interface ExecuteResult {
   /**
    * The admission-journal entry this result closes (the call was admitted and its driver may have
    * run), or null. A persistent embedding deletes that entry in the same transaction that stores
-   * `receipt` (docs/spec/pipeline.md §Admission journal).
+   * `receipt` (docs/spec/pipeline.md §Admission journal). An admission is identified by the
+   * verified ALLOW decision that authorized it, so when not null this equals `decision_id`.
    */
   readonly admission_id: string | null;
 }
