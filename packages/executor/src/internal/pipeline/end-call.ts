@@ -4,8 +4,7 @@
 // Also the pieces every ending shares: the receipt's call fields and the result object.
 
 import { REASON_CODES, type ReasonCode, type ReceiptStatus } from '@helm/contracts';
-import type { JsonValue } from '@helm/crypto';
-import { canonicalDigest } from '@helm/crypto';
+import { canonicalDigest, type JsonValue } from '@helm/crypto';
 import type { GovernedCall, MintedReceipt } from '@helm/receipts';
 import type { ExecuteResult } from '../../executor.js';
 import type { ReceiptPort } from '../../governance.js';
