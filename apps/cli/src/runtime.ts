@@ -30,7 +30,6 @@ import {
   type ExecuteResult,
   type Executor,
   functionDriver,
-  guardianPort,
   type IdempotencyRecord,
   type IdempotencyStore,
   type JsonValue,
@@ -355,7 +354,7 @@ export class GovernedRuntime {
     const idempotency = new StoreIdempotency(store);
     const journal = new StoreJournal(store, config.chain_id, ledger);
     const executor = createExecutor({
-      guardian: guardianPort(guardian),
+      guardian: guardian.asExecutorPort(),
       guardianKeys: guardian.publicKeys,
       receipts: recorder,
       proofgraph: proofGraphPort({ graph }),

@@ -10,7 +10,6 @@ import {
   DriverFailure,
   type Executor,
   ExecutorError,
-  guardianPort,
   proofGraphPort,
   type Timer,
 } from '@helm/executor';
@@ -139,7 +138,7 @@ describe('HTTP driver (loopback, real guardian)', () => {
     });
     const executorSigner = createSigner(seed(23));
     executor = createExecutor({
-      guardian: guardianPort(guardian),
+      guardian: guardian.asExecutorPort(),
       guardianKeys: guardian.publicKeys,
       receipts: new ReceiptRecorder({
         signer: executorSigner,

@@ -19,7 +19,7 @@
 import { createPrivateKey, hash, sign } from 'node:crypto';
 import type { ToolDescriptor } from '@helm/contracts';
 import { canonicalize, createSigner, fromBase64Url, signEnvelope } from '@helm/crypto';
-import { createExecutor, functionDriver, guardianPort, proofGraphPort } from '@helm/executor';
+import { createExecutor, functionDriver, proofGraphPort } from '@helm/executor';
 import { DEFAULT_THREAT_CONFIG, Guardian, InMemoryBudgetLedger, loadPolicyStack } from '@helm/guardian';
 import { ProofGraph } from '@helm/proofgraph';
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
@@ -99,7 +99,7 @@ const executorSigner = createSigner(seed(3));
 const store = new InMemoryReceiptStore();
 const graph = new ProofGraph();
 const executor = createExecutor({
-  guardian: guardianPort(guardian),
+  guardian: guardian.asExecutorPort(),
   guardianKeys: guardian.publicKeys,
   receipts: new ReceiptRecorder({
     signer: executorSigner,

@@ -3,7 +3,7 @@
 // signed ALLOW decision (the AuthorizedExecutionIntent) verified, and it passes the driver nothing but the validated arguments
 // and a read-only context. Whatever a driver returns is untrusted until the output schema accepts it.
 import type { Effect, ToolDescriptor } from '@helm/contracts';
-import type { JsonValue } from './json.js';
+import type { JsonValue } from '@helm/crypto';
 
 export interface DriverContext {
   /** The pinned descriptor the call was admitted under. */

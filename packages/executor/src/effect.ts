@@ -3,9 +3,9 @@
 // the guardian's intent binds exactly its digest. The rule matches the guardian's: `destination`
 // is the destination host (present only for tools with a declared destination).
 import { EFFECT_TYPE, type Effect, type ToolDescriptor } from '@helm/contracts';
+import type { JsonValue } from '@helm/crypto';
 import { canonicalize } from '@helm/crypto';
 import type { EgressDestination } from './governance.js';
-import type { JsonValue } from './json.js';
 
 /**
  * The effect's resource: the string at the descriptor's `resource_pointer` (RFC 6901) in the args;

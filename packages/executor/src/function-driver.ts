@@ -1,6 +1,7 @@
 // The in-process function driver: a tool body that is a plain (sync or async) function.
+
+import type { JsonValue } from '@helm/crypto';
 import type { Driver, DriverContext } from './driver.js';
-import type { JsonValue } from './json.js';
 
 export type ToolFunction = (args: JsonValue, context: DriverContext) => unknown;
 

@@ -1,46 +1,31 @@
 // The executor's ports to the rest of the kernel: the guardian (signed decision, budget, grants),
 // the receipt recorder and the ProofGraph. `createExecutor` accepts these small interfaces;
-// `guardianPort` (./guardian-port.ts) adapts the real @helm/guardian, a `ReceiptRecorder` from
+// `Guardian#asExecutorPort()` of @helm/guardian is a GuardianPort, a `ReceiptRecorder` from
 // @helm/receipts is a ReceiptPort as is, and `proofGraphPort` adapts @helm/proofgraph.
-import type { DecisionRecord, Effect, ReceiptBody, RiskTier, SignedEnvelope } from '@helm/contracts';
+import type { DecisionRecord, Effect, ReceiptBody, SignedEnvelope } from '@helm/contracts';
+import type { JsonValue } from '@helm/crypto';
+import type { Destination, ExecutorCall, GrantToConsume, Guardian } from '@helm/guardian';
 import type { ReceiptRecorder } from '@helm/receipts';
-import type { JsonValue } from './json.js';
 
-/** Where an egress call goes, as Gate 3 checks it (same shape as the guardian's `Destination`). */
-export interface EgressDestination {
-  /** Hostname or IP literal. */
-  readonly host: string;
-  /** Lowercase scheme, e.g. `https`. */
-  readonly protocol: string;
-  readonly port?: number;
-  /** Size of the request payload (the canonical argument bytes). */
-  readonly payload_bytes: number;
-}
+/**
+ * Where an egress call goes, as Gate 3 checks it: the guardian's own `Destination` type (the
+ * executor derives it from the pinned descriptor; `payload_bytes` is the canonical argument size).
+ */
+export type EgressDestination = Destination;
 
-/** What the executor asks the guardian to decide (one concrete call on a pinned tool). */
-export interface GuardianCall {
-  readonly principal: string;
-  readonly tenant: string | null;
-  readonly tool: string;
-  readonly action: string;
-  readonly resource: string;
-  readonly effect_type: string;
-  readonly risk_tier: RiskTier;
-  /** Budget units of the call (descriptor `cost`, default 1). */
-  readonly cost: number;
-  /**
-   * Egress destination derived from the pinned descriptor — never from the caller. Gate 3 checks it
-   * and the effect binds its host; the driver may contact nothing else.
-   */
-  readonly destination: EgressDestination | null;
+/**
+ * What the executor asks the guardian to decide (one concrete call on a pinned tool): the
+ * guardian's `ExecutorCall`, with the canonical arguments typed as JSON and the effect the executor
+ * built. `destination` is derived from the pinned descriptor — never from the caller; Gate 3 checks
+ * it and the effect binds its host. `context` is the caller-supplied guardian context (credential,
+ * environment, delegation proof, inputs…).
+ */
+export interface GuardianCall extends ExecutorCall {
   /** The canonical arguments (gate 4 and policy see exactly what the driver will get). */
   readonly args: JsonValue;
-  readonly args_hash: string;
   /** The effect the executor constructed from the pinned descriptor; an ALLOW must bind its digest. */
   readonly effect: Effect;
   readonly effect_digest: string;
-  /** Caller-supplied guardian context (credential, environment, delegation proof, inputs…). */
-  readonly context: unknown;
 }
 
 export interface GuardianEvaluation {
@@ -54,17 +39,8 @@ export interface GuardianEvaluation {
   readonly record: DecisionRecord;
 }
 
-export interface GrantToConsume {
-  readonly grant_id: string;
-  /** The ALLOW decision that authorizes the execution. */
-  readonly decision_id: string;
-  readonly effect_digest: string;
-  readonly args_hash: string;
-  /** What the verified decision binds: a grant is consumed only by the call it was granted for. */
-  readonly tenant: string | null;
-  readonly principal: string;
-  readonly tool: string;
-}
+/** What the executor hands the guardian when execution starts: the guardian's own type. */
+export type { GrantToConsume };
 
 export interface GuardianPort {
   evaluate(call: GuardianCall): GuardianEvaluation | Promise<GuardianEvaluation>;
@@ -99,3 +75,12 @@ export interface ProofGraphPort {
   /** Append the receipt (and its decision) to the ProofGraph; throw/reject when it cannot. */
   recordReceipt(record: ProofGraphRecord): unknown;
 }
+
+/** `U`, provided it is assignable to `T` (a compile-time check; nothing at run time). */
+type Assignable<T, U extends T> = U;
+
+/**
+ * The guardian's own port is a GuardianPort: this file does not compile if `Guardian#asExecutorPort`
+ * and the port drift apart (`createExecutor({ guardian: guardian.asExecutorPort(), … })`).
+ */
+export type GuardianExecutorPort = Assignable<GuardianPort, ReturnType<Guardian['asExecutorPort']>>;

@@ -7,8 +7,8 @@
 // output under its own IDEMPOTENT_REPLAY receipt without running the driver, with different ones it
 // is IDEMPOTENCY_CONFLICT.
 import type { SignedEnvelope } from '@helm/contracts';
+import type { JsonValue } from '@helm/crypto';
 import { canonicalDigest } from '@helm/crypto';
-import type { JsonValue } from './json.js';
 
 export const IDEMPOTENCY_KEY_TYPE = 'helm.idempotency.v1';
 

@@ -1,5 +1,8 @@
 // Public API of @helm/executor: the tool registry (Layer A), the schema PEP, the SafeExecutor
 // pipeline (docs/spec/pipeline.md), drivers and idempotency.
+
+// The JSON value type of drivers and outputs is @helm/crypto's (re-exported for drivers).
+export type { JsonValue } from '@helm/crypto';
 export { type Driver, type DriverContext, DriverFailure } from './driver.js';
 export { buildEffect, egressDestination, parseOrigin, resolveResource } from './effect.js';
 export { ExecutorError, type ExecutorErrorCode } from './errors.js';
@@ -23,7 +26,6 @@ export type {
   ProofGraphRecord,
   ReceiptPort,
 } from './governance.js';
-export { guardianPort } from './guardian-port.js';
 export {
   clientIdempotencyKey,
   deriveIdempotencyKey,
@@ -38,10 +40,9 @@ export {
   type AdmissionJournal,
   InMemoryAdmissionJournal,
 } from './journal.js';
-export type { JsonPrimitive, JsonValue } from './json.js';
 export { type PrepareArgsResult, type PreparedArgs, prepareArgsText, prepareArgsValue } from './pep.js';
 export type { Clock, Timer } from './ports.js';
-export { type ProofGraphPortOptions, proofGraphPort, type ReceiptGraph } from './proofgraph-port.js';
+export { type ProofGraphPortOptions, proofGraphPort } from './proofgraph-port.js';
 export { descriptorDigest, type PinnedTool, type RegisteredTool, ToolRegistry } from './registry.js';
 export { REQUEST_FIELDS, type RequestField } from './request-digest.js';
 export { type SandboxDriverOptions, sandboxDriver, sandboxReasonCode } from './sandbox-driver.js';

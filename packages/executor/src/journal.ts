@@ -13,6 +13,7 @@ export interface AdmissionEntry {
   readonly type: typeof ADMISSION_TYPE;
   /** The admission id: the authorizing ALLOW decision's `decision_id` (content-derived). */
   readonly admission_id: string;
+  /** Equal to `admission_id` (one value, two names in the `helm.admission.v1` format; recovery checks both). */
   readonly decision_id: string;
   readonly principal: string;
   readonly tenant: string | null;

@@ -5,10 +5,11 @@
 // those canonical bytes, so the value validated and executed is exactly the value whose hash is
 // signed — later mutation of the caller's object (or a getter returning something else on the next
 // read) cannot reach the driver.
+
+import type { JsonValue } from '@helm/crypto';
 import { canonicalize, digest } from '@helm/crypto';
 import { deepFreeze } from './internal/frozen.js';
 import { parseJsonText } from './internal/strict-json.js';
-import type { JsonValue } from './json.js';
 
 const encoder = new TextEncoder();
 

@@ -10,25 +10,10 @@ export interface ProofGraphPortOptions {
   readonly graph: ProofGraph;
 }
 
-export interface ReceiptGraph extends ProofGraphPort {
-  /** The last node this port appended. */
-  readonly last: SignedNode | undefined;
-}
-
-export function proofGraphPort(options: ProofGraphPortOptions): ReceiptGraph {
+export function proofGraphPort(options: ProofGraphPortOptions): ProofGraphPort {
   const { graph } = options;
-  let last: SignedNode | undefined;
   return {
-    get last() {
-      return last;
-    },
-    recordReceipt(record: ProofGraphRecord): SignedNode {
-      last = graph.appendReceipt({
-        envelope: record.receipt,
-        body: record.receipt_body,
-        hash: record.receipt_hash,
-      });
-      return last;
-    },
+    recordReceipt: (record: ProofGraphRecord): SignedNode =>
+      graph.appendReceipt({ envelope: record.receipt, body: record.receipt_body, hash: record.receipt_hash }),
   };
 }

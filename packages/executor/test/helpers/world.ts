@@ -22,7 +22,6 @@ import {
   type ExecuteResult,
   type Executor,
   functionDriver,
-  guardianPort,
   type IdempotencyStore,
   type JsonValue,
   proofGraphPort,
@@ -245,7 +244,7 @@ export function build(options: BuildOptions = {}): World {
   const graph = new ProofGraph();
   const timer = new ManualTimer();
   const executor = createExecutor({
-    guardian: guardianPort(guardian),
+    guardian: guardian.asExecutorPort(),
     guardianKeys: guardian.publicKeys,
     receipts: recorder,
     proofgraph: proofGraphPort({ graph }),
