@@ -249,15 +249,27 @@ const isPinnedBy = (options: VerifyOptions): boolean =>
 function pinProblem(
   registry: TrustRegistry,
   options: VerifyOptions,
-): { detail: 'TRUST_SNAPSHOT_STALE' | 'TRUST_SNAPSHOT_FORKED' | 'TRUST_PIN_INVALID'; message: string } | undefined {
+):
+  | { detail: 'TRUST_SNAPSHOT_STALE' | 'TRUST_SNAPSHOT_FORKED' | 'TRUST_PIN_INVALID'; message: string }
+  | undefined {
   const { minTrustSeq, trustHead } = options;
   if (minTrustSeq !== undefined && !(Number.isSafeInteger(minTrustSeq) && minTrustSeq >= 1))
-    return { detail: 'TRUST_PIN_INVALID', message: `minimum trust seq ${String(minTrustSeq)} is not a sequence number` };
+    return {
+      detail: 'TRUST_PIN_INVALID',
+      message: `minimum trust seq ${String(minTrustSeq)} is not a sequence number`,
+    };
   if (
     trustHead !== undefined &&
-    !(Number.isSafeInteger(trustHead.seq) && trustHead.seq >= 1 && /^sha256:[0-9a-f]{64}$/.test(trustHead.head))
+    !(
+      Number.isSafeInteger(trustHead.seq) &&
+      trustHead.seq >= 1 &&
+      /^sha256:[0-9a-f]{64}$/.test(trustHead.head)
+    )
   )
-    return { detail: 'TRUST_PIN_INVALID', message: 'the pinned trust head is not a sequence number and sha256 digest' };
+    return {
+      detail: 'TRUST_PIN_INVALID',
+      message: 'the pinned trust head is not a sequence number and sha256 digest',
+    };
   const need = Math.max(minTrustSeq ?? 0, trustHead?.seq ?? 0);
   if (registry.seq < need)
     return {
@@ -586,7 +598,11 @@ function* verifyChecks(
     try {
       registry = importTrustSnapshot(snapshot, { genesis: manifest.trust_anchor });
       checks.push(
-        snapshotCheck(registry, options, `trust registry replays to seq ${registry.seq} (head ${registry.head})`),
+        snapshotCheck(
+          registry,
+          options,
+          `trust registry replays to seq ${registry.seq} (head ${registry.head})`,
+        ),
       );
     } catch (error) {
       add('TRUST_SNAPSHOT', 'FAILED', `trust snapshot does not verify: ${(error as Error).message}`, {

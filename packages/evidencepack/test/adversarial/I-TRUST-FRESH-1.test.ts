@@ -91,7 +91,10 @@ describe('I-TRUST-FRESH-1: a pinned verifier refuses a stale snapshot that resur
   it('pinned to the current head, the attack is FAILED (TRUST_SNAPSHOT_STALE)', async () => {
     const report = await verify(attack, { trustHead: current() });
     expect(report.status).toBe('FAILED');
-    expect(checkOf(report, 'TRUST_SNAPSHOT')).toMatchObject({ status: 'FAILED', detail: 'TRUST_SNAPSHOT_STALE' });
+    expect(checkOf(report, 'TRUST_SNAPSHOT')).toMatchObject({
+      status: 'FAILED',
+      detail: 'TRUST_SNAPSHOT_STALE',
+    });
     expect(report.freshness).toMatchObject({ pinned: true, source: 'flag', seq: 3, min_seq: 4 });
     expect(formatReport(report)).toMatch(/Trust freshness: pinned by flag to continuing head sha256:/);
   });
@@ -115,15 +118,23 @@ describe('I-TRUST-FRESH-1: a pinned verifier refuses a stale snapshot that resur
 
   it('a forked registry (another seq 4 under the same genesis, root-signed) passes a minimum seq but not a pinned head (TRUST_SNAPSHOT_FORKED)', async () => {
     const fork = TrustRegistry.load(stale.events(), { genesis: h.registry.genesis });
-    fork.commit({ kind: 'key_publish', publicKey: createSigner(new Uint8Array(32).fill(0x5f)).publicKey, roles: ['guardian'] }, [
-      root,
-    ]);
+    fork.commit(
+      {
+        kind: 'key_publish',
+        publicKey: createSigner(new Uint8Array(32).fill(0x5f)).publicKey,
+        roles: ['guardian'],
+      },
+      [root],
+    );
     expect(fork.seq).toBe(ROTATED_AT);
     expect(fork.head).not.toBe(h.registry.head);
     const pack = forged(fork).bytes;
     expect((await verify(pack, { minTrustSeq: ROTATED_AT })).status).toBe('PASS');
     const pinned = await verify(pack, { trustHead: current() });
-    expect(checkOf(pinned, 'TRUST_SNAPSHOT')).toMatchObject({ status: 'FAILED', detail: 'TRUST_SNAPSHOT_FORKED' });
+    expect(checkOf(pinned, 'TRUST_SNAPSHOT')).toMatchObject({
+      status: 'FAILED',
+      detail: 'TRUST_SNAPSHOT_FORKED',
+    });
     expect(pinned.status).toBe('FAILED');
   });
 
