@@ -213,6 +213,14 @@ export class DataDir {
    */
   rootSigners(registry: TrustRegistry, keyDir?: string): Signer[] {
     const dir = keyDir === undefined ? this.path('keys') : resolve(keyDir);
+    // keys/ inside the data directory must be a real directory (I-DATADIR-1): root keys are not
+    // read through a link a data-dir writer planted. A --root-key-dir is the operator's own path.
+    if (keyDir === undefined && existsSync(dir) && lstatSync(dir).isSymbolicLink())
+      throw new CliError(
+        'DATA_DIR_UNSAFE',
+        `${dir} is a symbolic link; nothing was written`,
+        'the directories inside the data directory (keys/, tools/, modules/, policy/) must be real directories: remove the link',
+      );
     const files = existsSync(dir)
       ? readdirSync(dir)
           .filter((f) => f.endsWith('.json'))

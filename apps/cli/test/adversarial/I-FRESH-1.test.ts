@@ -1,4 +1,4 @@
-// I-TRUST-FRESH-1 / I-TRUST-FRESH-2 / I-TRUST-ROOT-1 at the command line — the issue's scenario end
+// I-FRESH-1 / I-FRESH-2 / I-ROOT-1 at the command line — the issue's scenario end
 // to end, from the attacker's side, with nothing but the CLI and file copies:
 //
 //   1. the operator runs `helm init` with three root keys (threshold 2) written outside the data
@@ -11,10 +11,10 @@
 //
 // Unpinned `helm verify --trust-anchor` PASSes and says `unpinned` (human and --json);
 // `--trust-head <current>` and `--min-trust-seq` FAIL it (TRUST_SNAPSHOT_STALE); verifying against
-// the operator's data directory pins to its head automatically and FAILs it (I-TRUST-FRESH-2). A
+// the operator's data directory pins to its head automatically and FAILs it (I-FRESH-2). A
 // data-dir writer who deletes the newest trust documents makes that automatic pin stale — the flag
 // pin recorded outside the directory still FAILs the pack. Without the offline root keys the
-// attacker cannot rotate or publish keys at all (I-TRUST-ROOT-1).
+// attacker cannot rotate or publish keys at all (I-ROOT-1).
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -91,7 +91,7 @@ beforeAll(async () => {
   expect((await cli(operator, 'export', '-o', honestPack)).code).toBe(0);
 });
 
-describe('I-TRUST-FRESH-1: helm verify with a freshness pin FAILs a pack that hides a key rotation', () => {
+describe('I-FRESH-1: helm verify with a freshness pin FAILs a pack that hides a key rotation', () => {
   it('unpinned, the attack PASSes, and both outputs say the freshness is unpinned at the stale seq', async () => {
     const human = await verify(attackPack, '--trust-anchor', anchor);
     expect(human.code).toBe(0);
@@ -144,7 +144,7 @@ describe('I-TRUST-FRESH-1: helm verify with a freshness pin FAILs a pack that hi
   });
 });
 
-describe('I-TRUST-FRESH-2: verify against a data directory pins to its registry head', () => {
+describe('I-FRESH-2: verify against a data directory pins to its registry head', () => {
   it('the operator’s data directory FAILs the attack and PASSes its own export, source data-dir', async () => {
     const attack = await cli(operator, 'verify', attackPack, '--workers', '0', '--json');
     expect(attack.code).toBe(1);
@@ -210,7 +210,7 @@ describe('I-TRUST-FRESH-2: verify against a data directory pins to its registry 
   });
 });
 
-describe('I-TRUST-ROOT-1: with the root keys offline, the data directory holds no root key', () => {
+describe('I-ROOT-1: with the root keys offline, the data directory holds no root key', () => {
   it('init wrote the root keys only to --root-key-dir, and the data directory’s keys/ has none', async () => {
     expect(readdirSync(offline).sort()).toEqual(['root-1.json', 'root-2.json', 'root-3.json']);
     expect(readdirSync(join(operator, 'keys')).filter((f) => f.startsWith('root'))).toEqual([]);

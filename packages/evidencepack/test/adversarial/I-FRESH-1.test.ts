@@ -1,4 +1,4 @@
-// I-TRUST-FRESH-1 — a stale trust snapshot does not resurrect a rotated-out key once the verifier
+// I-FRESH-1 — a stale trust snapshot does not resurrect a rotated-out key once the verifier
 // pins freshness. The attack (issue "stale trust snapshot"): an attacker steals executor key E1;
 // the operator rotates the executor key to E2 at seq 4 and keeps working. The attacker forks the
 // chain before the rotation, signs a call with E1 claiming the last pre-rotation state (seq 3, its
@@ -66,7 +66,7 @@ const verify = (bytes: Uint8Array, pin: Partial<VerifyOptions> = {}) =>
 
 const current = () => ({ seq: h.registry.seq, head: h.registry.head });
 
-describe('I-TRUST-FRESH-1: a pinned verifier refuses a stale snapshot that resurrects a rotated-out key', () => {
+describe('I-FRESH-1: a pinned verifier refuses a stale snapshot that resurrects a rotated-out key', () => {
   it('the forged receipt is by the rotated-out key at a state where it was valid', () => {
     const last = bodyOf(h.receipts[ROTATED_AT - 2] as never);
     expect(last.trust_seq).toBe(ROTATED_AT - 1);
