@@ -8,15 +8,18 @@
 // the manifest need a key valid at its head, which E1 is not. A registry fork (a different seq 4
 // under the same genesis, writable only with root keys) passes a bare minimum seq but not a pinned
 // head.
-import { createSigner } from '@helm/crypto';
+import { canonicalBytes, createSigner, signEnvelope } from '@helm/crypto';
 import { exportTrustSnapshot, TrustRegistry } from '@helm/trust';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildEvidencePack,
+  envelopeBody,
   formatReport,
+  readTar,
   type PackInput,
   type VerifyOptions,
   verifyEvidencePack,
+  writeTar,
 } from '../../src/index.ts';
 import {
   bodyOf,
@@ -177,6 +180,28 @@ describe('I-FRESH-1: a pinned verifier refuses a stale snapshot that resurrects 
       expect(checkOf(report, 'TRUST_SNAPSHOT')?.detail).toBe('TRUST_PIN_INVALID');
       expect(report.status).toBe('FAILED');
     }
+  });
+
+  it('a pack relabelled as a newer manifest version is held against the pin too (§5.1): FAILED, not UNVERIFIABLE', async () => {
+    // The thief seals the stale pack as a v2 manifest with E1: only the version-independent checks
+    // run, and the v1 trust snapshot among them meets the pin.
+    const entries = readTar(attack);
+    const manifest = entries.find((e) => e.path === 'manifest.json');
+    const body = envelopeBody<Record<string, unknown>>(
+      JSON.parse(new TextDecoder().decode(manifest?.data)) as never,
+    );
+    const v2 = signEnvelope({ ...body, type: 'helm.evidencepack.manifest.v2' }, [E1]);
+    const relabelled = writeTar([
+      ...entries.filter((e) => e.path !== 'manifest.json'),
+      { path: 'manifest.json', data: canonicalBytes(v2) },
+    ]);
+    const unpinned = await verify(relabelled);
+    expect(unpinned.format_unsupported).toBe(true);
+    expect(unpinned.status).toBe('UNVERIFIABLE');
+    expect(unpinned.freshness).toMatchObject({ pinned: false, seq: ROTATED_AT - 1 });
+    const pinned = await verify(relabelled, { trustHead: current() });
+    expect(checkOf(pinned, 'TRUST_SNAPSHOT')?.detail).toBe('TRUST_SNAPSHOT_STALE');
+    expect(pinned.status).toBe('FAILED');
   });
 
   it('E2, the key in force, still seals honestly after the rotation (the pin does not refuse old receipts)', async () => {
