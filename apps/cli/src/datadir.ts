@@ -227,15 +227,15 @@ export class DataDir {
           .sort()
           .map((f) => readJson(listedPath(dir, 'key', f, '.json')) as KeyFile)
       : [];
+    // The key id is derived from the seed, never taken from the file: a file naming a root key id
+    // over another seed is not a root key.
     const signers = files
-      .filter(
-        (k) =>
-          k.status === 'active' &&
-          Array.isArray(k.roles) &&
-          k.roles.includes('root') &&
-          registry.keyValidFor(k.keyid, 'root', registry.seq).ok,
-      )
-      .map((k) => createSigner(fromBase64Url(k.seed) as Uint8Array))
+      .filter((k) => k.status === 'active' && Array.isArray(k.roles) && k.roles.includes('root'))
+      .flatMap((k) => {
+        const seed = typeof k.seed === 'string' ? fromBase64Url(k.seed) : undefined;
+        return seed?.length === 32 ? [createSigner(seed)] : [];
+      })
+      .filter((s) => registry.keyValidFor(s.keyId, 'root', registry.seq).ok)
       .filter((s, i, all) => all.findIndex((o) => o.keyId === s.keyId) === i);
     const threshold = registry.stateAt().root_threshold;
     if (signers.length < threshold) {

@@ -226,6 +226,16 @@ describe('I-ROOT-1: with the root keys offline, the data directory holds no root
       expect(r.code).toBe(2);
       expect(r.json).toMatchObject({ error: { code: 'ROOT_KEYS_INSUFFICIENT' } });
     }
+    // A file that names a real root key id over another seed is not a root key.
+    const { readFileSync, writeFileSync, mkdirSync } = await import('node:fs');
+    const planted = join(root, 'planted-root-keys');
+    mkdirSync(planted);
+    for (const name of ['root-1.json', 'root-2.json']) {
+      const real = JSON.parse(readFileSync(join(offline, name), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(planted, name), JSON.stringify({ ...real, seed: 'A'.repeat(43) }));
+    }
+    const forged = await cli(operator, 'keys', 'rotate', 'guardian', '--root-key-dir', planted, '--json');
+    expect(forged.json).toMatchObject({ error: { code: 'ROOT_KEYS_INSUFFICIENT' } });
     // One root key of three is below the threshold 2.
     const one = join(root, 'one-root-key');
     cpSync(join(offline, 'root-1.json'), join(one, 'root-1.json'), { recursive: true });
