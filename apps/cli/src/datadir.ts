@@ -1,7 +1,8 @@
 // The HELM data directory: configuration, keys, trust registry, policies, tools and the store.
 //
 //   <dir>/config.json            chain id, trust anchor, identity bindings, fingerprint
-//   <dir>/keys/<name>.json       one Ed25519 key per file (seed included; mode 0600)
+//   <dir>/keys/<name>.json       one Ed25519 key per file (seed included; mode 0600); the root
+//                                key(s) too, unless `init --root-key-dir` put them elsewhere
 //   <dir>/policy/p0.json         P0 ceilings
 //   <dir>/policy/bundle.json     the P1 bundle source; bundle.signed.json its signed envelope
 //   <dir>/tools/<name>.json      registered tool descriptors; modules/<hex>.wasm their WASM modules
@@ -201,19 +202,50 @@ export class DataDir {
     seed: Uint8Array,
     status: KeyFile['status'] = 'active',
   ): KeyFile {
-    const path = this.keyPath(name);
-    mkdirSync(this.path('keys'), { recursive: true, mode: 0o700 });
-    const signer = createSigner(seed);
-    const file: KeyFile = {
-      name,
-      roles: [...roles],
-      keyid: signer.keyId,
-      public_key: toBase64Url(signer.publicKey),
-      seed: toBase64Url(seed),
-      status,
-    };
-    writeJson(path, file, 0o600);
-    return file;
+    return writeKeyFile(this.path('keys'), name, roles, seed, status);
+  }
+
+  /**
+   * Signers for a root-signed registry event: every active key file holding `root` in the registry
+   * at its head, from `keyDir` (the directory `init --root-key-dir` wrote them to, e.g. removable
+   * media brought online for the ceremony) or else `keys/`. Fewer than the root threshold is
+   * `ROOT_KEYS_INSUFFICIENT`: nothing is signed.
+   */
+  rootSigners(registry: TrustRegistry, keyDir?: string): Signer[] {
+    const dir = keyDir === undefined ? this.path('keys') : resolve(keyDir);
+    // keys/ inside the data directory must be a real directory (I-DATADIR-1): root keys are not
+    // read through a link a data-dir writer planted. A --root-key-dir is the operator's own path.
+    if (keyDir === undefined && existsSync(dir) && lstatSync(dir).isSymbolicLink())
+      throw new CliError(
+        'DATA_DIR_UNSAFE',
+        `${dir} is a symbolic link; nothing was written`,
+        'the directories inside the data directory (keys/, tools/, modules/, policy/) must be real directories: remove the link',
+      );
+    const files = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+          .map((f) => readJson(listedPath(dir, 'key', f, '.json')) as KeyFile)
+      : [];
+    // The key id is derived from the seed, never taken from the file: a file naming a root key id
+    // over another seed is not a root key.
+    const signers = files
+      .filter((k) => k.status === 'active' && Array.isArray(k.roles) && k.roles.includes('root'))
+      .flatMap((k) => {
+        const seed = typeof k.seed === 'string' ? fromBase64Url(k.seed) : undefined;
+        return seed?.length === 32 ? [createSigner(seed)] : [];
+      })
+      .filter((s) => registry.keyValidFor(s.keyId, 'root', registry.seq).ok)
+      .filter((s, i, all) => all.findIndex((o) => o.keyId === s.keyId) === i);
+    const threshold = registry.stateAt().root_threshold;
+    if (signers.length < threshold) {
+      throw new CliError(
+        'ROOT_KEYS_INSUFFICIENT',
+        `${signers.length} root key(s) of this registry in ${dir}; the root threshold is ${threshold}`,
+        'bring the offline root keys online for this operation and pass --root-key-dir <dir>',
+      );
+    }
+    return signers.slice(0, threshold);
   }
 
   // ── trust registry (events persisted in the store) ────────────────────────────────────────
@@ -289,6 +321,29 @@ export class DataDir {
   }
 }
 
+/** Write `<dir>/<name>.json` (mode 0600, directory 0700) through writeWhole. */
+function writeKeyFile(
+  dir: string,
+  name: string,
+  roles: readonly TrustRole[],
+  seed: Uint8Array,
+  status: KeyFile['status'] = 'active',
+): KeyFile {
+  const path = namedPath(dir, 'key', name, '.json');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const signer = createSigner(seed);
+  const file: KeyFile = {
+    name,
+    roles: [...roles],
+    keyid: signer.keyId,
+    public_key: toBase64Url(signer.publicKey),
+    seed: toBase64Url(seed),
+    status,
+  };
+  writeJson(path, file, 0o600);
+  return file;
+}
+
 export interface InitOptions {
   /** Seed source (default: node:crypto randomBytes; the demo passes fixed, labelled demo seeds). */
   readonly seedFor?: (name: string) => Uint8Array;
@@ -297,13 +352,22 @@ export interface InitOptions {
   readonly bundle?: { type: string };
   readonly identity?: HelmConfig['identity'];
   readonly fingerprint?: string;
+  /** Root keys in the genesis (default 1, named `root`; more are `root-1` … `root-N`). */
+  readonly rootKeys?: number;
+  /** Root signatures every registry event needs (default 1; at most `rootKeys`). */
+  readonly rootThreshold?: number;
+  /**
+   * Where the root key files go (default `<dir>/keys`). Outside the data directory, a data-dir
+   * writer holds no root key: it can neither publish a key nor fork the registry.
+   */
+  readonly rootKeyDir?: string;
 }
 
 /** Create a data directory: keys, trust registry (genesis + key publications), default policy. */
 export function initDataDir(
   dir: string,
   options: InitOptions = {},
-): { data: DataDir; anchor: string; keys: KeyFile[] } {
+): { data: DataDir; anchor: string; keys: KeyFile[]; rootKeyDir: string; rootThreshold: number } {
   const data = new DataDir(dir);
   if (data.exists()) {
     throw new CliError(
@@ -312,16 +376,34 @@ export function initDataDir(
       'use it as is, or choose another --data-dir',
     );
   }
+  const rootCount = options.rootKeys ?? 1;
+  const threshold = options.rootThreshold ?? 1;
+  if (!Number.isSafeInteger(rootCount) || rootCount < 1 || rootCount > 16)
+    throw new CliError('USAGE', '--root-keys must be an integer from 1 to 16');
+  if (!Number.isSafeInteger(threshold) || threshold < 1 || threshold > rootCount)
+    throw new CliError('USAGE', `--root-threshold must be an integer from 1 to ${rootCount} (--root-keys)`);
+  const rootDir = options.rootKeyDir === undefined ? data.path('keys') : resolve(options.rootKeyDir);
+  const rootNames = rootCount === 1 ? ['root'] : Array.from({ length: rootCount }, (_, i) => `root-${i + 1}`);
+  for (const name of rootNames) {
+    if (existsSync(namedPath(rootDir, 'key', name, '.json')))
+      throw new CliError(
+        'DATA_DIR_EXISTS',
+        `${rootDir} already holds a key named ${name}`,
+        'choose an empty --root-key-dir',
+      );
+  }
   mkdirSync(dir, { recursive: true });
   const seedFor = options.seedFor ?? (() => new Uint8Array(randomBytes(32)));
-  const rootFile = data.writeKey('root', ['root'], seedFor('root'));
-  const root = createSigner(fromBase64Url(rootFile.seed) as Uint8Array);
-  const genesis = createGenesisEvent({ registry: 'helm', rootKeys: [root.publicKey], rootThreshold: 1 }, [
-    root,
-  ]);
+  const rootFiles = rootNames.map((name) => writeKeyFile(rootDir, name, ['root'], seedFor(name)));
+  const roots = rootFiles.map((f) => createSigner(fromBase64Url(f.seed) as Uint8Array));
+  const genesis = createGenesisEvent(
+    { registry: 'helm', rootKeys: roots.map((r) => r.publicKey), rootThreshold: threshold },
+    roots,
+  );
   const anchor = trustEventDigest(genesis);
   const registry = TrustRegistry.fromGenesis(genesis);
-  const keys = [rootFile];
+  const root = roots.slice(0, threshold);
+  const keys = [...rootFiles];
   data.writeConfig({
     type: CONFIG_TYPE,
     chain_id: options.chainId ?? 'main',
@@ -335,10 +417,10 @@ export function initDataDir(
     keys.push(file);
     const env = registry.commit(
       { kind: 'key_publish', publicKey: fromBase64Url(file.public_key) as Uint8Array, roles: k.roles },
-      [root],
+      root,
     );
     data.appendTrustEvent(registry, env);
   }
   data.writePolicy(options.p0 ?? DEFAULT_P0, options.bundle ?? DEFAULT_BUNDLE, data.signer('policy'));
-  return { data, anchor, keys };
+  return { data, anchor, keys, rootKeyDir: rootDir, rootThreshold: threshold };
 }

@@ -19,6 +19,8 @@ export type CliErrorCode =
   | 'COMPONENT_IMPORT_DENIED'
   /** A registered component whose jco output no longer equals its pin or stored artifacts (I-SANDBOX-7). */
   | 'COMPONENT_PIN_MISMATCH'
+  /** A root-signed operation found fewer root keys of the registry than its root threshold. */
+  | 'ROOT_KEYS_INSUFFICIENT'
   | 'INTERNAL';
 
 export class CliError extends Error {

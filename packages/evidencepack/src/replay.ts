@@ -42,7 +42,10 @@ export interface ReplayResult {
 }
 
 /** What `replayEvidencePack` verifies the pack against first (see `VerifyOptions`). */
-export type ReplayOptions = Pick<VerifyOptions, 'trustAnchor' | 'expectHead' | 'expectLamport'>;
+export type ReplayOptions = Pick<
+  VerifyOptions,
+  'trustAnchor' | 'expectHead' | 'expectLamport' | 'minTrustSeq' | 'trustHead' | 'pinSource'
+>;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 

@@ -90,6 +90,37 @@ export interface VerifyReport {
    */
   readonly format_unsupported: boolean;
   readonly checks: readonly Check[];
+  /**
+   * The trust freshness this verification established (docs/spec/evidencepack.md §5.3): always
+   * present, so a PASS without a pin says so (`pinned: false`, `source: 'none'`).
+   */
+  readonly freshness: TrustFreshness;
+}
+
+/** Where a freshness pin came from: a verifier's flag, the data directory verified against, or none. */
+export type FreshnessSource = 'flag' | 'data-dir' | 'none';
+
+/** A registry head the verifier holds: the event digest `head` at sequence number `seq`. */
+export interface TrustHeadPin {
+  readonly seq: number;
+  readonly head: string;
+}
+
+/**
+ * What the verifier knows about how current the pack's trust registry is. `seq`/`head` are the
+ * included snapshot's head (null without a verified snapshot). Unpinned, any valid older copy of
+ * the registry replays as well, so a key rotated out later may still verify (§5.3).
+ */
+export interface TrustFreshness {
+  /** True when a freshness pin (`minTrustSeq` or `trustHead`) was applied. */
+  readonly pinned: boolean;
+  readonly source: FreshnessSource;
+  readonly seq: number | null;
+  readonly head: string | null;
+  /** The minimum registry seq the snapshot had to reach (the larger of `minTrustSeq` and `trustHead.seq`). */
+  readonly min_seq: number | null;
+  /** The pinned head the snapshot had to continue. */
+  readonly pinned_head: TrustHeadPin | null;
 }
 
 export interface VerifyOptions {
@@ -107,6 +138,19 @@ export interface VerifyOptions {
   readonly expectHead?: string;
   /** The Lamport value of the expected head (same check; 0 expects an empty pack). */
   readonly expectLamport?: number;
+  /**
+   * Freshness pin: the included trust snapshot must reach at least this registry seq, else
+   * TRUST_SNAPSHOT is FAILED with detail `TRUST_SNAPSHOT_STALE` (§5.3).
+   */
+  readonly minTrustSeq?: number;
+  /**
+   * Freshness pin: a registry head the verifier holds (e.g. its own registry's current head). The
+   * snapshot must reach `seq` (`TRUST_SNAPSHOT_STALE`) and its event digest at `seq` must be
+   * `head` (`TRUST_SNAPSHOT_FORKED`): the pack's registry is then a continuation of the pinned one.
+   */
+  readonly trustHead?: TrustHeadPin;
+  /** Reported as `freshness.source` when a pin is given (default `flag`). */
+  readonly pinSource?: Exclude<FreshnessSource, 'none'>;
   /** Progress of the long phases: `done` of `total` units. */
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -194,6 +238,94 @@ function manifestSignatureCheck(envelope: SignedEnvelope, type: string, registry
   }
 }
 
+const isPinnedBy = (options: VerifyOptions): boolean =>
+  options.minTrustSeq !== undefined || options.trustHead !== undefined;
+
+/**
+ * §5.3: the verified snapshot against the verifier's freshness pin. A snapshot that stops before
+ * the pin is stale; one whose event at the pinned seq is not the pinned head forks from the
+ * verifier's registry (a different history under the same genesis: only root keys can write one).
+ */
+function pinProblem(
+  registry: TrustRegistry,
+  options: VerifyOptions,
+):
+  | { detail: 'TRUST_SNAPSHOT_STALE' | 'TRUST_SNAPSHOT_FORKED' | 'TRUST_PIN_INVALID'; message: string }
+  | undefined {
+  const { minTrustSeq, trustHead } = options;
+  if (minTrustSeq !== undefined && !(Number.isSafeInteger(minTrustSeq) && minTrustSeq >= 1))
+    return {
+      detail: 'TRUST_PIN_INVALID',
+      message: `minimum trust seq ${String(minTrustSeq)} is not a sequence number`,
+    };
+  if (
+    trustHead !== undefined &&
+    !(
+      Number.isSafeInteger(trustHead.seq) &&
+      trustHead.seq >= 1 &&
+      /^sha256:[0-9a-f]{64}$/.test(trustHead.head)
+    )
+  )
+    return {
+      detail: 'TRUST_PIN_INVALID',
+      message: 'the pinned trust head is not a sequence number and sha256 digest',
+    };
+  const need = Math.max(minTrustSeq ?? 0, trustHead?.seq ?? 0);
+  if (registry.seq < need)
+    return {
+      detail: 'TRUST_SNAPSHOT_STALE',
+      message: `the trust snapshot ends at seq ${registry.seq}, before the pinned seq ${need}: an older copy of the registry (keys rotated out since would still verify against it)`,
+    };
+  if (trustHead !== undefined && registry.headAt(trustHead.seq) !== trustHead.head)
+    return {
+      detail: 'TRUST_SNAPSHOT_FORKED',
+      message: `the trust snapshot's head at seq ${trustHead.seq} is ${String(registry.headAt(trustHead.seq))}, not the pinned ${trustHead.head}: it is not a continuation of the pinned registry`,
+    };
+  return undefined;
+}
+
+/** The freshness a verification established (always reported, pinned or not). */
+function freshnessOf(registry: TrustRegistry | undefined, options: VerifyOptions): TrustFreshness {
+  const pinned = isPinnedBy(options);
+  const need = Math.max(options.minTrustSeq ?? 0, options.trustHead?.seq ?? 0);
+  return {
+    pinned,
+    source: pinned ? (options.pinSource ?? 'flag') : 'none',
+    seq: registry?.seq ?? null,
+    head: registry?.head ?? null,
+    min_seq: pinned && need > 0 ? need : null,
+    pinned_head: options.trustHead ? { seq: options.trustHead.seq, head: options.trustHead.head } : null,
+  };
+}
+
+const UNPINNED: TrustFreshness = {
+  pinned: false,
+  source: 'none',
+  seq: null,
+  head: null,
+  min_seq: null,
+  pinned_head: null,
+};
+
+/** The TRUST_SNAPSHOT check of a snapshot that replayed: PASS, or FAILED against the pin (§5.3). */
+function snapshotCheck(registry: TrustRegistry, options: VerifyOptions, replayed: string): Check {
+  const problem = pinProblem(registry, options);
+  if (problem)
+    return {
+      code: 'TRUST_SNAPSHOT',
+      status: 'FAILED',
+      message: problem.message,
+      detail: problem.detail,
+      path: TRUST_SNAPSHOT_PATH,
+    };
+  const pin = isPinnedBy(options)
+    ? options.trustHead
+      ? `; continues the pinned head at seq ${options.trustHead.seq}`
+      : `; reaches the pinned seq ${options.minTrustSeq}`
+    : '; freshness unpinned';
+  return { code: 'TRUST_SNAPSHOT', status: 'PASS', message: `${replayed}${pin}` };
+}
+
 /**
  * Verify an EvidencePack's bytes offline. Never throws: every input gets a verdict (I-EVIDENCE-2).
  * Every entry is validated before it is used; should a step throw all the same (a verifier bug),
@@ -246,7 +378,14 @@ function stoppedReport(bytes: Uint8Array, checks: Check[], error: unknown): Veri
   } catch {
     // not bytes at all
   }
-  return { status: 'FAILED', pack_digest: packDigest, manifest: null, format_unsupported: false, checks };
+  return {
+    status: 'FAILED',
+    pack_digest: packDigest,
+    manifest: null,
+    format_unsupported: false,
+    checks,
+    freshness: UNPINNED,
+  };
 }
 
 function errorText(error: unknown): string {
@@ -277,6 +416,7 @@ function* verifyChecks(
   // A JSON entry of the wrong shape is FAILED under the check that owns its kind (§1): it is kept
   // out of every step, and that check reports the first such entry (in path order).
   const shapeFailures = new Map<CheckCode, Check>();
+  let registry: TrustRegistry | undefined;
   const done = (manifest: EvidencePackManifest | null, formatUnsupported = false): VerifyReport => {
     for (const [code, failure] of shapeFailures) {
       const at = checks.findIndex((c) => c.code === code);
@@ -289,6 +429,7 @@ function* verifyChecks(
       manifest,
       format_unsupported: formatUnsupported,
       checks,
+      freshness: freshnessOf(registry, options),
     };
   };
 
@@ -329,7 +470,7 @@ function* verifyChecks(
     // A newer manifest version (§5.1): only the version-independent checks run, never a PASS.
     const version = MANIFEST_TYPE_PATTERN.exec(String(body.type));
     if (version && Number(version[1]) > EVIDENCEPACK_FORMAT_VERSION) {
-      unsupportedFormat(envelope, files, options, add);
+      registry = unsupportedFormat(envelope, files, options, add, checks);
       return done(null, true);
     }
     if (body.type !== EVIDENCEPACK_MANIFEST_TYPE)
@@ -448,7 +589,6 @@ function* verifyChecks(
   else add('ENTRY_NAMES', 'PASS', 'every JSON entry is canonical and named by its content');
 
   // 4. Trust: the snapshot replays from the anchor the manifest names; the verifier pins the anchor.
-  let registry: TrustRegistry | undefined;
   const snapshot = json.get(TRUST_SNAPSHOT_PATH);
   if (snapshot === undefined) {
     add('TRUST_SNAPSHOT', 'UNVERIFIABLE', 'the pack carries no trust snapshot: keys cannot be checked', {
@@ -457,7 +597,13 @@ function* verifyChecks(
   } else {
     try {
       registry = importTrustSnapshot(snapshot, { genesis: manifest.trust_anchor });
-      add('TRUST_SNAPSHOT', 'PASS', `trust registry replays to seq ${registry.seq} (head ${registry.head})`);
+      checks.push(
+        snapshotCheck(
+          registry,
+          options,
+          `trust registry replays to seq ${registry.seq} (head ${registry.head})`,
+        ),
+      );
     } catch (error) {
       add('TRUST_SNAPSHOT', 'FAILED', `trust snapshot does not verify: ${(error as Error).message}`, {
         detail: (error as { code?: string }).code ?? 'TRUST_ERROR',
@@ -1258,7 +1404,8 @@ function unsupportedFormat(
   files: ReadonlyMap<string, Uint8Array>,
   options: VerifyOptions,
   add: AddCheck,
-): void {
+  checks: Check[],
+): TrustRegistry | undefined {
   const type = envelope.type;
   add(
     'MANIFEST_FORMAT',
@@ -1290,7 +1437,9 @@ function unsupportedFormat(
     try {
       if (problem) throw new Error(problem);
       registry = importTrustSnapshot(snapshot, { genesis: snapshot.genesis as string });
-      add('TRUST_SNAPSHOT', 'PASS', `trust registry replays to seq ${registry.seq} from its genesis`);
+      checks.push(
+        snapshotCheck(registry, options, `trust registry replays to seq ${registry.seq} from its genesis`),
+      );
     } catch (error) {
       add('TRUST_SNAPSHOT', 'FAILED', `trust snapshot does not verify: ${(error as Error).message}`, {
         detail: (error as { code?: string }).code ?? 'TRUST_ERROR',
@@ -1325,6 +1474,7 @@ function unsupportedFormat(
         detail: 'FORMAT_UNSUPPORTED',
       });
   }
+  return registry;
 }
 
 function envelopeBodySafe(value: unknown): Record<string, unknown> | undefined {
@@ -1336,6 +1486,17 @@ function envelopeBodySafe(value: unknown): Record<string, unknown> | undefined {
 }
 
 /** Human-readable report, one line per check. */
+/** The freshness line of the human report (§5.3): states what the verdict rests on, pinned or not. */
+export function freshnessLine(f: TrustFreshness): string {
+  const at = f.seq === null ? 'no verified trust registry' : `registry seq ${f.seq}, head ${f.head}`;
+  if (!f.pinned)
+    return `Trust freshness: unpinned (${at}). An older copy of the registry verifies too, so a key rotated out later is not refused; pin with --trust-head <seq>:<head> or --min-trust-seq <n>.`;
+  const pin = f.pinned_head
+    ? `continuing head ${f.pinned_head.head} at seq ${f.pinned_head.seq}`
+    : `at least seq ${f.min_seq}`;
+  return `Trust freshness: pinned by ${f.source === 'data-dir' ? 'the data directory' : 'flag'} to ${pin} (${at}).`;
+}
+
 export function formatReport(report: VerifyReport): string {
   const lines = report.checks.map((c) => `  ${c.status.padEnd(12)} ${c.code.padEnd(20)} ${c.message}`);
   const verdict =
@@ -1346,7 +1507,7 @@ export function formatReport(report: VerifyReport): string {
         : report.format_unsupported
           ? 'UNVERIFIABLE: the pack format is not supported by this verifier.'
           : 'UNVERIFIABLE: no contradiction found, but trust material is missing (see UNVERIFIABLE checks).';
-  const out = [`EvidencePack ${report.pack_digest}`, ...lines, verdict];
+  const out = [`EvidencePack ${report.pack_digest}`, ...lines, verdict, freshnessLine(report.freshness)];
   if (report.format_unsupported) {
     const format = report.checks.find((c) => c.code === 'MANIFEST_FORMAT')?.message ?? 'unknown pack format';
     const line = `NOT VERIFIED: ${format}. Only the archive, the trust snapshot and the manifest signature were checked; nothing in this pack is verified.`;

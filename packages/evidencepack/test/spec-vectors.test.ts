@@ -52,14 +52,17 @@ describe('EvidencePack spec vectors', () => {
   });
 
   for (const v of index.vectors) {
-    it(`${v.file}${v.trust_anchor === null ? ' (no anchor)' : ''}${v.expect_head ? ' (expected head)' : ''}: ${v.expected.status}`, async () => {
+    it(`${v.file}${v.trust_anchor === null ? ' (no anchor)' : ''}${v.expect_head ? ' (expected head)' : ''}${v.trust_head ? ' (trust head pinned)' : ''}${v.min_trust_seq ? ' (min trust seq)' : ''}: ${v.expected.status}`, async () => {
       const bytes = new Uint8Array(readFileSync(`${VECTOR_DIR}${v.file}`));
       const report = await verifyEvidencePack(bytes, {
         ...(v.trust_anchor === null ? {} : { trustAnchor: v.trust_anchor }),
         ...(v.expect_head === undefined ? {} : { expectHead: v.expect_head }),
+        ...(v.trust_head === undefined ? {} : { trustHead: v.trust_head }),
+        ...(v.min_trust_seq === undefined ? {} : { minTrustSeq: v.min_trust_seq }),
       });
       expect(report.status).toBe(v.expected.status);
       expect(Object.fromEntries(report.checks.map((c) => [c.code, c.status]))).toEqual(v.expected.checks);
+      expect(report.freshness).toEqual(v.expected.freshness);
     });
   }
 });

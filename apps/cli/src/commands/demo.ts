@@ -350,14 +350,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
     got: `${pack.manifest.entries.count + 2} entries, ${pack.bytes.length} bytes, ${pack.digest}`,
     proves: 'the pack is deterministic: identical content gives identical bytes',
   });
-  const report = await verifyEvidencePack(pack.bytes, { trustAnchor: anchor });
+  // Pinned to this data directory's registry head, as `helm verify` does with a data directory.
+  const registry = data.registry();
+  const trustHead = { seq: registry.seq, head: registry.head };
+  const report = await verifyEvidencePack(pack.bytes, {
+    trustAnchor: anchor,
+    trustHead,
+    pinSource: 'data-dir',
+  });
   record({
     step: 'verify EvidencePack',
-    ok: report.status === 'PASS',
-    expected: 'PASS',
-    got: `${report.status} (${report.checks.filter((c) => c.status === 'PASS').length} checks passed)`,
+    ok: report.status === 'PASS' && report.freshness.pinned,
+    expected: 'PASS, trust freshness pinned',
+    got: `${report.status} (${report.checks.filter((c) => c.status === 'PASS').length} checks passed, trust registry at seq ${report.freshness.seq} = the pinned head)`,
     proves:
-      'offline, with only the pinned trust anchor: every signature, link, hash and key validity checks out',
+      "offline, with the pinned trust anchor and registry head: every signature, link, hash and key validity checks out, against a registry no older than the operator's",
   });
   // Tamper a copy: change one receipt's bytes (its reason code) without re-signing.
   const entries = readTar(pack.bytes).map((e) => {
@@ -439,7 +446,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
     '',
     `EvidencePack: ${packPath}`,
     `  sha256 ${pack.digest}`,
-    `Verify it yourself (offline): helm verify ${packPath} --trust-anchor ${anchor}`,
+    `Verify it yourself (offline): helm verify ${packPath} --trust-anchor ${anchor} --trust-head ${trustHead.seq}:${trustHead.head}`,
     allOk ? 'Every step behaved as expected.' : 'Some steps did NOT behave as expected (see FAIL above).',
   ];
   return { exitCode: allOk ? 0 : 1, json: { ok: allOk, ...json }, human };

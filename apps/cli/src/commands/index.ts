@@ -5,7 +5,13 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 import { TOOL_DESCRIPTOR_TYPE, TRUST_ROLES, type TrustRole } from '@helm/contracts';
 import { canonicalBytes, createSigner, digest, fromBase64Url, signEnvelope } from '@helm/crypto';
-import { formatReport, replayEvidencePack, verifyEvidencePack } from '@helm/evidencepack';
+import {
+  formatReport,
+  replayEvidencePack,
+  type TrustHeadPin,
+  type VerifyOptions,
+  verifyEvidencePack,
+} from '@helm/evidencepack';
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
 import type { Command } from 'commander';
 import { componentSummary, stageComponent, writeComponent } from '../component.js';
@@ -49,20 +55,53 @@ async function withDataDir(
   }
 }
 
-export function initCommand(dir: string): CommandResult {
-  const { data, anchor, keys } = initDataDir(dir);
+export interface InitOpts {
+  rootKeys?: string;
+  rootThreshold?: string;
+  rootKeyDir?: string;
+}
+
+export function initCommand(dir: string, opts: InitOpts = {}): CommandResult {
+  const rootKeys = parseIntOpt(opts.rootKeys, '--root-keys');
+  const rootThreshold = parseIntOpt(opts.rootThreshold, '--root-threshold');
+  const {
+    data,
+    anchor,
+    keys,
+    rootKeyDir,
+    rootThreshold: threshold,
+  } = initDataDir(dir, {
+    ...(rootKeys === undefined ? {} : { rootKeys }),
+    ...(rootThreshold === undefined ? {} : { rootThreshold }),
+    ...(opts.rootKeyDir === undefined ? {} : { rootKeyDir: opts.rootKeyDir }),
+  });
+  const registry = data.registry();
   data.close();
+  const roots = keys.filter((k) => k.roles.includes('root'));
+  const offline = opts.rootKeyDir !== undefined;
   return ok(
     {
       data_dir: dir,
       trust_anchor: anchor,
+      trust_seq: registry.seq,
+      trust_head: registry.head,
+      root: { keys: roots.map((k) => k.keyid), threshold, key_dir: rootKeyDir },
       keys: keys.map((k) => ({ name: k.name, keyid: k.keyid, roles: k.roles })),
     },
     [
       `Initialized a HELM data directory at ${dir}`,
-      `  keys: ${keys.map((k) => k.name).join(', ')} (seeds in ${dir}/keys, mode 0600)`,
+      `  keys: ${keys
+        .filter((k) => !k.roles.includes('root'))
+        .map((k) => k.name)
+        .join(', ')} (seeds in ${dir}/keys, mode 0600)`,
+      `  root: ${roots.length} key(s), threshold ${threshold}, in ${rootKeyDir}${
+        offline
+          ? ' — move them offline now; bring them back only for key generate/rotate/revoke (--root-key-dir)'
+          : ' (whoever can read the data directory holds root; see `helm init --root-key-dir`)'
+      }`,
       `  trust anchor: ${anchor}   (share it with verifiers: helm verify <pack> --trust-anchor ${anchor})`,
       '  policy: default P0 ceilings + a signed bundle allowing principal "local" to call the echo tool',
+      `  trust head: seq ${registry.seq}, ${registry.head} (pin freshness: helm verify … --trust-head ${registry.seq}:${registry.head})`,
       'Next: register a tool (`helm tool register <descriptor.json>`) and run a call (`helm run --tool echo ...`).',
     ],
   );
@@ -86,7 +125,7 @@ export function keysList(data: DataDir): CommandResult {
   ]);
 }
 
-export function keysGenerate(data: DataDir, name: string, role: string): CommandResult {
+export function keysGenerate(data: DataDir, name: string, role: string, rootKeyDir?: string): CommandResult {
   data.requireInitialized();
   if (!(TRUST_ROLES as readonly string[]).includes(role) || role === 'root') {
     throw new CliError(
@@ -97,6 +136,7 @@ export function keysGenerate(data: DataDir, name: string, role: string): Command
   }
   if (existsSync(data.keyPath(name))) throw new CliError('USAGE', `a key named ${name} already exists`);
   const registry = data.registry();
+  const roots = data.rootSigners(registry, rootKeyDir);
   const file = data.writeKey(name, [role as TrustRole], new Uint8Array(randomBytes(32)));
   const env = registry.commit(
     {
@@ -104,7 +144,7 @@ export function keysGenerate(data: DataDir, name: string, role: string): Command
       publicKey: fromBase64Url(file.public_key) as Uint8Array,
       roles: [role as TrustRole],
     },
-    [data.signer('root')],
+    roots,
   );
   data.appendTrustEvent(registry, env);
   return ok({ name, keyid: file.keyid, role, trust_seq: registry.seq }, [
@@ -112,32 +152,47 @@ export function keysGenerate(data: DataDir, name: string, role: string): Command
   ]);
 }
 
-export function keysRotate(data: DataDir, name: string): CommandResult {
+export function keysRotate(data: DataDir, name: string, rootKeyDir?: string): CommandResult {
   data.requireInitialized();
   const old = data.keyFile(name);
-  if (name === 'root')
+  if (name === 'root' || old.roles.includes('root'))
     throw new CliError('USAGE', 'rotating the root key needs a root ceremony; not supported by this command');
   const registry = data.registry();
+  const roots = data.rootSigners(registry, rootKeyDir);
   const seed = new Uint8Array(randomBytes(32));
   const signer = createSigner(seed);
   const env = registry.commit(
     { kind: 'key_rotate', keyid: old.keyid, newPublicKey: signer.publicKey },
-    [data.signer('root'), signer], // root authorizes; the new key proves possession
+    [...roots, signer], // root authorizes; the new key proves possession
   );
   data.appendTrustEvent(registry, env);
   data.writeKey(name, old.roles, seed);
-  return ok({ name, old_keyid: old.keyid, new_keyid: signer.keyId, trust_seq: registry.seq }, [
-    `Rotated ${name}: ${old.keyid} → ${signer.keyId} at trust seq ${registry.seq}.`,
-    'Receipts signed earlier still verify: each names the trust seq it was signed under, before the rotation.',
-  ]);
+  return ok(
+    {
+      name,
+      old_keyid: old.keyid,
+      new_keyid: signer.keyId,
+      trust_seq: registry.seq,
+      trust_head: registry.head,
+    },
+    [
+      `Rotated ${name}: ${old.keyid} → ${signer.keyId} at trust seq ${registry.seq}.`,
+      'Receipts signed earlier still verify: each names the trust seq it was signed under, before the rotation.',
+      `Verifiers refuse packs that hide this rotation behind an older registry copy when they pin freshness: --trust-head ${registry.seq}:${registry.head}`,
+    ],
+  );
 }
 
-export function keysRevoke(data: DataDir, name: string): CommandResult {
+export function keysRevoke(data: DataDir, name: string, rootKeyDir?: string): CommandResult {
   data.requireInitialized();
   const file = data.keyFile(name);
-  if (name === 'root') throw new CliError('USAGE', 'the root key cannot be revoked by itself');
+  if (name === 'root' || file.roles.includes('root'))
+    throw new CliError('USAGE', 'the root key cannot be revoked by itself');
   const registry = data.registry();
-  const env = registry.commit({ kind: 'key_revoke', keyid: file.keyid }, [data.signer('root')]);
+  const env = registry.commit(
+    { kind: 'key_revoke', keyid: file.keyid },
+    data.rootSigners(registry, rootKeyDir),
+  );
   data.appendTrustEvent(registry, env);
   data.writeKey(name, file.roles, fromBase64Url(file.seed) as Uint8Array, 'revoked');
   return ok({ name, keyid: file.keyid, trust_seq: registry.seq }, [
@@ -396,24 +451,93 @@ function expectations(opts: ExpectOpts): { expectHead?: string; expectLamport?: 
   };
 }
 
+export interface FreshnessOpts {
+  trustAnchor?: string;
+  minTrustSeq?: string;
+  trustHead?: string;
+}
+
+/**
+ * The trust anchor and freshness pin a verification runs with (docs/cli.md "Trust freshness"):
+ * `--min-trust-seq` / `--trust-head <seq>:<digest>` pin by flag; without them, a data directory in
+ * use (--data-dir, $HELM_HOME or ./.helm, initialized) pins its own registry head — and supplies
+ * its anchor when none is given — unless `--trust-anchor` names another registry. Otherwise unpinned.
+ */
+export function trustPins(
+  opts: FreshnessOpts,
+  data: DataDir | undefined,
+): Pick<VerifyOptions, 'trustAnchor' | 'minTrustSeq' | 'trustHead' | 'pinSource'> & { dataDir?: string } {
+  let trustHead: TrustHeadPin | undefined;
+  if (opts.trustHead !== undefined) {
+    const m = /^([1-9][0-9]{0,14}):(sha256:[0-9a-f]{64})$/.exec(opts.trustHead);
+    if (!m || !Number.isSafeInteger(Number(m[1])))
+      throw new CliError(
+        'USAGE',
+        '--trust-head must be <seq>:sha256:<64 lowercase hex> (a registry head and its seq)',
+        'print your registry head with `helm trust head`',
+      );
+    trustHead = { seq: Number(m[1]), head: m[2] as string };
+  }
+  const minTrustSeq = parseIntOpt(opts.minTrustSeq, '--min-trust-seq');
+  const anchor = opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {};
+  if (trustHead !== undefined || minTrustSeq !== undefined)
+    return {
+      ...anchor,
+      ...(trustHead === undefined ? {} : { trustHead }),
+      ...(minTrustSeq === undefined ? {} : { minTrustSeq }),
+      pinSource: 'flag',
+    };
+  if (!data?.exists()) return anchor;
+  const own = data.config().trust_anchor;
+  if (opts.trustAnchor !== undefined && opts.trustAnchor !== own) return anchor;
+  const registry = data.registry();
+  return {
+    trustAnchor: own,
+    trustHead: { seq: registry.seq, head: registry.head },
+    pinSource: 'data-dir',
+    dataDir: data.dir,
+  };
+}
+
 export async function verifyCommand(
   path: string,
-  opts: { trustAnchor?: string; workers?: string; json?: boolean } & ExpectOpts,
+  opts: { workers?: string; json?: boolean } & FreshnessOpts & ExpectOpts,
+  data?: DataDir,
 ): Promise<CommandResult> {
   if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const expect = expectations(opts);
+  const { dataDir, ...pins } = trustPins(opts, data);
   const bar = progressBar({ json: opts.json ?? false });
   const workers = opts.workers === undefined ? undefined : Number(opts.workers);
   const report = await verifyEvidencePack(new Uint8Array(readFileSync(path)), {
     ...expect,
-    ...(opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {}),
+    ...pins,
     ...(workers === undefined || !Number.isSafeInteger(workers) ? {} : { workers }),
     onProgress: (phase, done, total) => bar.update(phase, done, total),
   });
   const human = [formatReport(report)];
-  if (report.status === 'UNVERIFIABLE' && !opts.trustAnchor)
+  if (dataDir !== undefined)
+    human.push(
+      `Trust anchor and head taken from the data directory ${dataDir}; verify another registry's pack with its --trust-anchor.`,
+    );
+  if (report.status === 'UNVERIFIABLE' && !pins.trustAnchor)
     human.push('Pin the expected trust anchor with --trust-anchor sha256:<hex> to reach PASS.');
-  return report.status === 'PASS' ? ok({ report }, human) : failed({ report }, human);
+  const body = { report, ...(dataDir === undefined ? {} : { data_dir: dataDir }) };
+  return report.status === 'PASS' ? ok(body, human) : failed(body, human);
+}
+
+/** The registry head verifiers pin freshness to (`--trust-head`), with the anchor. */
+export function trustHeadCommand(data: DataDir): CommandResult {
+  data.requireInitialized();
+  const registry = data.registry();
+  const anchor = data.config().trust_anchor;
+  const pin = `${registry.seq}:${registry.head}`;
+  return ok({ trust_anchor: anchor, trust_seq: registry.seq, trust_head: registry.head, pin }, [
+    `trust anchor ${anchor}`,
+    `registry head at seq ${registry.seq}: ${registry.head}`,
+    `Verifiers pin freshness with: helm verify <pack> --trust-anchor ${anchor} --trust-head ${pin}`,
+    'Record this value outside the data directory (a ticket, a monitor, a witness): a pin read back from a data directory is only as fresh as that directory.',
+  ]);
 }
 
 /** Re-run the data directory's recorded requests through a fresh guardian and executor. */
@@ -436,12 +560,15 @@ export async function reexecuteCommand(data: DataDir): Promise<CommandResult> {
 }
 
 /** Offline replay; the pack is verified first, and a pack that does not verify exits 1. */
-export function replayCommand(path: string, opts: { trustAnchor?: string } & ExpectOpts = {}): CommandResult {
+export function replayCommand(
+  path: string,
+  opts: FreshnessOpts & ExpectOpts = {},
+  data?: DataDir,
+): CommandResult {
   if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
-  const r = replayEvidencePack(new Uint8Array(readFileSync(path)), {
-    ...expectations(opts),
-    ...(opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {}),
-  });
+  const expect = expectations(opts);
+  const { dataDir: _dataDir, ...pins } = trustPins(opts, data);
+  const r = replayEvidencePack(new Uint8Array(readFileSync(path)), { ...expect, ...pins });
   const human = [
     r.summary,
     ...r.divergences
@@ -459,8 +586,14 @@ export function registerCommands(program: Command, wrap: Wrap): void {
   program
     .command('init')
     .description('create a data directory: keys, trust root, default policy')
+    .option('--root-keys <n>', 'root keys in the trust genesis (default 1)')
+    .option('--root-threshold <m>', 'root signatures every trust registry change needs (default 1)')
+    .option(
+      '--root-key-dir <dir>',
+      'write the root keys here, outside the data directory, to keep them offline',
+    )
     .option(...json)
-    .action(wrap((_o: JsonOpt, cmd: Command) => initCommand(dataDirOf(cmd).dir)));
+    .action(wrap((o: InitOpts, cmd: Command) => initCommand(dataDirOf(cmd).dir, o)));
   const keys = program.command('keys').description('manage signing keys (generate, list, rotate, revoke)');
   keys
     .command('list')
@@ -469,20 +602,38 @@ export function registerCommands(program: Command, wrap: Wrap): void {
   keys
     .command('generate <name>')
     .requiredOption('--role <role>', 'executor | guardian | approver | checkpoint | policy')
+    .option('--root-key-dir <dir>', 'directory holding the (offline) root keys (default: <data-dir>/keys)')
     .option(...json)
     .action(
-      wrap((name: string, o: { role: string }, cmd: Command) =>
-        withDataDir(cmd, (d) => keysGenerate(d, name, o.role)),
+      wrap((name: string, o: { role: string; rootKeyDir?: string }, cmd: Command) =>
+        withDataDir(cmd, (d) => keysGenerate(d, name, o.role, o.rootKeyDir)),
       ),
     );
   keys
     .command('rotate <name>')
+    .description('replace a key: root-signed, the old key is invalid from the new trust seq on')
+    .option('--root-key-dir <dir>', 'directory holding the (offline) root keys (default: <data-dir>/keys)')
     .option(...json)
-    .action(wrap((name: string, _o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => keysRotate(d, name))));
+    .action(
+      wrap((name: string, o: { rootKeyDir?: string }, cmd: Command) =>
+        withDataDir(cmd, (d) => keysRotate(d, name, o.rootKeyDir)),
+      ),
+    );
   keys
     .command('revoke <name>')
+    .option('--root-key-dir <dir>', 'directory holding the (offline) root keys (default: <data-dir>/keys)')
     .option(...json)
-    .action(wrap((name: string, _o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => keysRevoke(d, name))));
+    .action(
+      wrap((name: string, o: { rootKeyDir?: string }, cmd: Command) =>
+        withDataDir(cmd, (d) => keysRevoke(d, name, o.rootKeyDir)),
+      ),
+    );
+  const trust = program.command('trust').description('the trust registry verifiers pin');
+  trust
+    .command('head')
+    .description('print the registry head (seq and digest) for `verify --trust-head`')
+    .option(...json)
+    .action(wrap((_o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => trustHeadCommand(d))));
   const policy = program.command('policy').description('validate, hash, sign and show policies');
   policy
     .command('validate <file>')
@@ -552,10 +703,16 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option('--workers <n>', 'worker threads for receipt signatures (0 = none)')
     .option('--expect-head <hash>', 'the chain head (receipt hash) the pack must end at')
     .option('--expect-lamport <n>', 'the Lamport value the pack must end at')
+    .option('--min-trust-seq <n>', "freshness: the pack's trust registry must reach this seq")
+    .option(
+      '--trust-head <seq:digest>',
+      "freshness: the pack's trust registry must continue this head (`helm trust head`); default with a data directory: its head",
+    )
     .option(...json)
     .action(
-      wrap((file: string, o: { trustAnchor?: string; workers?: string; json?: boolean } & ExpectOpts) =>
-        verifyCommand(file, o),
+      wrap(
+        (file: string, o: { workers?: string; json?: boolean } & FreshnessOpts & ExpectOpts, cmd: Command) =>
+          withDataDir(cmd, (d) => verifyCommand(file, o, d)),
       ),
     );
   program
@@ -568,18 +725,19 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option('--trust-anchor <digest>', 'the trust registry genesis digest you expect (offline replay)')
     .option('--expect-head <hash>', 'the chain head (receipt hash) the pack must end at')
     .option('--expect-lamport <n>', 'the Lamport value the pack must end at')
+    .option('--min-trust-seq <n>', "freshness: the pack's trust registry must reach this seq")
+    .option(
+      '--trust-head <seq:digest>',
+      "freshness: the pack's trust registry must continue this head (`helm trust head`); default with a data directory: its head",
+    )
     .option(...json)
     .action(
       wrap(
-        (
-          file: string | undefined,
-          o: { reexecute?: boolean; trustAnchor?: string } & ExpectOpts,
-          cmd: Command,
-        ) => {
+        (file: string | undefined, o: { reexecute?: boolean } & FreshnessOpts & ExpectOpts, cmd: Command) => {
           if (o.reexecute) return withDataDir(cmd, (d) => reexecuteCommand(d));
           if (!file)
             throw new CliError('USAGE', 'give a pack to replay, or --reexecute', 'helm replay pack.tar');
-          return replayCommand(file, o);
+          return withDataDir(cmd, (d) => replayCommand(file, o, d));
         },
       ),
     );

@@ -11,7 +11,8 @@
 // Residual (docs/threat-model.md, report): whoever holds the rotated-out key can still sign a
 // WHOLE chain that claims only pre-rotation states; it verifies when sealed by a key valid at the
 // snapshot head (the current key), or with a snapshot truncated before the rotation (a valid older
-// snapshot; only a pinned minimum trust seq — the freshness issue — refuses it).
+// snapshot) when the verifier does not pin freshness; a pinned minimum trust seq or head refuses
+// it (I-FRESH-1, test/adversarial/I-FRESH-1.test.ts).
 //
 // Written from the attacker's side with the real packages: real keys, a real registry (the key
 // rotation is a real registry event), a real ReceiptRecorder with its trust port, and the insider's

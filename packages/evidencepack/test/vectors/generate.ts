@@ -30,7 +30,8 @@ import {
   verifyEvidencePackSync,
   writeTar,
 } from '@helm/evidencepack';
-import { buildWorld, executor, stranger } from '../fixtures/world.ts';
+import { exportTrustSnapshot, TrustRegistry } from '@helm/trust';
+import { buildWorld, executor, root, stranger } from '../fixtures/world.ts';
 
 export const VECTOR_DIR = fileURLToPath(
   new URL('../../../../docs/spec/vectors/evidencepack/', import.meta.url),
@@ -47,9 +48,15 @@ export interface VectorItem {
   readonly trust_anchor: string | null;
   /** The head hash the verifier holds (`expectHead`), when any. */
   readonly expect_head?: string;
+  /** Freshness pin (§5.3): the registry head `{seq, head}` the verifier holds (`trustHead`), when any. */
+  readonly trust_head?: { readonly seq: number; readonly head: string };
+  /** Freshness pin (§5.3): the minimum registry seq (`minTrustSeq`), when any. */
+  readonly min_trust_seq?: number;
   readonly expected: {
     readonly status: 'PASS' | 'FAILED' | 'UNVERIFIABLE';
     readonly checks: Readonly<Record<string, Status>>;
+    /** The report's `freshness` (§5.3). */
+    readonly freshness: evidencepack.TrustFreshness;
   };
 }
 
@@ -59,6 +66,8 @@ interface Spec {
   readonly bytes: Uint8Array;
   readonly anchor: string | null;
   readonly expectHead?: string;
+  readonly trustHead?: { readonly seq: number; readonly head: string };
+  readonly minTrustSeq?: number;
   readonly targets: Readonly<Record<string, Status>>;
 }
 
@@ -179,6 +188,27 @@ function specs(): Spec[] {
   const receipt2 = 'receipts/000000000002.json';
   const request2 = 'requests/000000000002.json';
   const v2 = (m: Record<string, unknown>) => ({ ...m, type: 'helm.evidencepack.manifest.v2' });
+  // Freshness (§5.3): the plain world's registry (seq 4) moves on — the executor key is rotated out
+  // at seq 5 — so the honest plain pack, sealed by that key against seq 4, is a stale snapshot to a
+  // verifier holding seq 5. A fork: another seq 5 (root-signed) under the same genesis.
+  const snapshot = plainInput.trustSnapshot as unknown as {
+    events: SignedEnvelope[];
+    seq: number;
+    head: string;
+  };
+  const plainHead = { seq: snapshot.seq, head: snapshot.head };
+  const later = TrustRegistry.load(snapshot.events, { genesis: A });
+  later.commit({ kind: 'key_rotate', keyid: executor.keyId, newPublicKey: stranger.publicKey }, [
+    root,
+    stranger,
+  ]);
+  const laterHead = { seq: later.seq, head: later.head };
+  const fork = TrustRegistry.load(snapshot.events, { genesis: A });
+  fork.commit({ kind: 'key_publish', publicKey: stranger.publicKey, roles: ['guardian'] }, [root]);
+  const forked = buildEvidencePack(
+    { ...plainInput, trustSnapshot: exportTrustSnapshot(fork) as unknown as PackInput['trustSnapshot'] },
+    executor,
+  ).bytes;
 
   return [
     // Honest packs.
@@ -219,6 +249,41 @@ function specs(): Spec[] {
       anchor: A,
       expectHead: fullHead,
       targets: { RECEIPT_SCOPE: 'PASS' },
+    },
+    {
+      name: 'honest-plain-trust-head',
+      description: 'The honest plain pack with trust freshness pinned to its own registry head (seq 4).',
+      bytes: plain,
+      anchor: A,
+      trustHead: plainHead,
+      targets: { TRUST_SNAPSHOT: 'PASS' },
+    },
+    // TRUST_SNAPSHOT freshness (§5.3)
+    {
+      name: 'trust-snapshot-stale',
+      description:
+        'The honest plain pack (snapshot at seq 4, sealed by the executor key) against a verifier holding the registry head at seq 5, where that key was rotated out (TRUST_SNAPSHOT_STALE).',
+      bytes: plain,
+      anchor: A,
+      trustHead: laterHead,
+      targets: { TRUST_SNAPSHOT: 'FAILED', MANIFEST_SIGNATURE: 'PASS', RECEIPT_CHAIN: 'PASS' },
+    },
+    {
+      name: 'trust-snapshot-stale-min-seq',
+      description: 'The honest plain pack against a minimum trust seq of 5 (TRUST_SNAPSHOT_STALE).',
+      bytes: plain,
+      anchor: A,
+      minTrustSeq: 5,
+      targets: { TRUST_SNAPSHOT: 'FAILED' },
+    },
+    {
+      name: 'trust-snapshot-forked',
+      description:
+        'The plain pack carrying a root-signed fork of the registry (another event at seq 5) against the pinned head at seq 5 (TRUST_SNAPSHOT_FORKED); a minimum seq alone would pass it.',
+      bytes: forked,
+      anchor: A,
+      trustHead: laterHead,
+      targets: { TRUST_SNAPSHOT: 'FAILED', MANIFEST_SIGNATURE: 'PASS' },
     },
     // PACK_FORMAT
     {
@@ -511,6 +576,8 @@ export function generateVectors(): GeneratedVectors {
     const report = verifyEvidencePackSync(s.bytes, {
       ...(s.anchor === null ? {} : { trustAnchor: s.anchor }),
       ...(s.expectHead === undefined ? {} : { expectHead: s.expectHead }),
+      ...(s.trustHead === undefined ? {} : { trustHead: s.trustHead }),
+      ...(s.minTrustSeq === undefined ? {} : { minTrustSeq: s.minTrustSeq }),
     });
     const checks: Record<string, Status> = {};
     for (const c of report.checks) checks[c.code] = c.status;
@@ -528,7 +595,9 @@ export function generateVectors(): GeneratedVectors {
       description: s.description,
       trust_anchor: s.anchor,
       ...(s.expectHead === undefined ? {} : { expect_head: s.expectHead }),
-      expected: { status: report.status, checks },
+      ...(s.trustHead === undefined ? {} : { trust_head: s.trustHead }),
+      ...(s.minTrustSeq === undefined ? {} : { min_trust_seq: s.minTrustSeq }),
+      expected: { status: report.status, checks, freshness: report.freshness },
     });
   }
   const index = {
