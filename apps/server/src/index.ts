@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { REASON_CODE_LIST } from '@helm/contracts';
-import { replayEvidencePack, verifyEvidencePack } from '@helm/evidencepack';
+import { replayEvidencePack, type VerifyOptions, verifyEvidencePack } from '@helm/evidencepack';
 
 /** Largest EvidencePack accepted by the verify endpoint (bytes). */
 export const MAX_PACK_BYTES = 256 * 1024 * 1024;
@@ -30,13 +30,50 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | und
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const SEQ = /^[1-9][0-9]{0,15}$/;
+
+type PinOptions = Pick<VerifyOptions, 'trustAnchor' | 'minTrustSeq' | 'trustHead'>;
+
+/**
+ * The verify endpoint's query: `trust_anchor`, and the freshness pins `min_trust_seq` (a registry
+ * seq) and `trust_head` (`<seq>:sha256:<hex>`, what `helmts trust head` prints). A malformed value
+ * is a usage error (400), never a verification verdict.
+ */
+function verifyQuery(params: URLSearchParams): PinOptions | string {
+  const options: { -readonly [K in keyof PinOptions]: PinOptions[K] } = {};
+  const anchor = params.get('trust_anchor');
+  if (anchor !== null) {
+    if (!DIGEST.test(anchor)) return 'trust_anchor must be sha256:<64 lowercase hex>';
+    options.trustAnchor = anchor;
+  }
+  const minSeq = params.get('min_trust_seq');
+  if (minSeq !== null) {
+    if (!SEQ.test(minSeq) || !Number.isSafeInteger(Number(minSeq))) {
+      return 'min_trust_seq must be a registry seq (a positive integer)';
+    }
+    options.minTrustSeq = Number(minSeq);
+  }
+  const head = params.get('trust_head');
+  if (head !== null) {
+    const at = head.indexOf(':');
+    const seq = head.slice(0, at);
+    const digest = head.slice(at + 1);
+    if (at < 0 || !SEQ.test(seq) || !Number.isSafeInteger(Number(seq)) || !DIGEST.test(digest)) {
+      return 'trust_head must be <seq>:sha256:<64 lowercase hex> (see `helmts trust head`)';
+    }
+    options.trustHead = { seq: Number(seq), head: digest };
+  }
+  return options;
+}
 
 /**
  * Create the HELM HTTP server. Routes:
  * - `GET /healthz`, `GET /v1/reason-codes`
- * - `POST /v1/evidencepack/verify[?trust_anchor=sha256:…]` — body: the pack (.tar); answers the
- *   verification report (200 PASS, 422 FAILED or UNVERIFIABLE) with the replay result. Stateless:
- *   the server holds no project state and uses no network to verify.
+ * - `POST /v1/evidencepack/verify[?trust_anchor=sha256:…][&min_trust_seq=N][&trust_head=N:sha256:…]`
+ *   — body: the pack (.tar); answers the verification report (200 PASS, 422 FAILED or
+ *   UNVERIFIABLE) with the replay result. The report's `freshness` says which trust state the PASS
+ *   is relative to (`unpinned` without a pin: docs/spec/evidencepack.md §5.3). Stateless: the
+ *   server holds no project state and uses no network to verify.
  * Unknown routes answer 404 JSON.
  */
 export function createHelmServer(options: { maxPackBytes?: number } = {}): Server {
@@ -48,20 +85,15 @@ export function createHelmServer(options: { maxPackBytes?: number } = {}): Serve
       return send(res, 200, { reason_codes: REASON_CODE_LIST });
     }
     if (req.method === 'POST' && url.pathname === '/v1/evidencepack/verify') {
-      const anchor = url.searchParams.get('trust_anchor');
-      if (anchor !== null && !DIGEST.test(anchor)) {
-        return send(res, 400, {
-          error: { code: 'BAD_REQUEST', message: 'trust_anchor must be sha256:<64 hex>' },
-        });
-      }
+      const options = verifyQuery(url.searchParams);
+      if (typeof options === 'string')
+        return send(res, 400, { error: { code: 'BAD_REQUEST', message: options } });
       readBody(req, limit).then(
         async (bytes) => {
           if (!bytes)
             return send(res, 413, { error: { code: 'TOO_LARGE', message: `pack exceeds ${limit} bytes` } });
-          const report = await verifyEvidencePack(bytes, anchor ? { trustAnchor: anchor } : {});
-          const replay = report.manifest
-            ? replayEvidencePack(bytes, anchor ? { trustAnchor: anchor } : {})
-            : null;
+          const report = await verifyEvidencePack(bytes, options);
+          const replay = report.manifest ? replayEvidencePack(bytes, options) : null;
           send(res, report.status === 'PASS' ? 200 : 422, { report, replay });
         },
         () => send(res, 400, { error: { code: 'BAD_REQUEST', message: 'could not read the request body' } }),

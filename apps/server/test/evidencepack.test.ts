@@ -12,10 +12,12 @@ describe('POST /v1/evidencepack/verify', () => {
   let base = '';
   let pack = new Uint8Array();
   let anchor = '';
+  let trustHead = '';
   beforeAll(async () => {
     const demo = await runDemo({ dataDir: join(dir, 'demo') });
     pack = new Uint8Array(readFileSync((demo.json.pack as { path: string }).path));
     anchor = demo.json.trust_anchor as string;
+    trustHead = demo.json.trust_head as string;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }, 120_000);
@@ -46,6 +48,39 @@ describe('POST /v1/evidencepack/verify', () => {
     expect(tampered.status).toBe(422);
     const junk = await fetch(`${base}/v1/evidencepack/verify`, { method: 'POST', body: new Uint8Array(10) });
     expect(((await junk.json()) as { replay: unknown }).replay).toBeNull();
+  });
+
+  it('I-FRESH-1: pins freshness from the query; the report states it, a stale pin fails', async () => {
+    type Body = { report: { status: string; freshness: { pinned: boolean; seq: number; head: string } } };
+    const unpinned = (await (
+      await fetch(`${base}/v1/evidencepack/verify?trust_anchor=${anchor}`, { method: 'POST', body: pack })
+    ).json()) as Body;
+    expect(unpinned.report.freshness.pinned).toBe(false);
+    const [seq, head] = [Number(trustHead.split(':')[0]), trustHead.slice(trustHead.indexOf(':') + 1)];
+    expect(unpinned.report.freshness).toMatchObject({ seq, head });
+    const pinned = await fetch(
+      `${base}/v1/evidencepack/verify?trust_anchor=${anchor}&trust_head=${encodeURIComponent(trustHead)}`,
+      { method: 'POST', body: pack },
+    );
+    expect(pinned.status).toBe(200);
+    expect(((await pinned.json()) as Body).report.freshness.pinned).toBe(true);
+    // A verifier whose registry is one event further: the pack's snapshot is stale.
+    const stale = await fetch(
+      `${base}/v1/evidencepack/verify?trust_anchor=${anchor}&min_trust_seq=${seq + 1}`,
+      {
+        method: 'POST',
+        body: pack,
+      },
+    );
+    expect(stale.status).toBe(422);
+    expect(((await stale.json()) as Body).report.status).toBe('FAILED');
+    for (const query of ['min_trust_seq=0', 'min_trust_seq=1e3', 'trust_head=1:nope', `trust_head=${head}`]) {
+      const r = await fetch(`${base}/v1/evidencepack/verify?trust_anchor=${anchor}&${query}`, {
+        method: 'POST',
+        body: pack,
+      });
+      expect(r.status, query).toBe(400);
+    }
   });
 
   it('rejects a malformed anchor and an oversized body', async () => {

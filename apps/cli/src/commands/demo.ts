@@ -430,6 +430,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
   const json = {
     data_dir: dir,
     trust_anchor: anchor,
+    trust_head: `${trustHead.seq}:${trustHead.head}`,
     pack: { path: packPath, sha256: pack.digest, entries: pack.manifest.entries.count + 2 },
     condensed_pack: { path: condensedPath, sha256: condensed.digest },
     tampered_pack: tamperedPath,
