@@ -3,20 +3,20 @@
 // 8 budget → 9 approval (`GATE_STAGES`), and signs the verdict. Every stage is always present: one
 // whose configuration is missing denies every call (GATE_NOT_CONFIGURED, or NO_POLICY for policy).
 //
-// What is pure and what writes. `decide` has two phases:
-// - Stages 0–8 (`internal/gates.ts`, one function each) are pure: each is a function of the
-//   request, the injected clock, the results of earlier stages and the loaded state, and returns
-//   its result or a denial. A call denied there changed nothing (one observation aside: the
-//   delegation registry emits `delegation.expired` the first time it sees an expired session).
-// - The commit phase (`commit`) holds every write, in chain order: it reserves the budget on the
-//   ledger (the atomic reserve is stage 8's verdict, BUDGET_EXCEEDED), runs stage 9 — its pure
-//   check, then the ceremony (`ApprovalCeremonies#check`, which may open, sign and store a
-//   challenge and count it against the principal's rate limit, or close an expired one) — and
-//   finally burns the delegation nonce. Any verdict but ALLOW refunds the reservation.
-// One builder (`decisionBody`) then makes the record from the verdict and an explicit record of
-// how far the chain got (`ChainRecord`). `evaluate` signs it and, for an ALLOW after a ceremony,
-// remembers which decision names the grant (`consumeGrant` requires it).
-// Same request, clock readings and loaded state → byte-identical decision.
+// What is pure and what writes. Each stage is one pure function in `internal/stages.ts` (stage 6
+// checks nothing and has none): a function of the request, the injected clock, earlier stages'
+// results and the loaded state, returning its result or a denial. `decide` runs stages 0–8; a
+// denial there has written nothing (one observation aside: the delegation registry emits
+// `delegation.expired` the first time it sees an expired session). Every write is in the commit
+// phase (`commit`), in chain order:
+//   1. reserve the budget on the ledger (the atomic reserve is stage 8's verdict, BUDGET_EXCEEDED);
+//   2. stage 9, then its ceremony (`ApprovalCeremonies#check`: may open, sign and store a challenge
+//      and count it against the principal's rate limit, or close an expired one);
+//   3. burn the delegation nonce;
+// and refund the reservation for any verdict but ALLOW. One builder (`decisionBody`) then makes the
+// record from the verdict and an explicit record of how far the chain got (`ChainRecord`).
+// `evaluate` signs it and, for an ALLOW after a ceremony, remembers which decision names the grant
+// (`consumeGrant` requires it). Same request, clock readings and loaded state → same bytes.
 import {
   type ApprovalChallenge,
   type DecisionRecord,
@@ -51,25 +51,14 @@ import {
   startRecord,
   type Verdict,
 } from './internal/decision-body.js';
+import * as stages from './internal/stages.js';
 import {
-  approvalGate,
+  type Admitted,
   type BudgetPlan,
-  budgetGate,
-  contextGate,
-  type Delegated,
-  delegationGate,
-  egressGate,
-  frozenGate,
   type GateState,
-  hashRequest,
-  identityGate,
   type ParsedCall,
-  type PolicyPass,
-  parseCall,
-  policyGate,
   safeDigest,
-  threatGate,
-} from './internal/gates.js';
+} from './internal/stages.js';
 import { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
 import { PolicyStack } from './policy.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';
@@ -161,13 +150,13 @@ const UNCONFIGURED_STACK_HASH = digest(canonicalBytes({ p0: null, p1: [], p2: []
 
 const ALLOW: Verdict = { verdict: 'ALLOW', code: 'ALLOW', stage: 'approval' };
 
-/** Stage 1 (after parsing) to stage 4: each passes (null) or denies with a reason code. */
+/** Stage 1 `context` (after parsing) to stage 4 `threat`: each passes (null) or denies. */
 const CALL_CHECKS: readonly (readonly [GateStage, (call: ParsedCall, s: GateState) => ReasonCode | null])[] =
   [
-    ['context', contextGate],
-    ['identity', identityGate],
-    ['egress', egressGate],
-    ['threat', threatGate],
+    ['context', stages.context],
+    ['identity', stages.identity],
+    ['egress', stages.egress],
+    ['threat', stages.threat],
   ];
 
 function checkFingerprint(fingerprint: string | undefined): string | undefined {
@@ -356,12 +345,12 @@ export class Guardian {
   private runChain(req: Partial<DecisionRequest>, reached: ChainRecord): Verdict {
     const s = this.gates;
     // The hashes come first: the record binds them whatever the verdict.
-    reached.hashes = hashRequest(req);
-    const frozen = frozenGate(s);
+    reached.hashes = stages.hashRequest(req);
+    const frozen = stages.frozen(s);
     if (frozen !== null) return deny(frozen, 'frozen');
 
     reached.stage = 'context';
-    const call = parseCall(req, reached.hashes);
+    const call = stages.parseCall(req, reached.hashes);
     if (call === null) return deny('ARGS_MALFORMED', 'context');
     reached.call = call;
     for (const [stage, check] of CALL_CHECKS) {
@@ -371,7 +360,7 @@ export class Guardian {
     }
 
     reached.stage = 'delegation';
-    const delegated = delegationGate(call, s);
+    const delegated = stages.delegation(call, s);
     if (typeof delegated === 'string') return deny(delegated, 'delegation');
     reached.sessionId = delegated.session?.id ?? null;
 
@@ -379,13 +368,13 @@ export class Guardian {
     // since has bound its digest.
 
     reached.stage = 'policy';
-    const policy = policyGate(call, delegated, this.policy);
-    if (typeof policy === 'string') return deny(policy, 'policy');
+    const admitted = stages.policy(call, delegated, this.policy);
+    if (typeof admitted === 'string') return deny(admitted, 'policy');
 
     reached.stage = 'budget';
-    const budget = budgetGate(call, delegated, policy, s);
+    const budget = stages.budget(admitted, s);
     if (typeof budget === 'string') return deny(budget, 'budget');
-    return this.commit(call, delegated, policy, budget, reached);
+    return this.commit(admitted, budget, reached);
   }
 
   /**
@@ -394,18 +383,12 @@ export class Guardian {
    * delegation nonce. A verdict other than ALLOW, an exception included, refunds the reservation:
    * only an ALLOW record carries one.
    */
-  private commit(
-    call: ParsedCall,
-    delegated: Delegated,
-    policy: PolicyPass,
-    budget: BudgetPlan,
-    reached: ChainRecord,
-  ): Verdict {
+  private commit(admitted: Admitted, budget: BudgetPlan, reached: ChainRecord): Verdict {
     const reservation = budget.ledger.reserve(budget.charges, budget.amount);
     if (reservation === null) return deny('BUDGET_EXCEEDED', 'budget');
     let verdict: Verdict;
     try {
-      verdict = this.approveAndBurnNonce(call, delegated, policy, reached);
+      verdict = this.approveAndBurnNonce(admitted, reached);
     } catch {
       verdict = deny('INTERNAL_ERROR', reached.stage);
     }
@@ -414,15 +397,10 @@ export class Guardian {
     return verdict;
   }
 
-  /** Commit, after the reservation: stage 9 (check, then ceremony), then the nonce burn. */
-  private approveAndBurnNonce(
-    call: ParsedCall,
-    delegated: Delegated,
-    policy: PolicyPass,
-    reached: ChainRecord,
-  ): Verdict {
+  /** Commit, after the reservation: stage 9 (its check, then the ceremony), then the nonce burn. */
+  private approveAndBurnNonce(admitted: Admitted, reached: ChainRecord): Verdict {
     reached.stage = 'approval';
-    const approval = approvalGate(call, delegated, policy, this.gates);
+    const approval = stages.approval(admitted, this.gates);
     if (typeof approval === 'string') return deny(approval, 'approval');
     if (approval.input !== null) {
       const check = approval.ceremonies.check(approval.input);
@@ -436,14 +414,14 @@ export class Guardian {
         review: check.emergency,
         issued: {
           grant_id: check.grant_id,
-          authority: delegated.authority,
+          authority: admitted.delegated.authority,
           requirement_digest: check.challenge.requirement_digest,
-          policy_stack_hash: policy.stack.stackHash,
+          policy_stack_hash: admitted.stack.stackHash,
         },
       };
     }
     // Every stage passed: now, and only now, burn the delegation nonce (atomic check-and-set).
-    const session = delegated.session;
+    const session = admitted.delegated.session;
     if (session !== null && this.delegations?.consumeNonce(session.id, session.nonceKey) !== true) {
       return deny('DELEGATION_INVALID', 'delegation');
     }

@@ -1,4 +1,4 @@
-// Public API of @helm/guardian: the fail-closed PEP (the ten-stage gate chain, policy stack,
+// Public API of @helm/guardian: the fail-closed PEP (gates 0–9, policy stack,
 // budgets, delegation sessions, approval ceremonies, signed decisions).
 export {
   ApprovalCeremonies,

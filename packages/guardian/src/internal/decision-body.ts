@@ -9,8 +9,8 @@ import {
   type SignedEnvelope,
 } from '@helm/contracts';
 import type { DecisionRequest } from '../request.js';
-import { EMPTY_DIGEST, type ParsedCall, type RequestHashes } from './gates.js';
 import { isWellFormed } from './resource.js';
+import { EMPTY_DIGEST, type ParsedCall, type RequestHashes } from './stages.js';
 
 export type DecisionBody = Omit<DecisionRecord, 'decision_id'>;
 

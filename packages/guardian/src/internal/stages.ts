@@ -1,8 +1,9 @@
-// The ten stages of the guardian chain (docs/spec/decision.md §Stages), one function each, in
-// chain order. Every function here is a pure function of its arguments: the parsed call, the
-// results of earlier stages and the loaded state (`GateState`). None reserves, consumes, opens or
-// signs anything; the stages that lead to a write (budget, approval, the delegation nonce) return
-// what the commit phase (`Guardian#commit`) will write, never the write itself.
+// The ten stages of the guardian chain (docs/spec/decision.md §Stages), one function each, named
+// as in the spec and in `GATE_STAGES`, in chain order (stage 6 `effect` checks nothing and has
+// none). Each is a pure function of its arguments: the parsed call, the results of earlier stages
+// and the loaded state (`GateState`). None reserves, consumes, opens or signs anything: the stages
+// that lead to a write (budget, approval, the delegation nonce) return what the commit phase
+// (`Guardian#commit`) will write, never the write itself.
 //
 // One observation is not a decision input: `DelegationRegistry#check` emits a `delegation.expired`
 // trust event the first time it sees a session past its expiry (it changes no later verdict).
@@ -24,7 +25,7 @@ export const EMPTY_DIGEST = digest(new Uint8Array());
 
 /**
  * The guardian's configuration as the stages see it, fixed at construction (`undefined` = stage not
- * configured). The policy stack, which a reload replaces, is passed to `policyGate` on its own.
+ * configured). The policy stack, which a reload replaces, is passed to `policy` on its own.
  */
 export interface GateState {
   readonly freeze: FreezeSwitch | undefined;
@@ -77,9 +78,13 @@ export interface Delegated {
   readonly session: { readonly id: string; readonly nonceKey: string } | null;
 }
 
-/** What stage `policy` established for an admitted call. */
-export interface PolicyPass {
+/** A call policy admitted, with what stages 1–7 established for it (stages 8 and 9 read it). */
+export interface Admitted {
+  readonly call: ParsedCall;
+  readonly delegated: Delegated;
+  /** The stack that admitted it. */
   readonly stack: PolicyStack;
+  /** The approval requirement of the matching rules, if any. */
   readonly approval: (ApprovalRequirement & { readonly rule_id: string }) | null;
 }
 
@@ -102,7 +107,7 @@ function ownValue<T>(map: Readonly<Record<string, T>> | undefined, key: string):
 }
 
 /** Stage 0 `frozen`: the kill switch exists and is released. */
-export function frozenGate(s: GateState): ReasonCode | null {
+export function frozen(s: GateState): ReasonCode | null {
   if (!s.freeze) return 'GATE_NOT_CONFIGURED';
   return s.freeze.frozen ? 'GATE_FROZEN' : null;
 }
@@ -135,7 +140,7 @@ export function parseCall(req: unknown, hashes: RequestHashes): ParsedCall | nul
  * Stage 1 `context`, second half: bound to the same environment, and the resource is canonical for
  * its kind before any scope or rule sees it (I-RESOURCE-1).
  */
-export function contextGate(call: ParsedCall, s: GateState): ReasonCode | null {
+export function context(call: ParsedCall, s: GateState): ReasonCode | null {
   if (s.fingerprint === undefined) return 'GATE_NOT_CONFIGURED';
   if (call.request.context.environment_fingerprint !== s.fingerprint) return 'GATE_CONTEXT_MISMATCH';
   return resourceDefect(call.request.resource) === null ? null : 'RESOURCE_NONCANONICAL';
@@ -145,7 +150,7 @@ export function contextGate(call: ParsedCall, s: GateState): ReasonCode | null {
  * Stage 2 `identity`: the credential is bound to the principal, and — for a credential bound to
  * tenants — to the tenant too (keys, budgets, approvals and stored results are namespaced by it).
  */
-export function identityGate(call: ParsedCall, s: GateState): ReasonCode | null {
+export function identity(call: ParsedCall, s: GateState): ReasonCode | null {
   if (!s.credentials) return 'GATE_NOT_CONFIGURED';
   const bound = s.credentials.get(call.request.context.credential_id);
   if (bound === undefined || bound.principal !== call.request.principal) return 'GATE_IDENTITY_ISOLATION';
@@ -154,7 +159,7 @@ export function identityGate(call: ParsedCall, s: GateState): ReasonCode | null 
 }
 
 /** Stage 3 `egress`: a destination must be allowed; an egress effect class must name one. */
-export function egressGate(call: ParsedCall, s: GateState): ReasonCode | null {
+export function egress(call: ParsedCall, s: GateState): ReasonCode | null {
   if (!s.egress) return 'GATE_NOT_CONFIGURED';
   const destination = call.request.context.destination;
   const denied = destination
@@ -164,7 +169,7 @@ export function egressGate(call: ParsedCall, s: GateState): ReasonCode | null {
 }
 
 /** Stage 4 `threat`: scan the untrusted inputs that reached the agent. */
-export function threatGate(call: ParsedCall, s: GateState): ReasonCode | null {
+export function threat(call: ParsedCall, s: GateState): ReasonCode | null {
   if (!s.threat) return 'GATE_NOT_CONFIGURED';
   const inputs = call.request.context.inputs;
   return inputs && inputs.length > 0 ? scanInputs(inputs, s.threat) : null;
@@ -175,7 +180,7 @@ export function threatGate(call: ParsedCall, s: GateState): ReasonCode | null {
  * commit phase, after every later stage passed). Without a presentation the principal acts as
  * itself.
  */
-export function delegationGate(call: ParsedCall, s: GateState): Delegated | ReasonCode {
+export function delegation(call: ParsedCall, s: GateState): Delegated | ReasonCode {
   if (!s.delegations) return 'GATE_NOT_CONFIGURED';
   const r = call.request;
   if (r.context.delegation === undefined) return { authority: r.principal, session: null };
@@ -195,17 +200,17 @@ export function delegationGate(call: ParsedCall, s: GateState): Delegated | Reas
 }
 
 // Stage 6 `effect` has no function: it checks nothing. The effect is a pure function of the
-// validated request, built by `parseCall` in stage 1 (docs/spec/effect.md).
+// validated request, built by `parseCall` in stage 1 `context` (docs/spec/effect.md).
 
 /**
  * Stage 7 `policy`: PRG + PDP, P0 ∩ P1 ∩ P2 evaluated for the authority (the delegator of a
  * delegated call); every proof kind the matching rules require must be present.
  */
-export function policyGate(
+export function policy(
   call: ParsedCall,
   delegated: Delegated,
   stack: PolicyStack | undefined,
-): PolicyPass | ReasonCode {
+): Admitted | ReasonCode {
   if (!stack) return 'NO_POLICY';
   const r = call.request;
   const outcome = stack.evaluate({
@@ -222,7 +227,7 @@ export function policyGate(
   if (!outcome.allowed) return outcome.code;
   const proofs = r.context.proofs ?? [];
   if (outcome.proofs.some((p) => !proofs.includes(p))) return 'PRG_REQUIREMENT_MISSING';
-  return { stack, approval: outcome.approval };
+  return { call, delegated, stack, approval: outcome.approval };
 }
 
 /**
@@ -230,14 +235,10 @@ export function policyGate(
  * with their P0 ceilings. Whether the cost fits is the ledger's atomic reserve, the first write
  * of the commit phase (BUDGET_EXCEEDED comes from there).
  */
-export function budgetGate(
-  call: ParsedCall,
-  delegated: Delegated,
-  policy: PolicyPass,
-  s: GateState,
-): BudgetPlan | ReasonCode {
+export function budget(admitted: Admitted, s: GateState): BudgetPlan | ReasonCode {
   if (!s.budget) return 'GATE_NOT_CONFIGURED';
-  const budgets = policy.stack.p0.budgets;
+  const { call, delegated, stack } = admitted;
+  const budgets = stack.p0.budgets;
   const authority = delegated.authority;
   const charges: BudgetCharge[] = [
     {
@@ -258,14 +259,10 @@ export function budgetGate(
  * Stage 9 `approval`: the ceremony input when policy requires approval (the ceremony itself —
  * reuse or open a challenge, or find its grant — runs in the commit phase).
  */
-export function approvalGate(
-  call: ParsedCall,
-  delegated: Delegated,
-  policy: PolicyPass,
-  s: GateState,
-): ApprovalPlan | ReasonCode {
+export function approval(admitted: Admitted, s: GateState): ApprovalPlan | ReasonCode {
   if (!s.approvals) return 'GATE_NOT_CONFIGURED';
-  if (policy.approval === null) return { ceremonies: s.approvals, input: null };
+  const { call, delegated, stack, approval: requirement } = admitted;
+  if (requirement === null) return { ceremonies: s.approvals, input: null };
   const r = call.request;
   return {
     ceremonies: s.approvals,
@@ -278,9 +275,9 @@ export function approvalGate(
       resource: r.resource,
       effect_digest: call.effectDigest,
       args_hash: call.effect.args_hash,
-      policy_bundle_hash: policy.stack.bundleHash,
-      p0_ceiling_hash: policy.stack.p0Hash,
-      requirement: policy.approval,
+      policy_bundle_hash: stack.bundleHash,
+      p0_ceiling_hash: stack.p0Hash,
+      requirement,
     },
   };
 }
