@@ -133,6 +133,34 @@ describe('pure stages, then the commit phase', () => {
     expect(ledger.state('principal:alice')).toEqual({ spent: 0, reserved: 7 });
   });
 
+  it('a ledger whose refund throws still yields a signed DENY INTERNAL_ERROR, never a thrown evaluate', () => {
+    const { guardian } = harness({
+      budget: {
+        reserve: () => 'r1',
+        commit: () => undefined,
+        refund: () => {
+          throw new Error('ledger offline');
+        },
+        state: () => ({ spent: 0, reserved: 0 }),
+      },
+    });
+    const deploy = request({
+      tool: 'deploy',
+      effect_type: 'compute',
+      risk_tier: 'HIGH',
+      resource: 'svc/api',
+    });
+    const { record, decision } = guardian.evaluate(deploy); // would ESCALATE: the refund is required
+    expect([record.verdict, record.reason_code, record.decided_by]).toEqual([
+      'DENY',
+      'INTERNAL_ERROR',
+      'approval',
+    ]);
+    expect(record.budget_reservation_id).toBeNull();
+    expect(decision.type).toBe('helm.decision.v1');
+    expect(guardian.evaluate(request()).record.verdict).toBe('ALLOW'); // an ALLOW keeps its reservation
+  });
+
   it('a nonce burn that loses a race (replayed between check and burn) denies at delegation and refunds', () => {
     // A store whose read says "unused" while the nonce is in fact spent: the check passes, the
     // atomic consume at the end of the commit phase is what refuses the replay.

@@ -1,9 +1,9 @@
 // The ten stages of the guardian chain (docs/spec/decision.md §Stages), one function each, named
 // as in the spec and in `GATE_STAGES`, in chain order (stage 6 `effect` checks nothing and has
-// none). Each is a pure function of its arguments: the parsed call, the results of earlier stages
-// and the loaded state (`GateState`). None reserves, consumes, opens or signs anything: the stages
-// that lead to a write (budget, approval, the delegation nonce) return what the commit phase
-// (`Guardian#commit`) will write, never the write itself.
+// none). Each is a pure function of its arguments — the parsed call, the results of earlier stages
+// and the loaded state (`GateState`) — and the injected clock. None reserves, consumes, opens or
+// signs anything: the stages that lead to a write (budget, approval, the delegation nonce) return
+// what the commit phase (`Guardian#commit`) will write, never the write itself.
 //
 // One observation is not a decision input: `DelegationRegistry#check` emits a `delegation.expired`
 // trust event the first time it sees a session past its expiry (it changes no later verdict).
