@@ -6,6 +6,14 @@
 import { GuardianError } from './errors.js';
 import { type Cidr, cidrContains, type IpAddress, parseCidr, parseIp } from './internal/ip.js';
 
+/** Effect classes that leave the process: a call of one of these must name a destination. */
+export const EGRESS_EFFECT_TYPES: readonly string[] = [
+  'net.egress',
+  'message.send',
+  'publish',
+  'data.export',
+];
+
 export interface EgressRule {
   /** Exact hostnames or `*.example.com` wildcards. */
   readonly hosts?: readonly string[];

@@ -1,11 +1,24 @@
-// The guardian: the fail-closed PEP (docs/spec/decision.md). `evaluate` runs the fixed chain
-// frozen → context → identity → egress → threat → delegation → effect → policy (PRG + PDP) →
-// budget → approval, and signs the verdict. Every stage is always present: one whose
-// configuration is missing denies every call (GATE_NOT_CONFIGURED, or NO_POLICY for the policy
-// stage). The result is a pure function of the request, the injected clock and the loaded state.
+// The guardian: the fail-closed PEP (docs/spec/decision.md). `evaluate` runs the ten stages
+// 0 frozen → 1 context → 2 identity → 3 egress → 4 threat → 5 delegation → 6 effect → 7 policy →
+// 8 budget → 9 approval (`GATE_STAGES`), and signs the verdict. Every stage is always present: one
+// whose configuration is missing denies every call (GATE_NOT_CONFIGURED, or NO_POLICY for policy).
+//
+// What is pure and what writes. Each stage is one pure function in `internal/stages.ts` (stage 6
+// checks nothing and has none): a function of the request, the injected clock, earlier stages'
+// results and the loaded state, returning its result or a denial. `decide` runs stages 0–8; a
+// denial there has written nothing (one observation aside: the delegation registry emits
+// `delegation.expired` the first time it sees an expired session). Every write is in the commit
+// phase (`commit`), in chain order:
+//   1. reserve the budget on the ledger (the atomic reserve is stage 8's verdict, BUDGET_EXCEEDED);
+//   2. stage 9, then its ceremony (`ApprovalCeremonies#check`: may open, sign and store a challenge
+//      and count it against the principal's rate limit, or close an expired one);
+//   3. burn the delegation nonce;
+// and refund the reservation for any verdict but ALLOW. One builder (`decisionBody`) then makes the
+// record from the verdict and an explicit record of how far the chain got (`ChainRecord`).
+// `evaluate` signs it and, for an ALLOW after a ceremony, remembers which decision names the grant
+// (`consumeGrant` requires it). Same request, clock readings and loaded state → same bytes.
 import {
   type ApprovalChallenge,
-  DECISION_TYPE,
   type DecisionRecord,
   EFFECT_TYPE,
   type Effect,
@@ -17,72 +30,67 @@ import {
 } from '@helm/contracts';
 import {
   canonicalBytes,
-  canonicalDigest,
   digest,
-  effectDigest as effectDigestOf,
   type PublicKeyLookup,
   type Signer,
   signIdentifiedEnvelope,
 } from '@helm/crypto';
 import { ApprovalCeremonies, type RateLimit } from './approval.js';
-import type { BudgetCharge, BudgetLedger } from './budget.js';
+import type { BudgetLedger } from './budget.js';
 import { DelegationRegistry } from './delegation.js';
 import { type Destination, type EgressConfig, EgressPolicy } from './egress.js';
 import { GuardianError } from './errors.js';
 import { FreezeSwitch } from './freeze.js';
-import { isWellFormed, resourceDefect } from './internal/resource.js';
+import { bindCredentials, type IdentityBinding, identityRoster } from './identity.js';
+import {
+  type ChainRecord,
+  type Decided,
+  decisionBody,
+  deny,
+  type IssuedGrant,
+  startRecord,
+  type Verdict,
+} from './internal/decision-body.js';
+import * as stages from './internal/stages.js';
+import {
+  type Admitted,
+  type BudgetPlan,
+  type GateState,
+  type ParsedCall,
+  safeDigest,
+} from './internal/stages.js';
 import { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
 import { PolicyStack } from './policy.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';
-import { type DecisionContext, type DecisionRequest, validateRequest } from './request.js';
-import { checkThreatConfig, scanInputs, type ThreatScanConfig } from './threat.js';
-
-/** Effect classes that leave the process: they must name a destination. */
-export const EGRESS_EFFECT_TYPES: readonly string[] = [
-  'net.egress',
-  'message.send',
-  'publish',
-  'data.export',
-];
+import type { DecisionContext, DecisionRequest } from './request.js';
+import { checkThreatConfig, type ThreatScanConfig } from './threat.js';
 
 export const GATE_ROSTER_TYPE = 'helm.gate_roster.v1';
 export const DEFAULT_INTENT_TTL_MS = 30_000;
 export const MAX_INTENT_TTL_MS = 300_000;
-
-export interface IdentityBinding {
-  readonly credential_id: string;
-  readonly principal: string;
-  /**
-   * The tenants this credential may act in (`null` = calls without a tenant). Absent: the tenant is
-   * not bound to the credential (any tenant the caller names; policy rules must then constrain it).
-   */
-  readonly tenants?: readonly (string | null)[];
-}
-
-interface BoundIdentity {
-  readonly principal: string;
-  readonly tenants: ReadonlySet<string | null> | undefined;
-}
 
 export interface GuardianOptions {
   /** Signs decisions, challenges, sessions and freeze events. */
   readonly signer: Signer;
   readonly clock: Clock;
   readonly sink?: EventSink;
-  /** Gate 0: present = the kill switch exists (initially released unless `initiallyFrozen`). */
+  /** Stage 0 `frozen`: present = the kill switch exists (initially released unless `initiallyFrozen`). */
   readonly freeze?: { readonly initiallyFrozen?: boolean };
-  /** Gate 1: the environment fingerprint bound at start-up. */
+  /** Stage 1 `context`: the environment fingerprint bound at start-up. */
   readonly environmentFingerprint?: string;
-  /** Gate 2: each credential is bound to exactly one principal. */
+  /** Stage 2 `identity`: each credential is bound to exactly one principal. */
   readonly identity?: { readonly bindings: readonly IdentityBinding[] };
-  /** Gate 3. */
+  /** Stage 3 `egress`. */
   readonly egress?: EgressConfig;
-  /** Gate 4 (see DEFAULT_THREAT_CONFIG). */
+  /** Stage 4 `threat` (see DEFAULT_THREAT_CONFIG). */
   readonly threat?: ThreatScanConfig;
-  /** Gate 5: present = delegation sessions are enabled (calls without a presentation act as themselves). */
+  /** Stage 5 `delegation`: present = sessions are enabled (calls without a presentation act as themselves). */
   readonly delegation?: { readonly nonces?: NonceStore };
+  /** Stage 7 `policy` (stage 6 `effect` has no configuration). */
   readonly policy?: PolicyStack;
+  /** Stage 8 `budget`. */
   readonly budget?: BudgetLedger;
+  /** Stage 9 `approval`. */
   readonly approvals?: {
     readonly keyAuthorization: KeyAuthorization;
     readonly perApprover: RateLimit;
@@ -124,15 +132,7 @@ export interface GrantToConsume {
   readonly tool: string;
 }
 
-/** An ALLOW decision that names an approval grant, as issued (the grant may be spent only with it). */
-interface IssuedGrant {
-  readonly grant_id: string;
-  readonly authority: string;
-  readonly requirement_digest: string;
-  readonly policy_stack_hash: string;
-}
-
-export interface UnsignedEvaluation {
+export interface Evaluation {
   /**
    * The decision, `decision_id` included. An ALLOW record is the AuthorizedExecutionIntent: it
    * carries `expires_at_ms` and `approval_grant_id` (docs/spec/intent.md).
@@ -141,69 +141,72 @@ export interface UnsignedEvaluation {
   readonly effect: Effect | null;
   /** ESCALATE: the guardian-signed challenge approvers must sign. */
   readonly challenge: SignedEnvelope | null;
-}
-
-export interface Evaluation extends UnsignedEvaluation {
   /** The signed `helm.decision.v1` envelope (for an ALLOW, also the execution authorization). */
   readonly decision: SignedEnvelope;
 }
 
-type DecisionBody = Omit<DecisionRecord, 'decision_id'>;
+/** policy_stack_hash when no policy is loaded. */
+const UNCONFIGURED_STACK_HASH = digest(canonicalBytes({ p0: null, p1: [], p2: [] }));
 
-interface Decided {
-  readonly body: DecisionBody;
-  readonly effect: Effect | null;
-  readonly challenge: SignedEnvelope | null;
-  /** ALLOW after a ceremony: what the decision's grant is bound to. */
-  readonly issued: IssuedGrant | null;
-}
+const ALLOW: Verdict = { verdict: 'ALLOW', code: 'ALLOW', stage: 'approval' };
 
-const EMPTY_DIGEST = digest(new Uint8Array());
+/** Stage 1 `context` (after parsing) to stage 4 `threat`: each passes (null) or denies. */
+const CALL_CHECKS: readonly (readonly [GateStage, (call: ParsedCall, s: GateState) => ReasonCode | null])[] =
+  [
+    ['context', stages.context],
+    ['identity', stages.identity],
+    ['egress', stages.egress],
+    ['threat', stages.threat],
+  ];
 
-function safeDigest(value: unknown): string | null {
-  try {
-    return canonicalDigest(value);
-  } catch {
-    return null;
+function checkFingerprint(fingerprint: string | undefined): string | undefined {
+  if (fingerprint !== undefined && (typeof fingerprint !== 'string' || fingerprint.length === 0)) {
+    throw new GuardianError('CONFIG_INVALID', 'environmentFingerprint must be a non-empty string');
   }
+  return fingerprint;
 }
 
-/** An own property only: names like `constructor` or `__proto__` must never reach Object.prototype. */
-function ownValue<T>(map: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
-  return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
+function checkIntentTtl(ttl: number): number {
+  if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_INTENT_TTL_MS) {
+    throw new GuardianError('CONFIG_INVALID', `intentTtlMs must be an integer in [1, ${MAX_INTENT_TTL_MS}]`);
+  }
+  return ttl;
 }
 
-/** A signable string (the record must canonicalize even when the request could not). */
-function str(value: unknown, fallback: string): string {
-  return typeof value === 'string' && value.length > 0 && isWellFormed(value) ? value : fallback;
+/** Each stage's roster entry but `policy`: the digest of its configuration, null when unconfigured. */
+function rosterConfig(s: GateState, options: GuardianOptions, ttl: number): Record<string, unknown> {
+  const configured = (on: boolean, detail: unknown): string | null => (on ? safeDigest(detail) : null);
+  return {
+    frozen: configured(s.freeze !== undefined, 'kill-switch'),
+    context: configured(s.fingerprint !== undefined, s.fingerprint),
+    identity: s.credentials === undefined ? null : safeDigest(identityRoster(s.credentials)),
+    egress: configured(s.egress !== undefined, options.egress),
+    threat: configured(s.threat !== undefined, s.threat),
+    delegation: configured(s.delegations !== undefined, 'sessions'),
+    effect: configured(true, EFFECT_TYPE),
+    budget: configured(s.budget !== undefined, 'ledger'),
+    approval: configured(s.approvals !== undefined, {
+      per_approver: options.approvals?.perApprover,
+      per_principal: options.approvals?.perPrincipal,
+    }),
+    intent_ttl_ms: ttl,
+  };
 }
-
-interface Verdict {
-  readonly verdict: 'ALLOW' | 'DENY' | 'ESCALATE';
-  readonly code: ReasonCode;
-  readonly stage: GateStage;
-}
-
-const deny = (code: ReasonCode, stage: GateStage): Verdict => ({ verdict: 'DENY', code, stage });
 
 export class Guardian {
   readonly signer: Signer;
   readonly clock: Clock;
-  /** Gate 0 kill switch (undefined = not configured → deny all). */
+  /** Stage 0 kill switch (undefined = not configured → deny all). */
   readonly freezeSwitch: FreezeSwitch | undefined;
   readonly delegations: DelegationRegistry | undefined;
   readonly approvals: ApprovalCeremonies | undefined;
+  /** What the stages read besides the policy stack; fixed at construction. */
+  private readonly gates: GateState;
+  private policy: PolicyStack | undefined;
   private rosterHash: string;
   private readonly rosterBase: Record<string, unknown>;
   private readonly sink: EventSink | undefined;
-  private policy: PolicyStack | undefined;
-  private readonly fingerprint: string | undefined;
-  private readonly credentials: ReadonlyMap<string, BoundIdentity> | undefined;
-  private readonly egress: EgressPolicy | undefined;
-  private readonly threat: ThreatScanConfig | undefined;
-  private readonly budget: BudgetLedger | undefined;
   private readonly intentTtl: number;
-  private readonly unconfiguredStackHash: string;
   /** decision_id → the grant an ALLOW decision names; grant_id → those decision ids. */
   private readonly grantDecisions = new Map<string, IssuedGrant>();
   private readonly decisionsByGrant = new Map<string, string[]>();
@@ -213,124 +216,39 @@ export class Guardian {
       throw new GuardianError('CONFIG_INVALID', 'signer and clock are required');
     this.signer = options.signer;
     this.clock = options.clock;
-    const sink = options.sink;
+    this.sink = options.sink;
+    const ports = { clock: options.clock, signer: options.signer, ...(this.sink ? { sink: this.sink } : {}) };
+    const initiallyFrozen = options.freeze?.initiallyFrozen;
     this.freezeSwitch = options.freeze
-      ? new FreezeSwitch({
-          clock: options.clock,
-          signer: options.signer,
-          ...(sink ? { sink } : {}),
-          ...(options.freeze.initiallyFrozen === undefined
-            ? {}
-            : { initiallyFrozen: options.freeze.initiallyFrozen }),
-        })
+      ? new FreezeSwitch({ ...ports, ...(initiallyFrozen === undefined ? {} : { initiallyFrozen }) })
       : undefined;
-    if (
-      options.environmentFingerprint !== undefined &&
-      (typeof options.environmentFingerprint !== 'string' || options.environmentFingerprint.length === 0)
-    ) {
-      throw new GuardianError('CONFIG_INVALID', 'environmentFingerprint must be a non-empty string');
-    }
-    this.fingerprint = options.environmentFingerprint;
-    if (options.identity) {
-      const map = new Map<string, BoundIdentity>();
-      for (const b of options.identity.bindings) {
-        if (
-          typeof b.credential_id !== 'string' ||
-          b.credential_id.length === 0 ||
-          typeof b.principal !== 'string' ||
-          b.principal.length === 0
-        ) {
-          throw new GuardianError('CONFIG_INVALID', 'identity bindings need credential_id and principal');
-        }
-        const tenants = b.tenants;
-        if (
-          tenants !== undefined &&
-          (!Array.isArray(tenants) ||
-            !tenants.every((t) => t === null || (typeof t === 'string' && t.length > 0)))
-        ) {
-          throw new GuardianError(
-            'CONFIG_INVALID',
-            `credential ${b.credential_id}: tenants must be strings or null`,
-          );
-        }
-        const existing = map.get(b.credential_id);
-        const canonicalTenants =
-          tenants === undefined ? undefined : JSON.stringify([...new Set(tenants)].sort());
-        if (
-          existing !== undefined &&
-          (existing.principal !== b.principal ||
-            (existing.tenants === undefined ? undefined : JSON.stringify([...existing.tenants].sort())) !==
-              canonicalTenants)
-        ) {
-          throw new GuardianError(
-            'CONFIG_INVALID',
-            `credential ${b.credential_id} is bound to two principals or two tenant sets`,
-          );
-        }
-        map.set(b.credential_id, {
-          principal: b.principal,
-          tenants: tenants === undefined ? undefined : new Set(tenants),
-        });
-      }
-      this.credentials = map;
-    }
-    this.egress = options.egress ? new EgressPolicy(options.egress) : undefined;
-    this.threat = options.threat ? checkThreatConfig(options.threat) : undefined;
-    this.policy = options.policy;
-    this.budget = options.budget;
+    const fingerprint = checkFingerprint(options.environmentFingerprint);
+    const credentials = options.identity ? bindCredentials(options.identity.bindings) : undefined;
+    const egress = options.egress ? new EgressPolicy(options.egress) : undefined;
+    const threat = options.threat ? checkThreatConfig(options.threat) : undefined;
     this.delegations = options.delegation
       ? new DelegationRegistry({
-          clock: options.clock,
-          signer: options.signer,
+          ...ports,
           nonces: options.delegation.nonces ?? new InMemoryNonceStore(),
           policy: () => this.policy,
-          ...(sink ? { sink } : {}),
         })
       : undefined;
     this.approvals = options.approvals
-      ? new ApprovalCeremonies({
-          clock: options.clock,
-          signer: options.signer,
-          ...options.approvals,
-          ...(sink ? { sink } : {}),
-        })
+      ? new ApprovalCeremonies({ ...ports, ...options.approvals })
       : undefined;
-    const ttl = options.intentTtlMs ?? DEFAULT_INTENT_TTL_MS;
-    if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_INTENT_TTL_MS) {
-      throw new GuardianError(
-        'CONFIG_INVALID',
-        `intentTtlMs must be an integer in [1, ${MAX_INTENT_TTL_MS}]`,
-      );
-    }
-    this.intentTtl = ttl;
-    this.unconfiguredStackHash = digest(canonicalBytes({ p0: null, p1: [], p2: [] }));
-    const configured = (on: boolean, detail: unknown = null): string | null =>
-      on ? safeDigest(detail) : null;
-    this.sink = sink;
-    this.rosterBase = {
-      frozen: configured(this.freezeSwitch !== undefined, 'kill-switch'),
-      context: configured(this.fingerprint !== undefined, this.fingerprint),
-      identity: configured(
-        this.credentials !== undefined,
-        [...(this.credentials ?? new Map<string, BoundIdentity>())]
-          .map(([credential, bound]) =>
-            bound.tenants === undefined
-              ? [credential, bound.principal]
-              : [credential, bound.principal, [...bound.tenants].sort()],
-          )
-          .sort(),
-      ),
-      egress: configured(this.egress !== undefined, options.egress),
-      threat: configured(this.threat !== undefined, this.threat),
-      delegation: configured(this.delegations !== undefined, 'sessions'),
-      effect: configured(true, EFFECT_TYPE),
-      budget: configured(this.budget !== undefined, 'ledger'),
-      approval: configured(this.approvals !== undefined, {
-        per_approver: options.approvals?.perApprover,
-        per_principal: options.approvals?.perPrincipal,
-      }),
-      intent_ttl_ms: ttl,
+    this.intentTtl = checkIntentTtl(options.intentTtlMs ?? DEFAULT_INTENT_TTL_MS);
+    this.gates = {
+      freeze: this.freezeSwitch,
+      fingerprint,
+      credentials,
+      egress,
+      threat,
+      delegations: this.delegations,
+      budget: options.budget,
+      approvals: this.approvals,
     };
+    this.policy = options.policy;
+    this.rosterBase = rosterConfig(this.gates, options, this.intentTtl);
     this.rosterHash = this.computeRoster();
   }
 
@@ -387,14 +305,6 @@ export class Guardian {
     return { record: signed.body, effect, challenge, decision: signed.envelope };
   }
 
-  /** Evaluate without signing (the record is complete, decision_id included). */
-  evaluateUnsigned(request: DecisionRequest): UnsignedEvaluation {
-    const { body, effect, challenge, issued } = this.decide(request);
-    const decisionId = canonicalDigest(body);
-    if (issued !== null) this.rememberDecision(decisionId, issued);
-    return { record: { ...body, decision_id: decisionId }, effect, challenge };
-  }
-
   private rememberDecision(decisionId: string, issued: IssuedGrant): void {
     this.grantDecisions.set(decisionId, issued);
     const ids = this.decisionsByGrant.get(issued.grant_id);
@@ -409,226 +319,113 @@ export class Guardian {
     else this.decisionsByGrant.delete(grantId);
   }
 
+  /** The unsigned decision: the verdict of the chain and the body that binds it. */
   private decide(request: DecisionRequest): Decided {
     const now = this.clock.now();
     const req = (request ?? {}) as Partial<DecisionRequest>;
-    let effect: Effect | null = null;
-    let effectDigest: string | null = null;
-    let argsHash = EMPTY_DIGEST;
-    let requestHash = EMPTY_DIGEST;
-    let reservation: string | null = null;
-    let sessionId: string | null = null;
-    let challengeId: string | null = null;
-    let challenge: SignedEnvelope | null = null;
-    let grantId: string | null = null;
-    let issued: IssuedGrant | null = null;
-    let review = false;
-    let stage: GateStage = 'frozen';
-
-    const finish = (verdict: Verdict): Decided => {
-      let v = verdict;
-      if (v.verdict !== 'ALLOW' && reservation !== null) {
-        this.budget?.refund(reservation);
-        reservation = null;
-      }
-      // An ALLOW without an effect cannot be bound to anything: fail closed.
-      if (v.verdict === 'ALLOW' && (effect === null || effectDigest === null)) {
-        v = deny('INTERNAL_ERROR', v.stage);
-      }
-      const allow = v.verdict === 'ALLOW';
-      // Keys in canonical (sorted) order: canonicalization then needs no sort.
-      const body: DecisionBody = {
-        action: str(req.action, 'invalid'),
-        approval_challenge_id: challengeId,
-        approval_grant_id: allow ? grantId : null,
-        args_hash: argsHash,
-        budget_reservation_id: reservation,
-        decided_at_ms: now,
-        decided_by: v.stage,
-        effect_digest: effectDigest,
-        expires_at_ms: allow ? now + this.intentTtl : null,
-        gate_roster_hash: this.gateRosterHash,
-        policy_stack_hash: this.policy?.stackHash ?? this.unconfiguredStackHash,
-        principal: str(req.principal, 'invalid'),
-        reason_code: v.code,
-        request_hash: requestHash,
-        resource: str(req.resource, ''),
-        review_required: review,
-        session_id: sessionId,
-        tenant: typeof req.tenant === 'string' && isWellFormed(req.tenant) ? req.tenant : null,
-        tool: str(req.tool, 'invalid'),
-        type: DECISION_TYPE,
-        verdict: v.verdict,
-      };
-      return { body, effect, challenge, issued: allow ? issued : null };
-    };
-
+    const reached = startRecord();
+    let verdict: Verdict;
     try {
-      // Hashes first (pure): the record binds them whatever the verdict.
-      const { args, ...rest } = req;
-      const ah = safeDigest(args);
-      if (ah !== null) argsHash = ah;
-      requestHash = safeDigest({ ...rest, args_hash: argsHash }) ?? EMPTY_DIGEST;
-
-      // 0 — frozen
-      if (!this.freezeSwitch) return finish(deny('GATE_NOT_CONFIGURED', stage));
-      if (this.freezeSwitch.frozen) return finish(deny('GATE_FROZEN', stage));
-
-      // 1 — context: well-formed request bound to the same environment
-      stage = 'context';
-      if (ah === null || requestHash === EMPTY_DIGEST || !validateRequest(req))
-        return finish(deny('ARGS_MALFORMED', stage));
-      const r = req as DecisionRequest;
-      if (r.args_hash !== argsHash) return finish(deny('ARGS_MALFORMED', stage));
-      const tenant = r.tenant ?? null;
-      effect = {
-        action: r.action,
-        args_hash: argsHash,
-        ...(r.context.destination ? { destination: r.context.destination.host } : {}),
-        effect_type: r.effect_type,
-        principal: r.principal,
-        resource: r.resource,
-        risk_tier: r.risk_tier,
-        tool: r.tool,
-        type: EFFECT_TYPE,
-      };
-      effectDigest = effectDigestOf(effect);
-      if (this.fingerprint === undefined) return finish(deny('GATE_NOT_CONFIGURED', stage));
-      if (r.context.environment_fingerprint !== this.fingerprint)
-        return finish(deny('GATE_CONTEXT_MISMATCH', stage));
-      // the resource must be canonical for its kind before any scope or rule sees it (I-RESOURCE-1)
-      if (resourceDefect(r.resource) !== null) return finish(deny('RESOURCE_NONCANONICAL', stage));
-
-      // 2 — identity isolation
-      stage = 'identity';
-      if (!this.credentials) return finish(deny('GATE_NOT_CONFIGURED', stage));
-      const bound = this.credentials.get(r.context.credential_id);
-      if (bound === undefined || bound.principal !== r.principal)
-        return finish(deny('GATE_IDENTITY_ISOLATION', stage));
-      // A credential bound to tenants authenticates the tenant too (keys, budgets, approvals and
-      // stored results are namespaced by it).
-      if (bound.tenants !== undefined && !bound.tenants.has(tenant))
-        return finish(deny('GATE_IDENTITY_ISOLATION', stage));
-
-      // 3 — egress
-      stage = 'egress';
-      if (!this.egress) return finish(deny('GATE_NOT_CONFIGURED', stage));
-      const destination = r.context.destination;
-      if (destination ? !this.egress.allows(destination) : EGRESS_EFFECT_TYPES.includes(r.effect_type)) {
-        return finish(deny('GATE_EGRESS_DENIED', stage));
-      }
-
-      // 4 — threat scan
-      stage = 'threat';
-      if (!this.threat) return finish(deny('GATE_NOT_CONFIGURED', stage));
-      if (r.context.inputs && r.context.inputs.length > 0) {
-        const hit = scanInputs(r.context.inputs, this.threat);
-        if (hit !== null) return finish(deny(hit, stage));
-      }
-
-      // 5 — delegation (validated here; its nonce is consumed only after every later check)
-      stage = 'delegation';
-      if (!this.delegations) return finish(deny('GATE_NOT_CONFIGURED', stage));
-      let authority = r.principal;
-      let nonceKey: string | null = null;
-      if (r.context.delegation !== undefined) {
-        const check = this.delegations.check(r.context.delegation, {
-          principal: r.principal,
-          tenant,
-          tool: r.tool,
-          action: r.action,
-          resource: r.resource,
-          effect_type: r.effect_type,
-        });
-        if (!check.ok) return finish(deny(check.code, stage));
-        sessionId = check.session.session_id;
-        authority = check.session.delegator;
-        nonceKey = check.nonceKey;
-      }
-
-      // effect construction (done above, pure) — the digest is now authoritative
-      stage = 'effect';
-
-      // PRG + PDP (P0 ∩ P1 ∩ P2 evaluated for the authority: the delegator for delegated calls)
-      stage = 'policy';
-      const stack = this.policy;
-      if (!stack) return finish(deny('NO_POLICY', stage));
-      const outcome = stack.evaluate({
-        principal: authority,
-        tenant,
-        tool: r.tool,
-        action: r.action,
-        resource: r.resource,
-        effect_type: r.effect_type,
-        risk_tier: r.risk_tier,
-        args: r.args,
-        context: r.context.attributes ?? {},
-      });
-      if (!outcome.allowed) return finish(deny(outcome.code, stage));
-      const proofs = r.context.proofs ?? [];
-      if (outcome.proofs.some((p) => !proofs.includes(p)))
-        return finish(deny('PRG_REQUIREMENT_MISSING', stage));
-
-      // budget
-      stage = 'budget';
-      if (!this.budget) return finish(deny('GATE_NOT_CONFIGURED', stage));
-      const budgets = stack.p0.budgets;
-      const charges: BudgetCharge[] = [
-        {
-          account: `principal:${authority}`,
-          ceiling: ownValue(budgets.principals, authority) ?? budgets.default_principal_max,
-        },
-      ];
-      if (tenant !== null) {
-        charges.push({
-          account: `tenant:${tenant}`,
-          ceiling: ownValue(budgets.tenants, tenant) ?? budgets.default_tenant_max,
-        });
-      }
-      reservation = this.budget.reserve(charges, r.cost ?? 1);
-      if (reservation === null) return finish(deny('BUDGET_EXCEEDED', stage));
-
-      // approval requirement
-      stage = 'approval';
-      if (!this.approvals) return finish(deny('GATE_NOT_CONFIGURED', stage));
-      if (outcome.approval !== null) {
-        const check = this.approvals.check({
-          principal: r.principal,
-          authority,
-          tenant,
-          tool: r.tool,
-          action: r.action,
-          resource: r.resource,
-          effect_digest: effectDigest,
-          args_hash: argsHash,
-          policy_bundle_hash: stack.bundleHash,
-          p0_ceiling_hash: stack.p0Hash,
-          requirement: outcome.approval,
-        });
-        if (check.state === 'denied') return finish(deny(check.code, stage));
-        challengeId = check.challenge.challenge_id;
-        if (check.state === 'pending') {
-          challenge = check.envelope;
-          return finish({ verdict: 'ESCALATE', code: 'APPROVAL_REQUIRED', stage });
-        }
-        grantId = check.grant_id;
-        review = check.emergency;
-        issued = {
-          grant_id: check.grant_id,
-          authority,
-          requirement_digest: check.challenge.requirement_digest,
-          policy_stack_hash: stack.stackHash,
-        };
-      }
-
-      // every check passed: now, and only now, burn the delegation nonce (atomically)
-      if (sessionId !== null && nonceKey !== null && !this.delegations.consumeNonce(sessionId, nonceKey)) {
-        return finish(deny('DELEGATION_INVALID', 'delegation'));
-      }
-      return finish({ verdict: 'ALLOW', code: 'ALLOW', stage: 'approval' });
+      verdict = this.runChain(req, reached);
     } catch {
-      return finish(deny('INTERNAL_ERROR', stage));
+      verdict = deny('INTERNAL_ERROR', reached.stage);
     }
+    return decisionBody(req, reached, verdict, {
+      now,
+      intentTtlMs: this.intentTtl,
+      gateRosterHash: this.rosterHash,
+      policyStackHash: this.policyHash(),
+    });
+  }
+
+  /**
+   * Stages 0–8 in chain order (pure: the first denial ends the chain), then the commit phase.
+   * `reached` records each stage as it starts and each result the record binds.
+   */
+  private runChain(req: Partial<DecisionRequest>, reached: ChainRecord): Verdict {
+    const s = this.gates;
+    // The hashes come first: the record binds them whatever the verdict.
+    reached.hashes = stages.hashRequest(req);
+    const frozen = stages.frozen(s);
+    if (frozen !== null) return deny(frozen, 'frozen');
+
+    reached.stage = 'context';
+    const call = stages.parseCall(req, reached.hashes);
+    if (call === null) return deny('ARGS_MALFORMED', 'context');
+    reached.call = call;
+    for (const [stage, check] of CALL_CHECKS) {
+      reached.stage = stage;
+      const code = check(call, s);
+      if (code !== null) return deny(code, stage);
+    }
+
+    reached.stage = 'delegation';
+    const delegated = stages.delegation(call, s);
+    if (typeof delegated === 'string') return deny(delegated, 'delegation');
+    reached.sessionId = delegated.session?.id ?? null;
+
+    // Stage 6 `effect` checks nothing: `parseCall` built the effect in stage 1 and every record
+    // since has bound its digest.
+
+    reached.stage = 'policy';
+    const admitted = stages.policy(call, delegated, this.policy);
+    if (typeof admitted === 'string') return deny(admitted, 'policy');
+
+    reached.stage = 'budget';
+    const budget = stages.budget(admitted, s);
+    if (typeof budget === 'string') return deny(budget, 'budget');
+    return this.commit(admitted, budget, reached);
+  }
+
+  /**
+   * The commit phase — a decision's only writes, in chain order. Reserve the budget (a null
+   * reservation is stage 8's BUDGET_EXCEEDED), then run stage 9 and its ceremony and burn the
+   * delegation nonce. A verdict other than ALLOW, an exception included, refunds the reservation:
+   * only an ALLOW record carries one.
+   */
+  private commit(admitted: Admitted, budget: BudgetPlan, reached: ChainRecord): Verdict {
+    const reservation = budget.ledger.reserve(budget.charges, budget.amount);
+    if (reservation === null) return deny('BUDGET_EXCEEDED', 'budget');
+    let verdict: Verdict;
+    try {
+      verdict = this.approveAndBurnNonce(admitted, reached);
+    } catch {
+      verdict = deny('INTERNAL_ERROR', reached.stage);
+    }
+    if (verdict.verdict === 'ALLOW') reached.reservation = reservation;
+    else budget.ledger.refund(reservation);
+    return verdict;
+  }
+
+  /** Commit, after the reservation: stage 9 (its check, then the ceremony), then the nonce burn. */
+  private approveAndBurnNonce(admitted: Admitted, reached: ChainRecord): Verdict {
+    reached.stage = 'approval';
+    const approval = stages.approval(admitted, this.gates);
+    if (typeof approval === 'string') return deny(approval, 'approval');
+    if (approval.input !== null) {
+      const check = approval.ceremonies.check(approval.input);
+      if (check.state === 'denied') return deny(check.code, 'approval');
+      reached.challengeId = check.challenge.challenge_id;
+      if (check.state === 'pending') {
+        reached.challenge = check.envelope;
+        return { verdict: 'ESCALATE', code: 'APPROVAL_REQUIRED', stage: 'approval' };
+      }
+      reached.grant = {
+        review: check.emergency,
+        issued: {
+          grant_id: check.grant_id,
+          authority: admitted.delegated.authority,
+          requirement_digest: check.challenge.requirement_digest,
+          policy_stack_hash: admitted.stack.stackHash,
+        },
+      };
+    }
+    // Every stage passed: now, and only now, burn the delegation nonce (atomic check-and-set).
+    const session = admitted.delegated.session;
+    if (session !== null && this.delegations?.consumeNonce(session.id, session.nonceKey) !== true) {
+      return deny('DELEGATION_INVALID', 'delegation');
+    }
+    return ALLOW;
   }
 
   /**
@@ -704,19 +501,21 @@ export class Guardian {
 
   /** Commit a budget reservation after a successful execution. */
   commitBudget(reservationId: string): void {
-    if (!this.budget) throw new GuardianError('BUDGET_RESERVATION_UNKNOWN', 'no budget ledger configured');
-    this.budget.commit(reservationId);
+    const ledger = this.gates.budget;
+    if (!ledger) throw new GuardianError('BUDGET_RESERVATION_UNKNOWN', 'no budget ledger configured');
+    ledger.commit(reservationId);
   }
 
   /** Refund a budget reservation after a failed execution. */
   refundBudget(reservationId: string): void {
-    if (!this.budget) throw new GuardianError('BUDGET_RESERVATION_UNKNOWN', 'no budget ledger configured');
-    this.budget.refund(reservationId);
+    const ledger = this.gates.budget;
+    if (!ledger) throw new GuardianError('BUDGET_RESERVATION_UNKNOWN', 'no budget ledger configured');
+    ledger.refund(reservationId);
   }
 
   /** Hash of the policy stack in force. */
   policyHash(): string {
-    return this.policy?.stackHash ?? this.unconfiguredStackHash;
+    return this.policy?.stackHash ?? UNCONFIGURED_STACK_HASH;
   }
 
   /** The executor's guardian port (evaluate = evaluateCall). */

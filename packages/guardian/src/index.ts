@@ -1,5 +1,5 @@
-// Public API of @helm/guardian: the fail-closed PEP (gates 0–5, policy stack, budgets,
-// delegation sessions, approval ceremonies, signed decisions).
+// Public API of @helm/guardian: the fail-closed PEP (gates 0–9, policy stack,
+// budgets, delegation sessions, approval ceremonies, signed decisions).
 export {
   ApprovalCeremonies,
   type ApprovalLogEntry,
@@ -30,6 +30,7 @@ export {
 } from './delegation.js';
 export {
   type Destination,
+  EGRESS_EFFECT_TYPES,
   type EgressConfig,
   EgressPolicy,
   type EgressRule,
@@ -39,17 +40,15 @@ export { GuardianError, type GuardianErrorCode } from './errors.js';
 export { FREEZE_EVENT_TYPE, type FreezeEvent, FreezeSwitch } from './freeze.js';
 export {
   DEFAULT_INTENT_TTL_MS,
-  EGRESS_EFFECT_TYPES,
   type Evaluation,
   type ExecutorCall,
   GATE_ROSTER_TYPE,
   type GrantToConsume,
   Guardian,
   type GuardianOptions,
-  type IdentityBinding,
   MAX_INTENT_TTL_MS,
-  type UnsignedEvaluation,
 } from './guardian.js';
+export type { IdentityBinding } from './identity.js';
 export { type ResourceKind, resourceDefect, resourceKind } from './internal/resource.js';
 export { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
 export {

@@ -355,12 +355,12 @@ describe('approval grant through the executor port', () => {
     expect(guardian.consumeGrant(grant)).toBe(false);
   });
 
-  it('binds the decision: refusals are TRUST_EVENTs, unsigned decisions work too, reloads forget', () => {
+  it('binds the decision: refusals are TRUST_EVENTs, reloads forget', () => {
     const { guardian, challenge, clock, sink } = escalate();
     guardian.approvals!.submit(approve(challenge, approverSigners[0]!, 'ann'));
     guardian.approvals!.submit(approve(challenge, approverSigners[1]!, 'ben'));
     clock.advance(60_000);
-    const ok = guardian.evaluateUnsigned(deploy());
+    const ok = guardian.evaluate(deploy());
     expect(ok.record.approval_grant_id).toBe(challenge.challenge_id);
     const grant = {
       grant_id: challenge.challenge_id,
