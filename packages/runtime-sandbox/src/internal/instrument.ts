@@ -1318,7 +1318,7 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
   const budget = m.budget;
   // Assemble: every section before the code, then the code section written in place, then data.
   const result = new ByteWriter().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  result.reserve(3 * bytes.length + 4096); // pages never written are never committed
+  result.reserveExact(3 * bytes.length + 4096); // pages never written are never committed
   for (const id of SECTION_ORDER) {
     if (id === 10) break;
     const body = out.get(id) ?? byId.get(id);
