@@ -711,12 +711,77 @@ const M_REGION = 0; // charge of region `index`
 const M_SLOT = 1; // pre-payment charge, if block `index` is the chosen one
 const marker = (index: number, kind: number): number => -1 - (index * 2 + kind);
 
+/**
+ * Where a pre-paid function charges its callees' pre-payments: one charge of their sum, at the
+ * start of the innermost block (function body, `block`, `if` arm, `else` arm) enclosing all of its
+ * call sites (docs/spec/sandbox.md §5).
+ *
+ * Why this never under-charges. A pre-paid function has no loop, so in one invocation control
+ * passes each block start and each call site at most once. Structured control flow enters a block
+ * only through its start (branches only leave blocks or go back to a loop header, and there is no
+ * loop), so every call site that executes was preceded, in the same invocation, by the start of
+ * every block enclosing it — in particular of the chosen block, which encloses all of them. The
+ * charge there is the sum over *all* call sites, so each invocation pays, before its first call,
+ * at least the pre-payments of the calls it actually makes; skipped arms only over-charge. A
+ * function without call sites charges nothing.
+ *
+ * How the block is found in O(1) per call (registration stays linear): the walk is depth-first,
+ * `path` holds the ids of the open blocks (outermost first). The innermost block enclosing two
+ * consecutive call sites is the prefix of `path` up to the shallowest length reached between
+ * them (`minDepth`), and the one enclosing all call sites so far is the shortest such prefix
+ * (`lcaLen`): it only shrinks, and entries below `minDepth` were never popped, so `path` still
+ * holds the chosen block at `lcaLen − 1`.
+ */
+class PrepaySlot {
+  private readonly path = new NumStack(false);
+  private nextBlock = 1;
+  private lcaLen = -1; // -1 until the first call site
+  private minDepth = 0;
+  /** The chosen block's id (0: the function body; -1: no call site). */
+  block = -1;
+  /** The sum of every call site's pre-payment. */
+  pending = 0;
+
+  /** Starts a body: only the function body (block 0) is open. */
+  reset(): void {
+    this.path.length = 0;
+    this.path.push(0);
+    this.nextBlock = 1;
+    this.lcaLen = -1;
+    this.minDepth = 0;
+    this.block = -1;
+    this.pending = 0;
+  }
+
+  /** A block or an `if`/`else` arm opens; returns its id. */
+  open(): number {
+    const id = this.nextBlock++;
+    this.path.push(id);
+    return id;
+  }
+
+  /** The innermost open block or arm closes. */
+  close(): void {
+    this.path.pop();
+    if (this.path.length < this.minDepth) this.minDepth = this.path.length;
+  }
+
+  /** A call site pre-paying `prepay`, inside the innermost open block. */
+  call(prepay: number): void {
+    this.pending += prepay;
+    if (this.lcaLen < 0) this.lcaLen = this.path.length;
+    else if (this.minDepth < this.lcaLen) this.lcaLen = this.minDepth;
+    this.block = this.path.at(this.lcaLen - 1);
+    this.minDepth = this.path.length;
+  }
+}
+
 // Reused between bodies (instrumentation is synchronous).
 const deferred = new NumStack(false);
 const regionCost = new NumStack(true);
 const regionStack = new NumStack(false);
 const control = new NumStack(false);
-const blockPath = new NumStack(false);
+const prepaySlot = new PrepaySlot();
 const scratch = new ByteWriter();
 
 const EMPTY = new Uint8Array(0);
@@ -736,13 +801,118 @@ const G_BYTES = 5;
 const G_ELEMS = 6;
 const G_MEM_GROW = 7;
 
+/** A body's local declarations: where they are and how many locals (parameters included). */
+interface LocalDecls {
+  readonly groups: number;
+  readonly start: number;
+  readonly end: number;
+  readonly locals: number;
+}
+
+function readLocalDecls(r: ByteReader, paramCount: number): LocalDecls {
+  const groups = r.u32();
+  const start = r.pos;
+  let locals = paramCount;
+  for (let i = 0; i < groups; i++) {
+    locals += r.u32();
+    if (locals > MODULE_LIMITS.locals) {
+      throw new ModuleFormatError(
+        `too many locals: ${locals} parameters and locals (limit ${MODULE_LIMITS.locals})`,
+      );
+    }
+    readValTypeName(r);
+  }
+  return { groups, start, end: r.pos, locals };
+}
+
+/**
+ * A table instruction or a 0xfc-prefixed one at body[start, end): the length charge before a bulk
+ * instruction, the table-op flag around one that can trap out of bounds. Returns the new copy
+ * position.
+ */
+function rewriteBulkOrTable(
+  op: number,
+  w: ByteWriter,
+  body: Uint8Array,
+  copyFrom: number,
+  start: number,
+  end: number,
+  gens: Array<Uint8Array | undefined>,
+  f: FunctionFrame,
+  m: ModuleContext,
+): number {
+  let from = copyFrom;
+  if (isBulk(op)) {
+    let charge: Uint8Array;
+    if (op === OP_TABLE_GROW) charge = bulkCharge(op, IMM.value, f, m);
+    else if (op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT) {
+      if (gens[G_BYTES] === undefined) gens[G_BYTES] = bulkCharge(op, 0, f, m);
+      charge = gens[G_BYTES] as Uint8Array;
+    } else {
+      if (gens[G_ELEMS] === undefined) gens[G_ELEMS] = bulkCharge(op, 0, f, m);
+      charge = gens[G_ELEMS] as Uint8Array;
+    }
+    w.range(body, from, start).bytes(charge);
+    from = start;
+  }
+  if (isTableAccess(op)) {
+    w.range(body, from, start).bytes(gens[G_FLAG_ON] as Uint8Array);
+    w.range(body, start, end).bytes(gens[G_FLAG_OFF] as Uint8Array);
+    from = end;
+  }
+  return from;
+}
+
+/**
+ * Writes a rewritten body to `out`: the local declarations (plus the gas and length locals), then
+ * the scratch code with the deferred charges spliced in — region charges (on the gas local in a
+ * function with a loop, on the global in a self-charging loop-free one) and, in a pre-paid
+ * function, the one pre-payment charge at the chosen block.
+ */
+function emitBody(
+  out: ByteWriter,
+  w: ByteWriter,
+  body: Uint8Array,
+  decls: LocalDecls,
+  frame: FunctionFrame,
+  bulk: boolean,
+  prepaid: boolean,
+  m: ModuleContext,
+): void {
+  const { localMode, gasLocal } = frame;
+  const tail = localMode ? seq((x) => chargeLocalTail(x, m, gasLocal)) : EMPTY;
+  out.u32(decls.groups + (localMode ? 1 : 0) + (bulk ? 1 : 0)).range(body, decls.start, decls.end);
+  if (localMode) out.u8(0x01).u8(I64);
+  if (bulk) out.u8(0x01).u8(I32);
+  let from = 0;
+  for (let i = 0; i < deferred.length; i += 2) {
+    const at = deferred.at(i);
+    out.copy(w, from, at);
+    from = at;
+    const code = -1 - deferred.at(i + 1);
+    const index = code >>> 1;
+    if ((code & 1) === M_REGION) {
+      const cost = regionCost.at(index);
+      if (localMode) chargeLocal(out, gasLocal, cost, tail);
+      else if (!prepaid) chargeGlobal(out, m, cost);
+    } else if (index === prepaySlot.block && prepaySlot.pending > 0) chargeGlobal(out, m, prepaySlot.pending);
+  }
+  out.copy(w, from, w.length);
+}
+
 /**
  * Rewrites one function body (locals + expression) into `out` and returns the work it did.
  * Loop-free functions charge on the global (self-charging ones their whole region at entry,
- * pre-paid ones only their callees' pre-payments); functions with loops get one i64 local and keep
- * the counter in it — charged at entry and at every loop header — and publish it to the global
- * before anything that leaves the function or calls out (call, call_indirect, return, tail calls,
- * branches to the function label, the final end); after a call returns the local is reloaded.
+ * pre-paid ones only their callees' pre-payments, see PrepaySlot); functions with loops get one
+ * i64 local and keep the counter in it — charged at entry and at every loop header — and publish
+ * it to the global before anything that leaves the function or calls out (call, call_indirect,
+ * return, tail calls, branches to the function label, the final end); after a call returns the
+ * local is reloaded.
+ *
+ * Longer than the package's other functions on purpose: this is the per-instruction loop of the
+ * rewrite pass, and its state (read position, copy position, instruction and work counters, the
+ * current region) stays in locals; the less common rewrites are in rewriteBulkOrTable, the
+ * pre-payment bookkeeping in PrepaySlot and the splicing in emitBody.
  */
 function instrumentBody(
   index: number,
@@ -755,22 +925,10 @@ function instrumentBody(
   out: ByteWriter,
 ): number {
   const body = r.bytes;
-  const groups = r.u32();
-  const groupsStart = r.pos;
-  let locals = paramCount;
-  for (let i = 0; i < groups; i++) {
-    locals += r.u32();
-    if (locals > MODULE_LIMITS.locals) {
-      throw new ModuleFormatError(
-        `too many locals: ${locals} parameters and locals (limit ${MODULE_LIMITS.locals})`,
-      );
-    }
-    readValTypeName(r);
-  }
-  const groupsEnd = r.pos;
+  const decls = readLocalDecls(r, paramCount);
   const localMode = hasLoop;
-  const gasLocal = locals;
-  const f: FunctionFrame | undefined = bulk ? { localMode, gasLocal } : undefined;
+  const gasLocal = decls.locals;
+  const frame: FunctionFrame = { localMode, gasLocal };
   // Generated sequences: the module's, plus this body's bulk charges (own copy only if it has any).
   const gens = (bulk ? m.gens.slice() : m.gens) as Array<Uint8Array | undefined>;
   const w = scratch.reset().reserve(3 * (r.end - r.pos) + 64); // typical growth is well under 3×
@@ -786,7 +944,6 @@ function instrumentBody(
   regionCost.length = 0;
   regionStack.length = 0;
   control.length = 0;
-  blockPath.length = 0;
   regionCost.push(0);
   regionStack.push(0);
   let current = 0;
@@ -796,17 +953,9 @@ function instrumentBody(
   deferred.push(w.length);
   deferred.push(marker(0, M_REGION));
   // Pre-paid functions (loop-free, not exported, not start) are paid for by their callers; they
-  // charge only what they pre-pay for their own callees, once, at the start of the innermost
-  // block enclosing all their call sites (so paths without calls cost no check at all). That block
-  // is tracked in O(1) per call: in a depth-first walk, the common ancestor of the previous call
-  // site and this one is the shallowest block depth reached in between.
+  // charge only what they pre-pay for their own callees (see PrepaySlot).
   const prepaid = !localMode && !selfCharging;
-  blockPath.push(0);
-  let nextBlock = 1;
-  let lcaLen = -1;
-  let lcaBlock = -1;
-  let minDepth = 0;
-  let pendingPrepay = 0;
+  prepaySlot.reset();
   if (prepaid) {
     deferred.push(w.length);
     deferred.push(marker(0, M_SLOT));
@@ -844,14 +993,8 @@ function instrumentBody(
           // host functions and self-charging callees pre-pay nothing
           p = callee < 0 ? 0 : (m.prepay[callee] as number);
         }
-        if (!prepaid) regionCost.add(current, p);
-        else {
-          pendingPrepay += p;
-          if (lcaLen < 0) lcaLen = blockPath.length;
-          else if (minDepth < lcaLen) lcaLen = minDepth;
-          lcaBlock = blockPath.at(lcaLen - 1);
-          minDepth = blockPath.length;
-        }
+        if (prepaid) prepaySlot.call(p);
+        else regionCost.add(current, p);
         if (localMode) {
           w.range(body, copyFrom, start).bytes(flushSeq);
           copyFrom = start;
@@ -877,35 +1020,23 @@ function instrumentBody(
         break;
       case OP_BLOCK:
       case OP_IF:
-        control.push(0);
-        if (prepaid) {
-          w.range(body, copyFrom, r.pos);
-          copyFrom = r.pos;
-          deferred.push(w.length);
-          deferred.push(marker(nextBlock, M_SLOT));
-          blockPath.push(nextBlock++);
-        }
-        break;
       case OP_ELSE:
-        if (control.length === 1) {
-          r.pos = start;
-          r.fail('else outside if');
-        }
+        if (op === OP_ELSE) {
+          if (control.length === 1) {
+            r.pos = start;
+            r.fail('else outside if');
+          }
+          if (prepaid) prepaySlot.close(); // the `if` arm
+        } else control.push(0);
         if (prepaid) {
-          blockPath.pop();
-          if (blockPath.length < minDepth) minDepth = blockPath.length;
           w.range(body, copyFrom, r.pos);
           copyFrom = r.pos;
           deferred.push(w.length);
-          deferred.push(marker(nextBlock, M_SLOT));
-          blockPath.push(nextBlock++);
+          deferred.push(marker(prepaySlot.open(), M_SLOT));
         }
         break;
       case OP_END:
-        if (prepaid) {
-          blockPath.pop();
-          if (blockPath.length < minDepth) minDepth = blockPath.length;
-        }
+        if (prepaid) prepaySlot.close();
         if (localMode && control.length === 1) {
           w.range(body, copyFrom, start).bytes(flushSeq);
           copyFrom = start;
@@ -930,32 +1061,13 @@ function instrumentBody(
         }
         break;
       case OP_MEMORY_GROW:
-        if (gens[G_MEM_GROW] === undefined) gens[G_MEM_GROW] = bulkCharge(op, 0, f as FunctionFrame, m);
+        if (gens[G_MEM_GROW] === undefined) gens[G_MEM_GROW] = bulkCharge(op, 0, frame, m);
         w.range(body, copyFrom, start).bytes(gens[G_MEM_GROW] as Uint8Array);
         w.range(body, start, r.pos).bytes(gens[G_GROW_RECORD] as Uint8Array);
         copyFrom = r.pos;
         break;
-      default: {
-        // table.get/set and 0xfc-prefixed instructions
-        if (isBulk(op)) {
-          let charge: Uint8Array;
-          if (op === OP_TABLE_GROW) charge = bulkCharge(op, IMM.value, f as FunctionFrame, m);
-          else if (op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT) {
-            if (gens[G_BYTES] === undefined) gens[G_BYTES] = bulkCharge(op, 0, f as FunctionFrame, m);
-            charge = gens[G_BYTES] as Uint8Array;
-          } else {
-            if (gens[G_ELEMS] === undefined) gens[G_ELEMS] = bulkCharge(op, 0, f as FunctionFrame, m);
-            charge = gens[G_ELEMS] as Uint8Array;
-          }
-          w.range(body, copyFrom, start).bytes(charge);
-          copyFrom = start;
-        }
-        if (isTableAccess(op)) {
-          w.range(body, copyFrom, start).bytes(gens[G_FLAG_ON] as Uint8Array);
-          w.range(body, start, r.pos).bytes(gens[G_FLAG_OFF] as Uint8Array);
-          copyFrom = r.pos;
-        }
-      }
+      default: // table.get/set and 0xfc-prefixed instructions
+        copyFrom = rewriteBulkOrTable(op, w, body, copyFrom, start, r.pos, gens, frame, m);
     }
     if (w.length > wLimit) {
       if (w.length > m.budget) throw overBudget(m.budget);
@@ -965,27 +1077,7 @@ function instrumentBody(
   if (!r.done) r.fail('trailing bytes after function body');
   regionCost.add(current, units - counted);
   w.range(body, copyFrom, r.pos);
-
-  // Emit: the local declarations (plus the gas and length locals), then the rewritten body with
-  // the deferred charges spliced in.
-  const tail = localMode ? seq((x) => chargeLocalTail(x, m, gasLocal)) : EMPTY;
-  out.u32(groups + (localMode ? 1 : 0) + (bulk ? 1 : 0)).range(body, groupsStart, groupsEnd);
-  if (localMode) out.u8(0x01).u8(I64);
-  if (bulk) out.u8(0x01).u8(I32);
-  let from = 0;
-  for (let i = 0; i < deferred.length; i += 2) {
-    const at = deferred.at(i);
-    out.copy(w, from, at);
-    from = at;
-    const code = -1 - deferred.at(i + 1);
-    const index = code >>> 1;
-    if ((code & 1) === M_REGION) {
-      const cost = regionCost.at(index);
-      if (localMode) chargeLocal(out, gasLocal, cost, tail);
-      else if (!prepaid) chargeGlobal(out, m, cost);
-    } else if (index === lcaBlock && pendingPrepay > 0) chargeGlobal(out, m, pendingPrepay);
-  }
-  out.copy(w, from, w.length);
+  emitBody(out, w, body, decls, frame, bulk, prepaid, m);
   return units + extra + deferred.length;
 }
 
