@@ -70,6 +70,9 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * Runs calls in `size` warm child processes. A child takes calls once it has started its guest
  * worker and compiled every registered module; a call's deadline timer starts when the call is
  * handed to a child, and at the deadline the child is SIGKILLed before the call is answered.
+ *
+ * Longer than ~80 lines on purpose: a factory whose body is the pool state (children, registry,
+ * queue) and the port's methods and child lifecycle handlers closing over it (the longest, spawn, ~60 lines).
  */
 export function processIsolation(options: ProcessIsolationOptions = {}): ProcessIsolation {
   const size = options.size ?? 1;

@@ -29,6 +29,7 @@ interface RunExport {
   run(): void;
 }
 
+// Slightly over ~80 lines: one run from instantiation to outcome, in the order the guest sees it.
 export function runComponent(instantiate: InstantiateComponent, req: ComponentRequest): GuestOutcome {
   // Host calls are charged on a counter of their own that starts at the budget, like one more
   // core instance (the glue does not say which instance is calling).

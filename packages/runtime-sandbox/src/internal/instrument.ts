@@ -711,12 +711,77 @@ const M_REGION = 0; // charge of region `index`
 const M_SLOT = 1; // pre-payment charge, if block `index` is the chosen one
 const marker = (index: number, kind: number): number => -1 - (index * 2 + kind);
 
+/**
+ * Where a pre-paid function charges its callees' pre-payments: one charge of their sum, at the
+ * start of the innermost block (function body, `block`, `if` arm, `else` arm) enclosing all of its
+ * call sites (docs/spec/sandbox.md §5).
+ *
+ * Why this never under-charges. A pre-paid function has no loop, so in one invocation control
+ * passes each block start and each call site at most once. Structured control flow enters a block
+ * only through its start (branches only leave blocks or go back to a loop header, and there is no
+ * loop), so every call site that executes was preceded, in the same invocation, by the start of
+ * every block enclosing it — in particular of the chosen block, which encloses all of them. The
+ * charge there is the sum over *all* call sites, so each invocation pays, before its first call,
+ * at least the pre-payments of the calls it actually makes; skipped arms only over-charge. A
+ * function without call sites charges nothing.
+ *
+ * How the block is found in O(1) per call (registration stays linear): the walk is depth-first,
+ * `path` holds the ids of the open blocks (outermost first). The innermost block enclosing two
+ * consecutive call sites is the prefix of `path` up to the shallowest length reached between
+ * them (`minDepth`), and the one enclosing all call sites so far is the shortest such prefix
+ * (`lcaLen`): it only shrinks, and entries below `minDepth` were never popped, so `path` still
+ * holds the chosen block at `lcaLen − 1`.
+ */
+class PrepaySlot {
+  private readonly path = new NumStack(false);
+  private nextBlock = 1;
+  private lcaLen = -1; // -1 until the first call site
+  private minDepth = 0;
+  /** The chosen block's id (0: the function body; -1: no call site). */
+  block = -1;
+  /** The sum of every call site's pre-payment. */
+  pending = 0;
+
+  /** Starts a body: only the function body (block 0) is open. */
+  reset(): void {
+    this.path.length = 0;
+    this.path.push(0);
+    this.nextBlock = 1;
+    this.lcaLen = -1;
+    this.minDepth = 0;
+    this.block = -1;
+    this.pending = 0;
+  }
+
+  /** A block or an `if`/`else` arm opens; returns its id. */
+  open(): number {
+    const id = this.nextBlock++;
+    this.path.push(id);
+    return id;
+  }
+
+  /** The innermost open block or arm closes. */
+  close(): void {
+    this.path.pop();
+    if (this.path.length < this.minDepth) this.minDepth = this.path.length;
+  }
+
+  /** A call site pre-paying `prepay`, inside the innermost open block. */
+  call(prepay: number): void {
+    this.pending += prepay;
+    if (this.lcaLen < 0) this.lcaLen = this.path.length;
+    else if (this.minDepth < this.lcaLen) this.lcaLen = this.minDepth;
+    this.block = this.path.at(this.lcaLen - 1);
+    this.minDepth = this.path.length;
+  }
+}
+
 // Reused between bodies (instrumentation is synchronous).
 const deferred = new NumStack(false);
 const regionCost = new NumStack(true);
 const regionStack = new NumStack(false);
 const control = new NumStack(false);
-const blockPath = new NumStack(false);
+const prepaySlot = new PrepaySlot();
 const scratch = new ByteWriter();
 
 const EMPTY = new Uint8Array(0);
@@ -736,13 +801,118 @@ const G_BYTES = 5;
 const G_ELEMS = 6;
 const G_MEM_GROW = 7;
 
+/** A body's local declarations: where they are and how many locals (parameters included). */
+interface LocalDecls {
+  readonly groups: number;
+  readonly start: number;
+  readonly end: number;
+  readonly locals: number;
+}
+
+function readLocalDecls(r: ByteReader, paramCount: number): LocalDecls {
+  const groups = r.u32();
+  const start = r.pos;
+  let locals = paramCount;
+  for (let i = 0; i < groups; i++) {
+    locals += r.u32();
+    if (locals > MODULE_LIMITS.locals) {
+      throw new ModuleFormatError(
+        `too many locals: ${locals} parameters and locals (limit ${MODULE_LIMITS.locals})`,
+      );
+    }
+    readValTypeName(r);
+  }
+  return { groups, start, end: r.pos, locals };
+}
+
+/**
+ * A table instruction or a 0xfc-prefixed one at body[start, end): the length charge before a bulk
+ * instruction, the table-op flag around one that can trap out of bounds. Returns the new copy
+ * position.
+ */
+function rewriteBulkOrTable(
+  op: number,
+  w: ByteWriter,
+  body: Uint8Array,
+  copyFrom: number,
+  start: number,
+  end: number,
+  gens: Array<Uint8Array | undefined>,
+  f: FunctionFrame,
+  m: ModuleContext,
+): number {
+  let from = copyFrom;
+  if (isBulk(op)) {
+    let charge: Uint8Array;
+    if (op === OP_TABLE_GROW) charge = bulkCharge(op, IMM.value, f, m);
+    else if (op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT) {
+      if (gens[G_BYTES] === undefined) gens[G_BYTES] = bulkCharge(op, 0, f, m);
+      charge = gens[G_BYTES] as Uint8Array;
+    } else {
+      if (gens[G_ELEMS] === undefined) gens[G_ELEMS] = bulkCharge(op, 0, f, m);
+      charge = gens[G_ELEMS] as Uint8Array;
+    }
+    w.range(body, from, start).bytes(charge);
+    from = start;
+  }
+  if (isTableAccess(op)) {
+    w.range(body, from, start).bytes(gens[G_FLAG_ON] as Uint8Array);
+    w.range(body, start, end).bytes(gens[G_FLAG_OFF] as Uint8Array);
+    from = end;
+  }
+  return from;
+}
+
+/**
+ * Writes a rewritten body to `out`: the local declarations (plus the gas and length locals), then
+ * the scratch code with the deferred charges spliced in — region charges (on the gas local in a
+ * function with a loop, on the global in a self-charging loop-free one) and, in a pre-paid
+ * function, the one pre-payment charge at the chosen block.
+ */
+function emitBody(
+  out: ByteWriter,
+  w: ByteWriter,
+  body: Uint8Array,
+  decls: LocalDecls,
+  frame: FunctionFrame,
+  bulk: boolean,
+  prepaid: boolean,
+  m: ModuleContext,
+): void {
+  const { localMode, gasLocal } = frame;
+  const tail = localMode ? seq((x) => chargeLocalTail(x, m, gasLocal)) : EMPTY;
+  out.u32(decls.groups + (localMode ? 1 : 0) + (bulk ? 1 : 0)).range(body, decls.start, decls.end);
+  if (localMode) out.u8(0x01).u8(I64);
+  if (bulk) out.u8(0x01).u8(I32);
+  let from = 0;
+  for (let i = 0; i < deferred.length; i += 2) {
+    const at = deferred.at(i);
+    out.copy(w, from, at);
+    from = at;
+    const code = -1 - deferred.at(i + 1);
+    const index = code >>> 1;
+    if ((code & 1) === M_REGION) {
+      const cost = regionCost.at(index);
+      if (localMode) chargeLocal(out, gasLocal, cost, tail);
+      else if (!prepaid) chargeGlobal(out, m, cost);
+    } else if (index === prepaySlot.block && prepaySlot.pending > 0) chargeGlobal(out, m, prepaySlot.pending);
+  }
+  out.copy(w, from, w.length);
+}
+
 /**
  * Rewrites one function body (locals + expression) into `out` and returns the work it did.
  * Loop-free functions charge on the global (self-charging ones their whole region at entry,
- * pre-paid ones only their callees' pre-payments); functions with loops get one i64 local and keep
- * the counter in it — charged at entry and at every loop header — and publish it to the global
- * before anything that leaves the function or calls out (call, call_indirect, return, tail calls,
- * branches to the function label, the final end); after a call returns the local is reloaded.
+ * pre-paid ones only their callees' pre-payments, see PrepaySlot); functions with loops get one
+ * i64 local and keep the counter in it — charged at entry and at every loop header — and publish
+ * it to the global before anything that leaves the function or calls out (call, call_indirect,
+ * return, tail calls, branches to the function label, the final end); after a call returns the
+ * local is reloaded.
+ *
+ * Longer than the package's other functions on purpose: this is the per-instruction loop of the
+ * rewrite pass, and its state (read position, copy position, instruction and work counters, the
+ * current region) stays in locals; the less common rewrites are in rewriteBulkOrTable, the
+ * pre-payment bookkeeping in PrepaySlot and the splicing in emitBody.
  */
 function instrumentBody(
   index: number,
@@ -755,22 +925,10 @@ function instrumentBody(
   out: ByteWriter,
 ): number {
   const body = r.bytes;
-  const groups = r.u32();
-  const groupsStart = r.pos;
-  let locals = paramCount;
-  for (let i = 0; i < groups; i++) {
-    locals += r.u32();
-    if (locals > MODULE_LIMITS.locals) {
-      throw new ModuleFormatError(
-        `too many locals: ${locals} parameters and locals (limit ${MODULE_LIMITS.locals})`,
-      );
-    }
-    readValTypeName(r);
-  }
-  const groupsEnd = r.pos;
+  const decls = readLocalDecls(r, paramCount);
   const localMode = hasLoop;
-  const gasLocal = locals;
-  const f: FunctionFrame | undefined = bulk ? { localMode, gasLocal } : undefined;
+  const gasLocal = decls.locals;
+  const frame: FunctionFrame = { localMode, gasLocal };
   // Generated sequences: the module's, plus this body's bulk charges (own copy only if it has any).
   const gens = (bulk ? m.gens.slice() : m.gens) as Array<Uint8Array | undefined>;
   const w = scratch.reset().reserve(3 * (r.end - r.pos) + 64); // typical growth is well under 3×
@@ -786,7 +944,6 @@ function instrumentBody(
   regionCost.length = 0;
   regionStack.length = 0;
   control.length = 0;
-  blockPath.length = 0;
   regionCost.push(0);
   regionStack.push(0);
   let current = 0;
@@ -796,17 +953,9 @@ function instrumentBody(
   deferred.push(w.length);
   deferred.push(marker(0, M_REGION));
   // Pre-paid functions (loop-free, not exported, not start) are paid for by their callers; they
-  // charge only what they pre-pay for their own callees, once, at the start of the innermost
-  // block enclosing all their call sites (so paths without calls cost no check at all). That block
-  // is tracked in O(1) per call: in a depth-first walk, the common ancestor of the previous call
-  // site and this one is the shallowest block depth reached in between.
+  // charge only what they pre-pay for their own callees (see PrepaySlot).
   const prepaid = !localMode && !selfCharging;
-  blockPath.push(0);
-  let nextBlock = 1;
-  let lcaLen = -1;
-  let lcaBlock = -1;
-  let minDepth = 0;
-  let pendingPrepay = 0;
+  prepaySlot.reset();
   if (prepaid) {
     deferred.push(w.length);
     deferred.push(marker(0, M_SLOT));
@@ -844,14 +993,8 @@ function instrumentBody(
           // host functions and self-charging callees pre-pay nothing
           p = callee < 0 ? 0 : (m.prepay[callee] as number);
         }
-        if (!prepaid) regionCost.add(current, p);
-        else {
-          pendingPrepay += p;
-          if (lcaLen < 0) lcaLen = blockPath.length;
-          else if (minDepth < lcaLen) lcaLen = minDepth;
-          lcaBlock = blockPath.at(lcaLen - 1);
-          minDepth = blockPath.length;
-        }
+        if (prepaid) prepaySlot.call(p);
+        else regionCost.add(current, p);
         if (localMode) {
           w.range(body, copyFrom, start).bytes(flushSeq);
           copyFrom = start;
@@ -877,35 +1020,23 @@ function instrumentBody(
         break;
       case OP_BLOCK:
       case OP_IF:
-        control.push(0);
-        if (prepaid) {
-          w.range(body, copyFrom, r.pos);
-          copyFrom = r.pos;
-          deferred.push(w.length);
-          deferred.push(marker(nextBlock, M_SLOT));
-          blockPath.push(nextBlock++);
-        }
-        break;
       case OP_ELSE:
-        if (control.length === 1) {
-          r.pos = start;
-          r.fail('else outside if');
-        }
+        if (op === OP_ELSE) {
+          if (control.length === 1) {
+            r.pos = start;
+            r.fail('else outside if');
+          }
+          if (prepaid) prepaySlot.close(); // the `if` arm
+        } else control.push(0);
         if (prepaid) {
-          blockPath.pop();
-          if (blockPath.length < minDepth) minDepth = blockPath.length;
           w.range(body, copyFrom, r.pos);
           copyFrom = r.pos;
           deferred.push(w.length);
-          deferred.push(marker(nextBlock, M_SLOT));
-          blockPath.push(nextBlock++);
+          deferred.push(marker(prepaySlot.open(), M_SLOT));
         }
         break;
       case OP_END:
-        if (prepaid) {
-          blockPath.pop();
-          if (blockPath.length < minDepth) minDepth = blockPath.length;
-        }
+        if (prepaid) prepaySlot.close();
         if (localMode && control.length === 1) {
           w.range(body, copyFrom, start).bytes(flushSeq);
           copyFrom = start;
@@ -930,32 +1061,13 @@ function instrumentBody(
         }
         break;
       case OP_MEMORY_GROW:
-        if (gens[G_MEM_GROW] === undefined) gens[G_MEM_GROW] = bulkCharge(op, 0, f as FunctionFrame, m);
+        if (gens[G_MEM_GROW] === undefined) gens[G_MEM_GROW] = bulkCharge(op, 0, frame, m);
         w.range(body, copyFrom, start).bytes(gens[G_MEM_GROW] as Uint8Array);
         w.range(body, start, r.pos).bytes(gens[G_GROW_RECORD] as Uint8Array);
         copyFrom = r.pos;
         break;
-      default: {
-        // table.get/set and 0xfc-prefixed instructions
-        if (isBulk(op)) {
-          let charge: Uint8Array;
-          if (op === OP_TABLE_GROW) charge = bulkCharge(op, IMM.value, f as FunctionFrame, m);
-          else if (op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT) {
-            if (gens[G_BYTES] === undefined) gens[G_BYTES] = bulkCharge(op, 0, f as FunctionFrame, m);
-            charge = gens[G_BYTES] as Uint8Array;
-          } else {
-            if (gens[G_ELEMS] === undefined) gens[G_ELEMS] = bulkCharge(op, 0, f as FunctionFrame, m);
-            charge = gens[G_ELEMS] as Uint8Array;
-          }
-          w.range(body, copyFrom, start).bytes(charge);
-          copyFrom = start;
-        }
-        if (isTableAccess(op)) {
-          w.range(body, copyFrom, start).bytes(gens[G_FLAG_ON] as Uint8Array);
-          w.range(body, start, r.pos).bytes(gens[G_FLAG_OFF] as Uint8Array);
-          copyFrom = r.pos;
-        }
-      }
+      default: // table.get/set and 0xfc-prefixed instructions
+        copyFrom = rewriteBulkOrTable(op, w, body, copyFrom, start, r.pos, gens, frame, m);
     }
     if (w.length > wLimit) {
       if (w.length > m.budget) throw overBudget(m.budget);
@@ -965,27 +1077,7 @@ function instrumentBody(
   if (!r.done) r.fail('trailing bytes after function body');
   regionCost.add(current, units - counted);
   w.range(body, copyFrom, r.pos);
-
-  // Emit: the local declarations (plus the gas and length locals), then the rewritten body with
-  // the deferred charges spliced in.
-  const tail = localMode ? seq((x) => chargeLocalTail(x, m, gasLocal)) : EMPTY;
-  out.u32(groups + (localMode ? 1 : 0) + (bulk ? 1 : 0)).range(body, groupsStart, groupsEnd);
-  if (localMode) out.u8(0x01).u8(I64);
-  if (bulk) out.u8(0x01).u8(I32);
-  let from = 0;
-  for (let i = 0; i < deferred.length; i += 2) {
-    const at = deferred.at(i);
-    out.copy(w, from, at);
-    from = at;
-    const code = -1 - deferred.at(i + 1);
-    const index = code >>> 1;
-    if ((code & 1) === M_REGION) {
-      const cost = regionCost.at(index);
-      if (localMode) chargeLocal(out, gasLocal, cost, tail);
-      else if (!prepaid) chargeGlobal(out, m, cost);
-    } else if (index === lcaBlock && pendingPrepay > 0) chargeGlobal(out, m, pendingPrepay);
-  }
-  out.copy(w, from, w.length);
+  emitBody(out, w, body, decls, frame, bulk, prepaid, m);
   return units + extra + deferred.length;
 }
 
@@ -1014,205 +1106,319 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   }
 }
 
-function instrument(bytes: Uint8Array, options: InstrumentOptions): InstrumentedModule {
-  const work = new Work(workBudget(bytes.length));
-  const canonicalizeNaN = options.canonicalizeNaN ?? true;
-  const memoryCap = Math.min(options.maxMemoryPages, MODULE_LIMITS.memoryPages);
-  const tableCap = Math.min(options.maxTableElements, MODULE_LIMITS.tableElements);
-  const tableTotalCap = MODULE_LIMITS.tableElementsTotalFactor * options.maxTableElements;
-  const sections = splitSections(bytes, work);
-  const byId = new Map<number, Uint8Array>();
-  for (const s of sections) byId.set(s.id, s.body);
-  // A start function would run inside instantiation, before the host can set the gas budget:
-  // the section is removed and the function exported as __helm_start, which the host calls right
-  // after instantiating and setting the budget (same order of effects as the start section).
-  const startBody = byId.get(8);
-  const startFunc = startBody === undefined ? null : new ByteReader(startBody).u32();
-  byId.delete(8);
+/** The caps of the options, clamped to the module limits. */
+interface Caps {
+  readonly memoryPages: number;
+  readonly tableElements: number;
+  readonly tableElementsTotal: number;
+}
 
-  const typeBody = byId.get(1);
+/** The effective maximum of every table, in index order, with the per-table and total caps applied. */
+class TableCaps {
+  readonly max: number[] = [];
+  private total = 0;
+  constructor(private readonly caps: Caps) {}
+
+  /** Caps a declared or imported table's limits and records its effective maximum. */
+  add(declared: Limits): Limits {
+    const limits = capLimits(declared, this.caps.tableElements, 'table');
+    this.max.push(limits.max as number);
+    limit(this.max.length, MODULE_LIMITS.tables, 'tables');
+    this.total += limits.max as number;
+    if (this.total > this.caps.tableElementsTotal) {
+      throw new ModuleFormatError(
+        `tables may hold ${this.total} elements in total, over the cap of ${this.caps.tableElementsTotal}`,
+      );
+    }
+    return limits;
+  }
+}
+
+/** What the sections before the code say about the module, after capping. */
+interface Declarations {
+  readonly types: TypeTable;
+  readonly imports: ModuleImport[];
+  readonly importedGlobals: number;
+  /** The type index of every function, imported first. */
+  readonly funcTypes: Int32Array;
+  readonly importedFuncs: number;
+  readonly tables: TableCaps;
+  readonly memory: Limits | null;
+  readonly definedGlobals: number;
+  /** The global section's entries (without their count), kept as they are. */
+  readonly globalEntries: Uint8Array;
+  readonly exports: ModuleExport[];
+  readonly exportedFuncs: ReadonlySet<number>;
+  readonly exportCount: number;
+  /** The export section's entries (without their count), kept as they are. */
+  readonly exportEntries: Uint8Array;
+}
+
+/** The import section, checked against the policy, with its memory and tables capped. */
+interface ImportScan {
+  readonly imports: ModuleImport[];
+  readonly funcTypes: number[];
+  readonly globals: number;
+  readonly memory: Limits | null;
+}
+
+function readImportSection(
+  body: Uint8Array,
+  types: TypeTable,
+  caps: Caps,
+  tables: TableCaps,
+  policy: ImportPolicy,
+  work: Work,
+  rewritten: Map<number, Uint8Array>,
+): ImportScan {
+  const scan = {
+    imports: [] as ModuleImport[],
+    funcTypes: [] as number[],
+    globals: 0,
+    memory: null as Limits | null,
+  };
+  const r = new ByteReader(body);
+  const w = new ByteWriter();
+  const n = r.u32();
+  limit(n, MODULE_LIMITS.imports, 'imports');
+  w.u32(n);
+  for (let i = 0; i < n; i++) {
+    work.add(1);
+    const module = r.name();
+    const name = r.name();
+    const kindByte = r.u8();
+    const kind = KINDS[kindByte];
+    if (kind === undefined) throw new ModuleFormatError(`unsupported import kind ${kindByte}`);
+    w.name(module).name(name).u8(kindByte);
+    let signature: string | undefined;
+    if (kind === 'func') {
+      const typeIdx = r.u32();
+      signature = types.signatures[typeIdx];
+      if (signature === undefined) throw new ModuleFormatError('import type index out of range');
+      w.u32(typeIdx);
+      scan.funcTypes.push(typeIdx);
+    } else if (kind === 'table') {
+      const refType = readRefType(r, 'table element');
+      const limits = tables.add(readLimits(r, 'table'));
+      w.u8(refType);
+      writeLimits(w, limits);
+    } else if (kind === 'memory') {
+      if (scan.memory !== null) throw new ModuleFormatError('multiple memories are not supported');
+      scan.memory = capLimits(readLimits(r, 'memory'), caps.memoryPages, 'memory');
+      writeLimits(w, scan.memory);
+    } else {
+      const start = r.pos;
+      readGlobalType(r);
+      w.bytes(body.subarray(start, r.pos));
+      scan.globals++;
+    }
+    const imp: ModuleImport =
+      signature === undefined ? { module, name, kind } : { module, name, kind, signature };
+    if (!policy(imp)) {
+      throw new ImportViolationError(`import ${module}.${name} (${kind}) is not provided by the sandbox`);
+    }
+    scan.imports.push(imp);
+  }
+  rewritten.set(2, w.toBytes());
+  return scan;
+}
+
+/** The type index of every function: the imported ones, then the function section's. */
+function readFunctionSection(
+  body: Uint8Array | undefined,
+  importFuncTypes: number[],
+  work: Work,
+): Int32Array {
+  if (body === undefined) return Int32Array.from(importFuncTypes);
+  const r = new ByteReader(body);
+  const n = r.u32();
+  const importedFuncs = importFuncTypes.length;
+  limit(importedFuncs + n, MODULE_LIMITS.functions, 'functions');
+  const all = new Int32Array(importedFuncs + n);
+  all.set(importFuncTypes);
+  for (let i = 0; i < n; i++) all[importedFuncs + i] = r.u32(); // valid module: the index is in range
+  work.add(n);
+  return all;
+}
+
+/** The table section with every table capped (rewritten). */
+function capTableSection(body: Uint8Array, tables: TableCaps, work: Work): Uint8Array {
+  const r = new ByteReader(body);
+  const w = new ByteWriter();
+  const n = r.u32();
+  limit(tables.max.length + n, MODULE_LIMITS.tables, 'tables');
+  w.u32(n);
+  for (let i = 0; i < n; i++) {
+    w.u8(readRefType(r, 'table element'));
+    writeLimits(w, tables.add(readLimits(r, 'table')));
+  }
+  work.add(n);
+  return w.toBytes();
+}
+
+/** The memory section with its memory capped; returns the rewritten section and the limits. */
+function capMemorySection(
+  body: Uint8Array,
+  imported: Limits | null,
+  caps: Caps,
+): { section: Uint8Array; memory: Limits | null } {
+  const r = new ByteReader(body);
+  const n = r.u32();
+  if (n + (imported === null ? 0 : 1) > 1) throw new ModuleFormatError('multiple memories are not supported');
+  const w = new ByteWriter().u32(n);
+  let memory = imported;
+  if (n === 1) {
+    memory = capLimits(readLimits(r, 'memory'), caps.memoryPages, 'memory');
+    writeLimits(w, memory);
+  }
+  return { section: w.toBytes(), memory };
+}
+
+/** Globals: parsed for their types and initializers; the module's are kept as they are. */
+function readGlobalSection(
+  body: Uint8Array | undefined,
+  importedGlobals: number,
+  work: Work,
+): { count: number; entries: Uint8Array } {
+  if (body === undefined) {
+    limit(importedGlobals, MODULE_LIMITS.globals, 'globals');
+    return { count: 0, entries: new Uint8Array(0) };
+  }
+  const r = new ByteReader(body);
+  const count = r.u32();
+  limit(importedGlobals + count, MODULE_LIMITS.globals, 'globals');
+  const start = r.pos;
+  for (let i = 0; i < count; i++) {
+    readGlobalType(r);
+    readConstExpr(r);
+  }
+  work.add(count);
+  return { count, entries: body.subarray(start, r.pos) };
+}
+
+/** Exports: kept as they are; function exports carry their signature; reserved names refused. */
+function readExportSection(
+  body: Uint8Array | undefined,
+  types: TypeTable,
+  funcTypes: Int32Array,
+  work: Work,
+): { exports: ModuleExport[]; funcs: Set<number>; count: number; entries: Uint8Array } {
+  const scan = {
+    exports: [] as ModuleExport[],
+    funcs: new Set<number>(),
+    count: 0,
+    entries: new Uint8Array(0) as Uint8Array,
+  };
+  if (body === undefined) return scan;
+  const r = new ByteReader(body);
+  scan.count = r.u32();
+  limit(scan.count, MODULE_LIMITS.exports, 'exports');
+  const start = r.pos;
+  for (let i = 0; i < scan.count; i++) {
+    const name = r.name();
+    const kind = KINDS[r.u8()] as ImportKind; // valid module: kind is in range
+    const index = r.u32();
+    if (name.startsWith(RESERVED_PREFIX)) throw new ModuleFormatError(`export name ${name} is reserved`);
+    if (kind === 'func') {
+      scan.funcs.add(index);
+      const signature = types.signatures[funcTypes[index] as number] as string;
+      scan.exports.push({ name, kind, signature });
+    } else scan.exports.push({ name, kind });
+  }
+  work.add(scan.count);
+  scan.entries = body.subarray(start, r.pos);
+  return scan;
+}
+
+/**
+ * Reads, checks and caps every section before the code (types, imports, functions, tables,
+ * memory, globals, elements, data, exports), in the order the checks have always run; rewritten
+ * sections go to `rewritten` (by section id).
+ */
+function readDeclarations(
+  sections: ReadonlyMap<number, Uint8Array>,
+  caps: Caps,
+  policy: ImportPolicy,
+  work: Work,
+  rewritten: Map<number, Uint8Array>,
+): Declarations {
+  const typeBody = sections.get(1);
   const types: TypeTable =
     typeBody === undefined
       ? { signatures: [], paramCounts: [] }
       : readTypeSection(new ByteReader(typeBody), work);
-
-  const imports: ModuleImport[] = [];
-  let importedGlobals = 0;
-  const importFuncTypes: number[] = [];
-  const tableMax: number[] = [];
-  let tableTotal = 0;
-  const addTable = (limits: Limits): void => {
-    tableMax.push(limits.max as number);
-    limit(tableMax.length, MODULE_LIMITS.tables, 'tables');
-    tableTotal += limits.max as number;
-    if (tableTotal > tableTotalCap) {
-      throw new ModuleFormatError(
-        `tables may hold ${tableTotal} elements in total, over the cap of ${tableTotalCap}`,
-      );
-    }
-  };
-  let memoryLimits: Limits | null = null;
-  const out = new Map<number, Uint8Array>();
-
-  const importBody = byId.get(2);
-  if (importBody !== undefined) {
-    const r = new ByteReader(importBody);
-    const w = new ByteWriter();
-    const n = r.u32();
-    limit(n, MODULE_LIMITS.imports, 'imports');
-    w.u32(n);
-    for (let i = 0; i < n; i++) {
-      work.add(1);
-      const module = r.name();
-      const name = r.name();
-      const kindByte = r.u8();
-      const kind = KINDS[kindByte];
-      if (kind === undefined) throw new ModuleFormatError(`unsupported import kind ${kindByte}`);
-      w.name(module).name(name).u8(kindByte);
-      let signature: string | undefined;
-      if (kind === 'func') {
-        const typeIdx = r.u32();
-        signature = types.signatures[typeIdx];
-        if (signature === undefined) throw new ModuleFormatError('import type index out of range');
-        w.u32(typeIdx);
-        importFuncTypes.push(typeIdx);
-      } else if (kind === 'table') {
-        const refType = readRefType(r, 'table element');
-        const limits = capLimits(readLimits(r, 'table'), tableCap, 'table');
-        addTable(limits);
-        w.u8(refType);
-        writeLimits(w, limits);
-      } else if (kind === 'memory') {
-        if (memoryLimits !== null) throw new ModuleFormatError('multiple memories are not supported');
-        memoryLimits = capLimits(readLimits(r, 'memory'), memoryCap, 'memory');
-        writeLimits(w, memoryLimits);
-      } else {
-        const start = r.pos;
-        readGlobalType(r);
-        w.bytes(importBody.subarray(start, r.pos));
-        importedGlobals++;
-      }
-      const imp: ModuleImport =
-        signature === undefined ? { module, name, kind } : { module, name, kind, signature };
-      if (!options.importPolicy(imp)) {
-        throw new ImportViolationError(`import ${module}.${name} (${kind}) is not provided by the sandbox`);
-      }
-      imports.push(imp);
-    }
-    out.set(2, w.toBytes());
-  }
-  const importedFuncs = importFuncTypes.length;
-  let funcTypes = Int32Array.from(importFuncTypes); // type index of every function, imported first
-
-  const funcBody = byId.get(3);
-  if (funcBody !== undefined) {
-    const r = new ByteReader(funcBody);
-    const n = r.u32();
-    limit(importedFuncs + n, MODULE_LIMITS.functions, 'functions');
-    const all = new Int32Array(importedFuncs + n);
-    all.set(importFuncTypes);
-    for (let i = 0; i < n; i++) all[importedFuncs + i] = r.u32(); // valid module: the index is in range
-    funcTypes = all;
-    work.add(n);
-  }
-  const definedFuncs = funcTypes.length - importedFuncs;
-
-  const tableBody = byId.get(4);
-  if (tableBody !== undefined) {
-    const r = new ByteReader(tableBody);
-    const w = new ByteWriter();
-    const n = r.u32();
-    limit(tableMax.length + n, MODULE_LIMITS.tables, 'tables');
-    w.u32(n);
-    for (let i = 0; i < n; i++) {
-      w.u8(readRefType(r, 'table element'));
-      const limits = capLimits(readLimits(r, 'table'), tableCap, 'table');
-      addTable(limits);
-      writeLimits(w, limits);
-    }
-    work.add(n);
-    out.set(4, w.toBytes());
-  }
-
-  const memBody = byId.get(5);
+  const tables = new TableCaps(caps);
+  const importBody = sections.get(2);
+  const imported: ImportScan =
+    importBody === undefined
+      ? { imports: [], funcTypes: [], globals: 0, memory: null }
+      : readImportSection(importBody, types, caps, tables, policy, work, rewritten);
+  const funcTypes = readFunctionSection(sections.get(3), imported.funcTypes, work);
+  const tableBody = sections.get(4);
+  if (tableBody !== undefined) rewritten.set(4, capTableSection(tableBody, tables, work));
+  let memory = imported.memory;
+  const memBody = sections.get(5);
   if (memBody !== undefined) {
-    const r = new ByteReader(memBody);
-    const n = r.u32();
-    if (n + (memoryLimits === null ? 0 : 1) > 1)
-      throw new ModuleFormatError('multiple memories are not supported');
-    const w = new ByteWriter().u32(n);
-    if (n === 1) {
-      memoryLimits = capLimits(readLimits(r, 'memory'), memoryCap, 'memory');
-      writeLimits(w, memoryLimits);
-    }
-    out.set(5, w.toBytes());
+    const capped = capMemorySection(memBody, memory, caps);
+    memory = capped.memory;
+    rewritten.set(5, capped.section);
   }
-
-  // Globals: parsed for their types and initializers; the module's are kept as they are.
-  const globalBody = byId.get(6);
-  let definedGlobals = 0;
-  let globalRest: Uint8Array = new Uint8Array(0);
-  if (globalBody !== undefined) {
-    const r = new ByteReader(globalBody);
-    definedGlobals = r.u32();
-    limit(importedGlobals + definedGlobals, MODULE_LIMITS.globals, 'globals');
-    const start = r.pos;
-    for (let i = 0; i < definedGlobals; i++) {
-      readGlobalType(r);
-      readConstExpr(r);
-    }
-    work.add(definedGlobals);
-    globalRest = globalBody.subarray(start, r.pos);
-  } else limit(importedGlobals, MODULE_LIMITS.globals, 'globals');
-
-  const elemBody = byId.get(9);
+  const globals = readGlobalSection(sections.get(6), imported.globals, work);
+  const elemBody = sections.get(9);
   if (elemBody !== undefined) readElementSection(new ByteReader(elemBody), work);
-  const dataBody = byId.get(11);
+  const dataBody = sections.get(11);
   if (dataBody !== undefined) readDataSection(new ByteReader(dataBody), work);
+  const exported = readExportSection(sections.get(7), types, funcTypes, work);
+  return {
+    types,
+    imports: imported.imports,
+    importedGlobals: imported.globals,
+    funcTypes,
+    importedFuncs: imported.funcTypes.length,
+    tables,
+    memory,
+    definedGlobals: globals.count,
+    globalEntries: globals.entries,
+    exports: exported.exports,
+    exportedFuncs: exported.funcs,
+    exportCount: exported.count,
+    exportEntries: exported.entries,
+  };
+}
 
-  // Exports: keep the module's; function exports carry their signature.
-  const exports: ModuleExport[] = [];
-  const exportedFuncs = new Set<number>();
-  const exportBody = byId.get(7);
-  let exportRest: Uint8Array = new Uint8Array(0);
-  let exportCount = 0;
-  if (exportBody !== undefined) {
-    const r = new ByteReader(exportBody);
-    exportCount = r.u32();
-    limit(exportCount, MODULE_LIMITS.exports, 'exports');
-    const start = r.pos;
-    for (let i = 0; i < exportCount; i++) {
-      const name = r.name();
-      const kind = KINDS[r.u8()] as ImportKind; // valid module: kind is in range
-      const index = r.u32();
-      if (name.startsWith(RESERVED_PREFIX)) throw new ModuleFormatError(`export name ${name} is reserved`);
-      if (kind === 'func') {
-        exportedFuncs.add(index);
-        const signature = types.signatures[funcTypes[index] as number] as string;
-        exports.push({ name, kind, signature });
-      } else exports.push({ name, kind });
-    }
-    work.add(exportCount);
-    exportRest = exportBody.subarray(start, r.pos);
-  }
+/** The code section: where every body is, and what the analysis pass found in each. */
+interface CodeScan {
+  readonly reader: ByteReader;
+  readonly bodyCount: number;
+  readonly bodyStart: Int32Array;
+  readonly bodyEnd: Int32Array;
+  readonly hasLoop: Uint8Array;
+  readonly hasBulk: Uint8Array;
+  /** Cost of every body's function-level region (§5). */
+  readonly cost: Float64Array;
+  /** Some body has a table instruction that can trap out of bounds. */
+  readonly tableAccess: boolean;
+  /** NaN-producing float instructions in the module: bit 0 f32, bit 1 f64. */
+  readonly nan: number;
+}
 
-  // Code: analyze every body first (costs decide pre-payments), then rewrite each.
-  const codeBody = byId.get(10) ?? new Uint8Array([0]);
-  const cr = new ByteReader(codeBody);
-  const bodyCount = cr.u32();
+/** Locates every body (refusing one that could not fit after instrumentation), then analyzes each. */
+function analyzeCode(codeBody: Uint8Array, importedFuncs: number, work: Work): CodeScan {
+  const reader = new ByteReader(codeBody);
+  const bodyCount = reader.u32();
   const bodyStart = new Int32Array(bodyCount);
   const bodyEnd = new Int32Array(bodyCount);
   for (let i = 0; i < bodyCount; i++) {
-    const size = cr.u32();
+    const size = reader.u32();
     if (size > MODULE_LIMITS.instrumentedBodyBytes) {
       // instrumentation never shrinks a body: refuse before doing the work
       throw new ModuleFormatError(
         `function ${importedFuncs + i} (${size} bytes) exceeds ${MODULE_LIMITS.instrumentedBodyBytes} bytes after instrumentation (limit ${MODULE_LIMITS.instrumentedBodyBytes})`,
       );
     }
-    bodyStart[i] = cr.pos;
-    cr.skip(size);
-    bodyEnd[i] = cr.pos;
+    bodyStart[i] = reader.pos;
+    reader.skip(size);
+    bodyEnd[i] = reader.pos;
   }
   const hasLoop = new Uint8Array(bodyCount);
   const hasBulk = new Uint8Array(bodyCount);
@@ -1220,7 +1426,7 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
   let tableAccess = false;
   let nan = 0;
   for (let i = 0; i < bodyCount; i++) {
-    const info = analyzeBody(cr.reset(bodyStart[i] as number, bodyEnd[i] as number));
+    const info = analyzeBody(reader.reset(bodyStart[i] as number, bodyEnd[i] as number));
     work.add(info.instructions + 1);
     hasLoop[i] = info.hasLoop ? 1 : 0;
     hasBulk[i] = info.bulk ? 1 : 0;
@@ -1228,36 +1434,72 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
     tableAccess ||= info.tableAccess;
     nan |= info.nan;
   }
-  const hasNaNOps = nan !== 0;
-  if (!canonicalizeNaN) nan = 0;
+  return { reader, bodyCount, bodyStart, bodyEnd, hasLoop, hasBulk, cost, tableAccess, nan };
+}
 
-  // Appended items. Globals: gas counter (i64), grow-failed flag (i32), a scratch i32 and, if the
-  // module accesses tables, the table-op flag (i32). Types and functions: the charge helper
-  // `(i64) -> ()` and, if needed, the NaN helpers `(f32) -> f32` and `(f64) -> f64`.
-  const gasGlobal = importedGlobals + definedGlobals;
-  const failedGlobal = gasGlobal + 1;
-  const tmpGlobal = gasGlobal + 2;
-  const tableOpGlobal = tableAccess ? gasGlobal + 3 : -1;
-  const gw = new ByteWriter().u32(definedGlobals + (tableAccess ? 4 : 3)).bytes(globalRest);
+/** Indices of the appended globals. */
+interface AppendedGlobals {
+  readonly gas: number;
+  readonly failed: number;
+  readonly tmp: number;
+  /** -1 when the module has no table access. */
+  readonly tableOp: number;
+}
+
+/**
+ * Appended globals: gas counter (i64), grow-failed flag (i32), a scratch i32 and, if the module
+ * accesses tables, the table-op flag (i32); and their exports, plus `__helm_start`.
+ */
+function appendGlobalsAndExports(
+  decl: Declarations,
+  tableAccess: boolean,
+  startFunc: number | null,
+  rewritten: Map<number, Uint8Array>,
+): AppendedGlobals {
+  const gas = decl.importedGlobals + decl.definedGlobals;
+  const g: AppendedGlobals = { gas, failed: gas + 1, tmp: gas + 2, tableOp: tableAccess ? gas + 3 : -1 };
+  const gw = new ByteWriter().u32(decl.definedGlobals + (tableAccess ? 4 : 3)).bytes(decl.globalEntries);
   gw.u8(I64).u8(0x01).u8(OP_I64_CONST).u8(0).u8(OP_END);
   gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
   gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
   if (tableAccess) gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
-  out.set(6, gw.toBytes());
+  rewritten.set(6, gw.toBytes());
 
   const ew = new ByteWriter()
-    .u32(exportCount + 2 + (tableAccess ? 1 : 0) + (startFunc === null ? 0 : 1))
-    .bytes(exportRest);
-  ew.name(GAS_EXPORT).u8(0x03).u32(gasGlobal);
-  ew.name(GROW_FAILED_EXPORT).u8(0x03).u32(failedGlobal);
-  if (tableAccess) ew.name(TABLE_OP_EXPORT).u8(0x03).u32(tableOpGlobal);
+    .u32(decl.exportCount + 2 + (tableAccess ? 1 : 0) + (startFunc === null ? 0 : 1))
+    .bytes(decl.exportEntries);
+  ew.name(GAS_EXPORT).u8(0x03).u32(g.gas);
+  ew.name(GROW_FAILED_EXPORT).u8(0x03).u32(g.failed);
+  if (tableAccess) ew.name(TABLE_OP_EXPORT).u8(0x03).u32(g.tableOp);
   if (startFunc !== null) ew.name(START_EXPORT).u8(0x00).u32(startFunc);
-  out.set(7, ew.toBytes());
+  rewritten.set(7, ew.toBytes());
+  return g;
+}
 
-  const chargeFunc = importedFuncs + definedFuncs;
+/** The appended functions: their bodies, and the call sequences of the NaN helpers (empty if absent). */
+interface AppendedFunctions {
+  readonly chargeFunc: number;
+  readonly bodies: Uint8Array[];
+  readonly canon32: Uint8Array;
+  readonly canon64: Uint8Array;
+}
+
+/**
+ * Appended types and functions: the charge helper `(i64) -> ()` and, if the module needs them
+ * (`nan`: bit 0 f32, bit 1 f64), the NaN helpers `(f32) -> f32` and `(f64) -> f64`.
+ */
+function appendFunctions(
+  sections: ReadonlyMap<number, Uint8Array>,
+  decl: Declarations,
+  gasGlobal: number,
+  nan: number,
+  rewritten: Map<number, Uint8Array>,
+): AppendedFunctions {
+  const chargeFunc = decl.funcTypes.length;
+  const typeCount = decl.types.signatures.length;
   const newTypes: Uint8Array[] = [Uint8Array.of(0x60, 0x01, I64, 0x00)];
-  const newFuncs: Uint8Array[] = [new ByteWriter().u32(types.signatures.length).toBytes()];
-  const helperBodies: Uint8Array[] = [chargeHelperBody(gasGlobal)];
+  const newFuncs: Uint8Array[] = [new ByteWriter().u32(typeCount).toBytes()];
+  const bodies: Uint8Array[] = [chargeHelperBody(gasGlobal)];
   const callTo = (index: number): Uint8Array => new ByteWriter().u8(OP_CALL).u32(index).toBytes();
   let canon32: Uint8Array = new Uint8Array(0);
   let canon64: Uint8Array = new Uint8Array(0);
@@ -1266,102 +1508,161 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
     [2, 64, 0x7c],
   ] as const) {
     if ((nan & bit) === 0) continue;
-    const call = callTo(chargeFunc + helperBodies.length);
+    const call = callTo(chargeFunc + bodies.length);
     if (width === 32) canon32 = call;
     else canon64 = call;
-    newFuncs.push(new ByteWriter().u32(types.signatures.length + newTypes.length).toBytes());
+    newFuncs.push(new ByteWriter().u32(typeCount + newTypes.length).toBytes());
     newTypes.push(Uint8Array.of(0x60, 0x01, valType, 0x01, valType));
-    helperBodies.push(canonHelperBody(width));
+    bodies.push(canonHelperBody(width));
   }
-  out.set(1, appendToVector(typeBody, newTypes));
-  out.set(3, appendToVector(funcBody, newFuncs));
+  rewritten.set(1, appendToVector(sections.get(1), newTypes));
+  rewritten.set(3, appendToVector(sections.get(3), newFuncs));
+  return { chargeFunc, bodies, canon32, canon64 };
+}
 
-  // Self-charging: has a loop, is exported or is the start function; the others are pre-paid.
-  const selfCharges = new Uint8Array(bodyCount);
-  selfCharges.set(hasLoop);
-  for (const f of exportedFuncs) if (f >= importedFuncs) selfCharges[f - importedFuncs] = 1;
-  if (startFunc !== null && startFunc >= importedFuncs) selfCharges[startFunc - importedFuncs] = 1;
-  const selfCharging = (i: number): boolean => selfCharges[i] === 1;
-  const prepay = new Float64Array(bodyCount);
+/**
+ * Which bodies charge themselves (a loop, exported, or the start function) and what a call
+ * pre-pays for each of the others: its cost (§5).
+ */
+function prepayments(
+  code: CodeScan,
+  decl: Declarations,
+  startFunc: number | null,
+): { selfCharges: Uint8Array; prepay: Float64Array; maxPrepay: number } {
+  const selfCharges = new Uint8Array(code.bodyCount);
+  selfCharges.set(code.hasLoop);
+  for (const f of decl.exportedFuncs) if (f >= decl.importedFuncs) selfCharges[f - decl.importedFuncs] = 1;
+  if (startFunc !== null && startFunc >= decl.importedFuncs) selfCharges[startFunc - decl.importedFuncs] = 1;
+  const prepay = new Float64Array(code.bodyCount);
   let maxPrepay = 0;
-  for (let i = 0; i < bodyCount; i++) {
-    if (selfCharging(i)) continue;
-    prepay[i] = cost[i] as number;
+  for (let i = 0; i < code.bodyCount; i++) {
+    if (selfCharges[i] === 1) continue;
+    prepay[i] = code.cost[i] as number;
     maxPrepay = Math.max(maxPrepay, prepay[i] as number);
   }
-  const flag = (value: number): Uint8Array =>
-    tableAccess
-      ? new ByteWriter().u8(OP_I32_CONST).u8(value).u8(OP_GLOBAL_SET).u32(tableOpGlobal).toBytes()
-      : new Uint8Array(0);
-  const m: ModuleContext = {
-    gas: gasGlobal,
-    chargeFunc,
-    importedFuncs,
-    prepay,
-    maxPrepay,
-    canonicalizeNaN,
-    gens: [
-      canon32,
-      canon64,
-      flag(1),
-      flag(0),
-      growRecordSequence(failedGlobal, tmpGlobal),
-      undefined,
-      undefined,
-      undefined,
-    ],
-    memoryMax: memoryLimits === null ? -1 : (memoryLimits.max as number),
-    tableMax,
-    budget: outputBudget(bytes.length),
-  };
+  return { selfCharges, prepay, maxPrepay };
+}
 
+/**
+ * Writes the instrumented module: every section before the code (rewritten or as it was), the
+ * code section with each body rewritten in place and the helpers appended, then the data section.
+ */
+function assemble(
+  sourceBytes: number,
+  sections: ReadonlyMap<number, Uint8Array>,
+  rewritten: ReadonlyMap<number, Uint8Array>,
+  code: CodeScan,
+  decl: Declarations,
+  selfCharges: Uint8Array,
+  helperBodies: readonly Uint8Array[],
+  m: ModuleContext,
+  work: Work,
+): Uint8Array {
   const budget = m.budget;
-  // Assemble: every section before the code, then the code section written in place, then data.
   const result = new ByteWriter().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  result.reserve(3 * bytes.length + 4096); // pages never written are never committed
+  // Sized exactly (typical growth is under 3×) so that compact() needs no copy; pages never
+  // written are never committed.
+  result.reserveExact(3 * sourceBytes + 4096);
   for (const id of SECTION_ORDER) {
     if (id === 10) break;
-    const body = out.get(id) ?? byId.get(id);
+    const body = rewritten.get(id) ?? sections.get(id);
     if (body !== undefined) result.u8(id).u32(body.length).bytes(body);
   }
   result.u8(10);
   const codeAt = result.beginSized();
-  result.u32(bodyCount + helperBodies.length);
-  for (let i = 0; i < bodyCount; i++) {
-    const paramCount = types.paramCounts[funcTypes[importedFuncs + i] as number] as number;
+  result.u32(code.bodyCount + helperBodies.length);
+  const importedFuncs = decl.importedFuncs;
+  for (let i = 0; i < code.bodyCount; i++) {
+    const paramCount = decl.types.paramCounts[decl.funcTypes[importedFuncs + i] as number] as number;
     const at = result.beginSized();
     const units = instrumentBody(
       i,
-      cr.reset(bodyStart[i] as number, bodyEnd[i] as number),
+      code.reader.reset(code.bodyStart[i] as number, code.bodyEnd[i] as number),
       paramCount,
-      hasLoop[i] === 1,
-      hasBulk[i] === 1,
-      selfCharging(i),
+      code.hasLoop[i] === 1,
+      code.hasBulk[i] === 1,
+      selfCharges[i] === 1,
       m,
       result,
     );
     const size = result.endSized(at);
-    if (size > MODULE_LIMITS.instrumentedBodyBytes) {
-      throw new ModuleFormatError(
-        `function ${importedFuncs + i} is ${size} bytes after instrumentation (limit ${MODULE_LIMITS.instrumentedBodyBytes})`,
-      );
-    }
+    if (size > MODULE_LIMITS.instrumentedBodyBytes) throw tooBig(importedFuncs + i, size);
     work.add(units);
     if (result.length > budget) throw overBudget(budget);
   }
   for (const helper of helperBodies) result.u32(helper.length).bytes(helper);
   result.endSized(codeAt);
-  const data = byId.get(11);
+  const data = sections.get(11);
   if (data !== undefined) result.u8(11).u32(data.length).bytes(data);
   if (result.length > budget) throw overBudget(budget);
-  const memory = memoryLimits === null ? null : { min: memoryLimits.min, max: memoryLimits.max as number };
+  return result.compact();
+}
+
+/**
+ * The steps of instrumentation, in order: split the sections (the start section becomes the
+ * `__helm_start` export), read and cap the declarations (import policy, memory/table caps, module
+ * limits), analyze every body, append the metering globals, exports and helper functions, decide
+ * the pre-payments, then rewrite every body into the output.
+ */
+function instrument(bytes: Uint8Array, options: InstrumentOptions): InstrumentedModule {
+  const work = new Work(workBudget(bytes.length));
+  const canonicalizeNaN = options.canonicalizeNaN ?? true;
+  const caps: Caps = {
+    memoryPages: Math.min(options.maxMemoryPages, MODULE_LIMITS.memoryPages),
+    tableElements: Math.min(options.maxTableElements, MODULE_LIMITS.tableElements),
+    tableElementsTotal: MODULE_LIMITS.tableElementsTotalFactor * options.maxTableElements,
+  };
+  const sections = new Map<number, Uint8Array>();
+  for (const s of splitSections(bytes, work)) sections.set(s.id, s.body);
+  // A start function would run inside instantiation, before the host can set the gas budget:
+  // the section is removed and the function exported as __helm_start, which the host calls right
+  // after instantiating and setting the budget (same order of effects as the start section).
+  const startBody = sections.get(8);
+  const startFunc = startBody === undefined ? null : new ByteReader(startBody).u32();
+  sections.delete(8);
+
+  const rewritten = new Map<number, Uint8Array>();
+  const decl = readDeclarations(sections, caps, options.importPolicy, work, rewritten);
+  const code = analyzeCode(sections.get(10) ?? new Uint8Array([0]), decl.importedFuncs, work);
+  const nan = canonicalizeNaN ? code.nan : 0;
+  const globals = appendGlobalsAndExports(decl, code.tableAccess, startFunc, rewritten);
+  const helpers = appendFunctions(sections, decl, globals.gas, nan, rewritten);
+  const { selfCharges, prepay, maxPrepay } = prepayments(code, decl, startFunc);
+  const flag = (value: number): Uint8Array =>
+    code.tableAccess
+      ? new ByteWriter().u8(OP_I32_CONST).u8(value).u8(OP_GLOBAL_SET).u32(globals.tableOp).toBytes()
+      : new Uint8Array(0);
+  const m: ModuleContext = {
+    gas: globals.gas,
+    chargeFunc: helpers.chargeFunc,
+    importedFuncs: decl.importedFuncs,
+    prepay,
+    maxPrepay,
+    canonicalizeNaN,
+    gens: [
+      helpers.canon32,
+      helpers.canon64,
+      flag(1),
+      flag(0),
+      growRecordSequence(globals.failed, globals.tmp),
+      undefined,
+      undefined,
+      undefined,
+    ],
+    memoryMax: decl.memory === null ? -1 : (decl.memory.max as number),
+    tableMax: decl.tables.max,
+    budget: outputBudget(bytes.length),
+  };
+  const out = assemble(bytes.length, sections, rewritten, code, decl, selfCharges, helpers.bodies, m, work);
+  const memory = decl.memory === null ? null : { min: decl.memory.min, max: decl.memory.max as number };
   return {
-    bytes: result.compact(),
-    imports,
-    exports,
+    bytes: out,
+    imports: decl.imports,
+    exports: decl.exports,
     memory,
-    functionCount: importedFuncs + definedFuncs,
-    canonicalizeNaN: canonicalizeNaN || !hasNaNOps, // without NaN-producing code both are the same bytes
+    functionCount: decl.funcTypes.length,
+    // without NaN-producing code both are the same bytes
+    canonicalizeNaN: canonicalizeNaN || code.nan === 0,
     work: work.n,
   };
 }

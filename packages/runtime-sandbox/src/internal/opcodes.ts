@@ -152,6 +152,8 @@ for (const op of [0x00, 0x01, 0x05, 0x0b, 0x0f, 0x1a, 0x1b, 0xd1]) FAST[op] = FA
 for (const op of [0x20, 0x21, 0x22, 0x23, 0x24, 0x41, 0x42, 0xd2]) FAST[op] = FAST_SKIP;
 for (const op of [0x0c, 0x0d, 0x10, 0x12, 0x25, 0x26]) FAST[op] = FAST_IMM;
 
+// Longer than ~80 lines on purpose: one flat switch over the accepted opcodes, so the decoder's
+// whole instruction set (and what it rejects) reads in one place.
 function readInstructionSlow(r: ByteReader): number {
   const op = r.u8();
   if (op >= 0x45 && op <= 0xc4) return op; // numeric instructions without immediates

@@ -61,6 +61,9 @@ export const MAX_RANDOM_BYTES_PER_CALL = 1 << 20;
  * `charge(cost)` is called before the work it pays for (docs/spec/sandbox.md §Host-call costs):
  * every host function and method costs the base on entry, stream reads and writes and random
  * bytes their bytes before they are produced; it throws to end the run when the gas is gone.
+ *
+ * Longer than ~80 lines on purpose: a factory whose body is the per-run state and the interface
+ * methods closing over it; each method is short.
  */
 export function createPreview2Host(config: Preview1Config, charge: (cost: number) => void): Preview2Host {
   let stdinPos = 0;

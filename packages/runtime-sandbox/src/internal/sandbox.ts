@@ -186,255 +186,304 @@ function checkLimits(limits: RunLimits): void {
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'run limits must be non-negative safe integers');
 }
 
+/** What the methods of one sandbox share. */
+interface SandboxState {
+  readonly options: SandboxOptions;
+  readonly clock: Clock;
+  readonly maxModuleBytes: number;
+  readonly defaultMemory: number;
+  readonly maxTableElements: number;
+  readonly isolation: IsolationPort;
+  readonly cache: Map<string, CacheEntry>;
+  closed: boolean;
+}
+
+function assertOpen(s: SandboxState): void {
+  if (s.closed) throw new SandboxError('SANDBOX_CLOSED', 'the sandbox is closed');
+}
+
+function memoryCap(s: SandboxState, registerOptions: RegisterOptions): number {
+  const memoryBytes = registerOptions.maxMemoryBytes ?? s.defaultMemory;
+  if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 0 || memoryBytes % WASM_PAGE_BYTES !== 0) {
+    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'maxMemoryBytes must be a multiple of 65536');
+  }
+  return memoryBytes;
+}
+
+function checkBytes(s: SandboxState, bytes: unknown): Uint8Array {
+  if (!(bytes instanceof Uint8Array) || bytes.length > s.maxModuleBytes) {
+    throw new SandboxError(
+      'SANDBOX_INVALID_MODULE',
+      `module is not bytes or exceeds ${s.maxModuleBytes} bytes`,
+    );
+  }
+  return bytes;
+}
+
+/** Validates and instruments a core module; every failure is a SandboxError. */
+function instrument(
+  s: SandboxState,
+  bytes: Uint8Array,
+  memoryBytes: number,
+  policy: (i: ModuleImport) => boolean,
+  canonicalizeNaN: boolean,
+) {
+  if (!WebAssembly.validate(bytes))
+    throw new SandboxError('SANDBOX_INVALID_MODULE', 'module does not validate');
+  try {
+    return instrumentModule(bytes, {
+      maxMemoryPages: memoryBytes / WASM_PAGE_BYTES,
+      maxTableElements: s.maxTableElements,
+      importPolicy: policy,
+      canonicalizeNaN,
+    });
+  } catch (e) {
+    if (e instanceof ImportViolationError) throw new SandboxError('SANDBOX_VIOLATION', e.message);
+    // ModuleFormatError (limits, unsupported features) and anything unexpected: refused.
+    throw new SandboxError('SANDBOX_INVALID_MODULE', e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Compiling the instrumented bytes can still fail (an engine limit): the package's error. */
+async function prepare(s: SandboxState, module: IsolatedModule): Promise<void> {
+  try {
+    await s.isolation.prepare(module);
+  } catch (e) {
+    throw new SandboxError('SANDBOX_INVALID_MODULE', `module does not compile: ${String(e)}`);
+  }
+}
+
+async function registerCore(
+  s: SandboxState,
+  bytes: Uint8Array,
+  registerOptions: RegisterOptions,
+): Promise<ModuleHandle> {
+  assertOpen(s);
+  const memoryBytes = memoryCap(s, registerOptions);
+  const canonicalizeNaN = registerOptions.canonicalizeNaN ?? true;
+  const instrumented = instrument(
+    s,
+    checkBytes(s, bytes),
+    memoryBytes,
+    preview1ImportPolicy,
+    canonicalizeNaN,
+  );
+  const hasExport = (name: string, kind: string): boolean =>
+    instrumented.exports.some((x) => x.name === name && x.kind === kind);
+  const start = instrumented.exports.find((x) => x.name === '_start' && x.kind === 'func');
+  if (start === undefined) throw new SandboxError('SANDBOX_INVALID_MODULE', 'no _start export');
+  if (start.signature !== '->') {
+    throw new SandboxError('SANDBOX_INVALID_MODULE', `_start must be () -> (), not ${start.signature}`);
+  }
+  if (instrumented.imports.length > 0 && !hasExport('memory', 'memory')) {
+    throw new SandboxError('SANDBOX_INVALID_MODULE', 'a module importing WASI must export its memory');
+  }
+  const id = hexDigest(instrumented.bytes);
+  const cached = s.cache.get(id);
+  if (cached !== undefined) return cached.handle;
+  const module: IsolatedModule = { kind: 'core', id, bytes: instrumented.bytes };
+  await prepare(s, module);
+  const handle: ModuleHandle = Object.freeze({
+    id,
+    source_digest: hexDigest(bytes),
+    kind: 'wasi-preview1',
+    max_memory_bytes: memoryBytes,
+    canonicalize_nan: instrumented.canonicalizeNaN,
+  });
+  s.cache.set(id, { handle, module });
+  return handle;
+}
+
+/** Runs the configured transpiler and refuses a component importing what the host does not provide. */
+async function transpileComponent(s: SandboxState, bytes: Uint8Array): Promise<TranspiledComponent> {
+  if (!COMPONENT_HEADER.every((b, i) => bytes[i] === b)) {
+    throw new SandboxError('SANDBOX_INVALID_MODULE', 'not a WebAssembly component');
+  }
+  if (s.options.componentTranspiler === undefined) {
+    throw new SandboxError('SANDBOX_INVALID_MODULE', 'no component transpiler is configured');
+  }
+  let transpiled: TranspiledComponent;
+  try {
+    transpiled = await s.options.componentTranspiler(bytes);
+  } catch (e) {
+    throw new SandboxError('SANDBOX_INVALID_MODULE', `component transpilation failed: ${String(e)}`);
+  }
+  const missing = transpiled.imports.filter((name) => !PREVIEW2_INTERFACES.includes(unversioned(name)));
+  if (missing.length > 0) {
+    throw new SandboxError(
+      'SANDBOX_VIOLATION',
+      `component imports ${missing.join(', ')}, which the sandbox does not provide`,
+    );
+  }
+  return transpiled;
+}
+
+async function registerComponent(
+  s: SandboxState,
+  component: Uint8Array,
+  registerOptions: RegisterOptions,
+): Promise<ModuleHandle> {
+  assertOpen(s);
+  const memoryBytes = memoryCap(s, registerOptions);
+  const bytes = checkBytes(s, component);
+  const transpiled = await transpileComponent(s, bytes);
+  // Core modules import each other's exports and the host's lowered functions, wired by the
+  // glue; what they can reach is bounded by the preview2 host, so every import is accepted.
+  const names = Object.keys(transpiled.core_modules).sort();
+  const canonicalizeNaN = registerOptions.canonicalizeNaN ?? true;
+  let nanCanonical = true;
+  const digests: Record<string, string> = {};
+  const instrumentedModules: Record<string, Uint8Array> = {};
+  for (const name of names) {
+    const coreBytes = checkBytes(s, transpiled.core_modules[name]);
+    const inst = instrument(s, coreBytes, memoryBytes, () => true, canonicalizeNaN);
+    nanCanonical &&= inst.canonicalizeNaN;
+    instrumentedModules[name] = inst.bytes;
+    digests[name] = hexDigest(inst.bytes);
+  }
+  const id = hexDigest(
+    canonicalBytes({
+      type: 'helm.sandbox.component.v1',
+      glue: hexDigest(new TextEncoder().encode(transpiled.js)),
+      core_modules: digests,
+    }),
+  );
+  const cached = s.cache.get(id);
+  if (cached !== undefined) return cached.handle;
+  const module: IsolatedModule = {
+    kind: 'component',
+    id,
+    glue: transpiled.js,
+    core_modules: instrumentedModules,
+  };
+  await prepare(s, module);
+  const handle: ModuleHandle = Object.freeze({
+    id,
+    source_digest: hexDigest(bytes),
+    kind: 'wasi-preview2',
+    max_memory_bytes: memoryBytes,
+    canonicalize_nan: nanCanonical,
+  });
+  s.cache.set(id, { handle, module });
+  return handle;
+}
+
+function instrumentedBytes(s: SandboxState, handle: ModuleHandle): Uint8Array {
+  assertOpen(s);
+  const entry = s.cache.get(handle.id);
+  if (entry === undefined || entry.module.kind !== 'core')
+    throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `no registered preview1 module ${handle.id}`);
+  return entry.module.bytes.slice();
+}
+
+async function registerInstrumented(
+  s: SandboxState,
+  bytes: Uint8Array,
+  pin: ModuleHandle,
+): Promise<ModuleHandle> {
+  assertOpen(s);
+  const invalid = (why: string): SandboxError =>
+    new SandboxError('SANDBOX_INVALID_MODULE', `cached instrumented module refused: ${why}`);
+  const id = hexDigest(checkBytes(s, bytes));
+  if (id !== pin.id) throw invalid(`its digest is ${id}, not the pinned ${pin.id}`);
+  const cached = s.cache.get(id);
+  if (cached !== undefined) return cached.handle;
+  if (pin.kind !== 'wasi-preview1' || !WebAssembly.validate(bytes))
+    throw invalid('not a valid preview1 module');
+  let shape: ReturnType<typeof describeInstrumented>;
+  try {
+    shape = describeInstrumented(bytes);
+  } catch (e) {
+    throw invalid(String(e));
+  }
+  const has = (name: string, kind: string, signature?: string): boolean =>
+    shape.exports.some((x) => x.name === name && x.kind === kind && x.signature === signature);
+  if (!has(GAS_EXPORT, 'global') || !has(GROW_FAILED_EXPORT, 'global') || !has('_start', 'func', '->'))
+    throw invalid('no metering exports or no _start');
+  if (!shape.imports.every(preview1ImportPolicy)) throw invalid('an import outside WASI preview1');
+  if (shape.memoryMaxPages !== null && shape.memoryMaxPages * WASM_PAGE_BYTES > pin.max_memory_bytes)
+    throw invalid('its memory maximum exceeds the pinned max_memory_bytes');
+  const module: IsolatedModule = { kind: 'core', id, bytes: bytes.slice() };
+  await prepare(s, module);
+  const handle: ModuleHandle = Object.freeze({
+    id,
+    source_digest: pin.source_digest,
+    kind: 'wasi-preview1',
+    max_memory_bytes: pin.max_memory_bytes,
+    canonicalize_nan: pin.canonicalize_nan,
+  });
+  s.cache.set(id, { handle, module });
+  return handle;
+}
+
+async function run(
+  s: SandboxState,
+  handle: ModuleHandle,
+  input: Uint8Array,
+  runLimits: RunLimits,
+): Promise<SandboxResult> {
+  assertOpen(s);
+  const entry = s.cache.get(handle.id);
+  if (entry === undefined)
+    throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `module ${handle.id} is not registered`);
+  checkLimits(runLimits);
+  if (!(input instanceof Uint8Array))
+    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'input must be a Uint8Array');
+  const stdin = input;
+  const started = s.clock.nowMs();
+  const outcome = await s.isolation.run(
+    {
+      module: entry.module,
+      stdin,
+      gas: runLimits.gas,
+      maxOutputBytes: runLimits.max_output_bytes,
+      seed: randomSeed(entry.handle.id, stdin),
+      virtualTimeMs: runLimits.virtual_time_ms ?? 0,
+    },
+    runLimits.timeout_ms,
+  );
+  const wall_ms = s.clock.nowMs() - started;
+  if (outcome.kind === 'done') return { ...outcome.outcome, wall_ms };
+  const killed = {
+    ok: false,
+    stdout: EMPTY,
+    stderr: EMPTY,
+    exit_code: null,
+    gas_used: null,
+    wall_ms,
+    peak_memory_bytes: null,
+  };
+  if (outcome.kind === 'timeout') return { ...killed, code: 'ERR_COMPUTE_TIME_EXHAUSTED' };
+  return { ...killed, code: outcome.out_of_memory ? 'ERR_COMPUTE_MEMORY_EXHAUSTED' : 'INTERNAL_ERROR' };
+}
+
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
-  const clock = options.clock ?? systemClock();
-  const maxModuleBytes = options.maxModuleBytes ?? 16 * MIB;
-  const defaultMemory = options.maxMemoryBytes ?? 64 * MIB;
-  const maxTableElements = options.maxTableElements ?? 100_000;
   const poolSize = options.poolSize ?? 1;
   if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > 64) {
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'poolSize must be an integer from 1 to 64');
   }
-  const isolation =
-    options.isolation ??
-    threadIsolation({ size: poolSize, resourceLimits: options.workerResourceLimits ?? {} });
-  const cache = new Map<string, CacheEntry>();
-  let closed = false;
-
-  const memoryCap = (registerOptions: RegisterOptions): number => {
-    const memoryBytes = registerOptions.maxMemoryBytes ?? defaultMemory;
-    if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 0 || memoryBytes % WASM_PAGE_BYTES !== 0) {
-      throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'maxMemoryBytes must be a multiple of 65536');
-    }
-    return memoryBytes;
+  const s: SandboxState = {
+    options,
+    clock: options.clock ?? systemClock(),
+    maxModuleBytes: options.maxModuleBytes ?? 16 * MIB,
+    defaultMemory: options.maxMemoryBytes ?? 64 * MIB,
+    maxTableElements: options.maxTableElements ?? 100_000,
+    isolation:
+      options.isolation ??
+      threadIsolation({ size: poolSize, resourceLimits: options.workerResourceLimits ?? {} }),
+    cache: new Map(),
+    closed: false,
   };
-  const checkBytes = (bytes: unknown): Uint8Array => {
-    if (!(bytes instanceof Uint8Array) || bytes.length > maxModuleBytes) {
-      throw new SandboxError(
-        'SANDBOX_INVALID_MODULE',
-        `module is not bytes or exceeds ${maxModuleBytes} bytes`,
-      );
-    }
-    return bytes;
-  };
-  const instrument = (
-    bytes: Uint8Array,
-    memoryBytes: number,
-    policy: (i: ModuleImport) => boolean,
-    canonicalizeNaN: boolean,
-  ) => {
-    if (!WebAssembly.validate(bytes))
-      throw new SandboxError('SANDBOX_INVALID_MODULE', 'module does not validate');
-    try {
-      return instrumentModule(bytes, {
-        maxMemoryPages: memoryBytes / WASM_PAGE_BYTES,
-        maxTableElements,
-        importPolicy: policy,
-        canonicalizeNaN,
-      });
-    } catch (e) {
-      if (e instanceof ImportViolationError) throw new SandboxError('SANDBOX_VIOLATION', e.message);
-      // ModuleFormatError (limits, unsupported features) and anything unexpected: refused.
-      throw new SandboxError('SANDBOX_INVALID_MODULE', e instanceof Error ? e.message : String(e));
-    }
-  };
-  /** Compiling the instrumented bytes can still fail (an engine limit): the package's error. */
-  const prepare = async (module: IsolatedModule): Promise<void> => {
-    try {
-      await isolation.prepare(module);
-    } catch (e) {
-      throw new SandboxError('SANDBOX_INVALID_MODULE', `module does not compile: ${String(e)}`);
-    }
-  };
-
-  const assertOpen = (): void => {
-    if (closed) throw new SandboxError('SANDBOX_CLOSED', 'the sandbox is closed');
-  };
-
   return {
-    async register(bytes, registerOptions = {}) {
-      assertOpen();
-      const memoryBytes = memoryCap(registerOptions);
-      const canonicalizeNaN = registerOptions.canonicalizeNaN ?? true;
-      const instrumented = instrument(checkBytes(bytes), memoryBytes, preview1ImportPolicy, canonicalizeNaN);
-      const hasExport = (name: string, kind: string): boolean =>
-        instrumented.exports.some((x) => x.name === name && x.kind === kind);
-      const start = instrumented.exports.find((x) => x.name === '_start' && x.kind === 'func');
-      if (start === undefined) throw new SandboxError('SANDBOX_INVALID_MODULE', 'no _start export');
-      if (start.signature !== '->') {
-        throw new SandboxError('SANDBOX_INVALID_MODULE', `_start must be () -> (), not ${start.signature}`);
-      }
-      if (instrumented.imports.length > 0 && !hasExport('memory', 'memory')) {
-        throw new SandboxError('SANDBOX_INVALID_MODULE', 'a module importing WASI must export its memory');
-      }
-      const id = hexDigest(instrumented.bytes);
-      const cached = cache.get(id);
-      if (cached !== undefined) return cached.handle;
-      const module: IsolatedModule = { kind: 'core', id, bytes: instrumented.bytes };
-      await prepare(module);
-      const handle: ModuleHandle = Object.freeze({
-        id,
-        source_digest: hexDigest(bytes),
-        kind: 'wasi-preview1',
-        max_memory_bytes: memoryBytes,
-        canonicalize_nan: instrumented.canonicalizeNaN,
-      });
-      cache.set(id, { handle, module });
-      return handle;
-    },
-
-    async registerComponent(component, registerOptions = {}) {
-      assertOpen();
-      const memoryBytes = memoryCap(registerOptions);
-      const bytes = checkBytes(component);
-      if (!COMPONENT_HEADER.every((b, i) => bytes[i] === b)) {
-        throw new SandboxError('SANDBOX_INVALID_MODULE', 'not a WebAssembly component');
-      }
-      if (options.componentTranspiler === undefined) {
-        throw new SandboxError('SANDBOX_INVALID_MODULE', 'no component transpiler is configured');
-      }
-      let transpiled: TranspiledComponent;
-      try {
-        transpiled = await options.componentTranspiler(bytes);
-      } catch (e) {
-        throw new SandboxError('SANDBOX_INVALID_MODULE', `component transpilation failed: ${String(e)}`);
-      }
-      const missing = transpiled.imports.filter((name) => !PREVIEW2_INTERFACES.includes(unversioned(name)));
-      if (missing.length > 0) {
-        throw new SandboxError(
-          'SANDBOX_VIOLATION',
-          `component imports ${missing.join(', ')}, which the sandbox does not provide`,
-        );
-      }
-      // Core modules import each other's exports and the host's lowered functions, wired by the
-      // glue; what they can reach is bounded by the preview2 host, so every import is accepted.
-      const names = Object.keys(transpiled.core_modules).sort();
-      const canonicalizeNaN = registerOptions.canonicalizeNaN ?? true;
-      let nanCanonical = true;
-      const digests: Record<string, string> = {};
-      const instrumentedModules: Record<string, Uint8Array> = {};
-      for (const name of names) {
-        const inst = instrument(
-          checkBytes(transpiled.core_modules[name]),
-          memoryBytes,
-          () => true,
-          canonicalizeNaN,
-        );
-        nanCanonical &&= inst.canonicalizeNaN;
-        instrumentedModules[name] = inst.bytes;
-        digests[name] = hexDigest(inst.bytes);
-      }
-      const id = hexDigest(
-        canonicalBytes({
-          type: 'helm.sandbox.component.v1',
-          glue: hexDigest(new TextEncoder().encode(transpiled.js)),
-          core_modules: digests,
-        }),
-      );
-      const cached = cache.get(id);
-      if (cached !== undefined) return cached.handle;
-      const module: IsolatedModule = {
-        kind: 'component',
-        id,
-        glue: transpiled.js,
-        core_modules: instrumentedModules,
-      };
-      await prepare(module);
-      const handle: ModuleHandle = Object.freeze({
-        id,
-        source_digest: hexDigest(bytes),
-        kind: 'wasi-preview2',
-        max_memory_bytes: memoryBytes,
-        canonicalize_nan: nanCanonical,
-      });
-      cache.set(id, { handle, module });
-      return handle;
-    },
-
-    instrumentedBytes(handle) {
-      assertOpen();
-      const entry = cache.get(handle.id);
-      if (entry === undefined || entry.module.kind !== 'core')
-        throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `no registered preview1 module ${handle.id}`);
-      return entry.module.bytes.slice();
-    },
-
-    async registerInstrumented(bytes, pin) {
-      assertOpen();
-      const invalid = (why: string): SandboxError =>
-        new SandboxError('SANDBOX_INVALID_MODULE', `cached instrumented module refused: ${why}`);
-      const id = hexDigest(checkBytes(bytes));
-      if (id !== pin.id) throw invalid(`its digest is ${id}, not the pinned ${pin.id}`);
-      const cached = cache.get(id);
-      if (cached !== undefined) return cached.handle;
-      if (pin.kind !== 'wasi-preview1' || !WebAssembly.validate(bytes))
-        throw invalid('not a valid preview1 module');
-      let shape: ReturnType<typeof describeInstrumented>;
-      try {
-        shape = describeInstrumented(bytes);
-      } catch (e) {
-        throw invalid(String(e));
-      }
-      const has = (name: string, kind: string, signature?: string): boolean =>
-        shape.exports.some((x) => x.name === name && x.kind === kind && x.signature === signature);
-      if (!has(GAS_EXPORT, 'global') || !has(GROW_FAILED_EXPORT, 'global') || !has('_start', 'func', '->'))
-        throw invalid('no metering exports or no _start');
-      if (!shape.imports.every(preview1ImportPolicy)) throw invalid('an import outside WASI preview1');
-      if (shape.memoryMaxPages !== null && shape.memoryMaxPages * WASM_PAGE_BYTES > pin.max_memory_bytes)
-        throw invalid('its memory maximum exceeds the pinned max_memory_bytes');
-      const module: IsolatedModule = { kind: 'core', id, bytes: bytes.slice() };
-      await prepare(module);
-      const handle: ModuleHandle = Object.freeze({
-        id,
-        source_digest: pin.source_digest,
-        kind: 'wasi-preview1',
-        max_memory_bytes: pin.max_memory_bytes,
-        canonicalize_nan: pin.canonicalize_nan,
-      });
-      cache.set(id, { handle, module });
-      return handle;
-    },
-
-    async run(handle, input, runLimits) {
-      assertOpen();
-      const entry = cache.get(handle.id);
-      if (entry === undefined)
-        throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `module ${handle.id} is not registered`);
-      checkLimits(runLimits);
-      if (!(input instanceof Uint8Array))
-        throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'input must be a Uint8Array');
-      const stdin = input;
-      const started = clock.nowMs();
-      const outcome = await isolation.run(
-        {
-          module: entry.module,
-          stdin,
-          gas: runLimits.gas,
-          maxOutputBytes: runLimits.max_output_bytes,
-          seed: randomSeed(entry.handle.id, stdin),
-          virtualTimeMs: runLimits.virtual_time_ms ?? 0,
-        },
-        runLimits.timeout_ms,
-      );
-      const wall_ms = clock.nowMs() - started;
-      if (outcome.kind === 'done') return { ...outcome.outcome, wall_ms };
-      const killed = {
-        ok: false,
-        stdout: EMPTY,
-        stderr: EMPTY,
-        exit_code: null,
-        gas_used: null,
-        wall_ms,
-        peak_memory_bytes: null,
-      };
-      if (outcome.kind === 'timeout') return { ...killed, code: 'ERR_COMPUTE_TIME_EXHAUSTED' };
-      return { ...killed, code: outcome.out_of_memory ? 'ERR_COMPUTE_MEMORY_EXHAUSTED' : 'INTERNAL_ERROR' };
-    },
-
+    register: (bytes, registerOptions = {}) => registerCore(s, bytes, registerOptions),
+    registerComponent: (component, registerOptions = {}) => registerComponent(s, component, registerOptions),
+    instrumentedBytes: (handle) => instrumentedBytes(s, handle),
+    registerInstrumented: (bytes, pin) => registerInstrumented(s, bytes, pin),
+    run: (handle, input, runLimits) => run(s, handle, input, runLimits),
     async close() {
-      closed = true;
-      cache.clear();
-      await isolation.close();
+      s.closed = true;
+      s.cache.clear();
+      await s.isolation.close();
     },
   };
 }

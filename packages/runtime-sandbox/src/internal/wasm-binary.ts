@@ -133,6 +133,10 @@ export class ByteWriter {
   private room(n: number): void {
     let size = this.buf.length * 2;
     while (size < this.len + n) size *= 2;
+    this.resize(size);
+  }
+
+  private resize(size: number): void {
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
@@ -249,6 +253,15 @@ export class ByteWriter {
   /** Makes room for at least `n` more bytes. */
   reserve(n: number): this {
     if (this.len + n > this.buf.length) this.room(n);
+    return this;
+  }
+
+  /**
+   * Makes room for exactly `n` more bytes (no rounding up): for an output whose size is estimated
+   * well, so that `compact` can return it without a copy.
+   */
+  reserveExact(n: number): this {
+    if (this.len + n > this.buf.length) this.resize(this.len + n);
     return this;
   }
 
