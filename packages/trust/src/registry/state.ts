@@ -8,7 +8,7 @@ import {
   type TrustRole,
   type TrustState,
 } from '@helm/contracts';
-import { canonicalBytes, digest } from '@helm/crypto';
+import { canonicalize, digestText } from '@helm/crypto';
 import { TrustError } from '../errors.js';
 import { decodeKeyRef } from './event.js';
 
@@ -83,41 +83,16 @@ export class RegistryState {
     return (this.thresholds[0] as { threshold: number }).threshold;
   }
 
-  /**
-   * Canonical `helm.trust.state.v1` after events 1..`at` (1 ≤ at ≤ seq; default: now), whose head
-   * digest is `head` (the caller's record of event `at`).
-   */
-  toCanonical(at: number = this.seq, head: string = this.head): TrustState {
+  private sortedKeys(): KeyEntry[] {
     if (this.sorted === null) {
       this.sorted = [...this.keys.values()].sort((a, b) =>
         a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0,
       );
     }
-    const closed = (stamp: number | null) => stamp !== null && stamp <= at;
-    const keys: TrustKeyRecord[] = [];
-    for (const e of this.sorted) {
-      if (e.published_at > at) continue;
-      const revoked = closed(e.revoked_at);
-      const roles: TrustKeyRecord['roles'][number][] = [];
-      for (const r of e.roles) {
-        if (r.granted_at > at) continue;
-        roles.push({
-          role: r.role,
-          granted_at: r.granted_at,
-          revoked_at: closed(r.revoked_at) ? r.revoked_at : null,
-        });
-      }
-      keys.push({
-        keyid: e.keyid,
-        public_key: e.public_key,
-        published_at: e.published_at,
-        revoked_at: revoked ? e.revoked_at : null,
-        revocation: revoked ? e.revocation : null,
-        rotated_to: revoked ? e.rotated_to : null,
-        rotated_from: e.rotated_from,
-        roles,
-      });
-    }
+    return this.sorted;
+  }
+
+  private header(at: number, head: string): Omit<TrustState, 'keys'> {
     return {
       type: TRUST_STATE_TYPE,
       registry: this.registry,
@@ -125,13 +100,86 @@ export class RegistryState {
       head,
       seq: at,
       root_threshold: this.thresholdAt(at),
-      keys,
     };
   }
 
-  stateHash(at: number = this.seq, head: string = this.head): string {
-    return digest(canonicalBytes(this.toCanonical(at, head)));
+  /**
+   * Canonical `helm.trust.state.v1` after events 1..`at` (1 ≤ at ≤ seq; default: now), whose head
+   * digest is `head` (the caller's record of event `at`).
+   */
+  toCanonical(at: number = this.seq, head: string = this.head): TrustState {
+    const keys: TrustKeyRecord[] = [];
+    for (const e of this.sortedKeys()) if (e.published_at <= at) keys.push(recordAt(e, at));
+    return { ...this.header(at, head), keys };
   }
+
+  /**
+   * digest(JCS(toCanonical(at, head))), written from per-key JCS fragments: JCS of an array is its
+   * members' JCS joined by commas, so a key whose record can no longer change (every stamp ≤ at)
+   * is serialized once and reused, by every later call at any seq that sees all of it.
+   */
+  stateHash(at: number = this.seq, head: string = this.head): string {
+    const parts: string[] = [];
+    for (const e of this.sortedKeys()) if (e.published_at <= at) parts.push(fragmentAt(e, at));
+    // the frame with an empty key list; `"keys":[]` occurs once: inside a JCS string every quote
+    // is escaped, so no string value can contain it
+    const frame = canonicalize({ ...this.header(at, head), keys: [] });
+    const i = frame.indexOf(EMPTY_KEYS);
+    return digestText(`${frame.slice(0, i)}"keys":[${parts.join(',')}]${frame.slice(i + EMPTY_KEYS.length)}`);
+  }
+}
+
+const EMPTY_KEYS = '"keys":[]';
+
+/** The key's record in the state after events 1..`at` (stamps after `at` left out or reopened). */
+function recordAt(e: KeyEntry, at: number): TrustKeyRecord {
+  const closed = (stamp: number | null) => stamp !== null && stamp <= at;
+  const revoked = closed(e.revoked_at);
+  const roles: TrustKeyRecord['roles'][number][] = [];
+  for (const r of e.roles) {
+    if (r.granted_at > at) continue;
+    roles.push({
+      role: r.role,
+      granted_at: r.granted_at,
+      revoked_at: closed(r.revoked_at) ? r.revoked_at : null,
+    });
+  }
+  return {
+    keyid: e.keyid,
+    public_key: e.public_key,
+    published_at: e.published_at,
+    revoked_at: revoked ? e.revoked_at : null,
+    revocation: revoked ? e.revocation : null,
+    rotated_to: revoked ? e.rotated_to : null,
+    rotated_from: e.rotated_from,
+    roles,
+  };
+}
+
+/**
+ * JCS of a key's record, remembered with the shape it was made from: a key only ever changes by
+ * getting `revoked_at`, a new role interval or a closed one, so (revoked_at, intervals, closed
+ * intervals) changes whenever the record does.
+ */
+const fragments = new WeakMap<KeyEntry, { readonly version: string; readonly text: string }>();
+
+function fragmentAt(e: KeyEntry, at: number): string {
+  let last = e.revoked_at ?? e.published_at;
+  let closedRoles = 0;
+  for (const r of e.roles) {
+    if (r.granted_at > last) last = r.granted_at;
+    if (r.revoked_at !== null) {
+      closedRoles++;
+      if (r.revoked_at > last) last = r.revoked_at;
+    }
+  }
+  if (last > at) return canonicalize(recordAt(e, at));
+  const version = `${e.revoked_at}|${e.roles.length}|${closedRoles}`;
+  const cached = fragments.get(e);
+  if (cached?.version === version) return cached.text;
+  const text = canonicalize(recordAt(e, at));
+  fragments.set(e, { version, text });
+  return text;
 }
 
 function addKey(
