@@ -13,6 +13,11 @@ import { createGenesisEvent, exportTrustSnapshot, importTrustSnapshot, TrustRegi
 
 const [mode, file, count] = process.argv.slice(2);
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
+/** CPU time of this process so far (user + system, ms): comparable on a loaded machine, unlike wall time. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** Deterministic distinct seeds: 32 bytes from a counter (never 1..3, the root seeds). */
 function keySeed(i: number): Uint8Array {
@@ -95,7 +100,8 @@ function importPhase(): TrustRegistry {
   const { snapshot } = load();
   const registry = importTrustSnapshot(snapshot, { genesis: snapshot.genesis });
   const ms = performance.now() - t0;
-  if (mode === 'import') console.log(JSON.stringify({ ms, maxRssMb: rssMb(), events: registry.seq }));
+  if (mode === 'import')
+    console.log(JSON.stringify({ ms, cpuMs: cpuMs(), maxRssMb: rssMb(), events: registry.seq }));
   return registry;
 }
 
@@ -111,12 +117,16 @@ function stateHashPhase(): void {
   };
   const seqs = Array.from({ length: 20 }, () => 1 + Math.floor(rand() * registry.seq));
   const t0 = performance.now();
+  const c0 = cpuMs();
   for (const s of seqs) registry.stateHash(s);
   const perCall = (performance.now() - t0) / seqs.length;
+  const perCallCpu = (cpuMs() - c0) / seqs.length;
   const h0 = performance.now();
   for (let i = 0; i < 20; i++) registry.stateHash();
   const head = (performance.now() - h0) / 20;
-  console.log(JSON.stringify({ ms: perCall, headMs: head, maxRssMb: rssMb(), events: registry.seq }));
+  console.log(
+    JSON.stringify({ ms: perCall, cpuMs: perCallCpu, headMs: head, maxRssMb: rssMb(), events: registry.seq }),
+  );
 }
 
 if (mode === 'generate') generate(Number(count ?? 100_000));

@@ -243,7 +243,10 @@ export class TrustRegistry {
     return this.state.toCanonical(at, this.digests[at - 1] as string);
   }
 
-  /** digest(JCS(stateAt(seq))). Costs one canonicalization of the state, never a replay. */
+  /**
+   * digest(JCS(stateAt(seq))). Never a replay: the state's JCS is written from remembered per-key
+   * fragments (only keys changed after `seq` are serialized again), and recent hashes are kept.
+   */
   stateHash(seq?: number): string {
     const at = seq === undefined ? this.state.seq : this.known(seq);
     let hash = this.stateHashes.get(at);
