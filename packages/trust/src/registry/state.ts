@@ -161,7 +161,15 @@ function recordAt(e: KeyEntry, at: number): TrustKeyRecord {
  * getting `revoked_at`, a new role interval or a closed one, so (revoked_at, intervals, closed
  * intervals) changes whenever the record does.
  */
-const fragments = new WeakMap<KeyEntry, { readonly version: string; readonly text: string }>();
+const fragments = new WeakMap<
+  KeyEntry,
+  {
+    readonly revokedAt: number | null;
+    readonly roles: number;
+    readonly closedRoles: number;
+    readonly text: string;
+  }
+>();
 
 function fragmentAt(e: KeyEntry, at: number): string {
   let last = e.revoked_at ?? e.published_at;
@@ -174,11 +182,17 @@ function fragmentAt(e: KeyEntry, at: number): string {
     }
   }
   if (last > at) return canonicalize(recordAt(e, at));
-  const version = `${e.revoked_at}|${e.roles.length}|${closedRoles}`;
   const cached = fragments.get(e);
-  if (cached?.version === version) return cached.text;
+  if (
+    cached !== undefined &&
+    cached.revokedAt === e.revoked_at &&
+    cached.roles === e.roles.length &&
+    cached.closedRoles === closedRoles
+  ) {
+    return cached.text;
+  }
   const text = canonicalize(recordAt(e, at));
-  fragments.set(e, { version, text });
+  fragments.set(e, { revokedAt: e.revoked_at, roles: e.roles.length, closedRoles, text });
   return text;
 }
 
