@@ -98,7 +98,13 @@ function baseline(): void {
     }
   }
   console.log(
-    JSON.stringify({ ms: performance.now() - t0, maxRssMb: rssMb(), events: snapshot.events.length, sigs }),
+    JSON.stringify({
+      ms: performance.now() - t0,
+      cpuMs: cpuMs(),
+      maxRssMb: rssMb(),
+      events: snapshot.events.length,
+      sigs,
+    }),
   );
 }
 
