@@ -1,8 +1,12 @@
 // @helm/trust timings: `pnpm --filter @helm/trust bench` (after `pnpm build`). No performance target
 // is set for this package; the table reports what verification costs, next to the bare cost of the
 // signature checks it cannot avoid (node:crypto Ed25519 verify) where one applies.
+import { execFileSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createSigner, fromBase64Url, preAuthEncoding } from '@helm/crypto';
 import {
   createGenesisEvent,
@@ -132,9 +136,13 @@ const statement = {
   predicateType: 'https://slsa.dev/provenance/v1',
   predicate: {
     buildDefinition: {
-      buildType: 'https://example/build/v1',
+      buildType: 'https://actions.github.io/buildtypes/workflow/v1',
       externalParameters: {
-        workflow: { repository: 'https://github.com/acme/tools', ref: 'refs/heads/main' },
+        workflow: {
+          repository: 'https://github.com/acme/tools',
+          ref: 'refs/heads/main',
+          path: '.github/workflows/release.yml',
+        },
       },
     },
     runDetails: { builder: { id: 'https://example/builder' } },
@@ -174,7 +182,11 @@ rows.push([
   await time(() => lookup(keys[50]!.keyId, 'approver', 150), 100),
   undefined,
 ]);
-rows.push(['stateHash() at head (201 events state)', await time(() => registry.stateHash()), undefined]);
+rows.push([
+  'stateHash() at head (201 events state, remembered after the first call)',
+  await time(() => registry.stateHash()),
+  undefined,
+]);
 rows.push(['TUF refresh + delegated target (shared repo, in-memory)', await time(tufRun), undefined]);
 rows.push([
   'Sigstore rekor2-happy-path (cert, Rekor v2, TSA)',
@@ -200,4 +212,55 @@ for (const [name, ours, base] of rows) {
   console.log(
     `| ${name} | ${fmt(ours)} | ${base === undefined ? '—' : fmt(base)} | ${base === undefined ? '—' : `${(ours / base).toFixed(2)}×`} | none | n/a |`,
   );
+}
+
+// Scale: a history of BENCH_TRUST_EVENTS events (default 100 000; 0 skips), each phase in a fresh
+// process (bench/scale.ts) so its peak RSS is its own. Baseline: parse the snapshot file and verify
+// every signature with node:crypto — the floor of any import.
+const scaleEvents = Number(process.env.BENCH_TRUST_EVENTS ?? 100_000);
+if (scaleEvents > 0) {
+  const dir = mkdtempSync(join(tmpdir(), 'helm-trust-bench-'));
+  const file = join(dir, 'snapshot.json');
+  const script = fileURLToPath(new URL('./scale.ts', import.meta.url));
+  const phase = (mode: string) =>
+    JSON.parse(
+      (
+        execFileSync(process.execPath, [script, mode, file, String(scaleEvents)], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+        })
+          .trim()
+          .split('\n')
+          .at(-1) as string
+      ).trim(),
+    ) as { ms: number; cpuMs: number; maxRssMb: number; headMs?: number; floorCpuMs?: number };
+  try {
+    phase('generate');
+    const floor = phase('baseline');
+    const imported = phase('import');
+    const hashed = phase('statehash');
+    const ms = (x: number) => `${(x / 1000).toFixed(2)} s`;
+    const mb = (x: number) => `${x.toFixed(0)} MB`;
+    console.log('');
+    console.log(`| scale (${scaleEvents} events) | ours | baseline (parse + bare Ed25519 verify) | ratio |`);
+    console.log('|---|---|---|---|');
+    console.log(
+      `| snapshot import, time | ${ms(imported.ms)} | ${ms(floor.ms)} | ${(imported.ms / floor.ms).toFixed(2)}× |`,
+    );
+    console.log(
+      `| snapshot import, CPU time | ${ms(imported.cpuMs)} | ${ms(floor.cpuMs)} | ${(imported.cpuMs / floor.cpuMs).toFixed(2)}× |`,
+    );
+    console.log(
+      `| snapshot import, peak RSS | ${mb(imported.maxRssMb)} | ${mb(floor.maxRssMb)} | ${(imported.maxRssMb / floor.maxRssMb).toFixed(2)}× |`,
+    );
+    const floorCpu = hashed.floorCpuMs ?? Number.NaN;
+    console.log(
+      `| stateHash(random seq), CPU per call (baseline: SHA-256 of that state's JCS) | ${hashed.cpuMs.toFixed(1)} ms | ${floorCpu.toFixed(1)} ms | ${(hashed.cpuMs / floorCpu).toFixed(2)}× |`,
+    );
+    console.log(
+      `| stateHash() at head, repeated (remembered) | ${(hashed.headMs ?? 0).toFixed(3)} ms | — | — |`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

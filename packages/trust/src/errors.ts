@@ -55,6 +55,7 @@ export type SupplyChainErrorCode =
   | 'SLSA_SUBJECT_MISMATCH'
   | 'SLSA_BUILDER_MISMATCH'
   | 'SLSA_SOURCE_MISMATCH'
+  | 'SLSA_BUILD_TYPE_UNSUPPORTED'
   | 'ANCHOR_INPUT_INVALID';
 
 export type TrustErrorCode = RegistryErrorCode | TufErrorCode | SupplyChainErrorCode;

@@ -43,9 +43,11 @@ export {
 export {
   type DsseEnvelope,
   IN_TOTO_STATEMENT_V1,
+  SLSA_BUILD_TYPES,
   SLSA_PROVENANCE_V1,
   type SlsaExpectations,
   type SlsaKeyLookup,
+  type SlsaSource,
   type SlsaVerification,
   verifySlsaProvenance,
 } from './sigstore/slsa.js';

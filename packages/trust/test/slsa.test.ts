@@ -70,6 +70,15 @@ function dsse(body: unknown, signers: Signer[] = [builderKey], payloadType = 'ap
   };
 }
 
+/** The statement with `buildDefinition` fields replaced (others kept). */
+function withBuild(patch: Record<string, unknown>) {
+  const base = statement();
+  return {
+    ...base,
+    predicate: { ...base.predicate, buildDefinition: { ...base.predicate.buildDefinition, ...patch } },
+  };
+}
+
 const keys = (id: string) => (id === builderKey.keyId ? builderKey.publicKey : undefined);
 
 function codeOf(fn: () => unknown): string {
@@ -91,24 +100,48 @@ describe('SLSA v1 provenance', () => {
       subjectName: 'tool.wasm',
       keyIds: [builderKey.keyId],
     });
-    expect(result.source).toEqual({ repository: 'https://github.com/acme/tools', ref: 'refs/heads/main' });
-    // any ref, exact build type
+    expect(result.source).toEqual({
+      repository: 'https://github.com/acme/tools',
+      ref: 'refs/heads/main',
+      path: '.github/workflows/release.yml',
+    });
+    // any ref, exact build type and workflow path
     expect(
       codeOf(() =>
         verifySlsaProvenance(
           dsse(statement()),
           ARTIFACT_DIGEST,
-          { builderId: BUILDER, sourceRepository: EXPECT.sourceRepository, buildType: BUILD_TYPE },
+          {
+            builderId: BUILDER,
+            sourceRepository: EXPECT.sourceRepository,
+            sourcePath: '.github/workflows/release.yml',
+            buildType: BUILD_TYPE,
+          },
           keys,
         ),
       ),
     ).toBe('NO_ERROR');
-    // a source named only through resolvedDependencies
-    const generic = statement();
-    (generic.predicate.buildDefinition as Record<string, unknown>).externalParameters = { source: 'x' };
-    expect(verifySlsaProvenance(dsse(generic), ARTIFACT_DIGEST, EXPECT, keys).source.ref).toBe(
-      'refs/heads/main',
-    );
+    // GitHub's own workflow build type (artifact attestations)
+    expect(
+      verifySlsaProvenance(
+        dsse(
+          withBuild({
+            buildType: 'https://actions.github.io/buildtypes/workflow/v1',
+            externalParameters: {
+              runner_environment: 'github-hosted',
+              workflow: {
+                ref: 'refs/heads/main',
+                repository: 'https://github.com/acme/tools',
+                path: '.github/workflows/release.yml',
+              },
+            },
+          }),
+        ),
+        ARTIFACT_DIGEST,
+        EXPECT,
+        keys,
+      ).buildType,
+    ).toBe('https://actions.github.io/buildtypes/workflow/v1');
   });
 
   it('refuses a wrong subject digest', () => {
@@ -205,7 +238,7 @@ describe('SLSA v1 provenance', () => {
         verifySlsaProvenance({ ...env, payloadType: 'application/json' }, ARTIFACT_DIGEST, EXPECT, keys),
       ),
     ).toBe('SLSA_SIGNATURE_INVALID');
-    // threshold of distinct trusted keys
+    // threshold of distinct trusted keys (I-SLSA-2 has the attacker's cases)
     const both = (id: string) => (id === otherKey.keyId ? otherKey.publicKey : keys(id));
     expect(codeOf(() => verifySlsaProvenance(env, ARTIFACT_DIGEST, EXPECT, both, 2))).toBe(
       'SLSA_SIGNATURE_INVALID',
@@ -400,5 +433,144 @@ describe('checkpoint anchoring', () => {
     expect(
       registry.keyAuthorization((r) => (r === 'x' ? 'checkpoint' : undefined))(roots[0]!.keyId, 'x'),
     ).toBeUndefined();
+  });
+});
+
+describe('I-SLSA-1: the source is the parameter the build type defines, and only known build types pass', () => {
+  const GITHUB_BUILD_TYPE = 'https://actions.github.io/buildtypes/workflow/v1';
+  const evilWorkflow = {
+    ref: 'refs/heads/main',
+    repository: 'https://github.com/evil/tools',
+    path: '.github/workflows/release.yml',
+  };
+  const verify = (s: unknown, expect_: Record<string, unknown> = EXPECT) =>
+    codeOf(() => verifySlsaProvenance(dsse(s), ARTIFACT_DIGEST, expect_ as typeof EXPECT, keys, 1));
+
+  it('a resolvedDependencies entry naming the expected repository is not the source', () => {
+    // the attacker builds from evil/tools and lists acme/tools as one more (unused) input
+    const smuggled = withBuild({
+      externalParameters: { workflow: evilWorkflow },
+      resolvedDependencies: [
+        { uri: 'git+https://github.com/evil/tools@refs/heads/main', digest: { gitCommit: 'b'.repeat(40) } },
+        { uri: 'git+https://github.com/acme/tools@refs/heads/main', digest: { gitCommit: 'a'.repeat(40) } },
+      ],
+    });
+    expect(verify(smuggled)).toBe('SLSA_SOURCE_MISMATCH');
+    // no workflow at all: the dependency alone never names the source
+    const depsOnly = withBuild({
+      externalParameters: {},
+      resolvedDependencies: [{ uri: 'git+https://github.com/acme/tools@refs/heads/main' }],
+    });
+    expect(verify(depsOnly)).toBe('SLSA_SOURCE_MISMATCH');
+    // and the ref of a dependency does not stand in for the workflow's ref
+    const refSmuggled = withBuild({
+      externalParameters: {
+        workflow: { ...evilWorkflow, repository: 'https://github.com/acme/tools', ref: 'refs/heads/evil' },
+      },
+      resolvedDependencies: [{ uri: 'git+https://github.com/acme/tools@refs/heads/main' }],
+    });
+    expect(verify(refSmuggled)).toBe('SLSA_SOURCE_MISMATCH');
+  });
+
+  it('workflow parameters under a build type we do not know are refused, whatever they say', () => {
+    for (const buildType of [
+      'https://example.com/build/v1',
+      'https://slsa-framework.github.io/github-actions-buildtypes/workflow/v2',
+      'https://github.com/slsa-framework/slsa-github-generator/generic@v1',
+      `${BUILD_TYPE}/`,
+      BUILD_TYPE.toUpperCase(),
+    ]) {
+      expect(verify(withBuild({ buildType })), buildType).toBe('SLSA_BUILD_TYPE_UNSUPPORTED');
+      // an expectation naming it does not make it acceptable
+      expect(verify(withBuild({ buildType }), { ...EXPECT, buildType }), buildType).toBe(
+        'SLSA_BUILD_TYPE_UNSUPPORTED',
+      );
+    }
+    expect(verify(withBuild({ buildType: 7 }))).toBe('SLSA_STATEMENT_MALFORMED');
+  });
+
+  it('refuses external parameters the build type does not define (the source cannot hide elsewhere)', () => {
+    const wf = statement().predicate.buildDefinition.externalParameters.workflow;
+    expect(
+      verify(withBuild({ externalParameters: { workflow: wf, source: 'https://github.com/acme/tools' } })),
+    ).toBe('SLSA_STATEMENT_MALFORMED');
+    // runner_environment is GitHub's parameter, not the SLSA community type's; inputs the reverse
+    expect(
+      verify(withBuild({ externalParameters: { workflow: wf, runner_environment: 'github-hosted' } })),
+    ).toBe('SLSA_STATEMENT_MALFORMED');
+    expect(
+      verify(
+        withBuild({ buildType: GITHUB_BUILD_TYPE, externalParameters: { workflow: wf, inputs: { a: '1' } } }),
+      ),
+    ).toBe('SLSA_STATEMENT_MALFORMED');
+    expect(verify(withBuild({ externalParameters: { workflow: wf, inputs: {}, release: {} } }))).toBe(
+      'SLSA_STATEMENT_MALFORMED',
+    );
+    expect(verify(withBuild({ externalParameters: { workflow: wf, inputs: { a: '1' }, vars: {} } }))).toBe(
+      'NO_ERROR',
+    );
+    expect(verify(withBuild({ externalParameters: undefined }))).toBe('SLSA_STATEMENT_MALFORMED');
+  });
+
+  it('the workflow parameter is exactly {repository, ref, path}, all required', () => {
+    const wf = statement().predicate.buildDefinition.externalParameters.workflow;
+    const bad: unknown[] = [
+      { repository: wf.repository, ref: wf.ref },
+      { repository: wf.repository, path: wf.path },
+      { ...wf, ref: 'main' },
+      { ...wf, repository: '' },
+      { ...wf, path: 7 },
+      { ...wf, source: 'https://github.com/acme/tools' },
+      [wf],
+      'https://github.com/acme/tools',
+    ];
+    for (const workflow of bad) {
+      expect(verify(withBuild({ externalParameters: { workflow } })), JSON.stringify(workflow)).toBe(
+        'SLSA_SOURCE_MISMATCH',
+      );
+    }
+    expect(verify(statement(), { ...EXPECT, sourcePath: '.github/workflows/other.yml' })).toBe(
+      'SLSA_SOURCE_MISMATCH',
+    );
+  });
+});
+
+describe('I-SLSA-2: a DSSE threshold counts distinct public keys, not key ids', () => {
+  it('one key under two key ids does not meet threshold 2', () => {
+    const env = dsse(statement());
+    const sig = env.signatures[0]?.sig as string;
+    const twice = {
+      ...env,
+      signatures: [
+        { keyid: 'alias-a', sig },
+        { keyid: 'alias-b', sig },
+      ],
+    };
+    const aliases = (id: string) => (id === 'alias-a' || id === 'alias-b' ? builderKey.publicKey : undefined);
+    expect(codeOf(() => verifySlsaProvenance(twice, ARTIFACT_DIGEST, EXPECT, aliases, 2))).toBe(
+      'SLSA_SIGNATURE_INVALID',
+    );
+    // a lookup handing out a fresh copy of the same key per id is the same key
+    const copies = (id: string) =>
+      id.startsWith('alias-') ? Uint8Array.from(builderKey.publicKey) : undefined;
+    expect(codeOf(() => verifySlsaProvenance(twice, ARTIFACT_DIGEST, EXPECT, copies, 2))).toBe(
+      'SLSA_SIGNATURE_INVALID',
+    );
+    // the same signature repeated under one id, too
+    const repeated = { ...env, signatures: [env.signatures[0], env.signatures[0]] };
+    expect(codeOf(() => verifySlsaProvenance(repeated, ARTIFACT_DIGEST, EXPECT, keys, 2))).toBe(
+      'SLSA_SIGNATURE_INVALID',
+    );
+    // threshold 1 still passes, reporting the key once
+    expect(verifySlsaProvenance(twice, ARTIFACT_DIGEST, EXPECT, aliases, 1).keyIds).toEqual(['alias-a']);
+    // two distinct keys meet 2 (one of them under two ids still counts once: 2, not 3)
+    const two = dsse(statement(), [builderKey, otherKey]);
+    const three = { ...two, signatures: [...two.signatures, { keyid: 'alias-a', sig }] };
+    const lookup = (id: string) =>
+      id === otherKey.keyId ? otherKey.publicKey : id === 'alias-a' ? builderKey.publicKey : keys(id);
+    expect(verifySlsaProvenance(three, ARTIFACT_DIGEST, EXPECT, lookup, 2).keyIds).toHaveLength(2);
+    expect(codeOf(() => verifySlsaProvenance(three, ARTIFACT_DIGEST, EXPECT, lookup, 3))).toBe(
+      'SLSA_SIGNATURE_INVALID',
+    );
   });
 });

@@ -54,13 +54,6 @@ export interface RegistryLoadOptions {
   readonly genesis: string;
 }
 
-interface LogEntry {
-  readonly envelope: SignedEnvelope;
-  readonly event: TrustEvent;
-  readonly signers: readonly string[];
-  readonly digest: string;
-}
-
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 function decodeUnverified(envelope: SignedEnvelope): TrustEvent {
@@ -99,10 +92,30 @@ function isSeq(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 1;
 }
 
+/**
+ * The sequence number the event after `head` must carry. Heights are bounded by construction: the
+ * only height an event can take is head + 1. The last one is 2^53 − 1 (`Number.MAX_SAFE_INTEGER`,
+ * the largest integer every JSON consumer reads exactly); after it the registry accepts nothing
+ * (`TRUST_SEQUENCE_INVALID`). Reaching it takes that many accepted events, one at a time — no
+ * event can bring it closer by more than one.
+ */
+export function nextSeq(head: number): number {
+  if (!isSeq(head) || head >= Number.MAX_SAFE_INTEGER) {
+    throw new TrustError('TRUST_SEQUENCE_INVALID', `no sequence number follows ${head}`);
+  }
+  return head + 1;
+}
+
+/** How many computed state hashes a registry remembers (a past state never changes). */
+const STATE_HASH_CACHE = 256;
+
 export class TrustRegistry {
-  private state = new RegistryState();
-  private readonly log: LogEntry[] = [];
-  private readonly seen = new Set<string>();
+  private readonly state = new RegistryState();
+  // The verified history: the envelope and event digest of event `seq` at index seq − 1. Nothing
+  // else is kept per event — a past state is a projection of the current one (RegistryState).
+  private readonly envelopes: SignedEnvelope[] = [];
+  private readonly digests: string[] = [];
+  private readonly stateHashes = new Map<number, string>();
 
   private constructor() {}
 
@@ -135,15 +148,16 @@ export class TrustRegistry {
     const keys = new Map(event.root_keys.map((ref) => [ref.keyid, decodeKeyRef(ref, 'root_keys')]));
     const verified = verifySignatures(envelope, (keyid) => keys.get(keyid));
     applyGenesis(this.state, event, verified.keyIds, d);
-    this.log.push({ envelope, event, signers: verified.keyIds, digest: d });
-    this.seen.add(d);
+    this.envelopes.push(envelope);
+    this.digests.push(d);
   }
 
   /** Verify one event against the current head and apply it. Throws TrustError and leaves the state unchanged. */
   append(envelope: SignedEnvelope): void {
     const event = decodeUnverified(envelope);
     const d = trustEventDigest(envelope);
-    if (this.seen.has(d))
+    // An event already applied carries the seq it was applied at, so it is the one recorded there.
+    if (event.seq <= this.state.seq && this.digests[event.seq - 1] === d)
       throw new TrustError('TRUST_EVENT_DUPLICATE', `event ${d} is already in the history`);
     if (event.kind === 'genesis') throw new TrustError('TRUST_GENESIS_INVALID', 'a second genesis event');
     if (event.registry !== this.state.registry) {
@@ -152,7 +166,7 @@ export class TrustRegistry {
     if (event.prev !== this.state.head) {
       throw new TrustError('TRUST_CHAIN_BROKEN', `prev ${event.prev} is not the head ${this.state.head}`);
     }
-    if (event.seq !== this.state.seq + 1) {
+    if (event.seq !== nextSeq(this.state.seq)) {
       throw new TrustError('TRUST_SEQUENCE_INVALID', `seq ${event.seq} after ${this.state.seq}`);
     }
     const subject =
@@ -164,8 +178,8 @@ export class TrustRegistry {
         : this.state.keys.get(keyid)?.publicKey,
     );
     applyEvent(this.state, event, verified.keyIds, d);
-    this.log.push({ envelope, event, signers: verified.keyIds, digest: d });
-    this.seen.add(d);
+    this.envelopes.push(envelope);
+    this.digests.push(d);
   }
 
   /** Build and sign (but do not apply) the next event for `change`: it takes effect at seq + 1. */
@@ -173,7 +187,7 @@ export class TrustRegistry {
     const body = {
       type: TRUST_EVENT_TYPE,
       registry: this.state.registry,
-      seq: this.state.seq + 1,
+      seq: nextSeq(this.state.seq),
       prev: this.state.head,
       ...changeFields(change),
     };
@@ -209,7 +223,7 @@ export class TrustRegistry {
 
   /** The verified history, genesis first. */
   events(): readonly SignedEnvelope[] {
-    return this.log.map((e) => e.envelope);
+    return [...this.envelopes];
   }
 
   /** The sequence number `seq` itself when the registry has reached it (1 ≤ seq ≤ head), else a throw. */
@@ -223,32 +237,27 @@ export class TrustRegistry {
     return seq;
   }
 
-  // The state after every event (or, with `seq`, after the events 1..seq).
-  private replayTo(seq?: number): RegistryState {
-    if (seq === undefined || this.known(seq) === this.state.seq) return this.state;
-    const genesis = this.log[0] as LogEntry;
-    const replay = new RegistryState();
-    applyGenesis(
-      replay,
-      genesis.event as Extract<TrustEvent, { kind: 'genesis' }>,
-      genesis.signers,
-      genesis.digest,
-    );
-    for (let i = 1; i < seq; i++) {
-      const entry = this.log[i] as LogEntry;
-      applyEvent(replay, entry.event, entry.signers, entry.digest);
-    }
-    return replay;
-  }
-
   /** Canonical `helm.trust.state.v1` after the events 1..`seq` (default: the head). */
   stateAt(seq?: number): TrustState {
-    return this.replayTo(seq).toCanonical();
+    const at = seq === undefined ? this.state.seq : this.known(seq);
+    return this.state.toCanonical(at, this.digests[at - 1] as string);
   }
 
-  /** digest(JCS(stateAt(seq))). */
+  /**
+   * digest(JCS(stateAt(seq))). Never a replay: the state's JCS is written from remembered per-key
+   * fragments (only keys changed after `seq` are serialized again), and recent hashes are kept.
+   */
   stateHash(seq?: number): string {
-    return this.replayTo(seq).stateHash();
+    const at = seq === undefined ? this.state.seq : this.known(seq);
+    let hash = this.stateHashes.get(at);
+    if (hash === undefined) {
+      hash = this.state.stateHash(at, this.digests[at - 1] as string);
+      if (this.stateHashes.size >= STATE_HASH_CACHE) {
+        this.stateHashes.delete(this.stateHashes.keys().next().value as number);
+      }
+      this.stateHashes.set(at, hash);
+    }
+    return hash;
   }
 
   /**
@@ -257,7 +266,7 @@ export class TrustRegistry {
    * number). A receipt's `trust_head` must equal `headAt(trust_seq)`.
    */
   headAt(seq: number): string | undefined {
-    return isSeq(seq) && seq <= this.state.seq ? (this.log[seq - 1] as LogEntry).digest : undefined;
+    return isSeq(seq) && seq <= this.state.seq ? this.digests[seq - 1] : undefined;
   }
 
   /**

@@ -8,7 +8,7 @@ import {
   type TrustRole,
   type TrustState,
 } from '@helm/contracts';
-import { canonicalBytes, digest } from '@helm/crypto';
+import { canonicalize, digestText } from '@helm/crypto';
 import { TrustError } from '../errors.js';
 import { decodeKeyRef } from './event.js';
 
@@ -34,7 +34,16 @@ function openRole(entry: KeyEntry, role: TrustRole): RoleInterval | undefined {
   return entry.roles.find((r) => r.role === role && r.revoked_at === null);
 }
 
-/** Mutable registry state; `toCanonical` yields the wire form whose JCS digest is the state hash. */
+/**
+ * Mutable registry state; `toCanonical(at)` yields the wire form at any sequence number it has
+ * passed, whose JCS digest is the state hash.
+ *
+ * Why no replay is needed for a past state: every change an event makes is stamped with the
+ * event's seq and never undone — a key or role interval is opened at its seq, closed at most once
+ * at a later seq, and nothing is ever removed; the threshold keeps its history. So the state after
+ * events 1..s is this state with everything stamped after s left out or reopened (a close after s
+ * is "still open at s"). Nothing but the sequence number decides what a past state holds.
+ */
 export class RegistryState {
   readonly keys = new Map<string, KeyEntry>();
   registry = '';
@@ -42,6 +51,10 @@ export class RegistryState {
   head = '';
   seq = 0;
   threshold = 1;
+  /** Every threshold the registry had, with the seq it took effect at (genesis first). */
+  private readonly thresholds: { readonly seq: number; readonly threshold: number }[] = [];
+  /** Keys sorted by keyid (the canonical order), rebuilt only after a key was added. */
+  private sorted: KeyEntry[] | null = null;
 
   /** Key ids that are valid now and hold the root role now. */
   currentRootKeys(): string[] {
@@ -52,33 +65,135 @@ export class RegistryState {
     return out;
   }
 
-  toCanonical(): TrustState {
-    const keys: TrustKeyRecord[] = [...this.keys.values()]
-      .sort((a, b) => (a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0))
-      .map((e) => ({
-        keyid: e.keyid,
-        public_key: e.public_key,
-        published_at: e.published_at,
-        revoked_at: e.revoked_at,
-        revocation: e.revocation,
-        rotated_to: e.rotated_to,
-        rotated_from: e.rotated_from,
-        roles: e.roles.map((r) => ({ role: r.role, granted_at: r.granted_at, revoked_at: r.revoked_at })),
-      }));
+  add(entry: KeyEntry): void {
+    this.keys.set(entry.keyid, entry);
+    this.sorted = null;
+  }
+
+  setThreshold(threshold: number, at: number): void {
+    this.threshold = threshold;
+    this.thresholds.push({ seq: at, threshold });
+  }
+
+  private thresholdAt(at: number): number {
+    for (let i = this.thresholds.length - 1; i > 0; i--) {
+      const change = this.thresholds[i] as { seq: number; threshold: number };
+      if (change.seq <= at) return change.threshold;
+    }
+    return (this.thresholds[0] as { threshold: number }).threshold;
+  }
+
+  private sortedKeys(): KeyEntry[] {
+    if (this.sorted === null) {
+      this.sorted = [...this.keys.values()].sort((a, b) =>
+        a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0,
+      );
+    }
+    return this.sorted;
+  }
+
+  private header(at: number, head: string): Omit<TrustState, 'keys'> {
     return {
       type: TRUST_STATE_TYPE,
       registry: this.registry,
       genesis: this.genesis,
-      head: this.head,
-      seq: this.seq,
-      root_threshold: this.threshold,
-      keys,
+      head,
+      seq: at,
+      root_threshold: this.thresholdAt(at),
     };
   }
 
-  stateHash(): string {
-    return digest(canonicalBytes(this.toCanonical()));
+  /**
+   * Canonical `helm.trust.state.v1` after events 1..`at` (1 ≤ at ≤ seq; default: now), whose head
+   * digest is `head` (the caller's record of event `at`).
+   */
+  toCanonical(at: number = this.seq, head: string = this.head): TrustState {
+    const keys: TrustKeyRecord[] = [];
+    for (const e of this.sortedKeys()) if (e.published_at <= at) keys.push(recordAt(e, at));
+    return { ...this.header(at, head), keys };
   }
+
+  /**
+   * digest(JCS(toCanonical(at, head))), written from per-key JCS fragments: JCS of an array is its
+   * members' JCS joined by commas, so a key whose record can no longer change (every stamp ≤ at)
+   * is serialized once and reused, by every later call at any seq that sees all of it.
+   */
+  stateHash(at: number = this.seq, head: string = this.head): string {
+    const parts: string[] = [];
+    for (const e of this.sortedKeys()) if (e.published_at <= at) parts.push(fragmentAt(e, at));
+    // the frame with an empty key list; `"keys":[]` occurs once: inside a JCS string every quote
+    // is escaped, so no string value can contain it
+    const frame = canonicalize({ ...this.header(at, head), keys: [] });
+    const i = frame.indexOf(EMPTY_KEYS);
+    return digestText(`${frame.slice(0, i)}"keys":[${parts.join(',')}]${frame.slice(i + EMPTY_KEYS.length)}`);
+  }
+}
+
+const EMPTY_KEYS = '"keys":[]';
+
+/** The key's record in the state after events 1..`at` (stamps after `at` left out or reopened). */
+function recordAt(e: KeyEntry, at: number): TrustKeyRecord {
+  const closed = (stamp: number | null) => stamp !== null && stamp <= at;
+  const revoked = closed(e.revoked_at);
+  const roles: TrustKeyRecord['roles'][number][] = [];
+  for (const r of e.roles) {
+    if (r.granted_at > at) continue;
+    roles.push({
+      role: r.role,
+      granted_at: r.granted_at,
+      revoked_at: closed(r.revoked_at) ? r.revoked_at : null,
+    });
+  }
+  return {
+    keyid: e.keyid,
+    public_key: e.public_key,
+    published_at: e.published_at,
+    revoked_at: revoked ? e.revoked_at : null,
+    revocation: revoked ? e.revocation : null,
+    rotated_to: revoked ? e.rotated_to : null,
+    rotated_from: e.rotated_from,
+    roles,
+  };
+}
+
+/**
+ * JCS of a key's record, remembered with the shape it was made from: a key only ever changes by
+ * getting `revoked_at`, a new role interval or a closed one, so (revoked_at, intervals, closed
+ * intervals) changes whenever the record does.
+ */
+const fragments = new WeakMap<
+  KeyEntry,
+  {
+    readonly revokedAt: number | null;
+    readonly roles: number;
+    readonly closedRoles: number;
+    readonly text: string;
+  }
+>();
+
+function fragmentAt(e: KeyEntry, at: number): string {
+  let last = e.revoked_at ?? e.published_at;
+  let closedRoles = 0;
+  for (const r of e.roles) {
+    if (r.granted_at > last) last = r.granted_at;
+    if (r.revoked_at !== null) {
+      closedRoles++;
+      if (r.revoked_at > last) last = r.revoked_at;
+    }
+  }
+  if (last > at) return canonicalize(recordAt(e, at));
+  const cached = fragments.get(e);
+  if (
+    cached !== undefined &&
+    cached.revokedAt === e.revoked_at &&
+    cached.roles === e.roles.length &&
+    cached.closedRoles === closedRoles
+  ) {
+    return cached.text;
+  }
+  const text = canonicalize(recordAt(e, at));
+  fragments.set(e, { revokedAt: e.revoked_at, roles: e.roles.length, closedRoles, text });
+  return text;
 }
 
 function addKey(
@@ -94,7 +209,7 @@ function addKey(
       `key ${ref.keyid} is already in the registry (key ids are never reused)`,
     );
   }
-  state.keys.set(ref.keyid, {
+  state.add({
     keyid: ref.keyid,
     publicKey: decodeKeyRef(ref, 'key'),
     public_key: ref.public_key,
@@ -222,7 +337,7 @@ export function applyEvent(
       if (event.threshold > state.currentRootKeys().length) {
         throw new TrustError('TRUST_QUORUM_UNREACHABLE', 'threshold exceeds the number of root keys');
       }
-      state.threshold = event.threshold;
+      state.setThreshold(event.threshold, at);
       break;
     }
   }
@@ -249,7 +364,7 @@ export function applyGenesis(
   }
   state.registry = event.registry;
   state.genesis = eventDigest;
-  state.threshold = event.root_threshold;
+  state.setThreshold(event.root_threshold, event.seq);
   for (const ref of event.root_keys) addKey(state, ref, event.seq, ['root'], null);
   state.head = eventDigest;
   state.seq = event.seq;

@@ -1,9 +1,10 @@
 // SLSA v1 provenance verification: an in-toto Statement v1 in a DSSE envelope. The DSSE signature
 // (over PAE(payloadType, payload)) is verified with trusted Ed25519 keys *before* the statement is
-// parsed; then the predicate type, the subject digest of the artifact, the builder identity and
-// the source repository/ref are checked against exact expectations. Normative notes: README.md.
+// parsed; then the predicate type, the subject digest of the artifact, the builder identity, the
+// build type (one we know) and the source that build type defines are checked against exact
+// expectations. Normative notes: README.md.
 
-import { isDigest, verifyEd25519 } from '@helm/crypto';
+import { bytesEqual, isDigest, verifyEd25519 } from '@helm/crypto';
 import { dsse } from '@sigstore/core';
 import { TrustError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './bundle.js';
@@ -21,25 +22,57 @@ export interface DsseEnvelope {
 export interface SlsaExpectations {
   /** Exact `runDetails.builder.id`. */
   readonly builderId: string;
-  /** Exact source repository URI (e.g. `https://github.com/acme/tools`). */
+  /** Exact source repository URI (e.g. `https://github.com/acme/tools`): `externalParameters.workflow.repository`. */
   readonly sourceRepository: string;
-  /** Exact source ref (e.g. `refs/heads/main`); any ref when omitted. */
+  /** Exact source ref (e.g. `refs/heads/main`): `externalParameters.workflow.ref`; any ref when omitted. */
   readonly sourceRef?: string;
-  /** Exact `buildDefinition.buildType`; any when omitted. */
+  /** Exact workflow file path (e.g. `.github/workflows/release.yml`); any path when omitted. */
+  readonly sourcePath?: string;
+  /** Exact `buildDefinition.buildType` (one of `SLSA_BUILD_TYPES`); any accepted build type when omitted. */
   readonly buildType?: string;
 }
 
 /** Resolves a DSSE key id to a trusted raw Ed25519 public key (e.g. `registry.lookupFor(role, h)`). */
 export type SlsaKeyLookup = (keyid: string) => Uint8Array | undefined;
 
+/** The source a build type defines: the workflow that ran (repository, git ref, file path). */
+export interface SlsaSource {
+  readonly repository: string;
+  readonly ref: string;
+  readonly path: string;
+}
+
 export interface SlsaVerification {
+  /** One key id per distinct trusted public key whose signature verified (sorted). */
   readonly keyIds: readonly string[];
   readonly builderId: string;
   readonly buildType: string;
-  readonly source: { readonly repository: string; readonly ref: string };
+  readonly source: SlsaSource;
   readonly subjectName: string;
   readonly statement: Record<string, unknown>;
 }
+
+/**
+ * The build types this verifier accepts, each with the external parameters it defines. Both are
+ * GitHub Actions workflow build types whose source is `externalParameters.workflow`
+ * (`{repository, ref, path}`, all required): the SLSA community definition used by
+ * slsa-github-generator and GitHub's own (artifact attestations). Any other build type is refused
+ * (`SLSA_BUILD_TYPE_UNSUPPORTED`): for a build type we do not know we cannot tell which parameter
+ * names the source, and `resolvedDependencies` only lists inputs — any of them could be named
+ * there, so none of them is taken as the source.
+ */
+const BUILD_TYPES: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  [
+    'https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1',
+    new Set(['workflow', 'inputs', 'release', 'vars']),
+  ],
+  ['https://actions.github.io/buildtypes/workflow/v1', new Set(['workflow', 'runner_environment'])],
+]);
+
+/** The SLSA v1 build types `verifySlsaProvenance` accepts. */
+export const SLSA_BUILD_TYPES: readonly string[] = Object.freeze([...BUILD_TYPES.keys()]);
+
+const WORKFLOW_FIELDS = ['path', 'ref', 'repository'];
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
@@ -56,32 +89,75 @@ function obj(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-/** Source (repository, ref) pairs named by the provenance. */
-function sources(predicate: Record<string, unknown>): { repository: string; ref: string }[] {
-  const out: { repository: string; ref: string }[] = [];
-  const build = obj(predicate.buildDefinition);
-  // GitHub Actions build type: externalParameters.workflow.{repository, ref}
-  const workflow = obj(obj(build?.externalParameters)?.workflow);
-  if (typeof workflow?.repository === 'string' && typeof workflow.ref === 'string') {
-    out.push({ repository: workflow.repository, ref: workflow.ref });
-  }
-  // Generic: resolvedDependencies[].uri of the form git+<repository>@<ref>
-  const deps = build?.resolvedDependencies;
-  if (Array.isArray(deps)) {
-    for (const dep of deps) {
-      const uri = obj(dep)?.uri;
-      if (typeof uri !== 'string' || !uri.startsWith('git+')) continue;
-      const at = uri.lastIndexOf('@');
-      if (at <= 4) continue;
-      out.push({ repository: uri.slice(4, at), ref: uri.slice(at + 1) });
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/**
+ * The source the build type defines — `externalParameters.workflow` — validated: every external
+ * parameter must be one the build type defines (its definition says consumers should reject
+ * others), and `workflow` has exactly `repository`, `ref` (a `refs/` git ref) and `path`.
+ */
+function workflowSource(build: Record<string, unknown>, buildType: string): SlsaSource {
+  const defined = BUILD_TYPES.get(buildType) as ReadonlySet<string>;
+  const external = obj(build.externalParameters);
+  if (!external) throw new TrustError('SLSA_STATEMENT_MALFORMED', 'missing externalParameters');
+  for (const name of Object.keys(external)) {
+    if (!defined.has(name)) {
+      throw new TrustError(
+        'SLSA_STATEMENT_MALFORMED',
+        `externalParameters.${name} is not a parameter of ${buildType}`,
+      );
     }
   }
-  return out;
+  if ('inputs' in external && 'release' in external) {
+    throw new TrustError('SLSA_STATEMENT_MALFORMED', 'at most one of inputs and release may be set');
+  }
+  const workflow = obj(external.workflow);
+  const fields = workflow ? Object.keys(workflow).sort() : [];
+  if (
+    !workflow ||
+    fields.length !== WORKFLOW_FIELDS.length ||
+    fields.some((f, i) => f !== WORKFLOW_FIELDS[i]) ||
+    !nonEmpty(workflow.repository) ||
+    !nonEmpty(workflow.path) ||
+    !nonEmpty(workflow.ref) ||
+    !workflow.ref.startsWith('refs/')
+  ) {
+    throw new TrustError(
+      'SLSA_SOURCE_MISMATCH',
+      'externalParameters.workflow must be exactly {repository, ref: refs/…, path}, all non-empty strings',
+    );
+  }
+  return { repository: workflow.repository, ref: workflow.ref, path: workflow.path };
+}
+
+/**
+ * Key ids of the distinct trusted public keys whose signature verifies over `pae`. A key counts
+ * once however many key ids or signatures name it (the rule `@helm/crypto`'s envelope verifier
+ * applies: thresholds count distinct keys, not ids); signatures by unknown keys do not count.
+ */
+function distinctSigningKeys(signatures: readonly unknown[], pae: Uint8Array, keys: SlsaKeyLookup): string[] {
+  const counted: Uint8Array[] = [];
+  const ids: string[] = [];
+  for (const s of signatures) {
+    const sig = obj(s);
+    const keyid = sig?.keyid;
+    if (typeof keyid !== 'string') continue;
+    const key = keys(keyid);
+    if (!(key instanceof Uint8Array) || key.length !== 32) continue;
+    if (!verifyEd25519(key, pae, new Uint8Array(b64(sig?.sig, 'signature')))) continue;
+    if (counted.some((k) => bytesEqual(k, key))) continue;
+    counted.push(Uint8Array.from(key));
+    ids.push(keyid);
+  }
+  return ids;
 }
 
 /**
  * Verify SLSA v1 provenance for `artifactDigest` (`sha256:<hex>`). At least `threshold` distinct
- * trusted keys must have signed the DSSE envelope (signatures by unknown keys do not count).
+ * trusted public keys must have signed the DSSE envelope (signatures by unknown keys do not count;
+ * one key named by several key ids counts once).
  */
 export function verifySlsaProvenance(
   envelope: unknown,
@@ -101,18 +177,11 @@ export function verifySlsaProvenance(
   }
   const payload = b64(env.payload, 'payload');
   const pae = new Uint8Array(dsse.preAuthEncoding(env.payloadType, payload));
-  const good = new Set<string>();
-  for (const s of env.signatures) {
-    const sig = obj(s);
-    const keyid = sig?.keyid;
-    if (typeof keyid !== 'string') continue;
-    const key = keys(keyid);
-    if (key && verifyEd25519(key, pae, new Uint8Array(b64(sig?.sig, 'signature')))) good.add(keyid);
-  }
-  if (good.size < threshold) {
+  const good = distinctSigningKeys(env.signatures, pae, keys);
+  if (good.length < threshold) {
     throw new TrustError(
       'SLSA_SIGNATURE_INVALID',
-      `${good.size} trusted signatures verify, ${threshold} required`,
+      `${good.length} distinct trusted keys signed, ${threshold} required`,
     );
   }
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
@@ -142,20 +211,29 @@ export function verifySlsaProvenance(
       `builder ${String(builderId)} is not ${expectations.builderId}`,
     );
   }
-  const buildType = obj(predicate.buildDefinition)?.buildType;
-  if (typeof buildType !== 'string') throw new TrustError('SLSA_STATEMENT_MALFORMED', 'missing buildType');
+  const build = obj(predicate.buildDefinition);
+  const buildType = build?.buildType;
+  if (!build || typeof buildType !== 'string') {
+    throw new TrustError('SLSA_STATEMENT_MALFORMED', 'missing buildType');
+  }
+  if (!BUILD_TYPES.has(buildType)) {
+    throw new TrustError(
+      'SLSA_BUILD_TYPE_UNSUPPORTED',
+      `buildType ${buildType} is not one of ${SLSA_BUILD_TYPES.join(', ')}`,
+    );
+  }
   if (expectations.buildType !== undefined && buildType !== expectations.buildType) {
     throw new TrustError('SLSA_BUILDER_MISMATCH', `buildType ${buildType} is not ${expectations.buildType}`);
   }
-  const source = sources(predicate).find(
-    (s) =>
-      s.repository === expectations.sourceRepository &&
-      (expectations.sourceRef === undefined || s.ref === expectations.sourceRef),
-  );
-  if (!source) {
+  const source = workflowSource(build, buildType);
+  if (
+    source.repository !== expectations.sourceRepository ||
+    (expectations.sourceRef !== undefined && source.ref !== expectations.sourceRef) ||
+    (expectations.sourcePath !== undefined && source.path !== expectations.sourcePath)
+  ) {
     throw new TrustError(
       'SLSA_SOURCE_MISMATCH',
-      `no source ${expectations.sourceRepository}${expectations.sourceRef ? `@${expectations.sourceRef}` : ''}`,
+      `source ${source.repository}@${source.ref}:${source.path} is not the expected one`,
     );
   }
   return {
