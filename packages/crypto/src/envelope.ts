@@ -344,6 +344,93 @@ function onlyFields(value: object, allowed: Set<string>, what: string): void {
   for (const key of Object.keys(value)) if (!allowed.has(key)) malformed(`unexpected ${what} field ${key}`);
 }
 
+/** Steps 1–2 of verification: an object of exactly the envelope fields, of the expected type. */
+function checkShape(envelope: unknown, expectedType: string): asserts envelope is SignedEnvelope {
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
+    malformed('envelope must be an object');
+  }
+  onlyFields(envelope, ENVELOPE_FIELDS, 'envelope');
+  const type: unknown = (envelope as { type?: unknown }).type;
+  if (typeof type !== 'string') malformed('envelope type must be a string');
+  // the caller's expectation is the domain separator
+  if (type !== expectedType) {
+    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', `expected ${expectedType}, got ${type}`);
+  }
+  if (!isEnvelopeType(expectedType)) malformed('envelope type is not a helm.<name>.v<N> type');
+}
+
+/** The payload bytes: canonical base64url only, within the size limit. */
+function payloadBytes(envelope: SignedEnvelope, maxBytes: number): Uint8Array {
+  const payload = typeof envelope.payload === 'string' ? fromBase64Url(envelope.payload) : undefined;
+  if (!payload) malformed('payload must be canonical base64url without padding');
+  if (!(maxBytes >= 0)) malformed('invalid limits: maxBytes');
+  if (payload.length > maxBytes) {
+    throw new CryptoError('JSON_TOO_LARGE', 'payload exceeds the size limit');
+  }
+  return payload;
+}
+
+/** The signature list: an array of 1 to `max` entries (entries are checked one by one later). */
+function signatureList(envelope: SignedEnvelope, max: number): readonly unknown[] {
+  const signatures: unknown = envelope.signatures;
+  if (!Array.isArray(signatures) || signatures.length === 0) malformed('at least one signature is required');
+  if (signatures.length > max) malformed(`more than ${max} signatures`);
+  return signatures;
+}
+
+/** One signature entry: exactly `{keyid, sig}`, both strings. */
+function signatureEntry(entry: unknown): { keyid: string; sig: string } {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) malformed('signature entry');
+  onlyFields(entry, SIGNATURE_FIELDS, 'signature');
+  const { keyid, sig } = entry as { keyid: unknown; sig: unknown };
+  if (typeof keyid !== 'string' || typeof sig !== 'string')
+    malformed('signature keyid and sig must be strings');
+  return { keyid, sig };
+}
+
+/**
+ * Step 4: the payload bytes must be strict UTF-8 JSON (the strict parser, within `maxDepth`), exactly
+ * its own RFC 8785 canonical form, and an object whose `type` is `expectedType`.
+ */
+function parseCanonicalPayload(payload: Uint8Array, expectedType: string, maxDepth: number): object {
+  let text: string;
+  try {
+    text = utf8.decode(payload);
+  } catch {
+    malformed('payload is not valid UTF-8');
+  }
+  let body: unknown;
+  try {
+    // the size was checked on the bytes
+    body = parseStrictJson(text, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth, nullPrototype: false });
+  } catch (error) {
+    if (error instanceof CryptoError && error.code === 'JSON_TOO_DEEP') throw error;
+    throw new CryptoError('ENVELOPE_MALFORMED', `payload is not strict JSON: ${String(error)}`);
+  }
+  // UTF-8 is a bijection between well-formed strings and valid byte strings, so comparing the
+  // canonical text with the decoded payload text is comparing the bytes.
+  if (canonicalize(body) !== text) {
+    throw new CryptoError('ENVELOPE_NOT_CANONICAL', 'payload is not RFC 8785 canonical');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    malformed('payload must be a JSON object');
+  }
+  if ((body as EnvelopeBody).type !== expectedType) {
+    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', 'payload type differs from envelope type');
+  }
+  return body;
+}
+
+function limitsOf(limits: Pick<JsonLimits, 'maxBytes' | 'maxDepth'> | undefined): {
+  maxBytes: number;
+  maxDepth: number;
+} {
+  return {
+    maxBytes: limits?.maxBytes ?? DEFAULT_ENVELOPE_LIMITS.maxBytes,
+    maxDepth: limits?.maxDepth ?? DEFAULT_ENVELOPE_LIMITS.maxDepth,
+  };
+}
+
 /**
  * Verify an envelope over its exact payload bytes (docs/spec/envelope.md §Verification):
  * structure, type, signatures (strict Ed25519 over the PAE), then the payload is parsed strictly
@@ -361,29 +448,10 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
     const issued = selfIssued.get(envelope);
     if (issued !== undefined) return verifySelfIssued<T>(envelope, issued, expectedType, lookup);
   }
-  // 1. structure
-  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
-    malformed('envelope must be an object');
-  }
-  onlyFields(envelope, ENVELOPE_FIELDS, 'envelope');
-  if (typeof envelope.type !== 'string') malformed('envelope type must be a string');
-  // 2. type: the caller's expectation is the domain separator
-  if (envelope.type !== expectedType) {
-    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', `expected ${expectedType}, got ${envelope.type}`);
-  }
-  if (!isEnvelopeType(expectedType)) malformed('envelope type is not a helm.<name>.v<N> type');
-  const payload = typeof envelope.payload === 'string' ? fromBase64Url(envelope.payload) : undefined;
-  if (!payload) malformed('payload must be canonical base64url without padding');
-  const limits = options.limits ?? DEFAULT_ENVELOPE_LIMITS;
-  const maxBytes = limits.maxBytes ?? DEFAULT_ENVELOPE_LIMITS.maxBytes;
-  if (!(maxBytes >= 0)) malformed('invalid limits: maxBytes');
-  if (payload.length > maxBytes) {
-    throw new CryptoError('JSON_TOO_LARGE', 'payload exceeds the size limit');
-  }
-  const signatures: unknown = envelope.signatures;
-  if (!Array.isArray(signatures) || signatures.length === 0) malformed('at least one signature is required');
-  if (signatures.length > MAX_ENVELOPE_SIGNATURES)
-    malformed(`more than ${MAX_ENVELOPE_SIGNATURES} signatures`);
+  checkShape(envelope, expectedType);
+  const limits = limitsOf(options.limits);
+  const payload = payloadBytes(envelope, limits.maxBytes);
+  const signatures = signatureList(envelope, MAX_ENVELOPE_SIGNATURES);
   const threshold = options.threshold;
   if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 1)) {
     throw new CryptoError('ENVELOPE_MALFORMED', 'threshold must be a positive integer');
@@ -394,12 +462,8 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   const pae = preAuthEncoding(envelope.type, payload);
   const keyIds: string[] = [];
   const seenKeys: Uint8Array[] = [];
-  for (const entry of signatures as unknown[]) {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) malformed('signature entry');
-    onlyFields(entry, SIGNATURE_FIELDS, 'signature');
-    const { keyid, sig } = entry as { keyid: unknown; sig: unknown };
-    if (typeof keyid !== 'string' || typeof sig !== 'string')
-      malformed('signature keyid and sig must be strings');
+  for (const entry of signatures) {
+    const { keyid, sig } = signatureEntry(entry);
     if (keyIds.includes(keyid)) malformed('duplicate signer');
     const key = lookup(keyid);
     if (!(key instanceof Uint8Array) || key.length !== 32 || keyIdFor(key) !== keyid) {
@@ -423,36 +487,58 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   }
 
   // 4. the signed bytes must be strict, canonical JSON of a body of the same type
-  let text: string;
-  try {
-    text = utf8.decode(payload);
-  } catch {
-    malformed('payload is not valid UTF-8');
-  }
-  let body: unknown;
-  try {
-    // size already checked on the bytes above
-    body = parseStrictJson(text, {
-      maxBytes: Number.MAX_SAFE_INTEGER,
-      maxDepth: limits.maxDepth ?? DEFAULT_ENVELOPE_LIMITS.maxDepth,
-      nullPrototype: false,
-    });
-  } catch (error) {
-    if (error instanceof CryptoError && error.code === 'JSON_TOO_DEEP') throw error;
-    throw new CryptoError('ENVELOPE_MALFORMED', `payload is not strict JSON: ${String(error)}`);
-  }
-  // UTF-8 is a bijection between well-formed strings and valid byte strings, so comparing the
-  // canonical text with the decoded payload text is comparing the bytes.
-  if (canonicalize(body) !== text) {
-    throw new CryptoError('ENVELOPE_NOT_CANONICAL', 'payload is not RFC 8785 canonical');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    malformed('payload must be a JSON object');
-  }
-  if ((body as EnvelopeBody).type !== expectedType) {
-    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', 'payload type differs from envelope type');
-  }
+  const body = parseCanonicalPayload(payload, expectedType, limits.maxDepth);
   return { body: body as T, payload, keyIds };
+}
+
+export interface OpenEnvelopeOptions {
+  /** Payload parsing limits (default DEFAULT_ENVELOPE_LIMITS). */
+  readonly limits?: Pick<JsonLimits, 'maxBytes' | 'maxDepth'>;
+  /** Most signatures accepted (default and ceiling MAX_ENVELOPE_SIGNATURES). */
+  readonly maxSignatures?: number;
+}
+
+/** A decoded, strictly parsed envelope whose signatures are NOT yet verified. */
+export interface OpenedEnvelope<T> {
+  /** The parsed body: strict JSON, canonical, `type` equal to the envelope type. Unauthenticated. */
+  readonly body: T;
+  /** The exact JCS payload bytes. */
+  readonly payload: Uint8Array;
+  /** PAE(type, payload): the bytes every signature must cover. */
+  readonly pae: Uint8Array;
+  /** The signature entries in envelope order, `sig` decoded from canonical base64url. */
+  readonly signatures: readonly { readonly keyid: string; readonly sig: Uint8Array }[];
+}
+
+/**
+ * The strict decoder behind every verifier whose key depends on signed fields (receipts: key valid
+ * at the body's `trust_seq`; ProofGraph nodes: role from `kind`, at `lamport`; checkpoints): the
+ * same structure, base64url, size, strict-parse and canonical-form rules as verifyEnvelope, in the
+ * order their specs report failures (shape and payload first, then key, then signature). Nothing in
+ * the result is authenticated: the caller selects the key from the body, then checks
+ * `verifyEd25519(key, opened.pae, opened.signatures[i].sig)` before acting on any field.
+ * Throws CryptoError (ENVELOPE_MALFORMED, ENVELOPE_TYPE_MISMATCH, ENVELOPE_NOT_CANONICAL,
+ * JSON_TOO_LARGE, JSON_TOO_DEEP).
+ */
+export function openEnvelope<T extends TypedBody = EnvelopeBody>(
+  envelope: unknown,
+  expectedType: string,
+  options: OpenEnvelopeOptions = {},
+): OpenedEnvelope<T> {
+  checkShape(envelope, expectedType);
+  const max = Math.min(options.maxSignatures ?? MAX_ENVELOPE_SIGNATURES, MAX_ENVELOPE_SIGNATURES);
+  const entries = signatureList(envelope, max);
+  const signatures: { keyid: string; sig: Uint8Array }[] = [];
+  for (const entry of entries) {
+    const { keyid, sig } = signatureEntry(entry);
+    const bytes = fromBase64Url(sig);
+    if (!bytes) malformed('signature must be canonical base64url without padding');
+    signatures.push({ keyid, sig: bytes });
+  }
+  const limits = limitsOf(options.limits);
+  const payload = payloadBytes(envelope, limits.maxBytes);
+  const body = parseCanonicalPayload(payload, expectedType, limits.maxDepth);
+  return { body: body as T, payload, pae: preAuthEncoding(expectedType, payload), signatures };
 }
 
 /** The self-issued fast path of verifyEnvelope: same outcome as the full path for these envelopes. */

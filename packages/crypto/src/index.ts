@@ -38,6 +38,9 @@ export {
   type IdentifiedEnvelope,
   isEnvelopeType,
   MAX_ENVELOPE_SIGNATURES,
+  type OpenEnvelopeOptions,
+  type OpenedEnvelope,
+  openEnvelope,
   type PublicKeyLookup,
   preAuthEncoding,
   preAuthHeader,
@@ -68,7 +71,7 @@ export {
   sha256Hex,
   sha256Portable,
 } from './hash.js';
-export { canonicalBytes, canonicalize, isCanonicalJson, JCS_MAX_DEPTH } from './jcs.js';
+export { canonicalBytes, canonicalize, JCS_MAX_DEPTH } from './jcs.js';
 export {
   DEFAULT_JSON_LIMITS,
   type JsonLimits,

@@ -9,10 +9,10 @@ import {
   type CheckpointBody,
   type SignedEnvelope,
 } from '@helm/contracts';
-import { preAuthEncoding, type Signer, signEnvelope, verifyEd25519 } from '@helm/crypto';
+import { type Signer, signEnvelope, verifyEd25519 } from '@helm/crypto';
 import { ProofGraphError } from './errors.js';
 import { digestToHash, hashToDigest, isDigestString, isSafeInt, KEYID } from './internal/digests.js';
-import { decodeEnvelope, fieldsProblem } from './internal/envelope.js';
+import { fieldsProblem, openSingleSigned } from './internal/envelope.js';
 import { envelopeHash } from './internal/envelope-hash.js';
 import { CHECKPOINT_SIGNER_ROLE, type KeyLookup } from './keys.js';
 import { verifyConsistency } from './merkle.js';
@@ -104,7 +104,7 @@ export type CheckpointCheck =
 
 /** Verify one checkpoint envelope: structure, key (role checkpoint-signer at lamport_to), signature. */
 export function verifyCheckpoint(envelope: unknown, keys: KeyLookup): CheckpointCheck {
-  const decoded = decodeEnvelope(envelope, CHECKPOINT_TYPE);
+  const decoded = openSingleSigned(envelope, CHECKPOINT_TYPE);
   if (typeof decoded === 'string') return { ok: false, code: 'MALFORMED', message: decoded };
   const problem = checkpointBodyProblem(decoded.body);
   if (problem) return { ok: false, code: 'MALFORMED', message: problem };
@@ -112,7 +112,7 @@ export function verifyCheckpoint(envelope: unknown, keys: KeyLookup): Checkpoint
   if (body.keyid !== decoded.keyid) return { ok: false, code: 'KEYID_MISMATCH', message: 'keyid differs' };
   const key = keys(body.keyid, CHECKPOINT_SIGNER_ROLE, body.lamport_to);
   if (!key) return { ok: false, code: 'KEY_UNKNOWN', message: `no checkpoint key ${body.keyid}` };
-  if (!verifyEd25519(key, preAuthEncoding(CHECKPOINT_TYPE, decoded.payload), decoded.sig)) {
+  if (!verifyEd25519(key, decoded.pae, decoded.sig)) {
     return { ok: false, code: 'SIGNATURE_INVALID', message: 'checkpoint signature does not verify' };
   }
   const env = envelope as SignedEnvelope;

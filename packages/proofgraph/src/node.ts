@@ -11,14 +11,13 @@ import {
   canonicalBytes,
   canonicalDigest,
   digest,
-  preAuthEncoding,
   type Signer,
   signEnvelope,
   verifyEd25519,
 } from '@helm/crypto';
 import { ProofGraphError } from './errors.js';
 import { isDigestString, isSafeInt, KEYID } from './internal/digests.js';
-import { decodeEnvelope, fieldsProblem } from './internal/envelope.js';
+import { fieldsProblem, openSingleSigned } from './internal/envelope.js';
 import { envelopeHash } from './internal/envelope-hash.js';
 import { type KeyLookup, nodeSignerRole } from './keys.js';
 
@@ -122,7 +121,7 @@ export function verifyNode(
   keys: KeyLookup,
   payload?: { readonly value: unknown },
 ): NodeCheck {
-  const decoded = decodeEnvelope(envelope, NODE_TYPE);
+  const decoded = openSingleSigned(envelope, NODE_TYPE);
   if (typeof decoded === 'string') return { ok: false, code: 'NODE_MALFORMED', message: decoded };
   const problem = nodeBodyProblem(decoded.body);
   if (problem) return { ok: false, code: 'NODE_MALFORMED', message: problem };
@@ -135,7 +134,7 @@ export function verifyNode(
       code: 'KEY_UNKNOWN',
       message: `no key ${body.keyid} for ${nodeSignerRole(body.kind)}`,
     };
-  if (!verifyEd25519(key, preAuthEncoding(NODE_TYPE, decoded.payload), decoded.sig)) {
+  if (!verifyEd25519(key, decoded.pae, decoded.sig)) {
     return { ok: false, code: 'SIGNATURE_INVALID', message: 'node signature does not verify' };
   }
   const env = envelope as SignedEnvelope;
