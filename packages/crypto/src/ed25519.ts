@@ -3,6 +3,7 @@
 // (@noble/curves, portable and an independent cross-check). Both enforce the same strict
 // verification policy. Keys come from a caller-supplied 32-byte seed: the TCB never draws its own
 // randomness.
+import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts';
 import { CryptoError } from './errors.js';
 import { sha256Hex } from './hash.js';
 import { noblePublicKeyFromSeed, nobleSignerFor, nobleVerify } from './internal/backend-noble.js';
@@ -57,14 +58,14 @@ export function keyIdFor(publicKey: Uint8Array): string {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
     throw new CryptoError('KEY_INVALID', 'Ed25519 public key must be 32 bytes');
   }
-  return `ed25519:${sha256Hex(publicKey)}`;
+  return KEY_ID_PREFIX + sha256Hex(publicKey);
 }
 
-const KEY_ID_PATTERN = /^ed25519:[0-9a-f]{64}$/;
+const KEY_ID = new RegExp(KEY_ID_PATTERN);
 
-/** True for strings of the key id form `ed25519:<64 lowercase hex>`. */
+/** True for strings of the key id form `ed25519:<64 lowercase hex>` (contracts' KEY_ID_PATTERN). */
 export function isKeyId(value: unknown): value is string {
-  return typeof value === 'string' && KEY_ID_PATTERN.test(value);
+  return typeof value === 'string' && KEY_ID.test(value);
 }
 
 /** Something that signs bytes with one Ed25519 key, synchronously (in-process keys). */

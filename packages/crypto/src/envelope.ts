@@ -1,7 +1,12 @@
 // Signed envelopes (normative: docs/spec/envelope.md). The signature covers the pre-authentication
 // encoding PAE(type, payload) = "HELMSIG1" SP len(type) SP type SP len(payload) SP payload, where
 // payload is the exact RFC 8785 JCS bytes of the body and lengths are ASCII decimal byte counts.
-import type { SignedEnvelope } from '@helm/contracts';
+import {
+  ENVELOPE_TYPE_PATTERN,
+  MAX_ENVELOPE_SIGNATURES,
+  MAX_ENVELOPE_TYPE_LENGTH,
+  type SignedEnvelope,
+} from '@helm/contracts';
 import {
   type AsyncSigner,
   type Ed25519Backend,
@@ -21,20 +26,16 @@ const encoder = new TextEncoder();
 /** Strict UTF-8: invalid sequences throw; a BOM is kept (and then rejected by the parser). */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Envelope type strings: `helm.` + dotted lowercase segments + `.v<N>`, at most 128 bytes. */
-export const ENVELOPE_TYPE_PATTERN = /^helm\.[a-z0-9_]+(?:\.[a-z0-9_]+)*\.v[0-9]+$/;
-const MAX_TYPE_LENGTH = 128;
-/** Upper bound on signatures per envelope (a DoS bound, far above any real quorum). */
-export const MAX_ENVELOPE_SIGNATURES = 32;
+const ENVELOPE_TYPE = new RegExp(ENVELOPE_TYPE_PATTERN);
 /** Default limits for parsing an envelope payload. */
 export const DEFAULT_ENVELOPE_LIMITS: Readonly<{ maxBytes: number; maxDepth: number }> = Object.freeze({
   maxBytes: 16 * 1024 * 1024,
   maxDepth: 128,
 });
 
-/** True for a well-formed envelope type string (e.g. `helm.receipt.v1`). */
+/** True for a well-formed envelope type string (e.g. `helm.receipt.v1`; contracts' ENVELOPE_TYPE_PATTERN). */
 export function isEnvelopeType(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= MAX_TYPE_LENGTH && ENVELOPE_TYPE_PATTERN.test(value);
+  return typeof value === 'string' && value.length <= MAX_ENVELOPE_TYPE_LENGTH && ENVELOPE_TYPE.test(value);
 }
 
 /**

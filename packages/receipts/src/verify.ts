@@ -13,6 +13,7 @@ import {
   RECEIPT_TYPE,
   type ReceiptBody,
   type RiskTier,
+  type RoleKeyLookup,
   type SignedEnvelope,
 } from '@helm/contracts';
 import {
@@ -30,13 +31,12 @@ import { type ChainHead, receiptHash } from './receipt.js';
 export const RECEIPT_SIGNER_ROLE = 'receipt-signer';
 
 /**
- * Resolves the public key for `keyid`, valid for `role` at trust registry sequence number
- * `trustSeq` (the receipt's own `trust_seq`), or undefined (unknown, revoked, lacking the role, or
- * a state the registry does not know). A `(keyid) => key` function also fits. The receipt's
- * `trust_head` is not checked here: a verifier holding the registry checks it equals the registry's
- * head digest at `trust_seq` (e.g. `TrustRegistry#headAt`).
+ * Resolves the public key for `keyid` valid for `role` at trust registry sequence number `seq` (the
+ * receipt's own `trust_seq`), or undefined. The receipt's `trust_head` is not checked here: a
+ * verifier holding the registry checks it equals the registry's head digest at `trust_seq` (e.g.
+ * `TrustRegistry#headAt`). The one key-lookup shape of HELM (`RoleKeyLookup` of @helm/contracts).
  */
-export type ReceiptKeyLookup = (keyid: string, role: string, trustSeq: number) => Uint8Array | undefined;
+export type ReceiptKeyLookup = RoleKeyLookup;
 
 export type ReceiptVerifyCode =
   | 'MALFORMED'

@@ -5,7 +5,7 @@ import type { ReceiptBody, SignedEnvelope } from '@helm/contracts';
 import { canonicalDigest, fromBase64Url, preAuthEncoding, toBase64Url, verifyEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import { ReceiptChain, verifyReceipt } from '../src/index.ts';
-import { isDigestString, isKeyIdString, receiptBodyProblem } from '../src/internal/validate.ts';
+import { receiptBodyProblem } from '../src/internal/validate.ts';
 import { input, keysOf, signerA } from './helpers.ts';
 
 const keys = keysOf(signerA);
@@ -106,44 +106,6 @@ describe('verifyReceipt agrees with the generic verifier plus the receipt rules'
       }
     }
     expect(accepted).toBeGreaterThan(0); // e.g. a hex digit of a digest replaced by another
-  });
-});
-
-describe('digest and key id checks', () => {
-  const hex = 'a'.repeat(64);
-  it('match the reference patterns on adversarial strings', () => {
-    const DIGEST = /^sha256:[0-9a-f]{64}$/;
-    const KEYID = /^ed25519:[0-9a-f]{64}$/;
-    const cases: unknown[] = [null, undefined, 5, {}, '', 'sha256:', `sha256:${hex}`, `ed25519:${hex}`];
-    for (const prefix of ['sha256:', 'ed25519:', 'SHA256:', 'sha256;', 'ed25519-', '']) {
-      for (const body of [
-        hex,
-        '0123456789abcdef'.repeat(4),
-        'A'.repeat(64),
-        'g'.repeat(64),
-        `${'a'.repeat(63)}F`,
-        `${'a'.repeat(63)}/`,
-        `${'a'.repeat(63)}:`,
-        `${'a'.repeat(63)}\``,
-        `${'a'.repeat(63)}\u0660`,
-        // code units ≥ 0x80 whose low 7 bits are a hex digit ('a', '0', '0', 'f')
-        `${'a'.repeat(63)}\u00e1`,
-        `\u0130${'a'.repeat(63)}`,
-        `${'a'.repeat(31)}\u0830${'a'.repeat(32)}`,
-        `${'a'.repeat(32)}\uffe6${'a'.repeat(31)}`,
-        'a'.repeat(63),
-        'a'.repeat(65),
-        `${hex}\n`,
-        ` ${hex.slice(1)}`,
-      ]) {
-        cases.push(prefix + body);
-      }
-    }
-    for (const v of cases) {
-      const s = typeof v === 'string';
-      expect(isDigestString(v), String(v)).toBe(s && DIGEST.test(v as string));
-      expect(isKeyIdString(v), String(v)).toBe(s && KEYID.test(v as string));
-    }
   });
 });
 
