@@ -112,26 +112,11 @@ export function generateKeyPair(
   return keyPairFromSeed(seed, backend);
 }
 
-/**
- * Signers made by createSigner, each with a private copy of its public key: that key is derived
- * from the seed the signer signs with, so a signature it returns is valid for this key by
- * construction (envelope.ts relies on this for self-issued envelopes). Other objects that merely
- * implement `Signer` are not in here, and mutating `signer.publicKey` does not change the copy.
- */
-const genuineSigners = new WeakMap<Signer | AsyncSigner, Uint8Array>();
-
-/** The public key a createSigner signer really signs for; undefined for any other object. */
-export function genuinePublicKey(signer: Signer | AsyncSigner): Uint8Array | undefined {
-  return genuineSigners.get(signer);
-}
-
 /** An in-process signer for a seed (synchronous; the key material stays inside the closure). */
 export function createSigner(seed: Uint8Array, backend: Ed25519Backend = nodeBackend): Signer {
   const sign = backend.signerFor(seed);
   const publicKey = backend.publicKeyFromSeed(seed);
-  const signer = Object.freeze({ keyId: keyIdFor(publicKey), publicKey, sign });
-  genuineSigners.set(signer, Uint8Array.from(publicKey));
-  return signer;
+  return Object.freeze({ keyId: keyIdFor(publicKey), publicKey, sign });
 }
 
 /** Wrap a synchronous signer as an AsyncSigner (to mix in-process and remote signers). */

@@ -7,18 +7,11 @@ import {
   MAX_ENVELOPE_TYPE_LENGTH,
   type SignedEnvelope,
 } from '@helm/contracts';
-import {
-  type AsyncSigner,
-  type Ed25519Backend,
-  genuinePublicKey,
-  keyIdFor,
-  nodeBackend,
-  type Signer,
-} from './ed25519.js';
+import { canonicalDigest } from './digests.js';
+import { type AsyncSigner, type Ed25519Backend, keyIdFor, nodeBackend, type Signer } from './ed25519.js';
 import { bytesEqual, fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
-import { digestText } from './hash.js';
-import { canonicalize, canonicalMembersAround } from './jcs.js';
+import { canonicalize } from './jcs.js';
 import { type JsonLimits, parseStrictJson } from './json.js';
 import type { KeyRing } from './keyring.js';
 
@@ -43,43 +36,16 @@ export function isEnvelopeType(value: unknown): value is string {
  * `payloadLength` bytes (lengths are UTF-8 byte counts). PAE = UTF-8(header) ‖ payload.
  */
 export function preAuthHeader(type: string, payloadLength: number): string {
-  return `HELMSIG1 ${utf8Length(type)} ${type} ${payloadLength} `;
+  return `HELMSIG1 ${encoder.encode(type).length} ${type} ${payloadLength} `;
 }
 
-/** The exact bytes an envelope signature covers. */
+/** The exact bytes an envelope signature covers: a fresh array owning its buffer. */
 export function preAuthEncoding(type: string, payload: Uint8Array): Uint8Array {
   const head = encoder.encode(preAuthHeader(type, payload.length));
-  // Buffer.allocUnsafe draws small sizes from Node's pool: a fresh off-heap ArrayBuffer per call
-  // cost ~1–3 µs here. Every byte is written below; returned as a plain Uint8Array view.
-  const buf = Buffer.allocUnsafe(head.length + payload.length);
-  const out = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  const out = new Uint8Array(head.length + payload.length);
   out.set(head, 0);
   out.set(payload, head.length);
   return out;
-}
-
-/**
- * PAE(type, UTF-8(text)) written in one allocation straight from the canonical text (no separate
- * payload buffer); the payload bytes are the view `pae.subarray(offset)`. A transient view into
- * Node's buffer pool: hash, sign or encode it, do not keep it.
- */
-function preAuthEncodingOfText(type: string, text: string): { pae: Uint8Array; offset: number } {
-  const length = Buffer.byteLength(text, 'utf8');
-  const head = preAuthHeader(type, length);
-  const offset = Buffer.byteLength(head, 'utf8');
-  const buf = Buffer.allocUnsafe(offset + length);
-  buf.write(head, 0, 'utf8');
-  buf.write(text, offset, 'utf8');
-  return { pae: new Uint8Array(buf.buffer, buf.byteOffset, buf.length), offset };
-}
-
-/** UTF-8 byte length of `text` (types are ASCII in practice: one pass, no allocation). */
-function utf8Length(text: string): number {
-  const n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0x7f) return encoder.encode(text).length;
-  }
-  return n;
 }
 
 export interface EnvelopeBody {
@@ -116,75 +82,16 @@ function prepare(body: TypedBody, signerCount: number): { payload: Uint8Array; p
   return { payload, pae: preAuthEncoding(type, payload) };
 }
 
-/**
- * Envelopes this process signed with createSigner signers, by object identity (docs/spec/envelope.md
- * §Self-issued envelopes). Each is frozen when recorded, so its type, payload and signatures can
- * no longer change; the entry keeps only the keys the signatures are valid for. (The canonical text
- * is not kept: the frozen payload is exactly its base64url, and a second copy of every record
- * signed in-process was a quarter of the memory a governed call retains.)
- */
-interface SelfIssued {
-  /** Key ids in signature order, and the key each signature was made with. */
-  readonly keyIds: readonly string[];
-  readonly keys: readonly Uint8Array[];
-}
-const selfIssued = new WeakMap<SignedEnvelope, SelfIssued>();
-/**
- * One shared record per genuine signer for the envelopes it signs alone (the common case): every
- * object a governed call leaves behind in memory was measured to cost its latency, so an envelope
- * adds only its WeakMap entry. createSigner signers are frozen, so the key id cannot change.
- */
-const soleSignerRecords = new WeakMap<Signer | AsyncSigner, SelfIssued>();
-
-function selfIssuedRecord(signers: readonly (Signer | AsyncSigner)[]): SelfIssued | undefined {
-  if (signers.length === 1) {
-    const signer = signers[0] as Signer | AsyncSigner;
-    let record = soleSignerRecords.get(signer);
-    if (record === undefined) {
-      const key = genuinePublicKey(signer);
-      if (key === undefined) return undefined;
-      record = Object.freeze({ keyIds: Object.freeze([signer.keyId]), keys: Object.freeze([key]) });
-      soleSignerRecords.set(signer, record);
-    }
-    return record;
-  }
-  const keyIds: string[] = [];
-  const keys: Uint8Array[] = [];
-  for (const signer of signers) {
-    const key = genuinePublicKey(signer);
-    if (key === undefined) return undefined;
-    keyIds.push(signer.keyId);
-    keys.push(key);
-  }
-  return { keyIds, keys };
-}
-
 function assemble(
   type: string,
   payload: Uint8Array,
   signers: readonly (Signer | AsyncSigner)[],
   sigs: readonly Uint8Array[],
-  recordSelfIssued = true,
 ): SignedEnvelope {
-  // Plain loops, not Array#map: arrays made by map in this hot path were seen to change maps
-  // mid-run (V8 then deoptimizes the callers; traced with --trace-deopt).
-  const signatures: { readonly keyid: string; readonly sig: string }[] = [];
-  for (let i = 0; i < signers.length; i++) {
-    signatures.push(
-      Object.freeze({
-        keyid: (signers[i] as Signer | AsyncSigner).keyId,
-        sig: toBase64Url(sigs[i] as Uint8Array),
-      }),
-    );
-  }
-  const envelope: SignedEnvelope = Object.freeze({
-    type,
-    payload: toBase64Url(payload),
-    signatures: Object.freeze(signatures) as SignedEnvelope['signatures'],
-  });
-  const record = recordSelfIssued ? selfIssuedRecord(signers) : undefined;
-  if (record !== undefined) selfIssued.set(envelope, record);
-  return envelope;
+  const signatures = signers.map((signer, i) =>
+    Object.freeze({ keyid: signer.keyId, sig: toBase64Url(sigs[i] as Uint8Array) }),
+  );
+  return Object.freeze({ type, payload: toBase64Url(payload), signatures: Object.freeze(signatures) });
 }
 
 function checkDistinct(signers: readonly { keyId: string }[]): void {
@@ -249,45 +156,22 @@ export interface IdentifiedEnvelope<T, K extends string> {
   readonly envelope: SignedEnvelope;
 }
 
-export interface SignIdentifiedOptions {
-  /**
-   * Record the envelope for the self-issued verification rule (docs/spec/envelope.md §4a). Default
-   * true; producers whose envelopes are never verified in-process (receipts) pass false, so the
-   * envelopes they keep in memory carry no extra entry.
-   */
-  readonly selfIssued?: boolean;
-}
-
 /**
- * The content-addressed record pattern in one pass: id = digest(JCS(body)), then sign
- * `{...body, [idField]: id}`. The same bytes as `signEnvelope({...body, [idField]:
- * canonicalDigest(body)})`, but every member is serialized once. `body` must not have `idField`.
+ * The content-addressed record pattern: id = digest(JCS(body)), then sign `{...body, [idField]:
+ * id}` with signEnvelope (docs/spec/envelope.md §4). `body` must not have `idField`.
  */
 export function signIdentifiedEnvelope<T extends TypedBody, K extends string>(
   body: T,
   idField: K,
   signers: readonly Signer[],
-  options: SignIdentifiedOptions = {},
 ): IdentifiedEnvelope<T, K> {
-  const type = bodyType(body);
-  checkSigners(type, signers.length);
-  checkDistinct(signers);
+  bodyType(body);
   if (Object.hasOwn(body, idField)) {
     throw new CryptoError('ENVELOPE_MALFORMED', `the body already has ${idField}`);
   }
-  const { before, after } = canonicalMembersAround(body, idField);
-  const id = digestText(before === '' || after === '' ? `{${before}${after}}` : `{${before},${after}}`);
-  const member = `${JSON.stringify(idField)}:"${id}"`;
-  const text = `{${before === '' ? '' : `${before},`}${member}${after === '' ? '' : `,${after}`}}`;
-  const { pae, offset } = preAuthEncodingOfText(type, text);
-  const envelope = assemble(
-    type,
-    pae.subarray(offset),
-    signers,
-    signAll(signers, pae),
-    options.selfIssued !== false,
-  );
-  return { body: { ...body, [idField]: id } as IdentifiedEnvelope<T, K>['body'], id, envelope };
+  const id = canonicalDigest(body);
+  const withId = { ...body, [idField]: id } as IdentifiedEnvelope<T, K>['body'];
+  return { body: withId, id, envelope: signEnvelope(withId, signers) };
 }
 
 /** signEnvelope for signers that may be remote (KMS/HSM/approver devices); signs in parallel. */
@@ -298,8 +182,7 @@ export async function signEnvelopeAsync<T extends TypedBody>(
   const { payload, pae } = prepare(body, signers.length);
   checkDistinct(signers);
   const sigs = await Promise.all(signers.map((s) => signAny(s, pae)));
-  // Never recorded as self-issued: an async signer's signature comes from elsewhere.
-  return assemble(body.type, payload, signers, sigs, false);
+  return assemble(body.type, payload, signers, sigs);
 }
 
 /** Resolves a key id to its raw Ed25519 public key, or undefined when unknown. */
@@ -325,11 +208,8 @@ export interface VerifyEnvelopeOptions {
   /** Payload parsing limits (default DEFAULT_ENVELOPE_LIMITS). */
   readonly limits?: Pick<JsonLimits, 'maxBytes' | 'maxDepth'>;
   /**
-   * Accept an envelope this process signed itself without re-running Ed25519 (docs/spec/envelope.md
-   * §Self-issued envelopes): it must be the very (frozen) object signEnvelope returned for
-   * createSigner signers, and every signature's key id must resolve, through `keys`, to exactly the
-   * key it was signed with. Everything else takes the full path. Default false. Ignored with
-   * `threshold` or `limits`.
+   * @deprecated Accepted and ignored: every envelope, including one this process signed, is
+   * verified in full (docs/spec/envelope.md §4a). Kept so existing callers compile.
    */
   readonly acceptSelfIssued?: boolean;
 }
@@ -445,10 +325,6 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   options: VerifyEnvelopeOptions = {},
 ): VerifiedEnvelope<T> {
   const lookup: PublicKeyLookup = typeof keys === 'function' ? keys : (id) => keys.lookup(id);
-  if (options.acceptSelfIssued === true && options.threshold === undefined && options.limits === undefined) {
-    const issued = selfIssued.get(envelope);
-    if (issued !== undefined) return verifySelfIssued<T>(envelope, issued, expectedType, lookup);
-  }
   checkShape(envelope, expectedType);
   const limits = limitsOf(options.limits);
   const payload = payloadBytes(envelope, limits.maxBytes);
@@ -540,37 +416,4 @@ export function openEnvelope<T extends TypedBody = EnvelopeBody>(
   const payload = payloadBytes(envelope, limits.maxBytes);
   const body = parseCanonicalPayload(payload, expectedType, limits.maxDepth);
   return { body: body as T, payload, pae: preAuthEncoding(expectedType, payload), signatures };
-}
-
-/** The self-issued fast path of verifyEnvelope: same outcome as the full path for these envelopes. */
-function verifySelfIssued<T extends TypedBody>(
-  envelope: SignedEnvelope,
-  issued: SelfIssued,
-  expectedType: string,
-  lookup: PublicKeyLookup,
-): VerifiedEnvelope<T> {
-  if (envelope.type !== expectedType) {
-    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', `expected ${expectedType}, got ${envelope.type}`);
-  }
-  for (let i = 0; i < issued.keyIds.length; i++) {
-    const keyid = issued.keyIds[i] as string;
-    const key = lookup(keyid);
-    if (!(key instanceof Uint8Array) || !bytesEqual(key, issued.keys[i] as Uint8Array)) {
-      // unknown here, or known as another key: the full path reports it precisely
-      throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${keyid}`);
-    }
-  }
-  // The frozen payload is the base64url of exactly the signed canonical bytes (written by assemble),
-  // so decoding it gives the signed text; the bytes are handed out only if asked for.
-  const payloadText = envelope.payload;
-  const text = Buffer.from(payloadText, 'base64url').toString('utf8');
-  let payload: Uint8Array | undefined;
-  return {
-    body: JSON.parse(text) as T,
-    get payload(): Uint8Array {
-      payload ??= fromBase64Url(payloadText) as Uint8Array;
-      return payload;
-    },
-    keyIds: [...issued.keyIds],
-  };
 }

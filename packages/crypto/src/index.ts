@@ -41,7 +41,6 @@ export {
   type PublicKeyLookup,
   preAuthEncoding,
   preAuthHeader,
-  type SignIdentifiedOptions,
   signEnvelope,
   signEnvelopeAsync,
   signIdentifiedEnvelope,

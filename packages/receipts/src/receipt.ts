@@ -61,8 +61,7 @@ export function genesisHead(chainId: string): ChainHead {
 
 /**
  * Build, validate and sign the receipt that follows `head`. Deterministic: same inputs, same bytes.
- * receipt_id = digest(JCS(body without receipt_id)) and the signed payload is JCS(body with it);
- * signIdentifiedEnvelope serializes every member once for both.
+ * receipt_id = digest(JCS(body without receipt_id)) and the signed payload is JCS(body with it).
  */
 export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer): MintedReceipt {
   // Members in canonical (sorted) order, so canonicalization has nothing to reorder.
@@ -93,8 +92,7 @@ export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer
   };
   const problem = receiptBodyProblem(withoutId, false);
   if (problem) throw new ReceiptError('RECEIPT_INPUT_INVALID', problem);
-  // Receipts are verified in full wherever they are read, never by the in-process shortcut.
-  const signed = signIdentifiedEnvelope(withoutId, 'receipt_id', [signer], { selfIssued: false });
+  const signed = signIdentifiedEnvelope(withoutId, 'receipt_id', [signer]);
   // signIdentifiedEnvelope checked the one signature is 64 bytes, so the hash is defined.
   const hash = receiptHash(signed.envelope) as string;
   return { envelope: signed.envelope, body: signed.body as ReceiptBody, hash };
