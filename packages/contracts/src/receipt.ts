@@ -3,9 +3,9 @@
 //
 // receipt_id = digest(canonicalBytes(body without `receipt_id`)).
 // receipt hash = digest(raw 64-byte Ed25519 signature of the envelope) ("PrevHash = the previous
-//   receipt's signature" of the security model); the
-//   next receipt of the same chain carries it as `prev_hash`. The first receipt of a chain carries
-//   RECEIPT_GENESIS_PREV_HASH and lamport 1; every receipt increments lamport by exactly one.
+//   receipt's signature" of the security model); the next receipt of the same chain carries it as
+//   `prev_hash` (the rule is applied by soleSignatureDigest of @helm/crypto). The first receipt of a
+//   chain carries RECEIPT_GENESIS_PREV_HASH and lamport 1; every receipt increments lamport by one.
 // Trust binding: every receipt names, under its own signature, the trust registry state it was
 // signed under (`trust_seq`, `trust_head`): its key must be valid for the receipt-signer role at
 // that registry sequence number, and `trust_head` must be the registry's head digest there.
