@@ -7,10 +7,10 @@ import {
   MAX_ENVELOPE_TYPE_LENGTH,
   type SignedEnvelope,
 } from '@helm/contracts';
-import { canonicalDigest } from './digests.js';
 import { type AsyncSigner, type Ed25519Backend, keyIdFor, nodeBackend, type Signer } from './ed25519.js';
 import { bytesEqual, fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
+import { identifiedCanonicalText } from './fast/identified.js';
 import { canonicalize } from './jcs.js';
 import { type JsonLimits, parseStrictJson } from './json.js';
 import type { KeyRing } from './keyring.js';
@@ -158,20 +158,24 @@ export interface IdentifiedEnvelope<T, K extends string> {
 
 /**
  * The content-addressed record pattern: id = digest(JCS(body)), then sign `{...body, [idField]:
- * id}` with signEnvelope (docs/spec/envelope.md §4). `body` must not have `idField`.
+ * id}` exactly as signEnvelope would (docs/spec/envelope.md §4). `body` must not have `idField`.
+ * The canonical text comes from fast/identified.ts (each member serialized once).
  */
 export function signIdentifiedEnvelope<T extends TypedBody, K extends string>(
   body: T,
   idField: K,
   signers: readonly Signer[],
 ): IdentifiedEnvelope<T, K> {
-  bodyType(body);
+  const type = bodyType(body);
+  checkSigners(type, signers.length);
+  checkDistinct(signers);
   if (Object.hasOwn(body, idField)) {
     throw new CryptoError('ENVELOPE_MALFORMED', `the body already has ${idField}`);
   }
-  const id = canonicalDigest(body);
-  const withId = { ...body, [idField]: id } as IdentifiedEnvelope<T, K>['body'];
-  return { body: withId, id, envelope: signEnvelope(withId, signers) };
+  const { id, text } = identifiedCanonicalText(body, idField);
+  const payload = encoder.encode(text);
+  const envelope = assemble(type, payload, signers, signAll(signers, preAuthEncoding(type, payload)));
+  return { body: { ...body, [idField]: id } as IdentifiedEnvelope<T, K>['body'], id, envelope };
 }
 
 /** signEnvelope for signers that may be remote (KMS/HSM/approver devices); signs in parallel. */

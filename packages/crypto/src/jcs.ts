@@ -117,6 +117,23 @@ export function canonicalize(value: unknown): string {
   return serialize(value, new Walk());
 }
 
+/**
+ * The members of a plain object as canonicalize writes them: `[name, '"name":value']` in canonical
+ * order, each value serialized at depth 1 exactly as inside canonicalize(value). Joined with `,` and
+ * wrapped in `{}` they are canonicalize(value). Internal (used by fast/identified.ts).
+ */
+export function canonicalMemberTexts(value: object): [string, string][] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'members of a plain object only');
+  }
+  const keys = canonicalKeys(value);
+  const walk = new Walk();
+  walk.path[0] = value;
+  walk.depth = 1;
+  const record = value as Record<string, unknown>;
+  return keys.map((key) => [key, serializeKey(key) + serialize(record[key], walk)]);
+}
+
 /** UTF-8 bytes of the RFC 8785 canonical form of `value`. */
 export function canonicalBytes(value: unknown): Uint8Array {
   return encoder.encode(canonicalize(value));
