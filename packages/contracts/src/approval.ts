@@ -3,6 +3,7 @@
 // effect, args), the P1 bundle hash, the P0 ceiling hash, the intent hash and the digest of the
 // approval requirement; approvers sign an approval (`helm.approval.v1`, a different signature
 // domain than any execution envelope) with keys authorized for the approver role.
+import { DIGEST_PATTERN } from './wire.js';
 
 export const APPROVAL_CHALLENGE_TYPE = 'helm.approval.challenge.v1';
 export const APPROVAL_TYPE = 'helm.approval.v1';
@@ -58,7 +59,7 @@ export interface ApprovalStatement {
   readonly emergency: boolean;
 }
 
-const DIGEST = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
+const DIGEST = { type: 'string', pattern: DIGEST_PATTERN } as const;
 const MS = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
 
 export const approvalChallengeSchema = {

@@ -5,8 +5,9 @@
 // The first checkpoint of a log has prev_checkpoint_hash = CHECKPOINT_GENESIS_HASH and
 // prev_tree_size 0; each later one names its predecessor, and a verifier checks a consistency
 // proof from prev_tree_size to tree_size.
-import { DIGEST_PATTERN } from './effect.js';
+
 import { CHAIN_ID_PATTERN } from './receipt.js';
+import { DIGEST_PATTERN, KEY_ID_PATTERN } from './wire.js';
 
 export const CHECKPOINT_TYPE = 'helm.checkpoint.v1';
 
@@ -67,7 +68,7 @@ export const checkpointSchema = {
     prev_checkpoint_hash: { type: 'string', pattern: DIGEST_PATTERN },
     prev_tree_size: int(0),
     anchor_required: { type: 'boolean' },
-    keyid: { type: 'string', pattern: '^ed25519:[0-9a-f]{64}$' },
+    keyid: { type: 'string', pattern: KEY_ID_PATTERN },
     issued_at_ms: int(0),
   },
 } as const;

@@ -9,8 +9,10 @@
 // checkpoint signature, so any edit breaks the inclusion proof. `prev_hash` is the entry hash of the
 // previous leaf of the log (LOG_GENESIS_PREV_HASH for leaf 0), so the hash chain stays checkable
 // straight through condensed entries.
-import { DIGEST_PATTERN, RISK_TIERS, type RiskTier } from './effect.js';
+
+import { RISK_TIERS, type RiskTier } from './effect.js';
 import { CHAIN_ID_PATTERN } from './receipt.js';
+import { DIGEST_PATTERN } from './wire.js';
 
 export const LOG_LEAF_TYPE = 'helm.log_leaf.v1';
 export const CONDENSED_ENTRY_TYPE = 'helm.condensed.v1';

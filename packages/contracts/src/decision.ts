@@ -4,8 +4,10 @@
 // digest(canonicalBytes(body without `decision_id`)). A signed ALLOW decision is also the
 // AuthorizedExecutionIntent the SafeExecutor verifies (docs/spec/intent.md): it carries the
 // intent's expiry and approval grant, so one signature authorizes the execution.
+
 import type { ReasonCode } from './reason-codes.js';
 import type { Verdict } from './verdict.js';
+import { DIGEST_PATTERN } from './wire.js';
 
 export const DECISION_TYPE = 'helm.decision.v1';
 
@@ -69,7 +71,7 @@ export interface DecisionRecord {
   readonly approval_grant_id: string | null;
 }
 
-const DIGEST = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
+const DIGEST = { type: 'string', pattern: DIGEST_PATTERN } as const;
 const NULLABLE_DIGEST = { anyOf: [DIGEST, { type: 'null' }] } as const;
 const MS = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
 

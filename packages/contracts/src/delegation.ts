@@ -2,7 +2,9 @@
 // act for a delegator (a human) within explicit grants. `session_id` =
 // digest(canonicalBytes(body without session_id)); the body is signed by the guardian as a
 // `helm.delegation.v1` envelope.
+
 import type { PolicyMatch } from './policy.js';
+import { DIGEST_PATTERN } from './wire.js';
 
 export const DELEGATION_TYPE = 'helm.delegation.v1';
 
@@ -39,7 +41,7 @@ export interface DelegationPresentation {
   readonly nonce: string;
 }
 
-const DIGEST = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
+const DIGEST = { type: 'string', pattern: DIGEST_PATTERN } as const;
 const MS = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
 const MATCH_REF = { $ref: 'helm.policy.match.v1.json' } as const;
 

@@ -6,6 +6,7 @@
 // lowercase hex SHA-256 of the RFC 8785 JCS bytes of the whole Effect object, `type` included.
 // An Effect has no id field of its own; the digest is its identity. `@helm/crypto` exports
 // `effectDigest(effect)` implementing exactly this rule.
+import { DIGEST_PATTERN } from './wire.js';
 
 /** Envelope / domain type string of an Effect body. */
 export const EFFECT_TYPE = 'helm.effect.v1';
@@ -33,9 +34,6 @@ export const EFFECT_CLASSES = [
   'data.export',
 ] as const;
 export type KnownEffectClass = (typeof EFFECT_CLASSES)[number];
-
-/** `sha256:` + 64 lowercase hex digits: the project's one textual digest encoding. */
-export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';
 
 /** Pattern of an effect class / effect_type: dotted lowercase segments, e.g. `fs.write`. */
 export const EFFECT_TYPE_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$';

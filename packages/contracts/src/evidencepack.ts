@@ -4,7 +4,7 @@
 // bytewise by path) is not inlined: it is the entry `manifest/entries.json`, bound by its size,
 // SHA-256 and RFC 9162 Merkle root in the signed body, so the signed manifest has a fixed size
 // whatever the number of entries.
-import { DIGEST_PATTERN } from './effect.js';
+import { DIGEST_PATTERN } from './wire.js';
 
 export const EVIDENCEPACK_MANIFEST_TYPE = 'helm.evidencepack.manifest.v1';
 

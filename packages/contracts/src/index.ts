@@ -41,7 +41,6 @@ export {
   delegationSessionSchema,
 } from './delegation.js';
 export {
-  DIGEST_PATTERN,
   EFFECT_CLASSES,
   EFFECT_TYPE,
   EFFECT_TYPE_PATTERN,
@@ -52,12 +51,8 @@ export {
   type RiskTier,
 } from './effect.js';
 export {
-  BASE64URL_PATTERN_SOURCE,
-  ENVELOPE_TYPE_PATTERN_SOURCE,
   ENVELOPE_TYPE_PREFIX,
   type EnvelopeSignature,
-  KEY_ID_PATTERN_SOURCE,
-  MAX_ENVELOPE_SIGNATURES,
   type SignedEnvelope,
   SignedEnvelopeSchema,
 } from './envelope.js';
@@ -162,3 +157,15 @@ export {
   trustStateSchema,
 } from './trust-event.js';
 export { isVerdict, VERDICTS, type Verdict, VerdictSchema } from './verdict.js';
+export {
+  BASE64URL_PATTERN,
+  DIGEST_PATTERN,
+  DIGEST_PREFIX,
+  ENVELOPE_TYPE_PATTERN,
+  type JsonValue,
+  KEY_ID_PATTERN,
+  KEY_ID_PREFIX,
+  MAX_ENVELOPE_SIGNATURES,
+  MAX_ENVELOPE_TYPE_LENGTH,
+  type RoleKeyLookup,
+} from './wire.js';

@@ -4,7 +4,7 @@
 // node hash = digest(canonicalBytes({type, payload, signatures})) of the node's signed envelope.
 // `parents` are node hashes in strictly ascending order (no duplicates); roots have no parents and
 // lamport 1; every other node has lamport = max(parent lamports) + 1.
-import { DIGEST_PATTERN } from './effect.js';
+import { DIGEST_PATTERN, KEY_ID_PATTERN } from './wire.js';
 
 export const NODE_TYPE = 'helm.node.v1';
 
@@ -65,7 +65,7 @@ export const nodeSchema = {
     lamport: { type: 'integer', minimum: 1, maximum: 9007199254740991 },
     principal: { type: 'string', minLength: 1, maxLength: 1024 },
     payload_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    keyid: { type: 'string', pattern: '^ed25519:[0-9a-f]{64}$' },
+    keyid: { type: 'string', pattern: KEY_ID_PATTERN },
     issued_at_ms: { type: 'integer', minimum: 0, maximum: 9007199254740991 },
   },
 } as const;

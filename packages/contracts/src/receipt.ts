@@ -3,15 +3,17 @@
 //
 // receipt_id = digest(canonicalBytes(body without `receipt_id`)).
 // receipt hash = digest(raw 64-byte Ed25519 signature of the envelope) ("PrevHash = the previous
-//   receipt's signature" of the security model); the
-//   next receipt of the same chain carries it as `prev_hash`. The first receipt of a chain carries
-//   RECEIPT_GENESIS_PREV_HASH and lamport 1; every receipt increments lamport by exactly one.
+//   receipt's signature" of the security model); the next receipt of the same chain carries it as
+//   `prev_hash` (the rule is applied by soleSignatureDigest of @helm/crypto). The first receipt of a
+//   chain carries RECEIPT_GENESIS_PREV_HASH and lamport 1; every receipt increments lamport by one.
 // Trust binding: every receipt names, under its own signature, the trust registry state it was
 // signed under (`trust_seq`, `trust_head`): its key must be valid for the receipt-signer role at
 // that registry sequence number, and `trust_head` must be the registry's head digest there.
-import { DIGEST_PATTERN, RISK_TIERS, type RiskTier } from './effect.js';
+
+import { RISK_TIERS, type RiskTier } from './effect.js';
 import type { ReasonCode } from './reason-codes.js';
 import { VERDICTS, type Verdict } from './verdict.js';
+import { DIGEST_PATTERN, KEY_ID_PATTERN } from './wire.js';
 
 export const RECEIPT_TYPE = 'helm.receipt.v1';
 
@@ -145,7 +147,7 @@ export const receiptSchema = {
     args_hash: nullableDigest,
     request_digest: nullableDigest,
     output_hash: nullableDigest,
-    keyid: { type: 'string', pattern: '^ed25519:[0-9a-f]{64}$' },
+    keyid: { type: 'string', pattern: KEY_ID_PATTERN },
     trust_seq: { type: 'integer', minimum: 1, maximum: 9007199254740991 },
     trust_head: digest,
     session_id: { anyOf: [{ type: 'string', minLength: 1, maxLength: 256 }, { type: 'null' }] },

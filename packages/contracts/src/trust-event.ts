@@ -8,7 +8,9 @@
 // `helm.trust.state.v1` — the canonical registry state after replaying events up to a sequence
 // number; its digest (JCS) is the state hash. `helm.trust.snapshot.v1` — the full signed history plus the
 // state hash it must replay to.
+
 import type { SignedEnvelope } from './envelope.js';
+import { DIGEST_PATTERN, KEY_ID_PATTERN } from './wire.js';
 
 export const TRUST_EVENT_TYPE = 'helm.trust.event.v1';
 export const TRUST_STATE_TYPE = 'helm.trust.state.v1';
@@ -153,8 +155,8 @@ export interface TrustSnapshot {
   readonly events: readonly SignedEnvelope[];
 }
 
-const DIGEST = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
-const KEYID = { type: 'string', pattern: '^ed25519:[0-9a-f]{64}$' } as const;
+const DIGEST = { type: 'string', pattern: DIGEST_PATTERN } as const;
+const KEYID = { type: 'string', pattern: KEY_ID_PATTERN } as const;
 /** A registry sequence number (genesis = 1). */
 const HEIGHT = { type: 'integer', minimum: 1, maximum: 9007199254740991 } as const;
 const NULLABLE_HEIGHT = { anyOf: [HEIGHT, { type: 'null' }] } as const;

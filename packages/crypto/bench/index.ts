@@ -1,6 +1,7 @@
 // @helm/crypto benchmark: `pnpm bench` (after `pnpm build`). Performance is measured here, never
 // in tests. Each row is measured in interleaved rounds against its baseline (A B A B …) and the
 // median round is reported, so load from other processes hits both sides alike.
+
 import {
   createHash,
   createPrivateKey,
@@ -17,11 +18,11 @@ import {
   nodeBackend,
   parseStrictJson,
   sha256,
-  sha256Portable,
   signEnvelope,
   verifyEd25519,
   verifyEnvelope,
 } from '@helm/crypto';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import canonicalizeNpm from 'canonicalize';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
@@ -230,7 +231,7 @@ for (const size of [1024, 1024 * 1024]) {
   const [bare, ours, noble] = measure([
     () => createHash('sha256').update(data).digest(),
     () => sha256(data),
-    () => sha256Portable(data),
+    () => nobleSha256(data),
   ]) as [number, number, number];
   const mb = (ops: number) => (ops * size) / (1024 * 1024);
   const label = size >= 1024 * 1024 ? '1 MiB' : '1 KiB';

@@ -3,6 +3,7 @@
 // (@noble/curves, portable and an independent cross-check). Both enforce the same strict
 // verification policy. Keys come from a caller-supplied 32-byte seed: the TCB never draws its own
 // randomness.
+import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts';
 import { CryptoError } from './errors.js';
 import { sha256Hex } from './hash.js';
 import { noblePublicKeyFromSeed, nobleSignerFor, nobleVerify } from './internal/backend-noble.js';
@@ -57,14 +58,14 @@ export function keyIdFor(publicKey: Uint8Array): string {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
     throw new CryptoError('KEY_INVALID', 'Ed25519 public key must be 32 bytes');
   }
-  return `ed25519:${sha256Hex(publicKey)}`;
+  return KEY_ID_PREFIX + sha256Hex(publicKey);
 }
 
-const KEY_ID_PATTERN = /^ed25519:[0-9a-f]{64}$/;
+const KEY_ID = new RegExp(KEY_ID_PATTERN);
 
-/** True for strings of the key id form `ed25519:<64 lowercase hex>`. */
+/** True for strings of the key id form `ed25519:<64 lowercase hex>` (contracts' KEY_ID_PATTERN). */
 export function isKeyId(value: unknown): value is string {
-  return typeof value === 'string' && KEY_ID_PATTERN.test(value);
+  return typeof value === 'string' && KEY_ID.test(value);
 }
 
 /** Something that signs bytes with one Ed25519 key, synchronously (in-process keys). */
@@ -111,26 +112,11 @@ export function generateKeyPair(
   return keyPairFromSeed(seed, backend);
 }
 
-/**
- * Signers made by createSigner, each with a private copy of its public key: that key is derived
- * from the seed the signer signs with, so a signature it returns is valid for this key by
- * construction (envelope.ts relies on this for self-issued envelopes). Other objects that merely
- * implement `Signer` are not in here, and mutating `signer.publicKey` does not change the copy.
- */
-const genuineSigners = new WeakMap<Signer | AsyncSigner, Uint8Array>();
-
-/** The public key a createSigner signer really signs for; undefined for any other object. */
-export function genuinePublicKey(signer: Signer | AsyncSigner): Uint8Array | undefined {
-  return genuineSigners.get(signer);
-}
-
 /** An in-process signer for a seed (synchronous; the key material stays inside the closure). */
 export function createSigner(seed: Uint8Array, backend: Ed25519Backend = nodeBackend): Signer {
   const sign = backend.signerFor(seed);
   const publicKey = backend.publicKeyFromSeed(seed);
-  const signer = Object.freeze({ keyId: keyIdFor(publicKey), publicKey, sign });
-  genuineSigners.set(signer, Uint8Array.from(publicKey));
-  return signer;
+  return Object.freeze({ keyId: keyIdFor(publicKey), publicKey, sign });
 }
 
 /** Wrap a synchronous signer as an AsyncSigner (to mix in-process and remote signers). */

@@ -12,12 +12,10 @@ const B64URL_VALUE = (() => {
 })();
 
 /**
- * The cheap half of the strict base64url rule (see fromBase64Url): a string, length ≢ 1 (mod 4),
- * no `+` `/` `=`, and a last character of the alphabet whose unused bits are zero. A string that
- * passes is canonical exactly when Node's decoder yields `base64UrlDecodedLength(text)` bytes for it
- * (any foreign character is dropped and shortens the result). For decoders that write in place.
+ * The character-level half of the strict base64url rule (see fromBase64Url): a string, length ≢ 1
+ * (mod 4), no `+` `/` `=`, and a last character of the alphabet whose unused bits are zero.
  */
-export function base64UrlPrecheck(text: string): boolean {
+function base64UrlPrecheck(text: string): boolean {
   if (typeof text !== 'string') return false;
   const n = text.length;
   const rem = n & 3;
@@ -32,7 +30,7 @@ export function base64UrlPrecheck(text: string): boolean {
 }
 
 /** floor(6n / 8): the byte length of the canonical base64url string of n characters. */
-export function base64UrlDecodedLength(text: string): number {
+function base64UrlDecodedLength(text: string): number {
   return Math.floor((text.length * 6) / 8);
 }
 
@@ -42,20 +40,14 @@ export function base64UrlDecodedLength(text: string): number {
  * silently), no length ≡ 1 (mod 4), no non-zero trailing bits. Node's decoder drops every
  * character outside both alphabets (and stops at `=`), and for a length n ≢ 1 (mod 4) dropping any
  * character lowers floor(6n / 8); so "decoded length = floor(6n / 8), no `+` `/` `=`, last
- * character in the alphabet with zero unused bits" holds exactly for canonical input. The checks
- * are native scans: no re-encoding, no second string.
+ * character in the alphabet with zero unused bits" holds exactly for canonical input.
  */
 export function fromBase64Url(text: string): Uint8Array | undefined {
   if (!base64UrlPrecheck(text)) return undefined;
   const buf = Buffer.from(text, 'base64url');
   if (buf.length !== base64UrlDecodedLength(text)) return undefined;
-  // Small results (signatures, keys) are copied into an on-heap array (cheap, retains nothing).
-  // Larger ones are returned as a plain Uint8Array view of the decoded bytes: copying them into a
-  // fresh off-heap ArrayBuffer cost ~1–3 µs per payload (most of the old decode time). The view
-  // owns its byte range (it may share an ArrayBuffer with other Buffer-pool slices: use
-  // byteOffset/byteLength, never `.buffer` alone).
-  if (buf.length <= 64) return new Uint8Array(buf);
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  // A copy that owns its ArrayBuffer: Node's decoder may return a view into its shared pool.
+  return new Uint8Array(buf);
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -1,19 +1,17 @@
 // Signed envelopes (normative: docs/spec/envelope.md). The signature covers the pre-authentication
 // encoding PAE(type, payload) = "HELMSIG1" SP len(type) SP type SP len(payload) SP payload, where
 // payload is the exact RFC 8785 JCS bytes of the body and lengths are ASCII decimal byte counts.
-import type { SignedEnvelope } from '@helm/contracts';
 import {
-  type AsyncSigner,
-  type Ed25519Backend,
-  genuinePublicKey,
-  keyIdFor,
-  nodeBackend,
-  type Signer,
-} from './ed25519.js';
+  ENVELOPE_TYPE_PATTERN,
+  MAX_ENVELOPE_SIGNATURES,
+  MAX_ENVELOPE_TYPE_LENGTH,
+  type SignedEnvelope,
+} from '@helm/contracts';
+import { type AsyncSigner, type Ed25519Backend, keyIdFor, nodeBackend, type Signer } from './ed25519.js';
 import { bytesEqual, fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
-import { digestText } from './hash.js';
-import { canonicalize, canonicalMembersAround } from './jcs.js';
+import { identifiedCanonicalText } from './fast/identified.js';
+import { canonicalize } from './jcs.js';
 import { type JsonLimits, parseStrictJson } from './json.js';
 import type { KeyRing } from './keyring.js';
 
@@ -21,20 +19,16 @@ const encoder = new TextEncoder();
 /** Strict UTF-8: invalid sequences throw; a BOM is kept (and then rejected by the parser). */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Envelope type strings: `helm.` + dotted lowercase segments + `.v<N>`, at most 128 bytes. */
-export const ENVELOPE_TYPE_PATTERN = /^helm\.[a-z0-9_]+(?:\.[a-z0-9_]+)*\.v[0-9]+$/;
-const MAX_TYPE_LENGTH = 128;
-/** Upper bound on signatures per envelope (a DoS bound, far above any real quorum). */
-export const MAX_ENVELOPE_SIGNATURES = 32;
+const ENVELOPE_TYPE = new RegExp(ENVELOPE_TYPE_PATTERN);
 /** Default limits for parsing an envelope payload. */
 export const DEFAULT_ENVELOPE_LIMITS: Readonly<{ maxBytes: number; maxDepth: number }> = Object.freeze({
   maxBytes: 16 * 1024 * 1024,
   maxDepth: 128,
 });
 
-/** True for a well-formed envelope type string (e.g. `helm.receipt.v1`). */
+/** True for a well-formed envelope type string (e.g. `helm.receipt.v1`; contracts' ENVELOPE_TYPE_PATTERN). */
 export function isEnvelopeType(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= MAX_TYPE_LENGTH && ENVELOPE_TYPE_PATTERN.test(value);
+  return typeof value === 'string' && value.length <= MAX_ENVELOPE_TYPE_LENGTH && ENVELOPE_TYPE.test(value);
 }
 
 /**
@@ -42,43 +36,16 @@ export function isEnvelopeType(value: unknown): value is string {
  * `payloadLength` bytes (lengths are UTF-8 byte counts). PAE = UTF-8(header) ‖ payload.
  */
 export function preAuthHeader(type: string, payloadLength: number): string {
-  return `HELMSIG1 ${utf8Length(type)} ${type} ${payloadLength} `;
+  return `HELMSIG1 ${encoder.encode(type).length} ${type} ${payloadLength} `;
 }
 
-/** The exact bytes an envelope signature covers. */
+/** The exact bytes an envelope signature covers: a fresh array owning its buffer. */
 export function preAuthEncoding(type: string, payload: Uint8Array): Uint8Array {
   const head = encoder.encode(preAuthHeader(type, payload.length));
-  // Buffer.allocUnsafe draws small sizes from Node's pool: a fresh off-heap ArrayBuffer per call
-  // cost ~1–3 µs here. Every byte is written below; returned as a plain Uint8Array view.
-  const buf = Buffer.allocUnsafe(head.length + payload.length);
-  const out = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  const out = new Uint8Array(head.length + payload.length);
   out.set(head, 0);
   out.set(payload, head.length);
   return out;
-}
-
-/**
- * PAE(type, UTF-8(text)) written in one allocation straight from the canonical text (no separate
- * payload buffer); the payload bytes are the view `pae.subarray(offset)`. A transient view into
- * Node's buffer pool: hash, sign or encode it, do not keep it.
- */
-function preAuthEncodingOfText(type: string, text: string): { pae: Uint8Array; offset: number } {
-  const length = Buffer.byteLength(text, 'utf8');
-  const head = preAuthHeader(type, length);
-  const offset = Buffer.byteLength(head, 'utf8');
-  const buf = Buffer.allocUnsafe(offset + length);
-  buf.write(head, 0, 'utf8');
-  buf.write(text, offset, 'utf8');
-  return { pae: new Uint8Array(buf.buffer, buf.byteOffset, buf.length), offset };
-}
-
-/** UTF-8 byte length of `text` (types are ASCII in practice: one pass, no allocation). */
-function utf8Length(text: string): number {
-  const n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0x7f) return encoder.encode(text).length;
-  }
-  return n;
 }
 
 export interface EnvelopeBody {
@@ -115,75 +82,16 @@ function prepare(body: TypedBody, signerCount: number): { payload: Uint8Array; p
   return { payload, pae: preAuthEncoding(type, payload) };
 }
 
-/**
- * Envelopes this process signed with createSigner signers, by object identity (docs/spec/envelope.md
- * §Self-issued envelopes). Each is frozen when recorded, so its type, payload and signatures can
- * no longer change; the entry keeps only the keys the signatures are valid for. (The canonical text
- * is not kept: the frozen payload is exactly its base64url, and a second copy of every record
- * signed in-process was a quarter of the memory a governed call retains.)
- */
-interface SelfIssued {
-  /** Key ids in signature order, and the key each signature was made with. */
-  readonly keyIds: readonly string[];
-  readonly keys: readonly Uint8Array[];
-}
-const selfIssued = new WeakMap<SignedEnvelope, SelfIssued>();
-/**
- * One shared record per genuine signer for the envelopes it signs alone (the common case): every
- * object a governed call leaves behind in memory was measured to cost its latency, so an envelope
- * adds only its WeakMap entry. createSigner signers are frozen, so the key id cannot change.
- */
-const soleSignerRecords = new WeakMap<Signer | AsyncSigner, SelfIssued>();
-
-function selfIssuedRecord(signers: readonly (Signer | AsyncSigner)[]): SelfIssued | undefined {
-  if (signers.length === 1) {
-    const signer = signers[0] as Signer | AsyncSigner;
-    let record = soleSignerRecords.get(signer);
-    if (record === undefined) {
-      const key = genuinePublicKey(signer);
-      if (key === undefined) return undefined;
-      record = Object.freeze({ keyIds: Object.freeze([signer.keyId]), keys: Object.freeze([key]) });
-      soleSignerRecords.set(signer, record);
-    }
-    return record;
-  }
-  const keyIds: string[] = [];
-  const keys: Uint8Array[] = [];
-  for (const signer of signers) {
-    const key = genuinePublicKey(signer);
-    if (key === undefined) return undefined;
-    keyIds.push(signer.keyId);
-    keys.push(key);
-  }
-  return { keyIds, keys };
-}
-
 function assemble(
   type: string,
   payload: Uint8Array,
   signers: readonly (Signer | AsyncSigner)[],
   sigs: readonly Uint8Array[],
-  recordSelfIssued = true,
 ): SignedEnvelope {
-  // Plain loops, not Array#map: arrays made by map in this hot path were seen to change maps
-  // mid-run (V8 then deoptimizes the callers; traced with --trace-deopt).
-  const signatures: { readonly keyid: string; readonly sig: string }[] = [];
-  for (let i = 0; i < signers.length; i++) {
-    signatures.push(
-      Object.freeze({
-        keyid: (signers[i] as Signer | AsyncSigner).keyId,
-        sig: toBase64Url(sigs[i] as Uint8Array),
-      }),
-    );
-  }
-  const envelope: SignedEnvelope = Object.freeze({
-    type,
-    payload: toBase64Url(payload),
-    signatures: Object.freeze(signatures) as SignedEnvelope['signatures'],
-  });
-  const record = recordSelfIssued ? selfIssuedRecord(signers) : undefined;
-  if (record !== undefined) selfIssued.set(envelope, record);
-  return envelope;
+  const signatures = signers.map((signer, i) =>
+    Object.freeze({ keyid: signer.keyId, sig: toBase64Url(sigs[i] as Uint8Array) }),
+  );
+  return Object.freeze({ type, payload: toBase64Url(payload), signatures: Object.freeze(signatures) });
 }
 
 function checkDistinct(signers: readonly { keyId: string }[]): void {
@@ -248,25 +156,15 @@ export interface IdentifiedEnvelope<T, K extends string> {
   readonly envelope: SignedEnvelope;
 }
 
-export interface SignIdentifiedOptions {
-  /**
-   * Record the envelope for the self-issued verification rule (docs/spec/envelope.md §4a). Default
-   * true; producers whose envelopes are never verified in-process (receipts) pass false, so the
-   * envelopes they keep in memory carry no extra entry.
-   */
-  readonly selfIssued?: boolean;
-}
-
 /**
- * The content-addressed record pattern in one pass: id = digest(JCS(body)), then sign
- * `{...body, [idField]: id}`. The same bytes as `signEnvelope({...body, [idField]:
- * canonicalDigest(body)})`, but every member is serialized once. `body` must not have `idField`.
+ * The content-addressed record pattern: id = digest(JCS(body)), then sign `{...body, [idField]:
+ * id}` exactly as signEnvelope would (docs/spec/envelope.md §4). `body` must not have `idField`.
+ * The canonical text comes from fast/identified.ts (each member serialized once).
  */
 export function signIdentifiedEnvelope<T extends TypedBody, K extends string>(
   body: T,
   idField: K,
   signers: readonly Signer[],
-  options: SignIdentifiedOptions = {},
 ): IdentifiedEnvelope<T, K> {
   const type = bodyType(body);
   checkSigners(type, signers.length);
@@ -274,18 +172,9 @@ export function signIdentifiedEnvelope<T extends TypedBody, K extends string>(
   if (Object.hasOwn(body, idField)) {
     throw new CryptoError('ENVELOPE_MALFORMED', `the body already has ${idField}`);
   }
-  const { before, after } = canonicalMembersAround(body, idField);
-  const id = digestText(before === '' || after === '' ? `{${before}${after}}` : `{${before},${after}}`);
-  const member = `${JSON.stringify(idField)}:"${id}"`;
-  const text = `{${before === '' ? '' : `${before},`}${member}${after === '' ? '' : `,${after}`}}`;
-  const { pae, offset } = preAuthEncodingOfText(type, text);
-  const envelope = assemble(
-    type,
-    pae.subarray(offset),
-    signers,
-    signAll(signers, pae),
-    options.selfIssued !== false,
-  );
+  const { id, text } = identifiedCanonicalText(body, idField);
+  const payload = encoder.encode(text);
+  const envelope = assemble(type, payload, signers, signAll(signers, preAuthEncoding(type, payload)));
   return { body: { ...body, [idField]: id } as IdentifiedEnvelope<T, K>['body'], id, envelope };
 }
 
@@ -297,8 +186,7 @@ export async function signEnvelopeAsync<T extends TypedBody>(
   const { payload, pae } = prepare(body, signers.length);
   checkDistinct(signers);
   const sigs = await Promise.all(signers.map((s) => signAny(s, pae)));
-  // Never recorded as self-issued: an async signer's signature comes from elsewhere.
-  return assemble(body.type, payload, signers, sigs, false);
+  return assemble(body.type, payload, signers, sigs);
 }
 
 /** Resolves a key id to its raw Ed25519 public key, or undefined when unknown. */
@@ -324,11 +212,8 @@ export interface VerifyEnvelopeOptions {
   /** Payload parsing limits (default DEFAULT_ENVELOPE_LIMITS). */
   readonly limits?: Pick<JsonLimits, 'maxBytes' | 'maxDepth'>;
   /**
-   * Accept an envelope this process signed itself without re-running Ed25519 (docs/spec/envelope.md
-   * §Self-issued envelopes): it must be the very (frozen) object signEnvelope returned for
-   * createSigner signers, and every signature's key id must resolve, through `keys`, to exactly the
-   * key it was signed with. Everything else takes the full path. Default false. Ignored with
-   * `threshold` or `limits`.
+   * @deprecated Accepted and ignored: every envelope, including one this process signed, is
+   * verified in full (docs/spec/envelope.md §4a). Kept so existing callers compile.
    */
   readonly acceptSelfIssued?: boolean;
 }
@@ -344,6 +229,93 @@ function onlyFields(value: object, allowed: Set<string>, what: string): void {
   for (const key of Object.keys(value)) if (!allowed.has(key)) malformed(`unexpected ${what} field ${key}`);
 }
 
+/** Steps 1–2 of verification: an object of exactly the envelope fields, of the expected type. */
+function checkShape(envelope: unknown, expectedType: string): asserts envelope is SignedEnvelope {
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
+    malformed('envelope must be an object');
+  }
+  onlyFields(envelope, ENVELOPE_FIELDS, 'envelope');
+  const type: unknown = (envelope as { type?: unknown }).type;
+  if (typeof type !== 'string') malformed('envelope type must be a string');
+  // the caller's expectation is the domain separator
+  if (type !== expectedType) {
+    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', `expected ${expectedType}, got ${type}`);
+  }
+  if (!isEnvelopeType(expectedType)) malformed('envelope type is not a helm.<name>.v<N> type');
+}
+
+/** The payload bytes: canonical base64url only, within the size limit. */
+function payloadBytes(envelope: SignedEnvelope, maxBytes: number): Uint8Array {
+  const payload = typeof envelope.payload === 'string' ? fromBase64Url(envelope.payload) : undefined;
+  if (!payload) malformed('payload must be canonical base64url without padding');
+  if (!(maxBytes >= 0)) malformed('invalid limits: maxBytes');
+  if (payload.length > maxBytes) {
+    throw new CryptoError('JSON_TOO_LARGE', 'payload exceeds the size limit');
+  }
+  return payload;
+}
+
+/** The signature list: an array of 1 to `max` entries (entries are checked one by one later). */
+function signatureList(envelope: SignedEnvelope, max: number): readonly unknown[] {
+  const signatures: unknown = envelope.signatures;
+  if (!Array.isArray(signatures) || signatures.length === 0) malformed('at least one signature is required');
+  if (signatures.length > max) malformed(`more than ${max} signatures`);
+  return signatures;
+}
+
+/** One signature entry: exactly `{keyid, sig}`, both strings. */
+function signatureEntry(entry: unknown): { keyid: string; sig: string } {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) malformed('signature entry');
+  onlyFields(entry, SIGNATURE_FIELDS, 'signature');
+  const { keyid, sig } = entry as { keyid: unknown; sig: unknown };
+  if (typeof keyid !== 'string' || typeof sig !== 'string')
+    malformed('signature keyid and sig must be strings');
+  return { keyid, sig };
+}
+
+/**
+ * Step 4: the payload bytes must be strict UTF-8 JSON (the strict parser, within `maxDepth`), exactly
+ * its own RFC 8785 canonical form, and an object whose `type` is `expectedType`.
+ */
+function parseCanonicalPayload(payload: Uint8Array, expectedType: string, maxDepth: number): object {
+  let text: string;
+  try {
+    text = utf8.decode(payload);
+  } catch {
+    malformed('payload is not valid UTF-8');
+  }
+  let body: unknown;
+  try {
+    // the size was checked on the bytes
+    body = parseStrictJson(text, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth, nullPrototype: false });
+  } catch (error) {
+    if (error instanceof CryptoError && error.code === 'JSON_TOO_DEEP') throw error;
+    throw new CryptoError('ENVELOPE_MALFORMED', `payload is not strict JSON: ${String(error)}`);
+  }
+  // UTF-8 is a bijection between well-formed strings and valid byte strings, so comparing the
+  // canonical text with the decoded payload text is comparing the bytes.
+  if (canonicalize(body) !== text) {
+    throw new CryptoError('ENVELOPE_NOT_CANONICAL', 'payload is not RFC 8785 canonical');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    malformed('payload must be a JSON object');
+  }
+  if ((body as EnvelopeBody).type !== expectedType) {
+    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', 'payload type differs from envelope type');
+  }
+  return body;
+}
+
+function limitsOf(limits: Pick<JsonLimits, 'maxBytes' | 'maxDepth'> | undefined): {
+  maxBytes: number;
+  maxDepth: number;
+} {
+  return {
+    maxBytes: limits?.maxBytes ?? DEFAULT_ENVELOPE_LIMITS.maxBytes,
+    maxDepth: limits?.maxDepth ?? DEFAULT_ENVELOPE_LIMITS.maxDepth,
+  };
+}
+
 /**
  * Verify an envelope over its exact payload bytes (docs/spec/envelope.md §Verification):
  * structure, type, signatures (strict Ed25519 over the PAE), then the payload is parsed strictly
@@ -357,33 +329,10 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   options: VerifyEnvelopeOptions = {},
 ): VerifiedEnvelope<T> {
   const lookup: PublicKeyLookup = typeof keys === 'function' ? keys : (id) => keys.lookup(id);
-  if (options.acceptSelfIssued === true && options.threshold === undefined && options.limits === undefined) {
-    const issued = selfIssued.get(envelope);
-    if (issued !== undefined) return verifySelfIssued<T>(envelope, issued, expectedType, lookup);
-  }
-  // 1. structure
-  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
-    malformed('envelope must be an object');
-  }
-  onlyFields(envelope, ENVELOPE_FIELDS, 'envelope');
-  if (typeof envelope.type !== 'string') malformed('envelope type must be a string');
-  // 2. type: the caller's expectation is the domain separator
-  if (envelope.type !== expectedType) {
-    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', `expected ${expectedType}, got ${envelope.type}`);
-  }
-  if (!isEnvelopeType(expectedType)) malformed('envelope type is not a helm.<name>.v<N> type');
-  const payload = typeof envelope.payload === 'string' ? fromBase64Url(envelope.payload) : undefined;
-  if (!payload) malformed('payload must be canonical base64url without padding');
-  const limits = options.limits ?? DEFAULT_ENVELOPE_LIMITS;
-  const maxBytes = limits.maxBytes ?? DEFAULT_ENVELOPE_LIMITS.maxBytes;
-  if (!(maxBytes >= 0)) malformed('invalid limits: maxBytes');
-  if (payload.length > maxBytes) {
-    throw new CryptoError('JSON_TOO_LARGE', 'payload exceeds the size limit');
-  }
-  const signatures: unknown = envelope.signatures;
-  if (!Array.isArray(signatures) || signatures.length === 0) malformed('at least one signature is required');
-  if (signatures.length > MAX_ENVELOPE_SIGNATURES)
-    malformed(`more than ${MAX_ENVELOPE_SIGNATURES} signatures`);
+  checkShape(envelope, expectedType);
+  const limits = limitsOf(options.limits);
+  const payload = payloadBytes(envelope, limits.maxBytes);
+  const signatures = signatureList(envelope, MAX_ENVELOPE_SIGNATURES);
   const threshold = options.threshold;
   if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 1)) {
     throw new CryptoError('ENVELOPE_MALFORMED', 'threshold must be a positive integer');
@@ -394,12 +343,8 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   const pae = preAuthEncoding(envelope.type, payload);
   const keyIds: string[] = [];
   const seenKeys: Uint8Array[] = [];
-  for (const entry of signatures as unknown[]) {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) malformed('signature entry');
-    onlyFields(entry, SIGNATURE_FIELDS, 'signature');
-    const { keyid, sig } = entry as { keyid: unknown; sig: unknown };
-    if (typeof keyid !== 'string' || typeof sig !== 'string')
-      malformed('signature keyid and sig must be strings');
+  for (const entry of signatures) {
+    const { keyid, sig } = signatureEntry(entry);
     if (keyIds.includes(keyid)) malformed('duplicate signer');
     const key = lookup(keyid);
     if (!(key instanceof Uint8Array) || key.length !== 32 || keyIdFor(key) !== keyid) {
@@ -423,67 +368,56 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   }
 
   // 4. the signed bytes must be strict, canonical JSON of a body of the same type
-  let text: string;
-  try {
-    text = utf8.decode(payload);
-  } catch {
-    malformed('payload is not valid UTF-8');
-  }
-  let body: unknown;
-  try {
-    // size already checked on the bytes above
-    body = parseStrictJson(text, {
-      maxBytes: Number.MAX_SAFE_INTEGER,
-      maxDepth: limits.maxDepth ?? DEFAULT_ENVELOPE_LIMITS.maxDepth,
-      nullPrototype: false,
-    });
-  } catch (error) {
-    if (error instanceof CryptoError && error.code === 'JSON_TOO_DEEP') throw error;
-    throw new CryptoError('ENVELOPE_MALFORMED', `payload is not strict JSON: ${String(error)}`);
-  }
-  // UTF-8 is a bijection between well-formed strings and valid byte strings, so comparing the
-  // canonical text with the decoded payload text is comparing the bytes.
-  if (canonicalize(body) !== text) {
-    throw new CryptoError('ENVELOPE_NOT_CANONICAL', 'payload is not RFC 8785 canonical');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    malformed('payload must be a JSON object');
-  }
-  if ((body as EnvelopeBody).type !== expectedType) {
-    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', 'payload type differs from envelope type');
-  }
+  const body = parseCanonicalPayload(payload, expectedType, limits.maxDepth);
   return { body: body as T, payload, keyIds };
 }
 
-/** The self-issued fast path of verifyEnvelope: same outcome as the full path for these envelopes. */
-function verifySelfIssued<T extends TypedBody>(
-  envelope: SignedEnvelope,
-  issued: SelfIssued,
+export interface OpenEnvelopeOptions {
+  /** Payload parsing limits (default DEFAULT_ENVELOPE_LIMITS). */
+  readonly limits?: Pick<JsonLimits, 'maxBytes' | 'maxDepth'>;
+  /** Most signatures accepted (default and ceiling MAX_ENVELOPE_SIGNATURES). */
+  readonly maxSignatures?: number;
+}
+
+/** A decoded, strictly parsed envelope whose signatures are NOT yet verified. */
+export interface OpenedEnvelope<T> {
+  /** The parsed body: strict JSON, canonical, `type` equal to the envelope type. Unauthenticated. */
+  readonly body: T;
+  /** The exact JCS payload bytes. */
+  readonly payload: Uint8Array;
+  /** PAE(type, payload): the bytes every signature must cover. */
+  readonly pae: Uint8Array;
+  /** The signature entries in envelope order, `sig` decoded from canonical base64url. */
+  readonly signatures: readonly { readonly keyid: string; readonly sig: Uint8Array }[];
+}
+
+/**
+ * The strict decoder behind every verifier whose key depends on signed fields (receipts: key valid
+ * at the body's `trust_seq`; ProofGraph nodes: role from `kind`, at `lamport`; checkpoints): the
+ * same structure, base64url, size, strict-parse and canonical-form rules as verifyEnvelope, in the
+ * order their specs report failures (shape and payload first, then key, then signature). Nothing in
+ * the result is authenticated: the caller selects the key from the body, then checks
+ * `verifyEd25519(key, opened.pae, opened.signatures[i].sig)` before acting on any field.
+ * Throws CryptoError (ENVELOPE_MALFORMED, ENVELOPE_TYPE_MISMATCH, ENVELOPE_NOT_CANONICAL,
+ * JSON_TOO_LARGE, JSON_TOO_DEEP).
+ */
+export function openEnvelope<T extends TypedBody = EnvelopeBody>(
+  envelope: unknown,
   expectedType: string,
-  lookup: PublicKeyLookup,
-): VerifiedEnvelope<T> {
-  if (envelope.type !== expectedType) {
-    throw new CryptoError('ENVELOPE_TYPE_MISMATCH', `expected ${expectedType}, got ${envelope.type}`);
+  options: OpenEnvelopeOptions = {},
+): OpenedEnvelope<T> {
+  checkShape(envelope, expectedType);
+  const max = Math.min(options.maxSignatures ?? MAX_ENVELOPE_SIGNATURES, MAX_ENVELOPE_SIGNATURES);
+  const entries = signatureList(envelope, max);
+  const signatures: { keyid: string; sig: Uint8Array }[] = [];
+  for (const entry of entries) {
+    const { keyid, sig } = signatureEntry(entry);
+    const bytes = fromBase64Url(sig);
+    if (!bytes) malformed('signature must be canonical base64url without padding');
+    signatures.push({ keyid, sig: bytes });
   }
-  for (let i = 0; i < issued.keyIds.length; i++) {
-    const keyid = issued.keyIds[i] as string;
-    const key = lookup(keyid);
-    if (!(key instanceof Uint8Array) || !bytesEqual(key, issued.keys[i] as Uint8Array)) {
-      // unknown here, or known as another key: the full path reports it precisely
-      throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${keyid}`);
-    }
-  }
-  // The frozen payload is the base64url of exactly the signed canonical bytes (written by assemble),
-  // so decoding it gives the signed text; the bytes are handed out only if asked for.
-  const payloadText = envelope.payload;
-  const text = Buffer.from(payloadText, 'base64url').toString('utf8');
-  let payload: Uint8Array | undefined;
-  return {
-    body: JSON.parse(text) as T,
-    get payload(): Uint8Array {
-      payload ??= fromBase64Url(payloadText) as Uint8Array;
-      return payload;
-    },
-    keyIds: [...issued.keyIds],
-  };
+  const limits = limitsOf(options.limits);
+  const payload = payloadBytes(envelope, limits.maxBytes);
+  const body = parseCanonicalPayload(payload, expectedType, limits.maxDepth);
+  return { body: body as T, payload, pae: preAuthEncoding(expectedType, payload), signatures };
 }

@@ -1,28 +1,13 @@
 // SHA-256 (FIPS 180-4). The one textual digest encoding of the project is `sha256:` followed by
 // 64 lowercase hex digits (docs/spec/envelope.md §Digests).
 import { hash } from 'node:crypto';
-import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { DIGEST_PATTERN, DIGEST_PREFIX } from '@helm/contracts';
 
-/** The project-wide textual digest prefix: `sha256:` followed by 64 lowercase hex digits. */
-export const DIGEST_PREFIX = 'sha256:';
-const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
+const DIGEST = new RegExp(DIGEST_PATTERN);
 
-/**
- * Raw SHA-256 of `data` (node:crypto one-shot `hash`). The digest comes back as a 32-character
- * 'binary' (latin1) string — one char per byte, exact — and is copied into a fresh Uint8Array:
- * on Node 24 that is about 3× cheaper than `createHash` or `hash(…, 'buffer')` for small inputs
- * (Merkle nodes, key ids), whose cost is dominated by allocating the result Buffer.
- */
+/** Raw SHA-256 of `data` (node:crypto), as a fresh 32-byte array. */
 export function sha256(data: Uint8Array): Uint8Array {
-  const s = hash('sha256', data, 'binary');
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/** Raw SHA-256 of `data` (@noble/hashes: portable, no node built-ins). */
-export function sha256Portable(data: Uint8Array): Uint8Array {
-  return nobleSha256(data);
+  return new Uint8Array(hash('sha256', data, 'buffer'));
 }
 
 /** Lowercase hex SHA-256 of `data`. */
@@ -43,15 +28,18 @@ export function digestText(text: string): string {
   return DIGEST_PREFIX + hash('sha256', text, 'hex');
 }
 
+/** True for a `sha256:<64 lowercase hex>` digest string (contracts' DIGEST_PATTERN). */
 export function isDigest(value: unknown): value is string {
-  return typeof value === 'string' && DIGEST_PATTERN.test(value);
+  return typeof value === 'string' && DIGEST.test(value);
 }
 
 /** The raw 32 bytes of a `sha256:<hex>` digest string, or undefined if it is not one. */
-export function digestBytes(value: string): Uint8Array | undefined {
+export function digestBytes(value: unknown): Uint8Array | undefined {
   if (!isDigest(value)) return undefined;
-  const hex = value.slice(DIGEST_PREFIX.length);
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  return new Uint8Array(Buffer.from(value.slice(DIGEST_PREFIX.length), 'hex'));
+}
+
+/** The `sha256:<hex>` text of a raw 32-byte SHA-256 value (the inverse of digestBytes). */
+export function digestOfRaw(raw: Uint8Array): string {
+  return DIGEST_PREFIX + Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex');
 }

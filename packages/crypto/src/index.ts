@@ -1,4 +1,5 @@
-export { canonicalDigest, effectDigest } from './digests.js';
+export type { JsonValue } from '@helm/contracts';
+export { canonicalDigest, effectDigest, soleSignatureDigest } from './digests.js';
 export {
   type AsyncSigner,
   createSigner,
@@ -23,8 +24,6 @@ export {
   verifyEd25519,
 } from './ed25519.js';
 export {
-  base64UrlDecodedLength,
-  base64UrlPrecheck,
   bytesEqual,
   fromBase64Url,
   fromHex,
@@ -33,15 +32,15 @@ export {
 } from './encoding.js';
 export {
   DEFAULT_ENVELOPE_LIMITS,
-  ENVELOPE_TYPE_PATTERN,
   type EnvelopeBody,
   type IdentifiedEnvelope,
   isEnvelopeType,
-  MAX_ENVELOPE_SIGNATURES,
+  type OpenEnvelopeOptions,
+  type OpenedEnvelope,
+  openEnvelope,
   type PublicKeyLookup,
   preAuthEncoding,
   preAuthHeader,
-  type SignIdentifiedOptions,
   signEnvelope,
   signEnvelopeAsync,
   signIdentifiedEnvelope,
@@ -59,20 +58,19 @@ export {
   reasonCodeFor,
 } from './errors.js';
 export {
-  DIGEST_PREFIX,
   digest,
   digestBytes,
+  digestOfRaw,
   digestText,
   isDigest,
   sha256,
   sha256Hex,
-  sha256Portable,
 } from './hash.js';
-export { canonicalBytes, canonicalize, isCanonicalJson, JCS_MAX_DEPTH } from './jcs.js';
+export { canonicalBytes, canonicalize, JCS_MAX_DEPTH } from './jcs.js';
 export {
   DEFAULT_JSON_LIMITS,
+  isSafeInt,
   type JsonLimits,
-  type JsonValue,
   MAX_PARSE_DEPTH,
   parseStrictJson,
 } from './json.js';

@@ -7,10 +7,6 @@
 // escaped exactly as ECMAScript JSON.stringify does and numbers use Number.prototype.toString,
 // both of which RFC 8785 adopts. `__proto__`, `constructor` etc. are ordinary keys (we only read
 // own properties; we never assign into objects).
-//
-// Speed: one recursive pass building a string (V8 ropes), a lone-surrogate check through the
-// native String.prototype.isWellFormed, a fast path for strings that need no escaping, a memo of
-// serialized member names, and no sort when keys are already in order (common for HELM bodies).
 import { CryptoError } from './errors.js';
 
 /** Maximum nesting depth of arrays/objects accepted by canonicalize (documented in jcs.md). */
@@ -30,55 +26,15 @@ function wellFormed(value: string): boolean {
 }
 
 function serializeString(value: string): string {
-  // Fast path: nothing to escape and no surrogate at all (so certainly well-formed).
+  // Nothing to escape and no surrogate at all: the JSON string is the text in quotes.
   if (!NEEDS_ATTENTION.test(value)) return `"${value}"`;
   if (!wellFormed(value)) throw new CryptoError('JCS_LONE_SURROGATE', 'string contains a lone surrogate');
   return JSON.stringify(value);
 }
 
-/**
- * Serialized member names (`"key":`), memoized: tool arguments and HELM bodies reuse a small set
- * of keys, and escaping + surrogate-checking a key dominates small objects. The cache maps a key
- * to a pure function of that key, so it cannot change any output; it is bounded (cleared
- * wholesale when full) and only holds short keys.
- */
-const KEY_CACHE_LIMIT = 4096;
-const KEY_CACHE_MAX_LENGTH = 64;
-const keyCache = new Map<string, string>();
-
+/** A member name as JCS writes it: the serialized string and a colon. */
 function serializeKey(key: string): string {
-  let out = keyCache.get(key);
-  if (out === undefined) {
-    out = `${serializeString(key)}:`;
-    if (key.length <= KEY_CACHE_MAX_LENGTH) {
-      if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-      keyCache.set(key, out);
-    }
-  }
-  return out;
-}
-
-/**
- * Sort member names in place by UTF-16 code units (the `<` order of strings, which is also the
- * default Array sort order). Objects are small and often already sorted: an insertion sort does
- * nothing then, and unlike Array.prototype.sort never allocates. Large objects use the built-in.
- */
-function sortKeys(keys: string[]): void {
-  const n = keys.length;
-  if (n > 32) {
-    keys.sort();
-    return;
-  }
-  for (let i = 1; i < n; i++) {
-    const key = keys[i] as string;
-    let j = i - 1;
-    if ((keys[j] as string) <= key) continue;
-    while (j >= 0 && (keys[j] as string) > key) {
-      keys[j + 1] = keys[j] as string;
-      j--;
-    }
-    keys[j + 1] = key;
-  }
+  return `${serializeString(key)}:`;
 }
 
 /** Serializer state: the ancestor path (for cycle detection once the depth limit is hit). */
@@ -103,8 +59,8 @@ function canonicalKeys(value: object): string[] {
   if (Object.getOwnPropertySymbols(value).length !== 0) {
     throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'symbol-keyed properties cannot be canonicalized');
   }
-  sortKeys(keys);
-  return keys;
+  // Array#sort without a comparator orders strings by UTF-16 code units, as RFC 8785 §3.2.3 requires.
+  return keys.sort();
 }
 
 function serializeObject(value: object, walk: Walk): string {
@@ -162,89 +118,23 @@ export function canonicalize(value: unknown): string {
 }
 
 /**
- * The canonical member list of a plain object split around a member name it does not have:
- * `before` holds the members whose names sort before `name`, `after` the others, each as
- * comma-joined `"key":value` text. `{` + before + (both non-empty ? `,` : ``) + after + `}` is
- * canonicalize(value), and a member `name` spliced in between gives the canonical text of the object
- * with it — so a content-derived id is added without serializing the rest twice.
+ * The members of a plain object as canonicalize writes them: `[name, '"name":value']` in canonical
+ * order, each value serialized at depth 1 exactly as inside canonicalize(value). Joined with `,` and
+ * wrapped in `{}` they are canonicalize(value). Internal (used by fast/identified.ts).
  */
-export function canonicalMembersAround(value: object, name: string): { before: string; after: string } {
+export function canonicalMemberTexts(value: object): [string, string][] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'canonicalMembersAround needs a plain object');
+    throw new CryptoError('JCS_UNSUPPORTED_VALUE', 'members of a plain object only');
   }
   const keys = canonicalKeys(value);
-  // The members sit at depth 1, exactly as when canonicalize serializes the whole object.
   const walk = new Walk();
   walk.path[0] = value;
   walk.depth = 1;
   const record = value as Record<string, unknown>;
-  let before = '';
-  let after = '';
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    const text = serializeKey(key) + serialize(record[key], walk);
-    if (key < name) before = before === '' ? text : `${before},${text}`;
-    else after = after === '' ? text : `${after},${text}`;
-  }
-  return { before, after };
+  return keys.map((key) => [key, serializeKey(key) + serialize(record[key], walk)]);
 }
 
 /** UTF-8 bytes of the RFC 8785 canonical form of `value`. */
 export function canonicalBytes(value: unknown): Uint8Array {
   return encoder.encode(canonicalize(value));
-}
-
-/**
- * True only when every object in `value` is plain, has no symbol keys, no key starting with a digit
- * (integer-like keys enumerate in numeric, not code-unit, order) and keys already in strictly
- * ascending UTF-16 order, and every leaf is a string, finite number, boolean or null, within the
- * depth limit. For such a tree JSON.stringify emits exactly the RFC 8785 text, except that it escapes
- * lone surrogates (as `\udXXX`) where JCS rejects them; the caller rules that out.
- */
-function stringifyIsCanonical(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return value - value === 0;
-    case 'object': {
-      if (value === null) return true;
-      if (depth >= JCS_MAX_DEPTH) return false;
-      if (Array.isArray(value)) {
-        for (const item of value) if (!stringifyIsCanonical(item, depth + 1)) return false;
-        return true;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== OBJECT_PROTOTYPE && proto !== null) return false;
-      if (Object.getOwnPropertySymbols(value).length !== 0) return false;
-      const keys = Object.keys(value);
-      let previous = '';
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i] as string;
-        const first = key.charCodeAt(0);
-        if ((first >= 48 && first <= 57) || (i > 0 && previous >= key)) return false;
-        if (!stringifyIsCanonical((value as Record<string, unknown>)[key], depth + 1)) return false;
-        previous = key;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-/**
- * Whether `text` is exactly the RFC 8785 canonical form of `value` — the same answer as
- * `canonicalize(value) === text`, and false wherever canonicalize would throw. Verifiers use it to
- * check that signed bytes were canonical: when the parsed tree is already in canonical key order
- * (always so for canonical input) the comparison runs on the engine's native JSON.stringify.
- */
-export function isCanonicalJson(text: string, value: unknown): boolean {
-  if (!text.includes('\\ud') && stringifyIsCanonical(value, 0)) return JSON.stringify(value) === text;
-  try {
-    return canonicalize(value) === text;
-  } catch {
-    return false;
-  }
 }

@@ -10,6 +10,7 @@
 // Hostile keys are data: `__proto__`, `constructor`, `prototype` become own data properties and
 // never touch any prototype. By default objects are created with a null prototype, so a missing
 // member never resolves to an Object.prototype function either.
+import type { JsonValue } from '@helm/contracts';
 import { CryptoError } from './errors.js';
 
 export interface JsonLimits {
@@ -33,8 +34,10 @@ export const DEFAULT_JSON_LIMITS: Readonly<Required<JsonLimits>> = Object.freeze
   nullPrototype: true,
 });
 
-/** A JSON value as produced by parseStrictJson. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** An integer JSON number that is a safe integer (|n| ≤ 2^53 − 1) and at least `min`. */
+export function isSafeInt(value: unknown, min: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+}
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** A (possibly empty) run of string characters that need no attention: not `"`, `\\`, or a control. */

@@ -1,4 +1,4 @@
-import type { SignedEnvelope } from '@helm/contracts';
+import { MAX_ENVELOPE_SIGNATURES, type SignedEnvelope } from '@helm/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   type AsyncSigner,
@@ -8,7 +8,6 @@ import {
   createSigner,
   fromBase64Url,
   isEnvelopeType,
-  MAX_ENVELOPE_SIGNATURES,
   nobleBackend,
   preAuthEncoding,
   type Signer,

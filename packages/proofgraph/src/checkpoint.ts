@@ -9,10 +9,18 @@ import {
   type CheckpointBody,
   type SignedEnvelope,
 } from '@helm/contracts';
-import { preAuthEncoding, type Signer, signEnvelope, verifyEd25519 } from '@helm/crypto';
+import {
+  digestBytes,
+  digestOfRaw,
+  isDigest,
+  isKeyId,
+  isSafeInt,
+  type Signer,
+  signEnvelope,
+  verifyEd25519,
+} from '@helm/crypto';
 import { ProofGraphError } from './errors.js';
-import { digestToHash, hashToDigest, isDigestString, isSafeInt, KEYID } from './internal/digests.js';
-import { decodeEnvelope, fieldsProblem } from './internal/envelope.js';
+import { fieldsProblem, openSingleSigned } from './internal/envelope.js';
 import { envelopeHash } from './internal/envelope-hash.js';
 import { CHECKPOINT_SIGNER_ROLE, type KeyLookup } from './keys.js';
 import { verifyConsistency } from './merkle.js';
@@ -45,19 +53,19 @@ export function checkpointBodyProblem(body: Record<string, unknown>): string | u
   if (body.type !== CHECKPOINT_TYPE) return 'type';
   if (typeof body.log_id !== 'string' || !LOG_ID.test(body.log_id)) return 'log_id';
   if (!isSafeInt(body.tree_size, 1)) return 'tree_size';
-  if (!isDigestString(body.root_hash)) return 'root_hash';
+  if (!isDigest(body.root_hash)) return 'root_hash';
   if (
     !isSafeInt(body.lamport_from, 1) ||
     !isSafeInt(body.lamport_to, 1) ||
     body.lamport_from > body.lamport_to
   )
     return 'lamport range';
-  if (!isDigestString(body.prev_checkpoint_hash)) return 'prev_checkpoint_hash';
+  if (!isDigest(body.prev_checkpoint_hash)) return 'prev_checkpoint_hash';
   if (!isSafeInt(body.prev_tree_size, 0) || body.prev_tree_size >= body.tree_size) return 'prev_tree_size';
   if ((body.prev_tree_size === 0) !== (body.prev_checkpoint_hash === CHECKPOINT_GENESIS_HASH))
     return 'the genesis prev_checkpoint_hash goes with prev_tree_size 0, and only with it';
   if (typeof body.anchor_required !== 'boolean') return 'anchor_required';
-  if (typeof body.keyid !== 'string' || !KEYID.test(body.keyid)) return 'keyid';
+  if (!isKeyId(body.keyid)) return 'keyid';
   if (!isSafeInt(body.issued_at_ms, 0)) return 'issued_at_ms';
   return undefined;
 }
@@ -70,7 +78,7 @@ export function signCheckpoint(input: CheckpointInput, signer: Signer): SignedCh
     type: CHECKPOINT_TYPE,
     log_id: input.log_id,
     tree_size: input.tree_size,
-    root_hash: hashToDigest(input.root),
+    root_hash: digestOfRaw(input.root),
     lamport_from: input.lamport_from,
     lamport_to: input.lamport_to,
     prev_checkpoint_hash: input.prev ? input.prev.hash : CHECKPOINT_GENESIS_HASH,
@@ -104,7 +112,7 @@ export type CheckpointCheck =
 
 /** Verify one checkpoint envelope: structure, key (role checkpoint-signer at lamport_to), signature. */
 export function verifyCheckpoint(envelope: unknown, keys: KeyLookup): CheckpointCheck {
-  const decoded = decodeEnvelope(envelope, CHECKPOINT_TYPE);
+  const decoded = openSingleSigned(envelope, CHECKPOINT_TYPE);
   if (typeof decoded === 'string') return { ok: false, code: 'MALFORMED', message: decoded };
   const problem = checkpointBodyProblem(decoded.body);
   if (problem) return { ok: false, code: 'MALFORMED', message: problem };
@@ -112,7 +120,7 @@ export function verifyCheckpoint(envelope: unknown, keys: KeyLookup): Checkpoint
   if (body.keyid !== decoded.keyid) return { ok: false, code: 'KEYID_MISMATCH', message: 'keyid differs' };
   const key = keys(body.keyid, CHECKPOINT_SIGNER_ROLE, body.lamport_to);
   if (!key) return { ok: false, code: 'KEY_UNKNOWN', message: `no checkpoint key ${body.keyid}` };
-  if (!verifyEd25519(key, preAuthEncoding(CHECKPOINT_TYPE, decoded.payload), decoded.sig)) {
+  if (!verifyEd25519(key, decoded.pae, decoded.sig)) {
     return { ok: false, code: 'SIGNATURE_INVALID', message: 'checkpoint signature does not verify' };
   }
   const env = envelope as SignedEnvelope;
@@ -149,9 +157,9 @@ export function verifyCheckpointExtension(
       message: 'the later checkpoint does not name the earlier one',
     };
   }
-  const hashes = proof.map(digestToHash);
-  const root1 = digestToHash(older.body.root_hash) as Uint8Array;
-  const root2 = digestToHash(newer.body.root_hash) as Uint8Array;
+  const hashes = proof.map(digestBytes);
+  const root1 = digestBytes(older.body.root_hash) as Uint8Array;
+  const root2 = digestBytes(newer.body.root_hash) as Uint8Array;
   if (
     hashes.some((h) => h === undefined) ||
     !verifyConsistency(older.body.tree_size, newer.body.tree_size, root1, root2, hashes as Uint8Array[])

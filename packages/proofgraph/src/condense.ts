@@ -13,10 +13,9 @@ import {
   type RiskTier,
   type SignedEnvelope,
 } from '@helm/contracts';
-import { bytesEqual } from '@helm/crypto';
+import { bytesEqual, digestBytes, digestOfRaw, isDigest, isSafeInt } from '@helm/crypto';
 import { type SignedCheckpoint, verifyCheckpoint, verifyCheckpointExtension } from './checkpoint.js';
 import { ProofGraphError } from './errors.js';
-import { digestToHash, hashToDigest, isDigestString, isSafeInt } from './internal/digests.js';
 import { fieldsProblem } from './internal/envelope.js';
 import type { KeyLookup } from './keys.js';
 import { type LogLeafFields, logLeafHash, type MerkleLog } from './log.js';
@@ -84,7 +83,7 @@ export function condenseHistory(
       entry_hash: r.hash,
       prev_hash: entry.prev_hash,
       risk_tier: 'LOW',
-      leaf_hash: hashToDigest(logLeafHash(entry)),
+      leaf_hash: digestOfRaw(logLeafHash(entry)),
       inclusion_proof: log.inclusionProof(i, treeSize),
       checkpoint_hash: checkpoint.hash,
       tree_size: treeSize,
@@ -163,17 +162,17 @@ function condensedProblem(e: Record<string, unknown>): string | undefined {
   if (typeof e.log_id !== 'string' || !LOG_ID.test(e.log_id)) return 'log_id';
   if (!isSafeInt(e.leaf_index, 0) || !isSafeInt(e.lamport, 1) || !isSafeInt(e.tree_size, 1)) return 'numbers';
   if (
-    !isDigestString(e.entry_hash) ||
-    !isDigestString(e.prev_hash) ||
-    !isDigestString(e.leaf_hash) ||
-    !isDigestString(e.checkpoint_hash)
+    !isDigest(e.entry_hash) ||
+    !isDigest(e.prev_hash) ||
+    !isDigest(e.leaf_hash) ||
+    !isDigest(e.checkpoint_hash)
   )
     return 'digests';
   if (!(RISK_TIERS as readonly unknown[]).includes(e.risk_tier)) return 'risk_tier';
   if (
     !Array.isArray(e.inclusion_proof) ||
     e.inclusion_proof.length > 64 ||
-    !e.inclusion_proof.every(isDigestString)
+    !e.inclusion_proof.every(isDigest)
   )
     return 'inclusion_proof';
   return undefined;
@@ -244,15 +243,15 @@ export function verifyCondensedHistory(input: CondensedHistoryInput): CondensedV
         lamport: e.lamport,
         risk_tier: e.risk_tier,
       });
-      if (hashToDigest(leaf) !== e.leaf_hash)
+      if (digestOfRaw(leaf) !== e.leaf_hash)
         return hFail('LEAF_HASH_MISMATCH', i, 'leaf_hash is not the entry');
       const root = rootFromInclusionProof(
         e.leaf_index,
         e.tree_size,
         leaf,
-        e.inclusion_proof.map(digestToHash) as Uint8Array[],
+        e.inclusion_proof.map(digestBytes) as Uint8Array[],
       );
-      if (!root || hashToDigest(root) !== cp.body.root_hash) {
+      if (!root || digestOfRaw(root) !== cp.body.root_hash) {
         return hFail('INCLUSION_INVALID', i, 'inclusion proof does not lead to the checkpoint root');
       }
       if (e.prev_hash !== headHash)

@@ -1,9 +1,11 @@
+import type { RoleKeyLookup } from '@helm/contracts';
+
 /**
- * Resolves the public key for `keyid`, valid for `role` at Lamport height `lamport`, or undefined
- * (unknown, revoked, or lacking the role). The trust package supplies "key valid at height"; a
- * plain `(keyid) => key` function also fits.
+ * Resolves the public key for `keyid` valid for `role` at the node's Lamport height (checkpoints:
+ * `lamport_to`), or undefined. The one key-lookup shape of HELM (`RoleKeyLookup` of @helm/contracts);
+ * the trust package supplies "key valid at height", and a plain `(keyid) => key` function also fits.
  */
-export type KeyLookup = (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+export type KeyLookup = RoleKeyLookup;
 
 /** Role a checkpoint signing key must hold. */
 export const CHECKPOINT_SIGNER_ROLE = 'checkpoint-signer';

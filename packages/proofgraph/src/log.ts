@@ -1,11 +1,10 @@
 // A checkpointed append-only log: a frontier for roots (O(log n) memory) plus a leaf-hash store for
 // proofs. Every entry becomes the leaf `helm.log_leaf.v1` (docs/spec/condensed-entry.md).
 import { LOG_GENESIS_PREV_HASH, LOG_LEAF_TYPE, RISK_TIERS, type RiskTier } from '@helm/contracts';
-import { canonicalBytes, type Signer } from '@helm/crypto';
+import { canonicalBytes, digestOfRaw, isDigest, isSafeInt, type Signer } from '@helm/crypto';
 import { type SignedCheckpoint, signCheckpoint } from './checkpoint.js';
 import { ProofGraphError } from './errors.js';
 import { MerkleFrontier } from './frontier.js';
-import { hashToDigest, isDigestString, isSafeInt } from './internal/digests.js';
 import { hashLeaf } from './internal/hashing.js';
 import { InMemoryLeafHashStore, type LeafHashStore } from './leaf-store.js';
 import { consistencyProof, inclusionProof } from './merkle.js';
@@ -63,10 +62,7 @@ export class MerkleLog {
     this.store = options.store ?? new InMemoryLeafHashStore();
     this.#last = options.lastCheckpoint;
     this.#lastEntryHash = options.lastEntryHash ?? LOG_GENESIS_PREV_HASH;
-    if (
-      !isDigestString(this.#lastEntryHash) ||
-      this.store.size > 0 === (options.lastEntryHash === undefined)
-    ) {
+    if (!isDigest(this.#lastEntryHash) || this.store.size > 0 === (options.lastEntryHash === undefined)) {
       throw new ProofGraphError(
         'CHECKPOINT_INPUT_INVALID',
         'lastEntryHash is required exactly when resuming',
@@ -77,7 +73,7 @@ export class MerkleLog {
       throw new ProofGraphError('CHECKPOINT_INPUT_INVALID', 'store does not match the last checkpoint');
     }
     for (let i = 0; i < this.store.size; i++) this.#frontier.append(this.store.leafHash(i));
-    if (this.#last && hashToDigest(this.#frontier.root()) !== this.#last.body.root_hash) {
+    if (this.#last && digestOfRaw(this.#frontier.root()) !== this.#last.body.root_hash) {
       throw new ProofGraphError('CHECKPOINT_INPUT_INVALID', 'store leaves do not match the checkpoint root');
     }
   }
@@ -98,7 +94,7 @@ export class MerkleLog {
   /** Append an entry (its prev_hash is the previous leaf's entry_hash); returns its leaf index. */
   append(entry: LogEntry): number {
     if (
-      !isDigestString(entry.entry_hash) ||
+      !isDigest(entry.entry_hash) ||
       !isSafeInt(entry.lamport, 1) ||
       !RISK_TIERS.includes(entry.risk_tier)
     ) {
@@ -143,10 +139,10 @@ export class MerkleLog {
   }
 
   inclusionProof(index: number, treeSize: number = this.size): string[] {
-    return inclusionProof(this.store, index, treeSize).map(hashToDigest);
+    return inclusionProof(this.store, index, treeSize).map(digestOfRaw);
   }
 
   consistencyProof(size1: number, size2: number = this.size): string[] {
-    return consistencyProof(this.store, size1, size2).map(hashToDigest);
+    return consistencyProof(this.store, size1, size2).map(digestOfRaw);
   }
 }

@@ -11,14 +11,15 @@ import {
   canonicalBytes,
   canonicalDigest,
   digest,
-  preAuthEncoding,
+  isDigest,
+  isKeyId,
+  isSafeInt,
   type Signer,
   signEnvelope,
   verifyEd25519,
 } from '@helm/crypto';
 import { ProofGraphError } from './errors.js';
-import { isDigestString, isSafeInt, KEYID } from './internal/digests.js';
-import { decodeEnvelope, fieldsProblem } from './internal/envelope.js';
+import { fieldsProblem, openSingleSigned } from './internal/envelope.js';
 import { envelopeHash } from './internal/envelope-hash.js';
 import { type KeyLookup, nodeSignerRole } from './keys.js';
 
@@ -50,7 +51,7 @@ export function nodeBodyProblem(b: Record<string, unknown>): string | undefined 
   if (f) return f;
   if (b.type !== NODE_TYPE) return 'type';
   if (typeof b.kind !== 'string' || !KIND.test(b.kind)) return 'kind';
-  if (!Array.isArray(b.parents) || b.parents.length > MAX_NODE_PARENTS || !b.parents.every(isDigestString))
+  if (!Array.isArray(b.parents) || b.parents.length > MAX_NODE_PARENTS || !b.parents.every(isDigest))
     return 'parents';
   for (let i = 1; i < b.parents.length; i++) {
     if ((b.parents[i - 1] as string) >= (b.parents[i] as string)) return 'parents must be strictly ascending';
@@ -59,8 +60,8 @@ export function nodeBodyProblem(b: Record<string, unknown>): string | undefined 
   if (b.parents.length === 0 && b.lamport !== 1) return 'a root node has lamport 1';
   if (typeof b.principal !== 'string' || b.principal.length < 1 || b.principal.length > 1024)
     return 'principal';
-  if (!isDigestString(b.payload_hash)) return 'payload_hash';
-  if (typeof b.keyid !== 'string' || !KEYID.test(b.keyid)) return 'keyid';
+  if (!isDigest(b.payload_hash)) return 'payload_hash';
+  if (!isKeyId(b.keyid)) return 'keyid';
   if (!isSafeInt(b.issued_at_ms, 0)) return 'issued_at_ms';
   return undefined;
 }
@@ -77,7 +78,7 @@ export function signNode(
   const parents = [...input.parents].sort();
   let lamport = 1;
   for (const p of parents) {
-    const l = isDigestString(p) ? parentLamport(p) : undefined;
+    const l = isDigest(p) ? parentLamport(p) : undefined;
     if (l === undefined) throw new ProofGraphError('PARENT_MISSING', `parent ${p} is not in the graph`);
     lamport = Math.max(lamport, l + 1);
   }
@@ -122,7 +123,7 @@ export function verifyNode(
   keys: KeyLookup,
   payload?: { readonly value: unknown },
 ): NodeCheck {
-  const decoded = decodeEnvelope(envelope, NODE_TYPE);
+  const decoded = openSingleSigned(envelope, NODE_TYPE);
   if (typeof decoded === 'string') return { ok: false, code: 'NODE_MALFORMED', message: decoded };
   const problem = nodeBodyProblem(decoded.body);
   if (problem) return { ok: false, code: 'NODE_MALFORMED', message: problem };
@@ -135,7 +136,7 @@ export function verifyNode(
       code: 'KEY_UNKNOWN',
       message: `no key ${body.keyid} for ${nodeSignerRole(body.kind)}`,
     };
-  if (!verifyEd25519(key, preAuthEncoding(NODE_TYPE, decoded.payload), decoded.sig)) {
+  if (!verifyEd25519(key, decoded.pae, decoded.sig)) {
     return { ok: false, code: 'SIGNATURE_INVALID', message: 'node signature does not verify' };
   }
   const env = envelope as SignedEnvelope;

@@ -2,8 +2,7 @@
 // recompute every hash, parents exist and come first (in the slice, or among `known` nodes),
 // lamport = max(parents) + 1, signatures valid under the caller's keys, payload digests match.
 import { RECEIPT_TYPE, type SignedEnvelope } from '@helm/contracts';
-import { digest, fromBase64Url } from '@helm/crypto';
-import { envelopeHash } from './internal/envelope-hash.js';
+import { nodeHashOf } from './internal/envelope-hash.js';
 import type { KeyLookup } from './keys.js';
 import { type NodeCheck, type NodeVerifyCode, type SignedNode, verifyNode } from './node.js';
 import { type ReceiptNodeVerifier, receiptNode } from './receipt-node.js';
@@ -58,7 +57,7 @@ export function validateGraph(items: readonly GraphItem[], options: GraphValidat
       Array.isArray(env.signatures)
     ) {
       try {
-        const h = env.type === RECEIPT_TYPE ? receiptHashOf(env) : envelopeHash(env);
+        const h = nodeHashOf(env);
         if (h !== undefined && !positions.has(h)) positions.set(h, i);
       } catch {
         // Malformed; reported by the main pass.
@@ -95,12 +94,6 @@ export function validateGraph(items: readonly GraphItem[], options: GraphValidat
     heads.add(node.hash);
   }
   return { ok: true, count: items.length, heads: [...heads].sort() };
-}
-
-function receiptHashOf(envelope: SignedEnvelope): string | undefined {
-  const sig = envelope.signatures.length === 1 ? envelope.signatures[0]?.sig : undefined;
-  const bytes = typeof sig === 'string' ? fromBase64Url(sig) : undefined;
-  return bytes?.length === 64 ? digest(bytes) : undefined;
 }
 
 /** One item: a receipt node through the receipt verifier, any other node through verifyNode. */

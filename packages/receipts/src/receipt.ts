@@ -10,7 +10,7 @@ import {
   type SignedEnvelope,
   type Verdict,
 } from '@helm/contracts';
-import { digest, fromBase64Url, type Signer, signIdentifiedEnvelope } from '@helm/crypto';
+import { type Signer, signIdentifiedEnvelope, soleSignatureDigest } from '@helm/crypto';
 import { ReceiptError } from './errors.js';
 import { receiptBodyProblem } from './internal/validate.js';
 
@@ -61,8 +61,7 @@ export function genesisHead(chainId: string): ChainHead {
 
 /**
  * Build, validate and sign the receipt that follows `head`. Deterministic: same inputs, same bytes.
- * receipt_id = digest(JCS(body without receipt_id)) and the signed payload is JCS(body with it);
- * signIdentifiedEnvelope serializes every member once for both.
+ * receipt_id = digest(JCS(body without receipt_id)) and the signed payload is JCS(body with it).
  */
 export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer): MintedReceipt {
   // Members in canonical (sorted) order, so canonicalization has nothing to reorder.
@@ -93,8 +92,7 @@ export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer
   };
   const problem = receiptBodyProblem(withoutId, false);
   if (problem) throw new ReceiptError('RECEIPT_INPUT_INVALID', problem);
-  // Receipts are verified in full wherever they are read, never by the in-process shortcut.
-  const signed = signIdentifiedEnvelope(withoutId, 'receipt_id', [signer], { selfIssued: false });
+  const signed = signIdentifiedEnvelope(withoutId, 'receipt_id', [signer]);
   // signIdentifiedEnvelope checked the one signature is 64 bytes, so the hash is defined.
   const hash = receiptHash(signed.envelope) as string;
   return { envelope: signed.envelope, body: signed.body as ReceiptBody, hash };
@@ -102,12 +100,10 @@ export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer
 
 /**
  * The receipt hash of a signed receipt envelope (docs/spec/receipt.md §Receipt hash): the SHA-256
- * of the raw 64-byte Ed25519 signature — "PrevHash = the previous receipt's signature". The
- * signature is strict and deterministic, so it stands for exactly one (key, payload). Undefined
- * when the envelope does not carry exactly one well-formed signature.
+ * of the raw 64-byte Ed25519 signature — "PrevHash = the previous receipt's signature". Undefined
+ * when the envelope does not carry exactly one well-formed signature. The rule is defined once, in
+ * @helm/crypto (`soleSignatureDigest`), which ProofGraph's receipt nodes use too.
  */
 export function receiptHash(envelope: SignedEnvelope): string | undefined {
-  const only = envelope.signatures.length === 1 ? envelope.signatures[0] : undefined;
-  const sig = only ? fromBase64Url(only.sig) : undefined;
-  return sig && sig.length === 64 ? digest(sig) : undefined;
+  return soleSignatureDigest(envelope);
 }

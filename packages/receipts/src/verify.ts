@@ -13,11 +13,17 @@ import {
   RECEIPT_TYPE,
   type ReceiptBody,
   type RiskTier,
+  type RoleKeyLookup,
   type SignedEnvelope,
 } from '@helm/contracts';
-import { base64UrlDecodedLength, digest, fromBase64Url, verifyEd25519 } from '@helm/crypto';
-import { isCanonicalParsedJson } from './internal/canonical.js';
-import { decodePayloadPae } from './internal/pae.js';
+import {
+  CryptoError,
+  canonicalDigest,
+  digest,
+  type OpenedEnvelope,
+  openEnvelope,
+  verifyEd25519,
+} from '@helm/crypto';
 import { receiptBodyProblem } from './internal/validate.js';
 import { type ChainHead, receiptHash } from './receipt.js';
 
@@ -25,13 +31,12 @@ import { type ChainHead, receiptHash } from './receipt.js';
 export const RECEIPT_SIGNER_ROLE = 'receipt-signer';
 
 /**
- * Resolves the public key for `keyid`, valid for `role` at trust registry sequence number
- * `trustSeq` (the receipt's own `trust_seq`), or undefined (unknown, revoked, lacking the role, or
- * a state the registry does not know). A `(keyid) => key` function also fits. The receipt's
- * `trust_head` is not checked here: a verifier holding the registry checks it equals the registry's
- * head digest at `trust_seq` (e.g. `TrustRegistry#headAt`).
+ * Resolves the public key for `keyid` valid for `role` at trust registry sequence number `seq` (the
+ * receipt's own `trust_seq`), or undefined. The receipt's `trust_head` is not checked here: a
+ * verifier holding the registry checks it equals the registry's head digest at `trust_seq` (e.g.
+ * `TrustRegistry#headAt`). The one key-lookup shape of HELM (`RoleKeyLookup` of @helm/contracts).
  */
-export type ReceiptKeyLookup = (keyid: string, role: string, trustSeq: number) => Uint8Array | undefined;
+export type ReceiptKeyLookup = RoleKeyLookup;
 
 export type ReceiptVerifyCode =
   | 'MALFORMED'
@@ -80,87 +85,49 @@ export type ReceiptCheck =
   | { readonly ok: true; readonly body: ReceiptBody; readonly summary: ReceiptSummary }
   | { readonly ok: false; readonly code: ReceiptVerifyCode; readonly message: string };
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-const encoder = new TextEncoder();
-
 function fail(code: ReceiptVerifyCode, message: string): ReceiptCheck {
   return { ok: false, code, message };
 }
 
-/** Phase 1 for one receipt envelope. Never throws. */
+/**
+ * Receipts have no size limit of their own in docs/spec/receipt.md (every field is bounded by the
+ * body rules), so the decoder's byte limit is lifted; the depth limit is the default (a valid body
+ * is three levels deep).
+ */
+const RECEIPT_LIMITS = { maxBytes: Number.MAX_SAFE_INTEGER } as const;
+
+/** Phase 1 for one receipt envelope (docs/spec/receipt.md §Verification, steps 1–6). Never throws. */
 export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): ReceiptCheck {
-  if (typeof envelope !== 'object' || envelope === null) return fail('MALFORMED', 'not an envelope');
-  const env = envelope as Partial<SignedEnvelope>;
-  if (env.type !== RECEIPT_TYPE) return fail('MALFORMED', 'envelope type is not helm.receipt.v1');
-  if (typeof env.payload !== 'string') return fail('MALFORMED', 'payload must be a string');
-  const sigs = env.signatures;
-  if (!Array.isArray(sigs) || sigs.length !== 1) return fail('MALFORMED', 'exactly one signature required');
-  const sigEntry = sigs[0] as { keyid?: unknown; sig?: unknown } | null;
-  if (
-    typeof sigEntry !== 'object' ||
-    sigEntry === null ||
-    typeof sigEntry.keyid !== 'string' ||
-    typeof sigEntry.sig !== 'string'
-  ) {
-    return fail('MALFORMED', 'signature entry malformed');
-  }
-  if (Object.keys(sigEntry).length !== 2) return fail('MALFORMED', 'signature entry has unknown fields');
-  for (const k of Object.keys(env)) {
-    if (k !== 'type' && k !== 'payload' && k !== 'signatures')
-      return fail('MALFORMED', `unknown envelope field ${k}`);
-  }
-  // The payload is decoded straight into PAE(type, payload), the bytes the signature covers.
-  // Spare room for the id-less copy below (the payload is never shorter than that copy).
-  const decoded = decodePayloadPae(RECEIPT_TYPE, env.payload, base64UrlDecodedLength(env.payload));
-  const sig = fromBase64Url(sigEntry.sig);
-  if (!decoded || !sig) return fail('MALFORMED', 'payload or signature is not canonical base64url');
-  const payload = decoded.payload;
-  let text: string;
-  let body: unknown;
+  // 1–2. envelope shape, canonical base64url, strict canonical JSON payload
+  let opened: OpenedEnvelope<ReceiptBody>;
   try {
-    text = decoder.decode(payload);
-    body = JSON.parse(text);
-    if (!isCanonicalParsedJson(text, body))
-      return fail('MALFORMED', 'payload is not RFC 8785 canonical JSON');
-  } catch {
-    return fail('MALFORMED', 'payload is not canonical UTF-8 JSON');
+    opened = openEnvelope<ReceiptBody>(envelope, RECEIPT_TYPE, { maxSignatures: 1, limits: RECEIPT_LIMITS });
+  } catch (error) {
+    return fail('MALFORMED', error instanceof CryptoError ? error.message : 'not an envelope');
   }
-  const problem = receiptBodyProblem(body, true);
+  const problem = receiptBodyProblem(opened.body, true);
   if (problem) return fail('MALFORMED', problem);
-  const b = body as ReceiptBody;
-  if (b.keyid !== sigEntry.keyid)
-    return fail('KEYID_MISMATCH', 'body keyid differs from the signature keyid');
+  const b = opened.body;
+  const { keyid, sig } = opened.signatures[0] as { keyid: string; sig: Uint8Array };
+  // 3–5. key id, key valid for the role at the receipt's own trust_seq, signature
+  if (b.keyid !== keyid) return fail('KEYID_MISMATCH', 'body keyid differs from the signature keyid');
   const key = keys(b.keyid, RECEIPT_SIGNER_ROLE, b.trust_seq);
   if (!key)
     return fail(
       'KEY_UNKNOWN',
       `no key ${b.keyid} for role ${RECEIPT_SIGNER_ROLE} at trust seq ${b.trust_seq}`,
     );
-  if (!verifyEd25519(key, decoded.pae, sig)) {
+  if (!verifyEd25519(key, opened.pae, sig)) {
     return fail('SIGNATURE_INVALID', 'the receipt signature does not verify');
   }
-  // receipt_id = digest(JCS(body without receipt_id)): remove that one (ASCII) member from the
-  // verified canonical payload bytes. Its byte offset: the character offset when the payload is
-  // all ASCII (then and only then are byte and UTF-16 lengths equal); otherwise the short tail after
-  // it is re-encoded to count its bytes.
-  const member = `,"receipt_id":"${b.receipt_id}"`;
-  const at = text.lastIndexOf(member);
-  const tailBytes =
-    payload.length === text.length
-      ? text.length - at - member.length
-      : encoder.encode(text.slice(at + member.length)).length;
-  const start = payload.length - tailBytes - member.length;
-  // The id-less copy goes into the spare room after the PAE (same allocation, copied in place).
-  const { bytes, payloadOffset } = decoded;
-  const paeEnd = payloadOffset + payload.length;
-  bytes.copyWithin(paeEnd, payloadOffset, payloadOffset + start);
-  bytes.copyWithin(paeEnd + start, payloadOffset + start + member.length, paeEnd);
-  if (digest(bytes.subarray(paeEnd, paeEnd + payload.length - member.length)) !== b.receipt_id) {
+  // 6. receipt_id = digest(JCS(body without receipt_id))
+  const { receipt_id, ...withoutId } = b;
+  if (canonicalDigest(withoutId) !== receipt_id) {
     return fail('RECEIPT_ID_MISMATCH', 'receipt_id is not the digest of the body');
   }
   const summary: ReceiptSummary = {
     hash: digest(sig),
-    receipt_id: b.receipt_id,
+    receipt_id,
     chain_id: b.chain_id,
     lamport: b.lamport,
     prev_hash: b.prev_hash,
@@ -355,9 +322,11 @@ export interface ChainVerifyOptions extends LinkOptions {
  * the envelope instead of being kept for every receipt).
  */
 function priorOf(envelope: unknown): { readonly hash: string; readonly receipt_id: string } {
-  const env = envelope as SignedEnvelope;
-  const body = JSON.parse(decoder.decode(fromBase64Url(env.payload) as Uint8Array)) as ReceiptBody;
-  return { hash: receiptHash(env) as string, receipt_id: body.receipt_id };
+  const opened = openEnvelope<ReceiptBody>(envelope, RECEIPT_TYPE, {
+    maxSignatures: 1,
+    limits: RECEIPT_LIMITS,
+  });
+  return { hash: receiptHash(envelope as SignedEnvelope) as string, receipt_id: opened.body.receipt_id };
 }
 
 /**

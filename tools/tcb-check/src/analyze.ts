@@ -19,7 +19,7 @@ export interface ImportRef {
 }
 
 export interface CodeFinding {
-  readonly rule: 'dynamic-code' | 'ambient';
+  readonly rule: 'dynamic-code' | 'ambient' | 'wire-pattern';
   readonly message: string;
   readonly line: number;
   readonly column: number;
@@ -32,6 +32,47 @@ export interface FileAnalysis {
   readonly findings: readonly CodeFinding[];
   /** Top-level and nested declaration names found in the file (for validating injection points). */
   readonly declarations: ReadonlySet<string>;
+}
+
+/** The one module allowed to spell the `sha256:` / `ed25519:` patterns (workspace-relative). */
+export const WIRE_RULES_MODULE = 'packages/contracts/src/wire.ts';
+
+/**
+ * Files whose owners are replacing a stray pattern literal in a parallel change (issue #23): their
+ * findings are warnings until then. Delete an entry once its file is clean.
+ */
+export const WIRE_PATTERN_PENDING: ReadonlySet<string> = new Set([
+  'packages/executor/src/executor.ts',
+  'packages/guardian/src/request.ts',
+  'packages/trust/src/registry/event.ts',
+]);
+
+/** A wire prefix followed by a regular-expression construct (`[`, `(`, `{`, `\\`, `$`). */
+const PATTERN_SOURCE = /(?:^|[^a-z0-9])(sha256|ed25519):(?:[[({\\$]|$)/;
+
+/**
+ * The wire prefix when `node` is a regular-expression literal mentioning `sha256:` / `ed25519:`, or
+ * a string / template literal that is (part of) a RegExp source for them (`'^sha256:[0-9a-f]{64}$'`,
+ * `new RegExp('ed25519:[0-9a-f]+')`). Plain prefixes such as `'sha256:'` used for concatenation
+ * are not patterns: they end in the bare colon and are not followed by a pattern construct, and a
+ * string that is exactly the prefix is allowed.
+ */
+function wirePatternOf(node: ts.Node): string | undefined {
+  if (ts.isRegularExpressionLiteral(node)) {
+    const m = /(sha256|ed25519):/.exec(node.text);
+    return m ? `${m[1]}:` : undefined;
+  }
+  let text: string | undefined;
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) text = node.text;
+  else if (ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) text = node.text;
+  if (text === undefined || text === 'sha256:' || text === 'ed25519:') return undefined;
+  const m = PATTERN_SOURCE.exec(text);
+  if (m && text !== `${m[1]}:`) {
+    // `…sha256:` at the very end counts only when the literal starts a pattern (`^…`)
+    if (text.endsWith(':') && !text.startsWith('^')) return undefined;
+    return `${m[1]}:`;
+  }
+  return undefined;
 }
 
 /** Global names that are aliases of the global object. */
@@ -398,6 +439,16 @@ export function analyzeSource(fileName: string, text: string): FileAnalysis {
     arg && ts.isStringLiteralLike(arg) ? arg.text : undefined;
 
   const visit = (node: ts.Node): void => {
+    // Pattern literals of the digest / key-id wire rules (rule wire-pattern).
+    const wire = wirePatternOf(node);
+    if (wire) {
+      report(
+        'wire-pattern',
+        node,
+        `\`${wire}\` pattern literal: the digest and key-id patterns are defined once, in ${WIRE_RULES_MODULE} (use DIGEST_PATTERN / KEY_ID_PATTERN, or isDigest / isKeyId of @helm/crypto)`,
+      );
+    }
+
     // Declarations (for injection-point validation).
     if ((ts.isFunctionDeclaration(node) || ts.isClassDeclaration(node)) && node.name) {
       declarations.add(node.name.text);

@@ -9,6 +9,8 @@
  * - `builtin`: a Node built-in outside the safe set that the package's `builtins` does not allowlist.
  * - `dynamic-code`: eval, Function, dynamic import(), require, Worker with eval, constructor escapes.
  * - `ambient`: ambient time, randomness, environment or I/O globals outside an injection point.
+ * - `wire-pattern`: a `sha256:` / `ed25519:` pattern literal (regex literal or RegExp source)
+ *   outside the one module that defines the wire rules (packages/contracts/src/wire.ts).
  * - `cycle`: a dependency cycle among workspace packages (or in the policy's allowed edges).
  * - `coverage-gate`: a TCB package's test/coverage configuration weakens the shared 90% gate.
  * - `policy`: the policy and the workspace disagree (missing entry, unknown package, stale injection point).
@@ -21,6 +23,7 @@ export type RuleId =
   | 'builtin'
   | 'dynamic-code'
   | 'ambient'
+  | 'wire-pattern'
   | 'cycle'
   | 'coverage-gate'
   | 'policy';
@@ -33,6 +36,7 @@ export const RULE_IDS: readonly RuleId[] = [
   'builtin',
   'dynamic-code',
   'ambient',
+  'wire-pattern',
   'cycle',
   'coverage-gate',
   'policy',

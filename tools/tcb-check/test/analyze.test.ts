@@ -180,3 +180,28 @@ describe('countLinesOfCode', () => {
     expect(countLinesOfCode('x.ts', code)).toBe(5);
   });
 });
+
+describe('wire-pattern findings', () => {
+  it.each([
+    ['const D = /^sha256:[0-9a-f]{64}$/;'],
+    ['const K = /ed25519:[0-9a-f]+/u;'],
+    ["const K = new RegExp('^ed25519:[0-9a-f]{64}$');"],
+    ['const S = { pattern: "^sha256:[0-9a-f]{64}$" };'],
+    ["const P = 'sha256:(?:[0-9a-f]{2})+';"],
+    ['const T = `^sha256:[0-9a-f]{${64}}$`;'],
+    ["const E = '^ed25519:';"],
+  ])('flags %s', (code) => {
+    expect(findings(code)).toEqual(['1:wire-pattern']);
+  });
+
+  it.each([
+    ["const P = 'sha256:';"],
+    ["const id = 'ed25519:' + hex;"],
+    ['const id = `ed25519:${hex}`;'],
+    ['const d = `sha256:${"0".repeat(64)}`;'],
+    ["const m = 'expected a sha256: digest';"],
+    ["const t = 'helm.receipt.v1';"],
+  ])('does not flag the prefix alone: %s', (code) => {
+    expect(findings(code)).toEqual([]);
+  });
+});

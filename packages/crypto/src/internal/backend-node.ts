@@ -17,7 +17,8 @@ const PKCS8_PREFIX = Uint8Array.from([
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 
 function withPrefix(prefix: Uint8Array, body: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(prefix.length + body.length);
+  // not from the shared pool: this buffer holds a private seed
+  const out = Buffer.alloc(prefix.length + body.length);
   out.set(prefix, 0);
   out.set(body, prefix.length);
   return out;

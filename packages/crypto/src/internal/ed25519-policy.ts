@@ -2,7 +2,8 @@
 // docs/spec/signatures.md). Cheap byte-level pre-checks run on every verification; the expensive
 // public-key validation (curve decoding, small order, prime-order subgroup) runs once per key and
 // is cached by the backends.
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js';
+import { toHex } from '../encoding.js';
 
 export const PUBLIC_KEY_LENGTH = 32;
 export const SEED_LENGTH = 32;
@@ -21,19 +22,10 @@ function fromHexConst(hex: string): Uint8Array {
 }
 
 /**
- * Canonical encodings of the 8 points of small order (the torsion subgroup E[8]):
- * identity, the point of order 2, the two of order 4 and the four of order 8.
+ * Canonical encodings of the 8 points of small order (the torsion subgroup E[8]: the identity, the
+ * point of order 2, two of order 4, four of order 8), as the pinned @noble/curves lists them.
  */
-export const SMALL_ORDER_ENCODINGS: readonly Uint8Array[] = [
-  '0100000000000000000000000000000000000000000000000000000000000000', // identity (0, 1)
-  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // order 2 (0, -1)
-  '0000000000000000000000000000000000000000000000000000000000000000', // order 4 (x, 0)
-  '0000000000000000000000000000000000000000000000000000000000000080', // order 4 (-x, 0)
-  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
-  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa', // order 8
-  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', // order 8
-  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85', // order 8
-].map(fromHexConst);
+export const SMALL_ORDER_ENCODINGS: readonly Uint8Array[] = ED25519_TORSION_SUBGROUP.map(fromHexConst);
 
 /** S (bytes 32..63 of a signature, little-endian) < L. Rule S1 of signatures.md. */
 export function isCanonicalScalar(sig: Uint8Array, offset = 32): boolean {
@@ -127,46 +119,9 @@ export function isValidPublicKey(publicKey: Uint8Array): boolean {
   return decodeValidPublicKey(publicKey) !== undefined;
 }
 
-/**
- * Latin-1 string of a 32-byte key: an exact Map key. Only for keys that passed
- * `signaturePrecheck` (exactly 32 bytes). Called on every verification, so it is built with one
- * fixed-arity fromCharCode call (~3× cheaper than `fromCharCode.apply` over the array).
- */
-export function cacheKey(b: Uint8Array): string {
-  return String.fromCharCode(
-    b[0] as number,
-    b[1] as number,
-    b[2] as number,
-    b[3] as number,
-    b[4] as number,
-    b[5] as number,
-    b[6] as number,
-    b[7] as number,
-    b[8] as number,
-    b[9] as number,
-    b[10] as number,
-    b[11] as number,
-    b[12] as number,
-    b[13] as number,
-    b[14] as number,
-    b[15] as number,
-    b[16] as number,
-    b[17] as number,
-    b[18] as number,
-    b[19] as number,
-    b[20] as number,
-    b[21] as number,
-    b[22] as number,
-    b[23] as number,
-    b[24] as number,
-    b[25] as number,
-    b[26] as number,
-    b[27] as number,
-    b[28] as number,
-    b[29] as number,
-    b[30] as number,
-    b[31] as number,
-  );
+/** The verified-key cache key of a 32-byte public key: its hex encoding. */
+export function cacheKey(publicKey: Uint8Array): string {
+  return toHex(publicKey);
 }
 
 /** A small bounded cache (cleared wholesale when full; keys are cheap to revalidate). */

@@ -1,37 +1,21 @@
-// Hash of a signed envelope: digest(canonicalBytes({type, payload, signatures: [{keyid, sig}]})).
-// JCS of this fixed shape is built directly when every string is made of characters JSON never
-// escapes (base64url, key ids, helm.* types); otherwise the general canonicalizer is used. Tests
-// assert both paths produce identical bytes.
-import type { SignedEnvelope } from '@helm/contracts';
-import { canonicalize, digestText } from '@helm/crypto';
+// The two node-identity rules of docs/spec/node.md, in one place:
+//   §Node hash (signed `helm.node.v1` nodes; checkpoints use the same rule, docs/spec/checkpoint.md):
+//     digest(JCS({type, payload, signatures: [{keyid, sig}]})) — the canonical signed envelope;
+//   §Receipt nodes (`helm.receipt.v1`): the receipt hash, digest(raw signature)
+//     (docs/spec/receipt.md §Receipt hash, defined once as soleSignatureDigest in @helm/crypto).
+import { RECEIPT_TYPE, type SignedEnvelope } from '@helm/contracts';
+import { canonicalDigest, soleSignatureDigest } from '@helm/crypto';
 
-const PLAIN = /^[A-Za-z0-9._:-]*$/;
-const encoder = new TextEncoder();
-
-/** The canonical JSON text of `{type, payload, signatures: [{keyid, sig}]}`. */
-export function envelopeCanonicalText(envelope: SignedEnvelope): string {
-  const { type, payload, signatures } = envelope;
-  let fast = PLAIN.test(type) && PLAIN.test(payload);
-  let sigs = '';
-  for (let i = 0; fast && i < signatures.length; i++) {
-    const s = signatures[i] as { keyid: string; sig: string };
-    if (!PLAIN.test(s.keyid) || !PLAIN.test(s.sig)) fast = false;
-    else sigs += `${i === 0 ? '' : ','}{"keyid":"${s.keyid}","sig":"${s.sig}"}`;
-  }
-  if (fast) return `{"payload":"${payload}","signatures":[${sigs}],"type":"${type}"}`;
-  return canonicalize({
-    type,
-    payload,
-    signatures: signatures.map((s) => ({ keyid: s.keyid, sig: s.sig })),
+/** Node / checkpoint hash: `sha256:<hex>` of the canonical envelope (exactly its three members). */
+export function envelopeHash(envelope: SignedEnvelope): string {
+  return canonicalDigest({
+    type: envelope.type,
+    payload: envelope.payload,
+    signatures: envelope.signatures.map((s) => ({ keyid: s.keyid, sig: s.sig })),
   });
 }
 
-export function envelopeCanonicalBytes(envelope: SignedEnvelope): Uint8Array {
-  return encoder.encode(envelopeCanonicalText(envelope));
-}
-
-/** `sha256:<hex>` of the canonical envelope — the receipt hash / node hash / checkpoint hash rule. */
-export function envelopeHash(envelope: SignedEnvelope): string {
-  // canonical text is well-formed, so hashing the string is hashing its UTF-8 bytes
-  return digestText(envelopeCanonicalText(envelope));
+/** The hash a graph item is referred to by: the receipt hash for receipts, else the envelope hash. */
+export function nodeHashOf(envelope: SignedEnvelope): string | undefined {
+  return envelope.type === RECEIPT_TYPE ? soleSignatureDigest(envelope) : envelopeHash(envelope);
 }

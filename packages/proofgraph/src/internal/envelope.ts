@@ -1,43 +1,27 @@
-// Shared strict decoding of a single-signature HELM envelope: canonical base64url, canonical JCS
-// payload, exactly one {keyid, sig}. Signature verification is left to the caller (it needs the key).
-import type { SignedEnvelope } from '@helm/contracts';
-import { canonicalize, fromBase64Url } from '@helm/crypto';
+// Opening a single-signature ProofGraph envelope (node, checkpoint) through @helm/crypto's strict
+// opener. The key depends on signed fields (role from `kind`, height from `lamport`), so the caller
+// checks the body, selects the key, and verifies `sig` over `pae` before trusting any field.
+import { CryptoError, type OpenedEnvelope, openEnvelope } from '@helm/crypto';
 
-export interface DecodedEnvelope {
+export interface OpenedSingle {
+  /** Parsed, canonical, type-checked body; unauthenticated until the signature verifies. */
   readonly body: Record<string, unknown>;
-  readonly payload: Uint8Array;
+  /** PAE(type, payload): the bytes `sig` must cover. */
+  readonly pae: Uint8Array;
   readonly keyid: string;
   readonly sig: Uint8Array;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-export function decodeEnvelope(envelope: unknown, type: string): DecodedEnvelope | string {
-  if (typeof envelope !== 'object' || envelope === null) return 'not an envelope';
-  const env = envelope as Partial<SignedEnvelope>;
-  for (const k of Object.keys(env)) {
-    if (k !== 'type' && k !== 'payload' && k !== 'signatures') return `unknown envelope field ${k}`;
-  }
-  if (env.type !== type) return `envelope type is not ${type}`;
-  if (typeof env.payload !== 'string') return 'payload must be a string';
-  const sigs = env.signatures;
-  if (!Array.isArray(sigs) || sigs.length !== 1) return 'exactly one signature required';
-  const s = sigs[0] as { keyid?: unknown; sig?: unknown } | null;
-  if (typeof s !== 'object' || s === null || Object.keys(s).length !== 2) return 'signature entry malformed';
-  if (typeof s.keyid !== 'string' || typeof s.sig !== 'string') return 'signature entry malformed';
-  const payload = fromBase64Url(env.payload);
-  const sig = fromBase64Url(s.sig);
-  if (!payload || !sig) return 'payload or signature is not canonical base64url';
-  let body: unknown;
+/** The opened envelope, or a description of why it is malformed. */
+export function openSingleSigned(envelope: unknown, type: string): OpenedSingle | string {
+  let opened: OpenedEnvelope<{ readonly type: string }>;
   try {
-    const text = decoder.decode(payload);
-    body = JSON.parse(text);
-    if (canonicalize(body) !== text) return 'payload is not RFC 8785 canonical JSON';
-  } catch {
-    return 'payload is not canonical UTF-8 JSON';
+    opened = openEnvelope(envelope, type, { maxSignatures: 1 });
+  } catch (error) {
+    return error instanceof CryptoError ? error.message : 'not an envelope';
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'payload must be an object';
-  return { body: body as Record<string, unknown>, payload, keyid: s.keyid, sig };
+  const { keyid, sig } = opened.signatures[0] as { keyid: string; sig: Uint8Array };
+  return { body: opened.body as Record<string, unknown>, pae: opened.pae, keyid, sig };
 }
 
 /** Exact-keys check: every required field present, nothing else. */

@@ -1,28 +1,20 @@
-// RFC 9162 §2.1.1 hashing primitives over @helm/crypto's sha256, with reused scratch buffers so the
-// hot path allocates only the digest it returns.
+// RFC 9162 §2.1.1 hashing primitives over @helm/crypto's sha256.
 import { sha256 } from '@helm/crypto';
-
-const leafScratch: Uint8Array[] = [];
-const nodeScratch = new Uint8Array(65);
-nodeScratch[0] = 0x01;
 
 /** SHA-256(0x00 || data). */
 export function hashLeaf(data: Uint8Array): Uint8Array {
-  const n = data.length + 1;
-  let buf = n <= 256 ? leafScratch[n] : undefined;
-  if (!buf) {
-    buf = new Uint8Array(n);
-    if (n <= 256) leafScratch[n] = buf;
-  }
+  const buf = new Uint8Array(data.length + 1);
   buf.set(data, 1);
   return sha256(buf);
 }
 
 /** SHA-256(0x01 || left || right) for 32-byte children. */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  nodeScratch.set(left, 1);
-  nodeScratch.set(right, 33);
-  return sha256(nodeScratch);
+  const buf = new Uint8Array(65);
+  buf[0] = 0x01;
+  buf.set(left, 1);
+  buf.set(right, 33);
+  return sha256(buf);
 }
 
 /** Largest power of two strictly smaller than n (n ≥ 2). */

@@ -11,6 +11,7 @@ import {
   RISK_TIERS,
   VERDICTS,
 } from '@helm/contracts';
+import { isDigest, isKeyId, isSafeInt } from '@helm/crypto';
 
 const CHAIN_ID = new RegExp(CHAIN_ID_PATTERN);
 const EFFECT_CLASS = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
@@ -26,49 +27,12 @@ export const STATUS_VERDICT = {
   ESCALATED: 'ESCALATE',
 } as const;
 
-function isSafeInt(v: unknown, min: number): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
-}
-
 function isStr(v: unknown, min: number, max: number): v is string {
   return typeof v === 'string' && v.length >= min && v.length <= max;
 }
 
-/** 1 at the code of each lowercase hex digit `0-9a-f`, 0 elsewhere (ASCII only). */
-const HEX_DIGIT = new Uint8Array(128);
-for (const c of '0123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1;
-
-/**
- * `prefix` followed by exactly 64 lowercase hex digits: the same set as
- * /^<prefix>[0-9a-f]{64}$/. The digits are checked branch-free through a table (about twice as
- * fast as the regex or a compare-and-branch loop on the verify path); a code unit ≥ 0x80, which
- * the 7-bit table index would alias, is caught by the OR of all code units.
- */
-function isPrefixedHex64(v: unknown, prefix: string): boolean {
-  if (typeof v !== 'string' || v.length !== prefix.length + 64) return false;
-  for (let i = 0; i < prefix.length; i++) if (v.charCodeAt(i) !== prefix.charCodeAt(i)) return false;
-  let hex = 1;
-  let bits = 0;
-  for (let i = prefix.length; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    hex &= HEX_DIGIT[c & 0x7f] as number;
-    bits |= c;
-  }
-  return hex === 1 && bits < 0x80;
-}
-
-/** A `sha256:<64 lowercase hex>` digest string. */
-export function isDigestString(v: unknown): boolean {
-  return isPrefixedHex64(v, 'sha256:');
-}
-
-/** An `ed25519:<64 lowercase hex>` key id string. */
-export function isKeyIdString(v: unknown): boolean {
-  return isPrefixedHex64(v, 'ed25519:');
-}
-
 function nullableDigest(v: unknown): boolean {
-  return v === null || isDigestString(v);
+  return v === null || isDigest(v);
 }
 
 function checkEvidence(e: unknown): string | undefined {
@@ -113,11 +77,11 @@ export function receiptBodyProblem(body: unknown, withId: boolean): string | und
   }
   if (!withId && 'receipt_id' in b) return 'unknown field receipt_id';
   if (b.type !== RECEIPT_TYPE) return 'type must be helm.receipt.v1';
-  if (withId && !isDigestString(b.receipt_id)) return 'receipt_id';
+  if (withId && !isDigest(b.receipt_id)) return 'receipt_id';
   if (!(typeof b.chain_id === 'string' && CHAIN_ID.test(b.chain_id))) return 'chain_id';
   if (!isSafeInt(b.lamport, 1)) return 'lamport must be a positive safe integer';
-  if (!isDigestString(b.prev_hash)) return 'prev_hash';
-  if (!isDigestString(b.decision_id)) return 'decision_id';
+  if (!isDigest(b.prev_hash)) return 'prev_hash';
+  if (!isDigest(b.decision_id)) return 'decision_id';
   if (!nullableDigest(b.effect_id)) return 'effect_id';
   if (
     !(typeof b.effect_class === 'string' && b.effect_class.length <= 128 && EFFECT_CLASS.test(b.effect_class))
@@ -129,11 +93,11 @@ export function receiptBodyProblem(body: unknown, withId: boolean): string | und
   if (!nullableDigest(b.args_hash)) return 'args_hash';
   if (!nullableDigest(b.request_digest)) return 'request_digest';
   if (!nullableDigest(b.output_hash)) return 'output_hash';
-  if (!isKeyIdString(b.keyid)) return 'keyid';
+  if (!isKeyId(b.keyid)) return 'keyid';
   if (!isSafeInt(b.trust_seq, 1)) return 'trust_seq must be a positive safe integer';
-  if (!isDigestString(b.trust_head)) return 'trust_head';
+  if (!isDigest(b.trust_head)) return 'trust_head';
   if (!(b.session_id === null || isStr(b.session_id, 1, 256))) return 'session_id';
-  if (!isDigestString(b.policy_hash)) return 'policy_hash';
+  if (!isDigest(b.policy_hash)) return 'policy_hash';
   if (!isStr(b.tool, 1, 256)) return 'tool';
   if (!isStr(b.principal, 1, 1024)) return 'principal';
   if (!(RISK_TIERS as readonly unknown[]).includes(b.risk_tier)) return 'risk_tier';
