@@ -211,11 +211,6 @@ export interface VerifyEnvelopeOptions {
   readonly backend?: Ed25519Backend;
   /** Payload parsing limits (default DEFAULT_ENVELOPE_LIMITS). */
   readonly limits?: Pick<JsonLimits, 'maxBytes' | 'maxDepth'>;
-  /**
-   * @deprecated Accepted and ignored: every envelope, including one this process signed, is
-   * verified in full (docs/spec/envelope.md §4a). Kept so existing callers compile.
-   */
-  readonly acceptSelfIssued?: boolean;
 }
 
 const ENVELOPE_FIELDS = new Set(['type', 'payload', 'signatures']);

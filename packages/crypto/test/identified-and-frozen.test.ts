@@ -1,6 +1,5 @@
 // Content-addressed signing (signIdentifiedEnvelope), frozen envelopes, digestText, and the removed
-// self-issued shortcut: `acceptSelfIssued` is accepted and ignored, so an envelope this process
-// signed is verified in full like any other (docs/spec/envelope.md §4a).
+// self-issued shortcut: an envelope this process signed is verified in full like any other (docs/spec/envelope.md §4a).
 import type { SignedEnvelope } from '@helm/contracts';
 import { describe, expect, it } from 'vitest';
 import {
@@ -100,27 +99,25 @@ describe('frozen envelopes', () => {
   });
 });
 
-describe('verifyEnvelope with the ignored acceptSelfIssued option', () => {
-  const opts = { acceptSelfIssued: true } as const;
-
+describe('verifyEnvelope of an envelope this process signed (no in-process shortcut)', () => {
   it('gives the full result for an envelope this process signed', () => {
     for (const signer of [alice, createSigner(new Uint8Array(32).fill(1), nobleBackend)]) {
       const e = signEnvelope({ type: TYPE, n: 7, s: 'ü' }, [signer, bob]);
-      const fast = verifyEnvelope(e, TYPE, lookup, opts);
+      const fast = verifyEnvelope(e, TYPE, lookup);
       const full = verifyEnvelope(e, TYPE, lookup);
       expect(fast).toEqual(full);
       // the returned body and payload are fresh copies each time
-      expect(fast.body).not.toBe(verifyEnvelope(e, TYPE, lookup, opts).body);
+      expect(fast.body).not.toBe(verifyEnvelope(e, TYPE, lookup).body);
       fast.payload[0] = 0;
-      expect(verifyEnvelope(e, TYPE, lookup, opts).payload).toEqual(full.payload);
+      expect(verifyEnvelope(e, TYPE, lookup).payload).toEqual(full.payload);
     }
   });
 
   it('requires every key id to resolve to exactly the key it was signed with', () => {
     const e = signEnvelope({ type: TYPE, n: 1 }, [alice]);
-    expect(code(() => verifyEnvelope(e, TYPE, () => undefined, opts))).toBe('ENVELOPE_KEY_UNKNOWN');
-    expect(code(() => verifyEnvelope(e, TYPE, () => bob.publicKey, opts))).toBe('ENVELOPE_KEY_UNKNOWN');
-    expect(code(() => verifyEnvelope(e, 'helm.other.v1', lookup, opts))).toBe('ENVELOPE_TYPE_MISMATCH');
+    expect(code(() => verifyEnvelope(e, TYPE, () => undefined))).toBe('ENVELOPE_KEY_UNKNOWN');
+    expect(code(() => verifyEnvelope(e, TYPE, () => bob.publicKey))).toBe('ENVELOPE_KEY_UNKNOWN');
+    expect(code(() => verifyEnvelope(e, 'helm.other.v1', lookup))).toBe('ENVELOPE_TYPE_MISMATCH');
   });
 
   it('never trusts an envelope made by an object that merely implements Signer', () => {
@@ -131,9 +128,9 @@ describe('verifyEnvelope with the ignored acceptSelfIssued option', () => {
       sign: () => new Uint8Array(64),
     };
     const e = signEnvelope({ type: TYPE, n: 1 }, [impostor]);
-    expect(code(() => verifyEnvelope(e, TYPE, lookup, opts))).toBe('ENVELOPE_SIGNATURE_INVALID');
+    expect(code(() => verifyEnvelope(e, TYPE, lookup))).toBe('ENVELOPE_SIGNATURE_INVALID');
     const mixed = signEnvelope({ type: TYPE, n: 2 }, [bob, impostor]);
-    expect(code(() => verifyEnvelope(mixed, TYPE, lookup, opts))).toBe('ENVELOPE_SIGNATURE_INVALID');
+    expect(code(() => verifyEnvelope(mixed, TYPE, lookup))).toBe('ENVELOPE_SIGNATURE_INVALID');
   });
 
   it('mutating a signer object cannot redirect verification to another key', () => {
@@ -143,16 +140,16 @@ describe('verifyEnvelope with the ignored acceptSelfIssued option', () => {
     (s.publicKey as Uint8Array).set(bob.publicKey);
     const e = signEnvelope({ type: TYPE, n: 1 }, [s]);
     const ids = new Map([[s.keyId, pk]]);
-    expect(verifyEnvelope(e, TYPE, (id) => ids.get(id), opts).keyIds).toEqual([s.keyId]);
-    expect(code(() => verifyEnvelope(e, TYPE, () => bob.publicKey, opts))).toBe('ENVELOPE_KEY_UNKNOWN');
+    expect(verifyEnvelope(e, TYPE, (id) => ids.get(id)).keyIds).toEqual([s.keyId]);
+    expect(code(() => verifyEnvelope(e, TYPE, () => bob.publicKey))).toBe('ENVELOPE_KEY_UNKNOWN');
   });
 
   it('a copy verifies and an edited copy does not', () => {
     const e = signEnvelope({ type: TYPE, n: 1 }, [alice]);
     const copy = JSON.parse(JSON.stringify(e)) as SignedEnvelope;
-    expect(verifyEnvelope(copy, TYPE, lookup, opts).body).toEqual({ type: TYPE, n: 1 });
+    expect(verifyEnvelope(copy, TYPE, lookup).body).toEqual({ type: TYPE, n: 1 });
     const edited = { ...e, payload: signEnvelope({ type: TYPE, n: 2 }, [alice]).payload };
-    expect(code(() => verifyEnvelope(edited, TYPE, lookup, opts))).toBe('ENVELOPE_SIGNATURE_INVALID');
+    expect(code(() => verifyEnvelope(edited, TYPE, lookup))).toBe('ENVELOPE_SIGNATURE_INVALID');
   });
 
   /** A backend that counts signature checks. */
@@ -174,7 +171,7 @@ describe('verifyEnvelope with the ignored acceptSelfIssued option', () => {
     const counter = countingBackend();
     const one = signEnvelope({ type: TYPE, n: 1 }, [alice]);
     const two = signIdentifiedEnvelope({ type: TYPE, n: 2 }, 'id', [alice, bob]).envelope;
-    const options = { ...opts, backend: counter.backend };
+    const options = { backend: counter.backend };
     expect(verifyEnvelope(one, TYPE, lookup, options)).toEqual(verifyEnvelope(one, TYPE, lookup));
     expect(verifyEnvelope(two, TYPE, lookup, options).keyIds).toEqual([alice.keyId, bob.keyId]);
     expect(counter.calls()).toBe(3);

@@ -3,7 +3,7 @@
 //
 // ours: one `executor.execute` of an ALLOWed call through the real guardian (gates 0–5, policy,
 //   budget, approval check; signs the decision, which for an ALLOW is the intent), the PEP
-//   (strict args, JCS, ArgsHash, ajv), verification of the ALLOW decision (self-issued rule: the
+//   (strict args, JCS, ArgsHash, ajv), verification of the ALLOW decision (in full, although the
 //   guardian is in-process), receipt policy, a trivial function driver, output validation, a signed
 //   receipt appended to an in-memory chain and to the ProofGraph as its own node (no signature).
 //   Every measured call has fresh arguments (no idempotent replay) and is asserted to be

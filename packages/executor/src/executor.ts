@@ -85,12 +85,6 @@ export interface ExecutorOptions {
   readonly guardian: GuardianPort;
   /** Resolves guardian key ids to public keys; ALLOW decisions must verify under one of them. */
   readonly guardianKeys: PublicKeyLookup;
-  /**
-   * Re-run Ed25519 on decisions even when they are the very envelopes a co-resident guardian just
-   * signed (docs/spec/intent.md §Verification). Default false: such self-issued envelopes are
-   * authenticated by identity and key; decisions from anywhere else are always verified in full.
-   */
-  readonly reverifySelfIssuedDecisions?: boolean;
   /** A `ReceiptRecorder` from @helm/receipts (or anything with its admit/recordDenial/finalize). */
   readonly receipts: ReceiptPort;
   readonly proofgraph: ProofGraphPort;
@@ -147,7 +141,6 @@ function pipelineContext(options: ExecutorOptions): PipelineContext {
   return {
     guardian,
     guardianKeys,
-    reverifySelfIssued: options.reverifySelfIssuedDecisions === true,
     receipts,
     proofgraph,
     timer,

@@ -106,24 +106,22 @@ describe('verification of the ALLOW decision (the AuthorizedExecutionIntent)', (
     ['with malformed times', { signedPatch: { expires_at_ms: 1.5 } }],
     ['without an expiry', { signedPatch: { expires_at_ms: null } }],
   ];
-  for (const reverify of [false, true]) {
-    it.each(cases)(
-      `an ALLOW %s is INTENT_INVALID, nothing runs, the budget is refunded (reverify: ${reverify})`,
-      async (_name, patch) => {
-        const k = setup({ reverifySelfIssuedDecisions: reverify });
-        k.guardian.script = () => ({ verdict: 'ALLOW', reason_code: 'ALLOW', ...patch });
-        const r = await k.executor.execute(pay);
-        expect(r).toMatchObject({ status: 'DENIED', reason_code: 'INTENT_INVALID' });
-        expect(k.calls).toHaveLength(0);
-        expect(k.guardian.refunded).toEqual(['res-1']);
-        expect(k.guardian.committed).toEqual([]);
-      },
-    );
-  }
+  it.each(cases)(
+    'an ALLOW %s is INTENT_INVALID, nothing runs, the budget is refunded',
+    async (_name, patch) => {
+      const k = setup();
+      k.guardian.script = () => ({ verdict: 'ALLOW', reason_code: 'ALLOW', ...patch });
+      const r = await k.executor.execute(pay);
+      expect(r).toMatchObject({ status: 'DENIED', reason_code: 'INTENT_INVALID' });
+      expect(k.calls).toHaveLength(0);
+      expect(k.guardian.refunded).toEqual(['res-1']);
+      expect(k.guardian.committed).toEqual([]);
+    },
+  );
 
   it('acts on the signed reservation and session, never on what the port reports beside them', async () => {
-    for (const reverify of [false, true]) {
-      const k = setup({ reverifySelfIssuedDecisions: reverify });
+    {
+      const k = setup();
       k.guardian.script = () => ({
         verdict: 'ALLOW',
         reason_code: 'ALLOW',
@@ -136,7 +134,7 @@ describe('verification of the ALLOW decision (the AuthorizedExecutionIntent)', (
     }
   });
 
-  it('a copy of a self-issued decision is verified in full (and passes when intact)', async () => {
+  it('a copy of a decision this process signed is verified in full (and passes when intact)', async () => {
     const k = setup();
     const inner = k.guardian.evaluate.bind(k.guardian);
     k.guardian.evaluate = (call) => {

@@ -1,5 +1,10 @@
 // The decision request (docs/spec/decision.md §Request): one concrete call plus its context.
-import type { DelegationPresentation, PolicyScalar, RiskTier } from '@helm/contracts';
+import {
+  type DelegationPresentation,
+  DIGEST_PATTERN,
+  type PolicyScalar,
+  type RiskTier,
+} from '@helm/contracts';
 import type { Destination } from './egress.js';
 import { ajv } from './internal/schemas.js';
 import type { UntrustedInput } from './threat.js';
@@ -67,7 +72,7 @@ export const decisionRequestSchema = {
     effect_type: { type: 'string', maxLength: 128, pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$' },
     risk_tier: { enum: ['HIGH', 'MEDIUM', 'LOW'] },
     args: true,
-    args_hash: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+    args_hash: { type: 'string', pattern: DIGEST_PATTERN },
     cost: { type: 'integer', minimum: 0, maximum: 1000000000000 },
     context: {
       type: 'object',

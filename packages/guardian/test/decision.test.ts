@@ -84,9 +84,7 @@ describe('signed decisions', () => {
     const forged = { ...e.decision, payload: Buffer.from(canonicalBytes(allowBody)).toString('base64url') };
     expect(() => verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys)).toThrow();
     expect(() => verifyEnvelope(e.decision, 'helm.intent.v1', guardian.publicKeys)).toThrow();
-    expect(() =>
-      verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys, { acceptSelfIssued: true }),
-    ).toThrow();
+    expect(() => verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys)).toThrow();
   });
 
   it('replay: the same request against the same state reproduces the same bytes', () => {
@@ -200,7 +198,7 @@ describe('the ALLOW decision is the execution authorization', () => {
       expect(JSON.stringify(e.decision)).toBe(original);
       // still verifies on both paths, to the same body
       const full = verifyEnvelope(e.decision, DECISION_TYPE, guardian.publicKeys);
-      const fast = verifyEnvelope(e.decision, DECISION_TYPE, guardian.publicKeys, { acceptSelfIssued: true });
+      const fast = verifyEnvelope(e.decision, DECISION_TYPE, guardian.publicKeys);
       expect(fast.body).toStrictEqual(full.body);
       expect(fast.keyIds).toEqual(full.keyIds);
       expect(full.body).toStrictEqual(e.record);
@@ -211,20 +209,14 @@ describe('the ALLOW decision is the execution authorization', () => {
     const { guardian } = harness();
     const e = guardian.evaluate(request());
     const copy = JSON.parse(JSON.stringify(e.decision));
-    expect(
-      verifyEnvelope(copy, DECISION_TYPE, guardian.publicKeys, { acceptSelfIssued: true }).body,
-    ).toStrictEqual(e.record);
+    expect(verifyEnvelope(copy, DECISION_TYPE, guardian.publicKeys).body).toStrictEqual(e.record);
     const wrongKey = (id: string) => (id === guardianSigner.keyId ? outsiderSigner.publicKey : undefined);
-    expect(() => verifyEnvelope(e.decision, DECISION_TYPE, wrongKey, { acceptSelfIssued: true })).toThrow();
-    expect(() =>
-      verifyEnvelope(e.decision, DECISION_TYPE, () => undefined, { acceptSelfIssued: true }),
-    ).toThrow();
+    expect(() => verifyEnvelope(e.decision, DECISION_TYPE, wrongKey)).toThrow();
+    expect(() => verifyEnvelope(e.decision, DECISION_TYPE, () => undefined)).toThrow();
     const forged = {
       ...copy,
       payload: Buffer.from(canonicalBytes({ ...e.record, tool: 'bank' })).toString('base64url'),
     };
-    expect(() =>
-      verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys, { acceptSelfIssued: true }),
-    ).toThrow();
+    expect(() => verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys)).toThrow();
   });
 });

@@ -37,16 +37,6 @@ export interface FileAnalysis {
 /** The one module allowed to spell the `sha256:` / `ed25519:` patterns (workspace-relative). */
 export const WIRE_RULES_MODULE = 'packages/contracts/src/wire.ts';
 
-/**
- * Files whose owners are replacing a stray pattern literal in a parallel change (issue #23): their
- * findings are warnings until then. Delete an entry once its file is clean.
- */
-export const WIRE_PATTERN_PENDING: ReadonlySet<string> = new Set([
-  'packages/executor/src/executor.ts',
-  'packages/guardian/src/request.ts',
-  'packages/trust/src/registry/event.ts',
-]);
-
 /** A wire prefix followed by a regular-expression construct (`[`, `(`, `{`, `\\`, `$`). */
 const PATTERN_SOURCE = /(?:^|[^a-z0-9])(sha256|ed25519):(?:[[({\\$]|$)/;
 

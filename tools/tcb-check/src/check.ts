@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { analyzeSource, type FileAnalysis, WIRE_PATTERN_PENDING, WIRE_RULES_MODULE } from './analyze.js';
+import { analyzeSource, type FileAnalysis, WIRE_RULES_MODULE } from './analyze.js';
 import { builtinName, IO_OR_CODE_BUILTINS, SAFE_BUILTINS } from './builtins.js';
 import { checkPackageGate, checkSharedGate, type GateConfig } from './coverage-gate.js';
 import { TcbCheckError } from './errors.js';
@@ -302,18 +302,6 @@ export function runCheck(root: string): CheckResult {
       for (const f of analysis.findings) {
         if (f.rule === 'ambient' && allowedFns && f.enclosing.some((n) => allowedFns.has(n))) continue;
         if (f.rule === 'wire-pattern' && file === WIRE_RULES_MODULE) continue;
-        if (f.rule === 'wire-pattern' && WIRE_PATTERN_PENDING.has(file)) {
-          const { line, column } = f;
-          warnings.push({
-            rule: f.rule,
-            package: pkg.name,
-            file,
-            line,
-            column,
-            message: `${f.message} (pending)`,
-          });
-          continue;
-        }
         add(f.rule, pkg.name, file, f.line, f.message, f.column);
       }
       for (const imp of analysis.imports) {

@@ -16,6 +16,7 @@ import {
   digest,
   fromBase64Url,
   isDigest,
+  isKeyId,
   keyIdFor,
   type Signer,
   signEnvelope,
@@ -23,7 +24,6 @@ import {
 } from '@helm/crypto';
 import { TrustError } from '../errors.js';
 
-const KEYID = /^ed25519:[0-9a-f]{64}$/;
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 /** digest(JCS(envelope)) — the value the next event's `prev` must carry. */
@@ -59,7 +59,7 @@ function exactKeys(body: Record<string, unknown>, keys: readonly string[]): void
 }
 
 function checkKeyid(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !KEYID.test(value)) throw malformed(`${field} is not an ed25519 key id`);
+  if (typeof value !== 'string' || !isKeyId(value)) throw malformed(`${field} is not an ed25519 key id`);
   return value;
 }
 

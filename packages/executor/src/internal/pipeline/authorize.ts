@@ -39,7 +39,6 @@ export function verifyAuthorization(ctx: PipelineContext, state: Evaluated): Aut
       state.evaluation.decision,
       DECISION_TYPE,
       ctx.guardianKeys,
-      { acceptSelfIssued: !ctx.reverifySelfIssued },
     ).body;
   } catch {
     return stop(state, 'INTENT_INVALID', 'the decision signature does not verify under a guardian key');

@@ -25,7 +25,6 @@ export const UNKNOWN_EFFECT_CLASS = 'unknown';
 export interface PipelineContext {
   readonly guardian: GuardianPort;
   readonly guardianKeys: PublicKeyLookup;
-  readonly reverifySelfIssued: boolean;
   readonly receipts: ReceiptPort;
   readonly proofgraph: ProofGraphPort;
   readonly timer: Timer;

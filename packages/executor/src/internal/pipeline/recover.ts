@@ -45,7 +45,7 @@ function recoveredEvidence(entry: AdmissionEntry): Record<string, ReceiptEvidenc
   const evidence = (entry.evidence ?? {}) as Readonly<Record<string, unknown>>;
   for (const key of ['descriptor_digest', 'idempotency_key'] as const) {
     const value = Object.hasOwn(evidence, key) ? evidence[key] : undefined;
-    if (typeof value === 'string' && /^sha256:[0-9a-f]{64}$/.test(value)) out[key] = value;
+    if (typeof value === 'string' && isDigest(value)) out[key] = value;
   }
   return out;
 }
