@@ -2,13 +2,15 @@
 // identifier in HELM uses (docs/spec/envelope.md §Digests).
 import type { Effect, SignedEnvelope } from '@helm/contracts';
 import { fromBase64Url } from './encoding.js';
+import { stringifiedCanonical } from './fast/canonical-text.js';
 import { digest, digestText } from './hash.js';
 import { canonicalize } from './jcs.js';
 
 /** `sha256:<hex>` of the RFC 8785 JCS bytes of `value`. */
 export function canonicalDigest(value: unknown): string {
-  // canonicalize never returns a lone surrogate, so hashing the text is hashing its UTF-8 bytes.
-  return digestText(canonicalize(value));
+  // Neither path returns a lone surrogate, so hashing the text is hashing its UTF-8 bytes. The fast
+  // path answers only when its text is provably canonicalize(value) (fast/canonical-text.ts).
+  return digestText(stringifiedCanonical(value) ?? canonicalize(value));
 }
 
 /** The effect digest rule (docs/spec/effect.md): digest of the JCS bytes of the whole Effect. */

@@ -10,6 +10,7 @@ import {
 import { type AsyncSigner, type Ed25519Backend, keyIdFor, nodeBackend, type Signer } from './ed25519.js';
 import { bytesEqual, fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
+import { acceptedCanonical } from './fast/canonical-text.js';
 import { identifiedCanonicalText } from './fast/identified.js';
 import { canonicalize } from './jcs.js';
 import { type JsonLimits, parseStrictJson } from './json.js';
@@ -269,7 +270,8 @@ function signatureEntry(entry: unknown): { keyid: string; sig: string } {
 }
 
 /**
- * Step 4: the payload bytes must be strict UTF-8 JSON (the strict parser, within `maxDepth`), exactly
+ * Step 4 (fast path for provably canonical text: fast/canonical-text.ts; everything else takes the
+ * plain rule below): the payload bytes must be strict UTF-8 JSON (the strict parser, within `maxDepth`), exactly
  * its own RFC 8785 canonical form, and an object whose `type` is `expectedType`.
  */
 function parseCanonicalPayload(payload: Uint8Array, expectedType: string, maxDepth: number): object {
@@ -279,7 +281,8 @@ function parseCanonicalPayload(payload: Uint8Array, expectedType: string, maxDep
   } catch {
     malformed('payload is not valid UTF-8');
   }
-  let body: unknown;
+  let body: unknown = acceptedCanonical(text, maxDepth);
+  if (body !== undefined) return typedBody(body, expectedType);
   try {
     // the size was checked on the bytes
     body = parseStrictJson(text, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth, nullPrototype: false });
@@ -292,6 +295,10 @@ function parseCanonicalPayload(payload: Uint8Array, expectedType: string, maxDep
   if (canonicalize(body) !== text) {
     throw new CryptoError('ENVELOPE_NOT_CANONICAL', 'payload is not RFC 8785 canonical');
   }
+  return typedBody(body, expectedType);
+}
+
+function typedBody(body: unknown, expectedType: string): object {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     malformed('payload must be a JSON object');
   }

@@ -1,0 +1,109 @@
+// Fast path of the canonical-payload rule (docs/spec/envelope.md §5 step 4; measured in
+// docs/PERFORMANCE.md). The plain rule is
+//   body = parseStrictJson(text);  require canonicalize(body) === text
+// Here V8's native JSON.parse and JSON.stringify do the work, and the answer is trusted only when
+// it is provably the plain rule's: `acceptedCanonical(text)` returns the body only if
+//   (1) `text` has no `\u` escape (so no escaped lone surrogate: `text` itself is well-formed,
+//       it was decoded from strict UTF-8),
+//   (2) JSON.parse(text) is an object whose every object member list (in Object.keys order, the
+//       order JSON.stringify writes) is strictly ascending by UTF-16 code units, within maxDepth,
+//   (3) JSON.stringify(body) === text.
+// Under (1)–(2), JSON.stringify(body) and canonicalize(body) are the same string: RFC 8785 adopts
+// ECMAScript's string escaping and Number-to-String, JSON.parse yields only plain objects, arrays,
+// strings, finite numbers, booleans and null, and the member order is the same sorted order. So (3)
+// says canonicalize(body) === text, and a text equal to its own canonical form is one the strict
+// parser accepts with the same value (no duplicate member, no whitespace, no other number
+// spelling). Everything else — including every text the fast path cannot decide — returns
+// undefined and takes the plain rule, which also picks the error code. Property test:
+// test/fast-canonical-text.test.ts.
+import { MAX_PARSE_DEPTH } from '../json.js';
+
+/** The parsed body when `text` is provably canonical by the rule above; undefined: use the plain rule. */
+export function acceptedCanonical(text: string, maxDepth: number): object | undefined {
+  // nonsense limits (NaN would silently disable the depth comparison) are the plain rule's to refuse
+  if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > MAX_PARSE_DEPTH) return undefined;
+  if (text.includes('\\u')) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  if (!membersAscend(body, 0, maxDepth)) return undefined;
+  return JSON.stringify(body) === text ? body : undefined;
+}
+
+function membersAscend(value: unknown, depth: number, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  // the strict parser's limit: a container at depth d (the top level is 0) needs d < maxDepth
+  if (depth >= maxDepth) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!membersAscend(item, depth + 1, maxDepth)) return false;
+    return true;
+  }
+  let previous: string | undefined;
+  for (const key of Object.keys(value)) {
+    if (previous !== undefined && !(previous < key)) return false;
+    previous = key;
+    if (!membersAscend((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
+  }
+  return true;
+}
+
+/**
+ * Fast path of `canonicalize(value)` for JSON data (used by canonicalDigest): JSON.stringify(value)
+ * when it is provably the canonical text, else undefined (use canonicalize, which also throws the
+ * right error). JSON.stringify and canonicalize write strings, numbers, booleans, null and arrays
+ * identically and objects identically when their members are already in canonical order; they
+ * differ only where canonicalize refuses or sorts. So the walk requires, for every node: a
+ * well-formed string, a finite number, a boolean or null, or an array / plain object (prototype
+ * Array.prototype / Object.prototype or null) with no `toJSON` (own or inherited: JSON.stringify
+ * would call it), no symbol-keyed member, and (objects) member names strictly ascending in
+ * Object.keys order; depth bounded like canonicalize. Property test: test/fast-canonical-text.test.ts.
+ */
+export function stringifiedCanonical(value: unknown): string | undefined {
+  return isStringifyCanonical(value, 0) ? JSON.stringify(value) : undefined;
+}
+
+/** Far below JCS_MAX_DEPTH: deeper data takes the plain serializer (which reports depth and cycles). */
+const FAST_MAX_DEPTH = 64;
+
+function isStringifyCanonical(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return wellFormed(value);
+    case 'number':
+      return Number.isFinite(value);
+    case 'boolean':
+      return true;
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= FAST_MAX_DEPTH) return false;
+      if ((value as { toJSON?: unknown }).toJSON !== undefined) return false;
+      if (Object.getOwnPropertySymbols(value).length !== 0) return false;
+      const proto = Object.getPrototypeOf(value);
+      if (Array.isArray(value)) {
+        if (proto !== Array.prototype) return false;
+        for (let i = 0; i < value.length; i++) if (!isStringifyCanonical(value[i], depth + 1)) return false;
+        return true;
+      }
+      if (proto !== Object.prototype && proto !== null) return false;
+      let previous: string | undefined;
+      for (const key of Object.keys(value)) {
+        if (previous !== undefined && !(previous < key)) return false;
+        if (!wellFormed(key)) return false;
+        previous = key;
+        if (!isStringifyCanonical((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** String#isWellFormed (ES2024; the lib target is ES2023). */
+function wellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
