@@ -194,6 +194,8 @@ describe('stringifiedCanonical (fast path of canonicalDigest) vs canonicalize', 
     const sym = { a: 1, [Symbol('s')]: 2 };
     const cyclic: Record<string, unknown> = {};
     cyclic.a = cyclic;
+    const sparse: unknown[] = [1];
+    sparse[2] = 2; // a hole at index 1
     const deep = JSON.parse(`${'['.repeat(70)}${']'.repeat(70)}`);
     const traps: unknown[] = [
       { b: 1, a: 2 },
@@ -203,7 +205,7 @@ describe('stringifiedCanonical (fast path of canonicalDigest) vs canonicalize', 
       { a: Number.POSITIVE_INFINITY },
       { a: undefined },
       [undefined],
-      [1, , 2],
+      sparse,
       { a: () => 1 },
       { a: 1n },
       new Date(0),
