@@ -30,5 +30,6 @@ export {
   type VerifyOptions,
   type VerifyReport,
   verifyEvidencePack,
+  verifyEvidencePackFile,
   verifyEvidencePackSync,
 } from './verify.js';

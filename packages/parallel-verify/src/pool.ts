@@ -135,6 +135,21 @@ export class ReceiptVerifyPool {
     });
   }
 
+  /**
+   * Phase 1 only, for one slice: signatures and per-receipt rules under `keys`, exactly
+   * verifyReceiptSignatures(slice, keys, offset) run on a worker. Lets a caller that reads receipts
+   * one at a time (a streaming pack verifier) keep only small slices in flight and link the
+   * summaries itself.
+   */
+  async verifySignatures(
+    slice: readonly unknown[],
+    keys: ReadonlyMap<string, Uint8Array>,
+    offset: number,
+  ): Promise<{ readonly summaries: ReceiptSummary[]; readonly failure?: ReceiptFailure }> {
+    const r = await this.#run({ count: slice.length, ...packSlice(slice), offset, keys: [...keys.entries()] });
+    return r.failure ? { summaries: r.summaries, failure: r.failure } : { summaries: r.summaries };
+  }
+
   /** Verify a receipt chain (or a slice continuing from `from`); same result as verifyReceiptChain. */
   async verifyChain(
     receipts: readonly unknown[],

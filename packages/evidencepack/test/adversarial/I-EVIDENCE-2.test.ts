@@ -34,6 +34,7 @@ import {
   relistUnsigned,
   reseal,
 } from '../fixtures/packs.ts';
+import { verifyAsFile } from '../fixtures/file.ts';
 import { buildWorld } from '../fixtures/world.ts';
 
 const SEED = 0x1e2;
@@ -61,6 +62,8 @@ function wellFormed(r: VerifyReport): void {
 async function verify(bytes: Uint8Array, pack: HonestPack = plain): Promise<VerifyReport> {
   const r = await verifyEvidencePack(bytes, { trustAnchor: pack.world.anchor });
   wellFormed(r);
+  // The file verifier (entry by entry) gives every input the very same report.
+  expect(await verifyAsFile(bytes, { trustAnchor: pack.world.anchor })).toEqual(r);
   const replay = replayEvidencePack(bytes);
   expect(typeof replay.ok).toBe('boolean');
   expect(typeof replay.summary).toBe('string');
