@@ -1,6 +1,8 @@
 // Export and verify time for a pack of N receipts (each with its decision, ProofGraph node and
-// recorded request), serial and on the worker pool; peak RSS of a verify-only process; the ratios
+// recorded request), serial and on the worker pool, verifying the pack file entry by entry
+// (verifyEvidencePackFile, as `helm verify` does); peak RSS of a verify-only process; the ratios
 // serial / bare Ed25519 verification of every signature in the pack, and serial / 2 workers.
+// BENCH_MODE=bytes verifies the bytes in memory (verifyEvidencePack) instead.
 // Run: pnpm build && pnpm bench   (sizes: BENCH_SIZES=1000,10000,100000; default 1000,10000)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,21 +18,19 @@ import {
   signEnvelope,
   verifyEd25519,
 } from '@helm/crypto';
-import { buildEvidencePack, verifyEvidencePack } from '@helm/evidencepack';
+import { buildEvidencePack, verifyEvidencePack, verifyEvidencePackFile } from '@helm/evidencepack';
 import { ProofGraph } from '@helm/proofgraph';
 import { ReceiptChain } from '@helm/receipts';
 import { createGenesisEvent, exportTrustSnapshot, TrustRegistry, trustEventDigest } from '@helm/trust';
 
 // Verify-only child: read the pack, verify it, print time and peak RSS (the process holds nothing else).
 if (process.env.BENCH_VERIFY_FILE) {
-  const bytes = new Uint8Array(readFileSync(process.env.BENCH_VERIFY_FILE));
+  const file = process.env.BENCH_VERIFY_FILE;
   const workers = Number(process.env.BENCH_WORKERS ?? 0);
+  const options = { trustAnchor: process.env.BENCH_ANCHOR as string, workers, parallelThreshold: 1 };
+  const bytes = process.env.BENCH_MODE === 'bytes' ? new Uint8Array(readFileSync(file)) : undefined;
   const t = performance.now();
-  const r = await verifyEvidencePack(bytes, {
-    trustAnchor: process.env.BENCH_ANCHOR as string,
-    workers,
-    parallelThreshold: 1,
-  });
+  const r = bytes ? await verifyEvidencePack(bytes, options) : await verifyEvidencePackFile(file, options);
   const ms = performance.now() - t;
   console.log(JSON.stringify({ ms, status: r.status, rssMB: process.resourceUsage().maxRSS / 1024 }));
   process.exit(0);
