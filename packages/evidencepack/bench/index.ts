@@ -165,9 +165,13 @@ for (const j of jobs) if (!verifyEd25519(j.key, j.msg, j.sig)) bad++;
 const bareMs = performance.now() - tb;
 if (bad) throw new Error(`${bad} bare verifications failed`);
 
-const dir = mkdtempSync(join(tmpdir(), 'helm-bench-'));
-const file = join(dir, 'pack.tar');
+// BENCH_KEEP_DIR keeps the pack (pack-<N>.tar, anchor in pack-<N>.anchor) for runs of the verify
+// child alone: BENCH_VERIFY_FILE=… BENCH_ANCHOR=… BENCH_WORKERS=0|2 node bench/index.ts
+const keep = process.env.BENCH_KEEP_DIR;
+const dir = keep ?? mkdtempSync(join(tmpdir(), 'helm-bench-'));
+const file = join(dir, `pack-${N}.tar`);
 writeFileSync(file, pack.bytes);
+if (keep) writeFileSync(join(dir, `pack-${N}.anchor`), anchor);
 const verifyIn = (workers: number) => {
   const r = spawnSync(process.execPath, [process.argv[1] as string], {
     env: {
@@ -187,7 +191,7 @@ const verifyIn = (workers: number) => {
 };
 const serial = verifyIn(0);
 const parallel = verifyIn(2);
-rmSync(dir, { recursive: true, force: true });
+if (!keep) rmSync(dir, { recursive: true, force: true });
 
 console.log(
   `\nEvidencePack of ${N} receipts (+ ${N} decisions, ${N} nodes, ${N} requests): ${(pack.bytes.length / 1e6).toFixed(1)} MB, ${jobs.length} signatures; building the evidence took ${setupMs.toFixed(0)} ms`,

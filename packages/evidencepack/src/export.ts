@@ -231,11 +231,31 @@ export function manifestEntries(files: ReadonlyMap<string, Uint8Array>): Evidenc
  * list order); the empty list has the empty-tree root.
  */
 export function entriesRoot(entries: readonly EvidencePackEntry[]): string {
-  const leaves = entries.map((e) =>
-    merkleLeafHash(canonicalBytes({ path: e.path, size: e.size, sha256: e.sha256 })),
-  );
+  const leaves = entries.map((e) => merkleLeafHash(entryLeafBytes(e)));
   return `sha256:${toHex(merkleRoot(leafHashSource(leaves), leaves.length))}`;
 }
+
+/** Characters JCS writes as themselves inside a string (no escape, one UTF-8 byte). */
+const PLAIN_JSON_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * JCS({path, size, sha256}) of one entry. The keys sort as path < sha256 < size; entry paths and
+ * digests are printable ASCII needing no escape, so the text is written directly (the general
+ * canonicalizer otherwise); the bytes are the same either way.
+ */
+function entryLeafBytes(e: EvidencePackEntry): Uint8Array {
+  if (
+    typeof e.path === 'string' &&
+    typeof e.sha256 === 'string' &&
+    Number.isSafeInteger(e.size) &&
+    e.size >= 0 &&
+    PLAIN_JSON_TEXT.test(e.path) &&
+    PLAIN_JSON_TEXT.test(e.sha256)
+  )
+    return leafEncoder.encode(`{"path":"${e.path}","sha256":"${e.sha256}","size":${e.size}}`);
+  return canonicalBytes({ path: e.path, size: e.size, sha256: e.sha256 });
+}
+const leafEncoder = new TextEncoder();
 
 /**
  * The entry list file (`manifest/entries.json`, JCS) and its signed binding for the manifest's

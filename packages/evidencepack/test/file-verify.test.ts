@@ -161,3 +161,27 @@ describe('memory (§5.2): entries are read one at a time and not kept', () => {
     }
   }
 });
+
+describe('entriesRoot', () => {
+  it('is the RFC 9162 root over JCS({path, size, sha256}) of each entry, for any strings', async () => {
+    const { canonicalBytes, toHex } = await import('@helm/crypto');
+    const { leafHashSource, merkleLeafHash, merkleRoot } = await import('@helm/proofgraph');
+    const { entriesRoot } = await import('../src/index.ts');
+    const text = fc.oneof(
+      fc.stringMatching(/^[a-z0-9./_-]{1,40}$/),
+      fc.string({ unit: 'binary', maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ path: text, size: fc.nat(), sha256: text }), { maxLength: 9 }),
+        (list) => {
+          const leaves = list.map((e) =>
+            merkleLeafHash(canonicalBytes({ path: e.path, size: e.size, sha256: e.sha256 })),
+          );
+          expect(entriesRoot(list)).toBe(`sha256:${toHex(merkleRoot(leafHashSource(leaves), leaves.length))}`);
+        },
+      ),
+      { seed: 0x1ea, numRuns: 300 },
+    );
+  });
+});

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 import { TOOL_DESCRIPTOR_TYPE, TRUST_ROLES, type TrustRole } from '@helm/contracts';
 import { canonicalBytes, createSigner, digest, fromBase64Url, signEnvelope } from '@helm/crypto';
-import { formatReport, replayEvidencePack, verifyEvidencePack } from '@helm/evidencepack';
+import { formatReport, replayEvidencePack, verifyEvidencePackFile } from '@helm/evidencepack';
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
 import type { Command } from 'commander';
 import { componentSummary, stageComponent, writeComponent } from '../component.js';
@@ -404,7 +404,7 @@ export async function verifyCommand(
   const expect = expectations(opts);
   const bar = progressBar({ json: opts.json ?? false });
   const workers = opts.workers === undefined ? undefined : Number(opts.workers);
-  const report = await verifyEvidencePack(new Uint8Array(readFileSync(path)), {
+  const report = await verifyEvidencePackFile(path, {
     ...expect,
     ...(opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {}),
     ...(workers === undefined || !Number.isSafeInteger(workers) ? {} : { workers }),
