@@ -13,7 +13,7 @@ import {
   type SignedEnvelope,
 } from '@helm/contracts';
 import { canonicalBytes, digest, fromBase64Url, type Signer, signEnvelope, toHex } from '@helm/crypto';
-import { leafHashSource, merkleLeafHash, merkleRoot } from '@helm/proofgraph';
+import { MerkleFrontier, merkleLeafHash } from '@helm/proofgraph';
 import { receiptHash } from '@helm/receipts';
 import { EvidencePackError } from './errors.js';
 import { REPLAY_README, REPLAY_SCRIPT } from './internal/replay-script.js';
@@ -231,8 +231,34 @@ export function manifestEntries(files: ReadonlyMap<string, Uint8Array>): Evidenc
  * list order); the empty list has the empty-tree root.
  */
 export function entriesRoot(entries: readonly EvidencePackEntry[]): string {
-  const leaves = entries.map((e) => merkleLeafHash(entryLeafBytes(e)));
-  return `sha256:${toHex(merkleRoot(leafHashSource(leaves), leaves.length))}`;
+  // Folded leaf by leaf (the same RFC 9162 root, without an array of every leaf hash).
+  const frontier = new MerkleFrontier();
+  for (const e of entries) frontier.append(merkleLeafHash(entryLeafBytes(e)));
+  return `sha256:${toHex(frontier.root())}`;
+}
+
+/**
+ * Whether `data` is exactly JCS of `entries` — a list whose every item is `{path, size, sha256}`
+ * (already checked against the entry-list schema) — compared item by item, without building the
+ * whole canonical text. @internal
+ */
+export function isCanonicalEntryList(entries: readonly EvidencePackEntry[], data: Uint8Array): boolean {
+  let at = 0;
+  const expect = (bytes: Uint8Array): boolean => {
+    if (at + bytes.length > data.length) return false;
+    for (let i = 0; i < bytes.length; i++) if (data[at + i] !== bytes[i]) return false;
+    at += bytes.length;
+    return true;
+  };
+  const open = leafEncoder.encode('[');
+  const comma = leafEncoder.encode(',');
+  const close = leafEncoder.encode(']');
+  if (!expect(open)) return false;
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0 && !expect(comma)) return false;
+    if (!expect(entryLeafBytes(entries[i] as EvidencePackEntry))) return false;
+  }
+  return expect(close) && at === data.length;
 }
 
 /** Characters JCS writes as themselves inside a string (no escape, one UTF-8 byte). */

@@ -15,7 +15,7 @@ import {
   TRUST_SNAPSHOT_TYPE,
 } from '@helm/contracts';
 import { bytesEqual, canonicalBytes, digest, parseStrictJson, toHex, verifyEnvelope } from '@helm/crypto';
-import { ReceiptVerifyPool } from '@helm/parallel-verify';
+import { type EnvelopeVerdict, ReceiptVerifyPool } from '@helm/parallel-verify';
 import { logLeafHash, MerkleFrontier, verifyCondensedHistory } from '@helm/proofgraph';
 import {
   linkReceipts,
@@ -33,6 +33,7 @@ import {
   envelopeBody,
   INDEX_PATH,
   INDEX_TYPE,
+  isCanonicalEntryList,
   MANIFEST_PATH,
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
@@ -45,6 +46,7 @@ import {
   trustSnapshotProblem,
 } from './internal/shapes.js';
 import { bytesSource, type EntrySource, fileSource } from './internal/entry-source.js';
+import { EntryIndex } from './internal/entry-index.js';
 import { validateGraphInSlices } from './internal/graph-slices.js';
 import type { TarEntryRef } from './tar.js';
 
@@ -157,8 +159,13 @@ function entryList(
   if (data === undefined || data.length !== ref.size || digest(data) !== ref.sha256)
     throw new Error(`${ENTRIES_PATH} does not match the size and SHA-256 the manifest signs`);
   const value = parseJson(data);
-  if (!bytesEqual(canonicalBytes(value), data)) throw new Error(`${ENTRIES_PATH} is not canonical JCS`);
+  // Canonical first, then the shape (the order of the messages). A list of the right shape is
+  // compared item by item (it can be tens of MB: no second copy of its canonical text).
   const shape = entriesProblem(value);
+  const canonical = shape
+    ? bytesEqual(canonicalBytes(value), data)
+    : isCanonicalEntryList(value as EvidencePackEntry[], data);
+  if (!canonical) throw new Error(`${ENTRIES_PATH} is not canonical JCS`);
   if (shape) throw new Error(`${ENTRIES_PATH} ${shape}`);
   const list = value as EvidencePackEntry[];
   let prev = '';
@@ -354,7 +361,8 @@ function* verifyChecks(
     return done(null);
   }
   const entries = source.scan.entries;
-  const refs = new Map(entries.map((e) => [e.path, e]));
+  // Until the entry list is read, entries are found by path in the scanned (sorted) list.
+  let refs = new EntryIndex(entries, []);
   const readPath = (path: string) => {
     const ref = refs.get(path);
     return ref === undefined ? undefined : source.read(ref);
@@ -401,6 +409,9 @@ function* verifyChecks(
     return done(null);
   }
   add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${list.length} entries listed`);
+  // The list, joined with the archive once; only its compact form is kept.
+  refs = new EntryIndex(entries, list);
+  list = [];
 
   // 3. Entry hashes, completeness and names are found while the entries are read (below); their
   //    checks keep their place in the report.
@@ -419,7 +430,6 @@ function* verifyChecks(
   const setEntryHashes = slot('ENTRY_HASHES');
   const setCompleteness = slot('COMPLETENESS');
   const setEntryNames = slot('ENTRY_NAMES');
-  const listed = new Map(list.map((e) => [e.path, e]));
   const under = (prefix: string) => entries.filter((e) => e.path.startsWith(prefix));
   type Problem = { path: string; message: string };
   const firstByPath = (had: Problem | undefined, path: string, message: string): Problem =>
@@ -431,9 +441,9 @@ function* verifyChecks(
   let receiptNameProblem: Problem | undefined;
   let contentProblem: Problem | undefined;
   let condensedNameProblem: Problem | undefined;
-  let bad: EvidencePackEntry | undefined;
+  let bad: TarEntryRef | undefined;
   const shapePaths = { index: INDEX_PATH, trust: TRUST_SNAPSHOT_PATH, consistency: CONSISTENCY_PATH };
-  const visited = new Set<string>();
+  const visited = new Uint8Array(entries.length);
   /**
    * Read one entry: its size and SHA-256 against the list; only when it is listed and intact (and
    * JSON, within its cap) is it parsed, checked canonical and of its kind's shape. Its name is
@@ -442,14 +452,14 @@ function* verifyChecks(
    */
   const visit = (ref: TarEntryRef): { value: unknown; sha256: string } => {
     const path = ref.path;
-    visited.add(path);
+    const at = refs.indexOf(path);
+    visited[at] = 1;
     const data = source.read(ref);
     const sha256 = digest(data);
-    const e = listed.get(path);
     let intact = false;
-    if (e !== undefined) {
-      if (data.length === e.size && sha256 === e.sha256) intact = true;
-      else if (bad === undefined || byPath(e.path, bad.path) < 0) bad = e;
+    if (refs.isListed(at)) {
+      if (refs.matches(at, data.length, sha256)) intact = true;
+      else if (bad === undefined || byPath(path, bad.path) < 0) bad = ref;
     }
     let value: unknown;
     // Unlisted or altered entries are never parsed (COMPLETENESS / ENTRY_HASHES fail them).
@@ -498,8 +508,7 @@ function* verifyChecks(
   /** An entry read again (second pass): the very bytes that were validated, parsed once more. */
   const reread = (ref: TarEntryRef): unknown => {
     const data = source.read(ref);
-    const e = listed.get(ref.path);
-    if (e === undefined || data.length !== e.size || digest(data) !== e.sha256)
+    if (!refs.matches(refs.indexOf(ref.path), data.length, digest(data)))
       throw new Error(`${ref.path} changed while the pack was verified`);
     return parseJson(data);
   };
@@ -597,13 +606,16 @@ function* verifyChecks(
   const receiptOk: TarEntryRef[] = [];
   const receiptEnvs: unknown[] = [];
   const infos: ReceiptInfo[] = [];
-  const infoByLamport = new Map<number, ReceiptInfo>();
   const byDecision = new Map<string, ReceiptInfo>();
   const receiptKeys = new Set<string>();
+  // A Lamport-range export starts mid-graph: ProofGraph parents outside the pack are boundary
+  // references (step 12), told apart by the hashes of every receipt and node in the pack.
+  const rangeExport = manifest.scope.from_lamport > 1;
   const inPack = new Set<string>();
-  /** First position of each graph item's hash (receipts first, then signed nodes), as validateGraph sees them. */
-  const positions = new Map<string, number>();
-  const seqByLamport = new Map<number, number>();
+  /** Full receipts' Lamport values (ascending) and trust seqs, where both are safe integers. */
+  const seqLamports: number[] = [];
+  const seqValues: number[] = [];
+  let firstPrevHash: unknown;
   let chainIdMismatch = false;
   let sessionMismatch = false;
   const session = manifest.scope.session_id;
@@ -674,23 +686,23 @@ function* verifyChecks(
         verdict: b.verdict,
         reason_code: b.reason_code,
         request_digest: b.request_digest,
-        prev_hash: b.prev_hash,
       };
+      if (i === 0) firstPrevHash = b.prev_hash;
       infos.push(info);
       receiptOk.push(ref);
       if (condensedMode) receiptEnvs.push(env);
-      infoByLamport.set(info.lamport, info);
       if (!byDecision.has(info.decision_id)) byDecision.set(info.decision_id, info);
       if (firstReceipt === undefined || info.lamport < firstReceipt.lamport) firstReceipt = info;
       // A canonical entry's SHA-256 is digest(JCS(envelope)).
       receiptKeys.add(sha256);
-      const h = receiptHash(env);
-      if (h) {
-        inPack.add(h);
-        if (!positions.has(h)) positions.set(h, i);
+      if (rangeExport) {
+        const h = receiptHash(env);
+        if (h) inPack.add(h);
       }
-      if (Number.isSafeInteger(info.trust_seq) && Number.isSafeInteger(info.lamport))
-        seqByLamport.set(info.lamport, info.trust_seq);
+      if (Number.isSafeInteger(info.trust_seq) && Number.isSafeInteger(info.lamport)) {
+        seqLamports.push(info.lamport);
+        seqValues.push(info.trust_seq);
+      }
       if (b.chain_id !== manifest.scope.chain_id) chainIdMismatch = true;
       if (b.session_id !== session) sessionMismatch = true;
       if (b.reason_code !== 'TOOL_UNKNOWN' && !toolSet.has(String(b.tool)) && receiptToolProblems.length < 3)
@@ -792,42 +804,80 @@ function* verifyChecks(
     // trust state itself, at `heightOf(its Lamport)`: the trust_seq of the pack's full receipt at that
     // Lamport, else of the nearest full receipt before it, else of the first full receipt, else the
     // snapshot head.
-    const fullLamports = [...seqByLamport.keys()].sort((a, b) => a - b);
     const heightOf = (lamport: number): number => {
-      const exact = seqByLamport.get(lamport);
-      if (exact !== undefined) return exact;
-      // The last full Lamport below `lamport` (binary search; fullLamports ascends).
+      // Binary search in the full receipts' Lamport values (ascending, as the receipts are read).
       let lo = 0;
-      let hi = fullLamports.length;
+      let hi = seqLamports.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if ((fullLamports[mid] as number) < lamport) lo = mid + 1;
+        if ((seqLamports[mid] as number) < lamport) lo = mid + 1;
         else hi = mid;
       }
-      const at = lo > 0 ? fullLamports[lo - 1] : fullLamports[0];
-      return at === undefined ? (registry?.seq ?? 0) : (seqByLamport.get(at) as number);
+      if (seqLamports[lo] === lamport) return seqValues[lo] as number;
+      // Else the nearest full receipt before it, else the first, else the snapshot head.
+      const at = lo > 0 ? lo - 1 : 0;
+      return at < seqValues.length ? (seqValues[at] as number) : (registry?.seq ?? 0);
     };
     /** Signed nodes and checkpoints (no trust state of their own): at heightOf(their Lamport). */
     const nodeLookup = registryLookup
       ? (keyid: string, role: string, lamport: number) => registryLookup(keyid, role, heightOf(lamport))
       : undefined;
 
-    // Decisions, in path order: the ids present, and the first that does not verify or bind.
+    // Decisions, in path order: the ids present, and the first that does not verify or bind. With
+    // the pool, signatures are checked on the workers in slices; the checks before the signature
+    // (readable, named by a receipt) and after it (bound to that receipt) run here, and the first
+    // failure in path order is the one reported, as serially.
     const decisionRefs = under('decisions/');
     const decisionPaths = decisionRefs.map((r) => r.path);
     const decisionIds = new Set<string>();
     let decisionFailure: Check | undefined;
-    for (const ref of decisionRefs) {
+    const decisionFailed = (path: string, message: string): Check => ({
+      code: 'DECISIONS',
+      status: 'FAILED',
+      message: `${path}: ${message}`,
+      path,
+    });
+    /** Pool only: per decision (by position), the failure after its signature, if any. */
+    const afterSignature = new Map<number, string>();
+    const signatureVerdicts: Promise<EnvelopeVerdict[]>[] = [];
+    let signatureItems: (readonly [unknown, Map<string, Uint8Array>])[] = [];
+    const flushDecisions = () => {
+      if (!pool || signatureItems.length === 0) return;
+      const verdicts = pool.verifyEnvelopes(DECISION_TYPE, signatureItems);
+      verdicts.catch(() => {});
+      signatureVerdicts.push(verdicts);
+      signatureItems = [];
+    };
+    for (let k = 0; k < decisionRefs.length; k++) {
+      const ref = decisionRefs[k] as TarEntryRef;
       const env = visit(ref).value as SignedEnvelope | undefined;
       decisionIds.add(String(envelopeBodySafe(env)?.decision_id ?? ''));
       if (!registry || decisionFailure) continue;
       const path = ref.path;
+      let signed = false;
       try {
         if (!env) throw new Error('unreadable');
         const body = envelopeBody<Record<string, unknown>>(env);
         const receipt = byDecision.get(String(body.decision_id));
         if (!receipt) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
-        verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', Number(receipt.trust_seq)));
+        const guardianKeys = registry.lookupFor('guardian', Number(receipt.trust_seq));
+        if (pool) {
+          // The keys this thread's lookup gives for the key ids the envelope names: the worker's
+          // verifyEnvelope sees the same answers.
+          const keys = new Map<string, Uint8Array>();
+          for (const sig of Array.isArray(env.signatures) ? env.signatures : []) {
+            const keyid = (sig as { keyid?: unknown } | null)?.keyid;
+            const key = typeof keyid === 'string' ? guardianKeys(keyid) : undefined;
+            if (typeof keyid === 'string' && key) keys.set(keyid, key);
+          }
+          signatureItems.push([env, keys]);
+          signed = true;
+          if (signatureItems.length === 256) {
+            flushDecisions();
+            if (signatureVerdicts.length > 2 * pool.size)
+              yield signatureVerdicts[signatureVerdicts.length - 2 * pool.size - 1] as Promise<unknown>;
+          }
+        } else verifyEnvelope(env, DECISION_TYPE, guardianKeys);
         if (receipt.args_hash !== null && receipt.args_hash !== body.args_hash)
           throw new Error('receipt and decision disagree on args_hash');
         // An ALLOW authorized exactly this call (docs/spec/pipeline.md step 7): its receipt names
@@ -837,12 +887,29 @@ function* verifyChecks(
         if (receipt.verdict !== body.verdict && receipt.reason_code === body.reason_code)
           throw new Error('receipt and decision disagree on the verdict');
       } catch (error) {
-        decisionFailure = {
-          code: 'DECISIONS',
-          status: 'FAILED',
-          message: `${path}: ${(error as Error).message}`,
-          path,
-        };
+        if (pool && signed) afterSignature.set(k, (error as Error).message);
+        else decisionFailure = decisionFailed(path, (error as Error).message);
+      }
+    }
+    if (pool) {
+      flushDecisions();
+      // The decisions before the first failure found here (all of them when there is none) went to
+      // the workers in order: the first of them whose signature or binding fails comes first.
+      const verdicts = ((yield Promise.all(signatureVerdicts)) as EnvelopeVerdict[][]).flat();
+      const upTo = decisionFailure ? decisionPaths.indexOf(decisionFailure.path as string) : decisionPaths.length;
+      let position = 0;
+      for (let k = 0; k < upTo && position < verdicts.length; k++) {
+        const after = afterSignature.get(k);
+        // Decisions that failed before their signature were not sent (only the first such counts).
+        const verdict = verdicts[position++];
+        if (verdict) {
+          decisionFailure = decisionFailed(decisionPaths[k] as string, verdict.message);
+          break;
+        }
+        if (after !== undefined) {
+          decisionFailure = decisionFailed(decisionPaths[k] as string, after);
+          break;
+        }
       }
     }
 
@@ -851,7 +918,7 @@ function* verifyChecks(
     const requestPaths = requestRefs.map((r) => r.path);
     for (const ref of requestRefs) {
       const recorded = visit(ref).value as { request?: unknown } | undefined;
-      const info = infoByLamport.get(Number(ref.path.slice('requests/'.length, -'.json'.length)));
+      const info = infoAt(Number(ref.path.slice('requests/'.length, -'.json'.length)));
       if (info === undefined || `requests/${pad(info.lamport)}.json` !== ref.path) continue;
       const problem = recordedRequestProblem(ref.path, info, recorded);
       if (problem) noteRequestProblem(info.index, ref.path, problem);
@@ -859,6 +926,17 @@ function* verifyChecks(
 
     // Signed nodes, in path order: their hashes and Lamport values (the graph pass needs them all
     // before it starts), and the receipts they carry.
+    /** The full receipt at a Lamport value (binary search: infos ascend by Lamport). */
+    function infoAt(lamport: number): ReceiptInfo | undefined {
+      let lo = 0;
+      let hi = infos.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((infos[mid] as ReceiptInfo).lamport < lamport) lo = mid + 1;
+        else hi = mid;
+      }
+      return infos[lo]?.lamport === lamport ? infos[lo] : undefined;
+    }
     const nodeRefs = under('proofgraph/nodes/');
     const nodePaths = nodeRefs.map((r) => r.path);
     const nodeValid = new Uint8Array(nodeRefs.length);
@@ -870,11 +948,7 @@ function* verifyChecks(
         | { envelope: SignedEnvelope; payload?: unknown }
         | undefined;
       if (d !== undefined) nodeValid[j] = 1;
-      if (d?.envelope) {
-        const h = envelopeDigest(d.envelope);
-        inPack.add(h);
-        if (!positions.has(h)) positions.set(h, infos.length + j);
-      }
+      if (d?.envelope && rangeExport) inPack.add(envelopeDigest(d.envelope));
       minNodeLamport = Math.min(minNodeLamport, Number(envelopeBodySafe(d?.envelope)?.lamport ?? 0));
       const p = d?.payload as SignedEnvelope | undefined;
       if (p && typeof p === 'object' && p.type === RECEIPT_TYPE && !receiptKeys.has(digest(canonicalBytes(p))))
@@ -883,12 +957,12 @@ function* verifyChecks(
     }
     // Everything else (policies, tools, schemas, modules, …): hashes and names; the tool
     // descriptors the index names are kept for ARTIFACTS.
-    for (const ref of entries) {
-      if (visited.has(ref.path) || ref.path === MANIFEST_PATH || ref.path === ENTRIES_PATH) continue;
+    for (let at = 0; at < entries.length; at++) {
+      const ref = entries[at] as TarEntryRef;
+      if (visited[at] || ref.path === MANIFEST_PATH || ref.path === ENTRIES_PATH) continue;
       const { value } = visit(ref);
       if (value !== undefined && descriptorPaths.has(ref.path)) json.set(ref.path, value);
     }
-    visited.clear();
 
     if (bad)
       setEntryHashes({
@@ -903,16 +977,16 @@ function* verifyChecks(
         status: 'PASS',
         message: 'every present entry matches its listed size and SHA-256',
       });
-    const missing = list.find((e) => !refs.has(e.path));
+    const missing = refs.missing;
     const extra = entries.find(
-      (e) => e.path !== MANIFEST_PATH && e.path !== ENTRIES_PATH && !listed.has(e.path),
+      (e, at) => e.path !== MANIFEST_PATH && e.path !== ENTRIES_PATH && !refs.isListed(at),
     );
     if (missing)
       setCompleteness({
         code: 'COMPLETENESS',
         status: 'FAILED',
-        message: `listed entry ${missing.path} is missing`,
-        path: missing.path,
+        message: `listed entry ${missing} is missing`,
+        path: missing,
       });
     else if (extra)
       setCompleteness({
@@ -1019,7 +1093,7 @@ function* verifyChecks(
       const first = infos[0];
       const linkFrom =
         from > 1 && first
-          ? { from: { chain_id: manifest.scope.chain_id, lamport: from - 1, hash: String(first.prev_hash) } }
+          ? { from: { chain_id: manifest.scope.chain_id, lamport: from - 1, hash: String(firstPrevHash) } }
           : {};
       const expectedHead = manifest.head
         ? {
@@ -1149,14 +1223,13 @@ function* verifyChecks(
           condensedLamport.set(c.entry_hash, c.lamport as number);
       }
       const noNodes = nodeRefs.length === 0;
-      // A Lamport-range export starts mid-graph: parents before the range are boundary references
-      // (the first receipt's predecessor; for signed nodes, Lamport min node Lamport − 1).
-      const rangeExport = manifest.scope.from_lamport > 1;
+      // In a range export, parents before the range are boundary references (the first receipt's
+      // predecessor; for signed nodes, Lamport min node Lamport − 1).
       const known = (h: string): number | undefined => {
         const condensed = condensedLamport.get(h);
         if (condensed !== undefined) return condensed;
         if (!rangeExport) return undefined;
-        if (firstReceipt && h === firstReceipt.prev_hash) return firstReceipt.lamport - 1;
+        if (firstReceipt && h === firstPrevHash) return firstReceipt.lamport - 1;
         return inPack.has(h) || noNodes ? undefined : minNodeLamport - 1;
       };
       const total = infos.length + nodeRefs.length;
@@ -1188,7 +1261,22 @@ function* verifyChecks(
         keys: nodeLookup as NonNullable<typeof nodeLookup>,
         known,
         receipts: (env) => checkReceipt(env) as never,
-        positions,
+        // Only on a PARENT_MISSING failure: where the parent first occurs in the whole sequence
+        // (receipts and nodes read again), to tell "later" (PARENT_ORDER) from "missing".
+        firstPosition: (hash) => {
+          for (let at = 0; at < total; at++) {
+            let h: string | undefined;
+            if (at < infos.length) {
+              const env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
+              h = receiptHash(env as SignedEnvelope);
+            } else if (nodeValid[at - infos.length]) {
+              const d = reread(nodeRefs[at - infos.length] as TarEntryRef) as { envelope: SignedEnvelope };
+              h = envelopeDigest(d.envelope);
+            }
+            if (h === hash) return at;
+          }
+          return -1;
+        },
         hashOf: (item, at) => {
           if (at < infos.length) {
             const r = checkReceipt(item.envelope);
@@ -1317,7 +1405,6 @@ interface ReceiptInfo {
   readonly verdict: unknown;
   readonly reason_code: unknown;
   readonly request_digest: unknown;
-  readonly prev_hash: unknown;
 }
 
 /** A worker verdict that does not stand for the serial verifier's (verified again when needed). */

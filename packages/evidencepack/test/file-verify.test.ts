@@ -185,3 +185,34 @@ describe('entriesRoot', () => {
     );
   });
 });
+
+describe('the entry list canonical check', () => {
+  it('item by item, it agrees with comparing against the whole canonical text', async () => {
+    const { bytesEqual, canonicalBytes } = await import('@helm/crypto');
+    const { isCanonicalEntryList } = await import('../src/export.ts');
+    const enc = new TextEncoder();
+    const item = fc.record({
+      path: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}(\/[a-z0-9][a-z0-9._-]{0,20}){0,2}$/),
+      size: fc.nat(),
+      sha256: fc.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
+    // Canonical texts, and texts one edit away (spacing, key order, number spelling, trailing bytes).
+    const edits = [
+      (t: string) => t,
+      (t: string) => t.replace(',', ', '),
+      (t: string) => t.replace('{"path"', '{"size":0,"path"'),
+      (t: string) => `${t} `,
+      (t: string) => t.replace(/"size":(\d+)/, '"size":$1.0'),
+      (t: string) => t.replace('},{', '}, {'),
+    ];
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 6 }), fc.nat({ max: edits.length - 1 }), (list, e) => {
+        const text = (edits[e] as (t: string) => string)(new TextDecoder().decode(canonicalBytes(list)));
+        const data = enc.encode(text);
+        const value = JSON.parse(text);
+        expect(isCanonicalEntryList(value, data)).toBe(bytesEqual(canonicalBytes(value), data));
+      }),
+      { seed: 0x1eb, numRuns: 400 },
+    );
+  });
+});

@@ -5,7 +5,7 @@
 //   run's own map would (and makes a second copy of it a DUPLICATE_NODE, as there);
 // - a parent that is missing from everything validated so far but comes later in the sequence is
 //   PARENT_ORDER, not PARENT_MISSING: validateGraph can only see positions inside its slice, so the
-//   caller supplies the first position of every hash in the whole sequence;
+//   caller finds the parent's first position in the whole sequence (on that failure only);
 // - failure indexes are positions in the whole sequence.
 import {
   type GraphItem,
@@ -15,8 +15,8 @@ import {
 } from '@helm/proofgraph';
 
 export interface SlicedGraphOptions extends GraphValidateOptions {
-  /** First position of each item's hash in the whole sequence (receipt hash or node hash). */
-  readonly positions: ReadonlyMap<string, number>;
+  /** First position of a hash (receipt hash or node hash) in the whole sequence, or -1. */
+  readonly firstPosition: (hash: string) => number;
   /** Hash and Lamport of a validated item (what validateGraph recorded for it). */
   readonly hashOf: (item: GraphItem, at: number) => { hash: string; lamport: number } | undefined;
   readonly onProgress?: (done: number) => void;
@@ -48,7 +48,7 @@ export function validateGraphInSlices(
       if (!r.ok) {
         const index = offset + r.index;
         const parent = r.code === 'PARENT_MISSING' ? MISSING.exec(r.message)?.[1] : undefined;
-        if (parent !== undefined && (options.positions.get(parent) ?? -1) > index)
+        if (parent !== undefined && options.firstPosition(parent) > index)
           return { ok: false, code: 'PARENT_ORDER', index, message: `parent ${parent} comes after its child` };
         return { ...r, index };
       }
