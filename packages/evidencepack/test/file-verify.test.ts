@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readTar, verifyEvidencePack, writeTar } from '../src/index.ts';
+import { readTar, type TarEntry, verifyEvidencePack, writeTar } from '../src/index.ts';
 import { bytesSource, type EntrySource } from '../src/internal/entry-source.ts';
 import { verifyEntrySource } from '../src/verify.ts';
 import { verifyAsFile } from './fixtures/file.ts';
-import { honestPacks } from './fixtures/packs.ts';
+import { editEntry, honestPacks, rebody, relistUnsigned } from './fixtures/packs.ts';
 import { VECTOR_DIR, type VectorItem } from './vectors/generate.ts';
 
 const index = JSON.parse(readFileSync(`${VECTOR_DIR}index.json`, 'utf8')) as { vectors: VectorItem[] };
@@ -215,4 +215,41 @@ describe('the entry list canonical check', () => {
       { seed: 0x1eb, numRuns: 400 },
     );
   });
+});
+
+describe('decisions on the worker pool', () => {
+  // Decision signatures go to the workers, the checks around them stay on this thread: the first
+  // failure in path order must be the one the serial verifier reports, whichever check it is.
+  const pack = packs[0] as (typeof packs)[number];
+  const decisions = pack.entries.filter((e) => e.path.startsWith('decisions/')).map((e) => e.path);
+  const flipSig = (v: Record<string, unknown>) => {
+    const sigs = v.signatures as { keyid: string; sig: string }[];
+    const s = sigs[0] as { keyid: string; sig: string };
+    return { ...v, signatures: [{ ...s, sig: `${s.sig[0] === 'A' ? 'B' : 'A'}${s.sig.slice(1)}` }] };
+  };
+  const cases: [string, (entries: TarEntry[]) => TarEntry[]][] = [
+    ['the second decision signature broken', (e) => editEntry(e, decisions[1] as string, flipSig)],
+    [
+      'the last decision signature broken and the first unreadable',
+      (e) =>
+        editEntry(editEntry(e, decisions.at(-1) as string, flipSig), decisions[0] as string, (v) => ({
+          ...v,
+          payload: 'AAAA',
+        })),
+    ],
+    [
+      'the first decision re-bodied (a binding failure after a signature failure)',
+      (e) => editEntry(e, decisions[0] as string, (v) => rebody(v as never, (b) => ({ ...b, args_hash: b.decision_id }))),
+    ],
+  ];
+  for (const [name, edit] of cases) {
+    it(`${name}: the pool's report is the serial report`, async () => {
+      const bytes = writeTar(relistUnsigned(edit([...pack.entries])));
+      const options = { trustAnchor: pack.world.anchor, parallelThreshold: 1 };
+      const serial = await verifyEvidencePack(bytes, { ...options, workers: 0 });
+      expect(serial.checks.find((c) => c.code === 'DECISIONS')?.status).toBe('FAILED');
+      expect(await verifyEvidencePack(bytes, { ...options, workers: 2 })).toEqual(serial);
+      expect(await verifyAsFile(bytes, { ...options, workers: 2 })).toEqual(serial);
+    });
+  }
 });
