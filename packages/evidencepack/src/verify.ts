@@ -607,7 +607,8 @@ function* verifyChecks(
   const receiptEnvs: unknown[] = [];
   const infos: ReceiptInfo[] = [];
   const byDecision = new Map<string, ReceiptInfo>();
-  const receiptKeys = new Set<string>();
+  /** Archive positions of the full receipts (those in `infos`). */
+  const isFullReceipt = new Uint8Array(entries.length);
   // A Lamport-range export starts mid-graph: ProofGraph parents outside the pack are boundary
   // references (step 12), told apart by the hashes of every receipt and node in the pack.
   const rangeExport = manifest.scope.from_lamport > 1;
@@ -662,7 +663,7 @@ function* verifyChecks(
     };
     options.onProgress?.('receipts', 0, receiptRefs.length);
     for (const ref of receiptRefs) {
-      const { value, sha256 } = visit(ref);
+      const { value } = visit(ref);
       if (condensedMode) history.push(value);
       const env = value as SignedEnvelope | undefined;
       if (!env) continue;
@@ -693,8 +694,7 @@ function* verifyChecks(
       if (condensedMode) receiptEnvs.push(env);
       if (!byDecision.has(info.decision_id)) byDecision.set(info.decision_id, info);
       if (firstReceipt === undefined || info.lamport < firstReceipt.lamport) firstReceipt = info;
-      // A canonical entry's SHA-256 is digest(JCS(envelope)).
-      receiptKeys.add(sha256);
+      isFullReceipt[refs.indexOf(ref.path)] = 1;
       if (rangeExport) {
         const h = receiptHash(env);
         if (h) inPack.add(h);
@@ -851,7 +851,9 @@ function* verifyChecks(
     for (let k = 0; k < decisionRefs.length; k++) {
       const ref = decisionRefs[k] as TarEntryRef;
       const env = visit(ref).value as SignedEnvelope | undefined;
-      decisionIds.add(String(envelopeBodySafe(env)?.decision_id ?? ''));
+      const decisionId = String(envelopeBodySafe(env)?.decision_id ?? '');
+      // The receipts' copy of the id when there is one (one string kept, not two).
+      decisionIds.add(byDecision.get(decisionId)?.decision_id ?? decisionId);
       if (!registry || decisionFailure) continue;
       const path = ref.path;
       let signed = false;
@@ -926,6 +928,19 @@ function* verifyChecks(
 
     // Signed nodes, in path order: their hashes and Lamport values (the graph pass needs them all
     // before it starts), and the receipts they carry.
+    /**
+     * Whether a node's receipt payload is one of the pack's full receipts: digest(JCS(payload)) is
+     * the SHA-256 of a full receipt's (canonical) entry. Equal JCS means equal receipts, so the only
+     * candidate is the entry named by the payload's own Lamport, whose listed SHA-256 it matched.
+     */
+    function isPackReceipt(payload: SignedEnvelope): boolean {
+      const lamport = Number(envelopeBodySafe(payload)?.lamport);
+      if (!Number.isSafeInteger(lamport) || lamport < 0 || lamport >= MAX_NAMED_LAMPORT) return false;
+      const at = refs.indexOf(`receipts/${pad(lamport)}.json`);
+      if (at === -1 || !isFullReceipt[at]) return false;
+      const ref = entries[at] as TarEntryRef;
+      return refs.matches(at, ref.size, digest(canonicalBytes(payload)));
+    }
     /** The full receipt at a Lamport value (binary search: infos ascend by Lamport). */
     function infoAt(lamport: number): ReceiptInfo | undefined {
       let lo = 0;
@@ -951,8 +966,7 @@ function* verifyChecks(
       if (d?.envelope && rangeExport) inPack.add(envelopeDigest(d.envelope));
       minNodeLamport = Math.min(minNodeLamport, Number(envelopeBodySafe(d?.envelope)?.lamport ?? 0));
       const p = d?.payload as SignedEnvelope | undefined;
-      if (p && typeof p === 'object' && p.type === RECEIPT_TYPE && !receiptKeys.has(digest(canonicalBytes(p))))
-        foreign++;
+      if (p && typeof p === 'object' && p.type === RECEIPT_TYPE && !isPackReceipt(p)) foreign++;
       if (d?.envelope?.type === RECEIPT_TYPE) misplaced++;
     }
     // Everything else (policies, tools, schemas, modules, …): hashes and names; the tool
