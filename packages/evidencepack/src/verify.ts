@@ -604,6 +604,25 @@ function* verifyChecks(
   const condensedMode = checkpointPaths.length > 0;
   const history: unknown[] = [];
   const receiptOk: TarEntryRef[] = [];
+  // One string per distinct value for the fields receipts repeat (tool, key id, trust head, …):
+  // the kept records of a big pack are mostly these strings.
+  const interned = new Map<string, string>();
+  const intern = <T>(v: T): T => {
+    if (typeof v !== 'string') return v;
+    const had = interned.get(v);
+    if (had !== undefined) return had as T;
+    interned.set(v, v);
+    return v;
+  };
+  /** The same summary (equal values) sharing strings with the previous one and the interned ones. */
+  const compactSummary = (s: ReceiptSummary, previous: ReceiptSummary | undefined): ReceiptSummary => ({
+    ...s,
+    chain_id: intern(s.chain_id),
+    keyid: intern(s.keyid),
+    risk_tier: intern(s.risk_tier),
+    trust_head: intern(s.trust_head),
+    prev_hash: previous !== undefined && previous.hash === s.prev_hash ? previous.hash : s.prev_hash,
+  });
   const receiptEnvs: unknown[] = [];
   const infos: ReceiptInfo[] = [];
   const byDecision = new Map<string, ReceiptInfo>();
@@ -682,10 +701,10 @@ function* verifyChecks(
         trust_seq: Number(b.trust_seq),
         decision_id: String(b.decision_id),
         args_hash: b.args_hash,
-        tool: b.tool,
-        principal: b.principal,
-        verdict: b.verdict,
-        reason_code: b.reason_code,
+        tool: intern(b.tool),
+        principal: intern(b.principal),
+        verdict: intern(b.verdict),
+        reason_code: intern(b.reason_code),
         request_digest: b.request_digest,
       };
       if (i === 0) firstPrevHash = b.prev_hash;
@@ -750,7 +769,7 @@ function* verifyChecks(
         }
       } else if (!failure) {
         const c = verifyReceipt(env, lookup);
-        if (c.ok) summaries.push(c.summary);
+        if (c.ok) summaries.push(compactSummary(c.summary, summaries.at(-1)));
         else {
           failure = { code: c.code, index: i, message: c.message };
           verdicts.set(i, failure);
@@ -773,7 +792,7 @@ function* verifyChecks(
           const key = lookup?.(summary.keyid, 'receipt-signer', summary.trust_seq);
           const k = sent.get(summary.keyid);
           if (!key || !k || !bytesEqual(key, k)) verdicts.set(summaries.length, UNVERIFIED);
-          summaries.push(summary);
+          summaries.push(compactSummary(summary, summaries.at(-1)));
         }
         if (r.failure) {
           failure = r.failure;
