@@ -37,6 +37,9 @@ import {
   MANIFEST_PATH,
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
+import { EntryIndex } from './internal/entry-index.js';
+import { bytesSource, type EntrySource, fileSource } from './internal/entry-source.js';
+import { validateGraphInSlices } from './internal/graph-slices.js';
 import {
   bodyOf,
   entriesProblem,
@@ -45,9 +48,6 @@ import {
   manifestProblem as manifestSchemaProblem,
   trustSnapshotProblem,
 } from './internal/shapes.js';
-import { bytesSource, type EntrySource, fileSource } from './internal/entry-source.js';
-import { EntryIndex } from './internal/entry-index.js';
-import { validateGraphInSlices } from './internal/graph-slices.js';
 import type { TarEntryRef } from './tar.js';
 
 export type CheckStatus = 'PASS' | 'FAILED' | 'UNVERIFIABLE' | 'SKIPPED';
@@ -226,7 +226,10 @@ export async function verifyEvidencePack(
  * largest entry instead of the archive size (docs/spec/evidencepack.md §5.2). Rejects only when the
  * file cannot be opened; every archive gets a verdict.
  */
-export async function verifyEvidencePackFile(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyEvidencePackFile(
+  path: string,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
   const source = fileSource(path);
   try {
     return await drive(() => source, options);
@@ -335,7 +338,8 @@ function* verifyChecks(
   const shapeFailures = new Map<CheckCode, Check>();
   const shapeFailure = (failure: Check & { path: string }) => {
     const had = shapeFailures.get(failure.code);
-    if (had === undefined || byPath(failure.path, had.path as string) < 0) shapeFailures.set(failure.code, failure);
+    if (had === undefined || byPath(failure.path, had.path as string) < 0)
+      shapeFailures.set(failure.code, failure);
   };
   const done = (manifest: EvidencePackManifest | null, formatUnsupported = false): VerifyReport => {
     for (const [code, failure] of shapeFailures) {
@@ -538,7 +542,11 @@ function* verifyChecks(
     keep(ref);
     const v = json.get(ref.path) as { lamport: number } | undefined;
     if (v !== undefined && ref.path !== `condensed/${pad(v.lamport)}.json`)
-      condensedNameProblem = firstByPath(condensedNameProblem, ref.path, `${ref.path}: name does not match its Lamport`);
+      condensedNameProblem = firstByPath(
+        condensedNameProblem,
+        ref.path,
+        `${ref.path}: name does not match its Lamport`,
+      );
   }
   const condensedPaths = condensedRefs.map((r) => r.path);
   const checkpointPaths = checkpointRefs.map((r) => r.path).filter((p) => p !== CONSISTENCY_PATH);
@@ -556,7 +564,11 @@ function* verifyChecks(
   } else {
     try {
       registry = importTrustSnapshot(snapshot, { genesis: manifest.trust_anchor });
-      addTrust('TRUST_SNAPSHOT', 'PASS', `trust registry replays to seq ${registry.seq} (head ${registry.head})`);
+      addTrust(
+        'TRUST_SNAPSHOT',
+        'PASS',
+        `trust registry replays to seq ${registry.seq} (head ${registry.head})`,
+      );
     } catch (error) {
       addTrust('TRUST_SNAPSHOT', 'FAILED', `trust snapshot does not verify: ${(error as Error).message}`, {
         detail: (error as { code?: string }).code ?? 'TRUST_ERROR',
@@ -648,7 +660,8 @@ function* verifyChecks(
   const receiptToolProblems: string[] = [];
   let requestProblem: { index: number; path: string; message: string } | undefined;
   const noteRequestProblem = (index: number, path: string, message: string) => {
-    if (requestProblem === undefined || index < requestProblem.index) requestProblem = { index, path, message };
+    if (requestProblem === undefined || index < requestProblem.index)
+      requestProblem = { index, path, message };
   };
   // Every full receipt's trust binding, in Lamport order: trust_head is the registry's event digest
   // at trust_seq (so trust_seq ≤ the snapshot head), and trust_seq never decreases.
@@ -656,7 +669,8 @@ function* verifyChecks(
   let previousSeq = 1;
   // Receipt signatures: serially as they are read, or on the worker pool in slices.
   const threshold = options.parallelThreshold ?? 2000;
-  const pooled = !condensedMode && lookup !== undefined && options.workers !== 0 && receiptRefs.length >= threshold;
+  const pooled =
+    !condensedMode && lookup !== undefined && options.workers !== 0 && receiptRefs.length >= threshold;
   const pool = pooled
     ? new ReceiptVerifyPool(options.workers === undefined ? {} : { size: options.workers })
     : undefined;
@@ -689,7 +703,8 @@ function* verifyChecks(
       let b: Record<string, unknown>;
       try {
         b = envelopeBody<Record<string, unknown>>(env);
-        if (ref.path !== `receipts/${pad(Number(b.lamport))}.json`) throw new Error('name does not match its Lamport');
+        if (ref.path !== `receipts/${pad(Number(b.lamport))}.json`)
+          throw new Error('name does not match its Lamport');
       } catch (error) {
         receiptNameProblem ??= { path: ref.path, message: `${ref.path}: ${(error as Error).message}` };
         continue;
@@ -765,7 +780,8 @@ function* verifyChecks(
         if (slice.length === SLICE) {
           flush();
           // Keep the pool busy without queueing the whole pack: wait when enough is in flight.
-          if (sliced.length > 2 * pool.size) yield sliced[sliced.length - 2 * pool.size - 1] as Promise<unknown>;
+          if (sliced.length > 2 * pool.size)
+            yield sliced[sliced.length - 2 * pool.size - 1] as Promise<unknown>;
         }
       } else if (!failure) {
         const c = verifyReceipt(env, lookup);
@@ -782,7 +798,10 @@ function* verifyChecks(
     if (pool) {
       // The workers' phase-1 results, in order up to the first failure; then authorization at each
       // receipt's trust_seq on this thread, as ReceiptVerifyPool.verifyChain does.
-      const results = (yield Promise.all(sliced)) as { summaries: ReceiptSummary[]; failure?: ReceiptFailure }[];
+      const results = (yield Promise.all(sliced)) as {
+        summaries: ReceiptSummary[];
+        failure?: ReceiptFailure;
+      }[];
       for (let s = 0; s < results.length; s++) {
         const r = results[s] as { summaries: ReceiptSummary[]; failure?: ReceiptFailure };
         const sent = sentKeys[s] as Map<string, Uint8Array>;
@@ -917,7 +936,9 @@ function* verifyChecks(
       // The decisions before the first failure found here (all of them when there is none) went to
       // the workers in order: the first of them whose signature or binding fails comes first.
       const verdicts = ((yield Promise.all(signatureVerdicts)) as EnvelopeVerdict[][]).flat();
-      const upTo = decisionFailure ? decisionPaths.indexOf(decisionFailure.path as string) : decisionPaths.length;
+      const upTo = decisionFailure
+        ? decisionPaths.indexOf(decisionFailure.path as string)
+        : decisionPaths.length;
       let position = 0;
       for (let k = 0; k < upTo && position < verdicts.length; k++) {
         const after = afterSignature.get(k);
@@ -1036,7 +1057,12 @@ function* verifyChecks(
       });
     const nameProblem = parseProblem ?? receiptNameProblem ?? contentProblem ?? condensedNameProblem;
     if (nameProblem)
-      setEntryNames({ code: 'ENTRY_NAMES', status: 'FAILED', message: nameProblem.message, path: nameProblem.path });
+      setEntryNames({
+        code: 'ENTRY_NAMES',
+        status: 'FAILED',
+        message: nameProblem.message,
+        path: nameProblem.path,
+      });
     else
       setEntryNames({
         code: 'ENTRY_NAMES',
@@ -1138,8 +1164,14 @@ function* verifyChecks(
           }
         : {};
       // Signatures were checked as the receipts were read (serially or on the pool); one link pass.
-      const r = linkReceipts(summaries, { chainId: manifest.scope.chain_id, ...linkFrom, ...expectedHead }, failure);
-      const failedAt = r.ok ? Number.POSITIVE_INFINITY : (infos[r.index]?.lamport ?? Number.POSITIVE_INFINITY);
+      const r = linkReceipts(
+        summaries,
+        { chainId: manifest.scope.chain_id, ...linkFrom, ...expectedHead },
+        failure,
+      );
+      const failedAt = r.ok
+        ? Number.POSITIVE_INFINITY
+        : (infos[r.index]?.lamport ?? Number.POSITIVE_INFINITY);
       if (trustBinding && trustBinding.lamport < failedAt) {
         if (r.ok) chainHead = { lamport: r.head.lamport, hash: r.head.hash };
         add('RECEIPT_CHAIN', 'FAILED', trustBinding.message, {
@@ -1168,7 +1200,8 @@ function* verifyChecks(
       ...condensedPaths.map((p) => Number(p.slice('condensed/'.length, -'.json'.length))),
     ].sort((a, b) => a - b);
     const scopeProblems: string[] = [];
-    if (manifest.counts.receipts !== infos.length + condensedPaths.length) scopeProblems.push('receipt count');
+    if (manifest.counts.receipts !== infos.length + condensedPaths.length)
+      scopeProblems.push('receipt count');
     if (manifest.counts.nodes !== nodePaths.length) scopeProblems.push('node count');
     if (manifest.counts.decisions !== decisionPaths.length) scopeProblems.push('decision count');
     if (manifest.counts.checkpoints !== checkpointPaths.length) scopeProblems.push('checkpoint count');
@@ -1200,9 +1233,14 @@ function* verifyChecks(
         ...(scopeProblems.includes('session_id') ? { detail: 'SESSION_MISMATCH' } : {}),
       });
     else if (expected.length)
-      add('RECEIPT_SCOPE', 'FAILED', `the pack ends at ${expected.join('; ')} (truncated, or another chain)`, {
-        detail: 'EXPECTED_HEAD_MISMATCH',
-      });
+      add(
+        'RECEIPT_SCOPE',
+        'FAILED',
+        `the pack ends at ${expected.join('; ')} (truncated, or another chain)`,
+        {
+          detail: 'EXPECTED_HEAD_MISMATCH',
+        },
+      );
     else
       add(
         'RECEIPT_SCOPE',
@@ -1267,59 +1305,72 @@ function* verifyChecks(
       };
       const total = infos.length + nodeRefs.length;
       options.onProgress?.('proofgraph', 0, total);
-      const g = validateGraphInSlices(total, (at) => {
-        if (at < infos.length) {
-          // A receipt node, read again; its phase-1 verdict is reused (same envelope bytes, same
-          // key lookup, so the same answer) instead of verifying the signature twice.
-          const env = (condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef)) as SignedEnvelope;
-          if (!condensedMode) {
-            const summary = summaries[at];
-            const verdict = verdicts.get(at);
-            if (summary !== undefined && verdict === undefined)
-              receiptChecks.set(env, { ok: true, body: envelopeBody(env) as ReceiptCheckBody, summary });
-            else if (verdict !== undefined && verdict !== UNVERIFIED && !pool)
-              receiptChecks.set(env, { ok: false, code: verdict.code, message: verdict.message } as ReturnType<typeof verifyReceipt>);
-          }
-          return { item: { envelope: env }, release: () => receiptChecks.delete(env) };
-        }
-        const j = at - infos.length;
-        const d = nodeValid[j]
-          ? (reread(nodeRefs[j] as TarEntryRef) as { envelope: SignedEnvelope; payload?: unknown })
-          : undefined;
-        return {
-          item: d && 'payload' in d ? { envelope: d.envelope, payload: { value: d.payload } } : { envelope: d?.envelope },
-          release: () => {},
-        };
-      }, {
-        keys: nodeLookup as NonNullable<typeof nodeLookup>,
-        known,
-        receipts: (env) => checkReceipt(env) as never,
-        // Only on a PARENT_MISSING failure: where the parent first occurs in the whole sequence
-        // (receipts and nodes read again), to tell "later" (PARENT_ORDER) from "missing".
-        firstPosition: (hash) => {
-          for (let at = 0; at < total; at++) {
-            let h: string | undefined;
-            if (at < infos.length) {
-              const env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
-              h = receiptHash(env as SignedEnvelope);
-            } else if (nodeValid[at - infos.length]) {
-              const d = reread(nodeRefs[at - infos.length] as TarEntryRef) as { envelope: SignedEnvelope };
-              h = envelopeDigest(d.envelope);
-            }
-            if (h === hash) return at;
-          }
-          return -1;
-        },
-        hashOf: (item, at) => {
+      const g = validateGraphInSlices(
+        total,
+        (at) => {
           if (at < infos.length) {
-            const r = checkReceipt(item.envelope);
-            return r.ok ? { hash: r.summary.hash, lamport: r.body.lamport } : undefined;
+            // A receipt node, read again; its phase-1 verdict is reused (same envelope bytes, same
+            // key lookup, so the same answer) instead of verifying the signature twice.
+            const env = (
+              condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef)
+            ) as SignedEnvelope;
+            if (!condensedMode) {
+              const summary = summaries[at];
+              const verdict = verdicts.get(at);
+              if (summary !== undefined && verdict === undefined)
+                receiptChecks.set(env, { ok: true, body: envelopeBody(env) as ReceiptCheckBody, summary });
+              else if (verdict !== undefined && verdict !== UNVERIFIED && !pool)
+                receiptChecks.set(env, {
+                  ok: false,
+                  code: verdict.code,
+                  message: verdict.message,
+                } as ReturnType<typeof verifyReceipt>);
+            }
+            return { item: { envelope: env }, release: () => receiptChecks.delete(env) };
           }
-          const env = item.envelope as SignedEnvelope;
-          return { hash: envelopeDigest(env), lamport: Number(envelopeBodySafe(env)?.lamport) };
+          const j = at - infos.length;
+          const d = nodeValid[j]
+            ? (reread(nodeRefs[j] as TarEntryRef) as { envelope: SignedEnvelope; payload?: unknown })
+            : undefined;
+          return {
+            item:
+              d && 'payload' in d
+                ? { envelope: d.envelope, payload: { value: d.payload } }
+                : { envelope: d?.envelope },
+            release: () => {},
+          };
         },
-        onProgress: (n) => options.onProgress?.('proofgraph', n, total),
-      });
+        {
+          keys: nodeLookup as NonNullable<typeof nodeLookup>,
+          known,
+          receipts: (env) => checkReceipt(env) as never,
+          // Only on a PARENT_MISSING failure: where the parent first occurs in the whole sequence
+          // (receipts and nodes read again), to tell "later" (PARENT_ORDER) from "missing".
+          firstPosition: (hash) => {
+            for (let at = 0; at < total; at++) {
+              let h: string | undefined;
+              if (at < infos.length) {
+                const env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
+                h = receiptHash(env as SignedEnvelope);
+              } else if (nodeValid[at - infos.length]) {
+                const d = reread(nodeRefs[at - infos.length] as TarEntryRef) as { envelope: SignedEnvelope };
+                h = envelopeDigest(d.envelope);
+              }
+              if (h === hash) return at;
+            }
+            return -1;
+          },
+          hashOf: (item, at) => {
+            if (at < infos.length) {
+              const r = checkReceipt(item.envelope);
+              return r.ok ? { hash: r.summary.hash, lamport: r.body.lamport } : undefined;
+            }
+            const env = item.envelope as SignedEnvelope;
+            return { hash: envelopeDigest(env), lamport: Number(envelopeBodySafe(env)?.lamport) };
+          },
+          onProgress: (n) => options.onProgress?.('proofgraph', n, total),
+        },
+      );
       options.onProgress?.('proofgraph', total, total);
       if (g.ok)
         add(
@@ -1348,7 +1399,11 @@ function* verifyChecks(
           `${foreign} node receipts not in the pack, ${misplaced} receipts filed as signed nodes`,
         );
       else
-        add('PROOFGRAPH_RECEIPTS', 'PASS', "every receipt a signed node carries is one of the pack's receipts");
+        add(
+          'PROOFGRAPH_RECEIPTS',
+          'PASS',
+          "every receipt a signed node carries is one of the pack's receipts",
+        );
     }
 
     // 11. Artifacts in force: index ↔ files, schemas ↔ descriptors, receipts' tools are described.
@@ -1408,7 +1463,8 @@ function* verifyChecks(
     const orphan = requestPaths.find((p) => !have.has(p));
     const requestFailure = orphan ? { path: orphan, message: `${orphan} has no receipt` } : requestProblem;
     if (requestFailure) add('REQUESTS', 'FAILED', requestFailure.message, { path: requestFailure.path });
-    else if (requestPaths.length === 0) add('REQUESTS', 'SKIPPED', 'no recorded requests (replay impossible)');
+    else if (requestPaths.length === 0)
+      add('REQUESTS', 'SKIPPED', 'no recorded requests (replay impossible)');
     else
       add(
         'REQUESTS',

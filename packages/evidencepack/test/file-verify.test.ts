@@ -144,14 +144,23 @@ describe('memory (§5.2): entries are read one at a time and not kept', () => {
           parallelThreshold: 1,
         });
         expect(report).toEqual(
-          await verifyEvidencePack(pack.bytes, { trustAnchor: pack.world.anchor, workers, parallelThreshold: 1 }),
+          await verifyEvidencePack(pack.bytes, {
+            trustAnchor: pack.world.anchor,
+            workers,
+            parallelThreshold: 1,
+          }),
         );
         expect(report.status).toBe('PASS');
         for (const [path, n] of reads) {
           // The graph pass reads receipts and nodes again; ARTIFACTS hashes the index's items again.
-          const twice = ['receipts/', 'proofgraph/nodes/', 'policies/', 'tools/', 'schemas/', 'modules/'].some(
-            (p) => path.startsWith(p),
-          );
+          const twice = [
+            'receipts/',
+            'proofgraph/nodes/',
+            'policies/',
+            'tools/',
+            'schemas/',
+            'modules/',
+          ].some((p) => path.startsWith(p));
           expect(n, path).toBeLessThanOrEqual(twice ? 2 : 1);
         }
         // Every entry was read (hashed against the list) at least once.
@@ -178,7 +187,9 @@ describe('entriesRoot', () => {
           const leaves = list.map((e) =>
             merkleLeafHash(canonicalBytes({ path: e.path, size: e.size, sha256: e.sha256 })),
           );
-          expect(entriesRoot(list)).toBe(`sha256:${toHex(merkleRoot(leafHashSource(leaves), leaves.length))}`);
+          expect(entriesRoot(list)).toBe(
+            `sha256:${toHex(merkleRoot(leafHashSource(leaves), leaves.length))}`,
+          );
         },
       ),
       { seed: 0x1ea, numRuns: 300 },
@@ -239,7 +250,10 @@ describe('decisions on the worker pool', () => {
     ],
     [
       'the first decision re-bodied (a binding failure after a signature failure)',
-      (e) => editEntry(e, decisions[0] as string, (v) => rebody(v as never, (b) => ({ ...b, args_hash: b.decision_id }))),
+      (e) =>
+        editEntry(e, decisions[0] as string, (v) =>
+          rebody(v as never, (b) => ({ ...b, args_hash: b.decision_id })),
+        ),
     ],
   ];
   for (const [name, edit] of cases) {

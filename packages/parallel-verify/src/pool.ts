@@ -176,7 +176,12 @@ export class ReceiptVerifyPool {
     keys: ReadonlyMap<string, Uint8Array>,
     offset: number,
   ): Promise<{ readonly summaries: ReceiptSummary[]; readonly failure?: ReceiptFailure }> {
-    const r = await this.#run({ count: slice.length, ...packSlice(slice), offset, keys: [...keys.entries()] });
+    const r = await this.#run({
+      count: slice.length,
+      ...packSlice(slice),
+      offset,
+      keys: [...keys.entries()],
+    });
     return r.failure ? { summaries: r.summaries, failure: r.failure } : { summaries: r.summaries };
   }
 

@@ -5,7 +5,13 @@ import { parentPort } from 'node:worker_threads';
 import type { SignedEnvelope } from '@helm/contracts';
 import { verifyEnvelope } from '@helm/crypto';
 import { verifyReceiptSignatures } from '@helm/receipts';
-import type { EnvelopeTask, EnvelopeTaskResult, EnvelopeVerdict, VerifyTask, VerifyTaskResult } from './protocol.js';
+import type {
+  EnvelopeTask,
+  EnvelopeTaskResult,
+  EnvelopeVerdict,
+  VerifyTask,
+  VerifyTaskResult,
+} from './protocol.js';
 
 /** Rebuild the slice packed by packSlice (protocol.ts): identical envelope objects, raw ones as sent. */
 function unpack(task: VerifyTask): unknown[] {

@@ -49,7 +49,12 @@ export function validateGraphInSlices(
         const index = offset + r.index;
         const parent = r.code === 'PARENT_MISSING' ? MISSING.exec(r.message)?.[1] : undefined;
         if (parent !== undefined && options.firstPosition(parent) > index)
-          return { ok: false, code: 'PARENT_ORDER', index, message: `parent ${parent} comes after its child` };
+          return {
+            ok: false,
+            code: 'PARENT_ORDER',
+            index,
+            message: `parent ${parent} comes after its child`,
+          };
         return { ...r, index };
       }
       for (let k = 0; k < items.length; k++) {

@@ -22,6 +22,7 @@ import {
   verifyEvidencePack,
   writeTar,
 } from '../../src/index.ts';
+import { verifyAsFile } from '../fixtures/file.ts';
 import {
   editEntry,
   editManifestUnsigned,
@@ -34,7 +35,6 @@ import {
   relistUnsigned,
   reseal,
 } from '../fixtures/packs.ts';
-import { verifyAsFile } from '../fixtures/file.ts';
 import { buildWorld } from '../fixtures/world.ts';
 
 const SEED = 0x1e2;
