@@ -237,30 +237,6 @@ export function entriesRoot(entries: readonly EvidencePackEntry[]): string {
   return `sha256:${toHex(frontier.root())}`;
 }
 
-/**
- * Whether `data` is exactly JCS of `entries` — a list whose every item is `{path, size, sha256}`
- * (already checked against the entry-list schema) — compared item by item, without building the
- * whole canonical text. @internal
- */
-export function isCanonicalEntryList(entries: readonly EvidencePackEntry[], data: Uint8Array): boolean {
-  let at = 0;
-  const expect = (bytes: Uint8Array): boolean => {
-    if (at + bytes.length > data.length) return false;
-    for (let i = 0; i < bytes.length; i++) if (data[at + i] !== bytes[i]) return false;
-    at += bytes.length;
-    return true;
-  };
-  const open = leafEncoder.encode('[');
-  const comma = leafEncoder.encode(',');
-  const close = leafEncoder.encode(']');
-  if (!expect(open)) return false;
-  for (let i = 0; i < entries.length; i++) {
-    if (i > 0 && !expect(comma)) return false;
-    if (!expect(entryLeafBytes(entries[i] as EvidencePackEntry))) return false;
-  }
-  return expect(close) && at === data.length;
-}
-
 /** Characters JCS writes as themselves inside a string (no escape, one UTF-8 byte). */
 const PLAIN_JSON_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
 

@@ -33,11 +33,11 @@ import {
   envelopeBody,
   INDEX_PATH,
   INDEX_TYPE,
-  isCanonicalEntryList,
   MANIFEST_PATH,
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
-import { EntryIndex } from './internal/entry-index.js';
+import { compactEntryList, EntryIndex, NO_ENTRIES } from './internal/entry-index.js';
+import { type CompactEntryList, scanCanonicalEntryList } from './internal/entry-list.js';
 import { bytesSource, type EntrySource, fileSource } from './internal/entry-source.js';
 import { validateGraphInSlices } from './internal/graph-slices.js';
 import {
@@ -152,32 +152,34 @@ function entryList(
   manifest: EvidencePackManifest,
   size: number | undefined,
   read: () => Uint8Array,
-): EvidencePackEntry[] {
+): CompactEntryList {
   const ref = manifest.entries;
   if (size === undefined) throw new Error(`${ENTRIES_PATH} is missing`);
   const data = size === ref.size ? read() : undefined;
   if (data === undefined || data.length !== ref.size || digest(data) !== ref.sha256)
     throw new Error(`${ENTRIES_PATH} does not match the size and SHA-256 the manifest signs`);
-  const value = parseJson(data);
-  // Canonical first, then the shape (the order of the messages). A list of the right shape is
-  // compared item by item (it can be tens of MB: no second copy of its canonical text).
-  const shape = entriesProblem(value);
-  const canonical = shape
-    ? bytesEqual(canonicalBytes(value), data)
-    : isCanonicalEntryList(value as EvidencePackEntry[], data);
-  if (!canonical) throw new Error(`${ENTRIES_PATH} is not canonical JCS`);
-  if (shape) throw new Error(`${ENTRIES_PATH} ${shape}`);
-  const list = value as EvidencePackEntry[];
-  let prev = '';
-  for (const e of list) {
-    if (e.path <= prev) throw new Error('entries not sorted and unique');
-    if (e.path === MANIFEST_PATH || e.path === ENTRIES_PATH)
-      throw new Error(`the entry list names ${e.path}`);
-    prev = e.path;
+  // A canonical list of the right shape is scanned without being parsed into objects (big packs);
+  // anything else is parsed, and its first problem reported in this order: canonical, shape.
+  let list = scanCanonicalEntryList(data);
+  if (list === undefined) {
+    const value = parseJson(data);
+    if (!bytesEqual(canonicalBytes(value), data)) throw new Error(`${ENTRIES_PATH} is not canonical JCS`);
+    const shape = entriesProblem(value);
+    if (shape) throw new Error(`${ENTRIES_PATH} ${shape}`);
+    const entries = value as EvidencePackEntry[];
+    const root = Buffer.from(hexOf(entriesRoot(entries)), 'hex');
+    list = compactEntryList(entries, root);
   }
-  if (list.length !== ref.count)
-    throw new Error(`the entry list has ${list.length} entries, not ${ref.count}`);
-  if (entriesRoot(list) !== ref.root) throw new Error('the entry list does not hash to the signed root');
+  let prev = '';
+  for (const path of list.paths) {
+    if (path <= prev) throw new Error('entries not sorted and unique');
+    if (path === MANIFEST_PATH || path === ENTRIES_PATH) throw new Error(`the entry list names ${path}`);
+    prev = path;
+  }
+  if (list.paths.length !== ref.count)
+    throw new Error(`the entry list has ${list.paths.length} entries, not ${ref.count}`);
+  if (`sha256:${toHex(list.root)}` !== ref.root)
+    throw new Error('the entry list does not hash to the signed root');
   return list;
 }
 
@@ -366,7 +368,7 @@ function* verifyChecks(
   }
   const entries = source.scan.entries;
   // Until the entry list is read, entries are found by path in the scanned (sorted) list.
-  let refs = new EntryIndex(entries, []);
+  let refs = new EntryIndex(entries, NO_ENTRIES);
   const readPath = (path: string) => {
     const ref = refs.get(path);
     return ref === undefined ? undefined : source.read(ref);
@@ -377,7 +379,7 @@ function* verifyChecks(
   const manifestRef = refs.get(MANIFEST_PATH);
   let envelope: SignedEnvelope;
   let manifest: EvidencePackManifest;
-  let list: EvidencePackEntry[];
+  let list: CompactEntryList;
   try {
     if (!manifestRef) throw new Error('manifest.json is missing');
     if (manifestRef.size > 64 * KiB)
@@ -412,10 +414,10 @@ function* verifyChecks(
     add('MANIFEST_FORMAT', 'FAILED', (error as Error).message, { path: MANIFEST_PATH });
     return done(null);
   }
-  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${list.length} entries listed`);
+  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${list.paths.length} entries listed`);
   // The list, joined with the archive once; only its compact form is kept.
   refs = new EntryIndex(entries, list);
-  list = [];
+  list = NO_ENTRIES;
 
   // 3. Entry hashes, completeness and names are found while the entries are read (below); their
   //    checks keep their place in the report.

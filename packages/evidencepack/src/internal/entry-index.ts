@@ -3,6 +3,22 @@
 // entries themselves (docs/spec/evidencepack.md §5.2 "Memory").
 import type { EvidencePackEntry } from '@helm/contracts';
 import type { TarEntryRef } from '../tar.js';
+import type { CompactEntryList } from './entry-list.js';
+
+/** The compact form of a validated entry list of objects. */
+export function compactEntryList(list: readonly EvidencePackEntry[], root: Uint8Array): CompactEntryList {
+  const digests = new Uint8Array(32 * list.length);
+  list.forEach((e, i) => digests.set(Buffer.from(e.sha256.slice('sha256:'.length), 'hex'), 32 * i));
+  return { paths: list.map((e) => e.path), sizes: list.map((e) => e.size), digests, root };
+}
+
+/** No entries listed (before the list is read). */
+export const NO_ENTRIES: CompactEntryList = {
+  paths: [],
+  sizes: [],
+  digests: new Uint8Array(0),
+  root: new Uint8Array(0),
+};
 
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -19,21 +35,19 @@ export class EntryIndex {
   /** The first listed entry (in list order) missing from the archive. */
   readonly missing: string | undefined;
 
-  /** `list` is the validated entry list: strictly ascending paths, digests `sha256:<64 hex>`. */
-  constructor(entries: readonly TarEntryRef[], list: readonly EvidencePackEntry[]) {
+  /** `list` is the validated entry list: strictly ascending paths. */
+  constructor(entries: readonly TarEntryRef[], list: CompactEntryList) {
     this.entries = entries;
     this.#listed = new Int32Array(entries.length).fill(-1);
-    this.#sizes = new Float64Array(list.length);
-    this.#digests = new Uint8Array(32 * list.length);
+    this.#sizes = Float64Array.from(list.sizes);
+    this.#digests = list.digests.slice();
     let missing: string | undefined;
     let a = 0;
-    for (let l = 0; l < list.length; l++) {
-      const e = list[l] as EvidencePackEntry;
-      this.#sizes[l] = e.size;
-      this.#digests.set(Buffer.from(e.sha256.slice('sha256:'.length), 'hex'), 32 * l);
-      while (a < entries.length && byPath((entries[a] as TarEntryRef).path, e.path) < 0) a++;
-      if (a < entries.length && (entries[a] as TarEntryRef).path === e.path) this.#listed[a++] = l;
-      else missing ??= e.path;
+    for (let l = 0; l < list.paths.length; l++) {
+      const path = list.paths[l] as string;
+      while (a < entries.length && byPath((entries[a] as TarEntryRef).path, path) < 0) a++;
+      if (a < entries.length && (entries[a] as TarEntryRef).path === path) this.#listed[a++] = l;
+      else missing ??= path;
     }
     this.missing = missing;
   }
