@@ -8,7 +8,8 @@ import type { CompactEntryList } from './entry-list.js';
 /** The compact form of a validated entry list of objects. */
 export function compactEntryList(list: readonly EvidencePackEntry[], root: Uint8Array): CompactEntryList {
   const digests = new Uint8Array(32 * list.length);
-  list.forEach((e, i) => digests.set(Buffer.from(e.sha256.slice('sha256:'.length), 'hex'), 32 * i));
+  for (let i = 0; i < list.length; i++)
+    digests.set(Buffer.from((list[i] as EvidencePackEntry).sha256.slice('sha256:'.length), 'hex'), 32 * i);
   return { paths: list.map((e) => e.path), sizes: list.map((e) => e.size), digests, root };
 }
 
