@@ -1,6 +1,8 @@
 // Export and verify time for a pack of N receipts (each with its decision, ProofGraph node and
-// recorded request), serial and on the worker pool; peak RSS of a verify-only process; the ratios
+// recorded request), serial and on the worker pool, verifying the pack file entry by entry
+// (verifyEvidencePackFile, as `helm verify` does); peak RSS of a verify-only process; the ratios
 // serial / bare Ed25519 verification of every signature in the pack, and serial / 2 workers.
+// BENCH_MODE=bytes verifies the bytes in memory (verifyEvidencePack) instead.
 // Run: pnpm build && pnpm bench   (sizes: BENCH_SIZES=1000,10000,100000; default 1000,10000)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,23 +18,36 @@ import {
   signEnvelope,
   verifyEd25519,
 } from '@helm/crypto';
-import { buildEvidencePack, verifyEvidencePack } from '@helm/evidencepack';
+import { buildEvidencePack, verifyEvidencePack, verifyEvidencePackFile } from '@helm/evidencepack';
 import { ProofGraph } from '@helm/proofgraph';
 import { ReceiptChain } from '@helm/receipts';
 import { createGenesisEvent, exportTrustSnapshot, TrustRegistry, trustEventDigest } from '@helm/trust';
 
+/**
+ * This process's peak RSS: VmHWM of /proc/self/status (its own address space). Not
+ * resourceUsage().maxRSS: Linux carries that value across exec, so a child spawned by a parent
+ * holding the pack would report the parent's size.
+ */
+function peakRssMB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
 // Verify-only child: read the pack, verify it, print time and peak RSS (the process holds nothing else).
 if (process.env.BENCH_VERIFY_FILE) {
-  const bytes = new Uint8Array(readFileSync(process.env.BENCH_VERIFY_FILE));
+  const file = process.env.BENCH_VERIFY_FILE;
   const workers = Number(process.env.BENCH_WORKERS ?? 0);
+  const options = { trustAnchor: process.env.BENCH_ANCHOR as string, workers, parallelThreshold: 1 };
+  const bytes = process.env.BENCH_MODE === 'bytes' ? new Uint8Array(readFileSync(file)) : undefined;
   const t = performance.now();
-  const r = await verifyEvidencePack(bytes, {
-    trustAnchor: process.env.BENCH_ANCHOR as string,
-    workers,
-    parallelThreshold: 1,
-  });
+  const r = bytes ? await verifyEvidencePack(bytes, options) : await verifyEvidencePackFile(file, options);
   const ms = performance.now() - t;
-  console.log(JSON.stringify({ ms, status: r.status, rssMB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ ms, status: r.status, rssMB: peakRssMB() }));
   process.exit(0);
 }
 
@@ -165,9 +180,13 @@ for (const j of jobs) if (!verifyEd25519(j.key, j.msg, j.sig)) bad++;
 const bareMs = performance.now() - tb;
 if (bad) throw new Error(`${bad} bare verifications failed`);
 
-const dir = mkdtempSync(join(tmpdir(), 'helm-bench-'));
-const file = join(dir, 'pack.tar');
+// BENCH_KEEP_DIR keeps the pack (pack-<N>.tar, anchor in pack-<N>.anchor) for runs of the verify
+// child alone: BENCH_VERIFY_FILE=… BENCH_ANCHOR=… BENCH_WORKERS=0|2 node bench/index.ts
+const keep = process.env.BENCH_KEEP_DIR;
+const dir = keep ?? mkdtempSync(join(tmpdir(), 'helm-bench-'));
+const file = join(dir, `pack-${N}.tar`);
 writeFileSync(file, pack.bytes);
+if (keep) writeFileSync(join(dir, `pack-${N}.anchor`), anchor);
 const verifyIn = (workers: number) => {
   const r = spawnSync(process.execPath, [process.argv[1] as string], {
     env: {
@@ -187,7 +206,7 @@ const verifyIn = (workers: number) => {
 };
 const serial = verifyIn(0);
 const parallel = verifyIn(2);
-rmSync(dir, { recursive: true, force: true });
+if (!keep) rmSync(dir, { recursive: true, force: true });
 
 console.log(
   `\nEvidencePack of ${N} receipts (+ ${N} decisions, ${N} nodes, ${N} requests): ${(pack.bytes.length / 1e6).toFixed(1)} MB, ${jobs.length} signatures; building the evidence took ${setupMs.toFixed(0)} ms`,

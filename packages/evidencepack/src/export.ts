@@ -13,7 +13,7 @@ import {
   type SignedEnvelope,
 } from '@helm/contracts';
 import { canonicalBytes, digest, fromBase64Url, type Signer, signEnvelope, toHex } from '@helm/crypto';
-import { leafHashSource, merkleLeafHash, merkleRoot } from '@helm/proofgraph';
+import { MerkleFrontier, merkleLeafHash } from '@helm/proofgraph';
 import { receiptHash } from '@helm/receipts';
 import { EvidencePackError } from './errors.js';
 import { REPLAY_README, REPLAY_SCRIPT } from './internal/replay-script.js';
@@ -231,11 +231,33 @@ export function manifestEntries(files: ReadonlyMap<string, Uint8Array>): Evidenc
  * list order); the empty list has the empty-tree root.
  */
 export function entriesRoot(entries: readonly EvidencePackEntry[]): string {
-  const leaves = entries.map((e) =>
-    merkleLeafHash(canonicalBytes({ path: e.path, size: e.size, sha256: e.sha256 })),
-  );
-  return `sha256:${toHex(merkleRoot(leafHashSource(leaves), leaves.length))}`;
+  // Folded leaf by leaf (the same RFC 9162 root, without an array of every leaf hash).
+  const frontier = new MerkleFrontier();
+  for (const e of entries) frontier.append(merkleLeafHash(entryLeafBytes(e)));
+  return `sha256:${toHex(frontier.root())}`;
 }
+
+/** Characters JCS writes as themselves inside a string (no escape, one UTF-8 byte). */
+const PLAIN_JSON_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * JCS({path, size, sha256}) of one entry. The keys sort as path < sha256 < size; entry paths and
+ * digests are printable ASCII needing no escape, so the text is written directly (the general
+ * canonicalizer otherwise); the bytes are the same either way.
+ */
+function entryLeafBytes(e: EvidencePackEntry): Uint8Array {
+  if (
+    typeof e.path === 'string' &&
+    typeof e.sha256 === 'string' &&
+    Number.isSafeInteger(e.size) &&
+    e.size >= 0 &&
+    PLAIN_JSON_TEXT.test(e.path) &&
+    PLAIN_JSON_TEXT.test(e.sha256)
+  )
+    return leafEncoder.encode(`{"path":"${e.path}","sha256":"${e.sha256}","size":${e.size}}`);
+  return canonicalBytes({ path: e.path, size: e.size, sha256: e.sha256 });
+}
+const leafEncoder = new TextEncoder();
 
 /**
  * The entry list file (`manifest/entries.json`, JCS) and its signed binding for the manifest's

@@ -34,5 +34,6 @@ export {
   type VerifyOptions,
   type VerifyReport,
   verifyEvidencePack,
+  verifyEvidencePackFile,
   verifyEvidencePackSync,
 } from './verify.js';

@@ -261,29 +261,44 @@ function checkHeader(h: Uint8Array, offset: number): { path: string; size: numbe
 }
 
 /**
- * Read an EvidencePack archive strictly: the reader accepts exactly the bytes `writeTar` produces
- * for the entries it finds (docs/spec/evidencepack.md §2), so the same evidence has one archive.
- * Structural damage is PACK_TAR_MALFORMED, a readable archive in another encoding (header fields,
- * order, prefix/name split, trailing blocks) PACK_NONCANONICAL; unsafe paths, duplicates and oversize
- * entries have their own codes. An evidence pack is never "mostly" readable.
+ * Random access to an archive's bytes for the strict scanner: `bytes(offset, length)` returns a view
+ * valid until the next call; `zeroFrom(offset)` tells whether every byte from `offset` on is zero.
  */
-export function readTar(bytes: Uint8Array): TarEntry[] {
-  if (bytes.length % BLOCK !== 0)
-    throw malformed(`archive length ${bytes.length} is not a multiple of ${BLOCK}`);
-  if (bytes.length < 2 * BLOCK)
-    throw malformed('archive is shorter than its end-of-archive (two zero blocks)');
-  const entries: TarEntry[] = [];
+export interface TarReader {
+  readonly length: number;
+  bytes(offset: number, length: number): Uint8Array;
+  zeroFrom(offset: number): boolean;
+}
+
+/** An entry located by the scanner: its data is `size` bytes at `offset` of the archive. */
+export interface TarEntryRef {
+  readonly path: string;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/**
+ * The strict reader's rules, entry by entry, without holding entry data: every header is the
+ * writer's header for its (path, size), paths strictly ascend, padding is zero and the archive ends
+ * with exactly two zero blocks. An archive that passes is byte for byte what `writeTar` writes for
+ * its entries (the writer's layout is exactly this sequence), so `readTar`'s final re-serialization
+ * can never differ after a successful scan. Calls `onEntry` for each entry, in archive order.
+ */
+export function scanTar(reader: TarReader, onEntry: (entry: TarEntryRef) => void): void {
+  const length = reader.length;
+  if (length % BLOCK !== 0) throw malformed(`archive length ${length} is not a multiple of ${BLOCK}`);
+  if (length < 2 * BLOCK) throw malformed('archive is shorter than its end-of-archive (two zero blocks)');
   let previous: string | undefined;
   let offset = 0;
   for (;;) {
-    if (offset + BLOCK > bytes.length) throw malformed('missing end-of-archive (two zero blocks)');
-    const h = bytes.subarray(offset, offset + BLOCK);
+    if (offset + BLOCK > length) throw malformed('missing end-of-archive (two zero blocks)');
+    const h = reader.bytes(offset, BLOCK);
     if (isZero(h)) {
-      const rest = (bytes.length - offset) / BLOCK;
-      if (rest < 2 || !isZero(bytes.subarray(offset + BLOCK, offset + 2 * BLOCK)))
+      const rest = (length - offset) / BLOCK;
+      if (rest < 2 || !isZero(reader.bytes(offset + BLOCK, BLOCK)))
         throw malformed(`missing end-of-archive: a single zero block at offset ${offset}`);
       if (rest > 2) {
-        throw isZero(bytes.subarray(offset))
+        throw reader.zeroFrom(offset)
           ? noncanonical(`the archive ends with ${rest} zero blocks; exactly two are written`)
           : malformed('data after end-of-archive');
       }
@@ -299,12 +314,35 @@ export function readTar(bytes: Uint8Array): TarEntry[] {
     previous = path;
     const start = offset + BLOCK;
     const padded = Math.ceil(size / BLOCK) * BLOCK;
-    if (start + padded > bytes.length) throw malformed(`entry ${path} truncated`);
-    if (!isZero(bytes.subarray(start + size, start + padded)))
+    if (start + padded > length) throw malformed(`entry ${path} truncated`);
+    if (padded > size && !isZero(reader.bytes(start + size, padded - size)))
       throw malformed(`entry ${path} has non-zero padding`);
-    entries.push({ path, data: bytes.slice(start, start + size) });
+    onEntry({ path, offset: start, size });
     offset = start + padded;
   }
+}
+
+/** A TarReader over bytes in memory. */
+export function bytesTarReader(bytes: Uint8Array): TarReader {
+  return {
+    length: bytes.length,
+    bytes: (offset, length) => bytes.subarray(offset, offset + length),
+    zeroFrom: (offset) => isZero(bytes.subarray(offset)),
+  };
+}
+
+/**
+ * Read an EvidencePack archive strictly: the reader accepts exactly the bytes `writeTar` produces
+ * for the entries it finds (docs/spec/evidencepack.md §2), so the same evidence has one archive.
+ * Structural damage is PACK_TAR_MALFORMED, a readable archive in another encoding (header fields,
+ * order, prefix/name split, trailing blocks) PACK_NONCANONICAL; unsafe paths, duplicates and oversize
+ * entries have their own codes. An evidence pack is never "mostly" readable.
+ */
+export function readTar(bytes: Uint8Array): TarEntry[] {
+  const entries: TarEntry[] = [];
+  scanTar(bytesTarReader(bytes), ({ path, offset, size }) =>
+    entries.push({ path, data: bytes.slice(offset, offset + size) }),
+  );
   // The writer's rules are the reader's: re-serialize and require the very same bytes.
   if (!sameBytes(writeTar(entries), bytes))
     throw noncanonical('the archive is not the canonical encoding of its entries');

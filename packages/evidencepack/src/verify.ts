@@ -15,11 +15,11 @@ import {
   TRUST_SNAPSHOT_TYPE,
 } from '@helm/contracts';
 import { bytesEqual, canonicalBytes, digest, parseStrictJson, toHex, verifyEnvelope } from '@helm/crypto';
-import { verifyReceiptChainParallel } from '@helm/parallel-verify';
-import { logLeafHash, MerkleFrontier, validateGraph, verifyCondensedHistory } from '@helm/proofgraph';
+import { type EnvelopeVerdict, ReceiptVerifyPool } from '@helm/parallel-verify';
+import { logLeafHash, MerkleFrontier, verifyCondensedHistory } from '@helm/proofgraph';
 import {
-  type ChainVerifyResult,
   linkReceipts,
+  RECEIPT_SIGNER_ROLE,
   type ReceiptFailure,
   type ReceiptSummary,
   receiptHash,
@@ -36,6 +36,10 @@ import {
   MANIFEST_PATH,
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
+import { compactEntryList, EntryIndex, NO_ENTRIES } from './internal/entry-index.js';
+import { type CompactEntryList, scanCanonicalEntryList } from './internal/entry-list.js';
+import { bytesSource, type EntrySource, fileSource } from './internal/entry-source.js';
+import { validateGraphInSlices } from './internal/graph-slices.js';
 import {
   bodyOf,
   entriesProblem,
@@ -44,7 +48,7 @@ import {
   manifestProblem as manifestSchemaProblem,
   trustSnapshotProblem,
 } from './internal/shapes.js';
-import { readTar, type TarEntry } from './tar.js';
+import type { TarEntryRef } from './tar.js';
 
 export type CheckStatus = 'PASS' | 'FAILED' | 'UNVERIFIABLE' | 'SKIPPED';
 
@@ -188,26 +192,38 @@ function manifestProblem(m: unknown): string | undefined {
  * of `{path, size, sha256}` sorted bytewise by path and unique, not naming `manifest.json` or
  * itself, `count` long, with RFC 9162 root `root`. Throws the problem.
  */
-function entryList(manifest: EvidencePackManifest, data: Uint8Array | undefined): EvidencePackEntry[] {
+function entryList(
+  manifest: EvidencePackManifest,
+  size: number | undefined,
+  read: () => Uint8Array,
+): CompactEntryList {
   const ref = manifest.entries;
-  if (!data) throw new Error(`${ENTRIES_PATH} is missing`);
-  if (data.length !== ref.size || digest(data) !== ref.sha256)
+  if (size === undefined) throw new Error(`${ENTRIES_PATH} is missing`);
+  const data = size === ref.size ? read() : undefined;
+  if (data === undefined || data.length !== ref.size || digest(data) !== ref.sha256)
     throw new Error(`${ENTRIES_PATH} does not match the size and SHA-256 the manifest signs`);
-  const value = parseJson(data);
-  if (!bytesEqual(canonicalBytes(value), data)) throw new Error(`${ENTRIES_PATH} is not canonical JCS`);
-  const shape = entriesProblem(value);
-  if (shape) throw new Error(`${ENTRIES_PATH} ${shape}`);
-  const list = value as EvidencePackEntry[];
-  let prev = '';
-  for (const e of list) {
-    if (e.path <= prev) throw new Error('entries not sorted and unique');
-    if (e.path === MANIFEST_PATH || e.path === ENTRIES_PATH)
-      throw new Error(`the entry list names ${e.path}`);
-    prev = e.path;
+  // A canonical list of the right shape is scanned without being parsed into objects (big packs);
+  // anything else is parsed, and its first problem reported in this order: canonical, shape.
+  let list = scanCanonicalEntryList(data);
+  if (list === undefined) {
+    const value = parseJson(data);
+    if (!bytesEqual(canonicalBytes(value), data)) throw new Error(`${ENTRIES_PATH} is not canonical JCS`);
+    const shape = entriesProblem(value);
+    if (shape) throw new Error(`${ENTRIES_PATH} ${shape}`);
+    const entries = value as EvidencePackEntry[];
+    const root = Buffer.from(hexOf(entriesRoot(entries)), 'hex');
+    list = compactEntryList(entries, root);
   }
-  if (list.length !== ref.count)
-    throw new Error(`the entry list has ${list.length} entries, not ${ref.count}`);
-  if (entriesRoot(list) !== ref.root) throw new Error('the entry list does not hash to the signed root');
+  let prev = '';
+  for (const path of list.paths) {
+    if (path <= prev) throw new Error('entries not sorted and unique');
+    if (path === MANIFEST_PATH || path === ENTRIES_PATH) throw new Error(`the entry list names ${path}`);
+    prev = path;
+  }
+  if (list.paths.length !== ref.count)
+    throw new Error(`the entry list has ${list.paths.length} entries, not ${ref.count}`);
+  if (`sha256:${toHex(list.root)}` !== ref.root)
+    throw new Error('the entry list does not hash to the signed root');
   return list;
 }
 
@@ -335,14 +351,53 @@ export async function verifyEvidencePack(
   bytes: Uint8Array,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
-  const checks: Check[] = [];
+  return drive(() => bytesSource(bytes), options);
+}
+
+/**
+ * Verify an EvidencePack file offline, reading it entry by entry: the same checks and the same
+ * report as `verifyEvidencePack` on the file's bytes, in memory bounded by the entry count and the
+ * largest entry instead of the archive size (docs/spec/evidencepack.md §5.2). Rejects only when the
+ * file cannot be opened; every archive gets a verdict.
+ */
+export async function verifyEvidencePackFile(
+  path: string,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const source = fileSource(path);
   try {
-    const run = verifyChecks(bytes, options, checks);
+    return await drive(() => source, options);
+  } finally {
+    source.close();
+  }
+}
+
+/** The pipeline over any entry source (tests count what it reads). @internal */
+export function verifyEntrySource(source: EntrySource, options: VerifyOptions = {}): Promise<VerifyReport> {
+  return drive(() => source, options);
+}
+
+async function drive(open: () => EntrySource, options: VerifyOptions): Promise<VerifyReport> {
+  const checks: Check[] = [];
+  let source: EntrySource | undefined;
+  try {
+    source = open();
+    const run = verifyChecks(source, options, checks);
     let step = run.next();
-    while (!step.done) step = run.next(await step.value);
+    while (!step.done) {
+      let value: unknown;
+      try {
+        value = await step.value;
+      } catch (error) {
+        // Into the generator, so that it releases the pool before the error reaches the catch below.
+        step = run.throw(error);
+        continue;
+      }
+      step = run.next(value);
+    }
     return step.value;
   } catch (error) {
-    return stoppedReport(bytes, checks, error);
+    return stoppedReport(source?.packDigest ?? '', checks, error);
   }
 }
 
@@ -355,16 +410,24 @@ export function verifyEvidencePackSync(
   options: Omit<VerifyOptions, 'workers' | 'parallelThreshold'> = {},
 ): VerifyReport {
   const checks: Check[] = [];
+  let source: EntrySource | undefined;
   try {
-    const step = verifyChecks(bytes, { ...options, workers: 0 }, checks).next();
+    source = bytesSource(bytes);
+    const step = verifyChecks(source, { ...options, workers: 0 }, checks).next();
     if (!step.done) throw new Error('the worker pool is off: nothing may be awaited');
     return step.value;
   } catch (error) {
-    return stoppedReport(bytes, checks, error);
+    let packDigest = source?.packDigest ?? '';
+    try {
+      packDigest ||= digest(bytes);
+    } catch {
+      // not bytes at all
+    }
+    return stoppedReport(packDigest, checks, error);
   }
 }
 
-function stoppedReport(bytes: Uint8Array, checks: Check[], error: unknown): VerifyReport {
+function stoppedReport(packDigest: string, checks: Check[], error: unknown): VerifyReport {
   const reported = new Set(checks.map((c) => c.code));
   checks.push({
     code: CHECK_CODES.find((c) => !reported.has(c)) ?? 'PACK_FORMAT',
@@ -372,12 +435,6 @@ function stoppedReport(bytes: Uint8Array, checks: Check[], error: unknown): Veri
     message: `verification stopped by an unexpected error: ${errorText(error)}`,
     detail: 'VERIFIER_ERROR',
   });
-  let packDigest = '';
-  try {
-    packDigest = digest(bytes);
-  } catch {
-    // not bytes at all
-  }
   return {
     status: 'FAILED',
     pack_digest: packDigest,
@@ -397,16 +454,20 @@ function errorText(error: unknown): string {
 }
 
 /**
- * The algorithm, as a generator so that one body serves both drivers: it yields only the pooled
- * receipt-signature promise (never when `workers` is 0), which the async driver awaits and feeds
- * back; the synchronous driver (replay, §6) runs it with the pool off.
+ * The algorithm over an entry source (the archive in memory or a file), as a generator so that one
+ * body serves every driver: it yields only promises of the worker pool (never when `workers` is 0),
+ * which the async driver awaits and feeds back; the synchronous driver (replay, §6) runs it with
+ * the pool off. Entries are read one at a time, each hashed against the signed entry list before it
+ * is parsed, and only small per-entry summaries are kept (§5.2 "Memory"): a pass over the trust
+ * snapshot, the index and the checkpoints, then the receipts, decisions, requests and nodes, then a
+ * second pass over receipts and nodes that validates the ProofGraph in slices.
  */
 function* verifyChecks(
-  bytes: Uint8Array,
+  source: EntrySource,
   options: VerifyOptions,
   checks: Check[],
-): Generator<Promise<ChainVerifyResult>, VerifyReport, ChainVerifyResult> {
-  const packDigest = digest(bytes);
+): Generator<Promise<unknown>, VerifyReport, unknown> {
+  const packDigest = source.packDigest;
   const add = (
     code: CheckCode,
     status: CheckStatus,
@@ -417,6 +478,11 @@ function* verifyChecks(
   // out of every step, and that check reports the first such entry (in path order).
   const shapeFailures = new Map<CheckCode, Check>();
   let registry: TrustRegistry | undefined;
+  const shapeFailure = (failure: Check & { path: string }) => {
+    const had = shapeFailures.get(failure.code);
+    if (had === undefined || byPath(failure.path, had.path as string) < 0)
+      shapeFailures.set(failure.code, failure);
+  };
   const done = (manifest: EvidencePackManifest | null, formatUnsupported = false): VerifyReport => {
     for (const [code, failure] of shapeFailures) {
       const at = checks.findIndex((c) => c.code === code);
@@ -434,27 +500,32 @@ function* verifyChecks(
   };
 
   // 1. The archive.
-  let entries: TarEntry[];
-  try {
-    entries = readTar(bytes);
-  } catch (error) {
+  if ('error' in source.scan) {
+    const error = source.scan.error;
     add('PACK_FORMAT', 'FAILED', `not a valid EvidencePack archive: ${(error as Error).message}`, {
       detail: (error as { code?: string }).code ?? 'PACK_TAR_MALFORMED',
     });
     return done(null);
   }
-  const files = new Map(entries.map((e) => [e.path, e.data]));
+  const entries = source.scan.entries;
+  // Until the entry list is read, entries are found by path in the scanned (sorted) list.
+  let refs = new EntryIndex(entries, NO_ENTRIES);
+  const readPath = (path: string) => {
+    const ref = refs.get(path);
+    return ref === undefined ? undefined : source.read(ref);
+  };
   add('PACK_FORMAT', 'PASS', `${entries.length} entries in a strict ustar archive`);
 
   // 2. The manifest (format only; its signature needs the trust snapshot, checked below).
-  const manifestBytes = files.get(MANIFEST_PATH);
+  const manifestRef = refs.get(MANIFEST_PATH);
   let envelope: SignedEnvelope;
   let manifest: EvidencePackManifest;
-  let list: EvidencePackEntry[];
+  let list: CompactEntryList;
   try {
-    if (!manifestBytes) throw new Error('manifest.json is missing');
-    if (manifestBytes.length > 64 * KiB)
-      throw new Error(`manifest.json is ${manifestBytes.length} bytes, over its 65536-byte cap`);
+    if (!manifestRef) throw new Error('manifest.json is missing');
+    if (manifestRef.size > 64 * KiB)
+      throw new Error(`manifest.json is ${manifestRef.size} bytes, over its 65536-byte cap`);
+    const manifestBytes = source.read(manifestRef);
     const value = parseJson(manifestBytes);
     if (!bytesEqual(canonicalBytes(value), manifestBytes))
       throw new Error('manifest.json is not canonical JCS');
@@ -470,7 +541,7 @@ function* verifyChecks(
     // A newer manifest version (§5.1): only the version-independent checks run, never a PASS.
     const version = MANIFEST_TYPE_PATTERN.exec(String(body.type));
     if (version && Number(version[1]) > EVIDENCEPACK_FORMAT_VERSION) {
-      registry = unsupportedFormat(envelope, files, options, add, checks);
+      registry = unsupportedFormat(envelope, readPath, options, add, checks);
       return done(null, true);
     }
     if (body.type !== EVIDENCEPACK_MANIFEST_TYPE)
@@ -478,126 +549,164 @@ function* verifyChecks(
     const problem = manifestProblem(body);
     if (problem) throw new Error(`manifest field invalid: ${problem}`);
     manifest = body as unknown as EvidencePackManifest;
-    list = entryList(manifest, files.get(ENTRIES_PATH));
+    const listRef = refs.get(ENTRIES_PATH);
+    list = entryList(manifest, listRef?.size, () => source.read(listRef as TarEntryRef));
   } catch (error) {
     add('MANIFEST_FORMAT', 'FAILED', (error as Error).message, { path: MANIFEST_PATH });
     return done(null);
   }
-  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${list.length} entries listed`);
+  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${list.paths.length} entries listed`);
+  // The list, joined with the archive once; only its compact form is kept.
+  refs = new EntryIndex(entries, list);
+  list = NO_ENTRIES;
 
-  // 3. Entry hashes and completeness. Only an entry that is listed and matches its listed size and
-  //    SHA-256 is ever read (parsed) by a later step (bounded resources, §5.2).
-  const listed = new Set(list.map((e) => e.path));
-  const intact = new Set<string>();
-  let bad: EvidencePackEntry | undefined;
-  for (const e of list) {
-    const data = files.get(e.path);
-    if (data === undefined) continue;
-    if (data.length === e.size && digest(data) === e.sha256) intact.add(e.path);
-    else bad ??= e;
-  }
-  if (bad)
-    add('ENTRY_HASHES', 'FAILED', `${bad.path} does not match its listed size and SHA-256`, {
-      path: bad.path,
+  // 3. Entry hashes, completeness and names are found while the entries are read (below); their
+  //    checks keep their place in the report.
+  const slot = (code: CheckCode) => {
+    const at = checks.length;
+    checks.push({
+      code,
+      status: 'FAILED',
+      message: 'not evaluated: verification stopped',
+      detail: 'VERIFIER_ERROR',
     });
-  else add('ENTRY_HASHES', 'PASS', 'every present entry matches its listed size and SHA-256');
-  const missing = list.find((e) => !files.has(e.path));
-  const extra = entries.find(
-    (e) => e.path !== MANIFEST_PATH && e.path !== ENTRIES_PATH && !listed.has(e.path),
-  );
-  if (missing)
-    add('COMPLETENESS', 'FAILED', `listed entry ${missing.path} is missing`, { path: missing.path });
-  else if (extra)
-    add('COMPLETENESS', 'FAILED', `entry ${extra.path} is not listed in the manifest`, { path: extra.path });
-  else add('COMPLETENESS', 'PASS', 'the archive holds exactly the listed entries');
-
-  // Content-named entries: decode everything we will use.
-  const under = (prefix: string) =>
-    [...files.keys()].filter((p) => p.startsWith(prefix)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const json = new Map<string, unknown>();
-  let nameProblem: { path: string; message: string } | undefined;
+    return (c: Check) => {
+      checks[at] = c;
+    };
+  };
+  const setEntryHashes = slot('ENTRY_HASHES');
+  const setCompleteness = slot('COMPLETENESS');
+  const setEntryNames = slot('ENTRY_NAMES');
+  const under = (prefix: string) => entries.filter((e) => e.path.startsWith(prefix));
+  type Problem = { path: string; message: string };
+  const firstByPath = (had: Problem | undefined, path: string, message: string): Problem =>
+    had === undefined || byPath(path, had.path) < 0 ? { path, message } : had;
+  // ENTRY_NAMES reports the first of: an unparsable or non-canonical JSON entry, a receipt whose
+  // name is not its Lamport, a name that is not its content's, a condensed entry named off its
+  // Lamport — each the first in path order.
+  let parseProblem: Problem | undefined;
+  let receiptNameProblem: Problem | undefined;
+  let contentProblem: Problem | undefined;
+  let condensedNameProblem: Problem | undefined;
+  let bad: TarEntryRef | undefined;
   const shapePaths = { index: INDEX_PATH, trust: TRUST_SNAPSHOT_PATH, consistency: CONSISTENCY_PATH };
-  for (const path of files.keys()) {
-    if (!path.endsWith('.json') || path === MANIFEST_PATH || path === ENTRIES_PATH) continue;
-    // Unlisted or altered entries are never parsed (COMPLETENESS / ENTRY_HASHES already fail them).
-    if (!intact.has(path)) continue;
-    const data = files.get(path) as Uint8Array;
-    // Per-kind size caps (§5.2): an oversized entry is refused unparsed by the check owning its kind.
-    const cap = entryCap(path);
-    if (cap && data.length > cap.max) {
-      if (!shapeFailures.has(cap.code))
-        shapeFailures.set(cap.code, {
+  const visited = new Uint8Array(entries.length);
+  /**
+   * Read one entry: its size and SHA-256 against the list; only when it is listed and intact (and
+   * JSON, within its cap) is it parsed, checked canonical and of its kind's shape. Its name is
+   * checked against its content. Returns the validated value (undefined when there is none) and
+   * the entry's SHA-256. Reading an entry again finds the same problems (each kept first by path).
+   */
+  const visit = (ref: TarEntryRef): { value: unknown; sha256: string } => {
+    const path = ref.path;
+    const at = refs.indexOf(path);
+    visited[at] = 1;
+    const data = source.read(ref);
+    const sha256 = digest(data);
+    let intact = false;
+    if (refs.isListed(at)) {
+      if (refs.matches(at, data.length, sha256)) intact = true;
+      else if (bad === undefined || byPath(path, bad.path) < 0) bad = ref;
+    }
+    let value: unknown;
+    // Unlisted or altered entries are never parsed (COMPLETENESS / ENTRY_HASHES fail them).
+    if (intact && path.endsWith('.json') && path !== MANIFEST_PATH && path !== ENTRIES_PATH) {
+      // Per-kind size caps (§5.2): an oversized entry is refused unparsed by the check owning its kind.
+      const cap = entryCap(path);
+      if (cap && data.length > cap.max) {
+        shapeFailure({
           code: cap.code,
           status: 'FAILED',
           message: `${path}: ${data.length} bytes, over the ${cap.max}-byte cap of its kind`,
           detail: 'ENTRY_TOO_LARGE',
           path,
         });
-      continue;
+      } else {
+        let parsed: unknown;
+        let ok = true;
+        try {
+          parsed = parseJson(data);
+          if (!bytesEqual(canonicalBytes(parsed), data)) throw new Error('not canonical JCS');
+        } catch (error) {
+          ok = false;
+          parseProblem = firstByPath(parseProblem, path, `${path}: ${(error as Error).message}`);
+        }
+        if (ok) {
+          // Validated before use: an entry of the wrong shape never reaches a step.
+          const shape = entryShape(path, shapePaths);
+          const problem = shape?.problem(parsed);
+          if (shape && problem)
+            shapeFailure({
+              code: shape.code,
+              status: 'FAILED',
+              message: `${path}: ${problem}`,
+              detail: 'ENTRY_SHAPE_INVALID',
+              path,
+            });
+          else value = parsed;
+        }
+      }
     }
-    let value: unknown;
-    try {
-      value = parseJson(data);
-      if (!bytesEqual(canonicalBytes(value), data)) throw new Error('not canonical JCS');
-    } catch (error) {
-      nameProblem ??= { path, message: `${path}: ${(error as Error).message}` };
-      continue;
-    }
-    // Validated before use: an entry of the wrong shape never reaches a step.
-    const shape = entryShape(path, shapePaths);
-    const problem = shape?.problem(value);
-    if (shape && problem) {
-      if (!shapeFailures.has(shape.code))
-        shapeFailures.set(shape.code, {
-          code: shape.code,
-          status: 'FAILED',
-          message: `${path}: ${problem}`,
-          detail: 'ENTRY_SHAPE_INVALID',
-          path,
-        });
-      continue;
-    }
-    json.set(path, value);
+    // Every content-addressed entry is named by its content (§3); JSON-only folders hold only JSON.
+    const nameProblem = contentNameProblem(path, sha256, value);
+    if (nameProblem) contentProblem = firstByPath(contentProblem, path, `${path}: ${nameProblem}`);
+    return { value, sha256 };
+  };
+  /** An entry read again (second pass): the very bytes that were validated, parsed once more. */
+  const reread = (ref: TarEntryRef): unknown => {
+    const data = source.read(ref);
+    if (!refs.matches(refs.indexOf(ref.path), data.length, digest(data)))
+      throw new Error(`${ref.path} changed while the pack was verified`);
+    return parseJson(data);
+  };
+  // Small entries every later step consults, read first: the trust snapshot, the index, the
+  // checkpoints and condensed entries (and tool descriptors the index names, read with the rest).
+  const json = new Map<string, unknown>();
+  const keep = (ref: TarEntryRef | undefined) => {
+    if (ref === undefined) return;
+    const { value } = visit(ref);
+    if (value !== undefined) json.set(ref.path, value);
+  };
+  keep(refs.get(TRUST_SNAPSHOT_PATH));
+  keep(refs.get(INDEX_PATH));
+  const indexValue = json.get(INDEX_PATH) as Record<string, Record<string, unknown>[]> | undefined;
+  const indexed = new Set<string>();
+  const descriptorPaths = new Set<string>();
+  if (isObject(indexValue))
+    for (const kind of ['policies', 'tools', 'schemas', 'modules'])
+      for (const a of Array.isArray(indexValue[kind]) ? indexValue[kind] : []) {
+        indexed.add(String(a.path));
+        if (kind === 'tools') descriptorPaths.add(String(a.path));
+      }
+  const checkpointRefs = under('checkpoints/');
+  for (const ref of checkpointRefs) keep(ref);
+  const condensedRefs = under('condensed/');
+  for (const ref of condensedRefs) {
+    keep(ref);
+    const v = json.get(ref.path) as { lamport: number } | undefined;
+    if (v !== undefined && ref.path !== `condensed/${pad(v.lamport)}.json`)
+      condensedNameProblem = firstByPath(
+        condensedNameProblem,
+        ref.path,
+        `${ref.path}: name does not match its Lamport`,
+      );
   }
-  const receiptPaths = under('receipts/');
-  const receipts: SignedEnvelope[] = [];
-  const receiptBodies: Record<string, unknown>[] = [];
-  for (const path of receiptPaths) {
-    const env = json.get(path) as SignedEnvelope | undefined;
-    if (!env) continue;
-    try {
-      const body = envelopeBody<Record<string, unknown>>(env);
-      if (path !== `receipts/${pad(Number(body.lamport))}.json`)
-        throw new Error('name does not match its Lamport');
-      receipts.push(env);
-      receiptBodies.push(body);
-    } catch (error) {
-      nameProblem ??= { path, message: `${path}: ${(error as Error).message}` };
-    }
-  }
-  // Every content-addressed entry is named by its content (§3); JSON-only folders hold only JSON.
-  for (const path of [...files.keys()].sort(byPath)) {
-    const problem = contentNameProblem(path, files.get(path) as Uint8Array, json.get(path));
-    if (problem) nameProblem ??= { path, message: `${path}: ${problem}` };
-  }
-  for (const path of under('condensed/')) {
-    const v = json.get(path) as { lamport: number } | undefined;
-    if (v !== undefined && path !== `condensed/${pad(v.lamport)}.json`)
-      nameProblem ??= { path, message: `${path}: name does not match its Lamport` };
-  }
-  if (nameProblem) add('ENTRY_NAMES', 'FAILED', nameProblem.message, { path: nameProblem.path });
-  else add('ENTRY_NAMES', 'PASS', 'every JSON entry is canonical and named by its content');
+  const condensedPaths = condensedRefs.map((r) => r.path);
+  const checkpointPaths = checkpointRefs.map((r) => r.path).filter((p) => p !== CONSISTENCY_PATH);
 
   // 4. Trust: the snapshot replays from the anchor the manifest names; the verifier pins the anchor.
+  const trustChecks: Check[] = [];
+  const addTrust: AddCheck = (code, status, message, extra = {}) =>
+    trustChecks.push({ code, status, message, ...extra });
   const snapshot = json.get(TRUST_SNAPSHOT_PATH);
   if (snapshot === undefined) {
-    add('TRUST_SNAPSHOT', 'UNVERIFIABLE', 'the pack carries no trust snapshot: keys cannot be checked', {
+    addTrust('TRUST_SNAPSHOT', 'UNVERIFIABLE', 'the pack carries no trust snapshot: keys cannot be checked', {
       path: TRUST_SNAPSHOT_PATH,
     });
   } else {
     try {
       registry = importTrustSnapshot(snapshot, { genesis: manifest.trust_anchor });
-      checks.push(
+      trustChecks.push(
         snapshotCheck(
           registry,
           options,
@@ -605,349 +714,354 @@ function* verifyChecks(
         ),
       );
     } catch (error) {
-      add('TRUST_SNAPSHOT', 'FAILED', `trust snapshot does not verify: ${(error as Error).message}`, {
+      addTrust('TRUST_SNAPSHOT', 'FAILED', `trust snapshot does not verify: ${(error as Error).message}`, {
         detail: (error as { code?: string }).code ?? 'TRUST_ERROR',
         path: TRUST_SNAPSHOT_PATH,
       });
     }
   }
   if (options.trustAnchor === undefined) {
-    add(
+    addTrust(
       'TRUST_ANCHOR',
       'UNVERIFIABLE',
       `no trust anchor pinned (the pack names ${manifest.trust_anchor}); pass --trust-anchor`,
     );
   } else if (options.trustAnchor !== manifest.trust_anchor) {
-    add(
+    addTrust(
       'TRUST_ANCHOR',
       'FAILED',
       `pack is anchored at ${manifest.trust_anchor}, not at the pinned ${options.trustAnchor}`,
     );
-  } else add('TRUST_ANCHOR', 'PASS', 'the pack is anchored at the pinned trust root');
+  } else addTrust('TRUST_ANCHOR', 'PASS', 'the pack is anchored at the pinned trust root');
 
-  // Trust heights are registry sequence numbers, and each receipt names its own under its signature
-  // (`trust_seq`, `trust_head`; docs/spec/evidencepack.md §4): a receipt's key is looked up at its
-  // trust_seq — nothing maps Lamport values onto the registry. A decision is checked at the
-  // trust_seq of the (first) receipt naming it; a signed node or checkpoint, which commits to no
-  // trust state itself, at `heightOf(its Lamport)`: the trust_seq of the pack's full receipt at that
-  // Lamport, else of the nearest full receipt before it, else of the first full receipt, else the
-  // snapshot head.
-  const seqByLamport = new Map<number, number>();
-  for (const b of receiptBodies) {
-    const seq = Number(b.trust_seq);
-    if (Number.isSafeInteger(seq) && Number.isSafeInteger(Number(b.lamport)))
-      seqByLamport.set(Number(b.lamport), seq);
-  }
-  const fullLamports = [...seqByLamport.keys()].sort((a, b) => a - b);
-  const heightOf = (lamport: number): number => {
-    const exact = seqByLamport.get(lamport);
-    if (exact !== undefined) return exact;
-    let before: number | undefined;
-    for (const l of fullLamports) if (l < lamport) before = l;
-    const at = before ?? fullLamports[0];
-    return at === undefined ? (registry?.seq ?? 0) : (seqByLamport.get(at) as number);
-  };
+  // 5. The manifest signature: sealed at export time by a key holding `executor` at the head of
+  //    the included trust snapshot (a range export may be sealed after later key rotations).
+  if (!registry)
+    addTrust(
+      'MANIFEST_SIGNATURE',
+      'UNVERIFIABLE',
+      'no verified trust registry: signatures cannot be attributed to authorized keys',
+    );
+  else trustChecks.push(manifestSignatureCheck(envelope, EVIDENCEPACK_MANIFEST_TYPE, registry));
+  let trustReported = false;
+
   const registryLookup = registry?.keyLookup(mapRole);
   /** Receipts: the key valid for the role at the receipt's own trust_seq. */
   const lookup = registryLookup
     ? (keyid: string, role: string, trustSeq: number) => registryLookup(keyid, role, trustSeq)
     : undefined;
-  // A receipt is verified once per pack: RECEIPT_CHAIN and PROOFGRAPH (receipts are their own
-  // nodes) share the result (same envelope object, same key lookup, so the same answer).
-  const receiptChecks = new Map<unknown, ReturnType<typeof verifyReceipt>>();
-  const checkReceipt = (env: unknown): ReturnType<typeof verifyReceipt> => {
-    let r = receiptChecks.get(env);
-    if (!r) {
-      r = verifyReceipt(env, lookup as NonNullable<typeof lookup>);
-      receiptChecks.set(env, r);
-    }
-    return r;
+
+  // The receipts, in Lamport (= path) order, read one at a time. Kept per receipt: its phase-1
+  // summary (for the link pass), its Lamport and trust height, and the few fields decisions and
+  // requests are bound to; never the envelope (except with checkpoints: the condensed-history
+  // verifier takes the whole history at once).
+  const receiptRefs = under('receipts/');
+  const receiptPaths = receiptRefs.map((r) => r.path);
+  const condensedMode = checkpointPaths.length > 0;
+  const history: unknown[] = [];
+  const receiptOk: TarEntryRef[] = [];
+  // One string per distinct value for the fields receipts repeat (tool, key id, trust head, …):
+  // the kept records of a big pack are mostly these strings.
+  const interned = new Map<string, string>();
+  const intern = <T>(v: T): T => {
+    if (typeof v !== 'string') return v;
+    const had = interned.get(v);
+    if (had !== undefined) return had as T;
+    interned.set(v, v);
+    return v;
   };
-  /** Signed nodes and checkpoints (no trust state of their own): at heightOf(their Lamport). */
-  const nodeLookup = registryLookup
-    ? (keyid: string, role: string, lamport: number) => registryLookup(keyid, role, heightOf(lamport))
-    : undefined;
+  /** The same summary (equal values) sharing strings with the previous one and the interned ones. */
+  const compactSummary = (s: ReceiptSummary, previous: ReceiptSummary | undefined): ReceiptSummary => ({
+    ...s,
+    chain_id: intern(s.chain_id),
+    keyid: intern(s.keyid),
+    risk_tier: intern(s.risk_tier),
+    trust_head: intern(s.trust_head),
+    prev_hash: previous !== undefined && previous.hash === s.prev_hash ? previous.hash : s.prev_hash,
+  });
+  const receiptEnvs: unknown[] = [];
+  const infos: ReceiptInfo[] = [];
+  const byDecision = new Map<string, ReceiptInfo>();
+  /** Archive positions of the full receipts (those in `infos`). */
+  const isFullReceipt = new Uint8Array(entries.length);
+  // A Lamport-range export starts mid-graph: ProofGraph parents outside the pack are boundary
+  // references (step 12), told apart by the hashes of every receipt and node in the pack.
+  const rangeExport = manifest.scope.from_lamport > 1;
+  const inPack = new Set<string>();
+  /** Full receipts' Lamport values (ascending) and trust seqs, where both are safe integers. */
+  const seqLamports: number[] = [];
+  const seqValues: number[] = [];
+  let firstPrevHash: unknown;
+  let chainIdMismatch = false;
+  let sessionMismatch = false;
+  const session = manifest.scope.session_id;
+  let firstReceipt: ReceiptInfo | undefined;
+  const toolSet = new Set(
+    (isObject(indexValue) && Array.isArray(indexValue.tools) ? indexValue.tools : []).map((t) =>
+      String(t.name),
+    ),
+  );
+  const receiptToolProblems: string[] = [];
+  let requestProblem: { index: number; path: string; message: string } | undefined;
+  const noteRequestProblem = (index: number, path: string, message: string) => {
+    if (requestProblem === undefined || index < requestProblem.index)
+      requestProblem = { index, path, message };
+  };
   // Every full receipt's trust binding, in Lamport order: trust_head is the registry's event digest
   // at trust_seq (so trust_seq ≤ the snapshot head), and trust_seq never decreases.
   let trustBinding: { lamport: number; path: string; message: string; detail: string } | undefined;
-  if (registry) {
-    let previous = 1;
-    for (let i = 0; i < receiptBodies.length && !trustBinding; i++) {
-      const b = receiptBodies[i] as Record<string, unknown>;
-      const seq = Number(b.trust_seq);
-      const at = { lamport: Number(b.lamport), path: `receipts/${pad(Number(b.lamport))}.json` };
-      const head = registry.headAt(seq);
-      if (head === undefined)
-        trustBinding = {
-          ...at,
-          detail: 'TRUST_SEQ_UNKNOWN',
-          message: `receipt at Lamport ${at.lamport} claims trust seq ${String(b.trust_seq)}, beyond the snapshot head ${registry.seq}`,
-        };
-      else if (head !== b.trust_head)
-        trustBinding = {
-          ...at,
-          detail: 'TRUST_HEAD_MISMATCH',
-          message: `receipt at Lamport ${at.lamport} names trust head ${String(b.trust_head)}, but the registry head at seq ${seq} is ${head}`,
-        };
-      else if (seq < previous)
-        trustBinding = {
-          ...at,
-          detail: 'TRUST_SEQ_REGRESSION',
-          message: `receipt at Lamport ${at.lamport} claims trust seq ${seq} after ${previous}`,
-        };
-      else previous = seq;
-    }
-  }
-  const needTrust = (code: CheckCode) =>
-    add(
-      code,
-      'UNVERIFIABLE',
-      'no verified trust registry: signatures cannot be attributed to authorized keys',
-    );
-
-  // 5. The manifest signature: sealed at export time by a key holding `executor` at the head of
-  //    the included trust snapshot (a range export may be sealed after later key rotations).
-  if (!registry) needTrust('MANIFEST_SIGNATURE');
-  else checks.push(manifestSignatureCheck(envelope, EVIDENCEPACK_MANIFEST_TYPE, registry));
-
-  // 6. Receipts: signatures under keys valid for their role at their height, links, Lamport order.
-  const condensedPaths = under('condensed/');
-  const checkpointPaths = under('checkpoints/').filter((p) => p !== CONSISTENCY_PATH);
-  let chainHead: { lamport: number; hash: string } | undefined;
-  if (!lookup) needTrust('RECEIPT_CHAIN');
-  else if (receipts.length === 0 && condensedPaths.length === 0)
-    add('RECEIPT_CHAIN', 'SKIPPED', 'no receipts in the pack');
-  else if (checkpointPaths.length > 0) {
-    // A (partly) condensed history verifies against its signed checkpoints.
-    const history = [...receiptPaths, ...condensedPaths]
-      .map((p) => ({ p, v: json.get(p) as Record<string, unknown> }))
-      .map(({ p, v }) => ({
-        v,
-        lamport: p.startsWith('condensed/') ? Number(v?.lamport) : Number(envelopeBodySafe(v)?.lamport),
-      }))
-      .sort((a, b) => a.lamport - b.lamport)
-      .map((x) => x.v);
-    const consistency = (json.get(CONSISTENCY_PATH) as string[][] | undefined) ?? [];
-    const r = verifyCondensedHistory({
-      logId: manifest.scope.chain_id,
-      history,
-      checkpoints: checkpointPaths.map((p) => json.get(p)),
-      consistency,
-      keys: nodeLookup as NonNullable<typeof nodeLookup>,
-      verifyReceipt: (env) => checkReceipt(env) as never,
-    });
-    const failedAt = r.ok || r.where !== 'history' ? Number.POSITIVE_INFINITY : r.index + 1;
-    if (trustBinding && trustBinding.lamport < failedAt) {
-      if (r.ok) chainHead = r.head;
-      add('RECEIPT_CHAIN', 'FAILED', trustBinding.message, {
-        detail: trustBinding.detail,
-        path: trustBinding.path,
-      });
-    } else if (r.ok) {
-      chainHead = r.head;
-      add('RECEIPT_CHAIN', 'PASS', `${r.count} receipts (${r.condensed} condensed) link and verify`);
-    } else add('RECEIPT_CHAIN', 'FAILED', `history: ${r.message}`, { detail: r.code });
-    // I-EVIDENCE-9: every receipt of a checkpoint's range (full ones included) is its leaf at its
-    // position in that checkpoint's tree, and anchor_required is recomputed from the range's tiers.
-    const tree = r.ok
-      ? checkpointTreeProblem(
-          history,
-          checkpointPaths.map((p) => envelopeBodySafe(json.get(p)) ?? {}),
-        )
-      : undefined;
-    if (r.ok && tree) {
-      const at = checkpointPaths[tree.index] as string;
-      add('CHECKPOINTS', 'FAILED', `${at}: ${tree.message}`, { detail: tree.detail, path: at });
-    } else if (r.ok) {
-      add(
-        'CHECKPOINTS',
-        'PASS',
-        `${checkpointPaths.length} signed checkpoints, consistent, inclusion proofs valid, every receipt in range is its leaf, anchor_required matches the tiers`,
-      );
-    } else {
-      add('CHECKPOINTS', 'FAILED', `checkpoints or inclusion proofs: ${r.message}`, { detail: r.code });
-    }
-  } else {
-    const from = manifest.scope.from_lamport;
-    const first = receiptBodies[0];
-    const linkFrom =
-      from > 1 && first
-        ? { from: { chain_id: manifest.scope.chain_id, lamport: from - 1, hash: String(first.prev_hash) } }
-        : {};
-    const expectedHead = manifest.head
-      ? {
-          expectedHead: {
-            chain_id: manifest.scope.chain_id,
-            lamport: manifest.head.lamport,
-            hash: manifest.head.hash,
-          },
+  let previousSeq = 1;
+  // Receipt signatures: serially as they are read, or on the worker pool in slices.
+  const threshold = options.parallelThreshold ?? 2000;
+  const pooled =
+    !condensedMode && lookup !== undefined && options.workers !== 0 && receiptRefs.length >= threshold;
+  const pool = pooled
+    ? new ReceiptVerifyPool(options.workers === undefined ? {} : { size: options.workers })
+    : undefined;
+  try {
+    const summaries: ReceiptSummary[] = [];
+    let failure: ReceiptFailure | undefined;
+    /** Phase-1 verdicts the graph pass reuses: index → summary (ok) or failure. */
+    const verdicts = new Map<number, ReceiptFailure>();
+    const sliced: Promise<{ summaries: ReceiptSummary[]; failure?: ReceiptFailure }>[] = [];
+    const sentKeys: Map<string, Uint8Array>[] = [];
+    let slice: unknown[] = [];
+    let sliceKeys = new Map<string, Uint8Array>();
+    const SLICE = 256;
+    const flush = () => {
+      if (!pool || slice.length === 0) return;
+      const result = pool.verifySignatures(slice, sliceKeys, sliced.length * SLICE);
+      // Awaited below (all together, or to pace the reading); a rejection is handled there.
+      result.catch(() => {});
+      sliced.push(result);
+      sentKeys.push(sliceKeys);
+      slice = [];
+      sliceKeys = new Map();
+    };
+    options.onProgress?.('receipts', 0, receiptRefs.length);
+    for (const ref of receiptRefs) {
+      const { value } = visit(ref);
+      if (condensedMode) history.push(value);
+      const env = value as SignedEnvelope | undefined;
+      if (!env) continue;
+      let b: Record<string, unknown>;
+      try {
+        b = envelopeBody<Record<string, unknown>>(env);
+        if (ref.path !== `receipts/${pad(Number(b.lamport))}.json`)
+          throw new Error('name does not match its Lamport');
+      } catch (error) {
+        receiptNameProblem ??= { path: ref.path, message: `${ref.path}: ${(error as Error).message}` };
+        continue;
+      }
+      const i = infos.length;
+      const info: ReceiptInfo = {
+        index: i,
+        lamport: Number(b.lamport),
+        trust_seq: Number(b.trust_seq),
+        decision_id: String(b.decision_id),
+        args_hash: b.args_hash,
+        tool: intern(b.tool),
+        principal: intern(b.principal),
+        verdict: intern(b.verdict),
+        reason_code: intern(b.reason_code),
+        request_digest: b.request_digest,
+      };
+      if (i === 0) firstPrevHash = b.prev_hash;
+      infos.push(info);
+      receiptOk.push(ref);
+      if (condensedMode) receiptEnvs.push(env);
+      if (!byDecision.has(info.decision_id)) byDecision.set(info.decision_id, info);
+      if (firstReceipt === undefined || info.lamport < firstReceipt.lamport) firstReceipt = info;
+      isFullReceipt[refs.indexOf(ref.path)] = 1;
+      if (rangeExport) {
+        const h = receiptHash(env);
+        if (h) inPack.add(h);
+      }
+      if (Number.isSafeInteger(info.trust_seq) && Number.isSafeInteger(info.lamport)) {
+        seqLamports.push(info.lamport);
+        seqValues.push(info.trust_seq);
+      }
+      if (b.chain_id !== manifest.scope.chain_id) chainIdMismatch = true;
+      if (b.session_id !== session) sessionMismatch = true;
+      if (b.reason_code !== 'TOOL_UNKNOWN' && !toolSet.has(String(b.tool)) && receiptToolProblems.length < 3)
+        receiptToolProblems.push(`tool ${String(b.tool)} not described`);
+      const requestPath = `requests/${pad(info.lamport)}.json`;
+      if (!refs.has(requestPath) && b.request_digest !== null)
+        noteRequestProblem(
+          i,
+          requestPath,
+          `${requestPath} is missing: its receipt signed request digest ${String(b.request_digest)}`,
+        );
+      if (registry && !trustBinding) {
+        const seq = info.trust_seq;
+        const at = { lamport: info.lamport, path: `receipts/${pad(info.lamport)}.json` };
+        const head = registry.headAt(seq);
+        if (head === undefined)
+          trustBinding = {
+            ...at,
+            detail: 'TRUST_SEQ_UNKNOWN',
+            message: `receipt at Lamport ${at.lamport} claims trust seq ${String(b.trust_seq)}, beyond the snapshot head ${registry.seq}`,
+          };
+        else if (head !== b.trust_head)
+          trustBinding = {
+            ...at,
+            detail: 'TRUST_HEAD_MISMATCH',
+            message: `receipt at Lamport ${at.lamport} names trust head ${String(b.trust_head)}, but the registry head at seq ${seq} is ${head}`,
+          };
+        else if (seq < previousSeq)
+          trustBinding = {
+            ...at,
+            detail: 'TRUST_SEQ_REGRESSION',
+            message: `receipt at Lamport ${at.lamport} claims trust seq ${seq} after ${previousSeq}`,
+          };
+        else previousSeq = seq;
+      }
+      if (condensedMode || !lookup) continue;
+      if (pool) {
+        const k = lookup(String(b.keyid), 'receipt-signer', info.trust_seq);
+        if (k) sliceKeys.set(String(b.keyid), k);
+        slice.push(env);
+        if (slice.length === SLICE) {
+          flush();
+          // Keep the pool busy without queueing the whole pack: wait when enough is in flight.
+          if (sliced.length > 2 * pool.size)
+            yield sliced[sliced.length - 2 * pool.size - 1] as Promise<unknown>;
         }
-      : {};
-    const threshold = options.parallelThreshold ?? 2000;
-    let r: ChainVerifyResult;
-    options.onProgress?.('receipts', 0, receipts.length);
-    if (options.workers !== 0 && receipts.length >= threshold) {
-      const keys = new Map<string, Uint8Array>();
-      for (const body of receiptBodies) {
-        const k = lookup(String(body.keyid), 'receipt-signer', Number(body.trust_seq));
-        if (k) keys.set(String(body.keyid), k);
+      } else if (!failure) {
+        const c = verifyReceipt(env, lookup);
+        if (c.ok) summaries.push(compactSummary(c.summary, summaries.at(-1)));
+        else {
+          failure = { code: c.code, index: i, message: c.message };
+          verdicts.set(i, failure);
+        }
+        if ((i + 1) % 500 === 0 || i + 1 === receiptRefs.length)
+          options.onProgress?.('receipts', i + 1, receiptRefs.length);
       }
-      r = yield verifyReceiptChainParallel(receipts, {
-        keys,
-        authorize: (keyid, role, trustSeq) => lookup(keyid, role, trustSeq) !== undefined,
-        // The workers' phase-1 results stand for checkReceipt's (PROOFGRAPH reuses them instead of
-        // verifying every receipt again) where they are the same answer: the receipt verified under
-        // exactly the key the serial lookup returns for it (same keyid, role and trust_seq).
-        onSummaries: (summaries) => {
-          for (let i = 0; i < summaries.length; i++) {
-            const summary = summaries[i] as ReceiptSummary;
-            const body = receiptBodies[i] as unknown as ReceiptCheckBody;
-            const key = lookup(summary.keyid, 'receipt-signer', summary.trust_seq);
-            const sent = keys.get(summary.keyid);
-            if (!key || !sent || !bytesEqual(key, sent)) continue;
-            receiptChecks.set(receipts[i], { ok: true, body, summary });
-          }
-        },
-        chainId: manifest.scope.chain_id,
-        ...linkFrom,
-        ...expectedHead,
-        ...(options.workers === undefined ? {} : { size: options.workers }),
-      });
-    } else {
-      // Serial: signatures in chunks (progress), then one link pass — same result as verifyReceiptChain.
-      const summaries: ReceiptSummary[] = [];
-      let failure: ReceiptFailure | undefined;
-      const CHUNK = 500;
-      for (let i = 0; i < receipts.length && !failure; i++) {
-        const c = checkReceipt(receipts[i]);
-        if (c.ok) summaries.push(c.summary);
-        else failure = { code: c.code, index: i, message: c.message };
-        if ((i + 1) % CHUNK === 0 || i + 1 === receipts.length)
-          options.onProgress?.('receipts', i + 1, receipts.length);
+    }
+    flush();
+    if (pool) {
+      // The workers' phase-1 results, in order up to the first failure; then authorization at each
+      // receipt's trust_seq on this thread, as ReceiptVerifyPool.verifyChain does.
+      const results = (yield Promise.all(sliced)) as {
+        summaries: ReceiptSummary[];
+        failure?: ReceiptFailure;
+      }[];
+      for (let s = 0; s < results.length; s++) {
+        const r = results[s] as { summaries: ReceiptSummary[]; failure?: ReceiptFailure };
+        const sent = sentKeys[s] as Map<string, Uint8Array>;
+        for (const summary of r.summaries) {
+          // A worker's verdict stands for verifyReceipt's only under exactly the key the serial
+          // lookup returns for that receipt (same keyid, role and trust_seq).
+          const key = lookup?.(summary.keyid, 'receipt-signer', summary.trust_seq);
+          const k = sent.get(summary.keyid);
+          if (!key || !k || !bytesEqual(key, k)) verdicts.set(summaries.length, UNVERIFIED);
+          summaries.push(compactSummary(summary, summaries.at(-1)));
+        }
+        if (r.failure) {
+          failure = r.failure;
+          break;
+        }
       }
-      r = linkReceipts(
-        summaries,
-        { chainId: manifest.scope.chain_id, ...linkFrom, ...expectedHead },
-        failure,
-      );
+      for (let i = 0; i < summaries.length && (!failure || i < failure.index); i++) {
+        const s = summaries[i] as ReceiptSummary;
+        if (!lookup?.(s.keyid, RECEIPT_SIGNER_ROLE, s.trust_seq)) {
+          failure = {
+            code: 'KEY_UNKNOWN',
+            index: i,
+            message: `key ${s.keyid} not authorized at trust seq ${s.trust_seq}`,
+          };
+          break;
+        }
+      }
     }
-    options.onProgress?.('receipts', receipts.length, receipts.length);
-    const failedAt = r.ok
-      ? Number.POSITIVE_INFINITY
-      : Number(receiptBodies[r.index]?.lamport ?? Number.POSITIVE_INFINITY);
-    if (trustBinding && trustBinding.lamport < failedAt) {
-      if (r.ok) chainHead = { lamport: r.head.lamport, hash: r.head.hash };
-      add('RECEIPT_CHAIN', 'FAILED', trustBinding.message, {
-        detail: trustBinding.detail,
-        path: trustBinding.path,
-      });
-    } else if (r.ok) {
-      chainHead = { lamport: r.head.lamport, hash: r.head.hash };
-      add(
-        'RECEIPT_CHAIN',
-        'PASS',
-        `${r.count} receipts: signatures, keys valid at each receipt's trust seq, trust heads, links and Lamport order verify`,
-      );
-    } else {
-      add('RECEIPT_CHAIN', 'FAILED', `receipt ${r.index}: ${r.message}`, {
-        detail: r.code,
-        ...(receiptPaths[r.index] ? { path: receiptPaths[r.index] as string } : {}),
-      });
-    }
-    add('CHECKPOINTS', 'SKIPPED', 'no checkpoints in the pack (nothing condensed)');
-  }
+    options.onProgress?.('receipts', infos.length, infos.length);
 
-  // 7. Scope: the manifest's range, head and counts match the evidence.
-  const lamports = receiptBodies.map((b) => Number(b.lamport));
-  const allLamports = [
-    ...lamports,
-    ...condensedPaths.map((p) => Number(p.slice('condensed/'.length, -'.json'.length))),
-  ].sort((a, b) => a - b);
-  const scopeProblems: string[] = [];
-  if (manifest.counts.receipts !== receipts.length + condensedPaths.length)
-    scopeProblems.push('receipt count');
-  if (manifest.counts.nodes !== under('proofgraph/nodes/').length) scopeProblems.push('node count');
-  if (manifest.counts.decisions !== under('decisions/').length) scopeProblems.push('decision count');
-  if (manifest.counts.checkpoints !== checkpointPaths.length) scopeProblems.push('checkpoint count');
-  if (allLamports.length && allLamports[0] !== manifest.scope.from_lamport)
-    scopeProblems.push('from_lamport');
-  if (allLamports.length && allLamports[allLamports.length - 1] !== manifest.scope.to_lamport)
-    scopeProblems.push('to_lamport');
-  if (new Set(allLamports).size !== allLamports.length)
-    scopeProblems.push('a Lamport value is both full and condensed');
-  if (
-    chainHead &&
-    manifest.head &&
-    (chainHead.hash !== manifest.head.hash || chainHead.lamport !== manifest.head.lamport)
-  )
-    scopeProblems.push('head');
-  if (receiptBodies.some((b) => b.chain_id !== manifest.scope.chain_id)) scopeProblems.push('chain_id');
-  // scope.session_id (§4): null; the chain id (the chain is the session, as `helm export` writes);
-  // or else the delegation session every full receipt of the pack was signed under.
-  const session = manifest.scope.session_id;
-  if (
-    session !== null &&
-    session !== manifest.scope.chain_id &&
-    (receiptBodies.length === 0 || receiptBodies.some((b) => b.session_id !== session))
-  )
-    scopeProblems.push('session_id');
-  // Truncation at the tail is only visible against a head the verifier holds (§4, §5 step 10).
-  const expected: string[] = [];
-  if (options.expectHead !== undefined && manifest.head?.hash !== options.expectHead)
-    expected.push(`head ${String(manifest.head?.hash ?? null)}, expected ${options.expectHead}`);
-  if (options.expectLamport !== undefined && (manifest.head?.lamport ?? 0) !== options.expectLamport)
-    expected.push(`head Lamport ${manifest.head?.lamport ?? 0}, expected ${options.expectLamport}`);
-  if (scopeProblems.length)
-    add('RECEIPT_SCOPE', 'FAILED', `manifest disagrees with the evidence: ${scopeProblems.join(', ')}`, {
-      ...(scopeProblems.includes('session_id') ? { detail: 'SESSION_MISMATCH' } : {}),
-    });
-  else if (expected.length)
-    add('RECEIPT_SCOPE', 'FAILED', `the pack ends at ${expected.join('; ')} (truncated, or another chain)`, {
-      detail: 'EXPECTED_HEAD_MISMATCH',
-    });
-  else
-    add(
-      'RECEIPT_SCOPE',
-      'PASS',
-      `Lamport ${manifest.scope.from_lamport}..${manifest.scope.to_lamport}, head and counts match`,
-    );
+    // ENTRY_HASHES, COMPLETENESS, ENTRY_NAMES need every entry read: decisions, requests and nodes
+    // next (each bound to the receipts above), then whatever else the archive holds.
 
-  // 8. Decisions: guardian-signed under a key valid at the trust_seq of the first receipt that names
-  //    it, each bound to that receipt (same args hash; an ALLOW also the same tool and principal).
-  const byDecision = new Map<string, Record<string, unknown>>();
-  for (const b of receiptBodies)
-    if (!byDecision.has(String(b.decision_id))) byDecision.set(String(b.decision_id), b);
-  const decisionPaths = under('decisions/');
-  // Every full receipt's decision is in the pack, unless its decision_id is the executor-local
-  // denial id (docs/spec/pipeline.md §Executor-local denial id) recomputed from the receipt and
-  // its recorded request: then the call ended before the guardian ran and there is no decision.
-  const decisionIds = new Set(
-    decisionPaths.map((p) => String(envelopeBodySafe(json.get(p))?.decision_id ?? '')),
-  );
-  const undecided = receiptBodies.find((b) => {
-    if (decisionIds.has(String(b.decision_id))) return false;
-    const recorded = json.get(`requests/${pad(Number(b.lamport))}.json`);
-    return b.decision_id !== executorLocalDecisionId(b, recorded);
-  });
-  if (!registry) needTrust('DECISIONS');
-  else if (undecided)
-    add(
-      'DECISIONS',
-      'FAILED',
-      `receipt at Lamport ${String(undecided.lamport)} names decision ${String(undecided.decision_id)}, which is not in the pack and is not an executor-local denial id`,
-      { detail: 'DECISION_MISSING', path: `receipts/${pad(Number(undecided.lamport))}.json` },
-    );
-  else if (decisionPaths.length === 0) add('DECISIONS', 'SKIPPED', 'no decisions in the pack');
-  else {
-    let failure: Check | undefined;
-    for (const path of decisionPaths) {
-      const env = json.get(path) as SignedEnvelope | undefined;
+    // Trust heights are registry sequence numbers, and each receipt names its own under its signature
+    // (`trust_seq`, `trust_head`; docs/spec/evidencepack.md §4): a receipt's key is looked up at its
+    // trust_seq — nothing maps Lamport values onto the registry. A decision is checked at the
+    // trust_seq of the (first) receipt naming it; a signed node or checkpoint, which commits to no
+    // trust state itself, at `heightOf(its Lamport)`: the trust_seq of the pack's full receipt at that
+    // Lamport, else of the nearest full receipt before it, else of the first full receipt, else the
+    // snapshot head.
+    const heightOf = (lamport: number): number => {
+      // Binary search in the full receipts' Lamport values (ascending, as the receipts are read).
+      let lo = 0;
+      let hi = seqLamports.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((seqLamports[mid] as number) < lamport) lo = mid + 1;
+        else hi = mid;
+      }
+      if (seqLamports[lo] === lamport) return seqValues[lo] as number;
+      // Else the nearest full receipt before it, else the first, else the snapshot head.
+      const at = lo > 0 ? lo - 1 : 0;
+      return at < seqValues.length ? (seqValues[at] as number) : (registry?.seq ?? 0);
+    };
+    /** Signed nodes and checkpoints (no trust state of their own): at heightOf(their Lamport). */
+    const nodeLookup = registryLookup
+      ? (keyid: string, role: string, lamport: number) => registryLookup(keyid, role, heightOf(lamport))
+      : undefined;
+
+    // Decisions, in path order: the ids present, and the first that does not verify or bind. With
+    // the pool, signatures are checked on the workers in slices; the checks before the signature
+    // (readable, named by a receipt) and after it (bound to that receipt) run here, and the first
+    // failure in path order is the one reported, as serially.
+    const decisionRefs = under('decisions/');
+    const decisionPaths = decisionRefs.map((r) => r.path);
+    const decisionIds = new Set<string>();
+    let decisionFailure: Check | undefined;
+    const decisionFailed = (path: string, message: string): Check => ({
+      code: 'DECISIONS',
+      status: 'FAILED',
+      message: `${path}: ${message}`,
+      path,
+    });
+    /** Pool only: per decision (by position), the failure after its signature, if any. */
+    const afterSignature = new Map<number, string>();
+    const signatureVerdicts: Promise<EnvelopeVerdict[]>[] = [];
+    let signatureItems: (readonly [unknown, Map<string, Uint8Array>])[] = [];
+    const flushDecisions = () => {
+      if (!pool || signatureItems.length === 0) return;
+      const verdicts = pool.verifyEnvelopes(DECISION_TYPE, signatureItems);
+      verdicts.catch(() => {});
+      signatureVerdicts.push(verdicts);
+      signatureItems = [];
+    };
+    for (let k = 0; k < decisionRefs.length; k++) {
+      const ref = decisionRefs[k] as TarEntryRef;
+      const env = visit(ref).value as SignedEnvelope | undefined;
+      const decisionId = String(envelopeBodySafe(env)?.decision_id ?? '');
+      // The receipts' copy of the id when there is one (one string kept, not two).
+      decisionIds.add(byDecision.get(decisionId)?.decision_id ?? decisionId);
+      if (!registry || decisionFailure) continue;
+      const path = ref.path;
+      let signed = false;
       try {
         if (!env) throw new Error('unreadable');
         const body = envelopeBody<Record<string, unknown>>(env);
         const receipt = byDecision.get(String(body.decision_id));
         if (!receipt) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
-        verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', Number(receipt.trust_seq)));
+        const guardianKeys = registry.lookupFor('guardian', Number(receipt.trust_seq));
+        if (pool) {
+          // The keys this thread's lookup gives for the key ids the envelope names: the worker's
+          // verifyEnvelope sees the same answers.
+          const keys = new Map<string, Uint8Array>();
+          for (const sig of Array.isArray(env.signatures) ? env.signatures : []) {
+            const keyid = (sig as { keyid?: unknown } | null)?.keyid;
+            const key = typeof keyid === 'string' ? guardianKeys(keyid) : undefined;
+            if (typeof keyid === 'string' && key) keys.set(keyid, key);
+          }
+          signatureItems.push([env, keys]);
+          signed = true;
+          if (signatureItems.length === 256) {
+            flushDecisions();
+            if (signatureVerdicts.length > 2 * pool.size)
+              yield signatureVerdicts[signatureVerdicts.length - 2 * pool.size - 1] as Promise<unknown>;
+          }
+        } else verifyEnvelope(env, DECISION_TYPE, guardianKeys);
         if (receipt.args_hash !== null && receipt.args_hash !== body.args_hash)
           throw new Error('receipt and decision disagree on args_hash');
         // An ALLOW authorized exactly this call (docs/spec/pipeline.md step 7): its receipt names
@@ -957,212 +1071,597 @@ function* verifyChecks(
         if (receipt.verdict !== body.verdict && receipt.reason_code === body.reason_code)
           throw new Error('receipt and decision disagree on the verdict');
       } catch (error) {
-        failure = {
-          code: 'DECISIONS',
-          status: 'FAILED',
-          message: `${path}: ${(error as Error).message}`,
-          path,
-        };
-        break;
+        if (pool && signed) afterSignature.set(k, (error as Error).message);
+        else decisionFailure = decisionFailed(path, (error as Error).message);
       }
     }
-    if (failure) checks.push(failure);
+    if (pool) {
+      flushDecisions();
+      // The decisions before the first failure found here (all of them when there is none) went to
+      // the workers in order: the first of them whose signature or binding fails comes first.
+      const verdicts = ((yield Promise.all(signatureVerdicts)) as EnvelopeVerdict[][]).flat();
+      const upTo = decisionFailure
+        ? decisionPaths.indexOf(decisionFailure.path as string)
+        : decisionPaths.length;
+      let position = 0;
+      for (let k = 0; k < upTo && position < verdicts.length; k++) {
+        const after = afterSignature.get(k);
+        // Decisions that failed before their signature were not sent (only the first such counts).
+        const verdict = verdicts[position++];
+        if (verdict) {
+          decisionFailure = decisionFailed(decisionPaths[k] as string, verdict.message);
+          break;
+        }
+        if (after !== undefined) {
+          decisionFailure = decisionFailed(decisionPaths[k] as string, after);
+          break;
+        }
+      }
+    }
+
+    // Recorded requests: each full receipt's against the one it signed for (first failure by Lamport).
+    const requestRefs = under('requests/');
+    const requestPaths = requestRefs.map((r) => r.path);
+    for (const ref of requestRefs) {
+      const recorded = visit(ref).value as { request?: unknown } | undefined;
+      const info = infoAt(Number(ref.path.slice('requests/'.length, -'.json'.length)));
+      if (info === undefined || `requests/${pad(info.lamport)}.json` !== ref.path) continue;
+      const problem = recordedRequestProblem(ref.path, info, recorded);
+      if (problem) noteRequestProblem(info.index, ref.path, problem);
+    }
+
+    // Signed nodes, in path order: their hashes and Lamport values (the graph pass needs them all
+    // before it starts), and the receipts they carry.
+    /**
+     * Whether a node's receipt payload is one of the pack's full receipts: digest(JCS(payload)) is
+     * the SHA-256 of a full receipt's (canonical) entry. Equal JCS means equal receipts, so the only
+     * candidate is the entry named by the payload's own Lamport, whose listed SHA-256 it matched.
+     */
+    function isPackReceipt(payload: SignedEnvelope): boolean {
+      const lamport = Number(envelopeBodySafe(payload)?.lamport);
+      if (!Number.isSafeInteger(lamport) || lamport < 0 || lamport >= MAX_NAMED_LAMPORT) return false;
+      const at = refs.indexOf(`receipts/${pad(lamport)}.json`);
+      if (at === -1 || !isFullReceipt[at]) return false;
+      const ref = entries[at] as TarEntryRef;
+      return refs.matches(at, ref.size, digest(canonicalBytes(payload)));
+    }
+    /** The full receipt at a Lamport value (binary search: infos ascend by Lamport). */
+    function infoAt(lamport: number): ReceiptInfo | undefined {
+      let lo = 0;
+      let hi = infos.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((infos[mid] as ReceiptInfo).lamport < lamport) lo = mid + 1;
+        else hi = mid;
+      }
+      return infos[lo]?.lamport === lamport ? infos[lo] : undefined;
+    }
+    const nodeRefs = under('proofgraph/nodes/');
+    const nodePaths = nodeRefs.map((r) => r.path);
+    const nodeValid = new Uint8Array(nodeRefs.length);
+    let minNodeLamport = Number.POSITIVE_INFINITY;
+    let foreign = 0;
+    let misplaced = 0;
+    for (let j = 0; j < nodeRefs.length; j++) {
+      const d = visit(nodeRefs[j] as TarEntryRef).value as
+        | { envelope: SignedEnvelope; payload?: unknown }
+        | undefined;
+      if (d !== undefined) nodeValid[j] = 1;
+      if (d?.envelope && rangeExport) inPack.add(envelopeDigest(d.envelope));
+      minNodeLamport = Math.min(minNodeLamport, Number(envelopeBodySafe(d?.envelope)?.lamport ?? 0));
+      const p = d?.payload as SignedEnvelope | undefined;
+      if (p && typeof p === 'object' && p.type === RECEIPT_TYPE && !isPackReceipt(p)) foreign++;
+      if (d?.envelope?.type === RECEIPT_TYPE) misplaced++;
+    }
+    // Everything else (policies, tools, schemas, modules, …): hashes and names; the tool
+    // descriptors the index names are kept for ARTIFACTS.
+    for (let at = 0; at < entries.length; at++) {
+      const ref = entries[at] as TarEntryRef;
+      if (visited[at] || ref.path === MANIFEST_PATH || ref.path === ENTRIES_PATH) continue;
+      const { value } = visit(ref);
+      if (value !== undefined && descriptorPaths.has(ref.path)) json.set(ref.path, value);
+    }
+
+    if (bad)
+      setEntryHashes({
+        code: 'ENTRY_HASHES',
+        status: 'FAILED',
+        message: `${bad.path} does not match its listed size and SHA-256`,
+        path: bad.path,
+      });
+    else
+      setEntryHashes({
+        code: 'ENTRY_HASHES',
+        status: 'PASS',
+        message: 'every present entry matches its listed size and SHA-256',
+      });
+    const missing = refs.missing;
+    const extra = entries.find(
+      (e, at) => e.path !== MANIFEST_PATH && e.path !== ENTRIES_PATH && !refs.isListed(at),
+    );
+    if (missing)
+      setCompleteness({
+        code: 'COMPLETENESS',
+        status: 'FAILED',
+        message: `listed entry ${missing} is missing`,
+        path: missing,
+      });
+    else if (extra)
+      setCompleteness({
+        code: 'COMPLETENESS',
+        status: 'FAILED',
+        message: `entry ${extra.path} is not listed in the manifest`,
+        path: extra.path,
+      });
+    else
+      setCompleteness({
+        code: 'COMPLETENESS',
+        status: 'PASS',
+        message: 'the archive holds exactly the listed entries',
+      });
+    const nameProblem = parseProblem ?? receiptNameProblem ?? contentProblem ?? condensedNameProblem;
+    if (nameProblem)
+      setEntryNames({
+        code: 'ENTRY_NAMES',
+        status: 'FAILED',
+        message: nameProblem.message,
+        path: nameProblem.path,
+      });
+    else
+      setEntryNames({
+        code: 'ENTRY_NAMES',
+        status: 'PASS',
+        message: 'every JSON entry is canonical and named by its content',
+      });
+    checks.push(...trustChecks);
+    trustReported = true;
+
+    const needTrust = (code: CheckCode) =>
+      add(
+        code,
+        'UNVERIFIABLE',
+        'no verified trust registry: signatures cannot be attributed to authorized keys',
+      );
+
+    // 6. Receipts: signatures under keys valid for their role at their height, links, Lamport order.
+    // With checkpoints the receipts are verified here, once, and the graph pass reuses the result.
+    const receiptChecks = new Map<unknown, ReturnType<typeof verifyReceipt>>();
+    const checkReceipt = (env: unknown): ReturnType<typeof verifyReceipt> => {
+      let r = receiptChecks.get(env);
+      if (!r) {
+        r = verifyReceipt(env, lookup as NonNullable<typeof lookup>);
+        receiptChecks.set(env, r);
+      }
+      return r;
+    };
+    let chainHead: { lamport: number; hash: string } | undefined;
+    if (!lookup) needTrust('RECEIPT_CHAIN');
+    else if (infos.length === 0 && condensedPaths.length === 0)
+      add('RECEIPT_CHAIN', 'SKIPPED', 'no receipts in the pack');
+    else if (condensedMode) {
+      // A (partly) condensed history verifies against its signed checkpoints.
+      const all = [...history, ...condensedPaths.map((p) => json.get(p))];
+      const paths = [...receiptPaths, ...condensedPaths];
+      const merged = all
+        .map((v, k) => ({
+          v: v as Record<string, unknown>,
+          lamport: (paths[k] as string).startsWith('condensed/')
+            ? Number((v as Record<string, unknown> | undefined)?.lamport)
+            : Number(envelopeBodySafe(v)?.lamport),
+        }))
+        .sort((a, b) => a.lamport - b.lamport)
+        .map((x) => x.v);
+      const consistency = (json.get(CONSISTENCY_PATH) as string[][] | undefined) ?? [];
+      const r = verifyCondensedHistory({
+        logId: manifest.scope.chain_id,
+        history: merged,
+        checkpoints: checkpointPaths.map((p) => json.get(p)),
+        consistency,
+        keys: nodeLookup as NonNullable<typeof nodeLookup>,
+        verifyReceipt: (env) => checkReceipt(env) as never,
+      });
+      const failedAt = r.ok || r.where !== 'history' ? Number.POSITIVE_INFINITY : r.index + 1;
+      if (trustBinding && trustBinding.lamport < failedAt) {
+        if (r.ok) chainHead = r.head;
+        add('RECEIPT_CHAIN', 'FAILED', trustBinding.message, {
+          detail: trustBinding.detail,
+          path: trustBinding.path,
+        });
+      } else if (r.ok) {
+        chainHead = r.head;
+        add('RECEIPT_CHAIN', 'PASS', `${r.count} receipts (${r.condensed} condensed) link and verify`);
+      } else add('RECEIPT_CHAIN', 'FAILED', `history: ${r.message}`, { detail: r.code });
+      // I-EVIDENCE-9: every receipt of a checkpoint's range (full ones included) is its leaf at its
+      // position in that checkpoint's tree, and anchor_required is recomputed from the range's tiers.
+      const tree = r.ok
+        ? checkpointTreeProblem(
+            merged,
+            checkpointPaths.map((p) => envelopeBodySafe(json.get(p)) ?? {}),
+          )
+        : undefined;
+      if (r.ok && tree) {
+        const at = checkpointPaths[tree.index] as string;
+        add('CHECKPOINTS', 'FAILED', `${at}: ${tree.message}`, { detail: tree.detail, path: at });
+      } else if (r.ok) {
+        add(
+          'CHECKPOINTS',
+          'PASS',
+          `${checkpointPaths.length} signed checkpoints, consistent, inclusion proofs valid, every receipt in range is its leaf, anchor_required matches the tiers`,
+        );
+      } else {
+        add('CHECKPOINTS', 'FAILED', `checkpoints or inclusion proofs: ${r.message}`, { detail: r.code });
+      }
+    } else {
+      const from = manifest.scope.from_lamport;
+      const first = infos[0];
+      const linkFrom =
+        from > 1 && first
+          ? { from: { chain_id: manifest.scope.chain_id, lamport: from - 1, hash: String(firstPrevHash) } }
+          : {};
+      const expectedHead = manifest.head
+        ? {
+            expectedHead: {
+              chain_id: manifest.scope.chain_id,
+              lamport: manifest.head.lamport,
+              hash: manifest.head.hash,
+            },
+          }
+        : {};
+      // Signatures were checked as the receipts were read (serially or on the pool); one link pass.
+      const r = linkReceipts(
+        summaries,
+        { chainId: manifest.scope.chain_id, ...linkFrom, ...expectedHead },
+        failure,
+      );
+      const failedAt = r.ok
+        ? Number.POSITIVE_INFINITY
+        : (infos[r.index]?.lamport ?? Number.POSITIVE_INFINITY);
+      if (trustBinding && trustBinding.lamport < failedAt) {
+        if (r.ok) chainHead = { lamport: r.head.lamport, hash: r.head.hash };
+        add('RECEIPT_CHAIN', 'FAILED', trustBinding.message, {
+          detail: trustBinding.detail,
+          path: trustBinding.path,
+        });
+      } else if (r.ok) {
+        chainHead = { lamport: r.head.lamport, hash: r.head.hash };
+        add(
+          'RECEIPT_CHAIN',
+          'PASS',
+          `${r.count} receipts: signatures, keys valid at each receipt's trust seq, trust heads, links and Lamport order verify`,
+        );
+      } else {
+        add('RECEIPT_CHAIN', 'FAILED', `receipt ${r.index}: ${r.message}`, {
+          detail: r.code,
+          ...(receiptPaths[r.index] ? { path: receiptPaths[r.index] as string } : {}),
+        });
+      }
+      add('CHECKPOINTS', 'SKIPPED', 'no checkpoints in the pack (nothing condensed)');
+    }
+
+    // 7. Scope: the manifest's range, head and counts match the evidence.
+    const allLamports = [
+      ...infos.map((b) => b.lamport),
+      ...condensedPaths.map((p) => Number(p.slice('condensed/'.length, -'.json'.length))),
+    ].sort((a, b) => a - b);
+    const scopeProblems: string[] = [];
+    if (manifest.counts.receipts !== infos.length + condensedPaths.length)
+      scopeProblems.push('receipt count');
+    if (manifest.counts.nodes !== nodePaths.length) scopeProblems.push('node count');
+    if (manifest.counts.decisions !== decisionPaths.length) scopeProblems.push('decision count');
+    if (manifest.counts.checkpoints !== checkpointPaths.length) scopeProblems.push('checkpoint count');
+    if (allLamports.length && allLamports[0] !== manifest.scope.from_lamport)
+      scopeProblems.push('from_lamport');
+    if (allLamports.length && allLamports[allLamports.length - 1] !== manifest.scope.to_lamport)
+      scopeProblems.push('to_lamport');
+    if (new Set(allLamports).size !== allLamports.length)
+      scopeProblems.push('a Lamport value is both full and condensed');
+    if (
+      chainHead &&
+      manifest.head &&
+      (chainHead.hash !== manifest.head.hash || chainHead.lamport !== manifest.head.lamport)
+    )
+      scopeProblems.push('head');
+    if (chainIdMismatch) scopeProblems.push('chain_id');
+    // scope.session_id (§4): null; the chain id (the chain is the session, as `helm export` writes);
+    // or else the delegation session every full receipt of the pack was signed under.
+    if (session !== null && session !== manifest.scope.chain_id && (infos.length === 0 || sessionMismatch))
+      scopeProblems.push('session_id');
+    // Truncation at the tail is only visible against a head the verifier holds (§4, §5 step 10).
+    const expected: string[] = [];
+    if (options.expectHead !== undefined && manifest.head?.hash !== options.expectHead)
+      expected.push(`head ${String(manifest.head?.hash ?? null)}, expected ${options.expectHead}`);
+    if (options.expectLamport !== undefined && (manifest.head?.lamport ?? 0) !== options.expectLamport)
+      expected.push(`head Lamport ${manifest.head?.lamport ?? 0}, expected ${options.expectLamport}`);
+    if (scopeProblems.length)
+      add('RECEIPT_SCOPE', 'FAILED', `manifest disagrees with the evidence: ${scopeProblems.join(', ')}`, {
+        ...(scopeProblems.includes('session_id') ? { detail: 'SESSION_MISMATCH' } : {}),
+      });
+    else if (expected.length)
+      add(
+        'RECEIPT_SCOPE',
+        'FAILED',
+        `the pack ends at ${expected.join('; ')} (truncated, or another chain)`,
+        {
+          detail: 'EXPECTED_HEAD_MISMATCH',
+        },
+      );
+    else
+      add(
+        'RECEIPT_SCOPE',
+        'PASS',
+        `Lamport ${manifest.scope.from_lamport}..${manifest.scope.to_lamport}, head and counts match`,
+      );
+
+    // 8. Decisions: guardian-signed under a key valid at the trust_seq of the first receipt that names
+    //    it, each bound to that receipt (same args hash; an ALLOW also the same tool and principal).
+    // Every full receipt's decision is in the pack, unless its decision_id is the executor-local
+    // denial id (docs/spec/pipeline.md §Executor-local denial id) recomputed from the receipt and
+    // its recorded request: then the call ended before the guardian ran and there is no decision.
+    let undecided: Record<string, unknown> | undefined;
+    for (let i = 0; i < infos.length && !undecided; i++) {
+      const info = infos[i] as ReceiptInfo;
+      if (decisionIds.has(info.decision_id)) continue;
+      // Rare (executor-local denials): the receipt and its request are read again.
+      const b = envelopeBody<Record<string, unknown>>(reread(receiptOk[i] as TarEntryRef) as SignedEnvelope);
+      const requestRef = refs.get(`requests/${pad(info.lamport)}.json`);
+      const recorded = requestRef === undefined ? undefined : visit(requestRef).value;
+      if (b.decision_id !== executorLocalDecisionId(b, recorded)) undecided = b;
+    }
+    if (!registry) needTrust('DECISIONS');
+    else if (undecided)
+      add(
+        'DECISIONS',
+        'FAILED',
+        `receipt at Lamport ${String(undecided.lamport)} names decision ${String(undecided.decision_id)}, which is not in the pack and is not an executor-local denial id`,
+        { detail: 'DECISION_MISSING', path: `receipts/${pad(Number(undecided.lamport))}.json` },
+      );
+    else if (decisionPaths.length === 0) add('DECISIONS', 'SKIPPED', 'no decisions in the pack');
+    else if (decisionFailure) checks.push(decisionFailure);
     else
       add(
         'DECISIONS',
         'PASS',
         `${decisionPaths.length} guardian decisions verify and bind to their receipts`,
       );
-  }
 
-  // 9. ProofGraph DAG: hashes, parents, Lamport rule, signatures, payload digests. Every full receipt
-  //    is itself a node (a receipt node, docs/spec/node.md §Receipt nodes); condensed receipts are
-  //    nodes known by their leaf (entry_hash at lamport); proofgraph/nodes/ holds the signed nodes.
-  const nodePaths = under('proofgraph/nodes/');
-  const nodeDocs = nodePaths.map(
-    (p) => json.get(p) as { envelope: SignedEnvelope; payload?: unknown } | undefined,
-  );
-  if (!lookup) needTrust('PROOFGRAPH');
-  else if (nodePaths.length === 0 && receipts.length === 0)
-    add('PROOFGRAPH', 'SKIPPED', 'no ProofGraph nodes in the pack');
-  else {
-    const inPack = new Set<string>();
-    const nodeItems = nodeDocs.map((d) => {
-      if (d?.envelope) inPack.add(`sha256:${hexOf(digest(canonicalBytes(d.envelope)))}`);
-      return d && 'payload' in d
-        ? { envelope: d.envelope, payload: { value: d.payload } }
-        : { envelope: d?.envelope };
-    });
-    for (const r of receipts) {
-      const h = receiptHash(r);
-      if (h) inPack.add(h);
-    }
-    const receiptItems = receipts
-      .map((envelope, i) => ({ envelope, lamport: Number(receiptBodies[i]?.lamport) }))
-      .sort((a, b) => a.lamport - b.lamport)
-      .map(({ envelope }) => ({ envelope }));
-    const condensedLamport = new Map<string, number>();
-    for (const p of condensedPaths) {
-      const c = json.get(p) as { entry_hash?: unknown; lamport?: unknown } | undefined;
-      if (typeof c?.entry_hash === 'string' && Number.isSafeInteger(c.lamport))
-        condensedLamport.set(c.entry_hash, c.lamport as number);
-    }
-    const firstReceipt = receiptBodies.reduce<Record<string, unknown> | undefined>(
-      (min, b) => (min === undefined || Number(b.lamport) < Number(min.lamport) ? b : min),
-      undefined,
-    );
-    const nodeLamports = nodeDocs.map((d) => Number(envelopeBodySafe(d?.envelope)?.lamport ?? 0));
-    const minNodeLamport = nodeLamports.length ? Math.min(...nodeLamports) : 0;
-    // A Lamport-range export starts mid-graph: parents before the range are boundary references
-    // (the first receipt's predecessor; for signed nodes, Lamport min node Lamport − 1).
-    const rangeExport = manifest.scope.from_lamport > 1;
-    const known = (h: string): number | undefined => {
-      const condensed = condensedLamport.get(h);
-      if (condensed !== undefined) return condensed;
-      if (!rangeExport) return undefined;
-      if (firstReceipt && h === firstReceipt.prev_hash) return Number(firstReceipt.lamport) - 1;
-      return inPack.has(h) || nodeLamports.length === 0 ? undefined : minNodeLamport - 1;
-    };
-    const items = [...receiptItems, ...nodeItems];
-    options.onProgress?.('proofgraph', 0, items.length);
-    const g = validateGraph(items, {
-      keys: nodeLookup as NonNullable<typeof nodeLookup>,
-      known,
-      receipts: (env) => checkReceipt(env) as never,
-    });
-    options.onProgress?.('proofgraph', items.length, items.length);
-    if (g.ok)
-      add(
-        'PROOFGRAPH',
-        'PASS',
-        `${g.count} nodes (${receiptItems.length} receipt nodes, ${nodeItems.length} signed): hashes, parents, Lamport and signatures verify`,
-      );
+    // 9. ProofGraph DAG: hashes, parents, Lamport rule, signatures, payload digests. Every full receipt
+    //    is itself a node (a receipt node, docs/spec/node.md §Receipt nodes); condensed receipts are
+    //    nodes known by their leaf (entry_hash at lamport); proofgraph/nodes/ holds the signed nodes.
+    if (!lookup) needTrust('PROOFGRAPH');
+    else if (nodePaths.length === 0 && infos.length === 0)
+      add('PROOFGRAPH', 'SKIPPED', 'no ProofGraph nodes in the pack');
     else {
-      const at = g.index - receiptItems.length;
-      add('PROOFGRAPH', 'FAILED', `node ${g.index}: ${g.message}`, {
-        detail: g.code,
-        ...(at >= 0 && nodePaths[at] ? { path: nodePaths[at] as string } : {}),
-      });
-    }
-  }
-
-  // 10. Receipts and signed nodes agree: a signed node that carries a `helm.receipt.v1` payload (or
-  //     commits to one by payload_hash) carries one of the pack's receipts, and no receipt sits in
-  //     proofgraph/nodes/ (receipts are their own nodes and belong in receipts/).
-  const receiptKeys = new Set(receipts.map((e) => digest(canonicalBytes(e))));
-  const nodeReceipts = nodeDocs
-    .map((d) => d?.payload as SignedEnvelope | undefined)
-    .filter((p) => p && typeof p === 'object' && (p as SignedEnvelope).type === RECEIPT_TYPE)
-    .map((p) => digest(canonicalBytes(p)));
-  const misplaced = nodeDocs.filter((d) => d?.envelope?.type === RECEIPT_TYPE).length;
-  if (nodePaths.length === 0) add('PROOFGRAPH_RECEIPTS', 'SKIPPED', 'no signed ProofGraph nodes to bind');
-  else {
-    const foreign = nodeReceipts.filter((k) => !receiptKeys.has(k)).length;
-    if (foreign || misplaced)
-      add(
-        'PROOFGRAPH_RECEIPTS',
-        'FAILED',
-        `${foreign} node receipts not in the pack, ${misplaced} receipts filed as signed nodes`,
+      const condensedLamport = new Map<string, number>();
+      for (const p of condensedPaths) {
+        const c = json.get(p) as { entry_hash?: unknown; lamport?: unknown } | undefined;
+        if (typeof c?.entry_hash === 'string' && Number.isSafeInteger(c.lamport))
+          condensedLamport.set(c.entry_hash, c.lamport as number);
+      }
+      const noNodes = nodeRefs.length === 0;
+      // In a range export, parents before the range are boundary references (the first receipt's
+      // predecessor; for signed nodes, Lamport min node Lamport − 1).
+      const known = (h: string): number | undefined => {
+        const condensed = condensedLamport.get(h);
+        if (condensed !== undefined) return condensed;
+        if (!rangeExport) return undefined;
+        if (firstReceipt && h === firstPrevHash) return firstReceipt.lamport - 1;
+        return inPack.has(h) || noNodes ? undefined : minNodeLamport - 1;
+      };
+      const total = infos.length + nodeRefs.length;
+      options.onProgress?.('proofgraph', 0, total);
+      const g = validateGraphInSlices(
+        total,
+        (at) => {
+          if (at < infos.length) {
+            // A receipt node, read again; its phase-1 verdict is reused (same envelope bytes, same
+            // key lookup, so the same answer) instead of verifying the signature twice.
+            const env = (
+              condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef)
+            ) as SignedEnvelope;
+            if (!condensedMode) {
+              const summary = summaries[at];
+              const verdict = verdicts.get(at);
+              if (summary !== undefined && verdict === undefined)
+                receiptChecks.set(env, { ok: true, body: envelopeBody(env) as ReceiptCheckBody, summary });
+              else if (verdict !== undefined && verdict !== UNVERIFIED && !pool)
+                receiptChecks.set(env, {
+                  ok: false,
+                  code: verdict.code,
+                  message: verdict.message,
+                } as ReturnType<typeof verifyReceipt>);
+            }
+            return { item: { envelope: env }, release: () => receiptChecks.delete(env) };
+          }
+          const j = at - infos.length;
+          const d = nodeValid[j]
+            ? (reread(nodeRefs[j] as TarEntryRef) as { envelope: SignedEnvelope; payload?: unknown })
+            : undefined;
+          return {
+            item:
+              d && 'payload' in d
+                ? { envelope: d.envelope, payload: { value: d.payload } }
+                : { envelope: d?.envelope },
+            release: () => {},
+          };
+        },
+        {
+          keys: nodeLookup as NonNullable<typeof nodeLookup>,
+          known,
+          receipts: (env) => checkReceipt(env) as never,
+          // Only on a PARENT_MISSING failure: where the parent first occurs in the whole sequence
+          // (receipts and nodes read again), to tell "later" (PARENT_ORDER) from "missing".
+          firstPosition: (hash) => {
+            for (let at = 0; at < total; at++) {
+              let h: string | undefined;
+              if (at < infos.length) {
+                const env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
+                h = receiptHash(env as SignedEnvelope);
+              } else if (nodeValid[at - infos.length]) {
+                const d = reread(nodeRefs[at - infos.length] as TarEntryRef) as { envelope: SignedEnvelope };
+                h = envelopeDigest(d.envelope);
+              }
+              if (h === hash) return at;
+            }
+            return -1;
+          },
+          hashOf: (item, at) => {
+            if (at < infos.length) {
+              const r = checkReceipt(item.envelope);
+              return r.ok ? { hash: r.summary.hash, lamport: r.body.lamport } : undefined;
+            }
+            const env = item.envelope as SignedEnvelope;
+            return { hash: envelopeDigest(env), lamport: Number(envelopeBodySafe(env)?.lamport) };
+          },
+          onProgress: (n) => options.onProgress?.('proofgraph', n, total),
+        },
       );
-    else
-      add('PROOFGRAPH_RECEIPTS', 'PASS', "every receipt a signed node carries is one of the pack's receipts");
-  }
+      options.onProgress?.('proofgraph', total, total);
+      if (g.ok)
+        add(
+          'PROOFGRAPH',
+          'PASS',
+          `${g.count} nodes (${infos.length} receipt nodes, ${nodeRefs.length} signed): hashes, parents, Lamport and signatures verify`,
+        );
+      else {
+        const at = g.index - infos.length;
+        add('PROOFGRAPH', 'FAILED', `node ${g.index}: ${g.message}`, {
+          detail: g.code,
+          ...(at >= 0 && nodePaths[at] ? { path: nodePaths[at] as string } : {}),
+        });
+      }
+    }
 
-  // 11. Artifacts in force: index ↔ files, schemas ↔ descriptors, receipts' tools are described.
-  const index = json.get(INDEX_PATH) as Record<string, Record<string, unknown>[]> | undefined;
-  if (!index || (index as unknown as { type?: string }).type !== INDEX_TYPE) {
-    add('ARTIFACTS', 'FAILED', 'index.json is missing or malformed', { path: INDEX_PATH });
-  } else {
-    const problems: string[] = [];
-    for (const kind of ['policies', 'tools', 'schemas', 'modules']) {
-      for (const a of index[kind] ?? []) {
-        const data = files.get(String(a.path));
-        const d = kind === 'tools' ? a.descriptor_digest : a.digest;
-        if (!data || digest(data) !== d) problems.push(`${String(a.path)} missing or not ${String(d)}`);
-      }
+    // 10. Receipts and signed nodes agree: a signed node that carries a `helm.receipt.v1` payload (or
+    //     commits to one by payload_hash) carries one of the pack's receipts, and no receipt sits in
+    //     proofgraph/nodes/ (receipts are their own nodes and belong in receipts/).
+    if (nodePaths.length === 0) add('PROOFGRAPH_RECEIPTS', 'SKIPPED', 'no signed ProofGraph nodes to bind');
+    else {
+      if (foreign || misplaced)
+        add(
+          'PROOFGRAPH_RECEIPTS',
+          'FAILED',
+          `${foreign} node receipts not in the pack, ${misplaced} receipts filed as signed nodes`,
+        );
+      else
+        add(
+          'PROOFGRAPH_RECEIPTS',
+          'PASS',
+          "every receipt a signed node carries is one of the pack's receipts",
+        );
     }
-    const schemas = new Set((index.schemas ?? []).map((s) => String(s.digest)));
-    const tools = new Set((index.tools ?? []).map((t) => String(t.name)));
-    for (const t of index.tools ?? []) {
-      if (!schemas.has(String(t.input_schema)) || !schemas.has(String(t.output_schema)))
-        problems.push(`schemas of ${String(t.name)} missing`);
-    }
-    for (const b of receiptBodies) {
-      if (b.reason_code !== 'TOOL_UNKNOWN' && !tools.has(String(b.tool)))
-        problems.push(`tool ${String(b.tool)} not described`);
-    }
-    // The index describes the descriptor files it names (the file's digest is checked above):
-    // same name and driver; and a sandbox tool's module (driver.ref `sha256:<hex>`) is in the pack.
-    for (const t of index.tools ?? []) {
-      const descriptor = json.get(String(t.path)) as Record<string, unknown> | undefined;
-      if (!isObject(descriptor)) {
-        problems.push(`${String(t.path)} is not a tool descriptor`);
-        continue;
-      }
-      if (descriptor.name !== t.name || !jsonEqual(descriptor.driver ?? null, t.driver ?? null))
-        problems.push(`index entry of ${String(t.name)} does not match ${String(t.path)}`);
-      const driver = isObject(descriptor.driver) ? descriptor.driver : {};
-      if (driver.kind === 'sandbox') {
-        const ref = String(driver.ref);
-        const module = /^sha256:[0-9a-f]{64}$/.test(ref) ? `modules/${hexOf(ref)}.wasm` : undefined;
-        if (!module || !files.has(module))
-          problems.push(`module ${ref} of sandbox tool ${String(descriptor.name)} missing`);
-      }
-    }
-    if (problems.length) add('ARTIFACTS', 'FAILED', problems.slice(0, 3).join('; '), { path: INDEX_PATH });
-    else
-      add(
-        'ARTIFACTS',
-        'PASS',
-        `${index.policies?.length ?? 0} policies, ${index.tools?.length ?? 0} tools, ${index.schemas?.length ?? 0} schemas, ${index.modules?.length ?? 0} modules in force`,
-      );
-  }
 
-  // 12. Recorded requests belong to receipts of the pack, and each full receipt's request is the
-  //     one it signed for: digest(JCS(request)) = its request_digest (null ⇔ not representable);
-  //     a receipt with a request digest and no recorded request is FAILED too.
-  const requestPaths = under('requests/');
-  const requestProblem = (() => {
+    // 11. Artifacts in force: index ↔ files, schemas ↔ descriptors, receipts' tools are described.
+    const index = indexValue;
+    if (!index || (index as unknown as { type?: string }).type !== INDEX_TYPE) {
+      add('ARTIFACTS', 'FAILED', 'index.json is missing or malformed', { path: INDEX_PATH });
+    } else {
+      const problems: string[] = [];
+      for (const kind of ['policies', 'tools', 'schemas', 'modules']) {
+        for (const a of index[kind] ?? []) {
+          const data = readPath(String(a.path));
+          const d = kind === 'tools' ? a.descriptor_digest : a.digest;
+          if (!data || digest(data) !== d) problems.push(`${String(a.path)} missing or not ${String(d)}`);
+        }
+      }
+      const schemas = new Set((index.schemas ?? []).map((s) => String(s.digest)));
+      for (const t of index.tools ?? []) {
+        if (!schemas.has(String(t.input_schema)) || !schemas.has(String(t.output_schema)))
+          problems.push(`schemas of ${String(t.name)} missing`);
+      }
+      problems.push(...receiptToolProblems);
+      // The index describes the descriptor files it names (the file's digest is checked above):
+      // same name and driver; and a sandbox tool's module (driver.ref `sha256:<hex>`) is in the pack.
+      for (const t of index.tools ?? []) {
+        const descriptorRef = refs.get(String(t.path));
+        const descriptor = (json.get(String(t.path)) ??
+          (descriptorRef === undefined ? undefined : visit(descriptorRef).value)) as
+          | Record<string, unknown>
+          | undefined;
+        if (!isObject(descriptor)) {
+          problems.push(`${String(t.path)} is not a tool descriptor`);
+          continue;
+        }
+        if (descriptor.name !== t.name || !jsonEqual(descriptor.driver ?? null, t.driver ?? null))
+          problems.push(`index entry of ${String(t.name)} does not match ${String(t.path)}`);
+        const driver = isObject(descriptor.driver) ? descriptor.driver : {};
+        if (driver.kind === 'sandbox') {
+          const ref = String(driver.ref);
+          const module = /^sha256:[0-9a-f]{64}$/.test(ref) ? `modules/${hexOf(ref)}.wasm` : undefined;
+          if (!module || !refs.has(module))
+            problems.push(`module ${ref} of sandbox tool ${String(descriptor.name)} missing`);
+        }
+      }
+      if (problems.length) add('ARTIFACTS', 'FAILED', problems.slice(0, 3).join('; '), { path: INDEX_PATH });
+      else
+        add(
+          'ARTIFACTS',
+          'PASS',
+          `${index.policies?.length ?? 0} policies, ${index.tools?.length ?? 0} tools, ${index.schemas?.length ?? 0} schemas, ${index.modules?.length ?? 0} modules in force`,
+        );
+    }
+
+    // 12. Recorded requests belong to receipts of the pack, and each full receipt's request is the
+    //     one it signed for: digest(JCS(request)) = its request_digest (null ⇔ not representable);
+    //     a receipt with a request digest and no recorded request is FAILED too.
     const have = new Set(allLamports.map((l) => `requests/${pad(l)}.json`));
     const orphan = requestPaths.find((p) => !have.has(p));
-    if (orphan) return { path: orphan, message: `${orphan} has no receipt` };
-    for (const b of receiptBodies) {
-      const path = `requests/${pad(Number(b.lamport))}.json`;
-      if (!files.has(path)) {
-        if (b.request_digest === null) continue;
-        return {
-          path,
-          message: `${path} is missing: its receipt signed request digest ${String(b.request_digest)}`,
-        };
-      }
-      const recorded = json.get(path) as { request?: unknown } | undefined;
-      if (recorded === undefined || typeof recorded !== 'object' || recorded === null)
-        return { path, message: `${path} is not a recorded request` };
-      const d = requestDigestOf(recorded.request);
-      if (d !== b.request_digest)
-        return {
-          path,
-          message: `${path}: the recorded request hashes to ${String(d)}, its receipt signed ${String(b.request_digest)}`,
-        };
-      // The receipt's own call fields are the request's (docs/spec/pipeline.md): its tool and
-      // principal, and — when the executor could hash them — the args under args_hash.
-      const call: Record<string, unknown> = isObject(recorded.request) ? recorded.request : {};
-      if (call.tool !== b.tool || call.principal !== b.principal)
-        return { path, message: `${path}: the recorded request is not for its receipt's tool and principal` };
-      if (b.args_hash !== null && argsHashOf(call) !== b.args_hash)
-        return { path, message: `${path}: the recorded arguments do not hash to its receipt's args_hash` };
-    }
-    return undefined;
-  })();
-  if (requestProblem) add('REQUESTS', 'FAILED', requestProblem.message, { path: requestProblem.path });
-  else if (requestPaths.length === 0) add('REQUESTS', 'SKIPPED', 'no recorded requests (replay impossible)');
-  else
-    add(
-      'REQUESTS',
-      'PASS',
-      `${requestPaths.length} recorded requests, each with its receipt; every full receipt's request hashes to its request_digest`,
-    );
-  return done(manifest);
+    const requestFailure = orphan ? { path: orphan, message: `${orphan} has no receipt` } : requestProblem;
+    if (requestFailure) add('REQUESTS', 'FAILED', requestFailure.message, { path: requestFailure.path });
+    else if (requestPaths.length === 0)
+      add('REQUESTS', 'SKIPPED', 'no recorded requests (replay impossible)');
+    else
+      add(
+        'REQUESTS',
+        'PASS',
+        `${requestPaths.length} recorded requests, each with its receipt; every full receipt's request hashes to its request_digest`,
+      );
+    return done(manifest);
+  } catch (error) {
+    // Checks already decided keep their place; the stopped step is the next one (RECEIPT_CHAIN
+    // while the receipts are read).
+    if (!trustReported) checks.push(...trustChecks);
+    throw error;
+  } finally {
+    if (pool) void pool.close();
+  }
+}
+
+/** The fields of a full receipt later steps bind decisions and requests to. */
+interface ReceiptInfo {
+  readonly index: number;
+  readonly lamport: number;
+  readonly trust_seq: number;
+  readonly decision_id: string;
+  readonly args_hash: unknown;
+  readonly tool: unknown;
+  readonly principal: unknown;
+  readonly verdict: unknown;
+  readonly reason_code: unknown;
+  readonly request_digest: unknown;
+}
+
+/** A worker verdict that does not stand for the serial verifier's (verified again when needed). */
+const UNVERIFIED: ReceiptFailure = { code: 'MALFORMED', index: -1, message: 'verify again' };
+
+/**
+ * A full receipt's recorded request (§5 step 15): it hashes to the receipt's request_digest, names
+ * its tool and principal and, when the receipt's args_hash is not null, carries those arguments.
+ */
+function recordedRequestProblem(path: string, b: ReceiptInfo, recorded: unknown): string | undefined {
+  if (recorded === undefined || typeof recorded !== 'object' || recorded === null)
+    return `${path} is not a recorded request`;
+  const d = requestDigestOf((recorded as { request?: unknown }).request);
+  if (d !== b.request_digest)
+    return `${path}: the recorded request hashes to ${String(d)}, its receipt signed ${String(b.request_digest)}`;
+  // The receipt's own call fields are the request's (docs/spec/pipeline.md): its tool and
+  // principal, and — when the executor could hash them — the args under args_hash.
+  const request = (recorded as { request?: unknown }).request;
+  const call: Record<string, unknown> = isObject(request) ? request : {};
+  if (call.tool !== b.tool || call.principal !== b.principal)
+    return `${path}: the recorded request is not for its receipt's tool and principal`;
+  if (b.args_hash !== null && argsHashOf(call) !== b.args_hash)
+    return `${path}: the recorded arguments do not hash to its receipt's args_hash`;
+  return undefined;
 }
 
 /**
@@ -1256,11 +1755,11 @@ const CHECKPOINT_NAME = /^checkpoints\/([0-9]{12})-([0-9a-f]{64})\.json$/;
  * Lamport against the content is checked by the caller and by REQUESTS). `value` is the parsed
  * entry when it is canonical JSON of the right shape.
  */
-function contentNameProblem(path: string, data: Uint8Array, value: unknown): string | undefined {
+function contentNameProblem(path: string, sha256: string, value: unknown): string | undefined {
   if (path === MANIFEST_PATH || path === INDEX_PATH) return undefined;
   if (JSON_FOLDERS.some((f) => path.startsWith(f)) && !path.endsWith('.json'))
     return 'not a JSON entry in a JSON-only folder';
-  const hex = () => hexOf(digest(data));
+  const hex = () => hexOf(sha256);
   if (/^(?:receipts|condensed|requests)\//.test(path))
     return LAMPORT_NAME.test(path)
       ? undefined
@@ -1280,7 +1779,7 @@ function contentNameProblem(path: string, data: Uint8Array, value: unknown): str
     const envelope = (value as { envelope?: SignedEnvelope } | undefined)?.envelope;
     if (envelope === undefined) return undefined; // a wrong shape is PROOFGRAPH's (§1)
     const lamport = envelopeBodySafe(envelope)?.lamport;
-    if (m[1] !== pad(Number(lamport)) || m[2] !== hexOf(digest(canonicalBytes(envelope))))
+    if (m[1] !== pad(Number(lamport)) || m[2] !== hexOf(envelopeDigest(envelope)))
       return 'name does not match the node (Lamport, digest of the JCS envelope)';
     return undefined;
   }
@@ -1401,7 +1900,7 @@ const VERSION_INDEPENDENT: readonly CheckCode[] = [
  */
 function unsupportedFormat(
   envelope: SignedEnvelope,
-  files: ReadonlyMap<string, Uint8Array>,
+  read: (path: string) => Uint8Array | undefined,
   options: VerifyOptions,
   add: AddCheck,
   checks: Check[],
@@ -1414,7 +1913,7 @@ function unsupportedFormat(
     { detail: 'FORMAT_UNSUPPORTED', path: MANIFEST_PATH },
   );
   const path = TRUST_SNAPSHOT_PATH;
-  const bytes = files.get(path);
+  const bytes = read(path);
   let registry: TrustRegistry | undefined;
   let snapshot: unknown;
   try {
@@ -1475,6 +1974,17 @@ function unsupportedFormat(
       });
   }
   return registry;
+}
+
+/** digest(JCS(envelope)) of a signed node's envelope (its node hash), computed once per object. */
+const envelopeDigests = new WeakMap<object, string>();
+function envelopeDigest(envelope: SignedEnvelope): string {
+  let d = envelopeDigests.get(envelope);
+  if (d === undefined) {
+    d = digest(canonicalBytes(envelope));
+    envelopeDigests.set(envelope, d);
+  }
+  return d;
 }
 
 function envelopeBodySafe(value: unknown): Record<string, unknown> | undefined {

@@ -7,4 +7,4 @@ export {
   verifyReceiptChainParallel,
   workerEntry,
 } from './pool.js';
-export { packSlice, type VerifyTask, type VerifyTaskResult } from './protocol.js';
+export { type EnvelopeVerdict, packSlice, type VerifyTask, type VerifyTaskResult } from './protocol.js';

@@ -12,7 +12,14 @@ import {
   type ReceiptFailure,
   type ReceiptSummary,
 } from '@helm/receipts';
-import { packSlice, type VerifyTask, type VerifyTaskResult } from './protocol.js';
+import {
+  type EnvelopeTask,
+  type EnvelopeTaskResult,
+  type EnvelopeVerdict,
+  packSlice,
+  type VerifyTask,
+  type VerifyTaskResult,
+} from './protocol.js';
 
 export interface ParallelVerifyOptions extends LinkOptions {
   /** The trusted receipt keys: key id → raw Ed25519 public key (sent to the workers). */
@@ -44,8 +51,11 @@ export function workerEntry(moduleUrl: string): URL {
   return new URL(moduleUrl.endsWith('.ts') ? './worker.ts' : './worker.js', moduleUrl);
 }
 
+type Task = VerifyTask | EnvelopeTask;
+type TaskResult = VerifyTaskResult | EnvelopeTaskResult;
+
 interface Pending {
-  resolve(r: VerifyTaskResult): void;
+  resolve(r: TaskResult): void;
   reject(e: Error): void;
 }
 
@@ -63,7 +73,7 @@ export class ReceiptVerifyPool {
   readonly #workerUrl: URL;
   readonly #workers: Worker[] = [];
   readonly #idle: Worker[] = [];
-  readonly #queue: { task: VerifyTask; pending: Pending }[] = [];
+  readonly #queue: { task: Task; pending: Pending }[] = [];
   readonly #inflight = new Map<Worker, Pending>();
   #nextId = 0;
   #closed = false;
@@ -73,7 +83,7 @@ export class ReceiptVerifyPool {
     this.#workerUrl = options.workerUrl ?? workerEntry(import.meta.url);
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(this.#workerUrl);
-      w.on('message', (r: VerifyTaskResult) => this.#done(w, r));
+      w.on('message', (r: TaskResult) => this.#done(w, r));
       w.on('error', (e: Error) => this.#crashed(w, e));
       w.unref();
       this.#workers.push(w);
@@ -81,7 +91,7 @@ export class ReceiptVerifyPool {
     }
   }
 
-  #done(w: Worker, r: VerifyTaskResult): void {
+  #done(w: Worker, r: TaskResult): void {
     const p = this.#inflight.get(w);
     this.#inflight.delete(w);
     this.#idle.push(w);
@@ -110,7 +120,7 @@ export class ReceiptVerifyPool {
   #pump(): void {
     while (this.#idle.length > 0 && this.#queue.length > 0) {
       const w = this.#idle.pop() as Worker;
-      const job = this.#queue.shift() as { task: VerifyTask; pending: Pending };
+      const job = this.#queue.shift() as { task: Task; pending: Pending };
       this.#inflight.set(w, job.pending);
       w.ref();
       try {
@@ -125,14 +135,54 @@ export class ReceiptVerifyPool {
     if (this.#inflight.size === 0) for (const w of this.#workers) w.unref();
   }
 
-  #run(task: Omit<VerifyTask, 'id'>): Promise<VerifyTaskResult> {
+  #run(task: Omit<VerifyTask, 'id'>): Promise<VerifyTaskResult>;
+  #run(task: Omit<EnvelopeTask, 'id'>): Promise<EnvelopeTaskResult>;
+  #run(task: Omit<VerifyTask, 'id'> | Omit<EnvelopeTask, 'id'>): Promise<TaskResult> {
     if (this.#closed) return Promise.reject(new ParallelVerifyError('POOL_CLOSED', 'the pool is closed'));
     if (this.#workers.length === 0)
       return Promise.reject(new ParallelVerifyError('WORKER_FAILED', 'no worker left'));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ task: { ...task, id: this.#nextId++ }, pending: { resolve, reject } });
+      this.#queue.push({ task: { ...task, id: this.#nextId++ } as Task, pending: { resolve, reject } });
       this.#pump();
     });
+  }
+
+  /**
+   * Signatures of typed envelopes (e.g. guardian decisions) on a worker: for each item, null when
+   * `verifyEnvelope(envelope, type, lookup)` of @helm/crypto accepts it, else its error's message
+   * and code — where `lookup` answers from the item's keys. The caller resolves, for every key id
+   * the envelope names, the key its own lookup returns, so the verdict is the one it would get.
+   */
+  async verifyEnvelopes(
+    type: string,
+    items: readonly (readonly [envelope: unknown, keys: ReadonlyMap<string, Uint8Array>])[],
+  ): Promise<EnvelopeVerdict[]> {
+    const r = await this.#run({
+      kind: 'envelopes',
+      type,
+      items: items.map(([envelope, keys]) => [envelope, [...keys.entries()]] as const),
+    });
+    return r.verdicts;
+  }
+
+  /**
+   * Phase 1 only, for one slice: signatures and per-receipt rules under `keys`, exactly
+   * verifyReceiptSignatures(slice, keys, offset) run on a worker. Lets a caller that reads receipts
+   * one at a time (a streaming pack verifier) keep only small slices in flight and link the
+   * summaries itself.
+   */
+  async verifySignatures(
+    slice: readonly unknown[],
+    keys: ReadonlyMap<string, Uint8Array>,
+    offset: number,
+  ): Promise<{ readonly summaries: ReceiptSummary[]; readonly failure?: ReceiptFailure }> {
+    const r = await this.#run({
+      count: slice.length,
+      ...packSlice(slice),
+      offset,
+      keys: [...keys.entries()],
+    });
+    return r.failure ? { summaries: r.summaries, failure: r.failure } : { summaries: r.summaries };
   }
 
   /** Verify a receipt chain (or a slice continuing from `from`); same result as verifyReceiptChain. */

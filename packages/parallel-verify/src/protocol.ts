@@ -18,6 +18,27 @@ export interface VerifyTask {
   readonly keys: readonly (readonly [string, Uint8Array])[];
 }
 
+/**
+ * Signatures of typed envelopes (e.g. guardian decisions): each is checked with the crypto
+ * package's verifyEnvelope(envelope, type, lookup) where `lookup` answers from the keys the caller
+ * resolved for that envelope's key ids (the same answers its own lookup gives).
+ */
+export interface EnvelopeTask {
+  readonly id: number;
+  readonly kind: 'envelopes';
+  readonly type: string;
+  readonly items: readonly (readonly [envelope: unknown, keys: readonly (readonly [string, Uint8Array])[]])[];
+}
+
+/** Per envelope: null when it verifies, else verifyEnvelope's error (message, code). */
+export type EnvelopeVerdict = null | { readonly message: string; readonly code?: string };
+
+export interface EnvelopeTaskResult {
+  readonly id: number;
+  readonly verdicts: EnvelopeVerdict[];
+  readonly error?: string;
+}
+
 export interface VerifyTaskResult {
   readonly id: number;
   readonly summaries: ReceiptSummary[];

@@ -1,6 +1,6 @@
 import type { SignedEnvelope } from '@helm/contracts';
-import { createSigner } from '@helm/crypto';
-import { ReceiptChain, type ReceiptInput, verifyReceiptChain } from '@helm/receipts';
+import { type CryptoError, createSigner, signEnvelope, verifyEnvelope } from '@helm/crypto';
+import { ReceiptChain, type ReceiptInput, verifyReceiptChain, verifyReceiptSignatures } from '@helm/receipts';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ParallelVerifyError,
@@ -241,5 +241,37 @@ describe('packSlice', () => {
       const seq = [list[0], bad];
       expect(await pool.verifyChain(seq, { keys })).toStrictEqual(verifyReceiptChain(seq, { keys: lookup }));
     }
+  });
+
+  it('verifySignatures: one slice gives exactly verifyReceiptSignatures’ summaries and first failure', async () => {
+    const slice = list.slice(10, 40);
+    const serial = verifyReceiptSignatures(slice, lookup, 10);
+    expect(await pool.verifySignatures(slice, keys, 10)).toStrictEqual(serial);
+    const bad = slice.map((e, i) => (i === 5 ? { ...e, payload: `${e.payload.slice(0, -2)}AA` } : e));
+    const badSerial = verifyReceiptSignatures(bad, lookup, 10);
+    expect(badSerial.failure?.index).toBe(15);
+    expect(await pool.verifySignatures(bad, keys, 10)).toStrictEqual(badSerial);
+  });
+
+  it('verifyEnvelopes: the verdicts verifyEnvelope gives, on the worker', async () => {
+    const type = 'helm.decision.v1';
+    const good = signEnvelope({ type, n: 1 }, [signer]);
+    const wrongKey = signEnvelope({ type, n: 2 }, [other]);
+    const tampered = { ...good, payload: signEnvelope({ type, n: 3 }, [signer]).payload };
+    const items = [good, wrongKey, tampered, { not: 'an envelope' }].map(
+      (e) => [e, new Map([[signer.keyId, signer.publicKey]])] as const,
+    );
+    const serial = items.map(([e]) => {
+      try {
+        verifyEnvelope(e, type, lookup);
+        return null;
+      } catch (error) {
+        return (error as CryptoError).code;
+      }
+    });
+    expect(serial[0]).toBeNull();
+    expect(serial.slice(1).every((c) => typeof c === 'string')).toBe(true);
+    const verdicts = await pool.verifyEnvelopes(type, items);
+    expect(verdicts.map((v) => (v === null ? null : v.code))).toStrictEqual(serial);
   });
 });

@@ -10,7 +10,7 @@ import {
   replayEvidencePack,
   type TrustHeadPin,
   type VerifyOptions,
-  verifyEvidencePack,
+  verifyEvidencePackFile,
 } from '@helm/evidencepack';
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
 import type { Command } from 'commander';
@@ -509,7 +509,7 @@ export async function verifyCommand(
   const { dataDir, ...pins } = trustPins(opts, data);
   const bar = progressBar({ json: opts.json ?? false });
   const workers = opts.workers === undefined ? undefined : Number(opts.workers);
-  const report = await verifyEvidencePack(new Uint8Array(readFileSync(path)), {
+  const report = await verifyEvidencePackFile(path, {
     ...expect,
     ...pins,
     ...(workers === undefined || !Number.isSafeInteger(workers) ? {} : { workers }),

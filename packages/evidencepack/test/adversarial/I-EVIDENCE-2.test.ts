@@ -22,6 +22,7 @@ import {
   verifyEvidencePack,
   writeTar,
 } from '../../src/index.ts';
+import { verifyAsFile } from '../fixtures/file.ts';
 import {
   editEntry,
   editManifestUnsigned,
@@ -61,6 +62,8 @@ function wellFormed(r: VerifyReport): void {
 async function verify(bytes: Uint8Array, pack: HonestPack = plain): Promise<VerifyReport> {
   const r = await verifyEvidencePack(bytes, { trustAnchor: pack.world.anchor });
   wellFormed(r);
+  // The file verifier (entry by entry) gives every input the very same report.
+  expect(await verifyAsFile(bytes, { trustAnchor: pack.world.anchor })).toEqual(r);
   const replay = replayEvidencePack(bytes);
   expect(typeof replay.ok).toBe('boolean');
   expect(typeof replay.summary).toBe('string');

@@ -1,0 +1,141 @@
+// Where the verifier gets entries from: the archive bytes in memory, or a file read entry by entry.
+// Both are scanned by the same strict tar scanner (tar.ts) and give the verifier the same entry
+// list and the same bytes, so one check pipeline serves both (verify.ts). A file source never holds
+// more than one read window and the entry being read: the verifier's memory does not grow with the
+// archive (docs/spec/evidencepack.md §5.2).
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { digest } from '@helm/crypto';
+import { bytesTarReader, scanTar, type TarEntryRef, type TarReader } from '../tar.js';
+
+export interface EntrySource {
+  /** SHA-256 of the whole archive (`sha256:<hex>`), also when it does not scan. */
+  readonly packDigest: string;
+  /** The entries in archive order, or the scanner's error. */
+  readonly scan: { readonly entries: readonly TarEntryRef[] } | { readonly error: unknown };
+  /**
+   * The entry's bytes (valid until the next read). A file source reads them again each time: the
+   * caller hashes what it reads before it parses it, so a file changed under the verifier is caught
+   * as a hash mismatch, never parsed.
+   */
+  read(entry: TarEntryRef): Uint8Array;
+  close(): void;
+}
+
+function scanWith(reader: TarReader) {
+  const entries: TarEntryRef[] = [];
+  try {
+    scanTar(reader, (e) => entries.push(e));
+    return { entries };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** The archive in memory. */
+export function bytesSource(bytes: Uint8Array): EntrySource {
+  const packDigest = digest(bytes);
+  return {
+    packDigest,
+    scan: scanWith(bytesTarReader(bytes)),
+    read: (e) => bytes.subarray(e.offset, e.offset + e.size),
+    close: () => {},
+  };
+}
+
+const WINDOW = 4 * 1024 * 1024;
+
+/**
+ * An archive file, scanned in one sequential pass (which also hashes it) through a 4 MiB window;
+ * entries are then read on demand with positioned reads through a window of the same size.
+ */
+export function fileSource(path: string): EntrySource {
+  const fd = openSync(path, 'r');
+  try {
+    const length = fstatSync(fd).size;
+    const hash = createHash('sha256');
+    // The scan window advances monotonically and is hashed as it advances, so the scan reads every
+    // byte once; after a scan error the rest of the file is hashed for the pack digest.
+    let window = new Uint8Array(Math.min(WINDOW, Math.max(length, 1)));
+    let start = 0;
+    let end = 0;
+    const loadNext = () => {
+      const n = Math.min(WINDOW, length - end);
+      if (n <= 0) throw new Error('read past the end of the archive');
+      readFully(fd, window, n, end);
+      hash.update(window.subarray(0, n));
+      start = end;
+      end += n;
+    };
+    const reader: TarReader = {
+      length,
+      bytes(offset, len) {
+        if (offset < start) throw new Error('the scanner went backwards');
+        while (end <= offset && end < length) loadNext();
+        if (offset + len <= end) return window.subarray(offset - start, offset - start + len);
+        // Straddles the window's end (a header or padding across a window boundary).
+        const out = new Uint8Array(len);
+        let have = 0;
+        while (have < len) {
+          const from = offset + have;
+          if (from >= end) loadNext();
+          const take = Math.min(end, offset + len) - from;
+          out.set(window.subarray(from - start, from - start + take), have);
+          have += take;
+        }
+        return out;
+      },
+      zeroFrom(offset) {
+        let zero = true;
+        let at = offset;
+        while (at < length) {
+          const n = Math.min(WINDOW, length - at);
+          const view = this.bytes(at, n);
+          for (let i = 0; i < n && zero; i++) if (view[i] !== 0) zero = false;
+          at += n;
+        }
+        return zero;
+      },
+    };
+    const scan = scanWith(reader);
+    while (end < length) loadNext();
+    const packDigest = `sha256:${hash.digest('hex')}`;
+    window = new Uint8Array(0);
+    // Entry reads: a forward window over the archive (entries of one kind are contiguous).
+    let readBuf = new Uint8Array(0);
+    let readStart = 0;
+    let readEnd = 0;
+    return {
+      packDigest,
+      scan,
+      read(e) {
+        if (e.size > WINDOW) {
+          const out = new Uint8Array(e.size);
+          readFully(fd, out, e.size, e.offset);
+          return out;
+        }
+        if (e.offset < readStart || e.offset + e.size > readEnd) {
+          const n = Math.min(WINDOW, length - e.offset);
+          if (readBuf.length < WINDOW) readBuf = new Uint8Array(WINDOW);
+          readFully(fd, readBuf, n, e.offset);
+          readStart = e.offset;
+          readEnd = e.offset + n;
+        }
+        return readBuf.subarray(e.offset - readStart, e.offset - readStart + e.size);
+      },
+      close: () => closeSync(fd),
+    };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+function readFully(fd: number, into: Uint8Array, length: number, position: number): void {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, into, done, length - done, position + done);
+    if (n === 0) throw new Error('the archive file shrank while it was read');
+    done += n;
+  }
+}
