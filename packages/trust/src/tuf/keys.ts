@@ -101,8 +101,8 @@ function canonicalSpki(key: PublicKey): Buffer | undefined {
       // take its RSAPublicKey out of the BIT STRING and re-encode it as rsaEncryption.
       const der = key.export({ format: 'der', type: 'spki' });
       const bits = ASN1Obj.parseBuffer(der).subs[1]?.value;
-      if (!bits || bits[0] !== 0) return undefined;
-      return canonicalSpki(sigcrypto.createPublicKey(Buffer.from(bits.subarray(1)), 'pkcs1'));
+      if (bits?.[0] !== 0) return undefined;
+      return canonicalSpki(sigcrypto.createPublicKey(Buffer.from((bits as Buffer).subarray(1)), 'pkcs1'));
     }
     default:
       return undefined;

@@ -159,6 +159,10 @@ describe('I-TUF-3: a value that is no supported public key has no identity and n
       keyEntry('ed25519', 'ed25519', edHex.slice(2), (d) => Buffer.from(sign(d).sig, 'hex')),
     ],
     [
+      'ed25519 hex of 300 bytes (a long DER length)',
+      keyEntry('ed25519', 'ed25519', edHex.repeat(10).slice(0, 600), (d) => Buffer.from(sign(d).sig, 'hex')),
+    ],
+    [
       'a P-256 point under a P-384 scheme',
       keyEntry('ecdsa', 'ecdsa-sha2-nistp384', p256Hex, p256.signer as never),
     ],
