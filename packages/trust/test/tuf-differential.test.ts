@@ -14,13 +14,17 @@ import { metadataFileName } from '../src/tuf/names.ts';
 import {
   aliasKey,
   bytesOf,
+  ecKeyEncodings,
+  ed25519KeyEncodings,
   KEYS,
+  type KeyEncodings,
   makeRepo,
   makeRoot,
   mapFetcher,
   REFERENCE_MS,
   type RepoOptions,
   rootBytes,
+  rsaKeyEncodings,
   sha256hex,
   signed,
   type TestKey,
@@ -462,6 +466,46 @@ describe('I-TUF-3: thresholds count distinct public keys, not key ids', () => {
     const { ours, theirs } = await pair.both(files);
     expect(ours.outcome).toBe('signature');
     expect(theirs.outcome).toBe('accept'); // §Stricter than tuf-js, item 2
+  });
+});
+
+describe('I-TUF-3: one key in every encoding tuf-js verifies counts once (tuf-js counts each id)', () => {
+  const families: KeyEncodings[] = [
+    ed25519KeyEncodings(11),
+    ecKeyEncodings('P-256', 12),
+    ecKeyEncodings('P-384', 13),
+    rsaKeyEncodings(),
+  ];
+  for (const family of families) {
+    it(`${family.label}: each encoding alone is accepted by both; any two meet no threshold of 2 here`, async () => {
+      const [first, ...rest] = family.entries as [
+        KeyEncodings['entries'][number],
+        ...KeyEncodings['entries'],
+      ];
+      for (const { name, key } of family.entries) {
+        const o: RepoOptions = { targetsKeys: [key], targetsThreshold: 1 };
+        const { ours, theirs } = await (await Pair.create(rootBytes(o))).both(makeRepo(o));
+        expect([ours.outcome, theirs.outcome], name).toEqual(['accept', 'accept']);
+      }
+      for (const { name, key } of rest) {
+        const o: RepoOptions = { targetsKeys: [first.key, key], targetsThreshold: 2 };
+        const { ours, theirs } = await (await Pair.create(rootBytes(o))).both(makeRepo(o));
+        // §Stricter than tuf-js, item 2
+        expect([ours.outcome, theirs.outcome], `${first.name} + ${name}`).toEqual(['signature', 'accept']);
+      }
+    });
+  }
+
+  it('a hex value tuf-js truncates (odd length) is no key here', async () => {
+    const T = KEYS.targets;
+    const odd = aliasKey(T, 'a'.repeat(64));
+    (odd.json as { keyval: { public: string } }).keyval = {
+      public: `${(T.json.keyval as { public: string }).public}0`,
+    };
+    const o: RepoOptions = { targetsKeys: [odd], targetsThreshold: 1 };
+    const { ours, theirs } = await (await Pair.create(rootBytes(o))).both(makeRepo(o));
+    expect(ours.outcome).toBe('signature');
+    expect(theirs.outcome).toBe('accept'); // §Stricter than tuf-js, item 6
   });
 });
 

@@ -1,6 +1,14 @@
 // Test-only helpers: fetchers over a folder, a map and loopback HTTP, and a generator of small TUF
 // repositories signed with our own deterministic Ed25519 keys (for rotation / rollback cases).
-import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
+import {
+  constants,
+  createECDH,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+} from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -314,4 +322,125 @@ export function makeRepo(o: RepoOptions = {}): Map<string, Uint8Array> {
   );
   files.set('metadata/timestamp.json', bytesOf(timestamp));
   return files;
+}
+
+// ---- one key in many encodings (I-TUF-3) --------------------------------------------------------
+
+/** A key entry `{keytype, scheme, keyval: {public}}` under its canonical-JSON-ish key id, signing with `sign`. */
+export function keyEntry(
+  keytype: string,
+  scheme: string,
+  pub: string,
+  signBytes: (data: Buffer) => Buffer,
+): TestKey {
+  const json = { keytype, scheme, keyval: { public: pub } };
+  const keyID = sha256hex(Buffer.from(JSON.stringify(json)));
+  return { keyID, json, signer: (data) => new Signature({ keyID, sig: signBytes(data).toString('hex') }) };
+}
+
+function pemOf(der: Buffer): string {
+  return `-----BEGIN PUBLIC KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PUBLIC KEY-----\n`;
+}
+
+const EC_SPKI_ALGORITHM = {
+  'P-256': '301306072a8648ce3d020106082a8648ce3d030107',
+  'P-384': '301006072a8648ce3d020106052b81040022',
+} as const;
+
+/** An EC public point wrapped as SPKI DER in exactly the form given (compressed, hybrid …). */
+function ecSpki(curve: 'P-256' | 'P-384', point: Buffer): Buffer {
+  const alg = Buffer.from(EC_SPKI_ALGORITHM[curve], 'hex');
+  const bits = Buffer.concat([Buffer.from([0x03, point.length + 1, 0]), point]);
+  return Buffer.concat([Buffer.from([0x30, alg.length + bits.length]), alg, bits]);
+}
+
+export interface KeyEncodings {
+  readonly label: string;
+  /** Every entry holds the same public key; each verifies the signatures of that key on its own. */
+  readonly entries: readonly { readonly name: string; readonly key: TestKey }[];
+}
+
+/**
+ * A deterministic EC key (private scalar = `seed` repeated) as every TUF entry @tufjs/models
+ * verifies: hex points uncompressed / compressed / hybrid / uppercase under keytype `ecdsa` and
+ * the scheme-named keytype, PEM in uncompressed and compressed point form, and PEM under keytype
+ * `rsa` (Node ignores the PSS padding option for an EC key, so that entry verifies too).
+ */
+export function ecKeyEncodings(curve: 'P-256' | 'P-384', seed: number): KeyEncodings {
+  const ecdh = createECDH(curve === 'P-256' ? 'prime256v1' : 'secp384r1');
+  const size = curve === 'P-256' ? 32 : 48;
+  ecdh.setPrivateKey(Buffer.alloc(size, seed));
+  const uncompressed = ecdh.getPublicKey();
+  const compressed = ecdh.getPublicKey(undefined, 'compressed');
+  const hybrid = ecdh.getPublicKey(undefined, 'hybrid');
+  const jwk = {
+    kty: 'EC',
+    crv: curve,
+    d: Buffer.alloc(size, seed).toString('base64url'),
+    x: uncompressed.subarray(1, 1 + size).toString('base64url'),
+    y: uncompressed.subarray(1 + size).toString('base64url'),
+  };
+  const priv = createPrivateKey({ key: jwk, format: 'jwk' });
+  const hash = curve === 'P-256' ? 'sha256' : 'sha384';
+  const scheme = curve === 'P-256' ? 'ecdsa-sha2-nistp256' : 'ecdsa-sha2-nistp384';
+  const s = (data: Buffer) => sign(hash, data, priv);
+  return {
+    label: curve,
+    entries: [
+      { name: 'hex uncompressed', key: keyEntry('ecdsa', scheme, uncompressed.toString('hex'), s) },
+      { name: 'hex compressed', key: keyEntry('ecdsa', scheme, compressed.toString('hex'), s) },
+      { name: 'hex hybrid', key: keyEntry('ecdsa', scheme, hybrid.toString('hex'), s) },
+      {
+        name: 'HEX uppercase',
+        key: keyEntry('ecdsa', scheme, uncompressed.toString('hex').toUpperCase(), s),
+      },
+      { name: `hex under keytype ${scheme}`, key: keyEntry(scheme, scheme, uncompressed.toString('hex'), s) },
+      { name: 'PEM uncompressed', key: keyEntry('ecdsa', scheme, pemOf(ecSpki(curve, uncompressed)), s) },
+      { name: 'PEM compressed', key: keyEntry(scheme, scheme, pemOf(ecSpki(curve, compressed)), s) },
+      {
+        name: 'PEM under keytype rsa',
+        key: keyEntry('rsa', `rsassa-pss-${hash}`, pemOf(ecSpki(curve, uncompressed)), s),
+      },
+    ],
+  };
+}
+
+/** The Ed25519 key of `tufKey(seed)` as hex, uppercase hex and PEM. */
+export function ed25519KeyEncodings(seed: number): KeyEncodings {
+  const priv = createPrivateKey({
+    key: Buffer.concat([PKCS8, Buffer.alloc(32, seed)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const der = createPublicKey(priv).export({ format: 'der', type: 'spki' });
+  const hex = der.subarray(12).toString('hex');
+  const s = (data: Buffer) => sign(null, data, priv);
+  return {
+    label: 'Ed25519',
+    entries: [
+      { name: 'hex', key: keyEntry('ed25519', 'ed25519', hex, s) },
+      { name: 'HEX uppercase', key: keyEntry('ed25519', 'ed25519', hex.toUpperCase(), s) },
+      { name: 'PEM', key: keyEntry('ed25519', 'ed25519', pemOf(der), s) },
+    ],
+  };
+}
+
+/** One RSA key as rsaEncryption SPKI PEM and as RSASSA-PSS SPKI PEM (same n, e), PSS-SHA256 signing. */
+export function rsaKeyEncodings(): KeyEncodings {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const rsaDer = publicKey.export({ format: 'der', type: 'spki' });
+  // RSASSA-PSS SPKI: AlgorithmIdentifier { id-RSASSA-PSS } without parameters, same BIT STRING
+  const bits = rsaDer.subarray(rsaDer.indexOf(Buffer.from('0500', 'hex'), 4) + 2);
+  const alg = Buffer.from('300b06092a864886f70d01010a', 'hex');
+  const body = Buffer.concat([alg, bits]);
+  const pssDer = Buffer.concat([Buffer.from([0x30, 0x82, body.length >> 8, body.length & 0xff]), body]);
+  const s = (data: Buffer) =>
+    sign('sha256', data, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING });
+  return {
+    label: 'RSA',
+    entries: [
+      { name: 'PEM rsaEncryption', key: keyEntry('rsa', 'rsassa-pss-sha256', pemOf(rsaDer), s) },
+      { name: 'PEM RSASSA-PSS', key: keyEntry('rsa', 'rsassa-pss-sha256', pemOf(pssDer), s) },
+    ],
+  };
 }

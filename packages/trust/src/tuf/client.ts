@@ -4,7 +4,7 @@
 // refusal codes and where we are stricter than tuf-js: docs/spec/tuf-client.md.
 import type { Metadata, Root, Targets } from '@tufjs/models';
 import { TrustError, type TufErrorCode } from '../errors.js';
-import { checkTargetPath, encodeRoleName, metadataFileName } from './names.js';
+import { checkVersionForName, encodeRoleName, metadataFileName, targetFileName } from './names.js';
 import type { TufClock, TufFetcher, TufMetadataCache } from './ports.js';
 import { InMemoryTufMetadataCache } from './ports.js';
 import { MetaFile, TufTrustedMetadataSet, verifyLengthAndHashes } from './trusted-set.js';
@@ -137,7 +137,7 @@ export class TufClient {
    */
   private async updateRoot(set: TufTrustedMetadataSet): Promise<void> {
     for (let walked = 0; ; walked++) {
-      const name = `${set.root.signed.version + 1}.root.json`;
+      const name = `${checkVersionForName(set.root.signed.version) + 1}.root.json`;
       const bytes = await this.fetch('metadata', name, this.limits.rootMaxLength);
       if (!bytes) break;
       if (walked >= this.limits.maxRootRotations) {
@@ -260,13 +260,7 @@ export class TufClient {
   /** Download `info`'s target through the fetcher and verify its length and every listed hash. */
   async downloadTarget(info: TufTargetInfo): Promise<Uint8Array> {
     const root: Metadata<Root> = this.requireRefreshed().root;
-    checkTargetPath(info.path);
-    let name = info.path;
-    if (root.signed.consistentSnapshot) {
-      const hash = info.hashes.sha256 ?? Object.values(info.hashes)[0];
-      const slash = info.path.lastIndexOf('/');
-      name = `${info.path.slice(0, slash + 1)}${hash}.${info.path.slice(slash + 1)}`;
-    }
+    const name = targetFileName(info.path, info.hashes, root.signed.consistentSnapshot);
     const bytes = await this.fetch('target', name, info.length);
     if (!bytes) fail('TUF_TARGET_NOT_FOUND', `${name} is not served`);
     // the same check as for metadata: exact length and every listed hash (unknown algorithms fail)

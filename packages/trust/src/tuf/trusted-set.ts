@@ -72,8 +72,9 @@ function verifyByRoot(root: Metadata<Root>, role: Kind, meta: AnyMeta, name: str
 
 /**
  * §5.3.11: the keys of `role` were rotated out from `before` to `after` when some key id trusted
- * for the role before is no longer listed for it, or now names different key material. Adding
- * keys, reordering them or changing the threshold rotates nothing out.
+ * for the role before is no longer listed for it, or now names different key material (or a value
+ * that is no supported key). Adding keys, reordering them or changing the threshold rotates
+ * nothing out.
  */
 export function keysRotatedOut(before: Metadata<Root>, after: Metadata<Root>, role: Kind): boolean {
   const old = before.signed.roles[role];
@@ -82,10 +83,11 @@ export function keysRotatedOut(before: Metadata<Root>, after: Metadata<Root>, ro
   if (!now) return true;
   const listed = new Set(now.keyIDs);
   return old.keyIDs.some((id) => {
-    const oldKey = before.signed.keys[id];
-    if (!oldKey) return false; // an id without a key never verified anything
-    const newKey = after.signed.keys[id];
-    return !listed.has(id) || !newKey || keyIdentity(newKey) !== keyIdentity(oldKey);
+    const oldKey = Object.hasOwn(before.signed.keys, id) ? before.signed.keys[id] : undefined;
+    const oldIdentity = oldKey && keyIdentity(oldKey);
+    if (oldIdentity === undefined) return false; // a key without an identity never counted
+    const newKey = Object.hasOwn(after.signed.keys, id) ? after.signed.keys[id] : undefined;
+    return !listed.has(id) || !newKey || keyIdentity(newKey) !== oldIdentity;
   });
 }
 
