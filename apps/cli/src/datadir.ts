@@ -276,7 +276,9 @@ export class DataDir {
       throw new CliError(
         'ROOT_KEYS_INSUFFICIENT',
         `${signers.length} root key(s) of this registry in ${dir}; the root threshold is ${threshold}${
-          mismatched > 0 ? ` (${mismatched} file(s) whose keyid/public_key are not their seed's were skipped)` : ''
+          mismatched > 0
+            ? ` (${mismatched} file(s) whose keyid/public_key are not their seed's were skipped)`
+            : ''
         }`,
         'bring the offline root keys online for this operation and pass --root-key-dir <dir>',
       );

@@ -28,7 +28,10 @@ const MISMATCH_HINT =
  * is. The seed must be 32 bytes of strict base64url, and the file's `keyid` and `public_key` must
  * be exactly the ones the seed derives, else KEY_FILE_MISMATCH.
  */
-export function keyOfFile(file: unknown, where: string): { readonly seed: Uint8Array; readonly signer: Signer } {
+export function keyOfFile(
+  file: unknown,
+  where: string,
+): { readonly seed: Uint8Array; readonly signer: Signer } {
   const f = (typeof file === 'object' && file !== null ? file : {}) as Record<string, unknown>;
   const seed = typeof f.seed === 'string' ? fromBase64Url(f.seed) : undefined;
   if (seed?.length !== SEED_LENGTH)

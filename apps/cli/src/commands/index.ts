@@ -712,7 +712,10 @@ export function registerCommands(program: Command, wrap: Wrap): void {
   keys
     .command('revoke [name]')
     .description('revoke a key: root-signed, invalid from the new trust seq on (never a root key)')
-    .option('--keyid <id>', 'revoke this registry key (ed25519:<hex>) instead of a key file, e.g. one with no file here')
+    .option(
+      '--keyid <id>',
+      'revoke this registry key (ed25519:<hex>) instead of a key file, e.g. one with no file here',
+    )
     .option('--root-key-dir <dir>', 'directory holding the (offline) root keys (default: <data-dir>/keys)')
     .option(...json)
     .action(

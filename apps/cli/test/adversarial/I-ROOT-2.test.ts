@@ -22,7 +22,8 @@ const readKey = (dir: string, name: string) => readJson(keyPath(dir, name));
 const editFile = (path: string, change: Partial<KeyJson>) =>
   writeFileSync(path, JSON.stringify({ ...readJson(path), ...change }, null, 2));
 const editKey = (dir: string, name: string, change: Partial<KeyJson>) => editFile(keyPath(dir, name), change);
-const echo = (dir: string) => cli(dir, 'run', '--tool', 'echo', '--principal', 'local', '--args', '{"x":1}', '--json');
+const echo = (dir: string) =>
+  cli(dir, 'run', '--tool', 'echo', '--principal', 'local', '--args', '{"x":1}', '--json');
 const seedId = (k: KeyJson) => createSigner(fromBase64Url(k.seed) as Uint8Array).keyId;
 
 function registryOf(dir: string): TrustRegistry {
@@ -42,7 +43,12 @@ let n = 0;
 async function home(opts: { offline?: boolean } = {}) {
   const dir = join(root, `home-${++n}`);
   const offline = join(root, `offline-${n}`);
-  const init = await cli(dir, 'init', ...(opts.offline === false ? [] : ['--root-key-dir', offline]), '--json');
+  const init = await cli(
+    dir,
+    'init',
+    ...(opts.offline === false ? [] : ['--root-key-dir', offline]),
+    '--json',
+  );
   expect(init.code).toBe(0);
   const descriptor = join(root, `echo-${n}.json`);
   writeFileSync(descriptor, JSON.stringify(ECHO_TOOL));
@@ -137,7 +143,10 @@ describe('I-ROOT-2: a key file names its key only through its seed', () => {
     const { dir } = await home();
     expect((await echo(dir)).code).toBe(0); // a receipt to export later
     // The executor file now holds the guardian's seed (consistently): it may not sign receipts.
-    writeFileSync(keyPath(dir, 'executor'), JSON.stringify({ ...readKey(dir, 'guardian'), name: 'executor' }));
+    writeFileSync(
+      keyPath(dir, 'executor'),
+      JSON.stringify({ ...readKey(dir, 'guardian'), name: 'executor' }),
+    );
     expect((await echo(dir)).json).toMatchObject({ error: { code: 'KEY_NOT_VALID' } });
     // A fresh, unpublished seed likewise.
     const fresh = createSigner(new Uint8Array(32).fill(9));
@@ -159,7 +168,9 @@ describe('I-ROOT-2: a key file names its key only through its seed', () => {
     const { dir, offline } = await home();
     // The operator's own root key file with its notes blanked still signs; nothing else does.
     editFile(join(offline, 'root.json'), { roles: [], status: 'revoked' });
-    expect((await cli(dir, 'keys', 'revoke', 'approver-3', '--root-key-dir', offline, '--json')).code).toBe(0);
+    expect((await cli(dir, 'keys', 'revoke', 'approver-3', '--root-key-dir', offline, '--json')).code).toBe(
+      0,
+    );
     // A data-directory file claiming root is no root key.
     editKey(dir, 'approver-1', { roles: ['root'] });
     const r = await cli(dir, 'keys', 'revoke', 'approver-2', '--root-key-dir', join(dir, 'keys'), '--json');
@@ -172,7 +183,10 @@ describe('I-ROOT-2: rotate and revoke never target a root key', () => {
     const { dir } = await home({ offline: false });
     const rootKey = readKey(dir, 'root');
     // The default data directory holds root: a data-directory file consistent with the root seed.
-    writeFileSync(keyPath(dir, 'executor'), JSON.stringify({ ...rootKey, name: 'executor', roles: ['executor'] }));
+    writeFileSync(
+      keyPath(dir, 'executor'),
+      JSON.stringify({ ...rootKey, name: 'executor', roles: ['executor'] }),
+    );
     const seq = registryOf(dir).seq;
     for (const args of [
       ['keys', 'rotate', 'root'],
