@@ -29,6 +29,7 @@ import { openSqliteStore, type SqliteStore } from '@helm/store';
 import { createGenesisEvent, TrustRegistry, trustEventDigest } from '@helm/trust';
 import { CliError } from './errors.js';
 import { parseJson } from './json.js';
+import { keyOfFile, requireRole } from './keys.js';
 import { listedPath, namedPath } from './names.js';
 
 export const CONFIG_TYPE = 'helm.cli.config.v1';
@@ -47,6 +48,10 @@ export interface HelmConfig {
   }[];
 }
 
+/**
+ * A key file as written. Only `seed` is ever trusted: `keyid` and `public_key` must be the seed's
+ * (checked on every read), `roles` and `status` are notes for humans (I-ROOT-2).
+ */
 export interface KeyFile {
   readonly name: string;
   readonly roles: readonly TrustRole[];
@@ -54,6 +59,13 @@ export interface KeyFile {
   readonly public_key: string;
   readonly seed: string;
   readonly status: 'active' | 'revoked';
+}
+
+/** A key of the data directory: its file name and the signer its seed is. */
+export interface LocalKey {
+  readonly name: string;
+  readonly seed: Uint8Array;
+  readonly signer: Signer;
 }
 
 export const SETUP_KEYS: readonly { name: string; roles: TrustRole[] }[] = [
@@ -174,28 +186,49 @@ export class DataDir {
   }
 
   // ── keys ──────────────────────────────────────────────────────────────────────────────────
-  keyFile(name: string): KeyFile {
+  // A key file names its key only through its seed (src/keys.ts, I-ROOT-2): nothing here returns
+  // a key id, role or status read from a file.
+
+  /** The key of `keys/<name>.json` as its seed says (KEY_UNKNOWN, KEY_FILE_MISMATCH). */
+  localKey(name: string): LocalKey {
     const path = this.keyPath(name);
     if (!existsSync(path))
       throw new CliError('KEY_UNKNOWN', `no key named ${name}`, 'list keys with `helm keys list`');
-    return readJson(path) as KeyFile;
+    return { name, ...keyOfFile(readJson(path), `keys/${name}.json`) };
   }
 
-  keyFiles(): KeyFile[] {
+  /** Every `keys/*.json`, by name: its seed's signer, or why the file names no key. */
+  localKeys(): (LocalKey | { readonly name: string; readonly error: CliError })[] {
     const dir = this.path('keys');
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
       .filter((f) => f.endsWith('.json'))
       .sort()
-      .map((f) => readJson(listedPath(dir, 'key', f, '.json')) as KeyFile);
+      .map((f) => {
+        const name = f.slice(0, -'.json'.length);
+        const file = readJson(listedPath(dir, 'key', f, '.json'));
+        try {
+          return { name, ...keyOfFile(file, `keys/${f}`) };
+        } catch (error) {
+          if (error instanceof CliError) return { name, error };
+          throw error;
+        }
+      });
   }
 
-  signer(name: string): Signer {
-    const file = this.keyFile(name);
-    if (file.status !== 'active') throw new CliError('KEY_UNKNOWN', `key ${name} is revoked`);
-    return createSigner(fromBase64Url(file.seed) as Uint8Array);
+  /**
+   * The signer of `keys/<name>.json`, only if the registry (default: this directory's, at its
+   * head) says its key holds `role` now: a seed swapped into a key file, a revoked key whose file
+   * still says "active", or a key of another role is KEY_NOT_VALID, never used to sign.
+   */
+  signer(name: string, role: TrustRole, registry: TrustRegistry = this.registry()): Signer {
+    return requireRole(registry, this.localKey(name).signer, role, name);
   }
 
+  /**
+   * Write `keys/<name>.json` for `seed`. `roles` and `status` are notes for a human reading the
+   * file; no command reads them back (roles and validity come from the registry).
+   */
   writeKey(
     name: string,
     roles: readonly TrustRole[],
@@ -206,10 +239,12 @@ export class DataDir {
   }
 
   /**
-   * Signers for a root-signed registry event: every active key file holding `root` in the registry
-   * at its head, from `keyDir` (the directory `init --root-key-dir` wrote them to, e.g. removable
-   * media brought online for the ceremony) or else `keys/`. Fewer than the root threshold is
-   * `ROOT_KEYS_INSUFFICIENT`: nothing is signed.
+   * Signers for a root-signed registry event: the keys of the files in `keyDir` (the directory
+   * `init --root-key-dir` wrote them to, e.g. removable media brought online for the ceremony) or
+   * else `keys/` whose seeds are keys holding `root` in the registry at its head. A file's own
+   * `roles`/`status` do not matter, and a file whose keyid/public_key are not its seed's is not a
+   * root key (it is skipped). Fewer than the root threshold is `ROOT_KEYS_INSUFFICIENT`: nothing
+   * is signed.
    */
   rootSigners(registry: TrustRegistry, keyDir?: string): Signer[] {
     const dir = keyDir === undefined ? this.path('keys') : resolve(keyDir);
@@ -221,19 +256,18 @@ export class DataDir {
         `${dir} is a symbolic link; nothing was written`,
         'the directories inside the data directory (keys/, tools/, modules/, policy/) must be real directories: remove the link',
       );
-    const files = existsSync(dir)
-      ? readdirSync(dir)
-          .filter((f) => f.endsWith('.json'))
-          .sort()
-          .map((f) => readJson(listedPath(dir, 'key', f, '.json')) as KeyFile)
-      : [];
-    // The key id is derived from the seed, never taken from the file: a file naming a root key id
-    // over another seed is not a root key.
-    const signers = files
-      .filter((k) => k.status === 'active' && Array.isArray(k.roles) && k.roles.includes('root'))
-      .flatMap((k) => {
-        const seed = typeof k.seed === 'string' ? fromBase64Url(k.seed) : undefined;
-        return seed?.length === 32 ? [createSigner(seed)] : [];
+    let mismatched = 0;
+    const signers = (existsSync(dir) ? readdirSync(dir) : [])
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .flatMap((f) => {
+        try {
+          return [keyOfFile(readJson(listedPath(dir, 'key', f, '.json')), f).signer];
+        } catch (error) {
+          if (!(error instanceof CliError) || error.code !== 'KEY_FILE_MISMATCH') throw error;
+          mismatched++;
+          return [];
+        }
       })
       .filter((s) => registry.keyValidFor(s.keyId, 'root', registry.seq).ok)
       .filter((s, i, all) => all.findIndex((o) => o.keyId === s.keyId) === i);
@@ -241,7 +275,11 @@ export class DataDir {
     if (signers.length < threshold) {
       throw new CliError(
         'ROOT_KEYS_INSUFFICIENT',
-        `${signers.length} root key(s) of this registry in ${dir}; the root threshold is ${threshold}`,
+        `${signers.length} root key(s) of this registry in ${dir}; the root threshold is ${threshold}${
+          mismatched > 0
+            ? ` (${mismatched} file(s) whose keyid/public_key are not their seed's were skipped)`
+            : ''
+        }`,
         'bring the offline root keys online for this operation and pass --root-key-dir <dir>',
       );
     }
@@ -421,6 +459,10 @@ export function initDataDir(
     );
     data.appendTrustEvent(registry, env);
   }
-  data.writePolicy(options.p0 ?? DEFAULT_P0, options.bundle ?? DEFAULT_BUNDLE, data.signer('policy'));
+  data.writePolicy(
+    options.p0 ?? DEFAULT_P0,
+    options.bundle ?? DEFAULT_BUNDLE,
+    data.signer('policy', 'policy', registry),
+  );
   return { data, anchor, keys, rootKeyDir: rootDir, rootThreshold: threshold };
 }

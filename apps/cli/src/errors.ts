@@ -8,6 +8,12 @@ export type CliErrorCode =
   | 'FILE_NOT_FOUND'
   | 'INVALID_INPUT'
   | 'KEY_UNKNOWN'
+  /** A key file whose seed is missing or malformed, or whose keyid/public_key are not its seed's (I-ROOT-2). */
+  | 'KEY_FILE_MISMATCH'
+  /** The trust registry does not let this key do this: unknown, revoked, rotated, or without the role (I-ROOT-2). */
+  | 'KEY_NOT_VALID'
+  /** A root-signed key operation aimed at a key holding `root`: root keys change only in a root ceremony (I-ROOT-2). */
+  | 'KEY_IS_ROOT'
   /** A name from input (tool, key, module, chain id) that may not become a file name (I-DATADIR-1). */
   | 'NAME_INVALID'
   | 'DATA_DIR_UNSAFE'

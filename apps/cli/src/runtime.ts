@@ -294,7 +294,7 @@ export class GovernedRuntime {
       trustedBundleKeys: registry.lookupFor('policy', registry.seq),
     });
     const guardian = new Guardian({
-      signer: data.signer('guardian'),
+      signer: data.signer('guardian', 'guardian', registry),
       clock: options.clock,
       freeze: {},
       environmentFingerprint: config.environment_fingerprint,
@@ -342,7 +342,7 @@ export class GovernedRuntime {
       lastNodeLamport = Math.max(lastNodeLamport, n.lamport);
     }
     const graph = new ProofGraph(nodeStore);
-    const executorSigner = data.signer('executor');
+    const executorSigner = data.signer('executor', 'executor', registry);
     const recorder = await ReceiptRecorder.open({
       signer: executorSigner,
       chainId: config.chain_id,
@@ -464,7 +464,7 @@ export class GovernedRuntime {
             this.#sandbox,
             this.data,
             bytes,
-            this.data.signer('executor'),
+            this.data.signer('executor', 'executor', this.registry),
             this.moduleCache,
           );
       driver = sandboxDriver({ sandbox: this.#sandbox, module, gas: 5_000_000, maxOutputBytes: 65_536 });
@@ -639,7 +639,7 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
     const lastIssued = envelopeBody<{ issued_at_ms: number }>(
       receipts[receipts.length - 1]?.envelope as SignedEnvelope,
     ).issued_at_ms;
-    const checkpoint = log.checkpoint(data.signer('checkpoint'), lastIssued);
+    const checkpoint = log.checkpoint(data.signer('checkpoint', 'checkpoint'), lastIssued);
     const c = condenseHistory(refs, log, checkpoint);
     const full = new Set(
       c.history
@@ -696,7 +696,7 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
       modules,
       requests: store.requestsSync(query).map((r) => ({ lamport: r.lamport, body: r.body })),
     },
-    data.signer('executor'),
+    data.signer('executor', 'executor', registry),
   );
 }
 

@@ -297,9 +297,11 @@ describe('error paths', () => {
     const data = new DataDir(dir);
     keysRevoke(data, 'executor');
     await expect(runCall(data, { tool: 'echo', principal: 'local' })).rejects.toMatchObject({
-      code: 'KEY_UNKNOWN',
+      code: 'KEY_NOT_VALID',
     });
-    expect(() => data.signer('ghost')).toThrow(CliError);
+    expect(() => data.signer('ghost', 'executor')).toThrow(
+      expect.objectContaining({ code: 'KEY_UNKNOWN' }) as unknown as Error,
+    );
     expect(keysGenerate(data, 'exec-2', 'executor').exitCode).toBe(0);
     data.close();
   });

@@ -31,7 +31,7 @@ describe('a data directory with signed EFFECT nodes of an earlier version', () =
           payload: r.envelope,
           issued_at_ms: 1_800_000_000_000 + r.lamport,
         },
-        data.signer('executor'),
+        data.signer('executor', 'executor'),
       );
       store.appendNodeSync(config.chain_id, {
         id: node.hash,

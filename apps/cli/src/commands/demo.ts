@@ -286,8 +286,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
         [signer],
       );
     };
-    rt.submitApproval(approve(data.signer('approver-1'), 'carol'));
-    rt.submitApproval(approve(data.signer('approver-3'), 'dave'));
+    rt.submitApproval(approve(data.signer('approver-1', 'approver'), 'carol'));
+    rt.submitApproval(approve(data.signer('approver-3', 'approver'), 'dave'));
     clock.advance(61_000); // past the timelock
     await expectCall(
       'escalation approved 2-of-3',

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TOOL_DESCRIPTOR_TYPE, TRUST_ROLES, type TrustRole } from '@helm/contracts';
-import { canonicalBytes, createSigner, digest, fromBase64Url, signEnvelope } from '@helm/crypto';
+import { canonicalBytes, createSigner, digest, fromBase64Url, isKeyId, signEnvelope } from '@helm/crypto';
 import {
   formatReport,
   replayEvidencePack,
@@ -15,9 +15,10 @@ import {
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
 import type { Command } from 'commander';
 import { componentSummary, stageComponent, writeComponent } from '../component.js';
-import { DataDir, initDataDir, resolveDataDir } from '../datadir.js';
+import { DataDir, initDataDir, type LocalKey, resolveDataDir } from '../datadir.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
 import { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from '../json.js';
+import { lastRoles, liveKey, openRoles, recordsAtHead, refuseRootTarget } from '../keys.js';
 import { namedPath } from '../names.js';
 import { progressBar } from '../output.js';
 import { exportPack, GovernedRuntime, reexecute } from '../runtime.js';
@@ -107,21 +108,56 @@ export function initCommand(dir: string, opts: InitOpts = {}): CommandResult {
   );
 }
 
+/**
+ * The key files of the data directory as the registry sees them: key id from each file's seed,
+ * roles and status from the registry at its head (never from the file), plus the registry keys
+ * valid now that no file here holds (offline root keys, or a successor a key rotated itself to).
+ */
 export function keysList(data: DataDir): CommandResult {
   data.requireInitialized();
   const registry = data.registry();
-  const keys = data.keyFiles().map((k) => ({
-    name: k.name,
-    keyid: k.keyid,
-    roles: k.roles,
-    status: k.status,
-    valid_now: k.roles.every((r) => registry.keyValidFor(k.keyid, r, registry.seq).ok),
-  }));
-  return ok({ keys, trust_seq: registry.seq, trust_head: registry.head }, [
-    `Keys in ${data.dir} (trust registry at seq ${registry.seq}, head ${registry.head}):`,
+  const records = recordsAtHead(registry);
+  const keys = data.localKeys().map((k) => {
+    if ('error' in k)
+      return {
+        name: k.name,
+        keyid: null,
+        roles: [] as TrustRole[],
+        status: 'file_mismatch',
+        rotated_to: null,
+        valid_now: false,
+        error: { code: k.error.code, message: k.error.message },
+      };
+    const record = records.get(k.signer.keyId);
+    const roles = record === undefined ? [] : lastRoles(record);
+    return {
+      name: k.name,
+      keyid: k.signer.keyId,
+      roles,
+      status: record === undefined ? 'unpublished' : (record.revocation ?? 'active'),
+      rotated_to: record?.rotated_to ?? null,
+      valid_now:
+        roles.length > 0 && roles.every((r) => registry.keyValidFor(k.signer.keyId, r, registry.seq).ok),
+    };
+  });
+  const named = new Set(keys.map((k) => k.keyid));
+  const unnamed = [...records.values()]
+    .filter((r) => r.revoked_at === null && !named.has(r.keyid))
+    .map((r) => ({ keyid: r.keyid, roles: openRoles(r), rotated_from: r.rotated_from }));
+  return ok({ keys, unnamed, trust_seq: registry.seq, trust_head: registry.head }, [
+    `Keys in ${data.dir} (roles and status from the trust registry at seq ${registry.seq}, head ${registry.head}):`,
     ...keys.map(
-      (k) => `  ${k.name.padEnd(12)} ${k.roles.join(',').padEnd(10)} ${k.status.padEnd(8)} ${k.keyid}`,
+      (k) =>
+        `  ${k.name.padEnd(12)} ${k.roles.join(',').padEnd(10)} ${k.status.padEnd(8)} ${k.keyid ?? `(${k.error?.message})`}${
+          k.rotated_to ? ` → ${k.rotated_to}` : ''
+        }`,
     ),
+    ...(unnamed.length === 0
+      ? []
+      : [
+          'Registry keys valid now with no key file here (offline root keys, or keys rotated or made elsewhere):',
+          ...unnamed.map((u) => `  ${u.roles.join(',').padEnd(23)} ${u.keyid}`),
+        ]),
   ]);
 }
 
@@ -152,52 +188,106 @@ export function keysGenerate(data: DataDir, name: string, role: string, rootKeyD
   ]);
 }
 
+/**
+ * Root-signed `key_rotate` of the key `keys/<name>.json` stands for: its seed's key, followed
+ * along the registry's rotation chain to the live successor; never a key holding root (I-ROOT-2).
+ * The new seed replaces the file; its roles are the ones the registry passes on.
+ */
 export function keysRotate(data: DataDir, name: string, rootKeyDir?: string): CommandResult {
   data.requireInitialized();
-  const old = data.keyFile(name);
-  if (name === 'root' || old.roles.includes('root'))
-    throw new CliError('USAGE', 'rotating the root key needs a root ceremony; not supported by this command');
   const registry = data.registry();
+  const own = data.localKey(name);
+  const target = liveKey(registry, own.signer.keyId, 'follow');
+  refuseRootTarget(target, `helm keys rotate ${name}`);
   const roots = data.rootSigners(registry, rootKeyDir);
+  const oldKeyid = target.record.keyid;
+  const roles = openRoles(target.record);
   const seed = new Uint8Array(randomBytes(32));
   const signer = createSigner(seed);
   const env = registry.commit(
-    { kind: 'key_rotate', keyid: old.keyid, newPublicKey: signer.publicKey },
+    { kind: 'key_rotate', keyid: oldKeyid, newPublicKey: signer.publicKey },
     [...roots, signer], // root authorizes; the new key proves possession
   );
   data.appendTrustEvent(registry, env);
-  data.writeKey(name, old.roles, seed);
+  data.writeKey(name, roles, seed);
   return ok(
     {
       name,
-      old_keyid: old.keyid,
+      old_keyid: oldKeyid,
       new_keyid: signer.keyId,
+      roles,
+      followed: target.chain,
       trust_seq: registry.seq,
       trust_head: registry.head,
     },
     [
-      `Rotated ${name}: ${old.keyid} → ${signer.keyId} at trust seq ${registry.seq}.`,
+      ...followedLines(name, target.chain),
+      `Rotated ${name} (${roles.join(',') || 'no roles'}): ${oldKeyid} → ${signer.keyId} at trust seq ${registry.seq}.`,
       'Receipts signed earlier still verify: each names the trust seq it was signed under, before the rotation.',
       `Verifiers refuse packs that hide this rotation behind an older registry copy when they pin freshness: --trust-head ${registry.seq}:${registry.head}`,
     ],
   );
 }
 
-export function keysRevoke(data: DataDir, name: string, rootKeyDir?: string): CommandResult {
+function followedLines(name: string, chain: readonly string[]): string[] {
+  return chain.length > 1
+    ? [
+        `keys/${name}.json holds ${chain[0]}, which the registry rotated to ${chain.slice(1).join(' → ')} (not through this file): acting on ${chain[chain.length - 1]}.`,
+      ]
+    : [];
+}
+
+export interface RevokeOpts {
+  /** Name the registry key directly (`ed25519:<hex>`), instead of a key file. */
+  keyid?: string;
+  rootKeyDir?: string;
+}
+
+/**
+ * Root-signed `key_revoke`. By name: the key `keys/<name>.json`'s seed stands for, followed along
+ * the rotation chain to the live successor. By `--keyid`: exactly that registry key, which need
+ * not have a file here (a successor an insider rotated a key to). Never a key holding root.
+ */
+export function keysRevoke(data: DataDir, name: string | undefined, opts: RevokeOpts = {}): CommandResult {
   data.requireInitialized();
-  const file = data.keyFile(name);
-  if (name === 'root' || file.roles.includes('root'))
-    throw new CliError('USAGE', 'the root key cannot be revoked by itself');
+  if ((name === undefined) === (opts.keyid === undefined))
+    throw new CliError(
+      'USAGE',
+      'name the key to revoke either by its file name or by --keyid, not both',
+      'helm keys revoke executor | helm keys revoke --keyid ed25519:<64 hex>',
+    );
+  if (opts.keyid !== undefined && !isKeyId(opts.keyid))
+    throw new CliError('USAGE', '--keyid must be ed25519:<64 lowercase hex>', 'key ids: `helm keys list`');
   const registry = data.registry();
-  const env = registry.commit(
-    { kind: 'key_revoke', keyid: file.keyid },
-    data.rootSigners(registry, rootKeyDir),
+  const target =
+    name === undefined
+      ? liveKey(registry, opts.keyid as string, 'exact')
+      : liveKey(registry, data.localKey(name).signer.keyId, 'follow');
+  const what = name === undefined ? `helm keys revoke --keyid ${opts.keyid}` : `helm keys revoke ${name}`;
+  refuseRootTarget(target, what);
+  const roots = data.rootSigners(registry, opts.rootKeyDir);
+  const keyid = target.record.keyid;
+  const roles = openRoles(target.record);
+  // The files holding that key get status "revoked" (a note for humans; `keys list` asks the registry).
+  const holders = data.localKeys().filter((k) => 'signer' in k && k.signer.keyId === keyid) as LocalKey[];
+  data.appendTrustEvent(registry, registry.commit({ kind: 'key_revoke', keyid }, roots));
+  for (const k of holders) data.writeKey(k.name, roles, k.seed, 'revoked');
+  const label = name ?? keyid;
+  return ok(
+    {
+      ...(name === undefined ? {} : { name }),
+      keyid,
+      roles,
+      followed: target.chain,
+      trust_seq: registry.seq,
+      trust_head: registry.head,
+    },
+    [
+      ...(name === undefined ? [] : followedLines(name, target.chain)),
+      `Revoked ${label} (${keyid}, ${roles.join(',') || 'no roles'}) from trust seq ${registry.seq}. Signatures by it claiming that seq or a later one fail verification.`,
+      `Verifiers pin this revocation with: --trust-head ${registry.seq}:${registry.head}`,
+    ],
   );
-  data.appendTrustEvent(registry, env);
-  data.writeKey(name, file.roles, fromBase64Url(file.seed) as Uint8Array, 'revoked');
-  return ok({ name, keyid: file.keyid, trust_seq: registry.seq }, [
-    `Revoked ${name} (${file.keyid}) from trust seq ${registry.seq}. Signatures by it claiming that seq or a later one fail verification.`,
-  ]);
 }
 
 export function policyValidate(path: string): CommandResult {
@@ -242,7 +332,7 @@ export function policySign(data: DataDir, path: string): CommandResult {
   const valid = policyValidate(path);
   if (valid.exitCode !== 0) return valid;
   if (doc.type !== 'helm.policy.bundle.v1') throw new CliError('INVALID_INPUT', 'only P1 bundles are signed');
-  const signed = data.writePolicy(data.p0(), doc, data.signer('policy'));
+  const signed = data.writePolicy(data.p0(), doc, data.signer('policy', 'policy'));
   return ok({ path, signed_by: signed.signatures[0]?.keyid, digest: digest(canonicalBytes(signed)) }, [
     `Signed ${path} with the policy key and installed it as the active P1 bundle.`,
   ]);
@@ -620,12 +710,17 @@ export function registerCommands(program: Command, wrap: Wrap): void {
       ),
     );
   keys
-    .command('revoke <name>')
+    .command('revoke [name]')
+    .description('revoke a key: root-signed, invalid from the new trust seq on (never a root key)')
+    .option(
+      '--keyid <id>',
+      'revoke this registry key (ed25519:<hex>) instead of a key file, e.g. one with no file here',
+    )
     .option('--root-key-dir <dir>', 'directory holding the (offline) root keys (default: <data-dir>/keys)')
     .option(...json)
     .action(
-      wrap((name: string, o: { rootKeyDir?: string }, cmd: Command) =>
-        withDataDir(cmd, (d) => keysRevoke(d, name, o.rootKeyDir)),
+      wrap((name: string | undefined, o: RevokeOpts, cmd: Command) =>
+        withDataDir(cmd, (d) => keysRevoke(d, name, o)),
       ),
     );
   const trust = program.command('trust').description('the trust registry verifiers pin');
