@@ -100,6 +100,14 @@ export interface VerifyReport {
 /** Where a freshness pin came from: a verifier's flag, the data directory verified against, or none. */
 export type FreshnessSource = 'flag' | 'data-dir' | 'none';
 
+/**
+ * The kind of freshness pin given (§5.3): `trust-head` (the snapshot continues a registry head the
+ * verifier holds: staleness and forks are refused), `min-seq` (a minimum seq only: staleness is
+ * refused, a fork is NOT — any key once valid in the registry can extend an older copy of it by
+ * self-rotation to any seq), or `none`.
+ */
+export type FreshnessPin = 'trust-head' | 'min-seq' | 'none';
+
 /** A registry head the verifier holds: the event digest `head` at sequence number `seq`. */
 export interface TrustHeadPin {
   readonly seq: number;
@@ -112,8 +120,13 @@ export interface TrustHeadPin {
  * the registry replays as well, so a key rotated out later may still verify (§5.3).
  */
 export interface TrustFreshness {
-  /** True when a freshness pin (`minTrustSeq` or `trustHead`) was applied. */
+  /**
+   * True when a freshness pin (`minTrustSeq` or `trustHead`) was held against a verified trust
+   * snapshot; false without a pin, and when the pack has no snapshot that verifies (nothing to pin).
+   */
   readonly pinned: boolean;
+  /** The kind of pin given; `min-seq` alone does not rule out a forked registry (§5.3). */
+  readonly pin: FreshnessPin;
   readonly source: FreshnessSource;
   readonly seq: number | null;
   readonly head: string | null;
@@ -289,7 +302,9 @@ function freshnessOf(registry: TrustRegistry | undefined, options: VerifyOptions
   const pinned = isPinnedBy(options);
   const need = Math.max(options.minTrustSeq ?? 0, options.trustHead?.seq ?? 0);
   return {
-    pinned,
+    // A pin without a verified snapshot established nothing (the verdict is never PASS then).
+    pinned: pinned && registry !== undefined,
+    pin: options.trustHead !== undefined ? 'trust-head' : pinned ? 'min-seq' : 'none',
     source: pinned ? (options.pinSource ?? 'flag') : 'none',
     seq: registry?.seq ?? null,
     head: registry?.head ?? null,
@@ -300,6 +315,7 @@ function freshnessOf(registry: TrustRegistry | undefined, options: VerifyOptions
 
 const UNPINNED: TrustFreshness = {
   pinned: false,
+  pin: 'none',
   source: 'none',
   seq: null,
   head: null,
@@ -321,7 +337,7 @@ function snapshotCheck(registry: TrustRegistry, options: VerifyOptions, replayed
   const pin = isPinnedBy(options)
     ? options.trustHead
       ? `; continues the pinned head at seq ${options.trustHead.seq}`
-      : `; reaches the pinned seq ${options.minTrustSeq}`
+      : `; reaches the pinned seq ${options.minTrustSeq} (a minimum seq refuses a stale copy of the registry, not a fork: pin its head)`
     : '; freshness unpinned';
   return { code: 'TRUST_SNAPSHOT', status: 'PASS', message: `${replayed}${pin}` };
 }
@@ -628,7 +644,7 @@ function* verifyChecks(
   // Trust heights are registry sequence numbers, and each receipt names its own under its signature
   // (`trust_seq`, `trust_head`; docs/spec/evidencepack.md §4): a receipt's key is looked up at its
   // trust_seq — nothing maps Lamport values onto the registry. A decision is checked at the
-  // trust_seq of the (first) receipt naming it; a signed node or checkpoint, which commits to no
+  // trust_seq of every receipt naming it; a signed node or checkpoint, which commits to no
   // trust state itself, at `heightOf(its Lamport)`: the trust_seq of the pack's full receipt at that
   // Lamport, else of the nearest full receipt before it, else of the first full receipt, else the
   // snapshot head.
@@ -912,11 +928,17 @@ function* verifyChecks(
       `Lamport ${manifest.scope.from_lamport}..${manifest.scope.to_lamport}, head and counts match`,
     );
 
-  // 8. Decisions: guardian-signed under a key valid at the trust_seq of the first receipt that names
-  //    it, each bound to that receipt (same args hash; an ALLOW also the same tool and principal).
-  const byDecision = new Map<string, Record<string, unknown>>();
-  for (const b of receiptBodies)
-    if (!byDecision.has(String(b.decision_id))) byDecision.set(String(b.decision_id), b);
+  // 8. Decisions: every full receipt that names a decision of the pack is bound to it — the
+  //    decision verifies under a key holding `guardian` at *that* receipt's trust_seq, the same
+  //    args hash, an ALLOW also the same tool and principal — and an ALLOW decision authorizes one
+  //    execution: one receipt names it (§5 step 11; a SUCCEEDED receipt may be followed by the
+  //    FAILED `RECEIPT_PERSIST_FAILED` of the same call, docs/spec/pipeline.md step 14).
+  const namedBy = new Map<string, Record<string, unknown>[]>();
+  for (const b of receiptBodies) {
+    const named = namedBy.get(String(b.decision_id));
+    if (named) named.push(b);
+    else namedBy.set(String(b.decision_id), [b]);
+  }
   const decisionPaths = under('decisions/');
   // Every full receipt's decision is in the pack, unless its decision_id is the executor-local
   // denial id (docs/spec/pipeline.md §Executor-local denial id) recomputed from the receipt and
@@ -942,25 +964,40 @@ function* verifyChecks(
     let failure: Check | undefined;
     for (const path of decisionPaths) {
       const env = json.get(path) as SignedEnvelope | undefined;
+      let detail: string | undefined;
       try {
         if (!env) throw new Error('unreadable');
         const body = envelopeBody<Record<string, unknown>>(env);
-        const receipt = byDecision.get(String(body.decision_id));
-        if (!receipt) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
-        verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', Number(receipt.trust_seq)));
-        if (receipt.args_hash !== null && receipt.args_hash !== body.args_hash)
-          throw new Error('receipt and decision disagree on args_hash');
-        // An ALLOW authorized exactly this call (docs/spec/pipeline.md step 7): its receipt names
-        // the tool and principal the guardian signed.
-        if (body.verdict === 'ALLOW' && (receipt.tool !== body.tool || receipt.principal !== body.principal))
-          throw new Error('receipt and its ALLOW decision disagree on the tool or principal');
-        if (receipt.verdict !== body.verdict && receipt.reason_code === body.reason_code)
-          throw new Error('receipt and decision disagree on the verdict');
+        const named = namedBy.get(String(body.decision_id));
+        if (!named) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
+        // The guardian key at the trust state of every receipt naming it (I-EVIDENCE-5).
+        for (const seq of new Set(named.map((r) => Number(r.trust_seq))))
+          verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', seq));
+        for (const receipt of named) {
+          const at = `receipt at Lamport ${String(receipt.lamport)}`;
+          if (receipt.args_hash !== null && receipt.args_hash !== body.args_hash)
+            throw new Error(`${at} and the decision disagree on args_hash`);
+          // An ALLOW authorized exactly this call (docs/spec/pipeline.md step 7): its receipt names
+          // the tool and principal the guardian signed.
+          if (
+            body.verdict === 'ALLOW' &&
+            (receipt.tool !== body.tool || receipt.principal !== body.principal)
+          )
+            throw new Error(`${at} and its ALLOW decision disagree on the tool or principal`);
+          if (receipt.verdict !== body.verdict && receipt.reason_code === body.reason_code)
+            throw new Error(`${at} and the decision disagree on the verdict`);
+        }
+        const reuse = body.verdict === 'ALLOW' ? allowReuseProblem(named) : undefined;
+        if (reuse) {
+          detail = 'DECISION_REUSED';
+          throw new Error(reuse);
+        }
       } catch (error) {
         failure = {
           code: 'DECISIONS',
           status: 'FAILED',
           message: `${path}: ${(error as Error).message}`,
+          ...(detail === undefined ? {} : { detail }),
           path,
         };
         break;
@@ -1163,6 +1200,28 @@ function* verifyChecks(
       `${requestPaths.length} recorded requests, each with its receipt; every full receipt's request hashes to its request_digest`,
     );
   return done(manifest);
+}
+
+/**
+ * §5 step 11: an ALLOW decision authorizes exactly one execution (docs/spec/pipeline.md step 7; an
+ * idempotent replay is re-authorized by its own decision, step 7b), so the full receipts naming it
+ * (Lamport order) are one receipt — or a SUCCEEDED one followed by the FAILED
+ * `RECEIPT_PERSIST_FAILED` receipt the executor writes when that call's ProofGraph append failed
+ * (step 14). Anything else is a reuse (detail `DECISION_REUSED`). DENY and ESCALATE decisions, like
+ * executor-local denial ids, are content-derived and may be named by identical calls.
+ */
+function allowReuseProblem(named: readonly Record<string, unknown>[]): string | undefined {
+  if (named.length === 1) return undefined;
+  const [first, second] = named as [Record<string, unknown>, Record<string, unknown>];
+  if (
+    named.length === 2 &&
+    first.status === 'SUCCEEDED' &&
+    second.status === 'FAILED' &&
+    second.reason_code === 'RECEIPT_PERSIST_FAILED'
+  )
+    return undefined;
+  const lamports = named.map((r) => String(r.lamport)).join(', ');
+  return `the ALLOW decision is named by ${named.length} receipts (Lamport ${lamports}): an ALLOW authorizes exactly one execution`;
 }
 
 /**
@@ -1489,12 +1548,16 @@ function envelopeBodySafe(value: unknown): Record<string, unknown> | undefined {
 /** The freshness line of the human report (§5.3): states what the verdict rests on, pinned or not. */
 export function freshnessLine(f: TrustFreshness): string {
   const at = f.seq === null ? 'no verified trust registry' : `registry seq ${f.seq}, head ${f.head}`;
+  if (!f.pinned && f.pin !== 'none')
+    return `Trust freshness: not established (${at}): the pin could not be held against a verified trust snapshot.`;
   if (!f.pinned)
-    return `Trust freshness: unpinned (${at}). An older copy of the registry verifies too, so a key rotated out later is not refused; pin with --trust-head <seq>:<head> or --min-trust-seq <n>.`;
-  const pin = f.pinned_head
-    ? `continuing head ${f.pinned_head.head} at seq ${f.pinned_head.seq}`
-    : `at least seq ${f.min_seq}`;
-  return `Trust freshness: pinned by ${f.source === 'data-dir' ? 'the data directory' : 'flag'} to ${pin} (${at}).`;
+    return `Trust freshness: unpinned (${at}). An older copy of the registry verifies too, so a key rotated out later is not refused; pin with --trust-head <seq>:<head> (\`helm trust head\`).`;
+  const by = f.source === 'data-dir' ? 'the data directory' : 'flag';
+  if (f.pinned_head === null)
+    return `Trust freshness: pinned by ${by} to at least seq ${f.min_seq} (${at}). A minimum seq refuses a stale copy of the registry, not a fork (any key once valid in it can extend an older copy by self-rotation); pin the head with --trust-head <seq>:<head> (\`helm trust head\`).`;
+  const more =
+    f.min_seq !== null && f.min_seq > f.pinned_head.seq ? `, reaching at least seq ${f.min_seq}` : '';
+  return `Trust freshness: pinned by ${by} to continuing head ${f.pinned_head.head} at seq ${f.pinned_head.seq}${more} (${at}).`;
 }
 
 export function formatReport(report: VerifyReport): string {
