@@ -26,6 +26,7 @@ export {
   type Check,
   type CheckCode,
   type CheckStatus,
+  type FreshnessPin,
   type FreshnessSource,
   formatReport,
   freshnessLine,

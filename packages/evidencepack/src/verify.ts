@@ -104,6 +104,14 @@ export interface VerifyReport {
 /** Where a freshness pin came from: a verifier's flag, the data directory verified against, or none. */
 export type FreshnessSource = 'flag' | 'data-dir' | 'none';
 
+/**
+ * The kind of freshness pin given (§5.3): `trust-head` (the snapshot continues a registry head the
+ * verifier holds: staleness and forks are refused), `min-seq` (a minimum seq only: staleness is
+ * refused, a fork is NOT — any key once valid in the registry can extend an older copy of it by
+ * self-rotation to any seq), or `none`.
+ */
+export type FreshnessPin = 'trust-head' | 'min-seq' | 'none';
+
 /** A registry head the verifier holds: the event digest `head` at sequence number `seq`. */
 export interface TrustHeadPin {
   readonly seq: number;
@@ -116,8 +124,13 @@ export interface TrustHeadPin {
  * the registry replays as well, so a key rotated out later may still verify (§5.3).
  */
 export interface TrustFreshness {
-  /** True when a freshness pin (`minTrustSeq` or `trustHead`) was applied. */
+  /**
+   * True when a freshness pin (`minTrustSeq` or `trustHead`) was held against a verified trust
+   * snapshot; false without a pin, and when the pack has no snapshot that verifies (nothing to pin).
+   */
   readonly pinned: boolean;
+  /** The kind of pin given; `min-seq` alone does not rule out a forked registry (§5.3). */
+  readonly pin: FreshnessPin;
   readonly source: FreshnessSource;
   readonly seq: number | null;
   readonly head: string | null;
@@ -305,7 +318,9 @@ function freshnessOf(registry: TrustRegistry | undefined, options: VerifyOptions
   const pinned = isPinnedBy(options);
   const need = Math.max(options.minTrustSeq ?? 0, options.trustHead?.seq ?? 0);
   return {
-    pinned,
+    // A pin without a verified snapshot established nothing (the verdict is never PASS then).
+    pinned: pinned && registry !== undefined,
+    pin: options.trustHead !== undefined ? 'trust-head' : pinned ? 'min-seq' : 'none',
     source: pinned ? (options.pinSource ?? 'flag') : 'none',
     seq: registry?.seq ?? null,
     head: registry?.head ?? null,
@@ -316,6 +331,7 @@ function freshnessOf(registry: TrustRegistry | undefined, options: VerifyOptions
 
 const UNPINNED: TrustFreshness = {
   pinned: false,
+  pin: 'none',
   source: 'none',
   seq: null,
   head: null,
@@ -337,7 +353,7 @@ function snapshotCheck(registry: TrustRegistry, options: VerifyOptions, replayed
   const pin = isPinnedBy(options)
     ? options.trustHead
       ? `; continues the pinned head at seq ${options.trustHead.seq}`
-      : `; reaches the pinned seq ${options.minTrustSeq}`
+      : `; reaches the pinned seq ${options.minTrustSeq} (a minimum seq refuses a stale copy of the registry, not a fork: pin its head)`
     : '; freshness unpinned';
   return { code: 'TRUST_SNAPSHOT', status: 'PASS', message: `${replayed}${pin}` };
 }
@@ -781,7 +797,7 @@ function* verifyChecks(
   });
   const receiptEnvs: unknown[] = [];
   const infos: ReceiptInfo[] = [];
-  const byDecision = new Map<string, ReceiptInfo>();
+  const byDecision = new Map<string, ReceiptInfo[]>();
   /** Archive positions of the full receipts (those in `infos`). */
   const isFullReceipt = new Uint8Array(entries.length);
   // A Lamport-range export starts mid-graph: ProofGraph parents outside the pack are boundary
@@ -864,13 +880,16 @@ function* verifyChecks(
         principal: intern(b.principal),
         verdict: intern(b.verdict),
         reason_code: intern(b.reason_code),
+        status: intern(b.status),
         request_digest: b.request_digest,
       };
       if (i === 0) firstPrevHash = b.prev_hash;
       infos.push(info);
       receiptOk.push(ref);
       if (condensedMode) receiptEnvs.push(env);
-      if (!byDecision.has(info.decision_id)) byDecision.set(info.decision_id, info);
+      const named = byDecision.get(info.decision_id);
+      if (named) named.push(info);
+      else byDecision.set(info.decision_id, [info]);
       if (firstReceipt === undefined || info.lamport < firstReceipt.lamport) firstReceipt = info;
       isFullReceipt[refs.indexOf(ref.path)] = 1;
       if (rangeExport) {
@@ -982,7 +1001,7 @@ function* verifyChecks(
     // Trust heights are registry sequence numbers, and each receipt names its own under its signature
     // (`trust_seq`, `trust_head`; docs/spec/evidencepack.md §4): a receipt's key is looked up at its
     // trust_seq — nothing maps Lamport values onto the registry. A decision is checked at the
-    // trust_seq of the (first) receipt naming it; a signed node or checkpoint, which commits to no
+    // trust_seq of every receipt naming it; a signed node or checkpoint, which commits to no
     // trust state itself, at `heightOf(its Lamport)`: the trust_seq of the pack's full receipt at that
     // Lamport, else of the nearest full receipt before it, else of the first full receipt, else the
     // snapshot head.
@@ -1013,14 +1032,15 @@ function* verifyChecks(
     const decisionPaths = decisionRefs.map((r) => r.path);
     const decisionIds = new Set<string>();
     let decisionFailure: Check | undefined;
-    const decisionFailed = (path: string, message: string): Check => ({
+    const decisionFailed = (path: string, message: string, detail?: string): Check => ({
       code: 'DECISIONS',
       status: 'FAILED',
       message: `${path}: ${message}`,
+      ...(detail === undefined ? {} : { detail }),
       path,
     });
     /** Pool only: per decision (by position), the failure after its signature, if any. */
-    const afterSignature = new Map<number, string>();
+    const afterSignature = new Map<number, { message: string; detail: string | undefined }>();
     const signatureVerdicts: Promise<EnvelopeVerdict[]>[] = [];
     let signatureItems: (readonly [unknown, Map<string, Uint8Array>])[] = [];
     const flushDecisions = () => {
@@ -1035,16 +1055,20 @@ function* verifyChecks(
       const env = visit(ref).value as SignedEnvelope | undefined;
       const decisionId = String(envelopeBodySafe(env)?.decision_id ?? '');
       // The receipts' copy of the id when there is one (one string kept, not two).
-      decisionIds.add(byDecision.get(decisionId)?.decision_id ?? decisionId);
+      decisionIds.add(byDecision.get(decisionId)?.[0]?.decision_id ?? decisionId);
       if (!registry || decisionFailure) continue;
       const path = ref.path;
       let signed = false;
+      let detail: string | undefined;
       try {
         if (!env) throw new Error('unreadable');
         const body = envelopeBody<Record<string, unknown>>(env);
-        const receipt = byDecision.get(String(body.decision_id));
-        if (!receipt) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
-        const guardianKeys = registry.lookupFor('guardian', Number(receipt.trust_seq));
+        const named = byDecision.get(String(body.decision_id));
+        if (!named) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
+        // The guardian key at the trust state of every receipt naming it (I-EVIDENCE-5): the first
+        // receipt's seq on the pool when there is one, any other seq here.
+        const seqs = [...new Set(named.map((r) => r.trust_seq))];
+        const guardianKeys = registry.lookupFor('guardian', seqs[0] as number);
         if (pool) {
           // The keys this thread's lookup gives for the key ids the envelope names: the worker's
           // verifyEnvelope sees the same answers.
@@ -1062,17 +1086,31 @@ function* verifyChecks(
               yield signatureVerdicts[signatureVerdicts.length - 2 * pool.size - 1] as Promise<unknown>;
           }
         } else verifyEnvelope(env, DECISION_TYPE, guardianKeys);
-        if (receipt.args_hash !== null && receipt.args_hash !== body.args_hash)
-          throw new Error('receipt and decision disagree on args_hash');
-        // An ALLOW authorized exactly this call (docs/spec/pipeline.md step 7): its receipt names
-        // the tool and principal the guardian signed.
-        if (body.verdict === 'ALLOW' && (receipt.tool !== body.tool || receipt.principal !== body.principal))
-          throw new Error('receipt and its ALLOW decision disagree on the tool or principal');
-        if (receipt.verdict !== body.verdict && receipt.reason_code === body.reason_code)
-          throw new Error('receipt and decision disagree on the verdict');
+        for (const seq of seqs.slice(1))
+          verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', seq));
+        for (const receipt of named) {
+          const at = `receipt at Lamport ${receipt.lamport}`;
+          if (receipt.args_hash !== null && receipt.args_hash !== body.args_hash)
+            throw new Error(`${at} and the decision disagree on args_hash`);
+          // An ALLOW authorized exactly this call (docs/spec/pipeline.md step 7): its receipt names
+          // the tool and principal the guardian signed.
+          if (
+            body.verdict === 'ALLOW' &&
+            (receipt.tool !== body.tool || receipt.principal !== body.principal)
+          )
+            throw new Error(`${at} and its ALLOW decision disagree on the tool or principal`);
+          if (receipt.verdict !== body.verdict && receipt.reason_code === body.reason_code)
+            throw new Error(`${at} and the decision disagree on the verdict`);
+        }
+        // An ALLOW authorizes one execution: one receipt names it (§5 step 11).
+        const reuse = body.verdict === 'ALLOW' ? allowReuseProblem(named) : undefined;
+        if (reuse) {
+          detail = 'DECISION_REUSED';
+          throw new Error(reuse);
+        }
       } catch (error) {
-        if (pool && signed) afterSignature.set(k, (error as Error).message);
-        else decisionFailure = decisionFailed(path, (error as Error).message);
+        if (pool && signed) afterSignature.set(k, { message: (error as Error).message, detail });
+        else decisionFailure = decisionFailed(path, (error as Error).message, detail);
       }
     }
     if (pool) {
@@ -1093,7 +1131,7 @@ function* verifyChecks(
           break;
         }
         if (after !== undefined) {
-          decisionFailure = decisionFailed(decisionPaths[k] as string, after);
+          decisionFailure = decisionFailed(decisionPaths[k] as string, after.message, after.detail);
           break;
         }
       }
@@ -1637,6 +1675,7 @@ interface ReceiptInfo {
   readonly principal: unknown;
   readonly verdict: unknown;
   readonly reason_code: unknown;
+  readonly status: unknown;
   readonly request_digest: unknown;
 }
 
@@ -1662,6 +1701,30 @@ function recordedRequestProblem(path: string, b: ReceiptInfo, recorded: unknown)
   if (b.args_hash !== null && argsHashOf(call) !== b.args_hash)
     return `${path}: the recorded arguments do not hash to its receipt's args_hash`;
   return undefined;
+}
+
+/**
+ * §5 step 11: an ALLOW decision authorizes exactly one execution (docs/spec/pipeline.md step 7; an
+ * idempotent replay is re-authorized by its own decision, step 7b), so the full receipts naming it
+ * (Lamport order) are one receipt — or a SUCCEEDED one followed by the FAILED
+ * `RECEIPT_PERSIST_FAILED` receipt the executor writes when that call's ProofGraph append failed
+ * (step 14). Anything else is a reuse (detail `DECISION_REUSED`). DENY and ESCALATE decisions, like
+ * executor-local denial ids, are content-derived and may be named by identical calls.
+ */
+function allowReuseProblem(
+  named: readonly { readonly lamport: unknown; readonly status: unknown; readonly reason_code: unknown }[],
+): string | undefined {
+  if (named.length === 1) return undefined;
+  const [first, second] = named as [(typeof named)[0], (typeof named)[0]];
+  if (
+    named.length === 2 &&
+    first.status === 'SUCCEEDED' &&
+    second.status === 'FAILED' &&
+    second.reason_code === 'RECEIPT_PERSIST_FAILED'
+  )
+    return undefined;
+  const lamports = named.map((r) => String(r.lamport)).join(', ');
+  return `the ALLOW decision is named by ${named.length} receipts (Lamport ${lamports}): an ALLOW authorizes exactly one execution`;
 }
 
 /**
@@ -1999,12 +2062,16 @@ function envelopeBodySafe(value: unknown): Record<string, unknown> | undefined {
 /** The freshness line of the human report (§5.3): states what the verdict rests on, pinned or not. */
 export function freshnessLine(f: TrustFreshness): string {
   const at = f.seq === null ? 'no verified trust registry' : `registry seq ${f.seq}, head ${f.head}`;
+  if (!f.pinned && f.pin !== 'none')
+    return `Trust freshness: not established (${at}): the pin could not be held against a verified trust snapshot.`;
   if (!f.pinned)
-    return `Trust freshness: unpinned (${at}). An older copy of the registry verifies too, so a key rotated out later is not refused; pin with --trust-head <seq>:<head> or --min-trust-seq <n>.`;
-  const pin = f.pinned_head
-    ? `continuing head ${f.pinned_head.head} at seq ${f.pinned_head.seq}`
-    : `at least seq ${f.min_seq}`;
-  return `Trust freshness: pinned by ${f.source === 'data-dir' ? 'the data directory' : 'flag'} to ${pin} (${at}).`;
+    return `Trust freshness: unpinned (${at}). An older copy of the registry verifies too, so a key rotated out later is not refused; pin with --trust-head <seq>:<head> (\`helm trust head\`).`;
+  const by = f.source === 'data-dir' ? 'the data directory' : 'flag';
+  if (f.pinned_head === null)
+    return `Trust freshness: pinned by ${by} to at least seq ${f.min_seq} (${at}). A minimum seq refuses a stale copy of the registry, not a fork (any key once valid in it can extend an older copy by self-rotation); pin the head with --trust-head <seq>:<head> (\`helm trust head\`).`;
+  const more =
+    f.min_seq !== null && f.min_seq > f.pinned_head.seq ? `, reaching at least seq ${f.min_seq}` : '';
+  return `Trust freshness: pinned by ${by} to continuing head ${f.pinned_head.head} at seq ${f.pinned_head.seq}${more} (${at}).`;
 }
 
 export function formatReport(report: VerifyReport): string {

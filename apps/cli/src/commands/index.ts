@@ -549,9 +549,12 @@ export interface FreshnessOpts {
 
 /**
  * The trust anchor and freshness pin a verification runs with (docs/cli.md "Trust freshness"):
- * `--min-trust-seq` / `--trust-head <seq>:<digest>` pin by flag; without them, a data directory in
- * use (--data-dir, $HELM_HOME or ./.helm, initialized) pins its own registry head — and supplies
- * its anchor when none is given — unless `--trust-anchor` names another registry. Otherwise unpinned.
+ * `--trust-head <seq>:<digest>` pins by flag (with any `--min-trust-seq`); otherwise a data
+ * directory in use (--data-dir, $HELM_HOME or ./.helm, initialized) pins its own registry head —
+ * and supplies its anchor when none is given — unless `--trust-anchor` names another registry. A
+ * `--min-trust-seq` adds to that head pin, never replaces it: a minimum seq alone refuses a stale
+ * registry but not a fork, which any key once valid in it can write by self-rotation (§5.3).
+ * Otherwise the minimum seq alone, or unpinned.
  */
 export function trustPins(
   opts: FreshnessOpts,
@@ -570,20 +573,17 @@ export function trustPins(
   }
   const minTrustSeq = parseIntOpt(opts.minTrustSeq, '--min-trust-seq');
   const anchor = opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {};
-  if (trustHead !== undefined || minTrustSeq !== undefined)
-    return {
-      ...anchor,
-      ...(trustHead === undefined ? {} : { trustHead }),
-      ...(minTrustSeq === undefined ? {} : { minTrustSeq }),
-      pinSource: 'flag',
-    };
-  if (!data?.exists()) return anchor;
-  const own = data.config().trust_anchor;
-  if (opts.trustAnchor !== undefined && opts.trustAnchor !== own) return anchor;
+  const minimum = minTrustSeq === undefined ? {} : { minTrustSeq };
+  const byFlag = { ...anchor, ...minimum, pinSource: 'flag' as const };
+  if (trustHead !== undefined) return { ...byFlag, trustHead };
+  const own = data?.exists() ? data.config().trust_anchor : undefined;
+  if (data === undefined || own === undefined || (opts.trustAnchor !== undefined && opts.trustAnchor !== own))
+    return minTrustSeq === undefined ? anchor : byFlag;
   const registry = data.registry();
   return {
     trustAnchor: own,
     trustHead: { seq: registry.seq, head: registry.head },
+    ...minimum,
     pinSource: 'data-dir',
     dataDir: data.dir,
   };
@@ -798,7 +798,10 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option('--workers <n>', 'worker threads for receipt signatures (0 = none)')
     .option('--expect-head <hash>', 'the chain head (receipt hash) the pack must end at')
     .option('--expect-lamport <n>', 'the Lamport value the pack must end at')
-    .option('--min-trust-seq <n>', "freshness: the pack's trust registry must reach this seq")
+    .option(
+      '--min-trust-seq <n>',
+      "freshness: the pack's trust registry must reach this seq (refuses staleness, not a fork: combine with a head pin)",
+    )
     .option(
       '--trust-head <seq:digest>',
       "freshness: the pack's trust registry must continue this head (`helm trust head`); default with a data directory: its head",
@@ -820,7 +823,10 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option('--trust-anchor <digest>', 'the trust registry genesis digest you expect (offline replay)')
     .option('--expect-head <hash>', 'the chain head (receipt hash) the pack must end at')
     .option('--expect-lamport <n>', 'the Lamport value the pack must end at')
-    .option('--min-trust-seq <n>', "freshness: the pack's trust registry must reach this seq")
+    .option(
+      '--min-trust-seq <n>',
+      "freshness: the pack's trust registry must reach this seq (refuses staleness, not a fork: combine with a head pin)",
+    )
     .option(
       '--trust-head <seq:digest>',
       "freshness: the pack's trust registry must continue this head (`helm trust head`); default with a data directory: its head",

@@ -33,7 +33,15 @@ let rotatedAt: number;
 
 const cli = (dir: string, ...args: string[]) => runCli(['--data-dir', dir, ...args]);
 const verify = (...args: string[]) => runCli(['verify', ...args, '--workers', '0']);
-type Freshness = { pinned: boolean; source: string; seq: number; head: string; min_seq: number | null };
+type Freshness = {
+  pinned: boolean;
+  pin: string;
+  source: string;
+  seq: number;
+  head: string;
+  min_seq: number | null;
+  pinned_head: { seq: number; head: string } | null;
+};
 interface Report {
   freshness: Freshness;
   checks: { code: string; status: string; detail?: string }[];
@@ -157,18 +165,21 @@ describe('I-FRESH-2: verify against a data directory pins to its registry head',
     expect(honest.out).toMatch(/PASS: every check passed/);
   });
 
-  it('an explicit flag pin replaces the data directory’s; another registry’s anchor turns the data-dir pin off', async () => {
+  it('an explicit --trust-head replaces the data directory’s pin; another registry’s anchor turns the data-dir pin off', async () => {
     const flagged = await cli(
       operator,
       'verify',
       honestPack,
       '--workers',
       '0',
-      '--min-trust-seq',
-      '1',
+      '--trust-anchor',
+      anchor,
+      '--trust-head',
+      current,
       '--json',
     );
-    expect(freshnessOf(flagged)).toMatchObject({ source: 'flag', min_seq: 1 });
+    expect(flagged.code).toBe(0);
+    expect(freshnessOf(flagged)).toMatchObject({ pinned: true, pin: 'trust-head', source: 'flag' });
     const foreign = `sha256:${'ab'.repeat(32)}`;
     const other = await cli(
       operator,
@@ -182,6 +193,66 @@ describe('I-FRESH-2: verify against a data directory pins to its registry head',
     );
     expect(other.code).toBe(1); // TRUST_ANCHOR FAILED: the pack is not of that registry
     expect(freshnessOf(other)).toMatchObject({ pinned: false, source: 'none' });
+  });
+
+  it('a --min-trust-seq adds to the data directory’s head pin, never replaces it (a minimum seq alone does not refuse a fork)', async () => {
+    // Before the fix, `--min-trust-seq 1` replaced the head pin and the stale attack PASSed.
+    const attack = await cli(
+      operator,
+      'verify',
+      attackPack,
+      '--workers',
+      '0',
+      '--min-trust-seq',
+      '1',
+      '--json',
+    );
+    expect(attack.code).toBe(1);
+    expect(snapshotCheck(attack)?.detail).toBe('TRUST_SNAPSHOT_STALE');
+    expect(freshnessOf(attack)).toMatchObject({ pinned: true, pin: 'trust-head', source: 'data-dir' });
+    const [seq] = current.split(':');
+    const honest = await cli(
+      operator,
+      'verify',
+      honestPack,
+      '--workers',
+      '0',
+      '--min-trust-seq',
+      '1',
+      '--json',
+    );
+    expect(honest.code).toBe(0);
+    expect(freshnessOf(honest)).toMatchObject({
+      pin: 'trust-head',
+      source: 'data-dir',
+      min_seq: Number(seq),
+      pinned_head: { seq: Number(seq) },
+    });
+    // The minimum still applies on top of the head pin.
+    const beyond = await cli(
+      operator,
+      'verify',
+      honestPack,
+      '--workers',
+      '0',
+      '--min-trust-seq',
+      String(Number(seq) + 1),
+      '--json',
+    );
+    expect(beyond.code).toBe(1);
+    expect(snapshotCheck(beyond)?.detail).toBe('TRUST_SNAPSHOT_STALE');
+    expect(freshnessOf(beyond)).toMatchObject({ source: 'data-dir', min_seq: Number(seq) + 1 });
+    // Without a data directory's head, a minimum seq alone is reported as the weaker pin it is.
+    const alone = await verify(honestPack, '--trust-anchor', anchor, '--min-trust-seq', '1', '--json');
+    expect(alone.code).toBe(0);
+    expect(freshnessOf(alone)).toMatchObject({
+      pinned: true,
+      pin: 'min-seq',
+      source: 'flag',
+      pinned_head: null,
+    });
+    const human = await verify(honestPack, '--trust-anchor', anchor, '--min-trust-seq', '1');
+    expect(human.out).toMatch(/refuses a stale copy of the registry, not a fork/);
   });
 
   it('deleting the newest trust documents in helm.db makes the automatic pin stale; a recorded flag pin still FAILs the attack', async () => {

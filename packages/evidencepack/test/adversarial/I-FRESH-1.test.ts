@@ -6,8 +6,9 @@
 // valid older snapshot. Unpinned, that pack PASSes, and the report says so (`unpinned`, seq 3);
 // pinned (`minTrustSeq` or `trustHead`), it FAILs: the snapshot is stale, and a fresh snapshot makes
 // the manifest need a key valid at its head, which E1 is not. A registry fork (a different seq 4
-// under the same genesis, writable only with root keys) passes a bare minimum seq but not a pinned
-// head.
+// under the same genesis: root-signed here; redteam-selffork.test.ts forks by self-rotation, no root
+// needed) passes a bare minimum seq — reported as `pin: min-seq`, which rules out staleness, not
+// forks — but not a pinned head.
 import { canonicalBytes, createSigner, signEnvelope } from '@helm/crypto';
 import { exportTrustSnapshot, TrustRegistry } from '@helm/trust';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
   formatReport,
   type PackInput,
   readTar,
+  sealArchive,
   type VerifyOptions,
   verifyEvidencePack,
   writeTar,
@@ -82,6 +84,7 @@ describe('I-FRESH-1: a pinned verifier refuses a stale snapshot that resurrects 
     expect(report.status).toBe('PASS');
     expect(report.freshness).toEqual({
       pinned: false,
+      pin: 'none',
       source: 'none',
       seq: ROTATED_AT - 1,
       head: stale.head,
@@ -132,7 +135,11 @@ describe('I-FRESH-1: a pinned verifier refuses a stale snapshot that resurrects 
     expect(fork.seq).toBe(ROTATED_AT);
     expect(fork.head).not.toBe(h.registry.head);
     const pack = forged(fork).bytes;
-    expect((await verify(pack, { minTrustSeq: ROTATED_AT })).status).toBe('PASS');
+    const minimum = await verify(pack, { minTrustSeq: ROTATED_AT });
+    expect(minimum.status).toBe('PASS');
+    // …and says so: a minimum seq is reported as such, with what it does not rule out.
+    expect(minimum.freshness).toMatchObject({ pinned: true, pin: 'min-seq', pinned_head: null });
+    expect(formatReport(minimum)).toMatch(/refuses a stale copy of the registry, not a fork/);
     const pinned = await verify(pack, { trustHead: current() });
     expect(checkOf(pinned, 'TRUST_SNAPSHOT')).toMatchObject({
       status: 'FAILED',
@@ -147,6 +154,7 @@ describe('I-FRESH-1: a pinned verifier refuses a stale snapshot that resurrects 
     expect(atHead.status).toBe('PASS');
     expect(atHead.freshness).toEqual({
       pinned: true,
+      pin: 'trust-head',
       source: 'flag',
       seq: h.registry.seq,
       head: h.registry.head,
@@ -202,6 +210,27 @@ describe('I-FRESH-1: a pinned verifier refuses a stale snapshot that resurrects 
     const pinned = await verify(relabelled, { trustHead: current() });
     expect(checkOf(pinned, 'TRUST_SNAPSHOT')?.detail).toBe('TRUST_SNAPSHOT_STALE');
     expect(pinned.status).toBe('FAILED');
+  });
+
+  it('a pin with no verified trust snapshot is not reported as pinned (UNVERIFIABLE, never PASS)', async () => {
+    // The snapshot removed (COMPLETENESS fails), and removed and re-sealed by the executor key.
+    const all = readTar(seal(h.input()).bytes);
+    const entries = all.filter((e) => e.path !== 'trust/snapshot.json');
+    const manifest = all.find((e) => e.path === 'manifest.json');
+    const body = envelopeBody<Record<string, unknown>>(
+      JSON.parse(new TextDecoder().decode(manifest?.data)) as never,
+    );
+    const files = new Map(entries.filter((e) => e.path !== 'manifest.json').map((e) => [e.path, e.data]));
+    const resealed = sealArchive(files, body, [E2]);
+    for (const bytes of [writeTar(entries), resealed]) {
+      for (const pin of [{ trustHead: current() }, { minTrustSeq: 1 }]) {
+        const report = await verify(bytes, pin);
+        expect(report.status).not.toBe('PASS');
+        expect(report.freshness.pinned).toBe(false);
+        expect(report.freshness.seq).toBeNull();
+        expect(formatReport(report)).toMatch(/Trust freshness: not established/);
+      }
+    }
   });
 
   it('E2, the key in force, still seals honestly after the rotation (the pin does not refuse old receipts)', async () => {

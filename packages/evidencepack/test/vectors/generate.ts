@@ -30,6 +30,7 @@ import {
   verifyEvidencePackSync,
   writeTar,
 } from '@helm/evidencepack';
+import { mintReceipt, type ReceiptInput } from '@helm/receipts';
 import { exportTrustSnapshot, TrustRegistry } from '@helm/trust';
 import { buildWorld, executor, root, stranger } from '../fixtures/world.ts';
 
@@ -205,6 +206,32 @@ function specs(): Spec[] {
   const laterHead = { seq: later.seq, head: later.head };
   const fork = TrustRegistry.load(snapshot.events, { genesis: A });
   fork.commit({ kind: 'key_publish', publicKey: stranger.publicKey, roles: ['guardian'] }, [root]);
+  // DECISIONS (§5 step 11): a fifth receipt, minted by the executor key after receipt 4, naming
+  // call `k`'s decision with call k's own fields and `edit` applied; call k's request recorded again.
+  const withFifth = (k: number, edit: Partial<ReceiptInput>): Uint8Array => {
+    const last = plainInput.receipts[3] as SignedEnvelope;
+    const body = envelopeBody<Record<string, unknown>>(plainInput.receipts[k] as SignedEnvelope);
+    const input = {
+      ...(Object.fromEntries(
+        Object.entries(body).filter(
+          ([key]) => !['type', 'chain_id', 'lamport', 'prev_hash', 'keyid', 'receipt_id'].includes(key),
+        ),
+      ) as unknown as ReceiptInput),
+      issued_at_ms: Number(body.issued_at_ms) + 100,
+      ...edit,
+    };
+    const head = { chain_id: plainInput.chainId, lamport: 4, hash: receiptHashOf(last) };
+    const fifth = mintReceipt(input, head, executor).envelope;
+    const request = (plainInput.requests ?? [])[k] as { lamport: number; body: unknown };
+    return buildEvidencePack(
+      {
+        ...plainInput,
+        receipts: [...plainInput.receipts, fifth],
+        requests: [...(plainInput.requests ?? []), { lamport: 5, body: request.body }],
+      },
+      executor,
+    ).bytes;
+  };
   const forked = buildEvidencePack(
     { ...plainInput, trustSnapshot: exportTrustSnapshot(fork) as unknown as PackInput['trustSnapshot'] },
     executor,
@@ -497,6 +524,25 @@ function specs(): Spec[] {
       bytes: buildEvidencePack({ ...plainInput, decisions: plainInput.decisions.slice(1) }, executor).bytes,
       anchor: A,
       targets: { DECISIONS: 'FAILED' },
+    },
+    {
+      name: 'decisions-reused-allow',
+      description:
+        "A fifth receipt, minted by the executor key, names receipt 1's ALLOW decision with receipt 1's own tool, principal and arguments: an ALLOW authorizes one execution (DECISION_REUSED).",
+      bytes: withFifth(0, {}),
+      anchor: A,
+      targets: { DECISIONS: 'FAILED', RECEIPT_CHAIN: 'PASS', REQUESTS: 'PASS' },
+    },
+    {
+      name: 'decisions-later-receipt-mismatch',
+      description:
+        "A fifth receipt names receipt 2's DENY decision (which identical calls may share) with other arguments: every receipt naming a decision is bound to it, not only the first.",
+      bytes: withFifth(1, {
+        args_hash: digest(canonicalBytes({ path: '/etc/shadow' })),
+        request_digest: null,
+      }),
+      anchor: A,
+      targets: { DECISIONS: 'FAILED', RECEIPT_CHAIN: 'PASS' },
     },
     // REQUESTS
     {
