@@ -23,7 +23,7 @@ const asJson = args.includes('--json');
 const topN = Number(args[args.indexOf('--functions') + 1]) || 0;
 
 /** The receipt-chain verifier's entry point: package, subpath, exported name. */
-const VERIFY_ENTRY = { pkg: 'receipts', subpath: '.', name: 'verifyReceiptChain' };
+const VERIFY_ENTRY = { pkg: 'receipts', subpath: './verify', name: 'verifyReceiptChain' };
 
 function tcbPackages() {
   return readdirSync(join(ROOT, 'packages'))

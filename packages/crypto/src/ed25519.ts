@@ -3,7 +3,7 @@
 // (@noble/curves, portable and an independent cross-check). Both enforce the same strict
 // verification policy. Keys come from a caller-supplied 32-byte seed: the TCB never draws its own
 // randomness.
-import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts';
+import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts/wire';
 import { CryptoError } from './errors.js';
 import { sha256Hex } from './hash.js';
 import { noblePublicKeyFromSeed, nobleSignerFor, nobleVerify } from './internal/backend-noble.js';

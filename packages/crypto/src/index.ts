@@ -1,4 +1,4 @@
-export type { JsonValue } from '@helm/contracts';
+export type { JsonValue } from '@helm/contracts/wire';
 export { canonicalDigest, effectDigest, soleSignatureDigest } from './digests.js';
 export {
   type AsyncSigner,
@@ -33,7 +33,6 @@ export {
 export {
   DEFAULT_ENVELOPE_LIMITS,
   type EnvelopeBody,
-  type IdentifiedEnvelope,
   isEnvelopeType,
   type OpenEnvelopeOptions,
   type OpenedEnvelope,
@@ -41,14 +40,17 @@ export {
   type PublicKeyLookup,
   preAuthEncoding,
   preAuthHeader,
-  signEnvelope,
-  signEnvelopeAsync,
-  signIdentifiedEnvelope,
   type TypedBody,
   type VerifiedEnvelope,
   type VerifyEnvelopeOptions,
   verifyEnvelope,
 } from './envelope.js';
+export {
+  type IdentifiedEnvelope,
+  signEnvelope,
+  signEnvelopeAsync,
+  signIdentifiedEnvelope,
+} from './envelope-sign.js';
 export {
   CRYPTO_ERROR_CODES,
   CryptoError,

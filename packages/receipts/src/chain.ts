@@ -4,13 +4,8 @@
 // `prepare` refuses a receipt whose trust_seq is below the head's (it could never verify).
 import type { Signer } from '@helm/crypto';
 import { ReceiptError } from './errors.js';
-import {
-  type ChainHead,
-  genesisHead,
-  type MintedReceipt,
-  mintReceipt,
-  type ReceiptInput,
-} from './receipt.js';
+import { type ChainHead, genesisHead } from './head.js';
+import { type MintedReceipt, mintReceipt, type ReceiptInput } from './receipt.js';
 
 export interface ReceiptChainOptions {
   readonly signer: Signer;

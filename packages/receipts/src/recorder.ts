@@ -15,8 +15,9 @@ import type {
 import { canonicalBytes, digest, fromBase64Url, type Signer } from '@helm/crypto';
 import { ReceiptChain } from './chain.js';
 import { ReceiptError } from './errors.js';
+import type { ChainHead } from './head.js';
 import type { Admission, PreconditionContext, ReceiptPolicySet } from './policy.js';
-import type { ChainHead, MintedReceipt, ReceiptInput } from './receipt.js';
+import type { MintedReceipt, ReceiptInput } from './receipt.js';
 import type { ReceiptStore } from './store.js';
 import { verifyReceipt } from './verify.js';
 

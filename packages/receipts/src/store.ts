@@ -2,7 +2,7 @@
 // ships the in-memory one. `append` must be atomic compare-and-append on the chain head.
 import { RECEIPT_GENESIS_PREV_HASH, type SignedEnvelope } from '@helm/contracts';
 import { ReceiptError } from './errors.js';
-import type { ChainHead } from './receipt.js';
+import type { ChainHead } from './head.js';
 
 export interface StoredReceipt {
   readonly chain_id: string;

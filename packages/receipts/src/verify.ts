@@ -8,24 +8,17 @@
 // Each receipt's key is looked up at the receipt's own `trust_seq` — the trust registry state it
 // committed to under its signature — never at a height derived from its Lamport clock.
 // The first failure (smallest index; at one index phase 1 before phase 2) is reported.
-import {
-  RECEIPT_GENESIS_PREV_HASH,
-  RECEIPT_TYPE,
-  type ReceiptBody,
-  type RiskTier,
-  type RoleKeyLookup,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import {
-  CryptoError,
-  canonicalDigest,
-  digest,
-  type OpenedEnvelope,
-  openEnvelope,
-  verifyEd25519,
-} from '@helm/crypto';
+import type { RiskTier } from '@helm/contracts/effect';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { RECEIPT_GENESIS_PREV_HASH, RECEIPT_TYPE, type ReceiptBody } from '@helm/contracts/receipt';
+import type { RoleKeyLookup } from '@helm/contracts/wire';
+import { canonicalDigest } from '@helm/crypto/digests';
+import { verifyEd25519 } from '@helm/crypto/ed25519';
+import { type OpenedEnvelope, openEnvelope } from '@helm/crypto/envelope';
+import { CryptoError } from '@helm/crypto/errors';
+import { digest } from '@helm/crypto/hash';
+import { type ChainHead, receiptHash } from './head.js';
 import { receiptBodyProblem } from './internal/validate.js';
-import { type ChainHead, receiptHash } from './receipt.js';
 
 /** The role a receipt signing key must hold (passed to the key lookup). */
 export const RECEIPT_SIGNER_ROLE = 'receipt-signer';
