@@ -36,7 +36,7 @@ export function isEnvelopeType(value: unknown): value is string {
  * The PAE header text `"HELMSIG1" SP len(type) SP type SP len(payload) SP` for a payload of
  * `payloadLength` bytes (lengths are UTF-8 byte counts). PAE = UTF-8(header) ‖ payload.
  */
-export function preAuthHeader(type: string, payloadLength: number): string {
+function preAuthHeader(type: string, payloadLength: number): string {
   return `HELMSIG1 ${encoder.encode(type).length} ${type} ${payloadLength} `;
 }
 

@@ -39,7 +39,6 @@ export {
   openEnvelope,
   type PublicKeyLookup,
   preAuthEncoding,
-  preAuthHeader,
   type TypedBody,
   type VerifiedEnvelope,
   type VerifyEnvelopeOptions,

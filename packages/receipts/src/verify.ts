@@ -18,6 +18,10 @@ import { type OpenedEnvelope, openEnvelope } from '@helm/crypto/envelope';
 import { CryptoError } from '@helm/crypto/errors';
 import { digest } from '@helm/crypto/hash';
 import { type ChainHead, receiptHash } from './head.js';
+
+/** The chain head type `from` and `expectedHead` take, re-exported for `@helm/receipts/verify` users. */
+export type { ChainHead };
+
 import { receiptBodyProblem } from './internal/validate.js';
 
 /** The role a receipt signing key must hold (passed to the key lookup). */

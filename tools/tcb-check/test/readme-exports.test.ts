@@ -1,10 +1,10 @@
-// Every TCB package README's "Public API" table must name exactly what the package exports
-// (issue #23 item 5): a name the README lists but no entry point exports is a stale doc, and an
-// export the README omits is public surface an auditor would not know to read. The table's first
-// column is read; each backticked bare identifier (`verifyReceipt`, `verifyReceipt(receipt, keys)`)
-// counts, member spellings (`registry.append(…)`, `ProofGraph#appendReceipt`) document methods and
-// are skipped. Every subpath entry point must export a subset of `.` (so `.` stays the whole,
-// compatible surface) and must be listed in the README's "Entry points" line.
+// Every TCB package README carries an "Exports" table (issue #23 item 5): one row per entry point
+// of package.json `exports`, listing its value and type names. This test recomputes the names with
+// the TypeScript compiler and fails when the table and the code differ in either direction: a name
+// listed but not exported is a stale doc, a name exported but not listed is public surface an
+// auditor would not know to read. It also keeps `.` the whole, compatible surface: every subpath
+// exports a subset of `.`, and every entry point has the three conditions (types, import, default).
+// Regenerate the tables with `node scripts/readme-exports.mjs --write`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,10 +12,13 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const BEGIN = '<!-- exports:begin';
+const END = '<!-- exports:end -->';
 
 interface TcbPackage {
   readonly name: string;
   readonly dir: string;
+  readonly manifestExports: Record<string, unknown>;
   readonly entries: Record<string, string>;
 }
 
@@ -23,7 +26,7 @@ function tcbPackages(): TcbPackage[] {
   const out: TcbPackage[] = [];
   for (const name of readdirSync(join(ROOT, 'packages')).sort()) {
     const dir = join(ROOT, 'packages', name);
-    let manifest: { helm?: { tcb?: boolean }; exports?: Record<string, unknown> };
+    let manifest: { name: string; helm?: { tcb?: boolean }; exports?: Record<string, unknown> };
     try {
       manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     } catch {
@@ -32,18 +35,21 @@ function tcbPackages(): TcbPackage[] {
     if (manifest.helm?.tcb !== true) continue;
     const entries: Record<string, string> = {};
     for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
-      if (subpath === './package.json' || typeof target !== 'object' || target === null) continue;
-      const js = (target as { import?: string }).import;
-      if (typeof js === 'string') entries[subpath] = join(dir, js.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
+      const js = (target as { import?: unknown } | null)?.import;
+      if (subpath === './package.json' || typeof js !== 'string') continue;
+      entries[subpath] = join(dir, js.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
     }
-    out.push({ name: `@helm/${name}`, dir, entries });
+    out.push({ name: manifest.name, dir, manifestExports: manifest.exports ?? {}, entries });
   }
   return out;
 }
 
-const packages = tcbPackages();
+interface Names {
+  readonly values: string[];
+  readonly types: string[];
+}
 
-function exportedNames(files: readonly string[]): Map<string, Set<string>> {
+function exportedNames(files: readonly string[]): Map<string, Names> {
   const program = ts.createProgram([...files], {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -52,91 +58,88 @@ function exportedNames(files: readonly string[]): Map<string, Set<string>> {
     skipLibCheck: true,
   });
   const checker = program.getTypeChecker();
-  const out = new Map<string, Set<string>>();
+  const out = new Map<string, Names>();
   for (const file of files) {
     const sf = program.getSourceFile(file);
-    const symbol = sf && checker.getSymbolAtLocation(sf);
-    out.set(file, new Set(symbol ? checker.getExportsOfModule(symbol).map((s) => s.name) : []));
+    const module = sf && checker.getSymbolAtLocation(sf);
+    const names: Names = { values: [], types: [] };
+    for (const symbol of module ? checker.getExportsOfModule(module) : []) {
+      const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+      (target.flags & ts.SymbolFlags.Value ? names.values : names.types).push(symbol.name);
+    }
+    names.values.sort();
+    names.types.sort();
+    out.set(file, names);
   }
   return out;
 }
 
-/** The README section from `## Public API…` to the next `## ` heading. */
-function publicApiSection(readme: string): string {
-  const start = readme.search(/^## Public API/m);
-  if (start < 0) return '';
-  const rest = readme.slice(start + 3);
-  const end = rest.search(/^## /m);
-  return end < 0 ? rest : rest.slice(0, end);
-}
-
-/** Names in the first column of every table row of the section. */
-export function documentedNames(section: string): Set<string> {
-  const names = new Set<string>();
-  for (const line of section.split('\n')) {
-    if (!line.startsWith('|') || /^\|\s*-/.test(line)) continue;
-    const first = line.slice(1).split(/(?<!\\)\|/)[0] ?? '';
-    for (const m of first.matchAll(/`([^`]+)`/g)) {
-      const token = (m[1] as string).trim();
-      const name = /^(?:new\s+)?([A-Za-z_$][\w$]*)(?:\s*[(<].*)?(?:\s*→.*)?$/.exec(token)?.[1];
-      if (name !== undefined) names.add(name);
-    }
+/** The rows of the README's generated Exports table: entry point → listed values and types. */
+export function exportTable(readme: string): Map<string, Names> {
+  const start = readme.indexOf(BEGIN);
+  const end = readme.indexOf(END);
+  const rows = new Map<string, Names>();
+  if (start < 0 || end < start) return rows;
+  const names = (cell: string): string[] =>
+    [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string).sort();
+  for (const line of readme.slice(start, end).split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    // | `entry` | values | types |  →  ['', entry, values, types, '']
+    if (cells.length !== 5 || !cells[1]?.startsWith('`@')) continue;
+    rows.set((cells[1] as string).slice(1, -1), {
+      values: names(cells[2] ?? ''),
+      types: names(cells[3] ?? ''),
+    });
   }
-  return names;
+  return rows;
 }
 
-describe('TCB README export tables match the entry points', () => {
-  const all = exportedNames(packages.flatMap((p) => Object.values(p.entries)));
+const packages = tcbPackages();
+const exported = exportedNames(packages.flatMap((p) => Object.values(p.entries)));
 
+describe('TCB README export tables = entry point exports', () => {
   it('finds the eight TCB packages, each with a `.` entry point', () => {
-    expect(packages.map((p) => p.name)).toHaveLength(8);
+    expect(packages).toHaveLength(8);
     for (const p of packages) expect(p.entries['.'], p.name).toBeDefined();
   });
 
   for (const pkg of packages) {
-    it(`${pkg.name}: names in the Public API table = names exported by "."`, () => {
-      const readme = readFileSync(join(pkg.dir, 'README.md'), 'utf8');
-      const documented = documentedNames(publicApiSection(readme));
-      const exported = all.get(pkg.entries['.'] as string) as Set<string>;
-      const header = documented.has('Name') ? ['Name'] : [];
-      for (const h of header) documented.delete(h);
-      expect({ missingFromReadme: [...exported].filter((n) => !documented.has(n)).sort() }).toEqual({
-        missingFromReadme: [],
-      });
-      expect({ notExported: [...documented].filter((n) => !exported.has(n)).sort() }).toEqual({
-        notExported: [],
-      });
+    it(`${pkg.name}: every entry point's row lists exactly its exported values and types`, () => {
+      const table = exportTable(readFileSync(join(pkg.dir, 'README.md'), 'utf8'));
+      const expected = new Map(
+        Object.entries(pkg.entries).map(([sub, file]) => [`${pkg.name}${sub.slice(1)}`, exported.get(file)]),
+      );
+      expect(Object.fromEntries(table)).toEqual(Object.fromEntries(expected));
     });
 
-    it(`${pkg.name}: every subpath exports a subset of "." and is named in the README`, () => {
-      const readme = readFileSync(join(pkg.dir, 'README.md'), 'utf8');
-      const root = all.get(pkg.entries['.'] as string) as Set<string>;
+    it(`${pkg.name}: subpaths export subsets of "." and every entry has types, import and default`, () => {
+      const root = exported.get(pkg.entries['.'] as string) as Names;
+      const rootNames = new Set([...root.values, ...root.types]);
       for (const [subpath, file] of Object.entries(pkg.entries)) {
-        if (subpath === '.') continue;
-        const extra = [...(all.get(file) as Set<string>)].filter((n) => !root.has(n));
+        const own = exported.get(file) as Names;
+        const extra = [...own.values, ...own.types].filter((n) => !rootNames.has(n));
         expect({ subpath, extra }).toEqual({ subpath, extra: [] });
-        expect(readme, `${pkg.name}${subpath.slice(1)} is not named in the README`).toContain(
-          `\`${pkg.name}${subpath.slice(1)}\``,
-        );
+        expect(Object.keys(pkg.manifestExports[subpath] as object).sort(), subpath).toEqual([
+          'default',
+          'import',
+          'types',
+        ]);
       }
     });
   }
 
-  it('reads names from the first column only, skipping member spellings', () => {
-    const section = [
-      '| Name | What |',
-      '|---|---|',
-      '| `verifyReceipt(receipt, keys)`, `ChainHead` | `notThis` |',
-      '| `registry.append(env)` / `ProofGraph#appendReceipt` / `new TrustRegistry(x)` | y |',
-      '| `createExecutor(options)` → `Executor` | z |',
-    ].join('\n');
-    expect([...documentedNames(section)].sort()).toEqual([
-      'ChainHead',
-      'Executor',
-      'Name',
-      'TrustRegistry',
-      'createExecutor',
-      'verifyReceipt',
-    ]);
+  it('an omitted, an extra and a misfiled name are each a difference (the check can fail)', () => {
+    const readme = (row: string): string =>
+      `${BEGIN} x -->\n| entry point | values | types |\n${row}\n${END}`;
+    const good = exportTable(readme('| `@helm/x` | `a`, `b` | `T` |')).get('@helm/x');
+    expect(good).toEqual({ values: ['a', 'b'], types: ['T'] });
+    for (const row of [
+      '| `@helm/x` | `a` | `T` |',
+      '| `@helm/x` | `a`, `b`, `c` | `T` |',
+      '| `@helm/x` | `a` | `T`, `b` |',
+    ]) {
+      expect(exportTable(readme(row)).get('@helm/x')).not.toEqual(good);
+    }
+    expect(exportTable('no table').size).toBe(0);
   });
 });
