@@ -1,23 +1,18 @@
 // ProofGraph nodes `helm.node.v1` (normative: docs/spec/node.md).
+import type { SignedEnvelope } from '@helm/contracts/envelope';
 import {
   MAX_NODE_PARENTS,
   NODE_FIELDS,
   NODE_KIND_PATTERN,
   NODE_TYPE,
   type NodeBody,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import {
-  canonicalBytes,
-  canonicalDigest,
-  digest,
-  isDigest,
-  isKeyId,
-  isSafeInt,
-  type Signer,
-  signEnvelope,
-  verifyEd25519,
-} from '@helm/crypto';
+} from '@helm/contracts/node';
+import { canonicalDigest } from '@helm/crypto/digests';
+import { isKeyId, type Signer, verifyEd25519 } from '@helm/crypto/ed25519';
+import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { digest, isDigest } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
+import { isSafeInt } from '@helm/crypto/json';
 import { ProofGraphError } from './errors.js';
 import { fieldsProblem, openSingleSigned } from './internal/envelope.js';
 import { envelopeHash } from './internal/envelope-hash.js';

@@ -1,7 +1,8 @@
 // Validation of a whole ProofGraph or a slice of it (normative: docs/spec/node.md §Validation):
 // recompute every hash, parents exist and come first (in the slice, or among `known` nodes),
 // lamport = max(parents) + 1, signatures valid under the caller's keys, payload digests match.
-import { RECEIPT_TYPE, type SignedEnvelope } from '@helm/contracts';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { RECEIPT_TYPE } from '@helm/contracts/receipt';
 import { nodeHashOf } from './internal/envelope-hash.js';
 import type { KeyLookup } from './keys.js';
 import { type NodeCheck, type NodeVerifyCode, type SignedNode, verifyNode } from './node.js';

@@ -2,7 +2,7 @@
 // `commit` moves it once the receipt is durably stored, so a failed store append never leaves a gap.
 // Along a chain the trust registry state a receipt is signed under (`trust_seq`) never decreases:
 // `prepare` refuses a receipt whose trust_seq is below the head's (it could never verify).
-import type { Signer } from '@helm/crypto';
+import type { Signer } from '@helm/crypto/ed25519';
 import { ReceiptError } from './errors.js';
 import { type ChainHead, genesisHead } from './head.js';
 import { type MintedReceipt, mintReceipt, type ReceiptInput } from './receipt.js';

@@ -1,6 +1,7 @@
 // The sandbox facade: register (validate → instrument → hash → compile once, cached) and run
 // (worker pool, deadline, result mapping).
-import { canonicalBytes, sha256 } from '@helm/crypto';
+import { sha256 } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { type Clock, systemClock } from './clock.js';
 import { SandboxError } from './errors.js';
 import type { GuestFailureCode } from './guest-run.js';

@@ -3,25 +3,25 @@
 // registry sequence numbers (genesis = 1, +1 per event): a key's validity is an interval of them,
 // and every state the registry went through is named by its sequence number and head digest.
 // Normative: docs/spec/trust-event.md.
+import type { SignedEnvelope } from '@helm/contracts/envelope';
 import {
-  type SignedEnvelope,
   TRUST_EVENT_TYPE,
   TRUST_GENESIS_PREV,
   TRUST_ROLES,
   type TrustEvent,
   type TrustRole,
   type TrustState,
-} from '@helm/contracts';
+} from '@helm/contracts/trust-event';
+import type { Signer } from '@helm/crypto/ed25519';
+import { fromBase64Url } from '@helm/crypto/encoding';
 import {
-  CryptoError,
   type EnvelopeBody,
-  fromBase64Url,
   type PublicKeyLookup,
-  type Signer,
-  signEnvelope,
   type VerifiedEnvelope,
   verifyEnvelope,
-} from '@helm/crypto';
+} from '@helm/crypto/envelope';
+import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { CryptoError } from '@helm/crypto/errors';
 import { type KeyValidityCode, TrustError } from '../errors.js';
 import { changeFields, decodeKeyRef, parseTrustEvent, type TrustChange, trustEventDigest } from './event.js';
 import { applyEvent, applyGenesis, RegistryState } from './state.js';
