@@ -95,6 +95,16 @@ async function signAny(signer: Signer | AsyncSigner, pae: Uint8Array): Promise<U
 /**
  * Canonicalize `body` (whose `type` is the domain separator) and sign it with every signer. The
  * returned envelope is frozen.
+ *
+ * @example
+ * ```ts
+ * import { createSigner } from '@helm/crypto/ed25519';
+ * import { signEnvelope } from '@helm/crypto/envelope-sign';
+ *
+ * declare const seed: Uint8Array; // 32 bytes from your entropy source
+ * const envelope = signEnvelope({ type: 'helm.example.v1', value: 1 }, [createSigner(seed)]);
+ * console.log(envelope.signatures[0]?.keyid);
+ * ```
  */
 export function signEnvelope<T extends TypedBody>(body: T, signers: readonly Signer[]): SignedEnvelope {
   const { payload, pae } = prepare(body, signers.length);

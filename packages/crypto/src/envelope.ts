@@ -192,6 +192,18 @@ function limitsOf(limits: Pick<JsonLimits, 'maxBytes' | 'maxDepth'> | undefined)
  * structure, type, signatures (strict Ed25519 over the PAE), then the payload is parsed strictly
  * and must be canonical JCS whose `type` equals the envelope type. Throws CryptoError otherwise.
  * `keys` is a lookup function or anything with a `lookup(keyId)` method (e.g. a KeyRing).
+ *
+ * @example
+ * ```ts
+ * import type { SignedEnvelope } from '@helm/contracts/envelope';
+ * import { verifyEnvelope } from '@helm/crypto/envelope';
+ *
+ * declare const envelope: SignedEnvelope;
+ * declare const trustedKeys: ReadonlyMap<string, Uint8Array>;
+ * // Throws CryptoError unless a trusted key signed exactly these canonical bytes.
+ * const { body, keyIds } = verifyEnvelope(envelope, 'helm.decision.v1', (id) => trustedKeys.get(id));
+ * console.log(body.type, keyIds);
+ * ```
  */
 export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   envelope: SignedEnvelope,
@@ -271,6 +283,24 @@ export interface OpenedEnvelope<T> {
  * `verifyEd25519(key, opened.pae, opened.signatures[i].sig)` before acting on any field.
  * Throws CryptoError (ENVELOPE_MALFORMED, ENVELOPE_TYPE_MISMATCH, ENVELOPE_NOT_CANONICAL,
  * JSON_TOO_LARGE, JSON_TOO_DEEP).
+ *
+ * @example
+ * ```ts
+ * import { verifyEd25519 } from '@helm/crypto/ed25519';
+ * import { openEnvelope } from '@helm/crypto/envelope';
+ *
+ * declare const envelope: unknown;
+ * declare const keyAt: (keyid: string, seq: number) => Uint8Array | undefined;
+ * // Decode strictly (throws CryptoError), pick the key from the signed fields, then verify.
+ * const opened = openEnvelope<{ type: string; keyid: string; seq: number }>(envelope, 'helm.example.v1', {
+ *   maxSignatures: 1,
+ * });
+ * const only = opened.signatures[0];
+ * const key = only && keyAt(opened.body.keyid, opened.body.seq);
+ * if (!only || !key || only.keyid !== opened.body.keyid || !verifyEd25519(key, opened.pae, only.sig)) {
+ *   throw new Error('not authentic');
+ * }
+ * ```
  */
 export function openEnvelope<T extends TypedBody = EnvelopeBody>(
   envelope: unknown,

@@ -164,6 +164,23 @@ function pipelineContext(options: ExecutorOptions): PipelineContext {
   };
 }
 
+/**
+ * Create the SafeExecutor: every `execute` runs the governed pipeline of docs/spec/pipeline.md and
+ * ends with a signed receipt. Throws ExecutorError when a required port is missing.
+ *
+ * @example
+ * ```ts
+ * import { createExecutor, type ExecutorOptions } from '@helm/executor';
+ *
+ * declare const ports: ExecutorOptions; // guardian, guardianKeys, receipts, proofgraph, clock, timer
+ * const executor = createExecutor(ports); // throws ExecutorError on a bad configuration
+ * async function call(): Promise<void> {
+ *   const result = await executor.execute({ tool: 'files.read', principal: 'agent-1', args: { path: '/x' } });
+ *   console.log(result.status, result.reason_code, result.receipt_hash); // never throws per call
+ * }
+ * void call();
+ * ```
+ */
 export function createExecutor(options: ExecutorOptions): Executor {
   const ctx = pipelineContext(options);
   const { registry } = ctx;

@@ -289,7 +289,20 @@ export class Guardian {
     return (keyId) => (keyId === this.signer.keyId ? this.signer.publicKey : undefined);
   }
 
-  /** Evaluate and sign (one signature: the decision, which for an ALLOW is the intent too). */
+  /**
+   * Evaluate and sign (one signature: the decision, which for an ALLOW is the intent too).
+   *
+   * @example
+   * ```ts
+   * import type { DecisionRequest, Guardian } from '@helm/guardian';
+   *
+   * declare const guardian: Guardian;
+   * declare const request: DecisionRequest;
+   * const { record, decision } = guardian.evaluate(request); // one signature: the decision
+   * if (record.verdict !== 'ALLOW') console.log(record.reason_code);
+   * else console.log(decision.type); // the execution authorization the executor verifies
+   * ```
+   */
   evaluate(request: DecisionRequest): Evaluation {
     const { body, effect, challenge, issued } = this.decide(request);
     const signed = signIdentifiedEnvelope(body, 'decision_id', [this.signer]);

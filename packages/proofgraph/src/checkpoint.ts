@@ -104,7 +104,19 @@ export type CheckpointCheck =
   | { readonly ok: true; readonly checkpoint: SignedCheckpoint }
   | { readonly ok: false; readonly code: CheckpointVerifyCode; readonly message: string };
 
-/** Verify one checkpoint envelope: structure, key (role checkpoint-signer at lamport_to), signature. */
+/**
+ * Verify one checkpoint envelope: structure, key (role checkpoint-signer at lamport_to), signature.
+ *
+ * @example
+ * ```ts
+ * import { verifyCheckpoint } from '@helm/proofgraph';
+ *
+ * declare const envelope: unknown;
+ * declare const keys: (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+ * const check = verifyCheckpoint(envelope, keys); // role checkpoint-signer at lamport_to; never throws
+ * if (!check.ok) console.log(check.code, check.message);
+ * ```
+ */
 export function verifyCheckpoint(envelope: unknown, keys: KeyLookup): CheckpointCheck {
   const decoded = openSingleSigned(envelope, CHECKPOINT_TYPE);
   if (typeof decoded === 'string') return { ok: false, code: 'MALFORMED', message: decoded };

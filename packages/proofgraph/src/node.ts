@@ -112,7 +112,20 @@ export type NodeCheck =
   | { readonly ok: true; readonly node: SignedNode }
   | { readonly ok: false; readonly code: NodeVerifyCode; readonly message: string };
 
-/** Verify one node in isolation (structure, key for role node:<KIND> at its lamport, signature, payload). */
+/**
+ * Verify one node in isolation (structure, key for role node:<KIND> at its lamport, signature, payload).
+ *
+ * @example
+ * ```ts
+ * import { verifyNode } from '@helm/proofgraph';
+ *
+ * declare const envelope: unknown;
+ * // Role is `node:<KIND>`, height the node's lamport (e.g. TrustRegistry#keyLookup).
+ * declare const keys: (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+ * const check = verifyNode(envelope, keys); // never throws
+ * if (!check.ok) console.log(check.code, check.message);
+ * ```
+ */
 export function verifyNode(
   envelope: unknown,
   keys: KeyLookup,

@@ -39,7 +39,24 @@ export type GraphVerifyResult =
   | { readonly ok: true; readonly count: number; readonly heads: string[] }
   | { readonly ok: false; readonly code: GraphVerifyCode; readonly index: number; readonly message: string };
 
-/** Validate nodes in order (a topological order: parents first). Reports the first failure. */
+/**
+ * Validate nodes in order (a topological order: parents first). Reports the first failure.
+ *
+ * @example
+ * ```ts
+ * import { validateGraph } from '@helm/proofgraph';
+ * import { verifyReceipt } from '@helm/receipts/verify';
+ *
+ * declare const envelopes: readonly unknown[]; // parents first
+ * declare const keys: (keyid: string, role: string, seq: number) => Uint8Array | undefined;
+ * const result = validateGraph(
+ *   envelopes.map((envelope) => ({ envelope })),
+ *   { keys, receipts: (e) => verifyReceipt(e, keys) },
+ * );
+ * if (result.ok) console.log(result.heads);
+ * else console.log(`item ${result.index}: ${result.code}`);
+ * ```
+ */
 export function validateGraph(items: readonly GraphItem[], options: GraphValidateOptions): GraphVerifyResult {
   const fail = (code: GraphVerifyCode, index: number, message: string): GraphVerifyResult => ({
     ok: false,

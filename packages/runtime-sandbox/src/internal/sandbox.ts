@@ -458,6 +458,29 @@ async function run(
   return { ...killed, code: outcome.out_of_memory ? 'ERR_COMPUTE_MEMORY_EXHAUSTED' : 'INTERNAL_ERROR' };
 }
 
+/**
+ * Create a WASI sandbox (docs/spec/sandbox.md): deny-all host, gas and host-call metering, time,
+ * memory and output caps, guest code isolated behind the isolation port.
+ *
+ * @example
+ * ```ts
+ * import { createSandbox } from '@helm/runtime-sandbox';
+ *
+ * declare const wasm: Uint8Array; // a WASI preview1 command module
+ * async function run(): Promise<void> {
+ *   const sandbox = createSandbox();
+ *   try {
+ *     const handle = await sandbox.register(wasm); // throws SandboxError
+ *     const limits = { gas: 1_000_000, timeout_ms: 1_000, max_output_bytes: 65_536 };
+ *     const result = await sandbox.run(handle, new Uint8Array(), limits); // guest failures are results
+ *     console.log(result.ok, result.code, result.exit_code);
+ *   } finally {
+ *     await sandbox.close();
+ *   }
+ * }
+ * void run();
+ * ```
+ */
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const poolSize = options.poolSize ?? 1;
   if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > 64) {

@@ -109,6 +109,24 @@ export function nextSeq(head: number): number {
 /** How many computed state hashes a registry remembers (a past state never changes). */
 const STATE_HASH_CACHE = 256;
 
+/**
+ * The event-sourced trust registry (docs/spec/trust-event.md): a verified history from an anchored
+ * genesis, answering which key is valid for which role at each sequence number.
+ *
+ * @example
+ * ```ts
+ * import type { SignedEnvelope } from '@helm/contracts/envelope';
+ * import { TrustRegistry } from '@helm/trust';
+ * import { verifyReceiptChain } from '@helm/receipts/verify';
+ *
+ * declare const events: readonly SignedEnvelope[]; // the registry history, genesis first
+ * declare const anchor: string; // trustEventDigest(genesis) you pinned out of band
+ * declare const receipts: readonly unknown[];
+ * const registry = TrustRegistry.load(events, { genesis: anchor }); // throws TrustError / CryptoError
+ * const result = verifyReceiptChain(receipts, { keys: registry.keyLookup() });
+ * console.log(registry.seq, registry.head, result.ok);
+ * ```
+ */
 export class TrustRegistry {
   private readonly state = new RegistryState();
   // The verified history: the envelope and event digest of event `seq` at index seq − 1. Nothing
