@@ -3,18 +3,15 @@ export { canonicalDigest, effectDigest, soleSignatureDigest } from './digests.js
 export {
   type AsyncSigner,
   createSigner,
-  ED25519_BACKENDS,
   type Ed25519Backend,
   type Ed25519BackendName,
   type Ed25519KeyPair,
   type EntropySource,
   generateKeyPair,
-  getBackend,
   isKeyId,
   isValidPublicKey,
   keyIdFor,
   keyPairFromSeed,
-  nobleBackend,
   nodeBackend,
   PUBLIC_KEY_LENGTH,
   SEED_LENGTH,
@@ -23,6 +20,7 @@ export {
   toAsyncSigner,
   verifyEd25519,
 } from './ed25519.js';
+export { ED25519_BACKENDS, getBackend, nobleBackend } from './ed25519-backends.js';
 export {
   bytesEqual,
   fromBase64Url,
