@@ -1,13 +1,36 @@
 // Shared vitest configuration for every workspace package.
-// Workspace imports (`@helm/<pkg>`) resolve to the package's TypeScript sources so tests never
-// depend on a stale build; coverage is V8 (vitest's own provider, which sees its worker threads,
+// Workspace imports (`@helm/<pkg>` and its subpaths, e.g. `@helm/crypto/envelope`) resolve to the
+// package's TypeScript sources so tests never depend on a stale build, and so that a class reached
+// through a subpath and through `.` is one class (one module instance, `instanceof` holds); coverage is V8 (vitest's own provider, which sees its worker threads,
 // unlike a c8 wrapper around the parent process) with a 90% gate per package.
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 export const COVERAGE_THRESHOLD = 90;
+
+/** `@helm/<pkg>/<subpath>` → source file, from each workspace package's `exports` map. */
+function subpathAliases(): { find: RegExp; replacement: string }[] {
+  const out: { find: RegExp; replacement: string }[] = [];
+  for (const dir of readdirSync(`${root}packages`)) {
+    let manifest: { name?: string; exports?: Record<string, unknown> };
+    try {
+      manifest = JSON.parse(readFileSync(`${root}packages/${dir}/package.json`, 'utf8'));
+    } catch {
+      continue;
+    }
+    for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+      const js = (target as { import?: unknown } | null)?.import;
+      if (subpath === '.' || typeof js !== 'string' || !js.startsWith('./dist/')) continue;
+      const source = js.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts');
+      const name = `${manifest.name}${subpath.slice(1)}`.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      out.push({ find: new RegExp(`^${name}$`), replacement: `${root}packages/${dir}/${source}` });
+    }
+  }
+  return out;
+}
 
 export interface HelmVitestOptions {
   /** Coverage threshold (percent) for lines, branches, functions and statements. */
@@ -22,7 +45,10 @@ export function helmVitestConfig(options: HelmVitestOptions = {}): ViteUserConfi
   const threshold = options.threshold ?? COVERAGE_THRESHOLD;
   return defineConfig({
     resolve: {
-      alias: [{ find: /^@helm\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` }],
+      alias: [
+        ...subpathAliases(),
+        { find: /^@helm\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+      ],
     },
     test: {
       include: ['test/**/*.test.ts'],

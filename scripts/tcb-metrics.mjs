@@ -8,7 +8,10 @@
 //   verify path      code lines of every workspace module transitively imported by the entry
 //                    point that exports the receipt-chain verifier (external dependencies such as
 //                    @noble/curves are listed by name, not counted)
-// Usage: node scripts/tcb-metrics.mjs [--json] [--functions N]
+//   verify paths     the same closure for each verifier an auditor reads (VERIFY_PATHS below),
+//                    printed with their file lists by --paths (docs/AUDIT.md is generated from it)
+//   exports          distinct names over all entry points (a subpath re-exports a subset of `.`)
+// Usage: node scripts/tcb-metrics.mjs [--json] [--paths] [--functions N]
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -21,9 +24,25 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');
 const topN = Number(args[args.indexOf('--functions') + 1]) || 0;
+const showPaths = args.includes('--paths');
 
 /** The receipt-chain verifier's entry point: package, subpath, exported name. */
-const VERIFY_ENTRY = { pkg: 'receipts', subpath: '.', name: 'verifyReceiptChain' };
+const VERIFY_ENTRY = { pkg: 'receipts', subpath: './verify', name: 'verifyReceiptChain' };
+
+/**
+ * Every verify path of docs/AUDIT.md: from the entry point a verifier imports (`subpath`) or, for
+ * a package without a verifier subpath, from the module that defines the verifier (`file`).
+ */
+const VERIFY_PATHS = [
+  { label: 'receipt chain', ...VERIFY_ENTRY },
+  { label: 'envelope', pkg: 'crypto', subpath: './envelope', name: 'verifyEnvelope' },
+  { label: 'ProofGraph node', pkg: 'proofgraph', file: 'src/node.ts', name: 'verifyNode' },
+  { label: 'ProofGraph graph', pkg: 'proofgraph', file: 'src/validate.ts', name: 'validateGraph' },
+  { label: 'ProofGraph checkpoint', pkg: 'proofgraph', file: 'src/checkpoint.ts', name: 'verifyCheckpoint' },
+  { label: 'trust registry', pkg: 'trust', file: 'src/registry/registry.ts', name: 'TrustRegistry' },
+  { label: 'trust snapshot', pkg: 'trust', file: 'src/registry/snapshot.ts', name: 'importTrustSnapshot' },
+  { label: 'EvidencePack (non-TCB)', pkg: 'evidencepack', file: 'src/verify.ts', name: 'verifyEvidencePack' },
+];
 
 function tcbPackages() {
   return readdirSync(join(ROOT, 'packages'))
@@ -100,8 +119,9 @@ function imports(file) {
   return out;
 }
 
-function verifyPath() {
-  const start = entryPoints(join(ROOT, 'packages', VERIFY_ENTRY.pkg))[VERIFY_ENTRY.subpath];
+function verifyPath(spec = VERIFY_ENTRY) {
+  const pkgDir = join(ROOT, 'packages', spec.pkg);
+  const start = spec.file ? join(pkgDir, spec.file) : entryPoints(pkgDir)[spec.subpath];
   const seen = new Set();
   const external = new Set();
   const stack = [start];
@@ -122,7 +142,9 @@ function verifyPath() {
   }
   const files = [...seen].sort();
   return {
-    entry: `@helm/${VERIFY_ENTRY.pkg} ${VERIFY_ENTRY.name}`,
+    entry: spec.file
+      ? `packages/${spec.pkg}/${spec.file} ${spec.name}`
+      : `@helm/${spec.pkg}${spec.subpath.slice(1)} ${spec.name}`,
     lines: files.reduce((s, f) => s + codeLines(f), 0),
     files: files.map((f) => ({ file: relative(ROOT, f), lines: codeLines(f) })),
     external: [...external].sort(),
@@ -176,12 +198,15 @@ function exportedSymbols(entries) {
   });
   const checker = program.getTypeChecker();
   const counts = {};
+  const distinct = new Set();
   for (const [subpath, file] of Object.entries(entries)) {
     const sf = program.getSourceFile(file);
     const symbol = sf && checker.getSymbolAtLocation(sf);
-    counts[subpath] = symbol ? checker.getExportsOfModule(symbol).length : 0;
+    const names = symbol ? checker.getExportsOfModule(symbol).map((s) => s.name) : [];
+    counts[subpath] = names.length;
+    for (const n of names) distinct.add(n);
   }
-  return counts;
+  return { counts, distinct: distinct.size };
 }
 
 const packages = tcbPackages().map((name) => {
@@ -193,8 +218,8 @@ const packages = tcbPackages().map((name) => {
   return {
     package: `@helm/${name}`,
     codeLines: files.reduce((s, f) => s + codeLines(f), 0),
-    exportedSymbols: Object.values(exported).reduce((a, b) => a + b, 0),
-    entryPoints: exported,
+    exportedSymbols: exported.distinct,
+    entryPoints: exported.counts,
     longestFunction: fns[0] ?? null,
     functionsOver80: fns.filter((f) => f.lines > 80).length,
     topFunctions: topN > 0 ? fns.slice(0, topN) : undefined,
@@ -208,6 +233,7 @@ const report = {
     functionsOver80: packages.reduce((s, p) => s + p.functionsOver80, 0),
   },
   verifyPath: verifyPath(),
+  verifyPaths: VERIFY_PATHS.map((spec) => ({ label: spec.label, ...verifyPath(spec) })),
 };
 
 if (asJson) {
@@ -227,6 +253,16 @@ if (asJson) {
   const vp = report.verifyPath;
   console.log(`\nverify path (${vp.entry}): ${vp.lines} code lines in ${vp.files.length} modules`);
   console.log(`  external: ${vp.external.join(', ') || 'none'}`);
+  console.log('\nverify paths:');
+  for (const p of report.verifyPaths) {
+    console.log(
+      `  ${p.label.padEnd(24)} ${String(p.lines).padStart(6)} lines ${String(p.files.length).padStart(4)} modules  ${p.entry}`,
+    );
+    if (showPaths) {
+      for (const f of p.files) console.log(`      ${String(f.lines).padStart(5)}  ${f.file}`);
+      console.log(`      external: ${p.external.join(', ') || 'none'}`);
+    }
+  }
   for (const p of packages) {
     for (const f of p.topFunctions ?? []) console.log(`  ${f.lines}\t${f.name}\t${f.file}:${f.line}`);
   }

@@ -1,6 +1,7 @@
 // Content digests of JSON values: `digest(canonicalBytes(value))`, the rule every content-derived
 // identifier in HELM uses (docs/spec/envelope.md §Digests).
-import type { Effect, SignedEnvelope } from '@helm/contracts';
+import type { Effect } from '@helm/contracts/effect';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
 import { fromBase64Url } from './encoding.js';
 import { stringifiedCanonical } from './fast/canonical-text.js';
 import { digest, digestText } from './hash.js';

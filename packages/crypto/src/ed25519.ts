@@ -2,11 +2,11 @@
 // docs/spec/signatures.md): `node` (node:crypto / OpenSSL, the fast default) and `noble`
 // (@noble/curves, portable and an independent cross-check). Both enforce the same strict
 // verification policy. Keys come from a caller-supplied 32-byte seed: the TCB never draws its own
-// randomness.
-import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts';
+// randomness. The noble backend and the backend registry are in ed25519-backends.ts, so that a
+// verifier's import closure holds only the default (node) backend.
+import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts/wire';
 import { CryptoError } from './errors.js';
 import { sha256Hex } from './hash.js';
-import { noblePublicKeyFromSeed, nobleSignerFor, nobleVerify } from './internal/backend-noble.js';
 import { nodePublicKeyFromSeed, nodeSignerFor, nodeVerify } from './internal/backend-node.js';
 import {
   isValidPublicKey,
@@ -36,22 +36,6 @@ export const nodeBackend: Ed25519Backend = Object.freeze({
   signerFor: nodeSignerFor,
   verify: nodeVerify,
 });
-
-export const nobleBackend: Ed25519Backend = Object.freeze({
-  name: 'noble',
-  publicKeyFromSeed: noblePublicKeyFromSeed,
-  signerFor: nobleSignerFor,
-  verify: nobleVerify,
-});
-
-export const ED25519_BACKENDS: readonly Ed25519Backend[] = Object.freeze([nodeBackend, nobleBackend]);
-
-/** The backend with the given name. */
-export function getBackend(name: Ed25519BackendName): Ed25519Backend {
-  const backend = ED25519_BACKENDS.find((b) => b.name === name);
-  if (!backend) throw new CryptoError('KEY_INVALID', `unknown Ed25519 backend ${String(name)}`);
-  return backend;
-}
 
 /** Key id rule: `ed25519:` + lowercase hex SHA-256 of the 32-byte raw public key. */
 export function keyIdFor(publicKey: Uint8Array): string {

@@ -1,20 +1,20 @@
 // Signed envelopes (normative: docs/spec/envelope.md). The signature covers the pre-authentication
 // encoding PAE(type, payload) = "HELMSIG1" SP len(type) SP type SP len(payload) SP payload, where
 // payload is the exact RFC 8785 JCS bytes of the body and lengths are ASCII decimal byte counts.
+// This module verifies and opens envelopes; signing is in envelope-sign.ts (the verify path's
+// import closure holds no signing code).
+import type { SignedEnvelope } from '@helm/contracts/envelope';
 import {
   ENVELOPE_TYPE_PATTERN,
   MAX_ENVELOPE_SIGNATURES,
   MAX_ENVELOPE_TYPE_LENGTH,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import { type AsyncSigner, type Ed25519Backend, keyIdFor, nodeBackend, type Signer } from './ed25519.js';
-import { bytesEqual, fromBase64Url, toBase64Url } from './encoding.js';
+} from '@helm/contracts/wire';
+import { type Ed25519Backend, keyIdFor, nodeBackend } from './ed25519.js';
+import { bytesEqual, fromBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
 import { acceptedCanonical } from './fast/canonical-text.js';
-import { identifiedCanonicalText } from './fast/identified.js';
 import { canonicalize } from './jcs.js';
 import { type JsonLimits, parseStrictJson } from './json.js';
-import type { KeyRing } from './keyring.js';
 
 const encoder = new TextEncoder();
 /** Strict UTF-8: invalid sequences throw; a BOM is kept (and then rejected by the parser). */
@@ -36,7 +36,7 @@ export function isEnvelopeType(value: unknown): value is string {
  * The PAE header text `"HELMSIG1" SP len(type) SP type SP len(payload) SP` for a payload of
  * `payloadLength` bytes (lengths are UTF-8 byte counts). PAE = UTF-8(header) ‖ payload.
  */
-export function preAuthHeader(type: string, payloadLength: number): string {
+function preAuthHeader(type: string, payloadLength: number): string {
   return `HELMSIG1 ${encoder.encode(type).length} ${type} ${payloadLength} `;
 }
 
@@ -57,137 +57,6 @@ export interface EnvelopeBody {
 /** Anything with a string `type`: interfaces without an index signature are accepted too. */
 export interface TypedBody {
   readonly type: string;
-}
-
-function checkSigners(type: string, signerCount: number): void {
-  if (!isEnvelopeType(type)) {
-    throw new CryptoError('ENVELOPE_MALFORMED', 'envelope body needs a helm.<name>.v<N> type');
-  }
-  if (signerCount === 0) throw new CryptoError('ENVELOPE_MALFORMED', 'at least one signer is required');
-  if (signerCount > MAX_ENVELOPE_SIGNATURES) {
-    throw new CryptoError('ENVELOPE_MALFORMED', `at most ${MAX_ENVELOPE_SIGNATURES} signers`);
-  }
-}
-
-function bodyType(body: TypedBody): string {
-  if (typeof body !== 'object' || body === null || typeof body.type !== 'string') {
-    throw new CryptoError('ENVELOPE_MALFORMED', 'envelope body needs a helm.<name>.v<N> type');
-  }
-  return body.type;
-}
-
-function prepare(body: TypedBody, signerCount: number): { payload: Uint8Array; pae: Uint8Array } {
-  const type = bodyType(body);
-  checkSigners(type, signerCount);
-  const payload = encoder.encode(canonicalize(body));
-  return { payload, pae: preAuthEncoding(type, payload) };
-}
-
-function assemble(
-  type: string,
-  payload: Uint8Array,
-  signers: readonly (Signer | AsyncSigner)[],
-  sigs: readonly Uint8Array[],
-): SignedEnvelope {
-  const signatures = signers.map((signer, i) =>
-    Object.freeze({ keyid: signer.keyId, sig: toBase64Url(sigs[i] as Uint8Array) }),
-  );
-  return Object.freeze({ type, payload: toBase64Url(payload), signatures: Object.freeze(signatures) });
-}
-
-function checkDistinct(signers: readonly { keyId: string }[]): void {
-  if (signers.length < 2) return;
-  const ids = new Set(signers.map((s) => s.keyId));
-  if (ids.size !== signers.length) throw new CryptoError('ENVELOPE_MALFORMED', 'duplicate signer');
-}
-
-function signatureBytes(sig: unknown, keyId: string): Uint8Array {
-  if (!(sig instanceof Uint8Array) || sig.length !== 64) {
-    throw new CryptoError('SIGNER_FAILED', `signer ${keyId} did not return a 64-byte signature`);
-  }
-  return sig;
-}
-
-function signerFailed(keyId: string, cause: unknown): never {
-  if (cause instanceof CryptoError) throw cause;
-  throw new CryptoError('SIGNER_FAILED', `signer ${keyId} failed`, { cause });
-}
-
-function signSync(signer: Signer, pae: Uint8Array): Uint8Array {
-  let sig: unknown;
-  try {
-    sig = signer.sign(pae);
-  } catch (error) {
-    signerFailed(signer.keyId, error);
-  }
-  return signatureBytes(sig, signer.keyId);
-}
-
-function signAll(signers: readonly Signer[], pae: Uint8Array): Uint8Array[] {
-  const sigs: Uint8Array[] = [];
-  for (const signer of signers) sigs.push(signSync(signer, pae));
-  return sigs;
-}
-
-async function signAny(signer: Signer | AsyncSigner, pae: Uint8Array): Promise<Uint8Array> {
-  let sig: unknown;
-  try {
-    sig = await signer.sign(pae);
-  } catch (error) {
-    signerFailed(signer.keyId, error);
-  }
-  return signatureBytes(sig, signer.keyId);
-}
-
-/**
- * Canonicalize `body` (whose `type` is the domain separator) and sign it with every signer. The
- * returned envelope is frozen.
- */
-export function signEnvelope<T extends TypedBody>(body: T, signers: readonly Signer[]): SignedEnvelope {
-  const { payload, pae } = prepare(body, signers.length);
-  checkDistinct(signers);
-  return assemble(body.type, payload, signers, signAll(signers, pae));
-}
-
-export interface IdentifiedEnvelope<T, K extends string> {
-  /** `body` with `idField` set to `id`. */
-  readonly body: T & { readonly [field in K]: string };
-  /** digest(JCS(body without the id field)) — the content-derived id. */
-  readonly id: string;
-  readonly envelope: SignedEnvelope;
-}
-
-/**
- * The content-addressed record pattern: id = digest(JCS(body)), then sign `{...body, [idField]:
- * id}` exactly as signEnvelope would (docs/spec/envelope.md §4). `body` must not have `idField`.
- * The canonical text comes from fast/identified.ts (each member serialized once).
- */
-export function signIdentifiedEnvelope<T extends TypedBody, K extends string>(
-  body: T,
-  idField: K,
-  signers: readonly Signer[],
-): IdentifiedEnvelope<T, K> {
-  const type = bodyType(body);
-  checkSigners(type, signers.length);
-  checkDistinct(signers);
-  if (Object.hasOwn(body, idField)) {
-    throw new CryptoError('ENVELOPE_MALFORMED', `the body already has ${idField}`);
-  }
-  const { id, text } = identifiedCanonicalText(body, idField);
-  const payload = encoder.encode(text);
-  const envelope = assemble(type, payload, signers, signAll(signers, preAuthEncoding(type, payload)));
-  return { body: { ...body, [idField]: id } as IdentifiedEnvelope<T, K>['body'], id, envelope };
-}
-
-/** signEnvelope for signers that may be remote (KMS/HSM/approver devices); signs in parallel. */
-export async function signEnvelopeAsync<T extends TypedBody>(
-  body: T,
-  signers: readonly (Signer | AsyncSigner)[],
-): Promise<SignedEnvelope> {
-  const { payload, pae } = prepare(body, signers.length);
-  checkDistinct(signers);
-  const sigs = await Promise.all(signers.map((s) => signAny(s, pae)));
-  return assemble(body.type, payload, signers, sigs);
 }
 
 /** Resolves a key id to its raw Ed25519 public key, or undefined when unknown. */
@@ -323,11 +192,23 @@ function limitsOf(limits: Pick<JsonLimits, 'maxBytes' | 'maxDepth'> | undefined)
  * structure, type, signatures (strict Ed25519 over the PAE), then the payload is parsed strictly
  * and must be canonical JCS whose `type` equals the envelope type. Throws CryptoError otherwise.
  * `keys` is a lookup function or anything with a `lookup(keyId)` method (e.g. a KeyRing).
+ *
+ * @example
+ * ```ts
+ * import type { SignedEnvelope } from '@helm/contracts/envelope';
+ * import { verifyEnvelope } from '@helm/crypto/envelope';
+ *
+ * declare const envelope: SignedEnvelope;
+ * declare const trustedKeys: ReadonlyMap<string, Uint8Array>;
+ * // Throws CryptoError unless a trusted key signed exactly these canonical bytes.
+ * const { body, keyIds } = verifyEnvelope(envelope, 'helm.decision.v1', (id) => trustedKeys.get(id));
+ * console.log(body.type, keyIds);
+ * ```
  */
 export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
   envelope: SignedEnvelope,
   expectedType: string,
-  keys: PublicKeyLookup | Pick<KeyRing, 'lookup'>,
+  keys: PublicKeyLookup | { lookup(keyId: string): Uint8Array | undefined },
   options: VerifyEnvelopeOptions = {},
 ): VerifiedEnvelope<T> {
   const lookup: PublicKeyLookup = typeof keys === 'function' ? keys : (id) => keys.lookup(id);
@@ -402,6 +283,24 @@ export interface OpenedEnvelope<T> {
  * `verifyEd25519(key, opened.pae, opened.signatures[i].sig)` before acting on any field.
  * Throws CryptoError (ENVELOPE_MALFORMED, ENVELOPE_TYPE_MISMATCH, ENVELOPE_NOT_CANONICAL,
  * JSON_TOO_LARGE, JSON_TOO_DEEP).
+ *
+ * @example
+ * ```ts
+ * import { verifyEd25519 } from '@helm/crypto/ed25519';
+ * import { openEnvelope } from '@helm/crypto/envelope';
+ *
+ * declare const envelope: unknown;
+ * declare const keyAt: (keyid: string, seq: number) => Uint8Array | undefined;
+ * // Decode strictly (throws CryptoError), pick the key from the signed fields, then verify.
+ * const opened = openEnvelope<{ type: string; keyid: string; seq: number }>(envelope, 'helm.example.v1', {
+ *   maxSignatures: 1,
+ * });
+ * const only = opened.signatures[0];
+ * const key = only && keyAt(opened.body.keyid, opened.body.seq);
+ * if (!only || !key || only.keyid !== opened.body.keyid || !verifyEd25519(key, opened.pae, only.sig)) {
+ *   throw new Error('not authentic');
+ * }
+ * ```
  */
 export function openEnvelope<T extends TypedBody = EnvelopeBody>(
   envelope: unknown,

@@ -1,4 +1,4 @@
-import type { ReasonCode } from '@helm/contracts';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
 /** Closed set of error codes raised by @helm/crypto. Match on `code`, never on the message. */
 export type CryptoErrorCode =
   // canonicalization (RFC 8785 JCS)

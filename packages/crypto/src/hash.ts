@@ -1,7 +1,7 @@
 // SHA-256 (FIPS 180-4). The one textual digest encoding of the project is `sha256:` followed by
 // 64 lowercase hex digits (docs/spec/envelope.md §Digests).
 import { hash } from 'node:crypto';
-import { DIGEST_PATTERN, DIGEST_PREFIX } from '@helm/contracts';
+import { DIGEST_PATTERN, DIGEST_PREFIX } from '@helm/contracts/wire';
 
 const DIGEST = new RegExp(DIGEST_PATTERN);
 

@@ -1,20 +1,17 @@
-export type { JsonValue } from '@helm/contracts';
+export type { JsonValue } from '@helm/contracts/wire';
 export { canonicalDigest, effectDigest, soleSignatureDigest } from './digests.js';
 export {
   type AsyncSigner,
   createSigner,
-  ED25519_BACKENDS,
   type Ed25519Backend,
   type Ed25519BackendName,
   type Ed25519KeyPair,
   type EntropySource,
   generateKeyPair,
-  getBackend,
   isKeyId,
   isValidPublicKey,
   keyIdFor,
   keyPairFromSeed,
-  nobleBackend,
   nodeBackend,
   PUBLIC_KEY_LENGTH,
   SEED_LENGTH,
@@ -23,6 +20,7 @@ export {
   toAsyncSigner,
   verifyEd25519,
 } from './ed25519.js';
+export { ED25519_BACKENDS, getBackend, nobleBackend } from './ed25519-backends.js';
 export {
   bytesEqual,
   fromBase64Url,
@@ -33,22 +31,23 @@ export {
 export {
   DEFAULT_ENVELOPE_LIMITS,
   type EnvelopeBody,
-  type IdentifiedEnvelope,
   isEnvelopeType,
   type OpenEnvelopeOptions,
   type OpenedEnvelope,
   openEnvelope,
   type PublicKeyLookup,
   preAuthEncoding,
-  preAuthHeader,
-  signEnvelope,
-  signEnvelopeAsync,
-  signIdentifiedEnvelope,
   type TypedBody,
   type VerifiedEnvelope,
   type VerifyEnvelopeOptions,
   verifyEnvelope,
 } from './envelope.js';
+export {
+  type IdentifiedEnvelope,
+  signEnvelope,
+  signEnvelopeAsync,
+  signIdentifiedEnvelope,
+} from './envelope-sign.js';
 export {
   CRYPTO_ERROR_CODES,
   CryptoError,

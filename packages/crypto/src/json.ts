@@ -10,7 +10,7 @@
 // Hostile keys are data: `__proto__`, `constructor`, `prototype` become own data properties and
 // never touch any prototype. By default objects are created with a null prototype, so a missing
 // member never resolves to an Object.prototype function either.
-import type { JsonValue } from '@helm/contracts';
+import type { JsonValue } from '@helm/contracts/wire';
 import { CryptoError } from './errors.js';
 
 export interface JsonLimits {

@@ -2,8 +2,9 @@
 // calls one only after the guardian allowed the call, the PEP validated the arguments and the
 // signed ALLOW decision (the AuthorizedExecutionIntent) verified, and it passes the driver nothing but the validated arguments
 // and a read-only context. Whatever a driver returns is untrusted until the output schema accepts it.
-import type { Effect, ToolDescriptor } from '@helm/contracts';
-import type { JsonValue } from '@helm/crypto';
+import type { Effect } from '@helm/contracts/effect';
+import type { ToolDescriptor } from '@helm/contracts/tool';
+import type { JsonValue } from '@helm/contracts/wire';
 
 export interface DriverContext {
   /** The pinned descriptor the call was admitted under. */

@@ -2,9 +2,10 @@
 // Effect of a call from the pinned descriptor alone — never from caller claims — and checks that
 // the guardian's intent binds exactly its digest. The rule matches the guardian's: `destination`
 // is the destination host (present only for tools with a declared destination).
-import { EFFECT_TYPE, type Effect, type ToolDescriptor } from '@helm/contracts';
-import type { JsonValue } from '@helm/crypto';
-import { canonicalize } from '@helm/crypto';
+import { EFFECT_TYPE, type Effect } from '@helm/contracts/effect';
+import type { ToolDescriptor } from '@helm/contracts/tool';
+import type { JsonValue } from '@helm/contracts/wire';
+import { canonicalize } from '@helm/crypto/jcs';
 import type { EgressDestination } from './governance.js';
 
 /**

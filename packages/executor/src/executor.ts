@@ -6,8 +6,13 @@
 // one may have. Only a request that cannot even be attributed (no principal, no tool name) throws.
 // Nothing is released — a fresh output or a stored one — without a current ALLOW decision of the
 // full gate chain (docs/threat-model.md).
-import type { ReasonCode, ReceiptStatus, SignedEnvelope, ToolDescriptor, Verdict } from '@helm/contracts';
-import type { JsonValue, PublicKeyLookup } from '@helm/crypto';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
+import type { ReceiptStatus } from '@helm/contracts/receipt';
+import type { ToolDescriptor } from '@helm/contracts/tool';
+import type { Verdict } from '@helm/contracts/verdict';
+import type { JsonValue } from '@helm/contracts/wire';
+import type { PublicKeyLookup } from '@helm/crypto/envelope';
 import type { Driver } from './driver.js';
 import { ExecutorError } from './errors.js';
 import type { GuardianPort, ProofGraphPort, ReceiptPort } from './governance.js';
@@ -159,6 +164,23 @@ function pipelineContext(options: ExecutorOptions): PipelineContext {
   };
 }
 
+/**
+ * Create the SafeExecutor: every `execute` runs the governed pipeline of docs/spec/pipeline.md and
+ * ends with a signed receipt. Throws ExecutorError when a required port is missing.
+ *
+ * @example
+ * ```ts
+ * import { createExecutor, type ExecutorOptions } from '@helm/executor';
+ *
+ * declare const ports: ExecutorOptions; // guardian, guardianKeys, receipts, proofgraph, clock, timer
+ * const executor = createExecutor(ports); // throws ExecutorError on a bad configuration
+ * async function call(): Promise<void> {
+ *   const result = await executor.execute({ tool: 'files.read', principal: 'agent-1', args: { path: '/x' } });
+ *   console.log(result.status, result.reason_code, result.receipt_hash); // never throws per call
+ * }
+ * void call();
+ * ```
+ */
 export function createExecutor(options: ExecutorOptions): Executor {
   const ctx = pipelineContext(options);
   const { registry } = ctx;

@@ -1,6 +1,6 @@
 // The in-process function driver: a tool body that is a plain (sync or async) function.
 
-import type { JsonValue } from '@helm/crypto';
+import type { JsonValue } from '@helm/contracts/wire';
 import type { Driver, DriverContext } from './driver.js';
 
 export type ToolFunction = (args: JsonValue, context: DriverContext) => unknown;

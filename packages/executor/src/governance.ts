@@ -2,8 +2,11 @@
 // the receipt recorder and the ProofGraph. `createExecutor` accepts these small interfaces;
 // `Guardian#asExecutorPort()` of @helm/guardian is a GuardianPort, a `ReceiptRecorder` from
 // @helm/receipts is a ReceiptPort as is, and `proofGraphPort` adapts @helm/proofgraph.
-import type { DecisionRecord, Effect, ReceiptBody, SignedEnvelope } from '@helm/contracts';
-import type { JsonValue } from '@helm/crypto';
+import type { DecisionRecord } from '@helm/contracts/decision';
+import type { Effect } from '@helm/contracts/effect';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { ReceiptBody } from '@helm/contracts/receipt';
+import type { JsonValue } from '@helm/contracts/wire';
 import type { Destination, ExecutorCall, GrantToConsume, Guardian } from '@helm/guardian';
 import type { ReceiptRecorder } from '@helm/receipts';
 

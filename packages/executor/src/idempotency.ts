@@ -6,9 +6,9 @@
 // up only after the guardian allowed it; with the same (tool, args_hash) it releases the stored
 // output under its own IDEMPOTENT_REPLAY receipt without running the driver, with different ones it
 // is IDEMPOTENCY_CONFLICT.
-import type { SignedEnvelope } from '@helm/contracts';
-import type { JsonValue } from '@helm/crypto';
-import { canonicalDigest } from '@helm/crypto';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { JsonValue } from '@helm/contracts/wire';
+import { canonicalDigest } from '@helm/crypto/digests';
 
 export const IDEMPOTENCY_KEY_TYPE = 'helm.idempotency.v1';
 

@@ -4,7 +4,7 @@
 // The JSON value type of drivers and outputs is @helm/crypto's (re-exported for drivers).
 export type { JsonValue } from '@helm/crypto';
 export { type Driver, type DriverContext, DriverFailure } from './driver.js';
-export { buildEffect, egressDestination, parseOrigin, resolveResource } from './effect.js';
+export { buildEffect } from './effect.js';
 export { ExecutorError, type ExecutorErrorCode } from './errors.js';
 export {
   createExecutor,

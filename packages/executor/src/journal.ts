@@ -4,7 +4,8 @@
 // belongs to a call whose process stopped between admission and receipt — the effect may have
 // happened — and `Executor#recover` closes it with a signed EXECUTION_INTERRUPTED receipt. So every
 // executed (or possibly executed) call ends with a receipt.
-import type { ReceiptEvidenceValue, SignedEnvelope } from '@helm/contracts';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { ReceiptEvidenceValue } from '@helm/contracts/receipt';
 
 export const ADMISSION_TYPE = 'helm.admission.v1';
 

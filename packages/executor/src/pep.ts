@@ -6,8 +6,9 @@
 // signed — later mutation of the caller's object (or a getter returning something else on the next
 // read) cannot reach the driver.
 
-import type { JsonValue } from '@helm/crypto';
-import { canonicalize, digest } from '@helm/crypto';
+import type { JsonValue } from '@helm/contracts/wire';
+import { digest } from '@helm/crypto/hash';
+import { canonicalize } from '@helm/crypto/jcs';
 import { deepFreeze } from './internal/frozen.js';
 import { parseJsonText } from './internal/strict-json.js';
 

@@ -3,7 +3,8 @@
 // `idempotency_key`, `principal`, `tenant`, `tool`, exactly as the caller passed them and as the
 // executor read them (once). Every receipt of the call carries it, so a recorded request can be
 // checked against what the executor signed for.
-import { canonicalize, digestText } from '@helm/crypto';
+import { digestText } from '@helm/crypto/hash';
+import { canonicalize } from '@helm/crypto/jcs';
 import { type PrepareArgsResult, prepareArgsValue } from './pep.js';
 
 /** The request fields, in RFC 8785 member order (their names are ASCII, so code-unit order). */

@@ -4,7 +4,8 @@
 // registered .wasm bytes); the per-tool timeout becomes the sandbox deadline. Sandbox failure codes
 // map one to one onto receipt reason codes (ERR_COMPUTE_*, SANDBOX_*); anything unknown is
 // DRIVER_ERROR.
-import { isReasonCode, REASON_CODES, type ToolDescriptor } from '@helm/contracts';
+import { isReasonCode, REASON_CODES } from '@helm/contracts/reason-codes';
+import type { ToolDescriptor } from '@helm/contracts/tool';
 import { decodeJsonOutput, encodeJsonInput, type ModuleHandle, type Sandbox } from '@helm/runtime-sandbox';
 import { type Driver, DriverFailure } from './driver.js';
 

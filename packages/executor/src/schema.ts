@@ -2,7 +2,8 @@
 // detection. Schemas are compiled once, in ajv strict mode, and cached by their canonical digest, so
 // two tools with the same schema share one validator. Validation never mutates the instance (no
 // defaults, no coercion, no removal) and its error list is deterministic: sorted and de-duplicated.
-import { canonicalBytes, canonicalize, digest } from '@helm/crypto';
+import { digest } from '@helm/crypto/hash';
+import { canonicalBytes, canonicalize } from '@helm/crypto/jcs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { ExecutorError } from './errors.js';
 

@@ -2,6 +2,8 @@
 import type { ToolDescriptor } from '@helm/contracts';
 import { canonicalBytes, digest } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
+// Internal helpers of effect building, tested directly (not part of the public surface).
+import { egressDestination, parseOrigin, resolveResource } from '../src/effect.ts';
 import {
   buildEffect,
   clientIdempotencyKey,
@@ -9,14 +11,11 @@ import {
   deriveIdempotencyKey,
   descriptorDigest,
   type ExecutorError,
-  egressDestination,
   functionDriver,
   InMemoryIdempotencyStore,
   MAX_SCHEMA_ERROR_DETAILS,
-  parseOrigin,
   prepareArgsText,
   prepareArgsValue,
-  resolveResource,
   SchemaCache,
   ToolRegistry,
 } from '../src/index.ts';

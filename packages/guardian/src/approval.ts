@@ -13,21 +13,18 @@ import {
   APPROVAL_REQUIREMENT_TYPE,
   APPROVAL_TYPE,
   type ApprovalChallenge,
-  type ApprovalRequirement,
   type ApprovalStatement,
   approvalStatementSchema,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import {
-  canonicalBytes,
-  canonicalDigest,
-  digest,
-  type EnvelopeBody,
-  fromBase64Url,
-  type Signer,
-  signEnvelope,
-  verifyEnvelope,
-} from '@helm/crypto';
+} from '@helm/contracts/approval';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { ApprovalRequirement } from '@helm/contracts/policy';
+import { canonicalDigest } from '@helm/crypto/digests';
+import type { Signer } from '@helm/crypto/ed25519';
+import { fromBase64Url } from '@helm/crypto/encoding';
+import { type EnvelopeBody, verifyEnvelope } from '@helm/crypto/envelope';
+import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { digest } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { GuardianError } from './errors.js';
 import { ajv } from './internal/schemas.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';

@@ -8,19 +8,15 @@ import {
   type DelegationGrant,
   type DelegationPresentation,
   type DelegationSession,
-  type PolicyMatch,
-  type PolicyRule,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import {
-  canonicalBytes,
-  digest,
-  type EnvelopeBody,
-  type Signer,
-  sha256,
-  signEnvelope,
-  toBase64Url,
-} from '@helm/crypto';
+} from '@helm/contracts/delegation';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { PolicyMatch, PolicyRule } from '@helm/contracts/policy';
+import type { Signer } from '@helm/crypto/ed25519';
+import { toBase64Url } from '@helm/crypto/encoding';
+import type { EnvelopeBody } from '@helm/crypto/envelope';
+import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { digest, sha256 } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { GuardianError } from './errors.js';
 import { covers, finiteValues, matches, mayOverlap, neverMatchReason } from './internal/match.js';
 import { resourceMatchDefect } from './internal/resource.js';

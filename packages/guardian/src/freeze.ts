@@ -1,7 +1,10 @@
 // Gate 0 — the kill switch. Freezing and unfreezing are themselves recorded as signed,
 // hash-linked `helm.freeze.v1` events (docs/spec/decision.md §Freeze events).
-import type { SignedEnvelope } from '@helm/contracts';
-import { canonicalBytes, digest, type Signer, signEnvelope } from '@helm/crypto';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { Signer } from '@helm/crypto/ed25519';
+import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { digest } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { GuardianError } from './errors.js';
 import type { Clock, EventSink } from './ports.js';
 

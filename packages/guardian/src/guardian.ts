@@ -17,24 +17,16 @@
 // record from the verdict and an explicit record of how far the chain got (`ChainRecord`).
 // `evaluate` signs it and, for an ALLOW after a ceremony, remembers which decision names the grant
 // (`consumeGrant` requires it). Same request, clock readings and loaded state → same bytes.
-import {
-  type ApprovalChallenge,
-  type DecisionRecord,
-  EFFECT_TYPE,
-  type Effect,
-  GATE_STAGES,
-  type GateStage,
-  type ReasonCode,
-  type RiskTier,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import {
-  canonicalBytes,
-  digest,
-  type PublicKeyLookup,
-  type Signer,
-  signIdentifiedEnvelope,
-} from '@helm/crypto';
+import type { ApprovalChallenge } from '@helm/contracts/approval';
+import { type DecisionRecord, GATE_STAGES, type GateStage } from '@helm/contracts/decision';
+import { EFFECT_TYPE, type Effect, type RiskTier } from '@helm/contracts/effect';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
+import type { Signer } from '@helm/crypto/ed25519';
+import type { PublicKeyLookup } from '@helm/crypto/envelope';
+import { signIdentifiedEnvelope } from '@helm/crypto/envelope-sign';
+import { digest } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { ApprovalCeremonies, type RateLimit } from './approval.js';
 import type { BudgetLedger } from './budget.js';
 import { DelegationRegistry } from './delegation.js';
@@ -297,7 +289,20 @@ export class Guardian {
     return (keyId) => (keyId === this.signer.keyId ? this.signer.publicKey : undefined);
   }
 
-  /** Evaluate and sign (one signature: the decision, which for an ALLOW is the intent too). */
+  /**
+   * Evaluate and sign (one signature: the decision, which for an ALLOW is the intent too).
+   *
+   * @example
+   * ```ts
+   * import type { DecisionRequest, Guardian } from '@helm/guardian';
+   *
+   * declare const guardian: Guardian;
+   * declare const request: DecisionRequest;
+   * const { record, decision } = guardian.evaluate(request); // one signature: the decision
+   * if (record.verdict !== 'ALLOW') console.log(record.reason_code);
+   * else console.log(decision.type); // the execution authorization the executor verifies
+   * ```
+   */
   evaluate(request: DecisionRequest): Evaluation {
     const { body, effect, challenge, issued } = this.decide(request);
     const signed = signIdentifiedEnvelope(body, 'decision_id', [this.signer]);

@@ -52,7 +52,6 @@ export type { IdentityBinding } from './identity.js';
 export { type ResourceKind, resourceDefect, resourceKind } from './internal/resource.js';
 export { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
 export {
-  effectTypeForbidden,
   type LoadPolicyStackInput,
   loadBundle,
   loadPolicyStack,

@@ -2,6 +2,8 @@
 // Loading verifies P1 signatures against supplied trusted keys, validates every document with
 // ajv (unknown fields rejected), rejects rules that reference undeclared fields or can never
 // match, and reports stack conflicts. Default deny; deny overrides allow; overlays only narrow.
+import { RISK_TIERS } from '@helm/contracts/effect';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
 import {
   type ApprovalRequirement,
   type P0Ceiling,
@@ -11,10 +13,10 @@ import {
   type PolicyOverlay,
   type PolicyRule,
   type PolicyWhen,
-  RISK_TIERS,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import { canonicalBytes, digest, type PublicKeyLookup, verifyEnvelope } from '@helm/crypto';
+} from '@helm/contracts/policy';
+import { type PublicKeyLookup, verifyEnvelope } from '@helm/crypto/envelope';
+import { digest } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { GuardianError } from './errors.js';
 import { compileMatch, type Matcher, mayOverlap, neverMatchReason } from './internal/match.js';
 import { resourceDefect, resourceMatchDefect } from './internal/resource.js';

@@ -1,10 +1,8 @@
 // The decision request (docs/spec/decision.md §Request): one concrete call plus its context.
-import {
-  type DelegationPresentation,
-  DIGEST_PATTERN,
-  type PolicyScalar,
-  type RiskTier,
-} from '@helm/contracts';
+import type { DelegationPresentation } from '@helm/contracts/delegation';
+import type { RiskTier } from '@helm/contracts/effect';
+import type { PolicyScalar } from '@helm/contracts/policy';
+import { DIGEST_PATTERN } from '@helm/contracts/wire';
 import type { Destination } from './egress.js';
 import { ajv } from './internal/schemas.js';
 import type { UntrustedInput } from './threat.js';

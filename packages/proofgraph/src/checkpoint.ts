@@ -2,23 +2,17 @@
 // tree head over an append-only log, chained to its predecessor, and the check that a later
 // checkpoint extends an earlier one.
 import {
-  CHAIN_ID_PATTERN,
   CHECKPOINT_FIELDS,
   CHECKPOINT_GENESIS_HASH,
   CHECKPOINT_TYPE,
   type CheckpointBody,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import {
-  digestBytes,
-  digestOfRaw,
-  isDigest,
-  isKeyId,
-  isSafeInt,
-  type Signer,
-  signEnvelope,
-  verifyEd25519,
-} from '@helm/crypto';
+} from '@helm/contracts/checkpoint';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { CHAIN_ID_PATTERN } from '@helm/contracts/receipt';
+import { isKeyId, type Signer, verifyEd25519 } from '@helm/crypto/ed25519';
+import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { digestBytes, digestOfRaw, isDigest } from '@helm/crypto/hash';
+import { isSafeInt } from '@helm/crypto/json';
 import { ProofGraphError } from './errors.js';
 import { fieldsProblem, openSingleSigned } from './internal/envelope.js';
 import { envelopeHash } from './internal/envelope-hash.js';
@@ -110,7 +104,19 @@ export type CheckpointCheck =
   | { readonly ok: true; readonly checkpoint: SignedCheckpoint }
   | { readonly ok: false; readonly code: CheckpointVerifyCode; readonly message: string };
 
-/** Verify one checkpoint envelope: structure, key (role checkpoint-signer at lamport_to), signature. */
+/**
+ * Verify one checkpoint envelope: structure, key (role checkpoint-signer at lamport_to), signature.
+ *
+ * @example
+ * ```ts
+ * import { verifyCheckpoint } from '@helm/proofgraph';
+ *
+ * declare const envelope: unknown;
+ * declare const keys: (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+ * const check = verifyCheckpoint(envelope, keys); // role checkpoint-signer at lamport_to; never throws
+ * if (!check.ok) console.log(check.code, check.message);
+ * ```
+ */
 export function verifyCheckpoint(envelope: unknown, keys: KeyLookup): CheckpointCheck {
   const decoded = openSingleSigned(envelope, CHECKPOINT_TYPE);
   if (typeof decoded === 'string') return { ok: false, code: 'MALFORMED', message: decoded };

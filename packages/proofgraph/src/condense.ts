@@ -3,17 +3,17 @@
 // plus checkpoints; HIGH is never condensed and its checkpoints are marked for external anchoring.
 // The log of one receipt chain has leaf i = the receipt with lamport i + 1.
 import {
-  CHAIN_ID_PATTERN,
   CONDENSED_ENTRY_FIELDS,
   CONDENSED_ENTRY_TYPE,
   type CondensedEntry,
   LOG_GENESIS_PREV_HASH,
-  RECEIPT_GENESIS_PREV_HASH,
-  RISK_TIERS,
-  type RiskTier,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import { bytesEqual, digestBytes, digestOfRaw, isDigest, isSafeInt } from '@helm/crypto';
+} from '@helm/contracts/condensed';
+import { RISK_TIERS, type RiskTier } from '@helm/contracts/effect';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { CHAIN_ID_PATTERN, RECEIPT_GENESIS_PREV_HASH } from '@helm/contracts/receipt';
+import { bytesEqual } from '@helm/crypto/encoding';
+import { digestBytes, digestOfRaw, isDigest } from '@helm/crypto/hash';
+import { isSafeInt } from '@helm/crypto/json';
 import { type SignedCheckpoint, verifyCheckpoint, verifyCheckpointExtension } from './checkpoint.js';
 import { ProofGraphError } from './errors.js';
 import { fieldsProblem } from './internal/envelope.js';

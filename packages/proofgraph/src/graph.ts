@@ -1,8 +1,8 @@
 // The append-only ProofGraph over a NodeStore: every node is signed — by its own signature, or, for a
 // receipt node, by the receipt's — its parents exist, and its lamport is max(parents) + 1.
 // Independent sessions form branches; a merge node has several parents.
-import type { SignedEnvelope } from '@helm/contracts';
-import type { Signer } from '@helm/crypto';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { Signer } from '@helm/crypto/ed25519';
 import { type NodeInput, type SignedNode, signNode } from './node.js';
 import { type ReceiptNodeFields, receiptNode } from './receipt-node.js';
 import { InMemoryNodeStore, type NodeStore } from './store.js';

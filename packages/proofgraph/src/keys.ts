@@ -1,4 +1,4 @@
-import type { RoleKeyLookup } from '@helm/contracts';
+import type { RoleKeyLookup } from '@helm/contracts/wire';
 
 /**
  * Resolves the public key for `keyid` valid for `role` at the node's Lamport height (checkpoints:

@@ -1,7 +1,11 @@
 // A checkpointed append-only log: a frontier for roots (O(log n) memory) plus a leaf-hash store for
 // proofs. Every entry becomes the leaf `helm.log_leaf.v1` (docs/spec/condensed-entry.md).
-import { LOG_GENESIS_PREV_HASH, LOG_LEAF_TYPE, RISK_TIERS, type RiskTier } from '@helm/contracts';
-import { canonicalBytes, digestOfRaw, isDigest, isSafeInt, type Signer } from '@helm/crypto';
+import { LOG_GENESIS_PREV_HASH, LOG_LEAF_TYPE } from '@helm/contracts/condensed';
+import { RISK_TIERS, type RiskTier } from '@helm/contracts/effect';
+import type { Signer } from '@helm/crypto/ed25519';
+import { digestOfRaw, isDigest } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
+import { isSafeInt } from '@helm/crypto/json';
 import { type SignedCheckpoint, signCheckpoint } from './checkpoint.js';
 import { ProofGraphError } from './errors.js';
 import { MerkleFrontier } from './frontier.js';

@@ -1,6 +1,7 @@
 // RFC 9162 (RFC 6962) Merkle tree hashes, inclusion and consistency proofs (normative:
 // docs/spec/merkle.md). Hashes are raw 32-byte SHA-256 values.
-import { bytesEqual, sha256 } from '@helm/crypto';
+import { bytesEqual } from '@helm/crypto/encoding';
+import { sha256 } from '@helm/crypto/hash';
 import { ProofGraphError } from './errors.js';
 import { half, hashChildren, hashLeaf, isOdd, splitPoint } from './internal/hashing.js';
 

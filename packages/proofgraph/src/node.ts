@@ -1,23 +1,18 @@
 // ProofGraph nodes `helm.node.v1` (normative: docs/spec/node.md).
+import type { SignedEnvelope } from '@helm/contracts/envelope';
 import {
   MAX_NODE_PARENTS,
   NODE_FIELDS,
   NODE_KIND_PATTERN,
   NODE_TYPE,
   type NodeBody,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import {
-  canonicalBytes,
-  canonicalDigest,
-  digest,
-  isDigest,
-  isKeyId,
-  isSafeInt,
-  type Signer,
-  signEnvelope,
-  verifyEd25519,
-} from '@helm/crypto';
+} from '@helm/contracts/node';
+import { canonicalDigest } from '@helm/crypto/digests';
+import { isKeyId, type Signer, verifyEd25519 } from '@helm/crypto/ed25519';
+import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { digest, isDigest } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
+import { isSafeInt } from '@helm/crypto/json';
 import { ProofGraphError } from './errors.js';
 import { fieldsProblem, openSingleSigned } from './internal/envelope.js';
 import { envelopeHash } from './internal/envelope-hash.js';
@@ -117,7 +112,20 @@ export type NodeCheck =
   | { readonly ok: true; readonly node: SignedNode }
   | { readonly ok: false; readonly code: NodeVerifyCode; readonly message: string };
 
-/** Verify one node in isolation (structure, key for role node:<KIND> at its lamport, signature, payload). */
+/**
+ * Verify one node in isolation (structure, key for role node:<KIND> at its lamport, signature, payload).
+ *
+ * @example
+ * ```ts
+ * import { verifyNode } from '@helm/proofgraph';
+ *
+ * declare const envelope: unknown;
+ * // Role is `node:<KIND>`, height the node's lamport (e.g. TrustRegistry#keyLookup).
+ * declare const keys: (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+ * const check = verifyNode(envelope, keys); // never throws
+ * if (!check.ok) console.log(check.code, check.message);
+ * ```
+ */
 export function verifyNode(
   envelope: unknown,
   keys: KeyLookup,

@@ -6,13 +6,9 @@
 //   lamport, principal, issued_at_ms, keyid = the receipt's, payload_hash = receipt_id.
 // The receipt chain's own rules (prev_hash = previous receipt hash, lamport + 1) are exactly the
 // DAG rules for such a node, so a chain is a branch of the graph.
-import {
-  NODE_TYPE,
-  type NodeBody,
-  RECEIPT_GENESIS_PREV_HASH,
-  RECEIPT_TYPE,
-  type SignedEnvelope,
-} from '@helm/contracts';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { NODE_TYPE, type NodeBody } from '@helm/contracts/node';
+import { RECEIPT_GENESIS_PREV_HASH, RECEIPT_TYPE } from '@helm/contracts/receipt';
 import { ProofGraphError } from './errors.js';
 import type { SignedNode } from './node.js';
 

@@ -1,7 +1,8 @@
 // Validation of a whole ProofGraph or a slice of it (normative: docs/spec/node.md §Validation):
 // recompute every hash, parents exist and come first (in the slice, or among `known` nodes),
 // lamport = max(parents) + 1, signatures valid under the caller's keys, payload digests match.
-import { RECEIPT_TYPE, type SignedEnvelope } from '@helm/contracts';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { RECEIPT_TYPE } from '@helm/contracts/receipt';
 import { nodeHashOf } from './internal/envelope-hash.js';
 import type { KeyLookup } from './keys.js';
 import { type NodeCheck, type NodeVerifyCode, type SignedNode, verifyNode } from './node.js';
@@ -38,7 +39,24 @@ export type GraphVerifyResult =
   | { readonly ok: true; readonly count: number; readonly heads: string[] }
   | { readonly ok: false; readonly code: GraphVerifyCode; readonly index: number; readonly message: string };
 
-/** Validate nodes in order (a topological order: parents first). Reports the first failure. */
+/**
+ * Validate nodes in order (a topological order: parents first). Reports the first failure.
+ *
+ * @example
+ * ```ts
+ * import { validateGraph } from '@helm/proofgraph';
+ * import { verifyReceipt } from '@helm/receipts/verify';
+ *
+ * declare const envelopes: readonly unknown[]; // parents first
+ * declare const keys: (keyid: string, role: string, seq: number) => Uint8Array | undefined;
+ * const result = validateGraph(
+ *   envelopes.map((envelope) => ({ envelope })),
+ *   { keys, receipts: (e) => verifyReceipt(e, keys) },
+ * );
+ * if (result.ok) console.log(result.heads);
+ * else console.log(`item ${result.index}: ${result.code}`);
+ * ```
+ */
 export function validateGraph(items: readonly GraphItem[], options: GraphValidateOptions): GraphVerifyResult {
   const fail = (code: GraphVerifyCode, index: number, message: string): GraphVerifyResult => ({
     ok: false,

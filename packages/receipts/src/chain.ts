@@ -2,15 +2,10 @@
 // `commit` moves it once the receipt is durably stored, so a failed store append never leaves a gap.
 // Along a chain the trust registry state a receipt is signed under (`trust_seq`) never decreases:
 // `prepare` refuses a receipt whose trust_seq is below the head's (it could never verify).
-import type { Signer } from '@helm/crypto';
+import type { Signer } from '@helm/crypto/ed25519';
 import { ReceiptError } from './errors.js';
-import {
-  type ChainHead,
-  genesisHead,
-  type MintedReceipt,
-  mintReceipt,
-  type ReceiptInput,
-} from './receipt.js';
+import { type ChainHead, genesisHead } from './head.js';
+import { type MintedReceipt, mintReceipt, type ReceiptInput } from './receipt.js';
 
 export interface ReceiptChainOptions {
   readonly signer: Signer;
@@ -21,6 +16,27 @@ export interface ReceiptChainOptions {
   readonly headTrustSeq?: number;
 }
 
+/**
+ * A receipt chain: one signer and one head. `prepare` signs the next receipt without moving the
+ * head, `commit` moves it once the receipt is stored, so a failed append never leaves a gap.
+ *
+ * @example
+ * ```ts
+ * import type { SignedEnvelope } from '@helm/contracts/envelope';
+ * import { createSigner } from '@helm/crypto/ed25519';
+ * import { ReceiptChain, type ReceiptInput } from '@helm/receipts';
+ *
+ * declare const seed: Uint8Array;
+ * declare const next: ReceiptInput;
+ * declare const append: (envelope: SignedEnvelope) => Promise<void>; // your durable store
+ * async function record(chain: ReceiptChain, input: ReceiptInput): Promise<void> {
+ *   const receipt = chain.prepare(input); // signed; the head has not moved
+ *   await append(receipt.envelope);
+ *   chain.commit(receipt); // stored, so the head moves to it
+ * }
+ * void record(new ReceiptChain({ signer: createSigner(seed), chainId: 'example' }), next);
+ * ```
+ */
 export class ReceiptChain {
   readonly signer: Signer;
   #head: ChainHead;

@@ -1,20 +1,14 @@
 // Public API of @helm/receipts: signed causal receipt chains, their offline verifier and receipt policies.
 export { ReceiptChain, type ReceiptChainOptions } from './chain.js';
 export { ReceiptError, type ReceiptErrorCode } from './errors.js';
+export { type ChainHead, genesisHead, receiptHash } from './head.js';
 export {
   type Admission,
   type PreconditionContext,
   type ReceiptPolicy,
   ReceiptPolicySet,
 } from './policy.js';
-export {
-  type ChainHead,
-  genesisHead,
-  type MintedReceipt,
-  mintReceipt,
-  type ReceiptInput,
-  receiptHash,
-} from './receipt.js';
+export { type MintedReceipt, mintReceipt, type ReceiptInput } from './receipt.js';
 export {
   type Denial,
   type FinalizeOptions,

@@ -1,7 +1,9 @@
 // Receipt policies (fail closed): per effect class, what must hold before execution and what the
 // success receipt must carry afterwards. An effect class without a policy is denied.
-import type { ReasonCode, ReceiptEvidenceValue, RiskTier } from '@helm/contracts';
-import { RISK_TIERS } from '@helm/contracts';
+import type { RiskTier } from '@helm/contracts/effect';
+import { RISK_TIERS } from '@helm/contracts/effect';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
+import type { ReceiptEvidenceValue } from '@helm/contracts/receipt';
 import { ReceiptError } from './errors.js';
 
 export interface ReceiptPolicy {

@@ -1,17 +1,18 @@
 // Building and signing one receipt (normative: docs/spec/receipt.md).
+import type { RiskTier } from '@helm/contracts/effect';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
 import {
-  RECEIPT_GENESIS_PREV_HASH,
   RECEIPT_TYPE,
-  type ReasonCode,
   type ReceiptBody,
   type ReceiptEvidenceValue,
   type ReceiptStatus,
-  type RiskTier,
-  type SignedEnvelope,
-  type Verdict,
-} from '@helm/contracts';
-import { type Signer, signIdentifiedEnvelope, soleSignatureDigest } from '@helm/crypto';
+} from '@helm/contracts/receipt';
+import type { Verdict } from '@helm/contracts/verdict';
+import type { Signer } from '@helm/crypto/ed25519';
+import { signIdentifiedEnvelope } from '@helm/crypto/envelope-sign';
 import { ReceiptError } from './errors.js';
+import { type ChainHead, receiptHash } from './head.js';
 import { receiptBodyProblem } from './internal/validate.js';
 
 /** What the caller supplies for one receipt; chain position, ids and key come from the chain. */
@@ -40,23 +41,11 @@ export interface ReceiptInput {
   readonly evidence?: Readonly<Record<string, ReceiptEvidenceValue>>;
 }
 
-/** The state a chain continues from: the last receipt's lamport and hash (genesis: 0 and zeros). */
-export interface ChainHead {
-  readonly chain_id: string;
-  readonly lamport: number;
-  readonly hash: string;
-}
-
 export interface MintedReceipt {
   readonly envelope: SignedEnvelope;
   readonly body: ReceiptBody;
   /** Receipt hash (docs/spec/receipt.md): what the next receipt carries as prev_hash. */
   readonly hash: string;
-}
-
-/** The head of a chain that has no receipts yet. */
-export function genesisHead(chainId: string): ChainHead {
-  return { chain_id: chainId, lamport: 0, hash: RECEIPT_GENESIS_PREV_HASH };
 }
 
 /**
@@ -96,14 +85,4 @@ export function mintReceipt(input: ReceiptInput, head: ChainHead, signer: Signer
   // signIdentifiedEnvelope checked the one signature is 64 bytes, so the hash is defined.
   const hash = receiptHash(signed.envelope) as string;
   return { envelope: signed.envelope, body: signed.body as ReceiptBody, hash };
-}
-
-/**
- * The receipt hash of a signed receipt envelope (docs/spec/receipt.md §Receipt hash): the SHA-256
- * of the raw 64-byte Ed25519 signature — "PrevHash = the previous receipt's signature". Undefined
- * when the envelope does not carry exactly one well-formed signature. The rule is defined once, in
- * @helm/crypto (`soleSignatureDigest`), which ProofGraph's receipt nodes use too.
- */
-export function receiptHash(envelope: SignedEnvelope): string | undefined {
-  return soleSignatureDigest(envelope);
 }

@@ -3,20 +3,20 @@
 // Every outcome — allowed, denied, failed — produces a receipt; operations on one chain are serialized.
 // Each receipt commits to the trust registry state it is signed under: the recorder reads its trust
 // port (registry sequence number and head digest) at mint time, inside the serialized slot.
-import type {
-  ReasonCode,
-  ReceiptBody,
-  ReceiptEvidenceValue,
-  ReceiptStatus,
-  RiskTier,
-  SignedEnvelope,
-  Verdict,
-} from '@helm/contracts';
-import { canonicalBytes, digest, fromBase64Url, type Signer } from '@helm/crypto';
+import type { RiskTier } from '@helm/contracts/effect';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
+import type { ReceiptBody, ReceiptEvidenceValue, ReceiptStatus } from '@helm/contracts/receipt';
+import type { Verdict } from '@helm/contracts/verdict';
+import type { Signer } from '@helm/crypto/ed25519';
+import { fromBase64Url } from '@helm/crypto/encoding';
+import { digest } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { ReceiptChain } from './chain.js';
 import { ReceiptError } from './errors.js';
+import type { ChainHead } from './head.js';
 import type { Admission, PreconditionContext, ReceiptPolicySet } from './policy.js';
-import type { ChainHead, MintedReceipt, ReceiptInput } from './receipt.js';
+import type { MintedReceipt, ReceiptInput } from './receipt.js';
 import type { ReceiptStore } from './store.js';
 import { verifyReceipt } from './verify.js';
 

@@ -1,8 +1,9 @@
 // The receipt store port. Persistent implementations (SQLite, …) live outside the TCB; this package
 // ships the in-memory one. `append` must be atomic compare-and-append on the chain head.
-import { RECEIPT_GENESIS_PREV_HASH, type SignedEnvelope } from '@helm/contracts';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { RECEIPT_GENESIS_PREV_HASH } from '@helm/contracts/receipt';
 import { ReceiptError } from './errors.js';
-import type { ChainHead } from './receipt.js';
+import type { ChainHead } from './head.js';
 
 export interface StoredReceipt {
   readonly chain_id: string;

@@ -8,24 +8,21 @@
 // Each receipt's key is looked up at the receipt's own `trust_seq` — the trust registry state it
 // committed to under its signature — never at a height derived from its Lamport clock.
 // The first failure (smallest index; at one index phase 1 before phase 2) is reported.
-import {
-  RECEIPT_GENESIS_PREV_HASH,
-  RECEIPT_TYPE,
-  type ReceiptBody,
-  type RiskTier,
-  type RoleKeyLookup,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import {
-  CryptoError,
-  canonicalDigest,
-  digest,
-  type OpenedEnvelope,
-  openEnvelope,
-  verifyEd25519,
-} from '@helm/crypto';
+import type { RiskTier } from '@helm/contracts/effect';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { RECEIPT_GENESIS_PREV_HASH, RECEIPT_TYPE, type ReceiptBody } from '@helm/contracts/receipt';
+import type { RoleKeyLookup } from '@helm/contracts/wire';
+import { canonicalDigest } from '@helm/crypto/digests';
+import { verifyEd25519 } from '@helm/crypto/ed25519';
+import { type OpenedEnvelope, openEnvelope } from '@helm/crypto/envelope';
+import { CryptoError } from '@helm/crypto/errors';
+import { digest } from '@helm/crypto/hash';
+import { type ChainHead, receiptHash } from './head.js';
+
+/** The chain head type `from` and `expectedHead` take, re-exported for `@helm/receipts/verify` users. */
+export type { ChainHead };
+
 import { receiptBodyProblem } from './internal/validate.js';
-import { type ChainHead, receiptHash } from './receipt.js';
 
 /** The role a receipt signing key must hold (passed to the key lookup). */
 export const RECEIPT_SIGNER_ROLE = 'receipt-signer';
@@ -96,7 +93,20 @@ function fail(code: ReceiptVerifyCode, message: string): ReceiptCheck {
  */
 const RECEIPT_LIMITS = { maxBytes: Number.MAX_SAFE_INTEGER } as const;
 
-/** Phase 1 for one receipt envelope (docs/spec/receipt.md §Verification, steps 1–6). Never throws. */
+/**
+ * Phase 1 for one receipt envelope (docs/spec/receipt.md §Verification, steps 1–6). Never throws.
+ *
+ * @example
+ * ```ts
+ * import { verifyReceipt } from '@helm/receipts/verify';
+ *
+ * declare const envelope: unknown;
+ * declare const keys: (keyid: string, role: string, seq: number) => Uint8Array | undefined;
+ * const check = verifyReceipt(envelope, keys); // never throws
+ * if (check.ok) console.log(check.body.lamport, check.summary.hash);
+ * else console.log(check.code, check.message);
+ * ```
+ */
 export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): ReceiptCheck {
   // 1–2. envelope shape, canonical base64url, strict canonical JSON payload
   let opened: OpenedEnvelope<ReceiptBody>;
@@ -333,6 +343,17 @@ function priorOf(envelope: unknown): { readonly hash: string; readonly receipt_i
  * Verify a whole chain (or a slice continuing from `from`) offline; report the first failure. One
  * streaming pass — each receipt is verified (phase 1) and then linked — with exactly the results of
  * `linkReceipts(verifyReceiptSignatures(…))`, but without holding a summary per receipt.
+ *
+ * @example
+ * ```ts
+ * import { type ChainHead, verifyReceiptChain } from '@helm/receipts/verify';
+ *
+ * declare const receipts: readonly unknown[];
+ * declare const keys: (keyid: string, role: string, seq: number) => Uint8Array | undefined;
+ * declare const expectedHead: ChainHead; // e.g. from a signed checkpoint; detects truncation
+ * const result = verifyReceiptChain(receipts, { keys, expectedHead }); // never throws
+ * if (!result.ok) console.log(`receipt ${result.index}: ${result.code}`);
+ * ```
  */
 export function verifyReceiptChain(
   receipts: readonly unknown[],

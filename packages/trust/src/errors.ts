@@ -1,6 +1,6 @@
 // Typed errors of @helm/trust. Match on `code` (closed union, stable API), never on the message.
 // `reason` maps each code onto the closed reason-code registry of @helm/contracts.
-import type { ReasonCode } from '@helm/contracts';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
 
 /** Answers of the key-validity query (also raised by verifiers that use it). */
 export type KeyValidityCode = 'TRUST_KEY_UNKNOWN' | 'TRUST_KEY_REVOKED' | 'TRUST_ROLE_MISSING';

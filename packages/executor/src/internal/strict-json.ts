@@ -1,6 +1,7 @@
 // Strict parsing of argument text through @helm/crypto's RFC 8259 parser: duplicate keys, lone
 // surrogates, out-of-range numbers, excessive depth/size and any grammar deviation are rejected.
-import { isCryptoError, parseStrictJson } from '@helm/crypto';
+import { isCryptoError } from '@helm/crypto/errors';
+import { parseStrictJson } from '@helm/crypto/json';
 
 export type ParseResult =
   | { readonly ok: true; readonly value: unknown }

@@ -1,13 +1,9 @@
 // The decision body (docs/spec/decision.md §Body) from an explicit record of how far the chain got
 // and the verdict. One builder for every verdict: which fields are set is read off the record.
-import {
-  DECISION_TYPE,
-  type DecisionRecord,
-  type Effect,
-  type GateStage,
-  type ReasonCode,
-  type SignedEnvelope,
-} from '@helm/contracts';
+import { DECISION_TYPE, type DecisionRecord, type GateStage } from '@helm/contracts/decision';
+import type { Effect } from '@helm/contracts/effect';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
 import type { DecisionRequest } from '../request.js';
 import { isWellFormed } from './resource.js';
 import { EMPTY_DIGEST, type ParsedCall, type RequestHashes } from './stages.js';

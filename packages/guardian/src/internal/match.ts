@@ -1,6 +1,6 @@
 // Compiled matchers of the policy language (docs/spec/policy.md §Matchers). Every operator is
 // decidable in linear (or, for `glob`, O(n·m) worst-case, no backtracking blow-up) time.
-import type { PolicyMatch, PolicyScalar } from '@helm/contracts';
+import type { PolicyMatch, PolicyScalar } from '@helm/contracts/policy';
 
 export type Matcher = (value: unknown) => boolean;
 

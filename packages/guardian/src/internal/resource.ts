@@ -3,7 +3,7 @@
 // in the one canonical form of its kind: the guardian never rewrites a resource (the executor binds
 // the effect it built itself), it denies every other spelling before any scope or rule can see it.
 // Pure string functions: WHATWG `URL` and `String.prototype.normalize` only.
-import type { PolicyMatch } from '@helm/contracts';
+import type { PolicyMatch } from '@helm/contracts/policy';
 
 export type ResourceKind = 'path' | 'url' | 'opaque';
 

@@ -7,8 +7,11 @@
 //
 // One observation is not a decision input: `DelegationRegistry#check` emits a `delegation.expired`
 // trust event the first time it sees a session past its expiry (it changes no later verdict).
-import { type ApprovalRequirement, EFFECT_TYPE, type Effect, type ReasonCode } from '@helm/contracts';
-import { canonicalDigest, digest, effectDigest } from '@helm/crypto';
+import { EFFECT_TYPE, type Effect } from '@helm/contracts/effect';
+import type { ApprovalRequirement } from '@helm/contracts/policy';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
+import { canonicalDigest, effectDigest } from '@helm/crypto/digests';
+import { digest } from '@helm/crypto/hash';
 import type { ApprovalCeremonies, ChallengeInput } from '../approval.js';
 import type { BudgetCharge, BudgetLedger } from '../budget.js';
 import type { DelegationRegistry } from '../delegation.js';

@@ -3,8 +3,9 @@
 //     digest(JCS({type, payload, signatures: [{keyid, sig}]})) — the canonical signed envelope;
 //   §Receipt nodes (`helm.receipt.v1`): the receipt hash, digest(raw signature)
 //     (docs/spec/receipt.md §Receipt hash, defined once as soleSignatureDigest in @helm/crypto).
-import { RECEIPT_TYPE, type SignedEnvelope } from '@helm/contracts';
-import { canonicalDigest, soleSignatureDigest } from '@helm/crypto';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { RECEIPT_TYPE } from '@helm/contracts/receipt';
+import { canonicalDigest, soleSignatureDigest } from '@helm/crypto/digests';
 
 /** Node / checkpoint hash: `sha256:<hex>` of the canonical envelope (exactly its three members). */
 export function envelopeHash(envelope: SignedEnvelope): string {

@@ -1,5 +1,5 @@
 // RFC 9162 §2.1.1 hashing primitives over @helm/crypto's sha256.
-import { sha256 } from '@helm/crypto';
+import { sha256 } from '@helm/crypto/hash';
 
 /** SHA-256(0x00 || data). */
 export function hashLeaf(data: Uint8Array): Uint8Array {

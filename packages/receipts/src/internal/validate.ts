@@ -1,17 +1,18 @@
 // Structural validation of a receipt body (the rules of receiptSchema plus the cross-field rules of
 // docs/spec/receipt.md §Consistency). Returns a description of the first problem, or undefined.
+import { RISK_TIERS } from '@helm/contracts/effect';
+import { isReasonCode, REASON_CODES } from '@helm/contracts/reason-codes';
 import {
   CHAIN_ID_PATTERN,
-  isReasonCode,
-  REASON_CODES,
   RECEIPT_FIELDS,
   RECEIPT_GENESIS_PREV_HASH,
   RECEIPT_STATUSES,
   RECEIPT_TYPE,
-  RISK_TIERS,
-  VERDICTS,
-} from '@helm/contracts';
-import { isDigest, isKeyId, isSafeInt } from '@helm/crypto';
+} from '@helm/contracts/receipt';
+import { VERDICTS } from '@helm/contracts/verdict';
+import { isKeyId } from '@helm/crypto/ed25519';
+import { isDigest } from '@helm/crypto/hash';
+import { isSafeInt } from '@helm/crypto/json';
 
 const CHAIN_ID = new RegExp(CHAIN_ID_PATTERN);
 const EFFECT_CLASS = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;

@@ -1,4 +1,4 @@
-import type { ReasonCode } from '@helm/contracts';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
 
 /** Why a sandbox API call (not a guest run) was refused. */
 export type SandboxErrorCode =

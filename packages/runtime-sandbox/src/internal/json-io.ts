@@ -1,5 +1,5 @@
 // JSON convenience for tools that speak JSON over stdin/stdout.
-import { canonicalBytes } from '@helm/crypto';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { SandboxError } from './errors.js';
 
 /** The guest's stdin for a JSON input: its RFC 8785 canonical bytes (so the random seed is stable). */

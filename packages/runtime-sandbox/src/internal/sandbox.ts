@@ -1,6 +1,7 @@
 // The sandbox facade: register (validate → instrument → hash → compile once, cached) and run
 // (worker pool, deadline, result mapping).
-import { canonicalBytes, sha256 } from '@helm/crypto';
+import { sha256 } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { type Clock, systemClock } from './clock.js';
 import { SandboxError } from './errors.js';
 import type { GuestFailureCode } from './guest-run.js';
@@ -457,6 +458,29 @@ async function run(
   return { ...killed, code: outcome.out_of_memory ? 'ERR_COMPUTE_MEMORY_EXHAUSTED' : 'INTERNAL_ERROR' };
 }
 
+/**
+ * Create a WASI sandbox (docs/spec/sandbox.md): deny-all host, gas and host-call metering, time,
+ * memory and output caps, guest code isolated behind the isolation port.
+ *
+ * @example
+ * ```ts
+ * import { createSandbox } from '@helm/runtime-sandbox';
+ *
+ * declare const wasm: Uint8Array; // a WASI preview1 command module
+ * async function run(): Promise<void> {
+ *   const sandbox = createSandbox();
+ *   try {
+ *     const handle = await sandbox.register(wasm); // throws SandboxError
+ *     const limits = { gas: 1_000_000, timeout_ms: 1_000, max_output_bytes: 65_536 };
+ *     const result = await sandbox.run(handle, new Uint8Array(), limits); // guest failures are results
+ *     console.log(result.ok, result.code, result.exit_code);
+ *   } finally {
+ *     await sandbox.close();
+ *   }
+ * }
+ * void run();
+ * ```
+ */
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const poolSize = options.poolSize ?? 1;
   if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > 64) {

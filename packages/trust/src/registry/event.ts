@@ -1,7 +1,7 @@
 // Trust events (`helm.trust.event.v1`): structural validation of the signed body, the envelope
 // digest that links the chain, and authoring helpers. Normative: docs/spec/trust-event.md.
+import type { SignedEnvelope } from '@helm/contracts/envelope';
 import {
-  type SignedEnvelope,
   TRUST_EVENT_KINDS,
   TRUST_EVENT_TYPE,
   TRUST_GENESIS_PREV,
@@ -10,18 +10,12 @@ import {
   type TrustEventKind,
   type TrustKeyRef,
   type TrustRole,
-} from '@helm/contracts';
-import {
-  canonicalBytes,
-  digest,
-  fromBase64Url,
-  isDigest,
-  isKeyId,
-  keyIdFor,
-  type Signer,
-  signEnvelope,
-  toBase64Url,
-} from '@helm/crypto';
+} from '@helm/contracts/trust-event';
+import { isKeyId, keyIdFor, type Signer } from '@helm/crypto/ed25519';
+import { fromBase64Url, toBase64Url } from '@helm/crypto/encoding';
+import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { digest, isDigest } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { TrustError } from '../errors.js';
 
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;

@@ -3,25 +3,25 @@
 // registry sequence numbers (genesis = 1, +1 per event): a key's validity is an interval of them,
 // and every state the registry went through is named by its sequence number and head digest.
 // Normative: docs/spec/trust-event.md.
+import type { SignedEnvelope } from '@helm/contracts/envelope';
 import {
-  type SignedEnvelope,
   TRUST_EVENT_TYPE,
   TRUST_GENESIS_PREV,
   TRUST_ROLES,
   type TrustEvent,
   type TrustRole,
   type TrustState,
-} from '@helm/contracts';
+} from '@helm/contracts/trust-event';
+import type { Signer } from '@helm/crypto/ed25519';
+import { fromBase64Url } from '@helm/crypto/encoding';
 import {
-  CryptoError,
   type EnvelopeBody,
-  fromBase64Url,
   type PublicKeyLookup,
-  type Signer,
-  signEnvelope,
   type VerifiedEnvelope,
   verifyEnvelope,
-} from '@helm/crypto';
+} from '@helm/crypto/envelope';
+import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { CryptoError } from '@helm/crypto/errors';
 import { type KeyValidityCode, TrustError } from '../errors.js';
 import { changeFields, decodeKeyRef, parseTrustEvent, type TrustChange, trustEventDigest } from './event.js';
 import { applyEvent, applyGenesis, RegistryState } from './state.js';
@@ -109,6 +109,24 @@ export function nextSeq(head: number): number {
 /** How many computed state hashes a registry remembers (a past state never changes). */
 const STATE_HASH_CACHE = 256;
 
+/**
+ * The event-sourced trust registry (docs/spec/trust-event.md): a verified history from an anchored
+ * genesis, answering which key is valid for which role at each sequence number.
+ *
+ * @example
+ * ```ts
+ * import type { SignedEnvelope } from '@helm/contracts/envelope';
+ * import { TrustRegistry } from '@helm/trust';
+ * import { verifyReceiptChain } from '@helm/receipts/verify';
+ *
+ * declare const events: readonly SignedEnvelope[]; // the registry history, genesis first
+ * declare const anchor: string; // trustEventDigest(genesis) you pinned out of band
+ * declare const receipts: readonly unknown[];
+ * const registry = TrustRegistry.load(events, { genesis: anchor }); // throws TrustError / CryptoError
+ * const result = verifyReceiptChain(receipts, { keys: registry.keyLookup() });
+ * console.log(registry.seq, registry.head, result.ok);
+ * ```
+ */
 export class TrustRegistry {
   private readonly state = new RegistryState();
   // The verified history: the envelope and event digest of event `seq` at index seq − 1. Nothing

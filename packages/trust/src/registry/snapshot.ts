@@ -1,8 +1,9 @@
 // Self-verifying registry snapshots (`helm.trust.snapshot.v1`, docs/spec/trust-snapshot.md):
 // the whole signed history plus the head and state hash it must replay to. Import re-verifies
 // every event from the anchored genesis and recomputes the state hash.
-import { type SignedEnvelope, TRUST_SNAPSHOT_TYPE, type TrustSnapshot } from '@helm/contracts';
-import { isDigest } from '@helm/crypto';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { TRUST_SNAPSHOT_TYPE, type TrustSnapshot } from '@helm/contracts/trust-event';
+import { isDigest } from '@helm/crypto/hash';
 import { TrustError } from '../errors.js';
 import { type RegistryLoadOptions, TrustRegistry } from './registry.js';
 

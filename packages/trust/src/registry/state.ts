@@ -7,8 +7,9 @@ import {
   type TrustKeyRecord,
   type TrustRole,
   type TrustState,
-} from '@helm/contracts';
-import { canonicalize, digestText } from '@helm/crypto';
+} from '@helm/contracts/trust-event';
+import { digestText } from '@helm/crypto/hash';
+import { canonicalize } from '@helm/crypto/jcs';
 import { TrustError } from '../errors.js';
 import { decodeKeyRef } from './event.js';
 

@@ -3,17 +3,12 @@
 // message PAE(type, payload) (docs/spec/envelope.md), so a log — or anyone holding the entry — can
 // check the checkpoint signer's Ed25519 signature over exactly those bytes. Submitting the entry
 // (HTTP to Rekor or another log) is outside the TCB and optional.
-import type { SignedEnvelope } from '@helm/contracts';
-import {
-  CryptoError,
-  canonicalBytes,
-  digest,
-  fromBase64Url,
-  type PublicKeyLookup,
-  preAuthEncoding,
-  sha256Hex,
-  verifyEnvelope,
-} from '@helm/crypto';
+import type { SignedEnvelope } from '@helm/contracts/envelope';
+import { fromBase64Url } from '@helm/crypto/encoding';
+import { type PublicKeyLookup, preAuthEncoding, verifyEnvelope } from '@helm/crypto/envelope';
+import { CryptoError } from '@helm/crypto/errors';
+import { digest, sha256Hex } from '@helm/crypto/hash';
+import { canonicalBytes } from '@helm/crypto/jcs';
 import { TrustError } from '../errors.js';
 
 export const CHECKPOINT_ENVELOPE_TYPE = 'helm.checkpoint.v1';

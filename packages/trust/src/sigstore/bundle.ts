@@ -3,7 +3,7 @@
 // validity is judged at the times proven by the bundle's tlog entries and TSA timestamps — never
 // the wall clock. Identity and issuer are compared exactly (no patterns).
 
-import { sha256Hex } from '@helm/crypto';
+import { sha256Hex } from '@helm/crypto/hash';
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
 import { pem, crypto as sigcrypto } from '@sigstore/core';
 import { PolicyError, toSignedEntity, VerificationError, Verifier } from '@sigstore/verify';

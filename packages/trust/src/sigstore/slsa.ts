@@ -4,7 +4,9 @@
 // build type (one we know) and the source that build type defines are checked against exact
 // expectations. Normative notes: README.md.
 
-import { bytesEqual, isDigest, verifyEd25519 } from '@helm/crypto';
+import { verifyEd25519 } from '@helm/crypto/ed25519';
+import { bytesEqual } from '@helm/crypto/encoding';
+import { isDigest } from '@helm/crypto/hash';
 import { dsse } from '@sigstore/core';
 import { TrustError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './bundle.js';

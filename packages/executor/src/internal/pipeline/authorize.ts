@@ -1,8 +1,8 @@
 // Step 7 of docs/spec/pipeline.md §Algorithm. The AuthorizedExecutionIntent is the signed ALLOW
 // decision (docs/spec/intent.md). Everything the executor acts on from here is read from the
 // verified envelope, never from the guardian's `record`.
-import { DECISION_TYPE, type DecisionRecord } from '@helm/contracts';
-import { verifyEnvelope } from '@helm/crypto';
+import { DECISION_TYPE, type DecisionRecord } from '@helm/contracts/decision';
+import { verifyEnvelope } from '@helm/crypto/envelope';
 import { type Authorized, type Evaluated, type PipelineContext, type Stop, stop } from './call.js';
 
 /** Why the verified body cannot authorize this call at `at`, or null when it does. */

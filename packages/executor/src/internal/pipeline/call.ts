@@ -4,8 +4,12 @@
 // `Stop`: the call ends with a failure, in the state the step had reached. The state is staged:
 // `Surfaced` ⊂ `Prepared` ⊂ … ⊂ `Executed` add what each step established, so a step can only be
 // called with what its spec text assumes.
-import type { DecisionRecord, Effect, ReasonCode, ReceiptEvidenceValue } from '@helm/contracts';
-import type { JsonValue, PublicKeyLookup } from '@helm/crypto';
+import type { DecisionRecord } from '@helm/contracts/decision';
+import type { Effect } from '@helm/contracts/effect';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
+import type { ReceiptEvidenceValue } from '@helm/contracts/receipt';
+import type { JsonValue } from '@helm/contracts/wire';
+import type { PublicKeyLookup } from '@helm/crypto/envelope';
 import type { Admission } from '@helm/receipts';
 import type { GuardianEvaluation, GuardianPort, ProofGraphPort, ReceiptPort } from '../../governance.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../idempotency.js';

@@ -1,8 +1,8 @@
 // Step 10 of docs/spec/pipeline.md §Algorithm: the driver runs with only the validated args, under
 // the per-tool timeout. From the moment it is invoked the effect may have happened: the state it
 // returns, and every Stop after it, carries the mark `driver: 'invoked'` (FAILED and charged).
-import { isDriverFailureCode, type ReasonCode } from '@helm/contracts';
-import type { JsonValue } from '@helm/crypto';
+import { isDriverFailureCode, type ReasonCode } from '@helm/contracts/reason-codes';
+import type { JsonValue } from '@helm/contracts/wire';
 import { type DriverContext, DriverFailure } from '../../driver.js';
 import type { RegisteredTool } from '../../registry.js';
 import { describeThrown } from '../describe-error.js';

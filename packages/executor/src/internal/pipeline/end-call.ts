@@ -3,8 +3,10 @@
 // `recordDenial`, close the admission, append the receipt's ProofGraph node, return no output.
 // Also the pieces every ending shares: the receipt's call fields and the result object.
 
-import { REASON_CODES, type ReasonCode, type ReceiptStatus } from '@helm/contracts';
-import { canonicalDigest, type JsonValue } from '@helm/crypto';
+import { REASON_CODES, type ReasonCode } from '@helm/contracts/reason-codes';
+import type { ReceiptStatus } from '@helm/contracts/receipt';
+import type { JsonValue } from '@helm/contracts/wire';
+import { canonicalDigest } from '@helm/crypto/digests';
 import type { GovernedCall, MintedReceipt } from '@helm/receipts';
 import type { ExecuteResult } from '../../executor.js';
 import type { ReceiptPort } from '../../governance.js';

@@ -1,7 +1,7 @@
 // Step 5 of docs/spec/pipeline.md §Algorithm: the Effect from the pinned descriptor, and the
 // guardian's decision on the call (gates 0–5, effect, policy, budget, approval).
-import { isReasonCode, REASON_CODES } from '@helm/contracts';
-import { effectDigest } from '@helm/crypto';
+import { isReasonCode, REASON_CODES } from '@helm/contracts/reason-codes';
+import { effectDigest } from '@helm/crypto/digests';
 import { buildEffect, egressDestination } from '../../effect.js';
 import type { GuardianEvaluation } from '../../governance.js';
 import { describeThrown } from '../describe-error.js';

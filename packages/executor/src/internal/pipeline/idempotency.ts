@@ -1,8 +1,10 @@
 // Step 7b of docs/spec/pipeline.md §Algorithm and §Idempotency: the key of the call's stored
 // result, computed from what the guardian just authenticated and authorized, and the replay of a
 // stored result — found only now, by a call that passed the full gate chain.
-import type { DecisionRecord } from '@helm/contracts';
-import { canonicalize, digest, type JsonValue } from '@helm/crypto';
+import type { DecisionRecord } from '@helm/contracts/decision';
+import type { JsonValue } from '@helm/contracts/wire';
+import { digest } from '@helm/crypto/hash';
+import { canonicalize } from '@helm/crypto/jcs';
 import { receiptHash } from '@helm/receipts';
 import type { ExecuteResult } from '../../executor.js';
 import { clientIdempotencyKey, deriveIdempotencyKey, type IdempotencyRecord } from '../../idempotency.js';

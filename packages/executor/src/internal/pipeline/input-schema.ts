@@ -1,5 +1,5 @@
 // Step 6 of docs/spec/pipeline.md §Algorithm, the PEP's second half: the pinned input schema.
-import { canonicalDigest } from '@helm/crypto';
+import { canonicalDigest } from '@helm/crypto/digests';
 import { type Evaluated, type Stop, stop, withEvidence } from './call.js';
 
 /** 6. The canonical args satisfy the pinned input schema; else SCHEMA_VIOLATION with the details. */

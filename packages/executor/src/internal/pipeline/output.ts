@@ -1,6 +1,8 @@
 // Steps 11–12 of docs/spec/pipeline.md §Algorithm: the driver's answer is JSON, then the pinned
 // output schema accepts it. Nothing is released before both pass.
-import { canonicalDigest, canonicalize, type JsonValue } from '@helm/crypto';
+import type { JsonValue } from '@helm/contracts/wire';
+import { canonicalDigest } from '@helm/crypto/digests';
+import { canonicalize } from '@helm/crypto/jcs';
 import { deepFreeze } from '../frozen.js';
 import { type Executed, type Stop, stop, withEvidence } from './call.js';
 import type { DriverReturned } from './driver.js';

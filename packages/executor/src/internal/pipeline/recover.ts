@@ -2,8 +2,10 @@
 // still holds belongs to a call whose process stopped after admission and before the receipt —
 // the effect may have happened — and is closed with a signed FAILED receipt
 // EXECUTION_INTERRUPTED, the reservation charged.
-import { DECISION_TYPE, type DecisionRecord, type ReceiptEvidenceValue } from '@helm/contracts';
-import { isDigest, verifyEnvelope } from '@helm/crypto';
+import { DECISION_TYPE, type DecisionRecord } from '@helm/contracts/decision';
+import type { ReceiptEvidenceValue } from '@helm/contracts/receipt';
+import { verifyEnvelope } from '@helm/crypto/envelope';
+import { isDigest } from '@helm/crypto/hash';
 import type { GovernedCall, MintedReceipt } from '@helm/receipts';
 import type { ExecuteResult } from '../../executor.js';
 import type { ReceiptPort } from '../../governance.js';

@@ -2,8 +2,9 @@
 // execution's, or a replay's stored one): the signed SUCCEEDED receipt through `finalize`, which
 // hands the output back only once the receipt is durable; the admission's close; the ProofGraph
 // append; then, for an execution, the budget commit and the idempotency record.
-import type { ReasonCode, ReceiptStatus } from '@helm/contracts';
-import type { JsonValue } from '@helm/crypto';
+import type { ReasonCode } from '@helm/contracts/reason-codes';
+import type { ReceiptStatus } from '@helm/contracts/receipt';
+import type { JsonValue } from '@helm/contracts/wire';
 import type { GovernedCall, MintedReceipt } from '@helm/receipts';
 import type { ExecuteResult } from '../../executor.js';
 import type { ReceiptPort } from '../../governance.js';

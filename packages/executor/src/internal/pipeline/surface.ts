@@ -1,5 +1,5 @@
 // Steps 1–2 of docs/spec/pipeline.md §Algorithm: the declared surface (Layer A) and the pin check.
-import type { ToolDescriptor } from '@helm/contracts';
+import type { ToolDescriptor } from '@helm/contracts/tool';
 import type { RegisteredTool } from '../../registry.js';
 import {
   type CallState,
