@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { REASON_CODE_LIST } from '@helm/contracts';
-import { replayEvidencePack, type VerifyOptions, verifyEvidencePack } from '@helm/evidencepack';
+import { isDigest } from '@helm/crypto';
+import {
+  parseTrustHeadPin,
+  replayEvidencePack,
+  type VerifyOptions,
+  verifyEvidencePack,
+} from '@helm/evidencepack';
 
 /** Largest EvidencePack accepted by the verify endpoint (bytes). */
 export const MAX_PACK_BYTES = 256 * 1024 * 1024;
@@ -29,7 +35,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | und
   });
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const SEQ = /^[1-9][0-9]{0,15}$/;
 
 type PinOptions = Pick<VerifyOptions, 'trustAnchor' | 'minTrustSeq' | 'trustHead'>;
@@ -43,7 +48,7 @@ function verifyQuery(params: URLSearchParams): PinOptions | string {
   const options: { -readonly [K in keyof PinOptions]: PinOptions[K] } = {};
   const anchor = params.get('trust_anchor');
   if (anchor !== null) {
-    if (!DIGEST.test(anchor)) return 'trust_anchor must be sha256:<64 lowercase hex>';
+    if (!isDigest(anchor)) return 'trust_anchor must be sha256:<64 lowercase hex>';
     options.trustAnchor = anchor;
   }
   const minSeq = params.get('min_trust_seq');
@@ -55,13 +60,10 @@ function verifyQuery(params: URLSearchParams): PinOptions | string {
   }
   const head = params.get('trust_head');
   if (head !== null) {
-    const at = head.indexOf(':');
-    const seq = head.slice(0, at);
-    const digest = head.slice(at + 1);
-    if (at < 0 || !SEQ.test(seq) || !Number.isSafeInteger(Number(seq)) || !DIGEST.test(digest)) {
+    const pin = parseTrustHeadPin(head);
+    if (pin === undefined)
       return 'trust_head must be <seq>:sha256:<64 lowercase hex> (see `helmts trust head`)';
-    }
-    options.trustHead = { seq: Number(seq), head: digest };
+    options.trustHead = pin;
   }
   return options;
 }

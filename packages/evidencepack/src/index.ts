@@ -30,6 +30,7 @@ export {
   type FreshnessSource,
   formatReport,
   freshnessLine,
+  parseTrustHeadPin,
   type TrustFreshness,
   type TrustHeadPin,
   type VerifyOptions,

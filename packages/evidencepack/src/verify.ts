@@ -119,6 +119,16 @@ export interface TrustHeadPin {
 }
 
 /**
+ * The text form of a pin, `<seq>:sha256:<64 lowercase hex>` (what `helmts trust head` prints and
+ * `--trust-head` / the server's `trust_head` take), parsed; undefined when malformed — callers
+ * report that as a usage error, never as a verdict.
+ */
+export function parseTrustHeadPin(text: string): TrustHeadPin | undefined {
+  const m = /^([1-9][0-9]{0,14}):(sha256:[0-9a-f]{64})$/.exec(text);
+  return m && Number.isSafeInteger(Number(m[1])) ? { seq: Number(m[1]), head: m[2] as string } : undefined;
+}
+
+/**
  * What the verifier knows about how current the pack's trust registry is. `seq`/`head` are the
  * included snapshot's head (null without a verified snapshot). Unpinned, any valid older copy of
  * the registry replays as well, so a key rotated out later may still verify (§5.3).

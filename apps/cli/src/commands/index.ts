@@ -7,6 +7,7 @@ import { TOOL_DESCRIPTOR_TYPE, TRUST_ROLES, type TrustRole } from '@helm/contrac
 import { canonicalBytes, createSigner, digest, fromBase64Url, isKeyId, signEnvelope } from '@helm/crypto';
 import {
   formatReport,
+  parseTrustHeadPin,
   replayEvidencePack,
   type TrustHeadPin,
   type VerifyOptions,
@@ -562,14 +563,13 @@ export function trustPins(
 ): Pick<VerifyOptions, 'trustAnchor' | 'minTrustSeq' | 'trustHead' | 'pinSource'> & { dataDir?: string } {
   let trustHead: TrustHeadPin | undefined;
   if (opts.trustHead !== undefined) {
-    const m = /^([1-9][0-9]{0,14}):(sha256:[0-9a-f]{64})$/.exec(opts.trustHead);
-    if (!m || !Number.isSafeInteger(Number(m[1])))
+    trustHead = parseTrustHeadPin(opts.trustHead);
+    if (trustHead === undefined)
       throw new CliError(
         'USAGE',
         '--trust-head must be <seq>:sha256:<64 lowercase hex> (a registry head and its seq)',
         'print your registry head with `helm trust head`',
       );
-    trustHead = { seq: Number(m[1]), head: m[2] as string };
   }
   const minTrustSeq = parseIntOpt(opts.minTrustSeq, '--min-trust-seq');
   const anchor = opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {};
