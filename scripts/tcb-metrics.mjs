@@ -13,14 +13,9 @@
 //   exports          distinct names over all entry points (a subpath re-exports a subset of `.`)
 // Usage: node scripts/tcb-metrics.mjs [--json] [--paths] [--functions N]
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { entryPoints, exportedNames, ROOT, tcbPackages, ts } from './lib/tcb-packages.mjs';
 
-const require = createRequire(import.meta.url);
-const ts = require('typescript');
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');
 const topN = Number(args[args.indexOf('--functions') + 1]) || 0;
@@ -43,20 +38,6 @@ const VERIFY_PATHS = [
   { label: 'trust snapshot', pkg: 'trust', file: 'src/registry/snapshot.ts', name: 'importTrustSnapshot' },
   { label: 'EvidencePack (non-TCB)', pkg: 'evidencepack', file: 'src/verify.ts', name: 'verifyEvidencePack' },
 ];
-
-function tcbPackages() {
-  return readdirSync(join(ROOT, 'packages'))
-    .filter((name) => {
-      try {
-        return (
-          JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8')).helm?.tcb === true
-        );
-      } catch {
-        return false;
-      }
-    })
-    .sort();
-}
 
 function walk(dir) {
   const out = [];
@@ -81,19 +62,6 @@ function codeLines(file) {
     codeLineCache.set(file, n);
   }
   return n;
-}
-
-/** package.json `exports` subpath → source file (dist/x.js → src/x.ts). */
-function entryPoints(pkgDir) {
-  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-  const entries = {};
-  for (const [subpath, target] of Object.entries(manifest.exports ?? { '.': manifest.main })) {
-    if (subpath === './package.json') continue;
-    const js = typeof target === 'string' ? target : (target.import ?? target.default);
-    if (typeof js !== 'string') continue;
-    entries[subpath] = join(pkgDir, js.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
-  }
-  return entries;
 }
 
 function resolveWorkspaceImport(specifier) {
@@ -187,36 +155,26 @@ function nameFromParent(node, source) {
   return '<anonymous>';
 }
 
+const tcb = tcbPackages();
+const names = exportedNames(tcb.flatMap((p) => Object.values(p.entries)));
+/** Exported names per entry point, and the distinct names over all entry points of a package. */
 function exportedSymbols(entries) {
-  const files = Object.values(entries);
-  const program = ts.createProgram(files, {
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    noEmit: true,
-    skipLibCheck: true,
-  });
-  const checker = program.getTypeChecker();
   const counts = {};
   const distinct = new Set();
   for (const [subpath, file] of Object.entries(entries)) {
-    const sf = program.getSourceFile(file);
-    const symbol = sf && checker.getSymbolAtLocation(sf);
-    const names = symbol ? checker.getExportsOfModule(symbol).map((s) => s.name) : [];
-    counts[subpath] = names.length;
-    for (const n of names) distinct.add(n);
+    const { values, types } = names.get(file);
+    counts[subpath] = values.length + types.length;
+    for (const n of [...values, ...types]) distinct.add(n);
   }
   return { counts, distinct: distinct.size };
 }
 
-const packages = tcbPackages().map((name) => {
-  const dir = join(ROOT, 'packages', name);
+const packages = tcb.map(({ name, dir, entries }) => {
   const files = walk(join(dir, 'src'));
-  const entries = entryPoints(dir);
   const exported = exportedSymbols(entries);
   const fns = functionSizes(files);
   return {
-    package: `@helm/${name}`,
+    package: name,
     codeLines: files.reduce((s, f) => s + codeLines(f), 0),
     exportedSymbols: exported.distinct,
     entryPoints: exported.counts,
