@@ -5,8 +5,9 @@
 // it is provably the plain rule's: `acceptedCanonical(text)` returns the body only if
 //   (1) `text` has no `\u` escape (so no escaped lone surrogate: `text` itself is well-formed,
 //       it was decoded from strict UTF-8),
-//   (2) JSON.parse(text) is an object whose every object member list (in Object.keys order, the
-//       order JSON.stringify writes) is strictly ascending by UTF-16 code units, within maxDepth,
+//   (2) JSON.parse(text) is an object that passes the walk of stringifiedCanonical below (every
+//       object member list, in Object.keys order — the order JSON.stringify writes — strictly
+//       ascending by UTF-16 code units; plain JSON values only), within maxDepth,
 //   (3) JSON.stringify(body) === text.
 // Under (1)–(2), JSON.stringify(body) and canonicalize(body) are the same string: RFC 8785 adopts
 // ECMAScript's string escaping and Number-to-String, JSON.parse yields only plain objects, arrays,
@@ -30,25 +31,8 @@ export function acceptedCanonical(text: string, maxDepth: number): object | unde
     return undefined;
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  if (!membersAscend(body, 0, maxDepth)) return undefined;
+  if (!isStringifyCanonical(body, 0, maxDepth)) return undefined;
   return JSON.stringify(body) === text ? body : undefined;
-}
-
-function membersAscend(value: unknown, depth: number, maxDepth: number): boolean {
-  if (typeof value !== 'object' || value === null) return true;
-  // the strict parser's limit: a container at depth d (the top level is 0) needs d < maxDepth
-  if (depth >= maxDepth) return false;
-  if (Array.isArray(value)) {
-    for (const item of value) if (!membersAscend(item, depth + 1, maxDepth)) return false;
-    return true;
-  }
-  let previous: string | undefined;
-  for (const key of Object.keys(value)) {
-    if (previous !== undefined && !(previous < key)) return false;
-    previous = key;
-    if (!membersAscend((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
-  }
-  return true;
 }
 
 /**
@@ -63,13 +47,17 @@ function membersAscend(value: unknown, depth: number, maxDepth: number): boolean
  * Object.keys order; depth bounded like canonicalize. Property test: test/fast-canonical-text.test.ts.
  */
 export function stringifiedCanonical(value: unknown): string | undefined {
-  return isStringifyCanonical(value, 0) ? JSON.stringify(value) : undefined;
+  return isStringifyCanonical(value, 0, FAST_MAX_DEPTH) ? JSON.stringify(value) : undefined;
 }
 
 /** Far below JCS_MAX_DEPTH: deeper data takes the plain serializer (which reports depth and cycles). */
 const FAST_MAX_DEPTH = 64;
 
-function isStringifyCanonical(value: unknown, depth: number): boolean {
+/**
+ * The walk both fast paths trust JSON.stringify on (see stringifiedCanonical). A container at depth
+ * d (the top level is 0) needs d < maxDepth: for acceptedCanonical that is the strict parser's limit.
+ */
+function isStringifyCanonical(value: unknown, depth: number, maxDepth: number): boolean {
   switch (typeof value) {
     case 'string':
       return wellFormed(value);
@@ -79,13 +67,14 @@ function isStringifyCanonical(value: unknown, depth: number): boolean {
       return true;
     case 'object': {
       if (value === null) return true;
-      if (depth >= FAST_MAX_DEPTH) return false;
+      if (depth >= maxDepth) return false;
       if ((value as { toJSON?: unknown }).toJSON !== undefined) return false;
       if (Object.getOwnPropertySymbols(value).length !== 0) return false;
       const proto = Object.getPrototypeOf(value);
       if (Array.isArray(value)) {
         if (proto !== Array.prototype) return false;
-        for (let i = 0; i < value.length; i++) if (!isStringifyCanonical(value[i], depth + 1)) return false;
+        for (let i = 0; i < value.length; i++)
+          if (!isStringifyCanonical(value[i], depth + 1, maxDepth)) return false;
         return true;
       }
       if (proto !== Object.prototype && proto !== null) return false;
@@ -94,7 +83,7 @@ function isStringifyCanonical(value: unknown, depth: number): boolean {
         if (previous !== undefined && !(previous < key)) return false;
         if (!wellFormed(key)) return false;
         previous = key;
-        if (!isStringifyCanonical((value as Record<string, unknown>)[key], depth + 1)) return false;
+        if (!isStringifyCanonical((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
       }
       return true;
     }
