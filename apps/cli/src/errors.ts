@@ -1,42 +1,15 @@
 // CLI outcomes and errors. Exit codes: 0 ok, 1 a check failed or the call was denied, 2 usage or
 // internal error. User errors carry a hint and never print a stack trace.
-export type CliErrorCode =
-  | 'USAGE'
-  | 'DATA_DIR_MISSING'
-  | 'DATA_DIR_EXISTS'
-  | 'DATA_DIR_LOCKED'
-  | 'FILE_NOT_FOUND'
-  | 'INVALID_INPUT'
-  | 'KEY_UNKNOWN'
-  /** A key file whose seed is missing or malformed, or whose keyid/public_key are not its seed's (I-ROOT-2). */
-  | 'KEY_FILE_MISMATCH'
-  /** The trust registry does not let this key do this: unknown, revoked, rotated, or without the role (I-ROOT-2). */
-  | 'KEY_NOT_VALID'
-  /** A root-signed key operation aimed at a key holding `root`: root keys change only in a root ceremony (I-ROOT-2). */
-  | 'KEY_IS_ROOT'
-  /** A name from input (tool, key, module, chain id) that may not become a file name (I-DATADIR-1). */
-  | 'NAME_INVALID'
-  | 'DATA_DIR_UNSAFE'
-  /** A descriptor, policy or data-dir file that is not strict RFC 8259 JSON (I-INPUT-1). */
-  | 'JSON_INVALID'
-  /** `tool register --component`: not a component, jco cannot transpile it, or the sandbox refuses it. */
-  | 'COMPONENT_INVALID'
-  /** A component importing wasi:filesystem, wasi:sockets, wasi:http or anything the host does not provide (I-SANDBOX-7). */
-  | 'COMPONENT_IMPORT_DENIED'
-  /** A registered component whose jco output no longer equals its pin or stored artifacts (I-SANDBOX-7). */
-  | 'COMPONENT_PIN_MISMATCH'
-  /** A root-signed operation found fewer root keys of the registry than its root threshold. */
-  | 'ROOT_KEYS_INSUFFICIENT'
-  | 'INTERNAL';
+import { RuntimeError, type RuntimeErrorCode } from '@helm/runtime';
 
-export class CliError extends Error {
-  readonly code: CliErrorCode;
-  readonly hint: string | undefined;
-  constructor(code: CliErrorCode, message: string, hint?: string) {
-    super(message);
+/**
+ * A CLI-side error: the runtime's codes (the CLI adds no codes of its own; `USAGE` is a bad option or
+ * argument). A subclass of RuntimeError so that one `instanceof RuntimeError` check covers both.
+ */
+export class CliError extends RuntimeError {
+  constructor(code: RuntimeErrorCode, message: string, hint?: string) {
+    super(code, message, hint);
     this.name = 'CliError';
-    this.code = code;
-    this.hint = hint;
   }
 }
 
@@ -56,7 +29,7 @@ export function failed(json: Record<string, unknown>, human: readonly string[]):
 }
 
 export function errorResult(error: unknown): CommandResult {
-  if (error instanceof CliError) {
+  if (error instanceof RuntimeError) {
     return {
       exitCode: 2,
       json: {

@@ -1,12 +1,12 @@
 // The `helm` command line: every command supports --json and exits 0 (ok), 1 (a check failed or
 // the call was denied) or 2 (usage or internal error). User errors print a hint, never a stack.
 import { readFileSync } from 'node:fs';
+import { parseJson } from '@helm/runtime';
 import { Command, CommanderError } from 'commander';
 import { runDemo } from './commands/demo.js';
 import { registerCommands } from './commands/index.js';
 import { runDoctor } from './doctor.js';
 import { type CommandResult, errorResult, ok } from './errors.js';
-import { parseJson } from './json.js';
 import { emit } from './output.js';
 
 const { version } = parseJson(

@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envelopeBody } from '@helm/evidencepack';
+import { DataDir } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
 import {
   exportCommand,
@@ -18,7 +19,6 @@ import {
   toolRegister,
   verifyCommand,
 } from '../src/commands/index.ts';
-import { DataDir } from '../src/datadir.ts';
 import { ECHO_TOOL, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-crash-');

@@ -11,9 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataDir } from '@helm/runtime';
 import { afterAll } from 'vitest';
 import { initCommand, toolRegister } from '../src/commands/index.ts';
-import { DataDir } from '../src/datadir.ts';
 
 /** A temp directory for this test file, removed after its tests. */
 export function tempRoot(prefix: string): string {

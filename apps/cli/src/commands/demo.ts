@@ -8,9 +8,8 @@ import { digest, type Signer, sha256, signEnvelope } from '@helm/crypto';
 import { readTar, replayEvidencePack, verifyEvidencePack, writeTar } from '@helm/evidencepack';
 import type { ExecuteRequest, ExecuteResult } from '@helm/executor';
 import { ManualClock, pkceChallenge } from '@helm/guardian';
-import { initDataDir } from '../datadir.js';
+import { exportPack, GovernedRuntime, initDataDir, reexecute } from '@helm/runtime';
 import { CliError, type CommandResult } from '../errors.js';
-import { exportPack, GovernedRuntime, reexecute } from '../runtime.js';
 
 export const DEMO_T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;

@@ -14,15 +14,32 @@ import {
   verifyEvidencePackFile,
 } from '@helm/evidencepack';
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
+import {
+  componentSummary,
+  DataDir,
+  exportPack,
+  GovernedRuntime,
+  initDataDir,
+  isWellFormedText,
+  type LocalKey,
+  lastRoles,
+  liveKey,
+  namedPath,
+  openRoles,
+  parseJson,
+  RuntimeError,
+  readJsonFile,
+  recordsAtHead,
+  reexecute,
+  refuseRootTarget,
+  resolveDataDir,
+  STRICT_JSON_HINT,
+  stageComponent,
+  writeComponent,
+} from '@helm/runtime';
 import type { Command } from 'commander';
-import { componentSummary, stageComponent, writeComponent } from '../component.js';
-import { DataDir, initDataDir, type LocalKey, resolveDataDir } from '../datadir.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
-import { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from '../json.js';
-import { lastRoles, liveKey, openRoles, recordsAtHead, refuseRootTarget } from '../keys.js';
-import { namedPath } from '../names.js';
 import { progressBar } from '../output.js';
-import { exportPack, GovernedRuntime, reexecute } from '../runtime.js';
 
 type Wrap = <A extends unknown[]>(
   handler: (...args: A) => Promise<CommandResult> | CommandResult,
@@ -309,7 +326,7 @@ export function policyValidate(path: string): CommandResult {
         'expected helm.policy.p0.v1 or helm.policy.bundle.v1',
       );
   } catch (error) {
-    if (error instanceof CliError) throw error;
+    if (error instanceof RuntimeError) throw error;
     return failed(
       {
         path,
@@ -415,7 +432,7 @@ export async function toolRegister(
     for (const name of existsSync(modulesDir) ? readdirSync(modulesDir) : []) {
       if (!modulesBefore.has(name)) rmSync(join(modulesDir, name), { force: true });
     }
-    if (error instanceof CliError && error.code !== 'INVALID_INPUT') throw error;
+    if (error instanceof RuntimeError && error.code !== 'INVALID_INPUT') throw error;
     throw new CliError('INVALID_INPUT', `tool descriptor rejected: ${(error as Error).message}`);
   }
   return ok(

@@ -254,7 +254,7 @@ describe('I-DATADIR-1: names never become paths outside their directory', () => 
   });
 
   it('defence in depth: a path that leaves its directory is refused even if a name passed', async () => {
-    const { pathInside } = await import('../../src/names.ts');
+    const { pathInside } = await import('../../../../packages/runtime/src/internal/names.ts');
     const dir = join(base, 'dir');
     expect(pathInside(dir, join(dir, 'x.json'), 'tool')).toBe(join(dir, 'x.json'));
     for (const escaped of [

@@ -14,8 +14,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSigner, fromBase64Url } from '@helm/crypto';
+import { DataDir } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
-import { DataDir } from '../../src/datadir.ts';
 import { runCli, tempRoot } from '../helpers.ts';
 
 const root = tempRoot('helm-redteam-keyid-');

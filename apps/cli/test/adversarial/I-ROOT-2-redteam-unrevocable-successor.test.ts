@@ -8,8 +8,8 @@
 // holding `executor` at the head — cannot be revoked with the offline root keys at all.
 import { join } from 'node:path';
 import { createSigner } from '@helm/crypto';
+import { DataDir } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
-import { DataDir } from '../../src/datadir.ts';
 import { runCli, tempRoot } from '../helpers.ts';
 
 const root = tempRoot('helm-redteam-successor-');

@@ -7,9 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSigner, fromBase64Url, toBase64Url } from '@helm/crypto';
+import { DataDir } from '@helm/runtime';
 import type { TrustRegistry } from '@helm/trust';
 import { describe, expect, it } from 'vitest';
-import { DataDir } from '../../src/datadir.ts';
 import { ECHO_TOOL, runCli, tempRoot } from '../helpers.ts';
 
 const root = tempRoot('helm-i-root-2-');

@@ -11,10 +11,10 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalBytes, digest } from '@helm/crypto';
 import { envelopeBody } from '@helm/evidencepack';
+import { DataDir } from '@helm/runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildComponent, type TestWorld } from '../../../../packages/runtime/test/component-builder.ts';
 import { initCommand } from '../../src/commands/index.ts';
-import { DataDir } from '../../src/datadir.ts';
-import { buildComponent, type TestWorld } from '../component-builder.ts';
 import { runCli, snapshotTree, tempRoot } from '../helpers.ts';
 
 const base = tempRoot('helm-adv-sandbox7-');

@@ -8,7 +8,7 @@ import {
   JCO_TRANSPILER,
   PinnedComponents,
   transpileComponent,
-} from '../src/component.ts';
+} from '../src/internal/component.ts';
 import { buildComponent } from './component-builder.ts';
 
 const json = (url: URL): Record<string, unknown> => JSON.parse(readFileSync(url, 'utf8'));

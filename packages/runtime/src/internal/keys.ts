@@ -15,7 +15,7 @@
 import type { TrustKeyRecord, TrustRole, TrustState } from '@helm/contracts';
 import { createSigner, fromBase64Url, type Signer, toBase64Url } from '@helm/crypto';
 import type { TrustRegistry } from '@helm/trust';
-import { CliError } from './errors.js';
+import { RuntimeError } from '../errors.js';
 
 const SEED_LENGTH = 32;
 
@@ -35,10 +35,10 @@ export function keyOfFile(
   const f = (typeof file === 'object' && file !== null ? file : {}) as Record<string, unknown>;
   const seed = typeof f.seed === 'string' ? fromBase64Url(f.seed) : undefined;
   if (seed?.length !== SEED_LENGTH)
-    throw new CliError('KEY_FILE_MISMATCH', `${where} holds no 32-byte base64url seed`, MISMATCH_HINT);
+    throw new RuntimeError('KEY_FILE_MISMATCH', `${where} holds no 32-byte base64url seed`, MISMATCH_HINT);
   const signer = createSigner(seed);
   if (f.keyid !== signer.keyId || f.public_key !== toBase64Url(signer.publicKey)) {
-    throw new CliError(
+    throw new RuntimeError(
       'KEY_FILE_MISMATCH',
       `${where}: its keyid/public_key are not those of its seed (the seed is ${signer.keyId})`,
       MISMATCH_HINT,
@@ -84,7 +84,7 @@ export function liveKey(registry: TrustRegistry, keyid: string, how: 'follow' | 
   const chain = [keyid];
   let record = records.get(keyid);
   if (record === undefined) {
-    throw new CliError(
+    throw new RuntimeError(
       'KEY_NOT_VALID',
       `${keyid} is not a key of the trust registry (seq ${registry.seq})`,
       'list the registry keys with `helm keys list`',
@@ -97,7 +97,7 @@ export function liveKey(registry: TrustRegistry, keyid: string, how: 'follow' | 
     if (record.revocation === 'rotated' && record.rotated_to !== null) {
       const next = records.get(record.rotated_to);
       if (how === 'exact' || next === undefined) {
-        throw new CliError(
+        throw new RuntimeError(
           'KEY_NOT_VALID',
           `${path} was rotated to ${record.rotated_to} at trust seq ${record.revoked_at}`,
           `name the successor: helm keys revoke --keyid ${record.rotated_to}`,
@@ -107,19 +107,19 @@ export function liveKey(registry: TrustRegistry, keyid: string, how: 'follow' | 
       record = next;
       continue;
     }
-    throw new CliError(
+    throw new RuntimeError(
       'KEY_NOT_VALID',
       `${path} ${chain.length > 1 ? 'ends in a key ' : 'is '}revoked at trust seq ${record.revoked_at}: no live key to act on`,
       'nothing is left to revoke; for a new key of this role: helm keys generate <new-name> --role <role>',
     );
   }
-  throw new CliError('KEY_NOT_VALID', `the rotation chain of ${keyid} does not end`);
+  throw new RuntimeError('KEY_NOT_VALID', `the rotation chain of ${keyid} does not end`);
 }
 
 /** Refuse a root-signed operation on a key holding `root` at the head (KEY_IS_ROOT). */
 export function refuseRootTarget(target: KeyTarget, what: string): void {
   if (openRoles(target.record).includes('root')) {
-    throw new CliError(
+    throw new RuntimeError(
       'KEY_IS_ROOT',
       `${target.record.keyid} holds root in the trust registry: \`${what}\` does not change root keys`,
       'changing the root key set is a separate root ceremony this CLI does not perform (docs/cli.md §Root keys)',
@@ -131,7 +131,7 @@ export function refuseRootTarget(target: KeyTarget, what: string): void {
 export function requireRole(registry: TrustRegistry, signer: Signer, role: TrustRole, name: string): Signer {
   const answer = registry.keyValidFor(signer.keyId, role, registry.seq);
   if (!answer.ok) {
-    throw new CliError(
+    throw new RuntimeError(
       'KEY_NOT_VALID',
       `key ${name} (${signer.keyId}) does not hold ${role} in the trust registry at seq ${registry.seq} (${answer.code})`,
       answer.code === 'TRUST_KEY_REVOKED'

@@ -27,7 +27,7 @@ import type { SignedEnvelope, TrustRole } from '@helm/contracts';
 import { createSigner, fromBase64Url, type Signer, signEnvelope, toBase64Url } from '@helm/crypto';
 import { openSqliteStore, type SqliteStore } from '@helm/store';
 import { createGenesisEvent, TrustRegistry, trustEventDigest } from '@helm/trust';
-import { CliError } from './errors.js';
+import { RuntimeError } from '../errors.js';
 import { parseJson } from './json.js';
 import { keyOfFile, requireRole } from './keys.js';
 import { listedPath, namedPath } from './names.js';
@@ -109,7 +109,7 @@ export function writeWhole(path: string, data: string | Uint8Array, mode?: numbe
   // The directory itself must be a real directory: a `tools/` or `keys/` replaced by a link to
   // somewhere else would carry the write (a new private key, say) out of the data directory.
   if (lstatSync(dirname(path)).isSymbolicLink()) {
-    throw new CliError(
+    throw new RuntimeError(
       'DATA_DIR_UNSAFE',
       `${dirname(path)} is a symbolic link; nothing was written`,
       'the directories inside the data directory (keys/, tools/, modules/, policy/) must be real directories: remove the link',
@@ -158,7 +158,7 @@ export class DataDir {
 
   requireInitialized(): this {
     if (!this.exists()) {
-      throw new CliError(
+      throw new RuntimeError(
         'DATA_DIR_MISSING',
         `no HELM data directory at ${this.dir}`,
         'run `helm init` first, or pass --data-dir <dir> (or set HELM_HOME)',
@@ -193,12 +193,12 @@ export class DataDir {
   localKey(name: string): LocalKey {
     const path = this.keyPath(name);
     if (!existsSync(path))
-      throw new CliError('KEY_UNKNOWN', `no key named ${name}`, 'list keys with `helm keys list`');
+      throw new RuntimeError('KEY_UNKNOWN', `no key named ${name}`, 'list keys with `helm keys list`');
     return { name, ...keyOfFile(readJson(path), `keys/${name}.json`) };
   }
 
   /** Every `keys/*.json`, by name: its seed's signer, or why the file names no key. */
-  localKeys(): (LocalKey | { readonly name: string; readonly error: CliError })[] {
+  localKeys(): (LocalKey | { readonly name: string; readonly error: RuntimeError })[] {
     const dir = this.path('keys');
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
@@ -210,7 +210,7 @@ export class DataDir {
         try {
           return { name, ...keyOfFile(file, `keys/${f}`) };
         } catch (error) {
-          if (error instanceof CliError) return { name, error };
+          if (error instanceof RuntimeError) return { name, error };
           throw error;
         }
       });
@@ -251,7 +251,7 @@ export class DataDir {
     // keys/ inside the data directory must be a real directory (I-DATADIR-1): root keys are not
     // read through a link a data-dir writer planted. A --root-key-dir is the operator's own path.
     if (keyDir === undefined && existsSync(dir) && lstatSync(dir).isSymbolicLink())
-      throw new CliError(
+      throw new RuntimeError(
         'DATA_DIR_UNSAFE',
         `${dir} is a symbolic link; nothing was written`,
         'the directories inside the data directory (keys/, tools/, modules/, policy/) must be real directories: remove the link',
@@ -264,7 +264,7 @@ export class DataDir {
         try {
           return [keyOfFile(readJson(listedPath(dir, 'key', f, '.json')), f).signer];
         } catch (error) {
-          if (!(error instanceof CliError) || error.code !== 'KEY_FILE_MISMATCH') throw error;
+          if (!(error instanceof RuntimeError) || error.code !== 'KEY_FILE_MISMATCH') throw error;
           mismatched++;
           return [];
         }
@@ -273,7 +273,7 @@ export class DataDir {
       .filter((s, i, all) => all.findIndex((o) => o.keyId === s.keyId) === i);
     const threshold = registry.stateAt().root_threshold;
     if (signers.length < threshold) {
-      throw new CliError(
+      throw new RuntimeError(
         'ROOT_KEYS_INSUFFICIENT',
         `${signers.length} root key(s) of this registry in ${dir}; the root threshold is ${threshold}${
           mismatched > 0
@@ -408,7 +408,7 @@ export function initDataDir(
 ): { data: DataDir; anchor: string; keys: KeyFile[]; rootKeyDir: string; rootThreshold: number } {
   const data = new DataDir(dir);
   if (data.exists()) {
-    throw new CliError(
+    throw new RuntimeError(
       'DATA_DIR_EXISTS',
       `${dir} is already a HELM data directory`,
       'use it as is, or choose another --data-dir',
@@ -417,14 +417,17 @@ export function initDataDir(
   const rootCount = options.rootKeys ?? 1;
   const threshold = options.rootThreshold ?? 1;
   if (!Number.isSafeInteger(rootCount) || rootCount < 1 || rootCount > 16)
-    throw new CliError('USAGE', '--root-keys must be an integer from 1 to 16');
+    throw new RuntimeError('USAGE', '--root-keys must be an integer from 1 to 16');
   if (!Number.isSafeInteger(threshold) || threshold < 1 || threshold > rootCount)
-    throw new CliError('USAGE', `--root-threshold must be an integer from 1 to ${rootCount} (--root-keys)`);
+    throw new RuntimeError(
+      'USAGE',
+      `--root-threshold must be an integer from 1 to ${rootCount} (--root-keys)`,
+    );
   const rootDir = options.rootKeyDir === undefined ? data.path('keys') : resolve(options.rootKeyDir);
   const rootNames = rootCount === 1 ? ['root'] : Array.from({ length: rootCount }, (_, i) => `root-${i + 1}`);
   for (const name of rootNames) {
     if (existsSync(namedPath(rootDir, 'key', name, '.json')))
-      throw new CliError(
+      throw new RuntimeError(
         'DATA_DIR_EXISTS',
         `${rootDir} already holds a key named ${name}`,
         'choose an empty --root-key-dir',

@@ -11,7 +11,7 @@
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { CliError } from './errors.js';
+import { RuntimeError } from '../errors.js';
 import { parseJson } from './json.js';
 
 export const RUNTIME_LOCK_FILE = 'runtime.lock';
@@ -50,11 +50,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function locked(path: string, holder: LockRecord | undefined): CliError {
+function locked(path: string, holder: LockRecord | undefined): RuntimeError {
   const who = holder
     ? `process ${holder.pid} on ${holder.host} (since ${holder.acquired_at})`
     : 'another process (the lock file is unreadable)';
-  return new CliError(
+  return new RuntimeError(
     'DATA_DIR_LOCKED',
     `the data directory is in use by ${who}`,
     `wait for it to finish; if that process is gone, remove ${path}`,
@@ -86,7 +86,7 @@ function removeStale(path: string, holder: LockRecord): void {
   unlinkSync(aside);
 }
 
-/** Take the runtime lock of data directory `dir`, or throw CliError DATA_DIR_LOCKED. */
+/** Take the runtime lock of data directory `dir`, or throw RuntimeError DATA_DIR_LOCKED. */
 export function acquireRuntimeLock(dir: string): RuntimeLock {
   const path = join(dir, RUNTIME_LOCK_FILE);
   const host = hostname();

@@ -61,9 +61,9 @@ import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
 import { processIsolation } from '@helm/sandbox-process';
 import { type DeferredBudgetLedger, deferredBudgetLedger, type Json, type SqliteStore } from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
+import { RuntimeError } from '../errors.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
-import { CliError } from './errors.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
 
@@ -261,7 +261,7 @@ export class GovernedRuntime {
   /**
    * Open the governed runtime of a data directory. It holds the directory's runtime lock until
    * `close` (src/lock.ts): start-up recovery must never run next to another live runtime.
-   * Throws CliError DATA_DIR_LOCKED while another process (or an unclosed runtime) holds it.
+   * Throws RuntimeError DATA_DIR_LOCKED while another process (or an unclosed runtime) holds it.
    */
   static async open(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
     data.requireInitialized();
@@ -439,7 +439,7 @@ export class GovernedRuntime {
       const ref = descriptor.driver.ref;
       const fn = Object.hasOwn(BUILTIN_FUNCTIONS, ref) ? BUILTIN_FUNCTIONS[ref] : undefined;
       if (typeof fn !== 'function') {
-        throw new CliError(
+        throw new RuntimeError(
           'INVALID_INPUT',
           `tool ${descriptor.name}: unknown built-in function ${descriptor.driver.ref}`,
         );
@@ -448,7 +448,7 @@ export class GovernedRuntime {
     } else if (descriptor.driver.kind === 'sandbox') {
       const bytes = this.data.module(descriptor.driver.ref.slice('sha256:'.length));
       if (!bytes)
-        throw new CliError(
+        throw new RuntimeError(
           'FILE_NOT_FOUND',
           `tool ${descriptor.name}: WASM module ${descriptor.driver.ref} is missing`,
         );
@@ -471,7 +471,7 @@ export class GovernedRuntime {
     } else if (descriptor.driver.kind === 'http') {
       driver = httpDriver();
     } else {
-      throw new CliError(
+      throw new RuntimeError(
         'INVALID_INPUT',
         `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported by the CLI`,
       );
@@ -564,7 +564,7 @@ export class GovernedRuntime {
   /** Submit a signed approval to the guardian (recorded for replay). */
   submitApproval(envelope: SignedEnvelope): ApprovalStatus {
     const approvals = this.guardian.approvals;
-    if (!approvals) throw new CliError('INTERNAL', 'approvals are not enabled');
+    if (!approvals) throw new RuntimeError('INTERNAL', 'approvals are not enabled');
     this.#recordEvent('approval', envelope);
     return approvals.submit(envelope);
   }
@@ -572,7 +572,7 @@ export class GovernedRuntime {
   /** Create a delegation session (recorded for replay). */
   createDelegation(input: CreateSessionInput): DelegationSession {
     const delegations = this.guardian.delegations;
-    if (!delegations) throw new CliError('INTERNAL', 'delegation is not enabled');
+    if (!delegations) throw new RuntimeError('INTERNAL', 'delegation is not enabled');
     this.#recordEvent('delegation', input);
     return delegations.create(input).session;
   }
@@ -609,7 +609,7 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
   };
   const receipts = store.receiptsSync(query);
   if (receipts.length === 0) {
-    throw new CliError(
+    throw new RuntimeError(
       'INVALID_INPUT',
       'nothing to export: no receipts in that range',
       'run a governed call first (`helm run` or `helm demo`)',
@@ -628,7 +628,7 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
   let packNodes: PackNode[] = nodes;
   if (options.condense) {
     if ((options.from ?? 1) !== 1 || options.to !== undefined) {
-      throw new CliError('USAGE', '--condense needs a whole-chain export (no --from/--to)');
+      throw new RuntimeError('USAGE', '--condense needs a whole-chain export (no --from/--to)');
     }
     const log = new MerkleLog({ logId: config.chain_id });
     const refs = receipts.map((r) => {

@@ -31,8 +31,8 @@ import {
   SandboxError,
   type TranspiledComponent,
 } from '@helm/runtime-sandbox';
+import { RuntimeError } from '../errors.js';
 import { type DataDir, writeWhole } from './datadir.js';
-import { CliError } from './errors.js';
 import { parseJson } from './json.js';
 import { namedPath } from './names.js';
 
@@ -177,8 +177,8 @@ function runJco(component: Uint8Array, timeoutMs: number): Promise<WorkerAnswer>
   });
 }
 
-function invalid(message: string): CliError {
-  return new CliError(
+function invalid(message: string): RuntimeError {
+  return new RuntimeError(
     'COMPONENT_INVALID',
     message,
     'give a WASI preview2 command component (exporting wasi:cli/run); a core module goes with --wasm',
@@ -235,7 +235,7 @@ export function checkImports(imports: readonly string[]): void {
         REFUSED_FAMILIES.find(([prefix]) => name.startsWith(prefix))?.[1] ?? 'not provided by the sandbox',
     ),
   );
-  throw new CliError(
+  throw new RuntimeError(
     'COMPONENT_IMPORT_DENIED',
     `the component imports ${denied.join(', ')} (${[...what].join(', ')}): refused, a tool component ` +
       'gets no file system, sockets or HTTP',
@@ -291,7 +291,7 @@ function sandboxRefusal(error: unknown, what: string): unknown {
  * (validation, instrumentation, its host's interface list) in a scratch sandbox.
  */
 export async function stageComponent(path: string): Promise<StagedComponent> {
-  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such component: ${path}`);
+  if (!existsSync(path)) throw new RuntimeError('FILE_NOT_FOUND', `no such component: ${path}`);
   const bytes = new Uint8Array(readFileSync(path));
   if (bytes.length > MAX_COMPONENT_BYTES) throw invalid(`${path} exceeds ${MAX_COMPONENT_BYTES} bytes`);
   if (!isComponent(bytes)) throw invalid(`${path} is not a WebAssembly component`);
@@ -341,8 +341,12 @@ export function componentSummary(pin: ComponentPin): Record<string, unknown> {
 
 // ── every runtime open ───────────────────────────────────────────────────────────────────────
 
-function mismatch(tool: string, message: string): CliError {
-  return new CliError('COMPONENT_PIN_MISMATCH', `tool ${tool}: ${message}; the tool is refused`, PIN_HINT);
+function mismatch(tool: string, message: string): RuntimeError {
+  return new RuntimeError(
+    'COMPONENT_PIN_MISMATCH',
+    `tool ${tool}: ${message}; the tool is refused`,
+    PIN_HINT,
+  );
 }
 
 /** The first top-level members of `found` that differ from `expected` (JCS comparison). */

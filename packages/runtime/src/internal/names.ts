@@ -3,7 +3,7 @@
 // used as ONE file name inside ONE directory (`tools/<name>.json`, `keys/<name>.json`,
 // `modules/<hex>.wasm`, `evidence-<chain>.tar`). Every such name passes the single rule below
 // before any file operation, and the path built from it is then checked to stay directly inside
-// its directory (defence in depth). A refused name is a CliError NAME_INVALID (exit 2) raised
+// its directory (defence in depth). A refused name is a RuntimeError NAME_INVALID (exit 2) raised
 // before anything on disk is touched.
 //
 // The rule: 1–128 characters from [a-z0-9._-], starting with a letter or digit, with no `..` and
@@ -13,7 +13,7 @@
 // lookalike can reach a path. Every valid tool name (TOOL_NAME_PATTERN in @helm/contracts, e.g.
 // `fs.read`, `weather-lookup`) of up to 128 characters passes it; so do the setup key names.
 import { dirname, join, resolve } from 'node:path';
-import { CliError } from './errors.js';
+import { RuntimeError } from '../errors.js';
 
 /** The one name rule (see the header). */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
@@ -54,7 +54,7 @@ export function isValidName(value: unknown): value is string {
 /** Return `value` if it satisfies the name rule (modules: a lowercase SHA-256 hex digest), else throw NAME_INVALID. */
 export function checkName(kind: NameKind, value: unknown): string {
   if (!isValidName(value) || (kind === 'module' && !SHA256_HEX.test(value))) {
-    throw new CliError(
+    throw new RuntimeError(
       'NAME_INVALID',
       `invalid ${kind} name ${shown(value)}`,
       kind === 'module'
@@ -73,7 +73,7 @@ export function pathInside(dir: string, path: string, kind: NameKind): string {
   const base = resolve(dir);
   const full = resolve(base, path);
   if (dirname(full) !== base) {
-    throw new CliError('NAME_INVALID', `the ${kind} path ${shown(path)} leaves ${base}`, NAME_RULE_HINT);
+    throw new RuntimeError('NAME_INVALID', `the ${kind} path ${shown(path)} leaves ${base}`, NAME_RULE_HINT);
   }
   return full;
 }
@@ -90,7 +90,7 @@ export function namedPath(dir: string, kind: NameKind, name: unknown, suffix: st
  */
 export function listedPath(dir: string, kind: NameKind, file: string, suffix: string): string {
   if (!isValidName(file.slice(0, file.length - suffix.length))) {
-    throw new CliError(
+    throw new RuntimeError(
       'NAME_INVALID',
       `${shown(join(dir, file))} is not a valid ${kind} file name`,
       `rename or remove it; ${NAME_RULE_HINT}`,

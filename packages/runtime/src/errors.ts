@@ -1,0 +1,45 @@
+// Errors of the governed runtime and its data directory. Every failure a caller can act on is a
+// RuntimeError with a code from this closed union and, where the caller can do something about it,
+// a hint; shells (the CLI, the server, the MCP gateway) map codes to exit codes or HTTP statuses and
+// never match on messages.
+export type RuntimeErrorCode =
+  /** An option value outside its documented range (e.g. `--root-keys 0`). */
+  | 'USAGE'
+  | 'DATA_DIR_MISSING'
+  | 'DATA_DIR_EXISTS'
+  | 'DATA_DIR_LOCKED'
+  | 'FILE_NOT_FOUND'
+  | 'INVALID_INPUT'
+  | 'KEY_UNKNOWN'
+  /** A key file whose seed is missing or malformed, or whose keyid/public_key are not its seed's (I-ROOT-2). */
+  | 'KEY_FILE_MISMATCH'
+  /** The trust registry does not let this key do this: unknown, revoked, rotated, or without the role (I-ROOT-2). */
+  | 'KEY_NOT_VALID'
+  /** A root-signed key operation aimed at a key holding `root`: root keys change only in a root ceremony (I-ROOT-2). */
+  | 'KEY_IS_ROOT'
+  /** A name from input (tool, key, module, chain id) that may not become a file name (I-DATADIR-1). */
+  | 'NAME_INVALID'
+  | 'DATA_DIR_UNSAFE'
+  /** A descriptor, policy or data-dir file that is not strict RFC 8259 JSON (I-INPUT-1). */
+  | 'JSON_INVALID'
+  /** A component that is not one, that jco cannot transpile, or that the sandbox refuses. */
+  | 'COMPONENT_INVALID'
+  /** A component importing wasi:filesystem, wasi:sockets, wasi:http or anything the host does not provide (I-SANDBOX-7). */
+  | 'COMPONENT_IMPORT_DENIED'
+  /** A registered component whose jco output no longer equals its pin or stored artifacts (I-SANDBOX-7). */
+  | 'COMPONENT_PIN_MISMATCH'
+  /** A root-signed operation found fewer root keys of the registry than its root threshold. */
+  | 'ROOT_KEYS_INSUFFICIENT'
+  /** A state the runtime cannot be in unless it has a bug. */
+  | 'INTERNAL';
+
+export class RuntimeError extends Error {
+  readonly code: RuntimeErrorCode;
+  readonly hint: string | undefined;
+  constructor(code: RuntimeErrorCode, message: string, hint?: string) {
+    super(message);
+    this.name = 'RuntimeError';
+    this.code = code;
+    this.hint = hint;
+  }
+}

@@ -1,0 +1,45 @@
+// @helm/runtime — the governed runtime of a HELM data directory, composed from the TCB packages
+// (guardian, executor, receipts, proofgraph, trust, runtime-sandbox) over a durable store. The CLI,
+// the server and the MCP gateway are thin shells over this package.
+
+export { RuntimeError, type RuntimeErrorCode } from './errors.js';
+export {
+  type ComponentPin,
+  componentSummary,
+  type StagedComponent,
+  stageComponent,
+  writeComponent,
+} from './internal/component.js';
+export {
+  CONFIG_TYPE,
+  DataDir,
+  type HelmConfig,
+  type InitOptions,
+  initDataDir,
+  type KeyFile,
+  type LocalKey,
+  resolveDataDir,
+  SETUP_KEYS,
+} from './internal/datadir.js';
+export { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from './internal/json.js';
+export {
+  type KeyTarget,
+  lastRoles,
+  liveKey,
+  openRoles,
+  recordsAtHead,
+  refuseRootTarget,
+} from './internal/keys.js';
+export { acquireRuntimeLock, RUNTIME_LOCK_FILE, type RuntimeLock } from './internal/lock.js';
+export { checkName, NAME_RULE_HINT, type NameKind, namedPath } from './internal/names.js';
+export {
+  type ExportOptions,
+  exportPack,
+  GovernedRuntime,
+  PRODUCER,
+  type RecoveryRecord,
+  type ReexecutionDivergence,
+  type ReexecutionResult,
+  type RuntimeOptions,
+  reexecute,
+} from './internal/runtime.js';
