@@ -29,9 +29,10 @@
 // and lockfile and these scripts: unchanged inputs are not re-checked.
 // Flags: --force re-checks anyway; --keep keeps the temp folder; --concurrency=N (default 4);
 // --only=@helm/a,@helm/b checks those packages and their @helm/* dependencies (no stamp written);
-// --fix writes the repository-derived parts (step 1: repository/homepage/bugs, LICENSE copies,
-// absolute README links) from the root package.json and LICENSE, then exits — run it after the
-// repository URL changes.
+// --fix writes the mechanical parts of step 1 — repository/homepage/bugs, LICENSE copies, absolute
+// README links (from the root package.json and LICENSE), the standard `files` entries and a
+// `default` condition equal to `import` where one is missing — then exits: run it after the
+// repository URL changes, or on a new package.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -65,6 +66,13 @@ const fix = process.argv.includes('--fix');
 const concurrency = Number(process.argv.find((a) => a.startsWith('--concurrency='))?.split('=')[1] ?? 4);
 const started = performance.now();
 const bin = (name) => join(ROOT, 'node_modules', '.bin', name);
+
+/** What every package ships besides its own extras (e.g. the CLI's assets): TCB_POLICY.md §Packaging. */
+const STANDARD_FILES = ['dist', '!dist/**/*.tsbuildinfo', 'src', 'LICENSE'];
+
+/** `exports` entry points that load code (every subpath but ./package.json), as [subpath, target]. */
+const entryPoints = (manifest) =>
+  Object.entries(manifest.exports ?? {}).filter(([subpath]) => subpath !== './package.json');
 
 /** The one attw rule we ignore, and why: see the header (step 3). */
 const ATTW_IGNORED = ['cjs-resolves-to-esm'];
@@ -115,7 +123,13 @@ if (fix) {
       if (key === 'license') Object.assign(next, want);
     }
     if (!('license' in next)) Object.assign(next, want);
-    if (!(next.files ?? []).includes('LICENSE')) next.files = [...(next.files ?? []), 'LICENSE'];
+    const files = (next.files ?? ['dist']).filter((f) => f !== '!dist/.tsbuildinfo');
+    next.files = [...new Set([...STANDARD_FILES.slice(0, 3), ...files, 'LICENSE'])];
+    for (const [subpath, target] of entryPoints(next)) {
+      if (typeof target === 'object' && target?.import && !target.default) {
+        next.exports[subpath] = { types: target.types, import: target.import, default: target.import };
+      }
+    }
     writeFileSync(join(p.absDir, 'package.json'), `${JSON.stringify(next, null, 2)}\n`);
     copyFileSync(join(ROOT, 'LICENSE'), join(p.absDir, 'LICENSE'));
     const readme = join(p.absDir, 'README.md');
@@ -147,10 +161,6 @@ function errorText(error) {
   return lines.find((l) => /^\w*Error\b/.test(l.trim()))?.trim() ?? lines.slice(-3).join(' | ');
 }
 
-/** `exports` entry points that load code (every subpath but ./package.json), as [subpath, target]. */
-const entryPoints = (manifest) =>
-  Object.entries(manifest.exports ?? {}).filter(([subpath]) => subpath !== './package.json');
-
 /** Step 1: what the manifest and the package folder must say. */
 function manifestProblems(p) {
   const m = p.manifest;
@@ -164,7 +174,8 @@ function manifestProblems(p) {
   const license = join(p.absDir, 'LICENSE');
   if (!existsSync(license) || !readFileSync(license).equals(rootLicense))
     notes.push('LICENSE must be a copy of the root LICENSE (pack-check --fix)');
-  if (!(m.files ?? []).includes('LICENSE')) notes.push('files must list LICENSE');
+  const missingFiles = STANDARD_FILES.filter((f) => !(m.files ?? []).includes(f));
+  if (missingFiles.length > 0) notes.push(`files must list ${missingFiles.join(', ')} (pack-check --fix)`);
   if (m.publishConfig?.access !== 'public' || m.publishConfig?.provenance !== true)
     notes.push('publishConfig must be {access: public, provenance: true}');
   if (typeof m.engines?.node !== 'string') notes.push('engines.node missing');
