@@ -3,8 +3,8 @@
 // `"private": true`, TCB or not, found through pnpm) installs and loads standalone from its tarball,
 // the way a consumer gets it from the registry. Policy: TCB_POLICY.md §Packaging.
 //
-// 1. Manifest and folder, before packing: `exports` has types + import + default on every entry
-//    point (the `default` condition is what `require()` matches: Node >= 22.12 loads our ESM from
+// 1. Manifest and folder, before packing: `exports` has types (first) + import + default (last) on
+//    every entry point (`default` is what `require()` matches: Node >= 22.12 loads our ESM from
 //    CommonJS), `./package.json` exported, `sideEffects: false`, `publishConfig` public with
 //    provenance, `engines.node`; `repository` / `homepage` / `bugs` built from the one repository
 //    URL of the root package.json (scripts/lib/published-packages.mjs); LICENSE identical to the
@@ -127,7 +127,7 @@ if (fix) {
     next.files = [...new Set([...STANDARD_FILES.slice(0, 3), ...files, 'LICENSE'])];
     for (const [subpath, target] of entryPoints(next)) {
       if (typeof target === 'object' && target?.import && !target.default) {
-        next.exports[subpath] = { types: target.types, import: target.import, default: target.import };
+        next.exports[subpath] = { ...target, default: target.import };
       }
     }
     writeFileSync(join(p.absDir, 'package.json'), `${JSON.stringify(next, null, 2)}\n`);
@@ -188,11 +188,11 @@ function manifestProblems(p) {
       notes.push(`exports["${subpath}"] must be {types, import, default}`);
       continue;
     }
+    // Node picks the first matching condition in object order: `types` first (for TypeScript),
+    // `default` last (it matches everything); other conditions (e.g. `browser`) may sit between.
     const keys = Object.keys(target);
-    if (keys.join() !== 'types,import,default')
-      notes.push(
-        `exports["${subpath}"] must have exactly types, import, default (in that order), has ${keys}`,
-      );
+    if (keys[0] !== 'types' || !keys.includes('import') || keys.at(-1) !== 'default')
+      notes.push(`exports["${subpath}"] must be {types, …, import, …, default} in that order, has ${keys}`);
     if (target.default !== target.import)
       notes.push(`exports["${subpath}"]: default must be the import target (require(esm))`);
     if (typeof target.types !== 'string' || !target.types.endsWith('.d.ts'))
