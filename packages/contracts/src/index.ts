@@ -80,6 +80,9 @@ export {
 } from './node.js';
 export {
   type ApprovalRequirement,
+  BUDGET_WINDOWS,
+  type BudgetLimits,
+  type BudgetWindow,
   P0_CEILING_TYPE,
   type P0Ceiling,
   POLICY_BUNDLE_TYPE,

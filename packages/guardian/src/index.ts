@@ -14,9 +14,11 @@ export {
   requirementDigest,
 } from './approval.js';
 export {
+  BUDGET_WINDOW_MS,
   type BudgetAccountState,
   type BudgetCharge,
   type BudgetLedger,
+  budgetAccount,
   InMemoryBudgetLedger,
 } from './budget.js';
 export {
