@@ -84,6 +84,11 @@ function checkRecord(record: GovernedCallRecord): void {
 
 function checkLedger(ops: readonly LedgerOp[]): void {
   for (const op of ops) {
+    if (op?.op === 'reset') {
+      if (typeof op.account !== 'string' || op.account.length === 0)
+        throw new StoreError('STORE_INVALID_RECORD', 'malformed ledger movement');
+      continue;
+    }
     const ok =
       typeof op?.id === 'string' &&
       (op.op === 'commit' ||
@@ -202,7 +207,8 @@ export class SqliteStore implements HelmStore {
         `receipt ${r.id} does not extend chain ${chainId} (expected Lamport ${expected}${head ? ` after ${head.hash}` : ''})`,
       );
     }
-    if (record.idempotency && this.idempotencySync(record.idempotency.key) !== undefined) {
+    const held = record.idempotency ? this.idempotencyEntrySync(record.idempotency.key) : undefined;
+    if (record.idempotency && held !== undefined && held.receiptId !== record.idempotency.supersedes) {
       throw new StoreError(
         'STORE_IDEMPOTENCY_CONFLICT',
         `idempotency key ${record.idempotency.key} already recorded`,
@@ -248,6 +254,8 @@ export class SqliteStore implements HelmStore {
         );
       }
       if (record.idempotency) {
+        // Only the record the caller saw expire is replaced (checked above): compare-and-swap.
+        if (held !== undefined) this.#stmt('DELETE FROM idempotency WHERE idem_key = ?').run(held.key);
         this.#stmt('INSERT INTO idempotency (idem_key, receipt_id, value) VALUES (?, ?, ?)').run(
           record.idempotency.key,
           r.id,
@@ -551,6 +559,20 @@ export class SqliteStore implements HelmStore {
     return row ? readStoredJson<Json>(str(row.value), 'a stored record') : undefined;
   }
 
+  /** The idempotency record of `key` with the id of the receipt it was stored with. */
+  idempotencyEntrySync(key: string): { key: string; receiptId: string; value: Json } | undefined {
+    const row = this.#stmt('SELECT receipt_id, value FROM idempotency WHERE idem_key = ?').get(key) as
+      | Row
+      | undefined;
+    return row
+      ? {
+          key,
+          receiptId: str(row.receipt_id),
+          value: readStoredJson<Json>(str(row.value), 'a stored record'),
+        }
+      : undefined;
+  }
+
   async idempotency(key: string): Promise<Json | undefined> {
     return this.idempotencySync(key);
   }
@@ -768,8 +790,22 @@ export class SqliteStore implements HelmStore {
   #applyLedger(ops: readonly LedgerOp[]): void {
     for (const op of ops) {
       if (op.op === 'reserve') this.#reserveIn(op.id, op.charges, op.amount);
+      else if (op.op === 'reset') this.#resetIn(op.account);
       else this.#settleIn(op.id, op.op === 'commit');
     }
+  }
+
+  #resetIn(account: string): void {
+    const a = this.#account(account);
+    if (a.spent !== 0) this.#setAccount(account, { spent: 0, reserved: a.reserved });
+  }
+
+  /** Every ledger account with its spent and reserved units, by account name. */
+  ledgerAccountsSync(): { account: string; spent: number; reserved: number }[] {
+    const rows = this.#stmt(
+      'SELECT account, spent, reserved FROM ledger_accounts ORDER BY account',
+    ).all() as Row[];
+    return rows.map((r) => ({ account: str(r.account), spent: num(r.spent), reserved: num(r.reserved) }));
   }
 
   #settle(id: string, spend: boolean): void {

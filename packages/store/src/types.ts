@@ -56,7 +56,12 @@ export type LedgerOp =
       readonly amount: number;
     }
   | { readonly op: 'commit'; readonly id: string }
-  | { readonly op: 'refund'; readonly id: string };
+  | { readonly op: 'refund'; readonly id: string }
+  /**
+   * An administrative reset (`budget.reset`): the account's `spent` goes back to 0; what open
+   * reservations hold on it stays reserved (their calls may still be charged).
+   */
+  | { readonly op: 'reset'; readonly account: string };
 
 /**
  * A write-ahead admission: a call the executor admitted (its driver may run from now on). Stored
@@ -94,8 +99,12 @@ export interface GovernedCallRecord {
   readonly receipt: ReceiptRecord;
   readonly nodes?: readonly NodeRecord[];
   readonly budget?: readonly BudgetMovement[];
-  /** Idempotency record: a repeat of `key` returns `value` instead of executing again. */
-  readonly idempotency?: { readonly key: string; readonly value: Json };
+  /**
+   * Idempotency record: a repeat of `key` returns `value` instead of executing again. A record of
+   * `key` already stored makes the commit fail (STORE_IDEMPOTENCY_CONFLICT) unless `supersedes`
+   * names the receipt it was stored with: then that record is replaced (a window that expired).
+   */
+  readonly idempotency?: { readonly key: string; readonly value: Json; readonly supersedes?: string };
   /** One-time nonces consumed by the call (delegation, approvals); reuse fails the commit. */
   readonly nonces?: readonly {
     readonly scope: string;
