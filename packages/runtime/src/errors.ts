@@ -30,6 +30,12 @@ export type RuntimeErrorCode =
   | 'COMPONENT_PIN_MISMATCH'
   /** A root-signed operation found fewer root keys of the registry than its root threshold. */
   | 'ROOT_KEYS_INSUFFICIENT'
+  /** The P0 or the signed P1 bundle of the data directory does not load (bad signature, unknown or rotated-out key, invalid rules). */
+  | 'POLICY_INVALID'
+  /** The receipt policies file does not verify under a live policy key, or is not a valid document. */
+  | 'RECEIPT_POLICY_INVALID'
+  /** A tool whose effect class has no receipt policy (every call to it would be refused). */
+  | 'RECEIPT_POLICY_MISSING'
   /** A state the runtime cannot be in unless it has a bug. */
   | 'INTERNAL';
 

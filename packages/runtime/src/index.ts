@@ -4,6 +4,17 @@
 
 export { RuntimeError, type RuntimeErrorCode } from './errors.js';
 export {
+  type BudgetAccountView,
+  type BudgetOfPolicy,
+  type BudgetOverview,
+  budgetOverview,
+  isBudgetBase,
+  type ParsedBudgetAccount,
+  parseBudgetAccount,
+  policyBudgets,
+  resetBudget,
+} from './internal/budget.js';
+export {
   type ComponentPin,
   componentSummary,
   type StagedComponent,
@@ -20,6 +31,7 @@ export {
   type LocalKey,
   resolveDataDir,
   SETUP_KEYS,
+  writeKeyFile,
 } from './internal/datadir.js';
 export { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from './internal/json.js';
 export {
@@ -33,9 +45,25 @@ export {
 export { acquireRuntimeLock, RUNTIME_LOCK_FILE, type RuntimeLock } from './internal/lock.js';
 export { checkName, NAME_RULE_HINT, type NameKind, namedPath } from './internal/names.js';
 export {
+  DEFAULT_IDEMPOTENCY_WINDOW_MS,
+  defaultReceiptPolicies,
+  type LoadedReceiptPolicies,
+  loadReceiptPolicies,
+  MAX_IDEMPOTENCY_WINDOW_MS,
+  missingReceiptPolicy,
+  parseReceiptPolicies,
+  RECEIPT_POLICIES_TYPE,
+  type ReceiptPoliciesDocument,
+  type ReceiptPolicyEntry,
+  RuntimeReceiptPolicies,
+  resignReceiptPolicies,
+  writeReceiptPolicies,
+} from './internal/receipt-policy.js';
+export {
   type ExportOptions,
   exportPack,
   GovernedRuntime,
+  loadDataDirPolicy,
   PRODUCER,
   type RecoveryRecord,
   type ReexecutionDivergence,

@@ -5,13 +5,7 @@
 // then committed in ONE transaction before its result is returned: an acknowledged call is never
 // lost, and a call interrupted in between is receipted EXECUTION_INTERRUPTED when the data
 // directory is next opened (docs/spec/pipeline.md §Admission journal).
-import {
-  type DelegationSession,
-  EFFECT_CLASSES,
-  type RiskTier,
-  type SignedEnvelope,
-  type ToolDescriptor,
-} from '@helm/contracts';
+import type { DelegationSession, RiskTier, SignedEnvelope, ToolDescriptor } from '@helm/contracts';
 import { canonicalBytes, canonicalize, digest, parseStrictJson } from '@helm/crypto';
 import { httpDriver } from '@helm/driver-http';
 import {
@@ -30,8 +24,6 @@ import {
   type ExecuteResult,
   type Executor,
   functionDriver,
-  type IdempotencyRecord,
-  type IdempotencyStore,
   type JsonValue,
   proofGraphPort,
   REQUEST_FIELDS,
@@ -43,9 +35,11 @@ import {
   type CreateSessionInput,
   DEFAULT_THREAT_CONFIG,
   Guardian,
+  type GuardianError,
   loadPolicyStack,
   ManualClock,
   type NonceStore,
+  type PolicyStack,
 } from '@helm/guardian';
 import {
   condenseHistory,
@@ -56,7 +50,7 @@ import {
   receiptNode,
   type SignedNode,
 } from '@helm/proofgraph';
-import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
+import { InMemoryReceiptStore, ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
 import { processIsolation } from '@helm/sandbox-process';
 import { type DeferredBudgetLedger, deferredBudgetLedger, type Json, type SqliteStore } from '@helm/store';
@@ -64,8 +58,10 @@ import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
+import { StoreIdempotency } from './idempotency.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
+import { loadReceiptPolicies, missingReceiptPolicy, type RuntimeReceiptPolicies } from './receipt-policy.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
 
@@ -99,27 +95,6 @@ export const BUILTIN_FUNCTIONS: Readonly<Record<string, (args: JsonValue) => Jso
   },
 };
 
-/** Receipt retention policies: one per known effect class, unknown tools at HIGH. */
-export function receiptPolicies(): ReceiptPolicySet {
-  const high = new Set(['payment.transfer', 'credential.use', 'publish', 'code.execute', 'data.export']);
-  return new ReceiptPolicySet([
-    ...EFFECT_CLASSES.map((c) => ({
-      effect_class: c,
-      risk_tier: high.has(c) ? ('HIGH' as const) : c === 'compute' ? ('MEDIUM' as const) : ('LOW' as const),
-      require_idempotency_key: false,
-      min_approvals: 0,
-      required_evidence: [],
-    })),
-    {
-      effect_class: 'unknown',
-      risk_tier: 'HIGH',
-      require_idempotency_key: false,
-      min_approvals: 0,
-      required_evidence: [],
-    },
-  ]);
-}
-
 class StoreNonces implements NonceStore {
   constructor(private readonly store: SqliteStore) {}
   has(key: string): boolean {
@@ -127,19 +102,6 @@ class StoreNonces implements NonceStore {
   }
   consume(key: string): boolean {
     return this.store.consumeNonceSync('delegation', key);
-  }
-}
-
-/** Idempotency records are read from the store and written inside the call's transaction. */
-class StoreIdempotency implements IdempotencyStore {
-  pending: IdempotencyRecord | undefined;
-  constructor(private readonly store: SqliteStore) {}
-  get(key: string): IdempotencyRecord | undefined {
-    if (this.pending?.key === key) return this.pending;
-    return this.store.idempotencySync(key) as unknown as IdempotencyRecord | undefined;
-  }
-  put(record: IdempotencyRecord): void {
-    if (this.get(record.key) === undefined) this.pending = record;
   }
 }
 
@@ -202,6 +164,34 @@ export interface RuntimeOptions {
   readonly sandboxPool?: number;
 }
 
+/**
+ * Re-execution only: receipts commit to the trust registry state at `seq` (the one the recorded
+ * receipt names) instead of the head, since the scratch copy holds the registry as it is now.
+ */
+interface TrustCommitment {
+  seq: number | undefined;
+}
+
+/** The P0 and signed P1 bundle of a data directory as the guardian loads them (POLICY_INVALID). */
+export function loadDataDirPolicy(data: DataDir, registry: TrustRegistry): PolicyStack {
+  try {
+    return loadPolicyStack({
+      p0: data.p0(),
+      bundles: [data.signedBundle()],
+      trustedBundleKeys: registry.lookupFor('policy', registry.seq),
+    });
+  } catch (error) {
+    if (error instanceof RuntimeError) throw error;
+    throw new RuntimeError(
+      'POLICY_INVALID',
+      `the policy of ${data.dir} does not load: ${(error as GuardianError).message}`,
+      (error as Error).message.includes('signature/envelope')
+        ? `policy/bundle.signed.json must be signed by a key holding \`policy\` in the trust registry at its head (seq ${registry.seq}): sign it again with \`helmts policy sign policy/bundle.json\` (\`helmts keys rotate policy\` re-signs it itself)`
+        : 'fix policy/p0.json or the bundle (`helmts policy validate <file>`), then `helmts policy sign <bundle.json>`',
+    );
+  }
+}
+
 export class GovernedRuntime {
   readonly data: DataDir;
   readonly config: HelmConfig;
@@ -212,6 +202,10 @@ export class GovernedRuntime {
   readonly clock: Clock;
   readonly #recorder: ReceiptRecorder;
   readonly #idempotency: StoreIdempotency;
+  /** The receipt policies in force (src/internal/receipt-policy.ts). */
+  readonly receiptPolicies: RuntimeReceiptPolicies;
+  /** Effect class of each registered tool (for its idempotency window). */
+  readonly #effectClass = new Map<string, string>();
   readonly #ledger: DeferredBudgetLedger;
   readonly #journal: StoreJournal;
   #sandbox: Sandbox | undefined;
@@ -234,6 +228,7 @@ export class GovernedRuntime {
       graph: ProofGraph;
       recorder: ReceiptRecorder;
       idempotency: StoreIdempotency;
+      receiptPolicies: RuntimeReceiptPolicies;
       ledger: DeferredBudgetLedger;
       journal: StoreJournal;
       clock: Clock;
@@ -252,6 +247,7 @@ export class GovernedRuntime {
     this.graph = parts.graph;
     this.#recorder = parts.recorder;
     this.#idempotency = parts.idempotency;
+    this.receiptPolicies = parts.receiptPolicies;
     this.#ledger = parts.ledger;
     this.#journal = parts.journal;
     this.clock = parts.clock;
@@ -288,11 +284,8 @@ export class GovernedRuntime {
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     store.releaseOrphanReservationsSync();
     const ledger = deferredBudgetLedger(store);
-    const policy = loadPolicyStack({
-      p0: data.p0(),
-      bundles: [data.signedBundle()],
-      trustedBundleKeys: registry.lookupFor('policy', registry.seq),
-    });
+    const policy = loadDataDirPolicy(data, registry);
+    const receiptPolicies = loadReceiptPolicies(data, registry).set;
     const guardian = new Guardian({
       signer: data.signer('guardian', 'guardian', registry),
       clock: options.clock,
@@ -347,9 +340,13 @@ export class GovernedRuntime {
       signer: executorSigner,
       chainId: config.chain_id,
       store: receiptStore,
-      policies: receiptPolicies(),
+      policies: receiptPolicies,
       // Every receipt commits to the data directory's trust registry state it is signed under.
-      trust: () => ({ seq: registry.seq, head: registry.head }),
+      trust: () => {
+        const seq = (options as { trustCommitment?: TrustCommitment }).trustCommitment?.seq;
+        const head = seq === undefined ? undefined : registry.headAt(seq);
+        return head === undefined ? { seq: registry.seq, head: registry.head } : { seq: seq as number, head };
+      },
     });
     const idempotency = new StoreIdempotency(store);
     const journal = new StoreJournal(store, config.chain_id, ledger);
@@ -378,6 +375,7 @@ export class GovernedRuntime {
       graph,
       recorder,
       idempotency,
+      receiptPolicies,
       ledger,
       journal,
       clock: options.clock,
@@ -433,6 +431,9 @@ export class GovernedRuntime {
   }
 
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
+    // Refused before anything is built: a tool no call to which could ever be receipted ALLOW.
+    const missing = missingReceiptPolicy(descriptor, this.receiptPolicies);
+    if (missing) throw missing;
     let driver: Driver;
     if (descriptor.driver.kind === 'function') {
       // Own properties only: a ref of `constructor` or `__proto__` must never name an Object member.
@@ -477,6 +478,7 @@ export class GovernedRuntime {
       );
     }
     this.executor.registerTool(descriptor, driver);
+    this.#effectClass.set(descriptor.name, descriptor.effect_type);
   }
 
   /** Execute one governed call and commit everything it produced in one store transaction. */
@@ -485,7 +487,16 @@ export class GovernedRuntime {
     // receipt of the call signs (request_digest), so requests/<L>.json verifies against it.
     const request = requestObject(call);
     const clockMs = this.clock.now();
-    this.#idempotency.pending = undefined;
+    // Idempotency scope and window (src/internal/idempotency.ts): only the caller's own key
+    // deduplicates, for the window of the tool's effect class.
+    const explicitKey = typeof request.idempotency_key === 'string';
+    const effectClass = typeof request.tool === 'string' ? this.#effectClass.get(request.tool) : undefined;
+    this.#idempotency.begin({
+      explicitKey,
+      now: clockMs,
+      windowMs: this.receiptPolicies.windowFor(effectClass ?? ''),
+    });
+    this.receiptPolicies.explicitKey = explicitKey;
     this.#frozen.at = clockMs;
     this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
     let result: ExecuteResult;
@@ -494,6 +505,7 @@ export class GovernedRuntime {
     } finally {
       this.#frozen.at = undefined;
       this.#journal.current = undefined;
+      this.receiptPolicies.explicitKey = false;
     }
     // Every receipted result is persisted, an idempotent replay's included (it has its own receipt).
     if (!result.receipt) return result;
@@ -514,7 +526,7 @@ export class GovernedRuntime {
     const appended = this.graph.rangeByLamport(this.#lastNodeLamport + 1, Number.MAX_SAFE_INTEGER);
     // Receipt nodes are the receipts themselves (stored above); only signed nodes go to the nodes table.
     const nodes = appended.filter((n) => !isReceiptNode(n));
-    const pending = this.#idempotency.pending as IdempotencyRecord | undefined;
+    const idempotency = this.#idempotency.take();
     await this.data.store.commitCall({
       sessionId: this.config.chain_id,
       chainId: this.config.chain_id,
@@ -539,12 +551,11 @@ export class GovernedRuntime {
           ...(n.payload === undefined ? {} : { payload: n.payload }),
         } as unknown as Json,
       })),
-      ...(pending ? { idempotency: { key: pending.key, value: pending as unknown as Json } } : {}),
+      ...(idempotency ? { idempotency } : {}),
       ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
       ledger: this.#ledger.drain(reservations),
     });
     this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...appended.map((n) => n.body.lamport));
-    this.#idempotency.pending = undefined;
   }
 
   /** Persist a non-call governance event (approval, delegation) for re-execution replay. */
@@ -755,12 +766,21 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
     const clock = new ManualClock(
       requests[0]?.body ? Number((requests[0].body as { clock_ms?: number }).clock_ms ?? 0) : 0,
     );
-    let rt = await GovernedRuntime.open(copy, { clock });
+    // Each receipt commits to the registry state it was signed under; the copy holds the registry
+    // as it is now (later key rotations included), so each call commits to its recorded seq.
+    const trustCommitment: TrustCommitment = { seq: undefined };
+    const options = { clock, trustCommitment } as RuntimeOptions;
+    const recordedSeq = (lamport: number): number | undefined => {
+      const r = recorded.get(lamport);
+      const seq = r ? envelopeBody<{ trust_seq?: unknown }>(r.envelope).trust_seq : undefined;
+      return Number.isSafeInteger(seq) ? (seq as number) : undefined;
+    };
+    let rt = await GovernedRuntime.open(copy, options);
     let epoch: number | undefined;
     const enter = async (next: number | undefined) => {
       if (epoch !== undefined && next !== epoch) {
         await rt.close();
-        rt = await GovernedRuntime.open(copy, { clock });
+        rt = await GovernedRuntime.open(copy, options);
       }
       epoch = next;
     };
@@ -834,7 +854,8 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
             }
             await rt.close();
             clock.set(rec.clock_ms);
-            rt = await GovernedRuntime.open(copy, { clock });
+            trustCommitment.seq = recordedSeq(q.lamport);
+            rt = await GovernedRuntime.open(copy, options);
             epoch = rec.epoch;
           }
           replayedEnvelope =
@@ -843,6 +864,7 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
         } else {
           await enter(body.epoch);
           clock.set(body.clock_ms);
+          trustCommitment.seq = recordedSeq(q.lamport);
           replayedEnvelope = (await rt.execute(body.request as ExecuteRequest)).receipt;
         }
         const original = recorded.get(q.lamport);
