@@ -36,6 +36,7 @@ export {
 export { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from './internal/json.js';
 export {
   type KeyTarget,
+  keyOfFile,
   lastRoles,
   liveKey,
   openRoles,
