@@ -22,6 +22,19 @@ export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 86_400_000;
 export const MAX_IDEMPOTENCY_WINDOW_MS = 366 * 86_400_000;
 /** The effect class of receipts for calls denied before their tool was known. */
 export const UNKNOWN_EFFECT_CLASS = 'unknown';
+/**
+ * The effect class of the receipts of administrative governance events (`helm.admin.<action>`).
+ * Reserved: its policy is fixed (HIGH, never condensed; each receipt names the signed event it
+ * records) and always in force; a receipt-policies file may not define it.
+ */
+export const GOVERNANCE_EFFECT_CLASS = 'governance';
+const GOVERNANCE_POLICY: ReceiptPolicy = {
+  effect_class: GOVERNANCE_EFFECT_CLASS,
+  risk_tier: 'HIGH',
+  require_idempotency_key: false,
+  min_approvals: 0,
+  required_evidence: ['governance_event'],
+};
 
 export interface ReceiptPolicyEntry extends ReceiptPolicy {
   /** This class's idempotency window (default: the document's). */
@@ -97,6 +110,8 @@ export function parseReceiptPolicies(doc: unknown, where: string): ReceiptPolici
     if (typeof e.effect_class !== 'string' || e.effect_class.length > 128 || !CLASS.test(e.effect_class))
       throw bad(`${at}.effect_class must be a dotted lowercase effect class (e.g. crm.write)`);
     if (seen.has(e.effect_class)) throw bad(`two policies for ${e.effect_class}`);
+    if (e.effect_class === GOVERNANCE_EFFECT_CLASS)
+      throw bad(`${GOVERNANCE_EFFECT_CLASS} is reserved for administrative receipts (its policy is fixed)`);
     seen.add(e.effect_class);
     if (!(RISK_TIERS as readonly unknown[]).includes(e.risk_tier))
       throw bad(`${at}.risk_tier must be one of ${RISK_TIERS.join(', ')}`);
@@ -133,15 +148,16 @@ export class RuntimeReceiptPolicies extends ReceiptPolicySet {
   explicitKey = false;
 
   constructor(document: ReceiptPoliciesDocument) {
-    super(
-      document.policies.map((p) => ({
+    super([
+      ...document.policies.map((p) => ({
         effect_class: p.effect_class,
         risk_tier: p.risk_tier,
         require_idempotency_key: p.require_idempotency_key,
         min_approvals: p.min_approvals,
         required_evidence: p.required_evidence,
       })),
-    );
+      GOVERNANCE_POLICY,
+    ]);
     this.document = document;
   }
 
@@ -241,8 +257,15 @@ export function missingReceiptPolicy(
   descriptor: ToolDescriptor,
   set: RuntimeReceiptPolicies,
 ): RuntimeError | undefined {
-  if (set.get(descriptor.effect_type) !== undefined) return undefined;
   const known = set.document.policies.map((p) => p.effect_class).filter((c) => c !== UNKNOWN_EFFECT_CLASS);
+  // The reserved class is for administrative receipts; no tool may claim it.
+  if (descriptor.effect_type === GOVERNANCE_EFFECT_CLASS)
+    return new RuntimeError(
+      'RECEIPT_POLICY_MISSING',
+      `tool ${descriptor.name} declares effect class ${GOVERNANCE_EFFECT_CLASS}, which is reserved for administrative receipts`,
+      `use a class of its own (${known.join(', ')}, or one you add: docs/cli.md §Receipt policies)`,
+    );
+  if (set.get(descriptor.effect_type) !== undefined) return undefined;
   return new RuntimeError(
     'RECEIPT_POLICY_MISSING',
     `tool ${descriptor.name} declares effect class ${descriptor.effect_type}, which has no receipt policy: every call to it would be refused`,
