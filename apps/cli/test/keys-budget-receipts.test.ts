@@ -273,3 +273,49 @@ describe('budget show', () => {
     });
   });
 });
+
+describe('budget reset through separate processes', () => {
+  it('a reset signed by a key without policy is refused; a policy-signed one is applied by the next run and receipted', async () => {
+    const dir = await home();
+    const p0 = JSON.parse(readFileSync(join(dir, 'policy', 'p0.json'), 'utf8'));
+    writeFileSync(
+      join(dir, 'policy', 'p0.json'),
+      JSON.stringify({ ...p0, budgets: { ...p0.budgets, default_principal_max: 2 } }),
+    );
+    expect(echo(dir, '{"x":1}').code).toBe(0);
+    expect(echo(dir, '{"x":2}').code).toBe(0);
+    expect(echo(dir, '{"x":3}').json).toMatchObject({ reason_code: 'BUDGET_EXCEEDED' });
+    // Attack: an approver (or executor) key signs the reset.
+    for (const key of ['approver-1', 'executor']) {
+      const refused = helm(dir, 'budget', 'reset', 'principal:local', '--key', key);
+      expect(refused.code, refused.out).toBe(2);
+      expect(refused.json).toMatchObject({ error: { code: 'KEY_NOT_VALID' } });
+    }
+    expect((await local(dir, 'budget', 'reset', 'local')).json).toMatchObject({ error: { code: 'USAGE' } });
+    const reset = helm(dir, 'budget', 'reset', 'principal:local', '--reason', 'new quarter');
+    expect(reset.code, reset.out).toBe(0);
+    expect(reset.json).toMatchObject({ event: { seq: 1, action: 'budget.reset' } });
+    // Not applied until a runtime ingests it: `show` says so.
+    expect((await local(dir, 'budget', 'show')).json).toMatchObject({
+      accounts: [{ base: 'principal:local', spent: 2 }],
+      pending_resets: [{ seq: 1, account: 'principal:local' }],
+    });
+    const after = echo(dir, '{"x":4}');
+    expect(after.json, after.out).toMatchObject({ status: 'SUCCEEDED', reason_code: 'ALLOW' });
+    expect((await local(dir, 'budget', 'show')).json).toMatchObject({
+      accounts: [{ base: 'principal:local', spent: 1 }],
+      pending_resets: [],
+    });
+    const data = new DataDir(dir);
+    try {
+      const tools = data.store
+        .receiptsSync()
+        .map((r) => JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')).tool);
+      expect(tools).toEqual(['echo', 'echo', 'echo', 'helm.admin.budget.reset', 'echo']);
+    } finally {
+      data.close();
+    }
+    const re = helm(dir, 'replay', '--reexecute');
+    expect(re.json, re.out).toMatchObject({ reexecution: { ok: true, calls: 5, identical: 5 } });
+  });
+});

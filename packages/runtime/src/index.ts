@@ -21,12 +21,13 @@ export {
   type BudgetAccountView,
   type BudgetOfPolicy,
   type BudgetOverview,
+  type BudgetResetBody,
   budgetOverview,
+  budgetResetBody,
   isBudgetBase,
   type ParsedBudgetAccount,
   parseBudgetAccount,
   policyBudgets,
-  resetBudget,
 } from './internal/budget.js';
 export {
   type ComponentPin,

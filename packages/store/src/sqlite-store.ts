@@ -864,6 +864,16 @@ export class SqliteStore implements HelmStore {
     if (a.spent !== 0) this.#setAccount(account, { spent: 0, reserved: a.reserved });
   }
 
+  /**
+   * Apply ledger movements (e.g. administrative resets) in the caller's transaction when there is
+   * one — a `GovernanceApplication.apply` runs inside the store's — else in a transaction of their own.
+   */
+  ledgerApplySync(ops: readonly LedgerOp[]): void {
+    checkLedger(ops);
+    if (this.#db.isTransaction) this.#applyLedger(ops);
+    else this.#tx(() => this.#applyLedger(ops));
+  }
+
   /** Every ledger account with its spent and reserved units, by account name. */
   ledgerAccountsSync(): { account: string; spent: number; reserved: number }[] {
     const rows = this.#stmt(

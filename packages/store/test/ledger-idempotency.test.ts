@@ -82,6 +82,32 @@ describe('budget ledger: administrative reset', () => {
     s.closeSync();
   });
 
+  it('ledgerApplySync applies resets atomically, inside a caller transaction or in its own', () => {
+    const s = openSqliteStore(':memory:', { groupCommit: false });
+    const ledger = deferredBudgetLedger(s);
+    for (const account of ['principal:a', 'principal:b']) {
+      const id = ledger.reserve([{ account, ceiling: 10 }], 2) as string;
+      ledger.commit(id);
+    }
+    s.admitCallSync({ id: 'x', sessionId: 's', body: {} }, ledger.drain());
+    // A malformed movement among good ones: nothing is applied.
+    expect(
+      codeOf(() =>
+        s.ledgerApplySync([
+          { op: 'reset', account: 'principal:a' },
+          { op: 'reset', account: '' },
+        ]),
+      ),
+    ).toBe('STORE_INVALID_RECORD');
+    expect(s.ledgerStateSync('principal:a').spent).toBe(2);
+    s.ledgerApplySync([
+      { op: 'reset', account: 'principal:a' },
+      { op: 'reset', account: 'principal:b' },
+    ]);
+    expect(s.ledgerAccountsSync().map((a) => a.spent)).toEqual([0, 0]);
+    s.closeSync();
+  });
+
   it('a reset is taken only by a full drain, and malformed resets are refused', () => {
     const s = openSqliteStore(':memory:', { groupCommit: false });
     const ledger = deferredBudgetLedger(s);

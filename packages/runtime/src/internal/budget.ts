@@ -4,8 +4,9 @@
 // `spent` back to 0 on every account of a principal or tenant, in every budget and window.
 import type { BudgetLimits, BudgetWindow } from '@helm/contracts';
 import { BUDGET_WINDOW_MS, budgetAccount, type PolicyStack } from '@helm/guardian';
-import type { DeferredBudgetLedger, SqliteStore } from '@helm/store';
+import type { Json, SqliteStore } from '@helm/store';
 import { RuntimeError } from '../errors.js';
+import type { GovernanceHandler, PendingGovernanceEvent } from './governance.js';
 
 /** A budget account name read back: which budget, which window, whose. */
 export interface ParsedBudgetAccount {
@@ -168,25 +169,68 @@ export function budgetOverview(
   };
 }
 
-/**
- * The administrative reset of `base`: queue a `reset` movement on the deferred ledger for every
- * ledger account of that principal or tenant, in every budget and window, whose `spent` is not 0
- * (reservations of calls still running stay held). Returns the accounts reset, sorted; the
- * caller writes the movements with the transaction that receipts the reset.
- */
-export function resetBudget(store: SqliteStore, ledger: DeferredBudgetLedger, base: string): string[] {
-  if (!isBudgetBase(base))
-    throw new RuntimeError(
-      'USAGE',
-      `${base} is not a budget account`,
-      'name one as principal:<id> or tenant:<id>',
-    );
-  const reset: string[] = [];
-  for (const r of store.ledgerAccountsSync()) {
-    if (parseBudgetAccount(r.account)?.base !== base) continue;
-    if (ledger.state(r.account).spent === 0) continue;
-    ledger.reset(r.account);
-    reset.push(r.account);
-  }
-  return reset.sort();
+/** The body of a `budget.reset` governance event. */
+export interface BudgetResetBody {
+  /** `principal:<id>` or `tenant:<id>`. */
+  readonly account: string;
+  /** Why (free text, for the record). */
+  readonly reason?: string;
 }
+
+const MAX_ACCOUNT = 512;
+const MAX_REASON = 1024;
+
+/** The body of a `budget.reset` event, validated strictly (GOVERNANCE_EVENT_INVALID). */
+export function budgetResetBody(body: unknown): BudgetResetBody {
+  const bad = (why: string): RuntimeError =>
+    new RuntimeError(
+      'GOVERNANCE_EVENT_INVALID',
+      `budget.reset: ${why}`,
+      'helmts budget reset principal:<id> | tenant:<id> [--reason <text>]',
+    );
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw bad('the body is not an object');
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b)) if (k !== 'account' && k !== 'reason') throw bad(`unknown field ${k}`);
+  if (typeof b.account !== 'string' || b.account.length > MAX_ACCOUNT || !isBudgetBase(b.account))
+    throw bad('account must be principal:<id> or tenant:<id>');
+  if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > MAX_REASON))
+    throw bad(`reason must be text of at most ${MAX_REASON} characters`);
+  return b as unknown as BudgetResetBody;
+}
+
+/**
+ * `budget.reset` (signed by a `policy` key; docs/cli.md §Budgets): at its first application the
+ * accounts of the principal or tenant that have spent anything — every budget, every window — are
+ * put back to 0 in the application's transaction, and the administrative receipt's output lists
+ * them with what each had spent. Re-applied at a later open it changes nothing: the ledger is
+ * durable.
+ */
+export const BUDGET_HANDLERS: Readonly<Record<'budget.reset', GovernanceHandler>> = {
+  'budget.reset': {
+    check: (event: PendingGovernanceEvent) => {
+      budgetResetBody(event.body);
+    },
+    apply: (event, runtime, context) => {
+      let body: BudgetResetBody;
+      try {
+        body = budgetResetBody(event.body);
+      } catch (error) {
+        return { applied: false, code: 'GOVERNANCE_EVENT_INVALID', detail: (error as Error).message };
+      }
+      if (!context.first) return undefined;
+      const store = runtime.data.store;
+      const reset = store
+        .ledgerAccountsSync()
+        .filter((a) => a.spent !== 0 && parseBudgetAccount(a.account)?.base === body.account);
+      return {
+        applied: true,
+        output: {
+          account: body.account,
+          reset: reset.map((a) => ({ account: a.account, spent: a.spent })),
+        } as unknown as Json,
+        writes: () => store.ledgerApplySync(reset.map((a) => ({ op: 'reset', account: a.account }))),
+      };
+    },
+  },
+};

@@ -53,6 +53,7 @@ import { StoreError } from '@helm/store';
 import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { APPROVAL_HANDLERS } from './approvals.js';
+import { BUDGET_HANDLERS } from './budget.js';
 import type { DataDir } from './datadir.js';
 import type { GovernedRuntime } from './runtime.js';
 
@@ -135,7 +136,7 @@ const registered = new Map<GovernanceAction, GovernanceHandler>();
  * this one may define the handlers.
  */
 function builtinHandlers(): Partial<Record<GovernanceAction, GovernanceHandler>> {
-  return { ...APPROVAL_HANDLERS };
+  return { ...APPROVAL_HANDLERS, ...BUDGET_HANDLERS };
 }
 
 /** Register (or replace) the handler of an action, for every runtime of this process. */
