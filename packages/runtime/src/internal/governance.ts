@@ -546,6 +546,12 @@ export interface IngestorHost {
   authorizeAt(registry: TrustRegistry | undefined, seq: number | undefined): void;
   /** The chain's head Lamport value. */
   headLamport(): number;
+  /**
+   * Re-execution only: the registry seq the event being replayed was first applied at (its
+   * recorded `trust_seq`), so keys are checked — and its receipt records — the registry as it was
+   * then, not the scratch copy's head (which later rotations have moved on). Undefined: the head.
+   */
+  replayTrustSeq?(): number | undefined;
   /** Mint, graph and commit an administrative receipt together with the application. */
   commitAdmin(
     event: GovernanceEventRecord,
@@ -729,16 +735,22 @@ export class GovernanceIngestor {
     if (this.#pending.length === 0) return;
     const clockMs = this.#host.now();
     // Keys are checked at the registry head as it is now: a key revoked after it signed is not obeyed.
-    const registry = this.#registryFor(Number.MAX_SAFE_INTEGER);
+    const pinned = this.#host.replayTrustSeq?.();
+    const registry = this.#registryFor(pinned ?? Number.MAX_SAFE_INTEGER);
     while (this.#pending.length > 0) {
-      await this.#applyFirst(this.#pending[0] as GovernanceEventRecord, clockMs, registry);
+      await this.#applyFirst(this.#pending[0] as GovernanceEventRecord, clockMs, registry, pinned);
       this.#pending.shift();
     }
   }
 
-  async #applyFirst(event: GovernanceEventRecord, clockMs: number, registry: TrustRegistry): Promise<void> {
+  async #applyFirst(
+    event: GovernanceEventRecord,
+    clockMs: number,
+    registry: TrustRegistry,
+    pinned: number | undefined,
+  ): Promise<void> {
     const host = this.#host;
-    const trustSeq = registry.seq;
+    const trustSeq = pinned !== undefined && pinned >= 1 && pinned <= registry.seq ? pinned : registry.seq;
     const role = GOVERNANCE_ACTION_ROLES[event.action];
     // A key revoked (or stripped of the role) after it signed is no longer obeyed.
     const still = registry.keyValidFor(event.signer, role, trustSeq);

@@ -203,6 +203,8 @@ export interface RuntimeOptions {
  */
 interface TrustCommitment {
   seq: number | undefined;
+  /** The recorded registry seq of the governance event being replayed (governance.ts replayTrustSeq). */
+  governanceSeq?: number | undefined;
 }
 
 /** The P0 and signed P1 bundle of a data directory as the guardian loads them (POLICY_INVALID). */
@@ -455,6 +457,7 @@ export class GovernedRuntime {
             : (keyid, role) => reg.keyLookup()(keyid, role, seq);
       },
       headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
+      replayTrustSeq: () => (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
       commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
     });
     runtime.#governance.restore({
@@ -1025,7 +1028,12 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
         clock.set(a.record.clock_ms);
         // An administrative receipt commits to the trust state its recorded receipt names.
         if (a.record.receipt_id !== null) trustCommitment.seq = recordedSeq(a.record.after_lamport + 1);
-        await rt.ingestGovernance();
+        trustCommitment.governanceSeq = a.record.trust_seq;
+        try {
+          await rt.ingestGovernance();
+        } finally {
+          trustCommitment.governanceSeq = undefined;
+        }
       }
     };
     let recoveredEpoch: number | undefined;
