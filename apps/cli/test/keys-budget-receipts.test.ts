@@ -1,4 +1,4 @@
-// Key rotations that keep the data directory working, idempotency scope, receipt policies and
+// I-POLICY-1 — key rotations that keep the data directory working, idempotency scope, receipt policies and
 // budgets — through real, separate `helm` processes (the built CLI), as an operator runs them
 // (#17 §2). Attacker tests first: a bundle signed by a rotated-out key, a planted bundle a policy
 // rotation must not launder, key reuse with other arguments, a descriptor of an unknown class.

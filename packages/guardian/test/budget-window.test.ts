@@ -1,4 +1,4 @@
-// Budget windows (docs/spec/policy.md §Budgets): each refilling window is its own ledger account,
+// I-BUDGET-2 — budget windows (docs/spec/policy.md §Budgets): each refilling window is its own ledger account,
 // chosen from the decision's clock reading alone; P1 bundle budgets narrow P0's on accounts of
 // their own. Attacker tests first: the window boundary, account-name collisions, a P1 denial that
 // must not leave a P0 reservation behind.

@@ -1,5 +1,5 @@
-// Idempotency scope and window, receipt policies per effect class, and budget windows, through the
-// governed runtime over a real data directory (#17 §2). Attacker tests first: a key reused with
+// I-REPLAY-3, I-POLICY-1, I-BUDGET-2 — idempotency scope and window, receipt policies per effect
+// class, and budget windows, through the governed runtime over a real data directory (#17 §2). Attacker tests first: a key reused with
 // other arguments, a record past its window, a descriptor whose class has no receipt policy, a
 // receipt-policies file not signed by a policy key. Every scenario ends with a byte-for-byte
 // re-execution.

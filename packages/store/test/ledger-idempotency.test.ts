@@ -1,4 +1,4 @@
-// Budget resets and idempotency-window replacement in the store (#17 §2). Attacker tests first: a
+// I-REPLAY-3 (store side) — budget resets and idempotency-window replacement in the store (#17 §2). Attacker tests first: a
 // replacement must name exactly the record it replaces (compare-and-swap), and a reset must not
 // release what open reservations hold.
 import { describe, expect, it } from 'vitest';
