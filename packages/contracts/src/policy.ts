@@ -61,19 +61,32 @@ export interface PolicyRule {
   readonly requires_proofs?: readonly string[];
 }
 
+/**
+ * How long a budget allowance lasts (docs/spec/policy.md §Budgets): `fixed` never refills (only an
+ * administrative reset restores it); `minute`, `hour` and `day` refill at every multiple of 60 000,
+ * 3 600 000 and 86 400 000 ms of the guardian's clock (UTC-aligned tumbling windows).
+ */
+export const BUDGET_WINDOWS = ['fixed', 'minute', 'hour', 'day'] as const;
+export type BudgetWindow = (typeof BUDGET_WINDOWS)[number];
+
+/** Budget ceilings per principal (the authority exercised) and per tenant, over one window. */
+export interface BudgetLimits {
+  /** Ceiling for any principal without an explicit entry. */
+  readonly default_principal_max: number;
+  /** Ceiling for any tenant without an explicit entry. */
+  readonly default_tenant_max: number;
+  readonly principals?: Readonly<Record<string, number>>;
+  readonly tenants?: Readonly<Record<string, number>>;
+  /** Default `fixed`. */
+  readonly window?: BudgetWindow;
+}
+
 export interface P0Ceiling {
   readonly type: typeof P0_CEILING_TYPE;
   readonly name: string;
   /** Effect classes nobody may cause, whatever P1/P2 say. */
   readonly forbidden_effect_types: readonly string[];
-  readonly budgets: {
-    /** Ceiling for any principal without an explicit entry. */
-    readonly default_principal_max: number;
-    /** Ceiling for any tenant without an explicit entry. */
-    readonly default_tenant_max: number;
-    readonly principals?: Readonly<Record<string, number>>;
-    readonly tenants?: Readonly<Record<string, number>>;
-  };
+  readonly budgets: BudgetLimits;
   /** Maximum TTL of a delegation session. */
   readonly max_delegation_ttl_ms: number;
   /** Delegation sessions must be created with MFA. */
@@ -85,6 +98,11 @@ export interface PolicyBundle {
   readonly name: string;
   readonly version: number;
   readonly rules: readonly PolicyRule[];
+  /**
+   * Budgets of this bundle, charged on accounts of their own next to P0's: a call must fit both,
+   * so a bundle's budgets only narrow (e.g. an hourly rate under a fixed P0 ceiling).
+   */
+  readonly budgets?: BudgetLimits;
 }
 
 export interface PolicyOverlay {
@@ -173,6 +191,19 @@ export const policyRuleSchema = {
 
 const RULES = { type: 'array', items: { $ref: 'helm.policy.rule.v1.json' }, maxItems: 100000 } as const;
 
+const BUDGETS = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['default_principal_max', 'default_tenant_max'],
+  properties: {
+    default_principal_max: NAT,
+    default_tenant_max: NAT,
+    principals: { type: 'object', additionalProperties: NAT },
+    tenants: { type: 'object', additionalProperties: NAT },
+    window: { enum: [...BUDGET_WINDOWS] },
+  },
+} as const;
+
 export const policyBundleSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://helm.dev/schemas/helm.policy.bundle.v1.json',
@@ -184,6 +215,7 @@ export const policyBundleSchema = {
     name: ID,
     version: NAT,
     rules: RULES,
+    budgets: BUDGETS,
   },
 } as const;
 
@@ -222,17 +254,7 @@ export const p0CeilingSchema = {
       maxItems: 1024,
       items: { type: 'string', pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$' },
     },
-    budgets: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['default_principal_max', 'default_tenant_max'],
-      properties: {
-        default_principal_max: NAT,
-        default_tenant_max: NAT,
-        principals: { type: 'object', additionalProperties: NAT },
-        tenants: { type: 'object', additionalProperties: NAT },
-      },
-    },
+    budgets: BUDGETS,
     max_delegation_ttl_ms: { type: 'integer', minimum: 1, maximum: 9007199254740991 },
     require_delegation_mfa: { type: 'boolean' },
   },

@@ -331,7 +331,7 @@ export class Guardian {
     const reached = startRecord();
     let verdict: Verdict;
     try {
-      verdict = this.runChain(req, reached);
+      verdict = this.runChain(req, reached, now);
     } catch {
       verdict = deny('INTERNAL_ERROR', reached.stage);
     }
@@ -347,7 +347,7 @@ export class Guardian {
    * Stages 0–8 in chain order (pure: the first denial ends the chain), then the commit phase.
    * `reached` records each stage as it starts and each result the record binds.
    */
-  private runChain(req: Partial<DecisionRequest>, reached: ChainRecord): Verdict {
+  private runChain(req: Partial<DecisionRequest>, reached: ChainRecord, now: number): Verdict {
     const s = this.gates;
     // The hashes come first: the record binds them whatever the verdict.
     reached.hashes = stages.hashRequest(req);
@@ -377,7 +377,7 @@ export class Guardian {
     if (typeof admitted === 'string') return deny(admitted, 'policy');
 
     reached.stage = 'budget';
-    const budget = stages.budget(admitted, s);
+    const budget = stages.budget(admitted, s, now);
     if (typeof budget === 'string') return deny(budget, 'budget');
     return this.commit(admitted, budget, reached);
   }

@@ -30,6 +30,31 @@ export type RuntimeErrorCode =
   | 'COMPONENT_PIN_MISMATCH'
   /** A root-signed operation found fewer root keys of the registry than its root threshold. */
   | 'ROOT_KEYS_INSUFFICIENT'
+  /** The P0 or the signed P1 bundle of the data directory does not load (bad signature, unknown or rotated-out key, invalid rules). */
+  | 'POLICY_INVALID'
+  /** The receipt policies file does not verify under a live policy key, or is not a valid document. */
+  | 'RECEIPT_POLICY_INVALID'
+  /** A tool whose effect class has no receipt policy (every call to it would be refused). */
+  | 'RECEIPT_POLICY_MISSING'
+  /**
+   * A governance event refused before it reaches the log: malformed, not signed by exactly one key,
+   * a signature that does not verify, made for another data directory, or refused by its action's
+   * own check (docs/spec/governance-event.md).
+   */
+  | 'GOVERNANCE_EVENT_INVALID'
+  /**
+   * The stored governance log does not verify — an event, link, application record or the runtime's
+   * signed cursor was forged, edited, reordered or rolled back. Nothing is decided until it is repaired.
+   */
+  | 'GOVERNANCE_LOG_INVALID'
+  /** No approval challenge with that id in this data directory. */
+  | 'CHALLENGE_UNKNOWN'
+  /** The challenge is closed: its grant was consumed, an approver denied it, or it expired. */
+  | 'CHALLENGE_CLOSED'
+  /** The challenge still needs approvals or its timelock has not passed. */
+  | 'CHALLENGE_PENDING'
+  /** This approver (identity or key) has approved this challenge already. */
+  | 'APPROVAL_DUPLICATE'
   /** A state the runtime cannot be in unless it has a bug. */
   | 'INTERNAL';
 

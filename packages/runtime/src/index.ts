@@ -4,6 +4,32 @@
 
 export { RuntimeError, type RuntimeErrorCode } from './errors.js';
 export {
+  APPROVAL_REQUEST_TYPE,
+  type ApprovalContext,
+  type ApprovalRequestFile,
+  approvalContext,
+  approvalStatement,
+  type ChallengeAnswer,
+  type ChallengeState,
+  type ChallengeView,
+  challengeView,
+  readApprovalRequest,
+  storedChallenge,
+  verifiedChallenge,
+} from './internal/approvals.js';
+export {
+  type BudgetAccountView,
+  type BudgetOfPolicy,
+  type BudgetOverview,
+  type BudgetResetBody,
+  budgetOverview,
+  budgetResetBody,
+  isBudgetBase,
+  type ParsedBudgetAccount,
+  parseBudgetAccount,
+  policyBudgets,
+} from './internal/budget.js';
+export {
   type ComponentPin,
   componentSummary,
   type StagedComponent,
@@ -20,10 +46,33 @@ export {
   type LocalKey,
   resolveDataDir,
   SETUP_KEYS,
+  writeKeyFile,
 } from './internal/datadir.js';
+export {
+  appendGovernanceEvent,
+  GOVERNANCE_ACTIONS,
+  type GovernanceAction,
+  type GovernanceAppliedRecord,
+  type GovernanceApplyContext,
+  type GovernanceEventRecord,
+  type GovernanceHandler,
+  type GovernanceOutcome,
+  governanceAppliedLink,
+  governanceEventDigest,
+  governanceLink,
+  importGovernanceEvent,
+  type PendingGovernanceEvent,
+  readGovernanceApplications,
+  readGovernanceLog,
+  registerGovernanceHandler,
+  type SignGovernanceEventInput,
+  signGovernanceEvent,
+  verifyGovernanceEvent,
+} from './internal/governance.js';
 export { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from './internal/json.js';
 export {
   type KeyTarget,
+  keyOfFile,
   lastRoles,
   liveKey,
   openRoles,
@@ -33,9 +82,26 @@ export {
 export { acquireRuntimeLock, RUNTIME_LOCK_FILE, type RuntimeLock } from './internal/lock.js';
 export { checkName, NAME_RULE_HINT, type NameKind, namedPath } from './internal/names.js';
 export {
+  DEFAULT_IDEMPOTENCY_WINDOW_MS,
+  defaultReceiptPolicies,
+  type LoadedReceiptPolicies,
+  loadReceiptPolicies,
+  MAX_IDEMPOTENCY_WINDOW_MS,
+  missingReceiptPolicy,
+  parseReceiptPolicies,
+  RECEIPT_POLICIES_TYPE,
+  type ReceiptPoliciesDocument,
+  type ReceiptPolicyEntry,
+  RuntimeReceiptPolicies,
+  resignReceiptPolicies,
+  writeReceiptPolicies,
+} from './internal/receipt-policy.js';
+export {
   type ExportOptions,
   exportPack,
+  GOVERNANCE_EFFECT_CLASS,
   GovernedRuntime,
+  loadDataDirPolicy,
   PRODUCER,
   type RecoveryRecord,
   type ReexecutionDivergence,

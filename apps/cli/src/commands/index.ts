@@ -40,6 +40,11 @@ import {
 import type { Command } from 'commander';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
 import { progressBar } from '../output.js';
+import { registerBudgetCommands } from './budget.js';
+import { followedLines, keysRotateCommand, type RotateRootOpts } from './keys-rotate.js';
+import { registerReceiptPolicyCommands } from './receipt-policy.js';
+
+export { keysRotate, keysRotateRoot } from './keys-rotate.js';
 
 type Wrap = <A extends unknown[]>(
   handler: (...args: A) => Promise<CommandResult> | CommandResult,
@@ -204,55 +209,6 @@ export function keysGenerate(data: DataDir, name: string, role: string, rootKeyD
   return ok({ name, keyid: file.keyid, role, trust_seq: registry.seq }, [
     `Generated ${name} (${role}) ${file.keyid}, published at trust seq ${registry.seq}.`,
   ]);
-}
-
-/**
- * Root-signed `key_rotate` of the key `keys/<name>.json` stands for: its seed's key, followed
- * along the registry's rotation chain to the live successor; never a key holding root (I-ROOT-2).
- * The new seed replaces the file; its roles are the ones the registry passes on.
- */
-export function keysRotate(data: DataDir, name: string, rootKeyDir?: string): CommandResult {
-  data.requireInitialized();
-  const registry = data.registry();
-  const own = data.localKey(name);
-  const target = liveKey(registry, own.signer.keyId, 'follow');
-  refuseRootTarget(target, `helm keys rotate ${name}`);
-  const roots = data.rootSigners(registry, rootKeyDir);
-  const oldKeyid = target.record.keyid;
-  const roles = openRoles(target.record);
-  const seed = new Uint8Array(randomBytes(32));
-  const signer = createSigner(seed);
-  const env = registry.commit(
-    { kind: 'key_rotate', keyid: oldKeyid, newPublicKey: signer.publicKey },
-    [...roots, signer], // root authorizes; the new key proves possession
-  );
-  data.appendTrustEvent(registry, env);
-  data.writeKey(name, roles, seed);
-  return ok(
-    {
-      name,
-      old_keyid: oldKeyid,
-      new_keyid: signer.keyId,
-      roles,
-      followed: target.chain,
-      trust_seq: registry.seq,
-      trust_head: registry.head,
-    },
-    [
-      ...followedLines(name, target.chain),
-      `Rotated ${name} (${roles.join(',') || 'no roles'}): ${oldKeyid} → ${signer.keyId} at trust seq ${registry.seq}.`,
-      'Receipts signed earlier still verify: each names the trust seq it was signed under, before the rotation.',
-      `Verifiers refuse packs that hide this rotation behind an older registry copy when they pin freshness: --trust-head ${registry.seq}:${registry.head}`,
-    ],
-  );
-}
-
-function followedLines(name: string, chain: readonly string[]): string[] {
-  return chain.length > 1
-    ? [
-        `keys/${name}.json holds ${chain[0]}, which the registry rotated to ${chain.slice(1).join(' → ')} (not through this file): acting on ${chain[chain.length - 1]}.`,
-      ]
-    : [];
 }
 
 export interface RevokeOpts {
@@ -718,12 +674,15 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     );
   keys
     .command('rotate <name>')
-    .description('replace a key: root-signed, the old key is invalid from the new trust seq on')
+    .description(
+      'replace a key: root-signed, the old key is invalid from the new trust seq on (a policy key re-signs the policy in force); `rotate root`: the root key ceremony',
+    )
     .option('--root-key-dir <dir>', 'directory holding the (offline) root keys (default: <data-dir>/keys)')
+    .option('--confirm', '`rotate root` only: perform the ceremony (without it: explain it, change nothing)')
     .option(...json)
     .action(
-      wrap((name: string, o: { rootKeyDir?: string }, cmd: Command) =>
-        withDataDir(cmd, (d) => keysRotate(d, name, o.rootKeyDir)),
+      wrap((name: string, o: RotateRootOpts, cmd: Command) =>
+        withDataDir(cmd, (d) => keysRotateCommand(d, name, o)),
       ),
     );
   keys
@@ -859,4 +818,6 @@ export function registerCommands(program: Command, wrap: Wrap): void {
         },
       ),
     );
+  registerBudgetCommands(program, wrap);
+  registerReceiptPolicyCommands(program, wrap);
 }

@@ -188,8 +188,9 @@ describe('I-ROOT-2: rotate and revoke never target a root key', () => {
       JSON.stringify({ ...rootKey, name: 'executor', roles: ['executor'] }),
     );
     const seq = registryOf(dir).seq;
+    // `keys rotate root` is the root ceremony: without --confirm it only explains it.
+    expect((await cli(dir, 'keys', 'rotate', 'root', '--json')).json).toMatchObject({ performed: false });
     for (const args of [
-      ['keys', 'rotate', 'root'],
       ['keys', 'revoke', 'root'],
       ['keys', 'rotate', 'executor'],
       ['keys', 'revoke', 'executor'],

@@ -360,7 +360,7 @@ export class DataDir {
 }
 
 /** Write `<dir>/<name>.json` (mode 0600, directory 0700) through writeWhole. */
-function writeKeyFile(
+export function writeKeyFile(
   dir: string,
   name: string,
   roles: readonly TrustRole[],

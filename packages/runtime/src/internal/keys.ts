@@ -8,7 +8,7 @@
 //   - the file's `roles` and `status` are notes for humans and are never read: roles and validity
 //     come from the registry at its head;
 //   - a root-signed operation on an existing key (rotate, revoke) never targets a key holding
-//     `root` (KEY_IS_ROOT): changing the root set is a separate ceremony this CLI does not perform;
+//     `root` (KEY_IS_ROOT): root keys change only in the root ceremony (`keys rotate root`);
 //   - a key named through its file is followed along the registry's `rotated_to` chain to its live
 //     successor (a non-root key may rotate itself without root, so the registry may have moved on
 //     without the file), and refused when the chain ends revoked (KEY_NOT_VALID).
@@ -122,7 +122,7 @@ export function refuseRootTarget(target: KeyTarget, what: string): void {
     throw new RuntimeError(
       'KEY_IS_ROOT',
       `${target.record.keyid} holds root in the trust registry: \`${what}\` does not change root keys`,
-      'changing the root key set is a separate root ceremony this CLI does not perform (docs/cli.md §Root keys)',
+      'root keys are rotated only in the root ceremony: `helmts keys rotate root` explains it (docs/cli.md §Root keys)',
     );
   }
 }

@@ -7,7 +7,7 @@
 // directory is next opened (docs/spec/pipeline.md §Admission journal).
 import {
   type DelegationSession,
-  EFFECT_CLASSES,
+  GOVERNANCE_ADMIN_TOOL_PREFIX,
   type RiskTier,
   type SignedEnvelope,
   type ToolDescriptor,
@@ -30,8 +30,6 @@ import {
   type ExecuteResult,
   type Executor,
   functionDriver,
-  type IdempotencyRecord,
-  type IdempotencyStore,
   type JsonValue,
   proofGraphPort,
   REQUEST_FIELDS,
@@ -43,9 +41,11 @@ import {
   type CreateSessionInput,
   DEFAULT_THREAT_CONFIG,
   Guardian,
+  type GuardianError,
   loadPolicyStack,
   ManualClock,
   type NonceStore,
+  type PolicyStack,
 } from '@helm/guardian';
 import {
   condenseHistory,
@@ -56,16 +56,36 @@ import {
   receiptNode,
   type SignedNode,
 } from '@helm/proofgraph';
-import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
+import { InMemoryReceiptStore, ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
 import { processIsolation } from '@helm/sandbox-process';
-import { type DeferredBudgetLedger, deferredBudgetLedger, type Json, type SqliteStore } from '@helm/store';
+import {
+  type DeferredBudgetLedger,
+  deferredBudgetLedger,
+  type GovernanceApplication,
+  type GovernanceChallengeRecord,
+  type Json,
+  type SqliteStore,
+} from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
+import {
+  type GovernanceAppliedRecord,
+  type GovernanceEventRecord,
+  GovernanceIngestor,
+  governanceEventDigest,
+} from './governance.js';
+import { StoreIdempotency } from './idempotency.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
+import {
+  GOVERNANCE_EFFECT_CLASS,
+  loadReceiptPolicies,
+  missingReceiptPolicy,
+  type RuntimeReceiptPolicies,
+} from './receipt-policy.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
 
@@ -99,26 +119,8 @@ export const BUILTIN_FUNCTIONS: Readonly<Record<string, (args: JsonValue) => Jso
   },
 };
 
-/** Receipt retention policies: one per known effect class, unknown tools at HIGH. */
-export function receiptPolicies(): ReceiptPolicySet {
-  const high = new Set(['payment.transfer', 'credential.use', 'publish', 'code.execute', 'data.export']);
-  return new ReceiptPolicySet([
-    ...EFFECT_CLASSES.map((c) => ({
-      effect_class: c,
-      risk_tier: high.has(c) ? ('HIGH' as const) : c === 'compute' ? ('MEDIUM' as const) : ('LOW' as const),
-      require_idempotency_key: false,
-      min_approvals: 0,
-      required_evidence: [],
-    })),
-    {
-      effect_class: 'unknown',
-      risk_tier: 'HIGH',
-      require_idempotency_key: false,
-      min_approvals: 0,
-      required_evidence: [],
-    },
-  ]);
-}
+/** Effect class of the receipts of administrative governance events (its policy: receipt-policy.ts). */
+export { GOVERNANCE_EFFECT_CLASS };
 
 class StoreNonces implements NonceStore {
   constructor(private readonly store: SqliteStore) {}
@@ -127,19 +129,6 @@ class StoreNonces implements NonceStore {
   }
   consume(key: string): boolean {
     return this.store.consumeNonceSync('delegation', key);
-  }
-}
-
-/** Idempotency records are read from the store and written inside the call's transaction. */
-class StoreIdempotency implements IdempotencyStore {
-  pending: IdempotencyRecord | undefined;
-  constructor(private readonly store: SqliteStore) {}
-  get(key: string): IdempotencyRecord | undefined {
-    if (this.pending?.key === key) return this.pending;
-    return this.store.idempotencySync(key) as unknown as IdempotencyRecord | undefined;
-  }
-  put(record: IdempotencyRecord): void {
-    if (this.get(record.key) === undefined) this.pending = record;
   }
 }
 
@@ -158,6 +147,9 @@ class StoreJournal implements AdmissionJournal {
   ) {}
   admit(entry: AdmissionEntry): void {
     const doc: AdmissionDoc = { entry, ...(this.current ?? {}) };
+    // The grant the decision names is used by this admission, durably and at most once across
+    // processes, before the driver can run (the guardian consumes it in memory right after).
+    const grantId = envelopeBody<{ approval_grant_id?: unknown }>(entry.decision).approval_grant_id;
     this.store.admitCallSync(
       {
         id: entry.admission_id,
@@ -165,6 +157,9 @@ class StoreJournal implements AdmissionJournal {
         sessionId: this.chainId,
         reservationId: entry.budget_reservation_id,
         body: doc as unknown as Json,
+        ...(typeof grantId === 'string'
+          ? { grant: { challengeId: grantId, decisionId: entry.decision_id } }
+          : {}),
       },
       this.ledger.drain(),
     );
@@ -202,6 +197,36 @@ export interface RuntimeOptions {
   readonly sandboxPool?: number;
 }
 
+/**
+ * Re-execution only: receipts commit to the trust registry state at `seq` (the one the recorded
+ * receipt names) instead of the head, since the scratch copy holds the registry as it is now.
+ */
+interface TrustCommitment {
+  seq: number | undefined;
+  /** The recorded registry seq of the governance event being replayed (governance.ts replayTrustSeq). */
+  governanceSeq?: number | undefined;
+}
+
+/** The P0 and signed P1 bundle of a data directory as the guardian loads them (POLICY_INVALID). */
+export function loadDataDirPolicy(data: DataDir, registry: TrustRegistry): PolicyStack {
+  try {
+    return loadPolicyStack({
+      p0: data.p0(),
+      bundles: [data.signedBundle()],
+      trustedBundleKeys: registry.lookupFor('policy', registry.seq),
+    });
+  } catch (error) {
+    if (error instanceof RuntimeError) throw error;
+    throw new RuntimeError(
+      'POLICY_INVALID',
+      `the policy of ${data.dir} does not load: ${(error as GuardianError).message}`,
+      (error as Error).message.includes('signature/envelope')
+        ? `policy/bundle.signed.json must be signed by a key holding \`policy\` in the trust registry at its head (seq ${registry.seq}): sign it again with \`helmts policy sign policy/bundle.json\` (\`helmts keys rotate policy\` re-signs it itself)`
+        : 'fix policy/p0.json or the bundle (`helmts policy validate <file>`), then `helmts policy sign <bundle.json>`',
+    );
+  }
+}
+
 export class GovernedRuntime {
   readonly data: DataDir;
   readonly config: HelmConfig;
@@ -212,6 +237,10 @@ export class GovernedRuntime {
   readonly clock: Clock;
   readonly #recorder: ReceiptRecorder;
   readonly #idempotency: StoreIdempotency;
+  /** The receipt policies in force (src/internal/receipt-policy.ts). */
+  readonly receiptPolicies: RuntimeReceiptPolicies;
+  /** Effect class of each registered tool (for its idempotency window). */
+  readonly #effectClass = new Map<string, string>();
   readonly #ledger: DeferredBudgetLedger;
   readonly #journal: StoreJournal;
   #sandbox: Sandbox | undefined;
@@ -221,6 +250,12 @@ export class GovernedRuntime {
   readonly moduleCache: ModuleCacheStats = { hits: 0, misses: 0 };
   #lock: RuntimeLock | undefined;
   #lastNodeLamport: number;
+  /** The governance log's side of this runtime (src/internal/governance.ts). */
+  #governance: GovernanceIngestor | undefined;
+  /** Key authorization of approvals: the registry head, or an event's application state. */
+  readonly #authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
+  /** How many approval-ceremony log entries are persisted (challenges opened, closed). */
+  #ceremonyAt = 0;
   readonly #frozen: { at: number | undefined };
   /** Runtime epoch of this open (recorded with every request and event). */
   readonly epoch: number;
@@ -234,15 +269,18 @@ export class GovernedRuntime {
       graph: ProofGraph;
       recorder: ReceiptRecorder;
       idempotency: StoreIdempotency;
+      receiptPolicies: RuntimeReceiptPolicies;
       ledger: DeferredBudgetLedger;
       journal: StoreJournal;
       clock: Clock;
       lastNodeLamport: number;
       frozen: { at: number | undefined };
+      authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
       epoch: number;
     },
   ) {
     this.epoch = parts.epoch;
+    this.#authorization = parts.authorization;
     this.#frozen = parts.frozen;
     this.data = data;
     this.config = data.config();
@@ -252,6 +290,7 @@ export class GovernedRuntime {
     this.graph = parts.graph;
     this.#recorder = parts.recorder;
     this.#idempotency = parts.idempotency;
+    this.receiptPolicies = parts.receiptPolicies;
     this.#ledger = parts.ledger;
     this.#journal = parts.journal;
     this.clock = parts.clock;
@@ -285,14 +324,15 @@ export class GovernedRuntime {
     const config = data.config();
     const store = data.store;
     const registry = data.registry();
+    const headAuthorization = registry.keyAuthorization();
+    const authorization = {
+      at: undefined as ((keyid: string, role: string) => Uint8Array | undefined) | undefined,
+    };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     store.releaseOrphanReservationsSync();
     const ledger = deferredBudgetLedger(store);
-    const policy = loadPolicyStack({
-      p0: data.p0(),
-      bundles: [data.signedBundle()],
-      trustedBundleKeys: registry.lookupFor('policy', registry.seq),
-    });
+    const policy = loadDataDirPolicy(data, registry);
+    const receiptPolicies = loadReceiptPolicies(data, registry).set;
     const guardian = new Guardian({
       signer: data.signer('guardian', 'guardian', registry),
       clock: options.clock,
@@ -305,7 +345,9 @@ export class GovernedRuntime {
       policy,
       budget: ledger,
       approvals: {
-        keyAuthorization: registry.keyAuthorization(),
+        // While a governance event is applied, its approval is checked at the registry state of
+        // that application (the same at every later open); otherwise at the head.
+        keyAuthorization: (keyid, role) => (authorization.at ?? headAuthorization)(keyid, role),
         perApprover: { max: 100, window_ms: 3_600_000 },
         perPrincipal: { max: 100, window_ms: 3_600_000 },
       },
@@ -347,9 +389,13 @@ export class GovernedRuntime {
       signer: executorSigner,
       chainId: config.chain_id,
       store: receiptStore,
-      policies: receiptPolicies(),
+      policies: receiptPolicies,
       // Every receipt commits to the data directory's trust registry state it is signed under.
-      trust: () => ({ seq: registry.seq, head: registry.head }),
+      trust: () => {
+        const seq = (options as { trustCommitment?: TrustCommitment }).trustCommitment?.seq;
+        const head = seq === undefined ? undefined : registry.headAt(seq);
+        return head === undefined ? { seq: registry.seq, head: registry.head } : { seq: seq as number, head };
+      },
     });
     const idempotency = new StoreIdempotency(store);
     const journal = new StoreJournal(store, config.chain_id, ledger);
@@ -378,17 +424,151 @@ export class GovernedRuntime {
       graph,
       recorder,
       idempotency,
+      receiptPolicies,
       ledger,
       journal,
       clock: options.clock,
       lastNodeLamport,
       frozen,
+      authorization,
     });
     // Tools first (registration runs nothing): recovery then receipts each interrupted call under
     // its pinned tool's effect class rather than one read from the journal entry.
     for (const d of data.toolDescriptors()) await runtime.#register(d as unknown as ToolDescriptor, options);
+    // Governance: verify the log, restore the challenges and what earlier runtimes applied, then —
+    // after recovery, which belongs to the previous run — apply what was appended since.
+    runtime.#governance = new GovernanceIngestor({
+      data,
+      runtime,
+      epoch,
+      registry,
+      guardianSigner: data.signer('guardian', 'guardian', registry),
+      guardianSeq: registry.seq,
+      now: () => runtime.clock.now(),
+      freeze: (at) => {
+        const previous = frozen.at;
+        frozen.at = at;
+        return previous;
+      },
+      authorizeAt: (reg, seq) => {
+        authorization.at =
+          reg === undefined || seq === undefined
+            ? undefined
+            : (keyid, role) => reg.keyLookup()(keyid, role, seq);
+      },
+      headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
+      replayTrustSeq: () => (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
+      commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
+    });
+    runtime.#governance.restore({
+      before: () => runtime.#restoreChallenges(),
+      after: () => runtime.#restoreClosures(),
+    });
+    runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     await runtime.#recover();
+    await runtime.ingestGovernance();
     return runtime;
+  }
+
+  /** Every stored challenge this runtime's guardian signed is held again (open, no approvals yet). */
+  #restoreChallenges(): void {
+    const approvals = this.guardian.approvals;
+    if (!approvals) return;
+    for (const c of this.data.store.governanceChallengesSync(this.config.chain_id)) {
+      try {
+        approvals.restore(c.envelope);
+      } catch {
+        // Not this guardian's signature (a guardian key rotation, or an edited row): the challenge
+        // is not held, so no grant can come from it; `helm approvals show` says why.
+      }
+    }
+  }
+
+  /** After the approvals are re-applied: close what was consumed or closed in an earlier run. */
+  #restoreClosures(): void {
+    const approvals = this.guardian.approvals;
+    if (!approvals) return;
+    const store = this.data.store;
+    for (const c of store.governanceChallengesSync(this.config.chain_id)) {
+      if (c.closed === 'expired') approvals.close(c.id, 'expired');
+    }
+    for (const g of store.governanceGrantsSync()) approvals.close(g.challengeId, 'consumed');
+  }
+
+  /**
+   * Apply the governance events appended since the last time (approvals, denials, admin changes),
+   * each exactly once; done at open and before every decision. Throws GOVERNANCE_LOG_INVALID when
+   * the log does not verify (nothing is decided then).
+   */
+  async ingestGovernance(): Promise<void> {
+    await this.#governance?.ingest();
+  }
+
+  /**
+   * The receipt of an administrative governance event: tool `helm.admin.<action>`, principal the
+   * signer's key id, arguments the signed event and the trust state it was applied at, decision id
+   * the event's digest. Committed in ONE transaction with the event's application.
+   */
+  async #commitAdmin(
+    event: GovernanceEventRecord,
+    output: Json,
+    at: { readonly clock_ms: number; readonly trust_seq: number },
+    application: (receiptId: string) => GovernanceApplication,
+  ): Promise<void> {
+    const tool = `${GOVERNANCE_ADMIN_TOOL_PREFIX}${event.action}`;
+    const request = {
+      tool,
+      principal: event.signer,
+      args: { event: event.envelope, trust_seq: at.trust_seq },
+    };
+    const finalized = await this.#recorder.finalize(
+      {
+        decision_id: governanceEventDigest(event.envelope),
+        effect_id: null,
+        effect_class: GOVERNANCE_EFFECT_CLASS,
+        args_hash: digest(canonicalBytes(request.args)),
+        request_digest: digest(canonicalBytes(request)),
+        session_id: null,
+        policy_hash: this.guardian.policyHash(),
+        tool,
+        principal: event.signer,
+        issued_at_ms: at.clock_ms,
+      },
+      this.#recorder.admit(GOVERNANCE_EFFECT_CLASS),
+      output,
+      { governance_event: event.digest },
+    );
+    if (!finalized.released)
+      throw new RuntimeError(
+        'INTERNAL',
+        `the receipt of governance event ${event.seq} failed: ${finalized.detail}`,
+      );
+    const minted = finalized.receipt;
+    this.graph.appendReceipt({ envelope: minted.envelope, body: minted.body, hash: minted.hash });
+    this.data.store.flushSync();
+    await this.data.store.commitCall({
+      sessionId: this.config.chain_id,
+      chainId: this.config.chain_id,
+      request: {
+        id: minted.body.receipt_id,
+        body: {
+          request,
+          clock_ms: at.clock_ms,
+          epoch: this.epoch,
+          governance: { seq: event.seq, digest: event.digest },
+        } as unknown as Json,
+      },
+      receipt: {
+        id: minted.body.receipt_id,
+        lamport: minted.body.lamport,
+        prevHash: minted.body.prev_hash,
+        hash: minted.hash,
+        riskTier: minted.body.risk_tier,
+        envelope: minted.envelope,
+      },
+      governance: application(minted.body.receipt_id),
+    });
+    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, minted.body.lamport);
   }
 
   /**
@@ -433,6 +613,14 @@ export class GovernedRuntime {
   }
 
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
+    if (typeof descriptor.name === 'string' && descriptor.name.startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX))
+      throw new RuntimeError(
+        'INVALID_INPUT',
+        `tool ${descriptor.name}: names starting with ${GOVERNANCE_ADMIN_TOOL_PREFIX} are reserved for administrative receipts`,
+      );
+    // Refused before anything is built: a tool no call to which could ever be receipted ALLOW.
+    const missing = missingReceiptPolicy(descriptor, this.receiptPolicies);
+    if (missing) throw missing;
     let driver: Driver;
     if (descriptor.driver.kind === 'function') {
       // Own properties only: a ref of `constructor` or `__proto__` must never name an Object member.
@@ -477,6 +665,7 @@ export class GovernedRuntime {
       );
     }
     this.executor.registerTool(descriptor, driver);
+    this.#effectClass.set(descriptor.name, descriptor.effect_type);
   }
 
   /** Execute one governed call and commit everything it produced in one store transaction. */
@@ -485,15 +674,28 @@ export class GovernedRuntime {
     // receipt of the call signs (request_digest), so requests/<L>.json verifies against it.
     const request = requestObject(call);
     const clockMs = this.clock.now();
-    this.#idempotency.pending = undefined;
+    // Idempotency scope and window (src/internal/idempotency.ts): only the caller's own key
+    // deduplicates, for the window of the tool's effect class.
+    const explicitKey = typeof request.idempotency_key === 'string';
+    const effectClass = typeof request.tool === 'string' ? this.#effectClass.get(request.tool) : undefined;
+    this.#idempotency.begin({
+      explicitKey,
+      now: clockMs,
+      windowMs: this.receiptPolicies.windowFor(effectClass ?? ''),
+    });
+    this.receiptPolicies.explicitKey = explicitKey;
     this.#frozen.at = clockMs;
-    this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
     let result: ExecuteResult;
     try {
+      // Governance events appended since (approvals, denials, rule changes) apply before the
+      // decision, at its clock reading; a log that does not verify stops the call here.
+      await this.ingestGovernance();
+      this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
       result = await this.executor.execute(request);
     } finally {
       this.#frozen.at = undefined;
       this.#journal.current = undefined;
+      this.receiptPolicies.explicitKey = false;
     }
     // Every receipted result is persisted, an idempotent replay's included (it has its own receipt).
     if (!result.receipt) return result;
@@ -505,6 +707,35 @@ export class GovernedRuntime {
     return result;
   }
 
+  /** Challenges the call opened or found expired, for the transaction of its receipt. */
+  #ceremonyChanges(request: Json): {
+    challenges: GovernanceChallengeRecord[];
+    closedChallenges: { id: string; why: string }[];
+  } {
+    const approvals = this.guardian.approvals;
+    const log = approvals?.log() ?? [];
+    const challenges: GovernanceChallengeRecord[] = [];
+    const closedChallenges: { id: string; why: string }[] = [];
+    for (const entry of log.slice(this.#ceremonyAt)) {
+      if (entry.step === 'challenge.opened') {
+        const c = approvals?.getChallenge(entry.challenge_id);
+        const envelope = approvals?.envelope(entry.challenge_id);
+        if (!c || !envelope) continue;
+        challenges.push({
+          id: c.challenge_id,
+          chainId: this.config.chain_id,
+          createdAtMs: c.created_at_ms,
+          expiresAtMs: c.expires_at_ms,
+          envelope,
+          request: (request as { request?: Json } | null)?.request ?? request,
+        });
+      } else if (entry.step === 'challenge.expired')
+        closedChallenges.push({ id: entry.challenge_id, why: 'expired' });
+    }
+    this.#ceremonyAt = log.length;
+    return { challenges, closedChallenges };
+  }
+
   /** Commit one receipted result and everything that belongs to it in ONE store transaction. */
   async #persist(result: ExecuteResult, requestBody: Json, reservations?: readonly string[]): Promise<void> {
     const receipt = result.receipt as SignedEnvelope;
@@ -514,8 +745,11 @@ export class GovernedRuntime {
     const appended = this.graph.rangeByLamport(this.#lastNodeLamport + 1, Number.MAX_SAFE_INTEGER);
     // Receipt nodes are the receipts themselves (stored above); only signed nodes go to the nodes table.
     const nodes = appended.filter((n) => !isReceiptNode(n));
-    const pending = this.#idempotency.pending as IdempotencyRecord | undefined;
+    const idempotency = this.#idempotency.take();
+    const ceremony = this.#ceremonyChanges(requestBody);
     await this.data.store.commitCall({
+      ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
+      ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
       sessionId: this.config.chain_id,
       chainId: this.config.chain_id,
       request: { id: body.receipt_id, body: requestBody },
@@ -539,12 +773,11 @@ export class GovernedRuntime {
           ...(n.payload === undefined ? {} : { payload: n.payload }),
         } as unknown as Json,
       })),
-      ...(pending ? { idempotency: { key: pending.key, value: pending as unknown as Json } } : {}),
+      ...(idempotency ? { idempotency } : {}),
       ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
       ledger: this.#ledger.drain(reservations),
     });
     this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...appended.map((n) => n.body.lamport));
-    this.#idempotency.pending = undefined;
   }
 
   /** Persist a non-call governance event (approval, delegation) for re-execution replay. */
@@ -755,14 +988,53 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
     const clock = new ManualClock(
       requests[0]?.body ? Number((requests[0].body as { clock_ms?: number }).clock_ms ?? 0) : 0,
     );
-    let rt = await GovernedRuntime.open(copy, { clock });
+    // Each receipt commits to the registry state it was signed under; the copy holds the registry
+    // as it is now (later key rotations included), so each call commits to its recorded seq.
+    const trustCommitment: TrustCommitment = { seq: undefined };
+    const options = { clock, trustCommitment } as RuntimeOptions;
+    const recordedSeq = (lamport: number): number | undefined => {
+      const r = recorded.get(lamport);
+      const seq = r ? envelopeBody<{ trust_seq?: unknown }>(r.envelope).trust_seq : undefined;
+      return Number.isSafeInteger(seq) ? (seq as number) : undefined;
+    };
+    let rt = await GovernedRuntime.open(copy, options);
     let epoch: number | undefined;
     const enter = async (next: number | undefined) => {
       if (epoch !== undefined && next !== epoch) {
         await rt.close();
-        rt = await GovernedRuntime.open(copy, { clock });
+        rt = await GovernedRuntime.open(copy, options);
       }
       epoch = next;
+    };
+    // Governance events go into the scratch log as the original runtime applied them — after the
+    // same receipt, in the same epoch, at the same clock reading — and are applied there, so an
+    // approval or an administrative receipt (`helm.admin.<action>`) recurs exactly.
+    const govRows = data.store.governanceEventsSync();
+    const govApplied = data.store
+      .governanceAppliedSync()
+      .map((a) => ({ seq: a.seq, record: a.record as unknown as GovernanceAppliedRecord }));
+    let applied = 0;
+    let copied = 0;
+    const replayGovernance = async (beforeLamport: number): Promise<void> => {
+      while (applied < govApplied.length) {
+        const a = govApplied[applied] as (typeof govApplied)[number];
+        if (a.record.after_lamport >= beforeLamport) return;
+        applied++;
+        await enter(a.record.epoch);
+        while (copied < a.seq && copied < govRows.length) {
+          const row = govRows[copied++] as (typeof govRows)[number];
+          copy.store.appendGovernanceEventSync(() => row);
+        }
+        clock.set(a.record.clock_ms);
+        // An administrative receipt commits to the trust state its recorded receipt names.
+        if (a.record.receipt_id !== null) trustCommitment.seq = recordedSeq(a.record.after_lamport + 1);
+        trustCommitment.governanceSeq = a.record.trust_seq;
+        try {
+          await rt.ingestGovernance();
+        } finally {
+          trustCommitment.governanceSeq = undefined;
+        }
+      }
     };
     let recoveredEpoch: number | undefined;
     const admitRecorded = (
@@ -811,14 +1083,21 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
           if (ev.kind === 'approval') rt.submitApproval(ev.payload as SignedEnvelope);
           else if (ev.kind === 'delegation') rt.createDelegation(ev.payload as CreateSessionInput);
         }
+        await replayGovernance(q.lamport);
         const body = q.body as unknown as {
           request?: ExecuteRequest;
           recovery?: RecoveryRecord;
+          governance?: unknown;
           clock_ms: number;
           epoch?: number;
         };
         let replayedEnvelope: SignedEnvelope | null;
-        if (body.recovery) {
+        if (body.governance !== undefined) {
+          // An administrative receipt: written by the event's application just above.
+          replayedEnvelope =
+            copy.store.receiptsSync({ chainId: chain, fromLamport: q.lamport, toLamport: q.lamport })[0]
+              ?.envelope ?? null;
+        } else if (body.recovery) {
           // An interrupted call: leave its admission (and reservation) as the stopped process did,
           // then open the epoch, whose start-up recovery receipts it at the recorded instant.
           const rec = body.recovery;
@@ -834,7 +1113,8 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
             }
             await rt.close();
             clock.set(rec.clock_ms);
-            rt = await GovernedRuntime.open(copy, { clock });
+            trustCommitment.seq = recordedSeq(q.lamport);
+            rt = await GovernedRuntime.open(copy, options);
             epoch = rec.epoch;
           }
           replayedEnvelope =
@@ -843,6 +1123,7 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
         } else {
           await enter(body.epoch);
           clock.set(body.clock_ms);
+          trustCommitment.seq = recordedSeq(q.lamport);
           replayedEnvelope = (await rt.execute(body.request as ExecuteRequest)).receipt;
         }
         const original = recorded.get(q.lamport);
@@ -857,6 +1138,7 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
           });
         } else identical += 1;
       }
+      await replayGovernance(Number.MAX_SAFE_INTEGER);
     } finally {
       await rt.close();
       copy.close();
@@ -864,7 +1146,7 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
     return {
       ok: divergences.length === 0,
       calls: requests.length,
-      events: events.length,
+      events: events.length + govApplied.length,
       identical,
       divergences,
     };
