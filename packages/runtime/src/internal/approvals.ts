@@ -40,6 +40,8 @@ import {
   type PendingGovernanceEvent,
   readGovernanceLog,
 } from './governance.js';
+import { readJsonFile } from './json.js';
+import { keyOfFile } from './keys.js';
 import type { GovernedRuntime } from './runtime.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -480,4 +482,40 @@ export function readApprovalRequest(file: unknown): {
       'the exported request does not carry the arguments the challenge binds (args hash mismatch)',
     );
   return { request: f as ApprovalRequestFile, challenge: c, args };
+}
+
+/**
+ * The signer of a key file given by path (an approver's own key, possibly outside any data
+ * directory): only its seed counts, and its keyid/public_key must be the seed's (KEY_FILE_MISMATCH).
+ * Whether the key may approve is the trust registry's answer, checked where the approval is appended.
+ */
+export function signerFromKeyFile(path: string): Signer {
+  return keyOfFile(readJsonFile(path), path).signer;
+}
+
+/** Every stored challenge with its state at `now`, oldest first (read-only). */
+export function challengeViews(data: DataDir, now: number): ChallengeView[] {
+  const context = approvalContext(data);
+  return data.store
+    .governanceChallengesSync(data.config().chain_id)
+    .map((stored) => challengeView(data, stored, now, context));
+}
+
+/** The state of one challenge at `now` (read-only; CHALLENGE_UNKNOWN when there is none). */
+export function challengeViewById(data: DataDir, challengeId: string, now: number): ChallengeView {
+  return challengeView(data, storedChallenge(data, challengeId), now, approvalContext(data));
+}
+
+/** `helm approvals export`: the challenge, for an approver who signs elsewhere. */
+export function approvalRequestFile(data: DataDir, challengeId: string): ApprovalRequestFile {
+  const stored = storedChallenge(data, challengeId);
+  verifiedChallenge(stored, data.registry());
+  const config = data.config();
+  return {
+    type: APPROVAL_REQUEST_TYPE,
+    trust_anchor: config.trust_anchor,
+    chain_id: config.chain_id,
+    challenge: stored.envelope,
+    request: stored.request,
+  };
 }
