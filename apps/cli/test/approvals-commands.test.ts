@@ -128,7 +128,7 @@ describe('helm approvals (in process)', () => {
     expect(show.out).toContain('— pending');
     const locked = await cli(dir, 'run', '--challenge', id, '--json');
     expect(errorCode(locked.json)).toBe('CHALLENGE_PENDING');
-    expect((locked.json?.error as { hint: string }).hint).toContain('run it from');
+    expect(String((locked.json?.error as { hint?: string } | undefined)?.hint)).toContain('run it from');
 
     const denied = await cli(
       dir,
