@@ -116,6 +116,8 @@ function stateLine(v: ChallengeView): string {
       return `expired at ${iso(v.expires_at_ms)}`;
     case 'consumed':
       return 'used: the approved call ran';
+    case 'invalid':
+      return 'not verifiable: its guardian signature does not verify under a guardian key of this registry';
   }
 }
 

@@ -100,7 +100,18 @@ export interface ChallengeAnswer {
   readonly reason: string | null;
 }
 
-export type ChallengeState = 'pending' | 'timelocked' | 'approved' | 'denied' | 'expired' | 'consumed';
+/**
+ * `invalid`: the stored challenge does not verify under a guardian key of the registry now (edited,
+ * or signed before a guardian key rotation): no runtime restores it, so it can never be granted.
+ */
+export type ChallengeState =
+  | 'pending'
+  | 'timelocked'
+  | 'approved'
+  | 'denied'
+  | 'expired'
+  | 'consumed'
+  | 'invalid';
 
 export interface ChallengeView {
   readonly challenge_id: string;
@@ -166,7 +177,15 @@ export function challengeView(
     applied: ReadonlyMap<number, { outcome: string; code: string | null }>;
   },
 ): ChallengeView {
-  const c = verifiedChallenge(stored, context.registry);
+  let c: ApprovalChallenge;
+  let invalid = false;
+  try {
+    c = verifiedChallenge(stored, context.registry);
+  } catch {
+    // Shown for what it claims, never trusted: its state is `invalid`.
+    c = (unverifiedBody(stored.envelope) ?? {}) as unknown as ApprovalChallenge;
+    invalid = true;
+  }
   const answers = answersOf(stored.id, context.applied, context.events);
   const keys = new Set<string>();
   const names = new Set<string>();
@@ -187,7 +206,8 @@ export function challengeView(
   }
   const grant = data.store.governanceGrantSync(stored.id);
   let state: ChallengeState;
-  if (grant) state = 'consumed';
+  if (invalid) state = 'invalid';
+  else if (grant) state = 'consumed';
   else if (denied) state = 'denied';
   else if (stored.closed === 'expired' || now >= c.expires_at_ms) state = 'expired';
   else if (c.emergency_quorum !== null && emergency >= c.emergency_quorum) state = 'approved';
@@ -238,10 +258,17 @@ const STATE_TEXT: Record<ChallengeState, string> = {
   denied: 'denied by an approver',
   expired: 'expired',
   consumed: 'already used: its call ran',
+  invalid: 'not verifiable: its guardian signature does not verify under a guardian key of this registry',
 };
 
 /** Refuse an answer to a challenge that can no longer change anything. */
 function requireOpen(view: ChallengeView): void {
+  if (view.state === 'invalid')
+    throw new RuntimeError(
+      'GOVERNANCE_EVENT_INVALID',
+      `challenge ${view.challenge_id} is ${STATE_TEXT.invalid}`,
+      'run the call again for a new challenge',
+    );
   if (view.state === 'denied' || view.state === 'expired' || view.state === 'consumed')
     throw new RuntimeError(
       'CHALLENGE_CLOSED',
@@ -287,7 +314,7 @@ function statementOf(
 function checkGrant(event: PendingGovernanceEvent, data: DataDir, registry: TrustRegistry): void {
   const stored = storedChallenge(data, String(event.body.challenge_id));
   const context = approvalContext(data, registry);
-  const view = challengeView(data, stored, event.signed_at_ms, context);
+  const view = challengeView(data, stored, event.appended_at_ms, context);
   const c = view.challenge;
   const statement = statementOf(event.body, event.signer, registry);
   if (
@@ -326,7 +353,7 @@ function checkDeny(event: PendingGovernanceEvent, data: DataDir, registry: Trust
   if (event.body.reason !== undefined && typeof event.body.reason !== 'string')
     throw new RuntimeError('GOVERNANCE_EVENT_INVALID', 'approval.deny: reason is a string');
   const stored = storedChallenge(data, String(event.body.challenge_id));
-  const view = challengeView(data, stored, event.signed_at_ms, approvalContext(data, registry));
+  const view = challengeView(data, stored, event.appended_at_ms, approvalContext(data, registry));
   const role = registry.keyValidFor(event.signer, view.challenge.role, registry.seq);
   if (!role.ok)
     throw new RuntimeError(
