@@ -9,6 +9,8 @@ export type RuntimeErrorCode =
   | 'DATA_DIR_EXISTS'
   | 'DATA_DIR_LOCKED'
   | 'FILE_NOT_FOUND'
+  /** A file or directory the command needs could not be read or written (permissions, disk full, …). */
+  | 'IO_ERROR'
   | 'INVALID_INPUT'
   | 'KEY_UNKNOWN'
   /** A key file whose seed is missing or malformed, or whose keyid/public_key are not its seed's (I-ROOT-2). */
@@ -30,6 +32,16 @@ export type RuntimeErrorCode =
   | 'COMPONENT_PIN_MISMATCH'
   /** A root-signed operation found fewer root keys of the registry than its root threshold. */
   | 'ROOT_KEYS_INSUFFICIENT'
+  /** `tool register` of a name already registered with another descriptor (change it with `tool repin`). */
+  | 'TOOL_ALREADY_REGISTERED'
+  /** WebAssembly text that wabt cannot compile (the message names the line and column). */
+  | 'WAT_INVALID'
+  /** WebAssembly text given, but the optional `wabt` package is not installed. */
+  | 'WAT_COMPILER_MISSING'
+  /** A plugin module that cannot be loaded or whose default export is not a function. */
+  | 'PLUGIN_INVALID'
+  /** A plugin tool whose module file is missing or no longer has the digest pinned at registration. */
+  | 'PLUGIN_PIN_MISMATCH'
   /** A state the runtime cannot be in unless it has a bug. */
   | 'INTERNAL';
 

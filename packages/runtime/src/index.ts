@@ -32,9 +32,11 @@ export {
 } from './internal/keys.js';
 export { acquireRuntimeLock, RUNTIME_LOCK_FILE, type RuntimeLock } from './internal/lock.js';
 export { checkName, NAME_RULE_HINT, type NameKind, namedPath } from './internal/names.js';
+export { PLUGIN_DRIVER_KIND, type StagedPlugin } from './internal/plugin.js';
 export {
   type ExportOptions,
   exportPack,
+  type GovernedResult,
   GovernedRuntime,
   PRODUCER,
   type RecoveryRecord,
@@ -43,3 +45,10 @@ export {
   type RuntimeOptions,
   reexecute,
 } from './internal/runtime.js';
+export {
+  listTools,
+  registerTool,
+  type ToolListing,
+  type ToolRegistration,
+  type ToolSources,
+} from './internal/tools.js';

@@ -1,10 +1,18 @@
 // The operator commands: init, keys, policy, tool, run, export, verify, replay.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { TOOL_DESCRIPTOR_TYPE, TRUST_ROLES, type TrustRole } from '@helm/contracts';
-import { canonicalBytes, createSigner, digest, fromBase64Url, isKeyId, signEnvelope } from '@helm/crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TRUST_ROLES, type TrustRole } from '@helm/contracts';
+import {
+  canonicalBytes,
+  createSigner,
+  digest,
+  fromBase64Url,
+  isDigest,
+  isKeyId,
+  signEnvelope,
+} from '@helm/crypto';
 import {
   formatReport,
   parseTrustHeadPin,
@@ -15,8 +23,7 @@ import {
 } from '@helm/evidencepack';
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
 import {
-  componentSummary,
-  DataDir,
+  type DataDir,
   exportPack,
   GovernedRuntime,
   initDataDir,
@@ -32,14 +39,18 @@ import {
   recordsAtHead,
   reexecute,
   refuseRootTarget,
-  resolveDataDir,
   STRICT_JSON_HINT,
-  stageComponent,
-  writeComponent,
 } from '@helm/runtime';
 import type { Command } from 'commander';
+import { formatDifference, jsonDiff } from '../diff.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
 import { progressBar } from '../output.js';
+import { dataDirOf, withDataDir } from './data.js';
+import { runResult } from './run-output.js';
+
+import { registerToolCommands } from './tool.js';
+
+export { toolRegister } from './tool.js';
 
 type Wrap = <A extends unknown[]>(
   handler: (...args: A) => Promise<CommandResult> | CommandResult,
@@ -49,29 +60,11 @@ interface JsonOpt {
   json?: boolean;
 }
 
-function dataDirOf(command: Command): DataDir {
-  const root = command.optsWithGlobals() as { dataDir?: string };
-  return new DataDir(resolveDataDir(root.dataDir));
-}
-
 function parseIntOpt(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new CliError('USAGE', `${name} must be a positive integer`);
   return n;
-}
-
-/** Run `fn` on the command's data directory and close its store afterwards (no leaked handle). */
-async function withDataDir(
-  command: Command,
-  fn: (data: DataDir) => CommandResult | Promise<CommandResult>,
-): Promise<CommandResult> {
-  const data = dataDirOf(command);
-  try {
-    return await fn(data);
-  } finally {
-    data.close();
-  }
 }
 
 export interface InitOpts {
@@ -379,81 +372,6 @@ export function policyShow(data: DataDir): CommandResult {
   ]);
 }
 
-export async function toolRegister(
-  data: DataDir,
-  path: string,
-  wasm: string | undefined,
-  componentFile?: string,
-): Promise<CommandResult> {
-  data.requireInitialized();
-  const descriptor = readJsonFile(path) as Record<string, unknown> & {
-    driver?: { kind?: string; ref?: string };
-  };
-  if (descriptor.type !== TOOL_DESCRIPTOR_TYPE)
-    throw new CliError('INVALID_INPUT', `${path} is not a ${TOOL_DESCRIPTOR_TYPE} descriptor`);
-  // Every name that becomes a path is checked before anything is written (I-DATADIR-1).
-  const toolPath = data.toolPath(descriptor.name);
-  let bytes: Uint8Array | undefined;
-  if (wasm && componentFile) throw new CliError('USAGE', '--wasm and --component exclude each other');
-  // A component is transpiled and checked (imports, sandbox admission) before anything is written.
-  const component = componentFile === undefined ? undefined : await stageComponent(componentFile);
-  if (component) bytes = component.bytes;
-  else if (wasm) {
-    if (!existsSync(wasm)) throw new CliError('FILE_NOT_FOUND', `no such WASM module: ${wasm}`);
-    bytes = new Uint8Array(readFileSync(wasm));
-  } else if (descriptor.driver?.kind === 'sandbox') {
-    const ref = descriptor.driver.ref;
-    data.modulePath(typeof ref === 'string' && ref.startsWith('sha256:') ? ref.slice('sha256:'.length) : ref);
-  }
-  const modulePath = bytes ? data.modulePath(digest(bytes).slice('sha256:'.length)) : undefined;
-  const hadModule = modulePath !== undefined && existsSync(modulePath);
-  const previous = existsSync(toolPath) ? readFileSync(toolPath) : undefined;
-  // Everything the runtime open may add under modules/ (e.g. the instrumented-module cache) is
-  // removed again when the descriptor is rejected.
-  const modulesDir = join(data.dir, 'modules');
-  const modulesBefore = new Set(existsSync(modulesDir) ? readdirSync(modulesDir) : []);
-  const pinned = component ? writeComponent(data, component) : [];
-  if (bytes) {
-    const d = digest(bytes);
-    data.writeModule(d.slice('sha256:'.length), bytes);
-    descriptor.driver = { ...(descriptor.driver ?? {}), kind: 'sandbox', ref: d };
-  }
-  data.writeTool(descriptor);
-  // Load it into a runtime: the executor validates the descriptor and pins its digest. If it is
-  // rejected, the tools and modules directories are put back as they were.
-  try {
-    const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
-    await rt.close();
-  } catch (error) {
-    if (previous) writeFileSync(toolPath, previous);
-    else rmSync(toolPath, { force: true });
-    if (modulePath && !hadModule) rmSync(modulePath, { force: true });
-    for (const file of pinned) rmSync(file, { force: true });
-    for (const name of existsSync(modulesDir) ? readdirSync(modulesDir) : []) {
-      if (!modulesBefore.has(name)) rmSync(join(modulesDir, name), { force: true });
-    }
-    if (error instanceof RuntimeError && error.code !== 'INVALID_INPUT') throw error;
-    throw new CliError('INVALID_INPUT', `tool descriptor rejected: ${(error as Error).message}`);
-  }
-  return ok(
-    {
-      name: descriptor.name,
-      descriptor_digest: digest(canonicalBytes(descriptor)),
-      driver: descriptor.driver,
-      ...(component ? { component: componentSummary(component.pin) } : {}),
-    },
-    [
-      `Registered ${String(descriptor.name)} (${String(descriptor.driver?.kind)} driver); descriptor ${digest(canonicalBytes(descriptor))}`,
-      ...(component
-        ? [
-            `  component ${component.pin.component} transpiled by ${component.pin.transpiler.name}@${component.pin.transpiler.version}, pinned ${component.pin.transpiled}`,
-          ]
-        : []),
-      `Next: helm run --tool ${String(descriptor.name)} --principal <p> --credential <id> --args '<json>'`,
-    ],
-  );
-}
-
 export async function runCall(
   data: DataDir,
   opts: { tool: string; principal: string; credential?: string; args?: string; idempotencyKey?: string },
@@ -486,30 +404,7 @@ export async function runCall(
       },
       ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
     });
-    const json = {
-      status: r.status,
-      verdict: r.verdict,
-      reason_code: r.reason_code,
-      output: r.output ?? null,
-      receipt_hash: r.receipt_hash,
-      replayed: r.replayed,
-      ...(r.errors ? { errors: r.errors } : {}),
-    };
-    const human = [
-      `${r.status} ${r.reason_code}${r.replayed ? ' (idempotent replay of an earlier call)' : ''}`,
-      ...(r.output !== undefined ? [`output: ${JSON.stringify(r.output)}`] : []),
-      ...(r.errors ? r.errors.map((e) => `  ${e.instance_path || '/'} ${e.keyword}`) : []),
-      `receipt ${r.receipt_hash ?? '(none)'} committed to ${data.path('helm.db')}`,
-      r.status === 'SUCCEEDED'
-        ? 'Next: helm export --out pack.tar'
-        : 'The call was not executed; see the reason code (docs/spec/reason-codes.md).',
-      ...(r.reason_code === 'ARGS_MALFORMED'
-        ? [
-            `hint: --args must be strict JSON (RFC 8259: no duplicate keys, no lone surrogates); quote it, e.g. --args '{"path":"/data/a.txt"}'`,
-          ]
-        : []),
-    ];
-    return r.status === 'SUCCEEDED' ? ok(json, human) : failed(json, human);
+    return runResult(r, opts.tool, data);
   } finally {
     await rt.close();
   }
@@ -588,6 +483,14 @@ export function trustPins(
         'print your registry head with `helm trust head`',
       );
   }
+  // A malformed anchor is a typo on the command line, not evidence of tampering: refuse it here,
+  // before the verifier could report the pack as not matching it.
+  if (opts.trustAnchor !== undefined && !isDigest(opts.trustAnchor))
+    throw new CliError(
+      'USAGE',
+      '--trust-anchor must be sha256:<64 lowercase hex> (the trust registry genesis digest)',
+      'the operator prints it with `helmts trust head` (also shown by `helmts init` and `helmts export`)',
+    );
   const minTrustSeq = parseIntOpt(opts.minTrustSeq, '--min-trust-seq');
   const anchor = opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {};
   const minimum = minTrustSeq === undefined ? {} : { minTrustSeq };
@@ -611,9 +514,9 @@ export async function verifyCommand(
   opts: { workers?: string; json?: boolean } & FreshnessOpts & ExpectOpts,
   data?: DataDir,
 ): Promise<CommandResult> {
-  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const expect = expectations(opts);
   const { dataDir, ...pins } = trustPins(opts, data);
+  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const bar = progressBar({ json: opts.json ?? false });
   const workers = opts.workers === undefined ? undefined : Number(opts.workers);
   const report = await verifyEvidencePackFile(path, {
@@ -647,23 +550,42 @@ export function trustHeadCommand(data: DataDir): CommandResult {
   ]);
 }
 
-/** Re-run the data directory's recorded requests through a fresh guardian and executor. */
+/**
+ * Re-run the data directory's recorded requests through a fresh guardian and executor. A
+ * divergence is reported field by field (JSON Pointer, recorded → replayed), not as two receipts.
+ */
 export async function reexecuteCommand(data: DataDir): Promise<CommandResult> {
   const r = await reexecute(data);
+  const divergences = r.divergences.map((d) => {
+    const differences = jsonDiff(d.recorded, d.replayed);
+    return {
+      lamport: d.lamport,
+      field: d.field,
+      differences:
+        differences.length > 0
+          ? differences
+          : // Equal signed bodies in different envelopes: only the signatures differ.
+            [{ path: '/signatures', recorded: 'differs', replayed: 'differs' }],
+    };
+  });
+  const reexecution = { ...r, divergences };
   const human = r.ok
     ? [
         `re-execution: ${r.identical}/${r.calls} receipts byte-identical (${r.events} approval/delegation events replayed)`,
       ]
     : [
-        `re-execution: ${r.divergences.length} divergence(s) in ${r.calls} calls`,
-        ...r.divergences
+        `re-execution: ${r.divergences.length} divergence(s) in ${r.calls} calls (${r.identical} identical)`,
+        ...divergences
           .slice(0, 10)
-          .map(
-            (d) =>
-              `  Lamport ${d.lamport}: ${d.field} recorded ${JSON.stringify(d.recorded)} vs replayed ${JSON.stringify(d.replayed)}`,
-          ),
+          .flatMap((d) => [
+            `  Lamport ${d.lamport} ${d.field}:`,
+            ...d.differences.map((f) => `    ${formatDifference(f)}`),
+          ]),
+        ...(divergences.length > 10
+          ? [`  … and ${divergences.length - 10} more (--json lists them all)`]
+          : []),
       ];
-  return r.ok ? ok({ reexecution: r }, human) : failed({ reexecution: r }, human);
+  return r.ok ? ok({ reexecution }, human) : failed({ reexecution }, human);
 }
 
 /** Offline replay; the pack is verified first, and a pack that does not verify exits 1. */
@@ -672,9 +594,9 @@ export function replayCommand(
   opts: FreshnessOpts & ExpectOpts = {},
   data?: DataDir,
 ): CommandResult {
-  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const expect = expectations(opts);
   const { dataDir: _dataDir, ...pins } = trustPins(opts, data);
+  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const r = replayEvidencePack(new Uint8Array(readFileSync(path)), { ...expect, ...pins });
   const human = [
     r.summary,
@@ -764,20 +686,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .description('show the effective policy')
     .option(...json)
     .action(wrap((_o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => policyShow(d))));
-  const tool = program.command('tool').description('register tools');
-  tool
-    .command('register <descriptor>')
-    .option('--wasm <module>', 'WASM module for a sandbox tool (binds driver.ref to its digest)')
-    .option(
-      '--component <file>',
-      'WASI preview2 command component for a sandbox tool: transpiled with jco, its output pinned by digest',
-    )
-    .option(...json)
-    .action(
-      wrap((file: string, o: { wasm?: string; component?: string }, cmd: Command) =>
-        withDataDir(cmd, (d) => toolRegister(d, file, o.wasm, o.component)),
-      ),
-    );
+  registerToolCommands(program, wrap);
   program
     .command('run')
     .description('one governed call')

@@ -64,8 +64,10 @@ import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
+import { ExplainingPort } from './explain.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
+import { PLUGIN_DRIVER_KIND, pluginDriver } from './plugin.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
 
@@ -196,6 +198,12 @@ export interface RecoveryRecord {
   readonly epoch: number;
 }
 
+/** A governed call's result, with the policy rule its decision came from (display only). */
+export interface GovernedResult extends ExecuteResult {
+  /** The P0/P1/P2 rule id the policy stage matched (null: decided elsewhere, delegated, or none). */
+  readonly rule: string | null;
+}
+
 export interface RuntimeOptions {
   readonly clock: Clock;
   /** Sandbox worker pool size (default 1). */
@@ -224,6 +232,9 @@ export class GovernedRuntime {
   readonly #frozen: { at: number | undefined };
   /** Runtime epoch of this open (recorded with every request and event). */
   readonly epoch: number;
+  /** The options of this open (with the per-call frozen clock), for tools loaded later. */
+  readonly #options: RuntimeOptions;
+  readonly #explaining: ExplainingPort;
 
   private constructor(
     data: DataDir,
@@ -240,9 +251,13 @@ export class GovernedRuntime {
       lastNodeLamport: number;
       frozen: { at: number | undefined };
       epoch: number;
+      options: RuntimeOptions;
+      explaining: ExplainingPort;
     },
   ) {
     this.epoch = parts.epoch;
+    this.#options = parts.options;
+    this.#explaining = parts.explaining;
     this.#frozen = parts.frozen;
     this.data = data;
     this.config = data.config();
@@ -353,8 +368,9 @@ export class GovernedRuntime {
     });
     const idempotency = new StoreIdempotency(store);
     const journal = new StoreJournal(store, config.chain_id, ledger);
+    const explaining = new ExplainingPort(guardian);
     const executor = createExecutor({
-      guardian: guardian.asExecutorPort(),
+      guardian: explaining.port,
       guardianKeys: guardian.publicKeys,
       receipts: recorder,
       proofgraph: proofGraphPort({ graph }),
@@ -383,6 +399,8 @@ export class GovernedRuntime {
       clock: options.clock,
       lastNodeLamport,
       frozen,
+      options,
+      explaining,
     });
     // Tools first (registration runs nothing): recovery then receipts each interrupted call under
     // its pinned tool's effect class rather than one read from the journal entry.
@@ -432,9 +450,19 @@ export class GovernedRuntime {
     }
   }
 
+  /**
+   * Load one more tool from the data directory, exactly as an open loads every registered tool
+   * (tools.ts: a registration's final check; the executor validates and pins the descriptor).
+   */
+  async loadTool(descriptor: ToolDescriptor): Promise<void> {
+    await this.#register(descriptor, this.#options);
+  }
+
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
     let driver: Driver;
-    if (descriptor.driver.kind === 'function') {
+    if (descriptor.driver.kind === PLUGIN_DRIVER_KIND) {
+      driver = await pluginDriver(this.data, descriptor, this.registry);
+    } else if (descriptor.driver.kind === 'function') {
       // Own properties only: a ref of `constructor` or `__proto__` must never name an Object member.
       const ref = descriptor.driver.ref;
       const fn = Object.hasOwn(BUILTIN_FUNCTIONS, ref) ? BUILTIN_FUNCTIONS[ref] : undefined;
@@ -473,14 +501,19 @@ export class GovernedRuntime {
     } else {
       throw new RuntimeError(
         'INVALID_INPUT',
-        `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported by the CLI`,
+        `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported`,
+        'driver.kind is one of: function (built-ins such as builtin.echo), sandbox, http, plugin',
       );
     }
     this.executor.registerTool(descriptor, driver);
   }
 
-  /** Execute one governed call and commit everything it produced in one store transaction. */
-  async execute(call: ExecuteRequest): Promise<ExecuteResult> {
+  /**
+   * Execute one governed call and commit everything it produced in one store transaction. The
+   * result also names the policy rule the decision came from (`rule`, explain.ts; null when no
+   * rule decided it), for display only.
+   */
+  async execute(call: ExecuteRequest): Promise<GovernedResult> {
     // The request is executed and recorded as one plain JSON object: the one whose JCS digest every
     // receipt of the call signs (request_digest), so requests/<L>.json verifies against it.
     const request = requestObject(call);
@@ -495,14 +528,15 @@ export class GovernedRuntime {
       this.#frozen.at = undefined;
       this.#journal.current = undefined;
     }
+    const rule = this.#explaining.take(result.decision_id);
     // Every receipted result is persisted, an idempotent replay's included (it has its own receipt).
-    if (!result.receipt) return result;
-    await this.#persist(result, {
-      request: request as unknown as Json,
-      clock_ms: clockMs,
-      epoch: this.epoch,
-    });
-    return result;
+    if (result.receipt)
+      await this.#persist(result, {
+        request: request as unknown as Json,
+        clock_ms: clockMs,
+        epoch: this.epoch,
+      });
+    return { ...result, rule };
   }
 
   /** Commit one receipted result and everything that belongs to it in ONE store transaction. */
@@ -729,7 +763,7 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
   const { DataDir: Dir } = await import('./datadir.js');
   const scratch = mkdtempSync(join(tmpdir(), 'helm-replay-'));
   try {
-    for (const part of ['config.json', 'keys', 'policy', 'tools', 'modules']) {
+    for (const part of ['config.json', 'keys', 'policy', 'tools', 'modules', 'plugins']) {
       try {
         cpSync(data.path(part), join(scratch, part), { recursive: true });
       } catch {

@@ -1,0 +1,217 @@
+// Plugin tools (docs/cli.md §Plugin tools): a tool body the operator writes in JavaScript, as an
+// ES module whose default export is a function `(args, context) => JSON`. This is the non-TCB
+// layer: the executor treats the plugin as any driver (it runs only after the guardian allowed the
+// call and the PEP validated the arguments, its output is untrusted until the pinned output schema
+// accepts it, a throw is a receipted DRIVER_ERROR), but the plugin itself runs in the HELM process
+// with all of its authority — it is neither sandboxed nor egress-checked. What is pinned:
+//
+//   - the descriptor's driver is `{"kind": "plugin", "ref": "sha256:<P>"}`, P = SHA-256 of the
+//     plugin file's bytes, so every receipt binds (through the descriptor digest) the code it ran;
+//   - `plugins/<P>.json` records where the file is: an envelope `helm.cli.plugin.v1` {digest, path,
+//     trust_seq} signed by the data directory's policy key (the file stays where the operator keeps
+//     it, so its relative imports and node_modules resolve as usual). A data-directory writer who
+//     cannot read the policy key therefore cannot make the runtime load code of their choosing by
+//     writing a descriptor and a record: the record must verify under a key that held `policy` in
+//     the trust registry at the seq it names (a rotated key's records stay valid, a revoked key's
+//     records from its revocation on do not);
+//   - every runtime open reads the file, refuses the tool with PLUGIN_PIN_MISMATCH unless its bytes
+//     still have digest P, and then loads exactly those bytes: a module hook serves the verified
+//     text for the plugin's URL, so a file changed between the check and the load cannot run.
+//
+// Not pinned: the modules the plugin imports (its dependencies) and anything it reads at run time.
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { SignedEnvelope, ToolDescriptor } from '@helm/contracts';
+import { digest, fromBase64Url, type Signer, signEnvelope } from '@helm/crypto';
+import type { Driver, JsonValue } from '@helm/executor';
+import type { TrustRegistry } from '@helm/trust';
+import { RuntimeError } from '../errors.js';
+import { type DataDir, writeWhole } from './datadir.js';
+import { parseJson } from './json.js';
+import { namedPath } from './names.js';
+
+export const PLUGIN_DRIVER_KIND = 'plugin';
+export const PLUGIN_RECORD_TYPE = 'helm.cli.plugin.v1';
+
+export const PLUGIN_HINT =
+  'a plugin is an ES module whose default export is the tool body: ' +
+  '`export default async function (args, context) { return { ... }; }` (docs/cli.md §Plugin tools)';
+
+/** The signed body of `plugins/<P>.json`: where the plugin file of digest P lives. */
+interface PluginRecord {
+  readonly type: typeof PLUGIN_RECORD_TYPE;
+  readonly digest: string;
+  readonly path: string;
+  /** The trust registry seq the policy key signed it under. */
+  readonly trust_seq: number;
+}
+
+/** A plugin that loaded and exports a function; nothing of it is on disk in the data directory yet. */
+export interface StagedPlugin {
+  /** Absolute path of the plugin file. */
+  readonly path: string;
+  /** SHA-256 of its bytes: the descriptor's driver.ref. */
+  readonly digest: string;
+}
+
+type PluginFunction = (args: JsonValue, context: unknown) => unknown;
+
+/** Verified source text by module URL, served by the load hook (one URL per path and digest). */
+const verifiedSources = new Map<string, string>();
+let hookInstalled = false;
+
+function serveVerifiedSources(): void {
+  if (hookInstalled) return;
+  const register = (nodeModule as { registerHooks?: typeof nodeModule.registerHooks }).registerHooks;
+  if (typeof register !== 'function')
+    throw new RuntimeError(
+      'PLUGIN_INVALID',
+      `plugin tools need module.registerHooks (Node >= 22.15); this is Node ${process.versions.node}`,
+      'upgrade Node',
+    );
+  register({
+    load(url, context, next) {
+      const source = verifiedSources.get(url);
+      return source === undefined ? next(url, context) : { format: 'module', source, shortCircuit: true };
+    },
+  });
+  hookInstalled = true;
+}
+
+// Node's own loader, also under a test runner that rewrites `import()` in the sources: the plugin
+// must be loaded through the module hook above, never by a loader that re-reads the file.
+const nativeImport = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+
+const pluginInvalid = (message: string): RuntimeError =>
+  new RuntimeError('PLUGIN_INVALID', message, PLUGIN_HINT);
+
+/** Load the plugin from `bytes` (which have `hexDigest`) and return its default export. */
+async function loadPlugin(path: string, bytes: Uint8Array, hexDigest: string): Promise<PluginFunction> {
+  let source: string;
+  try {
+    source = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw pluginInvalid(`${path} is not UTF-8 text`);
+  }
+  serveVerifiedSources();
+  const url = `${pathToFileURL(path).href}?helm-plugin=${hexDigest}`;
+  verifiedSources.set(url, source);
+  let loaded: unknown;
+  try {
+    loaded = await nativeImport(url);
+  } catch (error) {
+    throw pluginInvalid(`${path} could not be loaded: ${(error as Error)?.message ?? String(error)}`);
+  }
+  const fn = (loaded as { default?: unknown }).default;
+  if (typeof fn !== 'function') throw pluginInvalid(`${path} has no default export function`);
+  return fn as PluginFunction;
+}
+
+/** Read and load a plugin file for `tool register --driver` (its top-level code runs now). */
+export async function stagePlugin(file: string): Promise<StagedPlugin> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new RuntimeError('FILE_NOT_FOUND', `no such plugin file: ${file}`);
+  const bytes = new Uint8Array(readFileSync(path));
+  const d = digest(bytes);
+  await loadPlugin(path, bytes, d.slice('sha256:'.length));
+  return { path, digest: d };
+}
+
+function recordPath(data: DataDir, ref: unknown): string {
+  const hex = typeof ref === 'string' && ref.startsWith('sha256:') ? ref.slice('sha256:'.length) : ref;
+  return namedPath(data.path('plugins'), 'module', hex, '.json');
+}
+
+/** Write `plugins/<P>.json`, signed by `signer` (the policy key) under `registry`'s head. */
+export function writePluginRecord(
+  data: DataDir,
+  staged: StagedPlugin,
+  registry: TrustRegistry,
+  signer: Signer,
+): void {
+  mkdirSync(data.path('plugins'), { recursive: true });
+  const record: PluginRecord = {
+    type: PLUGIN_RECORD_TYPE,
+    digest: staged.digest,
+    path: staged.path,
+    trust_seq: registry.seq,
+  };
+  writeWhole(recordPath(data, staged.digest), `${JSON.stringify(signEnvelope(record, [signer]), null, 2)}\n`);
+}
+
+const mismatch = (message: string, hint: string): RuntimeError =>
+  new RuntimeError('PLUGIN_PIN_MISMATCH', message, hint);
+
+/**
+ * The plugin file the signed record `plugins/<P>.json` names for `ref` = sha256:<P>, checked: the
+ * envelope verifies under a key holding `policy` at its trust seq, and names `ref`.
+ */
+export function pluginPath(data: DataDir, ref: string, registry: TrustRegistry): string {
+  const path = recordPath(data, ref);
+  const register = 'register the tool again: `helmts tool register <descriptor> --driver <file>`';
+  if (!existsSync(path))
+    throw mismatch(`no plugin registration for ${ref} in ${data.path('plugins')}`, register);
+  const envelope = parseJson(new Uint8Array(readFileSync(path)), path) as SignedEnvelope;
+  try {
+    const claimed = parseJson(
+      fromBase64Url(String(envelope.payload)) ?? new Uint8Array(),
+      `${path} payload`,
+    ) as Partial<PluginRecord>;
+    const seq = claimed.trust_seq;
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) throw new Error('no trust_seq');
+    const record = registry.verifyEnvelopeAt<PluginRecord & { readonly [k: string]: unknown }>(
+      envelope,
+      PLUGIN_RECORD_TYPE,
+      'policy',
+      seq,
+    ).body;
+    if (record.digest !== ref || typeof record.path !== 'string' || !isAbsolute(record.path))
+      throw new Error(`it names ${String(record.digest)}`);
+    return record.path;
+  } catch (error) {
+    throw mismatch(
+      `${path} is not a plugin registration signed by a policy key of this trust registry (${
+        (error as { code?: string }).code ?? (error as Error).message
+      }); nothing runs`,
+      register,
+    );
+  }
+}
+
+/**
+ * The driver of a plugin tool, at a runtime open: its signed registration names the file, the file
+ * must still have the pinned digest (PLUGIN_PIN_MISMATCH), and exactly the bytes checked are loaded.
+ */
+export async function pluginDriver(
+  data: DataDir,
+  descriptor: ToolDescriptor,
+  registry: TrustRegistry,
+): Promise<Driver> {
+  const ref = descriptor.driver.ref;
+  let path: string;
+  try {
+    path = pluginPath(data, ref, registry);
+  } catch (error) {
+    if (error instanceof RuntimeError)
+      throw mismatch(`tool ${descriptor.name}: ${error.message}`, error.hint ?? '');
+    throw error;
+  }
+  const repin = `review it, then \`helmts tool repin <descriptor> --driver ${path}\` to pin it again`;
+  if (!existsSync(path))
+    throw mismatch(
+      `tool ${descriptor.name}: its plugin file ${path} is missing; nothing runs`,
+      `restore the file (digest ${ref}), or ${repin}`,
+    );
+  const bytes = new Uint8Array(readFileSync(path));
+  const now = digest(bytes);
+  if (now !== ref)
+    throw mismatch(
+      `tool ${descriptor.name}: its plugin file ${path} changed since it was registered (pinned ${ref}, now ${now}); nothing runs`,
+      `restore the registered version, or ${repin}`,
+    );
+  const fn = await loadPlugin(path, bytes, ref.slice('sha256:'.length));
+  return { kind: PLUGIN_DRIVER_KIND, invoke: (args, context) => fn(args, context) };
+}

@@ -1,0 +1,254 @@
+// Tool registration (`helmts tool register`, docs/cli.md §Tools). A registration adds a tool; it
+// never changes one: a name already registered with another descriptor is refused
+// (TOOL_ALREADY_REGISTERED) — a registered descriptor is pinned, receipts bind its digest, and
+// replacing it is the signed, receipted `tool repin` governance event.
+//
+// Order: everything that can be checked without the data directory is checked first (descriptor
+// JSON and type, the name rule, the module: WASM bytes, WAT compiled with wabt, a component
+// transpiled by jco, a plugin loaded). Then the governed runtime is opened (its lock held), the
+// files are written, and the runtime loads the new tool from disk exactly as every later open
+// will — the executor validates and pins the descriptor, the sandbox admits the module. If that
+// fails, every file and directory the registration created is removed again before the lock is
+// released: a rejected descriptor or module is not left on disk.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { TOOL_DESCRIPTOR_TYPE, type ToolDescriptor } from '@helm/contracts';
+import { canonicalBytes, digest } from '@helm/crypto';
+import { SandboxError } from '@helm/runtime-sandbox';
+import { RuntimeError } from '../errors.js';
+import { type ComponentPin, type StagedComponent, stageComponent, writeComponent } from './component.js';
+import type { DataDir } from './datadir.js';
+import { parseJson, readJsonFile } from './json.js';
+import {
+  PLUGIN_DRIVER_KIND,
+  pluginPath,
+  type StagedPlugin,
+  stagePlugin,
+  writePluginRecord,
+} from './plugin.js';
+import { GovernedRuntime } from './runtime.js';
+
+/** Where a tool's body comes from, besides its descriptor (at most one). */
+export interface ToolSources {
+  /** A core WebAssembly module: binary, or WebAssembly text (compiled with wabt). */
+  readonly wasm?: string;
+  /** A WASI preview2 command component (transpiled with jco and pinned). */
+  readonly component?: string;
+  /** A plugin module (an ES module file whose default export is the tool body). */
+  readonly plugin?: string;
+}
+
+export interface ToolRegistration {
+  readonly name: string;
+  readonly descriptor: Record<string, unknown>;
+  readonly descriptor_digest: string;
+  /** True when exactly this descriptor was registered already (nothing was written). */
+  readonly unchanged: boolean;
+  /** The module was WebAssembly text, compiled with wabt. */
+  readonly compiled_from_wat: boolean;
+  readonly component?: ComponentPin;
+  readonly plugin?: StagedPlugin;
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+export const WAT_HINT =
+  'give a binary .wasm module, or WebAssembly text (.wat) that `wat2wasm` accepts; the error names the line and column';
+
+/**
+ * Compile WebAssembly text with the optional `wabt` package (a dependency of @helm/cli; install it
+ * next to @helm/runtime elsewhere). Refused with a hint when wabt is missing or the text is invalid.
+ */
+export async function compileWat(text: Uint8Array, file: string): Promise<Uint8Array> {
+  let init: () => Promise<{
+    parseWat(
+      name: string,
+      source: Uint8Array,
+    ): {
+      resolveNames(): void;
+      validate(): void;
+      toBinary(o: object): { buffer: Uint8Array };
+      destroy(): void;
+    };
+  }>;
+  try {
+    init = ((await import('wabt')) as { default: typeof init }).default;
+  } catch {
+    throw new RuntimeError(
+      'WAT_COMPILER_MISSING',
+      `${file} is WebAssembly text, and the optional wabt package that compiles it is not installed`,
+      'install wabt next to @helm/runtime (`npm install wabt`), or compile it yourself: wat2wasm file.wat -o file.wasm',
+    );
+  }
+  const wabt = await init();
+  let module: ReturnType<Awaited<ReturnType<typeof init>>['parseWat']> | undefined;
+  try {
+    module = wabt.parseWat(file, text);
+    module.resolveNames();
+    module.validate();
+    return new Uint8Array(module.toBinary({}).buffer);
+  } catch (error) {
+    const detail = String((error as Error)?.message ?? error)
+      .trim()
+      .split('\n')
+      .slice(0, 6)
+      .join('\n  ');
+    throw new RuntimeError('WAT_INVALID', `${file} is not valid WebAssembly text:\n  ${detail}`, WAT_HINT);
+  } finally {
+    module?.destroy();
+  }
+}
+
+/** The bytes of `--wasm <file>`: a binary module as is, WebAssembly text compiled. */
+export async function readModuleSource(file: string): Promise<{ bytes: Uint8Array; fromWat: boolean }> {
+  if (!existsSync(file)) throw new RuntimeError('FILE_NOT_FOUND', `no such WASM module: ${file}`);
+  const bytes = new Uint8Array(readFileSync(file));
+  if (WASM_MAGIC.every((b, i) => bytes[i] === b)) return { bytes, fromWat: false };
+  // Anything else is taken as text: wabt either compiles it or says where it stops.
+  return { bytes: await compileWat(bytes, file), fromWat: true };
+}
+
+const canonicalDigest = (value: unknown): string => digest(canonicalBytes(value));
+
+/** Entries of `dir` (none when it does not exist). */
+const entries = (dir: string): Set<string> => new Set(existsSync(dir) ? readdirSync(dir) : []);
+
+/**
+ * Register the tool of the descriptor file `path` (docs/cli.md §Tools). Opens the governed runtime
+ * (DATA_DIR_LOCKED while another process has it open).
+ */
+export async function registerTool(
+  data: DataDir,
+  path: string,
+  sources: ToolSources = {},
+): Promise<ToolRegistration> {
+  data.requireInitialized();
+  const given = [sources.wasm, sources.component, sources.plugin].filter((s) => s !== undefined);
+  if (given.length > 1)
+    throw new RuntimeError('USAGE', '--wasm, --component and --driver exclude each other: give one');
+  const descriptor = readJsonFile(path) as Record<string, unknown> & {
+    driver?: { kind?: string; ref?: string };
+  };
+  if (descriptor === null || typeof descriptor !== 'object' || descriptor.type !== TOOL_DESCRIPTOR_TYPE)
+    throw new RuntimeError(
+      'INVALID_INPUT',
+      `${path} is not a ${TOOL_DESCRIPTOR_TYPE} descriptor`,
+      'docs/spec/tool-descriptor.md lists its members',
+    );
+  // Every name that becomes a path is checked before anything is read or written (I-DATADIR-1).
+  const toolPath = data.toolPath(descriptor.name);
+  const name = descriptor.name as string;
+
+  let bytes: Uint8Array | undefined;
+  let fromWat = false;
+  let component: StagedComponent | undefined;
+  let plugin: StagedPlugin | undefined;
+  if (sources.component !== undefined) {
+    component = await stageComponent(sources.component);
+    bytes = component.bytes;
+  } else if (sources.wasm !== undefined) {
+    ({ bytes, fromWat } = await readModuleSource(sources.wasm));
+  } else if (sources.plugin !== undefined) {
+    plugin = await stagePlugin(sources.plugin);
+    descriptor.driver = { ...(descriptor.driver ?? {}), kind: PLUGIN_DRIVER_KIND, ref: plugin.digest };
+  } else if (descriptor.driver?.kind === 'sandbox') {
+    const ref = descriptor.driver.ref;
+    data.modulePath(typeof ref === 'string' && ref.startsWith('sha256:') ? ref.slice('sha256:'.length) : ref);
+  } else if (descriptor.driver?.kind === PLUGIN_DRIVER_KIND) {
+    throw new RuntimeError(
+      'USAGE',
+      `${path} is a plugin tool: give its module with --driver <file.mjs>`,
+      `helmts tool register ${path} --driver ./my-tool.mjs`,
+    );
+  }
+  if (bytes) descriptor.driver = { ...(descriptor.driver ?? {}), kind: 'sandbox', ref: digest(bytes) };
+  const descriptorDigest = canonicalDigest(descriptor);
+  const result = {
+    name,
+    descriptor,
+    descriptor_digest: descriptorDigest,
+    compiled_from_wat: fromWat,
+    ...(component ? { component: component.pin } : {}),
+    ...(plugin ? { plugin } : {}),
+  };
+
+  // A registered tool is pinned: the same descriptor again is a no-op, another one is refused.
+  if (existsSync(toolPath)) {
+    const pinned = canonicalDigest(parseJson(new Uint8Array(readFileSync(toolPath)), toolPath));
+    if (pinned === descriptorDigest) return { ...result, unchanged: true };
+    throw new RuntimeError(
+      'TOOL_ALREADY_REGISTERED',
+      `tool ${name} is already registered with descriptor ${pinned}; this one is ${descriptorDigest}. Nothing was changed`,
+      `to replace it, \`helmts tool repin ${path}\` (with the same --wasm/--component/--driver) — a signed, receipted change; or give this tool another name`,
+    );
+  }
+
+  const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
+  // What this registration creates, so a rejection can remove exactly that.
+  const dirs = ['tools', 'modules', 'plugins'].map((d) => data.path(d));
+  const before = new Map(dirs.map((d) => [d, existsSync(d) ? entries(d) : undefined]));
+  try {
+    try {
+      if (component) writeComponent(data, component);
+      if (bytes) data.writeModule(digest(bytes).slice('sha256:'.length), bytes);
+      if (plugin) writePluginRecord(data, plugin, rt.registry, data.signer('policy', 'policy', rt.registry));
+      mkdirSync(data.path('tools'), { recursive: true });
+      data.writeTool(descriptor);
+      await rt.loadTool(descriptor as unknown as ToolDescriptor);
+    } catch (error) {
+      for (const [dir, had] of before) {
+        if (had === undefined) rmSync(dir, { recursive: true, force: true });
+        else for (const entry of entries(dir)) if (!had.has(entry)) rmSync(join(dir, entry), { force: true });
+      }
+      if (error instanceof RuntimeError) throw error;
+      if (error instanceof SandboxError)
+        throw new RuntimeError(
+          'INVALID_INPUT',
+          `the sandbox refused the module (${error.code}: ${error.message}); nothing was written`,
+          'a sandbox tool is a WASI preview1 command module: it reads its JSON arguments on stdin and prints one JSON document on stdout (docs/spec/sandbox.md)',
+        );
+      throw new RuntimeError(
+        'INVALID_INPUT',
+        `tool descriptor rejected: ${(error as Error)?.message ?? String(error)}`,
+        'docs/spec/tool-descriptor.md lists the members and their rules; nothing was written',
+      );
+    }
+  } finally {
+    await rt.close();
+  }
+  return { ...result, unchanged: false };
+}
+
+/** A registered tool as `tool list` shows it. */
+export interface ToolListing {
+  readonly name: string;
+  readonly driver: { readonly kind: string; readonly ref: string };
+  readonly descriptor_digest: string;
+  /** Plugin tools: the plugin file registered for driver.ref. */
+  readonly plugin_path?: string;
+}
+
+/** The registered tools: name, driver and descriptor digest of each `tools/<name>.json`. */
+export function listTools(data: DataDir): ToolListing[] {
+  data.requireInitialized();
+  const registry = data.registry();
+  return data.toolDescriptors().map((d) => {
+    const driver = (d.driver ?? {}) as { kind?: unknown; ref?: unknown };
+    const kind = String(driver.kind);
+    const ref = String(driver.ref);
+    let path: string | undefined;
+    if (kind === PLUGIN_DRIVER_KIND) {
+      try {
+        path = pluginPath(data, ref, registry);
+      } catch {
+        path = '(no valid registration)';
+      }
+    }
+    return {
+      name: String(d.name),
+      driver: { kind, ref },
+      descriptor_digest: canonicalDigest(d),
+      ...(path === undefined ? {} : { plugin_path: path }),
+    };
+  });
+}
