@@ -49,10 +49,14 @@ export function stageOf(r: GovernedResult): string {
 }
 
 /** Hints for outcomes the operator can change (everything else: the reason code's meaning). */
-function hintFor(r: GovernedResult, tool: string): string | undefined {
+function hintFor(r: GovernedResult, tool: string, stage: string): string | undefined {
   switch (r.reason_code) {
     case 'ARGS_MALFORMED':
-      return `--args must be strict JSON (RFC 8259: no duplicate keys, no lone surrogates); quote it, e.g. --args '{"path":"/data/a.txt"}'`;
+      // Only the executor's parse of --args; the guardian's context stage uses the same code for
+      // a request it cannot read (e.g. no credential), where this hint would mislead.
+      return stage === 'pep.args'
+        ? `--args must be strict JSON (RFC 8259: no duplicate keys, no lone surrogates); quote it, e.g. --args '{"path":"/data/a.txt"}'`
+        : undefined;
     case 'SCHEMA_VIOLATION':
       return `the arguments do not match ${tool}'s input_schema (violations above)`;
     case 'TOOL_UNKNOWN':
@@ -101,7 +105,7 @@ export function runResult(r: GovernedResult, tool: string, data: DataDir): Comma
   const meaning = isReasonCode(r.reason_code) ? reasonCodeInfo(r.reason_code).meaning : r.reason_code;
   // The executor's message for a guardian verdict only says who decided; the code's meaning says why.
   const message = stage.startsWith('guardian.') ? meaning : (r.message ?? meaning);
-  const hint = hintFor(r, tool);
+  const hint = hintFor(r, tool, stage);
   const json = {
     status: r.status,
     verdict: r.verdict,

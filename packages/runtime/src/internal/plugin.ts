@@ -12,25 +12,27 @@
 //     it, so its relative imports and node_modules resolve as usual). A data-directory writer who
 //     cannot read the policy key therefore cannot make the runtime load code of their choosing by
 //     writing a descriptor and a record: the record must verify under a key that held `policy` in
-//     the trust registry at the seq it names (a rotated key's records stay valid, a revoked key's
-//     records from its revocation on do not);
+//     the trust registry at the seq it names, and that key must not be revoked now (a rotated
+//     key's records stay valid, a revoked key's do not);
 //   - every runtime open reads the file, refuses the tool with PLUGIN_PIN_MISMATCH unless its bytes
-//     still have digest P, and then loads exactly those bytes: a module hook serves the verified
-//     text for the plugin's URL, so a file changed between the check and the load cannot run.
+//     still have digest P, and then loads exactly those bytes in a worker thread
+//     (plugin-worker.ts): a module hook serves the verified text for the plugin's URL, so a file
+//     changed between the check and the load cannot run.
 //
 // Not pinned: the modules the plugin imports (its dependencies) and anything it reads at run time.
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import * as nodeModule from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { SignedEnvelope, ToolDescriptor } from '@helm/contracts';
 import { digest, fromBase64Url, type Signer, signEnvelope } from '@helm/crypto';
-import type { Driver, JsonValue } from '@helm/executor';
+import type { Driver, DriverContext } from '@helm/executor';
 import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { type DataDir, writeWhole } from './datadir.js';
 import { parseJson } from './json.js';
+import { recordsAtHead } from './keys.js';
 import { namedPath } from './names.js';
 
 export const PLUGIN_DRIVER_KIND = 'plugin';
@@ -57,57 +59,113 @@ export interface StagedPlugin {
   readonly digest: string;
 }
 
-type PluginFunction = (args: JsonValue, context: unknown) => unknown;
-
-/** Verified source text by module URL, served by the load hook (one URL per path and digest). */
-const verifiedSources = new Map<string, string>();
-let hookInstalled = false;
-
-function serveVerifiedSources(): void {
-  if (hookInstalled) return;
-  const register = (nodeModule as { registerHooks?: typeof nodeModule.registerHooks }).registerHooks;
-  if (typeof register !== 'function')
-    throw new RuntimeError(
-      'PLUGIN_INVALID',
-      `plugin tools need module.registerHooks (Node >= 22.15); this is Node ${process.versions.node}`,
-      'upgrade Node',
-    );
-  register({
-    load(url, context, next) {
-      const source = verifiedSources.get(url);
-      return source === undefined ? next(url, context) : { format: 'module', source, shortCircuit: true };
-    },
-  });
-  hookInstalled = true;
-}
-
-// Node's own loader, also under a test runner that rewrites `import()` in the sources: the plugin
-// must be loaded through the module hook above, never by a loader that re-reads the file.
-const nativeImport = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+const WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './plugin-worker.ts' : './plugin-worker.js',
+  import.meta.url,
+);
 
 const pluginInvalid = (message: string): RuntimeError =>
   new RuntimeError('PLUGIN_INVALID', message, PLUGIN_HINT);
 
-/** Load the plugin from `bytes` (which have `hexDigest`) and return its default export. */
-async function loadPlugin(path: string, bytes: Uint8Array, hexDigest: string): Promise<PluginFunction> {
-  let source: string;
-  try {
-    source = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw pluginInvalid(`${path} is not UTF-8 text`);
+type Answer = { readonly id: number; readonly value?: unknown; readonly error?: string };
+
+/**
+ * A plugin loaded in its own worker thread from the checked bytes (plugin-worker.ts). Calls are
+ * messages; a call whose deadline passes (its signal aborts) terminates the worker — the only way
+ * to stop JavaScript that does not stop by itself — and the next call starts a fresh one. The
+ * plugin's stdout goes to this process's stderr, so it cannot corrupt `--json` output.
+ */
+export class PluginHost {
+  readonly path: string;
+  readonly #workerData: { url: string; source: string };
+  /** The worker being started or running; #live once it is ready. */
+  #worker: Promise<Worker> | undefined;
+  #live: Worker | undefined;
+  #next = 0;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(path: string, source: string, hexDigest: string) {
+    this.path = path;
+    this.#workerData = { url: `${pathToFileURL(path).href}?helm-plugin=${hexDigest}`, source };
   }
-  serveVerifiedSources();
-  const url = `${pathToFileURL(path).href}?helm-plugin=${hexDigest}`;
-  verifiedSources.set(url, source);
-  let loaded: unknown;
-  try {
-    loaded = await nativeImport(url);
-  } catch (error) {
-    throw pluginInvalid(`${path} could not be loaded: ${(error as Error)?.message ?? String(error)}`);
+
+  /** Load the plugin from `bytes` (which have `hexDigest`); PLUGIN_INVALID unless it exports a function. */
+  static async load(path: string, bytes: Uint8Array, hexDigest: string): Promise<PluginHost> {
+    let source: string;
+    try {
+      source = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw pluginInvalid(`${path} is not UTF-8 text`);
+    }
+    const host = new PluginHost(path, source, hexDigest);
+    await host.#start();
+    return host;
   }
-  const fn = (loaded as { default?: unknown }).default;
-  if (typeof fn !== 'function') throw pluginInvalid(`${path} has no default export function`);
-  return fn as PluginFunction;
+
+  #start(): Promise<Worker> {
+    this.#worker ??= new Promise((resolve, reject) => {
+      const worker = new Worker(WORKER_URL, { workerData: this.#workerData, stdout: true, stderr: true });
+      worker.stdout.pipe(process.stderr);
+      worker.stderr.pipe(process.stderr);
+      worker.once('message', (m: { ready?: true; invalid?: string }) => {
+        if (!m.ready) return reject(pluginInvalid(`${this.path}: ${m.invalid}`));
+        this.#live = worker;
+        worker.on('message', (answer: Answer) => this.#answer(answer));
+        worker.unref();
+        resolve(worker);
+      });
+      worker.on('error', (error) =>
+        reject(pluginInvalid(`${this.path} could not be loaded: ${error.message}`)),
+      );
+      worker.on('exit', () => {
+        reject(pluginInvalid(`${this.path} stopped before it was ready`));
+        if (this.#live === worker) this.#ended('the plugin stopped');
+        else if (this.#live === undefined) this.#worker = undefined;
+      });
+    });
+    return this.#worker;
+  }
+
+  #answer(answer: Answer): void {
+    const call = this.#pending.get(answer.id);
+    if (!call) return;
+    this.#pending.delete(answer.id);
+    if (this.#pending.size === 0) this.#live?.unref();
+    if (answer.error !== undefined) call.reject(new Error(answer.error));
+    else call.resolve(answer.value);
+  }
+
+  /** The live worker ended: every call still waiting on it fails; the next call starts a new one. */
+  #ended(why: string): void {
+    this.#live = undefined;
+    this.#worker = undefined;
+    for (const [id, call] of this.#pending) {
+      this.#pending.delete(id);
+      call.reject(new Error(why));
+    }
+  }
+
+  /** Run one call (the executor's driver contract: its promise races the tool's deadline). */
+  async invoke(args: unknown, context: DriverContext): Promise<unknown> {
+    const worker = await this.#start();
+    const id = ++this.#next;
+    const answer = new Promise<unknown>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    worker.ref();
+    context.signal.addEventListener('abort', () => void this.close('the call passed its deadline'), {
+      once: true,
+    });
+    const plain = { tool: context.descriptor.name, decision_id: context.decision_id, effect: context.effect };
+    worker.postMessage({ id, args, context: JSON.parse(JSON.stringify(plain)) });
+    return answer;
+  }
+
+  /** Stop the worker (pending calls fail with `why`). */
+  async close(why = 'the runtime closed'): Promise<void> {
+    const worker = this.#live;
+    if (!worker) return;
+    this.#ended(why);
+    await worker.terminate();
+  }
 }
 
 /** Read and load a plugin file for `tool register --driver` (its top-level code runs now). */
@@ -116,7 +174,8 @@ export async function stagePlugin(file: string): Promise<StagedPlugin> {
   if (!existsSync(path)) throw new RuntimeError('FILE_NOT_FOUND', `no such plugin file: ${file}`);
   const bytes = new Uint8Array(readFileSync(path));
   const d = digest(bytes);
-  await loadPlugin(path, bytes, d.slice('sha256:'.length));
+  const host = await PluginHost.load(path, bytes, d.slice('sha256:'.length));
+  await host.close();
   return { path, digest: d };
 }
 
@@ -170,6 +229,11 @@ export function pluginPath(data: DataDir, ref: string, registry: TrustRegistry):
     ).body;
     if (record.digest !== ref || typeof record.path !== 'string' || !isAbsolute(record.path))
       throw new Error(`it names ${String(record.digest)}`);
+    // A registration is a standing authorization, not history: a key revoked since (unlike one
+    // rotated out) no longer vouches for the code it registered, whatever seq the record names.
+    const keys = recordsAtHead(registry);
+    if (envelope.signatures.some((s) => keys.get(s.keyid)?.revocation === 'revoked'))
+      throw new Error('its signing key has been revoked');
     return record.path;
   } catch (error) {
     throw mismatch(
@@ -189,7 +253,7 @@ export async function pluginDriver(
   data: DataDir,
   descriptor: ToolDescriptor,
   registry: TrustRegistry,
-): Promise<Driver> {
+): Promise<{ driver: Driver; close: () => Promise<void> }> {
   const ref = descriptor.driver.ref;
   let path: string;
   try {
@@ -212,6 +276,9 @@ export async function pluginDriver(
       `tool ${descriptor.name}: its plugin file ${path} changed since it was registered (pinned ${ref}, now ${now}); nothing runs`,
       `restore the registered version, or ${repin}`,
     );
-  const fn = await loadPlugin(path, bytes, ref.slice('sha256:'.length));
-  return { kind: PLUGIN_DRIVER_KIND, invoke: (args, context) => fn(args, context) };
+  const host = await PluginHost.load(path, bytes, ref.slice('sha256:'.length));
+  return {
+    driver: { kind: PLUGIN_DRIVER_KIND, invoke: (args, context) => host.invoke(args, context) },
+    close: () => host.close(),
+  };
 }

@@ -235,6 +235,8 @@ export class GovernedRuntime {
   /** The options of this open (with the per-call frozen clock), for tools loaded later. */
   readonly #options: RuntimeOptions;
   readonly #explaining: ExplainingPort;
+  /** Plugin workers to stop at close. */
+  readonly #closers: (() => Promise<void>)[] = [];
 
   private constructor(
     data: DataDir,
@@ -461,7 +463,9 @@ export class GovernedRuntime {
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
     let driver: Driver;
     if (descriptor.driver.kind === PLUGIN_DRIVER_KIND) {
-      driver = await pluginDriver(this.data, descriptor, this.registry);
+      const plugin = await pluginDriver(this.data, descriptor, this.registry);
+      this.#closers.push(plugin.close);
+      driver = plugin.driver;
     } else if (descriptor.driver.kind === 'function') {
       // Own properties only: a ref of `constructor` or `__proto__` must never name an Object member.
       const ref = descriptor.driver.ref;
@@ -613,6 +617,7 @@ export class GovernedRuntime {
 
   async close(): Promise<void> {
     try {
+      await Promise.all(this.#closers.splice(0).map((close) => close()));
       await this.#sandbox?.close();
       this.#sandbox = undefined;
     } finally {

@@ -10,7 +10,7 @@
 // will — the executor validates and pins the descriptor, the sandbox admits the module. If that
 // fails, every file and directory the registration created is removed again before the lock is
 // released: a rejected descriptor or module is not left on disk.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOOL_DESCRIPTOR_TYPE, type ToolDescriptor } from '@helm/contracts';
 import { canonicalBytes, digest } from '@helm/crypto';
@@ -110,6 +110,14 @@ export async function readModuleSource(file: string): Promise<{ bytes: Uint8Arra
 
 const canonicalDigest = (value: unknown): string => digest(canonicalBytes(value));
 
+const isLink = (path: string): boolean => {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
+
 /** Entries of `dir` (none when it does not exist). */
 const entries = (dir: string): Set<string> => new Set(existsSync(dir) ? readdirSync(dir) : []);
 
@@ -172,10 +180,32 @@ export async function registerTool(
     ...(plugin ? { plugin } : {}),
   };
 
+  // Nothing is read or written through a link a data-directory writer planted (I-DATADIR-1).
+  for (const path of [data.path('tools'), data.path('modules'), data.path('plugins'), toolPath]) {
+    if (isLink(path))
+      throw new RuntimeError(
+        'DATA_DIR_UNSAFE',
+        `${path} is a symbolic link; nothing was written`,
+        'the entries of the data directory (keys/, tools/, modules/, plugins/ and the files in them) must not be links: remove it',
+      );
+  }
+
   // A registered tool is pinned: the same descriptor again is a no-op, another one is refused.
   if (existsSync(toolPath)) {
     const pinned = canonicalDigest(parseJson(new Uint8Array(readFileSync(toolPath)), toolPath));
-    if (pinned === descriptorDigest) return { ...result, unchanged: true };
+    if (pinned === descriptorDigest) {
+      // The same tool again: the descriptor stays as it is, and what its sources derive — the
+      // module bytes, a component's jco pin and artifacts, a plugin's signed record, all named by
+      // the digests the descriptor pins — is written again. That is how a tampered or stale
+      // component pin is repaired (COMPONENT_PIN_MISMATCH's hint) without changing the tool.
+      if (component) writeComponent(data, component);
+      if (bytes) data.writeModule(digest(bytes).slice('sha256:'.length), bytes);
+      if (plugin) {
+        const registry = data.registry();
+        writePluginRecord(data, plugin, registry, data.signer('policy', 'policy', registry));
+      }
+      return { ...result, unchanged: true };
+    }
     throw new RuntimeError(
       'TOOL_ALREADY_REGISTERED',
       `tool ${name} is already registered with descriptor ${pinned}; this one is ${descriptorDigest}. Nothing was changed`,
