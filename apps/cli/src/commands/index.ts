@@ -109,12 +109,12 @@ export function initCommand(dir: string, opts: InitOpts = {}): CommandResult {
       `  root: ${roots.length} key(s), threshold ${threshold}, in ${rootKeyDir}${
         offline
           ? ' — move them offline now; bring them back only for key generate/rotate/revoke (--root-key-dir)'
-          : ' (whoever can read the data directory holds root; see `helm init --root-key-dir`)'
+          : ' (whoever can read the data directory holds root; see `helmts init --root-key-dir`)'
       }`,
-      `  trust anchor: ${anchor}   (share it with verifiers: helm verify <pack> --trust-anchor ${anchor})`,
+      `  trust anchor: ${anchor}   (share it with verifiers: helmts verify <pack> --trust-anchor ${anchor})`,
       '  policy: default P0 ceilings + a signed bundle allowing principal "local" to call the echo tool',
-      `  trust head: seq ${registry.seq}, ${registry.head} (pin freshness: helm verify … --trust-head ${registry.seq}:${registry.head})`,
-      'Next: register a tool (`helm tool register <descriptor.json>`) and run a call (`helm run --tool echo ...`).',
+      `  trust head: seq ${registry.seq}, ${registry.head} (pin freshness: helmts verify … --trust-head ${registry.seq}:${registry.head})`,
+      'Next: register a tool (`helmts tool register <descriptor.json>`) and run a call (`helmts run --tool echo ...`).',
     ],
   );
 }
@@ -209,7 +209,7 @@ export function keysRotate(data: DataDir, name: string, rootKeyDir?: string): Co
   const registry = data.registry();
   const own = data.localKey(name);
   const target = liveKey(registry, own.signer.keyId, 'follow');
-  refuseRootTarget(target, `helm keys rotate ${name}`);
+  refuseRootTarget(target, `helmts keys rotate ${name}`);
   const roots = data.rootSigners(registry, rootKeyDir);
   const oldKeyid = target.record.keyid;
   const roles = openRoles(target.record);
@@ -265,16 +265,16 @@ export function keysRevoke(data: DataDir, name: string | undefined, opts: Revoke
     throw new CliError(
       'USAGE',
       'name the key to revoke either by its file name or by --keyid, not both',
-      'helm keys revoke executor | helm keys revoke --keyid ed25519:<64 hex>',
+      'helmts keys revoke executor | helmts keys revoke --keyid ed25519:<64 hex>',
     );
   if (opts.keyid !== undefined && !isKeyId(opts.keyid))
-    throw new CliError('USAGE', '--keyid must be ed25519:<64 lowercase hex>', 'key ids: `helm keys list`');
+    throw new CliError('USAGE', '--keyid must be ed25519:<64 lowercase hex>', 'key ids: `helmts keys list`');
   const registry = data.registry();
   const target =
     name === undefined
       ? liveKey(registry, opts.keyid as string, 'exact')
       : liveKey(registry, data.localKey(name).signer.keyId, 'follow');
-  const what = name === undefined ? `helm keys revoke --keyid ${opts.keyid}` : `helm keys revoke ${name}`;
+  const what = name === undefined ? `helmts keys revoke --keyid ${opts.keyid}` : `helmts keys revoke ${name}`;
   refuseRootTarget(target, what);
   const roots = data.rootSigners(registry, opts.rootKeyDir);
   const keyid = target.record.keyid;
@@ -429,7 +429,7 @@ export function exportCommand(
   return ok({ path: out, sha256: pack.digest, bytes: pack.bytes.length, manifest: pack.manifest }, [
     `Exported ${pack.manifest.counts.receipts} receipts (Lamport ${pack.manifest.scope.from_lamport}..${pack.manifest.scope.to_lamport}) to ${out}`,
     `  ${pack.bytes.length} bytes, ${pack.digest}`,
-    `Next: helm verify ${out} --trust-anchor ${data.config().trust_anchor}`,
+    `Next: helmts verify ${out} --trust-anchor ${data.config().trust_anchor}`,
   ]);
 }
 
@@ -480,7 +480,7 @@ export function trustPins(
       throw new CliError(
         'USAGE',
         '--trust-head must be <seq>:sha256:<64 lowercase hex> (a registry head and its seq)',
-        'print your registry head with `helm trust head`',
+        'print your registry head with `helmts trust head`',
       );
   }
   // A malformed anchor is a typo on the command line, not evidence of tampering: refuse it here,
@@ -545,7 +545,7 @@ export function trustHeadCommand(data: DataDir): CommandResult {
   return ok({ trust_anchor: anchor, trust_seq: registry.seq, trust_head: registry.head, pin }, [
     `trust anchor ${anchor}`,
     `registry head at seq ${registry.seq}: ${registry.head}`,
-    `Verifiers pin freshness with: helm verify <pack> --trust-anchor ${anchor} --trust-head ${pin}`,
+    `Verifiers pin freshness with: helmts verify <pack> --trust-anchor ${anchor} --trust-head ${pin}`,
     'Record this value outside the data directory (a ticket, a monitor, a witness): a pin read back from a data directory is only as fresh as that directory.',
   ]);
 }
@@ -730,7 +730,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     )
     .option(
       '--trust-head <seq:digest>',
-      "freshness: the pack's trust registry must continue this head (`helm trust head`); default with a data directory: its head",
+      "freshness: the pack's trust registry must continue this head (`helmts trust head`); default with a data directory: its head",
     )
     .option(...json)
     .action(
@@ -755,7 +755,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     )
     .option(
       '--trust-head <seq:digest>',
-      "freshness: the pack's trust registry must continue this head (`helm trust head`); default with a data directory: its head",
+      "freshness: the pack's trust registry must continue this head (`helmts trust head`); default with a data directory: its head",
     )
     .option(...json)
     .action(
@@ -763,7 +763,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
         (file: string | undefined, o: { reexecute?: boolean } & FreshnessOpts & ExpectOpts, cmd: Command) => {
           if (o.reexecute) return withDataDir(cmd, (d) => reexecuteCommand(d));
           if (!file)
-            throw new CliError('USAGE', 'give a pack to replay, or --reexecute', 'helm replay pack.tar');
+            throw new CliError('USAGE', 'give a pack to replay, or --reexecute', 'helmts replay pack.tar');
           return withDataDir(cmd, (d) => replayCommand(file, o, d));
         },
       ),

@@ -651,7 +651,7 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
     throw new RuntimeError(
       'INVALID_INPUT',
       'nothing to export: no receipts in that range',
-      'run a governed call first (`helm run` or `helm demo`)',
+      'run a governed call first (`helmts run` or `helmts demo`)',
     );
   }
   const receiptIds = new Set(receipts.map((r) => r.envelope.signatures[0]?.sig));
