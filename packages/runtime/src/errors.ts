@@ -34,6 +34,8 @@ export type RuntimeErrorCode =
   | 'ROOT_KEYS_INSUFFICIENT'
   /** `tool register` of a name already registered with another descriptor (change it with `tool repin`). */
   | 'TOOL_ALREADY_REGISTERED'
+  /** `tool repin` of a name that is not registered (register it first). */
+  | 'TOOL_NOT_REGISTERED'
   /** WebAssembly text that wabt cannot compile (the message names the line and column). */
   | 'WAT_INVALID'
   /** WebAssembly text given, but the optional `wabt` package is not installed. */

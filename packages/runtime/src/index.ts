@@ -47,7 +47,9 @@ export {
 } from './internal/runtime.js';
 export {
   listTools,
+  prepareRepin,
   registerTool,
+  type StagedRepin,
   type ToolListing,
   type ToolRegistration,
   type ToolSources,

@@ -231,6 +231,66 @@ describe('I-TOOL-1: registration never replaces a pinned descriptor', () => {
   });
 });
 
+describe('prepareRepin: a change is checked without the runtime, nothing registered changes', () => {
+  it('refuses unknown tools and bad changes, writes the new artifacts, and works while the runtime is held', async () => {
+    const { prepareRepin } = await import('../src/index.ts');
+    const { dir, data } = home();
+    const path = file('rp.json', descriptor('rp', { kind: 'sandbox', ref: 'x' }));
+    await registerTool(data, path, { wasm: join(ASSETS, 'echo.wat') });
+    const holder = await open(data); // a server holding the directory does not stop a repin
+    try {
+      await expect(
+        prepareRepin(data, file('nope.json', descriptor('nope', { kind: 'function', ref: 'builtin.echo' }))),
+      ).rejects.toMatchObject({
+        code: 'TOOL_NOT_REGISTERED',
+      });
+      const same = await prepareRepin(data, path, { wasm: join(ASSETS, 'echo.wat') });
+      expect(same.unchanged).toBe(true);
+      const before = snapshot(dir);
+      const refused: [string, Parameters<typeof prepareRepin>[2], string][] = [
+        ['rp-bad-schema.json', { wasm: join(ASSETS, 'echo.wat') }, 'INVALID_INPUT'],
+        [
+          'rp-bad-module.json',
+          { wasm: file('imp2.wat', '(module (import "env" "x" (func)) (func (export "_start")))') },
+          'INVALID_INPUT',
+        ],
+        ['rp-bad-builtin.json', {}, 'INVALID_INPUT'],
+      ];
+      const variants: Record<string, unknown> = {
+        'rp-bad-schema.json': descriptor(
+          'rp',
+          { kind: 'sandbox', ref: 'x' },
+          { input_schema: { type: 'nope' } },
+        ),
+        'rp-bad-module.json': descriptor('rp', { kind: 'sandbox', ref: 'x' }),
+        'rp-bad-builtin.json': descriptor('rp', { kind: 'function', ref: 'no.such' }),
+      };
+      for (const [name, sources, code] of refused) {
+        await expect(prepareRepin(data, file(name, variants[name]), sources), name).rejects.toMatchObject({
+          code,
+        });
+        expect(snapshot(dir), name).toEqual(before);
+      }
+      const spin = await prepareRepin(
+        data,
+        file('rp-spin.json', descriptor('rp', { kind: 'sandbox', ref: 'x' }, { description: 'spins' })),
+        {
+          wasm: join(ASSETS, 'spin.wat'),
+        },
+      );
+      expect(spin.unchanged).toBe(false);
+      expect(spin.previous_digest).toBe(same.descriptor_digest);
+      const ref = (spin.descriptor.driver as { ref: string }).ref;
+      expect(existsSync(join(dir, 'modules', `${ref.slice(7)}.wasm`))).toBe(true);
+      // The registered descriptor is untouched until a governance event applies the change.
+      expect(listTools(data).find((t) => t.name === 'rp')?.descriptor_digest).toBe(same.descriptor_digest);
+    } finally {
+      await holder.close();
+      data.close();
+    }
+  });
+});
+
 describe('WebAssembly text is compiled with wabt', () => {
   it('echo.wat registers and runs like the committed echo.wasm', async () => {
     const { data } = home();

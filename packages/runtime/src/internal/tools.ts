@@ -14,9 +14,18 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } f
 import { join } from 'node:path';
 import { TOOL_DESCRIPTOR_TYPE, type ToolDescriptor } from '@helm/contracts';
 import { canonicalBytes, digest } from '@helm/crypto';
-import { SandboxError } from '@helm/runtime-sandbox';
+import { httpDriver } from '@helm/driver-http';
+import { type Driver, ToolRegistry } from '@helm/executor';
+import { createSandbox, SandboxError } from '@helm/runtime-sandbox';
+import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
-import { type ComponentPin, type StagedComponent, stageComponent, writeComponent } from './component.js';
+import {
+  type ComponentPin,
+  isComponent,
+  type StagedComponent,
+  stageComponent,
+  writeComponent,
+} from './component.js';
 import type { DataDir } from './datadir.js';
 import { parseJson, readJsonFile } from './json.js';
 import {
@@ -26,7 +35,7 @@ import {
   stagePlugin,
   writePluginRecord,
 } from './plugin.js';
-import { GovernedRuntime } from './runtime.js';
+import { BUILTIN_FUNCTIONS, GovernedRuntime } from './runtime.js';
 
 /** Where a tool's body comes from, besides its descriptor (at most one). */
 export interface ToolSources {
@@ -121,22 +130,30 @@ const isLink = (path: string): boolean => {
 /** Entries of `dir` (none when it does not exist). */
 const entries = (dir: string): Set<string> => new Set(existsSync(dir) ? readdirSync(dir) : []);
 
+/** A descriptor and its tool body, read and checked, with nothing written yet. */
+interface Staged {
+  readonly name: string;
+  readonly toolPath: string;
+  /** The descriptor as it will be pinned (driver.kind/ref set from the sources). */
+  readonly descriptor: Record<string, unknown> & { driver?: { kind?: string; ref?: string } };
+  readonly descriptorDigest: string;
+  readonly bytes: Uint8Array | undefined;
+  readonly fromWat: boolean;
+  readonly component: StagedComponent | undefined;
+  readonly plugin: StagedPlugin | undefined;
+}
+
 /**
- * Register the tool of the descriptor file `path` (docs/cli.md §Tools). Opens the governed runtime
- * (DATA_DIR_LOCKED while another process has it open).
+ * Read the descriptor file `path` and its body (`sources`) and check everything that needs no
+ * runtime: strict JSON, the descriptor type, the name rule, the module (WAT compiled, a component
+ * transpiled and admitted, a plugin loaded), and no planted links where files will go.
  */
-export async function registerTool(
-  data: DataDir,
-  path: string,
-  sources: ToolSources = {},
-): Promise<ToolRegistration> {
+async function stage(data: DataDir, path: string, sources: ToolSources, verb: string): Promise<Staged> {
   data.requireInitialized();
   const given = [sources.wasm, sources.component, sources.plugin].filter((s) => s !== undefined);
   if (given.length > 1)
     throw new RuntimeError('USAGE', '--wasm, --component and --driver exclude each other: give one');
-  const descriptor = readJsonFile(path) as Record<string, unknown> & {
-    driver?: { kind?: string; ref?: string };
-  };
+  const descriptor = readJsonFile(path) as Staged['descriptor'];
   if (descriptor === null || typeof descriptor !== 'object' || descriptor.type !== TOOL_DESCRIPTOR_TYPE)
     throw new RuntimeError(
       'INVALID_INPUT',
@@ -166,29 +183,63 @@ export async function registerTool(
     throw new RuntimeError(
       'USAGE',
       `${path} is a plugin tool: give its module with --driver <file.mjs>`,
-      `helmts tool register ${path} --driver ./my-tool.mjs`,
+      `helmts tool ${verb} ${path} --driver ./my-tool.mjs`,
     );
   }
   if (bytes) descriptor.driver = { ...(descriptor.driver ?? {}), kind: 'sandbox', ref: digest(bytes) };
-  const descriptorDigest = canonicalDigest(descriptor);
-  const result = {
-    name,
-    descriptor,
-    descriptor_digest: descriptorDigest,
-    compiled_from_wat: fromWat,
-    ...(component ? { component: component.pin } : {}),
-    ...(plugin ? { plugin } : {}),
-  };
 
   // Nothing is read or written through a link a data-directory writer planted (I-DATADIR-1).
-  for (const path of [data.path('tools'), data.path('modules'), data.path('plugins'), toolPath]) {
-    if (isLink(path))
+  for (const p of [data.path('tools'), data.path('modules'), data.path('plugins'), toolPath]) {
+    if (isLink(p))
       throw new RuntimeError(
         'DATA_DIR_UNSAFE',
-        `${path} is a symbolic link; nothing was written`,
+        `${p} is a symbolic link; nothing was written`,
         'the entries of the data directory (keys/, tools/, modules/, plugins/ and the files in them) must not be links: remove it',
       );
   }
+  return {
+    name,
+    toolPath,
+    descriptor,
+    descriptorDigest: canonicalDigest(descriptor),
+    bytes,
+    fromWat,
+    component,
+    plugin,
+  };
+}
+
+/** Write what a staged tool's sources derive, under the digests its descriptor pins. */
+function writeArtifacts(data: DataDir, staged: Staged, registry: TrustRegistry): void {
+  if (staged.component) writeComponent(data, staged.component);
+  if (staged.bytes) data.writeModule(digest(staged.bytes).slice('sha256:'.length), staged.bytes);
+  if (staged.plugin)
+    writePluginRecord(data, staged.plugin, registry, data.signer('policy', 'policy', registry));
+}
+
+function registrationOf(staged: Staged, unchanged: boolean): ToolRegistration {
+  return {
+    name: staged.name,
+    descriptor: staged.descriptor,
+    descriptor_digest: staged.descriptorDigest,
+    unchanged,
+    compiled_from_wat: staged.fromWat,
+    ...(staged.component ? { component: staged.component.pin } : {}),
+    ...(staged.plugin ? { plugin: staged.plugin } : {}),
+  };
+}
+
+/**
+ * Register the tool of the descriptor file `path` (docs/cli.md §Tools). Opens the governed runtime
+ * (DATA_DIR_LOCKED while another process has it open).
+ */
+export async function registerTool(
+  data: DataDir,
+  path: string,
+  sources: ToolSources = {},
+): Promise<ToolRegistration> {
+  const staged = await stage(data, path, sources, 'register');
+  const { name, toolPath, descriptor, descriptorDigest } = staged;
 
   // A registered tool is pinned: the same descriptor again is a no-op, another one is refused.
   if (existsSync(toolPath)) {
@@ -198,13 +249,8 @@ export async function registerTool(
       // module bytes, a component's jco pin and artifacts, a plugin's signed record, all named by
       // the digests the descriptor pins — is written again. That is how a tampered or stale
       // component pin is repaired (COMPONENT_PIN_MISMATCH's hint) without changing the tool.
-      if (component) writeComponent(data, component);
-      if (bytes) data.writeModule(digest(bytes).slice('sha256:'.length), bytes);
-      if (plugin) {
-        const registry = data.registry();
-        writePluginRecord(data, plugin, registry, data.signer('policy', 'policy', registry));
-      }
-      return { ...result, unchanged: true };
+      writeArtifacts(data, staged, data.registry());
+      return registrationOf(staged, true);
     }
     throw new RuntimeError(
       'TOOL_ALREADY_REGISTERED',
@@ -219,9 +265,7 @@ export async function registerTool(
   const before = new Map(dirs.map((d) => [d, existsSync(d) ? entries(d) : undefined]));
   try {
     try {
-      if (component) writeComponent(data, component);
-      if (bytes) data.writeModule(digest(bytes).slice('sha256:'.length), bytes);
-      if (plugin) writePluginRecord(data, plugin, rt.registry, data.signer('policy', 'policy', rt.registry));
+      writeArtifacts(data, staged, rt.registry);
       mkdirSync(data.path('tools'), { recursive: true });
       data.writeTool(descriptor);
       await rt.loadTool(descriptor as unknown as ToolDescriptor);
@@ -230,23 +274,110 @@ export async function registerTool(
         if (had === undefined) rmSync(dir, { recursive: true, force: true });
         else for (const entry of entries(dir)) if (!had.has(entry)) rmSync(join(dir, entry), { force: true });
       }
-      if (error instanceof RuntimeError) throw error;
-      if (error instanceof SandboxError)
-        throw new RuntimeError(
-          'INVALID_INPUT',
-          `the sandbox refused the module (${error.code}: ${error.message}); nothing was written`,
-          'a sandbox tool is a WASI preview1 command module: it reads its JSON arguments on stdin and prints one JSON document on stdout (docs/spec/sandbox.md)',
-        );
-      throw new RuntimeError(
-        'INVALID_INPUT',
-        `tool descriptor rejected: ${(error as Error)?.message ?? String(error)}`,
-        'docs/spec/tool-descriptor.md lists the members and their rules; nothing was written',
-      );
+      throw refusal(error);
     }
   } finally {
     await rt.close();
   }
-  return { ...result, unchanged: false };
+  return registrationOf(staged, false);
+}
+
+/** A refusal of the executor or the sandbox as the RuntimeError a caller sees. */
+function refusal(error: unknown): RuntimeError {
+  if (error instanceof RuntimeError) return error;
+  if (error instanceof SandboxError)
+    return new RuntimeError(
+      'INVALID_INPUT',
+      `the sandbox refused the module (${error.code}: ${error.message}); nothing was written`,
+      'a sandbox tool is a WASI preview1 command module: it reads its JSON arguments on stdin and prints one JSON document on stdout (docs/spec/sandbox.md)',
+    );
+  return new RuntimeError(
+    'INVALID_INPUT',
+    `tool descriptor rejected: ${(error as Error)?.message ?? String(error)}`,
+    'docs/spec/tool-descriptor.md lists the members and their rules; nothing was written',
+  );
+}
+
+/** A change of a registered tool, checked and its artifacts written, for a `tool.repin` event. */
+export interface StagedRepin extends ToolRegistration {
+  /** The descriptor digest the tool is pinned to now (what the repin replaces). */
+  readonly previous_digest: string;
+}
+
+/**
+ * Prepare `tool repin`: the tool must be registered (TOOL_NOT_REGISTERED), and the new descriptor
+ * and body are checked as a registration would check them — but without opening the runtime, so a
+ * repin works while `helmts serve` holds the data directory: the executor's descriptor rules in a
+ * scratch registry, the module in a scratch sandbox (components and plugins are checked by staging).
+ * Then what the body derives is written under its digests (harmless until an event names them).
+ * Nothing about the registered tool changes here; the governance event does that.
+ */
+export async function prepareRepin(
+  data: DataDir,
+  path: string,
+  sources: ToolSources = {},
+): Promise<StagedRepin> {
+  const staged = await stage(data, path, sources, 'repin');
+  if (!existsSync(staged.toolPath))
+    throw new RuntimeError(
+      'TOOL_NOT_REGISTERED',
+      `no tool ${staged.name} is registered in ${data.dir}; nothing to repin`,
+      `register it: \`helmts tool register ${path}\``,
+    );
+  const previous = canonicalDigest(parseJson(new Uint8Array(readFileSync(staged.toolPath)), staged.toolPath));
+  if (previous === staged.descriptorDigest)
+    return { ...registrationOf(staged, true), previous_digest: previous };
+  await checkWithoutRuntime(data, staged);
+  writeArtifacts(data, staged, data.registry());
+  return { ...registrationOf(staged, false), previous_digest: previous };
+}
+
+async function checkWithoutRuntime(data: DataDir, staged: Staged): Promise<void> {
+  const descriptor = staged.descriptor as unknown as ToolDescriptor;
+  const kind = staged.descriptor.driver?.kind;
+  const ref = String(staged.descriptor.driver?.ref);
+  const stub = (k: string): Driver => ({ kind: k, invoke: () => undefined });
+  let driver: Driver;
+  if (kind === 'function') {
+    if (!Object.hasOwn(BUILTIN_FUNCTIONS, ref))
+      throw new RuntimeError('INVALID_INPUT', `tool ${staged.name}: unknown built-in function ${ref}`);
+    driver = stub('function');
+  } else if (kind === 'http') {
+    driver = httpDriver();
+  } else if (kind === 'sandbox') {
+    const bytes = staged.bytes ?? data.module(ref.slice('sha256:'.length));
+    if (!bytes)
+      throw new RuntimeError(
+        'FILE_NOT_FOUND',
+        `tool ${staged.name}: WASM module ${ref} is missing`,
+        'give it with --wasm',
+      );
+    // A component was admitted by its staging; a core module is admitted by a scratch sandbox.
+    if (!staged.component && !isComponent(bytes)) {
+      const scratch = createSandbox();
+      try {
+        await scratch.register(bytes);
+      } catch (error) {
+        throw refusal(error);
+      } finally {
+        await scratch.close();
+      }
+    }
+    driver = stub('sandbox');
+  } else if (kind === PLUGIN_DRIVER_KIND) {
+    driver = stub(PLUGIN_DRIVER_KIND);
+  } else {
+    throw new RuntimeError(
+      'INVALID_INPUT',
+      `tool ${staged.name}: driver kind ${String(kind)} is not supported`,
+      'driver.kind is one of: function (built-ins such as builtin.echo), sandbox, http, plugin',
+    );
+  }
+  try {
+    new ToolRegistry().register(descriptor, driver);
+  } catch (error) {
+    throw refusal(error);
+  }
 }
 
 /** A registered tool as `tool list` shows it. */
