@@ -94,6 +94,18 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       `change a registered tool with \`${H} tool repin\`, which is signed and receipted.`,
     ],
   },
+  'tool repin': {
+    examples: [
+      `${H} tool repin echo.json                             # a reviewed change of the descriptor`,
+      `${H} tool repin lookup.json --driver ./lookup.mjs     # after editing (and reviewing) a plugin`,
+      `${H} tool repin wasm-echo.json --wasm echo-v2.wat`,
+    ],
+    notes: [
+      'The change is checked first, then appended as a tool.repin governance event signed by the policy key;',
+      'the runtime applies it (now, or before the next decision of a running server) and writes a',
+      'helm.admin.tool.repin receipt, so an EvidencePack shows who changed the tool and when.',
+    ],
+  },
   'tool list': { examples: [`${H} tool list`, `${H} tool list --json`] },
   run: {
     examples: [

@@ -102,6 +102,36 @@ const run = async (data: ReturnType<typeof home>['data'], tool: string, args: un
   }
 };
 
+/**
+ * Open the runtime and call `tool`: the tool must be out of service with `code` (and `message`),
+ * and the call refused with that error before any decision or receipt.
+ */
+async function refusedTool(
+  data: ReturnType<typeof home>['data'],
+  tool: string,
+  expected: { code: string; message?: RegExp },
+): Promise<void> {
+  const receipts = data.store.receiptsSync({ chainId: data.config().chain_id }).length;
+  const rt = await open(data);
+  try {
+    expect(rt.outOfService().get(tool)).toMatchObject(expected);
+    await expect(
+      rt.execute({
+        tool,
+        principal: 'local',
+        args: {},
+        context: {
+          environment_fingerprint: data.config().environment_fingerprint,
+          credential_id: 'cred-local',
+        },
+      }),
+    ).rejects.toMatchObject(expected);
+  } finally {
+    await rt.close();
+  }
+  expect(data.store.receiptsSync({ chainId: data.config().chain_id }).length).toBe(receipts);
+}
+
 describe('I-TOOL-1: registration never replaces a pinned descriptor', () => {
   it('another descriptor under a registered name is TOOL_ALREADY_REGISTERED; nothing changes', async () => {
     const { dir, data } = home();
@@ -353,7 +383,7 @@ describe('I-PLUGIN-1: plugin tools run exactly the pinned bytes', () => {
     data.close();
   });
 
-  it('a plugin file changed after registration is refused at open; the changed code never runs', async () => {
+  it('a plugin file changed after registration is out of service at open; the changed code never runs', async () => {
     const { data } = home();
     const path = plugin('changed', 'original');
     await registerTool(data, file('pc.json', descriptor('pc', { kind: 'plugin', ref: 'x' })), {
@@ -361,15 +391,13 @@ describe('I-PLUGIN-1: plugin tools run exactly the pinned bytes', () => {
     });
     rmSync(marker('changed'), { force: true });
     writeFileSync(path, readFileSync(path, 'utf8').replaceAll('original', 'evil'));
-    const receiptsBefore = data.store.receiptsSync({ chainId: data.config().chain_id }).length;
-    await expect(open(data)).rejects.toMatchObject({
+    await refusedTool(data, 'pc', {
       code: 'PLUGIN_PIN_MISMATCH',
-      message: expect.stringMatching(/changed since it was registered/),
+      message: /changed since it was registered/,
     });
     expect(existsSync(marker('changed'))).toBe(false);
     rmSync(path);
-    await expect(open(data)).rejects.toMatchObject({ code: 'PLUGIN_PIN_MISMATCH', message: /is missing/ });
-    expect(data.store.receiptsSync({ chainId: data.config().chain_id }).length).toBe(receiptsBefore);
+    await refusedTool(data, 'pc', { code: 'PLUGIN_PIN_MISMATCH', message: /is missing/ });
     data.close();
   });
 
@@ -411,7 +439,7 @@ describe('I-PLUGIN-1: plugin tools run exactly the pinned bytes', () => {
     };
     for (const [what, record] of records) {
       write(record);
-      await expect(open(data), what).rejects.toMatchObject({ code: 'PLUGIN_PIN_MISMATCH' });
+      await refusedTool(data, 'sneaky', { code: 'PLUGIN_PIN_MISMATCH' });
       expect(existsSync(marker('evil')), what).toBe(false);
     }
     // A genuine, policy-signed record of ANOTHER plugin, copied under this digest, names the other one.
@@ -424,7 +452,7 @@ describe('I-PLUGIN-1: plugin tools run exactly the pinned bytes', () => {
     const honestRecord = readFileSync(join(dir, 'plugins', `${reg.plugin?.digest.slice(7)}.json`), 'utf8');
     data.writeTool(descriptor('sneaky', { kind: 'plugin', ref: `sha256:${hex}` }));
     writeFileSync(join(dir, 'plugins', `${hex}.json`), honestRecord);
-    await expect(open(data)).rejects.toMatchObject({ code: 'PLUGIN_PIN_MISMATCH' });
+    await refusedTool(data, 'sneaky', { code: 'PLUGIN_PIN_MISMATCH' });
     expect(existsSync(marker('evil'))).toBe(false);
     data.close();
   });

@@ -557,12 +557,13 @@ export function trustHeadCommand(data: DataDir): CommandResult {
 export async function reexecuteCommand(data: DataDir): Promise<CommandResult> {
   const r = await reexecute(data);
   const divergences = r.divergences.map((d) => {
-    const differences = jsonDiff(d.recorded, d.replayed);
+    const differences = d.reason === undefined ? jsonDiff(d.recorded, d.replayed) : [];
     return {
       lamport: d.lamport,
       field: d.field,
+      ...(d.reason === undefined ? {} : { reason: d.reason }),
       differences:
-        differences.length > 0
+        d.reason !== undefined || differences.length > 0
           ? differences
           : // Equal signed bodies in different envelopes: only the signatures differ.
             [{ path: '/signatures', recorded: 'differs', replayed: 'differs' }],
@@ -577,10 +578,14 @@ export async function reexecuteCommand(data: DataDir): Promise<CommandResult> {
         `re-execution: ${r.divergences.length} divergence(s) in ${r.calls} calls (${r.identical} identical)`,
         ...divergences
           .slice(0, 10)
-          .flatMap((d) => [
-            `  Lamport ${d.lamport} ${d.field}:`,
-            ...d.differences.map((f) => `    ${formatDifference(f)}`),
-          ]),
+          .flatMap((d) =>
+            d.reason !== undefined
+              ? [`  Lamport ${d.lamport} ${d.field}: not re-executed: ${d.reason}`]
+              : [
+                  `  Lamport ${d.lamport} ${d.field}:`,
+                  ...d.differences.map((f) => `    ${formatDifference(f)}`),
+                ],
+          ),
         ...(divergences.length > 10
           ? [`  … and ${divergences.length - 10} more (--json lists them all)`]
           : []),

@@ -1,8 +1,17 @@
 // `helmts tool register|list`: thin over @helm/runtime's registration (packages/runtime/src/
 // internal/tools.ts). A registration adds a tool and never changes one.
-import { componentSummary, type DataDir, listTools, registerTool } from '@helm/runtime';
+import {
+  componentSummary,
+  type DataDir,
+  GovernedRuntime,
+  listTools,
+  RuntimeError,
+  readGovernanceApplications,
+  registerTool,
+  repinTool,
+} from '@helm/runtime';
 import type { Command } from 'commander';
-import { type CommandResult, ok } from '../errors.js';
+import { type CommandResult, failed, ok } from '../errors.js';
 import { CLI_NAME } from '../help.js';
 import { withDataDir } from './data.js';
 
@@ -55,6 +64,69 @@ export async function toolRegister(
   );
 }
 
+/**
+ * `helmts tool repin`: the signed, receipted change of a registered tool. The change is checked
+ * and appended as a `tool.repin` governance event without the runtime; then, if no other process
+ * holds the data directory, a runtime is opened to apply it now (and closed); otherwise the running
+ * runtime applies it before its next decision.
+ */
+export async function toolRepin(
+  data: DataDir,
+  path: string,
+  wasm: string | undefined,
+  component?: string,
+  plugin?: string,
+): Promise<CommandResult> {
+  const { staged, event } = await repinTool(data, path, {
+    ...(wasm === undefined ? {} : { wasm }),
+    ...(component === undefined ? {} : { component }),
+    ...(plugin === undefined ? {} : { plugin }),
+  });
+  const base = {
+    name: staged.name,
+    previous_digest: staged.previous_digest,
+    descriptor_digest: staged.descriptor_digest,
+    driver: staged.descriptor.driver,
+  };
+  if (!event)
+    return ok({ ...base, unchanged: true }, [
+      `${staged.name} is pinned to exactly this descriptor already (${staged.descriptor_digest}); nothing to repin.`,
+    ]);
+  let state: 'applied' | 'rejected' | 'pending' = 'pending';
+  let record: { code: string | null; detail: string | null; receipt_id: string | null } | undefined;
+  try {
+    const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
+    await rt.close();
+    const applied = readGovernanceApplications(data).get(event.seq);
+    if (applied) {
+      state = applied.outcome === 'applied' ? 'applied' : 'rejected';
+      record = applied;
+    }
+  } catch (error) {
+    if (!(error instanceof RuntimeError) || error.code !== 'DATA_DIR_LOCKED') throw error;
+  }
+  const json = {
+    ...base,
+    unchanged: false,
+    event: { seq: event.seq, digest: event.digest, signer: event.signer },
+    state,
+    ...(record?.receipt_id ? { receipt_id: record.receipt_id } : {}),
+    ...(state === 'rejected' ? { error: { code: record?.code, message: record?.detail } } : {}),
+  };
+  const head = `Repin of ${staged.name}: ${staged.previous_digest} → ${staged.descriptor_digest}, signed by the policy key as governance event ${event.seq} (${event.digest}).`;
+  if (state === 'rejected')
+    return failed(json, [
+      head,
+      `The runtime rejected it: ${record?.code}: ${record?.detail}. The tool is unchanged.`,
+    ]);
+  return ok(json, [
+    head,
+    state === 'applied'
+      ? `Applied: ${staged.name} is pinned to ${staged.descriptor_digest}; receipt ${record?.receipt_id} (helm.admin.tool.repin) records who changed it.`
+      : 'Another process holds the data directory (a server or gateway): it applies the change before its next decision and receipts it (helm.admin.tool.repin).',
+  ]);
+}
+
 export function toolList(data: DataDir): CommandResult {
   const tools = listTools(data);
   return ok({ tools }, [
@@ -90,6 +162,18 @@ export function registerToolCommands(program: Command, wrap: Wrap): void {
     .action(
       wrap((file: string, o: { wasm?: string; component?: string; driver?: string }, cmd: Command) =>
         withDataDir(cmd, (d) => toolRegister(d, file, o.wasm, o.component, o.driver)),
+      ),
+    );
+  tool
+    .command('repin <descriptor>')
+    .description('change a registered tool: a signed governance event (policy key), receipted when applied')
+    .option('--wasm <module>', 'the new sandbox module: binary, or WebAssembly text (compiled with wabt)')
+    .option('--component <file>', 'the new WASI preview2 command component')
+    .option('--driver <plugin.mjs>', 'the new (reviewed) plugin module')
+    .option(...json)
+    .action(
+      wrap((file: string, o: { wasm?: string; component?: string; driver?: string }, cmd: Command) =>
+        withDataDir(cmd, (d) => toolRepin(d, file, o.wasm, o.component, o.driver)),
       ),
     );
   tool

@@ -142,5 +142,55 @@ describe('I-PLUGIN-1: a plugin whose file changed runs nothing (separate process
     );
     expect(readFileSync(marker, 'utf8')).toBe('v1\n');
     expect(existsSync(join(dir, 'runtime.lock'))).toBe(false);
+
+    // The reviewed change goes in with `tool repin`: a signed governance event, applied and receipted.
+    const repin = await helmts('tool', 'repin', file('wc2.json', descriptor), '--driver', plugin, '--json');
+    expect(repin.code, repin.stderr).toBe(0);
+    expect(repin.json).toMatchObject({
+      name: 'word-count',
+      state: 'applied',
+      receipt_id: expect.stringMatching(/^sha256:/),
+    });
+    const v2 = await helmts(
+      'run',
+      '--tool',
+      'word-count',
+      '--principal',
+      'local',
+      '--args',
+      '{"text":"a b"}',
+    );
+    expect(v2.code).toBe(0);
+    expect(readFileSync(marker, 'utf8')).toBe('v1\nv2\n');
+  });
+
+  it('tool repin while another process holds the data directory: appended now, applied before its next decision', async () => {
+    const { DataDir, GovernedRuntime } = await import('@helm/runtime');
+    const data = new DataDir(dir);
+    const held = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
+    try {
+      const changed = { ...ECHO_TOOL, description: 'echo, reviewed again' };
+      const r = await helmts('tool', 'repin', file('echo-v2.json', changed), '--json');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json).toMatchObject({ state: 'pending', event: { seq: expect.any(Number) } });
+      const before = held.executor.getTool('echo')?.descriptor_digest;
+      expect(before).toBe((r.json as { previous_digest: string }).previous_digest);
+      const call = await held.execute({
+        tool: 'echo',
+        principal: 'local',
+        args: { x: 1 },
+        context: {
+          environment_fingerprint: data.config().environment_fingerprint,
+          credential_id: 'cred-local',
+        },
+      });
+      expect(call.status).toBe('SUCCEEDED');
+      expect(held.executor.getTool('echo')?.descriptor_digest).toBe(
+        (r.json as { descriptor_digest: string }).descriptor_digest,
+      );
+    } finally {
+      await held.close();
+      data.close();
+    }
   });
 });

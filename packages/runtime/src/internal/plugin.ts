@@ -27,7 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SignedEnvelope, ToolDescriptor } from '@helm/contracts';
 import { digest, fromBase64Url, type Signer, signEnvelope } from '@helm/crypto';
-import type { Driver, DriverContext } from '@helm/executor';
+import type { DriverContext } from '@helm/executor';
 import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { type DataDir, writeWhole } from './datadir.js';
@@ -246,14 +246,14 @@ export function pluginPath(data: DataDir, ref: string, registry: TrustRegistry):
 }
 
 /**
- * The driver of a plugin tool, at a runtime open: its signed registration names the file, the file
- * must still have the pinned digest (PLUGIN_PIN_MISMATCH), and exactly the bytes checked are loaded.
+ * The checked plugin file of a plugin tool: its signed registration names it, and it still has the
+ * pinned digest (else PLUGIN_PIN_MISMATCH). Synchronous: the bytes returned are the ones to load.
  */
-export async function pluginDriver(
+export function checkedPlugin(
   data: DataDir,
   descriptor: ToolDescriptor,
   registry: TrustRegistry,
-): Promise<{ driver: Driver; close: () => Promise<void> }> {
+): { path: string; bytes: Uint8Array } {
   const ref = descriptor.driver.ref;
   let path: string;
   try {
@@ -276,9 +276,5 @@ export async function pluginDriver(
       `tool ${descriptor.name}: its plugin file ${path} changed since it was registered (pinned ${ref}, now ${now}); nothing runs`,
       `restore the registered version, or ${repin}`,
     );
-  const host = await PluginHost.load(path, bytes, ref.slice('sha256:'.length));
-  return {
-    driver: { kind: PLUGIN_DRIVER_KIND, invoke: (args, context) => host.invoke(args, context) },
-    close: () => host.close(),
-  };
+  return { path, bytes };
 }

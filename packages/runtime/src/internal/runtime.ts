@@ -8,6 +8,7 @@
 import {
   type DelegationSession,
   EFFECT_CLASSES,
+  GOVERNANCE_ADMIN_TOOL_PREFIX,
   type RiskTier,
   type SignedEnvelope,
   type ToolDescriptor,
@@ -59,17 +60,42 @@ import {
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
 import { processIsolation } from '@helm/sandbox-process';
-import { type DeferredBudgetLedger, deferredBudgetLedger, type Json, type SqliteStore } from '@helm/store';
+import {
+  type DeferredBudgetLedger,
+  deferredBudgetLedger,
+  type GovernanceApplication,
+  type GovernanceChallengeRecord,
+  type Json,
+  type SqliteStore,
+} from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
 import { ExplainingPort } from './explain.js';
+import {
+  type GovernanceAppliedRecord,
+  type GovernanceEventRecord,
+  GovernanceIngestor,
+  governanceEventDigest,
+  readGovernanceLog,
+} from './governance.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
-import { PLUGIN_DRIVER_KIND, pluginDriver } from './plugin.js';
+import { checkedPlugin, PLUGIN_DRIVER_KIND, PluginHost } from './plugin.js';
+import { rewindRepins } from './tool-repin.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
+
+/** Why a registered tool's body can fail its checks at open: the tool goes out of service. */
+const TOOL_FAULTS: ReadonlySet<string> = new Set([
+  'PLUGIN_PIN_MISMATCH',
+  'PLUGIN_INVALID',
+  'COMPONENT_PIN_MISMATCH',
+  'COMPONENT_INVALID',
+  'COMPONENT_IMPORT_DENIED',
+  'FILE_NOT_FOUND',
+]);
 
 /**
  * The request object of a governed call (docs/spec/pipeline.md §Request digest): exactly its present
@@ -119,8 +145,20 @@ export function receiptPolicies(): ReceiptPolicySet {
       min_approvals: 0,
       required_evidence: [],
     },
+    // Receipts of administrative governance events (`helm.admin.<action>`): never condensed, and
+    // each names the signed event it records.
+    {
+      effect_class: GOVERNANCE_EFFECT_CLASS,
+      risk_tier: 'HIGH',
+      require_idempotency_key: false,
+      min_approvals: 0,
+      required_evidence: ['governance_event'],
+    },
   ]);
 }
+
+/** Effect class of the receipts of administrative governance events. */
+export const GOVERNANCE_EFFECT_CLASS = 'governance';
 
 class StoreNonces implements NonceStore {
   constructor(private readonly store: SqliteStore) {}
@@ -160,6 +198,9 @@ class StoreJournal implements AdmissionJournal {
   ) {}
   admit(entry: AdmissionEntry): void {
     const doc: AdmissionDoc = { entry, ...(this.current ?? {}) };
+    // The grant the decision names is used by this admission, durably and at most once across
+    // processes, before the driver can run (the guardian consumes it in memory right after).
+    const grantId = envelopeBody<{ approval_grant_id?: unknown }>(entry.decision).approval_grant_id;
     this.store.admitCallSync(
       {
         id: entry.admission_id,
@@ -167,6 +208,9 @@ class StoreJournal implements AdmissionJournal {
         sessionId: this.chainId,
         reservationId: entry.budget_reservation_id,
         body: doc as unknown as Json,
+        ...(typeof grantId === 'string'
+          ? { grant: { challengeId: grantId, decisionId: entry.decision_id } }
+          : {}),
       },
       this.ledger.drain(),
     );
@@ -229,12 +273,20 @@ export class GovernedRuntime {
   readonly moduleCache: ModuleCacheStats = { hits: 0, misses: 0 };
   #lock: RuntimeLock | undefined;
   #lastNodeLamport: number;
+  /** The governance log's side of this runtime (src/internal/governance.ts). */
+  #governance: GovernanceIngestor | undefined;
+  /** Key authorization of approvals: the registry head, or an event's application state. */
+  readonly #authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
+  /** How many approval-ceremony log entries are persisted (challenges opened, closed). */
+  #ceremonyAt = 0;
   readonly #frozen: { at: number | undefined };
   /** Runtime epoch of this open (recorded with every request and event). */
   readonly epoch: number;
   /** The options of this open (with the per-call frozen clock), for tools loaded later. */
   readonly #options: RuntimeOptions;
   readonly #explaining: ExplainingPort;
+  /** Registered tools whose body failed its checks at open, with why (their calls are refused). */
+  readonly #outOfService = new Map<string, RuntimeError>();
   /** Plugin workers to stop at close. */
   readonly #closers: (() => Promise<void>)[] = [];
 
@@ -252,6 +304,7 @@ export class GovernedRuntime {
       clock: Clock;
       lastNodeLamport: number;
       frozen: { at: number | undefined };
+      authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
       epoch: number;
       options: RuntimeOptions;
       explaining: ExplainingPort;
@@ -260,6 +313,7 @@ export class GovernedRuntime {
     this.epoch = parts.epoch;
     this.#options = parts.options;
     this.#explaining = parts.explaining;
+    this.#authorization = parts.authorization;
     this.#frozen = parts.frozen;
     this.data = data;
     this.config = data.config();
@@ -302,6 +356,10 @@ export class GovernedRuntime {
     const config = data.config();
     const store = data.store;
     const registry = data.registry();
+    const headAuthorization = registry.keyAuthorization();
+    const authorization = {
+      at: undefined as ((keyid: string, role: string) => Uint8Array | undefined) | undefined,
+    };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     store.releaseOrphanReservationsSync();
     const ledger = deferredBudgetLedger(store);
@@ -322,7 +380,9 @@ export class GovernedRuntime {
       policy,
       budget: ledger,
       approvals: {
-        keyAuthorization: registry.keyAuthorization(),
+        // While a governance event is applied, its approval is checked at the registry state of
+        // that application (the same at every later open); otherwise at the head.
+        keyAuthorization: (keyid, role) => (authorization.at ?? headAuthorization)(keyid, role),
         perApprover: { max: 100, window_ms: 3_600_000 },
         perPrincipal: { max: 100, window_ms: 3_600_000 },
       },
@@ -403,12 +463,154 @@ export class GovernedRuntime {
       frozen,
       options,
       explaining,
+      authorization,
     });
     // Tools first (registration runs nothing): recovery then receipts each interrupted call under
     // its pinned tool's effect class rather than one read from the journal entry.
-    for (const d of data.toolDescriptors()) await runtime.#register(d as unknown as ToolDescriptor, options);
+    // A tool whose body no longer matches its pins (a changed plugin, a tampered component pin, a
+    // missing module) is out of service, not fatal: its calls are refused with that error, and a
+    // `tool.repin` event can still replace it.
+    for (const d of data.toolDescriptors()) {
+      try {
+        await runtime.#register(d as unknown as ToolDescriptor, options);
+      } catch (error) {
+        if (!(error instanceof RuntimeError) || !TOOL_FAULTS.has(error.code)) throw error;
+        runtime.#outOfService.set(String(d.name), error);
+      }
+    }
+    // Governance: verify the log, restore the challenges and what earlier runtimes applied, then —
+    // after recovery, which belongs to the previous run — apply what was appended since.
+    runtime.#governance = new GovernanceIngestor({
+      data,
+      runtime,
+      epoch,
+      registry,
+      guardianSigner: data.signer('guardian', 'guardian', registry),
+      guardianSeq: registry.seq,
+      now: () => runtime.clock.now(),
+      freeze: (at) => {
+        const previous = frozen.at;
+        frozen.at = at;
+        return previous;
+      },
+      authorizeAt: (reg, seq) => {
+        authorization.at =
+          reg === undefined || seq === undefined
+            ? undefined
+            : (keyid, role) => reg.keyLookup()(keyid, role, seq);
+      },
+      headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
+      commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
+    });
+    runtime.#governance.restore({
+      before: () => runtime.#restoreChallenges(),
+      after: () => runtime.#restoreClosures(),
+    });
+    runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     await runtime.#recover();
+    await runtime.ingestGovernance();
     return runtime;
+  }
+
+  /** Every stored challenge this runtime's guardian signed is held again (open, no approvals yet). */
+  #restoreChallenges(): void {
+    const approvals = this.guardian.approvals;
+    if (!approvals) return;
+    for (const c of this.data.store.governanceChallengesSync(this.config.chain_id)) {
+      try {
+        approvals.restore(c.envelope);
+      } catch {
+        // Not this guardian's signature (a guardian key rotation, or an edited row): the challenge
+        // is not held, so no grant can come from it; `helm approvals show` says why.
+      }
+    }
+  }
+
+  /** After the approvals are re-applied: close what was consumed or closed in an earlier run. */
+  #restoreClosures(): void {
+    const approvals = this.guardian.approvals;
+    if (!approvals) return;
+    const store = this.data.store;
+    for (const c of store.governanceChallengesSync(this.config.chain_id)) {
+      if (c.closed === 'expired') approvals.close(c.id, 'expired');
+    }
+    for (const g of store.governanceGrantsSync()) approvals.close(g.challengeId, 'consumed');
+  }
+
+  /**
+   * Apply the governance events appended since the last time (approvals, denials, admin changes),
+   * each exactly once; done at open and before every decision. Throws GOVERNANCE_LOG_INVALID when
+   * the log does not verify (nothing is decided then).
+   */
+  async ingestGovernance(): Promise<void> {
+    await this.#governance?.ingest();
+  }
+
+  /**
+   * The receipt of an administrative governance event: tool `helm.admin.<action>`, principal the
+   * signer's key id, arguments the signed event and the trust state it was applied at, decision id
+   * the event's digest. Committed in ONE transaction with the event's application.
+   */
+  async #commitAdmin(
+    event: GovernanceEventRecord,
+    output: Json,
+    at: { readonly clock_ms: number; readonly trust_seq: number },
+    application: (receiptId: string) => GovernanceApplication,
+  ): Promise<void> {
+    const tool = `${GOVERNANCE_ADMIN_TOOL_PREFIX}${event.action}`;
+    const request = {
+      tool,
+      principal: event.signer,
+      args: { event: event.envelope, trust_seq: at.trust_seq },
+    };
+    const finalized = await this.#recorder.finalize(
+      {
+        decision_id: governanceEventDigest(event.envelope),
+        effect_id: null,
+        effect_class: GOVERNANCE_EFFECT_CLASS,
+        args_hash: digest(canonicalBytes(request.args)),
+        request_digest: digest(canonicalBytes(request)),
+        session_id: null,
+        policy_hash: this.guardian.policyHash(),
+        tool,
+        principal: event.signer,
+        issued_at_ms: at.clock_ms,
+      },
+      this.#recorder.admit(GOVERNANCE_EFFECT_CLASS),
+      output,
+      { governance_event: event.digest },
+    );
+    if (!finalized.released)
+      throw new RuntimeError(
+        'INTERNAL',
+        `the receipt of governance event ${event.seq} failed: ${finalized.detail}`,
+      );
+    const minted = finalized.receipt;
+    this.graph.appendReceipt({ envelope: minted.envelope, body: minted.body, hash: minted.hash });
+    this.data.store.flushSync();
+    await this.data.store.commitCall({
+      sessionId: this.config.chain_id,
+      chainId: this.config.chain_id,
+      request: {
+        id: minted.body.receipt_id,
+        body: {
+          request,
+          clock_ms: at.clock_ms,
+          epoch: this.epoch,
+          governance: { seq: event.seq, digest: event.digest },
+        } as unknown as Json,
+      },
+      receipt: {
+        id: minted.body.receipt_id,
+        lamport: minted.body.lamport,
+        prevHash: minted.body.prev_hash,
+        hash: minted.hash,
+        riskTier: minted.body.risk_tier,
+        envelope: minted.envelope,
+      },
+      governance: application(minted.body.receipt_id),
+    });
+    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, minted.body.lamport);
   }
 
   /**
@@ -461,12 +663,61 @@ export class GovernedRuntime {
   }
 
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
+    const prepared = this.#prepareDriver(descriptor, options);
+    const driver = typeof prepared === 'function' ? await prepared() : prepared;
+    this.executor.registerTool(descriptor, driver);
+  }
+
+  /**
+   * Re-pin a registered tool to `descriptor` now, synchronously (the `tool.repin` governance
+   * event, tool-repin.ts): everything that can be checked without loading — the built-in, the
+   * module file, the plugin's signed registration and digest — is checked here (a throw leaves the
+   * tool as it was); a module or plugin is then loaded in the background and the first call waits
+   * for it (a load that fails after these checks fails that call: a receipted DRIVER_ERROR).
+   */
+  /** Registered tools out of service since this open (a body that failed its pins), with why. */
+  outOfService(): ReadonlyMap<string, RuntimeError> {
+    return this.#outOfService;
+  }
+
+  repinTool(descriptor: ToolDescriptor, expectedDigest: string): void {
+    const prepared = this.#prepareDriver(descriptor, this.#options);
     let driver: Driver;
+    if (typeof prepared === 'function') {
+      const loading = prepared();
+      loading.catch(() => undefined);
+      driver = {
+        kind: descriptor.driver.kind,
+        invoke: async (args, context) => (await loading).invoke(args, context),
+      };
+    } else driver = prepared;
+    if (this.#outOfService.has(descriptor.name)) {
+      // It was never pinned in this runtime: the repin puts it (back) in service.
+      const pinned = this.executor.registerTool(descriptor, driver);
+      if (pinned.descriptor_digest !== expectedDigest)
+        throw new RuntimeError('INTERNAL', `repinned ${descriptor.name} to ${pinned.descriptor_digest}`);
+      this.#outOfService.delete(descriptor.name);
+    } else this.executor.repinTool(descriptor, expectedDigest, driver);
+  }
+
+  /** The driver of a descriptor, or (sandbox, plugin) its loader once the synchronous checks passed. */
+  #prepareDriver(descriptor: ToolDescriptor, options: RuntimeOptions): Driver | (() => Promise<Driver>) {
+    if (typeof descriptor.name === 'string' && descriptor.name.startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX))
+      throw new RuntimeError(
+        'INVALID_INPUT',
+        `tool ${descriptor.name}: names starting with ${GOVERNANCE_ADMIN_TOOL_PREFIX} are reserved for administrative receipts`,
+      );
     if (descriptor.driver.kind === PLUGIN_DRIVER_KIND) {
-      const plugin = await pluginDriver(this.data, descriptor, this.registry);
-      this.#closers.push(plugin.close);
-      driver = plugin.driver;
-    } else if (descriptor.driver.kind === 'function') {
+      const { path, bytes } = checkedPlugin(this.data, descriptor, this.registry);
+      return async () => {
+        const loading = PluginHost.load(path, bytes, descriptor.driver.ref.slice('sha256:'.length));
+        // Registered before the load ends: a runtime closed while a plugin still loads stops it too.
+        this.#closers.push(async () => (await loading.catch(() => undefined))?.close());
+        const host = await loading;
+        return { kind: PLUGIN_DRIVER_KIND, invoke: (args, context) => host.invoke(args, context) };
+      };
+    }
+    if (descriptor.driver.kind === 'function') {
       // Own properties only: a ref of `constructor` or `__proto__` must never name an Object member.
       const ref = descriptor.driver.ref;
       const fn = Object.hasOwn(BUILTIN_FUNCTIONS, ref) ? BUILTIN_FUNCTIONS[ref] : undefined;
@@ -476,40 +727,40 @@ export class GovernedRuntime {
           `tool ${descriptor.name}: unknown built-in function ${descriptor.driver.ref}`,
         );
       }
-      driver = functionDriver(fn);
-    } else if (descriptor.driver.kind === 'sandbox') {
+      return functionDriver(fn);
+    }
+    if (descriptor.driver.kind === 'sandbox') {
       const bytes = this.data.module(descriptor.driver.ref.slice('sha256:'.length));
       if (!bytes)
         throw new RuntimeError(
           'FILE_NOT_FOUND',
           `tool ${descriptor.name}: WASM module ${descriptor.driver.ref} is missing`,
         );
-      // Guest code runs in child processes killed at the deadline: a worker thread cannot always be
-      // stopped in time (docs/spec/sandbox.md §Deadline and isolation, I-SANDBOX-2).
-      this.#sandbox ??= createSandbox({
-        isolation: processIsolation({ size: options.sandboxPool ?? 1 }),
-        componentTranspiler: this.#components.transpiler,
-      });
-      const module = isComponent(bytes)
-        ? await this.#components.register(this.#sandbox, this.data, bytes, descriptor.name)
-        : await registerCached(
-            this.#sandbox,
-            this.data,
-            bytes,
-            this.data.signer('executor', 'executor', this.registry),
-            this.moduleCache,
-          );
-      driver = sandboxDriver({ sandbox: this.#sandbox, module, gas: 5_000_000, maxOutputBytes: 65_536 });
-    } else if (descriptor.driver.kind === 'http') {
-      driver = httpDriver();
-    } else {
-      throw new RuntimeError(
-        'INVALID_INPUT',
-        `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported`,
-        'driver.kind is one of: function (built-ins such as builtin.echo), sandbox, http, plugin',
-      );
+      return async () => {
+        // Guest code runs in child processes killed at the deadline: a worker thread cannot always be
+        // stopped in time (docs/spec/sandbox.md §Deadline and isolation, I-SANDBOX-2).
+        this.#sandbox ??= createSandbox({
+          isolation: processIsolation({ size: options.sandboxPool ?? 1 }),
+          componentTranspiler: this.#components.transpiler,
+        });
+        const module = isComponent(bytes)
+          ? await this.#components.register(this.#sandbox, this.data, bytes, descriptor.name)
+          : await registerCached(
+              this.#sandbox,
+              this.data,
+              bytes,
+              this.data.signer('executor', 'executor', this.registry),
+              this.moduleCache,
+            );
+        return sandboxDriver({ sandbox: this.#sandbox, module, gas: 5_000_000, maxOutputBytes: 65_536 });
+      };
     }
-    this.executor.registerTool(descriptor, driver);
+    if (descriptor.driver.kind === 'http') return httpDriver();
+    throw new RuntimeError(
+      'INVALID_INPUT',
+      `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported`,
+      'driver.kind is one of: function (built-ins such as builtin.echo), sandbox, http, plugin',
+    );
   }
 
   /**
@@ -518,15 +769,21 @@ export class GovernedRuntime {
    * rule decided it), for display only.
    */
   async execute(call: ExecuteRequest): Promise<GovernedResult> {
+    // A tool out of service is refused as the runtime open refused it (no decision, no receipt).
+    const fault = this.#outOfService.get((call as { tool?: unknown }).tool as string);
+    if (fault) throw fault;
     // The request is executed and recorded as one plain JSON object: the one whose JCS digest every
     // receipt of the call signs (request_digest), so requests/<L>.json verifies against it.
     const request = requestObject(call);
     const clockMs = this.clock.now();
     this.#idempotency.pending = undefined;
     this.#frozen.at = clockMs;
-    this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
     let result: ExecuteResult;
     try {
+      // Governance events appended since (approvals, denials, rule changes) apply before the
+      // decision, at its clock reading; a log that does not verify stops the call here.
+      await this.ingestGovernance();
+      this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
       result = await this.executor.execute(request);
     } finally {
       this.#frozen.at = undefined;
@@ -543,6 +800,35 @@ export class GovernedRuntime {
     return { ...result, rule };
   }
 
+  /** Challenges the call opened or found expired, for the transaction of its receipt. */
+  #ceremonyChanges(request: Json): {
+    challenges: GovernanceChallengeRecord[];
+    closedChallenges: { id: string; why: string }[];
+  } {
+    const approvals = this.guardian.approvals;
+    const log = approvals?.log() ?? [];
+    const challenges: GovernanceChallengeRecord[] = [];
+    const closedChallenges: { id: string; why: string }[] = [];
+    for (const entry of log.slice(this.#ceremonyAt)) {
+      if (entry.step === 'challenge.opened') {
+        const c = approvals?.getChallenge(entry.challenge_id);
+        const envelope = approvals?.envelope(entry.challenge_id);
+        if (!c || !envelope) continue;
+        challenges.push({
+          id: c.challenge_id,
+          chainId: this.config.chain_id,
+          createdAtMs: c.created_at_ms,
+          expiresAtMs: c.expires_at_ms,
+          envelope,
+          request: (request as { request?: Json } | null)?.request ?? request,
+        });
+      } else if (entry.step === 'challenge.expired')
+        closedChallenges.push({ id: entry.challenge_id, why: 'expired' });
+    }
+    this.#ceremonyAt = log.length;
+    return { challenges, closedChallenges };
+  }
+
   /** Commit one receipted result and everything that belongs to it in ONE store transaction. */
   async #persist(result: ExecuteResult, requestBody: Json, reservations?: readonly string[]): Promise<void> {
     const receipt = result.receipt as SignedEnvelope;
@@ -553,7 +839,10 @@ export class GovernedRuntime {
     // Receipt nodes are the receipts themselves (stored above); only signed nodes go to the nodes table.
     const nodes = appended.filter((n) => !isReceiptNode(n));
     const pending = this.#idempotency.pending as IdempotencyRecord | undefined;
+    const ceremony = this.#ceremonyChanges(requestBody);
     await this.data.store.commitCall({
+      ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
+      ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
       sessionId: this.config.chain_id,
       chainId: this.config.chain_id,
       request: { id: body.receipt_id, body: requestBody },
@@ -744,6 +1033,8 @@ export interface ReexecutionDivergence {
   readonly field: string;
   readonly recorded: unknown;
   readonly replayed: unknown;
+  /** Why the call could not be re-executed at all (then `replayed` is null). */
+  readonly reason?: string;
 }
 
 export interface ReexecutionResult {
@@ -778,6 +1069,8 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
     const copy = new Dir(scratch);
     for (const d of data.store.listDocumentsSync('trust'))
       copy.store.putDocumentSync('trust', d.key, d.value);
+    // Repinned tools start as they were before their first repin; the events repin them in order.
+    rewindRepins(copy, readGovernanceLog(data));
     const chain = data.config().chain_id;
     const requests = data.store.requestsSync({ chainId: chain });
     const recorded = new Map(data.store.receiptsSync({ chainId: chain }).map((r) => [r.lamport, r]));
@@ -802,6 +1095,29 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
         rt = await GovernedRuntime.open(copy, { clock });
       }
       epoch = next;
+    };
+    // Governance events go into the scratch log as the original runtime applied them — after the
+    // same receipt, in the same epoch, at the same clock reading — and are applied there, so an
+    // approval or an administrative receipt (`helm.admin.<action>`) recurs exactly.
+    const govRows = data.store.governanceEventsSync();
+    const govApplied = data.store
+      .governanceAppliedSync()
+      .map((a) => ({ seq: a.seq, record: a.record as unknown as GovernanceAppliedRecord }));
+    let applied = 0;
+    let copied = 0;
+    const replayGovernance = async (beforeLamport: number): Promise<void> => {
+      while (applied < govApplied.length) {
+        const a = govApplied[applied] as (typeof govApplied)[number];
+        if (a.record.after_lamport >= beforeLamport) return;
+        applied++;
+        await enter(a.record.epoch);
+        while (copied < a.seq && copied < govRows.length) {
+          const row = govRows[copied++] as (typeof govRows)[number];
+          copy.store.appendGovernanceEventSync(() => row);
+        }
+        clock.set(a.record.clock_ms);
+        await rt.ingestGovernance();
+      }
     };
     let recoveredEpoch: number | undefined;
     const admitRecorded = (
@@ -850,14 +1166,21 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
           if (ev.kind === 'approval') rt.submitApproval(ev.payload as SignedEnvelope);
           else if (ev.kind === 'delegation') rt.createDelegation(ev.payload as CreateSessionInput);
         }
+        await replayGovernance(q.lamport);
         const body = q.body as unknown as {
           request?: ExecuteRequest;
           recovery?: RecoveryRecord;
+          governance?: unknown;
           clock_ms: number;
           epoch?: number;
         };
         let replayedEnvelope: SignedEnvelope | null;
-        if (body.recovery) {
+        if (body.governance !== undefined) {
+          // An administrative receipt: written by the event's application just above.
+          replayedEnvelope =
+            copy.store.receiptsSync({ chainId: chain, fromLamport: q.lamport, toLamport: q.lamport })[0]
+              ?.envelope ?? null;
+        } else if (body.recovery) {
           // An interrupted call: leave its admission (and reservation) as the stopped process did,
           // then open the epoch, whose start-up recovery receipts it at the recorded instant.
           const rec = body.recovery;
@@ -882,7 +1205,22 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
         } else {
           await enter(body.epoch);
           clock.set(body.clock_ms);
-          replayedEnvelope = (await rt.execute(body.request as ExecuteRequest)).receipt;
+          try {
+            replayedEnvelope = (await rt.execute(body.request as ExecuteRequest)).receipt;
+          } catch (error) {
+            // A tool out of service here (e.g. a plugin file changed since this call ran: only the
+            // current file exists) cannot reproduce the call: a divergence with its reason.
+            if (!(error instanceof RuntimeError) || !TOOL_FAULTS.has(error.code)) throw error;
+            const original = recorded.get(q.lamport);
+            divergences.push({
+              lamport: q.lamport,
+              field: 'receipt',
+              recorded: original ? envelopeBody(original.envelope) : null,
+              replayed: null,
+              reason: `${error.code}: ${error.message}`,
+            });
+            continue;
+          }
         }
         const original = recorded.get(q.lamport);
         const again = replayedEnvelope ? JSON.stringify(replayedEnvelope) : null;
@@ -896,6 +1234,7 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
           });
         } else identical += 1;
       }
+      await replayGovernance(Number.MAX_SAFE_INTEGER);
     } finally {
       await rt.close();
       copy.close();
@@ -903,7 +1242,7 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
     return {
       ok: divergences.length === 0,
       calls: requests.length,
-      events: events.length,
+      events: events.length + govApplied.length,
       identical,
       divergences,
     };

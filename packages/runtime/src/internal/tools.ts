@@ -17,6 +17,7 @@ import { canonicalBytes, digest } from '@helm/crypto';
 import { httpDriver } from '@helm/driver-http';
 import { type Driver, ToolRegistry } from '@helm/executor';
 import { createSandbox, SandboxError } from '@helm/runtime-sandbox';
+import type { Json } from '@helm/store';
 import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import {
@@ -27,6 +28,7 @@ import {
   writeComponent,
 } from './component.js';
 import type { DataDir } from './datadir.js';
+import { appendGovernanceEvent, type GovernanceEventRecord } from './governance.js';
 import { parseJson, readJsonFile } from './json.js';
 import {
   PLUGIN_DRIVER_KIND,
@@ -36,6 +38,7 @@ import {
   writePluginRecord,
 } from './plugin.js';
 import { BUILTIN_FUNCTIONS, GovernedRuntime } from './runtime.js';
+import type { ToolRepinBody } from './tool-repin.js';
 
 /** Where a tool's body comes from, besides its descriptor (at most one). */
 export interface ToolSources {
@@ -300,7 +303,8 @@ function refusal(error: unknown): RuntimeError {
 
 /** A change of a registered tool, checked and its artifacts written, for a `tool.repin` event. */
 export interface StagedRepin extends ToolRegistration {
-  /** The descriptor digest the tool is pinned to now (what the repin replaces). */
+  /** The descriptor the tool is pinned to now (what the repin replaces), and its digest. */
+  readonly previous_descriptor: Record<string, unknown>;
   readonly previous_digest: string;
 }
 
@@ -324,12 +328,19 @@ export async function prepareRepin(
       `no tool ${staged.name} is registered in ${data.dir}; nothing to repin`,
       `register it: \`helmts tool register ${path}\``,
     );
-  const previous = canonicalDigest(parseJson(new Uint8Array(readFileSync(staged.toolPath)), staged.toolPath));
-  if (previous === staged.descriptorDigest)
-    return { ...registrationOf(staged, true), previous_digest: previous };
+  const previousDescriptor = parseJson(
+    new Uint8Array(readFileSync(staged.toolPath)),
+    staged.toolPath,
+  ) as Record<string, unknown>;
+  const previous = {
+    previous_descriptor: previousDescriptor,
+    previous_digest: canonicalDigest(previousDescriptor),
+  };
+  if (previous.previous_digest === staged.descriptorDigest)
+    return { ...registrationOf(staged, true), ...previous };
   await checkWithoutRuntime(data, staged);
   writeArtifacts(data, staged, data.registry());
-  return { ...registrationOf(staged, false), previous_digest: previous };
+  return { ...registrationOf(staged, false), ...previous };
 }
 
 async function checkWithoutRuntime(data: DataDir, staged: Staged): Promise<void> {
@@ -412,4 +423,33 @@ export function listTools(data: DataDir): ToolListing[] {
       ...(path === undefined ? {} : { plugin_path: path }),
     };
   });
+}
+
+/**
+ * `helmts tool repin`: prepare the change (prepareRepin) and append the `tool.repin` governance
+ * event signed by the data directory's policy key (tool-repin.ts). The runtime applies it at its
+ * next open or decision; nothing here needs the runtime.
+ */
+export async function repinTool(
+  data: DataDir,
+  path: string,
+  sources: ToolSources = {},
+  at: number = Date.now(),
+): Promise<{ staged: StagedRepin; event: GovernanceEventRecord | undefined }> {
+  const staged = await prepareRepin(data, path, sources);
+  if (staged.unchanged) return { staged, event: undefined };
+  const body: ToolRepinBody = {
+    tool: staged.name,
+    descriptor: staged.descriptor as Record<string, Json>,
+    descriptor_digest: staged.descriptor_digest,
+    previous_digest: staged.previous_digest,
+    previous_descriptor: staged.previous_descriptor as Record<string, Json>,
+  };
+  const event = appendGovernanceEvent(data, {
+    action: 'tool.repin',
+    body: body as unknown as Json,
+    signer: data.signer('policy', 'policy'),
+    at,
+  });
+  return { staged, event };
 }
