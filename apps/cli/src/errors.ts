@@ -28,27 +28,61 @@ export function failed(json: Record<string, unknown>, human: readonly string[]):
   return { exitCode: 1, json: { ok: false, ...json }, human };
 }
 
+/** The typed errors of the HELM packages: refusals with a stable code, not bugs. */
+const HELM_ERRORS = new Set([
+  'CryptoError',
+  'EvidencePackError',
+  'ExecutorError',
+  'GuardianError',
+  'ProofGraphError',
+  'ReceiptError',
+  'SandboxError',
+  'StoreError',
+  'TrustError',
+]);
+
+const BUG_HINT = 'this looks like a bug; rerun with HELM_DEBUG=1 for the stack and report it';
+
+/**
+ * An error as the user sees it. Hints only where the user can act: a RuntimeError carries its own
+ * (the internal-error hint only for INTERNAL); a file-system error names the path; a typed refusal
+ * of a HELM package keeps its code and message; only what is none of these is INTERNAL, with the
+ * "looks like a bug" hint.
+ */
 export function errorResult(error: unknown): CommandResult {
-  if (error instanceof RuntimeError) {
-    return {
-      exitCode: 2,
-      json: {
-        ok: false,
-        error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
-      },
-      human: [`error: ${error.message}`, ...(error.hint ? [`hint: ${error.hint}`] : [])],
-    };
-  }
-  const e = error as { code?: unknown; message?: unknown; stack?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : 'INTERNAL';
-  const message = typeof e?.message === 'string' ? e.message : String(error);
-  return {
-    exitCode: 2,
-    json: { ok: false, error: { code, message } },
-    human: [
-      `error (${code}): ${message}`,
-      'hint: this looks like a bug or a broken data directory; rerun with HELM_DEBUG=1 for details',
-      ...(process.env.HELM_DEBUG && typeof e?.stack === 'string' ? [e.stack] : []),
-    ],
+  const result = (code: string, message: string, hint: string | undefined, extra: string[] = []) => ({
+    exitCode: 2 as const,
+    json: { ok: false, error: { code, message, ...(hint ? { hint } : {}) } },
+    human: [`error: ${message}`, ...(hint ? [`hint: ${hint}`] : []), ...extra],
+  });
+  const e = error as {
+    code?: unknown;
+    message?: unknown;
+    stack?: unknown;
+    name?: unknown;
+    syscall?: unknown;
+    path?: unknown;
   };
+  const stack = process.env.HELM_DEBUG && typeof e?.stack === 'string' ? [e.stack] : [];
+  if (error instanceof RuntimeError) {
+    const hint = error.hint ?? (error.code === 'INTERNAL' ? BUG_HINT : undefined);
+    return result(error.code, error.message, hint, error.code === 'INTERNAL' ? stack : []);
+  }
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  // A system call on a path (read, write, open, …): the path and the system's reason.
+  if (typeof e?.syscall === 'string' && typeof e?.code === 'string') {
+    const path = typeof e.path === 'string' ? e.path : undefined;
+    const missing = e.code === 'ENOENT' || e.code === 'ENOTDIR';
+    return result(
+      missing ? 'FILE_NOT_FOUND' : 'IO_ERROR',
+      message,
+      path === undefined
+        ? 'check the paths given and their permissions'
+        : `check ${path}${missing ? ' exists' : ': its permissions and the free space of its file system'}`,
+    );
+  }
+  if (typeof e?.name === 'string' && HELM_ERRORS.has(e.name) && typeof e.code === 'string')
+    return result(e.code, `${message} (${e.name})`, undefined);
+  const code = typeof e?.code === 'string' ? e.code : 'INTERNAL';
+  return result(code, `(${code}) ${message}`, BUG_HINT, stack);
 }

@@ -231,7 +231,7 @@ describe('operator commands on a temp data directory', () => {
       ).toBe(1);
       expect(await main(['node', 'helm', 'bogus'])).toBe(2);
       expect(await main(['node', 'helm', '-d', join(root, 'none'), 'keys', 'list'])).toBe(2);
-      expect(out.join('')).toContain('hint: run `helm init` first');
+      expect(out.join('')).toContain('hint: run `helmts init` first');
       expect(out.join('')).not.toContain('    at ');
       expect(await main(['node', 'helm', '--version'])).toBe(0);
       expect(await main(['node', 'helm', '-d', dir, 'policy', 'hash', join(dir, 'policy', 'p0.json')])).toBe(

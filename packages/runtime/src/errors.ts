@@ -9,6 +9,8 @@ export type RuntimeErrorCode =
   | 'DATA_DIR_EXISTS'
   | 'DATA_DIR_LOCKED'
   | 'FILE_NOT_FOUND'
+  /** A file or directory the command needs could not be read or written (permissions, disk full, …). */
+  | 'IO_ERROR'
   | 'INVALID_INPUT'
   | 'KEY_UNKNOWN'
   /** A key file whose seed is missing or malformed, or whose keyid/public_key are not its seed's (I-ROOT-2). */
@@ -36,6 +38,18 @@ export type RuntimeErrorCode =
   | 'RECEIPT_POLICY_INVALID'
   /** A tool whose effect class has no receipt policy (every call to it would be refused). */
   | 'RECEIPT_POLICY_MISSING'
+  /** `tool register` of a name already registered with another descriptor (change it with `tool repin`). */
+  | 'TOOL_ALREADY_REGISTERED'
+  /** `tool repin` of a name that is not registered (register it first). */
+  | 'TOOL_NOT_REGISTERED'
+  /** WebAssembly text that wabt cannot compile (the message names the line and column). */
+  | 'WAT_INVALID'
+  /** WebAssembly text given, but the optional `wabt` package is not installed. */
+  | 'WAT_COMPILER_MISSING'
+  /** A plugin module that cannot be loaded or whose default export is not a function. */
+  | 'PLUGIN_INVALID'
+  /** A plugin tool whose module file is missing or no longer has the digest pinned at registration. */
+  | 'PLUGIN_PIN_MISMATCH'
   /**
    * A governance event refused before it reaches the log: malformed, not signed by exactly one key,
    * a signature that does not verify, made for another data directory, or refused by its action's

@@ -85,6 +85,7 @@ export {
 } from './internal/keys.js';
 export { acquireRuntimeLock, RUNTIME_LOCK_FILE, type RuntimeLock } from './internal/lock.js';
 export { checkName, NAME_RULE_HINT, type NameKind, namedPath } from './internal/names.js';
+export { PLUGIN_DRIVER_KIND, type StagedPlugin } from './internal/plugin.js';
 export {
   DEFAULT_IDEMPOTENCY_WINDOW_MS,
   defaultReceiptPolicies,
@@ -104,6 +105,7 @@ export {
   type ExportOptions,
   exportPack,
   GOVERNANCE_EFFECT_CLASS,
+  type GovernedResult,
   GovernedRuntime,
   loadDataDirPolicy,
   PRODUCER,
@@ -113,3 +115,13 @@ export {
   type RuntimeOptions,
   reexecute,
 } from './internal/runtime.js';
+export {
+  listTools,
+  prepareRepin,
+  registerTool,
+  repinTool,
+  type StagedRepin,
+  type ToolListing,
+  type ToolRegistration,
+  type ToolSources,
+} from './internal/tools.js';

@@ -1,10 +1,10 @@
 // Approvals from the command line (docs/cli.md §Approvals): list, show and export held calls,
 // approve or deny them with an approver key file — here, or on another machine with --sign-only /
-// --import — and run an approved call once with `helm run --challenge <id>`.
+// --import — and run an approved call once with `helmts run --challenge <id>`.
 //
 // Every command here leaves the governed runtime alone (no runtime.lock): reads go straight to the
 // store, and approvals and denials are governance events appended in one short transaction, so they
-// work while `helm serve` or `helm mcp` holds the data directory; the runtime applies them before
+// work while `helmts serve` or `helmts mcp` holds the data directory; the runtime applies them before
 // its next decision (docs/spec/governance-event.md).
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -88,15 +88,15 @@ export function nextSteps(v: ChallengeView): string[] {
   switch (v.state) {
     case 'pending':
       return [
-        `helm approvals show ${id}`,
-        `helm approve ${id} --key <approver key file>   (${v.needed} more distinct approver(s) with role ${v.challenge.role})`,
-        `helm deny ${id} --key <approver key file>`,
-        `then: helm run --challenge ${id}`,
+        `helmts approvals show ${id}`,
+        `helmts approve ${id} --key <approver key file>   (${v.needed} more distinct approver(s) with role ${v.challenge.role})`,
+        `helmts deny ${id} --key <approver key file>`,
+        `then: helmts run --challenge ${id}`,
       ];
     case 'timelocked':
-      return [`helm run --challenge ${id}   (from ${iso(v.not_before_ms)}: the timelock runs until then)`];
+      return [`helmts run --challenge ${id}   (from ${iso(v.not_before_ms)}: the timelock runs until then)`];
     case 'approved':
-      return [`helm run --challenge ${id}   (runs the approved call once)`];
+      return [`helmts run --challenge ${id}   (runs the approved call once)`];
     default:
       return ['run the call again to ask for a new approval'];
   }
@@ -121,7 +121,7 @@ function stateLine(v: ChallengeView): string {
   }
 }
 
-/** The lines and JSON `helm run` adds for an escalated call: the challenge and what to do next. */
+/** The lines and JSON `helmts run` adds for an escalated call: the challenge and what to do next. */
 export function escalation(
   data: DataDir,
   challengeId: string,
@@ -156,7 +156,7 @@ export function approvalsList(data: DataDir, opts: { all?: boolean } = {}): Comm
         `  ${v.challenge_id}  ${v.state.padEnd(10)} ${v.approvals}/${v.quorum}  ${v.challenge.tool} by ${v.challenge.principal}  expires ${iso(v.expires_at_ms)}`,
     ),
     ...(hidden > 0 ? [`(${hidden} closed challenge(s) not shown: --all)`] : []),
-    ...(shown.length > 0 ? ['Details: helm approvals show <id>'] : []),
+    ...(shown.length > 0 ? ['Details: helmts approvals show <id>'] : []),
   ]);
 }
 
@@ -201,8 +201,8 @@ export function approvalsExport(data: DataDir, id: string, opts: { out?: string 
   writeFileSync(out, `${JSON.stringify(file, null, 2)}\n`);
   return ok({ path: out, challenge_id: id, type: APPROVAL_REQUEST_TYPE }, [
     `Wrote challenge ${id} to ${out}.`,
-    `On the approver's machine: helm approve --sign-only ${out} --key <approver key file> --out approval.json`,
-    `Back here: helm approve --import approval.json`,
+    `On the approver's machine: helmts approve --sign-only ${out} --key <approver key file> --out approval.json`,
+    `Back here: helmts approve --import approval.json`,
   ]);
 }
 
@@ -222,13 +222,13 @@ function afterAnswer(data: DataDir, id: string, seq: number, lead: string): Comm
   return ok({ event_seq: seq, ...summary(v), next }, [
     lead,
     `  challenge ${id}: ${stateLine(v)}`,
-    'A running runtime (helm serve, helm mcp) applies it before its next decision.',
+    'A running runtime (helmts serve, helmts mcp) applies it before its next decision.',
     'Next:',
     ...next.map((n) => `  ${n}`),
   ]);
 }
 
-/** `helm approve`: here (`<id> --key`), on another machine (`--sign-only`), or `--import`. */
+/** `helmts approve`: here (`<id> --key`), on another machine (`--sign-only`), or `--import`. */
 export function approveCommand(
   data: DataDir | undefined,
   id: string | undefined,
@@ -241,7 +241,7 @@ export function approveCommand(
     throw new CliError(
       'USAGE',
       'give exactly one of: a challenge id, --sign-only <challenge file>, --import <approval file>',
-      'helm approve <id> --key <key file> | helm approve --sign-only challenge.json --key <key file> | helm approve --import approval.json',
+      'helmts approve <id> --key <key file> | helmts approve --sign-only challenge.json --key <key file> | helmts approve --import approval.json',
     );
   if (opts.import !== undefined) {
     if (!data) throw new CliError('USAGE', '--import needs a data directory');
@@ -265,7 +265,7 @@ export function approveCommand(
     throw new CliError(
       'USAGE',
       '--key <approver key file> is required',
-      'the key file of an approver (helm keys list)',
+      'the key file of an approver (helmts keys list)',
     );
   const signer = signerFromKeyFile(opts.key);
   const as = opts.as === undefined ? {} : { approver: opts.as };
@@ -302,7 +302,7 @@ export function approveCommand(
       writeFileSync(out, `${JSON.stringify(event, null, 2)}\n`);
       return ok({ path: out, challenge_id: challenge.challenge_id, signer: signer.keyId, event }, [
         ...what,
-        `Wrote ${out}. The operator runs: helm approve --import ${opts.out}`,
+        `Wrote ${out}. The operator runs: helmts approve --import ${opts.out}`,
       ]);
     }
     // No --out: the signed event itself is the output (pipe it to a file).
@@ -343,7 +343,7 @@ export function denyCommand(
     throw new CliError(
       'USAGE',
       '--key <approver key file> is required',
-      'the key file of an approver (helm keys list)',
+      'the key file of an approver (helmts keys list)',
     );
   const signer = signerFromKeyFile(opts.key);
   try {
@@ -361,7 +361,7 @@ export function denyCommand(
 }
 
 /**
- * `helm run --challenge <id>`: the request that escalated, run again — only once its approvals are
+ * `helmts run --challenge <id>`: the request that escalated, run again — only once its approvals are
  * in (quorum and timelock). The guardian decides: it applies any new approvals first, and the grant
  * is used once.
  */
@@ -378,7 +378,7 @@ export async function runChallenge(
         'CHALLENGE_PENDING',
         `challenge ${id} is ${stateLine(v)}`,
         v.state === 'pending'
-          ? `${v.needed} more approval(s): helm approve ${id} --key <approver key file>`
+          ? `${v.needed} more approval(s): helmts approve ${id} --key <approver key file>`
           : `run it from ${iso(v.not_before_ms)}`,
       ),
       { challenge: summary(v) },
@@ -429,7 +429,7 @@ export function registerApprovalCommands(
   approvals
     .command('export <id>')
     .description(
-      'write the challenge to a file for an approver on another machine (helm approve --sign-only)',
+      'write the challenge to a file for an approver on another machine (helmts approve --sign-only)',
     )
     .option('-o, --out <file>', 'output file (default: challenge-<id prefix>.json)')
     .option(...json)
@@ -447,7 +447,7 @@ export function registerApprovalCommands(
     )
     .option('--as <identity>', 'approver identity counted toward quorum (default: the key id)')
     .option('--emergency', 'an emergency override approval (only for rules with an emergency quorum)')
-    .option('--sign-only <challenge file>', 'sign a `helm approvals export` file without a data directory')
+    .option('--sign-only <challenge file>', 'sign a `helmts approvals export` file without a data directory')
     .option('--out <file>', 'with --sign-only: write the signed approval here (default: print it)')
     .option('--trust-anchor <digest>', 'with --sign-only: refuse a challenge for another trust registry')
     .option('--import <file>', 'append an approval signed with --sign-only')

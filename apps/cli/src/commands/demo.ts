@@ -1,4 +1,4 @@
-// `helm demo`: a realistic governed session on the embedded SQLite default, then export, verify,
+// `helmts demo`: a realistic governed session on the embedded SQLite default, then export, verify,
 // tamper and replay. Exit 0 only when every step behaved exactly as expected.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -349,7 +349,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
     got: `${pack.manifest.entries.count + 2} entries, ${pack.bytes.length} bytes, ${pack.digest}`,
     proves: 'the pack is deterministic: identical content gives identical bytes',
   });
-  // Pinned to this data directory's registry head, as `helm verify` does with a data directory.
+  // Pinned to this data directory's registry head, as `helmts verify` does with a data directory.
   const registry = data.registry();
   const trustHead = { seq: registry.seq, head: registry.head };
   const report = await verifyEvidencePack(pack.bytes, {
@@ -437,7 +437,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
     verify: report,
   };
   const human = [
-    `helm demo — a governed session on embedded SQLite (${dir})`,
+    `helmts demo — a governed session on embedded SQLite (${dir})`,
     '',
     ...steps.map(
       (s) =>
@@ -446,7 +446,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
     '',
     `EvidencePack: ${packPath}`,
     `  sha256 ${pack.digest}`,
-    `Verify it yourself (offline): helm verify ${packPath} --trust-anchor ${anchor} --trust-head ${trustHead.seq}:${trustHead.head}`,
+    `Verify it yourself (offline): helmts verify ${packPath} --trust-anchor ${anchor} --trust-head ${trustHead.seq}:${trustHead.head}`,
     allOk ? 'Every step behaved as expected.' : 'Some steps did NOT behave as expected (see FAIL above).',
   ];
   return { exitCode: allOk ? 0 : 1, json: { ok: allOk, ...json }, human };

@@ -50,7 +50,7 @@ export function keysRotate(data: DataDir, name: string, rootKeyDir?: string): Co
   const registry = data.registry();
   const own = data.localKey(name);
   const target = liveKey(registry, own.signer.keyId, 'follow');
-  refuseRootTarget(target, `helm keys rotate ${name}`);
+  refuseRootTarget(target, `helmts keys rotate ${name}`);
   const roots = data.rootSigners(registry, rootKeyDir);
   const oldKeyid = target.record.keyid;
   const roles = openRoles(target.record);

@@ -10,7 +10,7 @@
 // its admission (`governance_grants`, one row per grant), before the driver can run.
 //
 // The read side (`challengeViews`) computes a challenge's state from the log alone — no runtime,
-// no lock — for `helm approvals list|show` and for the checks that refuse a useless approval early.
+// no lock — for `helmts approvals list|show` and for the checks that refuse a useless approval early.
 import {
   APPROVAL_CHALLENGE_TYPE,
   APPROVAL_TYPE,
@@ -118,7 +118,7 @@ export interface ChallengeView {
   readonly challenge_id: string;
   readonly state: ChallengeState;
   readonly challenge: ApprovalChallenge;
-  /** The request that escalated (what `helm run --challenge` executes). */
+  /** The request that escalated (what `helmts run --challenge` executes). */
   readonly request: Json;
   /** Grants counted toward quorum: distinct keys and identities, not rejected. */
   readonly approvals: number;
@@ -247,7 +247,7 @@ export function storedChallenge(data: DataDir, challengeId: string): StoredGover
     throw new RuntimeError(
       'CHALLENGE_UNKNOWN',
       `no approval challenge ${String(challengeId)} in ${data.dir}`,
-      'list them with `helm approvals list`',
+      'list them with `helmts approvals list`',
     );
   return stored;
 }
@@ -464,7 +464,7 @@ export function approvalStatement(
   return signEnvelope(body as unknown as { type: string }, [signer]);
 }
 
-/** The file `helm approvals export` writes for an approver on another machine. */
+/** The file `helmts approvals export` writes for an approver on another machine. */
 export const APPROVAL_REQUEST_TYPE = 'helm.approval.request.v1';
 
 export interface ApprovalRequestFile {
@@ -497,7 +497,7 @@ export function readApprovalRequest(file: unknown): {
     throw new RuntimeError(
       'INVALID_INPUT',
       `not a ${APPROVAL_REQUEST_TYPE} file`,
-      'write one with `helm approvals export <id>`',
+      'write one with `helmts approvals export <id>`',
     );
   const c = unverifiedBody(f.challenge) as unknown as ApprovalChallenge | undefined;
   if (!c || c.type !== APPROVAL_CHALLENGE_TYPE || typeof c.challenge_id !== 'string')
@@ -545,7 +545,7 @@ export function challengeViewById(data: DataDir, challengeId: string, now: numbe
   return challengeView(data, stored, now, approvalContext(data, data.registry(), stored.id));
 }
 
-/** `helm approvals export`: the challenge, for an approver who signs elsewhere. */
+/** `helmts approvals export`: the challenge, for an approver who signs elsewhere. */
 export function approvalRequestFile(data: DataDir, challengeId: string): ApprovalRequestFile {
   const stored = storedChallenge(data, challengeId);
   verifiedChallenge(stored, data.registry());

@@ -2,7 +2,7 @@
 // jco). jco stays outside the TCB: the CLI owns it and hands @helm/runtime-sandbox only what it
 // generated and checked, through `componentTranspiler`.
 //
-// Registration (`helm tool register <descriptor> --component <file>`, stageComponent): the
+// Registration (`helmts tool register <descriptor> --component <file>`, stageComponent): the
 // component is transpiled by the pinned @bytecodealliance/jco-transpile in a worker thread, its
 // imports are checked against the interfaces a tool component may use (no wasi:filesystem,
 // wasi:sockets, wasi:http, nothing else the deny-by-default host does not provide), and it is
@@ -80,7 +80,7 @@ export const COMPONENT_IMPORT_HINT =
 
 const PIN_HINT =
   'the pin in modules/ or an artifact it names was changed, or helm now runs another jco: review the ' +
-  'component and register it again (`helm tool register <descriptor> --component <file>`)';
+  'component and register it again (`helmts tool register <descriptor> --component <file>`)';
 
 /** Largest component accepted (the sandbox's default maxModuleBytes). */
 export const MAX_COMPONENT_BYTES = 16 * 1024 * 1024;

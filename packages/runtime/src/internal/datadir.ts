@@ -161,7 +161,7 @@ export class DataDir {
       throw new RuntimeError(
         'DATA_DIR_MISSING',
         `no HELM data directory at ${this.dir}`,
-        'run `helm init` first, or pass --data-dir <dir> (or set HELM_HOME)',
+        'run `helmts init` first, or pass --data-dir <dir> (or set HELM_HOME)',
       );
     }
     return this;
@@ -193,7 +193,7 @@ export class DataDir {
   localKey(name: string): LocalKey {
     const path = this.keyPath(name);
     if (!existsSync(path))
-      throw new RuntimeError('KEY_UNKNOWN', `no key named ${name}`, 'list keys with `helm keys list`');
+      throw new RuntimeError('KEY_UNKNOWN', `no key named ${name}`, 'list keys with `helmts keys list`');
     return { name, ...keyOfFile(readJson(path), `keys/${name}.json`) };
   }
 

@@ -56,6 +56,7 @@ import { APPROVAL_HANDLERS } from './approvals.js';
 import { BUDGET_HANDLERS } from './budget.js';
 import type { DataDir } from './datadir.js';
 import type { GovernedRuntime } from './runtime.js';
+import { TOOL_REPIN_HANDLERS } from './tool-repin.js';
 
 export type { GovernanceAction } from '@helm/contracts';
 export { GOVERNANCE_ACTIONS } from '@helm/contracts';
@@ -138,7 +139,7 @@ const registered = new Map<GovernanceAction, GovernanceHandler>();
  * this one may define the handlers.
  */
 function builtinHandlers(): Partial<Record<GovernanceAction, GovernanceHandler>> {
-  return { ...APPROVAL_HANDLERS, ...BUDGET_HANDLERS };
+  return { ...APPROVAL_HANDLERS, ...BUDGET_HANDLERS, ...TOOL_REPIN_HANDLERS };
 }
 
 /** Register (or replace) the handler of an action, for every runtime of this process. */
@@ -287,7 +288,7 @@ export function verifyGovernanceEvent(
     throw new RuntimeError(
       'KEY_NOT_VALID',
       `${keyid} may not sign ${action} at trust seq ${trustSeq} (${valid.code}; the action needs role ${role})`,
-      `sign ${action} with a key holding ${role}: \`helm keys list\` shows which keys do`,
+      `sign ${action} with a key holding ${role}: \`helmts keys list\` shows which keys do`,
     );
   let body: unknown;
   try {
@@ -413,7 +414,7 @@ export function appendGovernanceEvent(
       throw new RuntimeError(
         'KEY_NOT_VALID',
         `${input.signer.keyId} may not sign ${input.action} (${valid.code}; the action needs role ${role})`,
-        `sign ${input.action} with a key holding ${role}: \`helm keys list\` shows which keys do`,
+        `sign ${input.action} with a key holding ${role}: \`helmts keys list\` shows which keys do`,
       );
   }
   return appendVerified(
@@ -431,7 +432,7 @@ export function appendGovernanceEvent(
 }
 
 /**
- * Append an event signed elsewhere (`helm approve --sign-only`), after the same checks; `at` is
+ * Append an event signed elsewhere (`helmts approve --sign-only`), after the same checks; `at` is
  * this side's clock (default: now), against which the action's check judges it.
  */
 export function importGovernanceEvent(

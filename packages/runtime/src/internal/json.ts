@@ -2,7 +2,7 @@
 // every file of the data directory go through @helm/crypto's RFC 8259 parser, which refuses
 // duplicate keys, lone surrogates, invalid UTF-8, a BOM, comments, trailing commas, NaN … that
 // JSON.parse would accept or silently collapse. A refusal is a RuntimeError JSON_INVALID (exit 2).
-// (`helm run --args` text is not parsed here: it goes to the executor unchanged as `args_text`,
+// (`helmts run --args` text is not parsed here: it goes to the executor unchanged as `args_text`,
 // whose strict PEP refuses it with a receipted ARGS_MALFORMED denial.)
 import { existsSync, readFileSync } from 'node:fs';
 import { parseStrictJson } from '@helm/crypto';

@@ -21,7 +21,7 @@ const SEED_LENGTH = 32;
 
 const MISMATCH_HINT =
   'a key file names its key only through its seed; this one was edited or is damaged: restore it from a backup, ' +
-  'and name a registry key directly with `helm keys revoke --keyid <ed25519:…>` (ids: `helm keys list`)';
+  'and name a registry key directly with `helmts keys revoke --keyid <ed25519:…>` (ids: `helmts keys list`)';
 
 /**
  * The key of a parsed key file (`where` names it in messages): its seed and the signer the seed
@@ -87,7 +87,7 @@ export function liveKey(registry: TrustRegistry, keyid: string, how: 'follow' | 
     throw new RuntimeError(
       'KEY_NOT_VALID',
       `${keyid} is not a key of the trust registry (seq ${registry.seq})`,
-      'list the registry keys with `helm keys list`',
+      'list the registry keys with `helmts keys list`',
     );
   }
   // Key ids are never reused (TRUST_KEY_EXISTS), so the chain has no cycle; the bound is belt and braces.
@@ -100,7 +100,7 @@ export function liveKey(registry: TrustRegistry, keyid: string, how: 'follow' | 
         throw new RuntimeError(
           'KEY_NOT_VALID',
           `${path} was rotated to ${record.rotated_to} at trust seq ${record.revoked_at}`,
-          `name the successor: helm keys revoke --keyid ${record.rotated_to}`,
+          `name the successor: helmts keys revoke --keyid ${record.rotated_to}`,
         );
       }
       chain.push(next.keyid);
@@ -110,7 +110,7 @@ export function liveKey(registry: TrustRegistry, keyid: string, how: 'follow' | 
     throw new RuntimeError(
       'KEY_NOT_VALID',
       `${path} ${chain.length > 1 ? 'ends in a key ' : 'is '}revoked at trust seq ${record.revoked_at}: no live key to act on`,
-      'nothing is left to revoke; for a new key of this role: helm keys generate <new-name> --role <role>',
+      'nothing is left to revoke; for a new key of this role: helmts keys generate <new-name> --role <role>',
     );
   }
   throw new RuntimeError('KEY_NOT_VALID', `the rotation chain of ${keyid} does not end`);
@@ -135,8 +135,8 @@ export function requireRole(registry: TrustRegistry, signer: Signer, role: Trust
       'KEY_NOT_VALID',
       `key ${name} (${signer.keyId}) does not hold ${role} in the trust registry at seq ${registry.seq} (${answer.code})`,
       answer.code === 'TRUST_KEY_REVOKED'
-        ? `it was revoked or rotated: \`helm keys list\` shows what the registry holds; rotate or generate a ${role} key`
-        : '`helm keys list` shows what the registry says about each key file',
+        ? `it was revoked or rotated: \`helmts keys list\` shows what the registry holds; rotate or generate a ${role} key`
+        : '`helmts keys list` shows what the registry says about each key file',
     );
   }
   return signer;

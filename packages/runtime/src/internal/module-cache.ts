@@ -1,6 +1,6 @@
 // Instrumented-module cache (docs/cli.md §Data directory): a sandbox tool's module is instrumented
 // (gas metering, bulk-op charges, NaN canonicalization) once, at registration or the first open
-// after the instrumenter changed, not at every `helm run`. What runs from the cache is exactly what
+// after the instrumenter changed, not at every `helmts run`. What runs from the cache is exactly what
 // the instrumenter produced, because the cache is verified, not trusted:
 //
 // - the instrumented bytes are stored content-addressed (`modules/<id>.wasm`, id = their SHA-256);

@@ -71,23 +71,37 @@ import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
+import { ExplainingPort } from './explain.js';
 import {
   type GovernanceAppliedRecord,
   type GovernanceEventRecord,
   GovernanceIngestor,
   governanceEventDigest,
+  readGovernanceLog,
 } from './governance.js';
 import { StoreIdempotency } from './idempotency.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
+import { checkedPlugin, PLUGIN_DRIVER_KIND, PluginHost } from './plugin.js';
 import {
   GOVERNANCE_EFFECT_CLASS,
   loadReceiptPolicies,
   missingReceiptPolicy,
   type RuntimeReceiptPolicies,
 } from './receipt-policy.js';
+import { rewindRepins } from './tool-repin.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
+
+/** Why a registered tool's body can fail its checks at open: the tool goes out of service. */
+const TOOL_FAULTS: ReadonlySet<string> = new Set([
+  'PLUGIN_PIN_MISMATCH',
+  'PLUGIN_INVALID',
+  'COMPONENT_PIN_MISMATCH',
+  'COMPONENT_INVALID',
+  'COMPONENT_IMPORT_DENIED',
+  'FILE_NOT_FOUND',
+]);
 
 /**
  * The request object of a governed call (docs/spec/pipeline.md §Request digest): exactly its present
@@ -191,6 +205,12 @@ export interface RecoveryRecord {
   readonly epoch: number;
 }
 
+/** A governed call's result, with the policy rule its decision came from (display only). */
+export interface GovernedResult extends ExecuteResult {
+  /** The P0/P1/P2 rule id the policy stage matched (null: decided elsewhere, delegated, or none). */
+  readonly rule: string | null;
+}
+
 export interface RuntimeOptions {
   readonly clock: Clock;
   /** Sandbox worker pool size (default 1). */
@@ -259,6 +279,13 @@ export class GovernedRuntime {
   readonly #frozen: { at: number | undefined };
   /** Runtime epoch of this open (recorded with every request and event). */
   readonly epoch: number;
+  /** The options of this open (with the per-call frozen clock), for tools loaded later. */
+  readonly #options: RuntimeOptions;
+  readonly #explaining: ExplainingPort;
+  /** Registered tools whose body failed its checks at open, with why (their calls are refused). */
+  readonly #outOfService = new Map<string, RuntimeError>();
+  /** Plugin workers to stop at close. */
+  readonly #closers: (() => Promise<void>)[] = [];
 
   private constructor(
     data: DataDir,
@@ -277,9 +304,13 @@ export class GovernedRuntime {
       frozen: { at: number | undefined };
       authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
       epoch: number;
+      options: RuntimeOptions;
+      explaining: ExplainingPort;
     },
   ) {
     this.epoch = parts.epoch;
+    this.#options = parts.options;
+    this.#explaining = parts.explaining;
     this.#authorization = parts.authorization;
     this.#frozen = parts.frozen;
     this.data = data;
@@ -399,8 +430,9 @@ export class GovernedRuntime {
     });
     const idempotency = new StoreIdempotency(store);
     const journal = new StoreJournal(store, config.chain_id, ledger);
+    const explaining = new ExplainingPort(guardian);
     const executor = createExecutor({
-      guardian: guardian.asExecutorPort(),
+      guardian: explaining.port,
       guardianKeys: guardian.publicKeys,
       receipts: recorder,
       proofgraph: proofGraphPort({ graph }),
@@ -430,11 +462,23 @@ export class GovernedRuntime {
       clock: options.clock,
       lastNodeLamport,
       frozen,
+      options,
+      explaining,
       authorization,
     });
     // Tools first (registration runs nothing): recovery then receipts each interrupted call under
     // its pinned tool's effect class rather than one read from the journal entry.
-    for (const d of data.toolDescriptors()) await runtime.#register(d as unknown as ToolDescriptor, options);
+    // A tool whose body no longer matches its pins (a changed plugin, a tampered component pin, a
+    // missing module) is out of service, not fatal: its calls are refused with that error, and a
+    // `tool.repin` event can still replace it.
+    for (const d of data.toolDescriptors()) {
+      try {
+        await runtime.#register(d as unknown as ToolDescriptor, options);
+      } catch (error) {
+        if (!(error instanceof RuntimeError) || !TOOL_FAULTS.has(error.code)) throw error;
+        runtime.#outOfService.set(String(d.name), error);
+      }
+    }
     // Governance: verify the log, restore the challenges and what earlier runtimes applied, then —
     // after recovery, which belongs to the previous run — apply what was appended since.
     runtime.#governance = new GovernanceIngestor({
@@ -479,7 +523,7 @@ export class GovernedRuntime {
         approvals.restore(c.envelope);
       } catch {
         // Not this guardian's signature (a guardian key rotation, or an edited row): the challenge
-        // is not held, so no grant can come from it; `helm approvals show` says why.
+        // is not held, so no grant can come from it; `helmts approvals show` says why.
       }
     }
   }
@@ -612,7 +656,56 @@ export class GovernedRuntime {
     }
   }
 
+  /**
+   * Load one more tool from the data directory, exactly as an open loads every registered tool
+   * (tools.ts: a registration's final check; the executor validates and pins the descriptor).
+   */
+  async loadTool(descriptor: ToolDescriptor): Promise<void> {
+    await this.#register(descriptor, this.#options);
+  }
+
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
+    const prepared = this.#prepareDriver(descriptor, options);
+    const driver = typeof prepared === 'function' ? await prepared() : prepared;
+    this.executor.registerTool(descriptor, driver);
+    this.#effectClass.set(descriptor.name, descriptor.effect_type);
+  }
+
+  /**
+   * Re-pin a registered tool to `descriptor` now, synchronously (the `tool.repin` governance
+   * event, tool-repin.ts): everything that can be checked without loading — the built-in, the
+   * module file, the plugin's signed registration and digest — is checked here (a throw leaves the
+   * tool as it was); a module or plugin is then loaded in the background and the first call waits
+   * for it (a load that fails after these checks fails that call: a receipted DRIVER_ERROR).
+   */
+  /** Registered tools out of service since this open (a body that failed its pins), with why. */
+  outOfService(): ReadonlyMap<string, RuntimeError> {
+    return this.#outOfService;
+  }
+
+  repinTool(descriptor: ToolDescriptor, expectedDigest: string): void {
+    const prepared = this.#prepareDriver(descriptor, this.#options);
+    let driver: Driver;
+    if (typeof prepared === 'function') {
+      const loading = prepared();
+      loading.catch(() => undefined);
+      driver = {
+        kind: descriptor.driver.kind,
+        invoke: async (args, context) => (await loading).invoke(args, context),
+      };
+    } else driver = prepared;
+    if (this.#outOfService.has(descriptor.name)) {
+      // It was never pinned in this runtime: the repin puts it (back) in service.
+      const pinned = this.executor.registerTool(descriptor, driver);
+      if (pinned.descriptor_digest !== expectedDigest)
+        throw new RuntimeError('INTERNAL', `repinned ${descriptor.name} to ${pinned.descriptor_digest}`);
+      this.#outOfService.delete(descriptor.name);
+    } else this.executor.repinTool(descriptor, expectedDigest, driver);
+    this.#effectClass.set(descriptor.name, descriptor.effect_type);
+  }
+
+  /** The driver of a descriptor, or (sandbox, plugin) its loader once the synchronous checks passed. */
+  #prepareDriver(descriptor: ToolDescriptor, options: RuntimeOptions): Driver | (() => Promise<Driver>) {
     if (typeof descriptor.name === 'string' && descriptor.name.startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX))
       throw new RuntimeError(
         'INVALID_INPUT',
@@ -621,7 +714,16 @@ export class GovernedRuntime {
     // Refused before anything is built: a tool no call to which could ever be receipted ALLOW.
     const missing = missingReceiptPolicy(descriptor, this.receiptPolicies);
     if (missing) throw missing;
-    let driver: Driver;
+    if (descriptor.driver.kind === PLUGIN_DRIVER_KIND) {
+      const { path, bytes } = checkedPlugin(this.data, descriptor, this.registry);
+      return async () => {
+        const loading = PluginHost.load(path, bytes, descriptor.driver.ref.slice('sha256:'.length));
+        // Registered before the load ends: a runtime closed while a plugin still loads stops it too.
+        this.#closers.push(async () => (await loading.catch(() => undefined))?.close());
+        const host = await loading;
+        return { kind: PLUGIN_DRIVER_KIND, invoke: (args, context) => host.invoke(args, context) };
+      };
+    }
     if (descriptor.driver.kind === 'function') {
       // Own properties only: a ref of `constructor` or `__proto__` must never name an Object member.
       const ref = descriptor.driver.ref;
@@ -632,44 +734,51 @@ export class GovernedRuntime {
           `tool ${descriptor.name}: unknown built-in function ${descriptor.driver.ref}`,
         );
       }
-      driver = functionDriver(fn);
-    } else if (descriptor.driver.kind === 'sandbox') {
+      return functionDriver(fn);
+    }
+    if (descriptor.driver.kind === 'sandbox') {
       const bytes = this.data.module(descriptor.driver.ref.slice('sha256:'.length));
       if (!bytes)
         throw new RuntimeError(
           'FILE_NOT_FOUND',
           `tool ${descriptor.name}: WASM module ${descriptor.driver.ref} is missing`,
         );
-      // Guest code runs in child processes killed at the deadline: a worker thread cannot always be
-      // stopped in time (docs/spec/sandbox.md §Deadline and isolation, I-SANDBOX-2).
-      this.#sandbox ??= createSandbox({
-        isolation: processIsolation({ size: options.sandboxPool ?? 1 }),
-        componentTranspiler: this.#components.transpiler,
-      });
-      const module = isComponent(bytes)
-        ? await this.#components.register(this.#sandbox, this.data, bytes, descriptor.name)
-        : await registerCached(
-            this.#sandbox,
-            this.data,
-            bytes,
-            this.data.signer('executor', 'executor', this.registry),
-            this.moduleCache,
-          );
-      driver = sandboxDriver({ sandbox: this.#sandbox, module, gas: 5_000_000, maxOutputBytes: 65_536 });
-    } else if (descriptor.driver.kind === 'http') {
-      driver = httpDriver();
-    } else {
-      throw new RuntimeError(
-        'INVALID_INPUT',
-        `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported by the CLI`,
-      );
+      return async () => {
+        // Guest code runs in child processes killed at the deadline: a worker thread cannot always be
+        // stopped in time (docs/spec/sandbox.md §Deadline and isolation, I-SANDBOX-2).
+        this.#sandbox ??= createSandbox({
+          isolation: processIsolation({ size: options.sandboxPool ?? 1 }),
+          componentTranspiler: this.#components.transpiler,
+        });
+        const module = isComponent(bytes)
+          ? await this.#components.register(this.#sandbox, this.data, bytes, descriptor.name)
+          : await registerCached(
+              this.#sandbox,
+              this.data,
+              bytes,
+              this.data.signer('executor', 'executor', this.registry),
+              this.moduleCache,
+            );
+        return sandboxDriver({ sandbox: this.#sandbox, module, gas: 5_000_000, maxOutputBytes: 65_536 });
+      };
     }
-    this.executor.registerTool(descriptor, driver);
-    this.#effectClass.set(descriptor.name, descriptor.effect_type);
+    if (descriptor.driver.kind === 'http') return httpDriver();
+    throw new RuntimeError(
+      'INVALID_INPUT',
+      `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported`,
+      'driver.kind is one of: function (built-ins such as builtin.echo), sandbox, http, plugin',
+    );
   }
 
-  /** Execute one governed call and commit everything it produced in one store transaction. */
-  async execute(call: ExecuteRequest): Promise<ExecuteResult> {
+  /**
+   * Execute one governed call and commit everything it produced in one store transaction. The
+   * result also names the policy rule the decision came from (`rule`, explain.ts; null when no
+   * rule decided it), for display only.
+   */
+  async execute(call: ExecuteRequest): Promise<GovernedResult> {
+    // A tool out of service is refused as the runtime open refused it (no decision, no receipt).
+    const fault = this.#outOfService.get((call as { tool?: unknown }).tool as string);
+    if (fault) throw fault;
     // The request is executed and recorded as one plain JSON object: the one whose JCS digest every
     // receipt of the call signs (request_digest), so requests/<L>.json verifies against it.
     const request = requestObject(call);
@@ -697,14 +806,15 @@ export class GovernedRuntime {
       this.#journal.current = undefined;
       this.receiptPolicies.explicitKey = false;
     }
+    const rule = this.#explaining.take(result.decision_id);
     // Every receipted result is persisted, an idempotent replay's included (it has its own receipt).
-    if (!result.receipt) return result;
-    await this.#persist(result, {
-      request: request as unknown as Json,
-      clock_ms: clockMs,
-      epoch: this.epoch,
-    });
-    return result;
+    if (result.receipt)
+      await this.#persist(result, {
+        request: request as unknown as Json,
+        clock_ms: clockMs,
+        epoch: this.epoch,
+      });
+    return { ...result, rule };
   }
 
   /** Challenges the call opened or found expired, for the transaction of its receipt. */
@@ -812,6 +922,7 @@ export class GovernedRuntime {
 
   async close(): Promise<void> {
     try {
+      await Promise.all(this.#closers.splice(0).map((close) => close()));
       await this.#sandbox?.close();
       this.#sandbox = undefined;
     } finally {
@@ -845,7 +956,7 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
     throw new RuntimeError(
       'INVALID_INPUT',
       'nothing to export: no receipts in that range',
-      'run a governed call first (`helm run` or `helm demo`)',
+      'run a governed call first (`helmts run` or `helmts demo`)',
     );
   }
   const receiptIds = new Set(receipts.map((r) => r.envelope.signatures[0]?.sig));
@@ -938,6 +1049,8 @@ export interface ReexecutionDivergence {
   readonly field: string;
   readonly recorded: unknown;
   readonly replayed: unknown;
+  /** Why the call could not be re-executed at all (then `replayed` is null). */
+  readonly reason?: string;
 }
 
 export interface ReexecutionResult {
@@ -962,7 +1075,7 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
   const { DataDir: Dir } = await import('./datadir.js');
   const scratch = mkdtempSync(join(tmpdir(), 'helm-replay-'));
   try {
-    for (const part of ['config.json', 'keys', 'policy', 'tools', 'modules']) {
+    for (const part of ['config.json', 'keys', 'policy', 'tools', 'modules', 'plugins']) {
       try {
         cpSync(data.path(part), join(scratch, part), { recursive: true });
       } catch {
@@ -972,6 +1085,8 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
     const copy = new Dir(scratch);
     for (const d of data.store.listDocumentsSync('trust'))
       copy.store.putDocumentSync('trust', d.key, d.value);
+    // Repinned tools start as they were before their first repin; the events repin them in order.
+    rewindRepins(copy, readGovernanceLog(data));
     const chain = data.config().chain_id;
     const requests = data.store.requestsSync({ chainId: chain });
     const recorded = new Map(data.store.receiptsSync({ chainId: chain }).map((r) => [r.lamport, r]));
@@ -1124,7 +1239,22 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
           await enter(body.epoch);
           clock.set(body.clock_ms);
           trustCommitment.seq = recordedSeq(q.lamport);
-          replayedEnvelope = (await rt.execute(body.request as ExecuteRequest)).receipt;
+          try {
+            replayedEnvelope = (await rt.execute(body.request as ExecuteRequest)).receipt;
+          } catch (error) {
+            // A tool out of service here (e.g. a plugin file changed since this call ran: only the
+            // current file exists) cannot reproduce the call: a divergence with its reason.
+            if (!(error instanceof RuntimeError) || !TOOL_FAULTS.has(error.code)) throw error;
+            const original = recorded.get(q.lamport);
+            divergences.push({
+              lamport: q.lamport,
+              field: 'receipt',
+              recorded: original ? envelopeBody(original.envelope) : null,
+              replayed: null,
+              reason: `${error.code}: ${error.message}`,
+            });
+            continue;
+          }
         }
         const original = recorded.get(q.lamport);
         const again = replayedEnvelope ? JSON.stringify(replayedEnvelope) : null;
