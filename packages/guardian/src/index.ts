@@ -24,6 +24,7 @@ export {
   type DelegationCheck,
   DelegationRegistry,
   type DelegationRegistryOptions,
+  draftSession,
   grantWithinAuthority,
   pkceChallenge,
   type ScopeSubject,
