@@ -30,6 +30,11 @@ export type RuntimeErrorCode =
   | 'COMPONENT_PIN_MISMATCH'
   /** A root-signed operation found fewer root keys of the registry than its root threshold. */
   | 'ROOT_KEYS_INSUFFICIENT'
+  /**
+   * A data-directory configuration the guardian refuses (config.json identity bindings or egress
+   * rules, or a governance edit that would make them invalid); the message names the defect.
+   */
+  | 'CONFIG_INVALID'
   /** A state the runtime cannot be in unless it has a bug. */
   | 'INTERNAL';
 

@@ -42,7 +42,7 @@ import {
   type Clock,
   type CreateSessionInput,
   DEFAULT_THREAT_CONFIG,
-  Guardian,
+  type Guardian,
   loadPolicyStack,
   ManualClock,
   type NonceStore,
@@ -64,6 +64,8 @@ import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
+import { baseEgress, egressConfig } from './egress.js';
+import { baseIdentity, guardianOf } from './identity.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
 
@@ -293,13 +295,14 @@ export class GovernedRuntime {
       bundles: [data.signedBundle()],
       trustedBundleKeys: registry.lookupFor('policy', registry.seq),
     });
-    const guardian = new Guardian({
+    const guardianOptions = {
       signer: data.signer('guardian', 'guardian', registry),
       clock: options.clock,
       freeze: {},
       environmentFingerprint: config.environment_fingerprint,
-      identity: { bindings: config.identity },
-      egress: { rules: (config.egress ?? []) as never },
+      // config.json's bindings and rules; governance edits are applied on top as they are ingested.
+      identity: { bindings: baseIdentity(config) },
+      egress: egressConfig(baseEgress(config)),
       threat: DEFAULT_THREAT_CONFIG,
       delegation: { nonces: new StoreNonces(store) },
       policy,
@@ -309,7 +312,8 @@ export class GovernedRuntime {
         perApprover: { max: 100, window_ms: 3_600_000 },
         perPrincipal: { max: 100, window_ms: 3_600_000 },
       },
-    });
+    };
+    const guardian = guardianOf(guardianOptions);
     // Restore the receipt chain and the ProofGraph from the store.
     const receiptStore = new InMemoryReceiptStore();
     for (const r of store.receiptsSync({ chainId: config.chain_id })) {
