@@ -69,6 +69,22 @@ export {
   evidencePackManifestSchema,
 } from './evidencepack.js';
 export {
+  GOVERNANCE_ACTION_ROLES,
+  GOVERNANCE_ACTIONS,
+  GOVERNANCE_ADMIN_ACTIONS,
+  GOVERNANCE_ADMIN_TOOL_PREFIX,
+  GOVERNANCE_APPLIED_TYPE,
+  GOVERNANCE_CURSOR_TYPE,
+  GOVERNANCE_EVENT_TYPE,
+  GOVERNANCE_GENESIS_PREV,
+  GOVERNANCE_LINK_TYPE,
+  type GovernanceAction,
+  type GovernanceCursorBody,
+  type GovernanceEventBody,
+  governanceCursorSchema,
+  governanceEventSchema,
+} from './governance.js';
+export {
   type KnownNodeKind,
   MAX_NODE_PARENTS,
   NODE_FIELDS,

@@ -5,6 +5,7 @@ export {
   type ApprovalLogEntry,
   type ApprovalOptions,
   type ApprovalStatus,
+  type ChallengeClosure,
   type ChallengeInput,
   type GrantCheck,
   type GrantUse,

@@ -35,6 +35,25 @@ export type RuntimeErrorCode =
    * rules, or a governance edit that would make them invalid); the message names the defect.
    */
   | 'CONFIG_INVALID'
+  /**
+   * A governance event refused before it reaches the log: malformed, not signed by exactly one key,
+   * a signature that does not verify, made for another data directory, or refused by its action's
+   * own check (docs/spec/governance-event.md).
+   */
+  | 'GOVERNANCE_EVENT_INVALID'
+  /**
+   * The stored governance log does not verify — an event, link, application record or the runtime's
+   * signed cursor was forged, edited, reordered or rolled back. Nothing is decided until it is repaired.
+   */
+  | 'GOVERNANCE_LOG_INVALID'
+  /** No approval challenge with that id in this data directory. */
+  | 'CHALLENGE_UNKNOWN'
+  /** The challenge is closed: its grant was consumed, an approver denied it, or it expired. */
+  | 'CHALLENGE_CLOSED'
+  /** The challenge still needs approvals or its timelock has not passed. */
+  | 'CHALLENGE_PENDING'
+  /** This approver (identity or key) has approved this challenge already. */
+  | 'APPROVAL_DUPLICATE'
   /** A state the runtime cannot be in unless it has a bug. */
   | 'INTERNAL';
 

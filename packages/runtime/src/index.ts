@@ -4,6 +4,20 @@
 
 export { RuntimeError, type RuntimeErrorCode } from './errors.js';
 export {
+  APPROVAL_REQUEST_TYPE,
+  type ApprovalContext,
+  type ApprovalRequestFile,
+  approvalContext,
+  approvalStatement,
+  type ChallengeAnswer,
+  type ChallengeState,
+  type ChallengeView,
+  challengeView,
+  readApprovalRequest,
+  storedChallenge,
+  verifiedChallenge,
+} from './internal/approvals.js';
+export {
   type ComponentPin,
   componentSummary,
   type StagedComponent,
@@ -21,6 +35,27 @@ export {
   resolveDataDir,
   SETUP_KEYS,
 } from './internal/datadir.js';
+export {
+  appendGovernanceEvent,
+  GOVERNANCE_ACTIONS,
+  type GovernanceAction,
+  type GovernanceAppliedRecord,
+  type GovernanceApplyContext,
+  type GovernanceEventRecord,
+  type GovernanceHandler,
+  type GovernanceOutcome,
+  governanceAppliedLink,
+  governanceEventDigest,
+  governanceLink,
+  importGovernanceEvent,
+  type PendingGovernanceEvent,
+  readGovernanceApplications,
+  readGovernanceLog,
+  registerGovernanceHandler,
+  type SignGovernanceEventInput,
+  signGovernanceEvent,
+  verifyGovernanceEvent,
+} from './internal/governance.js';
 export { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from './internal/json.js';
 export {
   type KeyTarget,
@@ -35,6 +70,7 @@ export { checkName, NAME_RULE_HINT, type NameKind, namedPath } from './internal/
 export {
   type ExportOptions,
   exportPack,
+  GOVERNANCE_EFFECT_CLASS,
   GovernedRuntime,
   PRODUCER,
   type RecoveryRecord,

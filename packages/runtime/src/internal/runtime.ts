@@ -8,6 +8,7 @@
 import {
   type DelegationSession,
   EFFECT_CLASSES,
+  GOVERNANCE_ADMIN_TOOL_PREFIX,
   type RiskTier,
   type SignedEnvelope,
   type ToolDescriptor,
@@ -43,6 +44,7 @@ import {
   type CreateSessionInput,
   DEFAULT_THREAT_CONFIG,
   type Guardian,
+  type GuardianOptions,
   loadPolicyStack,
   ManualClock,
   type NonceStore,
@@ -59,13 +61,26 @@ import {
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
 import { processIsolation } from '@helm/sandbox-process';
-import { type DeferredBudgetLedger, deferredBudgetLedger, type Json, type SqliteStore } from '@helm/store';
+import {
+  type DeferredBudgetLedger,
+  deferredBudgetLedger,
+  type GovernanceApplication,
+  type GovernanceChallengeRecord,
+  type Json,
+  type SqliteStore,
+} from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
 import { baseEgress, egressConfig } from './egress.js';
 import { baseIdentity, guardianOf } from './identity.js';
+import {
+  type GovernanceAppliedRecord,
+  type GovernanceEventRecord,
+  GovernanceIngestor,
+  governanceEventDigest,
+} from './governance.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
 
@@ -119,8 +134,20 @@ export function receiptPolicies(): ReceiptPolicySet {
       min_approvals: 0,
       required_evidence: [],
     },
+    // Receipts of administrative governance events (`helm.admin.<action>`): never condensed, and
+    // each names the signed event it records.
+    {
+      effect_class: GOVERNANCE_EFFECT_CLASS,
+      risk_tier: 'HIGH',
+      require_idempotency_key: false,
+      min_approvals: 0,
+      required_evidence: ['governance_event'],
+    },
   ]);
 }
+
+/** Effect class of the receipts of administrative governance events. */
+export const GOVERNANCE_EFFECT_CLASS = 'governance';
 
 class StoreNonces implements NonceStore {
   constructor(private readonly store: SqliteStore) {}
@@ -160,6 +187,9 @@ class StoreJournal implements AdmissionJournal {
   ) {}
   admit(entry: AdmissionEntry): void {
     const doc: AdmissionDoc = { entry, ...(this.current ?? {}) };
+    // The grant the decision names is used by this admission, durably and at most once across
+    // processes, before the driver can run (the guardian consumes it in memory right after).
+    const grantId = envelopeBody<{ approval_grant_id?: unknown }>(entry.decision).approval_grant_id;
     this.store.admitCallSync(
       {
         id: entry.admission_id,
@@ -167,6 +197,9 @@ class StoreJournal implements AdmissionJournal {
         sessionId: this.chainId,
         reservationId: entry.budget_reservation_id,
         body: doc as unknown as Json,
+        ...(typeof grantId === 'string'
+          ? { grant: { challengeId: grantId, decisionId: entry.decision_id } }
+          : {}),
       },
       this.ledger.drain(),
     );
@@ -223,6 +256,12 @@ export class GovernedRuntime {
   readonly moduleCache: ModuleCacheStats = { hits: 0, misses: 0 };
   #lock: RuntimeLock | undefined;
   #lastNodeLamport: number;
+  /** The governance log's side of this runtime (src/internal/governance.ts). */
+  #governance: GovernanceIngestor | undefined;
+  /** Key authorization of approvals: the registry head, or an event's application state. */
+  readonly #authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
+  /** How many approval-ceremony log entries are persisted (challenges opened, closed). */
+  #ceremonyAt = 0;
   readonly #frozen: { at: number | undefined };
   /** Runtime epoch of this open (recorded with every request and event). */
   readonly epoch: number;
@@ -241,10 +280,12 @@ export class GovernedRuntime {
       clock: Clock;
       lastNodeLamport: number;
       frozen: { at: number | undefined };
+      authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
       epoch: number;
     },
   ) {
     this.epoch = parts.epoch;
+    this.#authorization = parts.authorization;
     this.#frozen = parts.frozen;
     this.data = data;
     this.config = data.config();
@@ -287,6 +328,10 @@ export class GovernedRuntime {
     const config = data.config();
     const store = data.store;
     const registry = data.registry();
+    const headAuthorization = registry.keyAuthorization();
+    const authorization = {
+      at: undefined as ((keyid: string, role: string) => Uint8Array | undefined) | undefined,
+    };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     store.releaseOrphanReservationsSync();
     const ledger = deferredBudgetLedger(store);
@@ -295,7 +340,7 @@ export class GovernedRuntime {
       bundles: [data.signedBundle()],
       trustedBundleKeys: registry.lookupFor('policy', registry.seq),
     });
-    const guardianOptions = {
+    const guardianOptions: GuardianOptions = {
       signer: data.signer('guardian', 'guardian', registry),
       clock: options.clock,
       freeze: {},
@@ -308,7 +353,9 @@ export class GovernedRuntime {
       policy,
       budget: ledger,
       approvals: {
-        keyAuthorization: registry.keyAuthorization(),
+        // While a governance event is applied, its approval is checked at the registry state of
+        // that application (the same at every later open); otherwise at the head.
+        keyAuthorization: (keyid, role) => (authorization.at ?? headAuthorization)(keyid, role),
         perApprover: { max: 100, window_ms: 3_600_000 },
         perPrincipal: { max: 100, window_ms: 3_600_000 },
       },
@@ -387,12 +434,144 @@ export class GovernedRuntime {
       clock: options.clock,
       lastNodeLamport,
       frozen,
+      authorization,
     });
     // Tools first (registration runs nothing): recovery then receipts each interrupted call under
     // its pinned tool's effect class rather than one read from the journal entry.
     for (const d of data.toolDescriptors()) await runtime.#register(d as unknown as ToolDescriptor, options);
+    // Governance: verify the log, restore the challenges and what earlier runtimes applied, then —
+    // after recovery, which belongs to the previous run — apply what was appended since.
+    runtime.#governance = new GovernanceIngestor({
+      data,
+      runtime,
+      epoch,
+      registry,
+      guardianSigner: data.signer('guardian', 'guardian', registry),
+      guardianSeq: registry.seq,
+      now: () => runtime.clock.now(),
+      freeze: (at) => {
+        const previous = frozen.at;
+        frozen.at = at;
+        return previous;
+      },
+      authorizeAt: (reg, seq) => {
+        authorization.at =
+          reg === undefined || seq === undefined
+            ? undefined
+            : (keyid, role) => reg.keyLookup()(keyid, role, seq);
+      },
+      headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
+      commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
+    });
+    runtime.#governance.restore({
+      before: () => runtime.#restoreChallenges(),
+      after: () => runtime.#restoreClosures(),
+    });
+    runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     await runtime.#recover();
+    await runtime.ingestGovernance();
     return runtime;
+  }
+
+  /** Every stored challenge this runtime's guardian signed is held again (open, no approvals yet). */
+  #restoreChallenges(): void {
+    const approvals = this.guardian.approvals;
+    if (!approvals) return;
+    for (const c of this.data.store.governanceChallengesSync(this.config.chain_id)) {
+      try {
+        approvals.restore(c.envelope);
+      } catch {
+        // Not this guardian's signature (a guardian key rotation, or an edited row): the challenge
+        // is not held, so no grant can come from it; `helm approvals show` says why.
+      }
+    }
+  }
+
+  /** After the approvals are re-applied: close what was consumed or closed in an earlier run. */
+  #restoreClosures(): void {
+    const approvals = this.guardian.approvals;
+    if (!approvals) return;
+    const store = this.data.store;
+    for (const c of store.governanceChallengesSync(this.config.chain_id)) {
+      if (c.closed === 'expired') approvals.close(c.id, 'expired');
+    }
+    for (const g of store.governanceGrantsSync()) approvals.close(g.challengeId, 'consumed');
+  }
+
+  /**
+   * Apply the governance events appended since the last time (approvals, denials, admin changes),
+   * each exactly once; done at open and before every decision. Throws GOVERNANCE_LOG_INVALID when
+   * the log does not verify (nothing is decided then).
+   */
+  async ingestGovernance(): Promise<void> {
+    await this.#governance?.ingest();
+  }
+
+  /**
+   * The receipt of an administrative governance event: tool `helm.admin.<action>`, principal the
+   * signer's key id, arguments the signed event and the trust state it was applied at, decision id
+   * the event's digest. Committed in ONE transaction with the event's application.
+   */
+  async #commitAdmin(
+    event: GovernanceEventRecord,
+    output: Json,
+    at: { readonly clock_ms: number; readonly trust_seq: number },
+    application: (receiptId: string) => GovernanceApplication,
+  ): Promise<void> {
+    const tool = `${GOVERNANCE_ADMIN_TOOL_PREFIX}${event.action}`;
+    const request = {
+      tool,
+      principal: event.signer,
+      args: { event: event.envelope, trust_seq: at.trust_seq },
+    };
+    const finalized = await this.#recorder.finalize(
+      {
+        decision_id: governanceEventDigest(event.envelope),
+        effect_id: null,
+        effect_class: GOVERNANCE_EFFECT_CLASS,
+        args_hash: digest(canonicalBytes(request.args)),
+        request_digest: digest(canonicalBytes(request)),
+        session_id: null,
+        policy_hash: this.guardian.policyHash(),
+        tool,
+        principal: event.signer,
+        issued_at_ms: at.clock_ms,
+      },
+      this.#recorder.admit(GOVERNANCE_EFFECT_CLASS),
+      output,
+      { governance_event: event.digest },
+    );
+    if (!finalized.released)
+      throw new RuntimeError(
+        'INTERNAL',
+        `the receipt of governance event ${event.seq} failed: ${finalized.detail}`,
+      );
+    const minted = finalized.receipt;
+    this.graph.appendReceipt({ envelope: minted.envelope, body: minted.body, hash: minted.hash });
+    this.data.store.flushSync();
+    await this.data.store.commitCall({
+      sessionId: this.config.chain_id,
+      chainId: this.config.chain_id,
+      request: {
+        id: minted.body.receipt_id,
+        body: {
+          request,
+          clock_ms: at.clock_ms,
+          epoch: this.epoch,
+          governance: { seq: event.seq, digest: event.digest },
+        } as unknown as Json,
+      },
+      receipt: {
+        id: minted.body.receipt_id,
+        lamport: minted.body.lamport,
+        prevHash: minted.body.prev_hash,
+        hash: minted.hash,
+        riskTier: minted.body.risk_tier,
+        envelope: minted.envelope,
+      },
+      governance: application(minted.body.receipt_id),
+    });
+    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, minted.body.lamport);
   }
 
   /**
@@ -437,6 +616,11 @@ export class GovernedRuntime {
   }
 
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
+    if (typeof descriptor.name === 'string' && descriptor.name.startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX))
+      throw new RuntimeError(
+        'INVALID_INPUT',
+        `tool ${descriptor.name}: names starting with ${GOVERNANCE_ADMIN_TOOL_PREFIX} are reserved for administrative receipts`,
+      );
     let driver: Driver;
     if (descriptor.driver.kind === 'function') {
       // Own properties only: a ref of `constructor` or `__proto__` must never name an Object member.
@@ -491,9 +675,12 @@ export class GovernedRuntime {
     const clockMs = this.clock.now();
     this.#idempotency.pending = undefined;
     this.#frozen.at = clockMs;
-    this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
     let result: ExecuteResult;
     try {
+      // Governance events appended since (approvals, denials, rule changes) apply before the
+      // decision, at its clock reading; a log that does not verify stops the call here.
+      await this.ingestGovernance();
+      this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
       result = await this.executor.execute(request);
     } finally {
       this.#frozen.at = undefined;
@@ -509,6 +696,35 @@ export class GovernedRuntime {
     return result;
   }
 
+  /** Challenges the call opened or found expired, for the transaction of its receipt. */
+  #ceremonyChanges(request: Json): {
+    challenges: GovernanceChallengeRecord[];
+    closedChallenges: { id: string; why: string }[];
+  } {
+    const approvals = this.guardian.approvals;
+    const log = approvals?.log() ?? [];
+    const challenges: GovernanceChallengeRecord[] = [];
+    const closedChallenges: { id: string; why: string }[] = [];
+    for (const entry of log.slice(this.#ceremonyAt)) {
+      if (entry.step === 'challenge.opened') {
+        const c = approvals?.getChallenge(entry.challenge_id);
+        const envelope = approvals?.envelope(entry.challenge_id);
+        if (!c || !envelope) continue;
+        challenges.push({
+          id: c.challenge_id,
+          chainId: this.config.chain_id,
+          createdAtMs: c.created_at_ms,
+          expiresAtMs: c.expires_at_ms,
+          envelope,
+          request: (request as { request?: Json } | null)?.request ?? request,
+        });
+      } else if (entry.step === 'challenge.expired')
+        closedChallenges.push({ id: entry.challenge_id, why: 'expired' });
+    }
+    this.#ceremonyAt = log.length;
+    return { challenges, closedChallenges };
+  }
+
   /** Commit one receipted result and everything that belongs to it in ONE store transaction. */
   async #persist(result: ExecuteResult, requestBody: Json, reservations?: readonly string[]): Promise<void> {
     const receipt = result.receipt as SignedEnvelope;
@@ -519,7 +735,10 @@ export class GovernedRuntime {
     // Receipt nodes are the receipts themselves (stored above); only signed nodes go to the nodes table.
     const nodes = appended.filter((n) => !isReceiptNode(n));
     const pending = this.#idempotency.pending as IdempotencyRecord | undefined;
+    const ceremony = this.#ceremonyChanges(requestBody);
     await this.data.store.commitCall({
+      ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
+      ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
       sessionId: this.config.chain_id,
       chainId: this.config.chain_id,
       request: { id: body.receipt_id, body: requestBody },
@@ -768,6 +987,29 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
       }
       epoch = next;
     };
+    // Governance events go into the scratch log as the original runtime applied them — after the
+    // same receipt, in the same epoch, at the same clock reading — and are applied there, so an
+    // approval or an administrative receipt (`helm.admin.<action>`) recurs exactly.
+    const govRows = data.store.governanceEventsSync();
+    const govApplied = data.store
+      .governanceAppliedSync()
+      .map((a) => ({ seq: a.seq, record: a.record as unknown as GovernanceAppliedRecord }));
+    let applied = 0;
+    let copied = 0;
+    const replayGovernance = async (beforeLamport: number): Promise<void> => {
+      while (applied < govApplied.length) {
+        const a = govApplied[applied] as (typeof govApplied)[number];
+        if (a.record.after_lamport >= beforeLamport) return;
+        applied++;
+        await enter(a.record.epoch);
+        while (copied < a.seq && copied < govRows.length) {
+          const row = govRows[copied++] as (typeof govRows)[number];
+          copy.store.appendGovernanceEventSync(() => row);
+        }
+        clock.set(a.record.clock_ms);
+        await rt.ingestGovernance();
+      }
+    };
     let recoveredEpoch: number | undefined;
     const admitRecorded = (
       row: { request?: Json; clock_ms: number; epoch?: number },
@@ -815,14 +1057,21 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
           if (ev.kind === 'approval') rt.submitApproval(ev.payload as SignedEnvelope);
           else if (ev.kind === 'delegation') rt.createDelegation(ev.payload as CreateSessionInput);
         }
+        await replayGovernance(q.lamport);
         const body = q.body as unknown as {
           request?: ExecuteRequest;
           recovery?: RecoveryRecord;
+          governance?: unknown;
           clock_ms: number;
           epoch?: number;
         };
         let replayedEnvelope: SignedEnvelope | null;
-        if (body.recovery) {
+        if (body.governance !== undefined) {
+          // An administrative receipt: written by the event's application just above.
+          replayedEnvelope =
+            copy.store.receiptsSync({ chainId: chain, fromLamport: q.lamport, toLamport: q.lamport })[0]
+              ?.envelope ?? null;
+        } else if (body.recovery) {
           // An interrupted call: leave its admission (and reservation) as the stopped process did,
           // then open the epoch, whose start-up recovery receipts it at the recorded instant.
           const rec = body.recovery;
@@ -861,6 +1110,7 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
           });
         } else identical += 1;
       }
+      await replayGovernance(Number.MAX_SAFE_INTEGER);
     } finally {
       await rt.close();
       copy.close();
@@ -868,7 +1118,7 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
     return {
       ok: divergences.length === 0,
       calls: requests.length,
-      events: events.length,
+      events: events.length + govApplied.length,
       identical,
       divergences,
     };
