@@ -36,6 +36,28 @@ export {
   SETUP_KEYS,
 } from './internal/datadir.js';
 export {
+  type DelegateCreateInput,
+  delegateCreate,
+  delegateRevoke,
+  delegationList,
+  grantsFrom,
+  newCodeVerifier,
+  parseTtl,
+  presentation,
+  type SessionView,
+} from './internal/delegation.js';
+export {
+  type EgressAllowInput,
+  type EgressEntry,
+  type EgressView,
+  egressAllow,
+  egressList,
+  egressRemove,
+  egressRuleFrom,
+  egressRuleId,
+  type PendingEdit,
+} from './internal/egress.js';
+export {
   appendGovernanceEvent,
   GOVERNANCE_ACTIONS,
   type GovernanceAction,
@@ -56,6 +78,13 @@ export {
   signGovernanceEvent,
   verifyGovernanceEvent,
 } from './internal/governance.js';
+export {
+  type IdentityView,
+  identityAdd,
+  identityBindingFrom,
+  identityList,
+  identityRemove,
+} from './internal/identity.js';
 export { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from './internal/json.js';
 export {
   type KeyTarget,

@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { canonicalBytes, digest } from '@helm/crypto';
 import { ManualClock, pkceChallenge } from '@helm/guardian';
 import { describe, expect, it } from 'vitest';
-import { GovernedRuntime, initDataDir, RuntimeError } from '../src/index.ts';
+import {
+  appendGovernanceEvent,
+  DataDir,
+  egressAllow,
+  GovernedRuntime,
+  identityAdd,
+  identityRemove,
+  initDataDir,
+  RuntimeError,
+} from '../src/index.ts';
 import {
   draftDelegation,
   foldSessions,
@@ -386,5 +395,201 @@ describe('delegation sessions', () => {
     expect(p1.nonce).not.toBe(p2.nonce);
     expect(errorOf(() => presentation('abc', v)).code).toBe('USAGE');
     expect(errorOf(() => presentation(id, 'short')).code).toBe('USAGE');
+  });
+});
+
+describe('governance edits applied by the runtime (identity, egress, delegation)', () => {
+  const policy = (data: ReturnType<typeof fresh>) => data.localKey('policy').signer;
+  const open = (data: ReturnType<typeof fresh>, at: number) =>
+    GovernedRuntime.open(data, { clock: new ManualClock(at) });
+  const echo = (principal: string, context: Record<string, unknown>) => ({
+    tool: 'echo',
+    principal,
+    args: {},
+    context: { environment_fingerprint: FINGERPRINT, ...context },
+  });
+
+  it('an edit appended while a runtime is open applies before its next decision; a later open re-applies it', async () => {
+    const data = fresh();
+    const rt = await open(data, T0);
+    try {
+      expect((await rt.execute(echo('alice', { credential_id: 'cred-alice' }))).status).toBe('SUCCEEDED');
+      identityRemove(new DataDir(data.dir), 'cred-alice', policy(data), T0);
+      expect((await rt.execute(echo('alice', { credential_id: 'cred-alice' }))).reason_code).toBe(
+        'GATE_IDENTITY_ISOLATION',
+      );
+    } finally {
+      await rt.close();
+    }
+    const again = await open(data, T0 + 1_000);
+    try {
+      expect((await again.execute(echo('alice', { credential_id: 'cred-alice' }))).reason_code).toBe(
+        'GATE_IDENTITY_ISOLATION',
+      );
+    } finally {
+      await again.close();
+      data.close();
+    }
+  });
+
+  it('re-application at a later open never fails on what config.json says by then', async () => {
+    const data = fresh();
+    identityAdd(data, { credential_id: 'cred-bob', principal: 'alice' }, policy(data), T0);
+    egressAllow(data, egressRuleFrom({ targets: ['api.example.com'] }), policy(data), T0);
+    await (await open(data, T0)).close();
+    // a hand edit after the fact: the same credential for someone else, the same rule again
+    data.writeConfig({
+      ...data.config(),
+      identity: [
+        { credential_id: 'cred-alice', principal: 'alice' },
+        { credential_id: 'cred-bob', principal: 'mallory' },
+      ],
+      egress: { rules: [egressRuleFrom({ targets: ['api.example.com'] })] },
+    } as never);
+    const rt = await open(data, T0 + 1_000);
+    try {
+      // the applied governance edit wins over the hand edit
+      expect((await rt.execute(echo('alice', { credential_id: 'cred-bob' }))).status).toBe('SUCCEEDED');
+      expect((await rt.execute(echo('mallory', { credential_id: 'cred-bob' }))).reason_code).toBe(
+        'GATE_IDENTITY_ISOLATION',
+      );
+    } finally {
+      await rt.close();
+      data.close();
+    }
+  });
+
+  it('a session body appended without the creation proof gains nothing: its scope is re-proven at use', async () => {
+    const data = fresh();
+    identityAdd(data, { credential_id: 'cred-agent', principal: 'agent-7' }, policy(data), T0);
+    const verifier = newCodeVerifier();
+    // alice may call echo only; this body grants a tool she may not call, with a consistent id
+    const honest = draftDelegation(
+      data,
+      {
+        delegator: 'alice',
+        delegate: 'agent-7',
+        grants: [{ tool: { eq: 'echo' }, effect_type: { eq: 'compute' } }],
+        ttl_ms: 600_000,
+        code_challenge: pkceChallenge(verifier),
+        mfa_verified: true,
+      },
+      T0,
+    );
+    const { session_id: _id, ...body } = { ...honest, grants: [{ tool: { in: ['echo', 'shell'] } }] };
+    const forged = { ...body, session_id: digest(canonicalBytes(body)) };
+    appendGovernanceEvent(data, {
+      action: 'delegation.create',
+      body: { session: forged } as never,
+      signer: policy(data),
+      at: T0,
+    });
+    const rt = await open(data, T0 + 1);
+    try {
+      const r = await rt.execute(
+        echo('agent-7', {
+          credential_id: 'cred-agent',
+          delegation: presentation(forged.session_id, verifier),
+        }),
+      );
+      expect(r.reason_code).toBe('DELEGATION_SCOPE_VIOLATION');
+    } finally {
+      await rt.close();
+      data.close();
+    }
+  });
+
+  it('a session past the P0 maximum is refused before it is appended; one valid then is not held after P0 lowers it', async () => {
+    const data = fresh();
+    identityAdd(data, { credential_id: 'cred-agent', principal: 'agent-7' }, policy(data), T0);
+    const verifier = newCodeVerifier();
+    const input = {
+      delegator: 'alice',
+      delegate: 'agent-7',
+      grants: [{ tool: { eq: 'echo' }, effect_type: { eq: 'compute' } }],
+      ttl_ms: 1_800_000,
+      code_challenge: pkceChallenge(verifier),
+      mfa_verified: true,
+    };
+    const session = draftDelegation(data, input, T0);
+    const { session_id: _id, ...longer } = { ...session, expires_at_ms: session.created_at_ms + 7_200_000 };
+    const tooLong = { ...longer, session_id: digest(canonicalBytes(longer)) };
+    expect(() =>
+      appendGovernanceEvent(data, {
+        action: 'delegation.create',
+        body: { session: tooLong } as never,
+        signer: policy(data),
+        at: T0,
+      }),
+    ).toThrow(RuntimeError);
+    appendGovernanceEvent(data, {
+      action: 'delegation.create',
+      body: { session } as never,
+      signer: policy(data),
+      at: T0,
+    });
+    const call = () =>
+      echo('agent-7', {
+        credential_id: 'cred-agent',
+        delegation: presentation(session.session_id, verifier),
+      });
+    let rt = await open(data, T0 + 1);
+    try {
+      expect((await rt.execute(call())).status).toBe('SUCCEEDED');
+    } finally {
+      await rt.close();
+    }
+    // P0 now caps sessions at 10 minutes: the next open does not hold the 30-minute session
+    const p0 = data.p0() as Record<string, unknown>;
+    data.writePolicy(
+      { ...p0, max_delegation_ttl_ms: 600_000 },
+      JSON.parse(Buffer.from(data.signedBundle().payload, 'base64url').toString()),
+      data.signer('policy', 'policy'),
+    );
+    rt = await open(data, T0 + 2);
+    try {
+      expect((await rt.execute(call())).reason_code).toBe('DELEGATION_INVALID');
+    } finally {
+      await rt.close();
+      data.close();
+    }
+  });
+
+  it('an edit whose first application finds it moot is recorded rejected, with no effect and no receipt', async () => {
+    const data = fresh();
+    identityAdd(data, { credential_id: 'cred-bob', principal: 'alice' }, policy(data), T0);
+    const rule = egressRuleFrom({ targets: ['api.example.com'] });
+    egressAllow(data, rule, policy(data), T0);
+    identityRemove(data, 'cred-alice', policy(data), T0);
+    // before any runtime applies them, config.json gets cred-bob for mallory and the same rule
+    data.writeConfig({
+      ...data.config(),
+      identity: [
+        { credential_id: 'cred-alice', principal: 'alice' },
+        { credential_id: 'cred-bob', principal: 'mallory' },
+      ],
+      egress: { rules: [rule] },
+    } as never);
+    const rt = await open(data, T0);
+    try {
+      expect((await rt.execute(echo('mallory', { credential_id: 'cred-bob' }))).reason_code).not.toBe(
+        'GATE_IDENTITY_ISOLATION',
+      );
+      expect((await rt.execute(echo('alice', { credential_id: 'cred-alice' }))).reason_code).toBe(
+        'GATE_IDENTITY_ISOLATION',
+      );
+    } finally {
+      await rt.close();
+    }
+    const outcomes = data.store
+      .governanceAppliedSync()
+      .map((a) => (a.record as { outcome: string; code: string | null }).code ?? 'applied');
+    expect(outcomes).toEqual(['IDENTITY_EDIT_REFUSED', 'EGRESS_EDIT_REFUSED', 'applied']);
+    const tools = data.store
+      .receiptsSync({ chainId: 'rules' })
+      .map((r) => JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString()).tool as string)
+      .filter((t) => t.startsWith('helm.admin.'));
+    expect(tools).toEqual(['helm.admin.identity.remove']);
+    data.close();
   });
 });

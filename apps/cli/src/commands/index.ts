@@ -40,6 +40,9 @@ import {
 import type { Command } from 'commander';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
 import { progressBar } from '../output.js';
+import { registerDelegateCommands, rulesHints, sessionPresentation } from './delegate.js';
+import { registerEgressCommands } from './egress.js';
+import { credentialOf, registerIdentityCommands } from './identity.js';
 
 type Wrap = <A extends unknown[]>(
   handler: (...args: A) => Promise<CommandResult> | CommandResult,
@@ -454,10 +457,17 @@ export async function toolRegister(
   );
 }
 
-export async function runCall(
-  data: DataDir,
-  opts: { tool: string; principal: string; credential?: string; args?: string; idempotencyKey?: string },
-): Promise<CommandResult> {
+export interface RunOpts {
+  tool: string;
+  principal: string;
+  credential?: string;
+  args?: string;
+  idempotencyKey?: string;
+  session?: string;
+  codeVerifier?: string;
+}
+
+export async function runCall(data: DataDir, opts: RunOpts): Promise<CommandResult> {
   data.requireInitialized();
   // Text with a lone surrogate in the string itself (argv never produces one; an in-process caller
   // can) could not be recorded in the chain's JSON and would break every later export: refuse it
@@ -470,8 +480,8 @@ export async function runCall(
     );
   }
   const config = data.config();
-  const credential =
-    opts.credential ?? config.identity.find((b) => b.principal === opts.principal)?.credential_id;
+  const delegation = sessionPresentation(opts);
+  const credential = opts.credential ?? credentialOf(data, opts.principal);
   const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
   try {
     const r = await rt.execute({
@@ -483,6 +493,7 @@ export async function runCall(
       context: {
         environment_fingerprint: config.environment_fingerprint,
         ...(credential ? { credential_id: credential } : {}),
+        ...(delegation ? { delegation } : {}),
       },
       ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
     });
@@ -508,6 +519,7 @@ export async function runCall(
             `hint: --args must be strict JSON (RFC 8259: no duplicate keys, no lone surrogates); quote it, e.g. --args '{"path":"/data/a.txt"}'`,
           ]
         : []),
+      ...rulesHints(r.reason_code, { ...opts, credential }),
     ];
     return r.status === 'SUCCEEDED' ? ok(json, human) : failed(json, human);
   } finally {
@@ -690,6 +702,9 @@ export function replayCommand(
 
 export function registerCommands(program: Command, wrap: Wrap): void {
   const json = ['--json', 'machine-readable output'] as const;
+  registerIdentityCommands(program, wrap);
+  registerEgressCommands(program, wrap);
+  registerDelegateCommands(program, wrap);
   program
     .command('init')
     .description('create a data directory: keys, trust root, default policy')
@@ -786,15 +801,10 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option('--credential <id>', 'credential id bound to the principal')
     .option('--args <json>', 'tool arguments as JSON')
     .option('--idempotency-key <key>', 'repeat-safe key')
+    .option('--session <id>', 'act as the delegate of this delegation session (helm delegate create)')
+    .option('--code-verifier <v>', "the session's PKCE code verifier (or $HELM_CODE_VERIFIER)")
     .option(...json)
-    .action(
-      wrap(
-        (
-          o: { tool: string; principal: string; credential?: string; args?: string; idempotencyKey?: string },
-          cmd: Command,
-        ) => withDataDir(cmd, (d) => runCall(d, o)),
-      ),
-    );
+    .action(wrap((o: RunOpts, cmd: Command) => withDataDir(cmd, (d) => runCall(d, o))));
   program
     .command('export')
     .description('export the chain (or a Lamport range) as a deterministic EvidencePack')

@@ -8,6 +8,7 @@
 // having been appended.
 import { randomBytes } from 'node:crypto';
 import type { DelegationGrant, DelegationPresentation, DelegationSession } from '@helm/contracts';
+import type { Signer } from '@helm/crypto';
 import { createSigner, toBase64Url } from '@helm/crypto';
 import {
   type CreateSessionInput,
@@ -20,8 +21,17 @@ import {
   type PolicyStack,
   pkceChallenge,
 } from '@helm/guardian';
+import type { Json } from '@helm/store';
 import { RuntimeError } from '../errors.js';
 import type { DataDir } from './datadir.js';
+import {
+  appendGovernanceEvent,
+  type GovernanceAction,
+  type GovernanceEventRecord,
+  type GovernanceHandler,
+  readGovernanceApplications,
+  readGovernanceLog,
+} from './governance.js';
 import { parseJson } from './json.js';
 
 /** The policy stack the data directory's runtime loads at open (P0 ∩ the signed P1 bundle). */
@@ -248,4 +258,152 @@ export function foldSessions(
     ...(v.why === undefined ? {} : { why: v.why }),
     ...(v.revoked ? { revoked: v.revoked } : {}),
   }));
+}
+
+// ── governance: delegation.create / delegation.revoke ──────────────────────────────────────────
+
+/**
+ * The sessions of a data directory without opening the runtime: every delegation event of the
+ * verified governance log (events a runtime rejected skipped), folded through a registry over the
+ * current policy stack, with each session's status at `now`.
+ */
+export function delegationList(data: DataDir, now: number): SessionView[] {
+  const applications = readGovernanceApplications(data);
+  const events = readGovernanceLog(data)
+    .filter((e) => e.action === 'delegation.create' || e.action === 'delegation.revoke')
+    .filter((e) => applications.get(e.seq)?.outcome !== 'rejected')
+    .map(
+      (e) =>
+        ({
+          action: e.action,
+          body: e.body,
+          at: applications.get(e.seq)?.clock_ms ?? e.signed_at_ms,
+          signer: e.signer,
+        }) as unknown as DelegationEdit & { at: number; signer: string },
+    );
+  return foldSessions(policyStackOf(data), events, now);
+}
+
+const sessionIdOf = (body: unknown): string | undefined => {
+  const id = (body as { session_id?: unknown } | null)?.session_id;
+  return typeof id === 'string' ? id : undefined;
+};
+
+export const DELEGATION_HANDLERS: Partial<Record<GovernanceAction, GovernanceHandler>> = {
+  'delegation.create': {
+    // Before appending: the body is a session the guardian restores under the current stack.
+    check(event, data) {
+      const body = event.body as { session?: unknown };
+      if (Object.keys(body).some((k) => k !== 'session'))
+        throw new RuntimeError('INVALID_INPUT', 'delegation.create: the body is {"session": {…}}');
+      const [view] = foldSessions(
+        policyStackOf(data),
+        [{ action: 'delegation.create', body: body as never, at: event.signed_at_ms, signer: event.signer }],
+        event.signed_at_ms,
+      );
+      if (view === undefined || view.status === 'refused')
+        throw new RuntimeError(
+          'INVALID_INPUT',
+          `delegation.create: the guardian would refuse this session (${view?.why ?? 'malformed'}); nothing was appended`,
+          'create sessions with `helm delegate create` (docs/cli.md §Delegation)',
+        );
+    },
+    apply(event, runtime, context) {
+      const registry = runtime.guardian.delegations;
+      if (!registry)
+        return { applied: false, code: 'GATE_NOT_CONFIGURED', detail: 'delegation is not enabled' };
+      try {
+        registry.restore((event.body as unknown as { session: DelegationSession }).session);
+      } catch (error) {
+        // First application: recorded as rejected. Re-applied at a later open under a stack that
+        // refuses it now (a lower P0 maximum, say): the session is simply not held — calls naming
+        // it are DELEGATION_INVALID — rather than the runtime refusing to open.
+        if (!context.first) return { applied: true };
+        return {
+          applied: false,
+          code: (error as { code?: string }).code ?? 'DELEGATION_INVALID',
+          detail: (error as Error).message,
+        };
+      }
+      return { applied: true, output: { session_id: sessionIdOf(event.body.session) ?? null } };
+    },
+  },
+  'delegation.revoke': {
+    check(event, data) {
+      const id = sessionIdOf(event.body);
+      const known = delegationList(data, event.signed_at_ms).find((v) => v.session.session_id === id);
+      if (!known)
+        throw new RuntimeError(
+          'INVALID_INPUT',
+          `delegation.revoke: no session ${String(id)}; nothing was appended`,
+          '`helm delegate list --all` shows the sessions and their ids',
+        );
+      if (known.status === 'revoked')
+        throw new RuntimeError('INVALID_INPUT', `delegation.revoke: session ${id} is revoked already`);
+    },
+    apply(event, runtime, context) {
+      const registry = runtime.guardian.delegations;
+      const id = sessionIdOf(event.body);
+      const reason = typeof event.body.reason === 'string' ? event.body.reason : '';
+      if (!registry || id === undefined || registry.get(id) === undefined)
+        return context.first
+          ? { applied: false, code: 'DELEGATION_INVALID', detail: `unknown session ${String(id)}` }
+          : { applied: true };
+      registry.revoke(id, event.signer, reason);
+      return { applied: true, output: { session_id: id } };
+    },
+  },
+};
+
+export interface DelegateCreateInput extends Omit<CreateSessionInput, 'code_challenge'> {
+  /** The delegate's S256 challenge; absent: a verifier is generated and returned (once). */
+  readonly code_challenge?: string;
+}
+
+/**
+ * Draft a session at `at` (validated and proven under the data directory's policy stack) and
+ * append it as `delegation.create`. Returns the session and, when none was given, the generated
+ * code verifier — the delegate's secret, stored nowhere.
+ */
+export function delegateCreate(
+  data: DataDir,
+  input: DelegateCreateInput,
+  signer: Signer,
+  at: number,
+): { session: DelegationSession; code_verifier: string | null; event: GovernanceEventRecord } {
+  const verifier = input.code_challenge === undefined ? newCodeVerifier() : null;
+  const session = draftDelegation(
+    data,
+    { ...input, code_challenge: input.code_challenge ?? pkceChallenge(verifier as string) },
+    at,
+  );
+  const event = appendGovernanceEvent(data, {
+    action: 'delegation.create',
+    body: { session } as unknown as Json,
+    signer,
+    at,
+  });
+  return { session, code_verifier: verifier, event };
+}
+
+/** Append `delegation.revoke` for a known, unrevoked session. */
+export function delegateRevoke(
+  data: DataDir,
+  sessionId: string,
+  reason: string | undefined,
+  signer: Signer,
+  at: number,
+): GovernanceEventRecord {
+  if (!/^sha256:[0-9a-f]{64}$/.test(sessionId))
+    throw new RuntimeError(
+      'USAGE',
+      'a session id is sha256:<64 hex>',
+      'list sessions: helm delegate list --all',
+    );
+  return appendGovernanceEvent(data, {
+    action: 'delegation.revoke',
+    body: { session_id: sessionId, ...(reason === undefined ? {} : { reason }) },
+    signer,
+    at,
+  });
 }

@@ -8,6 +8,8 @@
 // as the /32 (IPv4) or /128 (IPv6) `cidrs` entry the spec matches IP destinations against; a
 // numeric spelling of an address (`2130706433`, `0x7f.1`, `127.1`) is refused, because what it
 // means is not what it looks like. A URL is refused with the command that says what was meant.
+
+import type { Signer } from '@helm/crypto';
 import { canonicalBytes, digest } from '@helm/crypto';
 import {
   type EgressConfig,
@@ -16,8 +18,18 @@ import {
   GuardianError,
   normalizeHost,
 } from '@helm/guardian';
+import type { Json } from '@helm/store';
 import { RuntimeError } from '../errors.js';
-import type { HelmConfig } from './datadir.js';
+import type { DataDir, HelmConfig } from './datadir.js';
+import {
+  appendGovernanceEvent,
+  type GovernanceAction,
+  type GovernanceEventRecord,
+  type GovernanceHandler,
+  readGovernanceApplications,
+  readGovernanceLog,
+} from './governance.js';
+import type { GovernedRuntime } from './runtime.js';
 
 /** Where the documentation of the format lives (every configuration error's hint points there). */
 export const EGRESS_DOC_HINT =
@@ -92,12 +104,22 @@ export type EgressEditResult =
 
 /**
  * Apply one edit (pure, deterministic: the runtime and the listing commands fold the same events
- * the same way). An allow of a rule already listed, a remove of a rule not listed, or a body that
- * does not validate changes nothing.
+ * the same way). `strict` (first application, and the check before appending): an allow of a rule
+ * already listed, a remove of a rule not listed, or a body that does not validate changes nothing.
+ * `replay` (re-applying at a later open an edit whose first application is recorded): an allow of a
+ * listed rule and a remove of an unlisted one are no-ops that succeed, so re-application never
+ * fails on what config.json says now.
  */
-export function applyEgressEdit(entries: readonly EgressEntry[], edit: EgressEdit): EgressEditResult {
+export function applyEgressEdit(
+  entries: readonly EgressEntry[],
+  edit: EgressEdit,
+  mode: 'strict' | 'replay' = 'strict',
+): EgressEditResult {
   const body = edit.body as unknown as Record<string, unknown> | null;
   if (body === null || typeof body !== 'object') return { applied: false, entries, why: 'malformed body' };
+  for (const key of Object.keys(body))
+    if (key !== (edit.action === 'egress.allow' ? 'rule' : 'rule_id'))
+      return { applied: false, entries, why: `unknown field ${key}` };
   if (edit.action === 'egress.allow') {
     const rule = body.rule as EgressRule;
     try {
@@ -107,12 +129,17 @@ export function applyEgressEdit(entries: readonly EgressEntry[], edit: EgressEdi
     }
     const id = egressRuleId(rule);
     if (entries.some((e) => e.id === id))
-      return { applied: false, entries, why: `rule ${id} is already listed` };
+      return mode === 'replay'
+        ? { applied: true, entries: [...entries], id }
+        : { applied: false, entries, why: `rule ${id} is already listed` };
     return { applied: true, entries: [...entries, { id, rule }], id };
   }
   const id = body.rule_id;
-  if (typeof id !== 'string' || !entries.some((e) => e.id === id))
-    return { applied: false, entries, why: `no rule ${String(id)} is listed` };
+  if (typeof id !== 'string') return { applied: false, entries, why: 'rule_id must be a string' };
+  if (!entries.some((e) => e.id === id))
+    return mode === 'replay'
+      ? { applied: true, entries: [...entries], id }
+      : { applied: false, entries, why: `no rule ${id} is listed` };
   return { applied: true, entries: entries.filter((e) => e.id !== id), id };
 }
 
@@ -258,4 +285,114 @@ export function egressRuleFrom(input: EgressAllowInput): EgressRule {
   };
   compile([rule], 'egress rule');
   return rule;
+}
+
+// ── governance: egress.allow / egress.remove ────────────────────────────────────────────────────
+
+/** A rule as `helm egress list` shows it. */
+export interface EgressView extends EgressEntry {
+  readonly source: 'config.json' | { readonly event: number };
+  /** `pending`: appended, not yet applied by a runtime (the next open or decision applies it). */
+  readonly status: 'applied' | 'pending';
+}
+
+/** A governance event not yet applied by any runtime. */
+export interface PendingEdit {
+  readonly seq: number;
+  readonly action: GovernanceAction;
+  readonly body: Json;
+}
+
+/**
+ * The effective allowlist of a data directory without opening the runtime: config.json's rules,
+ * then every egress event of the verified governance log as the runtime applies it.
+ */
+export function egressList(data: DataDir): { rules: EgressView[]; pending: PendingEdit[] } {
+  const events = readGovernanceLog(data);
+  const applications = readGovernanceApplications(data);
+  let entries: readonly EgressEntry[] = baseEgress(data.config());
+  const origin = new Map<string, Pick<EgressView, 'source' | 'status'>>();
+  const pending: PendingEdit[] = [];
+  for (const e of events) {
+    if (e.action !== 'egress.allow' && e.action !== 'egress.remove') continue;
+    const recorded = applications.get(e.seq);
+    if (recorded?.outcome === 'rejected') continue;
+    const edit = { action: e.action, body: e.body } as unknown as EgressEdit;
+    const r = applyEgressEdit(entries, edit, recorded === undefined ? 'strict' : 'replay');
+    if (!r.applied) continue;
+    entries = r.entries;
+    if (recorded === undefined) pending.push({ seq: e.seq, action: e.action, body: e.body as Json });
+    if (e.action === 'egress.allow')
+      origin.set(r.id, { source: { event: e.seq }, status: recorded === undefined ? 'pending' : 'applied' });
+  }
+  return {
+    rules: entries.map((e) => ({
+      ...e,
+      ...(origin.get(e.id) ?? { source: 'config.json' as const, status: 'applied' as const }),
+    })),
+    pending,
+  };
+}
+
+/** The allowlist a runtime holds (config.json's at open, then each applied edit). */
+const runtimeEntries = new WeakMap<GovernedRuntime, readonly EgressEntry[]>();
+
+export const EGRESS_HANDLERS: Partial<Record<GovernanceAction, GovernanceHandler>> = {
+  'egress.allow': egressHandler('egress.allow'),
+  'egress.remove': egressHandler('egress.remove'),
+};
+
+function egressHandler(action: 'egress.allow' | 'egress.remove'): GovernanceHandler {
+  return {
+    // Before the event is appended: it must change the allowlist as it is now.
+    check(event, data) {
+      const current = egressList(data).rules.map(({ id, rule }) => ({ id, rule }));
+      const r = applyEgressEdit(current, { action, body: event.body } as unknown as EgressEdit, 'strict');
+      if (!r.applied)
+        throw new RuntimeError(
+          'INVALID_INPUT',
+          `${action}: ${r.why}; nothing was appended`,
+          '`helm egress list` shows the rules in force and their ids',
+        );
+    },
+    apply(event, runtime, context) {
+      const current = runtimeEntries.get(runtime) ?? baseEgress(runtime.config);
+      const edit = { action, body: event.body } as unknown as EgressEdit;
+      const r = applyEgressEdit(current, edit, context.first ? 'strict' : 'replay');
+      if (!r.applied) return { applied: false, code: 'EGRESS_EDIT_REFUSED', detail: r.why };
+      runtime.guardian.replaceEgress(egressConfig(r.entries), event.signer);
+      runtimeEntries.set(runtime, r.entries);
+      return {
+        applied: true,
+        output: (action === 'egress.allow'
+          ? { rule_id: r.id, rule: event.body.rule }
+          : { rule_id: r.id }) as Json,
+      };
+    },
+  };
+}
+
+/** Append `egress.allow` for one rule (refused when it is listed already). */
+export function egressAllow(
+  data: DataDir,
+  rule: EgressRule,
+  signer: Signer,
+  at: number,
+): GovernanceEventRecord {
+  return appendGovernanceEvent(data, {
+    action: 'egress.allow',
+    body: { rule } as unknown as Json,
+    signer,
+    at,
+  });
+}
+
+/** Append `egress.remove` for a listed rule id (refused when no rule has it). */
+export function egressRemove(
+  data: DataDir,
+  ruleId: string,
+  signer: Signer,
+  at: number,
+): GovernanceEventRecord {
+  return appendGovernanceEvent(data, { action: 'egress.remove', body: { rule_id: ruleId }, signer, at });
 }

@@ -54,6 +54,9 @@ import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { APPROVAL_HANDLERS } from './approvals.js';
 import type { DataDir } from './datadir.js';
+import { DELEGATION_HANDLERS } from './delegation.js';
+import { EGRESS_HANDLERS } from './egress.js';
+import { IDENTITY_HANDLERS } from './identity.js';
 import type { GovernedRuntime } from './runtime.js';
 
 export type { GovernanceAction } from '@helm/contracts';
@@ -135,7 +138,7 @@ const registered = new Map<GovernanceAction, GovernanceHandler>();
  * this one may define the handlers.
  */
 function builtinHandlers(): Partial<Record<GovernanceAction, GovernanceHandler>> {
-  return { ...APPROVAL_HANDLERS };
+  return { ...APPROVAL_HANDLERS, ...DELEGATION_HANDLERS, ...EGRESS_HANDLERS, ...IDENTITY_HANDLERS };
 }
 
 /** Register (or replace) the handler of an action, for every runtime of this process. */

@@ -74,13 +74,13 @@ import { RuntimeError } from '../errors.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
 import { baseEgress, egressConfig } from './egress.js';
-import { baseIdentity, guardianOf } from './identity.js';
 import {
   type GovernanceAppliedRecord,
   type GovernanceEventRecord,
   GovernanceIngestor,
   governanceEventDigest,
 } from './governance.js';
+import { baseIdentity, guardianOf } from './identity.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
 
