@@ -283,6 +283,60 @@ describe('I-GOVERN-2 approvals across runtimes — attackers first', () => {
   });
 });
 
+describe('I-GOVERN-2 edges', () => {
+  it('an imported approval is judged by the importer’s clock, not the signer’s claim', async () => {
+    const { dir } = freshGovernance();
+    const clock = new ManualClock(T0);
+    const id = await escalate(dir, clock);
+    const envelope = withData(dir, (data) => {
+      const signer = data.localKey('approver-1').signer;
+      const c = verifiedChallenge(storedChallenge(data, id), data.registry());
+      return signGovernanceEvent({
+        action: 'approval.grant',
+        body: { challenge_id: id, statement: approvalStatement(c, signer) as never },
+        signer,
+        at: T0 + 1, // claims to be early
+        trustAnchor: data.config().trust_anchor,
+        chainId: data.config().chain_id,
+      });
+    });
+    expect(codeOf(() => withData(dir, (data) => importGovernanceEvent(data, envelope, T0 + TTL + 1)))).toBe(
+      'CHALLENGE_CLOSED',
+    );
+    expect(withData(dir, (data) => importGovernanceEvent(data, envelope, T0 + 2)).seq).toBe(1);
+  });
+
+  it('after a guardian key rotation an earlier challenge is invalid: not approvable, not restored, the call escalates anew', async () => {
+    const { dir } = freshGovernance();
+    const clock = new ManualClock(T0);
+    const id = await escalate(dir, clock);
+    approve(dir, id, 'approver-1', T0 + 1);
+    withData(dir, (data) => {
+      const registry = data.registry();
+      const seed = new Uint8Array(32).fill(0x44);
+      const next = createSigner(seed);
+      const old = data.localKey('guardian').signer.keyId;
+      data.appendTrustEvent(
+        registry,
+        registry.commit({ kind: 'key_rotate', keyid: old, newPublicKey: next.publicKey }, [
+          ...data.rootSigners(registry),
+          next,
+        ]),
+      );
+      data.writeKey('guardian', ['guardian'], seed);
+    });
+    expect(state(dir, id, T0 + 2).state).toBe('invalid');
+    expect(codeOf(() => approve(dir, id, 'approver-2', T0 + 2))).toBe('GOVERNANCE_EVENT_INVALID');
+    clock.set(T0 + TIMELOCK + 1);
+    const r = await withRuntime(dir, clock, async (rt) => {
+      expect(rt.guardian.approvals?.getChallenge(id)).toBeUndefined();
+      return rt.execute(deployCall());
+    });
+    expect(r.status).toBe('ESCALATED');
+    expect(r.approval_challenge_id).not.toBe(id);
+  });
+});
+
 /** Append a signed event as a writer with a key but no CLI would: skipping the action's check. */
 function appendRaw(data: import('../src/index.ts').DataDir, envelope: ReturnType<typeof signEnvelope>) {
   const registry = data.registry();

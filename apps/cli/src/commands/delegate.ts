@@ -146,10 +146,13 @@ export function sessionPresentation(opts: { session?: string; codeVerifier?: str
 }
 
 /** What `helm run` adds after a denial by the identity, egress or delegation gate: what to do. */
-export function rulesHints(
-  reason: string,
-  opts: { principal: string; credential?: string | undefined; session?: string | undefined },
-): string[] {
+export function rulesHints(reason: string, request: Record<string, unknown>): string[] {
+  const context = (request.context ?? {}) as { credential_id?: unknown; delegation?: unknown };
+  const opts = {
+    principal: String(request.principal),
+    credential: typeof context.credential_id === 'string' ? context.credential_id : undefined,
+    session: context.delegation === undefined ? undefined : 'presented',
+  };
   if (reason === 'GATE_IDENTITY_ISOLATION')
     return [
       opts.credential === undefined

@@ -40,6 +40,7 @@ import {
 import type { Command } from 'commander';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
 import { progressBar } from '../output.js';
+import { escalation, registerApprovalCommands, runChallenge } from './approvals.js';
 import { registerDelegateCommands, rulesHints, sessionPresentation } from './delegate.js';
 import { registerEgressCommands } from './egress.js';
 import { credentialOf, registerIdentityCommands } from './identity.js';
@@ -482,21 +483,33 @@ export async function runCall(data: DataDir, opts: RunOpts): Promise<CommandResu
   const config = data.config();
   const delegation = sessionPresentation(opts);
   const credential = opts.credential ?? credentialOf(data, opts.principal);
+  return runRequest(data, {
+    tool: opts.tool,
+    principal: opts.principal,
+    // The text goes to the executor unchanged: its strict PEP parses it (I-INPUT-1), and text
+    // that is not strict JSON is a receipted ARGS_MALFORMED denial.
+    ...(opts.args === undefined ? { args: {} } : { args_text: opts.args }),
+    context: {
+      environment_fingerprint: config.environment_fingerprint,
+      ...(credential ? { credential_id: credential } : {}),
+      ...(delegation ? { delegation } : {}),
+    },
+    ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
+  });
+}
+
+/**
+ * One governed call of a request object (`helm run`, and `helm run --challenge` with the request
+ * that escalated); an escalated call reports its approval challenge and what must happen next.
+ */
+export async function runRequest(data: DataDir, request: Record<string, unknown>): Promise<CommandResult> {
   const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
   try {
-    const r = await rt.execute({
-      tool: opts.tool,
-      principal: opts.principal,
-      // The text goes to the executor unchanged: its strict PEP parses it (I-INPUT-1), and text
-      // that is not strict JSON is a receipted ARGS_MALFORMED denial.
-      ...(opts.args === undefined ? { args: {} } : { args_text: opts.args }),
-      context: {
-        environment_fingerprint: config.environment_fingerprint,
-        ...(credential ? { credential_id: credential } : {}),
-        ...(delegation ? { delegation } : {}),
-      },
-      ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
-    });
+    const r = await rt.execute(request as never);
+    const held =
+      r.status === 'ESCALATED' && r.approval_challenge_id
+        ? escalation(data, r.approval_challenge_id)
+        : undefined;
     const json = {
       status: r.status,
       verdict: r.verdict,
@@ -505,21 +518,27 @@ export async function runCall(data: DataDir, opts: RunOpts): Promise<CommandResu
       receipt_hash: r.receipt_hash,
       replayed: r.replayed,
       ...(r.errors ? { errors: r.errors } : {}),
+      ...(r.approval_challenge_id ? { approval_challenge_id: r.approval_challenge_id } : {}),
+      ...(held ? held.json : {}),
     };
     const human = [
       `${r.status} ${r.reason_code}${r.replayed ? ' (idempotent replay of an earlier call)' : ''}`,
       ...(r.output !== undefined ? [`output: ${JSON.stringify(r.output)}`] : []),
       ...(r.errors ? r.errors.map((e) => `  ${e.instance_path || '/'} ${e.keyword}`) : []),
       `receipt ${r.receipt_hash ?? '(none)'} committed to ${data.path('helm.db')}`,
-      r.status === 'SUCCEEDED'
-        ? 'Next: helm export --out pack.tar'
-        : 'The call was not executed; see the reason code (docs/spec/reason-codes.md).',
+      ...(held
+        ? held.human
+        : [
+            r.status === 'SUCCEEDED'
+              ? 'Next: helm export --out pack.tar'
+              : 'The call was not executed; see the reason code (docs/spec/reason-codes.md).',
+          ]),
       ...(r.reason_code === 'ARGS_MALFORMED'
         ? [
             `hint: --args must be strict JSON (RFC 8259: no duplicate keys, no lone surrogates); quote it, e.g. --args '{"path":"/data/a.txt"}'`,
           ]
         : []),
-      ...rulesHints(r.reason_code, { ...opts, credential }),
+      ...rulesHints(r.reason_code, request),
     ];
     return r.status === 'SUCCEEDED' ? ok(json, human) : failed(json, human);
   } finally {
@@ -795,16 +814,58 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     );
   program
     .command('run')
-    .description('one governed call')
-    .requiredOption('--tool <name>', 'registered tool')
-    .requiredOption('--principal <id>', 'who is calling')
+    .description('one governed call (or, with --challenge, the approved call of a challenge, once)')
+    .option('--tool <name>', 'registered tool')
+    .option('--principal <id>', 'who is calling')
     .option('--credential <id>', 'credential id bound to the principal')
     .option('--args <json>', 'tool arguments as JSON')
     .option('--idempotency-key <key>', 'repeat-safe key')
     .option('--session <id>', 'act as the delegate of this delegation session (helm delegate create)')
     .option('--code-verifier <v>', "the session's PKCE code verifier (or $HELM_CODE_VERIFIER)")
+    .option('--challenge <id>', 'run the call this approval challenge holds, once its approvals are in')
     .option(...json)
-    .action(wrap((o: RunOpts, cmd: Command) => withDataDir(cmd, (d) => runCall(d, o))));
+    .action(
+      wrap(
+        (
+          o: {
+            tool?: string;
+            principal?: string;
+            credential?: string;
+            args?: string;
+            idempotencyKey?: string;
+            challenge?: string;
+            session?: string;
+            codeVerifier?: string;
+          },
+          cmd: Command,
+        ) => {
+          if (o.challenge !== undefined) {
+            if (
+              o.tool !== undefined ||
+              o.principal !== undefined ||
+              o.args !== undefined ||
+              o.credential !== undefined ||
+              o.session !== undefined
+            )
+              throw new CliError(
+                'USAGE',
+                '--challenge runs the recorded call: give no --tool, --principal, --args, --credential or --session',
+              );
+            const id = o.challenge;
+            return withDataDir(cmd, (d) => runChallenge(d, id, (request) => runRequest(d, request)));
+          }
+          if (o.tool === undefined || o.principal === undefined)
+            throw new CliError(
+              'USAGE',
+              'run needs --tool and --principal (or --challenge <id>)',
+              'helm run --tool echo --principal local --args \'{"x":1}\'',
+            );
+          const call = { ...o, tool: o.tool, principal: o.principal };
+          return withDataDir(cmd, (d) => runCall(d, call));
+        },
+      ),
+    );
+  registerApprovalCommands(program, wrap, dataDirOf);
   program
     .command('export')
     .description('export the chain (or a Lamport range) as a deterministic EvidencePack')

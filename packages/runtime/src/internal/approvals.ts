@@ -40,6 +40,8 @@ import {
   type PendingGovernanceEvent,
   readGovernanceLog,
 } from './governance.js';
+import { readJsonFile } from './json.js';
+import { keyOfFile } from './keys.js';
 import type { GovernedRuntime } from './runtime.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -98,7 +100,18 @@ export interface ChallengeAnswer {
   readonly reason: string | null;
 }
 
-export type ChallengeState = 'pending' | 'timelocked' | 'approved' | 'denied' | 'expired' | 'consumed';
+/**
+ * `invalid`: the stored challenge does not verify under a guardian key of the registry now (edited,
+ * or signed before a guardian key rotation): no runtime restores it, so it can never be granted.
+ */
+export type ChallengeState =
+  | 'pending'
+  | 'timelocked'
+  | 'approved'
+  | 'denied'
+  | 'expired'
+  | 'consumed'
+  | 'invalid';
 
 export interface ChallengeView {
   readonly challenge_id: string;
@@ -164,7 +177,15 @@ export function challengeView(
     applied: ReadonlyMap<number, { outcome: string; code: string | null }>;
   },
 ): ChallengeView {
-  const c = verifiedChallenge(stored, context.registry);
+  let c: ApprovalChallenge;
+  let invalid = false;
+  try {
+    c = verifiedChallenge(stored, context.registry);
+  } catch {
+    // Shown for what it claims, never trusted: its state is `invalid`.
+    c = (unverifiedBody(stored.envelope) ?? {}) as unknown as ApprovalChallenge;
+    invalid = true;
+  }
   const answers = answersOf(stored.id, context.applied, context.events);
   const keys = new Set<string>();
   const names = new Set<string>();
@@ -185,7 +206,8 @@ export function challengeView(
   }
   const grant = data.store.governanceGrantSync(stored.id);
   let state: ChallengeState;
-  if (grant) state = 'consumed';
+  if (invalid) state = 'invalid';
+  else if (grant) state = 'consumed';
   else if (denied) state = 'denied';
   else if (stored.closed === 'expired' || now >= c.expires_at_ms) state = 'expired';
   else if (c.emergency_quorum !== null && emergency >= c.emergency_quorum) state = 'approved';
@@ -236,10 +258,17 @@ const STATE_TEXT: Record<ChallengeState, string> = {
   denied: 'denied by an approver',
   expired: 'expired',
   consumed: 'already used: its call ran',
+  invalid: 'not verifiable: its guardian signature does not verify under a guardian key of this registry',
 };
 
 /** Refuse an answer to a challenge that can no longer change anything. */
 function requireOpen(view: ChallengeView): void {
+  if (view.state === 'invalid')
+    throw new RuntimeError(
+      'GOVERNANCE_EVENT_INVALID',
+      `challenge ${view.challenge_id} is ${STATE_TEXT.invalid}`,
+      'run the call again for a new challenge',
+    );
   if (view.state === 'denied' || view.state === 'expired' || view.state === 'consumed')
     throw new RuntimeError(
       'CHALLENGE_CLOSED',
@@ -285,7 +314,7 @@ function statementOf(
 function checkGrant(event: PendingGovernanceEvent, data: DataDir, registry: TrustRegistry): void {
   const stored = storedChallenge(data, String(event.body.challenge_id));
   const context = approvalContext(data, registry);
-  const view = challengeView(data, stored, event.signed_at_ms, context);
+  const view = challengeView(data, stored, event.appended_at_ms, context);
   const c = view.challenge;
   const statement = statementOf(event.body, event.signer, registry);
   if (
@@ -324,7 +353,7 @@ function checkDeny(event: PendingGovernanceEvent, data: DataDir, registry: Trust
   if (event.body.reason !== undefined && typeof event.body.reason !== 'string')
     throw new RuntimeError('GOVERNANCE_EVENT_INVALID', 'approval.deny: reason is a string');
   const stored = storedChallenge(data, String(event.body.challenge_id));
-  const view = challengeView(data, stored, event.signed_at_ms, approvalContext(data, registry));
+  const view = challengeView(data, stored, event.appended_at_ms, approvalContext(data, registry));
   const role = registry.keyValidFor(event.signer, view.challenge.role, registry.seq);
   if (!role.ok)
     throw new RuntimeError(
@@ -480,4 +509,40 @@ export function readApprovalRequest(file: unknown): {
       'the exported request does not carry the arguments the challenge binds (args hash mismatch)',
     );
   return { request: f as ApprovalRequestFile, challenge: c, args };
+}
+
+/**
+ * The signer of a key file given by path (an approver's own key, possibly outside any data
+ * directory): only its seed counts, and its keyid/public_key must be the seed's (KEY_FILE_MISMATCH).
+ * Whether the key may approve is the trust registry's answer, checked where the approval is appended.
+ */
+export function signerFromKeyFile(path: string): Signer {
+  return keyOfFile(readJsonFile(path), path).signer;
+}
+
+/** Every stored challenge with its state at `now`, oldest first (read-only). */
+export function challengeViews(data: DataDir, now: number): ChallengeView[] {
+  const context = approvalContext(data);
+  return data.store
+    .governanceChallengesSync(data.config().chain_id)
+    .map((stored) => challengeView(data, stored, now, context));
+}
+
+/** The state of one challenge at `now` (read-only; CHALLENGE_UNKNOWN when there is none). */
+export function challengeViewById(data: DataDir, challengeId: string, now: number): ChallengeView {
+  return challengeView(data, storedChallenge(data, challengeId), now, approvalContext(data));
+}
+
+/** `helm approvals export`: the challenge, for an approver who signs elsewhere. */
+export function approvalRequestFile(data: DataDir, challengeId: string): ApprovalRequestFile {
+  const stored = storedChallenge(data, challengeId);
+  verifiedChallenge(stored, data.registry());
+  const config = data.config();
+  return {
+    type: APPROVAL_REQUEST_TYPE,
+    trust_anchor: config.trust_anchor,
+    chain_id: config.chain_id,
+    challenge: stored.envelope,
+    request: stored.request,
+  };
 }

@@ -88,6 +88,8 @@ export interface PendingGovernanceEvent {
   readonly action: GovernanceAction;
   readonly signer: string;
   readonly signed_at_ms: number;
+  /** The appender's clock (what "now" is for the action's check; the signer's claim is not). */
+  readonly appended_at_ms: number;
   readonly body: { readonly [key: string]: Json };
 }
 
@@ -315,7 +317,7 @@ const logOf = (data: DataDir): LogIdentity => {
  * Append a verified envelope to the log in one short transaction. The signer must hold the
  * action's role at the registry head now, and the action's check must pass.
  */
-function appendVerified(data: DataDir, envelope: SignedEnvelope): GovernanceEventRecord {
+function appendVerified(data: DataDir, envelope: SignedEnvelope, at: number): GovernanceEventRecord {
   data.requireInitialized();
   const registry = data.registry();
   const trustSeq = registry.seq;
@@ -337,7 +339,13 @@ function appendVerified(data: DataDir, envelope: SignedEnvelope): GovernanceEven
       'upgrade helm, or leave the action to a runtime that implements it',
     );
   handler.check?.(
-    { action: body.action, signer, signed_at_ms: body.signed_at_ms, body: body.body as never },
+    {
+      action: body.action,
+      signer,
+      signed_at_ms: body.signed_at_ms,
+      appended_at_ms: at,
+      body: body.body as never,
+    },
     data,
     registry,
   );
@@ -416,12 +424,20 @@ export function appendGovernanceEvent(
       trustAnchor,
       chainId,
     }),
+    input.at,
   );
 }
 
-/** Append an event signed elsewhere (`helm approve --sign-only`), after the same checks. */
-export function importGovernanceEvent(data: DataDir, envelope: SignedEnvelope): GovernanceEventRecord {
-  return appendVerified(data, envelope);
+/**
+ * Append an event signed elsewhere (`helm approve --sign-only`), after the same checks; `at` is
+ * this side's clock (default: now), against which the action's check judges it.
+ */
+export function importGovernanceEvent(
+  data: DataDir,
+  envelope: SignedEnvelope,
+  at: number = Date.now(),
+): GovernanceEventRecord {
+  return appendVerified(data, envelope, at);
 }
 
 /**
