@@ -11,12 +11,17 @@ import { describe, expect, it } from 'vitest';
 import {
   appendGovernanceEvent,
   DataDir,
+  delegateCreate,
+  delegateRevoke,
+  delegationList,
   egressAllow,
   GovernedRuntime,
   identityAdd,
   identityRemove,
+  importGovernanceEvent,
   initDataDir,
   RuntimeError,
+  signGovernanceEvent,
 } from '../src/index.ts';
 import {
   draftDelegation,
@@ -407,6 +412,111 @@ describe('governance edits applied by the runtime (identity, egress, delegation)
     principal,
     args: {},
     context: { environment_fingerprint: FINGERPRINT, ...context },
+  });
+
+  it('an identity, egress or delegation event signed elsewhere by a key without the policy role is refused on import', () => {
+    const data = fresh();
+    const { trust_anchor: trustAnchor, chain_id: chainId } = data.config();
+    const approver = data.localKey('approver-1').signer;
+    for (const [action, body] of [
+      ['identity.add', { credential_id: 'cred-mallory', principal: 'alice' }],
+      ['egress.allow', { rule: egressRuleFrom({ targets: ['evil.example'] }) }],
+      ['delegation.revoke', { session_id: `sha256:${'0'.repeat(64)}` }],
+    ] as const) {
+      const envelope = signGovernanceEvent({
+        action,
+        body: body as never,
+        signer: approver,
+        at: T0,
+        trustAnchor,
+        chainId,
+      });
+      expect(() => importGovernanceEvent(data, envelope)).toThrow(
+        expect.objectContaining({ code: 'KEY_NOT_VALID' }),
+      );
+    }
+    // signed by the policy key, but for another data directory's chain
+    const elsewhere = signGovernanceEvent({
+      action: 'identity.add',
+      body: { credential_id: 'cred-x', principal: 'alice' },
+      signer: policy(data),
+      at: T0,
+      trustAnchor,
+      chainId: 'another-chain',
+    });
+    expect(() => importGovernanceEvent(data, elsewhere)).toThrow(
+      expect.objectContaining({ code: 'GOVERNANCE_EVENT_INVALID' }),
+    );
+    expect(data.store.governanceEventsSync()).toEqual([]);
+    data.close();
+  });
+
+  it('delegateCreate/delegateRevoke: the verifier is returned once, revocation is checked against the log', async () => {
+    const data = fresh();
+    identityAdd(data, { credential_id: 'cred-agent', principal: 'agent-7' }, policy(data), T0);
+    const input = {
+      delegator: 'alice',
+      delegate: 'agent-7',
+      grants: grantsFrom(data, { tools: ['echo'] }),
+      ttl_ms: 600_000,
+      mfa_verified: true,
+    };
+    const created = delegateCreate(data, input, policy(data), T0);
+    expect(created.code_verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(created.session.code_challenge).toBe(pkceChallenge(created.code_verifier as string));
+    // a challenge of the delegate's own: no verifier is made or returned
+    const own = delegateCreate(
+      data,
+      { ...input, code_challenge: pkceChallenge(newCodeVerifier()) },
+      policy(data),
+      T0,
+    );
+    expect(own.code_verifier).toBeNull();
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return (error as RuntimeError).code;
+      }
+      return 'none';
+    };
+    expect(codeOf(() => delegateRevoke(data, 'not-an-id', undefined, policy(data), T0))).toBe('USAGE');
+    expect(codeOf(() => delegateRevoke(data, `sha256:${'0'.repeat(64)}`, undefined, policy(data), T0))).toBe(
+      'INVALID_INPUT',
+    );
+    delegateRevoke(data, created.session.session_id, 'done', policy(data), T0 + 1);
+    expect(
+      codeOf(() => delegateRevoke(data, created.session.session_id, 'again', policy(data), T0 + 2)),
+    ).toBe('INVALID_INPUT');
+    expect(
+      codeOf(() =>
+        appendGovernanceEvent(data, {
+          action: 'delegation.create',
+          body: { session: own.session, extra: 1 } as never,
+          signer: policy(data),
+          at: T0,
+        }),
+      ),
+    ).toBe('INVALID_INPUT');
+    const views = delegationList(data, T0 + 3);
+    expect(views.map((v) => [v.session.session_id, v.status])).toEqual([
+      [created.session.session_id, 'revoked'],
+      [own.session.session_id, 'active'],
+    ]);
+    expect(views[0]?.revoked).toMatchObject({ reason: 'done', by: policy(data).keyId });
+    const rt = await open(data, T0 + 5);
+    try {
+      const r = await rt.execute(
+        echo('agent-7', {
+          credential_id: 'cred-agent',
+          delegation: presentation(created.session.session_id, created.code_verifier as string),
+        }),
+      );
+      expect(r.reason_code).toBe('DELEGATION_INVALID');
+    } finally {
+      await rt.close();
+      data.close();
+    }
   });
 
   it('an edit appended while a runtime is open applies before its next decision; a later open re-applies it', async () => {
