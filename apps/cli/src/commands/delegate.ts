@@ -10,6 +10,7 @@ import {
   delegateRevoke,
   delegationList,
   grantsFrom,
+  identityList,
   parseTtl,
   presentation,
 } from '@helm/runtime';
@@ -71,8 +72,20 @@ export function delegateCreateCommand(
       ? ['  bound to the code challenge you gave: the delegate presents its verifier.']
       : [`  code verifier (give it to the delegate, it is stored nowhere): ${code_verifier}`]),
     ...appendedLines(event, signer.name),
-    `Next (as the delegate): helm run --tool <tool> --principal ${session.delegate} --session ${session.session_id} --code-verifier <verifier>`,
+    ...(identityList(data).bindings.some((b) => b.principal === session.delegate)
+      ? []
+      : [
+          `  note: ${session.delegate} has no bound credential yet, so its calls are denied at the identity gate: helm identity add <credential> --principal ${session.delegate}`,
+        ]),
+    `Next (as the delegate): helm run --tool ${onlyTool(session.grants) ?? '<tool>'} --principal ${session.delegate} --session ${session.session_id} --code-verifier <verifier>`,
   ]);
+}
+
+/** The tool of the grants when they name exactly one (for the example command line). */
+function onlyTool(grants: readonly { tool: { eq?: unknown } }[]): string | undefined {
+  const tools = new Set(grants.map((g) => g.tool.eq));
+  const [tool] = tools;
+  return tools.size === 1 && typeof tool === 'string' ? tool : undefined;
 }
 
 export function delegateListCommand(
