@@ -106,7 +106,7 @@ class Holder {
   }
 }
 
-describe('attacks on the administrative edits', () => {
+describe('I-RULES-1: attacks on the administrative edits', () => {
   it('an edit signed by a key without the policy role is refused and appends nothing', async () => {
     const dir = await home();
     for (const args of [

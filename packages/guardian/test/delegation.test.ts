@@ -431,7 +431,7 @@ describe('effective authority ∩ delegation scope (property)', () => {
   });
 });
 
-describe('draftSession and restore (sessions created outside the registry, or before a restart)', () => {
+describe('I-RULES-1: draftSession and restore (sessions created outside the registry, or before a restart)', () => {
   const input = {
     delegator: 'alice',
     delegate: 'agent-7',

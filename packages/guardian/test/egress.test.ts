@@ -180,7 +180,7 @@ describe('egress configuration errors name the fix', () => {
   });
 });
 
-describe('IP literal vs hostname confusion', () => {
+describe('I-RULES-1: IP literal vs hostname confusion', () => {
   const local = new EgressPolicy({
     rules: [{ cidrs: ['127.0.0.1/32'], protocols: ['http'], max_payload_bytes: 100 }],
   });

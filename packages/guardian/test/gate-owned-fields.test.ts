@@ -14,7 +14,7 @@ function withContext(edit: (c: Context) => void) {
   return { ...r, context } as unknown as ReturnType<typeof request>;
 }
 
-describe('gate-owned context fields are decided by their gate', () => {
+describe('I-RULES-1: gate-owned context fields are decided by their gate', () => {
   const malformed: readonly unknown[] = [null, 42, '', {}, [], true, 'x'.repeat(5000)];
 
   it('an absent credential is GATE_IDENTITY_ISOLATION at stage identity', () => {

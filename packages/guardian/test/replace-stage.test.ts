@@ -26,7 +26,7 @@ const httpCall = (host: string) =>
     { destination: { host, protocol: 'https', payload_bytes: 1 } },
   );
 
-describe('replaceIdentity', () => {
+describe('I-RULES-1: replaceIdentity', () => {
   it('a removed credential is refused at the very next decision, a new one accepted', () => {
     const { guardian, sink } = harness();
     expect(guardian.evaluate(request()).record.reason_code).toBe('ALLOW');

@@ -403,7 +403,7 @@ describe('delegation sessions', () => {
   });
 });
 
-describe('governance edits applied by the runtime (identity, egress, delegation)', () => {
+describe('I-RULES-1: governance edits applied by the runtime (identity, egress, delegation)', () => {
   const policy = (data: ReturnType<typeof fresh>) => data.localKey('policy').signer;
   const open = (data: ReturnType<typeof fresh>, at: number) =>
     GovernedRuntime.open(data, { clock: new ManualClock(at) });
