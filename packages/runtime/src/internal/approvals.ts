@@ -38,6 +38,7 @@ import {
   type GovernanceHandler,
   type GovernanceOutcome,
   type PendingGovernanceEvent,
+  readGovernanceEventsAbout,
   readGovernanceLog,
 } from './governance.js';
 import { readJsonFile } from './json.js';
@@ -313,7 +314,7 @@ function statementOf(
 
 function checkGrant(event: PendingGovernanceEvent, data: DataDir, registry: TrustRegistry): void {
   const stored = storedChallenge(data, String(event.body.challenge_id));
-  const context = approvalContext(data, registry);
+  const context = approvalContext(data, registry, stored.id);
   const view = challengeView(data, stored, event.appended_at_ms, context);
   const c = view.challenge;
   const statement = statementOf(event.body, event.signer, registry);
@@ -353,7 +354,7 @@ function checkDeny(event: PendingGovernanceEvent, data: DataDir, registry: Trust
   if (event.body.reason !== undefined && typeof event.body.reason !== 'string')
     throw new RuntimeError('GOVERNANCE_EVENT_INVALID', 'approval.deny: reason is a string');
   const stored = storedChallenge(data, String(event.body.challenge_id));
-  const view = challengeView(data, stored, event.appended_at_ms, approvalContext(data, registry));
+  const view = challengeView(data, stored, event.appended_at_ms, approvalContext(data, registry, stored.id));
   const role = registry.keyValidFor(event.signer, view.challenge.role, registry.seq);
   if (!role.ok)
     throw new RuntimeError(
@@ -363,9 +364,19 @@ function checkDeny(event: PendingGovernanceEvent, data: DataDir, registry: Trust
   requireOpen(view);
 }
 
-/** The verified log and application records, for approval checks and views. */
-export function approvalContext(data: DataDir, registry: TrustRegistry = data.registry()): ApprovalContext {
-  const events = readGovernanceLog(data, registry);
+/**
+ * The verified log and application records, for approval views and checks: the whole log, or only
+ * the events about one challenge (each verified on its own) when `subject` is given.
+ */
+export function approvalContext(
+  data: DataDir,
+  registry: TrustRegistry = data.registry(),
+  subject?: string,
+): ApprovalContext {
+  const events =
+    subject === undefined
+      ? readGovernanceLog(data, registry)
+      : readGovernanceEventsAbout(data, subject, registry);
   const applied = new Map(
     data.store.governanceAppliedSync().map((a) => {
       const r = a.record as { outcome?: unknown; code?: unknown };
@@ -530,7 +541,8 @@ export function challengeViews(data: DataDir, now: number): ChallengeView[] {
 
 /** The state of one challenge at `now` (read-only; CHALLENGE_UNKNOWN when there is none). */
 export function challengeViewById(data: DataDir, challengeId: string, now: number): ChallengeView {
-  return challengeView(data, storedChallenge(data, challengeId), now, approvalContext(data));
+  const stored = storedChallenge(data, challengeId);
+  return challengeView(data, stored, now, approvalContext(data, data.registry(), stored.id));
 }
 
 /** `helm approvals export`: the challenge, for an approver who signs elsewhere. */

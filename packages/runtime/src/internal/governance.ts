@@ -322,8 +322,12 @@ function appendVerified(data: DataDir, envelope: SignedEnvelope, at: number): Go
   const registry = data.registry();
   const trustSeq = registry.seq;
   const { body, signer } = verifyGovernanceEvent(envelope, logOf(data), registry, trustSeq);
-  // Nothing is appended after a log that does not verify (it would extend a forged head).
-  readGovernanceLog(data, registry);
+  // Nothing is appended after a head that does not verify (it would extend a forged row). The
+  // whole log is verified by every runtime open and by `readGovernanceLog`; here only the head, so
+  // an append costs the same whatever the log's length.
+  const head = data.store.governanceHeadSync();
+  const headRow = head === undefined ? undefined : data.store.governanceEventSync(head.seq);
+  if (headRow) verifyGovernanceRow(headRow, logOf(data), registrySource(data, registry));
   const eventDigest = governanceEventDigest(envelope);
   const present = data.store.governanceEventSeqSync(eventDigest);
   if (present !== undefined)
@@ -454,39 +458,57 @@ export function verifyGovernanceLog(
   let prev = from.chain;
   let expected = from.seq + 1;
   for (const row of rows) {
-    const bad = (why: string): RuntimeError =>
-      new RuntimeError(
-        'GOVERNANCE_LOG_INVALID',
-        `governance event ${row.seq}: ${why}; it was not applied, and nothing is decided until the log is repaired`,
-        'the governance log in helm.db was changed outside helm: restore helm.db from a backup (docs/spec/governance-event.md §Integrity)',
-      );
-    if (row.seq !== expected) throw bad(`expected position ${expected} (a row is missing or was inserted)`);
-    if (row.prev !== prev) throw bad('its link does not continue the previous event (reordered or edited)');
-    let digestNow: string;
-    try {
-      digestNow = governanceEventDigest(row.envelope);
-    } catch {
-      throw bad('its envelope is not JSON');
-    }
-    if (digestNow !== row.digest) throw bad('its envelope does not hash to its recorded digest (edited)');
-    if (row.chain !== governanceLink(row.seq, row.prev, row.digest, row.trustSeq))
-      throw bad('its link does not recompute (edited)');
-    let verified: { body: GovernanceEventBody; signer: string };
-    try {
-      if (!Number.isSafeInteger(row.trustSeq) || row.trustSeq < 1) throw new Error('trust seq');
-      verified = verifyGovernanceEvent(row.envelope, log, registryFor(row.trustSeq), row.trustSeq);
-    } catch (error) {
-      throw bad(`it does not verify (${error instanceof Error ? error.message : String(error)})`);
-    }
-    if (verified.body.action !== row.action || verified.signer !== row.signer)
-      throw bad('its recorded action or signer is not the signed one');
-    if (row.subject !== subjectOf(verified.body.action, verified.body.body))
-      throw bad('its recorded subject is not the signed one');
-    out.push(recordOf(row, verified.body));
+    if (row.seq !== expected)
+      throw badRow(row, `expected position ${expected} (a row is missing or was inserted)`);
+    if (row.prev !== prev)
+      throw badRow(row, 'its link does not continue the previous event (reordered or edited)');
+    out.push(verifyGovernanceRow(row, log, registryFor));
     prev = row.chain;
     expected++;
   }
   return out;
+}
+
+function badRow(row: GovernanceEventRow, why: string): RuntimeError {
+  return new RuntimeError(
+    'GOVERNANCE_LOG_INVALID',
+    `governance event ${row.seq}: ${why}; it was not applied, and nothing is decided until the log is repaired`,
+    'the governance log in helm.db was changed outside helm: restore helm.db from a backup (docs/spec/governance-event.md §Integrity)',
+  );
+}
+
+/**
+ * One stored row on its own (its place among the others is `verifyGovernanceLog`'s): the envelope
+ * hashes to its digest, its link recomputes, and the event verifies under a key holding its
+ * action's role at its recorded trust seq, with the recorded action, signer and subject its own.
+ */
+export function verifyGovernanceRow(
+  row: GovernanceEventRow,
+  log: LogIdentity,
+  registryFor: (trustSeq: number) => TrustRegistry,
+): GovernanceEventRecord {
+  let digestNow: string;
+  try {
+    digestNow = governanceEventDigest(row.envelope);
+  } catch {
+    throw badRow(row, 'its envelope is not JSON');
+  }
+  if (digestNow !== row.digest)
+    throw badRow(row, 'its envelope does not hash to its recorded digest (edited)');
+  if (row.chain !== governanceLink(row.seq, row.prev, row.digest, row.trustSeq))
+    throw badRow(row, 'its link does not recompute (edited)');
+  let verified: { body: GovernanceEventBody; signer: string };
+  try {
+    if (!Number.isSafeInteger(row.trustSeq) || row.trustSeq < 1) throw new Error('trust seq');
+    verified = verifyGovernanceEvent(row.envelope, log, registryFor(row.trustSeq), row.trustSeq);
+  } catch (error) {
+    throw badRow(row, `it does not verify (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (verified.body.action !== row.action || verified.signer !== row.signer)
+    throw badRow(row, 'its recorded action or signer is not the signed one');
+  if (row.subject !== subjectOf(verified.body.action, verified.body.body))
+    throw badRow(row, 'its recorded subject is not the signed one');
+  return recordOf(row, verified.body);
 }
 
 /**
@@ -499,6 +521,22 @@ function registrySource(data: DataDir, initial?: TrustRegistry): (seq: number) =
     if (seq > registry.seq) registry = data.registry();
     return registry;
   };
+}
+
+/**
+ * The events about one subject (e.g. a challenge), each verified on its own (read-only): what an
+ * action's check reads without verifying the whole log.
+ */
+export function readGovernanceEventsAbout(
+  data: DataDir,
+  subject: string,
+  registry?: TrustRegistry,
+): GovernanceEventRecord[] {
+  const log = logOf(data);
+  const registryFor = registrySource(data, registry);
+  return data.store
+    .governanceEventsAboutSync(subject)
+    .map((row) => verifyGovernanceRow(row, log, registryFor));
 }
 
 /** Every event of the log, verified (read-only; no runtime lock). */
