@@ -27,6 +27,7 @@ export {
   type DelegationCheck,
   DelegationRegistry,
   type DelegationRegistryOptions,
+  draftSession,
   grantWithinAuthority,
   pkceChallenge,
   type ScopeSubject,

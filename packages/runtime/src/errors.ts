@@ -51,6 +51,11 @@ export type RuntimeErrorCode =
   /** A plugin tool whose module file is missing or no longer has the digest pinned at registration. */
   | 'PLUGIN_PIN_MISMATCH'
   /**
+   * A data-directory configuration the guardian refuses (config.json identity bindings or egress
+   * rules, or a governance edit that would make them invalid); the message names the defect.
+   */
+  | 'CONFIG_INVALID'
+  /**
    * A governance event refused before it reaches the log: malformed, not signed by exactly one key,
    * a signature that does not verify, made for another data directory, or refused by its action's
    * own check (docs/spec/governance-event.md).

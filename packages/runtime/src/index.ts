@@ -53,6 +53,28 @@ export {
   writeKeyFile,
 } from './internal/datadir.js';
 export {
+  type DelegateCreateInput,
+  delegateCreate,
+  delegateRevoke,
+  delegationList,
+  grantsFrom,
+  newCodeVerifier,
+  parseTtl,
+  presentation,
+  type SessionView,
+} from './internal/delegation.js';
+export {
+  type EgressAllowInput,
+  type EgressEntry,
+  type EgressView,
+  egressAllow,
+  egressList,
+  egressRemove,
+  egressRuleFrom,
+  egressRuleId,
+  type PendingEdit,
+} from './internal/egress.js';
+export {
   appendGovernanceEvent,
   GOVERNANCE_ACTIONS,
   type GovernanceAction,
@@ -73,6 +95,13 @@ export {
   signGovernanceEvent,
   verifyGovernanceEvent,
 } from './internal/governance.js';
+export {
+  type IdentityView,
+  identityAdd,
+  identityBindingFrom,
+  identityList,
+  identityRemove,
+} from './internal/identity.js';
 export { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from './internal/json.js';
 export {
   type KeyTarget,

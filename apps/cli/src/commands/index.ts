@@ -48,6 +48,9 @@ import { progressBar } from '../output.js';
 import { escalation, registerApprovalCommands, runChallenge } from './approvals.js';
 import { registerBudgetCommands } from './budget.js';
 import { dataDirOf, withDataDir } from './data.js';
+import { registerDelegateCommands, rulesHints, sessionPresentation } from './delegate.js';
+import { registerEgressCommands } from './egress.js';
+import { credentialOf, registerIdentityCommands } from './identity.js';
 import { followedLines, keysRotateCommand, type RotateRootOpts } from './keys-rotate.js';
 import { registerReceiptPolicyCommands } from './receipt-policy.js';
 import { runResult } from './run-output.js';
@@ -327,10 +330,17 @@ export function policyShow(data: DataDir): CommandResult {
   ]);
 }
 
-export async function runCall(
-  data: DataDir,
-  opts: { tool: string; principal: string; credential?: string; args?: string; idempotencyKey?: string },
-): Promise<CommandResult> {
+export interface RunOpts {
+  tool: string;
+  principal: string;
+  credential?: string;
+  args?: string;
+  idempotencyKey?: string;
+  session?: string;
+  codeVerifier?: string;
+}
+
+export async function runCall(data: DataDir, opts: RunOpts): Promise<CommandResult> {
   data.requireInitialized();
   // Text with a lone surrogate in the string itself (argv never produces one; an in-process caller
   // can) could not be recorded in the chain's JSON and would break every later export: refuse it
@@ -343,8 +353,8 @@ export async function runCall(
     );
   }
   const config = data.config();
-  const credential =
-    opts.credential ?? config.identity.find((b) => b.principal === opts.principal)?.credential_id;
+  const delegation = sessionPresentation(opts);
+  const credential = opts.credential ?? credentialOf(data, opts.principal);
   return runRequest(data, {
     tool: opts.tool,
     principal: opts.principal,
@@ -354,6 +364,7 @@ export async function runCall(
     context: {
       environment_fingerprint: config.environment_fingerprint,
       ...(credential ? { credential_id: credential } : {}),
+      ...(delegation ? { delegation } : {}),
     },
     ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
   });
@@ -367,7 +378,10 @@ export async function runRequest(data: DataDir, request: Record<string, unknown>
   const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
   try {
     const r = await rt.execute(request as never);
-    const result = runResult(r, String(request.tool), data);
+    const plain = runResult(r, String(request.tool), data);
+    // Identity, egress and delegation denials name the command that changes the outcome.
+    const hints = rulesHints(r.reason_code, request);
+    const result = hints.length === 0 ? plain : { ...plain, human: [...plain.human, ...hints] };
     if (r.status !== 'ESCALATED' || !r.approval_challenge_id) return result;
     // Held for approval: the challenge, and what must happen before the call can run.
     const held = escalation(data, r.approval_challenge_id);
@@ -584,6 +598,9 @@ export function replayCommand(
 
 export function registerCommands(program: Command, wrap: Wrap): void {
   const json = ['--json', 'machine-readable output'] as const;
+  registerIdentityCommands(program, wrap);
+  registerEgressCommands(program, wrap);
+  registerDelegateCommands(program, wrap);
   program
     .command('init')
     .description('create a data directory: keys, trust root, default policy')
@@ -670,6 +687,8 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option('--credential <id>', 'credential id bound to the principal')
     .option('--args <json>', 'tool arguments as JSON')
     .option('--idempotency-key <key>', 'repeat-safe key')
+    .option('--session <id>', 'act as the delegate of this delegation session (helmts delegate create)')
+    .option('--code-verifier <v>', "the session's PKCE code verifier (or $HELM_CODE_VERIFIER)")
     .option('--challenge <id>', 'run the call this approval challenge holds, once its approvals are in')
     .option(...json)
     .action(
@@ -682,6 +701,8 @@ export function registerCommands(program: Command, wrap: Wrap): void {
             args?: string;
             idempotencyKey?: string;
             challenge?: string;
+            session?: string;
+            codeVerifier?: string;
           },
           cmd: Command,
         ) => {
@@ -690,11 +711,12 @@ export function registerCommands(program: Command, wrap: Wrap): void {
               o.tool !== undefined ||
               o.principal !== undefined ||
               o.args !== undefined ||
-              o.credential !== undefined
+              o.credential !== undefined ||
+              o.session !== undefined
             )
               throw new CliError(
                 'USAGE',
-                '--challenge runs the recorded call: give no --tool, --principal, --args or --credential',
+                '--challenge runs the recorded call: give no --tool, --principal, --args, --credential or --session',
               );
             const id = o.challenge;
             return withDataDir(cmd, (d) => runChallenge(d, id, (request) => runRequest(d, request)));

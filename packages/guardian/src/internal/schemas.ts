@@ -1,5 +1,9 @@
 // The one ajv instance of the guardian: draft 2020-12, strict, every contracts schema registered.
-import { delegationGrantSchema, delegationPresentationSchema } from '@helm/contracts/delegation';
+import {
+  delegationGrantSchema,
+  delegationPresentationSchema,
+  delegationSessionSchema,
+} from '@helm/contracts/delegation';
 import {
   p0CeilingSchema,
   policyBundleSchema,
@@ -24,6 +28,7 @@ export const validateBundle = ajv.compile(policyBundleSchema);
 export const validateOverlay = ajv.compile(policyOverlaySchema);
 export const validateGrant = ajv.compile(delegationGrantSchema);
 export const validatePresentation = ajv.compile(delegationPresentationSchema);
+export const validateSession = ajv.compile(delegationSessionSchema);
 
 export function describeErrors(errors: readonly ErrorObject[] | null | undefined): string {
   const first = errors?.[0];

@@ -145,7 +145,9 @@ export function parseCall(req: unknown, hashes: RequestHashes): ParsedCall | nul
  */
 export function context(call: ParsedCall, s: GateState): ReasonCode | null {
   if (s.fingerprint === undefined) return 'GATE_NOT_CONFIGURED';
-  if (call.request.context.environment_fingerprint !== s.fingerprint) return 'GATE_CONTEXT_MISMATCH';
+  // Absent or not a string is a mismatch too: this stage owns the field, not the request schema.
+  const fingerprint: unknown = call.request.context.environment_fingerprint;
+  if (typeof fingerprint !== 'string' || fingerprint !== s.fingerprint) return 'GATE_CONTEXT_MISMATCH';
   return resourceDefect(call.request.resource) === null ? null : 'RESOURCE_NONCANONICAL';
 }
 
@@ -155,7 +157,10 @@ export function context(call: ParsedCall, s: GateState): ReasonCode | null {
  */
 export function identity(call: ParsedCall, s: GateState): ReasonCode | null {
   if (!s.credentials) return 'GATE_NOT_CONFIGURED';
-  const bound = s.credentials.get(call.request.context.credential_id);
+  // No credential, or one that is not a string, is bound to no one: this stage's denial.
+  const credential: unknown = call.request.context.credential_id;
+  if (typeof credential !== 'string') return 'GATE_IDENTITY_ISOLATION';
+  const bound = s.credentials.get(credential);
   if (bound === undefined || bound.principal !== call.request.principal) return 'GATE_IDENTITY_ISOLATION';
   if (bound.tenants !== undefined && !bound.tenants.has(call.tenant)) return 'GATE_IDENTITY_ISOLATION';
   return null;

@@ -1,6 +1,7 @@
 // The HELM data directory: configuration, keys, trust registry, policies, tools and the store.
 //
-//   <dir>/config.json            chain id, trust anchor, identity bindings, fingerprint
+//   <dir>/config.json            chain id, trust anchor, fingerprint, initial identity bindings and
+//                                egress rules (docs/cli.md §config.json)
 //   <dir>/keys/<name>.json       one Ed25519 key per file (seed included; mode 0600); the root
 //                                key(s) too, unless `init --root-key-dir` put them elsewhere
 //   <dir>/policy/p0.json         P0 ceilings
@@ -25,6 +26,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import type { SignedEnvelope, TrustRole } from '@helm/contracts';
 import { createSigner, fromBase64Url, type Signer, signEnvelope, toBase64Url } from '@helm/crypto';
+import type { EgressRule, IdentityBinding } from '@helm/guardian';
 import { openSqliteStore, type SqliteStore } from '@helm/store';
 import { createGenesisEvent, TrustRegistry, trustEventDigest } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
@@ -39,13 +41,14 @@ export interface HelmConfig {
   readonly chain_id: string;
   readonly trust_anchor: string;
   readonly environment_fingerprint: string;
-  readonly identity: readonly { readonly credential_id: string; readonly principal: string }[];
-  /** Gate 3 egress allowlist for HTTP tools (default: none — all egress denied). */
-  readonly egress?: readonly {
-    readonly hosts: readonly string[];
-    readonly protocols: readonly string[];
-    readonly max_payload_bytes: number;
-  }[];
+  /** Gate 2: the initial identity bindings (`helmts identity add|remove` edits them as governance events). */
+  readonly identity: readonly IdentityBinding[];
+  /**
+   * Gate 3: the initial egress allowlist (default: none — all egress denied), `{"rules": [...]}` as in
+   * docs/spec/policy.md; earlier versions wrote the bare list, which is still read. `helmts egress
+   * allow|remove` edit it as governance events.
+   */
+  readonly egress?: { readonly rules: readonly EgressRule[] } | readonly EgressRule[];
 }
 
 /**
@@ -451,6 +454,7 @@ export function initDataDir(
     trust_anchor: anchor,
     environment_fingerprint: options.fingerprint ?? `sha256:${'0'.repeat(64)}`,
     identity: options.identity ?? [{ credential_id: 'cred-local', principal: 'local' }],
+    egress: { rules: [] },
   });
   data.appendTrustEvent(registry, genesis);
   for (const k of SETUP_KEYS) {

@@ -55,6 +55,9 @@ import { RuntimeError } from '../errors.js';
 import { APPROVAL_HANDLERS } from './approvals.js';
 import { BUDGET_HANDLERS } from './budget.js';
 import type { DataDir } from './datadir.js';
+import { DELEGATION_HANDLERS } from './delegation.js';
+import { EGRESS_HANDLERS } from './egress.js';
+import { IDENTITY_HANDLERS } from './identity.js';
 import type { GovernedRuntime } from './runtime.js';
 import { TOOL_REPIN_HANDLERS } from './tool-repin.js';
 
@@ -139,7 +142,14 @@ const registered = new Map<GovernanceAction, GovernanceHandler>();
  * this one may define the handlers.
  */
 function builtinHandlers(): Partial<Record<GovernanceAction, GovernanceHandler>> {
-  return { ...APPROVAL_HANDLERS, ...BUDGET_HANDLERS, ...TOOL_REPIN_HANDLERS };
+  return {
+    ...APPROVAL_HANDLERS,
+    ...BUDGET_HANDLERS,
+    ...TOOL_REPIN_HANDLERS,
+    ...DELEGATION_HANDLERS,
+    ...EGRESS_HANDLERS,
+    ...IDENTITY_HANDLERS,
+  };
 }
 
 /** Register (or replace) the handler of an action, for every runtime of this process. */

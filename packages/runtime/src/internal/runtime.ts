@@ -40,8 +40,9 @@ import {
   type Clock,
   type CreateSessionInput,
   DEFAULT_THREAT_CONFIG,
-  Guardian,
+  type Guardian,
   type GuardianError,
+  type GuardianOptions,
   loadPolicyStack,
   ManualClock,
   type NonceStore,
@@ -71,6 +72,7 @@ import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
+import { baseEgress, egressConfig } from './egress.js';
 import { ExplainingPort } from './explain.js';
 import {
   type GovernanceAppliedRecord,
@@ -80,6 +82,7 @@ import {
   readGovernanceLog,
 } from './governance.js';
 import { StoreIdempotency } from './idempotency.js';
+import { baseIdentity, guardianOf } from './identity.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
 import { checkedPlugin, PLUGIN_DRIVER_KIND, PluginHost } from './plugin.js';
@@ -364,13 +367,14 @@ export class GovernedRuntime {
     const ledger = deferredBudgetLedger(store);
     const policy = loadDataDirPolicy(data, registry);
     const receiptPolicies = loadReceiptPolicies(data, registry).set;
-    const guardian = new Guardian({
+    const guardianOptions: GuardianOptions = {
       signer: data.signer('guardian', 'guardian', registry),
       clock: options.clock,
       freeze: {},
       environmentFingerprint: config.environment_fingerprint,
-      identity: { bindings: config.identity },
-      egress: { rules: (config.egress ?? []) as never },
+      // config.json's bindings and rules; governance edits are applied on top as they are ingested.
+      identity: { bindings: baseIdentity(config) },
+      egress: egressConfig(baseEgress(config)),
       threat: DEFAULT_THREAT_CONFIG,
       delegation: { nonces: new StoreNonces(store) },
       policy,
@@ -382,7 +386,8 @@ export class GovernedRuntime {
         perApprover: { max: 100, window_ms: 3_600_000 },
         perPrincipal: { max: 100, window_ms: 3_600_000 },
       },
-    });
+    };
+    const guardian = guardianOf(guardianOptions);
     // Restore the receipt chain and the ProofGraph from the store.
     const receiptStore = new InMemoryReceiptStore();
     for (const r of store.receiptsSync({ chainId: config.chain_id })) {
