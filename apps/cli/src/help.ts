@@ -112,7 +112,64 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       `${H} run --tool echo --principal local --args '{"x":1}'`,
       `${H} run --tool echo --principal local --credential cred-local --idempotency-key job-42 --args '{"x":2}'`,
       `${H} run --tool echo --principal local --args '{"x":1}' --json`,
+      `${H} run --challenge sha256:<hex>                   # the approved call, once`,
     ],
+  },
+  identity: {
+    examples: [`${H} identity list`, `${H} identity add cred-alice --principal alice`],
+  },
+  'identity add': {
+    examples: [
+      `${H} identity add cred-alice --principal alice`,
+      `${H} identity add cred-ci --principal ci --tenant acme`,
+    ],
+  },
+  'identity list': { examples: [`${H} identity list`, `${H} identity list --json`] },
+  'identity remove': { examples: [`${H} identity remove cred-alice`] },
+  egress: { examples: [`${H} egress list`, `${H} egress allow api.example.com`] },
+  'egress allow': {
+    examples: [
+      `${H} egress allow api.example.com                    # https, any port, up to 1 MiB`,
+      `${H} egress allow 127.0.0.1 --protocol http --port 8080`,
+      `${H} egress allow "*.internal.example" 10.0.0.0/8 --max-payload 65536`,
+    ],
+  },
+  'egress list': { examples: [`${H} egress list`, `${H} egress list --json`] },
+  'egress remove': { examples: [`${H} egress remove 3f2a9c0d1e4b5a67   # an id from egress list`] },
+  delegate: { examples: [`${H} delegate list`, `${H} delegate revoke sha256:<hex> --reason "task done"`] },
+  'delegate create': {
+    examples: [
+      `${H} delegate create --delegator local --delegate agent-7 --tool echo --ttl 15m --mfa-verified`,
+      `HELM_CODE_VERIFIER=<verifier> ${H} run --tool echo --principal agent-7 --session <id> --args '{}'`,
+    ],
+  },
+  'delegate list': { examples: [`${H} delegate list`, `${H} delegate list --all --json`] },
+  'delegate revoke': { examples: [`${H} delegate revoke sha256:<hex> --reason "task done"`] },
+  approvals: { examples: [`${H} approvals list`, `${H} approvals show sha256:<hex>`] },
+  'approvals list': { examples: [`${H} approvals list`, `${H} approvals list --all --json`] },
+  'approvals show': { examples: [`${H} approvals show sha256:<hex>`] },
+  'approvals export': {
+    examples: [`${H} approvals export sha256:<hex> -o challenge.json   # for an approver on another machine`],
+  },
+  approve: {
+    examples: [
+      `${H} approve sha256:<hex> --key .helm/keys/approver-1.json`,
+      `${H} approve --sign-only challenge.json --key ~/approver.json --out approval.json   # no data directory`,
+      `${H} approve --import approval.json`,
+    ],
+  },
+  deny: { examples: [`${H} deny sha256:<hex> --key .helm/keys/approver-1.json --reason "not today"`] },
+  budget: { examples: [`${H} budget show`, `${H} budget reset principal:alice --reason "new quarter"`] },
+  'budget show': { examples: [`${H} budget show --principal alice`, `${H} budget show --json`] },
+  'budget reset': {
+    examples: [`${H} budget reset principal:alice --reason "new quarter"`, `${H} budget reset tenant:acme`],
+  },
+  'receipt-policy': { examples: [`${H} receipt-policy show`] },
+  'receipt-policy show': {
+    examples: [`${H} receipt-policy show`, `${H} receipt-policy show --json > rp.json`],
+  },
+  'receipt-policy sign': {
+    examples: [`${H} receipt-policy sign rp.json`, `${H} receipt-policy sign rp.json --key ops`],
   },
   export: {
     examples: [

@@ -67,7 +67,7 @@ const key = (dir: string, name: string) => join(dir, 'keys', `${name}.json`);
 const errorCode = (json: Record<string, unknown> | undefined) =>
   (json?.error as { code?: string } | undefined)?.code;
 
-describe('helm approvals (in process)', () => {
+describe('helmts approvals (in process)', () => {
   it('usage errors exit 2 with a code', async () => {
     const dir = await home(0);
     for (const args of [

@@ -1,7 +1,7 @@
 // I-GOVERN-2 through real, separate `helm` processes (docs/cli.md §Approvals): an escalated
-// `helm run` prints its challenge; approvers answer with `helm approve` / `helm deny` — also with a
+// `helmts run` prints its challenge; approvers answer with `helmts approve` / `helmts deny` — also with a
 // key file on another machine (`--sign-only`, then `--import`) — while nothing holds the runtime or
-// while another process does; `helm run --challenge` runs the approved call exactly once. Attackers
+// while another process does; `helmts run --challenge` runs the approved call exactly once. Attackers
 // first. Each `helm(…)` below is its own process (the data directory is all they share); setup
 // steps that are not under test run in this process.
 import { spawnSync } from 'node:child_process';
@@ -127,14 +127,14 @@ const DEPLOY = [
 ];
 const key = (dir: string, name: string) => join(dir, 'keys', `${name}.json`);
 
-/** `helm run` of the deploy call as a separate process: escalated, with its challenge and next steps. */
+/** `helmts run` of the deploy call as a separate process: escalated, with its challenge and next steps. */
 function escalate(dir: string, args = DEPLOY): string {
   const r = helm(dir, ...args);
   expect(r.code, r.out).toBe(1);
   expect(r.json).toMatchObject({ status: 'ESCALATED', reason_code: 'APPROVAL_REQUIRED' });
   const id = r.json.approval_challenge_id as string;
   expect(r.json.challenge).toMatchObject({ challenge_id: id, state: 'pending', approvals: 0 });
-  expect((r.json.next as string[]).join('\n')).toContain(`helm approve ${id} --key`);
+  expect((r.json.next as string[]).join('\n')).toContain(`helmts approve ${id} --key`);
   return id;
 }
 
@@ -187,7 +187,7 @@ function deployReceipts(dir: string): string[] {
 
 // Every test spawns `helm` processes (each loads the TypeScript sources): on a busy 2-core machine
 // that takes a while.
-describe('I-GOVERN-2 helm approvals through separate processes — attackers first', {
+describe('I-GOVERN-2 helmts approvals through separate processes — attackers first', {
   timeout: 300_000,
 }, () => {
   it('non-approver key, revoked approver and the same approver twice are refused; none counts', async () => {
@@ -326,14 +326,14 @@ describe('I-GOVERN-2 helm approvals through separate processes — attackers fir
   });
 });
 
-describe('helm approvals — the workflow through separate processes', () => {
+describe('helmts approvals — the workflow through separate processes', () => {
   it('escalate; approve here while another process holds the runtime; approve on another machine (sign-only, import); run once; the pack verifies and re-executes', async () => {
     const dir = await home();
     const id = escalate(dir); // process 1
     expect((await runCli(['--data-dir', dir, 'approvals', 'list', '--json'])).json?.challenges).toEqual([
       expect.objectContaining({ challenge_id: id, state: 'pending' }),
     ]);
-    // Another process holds the runtime (as `helm serve` would): approving needs no lock.
+    // Another process holds the runtime (as `helmts serve` would): approving needs no lock.
     const lock = acquireRuntimeLock(dir);
     try {
       const here = helm(dir, 'approve', id, '--key', key(dir, 'approver-1')); // process 2

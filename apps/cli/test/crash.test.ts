@@ -1,4 +1,4 @@
-// SIGKILL during driver execution, through the real CLI stack: a child process runs `helm run` of
+// SIGKILL during driver execution, through the real CLI stack: a child process runs `helmts run` of
 // an HTTP tool; the test server receives the driver's request (the effect is happening) and the
 // parent SIGKILLs the child before anything answers. The next open of the data directory receipts
 // the call EXECUTION_INTERRUPTED; the chain continues, the pack verifies, replay reproduces it.

@@ -10,7 +10,7 @@ import { runDemo } from '../src/commands/demo.ts';
 const root = mkdtempSync(join(tmpdir(), 'helm-cli-demo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe('helm demo', () => {
+describe('helmts demo', () => {
   it('runs every step as expected, and is reproducible byte for byte', async () => {
     const a = await runDemo({ dataDir: join(root, 'a') });
     expect(a.exitCode).toBe(0);

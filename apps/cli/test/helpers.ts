@@ -35,7 +35,7 @@ export const ECHO_TOOL = {
   driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
 };
 
-/** A fresh data directory `<root>/<name>` (helm init) with the echo tool registered. */
+/** A fresh data directory `<root>/<name>` (helmts init) with the echo tool registered. */
 export async function initEchoHome(root: string, name: string): Promise<{ dir: string; data: DataDir }> {
   const dir = join(root, name);
   initCommand(dir);

@@ -1,6 +1,6 @@
 // Identities, egress and delegation through the CLI: attacker cases first, then the workflows.
 // Every edit is a signed governance event appended without opening the runtime; a runtime held by
-// another process (what `helm serve` is) applies it before its next decision.
+// another process (what `helmts serve` is) applies it before its next decision.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -344,7 +344,9 @@ describe('I-RULES-1: attacks on the administrative edits', () => {
       // a numeric spelling of the address is refused, not silently turned into something else
       const numeric = await helm(dir, 'egress', 'allow', '2130706433', '--protocol', 'http');
       expect(numeric.json.error).toMatchObject({ code: 'USAGE' });
-      expect(String((numeric.json.error as { hint: string }).hint)).toContain('helm egress allow 127.0.0.1');
+      expect(String((numeric.json.error as { hint: string }).hint)).toContain(
+        'helmts egress allow 127.0.0.1',
+      );
       // the address itself is accepted (as 127.0.0.1/32) and covers the IP tool only
       const allowed = await helm(
         dir,
@@ -380,7 +382,7 @@ describe('errors are user errors with actionable hints', () => {
     expect(url.code).toBe(2);
     expect(url.json.error).toMatchObject({
       code: 'USAGE',
-      hint: expect.stringContaining('helm egress allow 127.0.0.1 --protocol http --port 8080'),
+      hint: expect.stringContaining('helmts egress allow 127.0.0.1 --protocol http --port 8080'),
     });
     const hostPort = await helm(dir, 'egress', 'allow', 'localhost:8080');
     expect(String((hostPort.json.error as { hint: string }).hint)).toContain('--port 8080');
@@ -419,7 +421,7 @@ describe('errors are user errors with actionable hints', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('GATE_IDENTITY_ISOLATION');
     expect(r.out).not.toContain('ARGS_MALFORMED');
-    expect(r.out).toContain('helm identity add <credential> --principal bob');
+    expect(r.out).toContain('helmts identity add <credential> --principal bob');
   });
 
   it('identity add of a bound credential and remove of an unbound one are refused; nothing appended', async () => {

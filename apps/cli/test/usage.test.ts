@@ -55,7 +55,7 @@ describe('usage errors through the built helmts (separate processes)', () => {
     const excess = expectJsonUsage(await spawnHelmts(['verify', 'a.tar', 'b.tar', '--json']));
     expect(excess.message).toMatch(/too many arguments for 'verify'/);
     const missing = expectJsonUsage(await spawnHelmts(['run', '--json']));
-    expect(missing.message).toMatch(/required option '--tool <name>' not specified/);
+    expect(missing.message).toMatch(/run needs --tool and --principal \(or --challenge <id>\)/);
   });
 
   it('unknown options and commands are reported by name, with a pointer to the right --help', async () => {

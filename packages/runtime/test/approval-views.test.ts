@@ -1,4 +1,4 @@
-// The read side of approvals (what `helm approvals list|show|export` and `approve --sign-only`
+// The read side of approvals (what `helmts approvals list|show|export` and `approve --sign-only`
 // rely on) and the refusals of malformed approval and denial events (I-GOVERN-2).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

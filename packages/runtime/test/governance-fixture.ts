@@ -109,7 +109,7 @@ export function withData<T>(dir: string, fn: (data: DataDir) => T): T {
   }
 }
 
-/** `helm approve <id> --key <name>`: an approval.grant event signed by that key. */
+/** `helmts approve <id> --key <name>`: an approval.grant event signed by that key. */
 export function approve(
   dir: string,
   challengeId: string,

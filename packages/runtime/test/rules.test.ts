@@ -111,13 +111,13 @@ describe('egress targets', () => {
     const e = errorOf(() => parseEgressTarget(text));
     expect(e.code).toBe('USAGE');
     expect(e.message).toContain(address);
-    expect(e.hint).toContain(`helm egress allow ${address}`);
+    expect(e.hint).toContain(`helmts egress allow ${address}`);
   });
 
   it.each([
-    ['http://127.0.0.1:8080/echo', 'helm egress allow 127.0.0.1 --protocol http --port 8080'],
-    ['https://api.example.com/v1', 'helm egress allow api.example.com --protocol https'],
-    ['localhost:8080', 'helm egress allow localhost --port 8080'],
+    ['http://127.0.0.1:8080/echo', 'helmts egress allow 127.0.0.1 --protocol http --port 8080'],
+    ['https://api.example.com/v1', 'helmts egress allow api.example.com --protocol https'],
+    ['localhost:8080', 'helmts egress allow localhost --port 8080'],
   ])('%s is refused with the command that says it', (text, command) => {
     const e = errorOf(() => parseEgressTarget(text));
     expect(e.code).toBe('USAGE');
@@ -208,7 +208,7 @@ describe('egress rules and their fold', () => {
       const e = errorOf(() => baseEgress({ egress } as never));
       expect(e.code).toBe('CONFIG_INVALID');
       expect(e.message).toContain(text);
-      expect(e.hint).toContain('helm egress');
+      expect(e.hint).toContain('helmts egress');
     }
   });
 

@@ -132,11 +132,7 @@ export function registerBudgetCommands(program: Command, wrap: Wrap): void {
   const json = ['--json', 'machine-readable output'] as const;
   const budget = program
     .command('budget')
-    .description('budgets: what is spent and left per principal and tenant, and administrative resets')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  helmts budget show --principal alice\n  helmts budget reset principal:alice --reason "new quarter"',
-    );
+    .description('budgets: what is spent and left per principal and tenant, and administrative resets');
   budget
     .command('show')
     .description('every budget of the policy and its accounts in the current window')

@@ -231,10 +231,6 @@ export function registerDelegateCommands(program: Command, wrap: Wrap): void {
     )
     .option(...key)
     .option(...json)
-    .addHelpText(
-      'after',
-      "\nExample:\n  helmts delegate create --delegator local --delegate agent-7 --tool echo --ttl 15m --mfa-verified\n  HELM_CODE_VERIFIER=<verifier> helmts run --tool echo --principal agent-7 --credential cred-agent --session <id> --args '{}'",
-    )
     .action(
       wrap((o: DelegateCreateOpts, cmd: Command) => withDataDir(cmd, (d) => delegateCreateCommand(d, o))),
     );

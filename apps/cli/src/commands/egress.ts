@@ -122,10 +122,6 @@ export function registerEgressCommands(program: Command, wrap: Wrap): void {
     .option('--max-payload <bytes>', 'largest request payload (default 1048576)')
     .option(...key)
     .option(...json)
-    .addHelpText(
-      'after',
-      '\nExamples:\n  helmts egress allow api.example.com\n  helmts egress allow 127.0.0.1 --protocol http --port 8080\n  helmts egress allow "*.internal.example" 10.0.0.0/8 --max-payload 65536',
-    )
     .action(
       wrap((targets: string[], o: EgressAllowOpts, cmd: Command) =>
         withDataDir(cmd, (d) => egressAllowCommand(d, targets, o)),

@@ -122,10 +122,6 @@ export function registerIdentityCommands(program: Command, wrap: Wrap): void {
     .option('--allow-no-tenant', 'with --tenant: also allow calls that name no tenant')
     .option(...key)
     .option(...json)
-    .addHelpText(
-      'after',
-      '\nExample:\n  helmts identity add cred-alice --principal alice\n  helmts identity add cred-ci --principal ci --tenant acme',
-    )
     .action(
       wrap((credential: string, o: IdentityAddOpts & { allowNoTenant?: boolean }, cmd: Command) =>
         withDataDir(cmd, (d) =>
@@ -143,7 +139,6 @@ export function registerIdentityCommands(program: Command, wrap: Wrap): void {
     .description('unbind a credential (its calls are denied from the next decision on)')
     .option(...key)
     .option(...json)
-    .addHelpText('after', '\nExample:\n  helmts identity remove cred-alice')
     .action(
       wrap((credential: string, o: { key?: string }, cmd: Command) =>
         withDataDir(cmd, (d) => identityRemoveCommand(d, credential, o)),

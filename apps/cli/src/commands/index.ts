@@ -598,9 +598,6 @@ export function replayCommand(
 
 export function registerCommands(program: Command, wrap: Wrap): void {
   const json = ['--json', 'machine-readable output'] as const;
-  registerIdentityCommands(program, wrap);
-  registerEgressCommands(program, wrap);
-  registerDelegateCommands(program, wrap);
   program
     .command('init')
     .description('create a data directory: keys, trust root, default policy')
@@ -733,6 +730,9 @@ export function registerCommands(program: Command, wrap: Wrap): void {
       ),
     );
   registerApprovalCommands(program, wrap, dataDirOf);
+  registerDelegateCommands(program, wrap);
+  registerIdentityCommands(program, wrap);
+  registerEgressCommands(program, wrap);
   program
     .command('export')
     .description('export the chain (or a Lamport range) as a deterministic EvidencePack')

@@ -143,7 +143,7 @@ describe('I-INPUT-1: caller and file JSON is parsed strictly', () => {
     data.close();
   });
 
-  it('helm run --args: exit 1 with the receipt; the pack holding the refused calls verifies and replays', async () => {
+  it('helmts run --args: exit 1 with the receipt; the pack holding the refused calls verifies and replays', async () => {
     const run = await runCli([
       '-d',
       home,

@@ -269,7 +269,7 @@ describe('I-SANDBOX-7: a component runs through helm only as jco output pinned b
       },
     ],
   ])(
-    'refuses the tool at the next helm run when %s was tampered in the data dir',
+    'refuses the tool at the next helmts run when %s was tampered in the data dir',
     async (_what, message, tamper) => {
       const saved = snapshotFiles();
       tamper();
