@@ -100,29 +100,3 @@ export function snapshotTree(dir: string): Record<string, string> {
   walk(dir, '');
   return out;
 }
-
-/**
- * Run the BUILT `helmts` (dist/bin.js) in a separate process, as a user would. The environment is
- * inherited, NODE_V8_COVERAGE included, so the app's coverage gate counts what the child ran
- * (scripts/app-coverage.mjs).
- */
-export async function spawnCli(
-  args: readonly string[],
-  options: { readonly env?: Record<string, string>; readonly input?: string } = {},
-): Promise<CliRun> {
-  const { spawnSync } = await import('node:child_process');
-  const bin = new URL('../dist/bin.js', import.meta.url).pathname;
-  const child = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...options.env },
-    ...(options.input === undefined ? {} : { input: options.input }),
-  });
-  const out = `${child.stdout ?? ''}${child.stderr ?? ''}`;
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(child.stdout ?? '') as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { code: child.status ?? 1, out, json };
-}

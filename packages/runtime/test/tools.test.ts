@@ -570,7 +570,7 @@ describe('a plugin that does not stop is stopped at its deadline', () => {
     const { data } = home();
     await registerTool(
       data,
-      file('spin.json', descriptor('spin', { kind: 'plugin', ref: 'x', timeout_ms: 200 })),
+      file('spin.json', descriptor('spin', { kind: 'plugin', ref: 'x', timeout_ms: 2_000 })),
       {
         plugin: file(
           'spin.mjs',
@@ -590,6 +590,7 @@ describe('a plugin that does not stop is stopped at its deadline', () => {
             credential_id: 'cred-local',
           },
         });
+      // A deadline a cold worker start on a loaded machine cannot miss; the loop still hits it.
       expect((await call({ spin: false })).output).toEqual({ calls: 1 });
       const spun = await call({ spin: true });
       expect(spun).toMatchObject({ status: 'FAILED', reason_code: 'DRIVER_TIMEOUT' });
