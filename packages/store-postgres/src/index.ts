@@ -1,0 +1,2 @@
+export { MIGRATIONS, type PostgresMigration, SCHEMA_VERSION } from './internal/migrations.js';
+export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
