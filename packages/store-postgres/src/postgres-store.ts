@@ -195,9 +195,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
 
   // ── connections and transactions ──────────────────────────────────────────────────────────
 
-  async #client(
-    what: string,
-  ): Promise<{
+  async #client(what: string): Promise<{
     c: PoolClient;
     broken: () => Error | undefined;
     release: (error: Error | undefined) => void;
@@ -226,33 +224,47 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
 
   /**
    * Run `fn` in one transaction (READ COMMITTED; every invariant is held by row locks taken in a
-   * fixed order). Deadlocks and serialization failures retry the whole transaction; anything
-   * else rolls back and rejects with a StoreError.
+   * fixed order), and reject with a StoreError on any failure after rolling back. Retried as a
+   * whole (nothing of a failed attempt is kept): deadlocks and serialization failures, and a
+   * connection that broke before COMMIT was sent (a pooled connection the server dropped, a
+   * killed backend). A connection that breaks during COMMIT leaves the outcome unknown: that is
+   * STORE_UNAVAILABLE, never a retry, so nothing is written twice.
    */
   async #tx<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { c, broken, release } = await this.#client(what);
       let discard: Error | undefined;
+      let committing = false;
       try {
         await c.query('BEGIN');
         const out = await fn(c);
+        committing = true;
         await c.query('COMMIT');
         return out;
       } catch (error) {
-        discard =
-          broken() ??
-          (!(error instanceof StoreError) && !(error instanceof CallFailed) && connectionBroken(error)
-            ? (error as Error)
-            : undefined);
-        if (discard === undefined) {
+        const inner = error instanceof CallFailed ? error.error : error;
+        const cause = inner instanceof StoreError ? inner.cause : inner;
+        const lost =
+          broken() !== undefined ||
+          (inner instanceof StoreError ? inner.code === 'STORE_UNAVAILABLE' : connectionBroken(inner));
+        discard = lost ? (broken() ?? (inner as Error)) : undefined;
+        if (!lost) {
           try {
             await c.query('ROLLBACK');
           } catch (e) {
             discard = e as Error;
           }
         }
-        const cause = error instanceof CallFailed ? error.error.cause : error;
-        if (retryable(cause) && attempt < MAX_ATTEMPTS) continue;
+        if (lost && committing) {
+          throw new StoreError(
+            'STORE_UNAVAILABLE',
+            `${what}: the connection failed during COMMIT; the outcome is unknown`,
+            {
+              cause,
+            },
+          );
+        }
+        if ((lost || retryable(cause)) && attempt < MAX_ATTEMPTS) continue;
         if (error instanceof CallFailed) throw error;
         throw toStoreError(error, what);
       } finally {
@@ -261,13 +273,30 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     }
   }
 
+  /**
+   * A read: one statement. A pooled connection that turns out dead is replaced and the read
+   * retried; a server that cannot be connected to fails at once (within the connect timeout).
+   */
   async #read(what: string, text: string, values: readonly unknown[] = []): Promise<Row[]> {
-    this.#open();
-    try {
-      return (await q(this.#pool, text, values)).rows;
-    } catch (error) {
-      throw toStoreError(error, what);
+    for (let attempt = 1; ; attempt++) {
+      const { c, broken, release } = await this.#client(what);
+      let discard: Error | undefined;
+      try {
+        return (await q(c, text, values)).rows;
+      } catch (error) {
+        const lost = broken() !== undefined || (!(error instanceof StoreError) && connectionBroken(error));
+        discard = lost ? (broken() ?? (error as Error)) : undefined;
+        if (lost && attempt < MAX_ATTEMPTS) continue;
+        throw toStoreError(error, what);
+      } finally {
+        release(discard);
+      }
     }
+  }
+
+  /** A one-statement write, in a transaction (so a broken connection is retried only when safe). */
+  async #write(what: string, text: string, values: readonly unknown[] = []): Promise<Row[]> {
+    return this.#tx(what, async (c) => (await q(c, text, values)).rows);
   }
 
   // ── schema ────────────────────────────────────────────────────────────────────────────────
@@ -984,7 +1013,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   }
 
   async putIdempotency(key: string, receiptId: string, value: Json): Promise<boolean> {
-    const rows = await this.#read(
+    const rows = await this.#write(
       'record idempotency',
       `INSERT INTO ${this.#t('idempotency')} (idem_key, receipt_id, value) VALUES ($1, $2, $3) ON CONFLICT (idem_key) DO NOTHING RETURNING 1`,
       [key, receiptId, JSON.stringify(value)],
@@ -1011,7 +1040,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   }
 
   async consumeNonce(scope: string, nonce: string): Promise<boolean> {
-    const rows = await this.#read(
+    const rows = await this.#write(
       'consume nonce',
       `INSERT INTO ${this.#t('nonces')} (scope, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
       [scope, nonce],
@@ -1023,7 +1052,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
 
   async putArtifact(artifact: Omit<Artifact, 'digest'>): Promise<string> {
     const d = digest(artifact.bytes);
-    await this.#read(
+    await this.#write(
       'store artifact',
       `INSERT INTO ${this.#t('artifacts')} (digest, kind, name, version, bytes) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING`,
       [d, artifact.kind, artifact.name, artifact.version, Buffer.from(artifact.bytes)],
@@ -1067,7 +1096,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
 
   async linkArtifact(sessionId: string, d: string): Promise<void> {
     try {
-      await this.#read(
+      await this.#write(
         'link artifact',
         `INSERT INTO ${this.#t('session_artifacts')} (session_id, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
         [sessionId, d],
@@ -1100,7 +1129,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   }
 
   async putDocument(namespace: string, key: string, value: Json): Promise<void> {
-    await this.#read(
+    await this.#write(
       'write document',
       `INSERT INTO ${this.#t('documents')} (namespace, doc_key, value) VALUES ($1, $2, $3)
        ON CONFLICT (namespace, doc_key) DO UPDATE SET value = EXCLUDED.value`,
