@@ -45,6 +45,7 @@ import {
   checkAdmission,
   checkAmount,
   checkCall,
+  checkCallText,
   checkLedger,
   checkText,
   readJson,
@@ -92,9 +93,15 @@ const RESERVATION_ID = /^budget-res-(\d+)$/;
 const LOCK_NAMESPACE = 0x48454c4d; // "HELM"
 const MAX_ATTEMPTS = 4;
 
-/** A per-call failure inside a transaction: roll it back, report it in the call's slot. */
+/**
+ * A call failed after some of its rows were written, in a transaction without savepoints: roll
+ * the transaction back and report the failure in the call's slot (`index`).
+ */
 class CallFailed extends Error {
-  constructor(readonly error: StoreError) {
+  constructor(
+    readonly index: number,
+    readonly error: StoreError,
+  ) {
     super(error.message);
   }
 }
@@ -390,12 +397,13 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     return { lamport: num(row?.lamport), hash: str(row?.hash), receiptId: str(row?.receipt_id) };
   }
 
-  async #writeCall(
-    c: PoolClient,
-    record: GovernedCallRecord,
-    heads: Map<string, Head>,
-  ): Promise<CommitResult> {
+  /**
+   * Checks that write nothing (record shape, every string, the chain link): a call failing here
+   * leaves its transaction untouched.
+   */
+  #precheck(record: GovernedCallRecord, heads: Map<string, Head>): void {
     checkCall(record);
+    checkCallText(record);
     const chainId = record.chainId ?? DEFAULT_CHAIN;
     const r = record.receipt;
     const head = heads.get(chainId);
@@ -408,6 +416,16 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         `receipt ${r.id} does not extend chain ${chainId} (expected Lamport ${expected}${head.lamport > 0 ? ` after ${head.hash}` : ''})`,
       );
     }
+  }
+
+  /** Write one prechecked call. Only STORE_IDEMPOTENCY_CONFLICT is thrown with nothing written. */
+  async #writeCall(
+    c: PoolClient,
+    record: GovernedCallRecord,
+    heads: Map<string, Head>,
+  ): Promise<CommitResult> {
+    const chainId = record.chainId ?? DEFAULT_CHAIN;
+    const r = record.receipt;
     const nodes = record.nodes ?? [];
     // One statement for the idempotency record, receipt, decision, request and nodes; when the
     // idempotency key is taken, nothing else is written (first writer wins).
@@ -515,12 +533,13 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
 
   /**
    * Commit calls in ONE transaction. The head of every chain they extend is locked first, in
-   * chain order (outside the calls' savepoints: a lock taken inside a savepoint would be released
-   * when that call is rolled back). With more than one call, each runs inside its own SAVEPOINT
-   * so a failing call is rolled back alone and reported in its slot.
+   * chain order (a head lock must outlive a failing call, so it is never taken inside a call's
+   * savepoint). The first attempt writes the calls one after the other without savepoints (two
+   * round trips per call fewer); a call that fails after writing rows rolls the transaction back,
+   * and the batch is written again with that call reported in its slot and every call in a
+   * SAVEPOINT of its own, so a failing call is rolled back alone. A batch is written at most twice.
    */
   async #commitBatch(records: readonly GovernedCallRecord[]): Promise<(CommitResult | Error)[]> {
-    const single = records.length === 1;
     const chains = [
       ...new Set(
         records
@@ -528,11 +547,19 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
           .filter((id): id is string => typeof id === 'string'),
       ),
     ].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const failed = new Map<number, StoreError>();
+    let savepoints = false;
     const attempt = async (c: PoolClient): Promise<(CommitResult | Error)[]> => {
       const heads = new Map<string, Head>();
       for (const chainId of chains) {
-        if (single) {
-          heads.set(chainId, await this.#lockHead(c, chainId));
+        if (chains.length === 1) {
+          // One chain: if its head cannot be locked, every call of the batch fails the same way.
+          try {
+            heads.set(chainId, await this.#lockHead(c, chainId));
+          } catch (error) {
+            if (!(error instanceof StoreError) && connectionBroken(error)) throw error;
+            throw new CallFailed(-1, toStoreError(error, `lock the head of chain ${chainId}`));
+          }
           continue;
         }
         await c.query('SAVEPOINT head');
@@ -548,23 +575,35 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       }
       const initial = new Map(heads);
       const results: (CommitResult | Error)[] = [];
-      for (const record of records) {
-        if (single) {
-          results.push(await this.#writeCall(c, record, heads));
+      for (const [index, record] of records.entries()) {
+        const known = failed.get(index);
+        if (known) {
+          results.push(known);
           continue;
         }
-        await c.query('SAVEPOINT call');
-        const chainId = record?.chainId ?? DEFAULT_CHAIN;
+        try {
+          this.#precheck(record, heads);
+        } catch (error) {
+          results.push(toStoreError(error, 'commit governed call'));
+          continue;
+        }
+        const chainId = record.chainId ?? DEFAULT_CHAIN;
         const prior = heads.get(chainId);
+        if (savepoints) await c.query('SAVEPOINT call');
         try {
           results.push(await this.#writeCall(c, record, heads));
-          await c.query('RELEASE SAVEPOINT call');
+          if (savepoints) await c.query('RELEASE SAVEPOINT call');
         } catch (error) {
-          if (!(error instanceof StoreError) && connectionBroken(error)) throw error;
-          await c.query('ROLLBACK TO SAVEPOINT call');
-          await c.query('RELEASE SAVEPOINT call');
+          if (!(error instanceof StoreError) && (connectionBroken(error) || retryable(error))) throw error;
+          const e = toStoreError(error, 'commit governed call');
+          if (savepoints) {
+            await c.query('ROLLBACK TO SAVEPOINT call');
+            await c.query('RELEASE SAVEPOINT call');
+          } else if (e.code !== 'STORE_IDEMPOTENCY_CONFLICT') {
+            throw new CallFailed(index, e);
+          }
           if (prior !== undefined) heads.set(chainId, prior);
-          results.push(toStoreError(error, 'commit governed call'));
+          results.push(e);
         }
       }
       for (const [chainId, h] of heads) {
@@ -577,19 +616,16 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       }
       return results;
     };
-    try {
-      return await this.#tx('commit governed calls', async (c) => {
-        if (!single) return attempt(c);
-        try {
-          return await attempt(c);
-        } catch (error) {
-          if (!(error instanceof StoreError) && connectionBroken(error)) throw error;
-          throw new CallFailed(toStoreError(error, 'commit governed call'));
-        }
-      });
-    } catch (error) {
-      if (error instanceof CallFailed) return [error.error];
-      throw error;
+    for (;;) {
+      try {
+        return await this.#tx('commit governed calls', attempt);
+      } catch (error) {
+        if (!(error instanceof CallFailed)) throw error;
+        if (error.index < 0) return records.map(() => error.error);
+        failed.set(error.index, error.error);
+        if (records.length === failed.size) return records.map((_, i) => failed.get(i) as StoreError);
+        savepoints = true;
+      }
     }
   }
 

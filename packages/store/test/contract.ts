@@ -208,6 +208,32 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       expect((await s.chainHead())?.lamport).toBe(43);
     });
 
+    it('in one group over several chains, each failing call is rolled back alone', async () => {
+      const { store: s } = await db();
+      await s.consumeNonce('n', 'used');
+      const records = Array.from({ length: 10 }, (_, i) => ({
+        ...makeCall(fresh(), `p${i}`, i, `chain-${i}`),
+        ...(i % 2
+          ? { nonces: [{ scope: 'n', nonce: 'used' }] }
+          : { nonces: [{ scope: 'n', nonce: `fresh-${i}` }] }),
+      }));
+      const out = await s.commitCalls(records);
+      expect(out.map((r) => (r instanceof StoreError ? r.code : 'ok'))).toEqual(
+        records.map((_, i) => (i % 2 ? 'STORE_NONCE_REUSED' : 'ok')),
+      );
+      expect((await s.receipts()).map((r) => r.chainId)).toEqual([
+        'chain-0',
+        'chain-2',
+        'chain-4',
+        'chain-6',
+        'chain-8',
+      ]);
+      expect((await s.nodes()).length).toBe(5);
+      expect(await s.nonceUsed('n', 'fresh-1')).toBe(false);
+      expect(await s.nonceUsed('n', 'fresh-2')).toBe(true);
+      expect(await s.chainHead('chain-1')).toBeUndefined();
+    });
+
     it('keeps chains apart and selects by session, chain and Lamport range', async () => {
       const { store: s } = await db();
       const a = fresh();

@@ -107,3 +107,29 @@ export function checkAmount(amount: number): void {
     throw new StoreError('STORE_INVALID_RECORD', 'amount must be a non-negative integer');
   }
 }
+
+/** Every string of a call that is sent as text (JSON documents are escaped by JSON.stringify). */
+export function checkCallText(record: GovernedCallRecord): void {
+  const r = record.receipt;
+  const texts: unknown[] = [
+    record.chainId,
+    record.sessionId,
+    r.id,
+    r.prevHash,
+    r.hash,
+    r.decisionId,
+    r.riskTier,
+    record.decision?.id,
+    record.request?.id,
+    record.idempotency?.key,
+    record.admissionId,
+  ];
+  for (const n of record.nodes ?? []) texts.push(n.id, n.kind);
+  for (const n of record.nonces ?? []) texts.push(n.scope, n.nonce);
+  for (const m of record.budget ?? []) texts.push(m.key);
+  for (const op of record.ledger ?? []) {
+    texts.push(op.id);
+    if (op.op === 'reserve') for (const ch of op.charges) texts.push(ch.account);
+  }
+  for (const t of texts) if (typeof t === 'string') checkText(t, 'a field of the call');
+}
