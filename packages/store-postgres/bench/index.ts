@@ -5,6 +5,8 @@
 //   PostgreSQL 1 node, one transaction per call (1 in flight)
 //   PostgreSQL 1 node, group commit (64 in flight)
 //   PostgreSQL 2 nodes, one chain each, group commit (64 in flight each)
+//   PostgreSQL 2 nodes, ONE shared chain (read head → sign → commit, retry on conflict) — the
+//     alternative chain model, for the decision in docs/spec/multi-node.md
 // plus calls per CPU-second (this process + the PostgreSQL backends serving it; the 2 cores are
 // shared with the database here). Store-level only: the full governed pipeline rows belong to the
 // runtime's durable bench (issue 21/14).
@@ -160,6 +162,77 @@ async function postgresRow(
   return { label, calls: N, ms, cpu: { helm: (c.user + c.system) / 1000, db }, transactions };
 }
 
+/**
+ * The alternative chain model: both nodes append to one shared chain. A receipt signs its
+ * predecessor's hash, so each call must read the head, sign, and commit before the next can be
+ * signed: no batching is possible, and a node that loses the race re-reads and re-signs.
+ */
+async function sharedChainRow(admin: pg.Client, url: string): Promise<Row & { conflicts: number }> {
+  const schema = `bench_${randomBytes(3).toString('hex')}`;
+  const tag = `bench-${schema}`;
+  const stores: PostgresStore[] = [];
+  for (let k = 0; k < 2; k++) {
+    stores.push(
+      await openPostgresStore({
+        connectionString: url,
+        nodeId: `${tag}-${k}`,
+        schema,
+        groupCommit: false,
+        poolSize: 4,
+      }),
+    );
+  }
+  await Promise.all(stores.flatMap((s) => Array.from({ length: 4 }, () => s.chainHead())));
+  const pids = await backends(admin, tag);
+  let committed = 0;
+  let conflicts = 0;
+  const cpu0 = process.cpuUsage();
+  const db0 = cpuMs(pids);
+  const t0 = performance.now();
+  await Promise.all(
+    stores.map(async (s, k) => {
+      let i = 0;
+      while (committed < N) {
+        const head = await s.chainHead('shared');
+        const prev = head?.hash ?? `sha256:${'0'.repeat(64)}`;
+        const lamport = (head?.lamport ?? 0) + 1;
+        const envelope = signEnvelope(
+          { type: 'helm.bench.receipt.v1', lamport, prev_hash: prev, node: k, i },
+          [signer],
+        );
+        const hash = digest(fromBase64Url(envelope.payload) as Uint8Array);
+        const id = `n${k}-${i++}`;
+        try {
+          await s.commitCall({
+            sessionId: 'shared',
+            chainId: 'shared',
+            receipt: { id: `r-${id}`, lamport, prevHash: prev, hash, envelope },
+            decision: { id: `d-${id}`, envelope },
+            nodes: [{ id: `n-${id}`, kind: 'EFFECT', lamport, parents: [], body: { i } }],
+            request: { id: `q-${id}`, body: { i } },
+            idempotency: { key: `k-${id}`, value: { i } },
+          });
+          committed += 1;
+        } catch {
+          conflicts += 1;
+        }
+      }
+    }),
+  );
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(cpu0);
+  const db = cpuMs(pids) - db0;
+  for (const s of stores) await s.close();
+  return {
+    label: 'PostgreSQL 2 nodes, ONE shared chain (head → sign → commit)',
+    calls: committed,
+    ms,
+    cpu: { helm: (c.user + c.system) / 1000, db },
+    transactions: committed + conflicts,
+    conflicts,
+  };
+}
+
 const name = `helm_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
 const admin = new pg.Client({ connectionString: ADMIN });
 try {
@@ -187,6 +260,8 @@ try {
       true,
     ),
   ];
+  const shared = await sharedChainRow(admin, url.toString());
+  rows.push(shared);
   const base = rows[0] as Row;
   const perSec = (r: Row) => (r.calls / r.ms) * 1000;
   const perCpuSec = (r: Row) => (r.calls / (r.cpu.helm + r.cpu.db)) * 1000;
@@ -204,6 +279,9 @@ try {
     );
   }
   const two = rows[3] as Row;
+  console.log(
+    `one shared chain: ${shared.conflicts} lost head races (re-read, re-signed); own chains vs shared chain: ${(perSec(two) / perSec(shared)).toFixed(1)}x calls/s`,
+  );
   console.log(
     `2 nodes vs 1 node, calls per CPU-second: ${(perCpuSec(two) / perCpuSec(one)).toFixed(2)}x (DECISIONS target for the full pipeline: >= 0.9x)`,
   );
