@@ -47,7 +47,7 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<StoreErro
   return caught as StoreError;
 }
 
-describe('the database unreachable', () => {
+describe('I-FAILCLOSED-3: the database unreachable', () => {
   it('fails open with STORE_UNAVAILABLE (nothing listening, no such database)', async () => {
     await rejectsWith(
       openPostgresStore({
@@ -113,7 +113,7 @@ describe('the database unreachable', () => {
   });
 });
 
-describe('locks and statements past their timeout', () => {
+describe('I-FAILCLOSED-3: locks and statements past their timeout', () => {
   it('a chain head held elsewhere fails the commit STORE_TIMEOUT, writing nothing; the chain continues after', async () => {
     const s = await store({ lockTimeoutMs: 150 });
     const st = fresh();

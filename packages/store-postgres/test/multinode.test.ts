@@ -64,7 +64,7 @@ async function leasesExpire(schema: string, nodeId: string): Promise<void> {
   }
 }
 
-describe('chains', () => {
+describe('I-MULTINODE-1: chains', () => {
   it('2 nodes × 32 concurrent commits on ONE chain head: one winner per Lamport, no fork, contiguous', async () => {
     const [a, b] = (await nodes(2)) as [PostgresStore, PostgresStore];
     for (let round = 0; round < 3; round++) {
@@ -105,7 +105,7 @@ describe('chains', () => {
   });
 });
 
-describe('budgets', () => {
+describe('I-MULTINODE-1: budgets', () => {
   it('2 nodes × 32 concurrent admissions reserving on one account: exactly the ceiling is admitted, never more', async () => {
     const [a, b] = (await nodes(2)) as [PostgresStore, PostgresStore];
     const charges = [{ account: 'tenant', ceiling: 20 }];
@@ -152,7 +152,7 @@ describe('budgets', () => {
   });
 });
 
-describe('nonces and idempotency', () => {
+describe('I-MULTINODE-1: nonces and idempotency', () => {
   it('a delegation nonce burns once cluster-wide (2 nodes × 32)', async () => {
     const [a, b] = (await nodes(2)) as [PostgresStore, PostgresStore];
     const out = await Promise.all(
@@ -184,7 +184,7 @@ describe('nonces and idempotency', () => {
   });
 });
 
-describe('admission leases', () => {
+describe('I-MULTINODE-1: admission leases', () => {
   it('a live owner keeps its admissions; after expiry exactly one node takes them over and the old owner cannot close them', async () => {
     const [b, c] = (await nodes(2)) as [PostgresStore, PostgresStore];
     const schema = b.schema;
