@@ -91,7 +91,14 @@ const num = (v: unknown): number => Number(v);
 const RESERVATION_ID = /^budget-res-(\d+)$/;
 /** Namespace of HELM's advisory locks (first key of the two-key form). */
 const LOCK_NAMESPACE = 0x48454c4d; // "HELM"
+/** Attempts of a transaction that lost a deadlock or serialization race. */
 const MAX_ATTEMPTS = 4;
+/**
+ * Attempts of an operation whose connection broke before COMMIT: one retry, on a fresh
+ * connection (a pooled connection the server dropped). A server that stopped answering fails
+ * closed after two connect or query timeouts, not more.
+ */
+const CONNECTION_ATTEMPTS = 2;
 
 /**
  * A call failed after some of its rows were written, in a transaction without savepoints: roll
@@ -106,10 +113,10 @@ class CallFailed extends Error {
   }
 }
 
-function names(values: readonly unknown[]): void {
+function checkValues(values: readonly unknown[]): void {
   for (const v of values) {
     if (typeof v === 'string') checkText(v, 'a value');
-    else if (Array.isArray(v)) names(v);
+    else if (Array.isArray(v)) checkValues(v);
   }
 }
 
@@ -117,7 +124,7 @@ const prepared = new Map<string, string>();
 
 /** Run `text` as a named (server-side prepared) statement on `c`, after checking every string. */
 function q(c: PoolClient | Pool, text: string, values: readonly unknown[] = []): Promise<QueryResult<Row>> {
-  names(values);
+  checkValues(values);
   let name = prepared.get(text);
   if (name === undefined) {
     name = `helm_${prepared.size}`;
@@ -271,7 +278,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
             },
           );
         }
-        if ((lost || retryable(cause)) && attempt < MAX_ATTEMPTS) continue;
+        if (lost ? attempt < CONNECTION_ATTEMPTS : retryable(cause) && attempt < MAX_ATTEMPTS) continue;
         if (error instanceof CallFailed) throw error;
         throw toStoreError(error, what);
       } finally {
@@ -293,7 +300,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       } catch (error) {
         const lost = broken() !== undefined || (!(error instanceof StoreError) && connectionBroken(error));
         discard = lost ? (broken() ?? (error as Error)) : undefined;
-        if (lost && attempt < MAX_ATTEMPTS) continue;
+        if (lost && attempt < CONNECTION_ATTEMPTS) continue;
         throw toStoreError(error, what);
       } finally {
         release(discard);
