@@ -37,7 +37,7 @@ import {
   type StoredRequest,
   StoreError,
 } from '@helm/store';
-import { escapeIdentifier, Pool, type PoolClient, type QueryResult } from 'pg';
+import { Client, type ClientConfig, escapeIdentifier, Pool, type PoolClient, type QueryResult } from 'pg';
 import { connectionBroken, retryable, toStoreError } from './internal/errors.js';
 import { AsyncGroupCommitter } from './internal/group-commit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
@@ -50,6 +50,15 @@ import {
   checkText,
   readJson,
 } from './internal/records.js';
+
+/** Leadership of one role, held until released or lost. */
+export interface Leadership {
+  readonly role: string;
+  /** Resolves when the leadership ended without `release()` (its connection is gone). */
+  readonly lost: Promise<void>;
+  /** Give the leadership up (ends its connection). */
+  release(): Promise<void>;
+}
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` (libpq URL; credentials may also come from PG* variables of the caller). */
@@ -156,6 +165,8 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   readonly nodeId: string;
   readonly schema: string;
   readonly #pool: Pool;
+  readonly #connection: ClientConfig;
+  readonly #leaders = new Set<Client>();
   readonly #s: string;
   readonly #leaseMs: number;
   readonly #committer: AsyncGroupCommitter<GovernedCallRecord, CommitResult> | undefined;
@@ -172,6 +183,14 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     this.#s = escapeIdentifier(this.schema);
     this.#leaseMs = options.leaseMs ?? 30_000;
     const statementTimeout = options.statementTimeoutMs ?? 10_000;
+    this.#connection = {
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout + 5_000,
+      keepAlive: true,
+      application_name: `helm:${this.nodeId}:leader`.slice(0, 63),
+    };
     this.#pool = new Pool({
       connectionString: options.connectionString,
       max: options.poolSize ?? 4,
@@ -1189,6 +1208,54 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     return rows.map((r) => ({ key: str(r.doc_key), value: readJson<Json>(r.value, 'a stored document') }));
   }
 
+  // ── leadership ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Try to become the one leader for `role` (e.g. `log`: the node that appends to the global
+   * RFC 9162 log and signs its checkpoints). Leadership is a session-level advisory lock held on a
+   * dedicated connection: the server releases it when that connection ends, so a dead leader is
+   * replaced without any timeout of ours. Resolves undefined when another node leads. The holder
+   * must stop acting as leader as soon as `lost` resolves (connection gone, server restarted).
+   */
+  async tryLead(role: string): Promise<Leadership | undefined> {
+    this.#open();
+    checkText(role, 'role');
+    const c = new Client(this.#connection);
+    let lostResolve: () => void = () => {};
+    const lost = new Promise<void>((resolve) => {
+      lostResolve = resolve;
+    });
+    c.on('error', () => lostResolve());
+    c.on('end', () => lostResolve());
+    try {
+      await c.connect();
+      const { rows } = await c.query<Row>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS held', [
+        LOCK_NAMESPACE,
+        `lead:${this.schema}:${role}`,
+      ]);
+      if (rows[0]?.held !== true) {
+        await c.end();
+        return undefined;
+      }
+    } catch (error) {
+      await c.end().catch(() => undefined);
+      throw toStoreError(error, `try to lead ${role}`);
+    }
+    this.#leaders.add(c);
+    let released = false;
+    return {
+      role,
+      lost,
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.#leaders.delete(c);
+        // Ending the session releases the lock whatever state the connection is in.
+        await c.end().catch(() => undefined);
+      },
+    };
+  }
+
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────
 
   /** Wait for queued commits, then close every connection. Closing twice is harmless. */
@@ -1196,6 +1263,8 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     if (this.#closed) return;
     await this.#committer?.idle();
     this.#closed = true;
+    for (const c of this.#leaders) await c.end().catch(() => undefined);
+    this.#leaders.clear();
     await this.#pool.end();
   }
 }

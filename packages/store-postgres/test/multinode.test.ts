@@ -253,3 +253,37 @@ describe('I-MULTINODE-1: admission leases', () => {
     expect(await b.releaseOrphanReservations()).toEqual([]);
   });
 });
+
+describe('I-MULTINODE-1: leadership (the global log has one writer)', () => {
+  it('one leader per role at a time; a leader whose connection dies is replaced; release hands over', async () => {
+    const [a, b] = (await nodes(2)) as [PostgresStore, PostgresStore];
+    const [la, lb] = await Promise.all([a.tryLead('log'), b.tryLead('log')]);
+    expect([la, lb].filter((l) => l !== undefined).length).toBe(1);
+    const leader = (la ?? lb) as NonNullable<typeof la>;
+    const other = la ? b : a;
+    expect(await other.tryLead('log')).toBeUndefined();
+    // Another role is independent.
+    const witness = await other.tryLead('witness');
+    expect(witness?.role).toBe('witness');
+    // The leader's connection dies: it learns it lost, and another node can lead.
+    const admin = await raw(db.url);
+    try {
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`,
+        [`helm:${la ? a.nodeId : b.nodeId}:leader`],
+      );
+    } finally {
+      await admin.end();
+    }
+    await leader.lost;
+    let next: Awaited<ReturnType<PostgresStore['tryLead']>>;
+    for (let i = 0; i < 200 && !next; i++) next = await other.tryLead('log');
+    expect(next?.role).toBe('log');
+    await next?.release();
+    await next?.release(); // harmless twice
+    const again = await (la ? a : b).tryLead('log');
+    expect(again).toBeDefined();
+    await leader.release();
+    await witness?.release();
+  });
+});
