@@ -367,6 +367,8 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     let applied = 0;
     for (;;) {
       const ran = await this.#tx('migrate', async (c) => {
+        // DDL may outlast the serving statement timeout; the lock timeout still bounds its waits.
+        await c.query('SET LOCAL statement_timeout = 0');
         await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
           LOCK_NAMESPACE,
           `migrate:${this.schema}`,
@@ -898,7 +900,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   }
 
   async #applyLedger(c: PoolClient, ops: readonly LedgerOp[]): Promise<void> {
-    for (const op of ops) {
+    for (const op of checkLedger(ops)) {
       if (op.op === 'reserve') {
         const id = await this.#reserveIn(c, op.id, op.charges, op.amount);
         if (id === null)

@@ -103,6 +103,14 @@ describe('checks before anything is sent', () => {
     bad(() => checkAdmission({ id: 'a', sessionId: 's', reservationId: 3, body: null } as never));
     bad(() => checkAdmission({ id: 'a', sessionId: 's', chainId: 3, body: null } as never));
     expect(() => checkAdmission({ id: 'a', sessionId: 's', reservationId: null, body: null })).not.toThrow();
+    // Fields a later record version adds are refused, never silently dropped.
+    bad(() => checkCall({ ...(call as object), grant: { challengeId: 'c' } } as never));
+    bad(() =>
+      checkCall({ ...(call as object), idempotency: { key: 'k', value: 1, supersedes: 'r0' } } as never),
+    );
+    bad(() => checkAdmission({ id: 'a', sessionId: 's', body: null, grant: { challengeId: 'c' } } as never));
+    bad(() => checkLedger([{ op: 'reset', account: 'a' }] as never));
+    expect(() => checkCall({ ...(call as object), grant: undefined } as never)).not.toThrow();
   });
 
   it('refuses text PostgreSQL cannot hold exactly, and JSON that is not strict', () => {

@@ -85,7 +85,13 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       ]);
       const [stored] = await s.receipts();
       expect(stored).toEqual({ ...call.receipt, chainId: 'default', sessionId: 's1' });
-      expect(verifyChain(await s.receipts())).toBe(1);
+      // Optional receipt columns round-trip as absent or present, never as null.
+      const { decisionId: _d, ...bare } = makeCall(st, 's1', 1).receipt;
+      await s.commitCall({ sessionId: 's1', receipt: { ...bare, riskTier: 'HIGH' } });
+      const second = (await s.receipts({ fromLamport: 2 }))[0];
+      expect(second?.riskTier).toBe('HIGH');
+      expect(second && 'decisionId' in second).toBe(false);
+      expect(verifyChain(await s.receipts())).toBe(2);
     });
 
     it('rejects a call that does not extend its chain and writes none of it', async () => {
@@ -350,6 +356,12 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       expect((await s.admissions('other')).map((a) => a.id)).toEqual(['a2']);
       expect(await s.admissions('none')).toEqual([]);
       await rejectsWith(s.admitCall(admission('a1')), 'STORE_DUPLICATE');
+      await rejectsWith(
+        s.admitCall(admission('a5', { reservationId: 'r-a1' }), [
+          { op: 'reserve', id: 'r-a1', charges, amount: 1 },
+        ]),
+        'STORE_DUPLICATE',
+      );
       // A reservation over the ceiling fails the admission and writes nothing.
       await rejectsWith(
         s.admitCall(admission('a3', { reservationId: 'r-a3' }), [

@@ -1,6 +1,12 @@
 // Input checks before anything is sent, and strict parsing of what comes back.
 import { parseStrictJson } from '@helm/crypto';
-import { type AdmissionRecord, type GovernedCallRecord, type LedgerOp, StoreError } from '@helm/store';
+import {
+  type AdmissionRecord,
+  type GovernedCallRecord,
+  type LedgerCharge,
+  type LedgerOp,
+  StoreError,
+} from '@helm/store';
 
 const LIMITS = { maxBytes: 1024 * 1024 * 1024, nullPrototype: false } as const;
 
@@ -33,22 +39,66 @@ export function checkText(value: string, what: string): void {
 const isText = (v: unknown): v is string => typeof v === 'string';
 const nonEmpty = (v: unknown): v is string => isText(v) && v.length > 0;
 
-export function checkLedger(ops: readonly LedgerOp[]): void {
+/** The ledger movements this store applies; any other movement is refused (fail closed). */
+export type SupportedLedgerOp =
+  | {
+      readonly op: 'reserve';
+      readonly id: string;
+      readonly charges: readonly LedgerCharge[];
+      readonly amount: number;
+    }
+  | { readonly op: 'commit' | 'refund'; readonly id: string };
+
+/**
+ * Check ledger movements and narrow them to the ones this store applies. Typed loosely on
+ * purpose: a movement kind added to `LedgerOp` later is refused here until this store implements
+ * it, instead of being applied as something else.
+ */
+export function checkLedger(ops: readonly LedgerOp[]): readonly SupportedLedgerOp[] {
   if (!Array.isArray(ops)) throw new StoreError('STORE_INVALID_RECORD', 'ledger movements must be a list');
-  for (const op of ops) {
+  for (const raw of ops as readonly unknown[]) {
+    const op = raw as { op?: unknown; id?: unknown; amount?: unknown; charges?: unknown };
     const ok =
       isText(op?.id) &&
       (op.op === 'commit' ||
         op.op === 'refund' ||
         (op.op === 'reserve' &&
           Number.isSafeInteger(op.amount) &&
-          op.amount >= 0 &&
+          (op.amount as number) >= 0 &&
           Array.isArray(op.charges) &&
           op.charges.every(
-            (c: { account: unknown; ceiling: unknown }) =>
+            (c: { account?: unknown; ceiling?: unknown }) =>
               isText(c?.account) && typeof c.ceiling === 'number',
           )));
-    if (!ok) throw new StoreError('STORE_INVALID_RECORD', 'malformed ledger movement');
+    if (!ok) throw new StoreError('STORE_INVALID_RECORD', 'malformed or unsupported ledger movement');
+  }
+  return ops as unknown as readonly SupportedLedgerOp[];
+}
+
+const CALL_FIELDS = new Set([
+  'sessionId',
+  'chainId',
+  'request',
+  'decision',
+  'receipt',
+  'nodes',
+  'budget',
+  'idempotency',
+  'nonces',
+  'ledger',
+  'admissionId',
+]);
+const ADMISSION_FIELDS = new Set(['id', 'chainId', 'sessionId', 'reservationId', 'body']);
+
+/**
+ * A record field this store does not know is refused, not ignored: a later version of the record
+ * (say, an approval grant to consume once) must never be half-applied by a store that predates it.
+ */
+function onlyKnown(record: object, known: ReadonlySet<string>, what: string): void {
+  for (const [k, v] of Object.entries(record)) {
+    if (v !== undefined && !known.has(k)) {
+      throw new StoreError('STORE_INVALID_RECORD', `${what} field ${k} is not supported by this store`);
+    }
   }
 }
 
@@ -64,6 +114,9 @@ export function checkCall(record: GovernedCallRecord): void {
     isText(r.hash) &&
     isText(r.envelope?.payload);
   if (!ok) throw new StoreError('STORE_INVALID_RECORD', 'governed call record is malformed');
+  onlyKnown(record, CALL_FIELDS, 'governed call');
+  if (record.idempotency !== undefined)
+    onlyKnown(record.idempotency, new Set(['key', 'value']), 'idempotency');
   for (const m of record.budget ?? []) {
     if (
       !isText(m?.key) ||
@@ -100,6 +153,7 @@ export function checkAdmission(admission: AdmissionRecord): void {
       admission.reservationId === null ||
       isText(admission.reservationId));
   if (!ok) throw new StoreError('STORE_INVALID_RECORD', 'admission record is malformed');
+  onlyKnown(admission, ADMISSION_FIELDS, 'admission');
 }
 
 export function checkAmount(amount: number): void {
@@ -127,7 +181,7 @@ export function checkCallText(record: GovernedCallRecord): void {
   for (const n of record.nodes ?? []) texts.push(n.id, n.kind);
   for (const n of record.nonces ?? []) texts.push(n.scope, n.nonce);
   for (const m of record.budget ?? []) texts.push(m.key);
-  for (const op of record.ledger ?? []) {
+  for (const op of checkLedger(record.ledger ?? [])) {
     texts.push(op.id);
     if (op.op === 'reserve') for (const ch of op.charges) texts.push(ch.account);
   }
