@@ -13,7 +13,14 @@ export type StoreErrorCode =
   /** A governance event that does not extend the log head it was built on. */
   | 'STORE_GOVERNANCE_CONFLICT'
   | 'STORE_CLOSED'
-  | 'STORE_IO';
+  | 'STORE_IO'
+  // Networked engines (PostgreSQL): the database cannot be reached or the connection broke; a
+  // lock or statement ran past its timeout; a transaction lost a serialization/deadlock race
+  // after its retries; an admission was taken over by another node after its lease expired.
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_TIMEOUT'
+  | 'STORE_CONFLICT'
+  | 'STORE_LEASE_LOST';
 
 /** A typed storage error; match on `code`, never on the message. */
 export class StoreError extends Error {

@@ -1,6 +1,14 @@
 export { StoreError, type StoreErrorCode } from './errors.js';
 export { type GroupCommitOptions, GroupCommitter } from './group-commit.js';
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from './internal/migrations.js';
+export type {
+  AdmissionLeases,
+  LeasedAdmission,
+  LedgerAccountState,
+  LedgerCharge,
+  LedgerReservation,
+  RuntimeStore,
+} from './port.js';
 export {
   budgetLedgerPort,
   type DeferredBudgetLedger,

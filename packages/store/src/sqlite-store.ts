@@ -10,6 +10,7 @@ import { StoreError } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { readStoredJson } from './internal/json.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
+import type { RuntimeStore } from './port.js';
 import type {
   AdmissionRecord,
   Artifact,
@@ -115,7 +116,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   return new SqliteStore(path, options);
 }
 
-export class SqliteStore implements HelmStore {
+export class SqliteStore implements HelmStore, RuntimeStore {
   readonly path: string;
   readonly #db: DatabaseSyncType;
   readonly #stmts = new Map<string, StatementSync>();
@@ -145,6 +146,39 @@ export class SqliteStore implements HelmStore {
   /** Flushes performed by group commit (for benchmarks). */
   get groupFlushes(): number {
     return this.#committer?.flushes ?? 0;
+  }
+
+  // ── RuntimeStore: async forms of the synchronous ledger/idempotency operations below ─────────
+
+  async ledgerReserve(
+    charges: readonly { readonly account: string; readonly ceiling: number }[],
+    amount: number,
+  ): Promise<string | null> {
+    return this.ledgerReserveSync(charges, amount);
+  }
+
+  async ledgerCommit(id: string): Promise<void> {
+    this.ledgerCommitSync(id);
+  }
+
+  async ledgerRefund(id: string): Promise<void> {
+    this.ledgerRefundSync(id);
+  }
+
+  async ledgerState(account: string): Promise<{ spent: number; reserved: number }> {
+    return this.ledgerStateSync(account);
+  }
+
+  async ledgerReservation(id: string): Promise<{ accounts: string[]; amount: number } | undefined> {
+    return this.ledgerReservationSync(id);
+  }
+
+  async releaseOrphanReservations(): Promise<readonly string[]> {
+    return this.releaseOrphanReservationsSync();
+  }
+
+  async putIdempotency(key: string, receiptId: string, value: Json): Promise<boolean> {
+    return this.putIdempotencySync(key, receiptId, value);
   }
 
   #stmt(sql: string): StatementSync {

@@ -1,0 +1,7 @@
+export { MIGRATIONS, type PostgresMigration, SCHEMA_VERSION } from './internal/migrations.js';
+export {
+  type Leadership,
+  openPostgresStore,
+  PostgresStore,
+  type PostgresStoreOptions,
+} from './postgres-store.js';

@@ -1,0 +1,1272 @@
+// The PostgreSQL store: several HELM runtime nodes govern calls against one database without
+// forking a chain, overspending a budget, burning a nonce twice or losing an admission.
+//
+// How each guarantee is made (docs/spec/multi-node.md is normative):
+// - chains: each chain has a head row; a commit locks it (`SELECT … FOR UPDATE`, bounded by
+//   `lock_timeout`), checks Lamport = head + 1 and the hash link, writes, and moves the head.
+//   `UNIQUE (chain_id, lamport)` and a no-gap foreign key back the lock in the schema itself;
+// - budgets: account rows are locked in account order before the ceiling is checked, so racing
+//   reservations serialize per account and `spent + reserved <= ceiling` always holds;
+// - nonces and idempotency keys: `INSERT … ON CONFLICT DO NOTHING` — the first writer wins and
+//   every other writer learns it lost;
+// - admissions carry the admitting node and a lease on the database clock; only expired leases
+//   can be taken over, and a node that lost one cannot close it;
+// - every failure is a StoreError with a stable code; the database unreachable, slow past a
+//   timeout or a failed transaction means no admission, hence no effect.
+import { digest } from '@helm/crypto';
+import {
+  type AdmissionLeases,
+  type AdmissionRecord,
+  type Artifact,
+  type ChainHead,
+  type CommitResult,
+  DEFAULT_CHAIN,
+  type GovernedCallRecord,
+  type Json,
+  type LeasedAdmission,
+  type LedgerAccountState,
+  type LedgerCharge,
+  type LedgerOp,
+  type LedgerReservation,
+  type RangeQuery,
+  type RuntimeStore,
+  type StoredAdmission,
+  type StoredDecision,
+  type StoredNode,
+  type StoredReceipt,
+  type StoredRequest,
+  StoreError,
+} from '@helm/store';
+import { Client, type ClientConfig, escapeIdentifier, Pool, type PoolClient, type QueryResult } from 'pg';
+import { connectionBroken, retryable, toStoreError } from './internal/errors.js';
+import { AsyncGroupCommitter } from './internal/group-commit.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
+import {
+  checkAdmission,
+  checkAmount,
+  checkCall,
+  checkCallText,
+  checkLedger,
+  checkText,
+  readJson,
+} from './internal/records.js';
+
+/** Leadership of one role, held until released or lost. */
+export interface Leadership {
+  readonly role: string;
+  /** Resolves when the leadership ended without `release()` (its connection is gone). */
+  readonly lost: Promise<void>;
+  /** Give the leadership up (ends its connection). */
+  release(): Promise<void>;
+}
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:port/database` (libpq URL; credentials may also come from PG* variables of the caller). */
+  readonly connectionString: string;
+  /**
+   * This runtime node's id: stamped on its admissions and reservations. Unique per running
+   * process — two processes with one id would share leases (chains still never fork).
+   */
+  readonly nodeId: string;
+  /** Schema holding the tables (default `public`); created by `migrate()` if absent. */
+  readonly schema?: string;
+  /** Connections in this handle's pool (default 4). */
+  readonly poolSize?: number;
+  /** Longest wait for a row lock, e.g. a chain head (default 2000 ms); past it: STORE_TIMEOUT. */
+  readonly lockTimeoutMs?: number;
+  /** Longest statement (default 10000 ms); past it: STORE_TIMEOUT. */
+  readonly statementTimeoutMs?: number;
+  /** Longest wait for a connection (default 5000 ms); past it: STORE_UNAVAILABLE. */
+  readonly connectTimeoutMs?: number;
+  /** Admission and reservation lease (default 30000 ms): renew well within it. */
+  readonly leaseMs?: number;
+  /** Batch concurrently submitted calls into one transaction (default true). */
+  readonly groupCommit?: boolean;
+  /** Largest group (default 256). */
+  readonly maxBatch?: number;
+  /**
+   * Apply pending migrations at open (default true). A serving role without DDL rights opens
+   * with `false`: a schema older than this package is then refused (STORE_UNSUPPORTED_VERSION)
+   * until a migrating role has run `migrate()`.
+   */
+  readonly migrate?: boolean;
+}
+
+type Row = Record<string, unknown>;
+type Head = { lamport: number; hash: string; receiptId: string } | StoreError;
+
+const str = (v: unknown): string => String(v);
+const num = (v: unknown): number => Number(v);
+const RESERVATION_ID = /^budget-res-(\d+)$/;
+/** Namespace of HELM's advisory locks (first key of the two-key form). */
+const LOCK_NAMESPACE = 0x48454c4d; // "HELM"
+/** Attempts of a transaction that lost a deadlock or serialization race. */
+const MAX_ATTEMPTS = 4;
+/**
+ * Attempts of an operation whose connection broke before COMMIT: one retry, on a fresh
+ * connection (a pooled connection the server dropped). A server that stopped answering fails
+ * closed after two connect or query timeouts, not more.
+ */
+const CONNECTION_ATTEMPTS = 2;
+
+/**
+ * A call failed after some of its rows were written, in a transaction without savepoints: roll
+ * the transaction back and report the failure in the call's slot (`index`).
+ */
+class CallFailed extends Error {
+  constructor(
+    readonly index: number,
+    readonly error: StoreError,
+  ) {
+    super(error.message);
+  }
+}
+
+function checkValues(values: readonly unknown[]): void {
+  for (const v of values) {
+    if (typeof v === 'string') checkText(v, 'a value');
+    else if (Array.isArray(v)) checkValues(v);
+  }
+}
+
+const prepared = new Map<string, string>();
+
+/** Run `text` as a named (server-side prepared) statement on `c`, after checking every string. */
+function q(c: PoolClient | Pool, text: string, values: readonly unknown[] = []): Promise<QueryResult<Row>> {
+  checkValues(values);
+  let name = prepared.get(text);
+  if (name === undefined) {
+    name = `helm_${prepared.size}`;
+    prepared.set(text, name);
+  }
+  return c.query<Row>({ name, text, values: values as unknown[] });
+}
+
+function countOf(accounts: readonly string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const a of accounts) m.set(a, (m.get(a) ?? 0) + 1);
+  return new Map([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Open a store handle; runs pending migrations unless `migrate: false`. */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const store = new PostgresStore(options);
+  try {
+    if (options.migrate === false) await store.checkSchema();
+    else await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+export class PostgresStore implements RuntimeStore, AdmissionLeases {
+  readonly nodeId: string;
+  readonly schema: string;
+  readonly #pool: Pool;
+  readonly #connection: ClientConfig;
+  readonly #leaders = new Set<Client>();
+  readonly #s: string;
+  readonly #leaseMs: number;
+  readonly #committer: AsyncGroupCommitter<GovernedCallRecord, CommitResult> | undefined;
+  #closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    if (typeof options?.nodeId !== 'string' || options.nodeId.length === 0) {
+      throw new StoreError('STORE_INVALID_RECORD', 'nodeId must be a non-empty string');
+    }
+    checkText(options.nodeId, 'nodeId');
+    this.nodeId = options.nodeId;
+    this.schema = options.schema ?? 'public';
+    checkText(this.schema, 'schema');
+    this.#s = escapeIdentifier(this.schema);
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    const statementTimeout = options.statementTimeoutMs ?? 10_000;
+    this.#connection = {
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout + 5_000,
+      keepAlive: true,
+      application_name: `helm:${this.nodeId}:leader`.slice(0, 63),
+    };
+    this.#pool = new Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      lock_timeout: options.lockTimeoutMs ?? 2_000,
+      statement_timeout: statementTimeout,
+      // A node that stalls inside a transaction must not hold a chain head or an account forever.
+      idle_in_transaction_session_timeout: Math.max(statementTimeout, 5_000),
+      // Client-side guard for a server that stops answering (network partition).
+      query_timeout: statementTimeout + 5_000,
+      keepAlive: true,
+      application_name: `helm:${this.nodeId}`.slice(0, 63),
+    });
+    // An idle connection the server drops (restart, pg_terminate_backend) is reported here; the
+    // pool discards it and the next operation reconnects.
+    this.#pool.on('error', () => {});
+    this.#committer =
+      options.groupCommit === false
+        ? undefined
+        : new AsyncGroupCommitter((items) => this.#commitBatch(items), options.maxBatch ?? 256);
+  }
+
+  /** Transactions performed by group commit (for benchmarks). */
+  get groupFlushes(): number {
+    return this.#committer?.flushes ?? 0;
+  }
+
+  #t(table: string): string {
+    return `${this.#s}.${table}`;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new StoreError('STORE_CLOSED', 'store is closed');
+  }
+
+  // ── connections and transactions ──────────────────────────────────────────────────────────
+
+  async #client(what: string): Promise<{
+    c: PoolClient;
+    broken: () => Error | undefined;
+    release: (error: Error | undefined) => void;
+  }> {
+    this.#open();
+    let c: PoolClient;
+    try {
+      c = await this.#pool.connect();
+    } catch (error) {
+      throw toStoreError(error, what);
+    }
+    let lost: Error | undefined;
+    const onError = (e: Error): void => {
+      lost = e;
+    };
+    c.on('error', onError);
+    return {
+      c,
+      broken: () => lost,
+      release: (error) => {
+        c.removeListener('error', onError);
+        c.release(error ?? lost);
+      },
+    };
+  }
+
+  /**
+   * Run `fn` in one transaction (READ COMMITTED; every invariant is held by row locks taken in a
+   * fixed order), and reject with a StoreError on any failure after rolling back. Retried as a
+   * whole (nothing of a failed attempt is kept): deadlocks and serialization failures, and a
+   * connection that broke before COMMIT was sent (a pooled connection the server dropped, a
+   * killed backend). A connection that breaks during COMMIT leaves the outcome unknown: that is
+   * STORE_UNAVAILABLE, never a retry, so nothing is written twice.
+   */
+  async #tx<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const { c, broken, release } = await this.#client(what);
+      let discard: Error | undefined;
+      let committing = false;
+      try {
+        await c.query('BEGIN');
+        const out = await fn(c);
+        committing = true;
+        await c.query('COMMIT');
+        return out;
+      } catch (error) {
+        const inner = error instanceof CallFailed ? error.error : error;
+        const cause = inner instanceof StoreError ? inner.cause : inner;
+        const lost =
+          broken() !== undefined ||
+          (inner instanceof StoreError ? inner.code === 'STORE_UNAVAILABLE' : connectionBroken(inner));
+        discard = lost ? (broken() ?? (inner as Error)) : undefined;
+        if (!lost) {
+          try {
+            await c.query('ROLLBACK');
+          } catch (e) {
+            discard = e as Error;
+          }
+        }
+        if (lost && committing) {
+          throw new StoreError(
+            'STORE_UNAVAILABLE',
+            `${what}: the connection failed during COMMIT; the outcome is unknown`,
+            {
+              cause,
+            },
+          );
+        }
+        if (lost ? attempt < CONNECTION_ATTEMPTS : retryable(cause) && attempt < MAX_ATTEMPTS) continue;
+        if (error instanceof CallFailed) throw error;
+        throw toStoreError(error, what);
+      } finally {
+        release(discard);
+      }
+    }
+  }
+
+  /**
+   * A read: one statement. A pooled connection that turns out dead is replaced and the read
+   * retried; a server that cannot be connected to fails at once (within the connect timeout).
+   */
+  async #read(what: string, text: string, values: readonly unknown[] = []): Promise<Row[]> {
+    for (let attempt = 1; ; attempt++) {
+      const { c, broken, release } = await this.#client(what);
+      let discard: Error | undefined;
+      try {
+        return (await q(c, text, values)).rows;
+      } catch (error) {
+        const lost = broken() !== undefined || (!(error instanceof StoreError) && connectionBroken(error));
+        discard = lost ? (broken() ?? (error as Error)) : undefined;
+        if (lost && attempt < CONNECTION_ATTEMPTS) continue;
+        throw toStoreError(error, what);
+      } finally {
+        release(discard);
+      }
+    }
+  }
+
+  /** A one-statement write, in a transaction (so a broken connection is retried only when safe). */
+  async #write(what: string, text: string, values: readonly unknown[] = []): Promise<Row[]> {
+    return this.#tx(what, async (c) => (await q(c, text, values)).rows);
+  }
+
+  // ── schema ────────────────────────────────────────────────────────────────────────────────
+
+  /** The schema version of the database (0 when HELM's tables do not exist yet). */
+  async schemaVersion(): Promise<number> {
+    const rows = await this.#read(
+      'read schema version',
+      `SELECT CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE -1 END AS v`,
+      [`${this.#s}.schema_migrations`],
+    );
+    if (num(rows[0]?.v) === 0) return 0;
+    const v = await this.#read(
+      'read schema version',
+      `SELECT COALESCE(MAX(version), 0) AS v FROM ${this.#t('schema_migrations')}`,
+    );
+    return num(v[0]?.v);
+  }
+
+  /** Refuse a schema this package does not match exactly (for handles opened without migrating). */
+  async checkSchema(): Promise<void> {
+    const v = await this.schemaVersion();
+    if (v !== SCHEMA_VERSION) {
+      throw new StoreError(
+        'STORE_UNSUPPORTED_VERSION',
+        v > SCHEMA_VERSION
+          ? `database schema v${v} is newer than this helm (v${SCHEMA_VERSION}); upgrade helm`
+          : `database schema v${v} is older than this helm (v${SCHEMA_VERSION}); run the migrations (helm db migrate)`,
+      );
+    }
+  }
+
+  /** Apply pending migrations (idempotent; safe to run from several nodes at once). Returns how many ran. */
+  async migrate(): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const ran = await this.#tx('migrate', async (c) => {
+        // DDL may outlast the serving statement timeout; the lock timeout still bounds its waits.
+        await c.query('SET LOCAL statement_timeout = 0');
+        await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+          LOCK_NAMESPACE,
+          `migrate:${this.schema}`,
+        ]);
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.#s}`);
+        await c.query(
+          `CREATE TABLE IF NOT EXISTS ${this.#t('schema_migrations')} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+        );
+        const row = (
+          await c.query<Row>(`SELECT COALESCE(MAX(version), 0) AS v FROM ${this.#t('schema_migrations')}`)
+        ).rows[0];
+        const current = num(row?.v);
+        if (current > SCHEMA_VERSION) {
+          throw new StoreError(
+            'STORE_UNSUPPORTED_VERSION',
+            `database schema v${current} is newer than this helm (v${SCHEMA_VERSION}); upgrade helm`,
+          );
+        }
+        const next = MIGRATIONS.find((m) => m.version > current);
+        if (!next) return false;
+        try {
+          await c.query(next.sql.replaceAll('$S', this.#s));
+          await c.query(`INSERT INTO ${this.#t('schema_migrations')} (version, name) VALUES ($1, $2)`, [
+            next.version,
+            next.name,
+          ]);
+        } catch (error) {
+          const e = toStoreError(error, `migration ${next.version}`);
+          if (e.code === 'STORE_UNAVAILABLE' || e.code === 'STORE_TIMEOUT') throw e;
+          throw new StoreError('STORE_MIGRATION_FAILED', `migration ${next.version} failed`, {
+            cause: error,
+          });
+        }
+        return true;
+      });
+      if (!ran) return applied;
+      applied += 1;
+    }
+  }
+
+  // ── governed calls ────────────────────────────────────────────────────────────────────────
+
+  async #lockHead(c: PoolClient, chainId: string): Promise<Head> {
+    const select = `SELECT lamport, hash, receipt_id FROM ${this.#t('chain_heads')} WHERE chain_id = $1 FOR UPDATE`;
+    let row = (await q(c, select, [chainId])).rows[0];
+    if (!row) {
+      await q(
+        c,
+        `INSERT INTO ${this.#t('chain_heads')} (chain_id, lamport, hash, receipt_id) VALUES ($1, 0, '', '') ON CONFLICT (chain_id) DO NOTHING`,
+        [chainId],
+      );
+      row = (await q(c, select, [chainId])).rows[0];
+    }
+    return { lamport: num(row?.lamport), hash: str(row?.hash), receiptId: str(row?.receipt_id) };
+  }
+
+  /**
+   * Checks that write nothing (record shape, every string, the chain link): a call failing here
+   * leaves its transaction untouched.
+   */
+  #precheck(record: GovernedCallRecord, heads: Map<string, Head>): void {
+    checkCall(record);
+    checkCallText(record);
+    const chainId = record.chainId ?? DEFAULT_CHAIN;
+    const r = record.receipt;
+    const head = heads.get(chainId);
+    if (head === undefined) throw new StoreError('STORE_IO', `chain ${chainId} was not locked`);
+    if (head instanceof StoreError) throw head;
+    const expected = head.lamport + 1;
+    if (r.lamport !== expected || (head.lamport > 0 && r.prevHash !== head.hash)) {
+      throw new StoreError(
+        'STORE_CHAIN_CONFLICT',
+        `receipt ${r.id} does not extend chain ${chainId} (expected Lamport ${expected}${head.lamport > 0 ? ` after ${head.hash}` : ''})`,
+      );
+    }
+  }
+
+  /** Write one prechecked call. Only STORE_IDEMPOTENCY_CONFLICT is thrown with nothing written. */
+  async #writeCall(
+    c: PoolClient,
+    record: GovernedCallRecord,
+    heads: Map<string, Head>,
+  ): Promise<CommitResult> {
+    const chainId = record.chainId ?? DEFAULT_CHAIN;
+    const r = record.receipt;
+    const nodes = record.nodes ?? [];
+    // One statement for the idempotency record, receipt, decision, request and nodes; when the
+    // idempotency key is taken, nothing else is written (first writer wins).
+    const res = await q(
+      c,
+      `WITH i AS (
+         INSERT INTO ${this.#t('idempotency')} (idem_key, receipt_id, value)
+         SELECT $12::text, $3, $13 WHERE $12::text IS NOT NULL
+         ON CONFLICT (idem_key) DO NOTHING RETURNING 1
+       ), go AS (SELECT ($12::text IS NULL OR EXISTS (SELECT 1 FROM i)) AS ok),
+       r AS (
+         INSERT INTO ${this.#t('receipts')} (chain_id, lamport, receipt_id, prev_hash, hash, session_id, decision_id, risk_tier, envelope)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM go WHERE go.ok
+       ), d AS (
+         INSERT INTO ${this.#t('decisions')} (decision_id, session_id, envelope)
+         SELECT $10::text, $6, $11 FROM go WHERE go.ok AND $10::text IS NOT NULL
+       ), rq AS (
+         INSERT INTO ${this.#t('requests')} (request_id, receipt_id, chain_id, lamport, session_id, body)
+         SELECT $14::text, $3, $1, $2, $6, $15 FROM go WHERE go.ok AND $14::text IS NOT NULL
+       ), n AS (
+         INSERT INTO ${this.#t('nodes')} (node_id, kind, lamport, parents, session_id, body)
+         SELECT x.id, x.kind, x.lamport, x.parents, $6, x.body
+         FROM go, unnest($16::text[], $17::text[], $18::bigint[], $19::text[], $20::text[]) AS x(id, kind, lamport, parents, body)
+         WHERE go.ok
+       )
+       SELECT ok FROM go`,
+      [
+        chainId,
+        r.lamport,
+        r.id,
+        r.prevHash,
+        r.hash,
+        record.sessionId,
+        r.decisionId ?? null,
+        r.riskTier ?? null,
+        JSON.stringify(r.envelope),
+        record.decision?.id ?? null,
+        record.decision ? JSON.stringify(record.decision.envelope) : null,
+        record.idempotency?.key ?? null,
+        record.idempotency ? JSON.stringify(record.idempotency.value) : null,
+        record.request?.id ?? null,
+        record.request ? JSON.stringify(record.request.body) : null,
+        nodes.map((n) => n.id),
+        nodes.map((n) => n.kind),
+        nodes.map((n) => n.lamport),
+        nodes.map((n) => JSON.stringify(n.parents)),
+        nodes.map((n) => JSON.stringify(n.body)),
+      ],
+    );
+    if (res.rows[0]?.ok !== true) {
+      throw new StoreError(
+        'STORE_IDEMPOTENCY_CONFLICT',
+        `idempotency key ${record.idempotency?.key} already recorded`,
+      );
+    }
+    const nonces = record.nonces ?? [];
+    if (nonces.length > 0) {
+      const ins = await q(
+        c,
+        `INSERT INTO ${this.#t('nonces')} (scope, nonce) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
+        [nonces.map((n) => n.scope), nonces.map((n) => n.nonce)],
+      );
+      if (ins.rowCount !== nonces.length) {
+        throw new StoreError('STORE_NONCE_REUSED', `a nonce of call ${r.id} was already used`);
+      }
+    }
+    for (const [seq, m] of (record.budget ?? []).entries()) {
+      const b = await q(
+        c,
+        `WITH b AS (
+           INSERT INTO ${this.#t('budgets')} AS t (budget_key, balance) VALUES ($1, $2)
+           ON CONFLICT (budget_key) DO UPDATE SET balance = t.balance + EXCLUDED.balance RETURNING balance
+         ), m AS (
+           INSERT INTO ${this.#t('budget_movements')} (receipt_id, seq, budget_key, delta) SELECT $3, $4, $1, $2 FROM b
+         ) SELECT balance FROM b`,
+        [m.key, m.delta, r.id, seq],
+      );
+      const balance = num(b.rows[0]?.balance);
+      if (m.limit !== undefined && balance > m.limit) {
+        throw new StoreError('STORE_BUDGET_EXCEEDED', `budget ${m.key} would reach ${balance} > ${m.limit}`);
+      }
+    }
+    if (record.admissionId !== undefined) await this.#closeAdmission(c, record.admissionId);
+    await this.#applyLedger(c, record.ledger ?? []);
+    heads.set(chainId, { lamport: r.lamport, hash: r.hash, receiptId: r.id });
+    return { receiptId: r.id, lamport: r.lamport };
+  }
+
+  async #closeAdmission(c: PoolClient, id: string): Promise<void> {
+    const del = await q(c, `DELETE FROM ${this.#t('admissions')} WHERE admission_id = $1 AND node_id = $2`, [
+      id,
+      this.nodeId,
+    ]);
+    if (del.rowCount === 1) return;
+    const other = (await q(c, `SELECT node_id FROM ${this.#t('admissions')} WHERE admission_id = $1`, [id]))
+      .rows[0];
+    if (other) {
+      throw new StoreError(
+        'STORE_LEASE_LOST',
+        `admission ${id} belongs to node ${str(other.node_id)} now (this node's lease expired and it was taken over)`,
+      );
+    }
+    throw new StoreError('STORE_INVALID_RECORD', `admission ${id} is not open`);
+  }
+
+  /**
+   * Commit calls in ONE transaction. The head of every chain they extend is locked first, in
+   * chain order (a head lock must outlive a failing call, so it is never taken inside a call's
+   * savepoint). The first attempt writes the calls one after the other without savepoints (two
+   * round trips per call fewer); a call that fails after writing rows rolls the transaction back,
+   * and the batch is written again with that call reported in its slot and every call in a
+   * SAVEPOINT of its own, so a failing call is rolled back alone. A batch is written at most twice.
+   */
+  async #commitBatch(records: readonly GovernedCallRecord[]): Promise<(CommitResult | Error)[]> {
+    const chains = [
+      ...new Set(
+        records
+          .map((r) => (r?.chainId === undefined ? DEFAULT_CHAIN : r.chainId))
+          .filter((id): id is string => typeof id === 'string'),
+      ),
+    ].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const failed = new Map<number, StoreError>();
+    let savepoints = false;
+    const attempt = async (c: PoolClient): Promise<(CommitResult | Error)[]> => {
+      const heads = new Map<string, Head>();
+      for (const chainId of chains) {
+        if (chains.length === 1) {
+          // One chain: if its head cannot be locked, every call of the batch fails the same way.
+          try {
+            heads.set(chainId, await this.#lockHead(c, chainId));
+          } catch (error) {
+            if (!(error instanceof StoreError) && connectionBroken(error)) throw error;
+            throw new CallFailed(-1, toStoreError(error, `lock the head of chain ${chainId}`));
+          }
+          continue;
+        }
+        await c.query('SAVEPOINT head');
+        try {
+          heads.set(chainId, await this.#lockHead(c, chainId));
+          await c.query('RELEASE SAVEPOINT head');
+        } catch (error) {
+          if (!(error instanceof StoreError) && connectionBroken(error)) throw error;
+          await c.query('ROLLBACK TO SAVEPOINT head');
+          await c.query('RELEASE SAVEPOINT head');
+          heads.set(chainId, toStoreError(error, `lock the head of chain ${chainId}`));
+        }
+      }
+      const initial = new Map(heads);
+      const results: (CommitResult | Error)[] = [];
+      for (const [index, record] of records.entries()) {
+        const known = failed.get(index);
+        if (known) {
+          results.push(known);
+          continue;
+        }
+        try {
+          this.#precheck(record, heads);
+        } catch (error) {
+          results.push(toStoreError(error, 'commit governed call'));
+          continue;
+        }
+        const chainId = record.chainId ?? DEFAULT_CHAIN;
+        const prior = heads.get(chainId);
+        if (savepoints) await c.query('SAVEPOINT call');
+        try {
+          results.push(await this.#writeCall(c, record, heads));
+          if (savepoints) await c.query('RELEASE SAVEPOINT call');
+        } catch (error) {
+          if (!(error instanceof StoreError) && (connectionBroken(error) || retryable(error))) throw error;
+          const e = toStoreError(error, 'commit governed call');
+          if (savepoints) {
+            await c.query('ROLLBACK TO SAVEPOINT call');
+            await c.query('RELEASE SAVEPOINT call');
+          } else if (e.code !== 'STORE_IDEMPOTENCY_CONFLICT') {
+            throw new CallFailed(index, e);
+          }
+          if (prior !== undefined) heads.set(chainId, prior);
+          results.push(e);
+        }
+      }
+      for (const [chainId, h] of heads) {
+        if (h instanceof StoreError || h === initial.get(chainId)) continue;
+        await q(
+          c,
+          `UPDATE ${this.#t('chain_heads')} SET lamport = $2, hash = $3, receipt_id = $4 WHERE chain_id = $1`,
+          [chainId, h.lamport, h.hash, h.receiptId],
+        );
+      }
+      return results;
+    };
+    for (;;) {
+      try {
+        return await this.#tx('commit governed calls', attempt);
+      } catch (error) {
+        if (!(error instanceof CallFailed)) throw error;
+        if (error.index < 0) return records.map(() => error.error);
+        failed.set(error.index, error.error);
+        if (records.length === failed.size) return records.map((_, i) => failed.get(i) as StoreError);
+        savepoints = true;
+      }
+    }
+  }
+
+  commitCall(record: GovernedCallRecord): Promise<CommitResult> {
+    try {
+      this.#open();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#committer) return this.#committer.submit(record);
+    return this.#commitBatch([record]).then(([r]) => {
+      if (r instanceof Error) throw r;
+      return r as CommitResult;
+    });
+  }
+
+  async commitCalls(records: readonly GovernedCallRecord[]): Promise<readonly (CommitResult | Error)[]> {
+    this.#open();
+    if (records.length === 0) return [];
+    return this.#commitBatch(records);
+  }
+
+  // ── admission journal and leases ──────────────────────────────────────────────────────────
+
+  async admitCall(admission: AdmissionRecord, ledger: readonly LedgerOp[] = []): Promise<void> {
+    checkAdmission(admission);
+    checkLedger(ledger);
+    await this.#tx('admit call', async (c) => {
+      await this.#applyLedger(c, ledger);
+      if (admission.reservationId) {
+        // The reservation must be open and this node's; its lease moves with the admission, so a
+        // taker cannot refund it as an orphan while the call runs.
+        const held = await q(
+          c,
+          `UPDATE ${this.#t('ledger_reservations')} SET lease_until = clock_timestamp() + $3 * interval '1 millisecond'
+           WHERE reservation_id = $1 AND node_id = $2 RETURNING 1`,
+          [admission.reservationId, this.nodeId, this.#leaseMs],
+        );
+        if (held.rowCount !== 1) {
+          throw new StoreError(
+            'STORE_RESERVATION_UNKNOWN',
+            `reservation ${admission.reservationId} is not open for node ${this.nodeId}`,
+          );
+        }
+      }
+      await q(
+        c,
+        `INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body)
+         VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6 * interval '1 millisecond', $7)`,
+        [
+          admission.id,
+          admission.chainId ?? DEFAULT_CHAIN,
+          admission.sessionId,
+          admission.reservationId ?? null,
+          this.nodeId,
+          this.#leaseMs,
+          JSON.stringify(admission.body),
+        ],
+      );
+    });
+  }
+
+  #admission(row: Row): LeasedAdmission {
+    return {
+      id: str(row.admission_id),
+      seq: num(row.seq),
+      chainId: str(row.chain_id),
+      sessionId: str(row.session_id),
+      reservationId: row.reservation_id == null ? null : str(row.reservation_id),
+      body: readJson<Json>(row.body, 'a stored admission'),
+      nodeId: str(row.node_id),
+      leaseUntil: num(row.lease_ms),
+    };
+  }
+
+  async leasedAdmissions(chainId?: string): Promise<readonly LeasedAdmission[]> {
+    const cols = `*, (extract(epoch FROM lease_until) * 1000)::float8 AS lease_ms`;
+    const rows =
+      chainId === undefined
+        ? await this.#read('read admissions', `SELECT ${cols} FROM ${this.#t('admissions')} ORDER BY seq`)
+        : await this.#read(
+            'read admissions',
+            `SELECT ${cols} FROM ${this.#t('admissions')} WHERE chain_id = $1 ORDER BY seq`,
+            [chainId],
+          );
+    return rows.map((r) => this.#admission(r));
+  }
+
+  async admissions(chainId?: string): Promise<readonly StoredAdmission[]> {
+    return (await this.leasedAdmissions(chainId)).map(({ nodeId: _n, leaseUntil: _l, ...a }) => a);
+  }
+
+  async renewLeases(leaseMs: number = this.#leaseMs): Promise<number> {
+    checkAmount(leaseMs);
+    return this.#tx('renew leases', async (c) => {
+      const res = await q(
+        c,
+        `WITH a AS (
+           UPDATE ${this.#t('admissions')} SET lease_until = clock_timestamp() + $2 * interval '1 millisecond'
+           WHERE node_id = $1 RETURNING 1
+         ), r AS (
+           UPDATE ${this.#t('ledger_reservations')} SET lease_until = clock_timestamp() + $2 * interval '1 millisecond'
+           WHERE node_id = $1
+         ) SELECT count(*) AS n FROM a`,
+        [this.nodeId, leaseMs],
+      );
+      return num(res.rows[0]?.n);
+    });
+  }
+
+  async takeOverExpired(leaseMs: number = this.#leaseMs): Promise<readonly LeasedAdmission[]> {
+    checkAmount(leaseMs);
+    return this.#tx('take over expired admissions', async (c) => {
+      // Row locks decide races: a renewal or a second taker that locked a row first is seen
+      // (the condition is re-checked on the latest row version), so a live lease is never taken
+      // and no admission is taken twice.
+      const taken = await q(
+        c,
+        `WITH t AS (
+           UPDATE ${this.#t('admissions')} SET node_id = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
+           WHERE lease_until < clock_timestamp() AND node_id <> $1
+           RETURNING *
+         ), r AS (
+           UPDATE ${this.#t('ledger_reservations')} SET node_id = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
+           WHERE reservation_id IN (SELECT reservation_id FROM t WHERE reservation_id IS NOT NULL)
+         ) SELECT *, (extract(epoch FROM lease_until) * 1000)::float8 AS lease_ms FROM t ORDER BY seq`,
+        [this.nodeId, leaseMs],
+      );
+      const orphans = await q(
+        c,
+        `SELECT reservation_id FROM ${this.#t('ledger_reservations')} r
+         WHERE r.lease_until < clock_timestamp() AND r.node_id <> $1
+           AND NOT EXISTS (SELECT 1 FROM ${this.#t('admissions')} a WHERE a.reservation_id = r.reservation_id)
+         ORDER BY reservation_id`,
+        [this.nodeId],
+      );
+      for (const o of orphans.rows)
+        await this.#settleIn(c, str(o.reservation_id), false, { expiredOnly: true });
+      return taken.rows.map((r) => this.#admission(r));
+    });
+  }
+
+  // ── budget ledger ─────────────────────────────────────────────────────────────────────────
+
+  async #reserveIn(
+    c: PoolClient,
+    id: string | undefined,
+    charges: readonly LedgerCharge[],
+    amount: number,
+  ): Promise<string | null> {
+    const counts = countOf(charges.map((ch) => ch.account));
+    const accounts = [...counts.keys()];
+    // Lock every account row in account order (created at zero if new), then check and move.
+    const locked = await q(
+      c,
+      `INSERT INTO ${this.#t('ledger_accounts')} AS a (account, spent, reserved)
+       SELECT x, 0, 0 FROM unnest($1::text[]) WITH ORDINALITY AS u(x, i) ORDER BY i
+       ON CONFLICT (account) DO UPDATE SET spent = a.spent
+       RETURNING account, spent, reserved`,
+      [accounts],
+    );
+    const state = new Map(locked.rows.map((r) => [str(r.account), num(r.spent) + num(r.reserved)]));
+    for (const ch of charges) {
+      if ((state.get(ch.account) ?? 0) + amount > ch.ceiling) return null;
+    }
+    if (id !== undefined) {
+      const m = RESERVATION_ID.exec(id);
+      if (m) {
+        // Keep generated ids clear of ids chosen by callers in the same format.
+        await q(c, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+          LOCK_NAMESPACE,
+          `ledger-seq:${this.schema}`,
+        ]);
+        await q(
+          c,
+          `SELECT setval($1::regclass, GREATEST($2::bigint, s.last_value)) FROM ${this.#t('ledger_reservation_seq')} s`,
+          [`${this.#s}.ledger_reservation_seq`, Number(m[1])],
+        );
+      }
+    }
+    try {
+      const res = await q(
+        c,
+        `WITH u AS (
+           UPDATE ${this.#t('ledger_accounts')} a SET reserved = a.reserved + x.n * $3::bigint
+           FROM unnest($1::text[], $2::bigint[]) AS x(account, n) WHERE a.account = x.account
+         )
+         INSERT INTO ${this.#t('ledger_reservations')} (reservation_id, accounts, amount, node_id, lease_until)
+         VALUES (COALESCE($4::text, 'budget-res-' || nextval($5::regclass)), $6, $3, $7, clock_timestamp() + $8 * interval '1 millisecond')
+         RETURNING reservation_id`,
+        [
+          accounts,
+          accounts.map((a) => counts.get(a)),
+          amount,
+          id ?? null,
+          `${this.#s}.ledger_reservation_seq`,
+          JSON.stringify(charges.map((ch) => ch.account)),
+          this.nodeId,
+          this.#leaseMs,
+        ],
+      );
+      return str(res.rows[0]?.reservation_id);
+    } catch (error) {
+      const e = toStoreError(error, 'reserve budget');
+      if (e.code === 'STORE_DUPLICATE')
+        throw new StoreError('STORE_DUPLICATE', `reservation ${id} exists`, { cause: error });
+      throw e;
+    }
+  }
+
+  async #settleIn(
+    c: PoolClient,
+    id: string,
+    spend: boolean,
+    opts: { expiredOnly?: boolean } = {},
+  ): Promise<void> {
+    const del = await q(
+      c,
+      opts.expiredOnly
+        ? `DELETE FROM ${this.#t('ledger_reservations')} WHERE reservation_id = $1 AND lease_until < clock_timestamp() RETURNING accounts, amount`
+        : `DELETE FROM ${this.#t('ledger_reservations')} WHERE reservation_id = $1 RETURNING accounts, amount`,
+      [id],
+    );
+    const row = del.rows[0];
+    if (!row) {
+      if (opts.expiredOnly) return; // renewed or settled meanwhile
+      throw new StoreError('STORE_RESERVATION_UNKNOWN', `no open reservation ${id}`);
+    }
+    const amount = num(row.amount);
+    const counts = countOf(readJson<string[]>(row.accounts, 'a stored reservation'));
+    const accounts = [...counts.keys()];
+    await q(
+      c,
+      `SELECT 1 FROM ${this.#t('ledger_accounts')} WHERE account = ANY($1::text[]) ORDER BY account FOR UPDATE`,
+      [accounts],
+    );
+    await q(
+      c,
+      `UPDATE ${this.#t('ledger_accounts')} a
+       SET spent = a.spent + CASE WHEN $3 THEN x.n * $4::bigint ELSE 0 END, reserved = a.reserved - x.n * $4::bigint
+       FROM unnest($1::text[], $2::bigint[]) AS x(account, n) WHERE a.account = x.account`,
+      [accounts, accounts.map((a) => counts.get(a)), spend, amount],
+    );
+  }
+
+  async #applyLedger(c: PoolClient, ops: readonly LedgerOp[]): Promise<void> {
+    for (const op of checkLedger(ops)) {
+      if (op.op === 'reserve') {
+        const id = await this.#reserveIn(c, op.id, op.charges, op.amount);
+        if (id === null)
+          throw new StoreError('STORE_BUDGET_EXCEEDED', `reservation ${op.id} would exceed a ceiling`);
+      } else {
+        await this.#settleIn(c, op.id, op.op === 'commit');
+      }
+    }
+  }
+
+  async ledgerReserve(charges: readonly LedgerCharge[], amount: number): Promise<string | null> {
+    checkAmount(amount);
+    checkLedger([{ op: 'reserve', id: '', charges, amount }]);
+    return this.#tx('reserve budget', (c) => this.#reserveIn(c, undefined, charges, amount));
+  }
+
+  async ledgerCommit(id: string): Promise<void> {
+    await this.#tx('commit reservation', (c) => this.#settleIn(c, id, true));
+  }
+
+  async ledgerRefund(id: string): Promise<void> {
+    await this.#tx('refund reservation', (c) => this.#settleIn(c, id, false));
+  }
+
+  async ledgerState(account: string): Promise<LedgerAccountState> {
+    const rows = await this.#read(
+      'read ledger account',
+      `SELECT spent, reserved FROM ${this.#t('ledger_accounts')} WHERE account = $1`,
+      [account],
+    );
+    const r = rows[0];
+    return r ? { spent: num(r.spent), reserved: num(r.reserved) } : { spent: 0, reserved: 0 };
+  }
+
+  async ledgerReservation(id: string): Promise<LedgerReservation | undefined> {
+    const rows = await this.#read(
+      'read reservation',
+      `SELECT accounts, amount FROM ${this.#t('ledger_reservations')} WHERE reservation_id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    return r
+      ? { accounts: readJson<string[]>(r.accounts, 'a stored reservation'), amount: num(r.amount) }
+      : undefined;
+  }
+
+  async releaseOrphanReservations(): Promise<readonly string[]> {
+    return this.#tx('release orphan reservations', async (c) => {
+      const rows = await q(
+        c,
+        `SELECT reservation_id FROM ${this.#t('ledger_reservations')} r WHERE r.node_id = $1
+           AND NOT EXISTS (SELECT 1 FROM ${this.#t('admissions')} a WHERE a.reservation_id = r.reservation_id)
+         ORDER BY reservation_id FOR UPDATE`,
+        [this.nodeId],
+      );
+      const ids = rows.rows.map((r) => str(r.reservation_id));
+      for (const id of ids) await this.#settleIn(c, id, false);
+      return ids;
+    });
+  }
+
+  // ── reads ─────────────────────────────────────────────────────────────────────────────────
+
+  async chainHead(chainId: string = DEFAULT_CHAIN): Promise<ChainHead | undefined> {
+    const rows = await this.#read(
+      'read chain head',
+      `SELECT lamport, hash, receipt_id FROM ${this.#t('chain_heads')} WHERE chain_id = $1 AND lamport > 0`,
+      [chainId],
+    );
+    const r = rows[0];
+    return r
+      ? { chainId, lamport: num(r.lamport), hash: str(r.hash), receiptId: str(r.receipt_id) }
+      : undefined;
+  }
+
+  #range(query: RangeQuery): { where: string; params: (string | number)[] } {
+    const clauses: string[] = [];
+    const params: (string | number)[] = [];
+    const add = (clause: string, v: string | number) => {
+      params.push(v);
+      clauses.push(`${clause} $${params.length}`);
+    };
+    if (query.chainId !== undefined) add('chain_id =', query.chainId);
+    if (query.sessionId !== undefined) add('session_id =', query.sessionId);
+    if (query.fromLamport !== undefined) add('lamport >=', query.fromLamport);
+    if (query.toLamport !== undefined) add('lamport <=', query.toLamport);
+    return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+
+  async receipts(query: RangeQuery = {}): Promise<readonly StoredReceipt[]> {
+    const { where, params } = this.#range(query);
+    const rows = await this.#read(
+      'read receipts',
+      `SELECT * FROM ${this.#t('receipts')} ${where} ORDER BY chain_id, lamport`,
+      params,
+    );
+    return rows.map((row) => ({
+      chainId: str(row.chain_id),
+      sessionId: str(row.session_id),
+      id: str(row.receipt_id),
+      lamport: num(row.lamport),
+      prevHash: str(row.prev_hash),
+      hash: str(row.hash),
+      ...(row.decision_id == null ? {} : { decisionId: str(row.decision_id) }),
+      ...(row.risk_tier == null ? {} : { riskTier: str(row.risk_tier) }),
+      envelope: readJson(row.envelope, 'a stored receipt'),
+    }));
+  }
+
+  async decisions(ids: readonly string[]): Promise<readonly StoredDecision[]> {
+    const rows = await this.#read(
+      'read decisions',
+      `SELECT * FROM ${this.#t('decisions')} WHERE decision_id = ANY($1::text[]) ORDER BY decision_id`,
+      [[...new Set(ids)]],
+    );
+    return rows.map((row) => ({
+      id: str(row.decision_id),
+      sessionId: str(row.session_id),
+      envelope: readJson(row.envelope, 'a stored decision'),
+    }));
+  }
+
+  async nodes(query: { readonly sessionId?: string } = {}): Promise<readonly StoredNode[]> {
+    const rows =
+      query.sessionId === undefined
+        ? await this.#read('read nodes', `SELECT * FROM ${this.#t('nodes')} ORDER BY lamport, node_id`)
+        : await this.#read(
+            'read nodes',
+            `SELECT * FROM ${this.#t('nodes')} WHERE session_id = $1 ORDER BY lamport, node_id`,
+            [query.sessionId],
+          );
+    return rows.map((row) => ({
+      id: str(row.node_id),
+      kind: str(row.kind),
+      lamport: num(row.lamport),
+      parents: readJson<string[]>(row.parents, 'a stored node'),
+      sessionId: str(row.session_id),
+      body: readJson<Json>(row.body, 'a stored node'),
+    }));
+  }
+
+  async requests(query: RangeQuery = {}): Promise<readonly StoredRequest[]> {
+    const { where, params } = this.#range(query);
+    const rows = await this.#read(
+      'read requests',
+      `SELECT * FROM ${this.#t('requests')} ${where} ORDER BY chain_id, lamport, request_id`,
+      params,
+    );
+    return rows.map((row) => ({
+      id: str(row.request_id),
+      receiptId: str(row.receipt_id),
+      chainId: str(row.chain_id),
+      lamport: num(row.lamport),
+      sessionId: str(row.session_id),
+      body: readJson<Json>(row.body, 'a stored request'),
+    }));
+  }
+
+  async sessions(): Promise<readonly string[]> {
+    const rows = await this.#read(
+      'read sessions',
+      `SELECT DISTINCT session_id FROM ${this.#t('receipts')} ORDER BY session_id`,
+    );
+    return rows.map((r) => str(r.session_id));
+  }
+
+  async idempotency(key: string): Promise<Json | undefined> {
+    const rows = await this.#read(
+      'read idempotency record',
+      `SELECT value FROM ${this.#t('idempotency')} WHERE idem_key = $1`,
+      [key],
+    );
+    return rows[0] ? readJson<Json>(rows[0].value, 'a stored idempotency record') : undefined;
+  }
+
+  async putIdempotency(key: string, receiptId: string, value: Json): Promise<boolean> {
+    const rows = await this.#write(
+      'record idempotency',
+      `INSERT INTO ${this.#t('idempotency')} (idem_key, receipt_id, value) VALUES ($1, $2, $3) ON CONFLICT (idem_key) DO NOTHING RETURNING 1`,
+      [key, receiptId, JSON.stringify(value)],
+    );
+    return rows.length === 1;
+  }
+
+  async budgetBalance(key: string): Promise<number> {
+    const rows = await this.#read(
+      'read budget',
+      `SELECT balance FROM ${this.#t('budgets')} WHERE budget_key = $1`,
+      [key],
+    );
+    return rows[0] ? num(rows[0].balance) : 0;
+  }
+
+  async nonceUsed(scope: string, nonce: string): Promise<boolean> {
+    const rows = await this.#read(
+      'read nonce',
+      `SELECT 1 FROM ${this.#t('nonces')} WHERE scope = $1 AND nonce = $2`,
+      [scope, nonce],
+    );
+    return rows.length === 1;
+  }
+
+  async consumeNonce(scope: string, nonce: string): Promise<boolean> {
+    const rows = await this.#write(
+      'consume nonce',
+      `INSERT INTO ${this.#t('nonces')} (scope, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
+      [scope, nonce],
+    );
+    return rows.length === 1;
+  }
+
+  // ── artifacts and documents ───────────────────────────────────────────────────────────────
+
+  async putArtifact(artifact: Omit<Artifact, 'digest'>): Promise<string> {
+    const d = digest(artifact.bytes);
+    await this.#write(
+      'store artifact',
+      `INSERT INTO ${this.#t('artifacts')} (digest, kind, name, version, bytes) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING`,
+      [d, artifact.kind, artifact.name, artifact.version, Buffer.from(artifact.bytes)],
+    );
+    return d;
+  }
+
+  #artifactRow(row: Row): Artifact {
+    return {
+      digest: str(row.digest),
+      kind: str(row.kind),
+      name: str(row.name),
+      version: str(row.version),
+      bytes: new Uint8Array(row.bytes as Uint8Array),
+    };
+  }
+
+  async artifact(d: string): Promise<Artifact | undefined> {
+    const rows = await this.#read(
+      'read artifact',
+      `SELECT * FROM ${this.#t('artifacts')} WHERE digest = $1`,
+      [d],
+    );
+    return rows[0] ? this.#artifactRow(rows[0]) : undefined;
+  }
+
+  async artifacts(query: { readonly kind?: string } = {}): Promise<readonly Artifact[]> {
+    const rows =
+      query.kind === undefined
+        ? await this.#read(
+            'read artifacts',
+            `SELECT * FROM ${this.#t('artifacts')} ORDER BY kind, name, version, digest`,
+          )
+        : await this.#read(
+            'read artifacts',
+            `SELECT * FROM ${this.#t('artifacts')} WHERE kind = $1 ORDER BY name, version, digest`,
+            [query.kind],
+          );
+    return rows.map((r) => this.#artifactRow(r));
+  }
+
+  async linkArtifact(sessionId: string, d: string): Promise<void> {
+    try {
+      await this.#write(
+        'link artifact',
+        `INSERT INTO ${this.#t('session_artifacts')} (session_id, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+        [sessionId, d],
+      );
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'STORE_INVALID_RECORD') {
+        throw new StoreError('STORE_INVALID_RECORD', `unknown artifact ${d}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async sessionArtifacts(sessionId: string): Promise<readonly Artifact[]> {
+    const rows = await this.#read(
+      'read session artifacts',
+      `SELECT a.* FROM ${this.#t('artifacts')} a JOIN ${this.#t('session_artifacts')} s ON s.digest = a.digest
+       WHERE s.session_id = $1 ORDER BY a.kind, a.name, a.version, a.digest`,
+      [sessionId],
+    );
+    return rows.map((r) => this.#artifactRow(r));
+  }
+
+  async getDocument(namespace: string, key: string): Promise<Json | undefined> {
+    const rows = await this.#read(
+      'read document',
+      `SELECT value FROM ${this.#t('documents')} WHERE namespace = $1 AND doc_key = $2`,
+      [namespace, key],
+    );
+    return rows[0] ? readJson<Json>(rows[0].value, 'a stored document') : undefined;
+  }
+
+  async putDocument(namespace: string, key: string, value: Json): Promise<void> {
+    await this.#write(
+      'write document',
+      `INSERT INTO ${this.#t('documents')} (namespace, doc_key, value) VALUES ($1, $2, $3)
+       ON CONFLICT (namespace, doc_key) DO UPDATE SET value = EXCLUDED.value`,
+      [namespace, key, JSON.stringify(value)],
+    );
+  }
+
+  async listDocuments(namespace: string): Promise<readonly { readonly key: string; readonly value: Json }[]> {
+    const rows = await this.#read(
+      'list documents',
+      `SELECT doc_key, value FROM ${this.#t('documents')} WHERE namespace = $1 ORDER BY doc_key`,
+      [namespace],
+    );
+    return rows.map((r) => ({ key: str(r.doc_key), value: readJson<Json>(r.value, 'a stored document') }));
+  }
+
+  // ── leadership ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Try to become the one leader for `role` (e.g. `log`: the node that appends to the global
+   * RFC 9162 log and signs its checkpoints). Leadership is a session-level advisory lock held on a
+   * dedicated connection: the server releases it when that connection ends, so a dead leader is
+   * replaced without any timeout of ours. Resolves undefined when another node leads. The holder
+   * must stop acting as leader as soon as `lost` resolves (connection gone, server restarted).
+   */
+  async tryLead(role: string): Promise<Leadership | undefined> {
+    this.#open();
+    checkText(role, 'role');
+    const c = new Client(this.#connection);
+    let lostResolve: () => void = () => {};
+    const lost = new Promise<void>((resolve) => {
+      lostResolve = resolve;
+    });
+    c.on('error', () => lostResolve());
+    c.on('end', () => lostResolve());
+    try {
+      await c.connect();
+      const { rows } = await c.query<Row>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS held', [
+        LOCK_NAMESPACE,
+        `lead:${this.schema}:${role}`,
+      ]);
+      if (rows[0]?.held !== true) {
+        await c.end();
+        return undefined;
+      }
+    } catch (error) {
+      await c.end().catch(() => undefined);
+      throw toStoreError(error, `try to lead ${role}`);
+    }
+    this.#leaders.add(c);
+    let released = false;
+    return {
+      role,
+      lost,
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.#leaders.delete(c);
+        // Ending the session releases the lock whatever state the connection is in.
+        await c.end().catch(() => undefined);
+      },
+    };
+  }
+
+  // ── lifecycle ─────────────────────────────────────────────────────────────────────────────
+
+  /** Wait for queued commits, then close every connection. Closing twice is harmless. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#committer?.idle();
+    this.#closed = true;
+    for (const c of this.#leaders) await c.end().catch(() => undefined);
+    this.#leaders.clear();
+    await this.#pool.end();
+  }
+}

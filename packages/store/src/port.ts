@@ -1,0 +1,98 @@
+// The store port: what a governed runtime needs from durable storage, independent of the engine.
+// `SqliteStore` (embedded, one runtime per data directory) and `PostgresStore` from
+// `@helm/store-postgres` (several runtime nodes on one database) implement it with the same
+// observable behaviour; `packages/store/test/contract.ts` is the executable form of this contract
+// and runs against both.
+//
+// Everything is async so a networked engine fits. Every method either does all of its work in
+// one storage transaction or none of it, and rejects with a `StoreError` whose `code` is stable
+// (an unreachable database is `STORE_UNAVAILABLE`, a lock or statement past its timeout
+// `STORE_TIMEOUT`: the caller fails closed and no effect runs — docs/threat-model.md "No store,
+// no effect").
+import type { HelmStore, Json, StoredAdmission } from './types.js';
+
+/** One account a reservation charges, with the ceiling `spent + reserved` may not exceed. */
+export interface LedgerCharge {
+  readonly account: string;
+  readonly ceiling: number;
+}
+
+export interface LedgerAccountState {
+  readonly spent: number;
+  readonly reserved: number;
+}
+
+/** An open (neither committed nor refunded) reservation. */
+export interface LedgerReservation {
+  readonly accounts: readonly string[];
+  readonly amount: number;
+}
+
+/**
+ * The async store surface a governed runtime is written against: the governed-call transaction
+ * (`admitCall` before the driver runs, `commitCall` with the receipt), the reads an export and a
+ * restart need, and the shared state a decision consults (budget ledger, idempotency, nonces).
+ *
+ * Concurrency guarantees (several handles — connections, processes, nodes — on one database):
+ * - a receipt chain never forks and has no gaps: of two commits of the same Lamport on one chain,
+ *   exactly one succeeds and the other fails `STORE_CHAIN_CONFLICT` writing nothing;
+ * - the ledger never overspends: `spent + reserved <= ceiling` holds on every account after every
+ *   transaction, however many reservations race;
+ * - a nonce is consumed once (`consumeNonce` is true for exactly one caller; a call carrying a
+ *   used nonce fails `STORE_NONCE_REUSED`);
+ * - an idempotency key keeps its first record (first writer wins).
+ */
+export interface RuntimeStore extends HelmStore {
+  /**
+   * Reserve `amount` on every account or on none (all-or-nothing); `null` when any account would
+   * exceed its ceiling. The id is `budget-res-<n>`, unique in the database.
+   */
+  ledgerReserve(charges: readonly LedgerCharge[], amount: number): Promise<string | null>;
+  /** Spend an open reservation; `STORE_RESERVATION_UNKNOWN` if it is not open (settled once). */
+  ledgerCommit(id: string): Promise<void>;
+  /** Release an open reservation; `STORE_RESERVATION_UNKNOWN` if it is not open. */
+  ledgerRefund(id: string): Promise<void>;
+  /** An account's state (zeros for an account never charged). */
+  ledgerState(account: string): Promise<LedgerAccountState>;
+  /** An open reservation, or undefined. */
+  ledgerReservation(id: string): Promise<LedgerReservation | undefined>;
+  /**
+   * Start-up of a runtime: refund the open reservations of this runtime that no open admission
+   * holds (their call never reached its driver). Returns the refunded ids, ascending.
+   */
+  releaseOrphanReservations(): Promise<readonly string[]>;
+  /** Record an idempotency result outside a call; false (nothing written) if the key exists. */
+  putIdempotency(key: string, receiptId: string, value: Json): Promise<boolean>;
+}
+
+/** An open admission with its owner and lease (multi-node stores). */
+export interface LeasedAdmission extends StoredAdmission {
+  /** The runtime node that admitted the call (or took it over). */
+  readonly nodeId: string;
+  /** When the owner's lease ends, in milliseconds since the epoch of the database's clock. */
+  readonly leaseUntil: number;
+}
+
+/**
+ * Admission ownership for stores that several runtime nodes share. Each admission (and each
+ * reservation not yet held by one) belongs to the node that wrote it under a lease measured on
+ * the database's clock; the owner renews its leases while it lives, and another node may take
+ * over an admission only after its lease has expired — never while the owner renews. A node that
+ * lost an admission cannot close it any more (`STORE_LEASE_LOST`), so one admission never gets two
+ * receipts.
+ */
+export interface AdmissionLeases {
+  /** This handle's node id (stamped on what it admits). */
+  readonly nodeId: string;
+  /** Extend the lease of every admission and reservation this node owns; returns the admissions renewed. */
+  renewLeases(leaseMs?: number): Promise<number>;
+  /**
+   * Take over every admission whose lease has expired (their owner is presumed dead): they become
+   * this node's, under a fresh lease, for it to receipt `EXECUTION_INTERRUPTED`. Reservations of
+   * expired owners that no admission holds are refunded (their call never reached a driver).
+   * Concurrent takers never take the same admission twice.
+   */
+  takeOverExpired(leaseMs?: number): Promise<readonly LeasedAdmission[]>;
+  /** Open admissions with owner and lease, in admission order; optionally of one chain. */
+  leasedAdmissions(chainId?: string): Promise<readonly LeasedAdmission[]>;
+}
