@@ -4,7 +4,8 @@
 // challenge is reused only by a call with the identical binding (I-APPROVAL-1, I-APPROVAL-2).
 // Approvers sign `helm.approval.v1` statements with keys authorized for the challenge's role
 // (checked through the KeyAuthorization port; the guardian's own execution key is never
-// accepted). Quorum counts distinct, verified approvers; the timelock and expiry come from the
+// accepted). Quorum counts distinct, verified approvers — distinct by claimed identity, key id and
+// key rotation lineage; the timelock and expiry come from the
 // injected clock; emergency overrides need a stricter quorum and are flagged for review. A grant
 // is single-use: `consumeGrant` re-checks every binding and marks it consumed atomically when
 // execution starts. A challenge signed by this guardian in another process can be restored from
@@ -125,6 +126,8 @@ interface ChallengeState {
   readonly envelope: SignedEnvelope;
   readonly approvers: Set<string>;
   readonly keys: Set<string>;
+  /** Rotation lineages that approved: a key and its successors are one approver. */
+  readonly lineages: Set<string>;
   approvals: number;
   emergencyApprovals: number;
   consumed: boolean;
@@ -345,6 +348,7 @@ export class ApprovalCeremonies {
       envelope,
       approvers: new Set(),
       keys: new Set(),
+      lineages: new Set(),
       approvals: 0,
       emergencyApprovals: 0,
       consumed: false,
@@ -405,6 +409,7 @@ export class ApprovalCeremonies {
       envelope,
       approvers: new Set(),
       keys: new Set(),
+      lineages: new Set(),
       approvals: 0,
       emergencyApprovals: 0,
       consumed: false,
@@ -476,9 +481,13 @@ export class ApprovalCeremonies {
     const keyId = envelope.signatures[0]!.keyid;
     if (keyId === this.options.signer.keyId)
       throw this.reject('APPROVAL_INVALID', c.challenge_id, 'execution key cannot approve');
-    const publicKey = this.options.keyAuthorization(keyId, c.role);
-    if (!publicKey)
+    const authorized = this.options.keyAuthorization(keyId, c.role);
+    if (!authorized)
       throw this.reject('APPROVAL_INVALID', c.challenge_id, `key not authorized for role ${c.role}`);
+    const publicKey = authorized instanceof Uint8Array ? authorized : authorized.publicKey;
+    const lineage = authorized instanceof Uint8Array ? keyId : authorized.lineage;
+    if (!(publicKey instanceof Uint8Array) || typeof lineage !== 'string' || lineage === '')
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'key authorization answer is malformed');
     let statement: ApprovalStatement;
     try {
       statement = verifyEnvelope(envelope, APPROVAL_TYPE, (id) => (id === keyId ? publicKey : undefined))
@@ -506,17 +515,21 @@ export class ApprovalCeremonies {
     if (statement.emergency && c.emergency_quorum === null) {
       throw this.reject('APPROVAL_INVALID', c.challenge_id, 'rule allows no emergency override');
     }
-    if (state.approvers.has(statement.approver) || state.keys.has(keyId)) {
+    // One approver per identity, per key and per rotation lineage: a rotated key's successor is
+    // the same approver, not a new one (I-GOVERN-2).
+    if (state.approvers.has(statement.approver) || state.keys.has(keyId) || state.lineages.has(lineage)) {
       throw this.reject('APPROVAL_INVALID', c.challenge_id, 'duplicate approver');
     }
-    const times = this.approverTimes.get(keyId) ?? [];
-    this.approverTimes.set(keyId, times);
+    // Rate-limited per lineage too, so a rotation does not reset an approver's window.
+    const times = this.approverTimes.get(lineage) ?? [];
+    this.approverTimes.set(lineage, times);
     if (!withinWindow(times, now, this.options.perApprover)) {
       throw this.reject('APPROVAL_RATE_LIMITED', c.challenge_id, 'approver rate limit');
     }
     times.push(now);
     state.approvers.add(statement.approver);
     state.keys.add(keyId);
+    state.lineages.add(lineage);
     state.approvals++;
     if (statement.emergency) state.emergencyApprovals++;
     this.record(

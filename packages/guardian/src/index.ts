@@ -69,6 +69,7 @@ export {
   type StackLayer,
 } from './policy.js';
 export {
+  type AuthorizedKey,
   type Clock,
   type EventSink,
   type GuardianEvent,

@@ -50,7 +50,19 @@ export class MemoryEventSink implements EventSink {
 }
 
 /**
- * Key authorization: return the raw Ed25519 public key for `keyId` if that key is authorized for
- * `role` at the current registry height, otherwise undefined. (@helm/trust provides the registry.)
+ * An authorized key with its rotation lineage: the key id of the first key of its rotation chain
+ * (the key itself when it was never rotated into). Every key reached from one key by `key_rotate`
+ * shares its lineage, so a quorum counts them as one approver.
  */
-export type KeyAuthorization = (keyId: string, role: string) => Uint8Array | undefined;
+export interface AuthorizedKey {
+  readonly publicKey: Uint8Array;
+  readonly lineage: string;
+}
+
+/**
+ * Key authorization: the raw Ed25519 public key for `keyId` — or the key with its rotation
+ * lineage — if that key is authorized for `role` at the current registry height, otherwise
+ * undefined. (@helm/trust provides the registry.) A bare public key is its own lineage: a port
+ * backed by a registry with rotations must return the lineage, or a rotated key counts twice.
+ */
+export type KeyAuthorization = (keyId: string, role: string) => Uint8Array | AuthorizedKey | undefined;

@@ -216,6 +216,56 @@ describe('approval ceremonies', () => {
     expect(a.status(challenge.challenge_id)!.approvals).toBe(1);
   });
 
+  it('keys of one rotation lineage count as one approver, whatever identity they claim', () => {
+    // approverSigners[0] was rotated to [2]; [1] is a separate approver. The port reports the
+    // lineage (the first key of the rotation chain) for every key it authorizes.
+    const lineage = new Map([
+      [approverSigners[0]!.keyId, approverSigners[0]!.keyId],
+      [approverSigners[2]!.keyId, approverSigners[0]!.keyId],
+      [approverSigners[1]!.keyId, approverSigners[1]!.keyId],
+    ]);
+    const h = harness({
+      approvals: {
+        keyAuthorization: (id, role) => {
+          const s = approverSigners.find((k) => k.keyId === id);
+          const l = lineage.get(id);
+          return role === 'approver' && s && l ? { publicKey: s.publicKey, lineage: l } : undefined;
+        },
+        perApprover: { max: 10, window_ms: 3_600_000 },
+        perPrincipal: { max: 10, window_ms: 3_600_000 },
+      },
+    });
+    const { guardian, challenge, clock } = escalate(h);
+    const a = guardian.approvals!;
+    a.submit(approve(challenge, approverSigners[0]!, 'ann'));
+    // The successor key, under a fresh identity, is still ann.
+    expect(code(() => a.submit(approve(challenge, approverSigners[2]!, 'ann-2')))).toBe('APPROVAL_INVALID');
+    expect(a.status(challenge.challenge_id)!.approvals).toBe(1);
+    clock.advance(60_000);
+    expect(guardian.evaluate(deploy()).record.verdict).toBe('ESCALATE');
+    // A key of another lineage is a second approver.
+    expect(a.submit(approve(challenge, approverSigners[1]!, 'ben')).approvals).toBe(2);
+    expect(guardian.evaluate(deploy()).record.verdict).toBe('ALLOW');
+  });
+
+  it('a malformed key authorization answer is refused, not counted', () => {
+    const h = harness({
+      approvals: {
+        keyAuthorization: (id) =>
+          id === approverSigners[0]!.keyId
+            ? ({ publicKey: approverSigners[0]!.publicKey, lineage: '' } as never)
+            : undefined,
+        perApprover: { max: 10, window_ms: 3_600_000 },
+        perPrincipal: { max: 10, window_ms: 3_600_000 },
+      },
+    });
+    const { guardian, challenge } = escalate(h);
+    expect(code(() => guardian.approvals!.submit(approve(challenge, approverSigners[0]!, 'ann')))).toBe(
+      'APPROVAL_INVALID',
+    );
+    expect(guardian.approvals!.status(challenge.challenge_id)!.approvals).toBe(0);
+  });
+
   it('approval after expiry is refused; an expired challenge denies with APPROVAL_TIMEOUT', () => {
     const { guardian, challenge, clock } = escalate();
     const a = guardian.approvals!;

@@ -83,6 +83,7 @@ import {
 } from './governance.js';
 import { StoreIdempotency } from './idempotency.js';
 import { baseIdentity, guardianOf } from './identity.js';
+import { keyLineage } from './key-lineage.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
 import { checkedPlugin, PLUGIN_DRIVER_KIND, PluginHost } from './plugin.js';
@@ -250,6 +251,16 @@ export function loadDataDirPolicy(data: DataDir, registry: TrustRegistry): Polic
   }
 }
 
+/** Key authorization of approvals in force: an event's application state, or (undefined) the head. */
+interface ApprovalAuthorization {
+  at:
+    | {
+        readonly registry: TrustRegistry;
+        readonly lookup: (keyid: string, role: string) => Uint8Array | undefined;
+      }
+    | undefined;
+}
+
 export class GovernedRuntime {
   readonly data: DataDir;
   readonly config: HelmConfig;
@@ -276,7 +287,7 @@ export class GovernedRuntime {
   /** The governance log's side of this runtime (src/internal/governance.ts). */
   #governance: GovernanceIngestor | undefined;
   /** Key authorization of approvals: the registry head, or an event's application state. */
-  readonly #authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
+  readonly #authorization: ApprovalAuthorization;
   /** How many approval-ceremony log entries are persisted (challenges opened, closed). */
   #ceremonyAt = 0;
   readonly #frozen: { at: number | undefined };
@@ -305,7 +316,7 @@ export class GovernedRuntime {
       clock: Clock;
       lastNodeLamport: number;
       frozen: { at: number | undefined };
-      authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
+      authorization: ApprovalAuthorization;
       epoch: number;
       options: RuntimeOptions;
       explaining: ExplainingPort;
@@ -360,7 +371,12 @@ export class GovernedRuntime {
     const registry = data.registry();
     const headAuthorization = registry.keyAuthorization();
     const authorization = {
-      at: undefined as ((keyid: string, role: string) => Uint8Array | undefined) | undefined,
+      at: undefined as
+        | {
+            readonly registry: TrustRegistry;
+            readonly lookup: (keyid: string, role: string) => Uint8Array | undefined;
+          }
+        | undefined,
     };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     store.releaseOrphanReservationsSync();
@@ -382,7 +398,14 @@ export class GovernedRuntime {
       approvals: {
         // While a governance event is applied, its approval is checked at the registry state of
         // that application (the same at every later open); otherwise at the head.
-        keyAuthorization: (keyid, role) => (authorization.at ?? headAuthorization)(keyid, role),
+        // The answer carries the key's rotation lineage, so a key and its successors count as one
+        // approver (I-GOVERN-2); a key whose lineage cannot be derived is not authorized.
+        keyAuthorization: (keyid, role) => {
+          const publicKey = (authorization.at?.lookup ?? headAuthorization)(keyid, role);
+          if (!publicKey) return undefined;
+          const lineage = keyLineage(authorization.at?.registry ?? registry, keyid);
+          return lineage === undefined ? undefined : { publicKey, lineage };
+        },
         perApprover: { max: 100, window_ms: 3_600_000 },
         perPrincipal: { max: 100, window_ms: 3_600_000 },
       },
@@ -503,7 +526,7 @@ export class GovernedRuntime {
         authorization.at =
           reg === undefined || seq === undefined
             ? undefined
-            : (keyid, role) => reg.keyLookup()(keyid, role, seq);
+            : { registry: reg, lookup: (keyid, role) => reg.keyLookup()(keyid, role, seq) };
       },
       headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
       replayTrustSeq: () => (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
