@@ -96,6 +96,7 @@ export {
   policyOverlaySchema,
   policyRuleSchema,
 } from './policy.js';
+export { REASON_CODE_MEANINGS, type ReasonCodeInfo, reasonCodeInfo } from './reason-code-meanings.js';
 export {
   DRIVER_FAILURE_CODES,
   isDriverFailureCode,
@@ -103,9 +104,7 @@ export {
   REASON_CODE_LIST,
   REASON_CODES,
   type ReasonCode,
-  type ReasonCodeInfo,
   ReasonCodeSchema,
-  reasonCodeInfo,
   verdictOf,
 } from './reason-codes.js';
 export {
