@@ -2,25 +2,27 @@ export type { JsonValue } from '@helm/contracts/wire';
 export { canonicalDigest, effectDigest, soleSignatureDigest } from './digests.js';
 export {
   type AsyncSigner,
-  createSigner,
   type Ed25519Backend,
   type Ed25519BackendName,
-  type Ed25519KeyPair,
-  type EntropySource,
-  generateKeyPair,
   isKeyId,
   isValidPublicKey,
   keyIdFor,
-  keyPairFromSeed,
-  nodeBackend,
   PUBLIC_KEY_LENGTH,
   SEED_LENGTH,
   SIGNATURE_LENGTH,
   type Signer,
-  toAsyncSigner,
   verifyEd25519,
 } from './ed25519.js';
 export { ED25519_BACKENDS, getBackend, nobleBackend } from './ed25519-backends.js';
+export {
+  createSigner,
+  type Ed25519KeyPair,
+  type EntropySource,
+  generateKeyPair,
+  keyPairFromSeed,
+  nodeBackend,
+  toAsyncSigner,
+} from './ed25519-sign.js';
 export {
   bytesEqual,
   fromBase64Url,

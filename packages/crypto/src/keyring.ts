@@ -1,7 +1,8 @@
 // Verifier and key-ring interfaces: the seam between signature checking and trust decisions.
 // A KeyRing answers "which raw public key does this key id denote?"; the trust package
 // implements richer rings (roles, validity windows, revocation) behind the same interface.
-import { type Ed25519Backend, keyIdFor, nodeBackend } from './ed25519.js';
+import { type Ed25519Backend, keyIdFor } from './ed25519.js';
+import { nodeBackend } from './ed25519-sign.js';
 import { CryptoError } from './errors.js';
 import { importPublicKeyRaw } from './keys.js';
 

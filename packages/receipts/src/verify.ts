@@ -14,7 +14,7 @@ import { RECEIPT_GENESIS_PREV_HASH, RECEIPT_TYPE, type ReceiptBody } from '@helm
 import type { RoleKeyLookup } from '@helm/contracts/wire';
 import { canonicalDigest } from '@helm/crypto/digests';
 import { verifyEd25519 } from '@helm/crypto/ed25519';
-import { type OpenedEnvelope, openEnvelope } from '@helm/crypto/envelope';
+import { type OpenedEnvelope, openEnvelope } from '@helm/crypto/envelope-open';
 import { CryptoError } from '@helm/crypto/errors';
 import { digest } from '@helm/crypto/hash';
 import { type ChainHead, receiptHash } from './head.js';
