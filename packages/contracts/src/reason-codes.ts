@@ -133,13 +133,3 @@ export function isReasonCode(value: unknown): value is ReasonCode {
 export function verdictOf(code: ReasonCode): Verdict {
   return REASON_CODES[code].verdict;
 }
-
-/** JSON Schema of a reason code: exactly the registered strings. */
-export const ReasonCodeSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.reason_code.v1.json',
-  title: 'ReasonCode',
-  description: 'A code from the closed reason-code registry (docs/spec/reason-codes.md).',
-  type: 'string',
-  enum: [...REASON_CODE_LIST],
-} as const;

@@ -14,10 +14,10 @@ import {
   APPROVAL_TYPE,
   type ApprovalChallenge,
   type ApprovalStatement,
-  approvalStatementSchema,
 } from '@helm/contracts/approval';
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import type { ApprovalRequirement } from '@helm/contracts/policy';
+import { approvalStatementSchema } from '@helm/contracts/schemas';
 import { canonicalDigest } from '@helm/crypto/digests';
 import type { Signer } from '@helm/crypto/ed25519';
 import { fromBase64Url } from '@helm/crypto/encoding';

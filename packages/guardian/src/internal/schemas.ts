@@ -1,12 +1,13 @@
 // The one ajv instance of the guardian: draft 2020-12, strict, every contracts schema registered.
-import { delegationGrantSchema, delegationPresentationSchema } from '@helm/contracts/delegation';
 import {
+  delegationGrantSchema,
+  delegationPresentationSchema,
   p0CeilingSchema,
   policyBundleSchema,
   policyMatchSchema,
   policyOverlaySchema,
   policyRuleSchema,
-} from '@helm/contracts/policy';
+} from '@helm/contracts/schemas';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 
 export const ajv = new Ajv2020({ strict: true, allErrors: false });
