@@ -1,3 +1,9 @@
+// Approval ceremonies (normative: docs/spec/approval.md). The guardian signs a challenge
+// (`helm.approval.challenge.v1`) binding the call context (tenant, principal, authority, tool,
+// effect, args), the P1 bundle hash, the P0 ceiling hash, the intent hash and the digest of the
+// approval requirement; approvers sign an approval (`helm.approval.v1`, a different signature
+// domain than any execution envelope) with keys authorized for the approver role.
+
 export const APPROVAL_CHALLENGE_TYPE = 'helm.approval.challenge.v1';
 export const APPROVAL_TYPE = 'helm.approval.v1';
 /**

@@ -1,3 +1,11 @@
+// Checkpoint (`helm.checkpoint.v1`): a signed RFC 9162 Merkle tree head over an append-only log of
+// entries (receipts of one chain, or ProofGraph nodes). Normative: docs/spec/checkpoint.md.
+//
+// checkpoint hash = digest(canonicalBytes({type, payload, signatures})) of the signed envelope.
+// The first checkpoint of a log has prev_checkpoint_hash = CHECKPOINT_GENESIS_HASH and
+// prev_tree_size 0; each later one names its predecessor, and a verifier checks a consistency
+// proof from prev_tree_size to tree_size.
+
 export const CHECKPOINT_TYPE = 'helm.checkpoint.v1';
 
 /** `prev_checkpoint_hash` of the first checkpoint of a log: `sha256:` followed by 64 zeros. */

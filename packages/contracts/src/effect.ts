@@ -1,3 +1,12 @@
+// Effect: the concrete side effect one admissible tool call would have (normative:
+// docs/spec/effect.md). The Guardian constructs it after gates 0–5; policy, PRG, budget, approval
+// and the AuthorizedExecutionIntent all refer to it by its digest.
+//
+// effect digest rule: `effect_digest = digest(canonicalBytes(effect))` — i.e. "sha256:" + the
+// lowercase hex SHA-256 of the RFC 8785 JCS bytes of the whole Effect object, `type` included.
+// An Effect has no id field of its own; the digest is its identity. `@helm/crypto` exports
+// `effectDigest(effect)` implementing exactly this rule.
+
 /** Envelope / domain type string of an Effect body. */
 export const EFFECT_TYPE = 'helm.effect.v1';
 

@@ -1,5 +1,7 @@
-/** Prefix of every envelope type string, e.g. `helm.receipt.v1`. */
-export const ENVELOPE_TYPE_PREFIX = 'helm.';
+// The one signed-envelope format of HELM (normative: docs/spec/envelope.md).
+// `payload` carries the exact RFC 8785 JCS bytes of the body (base64url, no padding); the body
+// itself contains `type`, which is also the signature's domain separator. Verifiers check the
+// signature over those exact bytes and never re-serialize a parsed object to verify.
 
 export interface EnvelopeSignature {
   /** Key id of the signer (see docs/spec/signatures.md). */

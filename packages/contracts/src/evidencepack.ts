@@ -1,3 +1,10 @@
+// EvidencePack manifest (`helm.evidencepack.manifest.v1`): the signed table of contents of a
+// deterministic EvidencePack tar (normative: docs/spec/evidencepack.md). It travels as the
+// SignedEnvelope `manifest.json`. The entry list (every other entry's path, size and digest, sorted
+// bytewise by path) is not inlined: it is the entry `manifest/entries.json`, bound by its size,
+// SHA-256 and RFC 9162 Merkle root in the signed body, so the signed manifest has a fixed size
+// whatever the number of entries.
+
 export const EVIDENCEPACK_MANIFEST_TYPE = 'helm.evidencepack.manifest.v1';
 
 /** The EvidencePack format version this manifest type describes. */

@@ -40,10 +40,9 @@ export {
   RISK_TIERS,
   type RiskTier,
 } from './effect.js';
-export {
-  ENVELOPE_TYPE_PREFIX,
-  type EnvelopeSignature,
-  type SignedEnvelope,
+export type {
+  EnvelopeSignature,
+  SignedEnvelope,
 } from './envelope.js';
 export {
   EVIDENCEPACK_ENTRIES_PATH,

@@ -1,3 +1,10 @@
+// ProofGraph node (`helm.node.v1`): one signed vertex of the append-only ProofGraph DAG.
+// Normative: docs/spec/node.md. Produced and validated by @helm/proofgraph.
+//
+// node hash = digest(canonicalBytes({type, payload, signatures})) of the node's signed envelope.
+// `parents` are node hashes in strictly ascending order (no duplicates); roots have no parents and
+// lamport 1; every other node has lamport = max(parent lamports) + 1.
+
 export const NODE_TYPE = 'helm.node.v1';
 
 /** Node kinds the kernel emits. The set is open: any kind matching NODE_KIND_PATTERN is valid. */

@@ -6,7 +6,10 @@
 // verify path imports.
 import type { Verdict } from './verdict.js';
 
-/** Every registered code with the verdict it carries, in registry order. */
+/**
+ * Every registered code with the verdict it carries, in registry order. `driver: true` marks the
+ * codes a driver may put on its own failure (DRIVER_FAILURE_CODES).
+ */
 export const REASON_CODES = {
   ALLOW: { verdict: 'ALLOW' },
   IDEMPOTENT_REPLAY: { verdict: 'ALLOW' },
@@ -47,30 +50,30 @@ export const REASON_CODES = {
   INTENT_INVALID: { verdict: 'DENY' },
   IDEMPOTENCY_CONFLICT: { verdict: 'DENY' },
   IDEMPOTENCY_RECORD_INVALID: { verdict: 'DENY' },
-  DRIVER_EGRESS_DENIED: { verdict: 'DENY' },
-  DRIVER_ERROR: { verdict: 'DENY' },
-  DRIVER_TIMEOUT: { verdict: 'DENY' },
+  DRIVER_EGRESS_DENIED: { verdict: 'DENY', driver: true },
+  DRIVER_ERROR: { verdict: 'DENY', driver: true },
+  DRIVER_TIMEOUT: { verdict: 'DENY', driver: true },
   RECEIPT_POLICY_MISSING: { verdict: 'DENY' },
   RECEIPT_POLICY_VIOLATION: { verdict: 'DENY' },
   RECEIPT_PERSIST_FAILED: { verdict: 'DENY' },
   EXECUTION_INTERRUPTED: { verdict: 'DENY' },
   // Sandbox
-  ERR_COMPUTE_GAS_EXHAUSTED: { verdict: 'DENY' },
-  ERR_COMPUTE_TIME_EXHAUSTED: { verdict: 'DENY' },
-  ERR_COMPUTE_MEMORY_EXHAUSTED: { verdict: 'DENY' },
-  ERR_COMPUTE_OUTPUT_EXHAUSTED: { verdict: 'DENY' },
-  SANDBOX_TRAP: { verdict: 'DENY' },
-  SANDBOX_VIOLATION: { verdict: 'DENY' },
-  SANDBOX_INVALID_MODULE: { verdict: 'DENY' },
-  SANDBOX_EXIT_NONZERO: { verdict: 'DENY' },
-  SANDBOX_TRAP_UNREACHABLE: { verdict: 'DENY' },
-  SANDBOX_TRAP_OUT_OF_BOUNDS: { verdict: 'DENY' },
-  SANDBOX_TRAP_DIVIDE_BY_ZERO: { verdict: 'DENY' },
-  SANDBOX_TRAP_INTEGER_OVERFLOW: { verdict: 'DENY' },
-  SANDBOX_TRAP_INVALID_CONVERSION: { verdict: 'DENY' },
-  SANDBOX_TRAP_INDIRECT_CALL: { verdict: 'DENY' },
-  SANDBOX_TRAP_STACK_OVERFLOW: { verdict: 'DENY' },
-  SANDBOX_OUTPUT_INVALID: { verdict: 'DENY' },
+  ERR_COMPUTE_GAS_EXHAUSTED: { verdict: 'DENY', driver: true },
+  ERR_COMPUTE_TIME_EXHAUSTED: { verdict: 'DENY', driver: true },
+  ERR_COMPUTE_MEMORY_EXHAUSTED: { verdict: 'DENY', driver: true },
+  ERR_COMPUTE_OUTPUT_EXHAUSTED: { verdict: 'DENY', driver: true },
+  SANDBOX_TRAP: { verdict: 'DENY', driver: true },
+  SANDBOX_VIOLATION: { verdict: 'DENY', driver: true },
+  SANDBOX_INVALID_MODULE: { verdict: 'DENY', driver: true },
+  SANDBOX_EXIT_NONZERO: { verdict: 'DENY', driver: true },
+  SANDBOX_TRAP_UNREACHABLE: { verdict: 'DENY', driver: true },
+  SANDBOX_TRAP_OUT_OF_BOUNDS: { verdict: 'DENY', driver: true },
+  SANDBOX_TRAP_DIVIDE_BY_ZERO: { verdict: 'DENY', driver: true },
+  SANDBOX_TRAP_INTEGER_OVERFLOW: { verdict: 'DENY', driver: true },
+  SANDBOX_TRAP_INVALID_CONVERSION: { verdict: 'DENY', driver: true },
+  SANDBOX_TRAP_INDIRECT_CALL: { verdict: 'DENY', driver: true },
+  SANDBOX_TRAP_STACK_OVERFLOW: { verdict: 'DENY', driver: true },
+  SANDBOX_OUTPUT_INVALID: { verdict: 'DENY', driver: true },
   // Trust / evidence
   TRUST_KEY_UNKNOWN: { verdict: 'DENY' },
   TRUST_KEY_REVOKED: { verdict: 'DENY' },
@@ -85,45 +88,27 @@ export const REASON_CODES = {
   KEY_INVALID: { verdict: 'DENY' },
   // Catch-all
   INTERNAL_ERROR: { verdict: 'DENY' },
-} as const satisfies Record<string, { readonly verdict: Verdict }>;
+} as const satisfies Record<string, { readonly verdict: Verdict; readonly driver?: true }>;
 
 export type ReasonCode = keyof typeof REASON_CODES;
 
+export const REASON_CODE_LIST: readonly ReasonCode[] = Object.freeze(
+  Object.keys(REASON_CODES) as ReasonCode[],
+);
+
 /**
- * The codes a driver may put on its own failure (docs/spec/reason-codes.md §Driver failures). A
- * driver reports what went wrong inside the tool; it can never claim a gate, policy, approval or
- * trust outcome, so any other code it reports is recorded as DRIVER_ERROR.
+ * The codes a driver may put on its own failure (docs/spec/reason-codes.md §Driver failures), in
+ * registry order. A driver reports what went wrong inside the tool; it can never claim a gate,
+ * policy, approval or trust outcome, so any other code it reports is recorded as DRIVER_ERROR.
  */
-export const DRIVER_FAILURE_CODES: readonly ReasonCode[] = Object.freeze([
-  'DRIVER_ERROR',
-  'DRIVER_TIMEOUT',
-  'DRIVER_EGRESS_DENIED',
-  'ERR_COMPUTE_GAS_EXHAUSTED',
-  'ERR_COMPUTE_TIME_EXHAUSTED',
-  'ERR_COMPUTE_MEMORY_EXHAUSTED',
-  'ERR_COMPUTE_OUTPUT_EXHAUSTED',
-  'SANDBOX_TRAP',
-  'SANDBOX_VIOLATION',
-  'SANDBOX_INVALID_MODULE',
-  'SANDBOX_EXIT_NONZERO',
-  'SANDBOX_TRAP_UNREACHABLE',
-  'SANDBOX_TRAP_OUT_OF_BOUNDS',
-  'SANDBOX_TRAP_DIVIDE_BY_ZERO',
-  'SANDBOX_TRAP_INTEGER_OVERFLOW',
-  'SANDBOX_TRAP_INVALID_CONVERSION',
-  'SANDBOX_TRAP_INDIRECT_CALL',
-  'SANDBOX_TRAP_STACK_OVERFLOW',
-  'SANDBOX_OUTPUT_INVALID',
-] satisfies ReasonCode[]);
+export const DRIVER_FAILURE_CODES: readonly ReasonCode[] = Object.freeze(
+  REASON_CODE_LIST.filter((code) => 'driver' in REASON_CODES[code]),
+);
 
 /** Whether a driver may report `value` as its failure code (a string in DRIVER_FAILURE_CODES). */
 export function isDriverFailureCode(value: unknown): value is ReasonCode {
   return typeof value === 'string' && (DRIVER_FAILURE_CODES as readonly string[]).includes(value);
 }
-
-export const REASON_CODE_LIST: readonly ReasonCode[] = Object.freeze(
-  Object.keys(REASON_CODES) as ReasonCode[],
-);
 
 export function isReasonCode(value: unknown): value is ReasonCode {
   return typeof value === 'string' && Object.hasOwn(REASON_CODES, value);

@@ -5,14 +5,15 @@
 // backend objects (which sign too) are in ed25519-sign.ts, and the noble backend and the backend
 // registry in ed25519-backends.ts, so that a verifier's import closure holds neither.
 import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts/wire';
-import { CryptoError } from './errors.js';
+import { CryptoError, type CryptoErrorCode } from './errors.js';
 import { sha256Hex } from './hash.js';
-import { nodeVerify } from './internal/backend-node.js';
+import { verifyWith } from './internal/backend-node.js';
 import {
   isValidPublicKey,
   PUBLIC_KEY_LENGTH,
   SEED_LENGTH,
   SIGNATURE_LENGTH,
+  signaturePrecheck,
 } from './internal/ed25519-policy.js';
 
 export { isValidPublicKey, PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH };
@@ -60,16 +61,50 @@ export interface AsyncSigner {
 }
 
 /**
+ * The answer of verifyEd25519. A failure says why: KEY_INVALID (the key breaks rules A1–A3 or is
+ * not 32 bytes), SIGNATURE_MALFORMED (not 64 bytes, S ≥ L, or R non-canonical or of small order:
+ * rules S1, P1, P2) or SIGNATURE_INVALID (well-formed, but the equation does not hold for this key
+ * and message).
+ */
+export type SignatureCheck =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly code: Extract<CryptoErrorCode, 'KEY_INVALID' | 'SIGNATURE_MALFORMED' | 'SIGNATURE_INVALID'>;
+      readonly message: string;
+    };
+
+type SignatureFailure = Extract<SignatureCheck, { ok: false }>;
+const failure = (code: SignatureFailure['code'], message: string): SignatureCheck =>
+  Object.freeze({ ok: false, code, message });
+const VERIFIED: SignatureCheck = Object.freeze({ ok: true });
+const KEY_INVALID = failure('KEY_INVALID', 'the public key is not a valid strict Ed25519 key');
+const SIGNATURE_MALFORMED = failure('SIGNATURE_MALFORMED', 'not a canonical 64-byte Ed25519 signature');
+const SIGNATURE_INVALID = failure('SIGNATURE_INVALID', 'the signature does not verify under this key');
+
+/**
  * Strict Ed25519 verification (docs/spec/signatures.md) with the given backend (default node).
- * Returns false — never throws — for malformed keys or signatures.
+ * Never throws: malformed keys and signatures are failures with a code. The backend decides; the
+ * code of a failure is read from the same policy rules afterwards.
+ *
+ * @example
+ * ```ts
+ * import { verifyEd25519 } from '@helm/crypto/ed25519';
+ *
+ * declare const publicKey: Uint8Array;
+ * declare const message: Uint8Array;
+ * declare const signature: Uint8Array;
+ * const check = verifyEd25519(publicKey, message, signature); // never throws
+ * if (!check.ok) console.log(check.code); // KEY_INVALID | SIGNATURE_MALFORMED | SIGNATURE_INVALID
+ * ```
  */
 export function verifyEd25519(
   publicKey: Uint8Array,
   message: Uint8Array,
   signature: Uint8Array,
   backend?: Ed25519Backend,
-): boolean {
-  return backend === undefined
-    ? nodeVerify(publicKey, message, signature)
-    : backend.verify(publicKey, message, signature);
+): SignatureCheck {
+  if (verifyWith(backend, publicKey, message, signature)) return VERIFIED;
+  if (!isValidPublicKey(publicKey)) return KEY_INVALID;
+  return signaturePrecheck(publicKey, signature) ? SIGNATURE_INVALID : SIGNATURE_MALFORMED;
 }

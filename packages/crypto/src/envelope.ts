@@ -3,12 +3,12 @@
 // decoding rules are shared with openEnvelope (internal/envelope-decode.ts); this entry point
 // re-exports the opener (envelope-open.ts), so `@helm/crypto/envelope` is the whole envelope API
 // but signing (envelope-sign.ts).
-import type { SignedEnvelope } from '@helm/contracts/envelope';
 import { MAX_ENVELOPE_SIGNATURES } from '@helm/contracts/wire';
-import { type Ed25519Backend, keyIdFor, verifyEd25519 } from './ed25519.js';
+import { type Ed25519Backend, keyIdFor } from './ed25519.js';
 import { bytesEqual, fromBase64Url } from './encoding.js';
 import { type EnvelopeBody, preAuthEncoding, type TypedBody } from './envelope-open.js';
-import { CryptoError } from './errors.js';
+import { CryptoError, type CryptoErrorCode } from './errors.js';
+import { verifyWith } from './internal/backend-node.js';
 import {
   checkShape,
   type EnvelopeLimits,
@@ -55,26 +55,54 @@ export interface VerifyEnvelopeOptions {
   readonly limits?: EnvelopeLimits;
 }
 
+/** The answer of verifyEnvelope: the verified envelope, or the CryptoError code and message of the first failure. */
+export type EnvelopeCheck<T> =
+  | ({ readonly ok: true } & VerifiedEnvelope<T>)
+  | { readonly ok: false; readonly code: CryptoErrorCode; readonly message: string };
+
 /**
  * Verify an envelope over its exact payload bytes (docs/spec/envelope.md §Verification):
  * structure, type, signatures (strict Ed25519 over the PAE), then the payload is parsed strictly
- * and must be canonical JCS whose `type` equals the envelope type. Throws CryptoError otherwise.
- * `keys` is a lookup function or anything with a `lookup(keyId)` method (e.g. a KeyRing).
+ * and must be canonical JCS whose `type` equals the envelope type. Never throws on its input: a
+ * failure is `{ ok: false, code, message }` with the CryptoErrorCode of the first rule broken (an
+ * exception thrown by the caller's key lookup or backend propagates). `keys` is a lookup function
+ * or anything with a `lookup(keyId)` method (e.g. a KeyRing). `openVerifiedEnvelope` is the same
+ * check as a throwing opener.
  *
  * @example
  * ```ts
- * import type { SignedEnvelope } from '@helm/contracts/envelope';
  * import { verifyEnvelope } from '@helm/crypto/envelope';
  *
- * declare const envelope: SignedEnvelope;
+ * declare const envelope: unknown;
  * declare const trustedKeys: ReadonlyMap<string, Uint8Array>;
- * // Throws CryptoError unless a trusted key signed exactly these canonical bytes.
- * const { body, keyIds } = verifyEnvelope(envelope, 'helm.decision.v1', (id) => trustedKeys.get(id));
- * console.log(body.type, keyIds);
+ * // ok only when a trusted key signed exactly these canonical bytes; never throws
+ * const check = verifyEnvelope(envelope, 'helm.decision.v1', (id) => trustedKeys.get(id));
+ * if (check.ok) console.log(check.body.type, check.keyIds);
+ * else console.log(check.code, check.message);
  * ```
  */
 export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
-  envelope: SignedEnvelope,
+  envelope: unknown,
+  expectedType: string,
+  keys: PublicKeyLookup | { lookup(keyId: string): Uint8Array | undefined },
+  options: VerifyEnvelopeOptions = {},
+): EnvelopeCheck<T> {
+  try {
+    const { body, payload, keyIds } = openVerifiedEnvelope<T>(envelope, expectedType, keys, options);
+    return { ok: true, body, payload, keyIds };
+  } catch (error) {
+    if (error instanceof CryptoError) return { ok: false, code: error.code, message: error.message };
+    throw error;
+  }
+}
+
+/**
+ * verifyEnvelope as an opener for callers that fail as a whole (loaders, constructors, one-shot
+ * checks): the verified body, payload and signer key ids, or a thrown CryptoError with the code
+ * verifyEnvelope would report.
+ */
+export function openVerifiedEnvelope<T extends TypedBody = EnvelopeBody>(
+  envelope: unknown,
   expectedType: string,
   keys: PublicKeyLookup | { lookup(keyId: string): Uint8Array | undefined },
   options: VerifyEnvelopeOptions = {},
@@ -103,7 +131,7 @@ export function verifyEnvelope<T extends TypedBody = EnvelopeBody>(
       throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${keyid}`);
     }
     const sigBytes = fromBase64Url(sig);
-    if (!sigBytes || !verifyEd25519(key, pae, sigBytes, options.backend)) {
+    if (!sigBytes || !verifyWith(options.backend, key, pae, sigBytes)) {
       throw new CryptoError('ENVELOPE_SIGNATURE_INVALID', `signature by ${keyid} does not verify`);
     }
     if (seenKeys.some((k) => bytesEqual(k, key))) malformed('duplicate signer');

@@ -10,6 +10,7 @@ export {
   PUBLIC_KEY_LENGTH,
   SEED_LENGTH,
   SIGNATURE_LENGTH,
+  type SignatureCheck,
   type Signer,
   verifyEd25519,
 } from './ed25519.js';
@@ -33,10 +34,12 @@ export {
 export {
   DEFAULT_ENVELOPE_LIMITS,
   type EnvelopeBody,
+  type EnvelopeCheck,
   isEnvelopeType,
   type OpenEnvelopeOptions,
   type OpenedEnvelope,
   openEnvelope,
+  openVerifiedEnvelope,
   type PublicKeyLookup,
   preAuthEncoding,
   type TypedBody,
@@ -75,7 +78,7 @@ export {
   MAX_PARSE_DEPTH,
   parseStrictJson,
 } from './json.js';
-export { createKeyRing, createVerifier, type KeyRing, type Verifier } from './keyring.js';
+export { createKeyRing, type KeyRing } from './keyring.js';
 export {
   type Ed25519PrivateJwk,
   type Ed25519PublicJwk,

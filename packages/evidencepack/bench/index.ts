@@ -176,7 +176,7 @@ const jobs = envelopes.flatMap((e) =>
 );
 const tb = performance.now();
 let bad = 0;
-for (const j of jobs) if (!verifyEd25519(j.key, j.msg, j.sig)) bad++;
+for (const j of jobs) if (!verifyEd25519(j.key, j.msg, j.sig).ok) bad++;
 const bareMs = performance.now() - tb;
 if (bad) throw new Error(`${bad} bare verifications failed`);
 

@@ -21,7 +21,7 @@ import { approvalStatementSchema } from '@helm/contracts/schemas';
 import { canonicalDigest } from '@helm/crypto/digests';
 import type { Signer } from '@helm/crypto/ed25519';
 import { fromBase64Url } from '@helm/crypto/encoding';
-import { type EnvelopeBody, verifyEnvelope } from '@helm/crypto/envelope';
+import { type EnvelopeBody, openVerifiedEnvelope } from '@helm/crypto/envelope';
 import { signEnvelope } from '@helm/crypto/envelope-sign';
 import { digest } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
@@ -352,8 +352,9 @@ export class ApprovalCeremonies {
       throw this.reject('APPROVAL_INVALID', c.challenge_id, `key not authorized for role ${c.role}`);
     let statement: ApprovalStatement;
     try {
-      statement = verifyEnvelope(envelope, APPROVAL_TYPE, (id) => (id === keyId ? publicKey : undefined))
-        .body as unknown as ApprovalStatement;
+      statement = openVerifiedEnvelope(envelope, APPROVAL_TYPE, (id) =>
+        id === keyId ? publicKey : undefined,
+      ).body as unknown as ApprovalStatement;
     } catch {
       throw this.reject('APPROVAL_INVALID', c.challenge_id, 'signature does not verify');
     }

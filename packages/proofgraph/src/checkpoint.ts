@@ -126,7 +126,7 @@ export function verifyCheckpoint(envelope: unknown, keys: KeyLookup): Checkpoint
   if (body.keyid !== decoded.keyid) return { ok: false, code: 'KEYID_MISMATCH', message: 'keyid differs' };
   const key = keys(body.keyid, CHECKPOINT_SIGNER_ROLE, body.lamport_to);
   if (!key) return { ok: false, code: 'KEY_UNKNOWN', message: `no checkpoint key ${body.keyid}` };
-  if (!verifyEd25519(key, decoded.pae, decoded.sig)) {
+  if (!verifyEd25519(key, decoded.pae, decoded.sig).ok) {
     return { ok: false, code: 'SIGNATURE_INVALID', message: 'checkpoint signature does not verify' };
   }
   const env = envelope as SignedEnvelope;
@@ -168,7 +168,7 @@ export function verifyCheckpointExtension(
   const root2 = digestBytes(newer.body.root_hash) as Uint8Array;
   if (
     hashes.some((h) => h === undefined) ||
-    !verifyConsistency(older.body.tree_size, newer.body.tree_size, root1, root2, hashes as Uint8Array[])
+    !verifyConsistency(older.body.tree_size, newer.body.tree_size, root1, root2, hashes as Uint8Array[]).ok
   ) {
     return { ok: false, code: 'CONSISTENCY_INVALID', message: 'consistency proof does not verify' };
   }

@@ -40,6 +40,7 @@ export {
   inclusionProof,
   type LeafHashSource,
   leafHashSource,
+  type MerkleProofCheck,
   merkleLeafHash,
   merkleNodeHash,
   merkleRoot,

@@ -144,7 +144,7 @@ export function verifyNode(
       code: 'KEY_UNKNOWN',
       message: `no key ${body.keyid} for ${nodeSignerRole(body.kind)}`,
     };
-  if (!verifyEd25519(key, decoded.pae, decoded.sig)) {
+  if (!verifyEd25519(key, decoded.pae, decoded.sig).ok) {
     return { ok: false, code: 'SIGNATURE_INVALID', message: 'node signature does not verify' };
   }
   const env = envelope as SignedEnvelope;

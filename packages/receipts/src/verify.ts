@@ -127,7 +127,7 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
       'KEY_UNKNOWN',
       `no key ${b.keyid} for role ${RECEIPT_SIGNER_ROLE} at trust seq ${b.trust_seq}`,
     );
-  if (!verifyEd25519(key, opened.pae, sig)) {
+  if (!verifyEd25519(key, opened.pae, sig).ok) {
     return fail('SIGNATURE_INVALID', 'the receipt signature does not verify');
   }
   // 6. receipt_id = digest(JCS(body without receipt_id))

@@ -1,9 +1,14 @@
 // Public API of @helm/trust: the event-sourced key registry, TUF distribution over injected ports,
 // and Sigstore / Rekor / SLSA verification. See README.md and docs/spec/trust-*.md.
+
+/** `(keyid, role, seq) => key | undefined`, the one key-lookup shape of HELM (`TrustRegistry#keyLookup`). */
+export type { RoleKeyLookup } from '@helm/contracts/wire';
 export {
   type KeyValidityCode,
   type RegistryErrorCode,
   reasonCodeFor,
+  type SigstoreErrorCode,
+  type SlsaErrorCode,
   type SupplyChainErrorCode,
   TrustError,
   type TrustErrorCode,
@@ -20,8 +25,8 @@ export {
 export {
   defaultRoleMapping,
   type KeyValidity,
+  type RegistryEnvelopeCheck,
   type RegistryLoadOptions,
-  type RoleKeyLookup,
   TrustRegistry,
 } from './registry/registry.js';
 export { exportTrustSnapshot, importTrustSnapshot } from './registry/snapshot.js';
@@ -34,6 +39,7 @@ export {
 } from './sigstore/anchor.js';
 export {
   IN_TOTO_PAYLOAD_TYPE,
+  type SigstoreCheck,
   type SigstoreIdentity,
   type SigstoreVerification,
   type SigstoreVerifyOptions,
@@ -45,6 +51,7 @@ export {
   IN_TOTO_STATEMENT_V1,
   SLSA_BUILD_TYPES,
   SLSA_PROVENANCE_V1,
+  type SlsaCheck,
   type SlsaExpectations,
   type SlsaKeyLookup,
   type SlsaSource,

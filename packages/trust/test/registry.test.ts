@@ -45,9 +45,11 @@ function history(): { registry: TrustRegistry; events: SignedEnvelope[] } {
   return { registry, events: [...registry.events()] };
 }
 
+/** The code of a failed verifier answer, or of the TrustError / CryptoError a loader or builder throws. */
 function code(fn: () => unknown): TrustErrorCode | string {
   try {
-    fn();
+    const answer = fn() as { ok?: unknown; code?: string } | undefined;
+    if (answer?.ok === false) return answer.code as string;
   } catch (error) {
     if (error instanceof TrustError || error instanceof CryptoError) return error.code;
     throw error;
@@ -149,7 +151,10 @@ describe('trust registry: replay and queries', () => {
 
     // a receipt signed by the executor key before and after rotation
     const receipt = signEnvelope({ type: 'helm.receipt.v1', lamport: 15, status: 'ok' }, [exec]);
-    expect(registry.verifyEnvelopeAt(receipt, 'helm.receipt.v1', 'executor', 3).keyIds).toEqual([exec.keyId]);
+    expect(registry.verifyEnvelopeAt(receipt, 'helm.receipt.v1', 'executor', 3)).toMatchObject({
+      ok: true,
+      keyIds: [exec.keyId],
+    });
     expect(code(() => registry.verifyEnvelopeAt(receipt, 'helm.receipt.v1', 'executor', 4))).toBe(
       'TRUST_KEY_REVOKED',
     );
@@ -158,9 +163,15 @@ describe('trust registry: replay and queries', () => {
     expect(code(() => registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'approver', 5))).toBe(
       'TRUST_KEY_REVOKED',
     );
-    expect(registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'approver', 4).keyIds).toEqual([
-      approver.keyId,
-    ]);
+    expect(registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'approver', 4)).toMatchObject({
+      ok: true,
+      keyIds: [approver.keyId],
+    });
+    // never throws on its input: junk is a failure with a code
+    for (const junk of [null, undefined, 1, 'x', {}, { signatures: [null] }, { signatures: 'x' }])
+      expect(code(() => registry.verifyEnvelopeAt(junk as never, 'helm.receipt.v1', 'executor', 3))).toMatch(
+        /^(TRUST_KEY_UNKNOWN|ENVELOPE_MALFORMED)$/,
+      );
     // a key that never held the role
     expect(code(() => registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'executor', 4))).toBe(
       'TRUST_ROLE_MISSING',

@@ -140,7 +140,7 @@ describe('published vectors', () => {
       const pae = Buffer.concat([head, payload]);
       for (const s of e.envelope.signatures) {
         const pk = Buffer.from(byKeyid.get(s.keyid) as string, 'hex');
-        expect(verifyEd25519(pk, pae, Buffer.from(s.sig, 'base64url'))).toBe(true);
+        expect(verifyEd25519(pk, pae, Buffer.from(s.sig, 'base64url')).ok).toBe(true);
       }
       prev = e.event_digest;
     }

@@ -12,6 +12,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** The documented entry points: file → declarations whose TSDoc must carry an `@example`. */
 const DOCUMENTED: Record<string, readonly string[]> = {
+  'packages/crypto/src/ed25519.ts': ['verifyEd25519'],
   'packages/crypto/src/envelope.ts': ['verifyEnvelope'],
   'packages/crypto/src/envelope-open.ts': ['openEnvelope'],
   'packages/crypto/src/envelope-sign.ts': ['signEnvelope'],

@@ -6,7 +6,6 @@
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import { fromBase64Url } from '@helm/crypto/encoding';
 import { type PublicKeyLookup, preAuthEncoding, verifyEnvelope } from '@helm/crypto/envelope';
-import { CryptoError } from '@helm/crypto/errors';
 import { digest, sha256Hex } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
 import { TrustError } from '../errors.js';
@@ -53,13 +52,8 @@ export function prepareCheckpointAnchor(
   if (!Array.isArray(checkpoint?.signatures) || checkpoint.signatures.length !== 1) {
     throw new TrustError('ANCHOR_INPUT_INVALID', 'a checkpoint to anchor carries exactly one signature');
   }
-  try {
-    verifyEnvelope(checkpoint, CHECKPOINT_ENVELOPE_TYPE, lookup);
-  } catch (error) {
-    if (error instanceof CryptoError)
-      throw new TrustError('ANCHOR_INPUT_INVALID', `checkpoint: ${error.code}`);
-    throw error;
-  }
+  const check = verifyEnvelope(checkpoint, CHECKPOINT_ENVELOPE_TYPE, lookup);
+  if (!check.ok) throw new TrustError('ANCHOR_INPUT_INVALID', `checkpoint: ${check.code}`);
   const signature = checkpoint.signatures[0] as { keyid: string; sig: string };
   const publicKey = lookup(signature.keyid) as Uint8Array;
   const signedData = preAuthEncoding(checkpoint.type, fromBase64Url(checkpoint.payload) as Uint8Array);
