@@ -26,7 +26,7 @@ const VERIFY_ENTRY = { pkg: 'receipts', subpath: './verify', name: 'verifyReceip
 
 /**
  * Every verify path of docs/AUDIT.md: from the entry point a verifier imports (`subpath`) or, for
- * a package without a verifier subpath, from the module that defines the verifier (`file`).
+ * one verifier of a package, from the module that defines it (`file`).
  */
 const VERIFY_PATHS = [
   { label: 'receipt chain', ...VERIFY_ENTRY },
@@ -34,8 +34,16 @@ const VERIFY_PATHS = [
   { label: 'ProofGraph node', pkg: 'proofgraph', file: 'src/node.ts', name: 'verifyNode' },
   { label: 'ProofGraph graph', pkg: 'proofgraph', file: 'src/validate.ts', name: 'validateGraph' },
   { label: 'ProofGraph checkpoint', pkg: 'proofgraph', file: 'src/checkpoint.ts', name: 'verifyCheckpoint' },
+  {
+    label: 'ProofGraph condensed',
+    pkg: 'proofgraph',
+    file: 'src/condense-verify.ts',
+    name: 'verifyCondensedHistory',
+  },
+  { label: 'ProofGraph (all verifiers)', pkg: 'proofgraph', subpath: './verify', name: 'verify*' },
   { label: 'trust registry', pkg: 'trust', file: 'src/registry/registry.ts', name: 'TrustRegistry' },
   { label: 'trust snapshot', pkg: 'trust', file: 'src/registry/snapshot.ts', name: 'importTrustSnapshot' },
+  { label: 'trust (registry verifier)', pkg: 'trust', subpath: './verify', name: 'TrustRegistry' },
   { label: 'EvidencePack (non-TCB)', pkg: 'evidencepack', file: 'src/verify.ts', name: 'verifyEvidencePack' },
 ];
 
@@ -214,7 +222,7 @@ if (asJson) {
   console.log('\nverify paths:');
   for (const p of report.verifyPaths) {
     console.log(
-      `  ${p.label.padEnd(24)} ${String(p.lines).padStart(6)} lines ${String(p.files.length).padStart(4)} modules  ${p.entry}`,
+      `  ${p.label.padEnd(28)} ${String(p.lines).padStart(6)} lines ${String(p.files.length).padStart(4)} modules  ${p.entry}`,
     );
     if (showPaths) {
       for (const f of p.files) console.log(`      ${String(f.lines).padStart(5)}  ${f.file}`);

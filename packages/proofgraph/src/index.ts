@@ -1,62 +1,50 @@
 // Public API of @helm/proofgraph: ProofGraph DAG, RFC 9162 Merkle checkpoints, proof condensation.
+// `@helm/proofgraph/verify` (verify.ts) is the verifier subset, without signing or proof building.
 
 export {
   type CheckpointCheck,
-  type CheckpointInput,
   type CheckpointVerifyCode,
   type ExtensionCheck,
   type SignedCheckpoint,
-  signCheckpoint,
   verifyCheckpoint,
   verifyCheckpointExtension,
 } from './checkpoint.js';
+export { type CheckpointInput, signCheckpoint } from './checkpoint-sign.js';
+export { type Condensation, condenseHistory, type ReceiptRef } from './condense.js';
 export {
-  type Condensation,
   type CondensedHistoryInput,
   type CondensedVerifyCode,
   type CondensedVerifyResult,
-  condenseHistory,
   type HistoryItem,
-  type ReceiptRef,
   type ReceiptVerifierPort,
   verifyCondensedHistory,
-} from './condense.js';
+} from './condense-verify.js';
 export { ProofGraphError, type ProofGraphErrorCode } from './errors.js';
 export { MerkleFrontier } from './frontier.js';
 export { ProofGraph } from './graph.js';
 export { CHECKPOINT_SIGNER_ROLE, type KeyLookup, nodeSignerRole } from './keys.js';
 export { InMemoryLeafHashStore, type LeafHashStore } from './leaf-store.js';
-export {
-  type LogEntry,
-  type LogLeafFields,
-  logLeafData,
-  logLeafHash,
-  MerkleLog,
-  type MerkleLogOptions,
-} from './log.js';
+export { MerkleLog, type MerkleLogOptions } from './log.js';
+export { type LogEntry, type LogLeafFields, logLeafData, logLeafHash } from './log-leaf.js';
 export {
   consistencyProof,
   EMPTY_TREE_ROOT,
   inclusionProof,
   type LeafHashSource,
   leafHashSource,
-  type MerkleProofCheck,
   merkleLeafHash,
   merkleNodeHash,
   merkleRoot,
-  rootFromInclusionProof,
   subtreeHash,
-  verifyConsistency,
-  verifyInclusion,
 } from './merkle.js';
 export {
-  type NodeCheck,
-  type NodeInput,
-  type NodeVerifyCode,
-  type SignedNode,
-  signNode,
-  verifyNode,
-} from './node.js';
+  type MerkleProofCheck,
+  rootFromInclusionProof,
+  verifyConsistency,
+  verifyInclusion,
+} from './merkle-verify.js';
+export { type NodeCheck, type NodeVerifyCode, type SignedNode, verifyNode } from './node.js';
+export { type NodeInput, signNode } from './node-sign.js';
 export {
   isReceiptNode,
   RECEIPT_NODE_KIND,

@@ -1,5 +1,6 @@
 // Public API of @helm/trust: the event-sourced key registry, TUF distribution over injected ports,
 // and Sigstore / Rekor / SLSA verification. See README.md and docs/spec/trust-*.md.
+// `@helm/trust/verify` (verify.ts) is the registry verifier alone, without authoring or TUF.
 
 /** `(keyid, role, seq) => key | undefined`, the one key-lookup shape of HELM (`TrustRegistry#keyLookup`). */
 export type { RoleKeyLookup } from '@helm/contracts/wire';
@@ -15,13 +16,14 @@ export {
   type TufErrorCode,
 } from './errors.js';
 export {
+  commitTrustEvent,
   createGenesisEvent,
   type GenesisParams,
-  parseTrustEvent,
+  prepareTrustEvent,
   type TrustChange,
-  trustEventDigest,
   trustKeyRef,
-} from './registry/event.js';
+} from './registry/authoring.js';
+export { parseTrustEvent, trustEventDigest } from './registry/event.js';
 export {
   defaultRoleMapping,
   type KeyValidity,

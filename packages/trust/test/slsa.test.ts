@@ -3,6 +3,7 @@ import type { SignedEnvelope } from '@helm/contracts';
 import { digest, type Signer, signEnvelope, verifyEd25519 } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  commitTrustEvent,
   createGenesisEvent,
   defaultRoleMapping,
   ed25519PublicKeyPem,
@@ -361,8 +362,12 @@ describe('SLSA v1 provenance', () => {
     const registry = TrustRegistry.fromGenesis(
       createGenesisEvent({ registry: 'slsa', rootKeys: [roots[0]!.publicKey], rootThreshold: 1 }, roots),
     );
-    registry.commit({ kind: 'key_publish', publicKey: builderKey.publicKey, roles: ['policy'] }, roots);
-    registry.commit({ kind: 'key_revoke', keyid: builderKey.keyId }, roots);
+    commitTrustEvent(
+      registry,
+      { kind: 'key_publish', publicKey: builderKey.publicKey, roles: ['policy'] },
+      roots,
+    );
+    commitTrustEvent(registry, { kind: 'key_revoke', keyid: builderKey.keyId }, roots);
     expect(
       verifySlsaProvenance(dsse(statement()), ARTIFACT_DIGEST, EXPECT, registry.lookupFor('policy', 2))
         .keyIds,
@@ -447,7 +452,11 @@ describe('checkpoint anchoring', () => {
     const registry = TrustRegistry.fromGenesis(
       createGenesisEvent({ registry: 'ck', rootKeys: [roots[0]!.publicKey], rootThreshold: 1 }, roots),
     );
-    registry.commit({ kind: 'key_publish', publicKey: ckSigner.publicKey, roles: ['checkpoint'] }, roots);
+    commitTrustEvent(
+      registry,
+      { kind: 'key_publish', publicKey: ckSigner.publicKey, roles: ['checkpoint'] },
+      roots,
+    );
     const lookupFn = registry.keyLookup();
     expect(lookupFn(ckSigner.keyId, 'checkpoint-signer', 2)).toBeInstanceOf(Uint8Array);
     expect(lookupFn(ckSigner.keyId, 'node:RECEIPT', 2)).toBeUndefined();
@@ -459,7 +468,7 @@ describe('checkpoint anchoring', () => {
     // "authorized now": follows the head as events are appended
     const now = registry.keyAuthorization();
     expect(now(ckSigner.keyId, 'checkpoint')).toBeInstanceOf(Uint8Array);
-    registry.commit({ kind: 'key_revoke', keyid: ckSigner.keyId }, roots);
+    commitTrustEvent(registry, { kind: 'key_revoke', keyid: ckSigner.keyId }, roots);
     expect(now(ckSigner.keyId, 'checkpoint')).toBeUndefined();
     expect(
       registry.keyAuthorization((r) => (r === 'x' ? 'checkpoint' : undefined))(roots[0]!.keyId, 'x'),

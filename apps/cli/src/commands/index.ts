@@ -14,6 +14,7 @@ import {
   verifyEvidencePackFile,
 } from '@helm/evidencepack';
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
+import { commitTrustEvent } from '@helm/trust';
 import type { Command } from 'commander';
 import { componentSummary, stageComponent, writeComponent } from '../component.js';
 import { DataDir, initDataDir, type LocalKey, resolveDataDir } from '../datadir.js';
@@ -175,7 +176,8 @@ export function keysGenerate(data: DataDir, name: string, role: string, rootKeyD
   const registry = data.registry();
   const roots = data.rootSigners(registry, rootKeyDir);
   const file = data.writeKey(name, [role as TrustRole], new Uint8Array(randomBytes(32)));
-  const env = registry.commit(
+  const env = commitTrustEvent(
+    registry,
     {
       kind: 'key_publish',
       publicKey: fromBase64Url(file.public_key) as Uint8Array,
@@ -205,7 +207,8 @@ export function keysRotate(data: DataDir, name: string, rootKeyDir?: string): Co
   const roles = openRoles(target.record);
   const seed = new Uint8Array(randomBytes(32));
   const signer = createSigner(seed);
-  const env = registry.commit(
+  const env = commitTrustEvent(
+    registry,
     { kind: 'key_rotate', keyid: oldKeyid, newPublicKey: signer.publicKey },
     [...roots, signer], // root authorizes; the new key proves possession
   );
@@ -271,7 +274,7 @@ export function keysRevoke(data: DataDir, name: string | undefined, opts: Revoke
   const roles = openRoles(target.record);
   // The files holding that key get status "revoked" (a note for humans; `keys list` asks the registry).
   const holders = data.localKeys().filter((k) => 'signer' in k && k.signer.keyId === keyid) as LocalKey[];
-  data.appendTrustEvent(registry, registry.commit({ kind: 'key_revoke', keyid }, roots));
+  data.appendTrustEvent(registry, commitTrustEvent(registry, { kind: 'key_revoke', keyid }, roots));
   for (const k of holders) data.writeKey(k.name, roles, k.seed, 'revoked');
   const label = name ?? keyid;
   return ok(

@@ -13,7 +13,6 @@ import {
   type TrustState,
 } from '@helm/contracts/trust-event';
 import type { RoleKeyLookup } from '@helm/contracts/wire';
-import type { Signer } from '@helm/crypto/ed25519';
 import { fromBase64Url } from '@helm/crypto/encoding';
 import {
   type EnvelopeBody,
@@ -21,10 +20,9 @@ import {
   type VerifiedEnvelope,
   verifyEnvelope,
 } from '@helm/crypto/envelope';
-import { signEnvelope } from '@helm/crypto/envelope-sign';
 import type { CryptoErrorCode } from '@helm/crypto/errors';
 import { type KeyValidityCode, TrustError } from '../errors.js';
-import { changeFields, decodeKeyRef, parseTrustEvent, type TrustChange, trustEventDigest } from './event.js';
+import { decodeKeyRef, parseTrustEvent, trustEventDigest } from './event.js';
 import { applyEvent, applyGenesis, RegistryState } from './state.js';
 
 /** Answer of `keyValidFor`: the public key, or the stable reason it may not be used. */
@@ -111,7 +109,7 @@ const STATE_HASH_CACHE = 256;
  * @example
  * ```ts
  * import type { SignedEnvelope } from '@helm/contracts/envelope';
- * import { TrustRegistry } from '@helm/trust';
+ * import { TrustRegistry } from '@helm/trust/verify';
  * import { verifyReceiptChain } from '@helm/receipts/verify';
  *
  * declare const events: readonly SignedEnvelope[]; // the registry history, genesis first
@@ -193,26 +191,6 @@ export class TrustRegistry {
     applyEvent(this.state, event, verified.keyIds, d);
     this.envelopes.push(envelope);
     this.digests.push(d);
-  }
-
-  /** Build and sign (but do not apply) the next event for `change`: it takes effect at seq + 1. */
-  prepare(change: TrustChange, signers: readonly Signer[]): SignedEnvelope {
-    const body = {
-      type: TRUST_EVENT_TYPE,
-      registry: this.state.registry,
-      seq: nextSeq(this.state.seq),
-      prev: this.state.head,
-      ...changeFields(change),
-    };
-    parseTrustEvent(body);
-    return signEnvelope(body, signers);
-  }
-
-  /** Convenience: `prepare` then `append`; returns the applied envelope. */
-  commit(change: TrustChange, signers: readonly Signer[]): SignedEnvelope {
-    const envelope = this.prepare(change, signers);
-    this.append(envelope);
-    return envelope;
   }
 
   get registryName(): string {
