@@ -55,11 +55,9 @@ export {
   type EvidencePackScope,
 } from './evidencepack.js';
 export {
-  type KnownNodeKind,
   MAX_NODE_PARENTS,
   NODE_FIELDS,
   NODE_KIND_PATTERN,
-  NODE_KINDS,
   NODE_TYPE,
   type NodeBody,
 } from './node.js';
@@ -98,7 +96,6 @@ export {
 } from './receipt.js';
 export * from './schemas/index.js';
 export {
-  DRIVER_KINDS,
   type JsonSchemaDocument,
   MAX_TOOL_TIMEOUT_MS,
   TOOL_DESCRIPTOR_TYPE,

@@ -7,10 +7,6 @@
 
 export const NODE_TYPE = 'helm.node.v1';
 
-/** Node kinds the kernel emits. The set is open: any kind matching NODE_KIND_PATTERN is valid. */
-export const NODE_KINDS = ['INTENT', 'ATTESTATION', 'EFFECT', 'TRUST_EVENT', 'CHECKPOINT'] as const;
-export type KnownNodeKind = (typeof NODE_KINDS)[number];
-
 /** Upper-case identifier, 1–64 characters. */
 export const NODE_KIND_PATTERN = '^[A-Z][A-Z0-9_]{0,63}$';
 

@@ -12,9 +12,6 @@ export const TOOL_DESCRIPTOR_TYPE = 'helm.tool.v1';
 /** Tool names: lowercase dotted/underscored/dashed identifiers, e.g. `fs.read_file`, `weather-lookup`. */
 export const TOOL_NAME_PATTERN = '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*$';
 
-/** Driver kinds the executor ships with; the set is open (a deployment may register its own kind). */
-export const DRIVER_KINDS = ['function', 'sandbox', 'http'] as const;
-
 /** Upper bound of a per-tool timeout (10 minutes). */
 export const MAX_TOOL_TIMEOUT_MS = 600_000;
 

@@ -33,7 +33,6 @@ export {
 } from './registry/registry.js';
 export { exportTrustSnapshot, importTrustSnapshot } from './registry/snapshot.js';
 export {
-  CHECKPOINT_ENVELOPE_TYPE,
   type CheckpointAnchor,
   ed25519PublicKeyPem,
   type HashedRekordBody,
@@ -45,7 +44,6 @@ export {
   type SigstoreIdentity,
   type SigstoreVerification,
   type SigstoreVerifyOptions,
-  statementHasSubject,
   verifySigstoreBundle,
 } from './sigstore/bundle.js';
 export {
@@ -60,7 +58,6 @@ export {
   type SlsaVerification,
   verifySlsaProvenance,
 } from './sigstore/slsa.js';
-export { trustMaterialFromJSON } from './sigstore/trusted-root.js';
 export {
   DEFAULT_TUF_LIMITS,
   TufClient,

@@ -3,6 +3,7 @@
 // message PAE(type, payload) (docs/spec/envelope.md), so a log — or anyone holding the entry — can
 // check the checkpoint signer's Ed25519 signature over exactly those bytes. Submitting the entry
 // (HTTP to Rekor or another log) is outside the TCB and optional.
+import { CHECKPOINT_TYPE } from '@helm/contracts/checkpoint';
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import { fromBase64Url } from '@helm/crypto/encoding';
 import { type PublicKeyLookup, preAuthEncoding, verifyEnvelope } from '@helm/crypto/envelope';
@@ -10,7 +11,6 @@ import { digest, sha256Hex } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
 import { TrustError } from '../errors.js';
 
-export const CHECKPOINT_ENVELOPE_TYPE = 'helm.checkpoint.v1';
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export interface HashedRekordBody {
@@ -52,7 +52,7 @@ export function prepareCheckpointAnchor(
   if (!Array.isArray(checkpoint?.signatures) || checkpoint.signatures.length !== 1) {
     throw new TrustError('ANCHOR_INPUT_INVALID', 'a checkpoint to anchor carries exactly one signature');
   }
-  const check = verifyEnvelope(checkpoint, CHECKPOINT_ENVELOPE_TYPE, lookup);
+  const check = verifyEnvelope(checkpoint, CHECKPOINT_TYPE, lookup);
   if (!check.ok) throw new TrustError('ANCHOR_INPUT_INVALID', `checkpoint: ${check.code}`);
   const signature = checkpoint.signatures[0] as { keyid: string; sig: string };
   const publicKey = lookup(signature.keyid) as Uint8Array;

@@ -84,7 +84,7 @@ function threshold(value: number | undefined, fallback: number, what: string): n
 }
 
 /** Does the in-toto statement in `payload` list `sha256Hex` among its subjects? */
-export function statementHasSubject(payload: Uint8Array, artifactSha256: string): boolean {
+function statementHasSubject(payload: Uint8Array, artifactSha256: string): boolean {
   let statement: unknown;
   try {
     statement = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
