@@ -11,7 +11,8 @@
 //   verify paths     the same closure for each verifier an auditor reads (VERIFY_PATHS below),
 //                    printed with their file lists by --paths (docs/AUDIT.md is generated from it)
 //   exports          distinct names over all entry points (a subpath re-exports a subset of `.`)
-// Usage: node scripts/tcb-metrics.mjs [--json] [--paths] [--functions N]
+// Usage: node scripts/tcb-metrics.mjs [--json] [--paths] [--markdown] [--functions N]
+//   --markdown prints the file list of every verify path as docs/AUDIT.md §2 shows it
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { entryPoints, exportedNames, ROOT, tcbPackages, ts } from './lib/tcb-packages.mjs';
@@ -20,6 +21,7 @@ const args = process.argv.slice(2);
 const asJson = args.includes('--json');
 const topN = Number(args[args.indexOf('--functions') + 1]) || 0;
 const showPaths = args.includes('--paths');
+const asMarkdown = args.includes('--markdown');
 
 /** The receipt-chain verifier's entry point: package, subpath, exported name. */
 const VERIFY_ENTRY = { pkg: 'receipts', subpath: './verify', name: 'verifyReceiptChain' };
@@ -204,6 +206,19 @@ const report = {
 
 if (asJson) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+} else if (asMarkdown) {
+  const blocks = report.verifyPaths.map((p) =>
+    [
+      `#### ${p.label} — ${p.lines} code lines, ${p.files.length} modules`,
+      '',
+      `From \`${p.entry}\`; external (not counted): ${p.external.join(', ') || 'none'}.`,
+      '',
+      '```text',
+      ...p.files.map((f) => `${String(f.lines).padStart(5)}  ${f.file}`),
+      '```',
+    ].join('\n'),
+  );
+  process.stdout.write(`${blocks.join('\n\n')}\n`);
 } else {
   const rows = packages.map(
     (p) =>
