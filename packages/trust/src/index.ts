@@ -1,19 +1,12 @@
 // Public API of @helm/trust: the event-sourced key registry, TUF distribution over injected ports,
 // and Sigstore / Rekor / SLSA verification. See README.md and docs/spec/trust-*.md.
-// `@helm/trust/verify` (verify.ts) is the registry verifier alone, without authoring or TUF.
-
-/** `(keyid, role, seq) => key | undefined`, the one key-lookup shape of HELM (`TrustRegistry#keyLookup`). */
-export type { RoleKeyLookup } from '@helm/contracts/wire';
-export {
-  type KeyValidityCode,
-  type RegistryErrorCode,
-  reasonCodeFor,
-  type SigstoreErrorCode,
-  type SlsaErrorCode,
-  type SupplyChainErrorCode,
-  TrustError,
-  type TrustErrorCode,
-  type TufErrorCode,
+// The registry verifier comes from its entry point (`@helm/trust/verify`, verify.ts), so the root
+// surface is that one plus authoring, TUF and the supply-chain verifiers.
+export type {
+  SigstoreErrorCode,
+  SlsaErrorCode,
+  SupplyChainErrorCode,
+  TufErrorCode,
 } from './errors.js';
 export {
   commitTrustEvent,
@@ -23,18 +16,10 @@ export {
   type TrustChange,
   trustKeyRef,
 } from './registry/authoring.js';
-export { parseTrustEvent, trustEventDigest } from './registry/event.js';
-export {
-  defaultRoleMapping,
-  type KeyValidity,
-  type RegistryEnvelopeCheck,
-  type RegistryLoadOptions,
-  TrustRegistry,
-} from './registry/registry.js';
-export { exportTrustSnapshot, importTrustSnapshot } from './registry/snapshot.js';
+export { parseTrustEvent } from './registry/event.js';
+export { exportTrustSnapshot } from './registry/snapshot.js';
 export {
   type CheckpointAnchor,
-  ed25519PublicKeyPem,
   type HashedRekordBody,
   prepareCheckpointAnchor,
 } from './sigstore/anchor.js';
@@ -73,3 +58,4 @@ export {
   type TufFetcher,
   type TufMetadataCache,
 } from './tuf/ports.js';
+export * from './verify.js';

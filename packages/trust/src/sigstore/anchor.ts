@@ -9,9 +9,8 @@ import { fromBase64Url } from '@helm/crypto/encoding';
 import { type PublicKeyLookup, preAuthEncoding, verifyEnvelope } from '@helm/crypto/envelope';
 import { digest, sha256Hex } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
+import { exportPublicKeyPem } from '@helm/crypto/keys';
 import { TrustError } from '../errors.js';
-
-const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export interface HashedRekordBody {
   readonly apiVersion: '0.0.1';
@@ -33,12 +32,6 @@ export interface CheckpointAnchor {
   readonly body: HashedRekordBody;
   /** JCS bytes of `body`. */
   readonly bodyBytes: Uint8Array;
-}
-
-/** PEM (SPKI) text of a raw Ed25519 public key. */
-export function ed25519PublicKeyPem(publicKey: Uint8Array): string {
-  const der = Buffer.concat([SPKI_ED25519_PREFIX, publicKey]).toString('base64');
-  return `-----BEGIN PUBLIC KEY-----\n${der}\n-----END PUBLIC KEY-----\n`;
 }
 
 /**
@@ -64,7 +57,7 @@ export function prepareCheckpointAnchor(
       data: { hash: { algorithm: 'sha256', value: sha256Hex(signedData) } },
       signature: {
         content: Buffer.from(fromBase64Url(signature.sig) as Uint8Array).toString('base64'),
-        publicKey: { content: Buffer.from(ed25519PublicKeyPem(publicKey)).toString('base64') },
+        publicKey: { content: Buffer.from(exportPublicKeyPem(publicKey)).toString('base64') },
       },
     },
   };
