@@ -7,7 +7,7 @@
 import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts/wire';
 import { CryptoError, type CryptoErrorCode } from './errors.js';
 import { sha256Hex } from './hash.js';
-import { verifyWith } from './internal/backend-node.js';
+import { isCachedValidKey, verifyWith } from './internal/backend-node.js';
 import {
   isValidPublicKey,
   PUBLIC_KEY_LENGTH,
@@ -85,7 +85,8 @@ const SIGNATURE_INVALID = failure('SIGNATURE_INVALID', 'the signature does not v
 /**
  * Strict Ed25519 verification (docs/spec/signatures.md) with the given backend (default node).
  * Never throws: malformed keys and signatures are failures with a code. The backend decides; the
- * code of a failure is read from the same policy rules afterwards.
+ * code of a failure is read from the same policy rules afterwards (the key's validity from the
+ * validated-key cache, so a failure costs no second curve decoding).
  *
  * @example
  * ```ts
@@ -105,6 +106,6 @@ export function verifyEd25519(
   backend?: Ed25519Backend,
 ): SignatureCheck {
   if (verifyWith(backend, publicKey, message, signature)) return VERIFIED;
-  if (!isValidPublicKey(publicKey)) return KEY_INVALID;
+  if (!isCachedValidKey(publicKey)) return KEY_INVALID;
   return signaturePrecheck(publicKey, signature) ? SIGNATURE_INVALID : SIGNATURE_MALFORMED;
 }

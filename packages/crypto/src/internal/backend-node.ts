@@ -35,6 +35,14 @@ function verificationKey(publicKey: Uint8Array): KeyObject | null {
   return key;
 }
 
+/**
+ * Whether `publicKey` passes the key rules A1–A3, answered from the same validated-key cache the
+ * node backend verifies with (so explaining a failure costs no second curve decoding).
+ */
+export function isCachedValidKey(publicKey: Uint8Array): boolean {
+  return publicKey instanceof Uint8Array && publicKey.length === 32 && verificationKey(publicKey) !== null;
+}
+
 export function nodeVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (!signaturePrecheck(publicKey, signature) || !(message instanceof Uint8Array)) return false;
   const key = verificationKey(publicKey);

@@ -122,10 +122,7 @@ function typedBody(body: unknown, expectedType: string): object {
   return body;
 }
 
-export function limitsOf(limits: EnvelopeLimits | undefined): {
-  maxBytes: number;
-  maxDepth: number;
-} {
+export function limitsOf(limits: EnvelopeLimits | undefined): Required<EnvelopeLimits> {
   return {
     maxBytes: limits?.maxBytes ?? DEFAULT_ENVELOPE_LIMITS.maxBytes,
     maxDepth: limits?.maxDepth ?? DEFAULT_ENVELOPE_LIMITS.maxDepth,
