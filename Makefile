@@ -19,7 +19,7 @@ build: setup
 	$(ENV) pnpm build
 
 demo: build
-	$(ENV) node apps/cli/dist/bin.js demo
+	$(ENV) ./helmts demo
 
 lint: setup
 	$(ENV) pnpm lint

@@ -6,6 +6,7 @@
 //        node scripts/readme-exports.mjs --write  rewrite the block between the markers in each README
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { repositoryWeb } from './lib/published-packages.mjs';
 import { exportedNames, tcbPackages } from './lib/tcb-packages.mjs';
 
 const BEGIN =
@@ -39,7 +40,7 @@ for (const pkg of packages) {
   let next;
   if (start >= 0 && end > start) next = readme.slice(0, start) + block + readme.slice(end + END.length);
   else {
-    const section = `## Exports\n\nEvery name each entry point exports (\`.\` is the whole surface; a subpath is a subset of it,\nso a verifier can import only the modules it runs — see [docs/AUDIT.md](../../docs/AUDIT.md)).\n\n${block}\n`;
+    const section = `## Exports\n\nEvery name each entry point exports (\`.\` is the whole surface; a subpath is a subset of it,\nso a verifier can import only the modules it runs — see [docs/AUDIT.md](${repositoryWeb()}/blob/main/docs/AUDIT.md)).\n\n${block}\n`;
     const api = readme.search(/^## Public API/m);
     const after = api < 0 ? -1 : readme.slice(api + 3).search(/^## /m);
     next =

@@ -1,4 +1,5 @@
 import { helmVitestConfig } from '../../vitest.shared.ts';
 
-// Non-TCB: tests run, coverage is reported but not gated at the TCB threshold.
+// The server's gate is scripts/app-coverage.mjs (in-process + spawned processes, lines >= 85%),
+// run by `pnpm test`; see apps/cli/vitest.config.ts.
 export default helmVitestConfig({ threshold: 0, testTimeout: 120_000 });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseJson } from './json.js';
+import { parseJson } from '@helm/runtime';
 
 export const TCB_PACKAGES = [
   'contracts',

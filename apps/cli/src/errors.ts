@@ -1,42 +1,15 @@
 // CLI outcomes and errors. Exit codes: 0 ok, 1 a check failed or the call was denied, 2 usage or
 // internal error. User errors carry a hint and never print a stack trace.
-export type CliErrorCode =
-  | 'USAGE'
-  | 'DATA_DIR_MISSING'
-  | 'DATA_DIR_EXISTS'
-  | 'DATA_DIR_LOCKED'
-  | 'FILE_NOT_FOUND'
-  | 'INVALID_INPUT'
-  | 'KEY_UNKNOWN'
-  /** A key file whose seed is missing or malformed, or whose keyid/public_key are not its seed's (I-ROOT-2). */
-  | 'KEY_FILE_MISMATCH'
-  /** The trust registry does not let this key do this: unknown, revoked, rotated, or without the role (I-ROOT-2). */
-  | 'KEY_NOT_VALID'
-  /** A root-signed key operation aimed at a key holding `root`: root keys change only in a root ceremony (I-ROOT-2). */
-  | 'KEY_IS_ROOT'
-  /** A name from input (tool, key, module, chain id) that may not become a file name (I-DATADIR-1). */
-  | 'NAME_INVALID'
-  | 'DATA_DIR_UNSAFE'
-  /** A descriptor, policy or data-dir file that is not strict RFC 8259 JSON (I-INPUT-1). */
-  | 'JSON_INVALID'
-  /** `tool register --component`: not a component, jco cannot transpile it, or the sandbox refuses it. */
-  | 'COMPONENT_INVALID'
-  /** A component importing wasi:filesystem, wasi:sockets, wasi:http or anything the host does not provide (I-SANDBOX-7). */
-  | 'COMPONENT_IMPORT_DENIED'
-  /** A registered component whose jco output no longer equals its pin or stored artifacts (I-SANDBOX-7). */
-  | 'COMPONENT_PIN_MISMATCH'
-  /** A root-signed operation found fewer root keys of the registry than its root threshold. */
-  | 'ROOT_KEYS_INSUFFICIENT'
-  | 'INTERNAL';
+import { RuntimeError, type RuntimeErrorCode } from '@helm/runtime';
 
-export class CliError extends Error {
-  readonly code: CliErrorCode;
-  readonly hint: string | undefined;
-  constructor(code: CliErrorCode, message: string, hint?: string) {
-    super(message);
+/**
+ * A CLI-side error: the runtime's codes (the CLI adds no codes of its own; `USAGE` is a bad option or
+ * argument). A subclass of RuntimeError so that one `instanceof RuntimeError` check covers both.
+ */
+export class CliError extends RuntimeError {
+  constructor(code: RuntimeErrorCode, message: string, hint?: string) {
+    super(code, message, hint);
     this.name = 'CliError';
-    this.code = code;
-    this.hint = hint;
   }
 }
 
@@ -55,27 +28,61 @@ export function failed(json: Record<string, unknown>, human: readonly string[]):
   return { exitCode: 1, json: { ok: false, ...json }, human };
 }
 
+/** The typed errors of the HELM packages: refusals with a stable code, not bugs. */
+const HELM_ERRORS = new Set([
+  'CryptoError',
+  'EvidencePackError',
+  'ExecutorError',
+  'GuardianError',
+  'ProofGraphError',
+  'ReceiptError',
+  'SandboxError',
+  'StoreError',
+  'TrustError',
+]);
+
+const BUG_HINT = 'this looks like a bug; rerun with HELM_DEBUG=1 for the stack and report it';
+
+/**
+ * An error as the user sees it. Hints only where the user can act: a RuntimeError carries its own
+ * (the internal-error hint only for INTERNAL); a file-system error names the path; a typed refusal
+ * of a HELM package keeps its code and message; only what is none of these is INTERNAL, with the
+ * "looks like a bug" hint.
+ */
 export function errorResult(error: unknown): CommandResult {
-  if (error instanceof CliError) {
-    return {
-      exitCode: 2,
-      json: {
-        ok: false,
-        error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
-      },
-      human: [`error: ${error.message}`, ...(error.hint ? [`hint: ${error.hint}`] : [])],
-    };
-  }
-  const e = error as { code?: unknown; message?: unknown; stack?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : 'INTERNAL';
-  const message = typeof e?.message === 'string' ? e.message : String(error);
-  return {
-    exitCode: 2,
-    json: { ok: false, error: { code, message } },
-    human: [
-      `error (${code}): ${message}`,
-      'hint: this looks like a bug or a broken data directory; rerun with HELM_DEBUG=1 for details',
-      ...(process.env.HELM_DEBUG && typeof e?.stack === 'string' ? [e.stack] : []),
-    ],
+  const result = (code: string, message: string, hint: string | undefined, extra: string[] = []) => ({
+    exitCode: 2 as const,
+    json: { ok: false, error: { code, message, ...(hint ? { hint } : {}) } },
+    human: [`error: ${message}`, ...(hint ? [`hint: ${hint}`] : []), ...extra],
+  });
+  const e = error as {
+    code?: unknown;
+    message?: unknown;
+    stack?: unknown;
+    name?: unknown;
+    syscall?: unknown;
+    path?: unknown;
   };
+  const stack = process.env.HELM_DEBUG && typeof e?.stack === 'string' ? [e.stack] : [];
+  if (error instanceof RuntimeError) {
+    const hint = error.hint ?? (error.code === 'INTERNAL' ? BUG_HINT : undefined);
+    return result(error.code, error.message, hint, error.code === 'INTERNAL' ? stack : []);
+  }
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  // A system call on a path (read, write, open, …): the path and the system's reason.
+  if (typeof e?.syscall === 'string' && typeof e?.code === 'string') {
+    const path = typeof e.path === 'string' ? e.path : undefined;
+    const missing = e.code === 'ENOENT' || e.code === 'ENOTDIR';
+    return result(
+      missing ? 'FILE_NOT_FOUND' : 'IO_ERROR',
+      message,
+      path === undefined
+        ? 'check the paths given and their permissions'
+        : `check ${path}${missing ? ' exists' : ': its permissions and the free space of its file system'}`,
+    );
+  }
+  if (typeof e?.name === 'string' && HELM_ERRORS.has(e.name) && typeof e.code === 'string')
+    return result(e.code, `${message} (${e.name})`, undefined);
+  const code = typeof e?.code === 'string' ? e.code : 'INTERNAL';
+  return result(code, `(${code}) ${message}`, BUG_HINT, stack);
 }

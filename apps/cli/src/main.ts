@@ -1,12 +1,16 @@
-// The `helm` command line: every command supports --json and exits 0 (ok), 1 (a check failed or
-// the call was denied) or 2 (usage or internal error). User errors print a hint, never a stack.
+// The `helmts` command line (alias `helm`): every command supports --json and exits 0 (ok), 1 (a
+// check failed or the call was denied) or 2 (usage or internal error). Usage errors — a missing
+// command, an unknown option or command, a missing or excess argument — are exit 2 too, reported
+// like every other error (`error:` and `hint:` on stderr, or one JSON document on stdout under
+// --json). User errors print a hint, never a stack.
 import { readFileSync } from 'node:fs';
+import { parseJson } from '@helm/runtime';
 import { Command, CommanderError } from 'commander';
 import { runDemo } from './commands/demo.js';
 import { registerCommands } from './commands/index.js';
 import { runDoctor } from './doctor.js';
-import { type CommandResult, errorResult, ok } from './errors.js';
-import { parseJson } from './json.js';
+import { CliError, type CommandResult, errorResult, ok } from './errors.js';
+import { applyHelp, CLI_NAME } from './help.js';
 import { emit } from './output.js';
 
 const { version } = parseJson(
@@ -17,7 +21,7 @@ const { version } = parseJson(
 export function doctorCommand(): CommandResult {
   const report = runDoctor();
   const human = [
-    `helm doctor — Node ${report.node}`,
+    `${CLI_NAME} doctor — Node ${report.node}`,
     ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
     ...Object.entries(report.packages).map(([name, v]) => `       ${name}@${v}`),
     report.ok ? 'All checks passed.' : 'Some checks failed; see above.',
@@ -25,18 +29,31 @@ export function doctorCommand(): CommandResult {
   return { exitCode: report.ok ? 0 : 1, json: { ...report }, human };
 }
 
+/** Where commander's own output goes; under --json its help and error text are dropped. */
+interface OutputMode {
+  json: boolean;
+}
+
 export function buildProgram(
   done: (code: number) => void,
-  extra: (program: Command, wrap: typeof wrapFactory) => void = () => {},
+  extra: (program: Command, wrap: Wrap) => void = () => {},
+  mode: OutputMode = { json: false },
 ): Command {
   const program = new Command()
-    .name('helm')
+    .name(CLI_NAME)
     .description('HELM-TS: gate, execute and prove AI-agent tool calls.')
     .version(version, '-v, --version')
     .option('-d, --data-dir <dir>', 'HELM data directory (default: $HELM_HOME or ./.helm)')
-    .showHelpAfterError()
+    // Set before any subcommand exists: subcommands inherit it. main() reports errors itself.
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => {
+        if (!mode.json) process.stderr.write(s);
+      },
+      outputError: () => {},
+    })
     .exitOverride();
-  const wrap = wrapFactory(program, done);
+  const wrap = wrapFactory(done);
   program
     .command('doctor')
     .description('check Node, package versions and the TCB boundary')
@@ -58,12 +75,14 @@ export function buildProgram(
       ),
     );
   registerCommands(program, wrap);
+  extra(program, wrap);
+  applyHelp(program);
   return program;
 }
 
 export type Wrap = ReturnType<typeof wrapFactory>;
 
-function wrapFactory(program: Command, done: (code: number) => void) {
+function wrapFactory(done: (code: number) => void) {
   return <A extends unknown[]>(handler: (...args: A) => Promise<CommandResult> | CommandResult) =>
     async (...args: A): Promise<void> => {
       const command = args[args.length - 1] as Command;
@@ -80,29 +99,87 @@ function wrapFactory(program: Command, done: (code: number) => void) {
         result.exitCode === 2 && !opts.json ? process.stderr : process.stdout,
       );
       done(result.exitCode);
-      void program;
     };
+}
+
+/** The arguments after `node <script>`, up to a `--` (everything after it is an operand). */
+function userArgs(argv: readonly string[]): string[] {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  return end === -1 ? args : args.slice(0, end);
+}
+
+/**
+ * The deepest command the arguments name (`helmts keys list --x` → keys list), found the way
+ * commander dispatches: operands naming a subcommand, skipping options and the global
+ * `--data-dir` value. Used to point a usage error at the right `--help`.
+ */
+export function commandPath(program: Command, argv: readonly string[]): Command[] {
+  const path = [program];
+  const args = userArgs(argv);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '-d' || arg === '--data-dir') {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    const current = path[path.length - 1] as Command;
+    const next = current.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!next) break;
+    path.push(next);
+  }
+  return path;
+}
+
+const fullName = (path: readonly Command[]): string => path.map((c) => c.name()).join(' ');
+
+/** A commander parse error as a USAGE error: its message, and where the valid usage is shown. */
+export function usageError(error: CommanderError, program: Command, argv: readonly string[]): CliError {
+  const path = commandPath(program, argv);
+  const command = path[path.length - 1] as Command;
+  const name = fullName(path);
+  const help = `\`${name} --help\` shows the options and examples`;
+  const isGroup = command.commands.length > 0;
+  const onlyJson = error.code === 'commander.unknownOption' && /'--json'/.test(error.message);
+  if (error.code === 'commander.help' || (isGroup && onlyJson)) {
+    // A group called without its subcommand (`helmts`, `helmts keys`).
+    const subcommands = command.commands.map((c) => c.name()).filter((n) => n !== 'help');
+    return new CliError(
+      'USAGE',
+      `${name} needs a command: ${subcommands.join(', ')}`,
+      `\`${name} <command> --help\` shows what each one does, with examples`,
+    );
+  }
+  if (error.code === 'commander.unknownCommand')
+    return new CliError(
+      'USAGE',
+      error.message.replace(/^error: /, ''),
+      `\`${name} --help\` lists the commands`,
+    );
+  return new CliError('USAGE', error.message.replace(/^error: /, ''), help);
 }
 
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  const json = userArgs(argv).includes('--json');
   let code = 0;
-  const program = buildProgram((c) => {
-    code = c;
-  });
+  const program = buildProgram(
+    (c) => {
+      code = c;
+    },
+    undefined,
+    { json },
+  );
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (
-        error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.version' ||
-        error.code === 'commander.help'
-      )
-        return 0;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      emit(errorResult(usageError(error, program, argv)), { json }, json ? process.stdout : process.stderr);
       return 2;
     }
-    emit(errorResult(error), {}, process.stderr);
+    emit(errorResult(error), { json }, json ? process.stdout : process.stderr);
     return 2;
   }
   return code;

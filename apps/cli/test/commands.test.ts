@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataDir, RuntimeError } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
 import {
   exportCommand,
@@ -18,7 +19,6 @@ import {
   toolRegister,
   verifyCommand,
 } from '../src/commands/index.ts';
-import { DataDir } from '../src/datadir.ts';
 import { CliError, errorResult } from '../src/errors.ts';
 import { main } from '../src/main.ts';
 import { emit, progressBar } from '../src/output.ts';
@@ -42,7 +42,7 @@ describe('operator commands on a temp data directory', () => {
     expect(r.exitCode).toBe(0);
     expect(r.json.trust_anchor).toMatch(/^sha256:/);
     expect(statSync(join(dir, 'keys', 'root.json')).mode & 0o777).toBe(0o600);
-    expect(() => initCommand(dir)).toThrow(CliError);
+    expect(() => initCommand(dir)).toThrow(RuntimeError);
     expect(errorResult(new CliError('DATA_DIR_EXISTS', 'x', 'y')).exitCode).toBe(2);
   });
 
@@ -59,7 +59,7 @@ describe('operator commands on a temp data directory', () => {
   it('tool register validates and pins; run executes, denies, and commits receipts', async () => {
     expect((await toolRegister(data, file('echo.json', echo), undefined)).exitCode).toBe(0);
     await expect(toolRegister(data, file('bad.json', { type: 'nope' }), undefined)).rejects.toBeInstanceOf(
-      CliError,
+      RuntimeError,
     );
     await expect(
       toolRegister(
@@ -105,13 +105,13 @@ describe('operator commands on a temp data directory', () => {
   it('keys: list, generate, rotate, revoke — and old receipts still verify after rotation', async () => {
     expect(keysList(data).json.keys).toHaveLength(8);
     expect(keysGenerate(data, 'ck-1', 'checkpoint').exitCode).toBe(0);
-    expect(() => keysGenerate(data, 'ck-1', 'checkpoint')).toThrow(CliError);
-    expect(() => keysGenerate(data, 'x', 'wizard')).toThrow(CliError);
-    expect(() => keysGenerate(data, 'Bad Name', 'approver')).toThrow(CliError);
+    expect(() => keysGenerate(data, 'ck-1', 'checkpoint')).toThrow(RuntimeError);
+    expect(() => keysGenerate(data, 'x', 'wizard')).toThrow(RuntimeError);
+    expect(() => keysGenerate(data, 'Bad Name', 'approver')).toThrow(RuntimeError);
     const rotated = keysRotate(data, 'executor');
     expect(rotated.json.new_keyid).not.toBe(rotated.json.old_keyid);
-    expect(() => keysRotate(data, 'root')).toThrow(CliError);
-    expect(() => keysRevoke(data, 'root')).toThrow(CliError);
+    expect(() => keysRotate(data, 'root')).toThrow(RuntimeError);
+    expect(() => keysRevoke(data, 'root')).toThrow(RuntimeError);
     expect(() => keysRotate(data, 'ghost')).toThrow(
       expect.objectContaining({ code: 'KEY_UNKNOWN' }) as unknown as Error,
     );
@@ -144,7 +144,7 @@ describe('operator commands on a temp data directory', () => {
     expect(policyValidate(join(dir, 'policy', 'bundle.json')).exitCode).toBe(0);
     expect(policyValidate(join(dir, 'policy', 'bundle.signed.json')).exitCode).toBe(1); // unsigned by a trusted key here
     expect(policyValidate(file('badp0.json', { type: 'helm.policy.p0.v1' })).exitCode).toBe(1);
-    expect(() => policyValidate(file('other.json', { type: 'x' }))).toThrow(CliError);
+    expect(() => policyValidate(file('other.json', { type: 'x' }))).toThrow(RuntimeError);
     expect(() => policyValidate(join(root, 'none.json'))).toThrow(
       expect.objectContaining({ code: 'FILE_NOT_FOUND' }) as unknown as Error,
     );
@@ -154,7 +154,7 @@ describe('operator commands on a temp data directory', () => {
     expect(policyHash(join(dir, 'policy', 'bundle.json')).json.digest).toMatch(/^sha256:/);
     const next = file('bundle2.json', { ...bundle, version: 2 });
     expect(policySign(data, next).exitCode).toBe(0);
-    expect(() => policySign(data, join(dir, 'policy', 'p0.json'))).toThrow(CliError);
+    expect(() => policySign(data, join(dir, 'policy', 'p0.json'))).toThrow(RuntimeError);
     expect(policyShow(data).human.join('\n')).toContain('local-echo=allow');
     data.close();
   });
@@ -185,8 +185,8 @@ describe('operator commands on a temp data directory', () => {
       lamport: 1,
       field: 'receipt',
     });
-    await expect(verifyCommand(join(root, 'none.tar'), {})).rejects.toBeInstanceOf(CliError);
-    expect(() => replayCommand(join(root, 'none.tar'))).toThrow(CliError);
+    await expect(verifyCommand(join(root, 'none.tar'), {})).rejects.toBeInstanceOf(RuntimeError);
+    expect(() => replayCommand(join(root, 'none.tar'))).toThrow(RuntimeError);
     const range = exportCommand(data, { out: join(root, 'range.tar'), from: '2', to: '3' });
     expect(range.json.manifest).toMatchObject({ scope: { from_lamport: 2, to_lamport: 3 } });
     const rv = await verifyCommand(join(root, 'range.tar'), { trustAnchor: anchor });
@@ -194,7 +194,7 @@ describe('operator commands on a temp data directory', () => {
     const condensed = exportCommand(data, { out: join(root, 'condensed.tar'), condense: true });
     expect((condensed.json.manifest as { counts: { checkpoints: number } }).counts.checkpoints).toBe(1);
     expect((await verifyCommand(join(root, 'condensed.tar'), { trustAnchor: anchor })).exitCode).toBe(0);
-    expect(() => exportCommand(data, { from: '2', condense: true })).toThrow(CliError);
+    expect(() => exportCommand(data, { from: '2', condense: true })).toThrow(RuntimeError);
     expect(() => exportCommand(data, { from: '0' })).toThrow(
       expect.objectContaining({ code: 'USAGE' }) as unknown as Error,
     );
@@ -231,7 +231,7 @@ describe('operator commands on a temp data directory', () => {
       ).toBe(1);
       expect(await main(['node', 'helm', 'bogus'])).toBe(2);
       expect(await main(['node', 'helm', '-d', join(root, 'none'), 'keys', 'list'])).toBe(2);
-      expect(out.join('')).toContain('hint: run `helm init` first');
+      expect(out.join('')).toContain('hint: run `helmts init` first');
       expect(out.join('')).not.toContain('    at ');
       expect(await main(['node', 'helm', '--version'])).toBe(0);
       expect(await main(['node', 'helm', '-d', dir, 'policy', 'hash', join(dir, 'policy', 'p0.json')])).toBe(

@@ -1,4 +1,4 @@
-// SIGKILL during driver execution, through the real CLI stack: a child process runs `helm run` of
+// SIGKILL during driver execution, through the real CLI stack: a child process runs `helmts run` of
 // an HTTP tool; the test server receives the driver's request (the effect is happening) and the
 // parent SIGKILLs the child before anything answers. The next open of the data directory receipts
 // the call EXECUTION_INTERRUPTED; the chain continues, the pack verifies, replay reproduces it.
@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envelopeBody } from '@helm/evidencepack';
+import { DataDir } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
 import {
   exportCommand,
@@ -18,7 +19,6 @@ import {
   toolRegister,
   verifyCommand,
 } from '../src/commands/index.ts';
-import { DataDir } from '../src/datadir.ts';
 import { ECHO_TOOL, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-crash-');

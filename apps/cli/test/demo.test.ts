@@ -2,16 +2,15 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTar, verifyEvidencePack, writeTar } from '@helm/evidencepack';
+import { DataDir, exportPack } from '@helm/runtime';
 import { openSqliteStore } from '@helm/store';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../src/commands/demo.ts';
-import { DataDir } from '../src/datadir.ts';
-import { exportPack } from '../src/runtime.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'helm-cli-demo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe('helm demo', () => {
+describe('helmts demo', () => {
   it('runs every step as expected, and is reproducible byte for byte', async () => {
     const a = await runDemo({ dataDir: join(root, 'a') });
     expect(a.exitCode).toBe(0);

@@ -11,9 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataDir } from '@helm/runtime';
 import { afterAll } from 'vitest';
 import { initCommand, toolRegister } from '../src/commands/index.ts';
-import { DataDir } from '../src/datadir.ts';
 
 /** A temp directory for this test file, removed after its tests. */
 export function tempRoot(prefix: string): string {
@@ -35,7 +35,7 @@ export const ECHO_TOOL = {
   driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
 };
 
-/** A fresh data directory `<root>/<name>` (helm init) with the echo tool registered. */
+/** A fresh data directory `<root>/<name>` (helmts init) with the echo tool registered. */
 export async function initEchoHome(root: string, name: string): Promise<{ dir: string; data: DataDir }> {
   const dir = join(root, name);
   initCommand(dir);
@@ -99,4 +99,30 @@ export function snapshotTree(dir: string): Record<string, string> {
   };
   walk(dir, '');
   return out;
+}
+
+/**
+ * Run the BUILT `helmts` (dist/bin.js) in a separate process, as a user would. The environment is
+ * inherited, NODE_V8_COVERAGE included, so the app's coverage gate counts what the child ran
+ * (scripts/app-coverage.mjs).
+ */
+export async function spawnCli(
+  args: readonly string[],
+  options: { readonly env?: Record<string, string>; readonly input?: string } = {},
+): Promise<CliRun> {
+  const { spawnSync } = await import('node:child_process');
+  const bin = new URL('../dist/bin.js', import.meta.url).pathname;
+  const child = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...options.env },
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
+  const out = `${child.stdout ?? ''}${child.stderr ?? ''}`;
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(child.stdout ?? '') as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  return { code: child.status ?? 1, out, json };
 }

@@ -5,11 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { acquireRuntimeLock, GovernedRuntime, RUNTIME_LOCK_FILE, RuntimeError } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
 import { runCall } from '../src/commands/index.ts';
-import { CliError } from '../src/errors.ts';
-import { acquireRuntimeLock, RUNTIME_LOCK_FILE } from '../src/lock.ts';
-import { GovernedRuntime } from '../src/runtime.ts';
 import { initEchoHome, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-lock-');
@@ -25,7 +23,7 @@ function codeOf(fn: () => unknown): string | undefined {
     fn();
     return undefined;
   } catch (error) {
-    return error instanceof CliError ? error.code : `not a CliError: ${String(error)}`;
+    return error instanceof RuntimeError ? error.code : `not a RuntimeError: ${String(error)}`;
   }
 }
 
@@ -78,10 +76,10 @@ describe('acquireRuntimeLock', () => {
       try {
         acquireRuntimeLock(dir);
       } catch (error) {
-        expect(error).toBeInstanceOf(CliError);
-        expect((error as CliError).code).toBe('DATA_DIR_LOCKED');
-        expect((error as CliError).hint).toContain(RUNTIME_LOCK_FILE);
-        message = (error as CliError).message;
+        expect(error).toBeInstanceOf(RuntimeError);
+        expect((error as RuntimeError).code).toBe('DATA_DIR_LOCKED');
+        expect((error as RuntimeError).hint).toContain(RUNTIME_LOCK_FILE);
+        message = (error as RuntimeError).message;
       }
       expect(message).toMatch(/in use by/);
       expect(readdirSync(dir)).toEqual([RUNTIME_LOCK_FILE]);

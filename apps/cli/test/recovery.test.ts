@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { envelopeBody } from '@helm/evidencepack';
+import { GovernedRuntime } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
 import {
   exportCommand,
@@ -8,7 +9,6 @@ import {
   runCall,
   verifyCommand,
 } from '../src/commands/index.ts';
-import { GovernedRuntime } from '../src/runtime.ts';
 import { ECHO_TOOL, initEchoHome, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-recovery-');

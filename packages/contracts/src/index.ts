@@ -55,6 +55,20 @@ export {
   type EvidencePackScope,
 } from './evidencepack.js';
 export {
+  GOVERNANCE_ACTION_ROLES,
+  GOVERNANCE_ACTIONS,
+  GOVERNANCE_ADMIN_ACTIONS,
+  GOVERNANCE_ADMIN_TOOL_PREFIX,
+  GOVERNANCE_APPLIED_TYPE,
+  GOVERNANCE_CURSOR_TYPE,
+  GOVERNANCE_EVENT_TYPE,
+  GOVERNANCE_GENESIS_PREV,
+  GOVERNANCE_LINK_TYPE,
+  type GovernanceAction,
+  type GovernanceCursorBody,
+  type GovernanceEventBody,
+} from './governance.js';
+export {
   MAX_NODE_PARENTS,
   NODE_FIELDS,
   NODE_KIND_PATTERN,
@@ -63,6 +77,9 @@ export {
 } from './node.js';
 export {
   type ApprovalRequirement,
+  BUDGET_WINDOWS,
+  type BudgetLimits,
+  type BudgetWindow,
   P0_CEILING_TYPE,
   type P0Ceiling,
   POLICY_BUNDLE_TYPE,

@@ -61,19 +61,32 @@ export interface PolicyRule {
   readonly requires_proofs?: readonly string[];
 }
 
+/**
+ * How long a budget allowance lasts (docs/spec/policy.md §Budgets): `fixed` never refills (only an
+ * administrative reset restores it); `minute`, `hour` and `day` refill at every multiple of 60 000,
+ * 3 600 000 and 86 400 000 ms of the guardian's clock (UTC-aligned tumbling windows).
+ */
+export const BUDGET_WINDOWS = ['fixed', 'minute', 'hour', 'day'] as const;
+export type BudgetWindow = (typeof BUDGET_WINDOWS)[number];
+
+/** Budget ceilings per principal (the authority exercised) and per tenant, over one window. */
+export interface BudgetLimits {
+  /** Ceiling for any principal without an explicit entry. */
+  readonly default_principal_max: number;
+  /** Ceiling for any tenant without an explicit entry. */
+  readonly default_tenant_max: number;
+  readonly principals?: Readonly<Record<string, number>>;
+  readonly tenants?: Readonly<Record<string, number>>;
+  /** Default `fixed`. */
+  readonly window?: BudgetWindow;
+}
+
 export interface P0Ceiling {
   readonly type: typeof P0_CEILING_TYPE;
   readonly name: string;
   /** Effect classes nobody may cause, whatever P1/P2 say. */
   readonly forbidden_effect_types: readonly string[];
-  readonly budgets: {
-    /** Ceiling for any principal without an explicit entry. */
-    readonly default_principal_max: number;
-    /** Ceiling for any tenant without an explicit entry. */
-    readonly default_tenant_max: number;
-    readonly principals?: Readonly<Record<string, number>>;
-    readonly tenants?: Readonly<Record<string, number>>;
-  };
+  readonly budgets: BudgetLimits;
   /** Maximum TTL of a delegation session. */
   readonly max_delegation_ttl_ms: number;
   /** Delegation sessions must be created with MFA. */
@@ -85,6 +98,11 @@ export interface PolicyBundle {
   readonly name: string;
   readonly version: number;
   readonly rules: readonly PolicyRule[];
+  /**
+   * Budgets of this bundle, charged on accounts of their own next to P0's: a call must fit both,
+   * so a bundle's budgets only narrow (e.g. an hourly rate under a fixed P0 ceiling).
+   */
+  readonly budgets?: BudgetLimits;
 }
 
 export interface PolicyOverlay {

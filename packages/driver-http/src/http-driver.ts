@@ -66,6 +66,44 @@ async function readCapped(response: Response, cap: number): Promise<Uint8Array> 
   return out;
 }
 
+/** What a socket error code means, in words an operator acts on. */
+const NETWORK_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed (temporary)',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed',
+  UND_ERR_SOCKET: 'connection closed',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+};
+
+/**
+ * fetch() rejects with a bare "fetch failed"; the reason is its `cause` (an Error with a socket
+ * `code`, or an AggregateError of one per address tried). Never throws.
+ */
+export function describeFetchError(error: unknown): string {
+  try {
+    const top = error as { message?: unknown; cause?: unknown };
+    const cause = top?.cause as { code?: unknown; message?: unknown; errors?: unknown } | undefined;
+    const first = Array.isArray(cause?.errors) ? (cause.errors[0] as typeof cause) : undefined;
+    const code = [cause?.code, first?.code].find((c): c is string => typeof c === 'string');
+    const detail = [cause?.message, first?.message].find(
+      (m): m is string => typeof m === 'string' && m !== '',
+    );
+    const words =
+      code === undefined ? undefined : Object.hasOwn(NETWORK_ERRORS, code) ? NETWORK_ERRORS[code] : code;
+    const base = typeof top?.message === 'string' ? top.message : String(error);
+    if (words === undefined) return detail === undefined ? base : `${base} (${detail})`;
+    return detail === undefined ? words : `${words} (${detail})`;
+  } catch {
+    return 'an unprintable error';
+  }
+}
+
 /** A driver of kind `http` for one endpoint (`driver.ref` of the descriptor it is bound to). */
 export function httpDriver(options: HttpDriverOptions = {}): Driver {
   const method = options.method ?? 'POST';
@@ -110,10 +148,7 @@ export function httpDriver(options: HttpDriverOptions = {}): Driver {
           signal: context.signal,
         });
       } catch (error) {
-        throw new DriverFailure(
-          'DRIVER_ERROR',
-          `request failed: ${(error as Error)?.message ?? String(error)}`,
-        );
+        throw new DriverFailure('DRIVER_ERROR', `request failed: ${describeFetchError(error)}`);
       }
       if (response.status < 200 || response.status > 299) {
         await response.body?.cancel();

@@ -10,6 +10,11 @@ import {
   EVIDENCEPACK_MANIFEST_TYPE,
   type EvidencePackEntry,
   type EvidencePackManifest,
+  GOVERNANCE_ACTION_ROLES,
+  GOVERNANCE_ADMIN_ACTIONS,
+  GOVERNANCE_ADMIN_TOOL_PREFIX,
+  GOVERNANCE_EVENT_TYPE,
+  type GovernanceAction,
   RECEIPT_TYPE,
   type SignedEnvelope,
   TRUST_SNAPSHOT_TYPE,
@@ -919,7 +924,13 @@ function* verifyChecks(
       }
       if (b.chain_id !== manifest.scope.chain_id) chainIdMismatch = true;
       if (b.session_id !== session) sessionMismatch = true;
-      if (b.reason_code !== 'TOOL_UNKNOWN' && !toolSet.has(String(b.tool)) && receiptToolProblems.length < 3)
+      // Administrative receipts name no described tool (`helm.admin.<action>`, checked in step 8).
+      if (
+        b.reason_code !== 'TOOL_UNKNOWN' &&
+        !toolSet.has(String(b.tool)) &&
+        !String(b.tool).startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX) &&
+        receiptToolProblems.length < 3
+      )
         receiptToolProblems.push(`tool ${String(b.tool)} not described`);
       const requestPath = `requests/${pad(info.lamport)}.json`;
       if (!refs.has(requestPath) && b.request_digest !== null)
@@ -1452,15 +1463,26 @@ function* verifyChecks(
     // Every full receipt's decision is in the pack, unless its decision_id is the executor-local
     // denial id (docs/spec/pipeline.md §Executor-local denial id) recomputed from the receipt and
     // its recorded request: then the call ended before the guardian ran and there is no decision.
+    // A receipt of an administrative governance event (tool `helm.admin.<action>`) names no
+    // guardian decision: its decision id is the digest of the signed event its recorded request
+    // carries, which must verify under a key holding the action's role (docs/spec/governance-event.md
+    // §Administrative receipts). One event authorizes one receipt.
     let undecided: Record<string, unknown> | undefined;
+    const adminEvents = new Set<string>();
     for (let i = 0; i < infos.length && !undecided; i++) {
       const info = infos[i] as ReceiptInfo;
-      if (decisionIds.has(info.decision_id)) continue;
-      // Rare (executor-local denials): the receipt and its request are read again.
+      const adminTool = String(info.tool).startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX);
+      if (decisionIds.has(info.decision_id) && !adminTool) continue;
+      // Rare (executor-local denials, admin receipts): the receipt and its request are read again.
       const b = envelopeBody<Record<string, unknown>>(reread(receiptOk[i] as TarEntryRef) as SignedEnvelope);
       const requestRef = refs.get(`requests/${pad(info.lamport)}.json`);
       const recorded = requestRef === undefined ? undefined : visit(requestRef).value;
-      if (b.decision_id !== executorLocalDecisionId(b, recorded)) undecided = b;
+      if (!adminTool && b.decision_id === executorLocalDecisionId(b, recorded)) continue;
+      if (registry && !adminEvents.has(String(b.decision_id)) && isAdminReceipt(b, recorded, registry)) {
+        adminEvents.add(String(b.decision_id));
+        continue;
+      }
+      undecided = b;
     }
     if (!registry) needTrust('DECISIONS');
     else if (undecided)
@@ -1771,6 +1793,39 @@ function executorLocalDecisionId(b: Record<string, unknown>, recorded: unknown):
 }
 
 const EXECUTOR_DENIAL_TYPE = 'helm.executor.denial.v1';
+
+/**
+ * A receipt of an administrative governance event: tool `helm.admin.<action>` for an admin action,
+ * its recorded request `{tool, principal, args: {event, trust_seq}}` carrying the signed event whose
+ * digest is the receipt's decision id, signed by exactly the receipt's principal, for this registry,
+ * under a key holding the action's role at `trust_seq` (a state the snapshot reached).
+ */
+function isAdminReceipt(b: Record<string, unknown>, recorded: unknown, registry: TrustRegistry): boolean {
+  try {
+    const tool = b.tool;
+    if (typeof tool !== 'string' || !tool.startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX)) return false;
+    const action = tool.slice(GOVERNANCE_ADMIN_TOOL_PREFIX.length) as GovernanceAction;
+    if (!GOVERNANCE_ADMIN_ACTIONS.includes(action)) return false;
+    const request = isObject(recorded) && isObject(recorded.request) ? recorded.request : undefined;
+    const args = request && isObject(request.args) ? request.args : undefined;
+    if (!args || request?.tool !== tool || request.principal !== b.principal) return false;
+    if (b.args_hash !== digest(canonicalBytes(args))) return false;
+    const event = args.event as SignedEnvelope;
+    const seq = args.trust_seq;
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || seq > registry.seq) return false;
+    if (digest(canonicalBytes(event)) !== b.decision_id) return false;
+    if (!Array.isArray(event?.signatures) || event.signatures.length !== 1) return false;
+    if (event.signatures[0]?.keyid !== b.principal) return false;
+    const body = openVerifiedEnvelope(
+      event,
+      GOVERNANCE_EVENT_TYPE,
+      registry.lookupFor(GOVERNANCE_ACTION_ROLES[action], seq),
+    ).body as Record<string, unknown>;
+    return body.action === action && body.trust_anchor === registry.genesis;
+  } catch {
+    return false;
+  }
+}
 
 function jsonEqual(a: unknown, b: unknown): boolean {
   try {

@@ -7,7 +7,9 @@
 // accepted). Quorum counts distinct, verified approvers; the timelock and expiry come from the
 // injected clock; emergency overrides need a stricter quorum and are flagged for review. A grant
 // is single-use: `consumeGrant` re-checks every binding and marks it consumed atomically when
-// execution starts.
+// execution starts. A challenge signed by this guardian in another process can be restored from
+// its envelope (`restore`, own signature only) and closed (`close`: denied, expired or consumed), so
+// a runtime rebuilds the ceremony state from durable records without trusting them beyond that.
 import {
   APPROVAL_CHALLENGE_TYPE,
   APPROVAL_REQUIREMENT_TYPE,
@@ -17,7 +19,7 @@ import {
 } from '@helm/contracts/approval';
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import type { ApprovalRequirement } from '@helm/contracts/policy';
-import { approvalStatementSchema } from '@helm/contracts/schemas';
+import { approvalChallengeSchema, approvalStatementSchema } from '@helm/contracts/schemas';
 import { canonicalDigest } from '@helm/crypto/digests';
 import type { Signer } from '@helm/crypto/ed25519';
 import { fromBase64Url } from '@helm/crypto/encoding';
@@ -30,6 +32,7 @@ import { ajv } from './internal/schemas.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';
 
 const validateStatement = ajv.compile(approvalStatementSchema);
+const validateChallenge = ajv.compile(approvalChallengeSchema);
 
 export interface RateLimit {
   readonly max: number;
@@ -111,7 +114,10 @@ export type GrantCheck =
       readonly challenge: ApprovalChallenge;
     }
   | { readonly state: 'pending'; readonly challenge: ApprovalChallenge; readonly envelope: SignedEnvelope }
-  | { readonly state: 'denied'; readonly code: 'APPROVAL_TIMEOUT' | 'APPROVAL_RATE_LIMITED' };
+  | {
+      readonly state: 'denied';
+      readonly code: 'APPROVAL_TIMEOUT' | 'APPROVAL_RATE_LIMITED' | 'APPROVAL_INVALID';
+    };
 
 interface ChallengeState {
   readonly challenge: ApprovalChallenge;
@@ -131,7 +137,9 @@ export interface ApprovalLogEntry {
     | 'approval.recorded'
     | 'approval.rejected'
     | 'grant.consumed'
-    | 'challenge.expired';
+    | 'challenge.expired'
+    | 'challenge.restored'
+    | 'challenge.closed';
   readonly challenge_id: string;
   readonly at_ms: number;
   readonly detail: string;
@@ -169,6 +177,34 @@ function requirementOf(c: ApprovalChallenge): RequirementWithRule {
     ttl_ms: c.expires_at_ms - c.created_at_ms,
   };
 }
+
+/** What a challenge binds besides its id and times: identical bindings share a challenge. */
+function bindingKey(
+  c: Omit<ApprovalChallenge, 'challenge_id' | 'created_at_ms' | 'not_before_ms' | 'expires_at_ms'>,
+): string {
+  return canonicalDigest({
+    type: APPROVAL_CHALLENGE_TYPE,
+    principal: c.principal,
+    authority: c.authority,
+    tenant: c.tenant,
+    tool: c.tool,
+    action: c.action,
+    resource: c.resource,
+    effect_digest: c.effect_digest,
+    args_hash: c.args_hash,
+    intent_hash: c.intent_hash,
+    policy_bundle_hash: c.policy_bundle_hash,
+    p0_ceiling_hash: c.p0_ceiling_hash,
+    requirement_digest: c.requirement_digest,
+    rule_id: c.rule_id,
+    role: c.role,
+    quorum: c.quorum,
+    emergency_quorum: c.emergency_quorum,
+  });
+}
+
+/** Why a challenge is closed: an approver denied it, it expired unused, or its grant was consumed. */
+export type ChallengeClosure = 'denied' | 'expired' | 'consumed';
 
 function withinWindow(times: number[], now: number, limit: RateLimit): boolean {
   while (times.length > 0 && times[0]! <= now - limit.window_ms) times.shift();
@@ -269,7 +305,7 @@ export class ApprovalCeremonies {
       quorum: r.quorum,
       emergency_quorum: r.emergency_quorum ?? null,
     };
-    const key = canonicalDigest(binding);
+    const key = bindingKey(binding);
     const existingId = this.byBinding.get(key);
     const existing = existingId === undefined ? undefined : this.challenges.get(existingId);
     if (existing && !existing.consumed && !existing.closed) {
@@ -287,11 +323,6 @@ export class ApprovalCeremonies {
       }
       return { state: 'pending', challenge: c, envelope: existing.envelope };
     }
-    const times = this.principalTimes.get(input.principal) ?? [];
-    this.principalTimes.set(input.principal, times);
-    if (!withinWindow(times, now, this.options.perPrincipal))
-      return { state: 'denied', code: 'APPROVAL_RATE_LIMITED' };
-    times.push(now);
     const body = {
       ...binding,
       created_at_ms: now,
@@ -299,6 +330,14 @@ export class ApprovalCeremonies {
       expires_at_ms: now + r.ttl_ms,
     };
     const challenge: ApprovalChallenge = { ...body, challenge_id: digest(canonicalBytes(body)) };
+    // Ids are content-derived: the same binding closed (denied, expired, consumed) in this very
+    // millisecond would be re-opened under its old id, with its history lost. Refuse instead.
+    if (this.challenges.has(challenge.challenge_id)) return { state: 'denied', code: 'APPROVAL_INVALID' };
+    const times = this.principalTimes.get(input.principal) ?? [];
+    this.principalTimes.set(input.principal, times);
+    if (!withinWindow(times, now, this.options.perPrincipal))
+      return { state: 'denied', code: 'APPROVAL_RATE_LIMITED' };
+    times.push(now);
     const envelope = signEnvelope(challenge as unknown as EnvelopeBody, [this.options.signer]);
     this.challenges.set(challenge.challenge_id, {
       challenge,
@@ -313,6 +352,95 @@ export class ApprovalCeremonies {
     this.byBinding.set(key, challenge.challenge_id);
     this.record('challenge.opened', challenge.challenge_id, `rule ${r.rule_id}`, { envelope });
     return { state: 'pending', challenge, envelope };
+  }
+
+  /** The guardian-signed envelope of a challenge this ceremony holds. */
+  envelope(challengeId: string): SignedEnvelope | undefined {
+    return this.challenges.get(challengeId)?.envelope;
+  }
+
+  /**
+   * Take over a challenge this guardian opened earlier (another process, a previous run), from its
+   * envelope as `check` signed it: exactly one signature, by this guardian's own key, over a
+   * schema-valid challenge whose id and requirement digest recompute. The challenge is held open
+   * with no approvals (re-submit its approvals, then `close` it if it was closed); it serves its
+   * binding unless a later challenge for the same binding is held, and counts against its
+   * principal's rate limit at its creation time. A challenge already held is returned unchanged.
+   * Throws GuardianError APPROVAL_INVALID for anything else.
+   */
+  restore(envelope: SignedEnvelope): ApprovalChallenge {
+    const signer = this.options.signer;
+    if (
+      envelope?.type !== APPROVAL_CHALLENGE_TYPE ||
+      !Array.isArray(envelope.signatures) ||
+      envelope.signatures.length !== 1 ||
+      envelope.signatures[0]?.keyid !== signer.keyId
+    ) {
+      throw new GuardianError('APPROVAL_INVALID', 'not a challenge signed by this guardian');
+    }
+    let challenge: ApprovalChallenge;
+    try {
+      challenge = openVerifiedEnvelope(envelope, APPROVAL_CHALLENGE_TYPE, (id) =>
+        id === signer.keyId ? signer.publicKey : undefined,
+      ).body as unknown as ApprovalChallenge;
+    } catch {
+      throw new GuardianError('APPROVAL_INVALID', 'challenge signature does not verify');
+    }
+    if (!validateChallenge(challenge)) throw new GuardianError('APPROVAL_INVALID', 'malformed challenge');
+    const { challenge_id: id, ...body } = challenge;
+    if (
+      id !== digest(canonicalBytes(body)) ||
+      challenge.intent_hash !== intentHash(challenge.effect_digest, challenge.args_hash) ||
+      challenge.requirement_digest !== requirementDigest(requirementOf(challenge)) ||
+      challenge.not_before_ms < challenge.created_at_ms ||
+      challenge.expires_at_ms < challenge.created_at_ms
+    ) {
+      throw new GuardianError('APPROVAL_INVALID', 'challenge fields are inconsistent');
+    }
+    const held = this.challenges.get(id);
+    if (held) return held.challenge;
+    this.challenges.set(id, {
+      challenge,
+      envelope,
+      approvers: new Set(),
+      keys: new Set(),
+      approvals: 0,
+      emergencyApprovals: 0,
+      consumed: false,
+      closed: false,
+    });
+    const key = bindingKey(challenge);
+    const current = this.byBinding.get(key);
+    const currentAt =
+      current === undefined ? undefined : this.challenges.get(current)?.challenge.created_at_ms;
+    if (currentAt === undefined || currentAt <= challenge.created_at_ms) this.byBinding.set(key, id);
+    const times = this.principalTimes.get(challenge.principal) ?? [];
+    this.principalTimes.set(challenge.principal, times);
+    let at = times.length;
+    while (at > 0 && (times[at - 1] as number) > challenge.created_at_ms) at--;
+    times.splice(at, 0, challenge.created_at_ms);
+    this.record('challenge.restored', id, `rule ${challenge.rule_id}`);
+    return challenge;
+  }
+
+  /**
+   * Close a held challenge: `denied` (an authorized approver refused it) or `expired` — no grant
+   * from it is ever usable, and the next call with its binding opens a new challenge — or
+   * `consumed` (its grant was used, e.g. by another process). False if the challenge is unknown or
+   * already closed that way.
+   */
+  close(challengeId: string, why: ChallengeClosure): boolean {
+    const state = typeof challengeId === 'string' ? this.challenges.get(challengeId) : undefined;
+    if (!state) return false;
+    if (why === 'consumed') {
+      if (state.consumed) return false;
+      state.consumed = true;
+    } else if (why === 'denied' || why === 'expired') {
+      if (state.closed) return false;
+      state.closed = true;
+    } else return false;
+    this.record('challenge.closed', challengeId, why);
+    return true;
   }
 
   private reject(

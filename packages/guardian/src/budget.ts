@@ -1,6 +1,32 @@
 // Budgets (docs/spec/policy.md §Budgets): per principal and per tenant, with atomic
 // reserve → commit | refund. A reservation either holds on every account or on none.
+import type { BudgetWindow } from '@helm/contracts/policy';
 import { GuardianError } from './errors.js';
+
+/** Length of each refilling budget window, in ms of the guardian's clock (UTC-aligned). */
+export const BUDGET_WINDOW_MS: Readonly<Record<Exclude<BudgetWindow, 'fixed'>, number>> = {
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+};
+
+/**
+ * The ledger account a budget charges (docs/spec/policy.md §Budget accounts). `base` is
+ * `principal:<id>` or `tenant:<id>`; `bundle` names the P1 bundle whose budget it is (absent: P0).
+ * A refilling window is a separate account per window, named by its index `floor(now / length)`,
+ * so a new window starts empty and the ledger itself knows nothing about time:
+ *
+ *   P0 fixed: `<base>`            P0 windowed: `<window>:<index>|<base>`
+ *   P1 fixed: `p1:<bundle>|<base>` P1 windowed: `p1:<bundle>|<window>:<index>|<base>`
+ *
+ * The map is injective: the first segment (up to the first `|`) is `principal:…`/`tenant:…` (P0
+ * fixed, no `|` after it is ever parsed), `p1:<bundle>` (bundle names have no `|`) or
+ * `<window>:<digits>`; any `|` in an id sits after every prefix.
+ */
+export function budgetAccount(base: string, window: BudgetWindow, nowMs: number, bundle?: string): string {
+  const span = window === 'fixed' ? '' : `${window}:${Math.floor(nowMs / BUDGET_WINDOW_MS[window])}|`;
+  return `${bundle === undefined ? '' : `p1:${bundle}|`}${span}${base}`;
+}
 
 export interface BudgetCharge {
   /** Account key, e.g. `principal:alice` or `tenant:acme`. */

@@ -20,7 +20,7 @@ import { canonicalBytes } from '@helm/crypto/jcs';
 import { GuardianError } from './errors.js';
 import { covers, finiteValues, matches, mayOverlap, neverMatchReason } from './internal/match.js';
 import { resourceMatchDefect } from './internal/resource.js';
-import { describeErrors, validateGrant, validatePresentation } from './internal/schemas.js';
+import { describeErrors, validateGrant, validatePresentation, validateSession } from './internal/schemas.js';
 import type { NonceStore } from './nonce-store.js';
 import { effectTypeForbidden, type PolicyStack } from './policy.js';
 import type { Clock, EventSink } from './ports.js';
@@ -61,6 +61,8 @@ interface SessionState {
   /** Stack hashes against which the grants were (re)proven. */
   readonly provenAgainst: Set<string>;
 }
+
+const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 /** PKCE S256: base64url(SHA-256(ASCII(verifier))) without padding. */
 export function pkceChallenge(verifier: string): string {
@@ -131,6 +133,80 @@ export function grantWithinAuthority(
   return null;
 }
 
+const bad = (why: string): GuardianError => new GuardianError('DELEGATION_INVALID', why);
+
+/** The checks every grant passes at creation and restore: its shape, a finite tool set, can match. */
+function checkGrantShape(grant: DelegationGrant): void {
+  if (!validateGrant(grant as unknown)) throw bad(`grant ${describeErrors(validateGrant.errors)}`);
+  if (finiteValues(grant.tool) === undefined) throw bad('grant.tool must be eq or in (a finite set)');
+  for (const f of GRANT_FIELDS) {
+    const m = grant[f];
+    const reason = m === undefined ? null : neverMatchReason(m);
+    if (reason !== null) throw bad(`grant.${f} can never match (${reason})`);
+  }
+  const resourceReason = grant.resource === undefined ? null : resourceMatchDefect(grant.resource);
+  if (resourceReason !== null) throw bad(`grant.resource ${resourceReason}`);
+}
+
+/**
+ * The session `DelegationRegistry#create` would create at `now` under `stack` — validated, its
+ * grants proven ⊆ the delegator's authority, its id computed — without registering or signing
+ * anything (pure). Throws GuardianError(DELEGATION_INVALID | DELEGATION_SCOPE_VIOLATION).
+ */
+export function draftSession(stack: PolicyStack, input: CreateSessionInput, now: number): DelegationSession {
+  if (input === null || typeof input !== 'object') throw bad('input required');
+  if (typeof input.delegator !== 'string' || input.delegator.length === 0) throw bad('delegator required');
+  if (typeof input.delegate !== 'string' || input.delegate.length === 0) throw bad('delegate required');
+  if (!Number.isSafeInteger(input.ttl_ms) || input.ttl_ms <= 0)
+    throw bad('a positive integer ttl_ms is mandatory');
+  if (input.ttl_ms > stack.p0.max_delegation_ttl_ms) throw bad('ttl_ms exceeds the P0 maximum');
+  if (stack.p0.require_delegation_mfa && input.mfa_verified !== true)
+    throw bad('P0 requires MFA at creation');
+  if (typeof input.code_challenge !== 'string' || !CHALLENGE.test(input.code_challenge)) {
+    throw bad('code_challenge must be an S256 challenge (43 base64url characters)');
+  }
+  const tenant = input.tenant ?? null;
+  if (tenant !== null && (typeof tenant !== 'string' || tenant.length === 0))
+    throw bad('tenant must be a non-empty string or null');
+  if (!Array.isArray(input.grants) || input.grants.length === 0) {
+    throw new GuardianError('DELEGATION_SCOPE_VIOLATION', 'a session needs at least one explicit grant');
+  }
+  for (const grant of input.grants) {
+    checkGrantShape(grant);
+    const why = grantWithinAuthority(stack, input.delegator, tenant, grant);
+    if (why !== null) throw new GuardianError('DELEGATION_SCOPE_VIOLATION', why);
+  }
+  const body = {
+    type: DELEGATION_TYPE as typeof DELEGATION_TYPE,
+    delegator: input.delegator,
+    delegate: input.delegate,
+    tenant,
+    grants: input.grants,
+    created_at_ms: now,
+    expires_at_ms: now + input.ttl_ms,
+    code_challenge: input.code_challenge,
+    code_challenge_method: 'S256' as const,
+    mfa_verified: input.mfa_verified === true,
+    policy_stack_hash: stack.stackHash,
+  };
+  return { ...body, session_id: digest(canonicalBytes(body)) };
+}
+
+/** A session body to restore: schema, id, TTL ≤ the P0 maximum, MFA, grant shapes. */
+function checkSession(stack: PolicyStack, session: DelegationSession): void {
+  if (!validateSession(session as unknown)) throw bad(`session ${describeErrors(validateSession.errors)}`);
+  const { session_id: id, ...body } = session;
+  if (digest(canonicalBytes(body)) !== id) throw bad('session_id is not the digest of the session body');
+  const ttl = session.expires_at_ms - session.created_at_ms;
+  if (ttl <= 0) throw bad('the session expires before it is created');
+  if (ttl > stack.p0.max_delegation_ttl_ms) throw bad('the session lifetime exceeds the P0 maximum');
+  if (stack.p0.require_delegation_mfa && !session.mfa_verified) throw bad('P0 requires MFA at creation');
+  if (session.grants.length === 0) {
+    throw bad('a session needs at least one explicit grant');
+  }
+  for (const grant of session.grants) checkGrantShape(grant);
+}
+
 export interface DelegationRegistryOptions {
   readonly clock: Clock;
   readonly signer: Signer;
@@ -158,51 +234,9 @@ export class DelegationRegistry {
 
   /** Create a session. Throws GuardianError(DELEGATION_INVALID | DELEGATION_SCOPE_VIOLATION). */
   create(input: CreateSessionInput): { session: DelegationSession; envelope: SignedEnvelope } {
-    const bad = (why: string): GuardianError => new GuardianError('DELEGATION_INVALID', why);
     const stack = this.options.policy();
-    if (!stack) throw bad('no policy stack is loaded');
-    if (typeof input.delegator !== 'string' || input.delegator.length === 0) throw bad('delegator required');
-    if (typeof input.delegate !== 'string' || input.delegate.length === 0) throw bad('delegate required');
-    if (!Number.isSafeInteger(input.ttl_ms) || input.ttl_ms <= 0)
-      throw bad('a positive integer ttl_ms is mandatory');
-    if (input.ttl_ms > stack.p0.max_delegation_ttl_ms) throw bad('ttl_ms exceeds the P0 maximum');
-    if (stack.p0.require_delegation_mfa && input.mfa_verified !== true)
-      throw bad('P0 requires MFA at creation');
-    if (typeof input.code_challenge !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(input.code_challenge)) {
-      throw bad('code_challenge must be an S256 challenge (43 base64url characters)');
-    }
-    const tenant = input.tenant ?? null;
-    if (!Array.isArray(input.grants) || input.grants.length === 0) {
-      throw new GuardianError('DELEGATION_SCOPE_VIOLATION', 'a session needs at least one explicit grant');
-    }
-    for (const grant of input.grants) {
-      if (!validateGrant(grant as unknown)) throw bad(`grant ${describeErrors(validateGrant.errors)}`);
-      if (finiteValues(grant.tool) === undefined) throw bad('grant.tool must be eq or in (a finite set)');
-      for (const f of GRANT_FIELDS) {
-        const m = grant[f];
-        const reason = m === undefined ? null : neverMatchReason(m);
-        if (reason !== null) throw bad(`grant.${f} can never match (${reason})`);
-      }
-      const resourceReason = grant.resource === undefined ? null : resourceMatchDefect(grant.resource);
-      if (resourceReason !== null) throw bad(`grant.resource ${resourceReason}`);
-      const why = grantWithinAuthority(stack, input.delegator, tenant, grant);
-      if (why !== null) throw new GuardianError('DELEGATION_SCOPE_VIOLATION', why);
-    }
-    const now = this.options.clock.now();
-    const body = {
-      type: DELEGATION_TYPE as typeof DELEGATION_TYPE,
-      delegator: input.delegator,
-      delegate: input.delegate,
-      tenant,
-      grants: input.grants,
-      created_at_ms: now,
-      expires_at_ms: now + input.ttl_ms,
-      code_challenge: input.code_challenge,
-      code_challenge_method: 'S256' as const,
-      mfa_verified: input.mfa_verified === true,
-      policy_stack_hash: stack.stackHash,
-    };
-    const session: DelegationSession = { ...body, session_id: digest(canonicalBytes(body)) };
+    if (!stack) throw new GuardianError('DELEGATION_INVALID', 'no policy stack is loaded');
+    const session = draftSession(stack, input, this.options.clock.now());
     const envelope = signEnvelope(session as unknown as EnvelopeBody, [this.options.signer]);
     if (!this.sessions.has(session.session_id)) {
       this.sessions.set(session.session_id, {
@@ -214,6 +248,27 @@ export class DelegationRegistry {
       this.emit('ATTESTATION', 'delegation.created', session.session_id, { envelope });
     }
     return { session, envelope };
+  }
+
+  /**
+   * Restore a session created elsewhere (`draftSession` under the same data, e.g. by an
+   * administrative command that does not hold this registry) or earlier (a restart). Its body is
+   * re-validated — id, TTL against the P0 maximum *now*, MFA, every grant's shape — and its grants
+   * are re-proven ⊆ the delegator's authority at every use (no stack counts as proven), so a
+   * session body that skipped the creation proof gains nothing. Idempotent for a known id.
+   * Throws GuardianError(DELEGATION_INVALID).
+   */
+  restore(session: DelegationSession): void {
+    const stack = this.options.policy();
+    if (!stack) throw new GuardianError('DELEGATION_INVALID', 'no policy stack is loaded');
+    checkSession(stack, session);
+    if (this.sessions.has(session.session_id)) return;
+    this.sessions.set(session.session_id, {
+      session,
+      revoked: false,
+      expiryRecorded: false,
+      provenAgainst: new Set(),
+    });
   }
 
   /** Revoke a session (idempotent). */

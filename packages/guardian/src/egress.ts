@@ -4,7 +4,7 @@
 // boundary but never `suffix` itself. Never a raw prefix or substring match. IP destinations
 // match CIDR ranges only. Protocol, port and payload size must also be allowed by the same rule.
 import { GuardianError } from './errors.js';
-import { type Cidr, cidrContains, type IpAddress, parseCidr, parseIp } from './internal/ip.js';
+import { type Cidr, cidrContains, formatIp, type IpAddress, parseCidr, parseIp } from './internal/ip.js';
 
 /** Effect classes that leave the process: a call of one of these must name a destination. */
 export const EGRESS_EFFECT_TYPES: readonly string[] = [
@@ -75,9 +75,25 @@ export function normalizeHost(raw: string): NormalizedHost | undefined {
   return { kind: 'name', name: host };
 }
 
+const RULE_FIELDS = new Set(['hosts', 'cidrs', 'protocols', 'ports', 'max_payload_bytes']);
+
+function stringList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
 function compileRule(rule: EgressRule, index: number): CompiledEgressRule {
   const bad = (what: string): GuardianError =>
     new GuardianError('CONFIG_INVALID', `egress rule ${index}: ${what}`);
+  if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) throw bad('must be an object');
+  // An unknown field (`port` for `ports`, `host` for `hosts`) would otherwise be ignored and leave
+  // the rule wider than its author meant.
+  for (const key of Object.keys(rule)) {
+    if (!RULE_FIELDS.has(key)) throw bad(`unknown field ${key} (fields: ${[...RULE_FIELDS].join(', ')})`);
+  }
+  for (const field of ['hosts', 'cidrs'] as const) {
+    if (rule[field] !== undefined && !stringList(rule[field]))
+      throw bad(`${field} must be a list of strings`);
+  }
   const exact = new Set<string>();
   const suffixes: string[] = [];
   for (const pattern of rule.hosts ?? []) {
@@ -85,6 +101,13 @@ function compileRule(rule: EgressRule, index: number): CompiledEgressRule {
     const body = wildcard ? pattern.slice(2) : pattern;
     if (body.includes('*')) throw bad(`host pattern ${pattern} may only start with "*."`);
     const normalized = normalizeHost(body);
+    if (normalized?.kind === 'ip' && !wildcard) {
+      // IP destinations match CIDR entries only (docs/spec/policy.md §Egress allowlist).
+      const text = formatIp(normalized.ip);
+      throw bad(
+        `host pattern ${pattern} is the IP address ${text}: IP destinations match cidrs entries only (list it as ${text}/${normalized.ip.version === 4 ? 32 : 128} under cidrs)`,
+      );
+    }
     if (normalized?.kind !== 'name') throw bad(`host pattern ${pattern} is not a hostname`);
     if (wildcard) {
       if (!normalized.name.includes('.')) throw bad(`wildcard ${pattern} must name at least two labels`);
@@ -98,7 +121,14 @@ function compileRule(rule: EgressRule, index: number): CompiledEgressRule {
     if (!parsed) throw bad(`invalid CIDR ${c}`);
     return parsed;
   });
-  if (!Array.isArray(rule.protocols) || rule.protocols.length === 0) throw bad('protocols must be non-empty');
+  if (!stringList(rule.protocols) || rule.protocols.length === 0)
+    throw bad('protocols must be a non-empty list of strings');
+  if (
+    rule.ports !== undefined &&
+    !(Array.isArray(rule.ports) && rule.ports.every((p) => Number.isSafeInteger(p) && p >= 1 && p <= 65535))
+  ) {
+    throw bad('ports must be a list of integers from 1 to 65535');
+  }
   if (!Number.isSafeInteger(rule.max_payload_bytes) || rule.max_payload_bytes < 0) {
     throw bad('max_payload_bytes must be a non-negative integer');
   }
@@ -119,6 +149,9 @@ export class EgressPolicy {
   constructor(config: EgressConfig) {
     if (!config || !Array.isArray(config.rules))
       throw new GuardianError('CONFIG_INVALID', 'egress rules missing');
+    for (const key of Object.keys(config)) {
+      if (key !== 'rules') throw new GuardianError('CONFIG_INVALID', `egress: unknown field ${key}`);
+    }
     this.rules = config.rules.map(compileRule);
   }
 

@@ -166,13 +166,18 @@ function checkIntentTtl(ttl: number): number {
 }
 
 /** Each stage's roster entry but `policy`: the digest of its configuration, null when unconfigured. */
-function rosterConfig(s: GateState, options: GuardianOptions, ttl: number): Record<string, unknown> {
+function rosterConfig(
+  s: GateState,
+  options: GuardianOptions,
+  egress: EgressConfig | undefined,
+  ttl: number,
+): Record<string, unknown> {
   const configured = (on: boolean, detail: unknown): string | null => (on ? safeDigest(detail) : null);
   return {
     frozen: configured(s.freeze !== undefined, 'kill-switch'),
     context: configured(s.fingerprint !== undefined, s.fingerprint),
     identity: s.credentials === undefined ? null : safeDigest(identityRoster(s.credentials)),
-    egress: configured(s.egress !== undefined, options.egress),
+    egress: configured(s.egress !== undefined, egress),
     threat: configured(s.threat !== undefined, s.threat),
     delegation: configured(s.delegations !== undefined, 'sessions'),
     effect: configured(true, EFFECT_TYPE),
@@ -192,11 +197,14 @@ export class Guardian {
   readonly freezeSwitch: FreezeSwitch | undefined;
   readonly delegations: DelegationRegistry | undefined;
   readonly approvals: ApprovalCeremonies | undefined;
-  /** What the stages read besides the policy stack; fixed at construction. */
-  private readonly gates: GateState;
+  /**
+   * What the stages read besides the policy stack: fixed at construction but for the identity
+   * bindings and the egress allowlist, which administrative edits replace whole between decisions.
+   */
+  private gates: GateState;
   private policy: PolicyStack | undefined;
   private rosterHash: string;
-  private readonly rosterBase: Record<string, unknown>;
+  private rosterBase: Record<string, unknown>;
   private readonly sink: EventSink | undefined;
   private readonly intentTtl: number;
   /** decision_id → the grant an ALLOW decision names; grant_id → those decision ids. */
@@ -240,7 +248,7 @@ export class Guardian {
       approvals: this.approvals,
     };
     this.policy = options.policy;
-    this.rosterBase = rosterConfig(this.gates, options, this.intentTtl);
+    this.rosterBase = rosterConfig(this.gates, options, options.egress, this.intentTtl);
     this.rosterHash = this.computeRoster();
   }
 
@@ -276,6 +284,42 @@ export class Guardian {
       subject: stack.stackHash,
       at_ms: this.clock.now(),
       payload: { actor, previous, current: stack.stackHash, gate_roster_hash: this.rosterHash },
+    });
+  }
+
+  /**
+   * Replace the identity bindings of stage 2 (an administrative edit: a credential bound or
+   * unbound). All-or-nothing: bindings that do not validate throw CONFIG_INVALID and change
+   * nothing. The gate roster hash changes with them; recorded as a TRUST_EVENT. The next decision
+   * sees the new bindings.
+   */
+  replaceIdentity(bindings: readonly IdentityBinding[], actor: string): void {
+    const credentials = bindCredentials(bindings);
+    this.gates = { ...this.gates, credentials };
+    this.rosterBase = { ...this.rosterBase, identity: safeDigest(identityRoster(credentials)) };
+    this.replacedStage('identity.replaced', actor);
+  }
+
+  /**
+   * Replace the egress allowlist of stage 3 (an administrative edit). All-or-nothing like
+   * `replaceIdentity`: a configuration that does not compile throws CONFIG_INVALID and changes
+   * nothing.
+   */
+  replaceEgress(config: EgressConfig, actor: string): void {
+    const egress = new EgressPolicy(config);
+    this.gates = { ...this.gates, egress };
+    this.rosterBase = { ...this.rosterBase, egress: safeDigest(config) };
+    this.replacedStage('egress.replaced', actor);
+  }
+
+  private replacedStage(event: string, actor: string): void {
+    this.rosterHash = this.computeRoster();
+    this.sink?.emit({
+      kind: 'TRUST_EVENT',
+      event,
+      subject: this.rosterHash,
+      at_ms: this.clock.now(),
+      payload: { actor, gate_roster_hash: this.rosterHash },
     });
   }
 
@@ -331,7 +375,7 @@ export class Guardian {
     const reached = startRecord();
     let verdict: Verdict;
     try {
-      verdict = this.runChain(req, reached);
+      verdict = this.runChain(req, reached, now);
     } catch {
       verdict = deny('INTERNAL_ERROR', reached.stage);
     }
@@ -347,7 +391,7 @@ export class Guardian {
    * Stages 0–8 in chain order (pure: the first denial ends the chain), then the commit phase.
    * `reached` records each stage as it starts and each result the record binds.
    */
-  private runChain(req: Partial<DecisionRequest>, reached: ChainRecord): Verdict {
+  private runChain(req: Partial<DecisionRequest>, reached: ChainRecord, now: number): Verdict {
     const s = this.gates;
     // The hashes come first: the record binds them whatever the verdict.
     reached.hashes = stages.hashRequest(req);
@@ -377,7 +421,7 @@ export class Guardian {
     if (typeof admitted === 'string') return deny(admitted, 'policy');
 
     reached.stage = 'budget';
-    const budget = stages.budget(admitted, s);
+    const budget = stages.budget(admitted, s, now);
     if (typeof budget === 'string') return deny(budget, 'budget');
     return this.commit(admitted, budget, reached);
   }

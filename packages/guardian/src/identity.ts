@@ -21,6 +21,18 @@ const tenantSetKey = (tenants: Iterable<string | null> | undefined): string | un
   tenants === undefined ? undefined : JSON.stringify([...new Set(tenants)].sort());
 
 function checkBinding(b: IdentityBinding): void {
+  if (b === null || typeof b !== 'object') {
+    throw new GuardianError('CONFIG_INVALID', 'each identity binding must be an object');
+  }
+  // An unknown field (`tenant` for `tenants`) would otherwise be ignored and leave the binding wider.
+  for (const key of Object.keys(b)) {
+    if (key !== 'credential_id' && key !== 'principal' && key !== 'tenants') {
+      throw new GuardianError(
+        'CONFIG_INVALID',
+        `identity binding: unknown field ${key} (fields: credential_id, principal, tenants)`,
+      );
+    }
+  }
   if (
     typeof b.credential_id !== 'string' ||
     b.credential_id.length === 0 ||
@@ -46,6 +58,7 @@ function checkBinding(b: IdentityBinding): void {
  * tenant set (CONFIG_INVALID otherwise).
  */
 export function bindCredentials(bindings: readonly IdentityBinding[]): ReadonlyMap<string, BoundIdentity> {
+  if (!Array.isArray(bindings)) throw new GuardianError('CONFIG_INVALID', 'identity bindings must be a list');
   const map = new Map<string, BoundIdentity>();
   for (const b of bindings) {
     checkBinding(b);

@@ -5,6 +5,7 @@ export {
   type ApprovalLogEntry,
   type ApprovalOptions,
   type ApprovalStatus,
+  type ChallengeClosure,
   type ChallengeInput,
   type GrantCheck,
   type GrantUse,
@@ -14,9 +15,11 @@ export {
   requirementDigest,
 } from './approval.js';
 export {
+  BUDGET_WINDOW_MS,
   type BudgetAccountState,
   type BudgetCharge,
   type BudgetLedger,
+  budgetAccount,
   InMemoryBudgetLedger,
 } from './budget.js';
 export {
@@ -24,6 +27,7 @@ export {
   type DelegationCheck,
   DelegationRegistry,
   type DelegationRegistryOptions,
+  draftSession,
   grantWithinAuthority,
   pkceChallenge,
   type ScopeSubject,

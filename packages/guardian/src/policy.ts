@@ -453,6 +453,12 @@ export function loadPolicyStack(input: LoadPolicyStackInput): PolicyStack {
       if (!pins.includes(d)) throw invalid(`P1 bundle ${bundle.name} digest ${d} is not pinned`);
     }
   }
+  for (const bundle of bundles) {
+    // A bundle's budget accounts are named after it (budgetAccount): two bundles of one name
+    // would charge the same accounts twice.
+    if (bundle.budgets !== undefined && bundles.filter((b) => b.name === bundle.name).length > 1)
+      throw invalid(`P1 ${bundle.name}: a bundle with budgets needs a name no other loaded bundle has`);
+  }
   const overlays = (input.overlays ?? []).map((o) => parseOverlay(o, input.vocabulary));
   return new PolicyStack(p0, bundles, overlays);
 }

@@ -7,11 +7,17 @@ import type { Destination } from './egress.js';
 import { ajv } from './internal/schemas.js';
 import type { UntrustedInput } from './threat.js';
 
+/**
+ * The call's context. The fields a gate establishes authority from — `environment_fingerprint`
+ * (stage 1), `credential_id` (stage 2) and `delegation` (stage 5) — are checked by that gate, not by
+ * the request schema: absent or malformed, they are that gate's denial (GATE_CONTEXT_MISMATCH,
+ * GATE_IDENTITY_ISOLATION, DELEGATION_INVALID), never ARGS_MALFORMED.
+ */
 export interface DecisionContext {
   /** Fingerprint of the runtime environment, compared with the one bound at construction. */
-  readonly environment_fingerprint: string;
+  readonly environment_fingerprint?: string;
   /** The credential the caller authenticated with (bound to exactly one principal). */
-  readonly credential_id: string;
+  readonly credential_id?: string;
   /** Where the call sends data, if anywhere. */
   readonly destination?: Destination;
   /** Free text that reached the agent, each with its source channel and trust level. */
@@ -75,10 +81,10 @@ export const decisionRequestSchema = {
     context: {
       type: 'object',
       additionalProperties: false,
-      required: ['environment_fingerprint', 'credential_id'],
       properties: {
-        environment_fingerprint: STR,
-        credential_id: STR,
+        // Gate-owned fields: any JSON here; stages 1, 2 and 5 decide (see DecisionContext).
+        environment_fingerprint: true,
+        credential_id: true,
         destination: {
           type: 'object',
           additionalProperties: false,
@@ -104,7 +110,7 @@ export const decisionRequestSchema = {
             },
           },
         },
-        delegation: { $ref: 'helm.delegation.presentation.v1.json' },
+        delegation: true,
         attributes: {
           type: 'object',
           maxProperties: 64,

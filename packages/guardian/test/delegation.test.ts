@@ -1,6 +1,8 @@
 // Delegation sessions (Gate 5): adversarial cases.
+
+import { canonicalBytes, digest } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
-import { type GuardianError, loadPolicyStack, pkceChallenge } from '../src/index.ts';
+import { draftSession, type GuardianError, loadPolicyStack, pkceChallenge } from '../src/index.ts';
 import {
   BUNDLE,
   CHALLENGE,
@@ -107,7 +109,8 @@ describe('delegation sessions', () => {
           { principal: 'agent-7' },
           { credential_id: 'cred-agent', delegation: { session_id: id, code_verifier: 'short', nonce: 'x' } },
         ),
-      'ARGS_MALFORMED',
+      // stage 5 owns the presentation: malformed, it is that gate's denial (not ARGS_MALFORMED)
+      'DELEGATION_INVALID',
     ],
   ];
   it.each(adversarial)('%s', (_name, make, expected) => {
@@ -425,5 +428,112 @@ describe('effective authority ∩ delegation scope (property)', () => {
       { numRuns: 150, seed: 42 },
     );
     expect(allows).toBeGreaterThan(0);
+  });
+});
+
+describe('I-RULES-1: draftSession and restore (sessions created outside the registry, or before a restart)', () => {
+  const input = {
+    delegator: 'alice',
+    delegate: 'agent-7',
+    grants: [READ_GRANT],
+    ttl_ms: 60_000,
+    code_challenge: CHALLENGE,
+    mfa_verified: true,
+  };
+
+  it('draftSession is exactly the session create makes at the same instant', () => {
+    const s = setup();
+    const drafted = draftSession(s.guardian.policyStack!, input, s.clock.now());
+    expect(s.create().session).toStrictEqual(drafted);
+  });
+
+  it('a restored session authorizes in-scope calls of the delegate holding the verifier, once per nonce', () => {
+    const s = setup();
+    const session = draftSession(s.guardian.policyStack!, input, s.clock.now());
+    s.guardian.delegations!.restore(session);
+    s.guardian.delegations!.restore(session); // idempotent
+    expect(s.guardian.evaluate(s.call(session.session_id, 'nonce-restored-01')).record.reason_code).toBe(
+      'ALLOW',
+    );
+    expect(s.guardian.evaluate(s.call(session.session_id, 'nonce-restored-01')).record.reason_code).toBe(
+      'DELEGATION_INVALID',
+    );
+    // PKCE: a verifier that is not the one whose challenge the session holds
+    expect(
+      s.guardian.evaluate(s.call(session.session_id, 'nonce-restored-02', { verifier: 'x'.repeat(43) }))
+        .record.reason_code,
+    ).toBe('DELEGATION_INVALID');
+    // scope
+    expect(
+      s.guardian.evaluate(s.call(session.session_id, 'nonce-restored-03', { resource: '/data/other/a' }))
+        .record.reason_code,
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+    s.guardian.delegations!.revoke(session.session_id, 'alice', 'done');
+    expect(s.guardian.evaluate(s.call(session.session_id, 'nonce-restored-04')).record.reason_code).toBe(
+      'DELEGATION_INVALID',
+    );
+  });
+
+  const reId = (body: Record<string, unknown>) => {
+    const { session_id: _drop, ...rest } = body;
+    return { ...rest, session_id: digest(canonicalBytes(rest)) } as never;
+  };
+
+  it('refuses a body whose lifetime exceeds the P0 maximum, even with a consistent id', () => {
+    const s = setup();
+    const session = draftSession(s.guardian.policyStack!, input, s.clock.now());
+    const long = reId({ ...session, expires_at_ms: session.created_at_ms + P0.max_delegation_ttl_ms + 1 });
+    expect(code(() => s.guardian.delegations!.restore(long))).toBe('DELEGATION_INVALID');
+    const backwards = reId({ ...session, expires_at_ms: session.created_at_ms });
+    expect(code(() => s.guardian.delegations!.restore(backwards))).toBe('DELEGATION_INVALID');
+  });
+
+  it('refuses a body whose id is not its digest, one without MFA where P0 requires it, and malformed ones', () => {
+    const s = setup();
+    const session = draftSession(s.guardian.policyStack!, input, s.clock.now());
+    const r = (x: unknown) => code(() => s.guardian.delegations!.restore(x as never));
+    expect(r({ ...session, delegate: 'mallory' })).toBe('DELEGATION_INVALID');
+    expect(r(reId({ ...session, mfa_verified: false }))).toBe('DELEGATION_INVALID');
+    expect(r(reId({ ...session, grants: [] }))).toBe('DELEGATION_INVALID');
+    expect(r(reId({ ...session, grants: [{ tool: { prefix: 'f' } }] }))).toBe('DELEGATION_INVALID');
+    expect(r(null)).toBe('DELEGATION_INVALID');
+    expect(r({ ...session, extra: 1 })).toBe('DELEGATION_INVALID');
+  });
+
+  it('a restored body that widens the scope past the delegator gains nothing: re-proven at every use', () => {
+    const s = setup();
+    const session = draftSession(s.guardian.policyStack!, input, s.clock.now());
+    // the whole of /data/ (alice may read it, but it overlaps the deny rule on /data/secret/)
+    const wide = reId({
+      ...session,
+      grants: [{ ...READ_GRANT, resource: { prefix: '/data/' } }],
+    });
+    s.guardian.delegations!.restore(wide);
+    const id = (wide as { session_id: string }).session_id;
+    expect(
+      s.guardian.evaluate(s.call(id, 'nonce-wide-000001', { resource: '/data/public/a' })).record.reason_code,
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+    expect(
+      s.guardian.evaluate(s.call(id, 'nonce-wide-000002', { resource: '/data/secret/k' })).record.reason_code,
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+  });
+
+  it('draftSession refuses what create refuses (TTL past P0, no MFA, scope escalation)', () => {
+    const s = setup();
+    const stack = s.guardian.policyStack!;
+    const now = s.clock.now();
+    expect(code(() => draftSession(stack, { ...input, ttl_ms: P0.max_delegation_ttl_ms + 1 }, now))).toBe(
+      'DELEGATION_INVALID',
+    );
+    expect(code(() => draftSession(stack, { ...input, mfa_verified: false }, now))).toBe(
+      'DELEGATION_INVALID',
+    );
+    expect(
+      code(() =>
+        draftSession(stack, { ...input, grants: [{ ...READ_GRANT, resource: { prefix: '/data/' } }] }, now),
+      ),
+    ).toBe('DELEGATION_SCOPE_VIOLATION');
+    expect(code(() => draftSession(stack, { ...input, tenant: '' }, now))).toBe('DELEGATION_INVALID');
+    expect(code(() => draftSession(stack, null as never, now))).toBe('DELEGATION_INVALID');
   });
 });

@@ -134,3 +134,82 @@ describe('IP parsing', () => {
     expect(parseCidr('x/8')).toBeUndefined();
   });
 });
+
+describe('egress configuration errors name the fix', () => {
+  const message = (rule: unknown): string => {
+    try {
+      new EgressPolicy({ rules: [rule as never] });
+    } catch (error) {
+      expect((error as { code?: string }).code).toBe('CONFIG_INVALID');
+      return (error as Error).message;
+    }
+    throw new Error('accepted');
+  };
+  const base = { protocols: ['https'], max_payload_bytes: 1 };
+
+  it.each([
+    ['127.0.0.1', '127.0.0.1/32'],
+    ['2130706433', '127.0.0.1/32'],
+    ['0x7f.1', '127.0.0.1/32'],
+    ['::ffff:127.0.0.1', '127.0.0.1/32'],
+    ['[::1]', '0:0:0:0:0:0:0:1/128'],
+  ])('an IP literal %s in hosts is refused, pointing at cidrs (%s)', (host, cidr) => {
+    const m = message({ ...base, hosts: [host] });
+    expect(m).toContain('cidrs');
+    expect(m).toContain(cidr);
+    // and the CIDR it names is accepted and matches that destination
+    const p = new EgressPolicy({ rules: [{ ...base, cidrs: [cidr] }] });
+    expect(p.allows({ host, protocol: 'https', payload_bytes: 1 })).toBe(true);
+  });
+
+  it('an unknown field is refused instead of silently widening the rule', () => {
+    expect(message({ ...base, hosts: ['a.example.com'], port: [443] })).toContain('unknown field port');
+    expect(message({ ...base, host: ['a.example.com'] })).toContain('unknown field host');
+    expect(() => new EgressPolicy({ rules: [], extra: 1 } as never)).toThrow(/unknown field extra/);
+  });
+
+  it('hosts given as a string (not a list) is refused, not split into one-letter hosts', () => {
+    expect(message({ ...base, hosts: 'example.com' })).toContain('hosts must be a list');
+    expect(message({ ...base, cidrs: '10.0.0.0/8' })).toContain('cidrs must be a list');
+    expect(message({ hosts: ['a.example.com'], protocols: 'https', max_payload_bytes: 1 })).toContain(
+      'protocols',
+    );
+    expect(message({ ...base, hosts: ['a.example.com'], ports: [0] })).toContain('ports');
+    expect(message({ ...base, hosts: ['a.example.com'], ports: '443' })).toContain('ports');
+    expect(message(null)).toContain('must be an object');
+  });
+});
+
+describe('I-RULES-1: IP literal vs hostname confusion', () => {
+  const local = new EgressPolicy({
+    rules: [{ cidrs: ['127.0.0.1/32'], protocols: ['http'], max_payload_bytes: 100 }],
+  });
+  const named = new EgressPolicy({
+    rules: [{ hosts: ['localhost', '*.example.com'], protocols: ['http'], max_payload_bytes: 100 }],
+  });
+  const at = (host: string) => ({ host, protocol: 'http', payload_bytes: 1 });
+
+  it('every spelling of 127.0.0.1 is the address: allowed by its CIDR, never by a name rule', () => {
+    for (const host of [
+      '127.0.0.1',
+      '2130706433',
+      '0x7f.1',
+      '127.1',
+      '0177.0.0.1',
+      '::ffff:127.0.0.1',
+      '[::ffff:7f00:1]',
+    ]) {
+      expect(local.allows(at(host)), host).toBe(true);
+      expect(named.allows(at(host)), host).toBe(false);
+    }
+  });
+
+  it('names never match a CIDR, however much they look like an address', () => {
+    for (const host of ['localhost', '127.0.0.1.example.com', '127.0.0.1.nip.io', '127-0-0-1.example.com']) {
+      expect(local.allows(at(host)), host).toBe(false);
+    }
+    // a name rule's wildcard does not reach an address whose text ends the same way
+    expect(named.allows(at('127.0.0.1.example.com'))).toBe(true);
+    expect(named.allows(at('1.example.com'))).toBe(true);
+  });
+});

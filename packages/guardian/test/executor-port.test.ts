@@ -53,7 +53,8 @@ describe('executor port', () => {
       }),
     );
     expect(none.record.reason_code).toBe('GATE_EGRESS_DENIED');
-    expect(port.evaluate(call({ context: null })).record.reason_code).toBe('ARGS_MALFORMED');
+    // no context: no fingerprint for stage 1 (its denial, not ARGS_MALFORMED)
+    expect(port.evaluate(call({ context: null })).record.reason_code).toBe('GATE_CONTEXT_MISMATCH');
     expect(port.policyHash()).toBe(guardian.policyStack!.stackHash);
     // the executor verifies the signed ALLOW decision itself: it carries the authorization fields
     const decision = openVerifiedEnvelope<DecisionRecord>(

@@ -8,6 +8,10 @@ export type StoreErrorCode =
   | 'STORE_MIGRATION_FAILED'
   | 'STORE_UNSUPPORTED_VERSION'
   | 'STORE_RESERVATION_UNKNOWN'
+  /** An approval grant recorded as consumed already (a grant is used at most once, across processes). */
+  | 'STORE_GRANT_CONSUMED'
+  /** A governance event that does not extend the log head it was built on. */
+  | 'STORE_GOVERNANCE_CONFLICT'
   | 'STORE_CLOSED'
   | 'STORE_IO';
 

@@ -118,10 +118,12 @@ export interface DeferredBudgetLedger {
   ): string | null;
   commit(id: string): void;
   refund(id: string): void;
+  /** Queue an administrative reset of `account` (its `spent` back to 0; reservations stay). */
+  reset(account: string): void;
   state(account: string): { spent: number; reserved: number };
   /**
-   * Take the queued movements (oldest first) — all, or only those of the given reservation ids —
-   * for the caller to write in its transaction.
+   * Take the queued movements (oldest first) — all, or only those of the given reservation ids
+   * (resets are taken only by a full drain) — for the caller to write in its transaction.
    */
   drain(only?: readonly string[]): LedgerOp[];
   /** Number of queued movements. */
@@ -132,7 +134,7 @@ export function deferredBudgetLedger(store: SqliteStore): DeferredBudgetLedger {
   let ops: LedgerOp[] = [];
   let counter: number | undefined;
   const reservation = (id: string): { accounts: readonly string[]; amount: number } | undefined => {
-    if (ops.some((o) => o.op !== 'reserve' && o.id === id)) return undefined; // already settled
+    if (ops.some((o) => (o.op === 'commit' || o.op === 'refund') && o.id === id)) return undefined; // already settled
     const queued = ops.find(
       (o): o is Extract<LedgerOp, { op: 'reserve' }> => o.op === 'reserve' && o.id === id,
     );
@@ -144,6 +146,10 @@ export function deferredBudgetLedger(store: SqliteStore): DeferredBudgetLedger {
     for (const o of ops) {
       if (o.op === 'reserve') {
         if (o.charges.some((c) => c.account === account)) a.reserved += o.amount;
+        continue;
+      }
+      if (o.op === 'reset') {
+        if (o.account === account) a.spent = 0;
         continue;
       }
       const held =
@@ -186,10 +192,16 @@ export function deferredBudgetLedger(store: SqliteStore): DeferredBudgetLedger {
     },
     commit: (id) => settle(id, 'commit'),
     refund: (id) => settle(id, 'refund'),
+    reset(account) {
+      if (typeof account !== 'string' || account.length === 0)
+        throw new StoreError('STORE_INVALID_RECORD', 'a budget account is a non-empty string');
+      ops.push({ op: 'reset', account });
+    },
     state,
     drain(only) {
-      const take = only === undefined ? ops : ops.filter((o) => only.includes(o.id));
-      ops = only === undefined ? [] : ops.filter((o) => !only.includes(o.id));
+      const mine = (o: LedgerOp): boolean => o.op !== 'reset' && only !== undefined && only.includes(o.id);
+      const take = only === undefined ? ops : ops.filter(mine);
+      ops = only === undefined ? [] : ops.filter((o) => !mine(o));
       return take;
     },
     get pending() {

@@ -15,6 +15,9 @@ import type {
   Artifact,
   ChainHead,
   CommitResult,
+  GovernanceApplication,
+  GovernanceChallengeRecord,
+  GovernanceEventRow,
   GovernedCallRecord,
   HelmStore,
   Json,
@@ -23,6 +26,9 @@ import type {
   RangeQuery,
   StoredAdmission,
   StoredDecision,
+  StoredGovernanceApplication,
+  StoredGovernanceChallenge,
+  StoredGovernanceGrant,
   StoredNode,
   StoredReceipt,
   StoredRequest,
@@ -84,6 +90,11 @@ function checkRecord(record: GovernedCallRecord): void {
 
 function checkLedger(ops: readonly LedgerOp[]): void {
   for (const op of ops) {
+    if (op?.op === 'reset') {
+      if (typeof op.account !== 'string' || op.account.length === 0)
+        throw new StoreError('STORE_INVALID_RECORD', 'malformed ledger movement');
+      continue;
+    }
     const ok =
       typeof op?.id === 'string' &&
       (op.op === 'commit' ||
@@ -202,7 +213,8 @@ export class SqliteStore implements HelmStore {
         `receipt ${r.id} does not extend chain ${chainId} (expected Lamport ${expected}${head ? ` after ${head.hash}` : ''})`,
       );
     }
-    if (record.idempotency && this.idempotencySync(record.idempotency.key) !== undefined) {
+    const held = record.idempotency ? this.idempotencyEntrySync(record.idempotency.key) : undefined;
+    if (record.idempotency && held !== undefined && held.receiptId !== record.idempotency.supersedes) {
       throw new StoreError(
         'STORE_IDEMPOTENCY_CONFLICT',
         `idempotency key ${record.idempotency.key} already recorded`,
@@ -248,6 +260,8 @@ export class SqliteStore implements HelmStore {
         );
       }
       if (record.idempotency) {
+        // Only the record the caller saw expire is replaced (checked above): compare-and-swap.
+        if (held !== undefined) this.#stmt('DELETE FROM idempotency WHERE idem_key = ?').run(held.key);
         this.#stmt('INSERT INTO idempotency (idem_key, receipt_id, value) VALUES (?, ?, ?)').run(
           record.idempotency.key,
           r.id,
@@ -287,6 +301,14 @@ export class SqliteStore implements HelmStore {
         throw new StoreError('STORE_INVALID_RECORD', `admission ${record.admissionId} is not open`);
       }
     }
+    for (const c of record.challenges ?? []) this.#putChallenge(c, r.id);
+    for (const c of record.closedChallenges ?? []) {
+      this.#stmt('UPDATE governance_challenges SET closed = ? WHERE challenge_id = ? AND closed IS NULL').run(
+        String(c.why),
+        String(c.id),
+      );
+    }
+    if (record.governance) this.#applyGovernance(record.governance);
     return { receiptId: r.id, lamport: r.lamport };
   }
 
@@ -322,6 +344,17 @@ export class SqliteStore implements HelmStore {
           throw new StoreError('STORE_DUPLICATE', `admission ${admission.id} exists`, { cause: error });
         }
         throw error;
+      }
+      if (admission.grant !== undefined) {
+        const used = this.#stmt(
+          'INSERT OR IGNORE INTO governance_grants (challenge_id, decision_id, admission_id) VALUES (?, ?, ?)',
+        ).run(String(admission.grant.challengeId), String(admission.grant.decisionId), admission.id);
+        if (used.changes !== 1) {
+          throw new StoreError(
+            'STORE_GRANT_CONSUMED',
+            `approval grant ${admission.grant.challengeId} was already consumed`,
+          );
+        }
       }
     });
   }
@@ -383,6 +416,12 @@ export class SqliteStore implements HelmStore {
   commitCallsSync(records: readonly GovernedCallRecord[]): (CommitResult | Error)[] {
     if (this.#closed) throw new StoreError('STORE_CLOSED', 'store is closed');
     const results: (CommitResult | Error)[] = [];
+    if (this.#db.isTransaction) {
+      // Inside the caller's transaction (`transactionSync`): each call is a savepoint of it, and a
+      // failing call is thrown, so the caller's transaction does not commit half of its work.
+      for (const record of records) results.push(this.#tx(() => this.#writeCall(record)));
+      return results;
+    }
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       for (const record of records) {
@@ -551,6 +590,20 @@ export class SqliteStore implements HelmStore {
     return row ? readStoredJson<Json>(str(row.value), 'a stored record') : undefined;
   }
 
+  /** The idempotency record of `key` with the id of the receipt it was stored with. */
+  idempotencyEntrySync(key: string): { key: string; receiptId: string; value: Json } | undefined {
+    const row = this.#stmt('SELECT receipt_id, value FROM idempotency WHERE idem_key = ?').get(key) as
+      | Row
+      | undefined;
+    return row
+      ? {
+          key,
+          receiptId: str(row.receipt_id),
+          value: readStoredJson<Json>(str(row.value), 'a stored record'),
+        }
+      : undefined;
+  }
+
   async idempotency(key: string): Promise<Json | undefined> {
     return this.idempotencySync(key);
   }
@@ -656,7 +709,26 @@ export class SqliteStore implements HelmStore {
 
   // ── budget ledger (reserve → commit | refund), each operation one transaction ─────────────
 
+  #savepoints = 0;
+
+  /** One transaction; inside another one (`transactionSync`), a savepoint of it. */
   #tx<T>(fn: () => T): T {
+    if (this.#closed) throw new StoreError('STORE_CLOSED', 'store is closed');
+    if (this.#db.isTransaction) {
+      const name = `sp${++this.#savepoints}`;
+      this.#db.exec(`SAVEPOINT ${name}`);
+      try {
+        const out = fn();
+        this.#db.exec(`RELEASE ${name}`);
+        return out;
+      } catch (error) {
+        this.#db.exec(`ROLLBACK TO ${name}`);
+        this.#db.exec(`RELEASE ${name}`);
+        throw error;
+      } finally {
+        this.#savepoints--;
+      }
+    }
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       const out = fn();
@@ -666,6 +738,20 @@ export class SqliteStore implements HelmStore {
       this.#db.exec('ROLLBACK');
       throw error;
     }
+  }
+
+  /**
+   * Run `fn` in ONE transaction (BEGIN IMMEDIATE: writers are serialized, also across processes):
+   * every synchronous write of this store inside it commits with it or not at all. Nested calls
+   * are savepoints. A write through the group committer (`commitCall`) is not part of it.
+   */
+  transactionSync<T>(fn: () => T): T {
+    return this.#tx(fn);
+  }
+
+  /** Write every governed call queued by group commit now. */
+  flushSync(): void {
+    this.#committer?.flushNow();
   }
 
   #account(key: string): { spent: number; reserved: number } {
@@ -768,8 +854,32 @@ export class SqliteStore implements HelmStore {
   #applyLedger(ops: readonly LedgerOp[]): void {
     for (const op of ops) {
       if (op.op === 'reserve') this.#reserveIn(op.id, op.charges, op.amount);
+      else if (op.op === 'reset') this.#resetIn(op.account);
       else this.#settleIn(op.id, op.op === 'commit');
     }
+  }
+
+  #resetIn(account: string): void {
+    const a = this.#account(account);
+    if (a.spent !== 0) this.#setAccount(account, { spent: 0, reserved: a.reserved });
+  }
+
+  /**
+   * Apply ledger movements (e.g. administrative resets) in the caller's transaction when there is
+   * one — a `GovernanceApplication.apply` runs inside the store's — else in a transaction of their own.
+   */
+  ledgerApplySync(ops: readonly LedgerOp[]): void {
+    checkLedger(ops);
+    if (this.#db.isTransaction) this.#applyLedger(ops);
+    else this.#tx(() => this.#applyLedger(ops));
+  }
+
+  /** Every ledger account with its spent and reserved units, by account name. */
+  ledgerAccountsSync(): { account: string; spent: number; reserved: number }[] {
+    const rows = this.#stmt(
+      'SELECT account, spent, reserved FROM ledger_accounts ORDER BY account',
+    ).all() as Row[];
+    return rows.map((r) => ({ account: str(r.account), spent: num(r.spent), reserved: num(r.reserved) }));
   }
 
   #settle(id: string, spend: boolean): void {
@@ -890,6 +1000,217 @@ export class SqliteStore implements HelmStore {
 
   async listDocuments(namespace: string): Promise<readonly { readonly key: string; readonly value: Json }[]> {
     return this.listDocumentsSync(namespace);
+  }
+
+  // ── governance: signed event log, application records, challenges, consumed grants ────────
+
+  #eventRow(row: Row): GovernanceEventRow {
+    return {
+      seq: num(row.seq),
+      digest: str(row.digest),
+      prev: str(row.prev),
+      chain: str(row.chain),
+      action: str(row.action),
+      signer: str(row.signer),
+      subject: row.subject == null ? null : str(row.subject),
+      trustSeq: num(row.trust_seq),
+      envelope: readStoredJson<SignedEnvelope>(str(row.envelope), 'a stored governance event'),
+    };
+  }
+
+  /** The last event of the governance log, if any. */
+  governanceHeadSync(): { seq: number; chain: string } | undefined {
+    const row = this.#stmt('SELECT seq, chain FROM governance_events ORDER BY seq DESC LIMIT 1').get() as
+      | Row
+      | undefined;
+    return row ? { seq: num(row.seq), chain: str(row.chain) } : undefined;
+  }
+
+  /**
+   * Append one governance event in one short transaction (writers are serialized): `make` is
+   * called inside it with the current head and returns the row to append, which must be the
+   * next one (seq = head + 1, prev = head's link) — else STORE_GOVERNANCE_CONFLICT. An event whose
+   * digest is in the log already is STORE_DUPLICATE.
+   */
+  appendGovernanceEventSync(
+    make: (head: { readonly seq: number; readonly chain: string } | undefined) => GovernanceEventRow,
+  ): GovernanceEventRow {
+    return this.#tx(() => {
+      const head = this.governanceHeadSync();
+      const row = make(head);
+      if (
+        !Number.isSafeInteger(row?.seq) ||
+        row.seq !== (head?.seq ?? 0) + 1 ||
+        (head !== undefined && row.prev !== head.chain) ||
+        typeof row.envelope?.payload !== 'string'
+      ) {
+        throw new StoreError('STORE_GOVERNANCE_CONFLICT', 'governance event does not extend the log head');
+      }
+      try {
+        this.#stmt(
+          `INSERT INTO governance_events (seq, digest, prev, chain, action, signer, subject, trust_seq, envelope)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          row.seq,
+          row.digest,
+          row.prev,
+          row.chain,
+          row.action,
+          row.signer,
+          row.subject,
+          row.trustSeq,
+          JSON.stringify(row.envelope),
+        );
+      } catch (error) {
+        if (isConstraint(error))
+          throw new StoreError('STORE_DUPLICATE', `governance event ${row.digest} is in the log already`, {
+            cause: error,
+          });
+        throw error;
+      }
+      return row;
+    });
+  }
+
+  /** Governance events from `fromSeq` on (default: all), in log order. */
+  governanceEventsSync(fromSeq = 1): GovernanceEventRow[] {
+    return (
+      this.#stmt('SELECT * FROM governance_events WHERE seq >= ? ORDER BY seq').all(fromSeq) as Row[]
+    ).map((r) => this.#eventRow(r));
+  }
+
+  /** Governance events about `subject` (e.g. one challenge), in log order. */
+  governanceEventsAboutSync(subject: string): GovernanceEventRow[] {
+    return (
+      this.#stmt('SELECT * FROM governance_events WHERE subject = ? ORDER BY seq').all(subject) as Row[]
+    ).map((r) => this.#eventRow(r));
+  }
+
+  /** The position of the event with this digest, if it is in the log. */
+  governanceEventSeqSync(eventDigest: string): number | undefined {
+    const row = this.#stmt('SELECT seq FROM governance_events WHERE digest = ?').get(eventDigest) as
+      | Row
+      | undefined;
+    return row ? num(row.seq) : undefined;
+  }
+
+  /** The event at `seq`, if any. */
+  governanceEventSync(seq: number): GovernanceEventRow | undefined {
+    const row = this.#stmt('SELECT * FROM governance_events WHERE seq = ?').get(seq) as Row | undefined;
+    return row ? this.#eventRow(row) : undefined;
+  }
+
+  #applyGovernance(a: GovernanceApplication): void {
+    try {
+      this.#stmt('INSERT INTO governance_applied (seq, digest, chain, record) VALUES (?, ?, ?, ?)').run(
+        a.seq,
+        a.digest,
+        a.chain,
+        JSON.stringify(a.record),
+      );
+    } catch (error) {
+      if (isConstraint(error))
+        throw new StoreError('STORE_DUPLICATE', `governance event ${a.seq} was applied already`, {
+          cause: error,
+        });
+      throw error;
+    }
+    this.#stmt(
+      'INSERT INTO governance_cursor (id, envelope) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET envelope = excluded.envelope',
+    ).run(JSON.stringify(a.cursor));
+    a.apply?.();
+  }
+
+  /**
+   * Record the application of one governance event (its record, the runtime's new cursor and the
+   * action's own writes) in one transaction; an event applied already is STORE_DUPLICATE.
+   */
+  applyGovernanceEventSync(application: GovernanceApplication): void {
+    this.#tx(() => this.#applyGovernance(application));
+  }
+
+  /** Every application record, in log order. */
+  governanceAppliedSync(): StoredGovernanceApplication[] {
+    return (this.#stmt('SELECT * FROM governance_applied ORDER BY seq').all() as Row[]).map((r) => ({
+      seq: num(r.seq),
+      digest: str(r.digest),
+      chain: str(r.chain),
+      record: readStoredJson<Json>(str(r.record), 'a stored governance application'),
+    }));
+  }
+
+  /** The runtime's signed cursor (how far the log is applied), if any event was applied. */
+  governanceCursorSync(): SignedEnvelope | undefined {
+    const row = this.#stmt('SELECT envelope FROM governance_cursor WHERE id = 1').get() as Row | undefined;
+    return row
+      ? readStoredJson<SignedEnvelope>(str(row.envelope), 'the stored governance cursor')
+      : undefined;
+  }
+
+  #putChallenge(c: GovernanceChallengeRecord, receiptId: string | null): void {
+    this.#stmt(
+      `INSERT OR IGNORE INTO governance_challenges
+         (challenge_id, chain_id, created_at_ms, expires_at_ms, receipt_id, closed, envelope, request)
+       VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`,
+    ).run(
+      c.id,
+      c.chainId,
+      c.createdAtMs,
+      c.expiresAtMs,
+      receiptId,
+      JSON.stringify(c.envelope),
+      JSON.stringify(c.request),
+    );
+  }
+
+  #challengeRow(row: Row): StoredGovernanceChallenge {
+    return {
+      id: str(row.challenge_id),
+      chainId: str(row.chain_id),
+      createdAtMs: num(row.created_at_ms),
+      expiresAtMs: num(row.expires_at_ms),
+      receiptId: row.receipt_id == null ? null : str(row.receipt_id),
+      closed: row.closed == null ? null : str(row.closed),
+      envelope: readStoredJson<SignedEnvelope>(str(row.envelope), 'a stored challenge'),
+      request: readStoredJson<Json>(str(row.request), 'a stored challenge request'),
+    };
+  }
+
+  /** Stored approval challenges, oldest first; optionally of one chain. */
+  governanceChallengesSync(chainId?: string): StoredGovernanceChallenge[] {
+    const rows = (
+      chainId === undefined
+        ? this.#stmt('SELECT * FROM governance_challenges ORDER BY created_at_ms, challenge_id').all()
+        : this.#stmt(
+            'SELECT * FROM governance_challenges WHERE chain_id = ? ORDER BY created_at_ms, challenge_id',
+          ).all(chainId)
+    ) as Row[];
+    return rows.map((r) => this.#challengeRow(r));
+  }
+
+  governanceChallengeSync(id: string): StoredGovernanceChallenge | undefined {
+    const row = this.#stmt('SELECT * FROM governance_challenges WHERE challenge_id = ?').get(id) as
+      | Row
+      | undefined;
+    return row ? this.#challengeRow(row) : undefined;
+  }
+
+  /** Consumed approval grants (each recorded with the admission that used it). */
+  governanceGrantsSync(): StoredGovernanceGrant[] {
+    return (this.#stmt('SELECT * FROM governance_grants ORDER BY challenge_id').all() as Row[]).map((r) => ({
+      challengeId: str(r.challenge_id),
+      decisionId: str(r.decision_id),
+      admissionId: str(r.admission_id),
+    }));
+  }
+
+  governanceGrantSync(challengeId: string): StoredGovernanceGrant | undefined {
+    const r = this.#stmt('SELECT * FROM governance_grants WHERE challenge_id = ?').get(challengeId) as
+      | Row
+      | undefined;
+    return r
+      ? { challengeId: str(r.challenge_id), decisionId: str(r.decision_id), admissionId: str(r.admission_id) }
+      : undefined;
   }
 
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────

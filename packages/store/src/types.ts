@@ -56,7 +56,12 @@ export type LedgerOp =
       readonly amount: number;
     }
   | { readonly op: 'commit'; readonly id: string }
-  | { readonly op: 'refund'; readonly id: string };
+  | { readonly op: 'refund'; readonly id: string }
+  /**
+   * An administrative reset (`budget.reset`): the account's `spent` goes back to 0; what open
+   * reservations hold on it stays reserved (their calls may still be charged).
+   */
+  | { readonly op: 'reset'; readonly account: string };
 
 /**
  * A write-ahead admission: a call the executor admitted (its driver may run from now on). Stored
@@ -71,6 +76,11 @@ export interface AdmissionRecord {
   readonly reservationId?: string | null;
   /** The executor's admission entry. */
   readonly body: Json;
+  /**
+   * The approval grant the admitted call consumes, recorded in the same transaction: a grant
+   * already recorded makes the admission fail with STORE_GRANT_CONSUMED (one use, across processes).
+   */
+  readonly grant?: { readonly challengeId: string; readonly decisionId: string };
 }
 
 export interface StoredAdmission {
@@ -94,8 +104,12 @@ export interface GovernedCallRecord {
   readonly receipt: ReceiptRecord;
   readonly nodes?: readonly NodeRecord[];
   readonly budget?: readonly BudgetMovement[];
-  /** Idempotency record: a repeat of `key` returns `value` instead of executing again. */
-  readonly idempotency?: { readonly key: string; readonly value: Json };
+  /**
+   * Idempotency record: a repeat of `key` returns `value` instead of executing again. A record of
+   * `key` already stored makes the commit fail (STORE_IDEMPOTENCY_CONFLICT) unless `supersedes`
+   * names the receipt it was stored with: then that record is replaced (a window that expired).
+   */
+  readonly idempotency?: { readonly key: string; readonly value: Json; readonly supersedes?: string };
   /** One-time nonces consumed by the call (delegation, approvals); reuse fails the commit. */
   readonly nonces?: readonly {
     readonly scope: string;
@@ -107,6 +121,79 @@ export interface GovernedCallRecord {
    * STORE_INVALID_RECORD if it is not open, so one admission never gets two receipts).
    */
   readonly admissionId?: string;
+  /** Approval challenges the call opened (stored with the receipt that escalated it). */
+  readonly challenges?: readonly GovernanceChallengeRecord[];
+  /** Challenges the call found expired and closed. */
+  readonly closedChallenges?: readonly { readonly id: string; readonly why: string }[];
+  /** A governance event applied together with this (administrative) receipt. */
+  readonly governance?: GovernanceApplication;
+}
+
+/** One signed governance event as appended to the log (docs/spec/governance-event.md). */
+export interface GovernanceEventRow {
+  /** Position in the log: 1, 2, 3, … without gaps. */
+  readonly seq: number;
+  /** digest(JCS(envelope)). */
+  readonly digest: string;
+  /** The link of the previous event (`sha256:` + 64 zeros for the first). */
+  readonly prev: string;
+  /** This event's link: digest(JCS({type: helm.governance.link.v1, seq, prev, event, trust_seq})). */
+  readonly chain: string;
+  readonly action: string;
+  /** The signer's key id. */
+  readonly signer: string;
+  /** What the event is about, for lookups (e.g. the challenge id of an approval). */
+  readonly subject: string | null;
+  /** The trust registry sequence number the signer's role was checked at when appended. */
+  readonly trustSeq: number;
+  readonly envelope: SignedEnvelope;
+}
+
+/** The application of one governance event by a runtime, written once. */
+export interface GovernanceApplication {
+  readonly seq: number;
+  /** The applied event's digest. */
+  readonly digest: string;
+  /** The application-record chain value at `seq`. */
+  readonly chain: string;
+  /** The application record (outcome, clock reading, epoch, trust seq, chain position). */
+  readonly record: Json;
+  /** The runtime's signed cursor after this application (replaces the previous one). */
+  readonly cursor: SignedEnvelope;
+  /** Further writes of the action, run inside the same transaction (sync store methods only). */
+  readonly apply?: () => void;
+}
+
+export interface StoredGovernanceApplication {
+  readonly seq: number;
+  readonly digest: string;
+  readonly chain: string;
+  readonly record: Json;
+}
+
+/** An approval challenge as the runtime stores it when the call it holds is receipted. */
+export interface GovernanceChallengeRecord {
+  readonly id: string;
+  readonly chainId: string;
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number;
+  /** The guardian-signed challenge envelope. */
+  readonly envelope: SignedEnvelope;
+  /** The request that escalated (what `helm run --challenge` executes). */
+  readonly request: Json;
+}
+
+export interface StoredGovernanceChallenge extends GovernanceChallengeRecord {
+  /** The ESCALATED receipt that stored it. */
+  readonly receiptId: string | null;
+  /** Closed by the runtime's guardian (`expired`), else null. */
+  readonly closed: string | null;
+}
+
+export interface StoredGovernanceGrant {
+  readonly challengeId: string;
+  readonly decisionId: string;
+  readonly admissionId: string;
 }
 
 export interface ChainHead {

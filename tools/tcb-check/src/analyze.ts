@@ -7,6 +7,7 @@ export type ImportKind =
   | 'import-equals' // import x = require('x')
   | 'dynamic' // import('x')
   | 'require' // require('x')
+  | 'resolve' // import.meta.resolve('x') / require.resolve('x'): names a module without loading it
   | 'type'; // typeof import('x') in a type position
 
 export interface ImportRef {
@@ -508,6 +509,17 @@ export function analyzeSource(fileName: string, text: string): FileAnalysis {
     ) {
       const spec = literalSpecifier(node.arguments[0]);
       if (spec !== undefined) addImport(spec, 'require', false, node);
+    }
+    if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      node.expression.name.text === 'resolve' &&
+      ((ts.isMetaProperty(node.expression.expression) &&
+        node.expression.expression.keywordToken === ts.SyntaxKind.ImportKeyword) ||
+        (ts.isIdentifier(node.expression.expression) && resolve(node.expression.expression) === 'require'))
+    ) {
+      const spec = literalSpecifier(node.arguments[0]);
+      if (spec !== undefined) addImport(spec, 'resolve', false, node);
     }
     if (ts.isNewExpression(node)) {
       const path = resolve(node.expression);

@@ -9,8 +9,10 @@ import { jsonLine } from './json-locate.js';
 import { Lockfile } from './lockfile.js';
 import { type PackagePolicy, type Policy, parsePolicy } from './policy.js';
 import type { RuleId, Violation } from './types.js';
+import { unusedInternalDependencies } from './unused-deps.js';
 import {
   listSourceFiles,
+  packageNameOf,
   readText,
   readWorkspace,
   runtimeDependencies,
@@ -54,11 +56,7 @@ export interface CheckResult {
   readonly warnings: readonly Violation[];
 }
 
-/** The package name of a bare specifier: `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
-export function packageNameOf(specifier: string): string {
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string);
-}
+export { packageNameOf };
 
 /** Workspace root: the nearest ancestor of `start` holding pnpm-workspace.yaml and TCB_POLICY.md. */
 export function findRoot(start: string): string {
@@ -305,6 +303,9 @@ export function runCheck(root: string): CheckResult {
         add(f.rule, pkg.name, file, f.line, f.message, f.column);
       }
       for (const imp of analysis.imports) {
+        // Resolving a specifier names a module without loading it; only the unused-dependency rule
+        // counts it (as a use).
+        if (imp.kind === 'resolve') continue;
         const spec = imp.specifier;
         const where = (rule: RuleId, message: string): void =>
           add(rule, pkg.name, file, imp.line, message, imp.column);
@@ -402,6 +403,9 @@ export function runCheck(root: string): CheckResult {
       gate: gate.config,
     });
   }
+
+  // ---- declared-but-unused internal dependency edges (every workspace package) ----
+  violations.push(...unusedInternalDependencies(workspace));
 
   // ---- dependency cycles (package.json runtime deps of all workspace packages + TCB imports) ----
   const names = workspace.packages.map((p) => p.name);

@@ -14,6 +14,8 @@
  * - `cycle`: a dependency cycle among workspace packages (or in the policy's allowed edges).
  * - `coverage-gate`: a TCB package's test/coverage configuration weakens the shared 90% gate.
  * - `policy`: the policy and the workspace disagree (missing entry, unknown package, stale injection point).
+ * - `unused-dependency`: any workspace package declares an internal (`@helm/*`) dependency it never
+ *   references (runtime: from `src/`; dev: from anywhere in the package).
  */
 export type RuleId =
   | 'internal-edge'
@@ -26,7 +28,8 @@ export type RuleId =
   | 'wire-pattern'
   | 'cycle'
   | 'coverage-gate'
-  | 'policy';
+  | 'policy'
+  | 'unused-dependency';
 
 export const RULE_IDS: readonly RuleId[] = [
   'internal-edge',
@@ -40,6 +43,7 @@ export const RULE_IDS: readonly RuleId[] = [
   'cycle',
   'coverage-gate',
   'policy',
+  'unused-dependency',
 ];
 
 export interface Violation {

@@ -53,6 +53,7 @@ describe('violations fixture', () => {
         'packages/executor/package.json:8:cycle', // executor → guardian → executor
         'packages/executor/vitest.config.ts:1:coverage-gate', // does not import the gate
         'packages/executor/vitest.config.ts:3:coverage-gate', // exports its own config
+        'apps/cli/package.json:6:unused-dependency', // declares @helm/guardian, imports nothing of it
         'packages/extra/package.json:4:policy', // TCB but not in the policy
         'packages/guardian/package.json:8:non-tcb-import', // depends on @helm/cli
         'packages/guardian/package.json:11:external-version', // ^8.20.0
@@ -83,7 +84,7 @@ describe('violations fixture', () => {
     expect(r.out).toContain(
       "packages/guardian/src/builtins.ts:1:1  @helm/guardian  [builtin]  imports Node built-in 'node:fs'",
     );
-    expect(r.out).toMatch(/tcb-check: \d+ violation\(s\) in 6 package\(s\)\n$/);
+    expect(r.out).toMatch(/tcb-check: \d+ violation\(s\) in 7 package\(s\)\n$/);
     expect(r.err).toContain('warning: TCB_POLICY.md:12:1  @helm/crypto  [external-dependency]');
   });
 

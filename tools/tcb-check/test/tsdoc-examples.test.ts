@@ -2,13 +2,11 @@
 // block is type-checked as its own module against the package sources, under the repository's
 // compiler options, importing only public entry points (`@helm/<pkg>` or a subpath of its
 // `exports`). An example that drifts from the API it documents fails here.
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+import { type Example, ROOT, typeCheck } from './examples.ts';
 
 /** The documented entry points: file → declarations whose TSDoc must carry an `@example`. */
 const DOCUMENTED: Record<string, readonly string[]> = {
@@ -26,11 +24,6 @@ const DOCUMENTED: Record<string, readonly string[]> = {
   'packages/executor/src/executor.ts': ['createExecutor'],
   'packages/runtime-sandbox/src/internal/sandbox.ts': ['createSandbox'],
 };
-
-interface Example {
-  readonly where: string;
-  readonly code: string;
-}
 
 /** The ```ts blocks following `@example` in the doc comment of each named declaration. */
 export function examplesOf(file: string, text: string, names: readonly string[]): Map<string, Example[]> {
@@ -53,64 +46,6 @@ export function examplesOf(file: string, text: string, names: readonly string[])
   };
   visit(source);
   return found;
-}
-
-/** `paths` for every workspace package entry point, from the `exports` maps (sources, not dist). */
-function workspacePaths(): Record<string, string[]> {
-  const paths: Record<string, string[]> = {};
-  for (const dir of readdirSync(join(ROOT, 'packages'))) {
-    let manifest: { name?: string; exports?: Record<string, unknown> };
-    try {
-      manifest = JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8'));
-    } catch {
-      continue;
-    }
-    for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
-      const js = (target as { import?: unknown } | null)?.import;
-      if (typeof js !== 'string' || !js.startsWith('./dist/')) continue;
-      const source = js.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts');
-      paths[`${manifest.name}${subpath.slice(1)}`] = [join(ROOT, 'packages', dir, source)];
-    }
-  }
-  return paths;
-}
-
-function typeCheck(examples: readonly Example[]): string[] {
-  const base = ts.readConfigFile(join(ROOT, 'tsconfig.base.json'), ts.sys.readFile).config;
-  const { options } = ts.convertCompilerOptionsFromJson(base.compilerOptions, ROOT);
-  const compilerOptions: ts.CompilerOptions = {
-    ...options,
-    noEmit: true,
-    composite: false,
-    incremental: false,
-    declaration: false,
-    declarationMap: false,
-    sourceMap: false,
-    paths: workspacePaths(),
-  };
-  const virtual = new Map(examples.map((e, i) => [join(ROOT, `tsdoc-example-${i}.ts`), e]));
-  const host = ts.createCompilerHost(compilerOptions);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, version, onError, create) => {
-    const example = virtual.get(name);
-    return example
-      ? ts.createSourceFile(name, example.code, version, true)
-      : getSourceFile(name, version, onError, create);
-  };
-  const fileExists = host.fileExists.bind(host);
-  host.fileExists = (name) => virtual.has(name) || fileExists(name);
-  const program = ts.createProgram([...virtual.keys()], compilerOptions, host);
-  const problems: string[] = [];
-  for (const [name, example] of virtual) {
-    const sf = program.getSourceFile(name) as ts.SourceFile;
-    for (const d of [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]) {
-      const line = d.start === undefined ? 0 : sf.getLineAndCharacterOfPosition(d.start).line + 1;
-      problems.push(
-        `${example.where} (example line ${line}): ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`,
-      );
-    }
-  }
-  return problems;
 }
 
 describe('TSDoc examples of the TCB entry points', () => {

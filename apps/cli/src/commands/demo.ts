@@ -1,4 +1,4 @@
-// `helm demo`: a realistic governed session on the embedded SQLite default, then export, verify,
+// `helmts demo`: a realistic governed session on the embedded SQLite default, then export, verify,
 // tamper and replay. Exit 0 only when every step behaved exactly as expected.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,9 +8,8 @@ import { digest, type Signer, sha256, signEnvelope } from '@helm/crypto';
 import { readTar, replayEvidencePack, verifyEvidencePack, writeTar } from '@helm/evidencepack';
 import type { ExecuteRequest, ExecuteResult } from '@helm/executor';
 import { ManualClock, pkceChallenge } from '@helm/guardian';
-import { initDataDir } from '../datadir.js';
+import { exportPack, GovernedRuntime, initDataDir, reexecute } from '@helm/runtime';
 import { CliError, type CommandResult } from '../errors.js';
-import { exportPack, GovernedRuntime, reexecute } from '../runtime.js';
 
 export const DEMO_T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;
@@ -350,7 +349,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
     got: `${pack.manifest.entries.count + 2} entries, ${pack.bytes.length} bytes, ${pack.digest}`,
     proves: 'the pack is deterministic: identical content gives identical bytes',
   });
-  // Pinned to this data directory's registry head, as `helm verify` does with a data directory.
+  // Pinned to this data directory's registry head, as `helmts verify` does with a data directory.
   const registry = data.registry();
   const trustHead = { seq: registry.seq, head: registry.head };
   const report = await verifyEvidencePack(pack.bytes, {
@@ -438,7 +437,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
     verify: report,
   };
   const human = [
-    `helm demo — a governed session on embedded SQLite (${dir})`,
+    `helmts demo — a governed session on embedded SQLite (${dir})`,
     '',
     ...steps.map(
       (s) =>
@@ -447,7 +446,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<CommandResult>
     '',
     `EvidencePack: ${packPath}`,
     `  sha256 ${pack.digest}`,
-    `Verify it yourself (offline): helm verify ${packPath} --trust-anchor ${anchor} --trust-head ${trustHead.seq}:${trustHead.head}`,
+    `Verify it yourself (offline): helmts verify ${packPath} --trust-anchor ${anchor} --trust-head ${trustHead.seq}:${trustHead.head}`,
     allOk ? 'Every step behaved as expected.' : 'Some steps did NOT behave as expected (see FAIL above).',
   ];
   return { exitCode: allOk ? 0 : 1, json: { ok: allOk, ...json }, human };

@@ -1,10 +1,18 @@
 // The operator commands: init, keys, policy, tool, run, export, verify, replay.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { TOOL_DESCRIPTOR_TYPE, TRUST_ROLES, type TrustRole } from '@helm/contracts';
-import { canonicalBytes, createSigner, digest, fromBase64Url, isKeyId, signEnvelope } from '@helm/crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TRUST_ROLES, type TrustRole } from '@helm/contracts';
+import {
+  canonicalBytes,
+  createSigner,
+  digest,
+  fromBase64Url,
+  isDigest,
+  isKeyId,
+  signEnvelope,
+} from '@helm/crypto';
 import {
   formatReport,
   parseTrustHeadPin,
@@ -14,16 +22,43 @@ import {
   verifyEvidencePackFile,
 } from '@helm/evidencepack';
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
+import {
+  type DataDir,
+  exportPack,
+  GovernedRuntime,
+  initDataDir,
+  isWellFormedText,
+  type LocalKey,
+  lastRoles,
+  liveKey,
+  namedPath,
+  openRoles,
+  parseJson,
+  RuntimeError,
+  readJsonFile,
+  recordsAtHead,
+  reexecute,
+  refuseRootTarget,
+  STRICT_JSON_HINT,
+} from '@helm/runtime';
 import { commitTrustEvent } from '@helm/trust';
 import type { Command } from 'commander';
-import { componentSummary, stageComponent, writeComponent } from '../component.js';
-import { DataDir, initDataDir, type LocalKey, resolveDataDir } from '../datadir.js';
+import { formatDifference, jsonDiff } from '../diff.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
-import { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from '../json.js';
-import { lastRoles, liveKey, openRoles, recordsAtHead, refuseRootTarget } from '../keys.js';
-import { namedPath } from '../names.js';
 import { progressBar } from '../output.js';
-import { exportPack, GovernedRuntime, reexecute } from '../runtime.js';
+import { escalation, registerApprovalCommands, runChallenge } from './approvals.js';
+import { registerBudgetCommands } from './budget.js';
+import { dataDirOf, withDataDir } from './data.js';
+import { registerDelegateCommands, rulesHints, sessionPresentation } from './delegate.js';
+import { registerEgressCommands } from './egress.js';
+import { credentialOf, registerIdentityCommands } from './identity.js';
+import { followedLines, keysRotateCommand, type RotateRootOpts } from './keys-rotate.js';
+import { registerReceiptPolicyCommands } from './receipt-policy.js';
+import { runResult } from './run-output.js';
+import { registerToolCommands } from './tool.js';
+
+export { keysRotate, keysRotateRoot } from './keys-rotate.js';
+export { toolRegister } from './tool.js';
 
 type Wrap = <A extends unknown[]>(
   handler: (...args: A) => Promise<CommandResult> | CommandResult,
@@ -33,29 +68,11 @@ interface JsonOpt {
   json?: boolean;
 }
 
-function dataDirOf(command: Command): DataDir {
-  const root = command.optsWithGlobals() as { dataDir?: string };
-  return new DataDir(resolveDataDir(root.dataDir));
-}
-
 function parseIntOpt(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new CliError('USAGE', `${name} must be a positive integer`);
   return n;
-}
-
-/** Run `fn` on the command's data directory and close its store afterwards (no leaked handle). */
-async function withDataDir(
-  command: Command,
-  fn: (data: DataDir) => CommandResult | Promise<CommandResult>,
-): Promise<CommandResult> {
-  const data = dataDirOf(command);
-  try {
-    return await fn(data);
-  } finally {
-    data.close();
-  }
 }
 
 export interface InitOpts {
@@ -100,12 +117,12 @@ export function initCommand(dir: string, opts: InitOpts = {}): CommandResult {
       `  root: ${roots.length} key(s), threshold ${threshold}, in ${rootKeyDir}${
         offline
           ? ' — move them offline now; bring them back only for key generate/rotate/revoke (--root-key-dir)'
-          : ' (whoever can read the data directory holds root; see `helm init --root-key-dir`)'
+          : ' (whoever can read the data directory holds root; see `helmts init --root-key-dir`)'
       }`,
-      `  trust anchor: ${anchor}   (share it with verifiers: helm verify <pack> --trust-anchor ${anchor})`,
+      `  trust anchor: ${anchor}   (share it with verifiers: helmts verify <pack> --trust-anchor ${anchor})`,
       '  policy: default P0 ceilings + a signed bundle allowing principal "local" to call the echo tool',
-      `  trust head: seq ${registry.seq}, ${registry.head} (pin freshness: helm verify … --trust-head ${registry.seq}:${registry.head})`,
-      'Next: register a tool (`helm tool register <descriptor.json>`) and run a call (`helm run --tool echo ...`).',
+      `  trust head: seq ${registry.seq}, ${registry.head} (pin freshness: helmts verify … --trust-head ${registry.seq}:${registry.head})`,
+      'Next: register a tool (`helmts tool register <descriptor.json>`) and run a call (`helmts run --tool echo ...`).',
     ],
   );
 }
@@ -191,56 +208,6 @@ export function keysGenerate(data: DataDir, name: string, role: string, rootKeyD
   ]);
 }
 
-/**
- * Root-signed `key_rotate` of the key `keys/<name>.json` stands for: its seed's key, followed
- * along the registry's rotation chain to the live successor; never a key holding root (I-ROOT-2).
- * The new seed replaces the file; its roles are the ones the registry passes on.
- */
-export function keysRotate(data: DataDir, name: string, rootKeyDir?: string): CommandResult {
-  data.requireInitialized();
-  const registry = data.registry();
-  const own = data.localKey(name);
-  const target = liveKey(registry, own.signer.keyId, 'follow');
-  refuseRootTarget(target, `helm keys rotate ${name}`);
-  const roots = data.rootSigners(registry, rootKeyDir);
-  const oldKeyid = target.record.keyid;
-  const roles = openRoles(target.record);
-  const seed = new Uint8Array(randomBytes(32));
-  const signer = createSigner(seed);
-  const env = commitTrustEvent(
-    registry,
-    { kind: 'key_rotate', keyid: oldKeyid, newPublicKey: signer.publicKey },
-    [...roots, signer], // root authorizes; the new key proves possession
-  );
-  data.appendTrustEvent(registry, env);
-  data.writeKey(name, roles, seed);
-  return ok(
-    {
-      name,
-      old_keyid: oldKeyid,
-      new_keyid: signer.keyId,
-      roles,
-      followed: target.chain,
-      trust_seq: registry.seq,
-      trust_head: registry.head,
-    },
-    [
-      ...followedLines(name, target.chain),
-      `Rotated ${name} (${roles.join(',') || 'no roles'}): ${oldKeyid} → ${signer.keyId} at trust seq ${registry.seq}.`,
-      'Receipts signed earlier still verify: each names the trust seq it was signed under, before the rotation.',
-      `Verifiers refuse packs that hide this rotation behind an older registry copy when they pin freshness: --trust-head ${registry.seq}:${registry.head}`,
-    ],
-  );
-}
-
-function followedLines(name: string, chain: readonly string[]): string[] {
-  return chain.length > 1
-    ? [
-        `keys/${name}.json holds ${chain[0]}, which the registry rotated to ${chain.slice(1).join(' → ')} (not through this file): acting on ${chain[chain.length - 1]}.`,
-      ]
-    : [];
-}
-
 export interface RevokeOpts {
   /** Name the registry key directly (`ed25519:<hex>`), instead of a key file. */
   keyid?: string;
@@ -258,16 +225,16 @@ export function keysRevoke(data: DataDir, name: string | undefined, opts: Revoke
     throw new CliError(
       'USAGE',
       'name the key to revoke either by its file name or by --keyid, not both',
-      'helm keys revoke executor | helm keys revoke --keyid ed25519:<64 hex>',
+      'helmts keys revoke executor | helmts keys revoke --keyid ed25519:<64 hex>',
     );
   if (opts.keyid !== undefined && !isKeyId(opts.keyid))
-    throw new CliError('USAGE', '--keyid must be ed25519:<64 lowercase hex>', 'key ids: `helm keys list`');
+    throw new CliError('USAGE', '--keyid must be ed25519:<64 lowercase hex>', 'key ids: `helmts keys list`');
   const registry = data.registry();
   const target =
     name === undefined
       ? liveKey(registry, opts.keyid as string, 'exact')
       : liveKey(registry, data.localKey(name).signer.keyId, 'follow');
-  const what = name === undefined ? `helm keys revoke --keyid ${opts.keyid}` : `helm keys revoke ${name}`;
+  const what = name === undefined ? `helmts keys revoke --keyid ${opts.keyid}` : `helmts keys revoke ${name}`;
   refuseRootTarget(target, what);
   const roots = data.rootSigners(registry, opts.rootKeyDir);
   const keyid = target.record.keyid;
@@ -312,7 +279,7 @@ export function policyValidate(path: string): CommandResult {
         'expected helm.policy.p0.v1 or helm.policy.bundle.v1',
       );
   } catch (error) {
-    if (error instanceof CliError) throw error;
+    if (error instanceof RuntimeError) throw error;
     return failed(
       {
         path,
@@ -365,85 +332,17 @@ export function policyShow(data: DataDir): CommandResult {
   ]);
 }
 
-export async function toolRegister(
-  data: DataDir,
-  path: string,
-  wasm: string | undefined,
-  componentFile?: string,
-): Promise<CommandResult> {
-  data.requireInitialized();
-  const descriptor = readJsonFile(path) as Record<string, unknown> & {
-    driver?: { kind?: string; ref?: string };
-  };
-  if (descriptor.type !== TOOL_DESCRIPTOR_TYPE)
-    throw new CliError('INVALID_INPUT', `${path} is not a ${TOOL_DESCRIPTOR_TYPE} descriptor`);
-  // Every name that becomes a path is checked before anything is written (I-DATADIR-1).
-  const toolPath = data.toolPath(descriptor.name);
-  let bytes: Uint8Array | undefined;
-  if (wasm && componentFile) throw new CliError('USAGE', '--wasm and --component exclude each other');
-  // A component is transpiled and checked (imports, sandbox admission) before anything is written.
-  const component = componentFile === undefined ? undefined : await stageComponent(componentFile);
-  if (component) bytes = component.bytes;
-  else if (wasm) {
-    if (!existsSync(wasm)) throw new CliError('FILE_NOT_FOUND', `no such WASM module: ${wasm}`);
-    bytes = new Uint8Array(readFileSync(wasm));
-  } else if (descriptor.driver?.kind === 'sandbox') {
-    const ref = descriptor.driver.ref;
-    data.modulePath(typeof ref === 'string' && ref.startsWith('sha256:') ? ref.slice('sha256:'.length) : ref);
-  }
-  const modulePath = bytes ? data.modulePath(digest(bytes).slice('sha256:'.length)) : undefined;
-  const hadModule = modulePath !== undefined && existsSync(modulePath);
-  const previous = existsSync(toolPath) ? readFileSync(toolPath) : undefined;
-  // Everything the runtime open may add under modules/ (e.g. the instrumented-module cache) is
-  // removed again when the descriptor is rejected.
-  const modulesDir = join(data.dir, 'modules');
-  const modulesBefore = new Set(existsSync(modulesDir) ? readdirSync(modulesDir) : []);
-  const pinned = component ? writeComponent(data, component) : [];
-  if (bytes) {
-    const d = digest(bytes);
-    data.writeModule(d.slice('sha256:'.length), bytes);
-    descriptor.driver = { ...(descriptor.driver ?? {}), kind: 'sandbox', ref: d };
-  }
-  data.writeTool(descriptor);
-  // Load it into a runtime: the executor validates the descriptor and pins its digest. If it is
-  // rejected, the tools and modules directories are put back as they were.
-  try {
-    const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
-    await rt.close();
-  } catch (error) {
-    if (previous) writeFileSync(toolPath, previous);
-    else rmSync(toolPath, { force: true });
-    if (modulePath && !hadModule) rmSync(modulePath, { force: true });
-    for (const file of pinned) rmSync(file, { force: true });
-    for (const name of existsSync(modulesDir) ? readdirSync(modulesDir) : []) {
-      if (!modulesBefore.has(name)) rmSync(join(modulesDir, name), { force: true });
-    }
-    if (error instanceof CliError && error.code !== 'INVALID_INPUT') throw error;
-    throw new CliError('INVALID_INPUT', `tool descriptor rejected: ${(error as Error).message}`);
-  }
-  return ok(
-    {
-      name: descriptor.name,
-      descriptor_digest: digest(canonicalBytes(descriptor)),
-      driver: descriptor.driver,
-      ...(component ? { component: componentSummary(component.pin) } : {}),
-    },
-    [
-      `Registered ${String(descriptor.name)} (${String(descriptor.driver?.kind)} driver); descriptor ${digest(canonicalBytes(descriptor))}`,
-      ...(component
-        ? [
-            `  component ${component.pin.component} transpiled by ${component.pin.transpiler.name}@${component.pin.transpiler.version}, pinned ${component.pin.transpiled}`,
-          ]
-        : []),
-      `Next: helm run --tool ${String(descriptor.name)} --principal <p> --credential <id> --args '<json>'`,
-    ],
-  );
+export interface RunOpts {
+  tool: string;
+  principal: string;
+  credential?: string;
+  args?: string;
+  idempotencyKey?: string;
+  session?: string;
+  codeVerifier?: string;
 }
 
-export async function runCall(
-  data: DataDir,
-  opts: { tool: string; principal: string; credential?: string; args?: string; idempotencyKey?: string },
-): Promise<CommandResult> {
+export async function runCall(data: DataDir, opts: RunOpts): Promise<CommandResult> {
   data.requireInitialized();
   // Text with a lone surrogate in the string itself (argv never produces one; an in-process caller
   // can) could not be recorded in the chain's JSON and would break every later export: refuse it
@@ -456,46 +355,39 @@ export async function runCall(
     );
   }
   const config = data.config();
-  const credential =
-    opts.credential ?? config.identity.find((b) => b.principal === opts.principal)?.credential_id;
+  const delegation = sessionPresentation(opts);
+  const credential = opts.credential ?? credentialOf(data, opts.principal);
+  return runRequest(data, {
+    tool: opts.tool,
+    principal: opts.principal,
+    // The text goes to the executor unchanged: its strict PEP parses it (I-INPUT-1), and text
+    // that is not strict JSON is a receipted ARGS_MALFORMED denial.
+    ...(opts.args === undefined ? { args: {} } : { args_text: opts.args }),
+    context: {
+      environment_fingerprint: config.environment_fingerprint,
+      ...(credential ? { credential_id: credential } : {}),
+      ...(delegation ? { delegation } : {}),
+    },
+    ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
+  });
+}
+
+/**
+ * One governed call of a request object (`helmts run`, and `helmts run --challenge` with the request
+ * that escalated); an escalated call reports its approval challenge and what must happen next.
+ */
+export async function runRequest(data: DataDir, request: Record<string, unknown>): Promise<CommandResult> {
   const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
   try {
-    const r = await rt.execute({
-      tool: opts.tool,
-      principal: opts.principal,
-      // The text goes to the executor unchanged: its strict PEP parses it (I-INPUT-1), and text
-      // that is not strict JSON is a receipted ARGS_MALFORMED denial.
-      ...(opts.args === undefined ? { args: {} } : { args_text: opts.args }),
-      context: {
-        environment_fingerprint: config.environment_fingerprint,
-        ...(credential ? { credential_id: credential } : {}),
-      },
-      ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
-    });
-    const json = {
-      status: r.status,
-      verdict: r.verdict,
-      reason_code: r.reason_code,
-      output: r.output ?? null,
-      receipt_hash: r.receipt_hash,
-      replayed: r.replayed,
-      ...(r.errors ? { errors: r.errors } : {}),
-    };
-    const human = [
-      `${r.status} ${r.reason_code}${r.replayed ? ' (idempotent replay of an earlier call)' : ''}`,
-      ...(r.output !== undefined ? [`output: ${JSON.stringify(r.output)}`] : []),
-      ...(r.errors ? r.errors.map((e) => `  ${e.instance_path || '/'} ${e.keyword}`) : []),
-      `receipt ${r.receipt_hash ?? '(none)'} committed to ${data.path('helm.db')}`,
-      r.status === 'SUCCEEDED'
-        ? 'Next: helm export --out pack.tar'
-        : 'The call was not executed; see the reason code (docs/spec/reason-codes.md).',
-      ...(r.reason_code === 'ARGS_MALFORMED'
-        ? [
-            `hint: --args must be strict JSON (RFC 8259: no duplicate keys, no lone surrogates); quote it, e.g. --args '{"path":"/data/a.txt"}'`,
-          ]
-        : []),
-    ];
-    return r.status === 'SUCCEEDED' ? ok(json, human) : failed(json, human);
+    const r = await rt.execute(request as never);
+    const plain = runResult(r, String(request.tool), data);
+    // Identity, egress and delegation denials name the command that changes the outcome.
+    const hints = rulesHints(r.reason_code, request);
+    const result = hints.length === 0 ? plain : { ...plain, human: [...plain.human, ...hints] };
+    if (r.status !== 'ESCALATED' || !r.approval_challenge_id) return result;
+    // Held for approval: the challenge, and what must happen before the call can run.
+    const held = escalation(data, r.approval_challenge_id);
+    return failed({ ...result.json, ...held.json }, [...result.human, ...held.human]);
   } finally {
     await rt.close();
   }
@@ -520,7 +412,7 @@ export function exportCommand(
   return ok({ path: out, sha256: pack.digest, bytes: pack.bytes.length, manifest: pack.manifest }, [
     `Exported ${pack.manifest.counts.receipts} receipts (Lamport ${pack.manifest.scope.from_lamport}..${pack.manifest.scope.to_lamport}) to ${out}`,
     `  ${pack.bytes.length} bytes, ${pack.digest}`,
-    `Next: helm verify ${out} --trust-anchor ${data.config().trust_anchor}`,
+    `Next: helmts verify ${out} --trust-anchor ${data.config().trust_anchor}`,
   ]);
 }
 
@@ -571,9 +463,17 @@ export function trustPins(
       throw new CliError(
         'USAGE',
         '--trust-head must be <seq>:sha256:<64 lowercase hex> (a registry head and its seq)',
-        'print your registry head with `helm trust head`',
+        'print your registry head with `helmts trust head`',
       );
   }
+  // A malformed anchor is a typo on the command line, not evidence of tampering: refuse it here,
+  // before the verifier could report the pack as not matching it.
+  if (opts.trustAnchor !== undefined && !isDigest(opts.trustAnchor))
+    throw new CliError(
+      'USAGE',
+      '--trust-anchor must be sha256:<64 lowercase hex> (the trust registry genesis digest)',
+      'the operator prints it with `helmts trust head` (also shown by `helmts init` and `helmts export`)',
+    );
   const minTrustSeq = parseIntOpt(opts.minTrustSeq, '--min-trust-seq');
   const anchor = opts.trustAnchor ? { trustAnchor: opts.trustAnchor } : {};
   const minimum = minTrustSeq === undefined ? {} : { minTrustSeq };
@@ -597,9 +497,9 @@ export async function verifyCommand(
   opts: { workers?: string; json?: boolean } & FreshnessOpts & ExpectOpts,
   data?: DataDir,
 ): Promise<CommandResult> {
-  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const expect = expectations(opts);
   const { dataDir, ...pins } = trustPins(opts, data);
+  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const bar = progressBar({ json: opts.json ?? false });
   const workers = opts.workers === undefined ? undefined : Number(opts.workers);
   const report = await verifyEvidencePackFile(path, {
@@ -628,28 +528,52 @@ export function trustHeadCommand(data: DataDir): CommandResult {
   return ok({ trust_anchor: anchor, trust_seq: registry.seq, trust_head: registry.head, pin }, [
     `trust anchor ${anchor}`,
     `registry head at seq ${registry.seq}: ${registry.head}`,
-    `Verifiers pin freshness with: helm verify <pack> --trust-anchor ${anchor} --trust-head ${pin}`,
+    `Verifiers pin freshness with: helmts verify <pack> --trust-anchor ${anchor} --trust-head ${pin}`,
     'Record this value outside the data directory (a ticket, a monitor, a witness): a pin read back from a data directory is only as fresh as that directory.',
   ]);
 }
 
-/** Re-run the data directory's recorded requests through a fresh guardian and executor. */
+/**
+ * Re-run the data directory's recorded requests through a fresh guardian and executor. A
+ * divergence is reported field by field (JSON Pointer, recorded → replayed), not as two receipts.
+ */
 export async function reexecuteCommand(data: DataDir): Promise<CommandResult> {
   const r = await reexecute(data);
+  const divergences = r.divergences.map((d) => {
+    const differences = d.reason === undefined ? jsonDiff(d.recorded, d.replayed) : [];
+    return {
+      lamport: d.lamport,
+      field: d.field,
+      ...(d.reason === undefined ? {} : { reason: d.reason }),
+      differences:
+        d.reason !== undefined || differences.length > 0
+          ? differences
+          : // Equal signed bodies in different envelopes: only the signatures differ.
+            [{ path: '/signatures', recorded: 'differs', replayed: 'differs' }],
+    };
+  });
+  const reexecution = { ...r, divergences };
   const human = r.ok
     ? [
         `re-execution: ${r.identical}/${r.calls} receipts byte-identical (${r.events} approval/delegation events replayed)`,
       ]
     : [
-        `re-execution: ${r.divergences.length} divergence(s) in ${r.calls} calls`,
-        ...r.divergences
+        `re-execution: ${r.divergences.length} divergence(s) in ${r.calls} calls (${r.identical} identical)`,
+        ...divergences
           .slice(0, 10)
-          .map(
-            (d) =>
-              `  Lamport ${d.lamport}: ${d.field} recorded ${JSON.stringify(d.recorded)} vs replayed ${JSON.stringify(d.replayed)}`,
+          .flatMap((d) =>
+            d.reason !== undefined
+              ? [`  Lamport ${d.lamport} ${d.field}: not re-executed: ${d.reason}`]
+              : [
+                  `  Lamport ${d.lamport} ${d.field}:`,
+                  ...d.differences.map((f) => `    ${formatDifference(f)}`),
+                ],
           ),
+        ...(divergences.length > 10
+          ? [`  … and ${divergences.length - 10} more (--json lists them all)`]
+          : []),
       ];
-  return r.ok ? ok({ reexecution: r }, human) : failed({ reexecution: r }, human);
+  return r.ok ? ok({ reexecution }, human) : failed({ reexecution }, human);
 }
 
 /** Offline replay; the pack is verified first, and a pack that does not verify exits 1. */
@@ -658,9 +582,9 @@ export function replayCommand(
   opts: FreshnessOpts & ExpectOpts = {},
   data?: DataDir,
 ): CommandResult {
-  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const expect = expectations(opts);
   const { dataDir: _dataDir, ...pins } = trustPins(opts, data);
+  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const r = replayEvidencePack(new Uint8Array(readFileSync(path)), { ...expect, ...pins });
   const human = [
     r.summary,
@@ -704,12 +628,15 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     );
   keys
     .command('rotate <name>')
-    .description('replace a key: root-signed, the old key is invalid from the new trust seq on')
+    .description(
+      'replace a key: root-signed, the old key is invalid from the new trust seq on (a policy key re-signs the policy in force); `rotate root`: the root key ceremony',
+    )
     .option('--root-key-dir <dir>', 'directory holding the (offline) root keys (default: <data-dir>/keys)')
+    .option('--confirm', '`rotate root` only: perform the ceremony (without it: explain it, change nothing)')
     .option(...json)
     .action(
-      wrap((name: string, o: { rootKeyDir?: string }, cmd: Command) =>
-        withDataDir(cmd, (d) => keysRotate(d, name, o.rootKeyDir)),
+      wrap((name: string, o: RotateRootOpts, cmd: Command) =>
+        withDataDir(cmd, (d) => keysRotateCommand(d, name, o)),
       ),
     );
   keys
@@ -750,37 +677,64 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .description('show the effective policy')
     .option(...json)
     .action(wrap((_o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => policyShow(d))));
-  const tool = program.command('tool').description('register tools');
-  tool
-    .command('register <descriptor>')
-    .option('--wasm <module>', 'WASM module for a sandbox tool (binds driver.ref to its digest)')
-    .option(
-      '--component <file>',
-      'WASI preview2 command component for a sandbox tool: transpiled with jco, its output pinned by digest',
-    )
-    .option(...json)
-    .action(
-      wrap((file: string, o: { wasm?: string; component?: string }, cmd: Command) =>
-        withDataDir(cmd, (d) => toolRegister(d, file, o.wasm, o.component)),
-      ),
-    );
+  registerToolCommands(program, wrap);
   program
     .command('run')
-    .description('one governed call')
-    .requiredOption('--tool <name>', 'registered tool')
-    .requiredOption('--principal <id>', 'who is calling')
+    .description('one governed call (or, with --challenge, the approved call of a challenge, once)')
+    .option('--tool <name>', 'registered tool')
+    .option('--principal <id>', 'who is calling')
     .option('--credential <id>', 'credential id bound to the principal')
     .option('--args <json>', 'tool arguments as JSON')
     .option('--idempotency-key <key>', 'repeat-safe key')
+    .option('--session <id>', 'act as the delegate of this delegation session (helmts delegate create)')
+    .option('--code-verifier <v>', "the session's PKCE code verifier (or $HELM_CODE_VERIFIER)")
+    .option('--challenge <id>', 'run the call this approval challenge holds, once its approvals are in')
     .option(...json)
     .action(
       wrap(
         (
-          o: { tool: string; principal: string; credential?: string; args?: string; idempotencyKey?: string },
+          o: {
+            tool?: string;
+            principal?: string;
+            credential?: string;
+            args?: string;
+            idempotencyKey?: string;
+            challenge?: string;
+            session?: string;
+            codeVerifier?: string;
+          },
           cmd: Command,
-        ) => withDataDir(cmd, (d) => runCall(d, o)),
+        ) => {
+          if (o.challenge !== undefined) {
+            if (
+              o.tool !== undefined ||
+              o.principal !== undefined ||
+              o.args !== undefined ||
+              o.credential !== undefined ||
+              o.session !== undefined
+            )
+              throw new CliError(
+                'USAGE',
+                '--challenge runs the recorded call: give no --tool, --principal, --args, --credential or --session',
+              );
+            const id = o.challenge;
+            return withDataDir(cmd, (d) => runChallenge(d, id, (request) => runRequest(d, request)));
+          }
+          if (o.tool === undefined || o.principal === undefined)
+            throw new CliError(
+              'USAGE',
+              'run needs --tool and --principal (or --challenge <id>)',
+              'helmts run --tool echo --principal local --args \'{"x":1}\'',
+            );
+          const call = { ...o, tool: o.tool, principal: o.principal };
+          return withDataDir(cmd, (d) => runCall(d, call));
+        },
       ),
     );
+  registerApprovalCommands(program, wrap, dataDirOf);
+  registerDelegateCommands(program, wrap);
+  registerIdentityCommands(program, wrap);
+  registerEgressCommands(program, wrap);
   program
     .command('export')
     .description('export the chain (or a Lamport range) as a deterministic EvidencePack')
@@ -807,7 +761,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     )
     .option(
       '--trust-head <seq:digest>',
-      "freshness: the pack's trust registry must continue this head (`helm trust head`); default with a data directory: its head",
+      "freshness: the pack's trust registry must continue this head (`helmts trust head`); default with a data directory: its head",
     )
     .option(...json)
     .action(
@@ -832,7 +786,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     )
     .option(
       '--trust-head <seq:digest>',
-      "freshness: the pack's trust registry must continue this head (`helm trust head`); default with a data directory: its head",
+      "freshness: the pack's trust registry must continue this head (`helmts trust head`); default with a data directory: its head",
     )
     .option(...json)
     .action(
@@ -840,9 +794,11 @@ export function registerCommands(program: Command, wrap: Wrap): void {
         (file: string | undefined, o: { reexecute?: boolean } & FreshnessOpts & ExpectOpts, cmd: Command) => {
           if (o.reexecute) return withDataDir(cmd, (d) => reexecuteCommand(d));
           if (!file)
-            throw new CliError('USAGE', 'give a pack to replay, or --reexecute', 'helm replay pack.tar');
+            throw new CliError('USAGE', 'give a pack to replay, or --reexecute', 'helmts replay pack.tar');
           return withDataDir(cmd, (d) => replayCommand(file, o, d));
         },
       ),
     );
+  registerBudgetCommands(program, wrap);
+  registerReceiptPolicyCommands(program, wrap);
 }

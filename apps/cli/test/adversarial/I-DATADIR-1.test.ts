@@ -7,7 +7,6 @@
 import {
   copyFileSync,
   existsSync,
-  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -200,17 +199,22 @@ describe('I-DATADIR-1: names never become paths outside their directory', () => 
 
   it('a rejected descriptor under an existing tool name leaves that tool and the modules in place', async () => {
     const tools = snapshotTree(join(home, 'tools'));
+    // Under the registered name: refused before anything is read or written (I-TOOL-1).
     const rejected = input('rejected', {
       ...ECHO_TOOL,
       driver: { kind: 'function', ref: 'no.such.fn', timeout_ms: 1 },
     });
     const run = await runCli(['-d', home, 'tool', 'register', rejected, '--json']);
     expect(run.code, run.out).toBe(2);
-    expect(run.json?.error).toMatchObject({ code: 'INVALID_INPUT' });
+    expect(run.json?.error).toMatchObject({ code: 'TOOL_ALREADY_REGISTERED' });
     const wasmRejected = input('rejected-wasm', { ...ECHO_TOOL, input_schema: { type: 'nope' } });
     expect(
       (await runCli(['-d', home, 'tool', 'register', wasmRejected, '--wasm', echoWasm, '--json'])).code,
     ).toBe(2);
+    // Under a new name: the executor rejects it, and its module is removed again.
+    const fresh = input('rejected-new', { ...ECHO_TOOL, name: 'fresh', input_schema: { type: 'nope' } });
+    const freshRun = await runCli(['-d', home, 'tool', 'register', fresh, '--wasm', echoWasm, '--json']);
+    expect(freshRun.json?.error).toMatchObject({ code: 'INVALID_INPUT' });
     expect(snapshotTree(join(home, 'tools'))).toEqual(tools);
     const modules = join(home, 'modules');
     expect(existsSync(modules) ? readdirSync(modules) : []).toEqual([]);
@@ -254,7 +258,7 @@ describe('I-DATADIR-1: names never become paths outside their directory', () => 
   });
 
   it('defence in depth: a path that leaves its directory is refused even if a name passed', async () => {
-    const { pathInside } = await import('../../src/names.ts');
+    const { pathInside } = await import('../../../../packages/runtime/src/internal/names.ts');
     const dir = join(base, 'dir');
     expect(pathInside(dir, join(dir, 'x.json'), 'tool')).toBe(join(dir, 'x.json'));
     for (const escaped of [
@@ -312,7 +316,7 @@ describe('I-DATADIR-1: names never become paths outside their directory', () => 
     }
   });
 
-  it('a symlink planted where a tool or key file will be written is replaced, never written through', async () => {
+  it('a symlink planted where a tool or key file will be written is never written through', async () => {
     const outside = join(base, 'outside-target.txt');
     writeFileSync(outside, 'precious');
     const toolLink = join(home, 'tools', 'linked.json');
@@ -320,10 +324,12 @@ describe('I-DATADIR-1: names never become paths outside their directory', () => 
     symlinkSync(outside, toolLink);
     const file = join(inputs, 'linked.json');
     writeFileSync(file, JSON.stringify({ ...ECHO_TOOL, name: 'linked' }));
+    // A registration refuses the link (it is neither a registered tool nor a free name).
     const run = await runCli(['-d', home, 'tool', 'register', file, '--json']);
-    expect(run.code, run.out).toBe(0);
+    expect(run.code, run.out).toBe(2);
+    expect(run.json?.error).toMatchObject({ code: 'DATA_DIR_UNSAFE' });
     expect(readFileSync(outside, 'utf8')).toBe('precious');
-    expect(lstatSync(toolLink).isSymbolicLink()).toBe(false);
+    rmSync(toolLink);
 
     const keyLink = join(home, 'keys', 'linked-key.json');
     symlinkSync(outside, keyLink);

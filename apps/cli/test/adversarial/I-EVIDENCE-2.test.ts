@@ -1,8 +1,8 @@
-// I-EVIDENCE-2 (and I-EVIDENCE-4) at the command line — `helm verify` answers every pack with a
+// I-EVIDENCE-2 (and I-EVIDENCE-4) at the command line — `helmts verify` answers every pack with a
 // verdict: an edited pack is FAILED with exit 1, never `error (INTERNAL)` with exit 2; a pack of an
 // unsupported manifest version says "NOT VERIFIED" and exits 1, never 0.
 //
-// Written from the attacker's side: an honest pack exported by `helm export`, edited without any key.
+// Written from the attacker's side: an honest pack exported by `helmts export`, edited without any key.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SignedEnvelope } from '@helm/contracts';
@@ -46,7 +46,7 @@ async function verify(name: string, es: TarEntry[], json = false) {
   return runCli(['verify', path, '--trust-anchor', anchor, '--workers', '0', ...(json ? ['--json'] : [])]);
 }
 
-describe('I-EVIDENCE-2: helm verify gives every edited pack a verdict (exit 1 FAILED, never 2 INTERNAL)', () => {
+describe('I-EVIDENCE-2: helmts verify gives every edited pack a verdict (exit 1 FAILED, never 2 INTERNAL)', () => {
   it('the honest pack passes (exit 0)', async () => {
     const r = await verify('pass', entries);
     expect(r.code, r.out).toBe(0);
@@ -94,7 +94,7 @@ describe('I-EVIDENCE-2: helm verify gives every edited pack a verdict (exit 1 FA
   }
 });
 
-describe('I-EVIDENCE-4: helm verify on an unsupported manifest version', () => {
+describe('I-EVIDENCE-4: helmts verify on an unsupported manifest version', () => {
   it('a pack relabelled helm.evidencepack.manifest.v2 is NOT VERIFIED and exits 1', async () => {
     const v2 = 'helm.evidencepack.manifest.v2';
     const relabelled = editManifest((m) => ({ ...m, type: v2 }), v2);

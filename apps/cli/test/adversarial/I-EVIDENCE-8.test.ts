@@ -1,9 +1,9 @@
-// I-EVIDENCE-8 at the command line — `helm replay <pack>` verifies the pack first and exits 1 with
+// I-EVIDENCE-8 at the command line — `helmts replay <pack>` verifies the pack first and exits 1 with
 // "NOT VERIFIED" on a pack that does not verify (never "matches the signed evidence"); and
-// `helm verify --expect-head/--expect-lamport` FAILS (exit 1, EXPECTED_HEAD_MISMATCH) a pack the
+// `helmts verify --expect-head/--expect-lamport` FAILS (exit 1, EXPECTED_HEAD_MISMATCH) a pack the
 // sealer cut before the head the verifier holds.
 //
-// Written from the attacker's side: packs exported by `helm export`, a policy edited without a key,
+// Written from the attacker's side: packs exported by `helmts export`, a policy edited without a key,
 // and an honest but truncated export (`--to 1`) presented as the whole chain.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,7 +65,7 @@ beforeAll(async () => {
   );
 });
 
-describe('I-EVIDENCE-8: helm replay exits 1 on a pack that does not verify', () => {
+describe('I-EVIDENCE-8: helmts replay exits 1 on a pack that does not verify', () => {
   it('the honest pack replays (exit 0), pinned or not', async () => {
     expect((await runCli(['replay', full, '--trust-anchor', anchor])).code).toBe(0);
     expect((await runCli(['replay', full])).code).toBe(0);
@@ -89,7 +89,7 @@ describe('I-EVIDENCE-8: helm replay exits 1 on a pack that does not verify', () 
   });
 });
 
-describe('I-EVIDENCE-8: helm verify --expect-head / --expect-lamport', () => {
+describe('I-EVIDENCE-8: helmts verify --expect-head / --expect-lamport', () => {
   const verify = (path: string, ...extra: string[]) =>
     runCli(['verify', path, '--trust-anchor', anchor, '--workers', '0', ...extra]);
 

@@ -1,15 +1,15 @@
 // I-FRESH-1 / I-FRESH-2 / I-ROOT-1 at the command line — the issue's scenario end
 // to end, from the attacker's side, with nothing but the CLI and file copies:
 //
-//   1. the operator runs `helm init` with three root keys (threshold 2) written outside the data
+//   1. the operator runs `helmts init` with three root keys (threshold 2) written outside the data
 //      directory, registers a tool and runs calls;
 //   2. the attacker copies the data directory (executor key K1, helm.db) — not the offline root keys;
-//   3. the operator rotates the executor key (`helm keys rotate executor --root-key-dir …`) and
+//   3. the operator rotates the executor key (`helmts keys rotate executor --root-key-dir …`) and
 //      keeps working;
-//   4. the attacker, in the copy, signs a call with K1 (`helm run`) and exports a pack carrying the
+//   4. the attacker, in the copy, signs a call with K1 (`helmts run`) and exports a pack carrying the
 //      pre-rotation trust snapshot, sealed by K1.
 //
-// Unpinned `helm verify --trust-anchor` PASSes and says `unpinned` (human and --json);
+// Unpinned `helmts verify --trust-anchor` PASSes and says `unpinned` (human and --json);
 // `--trust-head <current>` and `--min-trust-seq` FAIL it (TRUST_SNAPSHOT_STALE); verifying against
 // the operator's data directory pins to its head automatically and FAILs it (I-FRESH-2). A
 // data-dir writer who deletes the newest trust documents makes that automatic pin stale — the flag
@@ -99,7 +99,7 @@ beforeAll(async () => {
   expect((await cli(operator, 'export', '-o', honestPack)).code).toBe(0);
 });
 
-describe('I-FRESH-1: helm verify with a freshness pin FAILs a pack that hides a key rotation', () => {
+describe('I-FRESH-1: helmts verify with a freshness pin FAILs a pack that hides a key rotation', () => {
   it('unpinned, the attack PASSes, and both outputs say the freshness is unpinned at the stale seq', async () => {
     const human = await verify(attackPack, '--trust-anchor', anchor);
     expect(human.code).toBe(0);

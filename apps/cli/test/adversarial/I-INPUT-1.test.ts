@@ -8,11 +8,11 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { RUNTIME_LOCK_FILE } from '@helm/runtime';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCall } from '../../src/commands/index.ts';
 import type { DataDir } from '../../src/datadir.ts';
-import { RUNTIME_LOCK_FILE } from '../../src/lock.ts';
 import { ECHO_TOOL, initEchoHome, runCli, snapshotTree, tempRoot } from '../helpers.ts';
 
 const SEED = 0x1e1;
@@ -143,7 +143,7 @@ describe('I-INPUT-1: caller and file JSON is parsed strictly', () => {
     data.close();
   });
 
-  it('helm run --args: exit 1 with the receipt; the pack holding the refused calls verifies and replays', async () => {
+  it('helmts run --args: exit 1 with the receipt; the pack holding the refused calls verifies and replays', async () => {
     const run = await runCli([
       '-d',
       home,

@@ -1,21 +1,21 @@
-// Red team — I-ROOT-1 against the data-directory writer: `helm keys rotate|revoke <name>` take the
+// Red team — I-ROOT-1 against the data-directory writer: `helmts keys rotate|revoke <name>` take the
 // key id (and the "is it a root key" guard) from `keys/<name>.json`, a file the writer controls,
 // and have the operator's offline root keys sign an event about *that* key id.
 //
 //   rotate: the writer sets keys/executor.json's keyid to the root key's id (roles left
 //   ["executor"], so the CLI's root guard passes). The operator's routine
-//   `helm keys rotate executor --root-key-dir <offline>` rotates the ROOT key; the successor (which
+//   `helmts keys rotate executor --root-key-dir <offline>` rotates the ROOT key; the successor (which
 //   inherits `root` in the registry) has its seed written to keys/executor.json inside the data
 //   directory. The offline root keys are now powerless, the data directory holds root.
 //
 //   revoke: the writer sets keys/executor.json's keyid to the guardian's. The operator's
-//   `helm keys revoke executor --root-key-dir <offline>` revokes the guardian; the (compromised)
+//   `helmts keys revoke executor --root-key-dir <offline>` revokes the guardian; the (compromised)
 //   executor key stays valid.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSigner, fromBase64Url } from '@helm/crypto';
+import { DataDir } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
-import { DataDir } from '../../src/datadir.ts';
 import { runCli, tempRoot } from '../helpers.ts';
 
 const root = tempRoot('helm-redteam-keyid-');

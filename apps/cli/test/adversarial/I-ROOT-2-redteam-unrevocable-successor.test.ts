@@ -3,21 +3,21 @@
 // may rotate itself without root (trust-event.md), so the attacker appends a valid self-rotation
 // E → N (signed by E and N only) to the trust documents in helm.db. The registry promises that a
 // root-quorum `key_revoke` of any valid non-root key is accepted as the very next event, but the
-// CLI can only name keys by their file in keys/: `helm keys revoke executor` targets E (already
-// rotated: TRUST_KEY_REVOKED), `helm keys rotate executor` likewise, and N — the attacker's key,
+// CLI can only name keys by their file in keys/: `helmts keys revoke executor` targets E (already
+// rotated: TRUST_KEY_REVOKED), `helmts keys rotate executor` likewise, and N — the attacker's key,
 // holding `executor` at the head — cannot be revoked with the offline root keys at all.
 import { join } from 'node:path';
 import { createSigner } from '@helm/crypto';
+import { DataDir } from '@helm/runtime';
 import { commitTrustEvent } from '@helm/trust';
 import { describe, expect, it } from 'vitest';
-import { DataDir } from '../../src/datadir.ts';
 import { runCli, tempRoot } from '../helpers.ts';
 
 const root = tempRoot('helm-redteam-successor-');
 const cli = (dir: string, ...args: string[]) => runCli(['--data-dir', dir, ...args]);
 
 describe('I-ROOT-2 (redteam, I-REGISTRY-1): the operator can revoke the successor of a key that rotated itself', () => {
-  it('`helm keys revoke executor` with the offline root keys leaves no attacker executor key valid', async () => {
+  it('`helmts keys revoke executor` with the offline root keys leaves no attacker executor key valid', async () => {
     const dir = join(root, 'home');
     const offline = join(root, 'offline');
     expect((await cli(dir, 'init', '--root-key-dir', offline, '--json')).code).toBe(0);

@@ -7,9 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSigner, fromBase64Url, toBase64Url } from '@helm/crypto';
+import { DataDir } from '@helm/runtime';
 import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
 import { describe, expect, it } from 'vitest';
-import { DataDir } from '../../src/datadir.ts';
 import { ECHO_TOOL, runCli, tempRoot } from '../helpers.ts';
 
 const root = tempRoot('helm-i-root-2-');
@@ -188,8 +188,9 @@ describe('I-ROOT-2: rotate and revoke never target a root key', () => {
       JSON.stringify({ ...rootKey, name: 'executor', roles: ['executor'] }),
     );
     const seq = registryOf(dir).seq;
+    // `keys rotate root` is the root ceremony: without --confirm it only explains it.
+    expect((await cli(dir, 'keys', 'rotate', 'root', '--json')).json).toMatchObject({ performed: false });
     for (const args of [
-      ['keys', 'rotate', 'root'],
       ['keys', 'revoke', 'root'],
       ['keys', 'rotate', 'executor'],
       ['keys', 'revoke', 'executor'],

@@ -5,11 +5,13 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSigner, digest, signEnvelope } from '@helm/crypto';
+import { DataDir, GovernedRuntime } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
+import {
+  INSTRUMENTED_PIN_TYPE,
+  instrumenterFingerprint,
+} from '../../../../packages/runtime/src/internal/module-cache.ts';
 import { initCommand, runCall, toolRegister } from '../../src/commands/index.ts';
-import { DataDir } from '../../src/datadir.ts';
-import { INSTRUMENTED_PIN_TYPE, instrumenterFingerprint } from '../../src/module-cache.ts';
-import { GovernedRuntime } from '../../src/runtime.ts';
 import { ECHO_TOOL, tempRoot } from '../helpers.ts';
 
 const wasm = new URL('../../assets/wasm/echo.wasm', import.meta.url).pathname;

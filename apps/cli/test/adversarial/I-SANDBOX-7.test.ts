@@ -11,10 +11,10 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalBytes, digest } from '@helm/crypto';
 import { envelopeBody } from '@helm/evidencepack';
+import { DataDir } from '@helm/runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initCommand } from '../../src/commands/index.ts';
-import { DataDir } from '../../src/datadir.ts';
-import { buildComponent, type TestWorld } from '../component-builder.ts';
+import { buildComponent, type TestWorld } from '../../../../packages/runtime/test/component-builder.ts';
+import { initCommand, policySign } from '../../src/commands/index.ts';
 import { runCli, snapshotTree, tempRoot } from '../helpers.ts';
 
 const base = tempRoot('helm-adv-sandbox7-');
@@ -49,13 +49,13 @@ const UPPER_TOOL = {
 
 const register = (descriptor: string, component: string) =>
   runCli(['--data-dir', home, 'tool', 'register', descriptor, '--component', component, '--json']);
-const run = (text: string) =>
+const run = (text: string, tool = 'echo') =>
   runCli([
     '--data-dir',
     home,
     'run',
     '--tool',
-    'echo',
+    tool,
     '--principal',
     'local',
     '--args',
@@ -110,17 +110,39 @@ beforeAll(async () => {
   for (const world of ['files', 'sockets', 'http', 'library', 'huge-memory'])
     writeFileSync(desc(world), JSON.stringify({ ...UPPER_TOOL, name: world }));
   initCommand(home);
+  // The default policy allows only `echo`; the drift case below runs as `echo-strict`.
+  const bundle = join(base, 'bundle.json');
+  writeFileSync(
+    bundle,
+    JSON.stringify({
+      type: 'helm.policy.bundle.v1',
+      name: 'components',
+      version: 2,
+      rules: [
+        {
+          id: 'local-echo',
+          effect: 'allow',
+          when: { principal: { eq: 'local' }, tool: { in: ['echo', 'echo-strict'] } },
+        },
+      ],
+    }),
+  );
+  const data = new DataDir(home);
+  expect(policySign(data, bundle).exitCode).toBe(0);
+  data.close();
   console.info(`I-SANDBOX-7: built 7 components with jco in ${Math.round(performance.now() - started)} ms`);
 });
 
 describe('I-SANDBOX-7: a component runs through helm only as jco output pinned by digest', () => {
   it('registers a component built from WAT/WIT, pins its jco output by digest and runs it end to end', async () => {
-    // First with an output schema the tool cannot meet: the output is validated, not released.
+    // First with an output schema the tool cannot meet (another tool name: a registered tool is
+    // never replaced by a registration, I-TOOL-1): the output is validated, not released.
     const strict = join(base, 'strict.json');
     writeFileSync(
       strict,
       JSON.stringify({
         ...UPPER_TOOL,
+        name: 'echo-strict',
         output_schema: {
           ...UPPER_TOOL.output_schema,
           properties: { TEXT: { type: 'string', maxLength: 3 } },
@@ -128,7 +150,7 @@ describe('I-SANDBOX-7: a component runs through helm only as jco output pinned b
       }),
     );
     expect((await register(strict, wasm('upper'))).code).toBe(0);
-    const drift = await run('hello world');
+    const drift = await run('hello world', 'echo-strict');
     expect(drift.code).toBe(1);
     expect(drift.json).toMatchObject({
       status: 'FAILED',
@@ -247,7 +269,7 @@ describe('I-SANDBOX-7: a component runs through helm only as jco output pinned b
       },
     ],
   ])(
-    'refuses the tool at the next helm run when %s was tampered in the data dir',
+    'refuses the tool at the next helmts run when %s was tampered in the data dir',
     async (_what, message, tamper) => {
       const saved = snapshotFiles();
       tamper();
@@ -267,6 +289,15 @@ describe('I-SANDBOX-7: a component runs through helm only as jco output pinned b
       expect((await run('hello')).json).toMatchObject({ status: 'SUCCEEDED', output: { TEXT: 'HELLO' } });
     },
   );
+
+  it('registering the same component again repairs a tampered pin; the tool itself is unchanged', async () => {
+    writePin({ ...readPin(), imports: ['wasi:cli/stdin'] });
+    expect((await run('hello')).json).toMatchObject({ error: { code: 'COMPONENT_PIN_MISMATCH' } });
+    const again = await register(desc('upper'), wasm('upper'));
+    expect(again.code, again.out).toBe(0);
+    expect(again.json).toMatchObject({ unchanged: true });
+    expect((await run('hello')).json).toMatchObject({ status: 'SUCCEEDED', output: { TEXT: 'HELLO' } });
+  });
 
   it('never loads glue from the data dir: a rewritten glue with a pin recomputed to match is refused and never runs', async () => {
     const saved = snapshotFiles();

@@ -1,6 +1,6 @@
 // JSON Schema of policy (data for external validators; the TCB verifiers check the same rules in
 // code and do not import this module). Types and constants: ../policy.ts.
-import { P0_CEILING_TYPE, POLICY_BUNDLE_TYPE, POLICY_OVERLAY_TYPE } from '../policy.js';
+import { BUDGET_WINDOWS, P0_CEILING_TYPE, POLICY_BUNDLE_TYPE, POLICY_OVERLAY_TYPE } from '../policy.js';
 import { NAT, safeInt } from './parts.js';
 
 const ID = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' } as const;
@@ -81,6 +81,19 @@ export const policyRuleSchema = {
 
 const RULES = { type: 'array', items: { $ref: 'helm.policy.rule.v1.json' }, maxItems: 100000 } as const;
 
+const BUDGETS = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['default_principal_max', 'default_tenant_max'],
+  properties: {
+    default_principal_max: NAT,
+    default_tenant_max: NAT,
+    principals: { type: 'object', additionalProperties: NAT },
+    tenants: { type: 'object', additionalProperties: NAT },
+    window: { enum: [...BUDGET_WINDOWS] },
+  },
+} as const;
+
 export const policyBundleSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://helm.dev/schemas/helm.policy.bundle.v1.json',
@@ -92,6 +105,7 @@ export const policyBundleSchema = {
     name: ID,
     version: NAT,
     rules: RULES,
+    budgets: BUDGETS,
   },
 } as const;
 
@@ -130,17 +144,7 @@ export const p0CeilingSchema = {
       maxItems: 1024,
       items: { type: 'string', pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$' },
     },
-    budgets: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['default_principal_max', 'default_tenant_max'],
-      properties: {
-        default_principal_max: NAT,
-        default_tenant_max: NAT,
-        principals: { type: 'object', additionalProperties: NAT },
-        tenants: { type: 'object', additionalProperties: NAT },
-      },
-    },
+    budgets: BUDGETS,
     max_delegation_ttl_ms: safeInt(1),
     require_delegation_mfa: { type: 'boolean' },
   },

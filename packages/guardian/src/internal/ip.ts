@@ -71,6 +71,14 @@ export function parseIp(text: string): IpAddress | undefined {
   return mapped ? { version: 4, bytes: v6.slice(12) } : { version: 6, bytes: v6 };
 }
 
+/** The canonical text of an address: dotted decimal, or eight lowercase hex groups (no `::`). */
+export function formatIp(ip: IpAddress): string {
+  if (ip.version === 4) return [...ip.bytes].join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((ip.bytes[i]! << 8) | ip.bytes[i + 1]!).toString(16));
+  return groups.join(':');
+}
+
 export interface Cidr {
   readonly version: 4 | 6;
   readonly bytes: Uint8Array;

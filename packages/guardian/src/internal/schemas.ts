@@ -2,6 +2,7 @@
 import {
   delegationGrantSchema,
   delegationPresentationSchema,
+  delegationSessionSchema,
   p0CeilingSchema,
   policyBundleSchema,
   policyMatchSchema,
@@ -25,6 +26,7 @@ export const validateBundle = ajv.compile(policyBundleSchema);
 export const validateOverlay = ajv.compile(policyOverlaySchema);
 export const validateGrant = ajv.compile(delegationGrantSchema);
 export const validatePresentation = ajv.compile(delegationPresentationSchema);
+export const validateSession = ajv.compile(delegationSessionSchema);
 
 export function describeErrors(errors: readonly ErrorObject[] | null | undefined): string {
   const first = errors?.[0];

@@ -8,12 +8,12 @@
 // One observation is not a decision input: `DelegationRegistry#check` emits a `delegation.expired`
 // trust event the first time it sees a session past its expiry (it changes no later verdict).
 import { EFFECT_TYPE, type Effect } from '@helm/contracts/effect';
-import type { ApprovalRequirement } from '@helm/contracts/policy';
+import type { ApprovalRequirement, BudgetLimits } from '@helm/contracts/policy';
 import type { ReasonCode } from '@helm/contracts/reason-codes';
 import { canonicalDigest, effectDigest } from '@helm/crypto/digests';
 import { digest } from '@helm/crypto/hash';
 import type { ApprovalCeremonies, ChallengeInput } from '../approval.js';
-import type { BudgetCharge, BudgetLedger } from '../budget.js';
+import { type BudgetCharge, type BudgetLedger, budgetAccount } from '../budget.js';
 import type { DelegationRegistry } from '../delegation.js';
 import { EGRESS_EFFECT_TYPES, type EgressPolicy } from '../egress.js';
 import type { FreezeSwitch } from '../freeze.js';
@@ -145,7 +145,9 @@ export function parseCall(req: unknown, hashes: RequestHashes): ParsedCall | nul
  */
 export function context(call: ParsedCall, s: GateState): ReasonCode | null {
   if (s.fingerprint === undefined) return 'GATE_NOT_CONFIGURED';
-  if (call.request.context.environment_fingerprint !== s.fingerprint) return 'GATE_CONTEXT_MISMATCH';
+  // Absent or not a string is a mismatch too: this stage owns the field, not the request schema.
+  const fingerprint: unknown = call.request.context.environment_fingerprint;
+  if (typeof fingerprint !== 'string' || fingerprint !== s.fingerprint) return 'GATE_CONTEXT_MISMATCH';
   return resourceDefect(call.request.resource) === null ? null : 'RESOURCE_NONCANONICAL';
 }
 
@@ -155,7 +157,10 @@ export function context(call: ParsedCall, s: GateState): ReasonCode | null {
  */
 export function identity(call: ParsedCall, s: GateState): ReasonCode | null {
   if (!s.credentials) return 'GATE_NOT_CONFIGURED';
-  const bound = s.credentials.get(call.request.context.credential_id);
+  // No credential, or one that is not a string, is bound to no one: this stage's denial.
+  const credential: unknown = call.request.context.credential_id;
+  if (typeof credential !== 'string') return 'GATE_IDENTITY_ISOLATION';
+  const bound = s.credentials.get(credential);
   if (bound === undefined || bound.principal !== call.request.principal) return 'GATE_IDENTITY_ISOLATION';
   if (bound.tenants !== undefined && !bound.tenants.has(call.tenant)) return 'GATE_IDENTITY_ISOLATION';
   return null;
@@ -234,27 +239,31 @@ export function policy(
 }
 
 /**
- * Stage 8 `budget`: the accounts to charge — the authority, and the tenant of a call with one —
- * with their P0 ceilings. Whether the cost fits is the ledger's atomic reserve, the first write
+ * Stage 8 `budget`: the accounts to charge — the authority, and the tenant of a call with one — on
+ * P0's budgets and on those of every P1 bundle that has some, each in its window at `now` (the
+ * decision's clock reading), with each one's ceiling. The reservation itself is the first write
  * of the commit phase (BUDGET_EXCEEDED comes from there).
  */
-export function budget(admitted: Admitted, s: GateState): BudgetPlan | ReasonCode {
+export function budget(admitted: Admitted, s: GateState, now: number): BudgetPlan | ReasonCode {
   if (!s.budget) return 'GATE_NOT_CONFIGURED';
   const { call, delegated, stack } = admitted;
-  const budgets = stack.p0.budgets;
   const authority = delegated.authority;
-  const charges: BudgetCharge[] = [
-    {
-      account: `principal:${authority}`,
-      ceiling: ownValue(budgets.principals, authority) ?? budgets.default_principal_max,
-    },
-  ];
-  if (call.tenant !== null) {
+  const charges: BudgetCharge[] = [];
+  const charge = (limits: BudgetLimits, bundle?: string): void => {
+    const window = limits.window ?? 'fixed';
     charges.push({
-      account: `tenant:${call.tenant}`,
-      ceiling: ownValue(budgets.tenants, call.tenant) ?? budgets.default_tenant_max,
+      account: budgetAccount(`principal:${authority}`, window, now, bundle),
+      ceiling: ownValue(limits.principals, authority) ?? limits.default_principal_max,
     });
-  }
+    if (call.tenant !== null) {
+      charges.push({
+        account: budgetAccount(`tenant:${call.tenant}`, window, now, bundle),
+        ceiling: ownValue(limits.tenants, call.tenant) ?? limits.default_tenant_max,
+      });
+    }
+  };
+  charge(stack.p0.budgets);
+  for (const bundle of stack.bundles) if (bundle.budgets !== undefined) charge(bundle.budgets, bundle.name);
   return { ledger: s.budget, charges, amount: call.request.cost ?? 1 };
 }
 

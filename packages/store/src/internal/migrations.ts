@@ -125,6 +125,49 @@ export const MIGRATIONS: readonly Migration[] = [
         body           TEXT    NOT NULL
       );`,
   },
+  {
+    version: 5,
+    name: 'governance: signed event log, its application records, approval challenges and consumed grants',
+    sql: `
+      CREATE TABLE governance_events (
+        seq          INTEGER PRIMARY KEY,
+        digest       TEXT    NOT NULL UNIQUE,
+        prev         TEXT    NOT NULL,
+        chain        TEXT    NOT NULL,
+        action       TEXT    NOT NULL,
+        signer       TEXT    NOT NULL,
+        subject      TEXT,
+        trust_seq    INTEGER NOT NULL,
+        envelope     TEXT    NOT NULL
+      );
+      CREATE INDEX governance_events_by_subject ON governance_events (subject, seq);
+      CREATE TABLE governance_applied (
+        seq          INTEGER PRIMARY KEY,
+        digest       TEXT    NOT NULL,
+        chain        TEXT    NOT NULL,
+        record       TEXT    NOT NULL
+      );
+      CREATE TABLE governance_cursor (
+        id           INTEGER PRIMARY KEY CHECK (id = 1),
+        envelope     TEXT    NOT NULL
+      );
+      CREATE TABLE governance_challenges (
+        challenge_id  TEXT    PRIMARY KEY,
+        chain_id      TEXT    NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        receipt_id    TEXT,
+        closed        TEXT,
+        envelope      TEXT    NOT NULL,
+        request       TEXT    NOT NULL
+      );
+      CREATE INDEX governance_challenges_by_time ON governance_challenges (created_at_ms, challenge_id);
+      CREATE TABLE governance_grants (
+        challenge_id  TEXT PRIMARY KEY,
+        decision_id   TEXT NOT NULL,
+        admission_id  TEXT NOT NULL
+      );`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

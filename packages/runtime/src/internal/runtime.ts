@@ -1,0 +1,1291 @@
+// The governed runtime of a data directory: the real guardian, executor, receipt recorder and
+// ProofGraph, restored from and persisted to the store. An admitted call is journaled (with its
+// budget reservation) in one transaction before its driver runs; its receipt (its own ProofGraph
+// node), decision, any signed ProofGraph nodes, recorded request, idempotency record, budget commit/refund and the admission's close are
+// then committed in ONE transaction before its result is returned: an acknowledged call is never
+// lost, and a call interrupted in between is receipted EXECUTION_INTERRUPTED when the data
+// directory is next opened (docs/spec/pipeline.md §Admission journal).
+import {
+  type DelegationSession,
+  GOVERNANCE_ADMIN_TOOL_PREFIX,
+  type RiskTier,
+  type SignedEnvelope,
+  type ToolDescriptor,
+} from '@helm/contracts';
+import { canonicalBytes, canonicalize, digest, parseStrictJson } from '@helm/crypto';
+import { httpDriver } from '@helm/driver-http';
+import {
+  type BuiltPack,
+  buildEvidencePack,
+  envelopeBody,
+  type PackInput,
+  type PackNode,
+} from '@helm/evidencepack';
+import {
+  type AdmissionEntry,
+  type AdmissionJournal,
+  createExecutor,
+  type Driver,
+  type ExecuteRequest,
+  type ExecuteResult,
+  type Executor,
+  functionDriver,
+  type JsonValue,
+  proofGraphPort,
+  REQUEST_FIELDS,
+  sandboxDriver,
+} from '@helm/executor';
+import {
+  type ApprovalStatus,
+  type Clock,
+  type CreateSessionInput,
+  DEFAULT_THREAT_CONFIG,
+  type Guardian,
+  type GuardianError,
+  type GuardianOptions,
+  loadPolicyStack,
+  ManualClock,
+  type NonceStore,
+  type PolicyStack,
+} from '@helm/guardian';
+import {
+  condenseHistory,
+  InMemoryNodeStore,
+  isReceiptNode,
+  MerkleLog,
+  ProofGraph,
+  receiptNode,
+  type SignedNode,
+} from '@helm/proofgraph';
+import { InMemoryReceiptStore, ReceiptRecorder } from '@helm/receipts';
+import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
+import { processIsolation } from '@helm/sandbox-process';
+import {
+  type DeferredBudgetLedger,
+  deferredBudgetLedger,
+  type GovernanceApplication,
+  type GovernanceChallengeRecord,
+  type Json,
+  type SqliteStore,
+} from '@helm/store';
+import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
+import { RuntimeError } from '../errors.js';
+import { isComponent, PinnedComponents } from './component.js';
+import type { DataDir, HelmConfig } from './datadir.js';
+import { baseEgress, egressConfig } from './egress.js';
+import { ExplainingPort } from './explain.js';
+import {
+  type GovernanceAppliedRecord,
+  type GovernanceEventRecord,
+  GovernanceIngestor,
+  governanceEventDigest,
+  readGovernanceLog,
+} from './governance.js';
+import { StoreIdempotency } from './idempotency.js';
+import { baseIdentity, guardianOf } from './identity.js';
+import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
+import { type ModuleCacheStats, registerCached } from './module-cache.js';
+import { checkedPlugin, PLUGIN_DRIVER_KIND, PluginHost } from './plugin.js';
+import {
+  GOVERNANCE_EFFECT_CLASS,
+  loadReceiptPolicies,
+  missingReceiptPolicy,
+  type RuntimeReceiptPolicies,
+} from './receipt-policy.js';
+import { rewindRepins } from './tool-repin.js';
+
+export const PRODUCER = 'helm-ts/0.1.0';
+
+/** Why a registered tool's body can fail its checks at open: the tool goes out of service. */
+const TOOL_FAULTS: ReadonlySet<string> = new Set([
+  'PLUGIN_PIN_MISMATCH',
+  'PLUGIN_INVALID',
+  'COMPONENT_PIN_MISMATCH',
+  'COMPONENT_INVALID',
+  'COMPONENT_IMPORT_DENIED',
+  'FILE_NOT_FOUND',
+]);
+
+/**
+ * The request object of a governed call (docs/spec/pipeline.md §Request digest): exactly its present
+ * request fields, as a fresh plain JSON value when it is representable (else those fields as given:
+ * the executor then signs a null request_digest).
+ */
+export function requestObject(request: ExecuteRequest): ExecuteRequest {
+  const fields: Record<string, unknown> = {};
+  for (const field of REQUEST_FIELDS) {
+    const value = (request as unknown as Record<string, unknown>)[field];
+    if (value !== undefined) fields[field] = value;
+  }
+  try {
+    return parseStrictJson(canonicalize(fields)) as unknown as ExecuteRequest;
+  } catch {
+    return fields as unknown as ExecuteRequest;
+  }
+}
+
+/** Built-in function tools (`driver.kind = function`, `driver.ref` = the name). */
+export const BUILTIN_FUNCTIONS: Readonly<Record<string, (args: JsonValue) => JsonValue>> = {
+  'builtin.echo': (args) => args,
+  'demo.files.read': (args) => ({ text: `contents of ${String((args as { path?: unknown }).path)}` }),
+  // A connector that drifted: its output no longer matches the pinned output schema.
+  'demo.files.stat': () => ({ size: '12 KiB', owner: 'root' }),
+  'demo.deploy': (args) => {
+    const a = args as { service?: unknown; version?: unknown };
+    return { deployed: `${String(a.service)}@${String(a.version)}` };
+  },
+};
+
+/** Effect class of the receipts of administrative governance events (its policy: receipt-policy.ts). */
+export { GOVERNANCE_EFFECT_CLASS };
+
+class StoreNonces implements NonceStore {
+  constructor(private readonly store: SqliteStore) {}
+  has(key: string): boolean {
+    return this.store.nonceUsedSync('delegation', key);
+  }
+  consume(key: string): boolean {
+    return this.store.consumeNonceSync('delegation', key);
+  }
+}
+
+/**
+ * The executor's admission journal on the store: an admission and the ledger movements queued so
+ * far (its reservation) are one transaction; the entry is deleted by the receipt's transaction
+ * (`commitCall({ admissionId })`), so `complete` has nothing to do on its own.
+ */
+class StoreJournal implements AdmissionJournal {
+  /** The request being executed (recorded with its admission, for the recovery's request row). */
+  current: { request: Json; clock_ms: number; epoch: number } | undefined;
+  constructor(
+    private readonly store: SqliteStore,
+    private readonly chainId: string,
+    private readonly ledger: DeferredBudgetLedger,
+  ) {}
+  admit(entry: AdmissionEntry): void {
+    const doc: AdmissionDoc = { entry, ...(this.current ?? {}) };
+    // The grant the decision names is used by this admission, durably and at most once across
+    // processes, before the driver can run (the guardian consumes it in memory right after).
+    const grantId = envelopeBody<{ approval_grant_id?: unknown }>(entry.decision).approval_grant_id;
+    this.store.admitCallSync(
+      {
+        id: entry.admission_id,
+        chainId: this.chainId,
+        sessionId: this.chainId,
+        reservationId: entry.budget_reservation_id,
+        body: doc as unknown as Json,
+        ...(typeof grantId === 'string'
+          ? { grant: { challengeId: grantId, decisionId: entry.decision_id } }
+          : {}),
+      },
+      this.ledger.drain(),
+    );
+  }
+  complete(): void {}
+  pending(): AdmissionEntry[] {
+    return this.store.admissionsSync(this.chainId).map((a) => (a.body as unknown as AdmissionDoc).entry);
+  }
+}
+
+/** An admission as the CLI stores it: the executor's entry plus the request that led to it. */
+interface AdmissionDoc {
+  readonly entry: AdmissionEntry;
+  readonly request?: Json;
+  readonly clock_ms?: number;
+  readonly epoch?: number;
+}
+
+/**
+ * The recorded request row of a recovered call: the original request, clock reading and epoch
+ * (so an EvidencePack replay re-derives its args hash and decision time), plus what re-execution
+ * needs to reproduce the interruption receipt: the admission entry, its reservation, and the
+ * recovery's own clock reading and epoch.
+ */
+export interface RecoveryRecord {
+  readonly entry: AdmissionEntry;
+  readonly reservation: { readonly accounts: readonly string[]; readonly amount: number } | null;
+  readonly clock_ms: number;
+  readonly epoch: number;
+}
+
+/** A governed call's result, with the policy rule its decision came from (display only). */
+export interface GovernedResult extends ExecuteResult {
+  /** The P0/P1/P2 rule id the policy stage matched (null: decided elsewhere, delegated, or none). */
+  readonly rule: string | null;
+}
+
+export interface RuntimeOptions {
+  readonly clock: Clock;
+  /** Sandbox worker pool size (default 1). */
+  readonly sandboxPool?: number;
+}
+
+/**
+ * Re-execution only: receipts commit to the trust registry state at `seq` (the one the recorded
+ * receipt names) instead of the head, since the scratch copy holds the registry as it is now.
+ */
+interface TrustCommitment {
+  seq: number | undefined;
+  /** The recorded registry seq of the governance event being replayed (governance.ts replayTrustSeq). */
+  governanceSeq?: number | undefined;
+}
+
+/** The P0 and signed P1 bundle of a data directory as the guardian loads them (POLICY_INVALID). */
+export function loadDataDirPolicy(data: DataDir, registry: TrustRegistry): PolicyStack {
+  try {
+    return loadPolicyStack({
+      p0: data.p0(),
+      bundles: [data.signedBundle()],
+      trustedBundleKeys: registry.lookupFor('policy', registry.seq),
+    });
+  } catch (error) {
+    if (error instanceof RuntimeError) throw error;
+    throw new RuntimeError(
+      'POLICY_INVALID',
+      `the policy of ${data.dir} does not load: ${(error as GuardianError).message}`,
+      (error as Error).message.includes('signature/envelope')
+        ? `policy/bundle.signed.json must be signed by a key holding \`policy\` in the trust registry at its head (seq ${registry.seq}): sign it again with \`helmts policy sign policy/bundle.json\` (\`helmts keys rotate policy\` re-signs it itself)`
+        : 'fix policy/p0.json or the bundle (`helmts policy validate <file>`), then `helmts policy sign <bundle.json>`',
+    );
+  }
+}
+
+export class GovernedRuntime {
+  readonly data: DataDir;
+  readonly config: HelmConfig;
+  readonly registry: TrustRegistry;
+  readonly guardian: Guardian;
+  readonly executor: Executor;
+  readonly graph: ProofGraph;
+  readonly clock: Clock;
+  readonly #recorder: ReceiptRecorder;
+  readonly #idempotency: StoreIdempotency;
+  /** The receipt policies in force (src/internal/receipt-policy.ts). */
+  readonly receiptPolicies: RuntimeReceiptPolicies;
+  /** Effect class of each registered tool (for its idempotency window). */
+  readonly #effectClass = new Map<string, string>();
+  readonly #ledger: DeferredBudgetLedger;
+  readonly #journal: StoreJournal;
+  #sandbox: Sandbox | undefined;
+  /** Components are re-transpiled and checked against their pins before the sandbox sees them. */
+  readonly #components = new PinnedComponents();
+  /** Instrumented-module cache hits and misses of this runtime (src/module-cache.ts). */
+  readonly moduleCache: ModuleCacheStats = { hits: 0, misses: 0 };
+  #lock: RuntimeLock | undefined;
+  #lastNodeLamport: number;
+  /** The governance log's side of this runtime (src/internal/governance.ts). */
+  #governance: GovernanceIngestor | undefined;
+  /** Key authorization of approvals: the registry head, or an event's application state. */
+  readonly #authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
+  /** How many approval-ceremony log entries are persisted (challenges opened, closed). */
+  #ceremonyAt = 0;
+  readonly #frozen: { at: number | undefined };
+  /** Runtime epoch of this open (recorded with every request and event). */
+  readonly epoch: number;
+  /** The options of this open (with the per-call frozen clock), for tools loaded later. */
+  readonly #options: RuntimeOptions;
+  readonly #explaining: ExplainingPort;
+  /** Registered tools whose body failed its checks at open, with why (their calls are refused). */
+  readonly #outOfService = new Map<string, RuntimeError>();
+  /** Plugin workers to stop at close. */
+  readonly #closers: (() => Promise<void>)[] = [];
+
+  private constructor(
+    data: DataDir,
+    parts: {
+      registry: TrustRegistry;
+      guardian: Guardian;
+      executor: Executor;
+      graph: ProofGraph;
+      recorder: ReceiptRecorder;
+      idempotency: StoreIdempotency;
+      receiptPolicies: RuntimeReceiptPolicies;
+      ledger: DeferredBudgetLedger;
+      journal: StoreJournal;
+      clock: Clock;
+      lastNodeLamport: number;
+      frozen: { at: number | undefined };
+      authorization: { at: ((keyid: string, role: string) => Uint8Array | undefined) | undefined };
+      epoch: number;
+      options: RuntimeOptions;
+      explaining: ExplainingPort;
+    },
+  ) {
+    this.epoch = parts.epoch;
+    this.#options = parts.options;
+    this.#explaining = parts.explaining;
+    this.#authorization = parts.authorization;
+    this.#frozen = parts.frozen;
+    this.data = data;
+    this.config = data.config();
+    this.registry = parts.registry;
+    this.guardian = parts.guardian;
+    this.executor = parts.executor;
+    this.graph = parts.graph;
+    this.#recorder = parts.recorder;
+    this.#idempotency = parts.idempotency;
+    this.receiptPolicies = parts.receiptPolicies;
+    this.#ledger = parts.ledger;
+    this.#journal = parts.journal;
+    this.clock = parts.clock;
+    this.#lastNodeLamport = parts.lastNodeLamport;
+  }
+
+  /**
+   * Open the governed runtime of a data directory. It holds the directory's runtime lock until
+   * `close` (src/lock.ts): start-up recovery must never run next to another live runtime.
+   * Throws RuntimeError DATA_DIR_LOCKED while another process (or an unclosed runtime) holds it.
+   */
+  static async open(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
+    data.requireInitialized();
+    const lock = acquireRuntimeLock(data.dir);
+    try {
+      const runtime = await GovernedRuntime.#openLocked(data, options);
+      runtime.#lock = lock;
+      return runtime;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  static async #openLocked(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
+    // One clock reading per governed call: the whole call (decision, intent, receipt) sees the
+    // same instant, which is recorded with the request so a replay can use it.
+    const base = options.clock;
+    const frozen = { at: undefined as number | undefined };
+    options = { ...options, clock: { now: () => frozen.at ?? base.now() } };
+    const config = data.config();
+    const store = data.store;
+    const registry = data.registry();
+    const headAuthorization = registry.keyAuthorization();
+    const authorization = {
+      at: undefined as ((keyid: string, role: string) => Uint8Array | undefined) | undefined,
+    };
+    // Start-up: reservations no open admission holds belong to calls whose driver never ran.
+    store.releaseOrphanReservationsSync();
+    const ledger = deferredBudgetLedger(store);
+    const policy = loadDataDirPolicy(data, registry);
+    const receiptPolicies = loadReceiptPolicies(data, registry).set;
+    const guardianOptions: GuardianOptions = {
+      signer: data.signer('guardian', 'guardian', registry),
+      clock: options.clock,
+      freeze: {},
+      environmentFingerprint: config.environment_fingerprint,
+      // config.json's bindings and rules; governance edits are applied on top as they are ingested.
+      identity: { bindings: baseIdentity(config) },
+      egress: egressConfig(baseEgress(config)),
+      threat: DEFAULT_THREAT_CONFIG,
+      delegation: { nonces: new StoreNonces(store) },
+      policy,
+      budget: ledger,
+      approvals: {
+        // While a governance event is applied, its approval is checked at the registry state of
+        // that application (the same at every later open); otherwise at the head.
+        keyAuthorization: (keyid, role) => (authorization.at ?? headAuthorization)(keyid, role),
+        perApprover: { max: 100, window_ms: 3_600_000 },
+        perPrincipal: { max: 100, window_ms: 3_600_000 },
+      },
+    };
+    const guardian = guardianOf(guardianOptions);
+    // Restore the receipt chain and the ProofGraph from the store.
+    const receiptStore = new InMemoryReceiptStore();
+    for (const r of store.receiptsSync({ chainId: config.chain_id })) {
+      receiptStore.append({
+        chain_id: r.chainId,
+        lamport: r.lamport,
+        receipt_id: r.id,
+        hash: r.hash,
+        prev_hash: r.prevHash,
+        envelope: r.envelope,
+      });
+    }
+    // The ProofGraph: every stored receipt is its own node (a receipt node, rebuilt from the
+    // receipts table); the nodes table holds the signed nodes (and EFFECT nodes of older versions).
+    const nodeStore = new InMemoryNodeStore();
+    let lastNodeLamport = 0;
+    for (const r of store.receiptsSync({ chainId: config.chain_id })) {
+      nodeStore.append(receiptNode(r.envelope, envelopeBody(r.envelope), r.hash));
+      lastNodeLamport = Math.max(lastNodeLamport, r.lamport);
+    }
+    for (const n of store.nodesSync()) {
+      const doc = n.body as unknown as { envelope: SignedEnvelope; payload?: unknown };
+      const node: SignedNode = {
+        hash: n.id,
+        body: envelopeBody(doc.envelope) as unknown as SignedNode['body'],
+        envelope: doc.envelope,
+        ...('payload' in doc ? { payload: doc.payload } : {}),
+      };
+      nodeStore.append(node);
+      lastNodeLamport = Math.max(lastNodeLamport, n.lamport);
+    }
+    const graph = new ProofGraph(nodeStore);
+    const executorSigner = data.signer('executor', 'executor', registry);
+    const recorder = await ReceiptRecorder.open({
+      signer: executorSigner,
+      chainId: config.chain_id,
+      store: receiptStore,
+      policies: receiptPolicies,
+      // Every receipt commits to the data directory's trust registry state it is signed under.
+      trust: () => {
+        const seq = (options as { trustCommitment?: TrustCommitment }).trustCommitment?.seq;
+        const head = seq === undefined ? undefined : registry.headAt(seq);
+        return head === undefined ? { seq: registry.seq, head: registry.head } : { seq: seq as number, head };
+      },
+    });
+    const idempotency = new StoreIdempotency(store);
+    const journal = new StoreJournal(store, config.chain_id, ledger);
+    const explaining = new ExplainingPort(guardian);
+    const executor = createExecutor({
+      guardian: explaining.port,
+      guardianKeys: guardian.publicKeys,
+      receipts: recorder,
+      proofgraph: proofGraphPort({ graph }),
+      clock: options.clock,
+      timer: {
+        setTimeout: (cb, ms) => setTimeout(cb, ms),
+        clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+      },
+      idempotency,
+      journal,
+    });
+    // Each open is one runtime epoch: in-memory guardian state (budget reservations, approvals)
+    // starts fresh, so re-execution must open a fresh runtime exactly where the original did.
+    const epoch = Number(store.getDocumentSync('meta', 'epoch') ?? 0) + 1;
+    store.putDocumentSync('meta', 'epoch', epoch);
+    const runtime = new GovernedRuntime(data, {
+      epoch,
+      registry,
+      guardian,
+      executor,
+      graph,
+      recorder,
+      idempotency,
+      receiptPolicies,
+      ledger,
+      journal,
+      clock: options.clock,
+      lastNodeLamport,
+      frozen,
+      options,
+      explaining,
+      authorization,
+    });
+    // Tools first (registration runs nothing): recovery then receipts each interrupted call under
+    // its pinned tool's effect class rather than one read from the journal entry.
+    // A tool whose body no longer matches its pins (a changed plugin, a tampered component pin, a
+    // missing module) is out of service, not fatal: its calls are refused with that error, and a
+    // `tool.repin` event can still replace it.
+    for (const d of data.toolDescriptors()) {
+      try {
+        await runtime.#register(d as unknown as ToolDescriptor, options);
+      } catch (error) {
+        if (!(error instanceof RuntimeError) || !TOOL_FAULTS.has(error.code)) throw error;
+        runtime.#outOfService.set(String(d.name), error);
+      }
+    }
+    // Governance: verify the log, restore the challenges and what earlier runtimes applied, then —
+    // after recovery, which belongs to the previous run — apply what was appended since.
+    runtime.#governance = new GovernanceIngestor({
+      data,
+      runtime,
+      epoch,
+      registry,
+      guardianSigner: data.signer('guardian', 'guardian', registry),
+      guardianSeq: registry.seq,
+      now: () => runtime.clock.now(),
+      freeze: (at) => {
+        const previous = frozen.at;
+        frozen.at = at;
+        return previous;
+      },
+      authorizeAt: (reg, seq) => {
+        authorization.at =
+          reg === undefined || seq === undefined
+            ? undefined
+            : (keyid, role) => reg.keyLookup()(keyid, role, seq);
+      },
+      headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
+      replayTrustSeq: () => (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
+      commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
+    });
+    runtime.#governance.restore({
+      before: () => runtime.#restoreChallenges(),
+      after: () => runtime.#restoreClosures(),
+    });
+    runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
+    await runtime.#recover();
+    await runtime.ingestGovernance();
+    return runtime;
+  }
+
+  /** Every stored challenge this runtime's guardian signed is held again (open, no approvals yet). */
+  #restoreChallenges(): void {
+    const approvals = this.guardian.approvals;
+    if (!approvals) return;
+    for (const c of this.data.store.governanceChallengesSync(this.config.chain_id)) {
+      try {
+        approvals.restore(c.envelope);
+      } catch {
+        // Not this guardian's signature (a guardian key rotation, or an edited row): the challenge
+        // is not held, so no grant can come from it; `helmts approvals show` says why.
+      }
+    }
+  }
+
+  /** After the approvals are re-applied: close what was consumed or closed in an earlier run. */
+  #restoreClosures(): void {
+    const approvals = this.guardian.approvals;
+    if (!approvals) return;
+    const store = this.data.store;
+    for (const c of store.governanceChallengesSync(this.config.chain_id)) {
+      if (c.closed === 'expired') approvals.close(c.id, 'expired');
+    }
+    for (const g of store.governanceGrantsSync()) approvals.close(g.challengeId, 'consumed');
+  }
+
+  /**
+   * Apply the governance events appended since the last time (approvals, denials, admin changes),
+   * each exactly once; done at open and before every decision. Throws GOVERNANCE_LOG_INVALID when
+   * the log does not verify (nothing is decided then).
+   */
+  async ingestGovernance(): Promise<void> {
+    await this.#governance?.ingest();
+  }
+
+  /**
+   * The receipt of an administrative governance event: tool `helm.admin.<action>`, principal the
+   * signer's key id, arguments the signed event and the trust state it was applied at, decision id
+   * the event's digest. Committed in ONE transaction with the event's application.
+   */
+  async #commitAdmin(
+    event: GovernanceEventRecord,
+    output: Json,
+    at: { readonly clock_ms: number; readonly trust_seq: number },
+    application: (receiptId: string) => GovernanceApplication,
+  ): Promise<void> {
+    const tool = `${GOVERNANCE_ADMIN_TOOL_PREFIX}${event.action}`;
+    const request = {
+      tool,
+      principal: event.signer,
+      args: { event: event.envelope, trust_seq: at.trust_seq },
+    };
+    const finalized = await this.#recorder.finalize(
+      {
+        decision_id: governanceEventDigest(event.envelope),
+        effect_id: null,
+        effect_class: GOVERNANCE_EFFECT_CLASS,
+        args_hash: digest(canonicalBytes(request.args)),
+        request_digest: digest(canonicalBytes(request)),
+        session_id: null,
+        policy_hash: this.guardian.policyHash(),
+        tool,
+        principal: event.signer,
+        issued_at_ms: at.clock_ms,
+      },
+      this.#recorder.admit(GOVERNANCE_EFFECT_CLASS),
+      output,
+      { governance_event: event.digest },
+    );
+    if (!finalized.released)
+      throw new RuntimeError(
+        'INTERNAL',
+        `the receipt of governance event ${event.seq} failed: ${finalized.detail}`,
+      );
+    const minted = finalized.receipt;
+    this.graph.appendReceipt({ envelope: minted.envelope, body: minted.body, hash: minted.hash });
+    this.data.store.flushSync();
+    await this.data.store.commitCall({
+      sessionId: this.config.chain_id,
+      chainId: this.config.chain_id,
+      request: {
+        id: minted.body.receipt_id,
+        body: {
+          request,
+          clock_ms: at.clock_ms,
+          epoch: this.epoch,
+          governance: { seq: event.seq, digest: event.digest },
+        } as unknown as Json,
+      },
+      receipt: {
+        id: minted.body.receipt_id,
+        lamport: minted.body.lamport,
+        prevHash: minted.body.prev_hash,
+        hash: minted.hash,
+        riskTier: minted.body.risk_tier,
+        envelope: minted.envelope,
+      },
+      governance: application(minted.body.receipt_id),
+    });
+    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, minted.body.lamport);
+  }
+
+  /**
+   * Receipt every call a previous process admitted and never receipted (EXECUTION_INTERRUPTED),
+   * each in one transaction with its node, its budget charge and the admission's close.
+   */
+  async #recover(): Promise<void> {
+    const store = this.data.store;
+    const open = new Map(store.admissionsSync(this.config.chain_id).map((a) => [a.id, a]));
+    if (open.size === 0) return;
+    const clockMs = this.clock.now();
+    this.#frozen.at = clockMs;
+    let recovered: readonly ExecuteResult[];
+    try {
+      recovered = await this.executor.recover();
+    } finally {
+      this.#frozen.at = undefined;
+    }
+    for (const r of recovered) {
+      const admission = r.admission_id === null ? undefined : open.get(r.admission_id);
+      if (!r.receipt || !admission) continue;
+      const held = admission.reservationId ? store.ledgerReservationSync(admission.reservationId) : undefined;
+      const doc = admission.body as unknown as AdmissionDoc;
+      const recovery: RecoveryRecord = {
+        entry: doc.entry,
+        reservation: held ?? null,
+        clock_ms: clockMs,
+        epoch: this.epoch,
+      };
+      // Each recovered call's transaction carries only its own reservation's movement.
+      await this.#persist(
+        r,
+        {
+          ...(doc.request === undefined ? {} : { request: doc.request }),
+          clock_ms: doc.clock_ms ?? clockMs,
+          epoch: doc.epoch ?? this.epoch,
+          recovery: recovery as unknown as Json,
+        },
+        admission.reservationId ? [admission.reservationId] : [],
+      );
+    }
+  }
+
+  /**
+   * Load one more tool from the data directory, exactly as an open loads every registered tool
+   * (tools.ts: a registration's final check; the executor validates and pins the descriptor).
+   */
+  async loadTool(descriptor: ToolDescriptor): Promise<void> {
+    await this.#register(descriptor, this.#options);
+  }
+
+  async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
+    const prepared = this.#prepareDriver(descriptor, options);
+    const driver = typeof prepared === 'function' ? await prepared() : prepared;
+    this.executor.registerTool(descriptor, driver);
+    this.#effectClass.set(descriptor.name, descriptor.effect_type);
+  }
+
+  /**
+   * Re-pin a registered tool to `descriptor` now, synchronously (the `tool.repin` governance
+   * event, tool-repin.ts): everything that can be checked without loading — the built-in, the
+   * module file, the plugin's signed registration and digest — is checked here (a throw leaves the
+   * tool as it was); a module or plugin is then loaded in the background and the first call waits
+   * for it (a load that fails after these checks fails that call: a receipted DRIVER_ERROR).
+   */
+  /** Registered tools out of service since this open (a body that failed its pins), with why. */
+  outOfService(): ReadonlyMap<string, RuntimeError> {
+    return this.#outOfService;
+  }
+
+  repinTool(descriptor: ToolDescriptor, expectedDigest: string): void {
+    const prepared = this.#prepareDriver(descriptor, this.#options);
+    let driver: Driver;
+    if (typeof prepared === 'function') {
+      const loading = prepared();
+      loading.catch(() => undefined);
+      driver = {
+        kind: descriptor.driver.kind,
+        invoke: async (args, context) => (await loading).invoke(args, context),
+      };
+    } else driver = prepared;
+    if (this.#outOfService.has(descriptor.name)) {
+      // It was never pinned in this runtime: the repin puts it (back) in service.
+      const pinned = this.executor.registerTool(descriptor, driver);
+      if (pinned.descriptor_digest !== expectedDigest)
+        throw new RuntimeError('INTERNAL', `repinned ${descriptor.name} to ${pinned.descriptor_digest}`);
+      this.#outOfService.delete(descriptor.name);
+    } else this.executor.repinTool(descriptor, expectedDigest, driver);
+    this.#effectClass.set(descriptor.name, descriptor.effect_type);
+  }
+
+  /** The driver of a descriptor, or (sandbox, plugin) its loader once the synchronous checks passed. */
+  #prepareDriver(descriptor: ToolDescriptor, options: RuntimeOptions): Driver | (() => Promise<Driver>) {
+    if (typeof descriptor.name === 'string' && descriptor.name.startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX))
+      throw new RuntimeError(
+        'INVALID_INPUT',
+        `tool ${descriptor.name}: names starting with ${GOVERNANCE_ADMIN_TOOL_PREFIX} are reserved for administrative receipts`,
+      );
+    // Refused before anything is built: a tool no call to which could ever be receipted ALLOW.
+    const missing = missingReceiptPolicy(descriptor, this.receiptPolicies);
+    if (missing) throw missing;
+    if (descriptor.driver.kind === PLUGIN_DRIVER_KIND) {
+      const { path, bytes } = checkedPlugin(this.data, descriptor, this.registry);
+      return async () => {
+        const loading = PluginHost.load(path, bytes, descriptor.driver.ref.slice('sha256:'.length));
+        // Registered before the load ends: a runtime closed while a plugin still loads stops it too.
+        this.#closers.push(async () => (await loading.catch(() => undefined))?.close());
+        const host = await loading;
+        return { kind: PLUGIN_DRIVER_KIND, invoke: (args, context) => host.invoke(args, context) };
+      };
+    }
+    if (descriptor.driver.kind === 'function') {
+      // Own properties only: a ref of `constructor` or `__proto__` must never name an Object member.
+      const ref = descriptor.driver.ref;
+      const fn = Object.hasOwn(BUILTIN_FUNCTIONS, ref) ? BUILTIN_FUNCTIONS[ref] : undefined;
+      if (typeof fn !== 'function') {
+        throw new RuntimeError(
+          'INVALID_INPUT',
+          `tool ${descriptor.name}: unknown built-in function ${descriptor.driver.ref}`,
+        );
+      }
+      return functionDriver(fn);
+    }
+    if (descriptor.driver.kind === 'sandbox') {
+      const bytes = this.data.module(descriptor.driver.ref.slice('sha256:'.length));
+      if (!bytes)
+        throw new RuntimeError(
+          'FILE_NOT_FOUND',
+          `tool ${descriptor.name}: WASM module ${descriptor.driver.ref} is missing`,
+        );
+      return async () => {
+        // Guest code runs in child processes killed at the deadline: a worker thread cannot always be
+        // stopped in time (docs/spec/sandbox.md §Deadline and isolation, I-SANDBOX-2).
+        this.#sandbox ??= createSandbox({
+          isolation: processIsolation({ size: options.sandboxPool ?? 1 }),
+          componentTranspiler: this.#components.transpiler,
+        });
+        const module = isComponent(bytes)
+          ? await this.#components.register(this.#sandbox, this.data, bytes, descriptor.name)
+          : await registerCached(
+              this.#sandbox,
+              this.data,
+              bytes,
+              this.data.signer('executor', 'executor', this.registry),
+              this.moduleCache,
+            );
+        return sandboxDriver({ sandbox: this.#sandbox, module, gas: 5_000_000, maxOutputBytes: 65_536 });
+      };
+    }
+    if (descriptor.driver.kind === 'http') return httpDriver();
+    throw new RuntimeError(
+      'INVALID_INPUT',
+      `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported`,
+      'driver.kind is one of: function (built-ins such as builtin.echo), sandbox, http, plugin',
+    );
+  }
+
+  /**
+   * Execute one governed call and commit everything it produced in one store transaction. The
+   * result also names the policy rule the decision came from (`rule`, explain.ts; null when no
+   * rule decided it), for display only.
+   */
+  async execute(call: ExecuteRequest): Promise<GovernedResult> {
+    // A tool out of service is refused as the runtime open refused it (no decision, no receipt).
+    const fault = this.#outOfService.get((call as { tool?: unknown }).tool as string);
+    if (fault) throw fault;
+    // The request is executed and recorded as one plain JSON object: the one whose JCS digest every
+    // receipt of the call signs (request_digest), so requests/<L>.json verifies against it.
+    const request = requestObject(call);
+    const clockMs = this.clock.now();
+    // Idempotency scope and window (src/internal/idempotency.ts): only the caller's own key
+    // deduplicates, for the window of the tool's effect class.
+    const explicitKey = typeof request.idempotency_key === 'string';
+    const effectClass = typeof request.tool === 'string' ? this.#effectClass.get(request.tool) : undefined;
+    this.#idempotency.begin({
+      explicitKey,
+      now: clockMs,
+      windowMs: this.receiptPolicies.windowFor(effectClass ?? ''),
+    });
+    this.receiptPolicies.explicitKey = explicitKey;
+    this.#frozen.at = clockMs;
+    let result: ExecuteResult;
+    try {
+      // Governance events appended since (approvals, denials, rule changes) apply before the
+      // decision, at its clock reading; a log that does not verify stops the call here.
+      await this.ingestGovernance();
+      this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
+      result = await this.executor.execute(request);
+    } finally {
+      this.#frozen.at = undefined;
+      this.#journal.current = undefined;
+      this.receiptPolicies.explicitKey = false;
+    }
+    const rule = this.#explaining.take(result.decision_id);
+    // Every receipted result is persisted, an idempotent replay's included (it has its own receipt).
+    if (result.receipt)
+      await this.#persist(result, {
+        request: request as unknown as Json,
+        clock_ms: clockMs,
+        epoch: this.epoch,
+      });
+    return { ...result, rule };
+  }
+
+  /** Challenges the call opened or found expired, for the transaction of its receipt. */
+  #ceremonyChanges(request: Json): {
+    challenges: GovernanceChallengeRecord[];
+    closedChallenges: { id: string; why: string }[];
+  } {
+    const approvals = this.guardian.approvals;
+    const log = approvals?.log() ?? [];
+    const challenges: GovernanceChallengeRecord[] = [];
+    const closedChallenges: { id: string; why: string }[] = [];
+    for (const entry of log.slice(this.#ceremonyAt)) {
+      if (entry.step === 'challenge.opened') {
+        const c = approvals?.getChallenge(entry.challenge_id);
+        const envelope = approvals?.envelope(entry.challenge_id);
+        if (!c || !envelope) continue;
+        challenges.push({
+          id: c.challenge_id,
+          chainId: this.config.chain_id,
+          createdAtMs: c.created_at_ms,
+          expiresAtMs: c.expires_at_ms,
+          envelope,
+          request: (request as { request?: Json } | null)?.request ?? request,
+        });
+      } else if (entry.step === 'challenge.expired')
+        closedChallenges.push({ id: entry.challenge_id, why: 'expired' });
+    }
+    this.#ceremonyAt = log.length;
+    return { challenges, closedChallenges };
+  }
+
+  /** Commit one receipted result and everything that belongs to it in ONE store transaction. */
+  async #persist(result: ExecuteResult, requestBody: Json, reservations?: readonly string[]): Promise<void> {
+    const receipt = result.receipt as SignedEnvelope;
+    const body = envelopeBody<{ receipt_id: string; lamport: number; prev_hash: string; risk_tier: string }>(
+      receipt,
+    );
+    const appended = this.graph.rangeByLamport(this.#lastNodeLamport + 1, Number.MAX_SAFE_INTEGER);
+    // Receipt nodes are the receipts themselves (stored above); only signed nodes go to the nodes table.
+    const nodes = appended.filter((n) => !isReceiptNode(n));
+    const idempotency = this.#idempotency.take();
+    const ceremony = this.#ceremonyChanges(requestBody);
+    await this.data.store.commitCall({
+      ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
+      ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
+      sessionId: this.config.chain_id,
+      chainId: this.config.chain_id,
+      request: { id: body.receipt_id, body: requestBody },
+      ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
+      receipt: {
+        id: body.receipt_id,
+        lamport: body.lamport,
+        prevHash: body.prev_hash,
+        hash: result.receipt_hash ?? '',
+        decisionId: result.decision_id,
+        riskTier: body.risk_tier,
+        envelope: receipt,
+      },
+      nodes: nodes.map((n) => ({
+        id: n.hash,
+        kind: n.body.kind,
+        lamport: n.body.lamport,
+        parents: n.body.parents,
+        body: {
+          envelope: n.envelope,
+          ...(n.payload === undefined ? {} : { payload: n.payload }),
+        } as unknown as Json,
+      })),
+      ...(idempotency ? { idempotency } : {}),
+      ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
+      ledger: this.#ledger.drain(reservations),
+    });
+    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...appended.map((n) => n.body.lamport));
+  }
+
+  /** Persist a non-call governance event (approval, delegation) for re-execution replay. */
+  #recordEvent(kind: string, payload: unknown): void {
+    const store = this.data.store;
+    const seq = store.listDocumentsSync('events').length + 1;
+    const after = store.chainHeadSync(this.config.chain_id)?.lamport ?? 0;
+    store.putDocumentSync('events', String(seq).padStart(8, '0'), {
+      kind,
+      after_lamport: after,
+      clock_ms: this.clock.now(),
+      epoch: this.epoch,
+      payload: payload as Json,
+    });
+  }
+
+  /** Submit a signed approval to the guardian (recorded for replay). */
+  submitApproval(envelope: SignedEnvelope): ApprovalStatus {
+    const approvals = this.guardian.approvals;
+    if (!approvals) throw new RuntimeError('INTERNAL', 'approvals are not enabled');
+    this.#recordEvent('approval', envelope);
+    return approvals.submit(envelope);
+  }
+
+  /** Create a delegation session (recorded for replay). */
+  createDelegation(input: CreateSessionInput): DelegationSession {
+    const delegations = this.guardian.delegations;
+    if (!delegations) throw new RuntimeError('INTERNAL', 'delegation is not enabled');
+    this.#recordEvent('delegation', input);
+    return delegations.create(input).session;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await Promise.all(this.#closers.splice(0).map((close) => close()));
+      await this.#sandbox?.close();
+      this.#sandbox = undefined;
+    } finally {
+      this.#lock?.release();
+      this.#lock = undefined;
+    }
+  }
+}
+
+export interface ExportOptions {
+  readonly from?: number;
+  readonly to?: number;
+  /**
+   * Replace LOW receipts by Merkle inclusion proofs against a checkpoint of the chain's log,
+   * signed now by the `checkpoint` key (whole-chain exports only).
+   */
+  readonly condense?: boolean;
+}
+
+/** Export the data directory's chain (or a Lamport range of it) as a signed EvidencePack. */
+export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPack {
+  const config = data.config();
+  const store = data.store;
+  const query = {
+    chainId: config.chain_id,
+    ...(options.from === undefined ? {} : { fromLamport: options.from }),
+    ...(options.to === undefined ? {} : { toLamport: options.to }),
+  };
+  const receipts = store.receiptsSync(query);
+  if (receipts.length === 0) {
+    throw new RuntimeError(
+      'INVALID_INPUT',
+      'nothing to export: no receipts in that range',
+      'run a governed call first (`helmts run` or `helmts demo`)',
+    );
+  }
+  const receiptIds = new Set(receipts.map((r) => r.envelope.signatures[0]?.sig));
+  const nodes = store
+    .nodesSync()
+    .map((n) => n.body as unknown as { envelope: SignedEnvelope; payload?: unknown })
+    .filter((n) => {
+      const p = n.payload as SignedEnvelope | undefined;
+      return p?.type !== 'helm.receipt.v1' || receiptIds.has(p.signatures[0]?.sig);
+    });
+  let kept = receipts;
+  let condensedExtra: Partial<PackInput> = {};
+  let packNodes: PackNode[] = nodes;
+  if (options.condense) {
+    if ((options.from ?? 1) !== 1 || options.to !== undefined) {
+      throw new RuntimeError('USAGE', '--condense needs a whole-chain export (no --from/--to)');
+    }
+    const log = new MerkleLog({ logId: config.chain_id });
+    const refs = receipts.map((r) => {
+      const tier = envelopeBody<{ risk_tier: RiskTier }>(r.envelope).risk_tier;
+      log.append({ entry_hash: r.hash, lamport: r.lamport, risk_tier: tier });
+      return { envelope: r.envelope, hash: r.hash, lamport: r.lamport, risk_tier: tier };
+    });
+    const lastIssued = envelopeBody<{ issued_at_ms: number }>(
+      receipts[receipts.length - 1]?.envelope as SignedEnvelope,
+    ).issued_at_ms;
+    const checkpoint = log.checkpoint(data.signer('checkpoint', 'checkpoint'), lastIssued);
+    const c = condenseHistory(refs, log, checkpoint);
+    const full = new Set(
+      c.history
+        .filter((h) => (h as SignedEnvelope).signatures !== undefined)
+        .map((h) => (h as SignedEnvelope).signatures[0]?.sig),
+    );
+    kept = receipts.filter((r) => full.has(r.envelope.signatures[0]?.sig));
+    packNodes = nodes.map((n) => {
+      const p = n.payload as SignedEnvelope | undefined;
+      return p?.type === 'helm.receipt.v1' && !full.has(p.signatures[0]?.sig) ? { envelope: n.envelope } : n;
+    });
+    condensedExtra = {
+      checkpoints: [checkpoint.envelope],
+      condensed: c.history.filter((h) => (h as SignedEnvelope).signatures === undefined) as unknown as Record<
+        string,
+        unknown
+      >[],
+    };
+  }
+  const decisions = store.decisionsSync(kept.map((r) => r.decisionId ?? '')).map((d) => d.envelope);
+  const registry = data.registry();
+  const tools = data.toolDescriptors();
+  const modules = tools
+    .filter((t) => (t.driver as { kind?: string }).kind === 'sandbox')
+    .map((t) => {
+      const ref = String((t.driver as { ref: string }).ref);
+      return { name: String(t.name), bytes: data.module(ref.slice('sha256:'.length)) ?? new Uint8Array() };
+    });
+  return buildEvidencePack(
+    {
+      producer: PRODUCER,
+      chainId: config.chain_id,
+      sessionId: config.chain_id,
+      receipts: kept.map((r) => r.envelope),
+      decisions,
+      nodes: packNodes,
+      ...condensedExtra,
+      trustSnapshot: exportTrustSnapshot(registry) as unknown as { genesis: string },
+      policies: [
+        {
+          kind: 'p0',
+          name: String((data.p0() as { name?: string }).name ?? 'p0'),
+          version: digest(canonicalBytes(data.p0())),
+          document: data.p0(),
+        },
+        {
+          kind: 'bundle',
+          name: String(envelopeBody<{ name?: string }>(data.signedBundle()).name ?? 'bundle'),
+          version: String(envelopeBody<{ version?: number }>(data.signedBundle()).version ?? 1),
+          document: data.signedBundle(),
+        },
+      ],
+      tools,
+      modules,
+      requests: store.requestsSync(query).map((r) => ({ lamport: r.lamport, body: r.body })),
+    },
+    data.signer('executor', 'executor', registry),
+  );
+}
+
+export interface ReexecutionDivergence {
+  readonly lamport: number;
+  readonly field: string;
+  readonly recorded: unknown;
+  readonly replayed: unknown;
+  /** Why the call could not be re-executed at all (then `replayed` is null). */
+  readonly reason?: string;
+}
+
+export interface ReexecutionResult {
+  readonly ok: boolean;
+  readonly calls: number;
+  readonly events: number;
+  readonly identical: number;
+  readonly divergences: readonly ReexecutionDivergence[];
+}
+
+/**
+ * Re-execution replay: rebuild the runtime from the data directory's recorded configuration (keys,
+ * trust events, policies, tools, modules) in a scratch directory, then re-run every recorded
+ * request and governance event in order through the real guardian and executor with the recorded
+ * clock readings, and compare decisions and receipts byte for byte.
+ */
+export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
+  data.requireInitialized();
+  const { cpSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { DataDir: Dir } = await import('./datadir.js');
+  const scratch = mkdtempSync(join(tmpdir(), 'helm-replay-'));
+  try {
+    for (const part of ['config.json', 'keys', 'policy', 'tools', 'modules', 'plugins']) {
+      try {
+        cpSync(data.path(part), join(scratch, part), { recursive: true });
+      } catch {
+        // optional parts (tools, modules) may be absent
+      }
+    }
+    const copy = new Dir(scratch);
+    for (const d of data.store.listDocumentsSync('trust'))
+      copy.store.putDocumentSync('trust', d.key, d.value);
+    // Repinned tools start as they were before their first repin; the events repin them in order.
+    rewindRepins(copy, readGovernanceLog(data));
+    const chain = data.config().chain_id;
+    const requests = data.store.requestsSync({ chainId: chain });
+    const recorded = new Map(data.store.receiptsSync({ chainId: chain }).map((r) => [r.lamport, r]));
+    const events = data.store.listDocumentsSync('events').map(
+      (d) =>
+        d.value as unknown as {
+          kind: string;
+          after_lamport: number;
+          clock_ms: number;
+          epoch?: number;
+          payload: unknown;
+        },
+    );
+    const clock = new ManualClock(
+      requests[0]?.body ? Number((requests[0].body as { clock_ms?: number }).clock_ms ?? 0) : 0,
+    );
+    // Each receipt commits to the registry state it was signed under; the copy holds the registry
+    // as it is now (later key rotations included), so each call commits to its recorded seq.
+    const trustCommitment: TrustCommitment = { seq: undefined };
+    const options = { clock, trustCommitment } as RuntimeOptions;
+    const recordedSeq = (lamport: number): number | undefined => {
+      const r = recorded.get(lamport);
+      const seq = r ? envelopeBody<{ trust_seq?: unknown }>(r.envelope).trust_seq : undefined;
+      return Number.isSafeInteger(seq) ? (seq as number) : undefined;
+    };
+    let rt = await GovernedRuntime.open(copy, options);
+    let epoch: number | undefined;
+    const enter = async (next: number | undefined) => {
+      if (epoch !== undefined && next !== epoch) {
+        await rt.close();
+        rt = await GovernedRuntime.open(copy, options);
+      }
+      epoch = next;
+    };
+    // Governance events go into the scratch log as the original runtime applied them — after the
+    // same receipt, in the same epoch, at the same clock reading — and are applied there, so an
+    // approval or an administrative receipt (`helm.admin.<action>`) recurs exactly.
+    const govRows = data.store.governanceEventsSync();
+    const govApplied = data.store
+      .governanceAppliedSync()
+      .map((a) => ({ seq: a.seq, record: a.record as unknown as GovernanceAppliedRecord }));
+    let applied = 0;
+    let copied = 0;
+    const replayGovernance = async (beforeLamport: number): Promise<void> => {
+      while (applied < govApplied.length) {
+        const a = govApplied[applied] as (typeof govApplied)[number];
+        if (a.record.after_lamport >= beforeLamport) return;
+        applied++;
+        await enter(a.record.epoch);
+        while (copied < a.seq && copied < govRows.length) {
+          const row = govRows[copied++] as (typeof govRows)[number];
+          copy.store.appendGovernanceEventSync(() => row);
+        }
+        clock.set(a.record.clock_ms);
+        // An administrative receipt commits to the trust state its recorded receipt names.
+        if (a.record.receipt_id !== null) trustCommitment.seq = recordedSeq(a.record.after_lamport + 1);
+        trustCommitment.governanceSeq = a.record.trust_seq;
+        try {
+          await rt.ingestGovernance();
+        } finally {
+          trustCommitment.governanceSeq = undefined;
+        }
+      }
+    };
+    let recoveredEpoch: number | undefined;
+    const admitRecorded = (
+      row: { request?: Json; clock_ms: number; epoch?: number },
+      rec: RecoveryRecord,
+    ): void => {
+      const id = rec.entry.budget_reservation_id;
+      const doc: AdmissionDoc = {
+        entry: rec.entry,
+        ...(row.request === undefined ? {} : { request: row.request }),
+        clock_ms: row.clock_ms,
+        ...(row.epoch === undefined ? {} : { epoch: row.epoch }),
+      };
+      copy.store.admitCallSync(
+        {
+          id: rec.entry.admission_id,
+          chainId: chain,
+          sessionId: chain,
+          reservationId: id,
+          body: doc as unknown as Json,
+        },
+        id && rec.reservation
+          ? [
+              {
+                op: 'reserve',
+                id,
+                charges: rec.reservation.accounts.map((account) => ({
+                  account,
+                  ceiling: Number.MAX_SAFE_INTEGER,
+                })),
+                amount: rec.reservation.amount,
+              },
+            ]
+          : [],
+      );
+    };
+    const divergences: ReexecutionDivergence[] = [];
+    let identical = 0;
+    let e = 0;
+    try {
+      for (const q of requests) {
+        while (e < events.length && (events[e]?.after_lamport ?? 0) < q.lamport) {
+          const ev = events[e++] as (typeof events)[number];
+          await enter(ev.epoch);
+          clock.set(ev.clock_ms);
+          if (ev.kind === 'approval') rt.submitApproval(ev.payload as SignedEnvelope);
+          else if (ev.kind === 'delegation') rt.createDelegation(ev.payload as CreateSessionInput);
+        }
+        await replayGovernance(q.lamport);
+        const body = q.body as unknown as {
+          request?: ExecuteRequest;
+          recovery?: RecoveryRecord;
+          governance?: unknown;
+          clock_ms: number;
+          epoch?: number;
+        };
+        let replayedEnvelope: SignedEnvelope | null;
+        if (body.governance !== undefined) {
+          // An administrative receipt: written by the event's application just above.
+          replayedEnvelope =
+            copy.store.receiptsSync({ chainId: chain, fromLamport: q.lamport, toLamport: q.lamport })[0]
+              ?.envelope ?? null;
+        } else if (body.recovery) {
+          // An interrupted call: leave its admission (and reservation) as the stopped process did,
+          // then open the epoch, whose start-up recovery receipts it at the recorded instant.
+          const rec = body.recovery;
+          if (recoveredEpoch !== rec.epoch) {
+            recoveredEpoch = rec.epoch;
+            for (const other of requests) {
+              const b = other.body as unknown as {
+                recovery?: RecoveryRecord;
+                clock_ms: number;
+                epoch?: number;
+              };
+              if (b.recovery?.epoch === rec.epoch) admitRecorded(b as never, b.recovery);
+            }
+            await rt.close();
+            clock.set(rec.clock_ms);
+            trustCommitment.seq = recordedSeq(q.lamport);
+            rt = await GovernedRuntime.open(copy, options);
+            epoch = rec.epoch;
+          }
+          replayedEnvelope =
+            copy.store.receiptsSync({ chainId: chain, fromLamport: q.lamport, toLamport: q.lamport })[0]
+              ?.envelope ?? null;
+        } else {
+          await enter(body.epoch);
+          clock.set(body.clock_ms);
+          trustCommitment.seq = recordedSeq(q.lamport);
+          try {
+            replayedEnvelope = (await rt.execute(body.request as ExecuteRequest)).receipt;
+          } catch (error) {
+            // A tool out of service here (e.g. a plugin file changed since this call ran: only the
+            // current file exists) cannot reproduce the call: a divergence with its reason.
+            if (!(error instanceof RuntimeError) || !TOOL_FAULTS.has(error.code)) throw error;
+            const original = recorded.get(q.lamport);
+            divergences.push({
+              lamport: q.lamport,
+              field: 'receipt',
+              recorded: original ? envelopeBody(original.envelope) : null,
+              replayed: null,
+              reason: `${error.code}: ${error.message}`,
+            });
+            continue;
+          }
+        }
+        const original = recorded.get(q.lamport);
+        const again = replayedEnvelope ? JSON.stringify(replayedEnvelope) : null;
+        const before = original ? JSON.stringify(original.envelope) : null;
+        if (again !== before) {
+          divergences.push({
+            lamport: q.lamport,
+            field: 'receipt',
+            recorded: original ? envelopeBody(original.envelope) : null,
+            replayed: replayedEnvelope ? envelopeBody(replayedEnvelope) : null,
+          });
+        } else identical += 1;
+      }
+      await replayGovernance(Number.MAX_SAFE_INTEGER);
+    } finally {
+      await rt.close();
+      copy.close();
+    }
+    return {
+      ok: divergences.length === 0,
+      calls: requests.length,
+      events: events.length + govApplied.length,
+      identical,
+      divergences,
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
