@@ -11,7 +11,8 @@
 //   verify paths     the same closure for each verifier an auditor reads (VERIFY_PATHS below),
 //                    printed with their file lists by --paths (docs/AUDIT.md is generated from it)
 //   exports          distinct names over all entry points (a subpath re-exports a subset of `.`)
-// Usage: node scripts/tcb-metrics.mjs [--json] [--paths] [--functions N]
+// Usage: node scripts/tcb-metrics.mjs [--json] [--paths] [--markdown] [--functions N]
+//   --markdown prints the file list of every verify path as docs/AUDIT.md §2 shows it
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { entryPoints, exportedNames, ROOT, tcbPackages, ts } from './lib/tcb-packages.mjs';
@@ -20,13 +21,14 @@ const args = process.argv.slice(2);
 const asJson = args.includes('--json');
 const topN = Number(args[args.indexOf('--functions') + 1]) || 0;
 const showPaths = args.includes('--paths');
+const asMarkdown = args.includes('--markdown');
 
 /** The receipt-chain verifier's entry point: package, subpath, exported name. */
 const VERIFY_ENTRY = { pkg: 'receipts', subpath: './verify', name: 'verifyReceiptChain' };
 
 /**
  * Every verify path of docs/AUDIT.md: from the entry point a verifier imports (`subpath`) or, for
- * a package without a verifier subpath, from the module that defines the verifier (`file`).
+ * one verifier of a package, from the module that defines it (`file`).
  */
 const VERIFY_PATHS = [
   { label: 'receipt chain', ...VERIFY_ENTRY },
@@ -34,8 +36,16 @@ const VERIFY_PATHS = [
   { label: 'ProofGraph node', pkg: 'proofgraph', file: 'src/node.ts', name: 'verifyNode' },
   { label: 'ProofGraph graph', pkg: 'proofgraph', file: 'src/validate.ts', name: 'validateGraph' },
   { label: 'ProofGraph checkpoint', pkg: 'proofgraph', file: 'src/checkpoint.ts', name: 'verifyCheckpoint' },
+  {
+    label: 'ProofGraph condensed',
+    pkg: 'proofgraph',
+    file: 'src/condense-verify.ts',
+    name: 'verifyCondensedHistory',
+  },
+  { label: 'ProofGraph (all verifiers)', pkg: 'proofgraph', subpath: './verify', name: 'verify*' },
   { label: 'trust registry', pkg: 'trust', file: 'src/registry/registry.ts', name: 'TrustRegistry' },
   { label: 'trust snapshot', pkg: 'trust', file: 'src/registry/snapshot.ts', name: 'importTrustSnapshot' },
+  { label: 'trust (registry verifier)', pkg: 'trust', subpath: './verify', name: 'TrustRegistry' },
   { label: 'EvidencePack (non-TCB)', pkg: 'evidencepack', file: 'src/verify.ts', name: 'verifyEvidencePack' },
 ];
 
@@ -196,6 +206,19 @@ const report = {
 
 if (asJson) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+} else if (asMarkdown) {
+  const blocks = report.verifyPaths.map((p) =>
+    [
+      `#### ${p.label} — ${p.lines} code lines, ${p.files.length} modules`,
+      '',
+      `From \`${p.entry}\`; external (not counted): ${p.external.join(', ') || 'none'}.`,
+      '',
+      '```text',
+      ...p.files.map((f) => `${String(f.lines).padStart(5)}  ${f.file}`),
+      '```',
+    ].join('\n'),
+  );
+  process.stdout.write(`${blocks.join('\n\n')}\n`);
 } else {
   const rows = packages.map(
     (p) =>
@@ -214,7 +237,7 @@ if (asJson) {
   console.log('\nverify paths:');
   for (const p of report.verifyPaths) {
     console.log(
-      `  ${p.label.padEnd(24)} ${String(p.lines).padStart(6)} lines ${String(p.files.length).padStart(4)} modules  ${p.entry}`,
+      `  ${p.label.padEnd(28)} ${String(p.lines).padStart(6)} lines ${String(p.files.length).padStart(4)} modules  ${p.entry}`,
     );
     if (showPaths) {
       for (const f of p.files) console.log(`      ${String(f.lines).padStart(5)}  ${f.file}`);

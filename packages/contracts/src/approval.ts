@@ -3,7 +3,6 @@
 // effect, args), the P1 bundle hash, the P0 ceiling hash, the intent hash and the digest of the
 // approval requirement; approvers sign an approval (`helm.approval.v1`, a different signature
 // domain than any execution envelope) with keys authorized for the approver role.
-import { DIGEST_PATTERN } from './wire.js';
 
 export const APPROVAL_CHALLENGE_TYPE = 'helm.approval.challenge.v1';
 export const APPROVAL_TYPE = 'helm.approval.v1';
@@ -58,84 +57,3 @@ export interface ApprovalStatement {
   /** Emergency override approval (counts only toward the emergency quorum). */
   readonly emergency: boolean;
 }
-
-const DIGEST = { type: 'string', pattern: DIGEST_PATTERN } as const;
-const MS = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
-
-export const approvalChallengeSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.approval.challenge.v1.json',
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'type',
-    'challenge_id',
-    'principal',
-    'authority',
-    'tenant',
-    'tool',
-    'action',
-    'resource',
-    'effect_digest',
-    'args_hash',
-    'intent_hash',
-    'policy_bundle_hash',
-    'p0_ceiling_hash',
-    'requirement_digest',
-    'rule_id',
-    'role',
-    'quorum',
-    'emergency_quorum',
-    'created_at_ms',
-    'not_before_ms',
-    'expires_at_ms',
-  ],
-  properties: {
-    type: { const: APPROVAL_CHALLENGE_TYPE },
-    challenge_id: DIGEST,
-    principal: { type: 'string', minLength: 1 },
-    authority: { type: 'string', minLength: 1 },
-    tenant: { anyOf: [{ type: 'string' }, { type: 'null' }] },
-    tool: { type: 'string', minLength: 1 },
-    action: { type: 'string', minLength: 1 },
-    resource: { type: 'string' },
-    effect_digest: DIGEST,
-    args_hash: DIGEST,
-    intent_hash: DIGEST,
-    policy_bundle_hash: DIGEST,
-    p0_ceiling_hash: DIGEST,
-    requirement_digest: DIGEST,
-    rule_id: { type: 'string', minLength: 1 },
-    role: { type: 'string', minLength: 1 },
-    quorum: { type: 'integer', minimum: 1 },
-    emergency_quorum: { anyOf: [{ type: 'integer', minimum: 2, maximum: 64 }, { type: 'null' }] },
-    created_at_ms: MS,
-    not_before_ms: MS,
-    expires_at_ms: MS,
-  },
-} as const;
-
-export const approvalStatementSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.approval.v1.json',
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'type',
-    'challenge_id',
-    'intent_hash',
-    'policy_bundle_hash',
-    'p0_ceiling_hash',
-    'approver',
-    'emergency',
-  ],
-  properties: {
-    type: { const: APPROVAL_TYPE },
-    challenge_id: DIGEST,
-    intent_hash: DIGEST,
-    policy_bundle_hash: DIGEST,
-    p0_ceiling_hash: DIGEST,
-    approver: { type: 'string', minLength: 1, maxLength: 256 },
-    emergency: { type: 'boolean' },
-  },
-} as const;

@@ -6,9 +6,6 @@
 // prev_tree_size 0; each later one names its predecessor, and a verifier checks a consistency
 // proof from prev_tree_size to tree_size.
 
-import { CHAIN_ID_PATTERN } from './receipt.js';
-import { DIGEST_PATTERN, KEY_ID_PATTERN } from './wire.js';
-
 export const CHECKPOINT_TYPE = 'helm.checkpoint.v1';
 
 /** `prev_checkpoint_hash` of the first checkpoint of a log: `sha256:` followed by 64 zeros. */
@@ -33,8 +30,6 @@ export interface CheckpointBody {
   readonly issued_at_ms: number;
 }
 
-const int = (minimum: number) => ({ type: 'integer', minimum, maximum: 9007199254740991 }) as const;
-
 /** Every field of a checkpoint body, all required (the schema and the validator share it). */
 export const CHECKPOINT_FIELDS = [
   'type',
@@ -49,26 +44,3 @@ export const CHECKPOINT_FIELDS = [
   'keyid',
   'issued_at_ms',
 ] as const;
-
-export const checkpointSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.checkpoint.v1.json',
-  title: 'Checkpoint',
-  description: 'Signed RFC 9162 Merkle tree head over an append-only log (docs/spec/checkpoint.md).',
-  type: 'object',
-  additionalProperties: false,
-  required: [...CHECKPOINT_FIELDS],
-  properties: {
-    type: { const: CHECKPOINT_TYPE },
-    log_id: { type: 'string', pattern: CHAIN_ID_PATTERN },
-    tree_size: int(1),
-    root_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    lamport_from: int(1),
-    lamport_to: int(1),
-    prev_checkpoint_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    prev_tree_size: int(0),
-    anchor_required: { type: 'boolean' },
-    keyid: { type: 'string', pattern: KEY_ID_PATTERN },
-    issued_at_ms: int(0),
-  },
-} as const;

@@ -10,9 +10,7 @@
 // previous leaf of the log (LOG_GENESIS_PREV_HASH for leaf 0), so the hash chain stays checkable
 // straight through condensed entries.
 
-import { RISK_TIERS, type RiskTier } from './effect.js';
-import { CHAIN_ID_PATTERN } from './receipt.js';
-import { DIGEST_PATTERN } from './wire.js';
+import type { RiskTier } from './effect.js';
 
 export const LOG_LEAF_TYPE = 'helm.log_leaf.v1';
 export const CONDENSED_ENTRY_TYPE = 'helm.condensed.v1';
@@ -52,8 +50,6 @@ export interface CondensedEntry {
   readonly tree_size: number;
 }
 
-const int = (minimum: number) => ({ type: 'integer', minimum, maximum: 9007199254740991 }) as const;
-
 /** Every field of a condensed entry, all required (the schema and the validator share it). */
 export const CONDENSED_ENTRY_FIELDS = [
   'type',
@@ -68,43 +64,3 @@ export const CONDENSED_ENTRY_FIELDS = [
   'checkpoint_hash',
   'tree_size',
 ] as const;
-
-export const condensedEntrySchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.condensed.v1.json',
-  title: 'CondensedEntry',
-  description: 'A LOW-tier receipt replaced by its Merkle inclusion proof (docs/spec/condensed-entry.md).',
-  type: 'object',
-  additionalProperties: false,
-  required: [...CONDENSED_ENTRY_FIELDS],
-  properties: {
-    type: { const: CONDENSED_ENTRY_TYPE },
-    log_id: { type: 'string', pattern: CHAIN_ID_PATTERN },
-    leaf_index: int(0),
-    lamport: int(1),
-    entry_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    prev_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    risk_tier: { enum: [...RISK_TIERS] },
-    leaf_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    inclusion_proof: { type: 'array', items: { type: 'string', pattern: DIGEST_PATTERN }, maxItems: 64 },
-    checkpoint_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    tree_size: int(1),
-  },
-} as const;
-
-export const logLeafSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.log_leaf.v1.json',
-  title: 'LogLeaf',
-  description: 'The Merkle leaf data of one checkpointed log entry (docs/spec/condensed-entry.md).',
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'lamport', 'entry_hash', 'prev_hash', 'risk_tier'],
-  properties: {
-    type: { const: LOG_LEAF_TYPE },
-    lamport: int(1),
-    entry_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    prev_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    risk_tier: { enum: [...RISK_TIERS] },
-  },
-} as const;

@@ -7,7 +7,6 @@
 
 import type { ReasonCode } from './reason-codes.js';
 import type { Verdict } from './verdict.js';
-import { DIGEST_PATTERN } from './wire.js';
 
 export const DECISION_TYPE = 'helm.decision.v1';
 
@@ -70,63 +69,3 @@ export interface DecisionRecord {
   /** ALLOW after a ceremony: the approval grant the executor must consume before running; else null. */
   readonly approval_grant_id: string | null;
 }
-
-const DIGEST = { type: 'string', pattern: DIGEST_PATTERN } as const;
-const NULLABLE_DIGEST = { anyOf: [DIGEST, { type: 'null' }] } as const;
-const MS = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
-
-export const decisionSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.decision.v1.json',
-  title: 'HELM DecisionRecord',
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'type',
-    'decision_id',
-    'verdict',
-    'reason_code',
-    'decided_by',
-    'principal',
-    'tenant',
-    'tool',
-    'action',
-    'resource',
-    'args_hash',
-    'effect_digest',
-    'policy_stack_hash',
-    'gate_roster_hash',
-    'request_hash',
-    'decided_at_ms',
-    'session_id',
-    'budget_reservation_id',
-    'approval_challenge_id',
-    'review_required',
-    'expires_at_ms',
-    'approval_grant_id',
-  ],
-  properties: {
-    type: { const: DECISION_TYPE },
-    decision_id: DIGEST,
-    verdict: { enum: ['ALLOW', 'DENY', 'ESCALATE'] },
-    reason_code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$' },
-    decided_by: { enum: GATE_STAGES },
-    principal: { type: 'string', minLength: 1 },
-    tenant: { anyOf: [{ type: 'string' }, { type: 'null' }] },
-    tool: { type: 'string', minLength: 1 },
-    action: { type: 'string', minLength: 1 },
-    resource: { type: 'string' },
-    args_hash: DIGEST,
-    effect_digest: NULLABLE_DIGEST,
-    policy_stack_hash: DIGEST,
-    gate_roster_hash: DIGEST,
-    request_hash: DIGEST,
-    decided_at_ms: MS,
-    session_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
-    budget_reservation_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
-    approval_challenge_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
-    review_required: { type: 'boolean' },
-    expires_at_ms: { anyOf: [MS, { type: 'null' }] },
-    approval_grant_id: NULLABLE_DIGEST,
-  },
-} as const;

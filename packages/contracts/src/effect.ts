@@ -6,7 +6,6 @@
 // lowercase hex SHA-256 of the RFC 8785 JCS bytes of the whole Effect object, `type` included.
 // An Effect has no id field of its own; the digest is its identity. `@helm/crypto` exports
 // `effectDigest(effect)` implementing exactly this rule.
-import { DIGEST_PATTERN } from './wire.js';
 
 /** Envelope / domain type string of an Effect body. */
 export const EFFECT_TYPE = 'helm.effect.v1';
@@ -56,24 +55,3 @@ export interface Effect {
   readonly destination?: string;
   readonly risk_tier: RiskTier;
 }
-
-export const EffectSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.effect.v1.json',
-  title: 'Effect',
-  description: 'The concrete side effect of one admissible tool call (docs/spec/effect.md).',
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'effect_type', 'tool', 'action', 'resource', 'principal', 'args_hash', 'risk_tier'],
-  properties: {
-    type: { const: EFFECT_TYPE },
-    effect_type: { type: 'string', pattern: EFFECT_TYPE_PATTERN, maxLength: 128 },
-    tool: { type: 'string', minLength: 1, maxLength: 256 },
-    action: { type: 'string', minLength: 1, maxLength: 256 },
-    resource: { type: 'string', maxLength: 4096 },
-    principal: { type: 'string', minLength: 1, maxLength: 1024 },
-    args_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    destination: { type: 'string', minLength: 1, maxLength: 2048 },
-    risk_tier: { enum: [...RISK_TIERS] },
-  },
-} as const;

@@ -4,7 +4,6 @@
 // bytewise by path) is not inlined: it is the entry `manifest/entries.json`, bound by its size,
 // SHA-256 and RFC 9162 Merkle root in the signed body, so the signed manifest has a fixed size
 // whatever the number of entries.
-import { DIGEST_PATTERN } from './wire.js';
 
 export const EVIDENCEPACK_MANIFEST_TYPE = 'helm.evidencepack.manifest.v1';
 
@@ -70,78 +69,3 @@ export interface EvidencePackManifest {
   /** The entry list, bound by digest (the list is `manifest/entries.json`). */
   readonly entries: EvidencePackEntriesRef;
 }
-
-const int = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
-
-export const evidencePackManifestSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.evidencepack.manifest.v1.json',
-  title: 'EvidencePack manifest',
-  description: 'Signed table of contents of a deterministic EvidencePack tar (docs/spec/evidencepack.md).',
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'format_version', 'producer', 'scope', 'head', 'trust_anchor', 'counts', 'entries'],
-  properties: {
-    type: { const: EVIDENCEPACK_MANIFEST_TYPE },
-    format_version: { const: EVIDENCEPACK_FORMAT_VERSION },
-    producer: { type: 'string', minLength: 1, maxLength: 128 },
-    scope: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['chain_id', 'session_id', 'from_lamport', 'to_lamport'],
-      properties: {
-        chain_id: { type: 'string', minLength: 1, maxLength: 128 },
-        session_id: { type: ['string', 'null'], maxLength: 256 },
-        from_lamport: int,
-        to_lamport: int,
-      },
-    },
-    head: {
-      oneOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['lamport', 'hash'],
-          properties: { lamport: int, hash: { type: 'string', pattern: DIGEST_PATTERN } },
-        },
-      ],
-    },
-    trust_anchor: { type: 'string', pattern: DIGEST_PATTERN },
-    counts: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['receipts', 'decisions', 'nodes', 'checkpoints'],
-      properties: { receipts: int, decisions: int, nodes: int, checkpoints: int },
-    },
-    entries: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['count', 'size', 'sha256', 'root'],
-      properties: {
-        count: int,
-        size: int,
-        sha256: { type: 'string', pattern: DIGEST_PATTERN },
-        root: { type: 'string', pattern: DIGEST_PATTERN },
-      },
-    },
-  },
-} as const;
-
-/** JSON Schema of `manifest/entries.json`: the entry list the manifest binds. */
-export const evidencePackEntriesSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.evidencepack.entries.v1.json',
-  title: 'EvidencePack entry list',
-  type: 'array',
-  items: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['path', 'size', 'sha256'],
-    properties: {
-      path: { type: 'string', pattern: EVIDENCEPACK_PATH_PATTERN, maxLength: 255 },
-      size: int,
-      sha256: { type: 'string', pattern: DIGEST_PATTERN },
-    },
-  },
-} as const;

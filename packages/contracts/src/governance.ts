@@ -6,9 +6,7 @@
 // no log position (an approver may sign it on another machine): the log links each event to the
 // previous one (`helm.governance.link.v1`), and the runtime signs how far it has applied the log
 // (`helm.governance.cursor.v1`), so an edited, reordered or rolled-back log is refused.
-import { CHAIN_ID_PATTERN } from './receipt.js';
 import type { TrustRole } from './trust-event.js';
-import { DIGEST_PATTERN } from './wire.js';
 
 export const GOVERNANCE_EVENT_TYPE = 'helm.governance.event.v1';
 /** Tag of a log link: `chain_n = digest(JCS({type, seq, prev: chain_{n-1}, event, trust_seq}))`. */
@@ -88,40 +86,3 @@ export interface GovernanceCursorBody {
   /** The registry state the signer's key is checked at. */
   readonly trust_seq: number;
 }
-
-const DIGEST = { type: 'string', pattern: DIGEST_PATTERN } as const;
-const MS = { type: 'integer', minimum: 0, maximum: 9007199254740991 } as const;
-
-export const governanceEventSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.governance.event.v1.json',
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'action', 'trust_anchor', 'chain_id', 'signed_at_ms', 'nonce', 'body'],
-  properties: {
-    type: { const: GOVERNANCE_EVENT_TYPE },
-    action: { enum: [...GOVERNANCE_ACTIONS] },
-    trust_anchor: DIGEST,
-    chain_id: { type: 'string', pattern: CHAIN_ID_PATTERN },
-    signed_at_ms: MS,
-    nonce: { type: 'string', pattern: '^[0-9a-f]{32}$' },
-    body: { type: 'object' },
-  },
-} as const;
-
-export const governanceCursorSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.governance.cursor.v1.json',
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'trust_anchor', 'chain_id', 'seq', 'log_chain', 'applied_chain', 'trust_seq'],
-  properties: {
-    type: { const: GOVERNANCE_CURSOR_TYPE },
-    trust_anchor: DIGEST,
-    chain_id: { type: 'string', pattern: CHAIN_ID_PATTERN },
-    seq: MS,
-    log_chain: DIGEST,
-    applied_chain: DIGEST,
-    trust_seq: { type: 'integer', minimum: 1, maximum: 9007199254740991 },
-  },
-} as const;

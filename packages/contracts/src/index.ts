@@ -4,30 +4,24 @@ export {
   APPROVAL_TYPE,
   type ApprovalChallenge,
   type ApprovalStatement,
-  approvalChallengeSchema,
-  approvalStatementSchema,
 } from './approval.js';
 export {
   CHECKPOINT_FIELDS,
   CHECKPOINT_GENESIS_HASH,
   CHECKPOINT_TYPE,
   type CheckpointBody,
-  checkpointSchema,
 } from './checkpoint.js';
 export {
   CONDENSED_ENTRY_FIELDS,
   CONDENSED_ENTRY_TYPE,
   type CondensedEntry,
-  condensedEntrySchema,
   LOG_GENESIS_PREV_HASH,
   LOG_LEAF_TYPE,
   type LogLeaf,
-  logLeafSchema,
 } from './condensed.js';
 export {
   DECISION_TYPE,
   type DecisionRecord,
-  decisionSchema,
   GATE_STAGES,
   type GateStage,
 } from './decision.js';
@@ -36,25 +30,19 @@ export {
   type DelegationGrant,
   type DelegationPresentation,
   type DelegationSession,
-  delegationGrantSchema,
-  delegationPresentationSchema,
-  delegationSessionSchema,
 } from './delegation.js';
 export {
   EFFECT_CLASSES,
   EFFECT_TYPE,
   EFFECT_TYPE_PATTERN,
   type Effect,
-  EffectSchema,
   type KnownEffectClass,
   RISK_TIERS,
   type RiskTier,
 } from './effect.js';
-export {
-  ENVELOPE_TYPE_PREFIX,
-  type EnvelopeSignature,
-  type SignedEnvelope,
-  SignedEnvelopeSchema,
+export type {
+  EnvelopeSignature,
+  SignedEnvelope,
 } from './envelope.js';
 export {
   EVIDENCEPACK_ENTRIES_PATH,
@@ -65,8 +53,6 @@ export {
   type EvidencePackEntry,
   type EvidencePackManifest,
   type EvidencePackScope,
-  evidencePackEntriesSchema,
-  evidencePackManifestSchema,
 } from './evidencepack.js';
 export {
   GOVERNANCE_ACTION_ROLES,
@@ -81,18 +67,13 @@ export {
   type GovernanceAction,
   type GovernanceCursorBody,
   type GovernanceEventBody,
-  governanceCursorSchema,
-  governanceEventSchema,
 } from './governance.js';
 export {
-  type KnownNodeKind,
   MAX_NODE_PARENTS,
   NODE_FIELDS,
   NODE_KIND_PATTERN,
-  NODE_KINDS,
   NODE_TYPE,
   type NodeBody,
-  nodeSchema,
 } from './node.js';
 export {
   type ApprovalRequirement,
@@ -109,12 +90,8 @@ export {
   type PolicyRule,
   type PolicyScalar,
   type PolicyWhen,
-  p0CeilingSchema,
-  policyBundleSchema,
-  policyMatchSchema,
-  policyOverlaySchema,
-  policyRuleSchema,
 } from './policy.js';
+export { REASON_CODE_MEANINGS, type ReasonCodeInfo, reasonCodeInfo } from './reason-code-meanings.js';
 export {
   DRIVER_FAILURE_CODES,
   isDriverFailureCode,
@@ -122,32 +99,26 @@ export {
   REASON_CODE_LIST,
   REASON_CODES,
   type ReasonCode,
-  type ReasonCodeInfo,
-  ReasonCodeSchema,
-  reasonCodeInfo,
   verdictOf,
 } from './reason-codes.js';
 export {
   CHAIN_ID_PATTERN,
   RECEIPT_FIELDS,
   RECEIPT_GENESIS_PREV_HASH,
-  RECEIPT_SCHEMA_VALIDATOR_OPTIONS,
   RECEIPT_STATUSES,
   RECEIPT_TYPE,
   type ReceiptBody,
   type ReceiptEvidenceValue,
   type ReceiptStatus,
-  receiptSchema,
 } from './receipt.js';
+export * from './schemas/index.js';
 export {
-  DRIVER_KINDS,
   type JsonSchemaDocument,
   MAX_TOOL_TIMEOUT_MS,
   TOOL_DESCRIPTOR_TYPE,
   TOOL_NAME_PATTERN,
   type ToolDescriptor,
   type ToolDriverBinding,
-  toolDescriptorSchema,
 } from './tool.js';
 export {
   TRUST_EVENT_KINDS,
@@ -171,11 +142,8 @@ export {
   type TrustRootThresholdSetEvent,
   type TrustSnapshot,
   type TrustState,
-  trustEventSchema,
-  trustSnapshotSchema,
-  trustStateSchema,
 } from './trust-event.js';
-export { isVerdict, VERDICTS, type Verdict, VerdictSchema } from './verdict.js';
+export { isVerdict, VERDICTS, type Verdict } from './verdict.js';
 export {
   BASE64URL_PATTERN,
   DIGEST_PATTERN,

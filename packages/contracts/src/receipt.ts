@@ -10,10 +10,9 @@
 // signed under (`trust_seq`, `trust_head`): its key must be valid for the receipt-signer role at
 // that registry sequence number, and `trust_head` must be the registry's head digest there.
 
-import { RISK_TIERS, type RiskTier } from './effect.js';
+import type { RiskTier } from './effect.js';
 import type { ReasonCode } from './reason-codes.js';
-import { VERDICTS, type Verdict } from './verdict.js';
-import { DIGEST_PATTERN, KEY_ID_PATTERN } from './wire.js';
+import type { Verdict } from './verdict.js';
 
 export const RECEIPT_TYPE = 'helm.receipt.v1';
 
@@ -83,9 +82,6 @@ export interface ReceiptBody {
   readonly evidence: Readonly<Record<string, ReceiptEvidenceValue>>;
 }
 
-const digest = { type: 'string', pattern: DIGEST_PATTERN } as const;
-const nullableDigest = { anyOf: [digest, { type: 'null' }] } as const;
-
 /** Every field of a receipt body, all required (the schema's `required` and the verifiers' field set). */
 export const RECEIPT_FIELDS = [
   'type',
@@ -113,59 +109,3 @@ export const RECEIPT_FIELDS = [
   'issued_at_ms',
   'evidence',
 ] as const;
-
-/**
- * Options a JSON Schema validator (ajv) must use for `receiptSchema`: string lengths
- * (`minLength` / `maxLength`) count UTF-16 code units — JavaScript `length`, a character outside
- * the BMP counts 2 — as the receipt verifier does (docs/spec/receipt.md §String lengths). ajv's
- * default (`unicode: true`) counts code points and would accept strings the verifier rejects.
- */
-export const RECEIPT_SCHEMA_VALIDATOR_OPTIONS = { unicode: false } as const;
-
-export const receiptSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.receipt.v1.json',
-  title: 'Receipt',
-  description: 'Signed, causally chained receipt of one governed call (docs/spec/receipt.md).',
-  $comment:
-    'String lengths count UTF-16 code units (validate with ajv option unicode: false, RECEIPT_SCHEMA_VALIDATOR_OPTIONS); evidence.approval_ids is distinct and sorted by UTF-16 code units (checked by the receipt verifier).',
-  type: 'object',
-  additionalProperties: false,
-  required: [...RECEIPT_FIELDS],
-  properties: {
-    type: { const: RECEIPT_TYPE },
-    receipt_id: digest,
-    chain_id: { type: 'string', pattern: CHAIN_ID_PATTERN },
-    lamport: { type: 'integer', minimum: 1, maximum: 9007199254740991 },
-    prev_hash: digest,
-    decision_id: digest,
-    effect_id: nullableDigest,
-    effect_class: { type: 'string', pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$', maxLength: 128 },
-    status: { enum: [...RECEIPT_STATUSES] },
-    verdict: { enum: [...VERDICTS] },
-    reason_code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', maxLength: 64 },
-    args_hash: nullableDigest,
-    request_digest: nullableDigest,
-    output_hash: nullableDigest,
-    keyid: { type: 'string', pattern: KEY_ID_PATTERN },
-    trust_seq: { type: 'integer', minimum: 1, maximum: 9007199254740991 },
-    trust_head: digest,
-    session_id: { anyOf: [{ type: 'string', minLength: 1, maxLength: 256 }, { type: 'null' }] },
-    policy_hash: digest,
-    tool: { type: 'string', minLength: 1, maxLength: 256 },
-    principal: { type: 'string', minLength: 1, maxLength: 1024 },
-    risk_tier: { enum: [...RISK_TIERS] },
-    issued_at_ms: { type: 'integer', minimum: 0, maximum: 9007199254740991 },
-    evidence: {
-      type: 'object',
-      maxProperties: 64,
-      propertyNames: { pattern: '^[a-z][a-z0-9_]{0,63}$' },
-      additionalProperties: {
-        anyOf: [
-          { type: 'string', maxLength: 4096 },
-          { type: 'array', items: { type: 'string', maxLength: 4096 }, maxItems: 256 },
-        ],
-      },
-    },
-  },
-} as const;

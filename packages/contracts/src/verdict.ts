@@ -6,11 +6,3 @@ export type Verdict = (typeof VERDICTS)[number];
 export function isVerdict(value: unknown): value is Verdict {
   return value === 'ALLOW' || value === 'DENY' || value === 'ESCALATE';
 }
-
-export const VerdictSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.verdict.v1.json',
-  title: 'Verdict',
-  description: 'ALLOW, DENY or ESCALATE.',
-  enum: [...VERDICTS],
-} as const;

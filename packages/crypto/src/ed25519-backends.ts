@@ -1,6 +1,7 @@
 // The portable Ed25519 backend and the backend registry (docs/spec/signatures.md). Kept apart from
 // ed25519.ts: verification defaults to the node backend, so verify paths need not import this.
-import { type Ed25519Backend, type Ed25519BackendName, nodeBackend } from './ed25519.js';
+import type { Ed25519Backend, Ed25519BackendName } from './ed25519.js';
+import { nodeBackend } from './ed25519-sign.js';
 import { CryptoError } from './errors.js';
 import { noblePublicKeyFromSeed, nobleSignerFor, nobleVerify } from './internal/backend-noble.js';
 

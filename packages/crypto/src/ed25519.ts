@@ -1,18 +1,19 @@
-// Ed25519 behind one interface with two interchangeable backends (normative:
-// docs/spec/signatures.md): `node` (node:crypto / OpenSSL, the fast default) and `noble`
-// (@noble/curves, portable and an independent cross-check). Both enforce the same strict
-// verification policy. Keys come from a caller-supplied 32-byte seed: the TCB never draws its own
-// randomness. The noble backend and the backend registry are in ed25519-backends.ts, so that a
-// verifier's import closure holds only the default (node) backend.
+// Ed25519 verification and key ids (normative: docs/spec/signatures.md), behind one backend
+// interface with two interchangeable implementations: `node` (node:crypto / OpenSSL, the fast
+// default) and `noble` (@noble/curves, portable and an independent cross-check). Both enforce the
+// same strict verification policy. This module is the verify side: key pairs, signers and the
+// backend objects (which sign too) are in ed25519-sign.ts, and the noble backend and the backend
+// registry in ed25519-backends.ts, so that a verifier's import closure holds neither.
 import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts/wire';
-import { CryptoError } from './errors.js';
+import { CryptoError, type CryptoErrorCode } from './errors.js';
 import { sha256Hex } from './hash.js';
-import { nodePublicKeyFromSeed, nodeSignerFor, nodeVerify } from './internal/backend-node.js';
+import { isCachedValidKey, verifyWith } from './internal/backend-node.js';
 import {
   isValidPublicKey,
   PUBLIC_KEY_LENGTH,
   SEED_LENGTH,
   SIGNATURE_LENGTH,
+  signaturePrecheck,
 } from './internal/ed25519-policy.js';
 
 export { isValidPublicKey, PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH };
@@ -29,13 +30,6 @@ export interface Ed25519Backend {
   /** Strict verification (signatures.md). Never throws: malformed input is `false`. */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }
-
-export const nodeBackend: Ed25519Backend = Object.freeze({
-  name: 'node',
-  publicKeyFromSeed: nodePublicKeyFromSeed,
-  signerFor: nodeSignerFor,
-  verify: nodeVerify,
-});
 
 /** Key id rule: `ed25519:` + lowercase hex SHA-256 of the 32-byte raw public key. */
 export function keyIdFor(publicKey: Uint8Array): string {
@@ -66,61 +60,52 @@ export interface AsyncSigner {
   sign(message: Uint8Array): Promise<Uint8Array>;
 }
 
-export interface Ed25519KeyPair {
-  readonly seed: Uint8Array;
-  readonly publicKey: Uint8Array;
-  readonly keyId: string;
-}
+/**
+ * The answer of verifyEd25519. A failure says why: KEY_INVALID (the key breaks rules A1–A3 or is
+ * not 32 bytes), SIGNATURE_MALFORMED (not 64 bytes, S ≥ L, or R non-canonical or of small order:
+ * rules S1, P1, P2) or SIGNATURE_INVALID (well-formed, but the equation does not hold for this key
+ * and message).
+ */
+export type SignatureCheck =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly code: Extract<CryptoErrorCode, 'KEY_INVALID' | 'SIGNATURE_MALFORMED' | 'SIGNATURE_INVALID'>;
+      readonly message: string;
+    };
 
-/** Derive the key pair for a 32-byte seed (the seed comes from an injected entropy source). */
-export function keyPairFromSeed(seed: Uint8Array, backend: Ed25519Backend = nodeBackend): Ed25519KeyPair {
-  const publicKey = backend.publicKeyFromSeed(seed);
-  return { seed: Uint8Array.from(seed), publicKey, keyId: keyIdFor(publicKey) };
-}
-
-/** Draws a fresh 32-byte seed; injected by the caller (e.g. crypto.getRandomValues in an app). */
-export type EntropySource = (length: number) => Uint8Array;
-
-/** Generate a key pair from injected entropy (the TCB itself has no randomness). */
-export function generateKeyPair(
-  entropy: EntropySource,
-  backend: Ed25519Backend = nodeBackend,
-): Ed25519KeyPair {
-  const seed = entropy(SEED_LENGTH);
-  if (!(seed instanceof Uint8Array) || seed.length !== SEED_LENGTH) {
-    throw new CryptoError('KEY_INVALID', 'the entropy source must return exactly 32 bytes');
-  }
-  let nonZero = 0;
-  for (const b of seed) nonZero |= b;
-  if (nonZero === 0) throw new CryptoError('KEY_INVALID', 'the entropy source returned all-zero bytes');
-  return keyPairFromSeed(seed, backend);
-}
-
-/** An in-process signer for a seed (synchronous; the key material stays inside the closure). */
-export function createSigner(seed: Uint8Array, backend: Ed25519Backend = nodeBackend): Signer {
-  const sign = backend.signerFor(seed);
-  const publicKey = backend.publicKeyFromSeed(seed);
-  return Object.freeze({ keyId: keyIdFor(publicKey), publicKey, sign });
-}
-
-/** Wrap a synchronous signer as an AsyncSigner (to mix in-process and remote signers). */
-export function toAsyncSigner(signer: Signer): AsyncSigner {
-  return Object.freeze({
-    keyId: signer.keyId,
-    publicKey: signer.publicKey,
-    sign: async (message: Uint8Array) => signer.sign(message),
-  });
-}
+type SignatureFailure = Extract<SignatureCheck, { ok: false }>;
+const failure = (code: SignatureFailure['code'], message: string): SignatureCheck =>
+  Object.freeze({ ok: false, code, message });
+const VERIFIED: SignatureCheck = Object.freeze({ ok: true });
+const KEY_INVALID = failure('KEY_INVALID', 'the public key is not a valid strict Ed25519 key');
+const SIGNATURE_MALFORMED = failure('SIGNATURE_MALFORMED', 'not a canonical 64-byte Ed25519 signature');
+const SIGNATURE_INVALID = failure('SIGNATURE_INVALID', 'the signature does not verify under this key');
 
 /**
  * Strict Ed25519 verification (docs/spec/signatures.md) with the given backend (default node).
- * Returns false — never throws — for malformed keys or signatures.
+ * Never throws: malformed keys and signatures are failures with a code. The backend decides; the
+ * code of a failure is read from the same policy rules afterwards (the key's validity from the
+ * validated-key cache, so a failure costs no second curve decoding).
+ *
+ * @example
+ * ```ts
+ * import { verifyEd25519 } from '@helm/crypto/ed25519';
+ *
+ * declare const publicKey: Uint8Array;
+ * declare const message: Uint8Array;
+ * declare const signature: Uint8Array;
+ * const check = verifyEd25519(publicKey, message, signature); // never throws
+ * if (!check.ok) console.log(check.code); // KEY_INVALID | SIGNATURE_MALFORMED | SIGNATURE_INVALID
+ * ```
  */
 export function verifyEd25519(
   publicKey: Uint8Array,
   message: Uint8Array,
   signature: Uint8Array,
-  backend: Ed25519Backend = nodeBackend,
-): boolean {
-  return backend.verify(publicKey, message, signature);
+  backend?: Ed25519Backend,
+): SignatureCheck {
+  if (verifyWith(backend, publicKey, message, signature)) return VERIFIED;
+  if (!isCachedValidKey(publicKey)) return KEY_INVALID;
+  return signaturePrecheck(publicKey, signature) ? SIGNATURE_INVALID : SIGNATURE_MALFORMED;
 }

@@ -5,7 +5,7 @@ import type { SignedEnvelope } from '@helm/contracts/envelope';
 import { MAX_ENVELOPE_SIGNATURES } from '@helm/contracts/wire';
 import type { AsyncSigner, Signer } from './ed25519.js';
 import { toBase64Url } from './encoding.js';
-import { isEnvelopeType, preAuthEncoding, type TypedBody } from './envelope.js';
+import { isEnvelopeType, preAuthEncoding, type TypedBody } from './envelope-open.js';
 import { CryptoError } from './errors.js';
 import { identifiedCanonicalText } from './fast/identified.js';
 import { canonicalize } from './jcs.js';
@@ -98,7 +98,7 @@ async function signAny(signer: Signer | AsyncSigner, pae: Uint8Array): Promise<U
  *
  * @example
  * ```ts
- * import { createSigner } from '@helm/crypto/ed25519';
+ * import { createSigner } from '@helm/crypto/ed25519-sign';
  * import { signEnvelope } from '@helm/crypto/envelope-sign';
  *
  * declare const seed: Uint8Array; // 32 bytes from your entropy source

@@ -2,25 +2,28 @@ export type { JsonValue } from '@helm/contracts/wire';
 export { canonicalDigest, effectDigest, soleSignatureDigest } from './digests.js';
 export {
   type AsyncSigner,
-  createSigner,
   type Ed25519Backend,
   type Ed25519BackendName,
-  type Ed25519KeyPair,
-  type EntropySource,
-  generateKeyPair,
   isKeyId,
   isValidPublicKey,
   keyIdFor,
-  keyPairFromSeed,
-  nodeBackend,
   PUBLIC_KEY_LENGTH,
   SEED_LENGTH,
   SIGNATURE_LENGTH,
+  type SignatureCheck,
   type Signer,
-  toAsyncSigner,
   verifyEd25519,
 } from './ed25519.js';
 export { ED25519_BACKENDS, getBackend, nobleBackend } from './ed25519-backends.js';
+export {
+  createSigner,
+  type Ed25519KeyPair,
+  type EntropySource,
+  generateKeyPair,
+  keyPairFromSeed,
+  nodeBackend,
+  toAsyncSigner,
+} from './ed25519-sign.js';
 export {
   bytesEqual,
   fromBase64Url,
@@ -31,10 +34,12 @@ export {
 export {
   DEFAULT_ENVELOPE_LIMITS,
   type EnvelopeBody,
+  type EnvelopeCheck,
   isEnvelopeType,
   type OpenEnvelopeOptions,
   type OpenedEnvelope,
   openEnvelope,
+  openVerifiedEnvelope,
   type PublicKeyLookup,
   preAuthEncoding,
   type TypedBody,
@@ -73,7 +78,7 @@ export {
   MAX_PARSE_DEPTH,
   parseStrictJson,
 } from './json.js';
-export { createKeyRing, createVerifier, type KeyRing, type Verifier } from './keyring.js';
+export { createKeyRing, type KeyRing } from './keyring.js';
 export {
   type Ed25519PrivateJwk,
   type Ed25519PublicJwk,

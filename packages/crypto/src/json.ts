@@ -40,6 +40,17 @@ export function isSafeInt(value: unknown, min: number): value is number {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** The one-character escapes of RFC 8259 §7 (after the backslash) and the character each stands for. */
+const SIMPLE_ESCAPES: ReadonlyMap<number, string> = new Map([
+  [0x22, '"'],
+  [0x5c, '\\'],
+  [0x2f, '/'],
+  [0x62, '\b'],
+  [0x66, '\f'],
+  [0x6e, '\n'],
+  [0x72, '\r'],
+  [0x74, '\t'],
+]);
 /** A (possibly empty) run of string characters that need no attention: not `"`, `\\`, or a control. */
 const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
 
@@ -173,44 +184,20 @@ class Parser {
         out += t.slice(chunkStart, p);
         p++;
         const e = t.charCodeAt(p);
-        switch (e) {
-          case 0x22:
-            out += '"';
-            break;
-          case 0x5c:
-            out += '\\';
-            break;
-          case 0x2f:
-            out += '/';
-            break;
-          case 0x62:
-            out += '\b';
-            break;
-          case 0x66:
-            out += '\f';
-            break;
-          case 0x6e:
-            out += '\n';
-            break;
-          case 0x72:
-            out += '\r';
-            break;
-          case 0x74:
-            out += '\t';
-            break;
-          case 0x75: {
-            const hex = t.slice(p + 1, p + 5);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
-              this.pos = p;
-              this.fail('invalid \\u escape');
-            }
-            out += String.fromCharCode(Number.parseInt(hex, 16));
-            p += 4;
-            break;
-          }
-          default:
+        const simple = SIMPLE_ESCAPES.get(e);
+        if (simple !== undefined) {
+          out += simple;
+        } else if (e === 0x75) {
+          const hex = t.slice(p + 1, p + 5);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
             this.pos = p;
-            this.fail('invalid escape');
+            this.fail('invalid \\u escape');
+          }
+          out += String.fromCharCode(Number.parseInt(hex, 16));
+          p += 4;
+        } else {
+          this.pos = p;
+          this.fail('invalid escape');
         }
         p++;
         chunkStart = p;

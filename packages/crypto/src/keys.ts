@@ -3,7 +3,8 @@
 // and JWK OKP (RFC 8037). Pure functions: no I/O. Every public key that is imported is checked
 // against the strict key rules A1–A3; every private key is checked against its embedded public
 // key when one is present.
-import { isValidPublicKey, keyIdFor, keyPairFromSeed } from './ed25519.js';
+import { isValidPublicKey, keyIdFor } from './ed25519.js';
+import { keyPairFromSeed } from './ed25519-sign.js';
 import { fromBase64Url, toBase64Url } from './encoding.js';
 import { CryptoError } from './errors.js';
 import {

@@ -70,7 +70,7 @@ describe.each(ED25519_BACKENDS.map((b) => [b.name, b] as const))('backend %s', (
     expect(cases.length).toBe(wycheproof.numberOfTests);
     const wrong: number[] = [];
     for (const t of cases) {
-      const ok = verifyEd25519(hex(t.pk), looseHex(t.msg), looseHex(t.sig), backend);
+      const ok = verifyEd25519(hex(t.pk), looseHex(t.msg), looseHex(t.sig), backend).ok;
       if (ok !== (t.result === 'valid')) wrong.push(t.tcId);
     }
     expect(wrong).toEqual([]);
@@ -83,7 +83,7 @@ describe.each(ED25519_BACKENDS.map((b) => [b.name, b] as const))('backend %s', (
     const signer = createSigner(seed, backend);
     const sig = signer.sign(hex(v.message_hex));
     expect(toHex(sig)).toBe(v.signature_hex);
-    expect(verifyEd25519(pair.publicKey, hex(v.message_hex), sig, backend)).toBe(true);
+    expect(verifyEd25519(pair.publicKey, hex(v.message_hex), sig, backend).ok).toBe(true);
     expect(signer.keyId).toBe(keyIdFor(pair.publicKey));
   });
 
@@ -100,6 +100,68 @@ describe.each(ED25519_BACKENDS.map((b) => [b.name, b] as const))('backend %s', (
     expect(backend.verify(publicKey.subarray(1), msg, new Uint8Array(64))).toBe(false);
     expect(backend.verify(publicKey, 'x' as unknown as Uint8Array, new Uint8Array(64))).toBe(false);
     expect(backend.verify(null as unknown as Uint8Array, msg, new Uint8Array(64))).toBe(false);
+  });
+});
+
+describe('verifyEd25519 answers with a code that says why', () => {
+  const seed = new Uint8Array(32).fill(5);
+  const message = new TextEncoder().encode('codes');
+  const { publicKey } = keyPairFromSeed(seed);
+  const sig = createSigner(seed).sign(message);
+  const codeOf = (
+    pk: Uint8Array,
+    msg: Uint8Array,
+    s: Uint8Array,
+    backend?: (typeof ED25519_BACKENDS)[number],
+  ) => {
+    const check = verifyEd25519(pk, msg, s, backend);
+    return check.ok ? 'OK' : check.code;
+  };
+
+  it('every Wycheproof case: ok exactly when valid, the same code on both backends, and a code the policy explains', () => {
+    for (const t of cases) {
+      const pk = hex(t.pk);
+      const [node, noble] = ED25519_BACKENDS.map((b) => codeOf(pk, looseHex(t.msg), looseHex(t.sig), b));
+      expect(node, `tcId ${t.tcId}`).toBe(noble);
+      expect(node === 'OK', `tcId ${t.tcId}`).toBe(t.result === 'valid');
+      // Wycheproof's keys are valid: a failure is about the signature, never KEY_INVALID
+      if (t.result === 'invalid') expect(['SIGNATURE_MALFORMED', 'SIGNATURE_INVALID']).toContain(node);
+      if (looseHex(t.sig).length !== 64) expect(node, `tcId ${t.tcId}`).toBe('SIGNATURE_MALFORMED');
+    }
+  });
+
+  it('KEY_INVALID for a key that breaks A1–A3 or is not 32 bytes, whatever the signature', () => {
+    for (const bad of [...SMALL_ORDER_ENCODINGS, publicKey.subarray(1), hex('02'.repeat(32))]) {
+      expect(codeOf(bad as Uint8Array, message, sig)).toBe('KEY_INVALID');
+      expect(codeOf(bad as Uint8Array, message, new Uint8Array(10))).toBe('KEY_INVALID');
+    }
+    expect(codeOf(null as unknown as Uint8Array, message, sig)).toBe('KEY_INVALID');
+  });
+
+  it('SIGNATURE_MALFORMED for a wrong length, S ≥ L or a small-order R; SIGNATURE_INVALID for a wrong message', () => {
+    expect(codeOf(publicKey, message, sig.subarray(1))).toBe('SIGNATURE_MALFORMED');
+    const highS = Uint8Array.from(sig);
+    highS[63] = 0xff;
+    expect(codeOf(publicKey, message, highS)).toBe('SIGNATURE_MALFORMED');
+    const smallR = Uint8Array.from(sig);
+    smallR.set(SMALL_ORDER_ENCODINGS[0] as Uint8Array, 0);
+    expect(codeOf(publicKey, message, smallR)).toBe('SIGNATURE_MALFORMED');
+    expect(codeOf(publicKey, new TextEncoder().encode('other'), sig)).toBe('SIGNATURE_INVALID');
+    expect(codeOf(publicKey, message, sig)).toBe('OK');
+  });
+
+  it('never throws and does not allocate an answer per success (one frozen value)', () => {
+    const a = verifyEd25519(publicKey, message, sig);
+    expect(a).toBe(verifyEd25519(publicKey, message, sig, nodeBackend));
+    expect(Object.isFrozen(a)).toBe(true);
+    for (const junk of [undefined, null, 'x', 1, {}, []])
+      expect(() =>
+        verifyEd25519(
+          junk as unknown as Uint8Array,
+          junk as unknown as Uint8Array,
+          junk as unknown as Uint8Array,
+        ),
+      ).not.toThrow();
   });
 });
 

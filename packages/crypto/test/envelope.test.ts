@@ -9,6 +9,7 @@ import {
   fromBase64Url,
   isEnvelopeType,
   nobleBackend,
+  openVerifiedEnvelope,
   preAuthEncoding,
   type Signer,
   signEnvelope,
@@ -17,6 +18,7 @@ import {
   toBase64Url,
   verifyEnvelope,
 } from '../src/index.ts';
+import { verifyBoth } from './verify-both.ts';
 
 const TYPE = 'helm.test.v1';
 const alice = createSigner(new Uint8Array(32).fill(1));
@@ -50,7 +52,7 @@ describe('signEnvelope / verifyEnvelope', () => {
     const env = signEnvelope(body, [alice]);
     expect(env.type).toBe(TYPE);
     expect(fromBase64Url(env.payload)).toEqual(canonicalBytes(body));
-    const verified = verifyEnvelope(env, TYPE, lookup);
+    const verified = verifyBoth(env, TYPE, lookup);
     expect(verified.body).toEqual(body);
     expect(verified.payload).toEqual(canonicalBytes(body));
     expect(verified.keyIds).toEqual([alice.keyId]);
@@ -78,28 +80,26 @@ describe('signEnvelope / verifyEnvelope', () => {
   it('accepts a key ring instead of a lookup function', () => {
     const env = signEnvelope(body, [alice, bob]);
     const ring = createKeyRing([alice.publicKey, bob.publicKey]);
-    expect(verifyEnvelope(env, TYPE, ring).keyIds).toEqual([alice.keyId, bob.keyId]);
-    expect(code(() => verifyEnvelope(env, TYPE, createKeyRing([alice.publicKey])))).toBe(
-      'ENVELOPE_KEY_UNKNOWN',
-    );
+    expect(verifyBoth(env, TYPE, ring).keyIds).toEqual([alice.keyId, bob.keyId]);
+    expect(code(() => verifyBoth(env, TYPE, createKeyRing([alice.publicKey])))).toBe('ENVELOPE_KEY_UNKNOWN');
   });
 
   it('verifies with the noble backend too', () => {
     const env = signEnvelope(body, [createSigner(new Uint8Array(32).fill(1), nobleBackend)]);
-    expect(verifyEnvelope(env, TYPE, lookup, { backend: nobleBackend }).keyIds).toEqual([alice.keyId]);
-    expect(verifyEnvelope(env, TYPE, lookup).keyIds).toEqual([alice.keyId]);
+    expect(verifyBoth(env, TYPE, lookup, { backend: nobleBackend }).keyIds).toEqual([alice.keyId]);
+    expect(verifyBoth(env, TYPE, lookup).keyIds).toEqual([alice.keyId]);
   });
 
   it('supports several signers and async (KMS-style) signers', async () => {
     const env = signEnvelope(body, [alice, bob]);
-    expect(verifyEnvelope(env, TYPE, lookup).keyIds).toEqual([alice.keyId, bob.keyId]);
+    expect(verifyBoth(env, TYPE, lookup).keyIds).toEqual([alice.keyId, bob.keyId]);
     const remote: AsyncSigner = {
       keyId: carol.keyId,
       publicKey: carol.publicKey,
       sign: async (m) => carol.sign(m),
     };
     const envAsync = await signEnvelopeAsync(body, [alice, remote, toAsyncSigner(bob)]);
-    expect(verifyEnvelope(envAsync, TYPE, lookup).keyIds).toEqual([alice.keyId, carol.keyId, bob.keyId]);
+    expect(verifyBoth(envAsync, TYPE, lookup).keyIds).toEqual([alice.keyId, carol.keyId, bob.keyId]);
     expect(envAsync.payload).toBe(env.payload);
   });
 
@@ -152,26 +152,22 @@ describe('verifyEnvelope rejects tampering and malformed envelopes', () => {
   const env = signEnvelope(body, [alice, bob]);
 
   it.each<[string, () => unknown, string]>([
-    ['wrong expected type', () => verifyEnvelope(env, 'helm.other.v1', lookup), 'ENVELOPE_TYPE_MISMATCH'],
+    ['wrong expected type', () => verifyBoth(env, 'helm.other.v1', lookup), 'ENVELOPE_TYPE_MISMATCH'],
     [
       'envelope type swapped (domain separation)',
-      () => verifyEnvelope({ ...env, type: 'helm.other.v1' }, 'helm.other.v1', lookup),
+      () => verifyBoth({ ...env, type: 'helm.other.v1' }, 'helm.other.v1', lookup),
       'ENVELOPE_SIGNATURE_INVALID',
     ],
     [
       'payload swapped',
       () =>
-        verifyEnvelope(
-          { ...env, payload: signEnvelope({ ...body, n: 2 }, [alice, bob]).payload },
-          TYPE,
-          lookup,
-        ),
+        verifyBoth({ ...env, payload: signEnvelope({ ...body, n: 2 }, [alice, bob]).payload }, TYPE, lookup),
       'ENVELOPE_SIGNATURE_INVALID',
     ],
     [
       'signature swapped between signers',
       () =>
-        verifyEnvelope(
+        verifyBoth(
           {
             ...env,
             signatures: [
@@ -186,45 +182,44 @@ describe('verifyEnvelope rejects tampering and malformed envelopes', () => {
     ],
     [
       'unknown signer',
-      () => verifyEnvelope(env, TYPE, (id) => (id === alice.keyId ? alice.publicKey : undefined)),
+      () => verifyBoth(env, TYPE, (id) => (id === alice.keyId ? alice.publicKey : undefined)),
       'ENVELOPE_KEY_UNKNOWN',
     ],
     [
       'lookup returns a key that the id does not name',
-      () => verifyEnvelope(env, TYPE, () => alice.publicKey),
+      () => verifyBoth(env, TYPE, () => alice.publicKey),
       'ENVELOPE_KEY_UNKNOWN',
     ],
-    ['no signatures', () => verifyEnvelope({ ...env, signatures: [] }, TYPE, lookup), 'ENVELOPE_MALFORMED'],
+    ['no signatures', () => verifyBoth({ ...env, signatures: [] }, TYPE, lookup), 'ENVELOPE_MALFORMED'],
     [
       'signatures not an array',
-      () => verifyEnvelope({ ...env, signatures: {} as never }, TYPE, lookup),
+      () => verifyBoth({ ...env, signatures: {} as never }, TYPE, lookup),
       'ENVELOPE_MALFORMED',
     ],
     [
       'duplicate signature entry',
-      () =>
-        verifyEnvelope({ ...env, signatures: [env.signatures[0], env.signatures[0]] as never }, TYPE, lookup),
+      () => verifyBoth({ ...env, signatures: [env.signatures[0], env.signatures[0]] as never }, TYPE, lookup),
       'ENVELOPE_MALFORMED',
     ],
     [
       'payload with padding',
-      () => verifyEnvelope({ ...env, payload: `${env.payload}=` }, TYPE, lookup),
+      () => verifyBoth({ ...env, payload: `${env.payload}=` }, TYPE, lookup),
       'ENVELOPE_MALFORMED',
     ],
     [
       'payload not a string',
-      () => verifyEnvelope({ ...env, payload: 5 as never }, TYPE, lookup),
+      () => verifyBoth({ ...env, payload: 5 as never }, TYPE, lookup),
       'ENVELOPE_MALFORMED',
     ],
     [
       'signature not base64url',
-      () => verifyEnvelope({ ...env, signatures: [{ keyid: alice.keyId, sig: '!!' }] }, TYPE, lookup),
+      () => verifyBoth({ ...env, signatures: [{ keyid: alice.keyId, sig: '!!' }] }, TYPE, lookup),
       'ENVELOPE_SIGNATURE_INVALID',
     ],
     [
       'signature entry with extra field',
       () =>
-        verifyEnvelope(
+        verifyBoth(
           { ...env, signatures: [{ ...(env.signatures[0] as object), alg: 'none' }] as never },
           TYPE,
           lookup,
@@ -233,54 +228,50 @@ describe('verifyEnvelope rejects tampering and malformed envelopes', () => {
     ],
     [
       'signature entry not an object',
-      () => verifyEnvelope({ ...env, signatures: ['x'] as never }, TYPE, lookup),
+      () => verifyBoth({ ...env, signatures: ['x'] as never }, TYPE, lookup),
       'ENVELOPE_MALFORMED',
     ],
     [
       'keyid not a string',
-      () => verifyEnvelope({ ...env, signatures: [{ keyid: 1, sig: 'x' }] as never }, TYPE, lookup),
+      () => verifyBoth({ ...env, signatures: [{ keyid: 1, sig: 'x' }] as never }, TYPE, lookup),
       'ENVELOPE_MALFORMED',
     ],
     [
       'unsigned extra envelope field',
-      () => verifyEnvelope({ ...env, body: { n: 9 } } as never, TYPE, lookup),
+      () => verifyBoth({ ...env, body: { n: 9 } } as never, TYPE, lookup),
       'ENVELOPE_MALFORMED',
     ],
-    ['not an object', () => verifyEnvelope(null as never, TYPE, lookup), 'ENVELOPE_MALFORMED'],
-    [
-      'type not a string',
-      () => verifyEnvelope({ ...env, type: 1 } as never, TYPE, lookup),
-      'ENVELOPE_MALFORMED',
-    ],
+    ['not an object', () => verifyBoth(null as never, TYPE, lookup), 'ENVELOPE_MALFORMED'],
+    ['type not a string', () => verifyBoth({ ...env, type: 1 } as never, TYPE, lookup), 'ENVELOPE_MALFORMED'],
     [
       'expected type malformed',
-      () => verifyEnvelope({ ...env, type: 'nothelm' }, 'nothelm', lookup),
+      () => verifyBoth({ ...env, type: 'nothelm' }, 'nothelm', lookup),
       'ENVELOPE_MALFORMED',
     ],
     [
       'too many signatures',
       () =>
-        verifyEnvelope(
+        verifyBoth(
           { ...env, signatures: Array.from({ length: 33 }, (_, i) => ({ keyid: `k${i}`, sig: '' })) },
           TYPE,
           lookup,
         ),
       'ENVELOPE_MALFORMED',
     ],
-    ['bad threshold', () => verifyEnvelope(env, TYPE, lookup, { threshold: 0 }), 'ENVELOPE_MALFORMED'],
+    ['bad threshold', () => verifyBoth(env, TYPE, lookup, { threshold: 0 }), 'ENVELOPE_MALFORMED'],
     [
       'NaN size limit',
-      () => verifyEnvelope(env, TYPE, lookup, { limits: { maxBytes: Number.NaN } }),
+      () => verifyBoth(env, TYPE, lookup, { limits: { maxBytes: Number.NaN } }),
       'ENVELOPE_MALFORMED',
     ],
     [
       'NaN depth limit',
-      () => verifyEnvelope(env, TYPE, lookup, { limits: { maxDepth: Number.NaN } }),
+      () => verifyBoth(env, TYPE, lookup, { limits: { maxDepth: Number.NaN } }),
       'ENVELOPE_MALFORMED',
     ],
     [
       'payload over the size limit',
-      () => verifyEnvelope(env, TYPE, lookup, { limits: { maxBytes: 10 } }),
+      () => verifyBoth(env, TYPE, lookup, { limits: { maxBytes: 10 } }),
       'JSON_TOO_LARGE',
     ],
   ])('%s', (_label, fn, expected) => {
@@ -294,7 +285,7 @@ describe('verifyEnvelope rejects tampering and malformed envelopes', () => {
     for (let bit = 0; bit < payload.length * 8; bit += 7) {
       const p = Uint8Array.from(payload);
       p[bit >> 3] = (p[bit >> 3] as number) ^ (1 << (bit & 7));
-      expect(code(() => verifyEnvelope({ ...single, payload: toBase64Url(p) }, TYPE, lookup))).toBe(
+      expect(code(() => verifyBoth({ ...single, payload: toBase64Url(p) }, TYPE, lookup))).toBe(
         'ENVELOPE_SIGNATURE_INVALID',
       );
     }
@@ -302,52 +293,50 @@ describe('verifyEnvelope rejects tampering and malformed envelopes', () => {
       const s = Uint8Array.from(sig);
       s[bit >> 3] = (s[bit >> 3] as number) ^ (1 << (bit & 7));
       const tampered = { ...single, signatures: [{ keyid: alice.keyId, sig: toBase64Url(s) }] };
-      expect(code(() => verifyEnvelope(tampered, TYPE, lookup))).toBe('ENVELOPE_SIGNATURE_INVALID');
+      expect(code(() => verifyBoth(tampered, TYPE, lookup))).toBe('ENVELOPE_SIGNATURE_INVALID');
     }
   });
 
   it('checks the signed bytes after the signature: canonical, strict, same type, an object', () => {
     const enc = new TextEncoder();
+    expect(verifyBoth(signRaw(TYPE, enc.encode('{"n":1,"type":"helm.test.v1"}')), TYPE, lookup).body.n).toBe(
+      1,
+    );
     expect(
-      verifyEnvelope(signRaw(TYPE, enc.encode('{"n":1,"type":"helm.test.v1"}')), TYPE, lookup).body.n,
-    ).toBe(1);
-    expect(
-      code(() => verifyEnvelope(signRaw(TYPE, enc.encode('{"n":1, "type":"helm.test.v1"}')), TYPE, lookup)),
+      code(() => verifyBoth(signRaw(TYPE, enc.encode('{"n":1, "type":"helm.test.v1"}')), TYPE, lookup)),
     ).toBe('ENVELOPE_NOT_CANONICAL');
     expect(
-      code(() => verifyEnvelope(signRaw(TYPE, enc.encode('{"type":"helm.test.v1","n":1}')), TYPE, lookup)),
+      code(() => verifyBoth(signRaw(TYPE, enc.encode('{"type":"helm.test.v1","n":1}')), TYPE, lookup)),
     ).toBe('ENVELOPE_NOT_CANONICAL');
     expect(
-      code(() => verifyEnvelope(signRaw(TYPE, enc.encode('{"n":1.0,"type":"helm.test.v1"}')), TYPE, lookup)),
+      code(() => verifyBoth(signRaw(TYPE, enc.encode('{"n":1.0,"type":"helm.test.v1"}')), TYPE, lookup)),
     ).toBe('ENVELOPE_NOT_CANONICAL');
     expect(
-      code(() =>
-        verifyEnvelope(signRaw(TYPE, enc.encode('{"n":1,"n":1,"type":"helm.test.v1"}')), TYPE, lookup),
-      ),
+      code(() => verifyBoth(signRaw(TYPE, enc.encode('{"n":1,"n":1,"type":"helm.test.v1"}')), TYPE, lookup)),
     ).toBe('ENVELOPE_MALFORMED');
     expect(
       code(() =>
-        verifyEnvelope(signRaw(TYPE, enc.encode('{"s":"\\ud800","type":"helm.test.v1"}')), TYPE, lookup),
+        verifyBoth(signRaw(TYPE, enc.encode('{"s":"\\ud800","type":"helm.test.v1"}')), TYPE, lookup),
       ),
     ).toBe('ENVELOPE_MALFORMED');
-    expect(code(() => verifyEnvelope(signRaw(TYPE, Uint8Array.of(0x7b, 0xff, 0x7d)), TYPE, lookup))).toBe(
+    expect(code(() => verifyBoth(signRaw(TYPE, Uint8Array.of(0x7b, 0xff, 0x7d)), TYPE, lookup))).toBe(
       'ENVELOPE_MALFORMED',
     );
     expect(
-      code(() => verifyEnvelope(signRaw(TYPE, canonicalBytes({ type: 'helm.other.v1' })), TYPE, lookup)),
+      code(() => verifyBoth(signRaw(TYPE, canonicalBytes({ type: 'helm.other.v1' })), TYPE, lookup)),
     ).toBe('ENVELOPE_TYPE_MISMATCH');
-    expect(code(() => verifyEnvelope(signRaw(TYPE, canonicalBytes([TYPE])), TYPE, lookup))).toBe(
+    expect(code(() => verifyBoth(signRaw(TYPE, canonicalBytes([TYPE])), TYPE, lookup))).toBe(
       'ENVELOPE_MALFORMED',
     );
     expect(
       code(() =>
-        verifyEnvelope(signRaw(TYPE, canonicalBytes({ type: TYPE, d: [[[1]]] })), TYPE, lookup, {
+        verifyBoth(signRaw(TYPE, canonicalBytes({ type: TYPE, d: [[[1]]] })), TYPE, lookup, {
           limits: { maxDepth: 2 },
         }),
       ),
     ).toBe('JSON_TOO_DEEP');
     // a payload with a __proto__ member is data, not a prototype
-    const hostile = verifyEnvelope<{ type: string; __proto__: unknown }>(
+    const hostile = verifyBoth<{ type: string; __proto__: unknown }>(
       signRaw(TYPE, enc.encode('{"__proto__":{"admin":true},"type":"helm.test.v1"}')),
       TYPE,
       lookup,
@@ -362,13 +351,11 @@ describe('threshold verification', () => {
 
   it('counts distinct known signers and skips unknown ones', () => {
     const env = signEnvelope(body, [alice, stranger, bob]);
-    expect(code(() => verifyEnvelope(env, TYPE, lookup))).toBe('ENVELOPE_KEY_UNKNOWN');
-    expect(verifyEnvelope(env, TYPE, lookup, { threshold: 2 }).keyIds).toEqual([alice.keyId, bob.keyId]);
-    expect(code(() => verifyEnvelope(env, TYPE, lookup, { threshold: 3 }))).toBe(
-      'ENVELOPE_THRESHOLD_NOT_MET',
-    );
+    expect(code(() => verifyBoth(env, TYPE, lookup))).toBe('ENVELOPE_KEY_UNKNOWN');
+    expect(verifyBoth(env, TYPE, lookup, { threshold: 2 }).keyIds).toEqual([alice.keyId, bob.keyId]);
+    expect(code(() => verifyBoth(env, TYPE, lookup, { threshold: 3 }))).toBe('ENVELOPE_THRESHOLD_NOT_MET');
     const onlyStranger = signEnvelope(body, [stranger]);
-    expect(code(() => verifyEnvelope(onlyStranger, TYPE, lookup, { threshold: 1 }))).toBe(
+    expect(code(() => verifyBoth(onlyStranger, TYPE, lookup, { threshold: 1 }))).toBe(
       'ENVELOPE_THRESHOLD_NOT_MET',
     );
   });
@@ -379,22 +366,58 @@ describe('threshold verification', () => {
       ...env,
       signatures: [env.signatures[0], { keyid: bob.keyId, sig: env.signatures[0]?.sig }] as never,
     };
-    expect(code(() => verifyEnvelope(forged, TYPE, lookup, { threshold: 1 }))).toBe(
-      'ENVELOPE_SIGNATURE_INVALID',
-    );
+    expect(code(() => verifyBoth(forged, TYPE, lookup, { threshold: 1 }))).toBe('ENVELOPE_SIGNATURE_INVALID');
   });
 
   it('does not let one key count twice under two ids', () => {
     const env = signEnvelope(body, [alice]);
     const aliased = (id: string) => (id === alice.keyId || id === 'alias' ? alice.publicKey : undefined);
-    expect(verifyEnvelope(env, TYPE, aliased, { threshold: 1 }).keyIds).toEqual([alice.keyId]);
+    expect(verifyBoth(env, TYPE, aliased, { threshold: 1 }).keyIds).toEqual([alice.keyId]);
     const twice = {
       ...env,
       signatures: [env.signatures[0], { keyid: 'alias', sig: env.signatures[0]?.sig }] as never,
     };
     // 'alias' does not name alice's key (keyIdFor), so it is skipped as unknown: still only one signer
-    expect(code(() => verifyEnvelope(twice, TYPE, aliased, { threshold: 2 }))).toBe(
-      'ENVELOPE_THRESHOLD_NOT_MET',
-    );
+    expect(code(() => verifyBoth(twice, TYPE, aliased, { threshold: 2 }))).toBe('ENVELOPE_THRESHOLD_NOT_MET');
+  });
+});
+
+describe('verifyEnvelope answers every input with a result', () => {
+  it('never throws on its input: junk is a failure with the code openVerifiedEnvelope throws', () => {
+    const env = signEnvelope(body, [alice]);
+    const junk: unknown[] = [
+      null,
+      undefined,
+      0,
+      'x',
+      [],
+      {},
+      { ...env, type: 7 },
+      { ...env, payload: null },
+      { ...env, signatures: null },
+      { ...env, signatures: [null] },
+      { ...env, signatures: [{ keyid: 1, sig: 2 }] },
+      { ...env, extra: true },
+    ];
+    for (const input of junk) {
+      const check = verifyEnvelope(input, TYPE, lookup);
+      expect(check.ok).toBe(false);
+      expect(code(() => verifyBoth(input, TYPE, lookup))).toBe(check.ok ? undefined : check.code);
+    }
+  });
+
+  it('a verified answer carries the body, the signed bytes and the signers', () => {
+    const check = verifyEnvelope(signEnvelope(body, [alice, bob]), TYPE, lookup);
+    expect(check).toMatchObject({ ok: true, body, keyIds: [alice.keyId, bob.keyId] });
+    expect(check.ok && check.payload).toEqual(canonicalBytes(body));
+  });
+
+  it("an exception thrown by the caller's key lookup propagates (not an input)", () => {
+    const env = signEnvelope(body, [alice]);
+    const broken = () => {
+      throw new Error('key store down');
+    };
+    expect(() => verifyEnvelope(env, TYPE, broken)).toThrow('key store down');
+    expect(() => openVerifiedEnvelope(env, TYPE, broken)).toThrow('key store down');
   });
 });

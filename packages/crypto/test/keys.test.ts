@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   CryptoError,
+  canonicalBytes,
   createKeyRing,
   createSigner,
-  createVerifier,
   exportPrivateKeyJwk,
   exportPrivateKeyPem,
   exportPrivateKeyPkcs8,
@@ -24,8 +24,11 @@ import {
   keyIdFor,
   keyPairFromSeed,
   nobleBackend,
+  preAuthEncoding,
+  signEnvelope,
   toBase64Url,
   toHex,
+  verifyEnvelope,
 } from '../src/index.ts';
 
 const ED = new URL('../../../../shared/testdata/ed25519/', import.meta.url);
@@ -192,11 +195,10 @@ describe('key formats', () => {
   });
 });
 
-describe('key ring and verifier', () => {
+describe('key ring', () => {
   const a = createSigner(new Uint8Array(32).fill(1));
   const b = createSigner(new Uint8Array(32).fill(2), nobleBackend);
   const ring = createKeyRing([a.publicKey, b.publicKey]);
-  const msg = new TextEncoder().encode('ring');
 
   it('indexes keys by keyIdFor and returns copies', () => {
     expect(ring.keyIds()).toEqual([a.keyId, b.keyId]);
@@ -208,18 +210,35 @@ describe('key ring and verifier', () => {
     expect(keyIdFor(b.publicKey)).toBe(b.keyId);
   });
 
-  it('verifies by key id, with either backend', () => {
-    for (const verifier of [createVerifier(ring), createVerifier(ring, nobleBackend)]) {
-      expect(verifier.verify(a.keyId, msg, a.sign(msg))).toBe(true);
-      expect(verifier.verify(b.keyId, msg, b.sign(msg))).toBe(true);
-      expect(verifier.verify(a.keyId, msg, b.sign(msg))).toBe(false);
-      expect(verifier.verify('ed25519:nope', msg, a.sign(msg))).toBe(false);
+  it('resolves envelope signers by key id, with either backend', () => {
+    const env = signEnvelope({ type: 'helm.ring.v1' }, [a, b]);
+    for (const backend of [undefined, nobleBackend]) {
+      expect(verifyEnvelope(env, 'helm.ring.v1', ring, { backend })).toMatchObject({
+        ok: true,
+        keyIds: [a.keyId, b.keyId],
+      });
     }
+    const stranger = createSigner(new Uint8Array(32).fill(3));
+    expect(
+      verifyEnvelope(signEnvelope({ type: 'helm.ring.v1' }, [stranger]), 'helm.ring.v1', ring),
+    ).toMatchObject({
+      ok: false,
+      code: 'ENVELOPE_KEY_UNKNOWN',
+    });
   });
 
-  it('refuses a lying ring (key id that does not name the returned key)', () => {
+  it('a lying ring (key id that does not name the returned key) verifies nothing', () => {
     const liar = { lookup: () => a.publicKey, keyIds: () => [b.keyId] };
-    expect(createVerifier(liar).verify(b.keyId, msg, a.sign(msg))).toBe(false);
+    const payload = canonicalBytes({ type: 'helm.ring.v1' });
+    const forged = {
+      type: 'helm.ring.v1',
+      payload: toBase64Url(payload),
+      signatures: [{ keyid: b.keyId, sig: toBase64Url(a.sign(preAuthEncoding('helm.ring.v1', payload))) }],
+    };
+    expect(verifyEnvelope(forged, 'helm.ring.v1', liar)).toMatchObject({
+      ok: false,
+      code: 'ENVELOPE_KEY_UNKNOWN',
+    });
   });
 
   it('rejects duplicate and invalid keys', () => {

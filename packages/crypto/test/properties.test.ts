@@ -10,8 +10,8 @@ import {
   nodeBackend,
   parseStrictJson,
   signEnvelope,
-  verifyEnvelope,
 } from '../src/index.ts';
+import { verifyBoth } from './verify-both.ts';
 
 /** Independent, naive RFC 8785 reference: sorted UTF-16 keys, JSON.stringify for leaves. */
 function reference(value: unknown): string {
@@ -261,7 +261,7 @@ describe('Ed25519 backend agreement and tamper detection', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), json, { maxKeys: 6 }), (fields) => {
         const body = { ...JSON.parse(JSON.stringify(fields)), type: 'helm.prop.v1' };
-        const verified = verifyEnvelope(signEnvelope(body, [signer]), 'helm.prop.v1', lookup);
+        const verified = verifyBoth(signEnvelope(body, [signer]), 'helm.prop.v1', lookup);
         expect(canonicalize(verified.body)).toBe(canonicalize(body));
       }),
       { numRuns: 100 },

@@ -21,7 +21,13 @@ import {
 import { buildEvidencePack, verifyEvidencePack, verifyEvidencePackFile } from '@helm/evidencepack';
 import { ProofGraph } from '@helm/proofgraph';
 import { ReceiptChain } from '@helm/receipts';
-import { createGenesisEvent, exportTrustSnapshot, TrustRegistry, trustEventDigest } from '@helm/trust';
+import {
+  commitTrustEvent,
+  createGenesisEvent,
+  exportTrustSnapshot,
+  TrustRegistry,
+  trustEventDigest,
+} from '@helm/trust';
 
 /**
  * This process's peak RSS: VmHWM of /proc/self/status (its own address space). Not
@@ -73,8 +79,12 @@ const genesis = createGenesisEvent({ registry: 'bench', rootKeys: [root.publicKe
   root,
 ]);
 const registry = TrustRegistry.fromGenesis(genesis);
-registry.commit({ kind: 'key_publish', publicKey: executor.publicKey, roles: ['executor'] }, [root]);
-registry.commit({ kind: 'key_publish', publicKey: guardian.publicKey, roles: ['guardian'] }, [root]);
+commitTrustEvent(registry, { kind: 'key_publish', publicKey: executor.publicKey, roles: ['executor'] }, [
+  root,
+]);
+commitTrustEvent(registry, { kind: 'key_publish', publicKey: guardian.publicKey, roles: ['guardian'] }, [
+  root,
+]);
 
 const t0 = performance.now();
 const chain = new ReceiptChain({ signer: executor, chainId: 'bench' });
@@ -176,7 +186,7 @@ const jobs = envelopes.flatMap((e) =>
 );
 const tb = performance.now();
 let bad = 0;
-for (const j of jobs) if (!verifyEd25519(j.key, j.msg, j.sig)) bad++;
+for (const j of jobs) if (!verifyEd25519(j.key, j.msg, j.sig).ok) bad++;
 const bareMs = performance.now() - tb;
 if (bad) throw new Error(`${bad} bare verifications failed`);
 

@@ -19,7 +19,14 @@ import {
   type SignedEnvelope,
   TRUST_SNAPSHOT_TYPE,
 } from '@helm/contracts';
-import { bytesEqual, canonicalBytes, digest, parseStrictJson, toHex, verifyEnvelope } from '@helm/crypto';
+import {
+  bytesEqual,
+  canonicalBytes,
+  digest,
+  openVerifiedEnvelope,
+  parseStrictJson,
+  toHex,
+} from '@helm/crypto';
 import { type EnvelopeVerdict, ReceiptVerifyPool } from '@helm/parallel-verify';
 import { logLeafHash, MerkleFrontier, verifyCondensedHistory } from '@helm/proofgraph';
 import {
@@ -266,7 +273,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  */
 function manifestSignatureCheck(envelope: SignedEnvelope, type: string, registry: TrustRegistry): Check {
   try {
-    const v = verifyEnvelope(envelope, type, registry.lookupFor('executor', registry.seq));
+    const v = openVerifiedEnvelope(envelope, type, registry.lookupFor('executor', registry.seq));
     return {
       code: 'MANIFEST_SIGNATURE',
       status: 'PASS',
@@ -1106,9 +1113,9 @@ function* verifyChecks(
             if (signatureVerdicts.length > 2 * pool.size)
               yield signatureVerdicts[signatureVerdicts.length - 2 * pool.size - 1] as Promise<unknown>;
           }
-        } else verifyEnvelope(env, DECISION_TYPE, guardianKeys);
+        } else openVerifiedEnvelope(env, DECISION_TYPE, guardianKeys);
         for (const seq of seqs.slice(1))
-          verifyEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', seq));
+          openVerifiedEnvelope(env, DECISION_TYPE, registry.lookupFor('guardian', seq));
         for (const receipt of named) {
           const at = `receipt at Lamport ${receipt.lamport}`;
           if (receipt.args_hash !== null && receipt.args_hash !== body.args_hash)
@@ -1809,7 +1816,7 @@ function isAdminReceipt(b: Record<string, unknown>, recorded: unknown, registry:
     if (digest(canonicalBytes(event)) !== b.decision_id) return false;
     if (!Array.isArray(event?.signatures) || event.signatures.length !== 1) return false;
     if (event.signatures[0]?.keyid !== b.principal) return false;
-    const body = verifyEnvelope(
+    const body = openVerifiedEnvelope(
       event,
       GOVERNANCE_EVENT_TYPE,
       registry.lookupFor(GOVERNANCE_ACTION_ROLES[action], seq),

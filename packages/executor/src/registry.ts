@@ -3,7 +3,8 @@
 // frozen copy made from the canonical bytes, so mutating the caller's object changes nothing. A tool
 // whose advertised descriptor later differs from the pinned one is denied (TOOL_DESCRIPTOR_CHANGED)
 // until an operator re-pins it with the digest they reviewed.
-import { type ToolDescriptor, toolDescriptorSchema } from '@helm/contracts/tool';
+import { toolDescriptorSchema } from '@helm/contracts/schemas';
+import type { ToolDescriptor } from '@helm/contracts/tool';
 import { canonicalDigest } from '@helm/crypto/digests';
 import { digestText } from '@helm/crypto/hash';
 import { canonicalize } from '@helm/crypto/jcs';

@@ -2,7 +2,7 @@
 // deterministic keys (seeded) and real signed policies. Afterwards the receipt chain and the
 // ProofGraph are verified offline with nothing but public keys.
 import type { DecisionRecord, ReceiptBody } from '@helm/contracts';
-import { verifyEnvelope } from '@helm/crypto';
+import { openVerifiedEnvelope } from '@helm/crypto';
 import { pkceChallenge } from '@helm/guardian';
 import { RECEIPT_NODE_KIND, validateGraph } from '@helm/proofgraph';
 import { RECEIPT_SIGNER_ROLE, verifyReceipt, verifyReceiptChain } from '@helm/receipts';
@@ -253,7 +253,7 @@ describe('end to end: governed session with real guardian, receipts, proofgraph'
       issued
         .filter((r) => r.decision !== null)
         .map((r) => {
-          const v = verifyEnvelope<DecisionRecord & { type: string }>(
+          const v = openVerifiedEnvelope<DecisionRecord & { type: string }>(
             r.decision!,
             'helm.decision.v1',
             (id) => (id === guardianKey.keyId ? guardianKey.publicKey : undefined),

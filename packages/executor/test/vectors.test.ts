@@ -2,7 +2,7 @@
 // checks it against the published text (so the pages can never drift from the code).
 import { readFileSync } from 'node:fs';
 import type { ToolDescriptor } from '@helm/contracts';
-import { canonicalize, createSigner, digest, toHex, verifyEnvelope } from '@helm/crypto';
+import { canonicalize, createSigner, digest, openVerifiedEnvelope, toHex } from '@helm/crypto';
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
 import { describe, expect, it } from 'vitest';
 import {
@@ -116,7 +116,7 @@ describe('docs/spec/pipeline.md vectors', () => {
     });
     expect(r.decision_id).toBe(v.denial_decision_id);
     expect(JSON.stringify(r.receipt)).toBe(v.receipt_envelope);
-    const verified = verifyEnvelope(r.receipt!, 'helm.receipt.v1', (id) =>
+    const verified = openVerifiedEnvelope(r.receipt!, 'helm.receipt.v1', (id) =>
       id === signer.keyId ? signer.publicKey : undefined,
     );
     expect(new TextDecoder().decode(verified.payload)).toBe(v.receipt_payload_jcs);

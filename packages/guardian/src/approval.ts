@@ -17,15 +17,14 @@ import {
   APPROVAL_TYPE,
   type ApprovalChallenge,
   type ApprovalStatement,
-  approvalChallengeSchema,
-  approvalStatementSchema,
 } from '@helm/contracts/approval';
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import type { ApprovalRequirement } from '@helm/contracts/policy';
+import { approvalChallengeSchema, approvalStatementSchema } from '@helm/contracts/schemas';
 import { canonicalDigest } from '@helm/crypto/digests';
 import type { Signer } from '@helm/crypto/ed25519';
 import { fromBase64Url } from '@helm/crypto/encoding';
-import { type EnvelopeBody, verifyEnvelope } from '@helm/crypto/envelope';
+import { type EnvelopeBody, openVerifiedEnvelope } from '@helm/crypto/envelope';
 import { signEnvelope } from '@helm/crypto/envelope-sign';
 import { digest } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
@@ -385,7 +384,7 @@ export class ApprovalCeremonies {
     }
     let challenge: ApprovalChallenge;
     try {
-      challenge = verifyEnvelope(envelope, APPROVAL_CHALLENGE_TYPE, (id) =>
+      challenge = openVerifiedEnvelope(envelope, APPROVAL_CHALLENGE_TYPE, (id) =>
         id === signer.keyId ? signer.publicKey : undefined,
       ).body as unknown as ApprovalChallenge;
     } catch {
@@ -490,8 +489,9 @@ export class ApprovalCeremonies {
       throw this.reject('APPROVAL_INVALID', c.challenge_id, 'key authorization answer is malformed');
     let statement: ApprovalStatement;
     try {
-      statement = verifyEnvelope(envelope, APPROVAL_TYPE, (id) => (id === keyId ? publicKey : undefined))
-        .body as unknown as ApprovalStatement;
+      statement = openVerifiedEnvelope(envelope, APPROVAL_TYPE, (id) =>
+        id === keyId ? publicKey : undefined,
+      ).body as unknown as ApprovalStatement;
     } catch {
       throw this.reject('APPROVAL_INVALID', c.challenge_id, 'signature does not verify');
     }

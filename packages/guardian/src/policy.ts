@@ -14,7 +14,7 @@ import {
   type PolicyRule,
   type PolicyWhen,
 } from '@helm/contracts/policy';
-import { type PublicKeyLookup, verifyEnvelope } from '@helm/crypto/envelope';
+import { openVerifiedEnvelope, type PublicKeyLookup } from '@helm/crypto/envelope';
 import { digest } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
 import { GuardianError } from './errors.js';
@@ -417,7 +417,7 @@ export function loadBundle(
 ): PolicyBundle {
   let body: unknown;
   try {
-    body = verifyEnvelope(envelope, POLICY_BUNDLE_TYPE, trustedKeys).body;
+    body = openVerifiedEnvelope(envelope, POLICY_BUNDLE_TYPE, trustedKeys).body;
   } catch (error) {
     const code = (error as { code?: string }).code ?? 'UNKNOWN';
     throw invalid(`P1 bundle signature/envelope rejected (${code})`);

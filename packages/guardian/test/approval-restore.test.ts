@@ -2,7 +2,7 @@
 // taken over only from an envelope this guardian's own key signed, with consistent fields; closing
 // it (denied, expired, consumed) makes it unusable. I-APPROVAL-1 holds across the restore.
 import type { ApprovalChallenge, SignedEnvelope } from '@helm/contracts';
-import { type Signer, signEnvelope, verifyEnvelope } from '@helm/crypto';
+import { openVerifiedEnvelope, type Signer, signEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import type { GuardianError } from '../src/index.ts';
 import { approverSigners, guardianSigner, harness, outsiderSigner, request } from './fixtures.ts';
@@ -39,7 +39,7 @@ function opened() {
   const a = harness();
   const first = a.guardian.evaluate(deploy());
   const envelope = first.challenge as SignedEnvelope;
-  const challenge = verifyEnvelope<ApprovalChallenge & { type: string }>(
+  const challenge = openVerifiedEnvelope<ApprovalChallenge & { type: string }>(
     envelope,
     'helm.approval.challenge.v1',
     a.guardian.publicKeys,

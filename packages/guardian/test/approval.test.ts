@@ -1,7 +1,7 @@
 // Approval ceremonies: quorum of distinct verified approvers, timelock, expiry, rate limits,
 // emergency override, single-use grants — and the adversarial list.
 import type { ApprovalChallenge, DecisionRecord, SignedEnvelope } from '@helm/contracts';
-import { type Signer, signEnvelope, verifyEnvelope } from '@helm/crypto';
+import { openVerifiedEnvelope, type Signer, signEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import { type GrantUse, type GuardianError, intentHash } from '../src/index.ts';
 import { approverSigners, guardianSigner, harness, outsiderSigner, request } from './fixtures.ts';
@@ -59,7 +59,7 @@ function code(fn: () => unknown): string | undefined {
 function escalate(h = harness()) {
   const first = h.guardian.evaluate(deploy());
   expect(first.record.verdict).toBe('ESCALATE');
-  const challenge = verifyEnvelope<ApprovalChallenge & { type: string }>(
+  const challenge = openVerifiedEnvelope<ApprovalChallenge & { type: string }>(
     first.challenge!,
     'helm.approval.challenge.v1',
     h.guardian.publicKeys,
@@ -99,7 +99,11 @@ describe('approval ceremonies', () => {
     expect(ok.record.approval_challenge_id).toBe(challenge.challenge_id);
     expect(ok.record.expires_at_ms).toBe(ok.record.decided_at_ms + 30_000);
     expect(ok.record.decided_at_ms).toBe(challenge.not_before_ms);
-    const signed = verifyEnvelope<DecisionRecord>(ok.decision, 'helm.decision.v1', guardian.publicKeys).body;
+    const signed = openVerifiedEnvelope<DecisionRecord>(
+      ok.decision,
+      'helm.decision.v1',
+      guardian.publicKeys,
+    ).body;
     expect(signed).toStrictEqual(ok.record);
     expect(signed.approval_grant_id).toBe(challenge.challenge_id);
     expect(use(challenge).effect_digest).toBe(ok.record.effect_digest);

@@ -1,7 +1,7 @@
 // Signed decisions (an ALLOW decision is the AuthorizedExecutionIntent): signatures, schemas,
 // content-derived ids, expiry and grant fields, one-pass id signing, determinism (replay).
 import { DECISION_TYPE, decisionSchema, REASON_CODES } from '@helm/contracts';
-import { canonicalBytes, digest, fromBase64Url, signEnvelope, verifyEnvelope } from '@helm/crypto';
+import { canonicalBytes, digest, fromBase64Url, openVerifiedEnvelope, signEnvelope } from '@helm/crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,7 +22,7 @@ function withoutId<T extends object>(o: T, id: keyof T): Omit<T, typeof id> {
 }
 
 function checkEvaluation(g: Guardian, e: Evaluation): void {
-  const verified = verifyEnvelope(e.decision, DECISION_TYPE, g.publicKeys);
+  const verified = openVerifiedEnvelope(e.decision, DECISION_TYPE, g.publicKeys);
   expect(verified.body).toEqual(e.record);
   expect(validDecision(e.record), JSON.stringify(validDecision.errors)).toBe(true);
   expect(e.record.decision_id).toBe(digest(canonicalBytes(withoutId(e.record, 'decision_id'))));
@@ -82,9 +82,9 @@ describe('signed decisions', () => {
     const e = guardian.evaluate(request({ resource: '/data/secret/x' }));
     const allowBody = { ...e.record, verdict: 'ALLOW', reason_code: 'ALLOW' };
     const forged = { ...e.decision, payload: Buffer.from(canonicalBytes(allowBody)).toString('base64url') };
-    expect(() => verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys)).toThrow();
-    expect(() => verifyEnvelope(e.decision, 'helm.intent.v1', guardian.publicKeys)).toThrow();
-    expect(() => verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys)).toThrow();
+    expect(() => openVerifiedEnvelope(forged, DECISION_TYPE, guardian.publicKeys)).toThrow();
+    expect(() => openVerifiedEnvelope(e.decision, 'helm.intent.v1', guardian.publicKeys)).toThrow();
+    expect(() => openVerifiedEnvelope(forged, DECISION_TYPE, guardian.publicKeys)).toThrow();
   });
 
   it('replay: the same request against the same state reproduces the same bytes', () => {
@@ -197,8 +197,8 @@ describe('the ALLOW decision is the execution authorization', () => {
       expect(() => env.signatures.push({ sig: 'AAAA' })).toThrow(TypeError);
       expect(JSON.stringify(e.decision)).toBe(original);
       // still verifies on both paths, to the same body
-      const full = verifyEnvelope(e.decision, DECISION_TYPE, guardian.publicKeys);
-      const fast = verifyEnvelope(e.decision, DECISION_TYPE, guardian.publicKeys);
+      const full = openVerifiedEnvelope(e.decision, DECISION_TYPE, guardian.publicKeys);
+      const fast = openVerifiedEnvelope(e.decision, DECISION_TYPE, guardian.publicKeys);
       expect(fast.body).toStrictEqual(full.body);
       expect(fast.keyIds).toEqual(full.keyIds);
       expect(full.body).toStrictEqual(e.record);
@@ -209,14 +209,14 @@ describe('the ALLOW decision is the execution authorization', () => {
     const { guardian } = harness();
     const e = guardian.evaluate(request());
     const copy = JSON.parse(JSON.stringify(e.decision));
-    expect(verifyEnvelope(copy, DECISION_TYPE, guardian.publicKeys).body).toStrictEqual(e.record);
+    expect(openVerifiedEnvelope(copy, DECISION_TYPE, guardian.publicKeys).body).toStrictEqual(e.record);
     const wrongKey = (id: string) => (id === guardianSigner.keyId ? outsiderSigner.publicKey : undefined);
-    expect(() => verifyEnvelope(e.decision, DECISION_TYPE, wrongKey)).toThrow();
-    expect(() => verifyEnvelope(e.decision, DECISION_TYPE, () => undefined)).toThrow();
+    expect(() => openVerifiedEnvelope(e.decision, DECISION_TYPE, wrongKey)).toThrow();
+    expect(() => openVerifiedEnvelope(e.decision, DECISION_TYPE, () => undefined)).toThrow();
     const forged = {
       ...copy,
       payload: Buffer.from(canonicalBytes({ ...e.record, tool: 'bank' })).toString('base64url'),
     };
-    expect(() => verifyEnvelope(forged, DECISION_TYPE, guardian.publicKeys)).toThrow();
+    expect(() => openVerifiedEnvelope(forged, DECISION_TYPE, guardian.publicKeys)).toThrow();
   });
 });

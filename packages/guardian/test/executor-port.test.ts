@@ -1,6 +1,6 @@
 // The executor-facing port: evaluateCall (destination from the pinned descriptor), grants, budgets.
 import { DECISION_TYPE, type DecisionRecord } from '@helm/contracts';
-import { canonicalBytes, digest, verifyEnvelope } from '@helm/crypto';
+import { canonicalBytes, digest, openVerifiedEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import { FINGERPRINT, harness, request } from './fixtures.ts';
 
@@ -57,7 +57,11 @@ describe('executor port', () => {
     expect(port.evaluate(call({ context: null })).record.reason_code).toBe('GATE_CONTEXT_MISMATCH');
     expect(port.policyHash()).toBe(guardian.policyStack!.stackHash);
     // the executor verifies the signed ALLOW decision itself: it carries the authorization fields
-    const decision = verifyEnvelope<DecisionRecord>(ok.decision, DECISION_TYPE, guardian.publicKeys).body;
+    const decision = openVerifiedEnvelope<DecisionRecord>(
+      ok.decision,
+      DECISION_TYPE,
+      guardian.publicKeys,
+    ).body;
     expect(decision).toStrictEqual(ok.record);
     expect(decision.verdict).toBe('ALLOW');
     expect(decision.effect_digest).toBe(digest(canonicalBytes(ok.effect)));

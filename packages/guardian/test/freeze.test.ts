@@ -1,5 +1,5 @@
 // Gate 0: the kill switch, and its signed, hash-linked event log.
-import { verifyEnvelope } from '@helm/crypto';
+import { openVerifiedEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import { FREEZE_EVENT_TYPE, type FreezeEvent } from '../src/index.ts';
 import { harness, request } from './fixtures.ts';
@@ -12,8 +12,10 @@ describe('freeze switch', () => {
     const e1 = sw.freeze('ops@example', 'suspicious activity');
     clock.advance(10);
     const e2 = sw.unfreeze('ops@example', 'cleared');
-    const b1 = verifyEnvelope(e1, FREEZE_EVENT_TYPE, guardian.publicKeys).body as unknown as FreezeEvent;
-    const b2 = verifyEnvelope(e2, FREEZE_EVENT_TYPE, guardian.publicKeys).body as unknown as FreezeEvent;
+    const b1 = openVerifiedEnvelope(e1, FREEZE_EVENT_TYPE, guardian.publicKeys)
+      .body as unknown as FreezeEvent;
+    const b2 = openVerifiedEnvelope(e2, FREEZE_EVENT_TYPE, guardian.publicKeys)
+      .body as unknown as FreezeEvent;
     expect(b1).toMatchObject({ action: 'freeze', seq: 0, prev: null });
     expect(b2).toMatchObject({ action: 'unfreeze', seq: 1, prev: b1.event_id });
     expect(sw.events()).toEqual([e1, e2]);

@@ -19,11 +19,11 @@ import {
 import {
   canonicalBytes,
   fromBase64Url,
+  openVerifiedEnvelope,
   preAuthEncoding,
   sha256Hex,
   signEnvelope,
   toHex,
-  verifyEnvelope,
 } from '@helm/crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
@@ -79,8 +79,11 @@ function generate() {
       args: { target: 'prod' },
     }),
   );
-  const challenge = verifyEnvelope(escalate.challenge!, 'helm.approval.challenge.v1', h.guardian.publicKeys)
-    .body as unknown as ApprovalChallenge;
+  const challenge = openVerifiedEnvelope(
+    escalate.challenge!,
+    'helm.approval.challenge.v1',
+    h.guardian.publicKeys,
+  ).body as unknown as ApprovalChallenge;
   const approval = signEnvelope(
     {
       type: 'helm.approval.v1',

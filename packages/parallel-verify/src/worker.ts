@@ -3,7 +3,7 @@
 // it directly from src in tests).
 import { parentPort } from 'node:worker_threads';
 import type { SignedEnvelope } from '@helm/contracts';
-import { verifyEnvelope } from '@helm/crypto';
+import { openVerifiedEnvelope } from '@helm/crypto';
 import { verifyReceiptSignatures } from '@helm/receipts';
 import type {
   EnvelopeTask,
@@ -31,7 +31,7 @@ function verifyEnvelopes(task: EnvelopeTask): EnvelopeTaskResult {
   for (const [envelope, pairs] of task.items) {
     const keys = new Map(pairs);
     try {
-      verifyEnvelope(envelope as SignedEnvelope, task.type, (keyid) => keys.get(keyid));
+      openVerifiedEnvelope(envelope as SignedEnvelope, task.type, (keyid) => keys.get(keyid));
       verdicts.push(null);
     } catch (e) {
       const code = (e as { code?: unknown }).code;

@@ -1,5 +1,5 @@
 import type { SignedEnvelope } from '@helm/contracts';
-import { type CryptoError, createSigner, signEnvelope, verifyEnvelope } from '@helm/crypto';
+import { type CryptoError, createSigner, openVerifiedEnvelope, signEnvelope } from '@helm/crypto';
 import { ReceiptChain, type ReceiptInput, verifyReceiptChain, verifyReceiptSignatures } from '@helm/receipts';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -263,7 +263,7 @@ describe('packSlice', () => {
     );
     const serial = items.map(([e]) => {
       try {
-        verifyEnvelope(e, type, lookup);
+        openVerifiedEnvelope(e, type, lookup);
         return null;
       } catch (error) {
         return (error as CryptoError).code;

@@ -1,6 +1,6 @@
 // Signed checkpoints `helm.checkpoint.v1` (normative: docs/spec/checkpoint.md): a signed RFC 9162
 // tree head over an append-only log, chained to its predecessor, and the check that a later
-// checkpoint extends an earlier one.
+// checkpoint extends an earlier one. Signing is checkpoint-sign.ts, off the verify path.
 import {
   CHECKPOINT_FIELDS,
   CHECKPOINT_GENESIS_HASH,
@@ -9,34 +9,19 @@ import {
 } from '@helm/contracts/checkpoint';
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import { CHAIN_ID_PATTERN } from '@helm/contracts/receipt';
-import { isKeyId, type Signer, verifyEd25519 } from '@helm/crypto/ed25519';
-import { signEnvelope } from '@helm/crypto/envelope-sign';
-import { digestBytes, digestOfRaw, isDigest } from '@helm/crypto/hash';
+import { isKeyId, verifyEd25519 } from '@helm/crypto/ed25519';
+import { digestBytes, isDigest } from '@helm/crypto/hash';
 import { isSafeInt } from '@helm/crypto/json';
-import { ProofGraphError } from './errors.js';
 import { fieldsProblem, openSingleSigned } from './internal/envelope.js';
 import { envelopeHash } from './internal/envelope-hash.js';
 import { CHECKPOINT_SIGNER_ROLE, type KeyLookup } from './keys.js';
-import { verifyConsistency } from './merkle.js';
+import { verifyConsistency } from './merkle-verify.js';
 
 export interface SignedCheckpoint {
   readonly envelope: SignedEnvelope;
   readonly body: CheckpointBody;
   /** Checkpoint hash: digest of the canonical envelope. */
   readonly hash: string;
-}
-
-export interface CheckpointInput {
-  readonly log_id: string;
-  readonly tree_size: number;
-  /** Raw 32-byte RFC 9162 root. */
-  readonly root: Uint8Array;
-  readonly lamport_from: number;
-  readonly lamport_to: number;
-  readonly anchor_required: boolean;
-  readonly issued_at_ms: number;
-  /** The previous checkpoint of this log (none for the first). */
-  readonly prev?: SignedCheckpoint;
 }
 
 const LOG_ID = new RegExp(CHAIN_ID_PATTERN);
@@ -64,32 +49,6 @@ export function checkpointBodyProblem(body: Record<string, unknown>): string | u
   return undefined;
 }
 
-/** Build and sign a checkpoint. Deterministic. */
-export function signCheckpoint(input: CheckpointInput, signer: Signer): SignedCheckpoint {
-  if (input.root.length !== 32)
-    throw new ProofGraphError('CHECKPOINT_INPUT_INVALID', 'root must be 32 bytes');
-  const body = {
-    type: CHECKPOINT_TYPE,
-    log_id: input.log_id,
-    tree_size: input.tree_size,
-    root_hash: digestOfRaw(input.root),
-    lamport_from: input.lamport_from,
-    lamport_to: input.lamport_to,
-    prev_checkpoint_hash: input.prev ? input.prev.hash : CHECKPOINT_GENESIS_HASH,
-    prev_tree_size: input.prev ? input.prev.body.tree_size : 0,
-    anchor_required: input.anchor_required,
-    keyid: signer.keyId,
-    issued_at_ms: input.issued_at_ms,
-  } satisfies CheckpointBody;
-  const problem = checkpointBodyProblem(body);
-  if (problem) throw new ProofGraphError('CHECKPOINT_INPUT_INVALID', problem);
-  if (input.prev && input.prev.body.log_id !== input.log_id) {
-    throw new ProofGraphError('CHECKPOINT_INPUT_INVALID', 'previous checkpoint is of another log');
-  }
-  const envelope = signEnvelope(body, [signer]);
-  return { envelope, body, hash: envelopeHash(envelope) };
-}
-
 export type CheckpointVerifyCode =
   | 'MALFORMED'
   | 'KEYID_MISMATCH'
@@ -109,7 +68,7 @@ export type CheckpointCheck =
  *
  * @example
  * ```ts
- * import { verifyCheckpoint } from '@helm/proofgraph';
+ * import { verifyCheckpoint } from '@helm/proofgraph/verify';
  *
  * declare const envelope: unknown;
  * declare const keys: (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
@@ -126,7 +85,7 @@ export function verifyCheckpoint(envelope: unknown, keys: KeyLookup): Checkpoint
   if (body.keyid !== decoded.keyid) return { ok: false, code: 'KEYID_MISMATCH', message: 'keyid differs' };
   const key = keys(body.keyid, CHECKPOINT_SIGNER_ROLE, body.lamport_to);
   if (!key) return { ok: false, code: 'KEY_UNKNOWN', message: `no checkpoint key ${body.keyid}` };
-  if (!verifyEd25519(key, decoded.pae, decoded.sig)) {
+  if (!verifyEd25519(key, decoded.pae, decoded.sig).ok) {
     return { ok: false, code: 'SIGNATURE_INVALID', message: 'checkpoint signature does not verify' };
   }
   const env = envelope as SignedEnvelope;
@@ -168,7 +127,7 @@ export function verifyCheckpointExtension(
   const root2 = digestBytes(newer.body.root_hash) as Uint8Array;
   if (
     hashes.some((h) => h === undefined) ||
-    !verifyConsistency(older.body.tree_size, newer.body.tree_size, root1, root2, hashes as Uint8Array[])
+    !verifyConsistency(older.body.tree_size, newer.body.tree_size, root1, root2, hashes as Uint8Array[]).ok
   ) {
     return { ok: false, code: 'CONSISTENCY_INVALID', message: 'consistency proof does not verify' };
   }

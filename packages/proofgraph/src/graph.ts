@@ -3,7 +3,8 @@
 // Independent sessions form branches; a merge node has several parents.
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import type { Signer } from '@helm/crypto/ed25519';
-import { type NodeInput, type SignedNode, signNode } from './node.js';
+import type { SignedNode } from './node.js';
+import { type NodeInput, signNode } from './node-sign.js';
 import { type ReceiptNodeFields, receiptNode } from './receipt-node.js';
 import { InMemoryNodeStore, type NodeStore } from './store.js';
 

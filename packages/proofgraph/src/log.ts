@@ -1,45 +1,17 @@
 // A checkpointed append-only log: a frontier for roots (O(log n) memory) plus a leaf-hash store for
 // proofs. Every entry becomes the leaf `helm.log_leaf.v1` (docs/spec/condensed-entry.md).
-import { LOG_GENESIS_PREV_HASH, LOG_LEAF_TYPE } from '@helm/contracts/condensed';
-import { RISK_TIERS, type RiskTier } from '@helm/contracts/effect';
+import { LOG_GENESIS_PREV_HASH } from '@helm/contracts/condensed';
+import { RISK_TIERS } from '@helm/contracts/effect';
 import type { Signer } from '@helm/crypto/ed25519';
 import { digestOfRaw, isDigest } from '@helm/crypto/hash';
-import { canonicalBytes } from '@helm/crypto/jcs';
 import { isSafeInt } from '@helm/crypto/json';
-import { type SignedCheckpoint, signCheckpoint } from './checkpoint.js';
+import type { SignedCheckpoint } from './checkpoint.js';
+import { signCheckpoint } from './checkpoint-sign.js';
 import { ProofGraphError } from './errors.js';
 import { MerkleFrontier } from './frontier.js';
-import { hashLeaf } from './internal/hashing.js';
 import { InMemoryLeafHashStore, type LeafHashStore } from './leaf-store.js';
+import { type LogEntry, logLeafHash } from './log-leaf.js';
 import { consistencyProof, inclusionProof } from './merkle.js';
-
-export interface LogEntry {
-  /** Receipt hash or node hash of the entry. */
-  readonly entry_hash: string;
-  readonly lamport: number;
-  readonly risk_tier: RiskTier;
-}
-
-/** A log entry at its position: with the entry hash of the previous leaf. */
-export interface LogLeafFields extends LogEntry {
-  readonly prev_hash: string;
-}
-
-/** canonicalBytes({type: 'helm.log_leaf.v1', lamport, entry_hash, prev_hash, risk_tier}). */
-export function logLeafData(leaf: LogLeafFields): Uint8Array {
-  return canonicalBytes({
-    type: LOG_LEAF_TYPE,
-    lamport: leaf.lamport,
-    entry_hash: leaf.entry_hash,
-    prev_hash: leaf.prev_hash,
-    risk_tier: leaf.risk_tier,
-  });
-}
-
-/** RFC 9162 leaf hash of a log leaf. */
-export function logLeafHash(leaf: LogLeafFields): Uint8Array {
-  return hashLeaf(logLeafData(leaf));
-}
 
 export interface MerkleLogOptions {
   readonly logId: string;

@@ -1,9 +1,9 @@
 // RFC 9162 (RFC 6962) Merkle tree hashes, inclusion and consistency proofs (normative:
-// docs/spec/merkle.md). Hashes are raw 32-byte SHA-256 values.
-import { bytesEqual } from '@helm/crypto/encoding';
+// docs/spec/merkle.md): hashes, roots and proof construction. Hashes are raw 32-byte SHA-256 values.
+// Proof verification is merkle-verify.ts.
 import { sha256 } from '@helm/crypto/hash';
 import { ProofGraphError } from './errors.js';
-import { half, hashChildren, hashLeaf, isOdd, splitPoint } from './internal/hashing.js';
+import { hashChildren, hashLeaf, log2IfPowerOfTwo, splitPoint } from './internal/hashing.js';
 
 /** RFC 9162 leaf hash: SHA-256(0x00 || leaf data). */
 export function merkleLeafHash(data: Uint8Array): Uint8Array {
@@ -38,12 +38,6 @@ export function leafHashSource(hashes: readonly Uint8Array[]): LeafHashSource {
     size: hashes.length,
     leafHash: (i) => hashes[i] as Uint8Array,
   };
-}
-
-function log2IfPowerOfTwo(n: number): number {
-  let level = 0;
-  while (2 ** level < n) level++;
-  return 2 ** level === n ? level : -1;
 }
 
 /** MTH(D[start:end]) for 0 ≤ start < end ≤ size. */
@@ -125,99 +119,4 @@ export function consistencyProof(source: LeafHashSource, size1: number, size2: n
     }
   }
   return proof.reverse();
-}
-
-function all32(hashes: readonly Uint8Array[]): boolean {
-  for (const h of hashes) if (h.length !== 32) return false;
-  return true;
-}
-
-/**
- * RFC 9162 §2.1.3.2: recompute the root from an inclusion proof. Returns undefined when the inputs
- * are structurally invalid (index ≥ size, a hash that is not 32 bytes, a proof of the wrong length).
- */
-export function rootFromInclusionProof(
-  index: number,
-  treeSize: number,
-  leafHash: Uint8Array,
-  proof: readonly Uint8Array[],
-): Uint8Array | undefined {
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) {
-    return undefined;
-  }
-  if (leafHash.length !== 32 || !all32(proof)) return undefined;
-  let fn = index;
-  let sn = treeSize - 1;
-  let r = leafHash;
-  for (const p of proof) {
-    if (sn === 0) return undefined;
-    if (isOdd(fn) || fn === sn) {
-      r = hashChildren(p, r);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      r = hashChildren(r, p);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  return sn === 0 ? r : undefined;
-}
-
-/** RFC 9162 §2.1.3.2 inclusion proof verification. */
-export function verifyInclusion(
-  index: number,
-  treeSize: number,
-  leafHash: Uint8Array,
-  proof: readonly Uint8Array[],
-  root: Uint8Array,
-): boolean {
-  const computed = rootFromInclusionProof(index, treeSize, leafHash, proof);
-  return computed !== undefined && bytesEqual(computed, root);
-}
-
-/**
- * RFC 9162 §2.1.4.2 consistency proof verification, with the edge-case policy of docs/spec/merkle.md:
- * size1 = 0 is rejected (even 0 → 0); size1 > size2 is rejected; equal sizes need an empty proof and
- * byte-identical roots; otherwise an empty proof is rejected and every hash must be 32 bytes.
- */
-export function verifyConsistency(
-  size1: number,
-  size2: number,
-  root1: Uint8Array,
-  root2: Uint8Array,
-  proof: readonly Uint8Array[],
-): boolean {
-  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 1 || size2 < size1)
-    return false;
-  if (size1 === size2) return proof.length === 0 && bytesEqual(root1, root2);
-  if (proof.length === 0 || root1.length !== 32 || root2.length !== 32 || !all32(proof)) return false;
-  const path = log2IfPowerOfTwo(size1) >= 0 ? [root1, ...proof] : [...proof];
-  let fn = size1 - 1;
-  let sn = size2 - 1;
-  while (isOdd(fn)) {
-    fn = half(fn);
-    sn = half(sn);
-  }
-  let fr = path[0] as Uint8Array;
-  let sr = fr;
-  for (let i = 1; i < path.length; i++) {
-    const c = path[i] as Uint8Array;
-    if (sn === 0) return false;
-    if (isOdd(fn) || fn === sn) {
-      fr = hashChildren(c, fr);
-      sr = hashChildren(c, sr);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      sr = hashChildren(sr, c);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  return sn === 0 && bytesEqual(fr, root1) && bytesEqual(sr, root2);
 }

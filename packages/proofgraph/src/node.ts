@@ -1,4 +1,5 @@
-// ProofGraph nodes `helm.node.v1` (normative: docs/spec/node.md).
+// ProofGraph nodes `helm.node.v1` (normative: docs/spec/node.md): the body rule and the verifier.
+// Signing is node-sign.ts, off the verify path.
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import {
   MAX_NODE_PARENTS,
@@ -7,13 +8,10 @@ import {
   NODE_TYPE,
   type NodeBody,
 } from '@helm/contracts/node';
-import { canonicalDigest } from '@helm/crypto/digests';
-import { isKeyId, type Signer, verifyEd25519 } from '@helm/crypto/ed25519';
-import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { isKeyId, verifyEd25519 } from '@helm/crypto/ed25519';
 import { digest, isDigest } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
 import { isSafeInt } from '@helm/crypto/json';
-import { ProofGraphError } from './errors.js';
 import { fieldsProblem, openSingleSigned } from './internal/envelope.js';
 import { envelopeHash } from './internal/envelope-hash.js';
 import { type KeyLookup, nodeSignerRole } from './keys.js';
@@ -27,16 +25,6 @@ export interface SignedNode {
   readonly envelope: SignedEnvelope;
   /** The payload (JSON), when not withheld; digest(JCS(payload)) = body.payload_hash. */
   readonly payload?: unknown;
-}
-
-export interface NodeInput {
-  readonly kind: string;
-  /** Parent node hashes in any order; duplicates are an error. */
-  readonly parents: readonly string[];
-  readonly principal: string;
-  readonly payload: unknown;
-  /** From the injected clock. */
-  readonly issued_at_ms: number;
 }
 
 const KIND = new RegExp(NODE_KIND_PATTERN);
@@ -61,44 +49,6 @@ export function nodeBodyProblem(b: Record<string, unknown>): string | undefined 
   return undefined;
 }
 
-/**
- * Build and sign a node. `parentLamport` resolves each parent's lamport (undefined: missing →
- * PARENT_MISSING). lamport = max(parents) + 1, or 1 for a root.
- */
-export function signNode(
-  input: NodeInput,
-  parentLamport: (hash: string) => number | undefined,
-  signer: Signer,
-): SignedNode {
-  const parents = [...input.parents].sort();
-  let lamport = 1;
-  for (const p of parents) {
-    const l = isDigest(p) ? parentLamport(p) : undefined;
-    if (l === undefined) throw new ProofGraphError('PARENT_MISSING', `parent ${p} is not in the graph`);
-    lamport = Math.max(lamport, l + 1);
-  }
-  let payloadHash: string;
-  try {
-    payloadHash = canonicalDigest(input.payload);
-  } catch {
-    throw new ProofGraphError('NODE_INPUT_INVALID', 'payload is not representable JSON');
-  }
-  const body = {
-    type: NODE_TYPE,
-    kind: input.kind,
-    parents,
-    lamport,
-    principal: input.principal,
-    payload_hash: payloadHash,
-    keyid: signer.keyId,
-    issued_at_ms: input.issued_at_ms,
-  } satisfies NodeBody;
-  const problem = nodeBodyProblem(body);
-  if (problem) throw new ProofGraphError('NODE_INPUT_INVALID', problem);
-  const envelope = signEnvelope(body, [signer]);
-  return { hash: envelopeHash(envelope), body, envelope, payload: input.payload };
-}
-
 export type NodeVerifyCode =
   | 'NODE_MALFORMED'
   /** A receipt node whose receipt does not verify (docs/spec/node.md §Receipt nodes). */
@@ -117,7 +67,7 @@ export type NodeCheck =
  *
  * @example
  * ```ts
- * import { verifyNode } from '@helm/proofgraph';
+ * import { verifyNode } from '@helm/proofgraph/verify';
  *
  * declare const envelope: unknown;
  * // Role is `node:<KIND>`, height the node's lamport (e.g. TrustRegistry#keyLookup).
@@ -144,7 +94,7 @@ export function verifyNode(
       code: 'KEY_UNKNOWN',
       message: `no key ${body.keyid} for ${nodeSignerRole(body.kind)}`,
     };
-  if (!verifyEd25519(key, decoded.pae, decoded.sig)) {
+  if (!verifyEd25519(key, decoded.pae, decoded.sig).ok) {
     return { ok: false, code: 'SIGNATURE_INVALID', message: 'node signature does not verify' };
   }
   const env = envelope as SignedEnvelope;

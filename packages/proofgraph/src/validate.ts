@@ -44,7 +44,7 @@ export type GraphVerifyResult =
  *
  * @example
  * ```ts
- * import { validateGraph } from '@helm/proofgraph';
+ * import { validateGraph } from '@helm/proofgraph/verify';
  * import { verifyReceipt } from '@helm/receipts/verify';
  *
  * declare const envelopes: readonly unknown[]; // parents first

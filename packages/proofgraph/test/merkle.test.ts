@@ -70,6 +70,8 @@ function storeWith(n: number): InMemoryLeafHashStore {
   return s;
 }
 
+const PROOF_OK = { ok: true };
+
 describe('RFC 9162 Merkle tree against the shared vectors', () => {
   it('leaf hashes and the empty root', () => {
     expect(leafHashes.map(toHex)).toStrictEqual(V.leaf_hashes);
@@ -108,7 +110,7 @@ describe('RFC 9162 Merkle tree against the shared vectors', () => {
       const leaf = leafHashes[p.leaf_index] as Uint8Array;
       expect(
         verifyInclusion(p.leaf_index, p.tree_size, leaf, p.proof.map(hex), hex(rootOf(p.tree_size))),
-      ).toBe(true);
+      ).toStrictEqual(PROOF_OK);
     }
   });
 
@@ -119,23 +121,31 @@ describe('RFC 9162 Merkle tree against the shared vectors', () => {
       expect(consistencyProof(store, p.size1, p.size2).map(toHex)).toStrictEqual(p.proof);
       expect(
         verifyConsistency(p.size1, p.size2, hex(rootOf(p.size1)), hex(rootOf(p.size2)), p.proof.map(hex)),
-      ).toBe(true);
+      ).toStrictEqual(PROOF_OK);
     }
   });
 
   it.each(V.inclusion_probes.map((p) => [`${p.file} (${p.desc})`, p] as const))(
     'inclusion probe %s',
     (_n, p) => {
-      const ok = verifyInclusion(p.leaf_index, p.tree_size, hex(p.leaf_hash), p.proof.map(hex), hex(p.root));
-      expect(ok).toBe(!p.want_error);
+      const check = verifyInclusion(
+        p.leaf_index,
+        p.tree_size,
+        hex(p.leaf_hash),
+        p.proof.map(hex),
+        hex(p.root),
+      );
+      expect(check.ok).toBe(!p.want_error);
+      if (!check.ok) expect(['PROOF_MALFORMED', 'ROOT_MISMATCH']).toContain(check.code);
     },
   );
 
   it.each(V.consistency_probes.map((p) => [`${p.file} (${p.desc})`, p] as const))(
     'consistency probe %s',
     (_n, p) => {
-      const ok = verifyConsistency(p.size1, p.size2, hex(p.root1), hex(p.root2), p.proof.map(hex));
-      expect(ok).toBe(!p.want_error);
+      const check = verifyConsistency(p.size1, p.size2, hex(p.root1), hex(p.root2), p.proof.map(hex));
+      expect(check.ok).toBe(!p.want_error);
+      if (!check.ok) expect(['PROOF_MALFORMED', 'ROOT_MISMATCH']).toContain(check.code);
     },
   );
 
@@ -147,9 +157,10 @@ describe('RFC 9162 Merkle tree against the shared vectors', () => {
           const el = proof[e] as Uint8Array;
           el[bit >> 3] = (el[bit >> 3] as number) ^ (1 << (bit & 7));
           const leaf = leafHashes[p.leaf_index] as Uint8Array;
-          expect(verifyInclusion(p.leaf_index, p.tree_size, leaf, proof, hex(rootOf(p.tree_size)))).toBe(
-            false,
-          );
+          // a well-formed proof whose element changed leads to another root
+          expect(
+            verifyInclusion(p.leaf_index, p.tree_size, leaf, proof, hex(rootOf(p.tree_size))),
+          ).toMatchObject({ ok: false, code: 'ROOT_MISMATCH' });
         }
       }
     }
@@ -158,9 +169,9 @@ describe('RFC 9162 Merkle tree against the shared vectors', () => {
         const proof = p.proof.map(hex);
         const el = proof[e] as Uint8Array;
         el[31] = (el[31] as number) ^ 1;
-        expect(verifyConsistency(p.size1, p.size2, hex(rootOf(p.size1)), hex(rootOf(p.size2)), proof)).toBe(
-          false,
-        );
+        expect(
+          verifyConsistency(p.size1, p.size2, hex(rootOf(p.size1)), hex(rootOf(p.size2)), proof),
+        ).toMatchObject({ ok: false, code: 'ROOT_MISMATCH' });
       }
     }
   });
@@ -182,8 +193,28 @@ describe('Merkle edge cases', () => {
     const leaf = leafHashes[0] as Uint8Array;
     expect(rootFromInclusionProof(0.5, 2, leaf, [])).toBeUndefined();
     expect(rootFromInclusionProof(0, 2, leaf, [new Uint8Array(31)])).toBeUndefined();
-    expect(verifyConsistency(1.5, 2, leaf, leaf, [leaf])).toBe(false);
-    expect(verifyConsistency(3, 4, leaf, leaf, [new Uint8Array(3)])).toBe(false);
+    const malformed = { ok: false, code: 'PROOF_MALFORMED' };
+    expect(verifyConsistency(1.5, 2, leaf, leaf, [leaf])).toMatchObject(malformed);
+    expect(verifyConsistency(3, 4, leaf, leaf, [new Uint8Array(3)])).toMatchObject(malformed);
+    expect(verifyConsistency(0, 0, leaf, leaf, [])).toMatchObject(malformed);
+    expect(verifyConsistency(2, 2, leaf, leaf, [leaf])).toMatchObject(malformed);
+    expect(verifyConsistency(2, 2, leaf, leafHashes[1] as Uint8Array, [])).toMatchObject({
+      ok: false,
+      code: 'ROOT_MISMATCH',
+    });
+    expect(verifyConsistency(2, 2, leaf, leaf, [])).toStrictEqual(PROOF_OK);
+    expect(verifyConsistency(3, 4, leaf, leaf, [])).toMatchObject(malformed);
+    // too long and too short: the same well-formed hashes, the wrong count for these sizes
+    const p = V.derived.consistency_proofs.find(
+      (c) => c.proof.length > 1,
+    ) as (typeof V.derived.consistency_proofs)[number];
+    const roots = [hex(rootOf(p.size1)), hex(rootOf(p.size2))] as const;
+    expect(verifyConsistency(p.size1, p.size2, ...roots, [...p.proof.map(hex), leaf])).toMatchObject(
+      malformed,
+    );
+    expect(verifyConsistency(p.size1, p.size2, ...roots, p.proof.slice(1).map(hex))).toMatchObject(malformed);
+    expect(verifyInclusion(0.5, 2, leaf, [], leaf)).toMatchObject(malformed);
+    expect(verifyInclusion(0, 2, leaf, [leaf, leaf], leaf)).toMatchObject(malformed);
     expect(toHex(merkleNodeHash(leaf, leaf))).toBe(toHex(sha256(Uint8Array.from([1, ...leaf, ...leaf]))));
   });
 
@@ -202,10 +233,12 @@ describe('Merkle edge cases', () => {
     g.append(h);
     store.append(h);
     expect(g.root()).toStrictEqual(merkleRoot(store));
-    expect(verifyInclusion(500, 1001, store.leafHash(500), inclusionProof(store, 500, 1001), g.root())).toBe(
+    expect(
+      verifyInclusion(500, 1001, store.leafHash(500), inclusionProof(store, 500, 1001), g.root()).ok,
+    ).toBe(true);
+    expect(verifyConsistency(1000, 1001, f.root(), g.root(), consistencyProof(store, 1000, 1001)).ok).toBe(
       true,
     );
-    expect(verifyConsistency(1000, 1001, f.root(), g.root(), consistencyProof(store, 1000, 1001))).toBe(true);
     expect(() => MerkleFrontier.from(3, f.nodes)).toThrow(expect.objectContaining({ code: 'MERKLE_RANGE' }));
     expect(() => f.append(new Uint8Array(5))).toThrow(expect.objectContaining({ code: 'MERKLE_RANGE' }));
   });

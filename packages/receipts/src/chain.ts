@@ -23,7 +23,7 @@ export interface ReceiptChainOptions {
  * @example
  * ```ts
  * import type { SignedEnvelope } from '@helm/contracts/envelope';
- * import { createSigner } from '@helm/crypto/ed25519';
+ * import { createSigner } from '@helm/crypto/ed25519-sign';
  * import { ReceiptChain, type ReceiptInput } from '@helm/receipts';
  *
  * declare const seed: Uint8Array;

@@ -14,7 +14,7 @@ import { RECEIPT_GENESIS_PREV_HASH, RECEIPT_TYPE, type ReceiptBody } from '@helm
 import type { RoleKeyLookup } from '@helm/contracts/wire';
 import { canonicalDigest } from '@helm/crypto/digests';
 import { verifyEd25519 } from '@helm/crypto/ed25519';
-import { type OpenedEnvelope, openEnvelope } from '@helm/crypto/envelope';
+import { type OpenedEnvelope, openEnvelope } from '@helm/crypto/envelope-open';
 import { CryptoError } from '@helm/crypto/errors';
 import { digest } from '@helm/crypto/hash';
 import { type ChainHead, receiptHash } from './head.js';
@@ -127,7 +127,7 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
       'KEY_UNKNOWN',
       `no key ${b.keyid} for role ${RECEIPT_SIGNER_ROLE} at trust seq ${b.trust_seq}`,
     );
-  if (!verifyEd25519(key, opened.pae, sig)) {
+  if (!verifyEd25519(key, opened.pae, sig).ok) {
     return fail('SIGNATURE_INVALID', 'the receipt signature does not verify');
   }
   // 6. receipt_id = digest(JCS(body without receipt_id))

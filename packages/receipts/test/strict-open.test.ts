@@ -2,7 +2,13 @@
 // receipt_id by the plain rule digest(JCS(body without receipt_id)). Its accept set must equal that
 // of the generic verifier (verifyEnvelope) plus the receipt rules, on every adversarial spelling.
 import type { ReceiptBody, SignedEnvelope } from '@helm/contracts';
-import { canonicalDigest, fromBase64Url, preAuthEncoding, toBase64Url, verifyEnvelope } from '@helm/crypto';
+import {
+  canonicalDigest,
+  fromBase64Url,
+  openVerifiedEnvelope,
+  preAuthEncoding,
+  toBase64Url,
+} from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import { ReceiptChain, verifyReceipt } from '../src/index.ts';
 import { receiptBodyProblem } from '../src/internal/validate.ts';
@@ -29,7 +35,7 @@ const resign = (text: string) => signed(toBase64Url(new TextEncoder().encode(tex
 function reference(env: SignedEnvelope): boolean {
   let body: ReceiptBody;
   try {
-    body = verifyEnvelope<ReceiptBody>(env, 'helm.receipt.v1', keys).body;
+    body = openVerifiedEnvelope<ReceiptBody>(env, 'helm.receipt.v1', keys).body;
   } catch {
     return false;
   }

@@ -74,7 +74,7 @@ describe('I-GOVERN-2 approvals across runtimes — attackers first', () => {
       const keyid = data.localKey('approver-2').signer.keyId;
       data.appendTrustEvent(
         registry,
-        registry.commit({ kind: 'key_revoke', keyid }, data.rootSigners(registry)),
+        commitTrustEvent(registry, { kind: 'key_revoke', keyid }, data.rootSigners(registry)),
       );
     });
     expect(codeOf(() => approve(dir, id, 'approver-2', T0 + 3))).toBe('KEY_NOT_VALID');
@@ -318,7 +318,7 @@ describe('I-GOVERN-2 edges', () => {
       const old = data.localKey('guardian').signer.keyId;
       data.appendTrustEvent(
         registry,
-        registry.commit({ kind: 'key_rotate', keyid: old, newPublicKey: next.publicKey }, [
+        commitTrustEvent(registry, { kind: 'key_rotate', keyid: old, newPublicKey: next.publicKey }, [
           ...data.rootSigners(registry),
           next,
         ]),
@@ -359,6 +359,7 @@ function appendRaw(data: import('../src/index.ts').DataDir, envelope: ReturnType
   });
 }
 
+import { commitTrustEvent } from '@helm/trust';
 import { governanceEventDigest, governanceLink } from '../src/index.ts';
 
 function readBody(envelope: { payload: string }): unknown {

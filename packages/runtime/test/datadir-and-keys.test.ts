@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSigner, digest, toBase64Url } from '@helm/crypto';
 import { ManualClock } from '@helm/guardian';
+import { commitTrustEvent } from '@helm/trust';
 import { describe, expect, it } from 'vitest';
 import {
   checkName,
@@ -80,10 +81,11 @@ describe('key files and registry lookups', () => {
     const next = createSigner(new Uint8Array(randomBytes(32)));
     data.appendTrustEvent(
       registry,
-      registry.commit({ kind: 'key_rotate', keyid: approver.keyId, newPublicKey: next.publicKey }, [
-        ...roots,
-        next,
-      ]),
+      commitTrustEvent(
+        registry,
+        { kind: 'key_rotate', keyid: approver.keyId, newPublicKey: next.publicKey },
+        [...roots, next],
+      ),
     );
     const followed = liveKey(registry, approver.keyId, 'follow');
     expect(followed.chain).toEqual([approver.keyId, next.keyId]);
@@ -96,7 +98,7 @@ describe('key files and registry lookups', () => {
     );
     data.appendTrustEvent(
       registry,
-      registry.commit({ kind: 'key_revoke', keyid: next.keyId, reason: 'lost' }, roots),
+      commitTrustEvent(registry, { kind: 'key_revoke', keyid: next.keyId, reason: 'lost' }, roots),
     );
     expect(() => liveKey(registry, approver.keyId, 'follow')).toThrow(
       expect.objectContaining({ code: 'KEY_NOT_VALID' }),

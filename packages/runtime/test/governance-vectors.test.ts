@@ -2,7 +2,7 @@
 // are recomputed from their inputs here, and every value the page quotes must be in the file: the
 // page, the file and the implementation cannot drift apart.
 import { readFileSync } from 'node:fs';
-import { canonicalize, createSigner, fromBase64Url, signEnvelope, verifyEnvelope } from '@helm/crypto';
+import { canonicalize, createSigner, fromBase64Url, openVerifiedEnvelope, signEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import {
   governanceAppliedLink,
@@ -35,7 +35,11 @@ describe('docs/spec/governance-event.md vectors', () => {
     expect(governanceEventDigest(envelope)).toBe(V.event.event_digest);
     // Domain separation: the same body under another type does not verify.
     expect(() =>
-      verifyEnvelope({ ...envelope, type: 'helm.approval.v1' }, 'helm.approval.v1', () => policy.publicKey),
+      openVerifiedEnvelope(
+        { ...envelope, type: 'helm.approval.v1' },
+        'helm.approval.v1',
+        () => policy.publicKey,
+      ),
     ).toThrow();
   });
 

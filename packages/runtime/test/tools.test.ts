@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signEnvelope, toBase64Url } from '@helm/crypto';
+import { commitTrustEvent } from '@helm/trust';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GovernedRuntime, initDataDir, listTools, reexecute, registerTool } from '../src/index.ts';
 import { compileWat, readModuleSource } from '../src/internal/tools.ts';
@@ -472,13 +473,17 @@ describe('I-PLUGIN-1: plugin tools run exactly the pinned bytes', () => {
     const successor = createSigner(new Uint8Array(32).fill(7));
     data.appendTrustEvent(
       registry,
-      registry.commit({ kind: 'key_rotate', keyid: policyKey.keyId, newPublicKey: successor.publicKey }, [
-        ...roots,
-        successor,
-      ]),
+      commitTrustEvent(
+        registry,
+        { kind: 'key_rotate', keyid: policyKey.keyId, newPublicKey: successor.publicKey },
+        [...roots, successor],
+      ),
     );
     expect(pluginPath(data, ref, registry)).toBe(path);
-    data.appendTrustEvent(registry, registry.commit({ kind: 'key_revoke', keyid: successor.keyId }, roots));
+    data.appendTrustEvent(
+      registry,
+      commitTrustEvent(registry, { kind: 'key_revoke', keyid: successor.keyId }, roots),
+    );
     expect(pluginPath(data, ref, registry)).toBe(path); // signed by the rotated-out key, not the revoked one
     // A record signed by the (now revoked) successor is refused, whatever seq it names.
     const hex = ref.slice('sha256:'.length);

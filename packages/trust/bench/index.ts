@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner, fromBase64Url, preAuthEncoding } from '@helm/crypto';
 import {
+  commitTrustEvent,
   createGenesisEvent,
   exportTrustSnapshot,
   importTrustSnapshot,
@@ -55,8 +56,10 @@ const keys = [];
 for (let i = 0; i < 100; i++) {
   const k = createSigner(Uint8Array.from({ length: 32 }, (_, j) => (i * 7 + j + 11) & 0xff));
   keys.push(k);
-  registry.commit({ kind: 'key_publish', publicKey: k.publicKey, roles: ['executor'] }, [roots[0]!]);
-  registry.commit({ kind: 'role_grant', keyid: k.keyId, role: 'approver' }, [roots[1]!]);
+  commitTrustEvent(registry, { kind: 'key_publish', publicKey: k.publicKey, roles: ['executor'] }, [
+    roots[0]!,
+  ]);
+  commitTrustEvent(registry, { kind: 'role_grant', keyid: k.keyId, role: 'approver' }, [roots[1]!]);
 }
 const events = registry.events();
 const signatureCount = events.reduce((n, e) => n + e.signatures.length, 0);

@@ -16,7 +16,13 @@ import {
   preAuthEncoding,
   type Signer,
 } from '@helm/crypto';
-import { createGenesisEvent, exportTrustSnapshot, importTrustSnapshot, TrustRegistry } from '@helm/trust';
+import {
+  commitTrustEvent,
+  createGenesisEvent,
+  exportTrustSnapshot,
+  importTrustSnapshot,
+  TrustRegistry,
+} from '@helm/trust';
 
 const [mode, file, count] = process.argv.slice(2);
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
@@ -59,7 +65,7 @@ function generate(events: number): void {
     ];
     for (const [change, signers] of steps) {
       if (registry.seq >= events) break;
-      registry.commit(change, signers);
+      commitTrustEvent(registry, change, signers);
     }
   }
   writeFileSync(file as string, JSON.stringify(exportTrustSnapshot(registry)));

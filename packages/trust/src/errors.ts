@@ -60,6 +60,11 @@ export type SupplyChainErrorCode =
 
 export type TrustErrorCode = RegistryErrorCode | TufErrorCode | SupplyChainErrorCode;
 
+/** The failure codes of `verifySigstoreBundle`. */
+export type SigstoreErrorCode = Extract<SupplyChainErrorCode, `SIGSTORE_${string}`>;
+/** The failure codes of `verifySlsaProvenance`. */
+export type SlsaErrorCode = Extract<SupplyChainErrorCode, `SLSA_${string}`>;
+
 /** The reason code (docs/spec/reason-codes.md) a denial caused by `code` carries. */
 export function reasonCodeFor(code: TrustErrorCode): ReasonCode {
   if (code === 'TRUST_KEY_UNKNOWN' || code === 'TRUST_KEY_REVOKED' || code === 'TRUST_ROLE_MISSING')
@@ -78,5 +83,23 @@ export class TrustError extends Error {
     super(message);
     this.code = code;
     this.reason = reasonCodeFor(code);
+  }
+}
+
+/**
+ * `run()` as a verifier's answer: its value with `ok: true`, or the code and message of the
+ * TrustError it threw when that code is one of the verifier's (`prefix`). Anything else it throws
+ * propagates (a bug, not an input).
+ */
+export function asCheck<T extends object, C extends TrustErrorCode>(
+  prefix: string,
+  run: () => T,
+): ({ readonly ok: true } & T) | { readonly ok: false; readonly code: C; readonly message: string } {
+  try {
+    return { ok: true, ...run() };
+  } catch (error) {
+    if (error instanceof TrustError && error.code.startsWith(prefix))
+      return { ok: false, code: error.code as C, message: error.message };
+    throw error;
   }
 }

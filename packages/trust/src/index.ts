@@ -1,43 +1,34 @@
 // Public API of @helm/trust: the event-sourced key registry, TUF distribution over injected ports,
 // and Sigstore / Rekor / SLSA verification. See README.md and docs/spec/trust-*.md.
-export {
-  type KeyValidityCode,
-  type RegistryErrorCode,
-  reasonCodeFor,
-  type SupplyChainErrorCode,
-  TrustError,
-  type TrustErrorCode,
-  type TufErrorCode,
+// The registry verifier comes from its entry point (`@helm/trust/verify`, verify.ts), so the root
+// surface is that one plus authoring, TUF and the supply-chain verifiers.
+export type {
+  SigstoreErrorCode,
+  SlsaErrorCode,
+  SupplyChainErrorCode,
+  TufErrorCode,
 } from './errors.js';
 export {
+  commitTrustEvent,
   createGenesisEvent,
   type GenesisParams,
-  parseTrustEvent,
+  prepareTrustEvent,
   type TrustChange,
-  trustEventDigest,
   trustKeyRef,
-} from './registry/event.js';
+} from './registry/authoring.js';
+export { parseTrustEvent } from './registry/event.js';
+export { exportTrustSnapshot } from './registry/snapshot.js';
 export {
-  defaultRoleMapping,
-  type KeyValidity,
-  type RegistryLoadOptions,
-  type RoleKeyLookup,
-  TrustRegistry,
-} from './registry/registry.js';
-export { exportTrustSnapshot, importTrustSnapshot } from './registry/snapshot.js';
-export {
-  CHECKPOINT_ENVELOPE_TYPE,
   type CheckpointAnchor,
-  ed25519PublicKeyPem,
   type HashedRekordBody,
   prepareCheckpointAnchor,
 } from './sigstore/anchor.js';
 export {
   IN_TOTO_PAYLOAD_TYPE,
+  type SigstoreCheck,
   type SigstoreIdentity,
   type SigstoreVerification,
   type SigstoreVerifyOptions,
-  statementHasSubject,
   verifySigstoreBundle,
 } from './sigstore/bundle.js';
 export {
@@ -45,13 +36,13 @@ export {
   IN_TOTO_STATEMENT_V1,
   SLSA_BUILD_TYPES,
   SLSA_PROVENANCE_V1,
+  type SlsaCheck,
   type SlsaExpectations,
   type SlsaKeyLookup,
   type SlsaSource,
   type SlsaVerification,
   verifySlsaProvenance,
 } from './sigstore/slsa.js';
-export { trustMaterialFromJSON } from './sigstore/trusted-root.js';
 export {
   DEFAULT_TUF_LIMITS,
   TufClient,
@@ -67,3 +58,4 @@ export {
   type TufFetcher,
   type TufMetadataCache,
 } from './tuf/ports.js';
+export * from './verify.js';

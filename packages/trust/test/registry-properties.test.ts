@@ -9,6 +9,7 @@ import { canonicalBytes, digest, fromBase64Url, type Signer, signEnvelope } from
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  commitTrustEvent,
   createGenesisEvent,
   parseTrustEvent,
   type TrustChange,
@@ -239,7 +240,7 @@ function run(actions: readonly Action[], threshold: number): void {
   record();
   const commit = (change: TrustChange, signers: readonly Signer[]): string => {
     const before = { seq: r.seq, head: r.head, hash: r.stateHash() };
-    const code = attempt(() => r.commit(change, signers));
+    const code = attempt(() => commitTrustEvent(r, change, signers));
     if (code === 'OK') {
       expect(r.seq).toBe(before.seq + 1);
       record();
@@ -366,7 +367,7 @@ function run(actions: readonly Action[], threshold: number): void {
   for (const s of POOL) {
     if (!liveNow(r, s.keyId) || holdsRootNow(r, s)) continue;
     const fork = TrustRegistry.load(events, anchor);
-    fork.commit({ kind: 'key_revoke', keyid: s.keyId }, quorum(fork));
+    commitTrustEvent(fork, { kind: 'key_revoke', keyid: s.keyId }, quorum(fork));
     expect(fork.seq).toBe(r.seq + 1);
     expect(fork.keyValidFor(s.keyId, 'executor', fork.seq)).toEqual({ ok: false, code: 'TRUST_KEY_REVOKED' });
   }
@@ -406,19 +407,22 @@ describe('I-REGISTRY-1: heights are bounded — the root quorum can always revok
       ).toBe('TRUST_EVENT_MALFORMED');
     }
     // self-rotation chains: each link takes effect at exactly the next seq, never later
-    r.commit({ kind: 'key_publish', publicKey: POOL[0]!.publicKey, roles: ['executor'] }, [ROOTS[0]!]);
+    commitTrustEvent(r, { kind: 'key_publish', publicKey: POOL[0]!.publicKey, roles: ['executor'] }, [
+      ROOTS[0]!,
+    ]);
     let from = POOL[0]!;
     for (let i = 1; i <= 5; i++) {
       const to = POOL[i]!;
-      const envelope = r.commit({ kind: 'key_rotate', keyid: from.keyId, newPublicKey: to.publicKey }, [
-        from,
-        to,
-      ]);
+      const envelope = commitTrustEvent(
+        r,
+        { kind: 'key_rotate', keyid: from.keyId, newPublicKey: to.publicKey },
+        [from, to],
+      );
       expect(seqOf(envelope)).toBe(2 + i);
       expect(r.keyValidFor(from.keyId, 'executor', r.seq)).toEqual({ ok: false, code: 'TRUST_KEY_REVOKED' });
       from = to;
     }
-    r.commit({ kind: 'key_revoke', keyid: from.keyId }, [ROOTS[0]!]);
+    commitTrustEvent(r, { kind: 'key_revoke', keyid: from.keyId }, [ROOTS[0]!]);
     expect(r.seq).toBe(8);
     for (let i = 0; i <= 5; i++) {
       expect(r.keyValidFor(POOL[i]!.keyId, 'executor', r.seq).ok).toBe(false);

@@ -2,9 +2,11 @@ import type { SignedEnvelope } from '@helm/contracts';
 import { CryptoError, fromBase64Url, signEnvelope, toBase64Url } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  commitTrustEvent,
   createGenesisEvent,
   exportTrustSnapshot,
   importTrustSnapshot,
+  prepareTrustEvent,
   reasonCodeFor,
   TrustError,
   type TrustErrorCode,
@@ -38,16 +40,25 @@ function genesis(): SignedEnvelope {
  */
 function history(): { registry: TrustRegistry; events: SignedEnvelope[] } {
   const registry = TrustRegistry.fromGenesis(genesis());
-  registry.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, [root1]);
-  registry.commit({ kind: 'key_publish', publicKey: approver.publicKey, roles: ['approver'] }, [root2]);
-  registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [exec, exec2]);
-  registry.commit({ kind: 'key_revoke', keyid: approver.keyId }, [root3]);
+  commitTrustEvent(registry, { kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, [
+    root1,
+  ]);
+  commitTrustEvent(registry, { kind: 'key_publish', publicKey: approver.publicKey, roles: ['approver'] }, [
+    root2,
+  ]);
+  commitTrustEvent(registry, { kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [
+    exec,
+    exec2,
+  ]);
+  commitTrustEvent(registry, { kind: 'key_revoke', keyid: approver.keyId }, [root3]);
   return { registry, events: [...registry.events()] };
 }
 
+/** The code of a failed verifier answer, or of the TrustError / CryptoError a loader or builder throws. */
 function code(fn: () => unknown): TrustErrorCode | string {
   try {
-    fn();
+    const answer = fn() as { ok?: unknown; code?: string } | undefined;
+    if (answer?.ok === false) return answer.code as string;
   } catch (error) {
     if (error instanceof TrustError || error instanceof CryptoError) return error.code;
     throw error;
@@ -149,7 +160,10 @@ describe('trust registry: replay and queries', () => {
 
     // a receipt signed by the executor key before and after rotation
     const receipt = signEnvelope({ type: 'helm.receipt.v1', lamport: 15, status: 'ok' }, [exec]);
-    expect(registry.verifyEnvelopeAt(receipt, 'helm.receipt.v1', 'executor', 3).keyIds).toEqual([exec.keyId]);
+    expect(registry.verifyEnvelopeAt(receipt, 'helm.receipt.v1', 'executor', 3)).toMatchObject({
+      ok: true,
+      keyIds: [exec.keyId],
+    });
     expect(code(() => registry.verifyEnvelopeAt(receipt, 'helm.receipt.v1', 'executor', 4))).toBe(
       'TRUST_KEY_REVOKED',
     );
@@ -158,9 +172,15 @@ describe('trust registry: replay and queries', () => {
     expect(code(() => registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'approver', 5))).toBe(
       'TRUST_KEY_REVOKED',
     );
-    expect(registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'approver', 4).keyIds).toEqual([
-      approver.keyId,
-    ]);
+    expect(registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'approver', 4)).toMatchObject({
+      ok: true,
+      keyIds: [approver.keyId],
+    });
+    // never throws on its input: junk is a failure with a code
+    for (const junk of [null, undefined, 1, 'x', {}, { signatures: [null] }, { signatures: 'x' }])
+      expect(code(() => registry.verifyEnvelopeAt(junk as never, 'helm.receipt.v1', 'executor', 3))).toMatch(
+        /^(TRUST_KEY_UNKNOWN|ENVELOPE_MALFORMED)$/,
+      );
     // a key that never held the role
     expect(code(() => registry.verifyEnvelopeAt(approval, 'helm.approval.v1', 'executor', 4))).toBe(
       'TRUST_ROLE_MISSING',
@@ -177,30 +197,31 @@ describe('trust registry: replay and queries', () => {
 
   it('supports role grant/revoke, threshold changes and root rotation under quorum', () => {
     const registry = TrustRegistry.fromGenesis(genesis());
-    registry.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, [root1]);
+    commitTrustEvent(registry, { kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, [root1]);
     expect(registry.keyValidFor(exec.keyId, 'guardian', 2).ok).toBe(false);
-    registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'guardian' }, [root1]);
+    commitTrustEvent(registry, { kind: 'role_grant', keyid: exec.keyId, role: 'guardian' }, [root1]);
     expect(registry.keyValidFor(exec.keyId, 'guardian', 3).ok).toBe(true);
-    registry.commit({ kind: 'role_revoke', keyid: exec.keyId, role: 'guardian' }, [root2]);
+    commitTrustEvent(registry, { kind: 'role_revoke', keyid: exec.keyId, role: 'guardian' }, [root2]);
     expect(registry.keyValidFor(exec.keyId, 'guardian', 4)).toEqual({
       ok: false,
       code: 'TRUST_ROLE_MISSING',
     });
     expect(registry.keyValidFor(exec.keyId, 'guardian', 3).ok).toBe(true);
-    registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'guardian' }, [root2]);
+    commitTrustEvent(registry, { kind: 'role_grant', keyid: exec.keyId, role: 'guardian' }, [root2]);
     expect(registry.stateAt().keys.find((k) => k.keyid === exec.keyId)?.roles).toHaveLength(2);
 
     // root rotation needs quorum + the new key
     const newRoot = signer(4);
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: root3.keyId, newPublicKey: newRoot.publicKey }, [
-          root3,
-          newRoot,
-        ]),
+        commitTrustEvent(
+          registry,
+          { kind: 'key_rotate', keyid: root3.keyId, newPublicKey: newRoot.publicKey },
+          [root3, newRoot],
+        ),
       ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    registry.commit({ kind: 'key_rotate', keyid: root3.keyId, newPublicKey: newRoot.publicKey }, [
+    commitTrustEvent(registry, { kind: 'key_rotate', keyid: root3.keyId, newPublicKey: newRoot.publicKey }, [
       root1,
       root3,
       newRoot,
@@ -208,40 +229,61 @@ describe('trust registry: replay and queries', () => {
     expect(registry.keyValidFor(newRoot.keyId, 'root', 6).ok).toBe(true);
     expect(registry.keyValidFor(root3.keyId, 'root', 6)).toEqual({ ok: false, code: 'TRUST_KEY_REVOKED' });
     // the rotated-in root counts toward the quorum
-    registry.commit({ kind: 'root_threshold_set', threshold: 3 }, [root1, newRoot]);
+    commitTrustEvent(registry, { kind: 'root_threshold_set', threshold: 3 }, [root1, newRoot]);
     expect(registry.rootThreshold).toBe(3);
     expect(
-      code(() => registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'root' }, [root1, root2])),
+      code(() =>
+        commitTrustEvent(registry, { kind: 'role_grant', keyid: exec.keyId, role: 'root' }, [root1, root2]),
+      ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    registry.commit({ kind: 'role_grant', keyid: exec.keyId, role: 'root' }, [root1, root2, newRoot]);
-    registry.commit({ kind: 'role_revoke', keyid: exec.keyId, role: 'root' }, [root1, root2, newRoot]);
+    commitTrustEvent(registry, { kind: 'role_grant', keyid: exec.keyId, role: 'root' }, [
+      root1,
+      root2,
+      newRoot,
+    ]);
+    commitTrustEvent(registry, { kind: 'role_revoke', keyid: exec.keyId, role: 'root' }, [
+      root1,
+      root2,
+      newRoot,
+    ]);
     // revoking root so that quorum becomes unreachable is refused
     expect(
-      code(() => registry.commit({ kind: 'key_revoke', keyid: root1.keyId }, [root1, root2, newRoot])),
-    ).toBe('TRUST_QUORUM_UNREACHABLE');
-    expect(
       code(() =>
-        registry.commit({ kind: 'role_revoke', keyid: root1.keyId, role: 'root' }, [root1, root2, newRoot]),
+        commitTrustEvent(registry, { kind: 'key_revoke', keyid: root1.keyId }, [root1, root2, newRoot]),
       ),
     ).toBe('TRUST_QUORUM_UNREACHABLE');
     expect(
-      code(() => registry.commit({ kind: 'root_threshold_set', threshold: 4 }, [root1, root2, newRoot])),
+      code(() =>
+        commitTrustEvent(registry, { kind: 'role_revoke', keyid: root1.keyId, role: 'root' }, [
+          root1,
+          root2,
+          newRoot,
+        ]),
+      ),
     ).toBe('TRUST_QUORUM_UNREACHABLE');
-    registry.commit({ kind: 'root_threshold_set', threshold: 2 }, [root1, root2, newRoot]);
-    registry.commit({ kind: 'key_revoke', keyid: root1.keyId }, [root2, newRoot]);
+    expect(
+      code(() =>
+        commitTrustEvent(registry, { kind: 'root_threshold_set', threshold: 4 }, [root1, root2, newRoot]),
+      ),
+    ).toBe('TRUST_QUORUM_UNREACHABLE');
+    commitTrustEvent(registry, { kind: 'root_threshold_set', threshold: 2 }, [root1, root2, newRoot]);
+    commitTrustEvent(registry, { kind: 'key_revoke', keyid: root1.keyId }, [root2, newRoot]);
     expect(registry.keyValidFor(root1.keyId, 'root', 11)).toEqual({ ok: false, code: 'TRUST_KEY_REVOKED' });
     // publishing a new root key needs quorum; a non-root key can revoke itself
     const root5 = signer(5);
     expect(
       code(() =>
-        registry.commit({ kind: 'key_publish', publicKey: root5.publicKey, roles: ['root'] }, [root2]),
+        commitTrustEvent(registry, { kind: 'key_publish', publicKey: root5.publicKey, roles: ['root'] }, [
+          root2,
+        ]),
       ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    registry.commit({ kind: 'key_publish', publicKey: root5.publicKey, roles: ['root', 'checkpoint'] }, [
-      root2,
-      newRoot,
-    ]);
-    registry.commit({ kind: 'key_revoke', keyid: exec.keyId }, [exec]);
+    commitTrustEvent(
+      registry,
+      { kind: 'key_publish', publicKey: root5.publicKey, roles: ['root', 'checkpoint'] },
+      [root2, newRoot],
+    );
+    commitTrustEvent(registry, { kind: 'key_revoke', keyid: exec.keyId }, [exec]);
     // reloading verifies everything again and reaches the same state
     const again = TrustRegistry.load(registry.events(), { genesis: registry.genesis });
     expect(again.stateHash()).toBe(registry.stateHash());
@@ -249,18 +291,27 @@ describe('trust registry: replay and queries', () => {
 
   it('rotation of a non-root key by root (key lost) is allowed; by a stranger is not', () => {
     const registry = TrustRegistry.fromGenesis(genesis());
-    registry.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, [root1]);
+    commitTrustEvent(registry, { kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, [
+      root1,
+    ]);
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [exec2]),
+        commitTrustEvent(registry, { kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [
+          exec2,
+        ]),
       ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [root1]),
+        commitTrustEvent(registry, { kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [
+          root1,
+        ]),
       ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [root1, exec2]);
+    commitTrustEvent(registry, { kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [
+      root1,
+      exec2,
+    ]);
     expect(registry.keyValidFor(exec2.keyId, 'executor', 3).ok).toBe(true);
   });
 });
@@ -319,9 +370,11 @@ describe('trust registry: adversarial histories', () => {
 
   it('refuses bad sequence numbers, a lamport field and foreign registries', () => {
     const registry = TrustRegistry.fromGenesis(genesis());
-    const ok = registry.prepare({ kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, [
-      root1,
-    ]);
+    const ok = prepareTrustEvent(
+      registry,
+      { kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] },
+      [root1],
+    );
     // a height advances by exactly one per event: no gaps, no repeats
     expect(code(() => registry.append(reforge(ok, { seq: 3 }, [root1])))).toBe('TRUST_SEQUENCE_INVALID');
     expect(code(() => registry.append(reforge(ok, { seq: 1 }, [root1])))).toBe('TRUST_SEQUENCE_INVALID');
@@ -371,19 +424,19 @@ describe('trust registry: adversarial histories', () => {
   it('refuses an event signed by a revoked key', () => {
     const { registry } = history();
     // the approver key was revoked at 30; the old executor key was rotated at 20
-    expect(code(() => registry.commit({ kind: 'key_revoke', keyid: approver.keyId }, [approver]))).toBe(
-      'TRUST_KEY_REVOKED',
-    );
-    expect(code(() => registry.commit({ kind: 'key_revoke', keyid: exec2.keyId }, [exec]))).toBe(
+    expect(
+      code(() => commitTrustEvent(registry, { kind: 'key_revoke', keyid: approver.keyId }, [approver])),
+    ).toBe('TRUST_KEY_REVOKED');
+    expect(code(() => commitTrustEvent(registry, { kind: 'key_revoke', keyid: exec2.keyId }, [exec]))).toBe(
       'TRUST_KEY_REVOKED',
     );
     // a revoked root key cannot contribute to a quorum either
     const r = TrustRegistry.fromGenesis(genesis());
-    r.commit({ kind: 'root_threshold_set', threshold: 1 }, [root1, root2]);
-    r.commit({ kind: 'key_revoke', keyid: root3.keyId }, [root1]);
-    expect(code(() => r.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, [root3]))).toBe(
-      'TRUST_KEY_REVOKED',
-    );
+    commitTrustEvent(r, { kind: 'root_threshold_set', threshold: 1 }, [root1, root2]);
+    commitTrustEvent(r, { kind: 'key_revoke', keyid: root3.keyId }, [root1]);
+    expect(
+      code(() => commitTrustEvent(r, { kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, [root3])),
+    ).toBe('TRUST_KEY_REVOKED');
   });
 
   it('refuses a rotation loop and key reuse', () => {
@@ -391,7 +444,7 @@ describe('trust registry: adversarial histories', () => {
     // exec -> exec2 happened; exec2 -> exec would resurrect a retired key
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: exec2.keyId, newPublicKey: exec.publicKey }, [
+        commitTrustEvent(registry, { kind: 'key_rotate', keyid: exec2.keyId, newPublicKey: exec.publicKey }, [
           exec2,
           exec,
         ]),
@@ -399,26 +452,36 @@ describe('trust registry: adversarial histories', () => {
     ).toBe('TRUST_KEY_EXISTS');
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: exec2.keyId, newPublicKey: exec2.publicKey }, [exec2]),
+        commitTrustEvent(
+          registry,
+          { kind: 'key_rotate', keyid: exec2.keyId, newPublicKey: exec2.publicKey },
+          [exec2],
+        ),
       ),
     ).toBe('TRUST_KEY_EXISTS');
     expect(
-      code(() => registry.commit({ kind: 'key_publish', publicKey: approver.publicKey, roles: [] }, [root1])),
+      code(() =>
+        commitTrustEvent(registry, { kind: 'key_publish', publicKey: approver.publicKey, roles: [] }, [
+          root1,
+        ]),
+      ),
     ).toBe('TRUST_KEY_EXISTS');
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: approver.keyId, newPublicKey: signer(13).publicKey }, [
-          root1,
-          signer(13),
-        ]),
+        commitTrustEvent(
+          registry,
+          { kind: 'key_rotate', keyid: approver.keyId, newPublicKey: signer(13).publicKey },
+          [root1, signer(13)],
+        ),
       ),
     ).toBe('TRUST_KEY_REVOKED');
     expect(
       code(() =>
-        registry.commit({ kind: 'key_rotate', keyid: attacker.keyId, newPublicKey: signer(13).publicKey }, [
-          root1,
-          signer(13),
-        ]),
+        commitTrustEvent(
+          registry,
+          { kind: 'key_rotate', keyid: attacker.keyId, newPublicKey: signer(13).publicKey },
+          [root1, signer(13)],
+        ),
       ),
     ).toBe('TRUST_KEY_UNKNOWN');
   });
@@ -426,39 +489,52 @@ describe('trust registry: adversarial histories', () => {
   it('refuses role escalation by a non-root key', () => {
     const { registry } = history();
     expect(
-      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'guardian' }, [exec2])),
-    ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    expect(
-      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'root' }, [exec2])),
-    ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    expect(
-      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'root' }, [root1])),
+      code(() =>
+        commitTrustEvent(registry, { kind: 'role_grant', keyid: exec2.keyId, role: 'guardian' }, [exec2]),
+      ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
     expect(
       code(() =>
-        registry.commit({ kind: 'key_publish', publicKey: attacker.publicKey, roles: ['executor'] }, [
-          exec2,
-          attacker,
-        ]),
+        commitTrustEvent(registry, { kind: 'role_grant', keyid: exec2.keyId, role: 'root' }, [exec2]),
       ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    expect(code(() => registry.commit({ kind: 'root_threshold_set', threshold: 1 }, [root1]))).toBe(
-      'TRUST_EVENT_UNAUTHORIZED',
-    );
     expect(
-      code(() => registry.commit({ kind: 'role_revoke', keyid: root1.keyId, role: 'root' }, [exec2])),
+      code(() =>
+        commitTrustEvent(registry, { kind: 'role_grant', keyid: exec2.keyId, role: 'root' }, [root1]),
+      ),
     ).toBe('TRUST_EVENT_UNAUTHORIZED');
-    const once = registry.prepare({ kind: 'key_revoke', keyid: exec2.keyId }, [root1]);
+    expect(
+      code(() =>
+        commitTrustEvent(
+          registry,
+          { kind: 'key_publish', publicKey: attacker.publicKey, roles: ['executor'] },
+          [exec2, attacker],
+        ),
+      ),
+    ).toBe('TRUST_EVENT_UNAUTHORIZED');
+    expect(
+      code(() => commitTrustEvent(registry, { kind: 'root_threshold_set', threshold: 1 }, [root1])),
+    ).toBe('TRUST_EVENT_UNAUTHORIZED');
+    expect(
+      code(() =>
+        commitTrustEvent(registry, { kind: 'role_revoke', keyid: root1.keyId, role: 'root' }, [exec2]),
+      ),
+    ).toBe('TRUST_EVENT_UNAUTHORIZED');
+    const once = prepareTrustEvent(registry, { kind: 'key_revoke', keyid: exec2.keyId }, [root1]);
     const twice = { ...once, signatures: [...once.signatures, ...once.signatures] };
     expect(code(() => registry.append(twice))).toBe('TRUST_EVENT_MALFORMED');
     // conflicting grants / revokes
     expect(
-      code(() => registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'executor' }, [root1])),
+      code(() =>
+        commitTrustEvent(registry, { kind: 'role_grant', keyid: exec2.keyId, role: 'executor' }, [root1]),
+      ),
     ).toBe('TRUST_ROLE_CONFLICT');
     expect(
-      code(() => registry.commit({ kind: 'role_revoke', keyid: exec2.keyId, role: 'guardian' }, [root1])),
+      code(() =>
+        commitTrustEvent(registry, { kind: 'role_revoke', keyid: exec2.keyId, role: 'guardian' }, [root1]),
+      ),
     ).toBe('TRUST_ROLE_CONFLICT');
-    expect(code(() => registry.commit({ kind: 'key_revoke', keyid: root1.keyId }, [root1]))).toBe(
+    expect(code(() => commitTrustEvent(registry, { kind: 'key_revoke', keyid: root1.keyId }, [root1]))).toBe(
       'TRUST_EVENT_UNAUTHORIZED',
     );
     expect(registry.seq).toBe(5);
@@ -498,7 +574,9 @@ describe('trust registry: adversarial histories', () => {
 
   it('validates event structure strictly', () => {
     const registry = TrustRegistry.fromGenesis(genesis());
-    const ok = registry.prepare({ kind: 'role_grant', keyid: root1.keyId, role: 'checkpoint' }, [root1]);
+    const ok = prepareTrustEvent(registry, { kind: 'role_grant', keyid: root1.keyId, role: 'checkpoint' }, [
+      root1,
+    ]);
     const bad: Record<string, unknown>[] = [
       { role: 'superuser' },
       { keyid: 'ed25519:xyz' },
@@ -516,7 +594,9 @@ describe('trust registry: adversarial histories', () => {
         code(() => registry.append(reforge(ok, patch, [root1]))),
         JSON.stringify(patch),
       ).toBe('TRUST_EVENT_MALFORMED');
-    const pub = registry.prepare({ kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, [root1]);
+    const pub = prepareTrustEvent(registry, { kind: 'key_publish', publicKey: exec.publicKey, roles: [] }, [
+      root1,
+    ]);
     const badPub: Record<string, unknown>[] = [
       { key: { keyid: exec.keyId, public_key: 'AAAA' } },
       { key: { keyid: approver.keyId, public_key: toBase64Url(exec.publicKey) } },
@@ -529,7 +609,7 @@ describe('trust registry: adversarial histories', () => {
         code(() => registry.append(reforge(pub, patch, [root1]))),
         JSON.stringify(patch),
       ).toBe('TRUST_EVENT_MALFORMED');
-    const thr = registry.prepare({ kind: 'root_threshold_set', threshold: 1 }, [root1, root2]);
+    const thr = prepareTrustEvent(registry, { kind: 'root_threshold_set', threshold: 1 }, [root1, root2]);
     expect(code(() => registry.append(reforge(thr, { threshold: 0 })))).toBe('TRUST_EVENT_MALFORMED');
     const notJson = {
       type: 'helm.trust.event.v1',
@@ -543,9 +623,9 @@ describe('trust registry: adversarial histories', () => {
     expect(code(() => registry.append({ ...ok, signatures: [{ keyid: root1.keyId, sig: 'AAAA' }] }))).toBe(
       'TRUST_EVENT_SIGNATURE_INVALID',
     );
-    expect(code(() => registry.prepare({ kind: 'root_threshold_set', threshold: 0 }, [root1]))).toBe(
-      'TRUST_EVENT_MALFORMED',
-    );
+    expect(
+      code(() => prepareTrustEvent(registry, { kind: 'root_threshold_set', threshold: 0 }, [root1])),
+    ).toBe('TRUST_EVENT_MALFORMED');
     registry.append(ok);
   });
 });

@@ -7,9 +7,11 @@ import type { SignedEnvelope } from '@helm/contracts';
 import { fromBase64Url, signEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  commitTrustEvent,
   createGenesisEvent,
   exportTrustSnapshot,
   importTrustSnapshot,
+  prepareTrustEvent,
   TrustError,
   TrustRegistry,
   trustEventDigest,
@@ -35,8 +37,11 @@ function rotated(): TrustRegistry {
   const registry = TrustRegistry.fromGenesis(
     createGenesisEvent({ registry: 'seq', rootKeys: [root.publicKey], rootThreshold: 1 }, [root]),
   );
-  registry.commit({ kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, [root]);
-  registry.commit({ kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [root, exec2]);
+  commitTrustEvent(registry, { kind: 'key_publish', publicKey: exec.publicKey, roles: ['executor'] }, [root]);
+  commitTrustEvent(registry, { kind: 'key_rotate', keyid: exec.keyId, newPublicKey: exec2.publicKey }, [
+    root,
+    exec2,
+  ]);
   return registry;
 }
 
@@ -79,7 +84,7 @@ describe('trust heights are registry sequence numbers', () => {
     expect(registry.lookupFor('executor', 4)(exec2.keyId)).toBeUndefined();
     expect(code(() => registry.stateAt(4))).toBe('TRUST_SEQUENCE_INVALID');
     // once the registry reaches that state, it answers for it
-    registry.commit({ kind: 'role_grant', keyid: exec2.keyId, role: 'guardian' }, [root]);
+    commitTrustEvent(registry, { kind: 'role_grant', keyid: exec2.keyId, role: 'guardian' }, [root]);
     expect(registry.keyValidFor(exec2.keyId, 'executor', 4).ok).toBe(true);
   });
 
@@ -100,7 +105,7 @@ describe('trust heights are registry sequence numbers', () => {
 
   it('a signer cannot back-date or skip: an event must carry exactly the next seq and no other height', () => {
     const registry = rotated();
-    const next = registry.prepare({ kind: 'key_revoke', keyid: exec2.keyId }, [root]);
+    const next = prepareTrustEvent(registry, { kind: 'key_revoke', keyid: exec2.keyId }, [root]);
     const resign = (patch: Record<string, unknown>) =>
       signEnvelope({ ...body(next), ...patch } as { type: string }, [root]);
     // back-dating the revocation to the seq where the key was still valid

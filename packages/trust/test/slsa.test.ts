@@ -3,9 +3,9 @@ import type { SignedEnvelope } from '@helm/contracts';
 import { digest, type Signer, signEnvelope, verifyEd25519 } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  commitTrustEvent,
   createGenesisEvent,
   defaultRoleMapping,
-  ed25519PublicKeyPem,
   prepareCheckpointAnchor,
   TrustError,
   TrustRegistry,
@@ -81,7 +81,14 @@ function withBuild(patch: Record<string, unknown>) {
 
 const keys = (id: string) => (id === builderKey.keyId ? builderKey.publicKey : undefined);
 
-function codeOf(fn: () => unknown): string {
+/** The failure code of a verifier's answer ('NO_ERROR' when it verifies); a verifier never throws. */
+function codeOf(fn: () => { readonly ok: boolean }): string {
+  const answer = fn() as { readonly ok: boolean; readonly code?: string };
+  return answer.ok ? 'NO_ERROR' : String(answer.code);
+}
+
+/** The code of the TrustError `fn` throws ('NO_ERROR' when it returns): builders throw. */
+function thrownCode(fn: () => unknown): string {
   try {
     fn();
   } catch (error) {
@@ -252,6 +259,30 @@ describe('SLSA v1 provenance', () => {
     );
   });
 
+  it('answers every input with a result (never throws on input); a throwing key lookup propagates', () => {
+    for (const junk of [
+      null,
+      undefined,
+      0,
+      'x',
+      [],
+      {},
+      { payloadType: 1 },
+      { payloadType: 'x', signatures: {} },
+    ])
+      expect(codeOf(() => verifySlsaProvenance(junk, ARTIFACT_DIGEST, EXPECT, keys))).toBe(
+        'SLSA_ENVELOPE_MALFORMED',
+      );
+    expect(codeOf(() => verifySlsaProvenance(dsse(statement()), 42 as unknown as string, EXPECT, keys))).toBe(
+      'SLSA_SUBJECT_MISMATCH',
+    );
+    expect(() =>
+      verifySlsaProvenance(dsse(statement()), ARTIFACT_DIGEST, EXPECT, () => {
+        throw new Error('lookup down');
+      }),
+    ).toThrow('lookup down');
+  });
+
   it('refuses malformed envelopes and statements (after the signature check)', () => {
     expect(codeOf(() => verifySlsaProvenance(null, ARTIFACT_DIGEST, EXPECT, keys))).toBe(
       'SLSA_ENVELOPE_MALFORMED',
@@ -330,8 +361,12 @@ describe('SLSA v1 provenance', () => {
     const registry = TrustRegistry.fromGenesis(
       createGenesisEvent({ registry: 'slsa', rootKeys: [roots[0]!.publicKey], rootThreshold: 1 }, roots),
     );
-    registry.commit({ kind: 'key_publish', publicKey: builderKey.publicKey, roles: ['policy'] }, roots);
-    registry.commit({ kind: 'key_revoke', keyid: builderKey.keyId }, roots);
+    commitTrustEvent(
+      registry,
+      { kind: 'key_publish', publicKey: builderKey.publicKey, roles: ['policy'] },
+      roots,
+    );
+    commitTrustEvent(registry, { kind: 'key_revoke', keyid: builderKey.keyId }, roots);
     expect(
       verifySlsaProvenance(dsse(statement()), ARTIFACT_DIGEST, EXPECT, registry.lookupFor('policy', 2))
         .keyIds,
@@ -366,10 +401,15 @@ describe('checkpoint anchoring', () => {
     expect(anchor.keyid).toBe(ckSigner.keyId);
     expect(anchor.body.spec.data.hash.value).toBe(digest(anchor.signedData).slice(7));
     const pem = Buffer.from(anchor.body.spec.signature.publicKey.content, 'base64').toString();
-    expect(pem).toBe(ed25519PublicKeyPem(ckSigner.publicKey));
+    // the PEM node:crypto writes for the same SPKI: one 60-character base64 line
+    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), ckSigner.publicKey]);
+    expect(pem).toBe(
+      createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }),
+    );
+    expect(pem).toBe(`-----BEGIN PUBLIC KEY-----\n${spki.toString('base64')}\n-----END PUBLIC KEY-----\n`);
     const sig = Buffer.from(anchor.body.spec.signature.content, 'base64');
     expect(verify(null, anchor.signedData, createPublicKey(pem), sig)).toBe(true);
-    expect(verifyEd25519(ckSigner.publicKey, anchor.signedData, new Uint8Array(sig))).toBe(true);
+    expect(verifyEd25519(ckSigner.publicKey, anchor.signedData, new Uint8Array(sig)).ok).toBe(true);
     expect(anchor.checkpointHash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(new TextDecoder().decode(anchor.bodyBytes)).toBe(
       JSON.stringify(JSON.parse(new TextDecoder().decode(anchor.bodyBytes))),
@@ -384,20 +424,20 @@ describe('checkpoint anchoring', () => {
 
   it('refuses unsigned, multi-signed, wrongly typed or unverifiable checkpoints', () => {
     const ck = checkpoint();
-    expect(codeOf(() => prepareCheckpointAnchor({ ...ck, signatures: [] }, lookup))).toBe(
+    expect(thrownCode(() => prepareCheckpointAnchor({ ...ck, signatures: [] }, lookup))).toBe(
       'ANCHOR_INPUT_INVALID',
     );
     expect(
-      codeOf(() =>
+      thrownCode(() =>
         prepareCheckpointAnchor({ ...ck, signatures: [...ck.signatures, ...ck.signatures] }, lookup),
       ),
     ).toBe('ANCHOR_INPUT_INVALID');
-    expect(codeOf(() => prepareCheckpointAnchor(ck, () => undefined))).toBe('ANCHOR_INPUT_INVALID');
-    expect(codeOf(() => prepareCheckpointAnchor({ ...ck, type: 'helm.receipt.v1' }, lookup))).toBe(
+    expect(thrownCode(() => prepareCheckpointAnchor(ck, () => undefined))).toBe('ANCHOR_INPUT_INVALID');
+    expect(thrownCode(() => prepareCheckpointAnchor({ ...ck, type: 'helm.receipt.v1' }, lookup))).toBe(
       'ANCHOR_INPUT_INVALID',
     );
     const other = signEnvelope({ type: 'helm.checkpoint.v1', log_id: 'x' }, [ckSigner]);
-    expect(codeOf(() => prepareCheckpointAnchor({ ...ck, payload: other.payload }, lookup))).toBe(
+    expect(thrownCode(() => prepareCheckpointAnchor({ ...ck, payload: other.payload }, lookup))).toBe(
       'ANCHOR_INPUT_INVALID',
     );
     expect(() =>
@@ -416,7 +456,11 @@ describe('checkpoint anchoring', () => {
     const registry = TrustRegistry.fromGenesis(
       createGenesisEvent({ registry: 'ck', rootKeys: [roots[0]!.publicKey], rootThreshold: 1 }, roots),
     );
-    registry.commit({ kind: 'key_publish', publicKey: ckSigner.publicKey, roles: ['checkpoint'] }, roots);
+    commitTrustEvent(
+      registry,
+      { kind: 'key_publish', publicKey: ckSigner.publicKey, roles: ['checkpoint'] },
+      roots,
+    );
     const lookupFn = registry.keyLookup();
     expect(lookupFn(ckSigner.keyId, 'checkpoint-signer', 2)).toBeInstanceOf(Uint8Array);
     expect(lookupFn(ckSigner.keyId, 'node:RECEIPT', 2)).toBeUndefined();
@@ -428,7 +472,7 @@ describe('checkpoint anchoring', () => {
     // "authorized now": follows the head as events are appended
     const now = registry.keyAuthorization();
     expect(now(ckSigner.keyId, 'checkpoint')).toBeInstanceOf(Uint8Array);
-    registry.commit({ kind: 'key_revoke', keyid: ckSigner.keyId }, roots);
+    commitTrustEvent(registry, { kind: 'key_revoke', keyid: ckSigner.keyId }, roots);
     expect(now(ckSigner.keyId, 'checkpoint')).toBeUndefined();
     expect(
       registry.keyAuthorization((r) => (r === 'x' ? 'checkpoint' : undefined))(roots[0]!.keyId, 'x'),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Updater } from 'tuf-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  commitTrustEvent,
   createGenesisEvent,
   exportTrustSnapshot,
   InMemoryTufMetadataCache,
@@ -526,9 +527,11 @@ describe('TUF client on generated repositories', () => {
       roots,
     );
     const registry = TrustRegistry.fromGenesis(genesis);
-    registry.commit({ kind: 'key_publish', publicKey: signer(10).publicKey, roles: ['executor'] }, [
-      roots[0]!,
-    ]);
+    commitTrustEvent(
+      registry,
+      { kind: 'key_publish', publicKey: signer(10).publicKey, roles: ['executor'] },
+      [roots[0]!],
+    );
     const snapshot = JSON.stringify(exportTrustSnapshot(registry));
     const files = makeRepo({ targets: { 'trust/registry.json': snapshot, 'junk.json': '{' } });
     const dist = new TrustDistribution({ fetcher: mapFetcher(files), clock, trustedRoot: rootBytes({}) });

@@ -4,7 +4,9 @@
 // listed but not exported is a stale doc, a name exported but not listed is public surface an
 // auditor would not know to read. It also keeps `.` the whole, compatible surface: every subpath
 // exports a subset of `.`, and every entry point has the three conditions (types, import, default).
-// Regenerate the tables with `node scripts/readme-exports.mjs --write`.
+// Regenerate the tables with `node scripts/readme-exports.mjs --write`. Last, the verifier entry
+// points (`./verify`, `@helm/crypto/envelope-open`, `@helm/crypto/ed25519`) must hold no signing
+// code in their static import closure: a verifier imports only what verification runs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,5 +143,71 @@ describe('TCB README export tables = entry point exports', () => {
       expect(exportTable(readme(row)).get('@helm/x')).not.toEqual(good);
     }
     expect(exportTable('no table').size).toBe(0);
+  });
+});
+
+/** The static import closure (type-only imports included: an auditor reads them) of `start`. */
+export function importClosure(
+  start: string,
+  resolveWorkspace: (specifier: string) => string | undefined,
+): string[] {
+  const seen = new Set<string>();
+  const stack = [start];
+  while (stack.length > 0) {
+    const file = stack.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
+    for (const stmt of source.statements) {
+      if (!(ts.isImportDeclaration(stmt) || ts.isExportDeclaration(stmt)) || !stmt.moduleSpecifier) continue;
+      const spec = (stmt.moduleSpecifier as ts.StringLiteral).text;
+      const target = spec.startsWith('.')
+        ? resolve(dirname(file), spec.replace(/\.js$/, '.ts'))
+        : resolveWorkspace(spec);
+      if (target) stack.push(target);
+    }
+  }
+  return [...seen].sort();
+}
+
+/** The modules that sign: every signing path of the TCB goes through one of them. */
+const SIGNING_MODULES = [
+  'packages/crypto/src/envelope-sign.ts',
+  'packages/crypto/src/ed25519-sign.ts',
+  'packages/crypto/src/internal/backend-node-sign.ts',
+].map((f) => join(ROOT, f));
+
+describe('verifier entry points hold no signing code', () => {
+  const byName = new Map(packages.map((p) => [p.name, p]));
+  const resolveWorkspace = (specifier: string): string | undefined => {
+    const m = /^(@helm\/[^/]+)(\/.*)?$/.exec(specifier);
+    return m ? byName.get(m[1] as string)?.entries[m[2] ? `.${m[2]}` : '.'] : undefined;
+  };
+  const verifiers = [
+    '@helm/receipts/verify',
+    '@helm/proofgraph/verify',
+    '@helm/trust/verify',
+    '@helm/crypto/envelope-open',
+    '@helm/crypto/envelope',
+    '@helm/crypto/ed25519',
+  ];
+
+  it.each(verifiers)('%s', (entry) => {
+    const start = resolveWorkspace(entry);
+    expect(start, entry).toBeDefined();
+    const closure = importClosure(start as string, resolveWorkspace);
+    expect(closure.filter((f) => SIGNING_MODULES.includes(f)).map((f) => f.slice(ROOT.length + 1))).toEqual(
+      [],
+    );
+  });
+
+  it('the check can fail: the root entry points reach the signing modules', () => {
+    for (const entry of ['@helm/crypto', '@helm/trust', '@helm/proofgraph']) {
+      const closure = importClosure(resolveWorkspace(entry) as string, resolveWorkspace);
+      expect(
+        closure.some((f) => SIGNING_MODULES.includes(f)),
+        entry,
+      ).toBe(true);
+    }
   });
 });

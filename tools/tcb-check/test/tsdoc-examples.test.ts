@@ -10,7 +10,9 @@ import { type Example, ROOT, typeCheck } from './examples.ts';
 
 /** The documented entry points: file → declarations whose TSDoc must carry an `@example`. */
 const DOCUMENTED: Record<string, readonly string[]> = {
-  'packages/crypto/src/envelope.ts': ['verifyEnvelope', 'openEnvelope'],
+  'packages/crypto/src/ed25519.ts': ['verifyEd25519'],
+  'packages/crypto/src/envelope.ts': ['verifyEnvelope'],
+  'packages/crypto/src/envelope-open.ts': ['openEnvelope'],
   'packages/crypto/src/envelope-sign.ts': ['signEnvelope'],
   'packages/receipts/src/verify.ts': ['verifyReceipt', 'verifyReceiptChain'],
   'packages/receipts/src/chain.ts': ['ReceiptChain'],

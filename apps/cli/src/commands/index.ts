@@ -41,6 +41,7 @@ import {
   refuseRootTarget,
   STRICT_JSON_HINT,
 } from '@helm/runtime';
+import { commitTrustEvent } from '@helm/trust';
 import type { Command } from 'commander';
 import { formatDifference, jsonDiff } from '../diff.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
@@ -192,7 +193,8 @@ export function keysGenerate(data: DataDir, name: string, role: string, rootKeyD
   const registry = data.registry();
   const roots = data.rootSigners(registry, rootKeyDir);
   const file = data.writeKey(name, [role as TrustRole], new Uint8Array(randomBytes(32)));
-  const env = registry.commit(
+  const env = commitTrustEvent(
+    registry,
     {
       kind: 'key_publish',
       publicKey: fromBase64Url(file.public_key) as Uint8Array,
@@ -239,7 +241,7 @@ export function keysRevoke(data: DataDir, name: string | undefined, opts: Revoke
   const roles = openRoles(target.record);
   // The files holding that key get status "revoked" (a note for humans; `keys list` asks the registry).
   const holders = data.localKeys().filter((k) => 'signer' in k && k.signer.keyId === keyid) as LocalKey[];
-  data.appendTrustEvent(registry, registry.commit({ kind: 'key_revoke', keyid }, roots));
+  data.appendTrustEvent(registry, commitTrustEvent(registry, { kind: 'key_revoke', keyid }, roots));
   for (const k of holders) data.writeKey(k.name, roles, k.seed, 'revoked');
   const label = name ?? keyid;
   return ok(

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { POLICY_BUNDLE_TYPE, type SignedEnvelope } from '@helm/contracts';
-import { createSigner, fromBase64Url, type Signer, verifyEnvelope } from '@helm/crypto';
+import { createSigner, fromBase64Url, openVerifiedEnvelope, type Signer } from '@helm/crypto';
 import {
   type DataDir,
   keyOfFile,
@@ -28,7 +28,7 @@ import {
   resignReceiptPolicies,
   writeKeyFile,
 } from '@helm/runtime';
-import type { TrustRegistry } from '@helm/trust';
+import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
 import { type CommandResult, ok } from '../errors.js';
 
 export function followedLines(name: string, chain: readonly string[]): string[] {
@@ -58,7 +58,8 @@ export function keysRotate(data: DataDir, name: string, rootKeyDir?: string): Co
   const signedByOld = roles.includes('policy') ? policyArtifactsSignedBy(data, registry, oldKeyid) : [];
   const seed = new Uint8Array(randomBytes(32));
   const signer = createSigner(seed);
-  const env = registry.commit(
+  const env = commitTrustEvent(
+    registry,
     { kind: 'key_rotate', keyid: oldKeyid, newPublicKey: signer.publicKey },
     [...roots, signer], // root authorizes; the new key proves possession
   );
@@ -104,7 +105,7 @@ function policyArtifactsSignedBy(data: DataDir, registry: TrustRegistry, keyid: 
     const path = data.path(file);
     if (!existsSync(path)) continue;
     try {
-      verifyEnvelope(readEnvelope(path, file), type, only);
+      openVerifiedEnvelope(readEnvelope(path, file), type, only);
       out.push(file);
     } catch {
       // Not (only) the rotated key's signature: left as it is; the runtime judges it at open.
@@ -219,10 +220,11 @@ export function keysRotateRoot(data: DataDir, opts: RotateRootOpts = {}): Comman
     const quorum = data.rootSigners(registry, opts.rootKeyDir);
     data.appendTrustEvent(
       registry,
-      registry.commit({ kind: 'key_rotate', keyid: key.signer.keyId, newPublicKey: next.publicKey }, [
-        ...quorum,
-        next,
-      ]),
+      commitTrustEvent(
+        registry,
+        { kind: 'key_rotate', keyid: key.signer.keyId, newPublicKey: next.publicKey },
+        [...quorum, next],
+      ),
     );
     renameSync(namedPath(dir, 'key', `${key.name}.next`, '.json'), namedPath(dir, 'key', key.name, '.json'));
     rotated.push({ name: key.name, old_keyid: key.signer.keyId, new_keyid: next.keyId });

@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { createSigner } from '@helm/crypto';
 import { DataDir } from '@helm/runtime';
+import { commitTrustEvent } from '@helm/trust';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempRoot } from '../helpers.ts';
 
@@ -26,7 +27,8 @@ describe('I-ROOT-2 (redteam, I-REGISTRY-1): the operator can revoke the successo
     const executor = data.localKey('executor').signer;
     const attacker = createSigner(new Uint8Array(32).fill(0x66));
     const registry = data.registry();
-    const env = registry.commit(
+    const env = commitTrustEvent(
+      registry,
       { kind: 'key_rotate', keyid: executor.keyId, newPublicKey: attacker.publicKey },
       [executor, attacker],
     );

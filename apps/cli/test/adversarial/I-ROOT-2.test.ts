@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSigner, fromBase64Url, toBase64Url } from '@helm/crypto';
 import { DataDir } from '@helm/runtime';
-import type { TrustRegistry } from '@helm/trust';
+import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
 import { describe, expect, it } from 'vitest';
 import { ECHO_TOOL, runCli, tempRoot } from '../helpers.ts';
 
@@ -65,7 +65,7 @@ function selfRotate(dir: string, name: string, fill: number) {
     const registry = data.registry();
     data.appendTrustEvent(
       registry,
-      registry.commit({ kind: 'key_rotate', keyid: own.keyId, newPublicKey: attacker.publicKey }, [
+      commitTrustEvent(registry, { kind: 'key_rotate', keyid: own.keyId, newPublicKey: attacker.publicKey }, [
         own,
         attacker,
       ]),
@@ -215,10 +215,11 @@ describe('I-ROOT-2: revoke and rotate act on the live key the registry holds', (
     const last = createSigner(new Uint8Array(32).fill(0x62));
     data.appendTrustEvent(
       registry,
-      registry.commit({ kind: 'key_rotate', keyid: first.to.keyId, newPublicKey: last.publicKey }, [
-        first.to,
-        last,
-      ]),
+      commitTrustEvent(
+        registry,
+        { kind: 'key_rotate', keyid: first.to.keyId, newPublicKey: last.publicKey },
+        [first.to, last],
+      ),
     );
     data.close();
     const list = await cli(dir, 'keys', 'list', '--json');

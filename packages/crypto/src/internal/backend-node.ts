@@ -1,47 +1,22 @@
-// Ed25519 through node:crypto (OpenSSL): the fast default backend. OpenSSL checks the
-// cofactorless equation by comparing encodings; the shared pre-checks and the cached key
-// validation make its accept set exactly the strict policy of docs/spec/signatures.md.
-import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { CryptoError } from '../errors.js';
-import {
-  BoundedCache,
-  cacheKey,
-  decodeValidPublicKey,
-  SEED_LENGTH,
-  signaturePrecheck,
-} from './ed25519-policy.js';
+// Ed25519 verification through node:crypto (OpenSSL): the default backend's verify side. OpenSSL
+// checks the cofactorless equation by comparing encodings; the shared pre-checks and the cached key
+// validation make its accept set exactly the strict policy of docs/spec/signatures.md. Signing with
+// node:crypto is in backend-node-sign.ts, off every verify path.
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import type { Ed25519Backend } from '../ed25519.js';
+import { BoundedCache, cacheKey, decodeValidPublicKey, signaturePrecheck } from './ed25519-policy.js';
 
-const PKCS8_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+/** DER prefix of an Ed25519 SubjectPublicKeyInfo (the raw 32-byte key follows it). */
+export const SPKI_PREFIX = Uint8Array.from([
+  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ]);
-const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 
-function withPrefix(prefix: Uint8Array, body: Uint8Array): Buffer {
-  // not from the shared pool: this buffer holds a private seed
+/** `prefix ‖ body` as a DER buffer, zero-filled (not from the shared pool: it may hold a private seed). */
+export function withPrefix(prefix: Uint8Array, body: Uint8Array): Buffer {
   const out = Buffer.alloc(prefix.length + body.length);
   out.set(prefix, 0);
   out.set(body, prefix.length);
   return out;
-}
-
-export function nodePrivateKey(seed: Uint8Array): KeyObject {
-  if (!(seed instanceof Uint8Array) || seed.length !== SEED_LENGTH) {
-    throw new CryptoError('KEY_INVALID', 'Ed25519 seed must be 32 bytes');
-  }
-  return createPrivateKey({ key: withPrefix(PKCS8_PREFIX, seed), format: 'der', type: 'pkcs8' });
-}
-
-export function nodePublicKeyFromSeed(seed: Uint8Array): Uint8Array {
-  const spki = createPublicKey(nodePrivateKey(seed)).export({ format: 'der', type: 'spki' });
-  return Uint8Array.from(spki.subarray(SPKI_PREFIX.length));
-}
-
-export function nodeSignerFor(seed: Uint8Array): (message: Uint8Array) => Uint8Array {
-  const key = nodePrivateKey(seed);
-  return (message) => {
-    const sig = sign(null, message, key);
-    return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
-  };
 }
 
 /** Validated verification keys: KeyObject for a valid key, null for a key the policy rejects. */
@@ -60,6 +35,14 @@ function verificationKey(publicKey: Uint8Array): KeyObject | null {
   return key;
 }
 
+/**
+ * Whether `publicKey` passes the key rules A1–A3, answered from the same validated-key cache the
+ * node backend verifies with (so explaining a failure costs no second curve decoding).
+ */
+export function isCachedValidKey(publicKey: Uint8Array): boolean {
+  return publicKey instanceof Uint8Array && publicKey.length === 32 && verificationKey(publicKey) !== null;
+}
+
 export function nodeVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (!signaturePrecheck(publicKey, signature) || !(message instanceof Uint8Array)) return false;
   const key = verificationKey(publicKey);
@@ -69,4 +52,16 @@ export function nodeVerify(publicKey: Uint8Array, message: Uint8Array, signature
   } catch {
     return false;
   }
+}
+
+/** Strict verification with `backend`, or with node:crypto when none is given (the default). */
+export function verifyWith(
+  backend: Ed25519Backend | undefined,
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  return backend === undefined
+    ? nodeVerify(publicKey, message, signature)
+    : backend.verify(publicKey, message, signature);
 }

@@ -3,7 +3,7 @@
 // public-key validation (curve decoding, small order, prime-order subgroup) runs once per key and
 // is cached by the backends.
 import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js';
-import { toHex } from '../encoding.js';
+import { fromHex, toHex } from '../encoding.js';
 
 export const PUBLIC_KEY_LENGTH = 32;
 export const SEED_LENGTH = 32;
@@ -15,17 +15,15 @@ const L_BYTES = Uint8Array.from([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ]);
 
-function fromHexConst(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
 /**
  * Canonical encodings of the 8 points of small order (the torsion subgroup E[8]: the identity, the
  * point of order 2, two of order 4, four of order 8), as the pinned @noble/curves lists them.
  */
-export const SMALL_ORDER_ENCODINGS: readonly Uint8Array[] = ED25519_TORSION_SUBGROUP.map(fromHexConst);
+export const SMALL_ORDER_ENCODINGS: readonly Uint8Array[] = ED25519_TORSION_SUBGROUP.map((hex) => {
+  const bytes = fromHex(hex);
+  if (bytes?.length !== 32) throw new Error(`@noble/curves torsion point ${hex} is not 32 bytes of hex`);
+  return bytes;
+});
 
 /** S (bytes 32..63 of a signature, little-endian) < L. Rule S1 of signatures.md. */
 export function isCanonicalScalar(sig: Uint8Array, offset = 32): boolean {

@@ -20,7 +20,7 @@
 import { canonicalBytes, createSigner, type Signer, signEnvelope } from '@helm/crypto';
 import { signNode } from '@helm/proofgraph';
 import { receiptHash } from '@helm/receipts';
-import { exportTrustSnapshot, TrustRegistry } from '@helm/trust';
+import { commitTrustEvent, exportTrustSnapshot, TrustRegistry } from '@helm/trust';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { envelopeBody, type PackInput, readTar, writeTar } from '../../src/index.ts';
 import {
@@ -226,10 +226,11 @@ describe('I-EVIDENCE-5: a receipt is checked at the trust state it committed to'
     // with E2 claiming the new state, naming its decision signed by the now rotated-out guardian key.
     const registry = TrustRegistry.load(h.registry.events(), { genesis: h.registry.genesis });
     const guardian2 = createSigner(new Uint8Array(32).fill(0x55));
-    registry.commit({ kind: 'key_rotate', keyid: guardian.keyId, newPublicKey: guardian2.publicKey }, [
-      root,
-      guardian2,
-    ]);
+    commitTrustEvent(
+      registry,
+      { kind: 'key_rotate', keyid: guardian.keyId, newPublicKey: guardian2.publicKey },
+      [root, guardian2],
+    );
     const snapshot = exportTrustSnapshot(registry) as unknown as PackInput['trustSnapshot'];
     const honest = await verify(seal(h.input({ trustSnapshot: snapshot })), h.anchor);
     expect(failedCodes(honest)).toEqual([]);

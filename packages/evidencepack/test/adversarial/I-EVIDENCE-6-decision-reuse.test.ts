@@ -14,7 +14,7 @@
 // calls, each bound to the decision.
 import type { SignedEnvelope } from '@helm/contracts';
 import type { ReceiptInput } from '@helm/receipts';
-import { exportTrustSnapshot, TrustRegistry } from '@helm/trust';
+import { commitTrustEvent, exportTrustSnapshot, TrustRegistry } from '@helm/trust';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { envelopeBody, type PackInput, verifyEvidencePack } from '../../src/index.ts';
 import {
@@ -165,7 +165,7 @@ describe('I-EVIDENCE-7: an ALLOW decision authorizes exactly one execution (DECI
 describe('I-EVIDENCE-5: the guardian key is checked at the trust_seq of every receipt naming the decision', () => {
   it('a later receipt at a trust state where the guardian key is revoked is FAILED (even a DENY that may be shared)', async () => {
     const later = TrustRegistry.load(h.registry.events(), { genesis: h.registry.genesis });
-    later.commit({ kind: 'key_revoke', keyid: guardian.keyId }, [root]);
+    commitTrustEvent(later, { kind: 'key_revoke', keyid: guardian.keyId }, [root]);
     // The honest pack against that registry still PASSes: its receipts are at seqs 3–4.
     const honest = seal(
       h.input({ trustSnapshot: exportTrustSnapshot(later) as unknown as PackInput['trustSnapshot'] }),

@@ -12,7 +12,7 @@
 // (TRUST_SNAPSHOT_FORKED). The CLI never lets a minimum seq replace its data directory's head pin
 // (apps/cli/test/adversarial/I-FRESH-1.test.ts).
 import { createSigner, type Signer } from '@helm/crypto';
-import { exportTrustSnapshot, TrustRegistry } from '@helm/trust';
+import { commitTrustEvent, exportTrustSnapshot, TrustRegistry } from '@helm/trust';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildEvidencePack, formatReport, type PackInput, verifyEvidencePack } from '../../src/index.ts';
 import { checkOf, E1, type History, hashOf, history, ROTATED_AT, resign, root } from '../fixtures/insider.ts';
@@ -33,7 +33,10 @@ beforeAll(async () => {
     const seed = new Uint8Array(32).fill(0xa5);
     seed[0] = ++n;
     const next = createSigner(seed);
-    fork.commit({ kind: 'key_rotate', keyid: current.keyId, newPublicKey: next.publicKey }, [current, next]);
+    commitTrustEvent(fork, { kind: 'key_rotate', keyid: current.keyId, newPublicKey: next.publicKey }, [
+      current,
+      next,
+    ]);
     current = next;
   }
   sealer = current;

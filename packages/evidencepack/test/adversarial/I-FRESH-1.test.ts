@@ -10,7 +10,7 @@
 // needed) passes a bare minimum seq — reported as `pin: min-seq`, which rules out staleness, not
 // forks — but not a pinned head.
 import { canonicalBytes, createSigner, signEnvelope } from '@helm/crypto';
-import { exportTrustSnapshot, TrustRegistry } from '@helm/trust';
+import { commitTrustEvent, exportTrustSnapshot, TrustRegistry } from '@helm/trust';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildEvidencePack,
@@ -124,7 +124,8 @@ describe('I-FRESH-1: a pinned verifier refuses a stale snapshot that resurrects 
 
   it('a forked registry (another seq 4 under the same genesis, root-signed) passes a minimum seq but not a pinned head (TRUST_SNAPSHOT_FORKED)', async () => {
     const fork = TrustRegistry.load(stale.events(), { genesis: h.registry.genesis });
-    fork.commit(
+    commitTrustEvent(
+      fork,
       {
         kind: 'key_publish',
         publicKey: createSigner(new Uint8Array(32).fill(0x5f)).publicKey,

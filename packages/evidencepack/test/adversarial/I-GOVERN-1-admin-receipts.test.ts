@@ -5,7 +5,7 @@
 import { GOVERNANCE_EVENT_TYPE, type SignedEnvelope } from '@helm/contracts';
 import { createSigner, type Signer, signEnvelope } from '@helm/crypto';
 import { mintReceipt } from '@helm/receipts';
-import { exportTrustSnapshot } from '@helm/trust';
+import { commitTrustEvent, exportTrustSnapshot } from '@helm/trust';
 import { describe, expect, it } from 'vitest';
 import type { PackInput } from '../../src/index.ts';
 import {
@@ -26,10 +26,14 @@ const approverKey = createSigner(new Uint8Array(32).fill(0x62));
 
 async function world() {
   const h = await history();
-  h.registry.commit({ kind: 'key_publish', publicKey: policyKey.publicKey, roles: ['policy'] }, [rootOf()]);
-  h.registry.commit({ kind: 'key_publish', publicKey: approverKey.publicKey, roles: ['approver'] }, [
+  commitTrustEvent(h.registry, { kind: 'key_publish', publicKey: policyKey.publicKey, roles: ['policy'] }, [
     rootOf(),
   ]);
+  commitTrustEvent(
+    h.registry,
+    { kind: 'key_publish', publicKey: approverKey.publicKey, roles: ['approver'] },
+    [rootOf()],
+  );
   return h;
 }
 

@@ -31,7 +31,7 @@ import {
   writeTar,
 } from '@helm/evidencepack';
 import { mintReceipt, type ReceiptInput } from '@helm/receipts';
-import { exportTrustSnapshot, TrustRegistry } from '@helm/trust';
+import { commitTrustEvent, exportTrustSnapshot, TrustRegistry } from '@helm/trust';
 import { buildWorld, executor, root, stranger } from '../fixtures/world.ts';
 
 export const VECTOR_DIR = fileURLToPath(
@@ -199,13 +199,13 @@ function specs(): Spec[] {
   };
   const plainHead = { seq: snapshot.seq, head: snapshot.head };
   const later = TrustRegistry.load(snapshot.events, { genesis: A });
-  later.commit({ kind: 'key_rotate', keyid: executor.keyId, newPublicKey: stranger.publicKey }, [
+  commitTrustEvent(later, { kind: 'key_rotate', keyid: executor.keyId, newPublicKey: stranger.publicKey }, [
     root,
     stranger,
   ]);
   const laterHead = { seq: later.seq, head: later.head };
   const fork = TrustRegistry.load(snapshot.events, { genesis: A });
-  fork.commit({ kind: 'key_publish', publicKey: stranger.publicKey, roles: ['guardian'] }, [root]);
+  commitTrustEvent(fork, { kind: 'key_publish', publicKey: stranger.publicKey, roles: ['guardian'] }, [root]);
   // DECISIONS (§5 step 11): a fifth receipt, minted by the executor key after receipt 4, naming
   // call `k`'s decision with call k's own fields and `edit` applied; call k's request recorded again.
   const withFifth = (k: number, edit: Partial<ReceiptInput>): Uint8Array => {

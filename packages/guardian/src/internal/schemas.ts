@@ -3,14 +3,12 @@ import {
   delegationGrantSchema,
   delegationPresentationSchema,
   delegationSessionSchema,
-} from '@helm/contracts/delegation';
-import {
   p0CeilingSchema,
   policyBundleSchema,
   policyMatchSchema,
   policyOverlaySchema,
   policyRuleSchema,
-} from '@helm/contracts/policy';
+} from '@helm/contracts/schemas';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 
 export const ajv = new Ajv2020({ strict: true, allErrors: false });

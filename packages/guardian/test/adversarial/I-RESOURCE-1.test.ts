@@ -5,7 +5,7 @@
 // grants are loaded), so a rule written for one subtree can never match a sibling.
 // Written from the attacker's side: spell a forbidden resource so that a raw string match misses it.
 import { DECISION_TYPE, type DecisionRecord } from '@helm/contracts';
-import { verifyEnvelope } from '@helm/crypto';
+import { openVerifiedEnvelope } from '@helm/crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Evaluation, GuardianError } from '../../src/index.ts';
@@ -114,7 +114,11 @@ describe('I-RESOURCE-1: resources are matched only in canonical form', () => {
         const expected =
           resource === '/data/secret' || resource.startsWith('/data/secret/') ? 'POLICY_DENY' : 'ALLOW';
         expect(ev.record.reason_code).toBe(expected);
-        const signed = verifyEnvelope<DecisionRecord>(ev.decision, DECISION_TYPE, guardian.publicKeys).body;
+        const signed = openVerifiedEnvelope<DecisionRecord>(
+          ev.decision,
+          DECISION_TYPE,
+          guardian.publicKeys,
+        ).body;
         expect(signed.resource).toBe(resource);
         expect(ev.effect?.resource).toBe(resource);
         if (ev.record.budget_reservation_id !== null) guardian.refundBudget(ev.record.budget_reservation_id);

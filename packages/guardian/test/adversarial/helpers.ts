@@ -1,7 +1,7 @@
 // Attacker-side helpers shared by the invariant tests in this folder (files are named after the
 // invariant ids of docs/threat-model.md). Everything goes through the public API.
 import type { ApprovalChallenge, PolicyRule, SignedEnvelope } from '@helm/contracts';
-import { signEnvelope, verifyEnvelope } from '@helm/crypto';
+import { openVerifiedEnvelope, signEnvelope } from '@helm/crypto';
 import {
   type DecisionRequest,
   type Evaluation,
@@ -88,7 +88,7 @@ export function deploy(o: DeployOptions = {}): DecisionRequest {
 }
 
 export function challengeOf(guardian: Guardian, ev: Evaluation): ApprovalChallenge {
-  return verifyEnvelope<ApprovalChallenge & { type: string }>(
+  return openVerifiedEnvelope<ApprovalChallenge & { type: string }>(
     ev.challenge!,
     'helm.approval.challenge.v1',
     guardian.publicKeys,

@@ -1,7 +1,7 @@
 // Opening a single-signature ProofGraph envelope (node, checkpoint) through @helm/crypto's strict
 // opener. The key depends on signed fields (role from `kind`, height from `lamport`), so the caller
 // checks the body, selects the key, and verifies `sig` over `pae` before trusting any field.
-import { type OpenedEnvelope, openEnvelope } from '@helm/crypto/envelope';
+import { type OpenedEnvelope, openEnvelope } from '@helm/crypto/envelope-open';
 import { CryptoError } from '@helm/crypto/errors';
 
 export interface OpenedSingle {

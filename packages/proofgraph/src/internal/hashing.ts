@@ -31,3 +31,10 @@ export function isOdd(n: number): boolean {
 export function half(n: number): number {
   return Math.floor(n / 2);
 }
+
+/** log2(n) when n is a power of two, else -1. */
+export function log2IfPowerOfTwo(n: number): number {
+  let level = 0;
+  while (2 ** level < n) level++;
+  return 2 ** level === n ? level : -1;
+}

@@ -22,10 +22,10 @@ import {
   canonicalBytes,
   digest,
   fromBase64Url,
+  openVerifiedEnvelope,
   parseStrictJson,
   type Signer,
   signEnvelope,
-  verifyEnvelope,
 } from '@helm/crypto';
 import type { Json, StoredGovernanceChallenge } from '@helm/store';
 import type { TrustRegistry } from '@helm/trust';
@@ -69,7 +69,7 @@ export function verifiedChallenge(
 ): ApprovalChallenge {
   let challenge: ApprovalChallenge;
   try {
-    challenge = verifyEnvelope(
+    challenge = openVerifiedEnvelope(
       stored.envelope,
       APPROVAL_CHALLENGE_TYPE,
       registry.lookupFor('guardian', registry.seq),
@@ -302,8 +302,9 @@ function statementOf(
   let statement: ApprovalStatement;
   try {
     if (!known.ok) throw new Error(known.code);
-    statement = verifyEnvelope(envelope, APPROVAL_TYPE, (id) => (id === signer ? known.publicKey : undefined))
-      .body as unknown as ApprovalStatement;
+    statement = openVerifiedEnvelope(envelope, APPROVAL_TYPE, (id) =>
+      id === signer ? known.publicKey : undefined,
+    ).body as unknown as ApprovalStatement;
   } catch {
     throw new RuntimeError('GOVERNANCE_EVENT_INVALID', 'the approval statement does not verify');
   }

@@ -28,7 +28,7 @@ import type { SignedEnvelope, TrustRole } from '@helm/contracts';
 import { createSigner, fromBase64Url, type Signer, signEnvelope, toBase64Url } from '@helm/crypto';
 import type { EgressRule, IdentityBinding } from '@helm/guardian';
 import { openSqliteStore, type SqliteStore } from '@helm/store';
-import { createGenesisEvent, TrustRegistry, trustEventDigest } from '@helm/trust';
+import { commitTrustEvent, createGenesisEvent, TrustRegistry, trustEventDigest } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { parseJson } from './json.js';
 import { keyOfFile, requireRole } from './keys.js';
@@ -460,7 +460,8 @@ export function initDataDir(
   for (const k of SETUP_KEYS) {
     const file = data.writeKey(k.name, k.roles, seedFor(k.name));
     keys.push(file);
-    const env = registry.commit(
+    const env = commitTrustEvent(
+      registry,
       { kind: 'key_publish', publicKey: fromBase64Url(file.public_key) as Uint8Array, roles: k.roles },
       root,
     );

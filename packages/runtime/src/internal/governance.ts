@@ -37,10 +37,10 @@ import {
   digest,
   fromBase64Url,
   isDigest,
+  openVerifiedEnvelope,
   parseStrictJson,
   type Signer,
   signEnvelope,
-  verifyEnvelope,
 } from '@helm/crypto';
 import type {
   GovernanceApplication,
@@ -302,7 +302,7 @@ export function verifyGovernanceEvent(
     );
   let body: unknown;
   try {
-    body = verifyEnvelope(envelope, GOVERNANCE_EVENT_TYPE, (id) =>
+    body = openVerifiedEnvelope(envelope, GOVERNANCE_EVENT_TYPE, (id) =>
       id === keyid ? valid.publicKey : undefined,
     ).body;
   } catch {
@@ -724,12 +724,14 @@ export class GovernanceIngestor {
         }
       ).trust_seq;
       if (!Number.isSafeInteger(claimedSeq)) throw new Error('trust seq');
-      body = this.#registryFor(claimedSeq as number).verifyEnvelopeAt(
+      const check = this.#registryFor(claimedSeq as number).verifyEnvelopeAt(
         cursor,
         GOVERNANCE_CURSOR_TYPE,
         'guardian',
         claimedSeq as number,
-      ).body as unknown as GovernanceCursorBody;
+      );
+      if (!check.ok) throw new Error(check.message);
+      body = check.body as unknown as GovernanceCursorBody;
     } catch {
       throw this.#refuse('the cursor is not signed by a guardian key of this registry');
     }

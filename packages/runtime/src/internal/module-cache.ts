@@ -19,7 +19,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SignedEnvelope } from '@helm/contracts';
-import { digest, parseStrictJson, type Signer, signEnvelope, verifyEnvelope } from '@helm/crypto';
+import { digest, openVerifiedEnvelope, parseStrictJson, type Signer, signEnvelope } from '@helm/crypto';
 import type { ModuleHandle, Sandbox } from '@helm/runtime-sandbox';
 import type { DataDir } from './datadir.js';
 
@@ -72,7 +72,7 @@ function readPin(data: DataDir, sourceHex: string, signer: Signer): Instrumented
   if (text === undefined) return undefined;
   try {
     const envelope = parseStrictJson(text) as unknown as SignedEnvelope;
-    const pin = verifyEnvelope<InstrumentedPin & { readonly [k: string]: unknown }>(
+    const pin = openVerifiedEnvelope<InstrumentedPin & { readonly [k: string]: unknown }>(
       envelope,
       INSTRUMENTED_PIN_TYPE,
       (keyid) => (keyid === signer.keyId ? signer.publicKey : undefined),

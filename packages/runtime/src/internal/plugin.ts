@@ -221,12 +221,14 @@ export function pluginPath(data: DataDir, ref: string, registry: TrustRegistry):
     ) as Partial<PluginRecord>;
     const seq = claimed.trust_seq;
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) throw new Error('no trust_seq');
-    const record = registry.verifyEnvelopeAt<PluginRecord & { readonly [k: string]: unknown }>(
+    const check = registry.verifyEnvelopeAt<PluginRecord & { readonly [k: string]: unknown }>(
       envelope,
       PLUGIN_RECORD_TYPE,
       'policy',
       seq,
-    ).body;
+    );
+    if (!check.ok) throw Object.assign(new Error(check.message), { code: check.code });
+    const record = check.body;
     if (record.digest !== ref || typeof record.path !== 'string' || !isAbsolute(record.path))
       throw new Error(`it names ${String(record.digest)}`);
     // A registration is a standing authorization, not history: a key revoked since (unlike one

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { ToolDescriptor } from '@helm/contracts';
 import { EFFECT_CLASSES, EFFECT_TYPE_PATTERN, RISK_TIERS, type SignedEnvelope } from '@helm/contracts';
-import { fromBase64Url, type Signer, signEnvelope, verifyEnvelope } from '@helm/crypto';
+import { fromBase64Url, openVerifiedEnvelope, type Signer, signEnvelope } from '@helm/crypto';
 import { type PreconditionContext, type ReceiptPolicy, ReceiptPolicySet } from '@helm/receipts';
 import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
@@ -209,7 +209,7 @@ export function loadReceiptPolicies(data: DataDir, registry: TrustRegistry): Loa
   let body: unknown;
   let signedBy: string | null;
   try {
-    const verified = verifyEnvelope(
+    const verified = openVerifiedEnvelope(
       envelope,
       RECEIPT_POLICIES_TYPE,
       registry.lookupFor('policy', registry.seq),

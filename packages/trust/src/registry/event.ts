@@ -1,19 +1,17 @@
-// Trust events (`helm.trust.event.v1`): structural validation of the signed body, the envelope
-// digest that links the chain, and authoring helpers. Normative: docs/spec/trust-event.md.
+// Trust events (`helm.trust.event.v1`): structural validation of the signed body and the envelope
+// digest that links the chain. Normative: docs/spec/trust-event.md. Authoring is authoring.ts.
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import {
   TRUST_EVENT_KINDS,
   TRUST_EVENT_TYPE,
-  TRUST_GENESIS_PREV,
   TRUST_ROLES,
   type TrustEvent,
   type TrustEventKind,
   type TrustKeyRef,
   type TrustRole,
 } from '@helm/contracts/trust-event';
-import { isKeyId, keyIdFor, type Signer } from '@helm/crypto/ed25519';
-import { fromBase64Url, toBase64Url } from '@helm/crypto/encoding';
-import { signEnvelope } from '@helm/crypto/envelope-sign';
+import { isKeyId, keyIdFor } from '@helm/crypto/ed25519';
+import { fromBase64Url } from '@helm/crypto/encoding';
 import { digest, isDigest } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
 import { TrustError } from '../errors.js';
@@ -25,11 +23,6 @@ export function trustEventDigest(envelope: SignedEnvelope): string {
   return digest(
     canonicalBytes({ type: envelope.type, payload: envelope.payload, signatures: envelope.signatures }),
   );
-}
-
-/** The key reference (keyid + base64url public key) for a raw Ed25519 public key. */
-export function trustKeyRef(publicKey: Uint8Array): TrustKeyRef {
-  return { keyid: keyIdFor(publicKey), public_key: toBase64Url(publicKey) };
 }
 
 function malformed(message: string): TrustError {
@@ -139,53 +132,4 @@ export function parseTrustEvent(body: unknown): TrustEvent {
       break;
   }
   return body as unknown as TrustEvent;
-}
-
-/** Parameters of a genesis event. */
-export interface GenesisParams {
-  readonly registry: string;
-  /** Raw Ed25519 public keys of the initial root keys. */
-  readonly rootKeys: readonly Uint8Array[];
-  readonly rootThreshold: number;
-}
-
-/** Build and sign the genesis event; at least `rootThreshold` of the root keys must sign. */
-export function createGenesisEvent(params: GenesisParams, signers: readonly Signer[]): SignedEnvelope {
-  const body = {
-    type: TRUST_EVENT_TYPE,
-    kind: 'genesis',
-    registry: params.registry,
-    seq: 1,
-    prev: TRUST_GENESIS_PREV,
-    root_keys: params.rootKeys.map(trustKeyRef),
-    root_threshold: params.rootThreshold,
-  };
-  parseTrustEvent(body);
-  return signEnvelope(body, signers);
-}
-
-/** A registry change without the chain fields (`type`, `registry`, `seq`, `prev`). */
-export type TrustChange =
-  | { readonly kind: 'key_publish'; readonly publicKey: Uint8Array; readonly roles: readonly TrustRole[] }
-  | { readonly kind: 'key_rotate'; readonly keyid: string; readonly newPublicKey: Uint8Array }
-  | { readonly kind: 'key_revoke'; readonly keyid: string }
-  | { readonly kind: 'role_grant'; readonly keyid: string; readonly role: TrustRole }
-  | { readonly kind: 'role_revoke'; readonly keyid: string; readonly role: TrustRole }
-  | { readonly kind: 'root_threshold_set'; readonly threshold: number };
-
-/** The JSON fields of a change (what follows the chain fields in the event body). */
-export function changeFields(change: TrustChange): Record<string, unknown> {
-  switch (change.kind) {
-    case 'key_publish':
-      return { kind: change.kind, key: trustKeyRef(change.publicKey), roles: [...change.roles] };
-    case 'key_rotate':
-      return { kind: change.kind, keyid: change.keyid, new_key: trustKeyRef(change.newPublicKey) };
-    case 'key_revoke':
-      return { kind: change.kind, keyid: change.keyid };
-    case 'role_grant':
-    case 'role_revoke':
-      return { kind: change.kind, keyid: change.keyid, role: change.role };
-    case 'root_threshold_set':
-      return { kind: change.kind, threshold: change.threshold };
-  }
 }

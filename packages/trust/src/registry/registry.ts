@@ -12,7 +12,7 @@ import {
   type TrustRole,
   type TrustState,
 } from '@helm/contracts/trust-event';
-import type { Signer } from '@helm/crypto/ed25519';
+import type { RoleKeyLookup } from '@helm/contracts/wire';
 import { fromBase64Url } from '@helm/crypto/encoding';
 import {
   type EnvelopeBody,
@@ -20,10 +20,9 @@ import {
   type VerifiedEnvelope,
   verifyEnvelope,
 } from '@helm/crypto/envelope';
-import { signEnvelope } from '@helm/crypto/envelope-sign';
-import { CryptoError } from '@helm/crypto/errors';
+import type { CryptoErrorCode } from '@helm/crypto/errors';
 import { type KeyValidityCode, TrustError } from '../errors.js';
-import { changeFields, decodeKeyRef, parseTrustEvent, type TrustChange, trustEventDigest } from './event.js';
+import { decodeKeyRef, parseTrustEvent, trustEventDigest } from './event.js';
 import { applyEvent, applyGenesis, RegistryState } from './state.js';
 
 /** Answer of `keyValidFor`: the public key, or the stable reason it may not be used. */
@@ -31,11 +30,10 @@ export type KeyValidity =
   | { readonly ok: true; readonly keyid: string; readonly publicKey: Uint8Array }
   | { readonly ok: false; readonly code: KeyValidityCode };
 
-/**
- * Callback shape other verifiers accept: the key if `keyid` held `role` at registry sequence number
- * `seq`, else undefined.
- */
-export type RoleKeyLookup = (keyid: string, role: string, seq: number) => Uint8Array | undefined;
+/** The answer of `verifyEnvelopeAt`: the verified envelope, or why the registry or the envelope refuses it. */
+export type RegistryEnvelopeCheck<T> =
+  | ({ readonly ok: true } & VerifiedEnvelope<T>)
+  | { readonly ok: false; readonly code: KeyValidityCode | CryptoErrorCode; readonly message: string };
 
 /**
  * Registry role for a caller's role name: registry roles map to themselves, the ProofGraph's
@@ -74,18 +72,13 @@ function decodeUnverified(envelope: SignedEnvelope): TrustEvent {
 }
 
 function verifySignatures(envelope: SignedEnvelope, lookup: PublicKeyLookup): VerifiedEnvelope<EnvelopeBody> {
-  try {
-    return verifyEnvelope(envelope, TRUST_EVENT_TYPE, lookup);
-  } catch (error) {
-    if (error instanceof CryptoError) {
-      if (error.code === 'ENVELOPE_KEY_UNKNOWN') throw new TrustError('TRUST_KEY_UNKNOWN', error.message);
-      if (error.code === 'ENVELOPE_SIGNATURE_INVALID') {
-        throw new TrustError('TRUST_EVENT_SIGNATURE_INVALID', error.message);
-      }
-      throw new TrustError('TRUST_EVENT_MALFORMED', error.message);
-    }
-    throw error;
+  const check = verifyEnvelope(envelope, TRUST_EVENT_TYPE, lookup);
+  if (check.ok) return check;
+  if (check.code === 'ENVELOPE_KEY_UNKNOWN') throw new TrustError('TRUST_KEY_UNKNOWN', check.message);
+  if (check.code === 'ENVELOPE_SIGNATURE_INVALID') {
+    throw new TrustError('TRUST_EVENT_SIGNATURE_INVALID', check.message);
   }
+  throw new TrustError('TRUST_EVENT_MALFORMED', check.message);
 }
 
 function isSeq(value: number): boolean {
@@ -116,7 +109,7 @@ const STATE_HASH_CACHE = 256;
  * @example
  * ```ts
  * import type { SignedEnvelope } from '@helm/contracts/envelope';
- * import { TrustRegistry } from '@helm/trust';
+ * import { TrustRegistry } from '@helm/trust/verify';
  * import { verifyReceiptChain } from '@helm/receipts/verify';
  *
  * declare const events: readonly SignedEnvelope[]; // the registry history, genesis first
@@ -198,26 +191,6 @@ export class TrustRegistry {
     applyEvent(this.state, event, verified.keyIds, d);
     this.envelopes.push(envelope);
     this.digests.push(d);
-  }
-
-  /** Build and sign (but do not apply) the next event for `change`: it takes effect at seq + 1. */
-  prepare(change: TrustChange, signers: readonly Signer[]): SignedEnvelope {
-    const body = {
-      type: TRUST_EVENT_TYPE,
-      registry: this.state.registry,
-      seq: nextSeq(this.state.seq),
-      prev: this.state.head,
-      ...changeFields(change),
-    };
-    parseTrustEvent(body);
-    return signEnvelope(body, signers);
-  }
-
-  /** Convenience: `prepare` then `append`; returns the applied envelope. */
-  commit(change: TrustChange, signers: readonly Signer[]): SignedEnvelope {
-    const envelope = this.prepare(change, signers);
-    this.append(envelope);
-    return envelope;
   }
 
   get registryName(): string {
@@ -337,21 +310,26 @@ export class TrustRegistry {
   }
 
   /**
-   * Verify an envelope signed by keys that must hold `role` at sequence number `seq`. Registry
-   * failures throw TrustError (TRUST_KEY_UNKNOWN / TRUST_KEY_REVOKED / TRUST_ROLE_MISSING);
-   * signature failures throw the CryptoError of `verifyEnvelope`.
+   * Verify an envelope signed by keys that must hold `role` at sequence number `seq`. Never throws
+   * on its input: a signer the registry does not accept there fails with its KeyValidityCode
+   * (TRUST_KEY_UNKNOWN / TRUST_KEY_REVOKED / TRUST_ROLE_MISSING), anything else with the
+   * CryptoErrorCode of `verifyEnvelope`.
    */
   verifyEnvelopeAt<T extends EnvelopeBody = EnvelopeBody>(
     envelope: SignedEnvelope,
     expectedType: string,
     role: TrustRole | string,
     seq: number,
-  ): VerifiedEnvelope<T> {
+  ): RegistryEnvelopeCheck<T> {
     if (Array.isArray(envelope?.signatures)) {
       for (const signature of envelope.signatures) {
         const answer = this.keyValidFor(signature?.keyid, role, seq);
         if (!answer.ok)
-          throw new TrustError(answer.code, `${signature?.keyid} at seq ${seq}: ${answer.code}`);
+          return {
+            ok: false,
+            code: answer.code,
+            message: `${signature?.keyid} at seq ${seq}: ${answer.code}`,
+          };
       }
     }
     return verifyEnvelope<T>(envelope, expectedType, this.lookupFor(role, seq));

@@ -3,16 +3,14 @@
 // message PAE(type, payload) (docs/spec/envelope.md), so a log — or anyone holding the entry — can
 // check the checkpoint signer's Ed25519 signature over exactly those bytes. Submitting the entry
 // (HTTP to Rekor or another log) is outside the TCB and optional.
+import { CHECKPOINT_TYPE } from '@helm/contracts/checkpoint';
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import { fromBase64Url } from '@helm/crypto/encoding';
 import { type PublicKeyLookup, preAuthEncoding, verifyEnvelope } from '@helm/crypto/envelope';
-import { CryptoError } from '@helm/crypto/errors';
 import { digest, sha256Hex } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
+import { exportPublicKeyPem } from '@helm/crypto/keys';
 import { TrustError } from '../errors.js';
-
-export const CHECKPOINT_ENVELOPE_TYPE = 'helm.checkpoint.v1';
-const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export interface HashedRekordBody {
   readonly apiVersion: '0.0.1';
@@ -36,12 +34,6 @@ export interface CheckpointAnchor {
   readonly bodyBytes: Uint8Array;
 }
 
-/** PEM (SPKI) text of a raw Ed25519 public key. */
-export function ed25519PublicKeyPem(publicKey: Uint8Array): string {
-  const der = Buffer.concat([SPKI_ED25519_PREFIX, publicKey]).toString('base64');
-  return `-----BEGIN PUBLIC KEY-----\n${der}\n-----END PUBLIC KEY-----\n`;
-}
-
 /**
  * Verify a signed checkpoint (exactly one signature, by a key `lookup` accepts — e.g.
  * `registry.lookupFor('checkpoint', seq)`) and build its hashedrekord entry body.
@@ -53,13 +45,8 @@ export function prepareCheckpointAnchor(
   if (!Array.isArray(checkpoint?.signatures) || checkpoint.signatures.length !== 1) {
     throw new TrustError('ANCHOR_INPUT_INVALID', 'a checkpoint to anchor carries exactly one signature');
   }
-  try {
-    verifyEnvelope(checkpoint, CHECKPOINT_ENVELOPE_TYPE, lookup);
-  } catch (error) {
-    if (error instanceof CryptoError)
-      throw new TrustError('ANCHOR_INPUT_INVALID', `checkpoint: ${error.code}`);
-    throw error;
-  }
+  const check = verifyEnvelope(checkpoint, CHECKPOINT_TYPE, lookup);
+  if (!check.ok) throw new TrustError('ANCHOR_INPUT_INVALID', `checkpoint: ${check.code}`);
   const signature = checkpoint.signatures[0] as { keyid: string; sig: string };
   const publicKey = lookup(signature.keyid) as Uint8Array;
   const signedData = preAuthEncoding(checkpoint.type, fromBase64Url(checkpoint.payload) as Uint8Array);
@@ -70,7 +57,7 @@ export function prepareCheckpointAnchor(
       data: { hash: { algorithm: 'sha256', value: sha256Hex(signedData) } },
       signature: {
         content: Buffer.from(fromBase64Url(signature.sig) as Uint8Array).toString('base64'),
-        publicKey: { content: Buffer.from(ed25519PublicKeyPem(publicKey)).toString('base64') },
+        publicKey: { content: Buffer.from(exportPublicKeyPem(publicKey)).toString('base64') },
       },
     },
   };

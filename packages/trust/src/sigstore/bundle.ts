@@ -7,7 +7,7 @@ import { sha256Hex } from '@helm/crypto/hash';
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
 import { pem, crypto as sigcrypto } from '@sigstore/core';
 import { PolicyError, toSignedEntity, VerificationError, Verifier } from '@sigstore/verify';
-import { TrustError } from '../errors.js';
+import { asCheck, type SigstoreErrorCode, TrustError } from '../errors.js';
 import { trustMaterialFromJSON } from './trusted-root.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -84,7 +84,7 @@ function threshold(value: number | undefined, fallback: number, what: string): n
 }
 
 /** Does the in-toto statement in `payload` list `sha256Hex` among its subjects? */
-export function statementHasSubject(payload: Uint8Array, artifactSha256: string): boolean {
+function statementHasSubject(payload: Uint8Array, artifactSha256: string): boolean {
   let statement: unknown;
   try {
     statement = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
@@ -96,11 +96,23 @@ export function statementHasSubject(payload: Uint8Array, artifactSha256: string)
   return subjects.some((s) => (s as { digest?: { sha256?: unknown } })?.digest?.sha256 === artifactSha256);
 }
 
-/** Verify a Sigstore bundle offline. Throws TrustError (SIGSTORE_*) on any failure. */
-export function verifySigstoreBundle(
-  bundleJson: unknown,
-  options: SigstoreVerifyOptions,
-): SigstoreVerification {
+/** The answer of verifySigstoreBundle: what the bundle proves, or the first SIGSTORE_* failure. */
+export type SigstoreCheck =
+  | ({ readonly ok: true } & SigstoreVerification)
+  | { readonly ok: false; readonly code: SigstoreErrorCode; readonly message: string };
+
+/**
+ * Verify a Sigstore bundle offline against `options` (trusted root, artifact, identity or keys,
+ * thresholds). Never throws on its input: a failure is `{ ok: false, code, message }` with a
+ * SIGSTORE_* code (`reasonCodeFor(code)`: ARTIFACT_PROVENANCE_INVALID).
+ */
+export function verifySigstoreBundle(bundleJson: unknown, options: SigstoreVerifyOptions): SigstoreCheck {
+  return asCheck<SigstoreVerification, SigstoreErrorCode>('SIGSTORE_', () =>
+    verifiedBundle(bundleJson, options),
+  );
+}
+
+function verifiedBundle(bundleJson: unknown, options: SigstoreVerifyOptions): SigstoreVerification {
   const bundle = parseBundle(bundleJson);
   const artifact = Buffer.from(
     options.artifact.buffer,

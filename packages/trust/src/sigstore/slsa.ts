@@ -8,7 +8,7 @@ import { verifyEd25519 } from '@helm/crypto/ed25519';
 import { bytesEqual } from '@helm/crypto/encoding';
 import { isDigest } from '@helm/crypto/hash';
 import { dsse } from '@sigstore/core';
-import { TrustError } from '../errors.js';
+import { asCheck, type SlsaErrorCode, TrustError } from '../errors.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './bundle.js';
 
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -148,7 +148,7 @@ function distinctSigningKeys(signatures: readonly unknown[], pae: Uint8Array, ke
     if (typeof keyid !== 'string') continue;
     const key = keys(keyid);
     if (!(key instanceof Uint8Array) || key.length !== 32) continue;
-    if (!verifyEd25519(key, pae, new Uint8Array(b64(sig?.sig, 'signature')))) continue;
+    if (!verifyEd25519(key, pae, new Uint8Array(b64(sig?.sig, 'signature'))).ok) continue;
     if (counted.some((k) => bytesEqual(k, key))) continue;
     counted.push(Uint8Array.from(key));
     ids.push(keyid);
@@ -156,10 +156,17 @@ function distinctSigningKeys(signatures: readonly unknown[], pae: Uint8Array, ke
   return ids;
 }
 
+/** The answer of verifySlsaProvenance: what the provenance proves, or the first SLSA_* failure. */
+export type SlsaCheck =
+  | ({ readonly ok: true } & SlsaVerification)
+  | { readonly ok: false; readonly code: SlsaErrorCode; readonly message: string };
+
 /**
  * Verify SLSA v1 provenance for `artifactDigest` (`sha256:<hex>`). At least `threshold` distinct
  * trusted public keys must have signed the DSSE envelope (signatures by unknown keys do not count;
- * one key named by several key ids counts once).
+ * one key named by several key ids counts once). Never throws on its input: a failure is
+ * `{ ok: false, code, message }` with an SLSA_* code (`reasonCodeFor(code)`:
+ * ARTIFACT_PROVENANCE_INVALID).
  */
 export function verifySlsaProvenance(
   envelope: unknown,
@@ -167,6 +174,18 @@ export function verifySlsaProvenance(
   expectations: SlsaExpectations,
   keys: SlsaKeyLookup,
   threshold = 1,
+): SlsaCheck {
+  return asCheck<SlsaVerification, SlsaErrorCode>('SLSA_', () =>
+    verifiedProvenance(envelope, artifactDigest, expectations, keys, threshold),
+  );
+}
+
+function verifiedProvenance(
+  envelope: unknown,
+  artifactDigest: string,
+  expectations: SlsaExpectations,
+  keys: SlsaKeyLookup,
+  threshold: number,
 ): SlsaVerification {
   if (!isDigest(artifactDigest))
     throw new TrustError('SLSA_SUBJECT_MISMATCH', 'artifact digest must be sha256:<hex>');

@@ -2,7 +2,7 @@
 // decision (docs/spec/intent.md). Everything the executor acts on from here is read from the
 // verified envelope, never from the guardian's `record`.
 import { DECISION_TYPE, type DecisionRecord } from '@helm/contracts/decision';
-import { verifyEnvelope } from '@helm/crypto/envelope';
+import { openVerifiedEnvelope } from '@helm/crypto/envelope';
 import { type Authorized, type Evaluated, type PipelineContext, type Stop, stop } from './call.js';
 
 /** Why the verified body cannot authorize this call at `at`, or null when it does. */
@@ -35,7 +35,7 @@ export function verifyAuthorization(ctx: PipelineContext, state: Evaluated): Aut
   const at = ctx.now();
   let decision: DecisionRecord;
   try {
-    decision = verifyEnvelope<DecisionRecord & { readonly [k: string]: unknown }>(
+    decision = openVerifiedEnvelope<DecisionRecord & { readonly [k: string]: unknown }>(
       state.evaluation.decision,
       DECISION_TYPE,
       ctx.guardianKeys,

@@ -4,7 +4,7 @@
 // EXECUTION_INTERRUPTED, the reservation charged.
 import { DECISION_TYPE, type DecisionRecord } from '@helm/contracts/decision';
 import type { ReceiptEvidenceValue } from '@helm/contracts/receipt';
-import { verifyEnvelope } from '@helm/crypto/envelope';
+import { openVerifiedEnvelope } from '@helm/crypto/envelope';
 import { isDigest } from '@helm/crypto/hash';
 import type { GovernedCall, MintedReceipt } from '@helm/receipts';
 import type { ExecuteResult } from '../../executor.js';
@@ -23,7 +23,7 @@ const CODE = 'EXECUTION_INTERRUPTED';
  */
 function verifiedAdmission(ctx: PipelineContext, entry: AdmissionEntry): DecisionRecord | null {
   try {
-    const decision = verifyEnvelope<DecisionRecord & { readonly [k: string]: unknown }>(
+    const decision = openVerifiedEnvelope<DecisionRecord & { readonly [k: string]: unknown }>(
       entry.decision,
       DECISION_TYPE,
       ctx.guardianKeys,
