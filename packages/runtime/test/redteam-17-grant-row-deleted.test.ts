@@ -5,7 +5,15 @@
 import { join } from 'node:path';
 import type { DatabaseSync as DatabaseSyncType } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { approve, deployCall, freshGovernance, ManualClock, T0, TIMELOCK, withRuntime } from './governance-fixture.ts';
+import {
+  approve,
+  deployCall,
+  freshGovernance,
+  ManualClock,
+  T0,
+  TIMELOCK,
+  withRuntime,
+} from './governance-fixture.ts';
 
 const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
 
