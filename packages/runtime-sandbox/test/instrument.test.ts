@@ -383,6 +383,12 @@ describe('ByteWriter', () => {
     }
   });
 
+  it('refuses to write a cost that is not a safe integer (instead of looping for ever)', () => {
+    for (const v of [Number.NaN, Number.POSITIVE_INFINITY, -Number.POSITIVE_INFINITY, 0.5, 2 ** 53]) {
+      expect(() => new ByteWriter().sNum(v), String(v)).toThrow(RangeError);
+    }
+  });
+
   it('writes a size prefix as a minimal LEB128 whatever size was expected', () => {
     for (const size of [0, 5, 127, 128, 300, 16_383, 16_384, 70_000, 2_097_152]) {
       for (const expected of [0, 127, 128, 16_384, 2_097_152, 2 ** 28]) {

@@ -177,6 +177,9 @@ export class ByteWriter {
 
   /** Signed LEB128 of a safe integer (same bytes as s64, without bigint arithmetic). */
   sNum(value: number): this {
+    // Anything else would never end the loop below and fill memory: a NaN cost comes from a call
+    // to a function index out of range, which only a module that skipped validation can have.
+    if (!Number.isSafeInteger(value)) throw new RangeError(`sNum: ${value} is not a safe integer`);
     // int32 values (every cost but the largest) with integer shifts; `%` on a double is a libm call
     if ((value | 0) === value) {
       let v = value;
