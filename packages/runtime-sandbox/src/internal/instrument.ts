@@ -446,7 +446,7 @@ interface ModuleContext {
    * Generated sequences by index: `call $canon_f32`, `call $canon_f64` (empty when the module needs
    * none), `i32.const 1|0; global.set $table_op` (empty without table access), and after
    * memory.grow: OR `result == -1` into the grow-failed flag, keeping the result (G_CANON32 …
-   * G_GROW_RECORD). Then 3 undefined slots, where a body puts its bulk charges (BodyEdits).
+   * G_GROW_RECORD). Then 4 undefined slots, where a body puts its bulk charges (BodyEdits).
    */
   readonly gens: ReadonlyArray<Uint8Array | undefined>;
   /** Effective maximum pages of the memory (-1 without memory). */
@@ -880,12 +880,13 @@ const G_CANON64 = 1;
 const G_FLAG_ON = 2;
 const G_FLAG_OFF = 3;
 const G_GROW_RECORD = 4;
-const G_BYTES = 5;
-const G_ELEMS = 6;
-const G_MEM_GROW = 7;
-const G_FLUSH = 8;
-const G_RELOAD = 9;
-const G_FIXED = 10;
+const G_BYTES = 5; // memory.fill/copy/init
+const G_ELEMS = 6; // table.fill/copy
+const G_INIT_ELEMS = 7; // table.init (each element costs twice as much)
+const G_MEM_GROW = 8;
+const G_FLUSH = 9;
+const G_RELOAD = 10;
+const G_FIXED = 11;
 
 /**
  * The rewrite of one body: what to insert where, in code order, as pairs `at, what` — before the
@@ -998,7 +999,13 @@ function rewriteBulkOrTable(
   if (isBulk(op)) {
     if (op === OP_TABLE_GROW) e.insertBytes(start, bulkCharge(op, IMM.value, f, m));
     else {
-      const g = op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT ? G_BYTES : G_ELEMS;
+      // one sequence per cost formula (pushBulkCost): memory bytes, table elements, table.init's
+      const g =
+        op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT
+          ? G_BYTES
+          : op === OP_TABLE_INIT
+            ? G_INIT_ELEMS
+            : G_ELEMS;
       if (e.seqs[g] === undefined) e.seqs[g] = bulkCharge(op, 0, f, m);
       e.insert(start, g);
     }
@@ -1869,6 +1876,7 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
       flag(1),
       flag(0),
       growRecordSequence(globals.failed, globals.tmp),
+      undefined,
       undefined,
       undefined,
       undefined,
