@@ -364,3 +364,49 @@ describe('wasm-binary', () => {
     expect(() => new ByteReader(new Uint8Array([5])).bytesOf(2)).toThrow(/unexpected end/);
   });
 });
+
+describe('ByteWriter', () => {
+  it('writes the same signed LEB128 with sNum as with s64 (int32 path and the general one)', () => {
+    const values = [0, -0, 1, -1, 63, 64, -64, -65, 127, 128, 8191, 8192, -8193, 2 ** 31 - 1, -(2 ** 31)];
+    for (const v of [2 ** 31, -(2 ** 31) - 1, 2 ** 40 + 3, -(2 ** 45), Number.MAX_SAFE_INTEGER])
+      values.push(v);
+    let seed = 7;
+    for (let i = 0; i < 2000; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const magnitude = 2 ** (seed % 53);
+      values.push(Math.floor(((seed >>> 8) / 2 ** 24) * magnitude) * (seed & 1 ? -1 : 1));
+    }
+    for (const v of values) {
+      expect(new ByteWriter().sNum(v).toBytes(), String(v)).toEqual(
+        new ByteWriter().s64(BigInt(v)).toBytes(),
+      );
+    }
+  });
+
+  it('refuses to write a cost that is not a safe integer (instead of looping for ever)', () => {
+    for (const v of [Number.NaN, Number.POSITIVE_INFINITY, -Number.POSITIVE_INFINITY, 0.5, 2 ** 53]) {
+      expect(() => new ByteWriter().sNum(v), String(v)).toThrow(RangeError);
+    }
+  });
+
+  it('writes a size prefix as a minimal LEB128 whatever size was expected', () => {
+    for (const size of [0, 5, 127, 128, 300, 16_383, 16_384, 70_000, 2_097_152]) {
+      for (const expected of [0, 127, 128, 16_384, 2_097_152, 2 ** 28]) {
+        const w = new ByteWriter().u8(0xaa);
+        const at = w.beginSized(expected);
+        for (let i = 0; i < size; i++) w.u8(i & 0xff);
+        expect(w.endSized(at, expected)).toBe(size);
+        const r = new ByteReader(w.toBytes());
+        expect(r.u8()).toBe(0xaa);
+        expect(r.u32()).toBe(size);
+        expect(r.pos).toBe(1 + new ByteWriter().u32(size).length);
+        const content = r.bytesOf(size);
+        expect(
+          content.every((b, i) => b === (i & 0xff)),
+          `${size}/${expected}`,
+        ).toBe(true);
+        expect(r.done).toBe(true);
+      }
+    }
+  });
+});

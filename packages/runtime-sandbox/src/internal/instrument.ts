@@ -159,17 +159,17 @@ const EXTERNREF = 0x6f;
 // Canonical section order (tag = 13 is not supported and rejected below).
 const SECTION_ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
 
-/** A stack of numbers on a growable typed array (no allocation per push, cheap reset). */
-class NumStack {
-  private data: Float64Array | Int32Array;
+/**
+ * A stack of int32 values on a growable typed array (no allocation per push, cheap reset). Kept
+ * apart from FloatStack so that every call site sees one array type.
+ */
+class IntStack {
+  private data = new Int32Array(64);
   length = 0;
-  constructor(private readonly float: boolean) {
-    this.data = float ? new Float64Array(64) : new Int32Array(64);
-  }
 
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = this.float ? new Float64Array(this.length * 2) : new Int32Array(this.length * 2);
+      const next = new Int32Array(this.length * 2);
       next.set(this.data);
       this.data = next;
     }
@@ -188,8 +188,43 @@ class NumStack {
     return this.data[i] as number;
   }
 
+  /** The entries [0, length) are array()[0, length): for a read-only loop, valid until the next push. */
+  array(): Int32Array {
+    return this.data;
+  }
+
+  /** Empties the stack, dropping an allocation over `keep` entries (kept between modules). */
+  release(keep: number): void {
+    this.length = 0;
+    if (this.data.length > keep) this.data = new Int32Array(64);
+  }
+}
+
+/** A stack of doubles (gas costs may exceed int32), as IntStack. */
+class FloatStack {
+  private data = new Float64Array(64);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+
+  at(i: number): number {
+    return this.data[i] as number;
+  }
+
   add(i: number, v: number): void {
     this.data[i] = (this.data[i] as number) + v;
+  }
+
+  release(keep: number): void {
+    this.length = 0;
+    if (this.data.length > keep) this.data = new Float64Array(64);
   }
 }
 
@@ -410,8 +445,8 @@ interface ModuleContext {
   /**
    * Generated sequences by index: `call $canon_f32`, `call $canon_f64` (empty when the module needs
    * none), `i32.const 1|0; global.set $table_op` (empty without table access), and after
-   * memory.grow: OR `result == -1` into the grow-failed flag, keeping the result. Then 3 free slots
-   * for a body's bulk charges.
+   * memory.grow: OR `result == -1` into the grow-failed flag, keeping the result (G_CANON32 …
+   * G_GROW_RECORD). Then 4 undefined slots, where a body puts its bulk charges (BodyEdits).
    */
   readonly gens: ReadonlyArray<Uint8Array | undefined>;
   /** Effective maximum pages of the memory (-1 without memory). */
@@ -584,7 +619,35 @@ function isTableAccess(op: number): boolean {
   return (bulkKind(op) & 2) !== 0;
 }
 
-const analyzeControl = new NumStack(false);
+// The block depth at which each open loop was opened, in the analysis pass (its `end` closes it).
+const openLoops = new IntStack();
+
+// What the rewriter does at each single-byte opcode (0xfc-prefixed ones are all R_BULK_OR_TABLE);
+// R_COPY instructions are copied through untouched.
+const R_COPY = 0;
+const R_NAN = 1; // only in REWRITE_NAN
+const R_CALL = 2;
+const R_LOOP = 3;
+const R_BLOCK = 4; // block, if
+const R_ELSE = 5;
+const R_END = 6;
+const R_BRANCH = 7; // br, br_if, br_table, return
+const R_MEMORY_GROW = 8;
+const R_BULK_OR_TABLE = 9; // table.get/set and 0xfc-prefixed instructions
+const REWRITE = new Uint8Array(256);
+for (const [ops, kind] of [
+  [[OP_CALL, OP_CALL_INDIRECT, OP_RETURN_CALL, OP_RETURN_CALL_INDIRECT], R_CALL],
+  [[OP_LOOP], R_LOOP],
+  [[OP_BLOCK, OP_IF], R_BLOCK],
+  [[OP_ELSE], R_ELSE],
+  [[OP_END], R_END],
+  [[OP_BR, OP_BR_IF, OP_BR_TABLE, OP_RETURN], R_BRANCH],
+  [[OP_MEMORY_GROW], R_MEMORY_GROW],
+  [[OP_TABLE_GET, OP_TABLE_SET], R_BULK_OR_TABLE],
+] as const)
+  for (const op of ops) REWRITE[op] = kind;
+const REWRITE_NAN = REWRITE.slice();
+for (let op = 0; op < 256; op++) if (nanResultWidth(op) !== 0) REWRITE_NAN[op] = R_NAN;
 
 // What the analysis pass looks at, by single-byte opcode (0xfc-prefixed ones are looked up apart).
 const A_PLAIN = 0;
@@ -611,35 +674,66 @@ ANALYZE[OP_TABLE_SET] = A_OTHER;
 
 const lastInfo = { hasLoop: false, cost: 0, bulk: false, tableAccess: false, nan: 0, instructions: 0 };
 
-/** First pass over a body (the reader spans exactly the body); the result is valid until the next call. */
-function analyzeBody(r: ByteReader): FunctionInfo {
-  for (let groups = r.u32(); groups > 0; groups--) {
-    r.u32();
-    readValTypeName(r);
+// Instructions per slice of a pass over a body: each pass's loop runs in a function that is called
+// often, which the engine optimizes as a whole, rather than in one long call, which it can only
+// optimize on the stack (measured: the analysis pass ~25 % slower that way, and from run to run
+// less predictably).
+const SLICE = 4096;
+
+/** The state of one body's analysis between slices. */
+class BodyScan {
+  /** Open blocks, the function body included (0: the body's final `end` was read). */
+  depth = 1;
+  decoded = 0;
+  /** Instructions inside loop bodies (after a loop's opcode, up to and including its `end`). */
+  inLoops = 0;
+  /** The number of the outermost open loop's opcode. */
+  loopStart = 0;
+  loops = false;
+  bulk = false;
+  tableAccess = false;
+  nan = 0;
+  /** br_table target bytes. */
+  targets = 0;
+
+  reset(): void {
+    this.depth = 1;
+    this.decoded = 0;
+    this.inLoops = 0;
+    this.loopStart = 0;
+    this.loops = false;
+    this.bulk = false;
+    this.tableAccess = false;
+    this.nan = 0;
+    this.targets = 0;
   }
-  const control = analyzeControl;
-  control.length = 0;
-  control.push(0);
-  let loopDepth = 0;
-  let cost = 0;
-  let loops = false;
-  let bulk = false;
-  let tableAccess = false;
-  let nan = 0;
-  let instructions = 0;
-  while (control.length > 0) {
+}
+
+const bodyScan = new BodyScan();
+
+/** Analyzes up to SLICE more instructions of the body; returns whether its final `end` was read. */
+function analyzeSlice(r: ByteReader, s: BodyScan): boolean {
+  const loopsOpen = openLoops;
+  let depth = s.depth;
+  let decoded = s.decoded;
+  let inLoops = s.inLoops;
+  let loopStart = s.loopStart;
+  let nan = s.nan;
+  let targets = s.targets;
+  const stop = decoded + SLICE;
+  while (depth > 0 && decoded < stop) {
     const start = r.pos;
     const op = readInstruction(r);
-    instructions++;
+    decoded++;
     const kind = op > 0xff ? A_OTHER : (ANALYZE[op] as number);
-    if (kind === A_END) {
-      if (control.pop() === 1) loopDepth--;
-      else if (loopDepth === 0) cost++;
-      continue;
-    }
-    if (loopDepth === 0) cost++;
+    if (kind === A_PLAIN) continue;
     switch (kind) {
-      case A_PLAIN:
+      case A_END:
+        if (loopsOpen.length > 0 && loopsOpen.top() === depth) {
+          loopsOpen.pop();
+          if (loopsOpen.length === 0) inLoops += decoded - loopStart;
+        }
+        depth--;
         break;
       case A_NAN32:
         nan |= 1;
@@ -648,28 +742,48 @@ function analyzeBody(r: ByteReader): FunctionInfo {
         nan |= 2;
         break;
       case A_BLOCK:
-        control.push(0);
+        depth++;
         break;
       case A_LOOP:
-        loops = true;
-        loopDepth++;
-        control.push(1);
+        s.loops = true;
+        depth++;
+        if (loopsOpen.length === 0) loopStart = decoded;
+        loopsOpen.push(depth);
         break;
       case A_BR_TABLE:
-        instructions += r.pos - start; // its targets
+        targets += r.pos - start;
         break;
       default:
-        bulk ||= isBulk(op);
-        tableAccess ||= isTableAccess(op);
+        if (isBulk(op)) s.bulk = true;
+        if (isTableAccess(op)) s.tableAccess = true;
     }
   }
-  if (!r.done) r.fail('trailing bytes after function body');
-  lastInfo.hasLoop = loops;
-  lastInfo.cost = cost;
-  lastInfo.bulk = bulk;
-  lastInfo.tableAccess = tableAccess;
-  lastInfo.nan = nan;
-  lastInfo.instructions = instructions;
+  s.depth = depth;
+  s.decoded = decoded;
+  s.inLoops = inLoops;
+  s.loopStart = loopStart;
+  s.nan = nan;
+  s.targets = targets;
+  return depth === 0;
+}
+
+/** First pass over a body (the reader spans exactly the body); the result is valid until the next call. */
+function analyzeBody(r: ByteReader): FunctionInfo {
+  for (let groups = r.u32(); groups > 0; groups--) {
+    r.u32();
+    readValTypeName(r);
+  }
+  const s = bodyScan;
+  s.reset();
+  openLoops.length = 0;
+  while (!analyzeSlice(r, s)) {}
+  if (r.pos < r.end) r.fail('trailing bytes after function body');
+  lastInfo.hasLoop = s.loops;
+  lastInfo.cost = s.decoded - s.inLoops;
+  lastInfo.bulk = s.bulk;
+  lastInfo.tableAccess = s.tableAccess;
+  lastInfo.nan = s.nan;
+  lastInfo.instructions = s.decoded + s.targets;
   return lastInfo;
 }
 
@@ -679,34 +793,9 @@ interface FunctionFrame {
   readonly gasLocal: number;
 }
 
-// Single-byte opcodes the rewriter must look at; everything else is copied through untouched.
-const SPECIAL = new Uint8Array(256);
-for (const op of [
-  OP_BLOCK,
-  OP_LOOP,
-  OP_IF,
-  OP_ELSE,
-  OP_END,
-  OP_BR,
-  OP_BR_IF,
-  OP_BR_TABLE,
-  OP_RETURN,
-  OP_CALL,
-  OP_CALL_INDIRECT,
-  OP_RETURN_CALL,
-  OP_RETURN_CALL_INDIRECT,
-  OP_TABLE_GET,
-  OP_TABLE_SET,
-  OP_MEMORY_GROW,
-])
-  SPECIAL[op] = 1;
-const SPECIAL_NAN = SPECIAL.slice();
-for (let op = 0; op < 256; op++) if (nanResultWidth(op) !== 0) SPECIAL_NAN[op] = 2;
-
-// The body is rewritten into a scratch buffer as it is read; only the region and slot charges are
-// known later (at the region's end, at the body's end), so their positions in the scratch buffer
-// are recorded as deferred points — pairs `position, marker` with marker −1 − (index × 2 + kind) —
-// and spliced in when the body is written out.
+// A body's rewrite is a list of insertions into its code (BodyEdits). The region and slot charges
+// are only known later (at the region's end, at the body's end): they are inserted as markers
+// −1 − (index × 2 + kind), resolved when the body is written out.
 const M_REGION = 0; // charge of region `index`
 const M_SLOT = 1; // pre-payment charge, if block `index` is the chosen one
 const marker = (index: number, kind: number): number => -1 - (index * 2 + kind);
@@ -733,7 +822,7 @@ const marker = (index: number, kind: number): number => -1 - (index * 2 + kind);
  * holds the chosen block at `lcaLen − 1`.
  */
 class PrepaySlot {
-  private readonly path = new NumStack(false);
+  readonly path = new IntStack();
   private nextBlock = 1;
   private lcaLen = -1; // -1 until the first call site
   private minDepth = 0;
@@ -776,14 +865,6 @@ class PrepaySlot {
   }
 }
 
-// Reused between bodies (instrumentation is synchronous).
-const deferred = new NumStack(false);
-const regionCost = new NumStack(true);
-const regionStack = new NumStack(false);
-const control = new NumStack(false);
-const prepaySlot = new PrepaySlot();
-const scratch = new ByteWriter();
-
 const EMPTY = new Uint8Array(0);
 const seq = (write: (w: ByteWriter) => unknown): Uint8Array => {
   const w = new ByteWriter();
@@ -791,25 +872,96 @@ const seq = (write: (w: ByteWriter) => unknown): Uint8Array => {
   return w.toBytes();
 };
 
-// Fixed generated sequences of a body, by gens index.
+// A body's generated sequences, by index: the module's (ModuleContext.gens), its bulk charges
+// (built on first use), the flush and reload of the gas local, then ad-hoc ones (table.grow
+// charges, which name their table).
 const G_CANON32 = 0;
 const G_CANON64 = 1;
 const G_FLAG_ON = 2;
 const G_FLAG_OFF = 3;
 const G_GROW_RECORD = 4;
-const G_BYTES = 5;
-const G_ELEMS = 6;
-const G_MEM_GROW = 7;
+const G_BYTES = 5; // memory.fill/copy/init
+const G_ELEMS = 6; // table.fill/copy
+const G_INIT_ELEMS = 7; // table.init (each element costs twice as much)
+const G_MEM_GROW = 8;
+const G_FLUSH = 9;
+const G_RELOAD = 10;
+const G_FIXED = 11;
+
+/**
+ * The rewrite of one body: what to insert where, in code order, as pairs `at, what` — before the
+ * source byte at offset `at`, the sequence `seqs[what]` (what ≥ 0) or the deferred charge with
+ * marker `what` (< 0). The rewrite pass only records; emitBody copies the source and the inserted
+ * sequences straight into the output, so the rewritten code is written once.
+ */
+class BodyEdits {
+  readonly list = new IntStack();
+  readonly seqs: Array<Uint8Array | undefined> = [];
+  /** Bytes of the sequences inserted so far (deferred charges not included). */
+  inserted = 0;
+  /** Deferred charges recorded. */
+  markers = 0;
+
+  /** Starts a body: the module's sequences, and the body's flush and reload (empty if unused). */
+  reset(moduleSeqs: ReadonlyArray<Uint8Array | undefined>, flush: Uint8Array, reload: Uint8Array): void {
+    this.list.length = 0;
+    this.inserted = 0;
+    this.markers = 0;
+    const seqs = this.seqs;
+    if (seqs.length !== G_FIXED) seqs.length = G_FIXED; // (setting it is slow even when unchanged)
+    for (let i = 0; i < G_FLUSH; i++) seqs[i] = moduleSeqs[i];
+    seqs[G_FLUSH] = flush;
+    seqs[G_RELOAD] = reload;
+  }
+
+  insert(at: number, what: number): void {
+    this.list.push(at);
+    this.list.push(what);
+    this.inserted += (this.seqs[what] as Uint8Array).length;
+  }
+
+  /** Inserts a sequence that is not one of the body's fixed ones. */
+  insertBytes(at: number, bytes: Uint8Array): void {
+    this.seqs.push(bytes);
+    this.insert(at, this.seqs.length - 1);
+  }
+
+  defer(at: number, what: number): void {
+    this.list.push(at);
+    this.list.push(what);
+    this.markers++;
+  }
+}
+
+// Reused between bodies (instrumentation is synchronous).
+const edits = new BodyEdits();
+const regionCost = new FloatStack();
+const regionStack = new IntStack();
+// The block depth at which each open loop was opened (its `end` closes its region).
+const loopDepths = new IntStack();
+const prepaySlot = new PrepaySlot();
+
+/** Drops the reused state of a large module (kept allocations stay under `keep` entries each). */
+function releaseBodyState(keep: number): void {
+  edits.list.release(keep);
+  edits.seqs.length = 0;
+  regionCost.release(keep);
+  regionStack.release(keep);
+  loopDepths.release(keep);
+  prepaySlot.path.release(keep);
+  openLoops.release(keep);
+}
 
 /** A body's local declarations: where they are and how many locals (parameters included). */
 interface LocalDecls {
-  readonly groups: number;
-  readonly start: number;
-  readonly end: number;
-  readonly locals: number;
+  groups: number;
+  start: number;
+  end: number;
+  locals: number;
 }
 
-function readLocalDecls(r: ByteReader, paramCount: number): LocalDecls {
+/** Reads a body's local declarations into `decls` (reused from body to body). */
+function readLocalDecls(r: ByteReader, paramCount: number, decls: LocalDecls): LocalDecls {
   const groups = r.u32();
   const start = r.pos;
   let locals = paramCount;
@@ -822,7 +974,11 @@ function readLocalDecls(r: ByteReader, paramCount: number): LocalDecls {
     }
     readValTypeName(r);
   }
-  return { groups, start, end: r.pos, locals };
+  decls.groups = groups;
+  decls.start = start;
+  decls.end = r.pos;
+  decls.locals = locals;
+  return decls;
 }
 
 /**
@@ -832,48 +988,80 @@ function readLocalDecls(r: ByteReader, paramCount: number): LocalDecls {
  */
 function rewriteBulkOrTable(
   op: number,
-  w: ByteWriter,
-  body: Uint8Array,
+  e: BodyEdits,
   copyFrom: number,
   start: number,
   end: number,
-  gens: Array<Uint8Array | undefined>,
   f: FunctionFrame,
   m: ModuleContext,
 ): number {
   let from = copyFrom;
   if (isBulk(op)) {
-    let charge: Uint8Array;
-    if (op === OP_TABLE_GROW) charge = bulkCharge(op, IMM.value, f, m);
-    else if (op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT) {
-      if (gens[G_BYTES] === undefined) gens[G_BYTES] = bulkCharge(op, 0, f, m);
-      charge = gens[G_BYTES] as Uint8Array;
-    } else {
-      if (gens[G_ELEMS] === undefined) gens[G_ELEMS] = bulkCharge(op, 0, f, m);
-      charge = gens[G_ELEMS] as Uint8Array;
+    if (op === OP_TABLE_GROW) e.insertBytes(start, bulkCharge(op, IMM.value, f, m));
+    else {
+      // one sequence per cost formula (pushBulkCost): memory bytes, table elements, table.init's
+      const g =
+        op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT
+          ? G_BYTES
+          : op === OP_TABLE_INIT
+            ? G_INIT_ELEMS
+            : G_ELEMS;
+      if (e.seqs[g] === undefined) e.seqs[g] = bulkCharge(op, 0, f, m);
+      e.insert(start, g);
     }
-    w.range(body, from, start).bytes(charge);
     from = start;
   }
   if (isTableAccess(op)) {
-    w.range(body, from, start).bytes(gens[G_FLAG_ON] as Uint8Array);
-    w.range(body, start, end).bytes(gens[G_FLAG_OFF] as Uint8Array);
+    e.insert(start, G_FLAG_ON);
+    e.insert(end, G_FLAG_OFF);
     from = end;
   }
   return from;
 }
 
 /**
+ * Applies the edits from entry `first` on to body[from, …), writing straight into the output's
+ * buffer: the source up to each edit, then its sequence; stops after the source part of the next
+ * deferred charge (or at the end of the list). Returns the index of the entry after the last one
+ * applied.
+ */
+function copyRun(out: ByteWriter, body: Uint8Array, from: number, first: number): number {
+  const list = edits.list.array();
+  const count = edits.list.length;
+  const seqs = edits.seqs;
+  const buf = out.claim(0); // (the room was made by emitBody)
+  let len = out.length;
+  let copied = from;
+  let i = first;
+  while (i < count) {
+    const at = list[i] as number;
+    const what = list[i + 1] as number;
+    i += 2;
+    if (at - copied > 64) {
+      buf.set(body.subarray(copied, at), len);
+      len += at - copied;
+    } else for (let j = copied; j < at; j++) buf[len++] = body[j] as number;
+    copied = at;
+    if (what < 0) break;
+    const s = seqs[what] as Uint8Array;
+    const n = s.length;
+    for (let j = 0; j < n; j++) buf[len++] = s[j] as number;
+  }
+  out.setLength(len);
+  return i;
+}
+
+/**
  * Writes a rewritten body to `out`: the local declarations (plus the gas and length locals), then
- * the scratch code with the deferred charges spliced in — region charges (on the gas local in a
- * function with a loop, on the global in a self-charging loop-free one) and, in a pre-paid
- * function, the one pre-payment charge at the chosen block.
+ * the code body[decls.end, codeEnd) with the edits applied — the generated sequences, the region
+ * charges (on the gas local in a function with a loop, on the global in a self-charging loop-free
+ * one) and, in a pre-paid function, the one pre-payment charge at the chosen block.
  */
 function emitBody(
   out: ByteWriter,
-  w: ByteWriter,
   body: Uint8Array,
   decls: LocalDecls,
+  codeEnd: number,
   frame: FunctionFrame,
   bulk: boolean,
   prepaid: boolean,
@@ -884,12 +1072,18 @@ function emitBody(
   out.u32(decls.groups + (localMode ? 1 : 0) + (bulk ? 1 : 0)).range(body, decls.start, decls.end);
   if (localMode) out.u8(0x01).u8(I64);
   if (bulk) out.u8(0x01).u8(I32);
-  let from = 0;
-  for (let i = 0; i < deferred.length; i += 2) {
-    const at = deferred.at(i);
-    out.copy(w, from, at);
-    from = at;
-    const code = -1 - deferred.at(i + 1);
+  // Room for the whole body at once (copyRun writes the buffer directly): its code, the inserted
+  // sequences and the charges — one per region (at most 48 bytes each) and the pre-payment one.
+  out.claim(codeEnd - decls.end + edits.inserted + 48 * (regionCost.length + 1));
+  const list = edits.list;
+  let from = decls.end;
+  for (let i = 0; i < list.length; ) {
+    // the run of plain insertions from entry i on, copied by one loop over the buffer
+    i = copyRun(out, body, from, i);
+    from = list.at(i - 2);
+    const what = list.at(i - 1);
+    if (what >= 0) continue;
+    const code = -1 - what;
     const index = code >>> 1;
     if ((code & 1) === M_REGION) {
       const cost = regionCost.at(index);
@@ -897,8 +1091,38 @@ function emitBody(
       else if (!prepaid) chargeGlobal(out, m, cost);
     } else if (index === prepaySlot.block && prepaySlot.pending > 0) chargeGlobal(out, m, prepaySlot.pending);
   }
-  out.copy(w, from, w.length);
+  out.range(body, from, codeEnd);
 }
+
+/** The state of one body's rewrite between slices (rewriteSlice); also the body's frame. */
+class BodyRewrite implements FunctionFrame {
+  // fixed for the body
+  func = 0;
+  localMode = false;
+  gasLocal = 0;
+  readonly decls: LocalDecls = { groups: 0, start: 0, end: 0, locals: 0 };
+  prepaid = false;
+  codeStart = 0;
+  /** The size the code may reach before it is refused (body limit or module budget). */
+  limit = 0;
+  rewrite: Uint8Array = REWRITE;
+  m: ModuleContext | null = null;
+  // advanced by each slice
+  /** Where the rewritten code would be copied up to: with edits.inserted, its size so far. */
+  copyFrom = 0;
+  /** Instructions decoded (each costs 1); region costs take them in bulk at region boundaries. */
+  units = 0;
+  /** Instructions already added to a region's cost. */
+  counted = 0;
+  /** Work besides decoding: call sites, br_table targets, rewrite points. */
+  extra = 0;
+  /** The current region (the innermost open loop's, 0: the function level). */
+  current = 0;
+  /** Open blocks, the function body included (0: the body's final `end` was read). */
+  depth = 1;
+}
+
+const bodyRewrite = new BodyRewrite();
 
 /**
  * Rewrites one function body (locals + expression) into `out` and returns the work it did.
@@ -907,12 +1131,7 @@ function emitBody(
  * i64 local and keep the counter in it — charged at entry and at every loop header — and publish
  * it to the global before anything that leaves the function or calls out (call, call_indirect,
  * return, tail calls, branches to the function label, the final end); after a call returns the
- * local is reloaded.
- *
- * Longer than the package's other functions on purpose: this is the per-instruction loop of the
- * rewrite pass, and its state (read position, copy position, instruction and work counters, the
- * current region) stays in locals; the less common rewrites are in rewriteBulkOrTable, the
- * pre-payment bookkeeping in PrepaySlot and the splicing in emitBody.
+ * local is reloaded. The rewrite pass records edits (rewriteSlice); emitBody writes them out.
  */
 function instrumentBody(
   index: number,
@@ -924,14 +1143,26 @@ function instrumentBody(
   m: ModuleContext,
   out: ByteWriter,
 ): number {
-  const body = r.bytes;
-  const decls = readLocalDecls(r, paramCount);
+  const st = bodyRewrite;
+  const decls = readLocalDecls(r, paramCount, st.decls);
   const localMode = hasLoop;
   const gasLocal = decls.locals;
-  const frame: FunctionFrame = { localMode, gasLocal };
-  // Generated sequences: the module's, plus this body's bulk charges (own copy only if it has any).
-  const gens = (bulk ? m.gens.slice() : m.gens) as Array<Uint8Array | undefined>;
-  const w = scratch.reset().reserve(3 * (r.end - r.pos) + 64); // typical growth is well under 3×
+  st.func = m.importedFuncs + index;
+  st.localMode = localMode;
+  st.gasLocal = gasLocal;
+  // Pre-paid functions (loop-free, not exported, not start) are paid for by their callers; they
+  // charge only what they pre-pay for their own callees (see PrepaySlot).
+  st.prepaid = !localMode && !selfCharging;
+  st.codeStart = r.pos;
+  st.limit = Math.min(MODULE_LIMITS.instrumentedBodyBytes, m.budget);
+  st.rewrite = m.canonicalizeNaN ? REWRITE_NAN : REWRITE;
+  st.m = m;
+  st.copyFrom = r.pos;
+  st.units = 0;
+  st.counted = 0;
+  st.extra = 0;
+  st.current = 0;
+  st.depth = 1;
   // loop functions: publish the gas local to the global, and reload it after a call
   const flushSeq = localMode
     ? seq((x) => x.u8(OP_LOCAL_GET).u32(gasLocal).u8(OP_GLOBAL_SET).u32(m.gas))
@@ -939,54 +1170,52 @@ function instrumentBody(
   const reloadSeq = localMode
     ? seq((x) => x.u8(OP_GLOBAL_GET).u32(m.gas).u8(OP_LOCAL_SET).u32(gasLocal))
     : EMPTY;
-
-  deferred.length = 0;
+  const e = edits;
+  e.reset(m.gens, flushSeq, reloadSeq);
   regionCost.length = 0;
   regionStack.length = 0;
-  control.length = 0;
+  loopDepths.length = 0;
   regionCost.push(0);
   regionStack.push(0);
-  let current = 0;
-  // Control stack: 1 for frames opened by `loop` (they own a metering region).
-  control.push(0);
-  w.bytes(reloadSeq);
-  deferred.push(w.length);
-  deferred.push(marker(0, M_REGION));
-  // Pre-paid functions (loop-free, not exported, not start) are paid for by their callers; they
-  // charge only what they pre-pay for their own callees (see PrepaySlot).
-  const prepaid = !localMode && !selfCharging;
+  if (localMode) e.insert(st.codeStart, G_RELOAD);
+  e.defer(st.codeStart, marker(0, M_REGION));
   prepaySlot.reset();
-  if (prepaid) {
-    deferred.push(w.length);
-    deferred.push(marker(0, M_SLOT));
-  }
-  const special = m.canonicalizeNaN ? SPECIAL_NAN : SPECIAL;
-  const wLimit = Math.min(MODULE_LIMITS.instrumentedBodyBytes, m.budget);
-  let copyFrom = r.pos;
-  // Instructions decoded (each costs 1); region costs take them in bulk at region boundaries.
-  let units = 0;
-  let counted = 0;
-  let extra = 0; // work besides decoding: call sites, br_table targets, rewrite points
-  while (control.length > 0) {
+  if (st.prepaid) e.defer(st.codeStart, marker(0, M_SLOT));
+  while (!rewriteSlice(r, st, e)) {}
+  if (r.pos < r.end) r.fail('trailing bytes after function body');
+  regionCost.add(st.current, st.units - st.counted);
+  emitBody(out, r.bytes, decls, r.pos, st, bulk, st.prepaid, m);
+  return st.units + st.extra + 2 * e.markers;
+}
+
+/**
+ * Rewrites up to SLICE more instructions of the body into edits; returns whether the body's final
+ * `end` was read.
+ *
+ * Longer than the package's other functions on purpose: this is the per-instruction loop of the
+ * rewrite pass, and its state (read position, copy position, instruction and work counters, the
+ * current region) stays in locals; the less common rewrites are in rewriteBulkOrTable, the
+ * pre-payment bookkeeping in PrepaySlot and the splicing in emitBody.
+ */
+function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
+  const m = st.m as ModuleContext;
+  const { localMode, prepaid, codeStart, limit, rewrite } = st;
+  let { copyFrom, units, counted, extra, current, depth } = st;
+  const stop = units + SLICE;
+  while (depth > 0 && units < stop) {
     const start = r.pos;
     const op = readInstruction(r);
     units++;
-    const kind = op > 0xff ? 3 : (special[op] as number);
-    if (kind === 0) continue;
+    const kind = op > 0xff ? R_BULK_OR_TABLE : (rewrite[op] as number);
+    if (kind === R_COPY) continue;
     extra++;
-    if (kind === 2) {
-      // A float instruction that can produce a NaN: canonicalize its result.
-      w.range(body, copyFrom, r.pos).bytes(
-        gens[nanResultWidth(op) === 32 ? G_CANON32 : G_CANON64] as Uint8Array,
-      );
-      copyFrom = r.pos;
-      continue;
-    }
-    switch (op) {
-      case OP_CALL:
-      case OP_RETURN_CALL:
-      case OP_CALL_INDIRECT:
-      case OP_RETURN_CALL_INDIRECT: {
+    switch (kind) {
+      case R_NAN:
+        // A float instruction that can produce a NaN: canonicalize its result.
+        e.insert(r.pos, nanResultWidth(op) === 32 ? G_CANON32 : G_CANON64);
+        copyFrom = r.pos;
+        continue;
+      case R_CALL: {
         let p = m.maxPrepay; // indirect: any pre-paid function may be the callee
         if (op === OP_CALL || op === OP_RETURN_CALL) {
           const callee = IMM.value - m.importedFuncs;
@@ -996,89 +1225,88 @@ function instrumentBody(
         if (prepaid) prepaySlot.call(p);
         else regionCost.add(current, p);
         if (localMode) {
-          w.range(body, copyFrom, start).bytes(flushSeq);
+          e.insert(start, G_FLUSH);
           copyFrom = start;
           if (op === OP_CALL || op === OP_CALL_INDIRECT) {
-            w.range(body, copyFrom, r.pos).bytes(reloadSeq);
+            e.insert(r.pos, G_RELOAD);
             copyFrom = r.pos;
           }
         }
         break;
       }
-      case OP_LOOP:
+      case R_LOOP:
         // instructions up to and including `loop` belong to the enclosing region
         regionCost.add(current, units - counted);
         counted = units;
-        control.push(1);
+        depth++;
+        loopDepths.push(depth);
         current = regionCost.length;
         regionStack.push(current);
         regionCost.push(0);
-        w.range(body, copyFrom, r.pos);
         copyFrom = r.pos;
-        deferred.push(w.length);
-        deferred.push(marker(current, M_REGION));
+        e.defer(r.pos, marker(current, M_REGION));
         break;
-      case OP_BLOCK:
-      case OP_IF:
-      case OP_ELSE:
-        if (op === OP_ELSE) {
-          if (control.length === 1) {
+      case R_BLOCK:
+      case R_ELSE:
+        if (kind === R_BLOCK) depth++;
+        else {
+          if (depth === 1) {
             r.pos = start;
             r.fail('else outside if');
           }
           if (prepaid) prepaySlot.close(); // the `if` arm
-        } else control.push(0);
+        }
         if (prepaid) {
-          w.range(body, copyFrom, r.pos);
           copyFrom = r.pos;
-          deferred.push(w.length);
-          deferred.push(marker(prepaySlot.open(), M_SLOT));
+          e.defer(r.pos, marker(prepaySlot.open(), M_SLOT));
         }
         break;
-      case OP_END:
+      case R_END:
         if (prepaid) prepaySlot.close();
-        if (localMode && control.length === 1) {
-          w.range(body, copyFrom, start).bytes(flushSeq);
+        if (localMode && depth === 1) {
+          e.insert(start, G_FLUSH);
           copyFrom = start;
         }
-        if (control.pop() === 1) {
+        if (loopDepths.length > 0 && loopDepths.top() === depth) {
           // up to and including the loop's `end`: the loop's region
+          loopDepths.pop();
           regionCost.add(current, units - counted);
           counted = units;
           regionStack.pop();
           current = regionStack.top();
         }
+        depth--;
         break;
-      case OP_BR:
-      case OP_BR_IF:
-      case OP_BR_TABLE:
-      case OP_RETURN:
+      case R_BRANCH:
         // IMM: the label depth (br_table: the deepest); the function label leaves the function
         if (op === OP_BR_TABLE) extra += r.pos - start; // its targets
-        if (localMode && (op === OP_RETURN || IMM.value === control.length - 1)) {
-          w.range(body, copyFrom, start).bytes(flushSeq);
+        if (localMode && (op === OP_RETURN || IMM.value === depth - 1)) {
+          e.insert(start, G_FLUSH);
           copyFrom = start;
         }
         break;
-      case OP_MEMORY_GROW:
-        if (gens[G_MEM_GROW] === undefined) gens[G_MEM_GROW] = bulkCharge(op, 0, frame, m);
-        w.range(body, copyFrom, start).bytes(gens[G_MEM_GROW] as Uint8Array);
-        w.range(body, start, r.pos).bytes(gens[G_GROW_RECORD] as Uint8Array);
+      case R_MEMORY_GROW:
+        if (e.seqs[G_MEM_GROW] === undefined) e.seqs[G_MEM_GROW] = bulkCharge(op, 0, st, m);
+        e.insert(start, G_MEM_GROW);
+        e.insert(r.pos, G_GROW_RECORD);
         copyFrom = r.pos;
         break;
-      default: // table.get/set and 0xfc-prefixed instructions
-        copyFrom = rewriteBulkOrTable(op, w, body, copyFrom, start, r.pos, gens, frame, m);
+      default:
+        copyFrom = rewriteBulkOrTable(op, e, copyFrom, start, r.pos, st, m);
     }
-    if (w.length > wLimit) {
-      if (w.length > m.budget) throw overBudget(m.budget);
-      throw tooBig(m.importedFuncs + index, w.length);
+    const size = copyFrom - codeStart + e.inserted;
+    if (size > limit) {
+      if (size > m.budget) throw overBudget(m.budget);
+      throw tooBig(st.func, size);
     }
   }
-  if (!r.done) r.fail('trailing bytes after function body');
-  regionCost.add(current, units - counted);
-  w.range(body, copyFrom, r.pos);
-  emitBody(out, w, body, decls, frame, bulk, prepaid, m);
-  return units + extra + deferred.length;
+  st.copyFrom = copyFrom;
+  st.units = units;
+  st.counted = counted;
+  st.extra = extra;
+  st.current = current;
+  st.depth = depth;
+  return depth === 0;
 }
 
 function tooBig(func: number, size: number): ModuleFormatError {
@@ -1102,7 +1330,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   try {
     return instrument(bytes, options);
   } finally {
-    scratch.reset(1 << 20); // do not keep a large module's scratch buffer alive
+    releaseBodyState(1 << 18); // do not keep a large module's bookkeeping alive
   }
 }
 
@@ -1569,12 +1797,15 @@ function assemble(
     if (body !== undefined) result.u8(id).u32(body.length).bytes(body);
   }
   result.u8(10);
-  const codeAt = result.beginSized();
+  // (size guesses: as the output buffer's, 3 × the source)
+  const codeGuess = 3 * code.reader.bytes.length;
+  const codeAt = result.beginSized(codeGuess);
   result.u32(code.bodyCount + helperBodies.length);
   const importedFuncs = decl.importedFuncs;
   for (let i = 0; i < code.bodyCount; i++) {
     const paramCount = decl.types.paramCounts[decl.funcTypes[importedFuncs + i] as number] as number;
-    const at = result.beginSized();
+    const guess = 3 * ((code.bodyEnd[i] as number) - (code.bodyStart[i] as number));
+    const at = result.beginSized(guess);
     const units = instrumentBody(
       i,
       code.reader.reset(code.bodyStart[i] as number, code.bodyEnd[i] as number),
@@ -1585,13 +1816,13 @@ function assemble(
       m,
       result,
     );
-    const size = result.endSized(at);
+    const size = result.endSized(at, guess);
     if (size > MODULE_LIMITS.instrumentedBodyBytes) throw tooBig(importedFuncs + i, size);
     work.add(units);
     if (result.length > budget) throw overBudget(budget);
   }
   for (const helper of helperBodies) result.u32(helper.length).bytes(helper);
-  result.endSized(codeAt);
+  result.endSized(codeAt, codeGuess);
   const data = sections.get(11);
   if (data !== undefined) result.u8(11).u32(data.length).bytes(data);
   if (result.length > budget) throw overBudget(budget);
@@ -1645,6 +1876,7 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
       flag(1),
       flag(0),
       growRecordSequence(globals.failed, globals.tmp),
+      undefined,
       undefined,
       undefined,
       undefined,

@@ -121,6 +121,11 @@ export class ByteReader {
   }
 }
 
+/** Bytes of the minimal LEB128 of a size (below 2^35). */
+function lebLength(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
 /** An append-only byte buffer (doubling growth), with the LEB128 encodings the instrumenter writes. */
 export class ByteWriter {
   private buf = new Uint8Array(64);
@@ -172,6 +177,19 @@ export class ByteWriter {
 
   /** Signed LEB128 of a safe integer (same bytes as s64, without bigint arithmetic). */
   sNum(value: number): this {
+    // Anything else would never end the loop below and fill memory: a NaN cost comes from a call
+    // to a function index out of range, which only a module that skipped validation can have.
+    if (!Number.isSafeInteger(value)) throw new RangeError(`sNum: ${value} is not a safe integer`);
+    // int32 values (every cost but the largest) with integer shifts; `%` on a double is a libm call
+    if ((value | 0) === value) {
+      let v = value;
+      for (;;) {
+        const b = v & 0x7f;
+        v >>= 7;
+        if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) return this.u8(b);
+        this.u8(b | 0x80);
+      }
+    }
     let v = value;
     for (;;) {
       const b = ((v % 128) + 128) % 128;
@@ -189,70 +207,91 @@ export class ByteWriter {
   bytes(data: Uint8Array | readonly number[]): this {
     const n = data.length;
     if (this.len + n > this.buf.length) this.room(n);
+    if (data instanceof Uint8Array) return this.range(data, 0, n);
     const buf = this.buf;
     let len = this.len;
-    // TypedArray#set is a builtin call: a plain loop is faster for the short sequences written here.
-    if (data instanceof Uint8Array && n > 64) {
-      buf.set(data, len);
-      len += n;
-    } else for (let i = 0; i < n; i++) buf[len++] = (data[i] as number) & 0xff;
+    for (let i = 0; i < n; i++) buf[len++] = (data[i] as number) & 0xff;
     this.len = len;
     return this;
   }
 
-  /** Appends src[start, end). */
+  /**
+   * Appends src[start, end). Short ranges (most of them: the code between two rewrite points) are
+   * copied by a plain loop, small enough to be inlined; TypedArray#set is a builtin call.
+   */
   range(src: Uint8Array, start: number, end: number): this {
     const n = end - start;
-    if (this.len + n > this.buf.length) this.room(n);
     const buf = this.buf;
     let len = this.len;
-    if (n > 64) {
-      buf.set(src.subarray(start, end), len);
-      len += n;
-    } else for (let i = start; i < end; i++) buf[len++] = src[i] as number;
+    if (n > 64 || len + n > buf.length) return this.rangeLong(src, start, end);
+    for (let i = start; i < end; i++) buf[len++] = src[i] as number;
     this.len = len;
     return this;
   }
 
-  /** Starts a size-prefixed entry (5 placeholder bytes); returns its position for endSized. */
-  beginSized(): number {
+  private rangeLong(src: Uint8Array, start: number, end: number): this {
+    const n = end - start;
+    if (this.len + n > this.buf.length) this.room(n);
+    this.buf.set(src.subarray(start, end), this.len);
+    this.len += n;
+    return this;
+  }
+
+  /**
+   * For a copy loop that writes the buffer directly: makes room for `n` more bytes and returns the
+   * buffer, valid until the next write through another method; the loop writes from `length` on
+   * and then calls `setLength`.
+   */
+  claim(n: number): Uint8Array {
+    if (this.len + n > this.buf.length) this.room(n);
+    return this.buf;
+  }
+
+  /** Ends a `claim`: the content is now the first `length` bytes (within the claimed room). */
+  setLength(length: number): void {
+    if (length < 0 || length > this.buf.length) throw new RangeError('setLength outside the claimed room');
+    this.len = length;
+  }
+
+  /**
+   * Starts a size-prefixed entry whose size will probably be `expected`: reserves the bytes the
+   * size's LEB128 then takes, so that endSized moves nothing when the guess is right. Returns the
+   * entry's position for endSized.
+   */
+  beginSized(expected: number): number {
     const at = this.len;
-    if (this.len + 5 > this.buf.length) this.room(5);
-    this.len += 5;
+    const n = lebLength(expected);
+    if (this.len + n > this.buf.length) this.room(n);
+    this.len += n;
     return at;
   }
 
-  /** Ends the entry begun at `at`: writes its size as a minimal LEB128 and closes the gap. */
-  endSized(at: number): number {
-    const size = this.len - at - 5;
-    const n = size < 0x80 ? 1 : size < 0x4000 ? 2 : size < 0x200000 ? 3 : size < 0x10000000 ? 4 : 5;
+  /**
+   * Ends the entry begun at `at` (with the same `expected`): writes its size as a minimal LEB128,
+   * moving the entry if that takes more or fewer bytes than were reserved. Returns the size.
+   */
+  endSized(at: number, expected: number): number {
+    const reserved = lebLength(expected);
+    const size = this.len - at - reserved;
+    const n = lebLength(size);
+    if (n > reserved && this.len + n - reserved > this.buf.length) this.room(n - reserved);
     const buf = this.buf;
-    if (size <= 64) for (let i = 0; i < size; i++) buf[at + n + i] = buf[at + 5 + i] as number;
-    else buf.copyWithin(at + n, at + 5, this.len);
+    if (n < reserved && size <= 64)
+      for (let i = 0; i < size; i++) buf[at + n + i] = buf[at + reserved + i] as number;
+    else if (n !== reserved) buf.copyWithin(at + n, at + reserved, this.len);
     let v = size;
     for (let i = 0; i < n; i++) {
       buf[at + i] = (v & 0x7f) | (i < n - 1 ? 0x80 : 0);
       v >>>= 7;
     }
-    this.len -= 5 - n;
+    this.len += n - reserved;
     return size;
-  }
-
-  /** Appends bytes [start, end) of another writer. */
-  copy(other: ByteWriter, start: number, end: number): this {
-    return this.range(other.buf, start, end);
   }
 
   /** Forgets the content (keeps the allocation unless it is over `keep` bytes). */
   reset(keep = Number.POSITIVE_INFINITY): this {
     this.len = 0;
     if (this.buf.length > keep) this.buf = new Uint8Array(64);
-    return this;
-  }
-
-  /** Makes room for at least `n` more bytes. */
-  reserve(n: number): this {
-    if (this.len + n > this.buf.length) this.room(n);
     return this;
   }
 

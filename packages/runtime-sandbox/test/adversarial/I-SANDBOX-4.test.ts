@@ -96,6 +96,40 @@ describe('I-SANDBOX-4: gas bounds bulk work', () => {
     }
   });
 
+  it('charges each bulk instruction its own cost when others share its function, in any order', async () => {
+    // Every ordered pair of the length-charged instructions, in the three metering schemes: the
+    // charge computed for one must never be reused for another of a different cost.
+    const charged = OPS.filter(([name]) => name !== 'grow' && name !== 'tgrow');
+    const pairs = charged.flatMap(([a, bodyA]) =>
+      charged.map(([b, bodyB]) => [`${a}_${b}`, a, b, bodyA + bodyB]),
+    );
+    const src = `(module
+      (memory (export "memory") 2 1024) (table $t 100000 100000 funcref)
+      (data $d "${DATA}") (elem $e func ${ELEMS})
+      (func $nop)
+      ${pairs
+        .map(
+          ([fn, , , body]) => `
+      (func (export "${fn}") (param i32) ${body})
+      (func (export "${fn}_loop") (param i32) (local $i i32)
+        (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 1))))
+        ${body})
+      (func $${fn}_pre (param i32) ${body})
+      (func (export "${fn}_pre") (param i32) (call $${fn}_pre (local.get 0)))`,
+        )
+        .join('')})`;
+    const inst = await instance(src);
+    for (const [fn, a, b] of pairs) {
+      for (const scheme of ['', '_loop', '_pre']) {
+        const base = gasOf(inst, `${fn}${scheme}`, 0);
+        for (const n of [1, 17, 4096]) {
+          const want = expected(a as string, n, 0, 0) + expected(b as string, n, 0, 0);
+          expect(gasOf(inst, `${fn}${scheme}`, n) - base, `${fn}${scheme}(${n})`).toBe(want);
+        }
+      }
+    }
+  });
+
   it('never does bulk work worth more than 16 bytes or 1/8 element per unit of gas', async () => {
     const inst = await instance(BULK);
     let seed = 12345;
