@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import type { DatabaseSync as DatabaseSyncType } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { governanceLink, identityAdd, identityRemove } from '../src/index.ts';
-import { FINGERPRINT, freshGovernance, ManualClock, T0, withData, withRuntime } from './governance-fixture.ts';
+import {
+  FINGERPRINT,
+  freshGovernance,
+  ManualClock,
+  T0,
+  withData,
+  withRuntime,
+} from './governance-fixture.ts';
 
 const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
 
@@ -61,7 +68,10 @@ describe('redteam-17 I-GOVERN-1: a signed event re-appended by a data-dir writer
         DROP TABLE governance_events;
         ALTER TABLE ge2 RENAME TO governance_events;
         CREATE INDEX governance_events_by_subject ON governance_events (subject, seq);`);
-      const first = db.prepare('SELECT * FROM governance_events WHERE seq = 1').get() as Record<string, never>;
+      const first = db.prepare('SELECT * FROM governance_events WHERE seq = 1').get() as Record<
+        string,
+        never
+      >;
       const head = db.prepare('SELECT seq, chain FROM governance_events ORDER BY seq DESC LIMIT 1').get() as {
         seq: number;
         chain: string;

@@ -51,7 +51,10 @@ describe('redteam-17 I-TOOL-1: an applied tool.repin undone by rewriting tools/<
       tool: 'w',
       principal: 'local',
       args: { probe: 1 } as never,
-      context: { environment_fingerprint: data.config().environment_fingerprint, credential_id: 'cred-local' },
+      context: {
+        environment_fingerprint: data.config().environment_fingerprint,
+        credential_id: 'cred-local',
+      },
     };
     const run = async () => {
       clockMs += 1000;
