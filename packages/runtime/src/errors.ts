@@ -48,6 +48,8 @@ export type RuntimeErrorCode =
   | 'WAT_COMPILER_MISSING'
   /** A plugin module that cannot be loaded or whose default export is not a function. */
   | 'PLUGIN_INVALID'
+  /** A repinned tool whose `tools/<name>.json` is not the descriptor its last applied `tool.repin` pinned. */
+  | 'TOOL_PIN_MISMATCH'
   /** A plugin tool whose module file is missing or no longer has the digest pinned at registration. */
   | 'PLUGIN_PIN_MISMATCH'
   /**

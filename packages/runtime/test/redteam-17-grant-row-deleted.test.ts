@@ -45,13 +45,15 @@ describe('redteam-17 I-GOVERN-2: a consumed one-time grant restored by deleting 
     sql(dir, (db) => db.exec('DELETE FROM governance_grants'));
 
     clock.advance(1_000);
-    const second = await withRuntime(dir, clock, async (rt) => {
-      try {
-        return await rt.execute(deployCall());
-      } catch (error) {
-        return { status: `refused ${(error as { code?: string }).code}` } as { status: string };
-      }
-    });
+    // A refusal counts whether it comes from the call or from the runtime's open (the fix refuses
+    // the open: a used grant without its row is tampering, GOVERNANCE_LOG_INVALID).
+    let second: { status: string };
+    try {
+      second = await withRuntime(dir, clock, (rt) => rt.execute(deployCall()));
+    } catch (error) {
+      second = { status: `refused ${(error as { code?: string }).code}` };
+    }
+    expect(second.status).toBe('refused GOVERNANCE_LOG_INVALID');
     // The second run consumed the very same challenge's grant again (a new grant row for `id`).
     let regranted: unknown;
     sql(dir, (db) => {

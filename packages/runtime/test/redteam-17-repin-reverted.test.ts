@@ -96,5 +96,7 @@ describe('redteam-17 I-TOOL-1: an applied tool.repin undone by rewriting tools/<
     // Expected: the runtime notices the registered descriptor is not the one the applied repin
     // pinned (refused, or the tool out of service). Actually: the pre-repin module runs again.
     expect(outcome, `after the writer reverted tools/w.json: ${outcome}`).not.toMatch(/^SUCCEEDED/);
+    // The fix: the tool is out of service, as an edited plugin is (no decision, nothing runs).
+    expect(outcome).toBe('refused TOOL_PIN_MISMATCH');
   });
 });

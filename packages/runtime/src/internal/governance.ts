@@ -462,8 +462,11 @@ export function verifyGovernanceLog(
   log: LogIdentity,
   registryFor: (trustSeq: number) => TrustRegistry,
   from: { seq: number; chain: string } = { seq: 0, chain: GOVERNANCE_GENESIS_PREV },
+  seen: GovernanceSeen = newGovernanceSeen(),
 ): GovernanceEventRecord[] {
   const out: GovernanceEventRecord[] = [];
+  const digests = new Map<string, number>();
+  const nonces = new Map<string, number>();
   let prev = from.chain;
   let expected = from.seq + 1;
   for (const row of rows) {
@@ -471,11 +474,34 @@ export function verifyGovernanceLog(
       throw badRow(row, `expected position ${expected} (a row is missing or was inserted)`);
     if (row.prev !== prev)
       throw badRow(row, 'its link does not continue the previous event (reordered or edited)');
-    out.push(verifyGovernanceRow(row, log, registryFor));
+    const { record, nonce } = verifyRow(row, log, registryFor);
+    // Each signed event is in the log once: checked here, not left to the store's UNIQUE(digest)
+    // (a data-directory writer can rebuild the table without it and re-append an old event).
+    const again = seen.digests.get(record.digest) ?? digests.get(record.digest);
+    if (again !== undefined) throw badRow(row, `it repeats event ${again} (a signed event is applied once)`);
+    const nonceAgain = seen.nonces.get(nonce) ?? nonces.get(nonce);
+    if (nonceAgain !== undefined)
+      throw badRow(row, `its nonce repeats event ${nonceAgain}'s (a signed event is applied once)`);
+    digests.set(record.digest, row.seq);
+    nonces.set(nonce, row.seq);
+    out.push(record);
     prev = row.chain;
     expected++;
   }
+  // Recorded only once the whole batch verified (a refused batch is verified afresh next time).
+  for (const [k, v] of digests) seen.digests.set(k, v);
+  for (const [k, v] of nonces) seen.nonces.set(k, v);
   return out;
+}
+
+/** The digests and nonces of the events verified so far (with their seq): each occurs once. */
+export interface GovernanceSeen {
+  readonly digests: Map<string, number>;
+  readonly nonces: Map<string, number>;
+}
+
+export function newGovernanceSeen(): GovernanceSeen {
+  return { digests: new Map(), nonces: new Map() };
 }
 
 function badRow(row: GovernanceEventRow, why: string): RuntimeError {
@@ -496,6 +522,14 @@ export function verifyGovernanceRow(
   log: LogIdentity,
   registryFor: (trustSeq: number) => TrustRegistry,
 ): GovernanceEventRecord {
+  return verifyRow(row, log, registryFor).record;
+}
+
+function verifyRow(
+  row: GovernanceEventRow,
+  log: LogIdentity,
+  registryFor: (trustSeq: number) => TrustRegistry,
+): { record: GovernanceEventRecord; nonce: string } {
   let digestNow: string;
   try {
     digestNow = governanceEventDigest(row.envelope);
@@ -517,7 +551,7 @@ export function verifyGovernanceRow(
     throw badRow(row, 'its recorded action or signer is not the signed one');
   if (row.subject !== subjectOf(verified.body.action, verified.body.body))
     throw badRow(row, 'its recorded subject is not the signed one');
-  return recordOf(row, verified.body);
+  return { record: recordOf(row, verified.body), nonce: verified.body.nonce };
 }
 
 /**
@@ -642,6 +676,8 @@ export class GovernanceIngestor {
   #pending: GovernanceEventRecord[] = [];
   #running: Promise<void> = Promise.resolve();
   #broken: RuntimeError | undefined;
+  /** Every event verified by this runtime, across opens' restore and later ingests. */
+  #seen = newGovernanceSeen();
 
   constructor(host: IngestorHost) {
     this.#host = host;
@@ -667,7 +703,14 @@ export class GovernanceIngestor {
    */
   restore(hooks: { before(): void; after(): void }): void {
     const store = this.#host.data.store;
-    const events = verifyGovernanceLog(store.governanceEventsSync(), this.#log, this.#registryFor);
+    this.#seen = newGovernanceSeen();
+    const events = verifyGovernanceLog(
+      store.governanceEventsSync(),
+      this.#log,
+      this.#registryFor,
+      undefined,
+      this.#seen,
+    );
     const stored = store.governanceAppliedSync();
     let chain = GOVERNANCE_GENESIS_PREV;
     const records: GovernanceAppliedRecord[] = [];
@@ -795,6 +838,7 @@ export class GovernanceIngestor {
       this.#log,
       this.#registryFor,
       this.#known,
+      this.#seen,
     );
     const last = fresh[fresh.length - 1];
     if (last) this.#known = { seq: last.seq, chain: last.chain };

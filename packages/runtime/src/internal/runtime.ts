@@ -298,6 +298,8 @@ export class GovernedRuntime {
   readonly #explaining: ExplainingPort;
   /** Registered tools whose body failed its checks at open, with why (their calls are refused). */
   readonly #outOfService = new Map<string, RuntimeError>();
+  /** Tool -> descriptor digest of its last applied `tool.repin` (filled while re-applying at open). */
+  readonly #appliedRepins = new Map<string, string>();
   /** Plugin workers to stop at close. */
   readonly #closers: (() => Promise<void>)[] = [];
 
@@ -534,7 +536,10 @@ export class GovernedRuntime {
     });
     runtime.#governance.restore({
       before: () => runtime.#restoreChallenges(),
-      after: () => runtime.#restoreClosures(),
+      after: () => {
+        runtime.#checkRepinnedTools();
+        runtime.#restoreClosures();
+      },
     });
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     await runtime.#recover();
@@ -564,7 +569,47 @@ export class GovernedRuntime {
     for (const c of store.governanceChallengesSync(this.config.chain_id)) {
       if (c.closed === 'expired') approvals.close(c.id, 'expired');
     }
-    for (const g of store.governanceGrantsSync()) approvals.close(g.challengeId, 'consumed');
+    const rows = new Set<string>();
+    for (const g of store.governanceGrantsSync()) {
+      rows.add(g.challengeId);
+      approvals.close(g.challengeId, 'consumed');
+    }
+    // The signed record is the authority on what was used, not the grants table: a grant that a
+    // receipt of this chain names (its evidence, or its decision's `approval_grant_id`) is used.
+    // A used grant without its row means the store was edited: refuse rather than risk a re-use.
+    for (const [grant, receipt] of this.#grantsUsedOnChain()) {
+      approvals.close(grant, 'consumed');
+      if (!rows.has(grant))
+        throw new RuntimeError(
+          'GOVERNANCE_LOG_INVALID',
+          `grant ${grant} was used by receipt ${receipt}, but its record of use is missing from helm.db; nothing is decided until it is repaired`,
+          'the governance records in helm.db were changed outside helm: restore helm.db from a backup (docs/threat-model.md §Governance)',
+        );
+    }
+  }
+
+  /** Every grant a receipt of this chain names, with the first receipt that names it. */
+  #grantsUsedOnChain(): Map<string, string> {
+    const store = this.data.store;
+    const used = new Map<string, string>();
+    const receipts = store.receiptsSync({ chainId: this.config.chain_id });
+    const decisions = new Map(
+      store
+        .decisionsSync(receipts.flatMap((r) => (r.decisionId === undefined ? [] : [r.decisionId])))
+        .map((d) => [d.id, d.envelope]),
+    );
+    for (const r of receipts) {
+      const body = envelopeBody<{ evidence?: { approval_ids?: unknown } }>(r.envelope);
+      const ids = body.evidence?.approval_ids;
+      const named = Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
+      const decision = r.decisionId === undefined ? undefined : decisions.get(r.decisionId);
+      if (decision) {
+        const grant = envelopeBody<{ approval_grant_id?: unknown }>(decision).approval_grant_id;
+        if (typeof grant === 'string') named.push(grant);
+      }
+      for (const g of named) if (!used.has(g)) used.set(g, r.id);
+    }
+    return used;
   }
 
   /**
@@ -711,6 +756,37 @@ export class GovernedRuntime {
     return this.#outOfService;
   }
 
+  /** Re-application at open of an applied `tool.repin` (tool-repin.ts): the pin it put in force. */
+  noteAppliedRepin(tool: string, descriptorDigest: string): void {
+    this.#appliedRepins.set(tool, descriptorDigest);
+  }
+
+  /** The descriptor digest the last applied `tool.repin` of `tool` pinned (undefined: none). */
+  appliedRepin(tool: string): string | undefined {
+    return this.#appliedRepins.get(tool);
+  }
+
+  /**
+   * After the applied events are re-applied at open: every repinned tool's loaded descriptor is the
+   * last applied repin's. `tools/<name>.json` is only the materialized result of the signed repins;
+   * a file that differs (e.g. the previous descriptor written back) takes the tool out of service.
+   */
+  #checkRepinnedTools(): void {
+    for (const [tool, expected] of this.#appliedRepins) {
+      if (this.#outOfService.has(tool)) continue;
+      const loaded = this.executor.getTool(tool)?.descriptor_digest;
+      if (loaded === expected) continue;
+      this.#outOfService.set(
+        tool,
+        new RuntimeError(
+          'TOOL_PIN_MISMATCH',
+          `tool ${tool}: tools/${tool}.json ${loaded === undefined ? 'is missing' : `has digest ${loaded}`}, but the last applied tool.repin pinned ${expected}; the tool is out of service`,
+          'tools/ was changed outside helm: restore the descriptor from the repin (`helmts governance log`) or a backup, or repin the tool',
+        ),
+      );
+    }
+  }
+
   repinTool(descriptor: ToolDescriptor, expectedDigest: string): void {
     const prepared = this.#prepareDriver(descriptor, this.#options);
     let driver: Driver;
@@ -722,7 +798,11 @@ export class GovernedRuntime {
         invoke: async (args, context) => (await loading).invoke(args, context),
       };
     } else driver = prepared;
-    if (this.#outOfService.has(descriptor.name)) {
+    if (this.#outOfService.has(descriptor.name) && this.executor.getTool(descriptor.name) !== undefined) {
+      // Loaded, but out of service (its file is not what the signed repins say): repinned in place.
+      this.executor.repinTool(descriptor, expectedDigest, driver);
+      this.#outOfService.delete(descriptor.name);
+    } else if (this.#outOfService.has(descriptor.name)) {
       // It was never pinned in this runtime: the repin puts it (back) in service.
       const pinned = this.executor.registerTool(descriptor, driver);
       if (pinned.descriptor_digest !== expectedDigest)

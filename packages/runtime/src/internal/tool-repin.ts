@@ -107,11 +107,17 @@ function apply(
     previous_digest: body.previous_digest,
   };
   // tools/ holds the result of every applied repin (written with the first application): a later
-  // open has loaded it already.
-  if (!context.first) return { applied: true as const, output };
-  // A tool out of service (its old body failed its pins at open) is pinned to its file.
+  // open has loaded it — and must have loaded exactly it. The runtime checks, once every applied
+  // event is re-applied, that each repinned tool's descriptor is the LAST applied repin's (a file
+  // written back by a data-directory writer puts the tool out of service, TOOL_PIN_MISMATCH).
+  if (!context.first) {
+    runtime.noteAppliedRepin(body.tool, body.descriptor_digest);
+    return { applied: true as const, output };
+  }
+  // A tool out of service is pinned to what the signed record says it should be (the last applied
+  // repin), else to its file (its old body failed its pins at open).
   const current = runtime.outOfService().has(body.tool)
-    ? pinnedOnDisk(runtime.data, body.tool)
+    ? (runtime.appliedRepin(body.tool) ?? pinnedOnDisk(runtime.data, body.tool))
     : runtime.executor.getTool(body.tool)?.descriptor_digest;
   const descriptor = body.descriptor as unknown as ToolDescriptor;
   if (current !== body.descriptor_digest) {
