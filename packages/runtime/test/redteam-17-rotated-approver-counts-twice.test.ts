@@ -4,7 +4,9 @@
 // again with the successor. The rotated-out key's approval keeps counting — the guardian counts
 // approvals once, at submission, and never re-checks them — and the successor is a "new" key id,
 // so ONE approver meets a quorum of TWO and the held call runs.
+
 import { createSigner } from '@helm/crypto';
+import { commitTrustEvent } from '@helm/trust';
 import { describe, expect, it } from 'vitest';
 import {
   approve,
@@ -38,10 +40,11 @@ describe('redteam-17 I-GOVERN-2: one approver, one key rotation, two approvals',
       try {
         data.appendTrustEvent(
           registry,
-          registry.commit({ kind: 'key_rotate', keyid: own.keyId, newPublicKey: successor.publicKey }, [
-            own,
-            successor,
-          ]),
+          commitTrustEvent(
+            registry,
+            { kind: 'key_rotate', keyid: own.keyId, newPublicKey: successor.publicKey },
+            [own, successor],
+          ),
         );
         return 'self-rotation accepted';
       } catch (error) {
