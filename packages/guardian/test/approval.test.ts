@@ -220,7 +220,7 @@ describe('approval ceremonies', () => {
     expect(a.status(challenge.challenge_id)!.approvals).toBe(1);
   });
 
-  it('keys of one rotation lineage count as one approver, whatever identity they claim', () => {
+  it('I-GOVERN-2: keys of one rotation lineage count as one approver, whatever identity they claim', () => {
     // approverSigners[0] was rotated to [2]; [1] is a separate approver. The port reports the
     // lineage (the first key of the rotation chain) for every key it authorizes.
     const lineage = new Map([
