@@ -335,7 +335,18 @@ const out = {};
 for (const subpath of subpaths) {
   const spec = subpath === '.' ? name : name + subpath.slice(1);
   const keys = Object.keys(await import(spec)).sort();
-  if (keys.length === 0) throw new Error(spec + ' exports nothing');
+  if (keys.length === 0) {
+    // A types-only entry point (e.g. interfaces shared by several packages) loads as an empty
+    // module; it is accepted only when its declaration file does export something.
+    const { createRequire } = await import('node:module');
+    const { readFileSync } = await import('node:fs');
+    const { dirname, join } = await import('node:path');
+    const req = createRequire(import.meta.url);
+    const manifestPath = req.resolve(name + '/package.json');
+    const types = req(manifestPath).exports?.[subpath]?.types;
+    const dts = types ? readFileSync(join(dirname(manifestPath), types), 'utf8') : '';
+    if (!/^export /m.test(dts)) throw new Error(spec + ' exports nothing');
+  }
   out[subpath] = keys;
 }
 const { createRequire } = await import('node:module');
