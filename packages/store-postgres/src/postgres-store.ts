@@ -21,9 +21,13 @@ import {
   type ChainHead,
   type CommitResult,
   DEFAULT_CHAIN,
+  type GovernanceApplication,
+  type GovernanceEventRow,
   type GovernedCallRecord,
+  type IdempotencyEntry,
   type Json,
   type LeasedAdmission,
+  type LedgerAccount,
   type LedgerAccountState,
   type LedgerCharge,
   type LedgerOp,
@@ -32,6 +36,9 @@ import {
   type RuntimeStore,
   type StoredAdmission,
   type StoredDecision,
+  type StoredGovernanceApplication,
+  type StoredGovernanceChallenge,
+  type StoredGovernanceGrant,
   type StoredNode,
   type StoredReceipt,
   type StoredRequest,
@@ -46,6 +53,7 @@ import {
   checkAmount,
   checkCall,
   checkCallText,
+  checkGovernanceApplication,
   checkLedger,
   checkText,
   readJson,
@@ -93,6 +101,8 @@ export interface PostgresStoreOptions {
 }
 
 type Row = Record<string, unknown>;
+/** The signed envelope type of @helm/contracts, as the store's records carry it. */
+type SignedEnvelope = GovernanceEventRow['envelope'];
 type Head = { lamport: number; hash: string; receiptId: string } | StoreError;
 
 const str = (v: unknown): string => String(v);
@@ -456,13 +466,17 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     const r = record.receipt;
     const nodes = record.nodes ?? [];
     // One statement for the idempotency record, receipt, decision, request and nodes; when the
-    // idempotency key is taken, nothing else is written (first writer wins).
+    // idempotency key is taken, nothing else is written (first writer wins) — unless the call
+    // supersedes exactly the record it saw expire: a compare-and-swap on the stored receipt id
+    // (the conflicting row is locked, so of two racing supersessions one wins).
     const res = await q(
       c,
       `WITH i AS (
-         INSERT INTO ${this.#t('idempotency')} (idem_key, receipt_id, value)
+         INSERT INTO ${this.#t('idempotency')} AS t (idem_key, receipt_id, value)
          SELECT $12::text, $3, $13 WHERE $12::text IS NOT NULL
-         ON CONFLICT (idem_key) DO NOTHING RETURNING 1
+         ON CONFLICT (idem_key) DO UPDATE SET receipt_id = EXCLUDED.receipt_id, value = EXCLUDED.value
+           WHERE t.receipt_id = $21::text
+         RETURNING 1
        ), go AS (SELECT ($12::text IS NULL OR EXISTS (SELECT 1 FROM i)) AS ok),
        r AS (
          INSERT INTO ${this.#t('receipts')} (chain_id, lamport, receipt_id, prev_hash, hash, session_id, decision_id, risk_tier, envelope)
@@ -501,6 +515,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         nodes.map((n) => n.lamport),
         nodes.map((n) => JSON.stringify(n.parents)),
         nodes.map((n) => JSON.stringify(n.body)),
+        record.idempotency?.supersedes ?? null,
       ],
     );
     if (res.rows[0]?.ok !== true) {
@@ -538,6 +553,35 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     }
     if (record.admissionId !== undefined) await this.#closeAdmission(c, record.admissionId);
     await this.#applyLedger(c, record.ledger ?? []);
+    const challenges = record.challenges ?? [];
+    if (challenges.length > 0) {
+      await q(
+        c,
+        `INSERT INTO ${this.#t('governance_challenges')}
+           (challenge_id, chain_id, created_at_ms, expires_at_ms, receipt_id, closed, envelope, request)
+         SELECT x.id, x.chain, x.created, x.expires, $5, NULL, x.envelope, x.request
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $6::text[], $7::text[])
+           AS x(id, chain, created, expires, envelope, request)
+         ON CONFLICT (challenge_id) DO NOTHING`,
+        [
+          challenges.map((ch) => ch.id),
+          challenges.map((ch) => ch.chainId),
+          challenges.map((ch) => ch.createdAtMs),
+          challenges.map((ch) => ch.expiresAtMs),
+          r.id,
+          challenges.map((ch) => JSON.stringify(ch.envelope)),
+          challenges.map((ch) => JSON.stringify(ch.request)),
+        ],
+      );
+    }
+    for (const closed of record.closedChallenges ?? []) {
+      await q(
+        c,
+        `UPDATE ${this.#t('governance_challenges')} SET closed = $1 WHERE challenge_id = $2 AND closed IS NULL`,
+        [closed.why, closed.id],
+      );
+    }
+    if (record.governance !== undefined) await this.#applyGovernanceIn(c, record.governance);
     heads.set(chainId, { lamport: r.lamport, hash: r.hash, receiptId: r.id });
     return { receiptId: r.id, lamport: r.lamport };
   }
@@ -713,6 +757,22 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
           JSON.stringify(admission.body),
         ],
       );
+      if (admission.grant !== undefined) {
+        // One use cluster-wide: the primary key decides between racing admissions (the loser
+        // waits for the winner's transaction, then sees the row and writes nothing).
+        const used = await q(
+          c,
+          `INSERT INTO ${this.#t('governance_grants')} (challenge_id, decision_id, admission_id) VALUES ($1, $2, $3)
+           ON CONFLICT (challenge_id) DO NOTHING RETURNING 1`,
+          [admission.grant.challengeId, admission.grant.decisionId, admission.id],
+        );
+        if (used.rowCount !== 1) {
+          throw new StoreError(
+            'STORE_GRANT_CONSUMED',
+            `approval grant ${admission.grant.challengeId} was already consumed`,
+          );
+        }
+      }
     });
   }
 
@@ -901,7 +961,13 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
 
   async #applyLedger(c: PoolClient, ops: readonly LedgerOp[]): Promise<void> {
     for (const op of checkLedger(ops)) {
-      if (op.op === 'reserve') {
+      if (op.op === 'reset') {
+        // `spent` back to 0; what open reservations hold stays reserved (row lock: serialized
+        // with every reservation and settlement of the account).
+        await q(c, `UPDATE ${this.#t('ledger_accounts')} SET spent = 0 WHERE account = $1 AND spent <> 0`, [
+          op.account,
+        ]);
+      } else if (op.op === 'reserve') {
         const id = await this.#reserveIn(c, op.id, op.charges, op.amount);
         if (id === null)
           throw new StoreError('STORE_BUDGET_EXCEEDED', `reservation ${op.id} would exceed a ceiling`);
@@ -1208,6 +1274,255 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       [namespace],
     );
     return rows.map((r) => ({ key: str(r.doc_key), value: readJson<Json>(r.value, 'a stored document') }));
+  }
+
+  // ── governance: signed event log, application records, challenges, consumed grants ────────
+
+  #eventRow(row: Row): GovernanceEventRow {
+    return {
+      seq: num(row.seq),
+      digest: str(row.digest),
+      prev: str(row.prev),
+      chain: str(row.chain),
+      action: str(row.action),
+      signer: str(row.signer),
+      subject: row.subject == null ? null : str(row.subject),
+      trustSeq: num(row.trust_seq),
+      envelope: readJson<SignedEnvelope>(row.envelope, 'a stored governance event'),
+    };
+  }
+
+  async governanceHead(): Promise<{ seq: number; chain: string } | undefined> {
+    const rows = await this.#read(
+      'read governance head',
+      `SELECT seq, chain FROM ${this.#t('governance_events')} ORDER BY seq DESC LIMIT 1`,
+    );
+    const r = rows[0];
+    return r ? { seq: num(r.seq), chain: str(r.chain) } : undefined;
+  }
+
+  /**
+   * Append one governance event. Appenders on every node are serialized by a transaction-level
+   * advisory lock (bounded by the lock timeout), so `make` sees the true head; the row must extend
+   * it, else STORE_GOVERNANCE_CONFLICT. `make` may run again if the transaction is retried after
+   * its connection broke before COMMIT (nothing of the first attempt was kept).
+   */
+  async appendGovernanceEvent(
+    make: (head: { readonly seq: number; readonly chain: string } | undefined) => GovernanceEventRow,
+  ): Promise<GovernanceEventRow> {
+    return this.#tx('append governance event', async (c) => {
+      await q(c, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        LOCK_NAMESPACE,
+        `governance:${this.schema}`,
+      ]);
+      const h = (
+        await q(c, `SELECT seq, chain FROM ${this.#t('governance_events')} ORDER BY seq DESC LIMIT 1`)
+      ).rows[0];
+      const head = h ? { seq: num(h.seq), chain: str(h.chain) } : undefined;
+      const row = make(head);
+      if (
+        !Number.isSafeInteger(row?.seq) ||
+        row.seq !== (head?.seq ?? 0) + 1 ||
+        (head !== undefined && row.prev !== head.chain) ||
+        typeof row.envelope?.payload !== 'string' ||
+        !Number.isSafeInteger(row.trustSeq)
+      ) {
+        throw new StoreError('STORE_GOVERNANCE_CONFLICT', 'governance event does not extend the log head');
+      }
+      const ins = await q(
+        c,
+        `INSERT INTO ${this.#t('governance_events')} (seq, digest, prev, chain, action, signer, subject, trust_seq, envelope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (digest) DO NOTHING RETURNING 1`,
+        [
+          row.seq,
+          row.digest,
+          row.prev,
+          row.chain,
+          row.action,
+          row.signer,
+          row.subject,
+          row.trustSeq,
+          JSON.stringify(row.envelope),
+        ],
+      );
+      if (ins.rowCount !== 1) {
+        throw new StoreError('STORE_DUPLICATE', `governance event ${row.digest} is in the log already`);
+      }
+      return row;
+    });
+  }
+
+  async governanceEvents(fromSeq = 1): Promise<readonly GovernanceEventRow[]> {
+    const rows = await this.#read(
+      'read governance events',
+      `SELECT * FROM ${this.#t('governance_events')} WHERE seq >= $1 ORDER BY seq`,
+      [fromSeq],
+    );
+    return rows.map((r) => this.#eventRow(r));
+  }
+
+  async governanceEventsAbout(subject: string): Promise<readonly GovernanceEventRow[]> {
+    const rows = await this.#read(
+      'read governance events',
+      `SELECT * FROM ${this.#t('governance_events')} WHERE subject = $1 ORDER BY seq`,
+      [subject],
+    );
+    return rows.map((r) => this.#eventRow(r));
+  }
+
+  async governanceEventSeq(eventDigest: string): Promise<number | undefined> {
+    const rows = await this.#read(
+      'read governance event',
+      `SELECT seq FROM ${this.#t('governance_events')} WHERE digest = $1`,
+      [eventDigest],
+    );
+    return rows[0] ? num(rows[0].seq) : undefined;
+  }
+
+  async governanceEvent(seq: number): Promise<GovernanceEventRow | undefined> {
+    const rows = await this.#read(
+      'read governance event',
+      `SELECT * FROM ${this.#t('governance_events')} WHERE seq = $1`,
+      [seq],
+    );
+    return rows[0] ? this.#eventRow(rows[0]) : undefined;
+  }
+
+  /** Record one application; of two nodes applying the same event, the second gets STORE_DUPLICATE. */
+  async #applyGovernanceIn(c: PoolClient, a: GovernanceApplication): Promise<void> {
+    const ins = await q(
+      c,
+      `INSERT INTO ${this.#t('governance_applied')} (seq, digest, chain, record) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (seq) DO NOTHING RETURNING 1`,
+      [a.seq, a.digest, a.chain, JSON.stringify(a.record)],
+    );
+    if (ins.rowCount !== 1) {
+      throw new StoreError('STORE_DUPLICATE', `governance event ${a.seq} was applied already`);
+    }
+    await q(
+      c,
+      `INSERT INTO ${this.#t('governance_cursor')} (id, envelope) VALUES (1, $1)
+       ON CONFLICT (id) DO UPDATE SET envelope = EXCLUDED.envelope`,
+      [JSON.stringify(a.cursor)],
+    );
+    await this.#applyLedger(c, a.ledger ?? []);
+  }
+
+  async applyGovernanceEvent(application: GovernanceApplication): Promise<void> {
+    checkGovernanceApplication(application);
+    await this.#tx('apply governance event', (c) => this.#applyGovernanceIn(c, application));
+  }
+
+  async governanceApplied(): Promise<readonly StoredGovernanceApplication[]> {
+    const rows = await this.#read(
+      'read governance applications',
+      `SELECT * FROM ${this.#t('governance_applied')} ORDER BY seq`,
+    );
+    return rows.map((r) => ({
+      seq: num(r.seq),
+      digest: str(r.digest),
+      chain: str(r.chain),
+      record: readJson<Json>(r.record, 'a stored governance application'),
+    }));
+  }
+
+  async governanceCursor(): Promise<SignedEnvelope | undefined> {
+    const rows = await this.#read(
+      'read governance cursor',
+      `SELECT envelope FROM ${this.#t('governance_cursor')} WHERE id = 1`,
+    );
+    return rows[0] ? readJson<SignedEnvelope>(rows[0].envelope, 'the stored governance cursor') : undefined;
+  }
+
+  #challengeRow(row: Row): StoredGovernanceChallenge {
+    return {
+      id: str(row.challenge_id),
+      chainId: str(row.chain_id),
+      createdAtMs: num(row.created_at_ms),
+      expiresAtMs: num(row.expires_at_ms),
+      receiptId: row.receipt_id == null ? null : str(row.receipt_id),
+      closed: row.closed == null ? null : str(row.closed),
+      envelope: readJson<SignedEnvelope>(row.envelope, 'a stored challenge'),
+      request: readJson<Json>(row.request, 'a stored challenge request'),
+    };
+  }
+
+  async governanceChallenges(chainId?: string): Promise<readonly StoredGovernanceChallenge[]> {
+    const rows =
+      chainId === undefined
+        ? await this.#read(
+            'read challenges',
+            `SELECT * FROM ${this.#t('governance_challenges')} ORDER BY created_at_ms, challenge_id`,
+          )
+        : await this.#read(
+            'read challenges',
+            `SELECT * FROM ${this.#t('governance_challenges')} WHERE chain_id = $1 ORDER BY created_at_ms, challenge_id`,
+            [chainId],
+          );
+    return rows.map((r) => this.#challengeRow(r));
+  }
+
+  async governanceChallenge(id: string): Promise<StoredGovernanceChallenge | undefined> {
+    const rows = await this.#read(
+      'read challenge',
+      `SELECT * FROM ${this.#t('governance_challenges')} WHERE challenge_id = $1`,
+      [id],
+    );
+    return rows[0] ? this.#challengeRow(rows[0]) : undefined;
+  }
+
+  #grantRow(r: Row): StoredGovernanceGrant {
+    return {
+      challengeId: str(r.challenge_id),
+      decisionId: str(r.decision_id),
+      admissionId: str(r.admission_id),
+    };
+  }
+
+  async governanceGrants(): Promise<readonly StoredGovernanceGrant[]> {
+    const rows = await this.#read(
+      'read grants',
+      `SELECT * FROM ${this.#t('governance_grants')} ORDER BY challenge_id`,
+    );
+    return rows.map((r) => this.#grantRow(r));
+  }
+
+  async governanceGrant(challengeId: string): Promise<StoredGovernanceGrant | undefined> {
+    const rows = await this.#read(
+      'read grant',
+      `SELECT * FROM ${this.#t('governance_grants')} WHERE challenge_id = $1`,
+      [challengeId],
+    );
+    return rows[0] ? this.#grantRow(rows[0]) : undefined;
+  }
+
+  async ledgerApply(ops: readonly LedgerOp[]): Promise<void> {
+    checkLedger(ops);
+    await this.#tx('apply ledger movements', (c) => this.#applyLedger(c, ops));
+  }
+
+  async ledgerAccounts(): Promise<readonly LedgerAccount[]> {
+    const rows = await this.#read(
+      'read ledger accounts',
+      `SELECT account, spent, reserved FROM ${this.#t('ledger_accounts')} ORDER BY account`,
+    );
+    return rows.map((r) => ({ account: str(r.account), spent: num(r.spent), reserved: num(r.reserved) }));
+  }
+
+  async idempotencyEntry(key: string): Promise<IdempotencyEntry | undefined> {
+    const rows = await this.#read(
+      'read idempotency record',
+      `SELECT idem_key, receipt_id, value FROM ${this.#t('idempotency')} WHERE idem_key = $1`,
+      [key],
+    );
+    const r = rows[0];
+    return r
+      ? {
+          key: str(r.idem_key),
+          receiptId: str(r.receipt_id),
+          value: readJson<Json>(r.value, 'a stored idempotency record'),
+        }
+      : undefined;
   }
 
   // ── leadership ────────────────────────────────────────────────────────────────────────────

@@ -106,11 +106,42 @@ describe('checks before anything is sent', () => {
     // Fields a later record version adds are refused, never silently dropped.
     bad(() => checkCall({ ...(call as object), grant: { challengeId: 'c' } } as never));
     bad(() =>
-      checkCall({ ...(call as object), idempotency: { key: 'k', value: 1, supersedes: 'r0' } } as never),
+      checkCall({
+        ...(call as object),
+        idempotency: { key: 'k', value: 1, supersedes: 'r0', ttl: 1 },
+      } as never),
     );
-    bad(() => checkAdmission({ id: 'a', sessionId: 's', body: null, grant: { challengeId: 'c' } } as never));
-    bad(() => checkLedger([{ op: 'reset', account: 'a' }] as never));
+    bad(() =>
+      checkCall({ ...(call as object), idempotency: { key: 'k', value: 1, supersedes: 7 } } as never),
+    );
+    expect(() =>
+      checkCall({ ...(call as object), idempotency: { key: 'k', value: 1, supersedes: 'r0' } } as never),
+    ).not.toThrow();
+    bad(() => checkAdmission({ id: 'a', sessionId: 's', body: null, grant: { challengeId: '' } } as never));
+    bad(() =>
+      checkAdmission({
+        id: 'a',
+        sessionId: 's',
+        body: null,
+        grant: { challengeId: 'c', decisionId: 1 },
+      } as never),
+    );
+    expect(() =>
+      checkAdmission({ id: 'a', sessionId: 's', body: null, grant: { challengeId: 'c', decisionId: 'd' } }),
+    ).not.toThrow();
+    bad(() => checkLedger([{ op: 'reset', account: '' }] as never));
+    bad(() => checkLedger([{ op: 'zero', account: 'a' }] as never));
+    expect(() => checkLedger([{ op: 'reset', account: 'a' }])).not.toThrow();
     expect(() => checkCall({ ...(call as object), grant: undefined } as never)).not.toThrow();
+    // A governance application is refused with synchronous writes it could not run in its
+    // transaction, or with fields this store does not know.
+    const app = { seq: 1, digest: 'd', chain: 'c', record: {}, cursor: { payload: 'p' } };
+    expect(() => checkCall({ ...(call as object), governance: app } as never)).not.toThrow();
+    bad(() => checkCall({ ...(call as object), governance: { ...app, apply: () => {} } } as never));
+    bad(() => checkCall({ ...(call as object), governance: { ...app, seq: 0 } } as never));
+    bad(() => checkCall({ ...(call as object), governance: { ...app, extra: 1 } } as never));
+    bad(() => checkCall({ ...(call as object), challenges: [{ id: 'c', chainId: 'x' }] } as never));
+    bad(() => checkCall({ ...(call as object), closedChallenges: [{ id: 'c' }] } as never));
   });
 
   it('refuses text PostgreSQL cannot hold exactly, and JSON that is not strict', () => {

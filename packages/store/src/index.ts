@@ -3,7 +3,10 @@ export { type GroupCommitOptions, GroupCommitter } from './group-commit.js';
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from './internal/migrations.js';
 export type {
   AdmissionLeases,
+  GovernanceStore,
+  IdempotencyEntry,
   LeasedAdmission,
+  LedgerAccount,
   LedgerAccountState,
   LedgerCharge,
   LedgerReservation,

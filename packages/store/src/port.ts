@@ -9,7 +9,18 @@
 // (an unreachable database is `STORE_UNAVAILABLE`, a lock or statement past its timeout
 // `STORE_TIMEOUT`: the caller fails closed and no effect runs — docs/threat-model.md "No store,
 // no effect").
-import type { HelmStore, Json, StoredAdmission } from './types.js';
+import type { SignedEnvelope } from '@helm/contracts';
+import type {
+  GovernanceApplication,
+  GovernanceEventRow,
+  HelmStore,
+  Json,
+  LedgerOp,
+  StoredAdmission,
+  StoredGovernanceApplication,
+  StoredGovernanceChallenge,
+  StoredGovernanceGrant,
+} from './types.js';
 
 /** One account a reservation charges, with the ceiling `spent + reserved` may not exceed. */
 export interface LedgerCharge {
@@ -42,7 +53,62 @@ export interface LedgerReservation {
  *   used nonce fails `STORE_NONCE_REUSED`);
  * - an idempotency key keeps its first record (first writer wins).
  */
-export interface RuntimeStore extends HelmStore {
+/** A ledger account as listed by `ledgerAccounts`. */
+export interface LedgerAccount extends LedgerAccountState {
+  readonly account: string;
+}
+
+/** A stored idempotency record with the receipt it was stored with (for `supersedes`). */
+export interface IdempotencyEntry {
+  readonly key: string;
+  readonly receiptId: string;
+  readonly value: Json;
+}
+
+/**
+ * The governance log (docs/spec/governance-event.md) and what its application writes, plus the
+ * ledger administration it needs. Cluster-wide guarantees (several handles on one database):
+ * - the log never forks: appends are serialized, each extends the head it was built on
+ *   (`STORE_GOVERNANCE_CONFLICT` otherwise) and an event is in the log once (`STORE_DUPLICATE`);
+ * - an event is applied once: of two `applyGovernanceEvent` (or `commitCall({governance})`) of one
+ *   seq, exactly one succeeds and the other fails `STORE_DUPLICATE` writing nothing;
+ * - an approval grant is consumed once: of two admissions carrying one grant, exactly one is
+ *   recorded and the other fails `STORE_GRANT_CONSUMED` writing nothing.
+ */
+export interface GovernanceStore {
+  governanceHead(): Promise<{ seq: number; chain: string } | undefined>;
+  /**
+   * Append one event: `make` is called inside the (serialized) transaction with the current head
+   * and returns the row to append, which must be the next one (seq = head + 1, prev = head's link).
+   */
+  appendGovernanceEvent(
+    make: (head: { readonly seq: number; readonly chain: string } | undefined) => GovernanceEventRow,
+  ): Promise<GovernanceEventRow>;
+  /** Events from `fromSeq` on (default: all), in log order. */
+  governanceEvents(fromSeq?: number): Promise<readonly GovernanceEventRow[]>;
+  /** Events about `subject` (e.g. one challenge), in log order. */
+  governanceEventsAbout(subject: string): Promise<readonly GovernanceEventRow[]>;
+  governanceEventSeq(eventDigest: string): Promise<number | undefined>;
+  governanceEvent(seq: number): Promise<GovernanceEventRow | undefined>;
+  /** Record one application (record, cursor, its ledger movements) in one transaction. */
+  applyGovernanceEvent(application: GovernanceApplication): Promise<void>;
+  governanceApplied(): Promise<readonly StoredGovernanceApplication[]>;
+  governanceCursor(): Promise<SignedEnvelope | undefined>;
+  /** Stored approval challenges, oldest first (created_at_ms, id); optionally of one chain. */
+  governanceChallenges(chainId?: string): Promise<readonly StoredGovernanceChallenge[]>;
+  governanceChallenge(id: string): Promise<StoredGovernanceChallenge | undefined>;
+  /** Consumed approval grants, by challenge id. */
+  governanceGrants(): Promise<readonly StoredGovernanceGrant[]>;
+  governanceGrant(challengeId: string): Promise<StoredGovernanceGrant | undefined>;
+  /** Apply ledger movements (e.g. administrative resets) in one transaction. */
+  ledgerApply(ops: readonly LedgerOp[]): Promise<void>;
+  /** Every ledger account, by account name (byte order). */
+  ledgerAccounts(): Promise<readonly LedgerAccount[]>;
+  /** The stored idempotency record of `key` with its receipt id, or undefined. */
+  idempotencyEntry(key: string): Promise<IdempotencyEntry | undefined>;
+}
+
+export interface RuntimeStore extends HelmStore, GovernanceStore {
   /**
    * Reserve `amount` on every account or on none (all-or-nothing); `null` when any account would
    * exceed its ceiling. The id is `budget-res-<n>`, unique in the database.

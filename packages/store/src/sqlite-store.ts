@@ -1152,6 +1152,10 @@ export class SqliteStore implements HelmStore, RuntimeStore {
     this.#stmt(
       'INSERT INTO governance_cursor (id, envelope) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET envelope = excluded.envelope',
     ).run(JSON.stringify(a.cursor));
+    if (a.ledger !== undefined) {
+      checkLedger(a.ledger);
+      this.#applyLedger(a.ledger);
+    }
     a.apply?.();
   }
 
@@ -1245,6 +1249,74 @@ export class SqliteStore implements HelmStore, RuntimeStore {
     return r
       ? { challengeId: str(r.challenge_id), decisionId: str(r.decision_id), admissionId: str(r.admission_id) }
       : undefined;
+  }
+
+  // ── GovernanceStore: async forms of the governance and ledger reads/writes above ──────────
+
+  async governanceHead(): Promise<{ seq: number; chain: string } | undefined> {
+    return this.governanceHeadSync();
+  }
+
+  async appendGovernanceEvent(
+    make: (head: { readonly seq: number; readonly chain: string } | undefined) => GovernanceEventRow,
+  ): Promise<GovernanceEventRow> {
+    return this.appendGovernanceEventSync(make);
+  }
+
+  async governanceEvents(fromSeq?: number): Promise<readonly GovernanceEventRow[]> {
+    return this.governanceEventsSync(fromSeq);
+  }
+
+  async governanceEventsAbout(subject: string): Promise<readonly GovernanceEventRow[]> {
+    return this.governanceEventsAboutSync(subject);
+  }
+
+  async governanceEventSeq(eventDigest: string): Promise<number | undefined> {
+    return this.governanceEventSeqSync(eventDigest);
+  }
+
+  async governanceEvent(seq: number): Promise<GovernanceEventRow | undefined> {
+    return this.governanceEventSync(seq);
+  }
+
+  async applyGovernanceEvent(application: GovernanceApplication): Promise<void> {
+    this.applyGovernanceEventSync(application);
+  }
+
+  async governanceApplied(): Promise<readonly StoredGovernanceApplication[]> {
+    return this.governanceAppliedSync();
+  }
+
+  async governanceCursor(): Promise<SignedEnvelope | undefined> {
+    return this.governanceCursorSync();
+  }
+
+  async governanceChallenges(chainId?: string): Promise<readonly StoredGovernanceChallenge[]> {
+    return this.governanceChallengesSync(chainId);
+  }
+
+  async governanceChallenge(id: string): Promise<StoredGovernanceChallenge | undefined> {
+    return this.governanceChallengeSync(id);
+  }
+
+  async governanceGrants(): Promise<readonly StoredGovernanceGrant[]> {
+    return this.governanceGrantsSync();
+  }
+
+  async governanceGrant(challengeId: string): Promise<StoredGovernanceGrant | undefined> {
+    return this.governanceGrantSync(challengeId);
+  }
+
+  async ledgerApply(ops: readonly LedgerOp[]): Promise<void> {
+    this.ledgerApplySync(ops);
+  }
+
+  async ledgerAccounts(): Promise<readonly { account: string; spent: number; reserved: number }[]> {
+    return this.ledgerAccountsSync();
+  }
+
+  async idempotencyEntry(key: string): Promise<{ key: string; receiptId: string; value: Json } | undefined> {
+    return this.idempotencyEntrySync(key);
   }
 
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────

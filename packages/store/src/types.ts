@@ -160,7 +160,16 @@ export interface GovernanceApplication {
   readonly record: Json;
   /** The runtime's signed cursor after this application (replaces the previous one). */
   readonly cursor: SignedEnvelope;
-  /** Further writes of the action, run inside the same transaction (sync store methods only). */
+  /**
+   * Budget-ledger movements of the action (e.g. the resets of `budget.reset`), applied in the
+   * same transaction by every engine.
+   */
+  readonly ledger?: readonly LedgerOp[];
+  /**
+   * Further writes of the action, run inside the same transaction (sync store methods only: the
+   * embedded SQLite store). A networked store refuses an application carrying it
+   * (STORE_INVALID_RECORD) rather than run it outside the transaction; use `ledger`.
+   */
   readonly apply?: () => void;
 }
 

@@ -3,6 +3,7 @@
 // is one a runtime may rely on whatever the engine; an engine that differs fails this suite.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GovernedCallRecord, type RuntimeStore, StoreError } from '../src/index.ts';
+import { describeGovernanceContract } from './contract-governance.ts';
 import { type ChainState, GENESIS, makeCall, verifyChain } from './fixtures/chain.ts';
 
 /** A fresh, empty database and a way to open more handles on it. */
@@ -464,6 +465,8 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       await rejectsWith(s.chainHead(), 'STORE_CLOSED');
       await rejectsWith(s.consumeNonce('a', 'b'), 'STORE_CLOSED');
     });
+
+    describeGovernanceContract(db);
 
     describe('several handles on one database', () => {
       it('two writers racing for one chain head: exactly one wins, no fork, no gap', async () => {

@@ -131,6 +131,49 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX admissions_by_lease ON $S.admissions (lease_until);
       CREATE INDEX admissions_by_reservation ON $S.admissions (reservation_id);`,
   },
+  {
+    version: 2,
+    name: 'governance: signed event log, its application records, approval challenges and consumed grants',
+    sql: `
+      CREATE TABLE $S.governance_events (
+        seq          bigint PRIMARY KEY CHECK (seq >= 1),
+        digest       text COLLATE "C" NOT NULL UNIQUE,
+        prev         text NOT NULL,
+        chain        text NOT NULL,
+        action       text NOT NULL,
+        signer       text NOT NULL,
+        subject      text COLLATE "C",
+        trust_seq    bigint NOT NULL,
+        envelope     text NOT NULL
+      );
+      CREATE INDEX governance_events_by_subject ON $S.governance_events (subject, seq);
+      CREATE TABLE $S.governance_applied (
+        seq          bigint PRIMARY KEY,
+        digest       text NOT NULL,
+        chain        text NOT NULL,
+        record       text NOT NULL
+      );
+      CREATE TABLE $S.governance_cursor (
+        id           integer PRIMARY KEY CHECK (id = 1),
+        envelope     text NOT NULL
+      );
+      CREATE TABLE $S.governance_challenges (
+        challenge_id  text COLLATE "C" PRIMARY KEY,
+        chain_id      text COLLATE "C" NOT NULL,
+        created_at_ms bigint NOT NULL,
+        expires_at_ms bigint NOT NULL,
+        receipt_id    text,
+        closed        text,
+        envelope      text NOT NULL,
+        request       text NOT NULL
+      );
+      CREATE INDEX governance_challenges_by_time ON $S.governance_challenges (created_at_ms, challenge_id);
+      CREATE TABLE $S.governance_grants (
+        challenge_id  text COLLATE "C" PRIMARY KEY,
+        decision_id   text NOT NULL,
+        admission_id  text NOT NULL
+      );`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

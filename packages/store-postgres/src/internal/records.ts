@@ -2,6 +2,8 @@
 import { parseStrictJson } from '@helm/crypto';
 import {
   type AdmissionRecord,
+  type GovernanceApplication,
+  type GovernanceChallengeRecord,
   type GovernedCallRecord,
   type LedgerCharge,
   type LedgerOp,
@@ -47,7 +49,8 @@ export type SupportedLedgerOp =
       readonly charges: readonly LedgerCharge[];
       readonly amount: number;
     }
-  | { readonly op: 'commit' | 'refund'; readonly id: string };
+  | { readonly op: 'commit' | 'refund'; readonly id: string }
+  | { readonly op: 'reset'; readonly account: string };
 
 /**
  * Check ledger movements and narrow them to the ones this store applies. Typed loosely on
@@ -57,7 +60,11 @@ export type SupportedLedgerOp =
 export function checkLedger(ops: readonly LedgerOp[]): readonly SupportedLedgerOp[] {
   if (!Array.isArray(ops)) throw new StoreError('STORE_INVALID_RECORD', 'ledger movements must be a list');
   for (const raw of ops as readonly unknown[]) {
-    const op = raw as { op?: unknown; id?: unknown; amount?: unknown; charges?: unknown };
+    const op = raw as { op?: unknown; id?: unknown; amount?: unknown; charges?: unknown; account?: unknown };
+    if (op?.op === 'reset') {
+      if (!nonEmpty(op.account)) throw new StoreError('STORE_INVALID_RECORD', 'malformed ledger movement');
+      continue;
+    }
     const ok =
       isText(op?.id) &&
       (op.op === 'commit' ||
@@ -87,8 +94,12 @@ const CALL_FIELDS = new Set([
   'nonces',
   'ledger',
   'admissionId',
+  'challenges',
+  'closedChallenges',
+  'governance',
 ]);
-const ADMISSION_FIELDS = new Set(['id', 'chainId', 'sessionId', 'reservationId', 'body']);
+const ADMISSION_FIELDS = new Set(['id', 'chainId', 'sessionId', 'reservationId', 'body', 'grant']);
+const GOVERNANCE_FIELDS = new Set(['seq', 'digest', 'chain', 'record', 'cursor', 'ledger']);
 
 /**
  * A record field this store does not know is refused, not ignored: a later version of the record
@@ -116,7 +127,16 @@ export function checkCall(record: GovernedCallRecord): void {
   if (!ok) throw new StoreError('STORE_INVALID_RECORD', 'governed call record is malformed');
   onlyKnown(record, CALL_FIELDS, 'governed call');
   if (record.idempotency !== undefined)
-    onlyKnown(record.idempotency, new Set(['key', 'value']), 'idempotency');
+    onlyKnown(record.idempotency, new Set(['key', 'value', 'supersedes']), 'idempotency');
+  if (record.idempotency?.supersedes !== undefined && !isText(record.idempotency.supersedes)) {
+    throw new StoreError('STORE_INVALID_RECORD', 'idempotency supersedes must be a receipt id');
+  }
+  for (const c of record.challenges ?? []) checkChallenge(c);
+  for (const c of record.closedChallenges ?? []) {
+    if (!isText(c?.id) || !isText(c.why))
+      throw new StoreError('STORE_INVALID_RECORD', 'closed challenge is malformed');
+  }
+  if (record.governance !== undefined) checkGovernanceApplication(record.governance);
   for (const m of record.budget ?? []) {
     if (
       !isText(m?.key) ||
@@ -154,6 +174,48 @@ export function checkAdmission(admission: AdmissionRecord): void {
       isText(admission.reservationId));
   if (!ok) throw new StoreError('STORE_INVALID_RECORD', 'admission record is malformed');
   onlyKnown(admission, ADMISSION_FIELDS, 'admission');
+  const g = admission.grant;
+  if (g !== undefined && (!nonEmpty(g?.challengeId) || !isText(g.decisionId))) {
+    throw new StoreError('STORE_INVALID_RECORD', 'admission grant is malformed');
+  }
+  if (g !== undefined) {
+    checkText(g.challengeId, 'a grant');
+    checkText(g.decisionId, 'a grant');
+  }
+}
+
+export function checkChallenge(c: GovernanceChallengeRecord): void {
+  const ok =
+    nonEmpty(c?.id) &&
+    isText(c.chainId) &&
+    Number.isSafeInteger(c.createdAtMs) &&
+    Number.isSafeInteger(c.expiresAtMs) &&
+    isText(c.envelope?.payload);
+  if (!ok) throw new StoreError('STORE_INVALID_RECORD', 'approval challenge record is malformed');
+  checkText(c.id, 'a challenge id');
+  checkText(c.chainId, 'a challenge chain');
+}
+
+/**
+ * A governance application. Its `apply` closure (synchronous writes of the embedded store) cannot
+ * run inside a PostgreSQL transaction: refused, never run outside it.
+ */
+export function checkGovernanceApplication(a: GovernanceApplication): void {
+  if (a?.apply !== undefined) {
+    throw new StoreError(
+      'STORE_INVALID_RECORD',
+      'a governance application with synchronous writes (apply) is not supported by this store; use ledger',
+    );
+  }
+  const ok =
+    Number.isSafeInteger(a?.seq) &&
+    a.seq >= 1 &&
+    isText(a.digest) &&
+    isText(a.chain) &&
+    isText(a.cursor?.payload);
+  if (!ok) throw new StoreError('STORE_INVALID_RECORD', 'governance application is malformed');
+  onlyKnown(a, GOVERNANCE_FIELDS, 'governance application');
+  checkLedger(a.ledger ?? []);
 }
 
 export function checkAmount(amount: number): void {
@@ -181,7 +243,13 @@ export function checkCallText(record: GovernedCallRecord): void {
   for (const n of record.nodes ?? []) texts.push(n.id, n.kind);
   for (const n of record.nonces ?? []) texts.push(n.scope, n.nonce);
   for (const m of record.budget ?? []) texts.push(m.key);
-  for (const op of checkLedger(record.ledger ?? [])) {
+  texts.push(record.idempotency?.supersedes);
+  for (const c of record.closedChallenges ?? []) texts.push(c.id, c.why);
+  for (const op of [...checkLedger(record.ledger ?? []), ...checkLedger(record.governance?.ledger ?? [])]) {
+    if (op.op === 'reset') {
+      texts.push(op.account);
+      continue;
+    }
     texts.push(op.id);
     if (op.op === 'reserve') for (const ch of op.charges) texts.push(ch.account);
   }
