@@ -4,11 +4,12 @@
 // like every other error (`error:` and `hint:` on stderr, or one JSON document on stdout under
 // --json). User errors print a hint, never a stack.
 import { readFileSync } from 'node:fs';
-import { parseJson } from '@helm/runtime';
+import { inspectDatabase, parseJson } from '@helm/runtime';
 import { Command, CommanderError } from 'commander';
 import { runDemo } from './commands/demo.js';
+import { databaseUrlOf, registerDbCommands } from './commands/db.js';
 import { registerCommands } from './commands/index.js';
-import { runDoctor } from './doctor.js';
+import { type DoctorCheck, runDoctor } from './doctor.js';
 import { CliError, type CommandResult, errorResult, ok } from './errors.js';
 import { applyHelp, CLI_NAME } from './help.js';
 import { emit } from './output.js';
@@ -18,8 +19,17 @@ const { version } = parseJson(
   'package.json',
 ) as { version: string };
 
-export function doctorCommand(): CommandResult {
-  const report = runDoctor();
+export async function doctorCommand(databaseUrl?: string, schema?: string): Promise<CommandResult> {
+  const base = runDoctor();
+  const checks: DoctorCheck[] = [...base.checks];
+  let database: Record<string, unknown> | undefined;
+  if (databaseUrl !== undefined) {
+    // The shared database: reachable, and at the schema version this build needs.
+    const status = await inspectDatabase({ url: databaseUrl, ...(schema === undefined ? {} : { schema }) });
+    checks.push({ name: 'database', ok: status.ok, detail: status.detail });
+    database = { ...status };
+  }
+  const report = { ...base, ok: checks.every((c) => c.ok), checks, ...(database ? { database } : {}) };
   const human = [
     `${CLI_NAME} doctor — Node ${report.node}`,
     ...report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
@@ -44,6 +54,7 @@ export function buildProgram(
     .description('HELM-TS: gate, execute and prove AI-agent tool calls.')
     .version(version, '-v, --version')
     .option('-d, --data-dir <dir>', 'HELM data directory (default: $HELM_HOME or ./.helm)')
+    .option('--database-url <url>', 'shared PostgreSQL database (default: $HELM_DATABASE_URL)')
     // Set before any subcommand exists: subcommands inherit it. main() reports errors itself.
     .configureOutput({
       writeOut: (s) => process.stdout.write(s),
@@ -56,9 +67,12 @@ export function buildProgram(
   const wrap = wrapFactory(done);
   program
     .command('doctor')
-    .description('check Node, package versions and the TCB boundary')
+    .description('check Node, package versions, the TCB boundary and the shared database (if given)')
+    .option('--schema <name>', 'schema of the shared database (default: public)')
     .option('--json', 'machine-readable output')
-    .action(wrap(() => doctorCommand()));
+    .action(
+      wrap((opts: { schema?: string }, cmd: Command) => doctorCommand(databaseUrlOf(cmd), opts.schema)),
+    );
   program
     .command('demo')
     .description('run the end-to-end governed session, export, verify, tamper and replay')
@@ -75,6 +89,7 @@ export function buildProgram(
       ),
     );
   registerCommands(program, wrap);
+  registerDbCommands(program, wrap);
   extra(program, wrap);
   applyHelp(program);
   return program;
@@ -119,7 +134,7 @@ export function commandPath(program: Command, argv: readonly string[]): Command[
   const args = userArgs(argv);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    if (arg === '-d' || arg === '--data-dir') {
+    if (arg === '-d' || arg === '--data-dir' || arg === '--database-url') {
       i++;
       continue;
     }

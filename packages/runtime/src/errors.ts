@@ -76,6 +76,11 @@ export type RuntimeErrorCode =
   | 'CHALLENGE_PENDING'
   /** This approver (identity or key) has approved this challenge already. */
   | 'APPROVAL_DUPLICATE'
+  /**
+   * A command that governs calls was given a shared database (--database-url / HELM_DATABASE_URL)
+   * but runs on the data directory's embedded store only: refused rather than record elsewhere.
+   */
+  | 'DATABASE_RUNTIME_UNSUPPORTED'
   /** A state the runtime cannot be in unless it has a bug. */
   | 'INTERNAL';
 

@@ -154,3 +154,15 @@ export {
   type ToolRegistration,
   type ToolSources,
 } from './internal/tools.js';
+export {
+  DATABASE_URL_ENV,
+  type DatabaseOptions,
+  type DatabaseStatus,
+  inspectDatabase,
+  type MigrationResult,
+  migrateDatabase,
+  redactDatabaseUrl,
+  refuseDatabaseRuntime,
+  resolveDatabaseUrl,
+  STORE_SCHEMA_VERSIONS,
+} from './internal/store-select.js';

@@ -374,6 +374,8 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
 
   /** Apply pending migrations (idempotent; safe to run from several nodes at once). Returns how many ran. */
   async migrate(): Promise<number> {
+    // A current schema needs no DDL: a serving role without CREATE rights opens it as well.
+    if ((await this.schemaVersion().catch(() => -1)) === SCHEMA_VERSION) return 0;
     let applied = 0;
     for (;;) {
       const ran = await this.#tx('migrate', async (c) => {
@@ -407,7 +409,12 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
           ]);
         } catch (error) {
           const e = toStoreError(error, `migration ${next.version}`);
-          if (e.code === 'STORE_UNAVAILABLE' || e.code === 'STORE_TIMEOUT') throw e;
+          if (
+            e.code === 'STORE_UNAVAILABLE' ||
+            e.code === 'STORE_TIMEOUT' ||
+            e.code === 'STORE_PERMISSION_DENIED'
+          )
+            throw e;
           throw new StoreError('STORE_MIGRATION_FAILED', `migration ${next.version} failed`, {
             cause: error,
           });
@@ -417,6 +424,24 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       if (!ran) return applied;
       applied += 1;
     }
+  }
+
+  /**
+   * Give a serving role (one without DDL rights) what a runtime node needs on this schema: read
+   * and write its rows and draw reservation ids — never create, alter, drop or truncate. Run by
+   * the migrating role (the schema's owner) after `migrate()`; idempotent.
+   */
+  async grantServingRole(role: string): Promise<void> {
+    if (typeof role !== 'string' || role.length === 0)
+      throw new StoreError('STORE_INVALID_RECORD', 'role must be a non-empty string');
+    checkText(role, 'role');
+    const r = escapeIdentifier(role);
+    await this.#tx('grant serving role', async (c) => {
+      await c.query(`GRANT USAGE ON SCHEMA ${this.#s} TO ${r}`);
+      await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${this.#s} TO ${r}`);
+      await c.query(`REVOKE INSERT, UPDATE, DELETE ON ${this.#t('schema_migrations')} FROM ${r}`);
+      await c.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${this.#s} TO ${r}`);
+    });
   }
 
   // ── governed calls ────────────────────────────────────────────────────────────────────────

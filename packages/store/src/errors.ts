@@ -20,7 +20,9 @@ export type StoreErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'STORE_TIMEOUT'
   | 'STORE_CONFLICT'
-  | 'STORE_LEASE_LOST';
+  | 'STORE_LEASE_LOST'
+  /** The database role lacks a privilege the operation needs (e.g. a serving role running DDL). */
+  | 'STORE_PERMISSION_DENIED';
 
 /** A typed storage error; match on `code`, never on the message. */
 export class StoreError extends Error {

@@ -35,6 +35,8 @@ function codeFor(state: string, constraint: string | undefined): StoreErrorCode 
     case '28P01': // invalid_password
     case '25006': // read_only_sql_transaction: a standby (after failover) refuses writes
       return 'STORE_UNAVAILABLE';
+    case '42501': // insufficient_privilege (a serving role without DDL rights migrating)
+      return 'STORE_PERMISSION_DENIED';
   }
   switch (state.slice(0, 2)) {
     case '08': // connection exception

@@ -1,0 +1,157 @@
+// Which store a command runs against: the data directory's embedded SQLite database (default), or a
+// PostgreSQL database shared by several runtime nodes (`--database-url` / HELM_DATABASE_URL,
+// docs/deployment.md). This file holds the database side of that choice — resolving the URL,
+// migrating the schema with a migrating role, inspecting a database for `doctor` — and the rule that
+// a command which would govern calls refuses to fall back to the local store when a database was
+// asked for (fail closed: an operator who configured the shared database must never get decisions
+// recorded somewhere else).
+import { hostname } from 'node:os';
+import { type StoreError, SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '@helm/store';
+import { PostgresStore, SCHEMA_VERSION } from '@helm/store-postgres';
+import { RuntimeError } from '../errors.js';
+
+/** The environment variable naming the shared database (`--database-url` wins over it). */
+export const DATABASE_URL_ENV = 'HELM_DATABASE_URL';
+
+/** The database URL a command was given: the option, else $HELM_DATABASE_URL, else none. */
+export function resolveDatabaseUrl(
+  option: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  const url = option ?? env[DATABASE_URL_ENV];
+  if (url === undefined || url === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new RuntimeError(
+      'USAGE',
+      'the database URL must be a postgres:// (or postgresql://) URL',
+      `pass --database-url postgres://user@host:5432/db or set ${DATABASE_URL_ENV}`,
+    );
+  }
+  return url;
+}
+
+/** A URL as it may be shown: the password, if any, replaced. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable database URL>';
+  }
+}
+
+export interface DatabaseOptions {
+  readonly url: string;
+  /** Schema holding HELM's tables (default `public`). */
+  readonly schema?: string;
+  /** Longest wait for the connection (default 5000 ms). */
+  readonly connectTimeoutMs?: number;
+}
+
+const handle = (o: DatabaseOptions, purpose: string): PostgresStore =>
+  new PostgresStore({
+    connectionString: o.url,
+    nodeId: `${purpose}:${hostname()}:${process.pid}`,
+    poolSize: 1,
+    groupCommit: false,
+    ...(o.schema === undefined ? {} : { schema: o.schema }),
+    ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),
+  });
+
+export interface MigrationResult {
+  readonly applied: number;
+  readonly version: number;
+  /** The serving role granted row access, if one was named. */
+  readonly granted?: string;
+}
+
+/**
+ * Apply pending migrations as the role of `url` (a migrating role that owns the schema) and,
+ * when `grantTo` names the serving role, grant it row access only (no DDL). Store failures reject
+ * with their StoreError (STORE_UNAVAILABLE, STORE_TIMEOUT, STORE_MIGRATION_FAILED, …).
+ */
+export async function migrateDatabase(
+  o: DatabaseOptions & { readonly grantTo?: string },
+): Promise<MigrationResult> {
+  const store = handle(o, 'migrate');
+  try {
+    const applied = await store.migrate();
+    if (o.grantTo !== undefined) await store.grantServingRole(o.grantTo);
+    return {
+      applied,
+      version: await store.schemaVersion(),
+      ...(o.grantTo === undefined ? {} : { granted: o.grantTo }),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+export interface DatabaseStatus {
+  readonly ok: boolean;
+  readonly reachable: boolean;
+  /** The schema version found (0: not migrated), when reachable. */
+  readonly version?: number;
+  /** The schema version this build needs. */
+  readonly expected: number;
+  /** The StoreError code when unreachable or refused. */
+  readonly code?: string;
+  readonly detail: string;
+}
+
+/** Connect and compare the schema version with this build's (for `doctor`); never throws a StoreError. */
+export async function inspectDatabase(o: DatabaseOptions): Promise<DatabaseStatus> {
+  const store = handle(o, 'doctor');
+  const shown = redactDatabaseUrl(o.url);
+  try {
+    const version = await store.schemaVersion();
+    if (version === SCHEMA_VERSION)
+      return {
+        ok: true,
+        reachable: true,
+        version,
+        expected: SCHEMA_VERSION,
+        detail: `${shown}: schema v${version}`,
+      };
+    return {
+      ok: false,
+      reachable: true,
+      version,
+      expected: SCHEMA_VERSION,
+      code: 'STORE_UNSUPPORTED_VERSION',
+      detail:
+        version < SCHEMA_VERSION
+          ? `${shown}: schema v${version}, this helm needs v${SCHEMA_VERSION}; run \`helmts db migrate\` as the migrating role`
+          : `${shown}: schema v${version} is newer than this helm (v${SCHEMA_VERSION}); upgrade helm`,
+    };
+  } catch (error) {
+    const e = error as StoreError;
+    return {
+      ok: false,
+      reachable: false,
+      expected: SCHEMA_VERSION,
+      code: typeof e?.code === 'string' ? e.code : 'STORE_UNAVAILABLE',
+      detail: `${shown}: ${e?.message ?? String(error)}`,
+    };
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
+
+/** Schema versions of the two engines (shown by `doctor`). */
+export const STORE_SCHEMA_VERSIONS = { sqlite: SQLITE_SCHEMA_VERSION, postgres: SCHEMA_VERSION } as const;
+
+/**
+ * A command that opens the governed runtime was given a database: refuse it. The runtime's
+ * decision path runs on the embedded store's synchronous API today; until it runs on the async
+ * store port, falling back to the data directory's SQLite file would record decisions, budgets
+ * and grants outside the shared database the operator configured — so nothing runs instead.
+ */
+export function refuseDatabaseRuntime(url: string): never {
+  throw new RuntimeError(
+    'DATABASE_RUNTIME_UNSUPPORTED',
+    `this command cannot run on the shared database ${redactDatabaseUrl(url)} yet: the governed runtime runs on the data directory's embedded store only`,
+    `unset ${DATABASE_URL_ENV} / drop --database-url to use the data directory's store; \`helmts db migrate\` and \`helmts doctor\` use the database (docs/deployment.md)`,
+  );
+}
