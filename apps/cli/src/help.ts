@@ -32,7 +32,32 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       `\`${H} <command> --help\` shows a command's options and examples; docs/cli.md has the details.`,
     ],
   },
-  doctor: { examples: [`${H} doctor`, `${H} doctor --json`] },
+  doctor: {
+    examples: [
+      `${H} doctor`,
+      `${H} doctor --json`,
+      `${H} doctor --database-url postgres://helm_app@db:5432/helm   # also the shared database`,
+    ],
+  },
+  db: {
+    examples: [
+      `${H} db migrate --database-url postgres://helm_migrator@db:5432/helm --grant-to helm_app`,
+      `HELM_DATABASE_URL=postgres://helm_app@db:5432/helm ${H} db status`,
+    ],
+    notes: ['docs/deployment.md: roles, backups, replication and failover.'],
+  },
+  'db migrate': {
+    examples: [
+      `${H} --database-url postgres://helm_migrator@db:5432/helm db migrate`,
+      `${H} db migrate --database-url postgres://helm_migrator@db:5432/helm --schema helm --grant-to helm_app --json`,
+    ],
+  },
+  'db status': {
+    examples: [
+      `${H} db status --database-url postgres://helm_app@db:5432/helm`,
+      `HELM_DATABASE_URL=postgres://helm_app@db:5432/helm ${H} db status --json`,
+    ],
+  },
   demo: { examples: [`${H} demo`, `${H} demo --keep ./demo-home   # keep the data directory to explore it`] },
   init: {
     examples: [
