@@ -217,6 +217,15 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     // An idle connection the server drops (restart, pg_terminate_backend) is reported here; the
     // pool discards it and the next operation reconnects.
     this.#pool.on('error', () => {});
+    // A backend killed right after it connected can send ReadyForQuery and its FATAL error in one
+    // packet: the pool hands the client out (dropping its idle listener) in the middle of parsing
+    // it, and the error is emitted before the borrower's listener is attached — an unhandled
+    // 'error' that would crash the node. Every pooled client keeps this listener for its life;
+    // the borrower still sees the failure (the client is no longer queryable: the next query
+    // fails as a lost connection and is retried on a fresh one).
+    this.#pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     this.#committer =
       options.groupCommit === false
         ? undefined

@@ -1,6 +1,6 @@
 // Several runtime nodes on one database: each "node" is a PostgresStore with its own connection
-// pool and node id, racing through the store API as separate processes would. (Real processes
-// and SIGKILL come with the runtime integration; here the store's guarantees are pinned down.)
+// pool and node id, racing through the store API as separate processes would. Real node
+// processes, SIGKILL and pg_terminate_backend mid-burst: multiprocess.test.ts.
 import { StoreError } from '@helm/store';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type ChainState, GENESIS, makeCall, verifyChain } from '../../store/test/fixtures/chain.ts';
