@@ -164,5 +164,4 @@ export {
   redactDatabaseUrl,
   refuseDatabaseRuntime,
   resolveDatabaseUrl,
-  STORE_SCHEMA_VERSIONS,
 } from './internal/store-select.js';

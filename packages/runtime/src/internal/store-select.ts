@@ -6,7 +6,7 @@
 // asked for (fail closed: an operator who configured the shared database must never get decisions
 // recorded somewhere else).
 import { hostname } from 'node:os';
-import { type StoreError, SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from '@helm/store';
+import type { StoreError } from '@helm/store';
 import { PostgresStore, SCHEMA_VERSION } from '@helm/store-postgres';
 import { RuntimeError } from '../errors.js';
 
@@ -138,9 +138,6 @@ export async function inspectDatabase(o: DatabaseOptions): Promise<DatabaseStatu
     await store.close().catch(() => undefined);
   }
 }
-
-/** Schema versions of the two engines (shown by `doctor`). */
-export const STORE_SCHEMA_VERSIONS = { sqlite: SQLITE_SCHEMA_VERSION, postgres: SCHEMA_VERSION } as const;
 
 /**
  * A command that opens the governed runtime was given a database: refuse it. The runtime's
