@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { inspectDatabase, parseJson } from '@helm/runtime';
 import { Command, CommanderError } from 'commander';
-import { runDemo } from './commands/demo.js';
 import { databaseUrlOf, registerDbCommands } from './commands/db.js';
+import { runDemo } from './commands/demo.js';
 import { registerCommands } from './commands/index.js';
 import { type DoctorCheck, runDoctor } from './doctor.js';
 import { CliError, type CommandResult, errorResult, ok } from './errors.js';

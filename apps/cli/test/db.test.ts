@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, raw } from '../../../packages/store-postgres/test/harness.ts';
 import { makeCall } from '../../../packages/store/test/fixtures/chain.ts';
+import { createTestDatabase, raw } from '../../../packages/store-postgres/test/harness.ts';
 import { spawnHelmts } from './cli-process.ts';
 
 const db = await createTestDatabase('cli_db');

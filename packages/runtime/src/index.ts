@@ -145,16 +145,6 @@ export {
   reexecute,
 } from './internal/runtime.js';
 export {
-  listTools,
-  prepareRepin,
-  registerTool,
-  repinTool,
-  type StagedRepin,
-  type ToolListing,
-  type ToolRegistration,
-  type ToolSources,
-} from './internal/tools.js';
-export {
   DATABASE_URL_ENV,
   type DatabaseOptions,
   type DatabaseStatus,
@@ -165,3 +155,13 @@ export {
   refuseDatabaseRuntime,
   resolveDatabaseUrl,
 } from './internal/store-select.js';
+export {
+  listTools,
+  prepareRepin,
+  registerTool,
+  repinTool,
+  type StagedRepin,
+  type ToolListing,
+  type ToolRegistration,
+  type ToolSources,
+} from './internal/tools.js';

@@ -4,13 +4,13 @@ import {
   DATABASE_URL_ENV,
   inspectDatabase,
   migrateDatabase,
+  RuntimeError,
   redactDatabaseUrl,
   resolveDatabaseUrl,
-  RuntimeError,
 } from '@helm/runtime';
 import type { Command } from 'commander';
-import type { Wrap } from '../main.js';
 import { type CommandResult, failed, ok } from '../errors.js';
+import type { Wrap } from '../main.js';
 
 /** The database URL of a command: its global `--database-url`, else $HELM_DATABASE_URL. */
 export function databaseUrlOf(command: Command): string | undefined {
