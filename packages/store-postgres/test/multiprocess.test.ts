@@ -8,11 +8,26 @@
 // the owner is alive); the store connections cut with pg_terminate_backend during the burst.
 // These are store-level nodes: the governed runtime on PostgreSQL is pending (docs/deployment.md).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GENESIS, makeCall, verifyChain } from '../../store/test/fixtures/chain.ts';
 import { openPostgresStore } from '../src/index.ts';
 import { createTestDatabase, raw } from './harness.ts';
+
+// The workers load the BUILT package (dist), as a deployed node would: refuse a stale build
+// rather than test old code.
+const newest = (dir: string): number =>
+  Math.max(
+    0,
+    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+    ),
+  );
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+if (!existsSync(join(pkg, 'dist')) || newest(join(pkg, 'dist')) < newest(join(pkg, 'src')))
+  throw new Error('packages/store-postgres/dist is older than its sources: run `pnpm build` first');
 
 const db = await createTestDatabase('multiprocess');
 afterAll(() => db.drop());
