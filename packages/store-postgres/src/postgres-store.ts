@@ -383,8 +383,15 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
 
   /** Apply pending migrations (idempotent; safe to run from several nodes at once). Returns how many ran. */
   async migrate(): Promise<number> {
-    // A current schema needs no DDL: a serving role without CREATE rights opens it as well.
-    if ((await this.schemaVersion().catch(() => -1)) === SCHEMA_VERSION) return 0;
+    // A current schema needs no DDL: a serving role without CREATE rights opens it as well. A
+    // server that cannot be reached fails here, once; any other read failure (e.g. no USAGE on
+    // the schema yet) is left to the migration transaction to report.
+    const current = await this.schemaVersion().catch((error: unknown) => {
+      const code = (error as StoreError).code;
+      if (code === 'STORE_UNAVAILABLE' || code === 'STORE_TIMEOUT' || code === 'STORE_CLOSED') throw error;
+      return -1;
+    });
+    if (current === SCHEMA_VERSION) return 0;
     let applied = 0;
     for (;;) {
       const ran = await this.#tx('migrate', async (c) => {
