@@ -132,6 +132,17 @@ class CallFailed extends Error {
   }
 }
 
+/**
+ * A callback of the caller (e.g. `appendGovernanceEvent`'s `make`) threw inside a transaction:
+ * roll back and rethrow its error unchanged — it is not a database failure, so it is neither
+ * reported as one nor retried (the callback runs once).
+ */
+class CallerFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('a caller callback failed');
+  }
+}
+
 function checkValues(values: readonly unknown[]): void {
   for (const v of values) {
     if (typeof v === 'string') checkText(v, 'a value');
@@ -294,6 +305,14 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         await c.query('COMMIT');
         return out;
       } catch (error) {
+        if (error instanceof CallerFailed && broken() === undefined) {
+          try {
+            await c.query('ROLLBACK');
+          } catch (e) {
+            discard = e as Error;
+          }
+          throw error.error;
+        }
         const inner = error instanceof CallFailed ? error.error : error;
         const cause = inner instanceof StoreError ? inner.cause : inner;
         const lost =
@@ -1345,8 +1364,9 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   /**
    * Append one governance event. Appenders on every node are serialized by a transaction-level
    * advisory lock (bounded by the lock timeout), so `make` sees the true head; the row must extend
-   * it, else STORE_GOVERNANCE_CONFLICT. `make` may run again if the transaction is retried after
-   * its connection broke before COMMIT (nothing of the first attempt was kept).
+   * it, else STORE_GOVERNANCE_CONFLICT. An error thrown by `make` rejects the append unchanged
+   * (nothing written, not retried); `make` runs again only if the transaction is retried after its
+   * connection broke before COMMIT (nothing of the first attempt was kept).
    */
   async appendGovernanceEvent(
     make: (head: { readonly seq: number; readonly chain: string } | undefined) => GovernanceEventRow,
@@ -1360,7 +1380,12 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         await q(c, `SELECT seq, chain FROM ${this.#t('governance_events')} ORDER BY seq DESC LIMIT 1`)
       ).rows[0];
       const head = h ? { seq: num(h.seq), chain: str(h.chain) } : undefined;
-      const row = make(head);
+      let row: GovernanceEventRow;
+      try {
+        row = make(head);
+      } catch (error) {
+        throw new CallerFailed(error);
+      }
       if (
         !Number.isSafeInteger(row?.seq) ||
         row.seq !== (head?.seq ?? 0) + 1 ||

@@ -92,6 +92,18 @@ export function describeGovernanceContract(db: () => Promise<ContractHandles>): 
       expect(await s.governanceEventSeq(h('z'))).toBeUndefined();
       expect(await s.governanceEvent(2)).toEqual(row({ seq: 1, chain: h('c1') }, h('b'), 'c2'));
       expect(await s.governanceEvent(9)).toBeUndefined();
+      // A failure of the caller's own `make` is the caller's: rethrown unchanged, not retried,
+      // not reported as a database failure; nothing appended.
+      const own = new Error('signing failed');
+      let calls = 0;
+      await expect(
+        s.appendGovernanceEvent(() => {
+          calls += 1;
+          throw own;
+        }),
+      ).rejects.toBe(own);
+      expect(calls).toBe(1);
+      expect((await s.governanceHead())?.seq).toBe(3);
     });
 
     it('concurrent appends from two handles serialize into one unforked log', async () => {
