@@ -374,7 +374,10 @@ await pool(packages, concurrency, async (p, i) => {
   mkdirSync(dest, { recursive: true });
   try {
     await run('pnpm', ['pack', '--pack-destination', dest], { cwd: cloneDir(p) });
-    const again = join(dest, readdirSync(dest).find((f) => f.endsWith('.tgz')));
+    const again = join(
+      dest,
+      readdirSync(dest).find((f) => f.endsWith('.tgz')),
+    );
     const sha = createHash('sha256').update(readFileSync(again)).digest('hex');
     if (sha !== first.sha256) {
       first.notes.push(

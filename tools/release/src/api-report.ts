@@ -105,7 +105,8 @@ export function buildApiReport(
       const texts: string[] = [];
       for (const decl of decls) {
         const source = decl.getSourceFile();
-        const owner = ownerOf(source.fileName, owners) ?? (source.fileName.startsWith(realPkg) ? self : undefined);
+        const owner =
+          ownerOf(source.fileName, owners) ?? (source.fileName.startsWith(realPkg) ? self : undefined);
         if (owner !== self) {
           texts.push(`re-export of ${owner ?? 'an external module'} (${resolved.name})`);
           continue;

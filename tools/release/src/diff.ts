@@ -47,11 +47,20 @@ export interface PackageDiff {
   readonly tarball: {
     readonly from: string | null;
     readonly to: string | null;
-    readonly files: readonly { path: string; change: 'added' | 'removed' | 'changed'; from: string | null; to: string | null }[];
+    readonly files: readonly {
+      path: string;
+      change: 'added' | 'removed' | 'changed';
+      from: string | null;
+      to: string | null;
+    }[];
     readonly note?: string;
   };
   readonly linesOfCode: { readonly from: number; readonly to: number; readonly delta: number };
-  readonly coverage: { readonly from: number | null; readonly to: number | null; readonly delta: number | null };
+  readonly coverage: {
+    readonly from: number | null;
+    readonly to: number | null;
+    readonly delta: number | null;
+  };
 }
 
 export interface SpecDiff {
@@ -77,7 +86,8 @@ export function versionBump(from: string | null, to: string | null): Bump {
 
 /** Flattens a JSON value into `path = value` lines (sorted), for a line diff of policy entries. */
 export function flatten(value: unknown, path = ''): string[] {
-  if (Array.isArray(value)) return value.length === 0 ? [`${path} = []`] : value.flatMap((v) => flatten(v, `${path}[]`));
+  if (Array.isArray(value))
+    return value.length === 0 ? [`${path} = []`] : value.flatMap((v) => flatten(v, `${path}[]`));
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value);
     if (entries.length === 0) return [`${path} = {}`];
@@ -92,10 +102,15 @@ function setDiff(a: readonly string[], b: readonly string[]): { added: string[];
   return { added: b.filter((v) => !x.has(v)).sort(), removed: a.filter((v) => !y.has(v)).sort() };
 }
 
-function diffDeps(a: PackageEvidence | undefined, b: PackageEvidence | undefined): PackageDiff['dependencies'] {
+function diffDeps(
+  a: PackageEvidence | undefined,
+  b: PackageEvidence | undefined,
+): PackageDiff['dependencies'] {
   const x = sbomExternals(a?.sbom);
   const y = sbomExternals(b?.sbom);
-  const byName = (m: Map<string, string | null>): Map<string, { version: string; integrity: string | null }[]> => {
+  const byName = (
+    m: Map<string, string | null>,
+  ): Map<string, { version: string; integrity: string | null }[]> => {
     const out = new Map<string, { version: string; integrity: string | null }[]>();
     for (const [key, integrity] of m) {
       const at = key.lastIndexOf('@');
@@ -115,8 +130,10 @@ function diffDeps(a: PackageEvidence | undefined, b: PackageEvidence | undefined
     const to = after.map((v) => v.version).join(', ') || null;
     const integrity = after.map((v) => v.integrity).join(', ') || null;
     if (!from) added.push({ name, from, to, integrity });
-    else if (!to) removed.push({ name, from, to, integrity: before.map((v) => v.integrity).join(', ') || null });
-    else if (from !== to || JSON.stringify(before) !== JSON.stringify(after)) changed.push({ name, from, to, integrity });
+    else if (!to)
+      removed.push({ name, from, to, integrity: before.map((v) => v.integrity).join(', ') || null });
+    else if (from !== to || JSON.stringify(before) !== JSON.stringify(after))
+      changed.push({ name, from, to, integrity });
   }
   return { added, removed, changed, transitive: { from: x.size, to: y.size } };
 }
@@ -272,7 +289,8 @@ export function formatDiff(diff: ReleaseDiff, options: { all?: boolean } = {}): 
       out.push(`  dependencies (transitive ${d.transitive.from} → ${d.transitive.to}):`);
       for (const x of d.added) out.push(`    + ${x.name}@${x.to} ${x.integrity ?? ''}`.trimEnd());
       for (const x of d.removed) out.push(`    - ${x.name}@${x.from}`);
-      for (const x of d.changed) out.push(`    ~ ${x.name} ${x.from} → ${x.to} ${x.integrity ?? ''}`.trimEnd());
+      for (const x of d.changed)
+        out.push(`    ~ ${x.name} ${x.from} → ${x.to} ${x.integrity ?? ''}`.trimEnd());
     }
     if (p.policy.length > 0) {
       out.push('  TCB_POLICY.md entry:');
@@ -286,7 +304,8 @@ export function formatDiff(diff: ReleaseDiff, options: { all?: boolean } = {}): 
     const t = p.tarball;
     if (t.from !== t.to || t.files.length > 0 || t.note) {
       out.push(`  tarball ${short(t.from)} → ${short(t.to)}${t.note ? ` (${t.note})` : ''}`);
-      for (const f of t.files) out.push(`    ${f.change.padEnd(7)} ${f.path} ${short(f.from)} → ${short(f.to)}`);
+      for (const f of t.files)
+        out.push(`    ${f.change.padEnd(7)} ${f.path} ${short(f.from)} → ${short(f.to)}`);
     }
     out.push(
       `  LOC ${p.linesOfCode.from} → ${p.linesOfCode.to} (${p.linesOfCode.delta >= 0 ? '+' : ''}${p.linesOfCode.delta}); line coverage ${p.coverage.from ?? 'not measured'} → ${p.coverage.to ?? 'not measured'}`,
@@ -297,7 +316,8 @@ export function formatDiff(diff: ReleaseDiff, options: { all?: boolean } = {}): 
     out.push('', 'docs/spec:');
     for (const p of diff.spec.pages) out.push(`  ${p.change.padEnd(7)} ${p.page}`);
     if (diff.spec.formats.added.length) out.push(`  formats added: ${diff.spec.formats.added.join(', ')}`);
-    if (diff.spec.formats.removed.length) out.push(`  formats removed: ${diff.spec.formats.removed.join(', ')}`);
+    if (diff.spec.formats.removed.length)
+      out.push(`  formats removed: ${diff.spec.formats.removed.join(', ')}`);
   }
   out.push('');
   if (diff.findings.length === 0) out.push('release:diff: no findings');

@@ -45,12 +45,15 @@ export interface RepoEvidence {
   readonly spec: ReadonlyMap<string, SpecPage>;
 }
 
-const read = (file: string): string | undefined => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+const read = (file: string): string | undefined =>
+  existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 const hash = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 function walk(dir: string, out: string[] = []): string[] {
   if (!existsSync(dir)) return out;
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) walk(path, out);
     else out.push(path);
@@ -63,7 +66,9 @@ export function readChangesets(root: string): Map<string, Map<string, Bump>> {
   const out = new Map<string, Map<string, Bump>>();
   const dir = join(root, '.changeset');
   if (!existsSync(dir)) return out;
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.md') && f !== 'README.md').sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.md') && f !== 'README.md')
+    .sort()) {
     const text = readFileSync(join(dir, file), 'utf8');
     const front = /^---\r?\n([\s\S]*?)\r?\n---/.exec(text)?.[1] ?? '';
     const bumps = new Map<string, Bump>();
@@ -118,7 +123,9 @@ function linesOfCode(pkgDir: string): number {
 
 function lineCoverage(pkgDir: string): number | undefined {
   const text = read(join(pkgDir, 'coverage', 'coverage-summary.json'));
-  const pct = text ? (JSON.parse(text) as { total?: { lines?: { pct?: unknown } } }).total?.lines?.pct : undefined;
+  const pct = text
+    ? (JSON.parse(text) as { total?: { lines?: { pct?: unknown } } }).total?.lines?.pct
+    : undefined;
   return typeof pct === 'number' ? pct : undefined;
 }
 
@@ -193,7 +200,13 @@ export function collectEvidence(root: string, options: { pack?: boolean; only?: 
   for (const file of walk(specDir).filter((f) => f.endsWith('.md') || f.endsWith('.json'))) {
     const text = readFileSync(file, 'utf8');
     const formats = [...new Set(text.match(/\bhelm\.[a-z0-9_]+(?:\.[a-z0-9_]+)*\.v\d+\b/g) ?? [])].sort();
-    spec.set(file.slice(root.length + 1).split('\\').join('/'), { sha256: hash(text), formats });
+    spec.set(
+      file
+        .slice(root.length + 1)
+        .split('\\')
+        .join('/'),
+      { sha256: hash(text), formats },
+    );
   }
   return { packages, spec };
 }

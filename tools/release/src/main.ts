@@ -1,8 +1,16 @@
 // helm-release: the release side of the repository (CONTRIBUTING.md, Releases).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import {
   type Bump,
   buildApiReport,
@@ -70,6 +78,7 @@ export function materialize(root: string, ref: string, build: boolean): { dir: s
     execFileSync('git', ['archive', '--format=tar', '-o', tar, ref], { cwd: root, stdio: 'pipe' });
     execFileSync('tar', ['-xf', tar, '-C', dir], { stdio: 'pipe' });
     rmSync(tar);
+    if (!build) linkWorkspace(dir);
     if (build) {
       execFileSync('pnpm', ['install', '--frozen-lockfile', '--prefer-offline', '--ignore-scripts'], {
         cwd: dir,
@@ -79,9 +88,35 @@ export function materialize(root: string, ref: string, build: boolean): { dir: s
     }
   } catch (error) {
     cleanup();
-    throw new Error(`cannot materialize ${ref}: ${String((error as { stderr?: unknown }).stderr ?? error).trim()}`);
+    throw new Error(
+      `cannot materialize ${ref}: ${String((error as { stderr?: unknown }).stderr ?? error).trim()}`,
+    );
   }
   return { dir, cleanup };
+}
+
+/**
+ * The `node_modules/<name>` links of workspace dependencies that `pnpm install` would create:
+ * enough for `pnpm pack` to rewrite `workspace:` ranges in a checkout that was never installed.
+ */
+export function linkWorkspace(root: string): void {
+  const all = workspacePackages(root);
+  const byName = new Map(all.map((p) => [p.name, p]));
+  for (const p of all) {
+    const deps = {
+      ...p.manifest.peerDependencies,
+      ...p.manifest.optionalDependencies,
+      ...p.manifest.dependencies,
+    };
+    for (const [name, range] of Object.entries(deps)) {
+      const target = byName.get(name);
+      if (!target || !String(range).startsWith('workspace:')) continue;
+      const link = join(p.absDir, 'node_modules', ...name.split('/'));
+      if (existsSync(link)) continue;
+      mkdirSync(dirname(link), { recursive: true });
+      symlinkSync(relative(dirname(link), target.absDir), link);
+    }
+  }
 }
 
 function owners(root: string): { dir: string; name: string }[] {
@@ -112,7 +147,9 @@ function lastRelease(root: string, name: string, version: string, dir: string): 
     return git(root, ['rev-parse', '--verify', '--quiet', `refs/tags/${name}@${version}^{commit}`]);
   } catch {}
   try {
-    return git(root, ['log', '-1', '--format=%H', '-G', '"version"', '--', `${dir}/package.json`]) || undefined;
+    return (
+      git(root, ['log', '-1', '--format=%H', '-G', '"version"', '--', `${dir}/package.json`]) || undefined
+    );
   } catch {
     return undefined;
   }
@@ -125,7 +162,8 @@ function check(root: string, io: CliIo): number {
     const stale = (file: string, want: string): void => {
       const path = join(g.dir, file);
       const have = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-      if (have !== want) problems.push(`${name}: ${file} ${have === undefined ? 'missing' : 'differs from the build'}`);
+      if (have !== want)
+        problems.push(`${name}: ${file} ${have === undefined ? 'missing' : 'differs from the build'}`);
     };
     stale(API_REPORT, g.api);
     stale(SBOM, g.sbom);
@@ -149,7 +187,9 @@ function check(root: string, io: CliIo): number {
     const g = fresh.get(p.name);
     const changes = diffApiReports(before, g?.api);
     const needed: Bump = requiredBump(changes, version);
-    const got = maxBump([...changesets.values()].flatMap((m) => (m.has(p.name) ? [m.get(p.name) as Bump] : [])));
+    const got = maxBump(
+      [...changesets.values()].flatMap((m) => (m.has(p.name) ? [m.get(p.name) as Bump] : [])),
+    );
     if (bumpRank(got) < bumpRank(needed)) {
       problems.push(
         `${p.name}: API changed since ${base.slice(0, 12)} (${changes.map((c) => `${c.kind} ${c.entry} ${c.name}`).join('; ')}) — needs a ${needed} changeset at ${version}, pending changesets give ${got}`,
@@ -209,7 +249,10 @@ export function main(argv: readonly string[], io: CliIo): number {
         const key = flags.get('--key');
         if (typeof key !== 'string') throw new UsageError('manifest needs --key <private.pem>');
         const commit = (flags.get('--commit') as string | undefined) ?? git(root, ['rev-parse', 'HEAD']);
-        const envelope = signManifest(buildManifest(root, commit), readFileSync(resolve(io.cwd, key), 'utf8'));
+        const envelope = signManifest(
+          buildManifest(root, commit),
+          readFileSync(resolve(io.cwd, key), 'utf8'),
+        );
         const text = `${JSON.stringify(envelope, null, 2)}\n`;
         const out = flags.get('--out');
         if (typeof out === 'string') {
@@ -222,7 +265,8 @@ export function main(argv: readonly string[], io: CliIo): number {
       case 'verify': {
         const [file] = positional;
         const pub = flags.get('--public-key');
-        if (!file || typeof pub !== 'string') throw new UsageError('verify needs <manifest.json> --public-key <pem>');
+        if (!file || typeof pub !== 'string')
+          throw new UsageError('verify needs <manifest.json> --public-key <pem>');
         const tarballs = flags.get('--tarballs');
         const result = verifyManifest(
           JSON.parse(readFileSync(resolve(io.cwd, file), 'utf8')),
@@ -232,7 +276,10 @@ export function main(argv: readonly string[], io: CliIo): number {
             ...(flags.has('--root') ? { root } : {}),
           },
         );
-        if (flags.has('--json')) io.out(`${JSON.stringify({ ok: result.ok, problems: result.problems, checked: result.checked })}\n`);
+        if (flags.has('--json'))
+          io.out(
+            `${JSON.stringify({ ok: result.ok, problems: result.problems, checked: result.checked })}\n`,
+          );
         else {
           for (const p of result.problems) io.out(`FAIL ${p}\n`);
           io.out(

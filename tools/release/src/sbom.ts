@@ -97,7 +97,9 @@ export function resolveTree(
 
 const sriToHex = (sri: string): { alg: string; content: string } | undefined => {
   const m = /^sha(256|384|512)-(.+)$/.exec(sri);
-  return m ? { alg: `SHA-${m[1]}`, content: Buffer.from(m[2] as string, 'base64').toString('hex') } : undefined;
+  return m
+    ? { alg: `SHA-${m[1]}`, content: Buffer.from(m[2] as string, 'base64').toString('hex') }
+    : undefined;
 };
 
 /** The CycloneDX document (JSON value) for `pkg`, given the workspace root. */
@@ -125,11 +127,16 @@ export function buildSbom(root: string, pkg: WorkspacePackage, all: readonly Wor
     specVersion: '1.5',
     version: 1,
     metadata: {
-      tools: { components: [{ type: 'application', name: '@helm/release-tools', description: 'pnpm api:update' }] },
+      tools: {
+        components: [{ type: 'application', name: '@helm/release-tools', description: 'pnpm api:update' }],
+      },
       component: component(self, tree.get(self) as SbomComponent),
       properties: [
         { name: 'helm:source', value: 'pnpm-lock.yaml' },
-        { name: 'helm:transitive-external-count', value: String(refs.filter((r) => !tree.get(r)?.workspace).length) },
+        {
+          name: 'helm:transitive-external-count',
+          value: String(refs.filter((r) => !tree.get(r)?.workspace).length),
+        },
       ],
     },
     components: refs.filter((r) => r !== self).map((r) => component(r, tree.get(r) as SbomComponent)),

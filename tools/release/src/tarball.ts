@@ -22,7 +22,8 @@ export interface Tarball {
   readonly files: readonly TarballFile[];
 }
 
-export const sha256Hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+export const sha256Hex = (data: Uint8Array | string): string =>
+  createHash('sha256').update(data).digest('hex');
 
 function field(block: Buffer, start: number, length: number): string {
   const raw = block.subarray(start, start + length);
