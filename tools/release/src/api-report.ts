@@ -10,7 +10,7 @@
 // package's declaration are recorded as `re-export of <package>` so that package's changes are
 // reported once, in its own report.
 import { readFileSync, realpathSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import ts from 'typescript';
 
 export interface ApiEntry {
@@ -160,15 +160,33 @@ export function declarationProgram(pkgDirs: readonly string[]): ts.Program {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
     return typedEntries(manifest).map(([, types]) => join(dir, types));
   });
-  return ts.createProgram(roots, {
+  const options: ts.CompilerOptions = {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     target: ts.ScriptTarget.ES2023,
+    // ES2023 without DOM: our declarations use the language's globals only, and the DOM lib is
+    // most of the compiler's parse time.
+    lib: ['lib.es2023.d.ts'],
     noEmit: true,
     skipLibCheck: true,
     types: [],
-  });
+  };
+  const host = ts.createCompilerHost(options);
+  const getSourceFile = host.getSourceFile.bind(host);
+  // The default library files never change within a process: parse them once (tests build many programs).
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const isLib = fileName.startsWith(libDir);
+    const cached = isLib ? libCache.get(fileName) : undefined;
+    if (cached) return cached;
+    const file = getSourceFile(fileName, languageVersion, onError, shouldCreate);
+    if (isLib && file) libCache.set(fileName, file);
+    return file;
+  };
+  return ts.createProgram({ rootNames: roots, options, host });
 }
+
+const libDir = dirname(ts.getDefaultLibFilePath({}));
+const libCache = new Map<string, ts.SourceFile>();
 
 const FENCE = '```';
 

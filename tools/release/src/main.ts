@@ -21,10 +21,13 @@ import {
   requiredBump,
 } from './api-report.js';
 import { diffEvidence, formatDiff } from './diff.js';
-import { collectEvidence, maxBump, readChangesets } from './evidence.js';
+import { collectEvidence, maxBump, type RepoEvidence, readChangesets } from './evidence.js';
 import { buildManifest, signManifest, verifyManifest } from './manifest.js';
 import { buildSbom } from './sbom.js';
 import { API_REPORT, publishedOf, SBOM, workspacePackages } from './workspace.js';
+
+/** Evidence per (tree, options) within one process: `diff` runs on the same refs share it. */
+const evidenceCache = new Map<string, RepoEvidence>();
 
 export const USAGE = `usage: helm-release <command> [options]
 
@@ -229,11 +232,21 @@ export function main(argv: readonly string[], io: CliIo): number {
         if (!from || !to) throw new UsageError('diff needs <ref-a> <ref-b>');
         const build = flags.has('--build');
         const packing = !flags.has('--no-pack');
-        const refs = [from, to].map((ref) => materialize(root, ref, build));
+        const refs: { dir: string; cleanup: () => void }[] = [];
         try {
-          const [a, b] = refs.map((r) =>
-            collectEvidence(r.dir, { pack: packing, ...(only ? { only } : {}) }),
-          ) as [ReturnType<typeof collectEvidence>, ReturnType<typeof collectEvidence>];
+          const [a, b] = [from, to].map((ref) => {
+            // A committed tree's evidence is a pure function of the tree and the options.
+            const tree =
+              ref === 'WORKTREE' ? undefined : git(root, ['rev-parse', '--verify', `${ref}^{tree}`]);
+            const key = tree && JSON.stringify([root, tree, build, packing, only ?? null]);
+            const hit = key ? evidenceCache.get(key) : undefined;
+            if (hit) return hit;
+            const r = materialize(root, ref, build);
+            refs.push(r);
+            const evidence = collectEvidence(r.dir, { pack: packing, ...(only ? { only } : {}) });
+            if (key) evidenceCache.set(key, evidence);
+            return evidence;
+          }) as [RepoEvidence, RepoEvidence];
           const diff = diffEvidence(from, to, a, b);
           io.out(
             flags.has('--json')

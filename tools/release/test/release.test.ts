@@ -196,7 +196,7 @@ describe('api:check', () => {
     const r = run(['check'], f.root);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(
-      /@helm\/core: API changed since [0-9a-f]{12} \(changed \. gate; changed \. REASON_CODES\) — needs a minor changeset at 0\.1\.0, pending changesets give none/,
+      /@helm\/core: API changed since [0-9a-f]{12} \(changed \. REASON_CODES; changed \. gate\) — needs a minor changeset at 0\.1\.0, pending changesets give none/,
     );
     git(f.root, 'checkout', '-q', 'v2-reviewed');
     expect(run(['check'], f.root).code).toBe(0);
