@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type CliIo, main } from '../src/main.ts';
+import { type CliIo, linkWorkspace, main } from '../src/main.ts';
 
 export interface Run {
   code: number;
@@ -40,6 +40,9 @@ export const git = (cwd: string, ...args: string[]): string =>
 
 const LEFT_PAD_INTEGRITY =
   'sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEMBb0ITN8hHr+Ca0+nI44dMhXP4nmh+Q3OHWkLE7XTAQ/Q==';
+
+const PAD_CORE_INTEGRITY =
+  'sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==';
 
 function policy(builtins: Record<string, string>): string {
   const block = {
@@ -83,9 +86,16 @@ packages:
   left-pad@1.3.0:
     resolution: {integrity: ${LEFT_PAD_INTEGRITY}}
 
+  pad-core@2.0.0:
+    resolution: {integrity: ${PAD_CORE_INTEGRITY}}
+
 snapshots:
 
-  left-pad@1.3.0: {}
+  left-pad@1.3.0:
+    dependencies:
+      pad-core: 2.0.0
+
+  pad-core@2.0.0: {}
 `
     : ''
 }`;
@@ -144,7 +154,19 @@ export function createFixture(): Fixture {
   );
   write('packages/app/package.json', manifest('@helm/app', false, { '@helm/core': 'workspace:^' }));
   write('packages/app/src/index.js', "export { gate } from '@helm/core';\nexport const name = 'app';\n");
-  write('packages/app/src/index.d.ts', 'export declare const name: string;\n');
+  write(
+    'packages/app/src/index.d.ts',
+    "export { gate } from '@helm/core';\nexport declare const name: string;\n",
+  );
+  write('packages/core/src/legacy.js', 'export const LEGACY = true;\n');
+  write('packages/old/package.json', manifest('@helm/old', false, {}));
+  write('packages/old/src/index.js', 'export const old = 1;\n');
+  write('packages/old/src/index.d.ts', 'export declare const old: number;\n');
+  write(
+    'packages/internal/package.json',
+    `${JSON.stringify({ name: '@helm/internal', private: true }, null, 2)}\n`,
+  );
+  linkWorkspace(root);
   return { root, write, dispose: () => rmSync(root, { recursive: true, force: true }) };
 }
 
@@ -168,9 +190,15 @@ export function applyV2(f: Fixture): void {
   );
   f.write(
     'packages/core/src/index.d.ts',
-    "export declare function gate(tool: string, budget: number): string;\nexport declare const REASON_CODES: { readonly ALLOW: 'ALLOW'; readonly DENY_TOOL: 'DENY_TOOL'; readonly DENY_BUDGET: 'DENY_BUDGET' };\n",
+    "import type { Budget } from './internal.js';\nexport declare function gate(tool: string, budget: Budget): string;\nexport declare const REASON_CODES: { readonly ALLOW: 'ALLOW'; readonly DENY_TOOL: 'DENY_TOOL'; readonly DENY_BUDGET: 'DENY_BUDGET' };\n",
   );
   f.write('packages/core/src/budget.js', 'export const UNLIMITED = Infinity;\n');
+  f.write('packages/core/src/internal.d.ts', 'export interface Budget {\n  readonly limit: number;\n}\n');
+  rmSync(join(f.root, 'packages/core/src/legacy.js'));
+  rmSync(join(f.root, 'packages/old'), { recursive: true });
+  f.write('packages/extra/package.json', manifest('@helm/extra', false, {}));
+  f.write('packages/extra/src/index.js', 'export const extra = 1;\n');
+  f.write('packages/extra/src/index.d.ts', 'export declare const extra: number;\n');
   f.write(
     'docs/spec/core.md',
     '# core wire format\n\nBodies are `helm.core.v2`; `helm.core.v1` is still read.\n',
@@ -181,7 +209,7 @@ export function applyV2(f: Fixture): void {
   );
   f.write(
     'packages/app/src/index.d.ts',
-    'export declare const name: string;\nexport declare const kind: string;\n',
+    "export { gate } from '@helm/core';\nexport declare const name: string;\nexport declare const kind: string;\n",
   );
   f.write('.changeset/app-kind.md', '---\n"@helm/app": patch\n---\n\napp: `kind`.\n');
 }

@@ -42,12 +42,17 @@ describe('release:diff on a two-commit fixture repository', () => {
       {
         code: 'api-bump-too-small',
         package: '@helm/core',
-        message: 'API report: 2 change(s) need a minor bump at 0.1.0, got none',
+        message: 'API report: 3 change(s) need a minor bump at 0.1.0, got none',
       },
       {
         code: 'tcb-unreviewed-dependency',
         package: '@helm/core',
         message: 'new dependency left-pad@1.3.0 is not allowlisted in TCB_POLICY.md',
+      },
+      {
+        code: 'tcb-unreviewed-dependency',
+        package: '@helm/core',
+        message: 'new transitive package(s) pad-core@2.0.0 without a TCB_POLICY.md external change',
       },
     ]);
   });
@@ -61,6 +66,7 @@ describe('release:diff on a two-commit fixture repository', () => {
     // API break: a changed signature (and the changed REASON_CODES type)
     expect(core.api).toEqual({
       changes: [
+        { kind: 'added', entry: '(referenced)', name: 'src/internal.d.ts#Budget' },
         { kind: 'changed', entry: '.', name: 'REASON_CODES' },
         { kind: 'changed', entry: '.', name: 'gate' },
       ],
@@ -75,8 +81,14 @@ describe('release:diff on a two-commit fixture repository', () => {
         integrity:
           'sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEMBb0ITN8hHr+Ca0+nI44dMhXP4nmh+Q3OHWkLE7XTAQ/Q==',
       },
+      {
+        name: 'pad-core',
+        from: null,
+        to: '2.0.0',
+        integrity: `sha512-${'A'.repeat(86)}==`,
+      },
     ]);
-    expect(core.dependencies.transitive).toEqual({ from: 0, to: 1 });
+    expect(core.dependencies.transitive).toEqual({ from: 0, to: 2 });
     // policy change
     expect(core.policy).toEqual(['- builtins = {}', '+ builtins.crypto = "SHA-256 of tool names (no I/O)"']);
     // new reason code
@@ -90,6 +102,8 @@ describe('release:diff on a two-commit fixture repository', () => {
       'added src/budget.js',
       'changed src/index.d.ts',
       'changed src/index.js',
+      'added src/internal.d.ts',
+      'removed src/legacy.js',
     ]);
     const added = core.tarball.files.find((x: { path: string }) => x.path === 'src/budget.js');
     expect(added.to).toBe(
@@ -126,7 +140,9 @@ describe('release:diff on a two-commit fixture repository', () => {
       '@helm/core [TCB] — changed; version 0.1.0 → 0.1.0 (none); bump none',
       '  API (needs ≥ minor):',
       '    changed . gate',
-      '  dependencies (transitive 0 → 1):',
+      '    added   (referenced) src/internal.d.ts#Budget',
+      '  dependencies (transitive 0 → 2):',
+      `    + pad-core@2.0.0 sha512-${'A'.repeat(86)}==`,
       '    + left-pad@1.3.0 sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEMBb0ITN8hHr+Ca0+nI44dMhXP4nmh+Q3OHWkLE7XTAQ/Q==',
       '  TCB_POLICY.md entry:',
       '    - builtins = {}',
@@ -137,11 +153,16 @@ describe('release:diff on a two-commit fixture repository', () => {
       '  formats added: helm.core.v2',
       'FAIL [tcb-unversioned] @helm/core: TCB package @helm/core changed without a version bump or a new changeset (pnpm changeset)',
       'FAIL [tcb-unreviewed-dependency] @helm/core: new dependency left-pad@1.3.0 is not allowlisted in TCB_POLICY.md',
-      'release:diff: 3 finding(s)',
+      'FAIL [tcb-unreviewed-dependency] @helm/core: new transitive package(s) pad-core@2.0.0 without a TCB_POLICY.md external change',
+      '@helm/extra — added; version - → 0.1.0 (none); bump none',
+      '@helm/old — removed; version 0.1.0 → - (none); bump none',
+      '    removed . old',
+      'release:diff: 4 finding(s)',
     ]) {
       expect(lines).toContain(expected);
     }
     expect(human.out).toMatch(/\n {4}added {3}src\/budget\.js - → [0-9a-f]{16}\n/);
+    expect(human.out).toMatch(/\n {4}removed src\/legacy\.js [0-9a-f]{16} → -\n/);
   });
 
   it('limits the diff to one package with --package and passes when nothing changed', () => {
@@ -150,7 +171,7 @@ describe('release:diff on a two-commit fixture repository', () => {
     expect(JSON.parse(one.out).packages.map((p: { name: string }) => p.name)).toEqual(['@helm/app']);
     const same = run(['diff', 'v2', 'v2', '--no-pack'], f.root);
     expect(same.code).toBe(0);
-    expect(same.out).toContain('2 package(s) unchanged');
+    expect(same.out).toContain('3 package(s) unchanged');
     expect(same.out).toContain('release:diff: no findings');
   });
 
@@ -196,7 +217,7 @@ describe('api:check', () => {
     const r = run(['check'], f.root);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(
-      /@helm\/core: API changed since [0-9a-f]{12} \(changed \. REASON_CODES; changed \. gate\) — needs a minor changeset at 0\.1\.0, pending changesets give none/,
+      /@helm\/core: API changed since [0-9a-f]{12} \(added \(referenced\) src\/internal\.d\.ts#Budget; changed \. REASON_CODES; changed \. gate\) — needs a minor changeset at 0\.1\.0, pending changesets give none/,
     );
     git(f.root, 'checkout', '-q', 'v2-reviewed');
     expect(run(['check'], f.root).code).toBe(0);
@@ -249,7 +270,7 @@ describe('signed release manifest', () => {
       join(dir, 'other.pub.pem'),
       exportPublicKeyPem(keyPairFromSeed(new Uint8Array(32).fill(9)).publicKey),
     );
-    for (const pkg of ['packages/core', 'packages/app']) {
+    for (const pkg of ['packages/core', 'packages/app', 'packages/extra']) {
       const t = pack(join(f.root, pkg));
       writeFileSync(join(dir, 'tarballs', t.filename), t.bytes);
     }
@@ -266,10 +287,14 @@ describe('signed release manifest', () => {
     const body = JSON.parse(Buffer.from(envelope.payload, 'base64url').toString('utf8'));
     expect(body.commit).toBe(git(f.root, 'rev-parse', 'HEAD'));
     expect(body.repository).toBe('https://github.com/helm-ts/fixture');
-    expect(body.packages.map((p: { name: string }) => p.name)).toEqual(['@helm/app', '@helm/core']);
+    expect(body.packages.map((p: { name: string }) => p.name)).toEqual([
+      '@helm/app',
+      '@helm/core',
+      '@helm/extra',
+    ]);
     expect(body.tcb_report).toMatch(/^sha256:[0-9a-f]{64}$/);
     const r = verify('--tarballs', '.release/tarballs', '--root', '.');
-    expect(r.out).toContain('release:verify: signature valid; 7 digest(s) match');
+    expect(r.out).toContain('release:verify: signature valid; 10 digest(s) match');
     expect(r.code).toBe(0);
   });
 
