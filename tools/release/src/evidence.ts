@@ -102,9 +102,13 @@ export function reasonCodesOf(pkgDir: string): string[] {
           if (depth === 0) break;
         }
       }
-      const block = text.slice(start, i + 1);
-      for (const k of block.matchAll(/^\s*([A-Z][A-Z0-9_]+)\s*:/gm)) codes.add(k[1] as string);
-      for (const k of block.matchAll(/['"]([A-Z][A-Z0-9_]+)['"]/g)) codes.add(k[1] as string);
+      // Top level of the literal only: `{ GATE_FROZEN: { verdict: 'DENY' } }` registers GATE_FROZEN,
+      // not the verdict it carries.
+      let body = text.slice(start + 1, i);
+      while (/[{[][^{}[\]]*[}\]]/.test(body)) body = body.replace(/[{[][^{}[\]]*[}\]]/g, '');
+      const pattern =
+        text[start] === '{' ? /(?:^|[,{\s])['"]?([A-Z][A-Z0-9_]+)['"]?\s*:/g : /['"]([A-Z][A-Z0-9_]+)['"]/g;
+      for (const k of body.matchAll(pattern)) codes.add(k[1] as string);
     }
   }
   return [...codes].sort();
@@ -177,7 +181,7 @@ export function collectEvidence(root: string, options: { pack?: boolean; only?: 
     packages.set(p.name, {
       name: p.name,
       dir: p.dir,
-      version: p.manifest.version ?? '0.0.0',
+      version: p.version,
       tcb: p.tcb,
       apiReport: read(join(p.absDir, API_REPORT)),
       sbom: read(join(p.absDir, SBOM)),

@@ -174,7 +174,7 @@ function check(root: string, io: CliIo): number {
   // Every API change since the package's last release needs pending changesets that bump enough.
   const changesets = readChangesets(root);
   for (const p of publishedOf(root)) {
-    const version = p.manifest.version ?? '0.0.0';
+    const version = p.version;
     const base = lastRelease(root, p.name, version, p.dir);
     if (!base) continue;
     let before: string | undefined;

@@ -63,7 +63,7 @@ export function buildManifest(root: string, commit: string): ManifestBody {
     const t = pack(p.absDir);
     return {
       name: p.name,
-      version: p.manifest.version ?? '0.0.0',
+      version: p.version,
       tarball: { filename: t.filename, digest: `sha256:${t.sha256}`, size: t.bytes.length },
       api_report: fileDigest(join(p.absDir, API_REPORT)),
       sbom: fileDigest(join(p.absDir, SBOM)),

@@ -67,11 +67,11 @@ export function resolveTree(
   };
 
   const workspace = (p: WorkspacePackage): string => {
-    const ref = purl(p.name, p.manifest.version ?? '0.0.0');
+    const ref = purl(p.name, p.version);
     if (out.has(ref)) return ref;
     const base: SbomComponent = {
       name: p.name,
-      version: p.manifest.version ?? '0.0.0',
+      version: p.version,
       integrity: null,
       workspace: true,
       dependsOn: [],
@@ -83,8 +83,12 @@ export function resolveTree(
       for (const [name, dep] of Object.entries(importer[kind] ?? {})) {
         const version = String(dep.version);
         if (version.startsWith('link:')) {
-          const target = byDir.get(posix.normalize(posix.join(p.dir, version.slice(5))));
-          if (target) deps.push(workspace(target));
+          const dir = posix.normalize(posix.join(p.dir, version.slice(5)));
+          const target = byDir.get(dir);
+          // fail closed: a link the SBOM cannot follow would drop a subtree silently
+          if (!target)
+            throw new Error(`${p.name}: ${name} links to ${dir}, which is not a workspace package`);
+          deps.push(workspace(target));
         } else deps.push(external(name, version));
       }
     }
@@ -105,7 +109,7 @@ const sriToHex = (sri: string): { alg: string; content: string } | undefined => 
 /** The CycloneDX document (JSON value) for `pkg`, given the workspace root. */
 export function buildSbom(root: string, pkg: WorkspacePackage, all: readonly WorkspacePackage[]): unknown {
   const tree = resolveTree(readFileSync(join(root, 'pnpm-lock.yaml'), 'utf8'), pkg, all);
-  const self = purl(pkg.name, pkg.manifest.version ?? '0.0.0');
+  const self = purl(pkg.name, pkg.version);
   const component = (ref: string, c: SbomComponent): Record<string, unknown> => {
     const hash = c.integrity ? sriToHex(c.integrity) : undefined;
     return {

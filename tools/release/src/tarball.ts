@@ -31,30 +31,27 @@ function field(block: Buffer, start: number, length: number): string {
   return raw.subarray(0, end === -1 ? length : end).toString('utf8');
 }
 
-/** Regular files of a .tgz (ustar, as npm/pnpm write it), paths without the `package/` prefix. */
+/**
+ * Regular files of a .tgz as npm/pnpm write it (ustar: regular files and folders, long paths split
+ * into the prefix field), paths without the `package/` prefix. Any other entry type (pax headers,
+ * GNU long names, links) is refused rather than skipped: a reader that skips what it does not
+ * understand would report a file list the tarball does not have.
+ */
 export function readTarball(gz: Uint8Array): TarballFile[] {
   const tar = gunzipSync(gz);
   const files: TarballFile[] = [];
-  let offset = 0;
-  let longName: string | undefined;
-  while (offset + 512 <= tar.length) {
+  for (let offset = 0; offset + 512 <= tar.length; ) {
     const header = tar.subarray(offset, offset + 512);
     if (header.every((b) => b === 0)) break;
-    const size = Number.parseInt(field(header, 124, 12).trim() || '0', 8);
-    const type = String.fromCharCode(header[156] ?? 48);
-    const body = tar.subarray(offset + 512, offset + 512 + size);
+    const size = Number.parseInt(field(header, 124, 12), 8);
+    const type = String.fromCharCode(header[156] as number);
     const prefix = field(header, 345, 155);
-    let path = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
-    longName = undefined;
-    if (type === 'x') {
-      const m = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'));
-      longName = m?.[1];
-    } else if (type === 'L') {
-      longName = body.toString('utf8').replace(/\0+$/, '');
-    } else if (type === '0' || type === '\0') {
-      path = path.replace(/^package\//, '');
-      const mode = Number.parseInt(field(header, 100, 8).trim() || '0', 8);
-      files.push({ path, size, mode, sha256: sha256Hex(body) });
+    const path = `${prefix ? `${prefix}/` : ''}${field(header, 0, 100)}`.replace(/^package\//, '');
+    if (type === '0' || type === '\0') {
+      const body = tar.subarray(offset + 512, offset + 512 + size);
+      files.push({ path, size, mode: Number.parseInt(field(header, 100, 8), 8), sha256: sha256Hex(body) });
+    } else if (type !== '5') {
+      throw new Error(`unsupported tar entry type "${type}" at ${path}`);
     }
     offset += 512 + Math.ceil(size / 512) * 512;
   }

@@ -25,6 +25,8 @@ export interface WorkspacePackage {
   readonly dir: string;
   readonly absDir: string;
   readonly manifest: PackageManifest;
+  /** `version` of the manifest (`0.0.0` when it has none). */
+  readonly version: string;
   readonly published: boolean;
   readonly tcb: boolean;
 }
@@ -57,6 +59,7 @@ export function workspacePackages(root: string): WorkspacePackage[] {
       dir,
       absDir: join(root, dir),
       manifest,
+      version: manifest.version ?? '0.0.0',
       published: manifest.private !== true,
       tcb: manifest.helm?.tcb === true,
     });

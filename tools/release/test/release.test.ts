@@ -190,6 +190,29 @@ describe('release:diff on a two-commit fixture repository', () => {
     expect(r.code).toBe(0);
   });
 
+  it('reports line coverage of a working tree that has a coverage summary', () => {
+    const summary = join(f.root, 'packages/core/coverage/coverage-summary.json');
+    mkdirSync(join(f.root, 'packages/core/coverage'), { recursive: true });
+    writeFileSync(summary, JSON.stringify({ total: { lines: { pct: 87.5 } } }));
+    try {
+      const core = (r: ReturnType<typeof run>) =>
+        JSON.parse(r.out).packages.find((p: { name: string }) => p.name === '@helm/core');
+      const args = ['--package', '@helm/core', '--no-pack', '--json'];
+      expect(core(run(['diff', 'v1', 'WORKTREE', ...args], f.root)).coverage).toEqual({
+        from: null,
+        to: 87.5,
+        delta: null,
+      });
+      expect(core(run(['diff', 'WORKTREE', 'WORKTREE', ...args], f.root)).coverage).toEqual({
+        from: 87.5,
+        to: 87.5,
+        delta: 0,
+      });
+    } finally {
+      rmSync(join(f.root, 'packages/core/coverage'), { recursive: true, force: true });
+    }
+  });
+
   it('rejects bad usage with exit 2', () => {
     expect(run(['diff', 'v1'], f.root).code).toBe(2);
     expect(run(['nope'], f.root).code).toBe(2);
@@ -296,6 +319,19 @@ describe('signed release manifest', () => {
     const r = verify('--tarballs', '.release/tarballs', '--root', '.');
     expect(r.out).toContain('release:verify: signature valid; 10 digest(s) match');
     expect(r.code).toBe(0);
+  });
+
+  it('prints the envelope without --out and reports tarballs it was not given', () => {
+    const r = run(['manifest', '--key', '.release/release.pem', '--commit', 'c0ffee'], f.root);
+    expect(r.code).toBe(0);
+    const envelope = JSON.parse(r.out);
+    expect(JSON.parse(Buffer.from(envelope.payload, 'base64url').toString('utf8')).commit).toBe('c0ffee');
+    mkdirSync(join(dir, 'empty'), { recursive: true });
+    const v = verify('--tarballs', '.release/empty', '--json');
+    expect(v.code).toBe(1);
+    expect(JSON.parse(v.out).problems).toContain(
+      `@helm/app: tarball helm-app-0.1.0.tgz not in ${join(f.root, '.release/empty')}`,
+    );
   });
 
   it('fails for a tampered payload, another key, a tampered tarball and a changed report', () => {

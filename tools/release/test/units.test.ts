@@ -65,6 +65,9 @@ describe('policy entries and reason codes', () => {
     const codes = reasonCodesOf(`${ROOT}packages/contracts`);
     expect(codes).toContain('GATE_FROZEN');
     expect(codes).toContain('ALLOW');
+    // the verdicts the codes carry are not codes
+    expect(codes).not.toContain('DENY');
+    expect(codes).not.toContain('ESCALATE');
     expect(codes.every((c) => /^[A-Z][A-Z0-9_]+$/.test(c))).toBe(true);
   });
 });
