@@ -231,6 +231,13 @@ describe('api:check', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('@helm/core: etc/api-report.md differs from the build');
     writeFileSync(file, before);
+    const sbom = join(f.root, 'packages/app/etc/sbom.cdx.json');
+    const kept = readFileSync(sbom);
+    rmSync(sbom);
+    const missing = run(['check'], f.root);
+    expect(missing.code).toBe(1);
+    expect(missing.out).toContain('@helm/app: etc/sbom.cdx.json missing');
+    writeFileSync(sbom, kept);
   });
 
   it('fails when the API changed since the last release without a large enough changeset', () => {
