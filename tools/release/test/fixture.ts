@@ -1,8 +1,10 @@
 // A small workspace built in the test as a git repository with two commits: `v1` (a TCB package
-// @helm/core and a non-TCB @helm/app depending on it) and `v2`, which changes @helm/core in every
-// way release:diff reports — an API break, a new non-allowlisted dependency, a TCB_POLICY.md change,
-// a new reason code, a spec page with a new format version, new and changed tarball files — without
-// a changeset, and changes @helm/app with one. Packages ship hand-written JS + .d.ts (no build).
+// @helm/core, a non-TCB @helm/app re-exporting from it, @helm/old, and a private package) and `v2`,
+// which changes @helm/core in every way release:diff reports — an API break (a changed signature
+// that now references an internal type), a new non-allowlisted dependency with a transitive one, a
+// TCB_POLICY.md change, a new reason code, a spec page with a new format version, tarball files
+// added, changed and removed — without a changeset; changes @helm/app with one; removes @helm/old
+// and adds @helm/extra. Packages ship hand-written JS + .d.ts (no build step).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
