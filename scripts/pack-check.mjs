@@ -25,7 +25,9 @@
 //    every `bin` runs `--version` and prints the package version.
 // 5. Reproducible: every package is packed a second time from a fresh copy of the workspace (a
 //    "second clone": new mtimes, owner-only permissions, its own node_modules links) and the two
-//    tarballs must be byte-identical; each tarball's SHA-256 is printed and recorded in
+//    tarballs must be byte-identical (pnpm's workspace-range rewrite orders dependencies by whichever
+//    lookup finishes first; the root .pnpmfile.cjs sorts them at pack time, and this step proves it
+//    holds); each tarball's SHA-256 is printed and recorded in
 //    node_modules/.cache/helm/pack-digests.json (the signed release manifest re-computes them).
 // Packs, lints and installs run in parallel. Prints a table; exit 1 on any failure. Needs a prior
 // `pnpm build`. A pass is remembered (node_modules/.cache/helm/pack-check.json) under a hash of
@@ -48,13 +50,14 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -258,7 +261,7 @@ function inputsHash() {
   };
   add(fileURLToPath(import.meta.url));
   add(join(ROOT, 'scripts', 'lib', 'published-packages.mjs'));
-  for (const f of ['package.json', 'pnpm-lock.yaml', 'LICENSE']) add(join(ROOT, f));
+  for (const f of ['package.json', 'pnpm-lock.yaml', 'LICENSE', '.pnpmfile.cjs']) add(join(ROOT, f));
   for (const p of packages) {
     hash.update(`${p.dir}\0`);
     for (const f of ['package.json', 'README.md', 'LICENSE'])
@@ -339,7 +342,9 @@ const packed = await pool(packages, concurrency, async (p) => {
 // permissions, and the node_modules/@helm links pnpm needs to rewrite `workspace:` ranges.
 const clone = join(work, 'clone');
 mkdirSync(join(clone, 'tarballs'), { recursive: true });
-for (const f of ['package.json', 'pnpm-workspace.yaml']) copyFileSync(join(ROOT, f), join(clone, f));
+// .pnpmfile.cjs sorts dependency maps at pack time (the reason packs are reproducible at all).
+for (const f of ['package.json', 'pnpm-workspace.yaml', '.pnpmfile.cjs'])
+  copyFileSync(join(ROOT, f), join(clone, f));
 const cloneDir = (p) => join(clone, p.dir);
 for (const p of packages) {
   cpSync(p.absDir, cloneDir(p), {
@@ -347,13 +352,21 @@ for (const p of packages) {
     filter: (src) => !/[\\/](node_modules|coverage)$/.test(src),
   });
 }
+// pnpm rewrites the `workspace:` range of every dependency kind (devDependencies too), reading the
+// target's package.json through node_modules; a target that is not packed here gets its manifest only.
 for (const p of packages) {
-  for (const dep of closure(p.name, allManifests)) {
-    const target = published.find((q) => q.name === dep);
-    if (dep === p.name || !target) continue;
+  const kinds = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
+  for (const [dep, range] of kinds.flatMap((k) => Object.entries(p.manifest[k] ?? {}))) {
+    if (!String(range).startsWith('workspace:')) continue;
+    const real = realpathSync(join(p.absDir, 'node_modules', ...dep.split('/')));
+    const target = join(clone, relative(ROOT, real));
+    if (!existsSync(target)) {
+      mkdirSync(target, { recursive: true });
+      copyFileSync(join(real, 'package.json'), join(target, 'package.json'));
+    }
     const link = join(cloneDir(p), 'node_modules', ...dep.split('/'));
     mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(posix.relative(posix.dirname(link), cloneDir(target)), link);
+    symlinkSync(relative(dirname(link), target), link);
   }
 }
 const restrict = (dir) => {
