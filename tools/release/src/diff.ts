@@ -2,8 +2,8 @@
 // way a security reviewer upgrading one package wants it: version and bump, API, dependencies (with
 // integrity), TCB policy entry, reason codes, spec pages/format versions, tarball contents, LOC and
 // coverage. Findings that fail the diff (exit 1):
-// - `tcb-unversioned`: a TCB package changed (sources, manifest, API or policy entry) and neither
-//   its version moved nor a new changeset names it;
+// - `tcb-unversioned`: a TCB package changed (sources, manifest, tarball files, API or policy entry)
+//   and neither its version moved nor a new changeset names it;
 // - `tcb-unreviewed-dependency`: a TCB package gained an external dependency its TCB_POLICY.md
 //   entry does not allowlist, or a new transitive package while its policy entry stayed the same;
 // - `api-bump-too-small`: the API report changed more than the bump allows (api-report.ts).
@@ -180,7 +180,8 @@ export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoE
       .map(([file, bump]) => ({ file, bump }));
     const effectiveBump = version.bump !== 'none' ? version.bump : maxBump(newChangesets.map((c) => c.bump));
     const apiChanges = diffApiReports(pa?.apiReport, pb?.apiReport);
-    const needed = pa ? requiredBump(apiChanges, pa.version) : 'none';
+    // No report at `from` (a new package, or a ref before reports existed): nothing to compare against.
+    const needed = pa?.apiReport !== undefined ? requiredBump(apiChanges, pa.version) : 'none';
     const policy = (() => {
       const d = setDiff(flatten(pa?.policy ?? {}), flatten(pb?.policy ?? {}));
       return [...d.removed.map((l) => `- ${l}`), ...d.added.map((l) => `+ ${l}`)];
@@ -218,7 +219,14 @@ export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoE
     };
     packages.push(diff);
 
-    if (pa && pb && diff.tcb && diff.status === 'changed' && effectiveBump === 'none') {
+    // What a consumer gets or what was reviewed changed (not merely evidence added, e.g. a first
+    // API report or an SBOM regenerated from a new lockfile).
+    const shipped =
+      pa?.sourceDigest !== pb?.sourceDigest ||
+      policy.length > 0 ||
+      tarball.files.length > 0 ||
+      (pa?.apiReport !== undefined && apiChanges.length > 0);
+    if (pa && pb && diff.tcb && shipped && effectiveBump === 'none') {
       findings.push({
         code: 'tcb-unversioned',
         package: name,

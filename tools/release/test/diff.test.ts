@@ -123,3 +123,28 @@ describe('diffEvidence', () => {
     }
   });
 });
+
+describe('evidence added without a package change', () => {
+  it('a first API report or a regenerated SBOM is reported but needs no bump', () => {
+    const before = pkg({});
+    const after = pkg({
+      apiReport: '# API report: @helm/x\n\n## .\n\n### a\n\n```ts\nexport declare const a: 1;\n```\n',
+      sbom: sbom([['dep', '1.0.0', 'sha512-d']]),
+    });
+    const diff = diffEvidence('a', 'b', repo(before, []), repo(after, []));
+    expect(diff.packages[0]?.status).toBe('changed');
+    expect(diff.packages[0]?.api).toEqual({
+      changes: [{ kind: 'added', entry: '.', name: 'a' }],
+      requiredBump: 'none',
+    });
+    expect(diff.findings).toEqual([]);
+    // …while the same sources with a changed policy entry are a TCB change
+    const policyChange = diffEvidence(
+      'a',
+      'b',
+      repo(before, []),
+      repo(pkg({ policy: { builtins: { fs: 'x' } } }), []),
+    );
+    expect(policyChange.findings.map((f) => f.code)).toEqual(['tcb-unversioned']);
+  });
+});
