@@ -7,7 +7,7 @@ ENV := . scripts/env.sh &&
 INSTALL_STAMP := node_modules/.helm-install-stamp
 MANIFESTS := package.json pnpm-lock.yaml pnpm-workspace.yaml $(wildcard packages/*/package.json apps/*/package.json tools/*/package.json)
 
-.PHONY: setup build demo test lint tcb-check tcb-report pack-check bench clean
+.PHONY: setup build demo test lint tcb-check tcb-report pack-check api-check api-update bench clean
 
 $(INSTALL_STAMP): $(MANIFESTS)
 	$(ENV) pnpm install --frozen-lockfile --prefer-offline
@@ -33,9 +33,19 @@ tcb-report: build
 pack-check: build
 	$(ENV) pnpm pack:check
 
+# API reports + SBOMs (packages/*/etc/): api-check fails when the build or the lockfile differs from
+# the committed files, or an API change lacks a large enough changeset; api-update rewrites them.
+api-check: build
+	$(ENV) pnpm api:check
+
+api-update: build
+	$(ENV) pnpm api:update
+
+# api:check compares the committed API reports/SBOMs with the build; pack:check packs every package
+# twice (second clone) and requires byte-identical tarballs.
 # Every step runs even when an earlier one fails, so one run shows every problem; any failure fails
 # the target. Finished work is cached (turbo's task cache, pack:check's input hash).
-TEST_STEPS := lint tcb:check test pack:check
+TEST_STEPS := lint tcb:check test api:check pack:check
 test: build
 	@failed=; for step in $(TEST_STEPS); do \
 	  echo "==> pnpm $$step"; \

@@ -23,6 +23,12 @@
 //    that install: `import()` of every entry point (non-empty), `require()` of every entry point
 //    from CommonJS with the same export names, no `workspace:` left in the installed manifest, and
 //    every `bin` runs `--version` and prints the package version.
+// 5. Reproducible: every package is packed a second time from a fresh copy of the workspace (a
+//    "second clone": new mtimes, owner-only permissions, its own node_modules links) and the two
+//    tarballs must be byte-identical (pnpm's workspace-range rewrite orders dependencies by whichever
+//    lookup finishes first; the root .pnpmfile.cjs sorts them at pack time, and this step proves it
+//    holds); each tarball's SHA-256 is printed and recorded in
+//    node_modules/.cache/helm/pack-digests.json (the signed release manifest re-computes them).
 // Packs, lints and installs run in parallel. Prints a table; exit 1 on any failure. Needs a prior
 // `pnpm build`. A pass is remembered (node_modules/.cache/helm/pack-check.json) under a hash of
 // every published package's manifest, README, LICENSE, src/ and dist/, the root manifest, LICENSE
@@ -36,18 +42,22 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -251,7 +261,7 @@ function inputsHash() {
   };
   add(fileURLToPath(import.meta.url));
   add(join(ROOT, 'scripts', 'lib', 'published-packages.mjs'));
-  for (const f of ['package.json', 'pnpm-lock.yaml', 'LICENSE']) add(join(ROOT, f));
+  for (const f of ['package.json', 'pnpm-lock.yaml', 'LICENSE', '.pnpmfile.cjs']) add(join(ROOT, f));
   for (const p of packages) {
     hash.update(`${p.dir}\0`);
     for (const f of ['package.json', 'README.md', 'LICENSE'])
@@ -324,7 +334,74 @@ const packed = await pool(packages, concurrency, async (p) => {
     } catch {}
     notes.push(`attw: ${detail}`);
   }
-  return { tarball, files: paths.length, size: statSync(tarball).size, notes, lint };
+  const sha256 = createHash('sha256').update(readFileSync(tarball)).digest('hex');
+  return { tarball, files: paths.length, size: statSync(tarball).size, sha256, notes, lint };
+});
+
+// 5. The second clone: copies of the packed packages (without node_modules, coverage), owner-only
+// permissions, and the node_modules/@helm links pnpm needs to rewrite `workspace:` ranges.
+const clone = join(work, 'clone');
+mkdirSync(join(clone, 'tarballs'), { recursive: true });
+// .pnpmfile.cjs sorts dependency maps at pack time (the reason packs are reproducible at all).
+for (const f of ['package.json', 'pnpm-workspace.yaml', '.pnpmfile.cjs'])
+  copyFileSync(join(ROOT, f), join(clone, f));
+const cloneDir = (p) => join(clone, p.dir);
+for (const p of packages) {
+  cpSync(p.absDir, cloneDir(p), {
+    recursive: true,
+    filter: (src) => !/[\\/](node_modules|coverage)$/.test(src),
+  });
+}
+// pnpm rewrites the `workspace:` range of every dependency kind (devDependencies too), reading the
+// target's package.json through node_modules; a target that is not packed here gets its manifest only.
+for (const p of packages) {
+  const kinds = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
+  for (const [dep, range] of kinds.flatMap((k) => Object.entries(p.manifest[k] ?? {}))) {
+    if (!String(range).startsWith('workspace:')) continue;
+    const real = realpathSync(join(p.absDir, 'node_modules', ...dep.split('/')));
+    const target = join(clone, relative(ROOT, real));
+    if (!existsSync(target)) {
+      mkdirSync(target, { recursive: true });
+      copyFileSync(join(real, 'package.json'), join(target, 'package.json'));
+    }
+    const link = join(cloneDir(p), 'node_modules', ...dep.split('/'));
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(relative(dirname(link), target), link);
+  }
+}
+const restrict = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) {
+      chmodSync(path, 0o700);
+      restrict(path);
+    } else chmodSync(path, statSync(path).mode & 0o700);
+  }
+};
+restrict(clone);
+await pool(packages, concurrency, async (p, i) => {
+  const first = packed[i];
+  if (first.error) return;
+  const dest = join(clone, 'tarballs', p.dir.replace('/', '-'));
+  mkdirSync(dest, { recursive: true });
+  try {
+    await run('pnpm', ['pack', '--pack-destination', dest], { cwd: cloneDir(p) });
+    const again = join(
+      dest,
+      readdirSync(dest).find((f) => f.endsWith('.tgz')),
+    );
+    const sha = createHash('sha256').update(readFileSync(again)).digest('hex');
+    if (sha !== first.sha256) {
+      first.notes.push(
+        `not reproducible: second clone packs ${sha.slice(0, 12)}, first ${first.sha256.slice(0, 12)} (extract both with tar -xzf and diff)`,
+      );
+      first.reproducible = 'FAIL';
+    } else first.reproducible = 'ok';
+  } catch (error) {
+    first.notes.push(`second-clone pack failed: ${errorText(error)}`);
+    first.reproducible = 'FAIL';
+  }
 });
 const tarballOf = new Map(packages.map((p, i) => [p.name, packed[i]]));
 
@@ -379,6 +456,8 @@ const results = await pool(packages, concurrency, async (p) => {
     names: 0,
     lint: pack.lint,
     loads: '-',
+    sha256: pack.sha256,
+    reproducible: pack.reproducible ?? '-',
   };
   const done = (ok, detail) => ({ ...row, ok, detail, ms: performance.now() - t0 });
   if (pack.error) return done(false, [...pack.notes, pack.error].join('; '));
@@ -471,6 +550,8 @@ const header = [
   'publint',
   'attw',
   'loads',
+  'repro',
+  'sha256',
   'time',
   'result',
 ];
@@ -485,6 +566,8 @@ const rows = results.map((r) => [
   r.lint?.publint ?? '-',
   r.lint?.attw ?? '-',
   r.loads,
+  r.reproducible ?? '-',
+  r.sha256 ? r.sha256.slice(0, 16) : '-',
   `${(r.ms / 1000).toFixed(1)} s`,
   r.ok ? 'PASS' : `FAIL: ${r.detail}`,
 ]);
@@ -498,12 +581,17 @@ const table = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...row
 console.log(table);
 const failed = results.filter((r) => !r.ok).length;
 if (!selected) rmSync(stampFile, { force: true });
+const digestFile = join(dirname(stampFile), 'pack-digests.json');
+mkdirSync(dirname(stampFile), { recursive: true });
+writeFileSync(
+  digestFile,
+  `${JSON.stringify(Object.fromEntries(results.map((r) => [r.name, { version: r.version, sha256: r.sha256 ?? null, reproducible: r.reproducible === 'ok' }])), null, 2)}\n`,
+);
 if (failed === 0 && !selected) {
-  mkdirSync(dirname(stampFile), { recursive: true });
   writeFileSync(stampFile, JSON.stringify({ hash, table }));
 }
 console.log(
-  `\npack-check: ${results.length - failed}/${results.length} published packages pack, lint clean (publint, attw) and load standalone (import + require) (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  `\npack-check: ${results.length - failed}/${results.length} published packages pack, lint clean (publint, attw) and load standalone (import + require), byte-identical from a second clone (SHA-256: ${digestFile.slice(ROOT.length + 1)}) (${((performance.now() - started) / 1000).toFixed(1)} s)`,
 );
 if (keep) console.log(`pack-check: kept ${work}`);
 else rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,337 @@
+// release:diff — what changed in each published package between two states of the repository, the
+// way a security reviewer upgrading one package wants it: version and bump, API, dependencies (with
+// integrity), TCB policy entry, reason codes, spec pages/format versions, tarball contents, LOC and
+// coverage. Findings that fail the diff (exit 1):
+// - `tcb-unversioned`: a TCB package changed (sources, manifest, tarball files, API or policy entry)
+//   and neither its version moved nor a new changeset names it;
+// - `tcb-unreviewed-dependency`: a TCB package gained an external dependency its TCB_POLICY.md
+//   entry does not allowlist, or a new transitive package while its policy entry stayed the same;
+// - `api-bump-too-small`: the API report changed more than the bump allows (api-report.ts).
+import { type ApiChange, type Bump, bumpRank, diffApiReports, requiredBump } from './api-report.js';
+import { maxBump, type PackageEvidence, type RepoEvidence } from './evidence.js';
+import { sbomExternals } from './sbom.js';
+
+export type FindingCode = 'tcb-unversioned' | 'tcb-unreviewed-dependency' | 'api-bump-too-small';
+
+export interface Finding {
+  readonly code: FindingCode;
+  readonly package: string;
+  readonly message: string;
+}
+
+export interface DepChange {
+  readonly name: string;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly integrity: string | null;
+}
+
+export interface PackageDiff {
+  readonly name: string;
+  readonly tcb: boolean;
+  readonly status: 'added' | 'removed' | 'changed' | 'unchanged';
+  readonly version: { readonly from: string | null; readonly to: string | null; readonly bump: Bump };
+  /** Changesets present at b and not at a that name this package. */
+  readonly newChangesets: readonly { readonly file: string; readonly bump: Bump }[];
+  /** Version bump if the version moved, else the largest new changeset's bump. */
+  readonly effectiveBump: Bump;
+  readonly api: { readonly changes: readonly ApiChange[]; readonly requiredBump: Bump };
+  readonly dependencies: {
+    readonly added: readonly DepChange[];
+    readonly removed: readonly DepChange[];
+    readonly changed: readonly DepChange[];
+    readonly transitive: { readonly from: number; readonly to: number };
+  };
+  readonly policy: readonly string[];
+  readonly reasonCodes: { readonly added: readonly string[]; readonly removed: readonly string[] };
+  readonly tarball: {
+    readonly from: string | null;
+    readonly to: string | null;
+    readonly files: readonly {
+      path: string;
+      change: 'added' | 'removed' | 'changed';
+      from: string | null;
+      to: string | null;
+    }[];
+    readonly note?: string;
+  };
+  readonly linesOfCode: { readonly from: number; readonly to: number; readonly delta: number };
+  readonly coverage: {
+    readonly from: number | null;
+    readonly to: number | null;
+    readonly delta: number | null;
+  };
+}
+
+export interface SpecDiff {
+  readonly pages: readonly { page: string; change: 'added' | 'removed' | 'changed' }[];
+  readonly formats: { readonly added: readonly string[]; readonly removed: readonly string[] };
+}
+
+export interface ReleaseDiff {
+  readonly from: string;
+  readonly to: string;
+  readonly packages: readonly PackageDiff[];
+  readonly spec: SpecDiff;
+  readonly findings: readonly Finding[];
+}
+
+export function versionBump(from: string | null, to: string | null): Bump {
+  if (!from || !to || from === to) return 'none';
+  const [a, b] = [from, to].map((v) => v.split(/[.-]/).map((n) => Number.parseInt(n, 10)));
+  if (a?.[0] !== b?.[0]) return 'major';
+  if (a?.[1] !== b?.[1]) return 'minor';
+  return 'patch';
+}
+
+/** Flattens a JSON value into `path = value` lines (sorted), for a line diff of policy entries. */
+export function flatten(value: unknown, path = ''): string[] {
+  if (Array.isArray(value))
+    return value.length === 0 ? [`${path} = []`] : value.flatMap((v) => flatten(v, `${path}[]`));
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return [`${path} = {}`];
+    return entries.flatMap(([k, v]) => flatten(v, path ? `${path}.${k}` : k));
+  }
+  return [`${path} = ${JSON.stringify(value)}`];
+}
+
+function setDiff(a: readonly string[], b: readonly string[]): { added: string[]; removed: string[] } {
+  const x = new Set(a);
+  const y = new Set(b);
+  return { added: b.filter((v) => !x.has(v)).sort(), removed: a.filter((v) => !y.has(v)).sort() };
+}
+
+function diffDeps(
+  a: PackageEvidence | undefined,
+  b: PackageEvidence | undefined,
+): PackageDiff['dependencies'] {
+  const x = sbomExternals(a?.sbom);
+  const y = sbomExternals(b?.sbom);
+  const byName = (
+    m: Map<string, string | null>,
+  ): Map<string, { version: string; integrity: string | null }[]> => {
+    const out = new Map<string, { version: string; integrity: string | null }[]>();
+    for (const [key, integrity] of m) {
+      const at = key.lastIndexOf('@');
+      const name = key.slice(0, at);
+      out.set(name, [...(out.get(name) ?? []), { version: key.slice(at + 1), integrity }]);
+    }
+    return out;
+  };
+  const [nx, ny] = [byName(x), byName(y)];
+  const added: DepChange[] = [];
+  const removed: DepChange[] = [];
+  const changed: DepChange[] = [];
+  for (const name of [...new Set([...nx.keys(), ...ny.keys()])].sort()) {
+    const before = nx.get(name) ?? [];
+    const after = ny.get(name) ?? [];
+    const from = before.map((v) => v.version).join(', ') || null;
+    const to = after.map((v) => v.version).join(', ') || null;
+    const integrity = after.map((v) => v.integrity).join(', ') || null;
+    if (!from) added.push({ name, from, to, integrity });
+    else if (!to)
+      removed.push({ name, from, to, integrity: before.map((v) => v.integrity).join(', ') || null });
+    else if (from !== to || JSON.stringify(before) !== JSON.stringify(after))
+      changed.push({ name, from, to, integrity });
+  }
+  return { added, removed, changed, transitive: { from: x.size, to: y.size } };
+}
+
+function diffTarball(a: PackageEvidence | undefined, b: PackageEvidence | undefined): PackageDiff['tarball'] {
+  const ta = a?.tarball;
+  const tb = b?.tarball;
+  const note = [ta, tb]
+    .map((t, i) => (t && 'skipped' in t ? `${i === 0 ? 'from' : 'to'}: ${t.skipped}` : undefined))
+    .filter(Boolean)
+    .join('; ');
+  const filesA = new Map(ta && 'files' in ta ? ta.files.map((f) => [f.path, f.sha256]) : []);
+  const filesB = new Map(tb && 'files' in tb ? tb.files.map((f) => [f.path, f.sha256]) : []);
+  const files: PackageDiff['tarball']['files'][number][] = [];
+  const comparable = (!ta || 'files' in ta) && (!tb || 'files' in tb);
+  if (comparable) {
+    for (const path of [...new Set([...filesA.keys(), ...filesB.keys()])].sort()) {
+      const [from, to] = [filesA.get(path) ?? null, filesB.get(path) ?? null];
+      if (from === to) continue;
+      files.push({ path, change: !from ? 'added' : !to ? 'removed' : 'changed', from, to });
+    }
+  }
+  return {
+    from: ta && 'sha256' in ta ? ta.sha256 : null,
+    to: tb && 'sha256' in tb ? tb.sha256 : null,
+    files,
+    ...(note ? { note } : {}),
+  };
+}
+
+export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoEvidence): ReleaseDiff {
+  const findings: Finding[] = [];
+  const packages: PackageDiff[] = [];
+  for (const name of [...new Set([...a.packages.keys(), ...b.packages.keys()])].sort()) {
+    const pa = a.packages.get(name);
+    const pb = b.packages.get(name);
+    const version = {
+      from: pa?.version ?? null,
+      to: pb?.version ?? null,
+      bump: versionBump(pa?.version ?? null, pb?.version ?? null),
+    };
+    const newChangesets = [...(pb?.changesets ?? new Map<string, Bump>())]
+      .filter(([file]) => !pa?.changesets.has(file))
+      .map(([file, bump]) => ({ file, bump }));
+    const effectiveBump = version.bump !== 'none' ? version.bump : maxBump(newChangesets.map((c) => c.bump));
+    const apiChanges = diffApiReports(pa?.apiReport, pb?.apiReport);
+    // No report at `from` (a new package, or a ref before reports existed): nothing to compare against.
+    const needed = pa?.apiReport !== undefined ? requiredBump(apiChanges, pa.version) : 'none';
+    const policy = (() => {
+      const d = setDiff(flatten(pa?.policy ?? {}), flatten(pb?.policy ?? {}));
+      return [...d.removed.map((l) => `- ${l}`), ...d.added.map((l) => `+ ${l}`)];
+    })();
+    const dependencies = diffDeps(pa, pb);
+    const tarball = diffTarball(pa, pb);
+    const locFrom = pa?.linesOfCode ?? 0;
+    const locTo = pb?.linesOfCode ?? 0;
+    const covFrom = pa?.coverage ?? null;
+    const covTo = pb?.coverage ?? null;
+    const changed =
+      pa?.sourceDigest !== pb?.sourceDigest ||
+      pa?.apiReport !== pb?.apiReport ||
+      policy.length > 0 ||
+      pa?.sbom !== pb?.sbom ||
+      tarball.files.length > 0;
+    const diff: PackageDiff = {
+      name,
+      tcb: pb?.tcb ?? pa?.tcb ?? false,
+      status: !pa ? 'added' : !pb ? 'removed' : changed ? 'changed' : 'unchanged',
+      version,
+      newChangesets,
+      effectiveBump,
+      api: { changes: apiChanges, requiredBump: needed },
+      dependencies,
+      policy,
+      reasonCodes: setDiff(pa?.reasonCodes ?? [], pb?.reasonCodes ?? []),
+      tarball,
+      linesOfCode: { from: locFrom, to: locTo, delta: locTo - locFrom },
+      coverage: {
+        from: covFrom,
+        to: covTo,
+        delta: covFrom !== null && covTo !== null ? Math.round((covTo - covFrom) * 100) / 100 : null,
+      },
+    };
+    packages.push(diff);
+
+    // What a consumer gets or what was reviewed changed (not merely evidence added, e.g. a first
+    // API report or an SBOM regenerated from a new lockfile).
+    const shipped =
+      pa?.sourceDigest !== pb?.sourceDigest ||
+      policy.length > 0 ||
+      tarball.files.length > 0 ||
+      (pa?.apiReport !== undefined && apiChanges.length > 0);
+    if (pa && pb && diff.tcb && shipped && effectiveBump === 'none') {
+      findings.push({
+        code: 'tcb-unversioned',
+        package: name,
+        message: `TCB package ${name} changed without a version bump or a new changeset (pnpm changeset)`,
+      });
+    }
+    if (pa && pb && bumpRank(effectiveBump) < bumpRank(needed)) {
+      findings.push({
+        code: 'api-bump-too-small',
+        package: name,
+        message: `API report: ${apiChanges.length} change(s) need a ${needed} bump at ${pa.version}, got ${effectiveBump}`,
+      });
+    }
+    if (pb?.tcb && pb.tcbReport) {
+      const before = new Set(pa?.tcbReport?.external.map((e) => e.name) ?? []);
+      for (const e of pb.tcbReport.external) {
+        if (!before.has(e.name) && e.allowlisted === null) {
+          findings.push({
+            code: 'tcb-unreviewed-dependency',
+            package: name,
+            message: `new dependency ${e.name}@${e.resolved ?? e.declared ?? '?'} is not allowlisted in TCB_POLICY.md`,
+          });
+        }
+      }
+      const oldTransitive = new Set(pa?.tcbReport?.transitiveExternal ?? []);
+      const fresh = pb.tcbReport.transitiveExternal.filter((t) => !oldTransitive.has(t));
+      const direct = new Set(pb.tcbReport.external.map((e) => `${e.name}@${e.resolved}`));
+      const unexplained = fresh.filter((t) => !direct.has(t));
+      if (pa && unexplained.length > 0 && policy.filter((l) => l.includes('external')).length === 0) {
+        findings.push({
+          code: 'tcb-unreviewed-dependency',
+          package: name,
+          message: `new transitive package(s) ${unexplained.join(', ')} without a TCB_POLICY.md external change`,
+        });
+      }
+    }
+  }
+  const pages: SpecDiff['pages'][number][] = [];
+  for (const page of [...new Set([...a.spec.keys(), ...b.spec.keys()])].sort()) {
+    const [x, y] = [a.spec.get(page), b.spec.get(page)];
+    if (x?.sha256 === y?.sha256) continue;
+    pages.push({ page, change: !x ? 'added' : !y ? 'removed' : 'changed' });
+  }
+  const formats = setDiff(
+    [...new Set([...a.spec.values()].flatMap((p) => p.formats))],
+    [...new Set([...b.spec.values()].flatMap((p) => p.formats))],
+  );
+  return { from, to, packages, spec: { pages, formats }, findings };
+}
+
+const short = (h: string | null): string => (h ? h.slice(0, 16) : '-');
+
+export function formatDiff(diff: ReleaseDiff, options: { all?: boolean } = {}): string {
+  const out: string[] = [`release:diff ${diff.from} → ${diff.to}`];
+  const shown = diff.packages.filter((p) => options.all || p.status !== 'unchanged');
+  const unchanged = diff.packages.length - shown.length;
+  for (const p of shown) {
+    out.push('');
+    out.push(
+      `${p.name}${p.tcb ? ' [TCB]' : ''} — ${p.status}; version ${p.version.from ?? '-'} → ${p.version.to ?? '-'} (${p.version.bump}); bump ${p.effectiveBump}${p.newChangesets.length ? ` from changesets ${p.newChangesets.map((c) => `${c.file} (${c.bump})`).join(', ')}` : ''}`,
+    );
+    if (p.api.changes.length > 0) {
+      out.push(`  API (needs ≥ ${p.api.requiredBump}):`);
+      for (const c of p.api.changes) out.push(`    ${c.kind.padEnd(7)} ${c.entry} ${c.name}`);
+    }
+    const d = p.dependencies;
+    if (d.added.length + d.removed.length + d.changed.length > 0 || d.transitive.from !== d.transitive.to) {
+      out.push(`  dependencies (transitive ${d.transitive.from} → ${d.transitive.to}):`);
+      for (const x of d.added) out.push(`    + ${x.name}@${x.to} ${x.integrity ?? ''}`.trimEnd());
+      for (const x of d.removed) out.push(`    - ${x.name}@${x.from}`);
+      for (const x of d.changed)
+        out.push(`    ~ ${x.name} ${x.from} → ${x.to} ${x.integrity ?? ''}`.trimEnd());
+    }
+    if (p.policy.length > 0) {
+      out.push('  TCB_POLICY.md entry:');
+      for (const l of p.policy) out.push(`    ${l}`);
+    }
+    if (p.reasonCodes.added.length + p.reasonCodes.removed.length > 0) {
+      out.push(
+        `  reason codes: ${[...p.reasonCodes.added.map((c) => `+${c}`), ...p.reasonCodes.removed.map((c) => `-${c}`)].join(' ')}`,
+      );
+    }
+    const t = p.tarball;
+    if (t.from !== t.to || t.files.length > 0 || t.note) {
+      out.push(`  tarball ${short(t.from)} → ${short(t.to)}${t.note ? ` (${t.note})` : ''}`);
+      for (const f of t.files)
+        out.push(`    ${f.change.padEnd(7)} ${f.path} ${short(f.from)} → ${short(f.to)}`);
+    }
+    out.push(
+      `  LOC ${p.linesOfCode.from} → ${p.linesOfCode.to} (${p.linesOfCode.delta >= 0 ? '+' : ''}${p.linesOfCode.delta}); line coverage ${p.coverage.from ?? 'not measured'} → ${p.coverage.to ?? 'not measured'}`,
+    );
+  }
+  if (unchanged > 0) out.push('', `${unchanged} package(s) unchanged`);
+  if (diff.spec.pages.length > 0 || diff.spec.formats.added.length + diff.spec.formats.removed.length > 0) {
+    out.push('', 'docs/spec:');
+    for (const p of diff.spec.pages) out.push(`  ${p.change.padEnd(7)} ${p.page}`);
+    if (diff.spec.formats.added.length) out.push(`  formats added: ${diff.spec.formats.added.join(', ')}`);
+    if (diff.spec.formats.removed.length)
+      out.push(`  formats removed: ${diff.spec.formats.removed.join(', ')}`);
+  }
+  out.push('');
+  if (diff.findings.length === 0) out.push('release:diff: no findings');
+  else {
+    for (const f of diff.findings) out.push(`FAIL [${f.code}] ${f.package}: ${f.message}`);
+    out.push(`release:diff: ${diff.findings.length} finding(s)`);
+  }
+  return out.join('\n');
+}
