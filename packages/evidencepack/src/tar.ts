@@ -27,7 +27,8 @@ export function isSafePath(path: string): boolean {
   );
 }
 
-function compareBytes(a: string, b: string): number {
+/** Bytewise UTF-8 order of two paths (the canonical entry order). */
+export function compareBytes(a: string, b: string): number {
   // Below U+D800, UTF-16 code-unit order is UTF-8 byte order (and a proper prefix sorts first in
   // both): compare code units until the first difference, re-encoding only past a surrogate or
   // U+E000..U+FFFF (entry paths are ASCII, so in practice never).
@@ -114,7 +115,8 @@ function putText(h: Uint8Array, offset: number, text: string): number {
   return sum;
 }
 
-function header(path: string, size: number): Uint8Array {
+/** The writer's header block for (path, size) (no data). */
+export function header(path: string, size: number): Uint8Array {
   const h = TEMPLATE.slice();
   const { name, prefix } = splitPath(path);
   let sum = TEMPLATE_SUM;
