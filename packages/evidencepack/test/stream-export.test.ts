@@ -3,9 +3,11 @@
 // condensed, Lamport range) and for inputs in any order, with repeated decisions, nodes with and
 // without payloads; the same refusals; and the memory rule structurally: the sources are consumed
 // one item at a time, each once, and no scratch file outlives the call.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SignedEnvelope } from '@helm/contracts';
 import { digest } from '@helm/crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -176,4 +178,46 @@ describe('streaming export memory rule (structural)', () => {
     const w = writeEvidencePackFile({ ...plain.input, receipts: lazy() }, executor, file);
     expect(w.digest).toBe(buildEvidencePack(plain.input, executor).digest);
   });
+});
+
+describe('streaming export memory rule (measured in a child process)', () => {
+  // A 100 MB archive of 1,536 recorded requests of 64 KiB each, generated lazily: the streamed
+  // export's peak RSS stays far below the archive size, while buildEvidencePack on the same
+  // evidence (the control, which holds the pack) exceeds it. Needs a current build (dist).
+  const script = (mode: 'stream' | 'build', file: string) => `
+    import { readFileSync } from 'node:fs';
+    import { createSigner } from '@helm/crypto';
+    import { buildEvidencePack, writeEvidencePackFile } from '@helm/evidencepack';
+    const signer = createSigner(new Uint8Array(32).fill(7));
+    function* requests() {
+      for (let i = 1; i <= 1536; i++) yield { lamport: i, body: { request: { blob: 'x'.repeat(65536) + i } } };
+    }
+    const input = { producer: 'test', chainId: 'mem', sessionId: null, receipts: [], decisions: [], nodes: [],
+      trustSnapshot: { genesis: 'sha256:' + '00'.repeat(32) }, policies: [], tools: [] };
+    const bytes = ${mode === 'stream' ? `writeEvidencePackFile({ ...input, requests: requests() }, signer, ${JSON.stringify(file)}).bytes` : 'buildEvidencePack({ ...input, requests: [...requests()] }, signer).bytes.length'};
+    const hwm = Number(/^VmHWM:\\s+(\\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
+    console.log(JSON.stringify({ bytes, hwm }));
+  `;
+  const run = (mode: 'stream' | 'build') => {
+    const file = fileFor();
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script(mode, file)], {
+      cwd: dirname(fileURLToPath(import.meta.url)),
+      encoding: 'utf8',
+    });
+    rmSync(file, { force: true });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout.trim()) as { bytes: number; hwm: number };
+  };
+  it.skipIf(process.platform !== 'linux')(
+    'the streamed export of a 100 MB pack peaks under 128 MB RSS (the bare process is ~90 MB); the in-memory build over 200 MB',
+    () => {
+      const streamedRun = run('stream');
+      expect(streamedRun.bytes).toBeGreaterThan(100 * 1000 * 1000);
+      expect(streamedRun.hwm).toBeLessThan(128);
+      const built = run('build');
+      expect(built.bytes).toBe(streamedRun.bytes);
+      expect(built.hwm).toBeGreaterThan(200);
+    },
+    300_000,
+  );
 });
