@@ -50,27 +50,26 @@ const RECEIPT_TYPE = 'helm.receipt.v1';
 const enc = new TextEncoder();
 
 /**
- * Growable typed storage for one kind's records, ~52 bytes each (84 for nodes): sort key, spool
- * offset, size, the entry's SHA-256 and, for nodes, the envelope digest in their name.
+ * Growable typed storage for one kind's records: sort key, spool offset and size (20 bytes), plus
+ * the 32-byte digest in the entry's name for decisions (their SHA-256) and nodes (their envelope
+ * digest). Other entries' SHA-256 is computed when the list is generated, from the spool.
  */
 class Records {
   n = 0;
   key = new Float64Array(1024);
   offset = new Float64Array(1024);
   size = new Uint32Array(1024);
-  /** SHA-256 of the entry's bytes. */
-  sha = new Uint8Array(32 * 1024);
-  /** The digest after the key in the entry's name (nodes), else undefined. */
+  /** The digest in the entry's name (decisions: their SHA-256; nodes: the envelope digest). */
   name: Uint8Array | undefined;
   /** How records sort into path order: by key; by SHA-256 (decisions); by key, then name (nodes). */
   readonly sortBy: 'key' | 'sha' | 'key+name';
 
   constructor(sortBy: 'key' | 'sha' | 'key+name') {
     this.sortBy = sortBy;
-    if (sortBy === 'key+name') this.name = new Uint8Array(32 * 1024);
+    if (sortBy !== 'key') this.name = new Uint8Array(32 * 1024);
   }
 
-  push(key: number, offset: number, size: number, sha: Uint8Array, name?: Uint8Array): void {
+  push(key: number, offset: number, size: number, name?: Uint8Array): void {
     if (this.n === this.key.length) {
       const cap = Math.ceil(this.n * 1.5);
       const grow = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, per: number): T => {
@@ -81,13 +80,11 @@ class Records {
       this.key = grow(this.key, 1);
       this.offset = grow(this.offset, 1);
       this.size = grow(this.size, 1);
-      this.sha = grow(this.sha, 32);
       if (this.name) this.name = grow(this.name, 32);
     }
     this.key[this.n] = key;
     this.offset[this.n] = offset;
     this.size[this.n] = size;
-    this.sha.set(sha, 32 * this.n);
     if (this.name && name) this.name.set(name, 32 * this.n);
     this.n++;
   }
@@ -97,12 +94,11 @@ class Records {
     const idx = new Uint32Array(this.n);
     for (let i = 0; i < this.n; i++) idx[i] = i;
     const view = (a: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    const sha = view(this.sha);
-    const name = this.name ? view(this.name) : sha;
+    const name = this.name ? view(this.name) : Buffer.alloc(0);
     const byDigest = (d: Buffer) => (a: number, b: number) =>
       // buf.compare(target, …, sourceStart, sourceEnd) orders the source (a) against the target (b).
       d.compare(d, 32 * b, 32 * b + 32, 32 * a, 32 * a + 32) || a - b;
-    if (this.sortBy === 'sha') return idx.sort(byDigest(sha));
+    if (this.sortBy === 'sha') return idx.sort(byDigest(name));
     const tie = this.sortBy === 'key+name' ? byDigest(name) : (a: number, b: number) => a - b;
     return idx.sort((a, b) => (this.key[a] as number) - (this.key[b] as number) || tie(a, b));
   }
@@ -110,16 +106,9 @@ class Records {
   /** Whether records a and b have the same entry name. */
   sameName(a: number, b: number): boolean {
     if (this.sortBy !== 'sha' && this.key[a] !== this.key[b]) return false;
-    const d = this.sortBy === 'sha' ? this.sha : this.name;
+    const d = this.name;
     if (!d) return true;
     for (let j = 0; j < 32; j++) if (d[32 * a + j] !== d[32 * b + j]) return false;
-    return true;
-  }
-
-  /** Whether records a and b hold the same bytes. */
-  sameBytes(a: number, b: number): boolean {
-    if (this.size[a] !== this.size[b]) return false;
-    for (let j = 0; j < 32; j++) if (this.sha[32 * a + j] !== this.sha[32 * b + j]) return false;
     return true;
   }
 }
@@ -189,22 +178,24 @@ interface Kind {
 /**
  * Write the EvidencePack of `input` to `path` (via `path.partial`, renamed when complete): the same
  * bytes buildEvidencePack(input, signer) returns, with memory bounded by the small entries, one
- * entry at a time and ~100 bytes of records per entry — never the pack. The scratch spool
+ * entry at a time and 20–52 bytes of records per entry — never the pack. The scratch spool
  * `path.spool` is removed afterwards. Errors are buildEvidencePack's (EvidencePackError codes).
  */
 export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, path: string): WrittenPack {
   const spoolPath = `${path}.spool`;
   const partPath = `${path}.partial`;
+  const listPath = `${path}.list`;
+  let listFd: number | undefined;
   const spoolFd = openSync(spoolPath, 'w+');
   let outFd: number | undefined;
   try {
     const spool = new Sink(spoolFd);
-    const spoolEntry = (bytes: Uint8Array): { offset: number; sha: Uint8Array } => {
+    const spoolEntry = (bytes: Uint8Array): number => {
       if (bytes.length > MAX_ENTRY_BYTES)
         throw new EvidencePackError('PACK_TOO_LARGE', 'entry too large for an EvidencePack');
       const offset = spool.length;
       spool.write(bytes);
-      return { offset, sha: sha256(bytes) };
+      return offset;
     };
 
     // Receipts, in any order (filed by Lamport).
@@ -220,19 +211,27 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
         );
       pad(b.lamport);
       const bytes = canonicalBytes(e);
-      const { offset, sha } = spoolEntry(bytes);
-      receipts.push(b.lamport, offset, bytes.length, sha);
+      receipts.push(b.lamport, spoolEntry(bytes), bytes.length);
       if (b.lamport < from) from = b.lamport;
       // The first receipt (in input order) at the highest Lamport names the head, as buildEvidencePack.
       if (head === null || b.lamport > head.lamport) head = { lamport: b.lamport, hash: receiptHashOf(e) };
     }
     const receiptOrder = receipts.order();
+    spool.flush();
+    /** An entry's bytes from the spool (valid until the next call). */
+    let scratch = new Uint8Array(64 * 1024);
+    const spooled = (r: Records, i: number): Uint8Array => {
+      const size = r.size[i] as number;
+      if (scratch.length < size) scratch = new Uint8Array(Math.max(size, 2 * scratch.length));
+      const data = scratch.subarray(0, size);
+      readFully(spoolFd, data, r.offset[i] as number);
+      return data;
+    };
 
     const decisions = new Records('sha');
     for (const d of input.decisions) {
       const bytes = canonicalBytes(d);
-      const { offset, sha } = spoolEntry(bytes);
-      decisions.push(0, offset, bytes.length, sha);
+      decisions.push(0, spoolEntry(bytes), bytes.length, sha256(bytes));
     }
 
     // A node whose payload is a receipt in the pack is filed without it (as buildEvidencePack): a
@@ -250,11 +249,12 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
       if (typeof lamport !== 'number') return false;
       let at = firstWithKey(receipts, receiptOrder, lamport);
       if (at === -1) return false;
-      const sha = sha256(canonicalBytes(payload));
+      const bytes = canonicalBytes(payload);
       for (; at < receiptOrder.length; at++) {
         const i = receiptOrder[at] as number;
         if (receipts.key[i] !== lamport) return false;
-        if (Buffer.compare(sha, receipts.sha.subarray(32 * i, 32 * i + 32)) === 0) return true;
+        if (receipts.size[i] === bytes.length && Buffer.compare(bytes, spooled(receipts, i)) === 0)
+          return true;
       }
       return false;
     };
@@ -268,16 +268,14 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
       const doc = withheld ? { envelope: n.envelope } : { envelope: n.envelope, payload: n.payload };
       const bytes = canonicalBytes(doc);
       pad(body.lamport);
-      const { offset, sha } = spoolEntry(bytes);
-      nodes.push(body.lamport, offset, bytes.length, sha, sha256(canonicalBytes(n.envelope)));
+      nodes.push(body.lamport, spoolEntry(bytes), bytes.length, sha256(canonicalBytes(n.envelope)));
     }
 
     const requests = new Records('key');
     for (const r of input.requests ?? []) {
       pad(r.lamport);
       const bytes = canonicalBytes(r.body);
-      const { offset, sha } = spoolEntry(bytes);
-      requests.push(r.lamport, offset, bytes.length, sha);
+      requests.push(r.lamport, spoolEntry(bytes), bytes.length);
     }
     spool.flush();
 
@@ -307,7 +305,11 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
 
     const hex = (a: Uint8Array, i: number) => toHex(a.subarray(32 * i, 32 * i + 32));
     const kinds: Kind[] = [
-      { prefix: 'decisions/', records: decisions, pathOf: (i) => `decisions/${hex(decisions.sha, i)}.json` },
+      {
+        prefix: 'decisions/',
+        records: decisions,
+        pathOf: (i) => `decisions/${hex(decisions.name as Uint8Array, i)}.json`,
+      },
       {
         prefix: 'proofgraph/nodes/',
         records: nodes,
@@ -326,7 +328,9 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
       },
     ];
     // Decisions sort by their digest (the key is 0 for all, the name digest decides).
-    const orders = kinds.map((k) => dedupe(k, k.records === receipts ? receiptOrder : k.records.order()));
+    const orders = kinds.map((k) =>
+      dedupe(k, k.records === receipts ? receiptOrder : k.records.order(), spooled),
+    );
     const decisionCount = (orders[0] as Uint32Array).length;
 
     // The archive's entries in path order: small entries one by one, each kind as one run.
@@ -352,18 +356,22 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
           yield {
             path: k.pathOf(i),
             size: k.records.size[i] as number,
-            sha: k.records.sha.subarray(32 * i, 32 * i + 32),
+            // A decision is named by its SHA-256; any other entry is hashed from the spool.
+            sha:
+              k.records.sortBy === 'sha'
+                ? (k.records.name as Uint8Array).subarray(32 * i, 32 * i + 32)
+                : sha256(spooled(k.records, i)),
           };
       }
     };
     /** The entry list's JCS text, chunk by chunk (exactly canonicalBytes of the list). */
-    const eachListChunk = function* (onLeaf?: (leaf: Uint8Array) => void): Generator<Uint8Array> {
+    const eachListChunk = function* (onLeaf: (leaf: Uint8Array) => void): Generator<Uint8Array> {
       let parts: Uint8Array[] = [enc.encode('[')];
       let size = 1;
       let first = true;
       for (const e of eachEntry()) {
         const leaf = entryLeafBytes({ path: e.path, size: e.size, sha256: `sha256:${toHex(e.sha)}` });
-        onLeaf?.(leaf);
+        onLeaf(leaf);
         if (!first) parts.push(enc.encode(','));
         first = false;
         parts.push(leaf);
@@ -377,22 +385,23 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
       parts.push(enc.encode(']'));
       yield Buffer.concat(parts);
     };
-    // Pass 1 over the list: its size, SHA-256 and Merkle root for the manifest binding.
-    const listHash = createHash('sha256');
-    let listSize = 0;
+    // The list, generated once into its own scratch file: its size, SHA-256 and Merkle root for the
+    // manifest binding (the entries' SHA-256 computed from the spool, in path order).
+    listFd = openSync(listPath, 'w+');
+    const list = new Sink(listFd);
     let count = 0;
     const frontier = new MerkleFrontier();
     for (const chunk of eachListChunk((leaf) => {
       frontier.append(merkleLeafHash(leaf));
       count++;
-    })) {
-      listHash.update(chunk);
-      listSize += chunk.length;
-    }
+    }))
+      list.write(chunk);
+    list.flush();
+    const listSize = list.length;
     const ref: EvidencePackEntriesRef = {
       count,
       size: listSize,
-      sha256: `sha256:${listHash.digest('hex')}`,
+      sha256: `sha256:${list.hash.digest('hex')}`,
       root: `sha256:${toHex(frontier.root())}`,
     };
     const manifest = manifestOf(
@@ -424,11 +433,15 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
       out.write(header(p, size));
     };
     const padTo = (size: number) => out.zeros((BLOCK - (size % BLOCK)) % BLOCK);
-    let scratch = new Uint8Array(0);
     for (const item of items) {
       if (item.path === ENTRIES_PATH) {
         entry(ENTRIES_PATH, listSize);
-        for (const chunk of eachListChunk()) out.write(chunk);
+        const chunk = new Uint8Array(CHUNK);
+        for (let at = 0; at < listSize; at += CHUNK) {
+          const view = chunk.subarray(0, Math.min(CHUNK, listSize - at));
+          readFully(listFd, view, at);
+          out.write(view);
+        }
         padTo(listSize);
         continue;
       }
@@ -441,9 +454,7 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
       const k = kinds[item.kind] as Kind;
       for (const i of orders[item.kind] as Uint32Array) {
         const size = k.records.size[i] as number;
-        if (scratch.length < size) scratch = new Uint8Array(Math.max(size, 2 * scratch.length, 64 * 1024));
-        const data = scratch.subarray(0, size);
-        readFully(spoolFd, data, k.records.offset[i] as number);
+        const data = spooled(k.records, i);
         entry(k.pathOf(i), size);
         out.write(data);
         padTo(size);
@@ -460,6 +471,8 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
     rmSync(partPath, { force: true });
     throw error;
   } finally {
+    if (listFd !== undefined) closeSync(listFd);
+    rmSync(listPath, { force: true });
     closeSync(spoolFd);
     rmSync(spoolPath, { force: true });
   }
@@ -469,13 +482,15 @@ export function writeEvidencePackFile(input: PackStreamInput, signer: Signer, pa
  * A kind's order without repeated paths: the same path twice is one entry when the bytes are the
  * same (a decision named by two receipts) and PACK_DUPLICATE_ENTRY when they differ (as `put`).
  */
-function dedupe(k: Kind, order: Uint32Array): Uint32Array {
+function dedupe(k: Kind, order: Uint32Array, spooled: (r: Records, i: number) => Uint8Array): Uint32Array {
   const r = k.records;
   const keep: number[] = [];
   for (const i of order) {
     const prev = keep.length ? (keep[keep.length - 1] as number) : -1;
     if (prev !== -1 && r.sameName(prev, i)) {
-      if (!r.sameBytes(prev, i))
+      const same =
+        r.size[prev] === r.size[i] && Buffer.compare(Buffer.from(spooled(r, prev)), spooled(r, i)) === 0;
+      if (!same)
         throw new EvidencePackError('PACK_DUPLICATE_ENTRY', `two different documents for ${k.pathOf(i)}`);
       continue;
     }
