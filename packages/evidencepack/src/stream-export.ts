@@ -14,8 +14,8 @@ import { MerkleFrontier, merkleLeafHash } from '@helm/proofgraph';
 import { EvidencePackError } from './errors.js';
 import {
   ENTRIES_PATH,
-  envelopeBody,
   entryLeafBytes,
+  envelopeBody,
   MANIFEST_PATH,
   MAX_LAMPORT_EXCLUSIVE,
   manifestOf,
