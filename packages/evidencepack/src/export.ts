@@ -245,7 +245,7 @@ const PLAIN_JSON_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
  * digests are printable ASCII needing no escape, so the text is written directly (the general
  * canonicalizer otherwise); the bytes are the same either way.
  */
-function entryLeafBytes(e: EvidencePackEntry): Uint8Array {
+export function entryLeafBytes(e: EvidencePackEntry): Uint8Array {
   if (
     typeof e.path === 'string' &&
     typeof e.sha256 === 'string' &&
@@ -305,6 +305,37 @@ function withoutReceiptNodes(nodes: readonly PackNode[]): readonly PackNode[] {
   return nodes.filter((n) => n.envelope.type !== RECEIPT_TYPE);
 }
 
+/** What the export found in the evidence, for the manifest (§4). */
+export interface ManifestFacts {
+  readonly from: number;
+  readonly to: number;
+  readonly head: { readonly lamport: number; readonly hash: string } | null;
+  readonly counts: EvidencePackManifest['counts'];
+}
+
+/** The manifest body (§4) of a pack whose entry list is bound by `entries`. */
+export function manifestOf(
+  input: Pick<PackInput, 'producer' | 'chainId' | 'sessionId' | 'trustSnapshot'>,
+  facts: ManifestFacts,
+  entries: EvidencePackEntriesRef,
+): EvidencePackManifest {
+  return {
+    type: EVIDENCEPACK_MANIFEST_TYPE,
+    format_version: EVIDENCEPACK_FORMAT_VERSION,
+    producer: input.producer,
+    scope: {
+      chain_id: input.chainId,
+      session_id: input.sessionId,
+      from_lamport: facts.from,
+      to_lamport: facts.to,
+    },
+    head: facts.head,
+    trust_anchor: input.trustSnapshot.genesis,
+    counts: facts.counts,
+    entries,
+  };
+}
+
 export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
   const { files } = packEntries(input);
   const full = input.receipts.map((e) => ({ lamport: envelopeBody<{ lamport: number }>(e).lamport, e }));
@@ -315,40 +346,40 @@ export function buildEvidencePack(input: PackInput, signer: Signer): BuiltPack {
   const lamports = [...full.map((x) => x.lamport), ...condensed.map((x) => x.lamport)];
   // A condensed history verifies from Lamport 1 against its checkpoints (§3, condensed-entry.md):
   // a range export with checkpoints could never verify, so it is refused here.
-  const from = lamports.length ? Math.min(...lamports) : 0;
+  // Loops, not Math.min(...lamports): a spread of 10^5+ arguments overflows the stack.
+  let from = lamports.length ? Number.POSITIVE_INFINITY : 0;
+  let last = 0;
+  for (const l of lamports) {
+    if (l < from) from = l;
+    if (l > last) last = l;
+  }
   if ((input.checkpoints ?? []).length > 0 && from !== 1)
     throw new EvidencePackError(
       'PACK_RANGE_WITH_CHECKPOINTS',
       `checkpoints need a whole-chain export from Lamport 1 (this one starts at ${from})`,
     );
   const bound = bindEntries(manifestEntries(files));
-  const last = lamports.length ? Math.max(...lamports) : 0;
   const headEnvelope = full.find((x) => x.lamport === last)?.e;
   const headCondensed = condensed.find((x) => x.lamport === last);
-  const manifest: EvidencePackManifest = {
-    type: EVIDENCEPACK_MANIFEST_TYPE,
-    format_version: EVIDENCEPACK_FORMAT_VERSION,
-    producer: input.producer,
-    scope: {
-      chain_id: input.chainId,
-      session_id: input.sessionId,
-      from_lamport: lamports.length ? Math.min(...lamports) : 0,
-      to_lamport: last,
+  const manifest = manifestOf(
+    input,
+    {
+      from,
+      to: last,
+      head: headEnvelope
+        ? { lamport: last, hash: receiptHashOf(headEnvelope) }
+        : headCondensed
+          ? { lamport: last, hash: headCondensed.hash }
+          : null,
+      counts: {
+        receipts: input.receipts.length + condensed.length,
+        decisions: new Set(input.decisions.map((d) => digest(json(d)))).size,
+        nodes: withoutReceiptNodes(input.nodes).length,
+        checkpoints: input.checkpoints?.length ?? 0,
+      },
     },
-    head: headEnvelope
-      ? { lamport: last, hash: receiptHashOf(headEnvelope) }
-      : headCondensed
-        ? { lamport: last, hash: headCondensed.hash }
-        : null,
-    trust_anchor: input.trustSnapshot.genesis,
-    counts: {
-      receipts: input.receipts.length + condensed.length,
-      decisions: new Set(input.decisions.map((d) => digest(json(d)))).size,
-      nodes: withoutReceiptNodes(input.nodes).length,
-      checkpoints: input.checkpoints?.length ?? 0,
-    },
-    entries: bound.ref,
-  };
+    bound.ref,
+  );
   const envelope = signEnvelope(manifest as unknown as { type: string }, [signer]);
   const tarEntries: TarEntry[] = [...files].map(([path, data]) => ({ path, data }));
   tarEntries.push({ path: ENTRIES_PATH, data: bound.data }, { path: MANIFEST_PATH, data: json(envelope) });

@@ -20,6 +20,7 @@ export {
 } from './export.js';
 export { type Divergence, type ReplayOptions, type ReplayResult, replayEvidencePack } from './replay.js';
 export { evidencePackIndexSchema } from './schemas.js';
+export { type PackStreamInput, type WrittenPack, writeEvidencePackFile } from './stream-export.js';
 export { isSafePath, MAX_ENTRY_BYTES, readTar, sortPaths, type TarEntry, writeTar } from './tar.js';
 export {
   CHECK_CODES,

@@ -27,7 +27,8 @@ export function isSafePath(path: string): boolean {
   );
 }
 
-function compareBytes(a: string, b: string): number {
+/** Bytewise UTF-8 order of two paths (the canonical entry order). */
+export function compareBytes(a: string, b: string): number {
   // Below U+D800, UTF-16 code-unit order is UTF-8 byte order (and a proper prefix sorts first in
   // both): compare code units until the first difference, re-encoding only past a surrogate or
   // U+E000..U+FFFF (entry paths are ASCII, so in practice never).
@@ -114,7 +115,8 @@ function putText(h: Uint8Array, offset: number, text: string): number {
   return sum;
 }
 
-function header(path: string, size: number): Uint8Array {
+/** The writer's header block for (path, size) (no data). */
+export function header(path: string, size: number): Uint8Array {
   const h = TEMPLATE.slice();
   const { name, prefix } = splitPath(path);
   let sum = TEMPLATE_SUM;
@@ -205,7 +207,44 @@ function text(h: Uint8Array, offset: number, length: number, what: string): stri
  * Check one header against the writer's header for the same (path, size): the first field that
  * differs is named. Returns the entry's path and size.
  */
+/**
+ * The common case, cheaply: an ASCII path and a canonical size whose writer's header is exactly
+ * `h`. Undefined for anything else, which the full check below then names (same verdicts: the full
+ * check accepts a header exactly when it is the writer's header for its path and size).
+ */
+function canonicalHeader(h: Uint8Array): { path: string; size: number } | undefined {
+  const text = (from: number, width: number): string | undefined => {
+    let end = from;
+    while (end < from + width && h[end] !== 0) {
+      if ((h[end] as number) > 0x7f) return undefined;
+      end++;
+    }
+    return String.fromCharCode.apply(null, h.subarray(from, end) as unknown as number[]);
+  };
+  const name = text(0, 100);
+  const prefix = text(345, 155);
+  if (name === undefined || prefix === undefined) return undefined;
+  if (h[135] !== 0) return undefined;
+  let size = 0;
+  for (let i = 124; i < 135; i++) {
+    const d = (h[i] as number) - 0x30;
+    if (d < 0 || d > 7) return undefined;
+    size = size * 8 + d;
+  }
+  const path = prefix ? `${prefix}/${name}` : name;
+  if (size > MAX_ENTRY_BYTES || !isSafePath(path)) return undefined;
+  let expected: Uint8Array;
+  try {
+    expected = header(path, size);
+  } catch {
+    return undefined;
+  }
+  return sameBytes(h, expected) ? { path, size } : undefined;
+}
+
 function checkHeader(h: Uint8Array, offset: number): { path: string; size: number } {
+  const canonical = canonicalHeader(h);
+  if (canonical) return canonical;
   // Integrity first: the checksum the header claims must be the sum of its bytes.
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (h[i] as number);

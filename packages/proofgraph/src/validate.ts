@@ -64,24 +64,6 @@ export function validateGraph(items: readonly GraphItem[], options: GraphValidat
     index,
     message,
   });
-  // Positions of every structurally hashable envelope, to tell "later" from "missing".
-  const positions = new Map<string, number>();
-  items.forEach((item, i) => {
-    const env = item.envelope as SignedEnvelope | null;
-    if (
-      typeof env === 'object' &&
-      env !== null &&
-      typeof env.payload === 'string' &&
-      Array.isArray(env.signatures)
-    ) {
-      try {
-        const h = nodeHashOf(env);
-        if (h !== undefined && !positions.has(h)) positions.set(h, i);
-      } catch {
-        // Malformed; reported by the main pass.
-      }
-    }
-  });
   const lamports = new Map<string, number>();
   const heads = new Set<string>();
   for (let i = 0; i < items.length; i++) {
@@ -98,7 +80,7 @@ export function validateGraph(items: readonly GraphItem[], options: GraphValidat
     for (const p of node.body.parents) {
       const l = lamports.get(p) ?? options.known?.(p);
       if (l === undefined) {
-        return (positions.get(p) ?? -1) > i
+        return firstPosition(items, p) > i
           ? fail('PARENT_ORDER', i, `parent ${p} comes after its child`)
           : fail('PARENT_MISSING', i, `parent ${p} is unknown`);
       }
@@ -112,6 +94,30 @@ export function validateGraph(items: readonly GraphItem[], options: GraphValidat
     heads.add(node.hash);
   }
   return { ok: true, count: items.length, heads: [...heads].sort() };
+}
+
+/**
+ * The first position of a structurally hashable envelope with node hash `hash`, or -1: tells a
+ * parent that comes later ("order") from one that is missing. Computed only on that failure, so an
+ * honest graph hashes each node once (in its check), not twice.
+ */
+function firstPosition(items: readonly GraphItem[], hash: string): number {
+  for (let i = 0; i < items.length; i++) {
+    const env = (items[i] as GraphItem).envelope as SignedEnvelope | null;
+    if (
+      typeof env === 'object' &&
+      env !== null &&
+      typeof env.payload === 'string' &&
+      Array.isArray(env.signatures)
+    ) {
+      try {
+        if (nodeHashOf(env) === hash) return i;
+      } catch {
+        // Malformed; reported by the main pass.
+      }
+    }
+  }
+  return -1;
 }
 
 /** One item: a receipt node through the receipt verifier, any other node through verifyNode. */

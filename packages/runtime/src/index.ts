@@ -133,6 +133,7 @@ export {
 export {
   type ExportOptions,
   exportPack,
+  exportPackFile,
   GOVERNANCE_EFFECT_CLASS,
   type GovernedResult,
   GovernedRuntime,

@@ -1,7 +1,7 @@
 // The operator commands: init, keys, policy, tool, run, export, verify, replay.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TRUST_ROLES, type TrustRole } from '@helm/contracts';
 import {
@@ -24,7 +24,7 @@ import {
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
 import {
   type DataDir,
-  exportPack,
+  exportPackFile,
   GovernedRuntime,
   initDataDir,
   isWellFormedText,
@@ -403,15 +403,15 @@ export function exportCommand(
   const out = opts.out ? resolve(opts.out) : namedPath(process.cwd(), 'chain id', chain, '.tar', 'evidence-');
   const from = parseIntOpt(opts.from, '--from');
   const to = parseIntOpt(opts.to, '--to');
-  const pack = exportPack(data, {
+  // Streamed to the file (never held whole in memory); written beside it and renamed when complete.
+  const pack = exportPackFile(data, out, {
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
     ...(opts.condense ? { condense: true } : {}),
   });
-  writeFileSync(out, pack.bytes);
-  return ok({ path: out, sha256: pack.digest, bytes: pack.bytes.length, manifest: pack.manifest }, [
+  return ok({ path: out, sha256: pack.digest, bytes: pack.bytes, manifest: pack.manifest }, [
     `Exported ${pack.manifest.counts.receipts} receipts (Lamport ${pack.manifest.scope.from_lamport}..${pack.manifest.scope.to_lamport}) to ${out}`,
-    `  ${pack.bytes.length} bytes, ${pack.digest}`,
+    `  ${pack.bytes} bytes, ${pack.digest}`,
     `Next: helmts verify ${out} --trust-anchor ${data.config().trust_anchor}`,
   ]);
 }

@@ -12,7 +12,7 @@ import {
   type SignedEnvelope,
   type ToolDescriptor,
 } from '@helm/contracts';
-import { canonicalBytes, canonicalize, digest, parseStrictJson } from '@helm/crypto';
+import { canonicalBytes, canonicalize, digest, parseStrictJson, type Signer } from '@helm/crypto';
 import { httpDriver } from '@helm/driver-http';
 import {
   type BuiltPack,
@@ -20,6 +20,8 @@ import {
   envelopeBody,
   type PackInput,
   type PackNode,
+  type WrittenPack,
+  writeEvidencePackFile,
 } from '@helm/evidencepack';
 import {
   type AdmissionEntry,
@@ -1052,6 +1054,20 @@ export interface ExportOptions {
 
 /** Export the data directory's chain (or a Lamport range of it) as a signed EvidencePack. */
 export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPack {
+  const { input, signer } = exportInput(data, options);
+  return buildEvidencePack(input, signer);
+}
+
+/**
+ * exportPack streamed to `file` (the same bytes): the archive is written entry by entry and never
+ * held in memory (writeEvidencePackFile, docs/spec/evidencepack.md §6).
+ */
+export function exportPackFile(data: DataDir, file: string, options: ExportOptions = {}): WrittenPack {
+  const { input, signer } = exportInput(data, options);
+  return writeEvidencePackFile(input, signer, file);
+}
+
+function exportInput(data: DataDir, options: ExportOptions): { input: PackInput; signer: Signer } {
   const config = data.config();
   const store = data.store;
   const query = {
@@ -1120,8 +1136,8 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
       const ref = String((t.driver as { ref: string }).ref);
       return { name: String(t.name), bytes: data.module(ref.slice('sha256:'.length)) ?? new Uint8Array() };
     });
-  return buildEvidencePack(
-    {
+  return {
+    input: {
       producer: PRODUCER,
       chainId: config.chain_id,
       sessionId: config.chain_id,
@@ -1148,8 +1164,8 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
       modules,
       requests: store.requestsSync(query).map((r) => ({ lamport: r.lamport, body: r.body })),
     },
-    data.signer('executor', 'executor', registry),
-  );
+    signer: data.signer('executor', 'executor', registry),
+  };
 }
 
 export interface ReexecutionDivergence {
