@@ -76,6 +76,12 @@ export type RuntimeErrorCode =
   | 'CHALLENGE_PENDING'
   /** This approver (identity or key) has approved this challenge already. */
   | 'APPROVAL_DUPLICATE'
+  /**
+   * A receipt's transaction failed while calls were in flight: the receipts minted after it cannot
+   * be committed, so the runtime refuses every further call (fail closed). Reopen it: the calls it
+   * had admitted are receipted EXECUTION_INTERRUPTED at open.
+   */
+  | 'RUNTIME_HALTED'
   /** A state the runtime cannot be in unless it has a bug. */
   | 'INTERNAL';
 

@@ -1,10 +1,15 @@
 // The governed runtime of a data directory: the real guardian, executor, receipt recorder and
-// ProofGraph, restored from and persisted to the store. An admitted call is journaled (with its
-// budget reservation) in one transaction before its driver runs; its receipt (its own ProofGraph
-// node), decision, any signed ProofGraph nodes, recorded request, idempotency record, budget commit/refund and the admission's close are
-// then committed in ONE transaction before its result is returned: an acknowledged call is never
-// lost, and a call interrupted in between is receipted EXECUTION_INTERRUPTED when the data
+// ProofGraph over the store. An admitted call is journaled (with its budget reservation) in one
+// transaction before its driver runs; its receipt (its own ProofGraph node), decision, any signed
+// ProofGraph nodes, recorded request, idempotency record, budget commit/refund and the admission's
+// close are then committed in ONE transaction before its result is returned: an acknowledged call
+// is never lost, and a call interrupted in between is receipted EXECUTION_INTERRUPTED when the data
 // directory is next opened (docs/spec/pipeline.md §Admission journal).
+//
+// Any number of calls may be in flight: each is its own unit of work (unit.ts), the chain's
+// receipts commit in Lamport order, and admissions and receipts of concurrent calls share group-
+// committed transactions. Open reads the chain head, not the history (docs/spec/pipeline.md
+// §Concurrent calls on one runtime).
 import {
   type DelegationSession,
   GOVERNANCE_ADMIN_TOOL_PREFIX,
@@ -48,21 +53,15 @@ import {
   type NonceStore,
   type PolicyStack,
 } from '@helm/guardian';
-import {
-  condenseHistory,
-  InMemoryNodeStore,
-  isReceiptNode,
-  MerkleLog,
-  ProofGraph,
-  receiptNode,
-  type SignedNode,
-} from '@helm/proofgraph';
-import { InMemoryReceiptStore, ReceiptRecorder } from '@helm/receipts';
+import { condenseHistory, MerkleLog, ProofGraph, type SignedNode } from '@helm/proofgraph';
+import { ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
 import { processIsolation } from '@helm/sandbox-process';
 import {
+  type CommitResult,
   type DeferredBudgetLedger,
   deferredBudgetLedger,
+  type GovernedCallRecord,
   type GovernanceApplication,
   type GovernanceChallengeRecord,
   type Json,
@@ -94,6 +93,16 @@ import {
   type RuntimeReceiptPolicies,
 } from './receipt-policy.js';
 import { rewindRepins } from './tool-repin.js';
+import {
+  AdmissionBatcher,
+  CallUnit,
+  ChainReceipts,
+  CommitSequencer,
+  currentUnit,
+  FrontierNodes,
+  outsideUnits,
+  runInUnit,
+} from './unit.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
 
@@ -156,36 +165,66 @@ class StoreNonces implements NonceStore {
  * (`commitCall({ admissionId })`), so `complete` has nothing to do on its own.
  */
 class StoreJournal implements AdmissionJournal {
-  /** The request being executed (recorded with its admission, for the recovery's request row). */
-  current: { request: Json; clock_ms: number; epoch: number } | undefined;
+  readonly #batcher: AdmissionBatcher;
   constructor(
     private readonly store: SqliteStore,
     private readonly chainId: string,
     private readonly ledger: DeferredBudgetLedger,
-  ) {}
-  admit(entry: AdmissionEntry): void {
-    const doc: AdmissionDoc = { entry, ...(this.current ?? {}) };
+  ) {
+    this.#batcher = new AdmissionBatcher(store);
+  }
+  async admit(entry: AdmissionEntry): Promise<void> {
+    // The request being executed is its unit's (recorded with the admission, for the recovery's
+    // request row); the movements written are this call's own reservation's, taken now.
+    const unit = currentUnit();
+    const doc: AdmissionDoc = {
+      entry,
+      ...(unit ? { request: unit.request, clock_ms: unit.clockMs, epoch: unit.epoch } : {}),
+    };
+    const ids = new Set(unit?.reservations ?? []);
+    if (entry.budget_reservation_id) ids.add(entry.budget_reservation_id);
+    const ledger = this.ledger.drain([...ids]);
     // The grant the decision names is used by this admission, durably and at most once across
     // processes, before the driver can run (the guardian consumes it in memory right after).
     const grantId = envelopeBody<{ approval_grant_id?: unknown }>(entry.decision).approval_grant_id;
-    this.store.admitCallSync(
-      {
-        id: entry.admission_id,
-        chainId: this.chainId,
-        sessionId: this.chainId,
-        reservationId: entry.budget_reservation_id,
-        body: doc as unknown as Json,
-        ...(typeof grantId === 'string'
-          ? { grant: { challengeId: grantId, decisionId: entry.decision_id } }
-          : {}),
-      },
-      this.ledger.drain(),
-    );
+    const record = {
+      id: entry.admission_id,
+      chainId: this.chainId,
+      sessionId: this.chainId,
+      reservationId: entry.budget_reservation_id,
+      body: doc as unknown as Json,
+      ...(typeof grantId === 'string' ? { grant: { challengeId: grantId, decisionId: entry.decision_id } } : {}),
+    };
+    // Admissions of calls in flight share one transaction (each its own savepoint); this call's
+    // driver runs only once it committed.
+    await this.#batcher.admit(() => this.store.admitCallSync(record, ledger));
   }
   complete(): void {}
   pending(): AdmissionEntry[] {
     return this.store.admissionsSync(this.chainId).map((a) => (a.body as unknown as AdmissionDoc).entry);
   }
+}
+
+/**
+ * The deferred ledger with each reservation attributed to the call that made it (its unit), so a
+ * call's admission and receipt write exactly its own movements, whatever else is in flight.
+ */
+function unitLedger(inner: DeferredBudgetLedger): DeferredBudgetLedger {
+  return {
+    reserve(charges, amount) {
+      const id = inner.reserve(charges, amount);
+      if (id !== null) currentUnit()?.reservations.add(id);
+      return id;
+    },
+    commit: (id) => inner.commit(id),
+    refund: (id) => inner.refund(id),
+    reset: (account) => inner.reset(account),
+    state: (account) => inner.state(account),
+    drain: (only) => inner.drain(only),
+    get pending() {
+      return inner.pending;
+    },
+  };
 }
 
 /** An admission as the CLI stores it: the executor's entry plus the request that led to it. */
@@ -283,13 +322,19 @@ export class GovernedRuntime {
   /** Instrumented-module cache hits and misses of this runtime (src/module-cache.ts). */
   readonly moduleCache: ModuleCacheStats = { hits: 0, misses: 0 };
   #lock: RuntimeLock | undefined;
-  #lastNodeLamport: number;
+  /** The chain's minted head and the receipts not yet committed (unit.ts). */
+  readonly #receipts: ChainReceipts;
+  readonly #nodes: FrontierNodes;
+  /** Commits the chain's receipts in Lamport order through group commit (unit.ts). */
+  readonly #sequencer: CommitSequencer;
   /** The governance log's side of this runtime (src/internal/governance.ts). */
   #governance: GovernanceIngestor | undefined;
   /** Key authorization of approvals: the registry head, or an event's application state. */
   readonly #authorization: ApprovalAuthorization;
-  /** How many approval-ceremony log entries are persisted (challenges opened, closed). */
+  /** How many approval-ceremony log entries are taken by a call or a commit (challenges opened, closed). */
   #ceremonyAt = 0;
+  /** Calls in flight (their units): nothing of a call is kept once it ended. */
+  #inFlight = 0;
   readonly #frozen: { at: number | undefined };
   /** Runtime epoch of this open (recorded with every request and event). */
   readonly epoch: number;
@@ -316,7 +361,9 @@ export class GovernedRuntime {
       ledger: DeferredBudgetLedger;
       journal: StoreJournal;
       clock: Clock;
-      lastNodeLamport: number;
+      receipts: ChainReceipts;
+      nodes: FrontierNodes;
+      sequencer: CommitSequencer;
       frozen: { at: number | undefined };
       authorization: ApprovalAuthorization;
       epoch: number;
@@ -341,7 +388,9 @@ export class GovernedRuntime {
     this.#ledger = parts.ledger;
     this.#journal = parts.journal;
     this.clock = parts.clock;
-    this.#lastNodeLamport = parts.lastNodeLamport;
+    this.#receipts = parts.receipts;
+    this.#nodes = parts.nodes;
+    this.#sequencer = parts.sequencer;
   }
 
   /**
@@ -365,9 +414,10 @@ export class GovernedRuntime {
   static async #openLocked(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
     // One clock reading per governed call: the whole call (decision, intent, receipt) sees the
     // same instant, which is recorded with the request so a replay can use it.
+    // A call in flight reads its unit's reading; outside calls (recovery at open), `frozen`.
     const base = options.clock;
     const frozen = { at: undefined as number | undefined };
-    options = { ...options, clock: { now: () => frozen.at ?? base.now() } };
+    options = { ...options, clock: { now: () => currentUnit()?.now() ?? frozen.at ?? base.now() } };
     const config = data.config();
     const store = data.store;
     const registry = data.registry();
@@ -382,7 +432,7 @@ export class GovernedRuntime {
     };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     store.releaseOrphanReservationsSync();
-    const ledger = deferredBudgetLedger(store);
+    const ledger = unitLedger(deferredBudgetLedger(store));
     const policy = loadDataDirPolicy(data, registry);
     const receiptPolicies = loadReceiptPolicies(data, registry).set;
     const guardianOptions: GuardianOptions = {
@@ -413,37 +463,15 @@ export class GovernedRuntime {
       },
     };
     const guardian = guardianOf(guardianOptions);
-    // Restore the receipt chain and the ProofGraph from the store.
-    const receiptStore = new InMemoryReceiptStore();
-    for (const r of store.receiptsSync({ chainId: config.chain_id })) {
-      receiptStore.append({
-        chain_id: r.chainId,
-        lamport: r.lamport,
-        receipt_id: r.id,
-        hash: r.hash,
-        prev_hash: r.prevHash,
-        envelope: r.envelope,
-      });
-    }
-    // The ProofGraph: every stored receipt is its own node (a receipt node, rebuilt from the
-    // receipts table); the nodes table holds the signed nodes (and EFFECT nodes of older versions).
-    const nodeStore = new InMemoryNodeStore();
-    let lastNodeLamport = 0;
-    for (const r of store.receiptsSync({ chainId: config.chain_id })) {
-      nodeStore.append(receiptNode(r.envelope, envelopeBody(r.envelope), r.hash));
-      lastNodeLamport = Math.max(lastNodeLamport, r.lamport);
-    }
-    for (const n of store.nodesSync()) {
-      const doc = n.body as unknown as { envelope: SignedEnvelope; payload?: unknown };
-      const node: SignedNode = {
-        hash: n.id,
-        body: envelopeBody(doc.envelope) as unknown as SignedNode['body'],
-        envelope: doc.envelope,
-        ...('payload' in doc ? { payload: doc.payload } : {}),
-      };
-      nodeStore.append(node);
-      lastNodeLamport = Math.max(lastNodeLamport, n.lamport);
-    }
+    // The receipt chain and the ProofGraph are read from the store on demand: open reads the
+    // chain head, not its history (every stored receipt is its own ProofGraph node, derived from
+    // the receipts table; the nodes table holds signed nodes).
+    const receiptStore = new ChainReceipts(store, config.chain_id);
+    const nodeStore = new FrontierNodes(store, receiptStore);
+    const sequencer = new CommitSequencer(
+      (record) => store.commitCall(record),
+      receiptStore.head(config.chain_id)?.lamport ?? 0,
+    );
     const graph = new ProofGraph(nodeStore);
     const executorSigner = data.signer('executor', 'executor', registry);
     const recorder = await ReceiptRecorder.open({
@@ -461,8 +489,12 @@ export class GovernedRuntime {
     const idempotency = new StoreIdempotency(store);
     const journal = new StoreJournal(store, config.chain_id, ledger);
     const explaining = new ExplainingPort(guardian);
+    let ceremony: ((evaluate: () => ReturnType<typeof explaining.port.evaluate>) => ReturnType<
+      typeof explaining.port.evaluate
+    >) = (evaluate) => evaluate();
     const executor = createExecutor({
-      guardian: explaining.port,
+      // The approval-ceremony changes a decision makes belong to its call (stored with its receipt).
+      guardian: { ...explaining.port, evaluate: (call) => ceremony(() => explaining.port.evaluate(call)) },
       guardianKeys: guardian.publicKeys,
       receipts: recorder,
       proofgraph: proofGraphPort({ graph }),
@@ -490,12 +522,15 @@ export class GovernedRuntime {
       ledger,
       journal,
       clock: options.clock,
-      lastNodeLamport,
+      receipts: receiptStore,
+      nodes: nodeStore,
+      sequencer,
       frozen,
       options,
       explaining,
       authorization,
     });
+    ceremony = (evaluate) => runtime.#decide(evaluate);
     // Tools first (registration runs nothing): recovery then receipts each interrupted call under
     // its pinned tool's effect class rather than one read from the journal entry.
     // A tool whose body no longer matches its pins (a changed plugin, a tampered component pin, a
@@ -519,7 +554,15 @@ export class GovernedRuntime {
       guardianSigner: data.signer('guardian', 'guardian', registry),
       guardianSeq: registry.seq,
       now: () => runtime.clock.now(),
+      // An event applies at its clock reading: in the turn of the call that ingests it, that
+      // call's unit reads it (restored after); at open, the runtime's.
       freeze: (at) => {
+        const unit = currentUnit();
+        if (unit) {
+          const previous = unit.frozenAt;
+          unit.frozenAt = at;
+          return previous;
+        }
         const previous = frozen.at;
         frozen.at = at;
         return previous;
@@ -662,8 +705,7 @@ export class GovernedRuntime {
       );
     const minted = finalized.receipt;
     this.graph.appendReceipt({ envelope: minted.envelope, body: minted.body, hash: minted.hash });
-    this.data.store.flushSync();
-    await this.data.store.commitCall({
+    await this.#commit({
       sessionId: this.config.chain_id,
       chainId: this.config.chain_id,
       request: {
@@ -685,7 +727,19 @@ export class GovernedRuntime {
       },
       governance: application(minted.body.receipt_id),
     });
-    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, minted.body.lamport);
+  }
+
+  /**
+   * Commit one receipt's transaction in the chain's Lamport order (group-committed with the calls
+   * in flight); resolves once durable. A failure halts the runtime (CommitSequencer).
+   */
+  async #commit(record: GovernedCallRecord): Promise<CommitResult> {
+    try {
+      return await this.#sequencer.submit(record);
+    } finally {
+      this.#receipts.settled(record.receipt.lamport);
+      for (const n of record.nodes ?? []) this.#nodes.settled(n.id);
+    }
   }
 
   /**
@@ -724,6 +778,7 @@ export class GovernedRuntime {
           epoch: doc.epoch ?? this.epoch,
           recovery: recovery as unknown as Json,
         },
+        undefined,
         admission.reservationId ? [admission.reservationId] : [],
       );
     }
@@ -884,6 +939,9 @@ export class GovernedRuntime {
    * rule decided it), for display only.
    */
   async execute(call: ExecuteRequest): Promise<GovernedResult> {
+    // A runtime whose chain could not be committed decides nothing more (fail closed).
+    const halted = this.#sequencer.halted;
+    if (halted) throw halted;
     // A tool out of service is refused as the runtime open refused it (no decision, no receipt).
     const fault = this.#outOfService.get((call as { tool?: unknown }).tool as string);
     if (fault) throw fault;
@@ -893,40 +951,75 @@ export class GovernedRuntime {
     const clockMs = this.clock.now();
     // Idempotency scope and window (src/internal/idempotency.ts): only the caller's own key
     // deduplicates, for the window of the tool's effect class.
-    const explicitKey = typeof request.idempotency_key === 'string';
     const effectClass = typeof request.tool === 'string' ? this.#effectClass.get(request.tool) : undefined;
-    this.#idempotency.begin({
-      explicitKey,
-      now: clockMs,
-      windowMs: this.receiptPolicies.windowFor(effectClass ?? ''),
-    });
-    this.receiptPolicies.explicitKey = explicitKey;
-    this.#frozen.at = clockMs;
-    let result: ExecuteResult;
+    // The call's own unit of work: every port the executor reaches while serving it reads this,
+    // never a field another call in flight could overwrite.
+    const unit = new CallUnit(
+      clockMs,
+      request as unknown as Json,
+      this.epoch,
+      typeof request.idempotency_key === 'string',
+      this.receiptPolicies.windowFor(effectClass ?? ''),
+    );
+    this.#inFlight += 1;
     try {
-      // Governance events appended since (approvals, denials, rule changes) apply before the
-      // decision, at its clock reading; a log that does not verify stops the call here.
-      await this.ingestGovernance();
-      this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
-      result = await this.executor.execute(request);
-    } finally {
-      this.#frozen.at = undefined;
-      this.#journal.current = undefined;
-      this.receiptPolicies.explicitKey = false;
-    }
-    const rule = this.#explaining.take(result.decision_id);
-    // Every receipted result is persisted, an idempotent replay's included (it has its own receipt).
-    if (result.receipt)
-      await this.#persist(result, {
-        request: request as unknown as Json,
-        clock_ms: clockMs,
-        epoch: this.epoch,
+      return await runInUnit(unit, async () => {
+        // Governance events appended since (approvals, denials, rule changes) apply before the
+        // decision, at its clock reading; a log that does not verify stops the call here.
+        await this.ingestGovernance();
+        const result = await this.executor.execute(request);
+        const rule = this.#explaining.take(result.decision_id);
+        // Every receipted result is persisted, an idempotent replay's included (its own receipt).
+        if (result.receipt)
+          await this.#persist(result, { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch }, unit);
+        return { ...result, rule };
       });
-    return { ...result, rule };
+    } finally {
+      this.#inFlight -= 1;
+      this.#idempotency.settled(unit);
+      // A receipt the call minted and did not commit (a throw on the way) leaves a hole no later
+      // receipt can be committed over: the runtime halts rather than lose it silently.
+      for (const lamport of unit.minted) this.#sequencer.abandon(lamport, 'its call ended without committing it');
+    }
   }
 
-  /** Challenges the call opened or found expired, for the transaction of its receipt. */
-  #ceremonyChanges(request: Json): {
+  /** Calls in flight on this runtime. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Bookkeeping a long-running runtime holds besides its configuration — each bounded by the calls
+   * in flight, none growing with the calls it has served (I-SCALE-1).
+   */
+  retained(): { readonly uncommittedReceipts: number; readonly pendingIdempotency: number; readonly ledgerOps: number } {
+    return {
+      uncommittedReceipts: this.#receipts.uncommitted,
+      pendingIdempotency: this.#idempotency.inFlight,
+      ledgerOps: this.#ledger.pending,
+    };
+  }
+
+  /**
+   * A decision of the guardian, run synchronously: the approval-ceremony log entries it appends
+   * (challenges opened, expired) are its call's, stored with its receipt; entries appended outside
+   * any decision (an approval submitted) go with the next call or commit.
+   */
+  #decide<T>(evaluate: () => T): T {
+    const unit = currentUnit();
+    try {
+      return evaluate();
+    } finally {
+      if (unit) {
+        const taken = this.#takeCeremony(unit.request);
+        unit.challenges.push(...taken.challenges);
+        unit.closedChallenges.push(...taken.closedChallenges);
+      }
+    }
+  }
+
+  /** Ceremony log entries not taken yet: challenges opened or found expired. */
+  #takeCeremony(request: Json): {
     challenges: GovernanceChallengeRecord[];
     closedChallenges: { id: string; why: string }[];
   } {
@@ -954,18 +1047,27 @@ export class GovernedRuntime {
     return { challenges, closedChallenges };
   }
 
-  /** Commit one receipted result and everything that belongs to it in ONE store transaction. */
-  async #persist(result: ExecuteResult, requestBody: Json, reservations?: readonly string[]): Promise<void> {
+  /**
+   * Commit one receipted result and everything that belongs to it in ONE store transaction: the
+   * unit's own nodes, ceremony changes, idempotency record and ledger movements (`reservations`
+   * for a recovered call, which has no unit).
+   */
+  async #persist(
+    result: ExecuteResult,
+    requestBody: Json,
+    unit: CallUnit | undefined,
+    reservations?: readonly string[],
+  ): Promise<void> {
     const receipt = result.receipt as SignedEnvelope;
     const body = envelopeBody<{ receipt_id: string; lamport: number; prev_hash: string; risk_tier: string }>(
       receipt,
     );
-    const appended = this.graph.rangeByLamport(this.#lastNodeLamport + 1, Number.MAX_SAFE_INTEGER);
-    // Receipt nodes are the receipts themselves (stored above); only signed nodes go to the nodes table.
-    const nodes = appended.filter((n) => !isReceiptNode(n));
-    const idempotency = this.#idempotency.take();
-    const ceremony = this.#ceremonyChanges(requestBody);
-    await this.data.store.commitCall({
+    const nodes: readonly SignedNode[] = unit?.nodes ?? [];
+    const idempotency = unit ? this.#idempotency.take(unit) : undefined;
+    const ceremony = unit
+      ? { challenges: unit.challenges, closedChallenges: unit.closedChallenges }
+      : this.#takeCeremony(requestBody);
+    await this.#commit({
       ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
       ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
       sessionId: this.config.chain_id,
@@ -993,9 +1095,8 @@ export class GovernedRuntime {
       })),
       ...(idempotency ? { idempotency } : {}),
       ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
-      ledger: this.#ledger.drain(reservations),
+      ledger: this.#ledger.drain([...(reservations ?? unit?.reservations ?? [])]),
     });
-    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...appended.map((n) => n.body.lamport));
   }
 
   /** Persist a non-call governance event (approval, delegation) for re-execution replay. */
