@@ -34,7 +34,9 @@ function issuedAt(record: IdempotencyRecord): number | undefined {
 function receiptIdOf(record: IdempotencyRecord): string | undefined {
   try {
     const bytes = fromBase64Url(record.receipt.payload);
-    const id = bytes ? (parseJson(bytes, 'a stored receipt') as { receipt_id?: unknown }).receipt_id : undefined;
+    const id = bytes
+      ? (parseJson(bytes, 'a stored receipt') as { receipt_id?: unknown }).receipt_id
+      : undefined;
     return typeof id === 'string' ? id : undefined;
   } catch {
     return undefined;

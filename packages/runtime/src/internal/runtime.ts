@@ -99,6 +99,7 @@ import {
   ChainReceipts,
   CommitSequencer,
   currentUnit,
+  receiptCommitter,
   FrontierNodes,
   outsideUnits,
   runInUnit,
@@ -183,7 +184,6 @@ class StoreJournal implements AdmissionJournal {
     };
     const ids = new Set(unit?.reservations ?? []);
     if (entry.budget_reservation_id) ids.add(entry.budget_reservation_id);
-    const ledger = this.ledger.drain([...ids]);
     // The grant the decision names is used by this admission, durably and at most once across
     // processes, before the driver can run (the guardian consumes it in memory right after).
     const grantId = envelopeBody<{ approval_grant_id?: unknown }>(entry.decision).approval_grant_id;
@@ -193,11 +193,15 @@ class StoreJournal implements AdmissionJournal {
       sessionId: this.chainId,
       reservationId: entry.budget_reservation_id,
       body: doc as unknown as Json,
-      ...(typeof grantId === 'string' ? { grant: { challengeId: grantId, decisionId: entry.decision_id } } : {}),
+      ...(typeof grantId === 'string'
+        ? { grant: { challengeId: grantId, decisionId: entry.decision_id } }
+        : {}),
     };
     // Admissions of calls in flight share one transaction (each its own savepoint); this call's
-    // driver runs only once it committed.
-    await this.#batcher.admit(() => this.store.admitCallSync(record, ledger));
+    // driver runs only once it committed. The call's movements are taken from the queue in the
+    // same synchronous step that writes them: until then they stay queued, so every decision in
+    // between sees the reservation (in the queue, then in the store — never in neither).
+    await this.#batcher.admit(() => this.store.admitCallSync(record, this.ledger.drain([...ids])));
   }
   complete(): void {}
   pending(): AdmissionEntry[] {
@@ -469,7 +473,7 @@ export class GovernedRuntime {
     const receiptStore = new ChainReceipts(store, config.chain_id);
     const nodeStore = new FrontierNodes(store, receiptStore);
     const sequencer = new CommitSequencer(
-      (record) => store.commitCall(record),
+      receiptCommitter(store),
       receiptStore.head(config.chain_id)?.lamport ?? 0,
     );
     const graph = new ProofGraph(nodeStore);
@@ -489,9 +493,9 @@ export class GovernedRuntime {
     const idempotency = new StoreIdempotency(store);
     const journal = new StoreJournal(store, config.chain_id, ledger);
     const explaining = new ExplainingPort(guardian);
-    let ceremony: ((evaluate: () => ReturnType<typeof explaining.port.evaluate>) => ReturnType<
-      typeof explaining.port.evaluate
-    >) = (evaluate) => evaluate();
+    let ceremony: (
+      evaluate: () => ReturnType<typeof explaining.port.evaluate>,
+    ) => ReturnType<typeof explaining.port.evaluate> = (evaluate) => evaluate();
     const executor = createExecutor({
       // The approval-ceremony changes a decision makes belong to its call (stored with its receipt).
       guardian: { ...explaining.port, evaluate: (call) => ceremony(() => explaining.port.evaluate(call)) },
@@ -733,9 +737,9 @@ export class GovernedRuntime {
    * Commit one receipt's transaction in the chain's Lamport order (group-committed with the calls
    * in flight); resolves once durable. A failure halts the runtime (CommitSequencer).
    */
-  async #commit(record: GovernedCallRecord): Promise<CommitResult> {
+  async #commit(record: GovernedCallRecord, reservations: readonly string[] = []): Promise<CommitResult> {
     try {
-      return await this.#sequencer.submit(record);
+      return await this.#sequencer.submit({ record, ledger: () => this.#ledger.drain(reservations) });
     } finally {
       this.#receipts.settled(record.receipt.lamport);
       for (const n of record.nodes ?? []) this.#nodes.settled(n.id);
@@ -971,7 +975,11 @@ export class GovernedRuntime {
         const rule = this.#explaining.take(result.decision_id);
         // Every receipted result is persisted, an idempotent replay's included (its own receipt).
         if (result.receipt)
-          await this.#persist(result, { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch }, unit);
+          await this.#persist(
+            result,
+            { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch },
+            unit,
+          );
         return { ...result, rule };
       });
     } finally {
@@ -979,7 +987,8 @@ export class GovernedRuntime {
       this.#idempotency.settled(unit);
       // A receipt the call minted and did not commit (a throw on the way) leaves a hole no later
       // receipt can be committed over: the runtime halts rather than lose it silently.
-      for (const lamport of unit.minted) this.#sequencer.abandon(lamport, 'its call ended without committing it');
+      for (const lamport of unit.minted)
+        this.#sequencer.abandon(lamport, 'its call ended without committing it');
     }
   }
 
@@ -992,7 +1001,11 @@ export class GovernedRuntime {
    * Bookkeeping a long-running runtime holds besides its configuration — each bounded by the calls
    * in flight, none growing with the calls it has served (I-SCALE-1).
    */
-  retained(): { readonly uncommittedReceipts: number; readonly pendingIdempotency: number; readonly ledgerOps: number } {
+  retained(): {
+    readonly uncommittedReceipts: number;
+    readonly pendingIdempotency: number;
+    readonly ledgerOps: number;
+  } {
     return {
       uncommittedReceipts: this.#receipts.uncommitted,
       pendingIdempotency: this.#idempotency.inFlight,
@@ -1067,36 +1080,38 @@ export class GovernedRuntime {
     const ceremony = unit
       ? { challenges: unit.challenges, closedChallenges: unit.closedChallenges }
       : this.#takeCeremony(requestBody);
-    await this.#commit({
-      ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
-      ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
-      sessionId: this.config.chain_id,
-      chainId: this.config.chain_id,
-      request: { id: body.receipt_id, body: requestBody },
-      ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
-      receipt: {
-        id: body.receipt_id,
-        lamport: body.lamport,
-        prevHash: body.prev_hash,
-        hash: result.receipt_hash ?? '',
-        decisionId: result.decision_id,
-        riskTier: body.risk_tier,
-        envelope: receipt,
+    await this.#commit(
+      {
+        ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
+        ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
+        sessionId: this.config.chain_id,
+        chainId: this.config.chain_id,
+        request: { id: body.receipt_id, body: requestBody },
+        ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
+        receipt: {
+          id: body.receipt_id,
+          lamport: body.lamport,
+          prevHash: body.prev_hash,
+          hash: result.receipt_hash ?? '',
+          decisionId: result.decision_id,
+          riskTier: body.risk_tier,
+          envelope: receipt,
+        },
+        nodes: nodes.map((n) => ({
+          id: n.hash,
+          kind: n.body.kind,
+          lamport: n.body.lamport,
+          parents: n.body.parents,
+          body: {
+            envelope: n.envelope,
+            ...(n.payload === undefined ? {} : { payload: n.payload }),
+          } as unknown as Json,
+        })),
+        ...(idempotency ? { idempotency } : {}),
+        ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
       },
-      nodes: nodes.map((n) => ({
-        id: n.hash,
-        kind: n.body.kind,
-        lamport: n.body.lamport,
-        parents: n.body.parents,
-        body: {
-          envelope: n.envelope,
-          ...(n.payload === undefined ? {} : { payload: n.payload }),
-        } as unknown as Json,
-      })),
-      ...(idempotency ? { idempotency } : {}),
-      ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
-      ledger: this.#ledger.drain([...(reservations ?? unit?.reservations ?? [])]),
-    });
+      [...(reservations ?? unit?.reservations ?? [])],
+    );
   }
 
   /** Persist a non-call governance event (approval, delegation) for re-execution replay. */

@@ -120,7 +120,10 @@ export class ChainReceipts {
     const head = this.#head;
     const headLamport = head?.lamport ?? 0;
     if (r.chain_id !== this.chainId || r.lamport !== headLamport + 1 || (head && r.prev_hash !== head.hash)) {
-      throw new RuntimeError('INTERNAL', `receipt ${r.lamport} does not extend the minted head ${headLamport}`);
+      throw new RuntimeError(
+        'INTERNAL',
+        `receipt ${r.lamport} does not extend the minted head ${headLamport}`,
+      );
     }
     this.#head = { chain_id: r.chain_id, lamport: r.lamport, hash: r.hash };
     this.#uncommitted.set(r.lamport, r.envelope);
@@ -229,20 +232,41 @@ export class FrontierNodes {
 }
 
 /**
- * Commits the receipts of one chain in Lamport order through the store's group commit. `submit`
- * resolves once the receipt's transaction committed; a failure halts the sequencer (every
- * waiting and later commit is refused) — nothing is released that its receipt does not back.
+ * One receipt's transaction, waiting for its turn. Its ledger movements are taken from the
+ * deferred ledger only when the transaction is written (`ledger()` runs inside the flush), so a
+ * decision made meanwhile still sees them queued — never in neither the queue nor the store.
+ */
+export interface PendingCommit {
+  readonly record: GovernedCallRecord;
+  readonly ledger: () => readonly LedgerOp[];
+}
+
+/**
+ * Group commit of receipt transactions: the calls submitted while a flush is pending are written
+ * by one storage transaction (each its own savepoint), one durable sync for all of them.
+ */
+export function receiptCommitter(store: SqliteStore): (item: PendingCommit) => Promise<CommitResult> {
+  const committer = new GroupCommitter<PendingCommit, CommitResult>((items) =>
+    store.commitCallsSync(items.map((i) => ({ ...i.record, ledger: i.ledger() }))),
+  );
+  return (item) => committer.submit(item);
+}
+
+/**
+ * Commits the receipts of one chain in Lamport order through group commit. `submit` resolves once
+ * the receipt's transaction committed; a failure halts the sequencer (every waiting and later
+ * commit is refused) — nothing is released that its receipt does not back.
  */
 export class CommitSequencer {
   #next: number;
   readonly #waiting = new Map<
     number,
-    { record: GovernedCallRecord; resolve: (r: CommitResult) => void; reject: (e: unknown) => void }
+    { item: PendingCommit; resolve: (r: CommitResult) => void; reject: (e: unknown) => void }
   >();
   #halted: RuntimeError | undefined;
 
   constructor(
-    private readonly commit: (record: GovernedCallRecord) => Promise<CommitResult>,
+    private readonly commit: (item: PendingCommit) => Promise<CommitResult>,
     headLamport: number,
   ) {
     this.#next = headLamport + 1;
@@ -254,20 +278,21 @@ export class CommitSequencer {
   }
 
   /** Commit `record` after every lower Lamport of the chain; resolves when durable. */
-  submit(record: GovernedCallRecord): Promise<CommitResult> {
+  submit(item: PendingCommit): Promise<CommitResult> {
     if (this.#halted) return Promise.reject(this.#halted);
-    const lamport = record.receipt.lamport;
+    const lamport = item.record.receipt.lamport;
     if (lamport < this.#next || this.#waiting.has(lamport))
       return Promise.reject(new RuntimeError('INTERNAL', `receipt ${lamport} was already submitted`));
     return new Promise<CommitResult>((resolve, reject) => {
-      this.#waiting.set(lamport, { record, resolve, reject });
+      this.#waiting.set(lamport, { item, resolve, reject });
       this.#pump();
     });
   }
 
   /** A minted receipt will never be submitted (its call ended without it): halt. */
   abandon(lamport: number, why: string): void {
-    if (lamport >= this.#next && !this.#waiting.has(lamport)) this.halt(`receipt ${lamport} was minted but not committed: ${why}`);
+    if (lamport >= this.#next && !this.#waiting.has(lamport))
+      this.halt(`receipt ${lamport} was minted but not committed: ${why}`);
   }
 
   halt(why: string): void {
@@ -287,8 +312,10 @@ export class CommitSequencer {
       if (!w) return;
       this.#waiting.delete(this.#next);
       this.#next += 1;
-      this.commit(w.record).then(w.resolve, (error: unknown) => {
-        this.halt(`the commit of receipt ${w.record.receipt.lamport} failed: ${(error as Error)?.message ?? String(error)}`);
+      this.commit(w.item).then(w.resolve, (error: unknown) => {
+        this.halt(
+          `the commit of receipt ${w.item.record.receipt.lamport} failed: ${(error as Error)?.message ?? String(error)}`,
+        );
         w.reject(error);
       });
     }
