@@ -270,23 +270,11 @@ export class SqliteStore implements HelmStore, RuntimeStore {
         JSON.stringify(r.envelope),
       );
       if (record.decision) {
-        // A decision id is content-derived and its signature deterministic: two calls decided
-        // identically at the same instant (e.g. two repeats both denied BUDGET_EXCEEDED) carry the
-        // same decision, stored once. A different envelope under a stored id is a conflict.
-        const text = JSON.stringify(record.decision.envelope);
-        const inserted = this.#stmt(
-          'INSERT INTO decisions (decision_id, session_id, envelope) VALUES (?, ?, ?) ON CONFLICT (decision_id) DO NOTHING',
-        ).run(record.decision.id, record.sessionId, text);
-        if (inserted.changes !== 1) {
-          const held = this.#stmt('SELECT envelope FROM decisions WHERE decision_id = ?').get(
-            record.decision.id,
-          ) as Row | undefined;
-          if (held === undefined || str(held.envelope) !== text)
-            throw new StoreError(
-              'STORE_DUPLICATE',
-              `decision ${record.decision.id} is stored with another envelope`,
-            );
-        }
+        this.#stmt('INSERT INTO decisions (decision_id, session_id, envelope) VALUES (?, ?, ?)').run(
+          record.decision.id,
+          record.sessionId,
+          JSON.stringify(record.decision.envelope),
+        );
       }
       for (const n of record.nodes ?? []) {
         this.#stmt(

@@ -246,9 +246,20 @@ export interface PendingCommit {
  * by one storage transaction (each its own savepoint), one durable sync for all of them.
  */
 export function receiptCommitter(store: SqliteStore): (item: PendingCommit) => Promise<CommitResult> {
-  const committer = new GroupCommitter<PendingCommit, CommitResult>((items) =>
-    store.commitCallsSync(items.map((i) => ({ ...i.record, ledger: i.ledger() }))),
-  );
+  const committer = new GroupCommitter<PendingCommit, CommitResult>((items) => {
+    // A decision id is content-derived and its signature deterministic: two calls decided alike
+    // at the same instant (two repeats both denied BUDGET_EXCEEDED) carry the same decision. It
+    // is stored once — by the first receipt naming it — and named by both receipts.
+    const batch = new Set<string>();
+    const records = items.map((i): GovernedCallRecord => {
+      const { decision, ...rest } = i.record;
+      const stored =
+        decision !== undefined && (batch.has(decision.id) || store.decisionsSync([decision.id]).length > 0);
+      if (decision !== undefined) batch.add(decision.id);
+      return { ...rest, ...(decision === undefined || stored ? {} : { decision }), ledger: i.ledger() };
+    });
+    return store.commitCallsSync(records);
+  });
   return (item) => committer.submit(item);
 }
 
