@@ -17,7 +17,7 @@ import {
   type GovernedResult,
   GovernedRuntime,
   initDataDir,
-  RuntimeError,
+  type RuntimeError,
 } from '../src/index.ts';
 
 const T0 = Date.UTC(2026, 11, 7, 12);

@@ -101,7 +101,6 @@ import {
   currentUnit,
   receiptCommitter,
   FrontierNodes,
-  outsideUnits,
   runInUnit,
 } from './unit.js';
 

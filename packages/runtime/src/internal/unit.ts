@@ -80,11 +80,6 @@ export function runInUnit<T>(unit: CallUnit, fn: () => Promise<T>): Promise<T> {
   return context.run(unit, fn);
 }
 
-/** Run `fn` outside any call (runtime-wide work such as ingesting governance events). */
-export function outsideUnits<T>(fn: () => T): T {
-  return context.exit(fn);
-}
-
 interface ChainHeadView {
   readonly chain_id: string;
   readonly lamport: number;
