@@ -61,9 +61,9 @@ import {
   type CommitResult,
   type DeferredBudgetLedger,
   deferredBudgetLedger,
-  type GovernedCallRecord,
   type GovernanceApplication,
   type GovernanceChallengeRecord,
+  type GovernedCallRecord,
   type Json,
   type SqliteStore,
 } from '@helm/store';
@@ -99,8 +99,8 @@ import {
   ChainReceipts,
   CommitSequencer,
   currentUnit,
-  receiptCommitter,
   FrontierNodes,
+  receiptCommitter,
   runInUnit,
 } from './unit.js';
 

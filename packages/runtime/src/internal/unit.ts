@@ -24,8 +24,8 @@ import { receiptNode } from '@helm/proofgraph';
 import {
   type CommitResult,
   type GovernanceChallengeRecord,
-  GroupCommitter,
   type GovernedCallRecord,
+  GroupCommitter,
   type Json,
   type LedgerOp,
   type SqliteStore,
