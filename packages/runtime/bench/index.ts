@@ -76,7 +76,9 @@ function inMemoryPipeline() {
           type: 'helm.policy.bundle.v1',
           name: 'bench',
           version: 1,
-          rules: [{ id: 'echo', effect: 'allow', when: { principal: { eq: 'alice' }, tool: { eq: 'echo' } } }],
+          rules: [
+            { id: 'echo', effect: 'allow', when: { principal: { eq: 'alice' }, tool: { eq: 'echo' } } },
+          ],
         },
         [bundleSigner],
       ),
@@ -110,14 +112,26 @@ function inMemoryPipeline() {
       store: new InMemoryReceiptStore(),
       trust: () => ({ seq: 1, head: `sha256:${'7'.repeat(64)}` }),
       policies: new ReceiptPolicySet([
-        { effect_class: 'compute', risk_tier: 'LOW', require_idempotency_key: false, min_approvals: 0, required_evidence: [] },
+        {
+          effect_class: 'compute',
+          risk_tier: 'LOW',
+          require_idempotency_key: false,
+          min_approvals: 0,
+          required_evidence: [],
+        },
       ]),
     }),
     proofgraph: proofGraphPort({ graph: new ProofGraph() }),
     clock,
-    timer: { setTimeout: (cb, ms) => setTimeout(cb, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    timer: {
+      setTimeout: (cb, ms) => setTimeout(cb, ms),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    },
   });
-  executor.registerTool(ECHO as ToolDescriptor, functionDriver((a) => a));
+  executor.registerTool(
+    ECHO as ToolDescriptor,
+    functionDriver((a) => a),
+  );
   return executor;
 }
 
@@ -168,7 +182,10 @@ function freshDir(): string {
   return dir;
 }
 
-async function withRuntime<T>(dir: string, fn: (rt: GovernedRuntime, data: DataDir) => Promise<T>): Promise<T> {
+async function withRuntime<T>(
+  dir: string,
+  fn: (rt: GovernedRuntime, data: DataDir) => Promise<T>,
+): Promise<T> {
   const data = new DataDir(dir);
   const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
   try {
@@ -273,7 +290,8 @@ if (gc) {
     try {
       const t = performance.now();
       const r = await reexecute(data);
-      if (!r.ok || r.identical !== r.calls) throw new Error(`replay diverged: ${JSON.stringify(r.divergences[0])}`);
+      if (!r.ok || r.identical !== r.calls)
+        throw new Error(`replay diverged: ${JSON.stringify(r.divergences[0])}`);
       return (performance.now() - t) / r.calls;
     } finally {
       data.close();
@@ -334,7 +352,9 @@ if (gc) {
     const m = median(runs);
     parts.push(`${size}: ${fmt(m, 0)} ms = ${fmt(m / bare)}x`);
   }
-  row(`helmts run wall time (median of ${REPS}) vs node -e 0 (${fmt(bare, 0)} ms): ${parts.join('; ')} (target <= 3x, flat)`);
+  row(
+    `helmts run wall time (median of ${REPS}) vs node -e 0 (${fmt(bare, 0)} ms): ${parts.join('; ')} (target <= 3x, flat)`,
+  );
 }
 
 for (const d of dirs) rmSync(d, { recursive: true, force: true });

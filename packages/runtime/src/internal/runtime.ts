@@ -17,7 +17,14 @@ import {
   type SignedEnvelope,
   type ToolDescriptor,
 } from '@helm/contracts';
-import { canonicalBytes, canonicalize, digest, parseStrictJson } from '@helm/crypto';
+import {
+  canonicalBytes,
+  canonicalize,
+  digest,
+  openVerifiedEnvelope,
+  parseStrictJson,
+  signEnvelope,
+} from '@helm/crypto';
 import { httpDriver } from '@helm/driver-http';
 import {
   type BuiltPack,
@@ -291,6 +298,19 @@ export function loadDataDirPolicy(data: DataDir, registry: TrustRegistry): Polic
         : 'fix policy/p0.json or the bundle (`helmts policy validate <file>`), then `helmts policy sign <bundle.json>`',
     );
   }
+}
+
+/**
+ * What open has read of the chain for grants used (#grantsUsedOnChain): receipts 1..lamport, the
+ * last with hash `hash`, name exactly the grants in `used` (grant -> first receipt naming it).
+ */
+const GRANT_SCAN_TYPE = 'helm.runtime.grant_scan.v1';
+interface GrantScan {
+  readonly type: typeof GRANT_SCAN_TYPE;
+  readonly chain_id: string;
+  readonly lamport: number;
+  readonly hash: string;
+  readonly used: Readonly<Record<string, string>>;
 }
 
 /** Key authorization of approvals in force: an event's application state, or (undefined) the head. */
@@ -634,11 +654,39 @@ export class GovernedRuntime {
     }
   }
 
-  /** Every grant a receipt of this chain names, with the first receipt that names it. */
+  /**
+   * Every grant a receipt of this chain names, with the first receipt that names it. Open reads
+   * only the receipts appended since the last open: the grants found up to a receipt are kept in a
+   * guardian-signed scan record bound to that receipt's hash (GRANT_SCAN_TYPE). A record that does
+   * not verify under a guardian key, names another chain, or whose receipt is not the stored one is
+   * ignored and the whole chain is read again — an edited, replaced or rolled-back record can only
+   * make open read more, never skip a receipt it has not read under a guardian signature.
+   */
   #grantsUsedOnChain(): Map<string, string> {
     const store = this.data.store;
+    const chain = this.config.chain_id;
     const used = new Map<string, string>();
-    const receipts = store.receiptsSync({ chainId: this.config.chain_id });
+    let from = 1;
+    const held = store.getDocumentSync('meta', `grant-scan:${chain}`);
+    if (held !== undefined) {
+      try {
+        const b = openVerifiedEnvelope<GrantScan>(held, GRANT_SCAN_TYPE, this.guardian.publicKeys).body;
+        const at = store.receiptsSync({ chainId: chain, fromLamport: b.lamport, toLamport: b.lamport })[0];
+        if (
+          b.chain_id === chain &&
+          Number.isSafeInteger(b.lamport) &&
+          at !== undefined &&
+          at.hash === b.hash
+        ) {
+          for (const [grant, receipt] of Object.entries(b.used))
+            if (typeof receipt === 'string') used.set(grant, receipt);
+          from = b.lamport + 1;
+        }
+      } catch {
+        // Not a record this guardian signed: read the whole chain.
+      }
+    }
+    const receipts = store.receiptsSync({ chainId: chain, fromLamport: from });
     const decisions = new Map(
       store
         .decisionsSync(receipts.flatMap((r) => (r.decisionId === undefined ? [] : [r.decisionId])))
@@ -654,6 +702,21 @@ export class GovernedRuntime {
         if (typeof grant === 'string') named.push(grant);
       }
       for (const g of named) if (!used.has(g)) used.set(g, r.id);
+    }
+    const last = receipts[receipts.length - 1];
+    if (last !== undefined) {
+      const scan: GrantScan = {
+        type: GRANT_SCAN_TYPE,
+        chain_id: chain,
+        lamport: last.lamport,
+        hash: last.hash,
+        used: Object.fromEntries(used),
+      };
+      store.putDocumentSync(
+        'meta',
+        `grant-scan:${chain}`,
+        signEnvelope(scan, [this.data.signer('guardian', 'guardian', this.registry)]) as unknown as Json,
+      );
     }
     return used;
   }
