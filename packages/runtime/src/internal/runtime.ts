@@ -176,7 +176,8 @@ class StoreJournal implements AdmissionJournal {
   constructor(
     private readonly store: SqliteStore,
     private readonly chainId: string,
-    private readonly ledger: DeferredBudgetLedger,
+    /** The ledger of the current epoch (each epoch starts a fresh one, as a fresh open does). */
+    private readonly ledger: () => DeferredBudgetLedger,
   ) {
     this.#batcher = new AdmissionBatcher(store);
   }
@@ -207,7 +208,7 @@ class StoreJournal implements AdmissionJournal {
     // driver runs only once it committed. The call's movements are taken from the queue in the
     // same synchronous step that writes them: until then they stay queued, so every decision in
     // between sees the reservation (in the queue, then in the store — never in neither).
-    await this.#batcher.admit(() => this.store.admitCallSync(record, this.ledger.drain([...ids])));
+    await this.#batcher.admit(() => this.store.admitCallSync(record, this.ledger().drain([...ids])));
   }
   complete(): void {}
   pending(): AdmissionEntry[] {
@@ -327,7 +328,7 @@ export class GovernedRuntime {
   readonly data: DataDir;
   readonly config: HelmConfig;
   readonly registry: TrustRegistry;
-  readonly guardian: Guardian;
+  #guardian: Guardian;
   readonly executor: Executor;
   readonly graph: ProofGraph;
   readonly clock: Clock;
@@ -337,7 +338,7 @@ export class GovernedRuntime {
   readonly receiptPolicies: RuntimeReceiptPolicies;
   /** Effect class of each registered tool (for its idempotency window). */
   readonly #effectClass = new Map<string, string>();
-  readonly #ledger: DeferredBudgetLedger;
+  #ledger: DeferredBudgetLedger;
   readonly #journal: StoreJournal;
   #sandbox: Sandbox | undefined;
   /** Components are re-transpiled and checked against their pins before the sandbox sees them. */
@@ -352,6 +353,8 @@ export class GovernedRuntime {
   readonly #sequencer: CommitSequencer;
   /** The governance log's side of this runtime (src/internal/governance.ts). */
   #governance: GovernanceIngestor | undefined;
+  /** Verify the log and re-apply what was applied, for this epoch's guardian. */
+  #startGovernance: () => void = () => undefined;
   /** Key authorization of approvals: the registry head, or an event's application state. */
   readonly #authorization: ApprovalAuthorization;
   /** How many approval-ceremony log entries are taken by a call or a commit (challenges opened, closed). */
@@ -359,11 +362,12 @@ export class GovernedRuntime {
   /** Calls in flight (their units): nothing of a call is kept once it ended. */
   #inFlight = 0;
   readonly #frozen: { at: number | undefined };
-  /** Runtime epoch of this open (recorded with every request and event). */
-  readonly epoch: number;
+  #epoch: number;
+  /** How the guardian of a new epoch is built (renewEpoch). */
+  readonly #guardianOptions: GuardianOptions;
   /** The options of this open (with the per-call frozen clock), for tools loaded later. */
   readonly #options: RuntimeOptions;
-  readonly #explaining: ExplainingPort;
+  #explaining: ExplainingPort;
   /** Registered tools whose body failed its checks at open, with why (their calls are refused). */
   readonly #outOfService = new Map<string, RuntimeError>();
   /** Tool -> descriptor digest of its last applied `tool.repin` (filled while re-applying at open). */
@@ -392,9 +396,11 @@ export class GovernedRuntime {
       epoch: number;
       options: RuntimeOptions;
       explaining: ExplainingPort;
+      guardianOptions: GuardianOptions;
     },
   ) {
-    this.epoch = parts.epoch;
+    this.#epoch = parts.epoch;
+    this.#guardianOptions = parts.guardianOptions;
     this.#options = parts.options;
     this.#explaining = parts.explaining;
     this.#authorization = parts.authorization;
@@ -402,7 +408,7 @@ export class GovernedRuntime {
     this.data = data;
     this.config = data.config();
     this.registry = parts.registry;
-    this.guardian = parts.guardian;
+    this.#guardian = parts.guardian;
     this.executor = parts.executor;
     this.graph = parts.graph;
     this.#recorder = parts.recorder;
@@ -414,6 +420,16 @@ export class GovernedRuntime {
     this.#receipts = parts.receipts;
     this.#nodes = parts.nodes;
     this.#sequencer = parts.sequencer;
+  }
+
+  /** The guardian of this epoch (a new epoch starts a fresh one: renewEpoch). */
+  get guardian(): Guardian {
+    return this.#guardian;
+  }
+
+  /** Runtime epoch of this open (recorded with every request and event). */
+  get epoch(): number {
+    return this.#epoch;
   }
 
   /**
@@ -510,14 +526,23 @@ export class GovernedRuntime {
       },
     });
     const idempotency = new StoreIdempotency(store);
-    const journal = new StoreJournal(store, config.chain_id, ledger);
+    let currentLedger = (): DeferredBudgetLedger => ledger;
+    const journal = new StoreJournal(store, config.chain_id, () => currentLedger());
     const explaining = new ExplainingPort(guardian);
+    // The executor reaches the guardian of the current epoch (renewEpoch replaces it in place).
+    let port: () => ExplainingPort['port'] = () => explaining.port;
     let ceremony: (
-      evaluate: () => ReturnType<typeof explaining.port.evaluate>,
-    ) => ReturnType<typeof explaining.port.evaluate> = (evaluate) => evaluate();
+      evaluate: () => ReturnType<ExplainingPort['port']['evaluate']>,
+    ) => ReturnType<ExplainingPort['port']['evaluate']> = (evaluate) => evaluate();
     const executor = createExecutor({
-      // The approval-ceremony changes a decision makes belong to its call (stored with its receipt).
-      guardian: { ...explaining.port, evaluate: (call) => ceremony(() => explaining.port.evaluate(call)) },
+      guardian: {
+        // The approval-ceremony changes a decision makes belong to its call (stored with its receipt).
+        evaluate: (call) => ceremony(() => port().evaluate(call)),
+        consumeGrant: (grant) => port().consumeGrant(grant),
+        commitBudget: (id) => port().commitBudget(id),
+        refundBudget: (id) => port().refundBudget(id),
+        policyHash: () => port().policyHash(),
+      },
       guardianKeys: guardian.publicKeys,
       receipts: recorder,
       proofgraph: proofGraphPort({ graph }),
@@ -552,8 +577,11 @@ export class GovernedRuntime {
       options,
       explaining,
       authorization,
+      guardianOptions,
     });
     ceremony = (evaluate) => runtime.#decide(evaluate);
+    port = () => runtime.#explaining.port;
+    currentLedger = () => runtime.#ledger;
     // Tools first (registration runs nothing): recovery then receipts each interrupted call under
     // its pinned tool's effect class rather than one read from the journal entry.
     // A tool whose body no longer matches its pins (a changed plugin, a tampered component pin, a
@@ -569,48 +597,78 @@ export class GovernedRuntime {
     }
     // Governance: verify the log, restore the challenges and what earlier runtimes applied, then —
     // after recovery, which belongs to the previous run — apply what was appended since.
-    runtime.#governance = new GovernanceIngestor({
-      data,
-      runtime,
-      epoch,
-      registry,
-      guardianSigner: data.signer('guardian', 'guardian', registry),
-      guardianSeq: registry.seq,
-      now: () => runtime.clock.now(),
-      // An event applies at its clock reading: in the turn of the call that ingests it, that
-      // call's unit reads it (restored after); at open, the runtime's.
-      freeze: (at) => {
-        const unit = currentUnit();
-        if (unit) {
-          const previous = unit.frozenAt;
-          unit.frozenAt = at;
+    runtime.#startGovernance = () => {
+      runtime.#governance = new GovernanceIngestor({
+        data,
+        runtime,
+        epoch: runtime.epoch,
+        registry,
+        guardianSigner: data.signer('guardian', 'guardian', registry),
+        guardianSeq: registry.seq,
+        now: () => runtime.clock.now(),
+        // An event applies at its clock reading: in the turn of the call that ingests it, that
+        // call's unit reads it (restored after); at open, the runtime's.
+        freeze: (at) => {
+          const unit = currentUnit();
+          if (unit) {
+            const previous = unit.frozenAt;
+            unit.frozenAt = at;
+            return previous;
+          }
+          const previous = frozen.at;
+          frozen.at = at;
           return previous;
-        }
-        const previous = frozen.at;
-        frozen.at = at;
-        return previous;
-      },
-      authorizeAt: (reg, seq) => {
-        authorization.at =
-          reg === undefined || seq === undefined
-            ? undefined
-            : { registry: reg, lookup: (keyid, role) => reg.keyLookup()(keyid, role, seq) };
-      },
-      headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
-      replayTrustSeq: () => (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
-      commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
-    });
-    runtime.#governance.restore({
-      before: () => runtime.#restoreChallenges(),
-      after: () => {
-        runtime.#checkRepinnedTools();
-        runtime.#restoreClosures();
-      },
-    });
+        },
+        authorizeAt: (reg, seq) => {
+          authorization.at =
+            reg === undefined || seq === undefined
+              ? undefined
+              : { registry: reg, lookup: (keyid, role) => reg.keyLookup()(keyid, role, seq) };
+        },
+        headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
+        replayTrustSeq: () =>
+          (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
+        commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
+      });
+      runtime.#governance.restore({
+        before: () => runtime.#restoreChallenges(),
+        after: () => {
+          runtime.#checkRepinnedTools();
+          runtime.#restoreClosures();
+        },
+      });
+    };
+    runtime.#startGovernance();
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     await runtime.#recover();
     await runtime.ingestGovernance();
     return runtime;
+  }
+
+  /**
+   * Re-execution: start the next runtime epoch in place, exactly as closing and reopening would —
+   * a fresh guardian (in-memory decision state starts empty), the governance log verified and
+   * re-applied to it, orphan reservations released, the epoch counter advanced — without reloading
+   * tools, keys or the chain. Returns false (nothing changed; reopen instead) when this runtime
+   * cannot: calls in flight, admissions open (a crash to recover), or tools repinned in this
+   * runtime (their pins are re-applied by a fresh open only).
+   */
+  async renewEpoch(): Promise<boolean> {
+    const store = this.data.store;
+    if (this.#inFlight > 0 || this.#appliedRepins.size > 0 || this.#outOfService.size > 0) return false;
+    if (store.admissionsSync(this.config.chain_id).length > 0) return false;
+    store.releaseOrphanReservationsSync();
+    const epoch = Number(store.getDocumentSync('meta', 'epoch') ?? 0) + 1;
+    store.putDocumentSync('meta', 'epoch', epoch);
+    this.#epoch = epoch;
+    // The deferred ledger's reservation counter restarts from the store's, as at open.
+    this.#ledger = unitLedger(deferredBudgetLedger(store));
+    this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
+    this.#explaining = new ExplainingPort(this.#guardian);
+    this.#startGovernance();
+    this.#ceremonyAt = this.#guardian.approvals?.log().length ?? 0;
+    await this.ingestGovernance();
+    return true;
   }
 
   /** Every stored challenge this runtime's guardian signed is held again (open, no approvals yet). */
@@ -1400,8 +1458,10 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
     };
     let rt = await GovernedRuntime.open(copy, options);
     let epoch: number | undefined;
+    // A new epoch of the original (each `helmts run` is one) starts in place: the runtime is not
+    // reopened, so re-execution stays linear in the number of calls.
     const enter = async (next: number | undefined) => {
-      if (epoch !== undefined && next !== epoch) {
+      if (epoch !== undefined && next !== epoch && !(await rt.renewEpoch())) {
         await rt.close();
         rt = await GovernedRuntime.open(copy, options);
       }
