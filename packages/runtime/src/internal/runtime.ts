@@ -353,6 +353,8 @@ export class GovernedRuntime {
   readonly #sequencer: CommitSequencer;
   /** The governance log's side of this runtime (src/internal/governance.ts). */
   #governance: GovernanceIngestor | undefined;
+  /** What this process read of the chain for used grants (#grantsUsedOnChain). */
+  #grantScan: GrantScan | undefined;
   /** Verify the log and re-apply what was applied, for this epoch's guardian. */
   #startGovernance: () => void = () => undefined;
   /** Key authorization of approvals: the registry head, or an event's application state. */
@@ -725,8 +727,16 @@ export class GovernedRuntime {
     const chain = this.config.chain_id;
     const used = new Map<string, string>();
     let from = 1;
-    const held = store.getDocumentSync('meta', `grant-scan:${chain}`);
-    if (held !== undefined) {
+    // A new epoch of this runtime (renewEpoch) continues from what this process itself read.
+    const own = this.#grantScan;
+    const held = own === undefined ? store.getDocumentSync('meta', `grant-scan:${chain}`) : undefined;
+    if (own !== undefined) {
+      const at = store.receiptsSync({ chainId: chain, fromLamport: own.lamport, toLamport: own.lamport })[0];
+      if (at !== undefined && at.hash === own.hash) {
+        for (const [grant, receipt] of Object.entries(own.used)) used.set(grant, receipt);
+        from = own.lamport + 1;
+      }
+    } else if (held !== undefined) {
       try {
         const b = openVerifiedEnvelope<GrantScan>(held, GRANT_SCAN_TYPE, this.guardian.publicKeys).body;
         const at = store.receiptsSync({ chainId: chain, fromLamport: b.lamport, toLamport: b.lamport })[0];
@@ -770,11 +780,25 @@ export class GovernedRuntime {
         hash: last.hash,
         used: Object.fromEntries(used),
       };
-      store.putDocumentSync(
-        'meta',
-        `grant-scan:${chain}`,
-        signEnvelope(scan, [this.data.signer('guardian', 'guardian', this.registry)]) as unknown as Json,
-      );
+      const renewing = own !== undefined;
+      this.#grantScan = scan;
+      // Written at open (for the next process); a renewed epoch keeps it in memory only.
+      if (!renewing)
+        store.putDocumentSync(
+          'meta',
+          `grant-scan:${chain}`,
+          signEnvelope(scan, [this.data.signer('guardian', 'guardian', this.registry)]) as unknown as Json,
+        );
+    } else if (own === undefined && from > 1) {
+      const h = store.chainHeadSync(chain);
+      if (h)
+        this.#grantScan = {
+          type: GRANT_SCAN_TYPE,
+          chain_id: chain,
+          lamport: h.lamport,
+          hash: h.hash,
+          used: Object.fromEntries(used),
+        };
     }
     return used;
   }
