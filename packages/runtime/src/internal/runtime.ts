@@ -353,6 +353,8 @@ export class GovernedRuntime {
   readonly #sequencer: CommitSequencer;
   /** The governance log's side of this runtime (src/internal/governance.ts). */
   #governance: GovernanceIngestor | undefined;
+  /** Set while renewEpoch re-applies governance (the grant scan is then kept in memory only). */
+  #renewing = false;
   /** What this process read of the chain for used grants (#grantsUsedOnChain). */
   #grantScan: GrantScan | undefined;
   /** Verify the log and re-apply what was applied, for this epoch's guardian. */
@@ -667,7 +669,12 @@ export class GovernedRuntime {
     this.#ledger = unitLedger(deferredBudgetLedger(store));
     this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
     this.#explaining = new ExplainingPort(this.#guardian);
-    this.#startGovernance();
+    this.#renewing = true;
+    try {
+      this.#startGovernance();
+    } finally {
+      this.#renewing = false;
+    }
     this.#ceremonyAt = this.#guardian.approvals?.log().length ?? 0;
     await this.ingestGovernance();
     return true;
@@ -703,7 +710,7 @@ export class GovernedRuntime {
     // The signed record is the authority on what was used, not the grants table: a grant that a
     // receipt of this chain names (its evidence, or its decision's `approval_grant_id`) is used.
     // A used grant without its row means the store was edited: refuse rather than risk a re-use.
-    for (const [grant, receipt] of this.#grantsUsedOnChain()) {
+    for (const [grant, receipt] of this.#grantsUsedOnChain(this.#renewing === false)) {
       approvals.close(grant, 'consumed');
       if (!rows.has(grant))
         throw new RuntimeError(
@@ -722,7 +729,7 @@ export class GovernedRuntime {
    * ignored and the whole chain is read again — an edited, replaced or rolled-back record can only
    * make open read more, never skip a receipt it has not read under a guardian signature.
    */
-  #grantsUsedOnChain(): Map<string, string> {
+  #grantsUsedOnChain(persist = true): Map<string, string> {
     const store = this.data.store;
     const chain = this.config.chain_id;
     const used = new Map<string, string>();
@@ -780,10 +787,9 @@ export class GovernedRuntime {
         hash: last.hash,
         used: Object.fromEntries(used),
       };
-      const renewing = own !== undefined;
       this.#grantScan = scan;
-      // Written at open (for the next process); a renewed epoch keeps it in memory only.
-      if (!renewing)
+      // Written at open and close (for the next process); a renewed epoch keeps it in memory.
+      if (persist)
         store.putDocumentSync(
           'meta',
           `grant-scan:${chain}`,
@@ -1290,6 +1296,14 @@ export class GovernedRuntime {
 
   async close(): Promise<void> {
     try {
+      // The next open reads only what was appended after this runtime (its grant scan record).
+      if (this.#sequencer.halted === undefined && this.#lock !== undefined) {
+        try {
+          this.#grantsUsedOnChain(true);
+        } catch {
+          // Best effort: the next open then reads the receipts since the last record.
+        }
+      }
       await Promise.all(this.#closers.splice(0).map((close) => close()));
       await this.#sandbox?.close();
       this.#sandbox = undefined;
