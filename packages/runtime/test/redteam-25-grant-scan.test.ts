@@ -127,4 +127,21 @@ describe('I-SCALE-1: open reads the chain head, not its history', () => {
       data.close();
     }
   });
+
+  it('the ProofGraph holds the head node and reads the rest from the store on demand', async () => {
+    const { dir, clock } = await usedGrant();
+    await withRuntime(dir, clock, async (rt, data) => {
+      const receipts = data.store.receiptsSync({ chainId: 'gov-test' });
+      const head = receipts[receipts.length - 1];
+      expect(rt.graph.heads()).toEqual([head?.hash]);
+      expect(rt.graph.size).toBe(receipts.length);
+      expect(rt.graph.get(head?.hash as string)?.envelope).toEqual(head?.envelope);
+      expect(rt.graph.rangeByLamport(1, receipts.length).map((n) => n.hash)).toEqual(
+        receipts.map((r) => r.hash),
+      );
+      // A new call's receipt node becomes the head.
+      const r = await rt.execute(deployCall('9.9.9'));
+      expect(rt.graph.heads()).toEqual([r.receipt_hash]);
+    });
+  });
 });

@@ -184,6 +184,11 @@ export class FrontierNodes {
     }
   }
 
+  /**
+   * The head node, a node not yet committed, or a signed node of the nodes table. Receipt nodes
+   * before the head are addressed by Lamport (`rangeByLamport`): the store keeps no index of
+   * receipts by hash.
+   */
   get(hash: string): SignedNode | undefined {
     if (this.#head?.hash === hash) return this.#head;
     const pending = this.#uncommitted.get(hash);
