@@ -24,8 +24,11 @@ describe('a process that stops between admission and receipt', () => {
 
     // The "crash": the driver ran, the receipt's transaction never happens.
     const rt = await GovernedRuntime.open(data, { clock: { now: () => 1_800_000_000_000 } });
-    const commit = store.commitCall.bind(store);
-    store.commitCall = () => Promise.reject(new Error('SIGKILL'));
+    // (The runtime group-commits receipt transactions through commitCallsSync.)
+    const commit = store.commitCallsSync.bind(store);
+    store.commitCallsSync = () => {
+      throw new Error('SIGKILL');
+    };
     const credential = config.identity.find((b) => b.principal === 'local')?.credential_id;
     await expect(
       rt.execute({
@@ -38,7 +41,7 @@ describe('a process that stops between admission and receipt', () => {
         },
       }),
     ).rejects.toThrow('SIGKILL');
-    store.commitCall = commit;
+    store.commitCallsSync = commit;
     await rt.close();
     const open = store.admissionsSync(config.chain_id);
     expect(open).toHaveLength(1);

@@ -81,6 +81,12 @@ export type RuntimeErrorCode =
    * but runs on the data directory's embedded store only: refused rather than record elsewhere.
    */
   | 'DATABASE_RUNTIME_UNSUPPORTED'
+  /**
+   * A receipt's transaction failed while calls were in flight: the receipts minted after it cannot
+   * be committed, so the runtime refuses every further call (fail closed). Reopen it: the calls it
+   * had admitted are receipted EXECUTION_INTERRUPTED at open.
+   */
+  | 'RUNTIME_HALTED'
   /** A state the runtime cannot be in unless it has a bug. */
   | 'INTERNAL';
 

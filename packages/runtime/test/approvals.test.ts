@@ -272,12 +272,12 @@ describe('I-GOVERN-2 approvals across runtimes — attackers first', () => {
       });
     });
     // Into b: b's registry does not know a's approver key.
-    expect(codeOf(() => withData(b.dir, (data) => importGovernanceEvent(data, envelope)))).toBe(
+    expect(codeOf(() => withData(b.dir, (data) => importGovernanceEvent(data, envelope, T0 + 2)))).toBe(
       'KEY_NOT_VALID',
     );
     // Twice into a: the same signed event is one event.
-    withData(a.dir, (data) => importGovernanceEvent(data, envelope));
-    expect(codeOf(() => withData(a.dir, (data) => importGovernanceEvent(data, envelope)))).toBe(
+    withData(a.dir, (data) => importGovernanceEvent(data, envelope, T0 + 2));
+    expect(codeOf(() => withData(a.dir, (data) => importGovernanceEvent(data, envelope, T0 + 2)))).toBe(
       'GOVERNANCE_EVENT_INVALID',
     );
   });

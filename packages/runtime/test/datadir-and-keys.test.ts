@@ -188,7 +188,11 @@ describe('recovery', () => {
     const binding = config.identity[0];
     const rt = await GovernedRuntime.open(data, { clock: new ManualClock(T0) });
     const store = data.store;
-    store.commitCall = () => Promise.reject(new Error('SIGKILL'));
+    // The process dies as the receipt's transaction is written (the runtime group-commits receipts
+    // through commitCallsSync).
+    store.commitCallsSync = () => {
+      throw new Error('SIGKILL');
+    };
     await expect(
       rt.execute({
         tool: 'echo',

@@ -16,16 +16,7 @@ import { fromBase64Url } from '@helm/crypto';
 import type { IdempotencyRecord, IdempotencyStore } from '@helm/executor';
 import type { Json, SqliteStore } from '@helm/store';
 import { parseJson } from './json.js';
-
-/** What the store needs to know about the call being executed. */
-export interface IdempotencyCall {
-  /** The request carries the caller's own `idempotency_key`. */
-  readonly explicitKey: boolean;
-  /** The call's clock reading (ms). */
-  readonly now: number;
-  /** The idempotency window of the tool's effect class (ms). */
-  readonly windowMs: number;
-}
+import { type CallUnit, currentUnit } from './unit.js';
 
 /** `issued_at_ms` of a stored record's receipt, or undefined when it cannot be read. */
 function issuedAt(record: IdempotencyRecord): number | undefined {
@@ -39,57 +30,87 @@ function issuedAt(record: IdempotencyRecord): number | undefined {
   }
 }
 
+/** The receipt id a record was minted with (the compare-and-swap value of its replacement). */
+function receiptIdOf(record: IdempotencyRecord): string | undefined {
+  try {
+    const bytes = fromBase64Url(record.receipt.payload);
+    const id = bytes
+      ? (parseJson(bytes, 'a stored receipt') as { receipt_id?: unknown }).receipt_id
+      : undefined;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Records are read from the store and written inside the call's transaction (`take`). A record
  * whose receipt cannot be read is never treated as expired: the executor then checks it and
  * refuses it (IDEMPOTENCY_RECORD_INVALID) — fail closed.
+ *
+ * Per-call state lives in the call's unit of work (unit.ts), so calls in flight never see each
+ * other's scope. A record a call stored but whose transaction has not committed yet is kept in
+ * `#inFlight` until it has: a repeat of the key (the executor runs it only after the first call
+ * ended, step 4) replays it instead of executing again, and its receipt is committed after the
+ * first's (Lamport order), so nothing is released that a committed record does not back.
  */
 export class StoreIdempotency implements IdempotencyStore {
-  #call: IdempotencyCall | undefined;
-  #pending: IdempotencyRecord | undefined;
-  /** The receipt id of the expired record the pending one replaces. */
-  #supersedes: string | undefined;
+  readonly #inFlight = new Map<string, IdempotencyRecord>();
 
   constructor(private readonly store: SqliteStore) {}
 
-  /** Start a call (every call, before the executor runs it). */
-  begin(call: IdempotencyCall | undefined): void {
-    this.#call = call;
-    this.#pending = undefined;
-    this.#supersedes = undefined;
-  }
-
   get(key: string): IdempotencyRecord | undefined {
-    const call = this.#call;
-    if (call?.explicitKey !== true) return undefined;
-    if (this.#pending?.key === key) return this.#pending;
-    const entry = this.store.idempotencyEntrySync(key);
-    if (entry === undefined) return undefined;
-    const record = entry.value as unknown as IdempotencyRecord;
+    const unit = currentUnit();
+    if (unit?.explicitKey !== true) return undefined;
+    if (unit.pendingIdempotency?.key === key) return unit.pendingIdempotency;
+    const inFlight = this.#inFlight.get(key);
+    let record: IdempotencyRecord;
+    let receiptId: string | undefined;
+    if (inFlight) {
+      record = inFlight;
+      receiptId = receiptIdOf(inFlight);
+    } else {
+      const entry = this.store.idempotencyEntrySync(key);
+      if (entry === undefined) return undefined;
+      record = entry.value as unknown as IdempotencyRecord;
+      receiptId = entry.receiptId;
+    }
     const at = issuedAt(record);
-    if (at !== undefined && call.now >= at + call.windowMs) {
-      this.#supersedes = entry.receiptId;
+    if (at !== undefined && receiptId !== undefined && unit.clockMs >= at + unit.windowMs) {
+      unit.supersedes = receiptId;
       return undefined;
     }
     return record;
   }
 
   put(record: IdempotencyRecord): void {
-    if (this.#call?.explicitKey !== true) return;
-    if (this.get(record.key) === undefined) this.#pending = record;
+    const unit = currentUnit();
+    if (unit?.explicitKey !== true) return;
+    if (this.get(record.key) === undefined) {
+      unit.pendingIdempotency = record;
+      this.#inFlight.set(record.key, record);
+    }
   }
 
-  /** The record to write with the call's transaction (and the record it replaces), once. */
-  take(): { key: string; value: Json; supersedes?: string } | undefined {
-    const pending = this.#pending;
-    const supersedes = this.#supersedes;
-    this.#pending = undefined;
-    this.#supersedes = undefined;
+  /** The record to write with the unit's transaction (and the record it replaces). */
+  take(unit: CallUnit): { key: string; value: Json; supersedes?: string } | undefined {
+    const pending = unit.pendingIdempotency;
     if (pending === undefined) return undefined;
     return {
       key: pending.key,
       value: pending as unknown as Json,
-      ...(supersedes === undefined ? {} : { supersedes }),
+      ...(unit.supersedes === undefined ? {} : { supersedes: unit.supersedes }),
     };
+  }
+
+  /** The unit's transaction committed or failed: its record is read from the store from now on. */
+  settled(unit: CallUnit): void {
+    const pending = unit.pendingIdempotency;
+    if (pending && this.#inFlight.get(pending.key) === pending) this.#inFlight.delete(pending.key);
+  }
+
+  /** Records stored by calls whose transaction has not committed yet (bounded by calls in flight). */
+  get inFlight(): number {
+    return this.#inFlight.size;
   }
 }

@@ -14,6 +14,7 @@ import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { type DataDir, writeWhole } from './datadir.js';
 import { parseJson } from './json.js';
+import { currentUnit } from './unit.js';
 
 export const RECEIPT_POLICIES_TYPE = 'helm.receipt_policies.v1';
 /** How long an explicit idempotency key deduplicates, unless its class says otherwise: 24 h. */
@@ -144,8 +145,13 @@ export function parseReceiptPolicies(doc: unknown, where: string): ReceiptPolici
  */
 export class RuntimeReceiptPolicies extends ReceiptPolicySet {
   readonly document: ReceiptPoliciesDocument;
-  /** Whether the call being executed carries its own idempotency key (set by the runtime per call). */
-  explicitKey = false;
+  /**
+   * Whether the call being executed carries its own idempotency key: read from the call's own unit
+   * of work (unit.ts), never from a field calls in flight would share.
+   */
+  get explicitKey(): boolean {
+    return currentUnit()?.explicitKey ?? false;
+  }
 
   constructor(document: ReceiptPoliciesDocument) {
     super([

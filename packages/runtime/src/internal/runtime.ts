@@ -1,10 +1,15 @@
 // The governed runtime of a data directory: the real guardian, executor, receipt recorder and
-// ProofGraph, restored from and persisted to the store. An admitted call is journaled (with its
-// budget reservation) in one transaction before its driver runs; its receipt (its own ProofGraph
-// node), decision, any signed ProofGraph nodes, recorded request, idempotency record, budget commit/refund and the admission's close are
-// then committed in ONE transaction before its result is returned: an acknowledged call is never
-// lost, and a call interrupted in between is receipted EXECUTION_INTERRUPTED when the data
+// ProofGraph over the store. An admitted call is journaled (with its budget reservation) in one
+// transaction before its driver runs; its receipt (its own ProofGraph node), decision, any signed
+// ProofGraph nodes, recorded request, idempotency record, budget commit/refund and the admission's
+// close are then committed in ONE transaction before its result is returned: an acknowledged call
+// is never lost, and a call interrupted in between is receipted EXECUTION_INTERRUPTED when the data
 // directory is next opened (docs/spec/pipeline.md §Admission journal).
+//
+// Any number of calls may be in flight: each is its own unit of work (unit.ts), the chain's
+// receipts commit in Lamport order, and admissions and receipts of concurrent calls share group-
+// committed transactions. Open reads the chain head, not the history (docs/spec/pipeline.md
+// §Concurrent calls on one runtime).
 import {
   type DelegationSession,
   GOVERNANCE_ADMIN_TOOL_PREFIX,
@@ -12,7 +17,15 @@ import {
   type SignedEnvelope,
   type ToolDescriptor,
 } from '@helm/contracts';
-import { canonicalBytes, canonicalize, digest, parseStrictJson, type Signer } from '@helm/crypto';
+import {
+  canonicalBytes,
+  canonicalize,
+  digest,
+  openVerifiedEnvelope,
+  parseStrictJson,
+  type Signer,
+  signEnvelope,
+} from '@helm/crypto';
 import { httpDriver } from '@helm/driver-http';
 import {
   type BuiltPack,
@@ -50,23 +63,17 @@ import {
   type NonceStore,
   type PolicyStack,
 } from '@helm/guardian';
-import {
-  condenseHistory,
-  InMemoryNodeStore,
-  isReceiptNode,
-  MerkleLog,
-  ProofGraph,
-  receiptNode,
-  type SignedNode,
-} from '@helm/proofgraph';
-import { InMemoryReceiptStore, ReceiptRecorder } from '@helm/receipts';
+import { condenseHistory, MerkleLog, ProofGraph, type SignedNode } from '@helm/proofgraph';
+import { ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
 import { processIsolation } from '@helm/sandbox-process';
 import {
+  type CommitResult,
   type DeferredBudgetLedger,
   deferredBudgetLedger,
   type GovernanceApplication,
   type GovernanceChallengeRecord,
+  type GovernedCallRecord,
   type Json,
   type SqliteStore,
 } from '@helm/store';
@@ -96,6 +103,16 @@ import {
   type RuntimeReceiptPolicies,
 } from './receipt-policy.js';
 import { rewindRepins } from './tool-repin.js';
+import {
+  AdmissionBatcher,
+  CallUnit,
+  ChainReceipts,
+  CommitSequencer,
+  currentUnit,
+  FrontierNodes,
+  receiptCommitter,
+  runInUnit,
+} from './unit.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
 
@@ -158,36 +175,70 @@ class StoreNonces implements NonceStore {
  * (`commitCall({ admissionId })`), so `complete` has nothing to do on its own.
  */
 class StoreJournal implements AdmissionJournal {
-  /** The request being executed (recorded with its admission, for the recovery's request row). */
-  current: { request: Json; clock_ms: number; epoch: number } | undefined;
+  readonly #batcher: AdmissionBatcher;
   constructor(
     private readonly store: SqliteStore,
     private readonly chainId: string,
-    private readonly ledger: DeferredBudgetLedger,
-  ) {}
-  admit(entry: AdmissionEntry): void {
-    const doc: AdmissionDoc = { entry, ...(this.current ?? {}) };
+    /** The ledger of the current epoch (each epoch starts a fresh one, as a fresh open does). */
+    private readonly ledger: () => DeferredBudgetLedger,
+  ) {
+    this.#batcher = new AdmissionBatcher(store);
+  }
+  async admit(entry: AdmissionEntry): Promise<void> {
+    // The request being executed is its unit's (recorded with the admission, for the recovery's
+    // request row); the movements written are this call's own reservation's, taken now.
+    const unit = currentUnit();
+    const doc: AdmissionDoc = {
+      entry,
+      ...(unit ? { request: unit.request, clock_ms: unit.clockMs, epoch: unit.epoch } : {}),
+    };
+    const ids = new Set(unit?.reservations ?? []);
+    if (entry.budget_reservation_id) ids.add(entry.budget_reservation_id);
     // The grant the decision names is used by this admission, durably and at most once across
     // processes, before the driver can run (the guardian consumes it in memory right after).
     const grantId = envelopeBody<{ approval_grant_id?: unknown }>(entry.decision).approval_grant_id;
-    this.store.admitCallSync(
-      {
-        id: entry.admission_id,
-        chainId: this.chainId,
-        sessionId: this.chainId,
-        reservationId: entry.budget_reservation_id,
-        body: doc as unknown as Json,
-        ...(typeof grantId === 'string'
-          ? { grant: { challengeId: grantId, decisionId: entry.decision_id } }
-          : {}),
-      },
-      this.ledger.drain(),
-    );
+    const record = {
+      id: entry.admission_id,
+      chainId: this.chainId,
+      sessionId: this.chainId,
+      reservationId: entry.budget_reservation_id,
+      body: doc as unknown as Json,
+      ...(typeof grantId === 'string'
+        ? { grant: { challengeId: grantId, decisionId: entry.decision_id } }
+        : {}),
+    };
+    // Admissions of calls in flight share one transaction (each its own savepoint); this call's
+    // driver runs only once it committed. The call's movements are taken from the queue in the
+    // same synchronous step that writes them: until then they stay queued, so every decision in
+    // between sees the reservation (in the queue, then in the store — never in neither).
+    await this.#batcher.admit(() => this.store.admitCallSync(record, this.ledger().drain([...ids])));
   }
   complete(): void {}
   pending(): AdmissionEntry[] {
     return this.store.admissionsSync(this.chainId).map((a) => (a.body as unknown as AdmissionDoc).entry);
   }
+}
+
+/**
+ * The deferred ledger with each reservation attributed to the call that made it (its unit), so a
+ * call's admission and receipt write exactly its own movements, whatever else is in flight.
+ */
+function unitLedger(inner: DeferredBudgetLedger): DeferredBudgetLedger {
+  return {
+    reserve(charges, amount) {
+      const id = inner.reserve(charges, amount);
+      if (id !== null) currentUnit()?.reservations.add(id);
+      return id;
+    },
+    commit: (id) => inner.commit(id),
+    refund: (id) => inner.refund(id),
+    reset: (account) => inner.reset(account),
+    state: (account) => inner.state(account),
+    drain: (only) => inner.drain(only),
+    get pending() {
+      return inner.pending;
+    },
+  };
 }
 
 /** An admission as the CLI stores it: the executor's entry plus the request that led to it. */
@@ -253,6 +304,19 @@ export function loadDataDirPolicy(data: DataDir, registry: TrustRegistry): Polic
   }
 }
 
+/**
+ * What open has read of the chain for grants used (#grantsUsedOnChain): receipts 1..lamport, the
+ * last with hash `hash`, name exactly the grants in `used` (grant -> first receipt naming it).
+ */
+const GRANT_SCAN_TYPE = 'helm.runtime.grant_scan.v1';
+interface GrantScan {
+  readonly type: typeof GRANT_SCAN_TYPE;
+  readonly chain_id: string;
+  readonly lamport: number;
+  readonly hash: string;
+  readonly used: Readonly<Record<string, string>>;
+}
+
 /** Key authorization of approvals in force: an event's application state, or (undefined) the head. */
 interface ApprovalAuthorization {
   at:
@@ -267,7 +331,7 @@ export class GovernedRuntime {
   readonly data: DataDir;
   readonly config: HelmConfig;
   readonly registry: TrustRegistry;
-  readonly guardian: Guardian;
+  #guardian: Guardian;
   readonly executor: Executor;
   readonly graph: ProofGraph;
   readonly clock: Clock;
@@ -277,7 +341,7 @@ export class GovernedRuntime {
   readonly receiptPolicies: RuntimeReceiptPolicies;
   /** Effect class of each registered tool (for its idempotency window). */
   readonly #effectClass = new Map<string, string>();
-  readonly #ledger: DeferredBudgetLedger;
+  #ledger: DeferredBudgetLedger;
   readonly #journal: StoreJournal;
   #sandbox: Sandbox | undefined;
   /** Components are re-transpiled and checked against their pins before the sandbox sees them. */
@@ -285,19 +349,32 @@ export class GovernedRuntime {
   /** Instrumented-module cache hits and misses of this runtime (src/module-cache.ts). */
   readonly moduleCache: ModuleCacheStats = { hits: 0, misses: 0 };
   #lock: RuntimeLock | undefined;
-  #lastNodeLamport: number;
+  /** The chain's minted head and the receipts not yet committed (unit.ts). */
+  readonly #receipts: ChainReceipts;
+  readonly #nodes: FrontierNodes;
+  /** Commits the chain's receipts in Lamport order through group commit (unit.ts). */
+  readonly #sequencer: CommitSequencer;
   /** The governance log's side of this runtime (src/internal/governance.ts). */
   #governance: GovernanceIngestor | undefined;
+  /** Set while renewEpoch re-applies governance (the grant scan is then kept in memory only). */
+  #renewing = false;
+  /** What this process read of the chain for used grants (#grantsUsedOnChain). */
+  #grantScan: GrantScan | undefined;
+  /** Verify the log and re-apply what was applied, for this epoch's guardian. */
+  #startGovernance: () => void = () => undefined;
   /** Key authorization of approvals: the registry head, or an event's application state. */
   readonly #authorization: ApprovalAuthorization;
-  /** How many approval-ceremony log entries are persisted (challenges opened, closed). */
+  /** How many approval-ceremony log entries are taken by a call or a commit (challenges opened, closed). */
   #ceremonyAt = 0;
+  /** Calls in flight (their units): nothing of a call is kept once it ended. */
+  #inFlight = 0;
   readonly #frozen: { at: number | undefined };
-  /** Runtime epoch of this open (recorded with every request and event). */
-  readonly epoch: number;
+  #epoch: number;
+  /** How the guardian of a new epoch is built (renewEpoch). */
+  readonly #guardianOptions: GuardianOptions;
   /** The options of this open (with the per-call frozen clock), for tools loaded later. */
   readonly #options: RuntimeOptions;
-  readonly #explaining: ExplainingPort;
+  #explaining: ExplainingPort;
   /** Registered tools whose body failed its checks at open, with why (their calls are refused). */
   readonly #outOfService = new Map<string, RuntimeError>();
   /** Tool -> descriptor digest of its last applied `tool.repin` (filled while re-applying at open). */
@@ -318,15 +395,19 @@ export class GovernedRuntime {
       ledger: DeferredBudgetLedger;
       journal: StoreJournal;
       clock: Clock;
-      lastNodeLamport: number;
+      receipts: ChainReceipts;
+      nodes: FrontierNodes;
+      sequencer: CommitSequencer;
       frozen: { at: number | undefined };
       authorization: ApprovalAuthorization;
       epoch: number;
       options: RuntimeOptions;
       explaining: ExplainingPort;
+      guardianOptions: GuardianOptions;
     },
   ) {
-    this.epoch = parts.epoch;
+    this.#epoch = parts.epoch;
+    this.#guardianOptions = parts.guardianOptions;
     this.#options = parts.options;
     this.#explaining = parts.explaining;
     this.#authorization = parts.authorization;
@@ -334,7 +415,7 @@ export class GovernedRuntime {
     this.data = data;
     this.config = data.config();
     this.registry = parts.registry;
-    this.guardian = parts.guardian;
+    this.#guardian = parts.guardian;
     this.executor = parts.executor;
     this.graph = parts.graph;
     this.#recorder = parts.recorder;
@@ -343,7 +424,19 @@ export class GovernedRuntime {
     this.#ledger = parts.ledger;
     this.#journal = parts.journal;
     this.clock = parts.clock;
-    this.#lastNodeLamport = parts.lastNodeLamport;
+    this.#receipts = parts.receipts;
+    this.#nodes = parts.nodes;
+    this.#sequencer = parts.sequencer;
+  }
+
+  /** The guardian of this epoch (a new epoch starts a fresh one: renewEpoch). */
+  get guardian(): Guardian {
+    return this.#guardian;
+  }
+
+  /** Runtime epoch of this open (recorded with every request and event). */
+  get epoch(): number {
+    return this.#epoch;
   }
 
   /**
@@ -367,9 +460,10 @@ export class GovernedRuntime {
   static async #openLocked(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
     // One clock reading per governed call: the whole call (decision, intent, receipt) sees the
     // same instant, which is recorded with the request so a replay can use it.
+    // A call in flight reads its unit's reading; outside calls (recovery at open), `frozen`.
     const base = options.clock;
     const frozen = { at: undefined as number | undefined };
-    options = { ...options, clock: { now: () => frozen.at ?? base.now() } };
+    options = { ...options, clock: { now: () => currentUnit()?.now() ?? frozen.at ?? base.now() } };
     const config = data.config();
     const store = data.store;
     const registry = data.registry();
@@ -384,7 +478,7 @@ export class GovernedRuntime {
     };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     store.releaseOrphanReservationsSync();
-    const ledger = deferredBudgetLedger(store);
+    const ledger = unitLedger(deferredBudgetLedger(store));
     const policy = loadDataDirPolicy(data, registry);
     const receiptPolicies = loadReceiptPolicies(data, registry).set;
     const guardianOptions: GuardianOptions = {
@@ -415,37 +509,15 @@ export class GovernedRuntime {
       },
     };
     const guardian = guardianOf(guardianOptions);
-    // Restore the receipt chain and the ProofGraph from the store.
-    const receiptStore = new InMemoryReceiptStore();
-    for (const r of store.receiptsSync({ chainId: config.chain_id })) {
-      receiptStore.append({
-        chain_id: r.chainId,
-        lamport: r.lamport,
-        receipt_id: r.id,
-        hash: r.hash,
-        prev_hash: r.prevHash,
-        envelope: r.envelope,
-      });
-    }
-    // The ProofGraph: every stored receipt is its own node (a receipt node, rebuilt from the
-    // receipts table); the nodes table holds the signed nodes (and EFFECT nodes of older versions).
-    const nodeStore = new InMemoryNodeStore();
-    let lastNodeLamport = 0;
-    for (const r of store.receiptsSync({ chainId: config.chain_id })) {
-      nodeStore.append(receiptNode(r.envelope, envelopeBody(r.envelope), r.hash));
-      lastNodeLamport = Math.max(lastNodeLamport, r.lamport);
-    }
-    for (const n of store.nodesSync()) {
-      const doc = n.body as unknown as { envelope: SignedEnvelope; payload?: unknown };
-      const node: SignedNode = {
-        hash: n.id,
-        body: envelopeBody(doc.envelope) as unknown as SignedNode['body'],
-        envelope: doc.envelope,
-        ...('payload' in doc ? { payload: doc.payload } : {}),
-      };
-      nodeStore.append(node);
-      lastNodeLamport = Math.max(lastNodeLamport, n.lamport);
-    }
+    // The receipt chain and the ProofGraph are read from the store on demand: open reads the
+    // chain head, not its history (every stored receipt is its own ProofGraph node, derived from
+    // the receipts table; the nodes table holds signed nodes).
+    const receiptStore = new ChainReceipts(store, config.chain_id);
+    const nodeStore = new FrontierNodes(store, receiptStore);
+    const sequencer = new CommitSequencer(
+      receiptCommitter(store),
+      receiptStore.head(config.chain_id)?.lamport ?? 0,
+    );
     const graph = new ProofGraph(nodeStore);
     const executorSigner = data.signer('executor', 'executor', registry);
     const recorder = await ReceiptRecorder.open({
@@ -461,10 +533,23 @@ export class GovernedRuntime {
       },
     });
     const idempotency = new StoreIdempotency(store);
-    const journal = new StoreJournal(store, config.chain_id, ledger);
+    let currentLedger = (): DeferredBudgetLedger => ledger;
+    const journal = new StoreJournal(store, config.chain_id, () => currentLedger());
     const explaining = new ExplainingPort(guardian);
+    // The executor reaches the guardian of the current epoch (renewEpoch replaces it in place).
+    let port: () => ExplainingPort['port'] = () => explaining.port;
+    let ceremony: (
+      evaluate: () => ReturnType<ExplainingPort['port']['evaluate']>,
+    ) => ReturnType<ExplainingPort['port']['evaluate']> = (evaluate) => evaluate();
     const executor = createExecutor({
-      guardian: explaining.port,
+      guardian: {
+        // The approval-ceremony changes a decision makes belong to its call (stored with its receipt).
+        evaluate: (call) => ceremony(() => port().evaluate(call)),
+        consumeGrant: (grant) => port().consumeGrant(grant),
+        commitBudget: (id) => port().commitBudget(id),
+        refundBudget: (id) => port().refundBudget(id),
+        policyHash: () => port().policyHash(),
+      },
       guardianKeys: guardian.publicKeys,
       receipts: recorder,
       proofgraph: proofGraphPort({ graph }),
@@ -492,12 +577,18 @@ export class GovernedRuntime {
       ledger,
       journal,
       clock: options.clock,
-      lastNodeLamport,
+      receipts: receiptStore,
+      nodes: nodeStore,
+      sequencer,
       frozen,
       options,
       explaining,
       authorization,
+      guardianOptions,
     });
+    ceremony = (evaluate) => runtime.#decide(evaluate);
+    port = () => runtime.#explaining.port;
+    currentLedger = () => runtime.#ledger;
     // Tools first (registration runs nothing): recovery then receipts each interrupted call under
     // its pinned tool's effect class rather than one read from the journal entry.
     // A tool whose body no longer matches its pins (a changed plugin, a tampered component pin, a
@@ -513,40 +604,83 @@ export class GovernedRuntime {
     }
     // Governance: verify the log, restore the challenges and what earlier runtimes applied, then —
     // after recovery, which belongs to the previous run — apply what was appended since.
-    runtime.#governance = new GovernanceIngestor({
-      data,
-      runtime,
-      epoch,
-      registry,
-      guardianSigner: data.signer('guardian', 'guardian', registry),
-      guardianSeq: registry.seq,
-      now: () => runtime.clock.now(),
-      freeze: (at) => {
-        const previous = frozen.at;
-        frozen.at = at;
-        return previous;
-      },
-      authorizeAt: (reg, seq) => {
-        authorization.at =
-          reg === undefined || seq === undefined
-            ? undefined
-            : { registry: reg, lookup: (keyid, role) => reg.keyLookup()(keyid, role, seq) };
-      },
-      headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
-      replayTrustSeq: () => (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
-      commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
-    });
-    runtime.#governance.restore({
-      before: () => runtime.#restoreChallenges(),
-      after: () => {
-        runtime.#checkRepinnedTools();
-        runtime.#restoreClosures();
-      },
-    });
+    runtime.#startGovernance = () => {
+      runtime.#governance = new GovernanceIngestor({
+        data,
+        runtime,
+        epoch: runtime.epoch,
+        registry,
+        guardianSigner: data.signer('guardian', 'guardian', registry),
+        guardianSeq: registry.seq,
+        now: () => runtime.clock.now(),
+        // An event applies at its clock reading: in the turn of the call that ingests it, that
+        // call's unit reads it (restored after); at open, the runtime's.
+        freeze: (at) => {
+          const unit = currentUnit();
+          if (unit) {
+            const previous = unit.frozenAt;
+            unit.frozenAt = at;
+            return previous;
+          }
+          const previous = frozen.at;
+          frozen.at = at;
+          return previous;
+        },
+        authorizeAt: (reg, seq) => {
+          authorization.at =
+            reg === undefined || seq === undefined
+              ? undefined
+              : { registry: reg, lookup: (keyid, role) => reg.keyLookup()(keyid, role, seq) };
+        },
+        headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
+        replayTrustSeq: () =>
+          (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
+        commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
+      });
+      runtime.#governance.restore({
+        before: () => runtime.#restoreChallenges(),
+        after: () => {
+          runtime.#checkRepinnedTools();
+          runtime.#restoreClosures();
+        },
+      });
+    };
+    runtime.#startGovernance();
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     await runtime.#recover();
     await runtime.ingestGovernance();
     return runtime;
+  }
+
+  /**
+   * Re-execution: start the next runtime epoch in place, exactly as closing and reopening would —
+   * a fresh guardian (in-memory decision state starts empty), the governance log verified and
+   * re-applied to it, orphan reservations released, the epoch counter advanced — without reloading
+   * tools, keys or the chain. Returns false (nothing changed; reopen instead) when this runtime
+   * cannot: calls in flight, admissions open (a crash to recover), or tools repinned in this
+   * runtime (their pins are re-applied by a fresh open only).
+   */
+  async renewEpoch(): Promise<boolean> {
+    const store = this.data.store;
+    if (this.#inFlight > 0 || this.#appliedRepins.size > 0 || this.#outOfService.size > 0) return false;
+    if (store.admissionsSync(this.config.chain_id).length > 0) return false;
+    store.releaseOrphanReservationsSync();
+    const epoch = Number(store.getDocumentSync('meta', 'epoch') ?? 0) + 1;
+    store.putDocumentSync('meta', 'epoch', epoch);
+    this.#epoch = epoch;
+    // The deferred ledger's reservation counter restarts from the store's, as at open.
+    this.#ledger = unitLedger(deferredBudgetLedger(store));
+    this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
+    this.#explaining = new ExplainingPort(this.#guardian);
+    this.#renewing = true;
+    try {
+      this.#startGovernance();
+    } finally {
+      this.#renewing = false;
+    }
+    this.#ceremonyAt = this.#guardian.approvals?.log().length ?? 0;
+    await this.ingestGovernance();
+    return true;
   }
 
   /** Every stored challenge this runtime's guardian signed is held again (open, no approvals yet). */
@@ -579,7 +713,7 @@ export class GovernedRuntime {
     // The signed record is the authority on what was used, not the grants table: a grant that a
     // receipt of this chain names (its evidence, or its decision's `approval_grant_id`) is used.
     // A used grant without its row means the store was edited: refuse rather than risk a re-use.
-    for (const [grant, receipt] of this.#grantsUsedOnChain()) {
+    for (const [grant, receipt] of this.#grantsUsedOnChain(this.#renewing === false)) {
       approvals.close(grant, 'consumed');
       if (!rows.has(grant))
         throw new RuntimeError(
@@ -590,11 +724,47 @@ export class GovernedRuntime {
     }
   }
 
-  /** Every grant a receipt of this chain names, with the first receipt that names it. */
-  #grantsUsedOnChain(): Map<string, string> {
+  /**
+   * Every grant a receipt of this chain names, with the first receipt that names it. Open reads
+   * only the receipts appended since the last open: the grants found up to a receipt are kept in a
+   * guardian-signed scan record bound to that receipt's hash (GRANT_SCAN_TYPE). A record that does
+   * not verify under a guardian key, names another chain, or whose receipt is not the stored one is
+   * ignored and the whole chain is read again — an edited, replaced or rolled-back record can only
+   * make open read more, never skip a receipt it has not read under a guardian signature.
+   */
+  #grantsUsedOnChain(persist = true): Map<string, string> {
     const store = this.data.store;
+    const chain = this.config.chain_id;
     const used = new Map<string, string>();
-    const receipts = store.receiptsSync({ chainId: this.config.chain_id });
+    let from = 1;
+    // A new epoch of this runtime (renewEpoch) continues from what this process itself read.
+    const own = this.#grantScan;
+    const held = own === undefined ? store.getDocumentSync('meta', `grant-scan:${chain}`) : undefined;
+    if (own !== undefined) {
+      const at = store.receiptsSync({ chainId: chain, fromLamport: own.lamport, toLamport: own.lamport })[0];
+      if (at !== undefined && at.hash === own.hash) {
+        for (const [grant, receipt] of Object.entries(own.used)) used.set(grant, receipt);
+        from = own.lamport + 1;
+      }
+    } else if (held !== undefined) {
+      try {
+        const b = openVerifiedEnvelope<GrantScan>(held, GRANT_SCAN_TYPE, this.guardian.publicKeys).body;
+        const at = store.receiptsSync({ chainId: chain, fromLamport: b.lamport, toLamport: b.lamport })[0];
+        if (
+          b.chain_id === chain &&
+          Number.isSafeInteger(b.lamport) &&
+          at !== undefined &&
+          at.hash === b.hash
+        ) {
+          for (const [grant, receipt] of Object.entries(b.used))
+            if (typeof receipt === 'string') used.set(grant, receipt);
+          from = b.lamport + 1;
+        }
+      } catch {
+        // Not a record this guardian signed: read the whole chain.
+      }
+    }
+    const receipts = store.receiptsSync({ chainId: chain, fromLamport: from });
     const decisions = new Map(
       store
         .decisionsSync(receipts.flatMap((r) => (r.decisionId === undefined ? [] : [r.decisionId])))
@@ -610,6 +780,34 @@ export class GovernedRuntime {
         if (typeof grant === 'string') named.push(grant);
       }
       for (const g of named) if (!used.has(g)) used.set(g, r.id);
+    }
+    const last = receipts[receipts.length - 1];
+    if (last !== undefined) {
+      const scan: GrantScan = {
+        type: GRANT_SCAN_TYPE,
+        chain_id: chain,
+        lamport: last.lamport,
+        hash: last.hash,
+        used: Object.fromEntries(used),
+      };
+      this.#grantScan = scan;
+      // Written at open and close (for the next process); a renewed epoch keeps it in memory.
+      if (persist)
+        store.putDocumentSync(
+          'meta',
+          `grant-scan:${chain}`,
+          signEnvelope(scan, [this.data.signer('guardian', 'guardian', this.registry)]) as unknown as Json,
+        );
+    } else if (own === undefined && from > 1) {
+      const h = store.chainHeadSync(chain);
+      if (h)
+        this.#grantScan = {
+          type: GRANT_SCAN_TYPE,
+          chain_id: chain,
+          lamport: h.lamport,
+          hash: h.hash,
+          used: Object.fromEntries(used),
+        };
     }
     return used;
   }
@@ -664,8 +862,7 @@ export class GovernedRuntime {
       );
     const minted = finalized.receipt;
     this.graph.appendReceipt({ envelope: minted.envelope, body: minted.body, hash: minted.hash });
-    this.data.store.flushSync();
-    await this.data.store.commitCall({
+    await this.#commit({
       sessionId: this.config.chain_id,
       chainId: this.config.chain_id,
       request: {
@@ -687,7 +884,19 @@ export class GovernedRuntime {
       },
       governance: application(minted.body.receipt_id),
     });
-    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, minted.body.lamport);
+  }
+
+  /**
+   * Commit one receipt's transaction in the chain's Lamport order (group-committed with the calls
+   * in flight); resolves once durable. A failure halts the runtime (CommitSequencer).
+   */
+  async #commit(record: GovernedCallRecord, reservations: readonly string[] = []): Promise<CommitResult> {
+    try {
+      return await this.#sequencer.submit({ record, ledger: () => this.#ledger.drain(reservations) });
+    } finally {
+      this.#receipts.settled(record.receipt.lamport);
+      for (const n of record.nodes ?? []) this.#nodes.settled(n.id);
+    }
   }
 
   /**
@@ -726,6 +935,7 @@ export class GovernedRuntime {
           epoch: doc.epoch ?? this.epoch,
           recovery: recovery as unknown as Json,
         },
+        undefined,
         admission.reservationId ? [admission.reservationId] : [],
       );
     }
@@ -886,6 +1096,9 @@ export class GovernedRuntime {
    * rule decided it), for display only.
    */
   async execute(call: ExecuteRequest): Promise<GovernedResult> {
+    // A runtime whose chain could not be committed decides nothing more (fail closed).
+    const halted = this.#sequencer.halted;
+    if (halted) throw halted;
     // A tool out of service is refused as the runtime open refused it (no decision, no receipt).
     const fault = this.#outOfService.get((call as { tool?: unknown }).tool as string);
     if (fault) throw fault;
@@ -895,40 +1108,84 @@ export class GovernedRuntime {
     const clockMs = this.clock.now();
     // Idempotency scope and window (src/internal/idempotency.ts): only the caller's own key
     // deduplicates, for the window of the tool's effect class.
-    const explicitKey = typeof request.idempotency_key === 'string';
     const effectClass = typeof request.tool === 'string' ? this.#effectClass.get(request.tool) : undefined;
-    this.#idempotency.begin({
-      explicitKey,
-      now: clockMs,
-      windowMs: this.receiptPolicies.windowFor(effectClass ?? ''),
-    });
-    this.receiptPolicies.explicitKey = explicitKey;
-    this.#frozen.at = clockMs;
-    let result: ExecuteResult;
+    // The call's own unit of work: every port the executor reaches while serving it reads this,
+    // never a field another call in flight could overwrite.
+    const unit = new CallUnit(
+      clockMs,
+      request as unknown as Json,
+      this.epoch,
+      typeof request.idempotency_key === 'string',
+      this.receiptPolicies.windowFor(effectClass ?? ''),
+    );
+    this.#inFlight += 1;
     try {
-      // Governance events appended since (approvals, denials, rule changes) apply before the
-      // decision, at its clock reading; a log that does not verify stops the call here.
-      await this.ingestGovernance();
-      this.#journal.current = { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch };
-      result = await this.executor.execute(request);
-    } finally {
-      this.#frozen.at = undefined;
-      this.#journal.current = undefined;
-      this.receiptPolicies.explicitKey = false;
-    }
-    const rule = this.#explaining.take(result.decision_id);
-    // Every receipted result is persisted, an idempotent replay's included (it has its own receipt).
-    if (result.receipt)
-      await this.#persist(result, {
-        request: request as unknown as Json,
-        clock_ms: clockMs,
-        epoch: this.epoch,
+      return await runInUnit(unit, async () => {
+        // Governance events appended since (approvals, denials, rule changes) apply before the
+        // decision, at its clock reading; a log that does not verify stops the call here.
+        await this.ingestGovernance();
+        const result = await this.executor.execute(request);
+        const rule = this.#explaining.take(result.decision_id);
+        // Every receipted result is persisted, an idempotent replay's included (its own receipt).
+        if (result.receipt)
+          await this.#persist(
+            result,
+            { request: request as unknown as Json, clock_ms: clockMs, epoch: this.epoch },
+            unit,
+          );
+        return { ...result, rule };
       });
-    return { ...result, rule };
+    } finally {
+      this.#inFlight -= 1;
+      this.#idempotency.settled(unit);
+      // A receipt the call minted and did not commit (a throw on the way) leaves a hole no later
+      // receipt can be committed over: the runtime halts rather than lose it silently.
+      for (const lamport of unit.minted)
+        this.#sequencer.abandon(lamport, 'its call ended without committing it');
+    }
   }
 
-  /** Challenges the call opened or found expired, for the transaction of its receipt. */
-  #ceremonyChanges(request: Json): {
+  /** Calls in flight on this runtime. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Bookkeeping a long-running runtime holds besides its configuration — each bounded by the calls
+   * in flight, none growing with the calls it has served (I-SCALE-1).
+   */
+  retained(): {
+    readonly uncommittedReceipts: number;
+    readonly pendingIdempotency: number;
+    readonly ledgerOps: number;
+  } {
+    return {
+      uncommittedReceipts: this.#receipts.uncommitted,
+      pendingIdempotency: this.#idempotency.inFlight,
+      ledgerOps: this.#ledger.pending,
+    };
+  }
+
+  /**
+   * A decision of the guardian, run synchronously: the approval-ceremony log entries it appends
+   * (challenges opened, expired) are its call's, stored with its receipt; entries appended outside
+   * any decision (an approval submitted) go with the next call or commit.
+   */
+  #decide<T>(evaluate: () => T): T {
+    const unit = currentUnit();
+    try {
+      return evaluate();
+    } finally {
+      if (unit) {
+        const taken = this.#takeCeremony(unit.request);
+        unit.challenges.push(...taken.challenges);
+        unit.closedChallenges.push(...taken.closedChallenges);
+      }
+    }
+  }
+
+  /** Ceremony log entries not taken yet: challenges opened or found expired. */
+  #takeCeremony(request: Json): {
     challenges: GovernanceChallengeRecord[];
     closedChallenges: { id: string; why: string }[];
   } {
@@ -956,48 +1213,58 @@ export class GovernedRuntime {
     return { challenges, closedChallenges };
   }
 
-  /** Commit one receipted result and everything that belongs to it in ONE store transaction. */
-  async #persist(result: ExecuteResult, requestBody: Json, reservations?: readonly string[]): Promise<void> {
+  /**
+   * Commit one receipted result and everything that belongs to it in ONE store transaction: the
+   * unit's own nodes, ceremony changes, idempotency record and ledger movements (`reservations`
+   * for a recovered call, which has no unit).
+   */
+  async #persist(
+    result: ExecuteResult,
+    requestBody: Json,
+    unit: CallUnit | undefined,
+    reservations?: readonly string[],
+  ): Promise<void> {
     const receipt = result.receipt as SignedEnvelope;
     const body = envelopeBody<{ receipt_id: string; lamport: number; prev_hash: string; risk_tier: string }>(
       receipt,
     );
-    const appended = this.graph.rangeByLamport(this.#lastNodeLamport + 1, Number.MAX_SAFE_INTEGER);
-    // Receipt nodes are the receipts themselves (stored above); only signed nodes go to the nodes table.
-    const nodes = appended.filter((n) => !isReceiptNode(n));
-    const idempotency = this.#idempotency.take();
-    const ceremony = this.#ceremonyChanges(requestBody);
-    await this.data.store.commitCall({
-      ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
-      ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
-      sessionId: this.config.chain_id,
-      chainId: this.config.chain_id,
-      request: { id: body.receipt_id, body: requestBody },
-      ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
-      receipt: {
-        id: body.receipt_id,
-        lamport: body.lamport,
-        prevHash: body.prev_hash,
-        hash: result.receipt_hash ?? '',
-        decisionId: result.decision_id,
-        riskTier: body.risk_tier,
-        envelope: receipt,
+    const nodes: readonly SignedNode[] = unit?.nodes ?? [];
+    const idempotency = unit ? this.#idempotency.take(unit) : undefined;
+    const ceremony = unit
+      ? { challenges: unit.challenges, closedChallenges: unit.closedChallenges }
+      : this.#takeCeremony(requestBody);
+    await this.#commit(
+      {
+        ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
+        ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
+        sessionId: this.config.chain_id,
+        chainId: this.config.chain_id,
+        request: { id: body.receipt_id, body: requestBody },
+        ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
+        receipt: {
+          id: body.receipt_id,
+          lamport: body.lamport,
+          prevHash: body.prev_hash,
+          hash: result.receipt_hash ?? '',
+          decisionId: result.decision_id,
+          riskTier: body.risk_tier,
+          envelope: receipt,
+        },
+        nodes: nodes.map((n) => ({
+          id: n.hash,
+          kind: n.body.kind,
+          lamport: n.body.lamport,
+          parents: n.body.parents,
+          body: {
+            envelope: n.envelope,
+            ...(n.payload === undefined ? {} : { payload: n.payload }),
+          } as unknown as Json,
+        })),
+        ...(idempotency ? { idempotency } : {}),
+        ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
       },
-      nodes: nodes.map((n) => ({
-        id: n.hash,
-        kind: n.body.kind,
-        lamport: n.body.lamport,
-        parents: n.body.parents,
-        body: {
-          envelope: n.envelope,
-          ...(n.payload === undefined ? {} : { payload: n.payload }),
-        } as unknown as Json,
-      })),
-      ...(idempotency ? { idempotency } : {}),
-      ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
-      ledger: this.#ledger.drain(reservations),
-    });
-    this.#lastNodeLamport = Math.max(this.#lastNodeLamport, ...appended.map((n) => n.body.lamport));
+      [...(reservations ?? unit?.reservations ?? [])],
+    );
   }
 
   /** Persist a non-call governance event (approval, delegation) for re-execution replay. */
@@ -1032,6 +1299,14 @@ export class GovernedRuntime {
 
   async close(): Promise<void> {
     try {
+      // The next open reads only what was appended after this runtime (its grant scan record).
+      if (this.#sequencer.halted === undefined && this.#lock !== undefined) {
+        try {
+          this.#grantsUsedOnChain(true);
+        } catch {
+          // Best effort: the next open then reads the receipts since the last record.
+        }
+      }
       await Promise.all(this.#closers.splice(0).map((close) => close()));
       await this.#sandbox?.close();
       this.#sandbox = undefined;
@@ -1238,8 +1513,10 @@ export async function reexecute(data: DataDir): Promise<ReexecutionResult> {
     };
     let rt = await GovernedRuntime.open(copy, options);
     let epoch: number | undefined;
+    // A new epoch of the original (each `helmts run` is one) starts in place: the runtime is not
+    // reopened, so re-execution stays linear in the number of calls.
     const enter = async (next: number | undefined) => {
-      if (epoch !== undefined && next !== epoch) {
+      if (epoch !== undefined && next !== epoch && !(await rt.renewEpoch())) {
         await rt.close();
         rt = await GovernedRuntime.open(copy, options);
       }

@@ -1,0 +1,427 @@
+// The durable path at scale (#25), every row a ratio against a baseline measured in the same run.
+// Run: `pnpm build && pnpm --filter @helm/runtime bench` (or `node --expose-gc bench/index.ts`).
+//
+// 1. durable calls/s, p50, p99 with 64 calls in flight: the governed runtime over SQLite (every
+//    call admitted before its driver runs and receipted before its result is released, synchronous
+//    fsync) vs the in-memory pipeline (the same guardian/executor/recorder over in-memory stores).
+// 2. two-in-flight correctness: 200 concurrent calls (a third of them repeats of one idempotency
+//    key) on one runtime: receipts committed, Lamports contiguous, executions of the repeated key.
+// 3. heap retained per call by a long-running runtime (after GC), vs the in-memory pipeline.
+// 4. `replay --reexecute` per receipt vs one governed call, for one epoch and for one epoch per
+//    call (each call its own `helmts run`).
+// 5. `helmts run` wall time at 0/1k/10k/100k stored receipts vs `node -e 0` (BENCH_RUN_MAX caps the
+//    largest size; the chain is filled by writing real executor-signed receipts through the store,
+//    as many calls would have, then one governed call closes the fill — the first open after a bulk
+//    write reads it once for used grants; the runs measured are the opens after that).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ToolDescriptor } from '@helm/contracts';
+import { createSigner, signEnvelope } from '@helm/crypto';
+import { createExecutor, functionDriver, proofGraphPort } from '@helm/executor';
+import { DEFAULT_THREAT_CONFIG, Guardian, InMemoryBudgetLedger, loadPolicyStack } from '@helm/guardian';
+import { ProofGraph } from '@helm/proofgraph';
+import { InMemoryReceiptStore, ReceiptChain, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
+import { DataDir, GovernedRuntime, initDataDir, reexecute } from '../dist/index.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const CLI = join(ROOT, 'apps', 'cli', 'dist', 'bin.cjs');
+const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;
+const IN_FLIGHT = 64;
+const N = Number(process.env.BENCH_N ?? 4000);
+const RUN_MAX = Number(process.env.BENCH_RUN_MAX ?? 100_000);
+const gc = (globalThis as { gc?: () => void }).gc;
+const dirs: string[] = [];
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+const fmt = (x: number, d = 2) => x.toFixed(d);
+
+/** `total` calls with `inFlight` outstanding at any time; per-call latency (ms) and calls/s. */
+async function drive(total: number, inFlight: number, call: (i: number) => Promise<void>) {
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < total) {
+      const i = next++;
+      const s = performance.now();
+      await call(i);
+      lat.push(performance.now() - s);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const ms = performance.now() - t0;
+  lat.sort((a, b) => a - b);
+  return { perSec: (total / ms) * 1000, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+// ---- the in-memory pipeline ----------------------------------------------------------------
+function inMemoryPipeline() {
+  const seed = (n: number) => new Uint8Array(32).fill(n);
+  const bundleSigner = createSigner(seed(2));
+  const policy = loadPolicyStack({
+    p0: {
+      type: 'helm.policy.p0.v1',
+      name: 'bench',
+      forbidden_effect_types: [],
+      budgets: { default_principal_max: 1e12, default_tenant_max: 1e12 },
+      max_delegation_ttl_ms: 3_600_000,
+      require_delegation_mfa: false,
+    },
+    bundles: [
+      signEnvelope(
+        {
+          type: 'helm.policy.bundle.v1',
+          name: 'bench',
+          version: 1,
+          rules: [
+            { id: 'echo', effect: 'allow', when: { principal: { eq: 'alice' }, tool: { eq: 'echo' } } },
+          ],
+        },
+        [bundleSigner],
+      ),
+    ],
+    trustedBundleKeys: (id) => (id === bundleSigner.keyId ? bundleSigner.publicKey : undefined),
+  });
+  const clock = { now: () => Date.now() };
+  const guardian = new Guardian({
+    signer: createSigner(seed(1)),
+    clock,
+    freeze: {},
+    environmentFingerprint: FINGERPRINT,
+    identity: { bindings: [{ credential_id: 'cred-alice', principal: 'alice' }] },
+    egress: { rules: [] },
+    threat: DEFAULT_THREAT_CONFIG,
+    delegation: {},
+    policy,
+    budget: new InMemoryBudgetLedger(),
+    approvals: {
+      keyAuthorization: () => undefined,
+      perApprover: { max: 1, window_ms: 1 },
+      perPrincipal: { max: 1, window_ms: 1 },
+    },
+  });
+  const executor = createExecutor({
+    guardian: guardian.asExecutorPort(),
+    guardianKeys: guardian.publicKeys,
+    receipts: new ReceiptRecorder({
+      signer: createSigner(seed(3)),
+      chainId: 'bench',
+      store: new InMemoryReceiptStore(),
+      trust: () => ({ seq: 1, head: `sha256:${'7'.repeat(64)}` }),
+      policies: new ReceiptPolicySet([
+        {
+          effect_class: 'compute',
+          risk_tier: 'LOW',
+          require_idempotency_key: false,
+          min_approvals: 0,
+          required_evidence: [],
+        },
+      ]),
+    }),
+    proofgraph: proofGraphPort({ graph: new ProofGraph() }),
+    clock,
+    timer: {
+      setTimeout: (cb, ms) => setTimeout(cb, ms),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    },
+  });
+  executor.registerTool(
+    ECHO as ToolDescriptor,
+    functionDriver((a) => a),
+  );
+  return executor;
+}
+
+const ECHO = {
+  type: 'helm.tool.v1',
+  name: 'echo',
+  description: 'echo its args',
+  input_schema: { type: 'object' },
+  output_schema: { type: 'object' },
+  effect_type: 'compute',
+  risk_tier: 'LOW',
+  action: 'run',
+  driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 5_000 },
+};
+
+const call = (i: number, key?: string) => ({
+  tool: 'echo',
+  principal: 'alice',
+  args: { i } as never,
+  context: { environment_fingerprint: FINGERPRINT, credential_id: 'cred-alice' },
+  ...(key === undefined ? {} : { idempotency_key: key }),
+});
+
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'helm-rt-bench-'));
+  dirs.push(dir);
+  const { data } = initDataDir(dir, {
+    chainId: 'bench',
+    fingerprint: FINGERPRINT,
+    p0: {
+      type: 'helm.policy.p0.v1',
+      name: 'bench',
+      forbidden_effect_types: [],
+      budgets: { default_principal_max: 1e12, default_tenant_max: 1e12 },
+      max_delegation_ttl_ms: 3_600_000,
+      require_delegation_mfa: false,
+    },
+    bundle: {
+      type: 'helm.policy.bundle.v1',
+      name: 'bench',
+      version: 1,
+      rules: [{ id: 'echo', effect: 'allow', when: { principal: { eq: 'alice' }, tool: { eq: 'echo' } } }],
+    },
+    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
+  });
+  data.writeTool(ECHO);
+  data.close();
+  return dir;
+}
+
+async function withRuntime<T>(
+  dir: string,
+  fn: (rt: GovernedRuntime, data: DataDir) => Promise<T>,
+): Promise<T> {
+  const data = new DataDir(dir);
+  const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
+  try {
+    return await fn(rt, data);
+  } finally {
+    await rt.close();
+    data.close();
+  }
+}
+
+/** Append `count` executor-signed receipts to the chain through the store (no runtime). */
+function fill(dir: string, count: number): void {
+  const data = new DataDir(dir);
+  try {
+    const store = data.store;
+    const registry = data.registry();
+    const head = store.chainHeadSync('bench');
+    const last = head ? store.receiptsSync({ chainId: 'bench', fromLamport: head.lamport })[0] : undefined;
+    const headSeq = last
+      ? (
+          JSON.parse(Buffer.from(last.envelope.payload, 'base64url').toString('utf8')) as {
+            trust_seq: number;
+          }
+        ).trust_seq
+      : 1;
+    const chain = new ReceiptChain({
+      signer: data.signer('executor', 'executor', registry),
+      chainId: 'bench',
+      ...(head
+        ? { head: { chain_id: 'bench', lamport: head.lamport, hash: head.hash }, headTrustSeq: headSeq }
+        : {}),
+    });
+    const d = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+    let batch: Parameters<typeof store.commitCallsSync>[0][number][] = [];
+    for (let i = 0; i < count; i++) {
+      const r = chain.prepare({
+        decision_id: d(2 * i + 1),
+        effect_id: d(2 * i + 2),
+        effect_class: 'compute',
+        status: 'SUCCEEDED',
+        verdict: 'ALLOW',
+        reason_code: 'ALLOW',
+        args_hash: d(7),
+        request_digest: null,
+        output_hash: d(7),
+        session_id: null,
+        policy_hash: d(9),
+        tool: 'echo',
+        principal: 'alice',
+        risk_tier: 'LOW',
+        issued_at_ms: Date.now(),
+        trust_seq: registry.seq,
+        trust_head: registry.head,
+      });
+      chain.commit(r);
+      batch.push({
+        sessionId: 'bench',
+        chainId: 'bench',
+        receipt: {
+          id: r.body.receipt_id,
+          lamport: r.body.lamport,
+          prevHash: r.body.prev_hash,
+          hash: r.hash,
+          riskTier: 'LOW',
+          envelope: r.envelope,
+        },
+      });
+      if (batch.length === 2000 || i === count - 1) {
+        for (const res of store.commitCallsSync(batch)) if (res instanceof Error) throw res;
+        batch = [];
+      }
+    }
+  } finally {
+    data.close();
+  }
+}
+
+const rows: string[] = [];
+const row = (s: string) => {
+  rows.push(s);
+  console.log(s);
+};
+
+// ---- 1. throughput --------------------------------------------------------------------------
+{
+  const executor = inMemoryPipeline();
+  const check = async (i: number) => {
+    const r = await executor.execute(call(i));
+    if (r.status !== 'SUCCEEDED') throw new Error(`in-memory: ${r.reason_code}`);
+  };
+  await drive(N, IN_FLIGHT, check); // warm-up
+  const mem = await drive(N, IN_FLIGHT, (i) => check(N + i));
+  const dir = freshDir();
+  const durable = await withRuntime(dir, async (rt) => {
+    const one = async (i: number) => {
+      const r = await rt.execute(call(i));
+      if (r.status !== 'SUCCEEDED') throw new Error(`durable: ${r.reason_code}`);
+    };
+    await drive(N, IN_FLIGHT, one); // warm-up
+    return drive(N, IN_FLIGHT, (i) => one(N + i));
+  });
+  row(
+    `durable calls/s @${IN_FLIGHT} in flight: in-memory ${fmt(mem.perSec, 0)}/s (p50 ${fmt(mem.p50)} ms, p99 ${fmt(mem.p99)} ms); ` +
+      `runtime+SQLite ${fmt(durable.perSec, 0)}/s (p50 ${fmt(durable.p50)} ms, p99 ${fmt(durable.p99)} ms); ` +
+      `ratio ${fmt(durable.perSec / mem.perSec)}x (target >= 0.6), durable p99/p50 ${fmt(durable.p99 / durable.p50)} (target <= 3)`,
+  );
+}
+
+// ---- 2. two (and 200) in flight -------------------------------------------------------------
+{
+  const dir = freshDir();
+  const { receipts, contiguous, executed } = await withRuntime(dir, async (rt, data) => {
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => rt.execute(i % 3 === 0 ? call(-1, 'same-key') : call(i))),
+    );
+    const stored = data.store.receiptsSync({ chainId: 'bench' });
+    return {
+      receipts: stored.length,
+      contiguous: stored.every((r, i) => r.lamport === i + 1),
+      executed: results.filter((r, i) => i % 3 === 0 && r.reason_code === 'ALLOW').length,
+    };
+  });
+  row(
+    `two-in-flight correctness: 200 concurrent calls -> ${receipts}/200 receipts committed, Lamports contiguous: ${contiguous}, ` +
+      `repeated key executed ${executed}x (must be 1)`,
+  );
+}
+
+// ---- 3. heap per call -----------------------------------------------------------------------
+if (gc) {
+  const heapPerCall = async (run: (i: number) => Promise<void>) => {
+    await drive(2000, IN_FLIGHT, run);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    await drive(N, IN_FLIGHT, (i) => run(10_000 + i));
+    gc();
+    return (process.memoryUsage().heapUsed - before) / N;
+  };
+  const executor = inMemoryPipeline();
+  const mem = await heapPerCall(async (i) => void (await executor.execute(call(i))));
+  const dir = freshDir();
+  const durable = await withRuntime(dir, (rt) => heapPerCall(async (i) => void (await rt.execute(call(i)))));
+  row(
+    `heap retained per call (after GC, ${N} calls): runtime+SQLite ${fmt(durable, 0)} B/call; in-memory pipeline ${fmt(mem, 0)} B/call (keeps every envelope by design)`,
+  );
+} else row('heap retained per call: skipped (run with node --expose-gc)');
+
+// ---- 4. replay ------------------------------------------------------------------------------
+{
+  const R = Number(process.env.BENCH_REPLAY ?? 300);
+  // One epoch: R calls by one runtime.
+  const one = freshDir();
+  const perCall = await withRuntime(one, async (rt) => {
+    const t = performance.now();
+    for (let i = 0; i < R; i++) await rt.execute(call(i));
+    return (performance.now() - t) / R;
+  });
+  const timeReplay = async (dir: string) => {
+    const data = new DataDir(dir);
+    try {
+      const t = performance.now();
+      const r = await reexecute(data);
+      if (!r.ok || r.identical !== r.calls)
+        throw new Error(`replay diverged: ${JSON.stringify(r.divergences[0])}`);
+      return (performance.now() - t) / r.calls;
+    } finally {
+      data.close();
+    }
+  };
+  const oneEpoch = await timeReplay(one);
+  // One epoch per call: every call its own open (as `helmts run` does).
+  const many = freshDir();
+  for (let i = 0; i < R; i++) await withRuntime(many, async (rt) => void (await rt.execute(call(i))));
+  const manyEpochs = await timeReplay(many);
+  row(
+    `replay --reexecute per receipt (${R} receipts): one epoch ${fmt(oneEpoch)} ms = ${fmt(oneEpoch / perCall)}x one governed call (${fmt(perCall)} ms); ` +
+      `one epoch per call ${fmt(manyEpochs)} ms = ${fmt(manyEpochs / perCall)}x (target <= 1.5)`,
+  );
+}
+
+// ---- 5. helmts run latency vs stored receipts -------------------------------------------------
+{
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const time = (args: string[]) => {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    const ms = performance.now() - t;
+    if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr || r.stdout}`);
+    return ms;
+  };
+  const REPS = Number(process.env.BENCH_RUN_REPS ?? 5);
+  const bare = median(Array.from({ length: REPS }, () => time(['-e', '0'])));
+  // The floor no data directory changes: loading the CLI and everything it imports.
+  const loadOnly = median(Array.from({ length: REPS }, () => time([CLI, '--version'])));
+  const dir = freshDir();
+  let stored = 0;
+  const parts: string[] = [];
+  for (const size of [0, 1_000, 10_000, 100_000].filter((s) => s <= RUN_MAX)) {
+    if (size > stored) {
+      fill(dir, size - stored);
+      stored = size;
+      await withRuntime(dir, async (rt) => void (await rt.execute(call(-size))));
+      stored += 1;
+    }
+    const runs: number[] = [];
+    for (let k = 0; k < REPS; k++) {
+      runs.push(
+        time([
+          CLI,
+          'run',
+          '--data-dir',
+          dir,
+          '--tool',
+          'echo',
+          '--principal',
+          'alice',
+          '--credential',
+          'cred-alice',
+          '--args',
+          `{"k":${k}}`,
+          '--json',
+        ]),
+      );
+    }
+    stored += REPS;
+    const m = median(runs);
+    parts.push(`${size}: ${fmt(m, 0)} ms = ${fmt(m / bare)}x`);
+  }
+  row(
+    `helmts run wall time (median of ${REPS}) vs node -e 0 (${fmt(bare, 0)} ms): ${parts.join('; ')} (target <= 3x, flat); ` +
+      `floor: helmts --version (module loading only) ${fmt(loadOnly, 0)} ms = ${fmt(loadOnly / bare)}x`,
+  );
+}
+
+for (const d of dirs) rmSync(d, { recursive: true, force: true });
+console.log('\nsummary');
+for (const r of rows) console.log(`  ${r}`);
