@@ -154,3 +154,4 @@ export {
   type ToolRegistration,
   type ToolSources,
 } from './internal/tools.js';
+export { HOST_DRIVER_KINDS, type HostDrivers } from './host-drivers.js';

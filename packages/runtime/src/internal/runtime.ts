@@ -94,11 +94,13 @@ import {
   type RuntimeReceiptPolicies,
 } from './receipt-policy.js';
 import { rewindRepins } from './tool-repin.js';
+import { type HostDrivers, hostDriver } from '../host-drivers.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
 
 /** Why a registered tool's body can fail its checks at open: the tool goes out of service. */
 const TOOL_FAULTS: ReadonlySet<string> = new Set([
+  'TOOL_DRIVER_UNAVAILABLE',
   'PLUGIN_PIN_MISMATCH',
   'PLUGIN_INVALID',
   'COMPONENT_PIN_MISMATCH',
@@ -219,6 +221,8 @@ export interface RuntimeOptions {
   readonly clock: Clock;
   /** Sandbox worker pool size (default 1). */
   readonly sandboxPool?: number;
+  /** Drivers a host supplies for its own driver kinds (the MCP gateway's `mcp`; src/host-drivers.ts). */
+  readonly drivers?: HostDrivers;
 }
 
 /**
@@ -871,6 +875,8 @@ export class GovernedRuntime {
       };
     }
     if (descriptor.driver.kind === 'http') return httpDriver();
+    const host = hostDriver(options.drivers, descriptor);
+    if (host) return host;
     throw new RuntimeError(
       'INVALID_INPUT',
       `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported`,
