@@ -77,7 +77,7 @@ export function resultSchema(outputSchema: unknown): Record<string, unknown> {
   return {
     type: 'object',
     properties: {
-      content: { type: 'array', items: { type: 'object', required: ['type'] } },
+      content: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' } }, required: ['type'] } },
       structuredContent: structured,
       isError: { type: 'boolean' },
     },
@@ -85,8 +85,10 @@ export function resultSchema(outputSchema: unknown): Record<string, unknown> {
     additionalProperties: false,
     ...(isObject(outputSchema)
       ? {
-          if: { properties: { isError: { const: true } }, required: ['isError'] },
-          else: { required: ['structuredContent'] },
+          anyOf: [
+            { properties: { structuredContent: structured }, required: ['structuredContent'] },
+            { properties: { isError: { const: true } }, required: ['isError'] },
+          ],
         }
       : {}),
   };
