@@ -141,7 +141,8 @@ function upstream(
     } catch {
       fail(`${member}.url`, 'is not a URL');
     }
-    if (parsed?.protocol !== 'https:' && parsed?.protocol !== 'http:') fail(`${member}.url`, 'must be http(s)');
+    if (parsed?.protocol !== 'https:' && parsed?.protocol !== 'http:')
+      fail(`${member}.url`, 'must be http(s)');
     return { transport: 'http', url, headers: values(v.headers, `${member}.headers`, environment) };
   }
   return fail(`${member}.transport`, 'must be "stdio" or "http"');
@@ -204,7 +205,10 @@ export function parseGatewayConfig(
     for (const [name, c] of Object.entries(doc.tools as Record<string, unknown>))
       tools[name] = classification(c, `tools.${name}`);
   }
-  const methods = Object.fromEntries(OPTIONAL_METHODS.map((m) => [m, false])) as Record<OptionalMethod, boolean>;
+  const methods = Object.fromEntries(OPTIONAL_METHODS.map((m) => [m, false])) as Record<
+    OptionalMethod,
+    boolean
+  >;
   if (doc.methods !== undefined) {
     if (!isObject(doc.methods)) fail('methods', 'must be an object');
     only(doc.methods as Record<string, unknown>, 'methods', OPTIONAL_METHODS);

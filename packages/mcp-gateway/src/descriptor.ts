@@ -77,7 +77,10 @@ export function resultSchema(outputSchema: unknown): Record<string, unknown> {
   return {
     type: 'object',
     properties: {
-      content: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' } }, required: ['type'] } },
+      content: {
+        type: 'array',
+        items: { type: 'object', properties: { type: { type: 'string' } }, required: ['type'] },
+      },
       structuredContent: structured,
       isError: { type: 'boolean' },
     },

@@ -4,7 +4,11 @@
 // "method not found" (docs/mcp.md §Methods). serveStdio picks the protocol era from the opening
 // exchange (2025-11-25 initialize, or 2026-07-28 discover) and serves both from the same factory.
 import { Server } from '@modelcontextprotocol/server';
-import { type ServeStdioOptions, type StdioServerHandle, serveStdio } from '@modelcontextprotocol/server/stdio';
+import {
+  type ServeStdioOptions,
+  type StdioServerHandle,
+  serveStdio,
+} from '@modelcontextprotocol/server/stdio';
 import type { McpGateway } from './gateway.js';
 
 const VERSION = '0.1.0';

@@ -165,7 +165,12 @@ export class McpGateway {
 
   /** The HELM descriptor an upstream tool as advertised now would be approved as. */
   #describe(upstream: string, tool: McpTool): ToolDescriptor {
-    return helmDescriptor(upstream, tool, this.classification(upstream, tool.name), this.config.call_timeout_ms);
+    return helmDescriptor(
+      upstream,
+      tool,
+      this.classification(upstream, tool.name),
+      this.config.call_timeout_ms,
+    );
   }
 
   #advertised(upstream: string, tool: string): McpTool | undefined {
@@ -177,7 +182,8 @@ export class McpGateway {
     const text = JSON.stringify(result ?? null);
     if (text.length > this.config.max_result_bytes)
       throw new Error(`the upstream result has ${text.length} bytes (limit ${this.config.max_result_bytes})`);
-    if (!isObject(result) || !Array.isArray(result.content)) throw new Error('the upstream result is malformed');
+    if (!isObject(result) || !Array.isArray(result.content))
+      throw new Error('the upstream result is malformed');
     return {
       content: result.content,
       ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent }),
@@ -221,7 +227,12 @@ export class McpGateway {
         await this.#receiptChange(helmName, mcpToolPin(ref.upstream, current));
         continue;
       }
-      listed.push({ name: this.gatewayName(ref.upstream, ref.tool), helmName, upstream: ref.upstream, tool: current });
+      listed.push({
+        name: this.gatewayName(ref.upstream, ref.tool),
+        helmName,
+        upstream: ref.upstream,
+        tool: current,
+      });
     }
     return listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
@@ -272,14 +283,21 @@ export class McpGateway {
     const at = name.indexOf('__');
     if (at <= 0) return undefined;
     const upstream = name.slice(0, at);
-    return Object.hasOwn(this.config.upstreams, upstream) ? { upstream, tool: name.slice(at + 2) } : undefined;
+    return Object.hasOwn(this.config.upstreams, upstream)
+      ? { upstream, tool: name.slice(at + 2) }
+      : undefined;
   }
 
   /**
    * tools/call for the gateway's principal. `meta` is the request's `_meta` (only the sealed
    * handle is read from it); `signal` is the client's cancellation.
    */
-  async callTool(name: string, args: unknown, meta: unknown, signal?: AbortSignal): Promise<GatewayCallResult> {
+  async callTool(
+    name: string,
+    args: unknown,
+    meta: unknown,
+    signal?: AbortSignal,
+  ): Promise<GatewayCallResult> {
     const target = this.#resolve(name);
     const helmName = target ? this.#helmName(target.upstream, target.tool) : undefined;
     // An unknown name is still one governed call: the executor denies it TOOL_UNKNOWN, receipted.
@@ -288,7 +306,9 @@ export class McpGateway {
     const handle = isObject(meta) ? meta[REQUEST_STATE_META] : undefined;
     return this.#exclusive(async () => {
       if (handle !== undefined) return this.#resume(handle, target, tool, callArgs, signal);
-      const r = await this.#scope.run({ signal }, () => this.runtime.execute(this.#request(tool, callArgs) as never));
+      const r = await this.#scope.run({ signal }, () =>
+        this.runtime.execute(this.#request(tool, callArgs) as never),
+      );
       return this.#answer(r, target, tool, callArgs);
     });
   }
@@ -316,7 +336,10 @@ export class McpGateway {
       args_digest: argsDigest(args),
     });
     if (typeof state === 'string')
-      return refusal('REQUEST_STATE_INVALID', `the request state does not verify for this call (${state}); nothing was run`);
+      return refusal(
+        'REQUEST_STATE_INVALID',
+        `the request state does not verify for this call (${state}); nothing was run`,
+      );
     let view: ReturnType<typeof challengeViewById>;
     try {
       view = challengeViewById(this.#data, state.challenge_id, this.#clock.now());
@@ -329,10 +352,17 @@ export class McpGateway {
         [REQUEST_STATE_META]: handle,
       });
     if (view.state !== 'approved')
-      return refusal('CHALLENGE_CLOSED', `approval challenge ${state.challenge_id} is ${view.state}; call again`);
+      return refusal(
+        'CHALLENGE_CLOSED',
+        `approval challenge ${state.challenge_id} is ${view.state}; call again`,
+      );
     // The request that escalated, run again: the guardian re-runs policy and consumes the grant.
     const held = view.request as Record<string, unknown>;
-    if (held.tool !== tool || held.principal !== this.config.principal || argsDigest(held.args) !== state.args_digest)
+    if (
+      held.tool !== tool ||
+      held.principal !== this.config.principal ||
+      argsDigest(held.args) !== state.args_digest
+    )
       return refusal('REQUEST_STATE_INVALID', 'the approved request is not this call; nothing was run');
     const r = await this.#scope.run({ signal }, () => this.runtime.execute(held as never));
     return this.#answer(r, target, tool, args);
@@ -349,7 +379,9 @@ export class McpGateway {
       const out = r.output as Record<string, unknown>;
       return {
         content: out.content as Record<string, unknown>[],
-        ...(out.structuredContent === undefined ? {} : { structuredContent: out.structuredContent as Record<string, unknown> }),
+        ...(out.structuredContent === undefined
+          ? {}
+          : { structuredContent: out.structuredContent as Record<string, unknown> }),
         ...(out.isError === true ? { isError: true } : {}),
         // Tool output is untrusted input for whatever the client does next.
         _meta: { 'helm.dev/receipt': { status: r.status, ...receipt }, 'helm.dev/untrusted': true },
@@ -384,7 +416,12 @@ export class McpGateway {
       };
     }
     return {
-      content: [{ type: 'text', text: `HELM denied this call: ${r.reason_code}${r.message ? ` (${r.message})` : ''}` }],
+      content: [
+        {
+          type: 'text',
+          text: `HELM denied this call: ${r.reason_code}${r.message ? ` (${r.message})` : ''}`,
+        },
+      ],
       structuredContent: { helm },
       isError: true,
     };

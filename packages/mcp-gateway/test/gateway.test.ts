@@ -15,9 +15,18 @@ const root = tempRoot('helm-mcp-gw-');
 const dir = join(root, 'home');
 const cwd = root;
 const config = fixtureConfig(cwd);
-const APPROVED = ['echo', 'write', 'deploy', 'rugpull', 'huge', 'hang', 'inject', 'drift', 'sample', 'env'].map(
-  (t) => `fx__${t}`,
-);
+const APPROVED = [
+  'echo',
+  'write',
+  'deploy',
+  'rugpull',
+  'huge',
+  'hang',
+  'inject',
+  'drift',
+  'sample',
+  'env',
+].map((t) => `fx__${t}`);
 
 let gateway: McpGateway;
 let data: DataDir;
@@ -103,7 +112,7 @@ describe('MCP gateway over stdio — attackers first', { timeout: 60_000 }, () =
     expect(inj._meta?.['helm.dev/untrusted']).toBe(true);
   });
 
-  it('the stdio upstream runs with a minimal environment: none of the gateway\'s secrets', async () => {
+  it("the stdio upstream runs with a minimal environment: none of the gateway's secrets", async () => {
     const r = await call('fx__env');
     const keys = JSON.parse(r.content[0]?.text ?? '[]') as string[];
     expect(keys).toContain('FIXTURE_MODE');
@@ -129,7 +138,10 @@ describe('MCP gateway over stdio — attackers first', { timeout: 60_000 }, () =
     // A forged handle, and the real handle with other arguments or on another tool: refused.
     const [head, payload, mac] = handle.split('.');
     const forgedPayload = Buffer.from(
-      JSON.stringify({ ...JSON.parse(Buffer.from(payload as string, 'base64url').toString()), expires_at_ms: 9e15 }),
+      JSON.stringify({
+        ...JSON.parse(Buffer.from(payload as string, 'base64url').toString()),
+        expires_at_ms: 9e15,
+      }),
     ).toString('base64url');
     for (const [name, args, state] of [
       ['fx__deploy', { service: 'api' }, `${head}.${forgedPayload}.${mac}`],
@@ -178,7 +190,8 @@ describe('MCP gateway over stdio — attackers first', { timeout: 60_000 }, () =
     controller.abort();
     await expect(pending).rejects.toThrow();
     // The gateway finishes the governed call: the receipt records the (possibly effective) outcome.
-    for (let i = 0; i < 50 && !calls().includes('hang cancelled'); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && !calls().includes('hang cancelled'); i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect(calls()).toContain('hang cancelled');
     await gateway.listTools(); // queued behind the cancelled call: its receipt is persisted by now
     const last = receipts(dir).at(-1);
@@ -196,9 +209,9 @@ describe('MCP gateway over stdio — attackers first', { timeout: 60_000 }, () =
     await changed;
     const listed = (await client.listTools()).tools.map((t) => t.name);
     expect(listed).not.toContain('fx__echo');
-    expect(receipts(dir).some((r) => r.tool === 'mcp.fx.echo' && r.reason_code === 'TOOL_DESCRIPTOR_CHANGED')).toBe(
-      true,
-    );
+    expect(
+      receipts(dir).some((r) => r.tool === 'mcp.fx.echo' && r.reason_code === 'TOOL_DESCRIPTOR_CHANGED'),
+    ).toBe(true);
     const before = calls().length;
     const r = await call('fx__echo', { text: 'still there?' });
     expect(helmOf(r)).toMatchObject({ reason_code: 'TOOL_DESCRIPTOR_CHANGED' });

@@ -25,7 +25,9 @@ export function tempRoot(prefix: string): string {
   return root;
 }
 
-const ALLOWED = ['echo', 'rugpull', 'huge', 'hang', 'inject', 'drift', 'sample', 'env'].map((t) => `mcp.fx.${t}`);
+const ALLOWED = ['echo', 'rugpull', 'huge', 'hang', 'inject', 'drift', 'sample', 'env'].map(
+  (t) => `mcp.fx.${t}`,
+);
 
 /** A fresh data directory with the gateway policy. */
 export function gatewayHome(dir: string): void {
@@ -58,7 +60,13 @@ export function fixtureConfig(cwd: string, extra: Record<string, unknown> = {}):
       type: 'helm.mcp.gateway.v1',
       principal: 'local',
       upstreams: {
-        fx: { transport: 'stdio', command: process.execPath, args: [FIXTURE], cwd, env: { FIXTURE_MODE: 'test' } },
+        fx: {
+          transport: 'stdio',
+          command: process.execPath,
+          args: [FIXTURE],
+          cwd,
+          env: { FIXTURE_MODE: 'test' },
+        },
       },
       tools: { fx__echo: { effect_type: 'read', risk_tier: 'LOW', action: 'echo' } },
       call_timeout_ms: 4_000,

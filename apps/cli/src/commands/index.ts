@@ -51,6 +51,7 @@ import { registerBudgetCommands } from './budget.js';
 import { dataDirOf, withDataDir } from './data.js';
 import { registerDelegateCommands, rulesHints, sessionPresentation } from './delegate.js';
 import { registerEgressCommands } from './egress.js';
+import { registerMcpCommands } from './mcp.js';
 import { credentialOf, registerIdentityCommands } from './identity.js';
 import { followedLines, keysRotateCommand, type RotateRootOpts } from './keys-rotate.js';
 import { registerReceiptPolicyCommands } from './receipt-policy.js';
@@ -735,6 +736,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
   registerDelegateCommands(program, wrap);
   registerIdentityCommands(program, wrap);
   registerEgressCommands(program, wrap);
+  registerMcpCommands(program, wrap);
   program
     .command('export')
     .description('export the chain (or a Lamport range) as a deterministic EvidencePack')
