@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { ToolDescriptor } from '@helm/contracts';
 import { canonicalBytes, digest } from '@helm/crypto';
 import type { Driver } from '@helm/executor';
-import { challengeViewById, type DataDir, GovernedRuntime, type GovernedResult } from '@helm/runtime';
+import { challengeViewById, type DataDir, type GovernedResult, GovernedRuntime } from '@helm/runtime';
 import type { GatewayConfig, ToolClassification } from './config.js';
 import {
   helmDescriptor,

@@ -70,6 +70,7 @@ import {
 } from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
+import { type HostDrivers, hostDriver } from '../host-drivers.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
 import { baseEgress, egressConfig } from './egress.js';
@@ -94,7 +95,6 @@ import {
   type RuntimeReceiptPolicies,
 } from './receipt-policy.js';
 import { rewindRepins } from './tool-repin.js';
-import { type HostDrivers, hostDriver } from '../host-drivers.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
 
