@@ -22,5 +22,6 @@ export {
   McpGateway,
   REQUEST_STATE_META,
 } from './gateway.js';
+export { bearerMatches, type FetchHandler, gatewayHttpHandler, nodeListener } from './http.js';
 export { SEALED_STATE_TYPE, type SealedState, type SealRefusal, seal, unseal } from './seal.js';
 export { Upstream } from './upstream.js';

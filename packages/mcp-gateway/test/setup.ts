@@ -25,12 +25,12 @@ export function tempRoot(prefix: string): string {
   return root;
 }
 
-const ALLOWED = ['echo', 'rugpull', 'huge', 'hang', 'inject', 'drift', 'sample', 'env'].map(
-  (t) => `mcp.fx.${t}`,
-);
+const allowed = (upstream: string) =>
+  ['echo', 'rugpull', 'huge', 'hang', 'inject', 'drift', 'sample', 'env'].map((t) => `mcp.${upstream}.${t}`);
 
-/** A fresh data directory with the gateway policy. */
-export function gatewayHome(dir: string): void {
+/** A fresh data directory with the gateway policy (for the tools of `upstream`). */
+export function gatewayHome(dir: string, upstream = 'fx'): void {
+  const ALLOWED = allowed(upstream);
   const { data } = initDataDir(dir, {
     chainId: 'mcp-test',
     fingerprint: FINGERPRINT,
@@ -43,7 +43,7 @@ export function gatewayHome(dir: string): void {
         {
           id: 'deploy-needs-approval',
           effect: 'allow',
-          when: { principal: { eq: 'local' }, tool: { eq: 'mcp.fx.deploy' } },
+          when: { principal: { eq: 'local' }, tool: { eq: `mcp.${upstream}.deploy` } },
           requires_approval: { quorum: 1, role: 'approver', timelock_ms: 0, ttl_ms: 3_600_000 },
         },
       ],
