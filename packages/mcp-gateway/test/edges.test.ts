@@ -1,4 +1,4 @@
-// I-MCP-3 and I-MCP-4 edges: approvals that must not change anything, registrations that must leave
+// I-MCP-1 and I-MCP-3 edges: approvals that must not change anything, registrations that must leave
 // nothing behind, names that resolve to nothing, and sealed handles that verify but point at a
 // challenge that is unknown or was denied — each refused without reaching the upstream.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

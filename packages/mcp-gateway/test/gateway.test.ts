@@ -1,4 +1,4 @@
-// I-MCP-1..4 (docs/threat-model.md §MCP gateway): a real SDK client <-> the gateway <-> a real SDK
+// I-MCP-1..5 (docs/threat-model.md §MCP gateway): a real SDK client <-> the gateway <-> a real SDK
 // upstream over stdio, attackers first. The client is the attacker (forged, replayed and
 // re-targeted request state; arguments outside the pinned schema; unapproved and unknown tools),
 // and so is the upstream (a rug pull mid-session, huge and drifting results, a hang, an injection
@@ -164,7 +164,7 @@ describe('MCP gateway over stdio — attackers first', { timeout: 60_000 }, () =
     expect(calls().length).toBe(before + 1);
   });
 
-  it('huge, drifting and hanging upstream results are withheld and receipted', async () => {
+  it('I-MCP-5 huge, drifting and hanging upstream results are withheld and receipted', async () => {
     const huge = await call('fx__huge');
     expect(huge.isError).toBe(true);
     expect(helmOf(huge)).toMatchObject({ status: 'FAILED' });
@@ -178,7 +178,7 @@ describe('MCP gateway over stdio — attackers first', { timeout: 60_000 }, () =
     expect(tail.map((r) => r.tool)).toEqual(['mcp.fx.huge', 'mcp.fx.drift', 'mcp.fx.hang']);
   });
 
-  it('an upstream request it was not allowed to send (sampling) is refused', async () => {
+  it('I-MCP-5 an upstream request it was not allowed to send (sampling) is refused', async () => {
     const r = await call('fx__sample');
     expect(r.content[0]?.text).toMatch(/^sampling refused/);
   });
