@@ -39,10 +39,6 @@ export interface ToolClassification {
   readonly resource_pointer?: string;
 }
 
-/** MCP methods besides tools/list and tools/call: each is denied unless listed true. */
-export const OPTIONAL_METHODS = ['ping', 'logging'] as const;
-export type OptionalMethod = (typeof OPTIONAL_METHODS)[number];
-
 export interface GatewayConfig {
   readonly type: typeof GATEWAY_CONFIG_TYPE;
   /** The principal every call of the stdio face is made for (the desktop user). */
@@ -52,7 +48,6 @@ export interface GatewayConfig {
   readonly upstreams: Readonly<Record<string, UpstreamConfig>>;
   /** Classification per gateway tool name; unclassified tools are `unknown`, HIGH risk. */
   readonly tools: Readonly<Record<string, ToolClassification>>;
-  readonly methods: Readonly<Record<OptionalMethod, boolean>>;
   /** Hard per-call upstream timeout. */
   readonly call_timeout_ms: number;
   /** Largest upstream result accepted (bytes of its JSON); larger ones are refused DRIVER_ERROR. */
@@ -182,7 +177,6 @@ export function parseGatewayConfig(
     'prefix',
     'upstreams',
     'tools',
-    'methods',
     'call_timeout_ms',
     'max_result_bytes',
     'escalation_ttl_ms',
@@ -205,25 +199,12 @@ export function parseGatewayConfig(
     for (const [name, c] of Object.entries(doc.tools as Record<string, unknown>))
       tools[name] = classification(c, `tools.${name}`);
   }
-  const methods = Object.fromEntries(OPTIONAL_METHODS.map((m) => [m, false])) as Record<
-    OptionalMethod,
-    boolean
-  >;
-  if (doc.methods !== undefined) {
-    if (!isObject(doc.methods)) fail('methods', 'must be an object');
-    only(doc.methods as Record<string, unknown>, 'methods', OPTIONAL_METHODS);
-    for (const [m, on] of Object.entries(doc.methods as Record<string, unknown>)) {
-      if (typeof on !== 'boolean') fail(`methods.${m}`, 'must be a boolean');
-      methods[m as OptionalMethod] = on as boolean;
-    }
-  }
   return {
     type: GATEWAY_CONFIG_TYPE,
     principal: str(doc.principal ?? 'local', 'principal'),
     prefix: prefix as boolean,
     upstreams,
     tools,
-    methods,
     call_timeout_ms: int(doc.call_timeout_ms, 'call_timeout_ms', 30_000, 600_000),
     max_result_bytes: int(doc.max_result_bytes, 'max_result_bytes', 1_048_576, 16_777_216),
     escalation_ttl_ms: int(doc.escalation_ttl_ms, 'escalation_ttl_ms', 3_600_000, 86_400_000),

@@ -6,7 +6,6 @@ export {
   GATEWAY_CONFIG_TYPE,
   type GatewayConfig,
   type HttpUpstreamConfig,
-  OPTIONAL_METHODS,
   parseGatewayConfig,
   type StdioUpstreamConfig,
   type ToolClassification,

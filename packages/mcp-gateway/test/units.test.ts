@@ -174,7 +174,6 @@ describe('gateway.json is parsed strictly', () => {
       principal: 'local',
       prefix: true,
       call_timeout_ms: 30_000,
-      methods: { ping: false },
     });
     expect(c.upstreams.fx).toEqual({ transport: 'stdio', command: 'node', args: [], cwd: '/base', env: {} });
   });
@@ -190,7 +189,6 @@ describe('gateway.json is parsed strictly', () => {
           },
         },
         prefix: false,
-        methods: { ping: true },
       },
       { WEB_TOKEN: 'Bearer s3cret' },
     );
@@ -199,7 +197,6 @@ describe('gateway.json is parsed strictly', () => {
       url: 'https://mcp.example.com/mcp',
       headers: { Authorization: 'Bearer s3cret' },
     });
-    expect(c.methods.ping).toBe(true);
   });
   it.each([
     ['not an object', []],
@@ -242,9 +239,7 @@ describe('gateway.json is parsed strictly', () => {
         tools: { fx__a: { effect_type: 'read', risk_tier: 'LOW', action: 'a', resource_pointer: 'path' } },
       },
     ],
-    ['methods type', { ...base, methods: [] }],
-    ['unknown method', { ...base, methods: { sampling: true } }],
-    ['method value', { ...base, methods: { ping: 'yes' } }],
+    ['methods are not configurable', { ...base, methods: { sampling: true } }],
     ['timeout', { ...base, call_timeout_ms: 0 }],
     ['principal', { ...base, principal: '' }],
   ])('refuses %s', (_why, doc) => {
