@@ -13,7 +13,7 @@ import { type DataDir, GovernedRuntime, repinTool } from '@helm/runtime';
 import type { GatewayConfig } from './config.js';
 import { helmDescriptor, MCP_DRIVER_KIND, type McpTool, UNCLASSIFIED } from './descriptor.js';
 import { GatewayError } from './errors.js';
-import { Upstream } from './upstream.js';
+import { CONNECT_TIMEOUT_MS, Upstream } from './upstream.js';
 
 export interface ApprovalOutcome {
   /** The client-facing name. */
@@ -37,7 +37,7 @@ export async function advertisedTools(
   try {
     if (!upstreams)
       for (const [name, u] of Object.entries(config.upstreams)) {
-        const c = await Upstream.connect(name, u, config.call_timeout_ms);
+        const c = await Upstream.connect(name, u, CONNECT_TIMEOUT_MS);
         opened.push(c);
         connected.set(name, c);
       }

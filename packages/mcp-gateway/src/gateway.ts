@@ -8,7 +8,13 @@ import { randomBytes } from 'node:crypto';
 import type { ToolDescriptor } from '@helm/contracts';
 import { canonicalBytes, digest } from '@helm/crypto';
 import type { Driver } from '@helm/executor';
-import { challengeViewById, type DataDir, type GovernedResult, GovernedRuntime } from '@helm/runtime';
+import {
+  challengeViewById,
+  type DataDir,
+  type GovernedResult,
+  GovernedRuntime,
+  RuntimeError,
+} from '@helm/runtime';
 import type { GatewayConfig, ToolClassification } from './config.js';
 import {
   helmDescriptor,
@@ -19,13 +25,18 @@ import {
   UNCLASSIFIED,
 } from './descriptor.js';
 import { seal, unseal } from './seal.js';
-import { Upstream } from './upstream.js';
+import { CONNECT_TIMEOUT_MS, Upstream } from './upstream.js';
 
 /** `_meta` key of the sealed handle a held call's result carries and its retry brings back. */
 export const REQUEST_STATE_META = 'helm.dev/request-state';
 
 /** Codes the gateway itself answers with (no governed call was made). */
-export type GatewayRefusal = 'REQUEST_STATE_INVALID' | 'CHALLENGE_PENDING' | 'CHALLENGE_CLOSED';
+export type GatewayRefusal =
+  | 'REQUEST_STATE_INVALID'
+  | 'CHALLENGE_PENDING'
+  | 'CHALLENGE_CLOSED'
+  /** A tool out of service (e.g. TOOL_DRIVER_UNAVAILABLE), refused as the runtime refuses it. */
+  | 'TOOL_OUT_OF_SERVICE';
 
 /** An MCP CallToolResult as the gateway returns it. */
 export interface GatewayCallResult {
@@ -101,7 +112,7 @@ export class McpGateway {
     if (!options.upstreams)
       for (const [name, u] of Object.entries(config.upstreams)) {
         try {
-          upstreams.set(name, await Upstream.connect(name, u, config.call_timeout_ms));
+          upstreams.set(name, await Upstream.connect(name, u, CONNECT_TIMEOUT_MS));
         } catch (error) {
           process.stderr.write(`helm mcp: ${(error as Error).message}\n`);
         }
@@ -140,21 +151,24 @@ export class McpGateway {
   /** The `mcp` driver of one pinned descriptor: describe = what the upstream advertises now. */
   static #driver(pinned: ToolDescriptor, gateway: () => McpGateway): Driver {
     const ref = parseMcpRef(pinned.driver.ref);
+    // A ref that is not one (an edited tools/ file) takes the tool out of service, not the runtime.
+    if (!ref)
+      throw new RuntimeError(
+        'TOOL_DRIVER_UNAVAILABLE',
+        `tool ${pinned.name}: driver.ref ${pinned.driver.ref} is not an mcp:// reference`,
+        'approve the tool again with `helmts mcp tools approve`',
+      );
     return {
       kind: MCP_DRIVER_KIND,
-      bind: () => {
-        if (!ref) throw new Error(`driver.ref ${pinned.driver.ref} is not an mcp:// reference`);
-      },
       describe: () => {
-        const current = ref ? gateway().#advertised(ref.upstream, ref.tool) : undefined;
-        if (!ref || !current) throw new Error('the upstream does not advertise this tool now');
+        const current = gateway().#advertised(ref.upstream, ref.tool);
+        if (!current) throw new Error('the upstream does not advertise this tool now');
         return gateway().#describe(ref.upstream, current);
       },
       invoke: async (args, context) => {
-        if (!ref) throw new Error('not an mcp:// reference');
         const g = gateway();
-        const upstream = g.#upstreams.get(ref.upstream);
-        if (!upstream) throw new Error(`upstream ${ref.upstream} is not connected`);
+        // describe() ran first (the pin check): the upstream is connected and advertises the tool.
+        const upstream = g.#upstreams.get(ref.upstream) as Upstream;
         const client = g.#scope.getStore()?.signal;
         const signal = client ? AbortSignal.any([context.signal, client]) : context.signal;
         const result = await upstream.call(ref.tool, args, signal, g.config.call_timeout_ms);
@@ -179,7 +193,7 @@ export class McpGateway {
 
   /** The driver output: only `{content, structuredContent?, isError?}`, bounded in size. */
   #checkedResult(result: unknown): Record<string, unknown> {
-    const text = JSON.stringify(result ?? null);
+    const text = JSON.stringify(result);
     if (text.length > this.config.max_result_bytes)
       throw new Error(`the upstream result has ${text.length} bytes (limit ${this.config.max_result_bytes})`);
     if (!isObject(result) || !Array.isArray(result.content))
@@ -195,8 +209,7 @@ export class McpGateway {
   #pinned(): Map<string, ToolDescriptor> {
     const out = new Map<string, ToolDescriptor>();
     for (const d of this.#data.toolDescriptors()) {
-      const driver = d.driver as { kind?: unknown } | undefined;
-      if (driver?.kind !== MCP_DRIVER_KIND) continue;
+      if ((d.driver as { kind?: unknown }).kind !== MCP_DRIVER_KIND) continue;
       const live = this.runtime.executor.getTool(String(d.name))?.descriptor;
       out.set(String(d.name), (live ?? d) as unknown as ToolDescriptor);
     }
@@ -234,7 +247,8 @@ export class McpGateway {
         tool: current,
       });
     }
-    return listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Names are unique (one per upstream tool): no tie to break.
+    return listed.sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   /** One receipted TOOL_DESCRIPTOR_CHANGED per observed change: the pin check denies a probe call. */
@@ -306,9 +320,16 @@ export class McpGateway {
     const handle = isObject(meta) ? meta[REQUEST_STATE_META] : undefined;
     return this.#exclusive(async () => {
       if (handle !== undefined) return this.#resume(handle, target, tool, callArgs, signal);
-      const r = await this.#scope.run({ signal }, () =>
-        this.runtime.execute(this.#request(tool, callArgs) as never),
-      );
+      let r: GovernedResult;
+      try {
+        r = await this.#scope.run({ signal }, () =>
+          this.runtime.execute(this.#request(tool, callArgs) as never),
+        );
+      } catch (error) {
+        // A tool out of service (its pin or driver failed at open) is refused as the runtime refuses it.
+        if (error instanceof RuntimeError) return refusal(error.code, error.message);
+        throw error;
+      }
       return this.#answer(r, target, tool, callArgs);
     });
   }
@@ -374,7 +395,7 @@ export class McpGateway {
     tool: string,
     args: unknown,
   ): GatewayCallResult {
-    const receipt = r.receipt_hash ? { receipt_hash: r.receipt_hash } : {};
+    const receipt = { receipt_hash: r.receipt_hash };
     if (r.status === 'SUCCEEDED' && isObject(r.output)) {
       const out = r.output as Record<string, unknown>;
       return {

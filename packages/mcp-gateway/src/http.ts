@@ -19,9 +19,8 @@ export function nodeListener(handler: FetchHandler): (req: IncomingMessage, res:
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers))
-        if (typeof v === 'string') headers.set(k, v);
-        else if (Array.isArray(v)) for (const x of v) headers.append(k, x);
+      // node:http joins repeated headers into one string, except set-cookie (never sent to us).
+      for (const [k, v] of Object.entries(req.headers)) headers.set(k, String(v));
       const controller = new AbortController();
       res.on('close', () => controller.abort());
       const body =
@@ -29,8 +28,8 @@ export function nodeListener(handler: FetchHandler): (req: IncomingMessage, res:
           ? Buffer.concat(chunks)
           : undefined;
       const response = await handler(
-        new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
-          method: req.method ?? 'GET',
+        new Request(`http://${req.headers.host}${req.url}`, {
+          method: req.method as string,
           headers,
           ...(body ? { body } : {}),
           signal: controller.signal,

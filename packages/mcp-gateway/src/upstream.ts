@@ -9,6 +9,9 @@ import { GatewayError } from './errors.js';
 
 const VERSION = '0.1.0';
 
+/** Starting, connecting and listing an upstream (a child process may start slowly on a busy host). */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
 export class Upstream {
   readonly #client: Client;
   #tools = new Map<string, McpTool>();
@@ -33,9 +36,10 @@ export class Upstream {
           tools: {
             // The SDK re-fetches on list_changed; the gateway re-derives every pin from that list.
             onChanged: (error, tools) => {
-              if (error || !upstream || !tools) return;
-              upstream.#setTools(tools as unknown as McpTool[]);
-              upstream.onToolsChanged?.();
+              // A failed re-fetch keeps the last list: the pin check still compares against it.
+              if (error) return;
+              (upstream as Upstream).#setTools(tools as unknown as McpTool[]);
+              (upstream as Upstream).onToolsChanged?.();
             },
           },
         },
@@ -49,7 +53,7 @@ export class Upstream {
             args: [...config.args],
             cwd: config.cwd,
             // Minimal environment: PATH to find the command, then only what gateway.json names.
-            env: { ...(process.env.PATH ? { PATH: process.env.PATH } : {}), ...config.env },
+            env: { PATH: process.env.PATH ?? '', ...config.env },
             stderr: 'inherit',
           })
         : new StreamableHTTPClientTransport(new URL(config.url), {

@@ -34,6 +34,18 @@ beforeAll(async () => {
     'registered',
     'registered',
   ]);
+  // A tools/ file whose mcp ref an editor broke: out of service, not a failed open.
+  data.writeTool({
+    type: 'helm.tool.v1',
+    name: 'mcp.fx.broken',
+    description: '',
+    input_schema: { type: 'object' },
+    output_schema: { type: 'object' },
+    effect_type: 'read',
+    risk_tier: 'LOW',
+    action: 'call',
+    driver: { kind: 'mcp', ref: 'mcp://fx/broken', timeout_ms: 1_000 },
+  });
   // An upstream that cannot start: the gateway serves the others and says why on stderr.
   const withDead = parseGatewayConfig(
     {
@@ -42,6 +54,8 @@ beforeAll(async () => {
         fx: { transport: 'stdio', command: process.execPath, args: [FIXTURE], cwd: root },
         dead: { transport: 'stdio', command: join(root, 'no-such-command') },
       },
+      // The same classification as approved: it is part of the pin.
+      tools: { fx__echo: { effect_type: 'read', risk_tier: 'LOW', action: 'echo' } },
       call_timeout_ms: 4_000,
     },
     root,
@@ -84,6 +98,20 @@ describe('MCP gateway edges', { timeout: 60_000 }, () => {
       expect(helmOf(r), name).toMatchObject({ status: 'DENIED', reason_code: 'TOOL_UNKNOWN' });
     }
     expect(calls().length).toBe(before);
+  });
+
+  it('calls without arguments, signal or a resolvable name, and an out-of-service tool', async () => {
+    expect(helmOf(await gateway.callTool('fx__echo', undefined, undefined))).toMatchObject({
+      reason_code: 'SCHEMA_VIOLATION',
+    });
+    const ok = await gateway.callTool('fx__echo', { text: 'no signal' }, undefined);
+    expect(ok.structuredContent).toEqual({ echoed: 'no signal' });
+    const stray = await gateway.callTool('nope__x', {}, { [REQUEST_STATE_META]: 'hs1.x.y' });
+    expect(helmOf(stray)).toMatchObject({ reason_code: 'REQUEST_STATE_INVALID' });
+    const broken = await gateway.callTool('fx__broken', {}, undefined);
+    // Its ref names no upstream tool: invisible, and a call to it is an unknown tool.
+    expect(helmOf(broken)).toMatchObject({ status: 'DENIED', reason_code: 'TOOL_UNKNOWN' });
+    expect(gateway.runtime.outOfService().get('mcp.fx.broken')?.code).toBe('TOOL_DRIVER_UNAVAILABLE');
   });
 
   it('a verifying handle for an unknown or denied challenge runs nothing', async () => {

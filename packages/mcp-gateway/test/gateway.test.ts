@@ -26,6 +26,7 @@ const APPROVED = [
   'drift',
   'sample',
   'env',
+  'fail',
 ].map((t) => `fx__${t}`);
 
 let gateway: McpGateway;
@@ -108,6 +109,8 @@ describe('MCP gateway over stdio — attackers first', { timeout: 60_000 }, () =
     expect(r.structuredContent).toEqual({ echoed: 'hello' });
     expect(r._meta?.['helm.dev/untrusted']).toBe(true);
     expect(calls().at(-1)).toBe('echo {"text":"hello"}');
+    const failed = await call('fx__fail');
+    expect(failed).toMatchObject({ isError: true, content: [{ type: 'text', text: 'the tool failed' }] });
     const inj = await call('fx__inject');
     expect(inj._meta?.['helm.dev/untrusted']).toBe(true);
   });

@@ -26,7 +26,9 @@ export function tempRoot(prefix: string): string {
 }
 
 const allowed = (upstream: string) =>
-  ['echo', 'rugpull', 'huge', 'hang', 'inject', 'drift', 'sample', 'env'].map((t) => `mcp.${upstream}.${t}`);
+  ['echo', 'rugpull', 'huge', 'hang', 'inject', 'drift', 'sample', 'env', 'fail'].map(
+    (t) => `mcp.${upstream}.${t}`,
+  );
 
 /** A fresh data directory with the gateway policy (for the tools of `upstream`). */
 export function gatewayHome(dir: string, upstream = 'fx'): void {
