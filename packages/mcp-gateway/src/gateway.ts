@@ -18,6 +18,7 @@ import {
 import type { GatewayConfig, ToolClassification } from './config.js';
 import {
   helmDescriptor,
+  helmToolName,
   MCP_DRIVER_KIND,
   type McpTool,
   mcpToolPin,
@@ -334,12 +335,11 @@ export class McpGateway {
     });
   }
 
+  /** The registered HELM tool of an upstream tool (its name is derived, so no directory scan per call). */
   #helmName(upstream: string, tool: string): string | undefined {
-    for (const [helmName, d] of this.#pinned()) {
-      const ref = parseMcpRef(d.driver.ref);
-      if (ref && ref.upstream === upstream && ref.tool === tool) return helmName;
-    }
-    return undefined;
+    const helmName = helmToolName(upstream, tool);
+    const ref = parseMcpRef(this.runtime.executor.getTool(helmName)?.descriptor.driver.ref ?? '');
+    return ref && ref.upstream === upstream && ref.tool === tool ? helmName : undefined;
   }
 
   /** The retry of a held call: the handle must verify for exactly this call; its grant decides. */
