@@ -152,6 +152,32 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   'identity list': { examples: [`${H} identity list`, `${H} identity list --json`] },
   'identity remove': { examples: [`${H} identity remove cred-alice`] },
   egress: { examples: [`${H} egress list`, `${H} egress allow api.example.com`] },
+  mcp: {
+    examples: [
+      `${H} mcp tools list --config gateway.json`,
+      `${H} mcp tools approve --config gateway.json files__read_file`,
+      `${H} mcp serve --config gateway.json`,
+    ],
+  },
+  'mcp serve': {
+    examples: [
+      `${H} mcp serve --config gateway.json                 # stdio; what Claude Desktop spawns`,
+      `${H} --data-dir ~/.helm mcp serve --config ~/.helm/gateway.json --principal alice`,
+    ],
+  },
+  'mcp tools': { examples: [`${H} mcp tools list --config gateway.json`] },
+  'mcp tools list': {
+    examples: [
+      `${H} mcp tools list --config gateway.json`,
+      `${H} mcp tools list --config gateway.json --json`,
+    ],
+  },
+  'mcp tools approve': {
+    examples: [
+      `${H} mcp tools approve --config gateway.json files__read_file files__write_file`,
+      `${H} mcp tools approve --config gateway.json --all`,
+    ],
+  },
   'egress allow': {
     examples: [
       `${H} egress allow api.example.com                    # https, any port, up to 1 MiB`,

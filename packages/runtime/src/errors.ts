@@ -52,6 +52,8 @@ export type RuntimeErrorCode =
   | 'TOOL_PIN_MISMATCH'
   /** A plugin tool whose module file is missing or no longer has the digest pinned at registration. */
   | 'PLUGIN_PIN_MISMATCH'
+  /** A tool whose driver kind only a host process supplies (e.g. `mcp`, the MCP gateway) opened elsewhere. */
+  | 'TOOL_DRIVER_UNAVAILABLE'
   /**
    * A data-directory configuration the guardian refuses (config.json identity bindings or egress
    * rules, or a governance edit that would make them invalid); the message names the defect.

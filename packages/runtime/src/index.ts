@@ -3,6 +3,7 @@
 // the server and the MCP gateway are thin shells over this package.
 
 export { RuntimeError, type RuntimeErrorCode } from './errors.js';
+export { HOST_DRIVER_KINDS, type HostDrivers } from './host-drivers.js';
 export {
   APPROVAL_REQUEST_TYPE,
   type ApprovalContext,

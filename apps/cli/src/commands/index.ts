@@ -53,6 +53,7 @@ import { registerDelegateCommands, rulesHints, sessionPresentation } from './del
 import { registerEgressCommands } from './egress.js';
 import { credentialOf, registerIdentityCommands } from './identity.js';
 import { followedLines, keysRotateCommand, type RotateRootOpts } from './keys-rotate.js';
+import { registerMcpCommands } from './mcp.js';
 import { registerReceiptPolicyCommands } from './receipt-policy.js';
 import { runResult } from './run-output.js';
 import { registerToolCommands } from './tool.js';
@@ -735,6 +736,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
   registerDelegateCommands(program, wrap);
   registerIdentityCommands(program, wrap);
   registerEgressCommands(program, wrap);
+  registerMcpCommands(program, wrap);
   program
     .command('export')
     .description('export the chain (or a Lamport range) as a deterministic EvidencePack')

@@ -79,6 +79,7 @@ import {
 } from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
+import { type HostDrivers, hostDriver } from '../host-drivers.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
 import { baseEgress, egressConfig } from './egress.js';
@@ -118,6 +119,7 @@ export const PRODUCER = 'helm-ts/0.1.0';
 
 /** Why a registered tool's body can fail its checks at open: the tool goes out of service. */
 const TOOL_FAULTS: ReadonlySet<string> = new Set([
+  'TOOL_DRIVER_UNAVAILABLE',
   'PLUGIN_PIN_MISMATCH',
   'PLUGIN_INVALID',
   'COMPONENT_PIN_MISMATCH',
@@ -272,6 +274,8 @@ export interface RuntimeOptions {
   readonly clock: Clock;
   /** Sandbox worker pool size (default 1). */
   readonly sandboxPool?: number;
+  /** Drivers a host supplies for its own driver kinds (the MCP gateway's `mcp`; src/host-drivers.ts). */
+  readonly drivers?: HostDrivers;
 }
 
 /**
@@ -1083,6 +1087,8 @@ export class GovernedRuntime {
       };
     }
     if (descriptor.driver.kind === 'http') return httpDriver();
+    const host = hostDriver(options.drivers, descriptor);
+    if (host) return host;
     throw new RuntimeError(
       'INVALID_INPUT',
       `tool ${descriptor.name}: driver kind ${descriptor.driver.kind} is not supported`,

@@ -20,6 +20,7 @@ import { createSandbox, SandboxError } from '@helm/runtime-sandbox';
 import type { Json } from '@helm/store';
 import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
+import { HOST_DRIVER_KINDS } from '../host-drivers.js';
 import {
   type ComponentPin,
   isComponent,
@@ -377,6 +378,9 @@ async function checkWithoutRuntime(data: DataDir, staged: Staged): Promise<void>
     driver = stub('sandbox');
   } else if (kind === PLUGIN_DRIVER_KIND) {
     driver = stub(PLUGIN_DRIVER_KIND);
+  } else if (typeof kind === 'string' && HOST_DRIVER_KINDS.includes(kind)) {
+    // A host's kind (the MCP gateway's `mcp`): its host checks the body when it loads the repin.
+    driver = stub(kind);
   } else {
     throw new RuntimeError(
       'INVALID_INPUT',

@@ -1,0 +1,45 @@
+// The faces MCP clients reach the gateway by (docs/mcp.md §Faces). Each connection gets one
+// low-level SDK `Server` that answers exactly tools/list and tools/call from the gateway core; no
+// other capability is declared, so resources, prompts, completion, subscriptions and the rest are
+// "method not found" (docs/mcp.md §Methods). serveStdio picks the protocol era from the opening
+// exchange (2025-11-25 initialize, or 2026-07-28 discover) and serves both from the same factory.
+import { Server } from '@modelcontextprotocol/server';
+import {
+  type ServeStdioOptions,
+  type StdioServerHandle,
+  serveStdio,
+} from '@modelcontextprotocol/server/stdio';
+import type { McpGateway } from './gateway.js';
+
+const VERSION = '0.1.0';
+
+/** One MCP server instance over the gateway (for one connection). */
+export function gatewayServer(gateway: McpGateway): Server {
+  const server = new Server(
+    { name: 'helm-mcp-gateway', version: VERSION },
+    {
+      capabilities: { tools: { listChanged: true } },
+      instructions:
+        'Every tool call goes through HELM: a denied or held call returns isError with the reason code in structuredContent.helm.',
+    },
+  );
+  server.setRequestHandler('tools/list', async () => ({ tools: (await gateway.listTools()) as never }));
+  server.setRequestHandler('tools/call', async (request, ctx) => {
+    const p = request.params;
+    return (await gateway.callTool(p.name, p.arguments, p._meta, ctx.mcpReq.signal)) as never;
+  });
+  const stop = gateway.onListChanged(() => {
+    server.sendToolListChanged().catch(() => undefined);
+  });
+  const previous = server.onclose;
+  server.onclose = () => {
+    stop();
+    previous?.();
+  };
+  return server;
+}
+
+/** Serve the gateway on this process's stdio (or `options.transport`). */
+export function serveGatewayStdio(gateway: McpGateway, options: ServeStdioOptions = {}): StdioServerHandle {
+  return serveStdio(() => gatewayServer(gateway), options);
+}

@@ -1,0 +1,466 @@
+// The gateway core, independent of the face a client reaches it by (docs/mcp.md). Every tools/call
+// is one governed call of @helm/runtime: the guardian, the schema PEP on the PINNED input schema, the
+// pin check of the upstream's current descriptor (TOOL_DESCRIPTOR_CHANGED), the upstream call as
+// the tool's driver, the output check against the pinned output schema, and a signed receipt —
+// exactly as `helmts run`. A denied or held call never reaches the upstream.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import type { ToolDescriptor } from '@helm/contracts';
+import { canonicalBytes, digest } from '@helm/crypto';
+import type { Driver } from '@helm/executor';
+import {
+  challengeViewById,
+  type DataDir,
+  type GovernedResult,
+  GovernedRuntime,
+  RuntimeError,
+} from '@helm/runtime';
+import type { GatewayConfig, ToolClassification } from './config.js';
+import {
+  helmDescriptor,
+  helmToolName,
+  MCP_DRIVER_KIND,
+  type McpTool,
+  mcpToolPin,
+  parseMcpRef,
+  UNCLASSIFIED,
+} from './descriptor.js';
+import { seal, unseal } from './seal.js';
+import { CONNECT_TIMEOUT_MS, Upstream } from './upstream.js';
+
+/** `_meta` key of the sealed handle a held call's result carries and its retry brings back. */
+export const REQUEST_STATE_META = 'helm.dev/request-state';
+
+/** Codes the gateway itself answers with (no governed call was made). */
+export type GatewayRefusal =
+  | 'REQUEST_STATE_INVALID'
+  | 'CHALLENGE_PENDING'
+  | 'CHALLENGE_CLOSED'
+  /** A tool out of service (e.g. TOOL_DRIVER_UNAVAILABLE), refused as the runtime refuses it. */
+  | 'TOOL_OUT_OF_SERVICE';
+
+/** An MCP CallToolResult as the gateway returns it. */
+export interface GatewayCallResult {
+  readonly content: readonly Record<string, unknown>[];
+  readonly structuredContent?: Record<string, unknown>;
+  readonly isError?: boolean;
+  readonly _meta?: Record<string, unknown>;
+}
+
+export interface GatewayOptions {
+  readonly clock?: { now(): number };
+  /** The guardian context's credential (identity binding) of the principal, if any. */
+  readonly credential?: string;
+  /** The sealing key (32 bytes); default: random per gateway process. */
+  readonly sealKey?: Uint8Array;
+  /** Upstreams already connected (tests); default: connected from the config. */
+  readonly upstreams?: ReadonlyMap<string, Upstream>;
+}
+
+interface CallScope {
+  readonly signal: AbortSignal | undefined;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** One listed tool: the client-facing name and the advertised (pinned) descriptor. */
+interface Listed {
+  readonly name: string;
+  readonly helmName: string;
+  readonly upstream: string;
+  readonly tool: McpTool;
+}
+
+export class McpGateway {
+  readonly runtime: GovernedRuntime;
+  readonly config: GatewayConfig;
+  readonly #data: DataDir;
+  readonly #upstreams: ReadonlyMap<string, Upstream>;
+  readonly #clock: { now(): number };
+  readonly #sealKey: Uint8Array;
+  readonly #credential: string | undefined;
+  readonly #scope = new AsyncLocalStorage<CallScope>();
+  /** Governed calls run one at a time: the runtime's per-call clock and journal are not reentrant. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** (helm tool, observed pin) pairs whose change was receipted already. */
+  readonly #receiptedChanges = new Set<string>();
+  readonly #listeners = new Set<() => void>();
+
+  private constructor(
+    data: DataDir,
+    config: GatewayConfig,
+    upstreams: ReadonlyMap<string, Upstream>,
+    runtime: GovernedRuntime,
+    options: GatewayOptions,
+  ) {
+    this.#data = data;
+    this.config = config;
+    this.#upstreams = upstreams;
+    this.runtime = runtime;
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#sealKey = options.sealKey ?? new Uint8Array(randomBytes(32));
+    this.#credential = options.credential;
+  }
+
+  /**
+   * Connect every upstream (one that cannot be reached leaves its tools unavailable: their calls
+   * are receipted TOOL_DESCRIPTOR_CHANGED) and open the governed runtime of `data` with the `mcp`
+   * driver. The runtime's lock is held until `close`.
+   */
+  static async open(data: DataDir, config: GatewayConfig, options: GatewayOptions = {}): Promise<McpGateway> {
+    const upstreams = new Map(options.upstreams ?? []);
+    if (!options.upstreams)
+      for (const [name, u] of Object.entries(config.upstreams)) {
+        try {
+          upstreams.set(name, await Upstream.connect(name, u, CONNECT_TIMEOUT_MS));
+        } catch (error) {
+          process.stderr.write(`helm mcp: ${(error as Error).message}\n`);
+        }
+      }
+    // Tools registered already get their drivers while the runtime opens, before the gateway
+    // exists: each driver finds the gateway when it is first used.
+    const holder: { gateway?: McpGateway } = {};
+    const runtime = await GovernedRuntime.open(data, {
+      clock: options.clock ?? { now: () => Date.now() },
+      drivers: { [MCP_DRIVER_KIND]: (d) => McpGateway.#driver(d, () => holder.gateway as McpGateway) },
+    }).catch(async (error) => {
+      for (const u of upstreams.values()) await u.close();
+      throw error;
+    });
+    const gateway = new McpGateway(data, config, upstreams, runtime, options);
+    holder.gateway = gateway;
+    for (const u of upstreams.values()) u.onToolsChanged = () => void gateway.#onUpstreamChanged();
+    return gateway;
+  }
+
+  /** Called when the tool list a client sees may have changed (the face sends list_changed). */
+  onListChanged(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The gateway name of an upstream tool: `<upstream>__<tool>`, or the bare name without prefix. */
+  gatewayName(upstream: string, tool: string): string {
+    return this.config.prefix ? `${upstream}__${tool}` : tool;
+  }
+
+  classification(upstream: string, tool: string): ToolClassification {
+    return this.config.tools[this.gatewayName(upstream, tool)] ?? UNCLASSIFIED;
+  }
+
+  /** The `mcp` driver of one pinned descriptor: describe = what the upstream advertises now. */
+  static #driver(pinned: ToolDescriptor, gateway: () => McpGateway): Driver {
+    const ref = parseMcpRef(pinned.driver.ref);
+    // A ref that is not one (an edited tools/ file) takes the tool out of service, not the runtime.
+    if (!ref)
+      throw new RuntimeError(
+        'TOOL_DRIVER_UNAVAILABLE',
+        `tool ${pinned.name}: driver.ref ${pinned.driver.ref} is not an mcp:// reference`,
+        'approve the tool again with `helmts mcp tools approve`',
+      );
+    return {
+      kind: MCP_DRIVER_KIND,
+      describe: () => {
+        const current = gateway().#advertised(ref.upstream, ref.tool);
+        if (!current) throw new Error('the upstream does not advertise this tool now');
+        return gateway().#describe(ref.upstream, current);
+      },
+      invoke: async (args, context) => {
+        const g = gateway();
+        // describe() ran first (the pin check): the upstream is connected and advertises the tool.
+        const upstream = g.#upstreams.get(ref.upstream) as Upstream;
+        const client = g.#scope.getStore()?.signal;
+        const signal = client ? AbortSignal.any([context.signal, client]) : context.signal;
+        const result = await upstream.call(ref.tool, args, signal, g.config.call_timeout_ms);
+        return g.#checkedResult(result);
+      },
+    };
+  }
+
+  /** The HELM descriptor an upstream tool as advertised now would be approved as. */
+  #describe(upstream: string, tool: McpTool): ToolDescriptor {
+    return helmDescriptor(
+      upstream,
+      tool,
+      this.classification(upstream, tool.name),
+      this.config.call_timeout_ms,
+    );
+  }
+
+  #advertised(upstream: string, tool: string): McpTool | undefined {
+    return this.#upstreams.get(upstream)?.tools().get(tool);
+  }
+
+  /** The driver output: only `{content, structuredContent?, isError?}`, bounded in size. */
+  #checkedResult(result: unknown): Record<string, unknown> {
+    const text = JSON.stringify(result);
+    if (text.length > this.config.max_result_bytes)
+      throw new Error(`the upstream result has ${text.length} bytes (limit ${this.config.max_result_bytes})`);
+    if (!isObject(result) || !Array.isArray(result.content))
+      throw new Error('the upstream result is malformed');
+    return {
+      content: result.content,
+      ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent }),
+      ...(result.isError === undefined ? {} : { isError: result.isError }),
+    };
+  }
+
+  /** Registered gateway tools: HELM name -> pinned descriptor. */
+  #pinned(): Map<string, ToolDescriptor> {
+    const out = new Map<string, ToolDescriptor>();
+    for (const d of this.#data.toolDescriptors()) {
+      if ((d.driver as { kind?: unknown }).kind !== MCP_DRIVER_KIND) continue;
+      const live = this.runtime.executor.getTool(String(d.name))?.descriptor;
+      out.set(String(d.name), (live ?? d) as unknown as ToolDescriptor);
+    }
+    return out;
+  }
+
+  /**
+   * tools/list: every approved tool whose upstream advertises exactly the approved descriptor now.
+   * A tool whose descriptor changed is hidden and its change receipted (TOOL_DESCRIPTOR_CHANGED)
+   * until `helmts mcp tools approve` re-approves it; unapproved tools are never listed.
+   */
+  async listTools(): Promise<Record<string, unknown>[]> {
+    return this.#exclusive(async () => {
+      await this.runtime.ingestGovernance();
+      return (await this.#listed()).map((l) => ({ ...(l.tool as Record<string, unknown>), name: l.name }));
+    });
+  }
+
+  async #listed(): Promise<Listed[]> {
+    const listed: Listed[] = [];
+    for (const [helmName, pinned] of this.#pinned()) {
+      const ref = parseMcpRef(pinned.driver.ref);
+      if (!ref) continue;
+      const current = this.#advertised(ref.upstream, ref.tool);
+      if (!current) continue;
+      const now = this.#describe(ref.upstream, current);
+      if (digest(canonicalBytes(now)) !== digest(canonicalBytes(pinned))) {
+        await this.#receiptChange(helmName, mcpToolPin(ref.upstream, current));
+        continue;
+      }
+      listed.push({
+        name: this.gatewayName(ref.upstream, ref.tool),
+        helmName,
+        upstream: ref.upstream,
+        tool: current,
+      });
+    }
+    // Names are unique (one per upstream tool): no tie to break.
+    return listed.sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** One receipted TOOL_DESCRIPTOR_CHANGED per observed change: the pin check denies a probe call. */
+  async #receiptChange(helmName: string, observed: string): Promise<void> {
+    const key = `${helmName}\n${observed}`;
+    if (this.#receiptedChanges.has(key)) return;
+    this.#receiptedChanges.add(key);
+    await this.runtime.execute(this.#request(helmName, {}) as never);
+  }
+
+  async #onUpstreamChanged(): Promise<void> {
+    try {
+      await this.#exclusive(async () => {
+        await this.runtime.ingestGovernance();
+        await this.#listed();
+      });
+    } finally {
+      for (const l of this.#listeners) l();
+    }
+  }
+
+  #request(helmName: string, args: unknown): Record<string, unknown> {
+    return {
+      tool: helmName,
+      principal: this.config.principal,
+      args,
+      context: {
+        environment_fingerprint: this.runtime.config.environment_fingerprint,
+        ...(this.#credential ? { credential_id: this.#credential } : {}),
+      },
+    };
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The upstream and tool a client-facing name stands for (undefined: no such upstream). */
+  #resolve(name: string): { upstream: string; tool: string } | undefined {
+    if (!this.config.prefix) {
+      const only = Object.keys(this.config.upstreams)[0] as string;
+      return { upstream: only, tool: name };
+    }
+    const at = name.indexOf('__');
+    if (at <= 0) return undefined;
+    const upstream = name.slice(0, at);
+    return Object.hasOwn(this.config.upstreams, upstream)
+      ? { upstream, tool: name.slice(at + 2) }
+      : undefined;
+  }
+
+  /**
+   * tools/call for the gateway's principal. `meta` is the request's `_meta` (only the sealed
+   * handle is read from it); `signal` is the client's cancellation.
+   */
+  async callTool(
+    name: string,
+    args: unknown,
+    meta: unknown,
+    signal?: AbortSignal,
+  ): Promise<GatewayCallResult> {
+    const target = this.#resolve(name);
+    const helmName = target ? this.#helmName(target.upstream, target.tool) : undefined;
+    // An unknown name is still one governed call: the executor denies it TOOL_UNKNOWN, receipted.
+    const tool = helmName ?? `mcp.unknown.${digest(new TextEncoder().encode(name)).slice(7, 23)}`;
+    const callArgs = args ?? {};
+    const handle = isObject(meta) ? meta[REQUEST_STATE_META] : undefined;
+    return this.#exclusive(async () => {
+      if (handle !== undefined) return this.#resume(handle, target, tool, callArgs, signal);
+      let r: GovernedResult;
+      try {
+        r = await this.#scope.run({ signal }, () =>
+          this.runtime.execute(this.#request(tool, callArgs) as never),
+        );
+      } catch (error) {
+        // A tool out of service (its pin or driver failed at open) is refused as the runtime refuses it.
+        if (error instanceof RuntimeError) return refusal(error.code, error.message);
+        throw error;
+      }
+      return this.#answer(r, target, tool, callArgs);
+    });
+  }
+
+  /** The registered HELM tool of an upstream tool (its name is derived, so no directory scan per call). */
+  #helmName(upstream: string, tool: string): string | undefined {
+    const helmName = helmToolName(upstream, tool);
+    const ref = parseMcpRef(this.runtime.executor.getTool(helmName)?.descriptor.driver.ref ?? '');
+    return ref && ref.upstream === upstream && ref.tool === tool ? helmName : undefined;
+  }
+
+  /** The retry of a held call: the handle must verify for exactly this call; its grant decides. */
+  async #resume(
+    handle: unknown,
+    target: { upstream: string; tool: string } | undefined,
+    tool: string,
+    args: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<GatewayCallResult> {
+    const state = unseal(this.#sealKey, handle, this.#clock.now(), {
+      principal: this.config.principal,
+      upstream: target?.upstream ?? '',
+      tool,
+      args_digest: argsDigest(args),
+    });
+    if (typeof state === 'string')
+      return refusal(
+        'REQUEST_STATE_INVALID',
+        `the request state does not verify for this call (${state}); nothing was run`,
+      );
+    let view: ReturnType<typeof challengeViewById>;
+    try {
+      view = challengeViewById(this.#data, state.challenge_id, this.#clock.now());
+    } catch {
+      return refusal('CHALLENGE_CLOSED', `approval challenge ${state.challenge_id} is unknown`);
+    }
+    if (view.state === 'pending' || view.state === 'timelocked')
+      return refusal('CHALLENGE_PENDING', `approval challenge ${state.challenge_id} is ${view.state}`, {
+        approval_challenge_id: state.challenge_id,
+        [REQUEST_STATE_META]: handle,
+      });
+    if (view.state !== 'approved')
+      return refusal(
+        'CHALLENGE_CLOSED',
+        `approval challenge ${state.challenge_id} is ${view.state}; call again`,
+      );
+    // The request that escalated, run again: the guardian re-runs policy and consumes the grant.
+    const held = view.request as Record<string, unknown>;
+    if (
+      held.tool !== tool ||
+      held.principal !== this.config.principal ||
+      argsDigest(held.args) !== state.args_digest
+    )
+      return refusal('REQUEST_STATE_INVALID', 'the approved request is not this call; nothing was run');
+    const r = await this.#scope.run({ signal }, () => this.runtime.execute(held as never));
+    return this.#answer(r, target, tool, args);
+  }
+
+  #answer(
+    r: GovernedResult,
+    target: { upstream: string; tool: string } | undefined,
+    tool: string,
+    args: unknown,
+  ): GatewayCallResult {
+    const receipt = { receipt_hash: r.receipt_hash };
+    if (r.status === 'SUCCEEDED' && isObject(r.output)) {
+      const out = r.output as Record<string, unknown>;
+      return {
+        content: out.content as Record<string, unknown>[],
+        ...(out.structuredContent === undefined
+          ? {}
+          : { structuredContent: out.structuredContent as Record<string, unknown> }),
+        ...(out.isError === true ? { isError: true } : {}),
+        // Tool output is untrusted input for whatever the client does next.
+        _meta: { 'helm.dev/receipt': { status: r.status, ...receipt }, 'helm.dev/untrusted': true },
+      };
+    }
+    const helm: Record<string, unknown> = {
+      status: r.status,
+      reason_code: r.reason_code,
+      ...receipt,
+      ...(r.errors ? { errors: r.errors } : {}),
+    };
+    if (r.status === 'ESCALATED' && r.approval_challenge_id) {
+      const handle = seal(this.#sealKey, {
+        principal: this.config.principal,
+        upstream: target?.upstream ?? '',
+        tool,
+        args_digest: argsDigest(args),
+        challenge_id: r.approval_challenge_id,
+        expires_at_ms: this.#clock.now() + this.config.escalation_ttl_ms,
+      });
+      helm.approval_challenge_id = r.approval_challenge_id;
+      helm[REQUEST_STATE_META] = handle;
+      return {
+        content: [
+          {
+            type: 'text',
+            text: `HELM is holding this call for approval (challenge ${r.approval_challenge_id}). After \`helmts approve ${r.approval_challenge_id} --key <approver key>\`, call the tool again with the same arguments and _meta["${REQUEST_STATE_META}"] set to the handle in structuredContent.`,
+          },
+        ],
+        structuredContent: { helm },
+        isError: true,
+      };
+    }
+    return {
+      content: [
+        {
+          type: 'text',
+          text: `HELM denied this call: ${r.reason_code}${r.message ? ` (${r.message})` : ''}`,
+        },
+      ],
+      structuredContent: { helm },
+      isError: true,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.catch(() => undefined);
+    for (const u of this.#upstreams.values()) await u.close();
+    await this.runtime.close();
+  }
+}
+
+const argsDigest = (args: unknown): string => digest(canonicalBytes(args ?? {}));
+
+function refusal(code: string, message: string, extra: Record<string, unknown> = {}): GatewayCallResult {
+  return {
+    content: [{ type: 'text', text: `HELM refused this call: ${code}: ${message}` }],
+    structuredContent: { helm: { status: 'REFUSED', reason_code: code, ...extra } },
+    isError: true,
+  };
+}

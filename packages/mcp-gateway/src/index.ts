@@ -1,0 +1,26 @@
+// @helm/mcp-gateway — a fail-closed MCP gateway: every tools/call of an MCP client is a governed
+// call of @helm/runtime (guardian, schema PEP on the pinned schema, signed receipt) before it
+// reaches a pinned upstream tool (docs/mcp.md).
+export { type ApprovalOutcome, advertisedTools, approveTools } from './approve.js';
+export {
+  GATEWAY_CONFIG_TYPE,
+  type GatewayConfig,
+  type HttpUpstreamConfig,
+  parseGatewayConfig,
+  type StdioUpstreamConfig,
+  type ToolClassification,
+  type UpstreamConfig,
+} from './config.js';
+export { helmToolName, MCP_TOOL_PIN_TYPE, type McpTool, mcpToolPin } from './descriptor.js';
+export { GatewayError, type GatewayErrorCode } from './errors.js';
+export { gatewayServer, serveGatewayStdio } from './face.js';
+export {
+  type GatewayCallResult,
+  type GatewayOptions,
+  type GatewayRefusal,
+  McpGateway,
+  REQUEST_STATE_META,
+} from './gateway.js';
+export { bearerMatches, type FetchHandler, gatewayHttpHandler, nodeListener } from './http.js';
+export { SEALED_STATE_TYPE, type SealedState, type SealRefusal, seal, unseal } from './seal.js';
+export { Upstream } from './upstream.js';

@@ -1,0 +1,115 @@
+// One upstream MCP server, connected with the v2 SDK client. The gateway is this server's only
+// client: it declares no client capabilities, so an upstream's own requests (sampling, elicitation,
+// roots) are answered "method not found" by the SDK and never reach the user's client.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import type { UpstreamConfig } from './config.js';
+import type { McpTool } from './descriptor.js';
+import { GatewayError } from './errors.js';
+
+const VERSION = '0.1.0';
+
+/** Starting, connecting and listing an upstream (a child process may start slowly on a busy host). */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+export class Upstream {
+  readonly #client: Client;
+  #tools = new Map<string, McpTool>();
+  /** Called after every re-fetch that followed `notifications/tools/list_changed`. */
+  onToolsChanged: (() => void) | undefined;
+
+  private constructor(
+    readonly name: string,
+    client: Client,
+  ) {
+    this.#client = client;
+  }
+
+  /** Start (stdio: spawn with a minimal environment and working directory) and connect. */
+  static async connect(name: string, config: UpstreamConfig, timeoutMs: number): Promise<Upstream> {
+    let upstream: Upstream | undefined;
+    const client = new Client(
+      { name: 'helm-mcp-gateway', version: VERSION },
+      {
+        capabilities: {},
+        listChanged: {
+          tools: {
+            // The SDK re-fetches on list_changed; the gateway re-derives every pin from that list.
+            onChanged: (error, tools) => {
+              // A failed re-fetch keeps the last list: the pin check still compares against it.
+              if (error) return;
+              (upstream as Upstream).#setTools(tools as unknown as McpTool[]);
+              (upstream as Upstream).onToolsChanged?.();
+            },
+          },
+        },
+      },
+    );
+    upstream = new Upstream(name, client);
+    const transport =
+      config.transport === 'stdio'
+        ? new StdioClientTransport({
+            command: config.command,
+            args: [...config.args],
+            cwd: config.cwd,
+            // Minimal environment: PATH to find the command, then only what gateway.json names.
+            env: { PATH: process.env.PATH ?? '', ...config.env },
+            stderr: 'inherit',
+          })
+        : new StreamableHTTPClientTransport(new URL(config.url), {
+            // This upstream's own credentials; the client's token is never forwarded.
+            requestInit: { headers: { ...config.headers } },
+            redirectPolicy: 'same-origin',
+          });
+    try {
+      await client.connect(transport, { timeout: timeoutMs });
+      await upstream.refresh(timeoutMs);
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw new GatewayError(
+        'MCP_UPSTREAM_UNAVAILABLE',
+        `upstream ${name}: ${(error as Error)?.message ?? String(error)}`,
+        config.transport === 'stdio'
+          ? 'check its command, args and cwd in gateway.json (it runs with PATH and the env members only)'
+          : 'check its url and headers in gateway.json',
+      );
+    }
+    return upstream;
+  }
+
+  #setTools(tools: readonly McpTool[]): void {
+    const next = new Map<string, McpTool>();
+    const duplicated = new Set<string>();
+    for (const t of tools) {
+      if (typeof t?.name !== 'string') continue;
+      if (next.has(t.name)) duplicated.add(t.name);
+      next.set(t.name, t);
+    }
+    // A name advertised twice has no single descriptor to pin: neither is offered.
+    for (const d of duplicated) next.delete(d);
+    this.#tools = next;
+  }
+
+  /** Fetch the tool list again (every page), bypassing any cache. */
+  async refresh(timeoutMs: number): Promise<void> {
+    const r = await this.#client.listTools(undefined, { timeout: timeoutMs, cacheMode: 'bypass' });
+    this.#setTools(r.tools as unknown as McpTool[]);
+  }
+
+  /** The tools as last advertised. */
+  tools(): ReadonlyMap<string, McpTool> {
+    return this.#tools;
+  }
+
+  /** Call a tool; `signal` cancels it (the SDK sends notifications/cancelled upstream). */
+  async call(tool: string, args: unknown, signal: AbortSignal, timeoutMs: number): Promise<unknown> {
+    return this.#client.callTool(
+      { name: tool, arguments: args as Record<string, unknown> },
+      { signal, timeout: timeoutMs },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close().catch(() => undefined);
+  }
+}
