@@ -14,6 +14,7 @@ const STRINGS = [
   'fs.write',
   'x.y',
   'local',
+  'https://example.com',
   'AAAA',
   '',
 ];
