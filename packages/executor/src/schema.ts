@@ -4,7 +4,7 @@
 // defaults, no coercion, no removal) and its error list is deterministic: sorted and de-duplicated.
 import { digest } from '@helm/crypto/hash';
 import { canonicalBytes, canonicalize } from '@helm/crypto/jcs';
-import { type AnySchema, Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { ExecutorError } from './errors.js';
 import { META_SCHEMA_2020, SCHEMA_PEP_AJV_OPTIONS } from './internal/ajv-options.js';
 import { validateMetaSchema2020 } from './internal/generated/validators.js';

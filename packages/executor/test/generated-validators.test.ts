@@ -9,10 +9,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { disagreements, exampleOf, mutations } from '../../../scripts/lib/ajv-differential.mjs';
 import { EXECUTOR_VALIDATORS, executorAjv, generate, OUTPUT } from '../codegen/validators.ts';
+import { ExecutorError } from '../src/errors.ts';
 import { META_SCHEMA_2020, SCHEMA_PEP_AJV_OPTIONS } from '../src/internal/ajv-options.ts';
 import { validateMetaSchema2020, validateToolDescriptor } from '../src/internal/generated/validators.ts';
 import { precompiledSchema, SchemaCache } from '../src/schema.ts';
-import { ExecutorError } from '../src/errors.ts';
 
 /** Tool-like schemas, valid and not, as a schema PEP sees them. */
 const SCHEMAS: unknown[] = [
