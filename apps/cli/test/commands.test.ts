@@ -42,6 +42,17 @@ describe('operator commands on a temp data directory', () => {
     expect(r.exitCode).toBe(0);
     expect(r.json.trust_anchor).toMatch(/^sha256:/);
     expect(statSync(join(dir, 'keys', 'root.json')).mode & 0o777).toBe(0o600);
+    // The default budgets are windowed, and init says so (human and --json), as the P0 on disk has it.
+    const p0 = JSON.parse(readFileSync(join(dir, 'policy', 'p0.json'), 'utf8'));
+    expect(p0.budgets).toEqual({ default_principal_max: 1000, default_tenant_max: 10000, window: 'hour' });
+    expect(r.json.budgets).toEqual({
+      window: 'hour',
+      default_principal_max: 1000,
+      default_tenant_max: 10000,
+    });
+    expect(r.human.join('\n')).toContain(
+      'budgets: 1000 calls per principal and 10000 per tenant per hour, refilling every UTC hour (',
+    );
     expect(() => initCommand(dir)).toThrow(RuntimeError);
     expect(errorResult(new CliError('DATA_DIR_EXISTS', 'x', 'y')).exitCode).toBe(2);
   });

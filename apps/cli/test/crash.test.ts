@@ -19,7 +19,7 @@ import {
   toolRegister,
   verifyCommand,
 } from '../src/commands/index.ts';
-import { ECHO_TOOL, tempRoot } from './helpers.ts';
+import { ECHO_TOOL, fixedBudgetWindow, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-crash-');
 const hooks = fileURLToPath(new URL('./fixtures/ts-hooks.mjs', import.meta.url));
@@ -52,6 +52,8 @@ describe('SIGKILL while a governed call runs its driver (real CLI stack)', () =>
     try {
       const dir = join(root, 'home');
       initCommand(dir);
+      // The ledger counts below span calls made in separate processes: one budget account.
+      fixedBudgetWindow(dir);
       let data = new DataDir(dir);
       data.writeConfig({
         ...data.config(),

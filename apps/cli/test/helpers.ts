@@ -35,6 +35,19 @@ export const ECHO_TOOL = {
   driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
 };
 
+/**
+ * Rewrites a data directory's P0 budgets to a `fixed` window (init's default is hourly), optionally
+ * with another per-principal cap: for tests that count one principal's spending across calls made
+ * at different clocks (or across an hour boundary of the real clock), which a window would split.
+ */
+export function fixedBudgetWindow(dir: string, principalMax?: number): void {
+  const path = join(dir, 'policy', 'p0.json');
+  const p0 = JSON.parse(readFileSync(path, 'utf8'));
+  const budgets = { ...p0.budgets, window: 'fixed' };
+  if (principalMax !== undefined) budgets.default_principal_max = principalMax;
+  writeFileSync(path, JSON.stringify({ ...p0, budgets }));
+}
+
 /** A fresh data directory `<root>/<name>` (helmts init) with the echo tool registered. */
 export async function initEchoHome(root: string, name: string): Promise<{ dir: string; data: DataDir }> {
   const dir = join(root, name);

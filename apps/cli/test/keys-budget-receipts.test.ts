@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createSigner, signEnvelope } from '@helm/crypto';
 import { DataDir, defaultReceiptPolicies } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
-import { ECHO_TOOL, runCli, snapshotTree, tempRoot } from './helpers.ts';
+import { ECHO_TOOL, fixedBudgetWindow, runCli, snapshotTree, tempRoot } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const root = tempRoot('helm-keys-budget-');
@@ -250,8 +250,23 @@ describe('receipt policies per effect class', () => {
 });
 
 describe('budget show', () => {
+  it('shows the default hourly budget, with when the current window refills', async () => {
+    const dir = await home();
+    const shown = helm(dir, 'budget', 'show', '--principal', 'local');
+    expect(shown.code).toBe(0);
+    expect(shown.json).toMatchObject({
+      budgets: [{ layer: 'P0', window: 'hour', default_principal_max: 1000 }],
+      accounts: [{ base: 'principal:local', spent: 0, remaining: 1000 }],
+    });
+    const account = (shown.json as { accounts: { account: string; refills_at_ms: number }[] }).accounts[0];
+    const index = Number(/^hour:(\d+)\|principal:local$/.exec(String(account?.account))?.[1]);
+    expect(account?.refills_at_ms).toBe((index + 1) * 3_600_000);
+  });
+
   it('lists every budget and what each charged principal has spent and left', async () => {
     const dir = await home();
+    // A fixed window here, so the counts cannot straddle an hour boundary of the real clock.
+    fixedBudgetWindow(dir);
     expect(echo(dir).code).toBe(0);
     expect(echo(dir, '{"x":2}').code).toBe(0);
     const shown = helm(dir, 'budget', 'show');
@@ -277,11 +292,7 @@ describe('budget show', () => {
 describe('budget reset through separate processes', () => {
   it('a reset signed by a key without policy is refused; a policy-signed one is applied by the next run and receipted', async () => {
     const dir = await home();
-    const p0 = JSON.parse(readFileSync(join(dir, 'policy', 'p0.json'), 'utf8'));
-    writeFileSync(
-      join(dir, 'policy', 'p0.json'),
-      JSON.stringify({ ...p0, budgets: { ...p0.budgets, default_principal_max: 2 } }),
-    );
+    fixedBudgetWindow(dir, 2);
     expect(echo(dir, '{"x":1}').code).toBe(0);
     expect(echo(dir, '{"x":2}').code).toBe(0);
     expect(echo(dir, '{"x":3}').json).toMatchObject({ reason_code: 'BUDGET_EXCEEDED' });

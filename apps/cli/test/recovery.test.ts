@@ -9,7 +9,7 @@ import {
   runCall,
   verifyCommand,
 } from '../src/commands/index.ts';
-import { ECHO_TOOL, initEchoHome, tempRoot } from './helpers.ts';
+import { ECHO_TOOL, fixedBudgetWindow, initEchoHome, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-recovery-');
 
@@ -17,7 +17,9 @@ const _echo = ECHO_TOOL;
 
 describe('a process that stops between admission and receipt', () => {
   it('is receipted EXECUTION_INTERRUPTED at the next open; the pack verifies and replay reproduces it', async () => {
-    const { data } = await initEchoHome(root, 'home');
+    const { dir, data } = await initEchoHome(root, 'home');
+    // The ledger counts below span calls at the real clock and at a fixed one: one budget account.
+    fixedBudgetWindow(dir);
     expect((await runCall(data, { tool: 'echo', principal: 'local', args: '{"x":1}' })).exitCode).toBe(0);
     const config = data.config();
     const store = data.store;

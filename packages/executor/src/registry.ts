@@ -12,7 +12,8 @@ import type { Driver } from './driver.js';
 import { parseOrigin } from './effect.js';
 import { ExecutorError } from './errors.js';
 import { deepFreeze } from './internal/frozen.js';
-import { type CompiledSchema, SchemaCache } from './schema.js';
+import { validateToolDescriptor } from './internal/generated/validators.js';
+import { type CompiledSchema, precompiledSchema, SchemaCache } from './schema.js';
 
 /** digest(canonicalBytes(descriptor)) — the pinned identity of a descriptor. */
 export function descriptorDigest(descriptor: ToolDescriptor): string {
@@ -48,7 +49,8 @@ export class ToolRegistry {
 
   constructor(schemas: SchemaCache = new SchemaCache()) {
     this.#schemas = schemas;
-    this.#validateDescriptor = schemas.compile(toolDescriptorSchema);
+    // Precompiled at build time (#25): no process compiles the descriptor schema.
+    this.#validateDescriptor = precompiledSchema(toolDescriptorSchema, validateToolDescriptor);
   }
 
   /** Number of compiled schemas shared by all tools (schemas are cached by digest). */

@@ -4,8 +4,10 @@
 // defaults, no coercion, no removal) and its error list is deterministic: sorted and de-duplicated.
 import { digest } from '@helm/crypto/hash';
 import { canonicalBytes, canonicalize } from '@helm/crypto/jcs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { ExecutorError } from './errors.js';
+import { META_SCHEMA_2020, SCHEMA_PEP_AJV_OPTIONS } from './internal/ajv-options.js';
+import { validateMetaSchema2020 } from './internal/generated/validators.js';
 
 /** One schema violation, in wire form (snake_case). */
 export interface SchemaErrorDetail {
@@ -78,15 +80,23 @@ export class SchemaCache {
   readonly #compiled = new Map<string, CompiledSchema>();
 
   constructor() {
-    this.#ajv = new Ajv2020({
-      strict: true,
-      allErrors: true,
-      addUsedSchema: false,
-      useDefaults: false,
-      coerceTypes: false,
-      removeAdditional: false,
-      validateSchema: true,
-    });
+    const ajv = new Ajv2020({ ...SCHEMA_PEP_AJV_OPTIONS });
+    // ajv checks every schema against its meta-schema, compiling the meta-schema the first time —
+    // the largest compilation of a process. The draft 2020-12 meta-schema is precompiled with these
+    // options (src/internal/generated/validators.ts); this does what ajv's validateSchema does, at
+    // the same point of compile(), with that validator, and leaves any other `$schema` to ajv.
+    const ajvValidateSchema = ajv.validateSchema.bind(ajv);
+    ajv.validateSchema = (schema: AnySchema, throwOrLogError?: boolean): boolean | Promise<unknown> => {
+      if (typeof schema !== 'object' || schema === null) return ajvValidateSchema(schema, throwOrLogError);
+      const $schema = (schema as { $schema?: unknown }).$schema;
+      if ($schema !== undefined && $schema !== META_SCHEMA_2020)
+        return ajvValidateSchema(schema, throwOrLogError);
+      const valid = validateMetaSchema2020(schema);
+      ajv.errors = valid ? null : (validateMetaSchema2020.errors ?? null);
+      if (!valid && throwOrLogError) throw new Error(`schema is invalid: ${ajv.errorsText()}`);
+      return valid;
+    };
+    this.#ajv = ajv;
   }
 
   /** Number of distinct compiled schemas (for tests and diagnostics). */
@@ -114,15 +124,28 @@ export class SchemaCache {
     } catch (error) {
       throw new ExecutorError('SCHEMA_INVALID', `schema does not compile: ${(error as Error).message}`);
     }
-    const compiled: CompiledSchema = {
-      digest: schemaDigest,
-      validate(instance: unknown): SchemaValidationResult {
-        if (fn(instance)) return VALID;
-        const { details, count } = sortDetails(fn.errors ?? []);
-        return { valid: false, errors: details, error_count: count };
-      },
-    };
+    const compiled = compiledSchema(schemaDigest, fn);
     this.#compiled.set(schemaDigest, compiled);
     return compiled;
   }
+}
+
+function compiledSchema(schemaDigest: string, fn: ValidateFunction): CompiledSchema {
+  return {
+    digest: schemaDigest,
+    validate(instance: unknown): SchemaValidationResult {
+      if (fn(instance)) return VALID;
+      const { details, count } = sortDetails(fn.errors ?? []);
+      return { valid: false, errors: details, error_count: count };
+    },
+  };
+}
+
+/**
+ * The CompiledSchema of `schema` from its validator precompiled at build time with
+ * SCHEMA_PEP_AJV_OPTIONS (src/internal/generated/validators.ts) — what SchemaCache.compile would
+ * return for it, without compiling.
+ */
+export function precompiledSchema(schema: object, fn: ValidateFunction): CompiledSchema {
+  return compiledSchema(digest(canonicalBytes(schema)), fn);
 }

@@ -20,7 +20,6 @@ import {
 } from '@helm/contracts/approval';
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import type { ApprovalRequirement } from '@helm/contracts/policy';
-import { approvalChallengeSchema, approvalStatementSchema } from '@helm/contracts/schemas';
 import { canonicalDigest } from '@helm/crypto/digests';
 import type { Signer } from '@helm/crypto/ed25519';
 import { fromBase64Url } from '@helm/crypto/encoding';
@@ -29,11 +28,8 @@ import { signEnvelope } from '@helm/crypto/envelope-sign';
 import { digest } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
 import { GuardianError } from './errors.js';
-import { ajv } from './internal/schemas.js';
+import { validateChallenge, validateStatement } from './internal/schemas.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';
-
-const validateStatement = ajv.compile(approvalStatementSchema);
-const validateChallenge = ajv.compile(approvalChallengeSchema);
 
 export interface RateLimit {
   readonly max: number;

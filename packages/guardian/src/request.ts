@@ -2,9 +2,7 @@
 import type { DelegationPresentation } from '@helm/contracts/delegation';
 import type { RiskTier } from '@helm/contracts/effect';
 import type { PolicyScalar } from '@helm/contracts/policy';
-import { DIGEST_PATTERN } from '@helm/contracts/wire';
 import type { Destination } from './egress.js';
-import { ajv } from './internal/schemas.js';
 import type { UntrustedInput } from './threat.js';
 
 /**
@@ -48,79 +46,7 @@ export interface DecisionRequest {
   readonly context: DecisionContext;
 }
 
-const STR = { type: 'string', minLength: 1, maxLength: 4096 } as const;
-const SCALAR = { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } as const;
+export { decisionRequestSchema } from './internal/request-schema.js';
 
-export const decisionRequestSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://helm.dev/schemas/helm.decision.request.v1.json',
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'principal',
-    'tool',
-    'action',
-    'resource',
-    'effect_type',
-    'risk_tier',
-    'args',
-    'args_hash',
-    'context',
-  ],
-  properties: {
-    principal: STR,
-    tenant: { anyOf: [STR, { type: 'null' }] },
-    tool: { type: 'string', minLength: 1, maxLength: 256 },
-    action: { type: 'string', minLength: 1, maxLength: 256 },
-    resource: { type: 'string', maxLength: 4096 },
-    effect_type: { type: 'string', maxLength: 128, pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$' },
-    risk_tier: { enum: ['HIGH', 'MEDIUM', 'LOW'] },
-    args: true,
-    args_hash: { type: 'string', pattern: DIGEST_PATTERN },
-    cost: { type: 'integer', minimum: 0, maximum: 1000000000000 },
-    context: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        // Gate-owned fields: any JSON here; stages 1, 2 and 5 decide (see DecisionContext).
-        environment_fingerprint: true,
-        credential_id: true,
-        destination: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['host', 'protocol', 'payload_bytes'],
-          properties: {
-            host: STR,
-            protocol: { type: 'string', minLength: 1, maxLength: 32 },
-            port: { type: 'integer', minimum: 1, maximum: 65535 },
-            payload_bytes: { type: 'integer', minimum: 0, maximum: 9007199254740991 },
-          },
-        },
-        inputs: {
-          type: 'array',
-          maxItems: 256,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['source', 'trust', 'text'],
-            properties: {
-              source: STR,
-              trust: { enum: ['trusted', 'internal', 'untrusted'] },
-              text: { type: 'string', maxLength: 1048576 },
-            },
-          },
-        },
-        delegation: true,
-        attributes: {
-          type: 'object',
-          maxProperties: 64,
-          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*){0,7}$' },
-          additionalProperties: SCALAR,
-        },
-        proofs: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 128 } },
-      },
-    },
-  },
-} as const;
-
-export const validateRequest = ajv.compile(decisionRequestSchema);
+/** The precompiled validator of decisionRequestSchema (src/internal/generated/validators.ts). */
+export { validateRequest } from './internal/schemas.js';

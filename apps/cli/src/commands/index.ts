@@ -82,6 +82,34 @@ export interface InitOpts {
   rootKeyDir?: string;
 }
 
+/** The P0 budgets init wrote, as init reports them (`window` defaults to `fixed`). */
+interface InitBudgets {
+  readonly window: string;
+  readonly default_principal_max: number;
+  readonly default_tenant_max: number;
+}
+
+function p0Budgets(p0: unknown): InitBudgets {
+  // p0 is the P0 init just wrote (schema-valid: window is one of BUDGET_WINDOWS when present).
+  const {
+    window = 'fixed',
+    default_principal_max,
+    default_tenant_max,
+  } = (p0 as { budgets: Omit<InitBudgets, 'window'> & { window?: string } }).budgets;
+  return { window, default_principal_max, default_tenant_max };
+}
+
+const WINDOW_TEXT: Readonly<Record<string, string>> = {
+  fixed: 'in total, never refilling',
+  minute: 'per minute, refilling every UTC minute',
+  hour: 'per hour, refilling every UTC hour',
+  day: 'per day, refilling every UTC day',
+};
+
+function describeBudgets(b: InitBudgets): string {
+  return `${b.default_principal_max} calls per principal and ${b.default_tenant_max} per tenant ${WINDOW_TEXT[b.window]}`;
+}
+
 export function initCommand(dir: string, opts: InitOpts = {}): CommandResult {
   const rootKeys = parseIntOpt(opts.rootKeys, '--root-keys');
   const rootThreshold = parseIntOpt(opts.rootThreshold, '--root-threshold');
@@ -97,6 +125,7 @@ export function initCommand(dir: string, opts: InitOpts = {}): CommandResult {
     ...(opts.rootKeyDir === undefined ? {} : { rootKeyDir: opts.rootKeyDir }),
   });
   const registry = data.registry();
+  const budgets = p0Budgets(data.p0());
   data.close();
   const roots = keys.filter((k) => k.roles.includes('root'));
   const offline = opts.rootKeyDir !== undefined;
@@ -108,6 +137,7 @@ export function initCommand(dir: string, opts: InitOpts = {}): CommandResult {
       trust_head: registry.head,
       root: { keys: roots.map((k) => k.keyid), threshold, key_dir: rootKeyDir },
       keys: keys.map((k) => ({ name: k.name, keyid: k.keyid, roles: k.roles })),
+      budgets,
     },
     [
       `Initialized a HELM data directory at ${dir}`,
@@ -122,6 +152,7 @@ export function initCommand(dir: string, opts: InitOpts = {}): CommandResult {
       }`,
       `  trust anchor: ${anchor}   (share it with verifiers: helmts verify <pack> --trust-anchor ${anchor})`,
       '  policy: default P0 ceilings + a signed bundle allowing principal "local" to call the echo tool',
+      `  budgets: ${describeBudgets(budgets)} (edit policy/p0.json; see \`helmts budget show\`)`,
       `  trust head: seq ${registry.seq}, ${registry.head} (pin freshness: helmts verify … --trust-head ${registry.seq}:${registry.head})`,
       'Next: register a tool (`helmts tool register <descriptor.json>`) and run a call (`helmts run --tool echo ...`).',
     ],

@@ -2,104 +2,39 @@
 // the manifest and index.json against their full JSON Schemas (nothing unknown allowed), every
 // other entry against the shape of its kind — the envelope wrapper and the body fields this package
 // reads; the signed bodies' full rules stay with their own verifiers (receipts, ProofGraph, trust).
-// One ajv instance (draft 2020-12, strict); schemas are compiled on first use.
-import {
-  condensedEntrySchema,
-  DIGEST_PATTERN,
-  evidencePackEntriesSchema,
-  evidencePackManifestSchema,
-  SignedEnvelopeSchema,
-  trustSnapshotSchema,
-} from '@helm/contracts';
+// The validators are ajv standalone code generated at build time from ./shape-schemas.ts (draft
+// 2020-12, strict; codegen/validators.ts), so no process compiles a schema (#25).
 import { fromBase64Url } from '@helm/crypto';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { evidencePackIndexSchema } from '../schemas.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import * as generated from './generated/validators.js';
+import { SHAPE_SCHEMAS } from './shape-schemas.js';
 
-const ajv = new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: true });
+const {
+  anyObject,
+  condensed: condensedEntrySchema,
+  consistency,
+  decisionFields,
+  entries: evidencePackEntriesSchema,
+  envelope: SignedEnvelopeSchema,
+  index: evidencePackIndexSchema,
+  manifest: evidencePackManifestSchema,
+  nodeDocument,
+  nodeFields,
+  receiptFields,
+  recordedRequest,
+  trustSnapshot: trustSnapshotSchema,
+} = SHAPE_SCHEMAS;
 
-const int = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
-const str = { type: 'string' } as const;
-
-/** The receipt body fields this package reads (the receipt verifier checks the whole body). */
-const receiptFields = {
-  type: 'object',
-  required: [
-    'lamport',
-    'chain_id',
-    'prev_hash',
-    'decision_id',
-    'args_hash',
-    'verdict',
-    'reason_code',
-    'tool',
-    'principal',
-    'keyid',
-    'trust_seq',
-    'trust_head',
-    'request_digest',
-  ],
-  properties: {
-    lamport: int,
-    chain_id: str,
-    prev_hash: str,
-    decision_id: str,
-    args_hash: { type: ['string', 'null'] },
-    verdict: str,
-    reason_code: str,
-    tool: str,
-    principal: str,
-    keyid: str,
-    trust_seq: int,
-    trust_head: str,
-    request_digest: { type: ['string', 'null'] },
-  },
-} as const;
-
-/** The decision body fields this package (and replay) reads; the signature covers the rest. */
-const decisionFields = {
-  type: 'object',
-  required: ['decision_id', 'verdict', 'reason_code', 'args_hash'],
-  properties: {
-    decision_id: str,
-    verdict: str,
-    reason_code: str,
-    args_hash: str,
-    tool: str,
-    principal: str,
-    decided_at_ms: int,
-  },
-} as const;
-
-const nodeDocument = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['envelope'],
-  properties: { envelope: { type: 'object' }, payload: {} },
-} as const;
-const nodeFields = { type: 'object', required: ['lamport'], properties: { lamport: int } } as const;
-const anyObject = { type: 'object' } as const;
-
-const consistency = {
-  type: 'array',
-  items: { type: 'array', maxItems: 64, items: { type: 'string', pattern: DIGEST_PATTERN } },
-} as const;
-
-/**
- * `{"request": ExecuteRequest, "clock_ms": n, …}`: the runtime may add fields, and a call recovered
- * after a crash may have no request recorded.
- */
-const recordedRequest = {
-  type: 'object',
-  properties: { request: { type: 'object' }, clock_ms: int, expected_reason_code: str },
-} as const;
-
-const compiled = new Map<object, ValidateFunction>();
+/** The generated validator of each schema of SHAPE_SCHEMAS. */
+const compiled = new Map<object, ValidateFunction>(
+  Object.entries(SHAPE_SCHEMAS).map(([name, schema]) => [
+    schema,
+    new Map<string, ValidateFunction>(Object.entries(generated)).get(`validate_${name}`) as ValidateFunction,
+  ]),
+);
 function validator(schema: object): ValidateFunction {
-  let fn = compiled.get(schema);
-  if (!fn) {
-    fn = ajv.compile(schema);
-    compiled.set(schema, fn);
-  }
+  const fn = compiled.get(schema);
+  if (!fn) throw new Error('shapes: a schema without a generated validator (run `pnpm codegen`)');
   return fn;
 }
 

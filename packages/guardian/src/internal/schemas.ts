@@ -1,32 +1,19 @@
-// The one ajv instance of the guardian: draft 2020-12, strict, every contracts schema registered.
-import {
-  delegationGrantSchema,
-  delegationPresentationSchema,
-  delegationSessionSchema,
-  p0CeilingSchema,
-  policyBundleSchema,
-  policyMatchSchema,
-  policyOverlaySchema,
-  policyRuleSchema,
-} from '@helm/contracts/schemas';
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+// The guardian's validators: ajv standalone code generated at build time from the contracts schemas
+// (draft 2020-12, strict) by codegen/validators.ts, so no process compiles a schema (#25);
+// test/generated-validators.test.ts checks the generated file against the source schemas.
+import type { ErrorObject } from 'ajv/dist/2020.js';
 
-export const ajv = new Ajv2020({ strict: true, allErrors: false });
-for (const schema of [
-  policyMatchSchema,
-  policyRuleSchema,
-  delegationGrantSchema,
-  delegationPresentationSchema,
-]) {
-  ajv.addSchema(schema);
-}
-
-export const validateP0 = ajv.compile(p0CeilingSchema);
-export const validateBundle = ajv.compile(policyBundleSchema);
-export const validateOverlay = ajv.compile(policyOverlaySchema);
-export const validateGrant = ajv.compile(delegationGrantSchema);
-export const validatePresentation = ajv.compile(delegationPresentationSchema);
-export const validateSession = ajv.compile(delegationSessionSchema);
+export {
+  validateBundle,
+  validateChallenge,
+  validateGrant,
+  validateOverlay,
+  validateP0,
+  validatePresentation,
+  validateRequest,
+  validateSession,
+  validateStatement,
+} from './generated/validators.js';
 
 export function describeErrors(errors: readonly ErrorObject[] | null | undefined): string {
   const first = errors?.[0];

@@ -74,9 +74,12 @@ export interface TranspiledComponent {
 }
 
 export interface ModuleHandle {
-  /** `sha256:` digest of the instrumented bytes — exactly what runs. */
+  /**
+   * `sha256:` digest of the instrumented bytes — exactly what runs. Distinct sources can share it
+   * (instrumentation drops custom sections); they never share a handle.
+   */
   readonly id: string;
-  /** `sha256:` digest of the bytes that were registered. */
+  /** `sha256:` digest of exactly the bytes that were registered: what a tool's `driver.ref` binds. */
   readonly source_digest: string;
   readonly kind: ModuleKind;
   readonly max_memory_bytes: number;
@@ -131,9 +134,21 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-interface CacheEntry {
-  readonly handle: ModuleHandle;
-  readonly module: IsolatedModule;
+/**
+ * The identity of a handle: every field. A registration returns the handle of exactly its own
+ * bytes and options, so two registrations share a handle only when all of these are equal — in
+ * particular `source_digest`, the SHA-256 of the registered bytes. Instrumentation drops custom
+ * sections and re-encodes sections, so distinct sources can share `id` (the code that runs); they
+ * share the compiled module, never the handle (I-SANDBOX-8).
+ */
+function handleKey(handle: ModuleHandle): string {
+  return [
+    handle.id,
+    handle.source_digest,
+    handle.kind,
+    handle.max_memory_bytes,
+    handle.canonicalize_nan,
+  ].join(' ');
 }
 
 const COMPONENT_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
@@ -195,7 +210,10 @@ interface SandboxState {
   readonly defaultMemory: number;
   readonly maxTableElements: number;
   readonly isolation: IsolationPort;
-  readonly cache: Map<string, CacheEntry>;
+  /** Prepared modules by `id` (the digest of what runs). */
+  readonly modules: Map<string, IsolatedModule>;
+  /** The handles this sandbox issued, by handleKey; run/instrumentedBytes accept only these. */
+  readonly handles: Map<string, ModuleHandle>;
   closed: boolean;
 }
 
@@ -280,19 +298,45 @@ async function registerCore(
     throw new SandboxError('SANDBOX_INVALID_MODULE', 'a module importing WASI must export its memory');
   }
   const id = hexDigest(instrumented.bytes);
-  const cached = s.cache.get(id);
-  if (cached !== undefined) return cached.handle;
-  const module: IsolatedModule = { kind: 'core', id, bytes: instrumented.bytes };
-  await prepare(s, module);
-  const handle: ModuleHandle = Object.freeze({
-    id,
-    source_digest: hexDigest(bytes),
-    kind: 'wasi-preview1',
-    max_memory_bytes: memoryBytes,
-    canonicalize_nan: instrumented.canonicalizeNaN,
-  });
-  s.cache.set(id, { handle, module });
+  return issue(
+    s,
+    { kind: 'core', id, bytes: instrumented.bytes },
+    {
+      id,
+      source_digest: hexDigest(bytes),
+      kind: 'wasi-preview1',
+      max_memory_bytes: memoryBytes,
+      canonicalize_nan: instrumented.canonicalizeNaN,
+    },
+  );
+}
+
+/**
+ * The handle for `fields`: the one already issued with exactly these fields, else a new one —
+ * preparing `module` unless a module with its id is already prepared (same code that runs).
+ */
+async function issue(s: SandboxState, module: IsolatedModule, fields: ModuleHandle): Promise<ModuleHandle> {
+  const key = handleKey(fields);
+  const issued = s.handles.get(key);
+  if (issued !== undefined) return issued;
+  if (!s.modules.has(module.id)) {
+    await prepare(s, module);
+    s.modules.set(module.id, module);
+  }
+  const handle: ModuleHandle = Object.freeze({ ...fields });
+  s.handles.set(key, handle);
   return handle;
+}
+
+/** The prepared module of a handle this sandbox issued (equal fields), else SANDBOX_UNKNOWN_MODULE. */
+function moduleOf(s: SandboxState, handle: ModuleHandle, what: string): IsolatedModule {
+  const module =
+    typeof handle === 'object' && handle !== null && s.handles.has(handleKey(handle))
+      ? s.modules.get(handle.id)
+      : undefined;
+  if (module === undefined)
+    throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `${what} ${String(handle?.id)} is not registered`);
+  return module;
 }
 
 /** Runs the configured transpiler and refuses a component importing what the host does not provide. */
@@ -349,32 +393,27 @@ async function registerComponent(
       core_modules: digests,
     }),
   );
-  const cached = s.cache.get(id);
-  if (cached !== undefined) return cached.handle;
   const module: IsolatedModule = {
     kind: 'component',
     id,
     glue: transpiled.js,
     core_modules: instrumentedModules,
   };
-  await prepare(s, module);
-  const handle: ModuleHandle = Object.freeze({
+  return issue(s, module, {
     id,
     source_digest: hexDigest(bytes),
     kind: 'wasi-preview2',
     max_memory_bytes: memoryBytes,
     canonicalize_nan: nanCanonical,
   });
-  s.cache.set(id, { handle, module });
-  return handle;
 }
 
 function instrumentedBytes(s: SandboxState, handle: ModuleHandle): Uint8Array {
   assertOpen(s);
-  const entry = s.cache.get(handle.id);
-  if (entry === undefined || entry.module.kind !== 'core')
+  const module = moduleOf(s, handle, 'no registered preview1 module:');
+  if (module.kind !== 'core')
     throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `no registered preview1 module ${handle.id}`);
-  return entry.module.bytes.slice();
+  return module.bytes.slice();
 }
 
 async function registerInstrumented(
@@ -387,8 +426,15 @@ async function registerInstrumented(
     new SandboxError('SANDBOX_INVALID_MODULE', `cached instrumented module refused: ${why}`);
   const id = hexDigest(checkBytes(s, bytes));
   if (id !== pin.id) throw invalid(`its digest is ${id}, not the pinned ${pin.id}`);
-  const cached = s.cache.get(id);
-  if (cached !== undefined) return cached.handle;
+  const fields: ModuleHandle = {
+    id,
+    source_digest: pin.source_digest,
+    kind: 'wasi-preview1',
+    max_memory_bytes: pin.max_memory_bytes,
+    canonicalize_nan: pin.canonicalize_nan,
+  };
+  const issued = s.handles.get(handleKey(fields));
+  if (issued !== undefined) return issued;
   if (pin.kind !== 'wasi-preview1' || !WebAssembly.validate(bytes))
     throw invalid('not a valid preview1 module');
   let shape: ReturnType<typeof describeInstrumented>;
@@ -404,17 +450,7 @@ async function registerInstrumented(
   if (!shape.imports.every(preview1ImportPolicy)) throw invalid('an import outside WASI preview1');
   if (shape.memoryMaxPages !== null && shape.memoryMaxPages * WASM_PAGE_BYTES > pin.max_memory_bytes)
     throw invalid('its memory maximum exceeds the pinned max_memory_bytes');
-  const module: IsolatedModule = { kind: 'core', id, bytes: bytes.slice() };
-  await prepare(s, module);
-  const handle: ModuleHandle = Object.freeze({
-    id,
-    source_digest: pin.source_digest,
-    kind: 'wasi-preview1',
-    max_memory_bytes: pin.max_memory_bytes,
-    canonicalize_nan: pin.canonicalize_nan,
-  });
-  s.cache.set(id, { handle, module });
-  return handle;
+  return issue(s, { kind: 'core', id, bytes: bytes.slice() }, fields);
 }
 
 async function run(
@@ -424,9 +460,7 @@ async function run(
   runLimits: RunLimits,
 ): Promise<SandboxResult> {
   assertOpen(s);
-  const entry = s.cache.get(handle.id);
-  if (entry === undefined)
-    throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `module ${handle.id} is not registered`);
+  const module = moduleOf(s, handle, 'module');
   checkLimits(runLimits);
   if (!(input instanceof Uint8Array))
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'input must be a Uint8Array');
@@ -434,11 +468,11 @@ async function run(
   const started = s.clock.nowMs();
   const outcome = await s.isolation.run(
     {
-      module: entry.module,
+      module,
       stdin,
       gas: runLimits.gas,
       maxOutputBytes: runLimits.max_output_bytes,
-      seed: randomSeed(entry.handle.id, stdin),
+      seed: randomSeed(handle.id, stdin),
       virtualTimeMs: runLimits.virtual_time_ms ?? 0,
     },
     runLimits.timeout_ms,
@@ -495,7 +529,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     isolation:
       options.isolation ??
       threadIsolation({ size: poolSize, resourceLimits: options.workerResourceLimits ?? {} }),
-    cache: new Map(),
+    modules: new Map(),
+    handles: new Map(),
     closed: false,
   };
   return {
@@ -506,7 +541,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     run: (handle, input, runLimits) => run(s, handle, input, runLimits),
     async close() {
       s.closed = true;
-      s.cache.clear();
+      s.modules.clear();
+      s.handles.clear();
       await s.isolation.close();
     },
   };

@@ -81,11 +81,15 @@ export const SETUP_KEYS: readonly { name: string; roles: TrustRole[] }[] = [
   { name: 'checkpoint', roles: ['checkpoint'] },
 ];
 
+/**
+ * The P0 `helmts init` writes. Its budgets refill every UTC hour: a ceiling on runaway loops that
+ * never locks a principal out for good (a `fixed` budget would, until an administrative reset).
+ */
 export const DEFAULT_P0 = {
   type: 'helm.policy.p0.v1',
   name: 'default-ceiling',
   forbidden_effect_types: ['payment.transfer'],
-  budgets: { default_principal_max: 1000, default_tenant_max: 10000 },
+  budgets: { default_principal_max: 1000, default_tenant_max: 10000, window: 'hour' },
   max_delegation_ttl_ms: 3_600_000,
   require_delegation_mfa: true,
 };
