@@ -25,8 +25,31 @@ export {
 } from './internal/apikeys.js';
 export type { OidcOptions } from './internal/auth.js';
 export { ServeError, type ServeErrorCode } from './internal/errors.js';
+export {
+  addCheckpoint,
+  type Checkpoint,
+  checkConsistency,
+  checkInclusion,
+  cosign,
+  formatCheckpoint,
+  formatVkey,
+  type NoteSigner,
+  type NoteVerifier,
+  noteKeyId,
+  noteSigner,
+  type ParsedNote,
+  parseCheckpoint,
+  parseNote,
+  parseVkey,
+  SIG_COSIGNATURE_V1,
+  SIG_ED25519,
+  signNote,
+  TlogError,
+  verifyNote,
+  type WitnessAnswer,
+  type WitnessState,
+} from './tlog.js';
 export { startWitness, type WitnessOptions, type WitnessServer } from './witness.js';
-export * from './tlog.js';
 
 /** Largest EvidencePack accepted by the verify endpoint (bytes). */
 export const MAX_PACK_BYTES = 256 * 1024 * 1024;
