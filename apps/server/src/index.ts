@@ -89,6 +89,8 @@ export interface ServeOptions {
   readonly origin?: string;
   /** Clock (default Date.now). */
   readonly now?: () => number;
+  /** How long close() waits for open connections before cutting them (default 10 s). */
+  readonly shutdownGraceMs?: number;
 }
 
 export interface HelmServer {
@@ -179,11 +181,23 @@ export async function startHelmServer(options: ServeOptions): Promise<HelmServer
       close() {
         closed ??= (async () => {
           closing = true;
-          const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-          server.closeIdleConnections();
+          let stoppedYet = false;
+          const stopped = new Promise<void>((resolve) =>
+            server.close(() => {
+              stoppedYet = true;
+              resolve();
+            }),
+          );
+          // Requests already on a connection are answered (503 once closing, or their result if
+          // they were accepted); idle keep-alive connections are closed as they become idle, up to
+          // a deadline after which whatever is left is cut (nothing there was acknowledged).
+          const deadline = Date.now() + (options.shutdownGraceMs ?? 10_000);
+          while (!stoppedYet && Date.now() < deadline) {
+            server.closeIdleConnections();
+            await Promise.race([stopped, new Promise((r) => setTimeout(r, 25))]);
+          }
           await inFlight.idle();
           await queue.drain();
-          // Connections still open after their last answer (keep-alive) hold nothing in flight.
           server.closeAllConnections();
           await stopped;
           await runtime.close();

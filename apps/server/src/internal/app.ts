@@ -238,7 +238,8 @@ export function createApp(parts: AppParts): Hono<Env> {
   const storeReachable = () => {
     try {
       data.store.chainHeadSync(chainId);
-    } catch {
+    } catch (error) {
+      if (error instanceof ServeError) throw error;
       metrics.storeErrors.inc();
       throw new ServeError('STORE_UNAVAILABLE', 'the store is unavailable; nothing was executed');
     }
@@ -284,6 +285,7 @@ export function createApp(parts: AppParts): Hono<Env> {
     const identity = await guard(c, 'call');
     const body = await readJsonObject(c.req.raw, limits.maxJsonBytes);
     refuseUnknown(body, CALL_FIELDS);
+    storeReachable();
     bindIdentity(identity, body);
     const challenge = optionalString(body, 'challenge');
     let request: Record<string, unknown>;
@@ -645,11 +647,21 @@ export function createApp(parts: AppParts): Hono<Env> {
   app.notFound((c) => c.json(new ServeError('NOT_FOUND', `no route ${c.req.path}`).toJSON(), 404));
   app.onError((error, c) => {
     if (error instanceof ServeError) return c.json(error.toJSON(), error.status as never);
+    if (isStoreFailure(error)) {
+      metrics.storeErrors.inc();
+      return c.json(new ServeError('STORE_UNAVAILABLE', 'the store is unavailable').toJSON(), 503);
+    }
     // Never a stack trace or an internal message: a code, and the operator's log has the rest.
     console.error('helmts serve: internal error:', error);
     return c.json(new ServeError('INTERNAL', 'internal error').toJSON(), 500);
   });
   return app;
+}
+
+/** node:sqlite and @helm/store failures: the store, not the request, is at fault (503). */
+function isStoreFailure(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown };
+  return e?.name === 'StoreError' || e?.code === 'ERR_SQLITE_ERROR';
 }
 
 function receiptBody(envelope: SignedEnvelope): Record<string, unknown> {
