@@ -50,6 +50,12 @@ export {
   type WitnessState,
 } from './tlog.js';
 export { startWitness, type WitnessOptions, type WitnessServer } from './witness.js';
+export {
+  verifyWitnessedPack,
+  type WitnessCheck,
+  type WitnessCheckCode,
+  type WitnessCheckOptions,
+} from './witness-verify.js';
 
 /** Largest EvidencePack accepted by the verify endpoint (bytes). */
 export const MAX_PACK_BYTES = 256 * 1024 * 1024;
