@@ -270,7 +270,7 @@ describe('I-SERVE-4 witnesses cosign a consistent log and refuse rollback and fo
     expect(fork.json.witness).toMatchObject({ code: 'ROOT_MISMATCH' });
   });
 
-  it('SIGTERM: the server finishes, reports and exits 0', async () => {
+  it('I-SERVE-3 SIGTERM: the server finishes, reports and exits 0', async () => {
     serve.child.kill('SIGTERM');
     expect(await exited(serve.child)).toBe(0);
     expect(serve.out()).toMatch(/"stopped": "SIGTERM"/);
