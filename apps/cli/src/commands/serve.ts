@@ -271,6 +271,11 @@ export function witnessCheck(file: string, opts: WitnessVerifyOpts): CommandResu
   }
 }
 
+/** "Examples:" help text in the shape every command shows (apps/cli/src/help.ts). */
+function examples(command: Command, lines: readonly string[]): Command {
+  return command.addHelpText('after', ['', 'Examples:', ...lines.map((l) => `  $ helmts ${l}`)].join('\n'));
+}
+
 export function registerServeCommands(program: Command, wrap: Wrap): void {
   const json = ['--json', 'machine-readable output'] as const;
   const serve = program
@@ -292,6 +297,12 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
     .option('--origin <name>', 'checkpoint origin / log key name (default helm-ts.local/<chain id>)')
     .option(...json)
     .action(wrap((o: ServeOpts, cmd: Command) => serveCommand(dataDirOf(cmd), o)));
+  examples(serve, [
+    'serve                                   # http://127.0.0.1:8080 on ./.helm',
+    'serve --port 0 --json                   # any free port; the first line says which',
+    'serve --jwks jwks.json --issuer https://idp.example --audience helm-api',
+    'serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --tls-client-ca clients.pem',
+  ]);
   // `serve` and `witness` take --json themselves, so commander hands a subcommand's --json to
   // them: give it back to the subcommand that runs.
   const passJson = (parent: Command) =>
@@ -299,8 +310,9 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
       if (action !== parent && parent.opts().json) action.setOptionValue('json', true);
     });
   passJson(serve);
-  const keys = serve.command('keys').description('API keys of the server');
-  keys
+  const keys = serve.command('keys').description('API keys of the server (create, list, revoke)');
+  examples(keys, ['serve keys create --principal agent-1 --scope call', 'serve keys list']);
+  const create = keys
     .command('create')
     .description('create an API key (shown once; stored hashed)')
     .requiredOption('--principal <p>', 'the principal every request with the key acts as')
@@ -317,14 +329,19 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
         withDataDir(cmd, (d) => serveKeysCreate(d.requireInitialized(), o)),
       ),
     );
-  keys
+  examples(create, [
+    'serve keys create --principal agent-1 --scope call',
+    'serve keys create --principal auditor --scope audit --label "SOC export"',
+  ]);
+  const list = keys
     .command('list')
     .description('list API keys (never the keys themselves)')
     .option(...json)
     .action(
       wrap((_o: unknown, cmd: Command) => withDataDir(cmd, (d) => serveKeysList(d.requireInitialized()))),
     );
-  keys
+  examples(list, ['serve keys list', 'serve keys list --json']);
+  const revoke = keys
     .command('revoke <id>')
     .description('revoke an API key by id')
     .option(...json)
@@ -333,6 +350,7 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
         withDataDir(cmd, (d) => serveKeysRevoke(d.requireInitialized(), id)),
       ),
     );
+  examples(revoke, ['serve keys revoke 4a09c1b3472c']);
   const witness = program
     .command('witness')
     .description('run a C2SP tlog-witness that cosigns the checkpoints of the logs it is given')
@@ -361,14 +379,19 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
         },
       ),
     );
+  examples(witness, [
+    'witness keygen --name witness.example/w1 --out w1.key',
+    "witness --key w1.key --log 'helm-ts.local/main+50882c04+AYgJ…' --state w1.state --port 8081",
+  ]);
   passJson(witness);
-  witness
+  const keygen = witness
     .command('keygen')
     .description('create a witness key file and print its verifier key')
     .requiredOption('--name <name>', 'the witness name (a schema-less URL, e.g. witness.example/w1)')
     .requiredOption('--out <file>', 'the key file to write (0600)')
     .option(...json)
     .action(wrap((o: { name: string; out: string }) => witnessKeygen(o)));
+  examples(keygen, ['witness keygen --name witness.example/w1 --out w1.key']);
 }
 
 /** `helmts verify` with the witness check on top: both must pass. */
