@@ -144,3 +144,38 @@ describe('I-SERVE-4 malformed input is refused', () => {
     expect(verifyWitnessedPack(new Uint8Array(700).fill(1), cosigned, opts).code).toBe('PACK_UNREADABLE');
   });
 });
+
+describe('I-SERVE-4 startWitness in process: state persisted before the answer, survives a restart', () => {
+  it('cosigns, refuses a rollback after restart, answers 404/400 for other paths and bodies', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startWitness } = await import('../src/index.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'helm-witness-'));
+    const stateFile = join(dir, 'state.json');
+    try {
+      let w = await startWitness({
+        signer: witness,
+        logs: [log.vkey],
+        stateFile,
+        now: () => V.cosignature_3.timestamp * 1000,
+      });
+      const post = (body: string | Uint8Array) => fetch(`${w.url}/add-checkpoint`, { method: 'POST', body });
+      const first = await post(V.add_checkpoint[0].request);
+      expect(first.status).toBe(200);
+      expect(await first.text()).toBe(V.add_checkpoint[0].response);
+      await w.close();
+      w = await startWitness({ signer: witness, logs: [log.vkey], stateFile });
+      const again = await post(V.add_checkpoint[0].request);
+      expect(again.status).toBe(409);
+      expect(await again.text()).toBe('3\n');
+      expect((await post(new Uint8Array([0xff, 0xfe]))).status).toBe(400);
+      expect((await post(new Uint8Array(70 * 1024))).status).toBe(413);
+      expect((await fetch(`${w.url}/nope`)).status).toBe(404);
+      expect(w.vkey).toBe(witness.vkey);
+      await w.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
