@@ -270,6 +270,28 @@ describe('I-SERVE-4 witnesses cosign a consistent log and refuse rollback and fo
     expect(fork.json.witness).toMatchObject({ code: 'ROOT_MISMATCH' });
   });
 
+  it('I-SERVE-3 SIGKILL: every acknowledged call is in the store and the exported chain verifies', async () => {
+    const killHome = await makeHome(root, 'killed');
+    const kk = makeKeys(killHome);
+    const s = await helmDaemon('--data-dir', killHome, 'serve', '--port', '0', '--rate', '0');
+    const acked = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        fetch(`${s.first.listening}/v1/calls`, jsonPost(kk.call, { tool: 'echo', args: { x: i } })).then(
+          (r) => r.status,
+        ),
+      ),
+    );
+    expect(acked.every((status) => status === 200)).toBe(true);
+    s.child.kill('SIGKILL');
+    await exited(s.child);
+    const pack = join(root, 'killed.tar');
+    const exported = helmSync('--data-dir', killHome, 'export', '--out', pack);
+    expect(exported.code, exported.out).toBe(0);
+    expect((exported.json.manifest as { counts: { receipts: number } }).counts.receipts).toBe(6);
+    const verified = helmSync('--data-dir', killHome, 'verify', pack);
+    expect(verified.code, verified.out).toBe(0);
+  });
+
   it('I-SERVE-3 SIGTERM: the server finishes, reports and exits 0', async () => {
     serve.child.kill('SIGTERM');
     expect(await exited(serve.child)).toBe(0);
