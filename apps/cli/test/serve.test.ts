@@ -45,20 +45,28 @@ async function untilSigterm<T>(run: () => Promise<T>): Promise<{ first: string; 
 describe('helmts serve keys', () => {
   it('create shows the key once; list never shows it; revoke marks it; bad scopes are usage errors', async () => {
     const { data } = await initEchoHome(root, 'keys');
-    const created = serveKeysCreate(data, { principal: 'local', scope: ['call', 'audit'], label: 'ci' });
+    const created = await serveKeysCreate(data, {
+      principal: 'local',
+      scope: ['call', 'audit'],
+      label: 'ci',
+    });
     const key = created.json.key as string;
     expect(key).toMatch(/^helm_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     expect(JSON.stringify(created.json.record)).not.toContain('sha256');
-    const listed = serveKeysList(data);
+    const listed = await serveKeysList(data);
     expect(JSON.stringify(listed.json)).not.toContain(key.slice(18));
     expect(listed.human.join('\n')).toContain('active');
     const id = key.split('_')[1] as string;
-    expect(serveKeysRevoke(data, id).exitCode).toBe(0);
-    expect(serveKeysList(data).human.join('\n')).toContain('revoked');
-    expect(() => serveKeysRevoke(data, '000000000000')).toThrow(/no API key/);
-    expect(() => serveKeysCreate(data, { principal: 'local', scope: ['root'] })).toThrow(/unknown scope/);
-    expect(() => serveKeysCreate(data, { principal: 'local' })).toThrow(/at least one scope/);
-    expect(() => serveKeysCreate(data, { principal: 'bad principal', scope: ['call'] })).toThrow(/principal/);
+    expect((await serveKeysRevoke(data, id)).exitCode).toBe(0);
+    expect((await serveKeysList(data)).human.join('\n')).toContain('revoked');
+    await expect(serveKeysRevoke(data, '000000000000')).rejects.toThrow(/no API key/);
+    await expect(serveKeysCreate(data, { principal: 'local', scope: ['root'] })).rejects.toThrow(
+      /unknown scope/,
+    );
+    await expect(serveKeysCreate(data, { principal: 'local' })).rejects.toThrow(/at least one scope/);
+    await expect(serveKeysCreate(data, { principal: 'bad principal', scope: ['call'] })).rejects.toThrow(
+      /principal/,
+    );
     data.close();
     const viaCli = await runCli(['--data-dir', join(root, 'keys'), 'serve', 'keys', 'list', '--json']);
     expect(viaCli.code).toBe(0);
@@ -98,11 +106,11 @@ describe('helmts serve', () => {
 describe('helmts witness', () => {
   it('keygen writes a 0600 key file and refuses to overwrite; the witness starts and stops', async () => {
     const out = join(root, 'w.key');
-    const gen = witnessKeygen({ name: 'witness.example/w1', out });
+    const gen = await witnessKeygen({ name: 'witness.example/w1', out });
     expect(gen.json.vkey).toMatch(/^witness\.example\/w1\+[0-9a-f]{8}\+B/);
     expect(existsSync(out)).toBe(true);
-    expect(() => witnessKeygen({ name: 'witness.example/w1', out })).toThrow(/exists/);
-    expect(() => witnessKeygen({ name: 'bad name', out: join(root, 'w2.key') })).toThrow();
+    await expect(witnessKeygen({ name: 'witness.example/w1', out })).rejects.toThrow(/exists/);
+    await expect(witnessKeygen({ name: 'bad name', out: join(root, 'w2.key') })).rejects.toThrow();
     await expect(witnessCommand({ key: out, state: join(root, 's.json') })).rejects.toThrow(/--log/);
     const bad = join(root, 'bad.key');
     writeFileSync(bad, '{"name":"x"}');
@@ -130,12 +138,14 @@ describe('helmts witness', () => {
     expect(result).toMatchObject({ exitCode: 0 });
   });
 
-  it('verify --witness without --checkpoint, or a bad quorum, is a usage error; none of them is no check', () => {
-    expect(witnessCheck('p.tar', {})).toBeUndefined();
-    expect(() => witnessCheck('p.tar', { witness: ['k'] })).toThrow(/--checkpoint/);
-    expect(() => witnessCheck('p.tar', { checkpoint: 'c', witness: ['k'], quorum: '0' })).toThrow(/--quorum/);
-    expect(() =>
+  it('verify --witness without --checkpoint, or a bad quorum, is a usage error; none of them is no check', async () => {
+    expect(await witnessCheck('p.tar', {})).toBeUndefined();
+    await expect(witnessCheck('p.tar', { witness: ['k'] })).rejects.toThrow(/--checkpoint/);
+    await expect(witnessCheck('p.tar', { checkpoint: 'c', witness: ['k'], quorum: '0' })).rejects.toThrow(
+      /--quorum/,
+    );
+    await expect(
       witnessCheck(join(root, 'none.tar'), { checkpoint: join(root, 'none.note'), witness: ['k'] }),
-    ).toThrow();
+    ).rejects.toThrow();
   });
 });

@@ -5,18 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DataDir } from '@helm/runtime';
-import {
-  API_KEY_SCOPES,
-  createApiKey,
-  listApiKeys,
-  noteSigner,
-  revokeApiKey,
-  ServeError,
-  SIG_COSIGNATURE_V1,
-  startHelmServer,
-  startWitness,
-  verifyWitnessedPack,
-} from '@helm/server';
+
+// @helm/server (hono, jose, prom-client) loads only when one of these commands runs: every other
+// command starts without it.
+const server = () => import('@helm/server');
+/** The scopes an API key can hold (kept here so `--help` needs no import of the server). */
+const API_KEY_SCOPES = ['call', 'approve', 'audit', 'admin'] as const;
+
 import type { Command } from 'commander';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
 import type { Wrap } from './admin.js';
@@ -76,9 +71,10 @@ export async function serveCommand(data: DataDir, opts: ServeOpts): Promise<Comm
   const rate = opts.rate === undefined ? undefined : Number(opts.rate);
   if (rate !== undefined && (!Number.isFinite(rate) || rate < 0))
     throw new CliError('USAGE', '--rate must be >= 0');
-  let server: Awaited<ReturnType<typeof startHelmServer>>;
+  const { ServeError, startHelmServer } = await server();
+  let running: Awaited<ReturnType<typeof startHelmServer>>;
   try {
-    server = await startHelmServer({
+    running = await startHelmServer({
       dataDir: data,
       host: opts.host ?? '127.0.0.1',
       port: portOf(opts.port),
@@ -109,23 +105,24 @@ export async function serveCommand(data: DataDir, opts: ServeOpts): Promise<Comm
     throw error;
   }
   const stop = signalled();
-  announce(opts.json, { listening: server.url, log_vkey: server.logVkey, pid: process.pid }, [
-    `helmts serve: listening on ${server.url} (data directory ${data.dir})`,
-    `  log key: ${server.logVkey}`,
+  announce(opts.json, { listening: running.url, log_vkey: running.logVkey, pid: process.pid }, [
+    `helmts serve: listening on ${running.url} (data directory ${data.dir})`,
+    `  log key: ${running.logVkey}`,
     '  API keys: helmts serve keys create --principal <p> --scope call; docs/api.md',
     '  stop: Ctrl-C or SIGTERM (in-flight calls finish first)',
   ]);
   const signal = await stop;
-  await server.close();
+  await running.close();
   return ok({ stopped: signal }, [
     `helmts serve: stopped on ${signal}; every acknowledged call is recorded.`,
   ]);
 }
 
-export function serveKeysCreate(
+export async function serveKeysCreate(
   data: DataDir,
   opts: { principal: string; tenant?: string; scope?: string[]; credential?: string; label?: string },
-): CommandResult {
+): Promise<CommandResult> {
+  const { createApiKey, ServeError } = await server();
   try {
     const { key, record } = createApiKey(data, {
       principal: opts.principal,
@@ -146,7 +143,8 @@ export function serveKeysCreate(
   }
 }
 
-export function serveKeysList(data: DataDir): CommandResult {
+export async function serveKeysList(data: DataDir): Promise<CommandResult> {
+  const { listApiKeys } = await server();
   const keys = listApiKeys(data).map(({ sha256: _hash, ...k }) => k);
   return ok({ keys }, [
     keys.length === 0
@@ -161,7 +159,8 @@ export function serveKeysList(data: DataDir): CommandResult {
   ]);
 }
 
-export function serveKeysRevoke(data: DataDir, id: string): CommandResult {
+export async function serveKeysRevoke(data: DataDir, id: string): Promise<CommandResult> {
+  const { revokeApiKey, ServeError } = await server();
   try {
     const { sha256: _hash, ...record } = revokeApiKey(data, id);
     return ok({ record }, [`Revoked API key ${id}: a running server refuses it from its next request.`]);
@@ -172,7 +171,8 @@ export function serveKeysRevoke(data: DataDir, id: string): CommandResult {
 }
 
 /** The witness key file: `{"name": …, "seed": <64 hex>}` (0600). */
-function readWitnessKey(path: string) {
+async function readWitnessKey(path: string) {
+  const { noteSigner, SIG_COSIGNATURE_V1 } = await server();
   if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
   const file = JSON.parse(readFileSync(path, 'utf8')) as { name?: unknown; seed?: unknown };
   if (typeof file.name !== 'string' || typeof file.seed !== 'string' || !/^[0-9a-f]{64}$/.test(file.seed))
@@ -184,7 +184,8 @@ function readWitnessKey(path: string) {
   return noteSigner(file.name, new Uint8Array(Buffer.from(file.seed, 'hex')), SIG_COSIGNATURE_V1);
 }
 
-export function witnessKeygen(opts: { name: string; out: string }): CommandResult {
+export async function witnessKeygen(opts: { name: string; out: string }): Promise<CommandResult> {
+  const { noteSigner, SIG_COSIGNATURE_V1 } = await server();
   const out = resolve(opts.out);
   if (existsSync(out)) throw new CliError('INVALID_INPUT', `${out} exists; not overwriting a key`);
   const seed = randomBytes(32).toString('hex');
@@ -212,7 +213,8 @@ export async function witnessCommand(opts: {
       'give the logs to witness: --log <verifier key> (repeatable)',
       'the key `helmts serve` prints',
     );
-  const signer = readWitnessKey(opts.key);
+  const signer = await readWitnessKey(opts.key);
+  const { startWitness } = await server();
   let witness: Awaited<ReturnType<typeof startWitness>>;
   try {
     witness = await startWitness({
@@ -245,7 +247,10 @@ export interface WitnessVerifyOpts {
  * The witness part of `helmts verify`: undefined without --checkpoint/--witness/--quorum; else
  * the check, which a verification needs to pass on top of the pack's own.
  */
-export function witnessCheck(file: string, opts: WitnessVerifyOpts): CommandResult | undefined {
+export async function witnessCheck(
+  file: string,
+  opts: WitnessVerifyOpts,
+): Promise<CommandResult | undefined> {
   if (opts.checkpoint === undefined && opts.witness === undefined && opts.quorum === undefined)
     return undefined;
   if (opts.checkpoint === undefined || opts.witness === undefined)
@@ -253,6 +258,7 @@ export function witnessCheck(file: string, opts: WitnessVerifyOpts): CommandResu
   const quorum = opts.quorum === undefined ? 1 : Number(opts.quorum);
   if (!Number.isSafeInteger(quorum) || quorum < 1)
     throw new CliError('USAGE', '--quorum must be a positive integer');
+  const { verifyWitnessedPack } = await server();
   let witnesses: string[];
   try {
     witnesses = opts.witness;
@@ -400,7 +406,7 @@ export async function withWitnesses(
   opts: WitnessVerifyOpts,
   verify: () => CommandResult | Promise<CommandResult>,
 ): Promise<CommandResult> {
-  const witness = witnessCheck(file, opts);
+  const witness = await witnessCheck(file, opts);
   const base = await verify();
   if (!witness) return base;
   const exitCode = Math.max(base.exitCode, witness.exitCode) as 0 | 1 | 2;
