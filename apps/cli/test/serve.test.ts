@@ -70,7 +70,7 @@ describe('helmts serve keys', () => {
     data.close();
     const viaCli = await runCli(['--data-dir', join(root, 'keys'), 'serve', 'keys', 'list', '--json']);
     expect(viaCli.code).toBe(0);
-    expect((viaCli.json?.keys as unknown[]).length).toBe(1);
+    expect(viaCli.json?.keys).toHaveLength(1);
   });
 });
 
