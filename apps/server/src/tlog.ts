@@ -309,7 +309,9 @@ export function checkInclusion(
 
 /** RFC 9162 consistency check between two checkpoints of one log. */
 export function checkConsistency(a: Checkpoint, b: Checkpoint, proof: readonly Uint8Array[]): boolean {
-  if (a.origin !== b.origin) return false;
+  if (a.origin !== b.origin || a.size > b.size) return false;
+  // The empty tree is a prefix of every tree: its proof is empty.
+  if (a.size === 0) return proof.length === 0;
   if (a.size === b.size) return Buffer.from(a.root).equals(Buffer.from(b.root)) && proof.length === 0;
   return verifyConsistency(a.size, b.size, a.root, b.root, proof).ok;
 }

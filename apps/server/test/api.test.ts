@@ -5,7 +5,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envelopeBody } from '@helm/evidencepack';
+import { parseStrictJson } from '@helm/crypto';
+import { envelopeBody, readTar } from '@helm/evidencepack';
 import { logLeafHash } from '@helm/proofgraph/verify';
 import {
   approvalStatement,
@@ -385,6 +386,9 @@ describe('routes', () => {
   });
 
   it('the log: a C2SP checkpoint signed by the log key, inclusion and consistency proofs that verify', async () => {
+    // Two calls first, so this test stands alone (run with -t) on a log of at least two leaves.
+    for (const x of [1, 2])
+      await fetch(`${base}/v1/calls`, jsonPost(keys.call, { tool: 'echo', args: { x } }));
     const first = await fetch(`${base}/v1/log/checkpoint`, { headers: bearer(keys.audit) });
     const vkey = parseVkey(first.headers.get('x-helm-log-vkey') as string);
     expect(`${vkey.name}+`).toBe(server.logVkey.slice(0, vkey.name.length + 1));

@@ -6,6 +6,7 @@ import { MerkleLog } from '@helm/proofgraph';
 import { describe, expect, it } from 'vitest';
 import {
   addCheckpoint,
+  checkConsistency,
   cosign,
   formatCheckpoint,
   noteSigner,
@@ -61,6 +62,12 @@ describe('I-SERVE-4 docs/spec/tlog.md vectors', () => {
       V.consistency_3_5,
     );
     expect(cosign(text3, witness, V.cosignature_3.timestamp)).toBe(V.cosignature_3.line);
+    const cp3 = parseCheckpoint(text3);
+    const empty = { ...cp3, size: 0, root: new Uint8Array(32) };
+    expect(checkConsistency(empty, cp3, [])).toBe(true);
+    expect(checkConsistency(empty, cp3, [new Uint8Array(32)])).toBe(false);
+    expect(checkConsistency(cp3, empty, [])).toBe(false);
+    expect(checkConsistency(cp3, { ...cp3, origin: 'other' }, [])).toBe(false);
     const cosigned = parseNote(`${V.checkpoint_3.note}${V.cosignature_3.line}`);
     const ok = verifyNote(cosigned, [parseVkey(log.vkey), parseVkey(witness.vkey)]);
     expect(ok.map((o) => o.verifier.name)).toEqual([log.name, witness.name]);
