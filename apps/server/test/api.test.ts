@@ -249,6 +249,20 @@ describe('routes', () => {
       request: { tool: 'deploy', args: { v: 2 } },
       quorum: 1,
     });
+    // The approval page: HTML for a browser, every caller-controlled value escaped.
+    const xss = await fetch(
+      `${base}/v1/calls`,
+      jsonPost(keys.call, { tool: 'deploy', args: { v: '<script>alert(1)</script>' } }),
+    );
+    const xssId = ((await xss.json()) as { approval_challenge_id: string }).approval_challenge_id;
+    const page = await fetch(`${base}/v1/approvals/${xssId}`, {
+      headers: { ...bearer(keys.approve), accept: 'text/html' },
+    });
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('deploy');
     // Running it before approval is refused.
     const early = await fetch(`${base}/v1/calls`, jsonPost(keys.call, { challenge: id }));
     expect(early.status).toBe(409);

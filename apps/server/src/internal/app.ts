@@ -424,12 +424,15 @@ export function createApp(parts: AppParts): Hono<Env> {
   app.get('/v1/approvals/:id', async (c) => {
     await guard(c, 'approve', 'audit');
     storeReachable();
+    let v: ReturnType<typeof challengeViewById>;
     try {
-      const v = challengeViewById(data, c.req.param('id'), parts.now());
-      return c.json(v);
+      v = challengeViewById(data, c.req.param('id'), parts.now());
     } catch (error) {
       fromRuntime(error);
     }
+    // The approval page (DECISIONS: a challenge is a resource, JSON plus a minimal HTML view).
+    if (/^text\/html\b/.test(c.req.header('accept') ?? '')) return c.html(approvalPage(v));
+    return c.json(v);
   });
 
   app.post('/v1/approvals/:id', async (c) => {
@@ -656,6 +659,44 @@ export function createApp(parts: AppParts): Hono<Env> {
     return c.json(new ServeError('INTERNAL', 'internal error').toJSON(), 500);
   });
   return app;
+}
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+/** Every value on the page is caller-controlled text (tool args above all): escaped, always. */
+const esc = (value: unknown): string =>
+  String(typeof value === 'string' ? value : JSON.stringify(value, null, 2)).replace(
+    /[&<>"']/g,
+    (ch) => ESCAPES[ch] as string,
+  );
+
+/** A static page (no script, no style: the CSP allows nothing) of what an approver approves. */
+function approvalPage(v: ReturnType<typeof challengeViewById>): string {
+  const request = v.request as { tool?: unknown; principal?: unknown; args?: unknown; args_text?: unknown };
+  const rows: [string, unknown][] = [
+    ['challenge', v.challenge_id],
+    ['state', v.state],
+    ['tool', request.tool],
+    ['principal', request.principal],
+    ['arguments', request.args ?? request.args_text ?? {}],
+    ['rule', v.challenge.rule_id],
+    ['approvals', `${v.approvals} of ${v.quorum} (${v.needed} needed)`],
+    ['expires', new Date(v.expires_at_ms).toISOString()],
+  ];
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>HELM approval</title></head><body>',
+    `<h1>Approval ${esc(v.challenge_id)}</h1><table>`,
+    ...rows.map(([k, val]) => `<tr><th>${esc(k)}</th><td><pre>${esc(val)}</pre></td></tr>`),
+    '</table><h2>Answers</h2><ul>',
+    ...v.answers.map((a) => `<li>${esc(a.action)} by ${esc(a.approver ?? a.keyid)}: ${esc(a.status)}</li>`),
+    '</ul><p>Approve on your own machine: <code>helmts approve --sign-only challenge.json --key &lt;key file&gt;</code>, then POST the signed event to this URL.</p>',
+    '</body></html>',
+  ].join('\n');
 }
 
 /** node:sqlite and @helm/store failures: the store, not the request, is at fault (503). */
