@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseJson } from '@helm/runtime';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { readBounded } from './internal/body.js';
@@ -36,7 +37,8 @@ const MAX_BODY = 64 * 1024;
 
 function loadState(file: string): Record<string, WitnessState> {
   if (!existsSync(file)) return {};
-  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, WitnessState>;
+  // Strict JSON (I-INPUT-1): a state file with duplicate keys is refused, not collapsed.
+  return parseJson(new Uint8Array(readFileSync(file)), file) as Record<string, WitnessState>;
 }
 
 export async function startWitness(options: WitnessOptions): Promise<WitnessServer> {

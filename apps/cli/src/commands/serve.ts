@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DataDir } from '@helm/runtime';
+import { type DataDir, readJsonFile } from '@helm/runtime';
 
 // @helm/server (hono, jose, prom-client) loads only when one of these commands runs: every other
 // command starts without it.
@@ -173,8 +173,8 @@ export async function serveKeysRevoke(data: DataDir, id: string): Promise<Comman
 /** The witness key file: `{"name": …, "seed": <64 hex>}` (0600). */
 async function readWitnessKey(path: string) {
   const { noteSigner, SIG_COSIGNATURE_V1 } = await server();
-  if (!existsSync(path)) throw new CliError('FILE_NOT_FOUND', `no such file: ${path}`);
-  const file = JSON.parse(readFileSync(path, 'utf8')) as { name?: unknown; seed?: unknown };
+  // Strict JSON like every file the CLI reads (I-INPUT-1); FILE_NOT_FOUND when missing.
+  const file = readJsonFile(path) as { name?: unknown; seed?: unknown };
   if (typeof file.name !== 'string' || typeof file.seed !== 'string' || !/^[0-9a-f]{64}$/.test(file.seed))
     throw new CliError(
       'INVALID_INPUT',

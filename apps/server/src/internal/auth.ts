@@ -3,7 +3,7 @@
 // `jose` against the configured JWKS (a file or an https URL), its issuer and audience. The
 // identity fixes the principal and tenant of everything the request does.
 import { readFileSync } from 'node:fs';
-import type { DataDir } from '@helm/runtime';
+import { type DataDir, parseJson } from '@helm/runtime';
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { API_KEY_SCOPES, type ApiKeyScope, authenticateApiKey } from './apikeys.js';
 import { ServeError } from './errors.js';
@@ -35,14 +35,14 @@ export type Authenticator = (authorization: string | undefined) => Promise<Ident
 
 function jwksOf(source: string): JWTVerifyGetKey {
   if (/^https?:\/\//.test(source)) return createRemoteJWKSet(new URL(source));
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(source, 'utf8');
+    bytes = new Uint8Array(readFileSync(source));
   } catch {
     throw new ServeError('CONFIG_INVALID', `cannot read the JWKS file ${source}`);
   }
   try {
-    return createLocalJWKSet(JSON.parse(text));
+    return createLocalJWKSet(parseJson(bytes, source) as never);
   } catch {
     throw new ServeError('CONFIG_INVALID', `the JWKS file ${source} is not a JSON Web Key Set`);
   }
