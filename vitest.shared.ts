@@ -47,6 +47,8 @@ export function helmVitestConfig(options: HelmVitestOptions = {}): ViteUserConfi
     resolve: {
       alias: [
         ...subpathAliases(),
+        // The one workspace package outside packages/: the server app, which the CLI's `serve` uses.
+        { find: /^@helm\/server$/, replacement: `${root}apps/server/src/index.ts` },
         { find: /^@helm\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` },
       ],
     },

@@ -1,107 +1,221 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { REASON_CODE_LIST } from '@helm/contracts';
-import { isDigest } from '@helm/crypto';
-import {
-  parseTrustHeadPin,
-  replayEvidencePack,
-  type VerifyOptions,
-  verifyEvidencePack,
-} from '@helm/evidencepack';
+// @helm/server — `helmts serve`: the authenticated HTTP API over one HELM data directory
+// (docs/api.md), its API keys, and the C2SP transparency formats its log and witnesses speak
+// (docs/spec/tlog.md). Not part of the TCB: composition over @helm/runtime's public API.
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { DataDir, GovernedRuntime } from '@helm/runtime';
+import { createAdaptorServer } from '@hono/node-server';
+import { createApp } from './internal/app.js';
+import { authenticator, type OidcOptions } from './internal/auth.js';
+import { ServeError } from './internal/errors.js';
+import { InFlight, RateLimiter, SerialQueue } from './internal/limits.js';
+import { createMetrics } from './internal/metrics.js';
+import { logNoteSigner, ReceiptLog } from './internal/receipt-log.js';
+
+export {
+  API_KEY_SCOPES,
+  type ApiKeyCreateInput,
+  type ApiKeyRecord,
+  type ApiKeyScope,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+} from './internal/apikeys.js';
+export type { OidcOptions } from './internal/auth.js';
+export { ServeError, type ServeErrorCode } from './internal/errors.js';
+export {
+  addCheckpoint,
+  type Checkpoint,
+  checkConsistency,
+  checkInclusion,
+  cosign,
+  formatCheckpoint,
+  formatVkey,
+  type NoteSigner,
+  type NoteVerifier,
+  noteKeyId,
+  noteSigner,
+  type ParsedNote,
+  parseCheckpoint,
+  parseNote,
+  parseVkey,
+  SIG_COSIGNATURE_V1,
+  SIG_ED25519,
+  signNote,
+  TlogError,
+  verifyNote,
+  type WitnessAnswer,
+  type WitnessState,
+} from './tlog.js';
+export { startWitness, type WitnessOptions, type WitnessServer } from './witness.js';
+export {
+  verifyWitnessedPack,
+  type WitnessCheck,
+  type WitnessCheckCode,
+  type WitnessCheckOptions,
+} from './witness-verify.js';
 
 /** Largest EvidencePack accepted by the verify endpoint (bytes). */
 export const MAX_PACK_BYTES = 256 * 1024 * 1024;
+/** Largest JSON request body (bytes). */
+export const MAX_JSON_BYTES = 1024 * 1024;
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify(body));
+export interface TlsOptions {
+  /** PEM certificate chain and private key files. */
+  readonly cert: string;
+  readonly key: string;
+  /** PEM CA bundle: with it, clients must present a certificate it signed (mTLS). */
+  readonly clientCa?: string;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+export interface ServeOptions {
+  /** The data directory (a path or an open DataDir; the server owns and closes it). */
+  readonly dataDir: string | DataDir;
+  /** Bind address (default 127.0.0.1: nothing listens beyond the machine unless asked). */
+  readonly host?: string;
+  /** Port (default 0: any free port). */
+  readonly port?: number;
+  readonly oidc?: OidcOptions;
+  readonly tls?: TlsOptions;
+  /** Requests per second per identity (default 50; 0 = unlimited) and burst (default 2x rate). */
+  readonly rateLimit?: { readonly rate: number; readonly burst?: number };
+  readonly maxJsonBytes?: number;
+  readonly maxPackBytes?: number;
+  /** Slow clients: all headers within `headersMs` (default 10 s), the whole request within `requestMs` (default 30 s). */
+  readonly timeouts?: {
+    readonly headersMs?: number;
+    readonly requestMs?: number;
+    readonly keepAliveMs?: number;
+  };
+  /** Largest request header block (bytes, default 16 KiB; larger is answered 431). */
+  readonly maxHeaderBytes?: number;
+  /** Origin line and note-key name of the log's checkpoints (default `helm-ts.local/<chain id>`). */
+  readonly origin?: string;
+  /** Clock (default Date.now). */
+  readonly now?: () => number;
+  /** How long close() waits for open connections before cutting them (default 10 s). */
+  readonly shutdownGraceMs?: number;
+}
+
+export interface HelmServer {
+  /** `http(s)://host:port` */
+  readonly url: string;
+  readonly port: number;
+  /** The log's verifier key (`<origin>+<id>+<key>`): what witnesses and verifiers trust. */
+  readonly logVkey: string;
+  /**
+   * Graceful stop: refuse new requests (503), finish the calls in flight and in the queue, close
+   * the runtime (releasing the data directory's lock) and the store. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** Open the data directory's runtime and serve the API; resolves once listening. */
+export async function startHelmServer(options: ServeOptions): Promise<HelmServer> {
+  const data = typeof options.dataDir === 'string' ? new DataDir(options.dataDir) : options.dataDir;
+  data.requireInitialized();
+  const now = options.now ?? (() => Date.now());
+  const authenticate = authenticator(data, options.oidc);
+  const runtime = await GovernedRuntime.open(data, { clock: { now } });
+  let closing = false;
+  let server: Server;
+  try {
+    const chain = data.config().chain_id;
+    const log = new ReceiptLog(data, logNoteSigner(data, options.origin ?? `helm-ts.local/${chain}`));
+    const queue = new SerialQueue();
+    const inFlight = new InFlight();
+    const rateValue = options.rateLimit?.rate ?? 50;
+    const app = createApp({
+      data,
+      runtime,
+      authenticate,
+      queue,
+      inFlight,
+      rate: new RateLimiter(rateValue, options.rateLimit?.burst ?? rateValue * 2, now),
+      metrics: createMetrics(),
+      log,
+      limits: {
+        maxJsonBytes: options.maxJsonBytes ?? MAX_JSON_BYTES,
+        maxPackBytes: options.maxPackBytes ?? MAX_PACK_BYTES,
+      },
+      now,
+      closing: () => closing,
     });
-    req.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
-    req.on('error', reject);
-  });
-}
-
-const SEQ = /^[1-9][0-9]{0,15}$/;
-
-type PinOptions = Pick<VerifyOptions, 'trustAnchor' | 'minTrustSeq' | 'trustHead'>;
-
-/**
- * The verify endpoint's query: `trust_anchor`, and the freshness pins `min_trust_seq` (a registry
- * seq) and `trust_head` (`<seq>:sha256:<hex>`, what `helmts trust head` prints). A malformed value
- * is a usage error (400), never a verification verdict.
- */
-function verifyQuery(params: URLSearchParams): PinOptions | string {
-  const options: { -readonly [K in keyof PinOptions]: PinOptions[K] } = {};
-  const anchor = params.get('trust_anchor');
-  if (anchor !== null) {
-    if (!isDigest(anchor)) return 'trust_anchor must be sha256:<64 lowercase hex>';
-    options.trustAnchor = anchor;
+    const t = options.timeouts ?? {};
+    const common = {
+      headersTimeout: t.headersMs ?? 10_000,
+      requestTimeout: t.requestMs ?? 30_000,
+      keepAliveTimeout: t.keepAliveMs ?? 5_000,
+      maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
+      // How often Node checks the two timeouts above (its default, 30 s, would let a slow client
+      // hold a socket up to 30 s past its deadline).
+      connectionsCheckingInterval: Math.min(1000, t.headersMs ?? 1000),
+    };
+    const tls = options.tls;
+    server = (
+      tls
+        ? createAdaptorServer({
+            fetch: app.fetch,
+            createServer: createHttpsServer,
+            serverOptions: {
+              ...common,
+              cert: readFileSync(tls.cert),
+              key: readFileSync(tls.key),
+              ...(tls.clientCa
+                ? { ca: readFileSync(tls.clientCa), requestCert: true, rejectUnauthorized: true }
+                : {}),
+            },
+          })
+        : createAdaptorServer({ fetch: app.fetch, createServer: createHttpServer, serverOptions: common })
+    ) as Server;
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    let closed: Promise<void> | undefined;
+    return {
+      url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      port,
+      logVkey: log.vkey,
+      close() {
+        closed ??= (async () => {
+          closing = true;
+          let stoppedYet = false;
+          const stopped = new Promise<void>((resolve) =>
+            server.close(() => {
+              stoppedYet = true;
+              resolve();
+            }),
+          );
+          // Requests already on a connection are answered (503 once closing, or their result if
+          // they were accepted); idle keep-alive connections are closed as they become idle, up to
+          // a deadline after which whatever is left is cut (nothing there was acknowledged).
+          const deadline = Date.now() + (options.shutdownGraceMs ?? 10_000);
+          while (!stoppedYet && Date.now() < deadline) {
+            server.closeIdleConnections();
+            await Promise.race([stopped, new Promise((r) => setTimeout(r, 25))]);
+          }
+          await inFlight.idle();
+          await queue.drain();
+          server.closeAllConnections();
+          await stopped;
+          await runtime.close();
+          data.close();
+        })();
+        return closed;
+      },
+    };
+  } catch (error) {
+    await runtime.close();
+    data.close();
+    if (error instanceof ServeError) throw error;
+    throw error;
   }
-  const minSeq = params.get('min_trust_seq');
-  if (minSeq !== null) {
-    if (!SEQ.test(minSeq) || !Number.isSafeInteger(Number(minSeq))) {
-      return 'min_trust_seq must be a registry seq (a positive integer)';
-    }
-    options.minTrustSeq = Number(minSeq);
-  }
-  const head = params.get('trust_head');
-  if (head !== null) {
-    const pin = parseTrustHeadPin(head);
-    if (pin === undefined)
-      return 'trust_head must be <seq>:sha256:<64 lowercase hex> (see `helmts trust head`)';
-    options.trustHead = pin;
-  }
-  return options;
-}
-
-/**
- * Create the HELM HTTP server. Routes:
- * - `GET /healthz`, `GET /v1/reason-codes`
- * - `POST /v1/evidencepack/verify[?trust_anchor=sha256:…][&min_trust_seq=N][&trust_head=N:sha256:…]`
- *   — body: the pack (.tar); answers the verification report (200 PASS, 422 FAILED or
- *   UNVERIFIABLE) with the replay result. The report's `freshness` says which trust state the PASS
- *   is relative to (`unpinned` without a pin: docs/spec/evidencepack.md §5.3). Stateless: the
- *   server holds no project state and uses no network to verify.
- * Unknown routes answer 404 JSON.
- */
-export function createHelmServer(options: { maxPackBytes?: number } = {}): Server {
-  const limit = options.maxPackBytes ?? MAX_PACK_BYTES;
-  return createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://helm.invalid');
-    if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ok: true });
-    if (req.method === 'GET' && url.pathname === '/v1/reason-codes') {
-      return send(res, 200, { reason_codes: REASON_CODE_LIST });
-    }
-    if (req.method === 'POST' && url.pathname === '/v1/evidencepack/verify') {
-      const options = verifyQuery(url.searchParams);
-      if (typeof options === 'string')
-        return send(res, 400, { error: { code: 'BAD_REQUEST', message: options } });
-      readBody(req, limit).then(
-        async (bytes) => {
-          if (!bytes)
-            return send(res, 413, { error: { code: 'TOO_LARGE', message: `pack exceeds ${limit} bytes` } });
-          const report = await verifyEvidencePack(bytes, options);
-          const replay = report.manifest ? replayEvidencePack(bytes, options) : null;
-          send(res, report.status === 'PASS' ? 200 : 422, { report, replay });
-        },
-        () => send(res, 400, { error: { code: 'BAD_REQUEST', message: 'could not read the request body' } }),
-      );
-      return;
-    }
-    send(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${req.method} ${url.pathname}` } });
-  });
 }

@@ -56,6 +56,7 @@ import { followedLines, keysRotateCommand, type RotateRootOpts } from './keys-ro
 import { registerMcpCommands } from './mcp.js';
 import { registerReceiptPolicyCommands } from './receipt-policy.js';
 import { runResult } from './run-output.js';
+import { registerServeCommands, type WitnessVerifyOpts, withWitnesses } from './serve.js';
 import { registerToolCommands } from './tool.js';
 
 export { keysRotate, keysRotateRoot } from './keys-rotate.js';
@@ -796,11 +797,21 @@ export function registerCommands(program: Command, wrap: Wrap): void {
       '--trust-head <seq:digest>',
       "freshness: the pack's trust registry must continue this head (`helmts trust head`); default with a data directory: its head",
     )
+    .option('--checkpoint <file>', 'a C2SP checkpoint note cosigned by witnesses (with --witness)')
+    .option(
+      '--witness <vkey>',
+      "a trusted witness's verifier key (repeatable)",
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .option('--quorum <n>', 'how many of the --witness keys must have cosigned --checkpoint (default 1)')
     .option(...json)
     .action(
       wrap(
-        (file: string, o: { workers?: string; json?: boolean } & FreshnessOpts & ExpectOpts, cmd: Command) =>
-          withDataDir(cmd, (d) => verifyCommand(file, o, d)),
+        (
+          file: string,
+          o: { workers?: string; json?: boolean } & FreshnessOpts & ExpectOpts & WitnessVerifyOpts,
+          cmd: Command,
+        ) => withDataDir(cmd, (d) => withWitnesses(file, o, () => verifyCommand(file, o, d))),
       ),
     );
   program
@@ -834,4 +845,5 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     );
   registerBudgetCommands(program, wrap);
   registerReceiptPolicyCommands(program, wrap);
+  registerServeCommands(program, wrap);
 }
