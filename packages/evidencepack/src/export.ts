@@ -80,8 +80,17 @@ export interface BuiltPack {
 /** Lamport values and tree sizes name entries with exactly 12 digits (§3), so they stay below 10^12. */
 export const MAX_LAMPORT_EXCLUSIVE = 1_000_000_000_000;
 
-/** The 12-digit name of a Lamport value or tree size; refuses values ≥ 10^12 (PACK_LAMPORT_TOO_LARGE). */
-const pad = (n: number) => {
+/**
+ * The 12-digit name of a Lamport value or tree size, shared by both exporters so they file entries
+ * alike: a value that is not a non-negative integer is PACK_INPUT_INVALID (its name would not sort
+ * like its number, and the reader refuses such names anyway), one ≥ 10^12 PACK_LAMPORT_TOO_LARGE.
+ */
+export const pad = (n: number): string => {
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new EvidencePackError(
+      'PACK_INPUT_INVALID',
+      `Lamport value or tree size ${n} is not a non-negative integer: EvidencePack v1 names entries with exactly 12 digits`,
+    );
   if (n >= MAX_LAMPORT_EXCLUSIVE)
     throw new EvidencePackError(
       'PACK_LAMPORT_TOO_LARGE',

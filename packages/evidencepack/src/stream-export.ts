@@ -17,11 +17,11 @@ import {
   entryLeafBytes,
   envelopeBody,
   MANIFEST_PATH,
-  MAX_LAMPORT_EXCLUSIVE,
   manifestOf,
   type PackInput,
   type PackNode,
   packEntries,
+  pad,
   receiptHashOf,
 } from './export.js';
 import { compareBytes, header, isSafePath, MAX_ENTRY_BYTES } from './tar.js';
@@ -158,14 +158,6 @@ function readFully(fd: number, into: Uint8Array, position: number): void {
   }
 }
 
-const pad = (n: number) => {
-  if (n >= MAX_LAMPORT_EXCLUSIVE)
-    throw new EvidencePackError(
-      'PACK_LAMPORT_TOO_LARGE',
-      `Lamport value or tree size ${n} is ≥ 10^12: EvidencePack v1 names entries with exactly 12 digits`,
-    );
-  return String(n).padStart(12, '0');
-};
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
 
 /** One of the many-entry kinds, spooled: its folder and how a record's path is spelled. */
