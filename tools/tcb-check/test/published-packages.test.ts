@@ -24,11 +24,18 @@ const WEB = 'https://example.test/o/r';
 const pkgDir = join(ROOT, 'packages', 'receipts');
 
 describe('published packages', () => {
-  it('are every non-private workspace package: all TCB packages, the non-TCB libraries and the CLI', () => {
+  it('are every non-private workspace package: all TCB packages, the non-TCB libraries, the CLI and the server', () => {
     const names = published().map((p) => p.name);
-    for (const n of ['@helm/receipts', '@helm/store', '@helm/evidencepack', '@helm/driver-http', '@helm/cli'])
+    for (const n of [
+      '@helm/receipts',
+      '@helm/store',
+      '@helm/evidencepack',
+      '@helm/driver-http',
+      '@helm/mcp-gateway',
+      '@helm/cli',
+      '@helm/server', // `helmts serve` depends on it, so it is published with the CLI
+    ])
       expect(names).toContain(n);
-    expect(names).not.toContain('@helm/server'); // private
     expect(names).not.toContain('@helm/tcb-check'); // private
     expect(published().every((p) => p.manifest.private !== true)).toBe(true);
   });
