@@ -6,15 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { canonicalBytes, digest } from '@helm/crypto';
-import {
-  advertisedTools,
-  approveTools,
-  type GatewayConfig,
-  GatewayError,
-  McpGateway,
-  parseGatewayConfig,
-  serveGatewayStdio,
-} from '@helm/mcp-gateway';
+import type { GatewayConfig } from '@helm/mcp-gateway';
 import { type DataDir, parseJson } from '@helm/runtime';
 import type { Command } from 'commander';
 import { type CommandResult, ok } from '../errors.js';
@@ -22,11 +14,15 @@ import type { Wrap } from './admin.js';
 import { withDataDir } from './data.js';
 import { credentialOf } from './identity.js';
 
+// @helm/mcp-gateway (the MCP SDK, zod) loads only when an `mcp` command runs: every other command
+// starts without it (most of a process's start-up was loading it).
+const gatewayModule = () => import('@helm/mcp-gateway');
+
 /** gateway.json, read strictly; `{ "env": NAME }` values come from this process's environment. */
-export function readGatewayConfig(file: string): GatewayConfig {
+export async function readGatewayConfig(file: string): Promise<GatewayConfig> {
   const path = resolve(file);
   const doc = parseJson(new Uint8Array(readFileSync(path)), path);
-  return parseGatewayConfig(doc, dirname(path), process.env);
+  return (await gatewayModule()).parseGatewayConfig(doc, dirname(path), process.env);
 }
 
 /** A GatewayError as the CLI reports errors (exit 2, its own code and hint). */
@@ -34,7 +30,7 @@ async function gatewayErrors(fn: () => Promise<CommandResult>): Promise<CommandR
   try {
     return await fn();
   } catch (error) {
-    if (!(error instanceof GatewayError)) throw error;
+    if (!(error instanceof (await gatewayModule()).GatewayError)) throw error;
     return {
       exitCode: 2,
       json: {
@@ -49,8 +45,8 @@ async function gatewayErrors(fn: () => Promise<CommandResult>): Promise<CommandR
 export async function mcpToolsList(data: DataDir, configFile: string): Promise<CommandResult> {
   return gatewayErrors(async () => {
     data.requireInitialized();
-    const config = readGatewayConfig(configFile);
-    const advertised = await advertisedTools(config);
+    const config = await readGatewayConfig(configFile);
+    const advertised = await (await gatewayModule()).advertisedTools(config);
     const registered = new Map(
       data.toolDescriptors().map((d) => [String(d.name), digest(canonicalBytes(d))]),
     );
@@ -85,7 +81,8 @@ export async function mcpToolsApprove(
         json: { ok: false, error: { code: 'USAGE', message: 'name the tools to approve, or give --all' } },
         human: ['error: name the tools to approve, or give --all'],
       };
-    const outcomes = await approveTools(data, readGatewayConfig(configFile), names);
+    const { approveTools } = await gatewayModule();
+    const outcomes = await approveTools(data, await readGatewayConfig(configFile), names);
     return ok({ tools: outcomes }, [
       ...outcomes.map((o) => `  ${o.name.padEnd(32)} ${o.outcome.padEnd(10)} ${o.descriptor_digest}`),
     ]);
@@ -100,7 +97,8 @@ export async function mcpServe(
 ): Promise<CommandResult> {
   return gatewayErrors(async () => {
     data.requireInitialized();
-    const parsed = readGatewayConfig(configFile);
+    const { McpGateway, serveGatewayStdio } = await gatewayModule();
+    const parsed = await readGatewayConfig(configFile);
     const config = opts.principal ? { ...parsed, principal: opts.principal } : parsed;
     const credential = credentialOf(data, config.principal);
     const gateway = await McpGateway.open(data, config, credential ? { credential } : {});

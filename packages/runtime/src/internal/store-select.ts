@@ -7,7 +7,7 @@
 // recorded somewhere else).
 import { hostname } from 'node:os';
 import type { StoreError } from '@helm/store';
-import { PostgresStore, SCHEMA_VERSION } from '@helm/store-postgres';
+import type { PostgresStore } from '@helm/store-postgres';
 import { RuntimeError } from '../errors.js';
 
 /** The environment variable naming the shared database (`--database-url` wins over it). */
@@ -49,8 +49,12 @@ export interface DatabaseOptions {
   readonly connectTimeoutMs?: number;
 }
 
-const handle = (o: DatabaseOptions, purpose: string): PostgresStore =>
-  new PostgresStore({
+// @helm/store-postgres (pg) loads only when a database is named: the embedded default never pays
+// for it at start-up.
+const postgres = () => import('@helm/store-postgres');
+
+const handle = async (o: DatabaseOptions, purpose: string): Promise<PostgresStore> =>
+  new (await postgres()).PostgresStore({
     connectionString: o.url,
     nodeId: `${purpose}:${hostname()}:${process.pid}`,
     poolSize: 1,
@@ -74,7 +78,7 @@ export interface MigrationResult {
 export async function migrateDatabase(
   o: DatabaseOptions & { readonly grantTo?: string },
 ): Promise<MigrationResult> {
-  const store = handle(o, 'migrate');
+  const store = await handle(o, 'migrate');
   try {
     const applied = await store.migrate();
     if (o.grantTo !== undefined) await store.grantServingRole(o.grantTo);
@@ -102,7 +106,8 @@ export interface DatabaseStatus {
 
 /** Connect and compare the schema version with this build's (for `doctor`); never throws a StoreError. */
 export async function inspectDatabase(o: DatabaseOptions): Promise<DatabaseStatus> {
-  const store = handle(o, 'doctor');
+  const { SCHEMA_VERSION } = await postgres();
+  const store = await handle(o, 'doctor');
   const shown = redactDatabaseUrl(o.url);
   try {
     const version = await store.schemaVersion();
