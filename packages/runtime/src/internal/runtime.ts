@@ -39,6 +39,7 @@ import {
 import {
   type AdmissionEntry,
   type AdmissionJournal,
+  clientIdempotencyKey,
   createExecutor,
   type Driver,
   type ExecuteRequest,
@@ -110,6 +111,7 @@ import {
   ChainReceipts,
   CommitSequencer,
   currentUnit,
+  DecisionOrder,
   FrontierNodes,
   receiptCommitter,
   runInUnit,
@@ -243,6 +245,14 @@ function unitLedger(inner: DeferredBudgetLedger): DeferredBudgetLedger {
   };
 }
 
+/** The decision fields an idempotent repeat's key is derived from (`#releaseRepeat`). */
+interface DecisionRecordView {
+  readonly principal: string;
+  readonly tenant: string | null;
+  readonly session_id: string | null;
+  readonly budget_reservation_id?: string | null;
+}
+
 /** An admission as the CLI stores it: the executor's entry plus the request that led to it. */
 interface AdmissionDoc {
   readonly entry: AdmissionEntry;
@@ -340,6 +350,8 @@ export class GovernedRuntime {
   readonly graph: ProofGraph;
   readonly clock: Clock;
   readonly #recorder: ReceiptRecorder;
+  /** Receipts are minted in decision order (I-CONC-1; unit.ts). */
+  readonly #order: DecisionOrder;
   readonly #idempotency: StoreIdempotency;
   /** The receipt policies in force (src/internal/receipt-policy.ts). */
   readonly receiptPolicies: RuntimeReceiptPolicies;
@@ -394,6 +406,7 @@ export class GovernedRuntime {
       executor: Executor;
       graph: ProofGraph;
       recorder: ReceiptRecorder;
+      order: DecisionOrder;
       idempotency: StoreIdempotency;
       receiptPolicies: RuntimeReceiptPolicies;
       ledger: DeferredBudgetLedger;
@@ -423,6 +436,7 @@ export class GovernedRuntime {
     this.executor = parts.executor;
     this.graph = parts.graph;
     this.#recorder = parts.recorder;
+    this.#order = parts.order;
     this.#idempotency = parts.idempotency;
     this.receiptPolicies = parts.receiptPolicies;
     this.#ledger = parts.ledger;
@@ -545,17 +559,27 @@ export class GovernedRuntime {
     let ceremony: (
       evaluate: () => ReturnType<ExplainingPort['port']['evaluate']>,
     ) => ReturnType<ExplainingPort['port']['evaluate']> = (evaluate) => evaluate();
+    // Receipts are minted in decision order, so Lamport order is decision order (I-CONC-1).
+    const order = new DecisionOrder();
     const executor = createExecutor({
       guardian: {
         // The approval-ceremony changes a decision makes belong to its call (stored with its receipt).
         evaluate: (call) => ceremony(() => port().evaluate(call)),
         consumeGrant: (grant) => port().consumeGrant(grant),
         commitBudget: (id) => port().commitBudget(id),
-        refundBudget: (id) => port().refundBudget(id),
+        // A reservation the decision already refunded (an idempotent repeat's, #decide) is not
+        // refunded twice.
+        refundBudget: (id) => (currentUnit()?.refunded.has(id) ? undefined : port().refundBudget(id)),
         policyHash: () => port().policyHash(),
       },
       guardianKeys: guardian.publicKeys,
-      receipts: recorder,
+      receipts: {
+        admit: (effectClass, context) => recorder.admit(effectClass, context),
+        verifyOwn: (envelope) => recorder.verifyOwn(envelope),
+        recordDenial: (denial) => order.inTurn(currentUnit(), () => recorder.recordDenial(denial)),
+        finalize: (call, admission, output, evidence, opts) =>
+          order.inTurn(currentUnit(), () => recorder.finalize(call, admission, output, evidence, opts)),
+      },
       proofgraph: proofGraphPort({ graph }),
       clock: options.clock,
       timer: {
@@ -576,6 +600,7 @@ export class GovernedRuntime {
       executor,
       graph,
       recorder,
+      order,
       idempotency,
       receiptPolicies,
       ledger,
@@ -842,22 +867,24 @@ export class GovernedRuntime {
       principal: event.signer,
       args: { event: event.envelope, trust_seq: at.trust_seq },
     };
-    const finalized = await this.#recorder.finalize(
-      {
-        decision_id: governanceEventDigest(event.envelope),
-        effect_id: null,
-        effect_class: GOVERNANCE_EFFECT_CLASS,
-        args_hash: digest(canonicalBytes(request.args)),
-        request_digest: digest(canonicalBytes(request)),
-        session_id: null,
-        policy_hash: this.guardian.policyHash(),
-        tool,
-        principal: event.signer,
-        issued_at_ms: at.clock_ms,
-      },
-      this.#recorder.admit(GOVERNANCE_EFFECT_CLASS),
-      output,
-      { governance_event: event.digest },
+    const finalized = await this.#order.inTurn(currentUnit(), () =>
+      this.#recorder.finalize(
+        {
+          decision_id: governanceEventDigest(event.envelope),
+          effect_id: null,
+          effect_class: GOVERNANCE_EFFECT_CLASS,
+          args_hash: digest(canonicalBytes(request.args)),
+          request_digest: digest(canonicalBytes(request)),
+          session_id: null,
+          policy_hash: this.guardian.policyHash(),
+          tool,
+          principal: event.signer,
+          issued_at_ms: at.clock_ms,
+        },
+        this.#recorder.admit(GOVERNANCE_EFFECT_CLASS),
+        output,
+        { governance_event: event.digest },
+      ),
     );
     if (!finalized.released)
       throw new RuntimeError(
@@ -1143,6 +1170,7 @@ export class GovernedRuntime {
       });
     } finally {
       this.#inFlight -= 1;
+      this.#order.ended(unit);
       this.#idempotency.settled(unit);
       // A receipt the call minted and did not commit (a throw on the way) leaves a hole no later
       // receipt can be committed over: the runtime halts rather than lose it silently.
@@ -1180,7 +1208,13 @@ export class GovernedRuntime {
   #decide<T>(evaluate: () => T): T {
     const unit = currentUnit();
     try {
-      return evaluate();
+      const evaluation = evaluate();
+      if (unit) {
+        // The call takes its place in decision order now (its reservation is taken now).
+        this.#order.decided(unit);
+        this.#releaseRepeat(unit, evaluation as { record?: DecisionRecordView });
+      }
+      return evaluation;
     } finally {
       if (unit) {
         const taken = this.#takeCeremony(unit.request);
@@ -1188,6 +1222,32 @@ export class GovernedRuntime {
         unit.closedChallenges.push(...taken.closedChallenges);
       }
     }
+  }
+
+  /**
+   * An idempotent repeat passes the budget gate (I-REPLAY-1) but is never charged: its reservation
+   * is refunded here, in the same synchronous step as its decision, so no other call is ever
+   * decided against it (I-CONC-1: one at a time, the repeat's reservation is gone before the next
+   * call is decided). A call whose key has a stored result never runs its driver (it replays it,
+   * or is refused for a conflict or an invalid record), so its reservation would be refunded
+   * anyway; the executor's later refund of it is skipped (`refunded`).
+   */
+  #releaseRepeat(unit: CallUnit, evaluation: { record?: DecisionRecordView }): void {
+    const record = evaluation.record;
+    const key = (unit.request as { idempotency_key?: unknown }).idempotency_key;
+    const reservation = record?.budget_reservation_id;
+    if (!unit.explicitKey || typeof key !== 'string' || typeof reservation !== 'string' || !record) return;
+    const stored = this.#idempotency.get(
+      clientIdempotencyKey({
+        principal: record.principal,
+        tenant: record.tenant,
+        session: record.session_id,
+        client_key: key,
+      }),
+    );
+    if (stored === undefined) return;
+    this.#explaining.port.refundBudget(reservation);
+    unit.refunded.add(reservation);
   }
 
   /** Ceremony log entries not taken yet: challenges opened or found expired. */

@@ -10,6 +10,8 @@
 // - `ChainReceipts`: the recorder's receipt store. It keeps the chain's minted head and the
 //   receipts minted but not yet committed — nothing else: history is read from the store on demand,
 //   so open is O(1) in the chain's length and a long-running runtime retains O(chains), not O(calls).
+// - `DecisionOrder`: receipts are minted (their Lamport positions assigned) in the order their
+//   calls were decided, so the chain is one a serial run would produce (I-CONC-1).
 // - `CommitSequencer`: receipts of one chain are committed in Lamport order whatever order their
 //   calls finish in (a store rejects a receipt that does not extend its head). Commits go through
 //   the store's group commit, so calls in flight share one durable sync. A commit that fails halts
@@ -48,6 +50,10 @@ export class CallUnit {
   supersedes: string | undefined;
   /** A governance event applied in this call's turn reads the event's clock while it applies. */
   frozenAt: number | undefined;
+  /** Its place in decision order while it holds one (`DecisionOrder`): decided, not yet minted. */
+  ticket: number | undefined;
+  /** Reservations already refunded at the decision (an idempotent repeat's): later refunds skip them. */
+  readonly refunded = new Set<string>();
 
   constructor(
     /** The call's one clock reading: its decision, intent and receipt all see this instant. */
@@ -78,6 +84,79 @@ export function currentUnit(): CallUnit | undefined {
 /** Run `fn` as `unit`'s work (every port it reaches sees the unit). */
 export function runInUnit<T>(unit: CallUnit, fn: () => Promise<T>): Promise<T> {
   return context.run(unit, fn);
+}
+
+/**
+ * Receipts are minted in decision order (I-CONC-1): a call takes a ticket when the guardian
+ * decides it (its budget reservation is taken then), and mints its receipt — which assigns its
+ * Lamport position — only once every call with a lower ticket has minted or ended. So a call
+ * denied because of a reservation never precedes, on the chain, the call that holds it: the
+ * chain is the one the same calls one at a time, in decision order, would produce, and
+ * `reexecute` (Lamport order) decides each call as it was decided. A mint with no decision (a call
+ * refused before the guardian, a governance event's receipt) takes its ticket when it mints.
+ * Nothing a decided call waits for (its admission, driver, grant, commits of lower Lamports)
+ * waits for a call with a higher ticket, so the wait cannot deadlock.
+ */
+export class DecisionOrder {
+  #next = 0;
+  /** Tickets taken and not yet released. */
+  readonly #held = new Set<number>();
+  readonly #waiters: { ticket: number; wake: () => void }[] = [];
+
+  /** `unit` is decided now: it takes its place (once until it mints). */
+  decided(unit: CallUnit | undefined): void {
+    if (unit && unit.ticket === undefined) unit.ticket = this.#take();
+  }
+
+  /** Run `mint` in decision order: after every lower ticket minted or ended. */
+  async inTurn<T>(unit: CallUnit | undefined, mint: () => Promise<T>): Promise<T> {
+    const ticket = unit?.ticket ?? this.#take();
+    if (unit) unit.ticket = undefined;
+    try {
+      await this.#turn(ticket);
+      return await mint();
+    } finally {
+      this.#release(ticket);
+    }
+  }
+
+  /** The unit ended: a ticket it still holds (it minted nothing after its decision) is released. */
+  ended(unit: CallUnit): void {
+    if (unit.ticket !== undefined) this.#release(unit.ticket);
+    unit.ticket = undefined;
+  }
+
+  #take(): number {
+    const t = this.#next++;
+    this.#held.add(t);
+    return t;
+  }
+
+  #ready(ticket: number): boolean {
+    for (const t of this.#held) if (t < ticket) return false;
+    return true;
+  }
+
+  #turn(ticket: number): Promise<void> {
+    if (this.#ready(ticket)) return Promise.resolve();
+    return new Promise((wake) => this.#waiters.push({ ticket, wake }));
+  }
+
+  #release(ticket: number): void {
+    if (!this.#held.delete(ticket)) return;
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const w = this.#waiters[i] as { ticket: number; wake: () => void };
+      if (this.#ready(w.ticket)) {
+        this.#waiters.splice(i, 1);
+        w.wake();
+      }
+    }
+  }
+
+  /** Tickets held (bounded by the calls in flight). */
+  get held(): number {
+    return this.#held.size;
+  }
 }
 
 interface ChainHeadView {
