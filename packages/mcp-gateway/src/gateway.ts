@@ -257,6 +257,9 @@ export class McpGateway {
         continue;
       }
       this.#receiptedChanges.delete(helmName);
+      // A change the pin check observed stays until the re-pin (I-MCP-4), even if the upstream
+      // advertises the approved descriptor again: every call is denied, so it is not listed.
+      if (this.runtime.executor.getTool(helmName)?.drifted_digest) continue;
       listed.push({
         name: this.gatewayName(ref.upstream, ref.tool),
         helmName,

@@ -74,4 +74,11 @@ it('I-MCP-4 a descriptor flip-flop never makes the gateway call the upstream on 
   expect(tail.map((r) => r.status)).not.toContain('SUCCEEDED');
   // The change itself is receipted, from the descriptor observed changed.
   expect(tail.map((r) => [r.status, r.reason_code])).toEqual([['DENIED', 'TOOL_DESCRIPTOR_CHANGED']]);
+  // Advertised as approved again, the changed tool stays hidden and denied until it is re-approved.
+  expect((await gateway.listTools()).map((t) => t.name)).toEqual([]);
+  const call = await gateway.callTool('fx__rugpull', {}, undefined);
+  expect((call.structuredContent as { helm: Record<string, unknown> }).helm.reason_code).toBe(
+    'TOOL_DESCRIPTOR_CHANGED',
+  );
+  expect(ran).toEqual([]);
 }, 60_000);
