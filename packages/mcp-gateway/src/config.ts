@@ -193,7 +193,8 @@ export function parseGatewayConfig(
   if (typeof prefix !== 'boolean') fail('prefix', 'must be a boolean');
   if (prefix === false && Object.keys(upstreams).length !== 1)
     fail('prefix', 'may be false only with exactly one upstream (names would collide)');
-  const tools: Record<string, ToolClassification> = {};
+  // Null prototype: a tool named `constructor` or `__proto__` is an own entry, never an inherited one.
+  const tools: Record<string, ToolClassification> = Object.create(null);
   if (doc.tools !== undefined) {
     if (!isObject(doc.tools)) fail('tools', 'must be an object');
     for (const [name, c] of Object.entries(doc.tools as Record<string, unknown>))

@@ -59,6 +59,12 @@ export interface GatewayOptions {
 
 interface CallScope {
   readonly signal: AbortSignal | undefined;
+  /**
+   * Set while a descriptor change is receipted: the descriptor observed changed, which the pin
+   * check then sees (so it denies TOOL_DESCRIPTOR_CHANGED whatever the upstream advertises by
+   * then), and the driver refuses to invoke (a change is receipted, never executed: I-MCP-4).
+   */
+  readonly probe?: ToolDescriptor;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -83,8 +89,8 @@ export class McpGateway {
   readonly #scope = new AsyncLocalStorage<CallScope>();
   /** Governed calls run one at a time: the runtime's per-call clock and journal are not reentrant. */
   #queue: Promise<unknown> = Promise.resolve();
-  /** (helm tool, observed pin) pairs whose change was receipted already. */
-  readonly #receiptedChanges = new Set<string>();
+  /** Per helm tool, the observed pin whose change was receipted last (bounded by the tools). */
+  readonly #receiptedChanges = new Map<string, string>();
   readonly #listeners = new Set<() => void>();
 
   private constructor(
@@ -146,7 +152,11 @@ export class McpGateway {
   }
 
   classification(upstream: string, tool: string): ToolClassification {
-    return this.config.tools[this.gatewayName(upstream, tool)] ?? UNCLASSIFIED;
+    // Own properties only: a tool named `constructor` must not pick an inherited value.
+    const name = this.gatewayName(upstream, tool);
+    return Object.hasOwn(this.config.tools, name)
+      ? (this.config.tools[name] as ToolClassification)
+      : UNCLASSIFIED;
   }
 
   /** The `mcp` driver of one pinned descriptor: describe = what the upstream advertises now. */
@@ -162,12 +172,16 @@ export class McpGateway {
     return {
       kind: MCP_DRIVER_KIND,
       describe: () => {
+        const probe = gateway().#scope.getStore()?.probe;
+        if (probe) return probe;
         const current = gateway().#advertised(ref.upstream, ref.tool);
         if (!current) throw new Error('the upstream does not advertise this tool now');
         return gateway().#describe(ref.upstream, current);
       },
       invoke: async (args, context) => {
         const g = gateway();
+        // A change being receipted never reaches the upstream, whatever the checks before decided.
+        if (g.#scope.getStore()?.probe) throw new Error('a descriptor change is receipted, never executed');
         // describe() ran first (the pin check): the upstream is connected and advertises the tool.
         const upstream = g.#upstreams.get(ref.upstream) as Upstream;
         const client = g.#scope.getStore()?.signal;
@@ -194,9 +208,10 @@ export class McpGateway {
 
   /** The driver output: only `{content, structuredContent?, isError?}`, bounded in size. */
   #checkedResult(result: unknown): Record<string, unknown> {
-    const text = JSON.stringify(result);
-    if (text.length > this.config.max_result_bytes)
-      throw new Error(`the upstream result has ${text.length} bytes (limit ${this.config.max_result_bytes})`);
+    // Bytes are UTF-8 bytes of the JSON text (a code-unit count undercounts non-ASCII up to 3x).
+    const bytes = Buffer.byteLength(JSON.stringify(result) ?? '', 'utf8');
+    if (bytes > this.config.max_result_bytes)
+      throw new Error(`the upstream result has ${bytes} bytes (limit ${this.config.max_result_bytes})`);
     if (!isObject(result) || !Array.isArray(result.content))
       throw new Error('the upstream result is malformed');
     return {
@@ -238,9 +253,13 @@ export class McpGateway {
       if (!current) continue;
       const now = this.#describe(ref.upstream, current);
       if (digest(canonicalBytes(now)) !== digest(canonicalBytes(pinned))) {
-        await this.#receiptChange(helmName, mcpToolPin(ref.upstream, current));
+        await this.#receiptChange(helmName, mcpToolPin(ref.upstream, current), now);
         continue;
       }
+      this.#receiptedChanges.delete(helmName);
+      // A change the pin check observed stays until the re-pin (I-MCP-4), even if the upstream
+      // advertises the approved descriptor again: every call is denied, so it is not listed.
+      if (this.runtime.executor.getTool(helmName)?.drifted_digest) continue;
       listed.push({
         name: this.gatewayName(ref.upstream, ref.tool),
         helmName,
@@ -252,12 +271,18 @@ export class McpGateway {
     return listed.sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  /** One receipted TOOL_DESCRIPTOR_CHANGED per observed change: the pin check denies a probe call. */
-  async #receiptChange(helmName: string, observed: string): Promise<void> {
-    const key = `${helmName}\n${observed}`;
-    if (this.#receiptedChanges.has(key)) return;
-    this.#receiptedChanges.add(key);
-    await this.runtime.execute(this.#request(helmName, {}) as never);
+  /**
+   * One receipted TOOL_DESCRIPTOR_CHANGED per observed change. The receipt comes from the pin
+   * check (step 2, before any decision: no budget, no challenge) fed the descriptor observed
+   * changed — not a re-read the upstream could answer with the approved one — and the driver
+   * refuses to invoke in this scope, so the upstream is never called (I-MCP-4).
+   */
+  async #receiptChange(helmName: string, observed: string, seen: ToolDescriptor): Promise<void> {
+    if (this.#receiptedChanges.get(helmName) === observed) return;
+    this.#receiptedChanges.set(helmName, observed);
+    await this.#scope.run({ signal: undefined, probe: seen }, () =>
+      this.runtime.execute(this.#request(helmName, {}) as never),
+    );
   }
 
   async #onUpstreamChanged(): Promise<void> {
@@ -321,6 +346,15 @@ export class McpGateway {
     const handle = isObject(meta) ? meta[REQUEST_STATE_META] : undefined;
     return this.#exclusive(async () => {
       if (handle !== undefined) return this.#resume(handle, target, tool, callArgs, signal);
+      // A held call runs only through its sealed handle (I-MCP-3): the same call without one must
+      // not use the grant of its approved challenge (the guardian matches grants by binding).
+      const held = this.#heldFor(tool, callArgs);
+      if (held)
+        return refusal(
+          'CHALLENGE_PENDING',
+          `this call is held for approval (challenge ${held.id} is ${held.state}); it runs only with the sealed handle of its held result; nothing was run`,
+          { approval_challenge_id: held.id },
+        );
       let r: GovernedResult;
       try {
         r = await this.#scope.run({ signal }, () =>
@@ -333,6 +367,26 @@ export class McpGateway {
       }
       return this.#answer(r, target, tool, callArgs);
     });
+  }
+
+  /**
+   * An open challenge (pending, timelocked or approved) held for exactly this call of the
+   * gateway's principal, if any. Only challenges whose stored request matches are verified.
+   */
+  #heldFor(tool: string, args: unknown): { id: string; state: string } | undefined {
+    const want = argsDigest(args);
+    const now = this.#clock.now();
+    for (const stored of this.#data.store.governanceChallengesSync(this.runtime.config.chain_id)) {
+      if (stored.closed !== null) continue;
+      const request = stored.request as Record<string, unknown> | null;
+      if (!isObject(request) || request.tool !== tool || request.principal !== this.config.principal)
+        continue;
+      if (argsDigest(request.args) !== want) continue;
+      const view = challengeViewById(this.#data, stored.id, now);
+      if (view.state === 'pending' || view.state === 'timelocked' || view.state === 'approved')
+        return { id: stored.id, state: view.state };
+    }
+    return undefined;
   }
 
   /** The registered HELM tool of an upstream tool (its name is derived, so no directory scan per call). */

@@ -12,34 +12,112 @@ import type { McpGateway } from './gateway.js';
 /** A fetch-shaped handler (Request -> Response). */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
-/** A node:http request listener serving `handler` (the body is streamed both ways). */
-export function nodeListener(handler: FetchHandler): (req: IncomingMessage, res: ServerResponse) => void {
+/** Default cap of one request body (bytes): far above any MCP request a client needs to send. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Default time a request body has to arrive in full (ms). */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+
+export interface NodeListenerOptions {
+  /** A body longer than this (UTF-8 bytes on the wire) is answered 413 and the connection closed. */
+  readonly maxBodyBytes?: number;
+  /** A body not received in full within this is answered 408 and the connection closed. */
+  readonly bodyTimeoutMs?: number;
+}
+
+type BodyFault = 413 | 408;
+
+/**
+ * A node:http request listener serving `handler`. The request body is streamed to the handler,
+ * never read ahead: a handler that answers from the headers (the bearer check) answers before a
+ * byte of the body is read (I-MCP-6). The body is capped (`maxBodyBytes`, 413) and must arrive
+ * within `bodyTimeoutMs` (408); after either, or after an answer that left the body unread, the
+ * connection is closed rather than drained.
+ */
+export function nodeListener(
+  handler: FetchHandler,
+  options: NodeListenerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const timeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   return (req, res) => {
+    let fault: BodyFault | undefined;
+    let ended = req.readableEnded;
+    req.once('end', () => {
+      ended = true;
+    });
+    const refuse = (status: BodyFault): void => {
+      res.once('finish', () => req.destroy());
+      if (!res.headersSent) res.writeHead(status, { connection: 'close' });
+      res.end();
+    };
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (Number.isFinite(declared) && declared > maxBytes) return refuse(413);
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    let timer: NodeJS.Timeout | undefined;
+    const controller = new AbortController();
+    res.on('close', () => {
+      clearTimeout(timer);
+      controller.abort();
+    });
+    let body: ReadableStream<Uint8Array> | undefined;
+    if (hasBody) {
+      timer = setTimeout(() => {
+        if (ended) return;
+        fault = 408;
+        refuse(408);
+      }, timeoutMs);
+      timer.unref();
+      const chunks = req[Symbol.asyncIterator]();
+      let received = 0;
+      body = new ReadableStream<Uint8Array>({
+        async pull(stream) {
+          try {
+            const next = await chunks.next();
+            if (next.done) {
+              clearTimeout(timer);
+              return stream.close();
+            }
+            const chunk = next.value as Buffer;
+            received += chunk.byteLength;
+            if (received > maxBytes) {
+              fault = 413;
+              return stream.error(new RangeError('request body too large'));
+            }
+            stream.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          } catch (error) {
+            stream.error(error);
+          }
+        },
+        cancel() {
+          req.destroy();
+        },
+      });
+    }
     void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
       const headers = new Headers();
       // node:http joins repeated headers into one string, except set-cookie (never sent to us).
       for (const [k, v] of Object.entries(req.headers)) headers.set(k, String(v));
-      const controller = new AbortController();
-      res.on('close', () => controller.abort());
-      const body =
-        chunks.length > 0 && req.method !== 'GET' && req.method !== 'HEAD'
-          ? Buffer.concat(chunks)
-          : undefined;
       const response = await handler(
         new Request(`http://${req.headers.host}${req.url}`, {
           method: req.method as string,
           headers,
-          ...(body ? { body } : {}),
+          ...(body ? { body, duplex: 'half' } : {}),
           signal: controller.signal,
-        }),
+        } as RequestInit),
       );
-      res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
-      if (!response.body) return void res.end();
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+      if (fault !== undefined) return refuse(fault);
+      const unread = hasBody && !ended;
+      res.writeHead(response.status, {
+        ...Object.fromEntries(response.headers.entries()),
+        ...(unread ? { connection: 'close' } : {}),
+      });
+      // An answer given before the body was read (401): the rest is not drained, the socket closes.
+      if (unread) res.once('finish', () => req.destroy());
+      if (response.body)
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
       res.end();
     })().catch(() => {
+      if (fault !== undefined) return refuse(fault);
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });

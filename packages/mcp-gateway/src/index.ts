@@ -21,6 +21,14 @@ export {
   McpGateway,
   REQUEST_STATE_META,
 } from './gateway.js';
-export { bearerMatches, type FetchHandler, gatewayHttpHandler, nodeListener } from './http.js';
+export {
+  bearerMatches,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  type FetchHandler,
+  gatewayHttpHandler,
+  type NodeListenerOptions,
+  nodeListener,
+} from './http.js';
 export { SEALED_STATE_TYPE, type SealedState, type SealRefusal, seal, unseal } from './seal.js';
 export { Upstream } from './upstream.js';

@@ -51,7 +51,13 @@ export function unseal(
   now: number,
   expect: Omit<SealedState, 'challenge_id' | 'expires_at_ms'>,
 ): SealedState | SealRefusal {
-  if (typeof token !== 'string' || token.length > 4096 || !token.startsWith(PREFIX)) return 'malformed';
+  if (
+    typeof token !== 'string' ||
+    token.length > 4096 ||
+    Buffer.byteLength(token, 'utf8') > 4096 ||
+    !token.startsWith(PREFIX)
+  )
+    return 'malformed';
   const parts = token.slice(PREFIX.length).split('.');
   if (parts.length !== 2) return 'malformed';
   const payload = Buffer.from(parts[0] as string, 'base64url');
