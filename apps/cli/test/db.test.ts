@@ -185,6 +185,15 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
         '--json',
       ]),
       spawnHelmts(['--data-dir', data, 'export', '--json'], { env: { HELM_DATABASE_URL: as(SERVER) } }),
+      // The administrative commands open the data directory too: same refusal, whichever file
+      // registers the command.
+      ...[
+        ['identity', 'list'],
+        ['egress', 'list'],
+        ['delegate', 'list'],
+      ].map((args) =>
+        spawnHelmts(['--data-dir', data, ...args, '--json'], { env: { HELM_DATABASE_URL: as(SERVER) } }),
+      ),
     ]) {
       const out = await run;
       expect(out.code).toBe(2);

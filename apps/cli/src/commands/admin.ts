@@ -1,31 +1,12 @@
-// What the administrative commands (identity, egress, delegate) share: the data directory of the
-// command, the key that signs an edit, and how an appended governance event is reported.
+// What the administrative commands (identity, egress, delegate) share: the key that signs an edit
+// and how an appended governance event is reported (their data directory: ./data.ts, like every command).
 import type { Signer } from '@helm/crypto';
-import { DataDir, type GovernanceEventRecord, resolveDataDir } from '@helm/runtime';
-import type { Command } from 'commander';
+import type { DataDir, GovernanceEventRecord } from '@helm/runtime';
 import type { CommandResult } from '../errors.js';
 
 export type Wrap = <A extends unknown[]>(
   handler: (...args: A) => Promise<CommandResult> | CommandResult,
 ) => (...args: A) => Promise<void>;
-
-export function dataDirOf(command: Command): DataDir {
-  const root = command.optsWithGlobals() as { dataDir?: string };
-  return new DataDir(resolveDataDir(root.dataDir));
-}
-
-/** Run `fn` on the command's data directory and close its store afterwards. */
-export async function withDataDir(
-  command: Command,
-  fn: (data: DataDir) => CommandResult | Promise<CommandResult>,
-): Promise<CommandResult> {
-  const data = dataDirOf(command);
-  try {
-    return await fn(data);
-  } finally {
-    data.close();
-  }
-}
 
 /** commander collector of a repeatable option. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

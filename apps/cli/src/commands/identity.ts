@@ -12,7 +12,8 @@ import {
 } from '@helm/runtime';
 import type { Command } from 'commander';
 import { type CommandResult, ok } from '../errors.js';
-import { adminSigner, appendedLines, collect, type Wrap, withDataDir } from './admin.js';
+import { adminSigner, appendedLines, collect, type Wrap } from './admin.js';
+import { withDataDir } from './data.js';
 
 export interface IdentityAddOpts {
   principal: string;
