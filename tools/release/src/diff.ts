@@ -6,12 +6,17 @@
 //   and neither its version moved nor a new changeset names it;
 // - `tcb-unreviewed-dependency`: a TCB package gained an external dependency its TCB_POLICY.md
 //   entry does not allowlist, or a new transitive package while its policy entry stayed the same;
-// - `api-bump-too-small`: the API report changed more than the bump allows (api-report.ts).
+// - `api-bump-too-small`: the API report changed more than the bump allows (api-report.ts);
+// - `tests-failed`: with `--coverage`, the package's tests fail at the second ref.
 import { type ApiChange, type Bump, bumpRank, diffApiReports, requiredBump } from './api-report.js';
 import { maxBump, type PackageEvidence, type RepoEvidence } from './evidence.js';
 import { sbomExternals } from './sbom.js';
 
-export type FindingCode = 'tcb-unversioned' | 'tcb-unreviewed-dependency' | 'api-bump-too-small';
+export type FindingCode =
+  | 'tcb-unversioned'
+  | 'tcb-unreviewed-dependency'
+  | 'api-bump-too-small'
+  | 'tests-failed';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -60,6 +65,8 @@ export interface PackageDiff {
     readonly from: number | null;
     readonly to: number | null;
     readonly delta: number | null;
+    /** Exit codes of the package's tests, run in each ref by `--coverage` (null: not run there). */
+    readonly tests?: { readonly from: number | null; readonly to: number | null };
   };
 }
 
@@ -164,6 +171,15 @@ function diffTarball(a: PackageEvidence | undefined, b: PackageEvidence | undefi
   };
 }
 
+function formatCoverage(c: PackageDiff['coverage']): string {
+  const pct = (v: number | null): string => (v === null ? 'not measured' : `${v}%`);
+  const delta = c.delta === null ? '' : ` (${c.delta >= 0 ? '+' : ''}${c.delta})`;
+  const exit = (v: number | null | undefined): string =>
+    v === null || v === undefined ? 'not run' : v === 0 ? 'pass' : `fail, exit ${v}`;
+  const tests = c.tests ? `; tests ${exit(c.tests.from)} → ${exit(c.tests.to)}` : '';
+  return `line coverage ${pct(c.from)} → ${pct(c.to)}${delta}${tests}`;
+}
+
 export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoEvidence): ReleaseDiff {
   const findings: Finding[] = [];
   const packages: PackageDiff[] = [];
@@ -215,6 +231,9 @@ export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoE
         from: covFrom,
         to: covTo,
         delta: covFrom !== null && covTo !== null ? Math.round((covTo - covFrom) * 100) / 100 : null,
+        ...(pa?.testExitCode !== undefined || pb?.testExitCode !== undefined
+          ? { tests: { from: pa?.testExitCode ?? null, to: pb?.testExitCode ?? null } }
+          : {}),
       },
     };
     packages.push(diff);
@@ -238,6 +257,13 @@ export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoE
         code: 'api-bump-too-small',
         package: name,
         message: `API report: ${apiChanges.length} change(s) need a ${needed} bump at ${pa.version}, got ${effectiveBump}`,
+      });
+    }
+    if (pb?.testExitCode !== undefined && pb.testExitCode !== 0) {
+      findings.push({
+        code: 'tests-failed',
+        package: name,
+        message: `the tests of ${name} fail at ${to} (pnpm --filter ${name} test exited ${pb.testExitCode})`,
       });
     }
     if (pb?.tcb && pb.tcbReport) {
@@ -316,7 +342,7 @@ export function formatDiff(diff: ReleaseDiff, options: { all?: boolean } = {}): 
         out.push(`    ${f.change.padEnd(7)} ${f.path} ${short(f.from)} → ${short(f.to)}`);
     }
     out.push(
-      `  LOC ${p.linesOfCode.from} → ${p.linesOfCode.to} (${p.linesOfCode.delta >= 0 ? '+' : ''}${p.linesOfCode.delta}); line coverage ${p.coverage.from ?? 'not measured'} → ${p.coverage.to ?? 'not measured'}`,
+      `  LOC ${p.linesOfCode.from} → ${p.linesOfCode.to} (${p.linesOfCode.delta >= 0 ? '+' : ''}${p.linesOfCode.delta}); ${formatCoverage(p.coverage)}`,
     );
   }
   if (unchanged > 0) out.push('', `${unchanged} package(s) unchanged`);

@@ -2,8 +2,9 @@
 // package its version, committed API report and SBOM, pending changesets, TCB policy entry and
 // tcb-check report (reused from tools/tcb-check), reason codes, LOC, coverage and packed tarball;
 // and, repository-wide, the docs/spec pages with the format versions they name.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCheck } from '@helm/tcb-check/dist/check.js';
 import { parsePolicy } from '@helm/tcb-check/dist/policy.js';
@@ -29,6 +30,11 @@ export interface PackageEvidence {
   readonly linesOfCode: number;
   /** Line coverage in percent, when the checkout has a coverage summary. */
   readonly coverage: number | undefined;
+  /**
+   * Exit code of the package's `test` script when release:diff ran it in this checkout
+   * (`--coverage`); undefined when the coverage, if any, was read from a summary already there.
+   */
+  readonly testExitCode?: number;
   /** Tarball digest and files; `skipped` says why when the package could not be packed. */
   readonly tarball: { sha256: string; filename: string; files: readonly TarballFile[] } | { skipped: string };
   /** SHA-256 of every file under the package folder's src/ (to see whether it changed at all). */
@@ -213,6 +219,38 @@ export function collectEvidence(root: string, options: { pack?: boolean; only?: 
     );
   }
   return { packages, spec };
+}
+
+/**
+ * Runs the `test` script of each named package in `root` (a built checkout) and returns the
+ * evidence with the coverage summaries those runs wrote. A stale summary is removed first, so a
+ * test script that writes none reports "not measured" rather than an old number. Tests run with
+ * CI=true and a 30-minute cap per package; a failing run still reports the summary it wrote (a
+ * coverage threshold miss fails the script after writing it) and its exit code.
+ */
+export function measureCoverage(root: string, evidence: RepoEvidence, names: Iterable<string>): RepoEvidence {
+  const packages = new Map(evidence.packages);
+  for (const name of names) {
+    const p = packages.get(name);
+    if (!p) continue;
+    const absDir = join(root, p.dir);
+    rmSync(join(absDir, 'coverage', 'coverage-summary.json'), { force: true });
+    let testExitCode = 0;
+    try {
+      execFileSync('pnpm', ['--filter', name, 'run', 'test'], {
+        cwd: root,
+        stdio: 'pipe',
+        env: { ...process.env, CI: 'true' },
+        timeout: 30 * 60_000,
+        maxBuffer: 256 << 20,
+      });
+    } catch (error) {
+      const status = (error as { status?: unknown }).status;
+      testExitCode = typeof status === 'number' ? status : 1;
+    }
+    packages.set(name, { ...p, coverage: lineCoverage(absDir), testExitCode });
+  }
+  return { packages, spec: evidence.spec };
 }
 
 /** The largest bump among pending changesets. */

@@ -21,7 +21,7 @@ import {
   requiredBump,
 } from './api-report.js';
 import { diffEvidence, formatDiff } from './diff.js';
-import { collectEvidence, maxBump, type RepoEvidence, readChangesets } from './evidence.js';
+import { collectEvidence, maxBump, measureCoverage, type RepoEvidence, readChangesets } from './evidence.js';
 import { buildManifest, signManifest, verifyManifest } from './manifest.js';
 import { buildSbom } from './sbom.js';
 import { API_REPORT, publishedOf, SBOM, workspacePackages } from './workspace.js';
@@ -35,9 +35,12 @@ export const USAGE = `usage: helm-release <command> [options]
   check                             committed API reports and SBOMs match the build and the lockfile,
                                     and every API change since the last release has a large enough
                                     changeset (pnpm api:check; part of make test)
-  diff <ref-a> <ref-b> [--package @helm/x] [--json] [--all] [--build] [--no-pack]
+  diff <ref-a> <ref-b> [--package @helm/x] [--json] [--all] [--build] [--coverage] [--no-pack]
                                     what changed per package (pnpm release:diff); WORKTREE = the
-                                    working tree as it is (built, with coverage); exit 1 on findings
+                                    working tree as it is (built, with coverage); exit 1 on findings.
+                                    --coverage installs and builds each ref and runs the tests of the
+                                    changed packages (or --package) there: line coverage of both refs,
+                                    and a finding when the tests fail at <ref-b>
   manifest --key <private.pem> [--out <file>] [--commit <sha>]
                                     pack, digest and sign the release manifest (pnpm release:manifest)
   verify <manifest.json> --public-key <public.pem> [--tarballs <dir>] [--root <dir>]
@@ -230,23 +233,39 @@ export function main(argv: readonly string[], io: CliIo): number {
       case 'diff': {
         const [from, to] = positional;
         if (!from || !to) throw new UsageError('diff needs <ref-a> <ref-b>');
-        const build = flags.has('--build');
+        // Coverage needs each ref's tests to run, and tests need the ref installed and built.
+        const coverage = flags.has('--coverage');
+        const build = flags.has('--build') || coverage;
         const packing = !flags.has('--no-pack');
         const refs: { dir: string; cleanup: () => void }[] = [];
         try {
-          const [a, b] = [from, to].map((ref) => {
+          const sides = [from, to].map((ref) => {
             // A committed tree's evidence is a pure function of the tree and the options.
             const tree =
               ref === 'WORKTREE' ? undefined : git(root, ['rev-parse', '--verify', `${ref}^{tree}`]);
-            const key = tree && JSON.stringify([root, tree, build, packing, only ?? null]);
+            const key = tree && !coverage && JSON.stringify([root, tree, build, packing, only ?? null]);
             const hit = key ? evidenceCache.get(key) : undefined;
-            if (hit) return hit;
+            if (hit) return { dir: undefined, evidence: hit };
             const r = materialize(root, ref, build);
             refs.push(r);
             const evidence = collectEvidence(r.dir, { pack: packing, ...(only ? { only } : {}) });
             if (key) evidenceCache.set(key, evidence);
-            return evidence;
-          }) as [RepoEvidence, RepoEvidence];
+            return { dir: r.dir, evidence };
+          });
+          let [a, b] = sides.map((s) => s.evidence) as [RepoEvidence, RepoEvidence];
+          if (coverage) {
+            // The packages worth the test runs: the one asked for, else those whose sources differ.
+            const names = [...new Set([...a.packages.keys(), ...b.packages.keys()])].filter(
+              (n) => only === n || a.packages.get(n)?.sourceDigest !== b.packages.get(n)?.sourceDigest,
+            );
+            io.err(
+              `release:diff: running the tests of ${names.length} package(s) in each ref for coverage\n`,
+            );
+            [a, b] = sides.map((s) => measureCoverage(s.dir as string, s.evidence, names)) as [
+              RepoEvidence,
+              RepoEvidence,
+            ];
+          }
           const diff = diffEvidence(from, to, a, b);
           io.out(
             flags.has('--json')

@@ -20,7 +20,7 @@ beforeAll(() => {
 }, HOOK_TIMEOUT);
 afterAll(() => f?.dispose());
 
-describe('release:diff on a two-commit fixture repository', () => {
+describe('I-RELEASE-1: release:diff on a two-commit fixture repository', () => {
   let human: ReturnType<typeof run>;
   let json: ReturnType<typeof run>;
   beforeAll(() => {
@@ -255,7 +255,7 @@ describe('api:check', () => {
   });
 });
 
-describe('reproducible tarballs', () => {
+describe('I-RELEASE-3: reproducible tarballs', () => {
   it('two clones (different permissions, fresh mtimes) pack byte-identical tarballs', () => {
     const clones = ['a', 'b'].map((name) => {
       const dir = join(f.root, '..', `${f.root.split('/').pop()}-clone-${name}`);
@@ -286,7 +286,7 @@ describe('reproducible tarballs', () => {
   });
 });
 
-describe('signed release manifest', () => {
+describe('I-RELEASE-2: signed release manifest', () => {
   const seed = new Uint8Array(32).fill(7);
   let dir: string;
   beforeAll(() => {

@@ -6,7 +6,7 @@ const vectors = JSON.parse(
   readFileSync(new URL('../../../docs/spec/vectors/release-manifest.json', import.meta.url), 'utf8'),
 );
 
-describe('docs/spec/vectors/release-manifest.json', () => {
+describe('I-RELEASE-2: docs/spec/vectors/release-manifest.json', () => {
   for (const v of vectors.valid) {
     it(`verifies: ${v.name}`, () => {
       const r = verifyManifest(v.envelope, v.public_key_pem);
