@@ -7,7 +7,8 @@
 import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts/wire';
 import { CryptoError, type CryptoErrorCode } from './errors.js';
 import { sha256Hex } from './hash.js';
-import { isCachedValidKey, verifyWith } from './internal/backend-node.js';
+// The default backend: node:crypto in Node, noble in a browser (package.json "imports").
+import { isCachedValidKey, verifyWith } from '#platform-ed25519';
 import {
   isValidPublicKey,
   PUBLIC_KEY_LENGTH,

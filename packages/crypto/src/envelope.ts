@@ -8,7 +8,8 @@ import { type Ed25519Backend, keyIdFor } from './ed25519.js';
 import { bytesEqual, fromBase64Url } from './encoding.js';
 import { type EnvelopeBody, preAuthEncoding, type TypedBody } from './envelope-open.js';
 import { CryptoError, type CryptoErrorCode } from './errors.js';
-import { verifyWith } from './internal/backend-node.js';
+// The default backend: node:crypto in Node, noble in a browser (package.json "imports").
+import { verifyWith } from '#platform-ed25519';
 import {
   checkShape,
   type EnvelopeLimits,
