@@ -16,10 +16,14 @@ import {
   type VerifyReport,
   verifyEvidencePack,
 } from '@helm/evidencepack';
-import { getBytes } from './api.js';
+import { isDigest } from '@helm/crypto';
+import { getBytes, getContext } from './api.js';
 import { clear, h, iso } from './dom.js';
 
 interface Receipt {
+  path: string;
+  /** False when the entry could not be read (e.g. tampered): shown, marked, not interpreted. */
+  readable: boolean;
   lamport: number;
   hash: string;
   status: string;
@@ -50,17 +54,39 @@ interface Checkpoint {
 export function renderExplorer(root: HTMLElement): () => void {
   const out = h('div', { id: 'explorer-result' });
   const input = h('input', { type: 'file', id: 'pack-file', accept: '.tar,application/x-tar' }) as HTMLInputElement;
-  const pin = h('input', { id: 'trust-head', placeholder: 'optional trust head pin <seq>:sha256:<hex>', size: '60' }) as HTMLInputElement;
+  const anchor = h('input', { id: 'trust-anchor', placeholder: 'sha256:<64 hex> (helmts trust anchor)', size: '76' }) as HTMLInputElement;
+  const pin = h('input', { id: 'trust-head', placeholder: 'optional <seq>:sha256:<hex> (helmts trust head)', size: '76' }) as HTMLInputElement;
+  const fromServer = async () => {
+    try {
+      anchor.value = (await getContext()).trust_anchor;
+    } catch (e) {
+      clear(out, h('p', { class: 'error' }, `Could not read this server's anchor: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  };
   const drop = h(
     'div',
     { class: 'dropzone', id: 'dropzone' },
     h('p', {}, 'Drop an EvidencePack (.tar) here, or ', h('label', {}, 'choose a file ', input), ' or ', h('button', { type: 'button', id: 'fetch-pack', onclick: () => void fetchPack() }, 'fetch this server’s pack')),
     h('p', { class: 'hint' }, 'Verified in this page with the same code as `helmts verify`: nothing is uploaded.'),
-    h('label', {}, 'Trust head pin: ', pin),
+    h(
+      'p',
+      {},
+      h('label', {}, 'Trust anchor (required for PASS, as for helmts verify): ', anchor),
+      ' ',
+      h('button', { type: 'button', id: 'anchor-from-server', onclick: () => void fromServer() }, 'use this server’s'),
+    ),
+    h('p', {}, h('label', {}, 'Trust head pin: ', pin)),
   );
   const open = async (bytes: Uint8Array, name: string) => {
     clear(out, h('p', { class: 'hint' }, `Verifying ${name} (${bytes.length} bytes) in the browser…`));
     const options: { -readonly [K in keyof VerifyOptions]: VerifyOptions[K] } = { workers: 0 };
+    if (anchor.value.trim()) {
+      if (!isDigest(anchor.value.trim())) {
+        clear(out, h('p', { class: 'error' }, 'The trust anchor is not sha256:<64 lowercase hex>.'));
+        return;
+      }
+      options.trustAnchor = anchor.value.trim();
+    }
     if (pin.value.trim()) {
       const p = parseTrustHeadPin(pin.value.trim());
       if (!p) {
@@ -120,6 +146,7 @@ function renderReport(out: HTMLElement, report: VerifyReport, bytes: Uint8Array,
       h('td', {}, c.message, c.detail ? h('small', {}, ` (${c.detail})`) : null, c.path ? h('small', {}, ` — ${c.path}`) : null),
     );
   const { receipts, nodes, checkpoints, consistency } = contents(bytes);
+  const blamed = new Set(report.checks.filter((c) => c.status === 'FAILED' && c.path).map((c) => c.path as string));
   clear(
     out,
     h(
@@ -133,7 +160,7 @@ function renderReport(out: HTMLElement, report: VerifyReport, bytes: Uint8Array,
     h('h2', {}, 'Checks'),
     h('table', { class: 'grid', id: 'checks' }, h('tbody', {}, report.checks.map(checkRow))),
     h('h2', {}, `Receipt chain (${receipts.length})`),
-    timeline(receipts),
+    timeline(receipts, blamed),
     h('h2', {}, `ProofGraph (${receipts.length + nodes.length} nodes)`),
     graph(receipts, nodes),
     h('h2', {}, `Checkpoints (${checkpoints.length})`),
@@ -183,9 +210,19 @@ function contents(bytes: Uint8Array) {
   for (const e of entries) {
     try {
       if (/^receipts\/\d+\.json$/.test(e.path)) {
-        const env = JSON.parse(text.decode(e.data)) as SignedEnvelope;
-        const b = envelopeBody<Record<string, unknown>>(env);
+        const lamport = Number(e.path.slice('receipts/'.length, -'.json'.length));
+        let env: SignedEnvelope;
+        let b: Record<string, unknown>;
+        try {
+          env = JSON.parse(text.decode(e.data)) as SignedEnvelope;
+          b = envelopeBody<Record<string, unknown>>(env);
+        } catch {
+          receipts.push({ path: e.path, readable: false, lamport, hash: '', status: 'UNREADABLE', verdict: '?', reason_code: '—', principal: '—', tool: '—', prev_hash: '', issued_at_ms: Number.NaN });
+          continue;
+        }
         receipts.push({
+          path: e.path,
+          readable: true,
           lamport: Number(b.lamport),
           hash: receiptHashOf(env),
           status: String(b.status),
@@ -216,14 +253,18 @@ function contents(bytes: Uint8Array) {
   return { receipts, nodes, checkpoints, consistency };
 }
 
-function timeline(receipts: Receipt[]): HTMLElement {
+function timeline(receipts: Receipt[], blamed: ReadonlySet<string>): HTMLElement {
   return h(
     'ol',
     { class: 'timeline', id: 'timeline' },
     receipts.map((r) =>
       h(
         'li',
-        { class: `verdict-${r.verdict.toLowerCase()}`, 'data-lamport': String(r.lamport) },
+        {
+          class: `verdict-${r.verdict.toLowerCase()}${blamed.has(r.path) ? ' blamed' : ''}${r.readable ? '' : ' unreadable'}`,
+          'data-lamport': String(r.lamport),
+          title: blamed.has(r.path) ? `${r.path}: named by a failed check` : r.path,
+        },
         h('span', { class: 'lamport' }, `L${r.lamport}`),
         h('span', { class: `badge ${r.status.toLowerCase()}` }, r.status),
         h('span', {}, r.verdict),
@@ -247,7 +288,7 @@ function s(tag: string, attrs: Record<string, string | number>, text?: string): 
 /** Nodes by Lamport along x (receipt nodes on the chain's row, others below), edges to parents. */
 function graph(receipts: Receipt[], nodes: GraphNode[]): Element {
   const all: (GraphNode & { receipt?: Receipt })[] = [
-    ...receipts.map((r) => ({ hash: r.hash, kind: 'EFFECT', lamport: r.lamport, parents: r.lamport === 1 ? [] : [r.prev_hash], receipt: r })),
+    ...receipts.filter((r) => r.readable).map((r) => ({ hash: r.hash, kind: 'EFFECT', lamport: r.lamport, parents: r.lamport === 1 ? [] : [r.prev_hash], receipt: r })),
     ...nodes,
   ].sort((a, b) => a.lamport - b.lamport || a.kind.localeCompare(b.kind));
   const STEP = 70;
