@@ -63,7 +63,11 @@ export function renderApprovals(root: HTMLElement): () => void {
   };
 
   const renderKey = () => {
-    const input = h('input', { type: 'file', id: 'key-file', accept: '.json,application/json' }) as HTMLInputElement;
+    const input = h('input', {
+      type: 'file',
+      id: 'key-file',
+      accept: '.json,application/json',
+    }) as HTMLInputElement;
     input.addEventListener('change', async () => {
       const file = input.files?.[0];
       if (!file) return;
@@ -93,7 +97,18 @@ export function renderApprovals(root: HTMLElement): () => void {
             'Signing as ',
             h('code', { id: 'signer-keyid' }, signer.keyId),
             ' ',
-            h('button', { type: 'button', onclick: () => ((signer = null), renderKey(), selected && showDetail(selected)) }, 'Forget key'),
+            h(
+              'button',
+              {
+                type: 'button',
+                onclick: () => {
+                  signer = null;
+                  renderKey();
+                  if (selected) void showDetail(selected);
+                },
+              },
+              'Forget key',
+            ),
           )
         : h('p', {}, 'No key loaded. '),
       h('label', {}, signer ? 'Use another key file: ' : 'Load a key file: ', input),
@@ -103,7 +118,9 @@ export function renderApprovals(root: HTMLElement): () => void {
   const refresh = async () => {
     try {
       const { approvals } = await getJson<{ approvals: Summary[] }>('/v1/approvals?state=all');
-      const open = approvals.filter((a) => a.state === 'pending' || a.state === 'timelocked' || a.state === 'approved');
+      const open = approvals.filter(
+        (a) => a.state === 'pending' || a.state === 'timelocked' || a.state === 'approved',
+      );
       const now = Date.now();
       clear(
         list,
@@ -113,7 +130,17 @@ export function renderApprovals(root: HTMLElement): () => void {
           : h(
               'table',
               { class: 'grid' },
-              h('thead', {}, h('tr', {}, ['challenge', 'state', 'tool', 'principal', 'approvals', 'expires'].map((c) => h('th', {}, c)))),
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  ['challenge', 'state', 'tool', 'principal', 'approvals', 'expires'].map((c) =>
+                    h('th', {}, c),
+                  ),
+                ),
+              ),
               h(
                 'tbody',
                 {},
@@ -164,8 +191,16 @@ export function renderApprovals(root: HTMLElement): () => void {
         const event =
           what === 'grant'
             ? signApproval(c, signer, log)
-            : signDenial(c.challenge_id, signer, log, (detail.querySelector('#deny-reason') as HTMLInputElement | null)?.value || undefined);
-        const res = await postJson<{ action: string; challenge: View }>(`/v1/approvals/${encodeURIComponent(c.challenge_id)}`, { event });
+            : signDenial(
+                c.challenge_id,
+                signer,
+                log,
+                (detail.querySelector('#deny-reason') as HTMLInputElement | null)?.value || undefined,
+              );
+        const res = await postJson<{ action: string; challenge: View }>(
+          `/v1/approvals/${encodeURIComponent(c.challenge_id)}`,
+          { event },
+        );
         say(
           `${what === 'grant' ? 'Approval' : 'Denial'} by ${signer.keyId} accepted: the challenge is ${res.challenge.state} (${res.challenge.approvals}/${res.challenge.quorum}).`,
           'ok',
@@ -178,10 +213,18 @@ export function renderApprovals(root: HTMLElement): () => void {
     };
     const run = async () => {
       try {
-        const res = await postJson<{ status: string; reason_code: string; output?: unknown; receipt_hash: string }>('/v1/calls', {
+        const res = await postJson<{
+          status: string;
+          reason_code: string;
+          output?: unknown;
+          receipt_hash: string;
+        }>('/v1/calls', {
           challenge: c.challenge_id,
         });
-        say(`The held call ran: ${res.status} (${res.reason_code}); receipt ${res.receipt_hash}`, res.status === 'SUCCEEDED' ? 'ok' : 'error');
+        say(
+          `The held call ran: ${res.status} (${res.reason_code}); receipt ${res.receipt_hash}`,
+          res.status === 'SUCCEEDED' ? 'ok' : 'error',
+        );
         const out = detail.querySelector('#run-output');
         if (out) out.textContent = pretty(res.output ?? null);
       } catch (e) {
@@ -192,26 +235,61 @@ export function renderApprovals(root: HTMLElement): () => void {
     clear(
       detail,
       h('h2', {}, 'Challenge ', h('code', {}, c.challenge_id)),
-      h('p', {}, h('span', { class: `badge ${v.state}`, id: 'challenge-state' }, v.state), ` ${v.approvals} of ${v.quorum} approvals, ${v.needed} needed`),
+      h(
+        'p',
+        {},
+        h('span', { class: `badge ${v.state}`, id: 'challenge-state' }, v.state),
+        ` ${v.approvals} of ${v.quorum} approvals, ${v.needed} needed`,
+      ),
       binding.ok
-        ? h('p', { class: 'ok', id: 'binding-check' }, '✓ Checked in this page: the challenge id is the digest of its fields, and the recorded arguments hash to its args_hash.')
-        : h('p', { class: 'error', id: 'binding-check' }, `✗ Binding check failed — signing disabled: ${binding.problems.join('; ')}`),
+        ? h(
+            'p',
+            { class: 'ok', id: 'binding-check' },
+            '✓ Checked in this page: the challenge id is the digest of its fields, and the recorded arguments hash to its args_hash.',
+          )
+        : h(
+            'p',
+            { class: 'error', id: 'binding-check' },
+            `✗ Binding check failed — signing disabled: ${binding.problems.join('; ')}`,
+          ),
       h(
         'table',
         { class: 'kv' },
         row('tool', h('code', {}, c.tool)),
-        row('principal', c.principal, c.authority !== c.principal ? ` (for ${c.authority})` : '', c.tenant === null ? '' : ` in tenant ${c.tenant}`),
+        row(
+          'principal',
+          c.principal,
+          c.authority !== c.principal ? ` (for ${c.authority})` : '',
+          c.tenant === null ? '' : ` in tenant ${c.tenant}`,
+        ),
         row('arguments', h('pre', { id: 'args-rendered' }, pretty(args))),
         row('raw request', h('pre', { class: 'raw', id: 'args-raw' }, JSON.stringify(v.request))),
-        row('effect', `${c.action} on `, h('code', {}, c.resource), h('br'), h('small', {}, `effect ${c.effect_digest}`)),
-        row('hashes', h('small', {}, `args ${c.args_hash}`), h('br'), h('small', {}, `intent ${c.intent_hash}`)),
+        row(
+          'effect',
+          `${c.action} on `,
+          h('code', {}, c.resource),
+          h('br'),
+          h('small', {}, `effect ${c.effect_digest}`),
+        ),
+        row(
+          'hashes',
+          h('small', {}, `args ${c.args_hash}`),
+          h('br'),
+          h('small', {}, `intent ${c.intent_hash}`),
+        ),
         row(
           'requirement',
           `rule ${c.rule_id}: quorum ${c.quorum} of role `,
           h('code', {}, c.role),
           c.emergency_quorum === null ? '' : `, emergency quorum ${c.emergency_quorum}`,
         ),
-        row('timelock', v.not_before_ms > now ? `active ${relative(v.not_before_ms, now)} (${iso(v.not_before_ms)})` : 'none / elapsed', h('span', { class: 'countdown', 'data-until': String(v.not_before_ms) })),
+        row(
+          'timelock',
+          v.not_before_ms > now
+            ? `active ${relative(v.not_before_ms, now)} (${iso(v.not_before_ms)})`
+            : 'none / elapsed',
+          h('span', { class: 'countdown', 'data-until': String(v.not_before_ms) }),
+        ),
         row('TTL', `expires ${relative(v.expires_at_ms, now)} (${iso(v.expires_at_ms)})`),
       ),
       h('h3', {}, 'Answers'),
@@ -221,25 +299,49 @@ export function renderApprovals(root: HTMLElement): () => void {
             'ul',
             { id: 'answers' },
             v.answers.map((a) =>
-              h('li', {}, `#${a.seq} ${a.action === 'approval.grant' ? 'approved' : 'denied'} by `, h('code', {}, a.approver ?? a.keyid), ` — ${a.status}${a.code ? ` ${a.code}` : ''}${a.reason ? `: ${a.reason}` : ''}`),
+              h(
+                'li',
+                {},
+                `#${a.seq} ${a.action === 'approval.grant' ? 'approved' : 'denied'} by `,
+                h('code', {}, a.approver ?? a.keyid),
+                ` — ${a.status}${a.code ? ` ${a.code}` : ''}${a.reason ? `: ${a.reason}` : ''}`,
+              ),
             ),
           ),
       h(
         'div',
         { class: 'actions' },
-        h('button', { type: 'button', id: 'approve', disabled: !canAct, onclick: () => void act('grant') }, 'Approve (sign in browser)'),
+        h(
+          'button',
+          { type: 'button', id: 'approve', disabled: !canAct, onclick: () => void act('grant') },
+          'Approve (sign in browser)',
+        ),
         h('input', { id: 'deny-reason', placeholder: 'reason (optional)' }),
-        h('button', { type: 'button', id: 'deny', class: 'danger', disabled: !canAct, onclick: () => void act('deny') }, 'Deny'),
-        v.state === 'approved' ? h('button', { type: 'button', id: 'run', onclick: () => void run() }, 'Run the approved call') : null,
+        h(
+          'button',
+          { type: 'button', id: 'deny', class: 'danger', disabled: !canAct, onclick: () => void act('deny') },
+          'Deny',
+        ),
+        v.state === 'approved'
+          ? h('button', { type: 'button', id: 'run', onclick: () => void run() }, 'Run the approved call')
+          : null,
       ),
-      signer === null && (v.state === 'pending' || v.state === 'timelocked') ? h('p', { class: 'hint' }, 'Load an approver key to answer.') : null,
+      signer === null && (v.state === 'pending' || v.state === 'timelocked')
+        ? h('p', { class: 'hint' }, 'Load an approver key to answer.')
+        : null,
       h('pre', { id: 'run-output' }),
     );
-    for (const tr of list.querySelectorAll('tr.row')) tr.classList.toggle('selected', tr.getAttribute('data-challenge') === id);
+    for (const tr of list.querySelectorAll('tr.row'))
+      tr.classList.toggle('selected', tr.getAttribute('data-challenge') === id);
   };
 
   renderKey();
-  clear(root, h('h1', {}, 'Approvals'), status, h('div', { class: 'cols' }, h('div', {}, keyBox, list), detail));
+  clear(
+    root,
+    h('h1', {}, 'Approvals'),
+    status,
+    h('div', { class: 'cols' }, h('div', {}, keyBox, list), detail),
+  );
   void refresh();
   timer = window.setInterval(() => void refresh(), 5000);
   return () => window.clearInterval(timer);

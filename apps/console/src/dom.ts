@@ -39,6 +39,10 @@ export function relative(ms: number, now: number): string {
   const d = Math.round((ms - now) / 1000);
   const a = Math.abs(d);
   const s =
-    a >= 3600 ? `${Math.floor(a / 3600)}h ${Math.floor((a % 3600) / 60)}m` : a >= 60 ? `${Math.floor(a / 60)}m ${a % 60}s` : `${a}s`;
+    a >= 3600
+      ? `${Math.floor(a / 3600)}h ${Math.floor((a % 3600) / 60)}m`
+      : a >= 60
+        ? `${Math.floor(a / 60)}m ${a % 60}s`
+        : `${a}s`;
   return d >= 0 ? `in ${s}` : `${s} ago`;
 }

@@ -5,6 +5,7 @@
 // without a pin; a pin is an input here too). Then the receipts as a timeline, the ProofGraph as
 // a graph, and the checkpoints with their consistency proofs.
 import type { SignedEnvelope } from '@helm/contracts';
+import { isDigest } from '@helm/crypto';
 import {
   type Check,
   envelopeBody,
@@ -16,7 +17,6 @@ import {
   type VerifyReport,
   verifyEvidencePack,
 } from '@helm/evidencepack';
-import { isDigest } from '@helm/crypto';
 import { getBytes, getContext } from './api.js';
 import { clear, h, iso } from './dom.js';
 
@@ -53,27 +53,65 @@ interface Checkpoint {
 
 export function renderExplorer(root: HTMLElement): () => void {
   const out = h('div', { id: 'explorer-result' });
-  const input = h('input', { type: 'file', id: 'pack-file', accept: '.tar,application/x-tar' }) as HTMLInputElement;
-  const anchor = h('input', { id: 'trust-anchor', placeholder: 'sha256:<64 hex> (helmts trust anchor)', size: '76' }) as HTMLInputElement;
-  const pin = h('input', { id: 'trust-head', placeholder: 'optional <seq>:sha256:<hex> (helmts trust head)', size: '76' }) as HTMLInputElement;
+  const input = h('input', {
+    type: 'file',
+    id: 'pack-file',
+    accept: '.tar,application/x-tar',
+  }) as HTMLInputElement;
+  const anchor = h('input', {
+    id: 'trust-anchor',
+    placeholder: 'sha256:<64 hex> (helmts trust anchor)',
+    size: '76',
+  }) as HTMLInputElement;
+  const pin = h('input', {
+    id: 'trust-head',
+    placeholder: 'optional <seq>:sha256:<hex> (helmts trust head)',
+    size: '76',
+  }) as HTMLInputElement;
   const fromServer = async () => {
     try {
       anchor.value = (await getContext()).trust_anchor;
     } catch (e) {
-      clear(out, h('p', { class: 'error' }, `Could not read this server's anchor: ${e instanceof Error ? e.message : String(e)}`));
+      clear(
+        out,
+        h(
+          'p',
+          { class: 'error' },
+          `Could not read this server's anchor: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+      );
     }
   };
   const drop = h(
     'div',
     { class: 'dropzone', id: 'dropzone' },
-    h('p', {}, 'Drop an EvidencePack (.tar) here, or ', h('label', {}, 'choose a file ', input), ' or ', h('button', { type: 'button', id: 'fetch-pack', onclick: () => void fetchPack() }, 'fetch this server’s pack')),
-    h('p', { class: 'hint' }, 'Verified in this page with the same code as `helmts verify`: nothing is uploaded.'),
+    h(
+      'p',
+      {},
+      'Drop an EvidencePack (.tar) here, or ',
+      h('label', {}, 'choose a file ', input),
+      ' or ',
+      h(
+        'button',
+        { type: 'button', id: 'fetch-pack', onclick: () => void fetchPack() },
+        'fetch this server’s pack',
+      ),
+    ),
+    h(
+      'p',
+      { class: 'hint' },
+      'Verified in this page with the same code as `helmts verify`: nothing is uploaded.',
+    ),
     h(
       'p',
       {},
       h('label', {}, 'Trust anchor (required for PASS, as for helmts verify): ', anchor),
       ' ',
-      h('button', { type: 'button', id: 'anchor-from-server', onclick: () => void fromServer() }, 'use this server’s'),
+      h(
+        'button',
+        { type: 'button', id: 'anchor-from-server', onclick: () => void fromServer() },
+        'use this server’s',
+      ),
     ),
     h('p', {}, h('label', {}, 'Trust head pin: ', pin)),
   );
@@ -99,7 +137,10 @@ export function renderExplorer(root: HTMLElement): () => void {
     try {
       report = await verifyEvidencePack(bytes, options);
     } catch (e) {
-      clear(out, h('p', { class: 'error' }, `The verifier threw: ${e instanceof Error ? e.message : String(e)}`));
+      clear(
+        out,
+        h('p', { class: 'error' }, `The verifier threw: ${e instanceof Error ? e.message : String(e)}`),
+      );
       return;
     }
     renderReport(out, report, bytes, name);
@@ -143,10 +184,18 @@ function renderReport(out: HTMLElement, report: VerifyReport, bytes: Uint8Array,
       },
       h('td', {}, h('code', {}, c.code)),
       h('td', {}, h('span', { class: `badge ${c.status.toLowerCase()}` }, c.status)),
-      h('td', {}, c.message, c.detail ? h('small', {}, ` (${c.detail})`) : null, c.path ? h('small', {}, ` — ${c.path}`) : null),
+      h(
+        'td',
+        {},
+        c.message,
+        c.detail ? h('small', {}, ` (${c.detail})`) : null,
+        c.path ? h('small', {}, ` — ${c.path}`) : null,
+      ),
     );
   const { receipts, nodes, checkpoints, consistency } = contents(bytes);
-  const blamed = new Set(report.checks.filter((c) => c.status === 'FAILED' && c.path).map((c) => c.path as string));
+  const blamed = new Set(
+    report.checks.filter((c) => c.status === 'FAILED' && c.path).map((c) => c.path as string),
+  );
   clear(
     out,
     h(
@@ -154,7 +203,15 @@ function renderReport(out: HTMLElement, report: VerifyReport, bytes: Uint8Array,
       { class: `verdict ${report.status.toLowerCase()}`, id: 'verdict', 'data-status': report.status },
       h('h2', {}, report.status === 'PASS' ? '✓ PASS' : `✗ ${report.status}`),
       h('p', {}, `${name}: `, h('code', {}, report.pack_digest)),
-      firstFailure ? h('p', { id: 'first-failure' }, 'First failure: ', h('code', {}, firstFailure.code), ` — ${firstFailure.message}`) : null,
+      firstFailure
+        ? h(
+            'p',
+            { id: 'first-failure' },
+            'First failure: ',
+            h('code', {}, firstFailure.code),
+            ` — ${firstFailure.message}`,
+          )
+        : null,
       h('p', { class: 'hint' }, freshnessLine(report.freshness)),
     ),
     h('h2', {}, 'Checks'),
@@ -169,7 +226,17 @@ function renderReport(out: HTMLElement, report: VerifyReport, bytes: Uint8Array,
       : h(
           'table',
           { class: 'grid', id: 'checkpoints' },
-          h('thead', {}, h('tr', {}, ['tree size', 'Lamport range', 'root', 'issued', 'consistency proof to next'].map((t) => h('th', {}, t)))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['tree size', 'Lamport range', 'root', 'issued', 'consistency proof to next'].map((t) =>
+                h('th', {}, t),
+              ),
+            ),
+          ),
           h(
             'tbody',
             {},
@@ -217,7 +284,19 @@ function contents(bytes: Uint8Array) {
           env = JSON.parse(text.decode(e.data)) as SignedEnvelope;
           b = envelopeBody<Record<string, unknown>>(env);
         } catch {
-          receipts.push({ path: e.path, readable: false, lamport, hash: '', status: 'UNREADABLE', verdict: '?', reason_code: '—', principal: '—', tool: '—', prev_hash: '', issued_at_ms: Number.NaN });
+          receipts.push({
+            path: e.path,
+            readable: false,
+            lamport,
+            hash: '',
+            status: 'UNREADABLE',
+            verdict: '?',
+            reason_code: '—',
+            principal: '—',
+            tool: '—',
+            prev_hash: '',
+            issued_at_ms: Number.NaN,
+          });
           continue;
         }
         receipts.push({
@@ -237,7 +316,12 @@ function contents(bytes: Uint8Array) {
         const m = /^proofgraph\/nodes\/(\d+)-([0-9a-f]{64})\.json$/.exec(e.path);
         const entry = JSON.parse(text.decode(e.data)) as { envelope: SignedEnvelope };
         const b = envelopeBody<{ kind: string; lamport: number; parents: string[] }>(entry.envelope);
-        nodes.push({ hash: `sha256:${m?.[2] ?? ''}`, kind: b.kind, lamport: b.lamport, parents: b.parents ?? [] });
+        nodes.push({
+          hash: `sha256:${m?.[2] ?? ''}`,
+          kind: b.kind,
+          lamport: b.lamport,
+          parents: b.parents ?? [],
+        });
       } else if (/^checkpoints\/\d+-[0-9a-f]{64}\.json$/.test(e.path)) {
         const b = envelopeBody<Checkpoint>(JSON.parse(text.decode(e.data)) as SignedEnvelope);
         checkpoints.push({ ...b, path: e.path });
@@ -288,7 +372,15 @@ function s(tag: string, attrs: Record<string, string | number>, text?: string): 
 /** Nodes by Lamport along x (receipt nodes on the chain's row, others below), edges to parents. */
 function graph(receipts: Receipt[], nodes: GraphNode[]): Element {
   const all: (GraphNode & { receipt?: Receipt })[] = [
-    ...receipts.filter((r) => r.readable).map((r) => ({ hash: r.hash, kind: 'EFFECT', lamport: r.lamport, parents: r.lamport === 1 ? [] : [r.prev_hash], receipt: r })),
+    ...receipts
+      .filter((r) => r.readable)
+      .map((r) => ({
+        hash: r.hash,
+        kind: 'EFFECT',
+        lamport: r.lamport,
+        parents: r.lamport === 1 ? [] : [r.prev_hash],
+        receipt: r,
+      })),
     ...nodes,
   ].sort((a, b) => a.lamport - b.lamport || a.kind.localeCompare(b.kind));
   const STEP = 70;
@@ -308,11 +400,25 @@ function graph(receipts: Receipt[], nodes: GraphNode[]): Element {
     }
   for (const n of all) {
     const p = at.get(n.hash) as { x: number; y: number };
-    const g = s('g', { class: `node ${n.kind.toLowerCase()} ${n.receipt ? `verdict-${n.receipt.verdict.toLowerCase()}` : ''}` });
+    const g = s('g', {
+      class: `node ${n.kind.toLowerCase()} ${n.receipt ? `verdict-${n.receipt.verdict.toLowerCase()}` : ''}`,
+    });
     g.append(s('circle', { cx: p.x, cy: p.y, r: 14 }));
     g.append(s('text', { x: p.x, y: p.y + 4, 'text-anchor': 'middle' }, String(n.lamport)));
-    g.append(s('text', { x: p.x, y: p.y + 30, 'text-anchor': 'middle', class: 'label' }, n.receipt ? n.receipt.tool : n.kind));
-    g.append(s('title', {}, `${n.kind} ${n.hash}${n.receipt ? ` ${n.receipt.status} ${n.receipt.reason_code}` : ''}`));
+    g.append(
+      s(
+        'text',
+        { x: p.x, y: p.y + 30, 'text-anchor': 'middle', class: 'label' },
+        n.receipt ? n.receipt.tool : n.kind,
+      ),
+    );
+    g.append(
+      s(
+        'title',
+        {},
+        `${n.kind} ${n.hash}${n.receipt ? ` ${n.receipt.status} ${n.receipt.reason_code}` : ''}`,
+      ),
+    );
     svg.append(g);
   }
   return h('div', { class: 'graph' }, svg as unknown as Node);

@@ -74,9 +74,10 @@ export function renderLive(root: HTMLElement): () => void {
   const poll = async () => {
     try {
       for (;;) {
-        const page = await getJson<{ receipts: { lamport: number; envelope: SignedEnvelope }[]; next_from: number | null }>(
-          `/v1/receipts?from=${next}&limit=500`,
-        );
+        const page = await getJson<{
+          receipts: { lamport: number; envelope: SignedEnvelope }[];
+          next_from: number | null;
+        }>(`/v1/receipts?from=${next}&limit=500`);
         for (const r of page.receipts) {
           const b = envelopeBody<Record<string, unknown>>(r.envelope);
           rows.push({
@@ -107,7 +108,15 @@ export function renderLive(root: HTMLElement): () => void {
     h(
       'table',
       { class: 'grid', id: 'live' },
-      h('thead', {}, h('tr', {}, ['L', 'status', 'verdict', 'reason', 'principal', 'tool', 'issued'].map((t) => h('th', {}, t)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['L', 'status', 'verdict', 'reason', 'principal', 'tool', 'issued'].map((t) => h('th', {}, t)),
+        ),
+      ),
       body,
     ),
   );

@@ -39,7 +39,13 @@ function header(): HTMLElement {
       {},
       Object.entries(VIEWS).map(([id, v]) => h('a', { href: `#/${id}`, id: `nav-${id}` }, v.title)),
     ),
-    h('label', { class: 'key' }, 'API key ', key, h('button', { type: 'button', id: 'api-key-save', onclick: save }, 'Use')),
+    h(
+      'label',
+      { class: 'key' },
+      'API key ',
+      key,
+      h('button', { type: 'button', id: 'api-key-save', onclick: save }, 'Use'),
+    ),
   );
 }
 
@@ -47,7 +53,8 @@ function route(): void {
   stop();
   const id = location.hash.replace(/^#\/?/, '') || 'approvals';
   const view = VIEWS[id] ?? VIEWS.approvals;
-  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.getAttribute('href') === `#/${id}`);
+  for (const a of document.querySelectorAll('nav a'))
+    a.classList.toggle('active', a.getAttribute('href') === `#/${id}`);
   document.title = `HELM — ${view?.title ?? ''}`;
   stop = view ? view.render(main) : () => {};
 }

@@ -107,7 +107,12 @@ export function signApproval(challenge: ApprovalChallenge, signer: Signer, log: 
   return governanceEvent('approval.grant', { challenge_id: challenge.challenge_id, statement }, signer, log);
 }
 
-export function signDenial(challengeId: string, signer: Signer, log: LogIdentity, reason?: string): SignedEnvelope {
+export function signDenial(
+  challengeId: string,
+  signer: Signer,
+  log: LogIdentity,
+  reason?: string,
+): SignedEnvelope {
   return governanceEvent(
     'approval.deny',
     { challenge_id: challengeId, ...(reason ? { reason } : {}) },

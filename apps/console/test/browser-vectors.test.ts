@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: page.evaluate bodies run in the browser on the bundle's untyped global
 // @helm/crypto's browser entry (package.json "exports" → browser, "imports" → #platform browser
 // targets) passes the same spec vectors as Node, in Chromium: the crypto pages' vectors
 // (docs/spec/envelope.md, signatures.md, jcs.md, effect.md) and the receipt.v1 vectors, regenerated
@@ -41,7 +42,11 @@ beforeAll(async () => {
       outDir: out,
       emptyOutDir: true,
       minify: false,
-      lib: { entry: new URL('./fixtures/vectors-entry.ts', import.meta.url).pathname, formats: ['es'], fileName: 'vectors' },
+      lib: {
+        entry: new URL('./fixtures/vectors-entry.ts', import.meta.url).pathname,
+        formats: ['es'],
+        fileName: 'vectors',
+      },
       rollupOptions: { external: [] },
     },
   });
@@ -72,7 +77,9 @@ describe('@helm/crypto browser build in Chromium', () => {
     expect(bundle).not.toMatch(/from\s*["']node:/);
     expect(bundle).not.toMatch(/require\(["']node:/);
     const p = await page();
-    expect(await p.evaluate(() => (globalThis as any).helm.crypto.ED25519_BACKENDS.map((b: any) => b.name))).toEqual(['noble']);
+    expect(
+      await p.evaluate(() => (globalThis as any).helm.crypto.ED25519_BACKENDS.map((b: any) => b.name)),
+    ).toEqual(['noble']);
     expect(await p.evaluate(() => 'nodeBackend' in (globalThis as any).helm.crypto)).toBe(false);
     await p.close();
   });
@@ -126,10 +133,21 @@ describe('@helm/crypto browser build in Chromium', () => {
           spki_der_hex: c.toHex(c.exportPublicKeySpki(signer.publicKey)),
           pkcs8_der_hex: c.toHex(c.exportPrivateKeyPkcs8(seed)),
           jwk_public_json: JSON.stringify(c.exportPublicKeyJwk(signer.publicKey)),
-          pem_roundtrip: c.toHex(c.importPublicKeyPem(c.exportPublicKeyPem(signer.publicKey))) === c.toHex(signer.publicKey),
+          pem_roundtrip:
+            c.toHex(c.importPublicKeyPem(c.exportPublicKeyPem(signer.publicKey))) ===
+            c.toHex(signer.publicKey),
         },
-        jcs: { jcs_utf8: c.canonicalize(jin), jcs_hex: c.toHex(c.canonicalBytes(jin)), jcs_sha256: c.digest(c.canonicalBytes(jin)) },
-        effect: { args_hash: c.digest(c.canonicalBytes(args)), effect_json: c.canonicalize(effect), effect_jcs_hex: c.toHex(c.canonicalBytes(effect)), effect_digest: c.effectDigest(effect) },
+        jcs: {
+          jcs_utf8: c.canonicalize(jin),
+          jcs_hex: c.toHex(c.canonicalBytes(jin)),
+          jcs_sha256: c.digest(c.canonicalBytes(jin)),
+        },
+        effect: {
+          args_hash: c.digest(c.canonicalBytes(args)),
+          effect_json: c.canonicalize(effect),
+          effect_jcs_hex: c.toHex(c.canonicalBytes(effect)),
+          effect_digest: c.effectDigest(effect),
+        },
       };
     }, pages);
     const e = pages.envelope;
@@ -157,7 +175,11 @@ describe('@helm/crypto browser build in Chromium', () => {
       jwk_public_json: s.jwk_public_json,
       pem_roundtrip: true,
     });
-    expect(got.jcs).toEqual({ jcs_utf8: pages.jcs.jcs_utf8, jcs_hex: pages.jcs.jcs_hex, jcs_sha256: pages.jcs.jcs_sha256 });
+    expect(got.jcs).toEqual({
+      jcs_utf8: pages.jcs.jcs_utf8,
+      jcs_hex: pages.jcs.jcs_hex,
+      jcs_sha256: pages.jcs.jcs_sha256,
+    });
     expect(got.effect).toEqual({
       args_hash: pages.effect.args_hash,
       effect_json: pages.effect.effect_json,
@@ -185,9 +207,19 @@ describe('@helm/crypto browser build in Chromium', () => {
       });
       const key = c.fromHex(V.public_key_hex);
       const keys = (k: string) => (k === V.keyid ? key : undefined);
-      const res = verifyReceiptChain(V.receipts.map((v: any) => v.envelope), { keys });
+      const res = verifyReceiptChain(
+        V.receipts.map((v: any) => v.envelope),
+        { keys },
+      );
       const swapped = verifyReceiptChain([V.receipts[1].envelope, V.receipts[0].envelope], { keys });
-      return { keyid: signer.keyId, minted, ok: res.ok, count: res.count, head: res.head?.hash, swappedOk: swapped.ok };
+      return {
+        keyid: signer.keyId,
+        minted,
+        ok: res.ok,
+        count: res.count,
+        head: res.head?.hash,
+        swappedOk: swapped.ok,
+      };
     }, RECEIPTS);
     expect(got.keyid).toBe(RECEIPTS.keyid);
     expect(got.minted).toEqual(
@@ -199,7 +231,12 @@ describe('@helm/crypto browser build in Chromium', () => {
         envelope: JSON.stringify(v.envelope),
       })),
     );
-    expect(got).toMatchObject({ ok: true, count: 2, head: RECEIPTS.receipts[1].receipt_hash, swappedOk: false });
+    expect(got).toMatchObject({
+      ok: true,
+      count: 2,
+      head: RECEIPTS.receipts[1].receipt_hash,
+      swappedOk: false,
+    });
     await p.close();
   });
 });

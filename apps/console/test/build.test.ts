@@ -16,7 +16,10 @@ async function digests(dir: string): Promise<Record<string, string>> {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const full = join(d, e.name);
       if (e.isDirectory()) await walk(full);
-      else out[relative(dir, full)] = createHash('sha256').update(await readFile(full)).digest('hex');
+      else
+        out[relative(dir, full)] = createHash('sha256')
+          .update(await readFile(full))
+          .digest('hex');
     }
   };
   await walk(dir);
@@ -26,7 +29,12 @@ async function digests(dir: string): Promise<Record<string, string>> {
 it('a second build of the sources is byte-identical to dist/', async () => {
   const out = await mkdtemp(join(tmpdir(), 'helm-console-build-'));
   try {
-    await build({ root: here, configFile: join(here, 'vite.config.ts'), logLevel: 'silent', build: { outDir: out, emptyOutDir: true } });
+    await build({
+      root: here,
+      configFile: join(here, 'vite.config.ts'),
+      logLevel: 'silent',
+      build: { outDir: out, emptyOutDir: true },
+    });
     const fresh = await digests(out);
     expect(Object.keys(fresh).length).toBeGreaterThanOrEqual(3);
     expect(await digests(join(here, 'dist'))).toEqual(fresh);

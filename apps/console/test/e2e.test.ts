@@ -75,7 +75,10 @@ async function makeHome(): Promise<void> {
 const api = (path: string, body?: unknown) =>
   fetch(`${base}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
@@ -101,13 +104,18 @@ async function verdict(page: Page, status: string): Promise<void> {
   } catch (error) {
     const shown = await page.textContent('#explorer-result');
     const errors = (page as Page & { errors: string[] }).errors;
-    throw new Error(`no ${status} verdict; the page shows: ${shown?.slice(0, 2000)}; errors: ${errors.join(' | ')}`, { cause: error });
+    throw new Error(
+      `no ${status} verdict; the page shows: ${shown?.slice(0, 2000)}; errors: ${errors.join(' | ')}`,
+      { cause: error },
+    );
   }
 }
 
 beforeAll(async () => {
   if (!existsSync(new URL('../dist/index.html', import.meta.url)))
-    throw new Error('apps/console/dist is not built: run `make build` (or pnpm --filter @helm/console build)');
+    throw new Error(
+      'apps/console/dist is not built: run `make build` (or pnpm --filter @helm/console build)',
+    );
   await makeHome();
   server = await startHelmServer({ dataDir: dir, port: 0 });
   base = server.url;
@@ -138,8 +146,12 @@ describe('the console served by helmts serve', () => {
   });
 
   it('approvals: two approver keys approve a held call in the page, then the held call executes', async () => {
-    for (const args of [{ n: 1 }, { n: 2 }]) expect((await api('/v1/calls', { tool: 'echo', args })).status).toBe(200);
-    const held = await api('/v1/calls', { tool: 'deploy', args: { release: 'v2', note: '<img src=x onerror=alert(1)>' } });
+    for (const args of [{ n: 1 }, { n: 2 }])
+      expect((await api('/v1/calls', { tool: 'echo', args })).status).toBe(200);
+    const held = await api('/v1/calls', {
+      tool: 'deploy',
+      args: { release: 'v2', note: '<img src=x onerror=alert(1)>' },
+    });
     expect(held.status).toBe(202);
     const { approval_challenge_id: id } = (await held.json()) as { approval_challenge_id: string };
 
@@ -178,12 +190,23 @@ describe('the console served by helmts serve', () => {
     const seeds = [1, 2].map((n) => (JSON.parse(readFileSync(keyFile(n), 'utf8')) as { seed: string }).seed);
     expect(posted).toHaveLength(3);
     for (const body of posted) for (const seed of seeds) expect(body).not.toContain(seed);
-    const view = (await (await api(`/v1/approvals/${id}`)).json()) as { state: string; approvals: number; receipt_id: string | null };
+    const view = (await (await api(`/v1/approvals/${id}`)).json()) as {
+      state: string;
+      approvals: number;
+      receipt_id: string | null;
+    };
     expect(view).toMatchObject({ state: 'consumed', approvals: 2 });
     // The held call's SUCCEEDED receipt is in the chain.
-    const { receipts } = (await (await api('/v1/receipts')).json()) as { receipts: { envelope: { payload: string } }[] };
-    const bodies = receipts.map((r) => JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')));
-    expect(bodies.filter((b) => b.tool === 'deploy').map((b) => b.status)).toEqual(['ESCALATED', 'SUCCEEDED']);
+    const { receipts } = (await (await api('/v1/receipts')).json()) as {
+      receipts: { envelope: { payload: string } }[];
+    };
+    const bodies = receipts.map((r) =>
+      JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')),
+    );
+    expect(bodies.filter((b) => b.tool === 'deploy').map((b) => b.status)).toEqual([
+      'ESCALATED',
+      'SUCCEEDED',
+    ]);
     await page.close();
   });
 
@@ -196,7 +219,8 @@ describe('the console served by helmts serve', () => {
     const tampered = Uint8Array.from(honest);
     let header = -1;
     for (let at = 0; at < tampered.length; at += 512)
-      if (Buffer.from(tampered.subarray(at, at + 26)).toString('latin1') === 'receipts/000000000001.json') header = at;
+      if (Buffer.from(tampered.subarray(at, at + 26)).toString('latin1') === 'receipts/000000000001.json')
+        header = at;
     expect(header).toBeGreaterThanOrEqual(0);
     const at = header + 512 + 24;
     tampered[at] = (tampered[at] as number) === 0x41 ? 0x42 : 0x41;
@@ -258,7 +282,9 @@ describe('the console served by helmts serve', () => {
     const before = await page.locator('#live-rows tr').count();
     expect((await api('/v1/calls', { tool: 'echo', args: { n: 3 } })).status).toBe(200);
     // Polling picks the new receipt up without a reload.
-    await expect.poll(async () => page.locator('#live-rows tr').count(), { timeout: 10_000 }).toBe(before + 1);
+    await expect
+      .poll(async () => page.locator('#live-rows tr').count(), { timeout: 10_000 })
+      .toBe(before + 1);
     await page.screenshot({ path: artifact('live.png'), fullPage: true });
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
     await page.close();

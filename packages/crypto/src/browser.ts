@@ -20,7 +20,6 @@ export {
   type Signer,
   verifyEd25519,
 } from './ed25519.js';
-export { ED25519_BACKENDS, getBackend, nobleBackend } from './internal/backends-web.js';
 export {
   createSigner,
   type Ed25519KeyPair,
@@ -75,6 +74,7 @@ export {
   sha256,
   sha256Hex,
 } from './hash.js';
+export { ED25519_BACKENDS, getBackend, nobleBackend } from './internal/backends-web.js';
 export { canonicalBytes, canonicalize, JCS_MAX_DEPTH } from './jcs.js';
 export {
   DEFAULT_JSON_LIMITS,

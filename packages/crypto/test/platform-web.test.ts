@@ -14,11 +14,15 @@ import * as web from '../src/internal/platform-web.ts';
 describe('browser platform = node platform', () => {
   it('SHA-256 of bytes and of strings', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 80 }), (b, s) => {
-        expect(web.sha256Raw(b)).toEqual(node.sha256Raw(b));
-        expect(web.sha256HexOf(b)).toBe(node.sha256HexOf(b));
-        expect(web.sha256HexOf(s)).toBe(node.sha256HexOf(s));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.string({ unit: 'grapheme', maxLength: 80 }),
+        (b, s) => {
+          expect(web.sha256Raw(b)).toEqual(node.sha256Raw(b));
+          expect(web.sha256HexOf(b)).toBe(node.sha256HexOf(b));
+          expect(web.sha256HexOf(s)).toBe(node.sha256HexOf(s));
+        },
+      ),
     );
   });
 
@@ -59,7 +63,9 @@ describe('browser platform = node platform', () => {
     bad[0] = (bad[0] as number) ^ 1;
     expect(ed25519Web.verifyWith(undefined, pk, msg, bad)).toBe(false);
     expect(ed25519Web.isCachedValidKey(pk)).toBe(ed25519Node.isCachedValidKey(pk));
-    expect(ed25519Web.isCachedValidKey(new Uint8Array(32))).toBe(ed25519Node.isCachedValidKey(new Uint8Array(32)));
+    expect(ed25519Web.isCachedValidKey(new Uint8Array(32))).toBe(
+      ed25519Node.isCachedValidKey(new Uint8Array(32)),
+    );
   });
 });
 

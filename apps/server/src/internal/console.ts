@@ -49,8 +49,12 @@ function listFiles(dir: string): Map<string, string> {
   return files;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: any Hono app (its Env is the caller's)
-export function mountConsole(app: Hono<any>, log: { chain_id: string; trust_anchor: string }, dir = consoleDir()): void {
+export function mountConsole(
+  // biome-ignore lint/suspicious/noExplicitAny: any Hono app (its Env is the caller's)
+  app: Hono<any>,
+  log: { chain_id: string; trust_anchor: string },
+  dir = consoleDir(),
+): void {
   const files = listFiles(dir);
   const headers = (type: string, cache: string): Record<string, string> => ({
     'content-type': type,
@@ -66,7 +70,11 @@ export function mountConsole(app: Hono<any>, log: { chain_id: string; trust_anch
   app.get('/', (c) => c.redirect('/console/', 302));
   app.get('/console', (c) => c.redirect('/console/', 302));
   app.get('/console/context.json', (c) =>
-    c.body(JSON.stringify({ chain_id: log.chain_id, trust_anchor: log.trust_anchor }), 200, headers('application/json', 'no-store')),
+    c.body(
+      JSON.stringify({ chain_id: log.chain_id, trust_anchor: log.trust_anchor }),
+      200,
+      headers('application/json', 'no-store'),
+    ),
   );
   app.get('/console/*', (c) => {
     const path = c.req.path === '/console/' ? '/console/index.html' : c.req.path;

@@ -2,8 +2,8 @@
 // "imports"): the noble backend, the same strict policy (cross-checked against OpenSSL by the Node
 // tests). The names stay those the shared modules import from the Node target.
 import type { Ed25519Backend } from '../ed25519.js';
-import { decodeValidPublicKey } from './ed25519-policy.js';
 import { noblePublicKeyFromSeed, nobleSignerFor, nobleVerify } from './backend-noble.js';
+import { decodeValidPublicKey } from './ed25519-policy.js';
 
 // The default backend's functions keep the Node names the shared modules import; here they are
 // noble's (a browser has no OpenSSL).
@@ -12,7 +12,11 @@ export const nodePublicKeyFromSeed = noblePublicKeyFromSeed;
 export const nodeSignerFor = nobleSignerFor;
 
 export function isCachedValidKey(publicKey: Uint8Array): boolean {
-  return publicKey instanceof Uint8Array && publicKey.length === 32 && decodeValidPublicKey(publicKey) !== undefined;
+  return (
+    publicKey instanceof Uint8Array &&
+    publicKey.length === 32 &&
+    decodeValidPublicKey(publicKey) !== undefined
+  );
 }
 
 export function verifyWith(
@@ -25,4 +29,3 @@ export function verifyWith(
     ? nobleVerify(publicKey, message, signature)
     : backend.verify(publicKey, message, signature);
 }
-

@@ -17,7 +17,8 @@ const view = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength
 
 export const encodeBase64Url = (b: Uint8Array): string => view(b).toString('base64url');
 /** Decodes leniently (the caller's strict precheck and length check make it exact). */
-export const decodeBase64UrlLenient = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64url'));
+export const decodeBase64UrlLenient = (text: string): Uint8Array =>
+  new Uint8Array(Buffer.from(text, 'base64url'));
 export const encodeBase64 = (b: Uint8Array): string => view(b).toString('base64');
 export const decodeBase64Lenient = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 export const encodeHex = (b: Uint8Array): string => view(b).toString('hex');
