@@ -72,7 +72,7 @@ async function page() {
   return p;
 }
 
-describe('@helm/crypto browser build in Chromium', () => {
+describe('I-CONSOLE-3 @helm/crypto browser build in Chromium', () => {
   it('the bundle holds no node built-in and the node backend is absent', async () => {
     expect(bundle).not.toMatch(/from\s*["']node:/);
     expect(bundle).not.toMatch(/require\(["']node:/);

@@ -145,7 +145,7 @@ describe('the console served by helmts serve', () => {
     data.close();
   });
 
-  it('approvals: two approver keys approve a held call in the page, then the held call executes', async () => {
+  it('I-CONSOLE-1 approvals: two approver keys approve a held call in the page, then the held call executes', async () => {
     for (const args of [{ n: 1 }, { n: 2 }])
       expect((await api('/v1/calls', { tool: 'echo', args })).status).toBe(200);
     const held = await api('/v1/calls', {
@@ -210,7 +210,7 @@ describe('the console served by helmts serve', () => {
     await page.close();
   });
 
-  it('explorer: an honest pack PASSes and a tampered one FAILs with its first failure highlighted, offline', async () => {
+  it('I-CONSOLE-2 explorer: an honest pack PASSes and a tampered one FAILs with its first failure highlighted, offline', async () => {
     const res = await api('/v1/evidencepack');
     expect(res.status).toBe(200);
     const honest = new Uint8Array(await res.arrayBuffer());

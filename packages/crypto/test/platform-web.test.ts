@@ -11,7 +11,7 @@ import * as ed25519Web from '../src/internal/platform-ed25519-web.ts';
 import * as node from '../src/internal/platform-node.ts';
 import * as web from '../src/internal/platform-web.ts';
 
-describe('browser platform = node platform', () => {
+describe('I-CONSOLE-3 browser platform = node platform', () => {
   it('SHA-256 of bytes and of strings', () => {
     fc.assert(
       fc.property(

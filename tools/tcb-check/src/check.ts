@@ -438,7 +438,8 @@ function subpathImportProblem(pkg: WorkspacePackage, spec: string): string | und
   if (mapped === undefined) return 'is not in the package.json "imports" map';
   const targets: unknown[] = [];
   const collect = (v: unknown): void => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const t of Object.values(v)) collect(t);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      for (const t of Object.values(v)) collect(t);
     else targets.push(v);
   };
   collect(mapped);
