@@ -218,7 +218,7 @@ function renderReport(out: HTMLElement, report: VerifyReport, bytes: Uint8Array,
     h('table', { class: 'grid', id: 'checks' }, h('tbody', {}, report.checks.map(checkRow))),
     h('h2', {}, `Receipt chain (${receipts.length})`),
     timeline(receipts, blamed),
-    h('h2', {}, `ProofGraph (${receipts.length + nodes.length} nodes)`),
+    h('h2', {}, `ProofGraph (${receipts.filter((r) => r.readable).length + nodes.length} readable nodes)`),
     graph(receipts, nodes),
     h('h2', {}, `Checkpoints (${checkpoints.length})`),
     checkpoints.length === 0
@@ -390,7 +390,8 @@ function graph(receipts: Receipt[], nodes: GraphNode[]): Element {
     at.set(n.hash, { x: 40 + i * STEP, y: n.kind === 'EFFECT' ? 50 : 120 + 40 * (other++ % 2) });
   });
   const width = Math.max(200, 80 + all.length * STEP);
-  const svg = s('svg', { id: 'proofgraph', width, height: 200, viewBox: `0 0 ${width} 200`, role: 'img' });
+  const height = nodes.length === 0 ? 100 : 200;
+  const svg = s('svg', { id: 'proofgraph', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img' });
   svg.append(s('title', {}, 'ProofGraph: nodes by Lamport, edges to parents'));
   for (const n of all)
     for (const p of n.parents) {
