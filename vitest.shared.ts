@@ -32,6 +32,33 @@ function subpathAliases(): { find: RegExp; replacement: string }[] {
   return out;
 }
 
+/**
+ * Package-internal `#name` imports (package.json "imports", e.g. @helm/crypto's `#platform`) → the
+ * source of their Node (`default`) target, so tests run the sources here too; the `browser` targets
+ * are exercised by the console's browser tests. A name may be defined by one package only.
+ */
+function internalImportAliases(): { find: RegExp; replacement: string }[] {
+  const out = new Map<string, string>();
+  for (const dir of readdirSync(`${root}packages`)) {
+    let manifest: { imports?: Record<string, unknown> };
+    try {
+      manifest = JSON.parse(readFileSync(`${root}packages/${dir}/package.json`, 'utf8'));
+    } catch {
+      continue;
+    }
+    for (const [name, target] of Object.entries(manifest.imports ?? {})) {
+      const js = (target as { default?: unknown } | null)?.default;
+      if (typeof js !== 'string' || !js.startsWith('./dist/')) continue;
+      if (out.has(name)) throw new Error(`package import ${name} is defined by two packages`);
+      out.set(name, `${root}packages/${dir}/${js.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts')}`);
+    }
+  }
+  return [...out].map(([name, replacement]) => ({
+    find: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+    replacement,
+  }));
+}
+
 export interface HelmVitestOptions {
   /** Coverage threshold (percent) for lines, branches, functions and statements. */
   threshold?: number;
@@ -47,6 +74,7 @@ export function helmVitestConfig(options: HelmVitestOptions = {}): ViteUserConfi
     resolve: {
       alias: [
         ...subpathAliases(),
+        ...internalImportAliases(),
         // The one workspace package outside packages/: the server app, which the CLI's `serve` uses.
         { find: /^@helm\/server$/, replacement: `${root}apps/server/src/index.ts` },
         { find: /^@helm\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` },

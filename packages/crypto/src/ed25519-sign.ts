@@ -1,10 +1,11 @@
 // Ed25519 key pairs and signers (normative: docs/spec/signatures.md §Keys). Keys come from a
 // caller-supplied 32-byte seed: the TCB never draws its own randomness. Also the node backend
 // object, which signs as well as verifies. Verification alone is ed25519.ts.
+
+// node:crypto in Node; in a browser the same names are noble's (package.json "imports").
+import { nodePublicKeyFromSeed, nodeSignerFor, nodeVerify } from '#platform-ed25519';
 import { type AsyncSigner, type Ed25519Backend, keyIdFor, type Signer } from './ed25519.js';
 import { CryptoError } from './errors.js';
-import { nodeVerify } from './internal/backend-node.js';
-import { nodePublicKeyFromSeed, nodeSignerFor } from './internal/backend-node-sign.js';
 import { SEED_LENGTH } from './internal/ed25519-policy.js';
 
 /** The default backend: node:crypto (OpenSSL). */

@@ -5,9 +5,10 @@
 // backend objects (which sign too) are in ed25519-sign.ts, and the noble backend and the backend
 // registry in ed25519-backends.ts, so that a verifier's import closure holds neither.
 import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts/wire';
+// The default backend: node:crypto in Node, noble in a browser (package.json "imports").
+import { isCachedValidKey, verifyWith } from '#platform-ed25519';
 import { CryptoError, type CryptoErrorCode } from './errors.js';
 import { sha256Hex } from './hash.js';
-import { isCachedValidKey, verifyWith } from './internal/backend-node.js';
 import {
   isValidPublicKey,
   PUBLIC_KEY_LENGTH,

@@ -1,6 +1,9 @@
+// Buffer in Node, written-out codecs in a browser (package.json "imports" `#platform`).
+import { decodeBase64UrlLenient, decodeHexChecked, encodeBase64Url, encodeHex } from '#platform';
+
 /** base64url without padding (RFC 4648 §5). */
 export function toBase64Url(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  return encodeBase64Url(bytes);
 }
 
 /** Value of each base64url character (the low bits of the last one must be zero), or -1. */
@@ -44,14 +47,14 @@ function base64UrlDecodedLength(text: string): number {
  */
 export function fromBase64Url(text: string): Uint8Array | undefined {
   if (!base64UrlPrecheck(text)) return undefined;
-  const buf = Buffer.from(text, 'base64url');
+  // A fresh array that owns its ArrayBuffer (never a view into Node's shared pool).
+  const buf = decodeBase64UrlLenient(text);
   if (buf.length !== base64UrlDecodedLength(text)) return undefined;
-  // A copy that owns its ArrayBuffer: Node's decoder may return a view into its shared pool.
-  return new Uint8Array(buf);
+  return buf;
 }
 
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return encodeHex(bytes);
 }
 
 const HEX = /^(?:[0-9a-f]{2})*$/;
@@ -59,7 +62,7 @@ const HEX = /^(?:[0-9a-f]{2})*$/;
 /** Strict lowercase-hex decode. */
 export function fromHex(text: string): Uint8Array | undefined {
   if (!HEX.test(text)) return undefined;
-  return new Uint8Array(Buffer.from(text, 'hex'));
+  return decodeHexChecked(text);
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

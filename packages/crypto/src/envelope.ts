@@ -4,11 +4,12 @@
 // re-exports the opener (envelope-open.ts), so `@helm/crypto/envelope` is the whole envelope API
 // but signing (envelope-sign.ts).
 import { MAX_ENVELOPE_SIGNATURES } from '@helm/contracts/wire';
+// The default backend: node:crypto in Node, noble in a browser (package.json "imports").
+import { verifyWith } from '#platform-ed25519';
 import { type Ed25519Backend, keyIdFor } from './ed25519.js';
 import { bytesEqual, fromBase64Url } from './encoding.js';
 import { type EnvelopeBody, preAuthEncoding, type TypedBody } from './envelope-open.js';
 import { CryptoError, type CryptoErrorCode } from './errors.js';
-import { verifyWith } from './internal/backend-node.js';
 import {
   checkShape,
   type EnvelopeLimits,

@@ -1,18 +1,19 @@
 // SHA-256 (FIPS 180-4). The one textual digest encoding of the project is `sha256:` followed by
 // 64 lowercase hex digits (docs/spec/envelope.md §Digests).
-import { hash } from 'node:crypto';
 import { DIGEST_PATTERN, DIGEST_PREFIX } from '@helm/contracts/wire';
+// node:crypto in Node, @noble/hashes in a browser (package.json "imports").
+import { decodeHexChecked, encodeHex, sha256HexOf, sha256Raw } from '#platform';
 
 const DIGEST = new RegExp(DIGEST_PATTERN);
 
-/** Raw SHA-256 of `data` (node:crypto), as a fresh 32-byte array. */
+/** Raw SHA-256 of `data` (node:crypto; @noble/hashes in a browser), as a fresh 32-byte array. */
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(hash('sha256', data, 'buffer'));
+  return sha256Raw(data);
 }
 
 /** Lowercase hex SHA-256 of `data`. */
 export function sha256Hex(data: Uint8Array): string {
-  return hash('sha256', data, 'hex');
+  return sha256HexOf(data);
 }
 
 /** `sha256:<hex>` digest of `data` — the one textual digest encoding used everywhere. */
@@ -25,7 +26,7 @@ export function digest(data: Uint8Array): string {
  * `text` must be well-formed (canonical JSON always is): a lone surrogate would be hashed as U+FFFD.
  */
 export function digestText(text: string): string {
-  return DIGEST_PREFIX + hash('sha256', text, 'hex');
+  return DIGEST_PREFIX + sha256HexOf(text);
 }
 
 /** True for a `sha256:<64 lowercase hex>` digest string (contracts' DIGEST_PATTERN). */
@@ -36,10 +37,10 @@ export function isDigest(value: unknown): value is string {
 /** The raw 32 bytes of a `sha256:<hex>` digest string, or undefined if it is not one. */
 export function digestBytes(value: unknown): Uint8Array | undefined {
   if (!isDigest(value)) return undefined;
-  return new Uint8Array(Buffer.from(value.slice(DIGEST_PREFIX.length), 'hex'));
+  return decodeHexChecked(value.slice(DIGEST_PREFIX.length));
 }
 
 /** The `sha256:<hex>` text of a raw 32-byte SHA-256 value (the inverse of digestBytes). */
 export function digestOfRaw(raw: Uint8Array): string {
-  return DIGEST_PREFIX + Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex');
+  return DIGEST_PREFIX + encodeHex(raw);
 }

@@ -3,6 +3,8 @@
 // and JWK OKP (RFC 8037). Pure functions: no I/O. Every public key that is imported is checked
 // against the strict key rules A1–A3; every private key is checked against its embedded public
 // key when one is present.
+// Buffer in Node, written-out codecs in a browser (package.json "imports").
+import { decodeBase64Lenient, encodeBase64 } from '#platform';
 import { isValidPublicKey, keyIdFor } from './ed25519.js';
 import { keyPairFromSeed } from './ed25519-sign.js';
 import { fromBase64Url, toBase64Url } from './encoding.js';
@@ -120,7 +122,7 @@ export function importPrivateKeyPkcs8(der: Uint8Array): Uint8Array {
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function toPem(label: string, der: Uint8Array): string {
-  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const b64 = encodeBase64(der);
   const lines: string[] = [];
   for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
@@ -134,8 +136,8 @@ function fromPem(label: string, pem: string): Uint8Array {
   if (!m || m[1] !== label || m[3] !== label) bad(`expected a single PEM block labelled ${label}`);
   const body = (m[2] as string).replace(/\r?\n/g, '');
   if (!B64.test(body) || body.length % 4 !== 0) bad('PEM body is not base64');
-  const der = new Uint8Array(Buffer.from(body, 'base64'));
-  if (Buffer.from(der).toString('base64') !== body) bad('PEM body is not canonical base64');
+  const der = decodeBase64Lenient(body);
+  if (encodeBase64(der) !== body) bad('PEM body is not canonical base64');
   return der;
 }
 

@@ -318,10 +318,13 @@ export function runCheck(root: string): CheckResult {
           continue;
         }
         if (spec.startsWith('#')) {
-          where(
-            'internal-edge',
-            `subpath import '${spec}' is not allowed in TCB sources; use a relative import`,
-          );
+          // A `#name` import is a relative import chosen by condition (e.g. @helm/crypto's browser
+          // platform): allowed only when the package's own "imports" map sends every condition to
+          // one of its own sources (`./dist/<x>.js` built from `src/<x>.ts`), which this check
+          // scans like any other source. Anything else could name code the check never sees.
+          const problem = subpathImportProblem(pkg, spec);
+          if (problem !== undefined)
+            where('internal-edge', `subpath import '${spec}' ${problem}; use a relative import`);
           continue;
         }
         const builtin = builtinName(spec);
@@ -427,4 +430,25 @@ export function runCheck(root: string): CheckResult {
   violations.sort(order);
   warnings.sort(order);
   return { root, policy, workspace, lockfile, packages: results, violations, warnings };
+}
+
+/** Why `#spec` may not be used in this TCB package's sources, or undefined when it may. */
+function subpathImportProblem(pkg: WorkspacePackage, spec: string): string | undefined {
+  const mapped = pkg.manifest.imports?.[spec];
+  if (mapped === undefined) return 'is not in the package.json "imports" map';
+  const targets: unknown[] = [];
+  const collect = (v: unknown): void => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      for (const t of Object.values(v)) collect(t);
+    else targets.push(v);
+  };
+  collect(mapped);
+  for (const t of targets) {
+    const m = typeof t === 'string' ? /^\.\/dist\/((?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_.-]+)\.js$/.exec(t) : null;
+    if (!m || (m[1] as string).split('/').includes('..'))
+      return `maps to ${JSON.stringify(t)}, not a ./dist/<file>.js of the package`;
+    if (!existsSync(join(pkg.absDir, 'src', `${m[1]}.ts`)))
+      return `maps to ${t}, which no src/${m[1]}.ts of the package builds`;
+  }
+  return undefined;
 }

@@ -1,7 +1,8 @@
 /**
  * Rule identifiers, one per kind of boundary breach (see docs/tcb-check.md):
  * - `internal-edge`: a TCB package imports or depends on a TCB package outside its allowed edges
- *   (or itself by name, or escapes its folder with a relative path, or uses `#` subpath imports).
+ *   (or itself by name, or escapes its folder with a relative path, or uses a `#` subpath import its own
+ *   package.json "imports" does not map to its own sources).
  * - `non-tcb-import`: a TCB package imports or depends on a non-TCB workspace package.
  * - `external-dependency`: an external import or dependency that is not allowlisted, or an import
  *   of an allowlisted package the package.json does not declare.

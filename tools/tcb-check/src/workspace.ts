@@ -19,6 +19,8 @@ export interface PackageManifest {
   readonly peerDependencies?: Record<string, string>;
   readonly optionalDependencies?: Record<string, string>;
   readonly devDependencies?: Record<string, string>;
+  /** package.json "imports": `#name` → a target path or a map of conditions to targets. */
+  readonly imports?: Record<string, unknown>;
 }
 
 export interface WorkspacePackage {

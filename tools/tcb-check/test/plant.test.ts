@@ -182,4 +182,34 @@ describe('acceptance plants', () => {
     q.restore();
     expectClean();
   });
+
+  it('a # subpath import: allowed only when the package maps it to its own sources', () => {
+    const file = 'packages/crypto/src/index.ts';
+    const manifest = 'packages/crypto/package.json';
+    const originalManifest = ws.read(manifest);
+    const withImports = (imports: unknown) =>
+      ws.write(manifest, JSON.stringify({ ...JSON.parse(originalManifest), imports }, null, 2));
+    const p = plant(file, `export { systemClock } from '#clock';\n${ws.read(file)}`);
+    expect(p.out).toContain(`subpath import '#clock' is not in the package.json "imports" map`);
+    // Mapped to its own source under every condition: clean.
+    withImports({ '#clock': { browser: './dist/internal/clock.js', default: './dist/internal/clock.js' } });
+    let r = run(['check', '--root', ws.root]);
+    expect(r.out).not.toContain('#clock');
+    // One condition naming something else (a dependency's file, a path out of dist, a missing
+    // source) is a violation.
+    for (const [target, message] of [
+      ['../../node_modules/x/index.js', 'not a ./dist/<file>.js of the package'],
+      ['./dist/../../evil.js', 'not a ./dist/<file>.js of the package'],
+      ['./dist/internal/missing.js', 'which no src/internal/missing.ts of the package builds'],
+    ] as const) {
+      withImports({ '#clock': { browser: target, default: './dist/internal/clock.js' } });
+      r = run(['check', '--root', ws.root]);
+      expect(r.code).toBe(1);
+      expect(r.out).toContain(`[internal-edge]  subpath import '#clock' maps to`);
+      expect(r.out).toContain(message);
+    }
+    ws.write(manifest, originalManifest);
+    p.restore();
+    expectClean();
+  });
 });

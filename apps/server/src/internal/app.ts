@@ -37,6 +37,7 @@ import { type Context, Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Authenticator, Identity } from './auth.js';
 import { readBounded, readJsonObject } from './body.js';
+import { mountConsole } from './console.js';
 import { ServeError } from './errors.js';
 import type { InFlight, RateLimiter, SerialQueue } from './limits.js';
 import type { ServeMetrics } from './metrics.js';
@@ -175,6 +176,7 @@ export function createApp(parts: AppParts): Hono<Env> {
   const { data, runtime, authenticate, queue, rate, metrics, log, limits } = parts;
   const chainId = data.config().chain_id;
   const app = new Hono<Env>();
+  mountConsole(app, data.config()); // the console's static files, before the API's middleware
 
   app.use(
     secureHeaders({

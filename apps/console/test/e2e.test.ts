@@ -1,0 +1,292 @@
+// The console end to end: a real `helmts serve` (startHelmServer over a data directory made like
+// `helmts init`), the built console it serves at /console/, and real headless Chromium.
+// - Approvals: a call held for 2 approvers is approved in the page by two approver keys, each
+//   loaded from its key file and signing in the browser (the server receives only the signed
+//   events, and no key file content ever crosses the network), then run: the held call executes.
+// - Explorer, with the network blocked in the page: the server's honest pack verifies PASS; the
+//   same pack with one receipt byte changed verifies FAILED, and the highlighted first failure is
+//   the one Node's verifier reports for the same bytes.
+// - Live: the receipts appear and filter by verdict.
+// Screenshots of each view go to test-artifacts/.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyEvidencePack } from '@helm/evidencepack';
+import { DataDir } from '@helm/runtime';
+import { createApiKey, type HelmServer, startHelmServer } from '@helm/server';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initCommand, policySign, toolRegister } from '../../cli/src/commands/index.ts';
+import { artifact, launch } from './browser.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'helm-console-e2e-'));
+const dir = join(root, 'home');
+let server: HelmServer;
+let browser: Browser;
+let key = '';
+let base = '';
+
+const tool = (name: string, risk: string) => ({
+  type: 'helm.tool.v1',
+  name,
+  description: name,
+  input_schema: { type: 'object' },
+  output_schema: { type: 'object' },
+  effect_type: 'compute',
+  risk_tier: risk,
+  action: name,
+  driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
+});
+
+async function makeHome(): Promise<void> {
+  initCommand(dir);
+  const data = new DataDir(dir);
+  const bundle = join(root, 'bundle.json');
+  writeFileSync(
+    bundle,
+    JSON.stringify({
+      type: 'helm.policy.bundle.v1',
+      name: 'console-tests',
+      version: 2,
+      rules: [
+        { id: 'local-echo', effect: 'allow', when: { principal: { eq: 'local' }, tool: { eq: 'echo' } } },
+        {
+          id: 'deploy-two',
+          effect: 'allow',
+          when: { principal: { eq: 'local' }, tool: { eq: 'deploy' } },
+          requires_approval: { quorum: 2, role: 'approver', timelock_ms: 0, ttl_ms: 3_600_000 },
+        },
+      ],
+    }),
+  );
+  expect(policySign(data, bundle).exitCode).toBe(0);
+  for (const [t, risk] of [
+    ['echo', 'LOW'],
+    ['deploy', 'HIGH'],
+  ] as const) {
+    const file = join(root, `${t}.json`);
+    writeFileSync(file, JSON.stringify(tool(t, risk)));
+    expect((await toolRegister(data, file, undefined)).exitCode).toBe(0);
+  }
+  key = createApiKey(data, { principal: 'local', scopes: ['call', 'approve', 'audit'] }).key;
+  data.close();
+}
+
+const api = (path: string, body?: unknown) =>
+  fetch(`${base}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+async function openConsole(view: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // Script errors, not resource loads (the first poll runs before the API key is entered: 401).
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  (page as Page & { errors: string[] }).errors = errors;
+  await page.goto(`${base}/console/#/${view}`);
+  await page.fill('#api-key', key);
+  await page.click('#api-key-save');
+  return page;
+}
+
+/** Wait for the explorer's verdict; on a timeout, fail with what the page shows instead. */
+async function verdict(page: Page, status: string): Promise<void> {
+  try {
+    await page.waitForSelector(`#verdict[data-status="${status}"]`, { timeout: 30_000 });
+  } catch (error) {
+    const shown = await page.textContent('#explorer-result');
+    const errors = (page as Page & { errors: string[] }).errors;
+    throw new Error(
+      `no ${status} verdict; the page shows: ${shown?.slice(0, 2000)}; errors: ${errors.join(' | ')}`,
+      { cause: error },
+    );
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(new URL('../dist/index.html', import.meta.url)))
+    throw new Error(
+      'apps/console/dist is not built: run `make build` (or pnpm --filter @helm/console build)',
+    );
+  await makeHome();
+  server = await startHelmServer({ dataDir: dir, port: 0 });
+  base = server.url;
+  browser = await launch();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('the console served by helmts serve', () => {
+  it('serves the page with its own CSP; the API keeps default-src none', async () => {
+    const page = await fetch(`${base}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(page.headers.get('content-security-policy')).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(await page.text()).toContain('<div id="app">');
+    const apiAnswer = await fetch(`${base}/healthz`);
+    expect(apiAnswer.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    expect((await fetch(`${base}/console/../keys/approver-1.json`)).status).toBe(404);
+    expect((await fetch(`${base}/console/assets/nope.js`)).status).toBe(404);
+    const ctx = (await (await fetch(`${base}/console/context.json`)).json()) as Record<string, string>;
+    const data = new DataDir(dir);
+    expect(ctx).toEqual({ chain_id: data.config().chain_id, trust_anchor: data.config().trust_anchor });
+    data.close();
+  });
+
+  it('I-CONSOLE-1 approvals: two approver keys approve a held call in the page, then the held call executes', async () => {
+    for (const args of [{ n: 1 }, { n: 2 }])
+      expect((await api('/v1/calls', { tool: 'echo', args })).status).toBe(200);
+    const held = await api('/v1/calls', {
+      tool: 'deploy',
+      args: { release: 'v2', note: '<img src=x onerror=alert(1)>' },
+    });
+    expect(held.status).toBe(202);
+    const { approval_challenge_id: id } = (await held.json()) as { approval_challenge_id: string };
+
+    const page = await openConsole('approvals');
+    const posted: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posted.push(r.postData() ?? '');
+    });
+    await page.click(`tr[data-challenge="${id}"]`);
+    await expect.poll(() => page.textContent('#binding-check')).toContain('✓');
+    // Caller-controlled text is shown as text, never markup.
+    expect(await page.textContent('#args-rendered')).toContain('<img src=x onerror=alert(1)>');
+    expect(await page.locator('#approval-detail img').count()).toBe(0);
+    expect(await page.isDisabled('#approve')).toBe(true); // no key loaded yet
+    await page.screenshot({ path: artifact('approvals-pending.png'), fullPage: true });
+
+    const keyFile = (n: number) => join(dir, 'keys', `approver-${n}.json`);
+    const keyIdOf = (n: number) => (JSON.parse(readFileSync(keyFile(n), 'utf8')) as { keyid: string }).keyid;
+    for (const n of [1, 2]) {
+      await page.setInputFiles('#key-file', keyFile(n));
+      await expect.poll(() => page.textContent('#signer-keyid')).toBe(keyIdOf(n));
+      await page.click('#approve');
+      await expect.poll(() => page.textContent('#approval-status')).toContain(`by ${keyIdOf(n)} accepted`);
+    }
+    await expect.poll(() => page.textContent('#challenge-state')).toBe('approved');
+    expect(await page.textContent('#answers')).toContain(keyIdOf(1));
+    expect(await page.textContent('#answers')).toContain(keyIdOf(2));
+    await page.screenshot({ path: artifact('approvals-approved.png'), fullPage: true });
+
+    await page.click('#run');
+    await expect.poll(() => page.textContent('#approval-status')).toMatch(/The held call ran: SUCCEEDED/);
+    await page.screenshot({ path: artifact('approvals.png'), fullPage: true });
+    expect((page as Page & { errors: string[] }).errors).toEqual([]);
+
+    // What the server got: two signed approval events and the run — never a seed.
+    const seeds = [1, 2].map((n) => (JSON.parse(readFileSync(keyFile(n), 'utf8')) as { seed: string }).seed);
+    expect(posted).toHaveLength(3);
+    for (const body of posted) for (const seed of seeds) expect(body).not.toContain(seed);
+    const view = (await (await api(`/v1/approvals/${id}`)).json()) as {
+      state: string;
+      approvals: number;
+      receipt_id: string | null;
+    };
+    expect(view).toMatchObject({ state: 'consumed', approvals: 2 });
+    // The held call's SUCCEEDED receipt is in the chain.
+    const { receipts } = (await (await api('/v1/receipts')).json()) as {
+      receipts: { envelope: { payload: string } }[];
+    };
+    const bodies = receipts.map((r) =>
+      JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')),
+    );
+    expect(bodies.filter((b) => b.tool === 'deploy').map((b) => b.status)).toEqual([
+      'ESCALATED',
+      'SUCCEEDED',
+    ]);
+    await page.close();
+  });
+
+  it('I-CONSOLE-2 explorer: an honest pack PASSes and a tampered one FAILs with its first failure highlighted, offline', async () => {
+    const res = await api('/v1/evidencepack');
+    expect(res.status).toBe(200);
+    const honest = new Uint8Array(await res.arrayBuffer());
+    // Tamper: one byte inside the first receipt's content (its tar header, and so the archive
+    // structure, stay intact).
+    const tampered = Uint8Array.from(honest);
+    let header = -1;
+    for (let at = 0; at < tampered.length; at += 512)
+      if (Buffer.from(tampered.subarray(at, at + 26)).toString('latin1') === 'receipts/000000000001.json')
+        header = at;
+    expect(header).toBeGreaterThanOrEqual(0);
+    const at = header + 512 + 24;
+    tampered[at] = (tampered[at] as number) === 0x41 ? 0x42 : 0x41;
+    const config = new DataDir(dir);
+    const trustAnchor = config.config().trust_anchor;
+    config.close();
+    expect((await verifyEvidencePack(honest, { workers: 0, trustAnchor })).status).toBe('PASS');
+    const expected = await verifyEvidencePack(tampered, { workers: 0, trustAnchor });
+    const nodeFirst = expected.checks.find((c) => c.status === 'FAILED' || c.status === 'UNVERIFIABLE');
+    expect(expected.status).toBe('FAILED');
+    expect(nodeFirst?.code).toBe('ENTRY_HASHES');
+    const honestFile = join(root, 'honest.tar');
+    const tamperedFile = join(root, 'tampered.tar');
+    writeFileSync(honestFile, honest);
+    writeFileSync(tamperedFile, tampered);
+
+    const page = await openConsole('explorer');
+    await page.waitForSelector('#pack-file', { state: 'attached' });
+    // The auditor pins the trust anchor they know (typed, as `helmts verify --trust-anchor`).
+    await page.fill('#trust-anchor', trustAnchor);
+    // From here the page has no network: every request is aborted, and counted.
+    const attempted: string[] = [];
+    await page.route('**', (r) => {
+      attempted.push(r.request().url());
+      return r.abort();
+    });
+    await page.context().setOffline(true);
+
+    await page.setInputFiles('#pack-file', honestFile);
+    await verdict(page, 'PASS');
+    expect(await page.locator('tr.check[data-status="FAILED"]').count()).toBe(0);
+    expect(await page.locator('#timeline li').count()).toBeGreaterThanOrEqual(4);
+    expect(await page.locator('#proofgraph .node').count()).toBeGreaterThanOrEqual(4);
+    await page.screenshot({ path: artifact('explorer-pass.png'), fullPage: true });
+
+    await page.setInputFiles('#pack-file', tamperedFile);
+    await verdict(page, 'FAILED');
+    const highlighted = page.locator('tr.check.first-failure');
+    expect(await highlighted.count()).toBe(1);
+    expect(await highlighted.getAttribute('data-code')).toBe(nodeFirst?.code);
+    expect(await page.textContent('#first-failure')).toContain(nodeFirst?.code as string);
+    // The tampered receipt is marked in the timeline, not silently dropped.
+    expect(await page.locator('#timeline li.blamed').getAttribute('data-lamport')).toBe('1');
+    await page.screenshot({ path: artifact('explorer-failed.png'), fullPage: true });
+
+    expect(attempted).toEqual([]);
+    expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    await page.context().setOffline(false);
+    await page.close();
+  });
+
+  it('live: recent receipts appear and filter by verdict', async () => {
+    const page = await openConsole('live');
+    await expect.poll(async () => page.locator('#live-rows tr').count()).toBeGreaterThanOrEqual(4);
+    await page.selectOption('#filter-verdict', 'ESCALATE');
+    await expect.poll(async () => page.locator('#live-rows tr').count()).toBe(1);
+    expect(await page.textContent('#live-rows')).toContain('deploy');
+    await page.selectOption('#filter-verdict', '');
+    const before = await page.locator('#live-rows tr').count();
+    expect((await api('/v1/calls', { tool: 'echo', args: { n: 3 } })).status).toBe(200);
+    // Polling picks the new receipt up without a reload.
+    await expect
+      .poll(async () => page.locator('#live-rows tr').count(), { timeout: 10_000 })
+      .toBe(before + 1);
+    await page.screenshot({ path: artifact('live.png'), fullPage: true });
+    expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+});
