@@ -65,7 +65,7 @@ import {
   OP_UNREACHABLE,
   readInstruction,
 } from './opcodes.js';
-import { ByteReader, ByteWriter, ModuleFormatError } from './wasm-binary.js';
+import { ByteReader, ByteWriter, lebLength, ModuleFormatError, sLebLength } from './wasm-binary.js';
 
 /** Export names the instrumenter adds; a module that already uses the prefix is rejected. */
 export const GAS_EXPORT = '__helm_gas';
@@ -507,6 +507,16 @@ function chargeLocalTail(w: ByteWriter, m: ModuleContext, local: number): void {
   w.u8(OP_IF).u8(0x40);
   w.u8(OP_LOCAL_GET).u32(local).u8(OP_GLOBAL_SET).u32(m.gas);
   w.u8(OP_UNREACHABLE).u8(OP_END);
+}
+
+/** Bytes chargeGlobal writes. */
+function chargeGlobalSize(m: ModuleContext, cost: number): number {
+  return 2 + sLebLength(cost) + lebLength(m.chargeFunc);
+}
+
+/** Bytes chargeLocal writes. */
+function chargeLocalSize(local: number, cost: number, tail: Uint8Array): number {
+  return 2 + lebLength(local) + sLebLength(cost) + tail.length;
 }
 
 /** Pushes the length operand (in `len`) as an i64. */
@@ -1051,6 +1061,29 @@ function copyRun(out: ByteWriter, body: Uint8Array, from: number, first: number)
   return i;
 }
 
+/** The size of the body emitBody will write (its local declarations and rewritten code). */
+function bodySize(
+  decls: LocalDecls,
+  codeEnd: number,
+  frame: BodyRewrite,
+  bulk: boolean,
+  tail: Uint8Array,
+  m: ModuleContext,
+): number {
+  const { localMode, gasLocal, prepaid } = frame;
+  const added = (localMode ? 1 : 0) + (bulk ? 1 : 0);
+  let size = lebLength(decls.groups + added) + (decls.end - decls.start) + 2 * added;
+  size += codeEnd - decls.end + edits.inserted;
+  // one charge per region (only loop functions have more than one) …
+  if (localMode)
+    for (let i = 0; i < regionCost.length; i++) size += chargeLocalSize(gasLocal, regionCost.at(i), tail);
+  else if (!prepaid) size += chargeGlobalSize(m, regionCost.at(0));
+  // … and a pre-paid function's one pre-payment, at the chosen block
+  if (prepaid && prepaySlot.block >= 0 && prepaySlot.pending > 0)
+    size += chargeGlobalSize(m, prepaySlot.pending);
+  return size;
+}
+
 /**
  * Writes a rewritten body to `out`: the local declarations (plus the gas and length locals), then
  * the code body[decls.end, codeEnd) with the edits applied — the generated sequences, the region
@@ -1065,10 +1098,10 @@ function emitBody(
   frame: FunctionFrame,
   bulk: boolean,
   prepaid: boolean,
+  tail: Uint8Array,
   m: ModuleContext,
 ): void {
   const { localMode, gasLocal } = frame;
-  const tail = localMode ? seq((x) => chargeLocalTail(x, m, gasLocal)) : EMPTY;
   out.u32(decls.groups + (localMode ? 1 : 0) + (bulk ? 1 : 0)).range(body, decls.start, decls.end);
   if (localMode) out.u8(0x01).u8(I64);
   if (bulk) out.u8(0x01).u8(I32);
@@ -1184,7 +1217,15 @@ function instrumentBody(
   while (!rewriteSlice(r, st, e)) {}
   if (r.pos < r.end) r.fail('trailing bytes after function body');
   regionCost.add(st.current, st.units - st.counted);
-  emitBody(out, r.bytes, decls, r.pos, st, bulk, st.prepaid, m);
+  const tail = localMode ? seq((x) => chargeLocalTail(x, m, gasLocal)) : EMPTY;
+  // Refused before it is written: the region charges were not counted while rewriting (a body of
+  // empty loops grows 7×), and writing first would take the output past the size budget.
+  const size = bodySize(decls, r.pos, st, bulk, tail, m);
+  if (size > MODULE_LIMITS.instrumentedBodyBytes) throw tooBig(st.func, size);
+  const at = out.length;
+  emitBody(out, r.bytes, decls, r.pos, st, bulk, st.prepaid, tail, m);
+  if (out.length - at !== size)
+    throw new Error(`instrumenter: body size ${out.length - at}, computed ${size}`);
   return st.units + st.extra + 2 * e.markers;
 }
 

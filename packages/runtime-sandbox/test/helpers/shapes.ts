@@ -347,7 +347,10 @@ export const SHAPES: readonly Shape[] = [
  * loop); each beat every shape of SHAPES on the instrument/validate ratio when found (2026-12).
  */
 export const DENSE_SHAPES: readonly Shape[] = [
-  { name: 'calls in a loop', build: (bytes) => spread((b) => loopCalls(Math.max(1, Math.floor(b / 5))), bytes) },
+  {
+    name: 'calls in a loop',
+    build: (bytes) => spread((b) => loopCalls(Math.max(1, Math.floor(b / 5))), bytes),
+  },
   {
     name: 'table reads in a loop',
     build: (bytes) => spread((b) => loopTableGets(Math.max(1, Math.floor(b / 5))), bytes),
