@@ -1230,13 +1230,53 @@ function instrumentBody(
 }
 
 /**
+ * A call site at body[start, end) in the current region: what it pre-pays is charged (at the
+ * pre-payment slot, or on the region), and a loop function publishes its gas local before the
+ * call and reloads it after a call that returns. Returns the new copy position.
+ */
+function rewriteCall(
+  op: number,
+  start: number,
+  end: number,
+  current: number,
+  copyFrom: number,
+  st: BodyRewrite,
+  e: BodyEdits,
+): number {
+  const m = st.m as ModuleContext;
+  let p = m.maxPrepay; // indirect: any pre-paid function may be the callee
+  if (op === OP_CALL || op === OP_RETURN_CALL) {
+    const callee = IMM.value - m.importedFuncs;
+    // host functions and self-charging callees pre-pay nothing
+    p = callee < 0 ? 0 : (m.prepay[callee] as number);
+  }
+  if (st.prepaid) prepaySlot.call(p);
+  else regionCost.add(current, p);
+  if (!st.localMode) return copyFrom;
+  e.insert(start, G_FLUSH);
+  if (op !== OP_CALL && op !== OP_CALL_INDIRECT) return start;
+  e.insert(end, G_RELOAD);
+  return end;
+}
+
+/**
+ * In a pre-paid function, a block or an arm opens at `at` (an `else` first closes the `if` arm):
+ * a candidate pre-payment slot. Returns the new copy position.
+ */
+function openArm(isElse: boolean, at: number, e: BodyEdits): number {
+  if (isElse) prepaySlot.close();
+  e.defer(at, marker(prepaySlot.open(), M_SLOT));
+  return at;
+}
+
+/**
  * Rewrites up to SLICE more instructions of the body into edits; returns whether the body's final
  * `end` was read.
  *
- * Longer than the package's other functions on purpose: this is the per-instruction loop of the
- * rewrite pass, and its state (read position, copy position, instruction and work counters, the
- * current region) stays in locals; the less common rewrites are in rewriteBulkOrTable, the
- * pre-payment bookkeeping in PrepaySlot and the splicing in emitBody.
+ * Slightly over ~80 lines on purpose: the per-instruction loop of the rewrite pass, whose state
+ * (read position, copy position, instruction and work counters, the current region) stays in
+ * locals; call sites are rewritten by rewriteCall, block starts by openArm, bulk and table
+ * instructions by rewriteBulkOrTable, and the loops' regions are opened and closed here.
  */
 function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
   const m = st.m as ModuleContext;
@@ -1256,25 +1296,9 @@ function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
         e.insert(r.pos, nanResultWidth(op) === 32 ? G_CANON32 : G_CANON64);
         copyFrom = r.pos;
         continue;
-      case R_CALL: {
-        let p = m.maxPrepay; // indirect: any pre-paid function may be the callee
-        if (op === OP_CALL || op === OP_RETURN_CALL) {
-          const callee = IMM.value - m.importedFuncs;
-          // host functions and self-charging callees pre-pay nothing
-          p = callee < 0 ? 0 : (m.prepay[callee] as number);
-        }
-        if (prepaid) prepaySlot.call(p);
-        else regionCost.add(current, p);
-        if (localMode) {
-          e.insert(start, G_FLUSH);
-          copyFrom = start;
-          if (op === OP_CALL || op === OP_CALL_INDIRECT) {
-            e.insert(r.pos, G_RELOAD);
-            copyFrom = r.pos;
-          }
-        }
+      case R_CALL:
+        copyFrom = rewriteCall(op, start, r.pos, current, copyFrom, st, e);
         break;
-      }
       case R_LOOP:
         // instructions up to and including `loop` belong to the enclosing region
         regionCost.add(current, units - counted);
@@ -1290,17 +1314,11 @@ function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
       case R_BLOCK:
       case R_ELSE:
         if (kind === R_BLOCK) depth++;
-        else {
-          if (depth === 1) {
-            r.pos = start;
-            r.fail('else outside if');
-          }
-          if (prepaid) prepaySlot.close(); // the `if` arm
+        else if (depth === 1) {
+          r.pos = start;
+          r.fail('else outside if');
         }
-        if (prepaid) {
-          copyFrom = r.pos;
-          e.defer(r.pos, marker(prepaySlot.open(), M_SLOT));
-        }
+        if (prepaid) copyFrom = openArm(kind === R_ELSE, r.pos, e);
         break;
       case R_END:
         if (prepaid) prepaySlot.close();
