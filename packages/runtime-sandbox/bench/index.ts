@@ -10,7 +10,7 @@
 import { createSandbox } from '@helm/runtime-sandbox';
 import wabtInit from 'wabt';
 import { instrumentModule } from '../dist/internal/instrument.js';
-import { SHAPES } from '../test/helpers/shapes.ts';
+import { FAMILY } from '../test/helpers/shapes.ts';
 
 const wabt = await wabtInit();
 const wat = (src: string): Uint8Array => {
@@ -187,7 +187,7 @@ if (want('register')) {
   };
   let worst = { ratio: 0, what: '' };
   let worstCpu = { ratio: 0, what: '' };
-  for (const shape of SHAPES) verdict(shape.build(200_000)); // warm-up
+  for (const shape of FAMILY) verdict(shape.build(200_000)); // warm-up
   const cpuMs = (): number => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
@@ -200,7 +200,7 @@ if (want('register')) {
     return [performance.now() - t0, cpuMs() - c0];
   };
   for (const size of [1 << 20, 4 << 20, (16 << 20) - (64 << 10)]) {
-    for (const shape of SHAPES) {
+    for (const shape of FAMILY) {
       const bytes = shape.build(size);
       // (a shape capped by a module limit stops growing: measured once)
       if (bytes.length > 16 << 20 || bytes.length < size / 2 || !WebAssembly.validate(bytes)) continue;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GAS_EXPORT, GROW_FAILED_EXPORT, instrumentModule } from '../src/internal/instrument.ts';
-import { ByteReader, ByteWriter, ModuleFormatError } from '../src/internal/wasm-binary.ts';
+import { ByteReader, ByteWriter, ModuleFormatError, sLebLength } from '../src/internal/wasm-binary.ts';
 import { moduleOf } from './helpers/shapes.ts';
 import { wat } from './helpers/wat.ts';
 
@@ -366,7 +366,7 @@ describe('wasm-binary', () => {
 });
 
 describe('ByteWriter', () => {
-  it('writes the same signed LEB128 with sNum as with s64 (int32 path and the general one)', () => {
+  it('writes the same signed LEB128 with sNum as with s64 (int32 path and the general one), of the length sLebLength says', () => {
     const values = [0, -0, 1, -1, 63, 64, -64, -65, 127, 128, 8191, 8192, -8193, 2 ** 31 - 1, -(2 ** 31)];
     for (const v of [2 ** 31, -(2 ** 31) - 1, 2 ** 40 + 3, -(2 ** 45), Number.MAX_SAFE_INTEGER])
       values.push(v);
@@ -377,9 +377,10 @@ describe('ByteWriter', () => {
       values.push(Math.floor(((seed >>> 8) / 2 ** 24) * magnitude) * (seed & 1 ? -1 : 1));
     }
     for (const v of values) {
-      expect(new ByteWriter().sNum(v).toBytes(), String(v)).toEqual(
-        new ByteWriter().s64(BigInt(v)).toBytes(),
-      );
+      const bytes = new ByteWriter().s64(BigInt(v)).toBytes();
+      expect(new ByteWriter().sNum(v).toBytes(), String(v)).toEqual(bytes);
+      // (and the length the instrumenter predicts a body's size with)
+      expect(sLebLength(v), String(v)).toBe(bytes.length);
     }
   });
 

@@ -29,25 +29,8 @@ interface RunExport {
   run(): void;
 }
 
-// Slightly over ~80 lines: one run from instantiation to outcome, in the order the guest sees it.
-export function runComponent(instantiate: InstantiateComponent, req: ComponentRequest): GuestOutcome {
-  // Host calls are charged on a counter of their own that starts at the budget, like one more
-  // core instance (the glue does not say which instance is calling).
-  let hostLeft = req.gas;
-  const host = createPreview2Host(
-    {
-      stdin: req.stdin,
-      maxOutputBytes: req.maxOutputBytes,
-      seed: req.seed,
-      virtualTimeMs: req.virtualTimeMs,
-    },
-    (cost) => {
-      // Once below zero every further call throws too; the outcome is ERR_COMPUTE_GAS_EXHAUSTED
-      // whatever the glue does with the exception.
-      hostLeft -= cost;
-      if (hostLeft < 0) throw new GasExhaustedSignal();
-    },
-  );
+/** The core instances of one run: served only from the pinned modules, each with its gas budget. */
+function coreInstances(req: ComponentRequest) {
   const budget = BigInt(req.gas);
   const instances: WebAssembly.Instance[] = [];
   const getCoreModule = (name: string): WebAssembly.Module => {
@@ -66,28 +49,47 @@ export function runComponent(instantiate: InstantiateComponent, req: ComponentRe
     if (start !== undefined) start();
     return instance;
   };
-  let exitCode = 0;
-  let failure: GuestFailureCode | undefined;
+  return { instances, getCoreModule, instantiateCore };
+}
+
+/** How the guest's code ended: its exit code, or the failure it stopped with. */
+interface Ending {
+  exitCode: number;
+  failure: GuestFailureCode | undefined;
+}
+
+/** Instantiates the component and calls its `run`, mapping what is thrown to an ending. */
+function instantiateAndRun(
+  instantiate: InstantiateComponent,
+  imports: Record<string, Record<string, unknown>>,
+  core: ReturnType<typeof coreInstances>,
+): Ending {
   let phase: 'instantiate' | 'run' = 'instantiate';
   try {
-    const root = instantiate(getCoreModule, host.imports, instantiateCore) as Record<
+    const root = instantiate(core.getCoreModule, imports, core.instantiateCore) as Record<
       string,
       RunExport | undefined
     >;
     const run = root.run ?? root['wasi:cli/run'];
     phase = 'run';
-    if (run === undefined) failure = 'SANDBOX_VIOLATION';
-    else run.run();
+    if (run === undefined) return { exitCode: 0, failure: 'SANDBOX_VIOLATION' };
+    run.run();
+    return { exitCode: 0, failure: undefined };
   } catch (e) {
-    if (e instanceof ExitSignal) exitCode = e.exitCode;
-    else if (e instanceof OutputLimitSignal) failure = 'ERR_COMPUTE_OUTPUT_EXHAUSTED';
-    else if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError)
-      failure = refineTrap(classifyTrap(e), instances);
-    else if (phase === 'run' && typeof e === 'object' && e !== null && 'payload' in e)
-      exitCode = 1; // run → err
-    else failure = phase === 'instantiate' ? 'SANDBOX_VIOLATION' : 'SANDBOX_TRAP';
+    if (e instanceof ExitSignal) return { exitCode: e.exitCode, failure: undefined };
+    if (e instanceof OutputLimitSignal) return { exitCode: 0, failure: 'ERR_COMPUTE_OUTPUT_EXHAUSTED' };
+    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError)
+      return { exitCode: 0, failure: refineTrap(classifyTrap(e), core.instances) };
+    if (phase === 'run' && typeof e === 'object' && e !== null && 'payload' in e)
+      return { exitCode: 1, failure: undefined }; // run → err
+    return { exitCode: 0, failure: phase === 'instantiate' ? 'SANDBOX_VIOLATION' : 'SANDBOX_TRAP' };
   }
-  let used = BigInt(hostLeft < 0 ? req.gas : req.gas - hostLeft);
+}
+
+/** Gas used by the host and every instance, and what the instances' flags and memories say. */
+function tally(instances: readonly WebAssembly.Instance[], gas: number, hostLeft: number) {
+  const budget = BigInt(gas);
+  let used = BigInt(hostLeft < 0 ? gas : gas - hostLeft);
   let exhausted = hostLeft < 0;
   let growFailed = false;
   const memories = new Set<WebAssembly.Memory>();
@@ -101,18 +103,43 @@ export function runComponent(instantiate: InstantiateComponent, req: ComponentRe
   }
   let peak = 0;
   for (const m of memories) peak += m.buffer.byteLength;
+  return { used: Number(used), exhausted, growFailed, peak };
+}
+
+export function runComponent(instantiate: InstantiateComponent, req: ComponentRequest): GuestOutcome {
+  // Host calls are charged on a counter of their own that starts at the budget, like one more
+  // core instance (the glue does not say which instance is calling).
+  let hostLeft = req.gas;
+  const host = createPreview2Host(
+    {
+      stdin: req.stdin,
+      maxOutputBytes: req.maxOutputBytes,
+      seed: req.seed,
+      virtualTimeMs: req.virtualTimeMs,
+    },
+    (cost) => {
+      // Once below zero every further call throws too; the outcome is ERR_COMPUTE_GAS_EXHAUSTED
+      // whatever the glue does with the exception.
+      hostLeft -= cost;
+      if (hostLeft < 0) throw new GasExhaustedSignal();
+    },
+  );
+  const core = coreInstances(req);
+  const { exitCode, failure } = instantiateAndRun(instantiate, host.imports, core);
+  const t = tally(core.instances, req.gas, hostLeft);
   const base = {
     stdout: host.stdout(),
     stderr: host.stderr(),
-    gas_used: Number(used),
-    peak_memory_bytes: peak,
+    gas_used: t.used,
+    peak_memory_bytes: t.peak,
   };
-  if (exhausted) failure = 'ERR_COMPUTE_GAS_EXHAUSTED';
-  else if (host.outputExhausted()) failure = 'ERR_COMPUTE_OUTPUT_EXHAUSTED';
-  else if (
+  if (t.exhausted) return { ok: false, code: 'ERR_COMPUTE_GAS_EXHAUSTED', ...base, exit_code: null };
+  if (host.outputExhausted())
+    return { ok: false, code: 'ERR_COMPUTE_OUTPUT_EXHAUSTED', ...base, exit_code: null };
+  if (
     failure !== 'ERR_COMPUTE_OUTPUT_EXHAUSTED' &&
     (failure !== undefined || exitCode !== 0) &&
-    growFailed
+    t.growFailed
   ) {
     return {
       ok: false,

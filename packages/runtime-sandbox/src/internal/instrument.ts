@@ -65,7 +65,7 @@ import {
   OP_UNREACHABLE,
   readInstruction,
 } from './opcodes.js';
-import { ByteReader, ByteWriter, ModuleFormatError } from './wasm-binary.js';
+import { ByteReader, ByteWriter, lebLength, ModuleFormatError, sLebLength } from './wasm-binary.js';
 
 /** Export names the instrumenter adds; a module that already uses the prefix is rejected. */
 export const GAS_EXPORT = '__helm_gas';
@@ -507,6 +507,16 @@ function chargeLocalTail(w: ByteWriter, m: ModuleContext, local: number): void {
   w.u8(OP_IF).u8(0x40);
   w.u8(OP_LOCAL_GET).u32(local).u8(OP_GLOBAL_SET).u32(m.gas);
   w.u8(OP_UNREACHABLE).u8(OP_END);
+}
+
+/** Bytes chargeGlobal writes. */
+function chargeGlobalSize(m: ModuleContext, cost: number): number {
+  return 2 + sLebLength(cost) + lebLength(m.chargeFunc);
+}
+
+/** Bytes chargeLocal writes. */
+function chargeLocalSize(local: number, cost: number, tail: Uint8Array): number {
+  return 2 + lebLength(local) + sLebLength(cost) + tail.length;
 }
 
 /** Pushes the length operand (in `len`) as an i64. */
@@ -1051,6 +1061,29 @@ function copyRun(out: ByteWriter, body: Uint8Array, from: number, first: number)
   return i;
 }
 
+/** The size of the body emitBody will write (its local declarations and rewritten code). */
+function bodySize(
+  decls: LocalDecls,
+  codeEnd: number,
+  frame: BodyRewrite,
+  bulk: boolean,
+  tail: Uint8Array,
+  m: ModuleContext,
+): number {
+  const { localMode, gasLocal, prepaid } = frame;
+  const added = (localMode ? 1 : 0) + (bulk ? 1 : 0);
+  let size = lebLength(decls.groups + added) + (decls.end - decls.start) + 2 * added;
+  size += codeEnd - decls.end + edits.inserted;
+  // one charge per region (only loop functions have more than one) …
+  if (localMode)
+    for (let i = 0; i < regionCost.length; i++) size += chargeLocalSize(gasLocal, regionCost.at(i), tail);
+  else if (!prepaid) size += chargeGlobalSize(m, regionCost.at(0));
+  // … and a pre-paid function's one pre-payment, at the chosen block
+  if (prepaid && prepaySlot.block >= 0 && prepaySlot.pending > 0)
+    size += chargeGlobalSize(m, prepaySlot.pending);
+  return size;
+}
+
 /**
  * Writes a rewritten body to `out`: the local declarations (plus the gas and length locals), then
  * the code body[decls.end, codeEnd) with the edits applied — the generated sequences, the region
@@ -1065,10 +1098,10 @@ function emitBody(
   frame: FunctionFrame,
   bulk: boolean,
   prepaid: boolean,
+  tail: Uint8Array,
   m: ModuleContext,
 ): void {
   const { localMode, gasLocal } = frame;
-  const tail = localMode ? seq((x) => chargeLocalTail(x, m, gasLocal)) : EMPTY;
   out.u32(decls.groups + (localMode ? 1 : 0) + (bulk ? 1 : 0)).range(body, decls.start, decls.end);
   if (localMode) out.u8(0x01).u8(I64);
   if (bulk) out.u8(0x01).u8(I32);
@@ -1184,18 +1217,66 @@ function instrumentBody(
   while (!rewriteSlice(r, st, e)) {}
   if (r.pos < r.end) r.fail('trailing bytes after function body');
   regionCost.add(st.current, st.units - st.counted);
-  emitBody(out, r.bytes, decls, r.pos, st, bulk, st.prepaid, m);
+  const tail = localMode ? seq((x) => chargeLocalTail(x, m, gasLocal)) : EMPTY;
+  // Refused before it is written: the region charges were not counted while rewriting (a body of
+  // empty loops grows 7×), and writing first would take the output past the size budget.
+  const size = bodySize(decls, r.pos, st, bulk, tail, m);
+  if (size > MODULE_LIMITS.instrumentedBodyBytes) throw tooBig(st.func, size);
+  const at = out.length;
+  emitBody(out, r.bytes, decls, r.pos, st, bulk, st.prepaid, tail, m);
+  if (out.length - at !== size)
+    throw new Error(`instrumenter: body size ${out.length - at}, computed ${size}`);
   return st.units + st.extra + 2 * e.markers;
+}
+
+/**
+ * A call site at body[start, end) in the current region: what it pre-pays is charged (at the
+ * pre-payment slot, or on the region), and a loop function publishes its gas local before the
+ * call and reloads it after a call that returns. Returns the new copy position.
+ */
+function rewriteCall(
+  op: number,
+  start: number,
+  end: number,
+  current: number,
+  copyFrom: number,
+  st: BodyRewrite,
+  e: BodyEdits,
+): number {
+  const m = st.m as ModuleContext;
+  let p = m.maxPrepay; // indirect: any pre-paid function may be the callee
+  if (op === OP_CALL || op === OP_RETURN_CALL) {
+    const callee = IMM.value - m.importedFuncs;
+    // host functions and self-charging callees pre-pay nothing
+    p = callee < 0 ? 0 : (m.prepay[callee] as number);
+  }
+  if (st.prepaid) prepaySlot.call(p);
+  else regionCost.add(current, p);
+  if (!st.localMode) return copyFrom;
+  e.insert(start, G_FLUSH);
+  if (op !== OP_CALL && op !== OP_CALL_INDIRECT) return start;
+  e.insert(end, G_RELOAD);
+  return end;
+}
+
+/**
+ * In a pre-paid function, a block or an arm opens at `at` (an `else` first closes the `if` arm):
+ * a candidate pre-payment slot. Returns the new copy position.
+ */
+function openArm(isElse: boolean, at: number, e: BodyEdits): number {
+  if (isElse) prepaySlot.close();
+  e.defer(at, marker(prepaySlot.open(), M_SLOT));
+  return at;
 }
 
 /**
  * Rewrites up to SLICE more instructions of the body into edits; returns whether the body's final
  * `end` was read.
  *
- * Longer than the package's other functions on purpose: this is the per-instruction loop of the
- * rewrite pass, and its state (read position, copy position, instruction and work counters, the
- * current region) stays in locals; the less common rewrites are in rewriteBulkOrTable, the
- * pre-payment bookkeeping in PrepaySlot and the splicing in emitBody.
+ * Slightly over ~80 lines on purpose: the per-instruction loop of the rewrite pass, whose state
+ * (read position, copy position, instruction and work counters, the current region) stays in
+ * locals; call sites are rewritten by rewriteCall, block starts by openArm, bulk and table
+ * instructions by rewriteBulkOrTable, and the loops' regions are opened and closed here.
  */
 function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
   const m = st.m as ModuleContext;
@@ -1215,25 +1296,9 @@ function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
         e.insert(r.pos, nanResultWidth(op) === 32 ? G_CANON32 : G_CANON64);
         copyFrom = r.pos;
         continue;
-      case R_CALL: {
-        let p = m.maxPrepay; // indirect: any pre-paid function may be the callee
-        if (op === OP_CALL || op === OP_RETURN_CALL) {
-          const callee = IMM.value - m.importedFuncs;
-          // host functions and self-charging callees pre-pay nothing
-          p = callee < 0 ? 0 : (m.prepay[callee] as number);
-        }
-        if (prepaid) prepaySlot.call(p);
-        else regionCost.add(current, p);
-        if (localMode) {
-          e.insert(start, G_FLUSH);
-          copyFrom = start;
-          if (op === OP_CALL || op === OP_CALL_INDIRECT) {
-            e.insert(r.pos, G_RELOAD);
-            copyFrom = r.pos;
-          }
-        }
+      case R_CALL:
+        copyFrom = rewriteCall(op, start, r.pos, current, copyFrom, st, e);
         break;
-      }
       case R_LOOP:
         // instructions up to and including `loop` belong to the enclosing region
         regionCost.add(current, units - counted);
@@ -1249,17 +1314,11 @@ function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
       case R_BLOCK:
       case R_ELSE:
         if (kind === R_BLOCK) depth++;
-        else {
-          if (depth === 1) {
-            r.pos = start;
-            r.fail('else outside if');
-          }
-          if (prepaid) prepaySlot.close(); // the `if` arm
+        else if (depth === 1) {
+          r.pos = start;
+          r.fail('else outside if');
         }
-        if (prepaid) {
-          copyFrom = r.pos;
-          e.defer(r.pos, marker(prepaySlot.open(), M_SLOT));
-        }
+        if (prepaid) copyFrom = openArm(kind === R_ELSE, r.pos, e);
         break;
       case R_END:
         if (prepaid) prepaySlot.close();

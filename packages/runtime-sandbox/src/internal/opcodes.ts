@@ -29,7 +29,6 @@ export const OP_I64_CONST = 0x42;
 export const OP_I32_EQ = 0x46;
 export const OP_I64_LT_S = 0x53;
 export const OP_I64_SUB = 0x7d;
-export const OP_PREFIX_FC = 0xfc;
 export const OP_TABLE_GET = 0x25;
 export const OP_TABLE_SET = 0x26;
 export const OP_MEMORY_SIZE = 0x3f;
@@ -75,10 +74,6 @@ export function nanResultWidth(op: number): 0 | 32 | 64 {
 
 /** Value types accepted in block types, locals, globals and `select t`. */
 const VALTYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x70, 0x6f]);
-
-export function isValType(b: number): boolean {
-  return VALTYPES.has(b);
-}
 
 function readValType(r: ByteReader): void {
   const t = r.u8();

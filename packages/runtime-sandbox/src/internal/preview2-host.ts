@@ -58,135 +58,173 @@ const CLOSED = { tag: 'closed' } as const;
 export const MAX_RANDOM_BYTES_PER_CALL = 1 << 20;
 
 /**
- * `charge(cost)` is called before the work it pays for (docs/spec/sandbox.md §Host-call costs):
- * every host function and method costs the base on entry, stream reads and writes and random
- * bytes their bytes before they are produced; it throws to end the run when the gas is gone.
- *
- * Longer than ~80 lines on purpose: a factory whose body is the per-run state and the interface
- * methods closing over it; each method is short.
+ * The per-run state of one component's host: its `charge` (see createPreview2Host), input
+ * position, output and clocks.
  */
-export function createPreview2Host(config: Preview1Config, charge: (cost: number) => void): Preview2Host {
-  let stdinPos = 0;
-  let outputBytes = 0;
-  let exhausted = false;
-  const chunks: Uint8Array[][] = [[], []];
-  let clockReads = 0n;
-  const random = new Sha256CounterStream(config.seed);
-  const originNs = BigInt(config.virtualTimeMs) * 1_000_000n;
-  /** Wraps a host function: the base is charged on entry. */
-  const metered =
-    <A extends unknown[], R>(fn: (...args: A) => R) =>
-    (...args: A): R => {
-      charge(HOST_CALL_GAS);
-      return fn(...args);
-    };
-  const tick = (): bigint => {
-    clockReads += 1n;
-    return clockReads * CLOCK_TICK_NS;
-  };
-  const randomBytes = (len: bigint): Uint8Array => {
+class Run {
+  stdinPos = 0;
+  outputBytes = 0;
+  exhausted = false;
+  readonly chunks: [Uint8Array[], Uint8Array[]] = [[], []];
+  private clockReads = 0n;
+  private readonly random: Sha256CounterStream;
+  readonly config: Preview1Config;
+  readonly charge: (cost: number) => void;
+
+  constructor(config: Preview1Config, charge: (cost: number) => void) {
+    this.config = config;
+    this.charge = charge;
+    this.random = new Sha256CounterStream(config.seed);
+  }
+
+  /** Virtual time: every clock read advances it by CLOCK_TICK_NS. */
+  tick(): bigint {
+    this.clockReads += 1n;
+    return this.clockReads * CLOCK_TICK_NS;
+  }
+
+  randomBytes(len: bigint): Uint8Array {
     // The length is guest-controlled: never let it size a host allocation beyond the cap.
     if (len > BigInt(MAX_RANDOM_BYTES_PER_CALL)) throw new RangeError('random request too large');
-    charge(RANDOM_BYTE_GAS * Number(len));
+    this.charge(RANDOM_BYTE_GAS * Number(len));
     const out = new Uint8Array(Number(len));
-    random.fill(out);
+    this.random.fill(out);
     return out;
-  };
-  const randomU64 = (): bigint => new DataView(randomBytes(8n).buffer).getBigUint64(0, true);
+  }
 
-  class IoError {
-    toDebugString(): string {
-      return 'error';
-    }
+  randomU64(): bigint {
+    return new DataView(this.randomBytes(8n).buffer).getBigUint64(0, true);
   }
-  class Pollable {
-    ready(): boolean {
-      charge(HOST_CALL_GAS);
-      return true;
-    }
-    block(): void {
-      charge(HOST_CALL_GAS);
-    }
-  }
-  class InputStream {
-    read(len: bigint): Uint8Array {
-      charge(HOST_CALL_GAS);
-      if (stdinPos >= config.stdin.length) throw CLOSED;
-      const n = Math.min(Number(len), config.stdin.length - stdinPos);
-      charge(IO_BYTE_GAS * n);
-      const out = config.stdin.slice(stdinPos, stdinPos + n);
-      stdinPos += n;
-      return out;
-    }
-    blockingRead(len: bigint): Uint8Array {
-      return this.read(len);
-    }
-    skip(len: bigint): bigint {
-      return BigInt(this.read(len).length);
-    }
-    blockingSkip(len: bigint): bigint {
-      return this.skip(len);
-    }
-    subscribe(): Pollable {
-      charge(HOST_CALL_GAS);
-      return new Pollable();
-    }
-  }
-  class OutputStream {
-    readonly #stream: number;
-    constructor(stream: number) {
-      this.#stream = stream;
-    }
-    checkWrite(): bigint {
-      charge(HOST_CALL_GAS);
-      return BigInt(Math.max(1, Math.min(65536, config.maxOutputBytes - outputBytes)));
-    }
-    write(contents: Uint8Array): void {
-      charge(HOST_CALL_GAS);
-      const room = config.maxOutputBytes - outputBytes;
-      const take = contents.length <= room ? contents : contents.subarray(0, room);
-      charge(IO_BYTE_GAS * take.length);
-      (chunks[this.#stream] as Uint8Array[]).push(take.slice());
-      outputBytes += take.length;
-      if (take.length < contents.length) {
-        // The glue lowers a thrown value as the call's stream-error, so the guest sees the
-        // stream close; the flag makes the outcome ERR_COMPUTE_OUTPUT_EXHAUSTED whatever it does next.
-        exhausted = true;
-        throw new OutputLimitSignal();
-      }
-    }
-    blockingWriteAndFlush(contents: Uint8Array): void {
-      this.write(contents);
-    }
-    writeZeroes(len: bigint): void {
-      // Allocate at most one byte past the remaining room: enough to trip the cap. (The write
-      // charges the base and the bytes; the allocation is paid by the same byte count.)
-      const room = BigInt(config.maxOutputBytes - outputBytes);
-      this.write(new Uint8Array(Number(len > room ? room + 1n : len)));
-    }
-    blockingWriteZeroesAndFlush(len: bigint): void {
-      this.writeZeroes(len);
-    }
-    flush(): void {
-      charge(HOST_CALL_GAS);
-    }
-    blockingFlush(): void {
-      charge(HOST_CALL_GAS);
-    }
-    subscribe(): Pollable {
-      charge(HOST_CALL_GAS);
-      return new Pollable();
-    }
-  }
-  const stdout = new OutputStream(0);
-  const stderr = new OutputStream(1);
-  const stdin = new InputStream();
-  class Descriptor {}
-  class DirectoryEntryStream {}
-  class TerminalInput {}
-  class TerminalOutput {}
+}
 
-  const imports: Record<string, Record<string, unknown>> = {
+// The resources. Each method charges the base itself (host functions are wrapped by `metered`).
+class IoError {
+  toDebugString(): string {
+    return 'error';
+  }
+}
+class Descriptor {}
+class DirectoryEntryStream {}
+class TerminalInput {}
+class TerminalOutput {}
+
+class Pollable {
+  readonly #run: Run;
+  constructor(run: Run) {
+    this.#run = run;
+  }
+  ready(): boolean {
+    this.#run.charge(HOST_CALL_GAS);
+    return true;
+  }
+  block(): void {
+    this.#run.charge(HOST_CALL_GAS);
+  }
+}
+
+class InputStream {
+  readonly #run: Run;
+  constructor(run: Run) {
+    this.#run = run;
+  }
+  read(len: bigint): Uint8Array {
+    const run = this.#run;
+    const stdin = run.config.stdin;
+    run.charge(HOST_CALL_GAS);
+    if (run.stdinPos >= stdin.length) throw CLOSED;
+    const n = Math.min(Number(len), stdin.length - run.stdinPos);
+    run.charge(IO_BYTE_GAS * n);
+    const out = stdin.slice(run.stdinPos, run.stdinPos + n);
+    run.stdinPos += n;
+    return out;
+  }
+  blockingRead(len: bigint): Uint8Array {
+    return this.read(len);
+  }
+  skip(len: bigint): bigint {
+    return BigInt(this.read(len).length);
+  }
+  blockingSkip(len: bigint): bigint {
+    return this.skip(len);
+  }
+  subscribe(): Pollable {
+    this.#run.charge(HOST_CALL_GAS);
+    return new Pollable(this.#run);
+  }
+}
+
+class OutputStream {
+  readonly #run: Run;
+  readonly #stream: 0 | 1;
+  constructor(run: Run, stream: 0 | 1) {
+    this.#run = run;
+    this.#stream = stream;
+  }
+  checkWrite(): bigint {
+    const run = this.#run;
+    run.charge(HOST_CALL_GAS);
+    return BigInt(Math.max(1, Math.min(65536, run.config.maxOutputBytes - run.outputBytes)));
+  }
+  write(contents: Uint8Array): void {
+    const run = this.#run;
+    run.charge(HOST_CALL_GAS);
+    const room = run.config.maxOutputBytes - run.outputBytes;
+    const take = contents.length <= room ? contents : contents.subarray(0, room);
+    run.charge(IO_BYTE_GAS * take.length);
+    run.chunks[this.#stream].push(take.slice());
+    run.outputBytes += take.length;
+    if (take.length < contents.length) {
+      // The glue lowers a thrown value as the call's stream-error, so the guest sees the
+      // stream close; the flag makes the outcome ERR_COMPUTE_OUTPUT_EXHAUSTED whatever it does next.
+      run.exhausted = true;
+      throw new OutputLimitSignal();
+    }
+  }
+  blockingWriteAndFlush(contents: Uint8Array): void {
+    this.write(contents);
+  }
+  writeZeroes(len: bigint): void {
+    // Allocate at most one byte past the remaining room: enough to trip the cap. (The write
+    // charges the base and the bytes; the allocation is paid by the same byte count.)
+    const run = this.#run;
+    const room = BigInt(run.config.maxOutputBytes - run.outputBytes);
+    this.write(new Uint8Array(Number(len > room ? room + 1n : len)));
+  }
+  blockingWriteZeroesAndFlush(len: bigint): void {
+    this.writeZeroes(len);
+  }
+  flush(): void {
+    this.#run.charge(HOST_CALL_GAS);
+  }
+  blockingFlush(): void {
+    this.#run.charge(HOST_CALL_GAS);
+  }
+  subscribe(): Pollable {
+    this.#run.charge(HOST_CALL_GAS);
+    return new Pollable(this.#run);
+  }
+}
+
+/** Not wrapped by `metered`: the resources' methods charge the base themselves. */
+const RESOURCES = new Set<unknown>([
+  TerminalInput,
+  TerminalOutput,
+  Descriptor,
+  DirectoryEntryStream,
+  IoError,
+  Pollable,
+  InputStream,
+  OutputStream,
+]);
+
+type Interfaces = Record<string, Record<string, unknown>>;
+
+/** wasi:cli: no environment, arguments or terminals; the three standard streams; exit. */
+function cli(run: Run): Interfaces {
+  const stdin = new InputStream(run);
+  const stdout = new OutputStream(run, 0);
+  const stderr = new OutputStream(run, 1);
+  return {
     'wasi:cli/environment': { getEnvironment: () => [], getArguments: () => [], initialCwd: () => undefined },
     'wasi:cli/exit': {
       exit: (status: { tag: string }) => {
@@ -204,18 +242,27 @@ export function createPreview2Host(config: Preview1Config, charge: (cost: number
     'wasi:cli/terminal-stdin': { getTerminalStdin: () => undefined },
     'wasi:cli/terminal-stdout': { getTerminalStdout: () => undefined },
     'wasi:cli/terminal-stderr': { getTerminalStderr: () => undefined },
+  };
+}
+
+/** wasi:clocks (virtual), wasi:filesystem (nothing to open), wasi:io, wasi:random (seeded). */
+function clocksIoRandom(run: Run): Interfaces {
+  const originNs = BigInt(run.config.virtualTimeMs) * 1_000_000n;
+  const randomBytes = (len: bigint): Uint8Array => run.randomBytes(len);
+  const randomU64 = (): bigint => run.randomU64();
+  return {
     'wasi:clocks/wall-clock': {
       now: () => {
-        const ns = originNs + tick();
+        const ns = originNs + run.tick();
         return { seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) };
       },
       resolution: () => ({ seconds: 0n, nanoseconds: Number(CLOCK_TICK_NS) }),
     },
     'wasi:clocks/monotonic-clock': {
-      now: () => tick(),
+      now: () => run.tick(),
       resolution: () => CLOCK_TICK_NS,
-      subscribeInstant: () => new Pollable(),
-      subscribeDuration: () => new Pollable(),
+      subscribeInstant: () => new Pollable(run),
+      subscribeDuration: () => new Pollable(run),
     },
     // No preopened directories, so no Descriptor can ever be obtained.
     'wasi:filesystem/types': { Descriptor, DirectoryEntryStream, filesystemErrorCode: () => undefined },
@@ -224,7 +271,7 @@ export function createPreview2Host(config: Preview1Config, charge: (cost: number
     'wasi:io/poll': {
       Pollable,
       poll: (list: readonly unknown[]) => {
-        charge(list.length);
+        run.charge(list.length);
         return Uint32Array.from(list.keys());
       },
     },
@@ -233,36 +280,42 @@ export function createPreview2Host(config: Preview1Config, charge: (cost: number
     'wasi:random/insecure': { getInsecureRandomBytes: randomBytes, getInsecureRandomU64: randomU64 },
     'wasi:random/insecure-seed': { insecureSeed: () => [randomU64(), randomU64()] },
   };
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/**
+ * `charge(cost)` is called before the work it pays for (docs/spec/sandbox.md §Host-call costs):
+ * every host function and method costs the base on entry, stream reads and writes and random
+ * bytes their bytes before they are produced; it throws to end the run when the gas is gone.
+ */
+export function createPreview2Host(config: Preview1Config, charge: (cost: number) => void): Preview2Host {
+  const run = new Run(config, charge);
+  const imports: Interfaces = { ...cli(run), ...clocksIoRandom(run) };
   // Every host function costs the base on entry (methods of the resources charge it themselves).
-  const resources = new Set<unknown>([
-    TerminalInput,
-    TerminalOutput,
-    Descriptor,
-    DirectoryEntryStream,
-    IoError,
-    Pollable,
-    InputStream,
-    OutputStream,
-  ]);
   for (const iface of Object.values(imports)) {
     for (const [name, value] of Object.entries(iface)) {
-      if (typeof value === 'function' && !resources.has(value))
-        iface[name] = metered(value as (...args: unknown[]) => unknown);
+      if (typeof value === 'function' && !RESOURCES.has(value)) {
+        const fn = value as (...args: unknown[]) => unknown;
+        iface[name] = (...args: unknown[]): unknown => {
+          charge(HOST_CALL_GAS);
+          return fn(...args);
+        };
+      }
     }
   }
-  const concat = (parts: Uint8Array[]): Uint8Array => {
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
-  };
   return {
     imports,
-    stdout: () => concat(chunks[0] as Uint8Array[]),
-    stderr: () => concat(chunks[1] as Uint8Array[]),
-    outputExhausted: () => exhausted,
+    stdout: () => concat(run.chunks[0]),
+    stderr: () => concat(run.chunks[1]),
+    outputExhausted: () => run.exhausted,
   };
 }

@@ -93,168 +93,212 @@ class Sink {
   }
 }
 
-// Longer than ~80 lines on purpose: a factory whose body is the per-run host state (memory, gas,
-// stdin position, output count) and the WASI functions closing over it; each function is short.
-export function createPreview1Host(config: Preview1Config): Preview1Host {
-  let memory: WebAssembly.Memory | undefined;
-  let gas: WebAssembly.Global | undefined;
-  let stdinPos = 0;
-  let outputBytes = 0;
-  const out = [new Sink(), new Sink()] as const;
-  let clockReads = 0n;
-  const random = new Sha256CounterStream(config.seed);
-  const realtimeOriginNs = BigInt(config.virtualTimeMs) * 1_000_000n;
+type Imports = Record<string, (...args: never[]) => number | undefined>;
+
+const ptr = (v: number): number => v >>> 0;
+
+/**
+ * The per-run state every WASI call shares: the guest's memory and gas counter (once bound) and
+ * views of the memory, re-made when memory.grow replaces its buffer.
+ */
+class Guest {
+  memory: WebAssembly.Memory | undefined;
+  gas: WebAssembly.Global | undefined;
+  private viewed: ArrayBuffer | undefined;
+  dv = new DataView(new ArrayBuffer(0));
+  u8 = new Uint8Array(0);
+  /** [ptr0, len0, ptr1, len1, …] of the call being served (reused: no allocation per call). */
+  readonly iov = new Uint32Array(2 * MAX_IOVS);
 
   /** Subtracts `cost` from the guest's counter; below zero the run ends before any effect. */
-  const charge = (cost: number): void => {
+  charge(cost: number): void {
+    const gas = this.gas;
     if (gas === undefined) throw new MemoryFault(); // an unbound host does nothing: no effect happened
     const left = (gas.value as bigint) - BigInt(cost);
     gas.value = left;
     if (left < 0n) throw new GasExhaustedSignal();
-  };
-  // Views of the current memory buffer (replaced when memory.grow replaces the buffer).
-  let viewed: ArrayBuffer | undefined;
-  let dv = new DataView(new ArrayBuffer(0));
-  let u8 = new Uint8Array(0);
-  const refresh = (): void => {
+  }
+
+  view(): DataView {
+    const memory = this.memory;
     if (memory === undefined) throw new MemoryFault(); // no memory: every pointer is out of bounds
     const buffer = memory.buffer;
-    if (buffer !== viewed) {
-      viewed = buffer;
-      dv = new DataView(buffer);
-      u8 = new Uint8Array(buffer);
+    if (buffer !== this.viewed) {
+      this.viewed = buffer;
+      this.dv = new DataView(buffer);
+      this.u8 = new Uint8Array(buffer);
     }
-  };
-  const view = (): DataView => {
-    refresh();
-    return dv;
-  };
+    return this.dv;
+  }
+
   /** Throws (EFAULT) unless [ptr, ptr + len) lies inside linear memory. */
-  const check = (ptr: number, len: number): void => {
-    refresh();
-    if (ptr + len > u8.length) throw new MemoryFault();
-  };
-  const bytes = (ptr: number, len: number): Uint8Array => {
-    check(ptr, len);
-    return u8.subarray(ptr, ptr + len);
-  };
-  const ptr = (v: number): number => v >>> 0;
-  /** [ptr0, len0, ptr1, len1, …] of the call being served (reused: no allocation per call). */
-  const iov = new Uint32Array(2 * MAX_IOVS);
+  check(p: number, len: number): void {
+    this.view();
+    if (p + len > this.u8.length) throw new MemoryFault();
+  }
+
+  bytes(p: number, len: number): Uint8Array {
+    this.check(p, len);
+    return this.u8.subarray(p, p + len);
+  }
+
   /**
    * Reads and checks a whole iovec array before anything is done with it: the array itself and
-   * every buffer must lie inside memory. The pointers and lengths are copied out now, so a later
-   * write into guest memory cannot change which buffers the call uses. Returns the total length.
+   * every buffer must lie inside memory. The pointers and lengths are copied out now (into `iov`),
+   * so a later write into guest memory cannot change which buffers the call uses. Returns the
+   * total length.
    */
-  const iovecs = (iovs: number, count: number): number => {
+  iovecs(iovs: number, count: number): number {
     const base = ptr(iovs);
-    check(base, count * 8);
+    this.check(base, count * 8);
+    const { dv, iov } = this;
+    const size = this.u8.length;
     let total = 0;
     for (let i = 0; i < count; i++) {
       const p = dv.getUint32(base + i * 8, true);
       const len = dv.getUint32(base + i * 8 + 4, true);
-      if (p + len > u8.length) throw new MemoryFault();
+      if (p + len > size) throw new MemoryFault();
       iov[2 * i] = p;
       iov[2 * i + 1] = len;
       total += len;
     }
     return total;
-  };
-  /** A WASI call: `cost(...args)` is charged on entry (default: the base); a bad pointer is EFAULT. */
-  const host =
-    <A extends number[]>(fn: (...args: A) => number, cost: (...args: A) => number = () => HOST_CALL_GAS) =>
-    (...args: A): number => {
-      try {
-        charge(cost(...args));
-        return fn(...args);
-      } catch (e) {
-        // Only the host's own bounds checks mean EFAULT. Anything else (a JS stack overflow is a
-        // RangeError too) may strike after an effect, so it is never reported as a clean FAULT:
-        // it propagates and ends the run.
-        if (e instanceof MemoryFault) return ERRNO.FAULT;
-        throw e;
-      }
-    };
-  /** Entry cost of fd_read / fd_write: the base, plus every iovec when the count is acceptable. */
-  const ioCost = (_fd: number, _iovs: number, iovsLen: number): number =>
-    HOST_CALL_GAS + (iovsLen >>> 0 > MAX_IOVS ? 0 : IOVEC_GAS * (iovsLen >>> 0));
-  const isStdio = (fd: number): boolean => fd === STDIN || fd === STDOUT || fd === STDERR;
-  const denyFd = (errnoForStdio: number) => host((fd: number) => (isStdio(fd) ? errnoForStdio : ERRNO.BADF));
-  const answer = (errno: number) => host(() => errno);
+  }
+}
 
-  const zeroSizes = host((countPtr: number, sizePtr: number) => {
-    check(ptr(countPtr), 4);
-    check(ptr(sizePtr), 4);
-    const v = view();
+/** A WASI call: `cost(...args)` is charged on entry (default: the base); a bad pointer is EFAULT. */
+function host<A extends number[]>(
+  g: Guest,
+  fn: (...args: A) => number,
+  cost: (...args: A) => number = () => HOST_CALL_GAS,
+): (...args: A) => number {
+  return (...args: A): number => {
+    try {
+      g.charge(cost(...args));
+      return fn(...args);
+    } catch (e) {
+      // Only the host's own bounds checks mean EFAULT. Anything else (a JS stack overflow is a
+      // RangeError too) may strike after an effect, so it is never reported as a clean FAULT:
+      // it propagates and ends the run.
+      if (e instanceof MemoryFault) return ERRNO.FAULT;
+      throw e;
+    }
+  };
+}
+
+/** Entry cost of fd_read / fd_write: the base, plus every iovec when the count is acceptable. */
+const ioCost = (_fd: number, _iovs: number, iovsLen: number): number =>
+  HOST_CALL_GAS + (iovsLen >>> 0 > MAX_IOVS ? 0 : IOVEC_GAS * (iovsLen >>> 0));
+
+const isStdio = (fd: number): boolean => fd === STDIN || fd === STDOUT || fd === STDERR;
+
+/** Empty arguments and environment. */
+function argsAndEnviron(g: Guest): Imports {
+  const zeroSizes = host(g, (countPtr: number, sizePtr: number) => {
+    g.check(ptr(countPtr), 4);
+    g.check(ptr(sizePtr), 4);
+    const v = g.view();
     v.setUint32(ptr(countPtr), 0, true);
     v.setUint32(ptr(sizePtr), 0, true);
     return ERRNO.SUCCESS;
   });
+  const success = host(g, () => ERRNO.SUCCESS);
+  return { args_get: success, args_sizes_get: zeroSizes, environ_get: success, environ_sizes_get: zeroSizes };
+}
 
-  const impl: Record<string, (...args: never[]) => number | undefined> = {
-    args_get: answer(ERRNO.SUCCESS),
-    args_sizes_get: zeroSizes,
-    environ_get: answer(ERRNO.SUCCESS),
-    environ_sizes_get: zeroSizes,
-    clock_res_get: host((id: number, resPtr: number) => {
+/** Virtual clocks: every read advances them by CLOCK_TICK_NS; the realtime one starts at the origin. */
+function clocks(g: Guest, virtualTimeMs: number): Imports {
+  let clockReads = 0n;
+  const realtimeOriginNs = BigInt(virtualTimeMs) * 1_000_000n;
+  return {
+    clock_res_get: host(g, (id: number, resPtr: number) => {
       if (id < 0 || id > 3) return ERRNO.INVAL;
-      view().setBigUint64(ptr(resPtr), CLOCK_TICK_NS, true);
+      g.view().setBigUint64(ptr(resPtr), CLOCK_TICK_NS, true);
       return ERRNO.SUCCESS;
     }),
-    clock_time_get: host((id: number, _precision: number, timePtr: number) => {
+    clock_time_get: host(g, (id: number, _precision: number, timePtr: number) => {
       // (the precision argument is an i64, i.e. a BigInt; it is ignored)
       if (id < 0 || id > 3) return ERRNO.INVAL;
-      check(ptr(timePtr), 8);
+      g.check(ptr(timePtr), 8);
       clockReads += 1n;
       const elapsed = clockReads * CLOCK_TICK_NS;
-      view().setBigUint64(ptr(timePtr), id === 0 ? realtimeOriginNs + elapsed : elapsed, true);
+      g.view().setBigUint64(ptr(timePtr), id === 0 ? realtimeOriginNs + elapsed : elapsed, true);
       return ERRNO.SUCCESS;
     }),
-    fd_read: host((fd: number, iovs: number, iovsLen: number, nreadPtr: number) => {
+  };
+}
+
+/** `fd_read` of stdin (the run's input, read once). */
+function fdRead(g: Guest, stdin: Uint8Array): Imports[string] {
+  let stdinPos = 0;
+  return host(
+    g,
+    (fd: number, iovs: number, iovsLen: number, nreadPtr: number) => {
       if (fd !== STDIN) return ERRNO.BADF;
       const count = iovsLen >>> 0;
       if (count > MAX_IOVS) return ERRNO.INVAL;
-      const total = iovecs(iovs, count);
-      check(ptr(nreadPtr), 4);
-      const n = Math.min(total, config.stdin.length - stdinPos);
-      charge(IO_BYTE_GAS * n);
+      const total = g.iovecs(iovs, count);
+      g.check(ptr(nreadPtr), 4);
+      const n = Math.min(total, stdin.length - stdinPos);
+      g.charge(IO_BYTE_GAS * n);
       // Every pointer is valid and the call is paid for: now the effects.
       for (let i = 0, left = n; left > 0; i += 2) {
-        const take = Math.min(iov[i + 1] as number, left);
-        u8.set(config.stdin.subarray(stdinPos, stdinPos + take), iov[i] as number);
+        const take = Math.min(g.iov[i + 1] as number, left);
+        g.u8.set(stdin.subarray(stdinPos, stdinPos + take), g.iov[i] as number);
         stdinPos += take;
         left -= take;
       }
-      dv.setUint32(ptr(nreadPtr), n, true);
+      g.dv.setUint32(ptr(nreadPtr), n, true);
       return ERRNO.SUCCESS;
-    }, ioCost),
-    fd_write: host((fd: number, iovs: number, iovsLen: number, nwrittenPtr: number) => {
+    },
+    ioCost,
+  );
+}
+
+/** `fd_write` to stdout or stderr, both counted against the output cap. */
+function fdWrite(g: Guest, maxOutputBytes: number, out: readonly [Sink, Sink]): Imports[string] {
+  let outputBytes = 0;
+  return host(
+    g,
+    (fd: number, iovs: number, iovsLen: number, nwrittenPtr: number) => {
       if (fd !== STDOUT && fd !== STDERR) return ERRNO.BADF;
       const count = iovsLen >>> 0;
       if (count > MAX_IOVS) return ERRNO.INVAL;
-      const total = iovecs(iovs, count);
-      check(ptr(nwrittenPtr), 4);
-      const n = Math.min(total, config.maxOutputBytes - outputBytes);
-      charge(IO_BYTE_GAS * n);
+      const total = g.iovecs(iovs, count);
+      g.check(ptr(nwrittenPtr), 4);
+      const n = Math.min(total, maxOutputBytes - outputBytes);
+      g.charge(IO_BYTE_GAS * n);
       // Every pointer is valid and the call is paid for: now the effects.
       const sink = out[fd - 1] as Sink;
       for (let i = 0, left = n; left > 0; i += 2) {
-        const take = Math.min(iov[i + 1] as number, left);
-        const from = iov[i] as number;
-        sink.append(u8.subarray(from, from + take));
+        const take = Math.min(g.iov[i + 1] as number, left);
+        const from = g.iov[i] as number;
+        sink.append(g.u8.subarray(from, from + take));
         left -= take;
       }
       outputBytes += n;
       // The write that passes the cap stores the bytes up to it and ends the run.
       if (n < total) throw new OutputLimitSignal();
-      dv.setUint32(ptr(nwrittenPtr), n, true);
+      g.dv.setUint32(ptr(nwrittenPtr), n, true);
       return ERRNO.SUCCESS;
-    }, ioCost),
-    fd_fdstat_get: host((fd: number, statPtr: number) => {
+    },
+    ioCost,
+  );
+}
+
+/** The fd calls: stdin/stdout/stderr are character devices that read and write; nothing else exists. */
+function fds(g: Guest, config: Preview1Config, out: readonly [Sink, Sink]): Imports {
+  const denyFd = (errnoForStdio: number) =>
+    host(g, (fd: number) => (isStdio(fd) ? errnoForStdio : ERRNO.BADF));
+  const answer = (errno: number) => host(g, () => errno);
+  return {
+    fd_read: fdRead(g, config.stdin),
+    fd_write: fdWrite(g, config.maxOutputBytes, out),
+    fd_fdstat_get: host(g, (fd: number, statPtr: number) => {
       if (!isStdio(fd)) return ERRNO.BADF;
-      const v = view();
+      const v = g.view();
       const p = ptr(statPtr);
-      bytes(p, 24).fill(0);
+      g.bytes(p, 24).fill(0);
       v.setUint8(p, FILETYPE_CHARACTER_DEVICE);
       v.setBigUint64(p + 8, fd === STDIN ? RIGHT_FD_READ : RIGHT_FD_WRITE, true);
       return ERRNO.SUCCESS;
@@ -278,31 +322,48 @@ export function createPreview1Host(config: Preview1Config): Preview1Host {
     // No preopened directories: wasi-libc probes fds from 3 until EBADF.
     fd_prestat_get: answer(ERRNO.BADF),
     fd_prestat_dir_name: answer(ERRNO.BADF),
-    poll_oneoff: answer(ERRNO.NOTSUP),
-    proc_exit: host((code: number) => {
+  };
+}
+
+/** Process calls: exit, no signals or polling, and a seeded deterministic random stream. */
+function processCalls(g: Guest, seed: Uint8Array): Imports {
+  const random = new Sha256CounterStream(seed);
+  return {
+    poll_oneoff: host(g, () => ERRNO.NOTSUP),
+    proc_exit: host(g, (code: number) => {
       throw new ExitSignal(code >>> 0);
     }),
-    proc_raise: answer(ERRNO.PERM),
-    sched_yield: answer(ERRNO.SUCCESS),
-    random_get: host((bufPtr: number, len: number) => {
+    proc_raise: host(g, () => ERRNO.PERM),
+    sched_yield: host(g, () => ERRNO.SUCCESS),
+    random_get: host(g, (bufPtr: number, len: number) => {
       const n = len >>> 0;
       if (n > MAX_RANDOM_BYTES) return ERRNO.INVAL;
-      const target = bytes(ptr(bufPtr), n);
-      charge(RANDOM_BYTE_GAS * n);
+      const target = g.bytes(ptr(bufPtr), n);
+      g.charge(RANDOM_BYTE_GAS * n);
       random.fill(target);
       return ERRNO.SUCCESS;
     }),
   };
+}
+
+export function createPreview1Host(config: Preview1Config): Preview1Host {
+  const g = new Guest();
+  const out = [new Sink(), new Sink()] as const;
+  const impl: Imports = {
+    ...argsAndEnviron(g),
+    ...clocks(g, config.virtualTimeMs),
+    ...fds(g, config, out),
+    ...processCalls(g, config.seed),
+  };
   // Every path_* and sock_* call is outside the sandbox's capabilities.
   for (const name of Object.keys(WASI_PREVIEW1_SIGNATURES)) {
-    if (name.startsWith('path_') || name.startsWith('sock_')) impl[name] = answer(ERRNO.NOTCAPABLE);
+    if (name.startsWith('path_') || name.startsWith('sock_')) impl[name] = host(g, () => ERRNO.NOTCAPABLE);
   }
-
   return {
     imports: impl,
     bind(m, counter) {
-      memory = m;
-      gas = counter;
+      g.memory = m;
+      g.gas = counter;
     },
     stdout: () => out[0].bytes(),
     stderr: () => out[1].bytes(),

@@ -122,8 +122,16 @@ export class ByteReader {
 }
 
 /** Bytes of the minimal LEB128 of a size (below 2^35). */
-function lebLength(v: number): number {
+/** Bytes of the unsigned LEB128 of `v` (a uint32). */
+export function lebLength(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+/** Bytes of the signed LEB128 of the safe integer `v` (what ByteWriter#sNum writes). */
+export function sLebLength(v: number): number {
+  let n = 1;
+  for (let bound = 64; v >= bound || v < -bound; bound *= 128) n++;
+  return n;
 }
 
 /** An append-only byte buffer (doubling growth), with the LEB128 encodings the instrumenter writes. */

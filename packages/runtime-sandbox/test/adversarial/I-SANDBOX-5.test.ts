@@ -6,11 +6,13 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createSandbox, SandboxError } from '../../src/index.ts';
 import { instrumentModule } from '../../src/internal/instrument.ts';
-import { MODULE_LIMITS } from '../../src/internal/module-limits.ts';
+import { MODULE_LIMITS, outputBudget } from '../../src/internal/module-limits.ts';
+import { ByteWriter } from '../../src/internal/wasm-binary.ts';
 import {
   Bin,
   body,
   exportEntry,
+  FAMILY,
   FUNCREF,
   funcType,
   I32,
@@ -193,8 +195,30 @@ describe('I-SANDBOX-5: registration is bounded', () => {
     await refused(m, /registration size budget of \d+ bytes/);
   });
 
+  it('refuses a body that grows past its limit before writing it: output stays within the size budget', () => {
+    // 370 000 empty loops in one 1.1 MB body: each loop's gas charge (~20 bytes) is only known at
+    // the loop's end, so the rewrite pass cannot count it as it goes; the body would become
+    // 7.8 MB, over the 7 MB body limit and well over the module's 5.5 MB budget.
+    const loops = new Bin().repeat([0x03, 0x40, 0x0b], 370_000).done();
+    const m = command([], vec([body([], loops)]));
+    // every buffer the instrumenter's writers allocate, by size
+    const sizes: number[] = [];
+    const proto = ByteWriter.prototype as unknown as { resize(size: number): void };
+    const resize = proto.resize;
+    const spied = vi.spyOn(proto, 'resize').mockImplementation(function (this: unknown, size: number) {
+      sizes.push(size);
+      resize.call(this, size);
+    });
+    try {
+      expect(() => instrumentModule(m, OPTS)).toThrow(/function 0 is 7\d{6} bytes after instrumentation/);
+    } finally {
+      spied.mockRestore();
+    }
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(outputBudget(m.length));
+  });
+
   it('instruments in linear time: the work counter doubles when the module doubles, for every adversarial shape', () => {
-    for (const shape of SHAPES) {
+    for (const shape of FAMILY) {
       const small = shape.build(40_000);
       const large = shape.build(80_000);
       const a = instrumentModule(small, OPTS);

@@ -224,6 +224,32 @@ export function deepLoops(depth: number): Uint8Array {
   return commandSections([funcType([], [])], [0, 0], [body([], []), body([], code.done())], 1);
 }
 
+/**
+ * A loop function calling a leaf `n` times (`call 0; i32.const 0; drop`): in a function with a
+ * loop every call site is rewritten twice (the gas local published before, reloaded after), so
+ * the rewrite does the most per source byte while the engine validates each call cheaply.
+ */
+export function loopCalls(n: number): Uint8Array {
+  const code = new Bin().byte(0x03, 0x40).repeat([0x10, 0x00, 0x41, 0x00, 0x1a], n).byte(0x0b);
+  return commandSections([funcType([], [])], [0, 0], [body([], []), body([], code.done())], 1);
+}
+
+/**
+ * A loop function with `n` table reads (`i32.const 0; table.get 0; drop`): each is bracketed by
+ * the table-op flag (set before, cleared after).
+ */
+export function loopTableGets(n: number): Uint8Array {
+  const code = new Bin().byte(0x03, 0x40).repeat([0x41, 0x00, 0x25, 0x00, 0x1a], n).byte(0x0b);
+  return moduleOf([
+    [1, vec([funcType([], [])])],
+    [3, [1, 0]],
+    [4, [1, FUNCREF, 0x00, 1]],
+    [5, [1, 0x00, 1]],
+    [7, vec([exportEntry('memory', 2, 0), exportEntry('_start', 0, 0)])],
+    [10, vec([body([], code.done())])],
+  ]);
+}
+
 export interface Shape {
   readonly name: string;
   /** Builds a module of roughly `bytes` bytes. */
@@ -290,7 +316,10 @@ function spread(build: (bytes: number) => Uint8Array, bytes: number): Uint8Array
   );
 }
 
-/** The adversarial family: each shape scaled to a target module size. */
+/**
+ * The adversarial family: each shape scaled to a target module size. (Pinned by the instrumented
+ * corpus, test/instrument-corpus.test.ts: shapes found later are in DENSE_SHAPES.)
+ */
 export const SHAPES: readonly Shape[] = [
   {
     name: 'deep nesting + calls',
@@ -311,3 +340,22 @@ export const SHAPES: readonly Shape[] = [
     build: (bytes) => spread((b) => deepLoops(Math.max(1, Math.floor(b / 5))), bytes),
   },
 ];
+
+/**
+ * Shapes found after the corpus was pinned, by looking for the most rewriting per source byte on
+ * modules the engine validates fastest (an edit every instruction or two in a function with a
+ * loop); each beat every shape of SHAPES on the instrument/validate ratio when found (2026-12).
+ */
+export const DENSE_SHAPES: readonly Shape[] = [
+  {
+    name: 'calls in a loop',
+    build: (bytes) => spread((b) => loopCalls(Math.max(1, Math.floor(b / 5))), bytes),
+  },
+  {
+    name: 'table reads in a loop',
+    build: (bytes) => spread((b) => loopTableGets(Math.max(1, Math.floor(b / 5))), bytes),
+  },
+];
+
+/** Every adversarial shape: the registration bench's family and the linear-work test's. */
+export const FAMILY: readonly Shape[] = [...SHAPES, ...DENSE_SHAPES];
