@@ -15,6 +15,7 @@
 //   timeout or a failed transaction means no admission, hence no effect.
 import { digest } from '@helm/crypto';
 import {
+  type AdmissionBatchItem,
   type AdmissionLeases,
   type AdmissionRecord,
   type Artifact,
@@ -785,7 +786,55 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   async admitCall(admission: AdmissionRecord, ledger: readonly LedgerOp[] = []): Promise<void> {
     checkAdmission(admission);
     checkLedger(ledger);
-    await this.#tx('admit call', async (c) => {
+    await this.#tx('admit call', (c) => this.#admitIn(c, admission, ledger));
+  }
+
+  /**
+   * Admissions of calls in flight in ONE transaction, each its own savepoint: a failing admission
+   * is rolled back alone and reported in its slot. Each item's ledger movements are taken once,
+   * before the transaction (a retried transaction writes the same movements again, never a
+   * second draw).
+   */
+  async admitCalls(items: readonly AdmissionBatchItem[]): Promise<readonly (true | Error)[]> {
+    this.#open();
+    const prepared = items.map((item): { admission: AdmissionRecord; ledger: readonly LedgerOp[] } | Error => {
+      try {
+        const ledger = item.ledger?.() ?? [];
+        checkAdmission(item.admission);
+        checkLedger(ledger);
+        return { admission: item.admission, ledger };
+      } catch (error) {
+        return error instanceof Error ? error : new StoreError('STORE_INVALID_RECORD', String(error));
+      }
+    });
+    if (prepared.every((p) => p instanceof Error)) return prepared as Error[];
+    return this.#tx('admit calls', async (c) => {
+      const out: (true | Error)[] = [];
+      for (const p of prepared) {
+        if (p instanceof Error) {
+          out.push(p);
+          continue;
+        }
+        await c.query('SAVEPOINT admission');
+        try {
+          await this.#admitIn(c, p.admission, p.ledger);
+          await c.query('RELEASE SAVEPOINT admission');
+          out.push(true);
+        } catch (error) {
+          // A broken connection fails the whole transaction (retried by #tx); anything else is
+          // this admission's own failure.
+          if (!(error instanceof StoreError) && connectionBroken(error)) throw error;
+          await c.query('ROLLBACK TO SAVEPOINT admission');
+          await c.query('RELEASE SAVEPOINT admission');
+          out.push(toStoreError(error, `admit call ${p.admission.id}`));
+        }
+      }
+      return out;
+    });
+  }
+
+  async #admitIn(c: PoolClient, admission: AdmissionRecord, ledger: readonly LedgerOp[]): Promise<void> {
+    {
       await this.#applyLedger(c, ledger);
       if (admission.reservationId) {
         // The reservation must be open and this node's; its lease moves with the admission, so a
@@ -833,7 +882,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
           );
         }
       }
-    });
+    }
   }
 
   #admission(row: Row): LeasedAdmission {

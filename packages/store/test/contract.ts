@@ -338,6 +338,40 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       expect(await s.nonceUsed('x', '2')).toBe(false);
     });
 
+    it('batched admissions: one transaction, a failing admission rolled back alone with its movements', async () => {
+      const { store: s, peer } = await db();
+      const charges = [{ account: 'batch', ceiling: 10 }];
+      const taken: string[] = [];
+      const reserve = (id: string, amount: number) => () => {
+        taken.push(id);
+        return [{ op: 'reserve' as const, id, charges, amount }];
+      };
+      const out = await s.admitCalls([
+        { admission: admission('b1', { reservationId: 'r-b1' }), ledger: reserve('r-b1', 4) },
+        // over the ceiling once b1's reservation is counted: fails alone, writes nothing
+        { admission: admission('b2', { reservationId: 'r-b2' }), ledger: reserve('r-b2', 7) },
+        { admission: admission('b3') },
+        { admission: admission('b1') }, // duplicate id within the batch
+        { admission: { id: 5 } as never },
+        { admission: admission('b4', { reservationId: 'r-b4' }), ledger: reserve('r-b4', 6) },
+      ]);
+      expect(out.map((r) => (r === true ? true : (r as StoreError).code))).toEqual([
+        true,
+        'STORE_BUDGET_EXCEEDED',
+        true,
+        'STORE_DUPLICATE',
+        'STORE_INVALID_RECORD',
+        true,
+      ]);
+      // each item's movements were drawn exactly once (a retried transaction never draws again)
+      expect(taken).toEqual(['r-b1', 'r-b2', 'r-b4']);
+      const other = await peer();
+      expect((await other.admissions()).map((a) => a.id)).toEqual(['b1', 'b3', 'b4']);
+      expect(await other.ledgerState('batch')).toEqual({ spent: 0, reserved: 10 });
+      expect(await other.ledgerReservation('r-b2')).toBeUndefined();
+      expect(await s.admitCalls([])).toEqual([]);
+    });
+
     it('admission journal: durable before the driver, closed exactly once by the receipt', async () => {
       const { store: s } = await db();
       const st = fresh();
