@@ -797,16 +797,18 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
    */
   async admitCalls(items: readonly AdmissionBatchItem[]): Promise<readonly (true | Error)[]> {
     this.#open();
-    const prepared = items.map((item): { admission: AdmissionRecord; ledger: readonly LedgerOp[] } | Error => {
-      try {
-        const ledger = item.ledger?.() ?? [];
-        checkAdmission(item.admission);
-        checkLedger(ledger);
-        return { admission: item.admission, ledger };
-      } catch (error) {
-        return error instanceof Error ? error : new StoreError('STORE_INVALID_RECORD', String(error));
-      }
-    });
+    const prepared = items.map(
+      (item): { admission: AdmissionRecord; ledger: readonly LedgerOp[] } | Error => {
+        try {
+          const ledger = item.ledger?.() ?? [];
+          checkAdmission(item.admission);
+          checkLedger(ledger);
+          return { admission: item.admission, ledger };
+        } catch (error) {
+          return error instanceof Error ? error : new StoreError('STORE_INVALID_RECORD', String(error));
+        }
+      },
+    );
     if (prepared.every((p) => p instanceof Error)) return prepared as Error[];
     return this.#tx('admit calls', async (c) => {
       const out: (true | Error)[] = [];
@@ -834,53 +836,51 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   }
 
   async #admitIn(c: PoolClient, admission: AdmissionRecord, ledger: readonly LedgerOp[]): Promise<void> {
-    {
-      await this.#applyLedger(c, ledger);
-      if (admission.reservationId) {
-        // The reservation must be open and this node's; its lease moves with the admission, so a
-        // taker cannot refund it as an orphan while the call runs.
-        const held = await q(
-          c,
-          `UPDATE ${this.#t('ledger_reservations')} SET lease_until = clock_timestamp() + $3 * interval '1 millisecond'
-           WHERE reservation_id = $1 AND node_id = $2 RETURNING 1`,
-          [admission.reservationId, this.nodeId, this.#leaseMs],
-        );
-        if (held.rowCount !== 1) {
-          throw new StoreError(
-            'STORE_RESERVATION_UNKNOWN',
-            `reservation ${admission.reservationId} is not open for node ${this.nodeId}`,
-          );
-        }
-      }
-      await q(
+    await this.#applyLedger(c, ledger);
+    if (admission.reservationId) {
+      // The reservation must be open and this node's; its lease moves with the admission, so a
+      // taker cannot refund it as an orphan while the call runs.
+      const held = await q(
         c,
-        `INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body)
-         VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6 * interval '1 millisecond', $7)`,
-        [
-          admission.id,
-          admission.chainId ?? DEFAULT_CHAIN,
-          admission.sessionId,
-          admission.reservationId ?? null,
-          this.nodeId,
-          this.#leaseMs,
-          JSON.stringify(admission.body),
-        ],
+        `UPDATE ${this.#t('ledger_reservations')} SET lease_until = clock_timestamp() + $3 * interval '1 millisecond'
+           WHERE reservation_id = $1 AND node_id = $2 RETURNING 1`,
+        [admission.reservationId, this.nodeId, this.#leaseMs],
       );
-      if (admission.grant !== undefined) {
-        // One use cluster-wide: the primary key decides between racing admissions (the loser
-        // waits for the winner's transaction, then sees the row and writes nothing).
-        const used = await q(
-          c,
-          `INSERT INTO ${this.#t('governance_grants')} (challenge_id, decision_id, admission_id) VALUES ($1, $2, $3)
-           ON CONFLICT (challenge_id) DO NOTHING RETURNING 1`,
-          [admission.grant.challengeId, admission.grant.decisionId, admission.id],
+      if (held.rowCount !== 1) {
+        throw new StoreError(
+          'STORE_RESERVATION_UNKNOWN',
+          `reservation ${admission.reservationId} is not open for node ${this.nodeId}`,
         );
-        if (used.rowCount !== 1) {
-          throw new StoreError(
-            'STORE_GRANT_CONSUMED',
-            `approval grant ${admission.grant.challengeId} was already consumed`,
-          );
-        }
+      }
+    }
+    await q(
+      c,
+      `INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body)
+         VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6 * interval '1 millisecond', $7)`,
+      [
+        admission.id,
+        admission.chainId ?? DEFAULT_CHAIN,
+        admission.sessionId,
+        admission.reservationId ?? null,
+        this.nodeId,
+        this.#leaseMs,
+        JSON.stringify(admission.body),
+      ],
+    );
+    if (admission.grant !== undefined) {
+      // One use cluster-wide: the primary key decides between racing admissions (the loser
+      // waits for the winner's transaction, then sees the row and writes nothing).
+      const used = await q(
+        c,
+        `INSERT INTO ${this.#t('governance_grants')} (challenge_id, decision_id, admission_id) VALUES ($1, $2, $3)
+           ON CONFLICT (challenge_id) DO NOTHING RETURNING 1`,
+        [admission.grant.challengeId, admission.grant.decisionId, admission.id],
+      );
+      if (used.rowCount !== 1) {
+        throw new StoreError(
+          'STORE_GRANT_CONSUMED',
+          `approval grant ${admission.grant.challengeId} was already consumed`,
+        );
       }
     }
   }

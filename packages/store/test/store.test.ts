@@ -229,11 +229,7 @@ describe('GroupCommitter', () => {
     await expect(g.submit(-1)).rejects.toThrow('boom');
     await g.idle();
     expect(maxInFlight).toBe(1);
-    expect(written).toEqual([
-      [1, 2],
-      [3, 0, 4],
-      [-1],
-    ]);
+    expect(written).toEqual([[1, 2], [3, 0, 4], [-1]]);
     expect(g.flushes).toBe(3);
   });
 });

@@ -76,6 +76,7 @@ import {
   type GovernanceChallengeRecord,
   type GovernedCallRecord,
   type Json,
+  type RuntimeStore,
   type SqliteStore,
 } from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
@@ -181,7 +182,7 @@ class StoreNonces implements NonceStore {
 class StoreJournal implements AdmissionJournal {
   readonly #batcher: AdmissionBatcher;
   constructor(
-    private readonly store: SqliteStore,
+    private readonly store: RuntimeStore,
     private readonly chainId: string,
     /** The ledger of the current epoch (each epoch starts a fresh one, as a fresh open does). */
     private readonly ledger: () => DeferredBudgetLedger,
@@ -215,11 +216,11 @@ class StoreJournal implements AdmissionJournal {
     // driver runs only once it committed. The call's movements are taken from the queue in the
     // same synchronous step that writes them: until then they stay queued, so every decision in
     // between sees the reservation (in the queue, then in the store — never in neither).
-    await this.#batcher.admit(() => this.store.admitCallSync(record, this.ledger().drain([...ids])));
+    await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain([...ids]) });
   }
   complete(): void {}
-  pending(): AdmissionEntry[] {
-    return this.store.admissionsSync(this.chainId).map((a) => (a.body as unknown as AdmissionDoc).entry);
+  async pending(): Promise<AdmissionEntry[]> {
+    return (await this.store.admissions(this.chainId)).map((a) => (a.body as unknown as AdmissionDoc).entry);
   }
 }
 
@@ -495,7 +496,7 @@ export class GovernedRuntime {
         | undefined,
     };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
-    store.releaseOrphanReservationsSync();
+    await store.releaseOrphanReservations();
     const ledger = unitLedger(deferredBudgetLedger(store));
     const policy = loadDataDirPolicy(data, registry);
     const receiptPolicies = loadReceiptPolicies(data, registry).set;
@@ -530,7 +531,7 @@ export class GovernedRuntime {
     // The receipt chain and the ProofGraph are read from the store on demand: open reads the
     // chain head, not its history (every stored receipt is its own ProofGraph node, derived from
     // the receipts table; the nodes table holds signed nodes).
-    const receiptStore = new ChainReceipts(store, config.chain_id);
+    const receiptStore = await ChainReceipts.open(store, config.chain_id);
     const nodeStore = new FrontierNodes(store, receiptStore);
     const sequencer = new CommitSequencer(
       receiptCommitter(store),
@@ -591,8 +592,8 @@ export class GovernedRuntime {
     });
     // Each open is one runtime epoch: in-memory guardian state (budget reservations, approvals)
     // starts fresh, so re-execution must open a fresh runtime exactly where the original did.
-    const epoch = Number(store.getDocumentSync('meta', 'epoch') ?? 0) + 1;
-    store.putDocumentSync('meta', 'epoch', epoch);
+    const epoch = Number((await store.getDocument('meta', 'epoch')) ?? 0) + 1;
+    await store.putDocument('meta', 'epoch', epoch);
     const runtime = new GovernedRuntime(data, {
       epoch,
       registry,
@@ -692,10 +693,10 @@ export class GovernedRuntime {
   async renewEpoch(): Promise<boolean> {
     const store = this.data.store;
     if (this.#inFlight > 0 || this.#appliedRepins.size > 0 || this.#outOfService.size > 0) return false;
-    if (store.admissionsSync(this.config.chain_id).length > 0) return false;
-    store.releaseOrphanReservationsSync();
-    const epoch = Number(store.getDocumentSync('meta', 'epoch') ?? 0) + 1;
-    store.putDocumentSync('meta', 'epoch', epoch);
+    if ((await store.admissions(this.config.chain_id)).length > 0) return false;
+    await store.releaseOrphanReservations();
+    const epoch = Number((await store.getDocument('meta', 'epoch')) ?? 0) + 1;
+    await store.putDocument('meta', 'epoch', epoch);
     this.#epoch = epoch;
     // The deferred ledger's reservation counter restarts from the store's, as at open.
     this.#ledger = unitLedger(deferredBudgetLedger(store));
@@ -936,7 +937,7 @@ export class GovernedRuntime {
    */
   async #recover(): Promise<void> {
     const store = this.data.store;
-    const open = new Map(store.admissionsSync(this.config.chain_id).map((a) => [a.id, a]));
+    const open = new Map((await store.admissions(this.config.chain_id)).map((a) => [a.id, a]));
     if (open.size === 0) return;
     const clockMs = this.clock.now();
     this.#frozen.at = clockMs;
@@ -949,7 +950,9 @@ export class GovernedRuntime {
     for (const r of recovered) {
       const admission = r.admission_id === null ? undefined : open.get(r.admission_id);
       if (!r.receipt || !admission) continue;
-      const held = admission.reservationId ? store.ledgerReservationSync(admission.reservationId) : undefined;
+      const held = admission.reservationId
+        ? await store.ledgerReservation(admission.reservationId)
+        : undefined;
       const doc = admission.body as unknown as AdmissionDoc;
       const recovery: RecoveryRecord = {
         entry: doc.entry,
@@ -1237,7 +1240,7 @@ export class GovernedRuntime {
     const key = (unit.request as { idempotency_key?: unknown }).idempotency_key;
     const reservation = record?.budget_reservation_id;
     if (!unit.explicitKey || typeof key !== 'string' || typeof reservation !== 'string' || !record) return;
-    const stored = this.#idempotency.get(
+    const stored = this.#idempotency.peek(
       clientIdempotencyKey({
         principal: record.principal,
         tenant: record.tenant,
