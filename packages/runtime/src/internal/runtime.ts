@@ -78,6 +78,10 @@ import {
   type Json,
   type RuntimeStore,
   type SqliteStore,
+  type StoredDecision,
+  type StoredNode,
+  type StoredReceipt,
+  type StoredRequest,
 } from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
@@ -1398,7 +1402,7 @@ export interface ExportOptions {
 
 /** Export the data directory's chain (or a Lamport range of it) as a signed EvidencePack. */
 export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPack {
-  const { input, signer } = exportInput(data, options);
+  const { input, signer } = exportInput(data, options, embeddedReads(data));
   return buildEvidencePack(input, signer);
 }
 
@@ -1407,19 +1411,105 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
  * held in memory (writeEvidencePackFile, docs/spec/evidencepack.md §6).
  */
 export function exportPackFile(data: DataDir, file: string, options: ExportOptions = {}): WrittenPack {
-  const { input, signer } = exportInput(data, options);
+  const { input, signer } = exportInput(data, options, embeddedReads(data));
   return writeEvidencePackFile(input, signer, file);
 }
 
-function exportInput(data: DataDir, options: ExportOptions): { input: PackInput; signer: Signer } {
-  const config = data.config();
-  const store = data.store;
-  const query = {
-    chainId: config.chain_id,
+/**
+ * exportPack with the chain read from `store` through the async store port (e.g. a PostgreSQL
+ * store shared by several nodes): the data directory's chain, trust registry and signed decisions,
+ * nodes and requests as that store holds them; policy, tools, modules and the signing key from the
+ * data directory. The same store contents give the same bytes as `exportPack`.
+ */
+export async function exportPackFrom(
+  data: DataDir,
+  store: RuntimeStore,
+  options: ExportOptions = {},
+): Promise<BuiltPack> {
+  const { input, signer } = exportInput(data, options, await portReads(data, store, options));
+  return buildEvidencePack(input, signer);
+}
+
+/** exportPackFrom streamed to `file` (the same bytes as exportPackFrom). */
+export async function exportPackFileFrom(
+  data: DataDir,
+  store: RuntimeStore,
+  file: string,
+  options: ExportOptions = {},
+): Promise<WrittenPack> {
+  const { input, signer } = exportInput(data, options, await portReads(data, store, options));
+  return writeEvidencePackFile(input, signer, file);
+}
+
+/** What an export reads from a store (everything else comes from the data directory's files). */
+interface ExportReads {
+  readonly receipts: readonly StoredReceipt[];
+  readonly nodes: readonly StoredNode[];
+  readonly requests: readonly StoredRequest[];
+  /** Decisions by id, for (at least) the decisions the exported receipts name. */
+  readonly decisions: (ids: readonly string[]) => readonly StoredDecision[];
+  readonly registry: TrustRegistry;
+}
+
+function exportQuery(data: DataDir, options: ExportOptions) {
+  return {
+    chainId: data.config().chain_id,
     ...(options.from === undefined ? {} : { fromLamport: options.from }),
     ...(options.to === undefined ? {} : { toLamport: options.to }),
   };
-  const receipts = store.receiptsSync(query);
+}
+
+function embeddedReads(data: DataDir): (options: ExportOptions) => ExportReads {
+  return (options) => {
+    const store = data.store;
+    const query = exportQuery(data, options);
+    return {
+      receipts: store.receiptsSync(query),
+      nodes: store.nodesSync(),
+      requests: store.requestsSync(query),
+      decisions: (ids) => store.decisionsSync(ids),
+      registry: data.registry(),
+    };
+  };
+}
+
+async function portReads(
+  data: DataDir,
+  store: RuntimeStore,
+  options: ExportOptions,
+): Promise<(options: ExportOptions) => ExportReads> {
+  const query = exportQuery(data, options);
+  const receipts = await store.receipts(query);
+  const [nodes, requests, decisions, trust] = await Promise.all([
+    store.nodes(),
+    store.requests(query),
+    store.decisions(receipts.flatMap((r) => (r.decisionId ? [r.decisionId] : []))),
+    store.listDocuments('trust'),
+  ]);
+  const byId = new Map(decisions.map((d) => [d.id, d]));
+  const reads: ExportReads = {
+    receipts,
+    nodes,
+    requests,
+    // As the embedded store answers: each id once, in id order, those it has.
+    decisions: (ids) =>
+      [...new Set(ids)].sort().flatMap((id) => {
+        const d = byId.get(id);
+        return d ? [d] : [];
+      }),
+    registry: data.registryFrom(trust.map((d) => d.value as unknown as SignedEnvelope)),
+  };
+  return () => reads;
+}
+
+function exportInput(
+  data: DataDir,
+  options: ExportOptions,
+  read: (options: ExportOptions) => ExportReads,
+): { input: PackInput; signer: Signer } {
+  const config = data.config();
+  const reads = read(options);
+  const receipts = reads.receipts;
   if (receipts.length === 0) {
     throw new RuntimeError(
       'INVALID_INPUT',
@@ -1428,8 +1518,7 @@ function exportInput(data: DataDir, options: ExportOptions): { input: PackInput;
     );
   }
   const receiptIds = new Set(receipts.map((r) => r.envelope.signatures[0]?.sig));
-  const nodes = store
-    .nodesSync()
+  const nodes = reads.nodes
     .map((n) => n.body as unknown as { envelope: SignedEnvelope; payload?: unknown })
     .filter((n) => {
       const p = n.payload as SignedEnvelope | undefined;
@@ -1471,8 +1560,8 @@ function exportInput(data: DataDir, options: ExportOptions): { input: PackInput;
       >[],
     };
   }
-  const decisions = store.decisionsSync(kept.map((r) => r.decisionId ?? '')).map((d) => d.envelope);
-  const registry = data.registry();
+  const decisions = reads.decisions(kept.map((r) => r.decisionId ?? '')).map((d) => d.envelope);
+  const registry = reads.registry;
   const tools = data.toolDescriptors();
   const modules = tools
     .filter((t) => (t.driver as { kind?: string }).kind === 'sandbox')
@@ -1506,7 +1595,7 @@ function exportInput(data: DataDir, options: ExportOptions): { input: PackInput;
       ],
       tools,
       modules,
-      requests: store.requestsSync(query).map((r) => ({ lamport: r.lamport, body: r.body })),
+      requests: reads.requests.map((r) => ({ lamport: r.lamport, body: r.body })),
     },
     signer: data.signer('executor', 'executor', registry),
   };
