@@ -15,10 +15,8 @@ export interface GroupCommitOptions {
   readonly maxBatch?: number;
 }
 
-type Results<R> = readonly (R | Error)[];
-
 export class GroupCommitter<T, R> {
-  readonly #flush: (items: readonly T[]) => Results<R> | Promise<Results<R>>;
+  readonly #flush: (items: readonly T[]) => readonly (R | Error)[] | Promise<readonly (R | Error)[]>;
   readonly #maxBatch: number;
   #queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   #scheduled = false;
@@ -28,7 +26,7 @@ export class GroupCommitter<T, R> {
   flushes = 0;
 
   constructor(
-    flush: (items: readonly T[]) => Results<R> | Promise<Results<R>>,
+    flush: (items: readonly T[]) => readonly (R | Error)[] | Promise<readonly (R | Error)[]>,
     options: GroupCommitOptions = {},
   ) {
     this.#flush = flush;
@@ -55,7 +53,7 @@ export class GroupCommitter<T, R> {
     while (this.#queue.length > 0 && this.#inFlight === undefined) {
       const batch = this.#queue.splice(0, this.#maxBatch);
       this.flushes += 1;
-      let results: Results<R> | Promise<Results<R>>;
+      let results: readonly (R | Error)[] | Promise<readonly (R | Error)[]>;
       try {
         results = this.#flush(batch.map((b) => b.item));
       } catch (error) {
@@ -101,7 +99,7 @@ function isPromise<V>(v: V | Promise<V>): v is Promise<V> {
 
 function settle<R>(
   batch: readonly { resolve: (r: R) => void; reject: (e: unknown) => void }[],
-  results: Results<R>,
+  results: readonly (R | Error)[],
 ): void {
   batch.forEach((b, i) => {
     const r = results[i];
