@@ -135,6 +135,8 @@ export {
   type ExportOptions,
   exportPack,
   exportPackFile,
+  exportPackFileFrom,
+  exportPackFrom,
   GOVERNANCE_EFFECT_CLASS,
   type GovernedResult,
   GovernedRuntime,

@@ -2,6 +2,7 @@ export { StoreError, type StoreErrorCode } from './errors.js';
 export { type GroupCommitOptions, GroupCommitter } from './group-commit.js';
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from './internal/migrations.js';
 export type {
+  AdmissionBatchItem,
   AdmissionLeases,
   GovernanceStore,
   IdempotencyEntry,

@@ -11,6 +11,7 @@
 // no effect").
 import type { SignedEnvelope } from '@helm/contracts';
 import type {
+  AdmissionRecord,
   GovernanceApplication,
   GovernanceEventRow,
   HelmStore,
@@ -108,7 +109,24 @@ export interface GovernanceStore {
   idempotencyEntry(key: string): Promise<IdempotencyEntry | undefined>;
 }
 
+/**
+ * One admission of a batch (`admitCalls`). Its ledger movements are taken by calling `ledger` when
+ * the store writes it, not before: a caller that queues movements in memory (a deferred ledger)
+ * keeps seeing them queued until the store has them.
+ */
+export interface AdmissionBatchItem {
+  readonly admission: AdmissionRecord;
+  readonly ledger?: () => readonly LedgerOp[];
+}
+
 export interface RuntimeStore extends HelmStore, GovernanceStore {
+  /**
+   * Durably record the admissions of calls in flight in ONE transaction, each its own savepoint:
+   * a failing admission (duplicate id, consumed grant, overspent ledger, …) is rolled back alone
+   * and reported in its slot; the others commit together. A failure of the transaction itself
+   * rejects (no admission was recorded). A call's driver runs only after its slot resolved `true`.
+   */
+  admitCalls(items: readonly AdmissionBatchItem[]): Promise<readonly (true | Error)[]>;
   /**
    * Reserve `amount` on every account or on none (all-or-nothing); `null` when any account would
    * exceed its ceiling. The id is `budget-res-<n>`, unique in the database.

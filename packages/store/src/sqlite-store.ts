@@ -10,7 +10,7 @@ import { StoreError } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { readStoredJson } from './internal/json.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
-import type { RuntimeStore } from './port.js';
+import type { AdmissionBatchItem, RuntimeStore } from './port.js';
 import type {
   AdmissionRecord,
   Artifact,
@@ -395,6 +395,29 @@ export class SqliteStore implements HelmStore, RuntimeStore {
 
   async admitCall(admission: AdmissionRecord, ledger?: readonly LedgerOp[]): Promise<void> {
     this.admitCallSync(admission, ledger);
+  }
+
+  /**
+   * Admissions of calls in flight in ONE transaction (one durable sync for all of them), each its
+   * own savepoint. An item's ledger movements are taken (`ledger()`) in the same synchronous step
+   * that writes them.
+   */
+  admitCallsSync(items: readonly AdmissionBatchItem[]): (true | Error)[] {
+    return this.#tx(() =>
+      items.map((item): true | Error => {
+        try {
+          // admitCallSync is a savepoint of this transaction: a failing one is rolled back alone
+          this.admitCallSync(item.admission, item.ledger?.() ?? []);
+          return true;
+        } catch (error) {
+          return error instanceof Error ? error : new StoreError('STORE_IO', String(error));
+        }
+      }),
+    );
+  }
+
+  async admitCalls(items: readonly AdmissionBatchItem[]): Promise<readonly (true | Error)[]> {
+    return this.admitCallsSync(items);
   }
 
   /** Open admissions (no receipt yet), in admission order; optionally of one chain. */

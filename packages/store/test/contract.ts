@@ -338,6 +338,91 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       expect(await s.nonceUsed('x', '2')).toBe(false);
     });
 
+    it('batched admissions: one transaction, a failing admission rolled back alone with its movements', async () => {
+      const { store: s, peer } = await db();
+      const charges = [{ account: 'batch', ceiling: 10 }];
+      const taken: string[] = [];
+      const reserve = (id: string, amount: number) => () => {
+        taken.push(id);
+        return [{ op: 'reserve' as const, id, charges, amount }];
+      };
+      const out = await s.admitCalls([
+        { admission: admission('b1', { reservationId: 'r-b1' }), ledger: reserve('r-b1', 4) },
+        // over the ceiling once b1's reservation is counted: fails alone, writes nothing
+        { admission: admission('b2', { reservationId: 'r-b2' }), ledger: reserve('r-b2', 7) },
+        { admission: admission('b3') },
+        { admission: admission('b1') }, // duplicate id within the batch
+        { admission: { id: 5 } as never },
+        { admission: admission('b4', { reservationId: 'r-b4' }), ledger: reserve('r-b4', 6) },
+      ]);
+      expect(out.map((r) => (r === true ? true : (r as StoreError).code))).toEqual([
+        true,
+        'STORE_BUDGET_EXCEEDED',
+        true,
+        'STORE_DUPLICATE',
+        'STORE_INVALID_RECORD',
+        true,
+      ]);
+      // each item's movements were drawn exactly once (a retried transaction never draws again)
+      expect(taken).toEqual(['r-b1', 'r-b2', 'r-b4']);
+      const other = await peer();
+      expect((await other.admissions()).map((a) => a.id)).toEqual(['b1', 'b3', 'b4']);
+      expect(await other.ledgerState('batch')).toEqual({ spent: 0, reserved: 10 });
+      expect(await other.ledgerReservation('r-b2')).toBeUndefined();
+      expect(await s.admitCalls([])).toEqual([]);
+    });
+
+    it('batched admissions against what the database holds, and racing across handles: never overspent, never twice', async () => {
+      const { store: s, peer } = await db();
+      const charges = [{ account: 'race', ceiling: 25 }];
+      const item = (id: string, amount = 1) => ({
+        admission: admission(id, { reservationId: `r-${id}` }),
+        ledger: () => [{ op: 'reserve' as const, id: `r-${id}`, charges, amount }],
+      });
+      await s.admitCall(admission('held', { reservationId: 'r-held' }), [
+        { op: 'reserve', id: 'r-held', charges, amount: 5 },
+      ]);
+      await s.ledgerReserve([{ account: 'race', ceiling: 25 }], 0); // an unrelated open reservation
+      // an admission id and a reservation id the database already holds fail alone
+      const first = await s.admitCalls([
+        item('x1'),
+        { admission: admission('held') },
+        {
+          admission: admission('x2', { reservationId: 'r-held' }),
+          ledger: () => [{ op: 'reserve' as const, id: 'r-held', charges, amount: 1 }],
+        },
+        item('x3', 14), // 5 + 1 + 14 = 20
+        item('x4', 6), // 26 > 25
+        item('x5', 5), // 25
+      ]);
+      expect(first.map((r) => (r === true ? true : (r as StoreError).code))).toEqual([
+        true,
+        'STORE_DUPLICATE',
+        'STORE_DUPLICATE',
+        true,
+        'STORE_BUDGET_EXCEEDED',
+        true,
+      ]);
+      expect(await s.ledgerState('race')).toEqual({ spent: 0, reserved: 25 });
+      // free 14 units (x3 refunded by its receipt), then two handles race 2 × 12 single-unit admissions for them
+      await s.commitCall({
+        ...makeCall(fresh(), 's', 0),
+        admissionId: 'x3',
+        ledger: [{ op: 'refund', id: 'r-x3' }],
+      });
+      const other = await peer();
+      const race = await Promise.all(
+        [s, other].map((h, k) => h.admitCalls(Array.from({ length: 12 }, (_, i) => item(`race-${k}-${i}`)))),
+      );
+      const admitted = race.flat().filter((r) => r === true).length;
+      expect(admitted).toBe(14);
+      expect(race.flat().every((r) => r === true || (r as StoreError).code === 'STORE_BUDGET_EXCEEDED')).toBe(
+        true,
+      );
+      expect(await other.ledgerState('race')).toEqual({ spent: 0, reserved: 25 });
+      expect((await other.admissions()).filter((a) => a.id.startsWith('race-'))).toHaveLength(14);
+    });
+
     it('admission journal: durable before the driver, closed exactly once by the receipt', async () => {
       const { store: s } = await db();
       const st = fresh();

@@ -200,4 +200,36 @@ describe('GroupCommitter', () => {
     await expect(g.submit(0)).rejects.toThrow('zero');
     await expect(g.submit(-1)).rejects.toThrow('boom');
   });
+
+  it('runs an asynchronous flush one batch at a time, in submission order', async () => {
+    // A networked store's flush is asynchronous: a second batch written while the first is in
+    // flight could reach the store first and put a chain's receipts out of Lamport order.
+    const written: number[][] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const g = new GroupCommitter<number, number>(async (items) => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      written.push([...items]);
+      inFlight -= 1;
+      if (items.includes(-1)) throw new Error('boom');
+      return items.map((x) => (x === 0 ? new Error('zero') : x * 2));
+    });
+    const first = [g.submit(1), g.submit(2)];
+    await new Promise((r) => setImmediate(r)); // the first batch is now in flight
+    const second = [g.submit(3), g.submit(0), g.submit(4)];
+    // queued behind the batch in flight: written only after it settled, as one batch
+    const settled = Promise.allSettled(second);
+    await expect(Promise.all(first)).resolves.toEqual([2, 4]);
+    const [a, b, c] = await settled;
+    expect(a).toEqual({ status: 'fulfilled', value: 6 });
+    expect(b.status).toBe('rejected');
+    expect(c).toEqual({ status: 'fulfilled', value: 8 });
+    await expect(g.submit(-1)).rejects.toThrow('boom');
+    await g.idle();
+    expect(maxInFlight).toBe(1);
+    expect(written).toEqual([[1, 2], [3, 0, 4], [-1]]);
+    expect(g.flushes).toBe(3);
+  });
 });

@@ -299,7 +299,12 @@ export class DataDir {
   }
 
   registry(): TrustRegistry {
-    return TrustRegistry.load(this.trustEvents(), { genesis: this.config().trust_anchor });
+    return this.registryFrom(this.trustEvents());
+  }
+
+  /** The registry of these trust events (read from another store) under this directory's anchor. */
+  registryFrom(events: readonly SignedEnvelope[]): TrustRegistry {
+    return TrustRegistry.load([...events], { genesis: this.config().trust_anchor });
   }
 
   appendTrustEvent(registry: TrustRegistry, envelope: SignedEnvelope): void {

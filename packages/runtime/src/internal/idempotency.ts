@@ -14,7 +14,7 @@
 // class, so re-execution with the recorded clock readings decides exactly as the original did.
 import { fromBase64Url } from '@helm/crypto';
 import type { IdempotencyRecord, IdempotencyStore } from '@helm/executor';
-import type { Json, SqliteStore } from '@helm/store';
+import type { IdempotencyEntry, Json, RuntimeStore, SqliteStore } from '@helm/store';
 import { parseJson } from './json.js';
 import { type CallUnit, currentUnit } from './unit.js';
 
@@ -57,24 +57,56 @@ function receiptIdOf(record: IdempotencyRecord): string | undefined {
 export class StoreIdempotency implements IdempotencyStore {
   readonly #inFlight = new Map<string, IdempotencyRecord>();
 
-  constructor(private readonly store: SqliteStore) {}
+  constructor(
+    /** The async store port; the embedded store also answers `peek` synchronously. */
+    private readonly store: RuntimeStore & Partial<Pick<SqliteStore, 'idempotencyEntrySync'>>,
+  ) {}
 
-  get(key: string): IdempotencyRecord | undefined {
+  /**
+   * `get`, answered in the current synchronous step: the runtime releases an idempotent repeat's
+   * reservation in the same step as its decision (runtime.ts #releaseRepeat), before any other
+   * call is decided. From memory (in flight), else from a store with synchronous reads; a store
+   * without them answers only what is in flight (the repeat's reservation is then released by the
+   * executor when it replays — later, never twice; the ledger is still never overspent).
+   */
+  peek(key: string): IdempotencyRecord | undefined {
     const unit = currentUnit();
     if (unit?.explicitKey !== true) return undefined;
     if (unit.pendingIdempotency?.key === key) return unit.pendingIdempotency;
     const inFlight = this.#inFlight.get(key);
-    let record: IdempotencyRecord;
-    let receiptId: string | undefined;
-    if (inFlight) {
-      record = inFlight;
-      receiptId = receiptIdOf(inFlight);
-    } else {
-      const entry = this.store.idempotencyEntrySync(key);
-      if (entry === undefined) return undefined;
-      record = entry.value as unknown as IdempotencyRecord;
-      receiptId = entry.receiptId;
-    }
+    if (inFlight) return this.#live(unit, inFlight, receiptIdOf(inFlight));
+    const entry = this.store.idempotencyEntrySync?.(key);
+    return entry === undefined
+      ? undefined
+      : this.#live(unit, entry.value as unknown as IdempotencyRecord, entry.receiptId);
+  }
+
+  /**
+   * The record of `key` the call may replay. In flight: answered from memory at once. Otherwise
+   * read from the store (async store port); the executor serializes calls of one key, so no
+   * record of this key starts or settles while the read is outstanding.
+   */
+  get(key: string): IdempotencyRecord | undefined | Promise<IdempotencyRecord | undefined> {
+    const unit = currentUnit();
+    if (unit?.explicitKey !== true) return undefined;
+    if (unit.pendingIdempotency?.key === key) return unit.pendingIdempotency;
+    const inFlight = this.#inFlight.get(key);
+    if (inFlight) return this.#live(unit, inFlight, receiptIdOf(inFlight));
+    return this.store
+      .idempotencyEntry(key)
+      .then((entry: IdempotencyEntry | undefined) =>
+        entry === undefined
+          ? undefined
+          : this.#live(unit, entry.value as unknown as IdempotencyRecord, entry.receiptId),
+      );
+  }
+
+  /** The record while inside its window; past it, undefined (and the unit supersedes it). */
+  #live(
+    unit: CallUnit,
+    record: IdempotencyRecord,
+    receiptId: string | undefined,
+  ): IdempotencyRecord | undefined {
     const at = issuedAt(record);
     if (at !== undefined && receiptId !== undefined && unit.clockMs >= at + unit.windowMs) {
       unit.supersedes = receiptId;
@@ -83,10 +115,10 @@ export class StoreIdempotency implements IdempotencyStore {
     return record;
   }
 
-  put(record: IdempotencyRecord): void {
+  async put(record: IdempotencyRecord): Promise<void> {
     const unit = currentUnit();
     if (unit?.explicitKey !== true) return;
-    if (this.get(record.key) === undefined) {
+    if ((await this.get(record.key)) === undefined) {
       unit.pendingIdempotency = record;
       this.#inFlight.set(record.key, record);
     }

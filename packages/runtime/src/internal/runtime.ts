@@ -76,7 +76,12 @@ import {
   type GovernanceChallengeRecord,
   type GovernedCallRecord,
   type Json,
+  type RuntimeStore,
   type SqliteStore,
+  type StoredDecision,
+  type StoredNode,
+  type StoredReceipt,
+  type StoredRequest,
 } from '@helm/store';
 import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
@@ -181,7 +186,7 @@ class StoreNonces implements NonceStore {
 class StoreJournal implements AdmissionJournal {
   readonly #batcher: AdmissionBatcher;
   constructor(
-    private readonly store: SqliteStore,
+    private readonly store: RuntimeStore,
     private readonly chainId: string,
     /** The ledger of the current epoch (each epoch starts a fresh one, as a fresh open does). */
     private readonly ledger: () => DeferredBudgetLedger,
@@ -215,11 +220,11 @@ class StoreJournal implements AdmissionJournal {
     // driver runs only once it committed. The call's movements are taken from the queue in the
     // same synchronous step that writes them: until then they stay queued, so every decision in
     // between sees the reservation (in the queue, then in the store — never in neither).
-    await this.#batcher.admit(() => this.store.admitCallSync(record, this.ledger().drain([...ids])));
+    await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain([...ids]) });
   }
   complete(): void {}
-  pending(): AdmissionEntry[] {
-    return this.store.admissionsSync(this.chainId).map((a) => (a.body as unknown as AdmissionDoc).entry);
+  async pending(): Promise<AdmissionEntry[]> {
+    return (await this.store.admissions(this.chainId)).map((a) => (a.body as unknown as AdmissionDoc).entry);
   }
 }
 
@@ -495,7 +500,7 @@ export class GovernedRuntime {
         | undefined,
     };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
-    store.releaseOrphanReservationsSync();
+    await store.releaseOrphanReservations();
     const ledger = unitLedger(deferredBudgetLedger(store));
     const policy = loadDataDirPolicy(data, registry);
     const receiptPolicies = loadReceiptPolicies(data, registry).set;
@@ -530,7 +535,7 @@ export class GovernedRuntime {
     // The receipt chain and the ProofGraph are read from the store on demand: open reads the
     // chain head, not its history (every stored receipt is its own ProofGraph node, derived from
     // the receipts table; the nodes table holds signed nodes).
-    const receiptStore = new ChainReceipts(store, config.chain_id);
+    const receiptStore = await ChainReceipts.open(store, config.chain_id);
     const nodeStore = new FrontierNodes(store, receiptStore);
     const sequencer = new CommitSequencer(
       receiptCommitter(store),
@@ -591,8 +596,8 @@ export class GovernedRuntime {
     });
     // Each open is one runtime epoch: in-memory guardian state (budget reservations, approvals)
     // starts fresh, so re-execution must open a fresh runtime exactly where the original did.
-    const epoch = Number(store.getDocumentSync('meta', 'epoch') ?? 0) + 1;
-    store.putDocumentSync('meta', 'epoch', epoch);
+    const epoch = Number((await store.getDocument('meta', 'epoch')) ?? 0) + 1;
+    await store.putDocument('meta', 'epoch', epoch);
     const runtime = new GovernedRuntime(data, {
       epoch,
       registry,
@@ -692,10 +697,10 @@ export class GovernedRuntime {
   async renewEpoch(): Promise<boolean> {
     const store = this.data.store;
     if (this.#inFlight > 0 || this.#appliedRepins.size > 0 || this.#outOfService.size > 0) return false;
-    if (store.admissionsSync(this.config.chain_id).length > 0) return false;
-    store.releaseOrphanReservationsSync();
-    const epoch = Number(store.getDocumentSync('meta', 'epoch') ?? 0) + 1;
-    store.putDocumentSync('meta', 'epoch', epoch);
+    if ((await store.admissions(this.config.chain_id)).length > 0) return false;
+    await store.releaseOrphanReservations();
+    const epoch = Number((await store.getDocument('meta', 'epoch')) ?? 0) + 1;
+    await store.putDocument('meta', 'epoch', epoch);
     this.#epoch = epoch;
     // The deferred ledger's reservation counter restarts from the store's, as at open.
     this.#ledger = unitLedger(deferredBudgetLedger(store));
@@ -936,7 +941,7 @@ export class GovernedRuntime {
    */
   async #recover(): Promise<void> {
     const store = this.data.store;
-    const open = new Map(store.admissionsSync(this.config.chain_id).map((a) => [a.id, a]));
+    const open = new Map((await store.admissions(this.config.chain_id)).map((a) => [a.id, a]));
     if (open.size === 0) return;
     const clockMs = this.clock.now();
     this.#frozen.at = clockMs;
@@ -949,7 +954,9 @@ export class GovernedRuntime {
     for (const r of recovered) {
       const admission = r.admission_id === null ? undefined : open.get(r.admission_id);
       if (!r.receipt || !admission) continue;
-      const held = admission.reservationId ? store.ledgerReservationSync(admission.reservationId) : undefined;
+      const held = admission.reservationId
+        ? await store.ledgerReservation(admission.reservationId)
+        : undefined;
       const doc = admission.body as unknown as AdmissionDoc;
       const recovery: RecoveryRecord = {
         entry: doc.entry,
@@ -1237,7 +1244,7 @@ export class GovernedRuntime {
     const key = (unit.request as { idempotency_key?: unknown }).idempotency_key;
     const reservation = record?.budget_reservation_id;
     if (!unit.explicitKey || typeof key !== 'string' || typeof reservation !== 'string' || !record) return;
-    const stored = this.#idempotency.get(
+    const stored = this.#idempotency.peek(
       clientIdempotencyKey({
         principal: record.principal,
         tenant: record.tenant,
@@ -1395,7 +1402,7 @@ export interface ExportOptions {
 
 /** Export the data directory's chain (or a Lamport range of it) as a signed EvidencePack. */
 export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPack {
-  const { input, signer } = exportInput(data, options);
+  const { input, signer } = exportInput(data, options, embeddedReads(data));
   return buildEvidencePack(input, signer);
 }
 
@@ -1404,19 +1411,105 @@ export function exportPack(data: DataDir, options: ExportOptions = {}): BuiltPac
  * held in memory (writeEvidencePackFile, docs/spec/evidencepack.md §6).
  */
 export function exportPackFile(data: DataDir, file: string, options: ExportOptions = {}): WrittenPack {
-  const { input, signer } = exportInput(data, options);
+  const { input, signer } = exportInput(data, options, embeddedReads(data));
   return writeEvidencePackFile(input, signer, file);
 }
 
-function exportInput(data: DataDir, options: ExportOptions): { input: PackInput; signer: Signer } {
-  const config = data.config();
-  const store = data.store;
-  const query = {
-    chainId: config.chain_id,
+/**
+ * exportPack with the chain read from `store` through the async store port (e.g. a PostgreSQL
+ * store shared by several nodes): the data directory's chain, trust registry and signed decisions,
+ * nodes and requests as that store holds them; policy, tools, modules and the signing key from the
+ * data directory. The same store contents give the same bytes as `exportPack`.
+ */
+export async function exportPackFrom(
+  data: DataDir,
+  store: RuntimeStore,
+  options: ExportOptions = {},
+): Promise<BuiltPack> {
+  const { input, signer } = exportInput(data, options, await portReads(data, store, options));
+  return buildEvidencePack(input, signer);
+}
+
+/** exportPackFrom streamed to `file` (the same bytes as exportPackFrom). */
+export async function exportPackFileFrom(
+  data: DataDir,
+  store: RuntimeStore,
+  file: string,
+  options: ExportOptions = {},
+): Promise<WrittenPack> {
+  const { input, signer } = exportInput(data, options, await portReads(data, store, options));
+  return writeEvidencePackFile(input, signer, file);
+}
+
+/** What an export reads from a store (everything else comes from the data directory's files). */
+interface ExportReads {
+  readonly receipts: readonly StoredReceipt[];
+  readonly nodes: readonly StoredNode[];
+  readonly requests: readonly StoredRequest[];
+  /** Decisions by id, for (at least) the decisions the exported receipts name. */
+  readonly decisions: (ids: readonly string[]) => readonly StoredDecision[];
+  readonly registry: TrustRegistry;
+}
+
+function exportQuery(data: DataDir, options: ExportOptions) {
+  return {
+    chainId: data.config().chain_id,
     ...(options.from === undefined ? {} : { fromLamport: options.from }),
     ...(options.to === undefined ? {} : { toLamport: options.to }),
   };
-  const receipts = store.receiptsSync(query);
+}
+
+function embeddedReads(data: DataDir): (options: ExportOptions) => ExportReads {
+  return (options) => {
+    const store = data.store;
+    const query = exportQuery(data, options);
+    return {
+      receipts: store.receiptsSync(query),
+      nodes: store.nodesSync(),
+      requests: store.requestsSync(query),
+      decisions: (ids) => store.decisionsSync(ids),
+      registry: data.registry(),
+    };
+  };
+}
+
+async function portReads(
+  data: DataDir,
+  store: RuntimeStore,
+  options: ExportOptions,
+): Promise<(options: ExportOptions) => ExportReads> {
+  const query = exportQuery(data, options);
+  const receipts = await store.receipts(query);
+  const [nodes, requests, decisions, trust] = await Promise.all([
+    store.nodes(),
+    store.requests(query),
+    store.decisions(receipts.flatMap((r) => (r.decisionId ? [r.decisionId] : []))),
+    store.listDocuments('trust'),
+  ]);
+  const byId = new Map(decisions.map((d) => [d.id, d]));
+  const reads: ExportReads = {
+    receipts,
+    nodes,
+    requests,
+    // As the embedded store answers: each id once, in id order, those it has.
+    decisions: (ids) =>
+      [...new Set(ids)].sort().flatMap((id) => {
+        const d = byId.get(id);
+        return d ? [d] : [];
+      }),
+    registry: data.registryFrom(trust.map((d) => d.value as unknown as SignedEnvelope)),
+  };
+  return () => reads;
+}
+
+function exportInput(
+  data: DataDir,
+  options: ExportOptions,
+  read: (options: ExportOptions) => ExportReads,
+): { input: PackInput; signer: Signer } {
+  const config = data.config();
+  const reads = read(options);
+  const receipts = reads.receipts;
   if (receipts.length === 0) {
     throw new RuntimeError(
       'INVALID_INPUT',
@@ -1425,8 +1518,7 @@ function exportInput(data: DataDir, options: ExportOptions): { input: PackInput;
     );
   }
   const receiptIds = new Set(receipts.map((r) => r.envelope.signatures[0]?.sig));
-  const nodes = store
-    .nodesSync()
+  const nodes = reads.nodes
     .map((n) => n.body as unknown as { envelope: SignedEnvelope; payload?: unknown })
     .filter((n) => {
       const p = n.payload as SignedEnvelope | undefined;
@@ -1468,8 +1560,8 @@ function exportInput(data: DataDir, options: ExportOptions): { input: PackInput;
       >[],
     };
   }
-  const decisions = store.decisionsSync(kept.map((r) => r.decisionId ?? '')).map((d) => d.envelope);
-  const registry = data.registry();
+  const decisions = reads.decisions(kept.map((r) => r.decisionId ?? '')).map((d) => d.envelope);
+  const registry = reads.registry;
   const tools = data.toolDescriptors();
   const modules = tools
     .filter((t) => (t.driver as { kind?: string }).kind === 'sandbox')
@@ -1503,7 +1595,7 @@ function exportInput(data: DataDir, options: ExportOptions): { input: PackInput;
       ],
       tools,
       modules,
-      requests: store.requestsSync(query).map((r) => ({ lamport: r.lamport, body: r.body })),
+      requests: reads.requests.map((r) => ({ lamport: r.lamport, body: r.body })),
     },
     signer: data.signer('executor', 'executor', registry),
   };

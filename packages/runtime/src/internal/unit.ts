@@ -24,12 +24,14 @@ import type { IdempotencyRecord } from '@helm/executor';
 import type { SignedNode } from '@helm/proofgraph';
 import { receiptNode } from '@helm/proofgraph';
 import {
+  type AdmissionBatchItem,
   type CommitResult,
   type GovernanceChallengeRecord,
   type GovernedCallRecord,
   GroupCommitter,
   type Json,
   type LedgerOp,
+  type RuntimeStore,
   type SqliteStore,
 } from '@helm/store';
 import { RuntimeError } from '../errors.js';
@@ -167,21 +169,35 @@ interface ChainHeadView {
 
 /**
  * The receipt store of the runtime's recorder (@helm/receipts `ReceiptStore`): compare-and-append
- * on the minted head in memory; reads of committed receipts go to the store. `append` here is the
- * minting, not the durable write: the runtime releases nothing before the receipt's own
- * transaction committed (`CommitSequencer`).
+ * on the minted head in memory; reads of committed receipts go to the store through the async
+ * store port (the recorder awaits them). `append` here is the minting, not the durable write: the
+ * runtime releases nothing before the receipt's own transaction committed (`CommitSequencer`).
  */
 export class ChainReceipts {
   #head: ChainHeadView | undefined;
   /** Minted, not yet committed (bounded by the calls in flight). */
   readonly #uncommitted = new Map<number, SignedEnvelope>();
 
-  constructor(
-    private readonly store: SqliteStore,
+  private constructor(
+    private readonly store: RuntimeStore,
     readonly chainId: string,
+    head: ChainHeadView | undefined,
+    /** The head receipt's envelope as stored at open (the ProofGraph frontier starts from it). */
+    readonly headEnvelope: SignedEnvelope | undefined,
   ) {
-    const h = store.chainHeadSync(chainId);
-    this.#head = h ? { chain_id: chainId, lamport: h.lamport, hash: h.hash } : undefined;
+    this.#head = head;
+  }
+
+  /** The chain's committed head, read from the store. */
+  static async open(store: RuntimeStore, chainId: string): Promise<ChainReceipts> {
+    const h = await store.chainHead(chainId);
+    const [r] = h ? await store.receipts({ chainId, fromLamport: h.lamport, toLamport: h.lamport }) : [];
+    return new ChainReceipts(
+      store,
+      chainId,
+      h ? { chain_id: chainId, lamport: h.lamport, hash: h.hash } : undefined,
+      r?.envelope,
+    );
   }
 
   append(r: {
@@ -208,13 +224,24 @@ export class ChainReceipts {
     return chainId === this.chainId ? this.#head : undefined;
   }
 
-  range(chainId: string, from: number, to: number): SignedEnvelope[] {
+  async range(chainId: string, from: number, to: number): Promise<SignedEnvelope[]> {
     if (chainId !== this.chainId || to < from) return [];
-    const out: SignedEnvelope[] = [];
-    const stored = this.store.receiptsSync({ chainId, fromLamport: from, toLamport: to });
-    const byLamport = new Map(stored.map((s) => [s.lamport, s.envelope]));
+    // What is minted but not committed is taken from memory BEFORE the store is read: a receipt
+    // settles out of memory only after its commit, so each Lamport is in the snapshot or in the
+    // store read that follows it — never in neither.
+    const pending = new Map<number, SignedEnvelope>();
     for (let l = from; l <= to; l++) {
-      const e = this.#uncommitted.get(l) ?? byLamport.get(l);
+      const e = this.#uncommitted.get(l);
+      if (e) pending.set(l, e);
+    }
+    const stored =
+      pending.size === to - from + 1
+        ? []
+        : await this.store.receipts({ chainId, fromLamport: from, toLamport: to });
+    const byLamport = new Map(stored.map((s) => [s.lamport, s.envelope]));
+    const out: SignedEnvelope[] = [];
+    for (let l = from; l <= to; l++) {
+      const e = pending.get(l) ?? byLamport.get(l);
       if (e) out.push(e);
     }
     return out;
@@ -231,6 +258,12 @@ export class ChainReceipts {
   }
 }
 
+/** The synchronous reads `FrontierNodes` needs beyond the frontier it keeps (the embedded store has them). */
+export type FrontierReads = Pick<
+  SqliteStore,
+  'nodeSync' | 'nodesSync' | 'receiptsSync' | 'chainHeadSync' | 'nodeCountSync'
+>;
+
 /**
  * The runtime's ProofGraph node store (@helm/proofgraph `NodeStore`): only the chain's head node is
  * kept; nodes are read from the store on demand. A receipt node is derived from its receipt (the
@@ -242,14 +275,17 @@ export class FrontierNodes {
   readonly #uncommitted = new Map<string, SignedNode>();
 
   constructor(
-    private readonly store: SqliteStore,
+    /**
+     * Synchronous node reads (@helm/proofgraph's NodeStore is synchronous): only `get` of a node
+     * that is neither the head nor pending, `rangeByLamport` and `size` reach them — none is on
+     * the governed-call path (a node's parents are the frontier, which is in memory).
+     */
+    private readonly store: FrontierReads,
     private readonly receipts: ChainReceipts,
   ) {
     const head = receipts.head(receipts.chainId);
-    if (head) {
-      const [envelope] = receipts.range(receipts.chainId, head.lamport, head.lamport);
-      if (envelope) this.#head = receiptNode(envelope, envelopeBody(envelope), head.hash);
-    }
+    const envelope = receipts.headEnvelope;
+    if (head && envelope) this.#head = receiptNode(envelope, envelopeBody(envelope), head.hash);
   }
 
   append(node: SignedNode): void {
@@ -324,20 +360,27 @@ export interface PendingCommit {
  * Group commit of receipt transactions: the calls submitted while a flush is pending are written
  * by one storage transaction (each its own savepoint), one durable sync for all of them.
  */
-export function receiptCommitter(store: SqliteStore): (item: PendingCommit) => Promise<CommitResult> {
-  const committer = new GroupCommitter<PendingCommit, CommitResult>((items) => {
+export function receiptCommitter(store: RuntimeStore): (item: PendingCommit) => Promise<CommitResult> {
+  // One batch in flight at a time (GroupCommitter with an asynchronous flush): batches reach the
+  // store in Lamport order.
+  const committer = new GroupCommitter<PendingCommit, CommitResult>(async (items) => {
     // A decision id is content-derived and its signature deterministic: two calls decided alike
     // at the same instant (two repeats both denied BUDGET_EXCEEDED) carry the same decision. It
     // is stored once — by the first receipt naming it — and named by both receipts.
-    const batch = new Set<string>();
+    const ids = [
+      ...new Set(items.flatMap((i) => (i.record.decision === undefined ? [] : [i.record.decision.id]))),
+    ];
+    const known = new Set(ids.length === 0 ? [] : (await store.decisions(ids)).map((d) => d.id));
+    // From here to the store's write nothing awaits: the ledger movements are drained in the same
+    // synchronous step that hands them to the transaction (the embedded store writes before
+    // `commitCalls` returns), so a decision never sees them in neither the queue nor the store.
     const records = items.map((i): GovernedCallRecord => {
       const { decision, ...rest } = i.record;
-      const stored =
-        decision !== undefined && (batch.has(decision.id) || store.decisionsSync([decision.id]).length > 0);
-      if (decision !== undefined) batch.add(decision.id);
+      const stored = decision !== undefined && known.has(decision.id);
+      if (decision !== undefined) known.add(decision.id);
       return { ...rest, ...(decision === undefined || stored ? {} : { decision }), ledger: i.ledger() };
     });
-    return store.commitCallsSync(records);
+    return store.commitCalls(records);
   });
   return (item) => committer.submit(item);
 }
@@ -412,36 +455,21 @@ export class CommitSequencer {
   }
 }
 
-/** One admission with the ledger movements written in its transaction. */
-interface AdmissionItem {
-  readonly write: () => void;
-}
-
 /**
- * Admissions of calls in flight, written together: each is its own savepoint of one transaction
- * (a failing admission is rolled back alone and reported to its call), and one durable sync covers
- * them all. A call's driver runs only after its admission's transaction committed.
+ * Admissions of calls in flight, written together through the store port's `admitCalls`: each is
+ * its own savepoint of one transaction (a failing admission is rolled back alone and reported to
+ * its call), and one durable sync covers them all. A call's driver runs only after its
+ * admission's transaction committed.
  */
 export class AdmissionBatcher {
-  readonly #committer: GroupCommitter<AdmissionItem, true>;
+  readonly #committer: GroupCommitter<AdmissionBatchItem, true>;
 
-  constructor(store: SqliteStore) {
-    this.#committer = new GroupCommitter<AdmissionItem, true>((items) =>
-      store.transactionSync(() =>
-        items.map((item): true | Error => {
-          try {
-            store.transactionSync(item.write);
-            return true;
-          } catch (error) {
-            return error instanceof Error ? error : new Error(String(error));
-          }
-        }),
-      ),
-    );
+  constructor(store: RuntimeStore) {
+    this.#committer = new GroupCommitter<AdmissionBatchItem, true>((items) => store.admitCalls(items));
   }
 
-  admit(write: () => void): Promise<true> {
-    return this.#committer.submit({ write });
+  admit(item: AdmissionBatchItem): Promise<true> {
+    return this.#committer.submit(item);
   }
 
   /** Transactions written so far (for benchmarks). */
