@@ -87,8 +87,19 @@ export class McpGateway {
   readonly #sealKey: Uint8Array;
   readonly #credential: string | undefined;
   readonly #scope = new AsyncLocalStorage<CallScope>();
-  /** Governed calls run one at a time: the runtime's per-call clock and journal are not reentrant. */
-  #queue: Promise<unknown> = Promise.resolve();
+  /**
+   * tools/list passes (which may receipt a descriptor change) run one at a time among themselves.
+   * Governed calls do not wait for them, nor for each other: the runtime takes any number of
+   * calls in flight (I-CONC-1).
+   */
+  #listQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * Calls in flight per (tool, args digest): the same call runs one at a time, so its held-call
+   * check sees the challenge an identical call in flight opened (one challenge, not two).
+   */
+  readonly #sameCall = new Map<string, Promise<unknown>>();
+  /** Every call in flight: close() waits for them (each ends with its receipt). */
+  readonly #inFlight = new Set<Promise<unknown>>();
   /** Per helm tool, the observed pin whose change was receipted last (bounded by the tools). */
   readonly #receiptedChanges = new Map<string, string>();
   readonly #listeners = new Set<() => void>();
@@ -233,12 +244,13 @@ export class McpGateway {
   }
 
   /**
-   * tools/list: every approved tool whose upstream advertises exactly the approved descriptor now.
+   * tools/list: every approved tool whose upstream advertises exactly the approved descriptor now
+   * and that the principal's policy does not deny outright (I-MCP-7).
    * A tool whose descriptor changed is hidden and its change receipted (TOOL_DESCRIPTOR_CHANGED)
    * until `helmts mcp tools approve` re-approves it; unapproved tools are never listed.
    */
   async listTools(): Promise<Record<string, unknown>[]> {
-    return this.#exclusive(async () => {
+    return this.#listing(async () => {
       await this.runtime.ingestGovernance();
       return (await this.#listed()).map((l) => ({ ...(l.tool as Record<string, unknown>), name: l.name }));
     });
@@ -260,6 +272,9 @@ export class McpGateway {
       // A change the pin check observed stays until the re-pin (I-MCP-4), even if the upstream
       // advertises the approved descriptor again: every call is denied, so it is not listed.
       if (this.runtime.executor.getTool(helmName)?.drifted_digest) continue;
+      // A tool the principal's policy denies outright is not offered (I-MCP-7); a call to it is
+      // still governed like any other (denied and receipted).
+      if (!this.#couldCall(helmName, pinned)) continue;
       listed.push({
         name: this.gatewayName(ref.upstream, ref.tool),
         helmName,
@@ -269,6 +284,29 @@ export class McpGateway {
     }
     // Names are unique (one per upstream tool): no tie to break.
     return listed.sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /**
+   * Whether the guardian's current policy stack could ever allow the gateway's principal this
+   * tool: asked of the guardian itself (PolicyStack.couldAllow over the attributes the pinned
+   * descriptor fixes), never of a second rule set here. No stack, or any fault: not listed.
+   */
+  #couldCall(helmName: string, pinned: ToolDescriptor): boolean {
+    try {
+      const stack = this.runtime.guardian.policyStack;
+      return (
+        stack?.couldAllow({
+          principal: this.config.principal,
+          tenant: null,
+          tool: helmName,
+          action: pinned.action,
+          effect_type: pinned.effect_type,
+          risk_tier: pinned.risk_tier,
+        }) ?? false
+      );
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -287,7 +325,7 @@ export class McpGateway {
 
   async #onUpstreamChanged(): Promise<void> {
     try {
-      await this.#exclusive(async () => {
+      await this.#listing(async () => {
         await this.runtime.ingestGovernance();
         await this.#listed();
       });
@@ -308,10 +346,38 @@ export class McpGateway {
     };
   }
 
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => undefined);
+  #listing<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#tracked(this.#chain(fn, this.#listQueue, (next) => (this.#listQueue = next)));
+  }
+
+  /** `fn` after `after` settles; `store` gets the settled tail. */
+  #chain<T>(
+    fn: () => Promise<T>,
+    after: Promise<unknown>,
+    store: (tail: Promise<unknown>) => void,
+  ): Promise<T> {
+    const run = after.then(fn, fn);
+    store(run.catch(() => undefined));
     return run;
+  }
+
+  #tracked<T>(run: Promise<T>): Promise<T> {
+    this.#inFlight.add(run);
+    const done = () => this.#inFlight.delete(run);
+    run.then(done, done);
+    return run;
+  }
+
+  /** Run `fn` concurrently with every other call, but after the same call (`key`) in flight. */
+  #call<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#sameCall.get(key) ?? Promise.resolve();
+    const run = this.#chain(fn, before, (tail) => this.#sameCall.set(key, tail));
+    const tail = this.#sameCall.get(key);
+    // The map holds keys of calls in flight only (bounded by them, I-SCALE-1).
+    void tail?.then(() => {
+      if (this.#sameCall.get(key) === tail) this.#sameCall.delete(key);
+    });
+    return this.#tracked(run);
   }
 
   /** The upstream and tool a client-facing name stands for (undefined: no such upstream). */
@@ -344,7 +410,7 @@ export class McpGateway {
     const tool = helmName ?? `mcp.unknown.${digest(new TextEncoder().encode(name)).slice(7, 23)}`;
     const callArgs = args ?? {};
     const handle = isObject(meta) ? meta[REQUEST_STATE_META] : undefined;
-    return this.#exclusive(async () => {
+    return this.#call(`${tool}\n${argsDigest(callArgs)}`, async () => {
       if (handle !== undefined) return this.#resume(handle, target, tool, callArgs, signal);
       // A held call runs only through its sealed handle (I-MCP-3): the same call without one must
       // not use the grant of its approved challenge (the guardian matches grants by binding).
@@ -503,7 +569,8 @@ export class McpGateway {
   }
 
   async close(): Promise<void> {
-    await this.#queue.catch(() => undefined);
+    // Every call in flight ends (with its receipt) before the upstreams and the runtime close.
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     for (const u of this.#upstreams.values()) await u.close();
     await this.runtime.close();
   }
