@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyEvidencePack } from '@helm/evidencepack';
-import { DataDir, exportPack, initDataDir } from '@helm/runtime';
+import { DataDir, exportPack, identityAdd, identityRemove, initDataDir } from '@helm/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, type HelmServer, startHelmServer } from '../src/index.ts';
 
@@ -290,6 +290,28 @@ describe('I-SERVE-5 calls in flight concurrently through HTTP — attackers firs
         headers: { authorization: `Bearer ${h.keys.bob}` },
       });
       expect(res.status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
+  it('the credential of an API-key identity follows identity edits made while the server runs (cached per governance head)', async () => {
+    const h = home();
+    const server = await serve(h);
+    try {
+      expect((await call(server, h.keys.alice, { tool: 'echo', args: { n: 1 } })).status).toBe('SUCCEEDED');
+      // Rebind alice to a new credential from "another process" (a governance event; no runtime).
+      const admin = new DataDir(h.dir);
+      try {
+        const key = admin.localKey('policy').signer;
+        identityRemove(admin, 'cred-alice', key, Date.now());
+        identityAdd(admin, { credential_id: 'cred-alice-2', principal: 'alice' }, key, Date.now());
+      } finally {
+        admin.close();
+      }
+      // A server that kept the old binding would present the unbound cred-alice: denied.
+      const after = await call(server, h.keys.alice, { tool: 'echo', args: { n: 2 } });
+      expect(`${after.status} ${after.reason_code}`).toBe('SUCCEEDED ALLOW');
     } finally {
       await server.close();
     }

@@ -233,6 +233,20 @@ export function createApp(parts: AppParts): Hono<Env> {
     return identity;
   };
 
+  /**
+   * The credential bound to a principal (an API key's identity carries none). identityList
+   * re-verifies the trust registry and the whole governance log — a quarter of a call's CPU when
+   * done per call — so the bindings are recomputed only when the governance log has moved. A
+   * stale answer cannot widen anything: the guardian's identity gate checks the binding itself.
+   */
+  let bindings: { head: string; list: ReturnType<typeof identityList>['bindings'] } | undefined;
+  const credentialOf = (principal: string): string | undefined => {
+    const h = data.store.governanceHeadSync();
+    const head = h ? `${h.seq}:${h.chain}` : '';
+    if (bindings?.head !== head) bindings = { head, list: identityList(data).bindings };
+    return bindings.list.find((b) => b.principal === principal)?.credential_id;
+  };
+
   /** The store answers, or 503 and nothing runs. */
   const storeReachable = () => {
     try {
@@ -318,9 +332,7 @@ export function createApp(parts: AppParts): Hono<Env> {
       if ((session === undefined) !== (verifier === undefined))
         throw new ServeError('BAD_REQUEST', 'session and code_verifier go together');
       const idempotencyKey = optionalString(body, 'idempotency_key');
-      const credential =
-        identity.credential ??
-        identityList(data).bindings.find((b) => b.principal === identity.principal)?.credential_id;
+      const credential = identity.credential ?? credentialOf(identity.principal);
       let delegation: unknown;
       try {
         delegation = session === undefined ? undefined : presentation(session, verifier as string);
