@@ -57,8 +57,22 @@ export interface GatewayOptions {
   readonly upstreams?: ReadonlyMap<string, Upstream>;
 }
 
+/** One progress notification of a governed call, as relayed to the client that asked for it. */
+export interface GatewayProgress {
+  readonly progress: number;
+  readonly total?: number;
+  readonly message?: string;
+}
+
+/** Progress relayed per call at most this often (ms); a faster upstream's extra updates are dropped. */
+export const PROGRESS_MIN_INTERVAL_MS = 100;
+/** A relayed progress message is cut to this many characters (it is upstream text: untrusted). */
+export const PROGRESS_MAX_MESSAGE = 256;
+
 interface CallScope {
   readonly signal: AbortSignal | undefined;
+  /** The client's progress sink for this call, if it asked for progress (a progress token). */
+  readonly progress?: (p: GatewayProgress) => void;
   /**
    * Set while a descriptor change is receipted: the descriptor observed changed, which the pin
    * check then sees (so it denies TOOL_DESCRIPTOR_CHANGED whatever the upstream advertises by
@@ -197,7 +211,14 @@ export class McpGateway {
         const upstream = g.#upstreams.get(ref.upstream) as Upstream;
         const client = g.#scope.getStore()?.signal;
         const signal = client ? AbortSignal.any([context.signal, client]) : context.signal;
-        const result = await upstream.call(ref.tool, args, signal, g.config.call_timeout_ms);
+        const relay = g.#scope.getStore()?.progress;
+        const result = await upstream.call(
+          ref.tool,
+          args,
+          signal,
+          g.config.call_timeout_ms,
+          relay ? progressGate(relay) : undefined,
+        );
         return g.#checkedResult(result);
       },
     };
@@ -403,6 +424,7 @@ export class McpGateway {
     args: unknown,
     meta: unknown,
     signal?: AbortSignal,
+    onProgress?: (p: GatewayProgress) => void,
   ): Promise<GatewayCallResult> {
     const target = this.#resolve(name);
     const helmName = target ? this.#helmName(target.upstream, target.tool) : undefined;
@@ -411,28 +433,52 @@ export class McpGateway {
     const callArgs = args ?? {};
     const handle = isObject(meta) ? meta[REQUEST_STATE_META] : undefined;
     return this.#call(`${tool}\n${argsDigest(callArgs)}`, async () => {
-      if (handle !== undefined) return this.#resume(handle, target, tool, callArgs, signal);
-      // A held call runs only through its sealed handle (I-MCP-3): the same call without one must
-      // not use the grant of its approved challenge (the guardian matches grants by binding).
-      const held = this.#heldFor(tool, callArgs);
-      if (held)
-        return refusal(
-          'CHALLENGE_PENDING',
-          `this call is held for approval (challenge ${held.id} is ${held.state}); it runs only with the sealed handle of its held result; nothing was run`,
-          { approval_challenge_id: held.id },
-        );
-      let r: GovernedResult;
+      // Progress reaches the client only while its call is in flight: the sink closes when the
+      // governed call ends, whatever the upstream sends after.
+      let open = onProgress !== undefined;
+      const progress = onProgress
+        ? (p: GatewayProgress) => {
+            if (open) onProgress(p);
+          }
+        : undefined;
       try {
-        r = await this.#scope.run({ signal }, () =>
-          this.runtime.execute(this.#request(tool, callArgs) as never),
-        );
-      } catch (error) {
-        // A tool out of service (its pin or driver failed at open) is refused as the runtime refuses it.
-        if (error instanceof RuntimeError) return refusal(error.code, error.message);
-        throw error;
+        return await this.#governedCall(handle, target, tool, callArgs, signal, progress);
+      } finally {
+        open = false;
       }
-      return this.#answer(r, target, tool, callArgs);
     });
+  }
+
+  /** One tools/call: a held call resumed by its handle, or a new governed call. */
+  async #governedCall(
+    handle: unknown,
+    target: { upstream: string; tool: string } | undefined,
+    tool: string,
+    callArgs: unknown,
+    signal: AbortSignal | undefined,
+    progress: ((p: GatewayProgress) => void) | undefined,
+  ): Promise<GatewayCallResult> {
+    if (handle !== undefined) return this.#resume(handle, target, tool, callArgs, signal, progress);
+    // A held call runs only through its sealed handle (I-MCP-3): the same call without one must
+    // not use the grant of its approved challenge (the guardian matches grants by binding).
+    const held = this.#heldFor(tool, callArgs);
+    if (held)
+      return refusal(
+        'CHALLENGE_PENDING',
+        `this call is held for approval (challenge ${held.id} is ${held.state}); it runs only with the sealed handle of its held result; nothing was run`,
+        { approval_challenge_id: held.id },
+      );
+    let r: GovernedResult;
+    try {
+      r = await this.#scope.run({ signal, ...(progress ? { progress } : {}) }, () =>
+        this.runtime.execute(this.#request(tool, callArgs) as never),
+      );
+    } catch (error) {
+      // A tool out of service (its pin or driver failed at open) is refused as the runtime refuses it.
+      if (error instanceof RuntimeError) return refusal(error.code, error.message);
+      throw error;
+    }
+    return this.#answer(r, target, tool, callArgs);
   }
 
   /**
@@ -469,6 +515,7 @@ export class McpGateway {
     tool: string,
     args: unknown,
     signal: AbortSignal | undefined,
+    progress?: (p: GatewayProgress) => void,
   ): Promise<GatewayCallResult> {
     const state = unseal(this.#sealKey, handle, this.#clock.now(), {
       principal: this.config.principal,
@@ -505,7 +552,9 @@ export class McpGateway {
       argsDigest(held.args) !== state.args_digest
     )
       return refusal('REQUEST_STATE_INVALID', 'the approved request is not this call; nothing was run');
-    const r = await this.#scope.run({ signal }, () => this.runtime.execute(held as never));
+    const r = await this.#scope.run({ signal, ...(progress ? { progress } : {}) }, () =>
+      this.runtime.execute(held as never),
+    );
     return this.#answer(r, target, tool, args);
   }
 
@@ -574,6 +623,30 @@ export class McpGateway {
     for (const u of this.#upstreams.values()) await u.close();
     await this.runtime.close();
   }
+}
+
+/**
+ * The upstream's progress for one call, as relayed: well-formed numbers only, strictly increasing
+ * (as the protocol requires of progress), at most one per PROGRESS_MIN_INTERVAL_MS (extra updates
+ * are dropped, never queued), the message cut to PROGRESS_MAX_MESSAGE characters.
+ */
+function progressGate(relay: (p: GatewayProgress) => void): (p: unknown) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let at = Number.NEGATIVE_INFINITY;
+  return (raw) => {
+    if (!isObject(raw)) return;
+    const { progress, total, message } = raw;
+    if (typeof progress !== 'number' || !Number.isFinite(progress) || progress <= last) return;
+    const now = performance.now();
+    if (now - at < PROGRESS_MIN_INTERVAL_MS) return;
+    last = progress;
+    at = now;
+    relay({
+      progress,
+      ...(typeof total === 'number' && Number.isFinite(total) ? { total } : {}),
+      ...(typeof message === 'string' ? { message: message.slice(0, PROGRESS_MAX_MESSAGE) } : {}),
+    });
+  };
 }
 
 const argsDigest = (args: unknown): string => digest(canonicalBytes(args ?? {}));
