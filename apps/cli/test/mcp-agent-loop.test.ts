@@ -71,7 +71,9 @@ describe('I-MCP-3 helmts mcp serve: a desktop-style agent loop', { timeout: 180_
     );
     try {
       const names = (await client.listTools()).tools.map((t) => t.name).sort();
-      expect(names).toEqual(['fx__deploy', 'fx__echo', 'fx__write']);
+      // fx__write is approved but no rule allows it for this principal: not offered (I-MCP-7);
+      // called by name anyway, it is still governed and denied.
+      expect(names).toEqual(['fx__deploy', 'fx__echo']);
       const echo = await client.callTool({ name: 'fx__echo', arguments: { text: 'hi' } });
       expect(echo.structuredContent).toEqual({ echoed: 'hi' });
       const write = await client.callTool({ name: 'fx__write', arguments: { path: '/etc/passwd' } });

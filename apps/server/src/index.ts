@@ -10,7 +10,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './internal/app.js';
 import { authenticator, type OidcOptions } from './internal/auth.js';
 import { ServeError } from './internal/errors.js';
-import { InFlight, RateLimiter, SerialQueue } from './internal/limits.js';
+import { InFlight, RateLimiter } from './internal/limits.js';
 import { createMetrics } from './internal/metrics.js';
 import { logNoteSigner, ReceiptLog } from './internal/receipt-log.js';
 
@@ -106,7 +106,7 @@ export interface HelmServer {
   /** The log's verifier key (`<origin>+<id>+<key>`): what witnesses and verifiers trust. */
   readonly logVkey: string;
   /**
-   * Graceful stop: refuse new requests (503), finish the calls in flight and in the queue, close
+   * Graceful stop: refuse new requests (503), finish the calls in flight, close
    * the runtime (releasing the data directory's lock) and the store. Idempotent.
    */
   close(): Promise<void>;
@@ -124,14 +124,12 @@ export async function startHelmServer(options: ServeOptions): Promise<HelmServer
   try {
     const chain = data.config().chain_id;
     const log = new ReceiptLog(data, logNoteSigner(data, options.origin ?? `helm-ts.local/${chain}`));
-    const queue = new SerialQueue();
     const inFlight = new InFlight();
     const rateValue = options.rateLimit?.rate ?? 50;
     const app = createApp({
       data,
       runtime,
       authenticate,
-      queue,
       inFlight,
       rate: new RateLimiter(rateValue, options.rateLimit?.burst ?? rateValue * 2, now),
       metrics: createMetrics(),
@@ -202,8 +200,9 @@ export async function startHelmServer(options: ServeOptions): Promise<HelmServer
             server.closeIdleConnections();
             await Promise.race([stopped, new Promise((r) => setTimeout(r, 25))]);
           }
+          // Every accepted request — each governed call in flight among them — finishes with its
+          // stored receipt before the runtime closes.
           await inFlight.idle();
-          await queue.drain();
           server.closeAllConnections();
           await stopped;
           await runtime.close();

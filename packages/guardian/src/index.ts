@@ -62,6 +62,7 @@ export {
   type PolicyOutcome,
   PolicyStack,
   type PolicySubject,
+  type PolicyToolSubject,
   type PolicyVocabulary,
   parseOverlay,
   parseP0,

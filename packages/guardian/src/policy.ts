@@ -77,9 +77,22 @@ export type PolicyOutcome =
       readonly rule_id: string | null;
     };
 
+/**
+ * The attributes a tool and its caller fix before any call: what `couldAllow` decides on. The
+ * resource, arguments and context of a call are not among them.
+ */
+export type PolicyToolSubject = Pick<
+  PolicySubject,
+  'principal' | 'tenant' | 'tool' | 'action' | 'effect_type' | 'risk_tier'
+>;
+
 interface CompiledRule {
   readonly rule: PolicyRule;
   readonly checks: readonly ((s: PolicySubject) => boolean)[];
+  /** The checks on the fixed attributes of PolicyToolSubject only. */
+  readonly fixed: readonly ((s: PolicyToolSubject) => boolean)[];
+  /** True when the rule has no check beyond `fixed` (no resource, args or context condition). */
+  readonly onlyFixed: boolean;
 }
 
 const FIXED_FIELDS = [
@@ -109,12 +122,14 @@ export function resolvePath(root: unknown, path: string): unknown {
 
 function compileRule(rule: PolicyRule): CompiledRule {
   const checks: ((s: PolicySubject) => boolean)[] = [];
+  const fixed: ((s: PolicyToolSubject) => boolean)[] = [];
   const when = rule.when;
   for (const field of FIXED_FIELDS) {
     const m = when[field];
     if (m === undefined) continue;
     const test: Matcher = compileMatch(m);
     checks.push((s) => test(s[field]));
+    if (field !== 'resource') fixed.push((s) => test(s[field]));
   }
   for (const [path, m] of Object.entries(when.args ?? {})) {
     const test = compileMatch(m);
@@ -124,7 +139,12 @@ function compileRule(rule: PolicyRule): CompiledRule {
     const test = compileMatch(m);
     checks.push((s) => Object.hasOwn(s.context, name) && test(s.context[name]));
   }
-  return { rule, checks };
+  return { rule, checks, fixed, onlyFixed: fixed.length === checks.length };
+}
+
+function fixedMatches(compiled: CompiledRule, subject: PolicyToolSubject): boolean {
+  for (const check of compiled.fixed) if (!check(subject)) return false;
+  return true;
 }
 
 function ruleMatches(compiled: CompiledRule, subject: PolicySubject): boolean {
@@ -374,6 +394,27 @@ export class PolicyStack {
       }
     }
     return { allowed: true, rule_id: first, approval, proofs: proofs === null ? [] : proofs.sort() };
+  }
+
+  /**
+   * False when the stack denies every call of `subject` outright, whatever its resource, arguments
+   * and context: the P0 ceiling forbids its effect type, a deny rule with conditions on these
+   * fixed attributes only matches, no allow rule of P1 can match them, or an overlay's deny rule
+   * of that kind matches or its allow-list cannot. True otherwise — some call may still be denied
+   * by its arguments. Pure; sound with respect to `evaluate`: when false, `evaluate` denies every
+   * subject with these attributes (what an MCP gateway needs to leave a tool out of a principal's
+   * tools/list, docs/spec/policy.md §Tools a principal can never call).
+   */
+  couldAllow(subject: PolicyToolSubject): boolean {
+    if (effectTypeForbidden(this.p0.forbidden_effect_types, subject.effect_type)) return false;
+    const p1 = this.p1Index.byTool.get(subject.tool) ?? this.p1Index.wild;
+    if (p1.denies.some((r) => r.onlyFixed && fixedMatches(r, subject))) return false;
+    if (!p1.allows.some((r) => fixedMatches(r, subject))) return false;
+    for (const layer of this.p2) {
+      if (layer.denies.some((r) => r.onlyFixed && fixedMatches(r, subject))) return false;
+      if (layer.allows.length > 0 && !layer.allows.some((r) => fixedMatches(r, subject))) return false;
+    }
+    return true;
   }
 
   /** Allow rules of P1 and of each overlay (used by the delegation subset proof). */

@@ -7,10 +7,12 @@
 //           same kind of upstream child.
 // governed: the in-process governed call alone: `runtime.execute` of the built-in echo tool in a
 //           data directory of the same shape (no MCP at all).
-// Reported: p50/p99 per call, calls/s, gateway-added p50 (gateway - direct) against the governed
-// call's p50 (target <= 2x), and gateway throughput against direct (target >= 0.5x).
+// Reported: p50/p99 per call one at a time, calls/s, gateway-added p50 (gateway - direct) against
+// the governed call's p50 (target <= 2x); and throughput with BENCH_IN_FLIGHT (default 16) calls in
+// flight, gateway against direct (target >= 0.5x), with CPU ms per call of this process (the
+// gateway runs in it; the upstream children do not).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { approveTools, McpGateway, parseGatewayConfig, serveGatewayStdio } from '@helm/mcp-gateway';
@@ -41,6 +43,27 @@ async function series(name: string, call: (i: number) => Promise<void>) {
   const r = { name, p50: pct(times, 50), p99: pct(times, 99), perSecond: (N * 1000) / total };
   console.log(
     `${name.padEnd(9)} p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  ${r.perSecond.toFixed(0)} calls/s`,
+  );
+  return r;
+}
+
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 16);
+
+/** Throughput with IN_FLIGHT calls in flight at once (N calls in all), and CPU ms per call. */
+async function concurrent(name: string, call: (i: number) => Promise<void>) {
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < N) await call(next++);
+    }),
+  );
+  const total = performance.now() - start;
+  const cpu = process.cpuUsage(cpu0);
+  const r = { name, perSecond: (N * 1000) / total, cpuMs: (cpu.user + cpu.system) / 1000 / N };
+  console.log(
+    `${name.padEnd(9)} ${IN_FLIGHT} in flight: ${r.perSecond.toFixed(0)} calls/s, ${r.cpuMs.toFixed(2)} ms CPU/call (this process)`,
   );
   return r;
 }
@@ -83,6 +106,9 @@ try {
   const direct = await series('direct', async (i) => {
     await upstream.callTool({ name: 'echo', arguments: { text: `d${i}` } });
   });
+  const directWide = await concurrent('direct', async (i) => {
+    await upstream.callTool({ name: 'echo', arguments: { text: `dc${i}` } });
+  });
   await upstream.close();
 
   // gateway
@@ -97,6 +123,11 @@ try {
   await client.connect(a);
   const through = await series('gateway', async (i) => {
     const r = await client.callTool({ name: 'fx__echo', arguments: { text: `g${i}` } });
+    if (r.isError) throw new Error(JSON.stringify(r));
+  });
+  // The gateway governs calls in flight concurrently (no queue in front of the runtime).
+  const throughWide = await concurrent('gateway', async (i) => {
+    const r = await client.callTool({ name: 'fx__echo', arguments: { text: `gc${i}` } });
     if (r.isError) throw new Error(JSON.stringify(r));
   });
   await client.close();
@@ -135,7 +166,13 @@ try {
   const added = through.p50 - direct.p50;
   console.log(
     `gateway-added p50 ${added.toFixed(2)} ms = ${(added / governed.p50).toFixed(2)}x the governed call (target <= 2x); ` +
-      `throughput ${(through.perSecond / direct.perSecond).toFixed(2)}x direct (target >= 0.5x)`,
+      `throughput ${(through.perSecond / direct.perSecond).toFixed(2)}x direct one at a time`,
+  );
+  console.log(
+    `${IN_FLIGHT} in flight: gateway throughput ${(throughWide.perSecond / directWide.perSecond).toFixed(2)}x direct (target >= 0.5x); ` +
+      `CPU per call ${(throughWide.cpuMs / directWide.cpuMs).toFixed(2)}x direct; load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import {
   type StdioServerHandle,
   serveStdio,
 } from '@modelcontextprotocol/server/stdio';
-import type { McpGateway } from './gateway.js';
+import type { GatewayProgress, McpGateway } from './gateway.js';
 
 const VERSION = '0.1.0';
 
@@ -26,7 +26,17 @@ export function gatewayServer(gateway: McpGateway): Server {
   server.setRequestHandler('tools/list', async () => ({ tools: (await gateway.listTools()) as never }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const p = request.params;
-    return (await gateway.callTool(p.name, p.arguments, p._meta, ctx.mcpReq.signal)) as never;
+    // Progress is relayed only to a client that asked for it, under its own token.
+    const token = (ctx.mcpReq._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const relay =
+      typeof token === 'string' || typeof token === 'number'
+        ? (progress: GatewayProgress) => {
+            ctx.mcpReq
+              .notify({ method: 'notifications/progress', params: { progressToken: token, ...progress } })
+              .catch(() => undefined);
+          }
+        : undefined;
+    return (await gateway.callTool(p.name, p.arguments, p._meta, ctx.mcpReq.signal, relay)) as never;
   });
   const stop = gateway.onListChanged(() => {
     server.sendToolListChanged().catch(() => undefined);

@@ -57,8 +57,22 @@ export interface GatewayOptions {
   readonly upstreams?: ReadonlyMap<string, Upstream>;
 }
 
+/** One progress notification of a governed call, as relayed to the client that asked for it. */
+export interface GatewayProgress {
+  readonly progress: number;
+  readonly total?: number;
+  readonly message?: string;
+}
+
+/** Progress relayed per call at most this often (ms); a faster upstream's extra updates are dropped. */
+export const PROGRESS_MIN_INTERVAL_MS = 100;
+/** A relayed progress message is cut to this many characters (it is upstream text: untrusted). */
+export const PROGRESS_MAX_MESSAGE = 256;
+
 interface CallScope {
   readonly signal: AbortSignal | undefined;
+  /** The client's progress sink for this call, if it asked for progress (a progress token). */
+  readonly progress?: (p: GatewayProgress) => void;
   /**
    * Set while a descriptor change is receipted: the descriptor observed changed, which the pin
    * check then sees (so it denies TOOL_DESCRIPTOR_CHANGED whatever the upstream advertises by
@@ -87,8 +101,19 @@ export class McpGateway {
   readonly #sealKey: Uint8Array;
   readonly #credential: string | undefined;
   readonly #scope = new AsyncLocalStorage<CallScope>();
-  /** Governed calls run one at a time: the runtime's per-call clock and journal are not reentrant. */
-  #queue: Promise<unknown> = Promise.resolve();
+  /**
+   * tools/list passes (which may receipt a descriptor change) run one at a time among themselves.
+   * Governed calls do not wait for them, nor for each other: the runtime takes any number of
+   * calls in flight (I-CONC-1).
+   */
+  #listQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * Calls in flight per (tool, args digest): the same call runs one at a time, so its held-call
+   * check sees the challenge an identical call in flight opened (one challenge, not two).
+   */
+  readonly #sameCall = new Map<string, Promise<unknown>>();
+  /** Every call in flight: close() waits for them (each ends with its receipt). */
+  readonly #inFlight = new Set<Promise<unknown>>();
   /** Per helm tool, the observed pin whose change was receipted last (bounded by the tools). */
   readonly #receiptedChanges = new Map<string, string>();
   readonly #listeners = new Set<() => void>();
@@ -186,7 +211,14 @@ export class McpGateway {
         const upstream = g.#upstreams.get(ref.upstream) as Upstream;
         const client = g.#scope.getStore()?.signal;
         const signal = client ? AbortSignal.any([context.signal, client]) : context.signal;
-        const result = await upstream.call(ref.tool, args, signal, g.config.call_timeout_ms);
+        const relay = g.#scope.getStore()?.progress;
+        const result = await upstream.call(
+          ref.tool,
+          args,
+          signal,
+          g.config.call_timeout_ms,
+          relay ? progressGate(relay) : undefined,
+        );
         return g.#checkedResult(result);
       },
     };
@@ -233,12 +265,13 @@ export class McpGateway {
   }
 
   /**
-   * tools/list: every approved tool whose upstream advertises exactly the approved descriptor now.
+   * tools/list: every approved tool whose upstream advertises exactly the approved descriptor now
+   * and that the principal's policy does not deny outright (I-MCP-7).
    * A tool whose descriptor changed is hidden and its change receipted (TOOL_DESCRIPTOR_CHANGED)
    * until `helmts mcp tools approve` re-approves it; unapproved tools are never listed.
    */
   async listTools(): Promise<Record<string, unknown>[]> {
-    return this.#exclusive(async () => {
+    return this.#listing(async () => {
       await this.runtime.ingestGovernance();
       return (await this.#listed()).map((l) => ({ ...(l.tool as Record<string, unknown>), name: l.name }));
     });
@@ -260,6 +293,9 @@ export class McpGateway {
       // A change the pin check observed stays until the re-pin (I-MCP-4), even if the upstream
       // advertises the approved descriptor again: every call is denied, so it is not listed.
       if (this.runtime.executor.getTool(helmName)?.drifted_digest) continue;
+      // A tool the principal's policy denies outright is not offered (I-MCP-7); a call to it is
+      // still governed like any other (denied and receipted).
+      if (!this.#couldCall(helmName, pinned)) continue;
       listed.push({
         name: this.gatewayName(ref.upstream, ref.tool),
         helmName,
@@ -269,6 +305,29 @@ export class McpGateway {
     }
     // Names are unique (one per upstream tool): no tie to break.
     return listed.sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /**
+   * Whether the guardian's current policy stack could ever allow the gateway's principal this
+   * tool: asked of the guardian itself (PolicyStack.couldAllow over the attributes the pinned
+   * descriptor fixes), never of a second rule set here. No stack, or any fault: not listed.
+   */
+  #couldCall(helmName: string, pinned: ToolDescriptor): boolean {
+    try {
+      const stack = this.runtime.guardian.policyStack;
+      return (
+        stack?.couldAllow({
+          principal: this.config.principal,
+          tenant: null,
+          tool: helmName,
+          action: pinned.action,
+          effect_type: pinned.effect_type,
+          risk_tier: pinned.risk_tier,
+        }) ?? false
+      );
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -287,7 +346,7 @@ export class McpGateway {
 
   async #onUpstreamChanged(): Promise<void> {
     try {
-      await this.#exclusive(async () => {
+      await this.#listing(async () => {
         await this.runtime.ingestGovernance();
         await this.#listed();
       });
@@ -308,10 +367,38 @@ export class McpGateway {
     };
   }
 
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => undefined);
+  #listing<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#tracked(this.#chain(fn, this.#listQueue, (next) => (this.#listQueue = next)));
+  }
+
+  /** `fn` after `after` settles; `store` gets the settled tail. */
+  #chain<T>(
+    fn: () => Promise<T>,
+    after: Promise<unknown>,
+    store: (tail: Promise<unknown>) => void,
+  ): Promise<T> {
+    const run = after.then(fn, fn);
+    store(run.catch(() => undefined));
     return run;
+  }
+
+  #tracked<T>(run: Promise<T>): Promise<T> {
+    this.#inFlight.add(run);
+    const done = () => this.#inFlight.delete(run);
+    run.then(done, done);
+    return run;
+  }
+
+  /** Run `fn` concurrently with every other call, but after the same call (`key`) in flight. */
+  #call<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#sameCall.get(key) ?? Promise.resolve();
+    const run = this.#chain(fn, before, (tail) => this.#sameCall.set(key, tail));
+    const tail = this.#sameCall.get(key);
+    // The map holds keys of calls in flight only (bounded by them, I-SCALE-1).
+    void tail?.then(() => {
+      if (this.#sameCall.get(key) === tail) this.#sameCall.delete(key);
+    });
+    return this.#tracked(run);
   }
 
   /** The upstream and tool a client-facing name stands for (undefined: no such upstream). */
@@ -337,6 +424,7 @@ export class McpGateway {
     args: unknown,
     meta: unknown,
     signal?: AbortSignal,
+    onProgress?: (p: GatewayProgress) => void,
   ): Promise<GatewayCallResult> {
     const target = this.#resolve(name);
     const helmName = target ? this.#helmName(target.upstream, target.tool) : undefined;
@@ -344,29 +432,53 @@ export class McpGateway {
     const tool = helmName ?? `mcp.unknown.${digest(new TextEncoder().encode(name)).slice(7, 23)}`;
     const callArgs = args ?? {};
     const handle = isObject(meta) ? meta[REQUEST_STATE_META] : undefined;
-    return this.#exclusive(async () => {
-      if (handle !== undefined) return this.#resume(handle, target, tool, callArgs, signal);
-      // A held call runs only through its sealed handle (I-MCP-3): the same call without one must
-      // not use the grant of its approved challenge (the guardian matches grants by binding).
-      const held = this.#heldFor(tool, callArgs);
-      if (held)
-        return refusal(
-          'CHALLENGE_PENDING',
-          `this call is held for approval (challenge ${held.id} is ${held.state}); it runs only with the sealed handle of its held result; nothing was run`,
-          { approval_challenge_id: held.id },
-        );
-      let r: GovernedResult;
+    return this.#call(`${tool}\n${argsDigest(callArgs)}`, async () => {
+      // Progress reaches the client only while its call is in flight: the sink closes when the
+      // governed call ends, whatever the upstream sends after.
+      let open = onProgress !== undefined;
+      const progress = onProgress
+        ? (p: GatewayProgress) => {
+            if (open) onProgress(p);
+          }
+        : undefined;
       try {
-        r = await this.#scope.run({ signal }, () =>
-          this.runtime.execute(this.#request(tool, callArgs) as never),
-        );
-      } catch (error) {
-        // A tool out of service (its pin or driver failed at open) is refused as the runtime refuses it.
-        if (error instanceof RuntimeError) return refusal(error.code, error.message);
-        throw error;
+        return await this.#governedCall(handle, target, tool, callArgs, signal, progress);
+      } finally {
+        open = false;
       }
-      return this.#answer(r, target, tool, callArgs);
     });
+  }
+
+  /** One tools/call: a held call resumed by its handle, or a new governed call. */
+  async #governedCall(
+    handle: unknown,
+    target: { upstream: string; tool: string } | undefined,
+    tool: string,
+    callArgs: unknown,
+    signal: AbortSignal | undefined,
+    progress: ((p: GatewayProgress) => void) | undefined,
+  ): Promise<GatewayCallResult> {
+    if (handle !== undefined) return this.#resume(handle, target, tool, callArgs, signal, progress);
+    // A held call runs only through its sealed handle (I-MCP-3): the same call without one must
+    // not use the grant of its approved challenge (the guardian matches grants by binding).
+    const held = this.#heldFor(tool, callArgs);
+    if (held)
+      return refusal(
+        'CHALLENGE_PENDING',
+        `this call is held for approval (challenge ${held.id} is ${held.state}); it runs only with the sealed handle of its held result; nothing was run`,
+        { approval_challenge_id: held.id },
+      );
+    let r: GovernedResult;
+    try {
+      r = await this.#scope.run({ signal, ...(progress ? { progress } : {}) }, () =>
+        this.runtime.execute(this.#request(tool, callArgs) as never),
+      );
+    } catch (error) {
+      // A tool out of service (its pin or driver failed at open) is refused as the runtime refuses it.
+      if (error instanceof RuntimeError) return refusal(error.code, error.message);
+      throw error;
+    }
+    return this.#answer(r, target, tool, callArgs);
   }
 
   /**
@@ -403,6 +515,7 @@ export class McpGateway {
     tool: string,
     args: unknown,
     signal: AbortSignal | undefined,
+    progress?: (p: GatewayProgress) => void,
   ): Promise<GatewayCallResult> {
     const state = unseal(this.#sealKey, handle, this.#clock.now(), {
       principal: this.config.principal,
@@ -439,7 +552,9 @@ export class McpGateway {
       argsDigest(held.args) !== state.args_digest
     )
       return refusal('REQUEST_STATE_INVALID', 'the approved request is not this call; nothing was run');
-    const r = await this.#scope.run({ signal }, () => this.runtime.execute(held as never));
+    const r = await this.#scope.run({ signal, ...(progress ? { progress } : {}) }, () =>
+      this.runtime.execute(held as never),
+    );
     return this.#answer(r, target, tool, args);
   }
 
@@ -503,10 +618,35 @@ export class McpGateway {
   }
 
   async close(): Promise<void> {
-    await this.#queue.catch(() => undefined);
+    // Every call in flight ends (with its receipt) before the upstreams and the runtime close.
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     for (const u of this.#upstreams.values()) await u.close();
     await this.runtime.close();
   }
+}
+
+/**
+ * The upstream's progress for one call, as relayed: well-formed numbers only, strictly increasing
+ * (as the protocol requires of progress), at most one per PROGRESS_MIN_INTERVAL_MS (extra updates
+ * are dropped, never queued), the message cut to PROGRESS_MAX_MESSAGE characters.
+ */
+function progressGate(relay: (p: GatewayProgress) => void): (p: unknown) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let at = Number.NEGATIVE_INFINITY;
+  return (raw) => {
+    if (!isObject(raw)) return;
+    const { progress, total, message } = raw;
+    if (typeof progress !== 'number' || !Number.isFinite(progress) || progress <= last) return;
+    const now = performance.now();
+    if (now - at < PROGRESS_MIN_INTERVAL_MS) return;
+    last = progress;
+    at = now;
+    relay({
+      progress,
+      ...(typeof total === 'number' && Number.isFinite(total) ? { total } : {}),
+      ...(typeof message === 'string' ? { message: message.slice(0, PROGRESS_MAX_MESSAGE) } : {}),
+    });
+  };
 }
 
 const argsDigest = (args: unknown): string => digest(canonicalBytes(args ?? {}));

@@ -17,8 +17,11 @@ export { gatewayServer, serveGatewayStdio } from './face.js';
 export {
   type GatewayCallResult,
   type GatewayOptions,
+  type GatewayProgress,
   type GatewayRefusal,
   McpGateway,
+  PROGRESS_MAX_MESSAGE,
+  PROGRESS_MIN_INTERVAL_MS,
   REQUEST_STATE_META,
 } from './gateway.js';
 export {

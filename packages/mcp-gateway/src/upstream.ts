@@ -101,11 +101,21 @@ export class Upstream {
     return this.#tools;
   }
 
-  /** Call a tool; `signal` cancels it (the SDK sends notifications/cancelled upstream). */
-  async call(tool: string, args: unknown, signal: AbortSignal, timeoutMs: number): Promise<unknown> {
+  /**
+   * Call a tool; `signal` cancels it (the SDK sends notifications/cancelled upstream). With
+   * `onProgress`, the call asks the upstream for progress (a progress token); progress never
+   * extends the hard timeout.
+   */
+  async call(
+    tool: string,
+    args: unknown,
+    signal: AbortSignal,
+    timeoutMs: number,
+    onProgress?: (progress: unknown) => void,
+  ): Promise<unknown> {
     return this.#client.callTool(
       { name: tool, arguments: args as Record<string, unknown> },
-      { signal, timeout: timeoutMs },
+      { signal, timeout: timeoutMs, ...(onProgress ? { onprogress: onProgress } : {}) },
     );
   }
 

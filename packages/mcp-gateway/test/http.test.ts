@@ -96,8 +96,9 @@ describe('I-MCP-5 Streamable HTTP face and upstream', { timeout: 60_000 }, () =>
       const client = await connect(mode);
       try {
         expect(client.getNegotiatedProtocolVersion()).toBe(mode === 'legacy' ? '2025-11-25' : '2026-07-28');
-        // No prefix with a single upstream: the upstream's own names.
-        expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['echo', 'write']);
+        // No prefix with a single upstream: the upstream's own names. `write` is approved but no
+        // rule allows it for this principal: not offered (I-MCP-7).
+        expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['echo']);
         const r = await client.callTool({ name: 'echo', arguments: { text: mode } });
         expect(r.structuredContent).toEqual({ echoed: mode });
         const denied = await client.callTool({ name: 'write', arguments: { path: '/x' } });

@@ -26,7 +26,7 @@ export function tempRoot(prefix: string): string {
 }
 
 const allowed = (upstream: string) =>
-  ['echo', 'rugpull', 'huge', 'hang', 'inject', 'drift', 'sample', 'env', 'fail'].map(
+  ['echo', 'rugpull', 'huge', 'hang', 'inject', 'drift', 'sample', 'env', 'fail', 'slow', 'progress'].map(
     (t) => `mcp.${upstream}.${t}`,
   );
 

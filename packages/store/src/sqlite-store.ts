@@ -572,6 +572,42 @@ export class SqliteStore implements HelmStore, RuntimeStore {
     return this.receiptsSync(query);
   }
 
+  /**
+   * One receipt by its id, or undefined: a lookup on the receipt_id unique index (and the request
+   * recorded with it, whose id is the receipt's), never a scan of the chain — `GET /v1/calls/{id}`.
+   */
+  receiptByIdSync(receiptId: string): { receipt: StoredReceipt; request?: StoredRequest } | undefined {
+    const row = this.#stmt('SELECT * FROM receipts WHERE receipt_id = ?').get(receiptId) as Row | undefined;
+    if (!row) return undefined;
+    const receipt: StoredReceipt = {
+      chainId: str(row.chain_id),
+      sessionId: str(row.session_id),
+      id: str(row.receipt_id),
+      lamport: num(row.lamport),
+      prevHash: str(row.prev_hash),
+      hash: str(row.hash),
+      ...(row.decision_id == null ? {} : { decisionId: str(row.decision_id) }),
+      ...(row.risk_tier == null ? {} : { riskTier: str(row.risk_tier) }),
+      envelope: readStoredJson<SignedEnvelope>(str(row.envelope), 'a stored record'),
+    };
+    const req = this.#stmt('SELECT * FROM requests WHERE request_id = ? AND receipt_id = ?').get(
+      receiptId,
+      receiptId,
+    ) as Row | undefined;
+    if (!req) return { receipt };
+    return {
+      receipt,
+      request: {
+        id: str(req.request_id),
+        receiptId: str(req.receipt_id),
+        chainId: str(req.chain_id),
+        lamport: num(req.lamport),
+        sessionId: str(req.session_id),
+        body: readStoredJson<Json>(str(req.body), 'a stored record'),
+      },
+    };
+  }
+
   decisionsSync(ids: readonly string[]): StoredDecision[] {
     const out: StoredDecision[] = [];
     for (const id of [...new Set(ids)].sort()) {

@@ -39,7 +39,7 @@ import type { Authenticator, Identity } from './auth.js';
 import { readBounded, readJsonObject } from './body.js';
 import { mountConsole } from './console.js';
 import { ServeError } from './errors.js';
-import type { InFlight, RateLimiter, SerialQueue } from './limits.js';
+import type { InFlight, RateLimiter } from './limits.js';
 import type { ServeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import type { ReceiptLog } from './receipt-log.js';
@@ -55,7 +55,6 @@ export interface AppParts {
   readonly data: DataDir;
   readonly runtime: GovernedRuntime;
   readonly authenticate: Authenticator;
-  readonly queue: SerialQueue;
   readonly inFlight: InFlight;
   readonly rate: RateLimiter;
   readonly metrics: ServeMetrics;
@@ -173,7 +172,7 @@ function fromRuntime(error: unknown): never {
 }
 
 export function createApp(parts: AppParts): Hono<Env> {
-  const { data, runtime, authenticate, queue, rate, metrics, log, limits } = parts;
+  const { data, runtime, authenticate, rate, metrics, log, limits } = parts;
   const chainId = data.config().chain_id;
   const app = new Hono<Env>();
   mountConsole(app, data.config()); // the console's static files, before the API's middleware
@@ -236,6 +235,20 @@ export function createApp(parts: AppParts): Hono<Env> {
     return identity;
   };
 
+  /**
+   * The credential bound to a principal (an API key's identity carries none). identityList
+   * re-verifies the trust registry and the whole governance log — a quarter of a call's CPU when
+   * done per call — so the bindings are recomputed only when the governance log has moved. A
+   * stale answer cannot widen anything: the guardian's identity gate checks the binding itself.
+   */
+  let bindings: { head: string; list: ReturnType<typeof identityList>['bindings'] } | undefined;
+  const credentialOf = (principal: string): string | undefined => {
+    const h = data.store.governanceHeadSync();
+    const head = h ? `${h.seq}:${h.chain}` : '';
+    if (bindings?.head !== head) bindings = { head, list: identityList(data).bindings };
+    return bindings.list.find((b) => b.principal === principal)?.credential_id;
+  };
+
   /** The store answers, or 503 and nothing runs. */
   const storeReachable = () => {
     try {
@@ -275,7 +288,7 @@ export function createApp(parts: AppParts): Hono<Env> {
 
   app.get('/metrics', async (c) => {
     await guard(c, 'audit');
-    metrics.queueDepth.set(queue.pending);
+    metrics.callsInFlight.set(runtime.inFlight);
     return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });
 
@@ -321,9 +334,7 @@ export function createApp(parts: AppParts): Hono<Env> {
       if ((session === undefined) !== (verifier === undefined))
         throw new ServeError('BAD_REQUEST', 'session and code_verifier go together');
       const idempotencyKey = optionalString(body, 'idempotency_key');
-      const credential =
-        identity.credential ??
-        identityList(data).bindings.find((b) => b.principal === identity.principal)?.credential_id;
+      const credential = identity.credential ?? credentialOf(identity.principal);
       let delegation: unknown;
       try {
         delegation = session === undefined ? undefined : presentation(session, verifier as string);
@@ -343,14 +354,14 @@ export function createApp(parts: AppParts): Hono<Env> {
         ...(idempotencyKey === undefined ? {} : { idempotency_key: idempotencyKey }),
       };
     }
-    const result = await queue.run(async () => {
-      storeReachable();
-      try {
-        return await runtime.execute(request as never);
-      } catch (error) {
-        fromRuntime(error);
-      }
-    });
+    // No queue in front of the runtime: it takes any number of calls in flight and commits them
+    // as a one-at-a-time run would (I-CONC-1), so each call goes straight in (I-SERVE-5).
+    let result: Awaited<ReturnType<GovernedRuntime['execute']>>;
+    try {
+      result = await runtime.execute(request as never);
+    } catch (error) {
+      fromRuntime(error);
+    }
     metrics.decisions.inc({ verdict: result.verdict, reason_code: result.reason_code });
     if (result.receipt === null)
       throw new ServeError('STORE_UNAVAILABLE', `no receipt could be persisted (${result.reason_code})`);
@@ -377,7 +388,9 @@ export function createApp(parts: AppParts): Hono<Env> {
     const identity = await guard(c, 'call', 'audit');
     const id = c.req.param('id');
     storeReachable();
-    const found = data.store.receiptsSync({ chainId }).find((r) => r.id === id);
+    // An indexed lookup by id (the receipt_id unique index), not a scan of the chain.
+    const hit = data.store.receiptByIdSync(id);
+    const found = hit?.receipt.chainId === chainId ? hit.receipt : undefined;
     if (!found) throw new ServeError('NOT_FOUND', `no call ${id}`);
     const body = found.envelope.payload ? receiptBody(found.envelope) : {};
     // A caller without `audit` sees only its own calls.
@@ -387,11 +400,7 @@ export function createApp(parts: AppParts): Hono<Env> {
       body.principal !== identity.principal
     )
       throw new ServeError('NOT_FOUND', `no call ${id}`);
-    const request = data.store.requestsSync({
-      chainId,
-      fromLamport: found.lamport,
-      toLamport: found.lamport,
-    })[0];
+    const request = hit?.request;
     return c.json({
       id,
       lamport: found.lamport,
@@ -459,13 +468,14 @@ export function createApp(parts: AppParts): Hono<Env> {
     if (target !== id)
       throw new ServeError('BAD_REQUEST', `the envelope answers challenge ${String(target)}, not ${id}`);
     storeReachable();
-    const event = await queue.run(() => {
-      try {
-        return importGovernanceEvent(data, envelope, parts.now());
-      } catch (error) {
-        fromRuntime(error);
-      }
-    });
+    // A governance write is one short store transaction the runtime ingests before its next
+    // decision (governance.ts): safe next to calls in flight, as it is from another process.
+    let event: ReturnType<typeof importGovernanceEvent>;
+    try {
+      event = importGovernanceEvent(data, envelope, parts.now());
+    } catch (error) {
+      fromRuntime(error);
+    }
     const v = challengeViewById(data, id, parts.now());
     return c.json({ event_seq: event.seq, action: event.action, signer: event.signer, challenge: v });
   });
@@ -507,26 +517,25 @@ export function createApp(parts: AppParts): Hono<Env> {
         'mfa_verified comes from the identity (a JWT whose amr holds mfa), not from the body',
       );
     storeReachable();
-    const created = await queue.run(() => {
-      try {
-        return delegateCreate(
-          data,
-          {
-            delegator: identity.principal,
-            delegate,
-            ...(identity.tenant === null ? {} : { tenant: identity.tenant }),
-            grants: grantsFrom(data, { tools: tools as string[] }),
-            ttl_ms: parseTtl(ttl),
-            ...(codeChallenge === undefined ? {} : { code_challenge: codeChallenge }),
-            mfa_verified: identity.mfa,
-          },
-          data.localKey('policy').signer,
-          parts.now(),
-        );
-      } catch (error) {
-        fromRuntime(error);
-      }
-    });
+    let created: ReturnType<typeof delegateCreate>;
+    try {
+      created = delegateCreate(
+        data,
+        {
+          delegator: identity.principal,
+          delegate,
+          ...(identity.tenant === null ? {} : { tenant: identity.tenant }),
+          grants: grantsFrom(data, { tools: tools as string[] }),
+          ttl_ms: parseTtl(ttl),
+          ...(codeChallenge === undefined ? {} : { code_challenge: codeChallenge }),
+          mfa_verified: identity.mfa,
+        },
+        data.localKey('policy').signer,
+        parts.now(),
+      );
+    } catch (error) {
+      fromRuntime(error);
+    }
     return c.json(
       { session: created.session, code_verifier: created.code_verifier, event_seq: created.event.seq },
       201,
@@ -539,13 +548,12 @@ export function createApp(parts: AppParts): Hono<Env> {
     const id = c.req.param('id');
     if (!delegationList(data, parts.now()).some((v) => v.session.session_id === id))
       throw new ServeError('NOT_FOUND', `no session ${id}`);
-    const event = await queue.run(() => {
-      try {
-        return delegateRevoke(data, id, undefined, data.localKey('policy').signer, parts.now());
-      } catch (error) {
-        fromRuntime(error);
-      }
-    });
+    let event: ReturnType<typeof delegateRevoke>;
+    try {
+      event = delegateRevoke(data, id, undefined, data.localKey('policy').signer, parts.now());
+    } catch (error) {
+      fromRuntime(error);
+    }
     return c.json({ session_id: id, event_seq: event.seq });
   });
 
@@ -576,18 +584,18 @@ export function createApp(parts: AppParts): Hono<Env> {
     if (condense !== undefined && condense !== 'true' && condense !== 'false')
       throw new ServeError('BAD_REQUEST', 'condense is true or false');
     storeReachable();
-    // The export runs in the queue: it reads one consistent chain, not one a call is extending.
-    const pack = await queue.run(() => {
-      try {
-        return exportPack(data, {
-          ...(from === undefined ? {} : { from }),
-          ...(to === undefined ? {} : { to }),
-          ...(condense === 'true' ? { condense: true } : {}),
-        });
-      } catch (error) {
-        fromRuntime(error);
-      }
-    });
+    // The export is synchronous, so it reads committed receipts only — one consistent prefix of
+    // the chain even while calls are in flight (each commits its receipt in one transaction).
+    let pack: ReturnType<typeof exportPack>;
+    try {
+      pack = exportPack(data, {
+        ...(from === undefined ? {} : { from }),
+        ...(to === undefined ? {} : { to }),
+        ...(condense === 'true' ? { condense: true } : {}),
+      });
+    } catch (error) {
+      fromRuntime(error);
+    }
     const bytes = pack.bytes;
     const CHUNK = 64 * 1024;
     let at = 0;

@@ -1,4 +1,4 @@
-// Per-identity rate limit (token bucket) and the serial call queue.
+// Per-identity rate limit (token bucket), a serial task queue, and the in-flight request count.
 
 /** Token bucket per identity: `rate` requests per second, bursts up to `burst`. */
 export class RateLimiter {
@@ -24,9 +24,8 @@ export class RateLimiter {
 }
 
 /**
- * Runs tasks one at a time, in arrival order. Concurrent calls into one GovernedRuntime are not
- * yet safe (the runtime freezes one clock reading and one journal entry per call), so every call
- * and governance write goes through this queue until the runtime serializes itself.
+ * Runs tasks one at a time, in arrival order: the witness's state file (witness.ts) is read,
+ * checked and rewritten per checkpoint. Governed calls do not use it (I-CONC-1, I-SERVE-5).
  */
 export class SerialQueue {
   #tail: Promise<unknown> = Promise.resolve();

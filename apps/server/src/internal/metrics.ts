@@ -1,5 +1,5 @@
 // Prometheus metrics (prom-client, one registry per server): decisions by verdict and reason,
-// request latencies by route, store errors and the call queue depth.
+// request latencies by route, store errors and the governed calls in flight.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface ServeMetrics {
@@ -8,7 +8,7 @@ export interface ServeMetrics {
   readonly requests: Histogram<'method' | 'route' | 'status'>;
   readonly storeErrors: Counter;
   readonly authFailures: Counter<'status'>;
-  readonly queueDepth: Gauge;
+  readonly callsInFlight: Gauge;
 }
 
 export function createMetrics(): ServeMetrics {
@@ -39,9 +39,9 @@ export function createMetrics(): ServeMetrics {
       labelNames: ['status'],
       registers: [registry],
     }),
-    queueDepth: new Gauge({
-      name: 'helm_call_queue_depth',
-      help: 'Calls waiting for the runtime',
+    callsInFlight: new Gauge({
+      name: 'helm_calls_in_flight',
+      help: 'Governed calls in flight on the runtime',
       registers: [registry],
     }),
   };
