@@ -473,37 +473,7 @@ export class ApprovalCeremonies {
     const state = typeof claimedId === 'string' ? this.challenges.get(claimedId) : undefined;
     if (!state) throw this.reject('APPROVAL_INVALID', '-', 'unknown challenge');
     const c = state.challenge;
-    const keyId = envelope.signatures[0]!.keyid;
-    if (keyId === this.options.signer.keyId)
-      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'execution key cannot approve');
-    const authorized = this.options.keyAuthorization(keyId, c.role);
-    if (!authorized)
-      throw this.reject('APPROVAL_INVALID', c.challenge_id, `key not authorized for role ${c.role}`);
-    const publicKey = authorized instanceof Uint8Array ? authorized : authorized.publicKey;
-    const lineage = authorized instanceof Uint8Array ? keyId : authorized.lineage;
-    if (!(publicKey instanceof Uint8Array) || typeof lineage !== 'string' || lineage === '')
-      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'key authorization answer is malformed');
-    let statement: ApprovalStatement;
-    try {
-      statement = openVerifiedEnvelope(envelope, APPROVAL_TYPE, (id) =>
-        id === keyId ? publicKey : undefined,
-      ).body as unknown as ApprovalStatement;
-    } catch {
-      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'signature does not verify');
-    }
-    if (!validateStatement(statement))
-      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'malformed statement');
-    if (
-      statement.intent_hash !== c.intent_hash ||
-      statement.policy_bundle_hash !== c.policy_bundle_hash ||
-      statement.p0_ceiling_hash !== c.p0_ceiling_hash
-    ) {
-      throw this.reject(
-        'APPROVAL_INVALID',
-        c.challenge_id,
-        'statement is bound to a different intent or policy',
-      );
-    }
+    const { statement, keyId, lineage } = this.verifiedStatement(envelope, c);
     const now = this.options.clock.now();
     if (state.consumed || state.closed)
       throw this.reject('APPROVAL_INVALID', c.challenge_id, 'challenge closed');
@@ -537,6 +507,48 @@ export class ApprovalCeremonies {
       },
     );
     return this.status(c.challenge_id)!;
+  }
+
+  /**
+   * The approver's key (authorized for the challenge's role, not the execution key), its signature
+   * and the statement's binding to the challenge. Throws GuardianError on any defect.
+   */
+  private verifiedStatement(
+    envelope: SignedEnvelope,
+    c: ApprovalChallenge,
+  ): { statement: ApprovalStatement; keyId: string; lineage: string } {
+    const keyId = envelope.signatures[0]!.keyid;
+    if (keyId === this.options.signer.keyId)
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'execution key cannot approve');
+    const authorized = this.options.keyAuthorization(keyId, c.role);
+    if (!authorized)
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, `key not authorized for role ${c.role}`);
+    const publicKey = authorized instanceof Uint8Array ? authorized : authorized.publicKey;
+    const lineage = authorized instanceof Uint8Array ? keyId : authorized.lineage;
+    if (!(publicKey instanceof Uint8Array) || typeof lineage !== 'string' || lineage === '')
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'key authorization answer is malformed');
+    let statement: ApprovalStatement;
+    try {
+      statement = openVerifiedEnvelope(envelope, APPROVAL_TYPE, (id) =>
+        id === keyId ? publicKey : undefined,
+      ).body as unknown as ApprovalStatement;
+    } catch {
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'signature does not verify');
+    }
+    if (!validateStatement(statement))
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'malformed statement');
+    if (
+      statement.intent_hash !== c.intent_hash ||
+      statement.policy_bundle_hash !== c.policy_bundle_hash ||
+      statement.p0_ceiling_hash !== c.p0_ceiling_hash
+    ) {
+      throw this.reject(
+        'APPROVAL_INVALID',
+        c.challenge_id,
+        'statement is bound to a different intent or policy',
+      );
+    }
+    return { statement, keyId, lineage };
   }
 
   /**
