@@ -129,6 +129,21 @@ interface ChallengeState {
   closed: boolean;
 }
 
+/** A challenge as opened or restored: no approvals yet, neither consumed nor closed. */
+function openState(challenge: ApprovalChallenge, envelope: SignedEnvelope): ChallengeState {
+  return {
+    challenge,
+    envelope,
+    approvers: new Set(),
+    keys: new Set(),
+    lineages: new Set(),
+    approvals: 0,
+    emergencyApprovals: 0,
+    consumed: false,
+    closed: false,
+  };
+}
+
 /** An append-only record of every ceremony step. */
 export interface ApprovalLogEntry {
   readonly step:
@@ -338,17 +353,7 @@ export class ApprovalCeremonies {
       return { state: 'denied', code: 'APPROVAL_RATE_LIMITED' };
     times.push(now);
     const envelope = signEnvelope(challenge as unknown as EnvelopeBody, [this.options.signer]);
-    this.challenges.set(challenge.challenge_id, {
-      challenge,
-      envelope,
-      approvers: new Set(),
-      keys: new Set(),
-      lineages: new Set(),
-      approvals: 0,
-      emergencyApprovals: 0,
-      consumed: false,
-      closed: false,
-    });
+    this.challenges.set(challenge.challenge_id, openState(challenge, envelope));
     this.byBinding.set(key, challenge.challenge_id);
     this.record('challenge.opened', challenge.challenge_id, `rule ${r.rule_id}`, { envelope });
     return { state: 'pending', challenge, envelope };
@@ -399,17 +404,7 @@ export class ApprovalCeremonies {
     }
     const held = this.challenges.get(id);
     if (held) return held.challenge;
-    this.challenges.set(id, {
-      challenge,
-      envelope,
-      approvers: new Set(),
-      keys: new Set(),
-      lineages: new Set(),
-      approvals: 0,
-      emergencyApprovals: 0,
-      consumed: false,
-      closed: false,
-    });
+    this.challenges.set(id, openState(challenge, envelope));
     const key = bindingKey(challenge);
     const current = this.byBinding.get(key);
     const currentAt =
