@@ -11,7 +11,8 @@
 //                    @noble/curves are listed by name, not counted)
 //   verify paths     the same closure for each verifier an auditor reads (VERIFY_PATHS below),
 //                    printed with their file lists by --paths (docs/AUDIT.md is generated from it)
-//   exports          distinct names over all entry points (a subpath re-exports a subset of `.`)
+//   exports          distinct names over all entry points (a subpath re-exports a subset of `.`,
+//                    except @helm/trust's ./tuf and ./sigstore, which are apart from it)
 // Usage: node scripts/tcb-metrics.mjs [--json] [--paths] [--markdown] [--functions N]
 //   --markdown prints the file list of every verify path as docs/AUDIT.md §2 shows it
 import { readdirSync, readFileSync, statSync } from 'node:fs';

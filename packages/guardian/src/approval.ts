@@ -129,6 +129,21 @@ interface ChallengeState {
   closed: boolean;
 }
 
+/** A challenge as opened or restored: no approvals yet, neither consumed nor closed. */
+function openState(challenge: ApprovalChallenge, envelope: SignedEnvelope): ChallengeState {
+  return {
+    challenge,
+    envelope,
+    approvers: new Set(),
+    keys: new Set(),
+    lineages: new Set(),
+    approvals: 0,
+    emergencyApprovals: 0,
+    consumed: false,
+    closed: false,
+  };
+}
+
 /** An append-only record of every ceremony step. */
 export interface ApprovalLogEntry {
   readonly step:
@@ -338,17 +353,7 @@ export class ApprovalCeremonies {
       return { state: 'denied', code: 'APPROVAL_RATE_LIMITED' };
     times.push(now);
     const envelope = signEnvelope(challenge as unknown as EnvelopeBody, [this.options.signer]);
-    this.challenges.set(challenge.challenge_id, {
-      challenge,
-      envelope,
-      approvers: new Set(),
-      keys: new Set(),
-      lineages: new Set(),
-      approvals: 0,
-      emergencyApprovals: 0,
-      consumed: false,
-      closed: false,
-    });
+    this.challenges.set(challenge.challenge_id, openState(challenge, envelope));
     this.byBinding.set(key, challenge.challenge_id);
     this.record('challenge.opened', challenge.challenge_id, `rule ${r.rule_id}`, { envelope });
     return { state: 'pending', challenge, envelope };
@@ -399,17 +404,7 @@ export class ApprovalCeremonies {
     }
     const held = this.challenges.get(id);
     if (held) return held.challenge;
-    this.challenges.set(id, {
-      challenge,
-      envelope,
-      approvers: new Set(),
-      keys: new Set(),
-      lineages: new Set(),
-      approvals: 0,
-      emergencyApprovals: 0,
-      consumed: false,
-      closed: false,
-    });
+    this.challenges.set(id, openState(challenge, envelope));
     const key = bindingKey(challenge);
     const current = this.byBinding.get(key);
     const currentAt =
@@ -473,37 +468,7 @@ export class ApprovalCeremonies {
     const state = typeof claimedId === 'string' ? this.challenges.get(claimedId) : undefined;
     if (!state) throw this.reject('APPROVAL_INVALID', '-', 'unknown challenge');
     const c = state.challenge;
-    const keyId = envelope.signatures[0]!.keyid;
-    if (keyId === this.options.signer.keyId)
-      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'execution key cannot approve');
-    const authorized = this.options.keyAuthorization(keyId, c.role);
-    if (!authorized)
-      throw this.reject('APPROVAL_INVALID', c.challenge_id, `key not authorized for role ${c.role}`);
-    const publicKey = authorized instanceof Uint8Array ? authorized : authorized.publicKey;
-    const lineage = authorized instanceof Uint8Array ? keyId : authorized.lineage;
-    if (!(publicKey instanceof Uint8Array) || typeof lineage !== 'string' || lineage === '')
-      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'key authorization answer is malformed');
-    let statement: ApprovalStatement;
-    try {
-      statement = openVerifiedEnvelope(envelope, APPROVAL_TYPE, (id) =>
-        id === keyId ? publicKey : undefined,
-      ).body as unknown as ApprovalStatement;
-    } catch {
-      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'signature does not verify');
-    }
-    if (!validateStatement(statement))
-      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'malformed statement');
-    if (
-      statement.intent_hash !== c.intent_hash ||
-      statement.policy_bundle_hash !== c.policy_bundle_hash ||
-      statement.p0_ceiling_hash !== c.p0_ceiling_hash
-    ) {
-      throw this.reject(
-        'APPROVAL_INVALID',
-        c.challenge_id,
-        'statement is bound to a different intent or policy',
-      );
-    }
+    const { statement, keyId, lineage } = this.verifiedStatement(envelope, c);
     const now = this.options.clock.now();
     if (state.consumed || state.closed)
       throw this.reject('APPROVAL_INVALID', c.challenge_id, 'challenge closed');
@@ -537,6 +502,48 @@ export class ApprovalCeremonies {
       },
     );
     return this.status(c.challenge_id)!;
+  }
+
+  /**
+   * The approver's key (authorized for the challenge's role, not the execution key), its signature
+   * and the statement's binding to the challenge. Throws GuardianError on any defect.
+   */
+  private verifiedStatement(
+    envelope: SignedEnvelope,
+    c: ApprovalChallenge,
+  ): { statement: ApprovalStatement; keyId: string; lineage: string } {
+    const keyId = envelope.signatures[0]!.keyid;
+    if (keyId === this.options.signer.keyId)
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'execution key cannot approve');
+    const authorized = this.options.keyAuthorization(keyId, c.role);
+    if (!authorized)
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, `key not authorized for role ${c.role}`);
+    const publicKey = authorized instanceof Uint8Array ? authorized : authorized.publicKey;
+    const lineage = authorized instanceof Uint8Array ? keyId : authorized.lineage;
+    if (!(publicKey instanceof Uint8Array) || typeof lineage !== 'string' || lineage === '')
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'key authorization answer is malformed');
+    let statement: ApprovalStatement;
+    try {
+      statement = openVerifiedEnvelope(envelope, APPROVAL_TYPE, (id) =>
+        id === keyId ? publicKey : undefined,
+      ).body as unknown as ApprovalStatement;
+    } catch {
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'signature does not verify');
+    }
+    if (!validateStatement(statement))
+      throw this.reject('APPROVAL_INVALID', c.challenge_id, 'malformed statement');
+    if (
+      statement.intent_hash !== c.intent_hash ||
+      statement.policy_bundle_hash !== c.policy_bundle_hash ||
+      statement.p0_ceiling_hash !== c.p0_ceiling_hash
+    ) {
+      throw this.reject(
+        'APPROVAL_INVALID',
+        c.challenge_id,
+        'statement is bound to a different intent or policy',
+      );
+    }
+    return { statement, keyId, lineage };
   }
 
   /**

@@ -100,103 +100,122 @@ function condensedProblem(e: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** Verify a (partly) condensed receipt history end to end against its signed checkpoints. */
-export function verifyCondensedHistory(input: CondensedHistoryInput): CondensedVerifyResult {
-  const cpFail = (code: CondensedVerifyCode, index: number, message: string): CondensedVerifyResult => ({
-    ok: false,
-    code,
-    where: 'checkpoint',
-    index,
-    message,
-  });
-  const hFail = (code: CondensedVerifyCode, index: number, message: string): CondensedVerifyResult => ({
-    ok: false,
-    code,
-    where: 'history',
-    index,
-    message,
-  });
-  // 1. The checkpoint chain.
+type Failure = Extract<CondensedVerifyResult, { ok: false }>;
+
+function fail(where: Failure['where'], code: CondensedVerifyCode, index: number, message: string): Failure {
+  return { ok: false, code, where, index, message };
+}
+
+/** Step 1: the checkpoint chain, each checkpoint the direct successor of the previous one. */
+function verifyCheckpointChain(
+  input: CondensedHistoryInput,
+):
+  | Failure
+  | { readonly ok: true; readonly byHash: Map<string, SignedCheckpoint>; readonly anchor: string[] } {
   const byHash = new Map<string, SignedCheckpoint>();
   const anchor: string[] = [];
   let prev: SignedCheckpoint | undefined;
   for (let i = 0; i < input.checkpoints.length; i++) {
     const check = verifyCheckpoint(input.checkpoints[i], input.keys);
-    if (!check.ok) return cpFail('CHECKPOINT_INVALID', i, `${check.code}: ${check.message}`);
+    if (!check.ok) return fail('checkpoint', 'CHECKPOINT_INVALID', i, `${check.code}: ${check.message}`);
     const cp = check.checkpoint;
-    if (cp.body.log_id !== input.logId) return cpFail('CHECKPOINT_INVALID', i, 'checkpoint of another log');
+    if (cp.body.log_id !== input.logId)
+      return fail('checkpoint', 'CHECKPOINT_INVALID', i, 'checkpoint of another log');
     if (cp.body.lamport_from !== cp.body.prev_tree_size + 1 || cp.body.lamport_to !== cp.body.tree_size) {
-      return cpFail('CHECKPOINT_RANGE_INVALID', i, 'lamport range must be prev_tree_size+1 .. tree_size');
+      return fail(
+        'checkpoint',
+        'CHECKPOINT_RANGE_INVALID',
+        i,
+        'lamport range must be prev_tree_size+1 .. tree_size',
+      );
     }
     if (prev) {
       const ext = verifyCheckpointExtension(prev, cp, input.consistency[i - 1] ?? [], { direct: true });
       if (!ext.ok) {
-        return ext.code === 'CONSISTENCY_INVALID'
-          ? cpFail('CONSISTENCY_INVALID', i, ext.message)
-          : cpFail('CHECKPOINT_CHAIN_BROKEN', i, ext.message);
+        const code = ext.code === 'CONSISTENCY_INVALID' ? 'CONSISTENCY_INVALID' : 'CHECKPOINT_CHAIN_BROKEN';
+        return fail('checkpoint', code, i, ext.message);
       }
     } else if (cp.body.prev_tree_size !== 0) {
-      return cpFail('CHECKPOINT_CHAIN_BROKEN', i, 'the first checkpoint must start the log');
+      return fail('checkpoint', 'CHECKPOINT_CHAIN_BROKEN', i, 'the first checkpoint must start the log');
     }
     if (cp.body.anchor_required) anchor.push(cp.hash);
     byHash.set(cp.hash, cp);
     prev = cp;
   }
+  return { ok: true, byHash, anchor };
+}
+
+/**
+ * Step 2 for a condensed entry at history position `i`: well formed, LOW, at its position, its leaf
+ * included under a verified checkpoint. Its link to the previous entry is checked by the caller.
+ */
+function verifyCondensedEntry(
+  item: Record<string, unknown>,
+  i: number,
+  input: CondensedHistoryInput,
+  byHash: ReadonlyMap<string, SignedCheckpoint>,
+): Failure | { readonly ok: true; readonly entry: CondensedEntry } {
+  const problem = condensedProblem(item);
+  if (problem) return fail('history', 'CONDENSED_MALFORMED', i, problem);
+  const e = item as unknown as CondensedEntry;
+  if (e.risk_tier !== 'LOW')
+    return fail('history', 'CONDENSED_TIER_FORBIDDEN', i, `${e.risk_tier} receipts are never condensed`);
+  if (e.log_id !== input.logId || e.leaf_index !== i || e.lamport !== i + 1) {
+    return fail('history', 'POSITION_MISMATCH', i, 'condensed entry is not at its position in the log');
+  }
+  const cp = byHash.get(e.checkpoint_hash);
+  if (!cp || cp.body.tree_size !== e.tree_size)
+    return fail('history', 'CHECKPOINT_UNKNOWN', i, 'unknown checkpoint');
+  const leaf = logLeafHash({
+    entry_hash: e.entry_hash,
+    prev_hash: e.prev_hash,
+    lamport: e.lamport,
+    risk_tier: e.risk_tier,
+  });
+  if (digestOfRaw(leaf) !== e.leaf_hash)
+    return fail('history', 'LEAF_HASH_MISMATCH', i, 'leaf_hash is not the entry');
+  const proof = e.inclusion_proof.map(digestBytes) as Uint8Array[];
+  const root = rootFromInclusionProof(e.leaf_index, e.tree_size, leaf, proof);
+  if (!root || digestOfRaw(root) !== cp.body.root_hash) {
+    return fail('history', 'INCLUSION_INVALID', i, 'inclusion proof does not lead to the checkpoint root');
+  }
+  return { ok: true, entry: e };
+}
+
+/** Verify a (partly) condensed receipt history end to end against its signed checkpoints. */
+export function verifyCondensedHistory(input: CondensedHistoryInput): CondensedVerifyResult {
+  const chain = verifyCheckpointChain(input);
+  if (!chain.ok) return chain;
   // 2. The history, position by position.
   let headHash = RECEIPT_GENESIS_PREV_HASH;
   let condensed = 0;
   for (let i = 0; i < input.history.length; i++) {
     const item = input.history[i] as Record<string, unknown> | null;
+    let prevHash: string;
+    let hash: string;
     if (typeof item === 'object' && item !== null && item.type === CONDENSED_ENTRY_TYPE) {
-      const problem = condensedProblem(item);
-      if (problem) return hFail('CONDENSED_MALFORMED', i, problem);
-      const e = item as unknown as CondensedEntry;
-      if (e.risk_tier !== 'LOW')
-        return hFail('CONDENSED_TIER_FORBIDDEN', i, `${e.risk_tier} receipts are never condensed`);
-      if (e.log_id !== input.logId || e.leaf_index !== i || e.lamport !== i + 1) {
-        return hFail('POSITION_MISMATCH', i, 'condensed entry is not at its position in the log');
-      }
-      const cp = byHash.get(e.checkpoint_hash);
-      if (!cp || cp.body.tree_size !== e.tree_size)
-        return hFail('CHECKPOINT_UNKNOWN', i, 'unknown checkpoint');
-      const leaf = logLeafHash({
-        entry_hash: e.entry_hash,
-        prev_hash: e.prev_hash,
-        lamport: e.lamport,
-        risk_tier: e.risk_tier,
-      });
-      if (digestOfRaw(leaf) !== e.leaf_hash)
-        return hFail('LEAF_HASH_MISMATCH', i, 'leaf_hash is not the entry');
-      const root = rootFromInclusionProof(
-        e.leaf_index,
-        e.tree_size,
-        leaf,
-        e.inclusion_proof.map(digestBytes) as Uint8Array[],
-      );
-      if (!root || digestOfRaw(root) !== cp.body.root_hash) {
-        return hFail('INCLUSION_INVALID', i, 'inclusion proof does not lead to the checkpoint root');
-      }
-      if (e.prev_hash !== headHash)
-        return hFail('CHAIN_BROKEN', i, 'prev_hash does not name the previous entry');
-      headHash = e.entry_hash;
+      const r = verifyCondensedEntry(item, i, input, chain.byHash);
+      if (!r.ok) return r;
+      ({ prev_hash: prevHash, entry_hash: hash } = r.entry);
       condensed++;
-      continue;
+    } else {
+      const r = input.verifyReceipt(item);
+      if (!r.ok) return fail('history', 'RECEIPT_INVALID', i, `${r.code}: ${r.message}`);
+      const s = r.summary;
+      if (s.chain_id !== input.logId || s.lamport !== i + 1) {
+        return fail('history', 'POSITION_MISMATCH', i, 'receipt is not at its position in the chain');
+      }
+      ({ prev_hash: prevHash, hash } = s);
     }
-    const r = input.verifyReceipt(item);
-    if (!r.ok) return hFail('RECEIPT_INVALID', i, `${r.code}: ${r.message}`);
-    const s = r.summary;
-    if (s.chain_id !== input.logId || s.lamport !== i + 1) {
-      return hFail('POSITION_MISMATCH', i, 'receipt is not at its position in the chain');
-    }
-    if (s.prev_hash !== headHash)
-      return hFail('CHAIN_BROKEN', i, 'prev_hash does not name the previous entry');
-    headHash = s.hash;
+    if (prevHash !== headHash)
+      return fail('history', 'CHAIN_BROKEN', i, 'prev_hash does not name the previous entry');
+    headHash = hash;
   }
   return {
     ok: true,
     count: input.history.length,
     condensed,
     head: { lamport: input.history.length, hash: headHash },
-    anchor,
+    anchor: chain.anchor,
   };
 }

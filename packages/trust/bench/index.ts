@@ -14,10 +14,9 @@ import {
   exportTrustSnapshot,
   importTrustSnapshot,
   TrustRegistry,
-  TufClient,
-  verifySigstoreBundle,
-  verifySlsaProvenance,
 } from '@helm/trust';
+import { verifySigstoreBundle, verifySlsaProvenance } from '@helm/trust/sigstore';
+import { TufClient } from '@helm/trust/tuf';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { verifySigstoreBundle } from '../src/index.ts';
+import { verifySigstoreBundle } from '../src/sigstore.ts';
 
 const BASE = new URL('../../../../shared/testdata/sigstore/', import.meta.url);
 const manifest = JSON.parse(readFileSync(new URL('manifest.json', BASE), 'utf8'));

@@ -6,11 +6,10 @@ import {
   commitTrustEvent,
   createGenesisEvent,
   defaultRoleMapping,
-  prepareCheckpointAnchor,
   TrustError,
   TrustRegistry,
-  verifySlsaProvenance,
 } from '../src/index.ts';
+import { prepareCheckpointAnchor, verifySlsaProvenance } from '../src/sigstore.ts';
 import { signer } from './helpers.ts';
 
 const builderKey = signer(20);

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { BaseFetcher, Updater } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { InMemoryTufMetadataCache, TrustError, TufClient, type TufLimits } from '../src/index.ts';
+import { TrustError } from '../src/index.ts';
 import { metadataFileName } from '../src/tuf/names.ts';
+import { InMemoryTufMetadataCache, TufClient, type TufLimits } from '../src/tuf.ts';
 import {
   aliasKey,
   bytesOf,

@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Metadata, type Root, Signature, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
-import type { TufFetcher } from '../src/index.ts';
+import type { TufFetcher } from '../src/tuf.ts';
 
 export const SHARED_REPO = fileURLToPath(
   new URL('../../../../shared/testdata/tuf/repository', import.meta.url),

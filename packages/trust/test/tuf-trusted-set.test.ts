@@ -3,10 +3,11 @@
 import { createECDH } from 'node:crypto';
 import { Key, type Metadata, type Root } from '@tufjs/models';
 import { describe, expect, it } from 'vitest';
-import { InMemoryTufMetadataCache, TrustError, TufClient } from '../src/index.ts';
+import { TrustError } from '../src/index.ts';
 import { keyIdentity } from '../src/tuf/keys.ts';
 import { checkTargetPath, metadataFileName } from '../src/tuf/names.ts';
 import { keysRotatedOut, TufTrustedMetadataSet } from '../src/tuf/trusted-set.ts';
+import { InMemoryTufMetadataCache, TufClient } from '../src/tuf.ts';
 import {
   aliasKey,
   KEYS,

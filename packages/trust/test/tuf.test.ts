@@ -7,15 +7,17 @@ import {
   commitTrustEvent,
   createGenesisEvent,
   exportTrustSnapshot,
-  InMemoryTufMetadataCache,
-  TrustDistribution,
   TrustError,
   TrustRegistry,
+  trustEventDigest,
+} from '../src/index.ts';
+import {
+  InMemoryTufMetadataCache,
+  TrustDistribution,
   TufClient,
   type TufClientOptions,
   type TufFetcher,
-  trustEventDigest,
-} from '../src/index.ts';
+} from '../src/tuf.ts';
 import { signer } from './helpers.ts';
 import {
   AFTER_EXPIRY_MS,

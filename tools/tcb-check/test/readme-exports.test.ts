@@ -4,6 +4,8 @@
 // listed but not exported is a stale doc, a name exported but not listed is public surface an
 // auditor would not know to read. It also keeps `.` the whole, compatible surface: every subpath
 // exports a subset of `.`, and every entry point has the three conditions (types, import, default).
+// The exception is SEPARATE_ENTRIES: subpaths kept out of `.` so that importing the package does not
+// load their dependencies; their names are not in `.`, and `.` does not reach their modules.
 // Regenerate the tables with `node scripts/readme-exports.mjs --write`. Last, the verifier entry
 // points (`./verify`, `@helm/crypto/envelope-open`, `@helm/crypto/ed25519`) must hold no signing
 // code in their static import closure: a verifier imports only what verification runs.
@@ -99,6 +101,14 @@ export function exportTable(readme: string): Map<string, Names> {
 const packages = tcbPackages();
 const exported = exportedNames(packages.flatMap((p) => Object.values(p.entries)));
 
+/**
+ * Subpaths that are not part of `.`: `@helm/trust`'s TUF client (tuf-js models) and Sigstore / SLSA
+ * verifiers (`@sigstore/*`), which a process reading its trust registry never runs (issue #23).
+ */
+const SEPARATE_ENTRIES: Readonly<Record<string, readonly string[]>> = {
+  '@helm/trust': ['./sigstore', './tuf'],
+};
+
 describe('TCB README export tables = entry point exports', () => {
   it('finds the eight TCB packages, each with a `.` entry point', () => {
     expect(packages).toHaveLength(8);
@@ -117,10 +127,15 @@ describe('TCB README export tables = entry point exports', () => {
     it(`${pkg.name}: subpaths export subsets of "." and every entry has types, import and default`, () => {
       const root = exported.get(pkg.entries['.'] as string) as Names;
       const rootNames = new Set([...root.values, ...root.types]);
+      const separate = SEPARATE_ENTRIES[pkg.name] ?? [];
       for (const [subpath, file] of Object.entries(pkg.entries)) {
         const own = exported.get(file) as Names;
-        const extra = [...own.values, ...own.types].filter((n) => !rootNames.has(n));
-        expect({ subpath, extra }).toEqual({ subpath, extra: [] });
+        const names = [...own.values, ...own.types];
+        if (separate.includes(subpath)) {
+          expect({ subpath, inRoot: names.filter((n) => rootNames.has(n)) }).toEqual({ subpath, inRoot: [] });
+        } else {
+          expect({ subpath, extra: names.filter((n) => !rootNames.has(n)) }).toEqual({ subpath, extra: [] });
+        }
         // A `browser` condition is the same surface for bundlers (@helm/crypto's browser entry,
         // whose names its own test holds to the `.` entry's); the three Node conditions are required.
         const conditions = Object.keys(pkg.manifestExports[subpath] as object).filter((c) => c !== 'browser');
@@ -168,6 +183,28 @@ export function importClosure(
   }
   return [...seen].sort();
 }
+
+describe('separate entry points stay out of the root entry point', () => {
+  const byName = new Map(packages.map((p) => [p.name, p]));
+  const resolveWorkspace = (specifier: string): string | undefined => {
+    const m = /^(@helm\/[^/]+)(\/.*)?$/.exec(specifier);
+    return m ? byName.get(m[1] as string)?.entries[m[2] ? `.${m[2]}` : '.'] : undefined;
+  };
+  for (const [name, subpaths] of Object.entries(SEPARATE_ENTRIES)) {
+    it.each(subpaths)(`${name} does not reach the modules of %s`, (subpath) => {
+      const root = importClosure(resolveWorkspace(name) as string, resolveWorkspace);
+      const own = importClosure(resolveWorkspace(`${name}${subpath.slice(1)}`) as string, resolveWorkspace);
+      // Shared modules (errors, the crypto they both use) are fine; the entry's own directory is not.
+      const dir = dirname(resolveWorkspace(`${name}${subpath.slice(1)}`) as string);
+      const ownDir = join(dir, subpath.slice(2));
+      expect(
+        own.some((f) => f.startsWith(ownDir)),
+        'the check can fail',
+      ).toBe(true);
+      expect(root.filter((f) => f.startsWith(ownDir)).map((f) => f.slice(ROOT.length + 1))).toEqual([]);
+    });
+  }
+});
 
 /** The modules that sign: every signing path of the TCB goes through one of them. */
 const SIGNING_MODULES = [

@@ -283,35 +283,12 @@ export function applyEvent(
       addKey(state, event.key, at, event.roles, null);
       break;
     }
-    case 'key_rotate': {
-      const old = liveKey(state, event.keyid);
-      if (!signers.includes(event.new_key.keyid)) {
-        throw new TrustError(
-          'TRUST_EVENT_UNAUTHORIZED',
-          'a rotation must be signed by the new key (proof of possession)',
-        );
-      }
-      if (openRole(old, 'root')) requireQuorum(state, rootSigners, 'rotating a root key');
-      else if (!signers.includes(old.keyid)) requireRoot(rootSigners, 'rotating a key it does not own');
-      const inherited = old.roles.filter((r) => r.revoked_at === null).map((r) => r.role);
-      addKey(state, event.new_key, at, inherited, old.keyid);
-      for (const r of old.roles) if (r.revoked_at === null) r.revoked_at = at;
-      old.revoked_at = at;
-      old.revocation = 'rotated';
-      old.rotated_to = event.new_key.keyid;
+    case 'key_rotate':
+      applyRotate(state, event, signers, rootSigners);
       break;
-    }
-    case 'key_revoke': {
-      const target = liveKey(state, event.keyid);
-      if (openRole(target, 'root')) {
-        requireQuorum(state, rootSigners, 'revoking a root key');
-        keepQuorum(state, target.keyid);
-      } else if (!signers.includes(target.keyid)) requireRoot(rootSigners, 'revoking a key');
-      for (const r of target.roles) if (r.revoked_at === null) r.revoked_at = at;
-      target.revoked_at = at;
-      target.revocation = 'revoked';
+    case 'key_revoke':
+      applyRevoke(state, event, signers, rootSigners);
       break;
-    }
     case 'role_grant': {
       const target = liveKey(state, event.keyid);
       if (event.role === 'root') requireQuorum(state, rootSigners, 'granting root');
@@ -344,6 +321,47 @@ export function applyEvent(
   }
   state.head = eventDigest;
   state.seq = event.seq;
+}
+
+/** A rotation: signed by the new key; by a root quorum for a root key, else by the old key or a root. */
+function applyRotate(
+  state: RegistryState,
+  event: Extract<TrustEvent, { kind: 'key_rotate' }>,
+  signers: readonly string[],
+  rootSigners: readonly string[],
+): void {
+  const old = liveKey(state, event.keyid);
+  if (!signers.includes(event.new_key.keyid)) {
+    throw new TrustError(
+      'TRUST_EVENT_UNAUTHORIZED',
+      'a rotation must be signed by the new key (proof of possession)',
+    );
+  }
+  if (openRole(old, 'root')) requireQuorum(state, rootSigners, 'rotating a root key');
+  else if (!signers.includes(old.keyid)) requireRoot(rootSigners, 'rotating a key it does not own');
+  const inherited = old.roles.filter((r) => r.revoked_at === null).map((r) => r.role);
+  addKey(state, event.new_key, event.seq, inherited, old.keyid);
+  for (const r of old.roles) if (r.revoked_at === null) r.revoked_at = event.seq;
+  old.revoked_at = event.seq;
+  old.revocation = 'rotated';
+  old.rotated_to = event.new_key.keyid;
+}
+
+/** A revocation: by a root quorum that survives it for a root key, else by the key itself or a root. */
+function applyRevoke(
+  state: RegistryState,
+  event: Extract<TrustEvent, { kind: 'key_revoke' }>,
+  signers: readonly string[],
+  rootSigners: readonly string[],
+): void {
+  const target = liveKey(state, event.keyid);
+  if (openRole(target, 'root')) {
+    requireQuorum(state, rootSigners, 'revoking a root key');
+    keepQuorum(state, target.keyid);
+  } else if (!signers.includes(target.keyid)) requireRoot(rootSigners, 'revoking a key');
+  for (const r of target.roles) if (r.revoked_at === null) r.revoked_at = event.seq;
+  target.revoked_at = event.seq;
+  target.revocation = 'revoked';
 }
 
 /** Initialise `state` from a verified genesis event. */

@@ -127,24 +127,7 @@ function verifiedBundle(bundleJson: unknown, options: SigstoreVerifyOptions): Si
       'a certificate bundle needs an expected identity and issuer',
     );
   }
-  const keys = new Map<string, string>();
-  for (const k of options.publicKeys ?? []) {
-    try {
-      keys.set(keyHint(k), k);
-    } catch {
-      throw new TrustError('SIGSTORE_POLICY_INVALID', 'a supplied public key is not PEM');
-    }
-  }
-  const trust = trustMaterialFromJSON(options.trustedRoot, (hint) => {
-    const key = keys.get(hint);
-    if (!key) throw new TrustError('SIGSTORE_PUBLIC_KEY_INVALID', `no supplied public key has hint ${hint}`);
-    return { publicKey: sigcrypto.createPublicKey(key), validFor: () => true };
-  });
-  const verifier = new Verifier(trust, {
-    tlogThreshold: threshold(options.tlogThreshold, 1, 'tlogThreshold'),
-    timestampThreshold: threshold(options.timestampThreshold, 1, 'timestampThreshold'),
-    ctlogThreshold: material === 'certificate' ? threshold(options.ctlogThreshold, 1, 'ctlogThreshold') : 0,
-  });
+  const verifier = verifierFor(options, material);
   const content = bundle.content;
   let signer: ReturnType<Verifier['verify']>;
   try {
@@ -158,19 +141,7 @@ function verifiedBundle(bundleJson: unknown, options: SigstoreVerifyOptions): Si
     if (error instanceof PolicyError) throw new TrustError('SIGSTORE_IDENTITY_MISMATCH', error.message);
     throw new TrustError('SIGSTORE_BUNDLE_MALFORMED', `verification failed: ${(error as Error)?.message}`);
   }
-  let identity: SigstoreIdentity | null = null;
-  if (material === 'certificate') {
-    const expected = options.identity as SigstoreIdentity;
-    const san = signer.identity?.subjectAlternativeName;
-    const issuer = signer.identity?.extensions?.issuer;
-    if (san !== expected.subjectAlternativeName || issuer !== expected.issuer) {
-      throw new TrustError(
-        'SIGSTORE_IDENTITY_MISMATCH',
-        `signer ${String(san)} (issuer ${String(issuer)}) is not ${expected.subjectAlternativeName} (${expected.issuer})`,
-      );
-    }
-    identity = { subjectAlternativeName: san, issuer };
-  }
+  const identity = material === 'certificate' ? certificateIdentity(signer, options) : null;
   if (content.$case === 'dsseEnvelope') {
     const envelope = content.dsseEnvelope;
     const payload = new Uint8Array(envelope.payload);
@@ -205,4 +176,43 @@ function verifiedBundle(bundleJson: unknown, options: SigstoreVerifyOptions): Si
     payload: null,
     artifactDigest: `sha256:${artifactSha256}`,
   };
+}
+
+/** The `@sigstore/verify` verifier for the trusted root, supplied keys and thresholds of `options`. */
+function verifierFor(options: SigstoreVerifyOptions, material: 'publicKey' | 'certificate'): Verifier {
+  const keys = new Map<string, string>();
+  for (const k of options.publicKeys ?? []) {
+    try {
+      keys.set(keyHint(k), k);
+    } catch {
+      throw new TrustError('SIGSTORE_POLICY_INVALID', 'a supplied public key is not PEM');
+    }
+  }
+  const trust = trustMaterialFromJSON(options.trustedRoot, (hint) => {
+    const key = keys.get(hint);
+    if (!key) throw new TrustError('SIGSTORE_PUBLIC_KEY_INVALID', `no supplied public key has hint ${hint}`);
+    return { publicKey: sigcrypto.createPublicKey(key), validFor: () => true };
+  });
+  return new Verifier(trust, {
+    tlogThreshold: threshold(options.tlogThreshold, 1, 'tlogThreshold'),
+    timestampThreshold: threshold(options.timestampThreshold, 1, 'timestampThreshold'),
+    ctlogThreshold: material === 'certificate' ? threshold(options.ctlogThreshold, 1, 'ctlogThreshold') : 0,
+  });
+}
+
+/** The certificate's identity, which must be the expected one (SIGSTORE_IDENTITY_MISMATCH). */
+function certificateIdentity(
+  signer: ReturnType<Verifier['verify']>,
+  options: SigstoreVerifyOptions,
+): SigstoreIdentity {
+  const expected = options.identity as SigstoreIdentity;
+  const san = signer.identity?.subjectAlternativeName;
+  const issuer = signer.identity?.extensions?.issuer;
+  if (san !== expected.subjectAlternativeName || issuer !== expected.issuer) {
+    throw new TrustError(
+      'SIGSTORE_IDENTITY_MISMATCH',
+      `signer ${String(san)} (issuer ${String(issuer)}) is not ${expected.subjectAlternativeName} (${expected.issuer})`,
+    );
+  }
+  return { subjectAlternativeName: san, issuer };
 }

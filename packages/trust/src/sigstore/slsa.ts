@@ -180,18 +180,15 @@ export function verifySlsaProvenance(
   );
 }
 
-function verifiedProvenance(
+/**
+ * The in-toto Statement v1 a DSSE envelope carries, once `threshold` distinct trusted keys signed it;
+ * `good` are those keys, `subjects` its subject list.
+ */
+function signedStatement(
   envelope: unknown,
-  artifactDigest: string,
-  expectations: SlsaExpectations,
   keys: SlsaKeyLookup,
   threshold: number,
-): SlsaVerification {
-  if (!isDigest(artifactDigest))
-    throw new TrustError('SLSA_SUBJECT_MISMATCH', 'artifact digest must be sha256:<hex>');
-  if (!Number.isSafeInteger(threshold) || threshold < 1) {
-    throw new TrustError('SLSA_ENVELOPE_MALFORMED', 'threshold must be an integer ≥ 1');
-  }
+): { statement: Record<string, unknown>; subjects: unknown[]; good: string[] } {
   const env = obj(envelope);
   if (!env || typeof env.payloadType !== 'string' || !Array.isArray(env.signatures)) {
     throw new TrustError('SLSA_ENVELOPE_MALFORMED', 'not a DSSE envelope');
@@ -217,13 +214,29 @@ function verifiedProvenance(
   if (!statement || statement._type !== IN_TOTO_STATEMENT_V1 || !Array.isArray(statement.subject)) {
     throw new TrustError('SLSA_STATEMENT_MALFORMED', 'payload is not an in-toto Statement v1');
   }
+  return { statement, subjects: statement.subject, good };
+}
+
+function verifiedProvenance(
+  envelope: unknown,
+  artifactDigest: string,
+  expectations: SlsaExpectations,
+  keys: SlsaKeyLookup,
+  threshold: number,
+): SlsaVerification {
+  if (!isDigest(artifactDigest))
+    throw new TrustError('SLSA_SUBJECT_MISMATCH', 'artifact digest must be sha256:<hex>');
+  if (!Number.isSafeInteger(threshold) || threshold < 1) {
+    throw new TrustError('SLSA_ENVELOPE_MALFORMED', 'threshold must be an integer ≥ 1');
+  }
+  const { statement, subjects, good } = signedStatement(envelope, keys, threshold);
   if (statement.predicateType !== SLSA_PROVENANCE_V1) {
     throw new TrustError('SLSA_PREDICATE_TYPE_INVALID', `predicateType ${String(statement.predicateType)}`);
   }
   const predicate = obj(statement.predicate);
   if (!predicate) throw new TrustError('SLSA_STATEMENT_MALFORMED', 'missing predicate');
   const hex = artifactDigest.slice('sha256:'.length);
-  const subject = statement.subject.map(obj).find((s) => obj(s?.digest)?.sha256 === hex);
+  const subject = subjects.map(obj).find((s) => obj(s?.digest)?.sha256 === hex);
   if (!subject) throw new TrustError('SLSA_SUBJECT_MISMATCH', `no subject has digest ${artifactDigest}`);
   const builderId = obj(obj(predicate.runDetails)?.builder)?.id;
   if (builderId !== expectations.builderId) {

@@ -6,8 +6,9 @@
 // documented alphabet reaches the fetcher before any check refuses it.
 import type { Snapshot, Targets, Timestamp } from '@tufjs/models';
 import { describe, expect, it } from 'vitest';
-import { TrustError, TufClient } from '../../src/index.ts';
+import { TrustError } from '../../src/index.ts';
 import { metadataFileName, targetFileName } from '../../src/tuf/names.ts';
+import { TufClient } from '../../src/tuf.ts';
 import { bytesOf, KEYS, makeRepo, makeRoot, mapFetcher, REFERENCE_MS, signed } from '../tuf-fixtures.ts';
 
 const EXPIRES = '2030-01-01T00:00:00Z';

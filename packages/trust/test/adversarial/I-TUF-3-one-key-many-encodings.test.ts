@@ -7,9 +7,10 @@
 import { createHash, ECDH, generateKeyPairSync, sign } from 'node:crypto';
 import { Key, Signature } from '@tufjs/models';
 import { describe, expect, it } from 'vitest';
-import { TrustError, TufClient } from '../../src/index.ts';
+import { TrustError } from '../../src/index.ts';
 import { keyIdentity } from '../../src/tuf/keys.ts';
 import { keysRotatedOut } from '../../src/tuf/trusted-set.ts';
+import { TufClient } from '../../src/tuf.ts';
 import {
   ecKeyEncodings,
   ed25519KeyEncodings,

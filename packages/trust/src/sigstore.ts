@@ -1,0 +1,30 @@
+// Entry point `@helm/trust/sigstore`: offline Sigstore bundle, Rekor and SLSA provenance
+// verification, and the checkpoint anchor for Rekor. Kept out of `@helm/trust` so that importing
+// the registry does not load `@sigstore/*` (a process that only reads its trust registry, such as
+// `helmts run`, starts without it).
+export type { SigstoreErrorCode, SlsaErrorCode, SupplyChainErrorCode } from './errors.js';
+export {
+  type CheckpointAnchor,
+  type HashedRekordBody,
+  prepareCheckpointAnchor,
+} from './sigstore/anchor.js';
+export {
+  IN_TOTO_PAYLOAD_TYPE,
+  type SigstoreCheck,
+  type SigstoreIdentity,
+  type SigstoreVerification,
+  type SigstoreVerifyOptions,
+  verifySigstoreBundle,
+} from './sigstore/bundle.js';
+export {
+  type DsseEnvelope,
+  IN_TOTO_STATEMENT_V1,
+  SLSA_BUILD_TYPES,
+  SLSA_PROVENANCE_V1,
+  type SlsaCheck,
+  type SlsaExpectations,
+  type SlsaKeyLookup,
+  type SlsaSource,
+  type SlsaVerification,
+  verifySlsaProvenance,
+} from './sigstore/slsa.js';
