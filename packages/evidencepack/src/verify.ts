@@ -444,24 +444,33 @@ export async function verifyEvidencePackFile(
 }
 
 /**
- * The pipeline over any entry source (tests count what it reads). `plain` turns off the fast paths
- * (verdicts must not change: the differential test compares both on honest and tampered packs).
- * @internal
+ * Knobs for tests only. `plain` turns off the fast paths and `graphSlice` sets the ProofGraph slice
+ * size: neither may change a verdict (test/fast-path.test.ts compares the reports).
  */
+interface Internal {
+  readonly plain?: boolean;
+  readonly graphSlice?: number;
+}
+
+/** The pipeline over any entry source (tests count what it reads). @internal */
 export function verifyEntrySource(
   source: EntrySource,
   options: VerifyOptions = {},
-  plain = false,
+  internal: Internal = {},
 ): Promise<VerifyReport> {
-  return drive(() => source, options, plain);
+  return drive(() => source, options, internal);
 }
 
-async function drive(open: () => EntrySource, options: VerifyOptions, plain = false): Promise<VerifyReport> {
+async function drive(
+  open: () => EntrySource,
+  options: VerifyOptions,
+  internal: Internal = {},
+): Promise<VerifyReport> {
   const checks: Check[] = [];
   let source: EntrySource | undefined;
   try {
     source = open();
-    const run = verifyChecks(source, options, checks, plain);
+    const run = verifyChecks(source, options, checks, internal);
     let step = run.next();
     while (!step.done) {
       let value: unknown;
@@ -545,8 +554,9 @@ function* verifyChecks(
   source: EntrySource,
   options: VerifyOptions,
   checks: Check[],
-  plain = false,
+  internal: Internal = {},
 ): Generator<Promise<unknown>, VerifyReport, unknown> {
+  const plain = internal.plain === true;
   // The fast paths (off when `plain`): a canonical check by text, node hashes read off their
   // canonical documents, bodies decoded once per envelope, and receipt nodes of the graph pass built
   // from phase 1's verified fields instead of re-reading the receipt.
@@ -1667,7 +1677,7 @@ function* verifyChecks(
           // Small slices: a slice's re-read nodes live until it is validated, and the longer they
           // live the likelier V8 promotes them to the old generation, which it grows before it
           // collects (peak RSS). The verdict does not depend on the slice size.
-          sliceSize: 128,
+          sliceSize: internal.graphSlice ?? 128,
         },
       );
       options.onProgress?.('proofgraph', total, total);

@@ -11,7 +11,17 @@ import { describe, expect, it } from 'vitest';
 import { type TarEntry, type VerifyOptions, writeTar } from '../src/index.ts';
 import { bytesSource } from '../src/internal/entry-source.ts';
 import { verifyEntrySource } from '../src/verify.ts';
-import { editEntry, honestPacks, json, put, rebody, relistUnsigned, reseal } from './fixtures/packs.ts';
+import {
+  editEntry,
+  honest,
+  honestPacks,
+  json,
+  put,
+  rebody,
+  relistUnsigned,
+  reseal,
+} from './fixtures/packs.ts';
+import { buildWorld } from './fixtures/world.ts';
 import { VECTOR_DIR, type VectorItem } from './vectors/generate.ts';
 
 const index = JSON.parse(readFileSync(`${VECTOR_DIR}index.json`, 'utf8')) as { vectors: VectorItem[] };
@@ -19,7 +29,7 @@ const packs = honestPacks();
 
 async function bothAgree(bytes: Uint8Array, options: VerifyOptions): Promise<string> {
   const fast = await verifyEntrySource(bytesSource(bytes), options);
-  const plain = await verifyEntrySource(bytesSource(bytes), options, true);
+  const plain = await verifyEntrySource(bytesSource(bytes), options, { plain: true });
   expect(fast).toEqual(plain);
   return fast.status;
 }
@@ -173,5 +183,40 @@ describe('fast and plain verification give the same report', () => {
       ),
       { seed: 0x16f4, numRuns: 120 },
     );
+  });
+
+  it('whatever the ProofGraph slice size (slices of 1, 7 and the default 128 over 60 items)', async () => {
+    const pack = honest('sliced', buildWorld(30, 'sliced'));
+    const es = pack.entries;
+    const receipts = es.filter((e) => e.path.startsWith('receipts/')).map((e) => e.path);
+    const nodes = es.filter((e) => e.path.startsWith('proofgraph/nodes/')).map((e) => e.path);
+    const data = (p: string) => es.find((e) => e.path === p)?.data as Uint8Array;
+    const variants = [
+      pack.bytes,
+      // A receipt moved across a slice boundary (links and graph fail), and a node's body edited.
+      reseal(
+        put(
+          put(es, receipts[6] as string, data(receipts[20] as string)),
+          receipts[20] as string,
+          data(receipts[6] as string),
+        ),
+      ),
+      reseal(
+        editEntry(es, nodes[17] as string, (d) => ({
+          envelope: rebody(d.envelope as SignedEnvelope, (b) => ({ ...b, lamport: 3 })),
+        })),
+      ),
+    ];
+    const statuses: string[] = [];
+    for (const bytes of variants) {
+      const options = { trustAnchor: pack.world.anchor, workers: 0 };
+      const reports = [];
+      for (const graphSlice of [1, 7, 128])
+        reports.push(await verifyEntrySource(bytesSource(bytes), options, { graphSlice }));
+      expect(reports[0]).toEqual(reports[2]);
+      expect(reports[1]).toEqual(reports[2]);
+      statuses.push((reports[2] as { status: string }).status);
+    }
+    expect(statuses).toEqual(['PASS', 'FAILED', 'FAILED']);
   });
 });
