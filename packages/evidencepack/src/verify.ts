@@ -22,6 +22,7 @@ import {
 import {
   bytesEqual,
   canonicalBytes,
+  canonicalize,
   digest,
   openVerifiedEnvelope,
   parseStrictJson,
@@ -42,10 +43,10 @@ import {
   CONSISTENCY_PATH,
   ENTRIES_PATH,
   entriesRoot,
-  envelopeBody,
   INDEX_PATH,
   INDEX_TYPE,
   MANIFEST_PATH,
+  envelopeBody as plainEnvelopeBody,
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
 import { compactEntryList, EntryIndex, NO_ENTRIES } from './internal/entry-index.js';
@@ -200,6 +201,38 @@ type ReceiptCheckBody = Extract<ReturnType<typeof verifyReceipt>, { ok: true }>[
 
 function parseJson(data: Uint8Array): unknown {
   return JSON.parse(decoder.decode(data));
+}
+
+/**
+ * The entry parsed, when its bytes are exactly canonicalBytes(value); else throws (the same
+ * errors, the same verdict as comparing canonicalBytes(value) with the bytes). Compared as text:
+ * canonicalBytes is the UTF-8 encoding of canonicalize, and the text decoded strictly from the
+ * bytes re-encodes to exactly them — except for a leading byte order mark, which the decoder drops
+ * (such an entry is not canonical).
+ */
+function parseCanonicalJson(data: Uint8Array): unknown {
+  const text = decoder.decode(data);
+  const value = JSON.parse(text) as unknown;
+  const bom = data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf;
+  if (bom || canonicalize(value) !== text) throw new Error('not canonical JCS');
+  return value;
+}
+
+const NODE_DOCUMENT_PREFIX = new TextEncoder().encode('{"envelope":');
+
+/**
+ * A signed node document `{"envelope": E}` whose bytes are canonical holds JCS(E) verbatim between
+ * its 12-byte prefix and its closing brace, so its node hash digest(JCS(E)) is the SHA-256 of that
+ * slice: recorded for E instead of serializing E again (name check, graph pass). Documents that
+ * also carry a payload are left to envelopeDigest.
+ */
+function noteNodeDigest(path: string, data: Uint8Array, value: unknown): void {
+  if (!path.startsWith('proofgraph/nodes/') || !isObject(value)) return;
+  const envelope = value.envelope;
+  if (!isObject(envelope) || Object.keys(value).length !== 1) return;
+  for (let i = 0; i < NODE_DOCUMENT_PREFIX.length; i++) if (data[i] !== NODE_DOCUMENT_PREFIX[i]) return;
+  if (data[data.length - 1] !== 0x7d) return;
+  envelopeDigests.set(envelope, digest(data.subarray(NODE_DOCUMENT_PREFIX.length, data.length - 1)));
 }
 
 /** Node kinds are signed by the executor's key (ProofGraph role `node:<KIND>` → registry `executor`). */
@@ -410,17 +443,34 @@ export async function verifyEvidencePackFile(
   }
 }
 
-/** The pipeline over any entry source (tests count what it reads). @internal */
-export function verifyEntrySource(source: EntrySource, options: VerifyOptions = {}): Promise<VerifyReport> {
-  return drive(() => source, options);
+/**
+ * Knobs for tests only. `plain` turns off the fast paths and `graphSlice` sets the ProofGraph slice
+ * size: neither may change a verdict (test/fast-path.test.ts compares the reports).
+ */
+interface Internal {
+  readonly plain?: boolean;
+  readonly graphSlice?: number;
 }
 
-async function drive(open: () => EntrySource, options: VerifyOptions): Promise<VerifyReport> {
+/** The pipeline over any entry source (tests count what it reads). @internal */
+export function verifyEntrySource(
+  source: EntrySource,
+  options: VerifyOptions = {},
+  internal: Internal = {},
+): Promise<VerifyReport> {
+  return drive(() => source, options, internal);
+}
+
+async function drive(
+  open: () => EntrySource,
+  options: VerifyOptions,
+  internal: Internal = {},
+): Promise<VerifyReport> {
   const checks: Check[] = [];
   let source: EntrySource | undefined;
   try {
     source = open();
-    const run = verifyChecks(source, options, checks);
+    const run = verifyChecks(source, options, checks, internal);
     let step = run.next();
     while (!step.done) {
       let value: unknown;
@@ -504,7 +554,14 @@ function* verifyChecks(
   source: EntrySource,
   options: VerifyOptions,
   checks: Check[],
+  internal: Internal = {},
 ): Generator<Promise<unknown>, VerifyReport, unknown> {
+  const plain = internal.plain === true;
+  // The fast paths (off when `plain`): a canonical check by text, node hashes read off their
+  // canonical documents, bodies decoded once per envelope, and receipt nodes of the graph pass built
+  // from phase 1's verified fields instead of re-reading the receipt.
+  const envelopeBody = plain ? plainEnvelopeBody : cachedEnvelopeBody;
+  const envelopeBodySafe = (value: unknown) => bodySafe(value, envelopeBody);
   const packDigest = source.packDigest;
   const add = (
     code: CheckCode,
@@ -663,8 +720,10 @@ function* verifyChecks(
         let parsed: unknown;
         let ok = true;
         try {
-          parsed = parseJson(data);
-          if (!bytesEqual(canonicalBytes(parsed), data)) throw new Error('not canonical JCS');
+          if (plain) {
+            parsed = parseJson(data);
+            if (!bytesEqual(canonicalBytes(parsed), data)) throw new Error('not canonical JCS');
+          } else parsed = parseCanonicalJson(data);
         } catch (error) {
           ok = false;
           parseProblem = firstByPath(parseProblem, path, `${path}: ${(error as Error).message}`);
@@ -681,7 +740,10 @@ function* verifyChecks(
               detail: 'ENTRY_SHAPE_INVALID',
               path,
             });
-          else value = parsed;
+          else {
+            value = parsed;
+            if (!plain) noteNodeDigest(path, data, value);
+          }
         }
       }
     }
@@ -695,7 +757,10 @@ function* verifyChecks(
     const data = source.read(ref);
     if (!refs.matches(refs.indexOf(ref.path), data.length, digest(data)))
       throw new Error(`${ref.path} changed while the pack was verified`);
-    return parseJson(data);
+    const value = parseJson(data);
+    // The same bytes visit() found canonical and of their kind's shape (same listed SHA-256).
+    if (!plain) noteNodeDigest(ref.path, data, value);
+    return value;
   };
   // Small entries every later step consults, read first: the trust snapshot, the index, the
   // checkpoints and condensed entries (and tool descriptors the index names, read with the rest).
@@ -900,6 +965,7 @@ function* verifyChecks(
         args_hash: b.args_hash,
         tool: intern(b.tool),
         principal: intern(b.principal),
+        issued_at_ms: b.issued_at_ms,
         verdict: intern(b.verdict),
         reason_code: intern(b.reason_code),
         status: intern(b.status),
@@ -1530,6 +1596,24 @@ function* verifyChecks(
         total,
         (at) => {
           if (at < infos.length) {
+            const summary = condensedMode ? undefined : summaries[at];
+            if (summary !== undefined && !verdicts.has(at) && !plain) {
+              // A receipt that passed phase 1 is not read again: its node is built from the fields
+              // phase 1 verified (receiptNode reads the envelope's type and these fields only, and
+              // hashOf the summary's hash), the same values a re-read envelope's body would give.
+              const stub = { type: RECEIPT_TYPE } as unknown as SignedEnvelope;
+              const info = infos[at] as ReceiptInfo;
+              const body = {
+                receipt_id: summary.receipt_id,
+                lamport: summary.lamport,
+                prev_hash: summary.prev_hash,
+                principal: info.principal,
+                issued_at_ms: info.issued_at_ms,
+                keyid: summary.keyid,
+              } as unknown as ReceiptCheckBody;
+              receiptChecks.set(stub, { ok: true, body, summary });
+              return { item: { envelope: stub }, release: () => receiptChecks.delete(stub) };
+            }
             // A receipt node, read again; its phase-1 verdict is reused (same envelope bytes, same
             // key lookup, so the same answer) instead of verifying the signature twice.
             const env = (
@@ -1590,6 +1674,10 @@ function* verifyChecks(
             return { hash: envelopeDigest(env), lamport: Number(envelopeBodySafe(env)?.lamport) };
           },
           onProgress: (n) => options.onProgress?.('proofgraph', n, total),
+          // Small slices: a slice's re-read nodes live until it is validated, and the longer they
+          // live the likelier V8 promotes them to the old generation, which it grows before it
+          // collects (peak RSS). The verdict does not depend on the slice size.
+          sliceSize: internal.graphSlice ?? 128,
         },
       );
       options.onProgress?.('proofgraph', total, total);
@@ -1712,6 +1800,8 @@ interface ReceiptInfo {
   readonly args_hash: unknown;
   readonly tool: unknown;
   readonly principal: unknown;
+  /** The one field a receipt node needs (docs/spec/node.md §Receipt nodes) that its summary lacks. */
+  readonly issued_at_ms: unknown;
   readonly verdict: unknown;
   readonly reason_code: unknown;
   readonly status: unknown;
@@ -2122,9 +2212,28 @@ function envelopeDigest(envelope: SignedEnvelope): string {
   return d;
 }
 
+/**
+ * export.ts's envelopeBody (same value, same error), decoded once per envelope object (the body
+ * cache of shapes.ts): steps that read the same envelope share one decoded body.
+ */
+function cachedEnvelopeBody<T = Record<string, unknown>>(envelope: SignedEnvelope): T {
+  if (typeof envelope === 'object' && envelope !== null && typeof envelope.payload === 'string') {
+    const body = bodyOf(envelope);
+    if (body !== undefined) return body as T;
+  }
+  return plainEnvelopeBody<T>(envelope);
+}
+
 function envelopeBodySafe(value: unknown): Record<string, unknown> | undefined {
+  return bodySafe(value);
+}
+
+function bodySafe(
+  value: unknown,
+  body: <T>(envelope: SignedEnvelope) => T = cachedEnvelopeBody,
+): Record<string, unknown> | undefined {
   try {
-    return envelopeBody<Record<string, unknown>>(value as SignedEnvelope);
+    return body<Record<string, unknown>>(value as SignedEnvelope);
   } catch {
     return undefined;
   }

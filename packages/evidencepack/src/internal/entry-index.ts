@@ -84,8 +84,24 @@ export class EntryIndex {
   matches(index: number, size: number, sha256: string): boolean {
     const l = this.#listed[index] ?? -1;
     if (l === -1 || this.#sizes[l] !== size) return false;
-    const want = this.#digests.subarray(32 * l, 32 * l + 32);
-    const got = Buffer.from(sha256.slice('sha256:'.length), 'hex');
-    return got.length === 32 && Buffer.compare(got, want) === 0;
+    // Compared digit by digit against the listed bytes (no per-entry buffer: this runs for every
+    // entry, twice for the ones read again).
+    if (sha256.length !== PREFIX.length + 64 || !sha256.startsWith(PREFIX)) return false;
+    const d = this.#digests;
+    for (let i = 0; i < 32; i++) {
+      const hi = hexDigit(sha256.charCodeAt(PREFIX.length + 2 * i));
+      const lo = hexDigit(sha256.charCodeAt(PREFIX.length + 2 * i + 1));
+      if (hi < 0 || lo < 0 || hi * 16 + lo !== d[32 * l + i]) return false;
+    }
+    return true;
   }
+}
+
+const PREFIX = 'sha256:';
+
+/** Value of a lowercase hex digit, else -1 (digests are lowercase hex: DIGEST_PATTERN). */
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  return -1;
 }
