@@ -31,7 +31,10 @@ beforeAll(() => {
   f.write('.changeset/config.json', CHANGESET_CONFIG);
   commit(f, 'v1');
   f.write('packages/core/src/index.js', ALLOW_ALL_GATE);
-  f.write('.changeset/config.json', CHANGESET_CONFIG.replace('"ignore": []', '"ignore": [\n    "@helm/app",\n    "@helm/core"\n  ]'));
+  f.write(
+    '.changeset/config.json',
+    CHANGESET_CONFIG.replace('"ignore": []', '"ignore": [\n    "@helm/app",\n    "@helm/core"\n  ]'),
+  );
   f.write('.changeset/core-fix.md', '---\n"@helm/core": patch\n---\n\ncore: gate fix.\n');
   commit(f, 'v2');
   d = diff(f, 'v1', 'v2');

@@ -41,7 +41,12 @@ export interface DiffPackage {
     transitive: { from: number; to: number };
   };
   policy: string[];
-  tarball: { from: string | null; to: string | null; files: { path: string; change: string }[]; note?: string };
+  tarball: {
+    from: string | null;
+    to: string | null;
+    files: { path: string; change: string }[];
+    note?: string;
+  };
 }
 
 export interface DiffResult {
@@ -81,13 +86,17 @@ export function changesetVersion(f: Fixture, ref: string): Map<string, string> {
     if (!existsSync(join(copy, '.changeset', 'config.json')))
       writeFileSync(join(copy, '.changeset', 'config.json'), CHANGESET_CONFIG);
     try {
-      execFileSync(join(REPO, 'node_modules', '.bin', 'changeset'), ['version'], { cwd: copy, stdio: 'pipe' });
+      execFileSync(join(REPO, 'node_modules', '.bin', 'changeset'), ['version'], {
+        cwd: copy,
+        stdio: 'pipe',
+      });
     } catch (error) {
       const e = error as { stderr?: unknown; stdout?: unknown };
       throw new Error(`changeset version: ${String(e.stdout)} ${String(e.stderr)}`);
     }
     const out = new Map<string, string>();
-    for (const p of publishedOf(copy)) out.set(p.name, JSON.parse(readFileSync(join(p.absDir, 'package.json'), 'utf8')).version);
+    for (const p of publishedOf(copy))
+      out.set(p.name, JSON.parse(readFileSync(join(p.absDir, 'package.json'), 'utf8')).version);
     return out;
   } finally {
     rmSync(copy, { recursive: true, force: true });
@@ -154,7 +163,9 @@ const LEFT_PAD_140_INTEGRITY = `sha512-${'B'.repeat(86)}==`;
 const PAD_CORE_INTEGRITY = `sha512-${'A'.repeat(86)}==`;
 
 /** pnpm-lock.yaml of the fixture with @helm/core depending on left-pad (optionally → pad-core). */
-export function LOCK_LEFT_PAD(o: { padCore?: boolean; version?: '1.3.0' | '1.4.0'; spec?: string } = {}): string {
+export function LOCK_LEFT_PAD(
+  o: { padCore?: boolean; version?: '1.3.0' | '1.4.0'; spec?: string } = {},
+): string {
   const v = o.version ?? '1.3.0';
   const integrity = v === '1.3.0' ? LEFT_PAD_INTEGRITY : LEFT_PAD_140_INTEGRITY;
   return `lockfileVersion: '9.0'
@@ -194,4 +205,17 @@ ${
 snapshots:
 
   left-pad@${v}:${o.padCore ? '\n    dependencies:\n      pad-core: 2.0.0\n' : ' {}\n'}${o.padCore ? '\n  pad-core@2.0.0: {}\n' : ''}`;
+}
+
+/** The fixture at `v1` with TCB @helm/core depending on left-pad@1.3.0, allowlisted at 1.3.0. */
+export function baselineWithLeftPad(): Fixture {
+  const f = createFixture();
+  f.write(
+    'packages/core/package.json',
+    manifestOf('@helm/core', true, { dependencies: { 'left-pad': '1.3.0' } }),
+  );
+  f.write('pnpm-lock.yaml', LOCK_LEFT_PAD());
+  f.write('TCB_POLICY.md', policyWith({ 'left-pad': { version: '1.3.0', why: 'padding of receipt ids' } }));
+  commit(f, 'v1');
+  return f;
 }

@@ -54,13 +54,26 @@ afterAll(() => {
 function packedCoreManifest(): { scripts?: Record<string, string> } {
   const dest = mkdtempSync(join(tmpdir(), 'helm-rt22-publish-'));
   try {
-    execFileSync('pnpm', ['pack', '--pack-destination', dest], { cwd: join(f.root, 'packages/core'), stdio: 'pipe' });
+    execFileSync('pnpm', ['pack', '--pack-destination', dest], {
+      cwd: join(f.root, 'packages/core'),
+      stdio: 'pipe',
+    });
     const tgz = readdirSync(dest).find((x) => x.endsWith('.tgz')) as string;
     const tar = gunzipSync(execFileSync('cat', [join(dest, tgz)]));
     for (let off = 0; off + 512 <= tar.length; ) {
-      const name = tar.subarray(off, off + 100).toString('utf8').replace(/\0.*$/s, '');
-      const size = Number.parseInt(tar.subarray(off + 124, off + 136).toString('utf8').replace(/\0.*$/s, ''), 8);
-      if (name === 'package/package.json') return JSON.parse(tar.subarray(off + 512, off + 512 + size).toString('utf8'));
+      const name = tar
+        .subarray(off, off + 100)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
+      const size = Number.parseInt(
+        tar
+          .subarray(off + 124, off + 136)
+          .toString('utf8')
+          .replace(/\0.*$/s, ''),
+        8,
+      );
+      if (name === 'package/package.json')
+        return JSON.parse(tar.subarray(off + 512, off + 512 + size).toString('utf8'));
       off += 512 + Math.ceil(size / 512) * 512;
     }
     throw new Error('no package.json in the tarball');
