@@ -108,8 +108,12 @@ function parseSemver(v: string): { core: [number, number, number]; pre: string[]
 }
 
 /** semver precedence: negative when a < b, 0 when equal, positive when a > b. */
-function compareSemver(a: NonNullable<ReturnType<typeof parseSemver>>, b: NonNullable<ReturnType<typeof parseSemver>>): number {
-  for (let i = 0; i < 3; i++) if (a.core[i] !== b.core[i]) return (a.core[i] as number) - (b.core[i] as number);
+function compareSemver(
+  a: NonNullable<ReturnType<typeof parseSemver>>,
+  b: NonNullable<ReturnType<typeof parseSemver>>,
+): number {
+  for (let i = 0; i < 3; i++)
+    if (a.core[i] !== b.core[i]) return (a.core[i] as number) - (b.core[i] as number);
   if (a.pre.length === 0 || b.pre.length === 0) return b.pre.length - a.pre.length;
   for (let i = 0; i < Math.max(a.pre.length, b.pre.length); i++) {
     const [x, y] = [a.pre[i], b.pre[i]];
@@ -302,14 +306,20 @@ function dependencyFindings(
   const graph = sbomGraph(pb.sbomSource === 'committed' ? undefined : pb.sbom);
   let direct: { name: string; resolved: string | null; allowlisted: string | null }[];
   if (pb.tcbReport && pb.tcb) {
-    direct = pb.tcbReport.external.map((e) => ({ name: e.name, resolved: e.resolved, allowlisted: e.allowlisted }));
+    direct = pb.tcbReport.external.map((e) => ({
+      name: e.name,
+      resolved: e.resolved,
+      allowlisted: e.allowlisted,
+    }));
   } else {
     direct = graph.direct.map((k) => {
       const { name: n, version } = splitKey(k);
       return { name: n, resolved: version, allowlisted: allowB[n]?.version ?? null };
     });
     if (!pb.tcbReport && pb.sbomSource === 'committed') {
-      unreviewed(`no tcb-check report and no lockfile-generated SBOM at this ref: dependencies cannot be reviewed`);
+      unreviewed(
+        `no tcb-check report and no lockfile-generated SBOM at this ref: dependencies cannot be reviewed`,
+      );
     }
   }
   for (const e of direct) {
@@ -325,7 +335,8 @@ function dependencyFindings(
     const transitive = [...new Set(graph.direct.flatMap((d) => [...reachable(graph.edges, d)]))]
       .filter((k) => !graph.direct.includes(k))
       .sort();
-    if (transitive.length > 0) unreviewed(`transitive package(s) ${transitive.join(', ')} with no TCB_POLICY.md`);
+    if (transitive.length > 0)
+      unreviewed(`transitive package(s) ${transitive.join(', ')} with no TCB_POLICY.md`);
     return out;
   }
   if (!pa) return out;

@@ -5,7 +5,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { join, matchesGlob } from 'node:path';
 import { assembleReleasePlan } from '@changesets/assemble-release-plan';
 import { defaultWrittenConfig, validateConfig } from '@changesets/config';
@@ -14,13 +13,8 @@ import type { Config, Packages, PreState } from '@changesets/types';
 import { runCheck } from '@helm/tcb-check/dist/check.js';
 import { parsePolicy } from '@helm/tcb-check/dist/policy.js';
 import { buildReport, type PackageReport } from '@helm/tcb-check/dist/report.js';
-import {
-  type Bump,
-  buildApiReport,
-  bumpRank,
-  declarationProgram,
-  formatApiReport,
-} from './api-report.js';
+import { parse as parseYaml } from 'yaml';
+import { type Bump, buildApiReport, bumpRank, declarationProgram, formatApiReport } from './api-report.js';
 import { buildSbom } from './sbom.js';
 import { pack, type TarballFile } from './tarball.js';
 import { API_REPORT, SBOM, type WorkspacePackage, workspacePackages } from './workspace.js';
@@ -146,7 +140,9 @@ export function plannedChangesets(
     tool: { type: 'pnpm' },
   };
   const configFile = join(root, '.changeset', 'config.json');
-  const written = existsSync(configFile) ? JSON.parse(readFileSync(configFile, 'utf8')) : defaultWrittenConfig;
+  const written = existsSync(configFile)
+    ? JSON.parse(readFileSync(configFile, 'utf8'))
+    : defaultWrittenConfig;
   const parsed = validateConfig(written, packages);
   if (!parsed.config) throw new Error(`.changeset/config.json: ${parsed.errors.join('; ')}`);
   const config: Config = parsed.config;
@@ -159,7 +155,10 @@ export function plannedChangesets(
     if (named.size === 0) continue;
     try {
       const summary = parseChangesetFile(readFileSync(join(root, '.changeset', file), 'utf8')).summary;
-      const releases = [...named].map(([name, type]) => ({ name, type: type as 'major' | 'minor' | 'patch' }));
+      const releases = [...named].map(([name, type]) => ({
+        name,
+        type: type as 'major' | 'minor' | 'patch',
+      }));
       const plan = assembleReleasePlan([{ id: file.slice(0, -3), summary, releases }], packages, config, pre);
       for (const r of plan.releases) if (r.type !== 'none') bumps.set(r.name, r.type);
     } catch {}
@@ -199,9 +198,12 @@ export function reasonCodesOf(pkgDir: string): string[] {
       const m = new RegExp(`\\bconst\\s+${name}\\b[^=;]*=\\s*`).exec(text);
       if (!m) continue;
       let i = m.index + m[0].length;
-      while (i < text.length && text[i] !== '{' && text[i] !== '[' && text[i] !== ';' && text[i] !== '\n') i++;
+      while (i < text.length && text[i] !== '{' && text[i] !== '[' && text[i] !== ';' && text[i] !== '\n')
+        i++;
       if (text[i] === '{' || text[i] === '[') return { text, start: i };
-      const alias = /^([A-Za-z_$][\w$]*)\s*(?:as const\s*)?;?\s*$/.exec(text.slice(m.index + m[0].length, i).trim());
+      const alias = /^([A-Za-z_$][\w$]*)\s*(?:as const\s*)?;?\s*$/.exec(
+        text.slice(m.index + m[0].length, i).trim(),
+      );
       if (alias && alias[1] !== name) return definition(alias[1] as string);
       return undefined;
     }
@@ -315,11 +317,15 @@ export function packInputs(root: string): Map<string, string> {
  */
 function packageFiles(root: string, p: WorkspacePackage): string[] {
   try {
-    const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', p.dir], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      maxBuffer: 256 << 20,
-    })
+    const listed = execFileSync(
+      'git',
+      ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', p.dir],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 256 << 20,
+      },
+    )
       .toString('utf8')
       .split('\0')
       .filter((f) => f !== '' && existsSync(join(root, f)))
@@ -344,7 +350,10 @@ function packageFiles(root: string, p: WorkspacePackage): string[] {
  * tree, plus the build inputs that produce what is packed. Over-inclusive on purpose (negated
  * `files` entries are ignored): a file counted that does not ship only costs a changeset.
  */
-export function shipsOrBuilds(manifest: WorkspacePackage['manifest'] & { main?: string; bin?: unknown }, file: string): boolean {
+export function shipsOrBuilds(
+  manifest: WorkspacePackage['manifest'] & { main?: string; bin?: unknown },
+  file: string,
+): boolean {
   const always =
     file === 'package.json' ||
     /^(readme|license|licence|copying)(\.[^/]*)?$/i.test(file) ||
@@ -352,7 +361,12 @@ export function shipsOrBuilds(manifest: WorkspacePackage['manifest'] & { main?: 
     /^tsconfig[^/]*\.json$/.test(file) ||
     file.startsWith('src/');
   if (always) return true;
-  const targets = [manifest.main, ...(typeof manifest.bin === 'string' ? [manifest.bin] : Object.values((manifest.bin ?? {}) as Record<string, string>))]
+  const targets = [
+    manifest.main,
+    ...(typeof manifest.bin === 'string'
+      ? [manifest.bin]
+      : Object.values((manifest.bin ?? {}) as Record<string, string>)),
+  ]
     .filter((t): t is string => typeof t === 'string')
     .map((t) => t.replace(/^\.\//, ''));
   if (targets.includes(file)) return true;

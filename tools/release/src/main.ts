@@ -98,7 +98,16 @@ export function materialize(root: string, ref: string, build: boolean): { dir: s
     execFileSync('git', ['clone', '--quiet', '--no-checkout', '--shared', root, dir], quiet);
     execFileSync(
       'git',
-      ['-c', 'core.hooksPath=/dev/null', '-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', commit],
+      [
+        '-c',
+        'core.hooksPath=/dev/null',
+        '-c',
+        'advice.detachedHead=false',
+        'checkout',
+        '--quiet',
+        '--detach',
+        commit,
+      ],
       { cwd: dir, stdio: 'pipe' },
     );
     if (!build) linkWorkspace(dir);

@@ -132,7 +132,9 @@ export function verifyManifest(
       }).trim();
     } catch {}
     if (head !== body.commit)
-      problems.push(`commit: manifest says ${body.commit}, ${options.root} is at ${head ?? '(not a git checkout)'}`);
+      problems.push(
+        `commit: manifest says ${body.commit}, ${options.root} is at ${head ?? '(not a git checkout)'}`,
+      );
     const published = publishedOf(options.root);
     const dirs = new Map(published.map((p) => [p.name, p.absDir]));
     const versions = new Map(published.map((p) => [p.name, p.version]));
@@ -146,7 +148,9 @@ export function verifyManifest(
         continue;
       }
       if (versions.get(p.name) !== p.version)
-        problems.push(`${p.name}: manifest says version ${p.version}, ${options.root} has ${versions.get(p.name)}`);
+        problems.push(
+          `${p.name}: manifest says version ${p.version}, ${options.root} has ${versions.get(p.name)}`,
+        );
       expect(`${p.name} API report`, p.api_report, fileDigest(join(dir, API_REPORT)));
       expect(`${p.name} SBOM`, p.sbom, fileDigest(join(dir, SBOM)));
     }
@@ -154,6 +158,8 @@ export function verifyManifest(
   }
   // A valid signature over digests nobody re-computed proves nothing about the files at hand.
   if (checked === 0 && !options.allowEmpty)
-    problems.push('nothing verified beyond the signature: give --tarballs and/or --root (--allow-empty to accept)');
+    problems.push(
+      'nothing verified beyond the signature: give --tarballs and/or --root (--allow-empty to accept)',
+    );
   return { ok: problems.length === 0, problems, body, checked };
 }
