@@ -97,6 +97,8 @@ export interface ReleaseDiff {
   readonly spec: SpecDiff;
   /** Repository pack settings that changed (every published package counts as changed then). */
   readonly packInputs: readonly string[];
+  /** Changeset files at <ref-b> that count no bump (as `changeset version` would treat them, or worse). */
+  readonly changesetProblems: readonly string[];
   readonly findings: readonly Finding[];
 }
 
@@ -304,11 +306,17 @@ function dependencyFindings(
   const allowB = externalsOf(pb.policy);
   const allowA = externalsOf(pa?.policy);
   const graph = sbomGraph(pb.sbomSource === 'committed' ? undefined : pb.sbom);
-  let direct: { name: string; resolved: string | null; allowlisted: string | null }[];
+  let direct: {
+    name: string;
+    resolved: string | null;
+    declared?: string | null;
+    allowlisted: string | null;
+  }[];
   if (pb.tcbReport && pb.tcb) {
     direct = pb.tcbReport.external.map((e) => ({
       name: e.name,
       resolved: e.resolved,
+      declared: e.declared,
       allowlisted: e.allowlisted,
     }));
   } else {
@@ -322,10 +330,11 @@ function dependencyFindings(
       );
     }
   }
+  const had = new Set(pa?.tcbReport?.external.map((e) => e.name) ?? []);
   for (const e of direct) {
     if (e.allowlisted === null) {
       unreviewed(
-        `dependency ${e.name}@${e.resolved ?? '?'} is not allowlisted in TCB_POLICY.md${policyPresent ? '' : ' (there is no TCB_POLICY.md)'}`,
+        `${had.has(e.name) ? 'dependency' : 'new dependency'} ${e.name}@${e.resolved ?? e.declared ?? '?'} is not allowlisted in TCB_POLICY.md${policyPresent ? '' : ' (there is no TCB_POLICY.md)'}`,
       );
     } else if (e.resolved !== null && e.resolved !== e.allowlisted) {
       unreviewed(`dependency ${e.name} resolves to ${e.resolved}, TCB_POLICY.md allowlists ${e.allowlisted}`);
@@ -409,7 +418,10 @@ export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoE
       api: {
         changes: apiChanges,
         requiredBump: needed,
-        source: { from: pa?.apiSource ?? null, to: pb?.apiSource ?? null },
+        // Said only when a side could not be regenerated (unbuilt): the reviewer should know.
+        ...(pa?.apiSource === 'committed' || pb?.apiSource === 'committed'
+          ? { source: { from: pa?.apiSource ?? null, to: pb?.apiSource ?? null } }
+          : {}),
       },
       dependencies,
       policy,
@@ -488,7 +500,15 @@ export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoE
     [...new Set([...a.spec.values()].flatMap((p) => p.formats))],
     [...new Set([...b.spec.values()].flatMap((p) => p.formats))],
   );
-  return { from, to, packages, spec: { pages, formats }, packInputs, findings };
+  return {
+    from,
+    to,
+    packages,
+    spec: { pages, formats },
+    packInputs,
+    changesetProblems: b.changesetProblems ?? [],
+    findings,
+  };
 }
 
 const short = (h: string | null): string => (h ? h.slice(0, 16) : '-');
@@ -500,6 +520,7 @@ export function formatDiff(diff: ReleaseDiff, options: { all?: boolean } = {}): 
       `repository pack settings changed (${diff.packInputs.join(', ')}): every published package counts as changed; release tooling packs with its own hooks, a publish would run these`,
     );
   }
+  for (const p of diff.changesetProblems ?? []) out.push(`changeset counts no bump: ${p}`);
   const shown = diff.packages.filter((p) => options.all || p.status !== 'unchanged');
   const unchanged = diff.packages.length - shown.length;
   for (const p of shown) {

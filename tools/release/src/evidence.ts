@@ -78,7 +78,9 @@ export interface RepoEvidence {
   readonly spec: ReadonlyMap<string, SpecPage>;
   /** Whether the checkout has a TCB_POLICY.md (undefined: not recorded). */
   readonly policyPresent?: boolean;
-  /** Repository files and settings that shape every packed tarball: path → SHA-256 (PACK_INPUTS). */
+  /** Changeset files that count no bump, and why (unparseable, or refused by the planner). */
+  readonly changesetProblems?: readonly string[];
+  /** Repository files and settings that shape every packed tarball: path → SHA-256 (packInputs). */
   readonly packInputs?: ReadonlyMap<string, string>;
 }
 
@@ -133,9 +135,15 @@ export function readChangesets(root: string): Map<string, Map<string, Bump>> {
 export function plannedChangesets(
   root: string,
   workspace: readonly WorkspacePackage[],
+  problems: string[] = [],
 ): Map<string, Map<string, Bump>> {
+  // The root package is part of changesets' dependency graph (no root: every lookup fails).
+  const rootManifest = join(root, 'package.json');
   const packages: Packages = {
     rootDir: root,
+    ...(existsSync(rootManifest)
+      ? { rootPackage: { dir: root, packageJson: JSON.parse(readFileSync(rootManifest, 'utf8')) } }
+      : {}),
     packages: workspace.map((p) => ({ dir: p.absDir, packageJson: p.manifest as never })),
     tool: { type: 'pnpm' },
   };
@@ -152,7 +160,10 @@ export function plannedChangesets(
   for (const [file, named] of readChangesets(root)) {
     const bumps = new Map<string, Bump>();
     out.set(file, bumps);
-    if (named.size === 0) continue;
+    if (named.size === 0) {
+      problems.push(`${file}: names no package @changesets/parse can read`);
+      continue;
+    }
     try {
       const summary = parseChangesetFile(readFileSync(join(root, '.changeset', file), 'utf8')).summary;
       const releases = [...named].map(([name, type]) => ({
@@ -161,7 +172,9 @@ export function plannedChangesets(
       }));
       const plan = assembleReleasePlan([{ id: file.slice(0, -3), summary, releases }], packages, config, pre);
       for (const r of plan.releases) if (r.type !== 'none') bumps.set(r.name, r.type);
-    } catch {}
+    } catch (error) {
+      problems.push(`${file}: ${(error as Error).message.split('\n')[0]}`);
+    }
   }
   return out;
 }
@@ -383,7 +396,8 @@ export function shipsOrBuilds(
 export function collectEvidence(root: string, options: { pack?: boolean; only?: string } = {}): RepoEvidence {
   const workspace = workspacePackages(root);
   const published = workspace.filter((p) => p.published && (!options.only || p.name === options.only));
-  const changesets = plannedChangesets(root, workspace);
+  const changesetProblems: string[] = [];
+  const changesets = plannedChangesets(root, workspace, changesetProblems);
   const policyText = read(join(root, 'TCB_POLICY.md'));
   const policy = policyText ? parsePolicy(policyText) : undefined;
   let tcb: Map<string, PackageReport> = new Map();
@@ -480,7 +494,7 @@ export function collectEvidence(root: string, options: { pack?: boolean; only?: 
       { sha256: hash(text), formats },
     );
   }
-  return { packages, spec, policyPresent: policyText !== undefined, packInputs: inputs };
+  return { packages, spec, policyPresent: policyText !== undefined, packInputs: inputs, changesetProblems };
 }
 
 const realDir = (dir: string): string => {

@@ -326,15 +326,24 @@ export function main(argv: readonly string[], io: CliIo): number {
         if (!file || typeof pub !== 'string')
           throw new UsageError('verify needs <manifest.json> --public-key <pem>');
         const tarballs = flags.get('--tarballs');
-        const result = verifyManifest(
+        let result = verifyManifest(
           JSON.parse(readFileSync(resolve(io.cwd, file), 'utf8')),
           readFileSync(resolve(io.cwd, pub), 'utf8'),
           {
             ...(typeof tarballs === 'string' ? { tarballDir: resolve(io.cwd, tarballs) } : {}),
             ...(flags.has('--root') ? { root } : {}),
-            ...(flags.has('--allow-empty') ? { allowEmpty: true } : {}),
           },
         );
+        // A valid signature over digests nobody re-computed proves nothing about the files at hand.
+        if (result.ok && result.checked === 0 && !flags.has('--allow-empty')) {
+          result = {
+            ...result,
+            ok: false,
+            problems: [
+              'nothing verified beyond the signature: give --tarballs and/or --root (--allow-empty to accept a signature-only check)',
+            ],
+          };
+        }
         if (flags.has('--json'))
           io.out(
             `${JSON.stringify({ ok: result.ok, problems: result.problems, checked: result.checked })}\n`,

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWorkspace } from '@helm/tcb-check/dist/workspace.js';
+import { parse as parseYaml } from 'yaml';
 
 export interface PackageManifest {
   name: string;
@@ -42,6 +43,11 @@ export function readJson<T>(file: string): T {
  */
 export function workspacePackages(root: string): WorkspacePackage[] {
   const out: WorkspacePackage[] = [];
+  // A pnpm-workspace.yaml without `packages` is a workspace of the root alone (as for pnpm).
+  const config = parseYaml(readFileSync(join(root, 'pnpm-workspace.yaml'), 'utf8')) as {
+    packages?: unknown;
+  } | null;
+  if (config?.packages === undefined || config.packages === null) return out;
   for (const p of readWorkspace(root).packages) {
     const manifest = JSON.parse(p.manifestText) as PackageManifest;
     out.push({
