@@ -286,6 +286,35 @@ function reachable(edges: Map<string, string[]>, start: string): Set<string> {
   return out;
 }
 
+interface DirectExternal {
+  readonly name: string;
+  readonly resolved: string | null;
+  readonly declared?: string | null;
+  readonly allowlisted: string | null;
+}
+
+/**
+ * The external dependencies of one side with the version its policy entry allowlists: tcb-check's
+ * report for a TCB package, else the generated SBOM's direct externals against the policy entry
+ * (no policy, or a package tcb-check does not treat as TCB there).
+ */
+function directExternals(p: PackageEvidence | undefined): DirectExternal[] {
+  if (!p) return [];
+  if (p.tcbReport && p.tcb) {
+    return p.tcbReport.external.map((e) => ({
+      name: e.name,
+      resolved: e.resolved,
+      declared: e.declared,
+      allowlisted: e.allowlisted,
+    }));
+  }
+  const allow = externalsOf(p.policy);
+  return sbomGraph(p.sbomSource === 'committed' ? undefined : p.sbom).direct.map((k) => {
+    const { name, version } = splitKey(k);
+    return { name, resolved: version, allowlisted: allow[name]?.version ?? null };
+  });
+}
+
 /**
  * The dependency findings of a package held to the TCB rules at <ref-b>. Every external dependency
  * must be allowlisted in its TCB_POLICY.md entry at exactly the version it resolves to (tcb-check's
@@ -306,35 +335,20 @@ function dependencyFindings(
   const allowB = externalsOf(pb.policy);
   const allowA = externalsOf(pa?.policy);
   const graph = sbomGraph(pb.sbomSource === 'committed' ? undefined : pb.sbom);
-  let direct: {
-    name: string;
-    resolved: string | null;
-    declared?: string | null;
-    allowlisted: string | null;
-  }[];
-  if (pb.tcbReport && pb.tcb) {
-    direct = pb.tcbReport.external.map((e) => ({
-      name: e.name,
-      resolved: e.resolved,
-      declared: e.declared,
-      allowlisted: e.allowlisted,
-    }));
-  } else {
-    direct = graph.direct.map((k) => {
-      const { name: n, version } = splitKey(k);
-      return { name: n, resolved: version, allowlisted: allowB[n]?.version ?? null };
-    });
-    if (!pb.tcbReport && pb.sbomSource === 'committed') {
-      unreviewed(
-        `no tcb-check report and no lockfile-generated SBOM at this ref: dependencies cannot be reviewed`,
-      );
-    }
+  if (!pb.tcbReport && pb.sbomSource === 'committed') {
+    unreviewed(
+      'no tcb-check report and no lockfile-generated SBOM at this ref: dependencies cannot be reviewed',
+    );
   }
-  const had = new Set(pa?.tcbReport?.external.map((e) => e.name) ?? []);
+  const direct = directExternals(pb);
+  // Reported when something about the dependency moved since <ref-a> (new, re-resolved, or its
+  // allowlist entry changed): a diff of a ref against itself has nothing to review.
+  const before = new Map(directExternals(pa).map((e) => [e.name, `${e.resolved}|${e.allowlisted}`]));
   for (const e of direct) {
+    if (before.get(e.name) === `${e.resolved}|${e.allowlisted}`) continue;
     if (e.allowlisted === null) {
       unreviewed(
-        `${had.has(e.name) ? 'dependency' : 'new dependency'} ${e.name}@${e.resolved ?? e.declared ?? '?'} is not allowlisted in TCB_POLICY.md${policyPresent ? '' : ' (there is no TCB_POLICY.md)'}`,
+        `${before.has(e.name) ? 'dependency' : 'new dependency'} ${e.name}@${e.resolved ?? e.declared ?? '?'} is not allowlisted in TCB_POLICY.md${policyPresent ? '' : ' (there is no TCB_POLICY.md)'}`,
       );
     } else if (e.resolved !== null && e.resolved !== e.allowlisted) {
       unreviewed(`dependency ${e.name} resolves to ${e.resolved}, TCB_POLICY.md allowlists ${e.allowlisted}`);
@@ -349,10 +363,10 @@ function dependencyFindings(
     return out;
   }
   if (!pa) return out;
-  const before = new Set(pa.tcbReport?.transitiveExternal ?? []);
+  const old = new Set(pa.tcbReport?.transitiveExternal ?? []);
   const after = pb.tcbReport?.transitiveExternal ?? [];
   const directKeys = new Set(direct.map((e) => `${e.name}@${e.resolved}`));
-  const fresh = after.filter((t) => !before.has(t) && !directKeys.has(t));
+  const fresh = after.filter((t) => !old.has(t) && !directKeys.has(t));
   const unexplained = fresh.filter((t) => {
     // Waived only by a changed `external` entry of a direct dependency whose subtree holds `t`.
     const parents = graph.direct.filter((d) => reachable(graph.edges, d).has(t));
@@ -362,9 +376,7 @@ function dependencyFindings(
     });
   });
   if (unexplained.length > 0) {
-    unreviewed(
-      `new transitive package(s) ${unexplained.join(', ')} without a change of the TCB_POLICY.md external entry that pulls them in`,
-    );
+    unreviewed(`new transitive package(s) ${unexplained.join(', ')} without a TCB_POLICY.md external change`);
   }
   return out;
 }
