@@ -35,11 +35,20 @@ interface Manifest {
 
 const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed });
 
+/**
+ * The declaration file of an `exports` target: a `.d.ts` string, the `types` condition, else the
+ * first one found in nested conditions (`{ import: { types, default } }`), so an entry point whose
+ * types sit one level down is still reported rather than skipped.
+ */
 function typesTarget(target: unknown): string | undefined {
-  if (typeof target === 'string') return target.endsWith('.d.ts') ? target : undefined;
+  if (typeof target === 'string') return /\.d\.[mc]?ts$/.test(target) ? target : undefined;
   if (typeof target === 'object' && target !== null) {
-    const types = (target as Record<string, unknown>).types;
-    if (typeof types === 'string') return types;
+    const conditions = target as Record<string, unknown>;
+    if (typeof conditions.types === 'string') return conditions.types;
+    for (const value of Object.values(conditions)) {
+      const nested = typesTarget(value);
+      if (nested) return nested;
+    }
   }
   return undefined;
 }

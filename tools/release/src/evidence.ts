@@ -301,6 +301,18 @@ export function packInputs(root: string): Map<string, string> {
     if (existsSync(path)) out.set(file, hash(readFileSync(path)));
   }
   const ws = read(join(root, 'pnpm-workspace.yaml'));
+  // A pnpmfile named by a setting (`pnpmfile` in pnpm-workspace.yaml or .npmrc) is a pack input too.
+  const named = new Set<string>();
+  try {
+    const setting = ((ws ? parseYaml(ws) : undefined) as { pnpmfile?: unknown } | null)?.pnpmfile;
+    for (const f of [setting].flat()) if (typeof f === 'string') named.add(f);
+  } catch {}
+  for (const m of (read(join(root, '.npmrc')) ?? '').matchAll(/^\s*pnpmfile\s*=\s*(.+?)\s*$/gm))
+    named.add(m[1] as string);
+  for (const file of named) {
+    const path = join(root, file);
+    if (existsSync(path)) out.set(file, hash(readFileSync(path)));
+  }
   if (ws !== undefined) {
     let settings: string;
     try {
@@ -454,9 +466,13 @@ export function collectEvidence(root: string, options: { pack?: boolean; only?: 
     } catch {
       generatedSbom = undefined;
     }
+    // Stale = a committed file that says something else than the ref. An absent one is not (the
+    // diff uses the generated text either way; api:check requires the files in this repository).
+    const differs = (committed: string | undefined, generated: string | undefined): boolean =>
+      committed !== undefined && generated !== undefined && committed !== generated;
     const stale = [
-      ...(generatedApi !== undefined && generatedApi !== committedApi ? [API_REPORT] : []),
-      ...(generatedSbom !== undefined && generatedSbom !== committedSbom ? [SBOM] : []),
+      ...(differs(committedApi, generatedApi) ? [API_REPORT] : []),
+      ...(differs(committedSbom, generatedSbom) ? [SBOM] : []),
     ];
     const files = packageFiles(root, p).filter((f) => shipsOrBuilds(p.manifest, f));
     packages.set(p.name, {
