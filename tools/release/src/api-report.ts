@@ -35,14 +35,26 @@ interface Manifest {
 
 const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed });
 
+/**
+ * The declaration file of an `exports` target: a `.d.ts` string, the `types` condition, else the
+ * first one found in nested conditions (`{ import: { types, default } }`), so an entry point whose
+ * types sit one level down is still reported rather than skipped.
+ */
 function typesTarget(target: unknown): string | undefined {
-  if (typeof target === 'string') return target.endsWith('.d.ts') ? target : undefined;
+  if (typeof target === 'string') return /\.d\.[mc]?ts$/.test(target) ? target : undefined;
   if (typeof target === 'object' && target !== null) {
-    const types = (target as Record<string, unknown>).types;
-    if (typeof types === 'string') return types;
+    const conditions = target as Record<string, unknown>;
+    if (typeof conditions.types === 'string') return conditions.types;
+    for (const value of Object.values(conditions)) {
+      const nested = typesTarget(value);
+      if (nested) return nested;
+    }
   }
   return undefined;
 }
+
+/** The report section of global and module augmentations (`declare global`, `declare module '…'`). */
+export const AMBIENT = '(global)';
 
 /** `exports` subpaths with their .d.ts, sorted (`.` first). */
 export function typedEntries(manifest: Manifest): [string, string][] {
@@ -123,6 +135,19 @@ export function buildApiReport(
   // Package-internal declarations that exported ones reference by name (transitively).
   const referenced = new Map<string, string>();
   const seen = new Set<ts.Node>(exportedDecls);
+  const record = (symbol: ts.Symbol | undefined): void => {
+    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+    for (const decl of symbol?.declarations ?? []) {
+      if (seen.has(decl) || ts.isTypeParameterDeclaration(decl) || ts.isSourceFile(decl)) continue;
+      const source = decl.getSourceFile();
+      if (ownerOf(source.fileName, owners) !== self && !source.fileName.startsWith(realPkg)) continue;
+      seen.add(decl);
+      queue.push(decl);
+      const where = relative(pkgDir, source.fileName).split(sep).join('/');
+      const key = `${where}#${symbol?.name}`;
+      referenced.set(key, [referenced.get(key), declarationText(decl, source)].filter(Boolean).join('\n'));
+    }
+  };
   const visit = (node: ts.Node): void => {
     if (ts.isTypeReferenceNode(node) || ts.isExpressionWithTypeArguments(node) || ts.isTypeQueryNode(node)) {
       const nameNode = ts.isTypeReferenceNode(node)
@@ -130,21 +155,39 @@ export function buildApiReport(
         : ts.isTypeQueryNode(node)
           ? node.exprName
           : node.expression;
-      let symbol = checker.getSymbolAtLocation(nameNode);
-      if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
-      for (const decl of symbol?.declarations ?? []) {
-        if (seen.has(decl) || ts.isTypeParameterDeclaration(decl)) continue;
-        const source = decl.getSourceFile();
-        if (ownerOf(source.fileName, owners) !== self && !source.fileName.startsWith(realPkg)) continue;
-        seen.add(decl);
-        queue.push(decl);
-        const where = relative(pkgDir, source.fileName).split(sep).join('/');
-        const key = `${where}#${symbol?.name}`;
-        referenced.set(key, [referenced.get(key), declarationText(decl, source)].filter(Boolean).join('\n'));
+      record(checker.getSymbolAtLocation(nameNode));
+    } else if (ts.isImportTypeNode(node)) {
+      // `import('./x.js').T` names a declaration without an import statement: follow it like `T`.
+      // `typeof import('./x.js')` (no qualifier) is the whole module: every export of it counts.
+      if (node.qualifier) {
+        const last = ts.isQualifiedName(node.qualifier) ? node.qualifier.right : node.qualifier;
+        record(checker.getSymbolAtLocation(last));
+      } else {
+        const moduleSymbol = checker.getTypeFromTypeNode(node).getSymbol();
+        for (const e of moduleSymbol ? checker.getExportsOfModule(moduleSymbol) : []) record(e);
       }
     }
     ts.forEachChild(node, visit);
   };
+  // `declare global { … }` and `declare module '…' { … }` in the package's declarations change
+  // types for every consumer that loads them, exported or not: recorded as their own entry.
+  const ambient = new Map<string, string>();
+  for (const source of program.getSourceFiles()) {
+    if (!source.isDeclarationFile) continue;
+    const mine = ownerOf(source.fileName, owners) === self || source.fileName.startsWith(realPkg);
+    if (!mine) continue;
+    for (const statement of source.statements) {
+      if (!ts.isModuleDeclaration(statement)) continue;
+      const global = (statement.flags & ts.NodeFlags.GlobalAugmentation) !== 0;
+      if (!global && !ts.isStringLiteral(statement.name)) continue;
+      const where = relative(pkgDir, source.fileName).split(sep).join('/');
+      const key = `${where}#${global ? 'global' : `module ${statement.name.text}`}`;
+      ambient.set(key, [ambient.get(key), declarationText(statement, source)].filter(Boolean).join('\n'));
+      queue.push(statement);
+    }
+  }
+  if (ambient.size > 0)
+    out.push({ entry: AMBIENT, exports: new Map([...ambient].sort(([x], [y]) => x.localeCompare(y))) });
   while (queue.length > 0) visit(queue.shift() as ts.Node);
 
   return {
@@ -278,7 +321,11 @@ export const bumpRank = (b: Bump): number => BUMP_ORDER.indexOf(b);
  */
 export function requiredBump(changes: readonly ApiChange[], version: string): Bump {
   if (changes.length === 0) return 'none';
-  const breaking = changes.some((c) => c.kind !== 'added' || c.entry === '(referenced)');
+  // An augmentation of the global scope or of another module is breaking whichever way it moves:
+  // it changes types the consumer did not import.
+  const breaking = changes.some(
+    (c) => c.kind !== 'added' || c.entry === '(referenced)' || c.entry === AMBIENT,
+  );
   const pre1 = /^0\./.test(version);
   if (breaking) return pre1 ? 'minor' : 'major';
   return pre1 ? 'patch' : 'minor';

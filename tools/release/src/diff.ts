@@ -4,8 +4,15 @@
 // coverage. Findings that fail the diff (exit 1):
 // - `tcb-unversioned`: a TCB package changed (sources, manifest, tarball files, API or policy entry)
 //   and neither its version moved nor a new changeset names it;
-// - `tcb-unreviewed-dependency`: a TCB package gained an external dependency its TCB_POLICY.md
-//   entry does not allowlist, or a new transitive package while its policy entry stayed the same;
+// - `tcb-unreviewed-dependency`: a TCB package depends on an external package its TCB_POLICY.md
+//   entry does not allowlist at the resolved version (or there is no policy to allowlist it), or
+//   gained a new transitive package without its policy entry changing the `external` entry of the
+//   direct dependency that pulls it in;
+// - `tcb-demoted`: a package TCB at <ref-a> is not at <ref-b> (it is still held to the TCB rules
+//   in this diff: a package is TCB when it is TCB at either ref);
+// - `tcb-policy-missing`: TCB packages and no TCB_POLICY.md at <ref-b>;
+// - `stale-evidence`: a committed etc/api-report.md or etc/sbom.cdx.json at <ref-b> differs from
+//   what <ref-b> generates (the diff itself uses the generated ones);
 // - `api-bump-too-small`: the API report changed more than the bump allows (api-report.ts);
 // - `tests-failed`: with `--coverage`, the package's tests fail at the second ref.
 import { type ApiChange, type Bump, bumpRank, diffApiReports, requiredBump } from './api-report.js';
@@ -15,6 +22,9 @@ import { sbomExternals } from './sbom.js';
 export type FindingCode =
   | 'tcb-unversioned'
   | 'tcb-unreviewed-dependency'
+  | 'tcb-demoted'
+  | 'tcb-policy-missing'
+  | 'stale-evidence'
   | 'api-bump-too-small'
   | 'tests-failed';
 
@@ -40,7 +50,12 @@ export interface PackageDiff {
   readonly newChangesets: readonly { readonly file: string; readonly bump: Bump }[];
   /** Version bump if the version moved, else the largest new changeset's bump. */
   readonly effectiveBump: Bump;
-  readonly api: { readonly changes: readonly ApiChange[]; readonly requiredBump: Bump };
+  readonly api: {
+    readonly changes: readonly ApiChange[];
+    readonly requiredBump: Bump;
+    /** Where each side's report came from: regenerated from its declarations, or the committed file. */
+    readonly source?: { readonly from: string | null; readonly to: string | null };
+  };
   readonly dependencies: {
     readonly added: readonly DepChange[];
     readonly removed: readonly DepChange[];
@@ -80,14 +95,51 @@ export interface ReleaseDiff {
   readonly to: string;
   readonly packages: readonly PackageDiff[];
   readonly spec: SpecDiff;
+  /** Repository pack settings that changed (every published package counts as changed then). */
+  readonly packInputs: readonly string[];
+  /** Changeset files at <ref-b> that count no bump (as `changeset version` would treat them, or worse). */
+  readonly changesetProblems: readonly string[];
   readonly findings: readonly Finding[];
 }
 
+/** A semver version split into numbers and prerelease identifiers; undefined when not semver. */
+function parseSemver(v: string): { core: [number, number, number]; pre: string[] } | undefined {
+  const m = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
+  if (!m) return undefined;
+  return { core: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4] ? m[4].split('.') : [] };
+}
+
+/** semver precedence: negative when a < b, 0 when equal, positive when a > b. */
+function compareSemver(
+  a: NonNullable<ReturnType<typeof parseSemver>>,
+  b: NonNullable<ReturnType<typeof parseSemver>>,
+): number {
+  for (let i = 0; i < 3; i++)
+    if (a.core[i] !== b.core[i]) return (a.core[i] as number) - (b.core[i] as number);
+  if (a.pre.length === 0 || b.pre.length === 0) return b.pre.length - a.pre.length;
+  for (let i = 0; i < Math.max(a.pre.length, b.pre.length); i++) {
+    const [x, y] = [a.pre[i], b.pre[i]];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    const [nx, ny] = [/^\d+$/.test(x), /^\d+$/.test(y)];
+    if (nx && ny && Number(x) !== Number(y)) return Number(x) - Number(y);
+    if (nx !== ny) return nx ? -1 : 1;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * The bump a version change is: only a semver *increase* counts (a downgrade, an equal or lower
+ * prerelease, or a version that is not semver is no bump — fail closed), sized by the first of
+ * major.minor.patch that moved; 1.0.0-rc.1 → 1.0.0 is a patch.
+ */
 export function versionBump(from: string | null, to: string | null): Bump {
   if (!from || !to || from === to) return 'none';
-  const [a, b] = [from, to].map((v) => v.split(/[.-]/).map((n) => Number.parseInt(n, 10)));
-  if (a?.[0] !== b?.[0]) return 'major';
-  if (a?.[1] !== b?.[1]) return 'minor';
+  const [a, b] = [parseSemver(from), parseSemver(to)];
+  if (!a || !b || compareSemver(a, b) >= 0) return 'none';
+  if (a.core[0] !== b.core[0]) return 'major';
+  if (a.core[1] !== b.core[1]) return 'minor';
   return 'patch';
 }
 
@@ -180,9 +232,161 @@ function formatCoverage(c: PackageDiff['coverage']): string {
   return `line coverage ${pct(c.from)} → ${pct(c.to)}${delta}${tests}`;
 }
 
+type ExternalEntries = Record<string, { version?: string } | undefined>;
+const externalsOf = (policy: unknown): ExternalEntries =>
+  ((policy as { external?: ExternalEntries } | undefined)?.external ?? {}) as ExternalEntries;
+
+/** The runtime graph of a generated SBOM: `name@version` → what it depends on, and the direct deps. */
+function sbomGraph(text: string | undefined): { edges: Map<string, string[]>; direct: string[] } {
+  const edges = new Map<string, string[]>();
+  if (!text) return { edges, direct: [] };
+  const doc = JSON.parse(text) as {
+    metadata?: { component?: { 'bom-ref'?: string } };
+    components?: { 'bom-ref'?: string; properties?: { name: string }[] }[];
+    dependencies?: { ref: string; dependsOn?: string[] }[];
+  };
+  const key = (purl: string): string => decodeURIComponent(purl.replace(/^pkg:npm\//, ''));
+  const workspace = new Set(
+    (doc.components ?? [])
+      .filter((c) => c.properties?.some((p) => p.name === 'helm:workspace'))
+      .map((c) => key(c['bom-ref'] ?? '')),
+  );
+  for (const d of doc.dependencies ?? []) edges.set(key(d.ref), (d.dependsOn ?? []).map(key));
+  // Direct externals: what the package and its workspace dependencies depend on, outside the workspace.
+  const self = key(doc.metadata?.component?.['bom-ref'] ?? '');
+  const direct = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (k: string): void => {
+    if (seen.has(k)) return;
+    seen.add(k);
+    for (const dep of edges.get(k) ?? []) {
+      if (workspace.has(dep)) visit(dep);
+      else direct.add(dep);
+    }
+  };
+  visit(self);
+  return { edges, direct: [...direct].sort() };
+}
+
+const splitKey = (k: string): { name: string; version: string } => {
+  const at = k.lastIndexOf('@');
+  return { name: k.slice(0, at), version: k.slice(at + 1) };
+};
+
+/** Every package reachable from `start` in `edges` (itself excluded). */
+function reachable(edges: Map<string, string[]>, start: string): Set<string> {
+  const out = new Set<string>();
+  const stack = [...(edges.get(start) ?? [])];
+  while (stack.length > 0) {
+    const k = stack.pop() as string;
+    if (out.has(k)) continue;
+    out.add(k);
+    stack.push(...(edges.get(k) ?? []));
+  }
+  return out;
+}
+
+interface DirectExternal {
+  readonly name: string;
+  readonly resolved: string | null;
+  readonly declared?: string | null;
+  readonly allowlisted: string | null;
+}
+
+/**
+ * The external dependencies of one side with the version its policy entry allowlists: tcb-check's
+ * report for a TCB package, else the generated SBOM's direct externals against the policy entry
+ * (no policy, or a package tcb-check does not treat as TCB there).
+ */
+function directExternals(p: PackageEvidence | undefined): DirectExternal[] {
+  if (!p) return [];
+  if (p.tcbReport && p.tcb) {
+    return p.tcbReport.external.map((e) => ({
+      name: e.name,
+      resolved: e.resolved,
+      declared: e.declared,
+      allowlisted: e.allowlisted,
+    }));
+  }
+  const allow = externalsOf(p.policy);
+  return sbomGraph(p.sbomSource === 'committed' ? undefined : p.sbom).direct.map((k) => {
+    const { name, version } = splitKey(k);
+    return { name, resolved: version, allowlisted: allow[name]?.version ?? null };
+  });
+}
+
+/**
+ * The dependency findings of a package held to the TCB rules at <ref-b>. Every external dependency
+ * must be allowlisted in its TCB_POLICY.md entry at exactly the version it resolves to (tcb-check's
+ * report, else — no policy, or a package tcb-check no longer treats as TCB — the generated SBOM's
+ * direct externals against the policy entry). A transitive package new since <ref-a> needs the
+ * `external` entry of a direct dependency that pulls it in to have changed in the same diff.
+ */
+function dependencyFindings(
+  name: string,
+  pa: PackageEvidence | undefined,
+  pb: PackageEvidence,
+  policyPresent: boolean,
+): Finding[] {
+  const out: Finding[] = [];
+  const unreviewed = (message: string): void => {
+    out.push({ code: 'tcb-unreviewed-dependency', package: name, message });
+  };
+  const allowB = externalsOf(pb.policy);
+  const allowA = externalsOf(pa?.policy);
+  const graph = sbomGraph(pb.sbomSource === 'committed' ? undefined : pb.sbom);
+  if (!pb.tcbReport && pb.sbomSource === 'committed') {
+    unreviewed(
+      'no tcb-check report and no lockfile-generated SBOM at this ref: dependencies cannot be reviewed',
+    );
+  }
+  const direct = directExternals(pb);
+  // Reported when something about the dependency moved since <ref-a> (new, re-resolved, or its
+  // allowlist entry changed): a diff of a ref against itself has nothing to review.
+  const before = new Map(directExternals(pa).map((e) => [e.name, `${e.resolved}|${e.allowlisted}`]));
+  for (const e of direct) {
+    if (before.get(e.name) === `${e.resolved}|${e.allowlisted}`) continue;
+    if (e.allowlisted === null) {
+      unreviewed(
+        `${before.has(e.name) ? 'dependency' : 'new dependency'} ${e.name}@${e.resolved ?? e.declared ?? '?'} is not allowlisted in TCB_POLICY.md${policyPresent ? '' : ' (there is no TCB_POLICY.md)'}`,
+      );
+    } else if (e.resolved !== null && e.resolved !== e.allowlisted) {
+      unreviewed(`dependency ${e.name} resolves to ${e.resolved}, TCB_POLICY.md allowlists ${e.allowlisted}`);
+    }
+  }
+  if (!policyPresent) {
+    const transitive = [...new Set(graph.direct.flatMap((d) => [...reachable(graph.edges, d)]))]
+      .filter((k) => !graph.direct.includes(k))
+      .sort();
+    if (transitive.length > 0)
+      unreviewed(`transitive package(s) ${transitive.join(', ')} with no TCB_POLICY.md`);
+    return out;
+  }
+  if (!pa) return out;
+  const old = new Set(pa.tcbReport?.transitiveExternal ?? []);
+  const after = pb.tcbReport?.transitiveExternal ?? [];
+  const directKeys = new Set(direct.map((e) => `${e.name}@${e.resolved}`));
+  const fresh = after.filter((t) => !old.has(t) && !directKeys.has(t));
+  const unexplained = fresh.filter((t) => {
+    // Waived only by a changed `external` entry of a direct dependency whose subtree holds `t`.
+    const parents = graph.direct.filter((d) => reachable(graph.edges, d).has(t));
+    return !parents.some((d) => {
+      const n = splitKey(d).name;
+      return allowB[n] !== undefined && JSON.stringify(allowA[n]) !== JSON.stringify(allowB[n]);
+    });
+  });
+  if (unexplained.length > 0) {
+    unreviewed(`new transitive package(s) ${unexplained.join(', ')} without a TCB_POLICY.md external change`);
+  }
+  return out;
+}
+
 export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoEvidence): ReleaseDiff {
   const findings: Finding[] = [];
   const packages: PackageDiff[] = [];
+  const packInputs = [...new Set([...(a.packInputs?.keys() ?? []), ...(b.packInputs?.keys() ?? [])])]
+    .filter((k) => a.packInputs?.get(k) !== b.packInputs?.get(k))
+    .sort();
   for (const name of [...new Set([...a.packages.keys(), ...b.packages.keys()])].sort()) {
     const pa = a.packages.get(name);
     const pb = b.packages.get(name);
@@ -214,14 +418,23 @@ export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoE
       policy.length > 0 ||
       pa?.sbom !== pb?.sbom ||
       tarball.files.length > 0;
+    // TCB at either ref: a package cannot leave the TCB rules in the change that edits it.
+    const tcb = pa?.tcb === true || pb?.tcb === true;
     const diff: PackageDiff = {
       name,
-      tcb: pb?.tcb ?? pa?.tcb ?? false,
+      tcb,
       status: !pa ? 'added' : !pb ? 'removed' : changed ? 'changed' : 'unchanged',
       version,
       newChangesets,
       effectiveBump,
-      api: { changes: apiChanges, requiredBump: needed },
+      api: {
+        changes: apiChanges,
+        requiredBump: needed,
+        // Said only when a side could not be regenerated (unbuilt): the reviewer should know.
+        ...(pa?.apiSource === 'committed' || pb?.apiSource === 'committed'
+          ? { source: { from: pa?.apiSource ?? null, to: pb?.apiSource ?? null } }
+          : {}),
+      },
       dependencies,
       policy,
       reasonCodes: setDiff(pa?.reasonCodes ?? [], pb?.reasonCodes ?? []),
@@ -266,29 +479,28 @@ export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoE
         message: `the tests of ${name} fail at ${to} (pnpm --filter ${name} test exited ${pb.testExitCode})`,
       });
     }
-    if (pb?.tcb && pb.tcbReport) {
-      const before = new Set(pa?.tcbReport?.external.map((e) => e.name) ?? []);
-      for (const e of pb.tcbReport.external) {
-        if (!before.has(e.name) && e.allowlisted === null) {
-          findings.push({
-            code: 'tcb-unreviewed-dependency',
-            package: name,
-            message: `new dependency ${e.name}@${e.resolved ?? e.declared ?? '?'} is not allowlisted in TCB_POLICY.md`,
-          });
-        }
-      }
-      const oldTransitive = new Set(pa?.tcbReport?.transitiveExternal ?? []);
-      const fresh = pb.tcbReport.transitiveExternal.filter((t) => !oldTransitive.has(t));
-      const direct = new Set(pb.tcbReport.external.map((e) => `${e.name}@${e.resolved}`));
-      const unexplained = fresh.filter((t) => !direct.has(t));
-      if (pa && unexplained.length > 0 && policy.filter((l) => l.includes('external')).length === 0) {
-        findings.push({
-          code: 'tcb-unreviewed-dependency',
-          package: name,
-          message: `new transitive package(s) ${unexplained.join(', ')} without a TCB_POLICY.md external change`,
-        });
-      }
+    if (pa?.tcb && pb && !pb.tcb) {
+      findings.push({
+        code: 'tcb-demoted',
+        package: name,
+        message: `${name} is TCB at ${from} and not at ${to} (helm.tcb): the TCB boundary moved; it is held to the TCB rules here`,
+      });
     }
+    if (pb?.stale && pb.stale.length > 0) {
+      findings.push({
+        code: 'stale-evidence',
+        package: name,
+        message: `committed ${pb.stale.join(', ')} at ${to} differ(s) from what ${to} generates (pnpm api:update); this diff uses the generated ones`,
+      });
+    }
+    if (pb && tcb) findings.push(...dependencyFindings(name, pa, pb, b.policyPresent !== false));
+  }
+  if (b.policyPresent === false && packages.some((p) => p.tcb && p.status !== 'removed')) {
+    findings.push({
+      code: 'tcb-policy-missing',
+      package: '(repository)',
+      message: `no TCB_POLICY.md at ${to} while TCB packages exist: nothing about them is allowlisted`,
+    });
   }
   const pages: SpecDiff['pages'][number][] = [];
   for (const page of [...new Set([...a.spec.keys(), ...b.spec.keys()])].sort()) {
@@ -300,13 +512,27 @@ export function diffEvidence(from: string, to: string, a: RepoEvidence, b: RepoE
     [...new Set([...a.spec.values()].flatMap((p) => p.formats))],
     [...new Set([...b.spec.values()].flatMap((p) => p.formats))],
   );
-  return { from, to, packages, spec: { pages, formats }, findings };
+  return {
+    from,
+    to,
+    packages,
+    spec: { pages, formats },
+    packInputs,
+    changesetProblems: b.changesetProblems ?? [],
+    findings,
+  };
 }
 
 const short = (h: string | null): string => (h ? h.slice(0, 16) : '-');
 
 export function formatDiff(diff: ReleaseDiff, options: { all?: boolean } = {}): string {
   const out: string[] = [`release:diff ${diff.from} → ${diff.to}`];
+  if (diff.packInputs?.length) {
+    out.push(
+      `repository pack settings changed (${diff.packInputs.join(', ')}): every published package counts as changed; release tooling packs with its own hooks, a publish would run these`,
+    );
+  }
+  for (const p of diff.changesetProblems ?? []) out.push(`changeset counts no bump: ${p}`);
   const shown = diff.packages.filter((p) => options.all || p.status !== 'unchanged');
   const unchanged = diff.packages.length - shown.length;
   for (const p of shown) {
@@ -314,6 +540,11 @@ export function formatDiff(diff: ReleaseDiff, options: { all?: boolean } = {}): 
     out.push(
       `${p.name}${p.tcb ? ' [TCB]' : ''} — ${p.status}; version ${p.version.from ?? '-'} → ${p.version.to ?? '-'} (${p.version.bump}); bump ${p.effectiveBump}${p.newChangesets.length ? ` from changesets ${p.newChangesets.map((c) => `${c.file} (${c.bump})`).join(', ')}` : ''}`,
     );
+    if (p.api.source?.from === 'committed' || p.api.source?.to === 'committed') {
+      out.push(
+        `  API compared from committed etc/api-report.md (${p.api.source.from ?? '-'} → ${p.api.source.to ?? '-'}): declarations not built; --build regenerates them`,
+      );
+    }
     if (p.api.changes.length > 0) {
       out.push(`  API (needs ≥ ${p.api.requiredBump}):`);
       for (const c of p.api.changes) out.push(`    ${c.kind.padEnd(7)} ${c.entry} ${c.name}`);

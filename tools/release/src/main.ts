@@ -21,7 +21,13 @@ import {
   requiredBump,
 } from './api-report.js';
 import { diffEvidence, formatDiff } from './diff.js';
-import { collectEvidence, maxBump, measureCoverage, type RepoEvidence, readChangesets } from './evidence.js';
+import {
+  collectEvidence,
+  maxBump,
+  measureCoverage,
+  plannedChangesets,
+  type RepoEvidence,
+} from './evidence.js';
 import { buildManifest, signManifest, verifyManifest } from './manifest.js';
 import { buildSbom } from './sbom.js';
 import { API_REPORT, publishedOf, SBOM, workspacePackages } from './workspace.js';
@@ -43,8 +49,10 @@ export const USAGE = `usage: helm-release <command> [options]
                                     and a finding when the tests fail at <ref-b>
   manifest --key <private.pem> [--out <file>] [--commit <sha>]
                                     pack, digest and sign the release manifest (pnpm release:manifest)
-  verify <manifest.json> --public-key <public.pem> [--tarballs <dir>] [--root <dir>]
-                                    verify the signature and re-check digests (pnpm release:verify)
+  verify <manifest.json> --public-key <public.pem> [--tarballs <dir>] [--root <dir>] [--allow-empty]
+                                    verify the signature and re-check digests (pnpm release:verify);
+                                    --root also needs the checkout at the manifest's commit and
+                                    versions; checking no digest at all fails unless --allow-empty
   --root <dir>                      repository root (default: the current directory)`;
 
 export interface CliIo {
@@ -74,16 +82,34 @@ function parseArgs(argv: readonly string[]): { positional: string[]; flags: Map<
 const git = (root: string, args: string[]): string =>
   execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
-/** The repository at `ref` in a temp folder (git archive: tracked files only, no build output). */
+/**
+ * The repository at `ref` in a temp folder, materialized the way a release checkout is: a clone of
+ * the repository with `ref` checked out (`git checkout`, not `git archive`, which would obey the
+ * tree's own .gitattributes `export-ignore` / `export-subst` and so diff a tree the release never
+ * packs). Tracked files only, no build output. No hook of the clone runs (core.hooksPath is empty).
+ */
 export function materialize(root: string, ref: string, build: boolean): { dir: string; cleanup: () => void } {
   if (ref === 'WORKTREE') return { dir: root, cleanup: () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'helm-release-ref-'));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   try {
-    const tar = join(dir, '.ref.tar');
-    execFileSync('git', ['archive', '--format=tar', '-o', tar, ref], { cwd: root, stdio: 'pipe' });
-    execFileSync('tar', ['-xf', tar, '-C', dir], { stdio: 'pipe' });
-    rmSync(tar);
+    const commit = git(root, ['rev-parse', '--verify', `${ref}^{commit}`]);
+    const quiet = { stdio: 'pipe' } as const;
+    execFileSync('git', ['clone', '--quiet', '--no-checkout', '--shared', root, dir], quiet);
+    execFileSync(
+      'git',
+      [
+        '-c',
+        'core.hooksPath=/dev/null',
+        '-c',
+        'advice.detachedHead=false',
+        'checkout',
+        '--quiet',
+        '--detach',
+        commit,
+      ],
+      { cwd: dir, stdio: 'pipe' },
+    );
     if (!build) linkWorkspace(dir);
     if (build) {
       execFileSync('pnpm', ['install', '--frozen-lockfile', '--prefer-offline', '--ignore-scripts'], {
@@ -175,7 +201,7 @@ function check(root: string, io: CliIo): number {
     stale(SBOM, g.sbom);
   }
   // Every API change since the package's last release needs pending changesets that bump enough.
-  const changesets = readChangesets(root);
+  const changesets = plannedChangesets(root, workspacePackages(root));
   for (const p of publishedOf(root)) {
     const version = p.version;
     const base = lastRelease(root, p.name, version, p.dir);
@@ -300,7 +326,7 @@ export function main(argv: readonly string[], io: CliIo): number {
         if (!file || typeof pub !== 'string')
           throw new UsageError('verify needs <manifest.json> --public-key <pem>');
         const tarballs = flags.get('--tarballs');
-        const result = verifyManifest(
+        let result = verifyManifest(
           JSON.parse(readFileSync(resolve(io.cwd, file), 'utf8')),
           readFileSync(resolve(io.cwd, pub), 'utf8'),
           {
@@ -308,6 +334,16 @@ export function main(argv: readonly string[], io: CliIo): number {
             ...(flags.has('--root') ? { root } : {}),
           },
         );
+        // A valid signature over digests nobody re-computed proves nothing about the files at hand.
+        if (result.ok && result.checked === 0 && !flags.has('--allow-empty')) {
+          result = {
+            ...result,
+            ok: false,
+            problems: [
+              'nothing verified beyond the signature: give --tarballs and/or --root (--allow-empty to accept a signature-only check)',
+            ],
+          };
+        }
         if (flags.has('--json'))
           io.out(
             `${JSON.stringify({ ok: result.ok, problems: result.problems, checked: result.checked })}\n`,

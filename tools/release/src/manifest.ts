@@ -4,6 +4,7 @@
 // project's own JCS envelope, signed with a release key through @helm/crypto. Verification is the
 // envelope check (type = domain separator, Ed25519 over PAE) followed by re-hashing whatever the
 // verifier holds: tarballs, committed reports, SBOMs.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -120,13 +121,36 @@ export function verifyManifest(
     }
   }
   if (options.root) {
-    const dirs = new Map(publishedOf(options.root).map((p) => [p.name, p.absDir]));
+    // The checkout must be the state the manifest signs: its commit, and each package's version.
+    // Digests of reports alone would also match an older or newer commit that left them as they were.
+    let head: string | null = null;
+    try {
+      head = execFileSync('git', ['rev-parse', 'HEAD'], {
+        cwd: options.root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim();
+    } catch {}
+    if (head !== body.commit)
+      problems.push(
+        `commit: manifest says ${body.commit}, ${options.root} is at ${head ?? '(not a git checkout)'}`,
+      );
+    const published = publishedOf(options.root);
+    const dirs = new Map(published.map((p) => [p.name, p.absDir]));
+    const versions = new Map(published.map((p) => [p.name, p.version]));
+    for (const p of published)
+      if (!body.packages.some((m) => m.name === p.name))
+        problems.push(`${p.name}: published package of ${options.root} missing from the manifest`);
     for (const p of body.packages) {
       const dir = dirs.get(p.name);
       if (!dir) {
         problems.push(`${p.name}: not a published package of ${options.root}`);
         continue;
       }
+      if (versions.get(p.name) !== p.version)
+        problems.push(
+          `${p.name}: manifest says version ${p.version}, ${options.root} has ${versions.get(p.name)}`,
+        );
       expect(`${p.name} API report`, p.api_report, fileDigest(join(dir, API_REPORT)));
       expect(`${p.name} SBOM`, p.sbom, fileDigest(join(dir, SBOM)));
     }

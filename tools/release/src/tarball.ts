@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
 export interface TarballFile {
@@ -58,11 +59,31 @@ export function readTarball(gz: Uint8Array): TarballFile[] {
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-/** `pnpm pack` of the package in `pkgDir`; the tarball bytes are read back and the temp dir removed. */
+/** The trusted pnpm hooks every pack runs with (see pack-hooks.cjs). */
+export const PACK_HOOKS = fileURLToPath(new URL('../pack-hooks.cjs', import.meta.url));
+
+/**
+ * `pnpm pack` of the package in `pkgDir`; the tarball bytes are read back and the temp dir removed.
+ * No code of the packed tree runs: lifecycle scripts (prepack, postpack, prepare) are off and pnpm
+ * loads our own pack-hooks.cjs instead of the tree's .pnpmfile.cjs. Both are command-line config,
+ * which outranks a `.npmrc` or pnpm-workspace.yaml of the tree. The release packs the same way
+ * (release:manifest), so a review pack and a release pack of one commit are the same bytes.
+ */
 export function pack(pkgDir: string): Tarball {
   const dest = mkdtempSync(join(tmpdir(), 'helm-release-pack-'));
   try {
-    execFileSync('pnpm', ['pack', '--pack-destination', dest], { cwd: pkgDir, stdio: 'pipe' });
+    execFileSync(
+      'pnpm',
+      [
+        'pack',
+        '--pack-destination',
+        dest,
+        '--config.ignore-scripts=true',
+        `--config.pnpmfile=${PACK_HOOKS}`,
+        '--config.global-pnpmfile=',
+      ],
+      { cwd: pkgDir, stdio: 'pipe' },
+    );
     const filename = readdirSync(dest).find((f) => f.endsWith('.tgz'));
     if (!filename) throw new Error(`pnpm pack wrote no tarball for ${pkgDir}`);
     const bytes = readFileSync(join(dest, filename));

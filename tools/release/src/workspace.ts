@@ -1,8 +1,8 @@
-// The workspace as release tooling sees it: every package folder named by pnpm-workspace.yaml
-// (simple `dir/*` globs and plain folders, which is all this repository uses), read from disk so the
-// same code works on a checkout of any ref without running pnpm.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// The workspace as release tooling sees it: every package folder pnpm-workspace.yaml names, read
+// from disk so the same code works on a checkout of any ref without running pnpm (or its hooks).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readWorkspace } from '@helm/tcb-check/dist/workspace.js';
 import { parse as parseYaml } from 'yaml';
 
 export interface PackageManifest {
@@ -35,29 +35,25 @@ export function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
+/**
+ * The workspace packages pnpm would see, through tcb-check's reader (the one the TCB check uses):
+ * `dir`, `dir/*`, `dir/**` and `!exclusions`, and two packages with one name refused. Sharing it
+ * means release:diff, release:manifest and tcb-check can never disagree on which folder is
+ * `@helm/x` (an excluded decoy folder of the same name would otherwise be diffed instead).
+ */
 export function workspacePackages(root: string): WorkspacePackage[] {
-  const config = parseYaml(readFileSync(join(root, 'pnpm-workspace.yaml'), 'utf8')) as {
-    packages?: string[];
-  } | null;
-  const dirs: string[] = [];
-  for (const pattern of config?.packages ?? []) {
-    if (pattern.endsWith('/*')) {
-      const base = pattern.slice(0, -2);
-      if (!existsSync(join(root, base))) continue;
-      for (const entry of readdirSync(join(root, base), { withFileTypes: true })) {
-        if (entry.isDirectory()) dirs.push(`${base}/${entry.name}`);
-      }
-    } else dirs.push(pattern);
-  }
   const out: WorkspacePackage[] = [];
-  for (const dir of dirs) {
-    const file = join(root, dir, 'package.json');
-    if (!existsSync(file)) continue;
-    const manifest = readJson<PackageManifest>(file);
+  // A pnpm-workspace.yaml without `packages` is a workspace of the root alone (as for pnpm).
+  const config = parseYaml(readFileSync(join(root, 'pnpm-workspace.yaml'), 'utf8')) as {
+    packages?: unknown;
+  } | null;
+  if (config?.packages === undefined || config.packages === null) return out;
+  for (const p of readWorkspace(root).packages) {
+    const manifest = JSON.parse(p.manifestText) as PackageManifest;
     out.push({
       name: manifest.name,
-      dir,
-      absDir: join(root, dir),
+      dir: p.dir,
+      absDir: join(root, p.dir),
       manifest,
       version: manifest.version ?? '0.0.0',
       published: manifest.private !== true,
