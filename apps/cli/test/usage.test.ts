@@ -5,13 +5,16 @@
 // An old Node gets one line, not a stack trace.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, commandPath } from '../src/main.ts';
 import { BIN, REPO, spawnHelmts } from './cli-process.ts';
 import { tempRoot } from './helpers.ts';
+
+const nodeRequire = createRequire(import.meta.url);
 
 const root = tempRoot('helm-cli-usage-');
 
@@ -133,7 +136,7 @@ describe('help: every command has a description and examples', () => {
 describe('Node older than 22: one line, exit 2, before any ESM code loads', () => {
   // The entry's one dynamic import becomes a recorded call, so the gate runs without loading the CLI.
   const source = readFileSync(BIN, 'utf8');
-  const gated = source.replace("import('./bin.js')", "__import('./bin.js')");
+  const gated = source.replace('import(entry)', '__import(entry)');
 
   /** Evaluate bin.cjs with a fake process object reporting `version`. */
   function gate(version: string): { code: number | undefined; stderr: string; imported: boolean } {
@@ -143,6 +146,7 @@ describe('Node older than 22: one line, exit 2, before any ESM code loads', () =
     const fake = {
       versions: { node: version },
       execPath: '/usr/bin/node',
+      env: {},
       stderr: { write: (s: string) => (stderr += s) },
       exit: (c: number) => {
         code = c;
@@ -150,11 +154,17 @@ describe('Node older than 22: one line, exit 2, before any ESM code loads', () =
       },
     };
     const __import = (specifier: string) => {
-      imported = specifier === './bin.js';
+      imported = specifier === './bin.js' || specifier === './bundle/helmts.mjs';
       return { catch: () => undefined };
     };
+    // The real built-ins, but no compile cache: the gate alone is under test here.
+    const require = (id: string) => (id === 'node:module' ? {} : nodeRequire(id));
     try {
-      runInNewContext(gated, { process: fake, exports: {}, __import }, { filename: BIN });
+      runInNewContext(
+        gated,
+        { process: fake, exports: {}, __import, require, __dirname: dirname(BIN) },
+        { filename: BIN },
+      );
     } catch (error) {
       if ((error as Error).message !== 'exit') throw error;
     }
@@ -163,7 +173,8 @@ describe('Node older than 22: one line, exit 2, before any ESM code loads', () =
 
   it('the entry is CommonJS with one dynamic import, after the gate', () => {
     expect(gated).not.toBe(source);
-    expect(source.indexOf('MIN_MAJOR')).toBeLessThan(source.indexOf("import('./bin.js')"));
+    expect(source.indexOf('MIN_MAJOR')).toBeLessThan(source.indexOf('import(entry)'));
+    expect(source.indexOf('process.exit(2)')).toBeLessThan(source.indexOf("require('node:"));
     expect(source).not.toMatch(/^\s*import\s/m);
   });
 
