@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram, commandPath } from '../src/main.ts';
+import { buildProgram, commandPath, wantedCommand } from '../src/main.ts';
 import { BIN, REPO, spawnHelmts } from './cli-process.ts';
 import { tempRoot } from './helpers.ts';
 
@@ -120,6 +120,30 @@ describe('help: every command has a description and examples', () => {
     command.outputHelp();
     expect(command.description().length, `${command.name()} has no description`).toBeGreaterThan(10);
     expect(text).toMatch(/\nExamples:\n {2}\$ helmts /);
+  });
+
+  it('a program defining only the command asked for defines it exactly as the whole program does', () => {
+    const helpTree = (c: Command): string => {
+      let text = '';
+      c.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
+      c.outputHelp();
+      return [text, ...c.commands.map(helpTree)].join('\n');
+    };
+    for (const command of program.commands) {
+      const only = buildProgram(() => {}, undefined, undefined, command.name());
+      expect(only.commands.map((c) => c.name())).toEqual([command.name()]);
+      expect(helpTree(only.commands[0] as Command)).toBe(helpTree(command));
+    }
+    expect(buildProgram(() => {}, undefined, undefined, '').commands).toEqual([]);
+  });
+
+  it('wantedCommand: the first operand past the global options; "" for a bare --version', () => {
+    const wanted = (...argv: string[]) => wantedCommand(['node', 'helmts', ...argv]);
+    expect(wanted('-d', 'run', 'keys', 'list')).toBe('keys');
+    expect(wanted('--database-url', 'postgres://x', 'run', '--tool', 'echo')).toBe('run');
+    expect(wanted('--version')).toBe('');
+    expect(wanted('--json')).toBeUndefined();
+    expect(wanted('--', 'run')).toBeUndefined();
   });
 
   it('commandPath finds the command the arguments name, past options and --data-dir', () => {
