@@ -77,7 +77,12 @@ function bundleIsCurrent(): boolean {
 }
 
 enableCompileCache();
-var entry = process.env.HELM_CLI_UNBUNDLED !== '1' && bundleIsCurrent() ? './bundle/helmts.mjs' : './bin.js';
+// While V8 coverage is being collected (NODE_V8_COVERAGE: the CLI's own test gate) the unbundled
+// build runs: c8 maps tsc's one-file-per-source maps line by line, but a bundle's only coarsely.
+var entry =
+  process.env.HELM_CLI_UNBUNDLED !== '1' && !process.env.NODE_V8_COVERAGE && bundleIsCurrent()
+    ? './bundle/helmts.mjs'
+    : './bin.js';
 import(entry).catch((error: unknown) => {
   process.stderr.write('helmts: could not start: ' + String(error) + '\n');
   process.exit(2);

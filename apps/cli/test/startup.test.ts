@@ -8,18 +8,36 @@ import {
   copyFileSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, requireCurrentBuild } from './cli-process.ts';
-import { tempRoot } from './helpers.ts';
+import { ECHO_TOOL, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-startup-');
 let n = 0;
+
+/** A preload printing every file: module the process loads (on stderr, `LOAD <url>`). */
+const LOAD_HOOK = `data:text/javascript,${encodeURIComponent(
+  "import{registerHooks}from'node:module';registerHooks({load(u,c,n){if(u.startsWith('file:'))process.stderr.write('LOAD '+u+'\\n');return n(u,c)}})",
+)}`;
+
+/** The built CLI as a user runs it (no coverage collection, so from its bundle when current). */
+function bundled(args: readonly string[]): { status: number | null; stdout: string; loaded: string[] } {
+  const { NODE_V8_COVERAGE: _coverage, ...env } = process.env;
+  const r = spawnSync(process.execPath, ['--import', LOAD_HOOK, BIN, ...args], { encoding: 'utf8', env });
+  const lines = r.stderr.split('\n');
+  const loaded = lines.filter((l) => l.startsWith('LOAD '));
+  expect(lines.filter((l) => l !== '' && !l.startsWith('LOAD ')).join('\n')).toBe('');
+  expect(r.status, r.stdout).toBe(0);
+  return { status: r.status, stdout: r.stdout, loaded };
+}
 
 /** A dist/ laid out like the CLI's, whose two entry points print which one ran. */
 function fakeDist(): { dist: string; input: string; run: (env?: Record<string, string>) => string } {
@@ -73,16 +91,49 @@ describe('the bundle runs only while it is current', () => {
 
   it('the build in this checkout starts from its bundle', () => {
     requireCurrentBuild();
-    const hook = `data:text/javascript,${encodeURIComponent(
-      "import{registerHooks}from'node:module';registerHooks({load(u,c,n){if(u.startsWith('file:'))process.stderr.write('LOAD '+u+'\\n');return n(u,c)}})",
-    )}`;
-    const r = spawnSync(process.execPath, ['--import', hook, BIN, '--version'], { encoding: 'utf8' });
-    expect(r.status).toBe(0);
-    const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOAD '));
+    const loaded = bundled(['--version']).loaded;
     expect(loaded.some((l) => l.includes('/dist/bundle/helmts.mjs'))).toBe(true);
     expect(loaded.some((l) => l.endsWith('/dist/bin.js'))).toBe(false);
     // A handful of files, not the ~460 the unbundled build resolves one by one.
     expect(loaded.length).toBeLessThan(12);
+  });
+
+  it('under V8 coverage collection (the test gate) the unbundled build runs, which c8 maps line by line', () => {
+    const r = spawnSync(process.execPath, ['--import', LOAD_HOOK, BIN, '--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_V8_COVERAGE: join(root, 'v8') },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('/dist/bin.js\n');
+    expect(r.stderr).not.toContain('/apps/cli/dist/bundle/');
+  });
+
+  // The other suites run the CLI under coverage, so unbundled: here the bundle does the work whose
+  // code finds files relative to itself — the WAT compiler (wabt, external), the sandbox's child
+  // process entry, the parallel verifier's workers — end to end.
+  it('the bundle governs a sandboxed call, exports and verifies the pack with workers', () => {
+    requireCurrentBuild();
+    const home = join(root, 'bundle-home');
+    const cli = (...args: string[]) => {
+      const r = bundled(['--data-dir', home, ...args]);
+      expect(r.loaded.some((l) => l.includes('/dist/bundle/helmts.mjs'))).toBe(true);
+      return r;
+    };
+    expect(cli('init').status).toBe(0);
+    const descriptor = join(root, 'wat-echo.json');
+    writeFileSync(descriptor, JSON.stringify({ ...ECHO_TOOL, input_schema: { type: 'object' } }));
+    const wat = fileURLToPath(new URL('../assets/wasm/echo.wat', import.meta.url));
+    const registered = cli('tool', 'register', descriptor, '--wasm', wat);
+    expect(registered.stdout).toContain('module compiled from WebAssembly text with wabt');
+    const run = cli('run', '--tool', 'echo', '--principal', 'local', '--args', '{"from":"bundle"}');
+    expect(run.stdout).toMatch(/^SUCCEEDED ALLOW/);
+    expect(run.stdout).toContain('output: {"from":"bundle"}');
+    const pack = join(root, 'bundle.tar');
+    expect(cli('export', '-o', pack).status).toBe(0);
+    const anchor = (JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { trust_anchor: string })
+      .trust_anchor;
+    const verified = cli('verify', pack, '--trust-anchor', anchor, '--workers', '2');
+    expect(verified.stdout).toContain('PASS: every check passed.');
   });
 });
 
