@@ -79,10 +79,13 @@ function bundleIsCurrent(): boolean {
 enableCompileCache();
 // While V8 coverage is being collected (NODE_V8_COVERAGE: the CLI's own test gate) the unbundled
 // build runs: c8 maps tsc's one-file-per-source maps line by line, but a bundle's only coarsely.
-var entry =
-  process.env.HELM_CLI_UNBUNDLED !== '1' && !process.env.NODE_V8_COVERAGE && bundleIsCurrent()
-    ? './bundle/helmts.mjs'
-    : './bin.js';
+// Node passes NODE_V8_COVERAGE on to every child process, so the tests of the bundle itself ask
+// for it with HELM_CLI_BUNDLED=1; HELM_CLI_UNBUNDLED=1 wins over both.
+var wantBundle =
+  process.env.HELM_CLI_UNBUNDLED === '1'
+    ? false
+    : process.env.HELM_CLI_BUNDLED === '1' || !process.env.NODE_V8_COVERAGE;
+var entry = wantBundle && bundleIsCurrent() ? './bundle/helmts.mjs' : './bin.js';
 import(entry).catch((error: unknown) => {
   process.stderr.write('helmts: could not start: ' + String(error) + '\n');
   process.exit(2);

@@ -4,7 +4,7 @@
 // like every other error (`error:` and `hint:` on stderr, or one JSON document on stdout under
 // --json). User errors print a hint, never a stack.
 import { readFileSync } from 'node:fs';
-import { inspectDatabase } from '@helm/runtime';
+import { inspectDatabase, parseJson } from '@helm/runtime';
 import { Command, CommanderError } from 'commander';
 import { databaseUrlOf, registerDbCommands } from './commands/db.js';
 import { runDemo } from './commands/demo.js';
@@ -14,10 +14,10 @@ import { CliError, type CommandResult, errorResult, ok } from './errors.js';
 import { applyHelp, CLI_NAME } from './help.js';
 import { emit } from './output.js';
 
-// The CLI's own manifest, shipped with it: plain JSON.parse (the strict parser is for input).
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+const { version } = parseJson(
+  new Uint8Array(readFileSync(new URL('../package.json', import.meta.url))),
+  'package.json',
+) as { version: string };
 
 export async function doctorCommand(databaseUrl?: string, schema?: string): Promise<CommandResult> {
   const base = runDoctor();

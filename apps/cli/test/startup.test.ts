@@ -28,9 +28,9 @@ const LOAD_HOOK = `data:text/javascript,${encodeURIComponent(
   "import{registerHooks}from'node:module';registerHooks({load(u,c,n){if(u.startsWith('file:'))process.stderr.write('LOAD '+u+'\\n');return n(u,c)}})",
 )}`;
 
-/** The built CLI as a user runs it (no coverage collection, so from its bundle when current). */
+/** The built CLI from its bundle (when current), as a user runs it, also under the coverage gate. */
 function bundled(args: readonly string[]): { status: number | null; stdout: string; loaded: string[] } {
-  const { NODE_V8_COVERAGE: _coverage, ...env } = process.env;
+  const env = { ...process.env, HELM_CLI_BUNDLED: '1' };
   const r = spawnSync(process.execPath, ['--import', LOAD_HOOK, BIN, ...args], { encoding: 'utf8', env });
   const lines = r.stderr.split('\n');
   const loaded = lines.filter((l) => l.startsWith('LOAD '));
@@ -55,7 +55,7 @@ function fakeDist(): { dist: string; input: string; run: (env?: Record<string, s
   const run = (env: Record<string, string> = {}) => {
     const r = spawnSync(process.execPath, [join(dist, 'bin.cjs')], {
       encoding: 'utf8',
-      env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1', ...env },
+      env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1', HELM_CLI_BUNDLED: '1', ...env },
     });
     expect(r.stderr).toBe('');
     return r.stdout;
@@ -101,7 +101,7 @@ describe('the bundle runs only while it is current', () => {
   it('under V8 coverage collection (the test gate) the unbundled build runs, which c8 maps line by line', () => {
     const r = spawnSync(process.execPath, ['--import', LOAD_HOOK, BIN, '--version'], {
       encoding: 'utf8',
-      env: { ...process.env, NODE_V8_COVERAGE: join(root, 'v8') },
+      env: { ...process.env, HELM_CLI_BUNDLED: '', NODE_V8_COVERAGE: join(root, 'v8') },
     });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('/dist/bin.js\n');
