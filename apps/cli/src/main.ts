@@ -44,10 +44,40 @@ interface OutputMode {
   json: boolean;
 }
 
+/**
+ * The program as seen by command registration when only `name` is wanted: `.command('<name> …')`
+ * registers as usual, any other `.command(…)` returns an inert stand-in that accepts (and drops)
+ * the whole chain of options, descriptions and actions hung on it. Defining a command costs
+ * commander real work (options, help text, examples), paid on every start; `helmts run` needs one.
+ */
+function onlyCommand(program: Command, name: string): Command {
+  const inert: unknown = new Proxy(() => {}, {
+    get: (_target, prop) => (prop === 'then' ? undefined : inert),
+    apply: () => inert,
+  });
+  return new Proxy(program, {
+    get(target, prop) {
+      if (prop === 'command')
+        return (nameAndArgs: string, ...rest: unknown[]) =>
+          nameAndArgs.split(' ')[0] === name
+            ? (target.command as (...a: unknown[]) => Command)(nameAndArgs, ...rest)
+            : inert;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * The program; with `only`, just that top-level command is defined (see onlyCommand; '' defines
+ * none, enough for `--version`). main() falls back to the whole program when the arguments name no
+ * command it defined, so help, suggestions and usage errors see every command.
+ */
 export function buildProgram(
   done: (code: number) => void,
   extra: (program: Command, wrap: Wrap) => void = () => {},
   mode: OutputMode = { json: false },
+  only?: string,
 ): Command {
   const program = new Command()
     .name(CLI_NAME)
@@ -65,7 +95,8 @@ export function buildProgram(
     })
     .exitOverride();
   const wrap = wrapFactory(done);
-  program
+  const define = only === undefined ? program : onlyCommand(program, only);
+  define
     .command('doctor')
     .description('check Node, package versions, the TCB boundary and the shared database (if given)')
     .option('--schema <name>', 'schema of the shared database (default: public)')
@@ -73,7 +104,7 @@ export function buildProgram(
     .action(
       wrap((opts: { schema?: string }, cmd: Command) => doctorCommand(databaseUrlOf(cmd), opts.schema)),
     );
-  program
+  define
     .command('demo')
     .description('run the end-to-end governed session, export, verify, tamper and replay')
     .option('--json', 'machine-readable output')
@@ -88,8 +119,8 @@ export function buildProgram(
         }),
       ),
     );
-  registerCommands(program, wrap);
-  registerDbCommands(program, wrap);
+  registerCommands(define, wrap);
+  registerDbCommands(define, wrap);
   extra(program, wrap);
   applyHelp(program);
   return program;
@@ -176,16 +207,31 @@ export function usageError(error: CommanderError, program: Command, argv: readon
 }
 
 /** Run the CLI; resolves to the exit code. */
+/** The top-level command the arguments name (their first operand past the global options), or ''
+ * for a bare `--version` / `-v`, or undefined when the whole program is needed. */
+export function wantedCommand(argv: readonly string[]): string | undefined {
+  const args = userArgs(argv);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '-d' || arg === '--data-dir' || arg === '--database-url') {
+      i++;
+      continue;
+    }
+    if (!arg.startsWith('-')) return arg;
+  }
+  return args.length === 1 && (args[0] === '--version' || args[0] === '-v') ? '' : undefined;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const json = userArgs(argv).includes('--json');
   let code = 0;
-  const program = buildProgram(
-    (c) => {
-      code = c;
-    },
-    undefined,
-    { json },
-  );
+  const done = (c: number) => {
+    code = c;
+  };
+  const wanted = wantedCommand(argv);
+  let program = buildProgram(done, undefined, { json }, wanted);
+  if (wanted && !program.commands.some((c) => c.name() === wanted))
+    program = buildProgram(done, undefined, { json });
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

@@ -5,13 +5,16 @@
 // An old Node gets one line, not a stack trace.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram, commandPath } from '../src/main.ts';
+import { buildProgram, commandPath, wantedCommand } from '../src/main.ts';
 import { BIN, REPO, spawnHelmts } from './cli-process.ts';
 import { tempRoot } from './helpers.ts';
+
+const nodeRequire = createRequire(import.meta.url);
 
 const root = tempRoot('helm-cli-usage-');
 
@@ -119,6 +122,30 @@ describe('help: every command has a description and examples', () => {
     expect(text).toMatch(/\nExamples:\n {2}\$ helmts /);
   });
 
+  it('a program defining only the command asked for defines it exactly as the whole program does', () => {
+    const helpTree = (c: Command): string => {
+      let text = '';
+      c.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
+      c.outputHelp();
+      return [text, ...c.commands.map(helpTree)].join('\n');
+    };
+    for (const command of program.commands) {
+      const only = buildProgram(() => {}, undefined, undefined, command.name());
+      expect(only.commands.map((c) => c.name())).toEqual([command.name()]);
+      expect(helpTree(only.commands[0] as Command)).toBe(helpTree(command));
+    }
+    expect(buildProgram(() => {}, undefined, undefined, '').commands).toEqual([]);
+  });
+
+  it('wantedCommand: the first operand past the global options; "" for a bare --version', () => {
+    const wanted = (...argv: string[]) => wantedCommand(['node', 'helmts', ...argv]);
+    expect(wanted('-d', 'run', 'keys', 'list')).toBe('keys');
+    expect(wanted('--database-url', 'postgres://x', 'run', '--tool', 'echo')).toBe('run');
+    expect(wanted('--version')).toBe('');
+    expect(wanted('--json')).toBeUndefined();
+    expect(wanted('--', 'run')).toBeUndefined();
+  });
+
   it('commandPath finds the command the arguments name, past options and --data-dir', () => {
     const names = (argv: string[]) =>
       commandPath(program, ['node', 'helmts', ...argv])
@@ -133,7 +160,7 @@ describe('help: every command has a description and examples', () => {
 describe('Node older than 22: one line, exit 2, before any ESM code loads', () => {
   // The entry's one dynamic import becomes a recorded call, so the gate runs without loading the CLI.
   const source = readFileSync(BIN, 'utf8');
-  const gated = source.replace("import('./bin.js')", "__import('./bin.js')");
+  const gated = source.replace('import(entry)', '__import(entry)');
 
   /** Evaluate bin.cjs with a fake process object reporting `version`. */
   function gate(version: string): { code: number | undefined; stderr: string; imported: boolean } {
@@ -143,6 +170,7 @@ describe('Node older than 22: one line, exit 2, before any ESM code loads', () =
     const fake = {
       versions: { node: version },
       execPath: '/usr/bin/node',
+      env: {},
       stderr: { write: (s: string) => (stderr += s) },
       exit: (c: number) => {
         code = c;
@@ -150,11 +178,17 @@ describe('Node older than 22: one line, exit 2, before any ESM code loads', () =
       },
     };
     const __import = (specifier: string) => {
-      imported = specifier === './bin.js';
+      imported = specifier === './bin.js' || specifier === './bundle/helmts.mjs';
       return { catch: () => undefined };
     };
+    // The real built-ins, but no compile cache: the gate alone is under test here.
+    const require = (id: string) => (id === 'node:module' ? {} : nodeRequire(id));
     try {
-      runInNewContext(gated, { process: fake, exports: {}, __import }, { filename: BIN });
+      runInNewContext(
+        gated,
+        { process: fake, exports: {}, __import, require, __dirname: dirname(BIN) },
+        { filename: BIN },
+      );
     } catch (error) {
       if ((error as Error).message !== 'exit') throw error;
     }
@@ -163,7 +197,8 @@ describe('Node older than 22: one line, exit 2, before any ESM code loads', () =
 
   it('the entry is CommonJS with one dynamic import, after the gate', () => {
     expect(gated).not.toBe(source);
-    expect(source.indexOf('MIN_MAJOR')).toBeLessThan(source.indexOf("import('./bin.js')"));
+    expect(source.indexOf('MIN_MAJOR')).toBeLessThan(source.indexOf('import(entry)'));
+    expect(source.indexOf('process.exit(2)')).toBeLessThan(source.indexOf("require('node:"));
     expect(source).not.toMatch(/^\s*import\s/m);
   });
 

@@ -1,0 +1,181 @@
+// Bundles the CLI (dist/bin.js, as tsc built it, and everything it imports) into dist/bundle/, so
+// that starting `helmts` reads a handful of files instead of resolving and loading ~460 (the ESM
+// resolver's per-specifier package lookups and realpath calls were most of a `helmts run`; see
+// apps/cli/bench/README.md). dist/bin.cjs loads the bundle when it is present and current, and
+// falls back to dist/bin.js otherwise, so a plain `tsc -b` never runs stale code.
+//
+// Three things do not survive bundling as written, and are handled here:
+// - `import.meta.url` names the bundle, not the file the code came from. Worker entry points and
+//   asset paths are computed from it, so in every bundled workspace file it is replaced by that
+//   file's own URL, found at run time from the package's location (the package is resolved along
+//   a chain of dependencies from the CLI, as Node would from the CLI's directory).
+// - `import.meta.resolve(x)` likewise resolves from that file's package.
+// - Third-party code that loads files next to itself (wabt's wasm) or is only needed by a worker
+//   (jco) stays external; the CLI lists those packages as its own dependencies.
+// Lazily imported commands (MCP, serve, PostgreSQL) become separate chunks, loaded on demand.
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const cli = dirname(dirname(fileURLToPath(import.meta.url)));
+const out = join(cli, 'dist', 'bundle');
+const EXTERNAL = ['wabt', '@bytecodealliance/jco-transpile', 'pg-native', 'cloudflare:sockets'];
+
+/** The workspace package that holds `file` (name and root), found by its nearest package.json. */
+const packageCache = new Map();
+function packageOf(file) {
+  let dir = dirname(file);
+  for (;;) {
+    if (packageCache.has(dir)) return packageCache.get(dir);
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      if (pkg.name) {
+        const found = { name: pkg.name, root: dir, pkg };
+        packageCache.set(dir, found);
+        return found;
+      }
+    } catch {
+      // no package.json here: go up
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${file}`);
+    dir = up;
+  }
+}
+
+/**
+ * A chain of package names from the CLI to `name`, each a dependency of the one before, so the run
+ * time can resolve `name` the way Node would from inside its dependant (pnpm's layout is strict: a
+ * package not declared by the CLI is not resolvable from the CLI's directory).
+ */
+function chainTo(name) {
+  const start = packageOf(join(cli, 'package.json'));
+  const queue = [[start.root, []]];
+  const seen = new Set([start.root]);
+  while (queue.length > 0) {
+    const [root, chain] = queue.shift();
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const require = createRequire(join(root, 'package.json'));
+    for (const dep of Object.keys(pkg.dependencies ?? {})) {
+      // Where Node would find the package (its exports may not expose package.json).
+      const depRoot = (require.resolve.paths(dep) ?? [])
+        .map((dir) => join(dir, dep))
+        .find((dir) => existsSync(join(dir, 'package.json')));
+      if (depRoot === undefined) continue;
+      if (dep === name) return [...chain, dep];
+      if (!seen.has(depRoot) && dep.startsWith('@helm/')) {
+        seen.add(depRoot);
+        queue.push([depRoot, [...chain, dep]]);
+      }
+    }
+  }
+  throw new Error(`${name} is not a (transitive) dependency of @helm/cli: the bundle could not locate it`);
+}
+
+/** The file a package's "." export names (what resolving the bare name gives), relative to its root. */
+function mainOf(found) {
+  const dot = found.pkg.exports?.['.'];
+  const target = typeof dot === 'string' ? dot : (dot?.import ?? dot?.default);
+  if (typeof target !== 'string') throw new Error(`${found.name} has no "." export`);
+  return join(found.root, target);
+}
+
+const toPosix = (p) => p.split(sep).join('/');
+
+const metaPlugin = {
+  name: 'helm-import-meta',
+  setup(b) {
+    b.onLoad({ filter: /\.[cm]?js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (args.path.includes(`${sep}node_modules${sep}`)) {
+        // Third-party code is mapped to the JavaScript it ships, not through its own maps: those
+        // often name sources the package does not ship.
+        const contents = source.replace(/^\/\/# sourceMappingURL=.*$/gm, '');
+        return { contents, loader: 'js', resolveDir: dirname(args.path) };
+      }
+      if (!source.includes('import.meta')) return undefined;
+      const found = packageOf(args.path);
+      let base;
+      if (found.root === cli) {
+        // The CLI's own files ship next to the bundle: relative to the bundle's directory.
+        base = `new URL(${JSON.stringify(`${toPosix(relative(out, dirname(args.path)))}/`)}, import.meta.url)`;
+      } else {
+        const main = mainOf(found);
+        const rel = toPosix(relative(dirname(main), dirname(args.path)));
+        base = `new URL(${JSON.stringify(`${rel === '' ? '.' : rel}/`)}, __helmPackageUrl(${JSON.stringify(chainTo(found.name))}))`;
+      }
+      const fileUrl = `new URL(${JSON.stringify(args.path.split(sep).pop())}, ${base}).href`;
+      const contents = source
+        .replaceAll('import.meta.url', `(${fileUrl})`)
+        .replaceAll('import.meta.resolve(', `__helmResolveFrom(${fileUrl}, `);
+      const code = source.split('\n').filter((line) => !/^\s*(\/\/|\*|\/\*)/.test(line));
+      if (code.some((line) => /import\.meta\.(?!url\b|resolve\()/.test(line)))
+        throw new Error(`${args.path}: an import.meta use the bundle does not handle`);
+      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+// The helpers the rewritten files call, and a `require` for the CommonJS dependencies' built-ins.
+const banner = `import { createRequire as __helmCreateRequire } from 'node:module';
+import { pathToFileURL as __helmPathToFileURL } from 'node:url';
+const require = __helmCreateRequire(import.meta.url);
+const __helmPackageUrls = new Map();
+function __helmPackageUrl(chain) {
+  const key = chain.join(' ');
+  let url = __helmPackageUrls.get(key);
+  if (url === undefined) {
+    url = chain.length === 1 ? import.meta.resolve(chain[0]) : __helmPathToFileURL(__helmCreateRequire(__helmPackageUrl(chain.slice(0, -1))).resolve(chain[chain.length - 1])).href;
+    __helmPackageUrls.set(key, url);
+  }
+  return url;
+}
+function __helmResolveFrom(from, specifier) {
+  return __helmPathToFileURL(__helmCreateRequire(from).resolve(specifier)).href;
+}`;
+
+rmSync(out, { recursive: true, force: true });
+const result = await build({
+  entryPoints: { helmts: join(cli, 'dist', 'bin.js') },
+  outdir: out,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunk-[hash]',
+  external: EXTERNAL,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  banner: { js: banner },
+  plugins: [metaPlugin],
+  metafile: true,
+  logLevel: 'warning',
+  legalComments: 'linked',
+});
+
+// Source maps: the bundle's maps lead to the TypeScript sources (esbuild follows tsc's maps). The
+// CLI's own sources ship in its package (src/), as before; every other source (the workspace
+// packages and third-party code compiled in) is embedded in the map, because where those files sit
+// in an installation is not known here.
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.mjs'))) {
+  const mapPath = `${join(process.cwd(), file)}.map`;
+  const map = JSON.parse(readFileSync(mapPath, 'utf8'));
+  map.sourcesContent = map.sources.map((source) => {
+    const abs = join(out, source);
+    return abs.startsWith(`${join(cli, 'src')}${sep}`) ? null : readFileSync(abs, 'utf8');
+  });
+  writeFileSync(mapPath, JSON.stringify(map));
+}
+
+// What the bundle was built from, so dist/bin.cjs can tell a stale bundle (a later `tsc -b`) and
+// fall back to dist/bin.js. Only workspace files are listed: in an installed package the list is
+// absent (not published) and the bundle is used as is.
+const inputs = Object.keys(result.metafile.inputs)
+  .map((p) => join(process.cwd(), p))
+  .filter((p) => !p.includes(`${sep}node_modules${sep}`))
+  .map((p) => [toPosix(relative(out, p)), statSync(p).mtimeMs]);
+writeFileSync(join(out, 'inputs.json'), `${JSON.stringify(inputs)}\n`);

@@ -1,0 +1,189 @@
+// How `helmts` starts (dist/bin.cjs): the bundle runs only while it matches the files it was built
+// from, and the V8 compile cache — code this process will run — is used only from a directory that
+// no other user can write.
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BIN, requireCurrentBuild } from './cli-process.ts';
+import { ECHO_TOOL, tempRoot } from './helpers.ts';
+
+const root = tempRoot('helm-startup-');
+let n = 0;
+
+/** A preload printing every file: module the process loads (on stderr, `LOAD <url>`). */
+const LOAD_HOOK = `data:text/javascript,${encodeURIComponent(
+  "import{registerHooks}from'node:module';registerHooks({load(u,c,n){if(u.startsWith('file:'))process.stderr.write('LOAD '+u+'\\n');return n(u,c)}})",
+)}`;
+
+/** The built CLI from its bundle (when current), as a user runs it, also under the coverage gate. */
+function bundled(args: readonly string[]): { status: number | null; stdout: string; loaded: string[] } {
+  const env = { ...process.env, HELM_CLI_BUNDLED: '1' };
+  const r = spawnSync(process.execPath, ['--import', LOAD_HOOK, BIN, ...args], { encoding: 'utf8', env });
+  const lines = r.stderr.split('\n');
+  const loaded = lines.filter((l) => l.startsWith('LOAD '));
+  expect(lines.filter((l) => l !== '' && !l.startsWith('LOAD ')).join('\n')).toBe('');
+  expect(r.status, r.stdout).toBe(0);
+  return { status: r.status, stdout: r.stdout, loaded };
+}
+
+/** A dist/ laid out like the CLI's, whose two entry points print which one ran. */
+function fakeDist(): { dist: string; input: string; run: (env?: Record<string, string>) => string } {
+  const dist = join(root, `dist-${++n}`);
+  mkdirSync(join(dist, 'bundle'), { recursive: true });
+  copyFileSync(BIN, join(dist, 'bin.cjs'));
+  writeFileSync(join(dist, 'bin.js'), "process.stdout.write('unbundled');\n");
+  writeFileSync(join(dist, 'bundle', 'helmts.mjs'), "process.stdout.write('bundle');\n");
+  const input = join(dist, 'input.js');
+  writeFileSync(input, '// built from\n');
+  writeFileSync(
+    join(dist, 'bundle', 'inputs.json'),
+    JSON.stringify([['../input.js', statSync(input).mtimeMs]]),
+  );
+  const run = (env: Record<string, string> = {}) => {
+    const r = spawnSync(process.execPath, [join(dist, 'bin.cjs')], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1', HELM_CLI_BUNDLED: '1', ...env },
+    });
+    expect(r.stderr).toBe('');
+    return r.stdout;
+  };
+  return { dist, input, run };
+}
+
+describe('the bundle runs only while it is current', () => {
+  it('a changed input file (a later `tsc -b`) makes the CLI run the unbundled build', () => {
+    const { input, run } = fakeDist();
+    expect(run()).toBe('bundle');
+    utimesSync(input, new Date(), new Date(Date.now() + 5_000));
+    expect(run()).toBe('unbundled');
+  });
+
+  it('a missing input file, or a malformed list, falls back too', () => {
+    const a = fakeDist();
+    writeFileSync(join(a.dist, 'bundle', 'inputs.json'), JSON.stringify([['../gone.js', 1]]));
+    expect(a.run()).toBe('unbundled');
+    const b = fakeDist();
+    writeFileSync(join(b.dist, 'bundle', 'inputs.json'), '{not json');
+    expect(b.run()).toBe('unbundled');
+  });
+
+  it('an installed package (no input list) runs the bundle; no bundle, or HELM_CLI_UNBUNDLED=1, runs dist/bin.js', () => {
+    const { dist, run } = fakeDist();
+    expect(run({ HELM_CLI_UNBUNDLED: '1' })).toBe('unbundled');
+    spawnSync('rm', [join(dist, 'bundle', 'inputs.json')]);
+    expect(run()).toBe('bundle');
+    spawnSync('rm', [join(dist, 'bundle', 'helmts.mjs')]);
+    expect(run()).toBe('unbundled');
+  });
+
+  it('the build in this checkout starts from its bundle', () => {
+    requireCurrentBuild();
+    const loaded = bundled(['--version']).loaded;
+    expect(loaded.some((l) => l.includes('/dist/bundle/helmts.mjs'))).toBe(true);
+    expect(loaded.some((l) => l.endsWith('/dist/bin.js'))).toBe(false);
+    // A handful of files, not the ~460 the unbundled build resolves one by one.
+    expect(loaded.length).toBeLessThan(12);
+  });
+
+  it('under V8 coverage collection (the test gate) the unbundled build runs, which c8 maps line by line', () => {
+    const r = spawnSync(process.execPath, ['--import', LOAD_HOOK, BIN, '--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, HELM_CLI_BUNDLED: '', NODE_V8_COVERAGE: join(root, 'v8') },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('/dist/bin.js\n');
+    expect(r.stderr).not.toContain('/apps/cli/dist/bundle/');
+  });
+
+  // The other suites run the CLI under coverage, so unbundled: here the bundle does the work whose
+  // code finds files relative to itself — the WAT compiler (wabt, external), the sandbox's child
+  // process entry, the parallel verifier's workers — end to end.
+  it('the bundle governs a sandboxed call, exports and verifies the pack with workers', () => {
+    requireCurrentBuild();
+    const home = join(root, 'bundle-home');
+    const cli = (...args: string[]) => {
+      const r = bundled(['--data-dir', home, ...args]);
+      expect(r.loaded.some((l) => l.includes('/dist/bundle/helmts.mjs'))).toBe(true);
+      return r;
+    };
+    expect(cli('init').status).toBe(0);
+    const descriptor = join(root, 'wat-echo.json');
+    writeFileSync(descriptor, JSON.stringify({ ...ECHO_TOOL, input_schema: { type: 'object' } }));
+    const wat = fileURLToPath(new URL('../assets/wasm/echo.wat', import.meta.url));
+    const registered = cli('tool', 'register', descriptor, '--wasm', wat);
+    expect(registered.stdout).toContain('module compiled from WebAssembly text with wabt');
+    const run = cli('run', '--tool', 'echo', '--principal', 'local', '--args', '{"from":"bundle"}');
+    expect(run.stdout).toMatch(/^SUCCEEDED ALLOW/);
+    expect(run.stdout).toContain('output: {"from":"bundle"}');
+    const pack = join(root, 'bundle.tar');
+    expect(cli('export', '-o', pack).status).toBe(0);
+    const anchor = (JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { trust_anchor: string })
+      .trust_anchor;
+    const verified = cli('verify', pack, '--trust-anchor', anchor, '--workers', '2');
+    expect(verified.stdout).toContain('PASS: every check passed.');
+  });
+});
+
+describe('the compile cache is used only from a directory no one else can write', () => {
+  const uid = process.getuid?.() ?? -1;
+  const cacheOf = (tmp: string) => join(tmp, `helmts-compile-cache-${uid}`);
+  const version = (tmp: string) => {
+    const { NODE_COMPILE_CACHE: _a, NODE_DISABLE_COMPILE_CACHE: _b, ...env } = process.env;
+    const r = spawnSync(process.execPath, [BIN, '--version'], {
+      encoding: 'utf8',
+      env: { ...env, TMPDIR: tmp },
+    });
+    expect(r.status).toBe(0);
+  };
+  const fresh = () => {
+    const tmp = join(root, `tmp-${++n}`);
+    mkdirSync(tmp);
+    return tmp;
+  };
+
+  it.skipIf(uid < 0)('creates its own directory, mode 0700, and fills it', () => {
+    const tmp = fresh();
+    version(tmp);
+    const st = statSync(cacheOf(tmp));
+    expect(st.mode & 0o777).toBe(0o700);
+    expect(readdirSync(cacheOf(tmp)).length).toBeGreaterThan(0);
+  });
+
+  it.skipIf(uid < 0)('a directory others can write (planted beforehand) is not used', () => {
+    const tmp = fresh();
+    mkdirSync(cacheOf(tmp));
+    chmodSync(cacheOf(tmp), 0o777);
+    version(tmp);
+    expect(readdirSync(cacheOf(tmp))).toEqual([]);
+  });
+
+  it.skipIf(uid < 0)('a symbolic link in its place is not followed', () => {
+    const tmp = fresh();
+    const elsewhere = join(tmp, 'elsewhere');
+    mkdirSync(elsewhere, { mode: 0o700 });
+    symlinkSync(elsewhere, cacheOf(tmp));
+    version(tmp);
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
+  it.skipIf(uid !== 0)("another user's directory is not used", () => {
+    const tmp = fresh();
+    mkdirSync(cacheOf(tmp), { mode: 0o700 });
+    chownSync(cacheOf(tmp), 65534, 65534);
+    version(tmp);
+    expect(readdirSync(cacheOf(tmp))).toEqual([]);
+  });
+});
