@@ -262,7 +262,8 @@ describe('operator commands on a temp data directory', () => {
       process.stderr.write = ewrite;
       new DataDir(dir).close();
     }
-  });
+    // dozens of in-process commands; 19 s idle, over 120 s when turbo runs every suite on 2 cores
+  }, 300_000);
 
   it('output helpers: json vs human, progress bar only on a TTY, internal errors are coded', () => {
     const lines: string[] = [];
