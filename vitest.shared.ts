@@ -62,8 +62,6 @@ function internalImportAliases(): { find: RegExp; replacement: string }[] {
 export interface HelmVitestOptions {
   /** Coverage threshold (percent) for lines, branches, functions and statements. */
   threshold?: number;
-  /** A lower branch threshold than `threshold`, for a package whose reason is written next to it. */
-  branchThreshold?: number;
   /** Source globs excluded from coverage (e.g. worker entry files measured elsewhere); justify each. */
   coverageExclude?: string[];
   /** Per-test timeout in ms (default 20 s; tests assert behaviour, not speed). */
@@ -91,12 +89,7 @@ export function helmVitestConfig(options: HelmVitestOptions = {}): ViteUserConfi
         include: ['src/**/*.ts'],
         exclude: ['src/**/*.d.ts', ...(options.coverageExclude ?? [])],
         reporter: ['text-summary', 'json-summary'],
-        thresholds: {
-          lines: threshold,
-          branches: options.branchThreshold ?? threshold,
-          functions: threshold,
-          statements: threshold,
-        },
+        thresholds: { lines: threshold, branches: threshold, functions: threshold, statements: threshold },
       },
     },
   });
