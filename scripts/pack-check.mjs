@@ -262,7 +262,14 @@ function inputsHash() {
   };
   add(fileURLToPath(import.meta.url));
   add(join(ROOT, 'scripts', 'lib', 'published-packages.mjs'));
-  for (const f of ['package.json', 'pnpm-lock.yaml', 'LICENSE', '.pnpmfile.cjs']) add(join(ROOT, f));
+  for (const f of [
+    'package.json',
+    'pnpm-lock.yaml',
+    'LICENSE',
+    '.pnpmfile.cjs',
+    'tools/release/pack-hooks.cjs',
+  ])
+    add(join(ROOT, f));
   for (const p of packages) {
     hash.update(`${p.dir}\0`);
     for (const f of ['package.json', 'README.md', 'LICENSE'])
@@ -343,8 +350,10 @@ const packed = await pool(packages, concurrency, async (p) => {
 // permissions, and the node_modules/@helm links pnpm needs to rewrite `workspace:` ranges.
 const clone = join(work, 'clone');
 mkdirSync(join(clone, 'tarballs'), { recursive: true });
-// .pnpmfile.cjs sorts dependency maps at pack time (the reason packs are reproducible at all).
-for (const f of ['package.json', 'pnpm-workspace.yaml', '.pnpmfile.cjs'])
+// .pnpmfile.cjs sorts dependency maps at pack time (the reason packs are reproducible at all); it
+// requires tools/release/pack-hooks.cjs, the one hook publish and release tooling share.
+mkdirSync(join(clone, 'tools', 'release'), { recursive: true });
+for (const f of ['package.json', 'pnpm-workspace.yaml', '.pnpmfile.cjs', 'tools/release/pack-hooks.cjs'])
   copyFileSync(join(ROOT, f), join(clone, f));
 const cloneDir = (p) => join(clone, p.dir);
 for (const p of packages) {
