@@ -7,7 +7,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createSigner } from '@helm/crypto';
 import {
   acquireRuntimeLock,
@@ -19,11 +18,10 @@ import {
 import { describe, expect, it } from 'vitest';
 import { approvalsExport, approvalsShow, approveCommand } from '../src/commands/approvals.ts';
 import { initCommand, keysRevoke, policySign, runCall, toolRegister } from '../src/commands/index.ts';
+import { BIN, requireCurrentBuild } from './cli-process.ts';
 import { runCli, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-approvals-');
-const hooks = fileURLToPath(new URL('./fixtures/ts-hooks.mjs', import.meta.url));
-const entry = fileURLToPath(new URL('./fixtures/helm.ts', import.meta.url));
 
 interface Run {
   readonly code: number;
@@ -31,22 +29,15 @@ interface Run {
   readonly out: string;
 }
 
-/** One `helm <args> --json` process. */
+/** One `helm <args> --json` process: the built CLI, as a user's shell runs it. */
 function helm(dir: string | undefined, ...args: string[]): Run {
+  requireCurrentBuild();
   const env = { ...process.env };
   delete env.HELM_HOME;
+  delete env.HELM_DATABASE_URL;
   const r = spawnSync(
     process.execPath,
-    [
-      '--experimental-transform-types',
-      '--no-warnings',
-      '--import',
-      hooks,
-      entry,
-      ...(dir === undefined ? [] : ['--data-dir', dir]),
-      ...args,
-      '--json',
-    ],
+    [BIN, ...(dir === undefined ? [] : ['--data-dir', dir]), ...args, '--json'],
     { encoding: 'utf8', env, cwd: root },
   );
   let json: Record<string, unknown> = {};

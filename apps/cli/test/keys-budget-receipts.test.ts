@@ -5,13 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createSigner, signEnvelope } from '@helm/crypto';
 import { DataDir, defaultReceiptPolicies } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
+import { BIN, requireCurrentBuild } from './cli-process.ts';
 import { ECHO_TOOL, fixedBudgetWindow, runCli, snapshotTree, tempRoot } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const root = tempRoot('helm-keys-budget-');
 
 interface Run {
@@ -22,7 +21,7 @@ interface Run {
 
 /** `helm --data-dir <dir> <args> --json` in a process of its own. */
 function helm(dir: string, ...args: string[]): Run {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`pnpm build\` first`);
+  requireCurrentBuild();
   const r = spawnSync(process.execPath, [BIN, '--data-dir', dir, ...args, '--json'], {
     encoding: 'utf8',
     env: { ...process.env, HELM_HOME: '' },

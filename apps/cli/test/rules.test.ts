@@ -10,12 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { DataDir } from '@helm/runtime';
 import { describe, expect, it } from 'vitest';
 import { initCommand, toolRegister } from '../src/commands/index.ts';
+import { BIN, requireCurrentBuild } from './cli-process.ts';
 import { type CliRun, ECHO_TOOL, runCli, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-cli-rules-');
 const hooks = fileURLToPath(new URL('./fixtures/ts-hooks.mjs', import.meta.url));
 const holderScript = fileURLToPath(new URL('./fixtures/runtime-holder.ts', import.meta.url));
-const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 const NODE_TS = ['--experimental-transform-types', '--no-warnings', '--import', hooks];
 
 let n = 0;
@@ -56,7 +56,8 @@ function helmProcess(
   ...args: string[]
 ): Promise<{ code: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...NODE_TS, bin, '--data-dir', dir, ...args, '--json']);
+    requireCurrentBuild();
+    const p = spawn(process.execPath, [BIN, '--data-dir', dir, ...args, '--json']);
     let out = '';
     p.stdout.on('data', (d) => {
       out += String(d);
