@@ -79,7 +79,7 @@ describe('root chain (§5.3)', () => {
   });
 });
 
-describe('rollback references (§5.4.3, §5.5.5)', () => {
+describe('I-TUF-1: rollback references (§5.4.3, §5.5.5)', () => {
   const newer = makeRepo({ timestampVersion: 5, snapshotVersion: 5, targetsVersion: 5 });
   const previous = { timestamp: meta(newer, 'timestamp.json'), snapshot: meta(newer, 'snapshot.json') };
 
