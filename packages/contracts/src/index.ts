@@ -12,7 +12,6 @@ export * from './evidencepack.js';
 export * from './governance.js';
 export * from './node.js';
 export * from './policy.js';
-export * from './reason-code-meanings.js';
 export * from './reason-codes.js';
 export * from './receipt.js';
 export * from './schemas/index.js';

@@ -14,7 +14,21 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Metadata, type Root, Signature, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
-import type { TufFetcher } from '../src/tuf.ts';
+import {
+  metadataFileName,
+  type TufDelegationStep,
+  type TufTargetInfo,
+  TufTrustedMetadataSet,
+  targetFileName,
+  targetSearchStep,
+  verifyTarget,
+} from '../src/tuf.ts';
+
+/** The fetcher port of `@helm/tuf-client` (structurally), for its tests that share these fixtures. */
+export interface TufFetcher {
+  fetchMetadata(name: string, maxLength: number): Promise<Uint8Array | undefined>;
+  fetchTarget(path: string, maxLength: number): Promise<Uint8Array | undefined>;
+}
 
 export const SHARED_REPO = fileURLToPath(
   new URL('../../../../shared/testdata/tuf/repository', import.meta.url),
@@ -443,4 +457,73 @@ export function rsaKeyEncodings(): KeyEncodings {
       { name: 'PEM RSASSA-PSS', key: keyEntry('rsa', 'rsassa-pss-sha256', pemOf(pssDer), s) },
     ],
   };
+}
+
+/** Rollback references and the reference time of a `verifyRepo` run. */
+export interface VerifyRepoOptions {
+  readonly referenceMs?: number;
+  /** Bytes of the root trusted before the run (default: the repository's `1.root.json`). */
+  readonly trustedRoot?: Uint8Array;
+  /** Previously trusted timestamp / snapshot bytes, loaded as rollback references (§5.2). */
+  readonly previous?: { readonly timestamp?: Uint8Array; readonly snapshot?: Uint8Array };
+}
+
+/**
+ * Verify an in-memory repository (`makeRepo`) with the trusted metadata set alone, in the order
+ * `@helm/tuf-client`'s update loop drives it (without its cache and limits): rollback references,
+ * the root chain, the final root's expiry, timestamp, snapshot, top-level targets. Throws the
+ * set's TrustError.
+ */
+export function verifyRepo(files: Map<string, Uint8Array>, o: VerifyRepoOptions = {}): TufTrustedMetadataSet {
+  const get = (name: string) => files.get(`metadata/${name}`) as Uint8Array;
+  const set = new TufTrustedMetadataSet(o.trustedRoot ?? get('1.root.json'), o.referenceMs ?? REFERENCE_MS);
+  if (o.previous?.timestamp) set.loadPrevious('timestamp', o.previous.timestamp);
+  if (o.previous?.snapshot) set.loadPrevious('snapshot', o.previous.snapshot);
+  for (let v = set.root.signed.version + 1; files.has(`metadata/${v}.root.json`); v++)
+    set.updateRoot(get(`${v}.root.json`));
+  set.checkRootFresh();
+  set.updateTimestamp(get('timestamp.json'));
+  const consistent = set.root.signed.consistentSnapshot;
+  const version = (role: string) =>
+    consistent ? set.snapshot?.signed.meta[`${role}.json`]?.version : undefined;
+  const snapshotName = metadataFileName(
+    'snapshot',
+    consistent ? set.timestamp?.signed.snapshotMeta.version : undefined,
+  );
+  set.updateSnapshot(get(snapshotName), snapshotName);
+  const targetsName = metadataFileName('targets', version('targets'));
+  set.updateTargets('targets', 'root', get(targetsName), targetsName);
+  return set;
+}
+
+/**
+ * The §5.6.7 search for `path` over a verified set, loading delegated roles' metadata from `files`
+ * (as the loop does, without its limit), then the target's bytes checked by `verifyTarget`.
+ */
+export function findTarget(
+  set: TufTrustedMetadataSet,
+  files: Map<string, Uint8Array>,
+  path: string,
+): { info: TufTargetInfo; bytes: Uint8Array } | undefined {
+  const consistent = set.root.signed.consistentSnapshot;
+  const stack: TufDelegationStep[] = [{ role: 'targets', delegator: 'root' }];
+  while (stack.length > 0) {
+    const { role, delegator } = stack.pop() as TufDelegationStep;
+    let md = set.trustedTargetsVia(role, delegator);
+    if (!md) {
+      const listed = set.snapshot?.signed.meta[`${role}.json`];
+      const name = metadataFileName(role, consistent ? listed?.version : undefined);
+      md = set.updateTargets(role, delegator, files.get(`metadata/${name}`) ?? new Uint8Array(), name);
+    }
+    const step = targetSearchStep(md, role, path);
+    if ('target' in step) {
+      const name = targetFileName(path, step.target.hashes, consistent);
+      const bytes = files.get(`targets/${name}`) ?? new Uint8Array();
+      verifyTarget(step.target, bytes, name);
+      return { info: step.target, bytes };
+    }
+    if (step.terminating) stack.length = 0;
+    stack.push(...[...step.delegations].reverse());
+  }
+  return undefined;
 }

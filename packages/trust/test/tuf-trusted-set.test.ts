@@ -7,13 +7,11 @@ import { TrustError } from '../src/index.ts';
 import { keyIdentity } from '../src/tuf/keys.ts';
 import { checkTargetPath, metadataFileName } from '../src/tuf/names.ts';
 import { keysRotatedOut, TufTrustedMetadataSet } from '../src/tuf/trusted-set.ts';
-import { InMemoryTufMetadataCache, TufClient } from '../src/tuf.ts';
 import {
   aliasKey,
   KEYS,
   makeRepo,
   makeRoot,
-  mapFetcher,
   REFERENCE_MS,
   type RepoOptions,
   rootBytes,
@@ -126,31 +124,6 @@ describe('§5.3.11 keysRotatedOut (I-TUF-1)', () => {
     expect(keysRotatedOut(root(before), root(after), 'timestamp')).toBe(rotated);
     expect(keysRotatedOut(root(before), root(after), 'snapshot')).toBe(false);
   });
-
-  it('keeps a reference the raised threshold no longer verifies across a failed refresh', async () => {
-    const cache = new InMemoryTufMetadataCache();
-    const v1: RepoOptions = { timestampKeys: [TS, TS2], timestampSigners: [TS], timestampVersion: 5 };
-    const refresh = (files: Map<string, Uint8Array>) =>
-      new TufClient({
-        fetcher: mapFetcher(files),
-        clock: () => REFERENCE_MS,
-        trustedRoot: rootBytes(v1),
-        cache,
-      })
-        .refresh()
-        .then(
-          () => 'NO_ERROR',
-          (e: TrustError) => e.code,
-        );
-    expect(await refresh(makeRepo(v1))).toBe('NO_ERROR');
-    const v2: RepoOptions = { ...v1, rootVersion: 2, timestampThreshold: 2, timestampSigners: [TS, TS2] };
-    const noTimestamp = makeRepo(v2);
-    noTimestamp.delete('metadata/timestamp.json');
-    expect(await refresh(noTimestamp)).toBe('TUF_METADATA_MISSING');
-    // the next refresh starts at root v2, where the cached timestamp has 1 of 2 signatures: still the reference
-    expect(await refresh(makeRepo({ ...v2, timestampVersion: 3 }))).toBe('TUF_ROLLBACK');
-    expect(await refresh(makeRepo({ ...v2, timestampVersion: 6 }))).toBe('NO_ERROR');
-  });
 });
 
 describe('names handed to the ports (I-TUF-2)', () => {
@@ -161,7 +134,7 @@ describe('names handed to the ports (I-TUF-2)', () => {
     expect(metadataFileName('a/b', 2)).toBe('2.a%2Fb.json');
   });
 
-  it('target paths that could leave the targets base are refused before the fetcher sees them', async () => {
+  it('target paths that could leave the targets base are refused', () => {
     for (const path of ['../x', 'a/../../x', '/etc/passwd', 'a//b', 'a\\b', './a', 'a/.', '', 'a\u0000b']) {
       expect(
         codeOf(() => checkTargetPath(path)),
@@ -174,23 +147,6 @@ describe('names handed to the ports (I-TUF-2)', () => {
         path,
       ).toBe('NO_ERROR');
     }
-    const log: string[] = [];
-    const client = new TufClient({
-      fetcher: mapFetcher(makeRepo({}), log),
-      clock: () => REFERENCE_MS,
-      trustedRoot: rootBytes({}),
-    });
-    await client.refresh();
-    log.length = 0;
-    const info = {
-      path: '../../outside',
-      length: 1,
-      hashes: { sha256: '0'.repeat(64) },
-      role: 'targets',
-      custom: {},
-    };
-    await expect(client.downloadTarget(info)).rejects.toMatchObject({ code: 'TUF_METADATA_MALFORMED' });
-    expect(log).toEqual([]);
   });
 });
 

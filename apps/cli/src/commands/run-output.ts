@@ -8,11 +8,12 @@
 // Every result names the stage that decided it, the policy rule (when one did) and a message;
 // hints appear only where the operator can do something about the outcome.
 
-import { isReasonCode, reasonCodeInfo } from '@helm/contracts';
+import { isReasonCode } from '@helm/contracts';
 import { envelopeBody } from '@helm/evidencepack';
 import type { DataDir, GovernedResult } from '@helm/runtime';
 import { type CommandResult, failed, ok } from '../errors.js';
 import { CLI_NAME } from '../help.js';
+import { reasonCodeInfo } from '../reason-code-meanings.js';
 
 /** Executor steps (docs/spec/pipeline.md §Algorithm) that end a call, by reason code. */
 const EXECUTOR_STAGES: Readonly<Record<string, string>> = {

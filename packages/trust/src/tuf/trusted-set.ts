@@ -2,7 +2,9 @@
 // against what is already trusted and holds the result. It performs no I/O and reads no clock —
 // every decision is a function of the bytes it is given and the reference time fixed at
 // construction — so the whole TUF state machine is testable without a repository. The update loop
-// that fetches bytes and persists them lives in client.ts.
+// that fetches bytes and persists them is outside the TCB (`@helm/tuf-client`): it decides which
+// bytes to ask for, never whether they are trusted — every byte string goes through this set, the
+// delegation search step (`targetSearchStep`) and the target check (`verifyTarget`) below.
 //
 // Order (TUF specification §5): root steps (§5.3) → timestamp (§5.4) → snapshot (§5.5) → targets
 // and delegated targets (§5.6). Previously trusted timestamp and snapshot metadata, loaded before
@@ -316,4 +318,65 @@ function checkSnapshotRollback(previous: Metadata<Snapshot>, fresh: Metadata<Sna
   }
 }
 
-export { MetaFile };
+/** A target as listed by trusted targets metadata. */
+export interface TufTargetInfo {
+  readonly path: string;
+  readonly length: number;
+  /** Algorithm → lowercase hex digest, exactly as the metadata lists them. */
+  readonly hashes: Readonly<Record<string, string>>;
+  /** The role whose metadata listed the target (`targets` or a delegated role). */
+  readonly role: string;
+  readonly custom: Readonly<Record<string, unknown>>;
+}
+
+/** A role to visit next in the delegation search, with the role whose metadata delegates it. */
+export interface TufDelegationStep {
+  readonly role: string;
+  readonly delegator: string;
+}
+
+/**
+ * One step of the §5.6.7 pre-order depth-first search for `path` in trusted targets metadata `md`
+ * of `role`: the target when `md` lists it (refused when it lists no hashes), otherwise the roles
+ * `md` delegates `path` to, in search order, up to and including the first terminating one
+ * (`terminating`: the search visits nothing else after them).
+ */
+export function targetSearchStep(
+  md: Metadata<Targets>,
+  role: string,
+  path: string,
+):
+  | { readonly target: TufTargetInfo }
+  | { readonly delegations: readonly TufDelegationStep[]; readonly terminating: boolean } {
+  const target = Object.hasOwn(md.signed.targets, path) ? md.signed.targets[path] : undefined;
+  if (target) {
+    if (Object.keys(target.hashes).length === 0) fail('TUF_METADATA_MALFORMED', `${path} lists no hashes`);
+    return {
+      target: {
+        path,
+        length: target.length,
+        hashes: { ...target.hashes },
+        role,
+        custom: { ...target.custom },
+      },
+    };
+  }
+  const delegations: TufDelegationStep[] = [];
+  for (const child of md.signed.delegations?.rolesForTarget(path) ?? []) {
+    delegations.push({ role: child.role, delegator: role });
+    if (child.terminating) return { delegations, terminating: true };
+  }
+  return { delegations, terminating: false };
+}
+
+/** Downloaded target bytes: exactly `info.length` bytes and every listed hash (unknown algorithms fail). */
+export function verifyTarget(info: TufTargetInfo, bytes: Uint8Array, name: string): void {
+  if (bytes.length !== info.length) {
+    fail('TUF_LENGTH_OR_HASH_MISMATCH', `${name}: length ${bytes.length}, expected ${info.length}`);
+  }
+  verifyLengthAndHashes(
+    new MetaFile({ version: 1, length: info.length, hashes: { ...info.hashes } }),
+    bytes,
+    name,
+  );
+}

@@ -6,12 +6,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { metadataFileName } from '@helm/trust/tuf';
+import { TrustError } from '@helm/trust/verify';
 import { BaseFetcher, Updater } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TrustError } from '../src/index.ts';
-import { metadataFileName } from '../src/tuf/names.ts';
-import { InMemoryTufMetadataCache, TufClient, type TufLimits } from '../src/tuf.ts';
 import {
   aliasKey,
   bytesOf,
@@ -29,7 +28,8 @@ import {
   sha256hex,
   signed,
   type TestKey,
-} from './tuf-fixtures.ts';
+} from '../../trust/test/tuf-fixtures.ts';
+import { InMemoryTufMetadataCache, TufClient, type TufLimits } from '../src/index.ts';
 
 const BASE = 'https://tuf.invalid/';
 let tmp: string;

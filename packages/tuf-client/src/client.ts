@@ -1,13 +1,24 @@
-// The TUF client's update loop (TUF specification §5 "Detailed client workflow"): it drives the
-// fetcher port, hands every byte string to the trusted metadata set (trusted-set.ts) for
-// verification, and persists what the set accepted through the cache port. Verification rules,
-// refusal codes and where we are stricter than tuf-js: docs/spec/tuf-client.md.
-import type { Metadata, Root, Targets } from '@tufjs/models';
-import { TrustError, type TufErrorCode } from '../errors.js';
-import { checkVersionForName, encodeRoleName, metadataFileName, targetFileName } from './names.js';
+// The TUF client's update loop (TUF specification §5 "Detailed client workflow"), outside the TCB:
+// it drives the fetcher port, hands every byte string to the trusted metadata set of the TCB
+// (`@helm/trust/tuf`) for verification, and persists what the set accepted through the cache port.
+// What is trusted is decided only there — metadata by `TufTrustedMetadataSet`, each step of a
+// target search by `targetSearchStep`, downloaded bytes by `verifyTarget`; this loop decides which
+// bytes to ask for, and the limits on how many. Rules, refusal codes and where we are stricter than
+// tuf-js: docs/spec/tuf-client.md.
+import {
+  checkVersionForName,
+  encodeRoleName,
+  metadataFileName,
+  type TufDelegationStep,
+  type TufTargetInfo,
+  TufTrustedMetadataSet,
+  targetFileName,
+  targetSearchStep,
+  verifyTarget,
+} from '@helm/trust/tuf';
+import { TrustError, type TrustErrorCode } from '@helm/trust/verify';
 import type { TufClock, TufFetcher, TufMetadataCache } from './ports.js';
 import { InMemoryTufMetadataCache } from './ports.js';
-import { MetaFile, TufTrustedMetadataSet, verifyLengthAndHashes } from './trusted-set.js';
 
 export interface TufLimits {
   readonly rootMaxLength: number;
@@ -40,17 +51,6 @@ export interface TufClientOptions {
   readonly limits?: Partial<TufLimits>;
 }
 
-/** A target as listed by trusted targets metadata. */
-export interface TufTargetInfo {
-  readonly path: string;
-  readonly length: number;
-  /** Algorithm → lowercase hex digest, exactly as the metadata lists them. */
-  readonly hashes: Readonly<Record<string, string>>;
-  /** The role whose metadata listed the target (`targets` or a delegated role). */
-  readonly role: string;
-  readonly custom: Readonly<Record<string, unknown>>;
-}
-
 /** Versions of the trusted top-level metadata after a refresh. */
 export interface TufRefreshResult {
   readonly root: number;
@@ -59,7 +59,7 @@ export interface TufRefreshResult {
   readonly targets: number;
 }
 
-function fail(code: TufErrorCode, message: string): never {
+function fail(code: TrustErrorCode, message: string): never {
   throw new TrustError(code, message);
 }
 
@@ -177,7 +177,7 @@ export class TufClient {
     set: TufTrustedMetadataSet,
     role: string,
     delegator: string,
-  ): Promise<Metadata<Targets>> {
+  ): Promise<ReturnType<TufTrustedMetadataSet['updateTargets']>> {
     const known = set.trustedTargetsVia(role, delegator);
     if (known) return known;
     const snapshot = set.snapshot as NonNullable<typeof set.snapshot>;
@@ -188,9 +188,9 @@ export class TufClient {
     const name = metadataFileName(role, set.root.signed.consistentSnapshot ? meta.version : undefined);
     const cacheKey = encodeRoleName(role);
     const cached = this.cache.get(cacheKey);
-    let md: Metadata<Targets> | undefined;
+    let md: ReturnType<TufTrustedMetadataSet['updateTargets']> | undefined;
     if (cached && tryUpdate(() => (md = set.updateTargets(role, delegator, cached, name))))
-      return md as Metadata<Targets>;
+      return md as NonNullable<typeof md>;
     const bytes = await this.fetchRequired(name, meta.length ?? this.limits.targetsMaxLength);
     md = set.updateTargets(role, delegator, bytes, name);
     this.cache.set(cacheKey, bytes);
@@ -222,56 +222,30 @@ export class TufClient {
   /** §5.6.7: pre-order depth-first search of the delegation graph for `path`; undefined when absent. */
   async getTargetInfo(path: string): Promise<TufTargetInfo | undefined> {
     const set = this.requireRefreshed();
-    const stack: { role: string; delegator: string }[] = [{ role: 'targets', delegator: 'root' }];
+    const stack: TufDelegationStep[] = [{ role: 'targets', delegator: 'root' }];
     const visited = new Set<string>();
     while (stack.length > 0) {
       if (visited.size >= this.limits.maxDelegations) {
         fail('TUF_DELEGATION_LIMIT', `more than ${this.limits.maxDelegations} roles visited for ${path}`);
       }
-      const { role, delegator } = stack.pop() as (typeof stack)[number];
+      const { role, delegator } = stack.pop() as TufDelegationStep;
       if (visited.has(role)) continue;
-      const md = await this.loadTargets(set, role, delegator);
-      const target = Object.hasOwn(md.signed.targets, path) ? md.signed.targets[path] : undefined;
-      if (target) {
-        if (Object.keys(target.hashes).length === 0)
-          fail('TUF_METADATA_MALFORMED', `${path} lists no hashes`);
-        return {
-          path,
-          length: target.length,
-          hashes: { ...target.hashes },
-          role,
-          custom: { ...target.custom },
-        };
-      }
+      const step = targetSearchStep(await this.loadTargets(set, role, delegator), role, path);
+      if ('target' in step) return step.target;
       visited.add(role);
-      const children: { role: string; delegator: string }[] = [];
-      for (const child of md.signed.delegations?.rolesForTarget(path) ?? []) {
-        children.push({ role: child.role, delegator: role });
-        if (child.terminating) {
-          stack.length = 0;
-          break;
-        }
-      }
-      stack.push(...children.reverse());
+      if (step.terminating) stack.length = 0;
+      stack.push(...[...step.delegations].reverse());
     }
     return undefined;
   }
 
   /** Download `info`'s target through the fetcher and verify its length and every listed hash. */
   async downloadTarget(info: TufTargetInfo): Promise<Uint8Array> {
-    const root: Metadata<Root> = this.requireRefreshed().root;
+    const root = this.requireRefreshed().root;
     const name = targetFileName(info.path, info.hashes, root.signed.consistentSnapshot);
     const bytes = await this.fetch('target', name, info.length);
     if (!bytes) fail('TUF_TARGET_NOT_FOUND', `${name} is not served`);
-    // the same check as for metadata: exact length and every listed hash (unknown algorithms fail)
-    if (bytes.length !== info.length) {
-      fail('TUF_LENGTH_OR_HASH_MISMATCH', `${name}: length ${bytes.length}, expected ${info.length}`);
-    }
-    verifyLengthAndHashes(
-      new MetaFile({ version: 1, length: info.length, hashes: { ...info.hashes } }),
-      bytes,
-      name,
-    );
+    verifyTarget(info, bytes, name);
     return bytes;
   }
 

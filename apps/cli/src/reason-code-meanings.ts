@@ -1,9 +1,8 @@
-// What each reason code means, in words: the `meaning` column of docs/spec/reason-codes.md (a test
-// keeps the page and this table identical). For people and reports; no verifier needs it, so it is
-// kept apart from the code set and verdicts (reason-codes.ts) that the verify paths import.
-import type { ReasonCode } from './reason-codes.js';
-import { verdictOf } from './reason-codes.js';
-import type { Verdict } from './verdict.js';
+// What each reason code means, in words: the `meaning` column of docs/spec/reason-codes.md (a test,
+// test/reason-code-meanings.test.ts, keeps the page and this table identical). For people and
+// reports — `helmts run` explains a result with it — so it lives here, outside the TCB: the
+// registry of codes and verdicts is @helm/contracts (`@helm/contracts/reason-codes`).
+import { type ReasonCode, type Verdict, verdictOf } from '@helm/contracts';
 
 export interface ReasonCodeInfo {
   readonly verdict: Verdict;

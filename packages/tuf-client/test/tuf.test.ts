@@ -1,8 +1,6 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Updater } from 'tuf-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   commitTrustEvent,
   createGenesisEvent,
@@ -10,15 +8,10 @@ import {
   TrustError,
   TrustRegistry,
   trustEventDigest,
-} from '../src/index.ts';
-import {
-  InMemoryTufMetadataCache,
-  TrustDistribution,
-  TufClient,
-  type TufClientOptions,
-  type TufFetcher,
-} from '../src/tuf.ts';
-import { signer } from './helpers.ts';
+} from '@helm/trust';
+import { Updater } from 'tuf-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signer } from '../../trust/test/helpers.ts';
 import {
   AFTER_EXPIRY_MS,
   fileFetcher,
@@ -31,7 +24,14 @@ import {
   rootBytes,
   SHARED_REPO,
   serveFolder,
-} from './tuf-fixtures.ts';
+} from '../../trust/test/tuf-fixtures.ts';
+import {
+  InMemoryTufMetadataCache,
+  TrustDistribution,
+  TufClient,
+  type TufClientOptions,
+  type TufFetcher,
+} from '../src/index.ts';
 
 const clock = () => REFERENCE_MS;
 let trustedRoot: Uint8Array;

@@ -1,6 +1,6 @@
-// Ports of the TUF client. The TCB never performs I/O itself: metadata and target bytes arrive
-// through a caller-supplied fetcher (file, HTTP … adapters live outside the TCB), trusted metadata
-// persists through a cache port, and time comes from an injected clock.
+// Ports of the TUF client. The client performs no I/O itself either: metadata and target bytes
+// arrive through a caller-supplied fetcher (file, HTTP … adapters), trusted metadata persists
+// through a cache port, and time comes from an injected clock.
 
 /**
  * Fetches repository files. Return `undefined` when the file does not exist (e.g. the next root

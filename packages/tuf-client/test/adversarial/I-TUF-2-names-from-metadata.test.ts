@@ -4,12 +4,21 @@
 // (`checkTargetPath`). @tufjs/models accepts any string as a hash value, so a hash of
 // `../../../../escape` hands the fetcher a name with `..` segments — a name outside the
 // documented alphabet reaches the fetcher before any check refuses it.
+
+import { metadataFileName, targetFileName } from '@helm/trust/tuf';
+import { TrustError } from '@helm/trust/verify';
 import type { Snapshot, Targets, Timestamp } from '@tufjs/models';
 import { describe, expect, it } from 'vitest';
-import { TrustError } from '../../src/index.ts';
-import { metadataFileName, targetFileName } from '../../src/tuf/names.ts';
-import { TufClient } from '../../src/tuf.ts';
-import { bytesOf, KEYS, makeRepo, makeRoot, mapFetcher, REFERENCE_MS, signed } from '../tuf-fixtures.ts';
+import {
+  bytesOf,
+  KEYS,
+  makeRepo,
+  makeRoot,
+  mapFetcher,
+  REFERENCE_MS,
+  signed,
+} from '../../../trust/test/tuf-fixtures.ts';
+import { TufClient } from '../../src/index.ts';
 
 const EXPIRES = '2030-01-01T00:00:00Z';
 

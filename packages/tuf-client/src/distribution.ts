@@ -1,10 +1,9 @@
 // The product use of TUF: trust roots and P1 policy bundles are distributed as TUF targets.
 // `TrustDistribution` refreshes the metadata once (or on demand) and hands the caller only bytes
-// whose length and hashes the trusted targets metadata vouches for.
+// whose length and hashes the trusted targets metadata vouches for; a trust registry snapshot is
+// then replayed and verified by the TCB's registry verifier (`@helm/trust/verify`).
 
-import { TrustError } from '../errors.js';
-import type { TrustRegistry } from '../registry/registry.js';
-import { importTrustSnapshot } from '../registry/snapshot.js';
+import { importTrustSnapshot, TrustError, type TrustRegistry } from '@helm/trust/verify';
 import { TufClient, type TufClientOptions, type TufRefreshResult } from './client.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
