@@ -4,6 +4,8 @@ import {
   type GuestRequest,
   instantiationFailure,
   runGuest,
+  tableTrapCode,
+  tableTrapSite,
 } from '../src/internal/guest-run.ts';
 import { compiled, dec, enc } from './helpers/modules.ts';
 import * as P from './helpers/programs.ts';
@@ -95,6 +97,25 @@ describe('runGuest (in-process)', () => {
     expect(classifyTrap(new WebAssembly.RuntimeError('something new'))).toBe('SANDBOX_TRAP');
     expect(classifyTrap(new RangeError('Invalid array length'))).toBe('SANDBOX_TRAP');
     expect(classifyTrap('x')).toBe('SANDBOX_TRAP');
+  });
+
+  it('classifies an out-of-bounds table trap by the opcode at its site, and only that trap', () => {
+    const at = (...bytes: number[]) => tableTrapCode(Uint8Array.from([0x00, ...bytes]), 1);
+    expect(at(0x25, 0x00)).toBe('SANDBOX_TRAP_OUT_OF_BOUNDS'); // table.get
+    expect(at(0x26, 0x00)).toBe('SANDBOX_TRAP_OUT_OF_BOUNDS'); // table.set
+    for (const sub of [12, 14, 17]) expect(at(0xfc, sub)).toBe('SANDBOX_TRAP_OUT_OF_BOUNDS');
+    expect(at(0xfc, 0x91, 0x00)).toBe('SANDBOX_TRAP_OUT_OF_BOUNDS'); // table.fill, non-minimal LEB128
+    expect(at(0xfc, 0x10, 0x00)).toBe('SANDBOX_TRAP_INDIRECT_CALL'); // table.size cannot trap
+    expect(at(0x11, 0x00, 0x00)).toBe('SANDBOX_TRAP_INDIRECT_CALL'); // call_indirect
+    expect(at(0x13, 0x00, 0x00)).toBe('SANDBOX_TRAP_INDIRECT_CALL'); // return_call_indirect
+    // only the engine's "table index" trap has a site; another message or error has none
+    const anyInstance = () => null;
+    expect(tableTrapSite(new WebAssembly.RuntimeError('unreachable'), anyInstance)).toBeUndefined();
+    expect(tableTrapSite(new Error('table index is out of bounds'), anyInstance)).toBeUndefined();
+    // a JS-created error has no wasm frame: no instance of ours, no site
+    expect(tableTrapSite(new WebAssembly.RuntimeError('table index is out of bounds'), () => undefined)).toBe(
+      undefined,
+    );
   });
 
   it('caps output while the guest writes', async () => {

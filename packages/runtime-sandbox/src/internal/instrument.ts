@@ -54,10 +54,8 @@ import {
   OP_SELECT,
   OP_TABLE_COPY,
   OP_TABLE_FILL,
-  OP_TABLE_GET,
   OP_TABLE_GROW,
   OP_TABLE_INIT,
-  OP_TABLE_SET,
   OP_TABLE_SIZE,
   OP_UNREACHABLE,
   readInstruction,
@@ -67,8 +65,6 @@ import { ByteReader, ByteWriter, lebLength, ModuleFormatError, sLebLength } from
 /** Export names the instrumenter adds; a module that already uses the prefix is rejected. */
 export const GAS_EXPORT = '__helm_gas';
 export const GROW_FAILED_EXPORT = '__helm_grow_failed';
-/** 1 while a table instruction that can go out of bounds executes (so its trap is classified). */
-export const TABLE_OP_EXPORT = '__helm_table_op';
 export const START_EXPORT = '__helm_start';
 const RESERVED_PREFIX = '__helm_';
 
@@ -442,9 +438,9 @@ interface ModuleContext {
   readonly canonicalizeNaN: boolean;
   /**
    * Generated sequences by index: `call $canon_f32`, `call $canon_f64` (empty when the module needs
-   * none), `i32.const 1|0; global.set $table_op` (empty without table access), and after
-   * memory.grow: OR `result == -1` into the grow-failed flag, keeping the result (G_CANON32 …
-   * G_GROW_RECORD). Then 4 undefined slots, where a body puts its bulk charges (BodyEdits).
+   * none), and after memory.grow: OR `result == -1` into the grow-failed flag, keeping the result
+   * (G_CANON32 … G_GROW_RECORD). Then 4 undefined slots, where a body puts its bulk charges
+   * (BodyEdits).
    */
   readonly gens: ReadonlyArray<Uint8Array | undefined>;
   /** Effective maximum pages of the memory (-1 without memory). */
@@ -571,37 +567,33 @@ export interface FunctionInfo {
   readonly cost: number;
   /** Has a length-charged instruction (needs the i32 length local). */
   readonly bulk: boolean;
-  /** Has a table instruction that can trap out of bounds (table.get/set/fill/copy/init). */
-  readonly tableAccess: boolean;
   /** NaN-producing float instructions: bit 0 f32, bit 1 f64. */
   readonly nan: number;
   /** Instructions decoded. */
   readonly instructions: number;
 }
 
-// By opcode (single-byte) or by subopcode (0xfc-prefixed): 1 length-charged, 2 table access, 3 both.
-const BULK_SINGLE = new Uint8Array(256);
+// Length-charged 0xfc-prefixed instructions, by subopcode (memory.grow is the only single-byte one).
 const BULK_FC = new Uint8Array(256);
-BULK_SINGLE[OP_MEMORY_GROW] = 1;
-BULK_SINGLE[OP_TABLE_GET] = 2;
-BULK_SINGLE[OP_TABLE_SET] = 2;
-for (const op of [OP_MEMORY_INIT, OP_MEMORY_COPY, OP_MEMORY_FILL, OP_TABLE_GROW]) BULK_FC[op & 0xff] = 1;
-for (const op of [OP_TABLE_INIT, OP_TABLE_COPY, OP_TABLE_FILL]) BULK_FC[op & 0xff] = 3;
+for (const op of [
+  OP_MEMORY_INIT,
+  OP_MEMORY_COPY,
+  OP_MEMORY_FILL,
+  OP_TABLE_GROW,
+  OP_TABLE_INIT,
+  OP_TABLE_COPY,
+  OP_TABLE_FILL,
+])
+  BULK_FC[op & 0xff] = 1;
 
-const bulkKind = (op: number): number =>
-  op > 0xff ? (BULK_FC[op & 0xff] as number) : (BULK_SINGLE[op] as number);
 function isBulk(op: number): boolean {
-  return (bulkKind(op) & 1) !== 0;
-}
-
-function isTableAccess(op: number): boolean {
-  return (bulkKind(op) & 2) !== 0;
+  return op > 0xff ? BULK_FC[op & 0xff] === 1 : op === OP_MEMORY_GROW;
 }
 
 // The block depth at which each open loop was opened, in the analysis pass (its `end` closes it).
 const openLoops = new IntStack();
 
-// What the rewriter does at each single-byte opcode (0xfc-prefixed ones are all R_BULK_OR_TABLE);
+// What the rewriter does at each single-byte opcode (0xfc-prefixed ones are all R_BULK);
 // R_COPY instructions are copied through untouched.
 const R_COPY = 0;
 const R_NAN = 1; // only in REWRITE_NAN
@@ -612,7 +604,7 @@ const R_ELSE = 5;
 const R_END = 6;
 const R_BR_TABLE = 7;
 const R_MEMORY_GROW = 8;
-const R_BULK_OR_TABLE = 9; // table.get/set and 0xfc-prefixed instructions
+const R_BULK = 9; // 0xfc-prefixed instructions
 const REWRITE = new Uint8Array(256);
 for (const [ops, kind] of [
   [[OP_CALL, OP_CALL_INDIRECT, OP_RETURN_CALL, OP_RETURN_CALL_INDIRECT], R_CALL],
@@ -622,7 +614,6 @@ for (const [ops, kind] of [
   [[OP_END], R_END],
   [[OP_BR_TABLE], R_BR_TABLE],
   [[OP_MEMORY_GROW], R_MEMORY_GROW],
-  [[OP_TABLE_GET, OP_TABLE_SET], R_BULK_OR_TABLE],
 ] as const)
   for (const op of ops) REWRITE[op] = kind;
 const REWRITE_NAN = REWRITE.slice();
@@ -636,7 +627,7 @@ const A_BLOCK = 3;
 const A_LOOP = 4;
 const A_END = 5;
 const A_BR_TABLE = 6;
-const A_OTHER = 7; // memory.grow, table.get, table.set
+const A_OTHER = 7; // memory.grow and 0xfc-prefixed instructions
 const ANALYZE = new Uint8Array(256);
 for (let op = 0; op < 256; op++) {
   const width = nanResultWidth(op);
@@ -648,10 +639,8 @@ ANALYZE[OP_LOOP] = A_LOOP;
 ANALYZE[OP_END] = A_END;
 ANALYZE[OP_BR_TABLE] = A_BR_TABLE;
 ANALYZE[OP_MEMORY_GROW] = A_OTHER;
-ANALYZE[OP_TABLE_GET] = A_OTHER;
-ANALYZE[OP_TABLE_SET] = A_OTHER;
 
-const lastInfo = { hasLoop: false, cost: 0, bulk: false, tableAccess: false, nan: 0, instructions: 0 };
+const lastInfo = { hasLoop: false, cost: 0, bulk: false, nan: 0, instructions: 0 };
 
 // Instructions per slice of a pass over a body: each pass's loop runs in a function that is called
 // often, which the engine optimizes as a whole, rather than in one long call, which it can only
@@ -670,7 +659,6 @@ class BodyScan {
   loopStart = 0;
   loops = false;
   bulk = false;
-  tableAccess = false;
   nan = 0;
   /** br_table target bytes. */
   targets = 0;
@@ -682,7 +670,6 @@ class BodyScan {
     this.loopStart = 0;
     this.loops = false;
     this.bulk = false;
-    this.tableAccess = false;
     this.nan = 0;
     this.targets = 0;
   }
@@ -734,7 +721,6 @@ function analyzeSlice(r: ByteReader, s: BodyScan): boolean {
         break;
       default:
         if (isBulk(op)) s.bulk = true;
-        if (isTableAccess(op)) s.tableAccess = true;
     }
   }
   s.depth = depth;
@@ -760,7 +746,6 @@ function analyzeBody(r: ByteReader): FunctionInfo {
   lastInfo.hasLoop = s.loops;
   lastInfo.cost = s.decoded - s.inLoops;
   lastInfo.bulk = s.bulk;
-  lastInfo.tableAccess = s.tableAccess;
   lastInfo.nan = s.nan;
   lastInfo.instructions = s.decoded + s.targets;
   return lastInfo;
@@ -842,14 +827,12 @@ class PrepaySlot {
 // (built on first use), then ad-hoc ones (table.grow charges, which name their table).
 const G_CANON32 = 0;
 const G_CANON64 = 1;
-const G_FLAG_ON = 2;
-const G_FLAG_OFF = 3;
-const G_GROW_RECORD = 4;
-const G_BYTES = 5; // memory.fill/copy/init
-const G_ELEMS = 6; // table.fill/copy
-const G_INIT_ELEMS = 7; // table.init (each element costs twice as much)
-const G_MEM_GROW = 8;
-const G_FIXED = 9;
+const G_GROW_RECORD = 2;
+const G_BYTES = 3; // memory.fill/copy/init
+const G_ELEMS = 4; // table.fill/copy
+const G_INIT_ELEMS = 5; // table.init (each element costs twice as much)
+const G_MEM_GROW = 6;
+const G_FIXED = 7;
 
 /**
  * The rewrite of one body: what to insert where, in code order, as pairs `at, what` — before the
@@ -943,41 +926,32 @@ function readLocalDecls(r: ByteReader, paramCount: number, decls: LocalDecls): L
 }
 
 /**
- * A table instruction or a 0xfc-prefixed one at body[start, end): the length charge before a bulk
- * instruction, the table-op flag around one that can trap out of bounds. Returns the new copy
- * position.
+ * A 0xfc-prefixed instruction at body[start, …): the length charge before a bulk one (an
+ * out-of-bounds table trap needs no inserted code: the isolation port classifies it by the
+ * opcode at the trap site, guest-run.ts tableTrapCode). Returns the new copy position.
  */
-function rewriteBulkOrTable(
+function rewriteBulk(
   op: number,
   e: BodyEdits,
   copyFrom: number,
   start: number,
-  end: number,
   lenLocal: number,
   m: ModuleContext,
 ): number {
-  let from = copyFrom;
-  if (isBulk(op)) {
-    if (op === OP_TABLE_GROW) e.insertBytes(start, bulkCharge(op, IMM.value, lenLocal, m));
-    else {
-      // one sequence per cost formula (pushBulkCost): memory bytes, table elements, table.init's
-      const g =
-        op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT
-          ? G_BYTES
-          : op === OP_TABLE_INIT
-            ? G_INIT_ELEMS
-            : G_ELEMS;
-      if (e.seqs[g] === undefined) e.seqs[g] = bulkCharge(op, 0, lenLocal, m);
-      e.insert(start, g);
-    }
-    from = start;
+  if (!isBulk(op)) return copyFrom;
+  if (op === OP_TABLE_GROW) e.insertBytes(start, bulkCharge(op, IMM.value, lenLocal, m));
+  else {
+    // one sequence per cost formula (pushBulkCost): memory bytes, table elements, table.init's
+    const g =
+      op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT
+        ? G_BYTES
+        : op === OP_TABLE_INIT
+          ? G_INIT_ELEMS
+          : G_ELEMS;
+    if (e.seqs[g] === undefined) e.seqs[g] = bulkCharge(op, 0, lenLocal, m);
+    e.insert(start, g);
   }
-  if (isTableAccess(op)) {
-    e.insert(start, G_FLAG_ON);
-    e.insert(end, G_FLAG_OFF);
-    from = end;
-  }
-  return from;
+  return start;
 }
 
 /**
@@ -1199,7 +1173,7 @@ function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
     const start = r.pos;
     const op = readInstruction(r);
     units++;
-    const kind = op > 0xff ? R_BULK_OR_TABLE : (rewrite[op] as number);
+    const kind = op > 0xff ? R_BULK : (rewrite[op] as number);
     if (kind === R_COPY) continue;
     extra++;
     switch (kind) {
@@ -1254,7 +1228,7 @@ function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
         copyFrom = r.pos;
         break;
       default:
-        copyFrom = rewriteBulkOrTable(op, e, copyFrom, start, r.pos, st.lenLocal, m);
+        copyFrom = rewriteBulk(op, e, copyFrom, start, st.lenLocal, m);
     }
     const size = copyFrom - codeStart + e.inserted;
     if (size > limit) {
@@ -1586,8 +1560,6 @@ interface CodeScan {
   readonly hasBulk: Uint8Array;
   /** Cost of every body's function-level region (§5). */
   readonly cost: Float64Array;
-  /** Some body has a table instruction that can trap out of bounds. */
-  readonly tableAccess: boolean;
   /** NaN-producing float instructions in the module: bit 0 f32, bit 1 f64. */
   readonly nan: number;
 }
@@ -1613,7 +1585,6 @@ function analyzeCode(codeBody: Uint8Array, importedFuncs: number, work: Work): C
   const hasLoop = new Uint8Array(bodyCount);
   const hasBulk = new Uint8Array(bodyCount);
   const cost = new Float64Array(bodyCount);
-  let tableAccess = false;
   let nan = 0;
   for (let i = 0; i < bodyCount; i++) {
     const info = analyzeBody(reader.reset(bodyStart[i] as number, bodyEnd[i] as number));
@@ -1621,10 +1592,9 @@ function analyzeCode(codeBody: Uint8Array, importedFuncs: number, work: Work): C
     hasLoop[i] = info.hasLoop ? 1 : 0;
     hasBulk[i] = info.bulk ? 1 : 0;
     cost[i] = info.cost;
-    tableAccess ||= info.tableAccess;
     nan |= info.nan;
   }
-  return { reader, bodyCount, bodyStart, bodyEnd, hasLoop, hasBulk, cost, tableAccess, nan };
+  return { reader, bodyCount, bodyStart, bodyEnd, hasLoop, hasBulk, cost, nan };
 }
 
 /** Indices of the appended globals. */
@@ -1632,35 +1602,30 @@ interface AppendedGlobals {
   readonly gas: number;
   readonly failed: number;
   readonly tmp: number;
-  /** -1 when the module has no table access. */
-  readonly tableOp: number;
 }
 
 /**
- * Appended globals: gas counter (i64), grow-failed flag (i32), a scratch i32 and, if the module
- * accesses tables, the table-op flag (i32); and their exports, plus `__helm_start`.
+ * Appended globals: gas counter (i64), grow-failed flag (i32) and a scratch i32; and their
+ * exports, plus `__helm_start`.
  */
 function appendGlobalsAndExports(
   decl: Declarations,
-  tableAccess: boolean,
   startFunc: number | null,
   rewritten: Map<number, Uint8Array>,
 ): AppendedGlobals {
   const gas = decl.importedGlobals + decl.definedGlobals;
-  const g: AppendedGlobals = { gas, failed: gas + 1, tmp: gas + 2, tableOp: tableAccess ? gas + 3 : -1 };
-  const gw = new ByteWriter().u32(decl.definedGlobals + (tableAccess ? 4 : 3)).bytes(decl.globalEntries);
+  const g: AppendedGlobals = { gas, failed: gas + 1, tmp: gas + 2 };
+  const gw = new ByteWriter().u32(decl.definedGlobals + 3).bytes(decl.globalEntries);
   gw.u8(I64).u8(0x01).u8(OP_I64_CONST).u8(0).u8(OP_END);
   gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
   gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
-  if (tableAccess) gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
   rewritten.set(6, gw.toBytes());
 
   const ew = new ByteWriter()
-    .u32(decl.exportCount + 2 + (tableAccess ? 1 : 0) + (startFunc === null ? 0 : 1))
+    .u32(decl.exportCount + 2 + (startFunc === null ? 0 : 1))
     .bytes(decl.exportEntries);
   ew.name(GAS_EXPORT).u8(0x03).u32(g.gas);
   ew.name(GROW_FAILED_EXPORT).u8(0x03).u32(g.failed);
-  if (tableAccess) ew.name(TABLE_OP_EXPORT).u8(0x03).u32(g.tableOp);
   if (startFunc !== null) ew.name(START_EXPORT).u8(0x00).u32(startFunc);
   rewritten.set(7, ew.toBytes());
   return g;
@@ -1817,13 +1782,9 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
   const decl = readDeclarations(sections, caps, options.importPolicy, work, rewritten);
   const code = analyzeCode(sections.get(10) ?? new Uint8Array([0]), decl.importedFuncs, work);
   const nan = canonicalizeNaN ? code.nan : 0;
-  const globals = appendGlobalsAndExports(decl, code.tableAccess, startFunc, rewritten);
+  const globals = appendGlobalsAndExports(decl, startFunc, rewritten);
   const helpers = appendFunctions(sections, decl, nan, rewritten);
   const { selfCharges, prepay, maxPrepay } = prepayments(code, decl, startFunc);
-  const flag = (value: number): Uint8Array =>
-    code.tableAccess
-      ? new ByteWriter().u8(OP_I32_CONST).u8(value).u8(OP_GLOBAL_SET).u32(globals.tableOp).toBytes()
-      : new Uint8Array(0);
   const m: ModuleContext = {
     gas: globals.gas,
     chargeTail: chargeTail(globals.gas),
@@ -1834,8 +1795,6 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
     gens: [
       helpers.canon32,
       helpers.canon64,
-      flag(1),
-      flag(0),
       growRecordSequence(globals.failed, globals.tmp),
       undefined,
       undefined,
