@@ -197,7 +197,7 @@ export function hugeBody(n: number): Uint8Array {
     0x41,
     0x00,
     0x0d,
-    0x01, // br_if 1 (leaves the function: flush)
+    0x01, // br_if 1 (leaves the function)
   ];
   const code = new Bin().byte(0x03, 0x40).repeat(group, n).byte(0x0b);
   return commandSections(
@@ -254,8 +254,8 @@ export function loopBranches(n: number): Uint8Array {
 }
 
 /**
- * A loop function with `n` table reads (`i32.const 0; table.get 0; drop`): each is bracketed by
- * the table-op flag (set before, cleared after).
+ * A loop function with `n` table reads (`i32.const 0; table.get 0; drop`). Under the earlier
+ * scheme each was bracketed by a table-op flag (set before, cleared after); now nothing is inserted.
  */
 export function loopTableGets(n: number): Uint8Array {
   const code = new Bin().byte(0x03, 0x40).repeat([0x41, 0x00, 0x25, 0x00, 0x1a], n).byte(0x0b);
