@@ -7,8 +7,11 @@ import {
   tableTrapCode,
   tableTrapSite,
 } from '../src/internal/guest-run.ts';
+import { instrumentModule } from '../src/internal/instrument.ts';
+import { preview1ImportPolicy } from '../src/internal/sandbox.ts';
 import { compiled, dec, enc } from './helpers/modules.ts';
 import * as P from './helpers/programs.ts';
+import { wat } from './helpers/wat.ts';
 
 async function run(source: string, over: Partial<GuestRequest> = {}) {
   return runGuest({
@@ -97,6 +100,31 @@ describe('runGuest (in-process)', () => {
     expect(classifyTrap(new WebAssembly.RuntimeError('something new'))).toBe('SANDBOX_TRAP');
     expect(classifyTrap(new RangeError('Invalid array length'))).toBe('SANDBOX_TRAP');
     expect(classifyTrap('x')).toBe('SANDBOX_TRAP');
+  });
+
+  it('reports the site of an out-of-bounds table trap in the module bytes, in process', async () => {
+    for (const [body, opcode] of [
+      ['(drop (table.get 0 (i32.const 5)))', 0x25],
+      ['(call_indirect (type $v) (i32.const 5))', 0x11],
+    ] as const) {
+      const bytes = instrumentModule(await wat(P.TRAP(body)), {
+        maxMemoryPages: 16,
+        maxTableElements: 1000,
+        importPolicy: preview1ImportPolicy,
+      }).bytes;
+      const out = runGuest({
+        module: new WebAssembly.Module(bytes),
+        stdin: new Uint8Array(0),
+        gas: 1000,
+        maxOutputBytes: 0,
+        seed: new Uint8Array(32),
+        virtualTimeMs: 0,
+      });
+      expect(out.code).toBe('SANDBOX_TRAP_INDIRECT_CALL'); // (the port decides, from the site)
+      const site = out.table_trap_site as { module: string | null; offset: number };
+      expect(site.module).toBeNull();
+      expect(bytes[site.offset]).toBe(opcode);
+    }
   });
 
   it('classifies an out-of-bounds table trap by the opcode at its site, and only that trap', () => {
