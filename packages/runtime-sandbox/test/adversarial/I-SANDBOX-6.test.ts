@@ -169,6 +169,9 @@ describe('I-SANDBOX-6: conformance', () => {
     );
     expect(await trapCode('(call_indirect (type $v) (i32.const 5))')).toBe('SANDBOX_TRAP_INDIRECT_CALL');
     expect(await trapCode('(call_indirect (type $v) (i32.const 0))')).toBe('SANDBOX_TRAP_INDIRECT_CALL');
+    expect(await trapCode('(return_call_indirect (type $v) (i32.const 5))')).toBe(
+      'SANDBOX_TRAP_INDIRECT_CALL',
+    );
     // a table access that succeeds leaves no trace
     expect(await trapCode('(drop (table.get $t (i32.const 1))) (unreachable)')).toBe(
       'SANDBOX_TRAP_UNREACHABLE',
