@@ -1119,7 +1119,7 @@ function instrumentBody(
   if (r.pos < r.end) r.fail('trailing bytes after function body');
   regionCost.add(st.current, st.units - st.counted);
   // Refused before it is written: the region charges were not counted while rewriting (a body of
-  // empty loops grows 4×), and writing first would take the output past the size budget.
+  // empty loops grows 6×), and writing first would take the output past the size budget.
   const size = bodySize(decls, r.pos, st.prepaid, bulk, m);
   if (size > MODULE_LIMITS.instrumentedBodyBytes) throw tooBig(st.func, size);
   const at = out.length;
