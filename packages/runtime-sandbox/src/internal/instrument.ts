@@ -1159,10 +1159,10 @@ function openArm(isElse: boolean, at: number, e: BodyEdits): number {
  * Rewrites up to SLICE more instructions of the body into edits; returns whether the body's final
  * `end` was read.
  *
- * Slightly over ~80 lines on purpose: the per-instruction loop of the rewrite pass, whose state
- * (read position, copy position, instruction and work counters, the current region) stays in
- * locals; call sites are pre-paid by prepayCall, block starts by openArm, bulk and table
- * instructions by rewriteBulkOrTable, and the loops' regions are opened and closed here.
+ * The per-instruction loop of the rewrite pass, whose state (read position, copy position,
+ * instruction and work counters, the current region) stays in locals; call sites are pre-paid by
+ * prepayCall, block starts by openArm, bulk instructions by rewriteBulk, and the loops' regions
+ * are opened and closed here.
  */
 function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
   const m = st.m as ModuleContext;
