@@ -4,9 +4,14 @@ import {
   type GuestRequest,
   instantiationFailure,
   runGuest,
+  tableTrapCode,
+  tableTrapSite,
 } from '../src/internal/guest-run.ts';
+import { instrumentModule } from '../src/internal/instrument.ts';
+import { preview1ImportPolicy } from '../src/internal/sandbox.ts';
 import { compiled, dec, enc } from './helpers/modules.ts';
 import * as P from './helpers/programs.ts';
+import { wat } from './helpers/wat.ts';
 
 async function run(source: string, over: Partial<GuestRequest> = {}) {
   return runGuest({
@@ -95,6 +100,50 @@ describe('runGuest (in-process)', () => {
     expect(classifyTrap(new WebAssembly.RuntimeError('something new'))).toBe('SANDBOX_TRAP');
     expect(classifyTrap(new RangeError('Invalid array length'))).toBe('SANDBOX_TRAP');
     expect(classifyTrap('x')).toBe('SANDBOX_TRAP');
+  });
+
+  it('reports the site of an out-of-bounds table trap in the module bytes, in process', async () => {
+    for (const [body, opcode] of [
+      ['(drop (table.get 0 (i32.const 5)))', 0x25],
+      ['(call_indirect (type $v) (i32.const 5))', 0x11],
+    ] as const) {
+      const bytes = instrumentModule(await wat(P.TRAP(body)), {
+        maxMemoryPages: 16,
+        maxTableElements: 1000,
+        importPolicy: preview1ImportPolicy,
+      }).bytes;
+      const out = runGuest({
+        module: new WebAssembly.Module(bytes),
+        stdin: new Uint8Array(0),
+        gas: 1000,
+        maxOutputBytes: 0,
+        seed: new Uint8Array(32),
+        virtualTimeMs: 0,
+      });
+      expect(out.code).toBe('SANDBOX_TRAP_INDIRECT_CALL'); // (the port decides, from the site)
+      const site = out.table_trap_site as { module: string | null; offset: number };
+      expect(site.module).toBeNull();
+      expect(bytes[site.offset]).toBe(opcode);
+    }
+  });
+
+  it('classifies an out-of-bounds table trap by the opcode at its site, and only that trap', () => {
+    const at = (...bytes: number[]) => tableTrapCode(Uint8Array.from([0x00, ...bytes]), 1);
+    expect(at(0x25, 0x00)).toBe('SANDBOX_TRAP_OUT_OF_BOUNDS'); // table.get
+    expect(at(0x26, 0x00)).toBe('SANDBOX_TRAP_OUT_OF_BOUNDS'); // table.set
+    for (const sub of [12, 14, 17]) expect(at(0xfc, sub)).toBe('SANDBOX_TRAP_OUT_OF_BOUNDS');
+    expect(at(0xfc, 0x91, 0x00)).toBe('SANDBOX_TRAP_OUT_OF_BOUNDS'); // table.fill, non-minimal LEB128
+    expect(at(0xfc, 0x10, 0x00)).toBe('SANDBOX_TRAP_INDIRECT_CALL'); // table.size cannot trap
+    expect(at(0x11, 0x00, 0x00)).toBe('SANDBOX_TRAP_INDIRECT_CALL'); // call_indirect
+    expect(at(0x13, 0x00, 0x00)).toBe('SANDBOX_TRAP_INDIRECT_CALL'); // return_call_indirect
+    // only the engine's "table index" trap has a site; another message or error has none
+    const anyInstance = () => null;
+    expect(tableTrapSite(new WebAssembly.RuntimeError('unreachable'), anyInstance)).toBeUndefined();
+    expect(tableTrapSite(new Error('table index is out of bounds'), anyInstance)).toBeUndefined();
+    // a JS-created error has no wasm frame: no instance of ours, no site
+    expect(tableTrapSite(new WebAssembly.RuntimeError('table index is out of bounds'), () => undefined)).toBe(
+      undefined,
+    );
   });
 
   it('caps output while the guest writes', async () => {

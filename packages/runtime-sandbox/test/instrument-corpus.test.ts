@@ -1,14 +1,14 @@
 // The instrumented bytes of a fixed corpus — the registration bench's adversarial shapes at small
 // sizes, seeded random programs (test/helpers/random-program.ts) and three refused modules, with
 // and without NaN canonicalization — pinned by one digest over every outcome (the output's SHA-256 and the work
-// count, or the refusal message). Recorded from the instrumenter before its rewrite pass was split
-// into recorded edits and one copy into the output (2026-12): a refactoring must leave it
-// unchanged; a deliberate change of the output updates it, with the spec vectors.
+// count, or the refusal message). Re-recorded when the metering scheme changed (2026-12-07: no gas
+// local, inline charges on the global): a refactoring must leave it unchanged; a deliberate change
+// of the output updates it, with the spec vectors.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type InstrumentOptions, instrumentModule } from '../src/internal/instrument.ts';
 import { randomProgram } from './helpers/random-program.ts';
-import { body, deepLoops, funcType, hugeBody, I32, moduleOf, SHAPES, vec } from './helpers/shapes.ts';
+import { body, funcType, hugeBody, I32, manyGrows, moduleOf, SHAPES, vec } from './helpers/shapes.ts';
 
 const OPTIONS: readonly InstrumentOptions[] = [
   { maxMemoryPages: 1024, maxTableElements: 100_000, importPolicy: () => true },
@@ -28,8 +28,8 @@ function corpus(): Array<[string, Uint8Array]> {
   };
   // refused: a body over the size limit after instrumentation, a module over the size budget (both
   // found while rewriting), too many locals
-  cases.push(['huge body over the body limit', hugeBody(125_000)]);
-  cases.push(['deep loops over the budget', deepLoops(200_000)]);
+  cases.push(['huge body over the body limit', hugeBody(250_000)]);
+  cases.push(['memory.grow over the budget', manyGrows(100_000)]);
   const types = vec([funcType([], [])]);
   cases.push([
     'too many locals',
@@ -68,6 +68,6 @@ describe('instrumented bytes of a fixed corpus', () => {
       }
     }
     expect(refused).toBe(6); // (each of the three refused modules, under both options)
-    expect(all.digest('hex')).toBe('f4fa3f1418c387afce9bf843b795b519571d2108b68054f56bdd65cc863a72e7');
+    expect(all.digest('hex')).toBe('9ba92e7df1784a393de0f71ebdab01c6d27f42d26dc9a4ef0803fac17ec9a2fc');
   });
 });

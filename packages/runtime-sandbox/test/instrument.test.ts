@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { GAS_EXPORT, GROW_FAILED_EXPORT, instrumentModule } from '../src/internal/instrument.ts';
 import { ByteReader, ByteWriter, ModuleFormatError, sLebLength } from '../src/internal/wasm-binary.ts';
-import { moduleOf } from './helpers/shapes.ts';
+import { deepLoops, loopBranches, loopCalls, loopTableGets, moduleOf } from './helpers/shapes.ts';
 import { wat } from './helpers/wat.ts';
 
+// Bytes inserted around a table instruction that can trap out of bounds (none: its trap is
+// classified by the opcode at the trap site, guest-run.ts tableTrapCode).
+const TABLE_OP_BYTES = 0;
 const allowAll = { maxMemoryPages: 4, maxTableElements: 10, importPolicy: () => true };
 
 async function instrument(source: string, options = allowAll) {
@@ -69,6 +72,35 @@ describe('instrumentModule', () => {
     const { instance, gas } = run(m.bytes, 50n);
     expect(() => (instance.exports.f as () => void)()).toThrow(/unreachable/);
     expect(gas.value as bigint).toBeLessThan(0n);
+  });
+
+  it('inserts at most a constant number of bytes per call site, branch, loop header and table op', () => {
+    // The class of the old per-call-site growth (a gas local published before every call and
+    // reloaded after it, published before every branch out of the function): the bytes the
+    // instrumenter adds per site, measured as the growth of the output between n and 2n sites of
+    // each adversarial shape, minus the growth of the source. Calls and branches get nothing.
+    const inserted = (build: (n: number) => Uint8Array, n: number): number => {
+      const size = (k: number) => {
+        const src = build(k);
+        return { src: src.length, out: instrumentModule(src, allowAll).bytes.length };
+      };
+      const a = size(n);
+      const b = size(2 * n);
+      // (rounded: a region's cost and the size prefixes grow by a LEB128 byte now and then)
+      return Math.round((b.out - a.out - (b.src - a.src)) / n);
+    };
+    const perSite = {
+      'call in a loop function': inserted(loopCalls, 2000),
+      'branch out of a loop function': inserted(loopBranches, 2000),
+      'nested loop header (with a call)': inserted(deepLoops, 2000),
+      'table read': inserted(loopTableGets, 2000),
+    };
+    expect(perSite).toEqual({
+      'call in a loop function': 0,
+      'branch out of a loop function': 0,
+      'nested loop header (with a call)': 16, // the charge of docs/spec/sandbox.md §5, inline
+      'table read': TABLE_OP_BYTES,
+    });
   });
 
   it('lets callers pre-pay loop-free internal functions, which charge only before their own calls', async () => {

@@ -2,7 +2,13 @@
 // Every core module the generated code asks for comes from `getCoreModule`, which only serves
 // the pinned, instrumented modules; every instance is created by our `instantiateCore`, which
 // sets its gas budget and runs its (relocated) start function.
-import { classifyTrap, type GuestFailureCode, type GuestOutcome, refineTrap } from './guest-run.ts';
+import {
+  classifyTrap,
+  type GuestFailureCode,
+  type TableTrapSite,
+  tableTrapSite,
+  type WorkerOutcome,
+} from './guest-run.ts';
 import { createPreview2Host } from './preview2-host.ts';
 import { ExitSignal, GasExhaustedSignal, OutputLimitSignal } from './wasi-preview1.ts';
 
@@ -33,6 +39,8 @@ interface RunExport {
 function coreInstances(req: ComponentRequest) {
   const budget = BigInt(req.gas);
   const instances: WebAssembly.Instance[] = [];
+  /** The pinned name of each instance's module (for a table trap's site). */
+  const names = new Map<unknown, string>();
   const getCoreModule = (name: string): WebAssembly.Module => {
     const m = Object.hasOwn(req.modules, name) ? req.modules[name] : undefined;
     if (m === undefined) throw new UnknownCoreModule(name);
@@ -45,17 +53,20 @@ function coreInstances(req: ComponentRequest) {
     const instance = new WebAssembly.Instance(module, imports);
     (instance.exports.__helm_gas as WebAssembly.Global).value = budget;
     instances.push(instance);
+    const name = Object.keys(req.modules).find((n) => req.modules[n] === module);
+    if (name !== undefined) names.set(instance, name);
     const start = instance.exports.__helm_start as (() => void) | undefined;
     if (start !== undefined) start();
     return instance;
   };
-  return { instances, getCoreModule, instantiateCore };
+  return { instances, names, getCoreModule, instantiateCore };
 }
 
 /** How the guest's code ended: its exit code, or the failure it stopped with. */
 interface Ending {
   exitCode: number;
   failure: GuestFailureCode | undefined;
+  site?: TableTrapSite | undefined;
 }
 
 /** Instantiates the component and calls its `run`, mapping what is thrown to an ending. */
@@ -79,7 +90,7 @@ function instantiateAndRun(
     if (e instanceof ExitSignal) return { exitCode: e.exitCode, failure: undefined };
     if (e instanceof OutputLimitSignal) return { exitCode: 0, failure: 'ERR_COMPUTE_OUTPUT_EXHAUSTED' };
     if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError)
-      return { exitCode: 0, failure: refineTrap(classifyTrap(e), core.instances) };
+      return { exitCode: 0, failure: classifyTrap(e), site: tableTrapSite(e, (i) => core.names.get(i)) };
     if (phase === 'run' && typeof e === 'object' && e !== null && 'payload' in e)
       return { exitCode: 1, failure: undefined }; // run → err
     return { exitCode: 0, failure: phase === 'instantiate' ? 'SANDBOX_VIOLATION' : 'SANDBOX_TRAP' };
@@ -106,7 +117,7 @@ function tally(instances: readonly WebAssembly.Instance[], gas: number, hostLeft
   return { used: Number(used), exhausted, growFailed, peak };
 }
 
-export function runComponent(instantiate: InstantiateComponent, req: ComponentRequest): GuestOutcome {
+export function runComponent(instantiate: InstantiateComponent, req: ComponentRequest): WorkerOutcome {
   // Host calls are charged on a counter of their own that starts at the budget, like one more
   // core instance (the glue does not say which instance is calling).
   let hostLeft = req.gas;
@@ -125,7 +136,7 @@ export function runComponent(instantiate: InstantiateComponent, req: ComponentRe
     },
   );
   const core = coreInstances(req);
-  const { exitCode, failure } = instantiateAndRun(instantiate, host.imports, core);
+  const { exitCode, failure, site } = instantiateAndRun(instantiate, host.imports, core);
   const t = tally(core.instances, req.gas, hostLeft);
   const base = {
     stdout: host.stdout(),
@@ -148,7 +159,11 @@ export function runComponent(instantiate: InstantiateComponent, req: ComponentRe
       exit_code: failure === undefined ? exitCode : null,
     };
   }
-  if (failure !== undefined) return { ok: false, code: failure, ...base, exit_code: null };
+  if (failure !== undefined) {
+    const table =
+      site !== undefined && failure === 'SANDBOX_TRAP_INDIRECT_CALL' ? { table_trap_site: site } : {};
+    return { ok: false, code: failure, ...base, exit_code: null, ...table };
+  }
   if (exitCode !== 0) return { ok: false, code: 'SANDBOX_EXIT_NONZERO', ...base, exit_code: exitCode };
   return { ok: true, ...base, exit_code: 0 };
 }

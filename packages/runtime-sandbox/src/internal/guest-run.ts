@@ -30,6 +30,16 @@ export type GuestFailureCode =
   | 'SANDBOX_TRAP_STACK_OVERFLOW'
   | 'SANDBOX_VIOLATION';
 
+/**
+ * Where an out-of-bounds table trap happened: the core module of the trapping instance (its name
+ * in a component, null for a preview1 module) and the byte offset of the trapping instruction in
+ * that module's instrumented bytes.
+ */
+export interface TableTrapSite {
+  readonly module: string | null;
+  readonly offset: number;
+}
+
 export interface GuestOutcome {
   readonly ok: boolean;
   readonly code?: GuestFailureCode;
@@ -39,6 +49,16 @@ export interface GuestOutcome {
   readonly exit_code: number | null;
   readonly gas_used: number;
   readonly peak_memory_bytes: number;
+}
+
+/** What a worker answers: the outcome, and the site of an out-of-bounds table trap. */
+export interface WorkerOutcome extends GuestOutcome {
+  /**
+   * Set with `SANDBOX_TRAP_INDIRECT_CALL` when the engine reported "table index is out of bounds":
+   * the isolation port resolves the code (tableTrapCode) against the pinned bytes, which the
+   * worker does not have, and drops the field.
+   */
+  readonly table_trap_site?: TableTrapSite;
 }
 
 type TrapCode = Exclude<
@@ -73,15 +93,52 @@ export function classifyTrap(error: unknown): TrapCode {
 
 /**
  * V8 reports an out-of-bounds `table.get/set/fill/copy/init` with the same message as a
- * `call_indirect` past the table. The instrumenter sets the exported `__helm_table_op` flag around
- * those table instructions only, so a trap with the flag still set came from one of them.
+ * `call_indirect` past the table, but the trap's innermost stack frame says where it happened:
+ * the instance (CallSite#getThis) and the byte offset of the trapping instruction in its module
+ * (CallSite#getPosition), exact even for inlined frames. `moduleOf` names the instance's module
+ * (null: the preview1 module; undefined: not one of ours). Undefined when the message is another
+ * or the frame is not available (the stack was already formatted, or the trace limit is 0): the
+ * code then stays the message's, SANDBOX_TRAP_INDIRECT_CALL.
  */
-export function refineTrap(code: TrapCode, instances: readonly WebAssembly.Instance[]): TrapCode {
-  for (const instance of instances) {
-    const flag = instance.exports.__helm_table_op;
-    if (flag instanceof WebAssembly.Global && flag.value === 1) return 'SANDBOX_TRAP_OUT_OF_BOUNDS';
+export function tableTrapSite(
+  error: unknown,
+  moduleOf: (instance: unknown) => string | null | undefined,
+): TableTrapSite | undefined {
+  if (!(error instanceof WebAssembly.RuntimeError) || !/table index/.test(error.message)) return undefined;
+  const format = Error.prepareStackTrace;
+  let frames: unknown;
+  try {
+    Error.prepareStackTrace = (_e, callSites) => callSites;
+    frames = error.stack; // formatted now, on first access
+  } finally {
+    Error.prepareStackTrace = format;
   }
-  return code;
+  if (!Array.isArray(frames) || frames.length === 0) return undefined;
+  const top = frames[0] as NodeJS.CallSite;
+  const module = moduleOf(top.getThis());
+  return module === undefined ? undefined : { module, offset: top.getPosition() };
+}
+
+/**
+ * The code of an out-of-bounds table trap at `offset` of the instrumented `bytes`: the opcode there
+ * is `table.get` (0x25), `table.set` (0x26) or 0xfc with subopcode `table.init` (12), `table.copy`
+ * (14) or `table.fill` (17) ⇒ SANDBOX_TRAP_OUT_OF_BOUNDS; anything else (`call_indirect`,
+ * `return_call_indirect`) ⇒ SANDBOX_TRAP_INDIRECT_CALL.
+ */
+export function tableTrapCode(bytes: Uint8Array, offset: number): TrapCode {
+  const op = bytes[offset];
+  if (op === 0x25 || op === 0x26) return 'SANDBOX_TRAP_OUT_OF_BOUNDS';
+  if (op === 0xfc) {
+    // the subopcode is a LEB128 u32 (the instrumenter copies it as written, maybe not minimal)
+    let sub = 0;
+    for (let i = 0, shift = 0; i < 5; i++, shift += 7) {
+      const b = bytes[offset + 1 + i] ?? 0;
+      sub += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+    }
+    if (sub === 12 || sub === 14 || sub === 17) return 'SANDBOX_TRAP_OUT_OF_BOUNDS';
+  }
+  return 'SANDBOX_TRAP_INDIRECT_CALL';
 }
 
 /**
@@ -100,7 +157,7 @@ interface MeteringExports {
   readonly growFailed: WebAssembly.Global;
 }
 
-export function runGuest(req: GuestRequest): GuestOutcome {
+export function runGuest(req: GuestRequest): WorkerOutcome {
   const host = createPreview1Host({
     stdin: req.stdin,
     maxOutputBytes: req.maxOutputBytes,
@@ -131,6 +188,7 @@ export function runGuest(req: GuestRequest): GuestOutcome {
   };
   let exitCode = 0;
   let failure: GuestFailureCode | undefined;
+  let site: TableTrapSite | undefined;
   try {
     start();
   } catch (e) {
@@ -138,7 +196,10 @@ export function runGuest(req: GuestRequest): GuestOutcome {
     else if (e instanceof OutputLimitSignal) failure = 'ERR_COMPUTE_OUTPUT_EXHAUSTED';
     else if (e instanceof GasExhaustedSignal)
       failure = 'ERR_COMPUTE_GAS_EXHAUSTED'; // a host call's charge
-    else failure = refineTrap(classifyTrap(e), [instance]);
+    else {
+      failure = classifyTrap(e);
+      site = tableTrapSite(e, (i) => (i === instance ? null : undefined));
+    }
   }
   const remaining = metering.gas.value as bigint;
   const gasExhausted = remaining < 0n;
@@ -169,6 +230,7 @@ export function runGuest(req: GuestRequest): GuestOutcome {
       exit_code: exited ? exitCode : null,
       gas_used: gasUsed,
       peak_memory_bytes: peak,
+      ...(site !== undefined && failure === 'SANDBOX_TRAP_INDIRECT_CALL' ? { table_trap_site: site } : {}),
     };
   }
   return { ok: true, ...streams(host), exit_code: 0, gas_used: gasUsed, peak_memory_bytes: peak };

@@ -7,9 +7,10 @@
 // function-level region at entry and each loop body at its header; loop-free internal functions
 // are pre-paid by their call sites and charge only the pre-payments for their own callees, once,
 // at the innermost block enclosing those calls. Bulk instructions also pay for their length,
-// computed from the length operand right before they execute. Charging subtracts from a
-// module-internal i64 global (or a local mirror in loop functions) and executes `unreachable`
-// when the result is negative — no host calls on the hot path.
+// computed from the length operand right before they execute. Every charge is a call of one
+// appended helper that subtracts from a module-internal i64 global and executes `unreachable`
+// when the result is negative — no host calls on the hot path, and no copy of the counter
+// anywhere else, so the global is exact at every call, return and trap.
 //
 // Registration is linear in the module's size: every section entry and instruction is visited a
 // fixed number of times, and a deterministic work counter (checked against a budget) proves it.
@@ -18,8 +19,6 @@ import {
   IMM,
   nanResultWidth,
   OP_BLOCK,
-  OP_BR,
-  OP_BR_IF,
   OP_BR_TABLE,
   OP_CALL,
   OP_CALL_INDIRECT,
@@ -43,7 +42,6 @@ import {
   OP_I64_SUB,
   OP_IF,
   OP_LOCAL_GET,
-  OP_LOCAL_SET,
   OP_LOCAL_TEE,
   OP_LOOP,
   OP_MEMORY_COPY,
@@ -51,16 +49,13 @@ import {
   OP_MEMORY_GROW,
   OP_MEMORY_INIT,
   OP_MEMORY_SIZE,
-  OP_RETURN,
   OP_RETURN_CALL,
   OP_RETURN_CALL_INDIRECT,
   OP_SELECT,
   OP_TABLE_COPY,
   OP_TABLE_FILL,
-  OP_TABLE_GET,
   OP_TABLE_GROW,
   OP_TABLE_INIT,
-  OP_TABLE_SET,
   OP_TABLE_SIZE,
   OP_UNREACHABLE,
   readInstruction,
@@ -70,8 +65,6 @@ import { ByteReader, ByteWriter, lebLength, ModuleFormatError, sLebLength } from
 /** Export names the instrumenter adds; a module that already uses the prefix is rejected. */
 export const GAS_EXPORT = '__helm_gas';
 export const GROW_FAILED_EXPORT = '__helm_grow_failed';
-/** 1 while a table instruction that can go out of bounds executes (so its trap is classified). */
-export const TABLE_OP_EXPORT = '__helm_table_op';
 export const START_EXPORT = '__helm_start';
 const RESERVED_PREFIX = '__helm_';
 
@@ -436,7 +429,8 @@ const I32 = 0x7f;
 /** What the rewriter needs about the module: appended items and precomputed sequences. */
 interface ModuleContext {
   readonly gas: number;
-  readonly chargeFunc: number;
+  /** `i64.sub; global.set $gas; global.get $gas; i64.const 0; i64.lt_s; if; unreachable; end` */
+  readonly chargeTail: Uint8Array;
   readonly importedFuncs: number;
   /** What a call pre-pays for each defined function: its cost if pre-paid, 0 if self-charging. */
   readonly prepay: Float64Array;
@@ -444,9 +438,9 @@ interface ModuleContext {
   readonly canonicalizeNaN: boolean;
   /**
    * Generated sequences by index: `call $canon_f32`, `call $canon_f64` (empty when the module needs
-   * none), `i32.const 1|0; global.set $table_op` (empty without table access), and after
-   * memory.grow: OR `result == -1` into the grow-failed flag, keeping the result (G_CANON32 …
-   * G_GROW_RECORD). Then 4 undefined slots, where a body puts its bulk charges (BodyEdits).
+   * none), and after memory.grow: OR `result == -1` into the grow-failed flag, keeping the result
+   * (G_CANON32 … G_GROW_RECORD). Then 4 undefined slots, where a body puts its bulk charges
+   * (BodyEdits).
    */
   readonly gens: ReadonlyArray<Uint8Array | undefined>;
   /** Effective maximum pages of the memory (-1 without memory). */
@@ -458,25 +452,24 @@ interface ModuleContext {
 }
 
 /**
- * Charge `cost` on the gas global through the appended helper function (loop-free functions: one
- * charge per call). A call keeps the metered function small, so the engine still inlines it.
+ * Charge `cost` on the gas global, inline: `global.get $gas; i64.const cost` and the charge tail.
+ * (Inline rather than a call of a helper: in a hot loop the engine did not inline such a call, and
+ * a loop-header charge cost up to 4× as much run time — docs/PERFORMANCE.md.)
  */
 function chargeGlobal(w: ByteWriter, m: ModuleContext, cost: number): void {
+  w.u8(OP_GLOBAL_GET).u32(m.gas);
   w.u8(OP_I64_CONST).sNum(cost);
-  w.u8(OP_CALL).u32(m.chargeFunc);
+  w.bytes(m.chargeTail);
 }
 
-/** Body of the helper `(func (param i64))`: global -= param; trap if negative. */
-function chargeHelperBody(gas: number): Uint8Array {
-  const w = new ByteWriter().u32(0); // no locals
-  w.u8(OP_GLOBAL_GET).u32(gas);
-  w.u8(OP_LOCAL_GET).u32(0);
+/** The end of every charge: subtract the cost on the stack from the global; trap if negative. */
+function chargeTail(gas: number): Uint8Array {
+  const w = new ByteWriter();
   w.u8(OP_I64_SUB);
   w.u8(OP_GLOBAL_SET).u32(gas);
   w.u8(OP_GLOBAL_GET).u32(gas);
   w.u8(OP_I64_CONST).u8(0).u8(OP_I64_LT_S);
   w.u8(OP_IF).u8(0x40).u8(OP_UNREACHABLE).u8(OP_END);
-  w.u8(OP_END);
   return w.toBytes();
 }
 
@@ -492,31 +485,9 @@ function canonHelperBody(width: 32 | 64): Uint8Array {
   return w.toBytes();
 }
 
-/** Charge `cost` on the function's gas local; on exhaustion publish it to the global, then trap. */
-function chargeLocal(w: ByteWriter, local: number, cost: number, tail: Uint8Array): void {
-  w.u8(OP_LOCAL_GET).u32(local);
-  w.u8(OP_I64_CONST).sNum(cost);
-  w.bytes(tail); // chargeLocalTail, precomputed per function
-}
-
-/** `i64.sub; local.tee gas; i64.const 0; i64.lt_s; if (flush; unreachable) end` */
-function chargeLocalTail(w: ByteWriter, m: ModuleContext, local: number): void {
-  w.u8(OP_I64_SUB);
-  w.u8(OP_LOCAL_TEE).u32(local);
-  w.u8(OP_I64_CONST).u8(0).u8(OP_I64_LT_S);
-  w.u8(OP_IF).u8(0x40);
-  w.u8(OP_LOCAL_GET).u32(local).u8(OP_GLOBAL_SET).u32(m.gas);
-  w.u8(OP_UNREACHABLE).u8(OP_END);
-}
-
 /** Bytes chargeGlobal writes. */
 function chargeGlobalSize(m: ModuleContext, cost: number): number {
-  return 2 + sLebLength(cost) + lebLength(m.chargeFunc);
-}
-
-/** Bytes chargeLocal writes. */
-function chargeLocalSize(local: number, cost: number, tail: Uint8Array): number {
-  return 2 + lebLength(local) + sLebLength(cost) + tail.length;
+  return 2 + lebLength(m.gas) + sLebLength(cost) + m.chargeTail.length;
 }
 
 /** Pushes the length operand (in `len`) as an i64. */
@@ -564,19 +535,13 @@ function pushBulkCost(w: ByteWriter, op: number, len: number, m: ModuleContext, 
   w.u8(OP_SELECT);
 }
 
-/** `local.tee len`, then charge the bulk cost on the gas local (loop functions) or the global. */
-function bulkCharge(op: number, table: number, f: FunctionFrame, m: ModuleContext): Uint8Array {
+/** `local.tee len`, then charge the bulk cost on the global. */
+function bulkCharge(op: number, table: number, lenLocal: number, m: ModuleContext): Uint8Array {
   const w = new ByteWriter();
-  const lenLocal = f.gasLocal + (f.localMode ? 1 : 0);
   w.u8(OP_LOCAL_TEE).u32(lenLocal);
-  if (f.localMode) {
-    w.u8(OP_LOCAL_GET).u32(f.gasLocal);
-    pushBulkCost(w, op, lenLocal, m, table);
-    chargeLocalTail(w, m, f.gasLocal);
-  } else {
-    pushBulkCost(w, op, lenLocal, m, table);
-    w.u8(OP_CALL).u32(m.chargeFunc);
-  }
+  w.u8(OP_GLOBAL_GET).u32(m.gas);
+  pushBulkCost(w, op, lenLocal, m, table);
+  w.bytes(m.chargeTail);
   return w.toBytes();
 }
 
@@ -596,43 +561,39 @@ function growRecordSequence(failed: number, tmp: number): Uint8Array {
 
 /** What the instrumenter needs to know about every function before rewriting any. */
 export interface FunctionInfo {
-  /** Contains a loop: uses the local counter scheme and charges its own regions. */
+  /** Contains a loop: charges its own regions (entry and every loop header). */
   readonly hasLoop: boolean;
   /** Instructions of the function-level region (all instructions outside loop bodies). */
   readonly cost: number;
   /** Has a length-charged instruction (needs the i32 length local). */
   readonly bulk: boolean;
-  /** Has a table instruction that can trap out of bounds (table.get/set/fill/copy/init). */
-  readonly tableAccess: boolean;
   /** NaN-producing float instructions: bit 0 f32, bit 1 f64. */
   readonly nan: number;
   /** Instructions decoded. */
   readonly instructions: number;
 }
 
-// By opcode (single-byte) or by subopcode (0xfc-prefixed): 1 length-charged, 2 table access, 3 both.
-const BULK_SINGLE = new Uint8Array(256);
+// Length-charged 0xfc-prefixed instructions, by subopcode (memory.grow is the only single-byte one).
 const BULK_FC = new Uint8Array(256);
-BULK_SINGLE[OP_MEMORY_GROW] = 1;
-BULK_SINGLE[OP_TABLE_GET] = 2;
-BULK_SINGLE[OP_TABLE_SET] = 2;
-for (const op of [OP_MEMORY_INIT, OP_MEMORY_COPY, OP_MEMORY_FILL, OP_TABLE_GROW]) BULK_FC[op & 0xff] = 1;
-for (const op of [OP_TABLE_INIT, OP_TABLE_COPY, OP_TABLE_FILL]) BULK_FC[op & 0xff] = 3;
+for (const op of [
+  OP_MEMORY_INIT,
+  OP_MEMORY_COPY,
+  OP_MEMORY_FILL,
+  OP_TABLE_GROW,
+  OP_TABLE_INIT,
+  OP_TABLE_COPY,
+  OP_TABLE_FILL,
+])
+  BULK_FC[op & 0xff] = 1;
 
-const bulkKind = (op: number): number =>
-  op > 0xff ? (BULK_FC[op & 0xff] as number) : (BULK_SINGLE[op] as number);
 function isBulk(op: number): boolean {
-  return (bulkKind(op) & 1) !== 0;
-}
-
-function isTableAccess(op: number): boolean {
-  return (bulkKind(op) & 2) !== 0;
+  return op > 0xff ? BULK_FC[op & 0xff] === 1 : op === OP_MEMORY_GROW;
 }
 
 // The block depth at which each open loop was opened, in the analysis pass (its `end` closes it).
 const openLoops = new IntStack();
 
-// What the rewriter does at each single-byte opcode (0xfc-prefixed ones are all R_BULK_OR_TABLE);
+// What the rewriter does at each single-byte opcode (0xfc-prefixed ones are all R_BULK);
 // R_COPY instructions are copied through untouched.
 const R_COPY = 0;
 const R_NAN = 1; // only in REWRITE_NAN
@@ -641,9 +602,9 @@ const R_LOOP = 3;
 const R_BLOCK = 4; // block, if
 const R_ELSE = 5;
 const R_END = 6;
-const R_BRANCH = 7; // br, br_if, br_table, return
+const R_BR_TABLE = 7;
 const R_MEMORY_GROW = 8;
-const R_BULK_OR_TABLE = 9; // table.get/set and 0xfc-prefixed instructions
+const R_BULK = 9; // 0xfc-prefixed instructions
 const REWRITE = new Uint8Array(256);
 for (const [ops, kind] of [
   [[OP_CALL, OP_CALL_INDIRECT, OP_RETURN_CALL, OP_RETURN_CALL_INDIRECT], R_CALL],
@@ -651,9 +612,8 @@ for (const [ops, kind] of [
   [[OP_BLOCK, OP_IF], R_BLOCK],
   [[OP_ELSE], R_ELSE],
   [[OP_END], R_END],
-  [[OP_BR, OP_BR_IF, OP_BR_TABLE, OP_RETURN], R_BRANCH],
+  [[OP_BR_TABLE], R_BR_TABLE],
   [[OP_MEMORY_GROW], R_MEMORY_GROW],
-  [[OP_TABLE_GET, OP_TABLE_SET], R_BULK_OR_TABLE],
 ] as const)
   for (const op of ops) REWRITE[op] = kind;
 const REWRITE_NAN = REWRITE.slice();
@@ -667,7 +627,7 @@ const A_BLOCK = 3;
 const A_LOOP = 4;
 const A_END = 5;
 const A_BR_TABLE = 6;
-const A_OTHER = 7; // memory.grow, table.get, table.set
+const A_OTHER = 7; // memory.grow and 0xfc-prefixed instructions
 const ANALYZE = new Uint8Array(256);
 for (let op = 0; op < 256; op++) {
   const width = nanResultWidth(op);
@@ -679,10 +639,8 @@ ANALYZE[OP_LOOP] = A_LOOP;
 ANALYZE[OP_END] = A_END;
 ANALYZE[OP_BR_TABLE] = A_BR_TABLE;
 ANALYZE[OP_MEMORY_GROW] = A_OTHER;
-ANALYZE[OP_TABLE_GET] = A_OTHER;
-ANALYZE[OP_TABLE_SET] = A_OTHER;
 
-const lastInfo = { hasLoop: false, cost: 0, bulk: false, tableAccess: false, nan: 0, instructions: 0 };
+const lastInfo = { hasLoop: false, cost: 0, bulk: false, nan: 0, instructions: 0 };
 
 // Instructions per slice of a pass over a body: each pass's loop runs in a function that is called
 // often, which the engine optimizes as a whole, rather than in one long call, which it can only
@@ -701,7 +659,6 @@ class BodyScan {
   loopStart = 0;
   loops = false;
   bulk = false;
-  tableAccess = false;
   nan = 0;
   /** br_table target bytes. */
   targets = 0;
@@ -713,7 +670,6 @@ class BodyScan {
     this.loopStart = 0;
     this.loops = false;
     this.bulk = false;
-    this.tableAccess = false;
     this.nan = 0;
     this.targets = 0;
   }
@@ -765,7 +721,6 @@ function analyzeSlice(r: ByteReader, s: BodyScan): boolean {
         break;
       default:
         if (isBulk(op)) s.bulk = true;
-        if (isTableAccess(op)) s.tableAccess = true;
     }
   }
   s.depth = depth;
@@ -791,16 +746,9 @@ function analyzeBody(r: ByteReader): FunctionInfo {
   lastInfo.hasLoop = s.loops;
   lastInfo.cost = s.decoded - s.inLoops;
   lastInfo.bulk = s.bulk;
-  lastInfo.tableAccess = s.tableAccess;
   lastInfo.nan = s.nan;
   lastInfo.instructions = s.decoded + s.targets;
   return lastInfo;
-}
-
-/** Per-body layout: which scheme it uses and where its added locals are (gas, then length). */
-interface FunctionFrame {
-  readonly localMode: boolean;
-  readonly gasLocal: number;
 }
 
 // A body's rewrite is a list of insertions into its code (BodyEdits). The region and slot charges
@@ -875,28 +823,16 @@ class PrepaySlot {
   }
 }
 
-const EMPTY = new Uint8Array(0);
-const seq = (write: (w: ByteWriter) => unknown): Uint8Array => {
-  const w = new ByteWriter();
-  write(w);
-  return w.toBytes();
-};
-
 // A body's generated sequences, by index: the module's (ModuleContext.gens), its bulk charges
-// (built on first use), the flush and reload of the gas local, then ad-hoc ones (table.grow
-// charges, which name their table).
+// (built on first use), then ad-hoc ones (table.grow charges, which name their table).
 const G_CANON32 = 0;
 const G_CANON64 = 1;
-const G_FLAG_ON = 2;
-const G_FLAG_OFF = 3;
-const G_GROW_RECORD = 4;
-const G_BYTES = 5; // memory.fill/copy/init
-const G_ELEMS = 6; // table.fill/copy
-const G_INIT_ELEMS = 7; // table.init (each element costs twice as much)
-const G_MEM_GROW = 8;
-const G_FLUSH = 9;
-const G_RELOAD = 10;
-const G_FIXED = 11;
+const G_GROW_RECORD = 2;
+const G_BYTES = 3; // memory.fill/copy/init
+const G_ELEMS = 4; // table.fill/copy
+const G_INIT_ELEMS = 5; // table.init (each element costs twice as much)
+const G_MEM_GROW = 6;
+const G_FIXED = 7;
 
 /**
  * The rewrite of one body: what to insert where, in code order, as pairs `at, what` — before the
@@ -912,16 +848,14 @@ class BodyEdits {
   /** Deferred charges recorded. */
   markers = 0;
 
-  /** Starts a body: the module's sequences, and the body's flush and reload (empty if unused). */
-  reset(moduleSeqs: ReadonlyArray<Uint8Array | undefined>, flush: Uint8Array, reload: Uint8Array): void {
+  /** Starts a body: the module's sequences (the bulk charges are built per body, on first use). */
+  reset(moduleSeqs: ReadonlyArray<Uint8Array | undefined>): void {
     this.list.length = 0;
     this.inserted = 0;
     this.markers = 0;
     const seqs = this.seqs;
     if (seqs.length !== G_FIXED) seqs.length = G_FIXED; // (setting it is slow even when unchanged)
-    for (let i = 0; i < G_FLUSH; i++) seqs[i] = moduleSeqs[i];
-    seqs[G_FLUSH] = flush;
-    seqs[G_RELOAD] = reload;
+    for (let i = 0; i < G_FIXED; i++) seqs[i] = moduleSeqs[i];
   }
 
   insert(at: number, what: number): void {
@@ -992,41 +926,32 @@ function readLocalDecls(r: ByteReader, paramCount: number, decls: LocalDecls): L
 }
 
 /**
- * A table instruction or a 0xfc-prefixed one at body[start, end): the length charge before a bulk
- * instruction, the table-op flag around one that can trap out of bounds. Returns the new copy
- * position.
+ * A 0xfc-prefixed instruction at body[start, …): the length charge before a bulk one (an
+ * out-of-bounds table trap needs no inserted code: the isolation port classifies it by the
+ * opcode at the trap site, guest-run.ts tableTrapCode). Returns the new copy position.
  */
-function rewriteBulkOrTable(
+function rewriteBulk(
   op: number,
   e: BodyEdits,
   copyFrom: number,
   start: number,
-  end: number,
-  f: FunctionFrame,
+  lenLocal: number,
   m: ModuleContext,
 ): number {
-  let from = copyFrom;
-  if (isBulk(op)) {
-    if (op === OP_TABLE_GROW) e.insertBytes(start, bulkCharge(op, IMM.value, f, m));
-    else {
-      // one sequence per cost formula (pushBulkCost): memory bytes, table elements, table.init's
-      const g =
-        op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT
-          ? G_BYTES
-          : op === OP_TABLE_INIT
-            ? G_INIT_ELEMS
-            : G_ELEMS;
-      if (e.seqs[g] === undefined) e.seqs[g] = bulkCharge(op, 0, f, m);
-      e.insert(start, g);
-    }
-    from = start;
+  if (!isBulk(op)) return copyFrom;
+  if (op === OP_TABLE_GROW) e.insertBytes(start, bulkCharge(op, IMM.value, lenLocal, m));
+  else {
+    // one sequence per cost formula (pushBulkCost): memory bytes, table elements, table.init's
+    const g =
+      op === OP_MEMORY_FILL || op === OP_MEMORY_COPY || op === OP_MEMORY_INIT
+        ? G_BYTES
+        : op === OP_TABLE_INIT
+          ? G_INIT_ELEMS
+          : G_ELEMS;
+    if (e.seqs[g] === undefined) e.seqs[g] = bulkCharge(op, 0, lenLocal, m);
+    e.insert(start, g);
   }
-  if (isTableAccess(op)) {
-    e.insert(start, G_FLAG_ON);
-    e.insert(end, G_FLAG_OFF);
-    from = end;
-  }
-  return from;
+  return start;
 }
 
 /**
@@ -1065,45 +990,37 @@ function copyRun(out: ByteWriter, body: Uint8Array, from: number, first: number)
 function bodySize(
   decls: LocalDecls,
   codeEnd: number,
-  frame: BodyRewrite,
+  prepaid: boolean,
   bulk: boolean,
-  tail: Uint8Array,
   m: ModuleContext,
 ): number {
-  const { localMode, gasLocal, prepaid } = frame;
-  const added = (localMode ? 1 : 0) + (bulk ? 1 : 0);
+  const added = bulk ? 1 : 0;
   let size = lebLength(decls.groups + added) + (decls.end - decls.start) + 2 * added;
   size += codeEnd - decls.end + edits.inserted;
-  // one charge per region (only loop functions have more than one) …
-  if (localMode)
-    for (let i = 0; i < regionCost.length; i++) size += chargeLocalSize(gasLocal, regionCost.at(i), tail);
-  else if (!prepaid) size += chargeGlobalSize(m, regionCost.at(0));
-  // … and a pre-paid function's one pre-payment, at the chosen block
+  // a self-charging function's charge per region (only loop functions have more than one) …
+  if (!prepaid) for (let i = 0; i < regionCost.length; i++) size += chargeGlobalSize(m, regionCost.at(i));
+  // … or a pre-paid function's one pre-payment, at the chosen block
   if (prepaid && prepaySlot.block >= 0 && prepaySlot.pending > 0)
     size += chargeGlobalSize(m, prepaySlot.pending);
   return size;
 }
 
 /**
- * Writes a rewritten body to `out`: the local declarations (plus the gas and length locals), then
- * the code body[decls.end, codeEnd) with the edits applied — the generated sequences, the region
- * charges (on the gas local in a function with a loop, on the global in a self-charging loop-free
- * one) and, in a pre-paid function, the one pre-payment charge at the chosen block.
+ * Writes a rewritten body to `out`: the local declarations (plus the length local), then the code
+ * body[decls.end, codeEnd) with the edits applied — the generated sequences, the region charges
+ * of a self-charging function and, in a pre-paid function, the one pre-payment charge at the
+ * chosen block.
  */
 function emitBody(
   out: ByteWriter,
   body: Uint8Array,
   decls: LocalDecls,
   codeEnd: number,
-  frame: FunctionFrame,
   bulk: boolean,
   prepaid: boolean,
-  tail: Uint8Array,
   m: ModuleContext,
 ): void {
-  const { localMode, gasLocal } = frame;
-  out.u32(decls.groups + (localMode ? 1 : 0) + (bulk ? 1 : 0)).range(body, decls.start, decls.end);
-  if (localMode) out.u8(0x01).u8(I64);
+  out.u32(decls.groups + (bulk ? 1 : 0)).range(body, decls.start, decls.end);
   if (bulk) out.u8(0x01).u8(I32);
   // Room for the whole body at once (copyRun writes the buffer directly): its code, the inserted
   // sequences and the charges — one per region (at most 48 bytes each) and the pre-payment one.
@@ -1119,20 +1036,18 @@ function emitBody(
     const code = -1 - what;
     const index = code >>> 1;
     if ((code & 1) === M_REGION) {
-      const cost = regionCost.at(index);
-      if (localMode) chargeLocal(out, gasLocal, cost, tail);
-      else if (!prepaid) chargeGlobal(out, m, cost);
+      if (!prepaid) chargeGlobal(out, m, regionCost.at(index));
     } else if (index === prepaySlot.block && prepaySlot.pending > 0) chargeGlobal(out, m, prepaySlot.pending);
   }
   out.range(body, from, codeEnd);
 }
 
 /** The state of one body's rewrite between slices (rewriteSlice); also the body's frame. */
-class BodyRewrite implements FunctionFrame {
+class BodyRewrite {
   // fixed for the body
   func = 0;
-  localMode = false;
-  gasLocal = 0;
+  /** The added i32 local that holds a bulk instruction's length operand. */
+  lenLocal = 0;
   readonly decls: LocalDecls = { groups: 0, start: 0, end: 0, locals: 0 };
   prepaid = false;
   codeStart = 0;
@@ -1159,18 +1074,15 @@ const bodyRewrite = new BodyRewrite();
 
 /**
  * Rewrites one function body (locals + expression) into `out` and returns the work it did.
- * Loop-free functions charge on the global (self-charging ones their whole region at entry,
- * pre-paid ones only their callees' pre-payments, see PrepaySlot); functions with loops get one
- * i64 local and keep the counter in it — charged at entry and at every loop header — and publish
- * it to the global before anything that leaves the function or calls out (call, call_indirect,
- * return, tail calls, branches to the function label, the final end); after a call returns the
- * local is reloaded. The rewrite pass records edits (rewriteSlice); emitBody writes them out.
+ * Self-charging functions charge the global at entry and at every loop header; pre-paid ones
+ * only their callees' pre-payments (see PrepaySlot). Nothing is inserted at calls, branches or
+ * returns: the counter lives only in the global. The rewrite pass records edits (rewriteSlice);
+ * emitBody writes them out.
  */
 function instrumentBody(
   index: number,
   r: ByteReader,
   paramCount: number,
-  hasLoop: boolean,
   bulk: boolean,
   selfCharging: boolean,
   m: ModuleContext,
@@ -1178,14 +1090,11 @@ function instrumentBody(
 ): number {
   const st = bodyRewrite;
   const decls = readLocalDecls(r, paramCount, st.decls);
-  const localMode = hasLoop;
-  const gasLocal = decls.locals;
   st.func = m.importedFuncs + index;
-  st.localMode = localMode;
-  st.gasLocal = gasLocal;
+  st.lenLocal = decls.locals;
   // Pre-paid functions (loop-free, not exported, not start) are paid for by their callers; they
   // charge only what they pre-pay for their own callees (see PrepaySlot).
-  st.prepaid = !localMode && !selfCharging;
+  st.prepaid = !selfCharging;
   st.codeStart = r.pos;
   st.limit = Math.min(MODULE_LIMITS.instrumentedBodyBytes, m.budget);
   st.rewrite = m.canonicalizeNaN ? REWRITE_NAN : REWRITE;
@@ -1196,53 +1105,35 @@ function instrumentBody(
   st.extra = 0;
   st.current = 0;
   st.depth = 1;
-  // loop functions: publish the gas local to the global, and reload it after a call
-  const flushSeq = localMode
-    ? seq((x) => x.u8(OP_LOCAL_GET).u32(gasLocal).u8(OP_GLOBAL_SET).u32(m.gas))
-    : EMPTY;
-  const reloadSeq = localMode
-    ? seq((x) => x.u8(OP_GLOBAL_GET).u32(m.gas).u8(OP_LOCAL_SET).u32(gasLocal))
-    : EMPTY;
   const e = edits;
-  e.reset(m.gens, flushSeq, reloadSeq);
+  e.reset(m.gens);
   regionCost.length = 0;
   regionStack.length = 0;
   loopDepths.length = 0;
   regionCost.push(0);
   regionStack.push(0);
-  if (localMode) e.insert(st.codeStart, G_RELOAD);
   e.defer(st.codeStart, marker(0, M_REGION));
   prepaySlot.reset();
   if (st.prepaid) e.defer(st.codeStart, marker(0, M_SLOT));
   while (!rewriteSlice(r, st, e)) {}
   if (r.pos < r.end) r.fail('trailing bytes after function body');
   regionCost.add(st.current, st.units - st.counted);
-  const tail = localMode ? seq((x) => chargeLocalTail(x, m, gasLocal)) : EMPTY;
   // Refused before it is written: the region charges were not counted while rewriting (a body of
-  // empty loops grows 7×), and writing first would take the output past the size budget.
-  const size = bodySize(decls, r.pos, st, bulk, tail, m);
+  // empty loops grows 6×), and writing first would take the output past the size budget.
+  const size = bodySize(decls, r.pos, st.prepaid, bulk, m);
   if (size > MODULE_LIMITS.instrumentedBodyBytes) throw tooBig(st.func, size);
   const at = out.length;
-  emitBody(out, r.bytes, decls, r.pos, st, bulk, st.prepaid, tail, m);
+  emitBody(out, r.bytes, decls, r.pos, bulk, st.prepaid, m);
   if (out.length - at !== size)
     throw new Error(`instrumenter: body size ${out.length - at}, computed ${size}`);
   return st.units + st.extra + 2 * e.markers;
 }
 
 /**
- * A call site at body[start, end) in the current region: what it pre-pays is charged (at the
- * pre-payment slot, or on the region), and a loop function publishes its gas local before the
- * call and reloads it after a call that returns. Returns the new copy position.
+ * A call site in the current region: what it pre-pays is charged at the pre-payment slot (pre-paid
+ * function) or with the region (self-charging function). Nothing is inserted at the call.
  */
-function rewriteCall(
-  op: number,
-  start: number,
-  end: number,
-  current: number,
-  copyFrom: number,
-  st: BodyRewrite,
-  e: BodyEdits,
-): number {
+function prepayCall(op: number, current: number, st: BodyRewrite): void {
   const m = st.m as ModuleContext;
   let p = m.maxPrepay; // indirect: any pre-paid function may be the callee
   if (op === OP_CALL || op === OP_RETURN_CALL) {
@@ -1252,11 +1143,6 @@ function rewriteCall(
   }
   if (st.prepaid) prepaySlot.call(p);
   else regionCost.add(current, p);
-  if (!st.localMode) return copyFrom;
-  e.insert(start, G_FLUSH);
-  if (op !== OP_CALL && op !== OP_CALL_INDIRECT) return start;
-  e.insert(end, G_RELOAD);
-  return end;
 }
 
 /**
@@ -1273,21 +1159,21 @@ function openArm(isElse: boolean, at: number, e: BodyEdits): number {
  * Rewrites up to SLICE more instructions of the body into edits; returns whether the body's final
  * `end` was read.
  *
- * Slightly over ~80 lines on purpose: the per-instruction loop of the rewrite pass, whose state
- * (read position, copy position, instruction and work counters, the current region) stays in
- * locals; call sites are rewritten by rewriteCall, block starts by openArm, bulk and table
- * instructions by rewriteBulkOrTable, and the loops' regions are opened and closed here.
+ * The per-instruction loop of the rewrite pass, whose state (read position, copy position,
+ * instruction and work counters, the current region) stays in locals; call sites are pre-paid by
+ * prepayCall, block starts by openArm, bulk instructions by rewriteBulk, and the loops' regions
+ * are opened and closed here.
  */
 function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
   const m = st.m as ModuleContext;
-  const { localMode, prepaid, codeStart, limit, rewrite } = st;
+  const { prepaid, codeStart, limit, rewrite } = st;
   let { copyFrom, units, counted, extra, current, depth } = st;
   const stop = units + SLICE;
   while (depth > 0 && units < stop) {
     const start = r.pos;
     const op = readInstruction(r);
     units++;
-    const kind = op > 0xff ? R_BULK_OR_TABLE : (rewrite[op] as number);
+    const kind = op > 0xff ? R_BULK : (rewrite[op] as number);
     if (kind === R_COPY) continue;
     extra++;
     switch (kind) {
@@ -1297,7 +1183,7 @@ function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
         copyFrom = r.pos;
         continue;
       case R_CALL:
-        copyFrom = rewriteCall(op, start, r.pos, current, copyFrom, st, e);
+        prepayCall(op, current, st);
         break;
       case R_LOOP:
         // instructions up to and including `loop` belong to the enclosing region
@@ -1322,10 +1208,6 @@ function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
         break;
       case R_END:
         if (prepaid) prepaySlot.close();
-        if (localMode && depth === 1) {
-          e.insert(start, G_FLUSH);
-          copyFrom = start;
-        }
         if (loopDepths.length > 0 && loopDepths.top() === depth) {
           // up to and including the loop's `end`: the loop's region
           loopDepths.pop();
@@ -1336,22 +1218,17 @@ function rewriteSlice(r: ByteReader, st: BodyRewrite, e: BodyEdits): boolean {
         }
         depth--;
         break;
-      case R_BRANCH:
-        // IMM: the label depth (br_table: the deepest); the function label leaves the function
-        if (op === OP_BR_TABLE) extra += r.pos - start; // its targets
-        if (localMode && (op === OP_RETURN || IMM.value === depth - 1)) {
-          e.insert(start, G_FLUSH);
-          copyFrom = start;
-        }
+      case R_BR_TABLE:
+        extra += r.pos - start; // its targets
         break;
       case R_MEMORY_GROW:
-        if (e.seqs[G_MEM_GROW] === undefined) e.seqs[G_MEM_GROW] = bulkCharge(op, 0, st, m);
+        if (e.seqs[G_MEM_GROW] === undefined) e.seqs[G_MEM_GROW] = bulkCharge(op, 0, st.lenLocal, m);
         e.insert(start, G_MEM_GROW);
         e.insert(r.pos, G_GROW_RECORD);
         copyFrom = r.pos;
         break;
       default:
-        copyFrom = rewriteBulkOrTable(op, e, copyFrom, start, r.pos, st, m);
+        copyFrom = rewriteBulk(op, e, copyFrom, start, st.lenLocal, m);
     }
     const size = copyFrom - codeStart + e.inserted;
     if (size > limit) {
@@ -1683,8 +1560,6 @@ interface CodeScan {
   readonly hasBulk: Uint8Array;
   /** Cost of every body's function-level region (§5). */
   readonly cost: Float64Array;
-  /** Some body has a table instruction that can trap out of bounds. */
-  readonly tableAccess: boolean;
   /** NaN-producing float instructions in the module: bit 0 f32, bit 1 f64. */
   readonly nan: number;
 }
@@ -1710,7 +1585,6 @@ function analyzeCode(codeBody: Uint8Array, importedFuncs: number, work: Work): C
   const hasLoop = new Uint8Array(bodyCount);
   const hasBulk = new Uint8Array(bodyCount);
   const cost = new Float64Array(bodyCount);
-  let tableAccess = false;
   let nan = 0;
   for (let i = 0; i < bodyCount; i++) {
     const info = analyzeBody(reader.reset(bodyStart[i] as number, bodyEnd[i] as number));
@@ -1718,10 +1592,9 @@ function analyzeCode(codeBody: Uint8Array, importedFuncs: number, work: Work): C
     hasLoop[i] = info.hasLoop ? 1 : 0;
     hasBulk[i] = info.bulk ? 1 : 0;
     cost[i] = info.cost;
-    tableAccess ||= info.tableAccess;
     nan |= info.nan;
   }
-  return { reader, bodyCount, bodyStart, bodyEnd, hasLoop, hasBulk, cost, tableAccess, nan };
+  return { reader, bodyCount, bodyStart, bodyEnd, hasLoop, hasBulk, cost, nan };
 }
 
 /** Indices of the appended globals. */
@@ -1729,35 +1602,30 @@ interface AppendedGlobals {
   readonly gas: number;
   readonly failed: number;
   readonly tmp: number;
-  /** -1 when the module has no table access. */
-  readonly tableOp: number;
 }
 
 /**
- * Appended globals: gas counter (i64), grow-failed flag (i32), a scratch i32 and, if the module
- * accesses tables, the table-op flag (i32); and their exports, plus `__helm_start`.
+ * Appended globals: gas counter (i64), grow-failed flag (i32) and a scratch i32; and their
+ * exports, plus `__helm_start`.
  */
 function appendGlobalsAndExports(
   decl: Declarations,
-  tableAccess: boolean,
   startFunc: number | null,
   rewritten: Map<number, Uint8Array>,
 ): AppendedGlobals {
   const gas = decl.importedGlobals + decl.definedGlobals;
-  const g: AppendedGlobals = { gas, failed: gas + 1, tmp: gas + 2, tableOp: tableAccess ? gas + 3 : -1 };
-  const gw = new ByteWriter().u32(decl.definedGlobals + (tableAccess ? 4 : 3)).bytes(decl.globalEntries);
+  const g: AppendedGlobals = { gas, failed: gas + 1, tmp: gas + 2 };
+  const gw = new ByteWriter().u32(decl.definedGlobals + 3).bytes(decl.globalEntries);
   gw.u8(I64).u8(0x01).u8(OP_I64_CONST).u8(0).u8(OP_END);
   gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
   gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
-  if (tableAccess) gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
   rewritten.set(6, gw.toBytes());
 
   const ew = new ByteWriter()
-    .u32(decl.exportCount + 2 + (tableAccess ? 1 : 0) + (startFunc === null ? 0 : 1))
+    .u32(decl.exportCount + 2 + (startFunc === null ? 0 : 1))
     .bytes(decl.exportEntries);
   ew.name(GAS_EXPORT).u8(0x03).u32(g.gas);
   ew.name(GROW_FAILED_EXPORT).u8(0x03).u32(g.failed);
-  if (tableAccess) ew.name(TABLE_OP_EXPORT).u8(0x03).u32(g.tableOp);
   if (startFunc !== null) ew.name(START_EXPORT).u8(0x00).u32(startFunc);
   rewritten.set(7, ew.toBytes());
   return g;
@@ -1765,28 +1633,26 @@ function appendGlobalsAndExports(
 
 /** The appended functions: their bodies, and the call sequences of the NaN helpers (empty if absent). */
 interface AppendedFunctions {
-  readonly chargeFunc: number;
   readonly bodies: Uint8Array[];
   readonly canon32: Uint8Array;
   readonly canon64: Uint8Array;
 }
 
 /**
- * Appended types and functions: the charge helper `(i64) -> ()` and, if the module needs them
- * (`nan`: bit 0 f32, bit 1 f64), the NaN helpers `(f32) -> f32` and `(f64) -> f64`.
+ * Appended types and functions: the NaN helpers `(f32) -> f32` and `(f64) -> f64`, if the module
+ * needs them (`nan`: bit 0 f32, bit 1 f64).
  */
 function appendFunctions(
   sections: ReadonlyMap<number, Uint8Array>,
   decl: Declarations,
-  gasGlobal: number,
   nan: number,
   rewritten: Map<number, Uint8Array>,
 ): AppendedFunctions {
-  const chargeFunc = decl.funcTypes.length;
+  const first = decl.funcTypes.length;
   const typeCount = decl.types.signatures.length;
-  const newTypes: Uint8Array[] = [Uint8Array.of(0x60, 0x01, I64, 0x00)];
-  const newFuncs: Uint8Array[] = [new ByteWriter().u32(typeCount).toBytes()];
-  const bodies: Uint8Array[] = [chargeHelperBody(gasGlobal)];
+  const newTypes: Uint8Array[] = [];
+  const newFuncs: Uint8Array[] = [];
+  const bodies: Uint8Array[] = [];
   const callTo = (index: number): Uint8Array => new ByteWriter().u8(OP_CALL).u32(index).toBytes();
   let canon32: Uint8Array = new Uint8Array(0);
   let canon64: Uint8Array = new Uint8Array(0);
@@ -1795,16 +1661,18 @@ function appendFunctions(
     [2, 64, 0x7c],
   ] as const) {
     if ((nan & bit) === 0) continue;
-    const call = callTo(chargeFunc + bodies.length);
+    const call = callTo(first + bodies.length);
     if (width === 32) canon32 = call;
     else canon64 = call;
     newFuncs.push(new ByteWriter().u32(typeCount + newTypes.length).toBytes());
     newTypes.push(Uint8Array.of(0x60, 0x01, valType, 0x01, valType));
     bodies.push(canonHelperBody(width));
   }
-  rewritten.set(1, appendToVector(sections.get(1), newTypes));
-  rewritten.set(3, appendToVector(sections.get(3), newFuncs));
-  return { chargeFunc, bodies, canon32, canon64 };
+  if (bodies.length > 0) {
+    rewritten.set(1, appendToVector(sections.get(1), newTypes));
+    rewritten.set(3, appendToVector(sections.get(3), newFuncs));
+  }
+  return { bodies, canon32, canon64 };
 }
 
 /**
@@ -1869,7 +1737,6 @@ function assemble(
       i,
       code.reader.reset(code.bodyStart[i] as number, code.bodyEnd[i] as number),
       paramCount,
-      code.hasLoop[i] === 1,
       code.hasBulk[i] === 1,
       selfCharges[i] === 1,
       m,
@@ -1915,16 +1782,12 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
   const decl = readDeclarations(sections, caps, options.importPolicy, work, rewritten);
   const code = analyzeCode(sections.get(10) ?? new Uint8Array([0]), decl.importedFuncs, work);
   const nan = canonicalizeNaN ? code.nan : 0;
-  const globals = appendGlobalsAndExports(decl, code.tableAccess, startFunc, rewritten);
-  const helpers = appendFunctions(sections, decl, globals.gas, nan, rewritten);
+  const globals = appendGlobalsAndExports(decl, startFunc, rewritten);
+  const helpers = appendFunctions(sections, decl, nan, rewritten);
   const { selfCharges, prepay, maxPrepay } = prepayments(code, decl, startFunc);
-  const flag = (value: number): Uint8Array =>
-    code.tableAccess
-      ? new ByteWriter().u8(OP_I32_CONST).u8(value).u8(OP_GLOBAL_SET).u32(globals.tableOp).toBytes()
-      : new Uint8Array(0);
   const m: ModuleContext = {
     gas: globals.gas,
-    chargeFunc: helpers.chargeFunc,
+    chargeTail: chargeTail(globals.gas),
     importedFuncs: decl.importedFuncs,
     prepay,
     maxPrepay,
@@ -1932,8 +1795,6 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
     gens: [
       helpers.canon32,
       helpers.canon64,
-      flag(1),
-      flag(0),
       growRecordSequence(globals.failed, globals.tmp),
       undefined,
       undefined,

@@ -7,8 +7,8 @@
 // This file is loaded by plain Node in those children (from src/ with type stripping in tests), so
 // it imports its siblings with `.ts` specifiers and no other package.
 import type { ComponentRequest } from './component-run.ts';
-import type { GuestOutcome, GuestRequest } from './guest-run.ts';
-import { siblingModuleUrl, WorkerPool } from './pool.ts';
+import { type GuestOutcome, type GuestRequest, tableTrapCode } from './guest-run.ts';
+import { type PoolOutcome, siblingModuleUrl, WorkerPool } from './pool.ts';
 
 /** A preview1 module as pinned at registration: `id` is the digest of exactly these bytes. */
 export interface IsolatedCoreModule {
@@ -111,6 +111,22 @@ interface PreparedComponent {
   readonly pool: WorkerPool;
 }
 
+/**
+ * An out-of-bounds table trap reported by the worker with its site: the code is decided by the
+ * opcode at that offset of the pinned bytes (tableTrapCode), and the internal field is removed.
+ */
+function resolveTableTrap(result: PoolOutcome, module: IsolatedModule): IsolationOutcome {
+  if (result.kind !== 'done') return result;
+  const { table_trap_site: site, ...outcome } = result.outcome;
+  if (site === undefined) return { kind: 'done', outcome };
+  let bytes: Uint8Array | undefined;
+  if (site.module === null) bytes = module.kind === 'core' ? module.bytes : undefined;
+  else if (module.kind === 'component' && Object.hasOwn(module.core_modules, site.module))
+    bytes = module.core_modules[site.module];
+  if (bytes === undefined) return { kind: 'done', outcome };
+  return { kind: 'done', outcome: { ...outcome, code: tableTrapCode(bytes, site.offset) } };
+}
+
 const CLOSED: IsolationOutcome = { kind: 'crashed', out_of_memory: false, message: 'sandbox closed' };
 
 /**
@@ -168,10 +184,10 @@ export function threadIsolation(options: ThreadIsolationOptions = {}): Isolation
       };
       if (entry.kind === 'core') {
         const req: GuestRequest = { module: entry.module, ...common };
-        return pool.run(req, timeoutMs);
+        return resolveTableTrap(await pool.run(req, timeoutMs), call.module);
       }
       const req: ComponentRequest = { modules: entry.modules, ...common };
-      return entry.pool.run(req, timeoutMs);
+      return resolveTableTrap(await entry.pool.run(req, timeoutMs), call.module);
     },
 
     async close() {

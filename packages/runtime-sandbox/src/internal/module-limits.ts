@@ -4,9 +4,9 @@
 // and the work registration does (linear in the module's size).
 
 export const MODULE_LIMITS = Object.freeze({
-  /** Function types (the instrumenter appends up to 3; V8: 1 000 000). */
+  /** Function types (the instrumenter appends up to 2; V8: 1 000 000). */
   types: 100_000,
-  /** Functions, imported + defined (the instrumenter appends up to 3; V8: 1 000 000). */
+  /** Functions, imported + defined (the instrumenter appends up to 2; V8: 1 000 000). */
   functions: 250_000,
   /** Imports of any kind (V8: 100 000). */
   imports: 10_000,
@@ -24,7 +24,7 @@ export const MODULE_LIMITS = Object.freeze({
   elemEntries: 1_000_000,
   /** Data segments (V8: 100 000). */
   dataSegments: 10_000,
-  /** Parameters + declared locals of one function (the instrumenter adds up to 2; V8: 50 000). */
+  /** Parameters + declared locals of one function (the instrumenter adds up to 1; V8: 50 000). */
   locals: 49_000,
   /** Bytes of one function body after instrumentation (V8: 7 654 321). */
   instrumentedBodyBytes: 7_000_000,

@@ -2,10 +2,10 @@
 // worker terminated (the only way to stop a running wasm loop) and the worker is replaced at once,
 // so the next call does not pay the spawn cost.
 import { type ResourceLimits, Worker } from 'node:worker_threads';
-import type { GuestOutcome, GuestRequest } from './guest-run.js';
+import type { GuestRequest, WorkerOutcome } from './guest-run.js';
 
 export type PoolOutcome =
-  | { readonly kind: 'done'; readonly outcome: GuestOutcome }
+  | { readonly kind: 'done'; readonly outcome: WorkerOutcome }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'crashed'; readonly out_of_memory: boolean; readonly message: string };
 
@@ -66,7 +66,7 @@ export class WorkerPool {
     worker.unref();
     this.spawned++;
     const slot: Slot = { worker, served: false, job: null };
-    worker.on('message', (msg: { id: number; outcome?: GuestOutcome; error?: string }) => {
+    worker.on('message', (msg: { id: number; outcome?: WorkerOutcome; error?: string }) => {
       const job = slot.job;
       if (job === null || job.id !== msg.id) return;
       slot.served = true;

@@ -16,9 +16,9 @@ import {
   FUNCREF,
   funcType,
   I32,
+  manyGrows,
   moduleOf,
   nestedCalls,
-  SHAPES,
   vec,
 } from '../helpers/shapes.ts';
 import { wat } from '../helpers/wat.ts';
@@ -191,14 +191,14 @@ describe('I-SANDBOX-5: registration is bounded', () => {
   });
 
   it('bounds the instrumented size: past 4 × the module + 1 MiB registration is refused', async () => {
-    const m = SHAPES.find((s) => s.name === 'deep loop nesting')?.build(1_000_000) as Uint8Array;
-    await refused(m, /registration size budget of \d+ bytes/);
+    // 1 MB of `i32.const 0; memory.grow 0; drop`: each grows ~8.6× (length charge, grow record)
+    await refused(manyGrows(200_000), /registration size budget of \d+ bytes/);
   });
 
   it('refuses a body that grows past its limit before writing it: output stays within the size budget', () => {
-    // 370 000 empty loops in one 1.1 MB body: each loop's gas charge (~20 bytes) is only known at
+    // 370 000 empty loops in one 1.1 MB body: each loop's gas charge (16 bytes) is only known at
     // the loop's end, so the rewrite pass cannot count it as it goes; the body would become
-    // 7.8 MB, over the 7 MB body limit and well over the module's 5.5 MB budget.
+    // 7.0 MB, over the 7 MB body limit and over the module's 5.5 MB budget.
     const loops = new Bin().repeat([0x03, 0x40, 0x0b], 370_000).done();
     const m = command([], vec([body([], loops)]));
     // every buffer the instrumenter's writers allocate, by size

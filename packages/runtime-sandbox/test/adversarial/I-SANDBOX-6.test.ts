@@ -169,10 +169,73 @@ describe('I-SANDBOX-6: conformance', () => {
     );
     expect(await trapCode('(call_indirect (type $v) (i32.const 5))')).toBe('SANDBOX_TRAP_INDIRECT_CALL');
     expect(await trapCode('(call_indirect (type $v) (i32.const 0))')).toBe('SANDBOX_TRAP_INDIRECT_CALL');
+    expect(await trapCode('(return_call_indirect (type $v) (i32.const 5))')).toBe(
+      'SANDBOX_TRAP_INDIRECT_CALL',
+    );
     // a table access that succeeds leaves no trace
     expect(await trapCode('(drop (table.get $t (i32.const 1))) (unreachable)')).toBe(
       'SANDBOX_TRAP_UNREACHABLE',
     );
+  });
+
+  it('classifies out-of-bounds table traps by their site: deep in the stack, in inlined code, and per core module of a component', async () => {
+    // The same leaf is first called 200 000 times in bounds (the engine optimizes and inlines it),
+    // then out of bounds at the bottom of a 2 000-deep recursion.
+    const deep = (access: string): string => `
+      (type $v (func)) (table $t 2 10 funcref) (elem $e func $nop $nop)
+      (func $nop)
+      (func $leaf (param i32) ${access})
+      (func $down (param i32) (param i32)
+        (if (local.get 0) (then (call $down (i32.sub (local.get 0) (i32.const 1)) (local.get 1)))
+          (else (call $leaf (local.get 1)))))
+      (func $go (export "go") (local $i i32)
+        (loop $l (call $leaf (i32.and (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 200000))))
+        (call $down (i32.const 2000) (i32.const 7)))`;
+    const GAS = { ...LIMITS, gas: 100_000_000 };
+    const TABLE_GET = '(drop (table.get $t (local.get 0)))';
+    const CALL_INDIRECT = '(call_indirect (type $v) (local.get 0))';
+    const core = async (access: string) =>
+      sandbox.register(
+        await wat(`(module (memory (export "memory") 1) ${deep(access)}
+      (func (export "_start") (call $go)))`),
+      );
+    const run = async (h: Awaited<ReturnType<typeof core>>) =>
+      (await sandbox.run(h, new Uint8Array(0), GAS)).code;
+    expect(await run(await core(TABLE_GET))).toBe('SANDBOX_TRAP_OUT_OF_BOUNDS');
+    expect(await run(await core(CALL_INDIRECT))).toBe('SANDBOX_TRAP_INDIRECT_CALL');
+
+    // A component of two core modules (glue written here in jco's calling convention): the site is
+    // looked up in the module of the instance that trapped, not in the other one.
+    const modA = await wat(`(module ${deep(CALL_INDIRECT)})`);
+    const modB = await wat(`(module ${deep(TABLE_GET)})`);
+    const glue = (
+      first: string,
+      second: string,
+    ) => `export function instantiate(getCoreModule, imports, instantiateCore) {
+      const a = instantiateCore(getCoreModule('a.core.wasm'), {});
+      const b = instantiateCore(getCoreModule('b.core.wasm'), {});
+      const order = { a, b };
+      return { run: { run() { order.${first}.exports.go(); order.${second}.exports.go(); } } };
+    }`;
+    const components = createSandbox({
+      componentTranspiler: async (bytes) => ({
+        js: bytes[8] === 0 ? glue('a', 'b') : glue('b', 'a'),
+        core_modules: { 'a.core.wasm': modA, 'b.core.wasm': modB },
+        imports: [],
+      }),
+    });
+    try {
+      const header = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+      const codes: Array<string | undefined> = [];
+      for (const variant of [0, 1]) {
+        const h = await components.registerComponent(Uint8Array.from([...header, variant]));
+        codes.push((await components.run(h, new Uint8Array(0), GAS)).code);
+      }
+      expect(codes).toEqual(['SANDBOX_TRAP_INDIRECT_CALL', 'SANDBOX_TRAP_OUT_OF_BOUNDS']);
+    } finally {
+      await components.close();
+    }
   });
 
   it('refuses v128 globals, i31ref tables and extended constant expressions the engine would accept', async () => {

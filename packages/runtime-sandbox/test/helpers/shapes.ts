@@ -197,7 +197,7 @@ export function hugeBody(n: number): Uint8Array {
     0x41,
     0x00,
     0x0d,
-    0x01, // br_if 1 (leaves the function: flush)
+    0x01, // br_if 1 (leaves the function)
   ];
   const code = new Bin().byte(0x03, 0x40).repeat(group, n).byte(0x0b);
   return commandSections(
@@ -225,9 +225,19 @@ export function deepLoops(depth: number): Uint8Array {
 }
 
 /**
- * A loop function calling a leaf `n` times (`call 0; i32.const 0; drop`): in a function with a
- * loop every call site is rewritten twice (the gas local published before, reloaded after), so
- * the rewrite does the most per source byte while the engine validates each call cheaply.
+ * `n` memory.grow instructions (`i32.const 0; memory.grow 0; drop`) in one loop-free function:
+ * each gets its length charge and the grow-failed record, the most output per source byte
+ * (~8.6×), so a large enough module is refused by the registration size budget.
+ */
+export function manyGrows(n: number): Uint8Array {
+  const code = new Bin().repeat([0x41, 0x00, 0x40, 0x00, 0x1a], n);
+  return commandSections([funcType([], [])], [0], [body([], code.done())], 0);
+}
+
+/**
+ * A loop function calling a leaf `n` times (`call 0; i32.const 0; drop`). Under the earlier
+ * scheme (a gas local in loop functions) every call site was rewritten twice (the local published
+ * before, reloaded after); now nothing is inserted at a call.
  */
 export function loopCalls(n: number): Uint8Array {
   const code = new Bin().byte(0x03, 0x40).repeat([0x10, 0x00, 0x41, 0x00, 0x1a], n).byte(0x0b);
@@ -235,8 +245,17 @@ export function loopCalls(n: number): Uint8Array {
 }
 
 /**
- * A loop function with `n` table reads (`i32.const 0; table.get 0; drop`): each is bracketed by
- * the table-op flag (set before, cleared after).
+ * A loop function with `n` branches out of the function (`i32.const 0; br_if 1`) and a `return`
+ * after the loop: under the earlier scheme each got the gas local published before it.
+ */
+export function loopBranches(n: number): Uint8Array {
+  const code = new Bin().byte(0x03, 0x40).repeat([0x41, 0x00, 0x0d, 0x01], n).byte(0x0b, 0x0f);
+  return commandSections([funcType([], [])], [0], [body([], code.done())], 0);
+}
+
+/**
+ * A loop function with `n` table reads (`i32.const 0; table.get 0; drop`). Under the earlier
+ * scheme each was bracketed by a table-op flag (set before, cleared after); now nothing is inserted.
  */
 export function loopTableGets(n: number): Uint8Array {
   const code = new Bin().byte(0x03, 0x40).repeat([0x41, 0x00, 0x25, 0x00, 0x1a], n).byte(0x0b);
