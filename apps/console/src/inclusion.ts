@@ -83,9 +83,10 @@ function proveAgainst(item: ChainItem, chain: readonly ChainItem[], cp: Checkpoi
     source = 'carried by the condensed entry';
   } else {
     // The first tree_size leaves of the history, in Lamport order, each from the pack.
+    const byLamport = new Map(chain.map((c) => [c.lamport, c]));
     const leaves: Uint8Array[] = [];
     for (let l = 1; l <= cp.tree_size; l++) {
-      const at = chain.find((c) => c.lamport === l);
+      const at = byLamport.get(l);
       if (!at?.leaf)
         return {
           proof: [],
@@ -138,7 +139,18 @@ export function renderInclusion(
     return;
   }
   const rows = covering.map((cp) => {
-    const r = proveAgainst(item, chain, cp);
+    let r: ProofResult;
+    try {
+      r = proveAgainst(item, chain, cp);
+    } catch (e) {
+      // A checkpoint or leaf the verifier would refuse (e.g. a tree size that is not one): no proof.
+      r = {
+        proof: [],
+        source: '—',
+        ok: false,
+        why: `no proof: ${e instanceof Error ? e.message : String(e)}`,
+      };
+    }
     return h(
       'div',
       {

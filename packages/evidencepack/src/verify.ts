@@ -40,13 +40,7 @@ import {
 } from '@helm/receipts';
 import { defaultRoleMapping, importTrustSnapshot, type TrustRegistry } from '@helm/trust';
 // Node: file source and worker pool; browser: in-memory bytes only (package.json "imports").
-import {
-  bytesSource,
-  type EntrySource,
-  type EnvelopeVerdict,
-  fileSource,
-  ReceiptVerifyPool,
-} from '#evidencepack-platform';
+import { bytesSource, type EnvelopeVerdict, fileSource, ReceiptVerifyPool } from '#evidencepack-platform';
 import {
   CONSISTENCY_PATH,
   ENTRIES_PATH,
@@ -59,6 +53,8 @@ import {
 } from './export.js';
 import { compactEntryList, EntryIndex, NO_ENTRIES } from './internal/entry-index.js';
 import { type CompactEntryList, scanCanonicalEntryList } from './internal/entry-list.js';
+// Type only (erased): declarations name the Node module, not the conditional `#` import.
+import type { EntrySource } from './internal/entry-source.js';
 import { validateGraphInSlices } from './internal/graph-slices.js';
 import {
   bodyOf,
