@@ -408,11 +408,18 @@ function timeline(
       },
       h('span', { class: 'lamport' }, `L${r.lamport}`),
       h('span', { class: `badge ${r.status.toLowerCase()}` }, r.status),
-      h('span', {}, r.verdict),
-      h('code', {}, r.reason_code),
-      h('span', {}, r.principal),
-      h('span', {}, '→ ', h('code', {}, r.tool)),
-      h('small', {}, iso(r.issued_at_ms)),
+      ...(r.status === 'CONDENSED'
+        ? [
+            h('span', { class: 'hint' }, 'LOW receipt kept as its log leaf and inclusion proof:'),
+            h('code', {}, r.hash),
+          ]
+        : [
+            h('span', {}, r.verdict),
+            h('code', {}, r.reason_code),
+            h('span', {}, r.principal),
+            h('span', {}, '→ ', h('code', {}, r.tool)),
+            h('small', {}, iso(r.issued_at_ms)),
+          ]),
     );
     list.append(li);
   }

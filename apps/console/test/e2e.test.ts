@@ -49,13 +49,13 @@ const jwt = (sub: string, scope: string) =>
     .setExpirationTime('10m')
     .sign(idpKey);
 
-const tool = (name: string, risk: string) => ({
+const tool = (name: string, risk: string, effect: string) => ({
   type: 'helm.tool.v1',
   name,
   description: name,
   input_schema: { type: 'object' },
   output_schema: { type: 'object' },
-  effect_type: 'compute',
+  effect_type: effect,
   risk_tier: risk,
   action: name,
   driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
@@ -83,12 +83,13 @@ async function makeHome(): Promise<void> {
     }),
   );
   expect(policySign(data, bundle).exitCode).toBe(0);
-  for (const [t, risk] of [
-    ['echo', 'LOW'],
-    ['deploy', 'HIGH'],
+  // echo is a `read` (receipt tier LOW: condensable), deploy a `compute` (MEDIUM: kept in full).
+  for (const [t, risk, effect] of [
+    ['echo', 'LOW', 'read'],
+    ['deploy', 'HIGH', 'compute'],
   ] as const) {
     const file = join(root, `${t}.json`);
-    writeFileSync(file, JSON.stringify(tool(t, risk)));
+    writeFileSync(file, JSON.stringify(tool(t, risk, effect)));
     expect((await toolRegister(data, file, undefined)).exitCode).toBe(0);
   }
   key = createApiKey(data, { principal: 'local', scopes: ['call', 'approve', 'audit'] }).key;
@@ -301,19 +302,34 @@ describe('the console served by helmts serve', () => {
   });
 
   it('I-CONSOLE-4 explorer: each receipt’s inclusion proof verifies in the page; a tampered receipt’s does not, shown', async () => {
-    // A pack with a signed checkpoint over the chain (`condense`; the four receipts here are
-    // MEDIUM, so all stay full and their proofs are built in the page from the pack's leaves).
+    // A condensed pack: one signed checkpoint over the chain; the LOW echo receipts (1, 2) become
+    // condensed entries carrying their inclusion proofs, the MEDIUM deploy ones (3, 4) stay full
+    // and their proofs are built in the page from the pack's leaves.
     const res = await api('/v1/evidencepack?condense=true');
     expect(res.status).toBe(200);
     const honest = new Uint8Array(await res.arrayBuffer());
     const entries = readTar(honest);
     expect(entries.filter((e) => /^checkpoints\/\d{12}-/.test(e.path))).toHaveLength(1);
+    expect(entries.map((e) => e.path)).toEqual(
+      expect.arrayContaining([
+        'condensed/000000000001.json',
+        'condensed/000000000002.json',
+        'receipts/000000000003.json',
+      ]),
+    );
     // Tampered: receipt 3 claims tier LOW (a downgrade, which would let it be condensed away); its
-    // leaf commits to the tier. Still readable JSON, still a canonical tar. (A change to a field the
-    // leaf does not hold is bound by the receipt's signature instead: the hash in the leaf is
+    // leaf commits to the tier. Condensed entry 1 names another receipt hash: its carried proof no
+    // longer starts from its leaf. Still readable JSON, still a canonical tar. (A change to a field
+    // the leaf does not hold is bound by the receipt's signature instead: the hash in the leaf is
     // SHA-256 of that signature, and RECEIPT_CHAIN checks it; the page says so.)
     const tampered = writeTar(
       entries.map((e) => {
+        if (e.path === 'condensed/000000000001.json') {
+          const c = JSON.parse(new TextDecoder().decode(e.data)) as { entry_hash: string };
+          const flipped = c.entry_hash.at(-1) === '0' ? '1' : '0';
+          c.entry_hash = `${c.entry_hash.slice(0, -1)}${flipped}`;
+          return { path: e.path, data: new TextEncoder().encode(JSON.stringify(c)) };
+        }
         if (e.path !== 'receipts/000000000003.json') return e;
         const env = JSON.parse(new TextDecoder().decode(e.data)) as { payload: string };
         const body = JSON.parse(Buffer.from(env.payload, 'base64url').toString('utf8'));
@@ -361,17 +377,26 @@ describe('the console served by helmts serve', () => {
       expect(shown).toHaveLength(1);
       expect(shown[0]).toMatchObject({ ok: 'true', size: '4', hashes: 2 });
       expect(shown[0]?.text).toContain('VERIFIES');
+      expect(shown[0]?.text).toContain(
+        lamport <= 2 ? 'carried by the condensed entry' : 'built in this page',
+      );
     }
     await page.click('#timeline li[data-lamport="3"]');
     await page.screenshot({ path: artifact('explorer-inclusion.png'), fullPage: true });
 
     await page.setInputFiles('#pack-file', tamperedFile);
     await verdict(page, 'FAILED');
-    const [shown] = await proofs(3);
-    expect(shown).toMatchObject({ ok: 'false', size: '4', hashes: 2 });
-    expect(shown?.text).toContain('DOES NOT VERIFY');
-    expect(shown?.text).toContain('ROOT_MISMATCH');
-    expect(await page.locator('#inclusion .proof.failed').count()).toBe(1);
+    for (const lamport of [1, 3]) {
+      const [shown] = await proofs(lamport);
+      expect(shown).toMatchObject({ ok: 'false', size: '4', hashes: 2 });
+      expect(shown?.text).toContain('DOES NOT VERIFY');
+      expect(shown?.text).toContain('ROOT_MISMATCH');
+      expect(await page.locator('#inclusion .proof.failed').count()).toBe(1);
+    }
+    // Condensed entry 2 is untouched and carries its own proof (its siblings' hashes as signed):
+    // it still verifies, next to the tampered ones.
+    expect((await proofs(2))[0]).toMatchObject({ ok: 'true' });
+    await page.click('#timeline li[data-lamport="3"]');
     await page.screenshot({ path: artifact('explorer-inclusion-tampered.png'), fullPage: true });
     expect(attempted).toEqual([]);
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
