@@ -89,6 +89,41 @@ describe('@helm/evidencepack for the browser', () => {
     ).rejects.toThrow(/Node built-in 'node:(fs|crypto|os|worker_threads)'/);
   }, 120_000);
 
+  it('its in-memory entry source reads archives exactly as the Node one (honest, truncated, malformed)', async () => {
+    const web = await import('../../../packages/evidencepack/src/browser-platform.ts');
+    const node = await import('../../../packages/evidencepack/src/internal/entry-source.ts');
+    const { writeTar } = await import('../../../packages/evidencepack/src/tar.ts');
+    const te = new TextEncoder();
+    const honest = writeTar([
+      { path: 'a.json', data: te.encode('{"a":1}') },
+      { path: 'b/c.json', data: te.encode('[1,2,3]') },
+    ]);
+    const cases = [
+      honest,
+      honest.subarray(0, 700),
+      Uint8Array.from(honest, (b, i) => (i === 148 ? b ^ 1 : b)),
+      new Uint8Array(0),
+    ];
+    let refused = 0;
+    for (const bytes of cases) {
+      const a = web.bytesSource(bytes);
+      const b = node.bytesSource(bytes);
+      if ('error' in b.scan) refused++;
+      expect(a.packDigest).toBe(b.packDigest);
+      if ('error' in b.scan) {
+        expect('error' in a.scan).toBe(true);
+        expect(String((a.scan as { error: unknown }).error)).toBe(String(b.scan.error));
+      } else {
+        expect(a.scan).toEqual(b.scan);
+        for (const e of b.scan.entries) expect(a.read(e)).toEqual(b.read(e));
+      }
+    }
+    expect(refused).toBe(3); // truncated, a header byte changed, empty: scanner errors on both sides
+    // The stand-ins a browser has instead of files and workers refuse, never pretend.
+    expect(() => web.fileSource('/etc/passwd')).toThrow(/no file access/);
+    expect(() => new web.ReceiptVerifyPool()).toThrow(/no worker pool/);
+  });
+
   it('exports what index.ts exports, minus the file APIs', async () => {
     const node = await import('../../../packages/evidencepack/src/index.ts');
     const web = await import('../../../packages/evidencepack/src/browser.ts');
