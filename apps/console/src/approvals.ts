@@ -348,6 +348,9 @@ export function renderApprovals(root: HTMLElement): () => void {
 }
 
 function errorText(e: unknown): string {
+  // 403: the credential in the header (API key or OIDC token) lacks the scope; say so first.
+  if (e instanceof ApiError && e.status === 403)
+    return `Not allowed for this credential — ${e.code} (403): ${e.message}`;
   if (e instanceof ApiError) return `${e.code} (${e.status}): ${e.message}`;
   return e instanceof Error ? e.message : String(e);
 }

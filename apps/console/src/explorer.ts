@@ -3,9 +3,11 @@
 // and @helm/proofgraph — the code `helmts verify` runs. No network is used for the verdict: the
 // pack's bytes are all it needs (trust comes from the pack's own snapshot, as for `helmts verify`
 // without a pin; a pin is an input here too). Then the receipts as a timeline, the ProofGraph as
-// a graph, and the checkpoints with their consistency proofs.
+// a graph, and the checkpoints with their consistency proofs; for a chosen receipt, its RFC 9162
+// inclusion proof against each checkpoint that covers it, verified here by @helm/proofgraph's
+// verifier (inclusion.ts).
 import type { SignedEnvelope } from '@helm/contracts';
-import { isDigest } from '@helm/crypto';
+import { canonicalBytes, digest, isDigest } from '@helm/crypto';
 import {
   type Check,
   envelopeBody,
@@ -19,6 +21,7 @@ import {
 } from '@helm/evidencepack';
 import { getBytes, getContext } from './api.js';
 import { clear, h, iso } from './dom.js';
+import { type HistoryLeaf, historyLeaf, renderInclusion } from './inclusion.js';
 
 interface Receipt {
   path: string;
@@ -33,6 +36,8 @@ interface Receipt {
   tool: string;
   prev_hash: string;
   issued_at_ms: number;
+  /** Its log leaf (hash, and the proof a condensed entry carries); undefined when unreadable. */
+  leaf?: HistoryLeaf | undefined;
 }
 
 interface GraphNode {
@@ -44,6 +49,8 @@ interface GraphNode {
 
 interface Checkpoint {
   path: string;
+  /** digest of the checkpoint envelope: what condensed entries name. */
+  hash: string;
   tree_size: number;
   root_hash: string;
   lamport_from: number;
@@ -193,6 +200,17 @@ function renderReport(out: HTMLElement, report: VerifyReport, bytes: Uint8Array,
       ),
     );
   const { receipts, nodes, checkpoints, consistency } = contents(bytes);
+  const inclusion = h(
+    'section',
+    { id: 'inclusion', class: 'inclusion' },
+    h(
+      'p',
+      { class: 'hint' },
+      checkpoints.length === 0
+        ? 'No checkpoints in this pack, so no inclusion proofs (export with condense to get one).'
+        : 'Choose a receipt above to see its inclusion proof against each checkpoint that covers it.',
+    ),
+  );
   const blamed = new Set(
     report.checks.filter((c) => c.status === 'FAILED' && c.path).map((c) => c.path as string),
   );
@@ -217,7 +235,8 @@ function renderReport(out: HTMLElement, report: VerifyReport, bytes: Uint8Array,
     h('h2', {}, 'Checks'),
     h('table', { class: 'grid', id: 'checks' }, h('tbody', {}, report.checks.map(checkRow))),
     h('h2', {}, `Receipt chain (${receipts.length})`),
-    timeline(receipts, blamed),
+    timeline(receipts, blamed, (r) => renderInclusion(inclusion, r, receipts, checkpoints)),
+    inclusion,
     h('h2', {}, `ProofGraph (${receipts.filter((r) => r.readable).length + nodes.length} readable nodes)`),
     graph(receipts, nodes),
     h('h2', {}, `Checkpoints (${checkpoints.length})`),
@@ -311,6 +330,30 @@ function contents(bytes: Uint8Array) {
           tool: String(b.tool),
           prev_hash: String(b.prev_hash),
           issued_at_ms: Number(b.issued_at_ms),
+          leaf: historyLeaf({ ...b, entry_hash: receiptHashOf(env) }),
+        });
+      } else if (/^condensed\/\d+\.json$/.test(e.path)) {
+        // A LOW receipt replaced by its log leaf and an inclusion proof (docs/spec/condensed-entry.md).
+        const lamport = Number(e.path.slice('condensed/'.length, -'.json'.length));
+        let c: Record<string, unknown> | undefined;
+        try {
+          c = JSON.parse(text.decode(e.data)) as Record<string, unknown>;
+        } catch {
+          c = undefined;
+        }
+        receipts.push({
+          path: e.path,
+          readable: c !== undefined,
+          lamport: c === undefined ? lamport : Number(c.lamport),
+          hash: c === undefined ? '' : String(c.entry_hash),
+          status: c === undefined ? 'UNREADABLE' : 'CONDENSED',
+          verdict: '—',
+          reason_code: '—',
+          principal: '—',
+          tool: '—',
+          prev_hash: c === undefined ? '' : String(c.prev_hash),
+          issued_at_ms: Number.NaN,
+          ...(c === undefined ? {} : { leaf: historyLeaf(c) }),
         });
       } else if (e.path.startsWith('proofgraph/nodes/')) {
         const m = /^proofgraph\/nodes\/(\d+)-([0-9a-f]{64})\.json$/.exec(e.path);
@@ -323,8 +366,9 @@ function contents(bytes: Uint8Array) {
           parents: b.parents ?? [],
         });
       } else if (/^checkpoints\/\d+-[0-9a-f]{64}\.json$/.test(e.path)) {
-        const b = envelopeBody<Checkpoint>(JSON.parse(text.decode(e.data)) as SignedEnvelope);
-        checkpoints.push({ ...b, path: e.path });
+        const env = JSON.parse(text.decode(e.data)) as SignedEnvelope;
+        const b = envelopeBody<Checkpoint>(env);
+        checkpoints.push({ ...b, path: e.path, hash: digest(canonicalBytes(env)) });
       } else if (e.path === 'checkpoints/consistency.json') {
         consistency = JSON.parse(text.decode(e.data)) as string[][];
       }
@@ -337,28 +381,49 @@ function contents(bytes: Uint8Array) {
   return { receipts, nodes, checkpoints, consistency };
 }
 
-function timeline(receipts: Receipt[], blamed: ReadonlySet<string>): HTMLElement {
-  return h(
-    'ol',
-    { class: 'timeline', id: 'timeline' },
-    receipts.map((r) =>
-      h(
-        'li',
-        {
-          class: `verdict-${r.verdict.toLowerCase()}${blamed.has(r.path) ? ' blamed' : ''}${r.readable ? '' : ' unreadable'}`,
-          'data-lamport': String(r.lamport),
-          title: blamed.has(r.path) ? `${r.path}: named by a failed check` : r.path,
+function timeline(
+  receipts: Receipt[],
+  blamed: ReadonlySet<string>,
+  choose: (r: Receipt) => void,
+): HTMLElement {
+  const list = h('ol', { class: 'timeline', id: 'timeline' });
+  const pick = (r: Receipt, li: HTMLElement) => {
+    for (const other of list.querySelectorAll('li.chosen')) other.classList.remove('chosen');
+    li.classList.add('chosen');
+    choose(r);
+  };
+  for (const r of receipts) {
+    const li: HTMLElement = h(
+      'li',
+      {
+        class: `verdict-${r.verdict.toLowerCase()}${blamed.has(r.path) ? ' blamed' : ''}${r.readable ? '' : ' unreadable'}`,
+        'data-lamport': String(r.lamport),
+        title: blamed.has(r.path) ? `${r.path}: named by a failed check` : r.path,
+        tabindex: '0',
+        role: 'button',
+        onclick: () => pick(r, li),
+        onkeydown: (e: Event) => {
+          if ((e as KeyboardEvent).key === 'Enter') pick(r, li);
         },
-        h('span', { class: 'lamport' }, `L${r.lamport}`),
-        h('span', { class: `badge ${r.status.toLowerCase()}` }, r.status),
-        h('span', {}, r.verdict),
-        h('code', {}, r.reason_code),
-        h('span', {}, r.principal),
-        h('span', {}, '→ ', h('code', {}, r.tool)),
-        h('small', {}, iso(r.issued_at_ms)),
-      ),
-    ),
-  );
+      },
+      h('span', { class: 'lamport' }, `L${r.lamport}`),
+      h('span', { class: `badge ${r.status.toLowerCase()}` }, r.status),
+      ...(r.status === 'CONDENSED'
+        ? [
+            h('span', { class: 'hint' }, 'LOW receipt kept as its log leaf and inclusion proof:'),
+            h('code', {}, r.hash),
+          ]
+        : [
+            h('span', {}, r.verdict),
+            h('code', {}, r.reason_code),
+            h('span', {}, r.principal),
+            h('span', {}, '→ ', h('code', {}, r.tool)),
+            h('small', {}, iso(r.issued_at_ms)),
+          ]),
+    );
+    list.append(li);
+  }
+  return list;
 }
 
 const SVG = 'http://www.w3.org/2000/svg';

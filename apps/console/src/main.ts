@@ -1,5 +1,4 @@
 // The console shell: the API key (this tab only), navigation between the three views by hash.
-import './polyfill.js';
 import './style.css';
 import { apiKey } from './api.js';
 import { renderApprovals } from './approvals.js';
@@ -21,7 +20,7 @@ function header(): HTMLElement {
   const key = h('input', {
     id: 'api-key',
     type: 'password',
-    placeholder: 'API key (helm_…)',
+    placeholder: 'API key (helm_…) or OIDC token (JWT)',
     value: apiKey.get(),
     autocomplete: 'off',
   }) as HTMLInputElement;
@@ -42,7 +41,7 @@ function header(): HTMLElement {
     h(
       'label',
       { class: 'key' },
-      'API key ',
+      'API key or OIDC token ',
       key,
       h('button', { type: 'button', id: 'api-key-save', onclick: save }, 'Use'),
     ),

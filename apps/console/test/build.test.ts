@@ -1,6 +1,7 @@
 // The bundle is deterministic and current: building the sources again (into a temporary
-// directory, same config) gives exactly the files in dist/ that `make build` produced and
-// `helmts serve` serves — same names, same bytes. A stale or nondeterministic dist fails here.
+// directory, same config) gives exactly the files in @helm/server's dist/console/ that `make build`
+// produced and `helmts serve` serves (and `pnpm pack` ships) — same names, same bytes. A stale or
+// nondeterministic build fails here.
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ async function digests(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-it('a second build of the sources is byte-identical to dist/', async () => {
+it('a second build of the sources is byte-identical to @helm/server dist/console/', async () => {
   const out = await mkdtemp(join(tmpdir(), 'helm-console-build-'));
   try {
     await build({
@@ -37,7 +38,7 @@ it('a second build of the sources is byte-identical to dist/', async () => {
     });
     const fresh = await digests(out);
     expect(Object.keys(fresh).length).toBeGreaterThanOrEqual(3);
-    expect(await digests(join(here, 'dist'))).toEqual(fresh);
+    expect(await digests(join(here, '../server/dist/console'))).toEqual(fresh);
   } finally {
     await rm(out, { recursive: true, force: true });
   }

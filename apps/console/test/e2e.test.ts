@@ -11,9 +11,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyEvidencePack } from '@helm/evidencepack';
+import { readTar, verifyEvidencePack, writeTar } from '@helm/evidencepack';
 import { DataDir } from '@helm/runtime';
 import { createApiKey, type HelmServer, startHelmServer } from '@helm/server';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCommand, policySign, toolRegister } from '../../cli/src/commands/index.ts';
@@ -25,14 +26,36 @@ let server: HelmServer;
 let browser: Browser;
 let key = '';
 let base = '';
+// OIDC: a test identity provider — its signing key, and the JWKS file the server trusts.
+const ISSUER = 'https://idp.test.example';
+const AUDIENCE = 'helm-console-tests';
+let idpKey: CryptoKey;
+async function makeIdp(): Promise<string> {
+  const pair = await generateKeyPair('ES256');
+  idpKey = pair.privateKey;
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'test-1', alg: 'ES256', use: 'sig' };
+  const file = join(root, 'jwks.json');
+  writeFileSync(file, JSON.stringify({ keys: [jwk] }));
+  return file;
+}
+/** A real JWT signed by the test IdP for `sub` with `scope`, as an IdP would issue it. */
+const jwt = (sub: string, scope: string) =>
+  new SignJWT({ scope })
+    .setProtectedHeader({ alg: 'ES256', kid: 'test-1' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(idpKey);
 
-const tool = (name: string, risk: string) => ({
+const tool = (name: string, risk: string, effect: string) => ({
   type: 'helm.tool.v1',
   name,
   description: name,
   input_schema: { type: 'object' },
   output_schema: { type: 'object' },
-  effect_type: 'compute',
+  effect_type: effect,
   risk_tier: risk,
   action: name,
   driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 1000 },
@@ -60,12 +83,13 @@ async function makeHome(): Promise<void> {
     }),
   );
   expect(policySign(data, bundle).exitCode).toBe(0);
-  for (const [t, risk] of [
-    ['echo', 'LOW'],
-    ['deploy', 'HIGH'],
+  // echo is a `read` (receipt tier LOW: condensable), deploy a `compute` (MEDIUM: kept in full).
+  for (const [t, risk, effect] of [
+    ['echo', 'LOW', 'read'],
+    ['deploy', 'HIGH', 'compute'],
   ] as const) {
     const file = join(root, `${t}.json`);
-    writeFileSync(file, JSON.stringify(tool(t, risk)));
+    writeFileSync(file, JSON.stringify(tool(t, risk, effect)));
     expect((await toolRegister(data, file, undefined)).exitCode).toBe(0);
   }
   key = createApiKey(data, { principal: 'local', scopes: ['call', 'approve', 'audit'] }).key;
@@ -82,7 +106,7 @@ const api = (path: string, body?: unknown) =>
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
-async function openConsole(view: string): Promise<Page> {
+async function openConsole(view: string, credential = key): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -92,7 +116,7 @@ async function openConsole(view: string): Promise<Page> {
   });
   (page as Page & { errors: string[] }).errors = errors;
   await page.goto(`${base}/console/#/${view}`);
-  await page.fill('#api-key', key);
+  await page.fill('#api-key', credential);
   await page.click('#api-key-save');
   return page;
 }
@@ -112,12 +136,17 @@ async function verdict(page: Page, status: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(new URL('../dist/index.html', import.meta.url)))
+  if (!existsSync(new URL('../../server/dist/console/index.html', import.meta.url)))
     throw new Error(
-      'apps/console/dist is not built: run `make build` (or pnpm --filter @helm/console build)',
+      'the console is not built into apps/server/dist/console: run `make build` (or pnpm --filter @helm/console build)',
     );
   await makeHome();
-  server = await startHelmServer({ dataDir: dir, port: 0 });
+  const jwks = await makeIdp();
+  server = await startHelmServer({
+    dataDir: dir,
+    port: 0,
+    oidc: { jwks, issuer: ISSUER, audience: AUDIENCE },
+  });
   base = server.url;
   browser = await launch();
 }, 120_000);
@@ -272,11 +301,159 @@ describe('the console served by helmts serve', () => {
     await page.close();
   });
 
+  it('I-CONSOLE-4 explorer: each receipt’s inclusion proof verifies in the page; a tampered receipt’s does not, shown', async () => {
+    // A condensed pack: one signed checkpoint over the chain; the LOW echo receipts (1, 2) become
+    // condensed entries carrying their inclusion proofs, the MEDIUM deploy ones (3, 4) stay full
+    // and their proofs are built in the page from the pack's leaves.
+    const res = await api('/v1/evidencepack?condense=true');
+    expect(res.status).toBe(200);
+    const honest = new Uint8Array(await res.arrayBuffer());
+    const entries = readTar(honest);
+    expect(entries.filter((e) => /^checkpoints\/\d{12}-/.test(e.path))).toHaveLength(1);
+    expect(entries.map((e) => e.path)).toEqual(
+      expect.arrayContaining([
+        'condensed/000000000001.json',
+        'condensed/000000000002.json',
+        'receipts/000000000003.json',
+      ]),
+    );
+    // Tampered: receipt 3 claims tier LOW (a downgrade, which would let it be condensed away); its
+    // leaf commits to the tier. Condensed entry 1 names another receipt hash: its carried proof no
+    // longer starts from its leaf. Still readable JSON, still a canonical tar. (A change to a field
+    // the leaf does not hold is bound by the receipt's signature instead: the hash in the leaf is
+    // SHA-256 of that signature, and RECEIPT_CHAIN checks it; the page says so.)
+    const tampered = writeTar(
+      entries.map((e) => {
+        if (e.path === 'condensed/000000000001.json') {
+          const c = JSON.parse(new TextDecoder().decode(e.data)) as { entry_hash: string };
+          const flipped = c.entry_hash.at(-1) === '0' ? '1' : '0';
+          c.entry_hash = `${c.entry_hash.slice(0, -1)}${flipped}`;
+          return { path: e.path, data: new TextEncoder().encode(JSON.stringify(c)) };
+        }
+        if (e.path !== 'receipts/000000000003.json') return e;
+        const env = JSON.parse(new TextDecoder().decode(e.data)) as { payload: string };
+        const body = JSON.parse(Buffer.from(env.payload, 'base64url').toString('utf8'));
+        expect(body.risk_tier).toBe('MEDIUM');
+        body.risk_tier = 'LOW';
+        env.payload = Buffer.from(JSON.stringify(body)).toString('base64url');
+        return { path: e.path, data: new TextEncoder().encode(JSON.stringify(env)) };
+      }),
+    );
+    const config = new DataDir(dir);
+    const trustAnchor = config.config().trust_anchor;
+    config.close();
+    expect((await verifyEvidencePack(honest, { workers: 0, trustAnchor })).status).toBe('PASS');
+    const honestFile = join(root, 'checkpointed.tar');
+    const tamperedFile = join(root, 'checkpointed-tampered.tar');
+    writeFileSync(honestFile, honest);
+    writeFileSync(tamperedFile, tampered);
+
+    const page = await openConsole('explorer');
+    await page.waitForSelector('#pack-file', { state: 'attached' });
+    await page.fill('#trust-anchor', trustAnchor);
+    const attempted: string[] = [];
+    await page.route('**', (r) => {
+      attempted.push(r.request().url());
+      return r.abort();
+    });
+    const proofs = async (lamport: number) => {
+      await page.click(`#timeline li[data-lamport="${lamport}"]`);
+      await page.waitForSelector('#inclusion .proof');
+      return page.locator('#inclusion .proof').evaluateAll((els) =>
+        els.map((el) => ({
+          ok: el.getAttribute('data-ok'),
+          size: el.getAttribute('data-tree-size'),
+          hashes: el.querySelectorAll('.audit-path li').length,
+          text: el.textContent ?? '',
+        })),
+      );
+    };
+
+    await page.setInputFiles('#pack-file', honestFile);
+    await verdict(page, 'PASS');
+    expect(await page.locator('#timeline li').count()).toBe(4);
+    for (const lamport of [1, 2, 3, 4]) {
+      const shown = await proofs(lamport);
+      expect(shown).toHaveLength(1);
+      expect(shown[0]).toMatchObject({ ok: 'true', size: '4', hashes: 2 });
+      expect(shown[0]?.text).toContain('VERIFIES');
+      expect(shown[0]?.text).toContain(
+        lamport <= 2 ? 'carried by the condensed entry' : 'built in this page',
+      );
+    }
+    await page.click('#timeline li[data-lamport="3"]');
+    await page.screenshot({ path: artifact('explorer-inclusion.png'), fullPage: true });
+
+    await page.setInputFiles('#pack-file', tamperedFile);
+    await verdict(page, 'FAILED');
+    for (const lamport of [1, 3]) {
+      const [shown] = await proofs(lamport);
+      expect(shown).toMatchObject({ ok: 'false', size: '4', hashes: 2 });
+      expect(shown?.text).toContain('DOES NOT VERIFY');
+      expect(shown?.text).toContain('ROOT_MISMATCH');
+      expect(await page.locator('#inclusion .proof.failed').count()).toBe(1);
+    }
+    // Condensed entry 2 is untouched and carries its own proof (its siblings' hashes as signed):
+    // it still verifies, next to the tampered ones.
+    expect((await proofs(2))[0]).toMatchObject({ ok: 'true' });
+    await page.click('#timeline li[data-lamport="3"]');
+    await page.screenshot({ path: artifact('explorer-inclusion-tampered.png'), fullPage: true });
+    expect(attempted).toEqual([]);
+    expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('I-CONSOLE-5 OIDC: a JWT entered in the page approves with the approve scope; without it, 403 shown', async () => {
+    const held = await api('/v1/calls', { tool: 'deploy', args: { release: 'v3' } });
+    expect(held.status).toBe(202);
+    const { approval_challenge_id: id } = (await held.json()) as { approval_challenge_id: string };
+    const keyFile = (n: number) => join(dir, 'keys', `approver-${n}.json`);
+    const keyIdOf = (n: number) => (JSON.parse(readFileSync(keyFile(n), 'utf8')) as { keyid: string }).keyid;
+    const answers = async () =>
+      ((await (await api(`/v1/approvals/${id}`)).json()) as { approvals: number; state: string }).approvals;
+
+    // An auditor's token (scope audit): sees the queue and the binding, may not answer.
+    const auditor = await openConsole('approvals', await jwt('auditor@idp.test.example', 'audit'));
+    await auditor.click(`tr[data-challenge="${id}"]`);
+    await expect.poll(() => auditor.textContent('#binding-check')).toContain('✓');
+    await auditor.setInputFiles('#key-file', keyFile(1));
+    await expect.poll(() => auditor.textContent('#signer-keyid')).toBe(keyIdOf(1));
+    await auditor.click('#approve');
+    await expect.poll(() => auditor.textContent('#approval-status')).toContain('(403)');
+    const refused = (await auditor.textContent('#approval-status')) as string;
+    expect(refused).toContain('Not allowed for this credential');
+    expect(refused).toContain('FORBIDDEN');
+    expect(refused).toContain('approve');
+    expect(await auditor.getAttribute('#approval-status', 'class')).toContain('error');
+    await auditor.screenshot({ path: artifact('approvals-oidc-403.png'), fullPage: true });
+    expect(await answers()).toBe(0);
+    expect((auditor as Page & { errors: string[] }).errors).toEqual([]);
+    await auditor.close();
+
+    // An approver's token (scope approve): the same two keys answer, the call reaches quorum.
+    const approver = await openConsole('approvals', await jwt('alice@idp.test.example', 'approve'));
+    await approver.click(`tr[data-challenge="${id}"]`);
+    await expect.poll(() => approver.textContent('#binding-check')).toContain('✓');
+    for (const n of [1, 2]) {
+      await approver.setInputFiles('#key-file', keyFile(n));
+      await expect.poll(() => approver.textContent('#signer-keyid')).toBe(keyIdOf(n));
+      await approver.click('#approve');
+      await expect
+        .poll(() => approver.textContent('#approval-status'))
+        .toContain(`by ${keyIdOf(n)} accepted`);
+    }
+    await expect.poll(() => approver.textContent('#challenge-state')).toBe('approved');
+    expect(await answers()).toBe(2);
+    expect((approver as Page & { errors: string[] }).errors).toEqual([]);
+    await approver.close();
+  });
+
   it('live: recent receipts appear and filter by verdict', async () => {
     const page = await openConsole('live');
     await expect.poll(async () => page.locator('#live-rows tr').count()).toBeGreaterThanOrEqual(4);
     await page.selectOption('#filter-verdict', 'ESCALATE');
-    await expect.poll(async () => page.locator('#live-rows tr').count()).toBe(1);
+    // the two held deploys (the approvals test's and the OIDC test's)
+    await expect.poll(async () => page.locator('#live-rows tr').count()).toBe(2);
     expect(await page.textContent('#live-rows')).toContain('deploy');
     await page.selectOption('#filter-verdict', '');
     const before = await page.locator('#live-rows tr').count();

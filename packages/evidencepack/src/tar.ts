@@ -3,6 +3,7 @@
 // uname/gname, no pax/GNU extended headers, entries sorted by path (bytewise UTF-8), directories
 // implied (not written). The archive ends with two zero blocks. The reader accepts exactly what the
 // writer writes (one evidence, one archive: the archive digest is a content id).
+import { bytesEqual } from '@helm/crypto';
 import { EvidencePackError } from './errors.js';
 
 const BLOCK = 512;
@@ -180,7 +181,7 @@ const malformed = (message: string) => new EvidencePackError('PACK_TAR_MALFORMED
 const noncanonical = (message: string) => new EvidencePackError('PACK_NONCANONICAL', message);
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
+  return bytesEqual(a, b);
 }
 
 function isZero(bytes: Uint8Array): boolean {

@@ -24,11 +24,11 @@ import {
   canonicalBytes,
   canonicalize,
   digest,
+  fromHex,
   openVerifiedEnvelope,
   parseStrictJson,
   toHex,
 } from '@helm/crypto';
-import { type EnvelopeVerdict, ReceiptVerifyPool } from '@helm/parallel-verify';
 import { logLeafHash, MerkleFrontier, verifyCondensedHistory } from '@helm/proofgraph';
 import {
   linkReceipts,
@@ -39,6 +39,8 @@ import {
   verifyReceipt,
 } from '@helm/receipts';
 import { defaultRoleMapping, importTrustSnapshot, type TrustRegistry } from '@helm/trust';
+// Node: file source and worker pool; browser: in-memory bytes only (package.json "imports").
+import { bytesSource, type EnvelopeVerdict, fileSource, ReceiptVerifyPool } from '#evidencepack-platform';
 import {
   CONSISTENCY_PATH,
   ENTRIES_PATH,
@@ -51,7 +53,8 @@ import {
 } from './export.js';
 import { compactEntryList, EntryIndex, NO_ENTRIES } from './internal/entry-index.js';
 import { type CompactEntryList, scanCanonicalEntryList } from './internal/entry-list.js';
-import { bytesSource, type EntrySource, fileSource } from './internal/entry-source.js';
+// Type only (erased): declarations name the Node module, not the conditional `#` import.
+import type { EntrySource } from './internal/entry-source.js';
 import { validateGraphInSlices } from './internal/graph-slices.js';
 import {
   bodyOf,
@@ -279,7 +282,7 @@ function entryList(
     const shape = entriesProblem(value);
     if (shape) throw new Error(`${ENTRIES_PATH} ${shape}`);
     const entries = value as EvidencePackEntry[];
-    const root = Buffer.from(hexOf(entriesRoot(entries)), 'hex');
+    const root = fromHex(hexOf(entriesRoot(entries))) as Uint8Array;
     list = compactEntryList(entries, root);
   }
   let prev = '';

@@ -30,9 +30,14 @@ const TYPES: Readonly<Record<string, string>> = {
   '.json': 'application/json',
 };
 
-/** apps/console/dist next to this package (the workspace layout; `helmts serve` runs from it). */
+/**
+ * The built console, shipped inside this package at `dist/console/` (apps/console's build writes
+ * it there; `files` publishes `dist`), so an installed `@helm/server` serves the same bytes as the
+ * workspace. Two folders up from this module is the package root, from `src/internal/` (tests,
+ * from sources) and from `dist/internal/` (built, installed, or inside the CLI bundle alike).
+ */
 export function consoleDir(): string {
-  return fileURLToPath(new URL('../../../console/dist/', import.meta.url));
+  return fileURLToPath(new URL('../../dist/console/', import.meta.url));
 }
 
 function listFiles(dir: string): Map<string, string> {

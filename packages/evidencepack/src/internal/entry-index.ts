@@ -2,6 +2,7 @@
 // a 100,000-receipt pack holds 400,000 of these, so no per-entry objects or maps beyond the scanned
 // entries themselves (docs/spec/evidencepack.md §5.2 "Memory").
 import type { EvidencePackEntry } from '@helm/contracts';
+import { fromHex } from '@helm/crypto';
 import type { TarEntryRef } from '../tar.js';
 import type { CompactEntryList } from './entry-list.js';
 
@@ -9,7 +10,7 @@ import type { CompactEntryList } from './entry-list.js';
 export function compactEntryList(list: readonly EvidencePackEntry[], root: Uint8Array): CompactEntryList {
   const digests = new Uint8Array(32 * list.length);
   for (let i = 0; i < list.length; i++)
-    digests.set(Buffer.from((list[i] as EvidencePackEntry).sha256.slice('sha256:'.length), 'hex'), 32 * i);
+    digests.set(fromHex((list[i] as EvidencePackEntry).sha256.slice('sha256:'.length)) as Uint8Array, 32 * i);
   return { paths: list.map((e) => e.path), sizes: list.map((e) => e.size), digests, root };
 }
 

@@ -1,0 +1,44 @@
+// The browser targets of package.json "imports" `#evidencepack-platform`: the archive in memory,
+// scanned by the same strict tar scanner as in Node (tar.ts), and no file source or worker pool.
+// Its module graph has no Node built-in and no `Buffer` (apps/console/test/browser-build.test.ts
+// builds it for the browser and fails on either). The browser entry (browser.ts) exports no file
+// API and verifies with `workers: 0`, so the two stand-ins below are unreachable through it; they
+// throw rather than do anything, should a caller of the internals reach them.
+
+import { digest } from '@helm/crypto';
+import type { ReceiptVerifyPool as NodeReceiptVerifyPool } from '@helm/parallel-verify';
+import type { EntrySource } from './internal/entry-source.js';
+import { bytesTarReader, scanTar, type TarEntryRef } from './tar.js';
+
+export type { EnvelopeVerdict } from '@helm/parallel-verify';
+export type { EntrySource } from './internal/entry-source.js';
+
+/** The archive in memory (the same behaviour as the Node target's bytesSource). */
+export function bytesSource(bytes: Uint8Array): EntrySource {
+  const entries: TarEntryRef[] = [];
+  let scan: EntrySource['scan'];
+  try {
+    scanTar(bytesTarReader(bytes), (e) => entries.push(e));
+    scan = { entries };
+  } catch (error) {
+    scan = { error };
+  }
+  return {
+    packDigest: digest(bytes),
+    scan,
+    read: (e) => bytes.subarray(e.offset, e.offset + e.size),
+    close: () => {},
+  };
+}
+
+/** No files in a browser: verify the bytes (a File's arrayBuffer()) instead. */
+export function fileSource(_path: string): EntrySource {
+  throw new Error('@helm/evidencepack (browser): no file access; verify the archive bytes instead');
+}
+
+/** No worker threads in a browser: the browser entry verifies on this thread (`workers: 0`). */
+export const ReceiptVerifyPool = class {
+  constructor() {
+    throw new Error('@helm/evidencepack (browser): no worker pool; verify with workers: 0');
+  }
+} as unknown as typeof NodeReceiptVerifyPool;
