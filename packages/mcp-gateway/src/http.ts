@@ -135,7 +135,8 @@ export function bearerMatches(header: string | null, token: string): boolean {
 export function gatewayHttpHandler(gateway: McpGateway, options: { bearerToken: string }): FetchHandler {
   if (options.bearerToken.length < 16)
     throw new RangeError('the bearer token must have at least 16 characters');
-  const mcp = createMcpHandler(() => gatewayServer(gateway));
+  // Stateless serving: each request names its gateway session by its sealed handle.
+  const mcp = createMcpHandler(() => gatewayServer(gateway, { sessions: 'sealed' }));
   return async (request) => {
     if (!bearerMatches(request.headers.get('authorization'), options.bearerToken))
       return new Response(JSON.stringify({ error: 'unauthorized' }), {
