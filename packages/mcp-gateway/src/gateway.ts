@@ -415,14 +415,14 @@ export class McpGateway {
   async listTools(session: GatewaySession = this.#defaultSession): Promise<Record<string, unknown>[]> {
     return this.#listing(async () => {
       await this.runtime.ingestGovernance();
-      return (await this.#listed(session.caller.principal)).map((l) => ({
+      return (await this.#listed(session.caller)).map((l) => ({
         ...(l.tool as Record<string, unknown>),
         name: l.name,
       }));
     });
   }
 
-  async #listed(principal?: string): Promise<Listed[]> {
+  async #listed(caller?: GatewayCaller): Promise<Listed[]> {
     const listed: Listed[] = [];
     for (const [helmName, pinned] of this.#pinned()) {
       const ref = parseMcpRef(pinned.driver.ref);
@@ -440,7 +440,7 @@ export class McpGateway {
       if (this.runtime.executor.getTool(helmName)?.drifted_digest) continue;
       // A tool the principal's policy denies outright is not offered (I-MCP-7); a call to it is
       // still governed like any other (denied and receipted).
-      if (principal === undefined || !this.#couldCall(principal, helmName, pinned)) continue;
+      if (caller === undefined || !this.#couldCall(caller, helmName, pinned)) continue;
       listed.push({
         name: this.gatewayName(ref.upstream, ref.tool),
         helmName,
@@ -457,13 +457,13 @@ export class McpGateway {
    * tool: asked of the guardian itself (PolicyStack.couldAllow over the attributes the pinned
    * descriptor fixes), never of a second rule set here. No stack, or any fault: not listed.
    */
-  #couldCall(principal: string, helmName: string, pinned: ToolDescriptor): boolean {
+  #couldCall(caller: GatewayCaller, helmName: string, pinned: ToolDescriptor): boolean {
     try {
       const stack = this.runtime.guardian.policyStack;
       return (
         stack?.couldAllow({
-          principal,
-          tenant: null,
+          principal: caller.principal,
+          tenant: caller.tenant ?? null,
           tool: helmName,
           action: pinned.action,
           effect_type: pinned.effect_type,

@@ -29,10 +29,12 @@ export {
   SESSION_TTL_MS,
 } from './gateway.js';
 export {
+  type AuthenticatedHandler,
   bearerMatches,
   DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_MAX_BODY_BYTES,
   type FetchHandler,
+  gatewayAuthenticatedHandler,
   gatewayHttpHandler,
   type NodeListenerOptions,
   nodeListener,
