@@ -151,6 +151,47 @@ describe('I-MCP-10 /mcp on helmts serve', { timeout: 60_000 }, () => {
       }
     });
 
+  it('a client that declared URL elicitation is sent to the approval page; after the approval its retry runs the call', async () => {
+    const c = new Client(
+      { name: 'elicit-agent', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' }, capabilities: { elicitation: { url: {} } } },
+    );
+    const seen: { url: string; message: string }[] = [];
+    c.setRequestHandler('elicitation/create', async (request) => {
+      const params = request.params as { mode?: string; url: string; message: string };
+      expect(params.mode).toBe('url');
+      seen.push({ url: params.url, message: params.message });
+      // The human opens the page, sees the held call, and an approver approves it.
+      const page = await fetch(params.url, {
+        headers: { ...bearer(keys.approve), accept: 'application/json' },
+      });
+      expect(page.status).toBe(200);
+      const id = decodeURIComponent(new URL(params.url).pathname.split('/').at(-1) as string);
+      if (seen.length === 2) approveChallenge(dir, id);
+      return { action: 'accept' };
+    });
+    await c.connect(
+      new StreamableHTTPClientTransport(mcpUrl, {
+        requestInit: { headers: { Authorization: `Bearer ${keys.call}` } },
+      }),
+    );
+    try {
+      // Round 1 holds the call; round 2 (still pending) asks again; round 3 runs it.
+      const r = await call(c, 'fx__deploy', { service: 'elicited' });
+      expect(r.isError).toBeFalsy();
+      expect(r.content[0]?.text).toBe('deployed elicited');
+      expect(seen).toHaveLength(2);
+      expect(seen[0]?.url).toMatch(new RegExp(`^${server.url}/v1/approvals/sha256%3A[0-9a-f]{64}$`));
+      expect(seen[1]?.url).toBe(seen[0]?.url);
+      const held = chain()
+        .filter((x) => x.tool === 'mcp.fx.deploy')
+        .slice(-2);
+      expect(held.map((x) => x.status)).toEqual(['ESCALATED', 'SUCCEEDED']);
+    } finally {
+      await c.close();
+    }
+  });
+
   it("another principal's key acts as that principal, whatever the MCP traffic names", async () => {
     const c = await connect(keys.mallory);
     try {

@@ -168,7 +168,15 @@ export function gatewayAuthenticatedHandler(
     (ctx) => {
       const caller = ctx.authInfo?.extra?.[CALLER] as GatewayCaller | undefined;
       if (!caller || typeof caller.principal !== 'string') throw new Error('no authenticated caller');
-      return gatewayServer(gateway, { sessions: 'sealed', caller });
+      // The approval page on the server this client reached (helmts serve serves it).
+      const base = ctx.requestInfo?.url;
+      return gatewayServer(gateway, {
+        sessions: 'sealed',
+        caller,
+        ...(base
+          ? { approvalUrl: (id: string) => new URL(`/v1/approvals/${encodeURIComponent(id)}`, base).href }
+          : {}),
+      });
     },
     options.maxRequestBodySize === undefined ? {} : { maxRequestBodySize: options.maxRequestBodySize },
   );

@@ -13,7 +13,7 @@ export {
 } from './config.js';
 export { helmToolName, MCP_TOOL_PIN_TYPE, type McpTool, mcpToolPin } from './descriptor.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
-export { type GatewayServerOptions, gatewayServer, serveGatewayStdio } from './face.js';
+export { APPROVAL_INPUT_KEY, type GatewayServerOptions, gatewayServer, serveGatewayStdio } from './face.js';
 export {
   type GatewayCaller,
   type GatewayCallResult,

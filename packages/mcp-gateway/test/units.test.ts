@@ -274,6 +274,10 @@ describe('gateway.json is parsed strictly', () => {
     ['methods are not configurable', { ...base, methods: { sampling: true } }],
     ['timeout', { ...base, call_timeout_ms: 0 }],
     ['principal', { ...base, principal: '' }],
+    ['approval url without {id}', { ...base, approval_url: 'https://helm.example/approvals/' }],
+    ['approval url twice {id}', { ...base, approval_url: 'https://helm.example/{id}/{id}' }],
+    ['approval url scheme', { ...base, approval_url: 'javascript:alert({id})' }],
+    ['approval url not a url', { ...base, approval_url: '{id}' }],
   ])('refuses %s', (_why, doc) => {
     expect(code(doc)).toMatch(/^MCP_CONFIG_INVALID: gateway\.json: /);
   });
