@@ -5,12 +5,14 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { GatewayConfig } from '@helm/mcp-gateway';
 import { DataDir, GovernedRuntime } from '@helm/runtime';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './internal/app.js';
 import { authenticator, type OidcOptions } from './internal/auth.js';
 import { ServeError } from './internal/errors.js';
 import { InFlight, RateLimiter } from './internal/limits.js';
+import { type McpMount, mountMcp } from './internal/mcp.js';
 import { createMetrics } from './internal/metrics.js';
 import { logNoteSigner, ReceiptLog } from './internal/receipt-log.js';
 
@@ -97,6 +99,12 @@ export interface ServeOptions {
   readonly now?: () => number;
   /** How long close() waits for open connections before cutting them (default 10 s). */
   readonly shutdownGraceMs?: number;
+  /**
+   * Serve the MCP gateway at `/mcp` (`helmts serve --mcp gateway.json`): its upstreams, tools and
+   * limits from this gateway.json; its callers are the server's authenticated identities (scope
+   * `call`); it runs on the server's runtime. Absent: `/mcp` answers 404.
+   */
+  readonly mcp?: { readonly config: GatewayConfig };
 }
 
 export interface HelmServer {
@@ -118,7 +126,16 @@ export async function startHelmServer(options: ServeOptions): Promise<HelmServer
   data.requireInitialized();
   const now = options.now ?? (() => Date.now());
   const authenticate = authenticator(data, options.oidc);
-  const runtime = await GovernedRuntime.open(data, { clock: { now } });
+  let mcp: McpMount | undefined;
+  try {
+    mcp = options.mcp
+      ? await mountMcp(data, options.mcp.config, now, options.maxJsonBytes ?? MAX_JSON_BYTES)
+      : undefined;
+  } catch (error) {
+    data.close();
+    throw error;
+  }
+  const runtime = mcp ? mcp.runtime : await GovernedRuntime.open(data, { clock: { now } });
   let closing = false;
   let server: Server;
   try {
@@ -140,6 +157,7 @@ export async function startHelmServer(options: ServeOptions): Promise<HelmServer
       },
       now,
       closing: () => closing,
+      ...(mcp ? { mcp: mcp.route } : {}),
     });
     const t = options.timeouts ?? {};
     const common = {
@@ -205,6 +223,7 @@ export async function startHelmServer(options: ServeOptions): Promise<HelmServer
           await inFlight.idle();
           server.closeAllConnections();
           await stopped;
+          await mcp?.close();
           await runtime.close();
           data.close();
         })();
@@ -212,6 +231,7 @@ export async function startHelmServer(options: ServeOptions): Promise<HelmServer
       },
     };
   } catch (error) {
+    await mcp?.close();
     await runtime.close();
     data.close();
     if (error instanceof ServeError) throw error;

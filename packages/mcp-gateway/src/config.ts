@@ -54,6 +54,13 @@ export interface GatewayConfig {
   readonly max_result_bytes: number;
   /** Lifetime of a sealed escalation handle. */
   readonly escalation_ttl_ms: number;
+  /**
+   * The approval page of a challenge on the stdio face: an http(s) URL template holding `{id}`
+   * (e.g. `http://127.0.0.1:8080/v1/approvals/{id}` of a `helmts serve` on the same data
+   * directory). With it, a held call answers a client that declared URL elicitation with an
+   * elicitation of that page. (`helmts serve --mcp` uses its own `/v1/approvals/{id}`.)
+   */
+  readonly approval_url?: string;
 }
 
 export const UPSTREAM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -180,6 +187,7 @@ export function parseGatewayConfig(
     'call_timeout_ms',
     'max_result_bytes',
     'escalation_ttl_ms',
+    'approval_url',
   ]);
   if (doc.type !== GATEWAY_CONFIG_TYPE) fail('type', `must be "${GATEWAY_CONFIG_TYPE}"`);
   if (!isObject(doc.upstreams) || Object.keys(doc.upstreams).length === 0)
@@ -209,5 +217,24 @@ export function parseGatewayConfig(
     call_timeout_ms: int(doc.call_timeout_ms, 'call_timeout_ms', 30_000, 600_000),
     max_result_bytes: int(doc.max_result_bytes, 'max_result_bytes', 1_048_576, 16_777_216),
     escalation_ttl_ms: int(doc.escalation_ttl_ms, 'escalation_ttl_ms', 3_600_000, 86_400_000),
+    ...(doc.approval_url === undefined ? {} : { approval_url: approvalUrl(doc.approval_url) }),
   };
+}
+
+function approvalUrl(v: unknown): string {
+  const template = str(v, 'approval_url');
+  let url: URL | undefined;
+  try {
+    url = new URL(template.replace('{id}', 'x'));
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || template.split('{id}').length !== 2)
+    fail('approval_url', 'must be an http(s) URL holding {id} once');
+  return template;
+}
+
+/** The approval page of `challengeId` by the config's template (undefined: none configured). */
+export function approvalPage(config: GatewayConfig, challengeId: string): string | undefined {
+  return config.approval_url?.replace('{id}', encodeURIComponent(challengeId));
 }

@@ -3,18 +3,57 @@
 // other capability is declared, so resources, prompts, completion, subscriptions and the rest are
 // "method not found" (docs/mcp.md §Methods). serveStdio picks the protocol era from the opening
 // exchange (2025-11-25 initialize, or 2026-07-28 discover) and serves both from the same factory.
-import { Server } from '@modelcontextprotocol/server';
+import { inputRequired, Server } from '@modelcontextprotocol/server';
 import {
   type ServeStdioOptions,
   type StdioServerHandle,
   serveStdio,
 } from '@modelcontextprotocol/server/stdio';
-import type { GatewayProgress, McpGateway } from './gateway.js';
+import { approvalPage } from './config.js';
+import {
+  type GatewayCaller,
+  type GatewayCallResult,
+  type GatewayProgress,
+  type McpGateway,
+  REQUEST_STATE_META,
+  SESSION_META,
+} from './gateway.js';
+
+const CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
+/** The key of the approval elicitation in an input-required result. */
+export const APPROVAL_INPUT_KEY = 'helm-approval';
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** How a face's server instance finds its gateway session. */
+export interface GatewayServerOptions {
+  /** Who the calls are made for (default: the configured principal and credential). */
+  readonly caller?: GatewayCaller;
+  /**
+   * `connection` (stdio): the instance serves one connection, which is one session. `sealed`
+   * (stateless HTTP): each request names its session by the sealed handle in `_meta`
+   * (SESSION_META) that every tools/call result hands back.
+   */
+  readonly sessions?: 'connection' | 'sealed';
+  /**
+   * The approval page of a challenge (`helmts serve`: `/v1/approvals/{id}` on the server the
+   * client reached). With it, a held call answers a client that declared URL elicitation with the
+   * era's input-required result: a URL elicitation of that page, the sealed handle as its
+   * `requestState`; the client's retry brings the handle back (docs/mcp.md §Calls).
+   */
+  readonly approvalUrl?: (challengeId: string) => string | undefined;
+}
 
 const VERSION = '0.1.0';
 
 /** One MCP server instance over the gateway (for one connection). */
-export function gatewayServer(gateway: McpGateway): Server {
+export function gatewayServer(gateway: McpGateway, options: GatewayServerOptions = {}): Server {
+  options = options.approvalUrl
+    ? options
+    : { ...options, approvalUrl: (id: string) => approvalPage(gateway.config, id) };
+  const connection = options.sessions === 'sealed' ? undefined : gateway.session(options.caller);
+  const caller = connection?.caller ?? options.caller ?? gateway.session().caller;
   const server = new Server(
     { name: 'helm-mcp-gateway', version: VERSION },
     {
@@ -23,7 +62,9 @@ export function gatewayServer(gateway: McpGateway): Server {
         'Every tool call goes through HELM: a denied or held call returns isError with the reason code in structuredContent.helm.',
     },
   );
-  server.setRequestHandler('tools/list', async () => ({ tools: (await gateway.listTools()) as never }));
+  server.setRequestHandler('tools/list', async () => ({
+    tools: (await gateway.listTools(connection ?? gateway.session(caller))) as never,
+  }));
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const p = request.params;
     // Progress is relayed only to a client that asked for it, under its own token.
@@ -36,7 +77,28 @@ export function gatewayServer(gateway: McpGateway): Server {
               .catch(() => undefined);
           }
         : undefined;
-    return (await gateway.callTool(p.name, p.arguments, p._meta, ctx.mcpReq.signal, relay)) as never;
+    // A retry after an approval elicitation brings the sealed handle back as its requestState (an
+    // opaque string to the SDK; the gateway verifies it as attacker-controlled, I-MCP-3).
+    const state = ctx.mcpReq.requestState();
+    const meta =
+      typeof state === 'string'
+        ? { ...(isObject(p._meta) ? p._meta : {}), [REQUEST_STATE_META]: state }
+        : p._meta;
+    let result: GatewayCallResult;
+    let sessionHandle: string | undefined;
+    if (connection) result = await connection.callTool(p.name, p.arguments, meta, ctx.mcpReq.signal, relay);
+    else {
+      const opened = gateway.sealedSession(caller, isObject(p._meta) ? p._meta[SESSION_META] : undefined);
+      sessionHandle = opened.handle;
+      result = await opened.session.callTool(p.name, p.arguments, meta, ctx.mcpReq.signal, relay);
+    }
+    const elicit = approvalElicitation(result, options, server, ctx);
+    if (elicit) return elicit as never;
+    return (
+      sessionHandle === undefined
+        ? result
+        : { ...result, _meta: { ...result._meta, [SESSION_META]: sessionHandle } }
+    ) as never;
   });
   const stop = gateway.onListChanged(() => {
     server.sendToolListChanged().catch(() => undefined);
@@ -49,7 +111,45 @@ export function gatewayServer(gateway: McpGateway): Server {
   return server;
 }
 
+/**
+ * The input-required answer of a held call (new, or retried while its challenge is still pending)
+ * to a client that declared URL elicitation, when the face knows the approval page; else undefined
+ * (the isError result with the challenge id stands).
+ */
+function approvalElicitation(
+  result: GatewayCallResult,
+  options: GatewayServerOptions,
+  server: Server,
+  ctx: { mcpReq: unknown },
+): unknown {
+  const helm = result.structuredContent?.helm;
+  if (!options.approvalUrl || !isObject(helm)) return undefined;
+  const held =
+    helm.status === 'ESCALATED' || (helm.status === 'REFUSED' && helm.reason_code === 'CHALLENGE_PENDING');
+  const id = helm.approval_challenge_id;
+  const handle = helm[REQUEST_STATE_META];
+  if (!held || typeof id !== 'string' || typeof handle !== 'string') return undefined;
+  // The 2026-07-28 era declares capabilities per request (its _meta envelope); 2025 at initialize.
+  const envelope = (ctx.mcpReq as { envelope?: Record<string, unknown> }).envelope;
+  const caps = (envelope?.[CLIENT_CAPABILITIES] ?? server.getClientCapabilities()) as
+    | { elicitation?: { url?: unknown } }
+    | undefined;
+  if (!isObject(caps?.elicitation?.url)) return undefined;
+  const url = options.approvalUrl(id);
+  if (url === undefined) return undefined;
+  return inputRequired({
+    inputRequests: {
+      [APPROVAL_INPUT_KEY]: inputRequired.elicitUrl({
+        message: `HELM holds this call for approval (challenge ${id}). An approver decides on the approval page; then continue.`,
+        url,
+      }),
+    },
+    requestState: handle,
+  });
+}
+
 /** Serve the gateway on this process's stdio (or `options.transport`). */
 export function serveGatewayStdio(gateway: McpGateway, options: ServeStdioOptions = {}): StdioServerHandle {
+  // One connection, one session: its taint lasts as long as the connection.
   return serveStdio(() => gatewayServer(gateway), options);
 }

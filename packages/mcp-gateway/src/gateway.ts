@@ -13,6 +13,7 @@ import {
   type DataDir,
   type GovernedResult,
   GovernedRuntime,
+  type HostDrivers,
   RuntimeError,
 } from '@helm/runtime';
 import type { GatewayConfig, ToolClassification } from './config.js';
@@ -25,11 +26,20 @@ import {
   parseMcpRef,
   UNCLASSIFIED,
 } from './descriptor.js';
-import { seal, unseal } from './seal.js';
+import { seal, sealSession, unseal, unsealSession } from './seal.js';
+import { resultText, SessionTaint, scanResult, type TaintFinding } from './taint.js';
 import { CONNECT_TIMEOUT_MS, Upstream } from './upstream.js';
 
 /** `_meta` key of the sealed handle a held call's result carries and its retry brings back. */
 export const REQUEST_STATE_META = 'helm.dev/request-state';
+
+/**
+ * `_meta` key of the sealed session handle of a stateless face (HTTP): every tools/call result
+ * carries it, and a request that brings it back belongs to that session (its taint included).
+ */
+export const SESSION_META = 'helm.dev/session';
+/** How long a sealed session lasts (ms): its handle, and the findings kept for it, end then. */
+export const SESSION_TTL_MS = 24 * 3_600_000;
 
 /** Codes the gateway itself answers with (no governed call was made). */
 export type GatewayRefusal =
@@ -55,6 +65,59 @@ export interface GatewayOptions {
   readonly sealKey?: Uint8Array;
   /** Upstreams already connected (tests); default: connected from the config. */
   readonly upstreams?: ReadonlyMap<string, Upstream>;
+}
+
+/**
+ * Who a session's calls are made for. The stdio face: the configured principal. The HTTP face on
+ * `helmts serve`: the authenticated identity — never anything the client sends in MCP.
+ */
+export interface GatewayCaller {
+  readonly principal: string;
+  /** The guardian context's credential (identity binding), if any. */
+  readonly credential?: string;
+  readonly tenant?: string | null;
+}
+
+/**
+ * One gateway session: a caller and the threat findings of the tool results its client received
+ * (sticky for the session's lifetime, docs/spec/mcp-gateway.md §Session taint). A face makes one per
+ * connection; the gateway's own listTools/callTool use one default session.
+ */
+export class GatewaySession {
+  readonly caller: GatewayCaller;
+  readonly taint = new SessionTaint();
+  /** The sealed session's id and end (stateless faces only). */
+  readonly sealed: { readonly id: string; readonly expiresAtMs: number } | undefined;
+  readonly #gateway: McpGateway;
+
+  constructor(
+    gateway: McpGateway,
+    caller: GatewayCaller,
+    sealed?: { readonly id: string; readonly expiresAtMs: number },
+  ) {
+    this.#gateway = gateway;
+    this.caller = caller;
+    this.sealed = sealed;
+  }
+
+  listTools(): Promise<Record<string, unknown>[]> {
+    return this.#gateway.listTools(this);
+  }
+
+  callTool(
+    name: string,
+    args: unknown,
+    meta: unknown,
+    signal?: AbortSignal,
+    onProgress?: (p: GatewayProgress) => void,
+  ): Promise<GatewayCallResult> {
+    return this.#gateway.callTool(name, args, meta, signal, onProgress, this);
+  }
+
+  /** The recorded findings (never fewer over the session's lifetime). */
+  findings(): readonly TaintFinding[] {
+    return this.taint.findings();
+  }
 }
 
 /** One progress notification of a governed call, as relayed to the client that asked for it. */
@@ -100,6 +163,7 @@ export class McpGateway {
   readonly #clock: { now(): number };
   readonly #sealKey: Uint8Array;
   readonly #credential: string | undefined;
+  readonly #ownsRuntime: boolean;
   readonly #scope = new AsyncLocalStorage<CallScope>();
   /**
    * tools/list passes (which may receipt a descriptor change) run one at a time among themselves.
@@ -117,6 +181,14 @@ export class McpGateway {
   /** Per helm tool, the observed pin whose change was receipted last (bounded by the tools). */
   readonly #receiptedChanges = new Map<string, string>();
   readonly #listeners = new Set<() => void>();
+  /** The session of direct listTools/callTool calls (the faces make their own). */
+  readonly #defaultSession: GatewaySession;
+  /**
+   * Sealed sessions with findings, by id, until they expire. An untainted session holds no state:
+   * its handle alone recreates it. So the map grows only with sessions a result tainted, each
+   * bounded (one finding per threat code).
+   */
+  readonly #taintedSessions = new Map<string, GatewaySession>();
 
   private constructor(
     data: DataDir,
@@ -124,7 +196,9 @@ export class McpGateway {
     upstreams: ReadonlyMap<string, Upstream>,
     runtime: GovernedRuntime,
     options: GatewayOptions,
+    ownsRuntime: boolean,
   ) {
+    this.#ownsRuntime = ownsRuntime;
     this.#data = data;
     this.config = config;
     this.#upstreams = upstreams;
@@ -132,6 +206,18 @@ export class McpGateway {
     this.#clock = options.clock ?? { now: () => Date.now() };
     this.#sealKey = options.sealKey ?? new Uint8Array(randomBytes(32));
     this.#credential = options.credential;
+    this.#defaultSession = this.session();
+  }
+
+  /** A new session for `caller` (default: the configured principal and credential), untainted. */
+  session(caller?: GatewayCaller): GatewaySession {
+    return new GatewaySession(
+      this,
+      caller ?? {
+        principal: this.config.principal,
+        ...(this.#credential ? { credential: this.#credential } : {}),
+      },
+    );
   }
 
   /**
@@ -140,6 +226,37 @@ export class McpGateway {
    * driver. The runtime's lock is held until `close`.
    */
   static async open(data: DataDir, config: GatewayConfig, options: GatewayOptions = {}): Promise<McpGateway> {
+    const clock = options.clock ?? { now: () => Date.now() };
+    return McpGateway.#open(
+      data,
+      config,
+      options,
+      (drivers) => GovernedRuntime.open(data, { clock, drivers }),
+      true,
+    );
+  }
+
+  /**
+   * Attach the gateway to a runtime its host opens and owns (`helmts serve`: one runtime per data
+   * directory serves the API and `/mcp`). `openRuntime` opens that runtime with the gateway's
+   * `mcp` driver among its host drivers; `close` then leaves the runtime open for its host.
+   */
+  static async attach(
+    data: DataDir,
+    config: GatewayConfig,
+    openRuntime: (drivers: HostDrivers) => Promise<GovernedRuntime>,
+    options: GatewayOptions = {},
+  ): Promise<McpGateway> {
+    return McpGateway.#open(data, config, options, openRuntime, false);
+  }
+
+  static async #open(
+    data: DataDir,
+    config: GatewayConfig,
+    options: GatewayOptions,
+    openRuntime: (drivers: HostDrivers) => Promise<GovernedRuntime>,
+    ownsRuntime: boolean,
+  ): Promise<McpGateway> {
     const upstreams = new Map(options.upstreams ?? []);
     if (!options.upstreams)
       for (const [name, u] of Object.entries(config.upstreams)) {
@@ -152,17 +269,42 @@ export class McpGateway {
     // Tools registered already get their drivers while the runtime opens, before the gateway
     // exists: each driver finds the gateway when it is first used.
     const holder: { gateway?: McpGateway } = {};
-    const runtime = await GovernedRuntime.open(data, {
-      clock: options.clock ?? { now: () => Date.now() },
-      drivers: { [MCP_DRIVER_KIND]: (d) => McpGateway.#driver(d, () => holder.gateway as McpGateway) },
+    const runtime = await openRuntime({
+      [MCP_DRIVER_KIND]: (d) => McpGateway.#driver(d, () => holder.gateway as McpGateway),
     }).catch(async (error) => {
       for (const u of upstreams.values()) await u.close();
       throw error;
     });
-    const gateway = new McpGateway(data, config, upstreams, runtime, options);
+    const gateway = new McpGateway(data, config, upstreams, runtime, options, ownsRuntime);
     holder.gateway = gateway;
     for (const u of upstreams.values()) u.onToolsChanged = () => void gateway.#onUpstreamChanged();
     return gateway;
+  }
+
+  /**
+   * The session a request of a stateless face belongs to: the one its sealed handle names (bound
+   * to the caller's principal, unexpired), else a new one; and the handle to hand back. A handle
+   * that does not verify starts a new session — no worse for the client than sending none.
+   */
+  sealedSession(caller: GatewayCaller, token: unknown): { session: GatewaySession; handle: string } {
+    const now = this.#clock.now();
+    const opened =
+      token === undefined ? 'malformed' : unsealSession(this.#sealKey, token, now, caller.principal);
+    if (typeof opened !== 'string') {
+      const kept = this.#taintedSessions.get(opened.session_id);
+      const session =
+        kept && kept.caller.principal === caller.principal
+          ? kept
+          : new GatewaySession(this, caller, { id: opened.session_id, expiresAtMs: opened.expires_at_ms });
+      return { session, handle: token as string };
+    }
+    const sealed = { id: randomBytes(16).toString('base64url'), expiresAtMs: now + SESSION_TTL_MS };
+    const handle = sealSession(this.#sealKey, {
+      principal: caller.principal,
+      session_id: sealed.id,
+      expires_at_ms: sealed.expiresAtMs,
+    });
+    return { session: new GatewaySession(this, caller, sealed), handle };
   }
 
   /** Called when the tool list a client sees may have changed (the face sends list_changed). */
@@ -270,14 +412,17 @@ export class McpGateway {
    * A tool whose descriptor changed is hidden and its change receipted (TOOL_DESCRIPTOR_CHANGED)
    * until `helmts mcp tools approve` re-approves it; unapproved tools are never listed.
    */
-  async listTools(): Promise<Record<string, unknown>[]> {
+  async listTools(session: GatewaySession = this.#defaultSession): Promise<Record<string, unknown>[]> {
     return this.#listing(async () => {
       await this.runtime.ingestGovernance();
-      return (await this.#listed()).map((l) => ({ ...(l.tool as Record<string, unknown>), name: l.name }));
+      return (await this.#listed(session.caller)).map((l) => ({
+        ...(l.tool as Record<string, unknown>),
+        name: l.name,
+      }));
     });
   }
 
-  async #listed(): Promise<Listed[]> {
+  async #listed(caller?: GatewayCaller): Promise<Listed[]> {
     const listed: Listed[] = [];
     for (const [helmName, pinned] of this.#pinned()) {
       const ref = parseMcpRef(pinned.driver.ref);
@@ -295,7 +440,7 @@ export class McpGateway {
       if (this.runtime.executor.getTool(helmName)?.drifted_digest) continue;
       // A tool the principal's policy denies outright is not offered (I-MCP-7); a call to it is
       // still governed like any other (denied and receipted).
-      if (!this.#couldCall(helmName, pinned)) continue;
+      if (caller === undefined || !this.#couldCall(caller, helmName, pinned)) continue;
       listed.push({
         name: this.gatewayName(ref.upstream, ref.tool),
         helmName,
@@ -312,13 +457,13 @@ export class McpGateway {
    * tool: asked of the guardian itself (PolicyStack.couldAllow over the attributes the pinned
    * descriptor fixes), never of a second rule set here. No stack, or any fault: not listed.
    */
-  #couldCall(helmName: string, pinned: ToolDescriptor): boolean {
+  #couldCall(caller: GatewayCaller, helmName: string, pinned: ToolDescriptor): boolean {
     try {
       const stack = this.runtime.guardian.policyStack;
       return (
         stack?.couldAllow({
-          principal: this.config.principal,
-          tenant: null,
+          principal: caller.principal,
+          tenant: caller.tenant ?? null,
           tool: helmName,
           action: pinned.action,
           effect_type: pinned.effect_type,
@@ -340,7 +485,7 @@ export class McpGateway {
     if (this.#receiptedChanges.get(helmName) === observed) return;
     this.#receiptedChanges.set(helmName, observed);
     await this.#scope.run({ signal: undefined, probe: seen }, () =>
-      this.runtime.execute(this.#request(helmName, {}) as never),
+      this.runtime.execute(this.#request(this.#defaultSession, helmName, {}) as never),
     );
   }
 
@@ -355,14 +500,19 @@ export class McpGateway {
     }
   }
 
-  #request(helmName: string, args: unknown): Record<string, unknown> {
+  #request(session: GatewaySession, helmName: string, args: unknown): Record<string, unknown> {
+    const { principal, credential, tenant } = session.caller;
+    const inputs = session.taint.inputs();
     return {
       tool: helmName,
-      principal: this.config.principal,
+      principal,
+      ...(tenant ? { tenant } : {}),
       args,
       context: {
         environment_fingerprint: this.runtime.config.environment_fingerprint,
-        ...(this.#credential ? { credential_id: this.#credential } : {}),
+        ...(credential ? { credential_id: credential } : {}),
+        // The session's sticky findings, to gate 4 (docs/spec/mcp-gateway.md §Session taint).
+        ...(inputs.length > 0 ? { inputs } : {}),
       },
     };
   }
@@ -425,6 +575,7 @@ export class McpGateway {
     meta: unknown,
     signal?: AbortSignal,
     onProgress?: (p: GatewayProgress) => void,
+    session: GatewaySession = this.#defaultSession,
   ): Promise<GatewayCallResult> {
     const target = this.#resolve(name);
     const helmName = target ? this.#helmName(target.upstream, target.tool) : undefined;
@@ -432,7 +583,7 @@ export class McpGateway {
     const tool = helmName ?? `mcp.unknown.${digest(new TextEncoder().encode(name)).slice(7, 23)}`;
     const callArgs = args ?? {};
     const handle = isObject(meta) ? meta[REQUEST_STATE_META] : undefined;
-    return this.#call(`${tool}\n${argsDigest(callArgs)}`, async () => {
+    return this.#call(`${session.caller.principal}\n${tool}\n${argsDigest(callArgs)}`, async () => {
       // Progress reaches the client only while its call is in flight: the sink closes when the
       // governed call ends, whatever the upstream sends after.
       let open = onProgress !== undefined;
@@ -442,7 +593,8 @@ export class McpGateway {
           }
         : undefined;
       try {
-        return await this.#governedCall(handle, target, tool, callArgs, signal, progress);
+        const result = await this.#governedCall(session, handle, target, tool, callArgs, signal, progress);
+        return this.#scanned(session, name, result);
       } finally {
         open = false;
       }
@@ -451,6 +603,7 @@ export class McpGateway {
 
   /** One tools/call: a held call resumed by its handle, or a new governed call. */
   async #governedCall(
+    session: GatewaySession,
     handle: unknown,
     target: { upstream: string; tool: string } | undefined,
     tool: string,
@@ -458,10 +611,10 @@ export class McpGateway {
     signal: AbortSignal | undefined,
     progress: ((p: GatewayProgress) => void) | undefined,
   ): Promise<GatewayCallResult> {
-    if (handle !== undefined) return this.#resume(handle, target, tool, callArgs, signal, progress);
+    if (handle !== undefined) return this.#resume(session, handle, target, tool, callArgs, signal, progress);
     // A held call runs only through its sealed handle (I-MCP-3): the same call without one must
     // not use the grant of its approved challenge (the guardian matches grants by binding).
-    const held = this.#heldFor(tool, callArgs);
+    const held = this.#heldFor(session.caller.principal, tool, callArgs);
     if (held)
       return refusal(
         'CHALLENGE_PENDING',
@@ -471,28 +624,27 @@ export class McpGateway {
     let r: GovernedResult;
     try {
       r = await this.#scope.run({ signal, ...(progress ? { progress } : {}) }, () =>
-        this.runtime.execute(this.#request(tool, callArgs) as never),
+        this.runtime.execute(this.#request(session, tool, callArgs) as never),
       );
     } catch (error) {
       // A tool out of service (its pin or driver failed at open) is refused as the runtime refuses it.
       if (error instanceof RuntimeError) return refusal(error.code, error.message);
       throw error;
     }
-    return this.#answer(r, target, tool, callArgs);
+    return this.#answer(session, r, target, tool, callArgs);
   }
 
   /**
    * An open challenge (pending, timelocked or approved) held for exactly this call of the
    * gateway's principal, if any. Only challenges whose stored request matches are verified.
    */
-  #heldFor(tool: string, args: unknown): { id: string; state: string } | undefined {
+  #heldFor(principal: string, tool: string, args: unknown): { id: string; state: string } | undefined {
     const want = argsDigest(args);
     const now = this.#clock.now();
     for (const stored of this.#data.store.governanceChallengesSync(this.runtime.config.chain_id)) {
       if (stored.closed !== null) continue;
       const request = stored.request as Record<string, unknown> | null;
-      if (!isObject(request) || request.tool !== tool || request.principal !== this.config.principal)
-        continue;
+      if (!isObject(request) || request.tool !== tool || request.principal !== principal) continue;
       if (argsDigest(request.args) !== want) continue;
       const view = challengeViewById(this.#data, stored.id, now);
       if (view.state === 'pending' || view.state === 'timelocked' || view.state === 'approved')
@@ -510,6 +662,7 @@ export class McpGateway {
 
   /** The retry of a held call: the handle must verify for exactly this call; its grant decides. */
   async #resume(
+    session: GatewaySession,
     handle: unknown,
     target: { upstream: string; tool: string } | undefined,
     tool: string,
@@ -517,8 +670,9 @@ export class McpGateway {
     signal: AbortSignal | undefined,
     progress?: (p: GatewayProgress) => void,
   ): Promise<GatewayCallResult> {
+    const principal = session.caller.principal;
     const state = unseal(this.#sealKey, handle, this.#clock.now(), {
-      principal: this.config.principal,
+      principal,
       upstream: target?.upstream ?? '',
       tool,
       args_digest: argsDigest(args),
@@ -546,19 +700,22 @@ export class McpGateway {
       );
     // The request that escalated, run again: the guardian re-runs policy and consumes the grant.
     const held = view.request as Record<string, unknown>;
-    if (
-      held.tool !== tool ||
-      held.principal !== this.config.principal ||
-      argsDigest(held.args) !== state.args_digest
-    )
+    if (held.tool !== tool || held.principal !== principal || argsDigest(held.args) !== state.args_digest)
       return refusal('REQUEST_STATE_INVALID', 'the approved request is not this call; nothing was run');
+    // A session tainted since the call was held carries its findings to gate 4 on the retry too.
+    const inputs = session.taint.inputs();
+    const request =
+      inputs.length === 0
+        ? held
+        : { ...held, context: { ...(isObject(held.context) ? held.context : {}), inputs } };
     const r = await this.#scope.run({ signal, ...(progress ? { progress } : {}) }, () =>
-      this.runtime.execute(held as never),
+      this.runtime.execute(request as never),
     );
-    return this.#answer(r, target, tool, args);
+    return this.#answer(session, r, target, tool, args);
   }
 
   #answer(
+    session: GatewaySession,
     r: GovernedResult,
     target: { upstream: string; tool: string } | undefined,
     tool: string,
@@ -585,7 +742,7 @@ export class McpGateway {
     };
     if (r.status === 'ESCALATED' && r.approval_challenge_id) {
       const handle = seal(this.#sealKey, {
-        principal: this.config.principal,
+        principal: session.caller.principal,
         upstream: target?.upstream ?? '',
         tool,
         args_digest: argsDigest(args),
@@ -617,11 +774,39 @@ export class McpGateway {
     };
   }
 
+  /**
+   * A result the upstream produced, scanned on its way to the client (untrusted input): its findings
+   * are recorded on the session before the client sees it, and named in its `_meta`.
+   */
+  #scanned(session: GatewaySession, name: string, result: GatewayCallResult): GatewayCallResult {
+    const receipt = result._meta?.['helm.dev/receipt'] as { status?: unknown } | undefined;
+    if (receipt?.status !== 'SUCCEEDED') return result;
+    const findings = scanResult(name, resultText(result));
+    if (findings.length === 0) return result;
+    session.taint.record(findings);
+    if (session.sealed) {
+      // Two requests of one sealed session may run at once on two session objects: the findings
+      // go to the one kept for the id, so neither request's findings replaces the other's.
+      const kept = this.#taintedSessions.get(session.sealed.id);
+      if (kept) kept.taint.record(findings);
+      else {
+        const now = this.#clock.now();
+        for (const [id, s] of this.#taintedSessions)
+          if ((s.sealed?.expiresAtMs ?? 0) < now) this.#taintedSessions.delete(id);
+        this.#taintedSessions.set(session.sealed.id, session);
+      }
+    }
+    return {
+      ...result,
+      _meta: { ...result._meta, 'helm.dev/threat': findings.map((f) => f.code) },
+    };
+  }
+
   async close(): Promise<void> {
     // Every call in flight ends (with its receipt) before the upstreams and the runtime close.
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     for (const u of this.#upstreams.values()) await u.close();
-    await this.runtime.close();
+    if (this.#ownsRuntime) await this.runtime.close();
   }
 }
 

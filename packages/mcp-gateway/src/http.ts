@@ -1,13 +1,14 @@
 // The Streamable HTTP face (docs/mcp.md §Faces): the SDK's web-standard handler (both protocol
-// eras; 2025-era traffic served statelessly) behind a bearer-token check, bridged to node:http.
-// The token authenticates the client to the gateway only: it is never forwarded upstream (each
-// upstream has its own credentials in gateway.json). The check is a stand-in until the gateway
-// mounts on `helmts serve`'s authentication (apps/server); the principal is the gateway's.
+// eras; 2025-era traffic served statelessly). Standalone, behind a bearer-token check for the
+// gateway's configured principal (gatewayHttpHandler, bridged to node:http by nodeListener); on
+// `helmts serve`, behind the server's authentication, for the authenticated principal
+// (gatewayAuthenticatedHandler). A client's token authenticates it to the gateway or the server
+// only: it is never forwarded upstream (each upstream has its own credentials in gateway.json).
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { gatewayServer } from './face.js';
-import type { McpGateway } from './gateway.js';
+import type { GatewayCaller, McpGateway } from './gateway.js';
 
 /** A fetch-shaped handler (Request -> Response). */
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -135,7 +136,8 @@ export function bearerMatches(header: string | null, token: string): boolean {
 export function gatewayHttpHandler(gateway: McpGateway, options: { bearerToken: string }): FetchHandler {
   if (options.bearerToken.length < 16)
     throw new RangeError('the bearer token must have at least 16 characters');
-  const mcp = createMcpHandler(() => gatewayServer(gateway));
+  // Stateless serving: each request names its gateway session by its sealed handle.
+  const mcp = createMcpHandler(() => gatewayServer(gateway, { sessions: 'sealed' }));
   return async (request) => {
     if (!bearerMatches(request.headers.get('authorization'), options.bearerToken))
       return new Response(JSON.stringify({ error: 'unauthorized' }), {
@@ -143,5 +145,46 @@ export function gatewayHttpHandler(gateway: McpGateway, options: { bearerToken: 
         headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
       });
     return mcp.fetch(request);
+  };
+}
+
+/** A fetch-shaped handler that serves one request for a caller its host authenticated. */
+export type AuthenticatedHandler = (request: Request, caller: GatewayCaller) => Promise<Response>;
+
+const CALLER = 'helm.dev/caller';
+
+/**
+ * The gateway's MCP face (both eras) for a host that authenticates its clients itself (`helmts
+ * serve` mounts it at `/mcp` behind its API keys / OIDC). Each request is served for the caller
+ * the host passes — the authenticated identity's principal, tenant and bound credential — never
+ * for anything in the MCP traffic; the client's token stays with the host (no passthrough). A
+ * request reaching the factory without a caller is refused (no default principal).
+ */
+export function gatewayAuthenticatedHandler(
+  gateway: McpGateway,
+  options: { readonly maxRequestBodySize?: number } = {},
+): { readonly fetch: AuthenticatedHandler; close(): Promise<void> } {
+  const mcp = createMcpHandler(
+    (ctx) => {
+      const caller = ctx.authInfo?.extra?.[CALLER] as GatewayCaller | undefined;
+      if (!caller || typeof caller.principal !== 'string') throw new Error('no authenticated caller');
+      // The approval page on the server this client reached (helmts serve serves it).
+      const base = ctx.requestInfo?.url;
+      return gatewayServer(gateway, {
+        sessions: 'sealed',
+        caller,
+        ...(base
+          ? { approvalUrl: (id: string) => new URL(`/v1/approvals/${encodeURIComponent(id)}`, base).href }
+          : {}),
+      });
+    },
+    options.maxRequestBodySize === undefined ? {} : { maxRequestBodySize: options.maxRequestBodySize },
+  );
+  return {
+    fetch: (request, caller) =>
+      mcp.fetch(request, {
+        authInfo: { token: '', clientId: caller.principal, scopes: [], extra: { [CALLER]: caller } },
+      }),
+    close: () => mcp.close(),
   };
 }

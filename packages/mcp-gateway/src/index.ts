@@ -13,25 +13,32 @@ export {
 } from './config.js';
 export { helmToolName, MCP_TOOL_PIN_TYPE, type McpTool, mcpToolPin } from './descriptor.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
-export { gatewayServer, serveGatewayStdio } from './face.js';
+export { APPROVAL_INPUT_KEY, type GatewayServerOptions, gatewayServer, serveGatewayStdio } from './face.js';
 export {
+  type GatewayCaller,
   type GatewayCallResult,
   type GatewayOptions,
   type GatewayProgress,
   type GatewayRefusal,
+  GatewaySession,
   McpGateway,
   PROGRESS_MAX_MESSAGE,
   PROGRESS_MIN_INTERVAL_MS,
   REQUEST_STATE_META,
+  SESSION_META,
+  SESSION_TTL_MS,
 } from './gateway.js';
 export {
+  type AuthenticatedHandler,
   bearerMatches,
   DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_MAX_BODY_BYTES,
   type FetchHandler,
+  gatewayAuthenticatedHandler,
   gatewayHttpHandler,
   type NodeListenerOptions,
   nodeListener,
 } from './http.js';
 export { SEALED_STATE_TYPE, type SealedState, type SealRefusal, seal, unseal } from './seal.js';
+export { TAINT_EXCERPT_CHARS, type TaintFinding } from './taint.js';
 export { Upstream } from './upstream.js';

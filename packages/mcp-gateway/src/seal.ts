@@ -23,10 +23,10 @@ export interface SealedState {
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 
-function mac(key: Uint8Array, payload: Uint8Array): Buffer {
+function mac(key: Uint8Array, payload: Uint8Array, type = SEALED_STATE_TYPE): Buffer {
   // Domain separation: the MAC covers the type string, a NUL, then the JCS payload.
   return createHmac('sha256', key)
-    .update(SEALED_STATE_TYPE)
+    .update(type)
     .update(new Uint8Array([0]))
     .update(payload)
     .digest();
@@ -80,5 +80,56 @@ export function unseal(
     typeof state.challenge_id !== 'string'
   )
     return 'mismatch';
+  return state;
+}
+
+/** Type of a sealed session handle (its own MAC domain: never interchangeable with a held call's). */
+export const SEALED_SESSION_TYPE = 'helm.mcp.sealed-session.v1';
+const SESSION_PREFIX = 'hss1.';
+
+/** A gateway session over a stateless face: its id, bound to the authenticated principal. */
+export interface SealedSession {
+  readonly principal: string;
+  /** 128 random bits, base64url. */
+  readonly session_id: string;
+  /** Unix ms after which the handle is refused (the session ends). */
+  readonly expires_at_ms: number;
+}
+
+/** Seal a session handle: `hss1.<base64url JCS payload>.<base64url HMAC>`. */
+export function sealSession(key: Uint8Array, state: SealedSession): string {
+  const payload = canonicalBytes({ type: SEALED_SESSION_TYPE, ...state });
+  return `${SESSION_PREFIX}${b64(payload)}.${b64(mac(key, payload, SEALED_SESSION_TYPE))}`;
+}
+
+/** Open a session handle for `principal` at `now`: the state, or why it is refused. */
+export function unsealSession(
+  key: Uint8Array,
+  token: unknown,
+  now: number,
+  principal: string,
+): SealedSession | SealRefusal {
+  if (typeof token !== 'string' || token.length > 1024 || !token.startsWith(SESSION_PREFIX))
+    return 'malformed';
+  const parts = token.slice(SESSION_PREFIX.length).split('.');
+  if (parts.length !== 2) return 'malformed';
+  const payload = Buffer.from(parts[0] as string, 'base64url');
+  const tag = Buffer.from(parts[1] as string, 'base64url');
+  const want = mac(key, payload, SEALED_SESSION_TYPE);
+  if (tag.length !== want.length || !timingSafeEqual(tag, want)) return 'forged';
+  let state: SealedSession & { type?: string };
+  try {
+    state = JSON.parse(payload.toString('utf8')) as SealedSession & { type?: string };
+  } catch {
+    return 'malformed';
+  }
+  if (
+    state.type !== SEALED_SESSION_TYPE ||
+    typeof state.expires_at_ms !== 'number' ||
+    typeof state.session_id !== 'string'
+  )
+    return 'malformed';
+  if (now > state.expires_at_ms) return 'expired';
+  if (state.principal !== principal) return 'mismatch';
   return state;
 }

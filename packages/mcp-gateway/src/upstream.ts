@@ -32,6 +32,8 @@ export class Upstream {
       { name: 'helm-mcp-gateway', version: VERSION },
       {
         capabilities: {},
+        // Both protocol eras upstream too: 2026-07-28 when the upstream speaks it, else 2025-11-25.
+        versionNegotiation: { mode: 'auto' },
         listChanged: {
           tools: {
             // The SDK re-fetches on list_changed; the gateway re-derives every pin from that list.

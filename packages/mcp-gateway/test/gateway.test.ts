@@ -112,8 +112,14 @@ describe('MCP gateway over stdio — attackers first', { timeout: 60_000 }, () =
     expect(calls().at(-1)).toBe('echo {"text":"hello"}');
     const failed = await call('fx__fail');
     expect(failed).toMatchObject({ isError: true, content: [{ type: 'text', text: 'the tool failed' }] });
-    const inj = await call('fx__inject');
-    expect(inj._meta?.['helm.dev/untrusted']).toBe(true);
+    // On a connection of its own: the injection taints its session (taint.test.ts, I-MCP-9).
+    const side = await connect('legacy');
+    try {
+      const inj = (await side.client.callTool({ name: 'fx__inject', arguments: {} })) as Result;
+      expect(inj._meta?.['helm.dev/untrusted']).toBe(true);
+    } finally {
+      await side.close();
+    }
   });
 
   it("the stdio upstream runs with a minimal environment: none of the gateway's secrets", async () => {

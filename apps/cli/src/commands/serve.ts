@@ -56,6 +56,7 @@ export interface ServeOpts {
   tlsClientCa?: string;
   rate?: string;
   origin?: string;
+  mcp?: string;
   json?: boolean;
 }
 
@@ -71,6 +72,9 @@ export async function serveCommand(data: DataDir, opts: ServeOpts): Promise<Comm
   const rate = opts.rate === undefined ? undefined : Number(opts.rate);
   if (rate !== undefined && (!Number.isFinite(rate) || rate < 0))
     throw new CliError('USAGE', '--rate must be >= 0');
+  // gateway.json is read (strictly) only with --mcp; the gateway module loads only then.
+  const mcpConfig =
+    opts.mcp === undefined ? undefined : await (await import('./mcp.js')).readGatewayConfig(opts.mcp);
   const { ServeError, startHelmServer } = await server();
   let running: Awaited<ReturnType<typeof startHelmServer>>;
   try {
@@ -99,6 +103,7 @@ export async function serveCommand(data: DataDir, opts: ServeOpts): Promise<Comm
         : {}),
       ...(rate === undefined ? {} : { rateLimit: { rate } }),
       ...(opts.origin ? { origin: opts.origin } : {}),
+      ...(mcpConfig ? { mcp: { config: mcpConfig } } : {}),
     });
   } catch (error) {
     if (error instanceof ServeError) throw new CliError('CONFIG_INVALID', error.message, error.hint);
@@ -301,6 +306,10 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
     .option('--tls-client-ca <file>', 'mTLS: require client certificates signed by this CA (PEM)')
     .option('--rate <n>', 'requests per second per identity (default 50; 0 = unlimited)')
     .option('--origin <name>', 'checkpoint origin / log key name (default helm-ts.local/<chain id>)')
+    .option(
+      '--mcp <gateway.json>',
+      'also serve the MCP gateway at /mcp for authenticated identities (docs/mcp.md)',
+    )
     .option(...json)
     .action(wrap((o: ServeOpts, cmd: Command) => serveCommand(dataDirOf(cmd), o)));
   examples(serve, [

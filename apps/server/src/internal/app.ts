@@ -40,6 +40,7 @@ import { readBounded, readJsonObject } from './body.js';
 import { mountConsole } from './console.js';
 import { ServeError } from './errors.js';
 import type { InFlight, RateLimiter } from './limits.js';
+import type { McpRoute } from './mcp.js';
 import type { ServeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import type { ReceiptLog } from './receipt-log.js';
@@ -63,6 +64,8 @@ export interface AppParts {
   readonly now: () => number;
   /** True once shutdown began: new requests are refused 503. */
   readonly closing: () => boolean;
+  /** The MCP gateway's face at `/mcp` (`helmts serve --mcp`), if served (mcp.ts). */
+  readonly mcp?: McpRoute;
 }
 
 type Env = { Variables: { identity: Identity } };
@@ -86,6 +89,7 @@ const ROUTES: readonly { pattern: RegExp; template: string; methods: readonly st
   ['/v1/log/checkpoint', ['GET']],
   ['/v1/log/inclusion', ['GET']],
   ['/v1/log/consistency', ['GET']],
+  ['/mcp', ['GET', 'POST', 'DELETE']],
 ].map(([template, methods]) => ({
   template: template as string,
   methods: methods as string[],
@@ -261,6 +265,19 @@ export function createApp(parts: AppParts): Hono<Env> {
   };
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+
+  // MCP (mcp.ts): the `call` scope, for the authenticated identity; without --mcp, 404.
+  app.all('/mcp', async (c) => {
+    if (!parts.mcp) throw new ServeError('NOT_FOUND', 'this server does not serve MCP (helmts serve --mcp)');
+    const identity = await guard(c, 'call');
+    storeReachable();
+    const credential = identity.credential ?? credentialOf(identity.principal);
+    return parts.mcp(c.req.raw, {
+      principal: identity.principal,
+      tenant: identity.tenant,
+      ...(credential ? { credential } : {}),
+    });
+  });
 
   app.get('/readyz', (c) => {
     const checks: Record<string, string> = {};
