@@ -14,13 +14,24 @@
 // baseline and the CLI) because the machine is shared: wall ratios move with the load average,
 // CPU ratios much less. The load average is printed with the result.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataDir, GovernedRuntime, initDataDir } from '@helm/runtime';
 
 const BIN = fileURLToPath(new URL('../dist/bin.cjs', import.meta.url));
+// The same build in an installed package's layout: bin.cjs and bundle/ without bundle/inputs.json
+// (not published), so no staleness check — what a user's `helmts` runs. A sibling of dist/, so the
+// bundle's relative paths resolve as from dist/; removed at exit.
+const INSTALLED = fileURLToPath(new URL('../.bench-installed/', import.meta.url));
+rmSync(INSTALLED, { recursive: true, force: true });
+cpSync(fileURLToPath(new URL('../dist/bundle/', import.meta.url)), join(INSTALLED, 'bundle'), {
+  recursive: true,
+});
+cpSync(BIN, join(INSTALLED, 'bin.cjs'));
+rmSync(join(INSTALLED, 'bundle', 'inputs.json'));
+process.on('exit', () => rmSync(INSTALLED, { recursive: true, force: true }));
 const COMPARE = (process.env.BENCH_COMPARE ?? '')
   .split(',')
   .filter((x) => x !== '')
@@ -157,6 +168,7 @@ for (const size of SIZES) {
   const r = rows({
     bare: () => measure(['-e', '0']),
     run: run(),
+    installed: run({}, join(INSTALLED, 'bin.cjs')),
     ...Object.fromEntries(COMPARE.map(([label, bin]) => [`compare:${label}`, run({}, bin)])),
     ...(first
       ? {
@@ -166,10 +178,11 @@ for (const size of SIZES) {
         }
       : {}),
   });
-  stored += (REPS + 1) * ((first ? 3 : 1) + COMPARE.length);
+  stored += (REPS + 1) * ((first ? 4 : 2) + COMPARE.length);
   const bare = r.bare as Sample;
   line(`${size} receipts stored: node -e 0 ${fmt(bare.wall, 0)} ms wall, ${fmt(bare.cpu, 0)} ms CPU`);
   line(`  helmts run: ${ratio(r.run as Sample, bare)} (target <= 3x wall, flat in history size)`);
+  line(`  helmts run, installed layout (no staleness check): ${ratio(r.installed as Sample, bare)}`);
   for (const [label, bin] of COMPARE)
     line(`  helmts run, ${label} (${bin}): ${ratio(r[`compare:${label}`] as Sample, bare)}`);
   if (first) {
