@@ -4,19 +4,38 @@
 // unbundled build (HELM_CLI_UNBUNDLED=1) and without the compile cache.
 // Run: `pnpm build && pnpm --filter @helm/cli bench`. BENCH_REPS (default 11) runs per row;
 // BENCH_SIZES (default 0,1000) receipts already stored before the measured runs (the issue's curve is
-// 0,1000,10000,100000; filling 100k takes minutes).
+// 0,1000,10000,100000; filling 100k takes minutes). BENCH_COMPARE=<label>=<dir>/bin.cjs[,…] adds a
+// `run` row for each other build of the CLI, measured interleaved in the same run: e.g. the previous
+// commit's dist/bin.cjs and dist/bundle/ copied to a sibling of dist/ (apps/cli/dist-before/), without
+// bundle/inputs.json — the layout of an installed package, which skips the source checkout's
+// bundle-staleness check (see README.md).
 //
 // Wall time is reported with CPU time (user+sys of the child, read by a preload in both the
 // baseline and the CLI) because the machine is shared: wall ratios move with the load average,
 // CPU ratios much less. The load average is printed with the result.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataDir, GovernedRuntime, initDataDir } from '@helm/runtime';
 
 const BIN = fileURLToPath(new URL('../dist/bin.cjs', import.meta.url));
+// The same build in an installed package's layout: bin.cjs and bundle/ without bundle/inputs.json
+// (not published), so no staleness check — what a user's `helmts` runs. A sibling of dist/, so the
+// bundle's relative paths resolve as from dist/; removed at exit.
+const INSTALLED = fileURLToPath(new URL('../.bench-installed/', import.meta.url));
+rmSync(INSTALLED, { recursive: true, force: true });
+cpSync(fileURLToPath(new URL('../dist/bundle/', import.meta.url)), join(INSTALLED, 'bundle'), {
+  recursive: true,
+});
+cpSync(BIN, join(INSTALLED, 'bin.cjs'));
+rmSync(join(INSTALLED, 'bundle', 'inputs.json'));
+process.on('exit', () => rmSync(INSTALLED, { recursive: true, force: true }));
+const COMPARE = (process.env.BENCH_COMPARE ?? '')
+  .split(',')
+  .filter((x) => x !== '')
+  .map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)] as const);
 const REPS = Number(process.env.BENCH_REPS ?? 11);
 const SIZES = (process.env.BENCH_SIZES ?? '0,1000').split(',').map(Number);
 const work = mkdtempSync(join(tmpdir(), 'helm-cli-bench-'));
@@ -94,10 +113,10 @@ const dir = join(work, 'home');
 }
 let k = 0;
 const run =
-  (env: Record<string, string> = {}) =>
+  (env: Record<string, string> = {}, bin = BIN) =>
   () =>
     measure(
-      [BIN, '--data-dir', dir, 'run', '--tool', 'echo', '--principal', 'local', '--args', `{"k":${k++}}`],
+      [bin, '--data-dir', dir, 'run', '--tool', 'echo', '--principal', 'local', '--args', `{"k":${k++}}`],
       env,
     );
 
@@ -149,6 +168,8 @@ for (const size of SIZES) {
   const r = rows({
     bare: () => measure(['-e', '0']),
     run: run(),
+    installed: run({}, join(INSTALLED, 'bin.cjs')),
+    ...Object.fromEntries(COMPARE.map(([label, bin]) => [`compare:${label}`, run({}, bin)])),
     ...(first
       ? {
           version: () => measure([BIN, '--version']),
@@ -157,10 +178,13 @@ for (const size of SIZES) {
         }
       : {}),
   });
-  stored += (REPS + 1) * (first ? 3 : 1);
+  stored += (REPS + 1) * ((first ? 4 : 2) + COMPARE.length);
   const bare = r.bare as Sample;
   line(`${size} receipts stored: node -e 0 ${fmt(bare.wall, 0)} ms wall, ${fmt(bare.cpu, 0)} ms CPU`);
   line(`  helmts run: ${ratio(r.run as Sample, bare)} (target <= 3x wall, flat in history size)`);
+  line(`  helmts run, installed layout (no staleness check): ${ratio(r.installed as Sample, bare)}`);
+  for (const [label, bin] of COMPARE)
+    line(`  helmts run, ${label} (${bin}): ${ratio(r[`compare:${label}`] as Sample, bare)}`);
   if (first) {
     line(`  helmts --version (loading only): ${ratio(r.version as Sample, bare)}`);
     line(`  helmts run, unbundled build (HELM_CLI_UNBUNDLED=1): ${ratio(r.unbundled as Sample, bare)}`);

@@ -10,6 +10,7 @@ import {
   identityList,
   identityRemove,
 } from '@helm/runtime';
+import type { TrustRegistry } from '@helm/trust';
 import type { Command } from 'commander';
 import { type CommandResult, ok } from '../errors.js';
 import { adminSigner, appendedLines, collect, type Wrap } from './admin.js';
@@ -90,8 +91,8 @@ export function identityListCommand(data: DataDir): CommandResult {
  * binding in force for it (config.json plus the edits), if any. None: the call goes without one
  * and the identity gate denies it (GATE_IDENTITY_ISOLATION, receipted).
  */
-export function credentialOf(data: DataDir, principal: string): string | undefined {
-  return identityList(data).bindings.find((b) => b.principal === principal)?.credential_id;
+export function credentialOf(data: DataDir, principal: string, registry?: TrustRegistry): string | undefined {
+  return identityList(data, registry).bindings.find((b) => b.principal === principal)?.credential_id;
 }
 
 export const eventJson = (e: GovernanceEventRecord) => ({

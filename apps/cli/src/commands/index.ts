@@ -41,7 +41,7 @@ import {
   refuseRootTarget,
   STRICT_JSON_HINT,
 } from '@helm/runtime';
-import { commitTrustEvent } from '@helm/trust';
+import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
 import type { Command } from 'commander';
 import { formatDifference, jsonDiff } from '../diff.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
@@ -389,28 +389,39 @@ export async function runCall(data: DataDir, opts: RunOpts): Promise<CommandResu
   }
   const config = data.config();
   const delegation = sessionPresentation(opts);
-  const credential = opts.credential ?? credentialOf(data, opts.principal);
-  return runRequest(data, {
-    tool: opts.tool,
-    principal: opts.principal,
-    // The text goes to the executor unchanged: its strict PEP parses it (I-INPUT-1), and text
-    // that is not strict JSON is a receipted ARGS_MALFORMED denial.
-    ...(opts.args === undefined ? { args: {} } : { args_text: opts.args }),
-    context: {
-      environment_fingerprint: config.environment_fingerprint,
-      ...(credential ? { credential_id: credential } : {}),
-      ...(delegation ? { delegation } : {}),
+  // The lookup verifies the trust registry; the runtime's open reuses it (while it is the head).
+  const registry = opts.credential === undefined ? data.registry() : undefined;
+  const credential = opts.credential ?? credentialOf(data, opts.principal, registry);
+  return runRequest(
+    data,
+    {
+      tool: opts.tool,
+      principal: opts.principal,
+      // The text goes to the executor unchanged: its strict PEP parses it (I-INPUT-1), and text
+      // that is not strict JSON is a receipted ARGS_MALFORMED denial.
+      ...(opts.args === undefined ? { args: {} } : { args_text: opts.args }),
+      context: {
+        environment_fingerprint: config.environment_fingerprint,
+        ...(credential ? { credential_id: credential } : {}),
+        ...(delegation ? { delegation } : {}),
+      },
+      ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
     },
-    ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
-  });
+    registry,
+  );
 }
 
 /**
  * One governed call of a request object (`helmts run`, and `helmts run --challenge` with the request
  * that escalated); an escalated call reports its approval challenge and what must happen next.
  */
-export async function runRequest(data: DataDir, request: Record<string, unknown>): Promise<CommandResult> {
-  const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
+export async function runRequest(
+  data: DataDir,
+  request: Record<string, unknown>,
+  registry?: TrustRegistry,
+): Promise<CommandResult> {
+  const clock = { now: () => Date.now() };
+  const rt = await GovernedRuntime.open(data, registry === undefined ? { clock } : { clock, registry });
   try {
     const r = await rt.execute(request as never);
     const plain = runResult(r, String(request.tool), data);

@@ -6,6 +6,7 @@
 import type { Signer } from '@helm/crypto';
 import { Guardian, GuardianError, type GuardianOptions, type IdentityBinding } from '@helm/guardian';
 import type { Json } from '@helm/store';
+import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import type { DataDir, HelmConfig } from './datadir.js';
 import type { PendingEdit } from './egress.js';
@@ -184,8 +185,11 @@ export interface IdentityView extends IdentityBinding {
  * identity event of the verified governance log as the runtime applies it (events it rejected
  * skipped; events not yet applied folded the way their first application will fold them).
  */
-export function identityList(data: DataDir): { bindings: IdentityView[]; pending: PendingEdit[] } {
-  const events = readGovernanceLog(data);
+export function identityList(
+  data: DataDir,
+  registry?: TrustRegistry,
+): { bindings: IdentityView[]; pending: PendingEdit[] } {
+  const events = readGovernanceLog(data, registry);
   const applications = readGovernanceApplications(data);
   let bindings = baseIdentity(data.config());
   const origin = new Map<string, Pick<IdentityView, 'source' | 'status'>>();

@@ -83,7 +83,7 @@ import {
   type StoredReceipt,
   type StoredRequest,
 } from '@helm/store';
-import { exportTrustSnapshot, type TrustRegistry } from '@helm/trust';
+import { exportTrustSnapshot, type TrustRegistry, trustEventDigest } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { type HostDrivers, hostDriver } from '../host-drivers.js';
 import { isComponent, PinnedComponents } from './component.js';
@@ -291,6 +291,8 @@ export interface RuntimeOptions {
   readonly sandboxPool?: number;
   /** Drivers a host supplies for its own driver kinds (the MCP gateway's `mcp`; src/host-drivers.ts). */
   readonly drivers?: HostDrivers;
+  /** This data directory's registry, already verified by the caller: used while it is the store's head. */
+  readonly registry?: TrustRegistry;
 }
 
 /**
@@ -301,6 +303,15 @@ interface TrustCommitment {
   seq: number | undefined;
   /** The recorded registry seq of the governance event being replayed (governance.ts replayTrustSeq). */
   governanceSeq?: number | undefined;
+}
+
+/** `given` while it is the store's registry (anchor, seq, head digest), else verified afresh. */
+function currentRegistry(data: DataDir, given?: TrustRegistry): TrustRegistry {
+  const events = given === undefined ? [] : data.trustEvents();
+  const last = events[events.length - 1];
+  const anchor = given?.headAt(1) === data.config().trust_anchor;
+  const head = last !== undefined && given?.seq === events.length && given.head === trustEventDigest(last);
+  return given !== undefined && anchor && head ? given : data.registry();
 }
 
 /** The P0 and signed P1 bundle of a data directory as the guardian loads them (POLICY_INVALID). */
@@ -489,7 +500,7 @@ export class GovernedRuntime {
     options = { ...options, clock: { now: () => currentUnit()?.now() ?? frozen.at ?? base.now() } };
     const config = data.config();
     const store = data.store;
-    const registry = data.registry();
+    const registry = currentRegistry(data, options.registry);
     const headAuthorization = registry.keyAuthorization();
     const authorization = {
       at: undefined as
