@@ -104,6 +104,12 @@ import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
 import { checkedPlugin, PLUGIN_DRIVER_KIND, PluginHost } from './plugin.js';
 import {
+  delegationNonceKey,
+  openPortBudgetLedger,
+  type PortBudgetLedger,
+  PortNonces,
+} from './port-decision.js';
+import {
   GOVERNANCE_EFFECT_CLASS,
   loadReceiptPolicies,
   missingReceiptPolicy,
@@ -190,6 +196,8 @@ class StoreJournal implements AdmissionJournal {
     private readonly chainId: string,
     /** The ledger of the current epoch (each epoch starts a fresh one, as a fresh open does). */
     private readonly ledger: () => DeferredBudgetLedger,
+    /** On an async store: the decision's state, told what the admission wrote (port-decision.ts). */
+    private readonly port: () => PortDecision | undefined = () => undefined,
   ) {
     this.#batcher = new AdmissionBatcher(store);
   }
@@ -220,12 +228,51 @@ class StoreJournal implements AdmissionJournal {
     // driver runs only once it committed. The call's movements are taken from the queue in the
     // same synchronous step that writes them: until then they stay queued, so every decision in
     // between sees the reservation (in the queue, then in the store — never in neither).
-    await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain([...ids]) });
+    const port = this.port();
+    if (!port) {
+      await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain([...ids]) });
+      return;
+    }
+    // On an async store the call's delegation nonce is burned first (one node wins a race:
+    // STORE_NONCE_REUSED fails the call here, before its driver), and the budget view learns
+    // whether its reservations were written.
+    const reservations = [...ids];
+    try {
+      await port.nonces.burn(unit?.nonces.splice(0) ?? []);
+      await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain(reservations) });
+    } catch (error) {
+      port.ledger.forget(reservations);
+      throw error;
+    }
+    port.ledger.durable(reservations);
   }
   complete(): void {}
   async pending(): Promise<AdmissionEntry[]> {
     return (await this.store.admissions(this.chainId)).map((a) => (a.body as unknown as AdmissionDoc).entry);
   }
+}
+
+/** The decision's shared state on an async store (port-decision.ts); the embedded store reads it synchronously. */
+interface PortDecision {
+  readonly ledger: PortBudgetLedger;
+  readonly nonces: PortNonces;
+}
+
+/** The embedded store answers the decision's reads synchronously; any other store goes through the port. */
+function readsSynchronously(store: RuntimeStore): boolean {
+  const s = store as Partial<SqliteStore>;
+  return (
+    typeof s.ledgerStateSync === 'function' &&
+    typeof s.ledgerReservationSync === 'function' &&
+    typeof s.ledgerCounterSync === 'function' &&
+    typeof s.nonceUsedSync === 'function' &&
+    typeof s.consumeNonceSync === 'function'
+  );
+}
+
+/** A budget view on the async port, its reservations named by chain, epoch and counter (unique across nodes). */
+function portLedger(store: RuntimeStore, chainId: string, epoch: () => number): Promise<PortBudgetLedger> {
+  return openPortBudgetLedger(store, (n) => `budget-res-${chainId}.${epoch()}.${n}`);
 }
 
 /**
@@ -363,6 +410,8 @@ export class GovernedRuntime {
   /** Effect class of each registered tool (for its idempotency window). */
   readonly #effectClass = new Map<string, string>();
   #ledger: DeferredBudgetLedger;
+  /** On an async store: the budget view and nonces the decision reads (undefined: embedded store). */
+  #port: PortDecision | undefined;
   readonly #journal: StoreJournal;
   #sandbox: Sandbox | undefined;
   /** Components are re-transpiled and checked against their pins before the sandbox sees them. */
@@ -501,7 +550,16 @@ export class GovernedRuntime {
     };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     await store.releaseOrphanReservations();
-    const ledger = unitLedger(deferredBudgetLedger(store));
+    const synchronous = readsSynchronously(store);
+    // The epoch of this open, for the async port's reservation ids (set below, before any call).
+    let epochOf = (): number => 0;
+    const port: PortDecision | undefined = synchronous
+      ? undefined
+      : {
+          ledger: await portLedger(store, config.chain_id, () => epochOf()),
+          nonces: new PortNonces(store, (key) => currentUnit()?.nonces.push(key)),
+        };
+    const ledger = unitLedger(port ? port.ledger : deferredBudgetLedger(store));
     const policy = loadDataDirPolicy(data, registry);
     const receiptPolicies = loadReceiptPolicies(data, registry).set;
     const guardianOptions: GuardianOptions = {
@@ -513,7 +571,7 @@ export class GovernedRuntime {
       identity: { bindings: baseIdentity(config) },
       egress: egressConfig(baseEgress(config)),
       threat: DEFAULT_THREAT_CONFIG,
-      delegation: { nonces: new StoreNonces(store) },
+      delegation: { nonces: port ? port.nonces : new StoreNonces(store) },
       policy,
       budget: ledger,
       approvals: {
@@ -557,10 +615,16 @@ export class GovernedRuntime {
     });
     const idempotency = new StoreIdempotency(store);
     let currentLedger = (): DeferredBudgetLedger => ledger;
-    const journal = new StoreJournal(store, config.chain_id, () => currentLedger());
+    let currentPort = (): PortDecision | undefined => port;
+    const journal = new StoreJournal(
+      store,
+      config.chain_id,
+      () => currentLedger(),
+      () => currentPort(),
+    );
     const explaining = new ExplainingPort(guardian);
     // The executor reaches the guardian of the current epoch (renewEpoch replaces it in place).
-    let port: () => ExplainingPort['port'] = () => explaining.port;
+    let guardianPort: () => ExplainingPort['port'] = () => explaining.port;
     let ceremony: (
       evaluate: () => ReturnType<ExplainingPort['port']['evaluate']>,
     ) => ReturnType<ExplainingPort['port']['evaluate']> = (evaluate) => evaluate();
@@ -569,13 +633,13 @@ export class GovernedRuntime {
     const executor = createExecutor({
       guardian: {
         // The approval-ceremony changes a decision makes belong to its call (stored with its receipt).
-        evaluate: (call) => ceremony(() => port().evaluate(call)),
-        consumeGrant: (grant) => port().consumeGrant(grant),
-        commitBudget: (id) => port().commitBudget(id),
+        evaluate: (call) => ceremony(() => guardianPort().evaluate(call)),
+        consumeGrant: (grant) => guardianPort().consumeGrant(grant),
+        commitBudget: (id) => guardianPort().commitBudget(id),
         // A reservation the decision already refunded (an idempotent repeat's, #decide) is not
         // refunded twice.
-        refundBudget: (id) => (currentUnit()?.refunded.has(id) ? undefined : port().refundBudget(id)),
-        policyHash: () => port().policyHash(),
+        refundBudget: (id) => (currentUnit()?.refunded.has(id) ? undefined : guardianPort().refundBudget(id)),
+        policyHash: () => guardianPort().policyHash(),
       },
       guardianKeys: guardian.publicKeys,
       receipts: {
@@ -621,8 +685,11 @@ export class GovernedRuntime {
       guardianOptions,
     });
     ceremony = (evaluate) => runtime.#decide(evaluate);
-    port = () => runtime.#explaining.port;
+    guardianPort = () => runtime.#explaining.port;
     currentLedger = () => runtime.#ledger;
+    runtime.#port = port;
+    currentPort = () => runtime.#port;
+    epochOf = () => runtime.epoch;
     // Tools first (registration runs nothing): recovery then receipts each interrupted call under
     // its pinned tool's effect class rather than one read from the journal entry.
     // A tool whose body no longer matches its pins (a changed plugin, a tampered component pin, a
@@ -703,7 +770,14 @@ export class GovernedRuntime {
     await store.putDocument('meta', 'epoch', epoch);
     this.#epoch = epoch;
     // The deferred ledger's reservation counter restarts from the store's, as at open.
-    this.#ledger = unitLedger(deferredBudgetLedger(store));
+    if (this.#port) {
+      const epochNow = epoch;
+      this.#port = {
+        ledger: await portLedger(store, this.config.chain_id, () => epochNow),
+        nonces: this.#port.nonces,
+      };
+    }
+    this.#ledger = unitLedger(this.#port ? this.#port.ledger : deferredBudgetLedger(store));
     this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
     this.#explaining = new ExplainingPort(this.#guardian);
     this.#renewing = true;
@@ -1164,7 +1238,25 @@ export class GovernedRuntime {
         // Governance events appended since (approvals, denials, rule changes) apply before the
         // decision, at its clock reading; a log that does not verify stops the call here.
         await this.ingestGovernance();
-        const result = await this.executor.execute(request);
+        // On an async store the decision's shared state is read now (the guardian decides
+        // synchronously); a database that cannot answer fails the call here, undecided.
+        const nonceKey = this.#port ? delegationNonceKey(request) : undefined;
+        if (this.#port)
+          await Promise.all([
+            this.#port.ledger.refresh(),
+            nonceKey === undefined ? undefined : this.#port.nonces.prefetch(nonceKey),
+            this.#readAheadIdempotency(unit, request),
+          ]);
+        let result: ExecuteResult;
+        try {
+          result = await this.executor.execute(request);
+        } finally {
+          if (nonceKey !== undefined) this.#port?.nonces.settled(nonceKey);
+          // A nonce consumed by a decision that never reached admission (denied at a later stage)
+          // is burned too, as the embedded store burns it at once: a presentation is used once.
+          const unburned = unit.nonces.splice(0);
+          if (unburned.length > 0) await this.#port?.nonces.burn(unburned).catch(() => undefined);
+        }
         const rule = this.#explaining.take(result.decision_id);
         // Every receipted result is persisted, an idempotent replay's included (its own receipt).
         if (result.receipt)
@@ -1184,6 +1276,33 @@ export class GovernedRuntime {
       for (const lamport of unit.minted)
         this.#sequencer.abandon(lamport, 'its call ended without committing it');
     }
+  }
+
+  /**
+   * Async store: an idempotent repeat's reservation is refunded in its decision's step
+   * (#releaseRepeat), so the stored record of its key is read before the decision. The key is the
+   * one the decision will name when the request's claims hold (principal, tenant, delegation
+   * session); if they do not, the decision names another key and `peek` finds nothing read.
+   */
+  async #readAheadIdempotency(unit: CallUnit, request: ExecuteRequest): Promise<void> {
+    const key = (request as { idempotency_key?: unknown }).idempotency_key;
+    if (!unit.explicitKey || typeof key !== 'string') return;
+    const r = request as {
+      principal?: unknown;
+      tenant?: unknown;
+      context?: { delegation?: { session_id?: unknown } };
+    };
+    if (typeof r.principal !== 'string') return;
+    const session = r.context?.delegation?.session_id;
+    await this.#idempotency.readAhead(
+      unit,
+      clientIdempotencyKey({
+        principal: r.principal,
+        tenant: typeof r.tenant === 'string' ? r.tenant : null,
+        session: typeof session === 'string' ? session : null,
+        client_key: key,
+      }),
+    );
   }
 
   /** Calls in flight on this runtime. */
