@@ -44,6 +44,7 @@ import {
 } from '@helm/crypto';
 import type {
   GovernanceApplication,
+  GovernanceStore,
   GovernanceEventRow,
   Json,
   SqliteStore,
@@ -827,14 +828,16 @@ export class GovernanceIngestor {
 
   async #ingest(): Promise<void> {
     if (this.#broken) throw this.#broken;
-    const store = this.#host.data.store;
+    // Read through the async store port (a networked store has no synchronous reads): the head
+    // check is one indexed read per call, and nothing else is read when the log has not grown.
+    const store: GovernanceStore = this.#host.data.store;
     // The log must still hold what this runtime verified: a rollback while it runs is refused.
-    if (this.#known.seq > 0 && store.governanceEventSync(this.#known.seq)?.chain !== this.#known.chain) {
+    if (this.#known.seq > 0 && (await store.governanceEvent(this.#known.seq))?.chain !== this.#known.chain) {
       this.#broken = this.#refuse(`event ${this.#known.seq} changed or disappeared while the runtime ran`);
       throw this.#broken;
     }
     const fresh = verifyGovernanceLog(
-      store.governanceEventsSync(this.#known.seq + 1),
+      await store.governanceEvents(this.#known.seq + 1),
       this.#log,
       this.#registryFor,
       this.#known,
