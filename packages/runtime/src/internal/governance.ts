@@ -44,8 +44,8 @@ import {
 } from '@helm/crypto';
 import type {
   GovernanceApplication,
-  GovernanceStore,
   GovernanceEventRow,
+  GovernanceStore,
   Json,
   SqliteStore,
   StoredGovernanceApplication,
