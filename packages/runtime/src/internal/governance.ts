@@ -47,6 +47,7 @@ import type {
   GovernanceEventRow,
   GovernanceStore,
   Json,
+  LedgerOp,
   SqliteStore,
   StoredGovernanceApplication,
 } from '@helm/store';
@@ -118,6 +119,11 @@ export type GovernanceOutcome =
       readonly output?: Json;
       /** Store writes of the first application, run in its transaction (sync store methods only). */
       readonly writes?: () => void;
+      /**
+       * Ledger movements of the first application, written in its transaction by every engine
+       * (a networked store refuses `writes`).
+       */
+      readonly ledger?: readonly LedgerOp[];
     }
   | { readonly applied: false; readonly code: string; readonly detail: string };
 
@@ -906,6 +912,7 @@ export class GovernanceIngestor {
         record: record as unknown as Json,
         cursor: signEnvelope(cursor as unknown as { type: string }, [host.guardianSigner]),
         ...(outcome.applied && outcome.writes ? { apply: outcome.writes } : {}),
+        ...(outcome.applied && outcome.ledger ? { ledger: outcome.ledger } : {}),
       };
     };
     let written: GovernanceApplication | undefined;
