@@ -185,6 +185,31 @@ describe('budget ledger on the async port', () => {
     expect(la.reserve(charge(4), 2)).toBeNull();
   });
 
+  it('I-SCALE-1: accounts no decision consulted lately are no longer read; one held by a reservation stays', async () => {
+    const a = await open('node-a', 'view_prune');
+    const b = await open('node-b', 'view_prune');
+    let t = 0;
+    const la = await openPortBudgetLedger(a, (n) => `budget-res-node-a.1.${n}`, {
+      retainMs: 1_000,
+      now: () => t,
+    });
+    const lb = await openPortBudgetLedger(b, (n) => `budget-res-node-b.1.${n}`);
+    expect(la.state('old-window')).toEqual({ spent: 0, reserved: 0 });
+    const mine = la.reserve([{ account: 'held', ceiling: 9 }], 1) as string;
+    expect(await admit(a, la, mine)).toBe(true);
+    // Another node spends on both accounts.
+    for (const account of ['old-window', 'held']) {
+      const id = lb.reserve([{ account, ceiling: 9 }], 2) as string;
+      expect(await admit(b, lb, id)).toBe(true);
+    }
+    t = 5_000; // both idle past retainMs; `held` still has a's reservation
+    await la.refresh();
+    expect(la.state('held')).toEqual({ spent: 0, reserved: 3 }); // still read
+    expect(la.state('old-window')).toEqual({ spent: 0, reserved: 0 }); // no longer read
+    await la.refresh(); // consulted again: read from the next refresh on
+    expect(la.state('old-window')).toEqual({ spent: 0, reserved: 2 });
+  });
+
   it('fail closed: an unreachable database fails the read before any decision', async () => {
     const store = await openPostgresStore({
       connectionString: 'postgres://postgres@127.0.0.1:1/none',

@@ -52,8 +52,22 @@ const zero = (): { spent: number; reserved: number } => ({ spent: 0, reserved: 0
 export async function openPortBudgetLedger(
   store: RuntimeStore,
   reservationId: (n: number) => string,
+  options: {
+    /**
+     * An account no decision consulted for this long (and holding no reservation of this view)
+     * is no longer read (default two hours): budget windows move on to new accounts, and a
+     * long-running node must not read every account it ever saw (I-SCALE-1). One consulted again
+     * after that is read from its next decision on; the first decision sees it as the store will
+     * re-check it at admission.
+     */
+    readonly retainMs?: number;
+    readonly now?: () => number;
+  } = {},
 ): Promise<PortBudgetLedger> {
-  const known = new Set((await store.ledgerAccounts()).map((a) => a.account));
+  const retainMs = options.retainMs ?? 2 * 3_600_000;
+  const now = options.now ?? Date.now;
+  /** Accounts read at each refresh, with when a decision last consulted each. */
+  const known = new Map((await store.ledgerAccounts()).map((a) => [a.account, now()]));
   let ops: LedgerOp[] = [];
   let counter = 0;
   /** Incremented when a snapshot read starts. */
@@ -72,14 +86,20 @@ export async function openPortBudgetLedger(
       if (!baseOpen.has(id) && r.durableAt !== undefined && r.durableAt < at) own.delete(id);
     }
   };
+  const held = (account: string): boolean => {
+    for (const r of own.values()) if (r.accounts.includes(account)) return true;
+    return false;
+  };
   const read = async (): Promise<void> => {
     const at = ++generation;
-    apply(await store.ledgerSnapshot([...known]), at);
+    const cutoff = now() - retainMs;
+    for (const [account, seen] of known) if (seen < cutoff && !held(account)) known.delete(account);
+    apply(await store.ledgerSnapshot([...known.keys()]), at);
   };
-  apply(await store.ledgerSnapshot([...known]), ++generation);
+  apply(await store.ledgerSnapshot([...known.keys()]), ++generation);
 
   const state = (account: string): { spent: number; reserved: number } => {
-    known.add(account);
+    known.set(account, now());
     const a = { ...(base.get(account) ?? zero()) };
     for (const o of ops) if (o.op === 'reset' && o.account === account) a.spent = 0;
     for (const [id, r] of own) {
@@ -143,7 +163,7 @@ export async function openPortBudgetLedger(
     reset(account) {
       if (typeof account !== 'string' || account.length === 0)
         throw new StoreError('STORE_INVALID_RECORD', 'a budget account is a non-empty string');
-      known.add(account);
+      known.set(account, now());
       ops.push({ op: 'reset', account });
     },
     state,
