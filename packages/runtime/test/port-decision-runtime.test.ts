@@ -225,6 +225,22 @@ describe('the runtime deciding on the async port (budget view, read-ahead nonces
       expect(await data.store.nonceUsed('delegation', nonce(raced))).toBe(true);
     } finally {
       await rt.close();
+    }
+    // A reopen restores the session from the governance log read through the port (the event is
+    // applied, its record and cursor verified): used presentations stay used, a fresh one works.
+    const again = await GovernedRuntime.open(data, { clock: new ManualClock(T0 + 2) });
+    try {
+      const fresh = presentation(session.session_id, verifier);
+      expect(
+        (await again.execute(echo('agent-7', 5, { credential_id: 'cred-agent', delegation: fresh })))
+          .reason_code,
+      ).toBe('ALLOW');
+      expect(
+        (await again.execute(echo('agent-7', 6, { credential_id: 'cred-agent', delegation: fresh })))
+          .reason_code,
+      ).toBe('DELEGATION_INVALID');
+    } finally {
+      await again.close();
       data.close();
     }
   }, 120_000);

@@ -1,8 +1,9 @@
 // Governed calls on PostgreSQL (real server; fresh database for this file; HELM_TEST_DATABASE_URL
 // overrides; no server = failure). With the decision path on the async port, a call — decision,
 // reservation, admission, driver, receipt, idempotent replay — reads nothing synchronously: every
-// call here runs against the shared database. What open still reads synchronously (governance
-// restore, challenge closures, the grant scan, the trust registry; docs/spec/multi-node.md §3.1)
+// call here runs against the shared database. Open reads the governance log, challenges and grants
+// through the port too; what it still reads synchronously (the grant scan, the trust registry;
+// docs/spec/multi-node.md §3.1)
 // is answered by the data directory's embedded store in this harness and pinned below, so a new
 // synchronous read on the open path fails this test, and porting one shrinks the list.
 //
@@ -32,17 +33,7 @@ afterAll(async () => {
 });
 
 /** The synchronous reads open still makes (answered by the embedded store here). */
-const OPEN_SYNC_READS = [
-  'decisionsSync',
-  'getDocumentSync',
-  'governanceAppliedSync',
-  'governanceChallengesSync',
-  'governanceCursorSync',
-  'governanceEventsSync',
-  'governanceGrantsSync',
-  'listDocumentsSync',
-  'receiptsSync',
-];
+const OPEN_SYNC_READS = ['decisionsSync', 'getDocumentSync', 'listDocumentsSync', 'receiptsSync'];
 
 interface Node {
   readonly data: DataDir;

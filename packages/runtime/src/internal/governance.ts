@@ -48,8 +48,9 @@ import type {
   GovernanceStore,
   Json,
   LedgerOp,
-  SqliteStore,
   StoredGovernanceApplication,
+  StoredGovernanceChallenge,
+  StoredGovernanceGrant,
 } from '@helm/store';
 import { StoreError } from '@helm/store';
 import type { TrustRegistry } from '@helm/trust';
@@ -110,6 +111,34 @@ export interface GovernanceApplyContext {
   readonly trust_seq: number;
   /** The registry, at least at `trust_seq`. */
   readonly registry: TrustRegistry;
+}
+
+/**
+ * What open reads of the governance log, read through the async store port before it (a
+ * networked store has no synchronous reads): the log, the application records and the cursor,
+ * and the challenges and grants the approvals are restored from.
+ */
+export interface GovernanceReads {
+  readonly events: readonly GovernanceEventRow[];
+  readonly applied: readonly StoredGovernanceApplication[];
+  readonly cursor: SignedEnvelope | undefined;
+  readonly challenges: readonly StoredGovernanceChallenge[];
+  readonly grants: readonly StoredGovernanceGrant[];
+}
+
+/** Read `GovernanceReads` of `chainId` through the port (the cursor last: it never runs ahead of the records). */
+export async function readGovernanceForOpen(
+  store: GovernanceStore,
+  chainId: string,
+): Promise<GovernanceReads> {
+  const events = await store.governanceEvents();
+  const applied = await store.governanceApplied();
+  const cursor = await store.governanceCursor();
+  const [challenges, grants] = await Promise.all([
+    store.governanceChallenges(chainId),
+    store.governanceGrants(),
+  ]);
+  return { events, applied, cursor, challenges, grants };
 }
 
 export type GovernanceOutcome =
@@ -708,17 +737,17 @@ export class GovernanceIngestor {
    * At open: verify the whole log, the application records and the signed cursor, and re-apply
    * the applied events in memory (challenges of `restoreState` first, closures after).
    */
-  restore(hooks: { before(): void; after(): void }): void {
+  restore(hooks: { before(): void; after(): void }, reads?: GovernanceReads): void {
     const store = this.#host.data.store;
     this.#seen = newGovernanceSeen();
     const events = verifyGovernanceLog(
-      store.governanceEventsSync(),
+      reads ? [...reads.events] : store.governanceEventsSync(),
       this.#log,
       this.#registryFor,
       undefined,
       this.#seen,
     );
-    const stored = store.governanceAppliedSync();
+    const stored = reads ? reads.applied : store.governanceAppliedSync();
     let chain = GOVERNANCE_GENESIS_PREV;
     const records: GovernanceAppliedRecord[] = [];
     for (const [i, a] of stored.entries()) {
@@ -732,7 +761,7 @@ export class GovernanceIngestor {
       records.push(record);
     }
     this.#checkCursor(
-      store,
+      reads ? reads.cursor : store.governanceCursorSync(),
       stored.length,
       stored.length === 0
         ? GOVERNANCE_GENESIS_PREV
@@ -760,8 +789,12 @@ export class GovernanceIngestor {
     this.#pending = events.slice(stored.length);
   }
 
-  #checkCursor(store: SqliteStore, seq: number, logChain: string, appliedChain: string): void {
-    const cursor = store.governanceCursorSync();
+  #checkCursor(
+    cursor: SignedEnvelope | undefined,
+    seq: number,
+    logChain: string,
+    appliedChain: string,
+  ): void {
     if (cursor === undefined) {
       if (seq === 0) return;
       throw this.#refuse('events were applied but the signed cursor is missing');

@@ -94,7 +94,9 @@ import {
   type GovernanceAppliedRecord,
   type GovernanceEventRecord,
   GovernanceIngestor,
+  type GovernanceReads,
   governanceEventDigest,
+  readGovernanceForOpen,
   readGovernanceLog,
 } from './governance.js';
 import { StoreIdempotency } from './idempotency.js';
@@ -431,7 +433,9 @@ export class GovernedRuntime {
   /** What this process read of the chain for used grants (#grantsUsedOnChain). */
   #grantScan: GrantScan | undefined;
   /** Verify the log and re-apply what was applied, for this epoch's guardian. */
-  #startGovernance: () => void = () => undefined;
+  #startGovernance: (reads?: GovernanceReads) => void = () => undefined;
+  /** On an async store: what open read of the governance log (restore reads it, not the store). */
+  #openReads: GovernanceReads | undefined;
   /** Key authorization of approvals: the registry head, or an event's application state. */
   readonly #authorization: ApprovalAuthorization;
   /** How many approval-ceremony log entries are taken by a call or a commit (challenges opened, closed). */
@@ -705,7 +709,7 @@ export class GovernedRuntime {
     }
     // Governance: verify the log, restore the challenges and what earlier runtimes applied, then —
     // after recovery, which belongs to the previous run — apply what was appended since.
-    runtime.#startGovernance = () => {
+    runtime.#startGovernance = (reads) => {
       runtime.#governance = new GovernanceIngestor({
         data,
         runtime,
@@ -738,15 +742,20 @@ export class GovernedRuntime {
           (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
         commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
       });
-      runtime.#governance.restore({
-        before: () => runtime.#restoreChallenges(),
-        after: () => {
-          runtime.#checkRepinnedTools();
-          runtime.#restoreClosures();
+      runtime.#openReads = reads;
+      runtime.#governance.restore(
+        {
+          before: () => runtime.#restoreChallenges(),
+          after: () => {
+            runtime.#checkRepinnedTools();
+            runtime.#restoreClosures();
+          },
         },
-      });
+        reads,
+      );
+      runtime.#openReads = undefined;
     };
-    runtime.#startGovernance();
+    runtime.#startGovernance(port ? await readGovernanceForOpen(store, config.chain_id) : undefined);
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     await runtime.#recover();
     await runtime.ingestGovernance();
@@ -780,9 +789,10 @@ export class GovernedRuntime {
     this.#ledger = unitLedger(this.#port ? this.#port.ledger : deferredBudgetLedger(store));
     this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
     this.#explaining = new ExplainingPort(this.#guardian);
+    const governanceReads = this.#port ? await readGovernanceForOpen(store, this.config.chain_id) : undefined;
     this.#renewing = true;
     try {
-      this.#startGovernance();
+      this.#startGovernance(governanceReads);
     } finally {
       this.#renewing = false;
     }
@@ -795,7 +805,9 @@ export class GovernedRuntime {
   #restoreChallenges(): void {
     const approvals = this.guardian.approvals;
     if (!approvals) return;
-    for (const c of this.data.store.governanceChallengesSync(this.config.chain_id)) {
+    const challenges =
+      this.#openReads?.challenges ?? this.data.store.governanceChallengesSync(this.config.chain_id);
+    for (const c of challenges) {
       try {
         approvals.restore(c.envelope);
       } catch {
@@ -810,11 +822,12 @@ export class GovernedRuntime {
     const approvals = this.guardian.approvals;
     if (!approvals) return;
     const store = this.data.store;
-    for (const c of store.governanceChallengesSync(this.config.chain_id)) {
+    const reads = this.#openReads;
+    for (const c of reads?.challenges ?? store.governanceChallengesSync(this.config.chain_id)) {
       if (c.closed === 'expired') approvals.close(c.id, 'expired');
     }
     const rows = new Set<string>();
-    for (const g of store.governanceGrantsSync()) {
+    for (const g of reads?.grants ?? store.governanceGrantsSync()) {
       rows.add(g.challengeId);
       approvals.close(g.challengeId, 'consumed');
     }
