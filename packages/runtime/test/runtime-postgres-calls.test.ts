@@ -2,8 +2,8 @@
 // overrides; no server = failure). With the decision path on the async port, a call — decision,
 // reservation, admission, driver, receipt, idempotent replay — reads nothing synchronously: every
 // call here runs against the shared database. Open reads the governance log, challenges and grants
-// through the port too; what it still reads synchronously (the grant scan, the trust registry;
-// docs/spec/multi-node.md §3.1)
+// and the receipts' used grants through the port too; what it still reads synchronously (the trust
+// registry of the data directory; docs/spec/multi-node.md §3.1)
 // is answered by the data directory's embedded store in this harness and pinned below, so a new
 // synchronous read on the open path fails this test, and porting one shrinks the list.
 //
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 /** The synchronous reads open still makes (answered by the embedded store here). */
-const OPEN_SYNC_READS = ['decisionsSync', 'getDocumentSync', 'listDocumentsSync', 'receiptsSync'];
+const OPEN_SYNC_READS = ['listDocumentsSync'];
 
 interface Node {
   readonly data: DataDir;

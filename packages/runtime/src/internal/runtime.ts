@@ -428,14 +428,14 @@ export class GovernedRuntime {
   readonly #sequencer: CommitSequencer;
   /** The governance log's side of this runtime (src/internal/governance.ts). */
   #governance: GovernanceIngestor | undefined;
-  /** Set while renewEpoch re-applies governance (the grant scan is then kept in memory only). */
-  #renewing = false;
   /** What this process read of the chain for used grants (#grantsUsedOnChain). */
   #grantScan: GrantScan | undefined;
   /** Verify the log and re-apply what was applied, for this epoch's guardian. */
-  #startGovernance: (reads?: GovernanceReads) => void = () => undefined;
+  #startGovernance: (used: Map<string, string>, reads?: GovernanceReads) => void = () => undefined;
   /** On an async store: what open read of the governance log (restore reads it, not the store). */
   #openReads: GovernanceReads | undefined;
+  /** The grants receipts of this chain name, read before the approvals are restored (#grantsUsedOnChain). */
+  #openUsed: Map<string, string> | undefined;
   /** Key authorization of approvals: the registry head, or an event's application state. */
   readonly #authorization: ApprovalAuthorization;
   /** How many approval-ceremony log entries are taken by a call or a commit (challenges opened, closed). */
@@ -709,7 +709,7 @@ export class GovernedRuntime {
     }
     // Governance: verify the log, restore the challenges and what earlier runtimes applied, then —
     // after recovery, which belongs to the previous run — apply what was appended since.
-    runtime.#startGovernance = (reads) => {
+    runtime.#startGovernance = (used, reads) => {
       runtime.#governance = new GovernanceIngestor({
         data,
         runtime,
@@ -743,6 +743,7 @@ export class GovernedRuntime {
         commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
       });
       runtime.#openReads = reads;
+      runtime.#openUsed = used;
       runtime.#governance.restore(
         {
           before: () => runtime.#restoreChallenges(),
@@ -754,8 +755,11 @@ export class GovernedRuntime {
         reads,
       );
       runtime.#openReads = undefined;
+      runtime.#openUsed = undefined;
     };
-    runtime.#startGovernance(port ? await readGovernanceForOpen(store, config.chain_id) : undefined);
+    // The chain's used grants are read first (the closures of the restored approvals need them).
+    const used = await runtime.#grantsUsedOnChain(true);
+    runtime.#startGovernance(used, port ? await readGovernanceForOpen(store, config.chain_id) : undefined);
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     await runtime.#recover();
     await runtime.ingestGovernance();
@@ -790,12 +794,9 @@ export class GovernedRuntime {
     this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
     this.#explaining = new ExplainingPort(this.#guardian);
     const governanceReads = this.#port ? await readGovernanceForOpen(store, this.config.chain_id) : undefined;
-    this.#renewing = true;
-    try {
-      this.#startGovernance(governanceReads);
-    } finally {
-      this.#renewing = false;
-    }
+    // A renewed epoch continues the scan in memory only (the record is written at open and close).
+    const used = await this.#grantsUsedOnChain(false);
+    this.#startGovernance(used, governanceReads);
     this.#ceremonyAt = this.#guardian.approvals?.log().length ?? 0;
     await this.ingestGovernance();
     return true;
@@ -834,7 +835,7 @@ export class GovernedRuntime {
     // The signed record is the authority on what was used, not the grants table: a grant that a
     // receipt of this chain names (its evidence, or its decision's `approval_grant_id`) is used.
     // A used grant without its row means the store was edited: refuse rather than risk a re-use.
-    for (const [grant, receipt] of this.#grantsUsedOnChain(this.#renewing === false)) {
+    for (const [grant, receipt] of this.#openUsed ?? new Map<string, string>()) {
       approvals.close(grant, 'consumed');
       if (!rows.has(grant))
         throw new RuntimeError(
@@ -853,16 +854,19 @@ export class GovernedRuntime {
    * ignored and the whole chain is read again — an edited, replaced or rolled-back record can only
    * make open read more, never skip a receipt it has not read under a guardian signature.
    */
-  #grantsUsedOnChain(persist = true): Map<string, string> {
-    const store = this.data.store;
+  async #grantsUsedOnChain(persist = true): Promise<Map<string, string>> {
+    // Through the async port: a networked store has no synchronous reads.
+    const store: RuntimeStore = this.data.store;
     const chain = this.config.chain_id;
     const used = new Map<string, string>();
     let from = 1;
     // A new epoch of this runtime (renewEpoch) continues from what this process itself read.
     const own = this.#grantScan;
-    const held = own === undefined ? store.getDocumentSync('meta', `grant-scan:${chain}`) : undefined;
+    const held = own === undefined ? await store.getDocument('meta', `grant-scan:${chain}`) : undefined;
     if (own !== undefined) {
-      const at = store.receiptsSync({ chainId: chain, fromLamport: own.lamport, toLamport: own.lamport })[0];
+      const at = (
+        await store.receipts({ chainId: chain, fromLamport: own.lamport, toLamport: own.lamport })
+      )[0];
       if (at !== undefined && at.hash === own.hash) {
         for (const [grant, receipt] of Object.entries(own.used)) used.set(grant, receipt);
         from = own.lamport + 1;
@@ -870,7 +874,9 @@ export class GovernedRuntime {
     } else if (held !== undefined) {
       try {
         const b = openVerifiedEnvelope<GrantScan>(held, GRANT_SCAN_TYPE, this.guardian.publicKeys).body;
-        const at = store.receiptsSync({ chainId: chain, fromLamport: b.lamport, toLamport: b.lamport })[0];
+        const at = (
+          await store.receipts({ chainId: chain, fromLamport: b.lamport, toLamport: b.lamport })
+        )[0];
         if (
           b.chain_id === chain &&
           Number.isSafeInteger(b.lamport) &&
@@ -885,11 +891,11 @@ export class GovernedRuntime {
         // Not a record this guardian signed: read the whole chain.
       }
     }
-    const receipts = store.receiptsSync({ chainId: chain, fromLamport: from });
+    const receipts = await store.receipts({ chainId: chain, fromLamport: from });
     const decisions = new Map(
-      store
-        .decisionsSync(receipts.flatMap((r) => (r.decisionId === undefined ? [] : [r.decisionId])))
-        .map((d) => [d.id, d.envelope]),
+      (
+        await store.decisions(receipts.flatMap((r) => (r.decisionId === undefined ? [] : [r.decisionId])))
+      ).map((d) => [d.id, d.envelope]),
     );
     for (const r of receipts) {
       const body = envelopeBody<{ evidence?: { approval_ids?: unknown } }>(r.envelope);
@@ -914,13 +920,13 @@ export class GovernedRuntime {
       this.#grantScan = scan;
       // Written at open and close (for the next process); a renewed epoch keeps it in memory.
       if (persist)
-        store.putDocumentSync(
+        await store.putDocument(
           'meta',
           `grant-scan:${chain}`,
           signEnvelope(scan, [this.data.signer('guardian', 'guardian', this.registry)]) as unknown as Json,
         );
     } else if (own === undefined && from > 1) {
-      const h = store.chainHeadSync(chain);
+      const h = await store.chainHead(chain);
       if (h)
         this.#grantScan = {
           type: GRANT_SCAN_TYPE,
@@ -1507,7 +1513,7 @@ export class GovernedRuntime {
       // The next open reads only what was appended after this runtime (its grant scan record).
       if (this.#sequencer.halted === undefined && this.#lock !== undefined) {
         try {
-          this.#grantsUsedOnChain(true);
+          await this.#grantsUsedOnChain(true);
         } catch {
           // Best effort: the next open then reads the receipts since the last record.
         }
