@@ -542,7 +542,13 @@ export class GovernedRuntime {
     options = { ...options, clock: { now: () => currentUnit()?.now() ?? frozen.at ?? base.now() } };
     const config = data.config();
     const store = data.store;
-    const registry = data.registry();
+    const synchronous = readsSynchronously(store);
+    // The trust registry's events are read through the port on a store without synchronous reads.
+    const registry = synchronous
+      ? data.registry()
+      : data.registryFrom(
+          (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope),
+        );
     const headAuthorization = registry.keyAuthorization();
     const authorization = {
       at: undefined as
@@ -554,7 +560,6 @@ export class GovernedRuntime {
     };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     await store.releaseOrphanReservations();
-    const synchronous = readsSynchronously(store);
     // The epoch of this open, for the async port's reservation ids (set below, before any call).
     let epochOf = (): number => 0;
     const port: PortDecision | undefined = synchronous
