@@ -36,6 +36,10 @@ const SYNC_DECISION_READS = new Set([
   'nonceUsedSync',
   'consumeNonceSync',
   'idempotencyEntrySync',
+  // and what applying a governance event used (a networked store has neither)
+  'flushSync',
+  'applyGovernanceEventSync',
+  'chainHeadSync',
 ]);
 
 /** `data` whose store lacks the synchronous decision reads (as a networked store does). */

@@ -48,6 +48,7 @@ import type {
   GovernanceStore,
   Json,
   LedgerOp,
+  SqliteStore,
   StoredGovernanceApplication,
   StoredGovernanceChallenge,
   StoredGovernanceGrant,
@@ -680,7 +681,8 @@ export interface IngestorHost {
   /** Approval keys are authorized at this registry state while an event is applied (undefined: the head). */
   authorizeAt(registry: TrustRegistry | undefined, seq: number | undefined): void;
   /** The chain's head Lamport value. */
-  headLamport(): number;
+  /** The chain's committed head (async on a store without synchronous reads). */
+  headLamport(): number | Promise<number>;
   /**
    * Re-execution only: the registry seq the event being replayed was first applied at (its
    * recorded `trust_seq`), so keys are checked — and its receipt records — the registry as it was
@@ -911,7 +913,7 @@ export class GovernanceIngestor {
       ? this.#run(event, { first: true, clock_ms: clockMs, trust_seq: trustSeq })
       : rejected(still.code, `${event.signer} no longer holds ${role} at trust seq ${trustSeq}`);
     const admin = outcome.applied && GOVERNANCE_ADMIN_ACTIONS.includes(event.action);
-    const afterLamport = host.headLamport();
+    const afterLamport = await host.headLamport();
     const application = (receiptId: string | null): GovernanceApplication => {
       const record: GovernanceAppliedRecord = {
         outcome: outcome.applied ? 'applied' : 'rejected',
@@ -958,8 +960,11 @@ export class GovernanceIngestor {
         });
       } else {
         written = application(null);
-        host.data.store.flushSync();
-        host.data.store.applyGovernanceEventSync(written);
+        const store = host.data.store as GovernanceStore & Partial<SqliteStore>;
+        if (typeof store.applyGovernanceEventSync === 'function') {
+          store.flushSync?.();
+          store.applyGovernanceEventSync(written);
+        } else await store.applyGovernanceEvent(written);
       }
     } catch (error) {
       // The event is applied in memory but not on disk: this runtime must not decide anything more.

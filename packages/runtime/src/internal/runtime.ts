@@ -742,7 +742,9 @@ export class GovernedRuntime {
               ? undefined
               : { registry: reg, lookup: (keyid, role) => reg.keyLookup()(keyid, role, seq) };
         },
-        headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
+        headLamport: port
+          ? async () => (await store.chainHead(config.chain_id))?.lamport ?? 0
+          : () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
         replayTrustSeq: () =>
           (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
         commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
