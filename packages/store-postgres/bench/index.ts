@@ -11,6 +11,9 @@
 //     per call on the async store port (an admission with its reservation through batched
 //     `admitCalls`, then the receipt closing it through batched `commitCalls`; one batch in
 //     flight each, as packages/runtime/src/internal/unit.ts does)
+//   decision read + admit + commit — the same, plus the read the decision makes first on the
+//     async port (one `ledgerSnapshot`, joined by the calls arriving while it is in flight, as
+//     packages/runtime/src/internal/port-decision.ts does)
 // plus calls per CPU-second (this process + the PostgreSQL backends serving it; the 2 cores are
 // shared with the database here). Store-level only: the full governed pipeline rows belong to the
 // runtime's durable bench (issue 21/14).
@@ -115,11 +118,22 @@ async function driveAdmitCommit(
   store: RuntimeStore,
   work: readonly GovernedCallRecord[],
   inFlight: number,
-): Promise<{ admits: number; commits: number; failed: number }> {
+  decisionRead = false,
+): Promise<{ admits: number; commits: number; failed: number; reads: number }> {
   const admit = new GroupCommitter<AdmissionBatchItem, true>((items) => store.admitCalls(items));
   const commit = new GroupCommitter<GovernedCallRecord, CommitResult>((items) => store.commitCalls(items));
   let next = 0;
   let failed = 0;
+  // The decision's read on the async port (packages/runtime/src/internal/port-decision.ts): one
+  // `ledgerSnapshot` before each decision, joined by the calls that arrive while it is in flight.
+  let reading: Promise<unknown> | undefined;
+  let reads = 0;
+  const read = (account: string): Promise<unknown> => {
+    reading ??= store.ledgerSnapshot([account]).finally(() => {
+      reading = undefined;
+    });
+    return reading;
+  };
   const worker = async (): Promise<void> => {
     while (next < work.length) {
       const call = work[next++] as GovernedCallRecord;
@@ -127,6 +141,11 @@ async function driveAdmitCommit(
       const id = `adm-${call.receipt.id}`;
       const reservation = `res-${call.receipt.id}`;
       try {
+        if (decisionRead) {
+          const before = reading;
+          await read(`acct-${call.chainId}`);
+          if (before === undefined) reads += 1;
+        }
         await admit.submit({
           admission: {
             id,
@@ -152,16 +171,16 @@ async function driveAdmitCommit(
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
-  return { admits: admit.flushes, commits: commit.flushes, failed };
+  return { admits: admit.flushes, commits: commit.flushes, failed, reads };
 }
 
-async function sqliteAdmitCommitRow(): Promise<Row> {
+async function sqliteAdmitCommitRow(decisionRead = false): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'helm-pg-bench-'));
   const store = openSqliteStore(join(dir, 'b.db'), { groupCommit: false });
   const work = calls(N, 'sqlite-ac');
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const r = await driveAdmitCommit(store, work, 64);
+  const r = await driveAdmitCommit(store, work, 64, decisionRead);
   const ms = performance.now() - t0;
   const c = process.cpuUsage(cpu0);
   await store.close();
@@ -169,7 +188,9 @@ async function sqliteAdmitCommitRow(): Promise<Row> {
   if (r.failed > 0) throw new Error(`admit + commit on SQLite: ${r.failed} calls failed`);
   return {
     latency: percentiles(),
-    label: 'admit + commit, SQLite (64 in flight)',
+    label: decisionRead
+      ? `decision read + admit + commit, SQLite (64 in flight, ${r.reads} snapshot reads)`
+      : 'admit + commit, SQLite (64 in flight)',
     calls: N,
     ms,
     cpu: { helm: (c.user + c.system) / 1000, db: 0 },
@@ -177,7 +198,7 @@ async function sqliteAdmitCommitRow(): Promise<Row> {
   };
 }
 
-async function postgresAdmitCommitRow(admin: pg.Client, url: string): Promise<Row> {
+async function postgresAdmitCommitRow(admin: pg.Client, url: string, decisionRead = false): Promise<Row> {
   const schema = `bench_${randomBytes(3).toString('hex')}`;
   const tag = `bench-${schema}`;
   const store = await openPostgresStore({
@@ -193,14 +214,16 @@ async function postgresAdmitCommitRow(admin: pg.Client, url: string): Promise<Ro
   const cpu0 = process.cpuUsage();
   const db0 = cpuMs(pids);
   const t0 = performance.now();
-  const r = await driveAdmitCommit(store, work, 64);
+  const r = await driveAdmitCommit(store, work, 64, decisionRead);
   const ms = performance.now() - t0;
   const c = process.cpuUsage(cpu0);
   const db = cpuMs(pids) - db0;
   await store.close();
   if (r.failed > 0) throw new Error(`admit + commit on PostgreSQL: ${r.failed} calls failed`);
   return {
-    label: 'admit + commit, PostgreSQL 1 node (64 in flight)',
+    label: decisionRead
+      ? `decision read + admit + commit, PostgreSQL 1 node (64 in flight, ${r.reads} snapshot reads)`
+      : 'admit + commit, PostgreSQL 1 node (64 in flight)',
     calls: N,
     ms,
     cpu: { helm: (c.user + c.system) / 1000, db },
@@ -428,17 +451,22 @@ try {
   );
   const acSqlite = await sqliteAdmitCommitRow();
   const acPg = await postgresAdmitCommitRow(admin, url.toString());
+  const dacSqlite = await sqliteAdmitCommitRow(true);
+  const dacPg = await postgresAdmitCommitRow(admin, url.toString(), true);
   console.log('');
   console.log('the runtime durable path per call (admission + receipt, two transactions, batched):');
   console.log(
     '| store | calls/s | vs SQLite | p50 ms | p99 ms | transactions (admit + commit) | CPU ms (helm + postgres backends) | calls per CPU-s |',
   );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of [acSqlite, acPg]) {
+  for (const r of [acSqlite, acPg, dacSqlite, dacPg]) {
     console.log(
       `| ${r.label} | ${perSec(r).toFixed(0)} | ${(perSec(r) / perSec(acSqlite)).toFixed(2)}x | ${r.latency.p50.toFixed(1)} | ${r.latency.p99.toFixed(1)} | ${r.transactions} | ${r.cpu.helm.toFixed(0)} + ${r.cpu.db.toFixed(0)} | ${perCpuSec(r).toFixed(0)} |`,
     );
   }
+  console.log(
+    `the decision read on the async port costs PostgreSQL ${(perSec(dacPg) / perSec(acPg)).toFixed(2)}x calls/s and ${(perCpuSec(dacPg) / perCpuSec(acPg)).toFixed(2)}x calls per CPU-second (SQLite ${(perSec(dacSqlite) / perSec(acSqlite)).toFixed(2)}x)`,
+  );
   console.log(
     `targets (issue 18, full pipeline; store-level here): PostgreSQL 1 node vs SQLite ${(perSec(one) / perSec(base)).toFixed(2)}x (>= 0.4x), 2 nodes vs 1 node ${(perSec(two) / perSec(one)).toFixed(2)}x calls/s (>= 1.3x); the 2 cores are shared with the database`,
   );

@@ -33,6 +33,7 @@ import {
   type LedgerCharge,
   type LedgerOp,
   type LedgerReservation,
+  type LedgerSnapshot,
   type RangeQuery,
   type RuntimeStore,
   type StoredAdmission,
@@ -1299,6 +1300,35 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     return r
       ? { accounts: readJson<string[]>(r.accounts, 'a stored reservation'), amount: num(r.amount) }
       : undefined;
+  }
+
+  async ledgerSnapshot(accounts: readonly string[]): Promise<LedgerSnapshot> {
+    // One statement, so one snapshot (READ COMMITTED): an own reservation is either in the
+    // accounts' `reserved` and listed, or in neither — never half (port.ts LedgerSnapshot).
+    const rows = await this.#read(
+      'read ledger snapshot',
+      `SELECT 'a' AS kind, account AS id, spent, reserved, NULL::text AS accounts, NULL::bigint AS amount
+         FROM ${this.#t('ledger_accounts')} WHERE account = ANY($1::text[])
+       UNION ALL
+       SELECT 'r', reservation_id, NULL, NULL, accounts, amount
+         FROM ${this.#t('ledger_reservations')} WHERE node_id = $2`,
+      [[...new Set(accounts)], this.nodeId],
+    );
+    const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    return {
+      accounts: rows
+        .filter((r) => r.kind === 'a')
+        .map((r) => ({ account: str(r.id), spent: num(r.spent), reserved: num(r.reserved) }))
+        .sort((a, b) => byId({ id: a.account }, { id: b.account })),
+      reservations: rows
+        .filter((r) => r.kind === 'r')
+        .map((r) => ({
+          id: str(r.id),
+          accounts: readJson<string[]>(r.accounts, 'a stored reservation'),
+          amount: num(r.amount),
+        }))
+        .sort(byId),
+    };
   }
 
   async releaseOrphanReservations(): Promise<readonly string[]> {

@@ -11,6 +11,7 @@ export type {
   LedgerAccountState,
   LedgerCharge,
   LedgerReservation,
+  LedgerSnapshot,
   RuntimeStore,
 } from './port.js';
 export {

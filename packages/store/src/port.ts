@@ -41,6 +41,20 @@ export interface LedgerReservation {
 }
 
 /**
+ * One consistent read of the ledger (`ledgerSnapshot`): the named accounts and the open
+ * reservations this handle's node holds, as of one instant. A decision-side ledger view built on
+ * an async store rebuilds its base from it and tells which of its own movements the base already
+ * contains: an own reservation listed is written and not yet settled; one not listed is either not
+ * written yet or already settled.
+ */
+export interface LedgerSnapshot {
+  /** The named accounts that exist, by account name (byte order); absent accounts are zeros. */
+  readonly accounts: readonly LedgerAccount[];
+  /** Open reservations held by this handle's node (on an embedded store: all), by id. */
+  readonly reservations: readonly (LedgerReservation & { readonly id: string })[];
+}
+
+/**
  * The async store surface a governed runtime is written against: the governed-call transaction
  * (`admitCall` before the driver runs, `commitCall` with the receipt), the reads an export and a
  * restart need, and the shared state a decision consults (budget ledger, idempotency, nonces).
@@ -140,6 +154,8 @@ export interface RuntimeStore extends HelmStore, GovernanceStore {
   ledgerState(account: string): Promise<LedgerAccountState>;
   /** An open reservation, or undefined. */
   ledgerReservation(id: string): Promise<LedgerReservation | undefined>;
+  /** The named accounts and this node's open reservations, read at one instant (`LedgerSnapshot`). */
+  ledgerSnapshot(accounts: readonly string[]): Promise<LedgerSnapshot>;
   /**
    * Start-up of a runtime: refund the open reservations of this runtime that no open admission
    * holds (their call never reached its driver). Returns the refunded ids, ascending.

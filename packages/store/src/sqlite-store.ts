@@ -10,7 +10,7 @@ import { StoreError } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { readStoredJson } from './internal/json.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
-import type { AdmissionBatchItem, RuntimeStore } from './port.js';
+import type { AdmissionBatchItem, LedgerSnapshot, RuntimeStore } from './port.js';
 import type {
   AdmissionRecord,
   Artifact,
@@ -171,6 +171,23 @@ export class SqliteStore implements HelmStore, RuntimeStore {
 
   async ledgerReservation(id: string): Promise<{ accounts: string[]; amount: number } | undefined> {
     return this.ledgerReservationSync(id);
+  }
+
+  async ledgerSnapshot(accounts: readonly string[]): Promise<LedgerSnapshot> {
+    // One process owns an embedded store: every open reservation is this handle's, and a
+    // synchronous read is one instant.
+    const named = new Set(accounts);
+    const rows = this.#stmt(
+      'SELECT reservation_id, accounts, amount FROM ledger_reservations ORDER BY reservation_id',
+    ).all() as Row[];
+    return {
+      accounts: this.ledgerAccountsSync().filter((a) => named.has(a.account)),
+      reservations: rows.map((r) => ({
+        id: str(r.reservation_id),
+        accounts: readStoredJson<string[]>(str(r.accounts), 'a stored record'),
+        amount: num(r.amount),
+      })),
+    };
   }
 
   async releaseOrphanReservations(): Promise<readonly string[]> {

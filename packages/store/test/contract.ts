@@ -506,6 +506,27 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       await rejectsWith(s.ledgerReserve([{ account: 'p', ceiling: 10 }], -1), 'STORE_INVALID_RECORD');
     });
 
+    it('ledgerSnapshot: the named accounts and the open reservations of this handle, at one instant', async () => {
+      const { store: s } = await db();
+      const r1 = (await s.ledgerReserve([{ account: 'p', ceiling: 10 }], 3)) as string;
+      const r2 = (await s.ledgerReserve(
+        [
+          { account: 'p', ceiling: 10 },
+          { account: 'q', ceiling: 10 },
+        ],
+        2,
+      )) as string;
+      await s.ledgerCommit(r1);
+      const snap = await s.ledgerSnapshot(['q', 'p', 'never-charged']);
+      // Accounts by name (an account never charged is absent: zeros); only open reservations.
+      expect(snap.accounts).toEqual([
+        { account: 'p', spent: 3, reserved: 2 },
+        { account: 'q', spent: 0, reserved: 2 },
+      ]);
+      expect(snap.reservations).toEqual([{ id: r2, accounts: ['p', 'q'], amount: 2 }]);
+      expect((await s.ledgerSnapshot([])).accounts).toEqual([]);
+    });
+
     it('generated reservation ids never collide with ids admitted by the caller', async () => {
       const { store: s } = await db();
       await s.admitCall(admission('a', { reservationId: 'budget-res-7' }), [

@@ -229,7 +229,9 @@ export const BUDGET_HANDLERS: Readonly<Record<'budget.reset', GovernanceHandler>
           account: body.account,
           reset: reset.map((a) => ({ account: a.account, spent: a.spent })),
         } as unknown as Json,
-        writes: () => store.ledgerApplySync(reset.map((a) => ({ op: 'reset', account: a.account }))),
+        // Ledger movements, not a closure over the embedded store: every engine writes them in the
+        // application's transaction.
+        ledger: reset.map((a) => ({ op: 'reset', account: a.account })),
       };
     },
   },

@@ -45,9 +45,13 @@ import {
 import type {
   GovernanceApplication,
   GovernanceEventRow,
+  GovernanceStore,
   Json,
+  LedgerOp,
   SqliteStore,
   StoredGovernanceApplication,
+  StoredGovernanceChallenge,
+  StoredGovernanceGrant,
 } from '@helm/store';
 import { StoreError } from '@helm/store';
 import type { TrustRegistry } from '@helm/trust';
@@ -110,6 +114,34 @@ export interface GovernanceApplyContext {
   readonly registry: TrustRegistry;
 }
 
+/**
+ * What open reads of the governance log, read through the async store port before it (a
+ * networked store has no synchronous reads): the log, the application records and the cursor,
+ * and the challenges and grants the approvals are restored from.
+ */
+export interface GovernanceReads {
+  readonly events: readonly GovernanceEventRow[];
+  readonly applied: readonly StoredGovernanceApplication[];
+  readonly cursor: SignedEnvelope | undefined;
+  readonly challenges: readonly StoredGovernanceChallenge[];
+  readonly grants: readonly StoredGovernanceGrant[];
+}
+
+/** Read `GovernanceReads` of `chainId` through the port (the cursor last: it never runs ahead of the records). */
+export async function readGovernanceForOpen(
+  store: GovernanceStore,
+  chainId: string,
+): Promise<GovernanceReads> {
+  const events = await store.governanceEvents();
+  const applied = await store.governanceApplied();
+  const cursor = await store.governanceCursor();
+  const [challenges, grants] = await Promise.all([
+    store.governanceChallenges(chainId),
+    store.governanceGrants(),
+  ]);
+  return { events, applied, cursor, challenges, grants };
+}
+
 export type GovernanceOutcome =
   | {
       readonly applied: true;
@@ -117,6 +149,11 @@ export type GovernanceOutcome =
       readonly output?: Json;
       /** Store writes of the first application, run in its transaction (sync store methods only). */
       readonly writes?: () => void;
+      /**
+       * Ledger movements of the first application, written in its transaction by every engine
+       * (a networked store refuses `writes`).
+       */
+      readonly ledger?: readonly LedgerOp[];
     }
   | { readonly applied: false; readonly code: string; readonly detail: string };
 
@@ -644,7 +681,8 @@ export interface IngestorHost {
   /** Approval keys are authorized at this registry state while an event is applied (undefined: the head). */
   authorizeAt(registry: TrustRegistry | undefined, seq: number | undefined): void;
   /** The chain's head Lamport value. */
-  headLamport(): number;
+  /** The chain's committed head (async on a store without synchronous reads). */
+  headLamport(): number | Promise<number>;
   /**
    * Re-execution only: the registry seq the event being replayed was first applied at (its
    * recorded `trust_seq`), so keys are checked — and its receipt records — the registry as it was
@@ -701,17 +739,17 @@ export class GovernanceIngestor {
    * At open: verify the whole log, the application records and the signed cursor, and re-apply
    * the applied events in memory (challenges of `restoreState` first, closures after).
    */
-  restore(hooks: { before(): void; after(): void }): void {
+  restore(hooks: { before(): void; after(): void }, reads?: GovernanceReads): void {
     const store = this.#host.data.store;
     this.#seen = newGovernanceSeen();
     const events = verifyGovernanceLog(
-      store.governanceEventsSync(),
+      reads ? [...reads.events] : store.governanceEventsSync(),
       this.#log,
       this.#registryFor,
       undefined,
       this.#seen,
     );
-    const stored = store.governanceAppliedSync();
+    const stored = reads ? reads.applied : store.governanceAppliedSync();
     let chain = GOVERNANCE_GENESIS_PREV;
     const records: GovernanceAppliedRecord[] = [];
     for (const [i, a] of stored.entries()) {
@@ -725,7 +763,7 @@ export class GovernanceIngestor {
       records.push(record);
     }
     this.#checkCursor(
-      store,
+      reads ? reads.cursor : store.governanceCursorSync(),
       stored.length,
       stored.length === 0
         ? GOVERNANCE_GENESIS_PREV
@@ -753,8 +791,12 @@ export class GovernanceIngestor {
     this.#pending = events.slice(stored.length);
   }
 
-  #checkCursor(store: SqliteStore, seq: number, logChain: string, appliedChain: string): void {
-    const cursor = store.governanceCursorSync();
+  #checkCursor(
+    cursor: SignedEnvelope | undefined,
+    seq: number,
+    logChain: string,
+    appliedChain: string,
+  ): void {
     if (cursor === undefined) {
       if (seq === 0) return;
       throw this.#refuse('events were applied but the signed cursor is missing');
@@ -827,14 +869,16 @@ export class GovernanceIngestor {
 
   async #ingest(): Promise<void> {
     if (this.#broken) throw this.#broken;
-    const store = this.#host.data.store;
+    // Read through the async store port (a networked store has no synchronous reads): the head
+    // check is one indexed read per call, and nothing else is read when the log has not grown.
+    const store: GovernanceStore = this.#host.data.store;
     // The log must still hold what this runtime verified: a rollback while it runs is refused.
-    if (this.#known.seq > 0 && store.governanceEventSync(this.#known.seq)?.chain !== this.#known.chain) {
+    if (this.#known.seq > 0 && (await store.governanceEvent(this.#known.seq))?.chain !== this.#known.chain) {
       this.#broken = this.#refuse(`event ${this.#known.seq} changed or disappeared while the runtime ran`);
       throw this.#broken;
     }
     const fresh = verifyGovernanceLog(
-      store.governanceEventsSync(this.#known.seq + 1),
+      await store.governanceEvents(this.#known.seq + 1),
       this.#log,
       this.#registryFor,
       this.#known,
@@ -869,7 +913,7 @@ export class GovernanceIngestor {
       ? this.#run(event, { first: true, clock_ms: clockMs, trust_seq: trustSeq })
       : rejected(still.code, `${event.signer} no longer holds ${role} at trust seq ${trustSeq}`);
     const admin = outcome.applied && GOVERNANCE_ADMIN_ACTIONS.includes(event.action);
-    const afterLamport = host.headLamport();
+    const afterLamport = await host.headLamport();
     const application = (receiptId: string | null): GovernanceApplication => {
       const record: GovernanceAppliedRecord = {
         outcome: outcome.applied ? 'applied' : 'rejected',
@@ -903,6 +947,7 @@ export class GovernanceIngestor {
         record: record as unknown as Json,
         cursor: signEnvelope(cursor as unknown as { type: string }, [host.guardianSigner]),
         ...(outcome.applied && outcome.writes ? { apply: outcome.writes } : {}),
+        ...(outcome.applied && outcome.ledger ? { ledger: outcome.ledger } : {}),
       };
     };
     let written: GovernanceApplication | undefined;
@@ -915,8 +960,11 @@ export class GovernanceIngestor {
         });
       } else {
         written = application(null);
-        host.data.store.flushSync();
-        host.data.store.applyGovernanceEventSync(written);
+        const store = host.data.store as GovernanceStore & Partial<SqliteStore>;
+        if (typeof store.applyGovernanceEventSync === 'function') {
+          store.flushSync?.();
+          store.applyGovernanceEventSync(written);
+        } else await store.applyGovernanceEvent(written);
       }
     } catch (error) {
       // The event is applied in memory but not on disk: this runtime must not decide anything more.

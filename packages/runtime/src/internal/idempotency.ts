@@ -75,10 +75,23 @@ export class StoreIdempotency implements IdempotencyStore {
     if (unit.pendingIdempotency?.key === key) return unit.pendingIdempotency;
     const inFlight = this.#inFlight.get(key);
     if (inFlight) return this.#live(unit, inFlight, receiptIdOf(inFlight));
-    const entry = this.store.idempotencyEntrySync?.(key);
+    const entry = unit.readAhead?.key === key ? unit.readAhead.entry : this.store.idempotencyEntrySync?.(key);
     return entry === undefined
       ? undefined
       : this.#live(unit, entry.value as unknown as IdempotencyRecord, entry.receiptId);
+  }
+
+  /**
+   * Async store: read the record of the key the call's decision will name (`peek` answers from
+   * it in the decision's synchronous step). A guess that misses is harmless: `peek` then answers
+   * from memory only, as before.
+   */
+  async readAhead(unit: CallUnit, key: string): Promise<void> {
+    const entry = await this.store.idempotencyEntry(key);
+    unit.readAhead = {
+      key,
+      entry: entry === undefined ? undefined : { receiptId: entry.receiptId, value: entry.value },
+    };
   }
 
   /**

@@ -94,7 +94,9 @@ import {
   type GovernanceAppliedRecord,
   type GovernanceEventRecord,
   GovernanceIngestor,
+  type GovernanceReads,
   governanceEventDigest,
+  readGovernanceForOpen,
   readGovernanceLog,
 } from './governance.js';
 import { StoreIdempotency } from './idempotency.js';
@@ -103,6 +105,12 @@ import { keyLineage } from './key-lineage.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
 import { checkedPlugin, PLUGIN_DRIVER_KIND, PluginHost } from './plugin.js';
+import {
+  delegationNonceKey,
+  openPortBudgetLedger,
+  type PortBudgetLedger,
+  PortNonces,
+} from './port-decision.js';
 import {
   GOVERNANCE_EFFECT_CLASS,
   loadReceiptPolicies,
@@ -190,6 +198,8 @@ class StoreJournal implements AdmissionJournal {
     private readonly chainId: string,
     /** The ledger of the current epoch (each epoch starts a fresh one, as a fresh open does). */
     private readonly ledger: () => DeferredBudgetLedger,
+    /** On an async store: the decision's state, told what the admission wrote (port-decision.ts). */
+    private readonly port: () => PortDecision | undefined = () => undefined,
   ) {
     this.#batcher = new AdmissionBatcher(store);
   }
@@ -220,12 +230,51 @@ class StoreJournal implements AdmissionJournal {
     // driver runs only once it committed. The call's movements are taken from the queue in the
     // same synchronous step that writes them: until then they stay queued, so every decision in
     // between sees the reservation (in the queue, then in the store — never in neither).
-    await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain([...ids]) });
+    const port = this.port();
+    if (!port) {
+      await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain([...ids]) });
+      return;
+    }
+    // On an async store the call's delegation nonce is burned first (one node wins a race:
+    // STORE_NONCE_REUSED fails the call here, before its driver), and the budget view learns
+    // whether its reservations were written.
+    const reservations = [...ids];
+    try {
+      await port.nonces.burn(unit?.nonces.splice(0) ?? []);
+      await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain(reservations) });
+    } catch (error) {
+      port.ledger.forget(reservations);
+      throw error;
+    }
+    port.ledger.durable(reservations);
   }
   complete(): void {}
   async pending(): Promise<AdmissionEntry[]> {
     return (await this.store.admissions(this.chainId)).map((a) => (a.body as unknown as AdmissionDoc).entry);
   }
+}
+
+/** The decision's shared state on an async store (port-decision.ts); the embedded store reads it synchronously. */
+interface PortDecision {
+  readonly ledger: PortBudgetLedger;
+  readonly nonces: PortNonces;
+}
+
+/** The embedded store answers the decision's reads synchronously; any other store goes through the port. */
+function readsSynchronously(store: RuntimeStore): boolean {
+  const s = store as Partial<SqliteStore>;
+  return (
+    typeof s.ledgerStateSync === 'function' &&
+    typeof s.ledgerReservationSync === 'function' &&
+    typeof s.ledgerCounterSync === 'function' &&
+    typeof s.nonceUsedSync === 'function' &&
+    typeof s.consumeNonceSync === 'function'
+  );
+}
+
+/** A budget view on the async port, its reservations named by chain, epoch and counter (unique across nodes). */
+function portLedger(store: RuntimeStore, chainId: string, epoch: () => number): Promise<PortBudgetLedger> {
+  return openPortBudgetLedger(store, (n) => `budget-res-${chainId}.${epoch()}.${n}`);
 }
 
 /**
@@ -374,6 +423,8 @@ export class GovernedRuntime {
   /** Effect class of each registered tool (for its idempotency window). */
   readonly #effectClass = new Map<string, string>();
   #ledger: DeferredBudgetLedger;
+  /** On an async store: the budget view and nonces the decision reads (undefined: embedded store). */
+  #port: PortDecision | undefined;
   readonly #journal: StoreJournal;
   #sandbox: Sandbox | undefined;
   /** Components are re-transpiled and checked against their pins before the sandbox sees them. */
@@ -388,12 +439,14 @@ export class GovernedRuntime {
   readonly #sequencer: CommitSequencer;
   /** The governance log's side of this runtime (src/internal/governance.ts). */
   #governance: GovernanceIngestor | undefined;
-  /** Set while renewEpoch re-applies governance (the grant scan is then kept in memory only). */
-  #renewing = false;
   /** What this process read of the chain for used grants (#grantsUsedOnChain). */
   #grantScan: GrantScan | undefined;
   /** Verify the log and re-apply what was applied, for this epoch's guardian. */
-  #startGovernance: () => void = () => undefined;
+  #startGovernance: (used: Map<string, string>, reads?: GovernanceReads) => void = () => undefined;
+  /** On an async store: what open read of the governance log (restore reads it, not the store). */
+  #openReads: GovernanceReads | undefined;
+  /** The grants receipts of this chain name, read before the approvals are restored (#grantsUsedOnChain). */
+  #openUsed: Map<string, string> | undefined;
   /** Key authorization of approvals: the registry head, or an event's application state. */
   readonly #authorization: ApprovalAuthorization;
   /** How many approval-ceremony log entries are taken by a call or a commit (challenges opened, closed). */
@@ -500,7 +553,14 @@ export class GovernedRuntime {
     options = { ...options, clock: { now: () => currentUnit()?.now() ?? frozen.at ?? base.now() } };
     const config = data.config();
     const store = data.store;
-    const registry = currentRegistry(data, options.registry);
+    const synchronous = readsSynchronously(store);
+    // The trust registry's events are read through the port on a store without synchronous reads;
+    // on the embedded store a registry the caller already verified is reused while it is the head.
+    const registry = synchronous
+      ? currentRegistry(data, options.registry)
+      : data.registryFrom(
+          (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope),
+        );
     const headAuthorization = registry.keyAuthorization();
     const authorization = {
       at: undefined as
@@ -512,7 +572,15 @@ export class GovernedRuntime {
     };
     // Start-up: reservations no open admission holds belong to calls whose driver never ran.
     await store.releaseOrphanReservations();
-    const ledger = unitLedger(deferredBudgetLedger(store));
+    // The epoch of this open, for the async port's reservation ids (set below, before any call).
+    let epochOf = (): number => 0;
+    const port: PortDecision | undefined = synchronous
+      ? undefined
+      : {
+          ledger: await portLedger(store, config.chain_id, () => epochOf()),
+          nonces: new PortNonces(store, (key) => currentUnit()?.nonces.push(key)),
+        };
+    const ledger = unitLedger(port ? port.ledger : deferredBudgetLedger(store));
     const policy = loadDataDirPolicy(data, registry);
     const receiptPolicies = loadReceiptPolicies(data, registry).set;
     const guardianOptions: GuardianOptions = {
@@ -524,7 +592,7 @@ export class GovernedRuntime {
       identity: { bindings: baseIdentity(config) },
       egress: egressConfig(baseEgress(config)),
       threat: DEFAULT_THREAT_CONFIG,
-      delegation: { nonces: new StoreNonces(store) },
+      delegation: { nonces: port ? port.nonces : new StoreNonces(store) },
       policy,
       budget: ledger,
       approvals: {
@@ -568,10 +636,16 @@ export class GovernedRuntime {
     });
     const idempotency = new StoreIdempotency(store);
     let currentLedger = (): DeferredBudgetLedger => ledger;
-    const journal = new StoreJournal(store, config.chain_id, () => currentLedger());
+    let currentPort = (): PortDecision | undefined => port;
+    const journal = new StoreJournal(
+      store,
+      config.chain_id,
+      () => currentLedger(),
+      () => currentPort(),
+    );
     const explaining = new ExplainingPort(guardian);
     // The executor reaches the guardian of the current epoch (renewEpoch replaces it in place).
-    let port: () => ExplainingPort['port'] = () => explaining.port;
+    let guardianPort: () => ExplainingPort['port'] = () => explaining.port;
     let ceremony: (
       evaluate: () => ReturnType<ExplainingPort['port']['evaluate']>,
     ) => ReturnType<ExplainingPort['port']['evaluate']> = (evaluate) => evaluate();
@@ -580,13 +654,13 @@ export class GovernedRuntime {
     const executor = createExecutor({
       guardian: {
         // The approval-ceremony changes a decision makes belong to its call (stored with its receipt).
-        evaluate: (call) => ceremony(() => port().evaluate(call)),
-        consumeGrant: (grant) => port().consumeGrant(grant),
-        commitBudget: (id) => port().commitBudget(id),
+        evaluate: (call) => ceremony(() => guardianPort().evaluate(call)),
+        consumeGrant: (grant) => guardianPort().consumeGrant(grant),
+        commitBudget: (id) => guardianPort().commitBudget(id),
         // A reservation the decision already refunded (an idempotent repeat's, #decide) is not
         // refunded twice.
-        refundBudget: (id) => (currentUnit()?.refunded.has(id) ? undefined : port().refundBudget(id)),
-        policyHash: () => port().policyHash(),
+        refundBudget: (id) => (currentUnit()?.refunded.has(id) ? undefined : guardianPort().refundBudget(id)),
+        policyHash: () => guardianPort().policyHash(),
       },
       guardianKeys: guardian.publicKeys,
       receipts: {
@@ -632,8 +706,11 @@ export class GovernedRuntime {
       guardianOptions,
     });
     ceremony = (evaluate) => runtime.#decide(evaluate);
-    port = () => runtime.#explaining.port;
+    guardianPort = () => runtime.#explaining.port;
     currentLedger = () => runtime.#ledger;
+    runtime.#port = port;
+    currentPort = () => runtime.#port;
+    epochOf = () => runtime.epoch;
     // Tools first (registration runs nothing): recovery then receipts each interrupted call under
     // its pinned tool's effect class rather than one read from the journal entry.
     // A tool whose body no longer matches its pins (a changed plugin, a tampered component pin, a
@@ -649,7 +726,7 @@ export class GovernedRuntime {
     }
     // Governance: verify the log, restore the challenges and what earlier runtimes applied, then —
     // after recovery, which belongs to the previous run — apply what was appended since.
-    runtime.#startGovernance = () => {
+    runtime.#startGovernance = (used, reads) => {
       runtime.#governance = new GovernanceIngestor({
         data,
         runtime,
@@ -677,20 +754,31 @@ export class GovernedRuntime {
               ? undefined
               : { registry: reg, lookup: (keyid, role) => reg.keyLookup()(keyid, role, seq) };
         },
-        headLamport: () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
+        headLamport: port
+          ? async () => (await store.chainHead(config.chain_id))?.lamport ?? 0
+          : () => store.chainHeadSync(config.chain_id)?.lamport ?? 0,
         replayTrustSeq: () =>
           (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
         commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
       });
-      runtime.#governance.restore({
-        before: () => runtime.#restoreChallenges(),
-        after: () => {
-          runtime.#checkRepinnedTools();
-          runtime.#restoreClosures();
+      runtime.#openReads = reads;
+      runtime.#openUsed = used;
+      runtime.#governance.restore(
+        {
+          before: () => runtime.#restoreChallenges(),
+          after: () => {
+            runtime.#checkRepinnedTools();
+            runtime.#restoreClosures();
+          },
         },
-      });
+        reads,
+      );
+      runtime.#openReads = undefined;
+      runtime.#openUsed = undefined;
     };
-    runtime.#startGovernance();
+    // The chain's used grants are read first (the closures of the restored approvals need them).
+    const used = await runtime.#grantsUsedOnChain(true);
+    runtime.#startGovernance(used, port ? await readGovernanceForOpen(store, config.chain_id) : undefined);
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     await runtime.#recover();
     await runtime.ingestGovernance();
@@ -714,15 +802,20 @@ export class GovernedRuntime {
     await store.putDocument('meta', 'epoch', epoch);
     this.#epoch = epoch;
     // The deferred ledger's reservation counter restarts from the store's, as at open.
-    this.#ledger = unitLedger(deferredBudgetLedger(store));
+    if (this.#port) {
+      const epochNow = epoch;
+      this.#port = {
+        ledger: await portLedger(store, this.config.chain_id, () => epochNow),
+        nonces: this.#port.nonces,
+      };
+    }
+    this.#ledger = unitLedger(this.#port ? this.#port.ledger : deferredBudgetLedger(store));
     this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
     this.#explaining = new ExplainingPort(this.#guardian);
-    this.#renewing = true;
-    try {
-      this.#startGovernance();
-    } finally {
-      this.#renewing = false;
-    }
+    const governanceReads = this.#port ? await readGovernanceForOpen(store, this.config.chain_id) : undefined;
+    // A renewed epoch continues the scan in memory only (the record is written at open and close).
+    const used = await this.#grantsUsedOnChain(false);
+    this.#startGovernance(used, governanceReads);
     this.#ceremonyAt = this.#guardian.approvals?.log().length ?? 0;
     await this.ingestGovernance();
     return true;
@@ -732,7 +825,9 @@ export class GovernedRuntime {
   #restoreChallenges(): void {
     const approvals = this.guardian.approvals;
     if (!approvals) return;
-    for (const c of this.data.store.governanceChallengesSync(this.config.chain_id)) {
+    const challenges =
+      this.#openReads?.challenges ?? this.data.store.governanceChallengesSync(this.config.chain_id);
+    for (const c of challenges) {
       try {
         approvals.restore(c.envelope);
       } catch {
@@ -747,18 +842,19 @@ export class GovernedRuntime {
     const approvals = this.guardian.approvals;
     if (!approvals) return;
     const store = this.data.store;
-    for (const c of store.governanceChallengesSync(this.config.chain_id)) {
+    const reads = this.#openReads;
+    for (const c of reads?.challenges ?? store.governanceChallengesSync(this.config.chain_id)) {
       if (c.closed === 'expired') approvals.close(c.id, 'expired');
     }
     const rows = new Set<string>();
-    for (const g of store.governanceGrantsSync()) {
+    for (const g of reads?.grants ?? store.governanceGrantsSync()) {
       rows.add(g.challengeId);
       approvals.close(g.challengeId, 'consumed');
     }
     // The signed record is the authority on what was used, not the grants table: a grant that a
     // receipt of this chain names (its evidence, or its decision's `approval_grant_id`) is used.
     // A used grant without its row means the store was edited: refuse rather than risk a re-use.
-    for (const [grant, receipt] of this.#grantsUsedOnChain(this.#renewing === false)) {
+    for (const [grant, receipt] of this.#openUsed ?? new Map<string, string>()) {
       approvals.close(grant, 'consumed');
       if (!rows.has(grant))
         throw new RuntimeError(
@@ -777,16 +873,19 @@ export class GovernedRuntime {
    * ignored and the whole chain is read again — an edited, replaced or rolled-back record can only
    * make open read more, never skip a receipt it has not read under a guardian signature.
    */
-  #grantsUsedOnChain(persist = true): Map<string, string> {
-    const store = this.data.store;
+  async #grantsUsedOnChain(persist = true): Promise<Map<string, string>> {
+    // Through the async port: a networked store has no synchronous reads.
+    const store: RuntimeStore = this.data.store;
     const chain = this.config.chain_id;
     const used = new Map<string, string>();
     let from = 1;
     // A new epoch of this runtime (renewEpoch) continues from what this process itself read.
     const own = this.#grantScan;
-    const held = own === undefined ? store.getDocumentSync('meta', `grant-scan:${chain}`) : undefined;
+    const held = own === undefined ? await store.getDocument('meta', `grant-scan:${chain}`) : undefined;
     if (own !== undefined) {
-      const at = store.receiptsSync({ chainId: chain, fromLamport: own.lamport, toLamport: own.lamport })[0];
+      const at = (
+        await store.receipts({ chainId: chain, fromLamport: own.lamport, toLamport: own.lamport })
+      )[0];
       if (at !== undefined && at.hash === own.hash) {
         for (const [grant, receipt] of Object.entries(own.used)) used.set(grant, receipt);
         from = own.lamport + 1;
@@ -794,7 +893,9 @@ export class GovernedRuntime {
     } else if (held !== undefined) {
       try {
         const b = openVerifiedEnvelope<GrantScan>(held, GRANT_SCAN_TYPE, this.guardian.publicKeys).body;
-        const at = store.receiptsSync({ chainId: chain, fromLamport: b.lamport, toLamport: b.lamport })[0];
+        const at = (
+          await store.receipts({ chainId: chain, fromLamport: b.lamport, toLamport: b.lamport })
+        )[0];
         if (
           b.chain_id === chain &&
           Number.isSafeInteger(b.lamport) &&
@@ -809,11 +910,11 @@ export class GovernedRuntime {
         // Not a record this guardian signed: read the whole chain.
       }
     }
-    const receipts = store.receiptsSync({ chainId: chain, fromLamport: from });
+    const receipts = await store.receipts({ chainId: chain, fromLamport: from });
     const decisions = new Map(
-      store
-        .decisionsSync(receipts.flatMap((r) => (r.decisionId === undefined ? [] : [r.decisionId])))
-        .map((d) => [d.id, d.envelope]),
+      (
+        await store.decisions(receipts.flatMap((r) => (r.decisionId === undefined ? [] : [r.decisionId])))
+      ).map((d) => [d.id, d.envelope]),
     );
     for (const r of receipts) {
       const body = envelopeBody<{ evidence?: { approval_ids?: unknown } }>(r.envelope);
@@ -838,13 +939,13 @@ export class GovernedRuntime {
       this.#grantScan = scan;
       // Written at open and close (for the next process); a renewed epoch keeps it in memory.
       if (persist)
-        store.putDocumentSync(
+        await store.putDocument(
           'meta',
           `grant-scan:${chain}`,
           signEnvelope(scan, [this.data.signer('guardian', 'guardian', this.registry)]) as unknown as Json,
         );
     } else if (own === undefined && from > 1) {
-      const h = store.chainHeadSync(chain);
+      const h = await store.chainHead(chain);
       if (h)
         this.#grantScan = {
           type: GRANT_SCAN_TYPE,
@@ -1175,7 +1276,25 @@ export class GovernedRuntime {
         // Governance events appended since (approvals, denials, rule changes) apply before the
         // decision, at its clock reading; a log that does not verify stops the call here.
         await this.ingestGovernance();
-        const result = await this.executor.execute(request);
+        // On an async store the decision's shared state is read now (the guardian decides
+        // synchronously); a database that cannot answer fails the call here, undecided.
+        const nonceKey = this.#port ? delegationNonceKey(request) : undefined;
+        if (this.#port)
+          await Promise.all([
+            this.#port.ledger.refresh(),
+            nonceKey === undefined ? undefined : this.#port.nonces.prefetch(nonceKey),
+            this.#readAheadIdempotency(unit, request),
+          ]);
+        let result: ExecuteResult;
+        try {
+          result = await this.executor.execute(request);
+        } finally {
+          if (nonceKey !== undefined) this.#port?.nonces.settled(nonceKey);
+          // A nonce consumed by a decision that never reached admission (denied at a later stage)
+          // is burned too, as the embedded store burns it at once: a presentation is used once.
+          const unburned = unit.nonces.splice(0);
+          if (unburned.length > 0) await this.#port?.nonces.burn(unburned).catch(() => undefined);
+        }
         const rule = this.#explaining.take(result.decision_id);
         // Every receipted result is persisted, an idempotent replay's included (its own receipt).
         if (result.receipt)
@@ -1195,6 +1314,33 @@ export class GovernedRuntime {
       for (const lamport of unit.minted)
         this.#sequencer.abandon(lamport, 'its call ended without committing it');
     }
+  }
+
+  /**
+   * Async store: an idempotent repeat's reservation is refunded in its decision's step
+   * (#releaseRepeat), so the stored record of its key is read before the decision. The key is the
+   * one the decision will name when the request's claims hold (principal, tenant, delegation
+   * session); if they do not, the decision names another key and `peek` finds nothing read.
+   */
+  async #readAheadIdempotency(unit: CallUnit, request: ExecuteRequest): Promise<void> {
+    const key = (request as { idempotency_key?: unknown }).idempotency_key;
+    if (!unit.explicitKey || typeof key !== 'string') return;
+    const r = request as {
+      principal?: unknown;
+      tenant?: unknown;
+      context?: { delegation?: { session_id?: unknown } };
+    };
+    if (typeof r.principal !== 'string') return;
+    const session = r.context?.delegation?.session_id;
+    await this.#idempotency.readAhead(
+      unit,
+      clientIdempotencyKey({
+        principal: r.principal,
+        tenant: typeof r.tenant === 'string' ? r.tenant : null,
+        session: typeof session === 'string' ? session : null,
+        client_key: key,
+      }),
+    );
   }
 
   /** Calls in flight on this runtime. */
@@ -1386,7 +1532,7 @@ export class GovernedRuntime {
       // The next open reads only what was appended after this runtime (its grant scan record).
       if (this.#sequencer.halted === undefined && this.#lock !== undefined) {
         try {
-          this.#grantsUsedOnChain(true);
+          await this.#grantsUsedOnChain(true);
         } catch {
           // Best effort: the next open then reads the receipts since the last record.
         }

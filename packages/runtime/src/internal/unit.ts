@@ -56,6 +56,15 @@ export class CallUnit {
   ticket: number | undefined;
   /** Reservations already refunded at the decision (an idempotent repeat's): later refunds skip them. */
   readonly refunded = new Set<string>();
+  /**
+   * Async store: the stored idempotency record of the call's key as read before its decision
+   * (`StoreIdempotency.peek` answers from it; entry undefined: none stored).
+   */
+  readAhead:
+    | { readonly key: string; readonly entry: { receiptId: string; value: Json } | undefined }
+    | undefined;
+  /** Delegation nonces its decision consumed (async store: burned before its admission). */
+  readonly nonces: string[] = [];
 
   constructor(
     /** The call's one clock reading: its decision, intent and receipt all see this instant. */

@@ -1,0 +1,85 @@
+// A runtime node's leases on a shared store (docs/spec/multi-node.md §3.1): the node renews the
+// lease of every admission (and reservation) it owns every `leaseMs / 3`, and takes over the
+// admissions of nodes whose lease expired (presumed dead) for its own recovery to receipt them
+// EXECUTION_INTERRUPTED on its own chain. Fail closed: while a renewal fails the node admits
+// nothing (a call fails with the renewal's store error before its driver runs), since its open
+// admissions may be taken over; it admits again after a renewal succeeds (new admissions carry
+// fresh leases). The lease is a liveness promise, not a fence: see the spec's fencing caveat.
+import type { AdmissionLeases, LeasedAdmission } from '@helm/store';
+import { StoreError } from '@helm/store';
+
+export interface LeaseKeeperOptions {
+  readonly leases: AdmissionLeases;
+  /** Lease length on the database's clock (the store's default when undefined). */
+  readonly leaseMs: number;
+  /** Receipt what was taken over (the runtime's recovery); awaited before the next pass. */
+  readonly recover: (taken: readonly LeasedAdmission[]) => Promise<void>;
+}
+
+export class LeaseKeeper {
+  readonly #o: LeaseKeeperOptions;
+  #failing: StoreError | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #pass: Promise<void> = Promise.resolve();
+
+  constructor(options: LeaseKeeperOptions) {
+    if (!Number.isSafeInteger(options.leaseMs) || options.leaseMs < 3)
+      throw new StoreError('STORE_INVALID_RECORD', 'leaseMs must be an integer of at least 3 ms');
+    this.#o = options;
+  }
+
+  /** The renewal failure that closes admission, if the last renewal failed. */
+  get failing(): StoreError | undefined {
+    return this.#failing;
+  }
+
+  /** Before an admission: refuse while this node cannot renew its leases. */
+  check(): void {
+    if (this.#failing)
+      throw new StoreError(
+        this.#failing.code,
+        `this node cannot renew its admission leases (${this.#failing.message}): nothing is admitted until it can`,
+        { cause: this.#failing },
+      );
+  }
+
+  /** One pass: renew this node's leases, then take over and recover expired ones. */
+  tick(): Promise<void> {
+    this.#pass = this.#pass.catch(() => undefined).then(() => this.#tick());
+    return this.#pass;
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      await this.#o.leases.renewLeases(this.#o.leaseMs);
+      this.#failing = undefined;
+    } catch (error) {
+      this.#failing =
+        error instanceof StoreError
+          ? error
+          : new StoreError('STORE_UNAVAILABLE', String(error), { cause: error });
+      return;
+    }
+    const taken = await this.#o.leases.takeOverExpired(this.#o.leaseMs);
+    if (taken.length > 0) await this.#o.recover(taken);
+  }
+
+  /** Run a pass every `leaseMs / 3` until `stop` (a pass's failure is kept, never thrown). */
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(
+      () => {
+        void this.tick().catch(() => undefined);
+      },
+      Math.floor(this.#o.leaseMs / 3),
+    );
+    this.#timer.unref();
+  }
+
+  /** Stop the passes and wait for the one running. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#pass.catch(() => undefined);
+  }
+}
