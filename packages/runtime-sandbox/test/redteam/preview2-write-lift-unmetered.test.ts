@@ -34,13 +34,17 @@ const core = `(module
 describe('red team: a preview2 stream write is paid for by the bytes the guest hands over', () => {
   it(`${WRITES} writes of ${WRITE} bytes past the output cap cost at least the bytes lifted / 16`, async () => {
     const module = new WebAssembly.Module(
-      instrumentModule(await wat(core), { maxMemoryPages: 1024, maxTableElements: 1000, importPolicy: () => true })
-        .bytes,
+      instrumentModule(await wat(core), {
+        maxMemoryPages: 1024,
+        maxTableElements: 1000,
+        importPolicy: () => true,
+      }).bytes,
     );
     let lifted = 0;
     const instantiate: InstantiateComponent = (getCoreModule, imports, instantiateCore) => {
-      const stdout = (imports['wasi:cli/stdout'] as { getStdout(): { blockingWriteAndFlush(b: Uint8Array): void } })
-        .getStdout();
+      const stdout = (
+        imports['wasi:cli/stdout'] as { getStdout(): { blockingWriteAndFlush(b: Uint8Array): void } }
+      ).getStdout();
       let memory: WebAssembly.Memory | undefined;
       const write = (ptr: number, len: number): number => {
         // jco: `new Uint8Array(memory.buffer.slice(ptr, ptr + len * 1))`, then the host call
@@ -53,7 +57,9 @@ describe('red team: a preview2 stream write is paid for by the bytes the guest h
           return 1; // result-catch-handler: lowered as the call's stream-error
         }
       };
-      const instance = instantiateCore(getCoreModule('w.core.wasm'), { streams: { 'blocking-write-and-flush': write } });
+      const instance = instantiateCore(getCoreModule('w.core.wasm'), {
+        streams: { 'blocking-write-and-flush': write },
+      });
       memory = instance.exports.memory as WebAssembly.Memory;
       return { run: { run: () => (instance.exports.go as () => void)() } };
     };

@@ -36,7 +36,8 @@ describe('red team: registerInstrumented enforces the memory and table caps', ()
     const sandbox = createSandbox();
     try {
       const outcome = await sandbox.registerInstrumented(bytes, pin).then(
-        async (h) => sandbox.run(h, new Uint8Array(0), { gas: 1000, timeout_ms: 10_000, max_output_bytes: 0 }),
+        async (h) =>
+          sandbox.run(h, new Uint8Array(0), { gas: 1000, timeout_ms: 10_000, max_output_bytes: 0 }),
         (e: unknown) => e,
       );
       if (outcome instanceof SandboxError) {
@@ -74,7 +75,8 @@ describe('red team: registerInstrumented enforces the memory and table caps', ()
     const sandbox = createSandbox({ maxTableElements: 1000 });
     try {
       const outcome = await sandbox.registerInstrumented(bytes, pin).then(
-        async (h) => sandbox.run(h, new Uint8Array(0), { gas: 1000, timeout_ms: 10_000, max_output_bytes: 0 }),
+        async (h) =>
+          sandbox.run(h, new Uint8Array(0), { gas: 1000, timeout_ms: 10_000, max_output_bytes: 0 }),
         (e: unknown) => e,
       );
       if (outcome instanceof SandboxError) {
