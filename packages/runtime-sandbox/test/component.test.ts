@@ -165,9 +165,9 @@ describe('runComponent (in-process)', async () => {
         run: () =>
           (
             (imports['wasi:cli/stdout'] as Record<string, unknown>).getStdout as () => {
-              write(b: Uint8Array): void;
+              blockingWriteAndFlush(b: Uint8Array): void;
             }
-          )().write(new Uint8Array(2000)),
+          )().blockingWriteAndFlush(new Uint8Array(2000)),
       },
     });
     expect(runComponent(flood, req)).toMatchObject({ code: 'ERR_COMPUTE_OUTPUT_EXHAUSTED' });

@@ -267,3 +267,23 @@ describe('WorkerPool', () => {
     expect(await waiting).toMatchObject({ kind: 'crashed', message: 'sandbox closed' });
   });
 });
+
+describe('createSandbox and run refuse malformed arguments with SandboxError', () => {
+  it('options, register options, pins and limits', async () => {
+    for (const bad of [null, 5, { maxMemoryBytes: 1000 }, { maxTableElements: -1 }, { maxModuleBytes: 1.5 }])
+      expect(() => createSandbox(bad as never)).toThrow(SandboxError);
+    const sb = createSandbox();
+    try {
+      const src = await wat('(module (memory (export "memory") 1) (func (export "_start")))');
+      await expect(sb.register(src, 'x' as never)).rejects.toBeInstanceOf(SandboxError);
+      await expect(sb.register(src, { canonicalizeNaN: 1 as never })).rejects.toBeInstanceOf(SandboxError);
+      const h = await sb.register(src);
+      await expect(
+        sb.registerInstrumented(sb.instrumentedBytes(h), { ...h, id: 'sha256:x' }),
+      ).rejects.toBeInstanceOf(SandboxError);
+      await expect(sb.run(h, new Uint8Array(0), null as never)).rejects.toBeInstanceOf(SandboxError);
+    } finally {
+      await sb.close();
+    }
+  });
+});

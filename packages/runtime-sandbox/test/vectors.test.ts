@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { canonicalBytes, digest, toHex } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import { createSandbox } from '../src/index.ts';
+import { instantiationCost } from '../src/internal/instantiation-cost.ts';
 import { GAS_EXPORT, instrumentModule } from '../src/internal/instrument.ts';
 import { preview1ImportPolicy, randomSeed } from '../src/internal/sandbox.ts';
 import { Sha256CounterStream } from '../src/internal/sha256.ts';
@@ -102,6 +103,40 @@ describe('docs/spec/sandbox.md vectors', () => {
         const off = instrumentModule(hex(v.source_hex as string), { ...options, canonicalizeNaN: false });
         expect(digest(off.bytes)).toBe(v.id_without_canonicalization);
       }
+    }
+  });
+});
+
+describe('docs/spec/sandbox.md §"Instantiation cost" vector', () => {
+  it('charges tables, segments and globals before instantiating', async () => {
+    const page = readFileSync(new URL('../../../docs/spec/sandbox.md', import.meta.url), 'utf8');
+    const block = page.match(/```instantiation-vector\n([\s\S]*?)```/)?.[1] ?? '';
+    const v: Record<string, string> = {};
+    for (const line of block.split('\n')) {
+      const i = line.indexOf(': ');
+      if (i > 0) v[line.slice(0, i)] = line.slice(i + 2);
+    }
+    const source = hex(v.source_hex as string);
+    const inst = instrumentModule(source, {
+      maxMemoryPages: 1024,
+      maxTableElements: 100_000,
+      importPolicy: () => true,
+    });
+    expect(digest(inst.bytes)).toBe(v.id);
+    expect(instantiationCost(inst.bytes)).toBe(Number(v.instantiation_gas));
+    const sb = createSandbox();
+    try {
+      const h = await sb.register(source);
+      const limits = { gas: Number(v.gas_used), timeout_ms: 10_000, max_output_bytes: 0 };
+      expect(await sb.run(h, new Uint8Array(0), limits)).toMatchObject({
+        ok: true,
+        gas_used: Number(v.gas_used),
+      });
+      // a budget below the instantiation cost never instantiates
+      const poor = await sb.run(h, new Uint8Array(0), { ...limits, gas: Number(v.instantiation_gas) - 1 });
+      expect(poor).toMatchObject({ ok: false, code: 'ERR_COMPUTE_GAS_EXHAUSTED' });
+    } finally {
+      await sb.close();
     }
   });
 });

@@ -16,6 +16,26 @@ import {
 } from '@helm/runtime-sandbox';
 import type { ChildMessage, ParentMessage, WireCall } from './protocol.js';
 
+/** Node's timers clamp any delay above 2^31 − 1 ms to 1 ms; longer deadlines are armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A deadline timer for any delay (a timer that only fires once `ms` have passed), cancellable. */
+interface DeadlineTimer {
+  cancel(): void;
+}
+
+function armDeadline(ms: number, onExpire: () => void): DeadlineTimer {
+  let handle: ReturnType<typeof setTimeout>;
+  let left = ms;
+  const step = (): void => {
+    const wait = Math.min(left, MAX_TIMER_MS);
+    left -= wait;
+    handle = setTimeout(left > 0 ? step : onExpire, wait);
+  };
+  step();
+  return { cancel: () => clearTimeout(handle) };
+}
+
 export interface ProcessIsolationOptions {
   /** Child processes (default 1, at most 64), started by the first registration or call, kept warm. */
   readonly size?: number;
@@ -60,7 +80,7 @@ interface Child {
   readonly loading: Map<string, Array<(error: string | undefined) => void>>;
   ready: boolean;
   failure: string | undefined;
-  job: (Job & { readonly id: number; readonly timer: ReturnType<typeof setTimeout> | undefined }) | null;
+  job: (Job & { readonly id: number; readonly timer: DeadlineTimer | undefined }) | null;
 }
 
 const crashed = (message: string): IsolationOutcome => ({ kind: 'crashed', out_of_memory: false, message });
@@ -163,7 +183,7 @@ export function processIsolation(options: ProcessIsolationOptions = {}): Process
         updateRefs();
       } else if (child.job !== null && child.job.id === message.id) {
         const job = child.job;
-        clearTimeout(job.timer);
+        job.timer?.cancel();
         child.job = null;
         job.resolve(message.outcome);
         pump();
@@ -206,7 +226,7 @@ export function processIsolation(options: ProcessIsolationOptions = {}): Process
     const job = child.job;
     child.job = null;
     if (job !== null) {
-      clearTimeout(job.timer);
+      job.timer?.cancel();
       job.resolve(crashed(reason));
     }
     if (!child.ready) {
@@ -253,7 +273,7 @@ export function processIsolation(options: ProcessIsolationOptions = {}): Process
       };
       child.loaded.add(module.id);
       const timer = Number.isFinite(job.timeoutMs)
-        ? setTimeout(() => expire(child), job.timeoutMs)
+        ? armDeadline(job.timeoutMs, () => expire(child))
         : undefined;
       child.job = { ...job, id, timer };
       send(child, { t: 'run', id, call: wire });
@@ -305,7 +325,7 @@ export function processIsolation(options: ProcessIsolationOptions = {}): Process
         const job = child.job;
         child.job = null;
         if (job !== null) {
-          clearTimeout(job.timer);
+          job.timer?.cancel();
           job.resolve(crashed('sandbox closed'));
         }
       }

@@ -46,6 +46,16 @@ const sandbox = createSandbox({ isolation, componentTranspiler: fixtureTranspile
 afterAll(() => sandbox.close());
 
 describe('processIsolation', () => {
+  it('arms a deadline above 2^31 − 1 ms instead of clamping it to 1 ms (Node timers)', async () => {
+    // Thirty million loop iterations: far more than 1 ms, far less than any long deadline.
+    const busy = `(module (memory (export "memory") 1)
+      (func (export "_start") (local $i i32)
+        (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 30000000))))))`;
+    const h = await sandbox.register(await wat(busy));
+    const r = await sandbox.run(h, new Uint8Array(0), { ...LIMITS, gas: 1e9, timeout_ms: 2 ** 31 });
+    expect(r).toMatchObject({ ok: true, exit_code: 0 });
+  });
+
   it('runs preview1 modules in child processes, with the same results as in-thread', async () => {
     const h = await sandbox.register(await wat(P.ECHO));
     expect(isolation.pids()).toHaveLength(2);

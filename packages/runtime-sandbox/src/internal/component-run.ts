@@ -19,6 +19,57 @@ export interface ComponentRequest {
   readonly maxOutputBytes: number;
   readonly seed: Uint8Array;
   readonly virtualTimeMs: number;
+  /** Instantiation gas of each core module (instantiationCost of its pinned bytes), by name. */
+  readonly instantiationGas?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The run's one budget, shared by the host and every core instance (docs/spec/sandbox.md
+ * §Components: one budget per run). Each instance meters itself on its own `__helm_gas` counter;
+ * the ledger settles them — adds what each used to `spent` and hands every counter the run's
+ * remaining budget — at every instantiation, every host call and the end. So the run succeeds iff
+ * the budget covers the gas of all of them together, `gas_used` ≤ budget, and between two
+ * settlements the instances together run at most (instances × the remaining budget).
+ */
+class GasLedger {
+  readonly budget: bigint;
+  spent = 0n;
+  /** Each instance counter and the value it was last set to. */
+  private readonly counters = new Map<WebAssembly.Global, bigint>();
+
+  constructor(gas: number) {
+    this.budget = BigInt(gas);
+  }
+
+  /** Settles every counter, adds `extra`, and gives every counter what is left (below zero: -1). */
+  settle(extra = 0n): bigint {
+    for (const [counter, start] of this.counters) this.spent += start - (counter.value as bigint);
+    this.spent += extra;
+    const left = this.budget - this.spent;
+    const give = left < 0n ? -1n : left;
+    for (const counter of this.counters.keys()) {
+      counter.value = give;
+      this.counters.set(counter, give);
+    }
+    return left;
+  }
+
+  /** A new instance's counter gets what is left of the run's budget. */
+  add(counter: WebAssembly.Global): void {
+    const left = this.settle();
+    const give = left < 0n ? -1n : left;
+    counter.value = give;
+    this.counters.set(counter, give);
+  }
+
+  /** Ends all metering: every counter below zero, so the next charge of any instance traps. */
+  freeze(): void {
+    this.settle();
+    for (const counter of this.counters.keys()) {
+      counter.value = -1n;
+      this.counters.set(counter, -1n);
+    }
+  }
 }
 
 /** The `instantiate` function jco generates with `instantiation: 'sync'`. */
@@ -36,8 +87,7 @@ interface RunExport {
 }
 
 /** The core instances of one run: served only from the pinned modules, each with its gas budget. */
-function coreInstances(req: ComponentRequest) {
-  const budget = BigInt(req.gas);
+function coreInstances(req: ComponentRequest, ledger: GasLedger) {
   const instances: WebAssembly.Instance[] = [];
   /** The pinned name of each instance's module (for a table trap's site). */
   const names = new Map<unknown, string>();
@@ -50,10 +100,22 @@ function coreInstances(req: ComponentRequest) {
     module: WebAssembly.Module,
     imports: WebAssembly.Imports,
   ): WebAssembly.Instance => {
-    const instance = new WebAssembly.Instance(module, imports);
-    (instance.exports.__helm_gas as WebAssembly.Global).value = budget;
-    instances.push(instance);
     const name = Object.keys(req.modules).find((n) => req.modules[n] === module);
+    // Instantiation work (tables, segments, globals) is paid before it is done.
+    const cost = name === undefined ? 0 : (req.instantiationGas?.[name] ?? 0);
+    if (ledger.settle(BigInt(cost)) < 0n) throw new GasExhaustedSignal();
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(module, imports);
+    } catch (e) {
+      // No guest instruction runs inside instantiation: a "table index" trap here is an active
+      // element segment past its table, i.e. out of bounds (not an indirect call).
+      if (e instanceof WebAssembly.RuntimeError && /table index/.test(e.message))
+        throw new WebAssembly.RuntimeError('element segment out of bounds');
+      throw e;
+    }
+    ledger.add(instance.exports.__helm_gas as WebAssembly.Global);
+    instances.push(instance);
     if (name !== undefined) names.set(instance, name);
     const start = instance.exports.__helm_start as (() => void) | undefined;
     if (start !== undefined) start();
@@ -97,30 +159,25 @@ function instantiateAndRun(
   }
 }
 
-/** Gas used by the host and every instance, and what the instances' flags and memories say. */
-function tally(instances: readonly WebAssembly.Instance[], gas: number, hostLeft: number) {
-  const budget = BigInt(gas);
-  let used = BigInt(hostLeft < 0 ? gas : gas - hostLeft);
-  let exhausted = hostLeft < 0;
+/** What the instances' flags and memories say. */
+function tally(instances: readonly WebAssembly.Instance[]) {
   let growFailed = false;
   const memories = new Set<WebAssembly.Memory>();
   for (const instance of instances) {
-    const remaining = (instance.exports.__helm_gas as WebAssembly.Global).value as bigint;
-    exhausted ||= remaining < 0n;
-    used += remaining < 0n ? budget : budget - remaining;
     growFailed ||= (instance.exports.__helm_grow_failed as WebAssembly.Global).value !== 0;
     for (const value of Object.values(instance.exports))
       if (value instanceof WebAssembly.Memory) memories.add(value);
   }
   let peak = 0;
   for (const m of memories) peak += m.buffer.byteLength;
-  return { used: Number(used), exhausted, growFailed, peak };
+  return { growFailed, peak };
 }
 
 export function runComponent(instantiate: InstantiateComponent, req: ComponentRequest): WorkerOutcome {
-  // Host calls are charged on a counter of their own that starts at the budget, like one more
-  // core instance (the glue does not say which instance is calling).
-  let hostLeft = req.gas;
+  // Host calls are charged on the run's ledger (the glue does not say which instance is calling).
+  const ledger = new GasLedger(req.gas);
+  /** Gas used when the output cap ended the run (then every counter is set below zero). */
+  let usedAtCap: bigint | undefined;
   const host = createPreview2Host(
     {
       stdin: req.stdin,
@@ -131,22 +188,31 @@ export function runComponent(instantiate: InstantiateComponent, req: ComponentRe
     (cost) => {
       // Once below zero every further call throws too; the outcome is ERR_COMPUTE_GAS_EXHAUSTED
       // whatever the glue does with the exception.
-      hostLeft -= cost;
-      if (hostLeft < 0) throw new GasExhaustedSignal();
+      if (ledger.settle(BigInt(cost)) < 0n) throw new GasExhaustedSignal();
+    },
+    () => {
+      // The output cap ends the run as in preview1. The glue lowers what the host throws as a
+      // stream error and lets the guest go on, so every counter is set below zero: the guest's
+      // next charge traps, and so does every later host call.
+      if (usedAtCap !== undefined) return;
+      ledger.freeze();
+      usedAtCap = ledger.spent;
     },
   );
-  const core = coreInstances(req);
+  const core = coreInstances(req, ledger);
   const { exitCode, failure, site } = instantiateAndRun(instantiate, host.imports, core);
-  const t = tally(core.instances, req.gas, hostLeft);
+  const exhausted = usedAtCap === undefined && ledger.settle() < 0n;
+  const spent = usedAtCap ?? ledger.spent;
+  const t = tally(core.instances);
   const base = {
     stdout: host.stdout(),
     stderr: host.stderr(),
-    gas_used: t.used,
+    gas_used: Number(spent > ledger.budget ? ledger.budget : spent),
     peak_memory_bytes: t.peak,
   };
-  if (t.exhausted) return { ok: false, code: 'ERR_COMPUTE_GAS_EXHAUSTED', ...base, exit_code: null };
   if (host.outputExhausted())
     return { ok: false, code: 'ERR_COMPUTE_OUTPUT_EXHAUSTED', ...base, exit_code: null };
+  if (exhausted) return { ok: false, code: 'ERR_COMPUTE_GAS_EXHAUSTED', ...base, exit_code: null };
   if (
     failure !== 'ERR_COMPUTE_OUTPUT_EXHAUSTED' &&
     (failure !== undefined || exitCode !== 0) &&

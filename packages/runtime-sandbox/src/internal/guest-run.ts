@@ -12,6 +12,11 @@ export interface GuestRequest {
   readonly maxOutputBytes: number;
   readonly seed: Uint8Array;
   readonly virtualTimeMs: number;
+  /**
+   * Gas charged before instantiating (instantiationCost of the module's bytes, sandbox.md
+   * §"Instantiation cost"); a budget below it ends ERR_COMPUTE_GAS_EXHAUSTED without instantiating.
+   */
+  readonly instantiationGas?: number;
 }
 
 /** Codes the guest side can produce (a subset of the reason-code registry). */
@@ -147,7 +152,12 @@ export function tableTrapCode(bytes: Uint8Array, offset: number): TrapCode {
  */
 export function instantiationFailure(error: unknown): GuestFailureCode {
   if (error instanceof WebAssembly.LinkError || error instanceof TypeError) return 'SANDBOX_VIOLATION';
-  if (error instanceof WebAssembly.RuntimeError) return classifyTrap(error);
+  if (error instanceof WebAssembly.RuntimeError) {
+    // No guest instruction runs during instantiation (the start function is relocated), so a
+    // "table index" trap here is an active element segment past its table: out of bounds.
+    if (/table index/.test(error.message)) return 'SANDBOX_TRAP_OUT_OF_BOUNDS';
+    return classifyTrap(error);
+  }
   if (error instanceof RangeError) return 'ERR_COMPUTE_MEMORY_EXHAUSTED';
   return 'SANDBOX_TRAP';
 }
@@ -165,6 +175,9 @@ export function runGuest(req: GuestRequest): WorkerOutcome {
     virtualTimeMs: req.virtualTimeMs,
   });
   const budget = BigInt(req.gas);
+  const instantiationGas = BigInt(req.instantiationGas ?? 0);
+  // Instantiation allocates tables and copies segments before any guest code runs: paid first.
+  if (instantiationGas > budget) return failed('ERR_COMPUTE_GAS_EXHAUSTED', host, req.gas, 0);
   let instance: WebAssembly.Instance;
   let metering: MeteringExports;
   try {
@@ -174,9 +187,9 @@ export function runGuest(req: GuestRequest): WorkerOutcome {
       gas: exp.__helm_gas as WebAssembly.Global,
       growFailed: exp.__helm_grow_failed as WebAssembly.Global,
     };
-    metering.gas.value = budget;
+    metering.gas.value = budget - instantiationGas;
   } catch (e) {
-    return failed(instantiationFailure(e), host, 0, 0);
+    return failed(instantiationFailure(e), host, Number(instantiationGas), 0);
   }
   const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
   host.bind(memory, metering.gas);

@@ -304,7 +304,7 @@ function readGlobalType(r: ByteReader): void {
  * A constant expression: exactly one of `i32/i64/f32/f64.const`, `ref.null`, `ref.func`,
  * `global.get`, then `end`. Extended constant expressions (arithmetic) are not supported.
  */
-function readConstExpr(r: ByteReader): void {
+function readConstExpr(r: ByteReader, refs?: Set<number>): void {
   const op = r.u8();
   switch (op) {
     case OP_I32_CONST:
@@ -323,6 +323,8 @@ function readConstExpr(r: ByteReader): void {
       readRefType(r, 'reference');
       break;
     case 0xd2: // ref.func
+      refs?.add(r.u32());
+      break;
     case OP_GLOBAL_GET:
       r.u32();
       break;
@@ -356,7 +358,7 @@ function readTypeSection(r: ByteReader, work: Work): TypeTable {
 }
 
 /** Element segments: modes 0–7 with funcref/externref entries; returns the number of entries. */
-function readElementSection(r: ByteReader, work: Work): void {
+function readElementSection(r: ByteReader, work: Work, refs: Set<number>): void {
   const n = r.u32();
   limit(n, MODULE_LIMITS.elemSegments, 'element segments');
   let entries = 0;
@@ -379,8 +381,8 @@ function readElementSection(r: ByteReader, work: Work): void {
         if (op !== 0xd0 && op !== 0xd2 && op !== OP_GLOBAL_GET) {
           throw new ModuleFormatError('unsupported element expression');
         }
-        readConstExpr(r);
-      } else r.u32();
+        readConstExpr(r, refs);
+      } else refs.add(r.u32());
     }
     work.add(1 + count);
   }
@@ -1316,6 +1318,10 @@ interface Declarations {
   readonly exportCount: number;
   /** The export section's entries (without their count), kept as they are. */
   readonly exportEntries: Uint8Array;
+  /** Functions whose reference the module takes outside code (element segments, global initializers). */
+  readonly referencedFuncs: ReadonlySet<number>;
+  /** Whether those references can reach another instance (sharesReferences). */
+  readonly sharesReferences: boolean;
 }
 
 /** The import section, checked against the policy, with its memory and tables capped. */
@@ -1443,6 +1449,7 @@ function readGlobalSection(
   body: Uint8Array | undefined,
   importedGlobals: number,
   work: Work,
+  refs: Set<number>,
 ): { count: number; entries: Uint8Array } {
   if (body === undefined) {
     limit(importedGlobals, MODULE_LIMITS.globals, 'globals');
@@ -1454,7 +1461,7 @@ function readGlobalSection(
   const start = r.pos;
   for (let i = 0; i < count; i++) {
     readGlobalType(r);
-    readConstExpr(r);
+    readConstExpr(r, refs);
   }
   work.add(count);
   return { count, entries: body.subarray(start, r.pos) };
@@ -1527,9 +1534,10 @@ function readDeclarations(
     memory = capped.memory;
     rewritten.set(5, capped.section);
   }
-  const globals = readGlobalSection(sections.get(6), imported.globals, work);
+  const refs = new Set<number>();
+  const globals = readGlobalSection(sections.get(6), imported.globals, work, refs);
   const elemBody = sections.get(9);
-  if (elemBody !== undefined) readElementSection(new ByteReader(elemBody), work);
+  if (elemBody !== undefined) readElementSection(new ByteReader(elemBody), work, refs);
   const dataBody = sections.get(11);
   if (dataBody !== undefined) readDataSection(new ByteReader(dataBody), work);
   const exported = readExportSection(sections.get(7), types, funcTypes, work);
@@ -1547,7 +1555,21 @@ function readDeclarations(
     exportedFuncs: exported.funcs,
     exportCount: exported.count,
     exportEntries: exported.entries,
+    referencedFuncs: refs,
+    sharesReferences: sharesReferences(imported.imports, exported.exports),
   };
+}
+
+/**
+ * Whether another instance can obtain a reference to one of this module's functions: the module
+ * imports or exports a table or a global, or a function whose type has a reference. (In a
+ * component, core instances share tables: a function reached that way is called by another
+ * instance's `call_indirect`, which pre-pays only the *caller's* module maximum.)
+ */
+function sharesReferences(imports: readonly ModuleImport[], exports: readonly ModuleExport[]): boolean {
+  const shares = (x: { kind: string; signature?: string }): boolean =>
+    x.kind === 'table' || x.kind === 'global' || (x.signature?.includes('ref') ?? false);
+  return imports.some(shares) || exports.some(shares);
 }
 
 /** The code section: where every body is, and what the analysis pass found in each. */
@@ -1688,6 +1710,11 @@ function prepayments(
   selfCharges.set(code.hasLoop);
   for (const f of decl.exportedFuncs) if (f >= decl.importedFuncs) selfCharges[f - decl.importedFuncs] = 1;
   if (startFunc !== null && startFunc >= decl.importedFuncs) selfCharges[startFunc - decl.importedFuncs] = 1;
+  // A function another instance can call through a shared table is never pre-paid: that caller's
+  // call_indirect pre-pays its own module's maximum, not this one's (sandbox.md §5).
+  if (decl.sharesReferences)
+    for (const f of decl.referencedFuncs)
+      if (f >= decl.importedFuncs) selfCharges[f - decl.importedFuncs] = 1;
   const prepay = new Float64Array(code.bodyCount);
   let maxPrepay = 0;
   for (let i = 0; i < code.bodyCount; i++) {
@@ -1886,4 +1913,41 @@ export function describeInstrumented(bytes: Uint8Array): InstrumentedShape {
     }
   }
   return { imports, exports, memoryMaxPages };
+}
+
+/**
+ * Checks instrumented bytes (e.g. cached on disk) against the same module limits and caps as
+ * registration: every limit of MODULE_LIMITS, and every memory and table already written with a
+ * maximum within the caps — the form instrumentModule always produces (capping them again must
+ * change nothing). A start section (which would run before the budget is set) is refused too.
+ * Throws ModuleFormatError.
+ */
+export function checkInstrumentedLimits(
+  bytes: Uint8Array,
+  options: { readonly maxMemoryPages: number; readonly maxTableElements: number },
+): void {
+  const work = new Work(workBudget(bytes.length));
+  const caps: Caps = {
+    memoryPages: Math.min(options.maxMemoryPages, MODULE_LIMITS.memoryPages),
+    tableElements: Math.min(options.maxTableElements, MODULE_LIMITS.tableElements),
+    tableElementsTotal: MODULE_LIMITS.tableElementsTotalFactor * options.maxTableElements,
+  };
+  const sections = new Map<number, Uint8Array>();
+  for (const s of splitSections(bytes, work)) sections.set(s.id, s.body);
+  if (sections.has(8)) throw new ModuleFormatError('a start section (instrumented modules have none)');
+  // The exports carry the metering names (reserved in a source module): only their count is checked.
+  const exportBody = sections.get(7);
+  if (exportBody !== undefined) limit(new ByteReader(exportBody).u32(), MODULE_LIMITS.exports + 3, 'exports');
+  sections.delete(7);
+  const rewritten = new Map<number, Uint8Array>();
+  readDeclarations(sections, caps, () => true, work, rewritten);
+  for (const [id, body] of rewritten) {
+    const original = sections.get(id);
+    const same =
+      original !== undefined && original.length === body.length && original.every((b, i) => body[i] === b);
+    if (!same)
+      throw new ModuleFormatError(
+        `section ${id} is not within the caps (a limit without a maximum, or above the cap)`,
+      );
+  }
 }

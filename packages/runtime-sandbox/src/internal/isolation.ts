@@ -8,6 +8,7 @@
 // it imports its siblings with `.ts` specifiers and no other package.
 import type { ComponentRequest } from './component-run.ts';
 import { type GuestOutcome, type GuestRequest, tableTrapCode } from './guest-run.ts';
+import { instantiationCost } from './instantiation-cost.ts';
 import { type PoolOutcome, siblingModuleUrl, WorkerPool } from './pool.ts';
 
 /** A preview1 module as pinned at registration: `id` is the digest of exactly these bytes. */
@@ -103,11 +104,15 @@ export function componentWorkerUrl(js: string): URL {
 interface PreparedCore {
   readonly kind: 'core';
   readonly module: WebAssembly.Module;
+  /** What instantiating it costs (instantiationCost of the pinned bytes). */
+  readonly instantiationGas: number;
 }
 
 interface PreparedComponent {
   readonly kind: 'component';
   readonly modules: Readonly<Record<string, WebAssembly.Module>>;
+  /** What instantiating each core module costs (instantiationCost of its pinned bytes). */
+  readonly instantiationGas: Readonly<Record<string, number>>;
   readonly pool: WorkerPool;
 }
 
@@ -143,12 +148,19 @@ export function threadIsolation(options: ThreadIsolationOptions = {}): Isolation
   let closed = false;
 
   const compile = async (module: IsolatedModule): Promise<PreparedCore | PreparedComponent> => {
-    if (module.kind === 'core') return { kind: 'core', module: await WebAssembly.compile(module.bytes) };
+    if (module.kind === 'core') {
+      const instantiationGas = instantiationCost(module.bytes);
+      return { kind: 'core', module: await WebAssembly.compile(module.bytes), instantiationGas };
+    }
     const modules: Record<string, WebAssembly.Module> = {};
-    for (const name of Object.keys(module.core_modules).sort())
-      modules[name] = await WebAssembly.compile(module.core_modules[name] as Uint8Array);
+    const instantiationGas: Record<string, number> = {};
+    for (const name of Object.keys(module.core_modules).sort()) {
+      const bytes = module.core_modules[name] as Uint8Array;
+      instantiationGas[name] = instantiationCost(bytes);
+      modules[name] = await WebAssembly.compile(bytes);
+    }
     const own = new WorkerPool({ size: 1, resourceLimits, url: componentWorkerUrl(module.glue) });
-    return { kind: 'component', modules, pool: own };
+    return { kind: 'component', modules, instantiationGas, pool: own };
   };
   const get = (module: IsolatedModule): Promise<PreparedCore | PreparedComponent> => {
     let entry = prepared.get(module.id);
@@ -183,10 +195,18 @@ export function threadIsolation(options: ThreadIsolationOptions = {}): Isolation
         virtualTimeMs: call.virtualTimeMs,
       };
       if (entry.kind === 'core') {
-        const req: GuestRequest = { module: entry.module, ...common };
+        const req: GuestRequest = {
+          module: entry.module,
+          instantiationGas: entry.instantiationGas,
+          ...common,
+        };
         return resolveTableTrap(await pool.run(req, timeoutMs), call.module);
       }
-      const req: ComponentRequest = { modules: entry.modules, ...common };
+      const req: ComponentRequest = {
+        modules: entry.modules,
+        instantiationGas: entry.instantiationGas,
+        ...common,
+      };
       return resolveTableTrap(await entry.pool.run(req, timeoutMs), call.module);
     },
 

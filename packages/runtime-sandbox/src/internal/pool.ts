@@ -4,6 +4,26 @@
 import { type ResourceLimits, Worker } from 'node:worker_threads';
 import type { GuestRequest, WorkerOutcome } from './guest-run.js';
 
+/** Node's timers clamp any delay above 2^31 − 1 ms to 1 ms; longer deadlines are armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A deadline timer for any delay (a timer that only fires once `ms` have passed), cancellable. */
+interface DeadlineTimer {
+  cancel(): void;
+}
+
+function armDeadline(ms: number, onExpire: () => void): DeadlineTimer {
+  let handle: ReturnType<typeof setTimeout>;
+  let left = ms;
+  const step = (): void => {
+    const wait = Math.min(left, MAX_TIMER_MS);
+    left -= wait;
+    handle = setTimeout(left > 0 ? step : onExpire, wait);
+  };
+  step();
+  return { cancel: () => clearTimeout(handle) };
+}
+
 export type PoolOutcome =
   | { readonly kind: 'done'; readonly outcome: WorkerOutcome }
   | { readonly kind: 'timeout' }
@@ -29,7 +49,7 @@ interface Slot {
   worker: Worker;
   /** Set once the worker has answered a call (it loaded and works). */
   served: boolean;
-  job: (Job & { id: number; timer: ReturnType<typeof setTimeout> | undefined }) | null;
+  job: (Job & { id: number; timer: DeadlineTimer | undefined }) | null;
 }
 
 /** A worker entry next to this file: `.ts` when running from sources (tests), `.js` from dist. */
@@ -103,7 +123,7 @@ export class WorkerPool {
       const id = this.nextId++;
       // An infinite timeout means "no deadline here": the caller enforces it (process isolation).
       const timer = Number.isFinite(job.timeoutMs)
-        ? setTimeout(() => this.fail(slot, { kind: 'timeout' }), job.timeoutMs)
+        ? armDeadline(job.timeoutMs, () => this.fail(slot, { kind: 'timeout' }))
         : undefined;
       slot.job = { ...job, id, timer };
       slot.worker.postMessage({ ...job.req, id });
@@ -113,7 +133,7 @@ export class WorkerPool {
   private finish(slot: Slot, outcome: PoolOutcome): void {
     const job = slot.job;
     if (job === null) return;
-    clearTimeout(job.timer);
+    job.timer?.cancel();
     slot.job = null;
     job.resolve(outcome);
     this.pump();
@@ -131,7 +151,7 @@ export class WorkerPool {
     const job = slot.job;
     slot.job = null;
     if (job !== null) {
-      clearTimeout(job.timer);
+      job.timer?.cancel();
       job.resolve(outcome);
     }
     if (job === null && !slot.served) {
@@ -151,7 +171,7 @@ export class WorkerPool {
     this.closed = true;
     const workers = this.slots.splice(0).map((s) => {
       if (s.job !== null) {
-        clearTimeout(s.job.timer);
+        s.job.timer?.cancel();
         s.job.resolve({ kind: 'crashed', out_of_memory: false, message: 'sandbox closed' });
       }
       s.worker.removeAllListeners();

@@ -70,10 +70,13 @@ class Run {
   private readonly random: Sha256CounterStream;
   readonly config: Preview1Config;
   readonly charge: (cost: number) => void;
+  /** Ends the run once the output cap is reached (the glue would turn a throw into a stream error). */
+  readonly stop: () => void;
 
-  constructor(config: Preview1Config, charge: (cost: number) => void) {
+  constructor(config: Preview1Config, charge: (cost: number) => void, stop: () => void) {
     this.config = config;
     this.charge = charge;
+    this.stop = stop;
     this.random = new Sha256CounterStream(config.seed);
   }
 
@@ -153,9 +156,14 @@ class InputStream {
   }
 }
 
+/** Most bytes one check-write permits (and so one non-blocking write may pass). */
+export const MAX_WRITE_PERMIT = 65_536;
+
 class OutputStream {
   readonly #run: Run;
   readonly #stream: 0 | 1;
+  /** What the last check-write permitted, less what was written since (wasi:io/streams `write`). */
+  #permit = 0;
   constructor(run: Run, stream: 0 | 1) {
     this.#run = run;
     this.#stream = stream;
@@ -163,35 +171,58 @@ class OutputStream {
   checkWrite(): bigint {
     const run = this.#run;
     run.charge(HOST_CALL_GAS);
-    return BigInt(Math.max(1, Math.min(65536, run.config.maxOutputBytes - run.outputBytes)));
+    this.#permit = Math.max(1, Math.min(MAX_WRITE_PERMIT, run.config.maxOutputBytes - run.outputBytes));
+    return BigInt(this.#permit);
   }
+  /** Non-blocking write: at most what check-write permitted (WASI: a longer write is an error). */
   write(contents: Uint8Array): void {
     const run = this.#run;
-    run.charge(HOST_CALL_GAS);
+    if (contents.length > this.#permit) {
+      run.charge(HOST_CALL_GAS + IO_BYTE_GAS * contents.length);
+      throw { tag: 'last-operation-failed', val: new IoError() };
+    }
+    this.#permit -= contents.length;
+    this.store(contents);
+  }
+  /**
+   * Stores a write's bytes up to the output cap. The glue copied all of `contents` out of guest
+   * memory before calling: every byte the guest handed over is paid for, stored or not. Once
+   * the cap is reached the run ends (`stop`): nothing is stored any more.
+   */
+  private store(contents: Uint8Array): void {
+    const run = this.#run;
+    run.charge(HOST_CALL_GAS + IO_BYTE_GAS * contents.length);
+    if (run.exhausted) throw new OutputLimitSignal();
     const room = run.config.maxOutputBytes - run.outputBytes;
     const take = contents.length <= room ? contents : contents.subarray(0, room);
-    run.charge(IO_BYTE_GAS * take.length);
     run.chunks[this.#stream].push(take.slice());
     run.outputBytes += take.length;
     if (take.length < contents.length) {
       // The glue lowers a thrown value as the call's stream-error, so the guest sees the
       // stream close; the flag makes the outcome ERR_COMPUTE_OUTPUT_EXHAUSTED whatever it does next.
       run.exhausted = true;
+      run.stop();
       throw new OutputLimitSignal();
     }
   }
   blockingWriteAndFlush(contents: Uint8Array): void {
-    this.write(contents);
+    this.store(contents);
   }
   writeZeroes(len: bigint): void {
     // Allocate at most one byte past the remaining room: enough to trip the cap. (The write
     // charges the base and the bytes; the allocation is paid by the same byte count.)
     const run = this.#run;
     const room = BigInt(run.config.maxOutputBytes - run.outputBytes);
-    this.write(new Uint8Array(Number(len > room ? room + 1n : len)));
+    const n = len > room ? room + 1n : len;
+    if (n > BigInt(this.#permit)) {
+      this.#run.charge(HOST_CALL_GAS);
+      throw { tag: 'last-operation-failed', val: new IoError() };
+    }
+    this.write(new Uint8Array(Number(n)));
   }
   blockingWriteZeroesAndFlush(len: bigint): void {
-    this.writeZeroes(len);
+    const room = BigInt(this.#run.config.maxOutputBytes - this.#run.outputBytes);
+    this.store(new Uint8Array(Number(len > room ? room + 1n : len)));
   }
   flush(): void {
     this.#run.charge(HOST_CALL_GAS);
@@ -297,8 +328,12 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
  * every host function and method costs the base on entry, stream reads and writes and random
  * bytes their bytes before they are produced; it throws to end the run when the gas is gone.
  */
-export function createPreview2Host(config: Preview1Config, charge: (cost: number) => void): Preview2Host {
-  const run = new Run(config, charge);
+export function createPreview2Host(
+  config: Preview1Config,
+  charge: (cost: number) => void,
+  stop: () => void = () => {},
+): Preview2Host {
+  const run = new Run(config, charge, stop);
   const imports: Interfaces = { ...cli(run), ...clocksIoRandom(run) };
   // Every host function costs the base on entry (methods of the resources charge it themselves).
   for (const iface of Object.values(imports)) {

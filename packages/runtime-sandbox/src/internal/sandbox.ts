@@ -1,11 +1,12 @@
 // The sandbox facade: register (validate → instrument → hash → compile once, cached) and run
 // (worker pool, deadline, result mapping).
-import { sha256 } from '@helm/crypto/hash';
+import { isDigest, sha256 } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
 import { type Clock, systemClock } from './clock.js';
 import { SandboxError } from './errors.js';
 import type { GuestFailureCode } from './guest-run.js';
 import {
+  checkInstrumentedLimits,
   describeInstrumented,
   GAS_EXPORT,
   GROW_FAILED_EXPORT,
@@ -188,7 +189,39 @@ export function randomSeed(moduleId: string, stdin: Uint8Array): Uint8Array {
   return sha256(buf);
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Every public argument is checked before it is used: a bad one is a SandboxError, never a TypeError. */
+function checkRegisterOptions(options: unknown): RegisterOptions {
+  if (options === undefined) return {};
+  if (!isObject(options))
+    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'register options must be an object');
+  const nan = options.canonicalizeNaN;
+  if (nan !== undefined && typeof nan !== 'boolean')
+    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'canonicalizeNaN must be a boolean');
+  return options as RegisterOptions;
+}
+
+/** A pin for registerInstrumented: a handle's exact shape (it becomes the returned handle). */
+function checkPin(pin: unknown): ModuleHandle {
+  const ok =
+    isObject(pin) &&
+    isDigest(pin.id) &&
+    isDigest(pin.source_digest) &&
+    (pin.kind === 'wasi-preview1' || pin.kind === 'wasi-preview2') &&
+    typeof pin.max_memory_bytes === 'number' &&
+    Number.isSafeInteger(pin.max_memory_bytes) &&
+    pin.max_memory_bytes >= 0 &&
+    pin.max_memory_bytes % WASM_PAGE_BYTES === 0 &&
+    typeof pin.canonicalize_nan === 'boolean';
+  if (!ok) throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'the pin must be a module handle');
+  return pin as unknown as ModuleHandle;
+}
+
 function checkLimits(limits: RunLimits): void {
+  if (!isObject(limits as unknown))
+    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'run limits must be an object');
   const positiveInt = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
   const ok =
     positiveInt(limits.gas) &&
@@ -450,6 +483,16 @@ async function registerInstrumented(
   if (!shape.imports.every(preview1ImportPolicy)) throw invalid('an import outside WASI preview1');
   if (shape.memoryMaxPages !== null && shape.memoryMaxPages * WASM_PAGE_BYTES > pin.max_memory_bytes)
     throw invalid('its memory maximum exceeds the pinned max_memory_bytes');
+  // The same module limits and caps as register: a memory or table without a maximum (which the
+  // instrumenter never writes) would grow past the pin's and the sandbox's caps.
+  try {
+    checkInstrumentedLimits(bytes, {
+      maxMemoryPages: pin.max_memory_bytes / WASM_PAGE_BYTES,
+      maxTableElements: s.maxTableElements,
+    });
+  } catch (e) {
+    throw invalid(e instanceof Error ? e.message : String(e));
+  }
   return issue(s, { kind: 'core', id, bytes: bytes.slice() }, fields);
 }
 
@@ -516,10 +559,19 @@ async function run(
  * ```
  */
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
+  if (!isObject(options as unknown))
+    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'options must be an object');
   const poolSize = options.poolSize ?? 1;
   if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > 64) {
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'poolSize must be an integer from 1 to 64');
   }
+  const sizeOption = (v: unknown, what: string, page = 1): void => {
+    if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) % page === 0))
+      throw new SandboxError('SANDBOX_INVALID_ARGUMENT', `${what} must be a non-negative safe integer`);
+  };
+  sizeOption(options.maxModuleBytes, 'maxModuleBytes');
+  sizeOption(options.maxMemoryBytes, 'maxMemoryBytes', WASM_PAGE_BYTES);
+  sizeOption(options.maxTableElements, 'maxTableElements');
   const s: SandboxState = {
     options,
     clock: options.clock ?? systemClock(),
@@ -534,10 +586,11 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     closed: false,
   };
   return {
-    register: (bytes, registerOptions = {}) => registerCore(s, bytes, registerOptions),
-    registerComponent: (component, registerOptions = {}) => registerComponent(s, component, registerOptions),
+    register: async (bytes, registerOptions) => registerCore(s, bytes, checkRegisterOptions(registerOptions)),
+    registerComponent: async (component, registerOptions) =>
+      registerComponent(s, component, checkRegisterOptions(registerOptions)),
     instrumentedBytes: (handle) => instrumentedBytes(s, handle),
-    registerInstrumented: (bytes, pin) => registerInstrumented(s, bytes, pin),
+    registerInstrumented: async (bytes, pin) => registerInstrumented(s, bytes, checkPin(pin)),
     run: (handle, input, runLimits) => run(s, handle, input, runLimits),
     async close() {
       s.closed = true;

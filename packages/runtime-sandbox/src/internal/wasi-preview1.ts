@@ -137,6 +137,21 @@ class Guest {
     if (p + len > this.u8.length) throw new MemoryFault();
   }
 
+  /**
+   * The only ways the host stores a number into guest memory: each checks its own pointer, so a
+   * store can never fail half-way with an engine RangeError. A call with several outputs still
+   * checks all of them first (no effect before the last check), then stores.
+   */
+  setU32(p: number, value: number): void {
+    this.check(p, 4);
+    this.dv.setUint32(p, value, true);
+  }
+
+  setU64(p: number, value: bigint): void {
+    this.check(p, 8);
+    this.dv.setBigUint64(p, value, true);
+  }
+
   bytes(p: number, len: number): Uint8Array {
     this.check(p, len);
     return this.u8.subarray(p, p + len);
@@ -197,9 +212,8 @@ function argsAndEnviron(g: Guest): Imports {
   const zeroSizes = host(g, (countPtr: number, sizePtr: number) => {
     g.check(ptr(countPtr), 4);
     g.check(ptr(sizePtr), 4);
-    const v = g.view();
-    v.setUint32(ptr(countPtr), 0, true);
-    v.setUint32(ptr(sizePtr), 0, true);
+    g.setU32(ptr(countPtr), 0);
+    g.setU32(ptr(sizePtr), 0);
     return ERRNO.SUCCESS;
   });
   const success = host(g, () => ERRNO.SUCCESS);
@@ -213,7 +227,7 @@ function clocks(g: Guest, virtualTimeMs: number): Imports {
   return {
     clock_res_get: host(g, (id: number, resPtr: number) => {
       if (id < 0 || id > 3) return ERRNO.INVAL;
-      g.view().setBigUint64(ptr(resPtr), CLOCK_TICK_NS, true);
+      g.setU64(ptr(resPtr), CLOCK_TICK_NS);
       return ERRNO.SUCCESS;
     }),
     clock_time_get: host(g, (id: number, _precision: number, timePtr: number) => {
@@ -222,7 +236,7 @@ function clocks(g: Guest, virtualTimeMs: number): Imports {
       g.check(ptr(timePtr), 8);
       clockReads += 1n;
       const elapsed = clockReads * CLOCK_TICK_NS;
-      g.view().setBigUint64(ptr(timePtr), id === 0 ? realtimeOriginNs + elapsed : elapsed, true);
+      g.setU64(ptr(timePtr), id === 0 ? realtimeOriginNs + elapsed : elapsed);
       return ERRNO.SUCCESS;
     }),
   };
@@ -248,7 +262,7 @@ function fdRead(g: Guest, stdin: Uint8Array): Imports[string] {
         stdinPos += take;
         left -= take;
       }
-      g.dv.setUint32(ptr(nreadPtr), n, true);
+      g.setU32(ptr(nreadPtr), n);
       return ERRNO.SUCCESS;
     },
     ioCost,
@@ -279,7 +293,7 @@ function fdWrite(g: Guest, maxOutputBytes: number, out: readonly [Sink, Sink]): 
       outputBytes += n;
       // The write that passes the cap stores the bytes up to it and ends the run.
       if (n < total) throw new OutputLimitSignal();
-      g.dv.setUint32(ptr(nwrittenPtr), n, true);
+      g.setU32(ptr(nwrittenPtr), n);
       return ERRNO.SUCCESS;
     },
     ioCost,
@@ -296,11 +310,10 @@ function fds(g: Guest, config: Preview1Config, out: readonly [Sink, Sink]): Impo
     fd_write: fdWrite(g, config.maxOutputBytes, out),
     fd_fdstat_get: host(g, (fd: number, statPtr: number) => {
       if (!isStdio(fd)) return ERRNO.BADF;
-      const v = g.view();
       const p = ptr(statPtr);
       g.bytes(p, 24).fill(0);
-      v.setUint8(p, FILETYPE_CHARACTER_DEVICE);
-      v.setBigUint64(p + 8, fd === STDIN ? RIGHT_FD_READ : RIGHT_FD_WRITE, true);
+      g.u8[p] = FILETYPE_CHARACTER_DEVICE;
+      g.setU64(p + 8, fd === STDIN ? RIGHT_FD_READ : RIGHT_FD_WRITE);
       return ERRNO.SUCCESS;
     }),
     fd_close: denyFd(ERRNO.NOTSUP),

@@ -1,0 +1,135 @@
+// The static gas cost of instantiating an instrumented module (normative: docs/spec/sandbox.md
+// §"Instantiation cost"). `new WebAssembly.Instance` allocates the defined tables, evaluates every
+// global initializer and copies every element and data segment before any guest instruction runs;
+// that work is charged from the budget, at the rates of the bulk instructions that do the same
+// work (table.grow, table.init, memory.init), before the instance is created. It is computed from
+// exactly the bytes that run (the pinned, instrumented bytes), so a cached module costs the same.
+//
+// Loaded by plain Node in the isolation workers, so it imports its siblings with `.ts` specifiers.
+import { ByteReader, ModuleFormatError } from './wasm-binary.ts';
+
+/** Globals the instrumenter appends at the end of the global section (gas, grow-failed, scratch). */
+const INSTRUMENTER_GLOBALS = 3;
+
+/** Skips a constant expression up to and including its `end` (the extended-const opcodes too). */
+function skipConstExpr(r: ByteReader): number {
+  let instructions = 0;
+  for (;;) {
+    const op = r.u8();
+    if (op === 0x0b) return instructions;
+    instructions++;
+    switch (op) {
+      case 0x41: // i32.const
+        r.skipSigned(32);
+        break;
+      case 0x42: // i64.const
+        r.skipSigned(64);
+        break;
+      case 0x43: // f32.const
+        r.skip(4);
+        break;
+      case 0x44: // f64.const
+        r.skip(8);
+        break;
+      case 0xd0: // ref.null t
+        r.s33();
+        break;
+      case 0xd2: // ref.func
+      case 0x23: // global.get
+        r.u32();
+        break;
+      case 0x6a: // i32.add, i32.sub, i32.mul, i64.add, i64.sub, i64.mul (extended-const)
+      case 0x6b:
+      case 0x6c:
+      case 0x7c:
+      case 0x7d:
+      case 0x7e:
+        break;
+      default:
+        throw new ModuleFormatError(`unsupported instruction 0x${op.toString(16)} in a constant expression`);
+    }
+  }
+}
+
+function tableCost(r: ByteReader): number {
+  let gas = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    r.s33(); // reference type
+    const flags = r.u8();
+    const min = r.u32();
+    if (flags & 0x01) r.u32();
+    gas += 8 * min;
+  }
+  return gas;
+}
+
+function globalCost(r: ByteReader): number {
+  const n = r.u32();
+  let gas = 0;
+  for (let i = 0; i < n; i++) {
+    r.u8(); // value type (v128/ref types are refused by the instrumenter)
+    r.u8(); // mutability
+    const instructions = skipConstExpr(r);
+    if (i < n - INSTRUMENTER_GLOBALS) gas += Math.max(1, instructions);
+  }
+  return gas;
+}
+
+function elementCost(r: ByteReader): number {
+  let gas = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    const flags = r.u32();
+    if (flags > 7) throw new ModuleFormatError(`unsupported element segment flags ${flags}`);
+    if ((flags & 0b011) === 0b010) r.u32(); // explicit table index
+    if ((flags & 0b001) === 0) skipConstExpr(r); // active: offset
+    const usesExprs = (flags & 0b100) !== 0;
+    if ((flags & 0b011) !== 0) {
+      if (usesExprs) r.s33();
+      else r.u8(); // elemkind
+    }
+    const count = r.u32();
+    for (let j = 0; j < count; j++) {
+      if (usesExprs) skipConstExpr(r);
+      else r.u32();
+    }
+    gas += 1 + 16 * count;
+  }
+  return gas;
+}
+
+function dataCost(r: ByteReader): number {
+  let gas = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    const flags = r.u32();
+    if (flags === 2) r.u32();
+    if (flags === 0 || flags === 2) skipConstExpr(r);
+    else if (flags !== 1) throw new ModuleFormatError(`unsupported data segment flags ${flags}`);
+    const size = r.u32();
+    r.skip(size);
+    gas += 1 + Math.floor(size / 16);
+  }
+  return gas;
+}
+
+/**
+ * The instantiation gas of instrumented module bytes: Σ over defined tables 8 × initial size,
+ * Σ over element segments (1 + 16 × entries), Σ over data segments (1 + ⌊bytes / 16⌋), and 1 per
+ * instruction (at least 1) of every defined global's initializer but the instrumenter's three.
+ */
+export function instantiationCost(bytes: Uint8Array): number {
+  const r = new ByteReader(bytes, 8);
+  let gas = 0;
+  while (!r.done) {
+    const id = r.u8();
+    const size = r.u32();
+    const end = r.pos + size;
+    if (end > bytes.length) r.fail('section past the end');
+    const section = new ByteReader(bytes, r.pos, end);
+    if (id === 4) gas += tableCost(section);
+    else if (id === 6) gas += globalCost(section);
+    else if (id === 9) gas += elementCost(section);
+    else if (id === 11) gas += dataCost(section);
+    r.pos = end;
+  }
+  return gas;
+}
