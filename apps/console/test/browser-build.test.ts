@@ -1,4 +1,4 @@
-// @helm/evidencepack's browser entry is browser code: built for the browser (Vite, the `browser`
+// I-CONSOLE-2. @helm/evidencepack's browser entry is browser code: built for the browser (Vite, the `browser`
 // condition, browser-only.ts refusing every Node built-in) its module graph has no `node:*` or
 // other Node built-in import and its bundle names no `Buffer`. The same build of the Node entry
 // (no `browser` condition) is refused — the plant that shows the guard works. The browser entry

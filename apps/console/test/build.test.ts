@@ -1,4 +1,4 @@
-// The bundle is deterministic and current: building the sources again (into a temporary
+// I-CONSOLE-5. The bundle is deterministic and current: building the sources again (into a temporary
 // directory, same config) gives exactly the files in @helm/server's dist/console/ that `make build`
 // produced and `helmts serve` serves (and `pnpm pack` ships) — same names, same bytes. A stale or
 // nondeterministic build fails here.

@@ -1,4 +1,4 @@
-// The published server serves the console: `pnpm pack` of @helm/server (the tarball npm would get)
+// I-CONSOLE-5. The published server serves the console: `pnpm pack` of @helm/server (the tarball npm would get)
 // holds the built console in dist/console/, byte for byte the build the workspace serves, and a
 // server started from the unpacked tarball — in a child Node process, its @helm/* dependencies
 // linked from the workspace as an install would provide them — serves /console/ and its assets

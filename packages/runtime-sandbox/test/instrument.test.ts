@@ -1,3 +1,4 @@
+// Unit tests of the instrumenter; the per-site size bounds below are part of I-SANDBOX-5 (sandbox.md §5).
 import { describe, expect, it } from 'vitest';
 import { GAS_EXPORT, GROW_FAILED_EXPORT, instrumentModule } from '../src/internal/instrument.ts';
 import { ByteReader, ByteWriter, ModuleFormatError, sLebLength } from '../src/internal/wasm-binary.ts';

@@ -1,4 +1,4 @@
-// Red team (sandbox.md §5 "Time", §7): `timeout_ms` is accepted as any positive safe integer, and
+// Red team, I-SANDBOX-2 (sandbox.md §5 "Time", §7): `timeout_ms` is accepted as any positive safe integer, and
 // ERR_COMPUTE_TIME_EXHAUSTED means the deadline *passed*. The thread pool arms the deadline with
 // `setTimeout(…, timeout_ms)`, and Node clamps every delay above 2^31 − 1 ms (≈ 24.8 days) to
 // 1 ms: a call given a deadline of 2^31 ms is killed and answered ERR_COMPUTE_TIME_EXHAUSTED about

@@ -1,4 +1,4 @@
-// Red team (sandbox.md §2 "Handle identity", I-SANDBOX-4/5): `registerInstrumented(bytes, pin)`
+// Red team (sandbox.md §2 "Handle identity", I-SANDBOX-4, I-SANDBOX-5): `registerInstrumented(bytes, pin)`
 // re-loads cached bytes without instrumenting them, and must refuse bytes that "declare [a] memory
 // maximum above pin.max_memory_bytes". The check only looks at a *declared* maximum: a memory
 // with no maximum at all (flags 0x00: up to 65 536 pages, 4 GiB) passes, so a handle that says
