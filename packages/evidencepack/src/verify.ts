@@ -35,7 +35,6 @@ import {
   type GraphVerifyResult,
   type ItemFailure,
   type LinkedNode,
-  linkGraph,
   logLeafHash,
   MerkleFrontier,
   nodeSignerRole,
@@ -63,7 +62,7 @@ import {
 import { compactEntryList, EntryIndex, NO_ENTRIES } from './internal/entry-index.js';
 import { type CompactEntryList, scanCanonicalEntryList } from './internal/entry-list.js';
 import { bytesSource, type EntrySource, fileSource } from './internal/entry-source.js';
-import { validateGraphInSlices } from './internal/graph-slices.js';
+import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
 import {
   bodyOf,
   entriesProblem,
@@ -1289,7 +1288,7 @@ function* verifyChecks(
     // each node is read (serially, or on the pool in slices), and keeps only what the link pass
     // reads (hash, Lamport, parents): the graph pass reads no node again. Off when `plain`.
     const checkNodesNow = !plain && nodeLookup !== undefined;
-    const nodeLinks: LinkedNode[] = [];
+    const nodeLinks = new LinkStore();
     /** The first node (by position among the nodes) whose own check fails. */
     let nodeFailure: ItemFailure | undefined;
     const nodeResults: Promise<{ nodes: (NodeVerdict | null)[] }>[] = [];
@@ -1677,7 +1676,7 @@ function* verifyChecks(
         : yield* (function* (): Generator<Promise<unknown>, GraphVerifyResult, unknown> {
             // Receipt nodes first (positions 0 … infos.length − 1), each checked alone; then the
             // signed nodes' checks made while they were read; then one link pass over them all.
-            const links: LinkedNode[] = [];
+            const links = new LinkStore();
             let failure: ItemFailure | undefined;
             const receiptsOf = { keys: nodeLookup as NonNullable<typeof nodeLookup>, receipts: checkReceipt };
             for (let at = 0; at < infos.length && failure === undefined; at++) {
@@ -1741,10 +1740,16 @@ function* verifyChecks(
                 }
               }
             } else if (failure === undefined) {
-              for (const l of nodeLinks) links.push(l);
-              if (nodeFailure) failure = { ...nodeFailure, index: infos.length + nodeFailure.index };
+              const receiptCount = links.length;
+              if (nodeFailure) failure = { ...nodeFailure, index: receiptCount + nodeFailure.index };
+              // Receipt nodes, then the signed nodes checked as they were read.
+              const all = {
+                length: receiptCount + nodeLinks.length,
+                at: (i: number) => (i < receiptCount ? links.at(i) : nodeLinks.at(i - receiptCount)),
+              };
+              return linkInSlices(all, { known, firstPosition }, failure, internal.graphSlice);
             }
-            return linkGraph(links, { known, firstPosition }, failure);
+            return linkInSlices(links, { known, firstPosition }, failure, internal.graphSlice);
           })();
       const graph =
         g ??

@@ -272,7 +272,7 @@ describe('fast and plain verification give the same report', () => {
     );
   }, 180_000);
 
-  it('whatever the plain path ProofGraph slice size (1, 7, 128 over 60 items), and as the fast path', async () => {
+  it('whatever the ProofGraph slice size (plain: 1, 7, 128; fast link pass: 1, 7, 4096; 60 items)', async () => {
     const pack = honest('sliced', buildWorld(30, 'sliced'));
     const es = pack.entries;
     const receipts = es.filter((e) => e.path.startsWith('receipts/')).map((e) => e.path);
@@ -302,7 +302,11 @@ describe('fast and plain verification give the same report', () => {
         reports.push(await verifyEntrySource(bytesSource(bytes), options, { plain: true, graphSlice }));
       expect(reports[0]).toEqual(reports[2]);
       expect(reports[1]).toEqual(reports[2]);
-      expect(await verifyEntrySource(bytesSource(bytes), options)).toEqual(reports[2]);
+      // The fast path links in slices too (default 4096): slices of 1 and 7 cross every boundary.
+      for (const graphSlice of [1, 7, undefined])
+        expect(
+          await verifyEntrySource(bytesSource(bytes), options, graphSlice ? { graphSlice } : {}),
+        ).toEqual(reports[2]);
       statuses.push((reports[2] as { status: string }).status);
     }
     expect(statuses).toEqual(['PASS', 'FAILED', 'FAILED']);
