@@ -1287,9 +1287,8 @@ function* verifyChecks(
     // With the pool, step 9's per-node check (checkGraphItem: structure, key, signature, payload)
     // runs on the workers as each node is read, and only what the link pass reads (hash, Lamport,
     // parents) is kept: the graph pass reads no node again. Serially the graph pass re-reads the
-    // nodes in slices instead: checking them here and keeping their link data raised the peak RSS
-    // of a 100,000-receipt pack from 476 to 607–640 MB (over the 512 MB target) for little CPU.
-    // Off when `plain`.
+    // nodes in slices instead (the earlier path; peak RSS is the open question there, see
+    // docs/PERFORMANCE.md). Off when `plain`.
     const checkNodesNow = !plain && nodeLookup !== undefined && pool !== undefined;
     const nodeResults: Promise<{ nodes: (NodeVerdict | null)[] }>[] = [];
     const nodeTaskKeys: Map<string, Uint8Array>[] = [];
