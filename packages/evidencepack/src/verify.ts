@@ -29,7 +29,18 @@ import {
   parseStrictJson,
   toHex,
 } from '@helm/crypto';
-import { logLeafHash, MerkleFrontier, verifyCondensedHistory } from '@helm/proofgraph';
+import type { NodeVerdict } from '@helm/parallel-verify';
+import {
+  checkGraphItem,
+  type GraphItem,
+  type GraphVerifyResult,
+  type ItemFailure,
+  type LinkedNode,
+  logLeafHash,
+  MerkleFrontier,
+  nodeSignerRole,
+  verifyCondensedHistory,
+} from '@helm/proofgraph';
 import {
   linkReceipts,
   RECEIPT_SIGNER_ROLE,
@@ -55,7 +66,7 @@ import { compactEntryList, EntryIndex, NO_ENTRIES } from './internal/entry-index
 import { type CompactEntryList, scanCanonicalEntryList } from './internal/entry-list.js';
 // Type only (erased): declarations name the Node module, not the conditional `#` import.
 import type { EntrySource } from './internal/entry-source.js';
-import { validateGraphInSlices } from './internal/graph-slices.js';
+import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
 import {
   bodyOf,
   entriesProblem,
@@ -1277,17 +1288,56 @@ function* verifyChecks(
     let minNodeLamport = Number.POSITIVE_INFINITY;
     let foreign = 0;
     let misplaced = 0;
+    // With the pool, step 9's per-node check (checkGraphItem: structure, key, signature, payload)
+    // runs on the workers as each node is read, and only what the link pass reads (hash, Lamport,
+    // parents) is kept: the graph pass reads no node again. Serially the graph pass re-reads the
+    // nodes in slices instead (the earlier path; peak RSS is the open question there, see
+    // docs/PERFORMANCE.md). Off when `plain`.
+    const checkNodesNow = !plain && nodeLookup !== undefined && pool !== undefined;
+    const nodeResults: Promise<{ nodes: (NodeVerdict | null)[] }>[] = [];
+    const nodeTaskKeys: Map<string, Uint8Array>[] = [];
+    let nodeItems: (readonly [unknown, { readonly value: unknown }?])[] = [];
+    let nodeKeys = new Map<string, Uint8Array>();
+    const flushNodes = () => {
+      if (!pool || nodeItems.length === 0) return;
+      const result = pool.verifyNodes(nodeItems, nodeKeys);
+      result.catch(() => {});
+      nodeResults.push(result);
+      nodeTaskKeys.push(nodeKeys);
+      nodeItems = [];
+      nodeKeys = new Map();
+    };
     for (let j = 0; j < nodeRefs.length; j++) {
       const d = visit(nodeRefs[j] as TarEntryRef).value as
         | { envelope: SignedEnvelope; payload?: unknown }
         | undefined;
       if (d !== undefined) nodeValid[j] = 1;
+      if (checkNodesNow && pool) {
+        // The key this thread's lookup gives for the node as its body reads; the worker's success
+        // counts only if the body it verified names the same key id, role and Lamport (below).
+        const body = envelopeBodySafe(d?.envelope);
+        if (body && typeof body.keyid === 'string' && typeof body.kind === 'string') {
+          const key = (nodeLookup as NonNullable<typeof nodeLookup>)(
+            body.keyid,
+            nodeSignerRole(body.kind),
+            Number(body.lamport),
+          );
+          if (key) nodeKeys.set(body.keyid, key);
+        }
+        nodeItems.push(d && 'payload' in d ? [d.envelope, { value: d.payload }] : [d?.envelope]);
+        if (nodeItems.length === 256) {
+          flushNodes();
+          if (nodeResults.length > 2 * pool.size)
+            yield nodeResults[nodeResults.length - 2 * pool.size - 1] as Promise<unknown>;
+        }
+      }
       if (d?.envelope && rangeExport) inPack.add(envelopeDigest(d.envelope));
       minNodeLamport = Math.min(minNodeLamport, Number(envelopeBodySafe(d?.envelope)?.lamport ?? 0));
       const p = d?.payload as SignedEnvelope | undefined;
       if (p && typeof p === 'object' && p.type === RECEIPT_TYPE && !isPackReceipt(p)) foreign++;
       if (d?.envelope?.type === RECEIPT_TYPE) misplaced++;
     }
+    flushNodes();
     // Everything else (policies, tools, schemas, modules, …): hashes and names; the tool
     // descriptors the index names are kept for ARTIFACTS.
     for (let at = 0; at < entries.length; at++) {
@@ -1595,105 +1645,190 @@ function* verifyChecks(
       };
       const total = infos.length + nodeRefs.length;
       options.onProgress?.('proofgraph', 0, total);
-      const g = validateGraphInSlices(
-        total,
-        (at) => {
+      /** Where a hash first occurs in the whole sequence (receipts and nodes read again). */
+      const firstPosition = (hash: string) => {
+        for (let at = 0; at < total; at++) {
+          let h: string | undefined;
           if (at < infos.length) {
-            const summary = condensedMode ? undefined : summaries[at];
-            if (summary !== undefined && !verdicts.has(at) && !plain) {
-              // A receipt that passed phase 1 is not read again: its node is built from the fields
-              // phase 1 verified (receiptNode reads the envelope's type and these fields only, and
-              // hashOf the summary's hash), the same values a re-read envelope's body would give.
-              const stub = { type: RECEIPT_TYPE } as unknown as SignedEnvelope;
-              const info = infos[at] as ReceiptInfo;
-              const body = {
-                receipt_id: summary.receipt_id,
-                lamport: summary.lamport,
-                prev_hash: summary.prev_hash,
-                principal: info.principal,
-                issued_at_ms: info.issued_at_ms,
-                keyid: summary.keyid,
-              } as unknown as ReceiptCheckBody;
-              receiptChecks.set(stub, { ok: true, body, summary });
-              return { item: { envelope: stub }, release: () => receiptChecks.delete(stub) };
-            }
-            // A receipt node, read again; its phase-1 verdict is reused (same envelope bytes, same
-            // key lookup, so the same answer) instead of verifying the signature twice.
-            const env = (
-              condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef)
-            ) as SignedEnvelope;
-            if (!condensedMode) {
-              const summary = summaries[at];
-              const verdict = verdicts.get(at);
-              if (summary !== undefined && verdict === undefined)
-                receiptChecks.set(env, { ok: true, body: envelopeBody(env) as ReceiptCheckBody, summary });
-              else if (verdict !== undefined && verdict !== UNVERIFIED && !pool)
-                receiptChecks.set(env, {
-                  ok: false,
-                  code: verdict.code,
-                  message: verdict.message,
-                } as ReturnType<typeof verifyReceipt>);
-            }
-            return { item: { envelope: env }, release: () => receiptChecks.delete(env) };
+            const env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
+            h = receiptHash(env as SignedEnvelope);
+          } else if (nodeValid[at - infos.length]) {
+            const d = reread(nodeRefs[at - infos.length] as TarEntryRef) as { envelope: SignedEnvelope };
+            h = envelopeDigest(d.envelope);
           }
-          const j = at - infos.length;
-          const d = nodeValid[j]
-            ? (reread(nodeRefs[j] as TarEntryRef) as { envelope: SignedEnvelope; payload?: unknown })
-            : undefined;
-          return {
-            item:
-              d && 'payload' in d
-                ? { envelope: d.envelope, payload: { value: d.payload } }
-                : { envelope: d?.envelope },
-            release: () => {},
-          };
-        },
-        {
-          keys: nodeLookup as NonNullable<typeof nodeLookup>,
-          known,
-          receipts: (env) => checkReceipt(env) as never,
-          // Only on a PARENT_MISSING failure: where the parent first occurs in the whole sequence
-          // (receipts and nodes read again), to tell "later" (PARENT_ORDER) from "missing".
-          firstPosition: (hash) => {
-            for (let at = 0; at < total; at++) {
-              let h: string | undefined;
-              if (at < infos.length) {
-                const env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
-                h = receiptHash(env as SignedEnvelope);
-              } else if (nodeValid[at - infos.length]) {
-                const d = reread(nodeRefs[at - infos.length] as TarEntryRef) as { envelope: SignedEnvelope };
-                h = envelopeDigest(d.envelope);
+          if (h === hash) return at;
+        }
+        return -1;
+      };
+      /** A node read again and checked here (plain checkGraphItem). */
+      const recheckNode = (j: number) =>
+        checkGraphItem(
+          graphItemOf(
+            nodeValid[j]
+              ? (reread(nodeRefs[j] as TarEntryRef) as { envelope: SignedEnvelope; payload?: unknown })
+              : undefined,
+          ),
+          { keys: nodeLookup as NonNullable<typeof nodeLookup> },
+        );
+      const g = !checkNodesNow
+        ? undefined
+        : yield* (function* (): Generator<Promise<unknown>, GraphVerifyResult, unknown> {
+            // Receipt nodes first (positions 0 … infos.length − 1), each checked alone; then the
+            // signed nodes' checks made while they were read; then one link pass over them all.
+            const links = new LinkStore();
+            let failure: ItemFailure | undefined;
+            const receiptsOf = { keys: nodeLookup as NonNullable<typeof nodeLookup>, receipts: checkReceipt };
+            for (let at = 0; at < infos.length && failure === undefined; at++) {
+              const summary = condensedMode ? undefined : summaries[at];
+              let env: unknown;
+              if (summary !== undefined && !verdicts.has(at)) {
+                // Passed phase 1: its node comes from the fields phase 1 verified (receiptNode reads
+                // the envelope's type and these fields only), not from the receipt read again.
+                env = { type: RECEIPT_TYPE };
+                const info = infos[at] as ReceiptInfo;
+                const body = {
+                  receipt_id: summary.receipt_id,
+                  lamport: summary.lamport,
+                  prev_hash: summary.prev_hash,
+                  principal: info.principal,
+                  issued_at_ms: info.issued_at_ms,
+                  keyid: summary.keyid,
+                } as unknown as ReceiptCheckBody;
+                receiptChecks.set(env, { ok: true, body, summary });
+              } else {
+                // Read again; a phase-1 failure is reused (same bytes, same key lookup) instead of
+                // verifying the signature twice.
+                env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
+                const verdict = condensedMode ? undefined : verdicts.get(at);
+                if (verdict !== undefined && verdict !== UNVERIFIED && !pool)
+                  receiptChecks.set(env, {
+                    ok: false,
+                    code: verdict.code,
+                    message: verdict.message,
+                  } as ReturnType<typeof verifyReceipt>);
               }
-              if (h === hash) return at;
+              const c = checkGraphItem({ envelope: env }, receiptsOf);
+              receiptChecks.delete(env);
+              if (c.ok) links.push(linkedNode(c.node));
+              else failure = { code: c.code, index: at, message: c.message };
             }
-            return -1;
-          },
-          hashOf: (item, at) => {
+            if (failure === undefined) {
+              // The workers' checks, in order; a success stands only under exactly the key this
+              // thread's lookup gives for its key id, role and Lamport, and anything else is checked
+              // again here (so the first failure and its code are checkGraphItem's on this thread).
+              const results = ((yield Promise.all(nodeResults)) as { nodes: (NodeVerdict | null)[] }[]).map(
+                (r) => r.nodes,
+              );
+              let j = 0;
+              for (let t = 0; t < results.length && failure === undefined; t++) {
+                const sent = nodeTaskKeys[t] as Map<string, Uint8Array>;
+                for (const v of results[t] as (NodeVerdict | null)[]) {
+                  const key = v && nodeLookup?.(v.keyid, nodeSignerRole(v.kind), v.lamport);
+                  const k = v && sent.get(v.keyid);
+                  if (v && key && k && bytesEqual(key, k))
+                    links.push({ hash: v.hash, lamport: v.lamport, parents: v.parents });
+                  else {
+                    const c = recheckNode(j);
+                    if (c.ok) links.push(linkedNode(c.node));
+                    else {
+                      failure = { code: c.code, index: infos.length + j, message: c.message };
+                      break;
+                    }
+                  }
+                  j++;
+                }
+              }
+            }
+            return linkInSlices(links, { known, firstPosition }, failure, internal.graphSlice);
+          })();
+      const graph =
+        g ??
+        validateGraphInSlices(
+          total,
+          (at) => {
             if (at < infos.length) {
-              const r = checkReceipt(item.envelope);
-              return r.ok ? { hash: r.summary.hash, lamport: r.body.lamport } : undefined;
+              const summary = condensedMode ? undefined : summaries[at];
+              if (summary !== undefined && !verdicts.has(at) && !plain) {
+                // A receipt that passed phase 1 is not read again: its node is built from the fields
+                // phase 1 verified (receiptNode reads the envelope's type and these fields only, and
+                // hashOf the summary's hash), the same values a re-read envelope's body would give.
+                const stub = { type: RECEIPT_TYPE } as unknown as SignedEnvelope;
+                const info = infos[at] as ReceiptInfo;
+                const body = {
+                  receipt_id: summary.receipt_id,
+                  lamport: summary.lamport,
+                  prev_hash: summary.prev_hash,
+                  principal: info.principal,
+                  issued_at_ms: info.issued_at_ms,
+                  keyid: summary.keyid,
+                } as unknown as ReceiptCheckBody;
+                receiptChecks.set(stub, { ok: true, body, summary });
+                return { item: { envelope: stub }, release: () => receiptChecks.delete(stub) };
+              }
+              // A receipt node, read again; its phase-1 verdict is reused (same envelope bytes, same
+              // key lookup, so the same answer) instead of verifying the signature twice.
+              const env = (
+                condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef)
+              ) as SignedEnvelope;
+              if (!condensedMode) {
+                const summary = summaries[at];
+                const verdict = verdicts.get(at);
+                if (summary !== undefined && verdict === undefined)
+                  receiptChecks.set(env, { ok: true, body: envelopeBody(env) as ReceiptCheckBody, summary });
+                else if (verdict !== undefined && verdict !== UNVERIFIED && !pool)
+                  receiptChecks.set(env, {
+                    ok: false,
+                    code: verdict.code,
+                    message: verdict.message,
+                  } as ReturnType<typeof verifyReceipt>);
+              }
+              return { item: { envelope: env }, release: () => receiptChecks.delete(env) };
             }
-            const env = item.envelope as SignedEnvelope;
-            return { hash: envelopeDigest(env), lamport: Number(envelopeBodySafe(env)?.lamport) };
+            const j = at - infos.length;
+            const d = nodeValid[j]
+              ? (reread(nodeRefs[j] as TarEntryRef) as { envelope: SignedEnvelope; payload?: unknown })
+              : undefined;
+            return {
+              item:
+                d && 'payload' in d
+                  ? { envelope: d.envelope, payload: { value: d.payload } }
+                  : { envelope: d?.envelope },
+              release: () => {},
+            };
           },
-          onProgress: (n) => options.onProgress?.('proofgraph', n, total),
-          // Small slices: a slice's re-read nodes live until it is validated, and the longer they
-          // live the likelier V8 promotes them to the old generation, which it grows before it
-          // collects (peak RSS). The verdict does not depend on the slice size.
-          sliceSize: internal.graphSlice ?? 128,
-        },
-      );
+          {
+            keys: nodeLookup as NonNullable<typeof nodeLookup>,
+            known,
+            receipts: (env) => checkReceipt(env) as never,
+            // Only on a PARENT_MISSING failure: where the parent first occurs in the whole sequence
+            // (receipts and nodes read again), to tell "later" (PARENT_ORDER) from "missing".
+            firstPosition,
+            hashOf: (item, at) => {
+              if (at < infos.length) {
+                const r = checkReceipt(item.envelope);
+                return r.ok ? { hash: r.summary.hash, lamport: r.body.lamport } : undefined;
+              }
+              const env = item.envelope as SignedEnvelope;
+              return { hash: envelopeDigest(env), lamport: Number(envelopeBodySafe(env)?.lamport) };
+            },
+            onProgress: (n) => options.onProgress?.('proofgraph', n, total),
+            // Small slices: a slice's re-read nodes live until it is validated, and the longer they
+            // live the likelier V8 promotes them to the old generation, which it grows before it
+            // collects (peak RSS). The verdict does not depend on the slice size.
+            sliceSize: internal.graphSlice ?? 128,
+          },
+        );
       options.onProgress?.('proofgraph', total, total);
-      if (g.ok)
+      if (graph.ok)
         add(
           'PROOFGRAPH',
           'PASS',
-          `${g.count} nodes (${infos.length} receipt nodes, ${nodeRefs.length} signed): hashes, parents, Lamport and signatures verify`,
+          `${graph.count} nodes (${infos.length} receipt nodes, ${nodeRefs.length} signed): hashes, parents, Lamport and signatures verify`,
         );
       else {
-        const at = g.index - infos.length;
-        add('PROOFGRAPH', 'FAILED', `node ${g.index}: ${g.message}`, {
-          detail: g.code,
+        const at = graph.index - infos.length;
+        add('PROOFGRAPH', 'FAILED', `node ${graph.index}: ${graph.message}`, {
+          detail: graph.code,
           ...(at >= 0 && nodePaths[at] ? { path: nodePaths[at] as string } : {}),
         });
       }
@@ -1792,6 +1927,21 @@ function* verifyChecks(
   } finally {
     if (pool) void pool.close();
   }
+}
+
+/** The graph item of a signed node document (or of an unreadable one: no envelope). */
+function graphItemOf(d: { envelope: SignedEnvelope; payload?: unknown } | undefined): GraphItem {
+  return d && 'payload' in d
+    ? { envelope: d.envelope, payload: { value: d.payload } }
+    : { envelope: d?.envelope };
+}
+
+/** What linkGraph reads of a checked node. */
+function linkedNode(node: {
+  readonly hash: string;
+  readonly body: { readonly lamport: number; readonly parents: readonly string[] };
+}): LinkedNode {
+  return { hash: node.hash, lamport: node.body.lamport, parents: node.body.parents };
 }
 
 /** The fields of a full receipt later steps bind decisions and requests to. */

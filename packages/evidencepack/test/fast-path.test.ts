@@ -5,7 +5,7 @@
 // on honest packs and on tampered ones, serially and on the worker pool.
 import { readFileSync } from 'node:fs';
 import type { SignedEnvelope } from '@helm/contracts';
-import { canonicalBytes } from '@helm/crypto';
+import { canonicalBytes, fromBase64Url, signEnvelope } from '@helm/crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type TarEntry, type VerifyOptions, writeTar } from '../src/index.ts';
@@ -21,7 +21,7 @@ import {
   relistUnsigned,
   reseal,
 } from './fixtures/packs.ts';
-import { buildWorld } from './fixtures/world.ts';
+import { buildWorld, executor, guardian } from './fixtures/world.ts';
 import { VECTOR_DIR, type VectorItem } from './vectors/generate.ts';
 
 const index = JSON.parse(readFileSync(`${VECTOR_DIR}index.json`, 'utf8')) as { vectors: VectorItem[] };
@@ -66,7 +66,70 @@ describe('fast and plain verification give the same report', () => {
 
   // Edits that reach the fast paths: canonical-looking bytes that are not canonical, node documents
   // whose slice is not the envelope's JCS, receipts that fail phase 1 or the graph pass.
+  /** A node's body edited and signed again by `signer` (its keyid in the body too). */
+  const resignNode = (
+    es: readonly TarEntry[],
+    signer: typeof executor,
+    f: (b: Record<string, unknown>) => Record<string, unknown> = (b) => b,
+    k = 0,
+  ) => {
+    const p = es.filter((e) => e.path.startsWith('proofgraph/nodes/'))[k]?.path as string;
+    return editEntry(es, p, (d) => {
+      const env = d.envelope as SignedEnvelope;
+      const body = json(fromBase64Url(env.payload) as Uint8Array) as Record<string, unknown>;
+      return { ...d, envelope: signEnvelope({ ...f(body), keyid: signer.keyId } as never, [signer]) };
+    });
+  };
   const edits: { name: string; edit: (entries: readonly TarEntry[]) => Uint8Array }[] = [
+    // The per-node checks made as nodes are read (serially, or on the pool with this thread's
+    // authorization of each worker's key): keys, signatures, payloads, then the link pass.
+    {
+      name: 'a node signed by the guardian, not the executor (resealed)',
+      edit: (es) => reseal(resignNode(es, guardian)),
+    },
+    {
+      name: 'a node whose body names another key than its signature (resealed)',
+      edit: (es) =>
+        reseal(
+          editEntry(es, nodePath(es), (d) => ({
+            envelope: rebody(d.envelope as SignedEnvelope, (b) => ({ ...b, keyid: guardian.keyId })),
+          })),
+        ),
+    },
+    {
+      name: 'a node with a flipped signature byte (relisted)',
+      edit: (es) =>
+        writeTar(
+          relistUnsigned(
+            editEntry(es, nodePath(es), (d) => {
+              const env = d.envelope as SignedEnvelope;
+              const sig = env.signatures[0] as { keyid: string; sig: string };
+              const c = sig.sig[5] === 'A' ? 'B' : 'A';
+              return {
+                ...d,
+                envelope: {
+                  ...env,
+                  signatures: [{ ...sig, sig: sig.sig.slice(0, 5) + c + sig.sig.slice(6) }],
+                },
+              };
+            }),
+          ),
+        ),
+    },
+    {
+      name: 'a node re-signed by the executor with an unknown parent (resealed)',
+      edit: (es) =>
+        reseal(resignNode(es, executor, (b) => ({ ...b, parents: [`sha256:${'0'.repeat(64)}`] }))),
+    },
+    {
+      name: 'a node re-signed by the executor with a wrong Lamport (resealed)',
+      edit: (es) => reseal(resignNode(es, executor, (b) => ({ ...b, lamport: Number(b.lamport) + 5 }), 1)),
+    },
+    {
+      name: 'a node whose payload does not match its payload_hash (resealed)',
+      edit: (es) =>
+        reseal(resignNode(es, executor, (b) => ({ ...b, payload_hash: `sha256:${'1'.repeat(64)}` }))),
+    },
     {
       name: 'a node document with a byte order mark (relisted)',
       edit: (es) => {
@@ -185,7 +248,31 @@ describe('fast and plain verification give the same report', () => {
     );
   });
 
-  it('whatever the ProofGraph slice size (slices of 1, 7 and the default 128 over 60 items)', async () => {
+  it('on random single-byte changes, on the worker pool (signed nodes checked on workers)', async () => {
+    const json = packs.flatMap((p) =>
+      p.entries
+        .filter((e) => /^(?:proofgraph\/nodes|receipts|decisions)\//.test(e.path))
+        .map((e) => ({ p, e })),
+    );
+    // The entries whose signatures the workers check; fewer runs than serially (a pool each).
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: json.length - 1 }),
+        fc.nat(),
+        fc.integer({ min: 0x20, max: 0x7e }),
+        async (k, at, byte) => {
+          const { p, e } = json[k] as (typeof json)[number];
+          const data = e.data.slice();
+          data[at % data.length] = byte;
+          const bytes = writeTar(relistUnsigned(put(p.entries, e.path, data)));
+          await bothAgree(bytes, { trustAnchor: p.world.anchor, workers: 2, parallelThreshold: 1 });
+        },
+      ),
+      { seed: 0x25f4, numRuns: 12 },
+    );
+  }, 180_000);
+
+  it('whatever the ProofGraph slice size (plain: 1, 7, 128; fast link pass: 1, 7, 4096; 60 items)', async () => {
     const pack = honest('sliced', buildWorld(30, 'sliced'));
     const es = pack.entries;
     const receipts = es.filter((e) => e.path.startsWith('receipts/')).map((e) => e.path);
@@ -212,9 +299,14 @@ describe('fast and plain verification give the same report', () => {
       const options = { trustAnchor: pack.world.anchor, workers: 0 };
       const reports = [];
       for (const graphSlice of [1, 7, 128])
-        reports.push(await verifyEntrySource(bytesSource(bytes), options, { graphSlice }));
+        reports.push(await verifyEntrySource(bytesSource(bytes), options, { plain: true, graphSlice }));
       expect(reports[0]).toEqual(reports[2]);
       expect(reports[1]).toEqual(reports[2]);
+      // The fast path links in slices too (default 4096): slices of 1 and 7 cross every boundary.
+      for (const graphSlice of [1, 7, undefined])
+        expect(
+          await verifyEntrySource(bytesSource(bytes), options, graphSlice ? { graphSlice } : {}),
+        ).toEqual(reports[2]);
       statuses.push((reports[2] as { status: string }).status);
     }
     expect(statuses).toEqual(['PASS', 'FAILED', 'FAILED']);

@@ -7,4 +7,10 @@ export {
   verifyReceiptChainParallel,
   workerEntry,
 } from './pool.js';
-export { type EnvelopeVerdict, packSlice, type VerifyTask, type VerifyTaskResult } from './protocol.js';
+export {
+  type EnvelopeVerdict,
+  type NodeVerdict,
+  packSlice,
+  type VerifyTask,
+  type VerifyTaskResult,
+} from './protocol.js';

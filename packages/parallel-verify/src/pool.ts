@@ -16,6 +16,9 @@ import {
   type EnvelopeTask,
   type EnvelopeTaskResult,
   type EnvelopeVerdict,
+  type NodeTask,
+  type NodeTaskResult,
+  type NodeVerdict,
   packSlice,
   type VerifyTask,
   type VerifyTaskResult,
@@ -51,8 +54,8 @@ export function workerEntry(moduleUrl: string): URL {
   return new URL(moduleUrl.endsWith('.ts') ? './worker.ts' : './worker.js', moduleUrl);
 }
 
-type Task = VerifyTask | EnvelopeTask;
-type TaskResult = VerifyTaskResult | EnvelopeTaskResult;
+type Task = VerifyTask | EnvelopeTask | NodeTask;
+type TaskResult = VerifyTaskResult | EnvelopeTaskResult | NodeTaskResult;
 
 interface Pending {
   resolve(r: TaskResult): void;
@@ -137,7 +140,8 @@ export class ReceiptVerifyPool {
 
   #run(task: Omit<VerifyTask, 'id'>): Promise<VerifyTaskResult>;
   #run(task: Omit<EnvelopeTask, 'id'>): Promise<EnvelopeTaskResult>;
-  #run(task: Omit<VerifyTask, 'id'> | Omit<EnvelopeTask, 'id'>): Promise<TaskResult> {
+  #run(task: Omit<NodeTask, 'id'>): Promise<NodeTaskResult>;
+  #run(task: Omit<Task, 'id'>): Promise<TaskResult> {
     if (this.#closed) return Promise.reject(new ParallelVerifyError('POOL_CLOSED', 'the pool is closed'));
     if (this.#workers.length === 0)
       return Promise.reject(new ParallelVerifyError('WORKER_FAILED', 'no worker left'));
@@ -163,6 +167,35 @@ export class ReceiptVerifyPool {
       items: items.map(([envelope, keys]) => [envelope, [...keys.entries()]] as const),
     });
     return r.verdicts;
+  }
+
+  /**
+   * Signed ProofGraph nodes, each checked alone on a worker: `checkGraphItem` of @helm/proofgraph
+   * with a key lookup that answers by key id from `keys`, whatever the role and Lamport. Per item
+   * (index-aligned) the checked node's hash, Lamport, parents, key id and kind, or its failure. A
+   * success stands for the caller's own check only once it has authorized the key: its lookup for
+   * (keyid, node role of kind, lamport) must give exactly `keys.get(keyid)`.
+   */
+  async verifyNodes(
+    items: readonly (readonly [envelope: unknown, payload?: { readonly value: unknown }])[],
+    keys: ReadonlyMap<string, Uint8Array>,
+  ): Promise<{
+    readonly nodes: (NodeVerdict | null)[];
+    /** Per failed item: its index, checkGraphItem's code and message. */
+    readonly failures: readonly (readonly [index: number, code: string, message: string])[];
+  }> {
+    const payloads: [number, unknown][] = [];
+    items.forEach(([, payload], i) => {
+      if (payload !== undefined) payloads.push([i, payload.value]);
+    });
+    const r = await this.#run({
+      kind: 'nodes',
+      count: items.length,
+      ...packSlice(items.map(([envelope]) => envelope)),
+      payloads,
+      keys: [...keys.entries()],
+    });
+    return { nodes: r.nodes, failures: r.failures };
   }
 
   /**

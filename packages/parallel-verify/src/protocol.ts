@@ -30,6 +30,42 @@ export interface EnvelopeTask {
   readonly items: readonly (readonly [envelope: unknown, keys: readonly (readonly [string, Uint8Array])[]])[];
 }
 
+/**
+ * Signed ProofGraph nodes, each checked alone with checkGraphItem of @helm/proofgraph under a
+ * lookup that answers by key id from `keys` (whatever the role and Lamport): the caller authorizes
+ * each answer's key id for the node's role at its Lamport on its own thread.
+ */
+export interface NodeTask {
+  readonly id: number;
+  readonly kind: 'nodes';
+  readonly count: number;
+  /** The envelopes, packed as packSlice does. */
+  readonly packed: readonly string[];
+  readonly raw: readonly (readonly [number, unknown])[];
+  /** Payloads of the items that carry one: [index within the task, value]. */
+  readonly payloads: readonly (readonly [number, unknown])[];
+  readonly keys: readonly (readonly [string, Uint8Array])[];
+}
+
+/**
+ * Per node, index-aligned: on success its node hash, Lamport, parents, key id and kind (what the
+ * link pass and the caller's authorization read); else `failures` holds its code and message.
+ */
+export interface NodeTaskResult {
+  readonly id: number;
+  readonly nodes: (NodeVerdict | null)[];
+  readonly failures: (readonly [index: number, code: string, message: string])[];
+  readonly error?: string;
+}
+
+export interface NodeVerdict {
+  readonly hash: string;
+  readonly lamport: number;
+  readonly parents: readonly string[];
+  readonly keyid: string;
+  readonly kind: string;
+}
+
 /** Per envelope: null when it verifies, else verifyEnvelope's error (message, code). */
 export type EnvelopeVerdict = null | { readonly message: string; readonly code?: string };
 

@@ -1,5 +1,6 @@
 import type { SignedEnvelope } from '@helm/contracts';
 import { type CryptoError, createSigner, openVerifiedEnvelope, signEnvelope } from '@helm/crypto';
+import { checkGraphItem, ProofGraph } from '@helm/proofgraph';
 import { ReceiptChain, type ReceiptInput, verifyReceiptChain, verifyReceiptSignatures } from '@helm/receipts';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -273,5 +274,46 @@ describe('packSlice', () => {
     expect(serial.slice(1).every((c) => typeof c === 'string')).toBe(true);
     const verdicts = await pool.verifyEnvelopes(type, items);
     expect(verdicts.map((v) => (v === null ? null : v.code))).toStrictEqual(serial);
+  });
+
+  it('verifyNodes: checkGraphItem on the worker, keys answered by key id', async () => {
+    const g = new ProofGraph();
+    const root = g.append(
+      { kind: 'INTENT', parents: [], principal: 'a', payload: { n: 1 }, issued_at_ms: 1 },
+      signer,
+    );
+    const child = g.append(
+      { kind: 'EFFECT', parents: [root.hash], principal: 'a', payload: { n: 2 }, issued_at_ms: 2 },
+      signer,
+    );
+    const stranger = g.append(
+      { kind: 'EFFECT', parents: [child.hash], principal: 'a', payload: { n: 3 }, issued_at_ms: 3 },
+      other,
+    );
+    const items = [
+      [root.envelope, { value: root.payload }],
+      [child.envelope],
+      [child.envelope, { value: { n: 9 } }],
+      [stranger.envelope],
+      [{ not: 'a node' }],
+    ] as const;
+    const r = await pool.verifyNodes(items, keys);
+    const serial = items.map(([envelope, payload]) =>
+      checkGraphItem(payload ? { envelope, payload } : { envelope }, { keys: lookup }),
+    );
+    expect(r.nodes.map((n) => n?.hash ?? null)).toStrictEqual(serial.map((c) => (c.ok ? c.node.hash : null)));
+    expect(r.nodes[1]).toStrictEqual({
+      hash: child.hash,
+      lamport: 2,
+      parents: [root.hash],
+      keyid: signer.keyId,
+      kind: 'EFFECT',
+    });
+    expect(r.failures).toStrictEqual(serial.flatMap((c, i) => (c.ok ? [] : [[i, c.code, c.message]])));
+    expect(r.failures.map(([i, code]) => `${i}:${code}`)).toStrictEqual([
+      '2:PAYLOAD_MISMATCH',
+      '3:KEY_UNKNOWN',
+      '4:NODE_MALFORMED',
+    ]);
   });
 });

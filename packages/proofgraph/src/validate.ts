@@ -1,6 +1,9 @@
 // Validation of a whole ProofGraph or a slice of it (normative: docs/spec/node.md §Validation):
 // recompute every hash, parents exist and come first (in the slice, or among `known` nodes),
 // lamport = max(parents) + 1, signatures valid under the caller's keys, payload digests match.
+// Two parts: checkGraphItem (one item alone: structure, key, signature, payload) and linkGraph (the
+// order-dependent rules over the checked nodes), so that a caller can check items on other threads
+// and link them on one; validateGraph is the two in sequence.
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import { RECEIPT_TYPE } from '@helm/contracts/receipt';
 import { nodeHashOf } from './internal/envelope-hash.js';
@@ -39,8 +42,35 @@ export type GraphVerifyResult =
   | { readonly ok: true; readonly count: number; readonly heads: string[] }
   | { readonly ok: false; readonly code: GraphVerifyCode; readonly index: number; readonly message: string };
 
+/** What the order-dependent rules read of a node verified in isolation (checkGraphItem). */
+export interface LinkedNode {
+  readonly hash: string;
+  readonly lamport: number;
+  readonly parents: readonly string[];
+}
+
+/** A per-item failure (checkGraphItem's code and message) at its position. */
+export interface ItemFailure {
+  readonly code: GraphVerifyCode;
+  readonly index: number;
+  readonly message: string;
+}
+
+export interface GraphLinkOptions {
+  /** Nodes outside the sequence that parents may refer to: hash → lamport. */
+  readonly known?: (hash: string) => number | undefined;
+  /**
+   * First position in the whole sequence of an item whose node hash is `hash` (any structurally
+   * hashable item, verified or not), or -1: tells PARENT_ORDER from PARENT_MISSING. Called only on
+   * that failure.
+   */
+  readonly firstPosition: (hash: string) => number;
+}
+
 /**
- * Validate nodes in order (a topological order: parents first). Reports the first failure.
+ * Validate nodes in order (a topological order: parents first). Reports the first failure: each
+ * item is checked alone (checkGraphItem), then the order-dependent rules run over the checked
+ * nodes (linkGraph).
  *
  * @example
  * ```ts
@@ -58,6 +88,51 @@ export type GraphVerifyResult =
  * ```
  */
 export function validateGraph(items: readonly GraphItem[], options: GraphValidateOptions): GraphVerifyResult {
+  const nodes: LinkedNode[] = [];
+  let failure: ItemFailure | undefined;
+  for (let i = 0; i < items.length && failure === undefined; i++) {
+    const check = checkGraphItem(items[i] as GraphItem, options);
+    if (check.ok)
+      nodes.push({
+        hash: check.node.hash,
+        lamport: check.node.body.lamport,
+        parents: check.node.body.parents,
+      });
+    else failure = { code: check.code, index: i, message: check.message };
+  }
+  return linkGraph(
+    nodes,
+    { ...(options.known ? { known: options.known } : {}), firstPosition: (h) => firstPosition(items, h) },
+    failure,
+  );
+}
+
+/**
+ * The order-dependent rules over nodes each verified alone (checkGraphItem), in sequence order: no
+ * node twice (here or among `known`), parents known and earlier, lamport = max(parents) + 1.
+ * `itemFailure` (the first item that did not check, at `nodes.length`) is reported when no link
+ * failure precedes it. validateGraph is checkGraphItem on every item, then this.
+ *
+ * @example
+ * ```ts
+ * import { checkGraphItem, type LinkedNode, linkGraph } from '@helm/proofgraph/verify';
+ *
+ * declare const items: readonly { envelope: unknown }[]; // parents first
+ * declare const keys: (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+ * const nodes: LinkedNode[] = [];
+ * for (const item of items) {
+ *   const c = checkGraphItem(item, { keys }); // per item: any order, any thread
+ *   if (!c.ok) break;
+ *   nodes.push({ hash: c.node.hash, lamport: c.node.body.lamport, parents: c.node.body.parents });
+ * }
+ * const result = linkGraph(nodes, { firstPosition: () => -1 });
+ * ```
+ */
+export function linkGraph(
+  nodes: readonly LinkedNode[],
+  options: GraphLinkOptions,
+  itemFailure?: ItemFailure,
+): GraphVerifyResult {
   const fail = (code: GraphVerifyCode, index: number, message: string): GraphVerifyResult => ({
     ok: false,
     code,
@@ -66,34 +141,30 @@ export function validateGraph(items: readonly GraphItem[], options: GraphValidat
   });
   const lamports = new Map<string, number>();
   const heads = new Set<string>();
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i] as GraphItem;
-    const check = checkItem(item, options);
-    if (!check.ok) return fail(check.code, i, check.message);
-    const node = check.node;
-    if (item.hash !== undefined && item.hash !== node.hash)
-      return fail('HASH_MISMATCH', i, 'claimed hash differs');
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i] as LinkedNode;
     if (lamports.has(node.hash) || options.known?.(node.hash) !== undefined) {
       return fail('DUPLICATE_NODE', i, 'node appears twice');
     }
     let max = 0;
-    for (const p of node.body.parents) {
+    for (const p of node.parents) {
       const l = lamports.get(p) ?? options.known?.(p);
       if (l === undefined) {
-        return firstPosition(items, p) > i
+        return options.firstPosition(p) > i
           ? fail('PARENT_ORDER', i, `parent ${p} comes after its child`)
           : fail('PARENT_MISSING', i, `parent ${p} is unknown`);
       }
       max = Math.max(max, l);
     }
-    if (node.body.lamport !== max + 1) {
-      return fail('LAMPORT_INVALID', i, `lamport ${node.body.lamport}, expected ${max + 1}`);
+    if (node.lamport !== max + 1) {
+      return fail('LAMPORT_INVALID', i, `lamport ${node.lamport}, expected ${max + 1}`);
     }
-    lamports.set(node.hash, node.body.lamport);
-    for (const p of node.body.parents) heads.delete(p);
+    lamports.set(node.hash, node.lamport);
+    for (const p of node.parents) heads.delete(p);
     heads.add(node.hash);
   }
-  return { ok: true, count: items.length, heads: [...heads].sort() };
+  if (itemFailure) return fail(itemFailure.code, itemFailure.index, itemFailure.message);
+  return { ok: true, count: nodes.length, heads: [...heads].sort() };
 }
 
 /**
@@ -120,8 +191,35 @@ function firstPosition(items: readonly GraphItem[], hash: string): number {
   return -1;
 }
 
-/** One item: a receipt node through the receipt verifier, any other node through verifyNode. */
-function checkItem(item: GraphItem, options: GraphValidateOptions): NodeCheck {
+/**
+ * One item alone: a receipt node through the receipt verifier, any other node through verifyNode,
+ * and a claimed hash against the node's. Needs nothing of the other items (any order, any thread).
+ *
+ * @example
+ * ```ts
+ * import { checkGraphItem } from '@helm/proofgraph/verify';
+ *
+ * declare const envelope: unknown;
+ * declare const keys: (keyid: string, role: string, lamport: number) => Uint8Array | undefined;
+ * const check = checkGraphItem({ envelope }, { keys }); // never throws
+ * if (check.ok) console.log(check.node.hash, check.node.body.parents);
+ * ```
+ */
+export function checkGraphItem(
+  item: GraphItem,
+  options: Pick<GraphValidateOptions, 'keys' | 'receipts'>,
+): GraphItemCheck {
+  const check = checkNode(item, options);
+  if (check.ok && item.hash !== undefined && item.hash !== check.node.hash)
+    return { ok: false, code: 'HASH_MISMATCH', message: 'claimed hash differs' };
+  return check;
+}
+
+export type GraphItemCheck =
+  | { readonly ok: true; readonly node: SignedNode }
+  | { readonly ok: false; readonly code: GraphVerifyCode; readonly message: string };
+
+function checkNode(item: GraphItem, options: Pick<GraphValidateOptions, 'keys' | 'receipts'>): NodeCheck {
   const env = item.envelope as { type?: unknown } | null;
   if (typeof env !== 'object' || env === null || env.type !== RECEIPT_TYPE) {
     return verifyNode(item.envelope, options.keys, item.payload);

@@ -28,9 +28,15 @@ export {
 export { type NodeCheck, type NodeVerifyCode, type SignedNode, verifyNode } from './node.js';
 export { RECEIPT_NODE_KIND, type ReceiptNodeFields, type ReceiptNodeVerifier } from './receipt-node.js';
 export {
+  checkGraphItem,
   type GraphItem,
+  type GraphItemCheck,
+  type GraphLinkOptions,
   type GraphValidateOptions,
   type GraphVerifyCode,
   type GraphVerifyResult,
+  type ItemFailure,
+  type LinkedNode,
+  linkGraph,
   validateGraph,
 } from './validate.js';

@@ -1,8 +1,11 @@
 import { canonicalBytes, digest, toBase64Url } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  checkGraphItem,
   type GraphItem,
   InMemoryNodeStore,
+  type LinkedNode,
+  linkGraph,
   nodeSignerRole,
   ProofGraph,
   type SignedNode,
@@ -300,5 +303,76 @@ describe('validateGraph', () => {
     const env = resign({ ...decodeBody(root.envelope), ...patch });
     const fixed = patch.type ? { ...env, type: 'helm.node.v1' } : env;
     expect(verifyNode(fixed, keys)).toMatchObject({ ok: false, code: 'NODE_MALFORMED' });
+  });
+});
+
+describe('checkGraphItem + linkGraph (validateGraph in two parts)', () => {
+  /** The two parts by hand: each item alone, then the link pass with the first item failure. */
+  const twoParts = (list: readonly GraphItem[], known?: (h: string) => number | undefined) => {
+    const nodes: LinkedNode[] = [];
+    let failure: { code: never; index: number; message: string } | undefined;
+    for (let i = 0; i < list.length && !failure; i++) {
+      const c = checkGraphItem(list[i] as GraphItem, { keys });
+      if (c.ok) nodes.push({ hash: c.node.hash, lamport: c.node.body.lamport, parents: c.node.body.parents });
+      else failure = { code: c.code as never, index: i, message: c.message };
+    }
+    const hashes = list.map((it) => it.hash);
+    return linkGraph(
+      nodes,
+      { ...(known ? { known } : {}), firstPosition: (h) => hashes.indexOf(h) },
+      failure,
+    );
+  };
+
+  it('gives validateGraph verdict on honest, reordered, duplicated, re-hashed and tampered sequences', () => {
+    const { all } = sampleGraph();
+    const wrongHash = items(all);
+    wrongHash[3] = { ...(wrongHash[3] as GraphItem), hash: d('x') };
+    const tampered = items(all);
+    tampered[2] = { ...(tampered[2] as GraphItem), payload: { value: { other: 1 } } };
+    // A link failure (child first) before an item failure (tampered payload) later: the link one.
+    const both = items([all[0], all[2], all[1], all[3], all[4]] as SignedNode[]);
+    both[4] = { ...(both[4] as GraphItem), payload: { value: 'x' } };
+    const known = new Map([[all[0]?.hash as string, 1]]);
+    const cases: [GraphItem[], ((h: string) => number | undefined)?][] = [
+      [items(all)],
+      [items([all[0], all[2], all[1], all[3], all[4]] as SignedNode[])],
+      [items([...all, all[1] as SignedNode])],
+      [wrongHash],
+      [tampered],
+      [both],
+      [items(all.slice(1)), (h) => known.get(h)],
+      [items(all), (h) => known.get(h)],
+      [items([all[2]] as SignedNode[])],
+    ];
+    const codes: string[] = [];
+    for (const [list, k] of cases) {
+      const whole = validateGraph(list, { keys, ...(k ? { known: k } : {}) });
+      expect(twoParts(list, k)).toStrictEqual(whole);
+      codes.push(whole.ok ? 'ok' : `${whole.code}@${whole.index}`);
+    }
+    expect(codes).toEqual([
+      'ok',
+      'PARENT_ORDER@1',
+      'DUPLICATE_NODE@5',
+      'HASH_MISMATCH@3',
+      'PAYLOAD_MISMATCH@2',
+      'PARENT_ORDER@1',
+      'ok',
+      'DUPLICATE_NODE@0',
+      'PARENT_MISSING@0',
+    ]);
+  });
+
+  it('checkGraphItem is verifyNode plus the claimed hash, and never throws', () => {
+    const { all } = sampleGraph();
+    const n = all[1] as SignedNode;
+    expect(checkGraphItem({ envelope: n.envelope }, { keys })).toStrictEqual(verifyNode(n.envelope, keys));
+    expect(checkGraphItem({ envelope: n.envelope, hash: d('y') }, { keys })).toStrictEqual({
+      ok: false,
+      code: 'HASH_MISMATCH',
+      message: 'claimed hash differs',
+    });
+    expect(checkGraphItem({ envelope: null }, { keys })).toMatchObject({ ok: false, code: 'NODE_MALFORMED' });
   });
 });

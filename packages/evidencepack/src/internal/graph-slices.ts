@@ -9,8 +9,12 @@
 // - failure indexes are positions in the whole sequence.
 import {
   type GraphItem,
+  type GraphLinkOptions,
   type GraphValidateOptions,
   type GraphVerifyResult,
+  type ItemFailure,
+  type LinkedNode,
+  linkGraph,
   validateGraph,
 } from '@helm/proofgraph';
 
@@ -65,6 +69,70 @@ export function validateGraphInSlices(
       for (const g of got) g.release();
     }
     options.onProgress?.(offset + items.length);
+  }
+  return { ok: true, count: total, heads: [] };
+}
+
+/**
+ * What linkGraph reads of the checked items, kept compactly until the link pass: a chain's usual
+ * parent list (exactly the previous item's hash) is not stored, and the objects linkGraph takes
+ * are built one slice at a time. The answers are the stored nodes'.
+ */
+export class LinkStore {
+  readonly #hashes: string[] = [];
+  readonly #lamports: number[] = [];
+  /** undefined: exactly [the previous item's hash]. */
+  readonly #parents: (readonly string[] | undefined)[] = [];
+
+  get length(): number {
+    return this.#hashes.length;
+  }
+
+  push(node: LinkedNode): void {
+    const previous = this.#hashes[this.#hashes.length - 1];
+    const p = node.parents;
+    const chained = previous !== undefined && p.length === 1 && p[0] === previous;
+    this.#hashes.push(node.hash);
+    this.#lamports.push(node.lamport);
+    this.#parents.push(chained ? undefined : p);
+  }
+
+  at(i: number): LinkedNode {
+    const parents = this.#parents[i] ?? [this.#hashes[i - 1] as string];
+    return { hash: this.#hashes[i] as string, lamport: this.#lamports[i] as number, parents };
+  }
+}
+
+/**
+ * linkGraph over `nodes` in slices, each with the slices before it as `known` items: the result of
+ * one linkGraph call over all of them (failure indexes, PARENT_ORDER by whole-sequence position,
+ * `itemFailure` last), with only one slice of LinkedNode objects alive at a time. `heads` is not
+ * computed (empty).
+ */
+export function linkInSlices(
+  nodes: { readonly length: number; at(i: number): LinkedNode },
+  options: GraphLinkOptions,
+  itemFailure?: ItemFailure,
+  sliceSize = 4096,
+): GraphVerifyResult {
+  const size = Math.max(1, sliceSize);
+  const linked = new Map<string, number>();
+  const outer = options.known;
+  const known = (h: string) => linked.get(h) ?? outer?.(h);
+  const total = nodes.length;
+  for (let offset = 0; offset < total || (offset === 0 && itemFailure); offset += size) {
+    const end = Math.min(total, offset + size);
+    const slice: LinkedNode[] = [];
+    for (let i = offset; i < end; i++) slice.push(nodes.at(i));
+    const last = end === total;
+    const r = linkGraph(
+      slice,
+      { known, firstPosition: (h) => options.firstPosition(h) - offset },
+      last && itemFailure ? { ...itemFailure, index: itemFailure.index - offset } : undefined,
+    );
+    if (!r.ok) return { ...r, index: r.index + offset };
+    for (const n of slice) linked.set(n.hash, n.lamport);
+    if (last) break;
   }
   return { ok: true, count: total, heads: [] };
 }
