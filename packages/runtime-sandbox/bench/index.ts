@@ -231,21 +231,23 @@ if (want('register')) {
       ]);
     }
   }
+  // The gate is judged on CPU time (process.cpuUsage, all threads): on a shared host the wall
+  // clock of a 2–20 ms validate measures the neighbours as much as the instrumenter.
+  rows.push([
+    `register: worst instrument/validate wall-time ratio (${worst.what})`,
+    '',
+    '',
+    `${worst.ratio.toFixed(1)}×`,
+    '(info)',
+    '',
+  ]);
   rows.push([
     `register: worst instrument/validate CPU-time ratio (${worstCpu.what})`,
     '',
     '',
     `${worstCpu.ratio.toFixed(1)}×`,
-    '(info)',
-    '',
-  ]);
-  rows.push([
-    `register: worst instrument/validate ratio (${worst.what})`,
-    '',
-    '',
-    `${worst.ratio.toFixed(1)}×`,
     '≤ 10×',
-    worst.ratio <= 10 ? 'PASS' : 'MISS',
+    worstCpu.ratio <= 10 ? 'PASS' : 'MISS',
   ]);
 }
 
