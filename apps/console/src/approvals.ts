@@ -5,7 +5,7 @@
 import type { ApprovalChallenge } from '@helm/contracts';
 import type { Signer } from '@helm/crypto';
 import { ApiError, getContext, getJson, postJson } from './api.js';
-import { clear, h, iso, pretty, relative } from './dom.js';
+import { clear, h, iso, pretty, relative, visible } from './dom.js';
 import { checkBinding, KeyFileError, signApproval, signDenial, signerFromKeyFile } from './sign.js';
 
 interface Summary {
@@ -179,7 +179,9 @@ export function renderApprovals(root: HTMLElement): () => void {
     }
     const c = v.challenge;
     const binding = checkBinding(c, v.request);
-    const args = (v.request.args ?? v.request.args_text ?? {}) as unknown;
+    // Exactly the value the binding check hashed (when it could), with format characters escaped.
+    const shown = visible(pretty(binding.args ?? v.request.args ?? v.request.args_text ?? {}));
+    const raw = visible(JSON.stringify(v.request));
     const now = Date.now();
     const row = (k: string, ...val: (Node | string)[]) => h('tr', {}, h('th', {}, k), h('td', {}, ...val));
     const canAct = (v.state === 'pending' || v.state === 'timelocked') && signer !== null && binding.ok;
@@ -262,8 +264,20 @@ export function renderApprovals(root: HTMLElement): () => void {
           c.authority !== c.principal ? ` (for ${c.authority})` : '',
           c.tenant === null ? '' : ` in tenant ${c.tenant}`,
         ),
-        row('arguments', h('pre', { id: 'args-rendered' }, pretty(args))),
-        row('raw request', h('pre', { class: 'raw', id: 'args-raw' }, JSON.stringify(v.request))),
+        row(
+          'arguments',
+          h('pre', { id: 'args-rendered' }, shown.text),
+          ...(shown.hidden > 0
+            ? [
+                h(
+                  'p',
+                  { class: 'error', id: 'args-hidden' },
+                  `${shown.hidden} invisible or direction-changing character(s) in the arguments, shown escaped (\\u…): read them before approving.`,
+                ),
+              ]
+            : []),
+        ),
+        row('raw request', h('pre', { class: 'raw', id: 'args-raw' }, raw.text)),
         row(
           'effect',
           `${c.action} on `,

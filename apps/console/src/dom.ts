@@ -30,6 +30,21 @@ export function clear(el: Element, ...children: (Child | Child[])[]): void {
 
 export const pretty = (v: unknown): string => JSON.stringify(v, null, 2) ?? String(v);
 
+/**
+ * Unicode format characters (general category Cf: bidi overrides and isolates, zero-width spaces,
+ * joiners, …) change how the text around them is displayed or are invisible, so a value shown to
+ * an approver could read as another. `visible` writes each one as its JSON escape (`\u202e`),
+ * which is also what it means inside a JSON string, and counts them.
+ */
+export function visible(text: string): { text: string; hidden: number } {
+  let hidden = 0;
+  const out = text.replace(/\p{Cf}/gu, (ch) => {
+    hidden++;
+    return `\\u${(ch.codePointAt(0) as number).toString(16).padStart(4, '0')}`;
+  });
+  return { text: out, hidden };
+}
+
 export function iso(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : '—';
 }

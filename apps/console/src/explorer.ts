@@ -211,6 +211,7 @@ function renderReport(out: HTMLElement, report: VerifyReport, bytes: Uint8Array,
         : 'Choose a receipt above to see its inclusion proof against each checkpoint that covers it.',
     ),
   );
+  const checkpointsSigned = report.checks.some((c) => c.code === 'CHECKPOINTS' && c.status === 'PASS');
   const blamed = new Set(
     report.checks.filter((c) => c.status === 'FAILED' && c.path).map((c) => c.path as string),
   );
@@ -235,7 +236,9 @@ function renderReport(out: HTMLElement, report: VerifyReport, bytes: Uint8Array,
     h('h2', {}, 'Checks'),
     h('table', { class: 'grid', id: 'checks' }, h('tbody', {}, report.checks.map(checkRow))),
     h('h2', {}, `Receipt chain (${receipts.length})`),
-    timeline(receipts, blamed, (r) => renderInclusion(inclusion, r, receipts, checkpoints)),
+    timeline(receipts, blamed, (r) =>
+      renderInclusion(inclusion, r, receipts, checkpoints, checkpointsSigned),
+    ),
     inclusion,
     h('h2', {}, `ProofGraph (${receipts.filter((r) => r.readable).length + nodes.length} readable nodes)`),
     graph(receipts, nodes),

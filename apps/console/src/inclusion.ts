@@ -114,6 +114,12 @@ export function renderInclusion(
   item: ChainItem,
   chain: readonly ChainItem[],
   checkpoints: readonly CheckpointView[],
+  /**
+   * Whether the verifier's CHECKPOINTS check passed: every checkpoint is signed by a key the pack's
+   * trust registry gave the `checkpoint` role. Otherwise a checkpoint's root is just a number anyone
+   * could compute over edited leaves, and no proof against it is shown as verifying.
+   */
+  checkpointsSigned: boolean,
 ): void {
   const covering = checkpoints.filter((c) => c.tree_size >= item.lamport);
   const header = h(
@@ -142,6 +148,12 @@ export function renderInclusion(
     let r: ProofResult;
     try {
       r = proveAgainst(item, chain, cp);
+      if (r.ok && !checkpointsSigned)
+        r = {
+          ...r,
+          ok: false,
+          why: 'the path leads to this root, but the checkpoint did not verify (CHECKPOINTS above): its root is not a signed root',
+        };
     } catch (e) {
       // A checkpoint or leaf the verifier would refuse (e.g. a tree size that is not one): no proof.
       r = {

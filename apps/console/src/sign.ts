@@ -47,6 +47,11 @@ export function signerFromKeyFile(text: string): Signer {
 export interface BindingCheck {
   readonly ok: boolean;
   readonly problems: readonly string[];
+  /**
+   * The arguments exactly as hashed against `args_hash` (parsed from `args_text` when the request
+   * recorded text): the page shows these and nothing else, so what is signed is what is shown.
+   */
+  readonly args: unknown;
 }
 
 export function checkBinding(challenge: ApprovalChallenge, request: unknown): BindingCheck {
@@ -56,6 +61,10 @@ export function checkBinding(challenge: ApprovalChallenge, request: unknown): Bi
   if (id !== digest(canonicalBytes(rest as never)))
     problems.push('the challenge id does not match its fields');
   const req = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;
+  // A request records its arguments once, as `args` or as `args_text` (the API refuses both): one
+  // carrying both could show one value and bind the other, so it is refused outright.
+  if (req.args !== undefined && req.args_text !== undefined)
+    problems.push('the recorded request carries both args and args_text');
   let args: unknown;
   try {
     args = typeof req.args_text === 'string' ? parseStrictJson(req.args_text) : req.args;
@@ -65,7 +74,7 @@ export function checkBinding(challenge: ApprovalChallenge, request: unknown): Bi
   if (args === undefined || digest(canonicalBytes(args as never)) !== challenge.args_hash)
     problems.push('the recorded arguments do not hash to the challenge args_hash');
   if (req.tool !== challenge.tool) problems.push('the recorded request names another tool');
-  return { ok: problems.length === 0, problems };
+  return { ok: problems.length === 0, problems, args };
 }
 
 export interface LogIdentity {

@@ -696,11 +696,12 @@ const ESCAPES: Readonly<Record<string, string>> = {
   "'": '&#39;',
 };
 /** Every value on the page is caller-controlled text (tool args above all): escaped, always. */
+// Markup characters become entities; Unicode format characters (bidi controls, zero-width spaces:
+// general category Cf) become visible `\uXXXX` text, so a value cannot display as another.
 const esc = (value: unknown): string =>
-  String(typeof value === 'string' ? value : JSON.stringify(value, null, 2)).replace(
-    /[&<>"']/g,
-    (ch) => ESCAPES[ch] as string,
-  );
+  String(typeof value === 'string' ? value : JSON.stringify(value, null, 2))
+    .replace(/[&<>"']/g, (ch) => ESCAPES[ch] as string)
+    .replace(/\p{Cf}/gu, (ch) => `\\u${(ch.codePointAt(0) as number).toString(16).padStart(4, '0')}`);
 
 /** A static page (no script, no style: the CSP allows nothing) of what an approver approves. */
 function approvalPage(v: ReturnType<typeof challengeViewById>): string {
@@ -710,7 +711,7 @@ function approvalPage(v: ReturnType<typeof challengeViewById>): string {
     ['state', v.state],
     ['tool', request.tool],
     ['principal', request.principal],
-    ['arguments', request.args ?? request.args_text ?? {}],
+    ['arguments', typeof request.args_text === 'string' ? request.args_text : (request.args ?? {})],
     ['rule', v.challenge.rule_id],
     ['approvals', `${v.approvals} of ${v.quorum} (${v.needed} needed)`],
     ['expires', new Date(v.expires_at_ms).toISOString()],

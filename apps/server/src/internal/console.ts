@@ -5,7 +5,7 @@
 // origin's scripts and styles (the API's is `default-src 'none'`) and nothing else — no inline
 // script, no other origin, no framing. Files are read only from the console's dist directory: the
 // request path selects among the files listed there at start, never a path built from the URL.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
@@ -43,11 +43,14 @@ export function consoleDir(): string {
 function listFiles(dir: string): Map<string, string> {
   const files = new Map<string, string>();
   if (!existsSync(dir)) return files;
+  // lstat, not stat: only regular files and real directories of the build are served. A symbolic
+  // link planted in the build (to a key file, or a loop) is neither followed nor served.
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
       const full = join(d, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else files.set(`/console/${relative(dir, full).split(sep).join('/')}`, full);
+      const st = lstatSync(full);
+      if (st.isDirectory()) walk(full);
+      else if (st.isFile()) files.set(`/console/${relative(dir, full).split(sep).join('/')}`, full);
     }
   };
   walk(dir);
