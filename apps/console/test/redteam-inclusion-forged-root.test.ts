@@ -11,8 +11,6 @@
 //
 // Invariant checked: a receipt whose leaf was changed is never shown as VERIFIES against a root
 // that no authorized checkpoint key signed.
-import { existsSync, readFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import type { SignedEnvelope } from '@helm/contracts';
 import { canonicalBytes, fromBase64Url, signEnvelope, toHex } from '@helm/crypto';
 import { envelopeBody, receiptHashOf, writeTar } from '@helm/evidencepack';
@@ -23,9 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { honest } from '../../../packages/evidencepack/test/fixtures/packs.ts';
 import { buildWorld, stranger } from '../../../packages/evidencepack/test/fixtures/world.ts';
 import { launch } from './browser.ts';
+import { requireBuild, routeOffline } from './offline-console.ts';
 
-const DIST = new URL('../../server/dist/console/', import.meta.url);
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 const dec = new TextDecoder();
 
 let browser: Browser;
@@ -93,21 +90,10 @@ function forge() {
 
 describe('redteam I-CONSOLE-4: a proof verifies only against a root an authorized checkpoint key signed', () => {
   it('does not show a downgraded receipt as VERIFIES against a checkpoint re-rooted by a stranger', async () => {
-    expect(existsSync(new URL('index.html', DIST)), 'the console is built').toBe(true);
+    requireBuild();
     const { bytes, target, anchor } = forge();
     const page = await browser.newPage();
-    await page.route('**', (r) => {
-      const p = new URL(r.request().url()).pathname;
-      if (!p.startsWith('/console/')) return r.abort();
-      const rel = p === '/console/' ? 'index.html' : p.slice('/console/'.length);
-      const file = new URL(rel, DIST);
-      if (!existsSync(file)) return r.fulfill({ status: 404, body: 'not found' });
-      return r.fulfill({
-        status: 200,
-        contentType: TYPES[extname(rel)] ?? 'application/octet-stream',
-        body: readFileSync(file),
-      });
-    });
+    await routeOffline(page);
     await page.goto('http://console.test/console/#/explorer');
     await page.waitForSelector('#pack-file', { state: 'attached' });
     await page.fill('#trust-anchor', anchor);
