@@ -4,50 +4,12 @@
 // verifier to browser-platform.ts (archive bytes in memory; no node:fs, no worker_threads, no
 // Buffer). Not here: the file APIs (`verifyEvidencePackFile`, `writeEvidencePackFile`), which a
 // bundler then refuses at build time instead of a page failing at run time. Receipt signatures
-// are checked on the page's thread: `workers` is always 0. The console's tests keep this list
-// equal to index.ts's minus those, build it for the browser with any Node built-in refused, and
+// are checked on the page's thread: `workers` is always 0. Both entries export
+// internal/common-exports.ts; the console's tests check the lists still differ by exactly those, build it for the browser with any Node built-in refused, and
 // verify honest and tampered packs with it in Chromium, with Node's verdicts.
 import { type VerifyOptions, type VerifyReport, verifyEvidencePack as verifyInMemory } from './verify.js';
 
-export { EvidencePackError, type EvidencePackErrorCode } from './errors.js';
-export {
-  type BuiltPack,
-  bindEntries,
-  buildEvidencePack,
-  ENTRIES_PATH,
-  entriesRoot,
-  envelopeBody,
-  INDEX_PATH,
-  INDEX_TYPE,
-  MANIFEST_PATH,
-  manifestEntries,
-  type PackArtifact,
-  type PackInput,
-  type PackNode,
-  packEntries,
-  receiptHashOf,
-  sealArchive,
-  TRUST_SNAPSHOT_PATH,
-} from './export.js';
-export { type Divergence, type ReplayOptions, type ReplayResult, replayEvidencePack } from './replay.js';
-export { evidencePackIndexSchema } from './schemas.js';
-export { isSafePath, MAX_ENTRY_BYTES, readTar, sortPaths, type TarEntry, writeTar } from './tar.js';
-export {
-  CHECK_CODES,
-  type Check,
-  type CheckCode,
-  type CheckStatus,
-  type FreshnessPin,
-  type FreshnessSource,
-  formatReport,
-  freshnessLine,
-  parseTrustHeadPin,
-  type TrustFreshness,
-  type TrustHeadPin,
-  type VerifyOptions,
-  type VerifyReport,
-  verifyEvidencePackSync,
-} from './verify.js';
+export * from './internal/common-exports.js';
 
 /**
  * Verify an EvidencePack's bytes offline, in the page: `verifyEvidencePack` of the Node entry with
