@@ -5,8 +5,9 @@
 // Buffer). Not here: the file APIs (`verifyEvidencePackFile`, `writeEvidencePackFile`), which a
 // bundler then refuses at build time instead of a page failing at run time. Receipt signatures
 // are checked on the page's thread: `workers` is always 0. Both entries export
-// internal/common-exports.ts; the console's tests check the lists still differ by exactly those, build it for the browser with any Node built-in refused, and
-// verify honest and tampered packs with it in Chromium, with Node's verdicts.
+// internal/common-exports.ts; the console's tests check that the lists differ by exactly those,
+// build this entry for the browser with any Node built-in refused, and verify honest and tampered
+// packs with it in Chromium, with Node's verdicts.
 import { type VerifyOptions, type VerifyReport, verifyEvidencePack as verifyInMemory } from './verify.js';
 
 export * from './internal/common-exports.js';
