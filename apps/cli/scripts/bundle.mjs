@@ -13,8 +13,9 @@
 // - Third-party code that loads files next to itself (wabt's wasm) or is only needed by a worker
 //   (jco) stays external; the CLI lists those packages as its own dependencies.
 // Lazily imported commands (MCP, serve, PostgreSQL) become separate chunks, loaded on demand.
+// Node's built-in modules are loaded with `require`, not `import` (builtinPlugin below).
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -118,6 +119,63 @@ const metaPlugin = {
   },
 };
 
+/**
+ * Built-in modules by `require`, not ESM `import`. Node builds the ESM namespace of a built-in by
+ * reading every export, which runs every lazy getter: `import … from 'node:fs'` loads fs/promises
+ * and readline, `node:util` parseArgs and the diff engine, `node:crypto` webcrypto. Each built-in
+ * the bundled code imports becomes a small CommonJS module instead, whose exports object has no
+ * own keys and the built-in as its prototype: esbuild's interop (`__toESM`) builds the namespace it
+ * hands each importer on that same prototype and copies no own keys (copying a getter per export
+ * per importing file cost as much as the namespaces did), so `import { readFileSync } from
+ * 'node:fs'` becomes a property read on the real module at the use site. Same objects, same
+ * functions; `require` is the banner's. Exports that are functions or instances (`node:events`,
+ * `node:stream`, `node:module`, `node:assert`: a class or a function; `node:process`: an emitter
+ * whose methods use `this`) are handed over as they are.
+ * Built-ins that are expensive to load and used only inside functions `run` does not call
+ * (worker_threads and child_process: ~16 M instructions, ~15 ms of CPU at this machine's load;
+ * net, http, …) are required on the first property read, through a proxy prototype.
+ * Pinned by test/startup.test.ts (what `run` loads; the bundle's sandboxed call, verify workers).
+ * Third-party CommonJS code already requires built-ins and is left as is.
+ */
+const LAZY_BUILTINS = new Set([
+  'node:worker_threads',
+  'node:child_process',
+  'node:http',
+  'node:https',
+  'node:http2',
+  'node:net',
+  'node:tls',
+  'node:dgram',
+  'node:zlib',
+  'node:util',
+]);
+
+function builtinModuleSource(specifier) {
+  const req = `require(${JSON.stringify(specifier)})`;
+  if (LAZY_BUILTINS.has(specifier))
+    return `let m;\nmodule.exports = Object.create(new Proxy(Object.create(null), {\n  get: (_, key) => (m ??= ${req})[key],\n  has: (_, key) => key in (m ??= ${req}),\n}));`;
+  return `const m = ${req};\nmodule.exports = typeof m === 'function' || m === process ? m : Object.create(m);`;
+}
+
+const builtinPlugin = {
+  name: 'helm-builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) => {
+      if (!isBuiltin(args.path)) return undefined;
+      if (args.kind === 'require-call' || args.namespace === 'helm-builtin')
+        return { path: args.path, external: true };
+      return {
+        path: args.path.startsWith('node:') ? args.path : `node:${args.path}`,
+        namespace: 'helm-builtin',
+      };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'helm-builtin' }, (args) => ({
+      contents: builtinModuleSource(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 // The helpers the rewritten files call, and a `require` for the CommonJS dependencies' built-ins.
 const banner = `import { createRequire as __helmCreateRequire } from 'node:module';
 import { pathToFileURL as __helmPathToFileURL } from 'node:url';
@@ -151,11 +209,31 @@ const result = await build({
   sourcemap: 'linked',
   sourcesContent: false,
   banner: { js: banner },
-  plugins: [metaPlugin],
+  plugins: [builtinPlugin, metaPlugin],
   metafile: true,
   logLevel: 'warning',
   legalComments: 'linked',
 });
+
+// ASCII only. esbuild escapes non-ASCII characters in code (charset 'ascii') but keeps them in the
+// comments it carries over (an em dash in `// Gate 0–4`), and one such character makes V8 hold the
+// whole chunk as a two-byte string: twice the memory, and Node's compile cache then hashes it via a
+// UTF-8 re-encoding of the source on every start (~46 M instructions, 7% of a `helmts run`,
+// docs/PERFORMANCE.md). Each non-ASCII character of a comment line becomes '?' ('??' outside the
+// BMP), so every UTF-16 column — what the source maps count — stays where it was. A non-ASCII
+// character anywhere else fails the build instead of being rewritten.
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.mjs'))) {
+  const path = join(process.cwd(), file);
+  const source = readFileSync(path, 'utf8');
+  if (/^[\x00-\x7f]*$/.test(source)) continue;
+  const lines = source.split('\n').map((line, i) => {
+    if (/^[\x00-\x7f]*$/.test(line)) return line;
+    if (!/^\s*(\/\/|\/\*|\*)/.test(line))
+      throw new Error(`${file}:${i + 1}: a non-ASCII character outside a comment line`);
+    return line.replace(/[^\x00-\x7f]/gu, (c) => (c.length === 2 ? '??' : '?'));
+  });
+  writeFileSync(path, lines.join('\n'));
+}
 
 // Source maps: the bundle's maps lead to the TypeScript sources (esbuild follows tsc's maps). The
 // CLI's own sources ship in its package (src/), as before; every other source (the workspace
@@ -165,6 +243,7 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
   const mapPath = `${join(process.cwd(), file)}.map`;
   const map = JSON.parse(readFileSync(mapPath, 'utf8'));
   map.sourcesContent = map.sources.map((source) => {
+    if (source.startsWith('helm-builtin:')) return null; // builtinPlugin's one-line modules
     const abs = join(out, source);
     return abs.startsWith(`${join(cli, 'src')}${sep}`) ? null : readFileSync(abs, 'utf8');
   });
@@ -175,6 +254,7 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
 // fall back to dist/bin.js. Only workspace files are listed: in an installed package the list is
 // absent (not published) and the bundle is used as is.
 const inputs = Object.keys(result.metafile.inputs)
+  .filter((p) => !p.startsWith('helm-builtin:'))
   .map((p) => join(process.cwd(), p))
   .filter((p) => !p.includes(`${sep}node_modules${sep}`))
   .map((p) => [toPosix(relative(out, p)), statSync(p).mtimeMs]);
