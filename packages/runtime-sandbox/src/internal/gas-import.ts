@@ -13,6 +13,8 @@
 // instrumenter then meters it with the imported counter instead of appending one.
 //
 // Linear in the module's size: one pass over every section, each instruction decoded once.
+
+import { SHARED_GAS_MODULE, SHARED_GAS_NAME } from './metering-abi.js';
 import {
   OP_END,
   OP_F32_CONST,
@@ -24,9 +26,9 @@ import {
   readInstruction,
 } from './opcodes.js';
 import { ByteReader, ByteWriter, ModuleFormatError } from './wasm-binary.js';
-import { SHARED_GAS_MODULE, SHARED_GAS_NAME } from './metering-abi.js';
 
 export { SHARED_GAS_MODULE, SHARED_GAS_NAME };
+
 const RESERVED_IMPORT_PREFIX = '__helm';
 
 const KIND_GLOBAL = 0x03;
@@ -187,44 +189,84 @@ function dataSection(body: Uint8Array, importedGlobals: number): Uint8Array {
   return w.toBytes();
 }
 
-/** Every body with `global.get/set` of a defined global moved up by one (sizes re-encoded). */
+/** Writes `value` as unsigned LEB128 at out[o]; returns the position after it. */
+function putU32(out: Uint8Array, o: number, value: number): number {
+  let v = value;
+  while (v >= 0x80) {
+    out[o++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[o++] = v;
+  return o;
+}
+
+/**
+ * Every body with `global.get/set` of a defined global moved up by one. Written straight into one
+ * buffer (the densest shape renumbers every other instruction: per-write bookkeeping there cost
+ * more than decoding). Room: a renumbered instruction is ≥ 2 bytes and grows by at most one, and
+ * each body's size is written as a 5-byte LEB128 (valid, and re-encoded by the instrumenter),
+ * ≤ 4 bytes more than a body of ≥ 2 bytes: at most twice the section, plus the count.
+ */
 function codeSection(body: Uint8Array, importedGlobals: number): Uint8Array {
   const r = new ByteReader(body);
   const index = new ByteReader(body);
-  const w = new ByteWriter();
-  const fn = new ByteWriter();
   const n = r.u32();
-  w.u32(n);
+  const out = new Uint8Array(2 * body.length + 16);
+  let o = putU32(out, 0, n);
   for (let i = 0; i < n; i++) {
     const size = r.u32();
     const end = r.pos + size;
-    if (end > body.length) r.fail('function body past the section');
+    if (end > body.length || size < 2) r.fail('function body past the section');
+    const sizeAt = o;
+    o += 5;
     const bodyStart = r.pos;
     r.end = end;
     for (let groups = r.u32(); groups > 0; groups--) {
       r.u32();
       r.u8();
     }
-    fn.reset();
     let copied = bodyStart;
-    while (r.pos < end) {
-      const start = r.pos;
-      const op = readInstruction(r);
-      if (op !== OP_GLOBAL_GET && op !== OP_GLOBAL_SET) continue;
-      index.pos = start + 1;
-      const g = index.u32();
+    let pos = r.pos;
+    while (pos < end) {
+      const start = pos;
+      const op = body[start] as number;
+      if (op !== OP_GLOBAL_GET && op !== OP_GLOBAL_SET) {
+        r.pos = pos;
+        readInstruction(r);
+        pos = r.pos;
+        continue;
+      }
+      // global.get/set: the index, read here (one byte: inline; else the general reader)
+      let g = start + 1 < end ? (body[start + 1] as number) : 0x80;
+      if (g < 0x80) pos = start + 2;
+      else {
+        index.reset(start + 1, end);
+        g = index.u32();
+        pos = index.pos;
+      }
       if (g < importedGlobals) continue;
-      fn.range(body, copied, start)
-        .u8(op)
-        .u32(g + 1);
-      copied = r.pos;
+      if (start - copied > 64) {
+        out.set(body.subarray(copied, start), o);
+        o += start - copied;
+      } else for (let j = copied; j < start; j++) out[o++] = body[j] as number;
+      out[o++] = op;
+      const moved = g + 1;
+      if (moved < 0x80) out[o++] = moved;
+      else o = putU32(out, o, moved);
+      copied = pos;
     }
-    fn.range(body, copied, end);
+    out.set(body.subarray(copied, end), o);
+    o += end - copied;
     r.end = body.length;
-    const out = fn.view();
-    w.u32(out.length).bytes(out);
+    // the body's size, padded to 5 bytes
+    let v = o - sizeAt - 5;
+    for (let k = 0; k < 4; k++) {
+      out[sizeAt + k] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    out[sizeAt + 4] = v;
   }
-  return w.toBytes();
+  return out.subarray(0, o);
 }
 
 /**
@@ -247,15 +289,10 @@ export function importGasGlobal(bytes: Uint8Array): { bytes: Uint8Array; gas: nu
   // Without defined globals no index moves: only the import section changes.
   const renumber = globals !== undefined && globals.count > 0;
   const g = imports.importedGlobals;
-  const out = new ByteWriter().bytes(header);
-  let importWritten = false;
-  const writeImports = (): void => {
-    out.u8(2).u32(imports.section.length).bytes(imports.section);
-    importWritten = true;
-  };
+  const parts: { id: number; body: Uint8Array }[] = [];
   for (const { id, body } of sections) {
     // The import section comes right after the type section (custom sections aside).
-    if (!importWritten && id !== 0 && id !== 1) writeImports();
+    if (!parts.some((p) => p.id === 2) && id !== 0 && id !== 1) parts.push({ id: 2, body: imports.section });
     if (id === 2) continue;
     let section = body;
     if (renumber) {
@@ -265,8 +302,20 @@ export function importGasGlobal(bytes: Uint8Array): { bytes: Uint8Array; gas: nu
       else if (id === 10) section = codeSection(body, g);
       else if (id === 11) section = dataSection(body, g);
     }
-    out.u8(id).u32(section.length).bytes(section);
+    parts.push({ id, body: section });
   }
-  if (!importWritten) writeImports();
-  return { bytes: out.toBytes(), gas: g };
+  if (!parts.some((p) => p.id === 2)) parts.push({ id: 2, body: imports.section });
+  // One allocation for the whole module (the code section is most of it).
+  let size = header.length;
+  for (const p of parts) size += 1 + 5 + p.body.length;
+  const out = new Uint8Array(size);
+  out.set(header, 0);
+  let o = header.length;
+  for (const p of parts) {
+    out[o++] = p.id;
+    o = putU32(out, o, p.body.length);
+    out.set(p.body, o);
+    o += p.body.length;
+  }
+  return { bytes: out.subarray(0, o), gas: g };
 }
