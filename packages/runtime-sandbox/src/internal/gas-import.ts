@@ -207,10 +207,11 @@ function putU32(out: Uint8Array, o: number, value: number): number {
  * each body's size is written as a 5-byte LEB128 (valid, and re-encoded by the instrumenter),
  * ≤ 4 bytes more than a body of ≥ 2 bytes: at most twice the section, plus the count.
  */
-function codeSection(body: Uint8Array, importedGlobals: number): Uint8Array {
+function codeSection(body: Uint8Array, importedGlobals: number): { section: Uint8Array; units: number } {
   const r = new ByteReader(body);
   const index = new ByteReader(body);
   const n = r.u32();
+  let units = n;
   const out = new Uint8Array(2 * body.length + 16);
   let o = putU32(out, 0, n);
   for (let i = 0; i < n; i++) {
@@ -228,6 +229,7 @@ function codeSection(body: Uint8Array, importedGlobals: number): Uint8Array {
     let copied = bodyStart;
     let pos = r.pos;
     while (pos < end) {
+      units++;
       const start = pos;
       const op = body[start] as number;
       if (op !== OP_GLOBAL_GET && op !== OP_GLOBAL_SET) {
@@ -266,7 +268,7 @@ function codeSection(body: Uint8Array, importedGlobals: number): Uint8Array {
     }
     out[sizeAt + 4] = v;
   }
-  return out.subarray(0, o);
+  return { section: out.subarray(0, o), units };
 }
 
 /**
@@ -275,7 +277,7 @@ function codeSection(body: Uint8Array, importedGlobals: number): Uint8Array {
  * module (the caller ran `WebAssembly.validate`); custom sections are kept (the instrumenter
  * drops them).
  */
-export function importGasGlobal(bytes: Uint8Array): { bytes: Uint8Array; gas: number } {
+export function importGasGlobal(bytes: Uint8Array): { bytes: Uint8Array; gas: number; work: number } {
   const r = new ByteReader(bytes);
   const header = r.bytesOf(8);
   const sections: { id: number; body: Uint8Array }[] = [];
@@ -290,6 +292,8 @@ export function importGasGlobal(bytes: Uint8Array): { bytes: Uint8Array; gas: nu
   const renumber = globals !== undefined && globals.count > 0;
   const g = imports.importedGlobals;
   const parts: { id: number; body: Uint8Array }[] = [];
+  // Elementary steps, for the instrumenter's work counter: sections, and every instruction decoded.
+  let work = sections.length;
   for (const { id, body } of sections) {
     // The import section comes right after the type section (custom sections aside).
     if (!parts.some((p) => p.id === 2) && id !== 0 && id !== 1) parts.push({ id: 2, body: imports.section });
@@ -299,8 +303,11 @@ export function importGasGlobal(bytes: Uint8Array): { bytes: Uint8Array; gas: nu
       if (id === 6) section = (globals as { section: Uint8Array }).section;
       else if (id === 7) section = exportSection(body, g);
       else if (id === 9) section = elementSection(body, g);
-      else if (id === 10) section = codeSection(body, g);
-      else if (id === 11) section = dataSection(body, g);
+      else if (id === 10) {
+        const code = codeSection(body, g);
+        section = code.section;
+        work += code.units;
+      } else if (id === 11) section = dataSection(body, g);
     }
     parts.push({ id, body: section });
   }
@@ -317,5 +324,5 @@ export function importGasGlobal(bytes: Uint8Array): { bytes: Uint8Array; gas: nu
     out.set(p.body, o);
     o += p.body.length;
   }
-  return { bytes: out.subarray(0, o), gas: g };
+  return { bytes: out.subarray(0, o), gas: g, work };
 }

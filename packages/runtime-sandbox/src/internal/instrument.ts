@@ -1808,13 +1808,16 @@ function assemble(
 function instrument(source: Uint8Array, options: InstrumentOptions): InstrumentedModule {
   let bytes: Uint8Array;
   let sharedGas: number | null = null;
+  let prepass = 0;
   if (options.sharedGas === true) {
     // A component's core module: first made to import the run's one counter (gas-import.ts).
     const shared = importGasGlobal(source);
     bytes = shared.bytes;
     sharedGas = shared.gas;
+    prepass = shared.work;
   } else bytes = source;
   const work = new Work(workBudget(bytes.length));
+  work.add(prepass); // (at most one unit per source byte: still within the budget's 8)
   const canonicalizeNaN = options.canonicalizeNaN ?? true;
   const caps: Caps = {
     memoryPages: Math.min(options.maxMemoryPages, MODULE_LIMITS.memoryPages),
