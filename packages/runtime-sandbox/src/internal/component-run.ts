@@ -203,7 +203,8 @@ export function runComponent(instantiate: InstantiateComponent, req: ComponentRe
   const base = {
     stdout: host.stdout(),
     stderr: host.stderr(),
-    gas_used: Number(spent > ledger.budget ? ledger.budget : spent),
+    // (the budget is a safe integer; a larger `spent` is past it, whatever its rounding)
+    gas_used: Math.min(Number(spent), Number(ledger.budget)),
     peak_memory_bytes: t.peak,
   };
   if (host.outputExhausted())
