@@ -7,7 +7,8 @@
 // then hung (issue 15 §1). The attacker's guests: a loop around a 64 MiB `memory.fill` (work the
 // engine does not interrupt promptly) and a plain loop (a dependent chain of divisions: the most
 // CPU per unit of gas a loop without bulk instructions buys). The CLI's gas budget (5,000,000)
-// buys each of them tens of milliseconds of CPU, so a 1 ms deadline is what ends them.
+// buys them ~45 ms and ~3.5 ms of CPU (runGuest in-process, load 12), so a 1 ms deadline — the
+// smallest a descriptor allows — is what ends them.
 //
 // Each CLI runs in its own process group (`detached`), so every process it spawns — and anything
 // those spawn — carries its pid as process group id: the test polls /proc for them while the CLI
@@ -47,7 +48,7 @@ const GUESTS = {
         (br $l))))`,
 } as const;
 
-/** Past this a CLI run is hung and is killed (it takes a few seconds; ~10 s at load 15). */
+/** Past this a CLI run is hung and is killed (it takes ~2 s at load 12). */
 const HANG_MS = 60_000;
 /** The bound on the run: a CLI that needs longer did not stop on its own. */
 const EXIT_WITHIN_MS = 45_000;
