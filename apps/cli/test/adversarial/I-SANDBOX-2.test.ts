@@ -7,8 +7,8 @@
 // then hung (issue 15 §1). The attacker's guests: a loop around a 64 MiB `memory.fill` (work the
 // engine does not interrupt promptly) and a plain loop (a dependent chain of divisions: the most
 // CPU per unit of gas a loop without bulk instructions buys). The CLI's gas budget (5,000,000)
-// buys them ~45 ms and ~3.5 ms of CPU (runGuest in-process, load 12), so a 1 ms deadline — the
-// smallest a descriptor allows — is what ends them.
+// buys them ~45 ms and ~3.5 ms of CPU (runGuest in-process, load 12), so deadlines of 10 ms and
+// 1 ms (the smallest a descriptor allows) end them while they spin.
 //
 // Each CLI runs in its own process group (`detached`), so every process it spawns — and anything
 // those spawn — carries its pid as process group id: the test polls /proc for them while the CLI
@@ -32,6 +32,9 @@ const file = (name: string, value: string): string => {
   writeFileSync(path, value);
   return path;
 };
+
+/** Each guest's deadline (descriptor `driver.timeout_ms`): well inside the CPU its gas buys. */
+const TIMEOUT_MS: Record<keyof typeof GUESTS, number> = { 'fill-spin': 10, 'plain-spin': 1 };
 
 const GUESTS = {
   'fill-spin': `(module (memory (export "memory") 1024 1024)
@@ -157,7 +160,11 @@ beforeAll(async () => {
       ...ECHO_TOOL,
       name,
       input_schema: { type: 'object' },
-      driver: { kind: 'sandbox', ref: 'set-by-register', timeout_ms: 1 },
+      driver: {
+        kind: 'sandbox',
+        ref: 'set-by-register',
+        timeout_ms: TIMEOUT_MS[name as keyof typeof GUESTS],
+      },
     };
     const r = await helmts(
       'tool',
@@ -215,7 +222,7 @@ describe.skipIf(process.platform !== 'linux')(
             ok: false,
             status: 'FAILED',
             reason_code: 'DRIVER_TIMEOUT',
-            message: 'the driver exceeded 1 ms',
+            message: `the driver exceeded ${TIMEOUT_MS[name as keyof typeof GUESTS]} ms`,
             driver_invoked: true,
           });
           expect(json.receipt_hash, context).toMatch(/^sha256:[0-9a-f]{64}$/);
