@@ -4,7 +4,8 @@
 //  3. deadline overrun: how late a call with an infinite loop returns after its deadline;
 //  4. NaN canonicalization: a float kernel instrumented with and without it;
 //  5. registration: instrumentation vs WebAssembly.validate over adversarial module shapes;
-//  6. gas per CPU second over a corpus of adversarial modules (bulk ops, host calls, tight loops).
+//  6. gas per CPU second over a corpus of adversarial modules (tight loops, bulk ops, host calls,
+//     instantiation), judged against the band of docs/spec/sandbox.md §"Gas per CPU second".
 // Arguments pick sections (default all): overhead, nan, register, calls, gas-rate
 // (e.g. `node bench/index.ts register`).
 import { createSandbox } from '@helm/runtime-sandbox';
@@ -177,9 +178,11 @@ if (want('nan')) {
 // one thread against several, and depends on how busy the machine is.
 if (want('register')) {
   const opts = { maxMemoryPages: 1024, maxTableElements: 100_000, importPolicy: () => true };
-  const verdict = (bytes: Uint8Array): string => {
+  // Both forms: a preview1 module's, and a component core module's (`sharedGas`: the module is
+  // first rewritten to import its counter, renumbering its defined globals — one more pass).
+  const verdict = (bytes: Uint8Array, sharedGas = false): string => {
     try {
-      instrumentModule(bytes, opts);
+      instrumentModule(bytes, { ...opts, sharedGas });
       return 'ok';
     } catch {
       return 'refused';
@@ -206,7 +209,9 @@ if (want('register')) {
       if (bytes.length > 16 << 20 || bytes.length < size / 2 || !WebAssembly.validate(bytes)) continue;
       const validate: Array<[number, number]> = [];
       const instrument: Array<[number, number]> = [];
+      const shared: Array<[number, number]> = [];
       let result = '';
+      let sharedResult = '';
       for (let i = 0; i < 5; i++) {
         validate.push(time(() => WebAssembly.validate(bytes)));
         instrument.push(
@@ -214,21 +219,31 @@ if (want('register')) {
             result = verdict(bytes);
           }),
         );
+        shared.push(
+          time(() => {
+            sharedResult = verdict(bytes, true);
+          }),
+        );
       }
       const best = (xs: Array<[number, number]>, k: 0 | 1): number => Math.min(...xs.map((x) => x[k]));
-      const ratio = best(instrument, 0) / best(validate, 0);
-      const cpuRatio = best(instrument, 1) / best(validate, 1);
-      const what = `${shape.name}, ${(bytes.length / 2 ** 20).toFixed(1)} MiB (${result})`;
-      if (ratio > worst.ratio) worst = { ratio, what };
-      if (cpuRatio > worstCpu.ratio) worstCpu = { ratio: cpuRatio, what };
-      rows.push([
-        `register: ${what} (validate | instrument ms; CPU-time ratio)`,
-        best(validate, 0).toFixed(1),
-        best(instrument, 0).toFixed(1),
-        `${ratio.toFixed(1)}× (CPU ${cpuRatio.toFixed(1)}×)`,
-        '(info)',
-        '',
-      ]);
+      for (const [form, times, verdictOf] of [
+        ['', instrument, result],
+        [', component', shared, sharedResult],
+      ] as const) {
+        const ratio = best(times, 0) / best(validate, 0);
+        const cpuRatio = best(times, 1) / best(validate, 1);
+        const what = `${shape.name}, ${(bytes.length / 2 ** 20).toFixed(1)} MiB${form} (${verdictOf})`;
+        if (ratio > worst.ratio) worst = { ratio, what };
+        if (cpuRatio > worstCpu.ratio) worstCpu = { ratio: cpuRatio, what };
+        rows.push([
+          `register: ${what} (validate | instrument ms; CPU-time ratio)`,
+          best(validate, 0).toFixed(1),
+          best(times, 0).toFixed(1),
+          `${ratio.toFixed(1)}× (CPU ${cpuRatio.toFixed(1)}×)`,
+          '(info)',
+          '',
+        ]);
+      }
     }
   }
   // The gate is judged on CPU time (process.cpuUsage, all threads): on a shared host the wall
@@ -327,15 +342,22 @@ if (want('calls')) {
   await sandbox.close();
 }
 
-// ---- Gas per CPU second (issue 15: host-call costs; docs/spec/sandbox.md §"Host-call costs") ----
-// A corpus of adversarial modules — tight loops, every bulk instruction at full length, host calls
-// at their worst arguments — each run in-process until its gas runs out, with budgets growing ×4
-// until the run takes ≥ 40 ms of CPU. Reported: gas consumed per CPU second. Documented band:
-// every module ≥ 1e8 gas/CPU-s (≤ 10 ns of CPU per gas unit); a module below it is an instruction
-// or host call doing unbounded work for constant gas.
+// ---- Gas per CPU second (issue 15 §2; docs/spec/sandbox.md §"Gas per CPU second") ----
+// A corpus of adversarial modules — tight loops, every bulk instruction at full length and at its
+// smallest, host calls at their worst arguments, and instantiation-only modules (tables, element
+// and data segments, global initializers at their limits) — each run in-process: a loop module
+// until its gas runs out, with budgets growing ×4 until the run takes ≥ 40 ms of CPU; an
+// instantiation module instantiated (and its empty `_start` run) repeatedly until ≥ 40 ms of CPU.
+// Reported: gas consumed per CPU second, the best of 3 rounds (on a shared machine neighbours only
+// add CPU time — cache and memory-bandwidth contention — so the highest rate is the machine's).
+// Documented band (sandbox.md): every row within [FLOOR, CEILING]. Below the floor, an instruction,
+// host call or instantiation step does work its gas does not pay for (before issue 15 these rows
+// sat at ~10^0–10^3: 128 GiB of memory.fill for 24 002 gas, 64 MiB of random_get for 98); above
+// the ceiling, gas is charged for work not done and a budget buys far less than it should.
 if (want('gas-rate')) {
   const { runGuest } = await import('../dist/internal/guest-run.js');
   const { preview1ImportPolicy } = await import('../dist/internal/sandbox.js');
+  const { instantiationCost } = await import('../dist/internal/instantiation-cost.js');
   const parse = (src: string): Uint8Array => {
     const m = wabt.parseWat('rate.wat', src, { bulk_memory: true, reference_types: true });
     const out = new Uint8Array(m.toBinary({}).buffer);
@@ -371,6 +393,14 @@ if (want('gas-rate')) {
       forever('', '(memory.copy (i32.const 0) (i32.const 0x2000000) (i32.const 0x2000000))'),
     ],
     [
+      'memory.copy 64 MiB − 1 (overlapping)',
+      forever('', '(memory.copy (i32.const 1) (i32.const 0) (i32.const 0x3ffffff))'),
+    ],
+    [
+      'memory.fill 16 B (smallest charged length)',
+      forever('', '(memory.fill (i32.const 0) (i32.const 1) (i32.const 16))', 1),
+    ],
+    [
       'memory.init 64 KiB',
       forever(
         `(data $d "${'\\ab'.repeat(65536)}")`,
@@ -391,6 +421,10 @@ if (want('gas-rate')) {
         '(table $t 100000 funcref)',
         '(table.copy $t $t (i32.const 0) (i32.const 50000) (i32.const 50000))',
       ),
+    ],
+    [
+      'table.fill 1',
+      forever('(table $t 1 funcref)', '(table.fill $t (i32.const 0) (ref.null func) (i32.const 1))', 1),
     ],
     [
       'table.init 20 000',
@@ -459,31 +493,53 @@ if (want('gas-rate')) {
       ),
     ],
   ];
-  const FLOOR = 1e8;
+  // Instantiation only: the work happens in `new WebAssembly.Instance`, charged before it
+  // (instantiationCost, sandbox.md §"Instantiation cost"), at the module limits' worst.
+  const empty = '(memory (export "memory") 1) (func (export "_start"))';
+  const INSTANTIATION: Array<[string, string]> = [
+    [
+      'instantiate: 10 tables × 100 000 funcref',
+      `(module ${'(table 100000 100000 funcref) '.repeat(10)} ${empty})`,
+    ],
+    [
+      'instantiate: element segment, 100 000 entries',
+      `(module (table 100000 100000 funcref) (func $f) (elem (i32.const 0) func ${'$f '.repeat(100_000)}) ${empty})`,
+    ],
+    [
+      'instantiate: data segment, 1 MiB',
+      `(module (memory (export "memory") 16 16) (data (i32.const 0) "${'\\ab'.repeat(1 << 20)}") (func (export "_start")))`,
+    ],
+    ['instantiate: 90 000 i64 globals', `(module ${'(global i64 (i64.const 7)) '.repeat(90_000)} ${empty})`],
+    ['instantiate: 90 000 i32 globals', `(module ${'(global i32 (i32.const 7)) '.repeat(90_000)} ${empty})`],
+  ];
+  // The band (sandbox.md §"Gas per CPU second"). Floor: ≤ 20 ns of CPU per unit of gas, so the
+  // CLI's 5 000 000 gas is at most ~0.1 s of CPU whatever the guest does; memory-bound rows (a
+  // 32 MiB memory.copy: 1 gas per 16 bytes) measure ~1e8 here and drop toward it when neighbours
+  // share the memory bus. Ceiling: ≥ 10 ps of CPU per unit of gas (a tight loop, where regions
+  // over-approximate, measures ~1e10).
+  const FLOOR = 5e7;
+  const CEILING = 1e11;
   const cpuMs = () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   };
-  const rates: number[] = [];
-  for (const [name, src] of CORPUS) {
-    const module = new WebAssembly.Module(
-      instrumentModule(parse(src), {
-        maxMemoryPages: 1024,
-        maxTableElements: 100_000,
-        importPolicy: preview1ImportPolicy,
-      }).bytes,
-    );
+  const opts = { maxMemoryPages: 1024, maxTableElements: 100_000, importPolicy: preview1ImportPolicy };
+  const run = (module: WebAssembly.Module, instantiationGas: number, gas: number) =>
+    runGuest({
+      module,
+      stdin: new Uint8Array(0),
+      gas,
+      instantiationGas,
+      maxOutputBytes: 1 << 26,
+      seed: new Uint8Array(32),
+      virtualTimeMs: 0,
+    });
+  /** One round of a loop module: gas per CPU second of the first run (budgets ×4) taking ≥ 40 ms. */
+  const loopRate = (name: string, module: WebAssembly.Module, instantiationGas: number): number => {
     let rate = 0;
     for (let gas = 256; gas <= 2 ** 40; gas *= 4) {
       const c0 = cpuMs();
-      const r = runGuest({
-        module,
-        stdin: new Uint8Array(0),
-        gas,
-        maxOutputBytes: 1 << 26,
-        seed: new Uint8Array(32),
-        virtualTimeMs: 0,
-      });
+      const r = run(module, instantiationGas, instantiationGas + gas);
       const ms = cpuMs() - c0;
       rate = r.gas_used / (ms / 1000);
       if (
@@ -494,27 +550,65 @@ if (want('gas-rate')) {
         throw new Error(`${name}: unexpected ${r.code}`);
       if (ms >= 40) break;
     }
-    rates.push(rate);
-    rows.push([
-      `gas/CPU-s: ${name}`,
-      '',
-      '',
-      rate.toExponential(2),
-      '≥ 1e8',
-      rate >= FLOOR ? 'PASS' : 'MISS',
-    ]);
+    return rate;
+  };
+  /** One round of an instantiation module: total gas per total CPU second over ≥ 40 ms of runs. */
+  const instantiationRate = (name: string, module: WebAssembly.Module, instantiationGas: number): number => {
+    let gas = 0;
+    let ms = 0;
+    for (let i = 0; i < 10_000 && ms < 40; i++) {
+      const c0 = cpuMs();
+      const r = run(module, instantiationGas, instantiationGas + 1000);
+      ms += cpuMs() - c0;
+      if (!r.ok) throw new Error(`${name}: unexpected ${r.code}`);
+      gas += r.gas_used;
+    }
+    return gas / (ms / 1000);
+  };
+  const rates: Array<[string, number]> = [];
+  for (const [kind, corpus] of [
+    ['loop', CORPUS],
+    ['instantiation', INSTANTIATION],
+  ] as const) {
+    for (const [name, src] of corpus) {
+      const bytes = instrumentModule(parse(src), opts).bytes;
+      const module = new WebAssembly.Module(bytes);
+      const instGas = instantiationCost(bytes);
+      let rate = 0;
+      for (let round = 0; round < 3; round++) {
+        const r =
+          kind === 'loop' ? loopRate(name, module, instGas) : instantiationRate(name, module, instGas);
+        rate = Math.max(rate, r);
+      }
+      rates.push([name, rate]);
+      rows.push([
+        `gas/CPU-s: ${name}`,
+        '',
+        '',
+        rate.toExponential(2),
+        '5e7 – 1e11',
+        rate >= FLOOR && rate <= CEILING ? 'PASS' : 'MISS',
+      ]);
+    }
   }
-  const min = Math.min(...rates);
-  const max = Math.max(...rates);
+  const [minName, min] = rates.reduce((a, b) => (b[1] < a[1] ? b : a));
+  const [maxName, max] = rates.reduce((a, b) => (b[1] > a[1] ? b : a));
   rows.push([
-    'gas/CPU-s band: min over corpus',
+    `gas/CPU-s band: min over corpus (${minName})`,
     '',
     '',
     min.toExponential(2),
-    '≥ 1e8',
+    '≥ 5e7',
     min >= FLOOR ? 'PASS' : 'MISS',
   ]);
-  rows.push(['gas/CPU-s band: max over corpus', '', '', max.toExponential(2), '(info)', '']);
+  rows.push([
+    `gas/CPU-s band: max over corpus (${maxName})`,
+    '',
+    '',
+    max.toExponential(2),
+    '≤ 1e11',
+    max <= CEILING ? 'PASS' : 'MISS',
+  ]);
   rows.push(['gas/CPU-s band: max / min', '', '', `${(max / min).toFixed(0)}×`, '(info)', '']);
 }
 // ---- end gas per CPU second ----

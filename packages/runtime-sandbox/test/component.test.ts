@@ -89,8 +89,12 @@ describe('runComponent (in-process)', async () => {
     Object.entries(FIXTURE.core_modules).map(([name, bytes]) => [
       name,
       new WebAssembly.Module(
-        instrumentModule(bytes, { maxMemoryPages: 1024, maxTableElements: 1000, importPolicy: () => true })
-          .bytes,
+        instrumentModule(bytes, {
+          maxMemoryPages: 1024,
+          maxTableElements: 1000,
+          importPolicy: () => true,
+          sharedGas: true,
+        }).bytes,
       ),
     ]),
   );
@@ -180,6 +184,7 @@ describe('runComponent (in-process)', async () => {
           maxMemoryPages: 1,
           maxTableElements: 1,
           importPolicy: () => true,
+          sharedGas: true,
         },
       ).bytes,
     );

@@ -107,6 +107,38 @@ describe('docs/spec/sandbox.md vectors', () => {
   });
 });
 
+describe('docs/spec/sandbox.md S1 vector (a component core module imports its gas counter)', () => {
+  it('renumbers the defined global, meters on the imported counter and keeps the results', () => {
+    const page = readFileSync(new URL('../../../docs/spec/sandbox.md', import.meta.url), 'utf8');
+    const block = page.match(/```shared-gas-vector\n([\s\S]*?)```/)?.[1] ?? '';
+    const v: Record<string, string> = {};
+    for (const line of block.split('\n')) {
+      const i = line.indexOf(': ');
+      if (i > 0) v[line.slice(0, i)] = line.slice(i + 2);
+    }
+    expect(v.name).toBe('S1');
+    const inst = instrumentModule(hex(v.source_hex as string), {
+      maxMemoryPages: 1024,
+      maxTableElements: 100_000,
+      importPolicy: () => true,
+      sharedGas: true,
+    });
+    expect(toHex(inst.bytes)).toBe(v.instrumented_hex);
+    expect(digest(inst.bytes)).toBe(v.id);
+    const module = new WebAssembly.Module(inst.bytes);
+    const call = (n: number) => {
+      const gas = new WebAssembly.Global({ value: 'i64', mutable: true }, 1000n);
+      const base = new WebAssembly.Global({ value: 'i32' }, 2);
+      const instance = new WebAssembly.Instance(module, { env: { base }, __helm: { gas } });
+      const result = (instance.exports.f as (n: number) => number)(n);
+      return { gas: 1000n - (gas.value as bigint), result };
+    };
+    const pairs = (text: string | undefined) => (text ?? '').split(' ').map((p) => p.split(':').map(Number));
+    for (const [n, gas] of pairs(v.gas)) expect(call(n as number).gas, `f(${n})`).toBe(BigInt(gas as number));
+    for (const [n, r] of pairs(v.result)) expect(call(n as number).result, `f(${n})`).toBe(r);
+  });
+});
+
 describe('docs/spec/sandbox.md §"Instantiation cost" vector', () => {
   it('charges tables, segments and globals before instantiating', async () => {
     const page = readFileSync(new URL('../../../docs/spec/sandbox.md', import.meta.url), 'utf8');

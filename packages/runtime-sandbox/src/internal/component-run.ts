@@ -9,6 +9,7 @@ import {
   tableTrapSite,
   type WorkerOutcome,
 } from './guest-run.ts';
+import { SHARED_GAS_MODULE, SHARED_GAS_NAME } from './metering-abi.ts';
 import { createPreview2Host } from './preview2-host.ts';
 import { ExitSignal, GasExhaustedSignal, OutputLimitSignal } from './wasi-preview1.ts';
 
@@ -24,51 +25,40 @@ export interface ComponentRequest {
 }
 
 /**
- * The run's one budget, shared by the host and every core instance (docs/spec/sandbox.md
- * §Components: one budget per run). Each instance meters itself on its own `__helm_gas` counter;
- * the ledger settles them — adds what each used to `spent` and hands every counter the run's
- * remaining budget — at every instantiation, every host call and the end. So the run succeeds iff
- * the budget covers the gas of all of them together, `gas_used` ≤ budget, and between two
- * settlements the instances together run at most (instances × the remaining budget).
+ * The run's one budget, shared by the host and every core instance (docs/spec/sandbox.md §5,
+ * "Components: one counter"). Every core module of a component is instrumented with `sharedGas`:
+ * it imports its counter as `__helm`.`gas`, and every instance of the run gets this one
+ * WebAssembly.Global, holding the remaining budget. So every charge — any instance's, the host's,
+ * an instantiation's — subtracts from the same value, and the first one that takes it below zero
+ * ends the run, whichever instance or host call makes it: all instances together do at most the
+ * budget's worth of work (plus the one charge that crossed it, which traps before its work runs).
  */
 class GasLedger {
   readonly budget: bigint;
-  spent = 0n;
-  /** Each instance counter and the value it was last set to. */
-  private readonly counters = new Map<WebAssembly.Global, bigint>();
+  readonly counter: WebAssembly.Global;
 
   constructor(gas: number) {
     this.budget = BigInt(gas);
+    this.counter = new WebAssembly.Global({ value: 'i64', mutable: true }, this.budget);
   }
 
-  /** Settles every counter, adds `extra`, and gives every counter what is left (below zero: -1). */
-  settle(extra = 0n): bigint {
-    for (const [counter, start] of this.counters) this.spent += start - (counter.value as bigint);
-    this.spent += extra;
-    const left = this.budget - this.spent;
-    const give = left < 0n ? -1n : left;
-    for (const counter of this.counters.keys()) {
-      counter.value = give;
-      this.counters.set(counter, give);
-    }
+  /** Gas charged so far (more than the budget once a charge crossed it). */
+  get spent(): bigint {
+    return this.budget - (this.counter.value as bigint);
+  }
+
+  /** Charges `cost` (host work, an instantiation) on the shared counter; returns what is left. */
+  charge(cost: bigint): bigint {
+    const left = (this.counter.value as bigint) - cost;
+    this.counter.value = left;
     return left;
   }
 
-  /** A new instance's counter gets what is left of the run's budget. */
-  add(counter: WebAssembly.Global): void {
-    const left = this.settle();
-    const give = left < 0n ? -1n : left;
-    counter.value = give;
-    this.counters.set(counter, give);
-  }
-
-  /** Ends all metering: every counter below zero, so the next charge of any instance traps. */
-  freeze(): void {
-    this.settle();
-    for (const counter of this.counters.keys()) {
-      counter.value = -1n;
-      this.counters.set(counter, -1n);
-    }
+  /** Ends all metering: the counter below zero, so the next charge of any instance traps. */
+  freeze(): bigint {
+    const spent = this.spent;
+    this.counter.value = -1n;
+    return spent;
   }
 }
 
@@ -81,6 +71,9 @@ export type InstantiateComponent = (
 
 /** Thrown when the generated code asks for a core module that was not pinned at registration. */
 class UnknownCoreModule extends Error {}
+
+/** Thrown when a core instance does not charge the run's shared counter. */
+class UnsharedCounter extends Error {}
 
 interface RunExport {
   run(): void;
@@ -103,10 +96,12 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
     const name = Object.keys(req.modules).find((n) => req.modules[n] === module);
     // Instantiation work (tables, segments, globals) is paid before it is done.
     const cost = name === undefined ? 0 : (req.instantiationGas?.[name] ?? 0);
-    if (ledger.settle(BigInt(cost)) < 0n) throw new GasExhaustedSignal();
+    if (ledger.charge(BigInt(cost)) < 0n) throw new GasExhaustedSignal();
     let instance: WebAssembly.Instance;
     try {
-      instance = new WebAssembly.Instance(module, imports);
+      // The run's counter, under the import name no source module may use (gas-import.ts).
+      const withGas = { ...imports, [SHARED_GAS_MODULE]: { [SHARED_GAS_NAME]: ledger.counter } };
+      instance = new WebAssembly.Instance(module, withGas);
     } catch (e) {
       // No guest instruction runs inside instantiation: a "table index" trap here is an active
       // element segment past its table, i.e. out of bounds (not an indirect call).
@@ -114,7 +109,9 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
         throw new WebAssembly.RuntimeError('element segment out of bounds');
       throw e;
     }
-    ledger.add(instance.exports.__helm_gas as WebAssembly.Global);
+    // Fail closed on a module metered on a counter of its own (not instrumented with sharedGas):
+    // its charges would escape the run's budget. An exported imported global is the same object.
+    if (instance.exports.__helm_gas !== ledger.counter) throw new UnsharedCounter();
     instances.push(instance);
     if (name !== undefined) names.set(instance, name);
     const start = instance.exports.__helm_start as (() => void) | undefined;
@@ -188,26 +185,26 @@ export function runComponent(instantiate: InstantiateComponent, req: ComponentRe
     (cost) => {
       // Once below zero every further call throws too; the outcome is ERR_COMPUTE_GAS_EXHAUSTED
       // whatever the glue does with the exception.
-      if (ledger.settle(BigInt(cost)) < 0n) throw new GasExhaustedSignal();
+      if (ledger.charge(BigInt(cost)) < 0n) throw new GasExhaustedSignal();
     },
     () => {
       // The output cap ends the run as in preview1. The glue lowers what the host throws as a
       // stream error and lets the guest go on, so every counter is set below zero: the guest's
       // next charge traps, and so does every later host call.
       if (usedAtCap !== undefined) return;
-      ledger.freeze();
-      usedAtCap = ledger.spent;
+      usedAtCap = ledger.freeze();
     },
   );
   const core = coreInstances(req, ledger);
   const { exitCode, failure, site } = instantiateAndRun(instantiate, host.imports, core);
-  const exhausted = usedAtCap === undefined && ledger.settle() < 0n;
+  const exhausted = usedAtCap === undefined && ledger.spent > ledger.budget;
   const spent = usedAtCap ?? ledger.spent;
   const t = tally(core.instances);
   const base = {
     stdout: host.stdout(),
     stderr: host.stderr(),
-    gas_used: Number(spent > ledger.budget ? ledger.budget : spent),
+    // (the budget is a safe integer; a larger `spent` is past it, whatever its rounding)
+    gas_used: Math.min(Number(spent), Number(ledger.budget)),
     peak_memory_bytes: t.peak,
   };
   if (host.outputExhausted())

@@ -14,6 +14,7 @@
 //
 // Registration is linear in the module's size: every section entry and instruction is visited a
 // fixed number of times, and a deterministic work counter (checked against a budget) proves it.
+import { importGasGlobal, SHARED_GAS_MODULE, SHARED_GAS_NAME } from './gas-import.js';
 import { MODULE_LIMITS, outputBudget, workBudget } from './module-limits.js';
 import {
   IMM,
@@ -115,6 +116,12 @@ export interface InstrumentOptions {
    * (replay is then only guaranteed on the same architecture).
    */
   readonly canonicalizeNaN?: boolean;
+  /**
+   * For a component's core modules (default false): the gas counter is *imported* as
+   * `__helm`.`gas` (a mutable i64 the run shares between all its core instances, sandbox.md §5)
+   * instead of being a global of the module. Off, the output is byte for byte what it always was.
+   */
+  readonly sharedGas?: boolean;
 }
 
 export interface InstrumentedModule {
@@ -1340,6 +1347,7 @@ function readImportSection(
   policy: ImportPolicy,
   work: Work,
   rewritten: Map<number, Uint8Array>,
+  sharedGas: boolean,
 ): ImportScan {
   const scan = {
     imports: [] as ModuleImport[],
@@ -1382,6 +1390,9 @@ function readImportSection(
       w.bytes(body.subarray(start, r.pos));
       scan.globals++;
     }
+    // The shared counter importGasGlobal added (a source module importing from `__helm…` was
+    // refused there): neither the policy's nor the module's import.
+    if (sharedGas && module === SHARED_GAS_MODULE && name === SHARED_GAS_NAME && kind === 'global') continue;
     const imp: ModuleImport =
       signature === undefined ? { module, name, kind } : { module, name, kind, signature };
     if (!policy(imp)) {
@@ -1512,6 +1523,7 @@ function readDeclarations(
   policy: ImportPolicy,
   work: Work,
   rewritten: Map<number, Uint8Array>,
+  sharedGas = false,
 ): Declarations {
   const typeBody = sections.get(1);
   const types: TypeTable =
@@ -1523,7 +1535,7 @@ function readDeclarations(
   const imported: ImportScan =
     importBody === undefined
       ? { imports: [], funcTypes: [], globals: 0, memory: null }
-      : readImportSection(importBody, types, caps, tables, policy, work, rewritten);
+      : readImportSection(importBody, types, caps, tables, policy, work, rewritten, sharedGas);
   const funcTypes = readFunctionSection(sections.get(3), imported.funcTypes, work);
   const tableBody = sections.get(4);
   if (tableBody !== undefined) rewritten.set(4, capTableSection(tableBody, tables, work));
@@ -1627,18 +1639,23 @@ interface AppendedGlobals {
 }
 
 /**
- * Appended globals: gas counter (i64), grow-failed flag (i32) and a scratch i32; and their
- * exports, plus `__helm_start`.
+ * Appended globals: gas counter (i64; not with `sharedGas`, whose counter is the imported global
+ * `sharedGas`), grow-failed flag (i32) and a scratch i32; and their exports, plus `__helm_start`.
  */
 function appendGlobalsAndExports(
   decl: Declarations,
   startFunc: number | null,
   rewritten: Map<number, Uint8Array>,
+  sharedGas: number | null,
 ): AppendedGlobals {
-  const gas = decl.importedGlobals + decl.definedGlobals;
-  const g: AppendedGlobals = { gas, failed: gas + 1, tmp: gas + 2 };
-  const gw = new ByteWriter().u32(decl.definedGlobals + 3).bytes(decl.globalEntries);
-  gw.u8(I64).u8(0x01).u8(OP_I64_CONST).u8(0).u8(OP_END);
+  const next = decl.importedGlobals + decl.definedGlobals;
+  const gas = sharedGas ?? next;
+  const failed = sharedGas === null ? next + 1 : next;
+  const g: AppendedGlobals = { gas, failed, tmp: failed + 1 };
+  const gw = new ByteWriter()
+    .u32(decl.definedGlobals + (sharedGas === null ? 3 : 2))
+    .bytes(decl.globalEntries);
+  if (sharedGas === null) gw.u8(I64).u8(0x01).u8(OP_I64_CONST).u8(0).u8(OP_END);
   gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
   gw.u8(I32).u8(0x01).u8(OP_I32_CONST).u8(0).u8(OP_END);
   rewritten.set(6, gw.toBytes());
@@ -1788,8 +1805,19 @@ function assemble(
  * limits), analyze every body, append the metering globals, exports and helper functions, decide
  * the pre-payments, then rewrite every body into the output.
  */
-function instrument(bytes: Uint8Array, options: InstrumentOptions): InstrumentedModule {
+function instrument(source: Uint8Array, options: InstrumentOptions): InstrumentedModule {
+  let bytes: Uint8Array;
+  let sharedGas: number | null = null;
+  let prepass = 0;
+  if (options.sharedGas === true) {
+    // A component's core module: first made to import the run's one counter (gas-import.ts).
+    const shared = importGasGlobal(source);
+    bytes = shared.bytes;
+    sharedGas = shared.gas;
+    prepass = shared.work;
+  } else bytes = source;
   const work = new Work(workBudget(bytes.length));
+  work.add(prepass); // (at most one unit per source byte: still within the budget's 8)
   const canonicalizeNaN = options.canonicalizeNaN ?? true;
   const caps: Caps = {
     memoryPages: Math.min(options.maxMemoryPages, MODULE_LIMITS.memoryPages),
@@ -1806,10 +1834,10 @@ function instrument(bytes: Uint8Array, options: InstrumentOptions): Instrumented
   sections.delete(8);
 
   const rewritten = new Map<number, Uint8Array>();
-  const decl = readDeclarations(sections, caps, options.importPolicy, work, rewritten);
+  const decl = readDeclarations(sections, caps, options.importPolicy, work, rewritten, sharedGas !== null);
   const code = analyzeCode(sections.get(10) ?? new Uint8Array([0]), decl.importedFuncs, work);
   const nan = canonicalizeNaN ? code.nan : 0;
-  const globals = appendGlobalsAndExports(decl, startFunc, rewritten);
+  const globals = appendGlobalsAndExports(decl, startFunc, rewritten, sharedGas);
   const helpers = appendFunctions(sections, decl, nan, rewritten);
   const { selfCharges, prepay, maxPrepay } = prepayments(code, decl, startFunc);
   const m: ModuleContext = {

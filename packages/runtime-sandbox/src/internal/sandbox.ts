@@ -279,6 +279,7 @@ function instrument(
   memoryBytes: number,
   policy: (i: ModuleImport) => boolean,
   canonicalizeNaN: boolean,
+  sharedGas = false,
 ) {
   if (!WebAssembly.validate(bytes))
     throw new SandboxError('SANDBOX_INVALID_MODULE', 'module does not validate');
@@ -288,6 +289,7 @@ function instrument(
       maxTableElements: s.maxTableElements,
       importPolicy: policy,
       canonicalizeNaN,
+      sharedGas,
     });
   } catch (e) {
     if (e instanceof ImportViolationError) throw new SandboxError('SANDBOX_VIOLATION', e.message);
@@ -414,7 +416,8 @@ async function registerComponent(
   const instrumentedModules: Record<string, Uint8Array> = {};
   for (const name of names) {
     const coreBytes = checkBytes(s, transpiled.core_modules[name]);
-    const inst = instrument(s, coreBytes, memoryBytes, () => true, canonicalizeNaN);
+    // One gas counter for all the run's core instances (sandbox.md §5): each imports it.
+    const inst = instrument(s, coreBytes, memoryBytes, () => true, canonicalizeNaN, true);
     nanCanonical &&= inst.canonicalizeNaN;
     instrumentedModules[name] = inst.bytes;
     digests[name] = hexDigest(inst.bytes);

@@ -1,6 +1,8 @@
 // I-SANDBOX-2 — after a call's deadline, or after sandbox.close(), the guest's CPU use stops: from
-// 100 ms after the result on, the sandbox's process and the processes that ran the guests use < 5%
-// of one core over the next 2 s, and a process running sandboxes exits on its own after close().
+// 100 ms after the result on, the processes that ran the guests use < 5% of one core over the next
+// 2 s (each sampled on its own; cpu-scenario.ts says why not the parent's cutime), the sandbox's
+// own process — which spawns the replacement isolation processes then — < 25%, and a process
+// running sandboxes exits on its own after close().
 //
 // The attacker's modules keep a core busy in work the engine does not interrupt promptly (a loop
 // around one large bulk instruction, a long instantiation, a long start function; cpu-cases.ts).
@@ -20,6 +22,7 @@ interface ScenarioResult {
   readonly busy_cpu_ms: number;
   readonly window_ms: number;
   readonly after_cpu_ms: number;
+  readonly host_cpu_ms: number;
   readonly lanes: Readonly<Record<string, { code?: string; guest_processes_running: number }>>;
   readonly guest_processes_running: number;
 }
@@ -33,8 +36,12 @@ interface Run {
 
 const SCENARIO = fileURLToPath(new URL('./cpu-scenario.ts', import.meta.url));
 const HOOK = new URL('../helpers/ts-resolve.mjs', import.meta.url).href;
-/** A scenario takes ~6 s; past this it is hung (a thread or child keeps it alive) and is killed. */
-const HANG_MS = 30_000;
+/**
+ * A scenario takes ~6 s idle, ~14 s at load 16, and more beside the rest of the suite; past this
+ * it is hung (a thread or child keeps it alive) and is killed. (Whether it exits on its own once
+ * its sandboxes are closed is checked apart: exitAfterMs.)
+ */
+const HANG_MS = 50_000;
 
 function scenario(trigger: 'deadline' | 'close', cases: readonly string[]): Promise<Run> {
   return new Promise((resolve) => {
@@ -81,7 +88,7 @@ describe.skipIf(process.platform !== 'linux')(
         scenario('deadline', DEADLINE_CASES),
         scenario('close', CLOSE_CASES),
       ]);
-    }, 60_000);
+    }, 90_000);
 
     const result = (trigger: 'deadline' | 'close'): ScenarioResult => {
       const run = runs[trigger] as Run;
@@ -108,6 +115,9 @@ describe.skipIf(process.platform !== 'linux')(
         expect(r.busy_cpu_ms).toBeGreaterThanOrEqual(0.1 * r.busy_window_ms);
         // …and from 100 ms after the last result on, everything together uses < 5% of one core.
         expect(r.after_cpu_ms).toBeLessThan(0.05 * r.window_ms);
+        // The host's own work then (replacement processes: fork, the pinned modules sent over
+        // IPC) is not the guests'; bounded loosely, so that a host left spinning still fails.
+        expect(r.host_cpu_ms).toBeLessThan(0.25 * r.window_ms);
         expect(r.guest_processes_running).toBe(0);
         // Nothing keeps the process alive once its sandboxes are closed.
         const run = runs[trigger] as Run;

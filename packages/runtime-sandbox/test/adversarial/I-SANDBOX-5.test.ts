@@ -218,16 +218,20 @@ describe('I-SANDBOX-5: registration is bounded', () => {
   });
 
   it('instruments in linear time: the work counter doubles when the module doubles, for every adversarial shape', () => {
+    // (both forms: a component core module's first passes through gas-import.ts, counted too)
     for (const shape of FAMILY) {
-      const small = shape.build(40_000);
-      const large = shape.build(80_000);
-      const a = instrumentModule(small, OPTS);
-      const b = instrumentModule(large, OPTS);
-      const bytesRatio = large.length / small.length;
-      expect(b.work / a.work, shape.name).toBeGreaterThan(bytesRatio * 0.9);
-      expect(b.work / a.work, shape.name).toBeLessThan(bytesRatio * 1.1);
-      // and within the documented budget: 8 units per source byte + 4096
-      expect(b.work, shape.name).toBeLessThanOrEqual(8 * large.length + 4096);
+      for (const sharedGas of [false, true]) {
+        const small = shape.build(40_000);
+        const large = shape.build(80_000);
+        const a = instrumentModule(small, { ...OPTS, sharedGas });
+        const b = instrumentModule(large, { ...OPTS, sharedGas });
+        const bytesRatio = large.length / small.length;
+        const what = `${shape.name}${sharedGas ? ' (component)' : ''}`;
+        expect(b.work / a.work, what).toBeGreaterThan(bytesRatio * 0.9);
+        expect(b.work / a.work, what).toBeLessThan(bytesRatio * 1.1);
+        // and within the documented budget: 8 units per source byte + 4096
+        expect(b.work, what).toBeLessThanOrEqual(8 * large.length + 4096);
+      }
     }
   });
 

@@ -269,6 +269,27 @@ export function loopTableGets(n: number): Uint8Array {
   ]);
 }
 
+/**
+ * `n` reads and writes of defined global 127 in a loop (200 defined globals): copied through as
+ * they are for a preview1 module; in a component core module every one is renumbered to 128,
+ * which grows its index to two bytes (the densest work of gas-import.ts).
+ */
+export function loopGlobals(n: number): Uint8Array {
+  const code = new Bin()
+    .byte(0x03, 0x40)
+    .repeat([0x23, 0x7f, 0x24, 0x7f], Math.max(1, n >> 1))
+    .byte(0x0b);
+  const globals = new Bin().u32(200).repeat([0x7f, 0x01, 0x41, 0x00, 0x0b], 200);
+  return moduleOf([
+    [1, vec([funcType([], [])])],
+    [3, [1, 0]],
+    [5, [1, 0x00, 1]],
+    [6, globals.done()],
+    [7, vec([exportEntry('memory', 2, 0), exportEntry('_start', 0, 0)])],
+    [10, vec([body([], code.done())])],
+  ]);
+}
+
 export interface Shape {
   readonly name: string;
   /** Builds a module of roughly `bytes` bytes. */
@@ -373,6 +394,10 @@ export const DENSE_SHAPES: readonly Shape[] = [
   {
     name: 'table reads in a loop',
     build: (bytes) => spread((b) => loopTableGets(Math.max(1, Math.floor(b / 5))), bytes),
+  },
+  {
+    name: 'defined globals in a loop',
+    build: (bytes) => spread((b) => loopGlobals(Math.max(1, Math.floor(b / 2))), bytes),
   },
 ];
 

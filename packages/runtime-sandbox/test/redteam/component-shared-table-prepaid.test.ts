@@ -40,6 +40,7 @@ const instrumented = async (source: string) =>
       maxMemoryPages: 16,
       maxTableElements: 1000,
       importPolicy: () => true,
+      sharedGas: true, // as registerComponent instruments a component's core modules
     }).bytes,
   );
 

@@ -38,6 +38,7 @@ describe('red team: a preview2 stream write is paid for by the bytes the guest h
         maxMemoryPages: 1024,
         maxTableElements: 1000,
         importPolicy: () => true,
+        sharedGas: true, // as registerComponent instruments a component's core modules
       }).bytes,
     );
     let lifted = 0;
