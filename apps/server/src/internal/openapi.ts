@@ -1,17 +1,16 @@
 // GET /openapi.json: the OpenAPI 3.1 document of the API, its components taken from the
-// contracts' JSON Schemas (draft 2020-12, which OpenAPI 3.1 uses as is), so the wire types the
+// JSON Schemas of @helm/contracts and @helm/evidencepack (draft 2020-12, which OpenAPI 3.1 uses as is), so the wire types the
 // server answers with are described by the same schemas the verifiers use.
 import {
   approvalChallengeSchema,
   approvalStatementSchema,
   delegationSessionSchema,
-  evidencePackManifestSchema,
-  governanceEventSchema,
   ReasonCodeSchema,
   receiptSchema,
   SignedEnvelopeSchema,
   VerdictSchema,
 } from '@helm/contracts';
+import { evidencePackManifestSchema, governanceEventSchema } from '@helm/evidencepack';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });

@@ -11,8 +11,6 @@ export {
 } from './delegation.js';
 export { EffectSchema } from './effect.js';
 export { SignedEnvelopeSchema } from './envelope.js';
-export { evidencePackEntriesSchema, evidencePackManifestSchema } from './evidencepack.js';
-export { governanceCursorSchema, governanceEventSchema } from './governance.js';
 export { nodeSchema } from './node.js';
 export {
   p0CeilingSchema,

@@ -4,12 +4,14 @@
 import {
   condensedEntrySchema,
   DIGEST_PATTERN,
-  evidencePackEntriesSchema,
-  evidencePackManifestSchema,
   SignedEnvelopeSchema,
   trustSnapshotSchema,
 } from '@helm/contracts';
-import { evidencePackIndexSchema } from '../schemas.js';
+import {
+  evidencePackEntriesSchema,
+  evidencePackIndexSchema,
+  evidencePackManifestSchema,
+} from '../schemas.js';
 
 const int = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const str = { type: 'string' } as const;
