@@ -1,12 +1,8 @@
 // The JSON Schemas of the shape checks (src/internal/shapes.ts): the contracts schemas the verifier
 // applies whole, and the entry-kind shapes of this package. codegen/validators.ts generates their
 // precompiled validators (src/internal/generated/validators.ts) from this set (#25).
-import {
-  condensedEntrySchema,
-  DIGEST_PATTERN,
-  SignedEnvelopeSchema,
-  trustSnapshotSchema,
-} from '@helm/contracts';
+import { DIGEST_PATTERN } from '@helm/contracts';
+import { condensedEntrySchema, SignedEnvelopeSchema, trustSnapshotSchema } from '@helm/schemas';
 import {
   evidencePackEntriesSchema,
   evidencePackIndexSchema,
