@@ -8,7 +8,6 @@ import {
   APPROVAL_CHALLENGE_TYPE,
   APPROVAL_TYPE,
   type ApprovalChallenge,
-  GOVERNANCE_EVENT_TYPE,
   type SignedEnvelope,
 } from '@helm/contracts';
 import {
@@ -22,6 +21,7 @@ import {
   toBase64Url,
   toHex,
 } from '@helm/crypto';
+import { GOVERNANCE_EVENT_TYPE } from '@helm/evidencepack';
 
 export class KeyFileError extends Error {}
 

@@ -8,8 +8,6 @@ export * from './decision.js';
 export * from './delegation.js';
 export * from './effect.js';
 export type * from './envelope.js';
-export * from './evidencepack.js';
-export * from './governance.js';
 export * from './node.js';
 export * from './policy.js';
 export * from './reason-codes.js';

@@ -1,6 +1,5 @@
 // docs/spec/reason-codes.md and the registry must match exactly: same codes, verdicts, meanings.
 import { readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import {
   DRIVER_FAILURE_CODES,
@@ -10,8 +9,6 @@ import {
   REASON_CODE_LIST,
   REASON_CODES,
   type ReasonCode,
-  ReasonCodeSchema,
-  VerdictSchema,
   verdictOf,
 } from '../src/index.ts';
 
@@ -53,20 +50,9 @@ describe('docs/spec/reason-codes.md', () => {
   });
 });
 
-describe('reason code and verdict schemas', () => {
-  const ajv = new Ajv2020({ strict: true });
-  const validCode = ajv.compile(ReasonCodeSchema);
-  const validVerdict = ajv.compile(VerdictSchema);
-
-  it('accept exactly the registered codes and the three verdicts', () => {
-    for (const code of REASON_CODE_LIST) expect(validCode(code)).toBe(true);
-    expect(validCode('NOT_A_CODE')).toBe(false);
-    expect(validCode('toString')).toBe(false);
-    for (const v of ['ALLOW', 'DENY', 'ESCALATE']) {
-      expect(validVerdict(v)).toBe(true);
-      expect(isVerdict(v)).toBe(true);
-    }
-    expect(validVerdict('allow')).toBe(false);
+describe('isVerdict', () => {
+  it('accepts exactly the three verdicts', () => {
+    for (const v of ['ALLOW', 'DENY', 'ESCALATE']) expect(isVerdict(v)).toBe(true);
     expect(isVerdict('allow')).toBe(false);
     expect(isVerdict(undefined)).toBe(false);
   });

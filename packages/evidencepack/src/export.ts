@@ -2,6 +2,12 @@
 // the deterministic tar bytes. Every entry's path and bytes are derived from content only (Lamport
 // values, digests), every JSON entry is RFC 8785 JCS, and the tar writer sorts paths, so the same
 // evidence always yields the same bytes whatever order it was read from storage in.
+import { RECEIPT_TYPE, type SignedEnvelope } from '@helm/contracts';
+import { canonicalBytes, digest, fromBase64Url, type Signer, signEnvelope, toHex } from '@helm/crypto';
+import { MerkleFrontier, merkleLeafHash } from '@helm/proofgraph';
+import { receiptHash } from '@helm/receipts';
+import { EvidencePackError } from './errors.js';
+import { REPLAY_README, REPLAY_SCRIPT } from './internal/replay-script.js';
 import {
   EVIDENCEPACK_ENTRIES_PATH,
   EVIDENCEPACK_FORMAT_VERSION,
@@ -9,14 +15,7 @@ import {
   type EvidencePackEntriesRef,
   type EvidencePackEntry,
   type EvidencePackManifest,
-  RECEIPT_TYPE,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import { canonicalBytes, digest, fromBase64Url, type Signer, signEnvelope, toHex } from '@helm/crypto';
-import { MerkleFrontier, merkleLeafHash } from '@helm/proofgraph';
-import { receiptHash } from '@helm/receipts';
-import { EvidencePackError } from './errors.js';
-import { REPLAY_README, REPLAY_SCRIPT } from './internal/replay-script.js';
+} from './manifest.js';
 import { type TarEntry, writeTar } from './tar.js';
 
 export const MANIFEST_PATH = 'manifest.json';

@@ -8,7 +8,7 @@
 // entry copied from the spool into the tar in path order.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import type { EvidencePackEntriesRef, EvidencePackManifest, SignedEnvelope } from '@helm/contracts';
+import type { SignedEnvelope } from '@helm/contracts';
 import { canonicalBytes, type Signer, signEnvelope, toHex } from '@helm/crypto';
 import { MerkleFrontier, merkleLeafHash } from '@helm/proofgraph';
 import { EvidencePackError } from './errors.js';
@@ -24,6 +24,7 @@ import {
   pad,
   receiptHashOf,
 } from './export.js';
+import type { EvidencePackEntriesRef, EvidencePackManifest } from './manifest.js';
 import { compareBytes, header, isSafePath, MAX_ENTRY_BYTES } from './tar.js';
 
 /** buildEvidencePack's input with the many-entry kinds as iterables (each iterated once). */

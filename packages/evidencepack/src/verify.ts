@@ -6,15 +6,6 @@
 import {
   CONDENSED_ENTRY_TYPE,
   DECISION_TYPE,
-  EVIDENCEPACK_FORMAT_VERSION,
-  EVIDENCEPACK_MANIFEST_TYPE,
-  type EvidencePackEntry,
-  type EvidencePackManifest,
-  GOVERNANCE_ACTION_ROLES,
-  GOVERNANCE_ADMIN_ACTIONS,
-  GOVERNANCE_ADMIN_TOOL_PREFIX,
-  GOVERNANCE_EVENT_TYPE,
-  type GovernanceAction,
   RECEIPT_TYPE,
   type SignedEnvelope,
   TRUST_SNAPSHOT_TYPE,
@@ -62,6 +53,13 @@ import {
   envelopeBody as plainEnvelopeBody,
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
+import {
+  GOVERNANCE_ACTION_ROLES,
+  GOVERNANCE_ADMIN_ACTIONS,
+  GOVERNANCE_ADMIN_TOOL_PREFIX,
+  GOVERNANCE_EVENT_TYPE,
+  type GovernanceAction,
+} from './governance.js';
 import { compactEntryList, EntryIndex, NO_ENTRIES } from './internal/entry-index.js';
 import { type CompactEntryList, scanCanonicalEntryList } from './internal/entry-list.js';
 // Type only (erased): declarations name the Node module, not the conditional `#` import.
@@ -75,6 +73,12 @@ import {
   manifestProblem as manifestSchemaProblem,
   trustSnapshotProblem,
 } from './internal/shapes.js';
+import {
+  EVIDENCEPACK_FORMAT_VERSION,
+  EVIDENCEPACK_MANIFEST_TYPE,
+  type EvidencePackEntry,
+  type EvidencePackManifest,
+} from './manifest.js';
 import type { TarEntryRef } from './tar.js';
 
 export type CheckStatus = 'PASS' | 'FAILED' | 'UNVERIFIABLE' | 'SKIPPED';

@@ -1,10 +1,11 @@
-import { EVIDENCEPACK_MANIFEST_TYPE, type SignedEnvelope } from '@helm/contracts';
+import type { SignedEnvelope } from '@helm/contracts';
 import { canonicalBytes, digest, signEnvelope } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import {
   bindEntries,
   buildEvidencePack,
   ENTRIES_PATH,
+  EVIDENCEPACK_MANIFEST_TYPE,
   EvidencePackError,
   envelopeBody,
   formatReport,

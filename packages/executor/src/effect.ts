@@ -6,7 +6,7 @@ import { EFFECT_TYPE, type Effect } from '@helm/contracts/effect';
 import type { ToolDescriptor } from '@helm/contracts/tool';
 import type { JsonValue } from '@helm/contracts/wire';
 import { canonicalize } from '@helm/crypto/jcs';
-import type { EgressDestination } from './governance.js';
+import type { Destination } from '@helm/guardian';
 
 /**
  * The effect's resource: the string at the descriptor's `resource_pointer` (RFC 6901) in the args;
@@ -47,7 +47,7 @@ export function parseOrigin(origin: string): { host: string; protocol: string; p
 }
 
 /** Gate 3's view of a call: the descriptor's destination plus the payload size. */
-export function egressDestination(descriptor: ToolDescriptor, payload: Uint8Array): EgressDestination | null {
+export function egressDestination(descriptor: ToolDescriptor, payload: Uint8Array): Destination | null {
   if (descriptor.destination === undefined) return null;
   const origin = parseOrigin(descriptor.destination);
   // The registry admits only parseable origins; an unparseable one here means tampering: no egress.

@@ -7,14 +7,8 @@ import type { Effect } from '@helm/contracts/effect';
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import type { ReceiptBody } from '@helm/contracts/receipt';
 import type { JsonValue } from '@helm/contracts/wire';
-import type { Destination, ExecutorCall, GrantToConsume, Guardian } from '@helm/guardian';
+import type { ExecutorCall, GrantToConsume, Guardian } from '@helm/guardian';
 import type { ReceiptRecorder } from '@helm/receipts';
-
-/**
- * Where an egress call goes, as Gate 3 checks it: the guardian's own `Destination` type (the
- * executor derives it from the pinned descriptor; `payload_bytes` is the canonical argument size).
- */
-export type EgressDestination = Destination;
 
 /**
  * What the executor asks the guardian to decide (one concrete call on a pinned tool): the

@@ -17,7 +17,6 @@ export {
 } from './executor.js';
 export { functionDriver, type ToolFunction } from './function-driver.js';
 export type {
-  EgressDestination,
   GrantToConsume,
   GuardianCall,
   GuardianEvaluation,

@@ -22,7 +22,7 @@ import { covers, finiteValues, matches, mayOverlap, neverMatchReason } from './i
 import { resourceMatchDefect } from './internal/resource.js';
 import { describeErrors, validateGrant, validatePresentation, validateSession } from './internal/schemas.js';
 import type { NonceStore } from './nonce-store.js';
-import { effectTypeForbidden, type PolicyStack } from './policy.js';
+import { effectTypeForbidden, type PolicyStack, type ScopeSubject } from './policy.js';
 import type { Clock, EventSink } from './ports.js';
 
 export interface CreateSessionInput {
@@ -34,16 +34,6 @@ export interface CreateSessionInput {
   /** base64url(SHA-256(code_verifier)). */
   readonly code_challenge: string;
   readonly mfa_verified: boolean;
-}
-
-/** The call attributes a grant is matched against. */
-export interface ScopeSubject {
-  readonly principal: string;
-  readonly tenant: string | null;
-  readonly tool: string;
-  readonly action: string;
-  readonly resource: string;
-  readonly effect_type: string;
 }
 
 export type DelegationCheck =

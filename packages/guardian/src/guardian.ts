@@ -52,7 +52,7 @@ import {
   safeDigest,
 } from './internal/stages.js';
 import { InMemoryNonceStore, type NonceStore } from './nonce-store.js';
-import { PolicyStack } from './policy.js';
+import { PolicyStack, type ScopeSubject } from './policy.js';
 import type { Clock, EventSink, KeyAuthorization } from './ports.js';
 import type { DecisionContext, DecisionRequest } from './request.js';
 import { checkThreatConfig, type ThreatScanConfig } from './threat.js';
@@ -93,13 +93,7 @@ export interface GuardianOptions {
 }
 
 /** A call in the executor's shape (its GuardianCall): destination from the pinned descriptor. */
-export interface ExecutorCall {
-  readonly principal: string;
-  readonly tenant: string | null;
-  readonly tool: string;
-  readonly action: string;
-  readonly resource: string;
-  readonly effect_type: string;
+export interface ExecutorCall extends ScopeSubject {
   readonly risk_tier: RiskTier;
   readonly cost: number;
   readonly destination: Destination | null;

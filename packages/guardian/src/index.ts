@@ -30,7 +30,6 @@ export {
   draftSession,
   grantWithinAuthority,
   pkceChallenge,
-  type ScopeSubject,
 } from './delegation.js';
 export {
   type Destination,
@@ -66,6 +65,7 @@ export {
   type PolicyVocabulary,
   parseOverlay,
   parseP0,
+  type ScopeSubject,
   type StackConflict,
   type StackLayer,
 } from './policy.js';

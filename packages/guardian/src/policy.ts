@@ -22,14 +22,22 @@ import { compileMatch, type Matcher, mayOverlap, neverMatchReason } from './inte
 import { resourceDefect, resourceMatchDefect } from './internal/resource.js';
 import { describeErrors, validateBundle, validateOverlay, validateP0 } from './internal/schemas.js';
 
-/** The attributes a rule is evaluated against. */
-export interface PolicySubject {
+/**
+ * The attributes of a call every guardian matcher starts from: what a delegation grant is matched
+ * against (gate 5), and the base of what a policy rule (`PolicySubject`) and the executor's call
+ * (`ExecutorCall`) carry. Declared once so the three cannot drift apart.
+ */
+export interface ScopeSubject {
   readonly principal: string;
   readonly tenant: string | null;
   readonly tool: string;
   readonly action: string;
   readonly resource: string;
   readonly effect_type: string;
+}
+
+/** The attributes a rule is evaluated against. */
+export interface PolicySubject extends ScopeSubject {
   readonly risk_tier: string;
   readonly args: unknown;
   readonly context: Readonly<Record<string, unknown>>;

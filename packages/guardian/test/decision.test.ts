@@ -1,7 +1,8 @@
 // Signed decisions (an ALLOW decision is the AuthorizedExecutionIntent): signatures, schemas,
 // content-derived ids, expiry and grant fields, one-pass id signing, determinism (replay).
-import { DECISION_TYPE, decisionSchema, REASON_CODES } from '@helm/contracts';
+import { DECISION_TYPE, REASON_CODES } from '@helm/contracts';
 import { canonicalBytes, digest, fromBase64Url, openVerifiedEnvelope, signEnvelope } from '@helm/crypto';
+import { decisionSchema } from '@helm/schemas';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import {

@@ -6,10 +6,8 @@ import {
   type ApprovalChallenge,
   approvalChallengeSchema,
   approvalStatementSchema,
-  decisionSchema,
   delegationGrantSchema,
   delegationSessionSchema,
-  EffectSchema,
   p0CeilingSchema,
   policyBundleSchema,
   policyMatchSchema,
@@ -25,6 +23,7 @@ import {
   signEnvelope,
   toHex,
 } from '@helm/crypto';
+import { decisionSchema, EffectSchema } from '@helm/schemas';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { pkceChallenge } from '../src/index.ts';

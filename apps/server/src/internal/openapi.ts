@@ -1,17 +1,17 @@
 // GET /openapi.json: the OpenAPI 3.1 document of the API, its components taken from the
-// contracts' JSON Schemas (draft 2020-12, which OpenAPI 3.1 uses as is), so the wire types the
+// JSON Schemas of @helm/schemas and @helm/evidencepack (draft 2020-12, which OpenAPI 3.1 uses as is), so the wire types the
 // server answers with are described by the same schemas the verifiers use.
+
+import { evidencePackManifestSchema, governanceEventSchema } from '@helm/evidencepack';
 import {
   approvalChallengeSchema,
   approvalStatementSchema,
   delegationSessionSchema,
-  evidencePackManifestSchema,
-  governanceEventSchema,
   ReasonCodeSchema,
   receiptSchema,
   SignedEnvelopeSchema,
   VerdictSchema,
-} from '@helm/contracts';
+} from '@helm/schemas';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });

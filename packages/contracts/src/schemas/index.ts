@@ -1,19 +1,15 @@
-// Entry point `@helm/contracts/schemas`: the draft 2020-12 JSON Schema of every HELM wire type, as
-// data for external validators (ajv). One file per wire type, beside its types in ../<name>.ts.
+// Entry point `@helm/contracts/schemas`: the draft 2020-12 JSON Schemas a TCB package compiles into
+// its generated validators at build time (guardian: policy, delegation, approval; executor: the
+// tool descriptor) and the receipt schema the receipt verifier's tests use as their oracle. Every
+// other HELM schema is data for external validators only and lives in the non-TCB `@helm/schemas`
+// (TCB_POLICY.md §What is in the TCB), which re-exports these too. One file per wire type, beside
+// its types in ../<name>.ts.
 export { approvalChallengeSchema, approvalStatementSchema } from './approval.js';
-export { checkpointSchema } from './checkpoint.js';
-export { condensedEntrySchema, logLeafSchema } from './condensed.js';
-export { decisionSchema } from './decision.js';
 export {
   delegationGrantSchema,
   delegationPresentationSchema,
   delegationSessionSchema,
 } from './delegation.js';
-export { EffectSchema } from './effect.js';
-export { SignedEnvelopeSchema } from './envelope.js';
-export { evidencePackEntriesSchema, evidencePackManifestSchema } from './evidencepack.js';
-export { governanceCursorSchema, governanceEventSchema } from './governance.js';
-export { nodeSchema } from './node.js';
 export {
   p0CeilingSchema,
   policyBundleSchema,
@@ -21,8 +17,5 @@ export {
   policyOverlaySchema,
   policyRuleSchema,
 } from './policy.js';
-export { ReasonCodeSchema } from './reason-codes.js';
 export { RECEIPT_SCHEMA_VALIDATOR_OPTIONS, receiptSchema } from './receipt.js';
 export { toolDescriptorSchema } from './tool.js';
-export { trustEventSchema, trustSnapshotSchema, trustStateSchema } from './trust-event.js';
-export { VerdictSchema } from './verdict.js';

@@ -1,8 +1,9 @@
 // The archive's entries and the signed entry list, joined once and kept compactly: the verifier of
 // a 100,000-receipt pack holds 400,000 of these, so no per-entry objects or maps beyond the scanned
 // entries themselves (docs/spec/evidencepack.md §5.2 "Memory").
-import type { EvidencePackEntry } from '@helm/contracts';
+
 import { fromHex } from '@helm/crypto';
+import type { EvidencePackEntry } from '../manifest.js';
 import type { TarEntryRef } from '../tar.js';
 import type { CompactEntryList } from './entry-list.js';
 

@@ -5,8 +5,9 @@
 // entry-path pattern — they are scanned item by item; anything else goes through the general
 // path (JSON.parse, JCS, schema), which gives every problem its message. A list this scan accepts
 // is one the general path accepts with the same items, so the two agree.
-import { EVIDENCEPACK_PATH_PATTERN } from '@helm/contracts';
+
 import { MerkleFrontier, merkleLeafHash } from '@helm/proofgraph';
+import { EVIDENCEPACK_PATH_PATTERN } from '../manifest.js';
 
 /** An entry list, compactly: paths, sizes and raw SHA-256 digests (32 bytes each). */
 export interface CompactEntryList {

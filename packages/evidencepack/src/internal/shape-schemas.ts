@@ -1,15 +1,13 @@
 // The JSON Schemas of the shape checks (src/internal/shapes.ts): the contracts schemas the verifier
 // applies whole, and the entry-kind shapes of this package. codegen/validators.ts generates their
 // precompiled validators (src/internal/generated/validators.ts) from this set (#25).
+import { DIGEST_PATTERN } from '@helm/contracts';
+import { condensedEntrySchema, SignedEnvelopeSchema, trustSnapshotSchema } from '@helm/schemas';
 import {
-  condensedEntrySchema,
-  DIGEST_PATTERN,
   evidencePackEntriesSchema,
+  evidencePackIndexSchema,
   evidencePackManifestSchema,
-  SignedEnvelopeSchema,
-  trustSnapshotSchema,
-} from '@helm/contracts';
-import { evidencePackIndexSchema } from '../schemas.js';
+} from '../schemas.js';
 
 const int = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const str = { type: 'string' } as const;

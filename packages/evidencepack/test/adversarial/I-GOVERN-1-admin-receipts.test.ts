@@ -2,8 +2,9 @@
 // decision — its decision is the signed governance event its recorded request carries
 // (docs/spec/governance-event.md §7). The executor-key insider, who can mint any receipt, cannot
 // pass one off without an event signed by a key holding the action's role.
-import { GOVERNANCE_EVENT_TYPE, type SignedEnvelope } from '@helm/contracts';
+import type { SignedEnvelope } from '@helm/contracts';
 import { createSigner, type Signer, signEnvelope } from '@helm/crypto';
+import { GOVERNANCE_EVENT_TYPE } from '@helm/evidencepack';
 import { mintReceipt } from '@helm/receipts';
 import { commitTrustEvent, exportTrustSnapshot } from '@helm/trust';
 import { describe, expect, it } from 'vitest';

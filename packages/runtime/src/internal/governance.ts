@@ -18,6 +18,17 @@
 // runtime does not open, or does not decide, until it is repaired. An event whose action refuses it
 // (say, an approval for a closed challenge) is recorded as rejected and has no effect.
 import { randomBytes } from 'node:crypto';
+import type { SignedEnvelope } from '@helm/contracts';
+import {
+  canonicalBytes,
+  digest,
+  fromBase64Url,
+  isDigest,
+  openVerifiedEnvelope,
+  parseStrictJson,
+  type Signer,
+  signEnvelope,
+} from '@helm/crypto';
 import {
   GOVERNANCE_ACTION_ROLES,
   GOVERNANCE_ACTIONS,
@@ -30,18 +41,7 @@ import {
   type GovernanceAction,
   type GovernanceCursorBody,
   type GovernanceEventBody,
-  type SignedEnvelope,
-} from '@helm/contracts';
-import {
-  canonicalBytes,
-  digest,
-  fromBase64Url,
-  isDigest,
-  openVerifiedEnvelope,
-  parseStrictJson,
-  type Signer,
-  signEnvelope,
-} from '@helm/crypto';
+} from '@helm/evidencepack';
 import type {
   GovernanceApplication,
   GovernanceEventRow,
@@ -65,8 +65,8 @@ import { IDENTITY_HANDLERS } from './identity.js';
 import type { GovernedRuntime } from './runtime.js';
 import { TOOL_REPIN_HANDLERS } from './tool-repin.js';
 
-export type { GovernanceAction } from '@helm/contracts';
-export { GOVERNANCE_ACTIONS } from '@helm/contracts';
+export type { GovernanceAction } from '@helm/evidencepack';
+export { GOVERNANCE_ACTIONS } from '@helm/evidencepack';
 
 /** One verified event of the governance log. */
 export interface GovernanceEventRecord {

@@ -10,13 +10,7 @@
 // receipts commit in Lamport order, and admissions and receipts of concurrent calls share group-
 // committed transactions. Open reads the chain head, not the history (docs/spec/pipeline.md
 // §Concurrent calls on one runtime).
-import {
-  type DelegationSession,
-  GOVERNANCE_ADMIN_TOOL_PREFIX,
-  type RiskTier,
-  type SignedEnvelope,
-  type ToolDescriptor,
-} from '@helm/contracts';
+import type { DelegationSession, RiskTier, SignedEnvelope, ToolDescriptor } from '@helm/contracts';
 import {
   canonicalBytes,
   canonicalize,
@@ -31,6 +25,7 @@ import {
   type BuiltPack,
   buildEvidencePack,
   envelopeBody,
+  GOVERNANCE_ADMIN_TOOL_PREFIX,
   type PackInput,
   type PackNode,
   type WrittenPack,

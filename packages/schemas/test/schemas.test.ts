@@ -1,9 +1,9 @@
-// Schema conformance harness: every `*Schema` exported from the contracts barrel — whoever wrote
-// it — must be pure JSON data, compile under ajv's draft 2020-12 strict mode, and follow the `$id`
+// Schema conformance harness: every `*Schema` @helm/schemas exports (its own and the ones it
+// re-exports from @helm/contracts/schemas) — must be pure JSON data, compile under ajv's draft 2020-12 strict mode, and follow the `$id`
 // convention `https://helm.dev/schemas/<type>.json` (for a typed body, <type> is its `type` const).
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import * as contracts from '../src/index.ts';
+import * as contracts from '../src/index.ts'; // every HELM schema
 
 const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 const ID_PATTERN = /^https:\/\/helm\.dev\/schemas\/(helm\.[a-z0-9_]+(?:\.[a-z0-9_]+)*\.v[0-9]+)\.json$/;
@@ -25,10 +25,17 @@ function typeConst(schema: Schema): string | undefined {
   return typeof t?.const === 'string' ? t.const : undefined;
 }
 
-describe('contracts schema conformance', () => {
-  it('finds the exported schemas (at least the ones contracts itself owns)', () => {
+describe('HELM schema conformance', () => {
+  it('finds the exported schemas (its own and the ones @helm/contracts keeps)', () => {
     const names = schemas.map(([n]) => n);
-    for (const own of ['EffectSchema', 'SignedEnvelopeSchema', 'VerdictSchema', 'ReasonCodeSchema']) {
+    for (const own of [
+      'EffectSchema',
+      'SignedEnvelopeSchema',
+      'VerdictSchema',
+      'ReasonCodeSchema',
+      'policyBundleSchema',
+      'receiptSchema',
+    ]) {
       expect(names).toContain(own);
     }
   });

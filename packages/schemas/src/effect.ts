@@ -1,6 +1,6 @@
 // JSON Schema of effect (data for external validators; the TCB verifiers check the same rules in
-// code and do not import this module). Types and constants: ../effect.ts.
-import { EFFECT_TYPE, EFFECT_TYPE_PATTERN, RISK_TIERS } from '../effect.js';
+// code and do not import this module). Types and constants: @helm/contracts (effect.ts).
+import { EFFECT_TYPE, EFFECT_TYPE_PATTERN, RISK_TIERS } from '@helm/contracts';
 import { DIGEST } from './parts.js';
 
 export const EffectSchema = {

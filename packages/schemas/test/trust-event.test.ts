@@ -1,16 +1,10 @@
 // The trust registry schemas accept what @helm/trust produces (its published vectors) and reject
 // near misses. Vectors: packages/trust/test/vectors/trust-registry.json (docs/spec/trust-event.md).
 import { readFileSync } from 'node:fs';
+import { TRUST_EVENT_TYPE, TRUST_GENESIS_PREV, TRUST_ROLES } from '@helm/contracts';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import {
-  TRUST_EVENT_TYPE,
-  TRUST_GENESIS_PREV,
-  TRUST_ROLES,
-  trustEventSchema,
-  trustSnapshotSchema,
-  trustStateSchema,
-} from '../src/index.ts';
+import { trustEventSchema, trustSnapshotSchema, trustStateSchema } from '../src/index.ts';
 
 const vectors = JSON.parse(
   readFileSync(new URL('../../trust/test/vectors/trust-registry.json', import.meta.url), 'utf8'),

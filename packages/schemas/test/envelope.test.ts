@@ -1,6 +1,7 @@
+import { KEY_ID_PATTERN } from '@helm/contracts';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { KEY_ID_PATTERN, SignedEnvelopeSchema } from '../src/index.ts';
+import { SignedEnvelopeSchema } from '../src/index.ts';
 
 const validate = new Ajv2020({ strict: true }).compile(SignedEnvelopeSchema);
 const keyid = `ed25519:${'ab'.repeat(32)}`;

@@ -1,8 +1,12 @@
 // JSON Schema of condensed (data for external validators; the TCB verifiers check the same rules in
-// code and do not import this module). Types and constants: ../condensed.ts.
-import { CONDENSED_ENTRY_FIELDS, CONDENSED_ENTRY_TYPE, LOG_LEAF_TYPE } from '../condensed.js';
-import { RISK_TIERS } from '../effect.js';
-import { CHAIN_ID_PATTERN } from '../receipt.js';
+// code and do not import this module). Types and constants: @helm/contracts (condensed.ts).
+import {
+  CHAIN_ID_PATTERN,
+  CONDENSED_ENTRY_FIELDS,
+  CONDENSED_ENTRY_TYPE,
+  LOG_LEAF_TYPE,
+  RISK_TIERS,
+} from '@helm/contracts';
 import { DIGEST, NAT, safeInt } from './parts.js';
 
 export const condensedEntrySchema = {

@@ -1,7 +1,6 @@
 // JSON Schema of checkpoint (data for external validators; the TCB verifiers check the same rules in
-// code and do not import this module). Types and constants: ../checkpoint.ts.
-import { CHECKPOINT_FIELDS, CHECKPOINT_TYPE } from '../checkpoint.js';
-import { CHAIN_ID_PATTERN } from '../receipt.js';
+// code and do not import this module). Types and constants: @helm/contracts (checkpoint.ts).
+import { CHAIN_ID_PATTERN, CHECKPOINT_FIELDS, CHECKPOINT_TYPE } from '@helm/contracts';
 import { DIGEST, KEY_ID, NAT, safeInt } from './parts.js';
 
 export const checkpointSchema = {

@@ -4,7 +4,7 @@ import {
   KEY_ID_PATTERN,
   MAX_ENVELOPE_SIGNATURES,
   MAX_ENVELOPE_TYPE_LENGTH,
-} from '../wire.js';
+} from '@helm/contracts';
 
 /**
  * JSON Schema of the envelope wrapper (structure only: signatures and the payload's canonical

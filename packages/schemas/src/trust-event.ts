@@ -1,5 +1,5 @@
 // JSON Schema of trust-event (data for external validators; the TCB verifiers check the same rules in
-// code and do not import this module). Types and constants: ../trust-event.ts.
+// code and do not import this module). Types and constants: @helm/contracts (trust-event.ts).
 import {
   TRUST_EVENT_KINDS,
   TRUST_EVENT_TYPE,
@@ -7,7 +7,7 @@ import {
   TRUST_SNAPSHOT_TYPE,
   TRUST_STATE_TYPE,
   type TrustEventKind,
-} from '../trust-event.js';
+} from '@helm/contracts';
 import { DIGEST, KEY_ID, safeInt } from './parts.js';
 
 /** A registry sequence number (genesis = 1). */

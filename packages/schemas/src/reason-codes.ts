@@ -1,6 +1,6 @@
 // JSON Schema of reason-codes (data for external validators; the TCB verifiers check the same rules in
-// code and do not import this module). Types and constants: ../reason-codes.ts.
-import { REASON_CODE_LIST } from '../reason-codes.js';
+// code and do not import this module). Types and constants: @helm/contracts (reason-codes.ts).
+import { REASON_CODE_LIST } from '@helm/contracts';
 
 /** JSON Schema of a reason code: exactly the registered strings. */
 export const ReasonCodeSchema = {

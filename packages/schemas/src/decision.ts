@@ -1,6 +1,6 @@
 // JSON Schema of decision (data for external validators; the TCB verifiers check the same rules in
-// code and do not import this module). Types and constants: ../decision.ts.
-import { DECISION_TYPE, GATE_STAGES } from '../decision.js';
+// code and do not import this module). Types and constants: @helm/contracts (decision.ts).
+import { DECISION_TYPE, GATE_STAGES } from '@helm/contracts';
 import { DIGEST, NAT, NULLABLE_DIGEST } from './parts.js';
 
 export const decisionSchema = {

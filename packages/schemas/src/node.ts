@@ -1,6 +1,6 @@
 // JSON Schema of node (data for external validators; the TCB verifiers check the same rules in
-// code and do not import this module). Types and constants: ../node.ts.
-import { MAX_NODE_PARENTS, NODE_FIELDS, NODE_KIND_PATTERN, NODE_TYPE } from '../node.js';
+// code and do not import this module). Types and constants: @helm/contracts (node.ts).
+import { MAX_NODE_PARENTS, NODE_FIELDS, NODE_KIND_PATTERN, NODE_TYPE } from '@helm/contracts';
 import { DIGEST, KEY_ID, NAT, safeInt } from './parts.js';
 
 export const nodeSchema = {

@@ -1,4 +1,5 @@
-// EvidencePack manifest (`helm.evidencepack.manifest.v1`): the signed table of contents of a
+// EvidencePack manifest (`helm.evidencepack.manifest.v1`, moved here from @helm/contracts: no TCB
+// package reads or writes a pack): the signed table of contents of a
 // deterministic EvidencePack tar (normative: docs/spec/evidencepack.md). It travels as the
 // SignedEnvelope `manifest.json`. The entry list (every other entry's path, size and digest, sorted
 // bytewise by path) is not inlined: it is the entry `manifest/entries.json`, bound by its size,

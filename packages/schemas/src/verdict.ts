@@ -1,6 +1,6 @@
 // JSON Schema of verdict (data for external validators; the TCB verifiers check the same rules in
-// code and do not import this module). Types and constants: ../verdict.ts.
-import { VERDICTS } from '../verdict.js';
+// code and do not import this module). Types and constants: @helm/contracts (verdict.ts).
+import { VERDICTS } from '@helm/contracts';
 
 export const VerdictSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',

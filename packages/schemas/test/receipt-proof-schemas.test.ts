@@ -1,17 +1,14 @@
 // receiptSchema / nodeSchema / checkpointSchema / condensedEntrySchema / logLeafSchema accept the
 // published vectors (docs/spec/{receipt,node,checkpoint,condensed-entry}.md) and reject edits.
 import { readFileSync } from 'node:fs';
+import { CHECKPOINT_FIELDS, CONDENSED_ENTRY_FIELDS, NODE_FIELDS, RECEIPT_FIELDS } from '@helm/contracts';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import {
-  CHECKPOINT_FIELDS,
-  CONDENSED_ENTRY_FIELDS,
   checkpointSchema,
   condensedEntrySchema,
   logLeafSchema,
-  NODE_FIELDS,
   nodeSchema,
-  RECEIPT_FIELDS,
   RECEIPT_SCHEMA_VALIDATOR_OPTIONS,
   receiptSchema,
 } from '../src/index.ts';

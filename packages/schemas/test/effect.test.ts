@@ -1,6 +1,7 @@
+import { EFFECT_CLASSES, EFFECT_TYPE, EFFECT_TYPE_PATTERN, type Effect } from '@helm/contracts';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { EFFECT_CLASSES, EFFECT_TYPE, EFFECT_TYPE_PATTERN, type Effect, EffectSchema } from '../src/index.ts';
+import { EffectSchema } from '../src/index.ts';
 
 const validate = new Ajv2020({ strict: true }).compile(EffectSchema);
 

@@ -1,8 +1,13 @@
-// JSON Schema of governance events and cursors (data for external validators). Types and
-// constants: ../governance.ts.
-import { GOVERNANCE_ACTIONS, GOVERNANCE_CURSOR_TYPE, GOVERNANCE_EVENT_TYPE } from '../governance.js';
-import { CHAIN_ID_PATTERN } from '../receipt.js';
-import { DIGEST, NAT, safeInt } from './parts.js';
+// JSON Schemas of governance events and cursors (docs/spec/governance-event.md): data for
+// validators and the server's OpenAPI document. Types and constants: governance.ts.
+import { CHAIN_ID_PATTERN, DIGEST_PATTERN } from '@helm/contracts';
+import { GOVERNANCE_ACTIONS, GOVERNANCE_CURSOR_TYPE, GOVERNANCE_EVENT_TYPE } from './governance.js';
+
+const DIGEST = { type: 'string', pattern: DIGEST_PATTERN } as const;
+/** An integer ≥ `minimum` that every JSON consumer reads exactly (at most 2^53 − 1). */
+const safeInt = <const M extends number>(minimum: M) =>
+  ({ type: 'integer', minimum, maximum: 9007199254740991 }) as const;
+const NAT = safeInt(0);
 
 export const governanceEventSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',

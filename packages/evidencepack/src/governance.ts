@@ -6,7 +6,11 @@
 // no log position (an approver may sign it on another machine): the log links each event to the
 // previous one (`helm.governance.link.v1`), and the runtime signs how far it has applied the log
 // (`helm.governance.cursor.v1`), so an edited, reordered or rolled-back log is refused.
-import type { TrustRole } from './trust-event.js';
+//
+// The format lives in @helm/evidencepack, outside the TCB: no TCB package reads or writes a
+// governance event (the runtime applies them; a pack's verifier checks admin receipts against
+// them), and this is the lowest package every reader (runtime, server, console) depends on.
+import type { TrustRole } from '@helm/contracts';
 
 export const GOVERNANCE_EVENT_TYPE = 'helm.governance.event.v1';
 /** Tag of a log link: `chain_n = digest(JCS({type, seq, prev: chain_{n-1}, event, trust_seq}))`. */
