@@ -27,6 +27,7 @@ import {
   UNCLASSIFIED,
 } from './descriptor.js';
 import { seal, sealSession, unseal, unsealSession } from './seal.js';
+import { type SessionLimits, SessionTable } from './sessions.js';
 import { resultText, SessionTaint, scanResult, type TaintFinding } from './taint.js';
 import { CONNECT_TIMEOUT_MS, Upstream } from './upstream.js';
 
@@ -47,7 +48,12 @@ export type GatewayRefusal =
   | 'CHALLENGE_PENDING'
   | 'CHALLENGE_CLOSED'
   /** A tool out of service (e.g. TOOL_DRIVER_UNAVAILABLE), refused as the runtime refuses it. */
-  | 'TOOL_OUT_OF_SERVICE';
+  | 'TOOL_OUT_OF_SERVICE'
+  /**
+   * A sealed session handle the gateway no longer keeps state for and cannot tell from one whose
+   * findings it evicted (docs/spec/mcp-gateway.md §Session table): the client starts a new session.
+   */
+  | 'SESSION_EVICTED';
 
 /** An MCP CallToolResult as the gateway returns it. */
 export interface GatewayCallResult {
@@ -65,6 +71,8 @@ export interface GatewayOptions {
   readonly sealKey?: Uint8Array;
   /** Upstreams already connected (tests); default: connected from the config. */
   readonly upstreams?: ReadonlyMap<string, Upstream>;
+  /** Bounds of the tainted sealed sessions kept (default: DEFAULT_MAX_TAINTED_SESSIONS / _CHARS). */
+  readonly sessionLimits?: SessionLimits;
 }
 
 /**
@@ -88,16 +96,25 @@ export class GatewaySession {
   readonly taint = new SessionTaint();
   /** The sealed session's id and end (stateless faces only). */
   readonly sealed: { readonly id: string; readonly expiresAtMs: number } | undefined;
+  /** Set when the session's handle is refused: every call is refused with it, nothing runs. */
+  readonly refused: 'SESSION_EVICTED' | undefined;
   readonly #gateway: McpGateway;
 
   constructor(
     gateway: McpGateway,
     caller: GatewayCaller,
     sealed?: { readonly id: string; readonly expiresAtMs: number },
+    refused?: 'SESSION_EVICTED',
   ) {
     this.#gateway = gateway;
     this.caller = caller;
     this.sealed = sealed;
+    this.refused = refused;
+  }
+
+  /** Characters the session retains (its findings' excerpts): what the session table charges. */
+  retainedChars(): number {
+    return this.taint.retainedChars();
   }
 
   listTools(): Promise<Record<string, unknown>[]> {
@@ -185,10 +202,11 @@ export class McpGateway {
   readonly #defaultSession: GatewaySession;
   /**
    * Sealed sessions with findings, by id, until they expire. An untainted session holds no state:
-   * its handle alone recreates it. So the map grows only with sessions a result tainted, each
-   * bounded (one finding per threat code).
+   * its handle alone recreates it. So the table grows only with sessions a result tainted; it is
+   * bounded (sessions and retained characters, least recently used evicted), and a handle it can
+   * no longer vouch for is refused SESSION_EVICTED rather than opened clean (I-MCP-11).
    */
-  readonly #taintedSessions = new Map<string, GatewaySession>();
+  readonly #sessions: SessionTable<GatewaySession>;
 
   private constructor(
     data: DataDir,
@@ -206,6 +224,7 @@ export class McpGateway {
     this.#clock = options.clock ?? { now: () => Date.now() };
     this.#sealKey = options.sealKey ?? new Uint8Array(randomBytes(32));
     this.#credential = options.credential;
+    this.#sessions = new SessionTable(options.sessionLimits);
     this.#defaultSession = this.session();
   }
 
@@ -291,12 +310,14 @@ export class McpGateway {
     const opened =
       token === undefined ? 'malformed' : unsealSession(this.#sealKey, token, now, caller.principal);
     if (typeof opened !== 'string') {
-      const kept = this.#taintedSessions.get(opened.session_id);
-      const session =
-        kept && kept.caller.principal === caller.principal
-          ? kept
-          : new GatewaySession(this, caller, { id: opened.session_id, expiresAtMs: opened.expires_at_ms });
-      return { session, handle: token as string };
+      // The handle binds the principal and the id is random: a kept session is the caller's.
+      const kept = this.#sessions.get(opened.session_id);
+      if (kept && kept.caller.principal === caller.principal)
+        return { session: kept, handle: token as string };
+      const sealed = { id: opened.session_id, expiresAtMs: opened.expires_at_ms };
+      // Not kept: untainted, or evicted (tainted) — indistinguishable once evicted, so refused.
+      const refused = this.#sessions.refuses(opened.expires_at_ms) ? 'SESSION_EVICTED' : undefined;
+      return { session: new GatewaySession(this, caller, sealed, refused), handle: token as string };
     }
     const sealed = { id: randomBytes(16).toString('base64url'), expiresAtMs: now + SESSION_TTL_MS };
     const handle = sealSession(this.#sealKey, {
@@ -583,6 +604,11 @@ export class McpGateway {
     const tool = helmName ?? `mcp.unknown.${digest(new TextEncoder().encode(name)).slice(7, 23)}`;
     const callArgs = args ?? {};
     const handle = isObject(meta) ? meta[REQUEST_STATE_META] : undefined;
+    if (session.refused)
+      return refusal(
+        session.refused,
+        'this session handle is no longer kept by the gateway (its state was evicted, or it began before a session that was); call again without it to start a new session; nothing was run',
+      );
     return this.#call(`${session.caller.principal}\n${tool}\n${argsDigest(callArgs)}`, async () => {
       // Progress reaches the client only while its call is in flight: the sink closes when the
       // governed call ends, whatever the upstream sends after.
@@ -786,15 +812,11 @@ export class McpGateway {
     session.taint.record(findings);
     if (session.sealed) {
       // Two requests of one sealed session may run at once on two session objects: the findings
-      // go to the one kept for the id, so neither request's findings replaces the other's.
-      const kept = this.#taintedSessions.get(session.sealed.id);
-      if (kept) kept.taint.record(findings);
-      else {
-        const now = this.#clock.now();
-        for (const [id, s] of this.#taintedSessions)
-          if ((s.sealed?.expiresAtMs ?? 0) < now) this.#taintedSessions.delete(id);
-        this.#taintedSessions.set(session.sealed.id, session);
-      }
+      // go to the one kept for the id, so neither request's findings replaces the other's. A
+      // session evicted while this call ran is kept again, with every finding it had.
+      const kept = this.#sessions.get(session.sealed.id) ?? session;
+      kept.taint.record(findings);
+      this.#sessions.keep(kept, this.#clock.now());
     }
     return {
       ...result,

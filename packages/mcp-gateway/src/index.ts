@@ -40,5 +40,11 @@ export {
   nodeListener,
 } from './http.js';
 export { SEALED_STATE_TYPE, type SealedState, type SealRefusal, seal, unseal } from './seal.js';
+export {
+  DEFAULT_MAX_TAINTED_CHARS,
+  DEFAULT_MAX_TAINTED_SESSIONS,
+  SESSION_OVERHEAD_CHARS,
+  type SessionLimits,
+} from './sessions.js';
 export { TAINT_EXCERPT_CHARS, type TaintFinding } from './taint.js';
 export { Upstream } from './upstream.js';

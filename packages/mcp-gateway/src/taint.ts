@@ -115,6 +115,13 @@ export class SessionTaint {
     });
   }
 
+  /** Characters of the recorded excerpts (what keeping the session retains, beyond fixed fields). */
+  retainedChars(): number {
+    let chars = 0;
+    for (const f of this.#byCode.values()) chars += f.excerpt.length + f.source.length + f.digest.length;
+    return chars;
+  }
+
   get tainted(): boolean {
     return this.#byCode.size > 0;
   }
