@@ -207,6 +207,16 @@ export class McpGateway {
    * no longer vouch for is refused SESSION_EVICTED rather than opened clean (I-MCP-11).
    */
   readonly #sessions: SessionTable<GatewaySession>;
+  /**
+   * `principal\ntool` of every challenge the store held when first asked, or the runtime's
+   * guardian opened or restored since: only calls of these read the challenge table for a held
+   * call (I-MCP-3). A call of a tool that never escalated reads nothing there (the table grows
+   * with every challenge ever opened; reading it per call cost more than the governed call).
+   */
+  readonly #challenged = new Set<string>();
+  #challengeTableRead = false;
+  /** The guardian's ceremony log last read, and how far (a renewed epoch brings a new log). */
+  #ceremony: { log: readonly unknown[] | undefined; seen: number } = { log: undefined, seen: 0 };
 
   private constructor(
     data: DataDir,
@@ -665,6 +675,7 @@ export class McpGateway {
    * gateway's principal, if any. Only challenges whose stored request matches are verified.
    */
   #heldFor(principal: string, tool: string, args: unknown): { id: string; state: string } | undefined {
+    if (!this.#mayBeHeld(principal, tool)) return undefined;
     const want = argsDigest(args);
     const now = this.#clock.now();
     for (const stored of this.#data.store.governanceChallengesSync(this.runtime.config.chain_id)) {
@@ -677,6 +688,36 @@ export class McpGateway {
         return { id: stored.id, state: view.state };
     }
     return undefined;
+  }
+
+  /**
+   * Whether a challenge of `principal` for `tool` may exist: every challenge row is written by this
+   * runtime's guardian (the runtime lock), which logs each one it opens or restores, and the rows
+   * written before the gateway opened are read once. A superset: a `true` goes to the exact check.
+   */
+  #mayBeHeld(principal: string, tool: string): boolean {
+    const pair = (p: unknown, t: unknown) => `${String(p)}\n${String(t)}`;
+    const approvals = this.runtime.guardian.approvals;
+    if (approvals) {
+      const log = approvals.log();
+      if (log !== this.#ceremony.log) this.#ceremony = { log, seen: 0 };
+      // Read before the store: a challenge opened since is in the log even if its row is not
+      // committed yet.
+      for (; this.#ceremony.seen < log.length; this.#ceremony.seen++) {
+        const c = approvals.getChallenge((log[this.#ceremony.seen] as { challenge_id: string }).challenge_id);
+        if (!c) continue;
+        this.#challenged.add(pair(c.principal, c.tool));
+        this.#challenged.add(pair(c.authority, c.tool));
+      }
+    }
+    if (!this.#challengeTableRead) {
+      for (const stored of this.#data.store.governanceChallengesSync(this.runtime.config.chain_id)) {
+        const request = stored.request as Record<string, unknown> | null;
+        if (isObject(request)) this.#challenged.add(pair(request.principal, request.tool));
+      }
+      this.#challengeTableRead = true;
+    }
+    return this.#challenged.has(pair(principal, tool));
   }
 
   /** The registered HELM tool of an upstream tool (its name is derived, so no directory scan per call). */
