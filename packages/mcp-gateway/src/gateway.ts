@@ -71,7 +71,7 @@ export interface GatewayOptions {
   readonly sealKey?: Uint8Array;
   /** Upstreams already connected (tests); default: connected from the config. */
   readonly upstreams?: ReadonlyMap<string, Upstream>;
-  /** Bounds of the tainted sealed sessions kept (default: DEFAULT_MAX_TAINTED_SESSIONS / _CHARS). */
+  /** Bounds of the tainted sealed sessions kept (defaults: DEFAULT_MAX_TAINTED_*). */
   readonly sessionLimits?: SessionLimits;
 }
 
@@ -326,7 +326,9 @@ export class McpGateway {
         return { session: kept, handle: token as string };
       const sealed = { id: opened.session_id, expiresAtMs: opened.expires_at_ms };
       // Not kept: untainted, or evicted (tainted) — indistinguishable once evicted, so refused.
-      const refused = this.#sessions.refuses(opened.expires_at_ms) ? 'SESSION_EVICTED' : undefined;
+      const refused = this.#sessions.refuses(caller.principal, opened.expires_at_ms)
+        ? 'SESSION_EVICTED'
+        : undefined;
       return { session: new GatewaySession(this, caller, sealed, refused), handle: token as string };
     }
     const sealed = { id: randomBytes(16).toString('base64url'), expiresAtMs: now + SESSION_TTL_MS };

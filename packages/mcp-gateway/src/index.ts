@@ -43,6 +43,7 @@ export { SEALED_STATE_TYPE, type SealedState, type SealRefusal, seal, unseal } f
 export {
   DEFAULT_MAX_TAINTED_CHARS,
   DEFAULT_MAX_TAINTED_SESSIONS,
+  DEFAULT_MAX_TAINTED_SESSIONS_PER_PRINCIPAL,
   SESSION_OVERHEAD_CHARS,
   type SessionLimits,
 } from './sessions.js';
