@@ -1,4 +1,4 @@
-// gateway.json (`helm.mcp.gateway.v1`, docs/mcp.md §Configuration): the static configuration of an
+// gateway.json (`helm.mcp.gateway.v1`, docs/mcp-gateway.md §Configuration): the static configuration of an
 // MCP gateway. Upstreams come from here only (never from a client); what a tool may do comes from
 // the operator's classification here (never from the upstream's annotations, which are untrusted).
 // Parsed strictly: an unknown member anywhere is refused, so a typo cannot silently widen anything.
@@ -70,7 +70,7 @@ const fail = (member: string, what: string): never => {
   throw new GatewayError(
     'MCP_CONFIG_INVALID',
     `gateway.json: ${member} ${what}`,
-    'docs/mcp.md §Configuration lists every member',
+    'docs/mcp-gateway.md §Configuration lists every member',
   );
 };
 

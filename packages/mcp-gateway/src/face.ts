@@ -1,7 +1,7 @@
-// The faces MCP clients reach the gateway by (docs/mcp.md §Faces). Each connection gets one
+// The faces MCP clients reach the gateway by (docs/mcp-gateway.md §Faces). Each connection gets one
 // low-level SDK `Server` that answers exactly tools/list and tools/call from the gateway core; no
 // other capability is declared, so resources, prompts, completion, subscriptions and the rest are
-// "method not found" (docs/mcp.md §Methods). serveStdio picks the protocol era from the opening
+// "method not found" (docs/mcp-gateway.md §Methods). serveStdio picks the protocol era from the opening
 // exchange (2025-11-25 initialize, or 2026-07-28 discover) and serves both from the same factory.
 import { inputRequired, Server } from '@modelcontextprotocol/server';
 import {
@@ -40,7 +40,7 @@ export interface GatewayServerOptions {
    * The approval page of a challenge (`helmts serve`: `/v1/approvals/{id}` on the server the
    * client reached). With it, a held call answers a client that declared URL elicitation with the
    * era's input-required result: a URL elicitation of that page, the sealed handle as its
-   * `requestState`; the client's retry brings the handle back (docs/mcp.md §Calls).
+   * `requestState`; the client's retry brings the handle back (docs/mcp-gateway.md §Calls).
    */
   readonly approvalUrl?: (challengeId: string) => string | undefined;
 }

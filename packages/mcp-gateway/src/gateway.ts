@@ -1,4 +1,4 @@
-// The gateway core, independent of the face a client reaches it by (docs/mcp.md). Every tools/call
+// The gateway core, independent of the face a client reaches it by (docs/mcp-gateway.md). Every tools/call
 // is one governed call of @helm/runtime: the guardian, the schema PEP on the PINNED input schema, the
 // pin check of the upstream's current descriptor (TOOL_DESCRIPTOR_CHANGED), the upstream call as
 // the tool's driver, the output check against the pinned output schema, and a signed receipt —

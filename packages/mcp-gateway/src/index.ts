@@ -1,6 +1,6 @@
 // @helm/mcp-gateway — a fail-closed MCP gateway: every tools/call of an MCP client is a governed
 // call of @helm/runtime (guardian, schema PEP on the pinned schema, signed receipt) before it
-// reaches a pinned upstream tool (docs/mcp.md).
+// reaches a pinned upstream tool (docs/mcp-gateway.md).
 export { type ApprovalOutcome, advertisedTools, approveTools } from './approve.js';
 export {
   GATEWAY_CONFIG_TYPE,

@@ -162,7 +162,7 @@ async function requirementSet(url: string, revision: string): Promise<Map<string
 }
 
 describe('official MCP conformance suite: the gateway adds no failure', { timeout: 300_000 }, () => {
-  // The fixture upstream serves tools only (the gateway offers nothing else: docs/mcp.md §Methods),
+  // The fixture upstream serves tools only (the gateway offers nothing else: docs/mcp-gateway.md §Methods),
   // so scenarios of other methods fail directly as well; what is compared is the gateway's effect.
   it('both --requirements sets: no scenario that passes directly fails through the gateway, but the justified ones', async () => {
     const differences: { scenario: string; revision: string }[] = [];
