@@ -28,6 +28,7 @@ import {
 } from './descriptor.js';
 import { seal, sealSession, unseal, unsealSession } from './seal.js';
 import { type SessionLimits, SessionTable } from './sessions.js';
+import { PassThroughRouter } from './passthrough.js';
 import { resultText, SessionTaint, scanResult, type TaintFinding } from './taint.js';
 import { CONNECT_TIMEOUT_MS, Upstream } from './upstream.js';
 
@@ -175,6 +176,8 @@ interface Listed {
 export class McpGateway {
   readonly runtime: GovernedRuntime;
   readonly config: GatewayConfig;
+  /** Resources, prompts and completion passed through where gateway.json allows them. */
+  readonly passThrough: PassThroughRouter;
   readonly #data: DataDir;
   readonly #upstreams: ReadonlyMap<string, Upstream>;
   readonly #clock: { now(): number };
@@ -230,6 +233,7 @@ export class McpGateway {
     this.#data = data;
     this.config = config;
     this.#upstreams = upstreams;
+    this.passThrough = new PassThroughRouter(config, upstreams);
     this.runtime = runtime;
     this.#clock = options.clock ?? { now: () => Date.now() };
     this.#sealKey = options.sealKey ?? new Uint8Array(randomBytes(32));
@@ -852,6 +856,41 @@ export class McpGateway {
     if (receipt?.status !== 'SUCCEEDED') return result;
     const findings = scanResult(name, resultText(result));
     if (findings.length === 0) return result;
+    this.#record(session, findings);
+    return {
+      ...result,
+      _meta: { ...result._meta, 'helm.dev/threat': findings.map((f) => f.code) },
+    };
+  }
+
+  /**
+   * A passed-through resource or prompt (docs/mcp-gateway.md §Methods) is untrusted input like a
+   * tool result: scanned the same way, its findings recorded on the session (so later tool calls
+   * meet gate 4) and named in its `_meta`.
+   */
+  scanPassThrough(
+    session: GatewaySession,
+    kind: 'resource' | 'prompt',
+    name: string,
+    result: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const items = (kind === 'resource' ? result.contents : result.messages) as unknown;
+    const content = Array.isArray(items)
+      ? items.map((i) => {
+          const c = kind === 'prompt' && typeof i === 'object' && i !== null ? (i as { content?: unknown }).content : i;
+          return typeof c === 'object' && c !== null && typeof (c as { text?: unknown }).text === 'string'
+            ? { type: 'text', text: (c as { text: string }).text }
+            : c;
+        })
+      : [items];
+    const findings = scanResult(name, resultText({ content }), kind);
+    if (findings.length === 0) return result;
+    this.#record(session, findings);
+    const meta = typeof result._meta === 'object' && result._meta !== null ? result._meta : {};
+    return { ...result, _meta: { ...meta, 'helm.dev/threat': findings.map((f) => f.code) } };
+  }
+
+  #record(session: GatewaySession, findings: readonly TaintFinding[]): void {
     session.taint.record(findings);
     if (session.sealed) {
       // Two requests of one sealed session may run at once on two session objects: the findings
@@ -861,10 +900,6 @@ export class McpGateway {
       kept.taint.record(findings);
       this.#sessions.keep(kept, this.#clock.now());
     }
-    return {
-      ...result,
-      _meta: { ...result._meta, 'helm.dev/threat': findings.map((f) => f.code) },
-    };
   }
 
   async close(): Promise<void> {

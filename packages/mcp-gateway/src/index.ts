@@ -6,6 +6,8 @@ export {
   GATEWAY_CONFIG_TYPE,
   type GatewayConfig,
   type HttpUpstreamConfig,
+  PASS_THROUGH,
+  type PassThrough,
   parseGatewayConfig,
   type StdioUpstreamConfig,
   type ToolClassification,
@@ -39,6 +41,12 @@ export {
   type NodeListenerOptions,
   nodeListener,
 } from './http.js';
+export {
+  type PassThroughCounts,
+  type PassThroughRefusal,
+  PassThroughRouter,
+  UNTRUSTED_META,
+} from './passthrough.js';
 export { SEALED_STATE_TYPE, type SealedState, type SealRefusal, seal, unseal } from './seal.js';
 export {
   DEFAULT_MAX_TAINTED_CHARS,
@@ -48,4 +56,4 @@ export {
   type SessionLimits,
 } from './sessions.js';
 export { TAINT_EXCERPT_CHARS, type TaintFinding } from './taint.js';
-export { Upstream } from './upstream.js';
+export { type PassThroughMethod, Upstream } from './upstream.js';
