@@ -118,9 +118,15 @@ export function gatewayServer(gateway: McpGateway, options: GatewayServerOptions
     result: Record<string, unknown>,
   ): never => {
     if (connection) return gateway.scanPassThrough(connection, kind, name, result) as never;
-    const opened = gateway.sealedSession(caller, isObject(params._meta) ? params._meta[SESSION_META] : undefined);
+    const opened = gateway.sealedSession(
+      caller,
+      isObject(params._meta) ? params._meta[SESSION_META] : undefined,
+    );
     const out = gateway.scanPassThrough(opened.session, kind, name, result);
-    return { ...out, _meta: { ...(isObject(out._meta) ? out._meta : {}), [SESSION_META]: opened.handle } } as never;
+    return {
+      ...out,
+      _meta: { ...(isObject(out._meta) ? out._meta : {}), [SESSION_META]: opened.handle },
+    } as never;
   };
   if (pass.offers('resources')) {
     server.setRequestHandler('resources/list', async () => (await pass.list('resources/list')) as never);

@@ -26,9 +26,9 @@ import {
   parseMcpRef,
   UNCLASSIFIED,
 } from './descriptor.js';
+import { PassThroughRouter } from './passthrough.js';
 import { seal, sealSession, unseal, unsealSession } from './seal.js';
 import { type SessionLimits, SessionTable } from './sessions.js';
-import { PassThroughRouter } from './passthrough.js';
 import { resultText, SessionTaint, scanResult, type TaintFinding } from './taint.js';
 import { CONNECT_TIMEOUT_MS, Upstream } from './upstream.js';
 
@@ -877,7 +877,10 @@ export class McpGateway {
     const items = (kind === 'resource' ? result.contents : result.messages) as unknown;
     const content = Array.isArray(items)
       ? items.map((i) => {
-          const c = kind === 'prompt' && typeof i === 'object' && i !== null ? (i as { content?: unknown }).content : i;
+          const c =
+            kind === 'prompt' && typeof i === 'object' && i !== null
+              ? (i as { content?: unknown }).content
+              : i;
           return typeof c === 'object' && c !== null && typeof (c as { text?: unknown }).text === 'string'
             ? { type: 'text', text: (c as { text: string }).text }
             : c;

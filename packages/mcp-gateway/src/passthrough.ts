@@ -66,14 +66,16 @@ export class PassThroughRouter {
 
   #byUri(uri: unknown): { upstream: string; target: string } | undefined {
     if (typeof uri !== 'string') return undefined;
-    if (!this.#config.prefix) return { upstream: Object.keys(this.#config.upstreams)[0] as string, target: uri };
+    if (!this.#config.prefix)
+      return { upstream: Object.keys(this.#config.upstreams)[0] as string, target: uri };
     const m = URI_SCHEME.exec(uri);
     return m ? { upstream: m[1] as string, target: uri.slice(m[0].length) } : undefined;
   }
 
   #byName(name: unknown): { upstream: string; target: string } | undefined {
     if (typeof name !== 'string') return undefined;
-    if (!this.#config.prefix) return { upstream: Object.keys(this.#config.upstreams)[0] as string, target: name };
+    if (!this.#config.prefix)
+      return { upstream: Object.keys(this.#config.upstreams)[0] as string, target: name };
     const at = name.indexOf('__');
     return at > 0 ? { upstream: name.slice(0, at), target: name.slice(at + 2) } : undefined;
   }
@@ -84,10 +86,13 @@ export class PassThroughRouter {
     family: PassThrough,
     target: { upstream: string; target: string } | undefined,
   ): { upstream: Upstream; target: string } {
-    const config = target && Object.hasOwn(this.#config.upstreams, target.upstream)
-      ? this.#config.upstreams[target.upstream]
+    const config =
+      target && Object.hasOwn(this.#config.upstreams, target.upstream)
+        ? this.#config.upstreams[target.upstream]
+        : undefined;
+    const upstream = config?.allow.includes(family)
+      ? this.#upstreams.get(target?.upstream as string)
       : undefined;
-    const upstream = config?.allow.includes(family) ? this.#upstreams.get(target?.upstream as string) : undefined;
     if (!upstream || !target) {
       this.#count(config ? (target?.upstream as string) : '-', method, 'refused METHOD_NOT_ALLOWED');
       throw refusal(
@@ -112,9 +117,22 @@ export class PassThroughRouter {
       this.#count(upstream.name, method, 'refused UPSTREAM_ERROR');
       // The upstream's own JSON-RPC error (e.g. resource not found) keeps its code; its message
       // is the upstream's text, passed as such. Anything else is one stable code.
-      if (error instanceof ProtocolError && Number.isSafeInteger(error.code) && error.code !== ProtocolErrorCode.InternalError)
-        throw refusal(error.code, `upstream ${upstream.name}: ${error.message}`, 'UPSTREAM_ERROR');
-      throw refusal(ProtocolErrorCode.InternalError, `HELM: upstream ${upstream.name} failed`, 'UPSTREAM_ERROR');
+      if (
+        error instanceof ProtocolError &&
+        Number.isSafeInteger(error.code) &&
+        error.code !== ProtocolErrorCode.InternalError
+      )
+        throw refusal(
+          error.code,
+          `upstream ${upstream.name}: ${error.message}`,
+          'UPSTREAM_ERROR',
+          error.data,
+        );
+      throw refusal(
+        ProtocolErrorCode.InternalError,
+        `HELM: upstream ${upstream.name} failed`,
+        'UPSTREAM_ERROR',
+      );
     }
     if (!isObject(result) || Buffer.byteLength(JSON.stringify(result)) > this.#config.max_result_bytes) {
       this.#count(upstream.name, method, 'refused RESULT_TOO_LARGE');
@@ -145,7 +163,8 @@ export class PassThroughRouter {
   /** resources/list, resources/templates/list, prompts/list: every allowing upstream's, renamed. */
   async list(method: 'resources/list' | 'resources/templates/list' | 'prompts/list'): Promise<Json> {
     const family: PassThrough = method === 'prompts/list' ? 'prompts' : 'resources';
-    const member = method === 'resources/list' ? 'resources' : method === 'prompts/list' ? 'prompts' : 'resourceTemplates';
+    const member =
+      method === 'resources/list' ? 'resources' : method === 'prompts/list' ? 'prompts' : 'resourceTemplates';
     const items: unknown[] = [];
     for (const [name, config] of Object.entries(this.#config.upstreams)) {
       const upstream = this.#upstreams.get(name);
@@ -172,7 +191,9 @@ export class PassThroughRouter {
     const { upstream, target } = this.#route('resources/read', 'resources', this.#byUri(params.uri));
     const r = await this.#forward(upstream, 'resources/read', { ...params, uri: target });
     const contents = Array.isArray(r.contents)
-      ? r.contents.map((c) => (isObject(c) && typeof c.uri === 'string' ? { ...c, uri: this.clientUri(upstream.name, c.uri) } : c))
+      ? r.contents.map((c) =>
+          isObject(c) && typeof c.uri === 'string' ? { ...c, uri: this.clientUri(upstream.name, c.uri) } : c,
+        )
       : r.contents;
     return { ...r, contents, _meta: { ...(isObject(r._meta) ? r._meta : {}), [UNTRUSTED_META]: true } };
   }
@@ -185,13 +206,19 @@ export class PassThroughRouter {
 
   async complete(params: Json): Promise<Json> {
     const ref = isObject(params.ref) ? params.ref : {};
-    const byRef = ref.type === 'ref/prompt' ? this.#byName(ref.name) : ref.type === 'ref/resource' ? this.#byUri(ref.uri) : undefined;
+    const byRef =
+      ref.type === 'ref/prompt'
+        ? this.#byName(ref.name)
+        : ref.type === 'ref/resource'
+          ? this.#byUri(ref.uri)
+          : undefined;
     const { upstream, target } = this.#route('completion/complete', 'completion', byRef);
     const renamed = ref.type === 'ref/prompt' ? { ...ref, name: target } : { ...ref, uri: target };
     return this.#forward(upstream, 'completion/complete', { ...params, ref: renamed });
   }
 }
 
-function refusal(code: number, message: string, reason: PassThroughRefusal): ProtocolError {
-  return new ProtocolError(code, message, { helm: { reason_code: reason } });
+/** The error to the client; an upstream's own error `data` (an object) is kept beside `helm`. */
+function refusal(code: number, message: string, reason: PassThroughRefusal, data?: unknown): ProtocolError {
+  return new ProtocolError(code, message, { ...(isObject(data) ? data : {}), helm: { reason_code: reason } });
 }

@@ -134,7 +134,11 @@ export class Upstream {
    * One pass-through request (docs/mcp-gateway.md §Methods), through the SDK's own verb so its
    * result is schema-checked; the list verbs walk every page; nothing is served from a cache.
    */
-  async request(method: PassThroughMethod, params: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+  async request(
+    method: PassThroughMethod,
+    params: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<unknown> {
     const c = this.#client;
     const fresh = { timeout: timeoutMs, cacheMode: 'bypass' } as const;
     switch (method) {

@@ -34,6 +34,25 @@ const SCENARIOS = [
   'tools-call-mixed-content',
   'tools-call-error',
 ];
+/**
+ * Scenarios of methods the gateway passes through (gateway.json `allow`, docs/mcp-gateway.md
+ * §Methods), served by the fixture: each must pass directly and through the gateway wherever its
+ * revision's set runs it. (resources-subscribe/unsubscribe and logging-set-level: not served.)
+ */
+const PASSED_THROUGH = [
+  'resources-list',
+  'resources-read-text',
+  'resources-read-binary',
+  'resources-templates-read',
+  'prompts-list',
+  'prompts-get-simple',
+  'prompts-get-with-args',
+  'prompts-get-embedded-resource',
+  'prompts-get-with-image',
+  'completion-complete',
+  // The upstream's -32602 and its error data (the URI) are kept through the gateway.
+  'sep-2164-resource-not-found',
+];
 const REVISIONS = ['2025-11-25', '2026-07-28'];
 const TOOLS = [
   'test_simple_text',
@@ -107,7 +126,13 @@ beforeAll(async () => {
   } as never).data.close();
   data = new DataDir(dir);
   const config = parseGatewayConfig(
-    { type: 'helm.mcp.gateway.v1', prefix: false, upstreams: { cf: { transport: 'http', url: direct } } },
+    {
+      type: 'helm.mcp.gateway.v1',
+      prefix: false,
+      upstreams: {
+        cf: { transport: 'http', url: direct, allow: ['resources', 'prompts', 'completion'] },
+      },
+    },
     root,
   );
   await approveTools(data, config, []);
@@ -162,8 +187,9 @@ async function requirementSet(url: string, revision: string): Promise<Map<string
 }
 
 describe('official MCP conformance suite: the gateway adds no failure', { timeout: 300_000 }, () => {
-  // The fixture upstream serves tools only (the gateway offers nothing else: docs/mcp-gateway.md §Methods),
-  // so scenarios of other methods fail directly as well; what is compared is the gateway's effect.
+  // The fixture upstream serves tools, resources, prompts and completion (the latter three passed
+  // through by gateway.json's allow); scenarios of methods neither serves (subscriptions, logging,
+  // …) fail directly as well; what is compared is the gateway's effect.
   it('both --requirements sets: no scenario that passes directly fails through the gateway, but the justified ones', async () => {
     const differences: { scenario: string; revision: string }[] = [];
     for (const revision of REVISIONS) {
@@ -173,6 +199,9 @@ describe('official MCP conformance suite: the gateway adds no failure', { timeou
       expect([...g.keys()].sort()).toEqual([...d.keys()].sort());
       // The tool scenarios pass both ways (the fixture implements them).
       for (const name of SCENARIOS) expect([name, d.get(name), g.get(name)]).toEqual([name, true, true]);
+      const passedThrough = PASSED_THROUGH.filter((name) => d.has(name));
+      expect(passedThrough.length, `the ${revision} set runs no pass-through scenario`).toBeGreaterThan(0);
+      for (const name of passedThrough) expect([name, d.get(name), g.get(name)]).toEqual([name, true, true]);
       for (const [scenario, passed] of d)
         if (passed && !g.get(scenario)) differences.push({ scenario, revision });
     }

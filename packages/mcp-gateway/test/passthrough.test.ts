@@ -11,8 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { DataDir } from '@helm/runtime';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveTools, McpGateway, PassThroughRouter, parseGatewayConfig, serveGatewayStdio } from '../src/index.ts';
-import { FIXTURE as TOOLS_FIXTURE, gatewayHome, tempRoot } from './setup.ts';
+import {
+  approveTools,
+  McpGateway,
+  PassThroughRouter,
+  parseGatewayConfig,
+  serveGatewayStdio,
+} from '../src/index.ts';
+import { gatewayHome, FIXTURE as TOOLS_FIXTURE, tempRoot } from './setup.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/resources-upstream.mjs', import.meta.url));
 const root = tempRoot('helm-mcp-pass-');
@@ -35,7 +41,13 @@ async function open(name: string, upstreams: Record<string, unknown>, prefix = t
   mkdirSync(cwd, { recursive: true });
   gatewayHome(join(dir, 'home'));
   const config = parseGatewayConfig(
-    { type: 'helm.mcp.gateway.v1', prefix, upstreams: upstreams, call_timeout_ms: 10_000, max_result_bytes: 100_000 },
+    {
+      type: 'helm.mcp.gateway.v1',
+      prefix,
+      upstreams: upstreams,
+      call_timeout_ms: 10_000,
+      max_result_bytes: 100_000,
+    },
     cwd,
   );
   const data = new DataDir(join(dir, 'home'));
@@ -61,11 +73,20 @@ async function open(name: string, upstreams: Record<string, unknown>, prefix = t
       return { roots: [{ uri: 'file:///home/me' }] } as never;
     });
     await client.connect(a);
-    return { client, close: async () => (await client.close(), await handle.close()) };
+    return {
+      client,
+      close: async () => {
+        await client.close();
+        await handle.close();
+      },
+    };
   };
   const calls = (): string[] =>
     existsSync(join(cwd, 'calls.log')) ? readFileSync(join(cwd, 'calls.log'), 'utf8').trim().split('\n') : [];
-  const close = async () => (await gateway.close(), data.close());
+  const close = async () => {
+    await gateway.close();
+    data.close();
+  };
   return { gateway, connect, calls, close };
 }
 
@@ -90,7 +111,10 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
       g = await open('deny', { a: upstream('a'), b: upstream('b') });
       c = await g.connect('auto');
     }, 60_000);
-    afterAll(async () => (await c?.close(), await g?.close()));
+    afterAll(async () => {
+      await c?.close();
+      await g?.close();
+    });
 
     it('every other method is "method not found" and reaches no upstream', async () => {
       const client = c.client;
@@ -101,7 +125,11 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
       for (const attempt of [
         () => client.readResource({ uri: 'helm+a:file:///notes/x' }),
         () => client.getPrompt({ name: 'a__greet', arguments: { who: 'x' } }),
-        () => client.complete({ ref: { type: 'ref/prompt', name: 'a__greet' }, argument: { name: 'who', value: 'b' } }),
+        () =>
+          client.complete({
+            ref: { type: 'ref/prompt', name: 'a__greet' },
+            argument: { name: 'who', value: 'b' },
+          }),
       ])
         expect(code(await refused(attempt()))).toBe(-32601);
       expect(g.calls()).toEqual([]);
@@ -126,7 +154,10 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
       );
       c = await g.connect('auto');
     }, 60_000);
-    afterAll(async () => (await c?.close(), await g?.close()));
+    afterAll(async () => {
+      await c?.close();
+      await g?.close();
+    });
 
     it('lists only allowing upstreams, URIs as helm+<upstream>: and names as <upstream>__', async () => {
       const { resources } = await c.client.listResources();
@@ -139,7 +170,9 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
 
     it('routes a read, a prompt and a completion to the upstream its prefix names, marked untrusted', async () => {
       const read = await c.client.readResource({ uri: 'helm+a:file:///notes/x' });
-      expect(read.contents).toEqual([{ uri: 'helm+a:file:///notes/x', mimeType: 'text/plain', text: 'a says x' }]);
+      expect(read.contents).toEqual([
+        { uri: 'helm+a:file:///notes/x', mimeType: 'text/plain', text: 'a says x' },
+      ]);
       expect(read._meta?.['helm.dev/untrusted']).toBe(true);
       const prompt = await c.client.getPrompt({ name: 'b__greet', arguments: { who: 'bob' } });
       expect(prompt.messages[0]?.content).toEqual({ type: 'text', text: 'b greets bob' });
@@ -148,7 +181,11 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
         argument: { name: 'name', value: 'q' },
       });
       expect(done.completion.values).toEqual(['a:q1', 'a:q2']);
-      expect(g.calls()).toEqual(['a read file:///notes/x', 'b prompt greet', 'a complete ref/resource file:///notes/{name}']);
+      expect(g.calls()).toEqual([
+        'a read file:///notes/x',
+        'b prompt greet',
+        'a complete ref/resource file:///notes/{name}',
+      ]);
     });
 
     it('refuses a family the upstream does not allow, an unknown upstream and an unprefixed target: none reaches an upstream', async () => {
@@ -159,7 +196,11 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
         () => c.client.readResource({ uri: 'file:///notes/x' }),
         () => c.client.getPrompt({ name: 'greet', arguments: { who: 'x' } }),
         () => c.client.getPrompt({ name: 'zz__greet', arguments: { who: 'x' } }),
-        () => c.client.complete({ ref: { type: 'ref/prompt', name: 'b__greet' }, argument: { name: 'who', value: 'x' } }),
+        () =>
+          c.client.complete({
+            ref: { type: 'ref/prompt', name: 'b__greet' },
+            argument: { name: 'who', value: 'x' },
+          }),
       ]) {
         const e = await refused(attempt());
         expect(code(e)).toBe(-32602);
@@ -179,10 +220,14 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
     it('a read resource is untrusted input: an injection in it taints the session, later tool calls are denied (I-MCP-9)', async () => {
       const own = await g.connect('auto');
       try {
-        const echo = (await own.client.callTool({ name: 'fx__echo', arguments: { text: 'hi' } })) as { isError?: boolean };
+        const echo = (await own.client.callTool({ name: 'fx__echo', arguments: { text: 'hi' } })) as {
+          isError?: boolean;
+        };
         expect(echo.isError).toBeFalsy();
         const read = await own.client.readResource({ uri: 'helm+a:mem://inject' });
-        expect(read._meta?.['helm.dev/threat']).toEqual(expect.arrayContaining([expect.stringMatching(/^THREAT_/)]));
+        expect(read._meta?.['helm.dev/threat']).toEqual(
+          expect.arrayContaining([expect.stringMatching(/^THREAT_/)]),
+        );
         const after = (await own.client.callTool({ name: 'fx__echo', arguments: { text: 'hi' } })) as {
           structuredContent?: { helm?: { status?: string; reason_code?: string } };
         };
@@ -192,7 +237,9 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
         await own.close();
       }
       // Another connection is another session: untouched.
-      const clean = (await c.client.callTool({ name: 'fx__echo', arguments: { text: 'hi' } })) as { isError?: boolean };
+      const clean = (await c.client.callTool({ name: 'fx__echo', arguments: { text: 'hi' } })) as {
+        isError?: boolean;
+      };
       expect(clean.isError).toBeFalsy();
     });
 
@@ -212,7 +259,9 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
       const legacy = await g.connect('legacy');
       try {
         const push = await legacy.client.readResource({ uri: 'helm+a:mem://sneaky-push' });
-        expect(push.contents[0]).toMatchObject({ text: 'sampling refused, elicitation refused, roots refused' });
+        expect(push.contents[0]).toMatchObject({
+          text: 'sampling refused, elicitation refused, roots refused',
+        });
       } finally {
         await legacy.close();
       }
@@ -230,7 +279,10 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
       g = await open('single', { solo: upstream('solo', ['resources', 'prompts']) }, false);
       c = await g.connect('legacy');
     }, 60_000);
-    afterAll(async () => (await c?.close(), await g?.close()));
+    afterAll(async () => {
+      await c?.close();
+      await g?.close();
+    });
 
     it("serves the upstream's own URIs and names; completion stays not found", async () => {
       const { resources } = await c.client.listResources();
@@ -240,7 +292,10 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
       const prompt = await c.client.getPrompt({ name: 'greet', arguments: { who: 'me' } });
       expect(prompt.messages[0]?.content).toEqual({ type: 'text', text: 'solo greets me' });
       const e = await refused(
-        c.client.complete({ ref: { type: 'ref/prompt', name: 'greet' }, argument: { name: 'who', value: 'x' } }),
+        c.client.complete({
+          ref: { type: 'ref/prompt', name: 'greet' },
+          argument: { name: 'who', value: 'x' },
+        }),
       );
       expect(code(e)).toBe(-32601);
       expect(g.calls()).toEqual(['solo read file:///notes/y', 'solo prompt greet']);
@@ -251,11 +306,18 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
 describe('gateway.json allow (I-MCP-12)', () => {
   const parse = (allow: unknown) =>
     parseGatewayConfig(
-      { type: 'helm.mcp.gateway.v1', upstreams: { fx: { transport: 'http', url: 'https://x.example/mcp', allow } } },
+      {
+        type: 'helm.mcp.gateway.v1',
+        upstreams: { fx: { transport: 'http', url: 'https://x.example/mcp', allow } },
+      },
       '/base',
     );
   it('accepts the pass-through families', () => {
-    expect(parse(['resources', 'prompts', 'completion']).upstreams.fx?.allow).toEqual(['resources', 'prompts', 'completion']);
+    expect(parse(['resources', 'prompts', 'completion']).upstreams.fx?.allow).toEqual([
+      'resources',
+      'prompts',
+      'completion',
+    ]);
   });
   it.each([
     [['resource'], /is not one of resources, prompts, completion/],
@@ -275,7 +337,11 @@ describe('PassThroughRouter on answers the SDK would not produce (I-MCP-12)', ()
   // A stand-in upstream answering what a real SDK client would refuse first: the router's own
   // checks must hold without the SDK's.
   const config = parseGatewayConfig(
-    { type: 'helm.mcp.gateway.v1', prefix: false, upstreams: { u: { transport: 'http', url: 'https://u.example/mcp', allow: ['resources'] } } },
+    {
+      type: 'helm.mcp.gateway.v1',
+      prefix: false,
+      upstreams: { u: { transport: 'http', url: 'https://u.example/mcp', allow: ['resources'] } },
+    },
     '/base',
   );
   const router = (answer: unknown) =>
@@ -288,8 +354,25 @@ describe('PassThroughRouter on answers the SDK would not produce (I-MCP-12)', ()
     expect(reason(await refused(router(answer).readResource({ uri: 'x:y' })))).toBe(code);
   });
   it('a failure without a JSON-RPC error of its own is one stable code', async () => {
-    const r = new PassThroughRouter(config, new Map([['u', { name: 'u', request: async () => { throw new Error('boom'); } } as never]]));
+    const r = new PassThroughRouter(
+      config,
+      new Map([
+        [
+          'u',
+          {
+            name: 'u',
+            request: async () => {
+              throw new Error('boom');
+            },
+          } as never,
+        ],
+      ]),
+    );
     const e = await refused(r.readResource({ uri: 'x:y' }));
-    expect([code(e), reason(e), (e as Error).message]).toEqual([-32603, 'UPSTREAM_ERROR', 'HELM: upstream u failed']);
+    expect([code(e), reason(e), (e as Error).message]).toEqual([
+      -32603,
+      'UPSTREAM_ERROR',
+      'HELM: upstream u failed',
+    ]);
   });
 });
