@@ -6,16 +6,21 @@
 // adversarial upstream whose server→client requests (push-style, and a 2026-07-28 input-required
 // result) never reach the client.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataDir } from '@helm/runtime';
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import { Client, InMemoryTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   approveTools,
+  gatewayHttpHandler,
   McpGateway,
+  nodeListener,
   PassThroughRouter,
   parseGatewayConfig,
+  SESSION_META,
   serveGatewayStdio,
 } from '../src/index.ts';
 import { gatewayHome, FIXTURE as TOOLS_FIXTURE, tempRoot } from './setup.ts';
@@ -241,6 +246,55 @@ describe('pass-through of resources, prompts, completion (I-MCP-12)', { timeout:
         isError?: boolean;
       };
       expect(clean.isError).toBeFalsy();
+    });
+
+    it('HTTP face: a read resource names its sealed session and taints it; no handle is a new session (I-MCP-9)', async () => {
+      const TOKEN = 'pass-through-token';
+      const server = createServer(nodeListener(gatewayHttpHandler(g.gateway, { bearerToken: TOKEN })));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+      const remote = new Client(
+        { name: 'remote', version: '1.0.0' },
+        { versionNegotiation: { mode: 'legacy' } },
+      );
+      await remote.connect(
+        new StreamableHTTPClientTransport(url, {
+          requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+        }),
+      );
+      type R = {
+        isError?: boolean;
+        _meta?: Record<string, unknown>;
+        structuredContent?: { helm?: Record<string, unknown> };
+      };
+      const echo = (handle?: unknown) =>
+        remote.callTool({
+          name: 'fx__echo',
+          arguments: { text: 'hi' },
+          ...(handle === undefined ? {} : { _meta: { [SESSION_META]: handle } }),
+        }) as Promise<R>;
+      try {
+        const first = await echo();
+        const handle = first._meta?.[SESSION_META];
+        expect(typeof handle).toBe('string');
+        const read = await remote.readResource({
+          uri: 'helm+a:mem://inject',
+          _meta: { [SESSION_META]: handle },
+        });
+        expect(read._meta?.[SESSION_META]).toBe(handle);
+        expect(read._meta?.['helm.dev/threat']).toEqual(
+          expect.arrayContaining([expect.stringMatching(/^THREAT_/)]),
+        );
+        expect((await echo(handle)).structuredContent?.helm).toMatchObject({ status: 'DENIED' });
+        const fresh = await remote.readResource({ uri: 'helm+a:file:///notes/z' });
+        expect(typeof fresh._meta?.[SESSION_META]).toBe('string');
+        expect(fresh._meta?.[SESSION_META]).not.toBe(handle);
+        expect((await echo()).isError).toBeFalsy();
+      } finally {
+        await remote.close();
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
     });
 
     it("keeps an upstream's own error code, and withholds an answer over max_result_bytes", async () => {
