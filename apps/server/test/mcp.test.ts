@@ -1,4 +1,4 @@
-// `/mcp` on `helmts serve` (I-MCP-10, docs/mcp.md §Faces): a real SDK client over real loopback HTTP
+// `/mcp` on `helmts serve` (I-MCP-10, docs/mcp-gateway.md §Faces): a real SDK client over real loopback HTTP
 // reaches the MCP gateway behind the server's own authentication. Attackers first: no token, a
 // token without the `call` scope, a key of another principal (whose calls are that principal's,
 // whatever the MCP traffic says). Then allowed, denied and escalated calls on the server's one

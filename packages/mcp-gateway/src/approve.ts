@@ -1,4 +1,4 @@
-// `helmts mcp tools approve` (docs/mcp.md §Approving tools): pin upstream tools as HELM tools.
+// `helmts mcp tools approve` (docs/mcp-gateway.md §Approving tools): pin upstream tools as HELM tools.
 // A first approval registers the tool (tools/<name>.json, the runtime opened and its lock held
 // briefly, so it runs while no gateway serves the data directory); re-approving a changed
 // descriptor is a `tool.repin` governance event signed by the data directory's policy key —

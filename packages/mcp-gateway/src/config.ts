@@ -1,4 +1,4 @@
-// gateway.json (`helm.mcp.gateway.v1`, docs/mcp.md §Configuration): the static configuration of an
+// gateway.json (`helm.mcp.gateway.v1`, docs/mcp-gateway.md §Configuration): the static configuration of an
 // MCP gateway. Upstreams come from here only (never from a client); what a tool may do comes from
 // the operator's classification here (never from the upstream's annotations, which are untrusted).
 // Parsed strictly: an unknown member anywhere is refused, so a typo cannot silently widen anything.
@@ -6,6 +6,16 @@ import { EFFECT_TYPE_PATTERN, RISK_TIERS, type RiskTier } from '@helm/contracts'
 import { GatewayError } from './errors.js';
 
 export const GATEWAY_CONFIG_TYPE = 'helm.mcp.gateway.v1';
+
+/**
+ * Method families besides tools an upstream may have passed through (docs/mcp-gateway.md
+ * §Methods). Default: none. The server→client families (sampling, elicitation, roots), logging
+ * and subscriptions are named in PASS_THROUGH_NOT_OFFERED: refused at load, so a config cannot
+ * believe it enabled them.
+ */
+export const PASS_THROUGH = ['resources', 'prompts', 'completion'] as const;
+export type PassThrough = (typeof PASS_THROUGH)[number];
+const PASS_THROUGH_NOT_OFFERED = ['logging', 'subscriptions', 'sampling', 'elicitation', 'roots'];
 
 /** An upstream spawned as a child process speaking MCP on its stdio. */
 export interface StdioUpstreamConfig {
@@ -19,6 +29,8 @@ export interface StdioUpstreamConfig {
    * gateway's own environment. Nothing else of the gateway's environment is passed on.
    */
   readonly env: Readonly<Record<string, string>>;
+  /** Method families passed through to this upstream (default: none). */
+  readonly allow: readonly PassThrough[];
 }
 
 /** An upstream reached over Streamable HTTP with its own credentials. */
@@ -27,6 +39,8 @@ export interface HttpUpstreamConfig {
   readonly url: string;
   /** Request headers (credentials) for this upstream only; values literal or `{ "env": "NAME" }`. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Method families passed through to this upstream (default: none). */
+  readonly allow: readonly PassThrough[];
 }
 
 export type UpstreamConfig = StdioUpstreamConfig | HttpUpstreamConfig;
@@ -70,7 +84,7 @@ const fail = (member: string, what: string): never => {
   throw new GatewayError(
     'MCP_CONFIG_INVALID',
     `gateway.json: ${member} ${what}`,
-    'docs/mcp.md §Configuration lists every member',
+    'docs/mcp-gateway.md §Configuration lists every member',
   );
 };
 
@@ -122,7 +136,7 @@ function upstream(
 ): UpstreamConfig {
   if (!isObject(v)) return fail(member, 'must be an object');
   if (v.transport === 'stdio') {
-    only(v, member, ['transport', 'command', 'args', 'cwd', 'env']);
+    only(v, member, ['transport', 'command', 'args', 'cwd', 'env', 'allow']);
     const args = v.args ?? [];
     if (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))
       fail(`${member}.args`, 'must be an array of strings');
@@ -132,10 +146,11 @@ function upstream(
       args: args as string[],
       cwd: v.cwd === undefined ? baseDir : str(v.cwd, `${member}.cwd`),
       env: values(v.env, `${member}.env`, environment),
+      allow: allowList(v.allow, `${member}.allow`),
     };
   }
   if (v.transport === 'http') {
-    only(v, member, ['transport', 'url', 'headers']);
+    only(v, member, ['transport', 'url', 'headers', 'allow']);
     const url = str(v.url, `${member}.url`);
     let parsed: URL | undefined;
     try {
@@ -145,9 +160,30 @@ function upstream(
     }
     if (parsed?.protocol !== 'https:' && parsed?.protocol !== 'http:')
       fail(`${member}.url`, 'must be http(s)');
-    return { transport: 'http', url, headers: values(v.headers, `${member}.headers`, environment) };
+    return {
+      transport: 'http',
+      url,
+      headers: values(v.headers, `${member}.headers`, environment),
+      allow: allowList(v.allow, `${member}.allow`),
+    };
   }
   return fail(`${member}.transport`, 'must be "stdio" or "http"');
+}
+
+/** `allow`: distinct names of PASS_THROUGH; anything else is refused at load. */
+function allowList(v: unknown, member: string): PassThrough[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) return fail(member, 'must be an array');
+  const out: PassThrough[] = [];
+  for (const name of v as unknown[]) {
+    if (typeof name === 'string' && PASS_THROUGH_NOT_OFFERED.includes(name))
+      fail(`${member}: "${name}"`, 'is not offered by this gateway version (docs/mcp-gateway.md §Methods)');
+    if (!(PASS_THROUGH as readonly unknown[]).includes(name))
+      fail(`${member}: ${JSON.stringify(name)}`, `is not one of ${PASS_THROUGH.join(', ')}`);
+    if (out.includes(name as PassThrough)) fail(`${member}: "${name}"`, 'is named twice');
+    out.push(name as PassThrough);
+  }
+  return out;
 }
 
 function classification(v: unknown, member: string): ToolClassification {

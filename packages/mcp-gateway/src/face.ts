@@ -1,7 +1,7 @@
-// The faces MCP clients reach the gateway by (docs/mcp.md §Faces). Each connection gets one
-// low-level SDK `Server` that answers exactly tools/list and tools/call from the gateway core; no
-// other capability is declared, so resources, prompts, completion, subscriptions and the rest are
-// "method not found" (docs/mcp.md §Methods). serveStdio picks the protocol era from the opening
+// The faces MCP clients reach the gateway by (docs/mcp-gateway.md §Faces). Each connection gets one
+// low-level SDK `Server` that answers tools/list and tools/call from the gateway core, and
+// resources, prompts and completion only where gateway.json passes them through to an upstream;
+// nothing else is declared, so the rest is "method not found" (docs/mcp-gateway.md §Methods). serveStdio picks the protocol era from the opening
 // exchange (2025-11-25 initialize, or 2026-07-28 discover) and serves both from the same factory.
 import { inputRequired, Server } from '@modelcontextprotocol/server';
 import {
@@ -40,7 +40,7 @@ export interface GatewayServerOptions {
    * The approval page of a challenge (`helmts serve`: `/v1/approvals/{id}` on the server the
    * client reached). With it, a held call answers a client that declared URL elicitation with the
    * era's input-required result: a URL elicitation of that page, the sealed handle as its
-   * `requestState`; the client's retry brings the handle back (docs/mcp.md §Calls).
+   * `requestState`; the client's retry brings the handle back (docs/mcp-gateway.md §Calls).
    */
   readonly approvalUrl?: (challengeId: string) => string | undefined;
 }
@@ -57,7 +57,15 @@ export function gatewayServer(gateway: McpGateway, options: GatewayServerOptions
   const server = new Server(
     { name: 'helm-mcp-gateway', version: VERSION },
     {
-      capabilities: { tools: { listChanged: true } },
+      // A pass-through family is declared only when some upstream allows it: otherwise the SDK
+      // answers its methods "method not found", as before any configuration (default deny).
+      // No subscribe, no listChanged: neither is relayed (docs/mcp-gateway.md §Methods).
+      capabilities: {
+        tools: { listChanged: true },
+        ...(gateway.passThrough.offers('resources') ? { resources: {} } : {}),
+        ...(gateway.passThrough.offers('prompts') ? { prompts: {} } : {}),
+        ...(gateway.passThrough.offers('completion') ? { completions: {} } : {}),
+      },
       instructions:
         'Every tool call goes through HELM: a denied or held call returns isError with the reason code in structuredContent.helm.',
     },
@@ -100,6 +108,44 @@ export function gatewayServer(gateway: McpGateway, options: GatewayServerOptions
         : { ...result, _meta: { ...result._meta, [SESSION_META]: sessionHandle } }
     ) as never;
   });
+  const pass = gateway.passThrough;
+  // A read resource or a got prompt taints the session like a tool result (I-MCP-9); on the
+  // stateless face the request names its session as tools/call does, and gets the handle back.
+  const scanned = (
+    kind: 'resource' | 'prompt',
+    name: string,
+    params: { _meta?: unknown },
+    result: Record<string, unknown>,
+  ): never => {
+    if (connection) return gateway.scanPassThrough(connection, kind, name, result) as never;
+    const opened = gateway.sealedSession(
+      caller,
+      isObject(params._meta) ? params._meta[SESSION_META] : undefined,
+    );
+    const out = gateway.scanPassThrough(opened.session, kind, name, result);
+    return {
+      ...out,
+      _meta: { ...(isObject(out._meta) ? out._meta : {}), [SESSION_META]: opened.handle },
+    } as never;
+  };
+  if (pass.offers('resources')) {
+    server.setRequestHandler('resources/list', async () => (await pass.list('resources/list')) as never);
+    server.setRequestHandler(
+      'resources/templates/list',
+      async () => (await pass.list('resources/templates/list')) as never,
+    );
+    server.setRequestHandler('resources/read', async (r) =>
+      scanned('resource', r.params.uri, r.params, await pass.readResource(r.params)),
+    );
+  }
+  if (pass.offers('prompts')) {
+    server.setRequestHandler('prompts/list', async () => (await pass.list('prompts/list')) as never);
+    server.setRequestHandler('prompts/get', async (r) =>
+      scanned('prompt', r.params.name, r.params, await pass.getPrompt(r.params)),
+    );
+  }
+  if (pass.offers('completion'))
+    server.setRequestHandler('completion/complete', async (r) => (await pass.complete(r.params)) as never);
   const stop = gateway.onListChanged(() => {
     server.sendToolListChanged().catch(() => undefined);
   });

@@ -1,4 +1,4 @@
-// The gateway core, independent of the face a client reaches it by (docs/mcp.md). Every tools/call
+// The gateway core, independent of the face a client reaches it by (docs/mcp-gateway.md). Every tools/call
 // is one governed call of @helm/runtime: the guardian, the schema PEP on the PINNED input schema, the
 // pin check of the upstream's current descriptor (TOOL_DESCRIPTOR_CHANGED), the upstream call as
 // the tool's driver, the output check against the pinned output schema, and a signed receipt —
@@ -26,7 +26,9 @@ import {
   parseMcpRef,
   UNCLASSIFIED,
 } from './descriptor.js';
+import { PassThroughRouter } from './passthrough.js';
 import { seal, sealSession, unseal, unsealSession } from './seal.js';
+import { type SessionLimits, SessionTable } from './sessions.js';
 import { resultText, SessionTaint, scanResult, type TaintFinding } from './taint.js';
 import { CONNECT_TIMEOUT_MS, Upstream } from './upstream.js';
 
@@ -47,7 +49,12 @@ export type GatewayRefusal =
   | 'CHALLENGE_PENDING'
   | 'CHALLENGE_CLOSED'
   /** A tool out of service (e.g. TOOL_DRIVER_UNAVAILABLE), refused as the runtime refuses it. */
-  | 'TOOL_OUT_OF_SERVICE';
+  | 'TOOL_OUT_OF_SERVICE'
+  /**
+   * A sealed session handle the gateway no longer keeps state for and cannot tell from one whose
+   * findings it evicted (docs/spec/mcp-gateway.md §Session table): the client starts a new session.
+   */
+  | 'SESSION_EVICTED';
 
 /** An MCP CallToolResult as the gateway returns it. */
 export interface GatewayCallResult {
@@ -65,6 +72,8 @@ export interface GatewayOptions {
   readonly sealKey?: Uint8Array;
   /** Upstreams already connected (tests); default: connected from the config. */
   readonly upstreams?: ReadonlyMap<string, Upstream>;
+  /** Bounds of the tainted sealed sessions kept (defaults: DEFAULT_MAX_TAINTED_*). */
+  readonly sessionLimits?: SessionLimits;
 }
 
 /**
@@ -88,16 +97,25 @@ export class GatewaySession {
   readonly taint = new SessionTaint();
   /** The sealed session's id and end (stateless faces only). */
   readonly sealed: { readonly id: string; readonly expiresAtMs: number } | undefined;
+  /** Set when the session's handle is refused: every call is refused with it, nothing runs. */
+  readonly refused: 'SESSION_EVICTED' | undefined;
   readonly #gateway: McpGateway;
 
   constructor(
     gateway: McpGateway,
     caller: GatewayCaller,
     sealed?: { readonly id: string; readonly expiresAtMs: number },
+    refused?: 'SESSION_EVICTED',
   ) {
     this.#gateway = gateway;
     this.caller = caller;
     this.sealed = sealed;
+    this.refused = refused;
+  }
+
+  /** Characters the session retains (its findings' excerpts): what the session table charges. */
+  retainedChars(): number {
+    return this.taint.retainedChars();
   }
 
   listTools(): Promise<Record<string, unknown>[]> {
@@ -158,6 +176,8 @@ interface Listed {
 export class McpGateway {
   readonly runtime: GovernedRuntime;
   readonly config: GatewayConfig;
+  /** Resources, prompts and completion passed through where gateway.json allows them. */
+  readonly passThrough: PassThroughRouter;
   readonly #data: DataDir;
   readonly #upstreams: ReadonlyMap<string, Upstream>;
   readonly #clock: { now(): number };
@@ -185,10 +205,21 @@ export class McpGateway {
   readonly #defaultSession: GatewaySession;
   /**
    * Sealed sessions with findings, by id, until they expire. An untainted session holds no state:
-   * its handle alone recreates it. So the map grows only with sessions a result tainted, each
-   * bounded (one finding per threat code).
+   * its handle alone recreates it. So the table grows only with sessions a result tainted; it is
+   * bounded (sessions and retained characters, least recently used evicted), and a handle it can
+   * no longer vouch for is refused SESSION_EVICTED rather than opened clean (I-MCP-11).
    */
-  readonly #taintedSessions = new Map<string, GatewaySession>();
+  readonly #sessions: SessionTable<GatewaySession>;
+  /**
+   * `principal\ntool` of every challenge the store held when first asked, or the runtime's
+   * guardian opened or restored since: only calls of these read the challenge table for a held
+   * call (I-MCP-3). A call of a tool that never escalated reads nothing there (the table grows
+   * with every challenge ever opened; reading it per call cost more than the governed call).
+   */
+  readonly #challenged = new Set<string>();
+  #challengeTableRead = false;
+  /** The guardian's ceremony log last read, and how far (a renewed epoch brings a new log). */
+  #ceremony: { log: readonly unknown[] | undefined; seen: number } = { log: undefined, seen: 0 };
 
   private constructor(
     data: DataDir,
@@ -202,10 +233,12 @@ export class McpGateway {
     this.#data = data;
     this.config = config;
     this.#upstreams = upstreams;
+    this.passThrough = new PassThroughRouter(config, upstreams);
     this.runtime = runtime;
     this.#clock = options.clock ?? { now: () => Date.now() };
     this.#sealKey = options.sealKey ?? new Uint8Array(randomBytes(32));
     this.#credential = options.credential;
+    this.#sessions = new SessionTable(options.sessionLimits);
     this.#defaultSession = this.session();
   }
 
@@ -291,12 +324,16 @@ export class McpGateway {
     const opened =
       token === undefined ? 'malformed' : unsealSession(this.#sealKey, token, now, caller.principal);
     if (typeof opened !== 'string') {
-      const kept = this.#taintedSessions.get(opened.session_id);
-      const session =
-        kept && kept.caller.principal === caller.principal
-          ? kept
-          : new GatewaySession(this, caller, { id: opened.session_id, expiresAtMs: opened.expires_at_ms });
-      return { session, handle: token as string };
+      // The handle binds the principal and the id is random: a kept session is the caller's.
+      const kept = this.#sessions.get(opened.session_id);
+      if (kept && kept.caller.principal === caller.principal)
+        return { session: kept, handle: token as string };
+      const sealed = { id: opened.session_id, expiresAtMs: opened.expires_at_ms };
+      // Not kept: untainted, or evicted (tainted) — indistinguishable once evicted, so refused.
+      const refused = this.#sessions.refuses(caller.principal, opened.expires_at_ms)
+        ? 'SESSION_EVICTED'
+        : undefined;
+      return { session: new GatewaySession(this, caller, sealed, refused), handle: token as string };
     }
     const sealed = { id: randomBytes(16).toString('base64url'), expiresAtMs: now + SESSION_TTL_MS };
     const handle = sealSession(this.#sealKey, {
@@ -583,6 +620,11 @@ export class McpGateway {
     const tool = helmName ?? `mcp.unknown.${digest(new TextEncoder().encode(name)).slice(7, 23)}`;
     const callArgs = args ?? {};
     const handle = isObject(meta) ? meta[REQUEST_STATE_META] : undefined;
+    if (session.refused)
+      return refusal(
+        session.refused,
+        'this session handle is no longer kept by the gateway (its state was evicted, or it began before a session that was); call again without it to start a new session; nothing was run',
+      );
     return this.#call(`${session.caller.principal}\n${tool}\n${argsDigest(callArgs)}`, async () => {
       // Progress reaches the client only while its call is in flight: the sink closes when the
       // governed call ends, whatever the upstream sends after.
@@ -639,6 +681,7 @@ export class McpGateway {
    * gateway's principal, if any. Only challenges whose stored request matches are verified.
    */
   #heldFor(principal: string, tool: string, args: unknown): { id: string; state: string } | undefined {
+    if (!this.#mayBeHeld(principal, tool)) return undefined;
     const want = argsDigest(args);
     const now = this.#clock.now();
     for (const stored of this.#data.store.governanceChallengesSync(this.runtime.config.chain_id)) {
@@ -651,6 +694,36 @@ export class McpGateway {
         return { id: stored.id, state: view.state };
     }
     return undefined;
+  }
+
+  /**
+   * Whether a challenge of `principal` for `tool` may exist: every challenge row is written by this
+   * runtime's guardian (the runtime lock), which logs each one it opens or restores, and the rows
+   * written before the gateway opened are read once. A superset: a `true` goes to the exact check.
+   */
+  #mayBeHeld(principal: string, tool: string): boolean {
+    const pair = (p: unknown, t: unknown) => `${String(p)}\n${String(t)}`;
+    const approvals = this.runtime.guardian.approvals;
+    if (approvals) {
+      const log = approvals.log();
+      if (log !== this.#ceremony.log) this.#ceremony = { log, seen: 0 };
+      // Read before the store: a challenge opened since is in the log even if its row is not
+      // committed yet.
+      for (; this.#ceremony.seen < log.length; this.#ceremony.seen++) {
+        const c = approvals.getChallenge((log[this.#ceremony.seen] as { challenge_id: string }).challenge_id);
+        if (!c) continue;
+        this.#challenged.add(pair(c.principal, c.tool));
+        this.#challenged.add(pair(c.authority, c.tool));
+      }
+    }
+    if (!this.#challengeTableRead) {
+      for (const stored of this.#data.store.governanceChallengesSync(this.runtime.config.chain_id)) {
+        const request = stored.request as Record<string, unknown> | null;
+        if (isObject(request)) this.#challenged.add(pair(request.principal, request.tool));
+      }
+      this.#challengeTableRead = true;
+    }
+    return this.#challenged.has(pair(principal, tool));
   }
 
   /** The registered HELM tool of an upstream tool (its name is derived, so no directory scan per call). */
@@ -783,23 +856,53 @@ export class McpGateway {
     if (receipt?.status !== 'SUCCEEDED') return result;
     const findings = scanResult(name, resultText(result));
     if (findings.length === 0) return result;
-    session.taint.record(findings);
-    if (session.sealed) {
-      // Two requests of one sealed session may run at once on two session objects: the findings
-      // go to the one kept for the id, so neither request's findings replaces the other's.
-      const kept = this.#taintedSessions.get(session.sealed.id);
-      if (kept) kept.taint.record(findings);
-      else {
-        const now = this.#clock.now();
-        for (const [id, s] of this.#taintedSessions)
-          if ((s.sealed?.expiresAtMs ?? 0) < now) this.#taintedSessions.delete(id);
-        this.#taintedSessions.set(session.sealed.id, session);
-      }
-    }
+    this.#record(session, findings);
     return {
       ...result,
       _meta: { ...result._meta, 'helm.dev/threat': findings.map((f) => f.code) },
     };
+  }
+
+  /**
+   * A passed-through resource or prompt (docs/mcp-gateway.md §Methods) is untrusted input like a
+   * tool result: scanned the same way, its findings recorded on the session (so later tool calls
+   * meet gate 4) and named in its `_meta`.
+   */
+  scanPassThrough(
+    session: GatewaySession,
+    kind: 'resource' | 'prompt',
+    name: string,
+    result: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const items = (kind === 'resource' ? result.contents : result.messages) as unknown;
+    const content = Array.isArray(items)
+      ? items.map((i) => {
+          const c =
+            kind === 'prompt' && typeof i === 'object' && i !== null
+              ? (i as { content?: unknown }).content
+              : i;
+          return typeof c === 'object' && c !== null && typeof (c as { text?: unknown }).text === 'string'
+            ? { type: 'text', text: (c as { text: string }).text }
+            : c;
+        })
+      : [items];
+    const findings = scanResult(name, resultText({ content }), kind);
+    if (findings.length === 0) return result;
+    this.#record(session, findings);
+    const meta = typeof result._meta === 'object' && result._meta !== null ? result._meta : {};
+    return { ...result, _meta: { ...meta, 'helm.dev/threat': findings.map((f) => f.code) } };
+  }
+
+  #record(session: GatewaySession, findings: readonly TaintFinding[]): void {
+    session.taint.record(findings);
+    if (session.sealed) {
+      // Two requests of one sealed session may run at once on two session objects: the findings
+      // go to the one kept for the id, so neither request's findings replaces the other's. A
+      // session evicted while this call ran is kept again, with every finding it had.
+      const kept = this.#sessions.get(session.sealed.id) ?? session;
+      kept.taint.record(findings);
+      this.#sessions.keep(kept, this.#clock.now());
+    }
   }
 
   async close(): Promise<void> {

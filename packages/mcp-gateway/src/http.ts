@@ -1,4 +1,4 @@
-// The Streamable HTTP face (docs/mcp.md §Faces): the SDK's web-standard handler (both protocol
+// The Streamable HTTP face (docs/mcp-gateway.md §Faces): the SDK's web-standard handler (both protocol
 // eras; 2025-era traffic served statelessly). Standalone, behind a bearer-token check for the
 // gateway's configured principal (gatewayHttpHandler, bridged to node:http by nodeListener); on
 // `helmts serve`, behind the server's authentication, for the authenticated principal

@@ -1,11 +1,13 @@
 // @helm/mcp-gateway — a fail-closed MCP gateway: every tools/call of an MCP client is a governed
 // call of @helm/runtime (guardian, schema PEP on the pinned schema, signed receipt) before it
-// reaches a pinned upstream tool (docs/mcp.md).
+// reaches a pinned upstream tool (docs/mcp-gateway.md).
 export { type ApprovalOutcome, advertisedTools, approveTools } from './approve.js';
 export {
   GATEWAY_CONFIG_TYPE,
   type GatewayConfig,
   type HttpUpstreamConfig,
+  PASS_THROUGH,
+  type PassThrough,
   parseGatewayConfig,
   type StdioUpstreamConfig,
   type ToolClassification,
@@ -39,6 +41,19 @@ export {
   type NodeListenerOptions,
   nodeListener,
 } from './http.js';
+export {
+  type PassThroughCounts,
+  type PassThroughRefusal,
+  PassThroughRouter,
+  UNTRUSTED_META,
+} from './passthrough.js';
 export { SEALED_STATE_TYPE, type SealedState, type SealRefusal, seal, unseal } from './seal.js';
+export {
+  DEFAULT_MAX_TAINTED_CHARS,
+  DEFAULT_MAX_TAINTED_SESSIONS,
+  DEFAULT_MAX_TAINTED_SESSIONS_PER_PRINCIPAL,
+  SESSION_OVERHEAD_CHARS,
+  type SessionLimits,
+} from './sessions.js';
 export { TAINT_EXCERPT_CHARS, type TaintFinding } from './taint.js';
-export { Upstream } from './upstream.js';
+export { type PassThroughMethod, Upstream } from './upstream.js';

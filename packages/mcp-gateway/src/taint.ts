@@ -71,11 +71,17 @@ function windowFor(text: string, code: ThreatCode): string | undefined {
  * a window of the normalised text — the scan's normalisation is idempotent for its rules — and at
  * last the raw text itself cut to the largest input gate 4 accepts.
  */
-export function scanResult(tool: string, text: string): TaintFinding[] {
+export function scanResult(
+  tool: string,
+  text: string,
+  kind: 'tool' | 'resource' | 'prompt' = 'tool',
+): TaintFinding[] {
   const codes = scanText(text, DEFAULT_THREAT_CONFIG.untrusted);
   if (codes.length === 0) return [];
   const digest = digestText(text);
-  const source = `tool:${tool}`;
+  // What produced the text: a tool's result, or a passed-through resource or prompt (by the
+  // client-facing URI or name).
+  const source = `${kind}:${tool}`;
   let normalized: string | undefined;
   return codes.map((code) => {
     let excerpt = windowFor(text, code);
@@ -113,6 +119,13 @@ export class SessionTaint {
       const f = this.#byCode.get(c);
       return f ? [f] : [];
     });
+  }
+
+  /** Characters of the recorded excerpts (what keeping the session retains, beyond fixed fields). */
+  retainedChars(): number {
+    let chars = 0;
+    for (const f of this.#byCode.values()) chars += f.excerpt.length + f.source.length + f.digest.length;
+    return chars;
   }
 
   get tainted(): boolean {

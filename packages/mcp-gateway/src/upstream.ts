@@ -9,6 +9,15 @@ import { GatewayError } from './errors.js';
 
 const VERSION = '0.1.0';
 
+/** The client→server methods the gateway may pass through to an upstream. */
+export type PassThroughMethod =
+  | 'resources/list'
+  | 'resources/templates/list'
+  | 'resources/read'
+  | 'prompts/list'
+  | 'prompts/get'
+  | 'completion/complete';
+
 /** Starting, connecting and listing an upstream (a child process may start slowly on a busy host). */
 export const CONNECT_TIMEOUT_MS = 30_000;
 
@@ -119,6 +128,33 @@ export class Upstream {
       { name: tool, arguments: args as Record<string, unknown> },
       { signal, timeout: timeoutMs, ...(onProgress ? { onprogress: onProgress } : {}) },
     );
+  }
+
+  /**
+   * One pass-through request (docs/mcp-gateway.md §Methods), through the SDK's own verb so its
+   * result is schema-checked; the list verbs walk every page; nothing is served from a cache.
+   */
+  async request(
+    method: PassThroughMethod,
+    params: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    const c = this.#client;
+    const fresh = { timeout: timeoutMs, cacheMode: 'bypass' } as const;
+    switch (method) {
+      case 'resources/list':
+        return c.listResources(undefined, fresh);
+      case 'resources/templates/list':
+        return c.listResourceTemplates(undefined, fresh);
+      case 'prompts/list':
+        return c.listPrompts(undefined, fresh);
+      case 'resources/read':
+        return c.readResource(params as never, fresh);
+      case 'prompts/get':
+        return c.getPrompt(params as never, { timeout: timeoutMs });
+      case 'completion/complete':
+        return c.complete(params as never, { timeout: timeoutMs });
+    }
   }
 
   async close(): Promise<void> {

@@ -34,6 +34,25 @@ const SCENARIOS = [
   'tools-call-mixed-content',
   'tools-call-error',
 ];
+/**
+ * Scenarios of methods the gateway passes through (gateway.json `allow`, docs/mcp-gateway.md
+ * §Methods), served by the fixture: each must pass directly and through the gateway wherever its
+ * revision's set runs it. (resources-subscribe/unsubscribe and logging-set-level: not served.)
+ */
+const PASSED_THROUGH = [
+  'resources-list',
+  'resources-read-text',
+  'resources-read-binary',
+  'resources-templates-read',
+  'prompts-list',
+  'prompts-get-simple',
+  'prompts-get-with-args',
+  'prompts-get-embedded-resource',
+  'prompts-get-with-image',
+  'completion-complete',
+  // The upstream's -32602 and its error data (the URI) are kept through the gateway.
+  'sep-2164-resource-not-found',
+];
 const REVISIONS = ['2025-11-25', '2026-07-28'];
 const TOOLS = [
   'test_simple_text',
@@ -47,6 +66,7 @@ const baseline = JSON.parse(
   readFileSync(new URL('./conformance-baseline.json', import.meta.url), 'utf8'),
 ) as {
   expected_differences: { scenario: string; revision: string; why: string }[];
+  requirement_differences: { scenario: string; revision: string; why: string }[];
 };
 
 const root = tempRoot('helm-mcp-conformance-');
@@ -106,7 +126,13 @@ beforeAll(async () => {
   } as never).data.close();
   data = new DataDir(dir);
   const config = parseGatewayConfig(
-    { type: 'helm.mcp.gateway.v1', prefix: false, upstreams: { cf: { transport: 'http', url: direct } } },
+    {
+      type: 'helm.mcp.gateway.v1',
+      prefix: false,
+      upstreams: {
+        cf: { transport: 'http', url: direct, allow: ['resources', 'prompts', 'completion'] },
+      },
+    },
     root,
   );
   await approveTools(data, config, []);
@@ -142,7 +168,48 @@ async function limited<T>(n: number, jobs: (() => Promise<T>)[]): Promise<T[]> {
   return out;
 }
 
+/**
+ * Every scenario a revision's `--requirements` set runs (and the runner's not-scored extras), with
+ * its verdict from the runner's summary: `name -> passed` (true: no check failed).
+ */
+async function requirementSet(url: string, revision: string): Promise<Map<string, boolean>> {
+  const r = await run(
+    process.execPath,
+    [BIN, 'server', '--url', url, '--requirements', revision, '--timeout', '20000'],
+    { timeout: 240_000, maxBuffer: 1 << 26 },
+  ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  const out = (r as { stdout: string }).stdout.replace(/\u001b\[[0-9;]*m/g, '');
+  const summary = out.slice(out.indexOf('=== SUMMARY ==='));
+  const verdicts = new Map<string, boolean>();
+  for (const m of summary.matchAll(/^([✓✗]) ([a-z0-9-]+): (\d+) passed, (\d+) failed$/gmu))
+    verdicts.set(m[2] as string, m[1] === '✓');
+  return verdicts;
+}
+
 describe('official MCP conformance suite: the gateway adds no failure', { timeout: 300_000 }, () => {
+  // The fixture upstream serves tools, resources, prompts and completion (the latter three passed
+  // through by gateway.json's allow); scenarios of methods neither serves (subscriptions, logging,
+  // …) fail directly as well; what is compared is the gateway's effect.
+  it('both --requirements sets: no scenario that passes directly fails through the gateway, but the justified ones', async () => {
+    const differences: { scenario: string; revision: string }[] = [];
+    for (const revision of REVISIONS) {
+      const d = await requirementSet(direct, revision);
+      const g = await requirementSet(through, revision);
+      expect(d.size, `the ${revision} set ran no scenario`).toBeGreaterThan(20);
+      expect([...g.keys()].sort()).toEqual([...d.keys()].sort());
+      // The tool scenarios pass both ways (the fixture implements them).
+      for (const name of SCENARIOS) expect([name, d.get(name), g.get(name)]).toEqual([name, true, true]);
+      const passedThrough = PASSED_THROUGH.filter((name) => d.has(name));
+      expect(passedThrough.length, `the ${revision} set runs no pass-through scenario`).toBeGreaterThan(0);
+      for (const name of passedThrough) expect([name, d.get(name), g.get(name)]).toEqual([name, true, true]);
+      for (const [scenario, passed] of d)
+        if (passed && !g.get(scenario)) differences.push({ scenario, revision });
+    }
+    expect(differences).toEqual(
+      baseline.requirement_differences.map(({ scenario, revision }) => ({ scenario, revision })),
+    );
+  });
+
   it('server scenarios of both revisions, direct and through the gateway', async () => {
     const cases = REVISIONS.flatMap((revision) => SCENARIOS.map((name) => ({ revision, name })));
     // One runner at a time: each is CPU-heavy at start-up on a shared 2-core host.

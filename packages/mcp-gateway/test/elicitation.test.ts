@@ -1,4 +1,4 @@
-// I-MCP-10 (its URL-elicitation part): URL elicitation of a held call on the stdio face (docs/mcp.md §Calls): a client that declared
+// I-MCP-10 (its URL-elicitation part): URL elicitation of a held call on the stdio face (docs/mcp-gateway.md §Calls): a client that declared
 // URL elicitation is sent to the approval page (gateway.json `approval_url`) by the era's own
 // mechanism — the 2026-07-28 input-required result, the SDK's 2025 shim (an elicitation/create
 // request within the call) — and its retry, carrying the sealed handle back as requestState, runs

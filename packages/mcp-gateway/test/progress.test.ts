@@ -1,4 +1,4 @@
-// I-MCP-8 progress relay (docs/mcp.md §Calls): an upstream's progress for a governed call reaches
+// I-MCP-8 progress relay (docs/mcp-gateway.md §Calls): an upstream's progress for a governed call reaches
 // the client that asked for it (its own progress token), only while that call is in flight,
 // strictly increasing, rate-limited, with bounded messages. Attackers first (the upstream is the
 // attacker): a repeated value, a burst, a 5000-character message and an update after the answer

@@ -207,7 +207,14 @@ describe('gateway.json is parsed strictly', () => {
       prefix: true,
       call_timeout_ms: 30_000,
     });
-    expect(c.upstreams.fx).toEqual({ transport: 'stdio', command: 'node', args: [], cwd: '/base', env: {} });
+    expect(c.upstreams.fx).toEqual({
+      transport: 'stdio',
+      command: 'node',
+      args: [],
+      cwd: '/base',
+      env: {},
+      allow: [],
+    });
   });
   it('reads credentials from the gateway environment only where named', () => {
     const c = parse(
@@ -228,6 +235,7 @@ describe('gateway.json is parsed strictly', () => {
       transport: 'http',
       url: 'https://mcp.example.com/mcp',
       headers: { Authorization: 'Bearer s3cret' },
+      allow: [],
     });
   });
   it.each([

@@ -1,4 +1,4 @@
-// `helmts mcp`: the MCP gateway (docs/mcp.md). `mcp serve --config gateway.json` serves MCP clients
+// `helmts mcp`: the MCP gateway (docs/mcp-gateway.md). `mcp serve --config gateway.json` serves MCP clients
 // on stdio (Claude Desktop and other desktop agents spawn it); `mcp tools list` shows what the
 // upstreams advertise and whether each is approved; `mcp tools approve` pins tools (first approval:
 // registered; a changed descriptor: a signed `tool.repin` event the running gateway applies).
@@ -119,7 +119,7 @@ export async function mcpServe(
 
 export function registerMcpCommands(program: Command, wrap: Wrap): void {
   const json = ['--json', 'machine-readable output'] as const;
-  const config = ['--config <file>', 'the gateway configuration (gateway.json, docs/mcp.md)'] as const;
+  const config = ['--config <file>', 'the gateway configuration (gateway.json, docs/mcp-gateway.md)'] as const;
   const mcp = program
     .command('mcp')
     .description('the MCP gateway: every tool call of an MCP client governed by HELM');

@@ -308,7 +308,7 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
     .option('--origin <name>', 'checkpoint origin / log key name (default helm-ts.local/<chain id>)')
     .option(
       '--mcp <gateway.json>',
-      'also serve the MCP gateway at /mcp for authenticated identities (docs/mcp.md)',
+      'also serve the MCP gateway at /mcp for authenticated identities (docs/mcp-gateway.md)',
     )
     .option(...json)
     .action(wrap((o: ServeOpts, cmd: Command) => serveCommand(dataDirOf(cmd), o)));

@@ -1,4 +1,4 @@
-// `/mcp` on `helmts serve` (docs/mcp.md §Faces): the MCP gateway's Streamable HTTP face behind the
+// `/mcp` on `helmts serve` (docs/mcp-gateway.md §Faces): the MCP gateway's Streamable HTTP face behind the
 // server's own authentication. The gateway is attached to the server's runtime (one runtime per
 // data directory serves the API and MCP), and every request is served for the authenticated
 // identity — its principal, tenant and bound credential — never for anything the MCP client sends.

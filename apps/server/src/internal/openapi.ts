@@ -252,7 +252,7 @@ export function openApiDocument(): unknown {
       '/mcp': {
         post: {
           summary:
-            'MCP (Streamable HTTP, 2025-11-25 and 2026-07-28) for the authenticated identity (scope call; `helmts serve --mcp`, docs/mcp.md); 404 when not served',
+            'MCP (Streamable HTTP, 2025-11-25 and 2026-07-28) for the authenticated identity (scope call; `helmts serve --mcp`, docs/mcp-gateway.md); 404 when not served',
           security: secured,
           responses: { '200': { description: 'JSON-RPC response (JSON or SSE)' } },
         },
