@@ -119,7 +119,10 @@ export async function mcpServe(
 
 export function registerMcpCommands(program: Command, wrap: Wrap): void {
   const json = ['--json', 'machine-readable output'] as const;
-  const config = ['--config <file>', 'the gateway configuration (gateway.json, docs/mcp-gateway.md)'] as const;
+  const config = [
+    '--config <file>',
+    'the gateway configuration (gateway.json, docs/mcp-gateway.md)',
+  ] as const;
   const mcp = program
     .command('mcp')
     .description('the MCP gateway: every tool call of an MCP client governed by HELM');
