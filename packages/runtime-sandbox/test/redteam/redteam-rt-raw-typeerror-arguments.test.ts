@@ -6,11 +6,17 @@
 //     prototype) — `handleKey` joins the fields, so `run` rejects and `instrumentedBytes` throws a
 //     bare TypeError ("Cannot convert a Symbol value to a string") instead of SANDBOX_UNKNOWN_MODULE;
 //  2. `createSandbox({ clock })` is not checked: a clock without `nowMs` is accepted and every
-//     later `run` rejects with a bare TypeError ("s.clock.nowMs is not a function").
+//     later `run` rejects with a bare TypeError ("s.clock.nowMs is not a function");
+//  3. bytes / input are checked with `instanceof Uint8Array` only, which a Proxy of a Uint8Array or
+//     an object with Uint8Array.prototype passes: `register` then throws the engine's TypeError
+//     ("WebAssembly.validate(): Argument 0 must be a buffer source", "Method get
+//     TypedArray.prototype.length called on incompatible receiver"), `registerComponent` the
+//     latter, `run` node's ERR_INVALID_ARG_TYPE TypeError from the seed's hash.
 //
 // Suggested fix: check `typeof handle.<field>` (strings, number, boolean) before building the key;
 // validate `clock` (an object with a `nowMs` function) and `isolation` (prepare/run/close) in
-// createSandbox.
+// createSandbox; accept bytes only with the typed-array internal slot (`ArrayBuffer.isView` —
+// false for a Proxy or a fake — and a Uint8Array tag read in a try) and copy them once, up front.
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Clock, createSandbox, type ModuleHandle, SandboxError } from '../../src/index.ts';
 import { wat } from '../helpers/wat.ts';
@@ -60,6 +66,22 @@ describe('red team: I-SANDBOX-5 bad public arguments are SandboxErrors, never Ty
       expect(fromRun).toBeInstanceOf(SandboxError);
     } finally {
       await created.close();
+    }
+  });
+
+  it('a Proxy of a Uint8Array, or a fake one, is a SandboxError (register, registerComponent, run)', async () => {
+    const bytes = await wat('(module (memory (export "memory") 1) (func (export "_start")))');
+    const handle = await sandbox.register(bytes);
+    const fakes = (real: Uint8Array) => [
+      new Proxy(real, {}),
+      Object.setPrototypeOf({ length: real.length }, Uint8Array.prototype),
+    ] as unknown as Uint8Array[];
+    for (const fake of fakes(bytes)) {
+      expect(await failure(() => sandbox.register(fake))).toBeInstanceOf(SandboxError);
+      expect(await failure(() => sandbox.registerComponent(fake))).toBeInstanceOf(SandboxError);
+    }
+    for (const fake of fakes(new Uint8Array(3))) {
+      expect(await failure(() => sandbox.run(handle, fake, limits))).toBeInstanceOf(SandboxError);
     }
   });
 });
