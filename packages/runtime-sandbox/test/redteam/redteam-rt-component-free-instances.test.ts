@@ -9,6 +9,13 @@
 // appended globals and (here) a linear memory reserved by the engine — on a budget of 1 gas. The
 // work is bounded by the deadline only, not by the budget (the gas-per-CPU-second floor of
 // sandbox.md §"Host-call costs" bench is 0 here).
+// Checked against the pinned jco-transpile 0.15.0 with the CLI's options: a component of one core
+// module `(memory 1)` and N `(core instance (instantiate 0))` transpiles to exactly N
+// instantiateCore calls for N ≤ 1000 (past that its parser refuses the component). Measured on
+// the reference box: 1000 instances of a module with `(memory 1024 1024)` (the default 64 MiB cap)
+// take ≈ 0.9 s of CPU (the engine's mmap/mprotect per memory) and reserve 64 GiB of address space —
+// every run, for 0 gas; with thread isolation that address space is the whole process's, shared
+// with every other run.
 //
 // Suggested fix: charge every instantiation a base cost (e.g. HOST_CALL_GAS, plus something per
 // initial memory page / per export), so that k instances cost at least k × base gas.
