@@ -18,7 +18,9 @@ const caps = { maxMemoryPages: 16, maxTableElements: 1000, importPolicy: () => t
 
 describe('red team: I-SANDBOX-4 a component core module pays for its own global initializers', () => {
   it('one defined global costs 1 gas to instantiate, as in a preview1 module', async () => {
-    const source = await wat('(module (global $g (mut i32) (i32.const 7)) (func (export "f") (result i32) (global.get $g)))');
+    const source = await wat(
+      '(module (global $g (mut i32) (i32.const 7)) (func (export "f") (result i32) (global.get $g)))',
+    );
     const preview1 = instrumentModule(source, caps).bytes;
     const component = instrumentModule(source, { ...caps, sharedGas: true }).bytes;
     expect(instantiationCost(preview1)).toBe(1);

@@ -50,7 +50,11 @@ const CASES: Array<[string, string, string]> = [
     '(type $r (func (result i32))) (table 1 funcref) (elem (i32.const 0) $f) (func $f)',
     '(drop (call_indirect (type $r) (i32.const 0)))',
   ],
-  ['SANDBOX_TRAP_INDIRECT_CALL', '(type $v (func)) (table 1 funcref)', '(call_indirect (type $v) (i32.const 5))'],
+  [
+    'SANDBOX_TRAP_INDIRECT_CALL',
+    '(type $v (func)) (table 1 funcref)',
+    '(call_indirect (type $v) (i32.const 5))',
+  ],
   ['SANDBOX_TRAP_DIVIDE_BY_ZERO', '', '(drop (i32.div_u (i32.const 1) (i32.const 0)))'], // control
 ];
 

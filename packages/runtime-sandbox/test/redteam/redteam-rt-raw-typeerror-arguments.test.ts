@@ -69,13 +69,30 @@ describe('red team: I-SANDBOX-5 bad public arguments are SandboxErrors, never Ty
     }
   });
 
+  it('createSandbox refuses an isolation port without prepare/run/close (or run never throws a TypeError)', async () => {
+    let created: ReturnType<typeof createSandbox> | undefined;
+    const e = await failure(() => {
+      created = createSandbox({ isolation: { prepare: async () => {} } as never });
+    });
+    if (created === undefined) {
+      expect(e).toBeInstanceOf(SandboxError);
+      return;
+    }
+    const handle = await created.register(
+      await wat('(module (memory (export "memory") 1) (func (export "_start")))'),
+    );
+    // today: TypeError "s.isolation.run is not a function"
+    expect(await failure(() => created?.run(handle, new Uint8Array(0), limits))).toBeInstanceOf(SandboxError);
+  });
+
   it('a Proxy of a Uint8Array, or a fake one, is a SandboxError (register, registerComponent, run)', async () => {
     const bytes = await wat('(module (memory (export "memory") 1) (func (export "_start")))');
     const handle = await sandbox.register(bytes);
-    const fakes = (real: Uint8Array) => [
-      new Proxy(real, {}),
-      Object.setPrototypeOf({ length: real.length }, Uint8Array.prototype),
-    ] as unknown as Uint8Array[];
+    const fakes = (real: Uint8Array) =>
+      [
+        new Proxy(real, {}),
+        Object.setPrototypeOf({ length: real.length }, Uint8Array.prototype),
+      ] as unknown as Uint8Array[];
     for (const fake of fakes(bytes)) {
       expect(await failure(() => sandbox.register(fake))).toBeInstanceOf(SandboxError);
       expect(await failure(() => sandbox.registerComponent(fake))).toBeInstanceOf(SandboxError);
