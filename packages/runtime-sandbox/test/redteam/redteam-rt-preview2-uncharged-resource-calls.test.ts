@@ -13,7 +13,12 @@
 //     `wasi:cli/environment` with functions named `constructor`, `to-string`, `value-of`,
 //     `has-own-property` (jco's camelCase lookup) links against host functions outside §4 —
 //     `Object`, `Object.prototype.toString`, … — uncharged instead of failing to link
-//     (SANDBOX_VIOLATION).
+//     (SANDBOX_VIOLATION). Checked with the pinned jco-transpile 0.15.0 and the CLI's options on a
+//     hand-encoded component importing `wasi:cli/environment@0.2.0` with one function
+//     `constructor`, lowered and passed to a core instance: jco reports the imports as
+//     ['wasi:cli/environment'] (admitted by the sandbox and the CLI) and generates
+//     `const { constructor } = imports['wasi:cli/environment']; if (constructor === undefined)
+//     throw …` — which our host object satisfies with `Object`.
 //
 // Suggested fix: charge HOST_CALL_GAS in every resource method (toDebugString included); make the
 // exported resource classes refuse construction from outside the host (a private token), or
