@@ -8,7 +8,10 @@
 //  2. resource constructors are callable host code that charges nothing: the registration check is
 //     by interface name only, and a component declares its own import types, so importing
 //     `wasi:io/poll` with a `[constructor]pollable` (jco lowers it to `new Pollable(…)`) allocates a
-//     host object and a handle-table entry per call for the guest's ~1 gas of `call`;
+//     host object and a handle-table entry per call for the guest's ~1 gas of `call` (checked with
+//     the pinned jco-transpile 0.15.0 on a hand-encoded component importing `wasi:io/poll@0.2.0`
+//     with `[constructor]pollable`: imports ['wasi:io/poll'], glue
+//     `fn: () => _trackHostOperation(() => new Pollable())`);
 //  3. every interface object inherits Object.prototype, so a component that imports
 //     `wasi:cli/environment` with functions named `constructor`, `to-string`, `value-of`,
 //     `has-own-property` (jco's camelCase lookup) links against host functions outside §4 —
