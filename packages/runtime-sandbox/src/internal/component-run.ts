@@ -12,7 +12,7 @@ import {
 } from './guest-run.ts';
 import { COMPONENT_INSTANCE_GAS } from './instantiation-cost.ts';
 import { SHARED_GAS_MODULE, SHARED_GAS_NAME } from './metering-abi.ts';
-import { createPreview2Host } from './preview2-host.ts';
+import { createPreview2Host, ForbiddenHostCall } from './preview2-host.ts';
 import { ExitSignal, GasExhaustedSignal, OutputLimitSignal } from './wasi-preview1.ts';
 
 export interface ComponentRequest {
@@ -125,12 +125,12 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
   };
   /** The glue links instances to each other's exports: give the engine the real export back. */
   const unwrapImports = (imports: WebAssembly.Imports | undefined): WebAssembly.Imports => {
-    const out: Record<string, Record<string, unknown>> = {};
+    const out: Record<string, Record<string, WebAssembly.ImportValue>> = {};
     for (const [module, fields] of Object.entries(imports ?? {})) {
-      const copy: Record<string, unknown> = {};
-      for (const [field, value] of Object.entries(fields as Record<string, unknown>)) {
+      const copy: Record<string, WebAssembly.ImportValue> = {};
+      for (const [field, value] of Object.entries(fields)) {
         const real = typeof value === 'function' ? unwrapped.get(value) : undefined;
-        copy[field] = real ?? value;
+        copy[field] = (real ?? value) as WebAssembly.ImportValue;
       }
       out[module] = copy;
     }
@@ -206,6 +206,7 @@ function instantiateAndRun(
   } catch (e) {
     if (e instanceof ExitSignal) return { exitCode: e.exitCode, failure: undefined };
     if (e instanceof OutputLimitSignal) return { exitCode: 0, failure: 'ERR_COMPUTE_OUTPUT_EXHAUSTED' };
+    if (e instanceof ForbiddenHostCall) return { exitCode: 0, failure: 'SANDBOX_VIOLATION' };
     const known = typeof e === 'object' && e !== null ? core.classified.get(e) : undefined;
     if (known !== undefined) return { exitCode: 0, failure: known.failure, site: known.site };
     if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError)
