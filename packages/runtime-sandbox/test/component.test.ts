@@ -295,7 +295,7 @@ describe('preview2 host', () => {
     const stdout = get<() => { write(b: Uint8Array): void }>('wasi:cli/stdout', 'getStdout')();
     let refused: { val: { toDebugString(): string } } | undefined;
     try {
-      stdout.write(new Uint8Array(1)); // no check-write first
+      stdout.write(new Uint8Array(2)); // longer than the last check-write permitted (1)
     } catch (e) {
       refused = e as typeof refused;
     }
