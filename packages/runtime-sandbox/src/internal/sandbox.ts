@@ -152,6 +152,57 @@ function handleKey(handle: ModuleHandle): string {
   ].join(' ');
 }
 
+/**
+ * The fields of a caller's handle, read once (a getter or a Proxy answers each read anew) and
+ * each of the type an issued handle has; undefined for anything else — a Symbol or an object
+ * field would make handleKey throw a TypeError instead of SANDBOX_UNKNOWN_MODULE.
+ */
+function handleFields(handle: unknown): ModuleHandle | undefined {
+  if (typeof handle !== 'object' || handle === null) return undefined;
+  try {
+    const h = handle as Record<string, unknown>;
+    const fields = {
+      id: h.id,
+      source_digest: h.source_digest,
+      kind: h.kind,
+      max_memory_bytes: h.max_memory_bytes,
+      canonicalize_nan: h.canonicalize_nan,
+    };
+    const typed =
+      typeof fields.id === 'string' &&
+      typeof fields.source_digest === 'string' &&
+      typeof fields.kind === 'string' &&
+      typeof fields.max_memory_bytes === 'number' &&
+      typeof fields.canonicalize_nan === 'boolean';
+    return typed ? (fields as ModuleHandle) : undefined;
+  } catch {
+    return undefined; // a throwing getter or Proxy trap: not a handle this sandbox issued
+  }
+}
+
+// The engine's own accessors of a typed array's internal slots, taken before any caller code
+// runs: they answer for real typed arrays only (a Proxy of one, or an object with
+// Uint8Array.prototype, has no slots) and cannot be redirected by a caller's own properties.
+const TYPED_ARRAY_PROTOTYPE = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedArrayTag = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, Symbol.toStringTag)
+  ?.get as (this: unknown) => string | undefined;
+
+/**
+ * A copy of `value` if it is a real Uint8Array at most `max` bytes long, else undefined. Copied
+ * up front so the caller (or another thread writing a shared buffer) cannot change the bytes
+ * after they were checked, digested or used to derive the run's seed.
+ */
+function copyBytes(value: unknown, max = Number.POSITIVE_INFINITY): Uint8Array | undefined {
+  if (!ArrayBuffer.isView(value) || typedArrayTag.call(value) !== 'Uint8Array') return undefined;
+  try {
+    // the constructor reads the source's internal length and bytes (throws on a detached buffer)
+    const copy = new Uint8Array(value as Uint8Array);
+    return copy.length <= max ? copy : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const COMPONENT_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
 const MIB = 1024 * 1024;
@@ -262,14 +313,16 @@ function memoryCap(s: SandboxState, registerOptions: RegisterOptions): number {
   return memoryBytes;
 }
 
+/** A copy of a module's bytes (copyBytes); anything else, or too long, is SANDBOX_INVALID_MODULE. */
 function checkBytes(s: SandboxState, bytes: unknown): Uint8Array {
-  if (!(bytes instanceof Uint8Array) || bytes.length > s.maxModuleBytes) {
+  const copy = copyBytes(bytes, s.maxModuleBytes);
+  if (copy === undefined) {
     throw new SandboxError(
       'SANDBOX_INVALID_MODULE',
-      `module is not bytes or exceeds ${s.maxModuleBytes} bytes`,
+      `module is not a Uint8Array or exceeds ${s.maxModuleBytes} bytes`,
     );
   }
-  return bytes;
+  return copy;
 }
 
 /** Validates and instruments a core module; every failure is a SandboxError. */
@@ -363,15 +416,24 @@ async function issue(s: SandboxState, module: IsolatedModule, fields: ModuleHand
   return handle;
 }
 
-/** The prepared module of a handle this sandbox issued (equal fields), else SANDBOX_UNKNOWN_MODULE. */
-function moduleOf(s: SandboxState, handle: ModuleHandle, what: string): IsolatedModule {
-  const module =
-    typeof handle === 'object' && handle !== null && s.handles.has(handleKey(handle))
-      ? s.modules.get(handle.id)
-      : undefined;
-  if (module === undefined)
-    throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `${what} ${String(handle?.id)} is not registered`);
-  return module;
+/**
+ * The issued handle equal in every field to `handle`, and its prepared module; else
+ * SANDBOX_UNKNOWN_MODULE. Callers use the issued handle from here on, never the caller's object.
+ */
+function moduleOf(
+  s: SandboxState,
+  handle: unknown,
+  what: string,
+): { module: IsolatedModule; handle: ModuleHandle } {
+  const fields = handleFields(handle);
+  const issued = fields === undefined ? undefined : s.handles.get(handleKey(fields));
+  const module = issued === undefined ? undefined : s.modules.get(issued.id);
+  if (issued === undefined || module === undefined)
+    throw new SandboxError(
+      'SANDBOX_UNKNOWN_MODULE',
+      `${what} ${fields === undefined ? '(not a module handle)' : fields.id} is not registered`,
+    );
+  return { module, handle: issued };
 }
 
 /** Runs the configured transpiler and refuses a component importing what the host does not provide. */
@@ -446,9 +508,9 @@ async function registerComponent(
 
 function instrumentedBytes(s: SandboxState, handle: ModuleHandle): Uint8Array {
   assertOpen(s);
-  const module = moduleOf(s, handle, 'no registered preview1 module:');
+  const { module, handle: issued } = moduleOf(s, handle, 'no registered preview1 module:');
   if (module.kind !== 'core')
-    throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `no registered preview1 module ${handle.id}`);
+    throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `no registered preview1 module ${issued.id}`);
   return module.bytes.slice();
 }
 
@@ -506,11 +568,12 @@ async function run(
   runLimits: RunLimits,
 ): Promise<SandboxResult> {
   assertOpen(s);
-  const module = moduleOf(s, handle, 'module');
+  const { module, handle: issued } = moduleOf(s, handle, 'module');
   checkLimits(runLimits);
-  if (!(input instanceof Uint8Array))
-    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'input must be a Uint8Array');
-  const stdin = input;
+  // A copy, taken before anything is derived from it: the seed and the bytes the guest reads are
+  // of the same input whatever the caller does with its buffer after this call returned.
+  const stdin = copyBytes(input);
+  if (stdin === undefined) throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'input must be a Uint8Array');
   const started = s.clock.nowMs();
   const outcome = await s.isolation.run(
     {
@@ -518,7 +581,7 @@ async function run(
       stdin,
       gas: runLimits.gas,
       maxOutputBytes: runLimits.max_output_bytes,
-      seed: randomSeed(handle.id, stdin),
+      seed: randomSeed(issued.id, stdin),
       virtualTimeMs: runLimits.virtual_time_ms ?? 0,
     },
     runLimits.timeout_ms,
@@ -575,6 +638,16 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   sizeOption(options.maxModuleBytes, 'maxModuleBytes');
   sizeOption(options.maxMemoryBytes, 'maxMemoryBytes', WASM_PAGE_BYTES);
   sizeOption(options.maxTableElements, 'maxTableElements');
+  // The ports are called on every run: refused here, not by a TypeError at the first call.
+  const port = (value: unknown, what: string, methods: readonly string[]): void => {
+    if (value === undefined) return;
+    const ok =
+      isObject(value) && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+    if (!ok)
+      throw new SandboxError('SANDBOX_INVALID_ARGUMENT', `${what} must be an object with ${methods.join(', ')}`);
+  };
+  port(options.clock, 'clock', ['nowMs']);
+  port(options.isolation, 'isolation', ['prepare', 'run', 'close']);
   const s: SandboxState = {
     options,
     clock: options.clock ?? systemClock(),
