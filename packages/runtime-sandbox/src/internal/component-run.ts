@@ -116,7 +116,11 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
         return fn(...args);
       } catch (e) {
         if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError)
-          record(e, classifyTrap(e), tableTrapSite(e, (i) => names.get(i)));
+          record(
+            e,
+            classifyTrap(e),
+            tableTrapSite(e, (i) => names.get(i)),
+          );
         throw e;
       }
     };
@@ -155,7 +159,10 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
     let instance: WebAssembly.Instance;
     try {
       // The run's counter, under the import name no source module may use (gas-import.ts).
-      const withGas = { ...unwrapImports(imports), [SHARED_GAS_MODULE]: { [SHARED_GAS_NAME]: ledger.counter } };
+      const withGas = {
+        ...unwrapImports(imports),
+        [SHARED_GAS_MODULE]: { [SHARED_GAS_NAME]: ledger.counter },
+      };
       instance = new WebAssembly.Instance(module, withGas);
     } catch (e) {
       // As in preview1: a link error is a violation, a trapping active segment out of bounds, a
@@ -172,7 +179,8 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
     if (start !== undefined) wrapExport(start)();
     const exports: Record<string, unknown> = Object.create(null);
     for (const [key, value] of Object.entries(instance.exports))
-      exports[key] = typeof value === 'function' ? wrapExport(value as (...args: unknown[]) => unknown) : value;
+      exports[key] =
+        typeof value === 'function' ? wrapExport(value as (...args: unknown[]) => unknown) : value;
     // What the glue reads off an instance is its `exports` (it destructures `{ exports }`).
     return Object.freeze({ exports: Object.freeze(exports) }) as unknown as WebAssembly.Instance;
   };

@@ -93,7 +93,8 @@ function importsSharedGas(r: ByteReader): boolean {
     const module = r.name();
     const field = r.name();
     const kind = r.u8();
-    if (kind === 0x00) r.u32(); // func: type index
+    if (kind === 0x00)
+      r.u32(); // func: type index
     else if (kind === 0x01) {
       r.s33(); // table: reference type, limits
       skipLimits(r);

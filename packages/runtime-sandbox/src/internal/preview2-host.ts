@@ -311,7 +311,6 @@ function closed(members: Record<string, unknown>): Record<string, unknown> {
   return Object.freeze(Object.assign(Object.create(null) as Record<string, unknown>, members));
 }
 
-
 type Interfaces = Record<string, Record<string, unknown>>;
 
 /** wasi:cli: no environment, arguments or terminals; the three standard streams; exit. */

@@ -184,8 +184,9 @@ function handleFields(handle: unknown): ModuleHandle | undefined {
 // runs: they answer for real typed arrays only (a Proxy of one, or an object with
 // Uint8Array.prototype, has no slots) and cannot be redirected by a caller's own properties.
 const TYPED_ARRAY_PROTOTYPE = Object.getPrototypeOf(Uint8Array.prototype) as object;
-const typedArrayTag = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, Symbol.toStringTag)
-  ?.get as (this: unknown) => string | undefined;
+const typedArrayTag = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, Symbol.toStringTag)?.get as (
+  this: unknown,
+) => string | undefined;
 
 /**
  * A copy of `value` if it is a real Uint8Array at most `max` bytes long, else undefined. Copied
@@ -644,7 +645,10 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     const ok =
       isObject(value) && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
     if (!ok)
-      throw new SandboxError('SANDBOX_INVALID_ARGUMENT', `${what} must be an object with ${methods.join(', ')}`);
+      throw new SandboxError(
+        'SANDBOX_INVALID_ARGUMENT',
+        `${what} must be an object with ${methods.join(', ')}`,
+      );
   };
   port(options.clock, 'clock', ['nowMs']);
   port(options.isolation, 'isolation', ['prepare', 'run', 'close']);
