@@ -125,6 +125,25 @@ describe('runComponent (in-process)', async () => {
     expect(runComponent(noRun, req)).toMatchObject({ ok: false, code: 'SANDBOX_VIOLATION' });
   });
 
+  it('links a core module only to what the glue provided (nothing inherited)', async () => {
+    // A core module importing `env`.`toString` (or `constructor`) from the glue's plain `env`
+    // object: those names are Object.prototype's, host functions outside §4, and must not link.
+    for (const name of ['toString', 'constructor', 'hasOwnProperty']) {
+      const bytes = instrumentModule(
+        await wat(`(module (import "env" "${name}" (func $h)) (func (export "f") (call $h)))`),
+        { maxMemoryPages: 1, maxTableElements: 10, importPolicy: () => true, sharedGas: true },
+      ).bytes;
+      let linked = false;
+      const glue: InstantiateComponent = (getCoreModule, _imports, instantiateCore) => {
+        instantiateCore(getCoreModule('m.wasm'), { env: {} });
+        linked = true;
+        return { run: { run: () => {} } };
+      };
+      const r = runComponent(glue, { ...req, modules: { 'm.wasm': new WebAssembly.Module(bytes) } });
+      expect({ name, linked, code: r.code }).toEqual({ name, linked: false, code: 'SANDBOX_VIOLATION' });
+    }
+  });
+
   it('maps exits, run errors, traps and memory failures', async () => {
     const exits =
       (code: number): InstantiateComponent =>

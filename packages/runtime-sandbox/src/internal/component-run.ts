@@ -128,16 +128,25 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
     return wrapper;
   };
   /** The glue links instances to each other's exports: give the engine the real export back. */
-  const unwrapImports = (imports: WebAssembly.Imports | undefined): WebAssembly.Imports => {
-    const out: Record<string, Record<string, WebAssembly.ImportValue>> = {};
+  /**
+   * The glue links instances to each other's exports: the engine gets the real export back. The
+   * copy has no prototype, module and field alike: a core module's import resolves only what the
+   * glue (or the run, `__helm`.`gas`) put there, never an inherited `constructor` or `toString`.
+   */
+  const linkImports = (imports: WebAssembly.Imports | undefined): WebAssembly.Imports => {
+    const out = Object.create(null) as Record<string, Record<string, WebAssembly.ImportValue>>;
     for (const [module, fields] of Object.entries(imports ?? {})) {
-      const copy: Record<string, WebAssembly.ImportValue> = {};
+      const copy = Object.create(null) as Record<string, WebAssembly.ImportValue>;
       for (const [field, value] of Object.entries(fields)) {
         const real = typeof value === 'function' ? unwrapped.get(value) : undefined;
         copy[field] = (real ?? value) as WebAssembly.ImportValue;
       }
       out[module] = copy;
     }
+    // The run's counter, under the import name no source module may use (gas-import.ts).
+    const gas = Object.create(null) as Record<string, WebAssembly.ImportValue>;
+    gas[SHARED_GAS_NAME] = ledger.counter;
+    out[SHARED_GAS_MODULE] = gas;
     return out;
   };
   const getCoreModule = (name: string): WebAssembly.Module => {
@@ -158,12 +167,7 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
     if (ledger.charge(BigInt(cost)) < 0n) throw new GasExhaustedSignal();
     let instance: WebAssembly.Instance;
     try {
-      // The run's counter, under the import name no source module may use (gas-import.ts).
-      const withGas = {
-        ...unwrapImports(imports),
-        [SHARED_GAS_MODULE]: { [SHARED_GAS_NAME]: ledger.counter },
-      };
-      instance = new WebAssembly.Instance(module, withGas);
+      instance = new WebAssembly.Instance(module, linkImports(imports));
     } catch (e) {
       // As in preview1: a link error is a violation, a trapping active segment out of bounds, a
       // memory the engine cannot reserve (RangeError) ERR_COMPUTE_MEMORY_EXHAUSTED.
