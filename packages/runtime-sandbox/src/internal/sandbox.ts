@@ -245,20 +245,43 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every public argument is checked before it is used: a bad one is a SandboxError, never a TypeError. */
+/**
+ * Reads the named fields of a caller's object once, into a plain record: a getter or a Proxy
+ * answers each read anew, so what is checked must be what is used. A throwing getter or trap is
+ * SANDBOX_INVALID_ARGUMENT, like any other bad argument.
+ */
+function snapshot(
+  value: Record<string, unknown>,
+  fields: readonly string[],
+  what: string,
+): Record<string, unknown> {
+  try {
+    const out: Record<string, unknown> = {};
+    for (const f of fields) out[f] = value[f];
+    return out;
+  } catch {
+    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', `${what} could not be read`);
+  }
+}
+
 function checkRegisterOptions(options: unknown): RegisterOptions {
   if (options === undefined) return {};
   if (!isObject(options))
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'register options must be an object');
-  const nan = options.canonicalizeNaN;
-  if (nan !== undefined && typeof nan !== 'boolean')
+  const o = snapshot(options, ['maxMemoryBytes', 'canonicalizeNaN'], 'register options');
+  if (o.canonicalizeNaN !== undefined && typeof o.canonicalizeNaN !== 'boolean')
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'canonicalizeNaN must be a boolean');
-  return options as RegisterOptions;
+  // (maxMemoryBytes is checked by memoryCap, on this snapshot)
+  return Object.freeze(o) as RegisterOptions;
 }
 
 /** A pin for registerInstrumented: a handle's exact shape (it becomes the returned handle). */
-function checkPin(pin: unknown): ModuleHandle {
+function checkPin(value: unknown): ModuleHandle {
+  const pin = isObject(value)
+    ? snapshot(value, ['id', 'source_digest', 'kind', 'max_memory_bytes', 'canonicalize_nan'], 'the pin')
+    : undefined;
   const ok =
-    isObject(pin) &&
+    pin !== undefined &&
     isDigest(pin.id) &&
     isDigest(pin.source_digest) &&
     (pin.kind === 'wasi-preview1' || pin.kind === 'wasi-preview2') &&
@@ -268,12 +291,18 @@ function checkPin(pin: unknown): ModuleHandle {
     pin.max_memory_bytes % WASM_PAGE_BYTES === 0 &&
     typeof pin.canonicalize_nan === 'boolean';
   if (!ok) throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'the pin must be a module handle');
-  return pin as unknown as ModuleHandle;
+  return Object.freeze(pin) as unknown as ModuleHandle;
 }
 
-function checkLimits(limits: RunLimits): void {
-  if (!isObject(limits as unknown))
+/** The run limits as checked (a snapshot: the run uses exactly these values). */
+function checkLimits(value: RunLimits): RunLimits {
+  if (!isObject(value as unknown))
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'run limits must be an object');
+  const limits = snapshot(
+    value as unknown as Record<string, unknown>,
+    ['gas', 'timeout_ms', 'max_output_bytes', 'virtual_time_ms'],
+    'run limits',
+  );
   const positiveInt = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
   const ok =
     positiveInt(limits.gas) &&
@@ -282,9 +311,10 @@ function checkLimits(limits: RunLimits): void {
     Number.isSafeInteger(limits.max_output_bytes) &&
     limits.max_output_bytes >= 0 &&
     (limits.virtual_time_ms === undefined ||
-      (Number.isSafeInteger(limits.virtual_time_ms) && limits.virtual_time_ms >= 0));
+      (Number.isSafeInteger(limits.virtual_time_ms) && (limits.virtual_time_ms as number) >= 0));
   if (!ok)
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'run limits must be non-negative safe integers');
+  return Object.freeze(limits) as unknown as RunLimits;
 }
 
 /** What the methods of one sandbox share. */
@@ -570,7 +600,7 @@ async function run(
 ): Promise<SandboxResult> {
   assertOpen(s);
   const { module, handle: issued } = moduleOf(s, handle, 'module');
-  checkLimits(runLimits);
+  const limits = checkLimits(runLimits);
   // A copy, taken before anything is derived from it: the seed and the bytes the guest reads are
   // of the same input whatever the caller does with its buffer after this call returned.
   const stdin = copyBytes(input);
@@ -580,12 +610,12 @@ async function run(
     {
       module,
       stdin,
-      gas: runLimits.gas,
-      maxOutputBytes: runLimits.max_output_bytes,
+      gas: limits.gas,
+      maxOutputBytes: limits.max_output_bytes,
       seed: randomSeed(issued.id, stdin),
-      virtualTimeMs: runLimits.virtual_time_ms ?? 0,
+      virtualTimeMs: limits.virtual_time_ms ?? 0,
     },
-    runLimits.timeout_ms,
+    limits.timeout_ms,
   );
   const wall_ms = s.clock.nowMs() - started;
   if (outcome.kind === 'done') return { ...outcome.outcome, wall_ms };
