@@ -125,6 +125,25 @@ describe('runComponent (in-process)', async () => {
     expect(runComponent(noRun, req)).toMatchObject({ ok: false, code: 'SANDBOX_VIOLATION' });
   });
 
+  it('links a core module only to what the glue provided (nothing inherited)', async () => {
+    // A core module importing `env`.`toString` (or `constructor`) from the glue's plain `env`
+    // object: those names are Object.prototype's, host functions outside §4, and must not link.
+    for (const name of ['toString', 'constructor', 'hasOwnProperty']) {
+      const bytes = instrumentModule(
+        await wat(`(module (import "env" "${name}" (func $h)) (func (export "f") (call $h)))`),
+        { maxMemoryPages: 1, maxTableElements: 10, importPolicy: () => true, sharedGas: true },
+      ).bytes;
+      let linked = false;
+      const glue: InstantiateComponent = (getCoreModule, _imports, instantiateCore) => {
+        instantiateCore(getCoreModule('m.wasm'), { env: {} });
+        linked = true;
+        return { run: { run: () => {} } };
+      };
+      const r = runComponent(glue, { ...req, modules: { 'm.wasm': new WebAssembly.Module(bytes) } });
+      expect({ name, linked, code: r.code }).toEqual({ name, linked: false, code: 'SANDBOX_VIOLATION' });
+    }
+  });
+
   it('maps exits, run errors, traps and memory failures', async () => {
     const exits =
       (code: number): InstantiateComponent =>
@@ -288,8 +307,18 @@ describe('preview2 host', () => {
     expect(get<(l: unknown[]) => Uint32Array>('wasi:io/poll', 'poll')([1, 2])).toEqual(
       Uint32Array.from([0, 1]),
     );
-    const IoError = get<new () => { toDebugString(): string }>('wasi:io/error', 'Error');
-    expect(new IoError().toDebugString()).toBe('error');
+    // Only the host creates resources (a guest's `[constructor]error` is refused); an io error
+    // comes from a refused write, and its debug string is a host call like any other.
+    const IoError = get<new () => unknown>('wasi:io/error', 'Error');
+    expect(() => new IoError()).toThrow('[constructor]error is not provided');
+    const stdout = get<() => { write(b: Uint8Array): void }>('wasi:cli/stdout', 'getStdout')();
+    let refused: { val: { toDebugString(): string } } | undefined;
+    try {
+      stdout.write(new Uint8Array(2)); // longer than the last check-write permitted (1)
+    } catch (e) {
+      refused = e as typeof refused;
+    }
+    expect(refused?.val.toDebugString()).toBe('error');
     expect(() => get<(s: { tag: string }) => void>('wasi:cli/exit', 'exit')({ tag: 'ok' })).toThrow(
       ExitSignal,
     );

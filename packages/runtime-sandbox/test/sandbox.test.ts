@@ -40,6 +40,17 @@ describe('sandbox (worker pool)', () => {
     expect(decodeJsonOutput(r.stdout)).toEqual({ a: 'x', b: [1, 2] });
     expect(() => decodeJsonOutput(enc('{oops'))).toThrow(SandboxError);
     expect(() => decodeJsonOutput(new Uint8Array([0xff]))).toThrow(/UTF-8 JSON/);
+    // a value JCS cannot encode is the sandbox's own error, not the crypto package's
+    for (const bad of [Number.NaN, { f: () => 1 }, 1n]) {
+      let e: unknown;
+      try {
+        encodeJsonInput(bad);
+      } catch (error) {
+        e = error;
+      }
+      expect(e).toBeInstanceOf(SandboxError);
+      expect((e as SandboxError).code).toBe('SANDBOX_INVALID_ARGUMENT');
+    }
   });
 
   it('kills an infinite loop at the deadline and keeps serving', async () => {

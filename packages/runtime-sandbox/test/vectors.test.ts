@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { canonicalBytes, digest, toHex } from '@helm/crypto';
 import { describe, expect, it } from 'vitest';
 import { createSandbox } from '../src/index.ts';
-import { instantiationCost } from '../src/internal/instantiation-cost.ts';
+import { type InstantiateComponent, runComponent } from '../src/internal/component-run.ts';
+import {
+  COMPONENT_INSTANCE_GAS,
+  componentInstanceCost,
+  instantiationCost,
+} from '../src/internal/instantiation-cost.ts';
 import { GAS_EXPORT, instrumentModule } from '../src/internal/instrument.ts';
 import { preview1ImportPolicy, randomSeed } from '../src/internal/sandbox.ts';
 import { Sha256CounterStream } from '../src/internal/sha256.ts';
@@ -170,5 +175,49 @@ describe('docs/spec/sandbox.md §"Instantiation cost" vector', () => {
     } finally {
       await sb.close();
     }
+  });
+});
+
+describe('docs/spec/sandbox.md §"Instantiation cost" component vector', () => {
+  it('charges every core instance of a component run the base, its initial pages and its cost', () => {
+    const page = readFileSync(new URL('../../../docs/spec/sandbox.md', import.meta.url), 'utf8');
+    const field = (block: string, name: string) => block.match(new RegExp(`^${name}: (.*)$`, 'm'))?.[1];
+    const source = page.match(/```instantiation-vector\n([\s\S]*?)```/)?.[1] ?? '';
+    const block = page.match(/```component-instantiation-vector\n([\s\S]*?)```/)?.[1] ?? '';
+    const inst = instrumentModule(hex(field(source, 'source_hex') as string), {
+      maxMemoryPages: 1024,
+      maxTableElements: 100_000,
+      importPolicy: () => true,
+      sharedGas: true,
+    });
+    expect(digest(inst.bytes)).toBe(field(block, 'id'));
+    expect(instantiationCost(inst.bytes)).toBe(Number(field(block, 'instantiation_gas')));
+    const instanceGas = Number(field(block, 'instance_gas'));
+    expect(COMPONENT_INSTANCE_GAS + componentInstanceCost(inst.bytes)).toBe(instanceGas);
+    // One core instance, created by runComponent's instantiateCore as jco's glue would.
+    let created = 0;
+    const instantiate: InstantiateComponent = (getCoreModule, _imports, instantiateCore) => {
+      instantiateCore(getCoreModule('m.wasm'), {});
+      created++;
+      return { run: { run: () => {} } };
+    };
+    const req = {
+      modules: { 'm.wasm': new WebAssembly.Module(inst.bytes) },
+      instantiationGas: { 'm.wasm': componentInstanceCost(inst.bytes) },
+      stdin: new Uint8Array(0),
+      maxOutputBytes: 0,
+      seed: new Uint8Array(32),
+      virtualTimeMs: 0,
+    };
+    expect(runComponent(instantiate, { ...req, gas: instanceGas })).toMatchObject({
+      ok: true,
+      gas_used: instanceGas,
+    });
+    expect(created).toBe(1);
+    expect(runComponent(instantiate, { ...req, gas: instanceGas - 1 })).toMatchObject({
+      ok: false,
+      code: 'ERR_COMPUTE_GAS_EXHAUSTED',
+    });
+    expect(created).toBe(1); // the instance was not created
   });
 });

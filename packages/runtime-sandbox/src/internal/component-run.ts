@@ -5,12 +5,14 @@
 import {
   classifyTrap,
   type GuestFailureCode,
+  instantiationFailure,
   type TableTrapSite,
   tableTrapSite,
   type WorkerOutcome,
 } from './guest-run.ts';
+import { COMPONENT_INSTANCE_GAS } from './instantiation-cost.ts';
 import { SHARED_GAS_MODULE, SHARED_GAS_NAME } from './metering-abi.ts';
-import { createPreview2Host } from './preview2-host.ts';
+import { createPreview2Host, ForbiddenHostCall } from './preview2-host.ts';
 import { ExitSignal, GasExhaustedSignal, OutputLimitSignal } from './wasi-preview1.ts';
 
 export interface ComponentRequest {
@@ -20,7 +22,10 @@ export interface ComponentRequest {
   readonly maxOutputBytes: number;
   readonly seed: Uint8Array;
   readonly virtualTimeMs: number;
-  /** Instantiation gas of each core module (instantiationCost of its pinned bytes), by name. */
+  /**
+   * Instantiation gas of each core module beyond the base COMPONENT_INSTANCE_GAS, by name
+   * (componentInstanceCost of its pinned bytes: its instantiationCost and its initial pages).
+   */
   readonly instantiationGas?: Readonly<Record<string, number>>;
 }
 
@@ -79,11 +84,71 @@ interface RunExport {
   run(): void;
 }
 
-/** The core instances of one run: served only from the pinned modules, each with its gas budget. */
+/** How an engine error was classified where it left the core code (before the glue saw it). */
+interface Classified {
+  readonly failure: GuestFailureCode;
+  readonly site: TableTrapSite | undefined;
+}
+
+/**
+ * The core instances of one run: served only from the pinned modules, each paid for before it
+ * is created, and each handed to the glue with its exported functions wrapped so that a trap is
+ * classified at the core-export boundary. The glue may rewrite an engine error before rethrowing
+ * it (the pinned jco's `markTrapped` replaces V8's message with wasmtime's wording in place), and
+ * the trap code is decided by V8's message and the trap's innermost frame (classifyTrap,
+ * tableTrapSite) — so both are read here, on the error as the engine threw it, and recorded by
+ * identity; the outcome uses the record whatever the glue did to the message since.
+ */
 function coreInstances(req: ComponentRequest, ledger: GasLedger) {
   const instances: WebAssembly.Instance[] = [];
   /** The pinned name of each instance's module (for a table trap's site). */
   const names = new Map<unknown, string>();
+  /** Engine errors classified as they left core code (or instantiation), by identity. */
+  const classified = new WeakMap<object, Classified>();
+  /** Each wrapper handed to the glue → the export it wraps (passed back unwrapped as an import). */
+  const unwrapped = new WeakMap<object, unknown>();
+  const record = (e: Error, failure: GuestFailureCode, site: TableTrapSite | undefined): void => {
+    if (!classified.has(e)) classified.set(e, { failure, site }); // the innermost boundary wins
+  };
+  const wrapExport = (fn: (...args: unknown[]) => unknown): ((...args: unknown[]) => unknown) => {
+    const wrapper = (...args: unknown[]): unknown => {
+      try {
+        return fn(...args);
+      } catch (e) {
+        if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError)
+          record(
+            e,
+            classifyTrap(e),
+            tableTrapSite(e, (i) => names.get(i)),
+          );
+        throw e;
+      }
+    };
+    unwrapped.set(wrapper, fn);
+    return wrapper;
+  };
+  /** The glue links instances to each other's exports: give the engine the real export back. */
+  /**
+   * The glue links instances to each other's exports: the engine gets the real export back. The
+   * copy has no prototype, module and field alike: a core module's import resolves only what the
+   * glue (or the run, `__helm`.`gas`) put there, never an inherited `constructor` or `toString`.
+   */
+  const linkImports = (imports: WebAssembly.Imports | undefined): WebAssembly.Imports => {
+    const out = Object.create(null) as Record<string, Record<string, WebAssembly.ImportValue>>;
+    for (const [module, fields] of Object.entries(imports ?? {})) {
+      const copy = Object.create(null) as Record<string, WebAssembly.ImportValue>;
+      for (const [field, value] of Object.entries(fields)) {
+        const real = typeof value === 'function' ? unwrapped.get(value) : undefined;
+        copy[field] = (real ?? value) as WebAssembly.ImportValue;
+      }
+      out[module] = copy;
+    }
+    // The run's counter, under the import name no source module may use (gas-import.ts).
+    const gas = Object.create(null) as Record<string, WebAssembly.ImportValue>;
+    gas[SHARED_GAS_NAME] = ledger.counter;
+    out[SHARED_GAS_MODULE] = gas;
+    return out;
+  };
   const getCoreModule = (name: string): WebAssembly.Module => {
     const m = Object.hasOwn(req.modules, name) ? req.modules[name] : undefined;
     if (m === undefined) throw new UnknownCoreModule(name);
@@ -91,34 +156,39 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
   };
   const instantiateCore = (
     module: WebAssembly.Module,
-    imports: WebAssembly.Imports,
+    imports: WebAssembly.Imports | undefined,
   ): WebAssembly.Instance => {
     const name = Object.keys(req.modules).find((n) => req.modules[n] === module);
-    // Instantiation work (tables, segments, globals) is paid before it is done.
-    const cost = name === undefined ? 0 : (req.instantiationGas?.[name] ?? 0);
+    // Only the pinned modules are instantiated (and only they have a known cost).
+    if (name === undefined) throw new UnknownCoreModule('(a module that was not pinned)');
+    // Instantiation work is paid before it is done: every instance the base (the glue decides
+    // how many instances a run creates), plus its tables, segments, globals and initial pages.
+    const cost = COMPONENT_INSTANCE_GAS + (req.instantiationGas?.[name] ?? 0);
     if (ledger.charge(BigInt(cost)) < 0n) throw new GasExhaustedSignal();
     let instance: WebAssembly.Instance;
     try {
-      // The run's counter, under the import name no source module may use (gas-import.ts).
-      const withGas = { ...imports, [SHARED_GAS_MODULE]: { [SHARED_GAS_NAME]: ledger.counter } };
-      instance = new WebAssembly.Instance(module, withGas);
+      instance = new WebAssembly.Instance(module, linkImports(imports));
     } catch (e) {
-      // No guest instruction runs inside instantiation: a "table index" trap here is an active
-      // element segment past its table, i.e. out of bounds (not an indirect call).
-      if (e instanceof WebAssembly.RuntimeError && /table index/.test(e.message))
-        throw new WebAssembly.RuntimeError('element segment out of bounds');
+      // As in preview1: a link error is a violation, a trapping active segment out of bounds, a
+      // memory the engine cannot reserve (RangeError) ERR_COMPUTE_MEMORY_EXHAUSTED.
+      if (e instanceof Error) record(e, instantiationFailure(e), undefined);
       throw e;
     }
     // Fail closed on a module metered on a counter of its own (not instrumented with sharedGas):
     // its charges would escape the run's budget. An exported imported global is the same object.
     if (instance.exports.__helm_gas !== ledger.counter) throw new UnsharedCounter();
     instances.push(instance);
-    if (name !== undefined) names.set(instance, name);
+    names.set(instance, name);
     const start = instance.exports.__helm_start as (() => void) | undefined;
-    if (start !== undefined) start();
-    return instance;
+    if (start !== undefined) wrapExport(start)();
+    const exports: Record<string, unknown> = Object.create(null);
+    for (const [key, value] of Object.entries(instance.exports))
+      exports[key] =
+        typeof value === 'function' ? wrapExport(value as (...args: unknown[]) => unknown) : value;
+    // What the glue reads off an instance is its `exports` (it destructures `{ exports }`).
+    return Object.freeze({ exports: Object.freeze(exports) }) as unknown as WebAssembly.Instance;
   };
-  return { instances, names, getCoreModule, instantiateCore };
+  return { instances, names, classified, getCoreModule, instantiateCore };
 }
 
 /** How the guest's code ended: its exit code, or the failure it stopped with. */
@@ -148,6 +218,9 @@ function instantiateAndRun(
   } catch (e) {
     if (e instanceof ExitSignal) return { exitCode: e.exitCode, failure: undefined };
     if (e instanceof OutputLimitSignal) return { exitCode: 0, failure: 'ERR_COMPUTE_OUTPUT_EXHAUSTED' };
+    if (e instanceof ForbiddenHostCall) return { exitCode: 0, failure: 'SANDBOX_VIOLATION' };
+    const known = typeof e === 'object' && e !== null ? core.classified.get(e) : undefined;
+    if (known !== undefined) return { exitCode: 0, failure: known.failure, site: known.site };
     if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError)
       return { exitCode: 0, failure: classifyTrap(e), site: tableTrapSite(e, (i) => core.names.get(i)) };
     if (phase === 'run' && typeof e === 'object' && e !== null && 'payload' in e)

@@ -6,10 +6,33 @@
 // exactly the bytes that run (the pinned, instrumented bytes), so a cached module costs the same.
 //
 // Loaded by plain Node in the isolation workers, so it imports its siblings with `.ts` specifiers.
+import { SHARED_GAS_MODULE, SHARED_GAS_NAME } from './metering-abi.ts';
 import { ByteReader, ModuleFormatError } from './wasm-binary.ts';
 
-/** Globals the instrumenter appends at the end of the global section (gas, grow-failed, scratch). */
+/**
+ * Globals the instrumenter appends at the end of the global section: gas, grow-failed and scratch
+ * in a preview1 module; only grow-failed and scratch in a component core module, whose counter is
+ * imported (`__helm`.`gas`, gas-import.ts) — counting three there would take the module's own last
+ * global for an instrumenter global and leave its initializer unpaid.
+ */
 const INSTRUMENTER_GLOBALS = 3;
+const INSTRUMENTER_GLOBALS_SHARED = 2;
+
+/**
+ * Gas charged for every core instance a component run creates, before it is created, on top of
+ * its instantiationCost (sandbox.md §"Instantiation cost"): the glue decides how many instances a
+ * run makes (any number of `core instance`s of one module), and an instance with nothing
+ * instantiationCost charges still costs the engine an instance, its exports and globals — so k
+ * instances cost at least k × this, whatever the module. The rate of one host call.
+ */
+export const COMPONENT_INSTANCE_GAS = 100;
+
+/**
+ * Gas per initial page of a component core instance's defined memories: the engine reserves (and
+ * maps) each instance's memory at creation, so many instances of a large memory are paid like the
+ * `memory.grow` that would reserve the same pages (4096 per 64 KiB page).
+ */
+export const COMPONENT_MEMORY_PAGE_GAS = 4096;
 
 /** Skips a constant expression up to and including its `end` (the extended-const opcodes too). */
 function skipConstExpr(r: ByteReader): number {
@@ -63,14 +86,50 @@ function tableCost(r: ByteReader): number {
   return gas;
 }
 
-function globalCost(r: ByteReader): number {
+/** True if the import section imports the component run's shared counter (`__helm`.`gas`). */
+function importsSharedGas(r: ByteReader): boolean {
+  let shared = false;
+  for (let n = r.u32(); n > 0; n--) {
+    const module = r.name();
+    const field = r.name();
+    const kind = r.u8();
+    if (kind === 0x00)
+      r.u32(); // func: type index
+    else if (kind === 0x01) {
+      r.s33(); // table: reference type, limits
+      skipLimits(r);
+    } else if (kind === 0x02) skipLimits(r);
+    else if (kind === 0x03) {
+      r.u8(); // global: value type, mutability
+      r.u8();
+      if (module === SHARED_GAS_MODULE && field === SHARED_GAS_NAME) shared = true;
+    } else throw new ModuleFormatError(`unsupported import kind ${kind}`);
+  }
+  return shared;
+}
+
+function skipLimits(r: ByteReader): number {
+  const flags = r.u8();
+  const min = r.u32();
+  if (flags & 0x01) r.u32();
+  return min;
+}
+
+/** Σ initial pages of the defined memories. */
+function memoryPages(r: ByteReader): number {
+  let pages = 0;
+  for (let n = r.u32(); n > 0; n--) pages += skipLimits(r);
+  return pages;
+}
+
+function globalCost(r: ByteReader, appended: number): number {
   const n = r.u32();
   let gas = 0;
   for (let i = 0; i < n; i++) {
     r.u8(); // value type (v128/ref types are refused by the instrumenter)
     r.u8(); // mutability
     const instructions = skipConstExpr(r);
-    if (i < n - INSTRUMENTER_GLOBALS) gas += Math.max(1, instructions);
+    if (i < n - appended) gas += Math.max(1, instructions);
   }
   return gas;
 }
@@ -111,25 +170,46 @@ function dataCost(r: ByteReader): number {
   return gas;
 }
 
-/**
- * The instantiation gas of instrumented module bytes: Σ over defined tables 8 × initial size,
- * Σ over element segments (1 + 16 × entries), Σ over data segments (1 + ⌊bytes / 16⌋), and 1 per
- * instruction (at least 1) of every defined global's initializer but the instrumenter's three.
- */
-export function instantiationCost(bytes: Uint8Array): number {
+/** What instantiationCost and componentInstanceCost read off the instrumented bytes. */
+function scan(bytes: Uint8Array): { gas: number; pages: number } {
   const r = new ByteReader(bytes, 8);
   let gas = 0;
+  let pages = 0;
+  let appended = INSTRUMENTER_GLOBALS;
   while (!r.done) {
     const id = r.u8();
     const size = r.u32();
     const end = r.pos + size;
     if (end > bytes.length) r.fail('section past the end');
     const section = new ByteReader(bytes, r.pos, end);
-    if (id === 4) gas += tableCost(section);
-    else if (id === 6) gas += globalCost(section);
+    // The import section precedes the global section, so `appended` is known when globals are read.
+    if (id === 2 && importsSharedGas(section)) appended = INSTRUMENTER_GLOBALS_SHARED;
+    else if (id === 4) gas += tableCost(section);
+    else if (id === 5) pages += memoryPages(section);
+    else if (id === 6) gas += globalCost(section, appended);
     else if (id === 9) gas += elementCost(section);
     else if (id === 11) gas += dataCost(section);
     r.pos = end;
   }
-  return gas;
+  return { gas, pages };
+}
+
+/**
+ * The instantiation gas of instrumented module bytes: Σ over defined tables 8 × initial size,
+ * Σ over element segments (1 + 16 × entries), Σ over data segments (1 + ⌊bytes / 16⌋), and 1 per
+ * instruction (at least 1) of every defined global's initializer but the instrumenter's (the last
+ * three; the last two in a component core module, which imports its counter).
+ */
+export function instantiationCost(bytes: Uint8Array): number {
+  return scan(bytes).gas;
+}
+
+/**
+ * What one core instance of a component run costs before it is created, beyond the base
+ * COMPONENT_INSTANCE_GAS that `instantiateCore` charges for every instance: its instantiationCost
+ * plus COMPONENT_MEMORY_PAGE_GAS per initial page of its defined memories.
+ */
+export function componentInstanceCost(bytes: Uint8Array): number {
+  const { gas, pages } = scan(bytes);
+  return gas + COMPONENT_MEMORY_PAGE_GAS * pages;
 }

@@ -8,7 +8,7 @@
 // it imports its siblings with `.ts` specifiers and no other package.
 import type { ComponentRequest } from './component-run.ts';
 import { type GuestOutcome, type GuestRequest, tableTrapCode } from './guest-run.ts';
-import { instantiationCost } from './instantiation-cost.ts';
+import { componentInstanceCost, instantiationCost } from './instantiation-cost.ts';
 import { type PoolOutcome, siblingModuleUrl, WorkerPool } from './pool.ts';
 
 /** A preview1 module as pinned at registration: `id` is the digest of exactly these bytes. */
@@ -156,7 +156,7 @@ export function threadIsolation(options: ThreadIsolationOptions = {}): Isolation
     const instantiationGas: Record<string, number> = {};
     for (const name of Object.keys(module.core_modules).sort()) {
       const bytes = module.core_modules[name] as Uint8Array;
-      instantiationGas[name] = instantiationCost(bytes);
+      instantiationGas[name] = componentInstanceCost(bytes);
       modules[name] = await WebAssembly.compile(bytes);
     }
     const own = new WorkerPool({ size: 1, resourceLimits, url: componentWorkerUrl(module.glue) });

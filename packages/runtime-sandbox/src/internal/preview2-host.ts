@@ -100,20 +100,62 @@ class Run {
   }
 }
 
-// The resources. Each method charges the base itself (host functions are wrapped by `metered`).
+/**
+ * Thrown when a guest reaches host code outside §4: a resource constructor (a component can
+ * declare `[constructor]pollable` in its own import types, which jco lowers to `new Pollable(…)`).
+ * The outcome is SANDBOX_VIOLATION.
+ */
+export class ForbiddenHostCall extends Error {}
+
+/**
+ * Only this module creates resources: every constructor requires this token, which never leaves
+ * the module, so a constructor the glue calls on the guest's behalf refuses before doing any work.
+ */
+const HOST: unique symbol = Symbol('preview2 host');
+
+function refuseConstruction(token: unknown, resource: string): void {
+  if (token !== HOST) throw new ForbiddenHostCall(`[constructor]${resource} is not provided`);
+}
+
+// The resources. Each method charges the base itself (host functions are wrapped by `metered`);
+// each constructor is the host's only (refuseConstruction).
 class IoError {
+  readonly #run: Run;
+  constructor(token: typeof HOST, run: Run) {
+    refuseConstruction(token, 'error');
+    this.#run = run;
+  }
   toDebugString(): string {
+    this.#run.charge(HOST_CALL_GAS);
     return 'error';
   }
 }
-class Descriptor {}
-class DirectoryEntryStream {}
-class TerminalInput {}
-class TerminalOutput {}
+/** Resources no call of this host returns (no preopens, no terminals): never constructed. */
+class Descriptor {
+  constructor() {
+    refuseConstruction(undefined, 'descriptor');
+  }
+}
+class DirectoryEntryStream {
+  constructor() {
+    refuseConstruction(undefined, 'directory-entry-stream');
+  }
+}
+class TerminalInput {
+  constructor() {
+    refuseConstruction(undefined, 'terminal-input');
+  }
+}
+class TerminalOutput {
+  constructor() {
+    refuseConstruction(undefined, 'terminal-output');
+  }
+}
 
 class Pollable {
   readonly #run: Run;
-  constructor(run: Run) {
+  constructor(token: typeof HOST, run: Run) {
+    refuseConstruction(token, 'pollable');
     this.#run = run;
   }
   ready(): boolean {
@@ -127,7 +169,8 @@ class Pollable {
 
 class InputStream {
   readonly #run: Run;
-  constructor(run: Run) {
+  constructor(token: typeof HOST, run: Run) {
+    refuseConstruction(token, 'input-stream');
     this.#run = run;
   }
   read(len: bigint): Uint8Array {
@@ -152,7 +195,7 @@ class InputStream {
   }
   subscribe(): Pollable {
     this.#run.charge(HOST_CALL_GAS);
-    return new Pollable(this.#run);
+    return new Pollable(HOST, this.#run);
   }
 }
 
@@ -164,7 +207,8 @@ class OutputStream {
   readonly #stream: 0 | 1;
   /** What the last check-write permitted, less what was written since (wasi:io/streams `write`). */
   #permit = 0;
-  constructor(run: Run, stream: 0 | 1) {
+  constructor(token: typeof HOST, run: Run, stream: 0 | 1) {
+    refuseConstruction(token, 'output-stream');
     this.#run = run;
     this.#stream = stream;
   }
@@ -179,17 +223,17 @@ class OutputStream {
     const run = this.#run;
     if (contents.length > this.#permit) {
       run.charge(HOST_CALL_GAS + IO_BYTE_GAS * contents.length);
-      throw { tag: 'last-operation-failed', val: new IoError() };
+      throw { tag: 'last-operation-failed', val: new IoError(HOST, this.#run) };
     }
     this.#permit -= contents.length;
-    this.store(contents);
+    this.#store(contents);
   }
   /**
    * Stores a write's bytes up to the output cap. The glue copied all of `contents` out of guest
    * memory before calling: every byte the guest handed over is paid for, stored or not. Once
    * the cap is reached the run ends (`stop`): nothing is stored any more.
    */
-  private store(contents: Uint8Array): void {
+  #store(contents: Uint8Array): void {
     const run = this.#run;
     run.charge(HOST_CALL_GAS + IO_BYTE_GAS * contents.length);
     if (run.exhausted) throw new OutputLimitSignal();
@@ -206,7 +250,7 @@ class OutputStream {
     }
   }
   blockingWriteAndFlush(contents: Uint8Array): void {
-    this.store(contents);
+    this.#store(contents);
   }
   writeZeroes(len: bigint): void {
     // Allocate at most one byte past the remaining room: enough to trip the cap. (The write
@@ -216,13 +260,13 @@ class OutputStream {
     const n = len > room ? room + 1n : len;
     if (n > BigInt(this.#permit)) {
       this.#run.charge(HOST_CALL_GAS);
-      throw { tag: 'last-operation-failed', val: new IoError() };
+      throw { tag: 'last-operation-failed', val: new IoError(HOST, this.#run) };
     }
     this.write(new Uint8Array(Number(n)));
   }
   blockingWriteZeroesAndFlush(len: bigint): void {
     const room = BigInt(this.#run.config.maxOutputBytes - this.#run.outputBytes);
-    this.store(new Uint8Array(Number(len > room ? room + 1n : len)));
+    this.#store(new Uint8Array(Number(len > room ? room + 1n : len)));
   }
   flush(): void {
     this.#run.charge(HOST_CALL_GAS);
@@ -232,7 +276,7 @@ class OutputStream {
   }
   subscribe(): Pollable {
     this.#run.charge(HOST_CALL_GAS);
-    return new Pollable(this.#run);
+    return new Pollable(HOST, this.#run);
   }
 }
 
@@ -248,13 +292,32 @@ const RESOURCES = new Set<unknown>([
   OutputStream,
 ]);
 
+/**
+ * The glue looks a guest's imports up by name — `iface[name]` for a function, `Class[name]` for a
+ * static, `instance[name]` for a method, from names the component declares in its own import
+ * types — so anything inherited would be host code outside §4, linked uncharged (`constructor`,
+ * `toString`, `call`, …). Each resource class and its prototype therefore have no prototype and
+ * no `constructor` link: only the methods written above resolve (`instanceof`, which the glue
+ * uses to check a resource, does not need either).
+ */
+for (const resource of RESOURCES as Set<{ prototype: object }>) {
+  delete (resource.prototype as { constructor?: unknown }).constructor;
+  Object.setPrototypeOf(resource.prototype, null);
+  Object.setPrototypeOf(resource, null);
+}
+
+/** A copy of `members` with no prototype (so only its own names resolve), frozen. */
+function closed(members: Record<string, unknown>): Record<string, unknown> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, unknown>, members));
+}
+
 type Interfaces = Record<string, Record<string, unknown>>;
 
 /** wasi:cli: no environment, arguments or terminals; the three standard streams; exit. */
 function cli(run: Run): Interfaces {
-  const stdin = new InputStream(run);
-  const stdout = new OutputStream(run, 0);
-  const stderr = new OutputStream(run, 1);
+  const stdin = new InputStream(HOST, run);
+  const stdout = new OutputStream(HOST, run, 0);
+  const stderr = new OutputStream(HOST, run, 1);
   return {
     'wasi:cli/environment': { getEnvironment: () => [], getArguments: () => [], initialCwd: () => undefined },
     'wasi:cli/exit': {
@@ -292,8 +355,8 @@ function clocksIoRandom(run: Run): Interfaces {
     'wasi:clocks/monotonic-clock': {
       now: () => run.tick(),
       resolution: () => CLOCK_TICK_NS,
-      subscribeInstant: () => new Pollable(run),
-      subscribeDuration: () => new Pollable(run),
+      subscribeInstant: () => new Pollable(HOST, run),
+      subscribeDuration: () => new Pollable(HOST, run),
     },
     // No preopened directories, so no Descriptor can ever be obtained.
     'wasi:filesystem/types': { Descriptor, DirectoryEntryStream, filesystemErrorCode: () => undefined },
@@ -334,19 +397,24 @@ export function createPreview2Host(
   stop: () => void = () => {},
 ): Preview2Host {
   const run = new Run(config, charge, stop);
-  const imports: Interfaces = { ...cli(run), ...clocksIoRandom(run) };
-  // Every host function costs the base on entry (methods of the resources charge it themselves).
-  for (const iface of Object.values(imports)) {
+  const all: Interfaces = { ...cli(run), ...clocksIoRandom(run) };
+  // Every interface object, and the record of them, resolves only its own (§4) names.
+  const imports = Object.create(null) as Interfaces;
+  for (const [key, iface] of Object.entries(all)) {
+    const members: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(iface)) {
+      // Every host function costs the base on entry (methods of the resources charge it themselves).
       if (typeof value === 'function' && !RESOURCES.has(value)) {
         const fn = value as (...args: unknown[]) => unknown;
-        iface[name] = (...args: unknown[]): unknown => {
+        members[name] = (...args: unknown[]): unknown => {
           charge(HOST_CALL_GAS);
           return fn(...args);
         };
-      }
+      } else members[name] = value;
     }
+    imports[key] = closed(members);
   }
+  Object.freeze(imports);
   return {
     imports,
     stdout: () => concat(run.chunks[0]),

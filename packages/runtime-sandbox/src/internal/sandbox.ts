@@ -152,6 +152,58 @@ function handleKey(handle: ModuleHandle): string {
   ].join(' ');
 }
 
+/**
+ * The fields of a caller's handle, read once (a getter or a Proxy answers each read anew) and
+ * each of the type an issued handle has; undefined for anything else — a Symbol or an object
+ * field would make handleKey throw a TypeError instead of SANDBOX_UNKNOWN_MODULE.
+ */
+function handleFields(handle: unknown): ModuleHandle | undefined {
+  if (typeof handle !== 'object' || handle === null) return undefined;
+  try {
+    const h = handle as Record<string, unknown>;
+    const fields = {
+      id: h.id,
+      source_digest: h.source_digest,
+      kind: h.kind,
+      max_memory_bytes: h.max_memory_bytes,
+      canonicalize_nan: h.canonicalize_nan,
+    };
+    const typed =
+      typeof fields.id === 'string' &&
+      typeof fields.source_digest === 'string' &&
+      typeof fields.kind === 'string' &&
+      typeof fields.max_memory_bytes === 'number' &&
+      typeof fields.canonicalize_nan === 'boolean';
+    return typed ? (fields as ModuleHandle) : undefined;
+  } catch {
+    return undefined; // a throwing getter or Proxy trap: not a handle this sandbox issued
+  }
+}
+
+// The engine's own accessors of a typed array's internal slots, taken before any caller code
+// runs: they answer for real typed arrays only (a Proxy of one, or an object with
+// Uint8Array.prototype, has no slots) and cannot be redirected by a caller's own properties.
+const TYPED_ARRAY_PROTOTYPE = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedArrayTag = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, Symbol.toStringTag)?.get as (
+  this: unknown,
+) => string | undefined;
+
+/**
+ * A copy of `value` if it is a real Uint8Array at most `max` bytes long, else undefined. Copied
+ * up front so the caller (or another thread writing a shared buffer) cannot change the bytes
+ * after they were checked, digested or used to derive the run's seed.
+ */
+function copyBytes(value: unknown, max = Number.POSITIVE_INFINITY): Uint8Array | undefined {
+  if (!ArrayBuffer.isView(value) || typedArrayTag.call(value) !== 'Uint8Array') return undefined;
+  try {
+    // the constructor reads the source's internal length and bytes (throws on a detached buffer)
+    const copy = new Uint8Array(value as Uint8Array);
+    return copy.length <= max ? copy : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const COMPONENT_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
 const MIB = 1024 * 1024;
@@ -193,20 +245,43 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every public argument is checked before it is used: a bad one is a SandboxError, never a TypeError. */
+/**
+ * Reads the named fields of a caller's object once, into a plain record: a getter or a Proxy
+ * answers each read anew, so what is checked must be what is used. A throwing getter or trap is
+ * SANDBOX_INVALID_ARGUMENT, like any other bad argument.
+ */
+function snapshot(
+  value: Record<string, unknown>,
+  fields: readonly string[],
+  what: string,
+): Record<string, unknown> {
+  try {
+    const out: Record<string, unknown> = {};
+    for (const f of fields) out[f] = value[f];
+    return out;
+  } catch {
+    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', `${what} could not be read`);
+  }
+}
+
 function checkRegisterOptions(options: unknown): RegisterOptions {
   if (options === undefined) return {};
   if (!isObject(options))
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'register options must be an object');
-  const nan = options.canonicalizeNaN;
-  if (nan !== undefined && typeof nan !== 'boolean')
+  const o = snapshot(options, ['maxMemoryBytes', 'canonicalizeNaN'], 'register options');
+  if (o.canonicalizeNaN !== undefined && typeof o.canonicalizeNaN !== 'boolean')
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'canonicalizeNaN must be a boolean');
-  return options as RegisterOptions;
+  // (maxMemoryBytes is checked by memoryCap, on this snapshot)
+  return Object.freeze(o) as RegisterOptions;
 }
 
 /** A pin for registerInstrumented: a handle's exact shape (it becomes the returned handle). */
-function checkPin(pin: unknown): ModuleHandle {
+function checkPin(value: unknown): ModuleHandle {
+  const pin = isObject(value)
+    ? snapshot(value, ['id', 'source_digest', 'kind', 'max_memory_bytes', 'canonicalize_nan'], 'the pin')
+    : undefined;
   const ok =
-    isObject(pin) &&
+    pin !== undefined &&
     isDigest(pin.id) &&
     isDigest(pin.source_digest) &&
     (pin.kind === 'wasi-preview1' || pin.kind === 'wasi-preview2') &&
@@ -216,12 +291,18 @@ function checkPin(pin: unknown): ModuleHandle {
     pin.max_memory_bytes % WASM_PAGE_BYTES === 0 &&
     typeof pin.canonicalize_nan === 'boolean';
   if (!ok) throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'the pin must be a module handle');
-  return pin as unknown as ModuleHandle;
+  return Object.freeze(pin) as unknown as ModuleHandle;
 }
 
-function checkLimits(limits: RunLimits): void {
-  if (!isObject(limits as unknown))
+/** The run limits as checked (a snapshot: the run uses exactly these values). */
+function checkLimits(value: RunLimits): RunLimits {
+  if (!isObject(value as unknown))
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'run limits must be an object');
+  const limits = snapshot(
+    value as unknown as Record<string, unknown>,
+    ['gas', 'timeout_ms', 'max_output_bytes', 'virtual_time_ms'],
+    'run limits',
+  );
   const positiveInt = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
   const ok =
     positiveInt(limits.gas) &&
@@ -230,9 +311,10 @@ function checkLimits(limits: RunLimits): void {
     Number.isSafeInteger(limits.max_output_bytes) &&
     limits.max_output_bytes >= 0 &&
     (limits.virtual_time_ms === undefined ||
-      (Number.isSafeInteger(limits.virtual_time_ms) && limits.virtual_time_ms >= 0));
+      (Number.isSafeInteger(limits.virtual_time_ms) && (limits.virtual_time_ms as number) >= 0));
   if (!ok)
     throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'run limits must be non-negative safe integers');
+  return Object.freeze(limits) as unknown as RunLimits;
 }
 
 /** What the methods of one sandbox share. */
@@ -262,14 +344,16 @@ function memoryCap(s: SandboxState, registerOptions: RegisterOptions): number {
   return memoryBytes;
 }
 
+/** A copy of a module's bytes (copyBytes); anything else, or too long, is SANDBOX_INVALID_MODULE. */
 function checkBytes(s: SandboxState, bytes: unknown): Uint8Array {
-  if (!(bytes instanceof Uint8Array) || bytes.length > s.maxModuleBytes) {
+  const copy = copyBytes(bytes, s.maxModuleBytes);
+  if (copy === undefined) {
     throw new SandboxError(
       'SANDBOX_INVALID_MODULE',
-      `module is not bytes or exceeds ${s.maxModuleBytes} bytes`,
+      `module is not a Uint8Array or exceeds ${s.maxModuleBytes} bytes`,
     );
   }
-  return bytes;
+  return copy;
 }
 
 /** Validates and instruments a core module; every failure is a SandboxError. */
@@ -363,15 +447,24 @@ async function issue(s: SandboxState, module: IsolatedModule, fields: ModuleHand
   return handle;
 }
 
-/** The prepared module of a handle this sandbox issued (equal fields), else SANDBOX_UNKNOWN_MODULE. */
-function moduleOf(s: SandboxState, handle: ModuleHandle, what: string): IsolatedModule {
-  const module =
-    typeof handle === 'object' && handle !== null && s.handles.has(handleKey(handle))
-      ? s.modules.get(handle.id)
-      : undefined;
-  if (module === undefined)
-    throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `${what} ${String(handle?.id)} is not registered`);
-  return module;
+/**
+ * The issued handle equal in every field to `handle`, and its prepared module; else
+ * SANDBOX_UNKNOWN_MODULE. Callers use the issued handle from here on, never the caller's object.
+ */
+function moduleOf(
+  s: SandboxState,
+  handle: unknown,
+  what: string,
+): { module: IsolatedModule; handle: ModuleHandle } {
+  const fields = handleFields(handle);
+  const issued = fields === undefined ? undefined : s.handles.get(handleKey(fields));
+  const module = issued === undefined ? undefined : s.modules.get(issued.id);
+  if (issued === undefined || module === undefined)
+    throw new SandboxError(
+      'SANDBOX_UNKNOWN_MODULE',
+      `${what} ${fields === undefined ? '(not a module handle)' : fields.id} is not registered`,
+    );
+  return { module, handle: issued };
 }
 
 /** Runs the configured transpiler and refuses a component importing what the host does not provide. */
@@ -446,9 +539,9 @@ async function registerComponent(
 
 function instrumentedBytes(s: SandboxState, handle: ModuleHandle): Uint8Array {
   assertOpen(s);
-  const module = moduleOf(s, handle, 'no registered preview1 module:');
+  const { module, handle: issued } = moduleOf(s, handle, 'no registered preview1 module:');
   if (module.kind !== 'core')
-    throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `no registered preview1 module ${handle.id}`);
+    throw new SandboxError('SANDBOX_UNKNOWN_MODULE', `no registered preview1 module ${issued.id}`);
   return module.bytes.slice();
 }
 
@@ -506,22 +599,23 @@ async function run(
   runLimits: RunLimits,
 ): Promise<SandboxResult> {
   assertOpen(s);
-  const module = moduleOf(s, handle, 'module');
-  checkLimits(runLimits);
-  if (!(input instanceof Uint8Array))
-    throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'input must be a Uint8Array');
-  const stdin = input;
+  const { module, handle: issued } = moduleOf(s, handle, 'module');
+  const limits = checkLimits(runLimits);
+  // A copy, taken before anything is derived from it: the seed and the bytes the guest reads are
+  // of the same input whatever the caller does with its buffer after this call returned.
+  const stdin = copyBytes(input);
+  if (stdin === undefined) throw new SandboxError('SANDBOX_INVALID_ARGUMENT', 'input must be a Uint8Array');
   const started = s.clock.nowMs();
   const outcome = await s.isolation.run(
     {
       module,
       stdin,
-      gas: runLimits.gas,
-      maxOutputBytes: runLimits.max_output_bytes,
-      seed: randomSeed(handle.id, stdin),
-      virtualTimeMs: runLimits.virtual_time_ms ?? 0,
+      gas: limits.gas,
+      maxOutputBytes: limits.max_output_bytes,
+      seed: randomSeed(issued.id, stdin),
+      virtualTimeMs: limits.virtual_time_ms ?? 0,
     },
-    runLimits.timeout_ms,
+    limits.timeout_ms,
   );
   const wall_ms = s.clock.nowMs() - started;
   if (outcome.kind === 'done') return { ...outcome.outcome, wall_ms };
@@ -575,6 +669,19 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   sizeOption(options.maxModuleBytes, 'maxModuleBytes');
   sizeOption(options.maxMemoryBytes, 'maxMemoryBytes', WASM_PAGE_BYTES);
   sizeOption(options.maxTableElements, 'maxTableElements');
+  // The ports are called on every run: refused here, not by a TypeError at the first call.
+  const port = (value: unknown, what: string, methods: readonly string[]): void => {
+    if (value === undefined) return;
+    const ok =
+      isObject(value) && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+    if (!ok)
+      throw new SandboxError(
+        'SANDBOX_INVALID_ARGUMENT',
+        `${what} must be an object with ${methods.join(', ')}`,
+      );
+  };
+  port(options.clock, 'clock', ['nowMs']);
+  port(options.isolation, 'isolation', ['prepare', 'run', 'close']);
   const s: SandboxState = {
     options,
     clock: options.clock ?? systemClock(),
