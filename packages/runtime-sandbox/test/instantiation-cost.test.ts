@@ -21,13 +21,13 @@ describe('instantiationCost', () => {
     ).toBe(40);
   });
 
-  it('charges every global initializer instruction, at least 1 per global', async () => {
+  it('charges every global initializer instruction 16, at least one instruction per global', async () => {
     const globals = `(import "m" "g" (global i32))
       (func $f) (elem declare func $f)
       (global i64 (i64.const 5)) (global f32 (f32.const 1)) (global f64 (f64.const 2))
       (global funcref (ref.null func)) (global funcref (ref.func $f)) (global i32 (global.get 0))`;
-    // 6 single-instruction globals; the declarative segment 1 + 16
-    expect(instantiationCost(await wat(`(module ${globals} ${METERING})`))).toBe(6 + 17);
+    // 6 single-instruction globals at 16; the declarative segment 1 + 16
+    expect(instantiationCost(await wat(`(module ${globals} ${METERING})`))).toBe(6 * 16 + 17);
     // extended-const (i32.const 1; i32.const 2; i32.add) and (i64 … i64.sub … i64.mul): 3 + 5
     const ext = raw(
       0x06,
@@ -68,7 +68,7 @@ describe('instantiationCost', () => {
       0x00,
       0x0b,
     );
-    expect(instantiationCost(ext)).toBe(3 + 5);
+    expect(instantiationCost(ext)).toBe(16 * (3 + 5));
   });
 
   it('charges every element segment 1 + 16 per entry and every data segment 1 + bytes / 16', async () => {
