@@ -149,15 +149,19 @@ export {
   reexecute,
 } from './internal/runtime.js';
 export {
+  attachDatabase,
   DATABASE_URL_ENV,
   type DatabaseOptions,
   type DatabaseStatus,
   inspectDatabase,
   type MigrationResult,
   migrateDatabase,
+  type NodeStoreOptions,
+  publishTrustRegistry,
   redactDatabaseUrl,
   refuseDatabaseRuntime,
   resolveDatabaseUrl,
+  type TrustPublication,
 } from './internal/store-select.js';
 export {
   listTools,
