@@ -157,6 +157,7 @@ export {
   type MigrationResult,
   migrateDatabase,
   type NodeStoreOptions,
+  publishTrust,
   publishTrustRegistry,
   redactDatabaseUrl,
   refuseDatabaseRuntime,

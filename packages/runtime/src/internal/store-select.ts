@@ -7,7 +7,7 @@
 // recorded somewhere else).
 import { hostname } from 'node:os';
 import type { SignedEnvelope } from '@helm/contracts';
-import type { StoreError } from '@helm/store';
+import type { RuntimeStore, StoreError } from '@helm/store';
 import type { PostgresStore } from '@helm/store-postgres';
 import { trustEventDigest } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
@@ -205,7 +205,7 @@ export interface TrustPublication {
  * registry — another genesis, or events that are not the directory's own at the same positions —
  * is refused (DATABASE_TRUST_MISMATCH); a database holding a prefix of it gets the rest.
  */
-export async function publishTrustRegistry(data: DataDir, store: PostgresStore): Promise<TrustPublication> {
+export async function publishTrustRegistry(data: DataDir, store: RuntimeStore): Promise<TrustPublication> {
   const docs = data.store.listDocumentsSync('trust');
   const local = docs.map((d) => d.value as unknown as SignedEnvelope);
   const held = (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope);
@@ -225,4 +225,21 @@ export async function publishTrustRegistry(data: DataDir, store: PostgresStore):
     written++;
   }
   return { written, events: local.length };
+}
+
+/** `helmts db publish-trust`: publishTrustRegistry through a handle of its own (serving role: no DDL). */
+export async function publishTrust(data: DataDir, o: DatabaseOptions): Promise<TrustPublication> {
+  data.requireInitialized();
+  const store = await handle(o, 'publish');
+  try {
+    if ((await store.schemaVersion()) === 0)
+      throw new RuntimeError(
+        'DATABASE_TRUST_MISMATCH',
+        `${redactDatabaseUrl(o.url)} is not migrated; nothing was written`,
+        'run `helmts db migrate` as the migrating role first (docs/deployment.md)',
+      );
+    return await publishTrustRegistry(data, store);
+  } finally {
+    await store.close();
+  }
 }
