@@ -217,10 +217,26 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
     cpSync(a, b, { recursive: true });
     const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(b, 'config.json'), JSON.stringify({ ...config, chain_id: 'node-b' }));
-    const published = await spawnHelmts(['--data-dir', a, 'db', 'publish-trust', '--database-url', url, '--json']);
+    const published = await spawnHelmts([
+      '--data-dir',
+      a,
+      'db',
+      'publish-trust',
+      '--database-url',
+      url,
+      '--json',
+    ]);
     expect(published.code, published.stdout).toBe(0);
     expect((published.json as { written: number }).written).toBeGreaterThan(0);
-    const again = await spawnHelmts(['--data-dir', b, 'db', 'publish-trust', '--database-url', url, '--json']);
+    const again = await spawnHelmts([
+      '--data-dir',
+      b,
+      'db',
+      'publish-trust',
+      '--database-url',
+      url,
+      '--json',
+    ]);
     expect((again.json as { written: number }).written).toBe(0);
     // b never opens an embedded store from here on.
     rmSync(join(b, 'helm.db'), { force: true });
@@ -258,7 +274,12 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
       expect((o.json as { status: string }).status).toBe('SUCCEEDED');
     }
     expect(existsSync(join(b, 'helm.db'))).toBe(false);
-    const s = await openPostgresStore({ connectionString: url, nodeId: 'check', migrate: false, groupCommit: false });
+    const s = await openPostgresStore({
+      connectionString: url,
+      nodeId: 'check',
+      migrate: false,
+      groupCommit: false,
+    });
     try {
       for (const chain of ['main', 'node-b']) {
         const receipts = await s.receipts({ chainId: chain });
@@ -269,9 +290,20 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
       expect(noCredential.code).toBe(2);
       expect(errorCode(noCredential.json)).toBe('USAGE');
       // The database is down: the call fails with the store's code before anything is decided.
-      const down = await spawnHelmts(
-        ['--data-dir', b, '--database-url', 'postgres://postgres@127.0.0.1:1/none', 'run', '--tool', 'echo', '--principal', 'local', '--credential', 'cred-local', '--json'],
-      );
+      const down = await spawnHelmts([
+        '--data-dir',
+        b,
+        '--database-url',
+        'postgres://postgres@127.0.0.1:1/none',
+        'run',
+        '--tool',
+        'echo',
+        '--principal',
+        'local',
+        '--credential',
+        'cred-local',
+        '--json',
+      ]);
       expect(down.code).toBe(2);
       expect(errorCode(down.json)).toBe('STORE_UNAVAILABLE');
       expect((await s.receipts({ chainId: 'node-b' })).length).toBe(3);
@@ -282,7 +314,16 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
     // Each node's chain exports from the database and verifies offline.
     for (const node of [a, b]) {
       const file = join(node, 'pack.tar');
-      const exported = await spawnHelmts(['--data-dir', node, '--database-url', url, 'export', '-o', file, '--json']);
+      const exported = await spawnHelmts([
+        '--data-dir',
+        node,
+        '--database-url',
+        url,
+        'export',
+        '-o',
+        file,
+        '--json',
+      ]);
       expect(exported.code, exported.stdout + exported.stderr).toBe(0);
       const verified = await spawnHelmts(['verify', file, '--trust-anchor', anchor, '--json']);
       expect(verified.code, verified.stdout).toBe(0);

@@ -99,7 +99,6 @@ export function inMemoryPipeline() {
   return executor;
 }
 
-
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }

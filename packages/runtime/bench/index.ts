@@ -30,8 +30,6 @@ const RUN_MAX = Number(process.env.BENCH_RUN_MAX ?? 100_000);
 const gc = (globalThis as { gc?: () => void }).gc;
 const dirs: string[] = [];
 
-
-
 const call = (i: number, key?: string) => ({
   tool: 'echo',
   principal: 'alice',

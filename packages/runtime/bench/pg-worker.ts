@@ -6,7 +6,12 @@
 import { attachDatabase, DataDir, GovernedRuntime } from '../dist/index.js';
 import { drive, FINGERPRINT } from './common.ts';
 
-const job = JSON.parse(process.argv[2] as string) as { url: string; dir: string; n: number; inFlight: number };
+const job = JSON.parse(process.argv[2] as string) as {
+  url: string;
+  dir: string;
+  n: number;
+  inFlight: number;
+};
 const data = new DataDir(job.dir);
 await attachDatabase(data, { url: job.url });
 const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });

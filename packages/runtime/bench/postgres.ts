@@ -46,7 +46,8 @@ function cpuOf(pids: readonly number[]): Map<number, number> {
 }
 
 const root = mkdtempSync(join(tmpdir(), 'helm-rt-pgbench-'));
-if (process.env.HELM_BENCH_DATABASE_URL) process.env.HELM_TEST_DATABASE_URL = process.env.HELM_BENCH_DATABASE_URL;
+if (process.env.HELM_BENCH_DATABASE_URL)
+  process.env.HELM_TEST_DATABASE_URL = process.env.HELM_BENCH_DATABASE_URL;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 try {
   db = await createTestDatabase('bench_rt');

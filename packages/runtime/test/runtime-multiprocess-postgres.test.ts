@@ -99,7 +99,9 @@ async function cluster(schema: string, cap: number) {
       type: 'helm.policy.bundle.v1',
       name: 'rules',
       version: 1,
-      rules: [{ id: 'record', effect: 'allow', when: { principal: { eq: 'alice' }, tool: { eq: 'record' } } }],
+      rules: [
+        { id: 'record', effect: 'allow', when: { principal: { eq: 'alice' }, tool: { eq: 'record' } } },
+      ],
     },
     identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
   });
@@ -115,7 +117,12 @@ async function cluster(schema: string, cap: number) {
     driver: { kind: 'mcp', ref: 'recorder', timeout_ms: 60_000 },
   });
   // The migrating role creates the schema; the template's registry goes into the database once.
-  const setup = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const setup = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     expect((await publishTrustRegistry(data, setup)).written).toBeGreaterThan(0);
   } finally {
@@ -201,7 +208,13 @@ async function cluster(schema: string, cap: number) {
 }
 
 async function store(schema: string): Promise<PostgresStore> {
-  return openPostgresStore({ connectionString: db.url, nodeId: 'checker', schema, groupCommit: false, migrate: false });
+  return openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'checker',
+    schema,
+    groupCommit: false,
+    migrate: false,
+  });
 }
 
 const receiptBody = (envelope: unknown) =>
@@ -272,7 +285,9 @@ describe('runtime nodes as real processes on one database', () => {
   it('2 nodes × 32 in flight, one hourly budget exceeded cluster-wide: exactly the ceiling runs, chains verify, no double execution', async () => {
     const CAP = 100;
     const c = await cluster('clean', CAP);
-    const nodes = ['clean-a', 'clean-b'].map((name) => c.start(name, { calls: 80, leaseMs: 30_000, driverMs: 5 }));
+    const nodes = ['clean-a', 'clean-b'].map((name) =>
+      c.start(name, { calls: 80, leaseMs: 30_000, driverMs: 5 }),
+    );
     for (const n of nodes) await n.until((ev) => ev.some((e) => e.done), 'its calls');
     for (const n of nodes) n.finish();
     expect(await Promise.all(nodes.map((n) => n.exited))).toEqual([0, 0]);
@@ -346,7 +361,9 @@ describe('runtime nodes as real processes on one database', () => {
 
   it('every node connection cut with pg_terminate_backend mid-burst: calls fail closed (no driver without admission), the nodes recover and finish', async () => {
     const c = await cluster('cut', 100_000);
-    const nodes = ['cut-a', 'cut-b'].map((name) => c.start(name, { calls: 96, leaseMs: 30_000, driverMs: 10 }));
+    const nodes = ['cut-a', 'cut-b'].map((name) =>
+      c.start(name, { calls: 96, leaseMs: 30_000, driverMs: 10 }),
+    );
     const killer = await raw(db.url);
     let cuts = 0;
     try {
@@ -374,7 +391,8 @@ describe('runtime nodes as real processes on one database', () => {
     // (the node then reopened: the admission is receipted EXECUTION_INTERRUPTED) — checkCluster
     // finds exactly one receipt per execution either way.
     expect(acks.length + threw.length).toBe(192);
-    for (const t of threw) expect(t.code === 'RUNTIME_HALTED' || t.code?.startsWith('STORE_'), t.code).toBe(true);
+    for (const t of threw)
+      expect(t.code === 'RUNTIME_HALTED' || t.code?.startsWith('STORE_'), t.code).toBe(true);
     const executed = new Set(events.filter((e) => e.exec).map((e) => e.exec));
     for (const a of acks.filter((e) => e.status === 'DENIED')) expect(executed.has(a.ack)).toBe(false);
     const { spent } = await checkCluster('cut', c.anchor, c.execLog, nodes);

@@ -58,7 +58,12 @@ function nodeDir(from: DataDir, name: string, chain = name): string {
 
 async function published(schema: string): Promise<DataDir> {
   const t = template(`t-${schema}`);
-  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     await publishTrustRegistry(t, s);
   } finally {
@@ -112,7 +117,7 @@ describe('a runtime node on a shared database', () => {
     expect(data.shared).toBeUndefined();
   });
 
-  it('attacker: a database without this deployment\'s trust registry, or with another, is refused before any decision', async () => {
+  it("attacker: a database without this deployment's trust registry, or with another, is refused before any decision", async () => {
     const lonely = template('lonely');
     const data = new DataDir(nodeDir(lonely, 'lonely-1'));
     await attachDatabase(data, { url: db.url, schema: 'empty_trust' }).catch(async () => {
@@ -121,14 +126,23 @@ describe('a runtime node on a shared database', () => {
       await m.close();
       await attachDatabase(data, { url: db.url, schema: 'empty_trust' });
     });
-    await expect(GovernedRuntime.open(data, { clock })).rejects.toMatchObject({ code: 'DATABASE_TRUST_MISMATCH' });
+    await expect(GovernedRuntime.open(data, { clock })).rejects.toMatchObject({
+      code: 'DATABASE_TRUST_MISMATCH',
+    });
     await data.closeAll();
     // Another deployment's registry in the database: refused too (and not overwritten by publish).
     const other = await published('other_trust');
     const mine = new DataDir(nodeDir(lonely, 'lonely-2'));
     await attachDatabase(mine, { url: db.url, schema: 'other_trust' });
-    await expect(GovernedRuntime.open(mine, { clock })).rejects.toMatchObject({ code: 'DATABASE_TRUST_MISMATCH' });
-    const s = await openPostgresStore({ connectionString: db.url, nodeId: 'x', schema: 'other_trust', migrate: false });
+    await expect(GovernedRuntime.open(mine, { clock })).rejects.toMatchObject({
+      code: 'DATABASE_TRUST_MISMATCH',
+    });
+    const s = await openPostgresStore({
+      connectionString: db.url,
+      nodeId: 'x',
+      schema: 'other_trust',
+      migrate: false,
+    });
     await expect(publishTrustRegistry(lonely, s)).rejects.toMatchObject({ code: 'DATABASE_TRUST_MISMATCH' });
     await s.close();
     await mine.closeAll();

@@ -6,7 +6,7 @@ import {
   type BudgetAccountView,
   budgetOverview,
   budgetResetBody,
-  DataDir,
+  type DataDir,
   isBudgetBase,
   loadDataDirPolicy,
   readGovernanceApplications,

@@ -2,14 +2,14 @@
 // (the schema's owner), separate from the role runtime nodes serve with (docs/deployment.md).
 import {
   DATABASE_URL_ENV,
-  inspectDatabase,
   DataDir,
+  inspectDatabase,
   migrateDatabase,
   publishTrust,
   RuntimeError,
-  resolveDataDir,
   redactDatabaseUrl,
   resolveDatabaseUrl,
+  resolveDataDir,
 } from '@helm/runtime';
 import type { Command } from 'commander';
 import { type CommandResult, failed, ok } from '../errors.js';
@@ -82,7 +82,10 @@ export async function dbPublishTrustCommand(
 ): Promise<CommandResult> {
   const data = new DataDir(resolveDataDir(dataDir));
   try {
-    const r = await publishTrust(data, { url, ...(opts.schema === undefined ? {} : { schema: opts.schema }) });
+    const r = await publishTrust(data, {
+      url,
+      ...(opts.schema === undefined ? {} : { schema: opts.schema }),
+    });
     const shown = redactDatabaseUrl(url);
     return ok({ database: shown, written: r.written, events: r.events }, [
       r.written === 0
@@ -118,11 +121,7 @@ export function registerDbCommands(program: Command, wrap: Wrap): void {
     .option('--json', 'machine-readable output')
     .action(
       wrap((opts: { schema?: string }, cmd: Command) =>
-        dbPublishTrustCommand(
-          requireUrl(cmd),
-          (cmd.optsWithGlobals() as { dataDir?: string }).dataDir,
-          opts,
-        ),
+        dbPublishTrustCommand(requireUrl(cmd), (cmd.optsWithGlobals() as { dataDir?: string }).dataDir, opts),
       ),
     );
 }

@@ -45,8 +45,8 @@ import {
 import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
 import type { Command } from 'commander';
 import { formatDifference, jsonDiff } from '../diff.js';
-import { CLI_NAME } from '../help.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
+import { CLI_NAME } from '../help.js';
 import { progressBar } from '../output.js';
 import { escalation, registerApprovalCommands, runChallenge } from './approvals.js';
 import { registerBudgetCommands } from './budget.js';

@@ -2,7 +2,7 @@
 // effect class in force, and installing a new set signed by the policy key. Neither opens the
 // governed runtime; a runtime reads the set when it opens.
 import {
-  DataDir,
+  type DataDir,
   loadReceiptPolicies,
   missingReceiptPolicy,
   parseReceiptPolicies,

@@ -220,7 +220,10 @@ export class DataDir {
    * methods refuse with DATABASE_RUNTIME_UNSUPPORTED), else `helm.db`, the embedded store.
    */
   get store(): SqliteStore {
-    if (this.#shared) return (this.#sharedView ??= sharedView(this.#shared));
+    if (this.#shared) {
+      this.#sharedView ??= sharedView(this.#shared);
+      return this.#sharedView;
+    }
     this.#store ??= openSqliteStore(this.path('helm.db'));
     return this.#store;
   }
@@ -233,7 +236,10 @@ export class DataDir {
    */
   attachStore(shared: RuntimeStore): this {
     if (this.#store)
-      throw new RuntimeError('INTERNAL', 'the embedded store was opened before a shared database was attached');
+      throw new RuntimeError(
+        'INTERNAL',
+        'the embedded store was opened before a shared database was attached',
+      );
     this.#shared = shared;
     this.#sharedView = undefined;
     return this;

@@ -406,7 +406,7 @@ async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<Trust
     throw new RuntimeError(
       'DATABASE_TRUST_MISMATCH',
       'the shared database holds no trust registry; nothing was done',
-      'publish this deployment\'s registry once: `helmts db publish-trust --database-url …` (docs/deployment.md)',
+      "publish this deployment's registry once: `helmts db publish-trust --database-url …` (docs/deployment.md)",
     );
   try {
     return data.registryFrom(events);
@@ -611,7 +611,7 @@ export class GovernedRuntime {
           throw new RuntimeError(
             'CHAIN_LOCKED',
             `another process runs chain ${chain} on the shared database; nothing was done`,
-            "give every node its own chain id (config.json chain_id) — docs/deployment.md; or stop the other process",
+            'give every node its own chain id (config.json chain_id) — docs/deployment.md; or stop the other process',
           );
       }
       const runtime = await GovernedRuntime.#openLocked(data, options);
@@ -695,7 +695,9 @@ export class GovernedRuntime {
     const synchronous = readsSynchronously(store);
     // The trust registry's events are read through the port on a store without synchronous reads;
     // on the embedded store a registry the caller already verified is reused while it is the head.
-    const registry = synchronous ? currentRegistry(data, options.registry) : await sharedRegistry(data, store);
+    const registry = synchronous
+      ? currentRegistry(data, options.registry)
+      : await sharedRegistry(data, store);
     const headAuthorization = registry.keyAuthorization();
     const authorization = {
       at: undefined as
@@ -925,7 +927,9 @@ export class GovernedRuntime {
     // is that node's to receipt).
     const shared = sharedNode(data);
     await runtime.#recover(
-      shared ? (await shared.leasedAdmissions(config.chain_id)).filter((a) => a.nodeId === shared.nodeId) : undefined,
+      shared
+        ? (await shared.leasedAdmissions(config.chain_id)).filter((a) => a.nodeId === shared.nodeId)
+        : undefined,
     );
     await runtime.ingestGovernance();
     return runtime;
@@ -1200,7 +1204,9 @@ export class GovernedRuntime {
    */
   async #recover(admissions?: readonly LeasedAdmission[]): Promise<void> {
     const store = this.data.store;
-    const open = new Map((admissions ?? (await store.admissions(this.config.chain_id))).map((a) => [a.id, a]));
+    const open = new Map(
+      (admissions ?? (await store.admissions(this.config.chain_id))).map((a) => [a.id, a]),
+    );
     if (open.size === 0) return;
     const clockMs = this.clock.now();
     this.#frozen.at = clockMs;
