@@ -193,3 +193,84 @@ describe('a runtime node on a shared database', () => {
     }
   });
 });
+
+describe("a dead node's admissions", () => {
+  it('are receipted EXECUTION_INTERRUPTED by the next node that opens after their lease expired (never before)', async () => {
+    const LEASE_MS = 1_500;
+    const t = await published('dead');
+    // The victim's tool never returns: its admission stays open.
+    t.writeTool({
+      type: 'helm.tool.v1',
+      name: 'hang',
+      description: 'never returns',
+      input_schema: { type: 'object' },
+      output_schema: { type: 'object' },
+      effect_type: 'compute',
+      risk_tier: 'LOW',
+      action: 'run',
+      driver: { kind: 'mcp', ref: 'hang', timeout_ms: 600_000 },
+    });
+    const bundle = {
+      type: 'helm.policy.bundle.v1',
+      name: 'rules',
+      version: 1,
+      rules: [{ id: 'all', effect: 'allow', when: { principal: { eq: 'alice' } } }],
+    };
+    t.writePolicy(t.p0(), bundle, t.signer('policy', 'policy'));
+    t.close();
+    const victim = new DataDir(nodeDir(t, 'dead-a'));
+    await attachDatabase(victim, { url: db.url, schema: 'dead', leaseMs: LEASE_MS });
+    let entered = (): void => undefined;
+    const running = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const rt = await GovernedRuntime.open(victim, {
+      clock,
+      drivers: {
+        mcp: () => ({
+          kind: 'mcp',
+          invoke: () => {
+            entered();
+            return new Promise<never>(() => {});
+          },
+        }),
+      },
+    });
+    void rt.execute({ ...echo(0), tool: 'hang' });
+    await running;
+    const check = await openPostgresStore({
+      connectionString: db.url,
+      nodeId: 'check',
+      schema: 'dead',
+      migrate: false,
+    });
+    try {
+      const open = await check.leasedAdmissions('dead-a');
+      expect(open.map((a) => a.nodeId)).toEqual(['dead-a']);
+      // Another node opening while the victim lives and renews takes nothing.
+      const other = new DataDir(nodeDir(t, 'dead-b'));
+      await attachDatabase(other, { url: db.url, schema: 'dead', leaseMs: LEASE_MS });
+      const early = await GovernedRuntime.open(other, { clock });
+      await early.leasePass();
+      await early.close();
+      expect((await check.leasedAdmissions('dead-a')).map((a) => a.nodeId)).toEqual(['dead-a']);
+      // The victim "dies": its connections end, nothing of it renews (its process would be gone).
+      await victim.closeAll();
+      await new Promise((r) => setTimeout(r, LEASE_MS * 1.5));
+      // The next node that opens takes the admission over in its first pass and receipts it.
+      const late = await GovernedRuntime.open(other, { clock });
+      await late.close();
+      await other.closeAll();
+      expect(await check.admissions()).toEqual([]);
+      const receipts = await check.receipts({ chainId: 'dead-b' });
+      const interrupted = receipts.filter(
+        (r) =>
+          JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')).reason_code ===
+          'EXECUTION_INTERRUPTED',
+      );
+      expect(interrupted.map((r) => r.decisionId)).toEqual(open.map((a) => a.id));
+    } finally {
+      await check.close();
+    }
+  });
+});

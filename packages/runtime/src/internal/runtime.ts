@@ -647,6 +647,9 @@ export class GovernedRuntime {
       },
     });
     this.#leases.start();
+    // One pass now: a short-lived process (one `helmts run`) also renews and takes over what
+    // expired, instead of only after its first interval. `close` waits for it.
+    void this.#leases.tick().catch(() => undefined);
   }
 
   #holdChain(lock: { lost: Promise<void>; release(): Promise<void> }): void {
