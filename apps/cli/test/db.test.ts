@@ -191,6 +191,9 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
         'list',
         '--json',
       ]),
+      spawnHelmts(['--data-dir', data, 'run', '--challenge', `sha256:${'0'.repeat(64)}`, '--json'], {
+        env: { HELM_DATABASE_URL: as(SERVER) },
+      }),
     ]) {
       const out = await run;
       expect(out.code).toBe(2);

@@ -39,7 +39,9 @@ import {
   readJsonFile,
   recordsAtHead,
   reexecute,
+  refuseDatabaseRuntime,
   refuseRootTarget,
+  resolveDatabaseUrl,
   STRICT_JSON_HINT,
 } from '@helm/runtime';
 import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
@@ -779,6 +781,9 @@ export function registerCommands(program: Command, wrap: Wrap): void {
                 '--challenge runs the recorded call: give no --tool, --principal, --args, --credential or --session',
               );
             const id = o.challenge;
+            // The approval views read the embedded store: on a database, refused by name.
+            const url = resolveDatabaseUrl((cmd.optsWithGlobals() as { databaseUrl?: string }).databaseUrl);
+            if (url !== undefined) refuseDatabaseRuntime(url, 'run --challenge');
             return withDataDir(cmd, (d) => runChallenge(d, id, (request) => runRequest(d, request)));
           }
           if (o.tool === undefined || o.principal === undefined)
