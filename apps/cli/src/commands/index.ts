@@ -20,6 +20,7 @@ import {
   type TrustHeadPin,
   type VerifyOptions,
   verifyEvidencePackFile,
+  type WrittenPack,
 } from '@helm/evidencepack';
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
 import {
@@ -451,32 +452,47 @@ export async function runRequest(
   }
 }
 
-export async function exportCommand(
-  data: DataDir,
-  opts: { out?: string; from?: string; to?: string; condense?: boolean },
-): Promise<CommandResult> {
+type ExportOpts = { out?: string; from?: string; to?: string; condense?: boolean };
+
+/** The output file and pack options of an export. */
+function exportPlan(data: DataDir, opts: ExportOpts) {
   data.requireInitialized();
   const chain = data.config().chain_id;
   // The default output file is named after the chain id, which a data-dir writer controls.
   const out = opts.out ? resolve(opts.out) : namedPath(process.cwd(), 'chain id', chain, '.tar', 'evidence-');
   const from = parseIntOpt(opts.from, '--from');
   const to = parseIntOpt(opts.to, '--to');
-  // Streamed to the file (never held whole in memory); written beside it and renamed when complete.
   const options = {
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
     ...(opts.condense ? { condense: true } : {}),
   };
-  // On a shared database the node's chain is read from it (the same bytes as the embedded export).
-  const pack =
-    data.shared === undefined
-      ? exportPackFile(data, out, options)
-      : await exportPackFileFrom(data, data.shared, out, options);
+  return { out, options };
+}
+
+function exported(data: DataDir, out: string, pack: WrittenPack): CommandResult {
   return ok({ path: out, sha256: pack.digest, bytes: pack.bytes, manifest: pack.manifest }, [
     `Exported ${pack.manifest.counts.receipts} receipts (Lamport ${pack.manifest.scope.from_lamport}..${pack.manifest.scope.to_lamport}) to ${out}`,
     `  ${pack.bytes} bytes, ${pack.digest}`,
     `Next: helmts verify ${out} --trust-anchor ${data.config().trust_anchor}`,
   ]);
+}
+
+/** `helmts export` on the data directory's embedded store. */
+export function exportCommand(data: DataDir, opts: ExportOpts): CommandResult {
+  const { out, options } = exportPlan(data, opts);
+  // Streamed to the file (never held whole in memory); written beside it and renamed when complete.
+  return exported(data, out, exportPackFile(data, out, options));
+}
+
+/**
+ * `helmts export` of a node: on a shared database the node's chain is read from it (the same bytes
+ * as the embedded export), else exportCommand.
+ */
+export async function exportNodeCommand(data: DataDir, opts: ExportOpts): Promise<CommandResult> {
+  if (data.shared === undefined) return exportCommand(data, opts);
+  const { out, options } = exportPlan(data, opts);
+  return exported(data, out, await exportPackFileFrom(data, data.shared, out, options));
 }
 
 /** What the verifier expects of the pack's tail: `--expect-head sha256:<hex>`, `--expect-lamport N`. */
@@ -812,7 +828,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((o: { out?: string; from?: string; to?: string; condense?: boolean }, cmd: Command) =>
-        withNodeStore(cmd, (d) => exportCommand(d, o)),
+        withNodeStore(cmd, (d) => exportNodeCommand(d, o)),
       ),
     );
   program
