@@ -93,7 +93,7 @@ async function inProcess(dir: string, inFlight: number): Promise<Row> {
 
 async function overHttp(dir: string): Promise<Row> {
   const data = new DataDir(dir);
-  const { key } = createApiKey(data, { principal: 'local', scopes: ['call'] });
+  const { key } = await createApiKey(data, { principal: 'local', scopes: ['call'] });
   data.close();
   const server = await startHelmServer({ dataDir: dir, rateLimit: { rate: 0 } });
   const cpu0 = process.cpuUsage();

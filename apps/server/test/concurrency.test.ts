@@ -140,9 +140,9 @@ function home(): Home {
     egress: [{ hosts: ['localhost'], protocols: ['http'], max_payload_bytes: 4096 }],
   });
   const keys = {
-    alice: createApiKey(data, { principal: 'alice', scopes: ['call'] }).key,
-    bob: createApiKey(data, { principal: 'bob', scopes: ['call'] }).key,
-    audit: createApiKey(data, { principal: 'alice', scopes: ['audit'] }).key,
+    alice: (await createApiKey(data, { principal: 'alice', scopes: ['call'] })).key,
+    bob: (await createApiKey(data, { principal: 'bob', scopes: ['call'] })).key,
+    audit: (await createApiKey(data, { principal: 'alice', scopes: ['audit'] })).key,
   };
   data.close();
   return { dir, anchor, keys };

@@ -21,6 +21,18 @@ export function dataDirOf(command: Command): DataDir {
   return new DataDir(resolveDataDir(root.dataDir));
 }
 
+/**
+ * The command's data directory and the shared database it names (--database-url /
+ * $HELM_DATABASE_URL), unattached: for `serve`, whose server attaches the database itself (and
+ * closes it when it stops).
+ */
+export function nodeOf(command: Command): { data: DataDir; databaseUrl?: string } {
+  const root = command.optsWithGlobals() as { dataDir?: string; databaseUrl?: string };
+  const url = resolveDatabaseUrl(root.databaseUrl);
+  const data = new DataDir(resolveDataDir(root.dataDir));
+  return url === undefined ? { data } : { data, databaseUrl: url };
+}
+
 /** `approvals grant`, `run`, …: the command's words after the program name. */
 function commandPath(command: Command): string {
   const words: string[] = [];
@@ -45,7 +57,7 @@ export async function withDataDir(
  * Run `fn` on the command's data directory and, when a shared database is named, on that database:
  * it is attached before `fn` runs (an unreachable database fails here, STORE_UNAVAILABLE, before
  * anything is decided or written) and the embedded `helm.db` is never opened. For the commands
- * that run on the database: `run`, `export`, `db publish-trust`.
+ * that run on the database: `run`, `export`, `db publish-trust`, `serve keys …`.
  */
 export async function withNodeStore(
   command: Command,
