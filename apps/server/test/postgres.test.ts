@@ -8,6 +8,7 @@
 // route not on the port answers DATABASE_ROUTE_UNSUPPORTED by name, never the embedded store's
 // view; two servers (two data directories, two chains) on one database both verify, and a shared
 // idempotency key runs once cluster-wide.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { envelopeBody, verifyEvidencePack } from '@helm/evidencepack';
 import { attachDatabase, DataDir, migrateDatabase, publishTrust } from '@helm/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, raw } from '../../../packages/store-postgres/test/harness.ts';
+import { BIN, requireCurrentBuild } from '../../cli/test/cli-process.ts';
 import { createApiKey, type HelmServer, revokeApiKey, startHelmServer } from '../src/index.ts';
 import { bearer, errorCode, jsonPost, makeHome, tempRoot } from './helpers.ts';
 
@@ -203,7 +205,9 @@ describe('I-SERVE-6 helmts serve on a shared PostgreSQL database', () => {
     const burst = (s: HelmServer, n: number) =>
       Promise.all(
         Array.from({ length: n }, (_, i) =>
-          fetch(`${s.url}/v1/calls`, jsonPost(keys.call, { tool: 'echo', args: { i } })).then((r) => r.status),
+          fetch(`${s.url}/v1/calls`, jsonPost(keys.call, { tool: 'echo', args: { i } })).then(
+            (r) => r.status,
+          ),
         ),
       );
     const statuses = await Promise.all([burst(a as HelmServer, 16), burst(b as HelmServer, 16)]);
@@ -234,5 +238,84 @@ describe('I-SERVE-6 helmts serve on a shared PostgreSQL database', () => {
     // 16 calls each, plus the keyed call: run on A, answered on B from A's stored result (its
     // receipt on B's chain records the replayed answer, not a second run).
     expect(rows.map((r) => r?.receipts)).toEqual([17, 17]);
+  });
+
+  it('two `helmts serve --database-url` processes on one database (keys made with `serve keys create --database-url`): both chains verify; SIGTERM exits 0', async () => {
+    requireCurrentBuild();
+    const env = { ...process.env, HELM_DATABASE_URL: db.url };
+    const key = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        '--data-dir',
+        nodeDir(template, 'proc-keys'),
+        'serve',
+        'keys',
+        'create',
+        '--principal',
+        'local',
+        '--scope',
+        'call',
+        '--scope',
+        'audit',
+        '--credential',
+        'cred-local',
+        '--json',
+      ],
+      { encoding: 'utf8', env },
+    );
+    expect(key.status, key.stdout + key.stderr).toBe(0);
+    const apiKey = (JSON.parse(key.stdout) as { key: string }).key;
+    const dirs = [nodeDir(template, 'proc-a'), nodeDir(template, 'proc-b')];
+    const children: ChildProcess[] = [];
+    try {
+      const urls = await Promise.all(
+        dirs.map(
+          (dir) =>
+            new Promise<string>((resolve, reject) => {
+              const child = spawn(
+                process.execPath,
+                [BIN, '--data-dir', dir, 'serve', '--port', '0', '--rate', '0', '--json'],
+                { env, stdio: ['ignore', 'pipe', 'pipe'] },
+              );
+              children.push(child);
+              let out = '';
+              child.stdout?.on('data', (d: Buffer) => {
+                out += d.toString();
+                if (out.includes('\n'))
+                  resolve((JSON.parse(out.slice(0, out.indexOf('\n'))) as { listening: string }).listening);
+              });
+              child.stderr?.on('data', (d: Buffer) => {
+                out += d.toString();
+              });
+              child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+            }),
+        ),
+      );
+      const statuses = await Promise.all(
+        urls.flatMap((u) =>
+          Array.from({ length: 8 }, (_, i) =>
+            fetch(`${u}/v1/calls`, jsonPost(apiKey, { tool: 'echo', args: { i } })).then((r) => r.status),
+          ),
+        ),
+      );
+      expect(statuses.every((st) => st === 200)).toBe(true);
+      for (const [i, u] of urls.entries()) {
+        const pack = new Uint8Array(
+          await (await fetch(`${u}/v1/evidencepack`, { headers: bearer(apiKey) })).arrayBuffer(),
+        );
+        const anchor = new DataDir(dirs[i] as string).config().trust_anchor;
+        expect((await verifyEvidencePack(pack, { trustAnchor: anchor })).status).toBe('PASS');
+      }
+      const exits = children.map(
+        (c) => new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code))),
+      );
+      for (const c of children) c.kill('SIGTERM');
+      expect(await Promise.all(exits)).toEqual([0, 0]);
+    } finally {
+      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    }
+    expect([await chainRows('proc-a'), await chainRows('proc-b')].map((r) => r.receipts)).toEqual([8, 8]);
+    for (const dir of dirs) expect(existsSync(join(dir, 'helm.db'))).toBe(false);
   });
 });
