@@ -6,10 +6,13 @@
 // per call (process.cpuUsage: this process only, the load generator included on the HTTP side) is
 // reported next to wall time, since the machine is shared. Run: pnpm build && node bench/index.ts
 // (BENCH_N calls per side, default 2000; BENCH_RUNS runs, best of them reported, default 1.)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// BENCH_STORE=postgres runs both sides on a shared PostgreSQL database instead (a fresh database on
+// HELM_BENCH_DATABASE_URL / HELM_TEST_DATABASE_URL / 127.0.0.1:5432; each side a node of its own
+// chain on it, attached as `helmts serve --database-url` attaches it).
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataDir, GovernedRuntime } from '@helm/runtime';
+import { attachDatabase, DataDir, GovernedRuntime, migrateDatabase, publishTrust } from '@helm/runtime';
 import autocannon from 'autocannon';
 import { initCommand, toolRegister } from '../../cli/dist/commands/index.js';
 import { createApiKey, startHelmServer } from '../dist/index.js';
@@ -18,6 +21,15 @@ const N = Number(process.env.BENCH_N ?? 2000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const CONCURRENCY = 64;
 const root = mkdtempSync(join(tmpdir(), 'helm-serve-bench-'));
+const POSTGRES = process.env.BENCH_STORE === 'postgres';
+if (process.env.HELM_BENCH_DATABASE_URL)
+  process.env.HELM_TEST_DATABASE_URL = process.env.HELM_BENCH_DATABASE_URL;
+// The shared database of a PostgreSQL run: fresh, migrated, dropped at the end.
+const db = POSTGRES
+  ? await (await import('../../../packages/store-postgres/test/harness.ts')).createTestDatabase('serve_bench')
+  : undefined;
+if (db) await migrateDatabase({ url: db.url });
+let trustPublished = false;
 
 async function home(name: string): Promise<string> {
   const dir = join(root, name);
@@ -39,8 +51,31 @@ async function home(name: string): Promise<string> {
     }),
   );
   await toolRegister(data, file, undefined);
+  if (db && !trustPublished) {
+    // Every directory here has its own trust root, but one database holds one registry: publish
+    // the first, and give later directories that first one's registry and keys (rewritten below).
+    await publishTrust(data, { url: db.url });
+    trustPublished = true;
+    firstHome = dir;
+  }
   data.close();
+  if (db && firstHome !== dir) {
+    // A node of the deployment: a copy of the first directory with its own chain id.
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(firstHome as string, dir, { recursive: true });
+    rmSync(join(dir, 'helm.db'), { force: true });
+    const d = new DataDir(dir);
+    d.writeConfig({ ...d.config(), chain_id: name });
+  }
   return dir;
+}
+let firstHome: string | undefined;
+
+/** The node's data directory, on the shared database in a PostgreSQL run. */
+async function node(dir: string): Promise<DataDir> {
+  const data = new DataDir(dir);
+  if (db) await attachDatabase(data, { url: db.url });
+  return data;
 }
 
 const pct = (sorted: number[], p: number) =>
@@ -61,7 +96,7 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
 
 /** `inFlight` calls at a time (1 = sequential), N in all, on the runtime in this process. */
 async function inProcess(dir: string, inFlight: number): Promise<Row> {
-  const data = new DataDir(dir);
+  const data = await node(dir);
   const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
   const config = data.config();
   const lat: number[] = [];
@@ -86,16 +121,25 @@ async function inProcess(dir: string, inFlight: number): Promise<Row> {
   const ms = performance.now() - t0;
   const cpu = cpuMs(cpu0);
   await rt.close();
-  data.close();
+  await data.closeAll();
   lat.sort((a, b) => a - b);
   return { rate: (N * 1000) / ms, p50: pct(lat, 50), p99: pct(lat, 99), cpu: cpu / N };
 }
 
 async function overHttp(dir: string): Promise<Row> {
-  const data = new DataDir(dir);
-  const { key } = await createApiKey(data, { principal: 'local', scopes: ['call'] });
-  data.close();
-  const server = await startHelmServer({ dataDir: dir, rateLimit: { rate: 0 } });
+  const data = await node(dir);
+  const { key } = await createApiKey(data, {
+    principal: 'local',
+    scopes: ['call'],
+    // On a database the key names its credential (the bindings are not looked up there).
+    ...(db ? { credential: 'cred-local' } : {}),
+  });
+  await data.closeAll();
+  const server = await startHelmServer({
+    dataDir: dir,
+    rateLimit: { rate: 0 },
+    ...(db ? { database: { url: db.url } } : {}),
+  });
   const cpu0 = process.cpuUsage();
   const result = await autocannon({
     url: `${server.url}/v1/calls`,
@@ -138,7 +182,7 @@ try {
   const row = (label: string, r: Row) =>
     `| ${label} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.cpu.toFixed(2)} |`;
   console.log(
-    `N=${N} calls per side, best of ${RUNS}, SQLite store, ${CONCURRENCY} in flight / keep-alive connections; ` +
+    `N=${N} calls per side, best of ${RUNS}, ${db ? 'PostgreSQL (shared database, one node per side)' : 'SQLite'} store, ${CONCURRENCY} in flight / keep-alive connections; ` +
       `load average ${load0.map((l) => l.toFixed(2)).join(' ')} -> ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
@@ -156,4 +200,5 @@ try {
   );
 } finally {
   rmSync(root, { recursive: true, force: true });
+  await db?.drop();
 }
