@@ -7,9 +7,10 @@
 // reported next to wall time, since the machine is shared. Run: pnpm build && node bench/index.ts
 // (BENCH_N calls per side, default 2000; BENCH_RUNS runs, best of them reported, default 1.)
 // BENCH_STORE=postgres runs both sides on a shared PostgreSQL database instead (a fresh database on
-// HELM_BENCH_DATABASE_URL / HELM_TEST_DATABASE_URL / 127.0.0.1:5432; each side a node of its own
-// chain on it, attached as `helmts serve --database-url` attaches it).
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// HELM_BENCH_DATABASE_URL / HELM_TEST_DATABASE_URL / 127.0.0.1:5432) per side — one database for
+// all would run the shared principal budget out, as one directory would on SQLite — each side's
+// node attached as `helmts serve --database-url` attaches it).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachDatabase, DataDir, GovernedRuntime, migrateDatabase, publishTrust } from '@helm/runtime';
@@ -24,12 +25,9 @@ const root = mkdtempSync(join(tmpdir(), 'helm-serve-bench-'));
 const POSTGRES = process.env.BENCH_STORE === 'postgres';
 if (process.env.HELM_BENCH_DATABASE_URL)
   process.env.HELM_TEST_DATABASE_URL = process.env.HELM_BENCH_DATABASE_URL;
-// The shared database of a PostgreSQL run: fresh, migrated, dropped at the end.
-const db = POSTGRES
-  ? await (await import('../../../packages/store-postgres/test/harness.ts')).createTestDatabase('serve_bench')
-  : undefined;
-if (db) await migrateDatabase({ url: db.url });
-let trustPublished = false;
+const harness = POSTGRES ? await import('../../../packages/store-postgres/test/harness.ts') : undefined;
+/** The database of each data directory in a PostgreSQL run: fresh, migrated, dropped at the end. */
+const databases = new Map<string, { url: string; drop(): Promise<void> }>();
 
 async function home(name: string): Promise<string> {
   const dir = join(root, name);
@@ -51,29 +49,27 @@ async function home(name: string): Promise<string> {
     }),
   );
   await toolRegister(data, file, undefined);
-  if (db && !trustPublished) {
-    // Every directory here has its own trust root, but one database holds one registry: publish
-    // the first, and give later directories that first one's registry and keys (rewritten below).
+  if (harness) {
+    // The init budgets (1000 per principal per hour) would end a run of more calls: lifted.
+    const config = data.config();
+    data.writeConfig({
+      ...config,
+      budgets: { ...config.budgets, default_principal_max: 1e12, default_tenant_max: 1e12 },
+    });
+    const db = await harness.createTestDatabase(`serve_bench_${name.replace(/-/g, '_')}`);
+    databases.set(dir, db);
+    await migrateDatabase({ url: db.url });
     await publishTrust(data, { url: db.url });
-    trustPublished = true;
-    firstHome = dir;
   }
   data.close();
-  if (db && firstHome !== dir) {
-    // A node of the deployment: a copy of the first directory with its own chain id.
-    rmSync(dir, { recursive: true, force: true });
-    cpSync(firstHome as string, dir, { recursive: true });
-    rmSync(join(dir, 'helm.db'), { force: true });
-    const d = new DataDir(dir);
-    d.writeConfig({ ...d.config(), chain_id: name });
-  }
+  if (harness) rmSync(join(dir, 'helm.db'), { force: true });
   return dir;
 }
-let firstHome: string | undefined;
 
-/** The node's data directory, on the shared database in a PostgreSQL run. */
+/** The node's data directory, on its database in a PostgreSQL run. */
 async function node(dir: string): Promise<DataDir> {
   const data = new DataDir(dir);
+  const db = databases.get(dir);
   if (db) await attachDatabase(data, { url: db.url });
   return data;
 }
@@ -128,6 +124,7 @@ async function inProcess(dir: string, inFlight: number): Promise<Row> {
 
 async function overHttp(dir: string): Promise<Row> {
   const data = await node(dir);
+  const db = databases.get(dir);
   const { key } = await createApiKey(data, {
     principal: 'local',
     scopes: ['call'],
@@ -182,7 +179,7 @@ try {
   const row = (label: string, r: Row) =>
     `| ${label} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.cpu.toFixed(2)} |`;
   console.log(
-    `N=${N} calls per side, best of ${RUNS}, ${db ? 'PostgreSQL (shared database, one node per side)' : 'SQLite'} store, ${CONCURRENCY} in flight / keep-alive connections; ` +
+    `N=${N} calls per side, best of ${RUNS}, ${POSTGRES ? 'PostgreSQL (a database per side, attached as serve --database-url does)' : 'SQLite'} store, ${CONCURRENCY} in flight / keep-alive connections; ` +
       `load average ${load0.map((l) => l.toFixed(2)).join(' ')} -> ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
@@ -200,5 +197,5 @@ try {
   );
 } finally {
   rmSync(root, { recursive: true, force: true });
-  await db?.drop();
+  for (const db of databases.values()) await db.drop();
 }

@@ -162,7 +162,8 @@ describe('I-SERVE-6 helmts serve on a shared PostgreSQL database', () => {
           inbound.on('error', drop).on('close', drop);
           out.on('error', drop).on('close', drop);
         });
-        relay.listen(port, '127.0.0.1', () => resolve((relay?.address() as { port: number }).port));
+        const r = relay;
+        r.listen(port, '127.0.0.1', () => resolve((r.address() as { port: number }).port));
       });
     const relayPort = await listen(0);
     const via = new URL(db.url);
