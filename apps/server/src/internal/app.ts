@@ -279,10 +279,25 @@ export function createApp(parts: AppParts): Hono<Env> {
     return bindings.list.find((b) => b.principal === principal)?.credential_id;
   };
 
+  /**
+   * On a shared database the probe is a network round trip: requests that arrive while one is in
+   * flight share its answer (64 calls in flight pay ~1 probe, not 64). The probe is the early,
+   * cheap refusal only — the runtime's own admission transaction is what keeps a call from
+   * running without the database (I-MULTINODE-2), whatever the probe said.
+   */
+  let probe: Promise<unknown> | undefined;
+  const probeStore = (): Promise<unknown> => {
+    if (!shared) return port().chainHead(chainId);
+    probe ??= shared.chainHead(chainId).finally(() => {
+      probe = undefined;
+    });
+    return probe;
+  };
+
   /** The store answers, or 503 and nothing runs. */
   const storeReachable = async () => {
     try {
-      await port().chainHead(chainId);
+      await probeStore();
     } catch (error) {
       if (error instanceof ServeError) throw error;
       metrics.storeErrors.inc();
