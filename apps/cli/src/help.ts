@@ -58,6 +58,15 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       `HELM_DATABASE_URL=postgres://helm_app@db:5432/helm ${H} db status --json`,
     ],
   },
+  'db publish-trust': {
+    examples: [
+      `${H} --data-dir ./node-template db publish-trust --database-url postgres://helm_app@db:5432/helm`,
+      `HELM_DATABASE_URL=postgres://helm_app@db:5432/helm ${H} db publish-trust --json`,
+    ],
+    notes: [
+      'Once per deployment; every node is a copy of that data directory with its own chain_id (docs/deployment.md).',
+    ],
+  },
   demo: { examples: [`${H} demo`, `${H} demo --keep ./demo-home   # keep the data directory to explore it`] },
   init: {
     examples: [
@@ -138,6 +147,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       `${H} run --tool echo --principal local --credential cred-local --idempotency-key job-42 --args '{"x":2}'`,
       `${H} run --tool echo --principal local --args '{"x":1}' --json`,
       `${H} run --challenge sha256:<hex>                   # the approved call, once`,
+      `${H} --database-url postgres://helm_app@db:5432/helm run --tool echo --principal local --credential cred-local`,
     ],
   },
   identity: {

@@ -58,8 +58,9 @@ export function spawnHelmts(args: readonly string[], options: SpawnOptions = {})
       ...process.env,
       HELM_HOME: undefined,
       HELM_DEBUG: undefined,
-      // A shared database in the developer's environment would make every governing command
-      // refuse (DATABASE_RUNTIME_UNSUPPORTED); tests that want one pass it explicitly.
+      // A shared database in the developer's environment would move `run`/`export` onto it and
+      // make the other governing commands refuse (DATABASE_RUNTIME_UNSUPPORTED); tests that want
+      // one pass it explicitly.
       HELM_DATABASE_URL: undefined,
       ...options.env,
     };

@@ -3,7 +3,7 @@
 // missing server fails, never skips). Migrations run as a migrating role that owns the schema;
 // runtime nodes serve as a separate role granted row access only — created here, in the server.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCall } from '../../../packages/store/test/fixtures/chain.ts';
 import { createTestDatabase, raw } from '../../../packages/store-postgres/test/harness.ts';
 import { spawnHelmts } from './cli-process.ts';
+import { ECHO_TOOL } from './helpers.ts';
 
 const db = await createTestDatabase('cli_db');
 const tag = randomBytes(3).toString('hex');
@@ -164,36 +165,35 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
     expect(errorCode(none.json)).toBe('USAGE');
   });
 
-  it('a command that governs calls never falls back to the data directory when a database is given', async () => {
+  it('a command not yet on the database refuses it and never falls back to the data directory', async () => {
     const data = join(dir, 'node');
     const init = await spawnHelmts(['--data-dir', data, 'init', '--json']);
     expect(init.code).toBe(0);
     const db0 = existsSync(join(data, 'helm.db'));
     for (const run of [
-      spawnHelmts([
-        '--data-dir',
-        data,
-        '--database-url',
-        as(SERVER),
-        'run',
-        '--tool',
-        'echo',
-        '--principal',
-        'local',
-        '--args',
-        '{}',
-        '--json',
-      ]),
-      spawnHelmts(['--data-dir', data, 'export', '--json'], { env: { HELM_DATABASE_URL: as(SERVER) } }),
       // The administrative commands open the data directory too: same refusal, whichever file
       // registers the command.
       ...[
         ['identity', 'list'],
         ['egress', 'list'],
         ['delegate', 'list'],
+        ['approvals', 'list'],
+        ['budget', 'show'],
       ].map((args) =>
         spawnHelmts(['--data-dir', data, ...args, '--json'], { env: { HELM_DATABASE_URL: as(SERVER) } }),
       ),
+      spawnHelmts([
+        '--data-dir',
+        data,
+        '--database-url',
+        'postgres://u:secret@127.0.0.1:5432/x',
+        'identity',
+        'list',
+        '--json',
+      ]),
+      spawnHelmts(['--data-dir', data, 'run', '--challenge', `sha256:${'0'.repeat(64)}`, '--json'], {
+        env: { HELM_DATABASE_URL: as(SERVER) },
+      }),
     ]) {
       const out = await run;
       expect(out.code).toBe(2);
@@ -201,20 +201,135 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
       // The password-free URL may be named; a password never is.
       expect(out.stdout).not.toContain('secret');
     }
-    const withPassword = await spawnHelmts([
+    expect(existsSync(join(data, 'helm.db'))).toBe(db0);
+  });
+
+  it('run and export govern calls on the database: two nodes, one registry, receipts only in the database; a database that is down runs nothing', async () => {
+    // The deployment's database (schema public), migrated; one node's registry published.
+    const url = db.url;
+    expect((await spawnHelmts(['db', 'migrate', '--database-url', url, '--json'])).code).toBe(0);
+    const a = join(dir, 'node-a');
+    const init = await spawnHelmts(['--data-dir', a, 'init', '--json']);
+    expect(init.code).toBe(0);
+    const anchor = String((init.json as { trust_anchor?: unknown }).trust_anchor);
+    const tool = join(dir, 'echo.json');
+    writeFileSync(tool, JSON.stringify(ECHO_TOOL));
+    expect((await spawnHelmts(['--data-dir', a, 'tool', 'register', tool, '--json'])).code).toBe(0);
+    // Node b: a copy of a's data directory with its own chain id (one chain per node).
+    const b = join(dir, 'node-b');
+    cpSync(a, b, { recursive: true });
+    const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(b, 'config.json'), JSON.stringify({ ...config, chain_id: 'node-b' }));
+    const published = await spawnHelmts([
       '--data-dir',
-      data,
+      a,
+      'db',
+      'publish-trust',
       '--database-url',
-      'postgres://u:secret@127.0.0.1:5432/x',
-      'run',
-      '--tool',
-      'echo',
-      '--principal',
-      'local',
+      url,
       '--json',
     ]);
-    expect(errorCode(withPassword.json)).toBe('DATABASE_RUNTIME_UNSUPPORTED');
-    expect(withPassword.stdout).not.toContain('secret');
-    expect(existsSync(join(data, 'helm.db'))).toBe(db0);
+    expect(published.code, published.stdout).toBe(0);
+    expect((published.json as { written: number }).written).toBeGreaterThan(0);
+    const again = await spawnHelmts([
+      '--data-dir',
+      b,
+      'db',
+      'publish-trust',
+      '--database-url',
+      url,
+      '--json',
+    ]);
+    expect((again.json as { written: number }).written).toBe(0);
+    // b never opens an embedded store from here on.
+    rmSync(join(b, 'helm.db'), { force: true });
+
+    const run = (node: string, x: number, extra: string[] = []) =>
+      spawnHelmts(
+        [
+          '--data-dir',
+          node,
+          'run',
+          '--tool',
+          'echo',
+          '--principal',
+          'local',
+          '--args',
+          JSON.stringify({ x }),
+          ...extra,
+          '--json',
+        ],
+        { env: { HELM_DATABASE_URL: url } },
+      );
+    // Both nodes at once, three calls each (one `run` process at a time per data directory, as on
+    // the embedded store: its runtime lock).
+    const outs = (
+      await Promise.all(
+        [a, b].map(async (node) => {
+          const done = [];
+          for (const x of [1, 2, 3]) done.push(await run(node, x, ['--credential', 'cred-local']));
+          return done;
+        }),
+      )
+    ).flat();
+    for (const o of outs) {
+      expect(o.code, o.stdout + o.stderr).toBe(0);
+      expect((o.json as { status: string }).status).toBe('SUCCEEDED');
+    }
+    expect(existsSync(join(b, 'helm.db'))).toBe(false);
+    const s = await openPostgresStore({
+      connectionString: url,
+      nodeId: 'check',
+      migrate: false,
+      groupCommit: false,
+    });
+    try {
+      for (const chain of ['main', 'node-b']) {
+        const receipts = await s.receipts({ chainId: chain });
+        expect(receipts.map((r) => r.lamport)).toEqual([1, 2, 3]);
+      }
+      // The identity lookup is not done on the database: the credential must be named.
+      const noCredential = await run(b, 9);
+      expect(noCredential.code).toBe(2);
+      expect(errorCode(noCredential.json)).toBe('USAGE');
+      // The database is down: the call fails with the store's code before anything is decided.
+      const down = await spawnHelmts([
+        '--data-dir',
+        b,
+        '--database-url',
+        'postgres://postgres@127.0.0.1:1/none',
+        'run',
+        '--tool',
+        'echo',
+        '--principal',
+        'local',
+        '--credential',
+        'cred-local',
+        '--json',
+      ]);
+      expect(down.code).toBe(2);
+      expect(errorCode(down.json)).toBe('STORE_UNAVAILABLE');
+      expect((await s.receipts({ chainId: 'node-b' })).length).toBe(3);
+      expect(existsSync(join(b, 'helm.db'))).toBe(false);
+    } finally {
+      await s.close();
+    }
+    // Each node's chain exports from the database and verifies offline.
+    for (const node of [a, b]) {
+      const file = join(node, 'pack.tar');
+      const exported = await spawnHelmts([
+        '--data-dir',
+        node,
+        '--database-url',
+        url,
+        'export',
+        '-o',
+        file,
+        '--json',
+      ]);
+      expect(exported.code, exported.stdout + exported.stderr).toBe(0);
+      const verified = await spawnHelmts(['verify', file, '--trust-anchor', anchor, '--json']);
+      expect(verified.code, verified.stdout).toBe(0);
+    }
   });
 });

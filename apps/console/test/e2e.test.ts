@@ -92,7 +92,7 @@ async function makeHome(): Promise<void> {
     writeFileSync(file, JSON.stringify(tool(t, risk, effect)));
     expect((await toolRegister(data, file, undefined)).exitCode).toBe(0);
   }
-  key = createApiKey(data, { principal: 'local', scopes: ['call', 'approve', 'audit'] }).key;
+  key = (await createApiKey(data, { principal: 'local', scopes: ['call', 'approve', 'audit'] })).key;
   data.close();
 }
 

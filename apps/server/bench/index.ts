@@ -6,10 +6,14 @@
 // per call (process.cpuUsage: this process only, the load generator included on the HTTP side) is
 // reported next to wall time, since the machine is shared. Run: pnpm build && node bench/index.ts
 // (BENCH_N calls per side, default 2000; BENCH_RUNS runs, best of them reported, default 1.)
+// BENCH_STORE=postgres runs both sides on a shared PostgreSQL database instead (a fresh database on
+// HELM_BENCH_DATABASE_URL / HELM_TEST_DATABASE_URL / 127.0.0.1:5432) per side — one database for
+// all would run the shared principal budget out, as one directory would on SQLite — each side's
+// node attached as `helmts serve --database-url` attaches it).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataDir, GovernedRuntime } from '@helm/runtime';
+import { attachDatabase, DataDir, GovernedRuntime, migrateDatabase, publishTrust } from '@helm/runtime';
 import autocannon from 'autocannon';
 import { initCommand, toolRegister } from '../../cli/dist/commands/index.js';
 import { createApiKey, startHelmServer } from '../dist/index.js';
@@ -18,6 +22,12 @@ const N = Number(process.env.BENCH_N ?? 2000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const CONCURRENCY = 64;
 const root = mkdtempSync(join(tmpdir(), 'helm-serve-bench-'));
+const POSTGRES = process.env.BENCH_STORE === 'postgres';
+if (process.env.HELM_BENCH_DATABASE_URL)
+  process.env.HELM_TEST_DATABASE_URL = process.env.HELM_BENCH_DATABASE_URL;
+const harness = POSTGRES ? await import('../../../packages/store-postgres/test/harness.ts') : undefined;
+/** The database of each data directory in a PostgreSQL run: fresh, migrated, dropped at the end. */
+const databases = new Map<string, { url: string; drop(): Promise<void> }>();
 
 async function home(name: string): Promise<string> {
   const dir = join(root, name);
@@ -39,8 +49,29 @@ async function home(name: string): Promise<string> {
     }),
   );
   await toolRegister(data, file, undefined);
+  if (harness) {
+    // The init budgets (1000 per principal per hour) would end a run of more calls: lifted.
+    const config = data.config();
+    data.writeConfig({
+      ...config,
+      budgets: { ...config.budgets, default_principal_max: 1e12, default_tenant_max: 1e12 },
+    });
+    const db = await harness.createTestDatabase(`serve_bench_${name.replace(/-/g, '_')}`);
+    databases.set(dir, db);
+    await migrateDatabase({ url: db.url });
+    await publishTrust(data, { url: db.url });
+  }
   data.close();
+  if (harness) rmSync(join(dir, 'helm.db'), { force: true });
   return dir;
+}
+
+/** The node's data directory, on its database in a PostgreSQL run. */
+async function node(dir: string): Promise<DataDir> {
+  const data = new DataDir(dir);
+  const db = databases.get(dir);
+  if (db) await attachDatabase(data, { url: db.url });
+  return data;
 }
 
 const pct = (sorted: number[], p: number) =>
@@ -61,7 +92,7 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
 
 /** `inFlight` calls at a time (1 = sequential), N in all, on the runtime in this process. */
 async function inProcess(dir: string, inFlight: number): Promise<Row> {
-  const data = new DataDir(dir);
+  const data = await node(dir);
   const rt = await GovernedRuntime.open(data, { clock: { now: () => Date.now() } });
   const config = data.config();
   const lat: number[] = [];
@@ -86,16 +117,26 @@ async function inProcess(dir: string, inFlight: number): Promise<Row> {
   const ms = performance.now() - t0;
   const cpu = cpuMs(cpu0);
   await rt.close();
-  data.close();
+  await data.closeAll();
   lat.sort((a, b) => a - b);
   return { rate: (N * 1000) / ms, p50: pct(lat, 50), p99: pct(lat, 99), cpu: cpu / N };
 }
 
 async function overHttp(dir: string): Promise<Row> {
-  const data = new DataDir(dir);
-  const { key } = createApiKey(data, { principal: 'local', scopes: ['call'] });
-  data.close();
-  const server = await startHelmServer({ dataDir: dir, rateLimit: { rate: 0 } });
+  const data = await node(dir);
+  const db = databases.get(dir);
+  const { key } = await createApiKey(data, {
+    principal: 'local',
+    scopes: ['call'],
+    // On a database the key names its credential (the bindings are not looked up there).
+    ...(db ? { credential: 'cred-local' } : {}),
+  });
+  await data.closeAll();
+  const server = await startHelmServer({
+    dataDir: dir,
+    rateLimit: { rate: 0 },
+    ...(db ? { database: { url: db.url } } : {}),
+  });
   const cpu0 = process.cpuUsage();
   const result = await autocannon({
     url: `${server.url}/v1/calls`,
@@ -138,7 +179,7 @@ try {
   const row = (label: string, r: Row) =>
     `| ${label} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.cpu.toFixed(2)} |`;
   console.log(
-    `N=${N} calls per side, best of ${RUNS}, SQLite store, ${CONCURRENCY} in flight / keep-alive connections; ` +
+    `N=${N} calls per side, best of ${RUNS}, ${POSTGRES ? 'PostgreSQL (a database per side, attached as serve --database-url does)' : 'SQLite'} store, ${CONCURRENCY} in flight / keep-alive connections; ` +
       `load average ${load0.map((l) => l.toFixed(2)).join(' ')} -> ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
@@ -156,4 +197,5 @@ try {
   );
 } finally {
   rmSync(root, { recursive: true, force: true });
+  for (const db of databases.values()) await db.drop();
 }

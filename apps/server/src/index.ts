@@ -6,7 +6,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from '@helm/mcp-gateway';
-import { DataDir, GovernedRuntime } from '@helm/runtime';
+import { attachDatabase, DataDir, GovernedRuntime, type NodeStoreOptions } from '@helm/runtime';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './internal/app.js';
 import { authenticator, type OidcOptions } from './internal/auth.js';
@@ -105,6 +105,13 @@ export interface ServeOptions {
    * `call`); it runs on the server's runtime. Absent: `/mcp` answers 404.
    */
   readonly mcp?: { readonly config: GatewayConfig };
+  /**
+   * Run on a shared PostgreSQL database (`helmts serve --database-url` / HELM_DATABASE_URL;
+   * docs/deployment.md): attached before the runtime opens (unreachable: start-up rejects with
+   * STORE_UNAVAILABLE and nothing listens), `helm.db` is never opened, and the server closes the
+   * database's connections on close(). Keys, config, policy and tools stay in the data directory.
+   */
+  readonly database?: NodeStoreOptions;
 }
 
 export interface HelmServer {
@@ -125,17 +132,20 @@ export async function startHelmServer(options: ServeOptions): Promise<HelmServer
   const data = typeof options.dataDir === 'string' ? new DataDir(options.dataDir) : options.dataDir;
   data.requireInitialized();
   const now = options.now ?? (() => Date.now());
-  const authenticate = authenticator(data, options.oidc);
   let mcp: McpMount | undefined;
+  let runtime: GovernedRuntime;
   try {
+    if (options.database) await attachDatabase(data, options.database);
     mcp = options.mcp
       ? await mountMcp(data, options.mcp.config, now, options.maxJsonBytes ?? MAX_JSON_BYTES)
       : undefined;
+    runtime = mcp ? mcp.runtime : await GovernedRuntime.open(data, { clock: { now } });
   } catch (error) {
-    data.close();
+    await mcp?.close();
+    await data.closeAll();
     throw error;
   }
-  const runtime = mcp ? mcp.runtime : await GovernedRuntime.open(data, { clock: { now } });
+  const authenticate = authenticator(data, options.oidc);
   let closing = false;
   let server: Server;
   try {
@@ -225,7 +235,7 @@ export async function startHelmServer(options: ServeOptions): Promise<HelmServer
           await stopped;
           await mcp?.close();
           await runtime.close();
-          data.close();
+          await data.closeAll();
         })();
         return closed;
       },
@@ -233,7 +243,7 @@ export async function startHelmServer(options: ServeOptions): Promise<HelmServer
   } catch (error) {
     await mcp?.close();
     await runtime.close();
-    data.close();
+    await data.closeAll();
     if (error instanceof ServeError) throw error;
     throw error;
   }

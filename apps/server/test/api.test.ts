@@ -34,7 +34,7 @@ import { bearer, errorCode, jsonPost, makeHome, makeKeys, tempRoot } from './hel
 const root = tempRoot('helm-serve-api-');
 let dir = '';
 let server: HelmServer;
-let keys: ReturnType<typeof makeKeys>;
+let keys: Awaited<ReturnType<typeof makeKeys>>;
 let base = '';
 const ISSUER = 'https://idp.example';
 const AUDIENCE = 'helm-api';
@@ -68,7 +68,7 @@ function receiptStatuses(): string[] {
 
 beforeAll(async () => {
   dir = await makeHome(root, 'home');
-  keys = makeKeys(dir);
+  keys = await makeKeys(dir);
   const jwks = join(root, 'jwks.json');
   writeFileSync(
     jwks,
@@ -93,8 +93,8 @@ describe('I-SERVE-1 authentication and authorization fail closed', () => {
     const call = { tool: 'echo', args: { x: 1 } };
     const tampered = `${keys.call.slice(0, -2)}${keys.call.endsWith('AA') ? 'BB' : 'AA'}`;
     const data = new DataDir(dir);
-    const revoked = makeKeys(dir).call;
-    revokeApiKey(data, revoked.split('_')[1] as string);
+    const revoked = (await makeKeys(dir)).call;
+    await revokeApiKey(data, revoked.split('_')[1] as string);
     data.close();
     for (const headers of [
       {},

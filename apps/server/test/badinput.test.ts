@@ -12,7 +12,7 @@ import { bearer, errorCode, jsonPost, makeHome, makeKeys, tempRoot } from './hel
 const root = tempRoot('helm-serve-bad-');
 let dir = '';
 let server: HelmServer;
-let keys: ReturnType<typeof makeKeys>;
+let keys: Awaited<ReturnType<typeof makeKeys>>;
 let base = '';
 
 function receiptCount(home = dir): number {
@@ -51,7 +51,7 @@ function raw(port: number, chunks: (string | Buffer)[], opts: { endAfter?: boole
 
 beforeAll(async () => {
   dir = await makeHome(root, 'home');
-  keys = makeKeys(dir);
+  keys = await makeKeys(dir);
   server = await startHelmServer({
     dataDir: dir,
     rateLimit: { rate: 0 },
@@ -180,7 +180,7 @@ describe('I-SERVE-2 bad input corpus: refused, nothing executed', () => {
 describe('I-SERVE-3 store unavailable, rate limits, graceful shutdown', () => {
   it('a store that fails answers 503 and nothing executes', async () => {
     const home = await makeHome(root, 'broken');
-    const k = makeKeys(home);
+    const k = await makeKeys(home);
     let broken = false;
     // The edge under test is the store: this DataDir's store starts failing on demand.
     class FlakyDataDir extends DataDir {
@@ -189,7 +189,8 @@ describe('I-SERVE-3 store unavailable, rate limits, graceful shutdown', () => {
         if (!broken) return s;
         return new Proxy(s, {
           get(target, prop, receiver) {
-            if (prop === 'chainHeadSync')
+            // The server probes the store through the async port (chainHead) before a call.
+            if (prop === 'chainHeadSync' || prop === 'chainHead')
               return () => {
                 throw Object.assign(new Error('disk I/O error'), { code: 'ERR_SQLITE_ERROR', errcode: 10 });
               };
@@ -217,7 +218,7 @@ describe('I-SERVE-3 store unavailable, rate limits, graceful shutdown', () => {
 
   it('rate limits per identity: 429 past the burst, other identities unaffected', async () => {
     const home = await makeHome(root, 'rate');
-    const k = makeKeys(home);
+    const k = await makeKeys(home);
     let t = 1_000_000;
     const s = await startHelmServer({ dataDir: home, rateLimit: { rate: 1, burst: 2 }, now: () => t });
     try {
@@ -237,7 +238,7 @@ describe('I-SERVE-3 store unavailable, rate limits, graceful shutdown', () => {
 
   it('close(): in-flight calls finish with their receipts, later requests are refused, the lock is released', async () => {
     const home = await makeHome(root, 'shutdown');
-    const k = makeKeys(home);
+    const k = await makeKeys(home);
     const s = await startHelmServer({ dataDir: home, rateLimit: { rate: 0 } });
     const calls = Array.from({ length: 8 }, (_, i) =>
       fetch(`${s.url}/v1/calls`, jsonPost(k.call, { tool: 'echo', args: { x: i } })).then(

@@ -75,7 +75,7 @@ interface Home {
   readonly keys: { alice: string; bob: string; audit: string };
 }
 
-function home(): Home {
+async function home(): Promise<Home> {
   const dir = join(mkdtempSync(join(tmpdir(), 'helm-serve-conc-')), 'home');
   roots.push(dir);
   const { data, anchor } = initDataDir(dir, {
@@ -140,9 +140,9 @@ function home(): Home {
     egress: [{ hosts: ['localhost'], protocols: ['http'], max_payload_bytes: 4096 }],
   });
   const keys = {
-    alice: createApiKey(data, { principal: 'alice', scopes: ['call'] }).key,
-    bob: createApiKey(data, { principal: 'bob', scopes: ['call'] }).key,
-    audit: createApiKey(data, { principal: 'alice', scopes: ['audit'] }).key,
+    alice: (await createApiKey(data, { principal: 'alice', scopes: ['call'] })).key,
+    bob: (await createApiKey(data, { principal: 'bob', scopes: ['call'] })).key,
+    audit: (await createApiKey(data, { principal: 'alice', scopes: ['audit'] })).key,
   };
   data.close();
   return { dir, anchor, keys };
@@ -177,7 +177,7 @@ const payload = (envelope: { payload: string }) =>
 
 describe('I-SERVE-5 calls in flight concurrently through HTTP — attackers first', () => {
   it('90 calls at once (duplicate keys, a budget running out, escalations, denials): Lamports 1..90, each key runs once, budget exact, pack verifies', async () => {
-    const h = home();
+    const h = await home();
     const server = await serve(h);
     type Job = { key: 'alice' | 'bob'; body: Record<string, unknown> };
     const jobs: Job[] = [];
@@ -240,7 +240,7 @@ describe('I-SERVE-5 calls in flight concurrently through HTTP — attackers firs
   }, 120_000);
 
   it('GET /v1/calls/{id} reads each call back by id while others are in flight; lookalike ids are 404', async () => {
-    const h = home();
+    const h = await home();
     const server = await serve(h);
     try {
       const first = await Promise.all(
@@ -296,7 +296,7 @@ describe('I-SERVE-5 calls in flight concurrently through HTTP — attackers firs
   }, 120_000);
 
   it('the credential of an API-key identity follows identity edits made while the server runs (cached per governance head)', async () => {
-    const h = home();
+    const h = await home();
     const server = await serve(h);
     try {
       expect((await call(server, h.keys.alice, { tool: 'echo', args: { n: 1 } })).status).toBe('SUCCEEDED');
@@ -318,7 +318,7 @@ describe('I-SERVE-5 calls in flight concurrently through HTTP — attackers firs
   }, 120_000);
 
   it('graceful close with calls in flight: every accepted call finishes with its stored receipt, later requests are refused', async () => {
-    const h = home();
+    const h = await home();
     const server = await serve(h);
     held = [];
     const N = 8;

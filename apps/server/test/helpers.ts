@@ -63,16 +63,19 @@ export async function makeHome(root: string, name: string): Promise<string> {
 }
 
 /** API keys for `local`: one per scope, plus one bound to `mallory`, created through the store. */
-export function makeKeys(dir: string): Record<'call' | 'approve' | 'audit' | 'admin' | 'mallory', string> {
+export async function makeKeys(
+  dir: string,
+): Promise<Record<'call' | 'approve' | 'audit' | 'admin' | 'mallory', string>> {
   const data = new DataDir(dir);
   try {
-    const mk = (principal: string, scopes: string[]) => createApiKey(data, { principal, scopes }).key;
+    const mk = async (principal: string, scopes: string[]) =>
+      (await createApiKey(data, { principal, scopes })).key;
     return {
-      call: mk('local', ['call']),
-      approve: mk('local', ['approve']),
-      audit: mk('local', ['audit']),
-      admin: mk('local', ['admin']),
-      mallory: mk('mallory', ['call']),
+      call: await mk('local', ['call']),
+      approve: await mk('local', ['approve']),
+      audit: await mk('local', ['audit']),
+      admin: await mk('local', ['admin']),
+      mallory: await mk('mallory', ['call']),
     };
   } finally {
     data.close();

@@ -12,11 +12,11 @@ import { makeHome, makeKeys, tempRoot } from './helpers.ts';
 const root = tempRoot('helm-serve-load-');
 let dir = '';
 let server: HelmServer;
-let keys: ReturnType<typeof makeKeys>;
+let keys: Awaited<ReturnType<typeof makeKeys>>;
 
 beforeAll(async () => {
   dir = await makeHome(root, 'home');
-  keys = makeKeys(dir);
+  keys = await makeKeys(dir);
   server = await startHelmServer({ dataDir: dir, rateLimit: { rate: 0 } });
 }, 120_000);
 afterAll(() => server?.close());

@@ -73,12 +73,13 @@ beforeAll(async () => {
   gatewayHome(dir);
   const data = new DataDir(dir);
   await approveTools(data, config, ['fx__echo', 'fx__deploy', 'fx__write']);
-  const mk = (principal: string, scopes: string[]) => createApiKey(data, { principal, scopes }).key;
+  const mk = async (principal: string, scopes: string[]) =>
+    (await createApiKey(data, { principal, scopes })).key;
   keys = {
-    call: mk('local', ['call']),
-    approve: mk('local', ['approve']),
-    audit: mk('local', ['audit']),
-    mallory: mk('mallory', ['call']),
+    call: await mk('local', ['call']),
+    approve: await mk('local', ['approve']),
+    audit: await mk('local', ['audit']),
+    mallory: await mk('mallory', ['call']),
   };
   data.close();
   const jwks = join(root, 'jwks.json');

@@ -61,7 +61,7 @@ const exited = (child: ChildProcess) =>
   });
 
 let home = '';
-let keys: ReturnType<typeof makeKeys>;
+let keys: Awaited<ReturnType<typeof makeKeys>>;
 let serve: Awaited<ReturnType<typeof helmDaemon>>;
 let url = '';
 let logVkey = '';
@@ -89,7 +89,7 @@ async function call(x: number) {
 beforeAll(async () => {
   requireCurrentBuild();
   home = await makeHome(root, 'home');
-  keys = makeKeys(home);
+  keys = await makeKeys(home);
   serve = await helmDaemon('--data-dir', home, 'serve', '--port', '0', '--rate', '0');
   url = serve.first.listening as string;
   logVkey = serve.first.log_vkey as string;
@@ -246,7 +246,7 @@ describe('I-SERVE-4 witnesses cosign a consistent log and refuse rollback and fo
     expect(truncated.json.witness).toMatchObject({ code: 'PACK_TRUNCATED' });
     // Another chain's pack (a fork) against the witnessed checkpoint.
     const forkHome = await makeHome(root, 'fork');
-    const fk = makeKeys(forkHome);
+    const fk = await makeKeys(forkHome);
     const s = await helmDaemon('--data-dir', forkHome, 'serve', '--port', '0', '--rate', '0');
     for (let i = 0; i < 5; i++)
       await fetch(`${s.first.listening}/v1/calls`, jsonPost(fk.call, { tool: 'echo', args: { x: i } }));
@@ -272,7 +272,7 @@ describe('I-SERVE-4 witnesses cosign a consistent log and refuse rollback and fo
 
   it('I-SERVE-3 SIGKILL: every acknowledged call is in the store and the exported chain verifies', async () => {
     const killHome = await makeHome(root, 'killed');
-    const kk = makeKeys(killHome);
+    const kk = await makeKeys(killHome);
     const s = await helmDaemon('--data-dir', killHome, 'serve', '--port', '0', '--rate', '0');
     const acked = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>

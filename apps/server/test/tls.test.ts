@@ -11,7 +11,7 @@ import { makeHome, makeKeys, tempRoot } from './helpers.ts';
 
 const root = tempRoot('helm-serve-tls-');
 let server: HelmServer;
-let keys: ReturnType<typeof makeKeys>;
+let keys: Awaited<ReturnType<typeof makeKeys>>;
 const f = (name: string) => join(root, name);
 
 function openssl(...args: string[]): void {
@@ -101,7 +101,7 @@ beforeAll(async () => {
     );
   }
   const dir = await makeHome(root, 'home');
-  keys = makeKeys(dir);
+  keys = await makeKeys(dir);
   server = await startHelmServer({
     dataDir: dir,
     rateLimit: { rate: 0 },

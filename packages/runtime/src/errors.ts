@@ -84,6 +84,16 @@ export type RuntimeErrorCode =
    */
   | 'DATABASE_RUNTIME_UNSUPPORTED'
   /**
+   * The shared database holds no trust registry, or one under another trust anchor than this
+   * node's config.json (`helmts db publish-trust` puts the data directory's there once).
+   */
+  | 'DATABASE_TRUST_MISMATCH'
+  /**
+   * Another live process runs this chain on the shared database (its advisory lock is held, or this
+   * runtime lost it): a chain has one writer, and its admissions are recovered only by that writer.
+   */
+  | 'CHAIN_LOCKED'
+  /**
    * A receipt's transaction failed while calls were in flight: the receipts minted after it cannot
    * be committed, so the runtime refuses every further call (fail closed). Reopen it: the calls it
    * had admitted are receipted EXECUTION_INTERRUPTED at open.

@@ -149,15 +149,20 @@ export {
   reexecute,
 } from './internal/runtime.js';
 export {
+  attachDatabase,
   DATABASE_URL_ENV,
   type DatabaseOptions,
   type DatabaseStatus,
   inspectDatabase,
   type MigrationResult,
   migrateDatabase,
+  type NodeStoreOptions,
+  publishTrust,
+  publishTrustRegistry,
   redactDatabaseUrl,
   refuseDatabaseRuntime,
   resolveDatabaseUrl,
+  type TrustPublication,
 } from './internal/store-select.js';
 export {
   listTools,

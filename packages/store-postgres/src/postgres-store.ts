@@ -214,6 +214,11 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   readonly #committer: AsyncGroupCommitter<GovernedCallRecord, CommitResult> | undefined;
   #closed = false;
 
+  /** The admission and reservation lease of this handle (ms on the database clock). */
+  get leaseMs(): number {
+    return this.#leaseMs;
+  }
+
   constructor(options: PostgresStoreOptions) {
     if (typeof options?.nodeId !== 'string' || options.nodeId.length === 0) {
       throw new StoreError('STORE_INVALID_RECORD', 'nodeId must be a non-empty string');

@@ -6,31 +6,21 @@ import {
   type BudgetAccountView,
   budgetOverview,
   budgetResetBody,
-  DataDir,
+  type DataDir,
   isBudgetBase,
   loadDataDirPolicy,
   readGovernanceApplications,
   readGovernanceLog,
-  resolveDataDir,
 } from '@helm/runtime';
 import type { Command } from 'commander';
 import { CliError, type CommandResult, ok } from '../errors.js';
+import { withDataDir } from './data.js';
 
 type Wrap = <A extends unknown[]>(
   handler: (...args: A) => Promise<CommandResult> | CommandResult,
 ) => (...args: A) => Promise<void>;
 
-async function withDataDir(
-  command: Command,
-  fn: (data: DataDir) => CommandResult | Promise<CommandResult>,
-): Promise<CommandResult> {
-  const data = new DataDir(resolveDataDir((command.optsWithGlobals() as { dataDir?: string }).dataDir));
-  try {
-    return await fn(data);
-  } finally {
-    data.close();
-  }
-}
+// The shared helper (data.ts): a named database is refused, never a fall-back to helm.db.
 
 export interface BudgetShowOpts {
   principal?: string;

@@ -2,11 +2,14 @@
 // (the schema's owner), separate from the role runtime nodes serve with (docs/deployment.md).
 import {
   DATABASE_URL_ENV,
+  DataDir,
   inspectDatabase,
   migrateDatabase,
+  publishTrust,
   RuntimeError,
   redactDatabaseUrl,
   resolveDatabaseUrl,
+  resolveDataDir,
 } from '@helm/runtime';
 import type { Command } from 'commander';
 import { type CommandResult, failed, ok } from '../errors.js';
@@ -71,6 +74,30 @@ export async function dbStatusCommand(url: string, opts: { schema?: string }): P
   return status.ok ? ok(body, [status.detail]) : failed(body, [`FAIL ${status.detail}`]);
 }
 
+/** `helmts db publish-trust`: this data directory's trust registry into the shared database (once per deployment). */
+export async function dbPublishTrustCommand(
+  url: string,
+  dataDir: string | undefined,
+  opts: { schema?: string },
+): Promise<CommandResult> {
+  const data = new DataDir(resolveDataDir(dataDir));
+  try {
+    const r = await publishTrust(data, {
+      url,
+      ...(opts.schema === undefined ? {} : { schema: opts.schema }),
+    });
+    const shown = redactDatabaseUrl(url);
+    return ok({ database: shown, written: r.written, events: r.events }, [
+      r.written === 0
+        ? `${shown}: holds this trust registry already (${r.events} events).`
+        : `${shown}: published ${r.written} trust registry event(s) (${r.events} in all).`,
+      `Next: on every node (a copy of ${data.dir} with its own chain_id), ${'`helmts run --database-url …`'}`,
+    ]);
+  } finally {
+    data.close();
+  }
+}
+
 export function registerDbCommands(program: Command, wrap: Wrap): void {
   const db = program
     .command('db')
@@ -88,4 +115,13 @@ export function registerDbCommands(program: Command, wrap: Wrap): void {
     .option('--schema <name>', 'schema holding the tables (default: public)')
     .option('--json', 'machine-readable output')
     .action(wrap((opts: { schema?: string }, cmd: Command) => dbStatusCommand(requireUrl(cmd), opts)));
+  db.command('publish-trust')
+    .description("put this data directory's trust registry into the database (once per deployment)")
+    .option('--schema <name>', 'schema holding the tables (default: public)')
+    .option('--json', 'machine-readable output')
+    .action(
+      wrap((opts: { schema?: string }, cmd: Command) =>
+        dbPublishTrustCommand(requireUrl(cmd), (cmd.optsWithGlobals() as { dataDir?: string }).dataDir, opts),
+      ),
+    );
 }

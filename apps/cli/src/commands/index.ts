@@ -20,11 +20,13 @@ import {
   type TrustHeadPin,
   type VerifyOptions,
   verifyEvidencePackFile,
+  type WrittenPack,
 } from '@helm/evidencepack';
 import { loadBundle, loadPolicyStack, parseP0 } from '@helm/guardian';
 import {
   type DataDir,
   exportPackFile,
+  exportPackFileFrom,
   GovernedRuntime,
   initDataDir,
   isWellFormedText,
@@ -38,17 +40,20 @@ import {
   readJsonFile,
   recordsAtHead,
   reexecute,
+  refuseDatabaseRuntime,
   refuseRootTarget,
+  resolveDatabaseUrl,
   STRICT_JSON_HINT,
 } from '@helm/runtime';
 import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
 import type { Command } from 'commander';
 import { formatDifference, jsonDiff } from '../diff.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
+import { CLI_NAME } from '../help.js';
 import { progressBar } from '../output.js';
 import { escalation, registerApprovalCommands, runChallenge } from './approvals.js';
 import { registerBudgetCommands } from './budget.js';
-import { dataDirOf, withDataDir } from './data.js';
+import { dataDirOf, withDataDir, withNodeStore } from './data.js';
 import { registerDelegateCommands, rulesHints, sessionPresentation } from './delegate.js';
 import { registerEgressCommands } from './egress.js';
 import { credentialOf, registerIdentityCommands } from './identity.js';
@@ -389,6 +394,14 @@ export async function runCall(data: DataDir, opts: RunOpts): Promise<CommandResu
   }
   const config = data.config();
   const delegation = sessionPresentation(opts);
+  // On a shared database the identity bindings are not looked up here (the governance log's
+  // views read the embedded store): the caller names its credential.
+  if (data.shared !== undefined && opts.credential === undefined)
+    throw new CliError(
+      'USAGE',
+      'with --database-url, run needs --credential <id> (the credential bound to the principal)',
+      `${CLI_NAME} run --tool echo --principal local --credential cred-local --database-url …`,
+    );
   // The lookup verifies the trust registry; the runtime's open reuses it (while it is the head).
   const registry = opts.credential === undefined ? data.registry() : undefined;
   const credential = opts.credential ?? credentialOf(data, opts.principal, registry);
@@ -429,6 +442,8 @@ export async function runRequest(
     const hints = rulesHints(r.reason_code, request);
     const result = hints.length === 0 ? plain : { ...plain, human: [...plain.human, ...hints] };
     if (r.status !== 'ESCALATED' || !r.approval_challenge_id) return result;
+    // The approval views read the embedded store: on a shared database only the challenge id.
+    if (data.shared !== undefined) return result;
     // Held for approval: the challenge, and what must happen before the call can run.
     const held = escalation(data, r.approval_challenge_id);
     return failed({ ...result.json, ...held.json }, [...result.human, ...held.human]);
@@ -437,27 +452,47 @@ export async function runRequest(
   }
 }
 
-export function exportCommand(
-  data: DataDir,
-  opts: { out?: string; from?: string; to?: string; condense?: boolean },
-): CommandResult {
+type ExportOpts = { out?: string; from?: string; to?: string; condense?: boolean };
+
+/** The output file and pack options of an export. */
+function exportPlan(data: DataDir, opts: ExportOpts) {
   data.requireInitialized();
   const chain = data.config().chain_id;
   // The default output file is named after the chain id, which a data-dir writer controls.
   const out = opts.out ? resolve(opts.out) : namedPath(process.cwd(), 'chain id', chain, '.tar', 'evidence-');
   const from = parseIntOpt(opts.from, '--from');
   const to = parseIntOpt(opts.to, '--to');
-  // Streamed to the file (never held whole in memory); written beside it and renamed when complete.
-  const pack = exportPackFile(data, out, {
+  const options = {
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
     ...(opts.condense ? { condense: true } : {}),
-  });
+  };
+  return { out, options };
+}
+
+function exported(data: DataDir, out: string, pack: WrittenPack): CommandResult {
   return ok({ path: out, sha256: pack.digest, bytes: pack.bytes, manifest: pack.manifest }, [
     `Exported ${pack.manifest.counts.receipts} receipts (Lamport ${pack.manifest.scope.from_lamport}..${pack.manifest.scope.to_lamport}) to ${out}`,
     `  ${pack.bytes} bytes, ${pack.digest}`,
     `Next: helmts verify ${out} --trust-anchor ${data.config().trust_anchor}`,
   ]);
+}
+
+/** `helmts export` on the data directory's embedded store. */
+export function exportCommand(data: DataDir, opts: ExportOpts): CommandResult {
+  const { out, options } = exportPlan(data, opts);
+  // Streamed to the file (never held whole in memory); written beside it and renamed when complete.
+  return exported(data, out, exportPackFile(data, out, options));
+}
+
+/**
+ * `helmts export` of a node: on a shared database the node's chain is read from it (the same bytes
+ * as the embedded export), else exportCommand.
+ */
+export async function exportNodeCommand(data: DataDir, opts: ExportOpts): Promise<CommandResult> {
+  if (data.shared === undefined) return exportCommand(data, opts);
+  const { out, options } = exportPlan(data, opts);
+  return exported(data, out, await exportPackFileFrom(data, data.shared, out, options));
 }
 
 /** What the verifier expects of the pack's tail: `--expect-head sha256:<hex>`, `--expect-lamport N`. */
@@ -762,6 +797,9 @@ export function registerCommands(program: Command, wrap: Wrap): void {
                 '--challenge runs the recorded call: give no --tool, --principal, --args, --credential or --session',
               );
             const id = o.challenge;
+            // The approval views read the embedded store: on a database, refused by name.
+            const url = resolveDatabaseUrl((cmd.optsWithGlobals() as { databaseUrl?: string }).databaseUrl);
+            if (url !== undefined) refuseDatabaseRuntime(url, 'run --challenge');
             return withDataDir(cmd, (d) => runChallenge(d, id, (request) => runRequest(d, request)));
           }
           if (o.tool === undefined || o.principal === undefined)
@@ -771,7 +809,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
               'helmts run --tool echo --principal local --args \'{"x":1}\'',
             );
           const call = { ...o, tool: o.tool, principal: o.principal };
-          return withDataDir(cmd, (d) => runCall(d, call));
+          return withNodeStore(cmd, (d) => runCall(d, call));
         },
       ),
     );
@@ -790,7 +828,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((o: { out?: string; from?: string; to?: string; condense?: boolean }, cmd: Command) =>
-        withDataDir(cmd, (d) => exportCommand(d, o)),
+        withNodeStore(cmd, (d) => exportNodeCommand(d, o)),
       ),
     );
   program

@@ -2,30 +2,23 @@
 // effect class in force, and installing a new set signed by the policy key. Neither opens the
 // governed runtime; a runtime reads the set when it opens.
 import {
-  DataDir,
+  type DataDir,
   loadReceiptPolicies,
   missingReceiptPolicy,
   parseReceiptPolicies,
   RuntimeReceiptPolicies,
   readJsonFile,
-  resolveDataDir,
   writeReceiptPolicies,
 } from '@helm/runtime';
 import type { Command } from 'commander';
 import { CliError, type CommandResult, ok } from '../errors.js';
+import { withDataDir } from './data.js';
 
 type Wrap = <A extends unknown[]>(
   handler: (...args: A) => Promise<CommandResult> | CommandResult,
 ) => (...args: A) => Promise<void>;
 
-async function withDataDir(command: Command, fn: (data: DataDir) => CommandResult): Promise<CommandResult> {
-  const data = new DataDir(resolveDataDir((command.optsWithGlobals() as { dataDir?: string }).dataDir));
-  try {
-    return fn(data);
-  } finally {
-    data.close();
-  }
-}
+// The shared helper (data.ts): a named database is refused, never a fall-back to helm.db.
 
 export function receiptPolicyShow(data: DataDir): CommandResult {
   data.requireInitialized();

@@ -129,7 +129,7 @@ export function runResult(r: GovernedResult, tool: string, data: DataDir): Comma
     ...(r.errors ? r.errors.map((e) => `  ${e.instance_path || '/'} ${e.keyword}`) : []),
     ...(r.approval_challenge_id ? [`approval challenge: ${r.approval_challenge_id}`] : []),
     r.receipt_hash
-      ? `receipt ${r.receipt_hash} committed to ${data.path('helm.db')}`
+      ? `receipt ${r.receipt_hash} committed to ${data.shared === undefined ? data.path('helm.db') : 'the shared database'}`
       : 'no receipt could be written (see the message)',
     ...(hint ? [`hint: ${hint}`] : []),
     ...(r.status === 'SUCCEEDED' ? [`Next: ${CLI_NAME} export -o pack.tar`] : []),

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type DataDir, readJsonFile } from '@helm/runtime';
+import { type DataDir, readJsonFile, refuseDatabaseRuntime } from '@helm/runtime';
 
 // @helm/server (hono, jose, prom-client) loads only when one of these commands runs: every other
 // command starts without it.
@@ -15,7 +15,7 @@ const API_KEY_SCOPES = ['call', 'approve', 'audit', 'admin'] as const;
 import type { Command } from 'commander';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
 import type { Wrap } from './admin.js';
-import { dataDirOf, withDataDir } from './data.js';
+import { nodeOf, withNodeStore } from './data.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -60,8 +60,18 @@ export interface ServeOpts {
   json?: boolean;
 }
 
-export async function serveCommand(data: DataDir, opts: ServeOpts): Promise<CommandResult> {
+/**
+ * `helmts serve`; with `databaseUrl` (--database-url / HELM_DATABASE_URL) on that shared database
+ * (docs/deployment.md): the server attaches it before it listens and closes it when it stops.
+ */
+export async function serveCommand(
+  data: DataDir,
+  opts: ServeOpts,
+  databaseUrl?: string,
+): Promise<CommandResult> {
   data.requireInitialized();
+  // The MCP gateway's runtime reads its views from the embedded store: refused by name.
+  if (databaseUrl !== undefined && opts.mcp !== undefined) refuseDatabaseRuntime(databaseUrl, 'serve --mcp');
   const oidcParts = [opts.jwks, opts.issuer, opts.audience].filter((v) => v !== undefined).length;
   if (oidcParts !== 0 && oidcParts !== 3)
     throw new CliError('USAGE', 'OIDC needs --jwks, --issuer and --audience together');
@@ -80,6 +90,7 @@ export async function serveCommand(data: DataDir, opts: ServeOpts): Promise<Comm
   try {
     running = await startHelmServer({
       dataDir: data,
+      ...(databaseUrl === undefined ? {} : { database: { url: databaseUrl } }),
       host: opts.host ?? '127.0.0.1',
       port: portOf(opts.port),
       ...(opts.jwks && opts.issuer && opts.audience
@@ -111,7 +122,7 @@ export async function serveCommand(data: DataDir, opts: ServeOpts): Promise<Comm
   }
   const stop = signalled();
   announce(opts.json, { listening: running.url, log_vkey: running.logVkey, pid: process.pid }, [
-    `helmts serve: listening on ${running.url} (data directory ${data.dir})`,
+    `helmts serve: listening on ${running.url} (data directory ${data.dir}${databaseUrl === undefined ? '' : ', shared database'})`,
     `  log key: ${running.logVkey}`,
     '  API keys: helmts serve keys create --principal <p> --scope call; docs/api.md',
     '  stop: Ctrl-C or SIGTERM (in-flight calls finish first)',
@@ -129,7 +140,7 @@ export async function serveKeysCreate(
 ): Promise<CommandResult> {
   const { createApiKey, ServeError } = await server();
   try {
-    const { key, record } = createApiKey(data, {
+    const { key, record } = await createApiKey(data, {
       principal: opts.principal,
       ...(opts.tenant === undefined ? {} : { tenant: opts.tenant }),
       scopes: opts.scope ?? [],
@@ -150,7 +161,7 @@ export async function serveKeysCreate(
 
 export async function serveKeysList(data: DataDir): Promise<CommandResult> {
   const { listApiKeys } = await server();
-  const keys = listApiKeys(data).map(({ sha256: _hash, ...k }) => k);
+  const keys = (await listApiKeys(data)).map(({ sha256: _hash, ...k }) => k);
   return ok({ keys }, [
     keys.length === 0
       ? 'No API keys. Create one: helmts serve keys create --principal <p> --scope call'
@@ -167,7 +178,7 @@ export async function serveKeysList(data: DataDir): Promise<CommandResult> {
 export async function serveKeysRevoke(data: DataDir, id: string): Promise<CommandResult> {
   const { revokeApiKey, ServeError } = await server();
   try {
-    const { sha256: _hash, ...record } = revokeApiKey(data, id);
+    const { sha256: _hash, ...record } = await revokeApiKey(data, id);
     return ok({ record }, [`Revoked API key ${id}: a running server refuses it from its next request.`]);
   } catch (error) {
     if (error instanceof ServeError) throw new CliError('INVALID_INPUT', error.message, error.hint);
@@ -311,12 +322,18 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
       'also serve the MCP gateway at /mcp for authenticated identities (docs/mcp-gateway.md)',
     )
     .option(...json)
-    .action(wrap((o: ServeOpts, cmd: Command) => serveCommand(dataDirOf(cmd), o)));
+    .action(
+      wrap((o: ServeOpts, cmd: Command) => {
+        const node = nodeOf(cmd);
+        return serveCommand(node.data, o, node.databaseUrl);
+      }),
+    );
   examples(serve, [
     'serve                                   # http://127.0.0.1:8080 on ./.helm',
     'serve --port 0 --json                   # any free port; the first line says which',
     'serve --jwks jwks.json --issuer https://idp.example --audience helm-api',
     'serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --tls-client-ca clients.pem',
+    '--database-url postgres://helm_app@db:5432/helm serve   # a node on the shared database (docs/deployment.md)',
   ]);
   // `serve` and `witness` take --json themselves, so commander hands a subcommand's --json to
   // them: give it back to the subcommand that runs.
@@ -341,7 +358,7 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((o: Parameters<typeof serveKeysCreate>[1], cmd: Command) =>
-        withDataDir(cmd, (d) => serveKeysCreate(d.requireInitialized(), o)),
+        withNodeStore(cmd, (d) => serveKeysCreate(d.requireInitialized(), o)),
       ),
     );
   examples(create, [
@@ -353,7 +370,7 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
     .description('list API keys (never the keys themselves)')
     .option(...json)
     .action(
-      wrap((_o: unknown, cmd: Command) => withDataDir(cmd, (d) => serveKeysList(d.requireInitialized()))),
+      wrap((_o: unknown, cmd: Command) => withNodeStore(cmd, (d) => serveKeysList(d.requireInitialized()))),
     );
   examples(list, ['serve keys list', 'serve keys list --json']);
   const revoke = keys
@@ -362,7 +379,7 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((id: string, _o: unknown, cmd: Command) =>
-        withDataDir(cmd, (d) => serveKeysRevoke(d.requireInitialized(), id)),
+        withNodeStore(cmd, (d) => serveKeysRevoke(d.requireInitialized(), id)),
       ),
     );
   examples(revoke, ['serve keys revoke 4a09c1b3472c']);

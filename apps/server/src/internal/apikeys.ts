@@ -4,8 +4,10 @@
 // A key is `helm_<id>_<secret>`: <id> 12 hex characters (the lookup key, safe to log), <secret>
 // 32 random bytes base64url. The store keeps only SHA-256 of the whole key text, compared in
 // constant time; a lost key cannot be recovered, only revoked and replaced. Keys live in the
-// data directory's store (document namespace `serve_api_keys`), so `helmts serve keys revoke`
-// takes effect on the running server's next request.
+// node's store (document namespace `serve_api_keys`) — the data directory's embedded store, or the
+// shared database when the node runs on one (`--database-url`: every server on that database then
+// accepts the key) — so `helmts serve keys revoke` takes effect on the running servers' next
+// request. Reads and writes go through the async store port, the one both stores implement.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DataDir } from '@helm/runtime';
 import { ServeError } from './errors.js';
@@ -39,6 +41,11 @@ export interface ApiKeyCreateInput {
   readonly label?: string | null;
 }
 
+/** The node's document store through the async port: the shared database, else the embedded store. */
+function documents(data: DataDir): NonNullable<DataDir['shared']> {
+  return data.shared ?? data.store;
+}
+
 function hashOf(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
@@ -61,11 +68,11 @@ function checkScopes(scopes: readonly string[]): ApiKeyScope[] {
 }
 
 /** Create a key: returns the key text (shown once) and its stored record. */
-export function createApiKey(
+export async function createApiKey(
   data: DataDir,
   input: ApiKeyCreateInput,
   now: number = Date.now(),
-): { key: string; record: ApiKeyRecord } {
+): Promise<{ key: string; record: ApiKeyRecord }> {
   data.requireInitialized();
   if (!PRINCIPAL.test(input.principal))
     throw new ServeError('USAGE', 'the principal must be 1-128 characters [A-Za-z0-9._:@/-]');
@@ -85,40 +92,46 @@ export function createApiKey(
     revoked_at_ms: null,
     label: input.label ?? null,
   };
-  data.store.putDocumentSync(NAMESPACE, id, record as never);
+  await documents(data).putDocument(NAMESPACE, id, record as never);
   return { key, record };
 }
 
 /** Every key record, oldest first. */
-export function listApiKeys(data: DataDir): ApiKeyRecord[] {
+export async function listApiKeys(data: DataDir): Promise<ApiKeyRecord[]> {
   data.requireInitialized();
-  return data.store
-    .listDocumentsSync(NAMESPACE)
+  return (await documents(data).listDocuments(NAMESPACE))
     .map((d) => d.value as unknown as ApiKeyRecord)
     .sort((a, b) => a.created_at_ms - b.created_at_ms || a.id.localeCompare(b.id));
 }
 
 /** Revoke a key by its id (the 12 hex characters after `helm_`). */
-export function revokeApiKey(data: DataDir, id: string, now: number = Date.now()): ApiKeyRecord {
+export async function revokeApiKey(
+  data: DataDir,
+  id: string,
+  now: number = Date.now(),
+): Promise<ApiKeyRecord> {
   data.requireInitialized();
   const found = /^[0-9a-f]{12}$/.test(id)
-    ? (data.store.getDocumentSync(NAMESPACE, id) as unknown as ApiKeyRecord | undefined)
+    ? ((await documents(data).getDocument(NAMESPACE, id)) as unknown as ApiKeyRecord | undefined)
     : undefined;
   if (!found) throw new ServeError('NOT_FOUND', `no API key ${id}`, 'list them: helmts serve keys list');
   if (found.revoked_at_ms !== null) return found;
   const revoked = { ...found, revoked_at_ms: now };
-  data.store.putDocumentSync(NAMESPACE, id, revoked as never);
+  await documents(data).putDocument(NAMESPACE, id, revoked as never);
   return revoked;
 }
 
 /**
  * The live record of a presented key text, or undefined (malformed, unknown, wrong secret or
- * revoked: the caller answers 401 alike).
+ * revoked: the caller answers 401 alike). A store that cannot answer rejects (StoreError): the
+ * request is answered 503 and nothing runs — never 401, never a pass.
  */
-export function authenticateApiKey(data: DataDir, text: string): ApiKeyRecord | undefined {
+export async function authenticateApiKey(data: DataDir, text: string): Promise<ApiKeyRecord | undefined> {
   const m = KEY_FORMAT.exec(text);
   if (!m) return undefined;
-  const record = data.store.getDocumentSync(NAMESPACE, m[1] as string) as unknown as ApiKeyRecord | undefined;
+  const record = (await documents(data).getDocument(NAMESPACE, m[1] as string)) as unknown as
+    | ApiKeyRecord
+    | undefined;
   if (!record) return undefined;
   const a = Buffer.from(hashOf(text), 'hex');
   const b = Buffer.from(record.sha256, 'hex');

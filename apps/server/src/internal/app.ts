@@ -23,6 +23,7 @@ import {
   delegateRevoke,
   delegationList,
   exportPack,
+  exportPackFrom,
   type GovernedRuntime,
   grantsFrom,
   identityList,
@@ -178,6 +179,23 @@ function fromRuntime(error: unknown): never {
 export function createApp(parts: AppParts): Hono<Env> {
   const { data, runtime, authenticate, rate, metrics, log, limits } = parts;
   const chainId = data.config().chain_id;
+  /**
+   * The shared database this node runs on (`--database-url`), if any. Every store read of a route
+   * goes through the async store port then; a route whose runtime view is not on the port yet
+   * answers DATABASE_ROUTE_UNSUPPORTED (501) by name — it never falls back to the data
+   * directory's embedded store (docs/deployment.md lists the routes).
+   */
+  const shared = data.shared;
+  // Read on every use (never cached): the data directory decides what its store is.
+  const port = () => shared ?? data.store;
+  const embeddedOnly = (route: string) => {
+    if (shared)
+      throw new ServeError(
+        'DATABASE_ROUTE_UNSUPPORTED',
+        `${route} does not run on the shared database yet; nothing was read or recorded`,
+        'answer approvals and edit delegation sessions on a node without --database-url (docs/deployment.md)',
+      );
+  };
   const app = new Hono<Env>();
   mountConsole(app, data.config()); // the console's static files, before the API's middleware
 
@@ -247,16 +265,39 @@ export function createApp(parts: AppParts): Hono<Env> {
    */
   let bindings: { head: string; list: ReturnType<typeof identityList>['bindings'] } | undefined;
   const credentialOf = (principal: string): string | undefined => {
+    // identityList folds the governance log from the embedded store: on a shared database a call
+    // names its credential through its API key (`serve keys create --credential`), else refused.
+    if (shared)
+      throw new ServeError(
+        'DATABASE_ROUTE_UNSUPPORTED',
+        'on a shared database the identity bindings are not looked up: this API key names no credential; nothing was executed',
+        'create the key with `helmts serve keys create --credential <id> …` (the credential bound to the principal)',
+      );
     const h = data.store.governanceHeadSync();
     const head = h ? `${h.seq}:${h.chain}` : '';
     if (bindings?.head !== head) bindings = { head, list: identityList(data).bindings };
     return bindings.list.find((b) => b.principal === principal)?.credential_id;
   };
 
+  /**
+   * On a shared database the probe is a network round trip: requests that arrive while one is in
+   * flight share its answer (64 calls in flight pay ~1 probe, not 64). The probe is the early,
+   * cheap refusal only — the runtime's own admission transaction is what keeps a call from
+   * running without the database (I-MULTINODE-2), whatever the probe said.
+   */
+  let probe: Promise<unknown> | undefined;
+  const probeStore = (): Promise<unknown> => {
+    if (!shared) return port().chainHead(chainId);
+    probe ??= shared.chainHead(chainId).finally(() => {
+      probe = undefined;
+    });
+    return probe;
+  };
+
   /** The store answers, or 503 and nothing runs. */
-  const storeReachable = () => {
+  const storeReachable = async () => {
     try {
-      data.store.chainHeadSync(chainId);
+      await probeStore();
     } catch (error) {
       if (error instanceof ServeError) throw error;
       metrics.storeErrors.inc();
@@ -270,7 +311,7 @@ export function createApp(parts: AppParts): Hono<Env> {
   app.all('/mcp', async (c) => {
     if (!parts.mcp) throw new ServeError('NOT_FOUND', 'this server does not serve MCP (helmts serve --mcp)');
     const identity = await guard(c, 'call');
-    storeReachable();
+    await storeReachable();
     const credential = identity.credential ?? credentialOf(identity.principal);
     return parts.mcp(c.req.raw, {
       principal: identity.principal,
@@ -279,10 +320,10 @@ export function createApp(parts: AppParts): Hono<Env> {
     });
   });
 
-  app.get('/readyz', (c) => {
+  app.get('/readyz', async (c) => {
     const checks: Record<string, string> = {};
     try {
-      data.store.chainHeadSync(chainId);
+      await port().chainHead(chainId);
       checks.store = 'ok';
     } catch (error) {
       checks.store = `unavailable: ${(error as Error).message}`;
@@ -294,7 +335,8 @@ export function createApp(parts: AppParts): Hono<Env> {
       checks.keys = `not loaded: ${(error as Error).message}`;
     }
     try {
-      loadDataDirPolicy(data, data.registry());
+      // The trust registry as this node's store holds it (the shared database's, when attached).
+      loadDataDirPolicy(data, shared ? await data.registryAsync() : data.registry());
       checks.policy = 'ok';
     } catch (error) {
       checks.policy = `invalid: ${(error as Error).message}`;
@@ -317,11 +359,12 @@ export function createApp(parts: AppParts): Hono<Env> {
     const identity = await guard(c, 'call');
     const body = await readJsonObject(c.req.raw, limits.maxJsonBytes);
     refuseUnknown(body, CALL_FIELDS);
-    storeReachable();
+    await storeReachable();
     bindIdentity(identity, body);
     const challenge = optionalString(body, 'challenge');
     let request: Record<string, unknown>;
     if (challenge !== undefined) {
+      embeddedOnly('a challenge run (POST /v1/calls {"challenge"})');
       if (Object.keys(body).some((k) => k !== 'challenge'))
         throw new ServeError('BAD_REQUEST', 'a challenge run names nothing else: it runs the recorded call');
       let v: ReturnType<typeof challengeViewById>;
@@ -404,9 +447,20 @@ export function createApp(parts: AppParts): Hono<Env> {
   app.get('/v1/calls/:id', async (c) => {
     const identity = await guard(c, 'call', 'audit');
     const id = c.req.param('id');
-    storeReachable();
-    // An indexed lookup by id (the receipt_id unique index), not a scan of the chain.
-    const hit = data.store.receiptByIdSync(id);
+    await storeReachable();
+    // An indexed lookup by id (the receipt_id unique index), not a scan of the chain. The async
+    // port has no lookup by id: on a shared database the node's chain is read and searched (O(n);
+    // docs/deployment.md), then its one request row by Lamport.
+    let hit: { receipt: StoredReceiptOf; request?: { body: unknown } } | undefined;
+    if (shared) {
+      const receipt = (await shared.receipts({ chainId })).find((r) => r.id === id);
+      if (receipt) {
+        const req = (
+          await shared.requests({ chainId, fromLamport: receipt.lamport, toLamport: receipt.lamport })
+        ).find((r) => r.receiptId === id);
+        hit = { receipt, ...(req ? { request: { body: req.body } } : {}) };
+      }
+    } else hit = data.store.receiptByIdSync(id);
     const found = hit?.receipt.chainId === chainId ? hit.receipt : undefined;
     if (!found) throw new ServeError('NOT_FOUND', `no call ${id}`);
     const body = found.envelope.payload ? receiptBody(found.envelope) : {};
@@ -433,7 +487,8 @@ export function createApp(parts: AppParts): Hono<Env> {
     const state = c.req.query('state') ?? 'pending';
     const states = ['pending', 'timelocked', 'approved', 'denied', 'expired', 'consumed', 'invalid', 'all'];
     if (!states.includes(state)) throw new ServeError('BAD_REQUEST', `state is one of ${states.join(', ')}`);
-    storeReachable();
+    embeddedOnly('GET /v1/approvals');
+    await storeReachable();
     const views = challengeViews(data, parts.now()).filter((v) => state === 'all' || v.state === state);
     return c.json({
       approvals: views.map((v) => ({
@@ -451,7 +506,8 @@ export function createApp(parts: AppParts): Hono<Env> {
 
   app.get('/v1/approvals/:id', async (c) => {
     await guard(c, 'approve', 'audit');
-    storeReachable();
+    embeddedOnly('GET /v1/approvals/{id}');
+    await storeReachable();
     let v: ReturnType<typeof challengeViewById>;
     try {
       v = challengeViewById(data, c.req.param('id'), parts.now());
@@ -484,7 +540,8 @@ export function createApp(parts: AppParts): Hono<Env> {
     }
     if (target !== id)
       throw new ServeError('BAD_REQUEST', `the envelope answers challenge ${String(target)}, not ${id}`);
-    storeReachable();
+    embeddedOnly('POST /v1/approvals/{id}');
+    await storeReachable();
     // A governance write is one short store transaction the runtime ingests before its next
     // decision (governance.ts): safe next to calls in flight, as it is from another process.
     let event: ReturnType<typeof importGovernanceEvent>;
@@ -500,7 +557,8 @@ export function createApp(parts: AppParts): Hono<Env> {
   // ── delegation sessions ───────────────────────────────────────────────────────────────────
   app.get('/v1/delegations', async (c) => {
     await guard(c, 'admin', 'audit');
-    storeReachable();
+    embeddedOnly('GET /v1/delegations');
+    await storeReachable();
     const all = c.req.query('all') === 'true';
     const views = delegationList(data, parts.now()).filter(
       (v) => all || v.status === 'active' || v.status === 'not_yet_valid',
@@ -533,7 +591,8 @@ export function createApp(parts: AppParts): Hono<Env> {
         'IDENTITY_MISMATCH',
         'mfa_verified comes from the identity (a JWT whose amr holds mfa), not from the body',
       );
-    storeReachable();
+    embeddedOnly('POST /v1/delegations');
+    await storeReachable();
     let created: ReturnType<typeof delegateCreate>;
     try {
       created = delegateCreate(
@@ -561,7 +620,8 @@ export function createApp(parts: AppParts): Hono<Env> {
 
   app.delete('/v1/delegations/:id', async (c) => {
     await guard(c, 'admin');
-    storeReachable();
+    embeddedOnly('DELETE /v1/delegations/{id}');
+    await storeReachable();
     const id = c.req.param('id');
     if (!delegationList(data, parts.now()).some((v) => v.session.session_id === id))
       throw new ServeError('NOT_FOUND', `no session ${id}`);
@@ -580,8 +640,8 @@ export function createApp(parts: AppParts): Hono<Env> {
     const from = positiveInt(c.req.query('from'), 'from');
     const to = positiveInt(c.req.query('to'), 'to');
     const limit = positiveInt(c.req.query('limit'), 'limit') ?? 1000;
-    storeReachable();
-    const rows = data.store.receiptsSync({
+    await storeReachable();
+    const rows = await port().receipts({
       chainId,
       ...(from === undefined ? {} : { fromLamport: from }),
       ...(to === undefined ? {} : { toLamport: to }),
@@ -600,16 +660,19 @@ export function createApp(parts: AppParts): Hono<Env> {
     const condense = c.req.query('condense');
     if (condense !== undefined && condense !== 'true' && condense !== 'false')
       throw new ServeError('BAD_REQUEST', 'condense is true or false');
-    storeReachable();
+    await storeReachable();
     // The export is synchronous, so it reads committed receipts only — one consistent prefix of
     // the chain even while calls are in flight (each commits its receipt in one transaction).
+    // On a shared database the node's chain is read through the async port (exportPackFrom: the
+    // same bytes as `helmts export --database-url`).
     let pack: ReturnType<typeof exportPack>;
     try {
-      pack = exportPack(data, {
+      const range = {
         ...(from === undefined ? {} : { from }),
         ...(to === undefined ? {} : { to }),
         ...(condense === 'true' ? { condense: true } : {}),
-      });
+      };
+      pack = shared ? await exportPackFrom(data, shared, range) : exportPack(data, range);
     } catch (error) {
       fromRuntime(error);
     }
@@ -642,8 +705,8 @@ export function createApp(parts: AppParts): Hono<Env> {
   // ── transparency log (docs/spec/tlog.md) ─────────────────────────────────────────────────
   app.get('/v1/log/checkpoint', async (c) => {
     await guard(c, 'audit');
-    storeReachable();
-    const { note } = log.checkpoint();
+    await storeReachable();
+    const { note } = await log.checkpoint();
     return c.body(note, 200, { 'content-type': 'text/plain; charset=utf-8', 'x-helm-log-vkey': log.vkey });
   });
 
@@ -651,8 +714,8 @@ export function createApp(parts: AppParts): Hono<Env> {
     await guard(c, 'audit');
     const lamport = positiveInt(c.req.query('lamport'), 'lamport');
     if (lamport === undefined) throw new ServeError('BAD_REQUEST', 'lamport is required');
-    storeReachable();
-    const index = log.indexOf(lamport);
+    await storeReachable();
+    const index = await log.indexOf(lamport);
     const size = positiveInt(c.req.query('size'), 'size') ?? log.size;
     if (index < 0 || index >= size || size > log.size)
       throw new ServeError('NOT_FOUND', `no receipt with Lamport ${lamport} in a tree of size ${size}`);
@@ -662,8 +725,8 @@ export function createApp(parts: AppParts): Hono<Env> {
   app.get('/v1/log/consistency', async (c) => {
     await guard(c, 'audit');
     const oldSize = nonNegativeInt(c.req.query('old'), 'old');
-    storeReachable();
-    log.sync();
+    await storeReachable();
+    await log.sync();
     const size = positiveInt(c.req.query('size'), 'size') ?? log.size;
     if (oldSize === undefined || oldSize > size || size > log.size)
       throw new ServeError('BAD_REQUEST', `need 0 <= old <= size <= ${log.size}`);
@@ -732,6 +795,8 @@ function isStoreFailure(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown };
   return e?.name === 'StoreError' || e?.code === 'ERR_SQLITE_ERROR';
 }
+
+type StoredReceiptOf = Awaited<ReturnType<NonNullable<DataDir['shared']>['receipts']>>[number];
 
 function receiptBody(envelope: SignedEnvelope): Record<string, unknown> {
   try {

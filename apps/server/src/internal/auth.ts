@@ -67,7 +67,7 @@ export function authenticator(data: DataDir, oidc: OidcOptions | undefined): Aut
     if (!m) throw unauthenticated();
     const token = m[1] as string;
     if (token.startsWith('helm_')) {
-      const record = authenticateApiKey(data, token);
+      const record = await authenticateApiKey(data, token);
       if (!record) throw unauthenticated();
       return {
         id: `apikey:${record.id}`,

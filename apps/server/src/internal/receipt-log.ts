@@ -51,10 +51,24 @@ export class ReceiptLog {
     return this.#signer.vkey;
   }
 
-  /** Append the receipts committed since the last sync; returns the tree size. */
-  sync(): number {
+  /**
+   * Append the receipts committed since the last sync; returns the tree size. Read through the
+   * async store port (the embedded store or the shared database); concurrent syncs are serialized
+   * so two requests never append the same receipts twice.
+   */
+  sync(): Promise<number> {
+    this.#syncing = this.#syncing.then(
+      () => this.#syncOnce(),
+      () => this.#syncOnce(),
+    );
+    return this.#syncing;
+  }
+  #syncing: Promise<number> = Promise.resolve(0);
+
+  async #syncOnce(): Promise<number> {
     const from = (this.#lamports.at(-1) ?? 0) + 1;
-    for (const r of this.#data.store.receiptsSync({ chainId: this.#chain, fromLamport: from })) {
+    const store = this.#data.shared ?? this.#data.store;
+    for (const r of await store.receipts({ chainId: this.#chain, fromLamport: from })) {
       const tier = envelopeBody<{ risk_tier: RiskTier }>(r.envelope).risk_tier;
       this.#log.append({ entry_hash: r.hash, lamport: r.lamport, risk_tier: tier });
       this.#lamports.push(r.lamport);
@@ -63,15 +77,15 @@ export class ReceiptLog {
   }
 
   /** The signed C2SP checkpoint note of the log now (size 0 for an empty chain). */
-  checkpoint(): { note: string; size: number } {
-    const size = this.sync();
+  async checkpoint(): Promise<{ note: string; size: number }> {
+    const size = await this.sync();
     const text = formatCheckpoint({ origin: this.origin, size, root: this.#log.root(), extensions: [] });
     return { note: signNote(text, this.#signer), size };
   }
 
   /** Leaf index of a receipt by Lamport value, or -1. */
-  indexOf(lamport: number): number {
-    this.sync();
+  async indexOf(lamport: number): Promise<number> {
+    await this.sync();
     return this.#lamports.indexOf(lamport);
   }
 

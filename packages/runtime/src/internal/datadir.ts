@@ -27,7 +27,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { SignedEnvelope, TrustRole } from '@helm/contracts';
 import { createSigner, fromBase64Url, type Signer, signEnvelope, toBase64Url } from '@helm/crypto';
 import type { EgressRule, IdentityBinding } from '@helm/guardian';
-import { openSqliteStore, type SqliteStore } from '@helm/store';
+import { openSqliteStore, type RuntimeStore, type SqliteStore } from '@helm/store';
 import { commitTrustEvent, createGenesisEvent, TrustRegistry, trustEventDigest } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import { parseJson } from './json.js';
@@ -132,9 +132,50 @@ export function writeWhole(path: string, data: string | Uint8Array, mode?: numbe
 const writeJson = (path: string, value: unknown, mode?: number) =>
   writeWhole(path, `${JSON.stringify(value, null, 2)}\n`, mode);
 
+/**
+ * Synchronous store methods the runtime only *looks up* to learn whether a store answers its
+ * decision reads synchronously (runtime.ts readsSynchronously, idempotency.ts): on a shared
+ * database they are absent, so the runtime takes the async port path.
+ */
+const PROBED_SYNC = new Set([
+  'ledgerStateSync',
+  'ledgerReservationSync',
+  'ledgerCounterSync',
+  'nonceUsedSync',
+  'consumeNonceSync',
+  'idempotencyEntrySync',
+]);
+
+/**
+ * A shared (networked) store seen through the data directory's `store`: its async port as is, and
+ * every synchronous method of the embedded store — which a networked store has not — a stable
+ * refusal (DATABASE_RUNTIME_UNSUPPORTED) instead of a TypeError, so a code path not yet ported to
+ * the port fails closed with a code, before it could record anything anywhere else.
+ */
+function sharedView(shared: RuntimeStore): SqliteStore {
+  return new Proxy(shared, {
+    get(target, key) {
+      if (typeof key === 'string' && key.endsWith('Sync') && !(key in target)) {
+        if (PROBED_SYNC.has(key)) return undefined;
+        return () => {
+          throw new RuntimeError(
+            'DATABASE_RUNTIME_UNSUPPORTED',
+            `this operation (${key}) does not run on the shared database yet; nothing was recorded`,
+            'run it without --database-url on a node whose data directory holds the embedded store, or see docs/deployment.md for the commands that run on the database',
+          );
+        };
+      }
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  }) as unknown as SqliteStore;
+}
+
 export class DataDir {
   readonly dir: string;
   #store: SqliteStore | undefined;
+  /** The shared database this node's runtime runs on, when one was attached (attachStore). */
+  #shared: RuntimeStore | undefined;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -174,14 +215,64 @@ export class DataDir {
     return this;
   }
 
+  /**
+   * The store of this node: the shared database once attached (attachStore; its synchronous
+   * methods refuse with DATABASE_RUNTIME_UNSUPPORTED), else `helm.db`, the embedded store.
+   */
   get store(): SqliteStore {
+    if (this.#shared) {
+      this.#sharedView ??= sharedView(this.#shared);
+      return this.#sharedView;
+    }
     this.#store ??= openSqliteStore(this.path('helm.db'));
     return this.#store;
+  }
+  #sharedView: SqliteStore | undefined;
+
+  /**
+   * Run this node on a shared database (docs/deployment.md): from now on `store` is that database
+   * and `helm.db` is never opened — decisions, budgets, grants and receipts are recorded there only.
+   * Keys, config, policy and tools stay in this directory.
+   */
+  attachStore(shared: RuntimeStore): this {
+    if (this.#store)
+      throw new RuntimeError(
+        'INTERNAL',
+        'the embedded store was opened before a shared database was attached',
+      );
+    this.#shared = shared;
+    this.#sharedView = undefined;
+    return this;
+  }
+
+  /** The shared database attached to this node, if any. */
+  get shared(): RuntimeStore | undefined {
+    return this.#shared;
+  }
+
+  /** The trust registry's events from the node's store, through the async port (any store). */
+  async trustEventsAsync(): Promise<SignedEnvelope[]> {
+    const store: RuntimeStore = this.#shared ?? this.store;
+    return (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope);
+  }
+
+  /** The trust registry of the node's store, read through the async port. */
+  async registryAsync(): Promise<TrustRegistry> {
+    return this.registryFrom(await this.trustEventsAsync());
   }
 
   close(): void {
     this.#store?.closeSync();
     this.#store = undefined;
+  }
+
+  /** close(), and the shared database's connections too (the caller that attached it may also). */
+  async closeAll(): Promise<void> {
+    this.close();
+    const shared = this.#shared as (RuntimeStore & { close?: () => Promise<void> }) | undefined;
+    this.#shared = undefined;
+    this.#sharedView = undefined;
+    await shared?.close?.();
   }
 
   config(): HelmConfig {

@@ -14,6 +14,8 @@ export interface LeaseKeeperOptions {
   readonly leaseMs: number;
   /** Receipt what was taken over (the runtime's recovery); awaited before the next pass. */
   readonly recover: (taken: readonly LeasedAdmission[]) => Promise<void>;
+  /** Run first in every pass (the runtime re-takes a chain lock it lost); a throw is kept, as a renewal's. */
+  readonly beforePass?: () => Promise<void>;
 }
 
 export class LeaseKeeper {
@@ -51,6 +53,7 @@ export class LeaseKeeper {
 
   async #tick(): Promise<void> {
     try {
+      await this.#o.beforePass?.();
       await this.#o.leases.renewLeases(this.#o.leaseMs);
       this.#failing = undefined;
     } catch (error) {

@@ -64,6 +64,7 @@ import { ReceiptRecorder } from '@helm/receipts';
 import { createSandbox, type Sandbox } from '@helm/runtime-sandbox';
 import { processIsolation } from '@helm/sandbox-process';
 import {
+  type AdmissionLeases,
   type CommitResult,
   type DeferredBudgetLedger,
   deferredBudgetLedger,
@@ -71,6 +72,7 @@ import {
   type GovernanceChallengeRecord,
   type GovernedCallRecord,
   type Json,
+  type LeasedAdmission,
   type RuntimeStore,
   type SqliteStore,
   type StoredDecision,
@@ -97,6 +99,7 @@ import {
 import { StoreIdempotency } from './idempotency.js';
 import { baseIdentity, guardianOf } from './identity.js';
 import { keyLineage } from './key-lineage.js';
+import { LeaseKeeper } from './leases.js';
 import { acquireRuntimeLock, type RuntimeLock } from './lock.js';
 import { type ModuleCacheStats, registerCached } from './module-cache.js';
 import { checkedPlugin, PLUGIN_DRIVER_KIND, PluginHost } from './plugin.js';
@@ -195,10 +198,17 @@ class StoreJournal implements AdmissionJournal {
     private readonly ledger: () => DeferredBudgetLedger,
     /** On an async store: the decision's state, told what the admission wrote (port-decision.ts). */
     private readonly port: () => PortDecision | undefined = () => undefined,
+    /** Throws while this node may not admit (a shared database's lease renewal failing, chain lock lost). */
+    private readonly gate: () => void = () => undefined,
   ) {
     this.#batcher = new AdmissionBatcher(store);
   }
+  /** During a recovery: exactly the admissions it receipts (this node's own, or ones it took over). */
+  recovering: readonly AdmissionEntry[] | undefined;
   async admit(entry: AdmissionEntry): Promise<void> {
+    // Before anything is written: a node that cannot renew its leases (its open admissions may be
+    // taken over) or that lost its chain's lock admits nothing — the call fails before its driver.
+    this.gate();
     // The request being executed is its unit's (recorded with the admission, for the recovery's
     // request row); the movements written are this call's own reservation's, taken now.
     const unit = currentUnit();
@@ -245,9 +255,31 @@ class StoreJournal implements AdmissionJournal {
   }
   complete(): void {}
   async pending(): Promise<AdmissionEntry[]> {
+    if (this.recovering) return [...this.recovering];
     return (await this.store.admissions(this.chainId)).map((a) => (a.body as unknown as AdmissionDoc).entry);
   }
 }
+
+/** The node side of a shared database (PostgresStore): admission leases and the chain's lock. */
+interface SharedNode extends AdmissionLeases {
+  readonly leaseMs: number;
+  tryLead(role: string): Promise<{ readonly lost: Promise<void>; release(): Promise<void> } | undefined>;
+}
+
+function sharedNode(data: DataDir): SharedNode | undefined {
+  const s = data.shared as Partial<SharedNode> | undefined;
+  return s !== undefined &&
+    typeof s.renewLeases === 'function' &&
+    typeof s.takeOverExpired === 'function' &&
+    typeof s.leasedAdmissions === 'function' &&
+    typeof s.tryLead === 'function' &&
+    typeof s.leaseMs === 'number'
+    ? (s as SharedNode)
+    : undefined;
+}
+
+/** The runtime-epoch counter's document: one per chain on an async store (several nodes share it). */
+const epochKey = (chainId: string, perChain: boolean): string => (perChain ? `epoch:${chainId}` : 'epoch');
 
 /** The decision's shared state on an async store (port-decision.ts); the embedded store reads it synchronously. */
 interface PortDecision {
@@ -358,6 +390,31 @@ function currentRegistry(data: DataDir, given?: TrustRegistry): TrustRegistry {
   return given !== undefined && anchor && head ? given : data.registry();
 }
 
+/**
+ * The trust registry a node reads from a store without synchronous reads (a shared database):
+ * verified under this data directory's trust anchor. None there, or another registry, is refused
+ * (DATABASE_TRUST_MISMATCH) before anything is decided.
+ */
+async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<TrustRegistry> {
+  const events = (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope);
+  if (events.length === 0)
+    throw new RuntimeError(
+      'DATABASE_TRUST_MISMATCH',
+      'the shared database holds no trust registry; nothing was done',
+      "publish this deployment's registry once: `helmts db publish-trust --database-url …` (docs/deployment.md)",
+    );
+  try {
+    return data.registryFrom(events);
+  } catch (error) {
+    if (error instanceof RuntimeError) throw error;
+    throw new RuntimeError(
+      'DATABASE_TRUST_MISMATCH',
+      `the shared database's trust registry does not verify under ${data.dir}'s trust anchor: ${(error as Error).message}`,
+      "each node's data directory must be a copy of the deployment's (one trust root): docs/deployment.md",
+    );
+  }
+}
+
 /** The P0 and signed P1 bundle of a data directory as the guardian loads them (POLICY_INVALID). */
 export function loadDataDirPolicy(data: DataDir, registry: TrustRegistry): PolicyStack {
   try {
@@ -427,6 +484,14 @@ export class GovernedRuntime {
   /** Instrumented-module cache hits and misses of this runtime (src/module-cache.ts). */
   readonly moduleCache: ModuleCacheStats = { hits: 0, misses: 0 };
   #lock: RuntimeLock | undefined;
+  /** On a shared database: this chain's advisory lock (one writer per chain), held until close. */
+  #chainLock: { readonly lost: Promise<void>; release(): Promise<void> } | undefined;
+  /** Set when the chain's lock was lost (its connection ended): nothing is admitted any more. */
+  #chainLost = false;
+  /** On a shared database: renews this node's leases and takes over dead nodes' admissions. */
+  #leases: LeaseKeeper | undefined;
+  /** Recoveries run one at a time (open's, then each take-over's). */
+  #recovering: Promise<void> = Promise.resolve();
   /** The chain's minted head and the receipts not yet committed (unit.ts). */
   readonly #receipts: ChainReceipts;
   readonly #nodes: FrontierNodes;
@@ -529,14 +594,91 @@ export class GovernedRuntime {
   static async open(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
     data.requireInitialized();
     const lock = acquireRuntimeLock(data.dir);
+    let chainLock: { readonly lost: Promise<void>; release(): Promise<void> } | undefined;
     try {
+      // On a shared database the chain's advisory lock comes first: recovery at open receipts this
+      // chain's open admissions, which only the chain's one writer may do (never a live one's).
+      const node = sharedNode(data);
+      if (node) {
+        const chain = data.config().chain_id;
+        chainLock = await node.tryLead(`chain:${chain}`);
+        if (!chainLock)
+          throw new RuntimeError(
+            'CHAIN_LOCKED',
+            `another process runs chain ${chain} on the shared database; nothing was done`,
+            'give every node its own chain id (config.json chain_id) — docs/deployment.md; or stop the other process',
+          );
+      }
       const runtime = await GovernedRuntime.#openLocked(data, options);
       runtime.#lock = lock;
+      if (node && chainLock) runtime.#startLeases(node, chainLock);
       return runtime;
     } catch (error) {
+      await chainLock?.release();
       lock.release();
       throw error;
     }
+  }
+
+  /**
+   * A shared database: keep this node's leases and take over those of dead nodes (leases.ts).
+   * A lost chain lock closes admission for good in this runtime: another process may run the chain.
+   */
+  #startLeases(node: SharedNode, chainLock: { lost: Promise<void>; release(): Promise<void> }): void {
+    this.#holdChain(chainLock);
+    this.#leases = new LeaseKeeper({
+      leases: node,
+      leaseMs: node.leaseMs,
+      recover: (taken) => this.#recoverTaken(taken),
+      // The lock's connection can end while this process lives (a cut connection, a server
+      // restart): admission stays closed until this runtime holds the lock again. Re-taking it
+      // succeeds only if no other process took the chain meanwhile; if one did and wrote to it,
+      // this runtime's next receipt meets another head (STORE_CHAIN_CONFLICT → RUNTIME_HALTED):
+      // the chain never forks.
+      beforePass: async () => {
+        if (!this.#chainLost || this.#chainLock === undefined) return;
+        const again = await node.tryLead(`chain:${this.config.chain_id}`);
+        if (again) this.#holdChain(again);
+      },
+    });
+    this.#leases.start();
+    // One pass now: a short-lived process (one `helmts run`) also renews and takes over what
+    // expired, instead of only after its first interval. `close` waits for it.
+    void this.#leases.tick().catch(() => undefined);
+  }
+
+  #holdChain(lock: { lost: Promise<void>; release(): Promise<void> }): void {
+    this.#chainLock = lock;
+    this.#chainLost = false;
+    void lock.lost.then(() => {
+      if (this.#chainLock === lock) this.#chainLost = true;
+    });
+  }
+
+  /** Before each admission (StoreJournal): may this node admit now? */
+  #admissionGate(): void {
+    if (this.#chainLost)
+      throw new RuntimeError(
+        'CHAIN_LOCKED',
+        `this runtime lost chain ${this.config.chain_id}'s lock on the shared database: nothing is admitted; reopen it`,
+      );
+    this.#leases?.check();
+  }
+
+  /** One lease pass now (renew, take over, recover); the keeper also runs one every leaseMs / 3. */
+  async leasePass(): Promise<void> {
+    await this.#leases?.tick();
+  }
+
+  /** Admissions of dead nodes this node took over: receipted EXECUTION_INTERRUPTED on this chain. */
+  #recoverTaken(taken: readonly LeasedAdmission[]): Promise<void> {
+    const run = this.#recovering.then(async () => {
+      // The take-over moved their reservations to this node: the budget view learns them first.
+      await this.#port?.ledger.refresh();
+      await this.#recover(taken);
+    });
+    this.#recovering = run.catch(() => undefined);
+    return run;
   }
 
   static async #openLocked(data: DataDir, options: RuntimeOptions): Promise<GovernedRuntime> {
@@ -553,9 +695,7 @@ export class GovernedRuntime {
     // on the embedded store a registry the caller already verified is reused while it is the head.
     const registry = synchronous
       ? currentRegistry(data, options.registry)
-      : data.registryFrom(
-          (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope),
-        );
+      : await sharedRegistry(data, store);
     const headAuthorization = registry.keyAuthorization();
     const authorization = {
       at: undefined as
@@ -632,11 +772,13 @@ export class GovernedRuntime {
     const idempotency = new StoreIdempotency(store);
     let currentLedger = (): DeferredBudgetLedger => ledger;
     let currentPort = (): PortDecision | undefined => port;
+    let gate = (): void => undefined;
     const journal = new StoreJournal(
       store,
       config.chain_id,
       () => currentLedger(),
       () => currentPort(),
+      () => gate(),
     );
     const explaining = new ExplainingPort(guardian);
     // The executor reaches the guardian of the current epoch (renewEpoch replaces it in place).
@@ -676,8 +818,11 @@ export class GovernedRuntime {
     });
     // Each open is one runtime epoch: in-memory guardian state (budget reservations, approvals)
     // starts fresh, so re-execution must open a fresh runtime exactly where the original did.
-    const epoch = Number((await store.getDocument('meta', 'epoch')) ?? 0) + 1;
-    await store.putDocument('meta', 'epoch', epoch);
+    // On an async store each chain counts its own epochs (several nodes share the database; the
+    // chain's one writer holds its lock), so two nodes never read-modify-write one counter.
+    const epochDoc = epochKey(config.chain_id, port !== undefined);
+    const epoch = Number((await store.getDocument('meta', epochDoc)) ?? 0) + 1;
+    await store.putDocument('meta', epochDoc, epoch);
     const runtime = new GovernedRuntime(data, {
       epoch,
       registry,
@@ -701,6 +846,7 @@ export class GovernedRuntime {
       guardianOptions,
     });
     ceremony = (evaluate) => runtime.#decide(evaluate);
+    gate = () => runtime.#admissionGate();
     guardianPort = () => runtime.#explaining.port;
     currentLedger = () => runtime.#ledger;
     runtime.#port = port;
@@ -775,7 +921,14 @@ export class GovernedRuntime {
     const used = await runtime.#grantsUsedOnChain(true);
     runtime.#startGovernance(used, port ? await readGovernanceForOpen(store, config.chain_id) : undefined);
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
-    await runtime.#recover();
+    // On a shared database: only this node's own open admissions (one taken over by another node
+    // is that node's to receipt).
+    const shared = sharedNode(data);
+    await runtime.#recover(
+      shared
+        ? (await shared.leasedAdmissions(config.chain_id)).filter((a) => a.nodeId === shared.nodeId)
+        : undefined,
+    );
     await runtime.ingestGovernance();
     return runtime;
   }
@@ -793,8 +946,9 @@ export class GovernedRuntime {
     if (this.#inFlight > 0 || this.#appliedRepins.size > 0 || this.#outOfService.size > 0) return false;
     if ((await store.admissions(this.config.chain_id)).length > 0) return false;
     await store.releaseOrphanReservations();
-    const epoch = Number((await store.getDocument('meta', 'epoch')) ?? 0) + 1;
-    await store.putDocument('meta', 'epoch', epoch);
+    const epochDoc = epochKey(this.config.chain_id, this.#port !== undefined);
+    const epoch = Number((await store.getDocument('meta', epochDoc)) ?? 0) + 1;
+    await store.putDocument('meta', epochDoc, epoch);
     this.#epoch = epoch;
     // The deferred ledger's reservation counter restarts from the store's, as at open.
     if (this.#port) {
@@ -1046,17 +1200,23 @@ export class GovernedRuntime {
    * Receipt every call a previous process admitted and never receipted (EXECUTION_INTERRUPTED),
    * each in one transaction with its node, its budget charge and the admission's close.
    */
-  async #recover(): Promise<void> {
+  async #recover(admissions?: readonly LeasedAdmission[]): Promise<void> {
     const store = this.data.store;
-    const open = new Map((await store.admissions(this.config.chain_id)).map((a) => [a.id, a]));
+    const open = new Map(
+      (admissions ?? (await store.admissions(this.config.chain_id))).map((a) => [a.id, a]),
+    );
     if (open.size === 0) return;
     const clockMs = this.clock.now();
     this.#frozen.at = clockMs;
     let recovered: readonly ExecuteResult[];
+    // The executor's recovery receipts exactly these admissions (on this node's chain, whichever
+    // chain admitted them).
+    this.#journal.recovering = [...open.values()].map((a) => (a.body as unknown as AdmissionDoc).entry);
     try {
       recovered = await this.executor.recover();
     } finally {
       this.#frozen.at = undefined;
+      this.#journal.recovering = undefined;
     }
     for (const r of recovered) {
       const admission = r.admission_id === null ? undefined : open.get(r.admission_id);
@@ -1523,6 +1683,9 @@ export class GovernedRuntime {
   }
 
   async close(): Promise<void> {
+    await this.#leases?.stop();
+    this.#leases = undefined;
+    await this.#recovering;
     try {
       // The next open reads only what was appended after this runtime (its grant scan record).
       if (this.#sequencer.halted === undefined && this.#lock !== undefined) {
@@ -1536,6 +1699,8 @@ export class GovernedRuntime {
       await this.#sandbox?.close();
       this.#sandbox = undefined;
     } finally {
+      await this.#chainLock?.release();
+      this.#chainLock = undefined;
       this.#lock?.release();
       this.#lock = undefined;
     }

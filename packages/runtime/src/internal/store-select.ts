@@ -6,9 +6,12 @@
 // asked for (fail closed: an operator who configured the shared database must never get decisions
 // recorded somewhere else).
 import { hostname } from 'node:os';
-import type { StoreError } from '@helm/store';
+import type { SignedEnvelope } from '@helm/contracts';
+import type { RuntimeStore, StoreError } from '@helm/store';
 import type { PostgresStore } from '@helm/store-postgres';
+import { trustEventDigest } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
+import type { DataDir } from './datadir.js';
 
 /** The environment variable naming the shared database (`--database-url` wins over it). */
 export const DATABASE_URL_ENV = 'HELM_DATABASE_URL';
@@ -145,15 +148,98 @@ export async function inspectDatabase(o: DatabaseOptions): Promise<DatabaseStatu
 }
 
 /**
- * A command that opens the governed runtime was given a database: refuse it. The runtime's
- * decision path runs on the embedded store's synchronous API today; until it runs on the async
- * store port, falling back to the data directory's SQLite file would record decisions, budgets
- * and grants outside the shared database the operator configured — so nothing runs instead.
+ * A command that does not run on the shared database yet was given one: refuse it. Falling back to
+ * the data directory's SQLite file would record decisions, budgets and grants outside the shared
+ * database the operator configured — so nothing runs instead. (`run`, `serve` and `export` run on
+ * the database: docs/deployment.md lists them.)
  */
-export function refuseDatabaseRuntime(url: string): never {
+export function refuseDatabaseRuntime(url: string, command?: string): never {
   throw new RuntimeError(
     'DATABASE_RUNTIME_UNSUPPORTED',
-    `this command cannot run on the shared database ${redactDatabaseUrl(url)} yet: the governed runtime runs on the data directory's embedded store only`,
-    `unset ${DATABASE_URL_ENV} / drop --database-url to use the data directory's store; \`helmts db migrate\` and \`helmts doctor\` use the database (docs/deployment.md)`,
+    `${command === undefined ? 'this command' : `\`helmts ${command}\``} cannot run on the shared database ${redactDatabaseUrl(url)} yet: it runs on the data directory's embedded store only`,
+    `unset ${DATABASE_URL_ENV} / drop --database-url to use the data directory's store; \`run\`, \`serve\`, \`export\`, \`db …\` and \`doctor\` use the database (docs/deployment.md)`,
   );
+}
+
+export interface NodeStoreOptions extends DatabaseOptions {
+  /** Admission lease on the database clock (default 30000 ms; the runtime renews every third). */
+  readonly leaseMs?: number;
+  /** Connections of this node's pool (default 4). */
+  readonly poolSize?: number;
+}
+
+/**
+ * Open the shared database as the store of this node's runtime and attach it to `data`. The node
+ * id is the data directory's chain id: one chain has one writer (the runtime holds the chain's
+ * advisory lock while open), and a restarted node finds its own open admissions under the same id.
+ * The serving role runs no DDL (`migrate: false`): a schema other than this build's is refused
+ * (STORE_UNSUPPORTED_VERSION). An unreachable database rejects with STORE_UNAVAILABLE /
+ * STORE_TIMEOUT before anything else happens.
+ */
+export async function attachDatabase(data: DataDir, o: NodeStoreOptions): Promise<PostgresStore> {
+  data.requireInitialized();
+  const chain = data.config().chain_id;
+  const store = await (await postgres()).openPostgresStore({
+    connectionString: o.url,
+    nodeId: chain,
+    migrate: false,
+    ...(o.schema === undefined ? {} : { schema: o.schema }),
+    ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),
+    ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
+    ...(o.poolSize === undefined ? {} : { poolSize: o.poolSize }),
+  });
+  data.attachStore(store);
+  return store;
+}
+
+export interface TrustPublication {
+  /** Events written now (0: the database held this registry already). */
+  readonly written: number;
+  /** Events in the database's registry afterwards. */
+  readonly events: number;
+}
+
+/**
+ * Put this data directory's trust registry (from its embedded store) into the shared database, once
+ * per deployment: every node then reads the registry there at open. A database holding another
+ * registry — another genesis, or events that are not the directory's own at the same positions —
+ * is refused (DATABASE_TRUST_MISMATCH); a database holding a prefix of it gets the rest.
+ */
+export async function publishTrustRegistry(data: DataDir, store: RuntimeStore): Promise<TrustPublication> {
+  const docs = data.store.listDocumentsSync('trust');
+  const local = docs.map((d) => d.value as unknown as SignedEnvelope);
+  const held = (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope);
+  for (const [i, e] of held.entries()) {
+    const mine = local[i];
+    if (mine === undefined || trustEventDigest(mine) !== trustEventDigest(e))
+      throw new RuntimeError(
+        'DATABASE_TRUST_MISMATCH',
+        `the shared database's trust registry differs from ${data.dir}'s at event ${i + 1}; nothing was written`,
+        "each node's data directory must be a copy of the deployment's (one trust root): see docs/deployment.md",
+      );
+  }
+  let written = 0;
+  for (let i = held.length; i < local.length; i++) {
+    const doc = docs[i] as (typeof docs)[number];
+    await store.putDocument('trust', doc.key, doc.value);
+    written++;
+  }
+  return { written, events: local.length };
+}
+
+/** `helmts db publish-trust`: publishTrustRegistry through a handle of its own (serving role: no DDL). */
+export async function publishTrust(data: DataDir, o: DatabaseOptions): Promise<TrustPublication> {
+  data.requireInitialized();
+  const store = await handle(o, 'publish');
+  try {
+    if ((await store.schemaVersion()) === 0)
+      throw new RuntimeError(
+        'DATABASE_TRUST_MISMATCH',
+        `${redactDatabaseUrl(o.url)} is not migrated; nothing was written`,
+        'run `helmts db migrate` as the migrating role first (docs/deployment.md)',
+      );
+    return await publishTrustRegistry(data, store);
+  } finally {
+    await store.close();
+  }
 }
