@@ -62,10 +62,11 @@ import {
   envelopeBody as plainEnvelopeBody,
   TRUST_SNAPSHOT_PATH,
 } from './export.js';
-import { compactEntryList, EntryIndex, NO_ENTRIES } from './internal/entry-index.js';
-import { type CompactEntryList, scanCanonicalEntryList } from './internal/entry-list.js';
+import { compactEntryList, EntryIndex, EntryJoin } from './internal/entry-index.js';
+import { EntryListScanner } from './internal/entry-list.js';
 // Type only (erased): declarations name the Node module, not the conditional `#` import.
 import type { EntrySource } from './internal/entry-source.js';
+import type { EntryTable, PackEntryRef } from './internal/entry-table.js';
 import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
 import {
   bodyOf,
@@ -75,7 +76,6 @@ import {
   manifestProblem as manifestSchemaProblem,
   trustSnapshotProblem,
 } from './internal/shapes.js';
-import type { TarEntryRef } from './tar.js';
 
 export type CheckStatus = 'PASS' | 'FAILED' | 'UNVERIFIABLE' | 'SKIPPED';
 
@@ -276,37 +276,43 @@ function manifestProblem(m: unknown): string | undefined {
  */
 function entryList(
   manifest: EvidencePackManifest,
-  size: number | undefined,
-  read: () => Uint8Array,
-): CompactEntryList {
+  entries: EntryTable,
+  listRef: PackEntryRef | undefined,
+  source: EntrySource,
+): EntryJoin {
   const ref = manifest.entries;
-  if (size === undefined) throw new Error(`${ENTRIES_PATH} is missing`);
-  const data = size === ref.size ? read() : undefined;
-  if (data === undefined || data.length !== ref.size || digest(data) !== ref.sha256)
-    throw new Error(`${ENTRIES_PATH} does not match the size and SHA-256 the manifest signs`);
-  // A canonical list of the right shape is scanned without being parsed into objects (big packs);
-  // anything else is parsed, and its first problem reported in this order: canonical, shape.
-  let list = scanCanonicalEntryList(data);
-  if (list === undefined) {
+  if (listRef === undefined) throw new Error(`${ENTRIES_PATH} is missing`);
+  const mismatch = () => new Error(`${ENTRIES_PATH} does not match the size and SHA-256 the manifest signs`);
+  if (listRef.size !== ref.size) throw mismatch();
+  const reserved = [MANIFEST_PATH, ENTRIES_PATH];
+  // A canonical list of the right shape is scanned and joined with the archive as it is read, in
+  // chunks, never held whole (big packs; §5.2); its items count only once the bytes hash to the
+  // signed SHA-256 (a mismatch is reported first, as if nothing had been parsed). Anything else is
+  // read whole and parsed, and its first problem reported in this order: canonical, shape.
+  let join = new EntryJoin(entries, reserved);
+  const scanner = new EntryListScanner((path, size, sha256) => join.add(path, size, sha256));
+  if (source.stream(listRef, (chunk) => scanner.push(chunk)) !== ref.sha256) throw mismatch();
+  let scanned = scanner.finish();
+  if (scanned === undefined) {
+    const data = source.read(listRef);
+    if (data.length !== ref.size || digest(data) !== ref.sha256) throw mismatch();
     const value = parseJson(data);
     if (!bytesEqual(canonicalBytes(value), data)) throw new Error(`${ENTRIES_PATH} is not canonical JCS`);
     const shape = entriesProblem(value);
     if (shape) throw new Error(`${ENTRIES_PATH} ${shape}`);
-    const entries = value as EvidencePackEntry[];
-    const root = fromHex(hexOf(entriesRoot(entries))) as Uint8Array;
-    list = compactEntryList(entries, root);
+    const items = value as EvidencePackEntry[];
+    const root = fromHex(hexOf(entriesRoot(items))) as Uint8Array;
+    const list = compactEntryList(items, root);
+    join = new EntryJoin(entries, reserved);
+    for (let l = 0; l < list.paths.length; l++)
+      join.add(list.paths[l] as string, list.sizes[l] as number, list.digests.subarray(32 * l, 32 * l + 32));
+    scanned = { count: list.paths.length, root };
   }
-  let prev = '';
-  for (const path of list.paths) {
-    if (path <= prev) throw new Error('entries not sorted and unique');
-    if (path === MANIFEST_PATH || path === ENTRIES_PATH) throw new Error(`the entry list names ${path}`);
-    prev = path;
-  }
-  if (list.paths.length !== ref.count)
-    throw new Error(`the entry list has ${list.paths.length} entries, not ${ref.count}`);
-  if (`sha256:${toHex(list.root)}` !== ref.root)
+  if (join.problem !== undefined) throw new Error(join.problem);
+  if (scanned.count !== ref.count) throw new Error(`the entry list has ${scanned.count} entries, not ${ref.count}`);
+  if (`sha256:${toHex(scanned.root)}` !== ref.root)
     throw new Error('the entry list does not hash to the signed root');
-  return list;
+  return join;
 }
 
 const MANIFEST_TYPE_PATTERN = /^helm\.evidencepack\.manifest\.v([1-9][0-9]{0,8})$/;
@@ -618,7 +624,7 @@ function* verifyChecks(
   }
   const entries = source.scan.entries;
   // Until the entry list is read, entries are found by path in the scanned (sorted) list.
-  let refs = new EntryIndex(entries, NO_ENTRIES);
+  let refs = new EntryIndex(entries);
   const readPath = (path: string) => {
     const ref = refs.get(path);
     return ref === undefined ? undefined : source.read(ref);
@@ -629,7 +635,7 @@ function* verifyChecks(
   const manifestRef = refs.get(MANIFEST_PATH);
   let envelope: SignedEnvelope;
   let manifest: EvidencePackManifest;
-  let list: CompactEntryList;
+  let list: EntryJoin;
   try {
     if (!manifestRef) throw new Error('manifest.json is missing');
     if (manifestRef.size > 64 * KiB)
@@ -659,15 +665,14 @@ function* verifyChecks(
     if (problem) throw new Error(`manifest field invalid: ${problem}`);
     manifest = body as unknown as EvidencePackManifest;
     const listRef = refs.get(ENTRIES_PATH);
-    list = entryList(manifest, listRef?.size, () => source.read(listRef as TarEntryRef));
+    list = entryList(manifest, entries, listRef, source);
   } catch (error) {
     add('MANIFEST_FORMAT', 'FAILED', (error as Error).message, { path: MANIFEST_PATH });
     return done(null);
   }
-  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${list.paths.length} entries listed`);
-  // The list, joined with the archive once; only its compact form is kept.
+  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${list.count} entries listed`);
+  // The list, joined with the archive as it was read; only the join's typed arrays are kept.
   refs = new EntryIndex(entries, list);
-  list = NO_ENTRIES;
 
   // 3. Entry hashes, completeness and names are found while the entries are read (below); their
   //    checks keep their place in the report.
@@ -686,7 +691,7 @@ function* verifyChecks(
   const setEntryHashes = slot('ENTRY_HASHES');
   const setCompleteness = slot('COMPLETENESS');
   const setEntryNames = slot('ENTRY_NAMES');
-  const under = (prefix: string) => entries.filter((e) => e.path.startsWith(prefix));
+  const under = (prefix: string) => entries.under(prefix);
   type Problem = { path: string; message: string };
   const firstByPath = (had: Problem | undefined, path: string, message: string): Problem =>
     had === undefined || byPath(path, had.path) < 0 ? { path, message } : had;
@@ -697,7 +702,7 @@ function* verifyChecks(
   let receiptNameProblem: Problem | undefined;
   let contentProblem: Problem | undefined;
   let condensedNameProblem: Problem | undefined;
-  let bad: TarEntryRef | undefined;
+  let bad: PackEntryRef | undefined;
   const shapePaths = { index: INDEX_PATH, trust: TRUST_SNAPSHOT_PATH, consistency: CONSISTENCY_PATH };
   const visited = new Uint8Array(entries.length);
   /**
@@ -706,9 +711,9 @@ function* verifyChecks(
    * checked against its content. Returns the validated value (undefined when there is none) and
    * the entry's SHA-256. Reading an entry again finds the same problems (each kept first by path).
    */
-  const visit = (ref: TarEntryRef): { value: unknown; sha256: string } => {
+  const visit = (ref: PackEntryRef): { value: unknown; sha256: string } => {
     const path = ref.path;
-    const at = refs.indexOf(path);
+    const at = ref.index;
     visited[at] = 1;
     const data = source.read(ref);
     const sha256 = digest(data);
@@ -767,9 +772,9 @@ function* verifyChecks(
     return { value, sha256 };
   };
   /** An entry read again (second pass): the very bytes that were validated, parsed once more. */
-  const reread = (ref: TarEntryRef): unknown => {
+  const reread = (ref: PackEntryRef): unknown => {
     const data = source.read(ref);
-    if (!refs.matches(refs.indexOf(ref.path), data.length, digest(data)))
+    if (!refs.matches(ref.index, data.length, digest(data)))
       throw new Error(`${ref.path} changed while the pack was verified`);
     const value = parseJson(data);
     // The same bytes visit() found canonical and of their kind's shape (same listed SHA-256).
@@ -779,7 +784,7 @@ function* verifyChecks(
   // Small entries every later step consults, read first: the trust snapshot, the index, the
   // checkpoints and condensed entries (and tool descriptors the index names, read with the rest).
   const json = new Map<string, unknown>();
-  const keep = (ref: TarEntryRef | undefined) => {
+  const keep = (ref: PackEntryRef | undefined) => {
     if (ref === undefined) return;
     const { value } = visit(ref);
     if (value !== undefined) json.set(ref.path, value);
@@ -808,8 +813,8 @@ function* verifyChecks(
         `${ref.path}: name does not match its Lamport`,
       );
   }
-  const condensedPaths = condensedRefs.map((r) => r.path);
-  const checkpointPaths = checkpointRefs.map((r) => r.path).filter((p) => p !== CONSISTENCY_PATH);
+  const condensedPaths = condensedRefs.paths();
+  const checkpointPaths = checkpointRefs.paths().filter((p) => p !== CONSISTENCY_PATH);
 
   // 4. Trust: the snapshot replays from the anchor the manifest names; the verifier pins the anchor.
   const trustChecks: Check[] = [];
@@ -873,10 +878,12 @@ function* verifyChecks(
   // requests are bound to; never the envelope (except with checkpoints: the condensed-history
   // verifier takes the whole history at once).
   const receiptRefs = under('receipts/');
-  const receiptPaths = receiptRefs.map((r) => r.path);
+  // Paths are rebuilt from the compact entry table when a report names one (never all kept).
+  const receiptPaths = receiptRefs;
   const condensedMode = checkpointPaths.length > 0;
   const history: unknown[] = [];
-  const receiptOk: TarEntryRef[] = [];
+  /** Archive positions of the full receipts, in order (small integers: 4 bytes each). */
+  const receiptOk: number[] = [];
   // One string per distinct value for the fields receipts repeat (tool, key id, trust head, …):
   // the kept records of a big pack are mostly these strings.
   const interned = new Map<string, string>();
@@ -987,13 +994,13 @@ function* verifyChecks(
       };
       if (i === 0) firstPrevHash = b.prev_hash;
       infos.push(info);
-      receiptOk.push(ref);
+      receiptOk.push(ref.index);
       if (condensedMode) receiptEnvs.push(env);
       const named = byDecision.get(info.decision_id);
       if (named) named.push(info);
       else byDecision.set(info.decision_id, [info]);
       if (firstReceipt === undefined || info.lamport < firstReceipt.lamport) firstReceipt = info;
-      isFullReceipt[refs.indexOf(ref.path)] = 1;
+      isFullReceipt[ref.index] = 1;
       if (rangeExport) {
         const h = receiptHash(env);
         if (h) inPack.add(h);
@@ -1137,7 +1144,7 @@ function* verifyChecks(
     // (readable, named by a receipt) and after it (bound to that receipt) run here, and the first
     // failure in path order is the one reported, as serially.
     const decisionRefs = under('decisions/');
-    const decisionPaths = decisionRefs.map((r) => r.path);
+    const decisionPaths = decisionRefs;
     const decisionIds = new Set<string>();
     let decisionFailure: Check | undefined;
     const decisionFailed = (path: string, message: string, detail?: string): Check => ({
@@ -1159,7 +1166,7 @@ function* verifyChecks(
       signatureItems = [];
     };
     for (let k = 0; k < decisionRefs.length; k++) {
-      const ref = decisionRefs[k] as TarEntryRef;
+      const ref = decisionRefs.at(k);
       const env = visit(ref).value as SignedEnvelope | undefined;
       const decisionId = String(envelopeBodySafe(env)?.decision_id ?? '');
       // The receipts' copy of the id when there is one (one string kept, not two).
@@ -1235,11 +1242,11 @@ function* verifyChecks(
         // Decisions that failed before their signature were not sent (only the first such counts).
         const verdict = verdicts[position++];
         if (verdict) {
-          decisionFailure = decisionFailed(decisionPaths[k] as string, verdict.message);
+          decisionFailure = decisionFailed(decisionPaths.pathAt(k), verdict.message);
           break;
         }
         if (after !== undefined) {
-          decisionFailure = decisionFailed(decisionPaths[k] as string, after.message, after.detail);
+          decisionFailure = decisionFailed(decisionPaths.pathAt(k), after.message, after.detail);
           break;
         }
       }
@@ -1247,7 +1254,7 @@ function* verifyChecks(
 
     // Recorded requests: each full receipt's against the one it signed for (first failure by Lamport).
     const requestRefs = under('requests/');
-    const requestPaths = requestRefs.map((r) => r.path);
+    const requestPaths = requestRefs;
     for (const ref of requestRefs) {
       const recorded = visit(ref).value as { request?: unknown } | undefined;
       const info = infoAt(Number(ref.path.slice('requests/'.length, -'.json'.length)));
@@ -1268,8 +1275,7 @@ function* verifyChecks(
       if (!Number.isSafeInteger(lamport) || lamport < 0 || lamport >= MAX_NAMED_LAMPORT) return false;
       const at = refs.indexOf(`receipts/${pad(lamport)}.json`);
       if (at === -1 || !isFullReceipt[at]) return false;
-      const ref = entries[at] as TarEntryRef;
-      return refs.matches(at, ref.size, digest(canonicalBytes(payload)));
+      return refs.matches(at, entries.sizeAt(at), digest(canonicalBytes(payload)));
     }
     /** The full receipt at a Lamport value (binary search: infos ascend by Lamport). */
     function infoAt(lamport: number): ReceiptInfo | undefined {
@@ -1283,7 +1289,7 @@ function* verifyChecks(
       return infos[lo]?.lamport === lamport ? infos[lo] : undefined;
     }
     const nodeRefs = under('proofgraph/nodes/');
-    const nodePaths = nodeRefs.map((r) => r.path);
+    const nodePaths = nodeRefs;
     const nodeValid = new Uint8Array(nodeRefs.length);
     let minNodeLamport = Number.POSITIVE_INFINITY;
     let foreign = 0;
@@ -1308,7 +1314,7 @@ function* verifyChecks(
       nodeKeys = new Map();
     };
     for (let j = 0; j < nodeRefs.length; j++) {
-      const d = visit(nodeRefs[j] as TarEntryRef).value as
+      const d = visit(nodeRefs.at(j)).value as
         | { envelope: SignedEnvelope; payload?: unknown }
         | undefined;
       if (d !== undefined) nodeValid[j] = 1;
@@ -1341,8 +1347,9 @@ function* verifyChecks(
     // Everything else (policies, tools, schemas, modules, …): hashes and names; the tool
     // descriptors the index names are kept for ARTIFACTS.
     for (let at = 0; at < entries.length; at++) {
-      const ref = entries[at] as TarEntryRef;
-      if (visited[at] || ref.path === MANIFEST_PATH || ref.path === ENTRIES_PATH) continue;
+      if (visited[at]) continue;
+      const ref = entries.at(at);
+      if (ref.path === MANIFEST_PATH || ref.path === ENTRIES_PATH) continue;
       const { value } = visit(ref);
       if (value !== undefined && descriptorPaths.has(ref.path)) json.set(ref.path, value);
     }
@@ -1361,9 +1368,12 @@ function* verifyChecks(
         message: 'every present entry matches its listed size and SHA-256',
       });
     const missing = refs.missing;
-    const extra = entries.find(
-      (e, at) => e.path !== MANIFEST_PATH && e.path !== ENTRIES_PATH && !refs.isListed(at),
-    );
+    let extra: PackEntryRef | undefined;
+    for (let at = 0; at < entries.length && extra === undefined; at++) {
+      if (refs.isListed(at)) continue;
+      const e = entries.at(at);
+      if (e.path !== MANIFEST_PATH && e.path !== ENTRIES_PATH) extra = e;
+    }
     if (missing)
       setCompleteness({
         code: 'COMPLETENESS',
@@ -1426,7 +1436,7 @@ function* verifyChecks(
     else if (condensedMode) {
       // A (partly) condensed history verifies against its signed checkpoints.
       const all = [...history, ...condensedPaths.map((p) => json.get(p))];
-      const paths = [...receiptPaths, ...condensedPaths];
+      const paths = [...receiptPaths.paths(), ...condensedPaths];
       const merged = all
         .map((v, k) => ({
           v: v as Record<string, unknown>,
@@ -1517,7 +1527,7 @@ function* verifyChecks(
       } else {
         add('RECEIPT_CHAIN', 'FAILED', `receipt ${r.index}: ${r.message}`, {
           detail: r.code,
-          ...(receiptPaths[r.index] ? { path: receiptPaths[r.index] as string } : {}),
+          ...(r.index >= 0 && r.index < receiptPaths.length ? { path: receiptPaths.pathAt(r.index) } : {}),
         });
       }
       add('CHECKPOINTS', 'SKIPPED', 'no checkpoints in the pack (nothing condensed)');
@@ -1593,7 +1603,7 @@ function* verifyChecks(
       const adminTool = String(info.tool).startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX);
       if (decisionIds.has(info.decision_id) && !adminTool) continue;
       // Rare (executor-local denials, admin receipts): the receipt and its request are read again.
-      const b = envelopeBody<Record<string, unknown>>(reread(receiptOk[i] as TarEntryRef) as SignedEnvelope);
+      const b = envelopeBody<Record<string, unknown>>(reread(entries.at(receiptOk[i] as number)) as SignedEnvelope);
       const requestRef = refs.get(`requests/${pad(info.lamport)}.json`);
       const recorded = requestRef === undefined ? undefined : visit(requestRef).value;
       if (!adminTool && b.decision_id === executorLocalDecisionId(b, recorded)) continue;
@@ -1650,10 +1660,10 @@ function* verifyChecks(
         for (let at = 0; at < total; at++) {
           let h: string | undefined;
           if (at < infos.length) {
-            const env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
+            const env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number));
             h = receiptHash(env as SignedEnvelope);
           } else if (nodeValid[at - infos.length]) {
-            const d = reread(nodeRefs[at - infos.length] as TarEntryRef) as { envelope: SignedEnvelope };
+            const d = reread(nodeRefs.at(at - infos.length)) as { envelope: SignedEnvelope };
             h = envelopeDigest(d.envelope);
           }
           if (h === hash) return at;
@@ -1665,7 +1675,7 @@ function* verifyChecks(
         checkGraphItem(
           graphItemOf(
             nodeValid[j]
-              ? (reread(nodeRefs[j] as TarEntryRef) as { envelope: SignedEnvelope; payload?: unknown })
+              ? (reread(nodeRefs.at(j)) as { envelope: SignedEnvelope; payload?: unknown })
               : undefined,
           ),
           { keys: nodeLookup as NonNullable<typeof nodeLookup> },
@@ -1698,7 +1708,7 @@ function* verifyChecks(
               } else {
                 // Read again; a phase-1 failure is reused (same bytes, same key lookup) instead of
                 // verifying the signature twice.
-                env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
+                env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number));
                 const verdict = condensedMode ? undefined : verdicts.get(at);
                 if (verdict !== undefined && verdict !== UNVERIFIED && !pool)
                   receiptChecks.set(env, {
@@ -1768,7 +1778,7 @@ function* verifyChecks(
               // A receipt node, read again; its phase-1 verdict is reused (same envelope bytes, same
               // key lookup, so the same answer) instead of verifying the signature twice.
               const env = (
-                condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef)
+                condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number))
               ) as SignedEnvelope;
               if (!condensedMode) {
                 const summary = summaries[at];
@@ -1786,7 +1796,7 @@ function* verifyChecks(
             }
             const j = at - infos.length;
             const d = nodeValid[j]
-              ? (reread(nodeRefs[j] as TarEntryRef) as { envelope: SignedEnvelope; payload?: unknown })
+              ? (reread(nodeRefs.at(j)) as { envelope: SignedEnvelope; payload?: unknown })
               : undefined;
             return {
               item:
@@ -1829,7 +1839,7 @@ function* verifyChecks(
         const at = graph.index - infos.length;
         add('PROOFGRAPH', 'FAILED', `node ${graph.index}: ${graph.message}`, {
           detail: graph.code,
-          ...(at >= 0 && nodePaths[at] ? { path: nodePaths[at] as string } : {}),
+          ...(at >= 0 && at < nodePaths.length ? { path: nodePaths.pathAt(at) } : {}),
         });
       }
     }
@@ -1906,8 +1916,30 @@ function* verifyChecks(
     // 12. Recorded requests belong to receipts of the pack, and each full receipt's request is the
     //     one it signed for: digest(JCS(request)) = its request_digest (null ⇔ not representable);
     //     a receipt with a request digest and no recorded request is FAILED too.
-    const have = new Set(allLamports.map((l) => `requests/${pad(l)}.json`));
-    const orphan = requestPaths.find((p) => !have.has(p));
+    // A request has its receipt when its name is `requests/${pad(l)}.json` for a Lamport l of the
+    // pack: found by binary search in the sorted Lamports (no set of a million names).
+    const hasLamport = (l: number) => {
+      let lo = 0;
+      let hi = allLamports.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((allLamports[mid] as number) < l) lo = mid + 1;
+        else hi = mid;
+      }
+      return allLamports[lo] === l;
+    };
+    const hasReceipt = (path: string) => {
+      const digits = /^requests\/([0-9]+)\.json$/.exec(path)?.[1];
+      if (digits !== undefined && `requests/${pad(Number(digits))}.json` === path)
+        return hasLamport(Number(digits));
+      // Any other spelling: the names the Lamports give, compared one by one (never an honest pack).
+      return allLamports.some((l) => `requests/${pad(l)}.json` === path);
+    };
+    let orphan: string | undefined;
+    for (let k = 0; k < requestPaths.length && orphan === undefined; k++) {
+      const path = requestPaths.pathAt(k);
+      if (!hasReceipt(path)) orphan = path;
+    }
     const requestFailure = orphan ? { path: orphan, message: `${orphan} has no receipt` } : requestProblem;
     if (requestFailure) add('REQUESTS', 'FAILED', requestFailure.message, { path: requestFailure.path });
     else if (requestPaths.length === 0)
