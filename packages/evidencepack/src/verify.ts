@@ -68,6 +68,7 @@ import { EntryListScanner } from './internal/entry-list.js';
 import type { EntrySource } from './internal/entry-source.js';
 import type { EntryTable, PackEntryRef } from './internal/entry-table.js';
 import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
+import { decisionKey, type ReceiptInfo, ReceiptInfos } from './internal/receipt-infos.js';
 import {
   bodyOf,
   entriesProblem,
@@ -904,8 +905,14 @@ function* verifyChecks(
     prev_hash: previous !== undefined && previous.hash === s.prev_hash ? previous.hash : s.prev_hash,
   });
   const receiptEnvs: unknown[] = [];
-  const infos: ReceiptInfo[] = [];
-  const byDecision = new Map<string, ReceiptInfo[]>();
+  const infos = new ReceiptInfos();
+  /** Rows in `infos` of the receipts naming each decision (by decisionKey). */
+  const byDecision = new Map<string, number | number[]>();
+  const namedBy = (decisionId: string): ReceiptInfo[] | undefined => {
+    const rows = byDecision.get(decisionKey(decisionId));
+    if (rows === undefined) return undefined;
+    return (typeof rows === 'number' ? [rows] : rows).map((r) => infos.at(r) as ReceiptInfo);
+  };
   /** Archive positions of the full receipts (those in `infos`). */
   const isFullReceipt = new Uint8Array(entries.length);
   // A Lamport-range export starts mid-graph: ProofGraph parents outside the pack are boundary
@@ -978,8 +985,7 @@ function* verifyChecks(
         continue;
       }
       const i = infos.length;
-      const info: ReceiptInfo = {
-        index: i,
+      const info = infos.push({
         lamport: Number(b.lamport),
         trust_seq: Number(b.trust_seq),
         decision_id: String(b.decision_id),
@@ -991,14 +997,15 @@ function* verifyChecks(
         reason_code: intern(b.reason_code),
         status: intern(b.status),
         request_digest: b.request_digest,
-      };
+      });
       if (i === 0) firstPrevHash = b.prev_hash;
-      infos.push(info);
       receiptOk.push(ref.index);
       if (condensedMode) receiptEnvs.push(env);
-      const named = byDecision.get(info.decision_id);
-      if (named) named.push(info);
-      else byDecision.set(info.decision_id, [info]);
+      const key = decisionKey(info.decision_id);
+      const named = byDecision.get(key);
+      if (named === undefined) byDecision.set(key, i);
+      else if (typeof named === 'number') byDecision.set(key, [named, i]);
+      else named.push(i);
       if (firstReceipt === undefined || info.lamport < firstReceipt.lamport) firstReceipt = info;
       isFullReceipt[ref.index] = 1;
       if (rangeExport) {
@@ -1170,7 +1177,7 @@ function* verifyChecks(
       const env = visit(ref).value as SignedEnvelope | undefined;
       const decisionId = String(envelopeBodySafe(env)?.decision_id ?? '');
       // The receipts' copy of the id when there is one (one string kept, not two).
-      decisionIds.add(byDecision.get(decisionId)?.[0]?.decision_id ?? decisionId);
+      decisionIds.add(decisionKey(decisionId));
       if (!registry || decisionFailure) continue;
       const path = ref.path;
       let signed = false;
@@ -1178,7 +1185,7 @@ function* verifyChecks(
       try {
         if (!env) throw new Error('unreadable');
         const body = envelopeBody<Record<string, unknown>>(env);
-        const named = byDecision.get(String(body.decision_id));
+        const named = namedBy(String(body.decision_id));
         if (!named) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
         // The guardian key at the trust state of every receipt naming it (I-EVIDENCE-5): the first
         // receipt's seq on the pool when there is one, any other seq here.
@@ -1283,10 +1290,10 @@ function* verifyChecks(
       let hi = infos.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if ((infos[mid] as ReceiptInfo).lamport < lamport) lo = mid + 1;
+        if (infos.lamportAt(mid) < lamport) lo = mid + 1;
         else hi = mid;
       }
-      return infos[lo]?.lamport === lamport ? infos[lo] : undefined;
+      return lo < infos.length && infos.lamportAt(lo) === lamport ? infos.at(lo) : undefined;
     }
     const nodeRefs = under('proofgraph/nodes/');
     const nodePaths = nodeRefs;
@@ -1488,7 +1495,7 @@ function* verifyChecks(
       }
     } else {
       const from = manifest.scope.from_lamport;
-      const first = infos[0];
+      const first = infos.at(0);
       const linkFrom =
         from > 1 && first
           ? { from: { chain_id: manifest.scope.chain_id, lamport: from - 1, hash: String(firstPrevHash) } }
@@ -1510,7 +1517,7 @@ function* verifyChecks(
       );
       const failedAt = r.ok
         ? Number.POSITIVE_INFINITY
-        : (infos[r.index]?.lamport ?? Number.POSITIVE_INFINITY);
+        : (infos.at(r.index)?.lamport ?? Number.POSITIVE_INFINITY);
       if (trustBinding && trustBinding.lamport < failedAt) {
         if (r.ok) chainHead = { lamport: r.head.lamport, hash: r.head.hash };
         add('RECEIPT_CHAIN', 'FAILED', trustBinding.message, {
@@ -1535,7 +1542,7 @@ function* verifyChecks(
 
     // 7. Scope: the manifest's range, head and counts match the evidence.
     const allLamports = [
-      ...infos.map((b) => b.lamport),
+      ...Array.from({ length: infos.length }, (_, i) => infos.lamportAt(i)),
       ...condensedPaths.map((p) => Number(p.slice('condensed/'.length, -'.json'.length))),
     ].sort((a, b) => a - b);
     const scopeProblems: string[] = [];
@@ -1599,9 +1606,9 @@ function* verifyChecks(
     let undecided: Record<string, unknown> | undefined;
     const adminEvents = new Set<string>();
     for (let i = 0; i < infos.length && !undecided; i++) {
-      const info = infos[i] as ReceiptInfo;
+      const info = infos.at(i) as ReceiptInfo;
       const adminTool = String(info.tool).startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX);
-      if (decisionIds.has(info.decision_id) && !adminTool) continue;
+      if (decisionIds.has(decisionKey(info.decision_id)) && !adminTool) continue;
       // Rare (executor-local denials, admin receipts): the receipt and its request are read again.
       const b = envelopeBody<Record<string, unknown>>(reread(entries.at(receiptOk[i] as number)) as SignedEnvelope);
       const requestRef = refs.get(`requests/${pad(info.lamport)}.json`);
@@ -1695,7 +1702,7 @@ function* verifyChecks(
                 // Passed phase 1: its node comes from the fields phase 1 verified (receiptNode reads
                 // the envelope's type and these fields only), not from the receipt read again.
                 env = { type: RECEIPT_TYPE };
-                const info = infos[at] as ReceiptInfo;
+                const info = infos.at(at) as ReceiptInfo;
                 const body = {
                   receipt_id: summary.receipt_id,
                   lamport: summary.lamport,
@@ -1763,7 +1770,7 @@ function* verifyChecks(
                 // phase 1 verified (receiptNode reads the envelope's type and these fields only, and
                 // hashOf the summary's hash), the same values a re-read envelope's body would give.
                 const stub = { type: RECEIPT_TYPE } as unknown as SignedEnvelope;
-                const info = infos[at] as ReceiptInfo;
+                const info = infos.at(at) as ReceiptInfo;
                 const body = {
                   receipt_id: summary.receipt_id,
                   lamport: summary.lamport,
@@ -1977,21 +1984,6 @@ function linkedNode(node: {
 }
 
 /** The fields of a full receipt later steps bind decisions and requests to. */
-interface ReceiptInfo {
-  readonly index: number;
-  readonly lamport: number;
-  readonly trust_seq: number;
-  readonly decision_id: string;
-  readonly args_hash: unknown;
-  readonly tool: unknown;
-  readonly principal: unknown;
-  /** The one field a receipt node needs (docs/spec/node.md §Receipt nodes) that its summary lacks. */
-  readonly issued_at_ms: unknown;
-  readonly verdict: unknown;
-  readonly reason_code: unknown;
-  readonly status: unknown;
-  readonly request_digest: unknown;
-}
 
 /** A worker verdict that does not stand for the serial verifier's (verified again when needed). */
 const UNVERIFIED: ReceiptFailure = { code: 'MALFORMED', index: -1, message: 'verify again' };

@@ -1,0 +1,183 @@
+// What the verifier keeps of each full receipt until the steps that bind decisions, requests and
+// the ProofGraph to it, column by column: one object per receipt with three `sha256:<hex>` strings
+// (88 bytes each on the heap) cost about 370 bytes; here a receipt costs about 120 bytes (numbers in
+// Float64Arrays, digests as 32 raw bytes, repeated strings as indexes into one table). `at(i)`
+// gives back exactly the values pushed: a digest column rebuilds `sha256:<hex>` from its bytes only
+// for values that were exactly that form (lowercase hex, as DIGEST_PATTERN requires); any other
+// value (null, a tampered string, a non-string) is kept as it was.
+
+/** The fields of a full receipt the later steps read (docs/spec/evidencepack.md §5). */
+export interface ReceiptInfo {
+  readonly index: number;
+  readonly lamport: number;
+  readonly trust_seq: number;
+  readonly decision_id: string;
+  readonly args_hash: unknown;
+  readonly tool: unknown;
+  readonly principal: unknown;
+  /** The one field a receipt node needs (docs/spec/node.md §Receipt nodes) that its summary lacks. */
+  readonly issued_at_ms: unknown;
+  readonly verdict: unknown;
+  readonly reason_code: unknown;
+  readonly status: unknown;
+  readonly request_digest: unknown;
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const HEX = '0123456789abcdef';
+const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : c - 0x61 + 10);
+
+/** A growable column of values that are mostly `sha256:<hex>` strings. */
+class DigestColumn {
+  #bytes = new Uint8Array(32 * 1024);
+  /** Values that are not a lowercase digest string, by row. */
+  readonly #other = new Map<number, unknown>();
+
+  set(row: number, value: unknown): void {
+    if (typeof value !== 'string' || !DIGEST.test(value)) {
+      this.#other.set(row, value);
+      return;
+    }
+    if (32 * (row + 1) > this.#bytes.length) {
+      const b = new Uint8Array(Math.max(this.#bytes.length * 2, 32 * (row + 1)));
+      b.set(this.#bytes);
+      this.#bytes = b;
+    }
+    for (let i = 0; i < 32; i++)
+      this.#bytes[32 * row + i] = hexValue(value.charCodeAt(7 + 2 * i)) * 16 + hexValue(value.charCodeAt(8 + 2 * i));
+  }
+
+  get(row: number): unknown {
+    if (this.#other.has(row)) return this.#other.get(row);
+    let hex = 'sha256:';
+    for (let i = 0; i < 32; i++) {
+      const v = this.#bytes[32 * row + i] as number;
+      hex += HEX.charAt(v >> 4) + HEX.charAt(v & 15);
+    }
+    return hex;
+  }
+}
+
+/** A growable column of numbers (any other value kept aside). */
+class NumberColumn {
+  #values = new Float64Array(1024);
+  readonly #other = new Map<number, unknown>();
+
+  set(row: number, value: unknown): void {
+    if (row >= this.#values.length) {
+      const v = new Float64Array(Math.max(this.#values.length * 2, row + 1));
+      v.set(this.#values);
+      this.#values = v;
+    }
+    // -0 kept aside too: a Float64Array keeps it, but Object.is-exact round trips are the contract.
+    if (typeof value === 'number' && !Object.is(value, -0)) this.#values[row] = value;
+    else this.#other.set(row, value);
+  }
+
+  get(row: number): unknown {
+    return this.#other.has(row) ? this.#other.get(row) : this.#values[row];
+  }
+}
+
+const NEGATIVE_ZERO = Symbol('-0');
+
+/** A growable column of repeated values (tool, principal, verdict, …): indexes into one table. */
+class InternColumn {
+  #codes = new Int32Array(1024);
+  readonly #table: unknown[] = [];
+  readonly #codeOf = new Map<unknown, number>();
+
+  set(row: number, value: unknown): void {
+    if (row >= this.#codes.length) {
+      const c = new Int32Array(Math.max(this.#codes.length * 2, row + 1));
+      c.set(this.#codes);
+      this.#codes = c;
+    }
+    // Map keys compare by SameValueZero: -0 gets a key of its own so that it comes back as -0.
+    const key = Object.is(value, -0) ? NEGATIVE_ZERO : value;
+    let code = this.#codeOf.get(key);
+    if (code === undefined) {
+      code = this.#table.length;
+      this.#table.push(value);
+      this.#codeOf.set(key, code);
+    }
+    this.#codes[row] = code;
+  }
+
+  get(row: number): unknown {
+    return this.#table[this.#codes[row] as number];
+  }
+}
+
+/** The full receipts' infos, in the order they were read (ascending Lamport). */
+export class ReceiptInfos {
+  #n = 0;
+  readonly #lamport = new NumberColumn();
+  readonly #trustSeq = new NumberColumn();
+  readonly #issuedAt = new NumberColumn();
+  readonly #decisionId = new DigestColumn();
+  readonly #argsHash = new DigestColumn();
+  readonly #requestDigest = new DigestColumn();
+  readonly #tool = new InternColumn();
+  readonly #principal = new InternColumn();
+  readonly #verdict = new InternColumn();
+  readonly #reasonCode = new InternColumn();
+  readonly #status = new InternColumn();
+
+  get length(): number {
+    return this.#n;
+  }
+
+  /** Appends the receipt's fields; its `index` is its row. */
+  push(info: Omit<ReceiptInfo, 'index'>): ReceiptInfo {
+    const row = this.#n++;
+    this.#lamport.set(row, info.lamport);
+    this.#trustSeq.set(row, info.trust_seq);
+    this.#issuedAt.set(row, info.issued_at_ms);
+    this.#decisionId.set(row, info.decision_id);
+    this.#argsHash.set(row, info.args_hash);
+    this.#requestDigest.set(row, info.request_digest);
+    this.#tool.set(row, info.tool);
+    this.#principal.set(row, info.principal);
+    this.#verdict.set(row, info.verdict);
+    this.#reasonCode.set(row, info.reason_code);
+    this.#status.set(row, info.status);
+    return { index: row, ...info };
+  }
+
+  lamportAt(row: number): number {
+    return this.#lamport.get(row) as number;
+  }
+
+  /** The row's fields, equal to those pushed (a new object each time). */
+  at(row: number): ReceiptInfo | undefined {
+    if (row < 0 || row >= this.#n) return undefined;
+    return {
+      index: row,
+      lamport: this.#lamport.get(row) as number,
+      trust_seq: this.#trustSeq.get(row) as number,
+      decision_id: this.#decisionId.get(row) as string,
+      args_hash: this.#argsHash.get(row),
+      tool: this.#tool.get(row),
+      principal: this.#principal.get(row),
+      issued_at_ms: this.#issuedAt.get(row),
+      verdict: this.#verdict.get(row),
+      reason_code: this.#reasonCode.get(row),
+      status: this.#status.get(row),
+      request_digest: this.#requestDigest.get(row),
+    };
+  }
+}
+
+/**
+ * A compact Map key for a decision id: `\u0001` and the 32 digest bytes as characters for a
+ * `sha256:<hex>` id (56 bytes on the heap instead of 88), `\u0000` and the id itself otherwise —
+ * distinct ids always give distinct keys.
+ */
+export function decisionKey(id: string): string {
+  if (!DIGEST.test(id)) return `\u0000${id}`;
+  const codes = new Array<number>(33);
+  codes[0] = 1;
+  for (let i = 0; i < 32; i++) codes[i + 1] = hexValue(id.charCodeAt(7 + 2 * i)) * 16 + hexValue(id.charCodeAt(8 + 2 * i));
+  return String.fromCharCode(...codes);
+}
