@@ -20,6 +20,7 @@ export function bytesSource(bytes: Uint8Array): EntrySource {
   let scan: EntrySource['scan'];
   try {
     scanTar(bytesTarReader(bytes), (e) => entries.push(e.path, e.offset, e.size));
+    entries.trim();
     scan = { entries };
   } catch (error) {
     scan = { error };

@@ -905,7 +905,7 @@ function* verifyChecks(
     prev_hash: previous !== undefined && previous.hash === s.prev_hash ? previous.hash : s.prev_hash,
   });
   const receiptEnvs: unknown[] = [];
-  const infos = new ReceiptInfos();
+  const infos = new ReceiptInfos(receiptRefs.length);
   /** Rows in `infos` of the receipts naming each decision (by decisionKey). */
   const byDecision = new Map<string, number | number[]>();
   const namedBy = (decisionId: string): ReceiptInfo[] | undefined => {

@@ -1,7 +1,7 @@
 // The archive's entries and the signed entry list, joined as the list is read: per archive entry,
-// whether it is listed and with which size and SHA-256 (binary), in typed arrays — about 44 bytes
-// per entry beside the entry table (entry-table.ts), and nothing per list item once it is joined
-// (docs/spec/evidencepack.md §5.2 "Memory").
+// whether it is listed, whether its listed size is its archive size, and its listed SHA-256
+// (binary) — 33 bytes per entry beside the entry table (entry-table.ts), and nothing per list item
+// once it is joined (docs/spec/evidencepack.md §5.2 "Memory").
 import type { EvidencePackEntry } from '@helm/contracts';
 import { fromHex } from '@helm/crypto';
 import type { CompactEntryList } from './entry-list.js';
@@ -22,8 +22,8 @@ export function compactEntryList(list: readonly EvidencePackEntry[], root: Uint8
  */
 export class EntryJoin {
   readonly #table: EntryTable;
-  readonly listed: Int32Array;
-  readonly sizes: Float64Array;
+  /** Per archive entry: 0 unlisted, LISTED, or LISTED | SIZE_OK (listed with its archive size). */
+  readonly state: Uint8Array;
   readonly digests: Uint8Array;
   #a = 0;
   #aPath: string | undefined;
@@ -37,8 +37,7 @@ export class EntryJoin {
   constructor(table: EntryTable, reserved: readonly string[] = []) {
     this.#table = table;
     this.#reserved = reserved;
-    this.listed = new Int32Array(table.length).fill(-1);
-    this.sizes = new Float64Array(table.length);
+    this.state = new Uint8Array(table.length);
     this.digests = new Uint8Array(32 * table.length);
   }
 
@@ -47,7 +46,7 @@ export class EntryJoin {
   }
 
   add(path: string, size: number, sha256: Uint8Array): void {
-    const l = this.#count++;
+    this.#count++;
     if (this.problem !== undefined) return;
     if (path <= this.#prev) {
       this.problem = 'entries not sorted and unique';
@@ -68,8 +67,9 @@ export class EntryJoin {
     if (this.#a < n && this.#aPath === path) {
       const a = this.#a++;
       this.#aPath = undefined;
-      this.listed[a] = l;
-      this.sizes[a] = size;
+      // The listed size is kept only as "equal to the archive's": an entry is read with exactly its
+      // archive size, so that is all `matches` compares.
+      this.state[a] = LISTED | (size === this.#table.sizeAt(a) ? SIZE_OK : 0);
       this.digests.set(sha256.subarray(0, 32), 32 * a);
     } else this.missing ??= path;
   }
@@ -107,13 +107,17 @@ export class EntryIndex {
   }
 
   isListed(index: number): boolean {
-    return (this.#join?.listed[index] ?? -1) !== -1;
+    return ((this.#join?.state[index] ?? 0) & LISTED) !== 0;
   }
 
-  /** Whether the entry at `index` is listed with exactly this size and SHA-256 (`sha256:<hex>`). */
+  /**
+   * Whether the entry at `index` is listed with exactly this size and SHA-256 (`sha256:<hex>`);
+   * `size` is the length of bytes read for the entry, which is its archive size.
+   */
   matches(index: number, size: number, sha256: string): boolean {
     const join = this.#join;
-    if (join === undefined || (join.listed[index] ?? -1) === -1 || join.sizes[index] !== size) return false;
+    if (join === undefined || join.state[index] !== (LISTED | SIZE_OK)) return false;
+    if (size !== this.entries.sizeAt(index)) return false;
     // Compared digit by digit against the listed bytes (no per-entry buffer: this runs for every
     // entry, twice for the ones read again).
     if (sha256.length !== PREFIX.length + 64 || !sha256.startsWith(PREFIX)) return false;
@@ -128,6 +132,8 @@ export class EntryIndex {
 }
 
 const PREFIX = 'sha256:';
+const LISTED = 1;
+const SIZE_OK = 2;
 
 /** Value of a lowercase hex digit, else -1 (digests are lowercase: DIGEST_PATTERN). */
 function hexDigit(c: number): number {

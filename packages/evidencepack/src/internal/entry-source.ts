@@ -32,6 +32,7 @@ function scanWith(reader: TarReader): EntrySource['scan'] {
   const entries = new EntryTable();
   try {
     scanTar(reader, (e) => entries.push(e.path, e.offset, e.size));
+    entries.trim();
     return { entries };
   } catch (error) {
     return { error };

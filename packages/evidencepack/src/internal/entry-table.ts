@@ -65,7 +65,7 @@ export class EntryTable {
   /** Append a scanned entry (archive order). */
   push(path: string, offset: number, size: number): void {
     const i = this.#n;
-    if (i === this.#kind.length) this.#grow();
+    if (i >= this.#kind.length) this.#grow();
     const { kind, num, hex } = partsOf(path);
     this.#kind[i] = kind;
     this.#num[i] = num;
@@ -75,7 +75,7 @@ export class EntryTable {
     if (kind === OTHER) this.#other.set(i, path);
     if (hex !== undefined) {
       if (32 * (this.#slots + 1) > this.#digests.length) {
-        const d = new Uint8Array(this.#digests.length * 2);
+        const d = new Uint8Array(Math.max(32 * 16, this.#digests.length * 2));
         d.set(this.#digests);
         this.#digests = d;
       }
@@ -88,8 +88,19 @@ export class EntryTable {
     this.#ranges.clear();
   }
 
+  /** Drop the spare capacity of the growable columns (once the scan has ended). */
+  trim(): void {
+    const n = this.#n;
+    this.#kind = this.#kind.slice(0, n);
+    this.#num = this.#num.slice(0, n);
+    this.#slot = this.#slot.slice(0, n);
+    this.#offset = this.#offset.slice(0, n);
+    this.#size = this.#size.slice(0, n);
+    this.#digests = this.#digests.slice(0, 32 * this.#slots);
+  }
+
   #grow(): void {
-    const m = this.#kind.length * 2;
+    const m = Math.max(16, this.#kind.length * 2);
     const grow = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(m);
       b.set(a as never);

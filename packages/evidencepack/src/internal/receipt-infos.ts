@@ -29,7 +29,10 @@ const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : c - 0x61 + 10);
 
 /** A growable column of values that are mostly `sha256:<hex>` strings. */
 class DigestColumn {
-  #bytes = new Uint8Array(32 * 1024);
+  #bytes: Uint8Array;
+  constructor(capacity: number) {
+    this.#bytes = new Uint8Array(32 * capacity);
+  }
   /** Values that are not a lowercase digest string, by row. */
   readonly #other = new Map<number, unknown>();
 
@@ -39,7 +42,7 @@ class DigestColumn {
       return;
     }
     if (32 * (row + 1) > this.#bytes.length) {
-      const b = new Uint8Array(Math.max(this.#bytes.length * 2, 32 * (row + 1)));
+      const b = new Uint8Array(Math.max(this.#bytes.length * 2, 32 * (row + 1), 32 * 1024));
       b.set(this.#bytes);
       this.#bytes = b;
     }
@@ -60,12 +63,15 @@ class DigestColumn {
 
 /** A growable column of numbers (any other value kept aside). */
 class NumberColumn {
-  #values = new Float64Array(1024);
+  #values: Float64Array;
+  constructor(capacity: number) {
+    this.#values = new Float64Array(capacity);
+  }
   readonly #other = new Map<number, unknown>();
 
   set(row: number, value: unknown): void {
     if (row >= this.#values.length) {
-      const v = new Float64Array(Math.max(this.#values.length * 2, row + 1));
+      const v = new Float64Array(Math.max(this.#values.length * 2, row + 1, 1024));
       v.set(this.#values);
       this.#values = v;
     }
@@ -83,13 +89,16 @@ const NEGATIVE_ZERO = Symbol('-0');
 
 /** A growable column of repeated values (tool, principal, verdict, …): indexes into one table. */
 class InternColumn {
-  #codes = new Int32Array(1024);
+  #codes: Int32Array;
+  constructor(capacity: number) {
+    this.#codes = new Int32Array(capacity);
+  }
   readonly #table: unknown[] = [];
   readonly #codeOf = new Map<unknown, number>();
 
   set(row: number, value: unknown): void {
     if (row >= this.#codes.length) {
-      const c = new Int32Array(Math.max(this.#codes.length * 2, row + 1));
+      const c = new Int32Array(Math.max(this.#codes.length * 2, row + 1, 1024));
       c.set(this.#codes);
       this.#codes = c;
     }
@@ -112,17 +121,33 @@ class InternColumn {
 /** The full receipts' infos, in the order they were read (ascending Lamport). */
 export class ReceiptInfos {
   #n = 0;
-  readonly #lamport = new NumberColumn();
-  readonly #trustSeq = new NumberColumn();
-  readonly #issuedAt = new NumberColumn();
-  readonly #decisionId = new DigestColumn();
-  readonly #argsHash = new DigestColumn();
-  readonly #requestDigest = new DigestColumn();
-  readonly #tool = new InternColumn();
-  readonly #principal = new InternColumn();
-  readonly #verdict = new InternColumn();
-  readonly #reasonCode = new InternColumn();
-  readonly #status = new InternColumn();
+  readonly #lamport: NumberColumn;
+  readonly #trustSeq: NumberColumn;
+  readonly #issuedAt: NumberColumn;
+  readonly #decisionId: DigestColumn;
+  readonly #argsHash: DigestColumn;
+  readonly #requestDigest: DigestColumn;
+  readonly #tool: InternColumn;
+  readonly #principal: InternColumn;
+  readonly #verdict: InternColumn;
+  readonly #reasonCode: InternColumn;
+  readonly #status: InternColumn;
+
+  /** `capacity`: the expected number of receipts (the columns grow past it if need be). */
+  constructor(capacity = 0) {
+    const c = Math.max(0, capacity);
+    this.#lamport = new NumberColumn(c);
+    this.#trustSeq = new NumberColumn(c);
+    this.#issuedAt = new NumberColumn(c);
+    this.#decisionId = new DigestColumn(c);
+    this.#argsHash = new DigestColumn(c);
+    this.#requestDigest = new DigestColumn(c);
+    this.#tool = new InternColumn(c);
+    this.#principal = new InternColumn(c);
+    this.#verdict = new InternColumn(c);
+    this.#reasonCode = new InternColumn(c);
+    this.#status = new InternColumn(c);
+  }
 
   get length(): number {
     return this.#n;
