@@ -310,7 +310,8 @@ function entryList(
     scanned = { count: list.paths.length, root };
   }
   if (join.problem !== undefined) throw new Error(join.problem);
-  if (scanned.count !== ref.count) throw new Error(`the entry list has ${scanned.count} entries, not ${ref.count}`);
+  if (scanned.count !== ref.count)
+    throw new Error(`the entry list has ${scanned.count} entries, not ${ref.count}`);
   if (`sha256:${toHex(scanned.root)}` !== ref.root)
     throw new Error('the entry list does not hash to the signed root');
   return join;
@@ -1321,9 +1322,7 @@ function* verifyChecks(
       nodeKeys = new Map();
     };
     for (let j = 0; j < nodeRefs.length; j++) {
-      const d = visit(nodeRefs.at(j)).value as
-        | { envelope: SignedEnvelope; payload?: unknown }
-        | undefined;
+      const d = visit(nodeRefs.at(j)).value as { envelope: SignedEnvelope; payload?: unknown } | undefined;
       if (d !== undefined) nodeValid[j] = 1;
       if (checkNodesNow && pool) {
         // The key this thread's lookup gives for the node as its body reads; the worker's success
@@ -1610,7 +1609,9 @@ function* verifyChecks(
       const adminTool = String(info.tool).startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX);
       if (decisionIds.has(decisionKey(info.decision_id)) && !adminTool) continue;
       // Rare (executor-local denials, admin receipts): the receipt and its request are read again.
-      const b = envelopeBody<Record<string, unknown>>(reread(entries.at(receiptOk[i] as number)) as SignedEnvelope);
+      const b = envelopeBody<Record<string, unknown>>(
+        reread(entries.at(receiptOk[i] as number)) as SignedEnvelope,
+      );
       const requestRef = refs.get(`requests/${pad(info.lamport)}.json`);
       const recorded = requestRef === undefined ? undefined : visit(requestRef).value;
       if (!adminTool && b.decision_id === executorLocalDecisionId(b, recorded)) continue;

@@ -27,21 +27,27 @@ const path = fc.oneof(
 describe('EntryTable', () => {
   it('rebuilds every path exactly, and indexOf / under agree with a sorted string array', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(path, { maxLength: 60 }), fc.array(path, { maxLength: 20 }), (paths, probes) => {
-        const sorted = [...paths].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-        const table = new EntryTable();
-        sorted.forEach((p, i) => table.push(p, 512 * (i + 1), i * 7));
-        expect(table.length).toBe(sorted.length);
-        sorted.forEach((p, i) => {
-          expect(table.pathAt(i)).toBe(p);
-          expect(table.at(i)).toEqual({ path: p, offset: 512 * (i + 1), size: i * 7, index: i });
-        });
-        for (const q of [...probes, ...sorted]) expect(table.indexOf(q)).toBe(sorted.indexOf(q));
-        for (const prefix of ['receipts/', 'decisions/', 'proofgraph/nodes/', 'requests/', 'zz/']) {
-          const range = table.under(prefix);
-          expect(range.paths()).toEqual(sorted.filter((p) => p.startsWith(prefix)));
-        }
-      }),
+      fc.property(
+        fc.uniqueArray(path, { maxLength: 60 }),
+        fc.array(path, { maxLength: 20 }),
+        (paths, probes) => {
+          const sorted = [...paths].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          const table = new EntryTable();
+          sorted.forEach((p, i) => {
+            table.push(p, 512 * (i + 1), i * 7);
+          });
+          expect(table.length).toBe(sorted.length);
+          sorted.forEach((p, i) => {
+            expect(table.pathAt(i)).toBe(p);
+            expect(table.at(i)).toEqual({ path: p, offset: 512 * (i + 1), size: i * 7, index: i });
+          });
+          for (const q of [...probes, ...sorted]) expect(table.indexOf(q)).toBe(sorted.indexOf(q));
+          for (const prefix of ['receipts/', 'decisions/', 'proofgraph/nodes/', 'requests/', 'zz/']) {
+            const range = table.under(prefix);
+            expect(range.paths()).toEqual(sorted.filter((p) => p.startsWith(prefix)));
+          }
+        },
+      ),
       { seed: 0x7ab1e, numRuns: 400 },
     );
   });
@@ -62,7 +68,10 @@ describe('ReceiptInfos', () => {
           fc.record({
             lamport: fc.oneof(fc.nat(), fc.constantFrom(-0, Number.NaN)),
             trust_seq: fc.oneof(fc.nat(), fc.double()),
-            decision_id: fc.oneof(hex(64).map((h) => `sha256:${h}`), fc.string()),
+            decision_id: fc.oneof(
+              hex(64).map((h) => `sha256:${h}`),
+              fc.string(),
+            ),
             args_hash: anyValue,
             tool: anyValue,
             principal: anyValue,
@@ -76,7 +85,9 @@ describe('ReceiptInfos', () => {
         ),
         (rows) => {
           const infos = new ReceiptInfos();
-          rows.forEach((r, i) => expect(infos.push(r).index).toBe(i));
+          rows.forEach((r, i) => {
+            expect(infos.push(r).index).toBe(i);
+          });
           rows.forEach((r, i) => {
             const got = infos.at(i) as unknown as Record<string, unknown>;
             for (const [k, v] of Object.entries(r)) expect(Object.is(got[k], v), k).toBe(true);
@@ -92,8 +103,14 @@ describe('ReceiptInfos', () => {
   it('decisionKey is injective', () => {
     fc.assert(
       fc.property(
-        fc.oneof(hex(64).map((h) => `sha256:${h}`), fc.string()),
-        fc.oneof(hex(64).map((h) => `sha256:${h}`), fc.string()),
+        fc.oneof(
+          hex(64).map((h) => `sha256:${h}`),
+          fc.string(),
+        ),
+        fc.oneof(
+          hex(64).map((h) => `sha256:${h}`),
+          fc.string(),
+        ),
         (a, b) => {
           expect(decisionKey(a) === decisionKey(b)).toBe(a === b);
         },

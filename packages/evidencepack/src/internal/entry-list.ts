@@ -85,7 +85,10 @@ export class EntryListScanner {
     };
     if (this.#state === 'open') {
       if (data.length - at < 2 && !final) return;
-      if (data[at++] !== 0x5b) return bad(); // [
+      if (data[at++] !== 0x5b) {
+        bad();
+        return;
+      } // [
       if (data[at] === 0x5d) {
         this.#at = at + 1;
         this.#state = 'done';
@@ -95,33 +98,63 @@ export class EntryListScanner {
     }
     while (this.#state === 'items' && (final || data.length - at > MAX_ITEM)) {
       const start = at;
-      if (!expect(OPEN)) return bad();
+      if (!expect(OPEN)) {
+        bad();
+        return;
+      }
       const pathStart = at;
       while (at < data.length && data[at] !== QUOTE) {
         const c = data[at] as number;
         // The path alphabet (ASCII, nothing JCS escapes); the pattern is checked below.
-        if (c < 0x21 || c > 0x7e || c === 0x5c) return bad();
+        if (c < 0x21 || c > 0x7e || c === 0x5c) {
+          bad();
+          return;
+        }
         at++;
       }
-      if (at - pathStart > 255) return bad();
+      if (at - pathStart > 255) {
+        bad();
+        return;
+      }
       const path = String.fromCharCode(...data.subarray(pathStart, at));
-      if (!PATH.test(path)) return bad();
-      if (!expect(MID)) return bad();
+      if (!PATH.test(path)) {
+        bad();
+        return;
+      }
+      if (!expect(MID)) {
+        bad();
+        return;
+      }
       for (let i = 0; i < 32; i++) {
         const hi = hexValue(data[at]);
         const lo = hexValue(data[at + 1]);
-        if (hi < 0 || lo < 0) return bad();
+        if (hi < 0 || lo < 0) {
+          bad();
+          return;
+        }
         this.#digest[i] = hi * 16 + lo;
         at += 2;
       }
-      if (!expect(SIZE)) return bad();
+      if (!expect(SIZE)) {
+        bad();
+        return;
+      }
       const sizeStart = at;
       while (at < data.length && (data[at] as number) >= 0x30 && (data[at] as number) <= 0x39) at++;
       const digits = at - sizeStart;
-      if (digits === 0 || digits > 16 || (digits > 1 && data[sizeStart] === 0x30)) return bad();
+      if (digits === 0 || digits > 16 || (digits > 1 && data[sizeStart] === 0x30)) {
+        bad();
+        return;
+      }
       const size = Number(String.fromCharCode(...data.subarray(sizeStart, at)));
-      if (!Number.isSafeInteger(size)) return bad();
-      if (data[at++] !== 0x7d) return bad(); // }
+      if (!Number.isSafeInteger(size)) {
+        bad();
+        return;
+      }
+      if (data[at++] !== 0x7d) {
+        bad();
+        return;
+      } // }
       this.#frontier.append(merkleLeafHash(data.subarray(start, at)));
       this.#count++;
       this.#onItem(path, size, this.#digest);
@@ -131,7 +164,8 @@ export class EntryListScanner {
         this.#state = 'done'; // ]
         break;
       }
-      return bad();
+      bad();
+      return;
     }
     this.#at = at;
   }

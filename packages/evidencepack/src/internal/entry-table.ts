@@ -137,7 +137,12 @@ export class EntryTable {
   }
 
   at(i: number): PackEntryRef {
-    return { path: this.pathAt(i), offset: this.#offset[i] as number, size: this.#size[i] as number, index: i };
+    return {
+      path: this.pathAt(i),
+      offset: this.#offset[i] as number,
+      size: this.#size[i] as number,
+      index: i,
+    };
   }
 
   /** Position of `path`, or -1. */

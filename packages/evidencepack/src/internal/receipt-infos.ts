@@ -47,7 +47,8 @@ class DigestColumn {
       this.#bytes = b;
     }
     for (let i = 0; i < 32; i++)
-      this.#bytes[32 * row + i] = hexValue(value.charCodeAt(7 + 2 * i)) * 16 + hexValue(value.charCodeAt(8 + 2 * i));
+      this.#bytes[32 * row + i] =
+        hexValue(value.charCodeAt(7 + 2 * i)) * 16 + hexValue(value.charCodeAt(8 + 2 * i));
   }
 
   get(row: number): unknown {
@@ -203,6 +204,7 @@ export function decisionKey(id: string): string {
   if (!DIGEST.test(id)) return `\u0000${id}`;
   const codes = new Array<number>(33);
   codes[0] = 1;
-  for (let i = 0; i < 32; i++) codes[i + 1] = hexValue(id.charCodeAt(7 + 2 * i)) * 16 + hexValue(id.charCodeAt(8 + 2 * i));
+  for (let i = 0; i < 32; i++)
+    codes[i + 1] = hexValue(id.charCodeAt(7 + 2 * i)) * 16 + hexValue(id.charCodeAt(8 + 2 * i));
   return String.fromCharCode(...codes);
 }
