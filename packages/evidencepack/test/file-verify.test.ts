@@ -256,6 +256,53 @@ describe('the entry list scan', () => {
   });
 });
 
+describe('the entry list scan, in chunks', () => {
+  it('finds the same items and root (or the same refusal) whatever the chunk boundaries', async () => {
+    const { canonicalBytes, toHex } = await import('@helm/crypto');
+    const { EntryListScanner, scanCanonicalEntryList } = await import('../src/internal/entry-list.ts');
+    const item = fc.record({
+      path: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,60}(\/[a-z0-9][a-z0-9._-]{0,60}){0,2}$/),
+      size: fc.nat(),
+      sha256: fc.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(item, { maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.option(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }))),
+        (list, cuts, flip) => {
+          const data = canonicalBytes(list).slice();
+          // Sometimes one byte changed: the chunked scan must refuse exactly what the whole scan refuses.
+          if (flip && data.length > 0) data[flip[0] % data.length] = flip[1];
+          const whole = scanCanonicalEntryList(data);
+          const items: string[] = [];
+          const scanner = new EntryListScanner((path, size, sha256) => {
+            items.push(`${path} ${size} ${toHex(sha256)}`);
+          });
+          const at = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+          let from = 0;
+          for (const c of [...at, data.length]) {
+            scanner.push(data.subarray(from, c));
+            from = c;
+          }
+          const r = scanner.finish();
+          if (whole === undefined) expect(r).toBeUndefined();
+          else {
+            expect(r?.count).toBe(whole.paths.length);
+            expect(toHex(r?.root as Uint8Array)).toBe(toHex(whole.root));
+            expect(items).toEqual(
+              whole.paths.map(
+                (p, i) => `${p} ${whole.sizes[i]} ${toHex(whole.digests.subarray(32 * i, 32 * i + 32))}`,
+              ),
+            );
+          }
+        },
+      ),
+      { seed: 0xc4a, numRuns: 400 },
+    );
+  });
+});
+
 describe('decisions on the worker pool', () => {
   // Decision signatures go to the workers, the checks around them stay on this thread: the first
   // failure in path order must be the one the serial verifier reports, whichever check it is.
