@@ -68,7 +68,7 @@ import { EntryListScanner } from './internal/entry-list.js';
 import type { EntrySource } from './internal/entry-source.js';
 import type { EntryTable, PackEntryRef } from './internal/entry-table.js';
 import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
-import { decisionKey, type ReceiptInfo, ReceiptInfos } from './internal/receipt-infos.js';
+import { decisionKey, type ReceiptInfo, ReceiptInfos, ReceiptSummaries } from './internal/receipt-infos.js';
 import {
   bodyOf,
   entriesProblem,
@@ -886,25 +886,6 @@ function* verifyChecks(
   const history: unknown[] = [];
   /** Archive positions of the full receipts, in order (small integers: 4 bytes each). */
   const receiptOk: number[] = [];
-  // One string per distinct value for the fields receipts repeat (tool, key id, trust head, …):
-  // the kept records of a big pack are mostly these strings.
-  const interned = new Map<string, string>();
-  const intern = <T>(v: T): T => {
-    if (typeof v !== 'string') return v;
-    const had = interned.get(v);
-    if (had !== undefined) return had as T;
-    interned.set(v, v);
-    return v;
-  };
-  /** The same summary (equal values) sharing strings with the previous one and the interned ones. */
-  const compactSummary = (s: ReceiptSummary, previous: ReceiptSummary | undefined): ReceiptSummary => ({
-    ...s,
-    chain_id: intern(s.chain_id),
-    keyid: intern(s.keyid),
-    risk_tier: intern(s.risk_tier),
-    trust_head: intern(s.trust_head),
-    prev_hash: previous !== undefined && previous.hash === s.prev_hash ? previous.hash : s.prev_hash,
-  });
   const receiptEnvs: unknown[] = [];
   const infos = new ReceiptInfos(receiptRefs.length);
   /** Rows in `infos` of the receipts naming each decision (by decisionKey). */
@@ -951,7 +932,7 @@ function* verifyChecks(
     ? new ReceiptVerifyPool(options.workers === undefined ? {} : { size: options.workers })
     : undefined;
   try {
-    const summaries: ReceiptSummary[] = [];
+    const summaries = new ReceiptSummaries<ReceiptSummary>(receiptRefs.length);
     let failure: ReceiptFailure | undefined;
     /** Phase-1 verdicts the graph pass reuses: index → summary (ok) or failure. */
     const verdicts = new Map<number, ReceiptFailure>();
@@ -991,12 +972,12 @@ function* verifyChecks(
         trust_seq: Number(b.trust_seq),
         decision_id: String(b.decision_id),
         args_hash: b.args_hash,
-        tool: intern(b.tool),
-        principal: intern(b.principal),
+        tool: b.tool,
+        principal: b.principal,
         issued_at_ms: b.issued_at_ms,
-        verdict: intern(b.verdict),
-        reason_code: intern(b.reason_code),
-        status: intern(b.status),
+        verdict: b.verdict,
+        reason_code: b.reason_code,
+        status: b.status,
         request_digest: b.request_digest,
       });
       if (i === 0) firstPrevHash = b.prev_hash;
@@ -1071,7 +1052,7 @@ function* verifyChecks(
         }
       } else if (!failure) {
         const c = verifyReceipt(env, lookup);
-        if (c.ok) summaries.push(compactSummary(c.summary, summaries.at(-1)));
+        if (c.ok) summaries.push(c.summary);
         else {
           failure = { code: c.code, index: i, message: c.message };
           verdicts.set(i, failure);
@@ -1097,7 +1078,7 @@ function* verifyChecks(
           const key = lookup?.(summary.keyid, 'receipt-signer', summary.trust_seq);
           const k = sent.get(summary.keyid);
           if (!key || !k || !bytesEqual(key, k)) verdicts.set(summaries.length, UNVERIFIED);
-          summaries.push(compactSummary(summary, summaries.at(-1)));
+          summaries.push(summary);
         }
         if (r.failure) {
           failure = r.failure;
@@ -1105,7 +1086,7 @@ function* verifyChecks(
         }
       }
       for (let i = 0; i < summaries.length && (!failure || i < failure.index); i++) {
-        const s = summaries[i] as ReceiptSummary;
+        const s = summaries.at(i) as ReceiptSummary;
         if (!lookup?.(s.keyid, RECEIPT_SIGNER_ROLE, s.trust_seq)) {
           failure = {
             code: 'KEY_UNKNOWN',
@@ -1510,7 +1491,7 @@ function* verifyChecks(
         : {};
       // Signatures were checked as the receipts were read (serially or on the pool); one link pass.
       const r = linkReceipts(
-        summaries,
+        summaries.view(),
         { chainId: manifest.scope.chain_id, ...linkFrom, ...expectedHead },
         failure,
       );
@@ -1697,7 +1678,7 @@ function* verifyChecks(
             let failure: ItemFailure | undefined;
             const receiptsOf = { keys: nodeLookup as NonNullable<typeof nodeLookup>, receipts: checkReceipt };
             for (let at = 0; at < infos.length && failure === undefined; at++) {
-              const summary = condensedMode ? undefined : summaries[at];
+              const summary = condensedMode ? undefined : summaries.at(at);
               let env: unknown;
               if (summary !== undefined && !verdicts.has(at)) {
                 // Passed phase 1: its node comes from the fields phase 1 verified (receiptNode reads
@@ -1765,7 +1746,7 @@ function* verifyChecks(
           total,
           (at) => {
             if (at < infos.length) {
-              const summary = condensedMode ? undefined : summaries[at];
+              const summary = condensedMode ? undefined : summaries.at(at);
               if (summary !== undefined && !verdicts.has(at) && !plain) {
                 // A receipt that passed phase 1 is not read again: its node is built from the fields
                 // phase 1 verified (receiptNode reads the envelope's type and these fields only, and
@@ -1789,7 +1770,7 @@ function* verifyChecks(
                 condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number))
               ) as SignedEnvelope;
               if (!condensedMode) {
-                const summary = summaries[at];
+                const summary = summaries.at(at);
                 const verdict = verdicts.get(at);
                 if (summary !== undefined && verdict === undefined)
                   receiptChecks.set(env, { ok: true, body: envelopeBody(env) as ReceiptCheckBody, summary });

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EntryTable } from '../src/internal/entry-table.ts';
-import { decisionKey, ReceiptInfos } from '../src/internal/receipt-infos.ts';
+import { decisionKey, ReceiptInfos, ReceiptSummaries } from '../src/internal/receipt-infos.ts';
 
 const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
 const digits = fc.stringMatching(/^[0-9]{12}$/);
@@ -120,5 +120,42 @@ describe('ReceiptInfos', () => {
     // A string spelled like another id's packed key is still a different id.
     const id = `sha256:${'ab'.repeat(32)}`;
     expect(decisionKey(decisionKey(id))).not.toBe(decisionKey(id));
+  });
+});
+
+describe('ReceiptSummaries', () => {
+  const digest = fc.oneof(
+    fc.stringMatching(/^[0-9a-f]{64}$/).map((h) => `sha256:${h}`),
+    fc.stringMatching(/^sha256:[0-9a-fA-F]{63,65}$/),
+    fc.string(),
+  );
+  const summary = fc.record({
+    hash: digest,
+    receipt_id: digest,
+    chain_id: fc.string(),
+    lamport: fc.oneof(fc.nat(), fc.constantFrom(-0, Number.NaN)),
+    prev_hash: digest,
+    keyid: fc.string(),
+    risk_tier: fc.constantFrom('LOW', 'MEDIUM', 'HIGH'),
+    trust_seq: fc.nat(),
+    trust_head: digest,
+  });
+  it('gives back equal summaries, also through the array view linkReceipts reads', () => {
+    fc.assert(
+      fc.property(fc.array(summary, { maxLength: 30 }), (rows) => {
+        const store = new ReceiptSummaries();
+        for (const r of rows) store.push(r);
+        const view = store.view();
+        expect(view.length).toBe(rows.length);
+        rows.forEach((r, i) => {
+          for (const got of [store.at(i), view[i]] as Record<string, unknown>[])
+            for (const [k, v] of Object.entries(r)) expect(Object.is(got[k], v), k).toBe(true);
+        });
+        expect(store.at(rows.length)).toBeUndefined();
+        expect(view[rows.length]).toBeUndefined();
+        expect(store.at(-1)).toBeUndefined();
+      }),
+      { seed: 0x5a11, numRuns: 300 },
+    );
   });
 });

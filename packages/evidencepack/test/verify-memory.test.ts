@@ -3,7 +3,7 @@
 // bench's streaming generator and `writeEvidencePackFile`) are verified serially in child processes
 // that measure the live memory (V8 heap + ArrayBuffers after a full GC) at every progress report;
 // the growth per added receipt must stay under LIVE_BYTES_PER_RECEIPT (docs/PERFORMANCE.md). Before
-// the compact entry table, entry-list join and receipt columns this was 1,732 B/receipt on the same
+// the compact entry table, entry-list join and receipt columns this was 1,767 B/receipt on the same
 // packs (commit e74325c), so the test failed.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /** The documented bound (docs/PERFORMANCE.md, EvidencePack verify, "Memory"). */
-const LIVE_BYTES_PER_RECEIPT = 1500;
+const LIVE_BYTES_PER_RECEIPT = 1300;
 const here = import.meta.dirname;
 const bench = join(here, '..', 'bench', 'index.ts');
 const dir = mkdtempSync(join(tmpdir(), 'helm-verify-memory-'));
