@@ -7,6 +7,7 @@
 // on demand; any other path is kept as its string. Rebuilding is exact: the parts are fixed-width
 // decimal and lowercase hex, so `pathAt(i)` is the scanned path byte for byte.
 import type { TarEntryRef } from '../tar.js';
+import { digestText } from './receipt-infos.js';
 
 /** An entry as the verifier reads it: its archive position too. */
 export interface PackEntryRef extends TarEntryRef {
@@ -22,7 +23,6 @@ const TEMPLATES: readonly (readonly [string, boolean, boolean, RegExp])[] = [
   ['proofgraph/nodes/', true, true, /^proofgraph\/nodes\/([0-9]{12})-([0-9a-f]{64})\.json$/],
 ];
 const OTHER = 0;
-const HEX = '0123456789abcdef';
 
 function hexValue(c: number): number {
   return c <= 0x39 ? c - 0x30 : c - 0x61 + 10;
@@ -120,15 +120,8 @@ export class EntryTable {
     let path = prefix;
     if (hasNum) path += String(this.#num[i]).padStart(12, '0');
     if (hasNum && hasHex) path += '-';
-    if (hasHex) {
-      const at = 32 * (this.#slot[i] as number);
-      let hex = '';
-      for (let b = 0; b < 32; b++) {
-        const v = this.#digests[at + b] as number;
-        hex += HEX.charAt(v >> 4) + HEX.charAt(v & 15);
-      }
-      path += hex;
-    }
+    // One flat string for the 64 digits (digestText), not a rope of 32 two-digit pieces.
+    if (hasHex) path += digestText(this.#digests, 32 * (this.#slot[i] as number)).slice(7);
     return `${path}.json`;
   }
 
