@@ -8,17 +8,19 @@
 import { digest } from '@helm/crypto';
 import type { ReceiptVerifyPool as NodeReceiptVerifyPool } from '@helm/parallel-verify';
 import type { EntrySource } from './internal/entry-source.js';
-import { bytesTarReader, scanTar, type TarEntryRef } from './tar.js';
+import { EntryTable } from './internal/entry-table.js';
+import { bytesTarReader, scanTar } from './tar.js';
 
 export type { EnvelopeVerdict } from '@helm/parallel-verify';
 export type { EntrySource } from './internal/entry-source.js';
 
 /** The archive in memory (the same behaviour as the Node target's bytesSource). */
 export function bytesSource(bytes: Uint8Array): EntrySource {
-  const entries: TarEntryRef[] = [];
+  const entries = new EntryTable();
   let scan: EntrySource['scan'];
   try {
-    scanTar(bytesTarReader(bytes), (e) => entries.push(e));
+    scanTar(bytesTarReader(bytes), (e) => entries.push(e.path, e.offset, e.size));
+    entries.trim();
     scan = { entries };
   } catch (error) {
     scan = { error };
@@ -27,6 +29,11 @@ export function bytesSource(bytes: Uint8Array): EntrySource {
     packDigest: digest(bytes),
     scan,
     read: (e) => bytes.subarray(e.offset, e.offset + e.size),
+    stream: (e, consume) => {
+      const data = bytes.subarray(e.offset, e.offset + e.size);
+      consume(data);
+      return digest(data);
+    },
     close: () => {},
   };
 }

@@ -60,11 +60,13 @@ import {
   GOVERNANCE_EVENT_TYPE,
   type GovernanceAction,
 } from './governance.js';
-import { compactEntryList, EntryIndex, NO_ENTRIES } from './internal/entry-index.js';
-import { type CompactEntryList, scanCanonicalEntryList } from './internal/entry-list.js';
+import { compactEntryList, EntryIndex, EntryJoin } from './internal/entry-index.js';
+import { EntryListScanner } from './internal/entry-list.js';
 // Type only (erased): declarations name the Node module, not the conditional `#` import.
 import type { EntrySource } from './internal/entry-source.js';
+import type { EntryTable, PackEntryRef } from './internal/entry-table.js';
 import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
+import { decisionKey, type ReceiptInfo, ReceiptInfos, ReceiptSummaries } from './internal/receipt-infos.js';
 import {
   bodyOf,
   entriesProblem,
@@ -79,7 +81,6 @@ import {
   type EvidencePackEntry,
   type EvidencePackManifest,
 } from './manifest.js';
-import type { TarEntryRef } from './tar.js';
 
 export type CheckStatus = 'PASS' | 'FAILED' | 'UNVERIFIABLE' | 'SKIPPED';
 
@@ -280,37 +281,44 @@ function manifestProblem(m: unknown): string | undefined {
  */
 function entryList(
   manifest: EvidencePackManifest,
-  size: number | undefined,
-  read: () => Uint8Array,
-): CompactEntryList {
+  entries: EntryTable,
+  listRef: PackEntryRef | undefined,
+  source: EntrySource,
+): EntryJoin {
   const ref = manifest.entries;
-  if (size === undefined) throw new Error(`${ENTRIES_PATH} is missing`);
-  const data = size === ref.size ? read() : undefined;
-  if (data === undefined || data.length !== ref.size || digest(data) !== ref.sha256)
-    throw new Error(`${ENTRIES_PATH} does not match the size and SHA-256 the manifest signs`);
-  // A canonical list of the right shape is scanned without being parsed into objects (big packs);
-  // anything else is parsed, and its first problem reported in this order: canonical, shape.
-  let list = scanCanonicalEntryList(data);
-  if (list === undefined) {
+  if (listRef === undefined) throw new Error(`${ENTRIES_PATH} is missing`);
+  const mismatch = () => new Error(`${ENTRIES_PATH} does not match the size and SHA-256 the manifest signs`);
+  if (listRef.size !== ref.size) throw mismatch();
+  const reserved = [MANIFEST_PATH, ENTRIES_PATH];
+  // A canonical list of the right shape is scanned and joined with the archive as it is read, in
+  // chunks, never held whole (big packs; §5.2); its items count only once the bytes hash to the
+  // signed SHA-256 (a mismatch is reported first, as if nothing had been parsed). Anything else is
+  // read whole and parsed, and its first problem reported in this order: canonical, shape.
+  let join = new EntryJoin(entries, reserved);
+  const scanner = new EntryListScanner((path, size, sha256) => join.add(path, size, sha256));
+  if (source.stream(listRef, (chunk) => scanner.push(chunk)) !== ref.sha256) throw mismatch();
+  let scanned = scanner.finish();
+  if (scanned === undefined) {
+    const data = source.read(listRef);
+    if (data.length !== ref.size || digest(data) !== ref.sha256) throw mismatch();
     const value = parseJson(data);
     if (!bytesEqual(canonicalBytes(value), data)) throw new Error(`${ENTRIES_PATH} is not canonical JCS`);
     const shape = entriesProblem(value);
     if (shape) throw new Error(`${ENTRIES_PATH} ${shape}`);
-    const entries = value as EvidencePackEntry[];
-    const root = fromHex(hexOf(entriesRoot(entries))) as Uint8Array;
-    list = compactEntryList(entries, root);
+    const items = value as EvidencePackEntry[];
+    const root = fromHex(hexOf(entriesRoot(items))) as Uint8Array;
+    const list = compactEntryList(items, root);
+    join = new EntryJoin(entries, reserved);
+    for (let l = 0; l < list.paths.length; l++)
+      join.add(list.paths[l] as string, list.sizes[l] as number, list.digests.subarray(32 * l, 32 * l + 32));
+    scanned = { count: list.paths.length, root };
   }
-  let prev = '';
-  for (const path of list.paths) {
-    if (path <= prev) throw new Error('entries not sorted and unique');
-    if (path === MANIFEST_PATH || path === ENTRIES_PATH) throw new Error(`the entry list names ${path}`);
-    prev = path;
-  }
-  if (list.paths.length !== ref.count)
-    throw new Error(`the entry list has ${list.paths.length} entries, not ${ref.count}`);
-  if (`sha256:${toHex(list.root)}` !== ref.root)
+  if (join.problem !== undefined) throw new Error(join.problem);
+  if (scanned.count !== ref.count)
+    throw new Error(`the entry list has ${scanned.count} entries, not ${ref.count}`);
+  if (`sha256:${toHex(scanned.root)}` !== ref.root)
     throw new Error('the entry list does not hash to the signed root');
-  return list;
+  return join;
 }
 
 const MANIFEST_TYPE_PATTERN = /^helm\.evidencepack\.manifest\.v([1-9][0-9]{0,8})$/;
@@ -622,7 +630,7 @@ function* verifyChecks(
   }
   const entries = source.scan.entries;
   // Until the entry list is read, entries are found by path in the scanned (sorted) list.
-  let refs = new EntryIndex(entries, NO_ENTRIES);
+  let refs = new EntryIndex(entries);
   const readPath = (path: string) => {
     const ref = refs.get(path);
     return ref === undefined ? undefined : source.read(ref);
@@ -633,7 +641,7 @@ function* verifyChecks(
   const manifestRef = refs.get(MANIFEST_PATH);
   let envelope: SignedEnvelope;
   let manifest: EvidencePackManifest;
-  let list: CompactEntryList;
+  let list: EntryJoin;
   try {
     if (!manifestRef) throw new Error('manifest.json is missing');
     if (manifestRef.size > 64 * KiB)
@@ -663,15 +671,14 @@ function* verifyChecks(
     if (problem) throw new Error(`manifest field invalid: ${problem}`);
     manifest = body as unknown as EvidencePackManifest;
     const listRef = refs.get(ENTRIES_PATH);
-    list = entryList(manifest, listRef?.size, () => source.read(listRef as TarEntryRef));
+    list = entryList(manifest, entries, listRef, source);
   } catch (error) {
     add('MANIFEST_FORMAT', 'FAILED', (error as Error).message, { path: MANIFEST_PATH });
     return done(null);
   }
-  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${list.paths.length} entries listed`);
-  // The list, joined with the archive once; only its compact form is kept.
+  add('MANIFEST_FORMAT', 'PASS', `${EVIDENCEPACK_MANIFEST_TYPE}, ${list.count} entries listed`);
+  // The list, joined with the archive as it was read; only the join's typed arrays are kept.
   refs = new EntryIndex(entries, list);
-  list = NO_ENTRIES;
 
   // 3. Entry hashes, completeness and names are found while the entries are read (below); their
   //    checks keep their place in the report.
@@ -690,7 +697,7 @@ function* verifyChecks(
   const setEntryHashes = slot('ENTRY_HASHES');
   const setCompleteness = slot('COMPLETENESS');
   const setEntryNames = slot('ENTRY_NAMES');
-  const under = (prefix: string) => entries.filter((e) => e.path.startsWith(prefix));
+  const under = (prefix: string) => entries.under(prefix);
   type Problem = { path: string; message: string };
   const firstByPath = (had: Problem | undefined, path: string, message: string): Problem =>
     had === undefined || byPath(path, had.path) < 0 ? { path, message } : had;
@@ -701,7 +708,7 @@ function* verifyChecks(
   let receiptNameProblem: Problem | undefined;
   let contentProblem: Problem | undefined;
   let condensedNameProblem: Problem | undefined;
-  let bad: TarEntryRef | undefined;
+  let bad: PackEntryRef | undefined;
   const shapePaths = { index: INDEX_PATH, trust: TRUST_SNAPSHOT_PATH, consistency: CONSISTENCY_PATH };
   const visited = new Uint8Array(entries.length);
   /**
@@ -710,9 +717,9 @@ function* verifyChecks(
    * checked against its content. Returns the validated value (undefined when there is none) and
    * the entry's SHA-256. Reading an entry again finds the same problems (each kept first by path).
    */
-  const visit = (ref: TarEntryRef): { value: unknown; sha256: string } => {
+  const visit = (ref: PackEntryRef): { value: unknown; sha256: string } => {
     const path = ref.path;
-    const at = refs.indexOf(path);
+    const at = ref.index;
     visited[at] = 1;
     const data = source.read(ref);
     const sha256 = digest(data);
@@ -771,9 +778,9 @@ function* verifyChecks(
     return { value, sha256 };
   };
   /** An entry read again (second pass): the very bytes that were validated, parsed once more. */
-  const reread = (ref: TarEntryRef): unknown => {
+  const reread = (ref: PackEntryRef): unknown => {
     const data = source.read(ref);
-    if (!refs.matches(refs.indexOf(ref.path), data.length, digest(data)))
+    if (!refs.matches(ref.index, data.length, digest(data)))
       throw new Error(`${ref.path} changed while the pack was verified`);
     const value = parseJson(data);
     // The same bytes visit() found canonical and of their kind's shape (same listed SHA-256).
@@ -783,7 +790,7 @@ function* verifyChecks(
   // Small entries every later step consults, read first: the trust snapshot, the index, the
   // checkpoints and condensed entries (and tool descriptors the index names, read with the rest).
   const json = new Map<string, unknown>();
-  const keep = (ref: TarEntryRef | undefined) => {
+  const keep = (ref: PackEntryRef | undefined) => {
     if (ref === undefined) return;
     const { value } = visit(ref);
     if (value !== undefined) json.set(ref.path, value);
@@ -812,8 +819,8 @@ function* verifyChecks(
         `${ref.path}: name does not match its Lamport`,
       );
   }
-  const condensedPaths = condensedRefs.map((r) => r.path);
-  const checkpointPaths = checkpointRefs.map((r) => r.path).filter((p) => p !== CONSISTENCY_PATH);
+  const condensedPaths = condensedRefs.paths();
+  const checkpointPaths = checkpointRefs.paths().filter((p) => p !== CONSISTENCY_PATH);
 
   // 4. Trust: the snapshot replays from the anchor the manifest names; the verifier pins the anchor.
   const trustChecks: Check[] = [];
@@ -877,32 +884,21 @@ function* verifyChecks(
   // requests are bound to; never the envelope (except with checkpoints: the condensed-history
   // verifier takes the whole history at once).
   const receiptRefs = under('receipts/');
-  const receiptPaths = receiptRefs.map((r) => r.path);
+  // Paths are rebuilt from the compact entry table when a report names one (never all kept).
+  const receiptPaths = receiptRefs;
   const condensedMode = checkpointPaths.length > 0;
   const history: unknown[] = [];
-  const receiptOk: TarEntryRef[] = [];
-  // One string per distinct value for the fields receipts repeat (tool, key id, trust head, …):
-  // the kept records of a big pack are mostly these strings.
-  const interned = new Map<string, string>();
-  const intern = <T>(v: T): T => {
-    if (typeof v !== 'string') return v;
-    const had = interned.get(v);
-    if (had !== undefined) return had as T;
-    interned.set(v, v);
-    return v;
-  };
-  /** The same summary (equal values) sharing strings with the previous one and the interned ones. */
-  const compactSummary = (s: ReceiptSummary, previous: ReceiptSummary | undefined): ReceiptSummary => ({
-    ...s,
-    chain_id: intern(s.chain_id),
-    keyid: intern(s.keyid),
-    risk_tier: intern(s.risk_tier),
-    trust_head: intern(s.trust_head),
-    prev_hash: previous !== undefined && previous.hash === s.prev_hash ? previous.hash : s.prev_hash,
-  });
+  /** Archive positions of the full receipts, in order (small integers: 4 bytes each). */
+  const receiptOk: number[] = [];
   const receiptEnvs: unknown[] = [];
-  const infos: ReceiptInfo[] = [];
-  const byDecision = new Map<string, ReceiptInfo[]>();
+  const infos = new ReceiptInfos(receiptRefs.length);
+  /** Rows in `infos` of the receipts naming each decision (by decisionKey). */
+  const byDecision = new Map<string, number | number[]>();
+  const namedBy = (decisionId: string): ReceiptInfo[] | undefined => {
+    const rows = byDecision.get(decisionKey(decisionId));
+    if (rows === undefined) return undefined;
+    return (typeof rows === 'number' ? [rows] : rows).map((r) => infos.at(r) as ReceiptInfo);
+  };
   /** Archive positions of the full receipts (those in `infos`). */
   const isFullReceipt = new Uint8Array(entries.length);
   // A Lamport-range export starts mid-graph: ProofGraph parents outside the pack are boundary
@@ -940,7 +936,7 @@ function* verifyChecks(
     ? new ReceiptVerifyPool(options.workers === undefined ? {} : { size: options.workers })
     : undefined;
   try {
-    const summaries: ReceiptSummary[] = [];
+    const summaries = new ReceiptSummaries<ReceiptSummary>(receiptRefs.length);
     let failure: ReceiptFailure | undefined;
     /** Phase-1 verdicts the graph pass reuses: index → summary (ok) or failure. */
     const verdicts = new Map<number, ReceiptFailure>();
@@ -975,29 +971,29 @@ function* verifyChecks(
         continue;
       }
       const i = infos.length;
-      const info: ReceiptInfo = {
-        index: i,
+      const info = infos.push({
         lamport: Number(b.lamport),
         trust_seq: Number(b.trust_seq),
         decision_id: String(b.decision_id),
         args_hash: b.args_hash,
-        tool: intern(b.tool),
-        principal: intern(b.principal),
+        tool: b.tool,
+        principal: b.principal,
         issued_at_ms: b.issued_at_ms,
-        verdict: intern(b.verdict),
-        reason_code: intern(b.reason_code),
-        status: intern(b.status),
+        verdict: b.verdict,
+        reason_code: b.reason_code,
+        status: b.status,
         request_digest: b.request_digest,
-      };
+      });
       if (i === 0) firstPrevHash = b.prev_hash;
-      infos.push(info);
-      receiptOk.push(ref);
+      receiptOk.push(ref.index);
       if (condensedMode) receiptEnvs.push(env);
-      const named = byDecision.get(info.decision_id);
-      if (named) named.push(info);
-      else byDecision.set(info.decision_id, [info]);
+      const key = decisionKey(info.decision_id);
+      const named = byDecision.get(key);
+      if (named === undefined) byDecision.set(key, i);
+      else if (typeof named === 'number') byDecision.set(key, [named, i]);
+      else named.push(i);
       if (firstReceipt === undefined || info.lamport < firstReceipt.lamport) firstReceipt = info;
-      isFullReceipt[refs.indexOf(ref.path)] = 1;
+      isFullReceipt[ref.index] = 1;
       if (rangeExport) {
         const h = receiptHash(env);
         if (h) inPack.add(h);
@@ -1060,7 +1056,7 @@ function* verifyChecks(
         }
       } else if (!failure) {
         const c = verifyReceipt(env, lookup);
-        if (c.ok) summaries.push(compactSummary(c.summary, summaries.at(-1)));
+        if (c.ok) summaries.push(c.summary);
         else {
           failure = { code: c.code, index: i, message: c.message };
           verdicts.set(i, failure);
@@ -1086,7 +1082,7 @@ function* verifyChecks(
           const key = lookup?.(summary.keyid, 'receipt-signer', summary.trust_seq);
           const k = sent.get(summary.keyid);
           if (!key || !k || !bytesEqual(key, k)) verdicts.set(summaries.length, UNVERIFIED);
-          summaries.push(compactSummary(summary, summaries.at(-1)));
+          summaries.push(summary);
         }
         if (r.failure) {
           failure = r.failure;
@@ -1094,7 +1090,7 @@ function* verifyChecks(
         }
       }
       for (let i = 0; i < summaries.length && (!failure || i < failure.index); i++) {
-        const s = summaries[i] as ReceiptSummary;
+        const s = summaries.at(i) as ReceiptSummary;
         if (!lookup?.(s.keyid, RECEIPT_SIGNER_ROLE, s.trust_seq)) {
           failure = {
             code: 'KEY_UNKNOWN',
@@ -1141,7 +1137,7 @@ function* verifyChecks(
     // (readable, named by a receipt) and after it (bound to that receipt) run here, and the first
     // failure in path order is the one reported, as serially.
     const decisionRefs = under('decisions/');
-    const decisionPaths = decisionRefs.map((r) => r.path);
+    const decisionPaths = decisionRefs;
     const decisionIds = new Set<string>();
     let decisionFailure: Check | undefined;
     const decisionFailed = (path: string, message: string, detail?: string): Check => ({
@@ -1163,11 +1159,11 @@ function* verifyChecks(
       signatureItems = [];
     };
     for (let k = 0; k < decisionRefs.length; k++) {
-      const ref = decisionRefs[k] as TarEntryRef;
+      const ref = decisionRefs.at(k);
       const env = visit(ref).value as SignedEnvelope | undefined;
       const decisionId = String(envelopeBodySafe(env)?.decision_id ?? '');
       // The receipts' copy of the id when there is one (one string kept, not two).
-      decisionIds.add(byDecision.get(decisionId)?.[0]?.decision_id ?? decisionId);
+      decisionIds.add(decisionKey(decisionId));
       if (!registry || decisionFailure) continue;
       const path = ref.path;
       let signed = false;
@@ -1175,7 +1171,7 @@ function* verifyChecks(
       try {
         if (!env) throw new Error('unreadable');
         const body = envelopeBody<Record<string, unknown>>(env);
-        const named = byDecision.get(String(body.decision_id));
+        const named = namedBy(String(body.decision_id));
         if (!named) throw new Error(`decision ${String(body.decision_id)} is not named by any receipt`);
         // The guardian key at the trust state of every receipt naming it (I-EVIDENCE-5): the first
         // receipt's seq on the pool when there is one, any other seq here.
@@ -1239,11 +1235,11 @@ function* verifyChecks(
         // Decisions that failed before their signature were not sent (only the first such counts).
         const verdict = verdicts[position++];
         if (verdict) {
-          decisionFailure = decisionFailed(decisionPaths[k] as string, verdict.message);
+          decisionFailure = decisionFailed(decisionPaths.pathAt(k), verdict.message);
           break;
         }
         if (after !== undefined) {
-          decisionFailure = decisionFailed(decisionPaths[k] as string, after.message, after.detail);
+          decisionFailure = decisionFailed(decisionPaths.pathAt(k), after.message, after.detail);
           break;
         }
       }
@@ -1251,7 +1247,7 @@ function* verifyChecks(
 
     // Recorded requests: each full receipt's against the one it signed for (first failure by Lamport).
     const requestRefs = under('requests/');
-    const requestPaths = requestRefs.map((r) => r.path);
+    const requestPaths = requestRefs;
     for (const ref of requestRefs) {
       const recorded = visit(ref).value as { request?: unknown } | undefined;
       const info = infoAt(Number(ref.path.slice('requests/'.length, -'.json'.length)));
@@ -1272,8 +1268,7 @@ function* verifyChecks(
       if (!Number.isSafeInteger(lamport) || lamport < 0 || lamport >= MAX_NAMED_LAMPORT) return false;
       const at = refs.indexOf(`receipts/${pad(lamport)}.json`);
       if (at === -1 || !isFullReceipt[at]) return false;
-      const ref = entries[at] as TarEntryRef;
-      return refs.matches(at, ref.size, digest(canonicalBytes(payload)));
+      return refs.matches(at, entries.sizeAt(at), digest(canonicalBytes(payload)));
     }
     /** The full receipt at a Lamport value (binary search: infos ascend by Lamport). */
     function infoAt(lamport: number): ReceiptInfo | undefined {
@@ -1281,13 +1276,13 @@ function* verifyChecks(
       let hi = infos.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if ((infos[mid] as ReceiptInfo).lamport < lamport) lo = mid + 1;
+        if (infos.lamportAt(mid) < lamport) lo = mid + 1;
         else hi = mid;
       }
-      return infos[lo]?.lamport === lamport ? infos[lo] : undefined;
+      return lo < infos.length && infos.lamportAt(lo) === lamport ? infos.at(lo) : undefined;
     }
     const nodeRefs = under('proofgraph/nodes/');
-    const nodePaths = nodeRefs.map((r) => r.path);
+    const nodePaths = nodeRefs;
     const nodeValid = new Uint8Array(nodeRefs.length);
     let minNodeLamport = Number.POSITIVE_INFINITY;
     let foreign = 0;
@@ -1312,9 +1307,7 @@ function* verifyChecks(
       nodeKeys = new Map();
     };
     for (let j = 0; j < nodeRefs.length; j++) {
-      const d = visit(nodeRefs[j] as TarEntryRef).value as
-        | { envelope: SignedEnvelope; payload?: unknown }
-        | undefined;
+      const d = visit(nodeRefs.at(j)).value as { envelope: SignedEnvelope; payload?: unknown } | undefined;
       if (d !== undefined) nodeValid[j] = 1;
       if (checkNodesNow && pool) {
         // The key this thread's lookup gives for the node as its body reads; the worker's success
@@ -1345,8 +1338,9 @@ function* verifyChecks(
     // Everything else (policies, tools, schemas, modules, …): hashes and names; the tool
     // descriptors the index names are kept for ARTIFACTS.
     for (let at = 0; at < entries.length; at++) {
-      const ref = entries[at] as TarEntryRef;
-      if (visited[at] || ref.path === MANIFEST_PATH || ref.path === ENTRIES_PATH) continue;
+      if (visited[at]) continue;
+      const ref = entries.at(at);
+      if (ref.path === MANIFEST_PATH || ref.path === ENTRIES_PATH) continue;
       const { value } = visit(ref);
       if (value !== undefined && descriptorPaths.has(ref.path)) json.set(ref.path, value);
     }
@@ -1365,9 +1359,12 @@ function* verifyChecks(
         message: 'every present entry matches its listed size and SHA-256',
       });
     const missing = refs.missing;
-    const extra = entries.find(
-      (e, at) => e.path !== MANIFEST_PATH && e.path !== ENTRIES_PATH && !refs.isListed(at),
-    );
+    let extra: PackEntryRef | undefined;
+    for (let at = 0; at < entries.length && extra === undefined; at++) {
+      if (refs.isListed(at)) continue;
+      const e = entries.at(at);
+      if (e.path !== MANIFEST_PATH && e.path !== ENTRIES_PATH) extra = e;
+    }
     if (missing)
       setCompleteness({
         code: 'COMPLETENESS',
@@ -1430,7 +1427,7 @@ function* verifyChecks(
     else if (condensedMode) {
       // A (partly) condensed history verifies against its signed checkpoints.
       const all = [...history, ...condensedPaths.map((p) => json.get(p))];
-      const paths = [...receiptPaths, ...condensedPaths];
+      const paths = [...receiptPaths.paths(), ...condensedPaths];
       const merged = all
         .map((v, k) => ({
           v: v as Record<string, unknown>,
@@ -1482,7 +1479,7 @@ function* verifyChecks(
       }
     } else {
       const from = manifest.scope.from_lamport;
-      const first = infos[0];
+      const first = infos.at(0);
       const linkFrom =
         from > 1 && first
           ? { from: { chain_id: manifest.scope.chain_id, lamport: from - 1, hash: String(firstPrevHash) } }
@@ -1498,13 +1495,13 @@ function* verifyChecks(
         : {};
       // Signatures were checked as the receipts were read (serially or on the pool); one link pass.
       const r = linkReceipts(
-        summaries,
+        summaries.view(),
         { chainId: manifest.scope.chain_id, ...linkFrom, ...expectedHead },
         failure,
       );
       const failedAt = r.ok
         ? Number.POSITIVE_INFINITY
-        : (infos[r.index]?.lamport ?? Number.POSITIVE_INFINITY);
+        : (infos.at(r.index)?.lamport ?? Number.POSITIVE_INFINITY);
       if (trustBinding && trustBinding.lamport < failedAt) {
         if (r.ok) chainHead = { lamport: r.head.lamport, hash: r.head.hash };
         add('RECEIPT_CHAIN', 'FAILED', trustBinding.message, {
@@ -1521,7 +1518,7 @@ function* verifyChecks(
       } else {
         add('RECEIPT_CHAIN', 'FAILED', `receipt ${r.index}: ${r.message}`, {
           detail: r.code,
-          ...(receiptPaths[r.index] ? { path: receiptPaths[r.index] as string } : {}),
+          ...(r.index >= 0 && r.index < receiptPaths.length ? { path: receiptPaths.pathAt(r.index) } : {}),
         });
       }
       add('CHECKPOINTS', 'SKIPPED', 'no checkpoints in the pack (nothing condensed)');
@@ -1529,7 +1526,7 @@ function* verifyChecks(
 
     // 7. Scope: the manifest's range, head and counts match the evidence.
     const allLamports = [
-      ...infos.map((b) => b.lamport),
+      ...Array.from({ length: infos.length }, (_, i) => infos.lamportAt(i)),
       ...condensedPaths.map((p) => Number(p.slice('condensed/'.length, -'.json'.length))),
     ].sort((a, b) => a - b);
     const scopeProblems: string[] = [];
@@ -1593,11 +1590,13 @@ function* verifyChecks(
     let undecided: Record<string, unknown> | undefined;
     const adminEvents = new Set<string>();
     for (let i = 0; i < infos.length && !undecided; i++) {
-      const info = infos[i] as ReceiptInfo;
+      const info = infos.at(i) as ReceiptInfo;
       const adminTool = String(info.tool).startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX);
-      if (decisionIds.has(info.decision_id) && !adminTool) continue;
+      if (decisionIds.has(decisionKey(info.decision_id)) && !adminTool) continue;
       // Rare (executor-local denials, admin receipts): the receipt and its request are read again.
-      const b = envelopeBody<Record<string, unknown>>(reread(receiptOk[i] as TarEntryRef) as SignedEnvelope);
+      const b = envelopeBody<Record<string, unknown>>(
+        reread(entries.at(receiptOk[i] as number)) as SignedEnvelope,
+      );
       const requestRef = refs.get(`requests/${pad(info.lamport)}.json`);
       const recorded = requestRef === undefined ? undefined : visit(requestRef).value;
       if (!adminTool && b.decision_id === executorLocalDecisionId(b, recorded)) continue;
@@ -1654,10 +1653,10 @@ function* verifyChecks(
         for (let at = 0; at < total; at++) {
           let h: string | undefined;
           if (at < infos.length) {
-            const env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
+            const env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number));
             h = receiptHash(env as SignedEnvelope);
           } else if (nodeValid[at - infos.length]) {
-            const d = reread(nodeRefs[at - infos.length] as TarEntryRef) as { envelope: SignedEnvelope };
+            const d = reread(nodeRefs.at(at - infos.length)) as { envelope: SignedEnvelope };
             h = envelopeDigest(d.envelope);
           }
           if (h === hash) return at;
@@ -1669,7 +1668,7 @@ function* verifyChecks(
         checkGraphItem(
           graphItemOf(
             nodeValid[j]
-              ? (reread(nodeRefs[j] as TarEntryRef) as { envelope: SignedEnvelope; payload?: unknown })
+              ? (reread(nodeRefs.at(j)) as { envelope: SignedEnvelope; payload?: unknown })
               : undefined,
           ),
           { keys: nodeLookup as NonNullable<typeof nodeLookup> },
@@ -1683,13 +1682,13 @@ function* verifyChecks(
             let failure: ItemFailure | undefined;
             const receiptsOf = { keys: nodeLookup as NonNullable<typeof nodeLookup>, receipts: checkReceipt };
             for (let at = 0; at < infos.length && failure === undefined; at++) {
-              const summary = condensedMode ? undefined : summaries[at];
+              const summary = condensedMode ? undefined : summaries.at(at);
               let env: unknown;
               if (summary !== undefined && !verdicts.has(at)) {
                 // Passed phase 1: its node comes from the fields phase 1 verified (receiptNode reads
                 // the envelope's type and these fields only), not from the receipt read again.
                 env = { type: RECEIPT_TYPE };
-                const info = infos[at] as ReceiptInfo;
+                const info = infos.at(at) as ReceiptInfo;
                 const body = {
                   receipt_id: summary.receipt_id,
                   lamport: summary.lamport,
@@ -1702,7 +1701,7 @@ function* verifyChecks(
               } else {
                 // Read again; a phase-1 failure is reused (same bytes, same key lookup) instead of
                 // verifying the signature twice.
-                env = condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef);
+                env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number));
                 const verdict = condensedMode ? undefined : verdicts.get(at);
                 if (verdict !== undefined && verdict !== UNVERIFIED && !pool)
                   receiptChecks.set(env, {
@@ -1751,13 +1750,13 @@ function* verifyChecks(
           total,
           (at) => {
             if (at < infos.length) {
-              const summary = condensedMode ? undefined : summaries[at];
+              const summary = condensedMode ? undefined : summaries.at(at);
               if (summary !== undefined && !verdicts.has(at) && !plain) {
                 // A receipt that passed phase 1 is not read again: its node is built from the fields
                 // phase 1 verified (receiptNode reads the envelope's type and these fields only, and
                 // hashOf the summary's hash), the same values a re-read envelope's body would give.
                 const stub = { type: RECEIPT_TYPE } as unknown as SignedEnvelope;
-                const info = infos[at] as ReceiptInfo;
+                const info = infos.at(at) as ReceiptInfo;
                 const body = {
                   receipt_id: summary.receipt_id,
                   lamport: summary.lamport,
@@ -1772,10 +1771,10 @@ function* verifyChecks(
               // A receipt node, read again; its phase-1 verdict is reused (same envelope bytes, same
               // key lookup, so the same answer) instead of verifying the signature twice.
               const env = (
-                condensedMode ? receiptEnvs[at] : reread(receiptOk[at] as TarEntryRef)
+                condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number))
               ) as SignedEnvelope;
               if (!condensedMode) {
-                const summary = summaries[at];
+                const summary = summaries.at(at);
                 const verdict = verdicts.get(at);
                 if (summary !== undefined && verdict === undefined)
                   receiptChecks.set(env, { ok: true, body: envelopeBody(env) as ReceiptCheckBody, summary });
@@ -1790,7 +1789,7 @@ function* verifyChecks(
             }
             const j = at - infos.length;
             const d = nodeValid[j]
-              ? (reread(nodeRefs[j] as TarEntryRef) as { envelope: SignedEnvelope; payload?: unknown })
+              ? (reread(nodeRefs.at(j)) as { envelope: SignedEnvelope; payload?: unknown })
               : undefined;
             return {
               item:
@@ -1833,7 +1832,7 @@ function* verifyChecks(
         const at = graph.index - infos.length;
         add('PROOFGRAPH', 'FAILED', `node ${graph.index}: ${graph.message}`, {
           detail: graph.code,
-          ...(at >= 0 && nodePaths[at] ? { path: nodePaths[at] as string } : {}),
+          ...(at >= 0 && at < nodePaths.length ? { path: nodePaths.pathAt(at) } : {}),
         });
       }
     }
@@ -1910,8 +1909,30 @@ function* verifyChecks(
     // 12. Recorded requests belong to receipts of the pack, and each full receipt's request is the
     //     one it signed for: digest(JCS(request)) = its request_digest (null ⇔ not representable);
     //     a receipt with a request digest and no recorded request is FAILED too.
-    const have = new Set(allLamports.map((l) => `requests/${pad(l)}.json`));
-    const orphan = requestPaths.find((p) => !have.has(p));
+    // A request has its receipt when its name is `requests/${pad(l)}.json` for a Lamport l of the
+    // pack: found by binary search in the sorted Lamports (no set of a million names).
+    const hasLamport = (l: number) => {
+      let lo = 0;
+      let hi = allLamports.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((allLamports[mid] as number) < l) lo = mid + 1;
+        else hi = mid;
+      }
+      return allLamports[lo] === l;
+    };
+    const hasReceipt = (path: string) => {
+      const digits = /^requests\/([0-9]+)\.json$/.exec(path)?.[1];
+      if (digits !== undefined && `requests/${pad(Number(digits))}.json` === path)
+        return hasLamport(Number(digits));
+      // Any other spelling: the names the Lamports give, compared one by one (never an honest pack).
+      return allLamports.some((l) => `requests/${pad(l)}.json` === path);
+    };
+    let orphan: string | undefined;
+    for (let k = 0; k < requestPaths.length && orphan === undefined; k++) {
+      const path = requestPaths.pathAt(k);
+      if (!hasReceipt(path)) orphan = path;
+    }
     const requestFailure = orphan ? { path: orphan, message: `${orphan} has no receipt` } : requestProblem;
     if (requestFailure) add('REQUESTS', 'FAILED', requestFailure.message, { path: requestFailure.path });
     else if (requestPaths.length === 0)
@@ -1949,21 +1970,6 @@ function linkedNode(node: {
 }
 
 /** The fields of a full receipt later steps bind decisions and requests to. */
-interface ReceiptInfo {
-  readonly index: number;
-  readonly lamport: number;
-  readonly trust_seq: number;
-  readonly decision_id: string;
-  readonly args_hash: unknown;
-  readonly tool: unknown;
-  readonly principal: unknown;
-  /** The one field a receipt node needs (docs/spec/node.md §Receipt nodes) that its summary lacks. */
-  readonly issued_at_ms: unknown;
-  readonly verdict: unknown;
-  readonly reason_code: unknown;
-  readonly status: unknown;
-  readonly request_digest: unknown;
-}
 
 /** A worker verdict that does not stand for the serial verifier's (verified again when needed). */
 const UNVERIFIED: ReceiptFailure = { code: 'MALFORMED', index: -1, message: 'verify again' };

@@ -1,11 +1,11 @@
-// The archive's entries and the signed entry list, joined once and kept compactly: the verifier of
-// a 100,000-receipt pack holds 400,000 of these, so no per-entry objects or maps beyond the scanned
-// entries themselves (docs/spec/evidencepack.md §5.2 "Memory").
-
+// The archive's entries and the signed entry list, joined as the list is read: per archive entry,
+// whether it is listed, whether its listed size is its archive size, and its listed SHA-256
+// (binary) — 33 bytes per entry beside the entry table (entry-table.ts), and nothing per list item
+// once it is joined (docs/spec/evidencepack.md §5.2 "Memory").
 import { fromHex } from '@helm/crypto';
 import type { EvidencePackEntry } from '../manifest.js';
-import type { TarEntryRef } from '../tar.js';
 import type { CompactEntryList } from './entry-list.js';
+import type { EntryTable, PackEntryRef } from './entry-table.js';
 
 /** The compact form of a validated entry list of objects. */
 export function compactEntryList(list: readonly EvidencePackEntry[], root: Uint8Array): CompactEntryList {
@@ -15,63 +15,91 @@ export function compactEntryList(list: readonly EvidencePackEntry[], root: Uint8
   return { paths: list.map((e) => e.path), sizes: list.map((e) => e.size), digests, root };
 }
 
-/** No entries listed (before the list is read). */
-export const NO_ENTRIES: CompactEntryList = {
-  paths: [],
-  sizes: [],
-  digests: new Uint8Array(0),
-  root: new Uint8Array(0),
-};
+/**
+ * Joins the list, item by item in list order, with the archive entries (both ascending by path:
+ * one forward walk). Records the first problem of the list's order or names instead of throwing,
+ * so that the caller reports it only once the list's bytes are known to be the signed ones.
+ */
+export class EntryJoin {
+  readonly #table: EntryTable;
+  /** Per archive entry: 0 unlisted, LISTED, or LISTED | SIZE_OK (listed with its archive size). */
+  readonly state: Uint8Array;
+  readonly digests: Uint8Array;
+  #a = 0;
+  #aPath: string | undefined;
+  #count = 0;
+  #prev = '';
+  problem: string | undefined;
+  missing: string | undefined;
+  readonly #reserved: readonly string[];
 
-const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  /** `reserved`: paths the list may not name (the manifest and the list itself). */
+  constructor(table: EntryTable, reserved: readonly string[] = []) {
+    this.#table = table;
+    this.#reserved = reserved;
+    this.state = new Uint8Array(table.length);
+    this.digests = new Uint8Array(32 * table.length);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(path: string, size: number, sha256: Uint8Array): void {
+    this.#count++;
+    if (this.problem !== undefined) return;
+    if (path <= this.#prev) {
+      this.problem = 'entries not sorted and unique';
+      return;
+    }
+    if (this.#reserved.includes(path)) {
+      this.problem = `the entry list names ${path}`;
+      return;
+    }
+    this.#prev = path;
+    const n = this.#table.length;
+    while (this.#a < n) {
+      this.#aPath ??= this.#table.pathAt(this.#a);
+      if (this.#aPath >= path) break;
+      this.#a++;
+      this.#aPath = undefined;
+    }
+    if (this.#a < n && this.#aPath === path) {
+      const a = this.#a++;
+      this.#aPath = undefined;
+      // The listed size is kept only as "equal to the archive's": an entry is read with exactly its
+      // archive size, so that is all `matches` compares.
+      this.state[a] = LISTED | (size === this.#table.sizeAt(a) ? SIZE_OK : 0);
+      this.digests.set(sha256.subarray(0, 32), 32 * a);
+    } else this.missing ??= path;
+  }
+}
 
 /**
  * Entries in archive order (strictly ascending paths; entry paths are ASCII, where UTF-16 order is
  * byte order) with each one's listed size and SHA-256, when it is listed.
  */
 export class EntryIndex {
-  readonly entries: readonly TarEntryRef[];
-  /** Per archive entry: its position in the list, or -1 when it is not listed. */
-  readonly #listed: Int32Array;
-  readonly #sizes: Float64Array;
-  readonly #digests: Uint8Array;
+  readonly entries: EntryTable;
+  readonly #join: EntryJoin | undefined;
   /** The first listed entry (in list order) missing from the archive. */
   readonly missing: string | undefined;
 
-  /** `list` is the validated entry list: strictly ascending paths. */
-  constructor(entries: readonly TarEntryRef[], list: CompactEntryList) {
+  /** `join`: the validated entry list joined with `entries` (none before the list is read). */
+  constructor(entries: EntryTable, join?: EntryJoin) {
     this.entries = entries;
-    this.#listed = new Int32Array(entries.length).fill(-1);
-    this.#sizes = Float64Array.from(list.sizes);
-    this.#digests = list.digests.slice();
-    let missing: string | undefined;
-    let a = 0;
-    for (let l = 0; l < list.paths.length; l++) {
-      const path = list.paths[l] as string;
-      while (a < entries.length && byPath((entries[a] as TarEntryRef).path, path) < 0) a++;
-      if (a < entries.length && (entries[a] as TarEntryRef).path === path) this.#listed[a++] = l;
-      else missing ??= path;
-    }
-    this.missing = missing;
+    this.#join = join;
+    this.missing = join?.missing;
   }
 
   /** Position of `path` in the archive, or -1. */
   indexOf(path: string): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const order = byPath((this.entries[mid] as TarEntryRef).path, path);
-      if (order === 0) return mid;
-      if (order < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return -1;
+    return this.entries.indexOf(path);
   }
 
-  get(path: string): TarEntryRef | undefined {
+  get(path: string): PackEntryRef | undefined {
     const i = this.indexOf(path);
-    return i === -1 ? undefined : this.entries[i];
+    return i === -1 ? undefined : this.entries.at(i);
   }
 
   has(path: string): boolean {
@@ -79,29 +107,35 @@ export class EntryIndex {
   }
 
   isListed(index: number): boolean {
-    return (this.#listed[index] ?? -1) !== -1;
+    return ((this.#join?.state[index] ?? 0) & LISTED) !== 0;
   }
 
-  /** Whether the entry at `index` is listed with exactly this size and SHA-256 (`sha256:<hex>`). */
+  /**
+   * Whether the entry at `index` is listed with exactly this size and SHA-256 (`sha256:<hex>`);
+   * `size` is the length of bytes read for the entry, which is its archive size.
+   */
   matches(index: number, size: number, sha256: string): boolean {
-    const l = this.#listed[index] ?? -1;
-    if (l === -1 || this.#sizes[l] !== size) return false;
+    const join = this.#join;
+    if (join === undefined || join.state[index] !== (LISTED | SIZE_OK)) return false;
+    if (size !== this.entries.sizeAt(index)) return false;
     // Compared digit by digit against the listed bytes (no per-entry buffer: this runs for every
     // entry, twice for the ones read again).
     if (sha256.length !== PREFIX.length + 64 || !sha256.startsWith(PREFIX)) return false;
-    const d = this.#digests;
+    const d = join.digests;
     for (let i = 0; i < 32; i++) {
       const hi = hexDigit(sha256.charCodeAt(PREFIX.length + 2 * i));
       const lo = hexDigit(sha256.charCodeAt(PREFIX.length + 2 * i + 1));
-      if (hi < 0 || lo < 0 || hi * 16 + lo !== d[32 * l + i]) return false;
+      if (hi < 0 || lo < 0 || hi * 16 + lo !== d[32 * index + i]) return false;
     }
     return true;
   }
 }
 
 const PREFIX = 'sha256:';
+const LISTED = 1;
+const SIZE_OK = 2;
 
-/** Value of a lowercase hex digit, else -1 (digests are lowercase hex: DIGEST_PATTERN). */
+/** Value of a lowercase hex digit, else -1 (digests are lowercase: DIGEST_PATTERN). */
 function hexDigit(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;

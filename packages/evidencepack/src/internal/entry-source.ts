@@ -7,25 +7,32 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { digest } from '@helm/crypto';
 import { bytesTarReader, scanTar, type TarEntryRef, type TarReader } from '../tar.js';
+import { EntryTable } from './entry-table.js';
 
 export interface EntrySource {
   /** SHA-256 of the whole archive (`sha256:<hex>`), also when it does not scan. */
   readonly packDigest: string;
-  /** The entries in archive order, or the scanner's error. */
-  readonly scan: { readonly entries: readonly TarEntryRef[] } | { readonly error: unknown };
+  /** The entries in archive order (compactly: entry-table.ts), or the scanner's error. */
+  readonly scan: { readonly entries: EntryTable } | { readonly error: unknown };
   /**
    * The entry's bytes (valid until the next read). A file source reads them again each time: the
    * caller hashes what it reads before it parses it, so a file changed under the verifier is caught
    * as a hash mismatch, never parsed.
    */
   read(entry: TarEntryRef): Uint8Array;
+  /**
+   * The entry's bytes in order, in chunks of at most 4 MiB (each valid during the call), and their
+   * SHA-256 (`sha256:<hex>`): a big entry (the entry list) is hashed and scanned without holding it.
+   */
+  stream(entry: TarEntryRef, consume: (chunk: Uint8Array) => void): string;
   close(): void;
 }
 
-function scanWith(reader: TarReader) {
-  const entries: TarEntryRef[] = [];
+function scanWith(reader: TarReader): EntrySource['scan'] {
+  const entries = new EntryTable();
   try {
-    scanTar(reader, (e) => entries.push(e));
+    scanTar(reader, (e) => entries.push(e.path, e.offset, e.size));
+    entries.trim();
     return { entries };
   } catch (error) {
     return { error };
@@ -39,8 +46,15 @@ export function bytesSource(bytes: Uint8Array): EntrySource {
     packDigest,
     scan: scanWith(bytesTarReader(bytes)),
     read: (e) => bytes.subarray(e.offset, e.offset + e.size),
+    stream: (e, consume) => streamBytes(bytes.subarray(e.offset, e.offset + e.size), consume),
     close: () => {},
   };
+}
+
+/** `stream` over bytes in memory (one chunk). */
+export function streamBytes(data: Uint8Array, consume: (chunk: Uint8Array) => void): string {
+  consume(data);
+  return digest(data);
 }
 
 const WINDOW = 4 * 1024 * 1024;
@@ -122,6 +136,19 @@ export function fileSource(path: string): EntrySource {
           readEnd = e.offset + n;
         }
         return readBuf.subarray(e.offset - readStart, e.offset - readStart + e.size);
+      },
+      stream(e, consume) {
+        const h = createHash('sha256');
+        const buf = new Uint8Array(Math.min(WINDOW, Math.max(e.size, 1)));
+        for (let done = 0; done < e.size; ) {
+          const n = Math.min(buf.length, e.size - done);
+          readFully(fd, buf, n, e.offset + done);
+          const chunk = buf.subarray(0, n);
+          h.update(chunk);
+          consume(chunk);
+          done += n;
+        }
+        return `sha256:${h.digest('hex')}`;
       },
       close: () => closeSync(fd),
     };

@@ -1,0 +1,267 @@
+// The scanned archive entries, column by column: a 1,000,000-receipt pack has 4,000,000 entries,
+// and one `{path, offset, size}` object per entry (with its path string) cost about 130 bytes each
+// on the heap — the largest per-receipt term of the verifier's memory. Here an entry costs 29 bytes
+// (kind, number, digest slot, offset, size) plus 32 for the digest in its name, if any: the paths
+// the writer produces (`receipts/<12 digits>.json`, `decisions/<64 hex>.json`,
+// `proofgraph/nodes/<12 digits>-<64 hex>.json`, …) are stored as their parts and rebuilt exactly
+// on demand; any other path is kept as its string. Rebuilding is exact: the parts are fixed-width
+// decimal and lowercase hex, so `pathAt(i)` is the scanned path byte for byte.
+import type { TarEntryRef } from '../tar.js';
+import { digestText } from './receipt-infos.js';
+
+/** An entry as the verifier reads it: its archive position too. */
+export interface PackEntryRef extends TarEntryRef {
+  readonly index: number;
+}
+
+/** Path templates: [prefix, has a 12-digit number, has a 64-hex digest, suffix]. Kind = index + 1. */
+const TEMPLATES: readonly (readonly [string, boolean, boolean, RegExp])[] = [
+  ['receipts/', true, false, /^receipts\/([0-9]{12})\.json$/],
+  ['requests/', true, false, /^requests\/([0-9]{12})\.json$/],
+  ['condensed/', true, false, /^condensed\/([0-9]{12})\.json$/],
+  ['decisions/', false, true, /^decisions\/([0-9a-f]{64})\.json$/],
+  ['proofgraph/nodes/', true, true, /^proofgraph\/nodes\/([0-9]{12})-([0-9a-f]{64})\.json$/],
+];
+const OTHER = 0;
+
+function hexValue(c: number): number {
+  return c <= 0x39 ? c - 0x30 : c - 0x61 + 10;
+}
+
+/** Kind, number and digest hex of a path (kind OTHER: none). */
+function partsOf(path: string): { kind: number; num: number; hex: string | undefined } {
+  for (let k = 0; k < TEMPLATES.length; k++) {
+    const [prefix, hasNum, hasHex, pattern] = TEMPLATES[k] as (typeof TEMPLATES)[number];
+    if (!path.startsWith(prefix)) continue;
+    const m = pattern.exec(path);
+    if (!m) return { kind: OTHER, num: 0, hex: undefined };
+    return {
+      kind: k + 1,
+      num: hasNum ? Number(m[1]) : 0,
+      hex: hasHex ? (hasNum ? m[2] : m[1]) : undefined,
+    };
+  }
+  return { kind: OTHER, num: 0, hex: undefined };
+}
+
+export class EntryTable {
+  #n = 0;
+  #kind = new Uint8Array(16);
+  #num = new Float64Array(16);
+  /** Per entry: its slot in #digests (kinds with a digest in their name), else -1. */
+  #slot = new Int32Array(16);
+  #offset = new Float64Array(16);
+  #size = new Float64Array(16);
+  #digests = new Uint8Array(32 * 16);
+  #slots = 0;
+  readonly #other = new Map<number, string>();
+  /** Per kind: [first, end) when its entries are contiguous, else undefined (found by string). */
+  readonly #ranges = new Map<number, readonly [number, number] | undefined>();
+
+  get length(): number {
+    return this.#n;
+  }
+
+  /** Append a scanned entry (archive order). */
+  push(path: string, offset: number, size: number): void {
+    const i = this.#n;
+    if (i >= this.#kind.length) this.#grow();
+    const { kind, num, hex } = partsOf(path);
+    this.#kind[i] = kind;
+    this.#num[i] = num;
+    this.#offset[i] = offset;
+    this.#size[i] = size;
+    this.#slot[i] = -1;
+    if (kind === OTHER) this.#other.set(i, path);
+    if (hex !== undefined) {
+      if (32 * (this.#slots + 1) > this.#digests.length) {
+        const d = new Uint8Array(Math.max(32 * 16, this.#digests.length * 2));
+        d.set(this.#digests);
+        this.#digests = d;
+      }
+      const at = 32 * this.#slots;
+      for (let b = 0; b < 32; b++)
+        this.#digests[at + b] = hexValue(hex.charCodeAt(2 * b)) * 16 + hexValue(hex.charCodeAt(2 * b + 1));
+      this.#slot[i] = this.#slots++;
+    }
+    this.#n++;
+    this.#ranges.clear();
+  }
+
+  /** Drop the spare capacity of the growable columns (once the scan has ended). */
+  trim(): void {
+    const n = this.#n;
+    this.#kind = this.#kind.slice(0, n);
+    this.#num = this.#num.slice(0, n);
+    this.#slot = this.#slot.slice(0, n);
+    this.#offset = this.#offset.slice(0, n);
+    this.#size = this.#size.slice(0, n);
+    this.#digests = this.#digests.slice(0, 32 * this.#slots);
+  }
+
+  #grow(): void {
+    const m = Math.max(16, this.#kind.length * 2);
+    const grow = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(m);
+      b.set(a as never);
+      return b;
+    };
+    this.#kind = grow(this.#kind, (n) => new Uint8Array(n));
+    this.#num = grow(this.#num, (n) => new Float64Array(n));
+    this.#slot = grow(this.#slot, (n) => new Int32Array(n));
+    this.#offset = grow(this.#offset, (n) => new Float64Array(n));
+    this.#size = grow(this.#size, (n) => new Float64Array(n));
+  }
+
+  pathAt(i: number): string {
+    const kind = this.#kind[i] as number;
+    if (kind === OTHER) return this.#other.get(i) as string;
+    const [prefix, hasNum, hasHex] = TEMPLATES[kind - 1] as (typeof TEMPLATES)[number];
+    let path = prefix;
+    if (hasNum) path += String(this.#num[i]).padStart(12, '0');
+    if (hasNum && hasHex) path += '-';
+    // One flat string for the 64 digits (digestText), not a rope of 32 two-digit pieces.
+    if (hasHex) path += digestText(this.#digests, 32 * (this.#slot[i] as number)).slice(7);
+    return `${path}.json`;
+  }
+
+  sizeAt(i: number): number {
+    return this.#size[i] as number;
+  }
+
+  at(i: number): PackEntryRef {
+    return {
+      path: this.pathAt(i),
+      offset: this.#offset[i] as number,
+      size: this.#size[i] as number,
+      index: i,
+    };
+  }
+
+  /** Position of `path`, or -1. */
+  indexOf(path: string): number {
+    const { kind, num, hex } = partsOf(path);
+    const range = kind === OTHER ? undefined : this.#rangeOf(kind);
+    if (range === undefined) return this.#indexByString(path);
+    // Within one template kind, path order is (number, digest) order: fixed-width decimal digits
+    // and fixed-width lowercase hex.
+    let lo = range[0];
+    let hi = range[1];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const order = this.#compare(mid, num, hex);
+      if (order === 0) return mid;
+      if (order < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return -1;
+  }
+
+  /** Entry `i` against (num, hex) of the same kind: negative when it sorts first. */
+  #compare(i: number, num: number, hex: string | undefined): number {
+    const n = this.#num[i] as number;
+    if (n !== num) return n < num ? -1 : 1;
+    if (hex === undefined) return 0;
+    const at = 32 * (this.#slot[i] as number);
+    for (let b = 0; b < 32; b++) {
+      const v = this.#digests[at + b] as number;
+      const w = hexValue(hex.charCodeAt(2 * b)) * 16 + hexValue(hex.charCodeAt(2 * b + 1));
+      if (v !== w) return v < w ? -1 : 1;
+    }
+    return 0;
+  }
+
+  /** [first, end) of a kind's entries when they are contiguous (the writer's packs), else undefined. */
+  #rangeOf(kind: number): readonly [number, number] | undefined {
+    if (this.#ranges.has(kind)) return this.#ranges.get(kind);
+    let first = -1;
+    let count = 0;
+    let last = -1;
+    for (let i = 0; i < this.#n; i++)
+      if (this.#kind[i] === kind) {
+        if (first === -1) first = i;
+        last = i;
+        count++;
+      }
+    const range: readonly [number, number] | undefined =
+      first === -1 ? [0, 0] : count === last - first + 1 ? [first, last + 1] : undefined;
+    this.#ranges.set(kind, range);
+    return range;
+  }
+
+  #indexByString(path: string): number {
+    let lo = 0;
+    let hi = this.#n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = this.pathAt(mid);
+      if (p === path) return mid;
+      if (p < path) lo = mid + 1;
+      else hi = mid;
+    }
+    return -1;
+  }
+
+  *[Symbol.iterator](): IterableIterator<PackEntryRef> {
+    for (let i = 0; i < this.#n; i++) yield this.at(i);
+  }
+
+  /** First position whose path is ≥ `path` (archive order is ascending). */
+  lowerBound(path: string): number {
+    let lo = 0;
+    let hi = this.#n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.pathAt(mid) < path) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The entries whose path starts with `prefix`, in archive order. */
+  under(prefix: string): EntryRange {
+    const start = this.lowerBound(prefix);
+    let lo = start;
+    let hi = this.#n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.pathAt(mid).startsWith(prefix)) lo = mid + 1;
+      else hi = mid;
+    }
+    return new EntryRange(this, start, lo);
+  }
+}
+
+/** A contiguous run of entries (one folder), materialized one entry at a time. */
+export class EntryRange {
+  readonly #table: EntryTable;
+  readonly start: number;
+  readonly end: number;
+  constructor(table: EntryTable, start: number, end: number) {
+    this.#table = table;
+    this.start = start;
+    this.end = end;
+  }
+  get length(): number {
+    return this.end - this.start;
+  }
+  at(k: number): PackEntryRef {
+    return this.#table.at(this.start + k);
+  }
+  pathAt(k: number): string {
+    return this.#table.pathAt(this.start + k);
+  }
+  /** Position in this range of `path`, or -1. */
+  indexOf(path: string): number {
+    const i = this.#table.indexOf(path);
+    return i >= this.start && i < this.end ? i - this.start : -1;
+  }
+  paths(): string[] {
+    const out: string[] = [];
+    for (let k = 0; k < this.length; k++) out.push(this.pathAt(k));
+    return out;
+  }
+  *[Symbol.iterator](): IterableIterator<PackEntryRef> {
+    for (let k = 0; k < this.length; k++) yield this.at(k);
+  }
+}

@@ -1,0 +1,161 @@
+// The verifier's compact per-entry and per-receipt tables (§5.2 "Memory") must answer exactly what
+// the plain structures they replace answered: an entry table rebuilds every scanned path byte for
+// byte and finds paths as a sorted string array does; receipt infos come back Object.is-equal to
+// what was pushed; decision keys are injective. Each property fails on a table that, e.g., lower-
+// cases hex, drops the distinction between null and a digest, or merges -0 with 0.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EntryTable } from '../src/internal/entry-table.ts';
+import { decisionKey, ReceiptInfos, ReceiptSummaries } from '../src/internal/receipt-infos.ts';
+
+const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
+const digits = fc.stringMatching(/^[0-9]{12}$/);
+const path = fc.oneof(
+  digits.map((d) => `receipts/${d}.json`),
+  digits.map((d) => `requests/${d}.json`),
+  digits.map((d) => `condensed/${d}.json`),
+  hex(64).map((h) => `decisions/${h}.json`),
+  fc.tuple(digits, hex(64)).map(([d, h]) => `proofgraph/nodes/${d}-${h}.json`),
+  // Near misses the templates must not take (kept as strings) and other folders.
+  fc.stringMatching(/^receipts\/[0-9a-zA-Z]{1,14}\.json$/),
+  fc.stringMatching(/^decisions\/[0-9a-fA-F]{63,65}\.json$/),
+  fc.stringMatching(/^proofgraph\/nodes\/[0-9]{11,13}-[0-9a-f]{64}\.json$/),
+  fc.stringMatching(/^[a-z]{1,9}\/[a-z0-9.-]{1,12}$/),
+  fc.constantFrom('manifest.json', 'manifest/entries.json', 'index.json', 'trust/snapshot.json'),
+);
+
+describe('EntryTable', () => {
+  it('rebuilds every path exactly, and indexOf / under agree with a sorted string array', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(path, { maxLength: 60 }),
+        fc.array(path, { maxLength: 20 }),
+        (paths, probes) => {
+          const sorted = [...paths].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          const table = new EntryTable();
+          sorted.forEach((p, i) => {
+            table.push(p, 512 * (i + 1), i * 7);
+          });
+          expect(table.length).toBe(sorted.length);
+          sorted.forEach((p, i) => {
+            expect(table.pathAt(i)).toBe(p);
+            expect(table.at(i)).toEqual({ path: p, offset: 512 * (i + 1), size: i * 7, index: i });
+          });
+          for (const q of [...probes, ...sorted]) expect(table.indexOf(q)).toBe(sorted.indexOf(q));
+          for (const prefix of ['receipts/', 'decisions/', 'proofgraph/nodes/', 'requests/', 'zz/']) {
+            const range = table.under(prefix);
+            expect(range.paths()).toEqual(sorted.filter((p) => p.startsWith(prefix)));
+          }
+        },
+      ),
+      { seed: 0x7ab1e, numRuns: 400 },
+    );
+  });
+});
+
+describe('ReceiptInfos', () => {
+  const anyValue = fc.oneof(
+    hex(64).map((h) => `sha256:${h}`),
+    fc.stringMatching(/^sha256:[0-9a-fA-F]{63,65}$/),
+    fc.constantFrom(null, undefined, -0, 0, Number.NaN, 1e21, '', 'sha256:'),
+    fc.double(),
+    fc.string(),
+  );
+  it('gives back exactly the values pushed', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            lamport: fc.oneof(fc.nat(), fc.constantFrom(-0, Number.NaN)),
+            trust_seq: fc.oneof(fc.nat(), fc.double()),
+            decision_id: fc.oneof(
+              hex(64).map((h) => `sha256:${h}`),
+              fc.string(),
+            ),
+            args_hash: anyValue,
+            tool: anyValue,
+            principal: anyValue,
+            issued_at_ms: anyValue,
+            verdict: anyValue,
+            reason_code: anyValue,
+            status: anyValue,
+            request_digest: anyValue,
+          }),
+          { maxLength: 40 },
+        ),
+        (rows) => {
+          const infos = new ReceiptInfos();
+          rows.forEach((r, i) => {
+            expect(infos.push(r).index).toBe(i);
+          });
+          rows.forEach((r, i) => {
+            const got = infos.at(i) as unknown as Record<string, unknown>;
+            for (const [k, v] of Object.entries(r)) expect(Object.is(got[k], v), k).toBe(true);
+            expect(Object.is(infos.lamportAt(i), r.lamport)).toBe(true);
+          });
+          expect(infos.at(rows.length)).toBeUndefined();
+        },
+      ),
+      { seed: 0x1f05, numRuns: 300 },
+    );
+  });
+
+  it('decisionKey is injective', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          hex(64).map((h) => `sha256:${h}`),
+          fc.string(),
+        ),
+        fc.oneof(
+          hex(64).map((h) => `sha256:${h}`),
+          fc.string(),
+        ),
+        (a, b) => {
+          expect(decisionKey(a) === decisionKey(b)).toBe(a === b);
+        },
+      ),
+      { seed: 0xdec1, numRuns: 2000 },
+    );
+    // A string spelled like another id's packed key is still a different id.
+    const id = `sha256:${'ab'.repeat(32)}`;
+    expect(decisionKey(decisionKey(id))).not.toBe(decisionKey(id));
+  });
+});
+
+describe('ReceiptSummaries', () => {
+  const digest = fc.oneof(
+    fc.stringMatching(/^[0-9a-f]{64}$/).map((h) => `sha256:${h}`),
+    fc.stringMatching(/^sha256:[0-9a-fA-F]{63,65}$/),
+    fc.string(),
+  );
+  const summary = fc.record({
+    hash: digest,
+    receipt_id: digest,
+    chain_id: fc.string(),
+    lamport: fc.oneof(fc.nat(), fc.constantFrom(-0, Number.NaN)),
+    prev_hash: digest,
+    keyid: fc.string(),
+    risk_tier: fc.constantFrom('LOW', 'MEDIUM', 'HIGH'),
+    trust_seq: fc.nat(),
+    trust_head: digest,
+  });
+  it('gives back equal summaries, also through the array view linkReceipts reads', () => {
+    fc.assert(
+      fc.property(fc.array(summary, { maxLength: 30 }), (rows) => {
+        const store = new ReceiptSummaries();
+        for (const r of rows) store.push(r);
+        const view = store.view();
+        expect(view.length).toBe(rows.length);
+        rows.forEach((r, i) => {
+          for (const got of [store.at(i), view[i]] as Record<string, unknown>[])
+            for (const [k, v] of Object.entries(r)) expect(Object.is(got[k], v), k).toBe(true);
+        });
+        expect(store.at(rows.length)).toBeUndefined();
+        expect(view[rows.length]).toBeUndefined();
+        expect(store.at(-1)).toBeUndefined();
+      }),
+      { seed: 0x5a11, numRuns: 300 },
+    );
+  });
+});
