@@ -9,7 +9,7 @@
 // it sees the node's SQL in clear. A fixed node insists on TLS for a non-local host (refusing the
 // server's 'N' to its SSLRequest, as this relay answers), so it sends no SQL in clear — or refuses.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
@@ -49,7 +49,12 @@ async function published(schema: string): Promise<DataDir> {
     action: 'run',
     driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 5_000 },
   });
-  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     await publishTrustRegistry(t, s);
   } finally {

@@ -59,7 +59,12 @@ async function published(schema: string): Promise<DataDir> {
     action: 'run',
     driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 5_000 },
   });
-  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     await publishTrustRegistry(t, s);
   } finally {
@@ -96,7 +101,8 @@ describe('redteam-pg: clock skew between nodes (I-BUDGET-2)', () => {
     try {
       let ran = 0;
       for (let i = 0; i < CAP + 1; i++) if ((await ra.execute(call(i))).status === 'SUCCEEDED') ran += 1;
-      for (let i = 0; i < CAP + 1; i++) if ((await rb.execute(call(100 + i))).status === 'SUCCEEDED') ran += 1;
+      for (let i = 0; i < CAP + 1; i++)
+        if ((await rb.execute(call(100 + i))).status === 'SUCCEEDED') ran += 1;
       // Within one real hour the cluster may run at most the hourly ceiling.
       expect(ran).toBeLessThanOrEqual(CAP);
     } finally {

@@ -12,7 +12,14 @@ import { verifyEvidencePack } from '@helm/evidencepack';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, raw } from '../../store-postgres/test/harness.ts';
-import { attachDatabase, DataDir, exportPackFrom, GovernedRuntime, initDataDir, publishTrustRegistry } from '../src/index.ts';
+import {
+  attachDatabase,
+  DataDir,
+  exportPackFrom,
+  GovernedRuntime,
+  initDataDir,
+  publishTrustRegistry,
+} from '../src/index.ts';
 
 const FINGERPRINT = `sha256:${'c6'.repeat(32)}`;
 const clock = { now: () => Date.now() };
@@ -46,7 +53,12 @@ async function published(schema: string): Promise<DataDir> {
     action: 'run',
     driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 5_000 },
   });
-  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     await publishTrustRegistry(t, s);
   } finally {
@@ -82,7 +94,9 @@ describe('redteam-pg: a forged chain head row (I-MULTINODE-2)', () => {
       expect((await r1.execute(call(1))).status).toBe('SUCCEEDED');
       await r1.close();
       // The writer edits the head row's hash (the receipts themselves are untouched).
-      await writer.query(`UPDATE head.chain_heads SET hash = $1 WHERE chain_id = 'head-a'`, [`sha256:${'1'.repeat(64)}`]);
+      await writer.query(`UPDATE head.chain_heads SET hash = $1 WHERE chain_id = 'head-a'`, [
+        `sha256:${'1'.repeat(64)}`,
+      ]);
       let r2: GovernedRuntime | undefined;
       try {
         r2 = await GovernedRuntime.open(a, { clock });
@@ -92,7 +106,12 @@ describe('redteam-pg: a forged chain head row (I-MULTINODE-2)', () => {
       } finally {
         await r2?.close();
       }
-      const s = await openPostgresStore({ connectionString: db.url, nodeId: 'x', schema: 'head', migrate: false });
+      const s = await openPostgresStore({
+        connectionString: db.url,
+        nodeId: 'x',
+        schema: 'head',
+        migrate: false,
+      });
       try {
         const pack = await exportPackFrom(a, s, {});
         const report = await verifyEvidencePack(pack.bytes, { trustAnchor: a.config().trust_anchor });

@@ -44,7 +44,12 @@ async function published(schema: string): Promise<DataDir> {
     action: 'run',
     driver: { kind: 'mcp', ref: 'pay', timeout_ms: 30_000 },
   });
-  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     await publishTrustRegistry(t, s);
   } finally {
@@ -106,7 +111,12 @@ describe('redteam-pg: one idempotency key, two nodes (I-REPLAY-1)', () => {
       await new Promise((r) => setTimeout(r, 1_000));
       release();
       const [x, y] = await Promise.allSettled([pa, pb]);
-      const check = await openPostgresStore({ connectionString: db.url, nodeId: 'check', schema: 'idem', migrate: false });
+      const check = await openPostgresStore({
+        connectionString: db.url,
+        nodeId: 'check',
+        schema: 'idem',
+        migrate: false,
+      });
       const open = await check.leasedAdmissions();
       await check.close();
       // One execution; the other call is a replay or a receipted refusal, never a second effect

@@ -47,7 +47,12 @@ async function published(schema: string): Promise<DataDir> {
     action: 'run',
     driver: { kind: 'mcp', ref: 'pay', timeout_ms: 30_000 },
   });
-  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     await publishTrustRegistry(t, s);
   } finally {
@@ -102,7 +107,9 @@ describe('redteam-pg: recovery at open vs a live lease (I-MULTINODE-1)', () => {
       });
       await running;
       await ra.leasePass(); // the owner is alive and has just renewed its lease (60 s)
-      const before = await killer.query('SELECT admission_id, lease_until > now() AS live FROM live.admissions');
+      const before = await killer.query(
+        'SELECT admission_id, lease_until > now() AS live FROM live.admissions',
+      );
       expect(before.rows).toEqual([expect.objectContaining({ live: true })]);
       // Only the chain lock's connection is cut.
       await killer.query(

@@ -23,7 +23,13 @@ afterEach(async () => {
 const LEASE_MS = 1_500;
 
 async function open(nodeId: string): Promise<PostgresStore> {
-  const s = await openPostgresStore({ connectionString: db.url, nodeId, schema: 'starve', groupCommit: false, leaseMs: LEASE_MS });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId,
+    schema: 'starve',
+    groupCommit: false,
+    leaseMs: LEASE_MS,
+  });
   opened.push(s);
   return s;
 }

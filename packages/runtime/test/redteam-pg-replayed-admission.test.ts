@@ -46,7 +46,12 @@ async function published(schema: string): Promise<DataDir> {
     action: 'run',
     driver: { kind: 'mcp', ref: 'pay', timeout_ms: 30_000 },
   });
-  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     await publishTrustRegistry(t, s);
   } finally {
@@ -99,7 +104,9 @@ describe('redteam-pg: a replayed admission row (I-RECOVERY-1)', () => {
       });
       await running;
       // The writer keeps a copy of the open admission row ...
-      const { rows } = await writer.query('SELECT admission_id, chain_id, session_id, body FROM ghost.admissions');
+      const { rows } = await writer.query(
+        'SELECT admission_id, chain_id, session_id, body FROM ghost.admissions',
+      );
       expect(rows).toHaveLength(1);
       const row = rows[0] as { admission_id: string; chain_id: string; session_id: string; body: string };
       release();
@@ -120,9 +127,10 @@ describe('redteam-pg: a replayed admission row (I-RECOVERY-1)', () => {
       await rb.leasePass();
       await rb.close();
       await b.closeAll();
-      const named = await writer.query('SELECT chain_id, lamport FROM ghost.receipts WHERE decision_id = $1', [
-        row.admission_id,
-      ]);
+      const named = await writer.query(
+        'SELECT chain_id, lamport FROM ghost.receipts WHERE decision_id = $1',
+        [row.admission_id],
+      );
       // One ALLOW, one execution, one receipt — cluster-wide.
       expect(named.rows).toHaveLength(1);
     } finally {

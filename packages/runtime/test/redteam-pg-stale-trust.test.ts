@@ -47,7 +47,12 @@ async function published(schema: string): Promise<DataDir> {
     action: 'run',
     driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 5_000 },
   });
-  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     await publishTrustRegistry(t, s);
   } finally {
@@ -78,7 +83,12 @@ describe('redteam-pg: a rotation published while a node runs (I-MULTINODE-2)', (
       args: { i } as never,
       context: { environment_fingerprint: FINGERPRINT, credential_id: 'cred-alice' },
     });
-    const s = await openPostgresStore({ connectionString: db.url, nodeId: 'ops', schema: 'trust', migrate: false });
+    const s = await openPostgresStore({
+      connectionString: db.url,
+      nodeId: 'ops',
+      schema: 'trust',
+      migrate: false,
+    });
     try {
       expect((await ra.execute(call(1))).status).toBe('SUCCEEDED');
       // The operator rotates the (compromised) executor key out and publishes the new registry.
