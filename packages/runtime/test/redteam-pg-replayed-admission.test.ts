@@ -9,10 +9,18 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verifyEvidencePack } from '@helm/evidencepack';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, raw } from '../../store-postgres/test/harness.ts';
-import { attachDatabase, DataDir, GovernedRuntime, initDataDir, publishTrustRegistry } from '../src/index.ts';
+import {
+  attachDatabase,
+  DataDir,
+  exportPackFrom,
+  GovernedRuntime,
+  initDataDir,
+  publishTrustRegistry,
+} from '../src/index.ts';
 
 const FINGERPRINT = `sha256:${'c4'.repeat(32)}`;
 const clock = { now: () => Date.now() };
@@ -126,13 +134,27 @@ describe('redteam-pg: a replayed admission row (I-RECOVERY-1)', () => {
       const rb = await GovernedRuntime.open(b, { clock, drivers });
       await rb.leasePass();
       await rb.close();
-      await b.closeAll();
       const named = await writer.query(
         'SELECT chain_id, lamport FROM ghost.receipts WHERE decision_id = $1',
         [row.admission_id],
       );
+      // Node B's chain, exported alone, verifies: nothing per chain sees the decision used twice.
+      const s = await openPostgresStore({
+        connectionString: db.url,
+        nodeId: 'x',
+        schema: 'ghost',
+        migrate: false,
+      });
+      try {
+        const pack = await exportPackFrom(b, s, {});
+        const report = await verifyEvidencePack(pack.bytes, { trustAnchor: b.config().trust_anchor });
+        expect(report.status).toBe('PASS');
+      } finally {
+        await s.close();
+      }
       // One ALLOW, one execution, one receipt — cluster-wide.
       expect(named.rows).toHaveLength(1);
+      await b.closeAll();
     } finally {
       release();
       await writer.end();
