@@ -133,6 +133,15 @@ describe('redteam-pg: a replayed admission row (I-RECOVERY-1)', () => {
       await attachDatabase(b, { url: db.url, schema: 'ghost' });
       const rb = await GovernedRuntime.open(b, { clock, drivers });
       await rb.leasePass();
+      // Node B also does real work, so its chain has receipts to export (a fixed node receipts
+      // nothing for the re-inserted row, and an empty chain has no pack).
+      const own = await rb.execute({
+        tool: 'pay',
+        principal: 'alice',
+        args: { amount: 1 } as never,
+        context: { environment_fingerprint: FINGERPRINT, credential_id: 'cred-alice' },
+      });
+      expect(own.status).toBe('SUCCEEDED');
       await rb.close();
       const named = await writer.query(
         'SELECT chain_id, lamport FROM ghost.receipts WHERE decision_id = $1',

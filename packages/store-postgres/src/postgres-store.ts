@@ -1083,17 +1083,43 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     };
   }
 
+  /**
+   * Open admissions only: a row whose decision already has a receipt (on any chain) is closed,
+   * whatever the table says — a database writer can re-insert a finished call's admission row,
+   * and recovering it would receipt one ALLOW twice (I-RECOVERY-1). Such rows are never handed
+   * to a recovery; a take-over deletes them.
+   */
+  #unreceipted(alias: string): string {
+    return `NOT EXISTS (SELECT 1 FROM ${this.#t('receipts')} rc WHERE rc.decision_id = ${alias}.admission_id)`;
+  }
+
   async leasedAdmissions(chainId?: string): Promise<readonly LeasedAdmission[]> {
-    const cols = `*, (extract(epoch FROM lease_until) * 1000)::float8 AS lease_ms`;
+    const cols = `a.*, (extract(epoch FROM a.lease_until) * 1000)::float8 AS lease_ms`;
+    const from = `${this.#t('admissions')} a`;
     const rows =
       chainId === undefined
-        ? await this.#read('read admissions', `SELECT ${cols} FROM ${this.#t('admissions')} ORDER BY seq`)
+        ? await this.#read(
+            'read admissions',
+            `SELECT ${cols} FROM ${from} WHERE ${this.#unreceipted('a')} ORDER BY a.seq`,
+          )
         : await this.#read(
             'read admissions',
-            `SELECT ${cols} FROM ${this.#t('admissions')} WHERE chain_id = $1 ORDER BY seq`,
+            `SELECT ${cols} FROM ${from} WHERE a.chain_id = $1 AND ${this.#unreceipted('a')} ORDER BY a.seq`,
             [chainId],
           );
     return rows.map((r) => this.#admission(r));
+  }
+
+  /**
+   * The database's clock now (ms since the epoch): leases are measured on it, and a node compares
+   * its own clock with it (clock skew) and checks a lease against it before it recovers anything.
+   */
+  async databaseNow(): Promise<number> {
+    const rows = await this.#read(
+      'read the database clock',
+      `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms`,
+    );
+    return num(rows[0]?.now_ms);
   }
 
   async admissions(chainId?: string): Promise<readonly StoredAdmission[]> {
@@ -1128,13 +1154,19 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         c,
         `WITH t AS (
            UPDATE ${this.#t('admissions')} SET node_id = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
-           WHERE lease_until < clock_timestamp() AND node_id <> $1
+           WHERE lease_until < clock_timestamp() AND node_id <> $1 AND ${this.#unreceipted(this.#t('admissions'))}
            RETURNING *
          ), r AS (
            UPDATE ${this.#t('ledger_reservations')} SET node_id = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
            WHERE reservation_id IN (SELECT reservation_id FROM t WHERE reservation_id IS NOT NULL)
          ) SELECT *, (extract(epoch FROM lease_until) * 1000)::float8 AS lease_ms FROM t ORDER BY seq`,
         [this.nodeId, leaseMs],
+      );
+      // Expired rows whose decision already has a receipt are closed admissions (a re-inserted
+      // row): dropped, never recovered (#unreceipted).
+      await q(
+        c,
+        `DELETE FROM ${this.#t('admissions')} a WHERE a.lease_until < clock_timestamp() AND NOT ${this.#unreceipted('a')}`,
       );
       const orphans = await q(
         c,

@@ -268,6 +268,9 @@ class StoreJournal implements AdmissionJournal {
 /** The node side of a shared database (PostgresStore): admission leases and the chain's lock. */
 interface SharedNode extends AdmissionLeases {
   readonly leaseMs: number;
+  readonly nodeId: string;
+  /** The database's clock (ms): leases are measured on it. */
+  databaseNow(): Promise<number>;
   tryLead(role: string): Promise<{ readonly lost: Promise<void>; release(): Promise<void> } | undefined>;
 }
 
@@ -278,9 +281,43 @@ function sharedNode(data: DataDir): SharedNode | undefined {
     typeof s.takeOverExpired === 'function' &&
     typeof s.leasedAdmissions === 'function' &&
     typeof s.tryLead === 'function' &&
+    typeof s.databaseNow === 'function' &&
     typeof s.leaseMs === 'number'
     ? (s as SharedNode)
     : undefined;
+}
+
+/**
+ * This chain's open admissions under this node's id whose lease expired on the database clock:
+ * the only ones recovery at open may receipt. The chain's advisory lock proves only that its
+ * connection is gone, not that the process that admitted a call is (a cut connection, a
+ * restarted pooler): an admission under a live lease may have a driver running right now.
+ */
+async function expiredOwnAdmissions(node: SharedNode, chainId: string): Promise<readonly LeasedAdmission[]> {
+  const own = (await node.leasedAdmissions(chainId)).filter((a) => a.nodeId === node.nodeId);
+  if (own.length === 0) return own;
+  const now = await node.databaseNow();
+  return own.filter((a) => a.leaseUntil < now);
+}
+
+/**
+ * Refuse to open a chain while admissions of it are under a live lease (CHAIN_LOCKED): another
+ * process on the chain may still be running their drivers (its lock's connection was cut), and
+ * this process would renew their leases under the chain's node id and never recover them. A
+ * restart after a crash opens once the lease expired (≤ leaseMs, docs/deployment.md).
+ */
+async function refuseLiveAdmissions(node: SharedNode, chainId: string): Promise<void> {
+  const own = (await node.leasedAdmissions(chainId)).filter((a) => a.nodeId === node.nodeId);
+  if (own.length === 0) return;
+  const now = await node.databaseNow();
+  const live = own.filter((a) => a.leaseUntil >= now);
+  if (live.length === 0) return;
+  const wait = Math.max(...live.map((a) => a.leaseUntil)) - now;
+  throw new RuntimeError(
+    'CHAIN_LOCKED',
+    `chain ${chainId} has ${live.length} admission(s) under a live lease (for ${Math.ceil(wait)} ms more on the database clock): another process may still be running them; nothing was done`,
+    'if the previous process crashed, open again once its lease expired (at most the lease length, docs/deployment.md); otherwise stop the other process',
+  );
 }
 
 /** The runtime-epoch counter's document: one per chain on an async store (several nodes share it). */
@@ -613,6 +650,7 @@ export class GovernedRuntime {
             `another process runs chain ${chain} on the shared database; nothing was done`,
             'give every node its own chain id (config.json chain_id) — docs/deployment.md; or stop the other process',
           );
+        await refuseLiveAdmissions(node, chain);
       }
       const runtime = await GovernedRuntime.#openLocked(data, options);
       runtime.#lock = lock;
@@ -929,11 +967,7 @@ export class GovernedRuntime {
     // On a shared database: only this node's own open admissions (one taken over by another node
     // is that node's to receipt).
     const shared = sharedNode(data);
-    await runtime.#recover(
-      shared
-        ? (await shared.leasedAdmissions(config.chain_id)).filter((a) => a.nodeId === shared.nodeId)
-        : undefined,
-    );
+    await runtime.#recover(shared ? await expiredOwnAdmissions(shared, config.chain_id) : undefined);
     await runtime.ingestGovernance();
     return runtime;
   }

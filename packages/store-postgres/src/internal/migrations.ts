@@ -174,6 +174,12 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
         admission_id  text NOT NULL
       );`,
   },
+  {
+    version: 3,
+    name: 'receipts by decision: an admission whose decision has a receipt is closed',
+    sql: `
+      CREATE INDEX receipts_by_decision ON $S.receipts (decision_id);`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
