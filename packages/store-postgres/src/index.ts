@@ -5,3 +5,4 @@ export {
   PostgresStore,
   type PostgresStoreOptions,
 } from './postgres-store.js';
+export { insecureTransport, isLocalHost } from './internal/transport.js';

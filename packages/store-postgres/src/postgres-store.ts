@@ -48,6 +48,7 @@ import {
 } from '@helm/store';
 import { Client, type ClientConfig, escapeIdentifier, Pool, type PoolClient, type QueryResult } from 'pg';
 import { connectionBroken, retryable, toStoreError } from './internal/errors.js';
+import { requireSecureTransport } from './internal/transport.js';
 import { AsyncGroupCommitter } from './internal/group-commit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
 import {
@@ -224,6 +225,8 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       throw new StoreError('STORE_INVALID_RECORD', 'nodeId must be a non-empty string');
     }
     checkText(options.nodeId, 'nodeId');
+    // Before any socket is opened: a remote database is reached over verified TLS only.
+    requireSecureTransport(options.connectionString);
     this.nodeId = options.nodeId;
     this.schema = options.schema ?? 'public';
     checkText(this.schema, 'schema');
