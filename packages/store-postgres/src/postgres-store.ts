@@ -1114,6 +1114,22 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   }
 
   /**
+   * One cheap read a node makes before each decision: how many documents a namespace holds (the
+   * trust registry's events: a published rotation appends) and the database's clock, so a node
+   * notices a registry newer than the one it decides under, and a clock that drifted from the
+   * database's, before it decides.
+   */
+  async freshness(namespace: string): Promise<{ readonly documents: number; readonly databaseNowMs: number }> {
+    const rows = await this.#read(
+      'read the registry head and the database clock',
+      `SELECT count(*) AS n, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms
+       FROM ${this.#t('documents')} WHERE namespace = $1`,
+      [namespace],
+    );
+    return { documents: num(rows[0]?.n), databaseNowMs: num(rows[0]?.now_ms) };
+  }
+
+  /**
    * The database's clock now (ms since the epoch): leases are measured on it, and a node compares
    * its own clock with it (clock skew) and checks a lease against it before it recovers anything.
    */

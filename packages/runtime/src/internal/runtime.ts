@@ -271,6 +271,8 @@ interface SharedNode extends AdmissionLeases {
   readonly nodeId: string;
   /** The database's clock (ms): leases are measured on it. */
   databaseNow(): Promise<number>;
+  /** Documents of a namespace (the trust registry's events) and the database's clock, in one read. */
+  freshness(namespace: string): Promise<{ readonly documents: number; readonly databaseNowMs: number }>;
   tryLead(role: string): Promise<{ readonly lost: Promise<void>; release(): Promise<void> } | undefined>;
 }
 
@@ -282,6 +284,7 @@ function sharedNode(data: DataDir): SharedNode | undefined {
     typeof s.leasedAdmissions === 'function' &&
     typeof s.tryLead === 'function' &&
     typeof s.databaseNow === 'function' &&
+    typeof s.freshness === 'function' &&
     typeof s.leaseMs === 'number'
     ? (s as SharedNode)
     : undefined;
@@ -318,6 +321,29 @@ async function refuseLiveAdmissions(node: SharedNode, chainId: string): Promise<
     `chain ${chainId} has ${live.length} admission(s) under a live lease (for ${Math.ceil(wait)} ms more on the database clock): another process may still be running them; nothing was done`,
     'if the previous process crashed, open again once its lease expired (at most the lease length, docs/deployment.md); otherwise stop the other process',
   );
+}
+
+/**
+ * A call refused before anything was decided (shared-database prechecks): DENIED, no decision, no
+ * receipt, nothing run; `message` carries the runtime's stable code.
+ */
+function refusalResult(reason: 'TRUST_HISTORY_INVALID' | 'RECEIPT_PERSIST_FAILED', error: RuntimeError): GovernedResult {
+  return {
+    status: 'DENIED',
+    verdict: 'DENY',
+    reason_code: reason,
+    receipt: null,
+    receipt_hash: null,
+    decision: null,
+    decision_id: '',
+    args_hash: null,
+    idempotency_key: null,
+    replayed: false,
+    approval_challenge_id: null,
+    admission_id: null,
+    message: `${error.code}: ${error.message}`,
+    rule: null,
+  };
 }
 
 /** The runtime-epoch counter's document: one per chain on an async store (several nodes share it). */
@@ -432,6 +458,16 @@ function currentRegistry(data: DataDir, given?: TrustRegistry): TrustRegistry {
   return given !== undefined && anchor && head ? given : data.registry();
 }
 
+/** How many trust events the registry a node opened with had (its staleness check compares). */
+const sharedTrustEvents = new WeakMap<object, number>();
+
+/**
+ * Tolerated difference between a node's clock and the shared database's (docs/deployment.md):
+ * budget windows, approval and delegation expiries are read from the node's clock, so a node
+ * further off than this decides nothing (CLOCK_SKEW). The read's round trip is added on top.
+ */
+export const MAX_CLOCK_SKEW_MS = 2_000;
+
 /**
  * The trust registry a node reads from a store without synchronous reads (a shared database):
  * verified under this data directory's trust anchor. None there, or another registry, is refused
@@ -439,6 +475,7 @@ function currentRegistry(data: DataDir, given?: TrustRegistry): TrustRegistry {
  */
 async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<TrustRegistry> {
   const events = (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope);
+  sharedTrustEvents.set(store, events.length);
   if (events.length === 0)
     throw new RuntimeError(
       'DATABASE_TRUST_MISMATCH',
@@ -534,6 +571,10 @@ export class GovernedRuntime {
   #leases: LeaseKeeper | undefined;
   /** Recoveries run one at a time (open's, then each take-over's). */
   #recovering: Promise<void> = Promise.resolve();
+  /** Set once the shared database's trust registry moved past this runtime's (sticky until reopen). */
+  #staleTrust: RuntimeError | undefined;
+  /** The node's own clock (the caller's), not a call's frozen reading: compared with the database's. */
+  #nodeClock: { now(): number } = { now: () => Date.now() };
   /** The chain's minted head and the receipts not yet committed (unit.ts). */
   readonly #receipts: ChainReceipts;
   readonly #nodes: FrontierNodes;
@@ -889,6 +930,7 @@ export class GovernedRuntime {
       guardianOptions,
     });
     ceremony = (evaluate) => runtime.#decide(evaluate);
+    runtime.#nodeClock = base;
     gate = () => runtime.#admissionGate();
     guardianPort = () => runtime.#explaining.port;
     currentLedger = () => runtime.#ledger;
@@ -1473,12 +1515,18 @@ export class GovernedRuntime {
         // On an async store the decision's shared state is read now (the guardian decides
         // synchronously); a database that cannot answer fails the call here, undecided.
         const nonceKey = this.#port ? delegationNonceKey(request) : undefined;
-        if (this.#port)
-          await Promise.all([
+        if (this.#port) {
+          const [refusal] = await Promise.all([
+            this.#sharedPrecheck(clockMs),
             this.#port.ledger.refresh(),
             nonceKey === undefined ? undefined : this.#port.nonces.prefetch(nonceKey),
             this.#readAheadIdempotency(unit, request),
           ]);
+          if (refusal) {
+            if (nonceKey !== undefined) this.#port.nonces.settled(nonceKey);
+            return refusal;
+          }
+        }
         let result: ExecuteResult;
         try {
           result = await this.executor.execute(request);
@@ -1508,6 +1556,46 @@ export class GovernedRuntime {
       for (const lamport of unit.minted)
         this.#sequencer.abandon(lamport, 'its call ended without committing it');
     }
+  }
+
+  /**
+   * Shared database, before each decision (one read, in parallel with the decision's other reads):
+   * - the trust registry in the database grew past the one this runtime decides and signs under
+   *   (a published rotation, e.g. of a compromised key): this runtime refuses every further call
+   *   until it is reopened under the published registry — it signs nothing, not even a denial,
+   *   since the key it would sign with may be the one rotated out (TRUST_REGISTRY_STALE);
+   * - this node's clock differs from the database's by more than MAX_CLOCK_SKEW_MS: budget
+   *   windows and expiries would be read from a wrong time (a node one window ahead spends the next
+   *   window's budget now), so the call is refused undecided (CLOCK_SKEW).
+   * A refusal is returned as a DENIED result with no receipt (nothing was decided, signed or run).
+   */
+  async #sharedPrecheck(clockMs: number): Promise<GovernedResult | undefined> {
+    const node = sharedNode(this.data);
+    if (!node) return undefined;
+    if (this.#staleTrust) return refusalResult('TRUST_HISTORY_INVALID', this.#staleTrust);
+    const known = sharedTrustEvents.get(this.data.store);
+    const fresh = await node.freshness('trust');
+    const after = this.#nodeClock.now();
+    if (known !== undefined && fresh.documents !== known) {
+      this.#staleTrust = new RuntimeError(
+        'TRUST_REGISTRY_STALE',
+        `the shared database's trust registry has ${fresh.documents} events, this runtime decides under ${known}: nothing is decided or signed until it is reopened`,
+        'reopen the runtime (restart the node) to run under the published registry — docs/deployment.md',
+      );
+      return refusalResult('TRUST_HISTORY_INVALID', this.#staleTrust);
+    }
+    // The database's reading lies between this node's readings before and after the read, give
+    // or take the tolerance, when the clocks agree.
+    if (fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS || fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS)
+      return refusalResult(
+        'RECEIPT_PERSIST_FAILED',
+        new RuntimeError(
+          'CLOCK_SKEW',
+          `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
+          'synchronize the node clock (NTP) with the database host — docs/deployment.md',
+        ),
+      );
+    return undefined;
   }
 
   /**
