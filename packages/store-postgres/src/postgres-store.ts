@@ -177,7 +177,7 @@ function batchable(
   for (const p of items) {
     if (p instanceof Error) continue;
     n += 1;
-    if (p.admission.grant !== undefined) return false;
+    if (p.admission.grant !== undefined || p.admission.idempotency !== undefined) return false;
     if (!p.ledger.every((o) => o.op === 'reserve')) return false;
     const r = p.admission.reservationId;
     if (r != null && !p.ledger.some((o) => o.op === 'reserve' && o.id === r)) return false;
@@ -1041,10 +1041,27 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         );
       }
     }
-    await q(
+    const claim = admission.idempotency;
+    if (claim) {
+      // The key's result, if one is stored, was written by the call that held the key's claim
+      // (its receipt's transaction closed the claim and wrote the record): this call may run only
+      // to supersede exactly that record (its window expired); otherwise it must replay it.
+      const stored = (
+        await q(c, `SELECT receipt_id FROM ${this.#t('idempotency')} WHERE idem_key = $1`, [claim.key])
+      ).rows[0];
+      if (stored && str(stored.receipt_id) !== claim.supersedes)
+        throw new StoreError(
+          'STORE_IDEMPOTENCY_CONFLICT',
+          `idempotency key ${claim.key} already has a stored result (receipt ${str(stored.receipt_id)}): the call replays it, it does not run again`,
+        );
+    }
+    // The claim is the admission row itself (unique idem_key among open admissions): a second
+    // node's admission of the key waits for the first's transaction and then writes nothing.
+    const inserted = await q(
       c,
-      `INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body)
-         VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6 * interval '1 millisecond', $7)`,
+      `INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body, idem_key)
+         VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6 * interval '1 millisecond', $7, $8)
+         ON CONFLICT (idem_key) WHERE idem_key IS NOT NULL DO NOTHING RETURNING 1`,
       [
         admission.id,
         admission.chainId ?? DEFAULT_CHAIN,
@@ -1053,8 +1070,14 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         this.nodeId,
         this.#leaseMs,
         JSON.stringify(admission.body),
+        claim?.key ?? null,
       ],
     );
+    if (inserted.rowCount !== 1)
+      throw new StoreError(
+        'STORE_IDEMPOTENCY_CONFLICT',
+        `idempotency key ${claim?.key} is claimed by an admission in flight (on this or another node): the call does not run twice`,
+      );
     if (admission.grant !== undefined) {
       // One use cluster-wide: the primary key decides between racing admissions (the loser
       // waits for the winner's transaction, then sees the row and writes nothing).
@@ -1111,6 +1134,16 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
             [chainId],
           );
     return rows.map((r) => this.#admission(r));
+  }
+
+  /** Whether an open admission (on any node) claims the idempotency key (AdmissionRecord.idempotency). */
+  async idempotencyClaimed(key: string): Promise<boolean> {
+    const rows = await this.#read(
+      'read an idempotency claim',
+      `SELECT 1 FROM ${this.#t('admissions')} a WHERE a.idem_key = $1 AND ${this.#unreceipted('a')}`,
+      [key],
+    );
+    return rows.length > 0;
   }
 
   /**

@@ -235,6 +235,17 @@ class StoreJournal implements AdmissionJournal {
       ...(typeof grantId === 'string'
         ? { grant: { challengeId: grantId, decisionId: entry.decision_id } }
         : {}),
+      // On a shared database the caller's own idempotency key is claimed by the admission itself
+      // (one open admission per key cluster-wide, and none over a stored result it does not
+      // supersede): a retry sent to another node while this call runs never runs its driver.
+      ...(this.port() && unit?.explicitKey === true && typeof entry.idempotency_key === 'string'
+        ? {
+            idempotency: {
+              key: entry.idempotency_key,
+              ...(unit.supersedes === undefined ? {} : { supersedes: unit.supersedes }),
+            },
+          }
+        : {}),
     };
     // Admissions of calls in flight share one transaction (each its own savepoint); this call's
     // driver runs only once it committed. The call's movements are taken from the queue in the
@@ -271,6 +282,8 @@ interface SharedNode extends AdmissionLeases {
   readonly nodeId: string;
   /** The database's clock (ms): leases are measured on it. */
   databaseNow(): Promise<number>;
+  /** Whether an open admission on any node claims an idempotency key. */
+  idempotencyClaimed(key: string): Promise<boolean>;
   /** Documents of a namespace (the trust registry's events) and the database's clock, in one read. */
   freshness(namespace: string): Promise<{ readonly documents: number; readonly databaseNowMs: number }>;
   tryLead(role: string): Promise<{ readonly lost: Promise<void>; release(): Promise<void> } | undefined>;
@@ -285,6 +298,7 @@ function sharedNode(data: DataDir): SharedNode | undefined {
     typeof s.tryLead === 'function' &&
     typeof s.databaseNow === 'function' &&
     typeof s.freshness === 'function' &&
+    typeof s.idempotencyClaimed === 'function' &&
     typeof s.leaseMs === 'number'
     ? (s as SharedNode)
     : undefined;
@@ -321,6 +335,25 @@ async function refuseLiveAdmissions(node: SharedNode, chainId: string): Promise<
     `chain ${chainId} has ${live.length} admission(s) under a live lease (for ${Math.ceil(wait)} ms more on the database clock): another process may still be running them; nothing was done`,
     'if the previous process crashed, open again once its lease expired (at most the lease length, docs/deployment.md); otherwise stop the other process',
   );
+}
+
+/** The key a call's caller-given idempotency key is stored under when its claims hold (else undefined). */
+function explicitKeyOf(unit: CallUnit, request: ExecuteRequest): string | undefined {
+  const key = (request as { idempotency_key?: unknown }).idempotency_key;
+  if (!unit.explicitKey || typeof key !== 'string') return undefined;
+  const r = request as {
+    principal?: unknown;
+    tenant?: unknown;
+    context?: { delegation?: { session_id?: unknown } };
+  };
+  if (typeof r.principal !== 'string') return undefined;
+  const session = r.context?.delegation?.session_id;
+  return clientIdempotencyKey({
+    principal: r.principal,
+    tenant: typeof r.tenant === 'string' ? r.tenant : null,
+    session: typeof session === 'string' ? session : null,
+    client_key: key,
+  });
 }
 
 /**
@@ -1515,6 +1548,7 @@ export class GovernedRuntime {
         // On an async store the decision's shared state is read now (the guardian decides
         // synchronously); a database that cannot answer fails the call here, undecided.
         const nonceKey = this.#port ? delegationNonceKey(request) : undefined;
+        if (this.#port) await this.#awaitIdempotencyClaim(unit, request);
         if (this.#port) {
           const [refusal] = await Promise.all([
             this.#sharedPrecheck(clockMs),
@@ -1605,24 +1639,27 @@ export class GovernedRuntime {
    * session); if they do not, the decision names another key and `peek` finds nothing read.
    */
   async #readAheadIdempotency(unit: CallUnit, request: ExecuteRequest): Promise<void> {
-    const key = (request as { idempotency_key?: unknown }).idempotency_key;
-    if (!unit.explicitKey || typeof key !== 'string') return;
-    const r = request as {
-      principal?: unknown;
-      tenant?: unknown;
-      context?: { delegation?: { session_id?: unknown } };
-    };
-    if (typeof r.principal !== 'string') return;
-    const session = r.context?.delegation?.session_id;
-    await this.#idempotency.readAhead(
-      unit,
-      clientIdempotencyKey({
-        principal: r.principal,
-        tenant: typeof r.tenant === 'string' ? r.tenant : null,
-        session: typeof session === 'string' ? session : null,
-        client_key: key,
-      }),
-    );
+    const key = explicitKeyOf(unit, request);
+    if (key !== undefined) await this.#idempotency.readAhead(unit, key);
+  }
+
+  /**
+   * Shared database: a call whose idempotency key another admission (on any node) claims waits,
+   * before its decision, until that call is receipted — then it reads the stored result and
+   * replays it (IDEMPOTENT_REPLAY) instead of being refused. Bounded by the lease length: past it
+   * the call goes on, and its admission is refused (STORE_IDEMPOTENCY_CONFLICT → a DENIED receipt)
+   * while the claim is still held. The claim, not this wait, is what keeps the driver to one run.
+   */
+  async #awaitIdempotencyClaim(unit: CallUnit, request: ExecuteRequest): Promise<void> {
+    const node = sharedNode(this.data);
+    const key = explicitKeyOf(unit, request);
+    if (!node || key === undefined) return;
+    const until = Date.now() + node.leaseMs;
+    let pause = 10;
+    while ((await node.idempotencyClaimed(key)) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 200);
+    }
   }
 
   /** Calls in flight on this runtime. */

@@ -176,9 +176,11 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
   },
   {
     version: 3,
-    name: 'receipts by decision: an admission whose decision has a receipt is closed',
+    name: 'receipts by decision (a receipted admission is closed); an open admission claims its idempotency key',
     sql: `
-      CREATE INDEX receipts_by_decision ON $S.receipts (decision_id);`,
+      CREATE INDEX receipts_by_decision ON $S.receipts (decision_id);
+      ALTER TABLE $S.admissions ADD COLUMN idem_key text COLLATE "C";
+      CREATE UNIQUE INDEX admissions_by_idem_key ON $S.admissions (idem_key) WHERE idem_key IS NOT NULL;`,
   },
 ];
 
