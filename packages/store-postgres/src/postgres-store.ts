@@ -48,7 +48,6 @@ import {
 } from '@helm/store';
 import { Client, type ClientConfig, escapeIdentifier, Pool, type PoolClient, type QueryResult } from 'pg';
 import { connectionBroken, retryable, toStoreError } from './internal/errors.js';
-import { requireSecureTransport } from './internal/transport.js';
 import { AsyncGroupCommitter } from './internal/group-commit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
 import {
@@ -61,6 +60,7 @@ import {
   checkText,
   readJson,
 } from './internal/records.js';
+import { requireSecureTransport } from './internal/transport.js';
 
 /** Leadership of one role, held until released or lost. */
 export interface Leadership {
@@ -1152,7 +1152,9 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
    * notices a registry newer than the one it decides under, and a clock that drifted from the
    * database's, before it decides.
    */
-  async freshness(namespace: string): Promise<{ readonly documents: number; readonly databaseNowMs: number }> {
+  async freshness(
+    namespace: string,
+  ): Promise<{ readonly documents: number; readonly databaseNowMs: number }> {
     const rows = await this.#read(
       'read the registry head and the database clock',
       `SELECT count(*) AS n, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms

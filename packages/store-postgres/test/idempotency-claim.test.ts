@@ -13,7 +13,12 @@ afterEach(async () => {
   for (const s of opened.splice(0)) await s.close().catch(() => undefined);
 });
 const open = async (nodeId: string) => {
-  const s = await openPostgresStore({ connectionString: db.url, nodeId, schema: 'claim', groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId,
+    schema: 'claim',
+    groupCommit: false,
+  });
   opened.push(s);
   return s;
 };

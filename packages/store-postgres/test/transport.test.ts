@@ -20,8 +20,8 @@ describe('transport to PostgreSQL (I-FAILCLOSED-3)', () => {
   });
 
   it('attacker: the store refuses a clear-text remote database before connecting', () => {
-    expect(() => new PostgresStore({ connectionString: 'postgres://helm@db.example:5432/helm', nodeId: 'n' })).toThrow(
-      expect.objectContaining({ code: 'STORE_PERMISSION_DENIED' }),
-    );
+    expect(
+      () => new PostgresStore({ connectionString: 'postgres://helm@db.example:5432/helm', nodeId: 'n' }),
+    ).toThrow(expect.objectContaining({ code: 'STORE_PERMISSION_DENIED' }));
   });
 });

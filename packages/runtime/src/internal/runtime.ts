@@ -360,7 +360,10 @@ function explicitKeyOf(unit: CallUnit, request: ExecuteRequest): string | undefi
  * A call refused before anything was decided (shared-database prechecks): DENIED, no decision, no
  * receipt, nothing run; `message` carries the runtime's stable code.
  */
-function refusalResult(reason: 'TRUST_HISTORY_INVALID' | 'RECEIPT_PERSIST_FAILED', error: RuntimeError): GovernedResult {
+function refusalResult(
+  reason: 'TRUST_HISTORY_INVALID' | 'RECEIPT_PERSIST_FAILED',
+  error: RuntimeError,
+): GovernedResult {
   return {
     status: 'DENIED',
     verdict: 'DENY',

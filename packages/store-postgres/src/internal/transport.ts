@@ -10,7 +10,12 @@ function hostsOf(url: URL): string[] {
   // No host in the URL: libpq (and pg) take PGHOST, else the local socket.
   const hosts = [decodeURIComponent(url.hostname) || (process.env.PGHOST ?? '')];
   for (const h of url.searchParams.getAll('host')) hosts.push(...h.split(','));
-  return hosts.map((h) => h.trim().replace(/^\[|\]$/g, '').toLowerCase());
+  return hosts.map((h) =>
+    h
+      .trim()
+      .replace(/^\[|\]$/g, '')
+      .toLowerCase(),
+  );
 }
 
 /** Loopback or a local socket: the bytes never leave this machine. */
