@@ -14,6 +14,13 @@ export interface LeaseKeeperOptions {
   readonly leaseMs: number;
   /** Receipt what was taken over (the runtime's recovery); the next take-over waits for it, renewals do not. */
   readonly recover: (taken: readonly LeasedAdmission[]) => Promise<void>;
+  /**
+   * The admissions this node wrote and has not closed (the runtime's journal). A renewal that
+   * renews fewer rows than the admissions held throughout it means one was taken over while this
+   * node lives (its lease lapsed: a pause, a partition): admission closes (STORE_LEASE_LOST), as a
+   * lost chain lock closes it, until renewals cover every admission held again.
+   */
+  readonly held?: () => ReadonlySet<string>;
   /** Run first in every pass (the runtime re-takes a chain lock it lost); a throw is kept, as a renewal's. */
   readonly beforePass?: () => Promise<void>;
 }
@@ -62,7 +69,18 @@ export class LeaseKeeper {
   async #renew(): Promise<boolean> {
     try {
       await this.#o.beforePass?.();
-      await this.#o.leases.renewLeases(this.#o.leaseMs);
+      const before = new Set(this.#o.held?.() ?? []);
+      const renewed = await this.#o.leases.renewLeases(this.#o.leaseMs);
+      const after = this.#o.held?.() ?? new Set<string>();
+      // Held throughout the renewal: written before it began, not closed before it ended — the
+      // renewal's UPDATE must have found each of them under this node's id.
+      let throughout = 0;
+      for (const id of before) if (after.has(id)) throughout++;
+      if (renewed < throughout)
+        throw new StoreError(
+          'STORE_LEASE_LOST',
+          `the lease renewal renewed ${renewed} admission(s) of the ${throughout} this node holds: one was taken over while this node runs`,
+        );
       this.#failing = undefined;
       return true;
     } catch (error) {

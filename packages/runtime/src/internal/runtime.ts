@@ -210,6 +210,8 @@ class StoreJournal implements AdmissionJournal {
   }
   /** During a recovery: exactly the admissions it receipts (this node's own, or ones it took over). */
   recovering: readonly AdmissionEntry[] | undefined;
+  /** Admissions this runtime wrote and has not closed (the lease keeper checks its renewals cover them). */
+  readonly held = new Set<string>();
   async admit(entry: AdmissionEntry): Promise<void> {
     // Before anything is written: a node that cannot renew its leases (its open admissions may be
     // taken over) or that lost its chain's lock admits nothing — the call fails before its driver.
@@ -256,6 +258,7 @@ class StoreJournal implements AdmissionJournal {
       await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain([...ids]) });
       return;
     }
+    this.held.add(record.id);
     // On an async store the call's delegation nonce is burned first (one node wins a race:
     // STORE_NONCE_REUSED fails the call here, before its driver), and the budget view learns
     // whether its reservations were written.
@@ -264,6 +267,7 @@ class StoreJournal implements AdmissionJournal {
       await port.nonces.burn(unit?.nonces.splice(0) ?? []);
       await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain(reservations) });
     } catch (error) {
+      this.held.delete(record.id);
       port.ledger.forget(reservations);
       throw error;
     }
@@ -750,6 +754,7 @@ export class GovernedRuntime {
       leases: node,
       leaseMs: node.leaseMs,
       recover: (taken) => this.#recoverTaken(taken),
+      held: () => this.#journal.held,
       // The lock's connection can end while this process lives (a cut connection, a server
       // restart): admission stays closed until this runtime holds the lock again. Re-taking it
       // succeeds only if no other process took the chain meanwhile; if one did and wrote to it,
@@ -1785,38 +1790,43 @@ export class GovernedRuntime {
     const ceremony = unit
       ? { challenges: unit.challenges, closedChallenges: unit.closedChallenges }
       : this.#takeCeremony(requestBody);
-    await this.#commit(
-      {
-        ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
-        ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
-        sessionId: this.config.chain_id,
-        chainId: this.config.chain_id,
-        request: { id: body.receipt_id, body: requestBody },
-        ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
-        receipt: {
-          id: body.receipt_id,
-          lamport: body.lamport,
-          prevHash: body.prev_hash,
-          hash: result.receipt_hash ?? '',
-          decisionId: result.decision_id,
-          riskTier: body.risk_tier,
-          envelope: receipt,
+    try {
+      await this.#commit(
+        {
+          ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
+          ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
+          sessionId: this.config.chain_id,
+          chainId: this.config.chain_id,
+          request: { id: body.receipt_id, body: requestBody },
+          ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
+          receipt: {
+            id: body.receipt_id,
+            lamport: body.lamport,
+            prevHash: body.prev_hash,
+            hash: result.receipt_hash ?? '',
+            decisionId: result.decision_id,
+            riskTier: body.risk_tier,
+            envelope: receipt,
+          },
+          nodes: nodes.map((n) => ({
+            id: n.hash,
+            kind: n.body.kind,
+            lamport: n.body.lamport,
+            parents: n.body.parents,
+            body: {
+              envelope: n.envelope,
+              ...(n.payload === undefined ? {} : { payload: n.payload }),
+            } as unknown as Json,
+          })),
+          ...(idempotency ? { idempotency } : {}),
+          ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
         },
-        nodes: nodes.map((n) => ({
-          id: n.hash,
-          kind: n.body.kind,
-          lamport: n.body.lamport,
-          parents: n.body.parents,
-          body: {
-            envelope: n.envelope,
-            ...(n.payload === undefined ? {} : { payload: n.payload }),
-          } as unknown as Json,
-        })),
-        ...(idempotency ? { idempotency } : {}),
-        ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
-      },
-      [...(reservations ?? unit?.reservations ?? [])],
-    );
+        [...(reservations ?? unit?.reservations ?? [])],
+      );
+    } finally {
+      // Closed (or, if the commit failed, the runtime halts): no longer this node's to renew.
+      if (result.admission_id !== null) this.#journal.held.delete(result.admission_id);
+    }
   }
 
   /** Persist a non-call governance event (approval, delegation) for re-execution replay. */
