@@ -258,7 +258,6 @@ class StoreJournal implements AdmissionJournal {
       await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain([...ids]) });
       return;
     }
-    this.held.add(record.id);
     // On an async store the call's delegation nonce is burned first (one node wins a race:
     // STORE_NONCE_REUSED fails the call here, before its driver), and the budget view learns
     // whether its reservations were written.
@@ -267,10 +266,11 @@ class StoreJournal implements AdmissionJournal {
       await port.nonces.burn(unit?.nonces.splice(0) ?? []);
       await this.#batcher.admit({ admission: record, ledger: () => this.ledger().drain(reservations) });
     } catch (error) {
-      this.held.delete(record.id);
       port.ledger.forget(reservations);
       throw error;
     }
+    // Held from its commit on (a renewal must find it) until its receipt's transaction starts.
+    this.held.add(record.id);
     port.ledger.durable(reservations);
   }
   complete(): void {}
@@ -1790,43 +1790,42 @@ export class GovernedRuntime {
     const ceremony = unit
       ? { challenges: unit.challenges, closedChallenges: unit.closedChallenges }
       : this.#takeCeremony(requestBody);
-    try {
-      await this.#commit(
-        {
-          ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
-          ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
-          sessionId: this.config.chain_id,
-          chainId: this.config.chain_id,
-          request: { id: body.receipt_id, body: requestBody },
-          ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
-          receipt: {
-            id: body.receipt_id,
-            lamport: body.lamport,
-            prevHash: body.prev_hash,
-            hash: result.receipt_hash ?? '',
-            decisionId: result.decision_id,
-            riskTier: body.risk_tier,
-            envelope: receipt,
-          },
-          nodes: nodes.map((n) => ({
-            id: n.hash,
-            kind: n.body.kind,
-            lamport: n.body.lamport,
-            parents: n.body.parents,
-            body: {
-              envelope: n.envelope,
-              ...(n.payload === undefined ? {} : { payload: n.payload }),
-            } as unknown as Json,
-          })),
-          ...(idempotency ? { idempotency } : {}),
-          ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
+    // From the moment its receipt's transaction may commit (and delete the admission row), the
+    // admission is no longer one a renewal must find (LeaseKeeper `held`): a renewal running
+    // alongside may or may not see it, and neither is a lost lease.
+    if (result.admission_id !== null) this.#journal.held.delete(result.admission_id);
+    await this.#commit(
+      {
+        ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),
+        ...(ceremony.closedChallenges.length > 0 ? { closedChallenges: ceremony.closedChallenges } : {}),
+        sessionId: this.config.chain_id,
+        chainId: this.config.chain_id,
+        request: { id: body.receipt_id, body: requestBody },
+        ...(result.decision ? { decision: { id: result.decision_id, envelope: result.decision } } : {}),
+        receipt: {
+          id: body.receipt_id,
+          lamport: body.lamport,
+          prevHash: body.prev_hash,
+          hash: result.receipt_hash ?? '',
+          decisionId: result.decision_id,
+          riskTier: body.risk_tier,
+          envelope: receipt,
         },
-        [...(reservations ?? unit?.reservations ?? [])],
-      );
-    } finally {
-      // Closed (or, if the commit failed, the runtime halts): no longer this node's to renew.
-      if (result.admission_id !== null) this.#journal.held.delete(result.admission_id);
-    }
+        nodes: nodes.map((n) => ({
+          id: n.hash,
+          kind: n.body.kind,
+          lamport: n.body.lamport,
+          parents: n.body.parents,
+          body: {
+            envelope: n.envelope,
+            ...(n.payload === undefined ? {} : { payload: n.payload }),
+          } as unknown as Json,
+        })),
+        ...(idempotency ? { idempotency } : {}),
+        ...(result.admission_id === null ? {} : { admissionId: result.admission_id }),
+      },
+      [...(reservations ?? unit?.reservations ?? [])],
+    );
   }
 
   /** Persist a non-call governance event (approval, delegation) for re-execution replay. */
