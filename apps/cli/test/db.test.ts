@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPostgresStore } from '@helm/store-postgres';
+import { openPostgresStore, SCHEMA_VERSION } from '@helm/store-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCall } from '../../../packages/store/test/fixtures/chain.ts';
@@ -96,8 +96,8 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
     expect(migrated.code).toBe(0);
     expect(migrated.json).toMatchObject({
       ok: true,
-      applied: 2,
-      version: 2,
+      applied: SCHEMA_VERSION,
+      version: SCHEMA_VERSION,
       granted_to: SERVER,
       schema: SCHEMA,
     });
@@ -110,7 +110,7 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
       SCHEMA,
       '--json',
     ]);
-    expect(again.json).toMatchObject({ ok: true, applied: 0, version: 2 });
+    expect(again.json).toMatchObject({ ok: true, applied: 0, version: SCHEMA_VERSION });
 
     const doctor = await spawnHelmts(['doctor', '--database-url', as(SERVER), '--schema', SCHEMA, '--json']);
     expect(doctor.code).toBe(0);
@@ -119,7 +119,7 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
       env: { HELM_DATABASE_URL: as(SERVER) },
     });
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain('schema v2');
+    expect(status.stdout).toContain(`schema v${SCHEMA_VERSION}`);
 
     // The serving role opens without migrating and commits a governed call with its grants...
     const store = await openPostgresStore({

@@ -94,6 +94,29 @@ export type RuntimeErrorCode =
    */
   | 'CHAIN_LOCKED'
   /**
+   * The shared database's head row of this chain does not name its head receipt (its hash is not
+   * that receipt's hash, or the receipt is missing): a database writer edited it. Receipts signed
+   * over it would break the chain, so the runtime does not open (docs/deployment.md).
+   */
+  | 'CHAIN_HEAD_MISMATCH'
+  /**
+   * The shared database's trust registry moved past the one this runtime decides under (a key was
+   * rotated and published): the runtime neither decides nor signs under the stale registry and
+   * closes admission; reopen it to run under the published one.
+   */
+  | 'TRUST_REGISTRY_STALE'
+  /**
+   * This node's clock differs from the shared database's by more than the tolerance
+   * (docs/deployment.md): budget windows, approvals and expiries would be read from a wrong time,
+   * so nothing is admitted until the clocks agree.
+   */
+  | 'CLOCK_SKEW'
+  /**
+   * A database on another host without verified TLS: every answer a node's safety rests on could
+   * be read and rewritten on the path, so the connection is refused (docs/deployment.md).
+   */
+  | 'DATABASE_TLS_REQUIRED'
+  /**
    * A receipt's transaction failed while calls were in flight: the receipts minted after it cannot
    * be committed, so the runtime refuses every further call (fail closed). Reopen it: the calls it
    * had admitted are receipted EXECUTION_INTERRUPTED at open.

@@ -113,6 +113,33 @@ describe('admission leases of runtime nodes', () => {
     expect(kb.failing).toBeUndefined();
   });
 
+  it('attacker: a live node whose admission was taken over stops admitting (a short renewal count), and admits again once it holds none it lost', async () => {
+    const b = await open('node-b', 'lease_short');
+    const c = await open('node-c', 'lease_short');
+    await admit(b, 'b-1');
+    await admit(b, 'b-2');
+    const held = new Set(['b-1', 'b-2']);
+    const kb = new LeaseKeeper({
+      leases: b,
+      leaseMs: LEASE_MS,
+      recover: async () => undefined,
+      held: () => held,
+    });
+    await kb.tick();
+    expect(kb.failing).toBeUndefined();
+    // node-b paused past its lease (GC, partition): node-c took both over.
+    await new Promise((r) => setTimeout(r, LEASE_MS + 300));
+    const taken = await c.takeOverExpired(LEASE_MS);
+    expect(taken.map((t) => t.id).sort()).toEqual(['b-1', 'b-2']);
+    await kb.tick();
+    expect(kb.failing?.code).toBe('STORE_LEASE_LOST');
+    expect(() => kb.check()).toThrow(expect.objectContaining({ code: 'STORE_LEASE_LOST' }));
+    // Its calls end (their receipts are refused: STORE_LEASE_LOST); it holds nothing more.
+    held.clear();
+    await kb.tick();
+    expect(kb.failing).toBeUndefined();
+  });
+
   it('refuses a lease too short to renew', () => {
     expect(
       () => new LeaseKeeper({ leases: {} as never, leaseMs: 1, recover: async () => undefined }),

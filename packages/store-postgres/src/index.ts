@@ -1,4 +1,5 @@
 export { MIGRATIONS, type PostgresMigration, SCHEMA_VERSION } from './internal/migrations.js';
+export { insecureTransport, isLocalHost } from './internal/transport.js';
 export {
   type Leadership,
   openPostgresStore,

@@ -60,6 +60,7 @@ import {
   checkText,
   readJson,
 } from './internal/records.js';
+import { requireSecureTransport } from './internal/transport.js';
 
 /** Leadership of one role, held until released or lost. */
 export interface Leadership {
@@ -176,7 +177,7 @@ function batchable(
   for (const p of items) {
     if (p instanceof Error) continue;
     n += 1;
-    if (p.admission.grant !== undefined) return false;
+    if (p.admission.grant !== undefined || p.admission.idempotency !== undefined) return false;
     if (!p.ledger.every((o) => o.op === 'reserve')) return false;
     const r = p.admission.reservationId;
     if (r != null && !p.ledger.some((o) => o.op === 'reserve' && o.id === r)) return false;
@@ -224,6 +225,8 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       throw new StoreError('STORE_INVALID_RECORD', 'nodeId must be a non-empty string');
     }
     checkText(options.nodeId, 'nodeId');
+    // Before any socket is opened: a remote database is reached over verified TLS only.
+    requireSecureTransport(options.connectionString);
     this.nodeId = options.nodeId;
     this.schema = options.schema ?? 'public';
     checkText(this.schema, 'schema');
@@ -1038,10 +1041,27 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         );
       }
     }
-    await q(
+    const claim = admission.idempotency;
+    if (claim) {
+      // The key's result, if one is stored, was written by the call that held the key's claim
+      // (its receipt's transaction closed the claim and wrote the record): this call may run only
+      // to supersede exactly that record (its window expired); otherwise it must replay it.
+      const stored = (
+        await q(c, `SELECT receipt_id FROM ${this.#t('idempotency')} WHERE idem_key = $1`, [claim.key])
+      ).rows[0];
+      if (stored && str(stored.receipt_id) !== claim.supersedes)
+        throw new StoreError(
+          'STORE_IDEMPOTENCY_CONFLICT',
+          `idempotency key ${claim.key} already has a stored result (receipt ${str(stored.receipt_id)}): the call replays it, it does not run again`,
+        );
+    }
+    // The claim is the admission row itself (unique idem_key among open admissions): a second
+    // node's admission of the key waits for the first's transaction and then writes nothing.
+    const inserted = await q(
       c,
-      `INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body)
-         VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6 * interval '1 millisecond', $7)`,
+      `INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body, idem_key)
+         VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6 * interval '1 millisecond', $7, $8)
+         ON CONFLICT (idem_key) WHERE idem_key IS NOT NULL DO NOTHING RETURNING 1`,
       [
         admission.id,
         admission.chainId ?? DEFAULT_CHAIN,
@@ -1050,8 +1070,14 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         this.nodeId,
         this.#leaseMs,
         JSON.stringify(admission.body),
+        claim?.key ?? null,
       ],
     );
+    if (inserted.rowCount !== 1)
+      throw new StoreError(
+        'STORE_IDEMPOTENCY_CONFLICT',
+        `idempotency key ${claim?.key} is claimed by an admission in flight (on this or another node): the call does not run twice`,
+      );
     if (admission.grant !== undefined) {
       // One use cluster-wide: the primary key decides between racing admissions (the loser
       // waits for the winner's transaction, then sees the row and writes nothing).
@@ -1083,17 +1109,71 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     };
   }
 
+  /**
+   * Open admissions only: a row whose decision already has a receipt (on any chain) is closed,
+   * whatever the table says — a database writer can re-insert a finished call's admission row,
+   * and recovering it would receipt one ALLOW twice (I-RECOVERY-1). Such rows are never handed
+   * to a recovery; a take-over deletes them.
+   */
+  #unreceipted(alias: string): string {
+    return `NOT EXISTS (SELECT 1 FROM ${this.#t('receipts')} rc WHERE rc.decision_id = ${alias}.admission_id)`;
+  }
+
   async leasedAdmissions(chainId?: string): Promise<readonly LeasedAdmission[]> {
-    const cols = `*, (extract(epoch FROM lease_until) * 1000)::float8 AS lease_ms`;
+    const cols = `a.*, (extract(epoch FROM a.lease_until) * 1000)::float8 AS lease_ms`;
+    const from = `${this.#t('admissions')} a`;
     const rows =
       chainId === undefined
-        ? await this.#read('read admissions', `SELECT ${cols} FROM ${this.#t('admissions')} ORDER BY seq`)
+        ? await this.#read(
+            'read admissions',
+            `SELECT ${cols} FROM ${from} WHERE ${this.#unreceipted('a')} ORDER BY a.seq`,
+          )
         : await this.#read(
             'read admissions',
-            `SELECT ${cols} FROM ${this.#t('admissions')} WHERE chain_id = $1 ORDER BY seq`,
+            `SELECT ${cols} FROM ${from} WHERE a.chain_id = $1 AND ${this.#unreceipted('a')} ORDER BY a.seq`,
             [chainId],
           );
     return rows.map((r) => this.#admission(r));
+  }
+
+  /** Whether an open admission (on any node) claims the idempotency key (AdmissionRecord.idempotency). */
+  async idempotencyClaimed(key: string): Promise<boolean> {
+    const rows = await this.#read(
+      'read an idempotency claim',
+      `SELECT 1 FROM ${this.#t('admissions')} a WHERE a.idem_key = $1 AND ${this.#unreceipted('a')}`,
+      [key],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * One cheap read a node makes before each decision: how many documents a namespace holds (the
+   * trust registry's events: a published rotation appends) and the database's clock, so a node
+   * notices a registry newer than the one it decides under, and a clock that drifted from the
+   * database's, before it decides.
+   */
+  async freshness(
+    namespace: string,
+  ): Promise<{ readonly documents: number; readonly databaseNowMs: number }> {
+    const rows = await this.#read(
+      'read the registry head and the database clock',
+      `SELECT count(*) AS n, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms
+       FROM ${this.#t('documents')} WHERE namespace = $1`,
+      [namespace],
+    );
+    return { documents: num(rows[0]?.n), databaseNowMs: num(rows[0]?.now_ms) };
+  }
+
+  /**
+   * The database's clock now (ms since the epoch): leases are measured on it, and a node compares
+   * its own clock with it (clock skew) and checks a lease against it before it recovers anything.
+   */
+  async databaseNow(): Promise<number> {
+    const rows = await this.#read(
+      'read the database clock',
+      `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms`,
+    );
+    return num(rows[0]?.now_ms);
   }
 
   async admissions(chainId?: string): Promise<readonly StoredAdmission[]> {
@@ -1128,13 +1208,19 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         c,
         `WITH t AS (
            UPDATE ${this.#t('admissions')} SET node_id = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
-           WHERE lease_until < clock_timestamp() AND node_id <> $1
+           WHERE lease_until < clock_timestamp() AND node_id <> $1 AND ${this.#unreceipted(this.#t('admissions'))}
            RETURNING *
          ), r AS (
            UPDATE ${this.#t('ledger_reservations')} SET node_id = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
            WHERE reservation_id IN (SELECT reservation_id FROM t WHERE reservation_id IS NOT NULL)
          ) SELECT *, (extract(epoch FROM lease_until) * 1000)::float8 AS lease_ms FROM t ORDER BY seq`,
         [this.nodeId, leaseMs],
+      );
+      // Expired rows whose decision already has a receipt are closed admissions (a re-inserted
+      // row): dropped, never recovered (#unreceipted).
+      await q(
+        c,
+        `DELETE FROM ${this.#t('admissions')} a WHERE a.lease_until < clock_timestamp() AND NOT ${this.#unreceipted('a')}`,
       );
       const orphans = await q(
         c,

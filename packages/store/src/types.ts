@@ -81,6 +81,14 @@ export interface AdmissionRecord {
    * already recorded makes the admission fail with STORE_GRANT_CONSUMED (one use, across processes).
    */
   readonly grant?: { readonly challengeId: string; readonly decisionId: string };
+  /**
+   * The caller's idempotency key the admitted call claims (stores several nodes share): while the
+   * admission is open no other admission may claim the key, and a key whose stored result is not
+   * the one this call supersedes is refused — both STORE_IDEMPOTENCY_CONFLICT, nothing written.
+   * So one key runs one driver cluster-wide. A store with one runtime (the embedded one, whose
+   * executor serializes a key) does not take it.
+   */
+  readonly idempotency?: { readonly key: string; readonly supersedes?: string };
 }
 
 export interface StoredAdmission {

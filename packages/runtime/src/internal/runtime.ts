@@ -205,6 +205,8 @@ class StoreJournal implements AdmissionJournal {
   }
   /** During a recovery: exactly the admissions it receipts (this node's own, or ones it took over). */
   recovering: readonly AdmissionEntry[] | undefined;
+  /** Admissions this runtime wrote and has not closed (the lease keeper checks its renewals cover them). */
+  readonly held = new Set<string>();
   async admit(entry: AdmissionEntry): Promise<void> {
     // Before anything is written: a node that cannot renew its leases (its open admissions may be
     // taken over) or that lost its chain's lock admits nothing — the call fails before its driver.
@@ -230,6 +232,17 @@ class StoreJournal implements AdmissionJournal {
       ...(typeof grantId === 'string'
         ? { grant: { challengeId: grantId, decisionId: entry.decision_id } }
         : {}),
+      // On a shared database the caller's own idempotency key is claimed by the admission itself
+      // (one open admission per key cluster-wide, and none over a stored result it does not
+      // supersede): a retry sent to another node while this call runs never runs its driver.
+      ...(this.port() && unit?.explicitKey === true && typeof entry.idempotency_key === 'string'
+        ? {
+            idempotency: {
+              key: entry.idempotency_key,
+              ...(unit.supersedes === undefined ? {} : { supersedes: unit.supersedes }),
+            },
+          }
+        : {}),
     };
     // Admissions of calls in flight share one transaction (each its own savepoint); this call's
     // driver runs only once it committed. The call's movements are taken from the queue in the
@@ -251,6 +264,8 @@ class StoreJournal implements AdmissionJournal {
       port.ledger.forget(reservations);
       throw error;
     }
+    // Held from its commit on (a renewal must find it) until its receipt's transaction starts.
+    this.held.add(record.id);
     port.ledger.durable(reservations);
   }
   complete(): void {}
@@ -263,6 +278,13 @@ class StoreJournal implements AdmissionJournal {
 /** The node side of a shared database (PostgresStore): admission leases and the chain's lock. */
 interface SharedNode extends AdmissionLeases {
   readonly leaseMs: number;
+  readonly nodeId: string;
+  /** The database's clock (ms): leases are measured on it. */
+  databaseNow(): Promise<number>;
+  /** Whether an open admission on any node claims an idempotency key. */
+  idempotencyClaimed(key: string): Promise<boolean>;
+  /** Documents of a namespace (the trust registry's events) and the database's clock, in one read. */
+  freshness(namespace: string): Promise<{ readonly documents: number; readonly databaseNowMs: number }>;
   tryLead(role: string): Promise<{ readonly lost: Promise<void>; release(): Promise<void> } | undefined>;
 }
 
@@ -273,9 +295,90 @@ function sharedNode(data: DataDir): SharedNode | undefined {
     typeof s.takeOverExpired === 'function' &&
     typeof s.leasedAdmissions === 'function' &&
     typeof s.tryLead === 'function' &&
+    typeof s.databaseNow === 'function' &&
+    typeof s.freshness === 'function' &&
+    typeof s.idempotencyClaimed === 'function' &&
     typeof s.leaseMs === 'number'
     ? (s as SharedNode)
     : undefined;
+}
+
+/**
+ * This chain's open admissions under this node's id whose lease expired on the database clock:
+ * the only ones recovery at open may receipt. The chain's advisory lock proves only that its
+ * connection is gone, not that the process that admitted a call is (a cut connection, a
+ * restarted pooler): an admission under a live lease may have a driver running right now.
+ */
+async function expiredOwnAdmissions(node: SharedNode, chainId: string): Promise<readonly LeasedAdmission[]> {
+  const own = (await node.leasedAdmissions(chainId)).filter((a) => a.nodeId === node.nodeId);
+  if (own.length === 0) return own;
+  const now = await node.databaseNow();
+  return own.filter((a) => a.leaseUntil < now);
+}
+
+/**
+ * Refuse to open a chain while admissions of it are under a live lease (CHAIN_LOCKED): another
+ * process on the chain may still be running their drivers (its lock's connection was cut), and
+ * this process would renew their leases under the chain's node id and never recover them. A
+ * restart after a crash opens once the lease expired (≤ leaseMs, docs/deployment.md).
+ */
+async function refuseLiveAdmissions(node: SharedNode, chainId: string): Promise<void> {
+  const own = (await node.leasedAdmissions(chainId)).filter((a) => a.nodeId === node.nodeId);
+  if (own.length === 0) return;
+  const now = await node.databaseNow();
+  const live = own.filter((a) => a.leaseUntil >= now);
+  if (live.length === 0) return;
+  const wait = Math.max(...live.map((a) => a.leaseUntil)) - now;
+  throw new RuntimeError(
+    'CHAIN_LOCKED',
+    `chain ${chainId} has ${live.length} admission(s) under a live lease (for ${Math.ceil(wait)} ms more on the database clock): another process may still be running them; nothing was done`,
+    'if the previous process crashed, open again once its lease expired (at most the lease length, docs/deployment.md); otherwise stop the other process',
+  );
+}
+
+/** The key a call's caller-given idempotency key is stored under when its claims hold (else undefined). */
+function explicitKeyOf(unit: CallUnit, request: ExecuteRequest): string | undefined {
+  const key = (request as { idempotency_key?: unknown }).idempotency_key;
+  if (!unit.explicitKey || typeof key !== 'string') return undefined;
+  const r = request as {
+    principal?: unknown;
+    tenant?: unknown;
+    context?: { delegation?: { session_id?: unknown } };
+  };
+  if (typeof r.principal !== 'string') return undefined;
+  const session = r.context?.delegation?.session_id;
+  return clientIdempotencyKey({
+    principal: r.principal,
+    tenant: typeof r.tenant === 'string' ? r.tenant : null,
+    session: typeof session === 'string' ? session : null,
+    client_key: key,
+  });
+}
+
+/**
+ * A call refused before anything was decided (shared-database prechecks): DENIED, no decision, no
+ * receipt, nothing run; `message` carries the runtime's stable code.
+ */
+function refusalResult(
+  reason: 'TRUST_HISTORY_INVALID' | 'RECEIPT_PERSIST_FAILED',
+  error: RuntimeError,
+): GovernedResult {
+  return {
+    status: 'DENIED',
+    verdict: 'DENY',
+    reason_code: reason,
+    receipt: null,
+    receipt_hash: null,
+    decision: null,
+    decision_id: '',
+    args_hash: null,
+    idempotency_key: null,
+    replayed: false,
+    approval_challenge_id: null,
+    admission_id: null,
+    message: `${error.code}: ${error.message}`,
+    rule: null,
+  };
 }
 
 /** The runtime-epoch counter's document: one per chain on an async store (several nodes share it). */
@@ -390,6 +493,16 @@ function currentRegistry(data: DataDir, given?: TrustRegistry): TrustRegistry {
   return given !== undefined && anchor && head ? given : data.registry();
 }
 
+/** How many trust events the registry a node opened with had (its staleness check compares). */
+const sharedTrustEvents = new WeakMap<object, number>();
+
+/**
+ * Tolerated difference between a node's clock and the shared database's (docs/deployment.md):
+ * budget windows, approval and delegation expiries are read from the node's clock, so a node
+ * further off than this decides nothing (CLOCK_SKEW). The read's round trip is added on top.
+ */
+export const MAX_CLOCK_SKEW_MS = 2_000;
+
 /**
  * The trust registry a node reads from a store without synchronous reads (a shared database):
  * verified under this data directory's trust anchor. None there, or another registry, is refused
@@ -397,6 +510,7 @@ function currentRegistry(data: DataDir, given?: TrustRegistry): TrustRegistry {
  */
 async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<TrustRegistry> {
   const events = (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope);
+  sharedTrustEvents.set(store, events.length);
   if (events.length === 0)
     throw new RuntimeError(
       'DATABASE_TRUST_MISMATCH',
@@ -492,6 +606,10 @@ export class GovernedRuntime {
   #leases: LeaseKeeper | undefined;
   /** Recoveries run one at a time (open's, then each take-over's). */
   #recovering: Promise<void> = Promise.resolve();
+  /** Set once the shared database's trust registry moved past this runtime's (sticky until reopen). */
+  #staleTrust: RuntimeError | undefined;
+  /** The node's own clock (the caller's), not a call's frozen reading: compared with the database's. */
+  #nodeClock: { now(): number } = { now: () => Date.now() };
   /** The chain's minted head and the receipts not yet committed (unit.ts). */
   readonly #receipts: ChainReceipts;
   readonly #nodes: FrontierNodes;
@@ -608,6 +726,7 @@ export class GovernedRuntime {
             `another process runs chain ${chain} on the shared database; nothing was done`,
             'give every node its own chain id (config.json chain_id) — docs/deployment.md; or stop the other process',
           );
+        await refuseLiveAdmissions(node, chain);
       }
       const runtime = await GovernedRuntime.#openLocked(data, options);
       runtime.#lock = lock;
@@ -630,6 +749,7 @@ export class GovernedRuntime {
       leases: node,
       leaseMs: node.leaseMs,
       recover: (taken) => this.#recoverTaken(taken),
+      held: () => this.#journal.held,
       // The lock's connection can end while this process lives (a cut connection, a server
       // restart): admission stays closed until this runtime holds the lock again. Re-taking it
       // succeeds only if no other process took the chain meanwhile; if one did and wrote to it,
@@ -846,6 +966,7 @@ export class GovernedRuntime {
       guardianOptions,
     });
     ceremony = (evaluate) => runtime.#decide(evaluate);
+    runtime.#nodeClock = base;
     gate = () => runtime.#admissionGate();
     guardianPort = () => runtime.#explaining.port;
     currentLedger = () => runtime.#ledger;
@@ -924,11 +1045,7 @@ export class GovernedRuntime {
     // On a shared database: only this node's own open admissions (one taken over by another node
     // is that node's to receipt).
     const shared = sharedNode(data);
-    await runtime.#recover(
-      shared
-        ? (await shared.leasedAdmissions(config.chain_id)).filter((a) => a.nodeId === shared.nodeId)
-        : undefined,
-    );
+    await runtime.#recover(shared ? await expiredOwnAdmissions(shared, config.chain_id) : undefined);
     await runtime.ingestGovernance();
     return runtime;
   }
@@ -1434,12 +1551,19 @@ export class GovernedRuntime {
         // On an async store the decision's shared state is read now (the guardian decides
         // synchronously); a database that cannot answer fails the call here, undecided.
         const nonceKey = this.#port ? delegationNonceKey(request) : undefined;
-        if (this.#port)
-          await Promise.all([
+        if (this.#port) await this.#awaitIdempotencyClaim(unit, request);
+        if (this.#port) {
+          const [refusal] = await Promise.all([
+            this.#sharedPrecheck(clockMs),
             this.#port.ledger.refresh(),
             nonceKey === undefined ? undefined : this.#port.nonces.prefetch(nonceKey),
             this.#readAheadIdempotency(unit, request),
           ]);
+          if (refusal) {
+            if (nonceKey !== undefined) this.#port.nonces.settled(nonceKey);
+            return refusal;
+          }
+        }
         let result: ExecuteResult;
         try {
           result = await this.executor.execute(request);
@@ -1472,30 +1596,73 @@ export class GovernedRuntime {
   }
 
   /**
+   * Shared database, before each decision (one read, in parallel with the decision's other reads):
+   * - the trust registry in the database grew past the one this runtime decides and signs under
+   *   (a published rotation, e.g. of a compromised key): this runtime refuses every further call
+   *   until it is reopened under the published registry — it signs nothing, not even a denial,
+   *   since the key it would sign with may be the one rotated out (TRUST_REGISTRY_STALE);
+   * - this node's clock differs from the database's by more than MAX_CLOCK_SKEW_MS: budget
+   *   windows and expiries would be read from a wrong time (a node one window ahead spends the next
+   *   window's budget now), so the call is refused undecided (CLOCK_SKEW).
+   * A refusal is returned as a DENIED result with no receipt (nothing was decided, signed or run).
+   */
+  async #sharedPrecheck(clockMs: number): Promise<GovernedResult | undefined> {
+    const node = sharedNode(this.data);
+    if (!node) return undefined;
+    if (this.#staleTrust) return refusalResult('TRUST_HISTORY_INVALID', this.#staleTrust);
+    const known = sharedTrustEvents.get(this.data.store);
+    const fresh = await node.freshness('trust');
+    const after = this.#nodeClock.now();
+    if (known !== undefined && fresh.documents !== known) {
+      this.#staleTrust = new RuntimeError(
+        'TRUST_REGISTRY_STALE',
+        `the shared database's trust registry has ${fresh.documents} events, this runtime decides under ${known}: nothing is decided or signed until it is reopened`,
+        'reopen the runtime (restart the node) to run under the published registry — docs/deployment.md',
+      );
+      return refusalResult('TRUST_HISTORY_INVALID', this.#staleTrust);
+    }
+    // The database's reading lies between this node's readings before and after the read, give
+    // or take the tolerance, when the clocks agree.
+    if (fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS || fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS)
+      return refusalResult(
+        'RECEIPT_PERSIST_FAILED',
+        new RuntimeError(
+          'CLOCK_SKEW',
+          `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
+          'synchronize the node clock (NTP) with the database host — docs/deployment.md',
+        ),
+      );
+    return undefined;
+  }
+
+  /**
    * Async store: an idempotent repeat's reservation is refunded in its decision's step
    * (#releaseRepeat), so the stored record of its key is read before the decision. The key is the
    * one the decision will name when the request's claims hold (principal, tenant, delegation
    * session); if they do not, the decision names another key and `peek` finds nothing read.
    */
   async #readAheadIdempotency(unit: CallUnit, request: ExecuteRequest): Promise<void> {
-    const key = (request as { idempotency_key?: unknown }).idempotency_key;
-    if (!unit.explicitKey || typeof key !== 'string') return;
-    const r = request as {
-      principal?: unknown;
-      tenant?: unknown;
-      context?: { delegation?: { session_id?: unknown } };
-    };
-    if (typeof r.principal !== 'string') return;
-    const session = r.context?.delegation?.session_id;
-    await this.#idempotency.readAhead(
-      unit,
-      clientIdempotencyKey({
-        principal: r.principal,
-        tenant: typeof r.tenant === 'string' ? r.tenant : null,
-        session: typeof session === 'string' ? session : null,
-        client_key: key,
-      }),
-    );
+    const key = explicitKeyOf(unit, request);
+    if (key !== undefined) await this.#idempotency.readAhead(unit, key);
+  }
+
+  /**
+   * Shared database: a call whose idempotency key another admission (on any node) claims waits,
+   * before its decision, until that call is receipted — then it reads the stored result and
+   * replays it (IDEMPOTENT_REPLAY) instead of being refused. Bounded by the lease length: past it
+   * the call goes on, and its admission is refused (STORE_IDEMPOTENCY_CONFLICT → a DENIED receipt)
+   * while the claim is still held. The claim, not this wait, is what keeps the driver to one run.
+   */
+  async #awaitIdempotencyClaim(unit: CallUnit, request: ExecuteRequest): Promise<void> {
+    const node = sharedNode(this.data);
+    const key = explicitKeyOf(unit, request);
+    if (!node || key === undefined) return;
+    const until = Date.now() + node.leaseMs;
+    let pause = 10;
+    while ((await node.idempotencyClaimed(key)) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 200);
+    }
   }
 
   /** Calls in flight on this runtime. */
@@ -1618,6 +1785,10 @@ export class GovernedRuntime {
     const ceremony = unit
       ? { challenges: unit.challenges, closedChallenges: unit.closedChallenges }
       : this.#takeCeremony(requestBody);
+    // From the moment its receipt's transaction may commit (and delete the admission row), the
+    // admission is no longer one a renewal must find (LeaseKeeper `held`): a renewal running
+    // alongside may or may not see it, and neither is a lost lease.
+    if (result.admission_id !== null) this.#journal.held.delete(result.admission_id);
     await this.#commit(
       {
         ...(ceremony.challenges.length > 0 ? { challenges: ceremony.challenges } : {}),

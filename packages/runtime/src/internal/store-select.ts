@@ -56,7 +56,26 @@ export interface DatabaseOptions {
 // for it at start-up.
 const postgres = () => import('@helm/store-postgres');
 
-const handle = async (o: DatabaseOptions, purpose: string): Promise<PostgresStore> =>
+/**
+ * A database on another host only over verified TLS (DATABASE_TLS_REQUIRED): a Network attacker
+ * on the path could otherwise read and rewrite every answer the node's safety rests on.
+ */
+async function requireTls(url: string): Promise<void> {
+  const why = (await postgres()).insecureTransport(url);
+  if (why)
+    throw new RuntimeError(
+      'DATABASE_TLS_REQUIRED',
+      `${why}: refused, nothing was sent to ${redactDatabaseUrl(url)}`,
+      'add `?sslmode=verify-full` (with `sslrootcert=<CA file>` for a private CA) to the database URL — docs/deployment.md "TLS to PostgreSQL"',
+    );
+}
+
+const handle = async (o: DatabaseOptions, purpose: string): Promise<PostgresStore> => {
+  await requireTls(o.url);
+  return handleUnchecked(o, purpose);
+};
+
+const handleUnchecked = async (o: DatabaseOptions, purpose: string): Promise<PostgresStore> =>
   new (await postgres()).PostgresStore({
     connectionString: o.url,
     nodeId: `${purpose}:${hostname()}:${process.pid}`,
@@ -179,6 +198,7 @@ export interface NodeStoreOptions extends DatabaseOptions {
 export async function attachDatabase(data: DataDir, o: NodeStoreOptions): Promise<PostgresStore> {
   data.requireInitialized();
   const chain = data.config().chain_id;
+  await requireTls(o.url);
   const store = await (await postgres()).openPostgresStore({
     connectionString: o.url,
     nodeId: chain,

@@ -23,6 +23,7 @@ import { envelopeBody } from '@helm/evidencepack';
 import type { IdempotencyRecord } from '@helm/executor';
 import type { SignedNode } from '@helm/proofgraph';
 import { receiptNode } from '@helm/proofgraph';
+import { receiptHash } from '@helm/receipts';
 import {
   type AdmissionBatchItem,
   type CommitResult,
@@ -201,6 +202,16 @@ export class ChainReceipts {
   static async open(store: RuntimeStore, chainId: string): Promise<ChainReceipts> {
     const h = await store.chainHead(chainId);
     const [r] = h ? await store.receipts({ chainId, fromLamport: h.lamport, toLamport: h.lamport }) : [];
+    // The head row is what every later receipt is signed over: it must be the hash of the head
+    // receipt itself (recomputed from its signature, not the row's own hash column), or a
+    // database writer who edited the row would make this runtime sign receipts that break the
+    // chain — effects without verifiable evidence.
+    if (h && (r === undefined || r.lamport !== h.lamport || receiptHash(r.envelope) !== h.hash))
+      throw new RuntimeError(
+        'CHAIN_HEAD_MISMATCH',
+        `chain ${chainId}'s head row (Lamport ${h.lamport}, ${h.hash}) is not the hash of its head receipt${r ? ` (${receiptHash(r.envelope) ?? 'no valid signature'})` : ' (missing)'}: nothing was done`,
+        'the chain_heads row was changed outside HELM: restore it from the receipts (the last receipt of the chain) or from a backup — docs/deployment.md',
+      );
     return new ChainReceipts(
       store,
       chainId,

@@ -174,6 +174,14 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
         admission_id  text NOT NULL
       );`,
   },
+  {
+    version: 3,
+    name: 'receipts by decision (a receipted admission is closed); an open admission claims its idempotency key',
+    sql: `
+      CREATE INDEX receipts_by_decision ON $S.receipts (decision_id);
+      ALTER TABLE $S.admissions ADD COLUMN idem_key text COLLATE "C";
+      CREATE UNIQUE INDEX admissions_by_idem_key ON $S.admissions (idem_key) WHERE idem_key IS NOT NULL;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -98,7 +98,15 @@ const CALL_FIELDS = new Set([
   'closedChallenges',
   'governance',
 ]);
-const ADMISSION_FIELDS = new Set(['id', 'chainId', 'sessionId', 'reservationId', 'body', 'grant']);
+const ADMISSION_FIELDS = new Set([
+  'id',
+  'chainId',
+  'sessionId',
+  'reservationId',
+  'body',
+  'grant',
+  'idempotency',
+]);
 const GOVERNANCE_FIELDS = new Set(['seq', 'digest', 'chain', 'record', 'cursor', 'ledger']);
 
 /**
@@ -181,6 +189,13 @@ export function checkAdmission(admission: AdmissionRecord): void {
   if (g !== undefined) {
     checkText(g.challengeId, 'a grant');
     checkText(g.decisionId, 'a grant');
+  }
+  const k = admission.idempotency;
+  if (k !== undefined && (!nonEmpty(k?.key) || (k.supersedes !== undefined && !nonEmpty(k.supersedes))))
+    throw new StoreError('STORE_INVALID_RECORD', 'admission idempotency claim is malformed');
+  if (k !== undefined) {
+    checkText(k.key, 'an idempotency claim');
+    if (k.supersedes !== undefined) checkText(k.supersedes, 'an idempotency claim');
   }
 }
 
