@@ -243,7 +243,8 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
   const mapPath = `${join(process.cwd(), file)}.map`;
   const map = JSON.parse(readFileSync(mapPath, 'utf8'));
   map.sourcesContent = map.sources.map((source) => {
-    if (source.startsWith('helm-builtin:')) return null; // builtinPlugin's one-line modules
+    // builtinPlugin's generated modules have no file anywhere: the map carries their text
+    if (source.startsWith('helm-builtin:')) return builtinModuleSource(source.slice('helm-builtin:'.length));
     const abs = join(out, source);
     return abs.startsWith(`${join(cli, 'src')}${sep}`) ? null : readFileSync(abs, 'utf8');
   });
