@@ -91,6 +91,33 @@ interface Classified {
 }
 
 /**
+ * The glue links instances to each other's exports: the engine gets the real export back (each
+ * wrapper handed to the glue → the export it wraps, in `unwrapped`). The copy has no prototype,
+ * module and field alike: a core module's import resolves only what the glue (or the run,
+ * `__helm`.`gas`) put there, never an inherited `constructor` or `toString`.
+ */
+function linkImports(
+  imports: WebAssembly.Imports | undefined,
+  unwrapped: WeakMap<object, unknown>,
+  counter: WebAssembly.Global,
+): WebAssembly.Imports {
+  const out = Object.create(null) as Record<string, Record<string, WebAssembly.ImportValue>>;
+  for (const [module, fields] of Object.entries(imports ?? {})) {
+    const copy = Object.create(null) as Record<string, WebAssembly.ImportValue>;
+    for (const [field, value] of Object.entries(fields)) {
+      const real = typeof value === 'function' ? unwrapped.get(value) : undefined;
+      copy[field] = (real ?? value) as WebAssembly.ImportValue;
+    }
+    out[module] = copy;
+  }
+  // The run's counter, under the import name no source module may use (gas-import.ts).
+  const gas = Object.create(null) as Record<string, WebAssembly.ImportValue>;
+  gas[SHARED_GAS_NAME] = counter;
+  out[SHARED_GAS_MODULE] = gas;
+  return out;
+}
+
+/**
  * The core instances of one run: served only from the pinned modules, each paid for before it
  * is created, and each handed to the glue with its exported functions wrapped so that a trap is
  * classified at the core-export boundary. The glue may rewrite an engine error before rethrowing
@@ -127,28 +154,6 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
     unwrapped.set(wrapper, fn);
     return wrapper;
   };
-  /** The glue links instances to each other's exports: give the engine the real export back. */
-  /**
-   * The glue links instances to each other's exports: the engine gets the real export back. The
-   * copy has no prototype, module and field alike: a core module's import resolves only what the
-   * glue (or the run, `__helm`.`gas`) put there, never an inherited `constructor` or `toString`.
-   */
-  const linkImports = (imports: WebAssembly.Imports | undefined): WebAssembly.Imports => {
-    const out = Object.create(null) as Record<string, Record<string, WebAssembly.ImportValue>>;
-    for (const [module, fields] of Object.entries(imports ?? {})) {
-      const copy = Object.create(null) as Record<string, WebAssembly.ImportValue>;
-      for (const [field, value] of Object.entries(fields)) {
-        const real = typeof value === 'function' ? unwrapped.get(value) : undefined;
-        copy[field] = (real ?? value) as WebAssembly.ImportValue;
-      }
-      out[module] = copy;
-    }
-    // The run's counter, under the import name no source module may use (gas-import.ts).
-    const gas = Object.create(null) as Record<string, WebAssembly.ImportValue>;
-    gas[SHARED_GAS_NAME] = ledger.counter;
-    out[SHARED_GAS_MODULE] = gas;
-    return out;
-  };
   const getCoreModule = (name: string): WebAssembly.Module => {
     const m = Object.hasOwn(req.modules, name) ? req.modules[name] : undefined;
     if (m === undefined) throw new UnknownCoreModule(name);
@@ -167,7 +172,7 @@ function coreInstances(req: ComponentRequest, ledger: GasLedger) {
     if (ledger.charge(BigInt(cost)) < 0n) throw new GasExhaustedSignal();
     let instance: WebAssembly.Instance;
     try {
-      instance = new WebAssembly.Instance(module, linkImports(imports));
+      instance = new WebAssembly.Instance(module, linkImports(imports, unwrapped, ledger.counter));
     } catch (e) {
       // As in preview1: a link error is a violation, a trapping active segment out of bounds, a
       // memory the engine cannot reserve (RangeError) ERR_COMPUTE_MEMORY_EXHAUSTED.
