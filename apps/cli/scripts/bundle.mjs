@@ -162,7 +162,10 @@ const builtinPlugin = {
   setup(b) {
     b.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) => {
       if (!isBuiltin(args.path)) return undefined;
-      if (args.kind === 'require-call' || args.namespace === 'helm-builtin')
+      // A dynamic `import('node:os')` stays Node's own: split into a chunk of its own, a shim would
+      // only `export default` the module, and `const { tmpdir } = await import(...)` would read
+      // undefined (replay --reexecute did).
+      if (args.kind === 'require-call' || args.kind === 'dynamic-import' || args.namespace === 'helm-builtin')
         return { path: args.path, external: true };
       return {
         path: args.path.startsWith('node:') ? args.path : `node:${args.path}`,
