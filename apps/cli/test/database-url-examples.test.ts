@@ -38,7 +38,9 @@ describe('database URLs in help texts and docs', () => {
   });
 
   it('each one names a local host or says sslmode=verify-full (the CLI would refuse it otherwise)', () => {
-    const refused = found.filter(({ url }) => insecureTransport(url) !== undefined).map((f) => `${f.file}: ${f.url}`);
+    const refused = found
+      .filter(({ url }) => insecureTransport(url) !== undefined)
+      .map((f) => `${f.file}: ${f.url}`);
     expect(refused).toEqual([]);
   });
 });

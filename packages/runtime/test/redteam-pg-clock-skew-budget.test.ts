@@ -111,7 +111,12 @@ describe('redteam-pg: clock skew between nodes (I-BUDGET-2)', () => {
       // with no receipt (a skewed clock would stamp it with a wrong time).
       expect(skewed).toHaveLength(CAP + 1);
       for (const r of skewed)
-        expect(r).toMatchObject({ status: 'DENIED', reason_code: 'CLOCK_SKEW', receipt: null, decision_id: '' });
+        expect(r).toMatchObject({
+          status: 'DENIED',
+          reason_code: 'CLOCK_SKEW',
+          receipt: null,
+          decision_id: '',
+        });
       // Within one real hour the cluster may run at most the hourly ceiling.
       expect(ran).toBeLessThanOrEqual(CAP);
     } finally {
