@@ -36,32 +36,32 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: [
       `${H} doctor`,
       `${H} doctor --json`,
-      `${H} doctor --database-url postgres://helm_app@db:5432/helm   # also the shared database`,
+      `${H} doctor --database-url 'postgres://helm_app@db:5432/helm?sslmode=verify-full'   # also the shared database`,
     ],
   },
   db: {
     examples: [
-      `${H} db migrate --database-url postgres://helm_migrator@db:5432/helm --grant-to helm_app`,
-      `HELM_DATABASE_URL=postgres://helm_app@db:5432/helm ${H} db status`,
+      `${H} db migrate --database-url 'postgres://helm_migrator@db:5432/helm?sslmode=verify-full' --grant-to helm_app`,
+      `HELM_DATABASE_URL='postgres://helm_app@db:5432/helm?sslmode=verify-full' ${H} db status`,
     ],
     notes: ['docs/deployment.md: roles, backups, replication and failover.'],
   },
   'db migrate': {
     examples: [
-      `${H} --database-url postgres://helm_migrator@db:5432/helm db migrate`,
-      `${H} db migrate --database-url postgres://helm_migrator@db:5432/helm --schema helm --grant-to helm_app --json`,
+      `${H} --database-url 'postgres://helm_migrator@db:5432/helm?sslmode=verify-full' db migrate`,
+      `${H} db migrate --database-url 'postgres://helm_migrator@db:5432/helm?sslmode=verify-full' --schema helm --grant-to helm_app --json`,
     ],
   },
   'db status': {
     examples: [
-      `${H} db status --database-url postgres://helm_app@db:5432/helm`,
-      `HELM_DATABASE_URL=postgres://helm_app@db:5432/helm ${H} db status --json`,
+      `${H} db status --database-url 'postgres://helm_app@db:5432/helm?sslmode=verify-full'`,
+      `HELM_DATABASE_URL='postgres://helm_app@db:5432/helm?sslmode=verify-full' ${H} db status --json`,
     ],
   },
   'db publish-trust': {
     examples: [
-      `${H} --data-dir ./node-template db publish-trust --database-url postgres://helm_app@db:5432/helm`,
-      `HELM_DATABASE_URL=postgres://helm_app@db:5432/helm ${H} db publish-trust --json`,
+      `${H} --data-dir ./node-template db publish-trust --database-url 'postgres://helm_app@db:5432/helm?sslmode=verify-full'`,
+      `HELM_DATABASE_URL='postgres://helm_app@db:5432/helm?sslmode=verify-full' ${H} db publish-trust --json`,
     ],
     notes: [
       'Once per deployment; every node is a copy of that data directory with its own chain_id (docs/deployment.md).',
@@ -147,7 +147,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       `${H} run --tool echo --principal local --credential cred-local --idempotency-key job-42 --args '{"x":2}'`,
       `${H} run --tool echo --principal local --args '{"x":1}' --json`,
       `${H} run --challenge sha256:<hex>                   # the approved call, once`,
-      `${H} --database-url postgres://helm_app@db:5432/helm run --tool echo --principal local --credential cred-local`,
+      `${H} --database-url 'postgres://helm_app@db:5432/helm?sslmode=verify-full' run --tool echo --principal local --credential cred-local`,
     ],
   },
   identity: {

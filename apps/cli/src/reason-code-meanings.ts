@@ -70,6 +70,11 @@ export const REASON_CODE_MEANINGS = {
   RECEIPT_PERSIST_FAILED: 'The receipt could not be produced or persisted; the output was not released.',
   EXECUTION_INTERRUPTED:
     'The process stopped after the call was admitted and before its receipt; the effect may have happened.',
+  // Shared database (multi-node)
+  TRUST_REGISTRY_STALE:
+    'Shared database: a newer trust registry was published than the one this node runs under; nothing was decided, signed or run.',
+  CLOCK_SKEW:
+    "Shared database: this node's clock is more than the tolerance off the database's; nothing was decided, signed or run.",
   // Sandbox
   ERR_COMPUTE_GAS_EXHAUSTED: 'Sandbox: the gas budget was exhausted.',
   ERR_COMPUTE_TIME_EXHAUSTED: 'Sandbox: the wall-clock deadline passed.',

@@ -124,6 +124,16 @@ describe('I-SERVE-6 helmts serve on a shared PostgreSQL database', () => {
     expect(found.lamport).toBe(2);
     expect((found.request as { request?: { args?: unknown } } | null)?.request?.args).toEqual({ i: 1 });
     expect((await fetch(`${s.url}/v1/calls/nope`, { headers: bearer(keys.call) })).status).toBe(404);
+    // The lookup by id is one indexed read over every chain of the database; a node answers only
+    // for its own chain: another node does not serve this node's call, even to an auditor.
+    const other = await startHelmServer({
+      dataDir: nodeDir(template, 'node-one-peer'),
+      database: { url: db.url },
+      rateLimit: { rate: 0 },
+    });
+    servers.push(other);
+    for (const key of [keys.call, keys.audit])
+      expect((await fetch(`${other.url}/v1/calls/${ids[1]}`, { headers: bearer(key) })).status).toBe(404);
     const list = (await (await fetch(`${s.url}/v1/receipts`, { headers: bearer(keys.audit) })).json()) as {
       receipts: { id: string; lamport: number }[];
     };

@@ -57,6 +57,9 @@ export const REASON_CODES = {
   RECEIPT_POLICY_VIOLATION: { verdict: 'DENY' },
   RECEIPT_PERSIST_FAILED: { verdict: 'DENY' },
   EXECUTION_INTERRUPTED: { verdict: 'DENY' },
+  // Shared database (multi-node): the node refuses before deciding anything, and signs nothing
+  TRUST_REGISTRY_STALE: { verdict: 'DENY' },
+  CLOCK_SKEW: { verdict: 'DENY' },
   // Sandbox
   ERR_COMPUTE_GAS_EXHAUSTED: { verdict: 'DENY', driver: true },
   ERR_COMPUTE_TIME_EXHAUSTED: { verdict: 'DENY', driver: true },

@@ -101,8 +101,22 @@ describe('redteam-pg: clock skew between nodes (I-BUDGET-2)', () => {
     try {
       let ran = 0;
       for (let i = 0; i < CAP + 1; i++) if ((await ra.execute(call(i))).status === 'SUCCEEDED') ran += 1;
-      for (let i = 0; i < CAP + 1; i++)
-        if ((await rb.execute(call(100 + i))).status === 'SUCCEEDED') ran += 1;
+      const skewed = [];
+      for (let i = 0; i < CAP + 1; i++) {
+        const r = await rb.execute(call(100 + i));
+        if (r.status === 'SUCCEEDED') ran += 1;
+        else skewed.push(r);
+      }
+      // The node an hour ahead decides nothing: each call is refused under its own reason code,
+      // with no receipt (a skewed clock would stamp it with a wrong time).
+      expect(skewed).toHaveLength(CAP + 1);
+      for (const r of skewed)
+        expect(r).toMatchObject({
+          status: 'DENIED',
+          reason_code: 'CLOCK_SKEW',
+          receipt: null,
+          decision_id: '',
+        });
       // Within one real hour the cluster may run at most the hourly ceiling.
       expect(ran).toBeLessThanOrEqual(CAP);
     } finally {

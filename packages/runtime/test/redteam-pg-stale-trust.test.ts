@@ -106,6 +106,14 @@ describe('redteam-pg: a rotation published while a node runs (I-MULTINODE-2)', (
       // Either the node refuses to act on a stale registry, or what it signs is under the head.
       if (r.status === 'SUCCEEDED') expect(payload.trust_seq).toBe(head);
       else expect(r.status).not.toBe('SUCCEEDED');
+      // It refuses, under its own registered reason code, and signs nothing: not even a denial,
+      // since the key it holds is the one rotated out (reason-codes.md, multi-node.md §3).
+      expect(r).toMatchObject({ status: 'DENIED', reason_code: 'TRUST_REGISTRY_STALE', receipt: null });
+      expect(r.decision_id).toBe('');
+      expect(receipts).toHaveLength(1);
+      // And it stays refused: the second call is answered the same way, still unsigned.
+      expect((await ra.execute(call(3))).reason_code).toBe('TRUST_REGISTRY_STALE');
+      expect(await s.receipts({ chainId: 'trust-a' })).toHaveLength(1);
     } finally {
       await s.close();
       await ra.close();

@@ -35,6 +35,7 @@ import {
   type LedgerReservation,
   type LedgerSnapshot,
   type RangeQuery,
+  type ReceiptLookup,
   type RuntimeStore,
   type StoredAdmission,
   type StoredDecision,
@@ -144,6 +145,21 @@ class CallerFailed extends Error {
   constructor(readonly error: unknown) {
     super('a caller callback failed');
   }
+}
+
+/** A `receipts` row as the port's StoredReceipt (range reads and the lookup by id read the same). */
+function receiptOfRow(row: Row): StoredReceipt {
+  return {
+    chainId: str(row.chain_id),
+    sessionId: str(row.session_id),
+    id: str(row.receipt_id),
+    lamport: num(row.lamport),
+    prevHash: str(row.prev_hash),
+    hash: str(row.hash),
+    ...(row.decision_id == null ? {} : { decisionId: str(row.decision_id) }),
+    ...(row.risk_tier == null ? {} : { riskTier: str(row.risk_tier) }),
+    envelope: readJson(row.envelope, 'a stored receipt'),
+  };
 }
 
 function checkValues(values: readonly unknown[]): void {
@@ -1472,17 +1488,36 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       `SELECT * FROM ${this.#t('receipts')} ${where} ORDER BY chain_id, lamport`,
       params,
     );
-    return rows.map((row) => ({
-      chainId: str(row.chain_id),
-      sessionId: str(row.session_id),
-      id: str(row.receipt_id),
-      lamport: num(row.lamport),
-      prevHash: str(row.prev_hash),
-      hash: str(row.hash),
-      ...(row.decision_id == null ? {} : { decisionId: str(row.decision_id) }),
-      ...(row.risk_tier == null ? {} : { riskTier: str(row.risk_tier) }),
-      envelope: readJson(row.envelope, 'a stored receipt'),
-    }));
+    return rows.map(receiptOfRow);
+  }
+
+  async receiptById(receiptId: string): Promise<ReceiptLookup | undefined> {
+    // One statement on the two unique indexes (receipts_receipt_id, the requests primary key), so
+    // the receipt and its request are read at one snapshot; they are committed together.
+    const rows = await this.#read(
+      'read a receipt by id',
+      `SELECT r.*, q.request_id AS q_request_id, q.receipt_id AS q_receipt_id, q.chain_id AS q_chain_id,
+              q.lamport AS q_lamport, q.session_id AS q_session_id, q.body AS q_body
+         FROM ${this.#t('receipts')} r
+         LEFT JOIN ${this.#t('requests')} q ON q.request_id = r.receipt_id AND q.receipt_id = r.receipt_id
+        WHERE r.receipt_id = $1`,
+      [receiptId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const receipt = receiptOfRow(row);
+    if (row.q_request_id == null) return { receipt };
+    return {
+      receipt,
+      request: {
+        id: str(row.q_request_id),
+        receiptId: str(row.q_receipt_id),
+        chainId: str(row.q_chain_id),
+        lamport: num(row.q_lamport),
+        sessionId: str(row.q_session_id),
+        body: readJson<Json>(row.q_body, 'a stored request'),
+      },
+    };
   }
 
   async decisions(ids: readonly string[]): Promise<readonly StoredDecision[]> {

@@ -12,6 +12,7 @@ export type {
   LedgerCharge,
   LedgerReservation,
   LedgerSnapshot,
+  ReceiptLookup,
   RuntimeStore,
 } from './port.js';
 export {

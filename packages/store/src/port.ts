@@ -21,6 +21,8 @@ import type {
   StoredGovernanceApplication,
   StoredGovernanceChallenge,
   StoredGovernanceGrant,
+  StoredReceipt,
+  StoredRequest,
 } from './types.js';
 
 /** One account a reservation charges, with the ceiling `spent + reserved` may not exceed. */
@@ -163,6 +165,18 @@ export interface RuntimeStore extends HelmStore, GovernanceStore {
   releaseOrphanReservations(): Promise<readonly string[]>;
   /** Record an idempotency result outside a call; false (nothing written) if the key exists. */
   putIdempotency(key: string, receiptId: string, value: Json): Promise<boolean>;
+  /**
+   * One receipt by its exact id (any chain), with the request committed under the receipt's id
+   * when there is one; undefined for an unknown id. An indexed lookup (the receipt id is unique),
+   * never a scan of a chain, so `GET /v1/calls/{id}` costs the same at any chain length.
+   */
+  receiptById(receiptId: string): Promise<ReceiptLookup | undefined>;
+}
+
+/** A receipt found by id, and the request the runtime committed under the same id (if any). */
+export interface ReceiptLookup {
+  readonly receipt: StoredReceipt;
+  readonly request?: StoredRequest;
 }
 
 /** An open admission with its owner and lease (multi-node stores). */

@@ -10,7 +10,7 @@ import { StoreError } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { readStoredJson } from './internal/json.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
-import type { AdmissionBatchItem, LedgerSnapshot, RuntimeStore } from './port.js';
+import type { AdmissionBatchItem, LedgerSnapshot, ReceiptLookup, RuntimeStore } from './port.js';
 import type {
   AdmissionRecord,
   Artifact,
@@ -593,7 +593,7 @@ export class SqliteStore implements HelmStore, RuntimeStore {
    * One receipt by its id, or undefined: a lookup on the receipt_id unique index (and the request
    * recorded with it, whose id is the receipt's), never a scan of the chain — `GET /v1/calls/{id}`.
    */
-  receiptByIdSync(receiptId: string): { receipt: StoredReceipt; request?: StoredRequest } | undefined {
+  receiptByIdSync(receiptId: string): ReceiptLookup | undefined {
     const row = this.#stmt('SELECT * FROM receipts WHERE receipt_id = ?').get(receiptId) as Row | undefined;
     if (!row) return undefined;
     const receipt: StoredReceipt = {
@@ -623,6 +623,10 @@ export class SqliteStore implements HelmStore, RuntimeStore {
         body: readStoredJson<Json>(str(req.body), 'a stored record'),
       },
     };
+  }
+
+  async receiptById(receiptId: string): Promise<ReceiptLookup | undefined> {
+    return this.receiptByIdSync(receiptId);
   }
 
   decisionsSync(ids: readonly string[]): StoredDecision[] {

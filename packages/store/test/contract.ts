@@ -284,6 +284,38 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       ]);
     });
 
+    it('receiptById: the exact id on any chain, with the request committed under it; nothing else', async () => {
+      const { store: s, peer } = await db();
+      const a = fresh();
+      const b = fresh();
+      for (let i = 0; i < 4; i++) {
+        // The runtime records each call's request under its receipt's id; chain B's without one.
+        const call = makeCall(a, 'A', i);
+        await s.commitCall({ ...call, request: { id: call.receipt.id, body: { i } } });
+        const { request: _none, ...bare } = makeCall(b, 'B', i, 'other');
+        await s.commitCall(bare);
+      }
+      for (const r of await s.receipts()) {
+        const found = await s.receiptById(r.id);
+        expect(found?.receipt).toEqual(r);
+        if (r.chainId === 'other') expect(found?.request).toBeUndefined();
+        else
+          expect(found?.request).toEqual({
+            id: r.id,
+            receiptId: r.id,
+            chainId: 'default',
+            lamport: r.lamport,
+            sessionId: 'A',
+            body: { i: r.lamport - 1 },
+          });
+      }
+      // Only the exact id: not a Lamport, a pattern, a prefix, another case.
+      for (const id of ['1', '%', 'r-A-%', 'r-A-1 OR 1=1', "r-A-1' --", 'R-A-1', 'r-A-', '', 'q-r-B-1'])
+        expect(await s.receiptById(id)).toBeUndefined();
+      // Another handle (another node) finds what this one committed.
+      expect((await (await peer()).receiptById('r-B-3'))?.receipt.lamport).toBe(3);
+    });
+
     it('orders text keys by their bytes (UTF-8), whatever the locale', async () => {
       const { store: s } = await db();
       const keys = ['b', 'a', 'B', '_', 'é', 'z', 'A1', 'a1', '~', '€'];

@@ -27,7 +27,7 @@ function requireUrl(command: Command): string {
     throw new RuntimeError(
       'USAGE',
       'no database given',
-      `pass --database-url postgres://migrator@host:5432/db or set ${DATABASE_URL_ENV}`,
+      `pass --database-url 'postgres://migrator@host:5432/db?sslmode=verify-full' or set ${DATABASE_URL_ENV}`,
     );
   }
   return url;

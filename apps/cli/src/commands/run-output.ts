@@ -31,6 +31,9 @@ const EXECUTOR_STAGES: Readonly<Record<string, string>> = {
   ERR_CONNECTOR_CONTRACT_DRIFT: 'output_schema',
   RECEIPT_PERSIST_FAILED: 'receipt',
   EXECUTION_INTERRUPTED: 'recovery',
+  // A node's refusals on a shared database, before its decision (docs/spec/multi-node.md §3).
+  TRUST_REGISTRY_STALE: 'shared_database',
+  CLOCK_SKEW: 'shared_database',
   INTERNAL_ERROR: 'internal',
 };
 
@@ -72,6 +75,10 @@ function hintFor(r: GovernedResult, tool: string, stage: string): string | undef
       return "allow the tool's destination host and protocol in the data directory's egress allowlist (config.json `egress`)";
     case 'BUDGET_EXCEEDED':
       return "the principal's budget for this window is spent (P0 `budgets`)";
+    case 'TRUST_REGISTRY_STALE':
+      return 'a newer trust registry was published to the database: run again (each run opens under the published registry) — docs/deployment.md';
+    case 'CLOCK_SKEW':
+      return "synchronize this machine's clock with the database host (NTP) — docs/deployment.md";
     default:
       return undefined;
   }

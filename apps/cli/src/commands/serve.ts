@@ -333,7 +333,7 @@ export function registerServeCommands(program: Command, wrap: Wrap): void {
     'serve --port 0 --json                   # any free port; the first line says which',
     'serve --jwks jwks.json --issuer https://idp.example --audience helm-api',
     'serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --tls-client-ca clients.pem',
-    '--database-url postgres://helm_app@db:5432/helm serve   # a node on the shared database (docs/deployment.md)',
+    '--database-url "postgres://helm_app@db:5432/helm?sslmode=verify-full" serve   # a node on the shared database (docs/deployment.md)',
   ]);
   // `serve` and `witness` take --json themselves, so commander hands a subcommand's --json to
   // them: give it back to the subcommand that runs.

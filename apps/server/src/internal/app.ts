@@ -448,19 +448,10 @@ export function createApp(parts: AppParts): Hono<Env> {
     const identity = await guard(c, 'call', 'audit');
     const id = c.req.param('id');
     await storeReachable();
-    // An indexed lookup by id (the receipt_id unique index), not a scan of the chain. The async
-    // port has no lookup by id: on a shared database the node's chain is read and searched (O(n);
-    // docs/deployment.md), then its one request row by Lamport.
-    let hit: { receipt: StoredReceiptOf; request?: { body: unknown } } | undefined;
-    if (shared) {
-      const receipt = (await shared.receipts({ chainId })).find((r) => r.id === id);
-      if (receipt) {
-        const req = (
-          await shared.requests({ chainId, fromLamport: receipt.lamport, toLamport: receipt.lamport })
-        ).find((r) => r.receiptId === id);
-        hit = { receipt, ...(req ? { request: { body: req.body } } : {}) };
-      }
-    } else hit = data.store.receiptByIdSync(id);
+    // An indexed lookup by id (the receipt_id unique index) on either engine, not a scan of the
+    // chain: the answer costs the same at any chain length. A receipt of another node's chain on
+    // a shared database is not this node's call (NOT_FOUND below).
+    const hit = shared ? await shared.receiptById(id) : data.store.receiptByIdSync(id);
     const found = hit?.receipt.chainId === chainId ? hit.receipt : undefined;
     if (!found) throw new ServeError('NOT_FOUND', `no call ${id}`);
     const body = found.envelope.payload ? receiptBody(found.envelope) : {};
@@ -795,8 +786,6 @@ function isStoreFailure(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown };
   return e?.name === 'StoreError' || e?.code === 'ERR_SQLITE_ERROR';
 }
-
-type StoredReceiptOf = Awaited<ReturnType<NonNullable<DataDir['shared']>['receipts']>>[number];
 
 function receiptBody(envelope: SignedEnvelope): Record<string, unknown> {
   try {

@@ -357,12 +357,12 @@ function explicitKeyOf(unit: CallUnit, request: ExecuteRequest): string | undefi
 
 /**
  * A call refused before anything was decided (shared-database prechecks): DENIED, no decision, no
- * receipt, nothing run; `message` carries the runtime's stable code.
+ * receipt, nothing run. The reason code is the runtime error's own code, registered as a reason
+ * code too (docs/spec/reason-codes.md); `message` carries the error's words. No denial receipt
+ * is signed: a stale node may hold the very key a published rotation removed, and a skewed clock
+ * would stamp the receipt with a wrong time.
  */
-function refusalResult(
-  reason: 'TRUST_HISTORY_INVALID' | 'RECEIPT_PERSIST_FAILED',
-  error: RuntimeError,
-): GovernedResult {
+function refusalResult(reason: 'TRUST_REGISTRY_STALE' | 'CLOCK_SKEW', error: RuntimeError): GovernedResult {
   return {
     status: 'DENIED',
     verdict: 'DENY',
@@ -1609,7 +1609,7 @@ export class GovernedRuntime {
   async #sharedPrecheck(clockMs: number): Promise<GovernedResult | undefined> {
     const node = sharedNode(this.data);
     if (!node) return undefined;
-    if (this.#staleTrust) return refusalResult('TRUST_HISTORY_INVALID', this.#staleTrust);
+    if (this.#staleTrust) return refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust);
     const known = sharedTrustEvents.get(this.data.store);
     const fresh = await node.freshness('trust');
     const after = this.#nodeClock.now();
@@ -1619,13 +1619,13 @@ export class GovernedRuntime {
         `the shared database's trust registry has ${fresh.documents} events, this runtime decides under ${known}: nothing is decided or signed until it is reopened`,
         'reopen the runtime (restart the node) to run under the published registry — docs/deployment.md',
       );
-      return refusalResult('TRUST_HISTORY_INVALID', this.#staleTrust);
+      return refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust);
     }
     // The database's reading lies between this node's readings before and after the read, give
     // or take the tolerance, when the clocks agree.
     if (fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS || fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS)
       return refusalResult(
-        'RECEIPT_PERSIST_FAILED',
+        'CLOCK_SKEW',
         new RuntimeError(
           'CLOCK_SKEW',
           `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
