@@ -110,11 +110,11 @@ export function gatewayServer(gateway: McpGateway, options: GatewayServerOptions
     ) as never;
   });
   const pass = gateway.passThrough;
-  // A read resource, a got prompt, a completion — and an upstream's error instead of any of them —
+  // A list, a read resource, a got prompt, a completion — and an error instead of any of them —
   // taints the session like a tool result (I-MCP-9/12); on the stateless face the request names
   // its session as tools/call does, and gets the handle back (in the error's data for an error).
   const scanned = async (
-    kind: 'resource' | 'prompt' | 'completion',
+    kind: 'resource' | 'prompt' | 'completion' | 'list',
     name: string,
     params: { _meta?: unknown },
     answer: () => Promise<Record<string, unknown>>,
@@ -142,17 +142,23 @@ export function gatewayServer(gateway: McpGateway, options: GatewayServerOptions
     } as never;
   };
   if (pass.offers('resources')) {
-    server.setRequestHandler('resources/list', async () => (await pass.list('resources/list')) as never);
-    server.setRequestHandler(
-      'resources/templates/list',
-      async () => (await pass.list('resources/templates/list')) as never,
+    // A list relays the upstreams' names and descriptions: scanned as answers too.
+    server.setRequestHandler('resources/list', (r) =>
+      scanned('list', 'resources/list', r.params ?? {}, () => pass.list('resources/list')),
+    );
+    server.setRequestHandler('resources/templates/list', (r) =>
+      scanned('list', 'resources/templates/list', r.params ?? {}, () =>
+        pass.list('resources/templates/list'),
+      ),
     );
     server.setRequestHandler('resources/read', (r) =>
       scanned('resource', r.params.uri, r.params, () => pass.readResource(r.params)),
     );
   }
   if (pass.offers('prompts')) {
-    server.setRequestHandler('prompts/list', async () => (await pass.list('prompts/list')) as never);
+    server.setRequestHandler('prompts/list', (r) =>
+      scanned('list', 'prompts/list', r.params ?? {}, () => pass.list('prompts/list')),
+    );
     server.setRequestHandler('prompts/get', (r) =>
       scanned('prompt', r.params.name, r.params, () => pass.getPrompt(r.params)),
     );

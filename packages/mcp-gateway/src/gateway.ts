@@ -871,7 +871,7 @@ export class McpGateway {
   }
 
   /**
-   * A passed-through answer (a read resource, a got prompt, a completion, or an upstream's error;
+   * A passed-through answer (a list, a read resource, a got prompt, a completion, or an error;
    * docs/mcp-gateway.md §Methods) is untrusted input like a tool result: every string it relays —
    * items, description, `_meta`, any extra member — is scanned (valueText, the same walker as tool
    * results), its findings recorded on the session (so later tool calls meet gate 4) and named in
@@ -879,7 +879,7 @@ export class McpGateway {
    */
   scanPassThrough(
     session: GatewaySession,
-    kind: 'resource' | 'prompt' | 'completion' | 'error',
+    kind: 'resource' | 'prompt' | 'completion' | 'list' | 'error',
     name: string,
     result: Record<string, unknown>,
   ): Record<string, unknown> {

@@ -101,7 +101,7 @@ function windowFor(text: string, code: ThreatCode): string | undefined {
 export function scanResult(
   tool: string,
   text: string,
-  kind: 'tool' | 'resource' | 'prompt' | 'completion' | 'error' = 'tool',
+  kind: 'tool' | 'resource' | 'prompt' | 'completion' | 'list' | 'error' = 'tool',
 ): TaintFinding[] {
   const codes = scanText(text, DEFAULT_THREAT_CONFIG.untrusted);
   if (codes.length === 0) return [];
