@@ -3,7 +3,7 @@
 // resources, prompts and completion only where gateway.json passes them through to an upstream;
 // nothing else is declared, so the rest is "method not found" (docs/mcp-gateway.md §Methods). serveStdio picks the protocol era from the opening
 // exchange (2025-11-25 initialize, or 2026-07-28 discover) and serves both from the same factory.
-import { inputRequired, Server } from '@modelcontextprotocol/server';
+import { inputRequired, ProtocolError, Server } from '@modelcontextprotocol/server';
 import {
   type ServeStdioOptions,
   type StdioServerHandle,
@@ -14,6 +14,7 @@ import {
   type GatewayCaller,
   type GatewayCallResult,
   type GatewayProgress,
+  type GatewaySession,
   type McpGateway,
   REQUEST_STATE_META,
   SESSION_META,
@@ -109,43 +110,65 @@ export function gatewayServer(gateway: McpGateway, options: GatewayServerOptions
     ) as never;
   });
   const pass = gateway.passThrough;
-  // A read resource or a got prompt taints the session like a tool result (I-MCP-9); on the
-  // stateless face the request names its session as tools/call does, and gets the handle back.
-  const scanned = (
-    kind: 'resource' | 'prompt',
+  // A list, a read resource, a got prompt, a completion — and an error instead of any of them —
+  // taints the session like a tool result (I-MCP-9/12); on the stateless face the request names
+  // its session as tools/call does, and gets the handle back (in the error's data for an error).
+  const scanned = async (
+    kind: 'resource' | 'prompt' | 'completion' | 'list',
     name: string,
     params: { _meta?: unknown },
-    result: Record<string, unknown>,
-  ): never => {
-    if (connection) return gateway.scanPassThrough(connection, kind, name, result) as never;
-    const opened = gateway.sealedSession(
-      caller,
-      isObject(params._meta) ? params._meta[SESSION_META] : undefined,
-    );
-    const out = gateway.scanPassThrough(opened.session, kind, name, result);
+    answer: () => Promise<Record<string, unknown>>,
+  ): Promise<never> => {
+    const opened = connection
+      ? undefined
+      : gateway.sealedSession(caller, isObject(params._meta) ? params._meta[SESSION_META] : undefined);
+    const session = connection ?? (opened as { session: GatewaySession }).session;
+    let result: Record<string, unknown>;
+    try {
+      result = await answer();
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      // The relayed error text is the upstream's (bounded by the router): scanned like an answer.
+      const data = isObject(error.data) ? error.data : {};
+      gateway.scanPassThrough(session, 'error', name, { message: error.message, data });
+      if (!opened) throw error;
+      throw new ProtocolError(error.code, error.message, { ...data, [SESSION_META]: opened.handle });
+    }
+    const out = gateway.scanPassThrough(session, kind, name, result);
+    if (!opened) return out as never;
     return {
       ...out,
       _meta: { ...(isObject(out._meta) ? out._meta : {}), [SESSION_META]: opened.handle },
     } as never;
   };
   if (pass.offers('resources')) {
-    server.setRequestHandler('resources/list', async () => (await pass.list('resources/list')) as never);
-    server.setRequestHandler(
-      'resources/templates/list',
-      async () => (await pass.list('resources/templates/list')) as never,
+    // A list relays the upstreams' names and descriptions: scanned as answers too.
+    server.setRequestHandler('resources/list', (r) =>
+      scanned('list', 'resources/list', r.params ?? {}, () => pass.list('resources/list')),
     );
-    server.setRequestHandler('resources/read', async (r) =>
-      scanned('resource', r.params.uri, r.params, await pass.readResource(r.params)),
+    server.setRequestHandler('resources/templates/list', (r) =>
+      scanned('list', 'resources/templates/list', r.params ?? {}, () =>
+        pass.list('resources/templates/list'),
+      ),
+    );
+    server.setRequestHandler('resources/read', (r) =>
+      scanned('resource', r.params.uri, r.params, () => pass.readResource(r.params)),
     );
   }
   if (pass.offers('prompts')) {
-    server.setRequestHandler('prompts/list', async () => (await pass.list('prompts/list')) as never);
-    server.setRequestHandler('prompts/get', async (r) =>
-      scanned('prompt', r.params.name, r.params, await pass.getPrompt(r.params)),
+    server.setRequestHandler('prompts/list', (r) =>
+      scanned('list', 'prompts/list', r.params ?? {}, () => pass.list('prompts/list')),
+    );
+    server.setRequestHandler('prompts/get', (r) =>
+      scanned('prompt', r.params.name, r.params, () => pass.getPrompt(r.params)),
     );
   }
   if (pass.offers('completion'))
-    server.setRequestHandler('completion/complete', async (r) => (await pass.complete(r.params)) as never);
+    server.setRequestHandler('completion/complete', (r) => {
+      const ref = r.params.ref as { name?: unknown; uri?: unknown };
+      const name = typeof ref.name === 'string' ? ref.name : typeof ref.uri === 'string' ? ref.uri : '';
+      return scanned('completion', name, r.params, () => pass.complete(r.params));
+    });
   const stop = gateway.onListChanged(() => {
     server.sendToolListChanged().catch(() => undefined);
   });

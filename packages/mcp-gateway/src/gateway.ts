@@ -29,7 +29,7 @@ import {
 import { PassThroughRouter } from './passthrough.js';
 import { seal, sealSession, unseal, unsealSession } from './seal.js';
 import { type SessionLimits, SessionTable } from './sessions.js';
-import { resultText, SessionTaint, scanResult, type TaintFinding } from './taint.js';
+import { resultText, SessionTaint, scanResult, type TaintFinding, valueText } from './taint.js';
 import { CONNECT_TIMEOUT_MS, Upstream } from './upstream.js';
 
 /** `_meta` key of the sealed handle a held call's result carries and its retry brings back. */
@@ -326,9 +326,16 @@ export class McpGateway {
     if (typeof opened !== 'string') {
       // The handle binds the principal and the id is random: a kept session is the caller's.
       const kept = this.#sessions.get(opened.session_id);
-      if (kept && kept.caller.principal === caller.principal)
-        return { session: kept, handle: token as string };
       const sealed = { id: opened.session_id, expiresAtMs: opened.expires_at_ms };
+      if (kept && kept.caller.principal === caller.principal) {
+        if (sameCaller(kept.caller, caller)) return { session: kept, handle: token as string };
+        // The handle binds the principal only: a kept session is served for THIS request's caller
+        // (tenant, credential), never the caller of the request that tainted it (I-MCP-10). Its
+        // findings come along (#record writes new ones to the kept session by id).
+        const view = new GatewaySession(this, caller, sealed);
+        view.taint.record(kept.findings());
+        return { session: view, handle: token as string };
+      }
       // Not kept: untainted, or evicted (tainted) — indistinguishable once evicted, so refused.
       const refused = this.#sessions.refuses(caller.principal, opened.expires_at_ms)
         ? 'SESSION_EVICTED'
@@ -864,29 +871,19 @@ export class McpGateway {
   }
 
   /**
-   * A passed-through resource or prompt (docs/mcp-gateway.md §Methods) is untrusted input like a
-   * tool result: scanned the same way, its findings recorded on the session (so later tool calls
-   * meet gate 4) and named in its `_meta`.
+   * A passed-through answer (a list, a read resource, a got prompt, a completion, or an error;
+   * docs/mcp-gateway.md §Methods) is untrusted input like a tool result: every string it relays —
+   * items, description, `_meta`, any extra member — is scanned (valueText, the same walker as tool
+   * results), its findings recorded on the session (so later tool calls meet gate 4) and named in
+   * its `_meta`.
    */
   scanPassThrough(
     session: GatewaySession,
-    kind: 'resource' | 'prompt',
+    kind: 'resource' | 'prompt' | 'completion' | 'list' | 'error',
     name: string,
     result: Record<string, unknown>,
   ): Record<string, unknown> {
-    const items = (kind === 'resource' ? result.contents : result.messages) as unknown;
-    const content = Array.isArray(items)
-      ? items.map((i) => {
-          const c =
-            kind === 'prompt' && typeof i === 'object' && i !== null
-              ? (i as { content?: unknown }).content
-              : i;
-          return typeof c === 'object' && c !== null && typeof (c as { text?: unknown }).text === 'string'
-            ? { type: 'text', text: (c as { text: string }).text }
-            : c;
-        })
-      : [items];
-    const findings = scanResult(name, resultText({ content }), kind);
+    const findings = scanResult(name, valueText(result), kind);
     if (findings.length === 0) return result;
     this.#record(session, findings);
     const meta = typeof result._meta === 'object' && result._meta !== null ? result._meta : {};
@@ -945,4 +942,11 @@ function refusal(code: string, message: string, extra: Record<string, unknown> =
     structuredContent: { helm: { status: 'REFUSED', reason_code: code, ...extra } },
     isError: true,
   };
+}
+
+/** Whether two callers are one identity: principal, tenant and bound credential alike. */
+function sameCaller(a: GatewayCaller, b: GatewayCaller): boolean {
+  return (
+    a.principal === b.principal && (a.tenant ?? null) === (b.tenant ?? null) && a.credential === b.credential
+  );
 }

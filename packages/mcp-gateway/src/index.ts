@@ -46,6 +46,7 @@ export {
   type PassThroughRefusal,
   PassThroughRouter,
   UNTRUSTED_META,
+  UPSTREAM_ERROR_CHARS,
 } from './passthrough.js';
 export { SEALED_STATE_TYPE, type SealedState, type SealRefusal, seal, unseal } from './seal.js';
 export {
@@ -55,5 +56,5 @@ export {
   SESSION_OVERHEAD_CHARS,
   type SessionLimits,
 } from './sessions.js';
-export { TAINT_EXCERPT_CHARS, type TaintFinding } from './taint.js';
+export { TAINT_EXCERPT_CHARS, TAINT_SOURCE_CHARS, type TaintFinding } from './taint.js';
 export { type PassThroughMethod, Upstream } from './upstream.js';

@@ -23,6 +23,25 @@ export type PassThroughRefusal =
    */
   | 'UPSTREAM_REQUEST_REFUSED';
 
+/**
+ * Characters of an upstream's JSON-RPC error message relayed, and bytes of its `data` (as JSON;
+ * larger data is dropped): an error is an answer of the upstream's too, bounded far below
+ * max_result_bytes and scanned by the face like any answer (I-MCP-12).
+ */
+export const UPSTREAM_ERROR_CHARS = 1024;
+
+/** The client's request params without its `_meta` (session handle, progress token): the gateway's, not the upstream's. */
+function withoutMeta(params: Json): Json {
+  const { _meta: _, ...rest } = params;
+  return rest;
+}
+
+/** An upstream error's `data` when it is an object whose JSON fits UPSTREAM_ERROR_CHARS; else none. */
+function boundedData(data: unknown): Json | undefined {
+  if (!isObject(data)) return undefined;
+  return Buffer.byteLength(JSON.stringify(data)) <= UPSTREAM_ERROR_CHARS ? data : undefined;
+}
+
 /** `_meta` key marking a passed-through result as untrusted input, as tool results are. */
 export const UNTRUSTED_META = 'helm.dev/untrusted';
 /** Scheme of a prefixed resource URI: `helm+<upstream>:<the upstream's URI>`. */
@@ -124,9 +143,9 @@ export class PassThroughRouter {
       )
         throw refusal(
           error.code,
-          `upstream ${upstream.name}: ${error.message}`,
+          `upstream ${upstream.name}: ${error.message.slice(0, UPSTREAM_ERROR_CHARS)}`,
           'UPSTREAM_ERROR',
-          error.data,
+          boundedData(error.data),
         );
       throw refusal(
         ProtocolErrorCode.InternalError,
@@ -189,7 +208,7 @@ export class PassThroughRouter {
 
   async readResource(params: Json): Promise<Json> {
     const { upstream, target } = this.#route('resources/read', 'resources', this.#byUri(params.uri));
-    const r = await this.#forward(upstream, 'resources/read', { ...params, uri: target });
+    const r = await this.#forward(upstream, 'resources/read', { ...withoutMeta(params), uri: target });
     const contents = Array.isArray(r.contents)
       ? r.contents.map((c) =>
           isObject(c) && typeof c.uri === 'string' ? { ...c, uri: this.clientUri(upstream.name, c.uri) } : c,
@@ -200,7 +219,7 @@ export class PassThroughRouter {
 
   async getPrompt(params: Json): Promise<Json> {
     const { upstream, target } = this.#route('prompts/get', 'prompts', this.#byName(params.name));
-    const r = await this.#forward(upstream, 'prompts/get', { ...params, name: target });
+    const r = await this.#forward(upstream, 'prompts/get', { ...withoutMeta(params), name: target });
     return { ...r, _meta: { ...(isObject(r._meta) ? r._meta : {}), [UNTRUSTED_META]: true } };
   }
 
@@ -214,7 +233,7 @@ export class PassThroughRouter {
           : undefined;
     const { upstream, target } = this.#route('completion/complete', 'completion', byRef);
     const renamed = ref.type === 'ref/prompt' ? { ...ref, name: target } : { ...ref, uri: target };
-    return this.#forward(upstream, 'completion/complete', { ...params, ref: renamed });
+    return this.#forward(upstream, 'completion/complete', { ...withoutMeta(params), ref: renamed });
   }
 }
 

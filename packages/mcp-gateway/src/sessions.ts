@@ -2,7 +2,7 @@
 // table). An untainted sealed session holds nothing: its handle alone recreates it. A tainted one
 // must be remembered until its handle expires, or its next call would come back clean — so these
 // are what an authenticated client that opens sessions and taints them grows. The table is bounded
-// (sessions per principal, sessions in all, retained characters in all) and evicts the least
+// (sessions and retained characters per principal, sessions and characters in all) and evicts the least
 // recently used session — of the principal over its share first, so one principal's flood evicts
 // its own sessions, not another's. Eviction must never let a tainted session come back clean, so
 // after one the table refuses every handle of that principal minted no later than the evicted
@@ -37,6 +37,13 @@ export interface SessionLimits {
   readonly maxSessionsPerPrincipal?: number;
   /** At most this many characters retained by them (default DEFAULT_MAX_TAINTED_CHARS). */
   readonly maxChars?: number;
+  /**
+   * At most this many characters retained by one principal's sessions (default: maxChars x
+   * maxSessionsPerPrincipal / maxSessions, the same share as sessions): past it the principal's
+   * own least recently used sessions go first, so one principal's characters evict none of
+   * another's while the principals' shares fit the total.
+   */
+  readonly maxCharsPerPrincipal?: number;
 }
 
 interface Entry<S> {
@@ -51,11 +58,14 @@ export class SessionTable<S extends TableSession> {
   readonly #maxSessions: number;
   readonly #perPrincipal: number;
   readonly #maxChars: number;
+  readonly #charsPerPrincipal: number;
   /** Insertion order is use order: the first entry is the least recently used. */
   readonly #live = new Map<string, Entry<S>>();
   /** The same entries per principal, in the same order (a principal with none has no map). */
   readonly #byPrincipal = new Map<string, Map<string, Entry<S>>>();
   #chars = 0;
+  /** Characters retained per principal (a principal with no session has no entry). */
+  readonly #charsOf = new Map<string, number>();
   /**
    * Per principal: every handle whose session expires no later than this and is not live is
    * refused. One number per principal that ever lost a session (principals are authenticated
@@ -70,6 +80,10 @@ export class SessionTable<S extends TableSession> {
     this.#maxSessions = bound(limits.maxSessions, DEFAULT_MAX_TAINTED_SESSIONS);
     this.#perPrincipal = bound(limits.maxSessionsPerPrincipal, DEFAULT_MAX_TAINTED_SESSIONS_PER_PRINCIPAL);
     this.#maxChars = bound(limits.maxChars, DEFAULT_MAX_TAINTED_CHARS);
+    this.#charsPerPrincipal = bound(
+      limits.maxCharsPerPrincipal,
+      (this.#maxChars * Math.min(this.#perPrincipal, this.#maxSessions)) / this.#maxSessions,
+    );
   }
 
   get size(): number {
@@ -122,8 +136,10 @@ export class SessionTable<S extends TableSession> {
     this.#byPrincipal.set(entry.principal, own);
     own.set(entry.id, entry);
     this.#chars += entry.chars;
+    this.#charsOf.set(entry.principal, (this.#charsOf.get(entry.principal) ?? 0) + entry.chars);
     for (const e of own.values()) {
-      if (own.size <= this.#perPrincipal && e.end >= now) break;
+      const ownChars = this.#charsOf.get(entry.principal) ?? 0;
+      if (own.size <= this.#perPrincipal && ownChars <= this.#charsPerPrincipal && e.end >= now) break;
       if (e === entry) continue;
       this.#evict(e, now);
     }
@@ -157,6 +173,9 @@ export class SessionTable<S extends TableSession> {
     this.#chars -= entry.chars;
     const own = this.#byPrincipal.get(entry.principal);
     own?.delete(entry.id);
-    if (own?.size === 0) this.#byPrincipal.delete(entry.principal);
+    if (own?.size === 0) {
+      this.#byPrincipal.delete(entry.principal);
+      this.#charsOf.delete(entry.principal);
+    } else this.#charsOf.set(entry.principal, (this.#charsOf.get(entry.principal) ?? 0) - entry.chars);
   }
 }

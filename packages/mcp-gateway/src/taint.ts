@@ -35,21 +35,48 @@ export interface TaintFinding {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Characters of a finding's `source` kept (and charged): a client-chosen URI must not grow a session. */
+export const TAINT_SOURCE_CHARS = 256;
+
 /**
- * The text of a tool result the client will read: every content item (the text of a text item, the
- * JSON of any other) and the structured content's JSON, one per line. The result is already bounded
- * by `max_result_bytes` (checked before it is scanned).
+ * Every string a relayed JSON value carries — string values and member names, depth first — one
+ * per line. The scan reads these decoded strings, never the value's serialized JSON: JSON escapes a
+ * newline as the two characters `\` `n`, so words split by newlines would evade the scan's
+ * whitespace collapse in the serialized text (I-MCP-9/12). One walker for every relayed value (tool
+ * results, pass-through answers, upstream errors). The value is bounded by max_result_bytes before
+ * it is walked; the walk is iterative, so a deeply nested answer cannot exhaust the stack.
+ */
+export function valueText(value: unknown): string {
+  const parts: string[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') parts.push(v);
+    else if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+    else if (isObject(v)) {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, member] = entries[i] as [string, unknown];
+        stack.push(member, key);
+      }
+    }
+  }
+  return parts.join('\n');
+}
+
+/**
+ * The text of a tool result the client will read: the text of each text item as it is, every
+ * string inside any other item and inside the structured content (valueText), one per line. The
+ * result is already bounded by `max_result_bytes` (checked before it is scanned).
  */
 export function resultText(result: { content?: unknown; structuredContent?: unknown }): string {
   const parts: string[] = [];
   if (Array.isArray(result.content))
     for (const item of result.content)
       parts.push(
-        isObject(item) && item.type === 'text' && typeof item.text === 'string'
-          ? item.text
-          : (JSON.stringify(item) ?? ''),
+        isObject(item) && item.type === 'text' && typeof item.text === 'string' ? item.text : valueText(item),
       );
-  if (result.structuredContent !== undefined) parts.push(JSON.stringify(result.structuredContent) ?? '');
+  if (result.structuredContent !== undefined) parts.push(valueText(result.structuredContent));
   return parts.join('\n');
 }
 
@@ -74,14 +101,14 @@ function windowFor(text: string, code: ThreatCode): string | undefined {
 export function scanResult(
   tool: string,
   text: string,
-  kind: 'tool' | 'resource' | 'prompt' = 'tool',
+  kind: 'tool' | 'resource' | 'prompt' | 'completion' | 'list' | 'error' = 'tool',
 ): TaintFinding[] {
   const codes = scanText(text, DEFAULT_THREAT_CONFIG.untrusted);
   if (codes.length === 0) return [];
   const digest = digestText(text);
   // What produced the text: a tool's result, or a passed-through resource or prompt (by the
-  // client-facing URI or name).
-  const source = `${kind}:${tool}`;
+  // client-facing URI or name), cut: the URI is the client's own text and is charged to the session.
+  const source = `${kind}:${tool}`.slice(0, TAINT_SOURCE_CHARS);
   let normalized: string | undefined;
   return codes.map((code) => {
     let excerpt = windowFor(text, code);

@@ -140,7 +140,11 @@ export class Upstream {
     timeoutMs: number,
   ): Promise<unknown> {
     const c = this.#client;
-    const fresh = { timeout: timeoutMs, cacheMode: 'bypass' } as const;
+    // One deadline for the whole request: the list verbs walk up to 64 pages, and the SDK's
+    // timeout restarts with each page, so an upstream answering each page just in time would hold
+    // the request for 64 x timeoutMs. The signal ends the whole walk at timeoutMs (I-MCP-12).
+    const signal = AbortSignal.timeout(timeoutMs);
+    const fresh = { timeout: timeoutMs, signal, cacheMode: 'bypass' } as const;
     switch (method) {
       case 'resources/list':
         return c.listResources(undefined, fresh);
@@ -151,9 +155,9 @@ export class Upstream {
       case 'resources/read':
         return c.readResource(params as never, fresh);
       case 'prompts/get':
-        return c.getPrompt(params as never, { timeout: timeoutMs });
+        return c.getPrompt(params as never, { timeout: timeoutMs, signal });
       case 'completion/complete':
-        return c.complete(params as never, { timeout: timeoutMs });
+        return c.complete(params as never, { timeout: timeoutMs, signal });
     }
   }
 
