@@ -8,14 +8,14 @@
 // an idempotency record. Here a relay on this host's non-loopback address stands in for the path:
 // it sees the node's SQL in clear. A fixed node insists on TLS for a non-local host (refusing the
 // server's 'N' to its SSLRequest, as this relay answers), so it sends no SQL in clear — or refuses.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
-import { attachDatabase, DataDir, GovernedRuntime, initDataDir, publishTrustRegistry } from '../src/index.ts';
+import { attachDatabase, type DataDir, GovernedRuntime } from '../src/index.ts';
+import { nodeDir as nodeDirOf, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'c7'.repeat(32)}`;
 const clock = { now: () => Date.now() };
@@ -26,52 +26,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function published(schema: string): Promise<DataDir> {
-  const { data: t } = initDataDir(join(root, `t-${schema}`), {
-    chainId: `t-${schema}`,
-    fingerprint: FINGERPRINT,
-    bundle: {
-      type: 'helm.policy.bundle.v1',
-      name: 'rules',
-      version: 1,
-      rules: [{ id: 'all', effect: 'allow', when: { principal: { eq: 'alice' } } }],
-    },
-    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
-  });
-  t.writeTool({
-    type: 'helm.tool.v1',
-    name: 'pay',
-    description: 'an effect that must happen once',
-    input_schema: { type: 'object' },
-    output_schema: { type: 'object' },
-    effect_type: 'compute',
-    risk_tier: 'LOW',
-    action: 'run',
-    driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 5_000 },
-  });
-  const s = await openPostgresStore({
-    connectionString: db.url,
-    nodeId: 'setup',
-    schema,
-    groupCommit: false,
-  });
-  try {
-    await publishTrustRegistry(t, s);
-  } finally {
-    await s.close();
-  }
-  t.close();
-  return t;
-}
+const published = (schema: string): Promise<DataDir> => publishedDataDir(db.url, root, FINGERPRINT, schema);
 
-function nodeDir(from: DataDir, name: string): DataDir {
-  const dir = join(root, name);
-  cpSync(from.dir, dir, { recursive: true });
-  rmSync(join(dir, 'helm.db'), { force: true });
-  const d = new DataDir(dir);
-  d.writeConfig({ ...d.config(), chain_id: name });
-  return d;
-}
+const nodeDir = (from: DataDir, name: string): DataDir => nodeDirOf(from, root, name);
 
 function remoteAddress(): string {
   for (const list of Object.values(networkInterfaces()))

@@ -5,13 +5,13 @@
 // on the NEXT window's account at the same real instant: with an hourly budget of 3 the cluster
 // runs 6 governed effects within one real hour. Nothing compares a node's clock with the
 // database's. Real PostgreSQL, fresh database.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
-import { attachDatabase, DataDir, GovernedRuntime, initDataDir, publishTrustRegistry } from '../src/index.ts';
+import { attachDatabase, type DataDir, GovernedRuntime } from '../src/index.ts';
+import { nodeDir as nodeDirOf, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'c2'.repeat(32)}`;
 const CAP = 3;
@@ -23,65 +23,23 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function published(schema: string): Promise<DataDir> {
-  const { data: t } = initDataDir(join(root, `t-${schema}`), {
-    chainId: `t-${schema}`,
-    fingerprint: FINGERPRINT,
-    p0: {
-      type: 'helm.policy.p0.v1',
-      name: 'capped',
-      forbidden_effect_types: [],
-      budgets: {
-        default_principal_max: 10_000,
-        default_tenant_max: 10_000,
-        principals: { alice: CAP },
-        window: 'hour',
-      },
-      max_delegation_ttl_ms: 3_600_000,
-      require_delegation_mfa: false,
-    },
-    bundle: {
-      type: 'helm.policy.bundle.v1',
-      name: 'rules',
-      version: 1,
-      rules: [{ id: 'all', effect: 'allow', when: { principal: { eq: 'alice' } } }],
-    },
-    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
-  });
-  t.writeTool({
-    type: 'helm.tool.v1',
-    name: 'pay',
-    description: 'an effect that must happen once',
-    input_schema: { type: 'object' },
-    output_schema: { type: 'object' },
-    effect_type: 'compute',
-    risk_tier: 'LOW',
-    action: 'run',
-    driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 5_000 },
-  });
-  const s = await openPostgresStore({
-    connectionString: db.url,
-    nodeId: 'setup',
-    schema,
-    groupCommit: false,
-  });
-  try {
-    await publishTrustRegistry(t, s);
-  } finally {
-    await s.close();
-  }
-  t.close();
-  return t;
-}
+const P0 = {
+  type: 'helm.policy.p0.v1',
+  name: 'capped',
+  forbidden_effect_types: [],
+  budgets: {
+    default_principal_max: 10_000,
+    default_tenant_max: 10_000,
+    principals: { alice: CAP },
+    window: 'hour',
+  },
+  max_delegation_ttl_ms: 3_600_000,
+  require_delegation_mfa: false,
+};
+const published = (schema: string): Promise<DataDir> =>
+  publishedDataDir(db.url, root, FINGERPRINT, schema, { p0: P0 });
 
-function nodeDir(from: DataDir, name: string): DataDir {
-  const dir = join(root, name);
-  cpSync(from.dir, dir, { recursive: true });
-  rmSync(join(dir, 'helm.db'), { force: true });
-  const d = new DataDir(dir);
-  d.writeConfig({ ...d.config(), chain_id: name });
-  return d;
-}
+const nodeDir = (from: DataDir, name: string): DataDir => nodeDirOf(from, root, name);
 
 describe('redteam-pg: clock skew between nodes (I-BUDGET-2)', () => {
   it('a node whose clock is one window ahead of the database cannot spend a second budget in the same real hour', async () => {

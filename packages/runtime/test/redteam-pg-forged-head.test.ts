@@ -5,21 +5,15 @@
 // longer verifies (the history before the edit included) — the writer silently turned every later
 // effect into one without verifiable evidence. The node reads the head receipt at open anyway
 // (ChainReceipts.open) and could refuse a head row that is not its hash. Real PostgreSQL.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyEvidencePack } from '@helm/evidencepack';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, raw } from '../../store-postgres/test/harness.ts';
-import {
-  attachDatabase,
-  DataDir,
-  exportPackFrom,
-  GovernedRuntime,
-  initDataDir,
-  publishTrustRegistry,
-} from '../src/index.ts';
+import { attachDatabase, type DataDir, exportPackFrom, GovernedRuntime } from '../src/index.ts';
+import { nodeDir as nodeDirOf, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'c6'.repeat(32)}`;
 const clock = { now: () => Date.now() };
@@ -30,52 +24,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function published(schema: string): Promise<DataDir> {
-  const { data: t } = initDataDir(join(root, `t-${schema}`), {
-    chainId: `t-${schema}`,
-    fingerprint: FINGERPRINT,
-    bundle: {
-      type: 'helm.policy.bundle.v1',
-      name: 'rules',
-      version: 1,
-      rules: [{ id: 'all', effect: 'allow', when: { principal: { eq: 'alice' } } }],
-    },
-    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
-  });
-  t.writeTool({
-    type: 'helm.tool.v1',
-    name: 'pay',
-    description: 'an effect that must happen once',
-    input_schema: { type: 'object' },
-    output_schema: { type: 'object' },
-    effect_type: 'compute',
-    risk_tier: 'LOW',
-    action: 'run',
-    driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 5_000 },
-  });
-  const s = await openPostgresStore({
-    connectionString: db.url,
-    nodeId: 'setup',
-    schema,
-    groupCommit: false,
-  });
-  try {
-    await publishTrustRegistry(t, s);
-  } finally {
-    await s.close();
-  }
-  t.close();
-  return t;
-}
+const published = (schema: string): Promise<DataDir> => publishedDataDir(db.url, root, FINGERPRINT, schema);
 
-function nodeDir(from: DataDir, name: string): DataDir {
-  const dir = join(root, name);
-  cpSync(from.dir, dir, { recursive: true });
-  rmSync(join(dir, 'helm.db'), { force: true });
-  const d = new DataDir(dir);
-  d.writeConfig({ ...d.config(), chain_id: name });
-  return d;
-}
+const nodeDir = (from: DataDir, name: string): DataDir => nodeDirOf(from, root, name);
 
 describe('redteam-pg: a forged chain head row (I-MULTINODE-2)', () => {
   it('a node never signs receipts over a chain_heads hash that is not its head receipt', async () => {

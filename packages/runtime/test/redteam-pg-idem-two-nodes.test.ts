@@ -4,13 +4,14 @@
 // nodes sharing a database the key is claimed only when the receipt commits (`commitCall`'s
 // `INSERT … ON CONFLICT DO NOTHING`), i.e. AFTER both drivers ran: a caller that sends its retry to
 // another node behind the load balancer gets the effect twice. Real PostgreSQL, fresh database.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
-import { attachDatabase, DataDir, GovernedRuntime, initDataDir, publishTrustRegistry } from '../src/index.ts';
+import { attachDatabase, type DataDir, GovernedRuntime } from '../src/index.ts';
+import { nodeDir as nodeDirOf, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'c1'.repeat(32)}`;
 const clock = { now: () => Date.now() };
@@ -21,52 +22,12 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function published(schema: string): Promise<DataDir> {
-  const { data: t } = initDataDir(join(root, `t-${schema}`), {
-    chainId: `t-${schema}`,
-    fingerprint: FINGERPRINT,
-    bundle: {
-      type: 'helm.policy.bundle.v1',
-      name: 'rules',
-      version: 1,
-      rules: [{ id: 'all', effect: 'allow', when: { principal: { eq: 'alice' } } }],
-    },
-    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
-  });
-  t.writeTool({
-    type: 'helm.tool.v1',
-    name: 'pay',
-    description: 'an effect that must happen once',
-    input_schema: { type: 'object' },
-    output_schema: { type: 'object' },
-    effect_type: 'compute',
-    risk_tier: 'LOW',
-    action: 'run',
+const published = (schema: string): Promise<DataDir> =>
+  publishedDataDir(db.url, root, FINGERPRINT, schema, {
     driver: { kind: 'mcp', ref: 'pay', timeout_ms: 30_000 },
   });
-  const s = await openPostgresStore({
-    connectionString: db.url,
-    nodeId: 'setup',
-    schema,
-    groupCommit: false,
-  });
-  try {
-    await publishTrustRegistry(t, s);
-  } finally {
-    await s.close();
-  }
-  t.close();
-  return t;
-}
 
-function nodeDir(from: DataDir, name: string): DataDir {
-  const dir = join(root, name);
-  cpSync(from.dir, dir, { recursive: true });
-  rmSync(join(dir, 'helm.db'), { force: true });
-  const d = new DataDir(dir);
-  d.writeConfig({ ...d.config(), chain_id: name });
-  return d;
-}
+const nodeDir = (from: DataDir, name: string): DataDir => nodeDirOf(from, root, name);
 
 describe('redteam-pg: one idempotency key, two nodes (I-REPLAY-1)', () => {
   it('a retry of an in-flight idempotent call sent to another node does not run the driver a second time', async () => {

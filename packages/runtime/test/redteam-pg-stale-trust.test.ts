@@ -6,14 +6,15 @@
 // calls and signing receipts with the rotated-out key, each claiming the pre-rotation trust seq,
 // so they still verify. Single-node HELM cannot reach this state (key rotation and the runtime
 // exclude each other on one data directory); a cluster reaches it by design. Real PostgreSQL.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keysRotate } from '../../../apps/cli/src/commands/keys-rotate.ts';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
-import { attachDatabase, DataDir, GovernedRuntime, initDataDir, publishTrustRegistry } from '../src/index.ts';
+import { attachDatabase, DataDir, GovernedRuntime, publishTrustRegistry } from '../src/index.ts';
+import { nodeDir as nodeDirOf, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'c3'.repeat(32)}`;
 const clock = { now: () => Date.now() };
@@ -24,52 +25,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function published(schema: string): Promise<DataDir> {
-  const { data: t } = initDataDir(join(root, `t-${schema}`), {
-    chainId: `t-${schema}`,
-    fingerprint: FINGERPRINT,
-    bundle: {
-      type: 'helm.policy.bundle.v1',
-      name: 'rules',
-      version: 1,
-      rules: [{ id: 'all', effect: 'allow', when: { principal: { eq: 'alice' } } }],
-    },
-    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
-  });
-  t.writeTool({
-    type: 'helm.tool.v1',
-    name: 'pay',
-    description: 'an effect that must happen once',
-    input_schema: { type: 'object' },
-    output_schema: { type: 'object' },
-    effect_type: 'compute',
-    risk_tier: 'LOW',
-    action: 'run',
-    driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 5_000 },
-  });
-  const s = await openPostgresStore({
-    connectionString: db.url,
-    nodeId: 'setup',
-    schema,
-    groupCommit: false,
-  });
-  try {
-    await publishTrustRegistry(t, s);
-  } finally {
-    await s.close();
-  }
-  t.close();
-  return t;
-}
+const published = (schema: string): Promise<DataDir> => publishedDataDir(db.url, root, FINGERPRINT, schema);
 
-function nodeDir(from: DataDir, name: string): DataDir {
-  const dir = join(root, name);
-  cpSync(from.dir, dir, { recursive: true });
-  rmSync(join(dir, 'helm.db'), { force: true });
-  const d = new DataDir(dir);
-  d.writeConfig({ ...d.config(), chain_id: name });
-  return d;
-}
+const nodeDir = (from: DataDir, name: string): DataDir => nodeDirOf(from, root, name);
 
 describe('redteam-pg: a rotation published while a node runs (I-MULTINODE-2)', () => {
   it('a node does not execute or sign under a registry older than the one published in the database', async () => {
