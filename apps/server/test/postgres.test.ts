@@ -154,6 +154,25 @@ describe('I-SERVE-6 helmts serve on a shared PostgreSQL database', () => {
     expect(existsSync(join(dir, 'helm.db'))).toBe(false);
   });
 
+  it("a node whose clock is off the database's answers 503 NODE_REFUSED (CLOCK_SKEW), not STORE_UNAVAILABLE; nothing runs", async () => {
+    const dir = nodeDir(template, 'skewed-node');
+    // One hour ahead of the database: the runtime decides nothing (CLOCK_SKEW, no receipt signed).
+    const s = await startHelmServer({
+      dataDir: dir,
+      database: { url: db.url },
+      rateLimit: { rate: 0 },
+      now: () => Date.now() + 3_600_000,
+    });
+    servers.push(s);
+    const res = await fetch(`${s.url}/v1/calls`, jsonPost(keys.call, { tool: 'echo', args: { x: 1 } }));
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { code: string; message: string; hint?: string } };
+    expect(body.error.code).toBe('NODE_REFUSED');
+    expect(body.error.message).toContain('CLOCK_SKEW');
+    expect(body.error.hint).toMatch(/clock/i);
+    expect(await chainRows('skewed-node')).toEqual({ receipts: 0, admissions: 0 });
+  });
+
   it('attacker: the database stops answering — /readyz 503, calls 503, nothing executes', async () => {
     // A TCP relay in front of the real server: cutting it is the database becoming unreachable.
     const target = new URL(db.url);

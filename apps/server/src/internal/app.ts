@@ -71,6 +71,15 @@ export interface AppParts {
 
 type Env = { Variables: { identity: Identity } };
 
+/** Reason codes of a call a node on a shared database refuses without deciding, and the fix. */
+const NODE_REFUSAL_HINTS: ReadonlyMap<string, string> = new Map([
+  [
+    'TRUST_REGISTRY_STALE',
+    'the trust registry was republished (e.g. a key rotated out): restart this server to run under it',
+  ],
+  ['CLOCK_SKEW', "synchronize this host's clock (NTP) with the database host's"],
+]);
+
 /** Route templates by path pattern: for 405 answers and metric labels. */
 const ROUTES: readonly { pattern: RegExp; template: string; methods: readonly string[] }[] = [
   ['/healthz', ['GET']],
@@ -423,8 +432,14 @@ export function createApp(parts: AppParts): Hono<Env> {
       fromRuntime(error);
     }
     metrics.decisions.inc({ verdict: result.verdict, reason_code: result.reason_code });
-    if (result.receipt === null)
+    if (result.receipt === null) {
+      // A node on a shared database that decides nothing (docs/deployment.md "Checks a node
+      // makes"): the store answered, this node refused, so the operator's fix is on the node.
+      const hint = NODE_REFUSAL_HINTS.get(result.reason_code);
+      if (hint !== undefined)
+        throw new ServeError('NODE_REFUSED', `this node decides nothing: ${result.reason_code}`, hint);
       throw new ServeError('STORE_UNAVAILABLE', `no receipt could be persisted (${result.reason_code})`);
+    }
     return c.json(
       {
         status: result.status,

@@ -15,6 +15,7 @@ export type ServeErrorCode =
   | 'RATE_LIMITED'
   | 'REFUSED'
   | 'STORE_UNAVAILABLE'
+  | 'NODE_REFUSED'
   | 'NOT_READY'
   | 'SHUTTING_DOWN'
   | 'REQUEST_TIMEOUT'
@@ -36,6 +37,7 @@ export const STATUS: Readonly<Record<ServeErrorCode, number>> = {
   RATE_LIMITED: 429,
   REFUSED: 409,
   STORE_UNAVAILABLE: 503,
+  NODE_REFUSED: 503,
   NOT_READY: 503,
   SHUTTING_DOWN: 503,
   REQUEST_TIMEOUT: 408,
