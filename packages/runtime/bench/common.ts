@@ -6,6 +6,7 @@ import { createExecutor, functionDriver, proofGraphPort } from '@helm/executor';
 import { DEFAULT_THREAT_CONFIG, Guardian, InMemoryBudgetLedger, loadPolicyStack } from '@helm/guardian';
 import { ProofGraph } from '@helm/proofgraph';
 import { InMemoryReceiptStore, ReceiptPolicySet, ReceiptRecorder } from '@helm/receipts';
+import { initDataDir } from '../dist/index.js';
 
 export const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;
 
@@ -20,6 +21,31 @@ export const ECHO = {
   action: 'run',
   driver: { kind: 'function', ref: 'builtin.echo', timeout_ms: 5_000 },
 };
+
+/** A data directory at `dir` where alice may call echo without limit (the durable rows' set-up). */
+export function benchDataDir(dir: string, chainId: string): void {
+  const { data } = initDataDir(dir, {
+    chainId,
+    fingerprint: FINGERPRINT,
+    p0: {
+      type: 'helm.policy.p0.v1',
+      name: 'bench',
+      forbidden_effect_types: [],
+      budgets: { default_principal_max: 1e12, default_tenant_max: 1e12 },
+      max_delegation_ttl_ms: 3_600_000,
+      require_delegation_mfa: false,
+    },
+    bundle: {
+      type: 'helm.policy.bundle.v1',
+      name: 'bench',
+      version: 1,
+      rules: [{ id: 'echo', effect: 'allow', when: { principal: { eq: 'alice' }, tool: { eq: 'echo' } } }],
+    },
+    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
+  });
+  data.writeTool(ECHO);
+  data.close();
+}
 
 // ---- the in-memory pipeline ----------------------------------------------------------------
 export function inMemoryPipeline() {

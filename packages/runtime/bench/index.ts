@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ReceiptChain } from '@helm/receipts';
-import { DataDir, GovernedRuntime, initDataDir, reexecute } from '../dist/index.js';
-import { drive, ECHO, FINGERPRINT, fmt, inMemoryPipeline } from './common.ts';
+import { DataDir, GovernedRuntime, reexecute } from '../dist/index.js';
+import { benchDataDir, drive, FINGERPRINT, fmt, inMemoryPipeline } from './common.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = join(ROOT, 'apps', 'cli', 'dist', 'bin.cjs');
@@ -41,27 +41,7 @@ const call = (i: number, key?: string) => ({
 function freshDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'helm-rt-bench-'));
   dirs.push(dir);
-  const { data } = initDataDir(dir, {
-    chainId: 'bench',
-    fingerprint: FINGERPRINT,
-    p0: {
-      type: 'helm.policy.p0.v1',
-      name: 'bench',
-      forbidden_effect_types: [],
-      budgets: { default_principal_max: 1e12, default_tenant_max: 1e12 },
-      max_delegation_ttl_ms: 3_600_000,
-      require_delegation_mfa: false,
-    },
-    bundle: {
-      type: 'helm.policy.bundle.v1',
-      name: 'bench',
-      version: 1,
-      rules: [{ id: 'echo', effect: 'allow', when: { principal: { eq: 'alice' }, tool: { eq: 'echo' } } }],
-    },
-    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
-  });
-  data.writeTool(ECHO);
-  data.close();
+  benchDataDir(dir, 'bench');
   return dir;
 }
 

@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { openPostgresStore } from '@helm/store-postgres';
 // The test harness's fresh-database helper (it brings `pg`, a dependency of @helm/store-postgres).
 import { createTestDatabase, raw } from '../../store-postgres/test/harness.ts';
-import { DataDir, GovernedRuntime, initDataDir, publishTrustRegistry } from '../dist/index.js';
-import { drive, ECHO, FINGERPRINT, fmt, inMemoryPipeline } from './common.ts';
+import { DataDir, GovernedRuntime, publishTrustRegistry } from '../dist/index.js';
+import { benchDataDir, drive, FINGERPRINT, fmt, inMemoryPipeline } from './common.ts';
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const IN_FLIGHT = 64;
@@ -68,27 +68,7 @@ async function backends(): Promise<number[]> {
 
 function template(): string {
   const dir = join(root, 'template');
-  const { data } = initDataDir(dir, {
-    chainId: 'template',
-    fingerprint: FINGERPRINT,
-    p0: {
-      type: 'helm.policy.p0.v1',
-      name: 'bench',
-      forbidden_effect_types: [],
-      budgets: { default_principal_max: 1e12, default_tenant_max: 1e12 },
-      max_delegation_ttl_ms: 3_600_000,
-      require_delegation_mfa: false,
-    },
-    bundle: {
-      type: 'helm.policy.bundle.v1',
-      name: 'bench',
-      version: 1,
-      rules: [{ id: 'echo', effect: 'allow', when: { principal: { eq: 'alice' }, tool: { eq: 'echo' } } }],
-    },
-    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
-  });
-  data.writeTool(ECHO);
-  data.close();
+  benchDataDir(dir, 'template');
   return dir;
 }
 
