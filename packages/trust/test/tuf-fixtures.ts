@@ -204,6 +204,25 @@ export const KEYS = {
  * The same key under another key id (and, with `upper`, its public value in uppercase hex): one
  * signer that a client counting key ids would count twice.
  */
+/**
+ * Next roots a client must refuse, with the code: signed only by the new key, signed by the old
+ * key but below the new threshold, and a version that skips one. Shared by the trusted-set tests
+ * (`@helm/trust`) and the client tests (`@helm/tuf-client`), so both layers refuse the same set.
+ */
+export const REFUSED_ROTATIONS: readonly (readonly [RepoOptions & { rootVersion: number }, string])[] = [
+  [{ rootVersion: 2, rootKeys: [KEYS.root2], rootSigners: [KEYS.root2] }, 'TUF_THRESHOLD_NOT_MET'],
+  [
+    {
+      rootVersion: 2,
+      rootKeys: [KEYS.root2, KEYS.root3],
+      rootThreshold: 2,
+      rootSigners: [KEYS.root1, KEYS.root2],
+    },
+    'TUF_THRESHOLD_NOT_MET',
+  ],
+  [{ rootVersion: 3, rootKeys: [KEYS.root1], rootSigners: [KEYS.root1] }, 'TUF_VERSION_MISMATCH'],
+];
+
 export function aliasKey(key: TestKey, alias: string, upper = false): TestKey {
   const keyval = key.json.keyval as { public: string };
   const json = { ...key.json, keyval: { public: upper ? keyval.public.toUpperCase() : keyval.public } };

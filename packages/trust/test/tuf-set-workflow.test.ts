@@ -6,7 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { TrustError } from '../src/index.ts';
 import { checkVersionForName, targetFileName, targetSearchStep, verifyTarget } from '../src/tuf.ts';
-import { findTarget, KEYS, makeRepo, type RepoOptions, rootBytes, verifyRepo } from './tuf-fixtures.ts';
+import {
+  findTarget,
+  KEYS,
+  makeRepo,
+  REFUSED_ROTATIONS,
+  type RepoOptions,
+  rootBytes,
+  verifyRepo,
+} from './tuf-fixtures.ts';
 
 function codeOf(f: () => unknown): string {
   try {
@@ -44,20 +52,7 @@ describe('root chain (§5.3)', () => {
   });
 
   it('refuses a next root not signed by the old quorum, not self-signed, or of the wrong version', () => {
-    const cases: [RepoOptions, string][] = [
-      [{ rootVersion: 2, rootKeys: [KEYS.root2], rootSigners: [KEYS.root2] }, 'TUF_THRESHOLD_NOT_MET'],
-      [
-        {
-          rootVersion: 2,
-          rootKeys: [KEYS.root2, KEYS.root3],
-          rootThreshold: 2,
-          rootSigners: [KEYS.root1, KEYS.root2],
-        },
-        'TUF_THRESHOLD_NOT_MET',
-      ],
-      [{ rootVersion: 3, rootKeys: [KEYS.root1], rootSigners: [KEYS.root1] }, 'TUF_VERSION_MISMATCH'],
-    ];
-    for (const [o, expected] of cases) {
+    for (const [o, expected] of REFUSED_ROTATIONS) {
       const files = makeRepo({});
       files.set('metadata/2.root.json', meta(makeRepo(o), `${o.rootVersion}.root.json`));
       expect(

@@ -20,6 +20,7 @@ import {
   makeRepo,
   mapFetcher,
   REFERENCE_MS,
+  REFUSED_ROTATIONS,
   type RepoOptions,
   rootBytes,
   SHARED_REPO,
@@ -44,6 +45,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
+
+/** The tuf-js reference client on `base`, starting from the shared repository's first root. */
+async function tufjsUpdater(base: string, label: string): Promise<{ updater: Updater; targetDir: string }> {
+  const metadataDir = join(tmp, `tufjs-meta-${label}`);
+  const targetDir = join(tmp, `tufjs-targets-${label}`);
+  await cp(join(SHARED_REPO, 'metadata/1.root.json'), join(metadataDir, 'root.json'));
+  await mkdir(targetDir, { recursive: true });
+  const updater = new Updater({
+    metadataBaseUrl: `${base}/metadata`,
+    targetBaseUrl: `${base}/targets`,
+    metadataDir,
+    targetDir,
+  });
+  return { updater, targetDir };
+}
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -114,17 +130,8 @@ describe('TUF client on the shared test repository', () => {
 
   it('agrees with the tuf-js Updater (independent cross-check)', async () => {
     const { server, base } = await serveFolder(SHARED_REPO);
-    const metadataDir = join(tmp, 'tufjs-meta');
-    const targetDir = join(tmp, 'tufjs-targets');
-    await cp(join(SHARED_REPO, 'metadata/1.root.json'), join(metadataDir, 'root.json'));
-    await mkdir(targetDir, { recursive: true });
+    const { updater, targetDir } = await tufjsUpdater(base, 'honest');
     try {
-      const updater = new Updater({
-        metadataBaseUrl: `${base}/metadata`,
-        targetBaseUrl: `${base}/targets`,
-        metadataDir,
-        targetDir,
-      });
       await updater.refresh();
       const ours = client(httpFetcher(base));
       await ours.refresh();
@@ -147,17 +154,8 @@ describe('TUF client on the shared test repository', () => {
     const dir = await repoCopy();
     await writeFile(join(dir, 'targets/file1.txt'), 'tampered, same story, other bytes');
     const { server, base } = await serveFolder(dir);
-    const metadataDir = join(tmp, 'tufjs-meta-tampered');
-    const targetDir = join(tmp, 'tufjs-targets-tampered');
-    await cp(join(SHARED_REPO, 'metadata/1.root.json'), join(metadataDir, 'root.json'));
-    await mkdir(targetDir, { recursive: true });
+    const { updater, targetDir } = await tufjsUpdater(base, 'tampered');
     try {
-      const updater = new Updater({
-        metadataBaseUrl: `${base}/metadata`,
-        targetBaseUrl: `${base}/targets`,
-        metadataDir,
-        targetDir,
-      });
       await updater.refresh();
       const info = await updater.getTargetInfo('file1.txt');
       await expect(
@@ -315,20 +313,7 @@ describe('TUF client on generated repositories', () => {
   });
 
   it('refuses a rotation not signed by the old root quorum, not self-signed, or with a wrong version', async () => {
-    const cases: [RepoOptions, string][] = [
-      [{ rootVersion: 2, rootKeys: [KEYS.root2], rootSigners: [KEYS.root2] }, 'TUF_THRESHOLD_NOT_MET'],
-      [
-        {
-          rootVersion: 2,
-          rootKeys: [KEYS.root2, KEYS.root3],
-          rootThreshold: 2,
-          rootSigners: [KEYS.root1, KEYS.root2],
-        },
-        'TUF_THRESHOLD_NOT_MET',
-      ],
-      [{ rootVersion: 3, rootKeys: [KEYS.root1], rootSigners: [KEYS.root1] }, 'TUF_VERSION_MISMATCH'],
-    ];
-    for (const [o, expected] of cases) {
+    for (const [o, expected] of REFUSED_ROTATIONS) {
       const files = makeRepo({});
       const next = makeRepo(o).get(`metadata/${o.rootVersion}.root.json`) as Uint8Array;
       files.set('metadata/2.root.json', next);
