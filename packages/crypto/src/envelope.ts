@@ -16,7 +16,7 @@ import {
   limitsOf,
   malformed,
   parseCanonicalPayload,
-  payloadBytes,
+  payloadAndPae,
   signatureEntry,
   signatureList,
 } from './internal/envelope-decode.js';
@@ -111,7 +111,7 @@ export function openVerifiedEnvelope<T extends TypedBody = EnvelopeBody>(
   const lookup: PublicKeyLookup = typeof keys === 'function' ? keys : (id) => keys.lookup(id);
   checkShape(envelope, expectedType);
   const limits = limitsOf(options.limits);
-  const payload = payloadBytes(envelope, limits.maxBytes);
+  const { payload, pae } = payloadAndPae(envelope, limits.maxBytes);
   const signatures = signatureList(envelope, MAX_ENVELOPE_SIGNATURES);
   const threshold = options.threshold;
   if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 1)) {
@@ -119,7 +119,6 @@ export function openVerifiedEnvelope<T extends TypedBody = EnvelopeBody>(
   }
 
   // 3. signatures over PAE(type, exact payload bytes)
-  const pae = preAuthEncoding(envelope.type, payload);
   const keyIds: string[] = [];
   const seenKeys: Uint8Array[] = [];
   for (const entry of signatures) {
