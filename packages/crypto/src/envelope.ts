@@ -5,8 +5,7 @@
 // but signing (envelope-sign.ts).
 import { MAX_ENVELOPE_SIGNATURES } from '@helm/contracts/wire';
 // The default backend: node:crypto in Node, noble in a browser (package.json "imports").
-import { verifyWith } from '#platform-ed25519';
-import { type Ed25519Backend, keyIdFor } from './ed25519.js';
+import { type Ed25519Backend, keyIdFor, verifyEd25519 } from './ed25519.js';
 import { bytesEqual, fromBase64Url } from './encoding.js';
 import { type EnvelopeBody, preAuthEncoding, type TypedBody } from './envelope-open.js';
 import { CryptoError, type CryptoErrorCode } from './errors.js';
@@ -131,7 +130,7 @@ export function openVerifiedEnvelope<T extends TypedBody = EnvelopeBody>(
       throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${keyid}`);
     }
     const sigBytes = fromBase64Url(sig);
-    if (!sigBytes || !verifyWith(options.backend, key, pae, sigBytes)) {
+    if (!sigBytes || !verifyEd25519(key, pae, sigBytes, options.backend).ok) {
       throw new CryptoError('ENVELOPE_SIGNATURE_INVALID', `signature by ${keyid} does not verify`);
     }
     if (seenKeys.some((k) => bytesEqual(k, key))) malformed('duplicate signer');

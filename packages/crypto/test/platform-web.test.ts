@@ -62,10 +62,10 @@ describe('I-CONSOLE-3 browser platform = node platform', () => {
     expect(pk).toEqual(ed25519Node.nodePublicKeyFromSeed(seed));
     const sig = ed25519Web.nodeSignerFor(seed)(msg);
     expect(sig).toEqual(ed25519Node.nodeSignerFor(seed)(msg));
-    expect(ed25519Web.verifyWith(undefined, pk, msg, sig)).toBe(true);
+    expect(ed25519Web.nodeVerify(pk, msg, sig)).toBe(true);
     const bad = Uint8Array.from(sig);
     bad[0] = (bad[0] as number) ^ 1;
-    expect(ed25519Web.verifyWith(undefined, pk, msg, bad)).toBe(false);
+    expect(ed25519Web.nodeVerify(pk, msg, bad)).toBe(false);
     expect(ed25519Web.isCachedValidKey(pk)).toBe(ed25519Node.isCachedValidKey(pk));
     expect(ed25519Web.isCachedValidKey(new Uint8Array(32))).toBe(
       ed25519Node.isCachedValidKey(new Uint8Array(32)),
