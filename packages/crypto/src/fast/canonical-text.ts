@@ -6,14 +6,11 @@
 //   (1) `text` has no `\u` escape, so every string JSON.parse makes of it is a piece of `text`
 //       (well-formed: the openers decode it from strict UTF-8; a raw lone surrogate would anyway
 //       come back escaped from JSON.stringify and fail (3)),
-//   (2) JSON.parse(text) is an object in which every object's member list, in Object.keys order
-//       (the order JSON.stringify writes), is strictly ascending by UTF-16 code units, within
-//       maxDepth, and neither Object.prototype nor Array.prototype has a `toJSON`,
+//   (2) JSON.parse(text) is an object that passes the walk of stringifiedCanonical below (every
+//       object member list, in Object.keys order — the order JSON.stringify writes — strictly
+//       ascending by UTF-16 code units; plain JSON values only), within maxDepth,
 //   (3) JSON.stringify(body) === text.
-// JSON.parse yields only plain objects and arrays (standard prototypes, no symbol keys, never a
-// function, so an own `toJSON` member is data JSON.stringify ignores), well-formed strings under
-// (1), numbers, booleans and null; a non-finite number (from `1e999`) stringifies as `null` and
-// fails (3). Under (1)–(2), JSON.stringify(body) and canonicalize(body) are the same string:
+// Under (1)–(2), JSON.stringify(body) and canonicalize(body) are the same string:
 // RFC 8785 adopts ECMAScript's string escaping and Number-to-String, and the member order is the
 // same sorted order. So (3) says canonicalize(body) === text, and a text equal to its own
 // canonical form is one the strict parser accepts with the same value (no duplicate member, no
@@ -34,32 +31,8 @@ export function acceptedCanonical(text: string, maxDepth: number): object | unde
     return undefined;
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const prototypes = Object.prototype as { toJSON?: unknown };
-  if (prototypes.toJSON !== undefined || (Array.prototype as { toJSON?: unknown }).toJSON !== undefined) {
-    return undefined;
-  }
-  if (!membersAscend(body, 0, maxDepth)) return undefined;
+  if (!isStringifyCanonical(body, 0, maxDepth)) return undefined;
   return JSON.stringify(body) === text ? body : undefined;
-}
-
-/**
- * Condition (2) over a JSON.parse result: every object's names strictly ascending, every container
- * at depth d (the top level is 0) with d < maxDepth, the strict parser's limit.
- */
-function membersAscend(value: unknown, depth: number, maxDepth: number): boolean {
-  if (typeof value !== 'object' || value === null) return true;
-  if (depth >= maxDepth) return false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!membersAscend(value[i], depth + 1, maxDepth)) return false;
-    return true;
-  }
-  let previous: string | undefined;
-  for (const key of Object.keys(value)) {
-    if (previous !== undefined && !(previous < key)) return false;
-    previous = key;
-    if (!membersAscend((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
-  }
-  return true;
 }
 
 /**
@@ -78,7 +51,7 @@ function membersAscend(value: unknown, depth: number, maxDepth: number): boolean
  * Property test: test/fast-canonical-text.test.ts.
  */
 export function stringifiedCanonical(value: unknown): string | undefined {
-  if (!isStringifyCanonical(value, 0)) return undefined;
+  if (!isStringifyCanonical(value, 0, FAST_MAX_DEPTH)) return undefined;
   const text = JSON.stringify(value);
   return text.includes('\\ud') ? undefined : text;
 }
@@ -86,8 +59,11 @@ export function stringifiedCanonical(value: unknown): string | undefined {
 /** Far below JCS_MAX_DEPTH: deeper data takes the plain serializer (which reports depth and cycles). */
 const FAST_MAX_DEPTH = 64;
 
-/** The walk stringifiedCanonical trusts JSON.stringify on; a container at depth d needs d < FAST_MAX_DEPTH. */
-function isStringifyCanonical(value: unknown, depth: number): boolean {
+/**
+ * The walk both fast paths trust JSON.stringify on (see stringifiedCanonical). A container at depth
+ * d (the top level is 0) needs d < maxDepth: for acceptedCanonical that is the strict parser's limit.
+ */
+function isStringifyCanonical(value: unknown, depth: number, maxDepth: number): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -96,13 +72,14 @@ function isStringifyCanonical(value: unknown, depth: number): boolean {
       return Number.isFinite(value);
     case 'object': {
       if (value === null) return true;
-      if (depth >= FAST_MAX_DEPTH) return false;
+      if (depth >= maxDepth) return false;
       if ((value as { toJSON?: unknown }).toJSON !== undefined) return false;
       if (Object.getOwnPropertySymbols(value).length !== 0) return false;
       const proto = Object.getPrototypeOf(value);
       if (Array.isArray(value)) {
         if (proto !== Array.prototype) return false;
-        for (let i = 0; i < value.length; i++) if (!isStringifyCanonical(value[i], depth + 1)) return false;
+        for (let i = 0; i < value.length; i++)
+          if (!isStringifyCanonical(value[i], depth + 1, maxDepth)) return false;
         return true;
       }
       if (proto !== Object.prototype && proto !== null) return false;
@@ -110,7 +87,7 @@ function isStringifyCanonical(value: unknown, depth: number): boolean {
       for (const key of Object.keys(value)) {
         if (previous !== undefined && !(previous < key)) return false;
         previous = key;
-        if (!isStringifyCanonical((value as Record<string, unknown>)[key], depth + 1)) return false;
+        if (!isStringifyCanonical((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
       }
       return true;
     }

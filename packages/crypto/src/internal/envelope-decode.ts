@@ -56,32 +56,16 @@ export function checkShape(envelope: unknown, expectedType: string): asserts env
 
 const encoder = new TextEncoder();
 
-/** Bytes in the UTF-8 encoding of `text` (a lone surrogate counts 3: TextEncoder writes U+FFFD). */
-function utf8ByteLength(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
-
 /**
  * A new array for PAE(type, payload) with a payload of `payloadLength` bytes, its header
  * `"HELMSIG1" SP len(type) SP type SP len(payload) SP` written (lengths are UTF-8 byte counts) and
  * the payload's room after it, at `payloadAt`.
  */
 export function paeWithRoom(type: string, payloadLength: number): { pae: Uint8Array; payloadAt: number } {
-  const header = `HELMSIG1 ${utf8ByteLength(type)} ${type} ${payloadLength} `;
-  const payloadAt = utf8ByteLength(header);
-  const pae = new Uint8Array(payloadAt + payloadLength);
-  encoder.encodeInto(header, pae);
-  return { pae, payloadAt };
+  const header = encoder.encode(`HELMSIG1 ${encoder.encode(type).length} ${type} ${payloadLength} `);
+  const pae = new Uint8Array(header.length + payloadLength);
+  pae.set(header, 0);
+  return { pae, payloadAt: header.length };
 }
 
 /**
