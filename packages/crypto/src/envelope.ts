@@ -7,7 +7,7 @@ import { MAX_ENVELOPE_SIGNATURES } from '@helm/contracts/wire';
 // The default backend: node:crypto in Node, noble in a browser (package.json "imports").
 import { type Ed25519Backend, keyIdFor, verifyEd25519 } from './ed25519.js';
 import { bytesEqual, fromBase64Url } from './encoding.js';
-import { type EnvelopeBody, preAuthEncoding, type TypedBody } from './envelope-open.js';
+import type { EnvelopeBody, TypedBody } from './envelope-open.js';
 import { CryptoError, type CryptoErrorCode } from './errors.js';
 import {
   checkShape,
