@@ -7,7 +7,7 @@
 // This file is loaded by plain Node in those children (from src/ with type stripping in tests), so
 // it imports its siblings with `.ts` specifiers and no other package.
 import type { ComponentRequest } from './component-run.ts';
-import { type GuestOutcome, type GuestRequest, type RunInputs, tableTrapCode } from './guest-run.ts';
+import { type GuestOutcome, type GuestRequest, tableTrapCode } from './guest-run.ts';
 import { componentInstanceCost, instantiationCost } from './instantiation-cost.ts';
 import { type PoolOutcome, siblingModuleUrl, WorkerPool } from './pool.ts';
 
@@ -29,8 +29,13 @@ export interface IsolatedComponent {
 export type IsolatedModule = IsolatedCoreModule | IsolatedComponent;
 
 /** One call, as plain data (it may cross a process boundary). */
-export interface IsolatedCall extends RunInputs {
+export interface IsolatedCall {
   readonly module: IsolatedModule;
+  readonly stdin: Uint8Array;
+  readonly gas: number;
+  readonly maxOutputBytes: number;
+  readonly seed: Uint8Array;
+  readonly virtualTimeMs: number;
 }
 
 export type IsolationOutcome =
