@@ -30,6 +30,9 @@ export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
 /** Pattern of a chain id: 1–128 chars of `[A-Za-z0-9._:-]`. */
 export const CHAIN_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 
+/** Pattern of an evidence field name (and of a receipt policy's required evidence): `[a-z][a-z0-9_]{0,63}`. */
+export const EVIDENCE_KEY_PATTERN = '^[a-z][a-z0-9_]{0,63}$';
+
 /** Evidence values: a string, or a list of strings (e.g. approval ids), all signed with the receipt. */
 export type ReceiptEvidenceValue = string | readonly string[];
 

@@ -6,7 +6,7 @@
 // registry in ed25519-backends.ts, so that a verifier's import closure holds neither.
 import { KEY_ID_PATTERN, KEY_ID_PREFIX } from '@helm/contracts/wire';
 // The default backend: node:crypto in Node, noble in a browser (package.json "imports").
-import { isCachedValidKey, verifyWith } from '#platform-ed25519';
+import { isCachedValidKey, nodeVerify } from '#platform-ed25519';
 import { CryptoError, type CryptoErrorCode } from './errors.js';
 import { sha256Hex } from './hash.js';
 import {
@@ -106,7 +106,11 @@ export function verifyEd25519(
   signature: Uint8Array,
   backend?: Ed25519Backend,
 ): SignatureCheck {
-  if (verifyWith(backend, publicKey, message, signature)) return VERIFIED;
+  const ok =
+    backend === undefined
+      ? nodeVerify(publicKey, message, signature)
+      : backend.verify(publicKey, message, signature);
+  if (ok) return VERIFIED;
   if (!isCachedValidKey(publicKey)) return KEY_INVALID;
   return signaturePrecheck(publicKey, signature) ? SIGNATURE_INVALID : SIGNATURE_MALFORMED;
 }

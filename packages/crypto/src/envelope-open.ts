@@ -14,31 +14,20 @@ import {
   isEnvelopeType,
   limitsOf,
   malformed,
+  paeWithRoom,
   parseCanonicalPayload,
-  payloadBytes,
+  payloadAndPae,
   signatureEntry,
   signatureList,
 } from './internal/envelope-decode.js';
 
 export { DEFAULT_ENVELOPE_LIMITS, isEnvelopeType };
 
-const encoder = new TextEncoder();
-
-/**
- * The PAE header text `"HELMSIG1" SP len(type) SP type SP len(payload) SP` for a payload of
- * `payloadLength` bytes (lengths are UTF-8 byte counts). PAE = UTF-8(header) ‖ payload.
- */
-function preAuthHeader(type: string, payloadLength: number): string {
-  return `HELMSIG1 ${encoder.encode(type).length} ${type} ${payloadLength} `;
-}
-
 /** The exact bytes an envelope signature covers: a fresh array owning its buffer. */
 export function preAuthEncoding(type: string, payload: Uint8Array): Uint8Array {
-  const head = encoder.encode(preAuthHeader(type, payload.length));
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head, 0);
-  out.set(payload, head.length);
-  return out;
+  const { pae, payloadAt } = paeWithRoom(type, payload.length);
+  pae.set(payload, payloadAt);
+  return pae;
 }
 
 export interface EnvelopeBody {
@@ -114,7 +103,7 @@ export function openEnvelope<T extends TypedBody = EnvelopeBody>(
     signatures.push({ keyid, sig: bytes });
   }
   const limits = limitsOf(options.limits);
-  const payload = payloadBytes(envelope, limits.maxBytes);
+  const { payload, pae } = payloadAndPae(envelope, limits.maxBytes);
   const body = parseCanonicalPayload(payload, expectedType, limits.maxDepth);
-  return { body: body as T, payload, pae: preAuthEncoding(expectedType, payload), signatures };
+  return { body: body as T, payload, pae, signatures };
 }

@@ -5,10 +5,9 @@
 // but signing (envelope-sign.ts).
 import { MAX_ENVELOPE_SIGNATURES } from '@helm/contracts/wire';
 // The default backend: node:crypto in Node, noble in a browser (package.json "imports").
-import { verifyWith } from '#platform-ed25519';
-import { type Ed25519Backend, keyIdFor } from './ed25519.js';
+import { type Ed25519Backend, keyIdFor, verifyEd25519 } from './ed25519.js';
 import { bytesEqual, fromBase64Url } from './encoding.js';
-import { type EnvelopeBody, preAuthEncoding, type TypedBody } from './envelope-open.js';
+import type { EnvelopeBody, TypedBody } from './envelope-open.js';
 import { CryptoError, type CryptoErrorCode } from './errors.js';
 import {
   checkShape,
@@ -16,7 +15,7 @@ import {
   limitsOf,
   malformed,
   parseCanonicalPayload,
-  payloadBytes,
+  payloadAndPae,
   signatureEntry,
   signatureList,
 } from './internal/envelope-decode.js';
@@ -111,7 +110,7 @@ export function openVerifiedEnvelope<T extends TypedBody = EnvelopeBody>(
   const lookup: PublicKeyLookup = typeof keys === 'function' ? keys : (id) => keys.lookup(id);
   checkShape(envelope, expectedType);
   const limits = limitsOf(options.limits);
-  const payload = payloadBytes(envelope, limits.maxBytes);
+  const { payload, pae } = payloadAndPae(envelope, limits.maxBytes);
   const signatures = signatureList(envelope, MAX_ENVELOPE_SIGNATURES);
   const threshold = options.threshold;
   if (threshold !== undefined && (!Number.isSafeInteger(threshold) || threshold < 1)) {
@@ -119,7 +118,6 @@ export function openVerifiedEnvelope<T extends TypedBody = EnvelopeBody>(
   }
 
   // 3. signatures over PAE(type, exact payload bytes)
-  const pae = preAuthEncoding(envelope.type, payload);
   const keyIds: string[] = [];
   const seenKeys: Uint8Array[] = [];
   for (const entry of signatures) {
@@ -132,7 +130,7 @@ export function openVerifiedEnvelope<T extends TypedBody = EnvelopeBody>(
       throw new CryptoError('ENVELOPE_KEY_UNKNOWN', `unknown key ${keyid}`);
     }
     const sigBytes = fromBase64Url(sig);
-    if (!sigBytes || !verifyWith(options.backend, key, pae, sigBytes)) {
+    if (!sigBytes || !verifyEd25519(key, pae, sigBytes, options.backend).ok) {
       throw new CryptoError('ENVELOPE_SIGNATURE_INVALID', `signature by ${keyid} does not verify`);
     }
     if (seenKeys.some((k) => bytesEqual(k, key))) malformed('duplicate signer');

@@ -3,6 +3,7 @@
 // and JWK OKP (RFC 8037). Pure functions: no I/O. Every public key that is imported is checked
 // against the strict key rules A1–A3; every private key is checked against its embedded public
 // key when one is present.
+import { KEY_ID_PREFIX } from '@helm/contracts/wire';
 // Buffer in Node, written-out codecs in a browser (package.json "imports").
 import { decodeBase64Lenient, encodeBase64 } from '#platform';
 import { isValidPublicKey, keyIdFor } from './ed25519.js';
@@ -199,7 +200,7 @@ export function importPublicKeyJwk(jwk: unknown): Uint8Array {
   const x = typeof o.x === 'string' ? fromBase64Url(o.x) : undefined;
   if (!x || x.length !== 32) bad('JWK x must be base64url of 32 bytes');
   const raw = importPublicKeyRaw(x);
-  if (typeof o.kid === 'string' && o.kid.startsWith('ed25519:') && o.kid !== keyIdFor(raw)) {
+  if (typeof o.kid === 'string' && o.kid.startsWith(KEY_ID_PREFIX) && o.kid !== keyIdFor(raw)) {
     throw new CryptoError('KEY_INVALID', 'JWK kid does not match its key');
   }
   return raw;

@@ -9,6 +9,7 @@ import {
   fromBase64Url,
   isEnvelopeType,
   nobleBackend,
+  openEnvelope,
   openVerifiedEnvelope,
   preAuthEncoding,
   type Signer,
@@ -419,5 +420,42 @@ describe('verifyEnvelope answers every input with a result', () => {
     };
     expect(() => verifyEnvelope(env, TYPE, broken)).toThrow('key store down');
     expect(() => openVerifiedEnvelope(env, TYPE, broken)).toThrow('key store down');
+  });
+});
+
+describe('payload decoded into the PAE (one array)', () => {
+  const env = signEnvelope(body, [alice]);
+
+  it('the opened payload is exactly the tail of the PAE, and the PAE is preAuthEncoding(type, payload)', () => {
+    const opened = openEnvelope(env, TYPE);
+    const bytes = canonicalBytes(body);
+    expect(opened.payload).toEqual(bytes);
+    expect(opened.pae).toEqual(preAuthEncoding(TYPE, bytes));
+    expect(opened.pae.subarray(opened.pae.length - bytes.length)).toEqual(bytes);
+    expect(opened.pae.buffer.byteLength).toBe(opened.pae.length); // owns its buffer, no pool slice
+  });
+
+  it('every single-character edit of the payload text: refused unless it is canonical base64url of other bytes', () => {
+    const text = env.payload;
+    const swaps = ['+', '/', '=', '*', ' ', '\u00e9', 'A', '_', '-'];
+    for (let i = 0; i < text.length; i++) {
+      for (const ch of swaps) {
+        const edited = text.slice(0, i) + ch + text.slice(i + 1);
+        const tampered = { ...env, payload: edited };
+        // independent reference: canonical exactly when Node's encoder gives the text back
+        const canonical = Buffer.from(edited, 'base64url').toString('base64url') === edited;
+        const strict = fromBase64Url(edited);
+        expect(strict !== undefined).toBe(canonical);
+        const got = code(() => openEnvelope(tampered, TYPE));
+        if (!canonical) expect(got).toBe('ENVELOPE_MALFORMED');
+        else if (got === undefined) expect(openEnvelope(tampered, TYPE).payload).toEqual(strict);
+      }
+      for (const cut of [text.slice(0, i), text.slice(0, i) + text.slice(i + 1)]) {
+        const canonical = Buffer.from(cut, 'base64url').toString('base64url') === cut;
+        expect(fromBase64Url(cut) !== undefined).toBe(canonical);
+        if (!canonical)
+          expect(code(() => openEnvelope({ ...env, payload: cut }, TYPE))).toBe('ENVELOPE_MALFORMED');
+      }
+    }
   });
 });

@@ -3,7 +3,9 @@
 // and must accept the canonical texts the envelope paths actually see (or it buys nothing).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { canonicalDigest } from '../src/digests.ts';
 import { acceptedCanonical, stringifiedCanonical } from '../src/fast/canonical-text.ts';
+import { digestText } from '../src/hash.ts';
 import { canonicalize, parseStrictJson } from '../src/index.ts';
 
 const DEPTH = 8;
@@ -233,6 +235,33 @@ describe('stringifiedCanonical (fast path of canonicalDigest) vs canonicalize', 
     } finally {
       delete proto.toJSON;
     }
+  });
+});
+
+describe('prototype and surrogate traps of the leaner checks', () => {
+  it('a toJSON planted on Object.prototype or Array.prototype turns acceptedCanonical off', () => {
+    for (const proto of [Object.prototype, Array.prototype] as { toJSON?: unknown }[]) {
+      proto.toJSON = function (this: unknown) {
+        return this;
+      };
+      try {
+        expect(acceptedCanonical('{"a":[1,{"b":2}]}', 128)).toBeUndefined();
+      } finally {
+        delete proto.toJSON;
+      }
+    }
+    expect(acceptedCanonical('{"a":[1,{"b":2}]}', 128)).toEqual({ a: [1, { b: 2 }] });
+  });
+
+  it('lone surrogates anywhere (nested names and values) are refused; an escaped backslash before "ud" takes the plain rule', () => {
+    for (const t of [{ a: { b: ['x\udbff'] } }, { a: [{ '\ud800x': 1 }] }, { z: 'ok\udfff' }]) {
+      expect(stringifiedCanonical(t)).toBeUndefined();
+      expect(() => canonicalDigest(t)).toThrow(expect.objectContaining({ code: 'JCS_LONE_SURROGATE' }));
+    }
+    const backslash = { a: '\\ud800', b: '\u0001' };
+    expect(stringifiedCanonical(backslash)).toBeUndefined();
+    expect(canonicalDigest(backslash)).toBe(digestText(canonicalize(backslash)));
+    expect(stringifiedCanonical({ a: '\u0001\n' })).toBe(canonicalize({ a: '\u0001\n' }));
   });
 });
 

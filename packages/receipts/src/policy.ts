@@ -1,9 +1,9 @@
 // Receipt policies (fail closed): per effect class, what must hold before execution and what the
 // success receipt must carry afterwards. An effect class without a policy is denied.
 import type { RiskTier } from '@helm/contracts/effect';
-import { RISK_TIERS } from '@helm/contracts/effect';
+import { EFFECT_TYPE_PATTERN, RISK_TIERS } from '@helm/contracts/effect';
 import type { ReasonCode } from '@helm/contracts/reason-codes';
-import type { ReceiptEvidenceValue } from '@helm/contracts/receipt';
+import { EVIDENCE_KEY_PATTERN, type ReceiptEvidenceValue } from '@helm/contracts/receipt';
 import { ReceiptError } from './errors.js';
 
 export interface ReceiptPolicy {
@@ -33,8 +33,8 @@ export type Admission =
     }
   | { readonly ok: false; readonly reason_code: ReasonCode; readonly detail: string };
 
-const EFFECT_CLASS = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
-const EVIDENCE_KEY = /^[a-z][a-z0-9_]{0,63}$/;
+const EFFECT_CLASS = new RegExp(EFFECT_TYPE_PATTERN);
+const EVIDENCE_KEY = new RegExp(EVIDENCE_KEY_PATTERN);
 
 function validatePolicy(p: ReceiptPolicy): void {
   const bad = (m: string) =>

@@ -59,6 +59,7 @@ export interface ReceiptFailure {
 
 /** What phase 1 learns about one receipt; plain data, cheap to send between threads. */
 export interface ReceiptSummary {
+  /** The receipt hash, digest(raw signature) (docs/spec/receipt.md §Receipt hash): the next prev_hash. */
   readonly hash: string;
   readonly receipt_id: string;
   readonly chain_id: string;
@@ -150,8 +151,10 @@ export function verifyReceipt(envelope: unknown, keys: ReceiptKeyLookup): Receip
 }
 
 /**
- * Phase 1 over a slice: independent per-receipt checks, stopping at the first failure. Pure (no
- * shared state), so slices can be checked concurrently. `offset` is added to reported indices.
+ * Phase 1 over a slice: every per-receipt check of verifyReceipt (structure, canonical form, body
+ * rules, key, signature, receipt_id — not only the signatures), stopping at the first failure.
+ * Pure (no shared state), so slices can be checked concurrently. `offset` is added to reported
+ * indices.
  */
 export function verifyReceiptSignatures(
   slice: readonly unknown[],

@@ -1,5 +1,6 @@
 // JSON Schema of policy (data for external validators; the TCB verifiers check the same rules in
 // code and do not import this module). Types and constants: ../policy.ts.
+import { EFFECT_TYPE_PATTERN } from '../effect.js';
 import { BUDGET_WINDOWS, P0_CEILING_TYPE, POLICY_BUNDLE_TYPE, POLICY_OVERLAY_TYPE } from '../policy.js';
 import { NAT, safeInt } from './parts.js';
 
@@ -142,7 +143,7 @@ export const p0CeilingSchema = {
       type: 'array',
       uniqueItems: true,
       maxItems: 1024,
-      items: { type: 'string', pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$' },
+      items: { type: 'string', pattern: EFFECT_TYPE_PATTERN },
     },
     budgets: BUDGETS,
     max_delegation_ttl_ms: safeInt(1),

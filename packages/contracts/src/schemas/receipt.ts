@@ -1,8 +1,14 @@
 // JSON Schema of receipt (data for external validators; the TCB verifiers check the same rules in
 // code and do not import this module). Types and constants: ../receipt.ts.
 
-import { RISK_TIERS } from '../effect.js';
-import { CHAIN_ID_PATTERN, RECEIPT_FIELDS, RECEIPT_STATUSES, RECEIPT_TYPE } from '../receipt.js';
+import { EFFECT_TYPE_PATTERN, RISK_TIERS } from '../effect.js';
+import {
+  CHAIN_ID_PATTERN,
+  EVIDENCE_KEY_PATTERN,
+  RECEIPT_FIELDS,
+  RECEIPT_STATUSES,
+  RECEIPT_TYPE,
+} from '../receipt.js';
 import { VERDICTS } from '../verdict.js';
 import { DIGEST, KEY_ID, NAT, NULLABLE_DIGEST, safeInt } from './parts.js';
 
@@ -32,7 +38,7 @@ export const receiptSchema = {
     prev_hash: DIGEST,
     decision_id: DIGEST,
     effect_id: NULLABLE_DIGEST,
-    effect_class: { type: 'string', pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$', maxLength: 128 },
+    effect_class: { type: 'string', pattern: EFFECT_TYPE_PATTERN, maxLength: 128 },
     status: { enum: [...RECEIPT_STATUSES] },
     verdict: { enum: [...VERDICTS] },
     reason_code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', maxLength: 64 },
@@ -51,7 +57,7 @@ export const receiptSchema = {
     evidence: {
       type: 'object',
       maxProperties: 64,
-      propertyNames: { pattern: '^[a-z][a-z0-9_]{0,63}$' },
+      propertyNames: { pattern: EVIDENCE_KEY_PATTERN },
       additionalProperties: {
         anyOf: [
           { type: 'string', maxLength: 4096 },

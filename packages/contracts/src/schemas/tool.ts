@@ -1,5 +1,6 @@
 // JSON Schema of tool (data for external validators; the TCB verifiers check the same rules in
 // code and do not import this module). Types and constants: ../tool.ts.
+import { EFFECT_TYPE_PATTERN } from '../effect.js';
 import { MAX_TOOL_TIMEOUT_MS, TOOL_DESCRIPTOR_TYPE, TOOL_NAME_PATTERN } from '../tool.js';
 
 export const toolDescriptorSchema = {
@@ -26,7 +27,7 @@ export const toolDescriptorSchema = {
     description: { type: 'string', maxLength: 4096 },
     input_schema: { type: 'object' },
     output_schema: { type: 'object' },
-    effect_type: { type: 'string', pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$', maxLength: 128 },
+    effect_type: { type: 'string', pattern: EFFECT_TYPE_PATTERN, maxLength: 128 },
     risk_tier: { enum: ['HIGH', 'MEDIUM', 'LOW'] },
     action: { type: 'string', minLength: 1, maxLength: 256 },
     resource_pointer: { type: 'string', pattern: '^(/([^~/]|~[01])*)*$', maxLength: 1024 },

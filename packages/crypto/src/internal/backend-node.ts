@@ -3,7 +3,6 @@
 // validation make its accept set exactly the strict policy of docs/spec/signatures.md. Signing with
 // node:crypto is in backend-node-sign.ts, off every verify path.
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
-import type { Ed25519Backend } from '../ed25519.js';
 import { BoundedCache, cacheKey, decodeValidPublicKey, signaturePrecheck } from './ed25519-policy.js';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (the raw 32-byte key follows it). */
@@ -52,16 +51,4 @@ export function nodeVerify(publicKey: Uint8Array, message: Uint8Array, signature
   } catch {
     return false;
   }
-}
-
-/** Strict verification with `backend`, or with node:crypto when none is given (the default). */
-export function verifyWith(
-  backend: Ed25519Backend | undefined,
-  publicKey: Uint8Array,
-  message: Uint8Array,
-  signature: Uint8Array,
-): boolean {
-  return backend === undefined
-    ? nodeVerify(publicKey, message, signature)
-    : backend.verify(publicKey, message, signature);
 }

@@ -4,11 +4,11 @@
 // Every rule throws CryptoError.
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import { ENVELOPE_TYPE_PATTERN, MAX_ENVELOPE_TYPE_LENGTH } from '@helm/contracts/wire';
-import { fromBase64Url } from '../encoding.js';
 import { CryptoError } from '../errors.js';
 import { acceptedCanonical } from '../fast/canonical-text.js';
 import { canonicalize } from '../jcs.js';
 import { type JsonLimits, parseStrictJson } from '../json.js';
+import { base64UrlDecodedLength, fromBase64UrlInto } from './base64url.js';
 
 /** Strict UTF-8: invalid sequences throw; a BOM is kept (and then rejected by the parser). */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -54,15 +54,39 @@ export function checkShape(envelope: unknown, expectedType: string): asserts env
   if (!isEnvelopeType(expectedType)) malformed('envelope type is not a helm.<name>.v<N> type');
 }
 
-/** The payload bytes: canonical base64url only, within the size limit. */
-export function payloadBytes(envelope: SignedEnvelope, maxBytes: number): Uint8Array {
-  const payload = typeof envelope.payload === 'string' ? fromBase64Url(envelope.payload) : undefined;
-  if (!payload) malformed('payload must be canonical base64url without padding');
+const encoder = new TextEncoder();
+
+/**
+ * A new array for PAE(type, payload) with a payload of `payloadLength` bytes, its header
+ * `"HELMSIG1" SP len(type) SP type SP len(payload) SP` written (lengths are UTF-8 byte counts) and
+ * the payload's room after it, at `payloadAt`.
+ */
+export function paeWithRoom(type: string, payloadLength: number): { pae: Uint8Array; payloadAt: number } {
+  const header = encoder.encode(`HELMSIG1 ${encoder.encode(type).length} ${type} ${payloadLength} `);
+  const pae = new Uint8Array(header.length + payloadLength);
+  pae.set(header, 0);
+  return { pae, payloadAt: header.length };
+}
+
+/**
+ * The payload bytes (canonical base64url only, within the size limit) and PAE(type, payload),
+ * decoded into one array: `payload` is the tail of `pae` after its header.
+ */
+export function payloadAndPae(
+  envelope: SignedEnvelope,
+  maxBytes: number,
+): { readonly payload: Uint8Array; readonly pae: Uint8Array } {
+  const text: unknown = envelope.payload;
+  if (typeof text !== 'string') malformed('payload must be canonical base64url without padding');
+  const { pae, payloadAt } = paeWithRoom(envelope.type, base64UrlDecodedLength(text));
+  if (!fromBase64UrlInto(text, pae, payloadAt))
+    malformed('payload must be canonical base64url without padding');
   if (!(maxBytes >= 0)) malformed('invalid limits: maxBytes');
+  const payload = pae.subarray(payloadAt);
   if (payload.length > maxBytes) {
     throw new CryptoError('JSON_TOO_LARGE', 'payload exceeds the size limit');
   }
-  return payload;
+  return { payload, pae };
 }
 
 /** The signature list: an array of 1 to `max` entries (entries are checked one by one later). */

@@ -1,7 +1,6 @@
 // The default Ed25519 backend of the browser build (`#platform-ed25519` in package.json
 // "imports"): the noble backend, the same strict policy (cross-checked against OpenSSL by the Node
 // tests). The names stay those the shared modules import from the Node target.
-import type { Ed25519Backend } from '../ed25519.js';
 import { noblePublicKeyFromSeed, nobleSignerFor, nobleVerify } from './backend-noble.js';
 import { decodeValidPublicKey } from './ed25519-policy.js';
 
@@ -17,15 +16,4 @@ export function isCachedValidKey(publicKey: Uint8Array): boolean {
     publicKey.length === 32 &&
     decodeValidPublicKey(publicKey) !== undefined
   );
-}
-
-export function verifyWith(
-  backend: Ed25519Backend | undefined,
-  publicKey: Uint8Array,
-  message: Uint8Array,
-  signature: Uint8Array,
-): boolean {
-  return backend === undefined
-    ? nobleVerify(publicKey, message, signature)
-    : backend.verify(publicKey, message, signature);
 }

@@ -16,9 +16,12 @@ export function sha256HexOf(data: Uint8Array | string): string {
 const view = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 export const encodeBase64Url = (b: Uint8Array): string => view(b).toString('base64url');
-/** Decodes leniently (the caller's strict precheck and length check make it exact). */
-export const decodeBase64UrlLenient = (text: string): Uint8Array =>
-  new Uint8Array(Buffer.from(text, 'base64url'));
+/**
+ * Decodes leniently into `target` from `offset`, as far as it has room; the number of bytes
+ * written (the caller's strict precheck and length check make it exact).
+ */
+export const decodeBase64UrlInto = (text: string, target: Uint8Array, offset: number): number =>
+  view(target).write(text, offset, 'base64url');
 export const encodeBase64 = (b: Uint8Array): string => view(b).toString('base64');
 export const decodeBase64Lenient = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 export const encodeHex = (b: Uint8Array): string => view(b).toString('hex');

@@ -77,6 +77,11 @@ function decode(text: string, alphabet: string): Uint8Array {
 }
 
 export const encodeBase64Url = (b: Uint8Array): string => encode(b, URL_SAFE, false);
-export const decodeBase64UrlLenient = (text: string): Uint8Array => decode(text, URL_SAFE);
+/** Decodes leniently into `target` from `offset`, as far as it has room; the number of bytes written. */
+export function decodeBase64UrlInto(text: string, target: Uint8Array, offset: number): number {
+  const bytes = decode(text, URL_SAFE).subarray(0, Math.max(0, target.length - offset));
+  target.set(bytes, offset);
+  return bytes.length;
+}
 export const encodeBase64 = (b: Uint8Array): string => encode(b, STD, true);
 export const decodeBase64Lenient = (text: string): Uint8Array => decode(text, STD);

@@ -1,9 +1,10 @@
 // Structural validation of a receipt body (the rules of receiptSchema plus the cross-field rules of
 // docs/spec/receipt.md §Consistency). Returns a description of the first problem, or undefined.
-import { RISK_TIERS } from '@helm/contracts/effect';
+import { EFFECT_TYPE_PATTERN, RISK_TIERS } from '@helm/contracts/effect';
 import { isReasonCode, REASON_CODES } from '@helm/contracts/reason-codes';
 import {
   CHAIN_ID_PATTERN,
+  EVIDENCE_KEY_PATTERN,
   RECEIPT_FIELDS,
   RECEIPT_GENESIS_PREV_HASH,
   RECEIPT_STATUSES,
@@ -15,8 +16,8 @@ import { isDigest } from '@helm/crypto/hash';
 import { isSafeInt } from '@helm/crypto/json';
 
 const CHAIN_ID = new RegExp(CHAIN_ID_PATTERN);
-const EFFECT_CLASS = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
-const EVIDENCE_KEY = /^[a-z][a-z0-9_]{0,63}$/;
+const EFFECT_CLASS = new RegExp(EFFECT_TYPE_PATTERN);
+const EVIDENCE_KEY = new RegExp(EVIDENCE_KEY_PATTERN);
 
 const FIELD_SET: ReadonlySet<string> = new Set(RECEIPT_FIELDS);
 

@@ -6,6 +6,7 @@ import {
   classifyTrap,
   type GuestFailureCode,
   instantiationFailure,
+  type RunInputs,
   type TableTrapSite,
   tableTrapSite,
   type WorkerOutcome,
@@ -15,13 +16,8 @@ import { SHARED_GAS_MODULE, SHARED_GAS_NAME } from './metering-abi.ts';
 import { createPreview2Host, ForbiddenHostCall } from './preview2-host.ts';
 import { ExitSignal, GasExhaustedSignal, OutputLimitSignal } from './wasi-preview1.ts';
 
-export interface ComponentRequest {
+export interface ComponentRequest extends RunInputs {
   readonly modules: Readonly<Record<string, WebAssembly.Module>>;
-  readonly stdin: Uint8Array;
-  readonly gas: number;
-  readonly maxOutputBytes: number;
-  readonly seed: Uint8Array;
-  readonly virtualTimeMs: number;
   /**
    * Instantiation gas of each core module beyond the base COMPONENT_INSTANCE_GAS, by name
    * (componentInstanceCost of its pinned bytes: its instantiationCost and its initial pages).

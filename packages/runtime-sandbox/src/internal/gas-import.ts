@@ -16,16 +16,15 @@
 
 import { SHARED_GAS_MODULE, SHARED_GAS_NAME } from './metering-abi.js';
 import {
+  IMM,
   OP_END,
-  OP_F32_CONST,
-  OP_F64_CONST,
   OP_GLOBAL_GET,
   OP_GLOBAL_SET,
-  OP_I32_CONST,
-  OP_I64_CONST,
+  readConstExpr,
   readInstruction,
+  readRefType,
 } from './opcodes.js';
-import { ByteReader, ByteWriter, ModuleFormatError } from './wasm-binary.js';
+import { ByteReader, ByteWriter, ModuleFormatError, readLimits } from './wasm-binary.js';
 
 export { SHARED_GAS_MODULE, SHARED_GAS_NAME };
 
@@ -34,52 +33,17 @@ const RESERVED_IMPORT_PREFIX = '__helm';
 const KIND_GLOBAL = 0x03;
 const I64 = 0x7e;
 
-/** Skips table/memory limits (any flags the instrumenter may later refuse with its own message). */
-function skipLimits(r: ByteReader): void {
-  const flags = r.u8();
-  if (flags > 0x03) throw new ModuleFormatError(`unsupported limits flags 0x${flags.toString(16)}`);
-  r.u32();
-  if ((flags & 0x01) !== 0) r.u32();
-}
-
 /**
- * Copies one constant expression (a single instruction and `end`, the only form the instrumenter
- * accepts) with a defined global's index moved up by one.
+ * Copies one constant expression (readConstExpr) with a defined global's index moved up by one
+ * (a `global.get` index is re-encoded either way).
  */
 function copyConstExpr(r: ByteReader, w: ByteWriter, importedGlobals: number): void {
-  const op = r.u8();
-  w.u8(op);
   const from = r.pos;
-  switch (op) {
-    case OP_GLOBAL_GET: {
-      const index = r.u32();
-      w.u32(index < importedGlobals ? index : index + 1);
-      break;
-    }
-    case OP_I32_CONST:
-      r.skipSigned(32);
-      break;
-    case OP_I64_CONST:
-      r.skipSigned(64);
-      break;
-    case OP_F32_CONST:
-      r.skip(4);
-      break;
-    case OP_F64_CONST:
-      r.skip(8);
-      break;
-    case 0xd0: // ref.null heaptype
-      r.u8();
-      break;
-    case 0xd2: // ref.func funcidx
-      r.u32();
-      break;
-    default:
-      throw new ModuleFormatError(`unsupported instruction 0x${op.toString(16)} in a constant expression`);
-  }
-  if (op !== OP_GLOBAL_GET) w.range(r.bytes, from, r.pos);
-  if (r.u8() !== OP_END) throw new ModuleFormatError('extended constant expressions are not supported');
-  w.u8(OP_END);
+  if (readConstExpr(r) !== OP_GLOBAL_GET) w.range(r.bytes, from, r.pos);
+  else
+    w.u8(OP_GLOBAL_GET)
+      .u32(IMM.value < importedGlobals ? IMM.value : IMM.value + 1)
+      .u8(OP_END);
 }
 
 /** The import section with the counter appended; the number of imported globals before it. */
@@ -99,9 +63,9 @@ function importSection(body: Uint8Array | undefined): { section: Uint8Array; imp
       const kind = r.u8();
       if (kind === 0x00) r.u32();
       else if (kind === 0x01) {
-        r.u8();
-        skipLimits(r);
-      } else if (kind === 0x02) skipLimits(r);
+        readRefType(r, 'table element');
+        readLimits(r, 'table');
+      } else if (kind === 0x02) readLimits(r, 'memory');
       else if (kind === KIND_GLOBAL) {
         r.u8();
         r.u8();

@@ -5,13 +5,17 @@
 import { WASI_PREVIEW1_MODULE } from './wasi-abi.ts';
 import { createPreview1Host, ExitSignal, GasExhaustedSignal, OutputLimitSignal } from './wasi-preview1.ts';
 
-export interface GuestRequest {
-  readonly module: WebAssembly.Module;
+/** The inputs and limits of one run, whatever runs: a core module or a component. */
+export interface RunInputs {
   readonly stdin: Uint8Array;
   readonly gas: number;
   readonly maxOutputBytes: number;
   readonly seed: Uint8Array;
   readonly virtualTimeMs: number;
+}
+
+export interface GuestRequest extends RunInputs {
+  readonly module: WebAssembly.Module;
   /**
    * Gas charged before instantiating (instantiationCost of the module's bytes, sandbox.md
    * §"Instantiation cost"); a budget below it ends ERR_COMPUTE_GAS_EXHAUSTED without instantiating.

@@ -7,7 +7,7 @@
 //
 // Loaded by plain Node in the isolation workers, so it imports its siblings with `.ts` specifiers.
 import { SHARED_GAS_MODULE, SHARED_GAS_NAME } from './metering-abi.ts';
-import { ByteReader, ModuleFormatError } from './wasm-binary.ts';
+import { ByteReader, ModuleFormatError, readLimits } from './wasm-binary.ts';
 
 /**
  * Globals the instrumenter appends at the end of the global section: gas, grow-failed and scratch
@@ -78,10 +78,7 @@ function tableCost(r: ByteReader): number {
   let gas = 0;
   for (let n = r.u32(); n > 0; n--) {
     r.s33(); // reference type
-    const flags = r.u8();
-    const min = r.u32();
-    if (flags & 0x01) r.u32();
-    gas += 8 * min;
+    gas += 8 * readLimits(r, 'table').min;
   }
   return gas;
 }
@@ -97,8 +94,8 @@ function importsSharedGas(r: ByteReader): boolean {
       r.u32(); // func: type index
     else if (kind === 0x01) {
       r.s33(); // table: reference type, limits
-      skipLimits(r);
-    } else if (kind === 0x02) skipLimits(r);
+      readLimits(r, 'table');
+    } else if (kind === 0x02) readLimits(r, 'memory');
     else if (kind === 0x03) {
       r.u8(); // global: value type, mutability
       r.u8();
@@ -108,17 +105,10 @@ function importsSharedGas(r: ByteReader): boolean {
   return shared;
 }
 
-function skipLimits(r: ByteReader): number {
-  const flags = r.u8();
-  const min = r.u32();
-  if (flags & 0x01) r.u32();
-  return min;
-}
-
 /** Σ initial pages of the defined memories. */
 function memoryPages(r: ByteReader): number {
   let pages = 0;
-  for (let n = r.u32(); n > 0; n--) pages += skipLimits(r);
+  for (let n = r.u32(); n > 0; n--) pages += readLimits(r, 'memory').min;
   return pages;
 }
 

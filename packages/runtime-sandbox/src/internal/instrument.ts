@@ -50,6 +50,8 @@ import {
   OP_MEMORY_GROW,
   OP_MEMORY_INIT,
   OP_MEMORY_SIZE,
+  OP_REF_FUNC,
+  OP_REF_NULL,
   OP_RETURN_CALL,
   OP_RETURN_CALL_INDIRECT,
   OP_SELECT,
@@ -59,9 +61,19 @@ import {
   OP_TABLE_INIT,
   OP_TABLE_SIZE,
   OP_UNREACHABLE,
+  readConstExpr,
   readInstruction,
+  readRefType,
 } from './opcodes.js';
-import { ByteReader, ByteWriter, lebLength, ModuleFormatError, sLebLength } from './wasm-binary.js';
+import {
+  ByteReader,
+  ByteWriter,
+  type Limits,
+  lebLength,
+  ModuleFormatError,
+  readLimits,
+  sLebLength,
+} from './wasm-binary.js';
 
 /** Export names the instrumenter adds; a module that already uses the prefix is rejected. */
 export const GAS_EXPORT = '__helm_gas';
@@ -154,8 +166,6 @@ const VALTYPE_NAMES: Readonly<Record<number, string>> = {
   112: 'funcref',
   111: 'externref',
 };
-const FUNCREF = 0x70;
-const EXTERNREF = 0x6f;
 // Canonical section order (tag = 13 is not supported and rejected below).
 const SECTION_ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
 
@@ -247,29 +257,6 @@ function limit(count: number, max: number, what: string): void {
   if (count > max) throw new ModuleFormatError(`too many ${what}: ${count} (limit ${max})`);
 }
 
-interface Limits {
-  min: number;
-  max: number | null;
-}
-
-function readLimits(r: ByteReader, what: 'memory' | 'table'): Limits {
-  const flags = r.u8();
-  if (flags === 0x00) return { min: r.u32(), max: null };
-  if (flags === 0x01) return { min: r.u32(), max: r.u32() };
-  if (what === 'memory' && (flags === 0x02 || flags === 0x03)) {
-    throw new ModuleFormatError('shared memory is not supported');
-  }
-  throw new ModuleFormatError(`unsupported ${what} limits flags 0x${flags.toString(16)}`);
-}
-
-function readRefType(r: ByteReader, what: string): number {
-  const t = r.u8();
-  if (t !== FUNCREF && t !== EXTERNREF) {
-    throw new ModuleFormatError(`unsupported ${what} type 0x${t.toString(16)} (only funcref and externref)`);
-  }
-  return t;
-}
-
 /** A vector section with entries appended (the section may be absent). */
 function appendToVector(section: Uint8Array | undefined, entries: readonly Uint8Array[]): Uint8Array {
   const w = new ByteWriter();
@@ -307,38 +294,9 @@ function readGlobalType(r: ByteReader): void {
   if (mut > 1) throw new ModuleFormatError(`unsupported global mutability 0x${mut.toString(16)}`);
 }
 
-/**
- * A constant expression: exactly one of `i32/i64/f32/f64.const`, `ref.null`, `ref.func`,
- * `global.get`, then `end`. Extended constant expressions (arithmetic) are not supported.
- */
-function readConstExpr(r: ByteReader, refs?: Set<number>): void {
-  const op = r.u8();
-  switch (op) {
-    case OP_I32_CONST:
-      r.skipSigned(32);
-      break;
-    case OP_I64_CONST:
-      r.skipSigned(64);
-      break;
-    case OP_F32_CONST:
-      r.skip(4);
-      break;
-    case OP_F64_CONST:
-      r.skip(8);
-      break;
-    case 0xd0: // ref.null
-      readRefType(r, 'reference');
-      break;
-    case 0xd2: // ref.func
-      refs?.add(r.u32());
-      break;
-    case OP_GLOBAL_GET:
-      r.u32();
-      break;
-    default:
-      throw new ModuleFormatError(`unsupported instruction 0x${op.toString(16)} in a constant expression`);
-  }
-  if (r.u8() !== OP_END) throw new ModuleFormatError('extended constant expressions are not supported');
+/** A constant expression (readConstExpr), a `ref.func` in it added to `refs`. */
+function constExprRefs(r: ByteReader, refs: Set<number>): void {
+  if (readConstExpr(r) === OP_REF_FUNC) refs.add(IMM.value);
 }
 
 interface TypeTable {
@@ -385,10 +343,10 @@ function readElementSection(r: ByteReader, work: Work, refs: Set<number>): void 
     for (let j = 0; j < count; j++) {
       if (usesExprs) {
         const op = r.bytes[r.pos];
-        if (op !== 0xd0 && op !== 0xd2 && op !== OP_GLOBAL_GET) {
+        if (op !== OP_REF_NULL && op !== OP_REF_FUNC && op !== OP_GLOBAL_GET) {
           throw new ModuleFormatError('unsupported element expression');
         }
-        readConstExpr(r, refs);
+        constExprRefs(r, refs);
       } else refs.add(r.u32());
     }
     work.add(1 + count);
@@ -1472,7 +1430,7 @@ function readGlobalSection(
   const start = r.pos;
   for (let i = 0; i < count; i++) {
     readGlobalType(r);
-    readConstExpr(r, refs);
+    constExprRefs(r, refs);
   }
   work.add(count);
   return { count, entries: body.subarray(start, r.pos) };

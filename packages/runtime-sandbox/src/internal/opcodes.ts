@@ -60,6 +60,55 @@ export const OP_TABLE_FILL = 0xfc11;
  */
 export const IMM = { value: 0 };
 
+export const FUNCREF = 0x70;
+export const EXTERNREF = 0x6f;
+export const OP_REF_NULL = 0xd0;
+export const OP_REF_FUNC = 0xd2;
+
+/** A reference type: funcref or externref (the only ones the sandbox accepts). */
+export function readRefType(r: ByteReader, what: string): number {
+  const t = r.u8();
+  if (t !== FUNCREF && t !== EXTERNREF) {
+    throw new ModuleFormatError(`unsupported ${what} type 0x${t.toString(16)} (only funcref and externref)`);
+  }
+  return t;
+}
+
+/**
+ * One constant expression, read by the instrumenter and the gas-import rewrite alike: exactly one
+ * of `i32/i64/f32/f64.const`, `ref.null`, `ref.func`, `global.get`, then `end` (extended constant
+ * expressions are not supported). Returns the opcode; the index of `ref.func` / `global.get` is
+ * left in IMM.value.
+ */
+export function readConstExpr(r: ByteReader): number {
+  const op = r.u8();
+  switch (op) {
+    case OP_I32_CONST:
+      r.skipSigned(32);
+      break;
+    case OP_I64_CONST:
+      r.skipSigned(64);
+      break;
+    case OP_F32_CONST:
+      r.skip(4);
+      break;
+    case OP_F64_CONST:
+      r.skip(8);
+      break;
+    case OP_REF_NULL:
+      readRefType(r, 'reference');
+      break;
+    case OP_REF_FUNC:
+    case OP_GLOBAL_GET:
+      IMM.value = r.u32();
+      break;
+    default:
+      throw new ModuleFormatError(`unsupported instruction 0x${op.toString(16)} in a constant expression`);
+  }
+  if (r.u8() !== OP_END) throw new ModuleFormatError('extended constant expressions are not supported');
+  return op;
+}
+
 /**
  * Float instructions whose result may be a NaN with an engine-chosen bit pattern (arithmetic,
  * rounding, sqrt, min/max, promote/demote): the NaN-canonicalization points. `abs`, `neg`,

@@ -8,6 +8,22 @@ export class ModuleFormatError extends Error {
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const UTF8_ENCODER = new TextEncoder();
 
+export interface Limits {
+  min: number;
+  max: number | null;
+}
+
+/** Table or memory limits: flags 0 (min) or 1 (min, max); shared and 64-bit memories are refused. */
+export function readLimits(r: ByteReader, what: 'memory' | 'table'): Limits {
+  const flags = r.u8();
+  if (flags === 0x00) return { min: r.u32(), max: null };
+  if (flags === 0x01) return { min: r.u32(), max: r.u32() };
+  if (what === 'memory' && (flags === 0x02 || flags === 0x03)) {
+    throw new ModuleFormatError('shared memory is not supported');
+  }
+  throw new ModuleFormatError(`unsupported ${what} limits flags 0x${flags.toString(16)}`);
+}
+
 export class ByteReader {
   readonly bytes: Uint8Array;
   pos: number;
