@@ -12,8 +12,7 @@
 // `(function (module, exports, require, __filename, __dirname) {"use strict"; ...})`, which the
 // loader compiles with `vm.Script`, runs, and calls: the whole bundle runs in strict mode, as the
 // ES-module bundle did (module code is strict, and esbuild put the CommonJS dependencies' factories
-// inside it), so no code changes mode. Dynamic `import()` left in it (Node built-ins, wabt) goes
-// through the loader's `importModuleDynamically`.
+// inside it), so no code changes mode. It holds no dynamic `import()` (see `supported` below).
 //
 // Three things do not survive bundling as written, and are handled here:
 // - `import.meta.url` names the bundle, not the file the code came from. Worker entry points and
@@ -220,6 +219,10 @@ const result = await build({
   target: 'node22',
   outExtension: { '.js': '.cjs' },
   external: EXTERNAL,
+  // What is still imported dynamically (Node built-ins, wabt) becomes `require` wrapped in
+  // esbuild's ESM interop: a `vm.Script` can `import()` only through a callback Node gates behind
+  // --experimental-vm-modules, or its main-context loader, which prints an ExperimentalWarning.
+  supported: { 'dynamic-import': false },
   sourcemap: 'linked',
   sourcesContent: false,
   banner: { js: banner },
@@ -248,6 +251,12 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
     return line.replace(/[^\x00-\x7f]/gu, (c) => (c.length === 2 ? '??' : '?'));
   });
   writeFileSync(path, lines.join('\n'));
+}
+
+// No `import(` is left for the loader to fail on at run time (see `supported` above).
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.cjs'))) {
+  const at = readFileSync(join(process.cwd(), file), 'utf8').search(/\bimport\(/);
+  if (at !== -1) throw new Error(`${file}: a dynamic import() at offset ${at}; vm.Script cannot run it`);
 }
 
 // Source maps: the bundle's maps lead to the TypeScript sources (esbuild follows tsc's maps). The

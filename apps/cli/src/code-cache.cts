@@ -157,10 +157,7 @@ function runBundle(file: string): Promise<void> {
   const script = new vm.Script(bytes.toString('utf8'), {
     filename: file,
     ...(cached === undefined ? {} : { cachedData: cached.data }),
-    // What the bundle still imports dynamically (Node built-ins, wabt) resolves from dist/, next to
-    // the bundle, as the ES-module bundle's imports did.
-    importModuleDynamically: ((specifier: string, _script: unknown, attributes: ImportAttributes) =>
-      import(specifier, { with: attributes })) as never,
+    // No importModuleDynamically: the bundle has no `import()` (scripts/bundle.mjs).
   });
   type Exports = {
     start?: (argv: readonly string[]) => Promise<void>;
