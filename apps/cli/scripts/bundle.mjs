@@ -223,6 +223,8 @@ const result = await build({
   // esbuild's ESM interop: a `vm.Script` can `import()` only through a callback Node gates behind
   // --experimental-vm-modules, or its main-context loader, which prints an ExperimentalWarning.
   supported: { 'dynamic-import': false },
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: 'linked',
   sourcesContent: false,
   banner: { js: banner },

@@ -4,7 +4,7 @@
 // cache is written before a module runs and holds only its top level; docs/PERFORMANCE.md).
 //
 // A cache entry is code this process will run, so where it lives and what it is checked against are
-// the security of this file (docs/threat-model.md, I-CLI-CACHE):
+// the security of this file (docs/threat-model.md, I-CLICACHE-1 and I-CLICACHE-2):
 // - never in the data directory (its writer is an attacker there): `$XDG_CACHE_HOME/helmts`, else
 //   `~/.cache/helmts`, created 0700; entries 0600, written to a temporary file and renamed;
 // - used only when the directory is a real directory (not a symlink), owned by the effective user and

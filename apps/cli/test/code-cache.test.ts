@@ -1,5 +1,5 @@
 // The bundle's code cache (dist/code-cache.cjs): an entry is code `helmts` runs, so the attacker here
-// is anyone who can write where the cache lives (docs/threat-model.md, I-CLI-CACHE). The attack is
+// is anyone who can write where the cache lives (docs/threat-model.md, I-CLICACHE-1 and -2). The attack is
 // played for real: V8 cached data made from a *different* bundle of the same length (its first
 // statement throws PWND) is planted under the real bundle's entry name. V8 checks a cache against
 // the source's length only, so where the loader accepts the entry the planted code runs — the first
@@ -113,7 +113,7 @@ process.stdout.write(s.createCachedData().toString('base64'));`;
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe.skipIf(uid < 0)('the code cache runs only what its user wrote for this exact bundle', () => {
+describe.skipIf(uid < 0)('I-CLICACHE-1/2: the code cache runs only what its user wrote for this exact bundle', () => {
   it('an entry in the user-only directory is used: planted code in it runs (the threat, and the cache, are real)', () => {
     const { at } = planted();
     const r = helmts(at, ['--help']);
@@ -212,7 +212,7 @@ describe.skipIf(uid < 0)('the code cache runs only what its user wrote for this 
   });
 });
 
-describe.skipIf(uid < 0)('the code cache is written only after a successful command, and never fails one', () => {
+describe.skipIf(uid < 0)('I-CLICACHE-2: the code cache is written only after a successful command, and never fails one', () => {
   it('a command that fails writes nothing', () => {
     const at = install();
     const r = helmts(at, ['no-such-command']);

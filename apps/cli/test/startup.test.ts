@@ -231,7 +231,7 @@ describe('a bundled `helmts run` loads only what it uses', () => {
   });
 });
 
-describe('the compile cache is used only from a directory no one else can write', () => {
+describe('I-CLICACHE-1: the compile cache is used only from a directory no one else can write', () => {
   const uid = process.getuid?.() ?? -1;
   const cacheOf = (tmp: string) => join(tmp, `helmts-compile-cache-${uid}`);
   const version = (tmp: string) => {
