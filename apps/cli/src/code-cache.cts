@@ -89,7 +89,13 @@ function readEntry(entry: string, key: Buffer): Entry | undefined {
 }
 
 /** Writes the script's code cache as `entry` (temporary file, fsync, rename), and drops old entries. */
-function writeEntry(dir: string, entry: string, key: Buffer, commands: readonly string[], script: vm.Script): void {
+function writeEntry(
+  dir: string,
+  entry: string,
+  key: Buffer,
+  commands: readonly string[],
+  script: vm.Script,
+): void {
   if (!ownDirectory(dir) || commands.length > MAX_COMMANDS) return;
   const list = Buffer.from(commands.join('\n'), 'latin1');
   const data = script.createCachedData();
@@ -171,7 +177,8 @@ function runBundle(file: string): Promise<void> {
       if (code !== 0 || typeof mod.exports.commandOf !== 'function') return;
       try {
         const command = mod.exports.commandOf(process.argv);
-        if (covered.length === 0 || !covered.includes(command)) writeEntry(d, e, k, [...covered, command], script);
+        if (covered.length === 0 || !covered.includes(command))
+          writeEntry(d, e, k, [...covered, command], script);
       } catch (_error) {
         // no cache next time: slower, never wrong
       }

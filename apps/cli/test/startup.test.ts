@@ -59,7 +59,13 @@ function fakeDist(): { dist: string; input: string; run: (env?: Record<string, s
   const run = (env: Record<string, string> = {}) => {
     const r = spawnSync(process.execPath, [join(dist, 'bin.cjs')], {
       encoding: 'utf8',
-      env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1', HELM_CLI_BUNDLED: '1', XDG_CACHE_HOME: join(dist, 'xdg'), ...env },
+      env: {
+        ...process.env,
+        NODE_DISABLE_COMPILE_CACHE: '1',
+        HELM_CLI_BUNDLED: '1',
+        XDG_CACHE_HOME: join(dist, 'xdg'),
+        ...env,
+      },
     });
     expect(r.stderr).toBe('');
     return r.stdout;
