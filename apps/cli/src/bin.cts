@@ -91,6 +91,7 @@ function failedToStart(error: unknown): void {
   process.stderr.write('helmts: could not start: ' + String(error) + '\n');
   process.exit(2);
 }
+var entry = './bin.js';
 if (wantBundle && bundleIsCurrent()) {
   try {
     (require('./code-cache.cjs') as typeof import('./code-cache.cjs'))
@@ -100,5 +101,5 @@ if (wantBundle && bundleIsCurrent()) {
     failedToStart(error);
   }
 } else {
-  import('./bin.js').catch(failedToStart);
+  import(entry).catch(failedToStart);
 }

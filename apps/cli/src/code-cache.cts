@@ -50,7 +50,14 @@ function cacheDir(): string | undefined {
   const xdg = process.env.XDG_CACHE_HOME;
   const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
   const dir = path.join(base, 'helmts');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!fs.existsSync(dir)) {
+    // Created only inside a directory of this effective user's (the cache base, or the home that
+    // will hold it): `sudo helmts` keeping the user's HOME must not leave a root-owned directory
+    // the user can then neither use nor remove.
+    const holder = fs.existsSync(base) ? base : path.dirname(base);
+    if (fs.statSync(holder).uid !== process.geteuid()) return undefined;
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
   return ownDirectory(dir) ? dir : undefined;
 }
 
