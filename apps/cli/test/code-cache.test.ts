@@ -218,15 +218,18 @@ describe.skipIf(uid < 0)(
       },
     );
 
-    it.skipIf(uid !== 0)("creates nothing in another user's cache base (`sudo` keeping the user's HOME)", () => {
-    const at = install();
-    mkdirSync(at.xdg, { mode: 0o755 });
-    chownSync(at.xdg, 65534, 65534);
-    ranTheRealBundle(helmts(at, ['--help']));
-    expect(readdirSync(at.xdg)).toEqual([]);
-  });
+    it.skipIf(uid !== 0)(
+      "creates nothing in another user's cache base (`sudo` keeping the user's HOME)",
+      () => {
+        const at = install();
+        mkdirSync(at.xdg, { mode: 0o755 });
+        chownSync(at.xdg, 65534, 65534);
+        ranTheRealBundle(helmts(at, ['--help']));
+        expect(readdirSync(at.xdg)).toEqual([]);
+      },
+    );
 
-  it('HELMTS_NO_CODE_CACHE=1 reads nothing and writes nothing', () => {
+    it('HELMTS_NO_CODE_CACHE=1 reads nothing and writes nothing', () => {
       const { at, entry } = planted();
       ranTheRealBundle(helmts(at, ['--help'], { HELMTS_NO_CODE_CACHE: '1' }));
       rmSync(entry);
