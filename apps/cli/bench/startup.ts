@@ -1,7 +1,11 @@
 // `helmts` start-up, as a user's shell sees it: one `helmts run` (one decision, its signed receipt
 // committed) against `node -e 0`, both measured in this run, interleaved, median of N. Also
 // `helmts --version` (loading the CLI and nothing else) and, for a breakdown, the same with the
-// unbundled build (HELM_CLI_UNBUNDLED=1) and without the compile cache.
+// unbundled build (HELM_CLI_UNBUNDLED=1), without any cache (HELMTS_NO_CODE_CACHE=1 and
+// NODE_DISABLE_COMPILE_CACHE=1), and the first run with an empty code cache (each of its runs gets a
+// fresh XDG_CACHE_HOME; its CPU is read by the preload's exit handler, which runs before the loader
+// writes the cache, so the write shows in its wall time only). Every other process shares one code
+// cache in this run's own XDG_CACHE_HOME, warmed by the first run of each row.
 // Run: `pnpm build && pnpm --filter @helm/cli bench`. BENCH_REPS (default 11) runs per row;
 // BENCH_SIZES (default 0,1000) receipts already stored before the measured runs (the issue's curve is
 // 0,1000,10000,100000; filling 100k takes minutes). BENCH_COMPARE=<label>=<dir>/bin.cjs[,…] adds a
@@ -30,6 +34,7 @@ cpSync(fileURLToPath(new URL('../dist/bundle/', import.meta.url)), join(INSTALLE
   recursive: true,
 });
 cpSync(BIN, join(INSTALLED, 'bin.cjs'));
+cpSync(fileURLToPath(new URL('../dist/code-cache.cjs', import.meta.url)), join(INSTALLED, 'code-cache.cjs'));
 rmSync(join(INSTALLED, 'bundle', 'inputs.json'));
 process.on('exit', () => rmSync(INSTALLED, { recursive: true, force: true }));
 const COMPARE = (process.env.BENCH_COMPARE ?? '')
@@ -39,6 +44,8 @@ const COMPARE = (process.env.BENCH_COMPARE ?? '')
 const REPS = Number(process.env.BENCH_REPS ?? 11);
 const SIZES = (process.env.BENCH_SIZES ?? '0,1000').split(',').map(Number);
 const work = mkdtempSync(join(tmpdir(), 'helm-cli-bench-'));
+process.env.XDG_CACHE_HOME = join(work, 'xdg');
+let fresh = 0;
 const cpuOut = join(work, 'cpu.json');
 const preload = join(work, 'cpu.mjs');
 // Written at exit by every measured process (baseline included, so both pay for the preload).
@@ -174,11 +181,12 @@ for (const size of SIZES) {
       ? {
           version: () => measure([BIN, '--version']),
           unbundled: run({ HELM_CLI_UNBUNDLED: '1' }),
-          nocache: run({ NODE_DISABLE_COMPILE_CACHE: '1' }),
+          nocache: run({ NODE_DISABLE_COMPILE_CACHE: '1', HELMTS_NO_CODE_CACHE: '1' }),
+          cold: () => run({ XDG_CACHE_HOME: join(work, `xdg-${++fresh}`) })(),
         }
       : {}),
   });
-  stored += (REPS + 1) * ((first ? 4 : 2) + COMPARE.length);
+  stored += (REPS + 1) * ((first ? 5 : 2) + COMPARE.length);
   const bare = r.bare as Sample;
   line(`${size} receipts stored: node -e 0 ${fmt(bare.wall, 0)} ms wall, ${fmt(bare.cpu, 0)} ms CPU`);
   line(`  helmts run: ${ratio(r.run as Sample, bare)} (target <= 3x wall, flat in history size)`);
@@ -189,8 +197,9 @@ for (const size of SIZES) {
     line(`  helmts --version (loading only): ${ratio(r.version as Sample, bare)}`);
     line(`  helmts run, unbundled build (HELM_CLI_UNBUNDLED=1): ${ratio(r.unbundled as Sample, bare)}`);
     line(
-      `  helmts run, no compile cache (NODE_DISABLE_COMPILE_CACHE=1): ${ratio(r.nocache as Sample, bare)}`,
+      `  helmts run, no cache (HELMTS_NO_CODE_CACHE=1 NODE_DISABLE_COMPILE_CACHE=1): ${ratio(r.nocache as Sample, bare)}`,
     );
+    line(`  helmts run, first run with an empty code cache: ${ratio(r.cold as Sample, bare)}`);
   }
 }
 line(

@@ -1,8 +1,18 @@
-// Bundles the CLI (dist/bin.js, as tsc built it, and everything it imports) into dist/bundle/, so
-// that starting `helmts` reads a handful of files instead of resolving and loading ~460 (the ESM
-// resolver's per-specifier package lookups and realpath calls were most of a `helmts run`; see
-// apps/cli/bench/README.md). dist/bin.cjs loads the bundle when it is present and current, and
-// falls back to dist/bin.js otherwise, so a plain `tsc -b` never runs stale code.
+// Bundles the CLI (dist/entry.js, as tsc built it, and everything it imports) into one classic
+// script, dist/bundle/helmts.cjs, so that starting `helmts` reads a handful of files instead of
+// resolving and loading ~460 (the ESM resolver's per-specifier package lookups and realpath calls
+// were most of a `helmts run`; see apps/cli/bench/README.md). dist/bin.cjs runs the bundle through
+// dist/code-cache.cjs when it is present and current, and falls back to dist/bin.js otherwise, so a
+// plain `tsc -b` never runs stale code.
+//
+// Why one classic script and not ES modules: V8 can serialize the code of a classic script after it
+// ran (`vm.Script#createCachedData()`), with every function the run compiled; Node's compile cache
+// for modules is written when a module is compiled, before it runs, and holds only its top level
+// (docs/PERFORMANCE.md). The file is one function expression,
+// `(function (module, exports, require, __filename, __dirname) {"use strict"; ...})`, which the
+// loader compiles with `vm.Script`, runs, and calls: the whole bundle runs in strict mode, as the
+// ES-module bundle did (module code is strict, and esbuild put the CommonJS dependencies' factories
+// inside it), so no code changes mode. It holds no dynamic `import()` (see `supported` below).
 //
 // Three things do not survive bundling as written, and are handled here:
 // - `import.meta.url` names the bundle, not the file the code came from. Worker entry points and
@@ -12,7 +22,6 @@
 // - `import.meta.resolve(x)` likewise resolves from that file's package.
 // - Third-party code that loads files next to itself (wabt's wasm) or is only needed by a worker
 //   (jco) stays external; the CLI lists those packages as its own dependencies.
-// Lazily imported commands (MCP, serve, PostgreSQL) become separate chunks, loaded on demand.
 // Node's built-in modules are loaded with `require`, not `import` (builtinPlugin below).
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
@@ -101,7 +110,7 @@ const metaPlugin = {
       let base;
       if (found.root === cli) {
         // The CLI's own files ship next to the bundle: relative to the bundle's directory.
-        base = `new URL(${JSON.stringify(`${toPosix(relative(out, dirname(args.path)))}/`)}, import.meta.url)`;
+        base = `new URL(${JSON.stringify(`${toPosix(relative(out, dirname(args.path)))}/`)}, __helmBundleUrl)`;
       } else {
         const main = mainOf(found);
         const rel = toPosix(relative(dirname(main), dirname(args.path)));
@@ -179,39 +188,47 @@ const builtinPlugin = {
   },
 };
 
-// The helpers the rewritten files call, and a `require` for the CommonJS dependencies' built-ins.
-const banner = `import { createRequire as __helmCreateRequire } from 'node:module';
-import { pathToFileURL as __helmPathToFileURL } from 'node:url';
-const require = __helmCreateRequire(import.meta.url);
+// The script is one function expression (see the top of this file); its parameters are what a
+// CommonJS module gets, filled in by dist/code-cache.cjs. Then the helpers the rewritten files call.
+// Workspace packages export "." with a "default" condition equal to "import", so `require.resolve`
+// finds the file `import.meta.resolve` would.
+const banner = `(function (module, exports, require, __filename, __dirname) {"use strict";
+const __helmBundleUrl = require('node:url').pathToFileURL(__filename).href;
 const __helmPackageUrls = new Map();
 function __helmPackageUrl(chain) {
   const key = chain.join(' ');
   let url = __helmPackageUrls.get(key);
   if (url === undefined) {
-    url = chain.length === 1 ? import.meta.resolve(chain[0]) : __helmPathToFileURL(__helmCreateRequire(__helmPackageUrl(chain.slice(0, -1))).resolve(chain[chain.length - 1])).href;
+    const from = chain.length === 1 ? require : require('node:module').createRequire(__helmPackageUrl(chain.slice(0, -1)));
+    url = require('node:url').pathToFileURL(from.resolve(chain[chain.length - 1])).href;
     __helmPackageUrls.set(key, url);
   }
   return url;
 }
 function __helmResolveFrom(from, specifier) {
-  return __helmPathToFileURL(__helmCreateRequire(from).resolve(specifier)).href;
+  return require('node:url').pathToFileURL(require('node:module').createRequire(from).resolve(specifier)).href;
 }`;
 
 rmSync(out, { recursive: true, force: true });
 const result = await build({
-  entryPoints: { helmts: join(cli, 'dist', 'bin.js') },
+  entryPoints: { helmts: join(cli, 'dist', 'entry.js') },
   outdir: out,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node22',
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunk-[hash]',
+  outExtension: { '.js': '.cjs' },
   external: EXTERNAL,
+  // What is still imported dynamically (Node built-ins, wabt) becomes `require` wrapped in
+  // esbuild's ESM interop: a `vm.Script` can `import()` only through a callback Node gates behind
+  // --experimental-vm-modules, or its main-context loader, which prints an ExperimentalWarning.
+  supported: { 'dynamic-import': false },
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: 'linked',
   sourcesContent: false,
   banner: { js: banner },
+  footer: { js: '})' },
   plugins: [builtinPlugin, metaPlugin],
   metafile: true,
   logLevel: 'warning',
@@ -225,7 +242,7 @@ const result = await build({
 // docs/PERFORMANCE.md). Each non-ASCII character of a comment line becomes '?' ('??' outside the
 // BMP), so every UTF-16 column — what the source maps count — stays where it was. A non-ASCII
 // character anywhere else fails the build instead of being rewritten.
-for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.mjs'))) {
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.cjs'))) {
   const path = join(process.cwd(), file);
   const source = readFileSync(path, 'utf8');
   if (/^[\x00-\x7f]*$/.test(source)) continue;
@@ -238,11 +255,17 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
   writeFileSync(path, lines.join('\n'));
 }
 
+// No `import(` is left for the loader to fail on at run time (see `supported` above).
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.cjs'))) {
+  const at = readFileSync(join(process.cwd(), file), 'utf8').search(/\bimport\(/);
+  if (at !== -1) throw new Error(`${file}: a dynamic import() at offset ${at}; vm.Script cannot run it`);
+}
+
 // Source maps: the bundle's maps lead to the TypeScript sources (esbuild follows tsc's maps). The
 // CLI's own sources ship in its package (src/), as before; every other source (the workspace
 // packages and third-party code compiled in) is embedded in the map, because where those files sit
 // in an installation is not known here.
-for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.mjs'))) {
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.cjs'))) {
   const mapPath = `${join(process.cwd(), file)}.map`;
   const map = JSON.parse(readFileSync(mapPath, 'utf8'));
   map.sourcesContent = map.sources.map((source) => {

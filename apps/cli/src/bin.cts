@@ -26,10 +26,12 @@ if (!(major >= MIN_MAJOR)) {
 //    the OS temp dir) is not used. Anything unexpected (no such API, unwritable, wrong owner or mode)
 //    only means no cache. NODE_DISABLE_COMPILE_CACHE=1 turns it off; NODE_COMPILE_CACHE=<dir> picks
 //    the directory (Node enables that one itself, before this runs).
-// 2. The bundle (dist/bundle/helmts.mjs, scripts/bundle.mjs): one module graph of a few files instead
-//    of ~460 resolved one by one. In a source checkout it is used only while every file it was built
-//    from is unchanged (dist/bundle/inputs.json, not published); otherwise dist/bin.js runs, so a
-//    plain `tsc -b` never runs stale code.
+// 2. The bundle (dist/bundle/helmts.cjs, scripts/bundle.mjs): one script instead of ~460 modules
+//    resolved one by one, run by dist/code-cache.cjs with a V8 code cache written after a successful
+//    command (in the user's cache directory, keyed by the bundle's hash; HELMTS_NO_CODE_CACHE=1 turns
+//    it off). In a source checkout it is used only while every file it was built from is unchanged
+//    (dist/bundle/inputs.json, not published); otherwise dist/bin.js runs, so a plain `tsc -b` never
+//    runs stale code.
 // (After the check above, so syntax newer than ES5 is fine from here on, short of `?.` and `??`,
 // which Node 10 would not parse.)
 var fs = require('node:fs') as typeof import('node:fs');
@@ -62,7 +64,7 @@ function bundleIsCurrent(): boolean {
   } catch (error) {
     // An installed package has the bundle but not the list (it is not published).
     return (
-      (error as { code?: string }).code === 'ENOENT' && fs.existsSync(path.join(bundleDir, 'helmts.mjs'))
+      (error as { code?: string }).code === 'ENOENT' && fs.existsSync(path.join(bundleDir, 'helmts.cjs'))
     );
   }
   try {
@@ -85,8 +87,19 @@ var wantBundle =
   process.env.HELM_CLI_UNBUNDLED === '1'
     ? false
     : process.env.HELM_CLI_BUNDLED === '1' || !process.env.NODE_V8_COVERAGE;
-var entry = wantBundle && bundleIsCurrent() ? './bundle/helmts.mjs' : './bin.js';
-import(entry).catch((error: unknown) => {
+function failedToStart(error: unknown): void {
   process.stderr.write('helmts: could not start: ' + String(error) + '\n');
   process.exit(2);
-});
+}
+var entry = './bin.js';
+if (wantBundle && bundleIsCurrent()) {
+  try {
+    (require('./code-cache.cjs') as typeof import('./code-cache.cjs'))
+      .runBundle(path.join(__dirname, 'bundle', 'helmts.cjs'))
+      .catch(failedToStart);
+  } catch (error) {
+    failedToStart(error);
+  }
+} else {
+  import(entry).catch(failedToStart);
+}

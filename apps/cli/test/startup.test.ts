@@ -14,7 +14,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, requireCurrentBuild } from './cli-process.ts';
@@ -30,7 +30,7 @@ const LOAD_HOOK = `data:text/javascript,${encodeURIComponent(
 
 /** The built CLI from its bundle (when current), as a user runs it, also under the coverage gate. */
 function bundled(args: readonly string[]): { status: number | null; stdout: string; loaded: string[] } {
-  const env = { ...process.env, HELM_CLI_BUNDLED: '1' };
+  const env = { ...process.env, HELM_CLI_BUNDLED: '1', XDG_CACHE_HOME: join(root, 'xdg') };
   const r = spawnSync(process.execPath, ['--import', LOAD_HOOK, BIN, ...args], { encoding: 'utf8', env });
   const lines = r.stderr.split('\n');
   const loaded = lines.filter((l) => l.startsWith('LOAD '));
@@ -44,8 +44,12 @@ function fakeDist(): { dist: string; input: string; run: (env?: Record<string, s
   const dist = join(root, `dist-${++n}`);
   mkdirSync(join(dist, 'bundle'), { recursive: true });
   copyFileSync(BIN, join(dist, 'bin.cjs'));
+  copyFileSync(join(dirname(BIN), 'code-cache.cjs'), join(dist, 'code-cache.cjs'));
   writeFileSync(join(dist, 'bin.js'), "process.stdout.write('unbundled');\n");
-  writeFileSync(join(dist, 'bundle', 'helmts.mjs'), "process.stdout.write('bundle');\n");
+  writeFileSync(
+    join(dist, 'bundle', 'helmts.cjs'),
+    "(function (module) { module.exports = { start: async () => { process.stdout.write('bundle'); } }; })\n",
+  );
   const input = join(dist, 'input.js');
   writeFileSync(input, '// built from\n');
   writeFileSync(
@@ -55,7 +59,13 @@ function fakeDist(): { dist: string; input: string; run: (env?: Record<string, s
   const run = (env: Record<string, string> = {}) => {
     const r = spawnSync(process.execPath, [join(dist, 'bin.cjs')], {
       encoding: 'utf8',
-      env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1', HELM_CLI_BUNDLED: '1', ...env },
+      env: {
+        ...process.env,
+        NODE_DISABLE_COMPILE_CACHE: '1',
+        HELM_CLI_BUNDLED: '1',
+        XDG_CACHE_HOME: join(dist, 'xdg'),
+        ...env,
+      },
     });
     expect(r.stderr).toBe('');
     return r.stdout;
@@ -85,14 +95,15 @@ describe('the bundle runs only while it is current', () => {
     expect(run({ HELM_CLI_UNBUNDLED: '1' })).toBe('unbundled');
     spawnSync('rm', [join(dist, 'bundle', 'inputs.json')]);
     expect(run()).toBe('bundle');
-    spawnSync('rm', [join(dist, 'bundle', 'helmts.mjs')]);
+    spawnSync('rm', [join(dist, 'bundle', 'helmts.cjs')]);
     expect(run()).toBe('unbundled');
   });
 
   it('the build in this checkout starts from its bundle', () => {
     requireCurrentBuild();
     const loaded = bundled(['--version']).loaded;
-    expect(loaded.some((l) => l.includes('/dist/bundle/helmts.mjs'))).toBe(true);
+    // The bundle itself is read and compiled by dist/code-cache.cjs, not loaded as a module.
+    expect(loaded.some((l) => l.endsWith('/apps/cli/dist/code-cache.cjs'))).toBe(true);
     expect(loaded.some((l) => l.endsWith('/dist/bin.js'))).toBe(false);
     // A handful of files, not the ~460 the unbundled build resolves one by one (a few are ~1 KB
     // chunks esbuild splits off for built-in modules shared by the lazily loaded commands).
@@ -117,7 +128,7 @@ describe('the bundle runs only while it is current', () => {
     const home = join(root, 'bundle-home');
     const cli = (...args: string[]) => {
       const r = bundled(['--data-dir', home, ...args]);
-      expect(r.loaded.some((l) => l.includes('/dist/bundle/helmts.mjs'))).toBe(true);
+      expect(r.loaded.some((l) => l.endsWith('/apps/cli/dist/code-cache.cjs'))).toBe(true);
       return r;
     };
     expect(cli('init').status).toBe(0);
@@ -145,7 +156,7 @@ describe('the bundle runs only while it is current', () => {
   it("no chunk of the bundle is a default-only shim of a Node built-in (dynamic imports stay Node's)", () => {
     requireCurrentBuild();
     const dir = fileURLToPath(new URL('../dist/bundle/', import.meta.url));
-    for (const chunk of readdirSync(dir).filter((f) => f.endsWith('.mjs')))
+    for (const chunk of readdirSync(dir).filter((f) => f.endsWith('.cjs')))
       expect(readFileSync(join(dir, chunk), 'utf8'), chunk).not.toMatch(/^export default require_node_/m);
   });
 });
@@ -176,7 +187,7 @@ describe('a bundled `helmts run` loads only what it uses', () => {
         '--args',
         '{"x":1}',
       ],
-      { encoding: 'utf8', env: { ...process.env, HELM_CLI_BUNDLED: '1' } },
+      { encoding: 'utf8', env: { ...process.env, HELM_CLI_BUNDLED: '1', XDG_CACHE_HOME: join(root, 'xdg') } },
     );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^SUCCEEDED ALLOW/);
@@ -213,8 +224,9 @@ describe('a bundled `helmts run` loads only what it uses', () => {
   it('every chunk of the bundle is ASCII (one-byte source strings)', () => {
     requireCurrentBuild();
     const dir = fileURLToPath(new URL('../dist/bundle/', import.meta.url));
-    const chunks = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
-    expect(chunks.length).toBeGreaterThan(1);
+    // One classic script now (scripts/bundle.mjs), no ES-module chunks.
+    const chunks = readdirSync(dir).filter((f) => /\.[cm]?js$/.test(f));
+    expect(chunks).toEqual(['helmts.cjs']);
     for (const chunk of chunks) {
       const bytes = readFileSync(join(dir, chunk));
       expect(
@@ -225,7 +237,7 @@ describe('a bundled `helmts run` loads only what it uses', () => {
   });
 });
 
-describe('the compile cache is used only from a directory no one else can write', () => {
+describe('I-CLICACHE-1: the compile cache is used only from a directory no one else can write', () => {
   const uid = process.getuid?.() ?? -1;
   const cacheOf = (tmp: string) => join(tmp, `helmts-compile-cache-${uid}`);
   const version = (tmp: string) => {

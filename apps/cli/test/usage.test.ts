@@ -158,7 +158,8 @@ describe('help: every command has a description and examples', () => {
 });
 
 describe('Node older than 22: one line, exit 2, before any ESM code loads', () => {
-  // The entry's one dynamic import becomes a recorded call, so the gate runs without loading the CLI.
+  // The entry's one dynamic import becomes a recorded call, and so does its require of the bundle's
+  // loader (dist/code-cache.cjs), so the gate runs without loading the CLI.
   const source = readFileSync(BIN, 'utf8');
   const gated = source.replace('import(entry)', '__import(entry)');
 
@@ -178,11 +179,17 @@ describe('Node older than 22: one line, exit 2, before any ESM code loads', () =
       },
     };
     const __import = (specifier: string) => {
-      imported = specifier === './bin.js' || specifier === './bundle/helmts.mjs';
+      imported = specifier === './bin.js';
       return { catch: () => undefined };
     };
     // The real built-ins, but no compile cache: the gate alone is under test here.
-    const require = (id: string) => (id === 'node:module' ? {} : nodeRequire(id));
+    const require = (id: string) => {
+      if (id === './code-cache.cjs') {
+        imported = true;
+        return { runBundle: () => ({ catch: () => undefined }) };
+      }
+      return id === 'node:module' ? {} : nodeRequire(id);
+    };
     try {
       runInNewContext(
         gated,
@@ -198,6 +205,7 @@ describe('Node older than 22: one line, exit 2, before any ESM code loads', () =
   it('the entry is CommonJS with one dynamic import, after the gate', () => {
     expect(gated).not.toBe(source);
     expect(source.indexOf('MIN_MAJOR')).toBeLessThan(source.indexOf('import(entry)'));
+    expect(source.indexOf('process.exit(2)')).toBeLessThan(source.indexOf("require('./code-cache.cjs')"));
     expect(source.indexOf('process.exit(2)')).toBeLessThan(source.indexOf("require('node:"));
     expect(source).not.toMatch(/^\s*import\s/m);
   });

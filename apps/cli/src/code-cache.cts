@@ -1,0 +1,206 @@
+// Runs the bundle (dist/bundle/helmts.cjs, scripts/bundle.mjs) with a V8 code cache written after a
+// successful command: `vm.Script#createCachedData()` after the run holds every function the run
+// compiled, so the next start deserializes them instead of parsing and compiling (Node's own compile
+// cache is written before a module runs and holds only its top level; docs/PERFORMANCE.md).
+//
+// A cache entry is code this process will run, so where it lives and what it is checked against are
+// the security of this file (docs/threat-model.md, I-CLICACHE-1 and I-CLICACHE-2):
+// - never in the data directory (its writer is an attacker there): `$XDG_CACHE_HOME/helmts`, else
+//   `~/.cache/helmts`, created 0700; entries 0600, written to a temporary file and renamed;
+// - used only when the directory is a real directory (not a symlink), owned by the effective user and
+//   not group- or world-writable, and the entry likewise (opened without following a symlink) —
+//   otherwise the cache is ignored, which costs time and never fails the command; a process whose
+//   effective uid does not own the directory (`sudo` with the user's HOME) neither reads nor writes;
+// - keyed by the SHA-256 of the bundle's bytes, Node's version, the architecture and the flags V8 was
+//   started with: V8 checks a cache against the source's *length* only, so an updated bundle of the
+//   same length would otherwise run the old code. The key is also in the entry's header, so an entry
+//   renamed or linked to another key's name is not taken for it;
+// - written only after a command that exits 0, from the `exit` event (stdout and stderr are written
+//   synchronously on Linux, so the output is out before), bounded in size, a few entries kept;
+// - rewritten when a command runs that the entry does not cover yet (the header lists the top-level
+//   commands whose runs it holds): a cache made by `--version` holds none of `run`'s functions, and
+//   V8 serializes every function the script has compiled, the cached ones included, so each rewrite
+//   is a superset and the writes stop once each command in use has run once;
+// - a cache V8 rejects (`cachedDataRejected`: another V8, a corrupt file) is rewritten.
+// HELMTS_NO_CODE_CACHE=1 turns it off (nothing read, nothing written).
+import fs = require('node:fs');
+import path = require('node:path');
+import vm = require('node:vm');
+import crypto = require('node:crypto');
+import os = require('node:os');
+import nodeModule = require('node:module');
+
+// An entry: MAGIC, the 32-byte key, a 2-byte big-endian length and that many bytes of the commands
+// it covers (one per line), then V8's data.
+const MAGIC = Buffer.from('helmts-code-cache-v1\n', 'latin1');
+const HEADER = MAGIC.length + 32 + 2;
+/** The most commands one entry lists (more than `helmts` has). */
+const MAX_COMMANDS = 64;
+/** The largest cache kept (the bundle's is a few MB): a bound on the disk one entry can take. */
+const MAX_DATA = 64 * 1024 * 1024;
+/** Entries kept per directory (one per bundle × Node × flags in use); the oldest go first. */
+const KEEP = 4;
+const ENTRY = /^bundle-[0-9a-f]{64}\.v8cache$/;
+/** Group- and world-writable bits: either makes a directory or file someone else's to fill. */
+const OTHERS_WRITE = 0o022;
+
+/** The user's cache directory for `helmts`, checked, or undefined (no cache) if it is unsafe or absent. */
+function cacheDir(): string | undefined {
+  if (typeof process.geteuid !== 'function') return undefined; // no owner to check (Windows)
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
+  const dir = path.join(base, 'helmts');
+  if (!fs.existsSync(dir)) {
+    // Created only inside a directory of this effective user's (the cache base, or the home that
+    // will hold it): `sudo helmts` keeping the user's HOME must not leave a root-owned directory
+    // the user can then neither use nor remove.
+    const holder = fs.existsSync(base) ? base : path.dirname(base);
+    if (fs.statSync(holder).uid !== process.geteuid()) return undefined;
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+  return ownDirectory(dir) ? dir : undefined;
+}
+
+/** A directory (not a symlink to one) this effective user owns and no one else can write. */
+function ownDirectory(dir: string): boolean {
+  const st = fs.lstatSync(dir);
+  return st.isDirectory() && st.uid === process.geteuid?.() && (st.mode & OTHERS_WRITE) === 0;
+}
+
+interface Entry {
+  readonly data: Buffer;
+  readonly commands: readonly string[];
+}
+
+/** The cached data of `entry` if it is safe to use and was written for `key`. */
+function readEntry(entry: string, key: Buffer): Entry | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(entry, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (_error) {
+    return undefined; // none yet, or a symlink (ELOOP)
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.uid !== process.geteuid?.() || (st.mode & OTHERS_WRITE) !== 0) return undefined;
+    if (st.size <= HEADER || st.size > HEADER + MAX_DATA) return undefined;
+    const bytes = fs.readFileSync(fd);
+    if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+    if (!bytes.subarray(MAGIC.length, MAGIC.length + 32).equals(key)) return undefined;
+    const end = HEADER + bytes.readUInt16BE(HEADER - 2);
+    if (end >= bytes.length) return undefined;
+    return { data: bytes.subarray(end), commands: bytes.toString('latin1', HEADER, end).split('\n') };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes the script's code cache as `entry` (temporary file, fsync, rename), and drops old entries. */
+function writeEntry(
+  dir: string,
+  entry: string,
+  key: Buffer,
+  commands: readonly string[],
+  script: vm.Script,
+): void {
+  if (!ownDirectory(dir) || commands.length > MAX_COMMANDS) return;
+  const list = Buffer.from(commands.join('\n'), 'latin1');
+  const data = script.createCachedData();
+  if (data.length === 0 || data.length > MAX_DATA) return;
+  const temp = path.join(dir, `.tmp-${process.pid}-${crypto.randomBytes(8).toString('hex')}`);
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    try {
+      fs.writeSync(fd, MAGIC);
+      fs.writeSync(fd, key);
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(list.length);
+      fs.writeSync(fd, length);
+      fs.writeSync(fd, list);
+      fs.writeSync(fd, data);
+      fs.fsyncSync(fd); // a rename that outlives a crash never names a torn file
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, entry);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  const old = fs
+    .readdirSync(dir)
+    .filter((name) => ENTRY.test(name) && path.join(dir, name) !== entry)
+    .map((name) => ({ file: path.join(dir, name), mtime: fs.lstatSync(path.join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const { file } of old.slice(KEEP - 1)) fs.rmSync(file, { force: true });
+}
+
+/** What the cache is keyed by besides the bundle's bytes: anything that changes the code V8 makes. */
+function environmentKey(): string {
+  return JSON.stringify([
+    process.version,
+    process.versions.v8,
+    process.arch,
+    process.platform,
+    process.execArgv,
+    process.env.NODE_OPTIONS ?? '',
+  ]);
+}
+
+/** Loads and runs the bundle `file`; the promise settles when the command's work is done. */
+function runBundle(file: string): Promise<void> {
+  const bytes = fs.readFileSync(file);
+  let dir: string | undefined;
+  let entry: string | undefined;
+  let key: Buffer | undefined;
+  let cached: Entry | undefined;
+  if (process.env.HELMTS_NO_CODE_CACHE !== '1') {
+    try {
+      key = crypto.createHash('sha256').update(bytes).update('\0').update(environmentKey()).digest();
+      dir = cacheDir();
+      if (dir !== undefined) {
+        entry = path.join(dir, `bundle-${key.toString('hex')}.v8cache`);
+        cached = readEntry(entry, key);
+      }
+    } catch (_error) {
+      dir = undefined; // no cache: slower, never wrong
+    }
+  }
+  const script = new vm.Script(bytes.toString('utf8'), {
+    filename: file,
+    ...(cached === undefined ? {} : { cachedData: cached.data }),
+    // No importModuleDynamically: the bundle has no `import()` (scripts/bundle.mjs).
+  });
+  type Exports = {
+    start?: (argv: readonly string[]) => Promise<void>;
+    commandOf?: (argv: readonly string[]) => string;
+  };
+  const mod: { exports: Exports } = { exports: {} };
+  if (dir !== undefined && entry !== undefined && key !== undefined) {
+    const [d, e, k] = [dir, entry, key];
+    const covered = cached === undefined || script.cachedDataRejected === true ? [] : cached.commands;
+    process.once('exit', (code) => {
+      if (code !== 0 || typeof mod.exports.commandOf !== 'function') return;
+      try {
+        const command = mod.exports.commandOf(process.argv);
+        if (covered.length === 0 || !covered.includes(command))
+          writeEntry(d, e, k, [...covered, command], script);
+      } catch (_error) {
+        // no cache next time: slower, never wrong
+      }
+    });
+  }
+  const wrapper = script.runInThisContext() as (
+    module: { exports: Exports },
+    exports: object,
+    require: NodeJS.Require,
+    filename: string,
+    dirname: string,
+  ) => void;
+  wrapper(mod, mod.exports, nodeModule.createRequire(file), file, path.dirname(file));
+  if (typeof mod.exports.start !== 'function') throw new Error(`${file} exports no start()`);
+  return mod.exports.start(process.argv);
+}
+
+export = { runBundle };
