@@ -66,7 +66,8 @@ import { EntryListScanner } from './internal/entry-list.js';
 import type { EntrySource } from './internal/entry-source.js';
 import type { EntryTable, PackEntryRef } from './internal/entry-table.js';
 import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
-import { decisionKey, type ReceiptInfo, ReceiptInfos, ReceiptSummaries } from './internal/receipt-infos.js';
+import { DecisionIndex } from './internal/decision-index.js';
+import { type ReceiptInfo, ReceiptInfos, ReceiptSummaries } from './internal/receipt-infos.js';
 import {
   bodyOf,
   entriesProblem,
@@ -892,12 +893,13 @@ function* verifyChecks(
   const receiptOk: number[] = [];
   const receiptEnvs: unknown[] = [];
   const infos = new ReceiptInfos(receiptRefs.length);
-  /** Rows in `infos` of the receipts naming each decision (by decisionKey). */
-  const byDecision = new Map<string, number | number[]>();
+  /** Rows in `infos` of the receipts naming each decision: built once every receipt is read. */
+  let byDecision: DecisionIndex | undefined;
   const namedBy = (decisionId: string): ReceiptInfo[] | undefined => {
-    const rows = byDecision.get(decisionKey(decisionId));
-    if (rows === undefined) return undefined;
-    return (typeof rows === 'number' ? [rows] : rows).map((r) => infos.at(r) as ReceiptInfo);
+    byDecision ??= new DecisionIndex(infos);
+    const rows = byDecision.rowsOf(decisionId);
+    if (rows.length === 0) return undefined;
+    return rows.map((r) => infos.at(r) as ReceiptInfo);
   };
   /** Archive positions of the full receipts (those in `infos`). */
   const isFullReceipt = new Uint8Array(entries.length);
@@ -987,11 +989,6 @@ function* verifyChecks(
       if (i === 0) firstPrevHash = b.prev_hash;
       receiptOk.push(ref.index);
       if (condensedMode) receiptEnvs.push(env);
-      const key = decisionKey(info.decision_id);
-      const named = byDecision.get(key);
-      if (named === undefined) byDecision.set(key, i);
-      else if (typeof named === 'number') byDecision.set(key, [named, i]);
-      else named.push(i);
       if (firstReceipt === undefined || info.lamport < firstReceipt.lamport) firstReceipt = info;
       isFullReceipt[ref.index] = 1;
       if (rangeExport) {
@@ -1138,7 +1135,9 @@ function* verifyChecks(
     // failure in path order is the one reported, as serially.
     const decisionRefs = under('decisions/');
     const decisionPaths = decisionRefs;
-    const decisionIds = new Set<string>();
+    /** Per full receipt: whether a decision entry carries its decision_id (read or not). */
+    const decided = new Uint8Array(infos.length);
+    byDecision = new DecisionIndex(infos);
     let decisionFailure: Check | undefined;
     const decisionFailed = (path: string, message: string, detail?: string): Check => ({
       code: 'DECISIONS',
@@ -1162,8 +1161,7 @@ function* verifyChecks(
       const ref = decisionRefs.at(k);
       const env = visit(ref).value as SignedEnvelope | undefined;
       const decisionId = String(envelopeBodySafe(env)?.decision_id ?? '');
-      // The receipts' copy of the id when there is one (one string kept, not two).
-      decisionIds.add(decisionKey(decisionId));
+      for (const row of byDecision.rowsOf(decisionId)) decided[row] = 1;
       if (!registry || decisionFailure) continue;
       const path = ref.path;
       let signed = false;
@@ -1592,7 +1590,7 @@ function* verifyChecks(
     for (let i = 0; i < infos.length && !undecided; i++) {
       const info = infos.at(i) as ReceiptInfo;
       const adminTool = String(info.tool).startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX);
-      if (decisionIds.has(decisionKey(info.decision_id)) && !adminTool) continue;
+      if (decided[i] && !adminTool) continue;
       // Rare (executor-local denials, admin receipts): the receipt and its request are read again.
       const b = envelopeBody<Record<string, unknown>>(
         reread(entries.at(receiptOk[i] as number)) as SignedEnvelope,

@@ -6,7 +6,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EntryTable } from '../src/internal/entry-table.ts';
-import { decisionKey, ReceiptInfos, ReceiptSummaries } from '../src/internal/receipt-infos.ts';
+import { DecisionIndex } from '../src/internal/decision-index.ts';
+import { DigestMap } from '../src/internal/digest-map.ts';
+import { ReceiptInfos, ReceiptSummaries } from '../src/internal/receipt-infos.ts';
 
 const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
 const digits = fc.stringMatching(/^[0-9]{12}$/);
@@ -99,27 +101,78 @@ describe('ReceiptInfos', () => {
       { seed: 0x1f05, numRuns: 300 },
     );
   });
+});
 
-  it('decisionKey is injective', () => {
+describe('DecisionIndex', () => {
+  // Few distinct ids, so that several receipts name the same one; digests that share their first
+  // bytes (the index compares four bytes first), near misses and other strings.
+  const id = fc.oneof(
+    fc.constantFrom(
+      `sha256:${'ab'.repeat(32)}`,
+      `sha256:${'ab'.repeat(31)}ac`,
+      `sha256:${'ab'.repeat(2)}${'00'.repeat(30)}`,
+    ),
+    hex(64).map((h) => `sha256:${h}`),
+    fc.stringMatching(/^sha256:[0-9a-fA-F]{63,65}$/),
+    fc.constantFrom('', 'sha256:', 'undefined', `sha256:${'AB'.repeat(32)}`),
+  );
+  it('finds exactly the rows naming an id, ascending, as a Map of row lists does', () => {
+    fc.assert(
+      fc.property(fc.array(id, { maxLength: 60 }), fc.array(id, { maxLength: 10 }), (ids, probes) => {
+        const infos = new ReceiptInfos();
+        for (const decision_id of ids)
+          infos.push({
+            lamport: 1,
+            trust_seq: 1,
+            decision_id,
+            args_hash: null,
+            tool: 't',
+            principal: 'p',
+            issued_at_ms: 1,
+            verdict: 'ALLOW',
+            reason_code: 'ALLOW',
+            status: 'SUCCEEDED',
+            request_digest: null,
+          });
+        const index = new DecisionIndex(infos);
+        for (const q of [...ids, ...probes]) {
+          const want = ids.flatMap((x, row) => (x === q ? [row] : []));
+          expect(index.rowsOf(q)).toEqual(want);
+        }
+      }),
+      { seed: 0xdec1, numRuns: 500 },
+    );
+  });
+});
+
+describe('DigestMap', () => {
+  const key = fc.oneof(
+    // Digests that agree on the 16 bytes the slot hash reads: they share probe chains.
+    fc.nat(15).map((k) => `sha256:${'cd'.repeat(16)}${k.toString(16).padStart(2, '0').repeat(16)}`),
+    hex(64).map((h) => `sha256:${h}`),
+    fc.stringMatching(/^sha256:[0-9a-fA-F]{63,65}$/),
+    fc.string(),
+  );
+  it('answers get and size as a Map does, through growth and overwrites', () => {
     fc.assert(
       fc.property(
-        fc.oneof(
-          hex(64).map((h) => `sha256:${h}`),
-          fc.string(),
-        ),
-        fc.oneof(
-          hex(64).map((h) => `sha256:${h}`),
-          fc.string(),
-        ),
-        (a, b) => {
-          expect(decisionKey(a) === decisionKey(b)).toBe(a === b);
+        fc.array(fc.tuple(fc.boolean(), key, fc.oneof(fc.double(), fc.nat())), { maxLength: 200 }),
+        (ops) => {
+          const map = new DigestMap();
+          const plain = new Map<string, number>();
+          for (const [isSet, k, v] of ops) {
+            if (isSet) {
+              map.set(k, v);
+              plain.set(k, v);
+            }
+            expect(Object.is(map.get(k), plain.get(k))).toBe(true);
+            expect(map.size).toBe(plain.size);
+          }
+          for (const k of plain.keys()) expect(Object.is(map.get(k), plain.get(k))).toBe(true);
         },
       ),
-      { seed: 0xdec1, numRuns: 2000 },
+      { seed: 0xd16e, numRuns: 400 },
     );
-    // A string spelled like another id's packed key is still a different id.
-    const id = `sha256:${'ab'.repeat(32)}`;
-    expect(decisionKey(decisionKey(id))).not.toBe(decisionKey(id));
   });
 });
 

@@ -17,7 +17,7 @@ import {
   linkGraph,
   validateGraph,
 } from '@helm/proofgraph';
-import { digestKey } from './receipt-infos.js';
+import { DigestMap } from './digest-map.js';
 
 export interface SlicedGraphOptions extends GraphValidateOptions {
   /** First position of a hash (receipt hash or node hash) in the whole sequence, or -1. */
@@ -36,11 +36,11 @@ export function validateGraphInSlices(
   itemAt: (at: number) => { item: GraphItem; release: () => void },
   options: SlicedGraphOptions,
 ): GraphVerifyResult {
-  // Keyed by digestKey (injective; 56 heap bytes per hash instead of 88): every receipt and node
-  // of the pack ends up here, so this map is the ProofGraph pass's largest term (§5.2).
-  const validated = new Map<string, number>();
+  // Every receipt and node of the pack ends up here, so this map is the ProofGraph pass's largest
+  // term (§5.2): digests as bytes in typed arrays (DigestMap), not strings in a Map.
+  const validated = new DigestMap();
   const outer = options.known;
-  const known = (h: string) => validated.get(digestKey(h)) ?? outer?.(h);
+  const known = (h: string) => validated.get(h) ?? outer?.(h);
   const size = Math.max(1, options.sliceSize ?? 512);
   for (let offset = 0; offset < total; offset += size) {
     const got: { item: GraphItem; release: () => void }[] = [];
@@ -66,7 +66,7 @@ export function validateGraphInSlices(
       }
       for (let k = 0; k < items.length; k++) {
         const h = options.hashOf(items[k] as GraphItem, offset + k);
-        if (h !== undefined) validated.set(digestKey(h.hash), h.lamport);
+        if (h !== undefined) validated.set(h.hash, h.lamport);
       }
     } finally {
       for (const g of got) g.release();
@@ -119,10 +119,10 @@ export function linkInSlices(
   sliceSize = 4096,
 ): GraphVerifyResult {
   const size = Math.max(1, sliceSize);
-  // Keyed by digestKey, as in validateGraphInSlices.
-  const linked = new Map<string, number>();
+  // A DigestMap, as in validateGraphInSlices.
+  const linked = new DigestMap();
   const outer = options.known;
-  const known = (h: string) => linked.get(digestKey(h)) ?? outer?.(h);
+  const known = (h: string) => linked.get(h) ?? outer?.(h);
   const total = nodes.length;
   for (let offset = 0; offset < total || (offset === 0 && itemFailure); offset += size) {
     const end = Math.min(total, offset + size);
@@ -135,7 +135,7 @@ export function linkInSlices(
       last && itemFailure ? { ...itemFailure, index: itemFailure.index - offset } : undefined,
     );
     if (!r.ok) return { ...r, index: r.index + offset };
-    for (const n of slice) linked.set(digestKey(n.hash), n.lamport);
+    for (const n of slice) linked.set(n.hash, n.lamport);
     if (last) break;
   }
   return { ok: true, count: total, heads: [] };

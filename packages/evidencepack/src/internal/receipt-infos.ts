@@ -71,6 +71,16 @@ class DigestColumn {
     if (this.#other.has(row)) return this.#other.get(row);
     return digestText(this.#bytes, 32 * row);
   }
+
+  /** The digest bytes of every row, 32 per row (rows kept aside: see `isDigest`). */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  /** Whether the row's value is a lowercase `sha256:<hex>` string (its bytes are in `bytes`). */
+  isDigest(row: number): boolean {
+    return !this.#other.has(row);
+  }
 }
 
 /** A growable column of numbers (any other value kept aside). */
@@ -186,6 +196,11 @@ export class ReceiptInfos {
     return this.#lamport.get(row) as number;
   }
 
+  /** The decision_id column: digest bytes by row, and which rows hold a digest string. */
+  get decisionIds(): { readonly bytes: Uint8Array; isDigest(row: number): boolean } {
+    return this.#decisionId;
+  }
+
   /** The row's fields, equal to those pushed (a new object each time). */
   at(row: number): ReceiptInfo | undefined {
     if (row < 0 || row >= this.#n) return undefined;
@@ -204,20 +219,6 @@ export class ReceiptInfos {
       request_digest: this.#requestDigest.get(row),
     };
   }
-}
-
-/**
- * A compact Map key for a digest-like string (a decision id, a node hash): `\u0001` and the 32
- * digest bytes as characters for a `sha256:<hex>` string (56 bytes on the heap instead of 88),
- * `\u0000` and the string itself otherwise — distinct strings always give distinct keys.
- */
-export function decisionKey(id: string): string {
-  if (!DIGEST.test(id)) return `\u0000${id}`;
-  const codes = new Array<number>(33);
-  codes[0] = 1;
-  for (let i = 0; i < 32; i++)
-    codes[i + 1] = hexValue(id.charCodeAt(7 + 2 * i)) * 16 + hexValue(id.charCodeAt(8 + 2 * i));
-  return String.fromCharCode(...codes);
 }
 
 /** The receipt verifier's phase-1 summary (`@helm/receipts`), field for field. */
@@ -311,6 +312,3 @@ export class ReceiptSummaries<S extends Summary = Summary> {
     });
   }
 }
-
-/** The same injective key, for node and receipt hashes (graph-slices.ts). */
-export const digestKey = decisionKey;
