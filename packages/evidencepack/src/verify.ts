@@ -60,13 +60,13 @@ import {
   GOVERNANCE_EVENT_TYPE,
   type GovernanceAction,
 } from './governance.js';
+import { DecisionIndex } from './internal/decision-index.js';
 import { compactEntryList, EntryIndex, EntryJoin } from './internal/entry-index.js';
 import { EntryListScanner } from './internal/entry-list.js';
 // Type only (erased): declarations name the Node module, not the conditional `#` import.
 import type { EntrySource } from './internal/entry-source.js';
 import type { EntryTable, PackEntryRef } from './internal/entry-table.js';
 import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
-import { DecisionIndex } from './internal/decision-index.js';
 import { type ReceiptInfo, ReceiptInfos, ReceiptSummaries } from './internal/receipt-infos.js';
 import {
   bodyOf,

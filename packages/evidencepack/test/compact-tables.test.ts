@@ -1,13 +1,13 @@
 // The verifier's compact per-entry and per-receipt tables (§5.2 "Memory") must answer exactly what
 // the plain structures they replace answered: an entry table rebuilds every scanned path byte for
 // byte and finds paths as a sorted string array does; receipt infos come back Object.is-equal to
-// what was pushed; decision keys are injective. Each property fails on a table that, e.g., lower-
+// what was pushed; the decision index and the digest map answer as Maps do. Each property fails on a table that, e.g., lower-
 // cases hex, drops the distinction between null and a digest, or merges -0 with 0.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EntryTable } from '../src/internal/entry-table.ts';
 import { DecisionIndex } from '../src/internal/decision-index.ts';
 import { DigestMap } from '../src/internal/digest-map.ts';
+import { EntryTable } from '../src/internal/entry-table.ts';
 import { ReceiptInfos, ReceiptSummaries } from '../src/internal/receipt-infos.ts';
 
 const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
