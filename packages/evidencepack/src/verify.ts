@@ -67,6 +67,7 @@ import { EntryListScanner } from './internal/entry-list.js';
 import type { EntrySource } from './internal/entry-source.js';
 import type { EntryTable, PackEntryRef } from './internal/entry-table.js';
 import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
+import { ListBytes } from './internal/list-bytes.js';
 import { type ReceiptInfo, ReceiptInfos, ReceiptSummaries } from './internal/receipt-infos.js';
 import {
   bodyOf,
@@ -295,9 +296,18 @@ function entryList(
   // chunks, never held whole (big packs; §5.2); its items count only once the bytes hash to the
   // signed SHA-256 (a mismatch is reported first, as if nothing had been parsed). Anything else is
   // read whole and parsed, and its first problem reported in this order: canonical, shape.
-  let join = new EntryJoin(entries, reserved);
-  const scanner = new EntryListScanner((path, size, sha256) => join.add(path, size, sha256));
-  if (source.stream(listRef, (chunk) => scanner.push(chunk)) !== ref.sha256) throw mismatch();
+  // The listed digests are read again from the list's bytes (ListBytes) rather than kept.
+  const bytes = listBytes(source, listRef);
+  let join = new EntryJoin(entries, reserved, { bytes, size: listRef.size });
+  const scanner = new EntryListScanner((path, size, sha256, hexOffset) =>
+    join.add(path, size, sha256, hexOffset),
+  );
+  const streamed = source.stream(listRef, (chunk) => {
+    scanner.push(chunk);
+    bytes.push(chunk);
+  });
+  if (streamed !== ref.sha256) throw mismatch();
+  bytes.finish();
   let scanned = scanner.finish();
   if (scanned === undefined) {
     const data = source.read(listRef);
@@ -320,6 +330,15 @@ function entryList(
   if (`sha256:${toHex(scanned.root)}` !== ref.root)
     throw new Error('the entry list does not hash to the signed root');
   return join;
+}
+
+/**
+ * The list's bytes, read again. Built here, not in entryList: a closure there would share
+ * entryList's V8 context, and with it the scanner and its last buffer (the whole list when it is
+ * read in one chunk), for as long as the join lives.
+ */
+function listBytes(source: EntrySource, listRef: PackEntryRef): ListBytes {
+  return new ListBytes(listRef.size, (start, length) => source.readRange(listRef, start, length));
 }
 
 const MANIFEST_TYPE_PATTERN = /^helm\.evidencepack\.manifest\.v([1-9][0-9]{0,8})$/;
