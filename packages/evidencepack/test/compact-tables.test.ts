@@ -55,6 +55,42 @@ describe('EntryTable', () => {
   });
 });
 
+describe('EntryTable offsets and sizes', () => {
+  // Offsets are kept only every 64 entries and where they are not where a strict archive puts them
+  // (the entry before's offset + its padded size + a 512-byte header); sizes ≥ 2^32 aside. Any
+  // sequence of pushes must come back exactly.
+  it('gives back every pushed offset and size, strict or not, across checkpoints', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.oneof(fc.nat(3000), fc.constantFrom(0, 512, 1024, 2 ** 32 - 1, 2 ** 32, 2 ** 33 + 5)),
+            fc.oneof(fc.constant(0), fc.constant(0), fc.constant(0), fc.nat(5000)),
+          ),
+          { maxLength: 300 },
+        ),
+        (rows) => {
+          const table = new EntryTable();
+          const want: { offset: number; size: number }[] = [];
+          let next = 512;
+          rows.forEach(([size, bump], i) => {
+            const offset = next + bump;
+            table.push(`x/${String(i).padStart(6, '0')}`, offset, size);
+            want.push({ offset, size });
+            next = offset + Math.ceil(size / 512) * 512 + 512;
+          });
+          if (rows.length % 2 === 0) table.trim();
+          want.forEach((w, i) => {
+            expect(table.at(i)).toMatchObject(w);
+            expect(table.sizeAt(i)).toBe(w.size);
+          });
+        },
+      ),
+      { seed: 0x0ff5, numRuns: 300 },
+    );
+  });
+});
+
 describe('ReceiptInfos', () => {
   const anyValue = fc.oneof(
     hex(64).map((h) => `sha256:${h}`),
@@ -209,6 +245,25 @@ describe('ReceiptSummaries', () => {
         expect(store.at(-1)).toBeUndefined();
       }),
       { seed: 0x5a11, numRuns: 300 },
+    );
+  });
+  it('gives back prev_hash exactly when it links to the row before (stored once) or not', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(summary, fc.boolean()), { maxLength: 30 }), (pairs) => {
+        // A chain with breaks: where the flag is set, prev_hash is the previous row's hash.
+        const rows = pairs.map(([r]) => ({ ...r }));
+        pairs.forEach(([, linked], i) => {
+          if (linked && i > 0)
+            (rows[i] as { prev_hash: string }).prev_hash = (rows[i - 1] as { hash: string }).hash;
+        });
+        const store = new ReceiptSummaries(pairs.length % 2 === 0 ? pairs.length : 0);
+        for (const r of rows) store.push(r);
+        rows.forEach((r, i) => {
+          for (const [k, v] of Object.entries(r))
+            expect(Object.is((store.at(i) as Record<string, unknown>)[k], v), k).toBe(true);
+        });
+      }),
+      { seed: 0xc4a1, numRuns: 300 },
     );
   });
 });

@@ -1,7 +1,7 @@
 // A map from hash strings to numbers (the ProofGraph passes' "hash → Lamport" of every receipt and
 // node validated so far) that keeps a `sha256:<hex>` key as its 32 bytes in one typed array: a
 // `Map` keyed by a 33-character string costs ≈ 80 heap bytes per entry, here ≈ 48 bytes (32 key
-// bytes, an 8-byte value and two 4-byte slots at most half full). Any other key (never an honest
+// bytes, an 8-byte value and 4-byte slots at most three quarters full). Any other key (never an honest
 // pack's) is kept in a Map by string. Keys are placed by a hash keyed with a random seed per map,
 // so that a pack's author, who picks its node hashes, cannot make the probes collide (the answers
 // do not depend on the seed, only the time does).
@@ -10,16 +10,29 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : c - 0x61 + 10);
 
 export class DigestMap {
-  #keys = new Uint8Array(32 * 16);
-  #values = new Float64Array(16);
-  /** Open addressing, linear probing: entry number + 1, 0 when free. Length a power of two. */
-  #slots = new Uint32Array(32);
+  #keys: Uint8Array;
+  #values: Float64Array;
+  /**
+   * Open addressing, linear probing: entry number + 1, 0 when free. Length a power of two, at most
+   * three quarters full.
+   */
+  #slots: Uint32Array;
   #n = 0;
   readonly #other = new Map<string, number>();
   readonly #key = new Uint8Array(32);
   readonly #seed = new Uint32Array(4);
 
-  constructor() {
+  /**
+   * `capacity`: the number of digest keys expected (the arrays are made for it at once: growing
+   * them by doubling would leave up to half unused and, while copying, both copies alive).
+   */
+  constructor(capacity = 16) {
+    const c = Math.max(16, Math.ceil(capacity));
+    this.#keys = new Uint8Array(32 * c);
+    this.#values = new Float64Array(c);
+    let slots = 32;
+    while (3 * slots < 4 * c) slots *= 2;
+    this.#slots = new Uint32Array(slots);
     globalThis.crypto.getRandomValues(this.#seed);
   }
 
@@ -47,7 +60,7 @@ export class DigestMap {
     const entry = this.#n++;
     this.#keys.set(this.#key, 32 * entry);
     this.#values[entry] = value;
-    if (2 * this.#n > this.#slots.length) this.#rehash();
+    if (4 * this.#n > 3 * this.#slots.length) this.#rehash();
     else this.#place(entry);
   }
 

@@ -38,7 +38,7 @@ export function validateGraphInSlices(
 ): GraphVerifyResult {
   // Every receipt and node of the pack ends up here, so this map is the ProofGraph pass's largest
   // term (§5.2): digests as bytes in typed arrays (DigestMap), not strings in a Map.
-  const validated = new DigestMap();
+  const validated = new DigestMap(total);
   const outer = options.known;
   const known = (h: string) => validated.get(h) ?? outer?.(h);
   const size = Math.max(1, options.sliceSize ?? 512);
@@ -120,7 +120,7 @@ export function linkInSlices(
 ): GraphVerifyResult {
   const size = Math.max(1, sliceSize);
   // A DigestMap, as in validateGraphInSlices.
-  const linked = new DigestMap();
+  const linked = new DigestMap(nodes.length);
   const outer = options.known;
   const known = (h: string) => linked.get(h) ?? outer?.(h);
   const total = nodes.length;

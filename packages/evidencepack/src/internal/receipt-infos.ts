@@ -236,14 +236,20 @@ interface Summary {
 
 /**
  * The receipts' phase-1 summaries (the link pass's and the ProofGraph pass's input), column by
- * column: about 128 bytes per receipt instead of an object with two `sha256:<hex>` strings
+ * column: about 97 bytes per receipt instead of an object with two `sha256:<hex>` strings
  * (≈ 230 bytes). `at(i)` gives back a summary equal, field for field, to the one pushed.
  */
 export class ReceiptSummaries<S extends Summary = Summary> {
   #n = 0;
   readonly #hash: DigestColumn;
   readonly #receiptId: DigestColumn;
-  readonly #prevHash: DigestColumn;
+  /**
+   * prev_hash only where it is not the previous row's hash (a chain's receipts link to the one
+   * before: 32 bytes per receipt saved); `#chained` marks the rows whose prev_hash is that hash.
+   */
+  readonly #prevHash = new DigestColumn(0);
+  #chained: Uint8Array;
+  #lastHash: unknown;
   readonly #lamport: NumberColumn;
   readonly #trustSeq: NumberColumn;
   readonly #chainId: InternColumn;
@@ -255,7 +261,7 @@ export class ReceiptSummaries<S extends Summary = Summary> {
     const c = Math.max(0, capacity);
     this.#hash = new DigestColumn(c);
     this.#receiptId = new DigestColumn(c);
-    this.#prevHash = new DigestColumn(c);
+    this.#chained = new Uint8Array(c);
     this.#lamport = new NumberColumn(c);
     this.#trustSeq = new NumberColumn(c);
     this.#chainId = new InternColumn(c);
@@ -272,7 +278,14 @@ export class ReceiptSummaries<S extends Summary = Summary> {
     const row = this.#n++;
     this.#hash.set(row, s.hash);
     this.#receiptId.set(row, s.receipt_id);
-    this.#prevHash.set(row, s.prev_hash);
+    if (row >= this.#chained.length) {
+      const chained = new Uint8Array(Math.max(this.#chained.length * 2, row + 1, 1024));
+      chained.set(this.#chained);
+      this.#chained = chained;
+    }
+    if (row > 0 && Object.is(s.prev_hash, this.#lastHash)) this.#chained[row] = 1;
+    else this.#prevHash.set(row, s.prev_hash);
+    this.#lastHash = s.hash;
     this.#lamport.set(row, s.lamport);
     this.#trustSeq.set(row, s.trust_seq);
     this.#chainId.set(row, s.chain_id);
@@ -288,7 +301,7 @@ export class ReceiptSummaries<S extends Summary = Summary> {
       receipt_id: this.#receiptId.get(row),
       chain_id: this.#chainId.get(row),
       lamport: this.#lamport.get(row),
-      prev_hash: this.#prevHash.get(row),
+      prev_hash: this.#chained[row] === 1 ? this.#hash.get(row - 1) : this.#prevHash.get(row),
       keyid: this.#keyid.get(row),
       risk_tier: this.#riskTier.get(row),
       trust_seq: this.#trustSeq.get(row),
