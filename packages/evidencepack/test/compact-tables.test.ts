@@ -30,7 +30,8 @@ describe('EntryTable', () => {
   it('rebuilds every path exactly, and indexOf / under agree with a sorted string array', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(path, { maxLength: 60 }),
+        // Past 64 entries: digest places and offsets are counted from every 64th entry.
+        fc.uniqueArray(path, { maxLength: 200 }),
         fc.array(path, { maxLength: 20 }),
         (paths, probes) => {
           const sorted = [...paths].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

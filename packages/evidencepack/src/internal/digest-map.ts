@@ -1,7 +1,8 @@
 // A map from hash strings to numbers (the ProofGraph passes' "hash → Lamport" of every receipt and
 // node validated so far) that keeps a `sha256:<hex>` key as its 32 bytes in one typed array: a
-// `Map` keyed by a 33-character string costs ≈ 80 heap bytes per entry, here ≈ 48 bytes (32 key
-// bytes, an 8-byte value and 4-byte slots at most three quarters full). Any other key (never an honest
+// `Map` keyed by a 33-character string costs ≈ 80 heap bytes per entry, here ≈ 42 bytes (32 key
+// bytes, a 4-byte value (8 once one is not a 32-bit unsigned integer) and 4-byte slots at most
+// three quarters full). Any other key (never an honest
 // pack's) is kept in a Map by string. Keys are placed by a hash keyed with a random seed per map,
 // so that a pack's author, who picks its node hashes, cannot make the probes collide (the answers
 // do not depend on the seed, only the time does).
@@ -11,7 +12,8 @@ const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : c - 0x61 + 10);
 
 export class DigestMap {
   #keys: Uint8Array;
-  #values: Float64Array;
+  /** Values: 4 bytes each while all are integers in [0, 2^32) (Lamport values), else 8. */
+  #values: Uint32Array | Float64Array;
   /**
    * Open addressing, linear probing: entry number + 1, 0 when free. Length a power of two, at most
    * three quarters full.
@@ -29,7 +31,7 @@ export class DigestMap {
   constructor(capacity = 16) {
     const c = Math.max(16, Math.ceil(capacity));
     this.#keys = new Uint8Array(32 * c);
-    this.#values = new Float64Array(c);
+    this.#values = new Uint32Array(c);
     let slots = 32;
     while (3 * slots < 4 * c) slots *= 2;
     this.#slots = new Uint32Array(slots);
@@ -52,6 +54,11 @@ export class DigestMap {
       return;
     }
     const at = this.#find();
+    if (
+      this.#values instanceof Uint32Array &&
+      !(Number.isInteger(value) && value >= 0 && value < 2 ** 32 && !Object.is(value, -0))
+    )
+      this.#values = Float64Array.from(this.#values);
     if (at >= 0) {
       this.#values[(this.#slots[at] as number) - 1] = value;
       return;
@@ -122,7 +129,7 @@ export class DigestMap {
     const keys = new Uint8Array(32 * m);
     keys.set(this.#keys);
     this.#keys = keys;
-    const values = new Float64Array(m);
+    const values = this.#values instanceof Uint32Array ? new Uint32Array(m) : new Float64Array(m);
     values.set(this.#values);
     this.#values = values;
   }

@@ -83,27 +83,54 @@ class DigestColumn {
   }
 }
 
-/** A growable column of numbers (any other value kept aside). */
+/**
+ * A growable column of numbers (any other value kept aside): 4 bytes per row while every number
+ * is an integer in [0, 2^32) (Lamport values, trust heights), 8 from the first one that is not.
+ */
 class NumberColumn {
-  #values: Float64Array;
+  #narrow: Uint32Array | undefined;
+  #wide: Float64Array | undefined;
   constructor(capacity: number) {
-    this.#values = new Float64Array(capacity);
+    this.#narrow = new Uint32Array(capacity);
   }
   readonly #other = new Map<number, unknown>();
 
+  get #length(): number {
+    return (this.#narrow ?? this.#wide)?.length ?? 0;
+  }
+
   set(row: number, value: unknown): void {
-    if (row >= this.#values.length) {
-      const v = new Float64Array(Math.max(this.#values.length * 2, row + 1, 1024));
-      v.set(this.#values);
-      this.#values = v;
+    if (row >= this.#length) {
+      const n = Math.max(this.#length * 2, row + 1, 1024);
+      if (this.#narrow !== undefined) {
+        const v = new Uint32Array(n);
+        v.set(this.#narrow);
+        this.#narrow = v;
+      } else {
+        const v = new Float64Array(n);
+        v.set(this.#wide as Float64Array);
+        this.#wide = v;
+      }
     }
     // -0 kept aside too: a Float64Array keeps it, but Object.is-exact round trips are the contract.
-    if (typeof value === 'number' && !Object.is(value, -0)) this.#values[row] = value;
-    else this.#other.set(row, value);
+    if (typeof value !== 'number' || Object.is(value, -0)) {
+      this.#other.set(row, value);
+      return;
+    }
+    if (this.#narrow !== undefined) {
+      if (Number.isInteger(value) && value >= 0 && value < 2 ** 32) {
+        this.#narrow[row] = value;
+        return;
+      }
+      this.#wide = Float64Array.from(this.#narrow);
+      this.#narrow = undefined;
+    }
+    (this.#wide as Float64Array)[row] = value;
   }
 
   get(row: number): unknown {
-    return this.#other.has(row) ? this.#other.get(row) : this.#values[row];
+    if (this.#other.has(row)) return this.#other.get(row);
+    return ((this.#narrow ?? this.#wide) as Uint32Array | Float64Array)[row];
   }
 }
 
