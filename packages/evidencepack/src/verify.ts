@@ -68,7 +68,7 @@ import type { EntrySource } from './internal/entry-source.js';
 import type { EntryTable, PackEntryRef } from './internal/entry-table.js';
 import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
 import { ListBytes } from './internal/list-bytes.js';
-import { type ReceiptInfo, ReceiptInfos, ReceiptSummaries } from './internal/receipt-infos.js';
+import { NumberList, type ReceiptInfo, ReceiptInfos, ReceiptSummaries } from './internal/receipt-infos.js';
 import {
   bodyOf,
   entriesProblem,
@@ -909,7 +909,7 @@ function* verifyChecks(
   const condensedMode = checkpointPaths.length > 0;
   const history: unknown[] = [];
   /** Archive positions of the full receipts, in order (small integers: 4 bytes each). */
-  const receiptOk: number[] = [];
+  const receiptOk = new NumberList(receiptRefs.length);
   const receiptEnvs: unknown[] = [];
   const infos = new ReceiptInfos(receiptRefs.length);
   /** Rows in `infos` of the receipts naming each decision: built once every receipt is read. */
@@ -927,8 +927,8 @@ function* verifyChecks(
   const rangeExport = manifest.scope.from_lamport > 1;
   const inPack = new Set<string>();
   /** Full receipts' Lamport values (ascending) and trust seqs, where both are safe integers. */
-  const seqLamports: number[] = [];
-  const seqValues: number[] = [];
+  const seqLamports = new NumberList(receiptRefs.length);
+  const seqValues = new NumberList(receiptRefs.length);
   let firstPrevHash: unknown;
   let chainIdMismatch = false;
   let sessionMismatch = false;
@@ -1135,13 +1135,13 @@ function* verifyChecks(
       let hi = seqLamports.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if ((seqLamports[mid] as number) < lamport) lo = mid + 1;
+        if ((seqLamports.at(mid) as number) < lamport) lo = mid + 1;
         else hi = mid;
       }
-      if (seqLamports[lo] === lamport) return seqValues[lo] as number;
+      if (seqLamports.at(lo) === lamport) return seqValues.at(lo) as number;
       // Else the nearest full receipt before it, else the first, else the snapshot head.
       const at = lo > 0 ? lo - 1 : 0;
-      return at < seqValues.length ? (seqValues[at] as number) : (registry?.seq ?? 0);
+      return at < seqValues.length ? (seqValues.at(at) as number) : (registry?.seq ?? 0);
     };
     /** Signed nodes and checkpoints (no trust state of their own): at heightOf(their Lamport). */
     const nodeLookup = registryLookup
@@ -1612,7 +1612,7 @@ function* verifyChecks(
       if (decided[i] && !adminTool) continue;
       // Rare (executor-local denials, admin receipts): the receipt and its request are read again.
       const b = envelopeBody<Record<string, unknown>>(
-        reread(entries.at(receiptOk[i] as number)) as SignedEnvelope,
+        reread(entries.at(receiptOk.at(i) as number)) as SignedEnvelope,
       );
       const requestRef = refs.get(`requests/${pad(info.lamport)}.json`);
       const recorded = requestRef === undefined ? undefined : visit(requestRef).value;
@@ -1670,7 +1670,7 @@ function* verifyChecks(
         for (let at = 0; at < total; at++) {
           let h: string | undefined;
           if (at < infos.length) {
-            const env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number));
+            const env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk.at(at) as number));
             h = receiptHash(env as SignedEnvelope);
           } else if (nodeValid[at - infos.length]) {
             const d = reread(nodeRefs.at(at - infos.length)) as { envelope: SignedEnvelope };
@@ -1695,7 +1695,7 @@ function* verifyChecks(
         : yield* (function* (): Generator<Promise<unknown>, GraphVerifyResult, unknown> {
             // Receipt nodes first (positions 0 … infos.length − 1), each checked alone; then the
             // signed nodes' checks made while they were read; then one link pass over them all.
-            const links = new LinkStore();
+            const links = new LinkStore(infos.length + nodeRefs.length);
             let failure: ItemFailure | undefined;
             const receiptsOf = { keys: nodeLookup as NonNullable<typeof nodeLookup>, receipts: checkReceipt };
             for (let at = 0; at < infos.length && failure === undefined; at++) {
@@ -1718,7 +1718,7 @@ function* verifyChecks(
               } else {
                 // Read again; a phase-1 failure is reused (same bytes, same key lookup) instead of
                 // verifying the signature twice.
-                env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number));
+                env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk.at(at) as number));
                 const verdict = condensedMode ? undefined : verdicts.get(at);
                 if (verdict !== undefined && verdict !== UNVERIFIED && !pool)
                   receiptChecks.set(env, {
@@ -1788,7 +1788,7 @@ function* verifyChecks(
               // A receipt node, read again; its phase-1 verdict is reused (same envelope bytes, same
               // key lookup, so the same answer) instead of verifying the signature twice.
               const env = (
-                condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number))
+                condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk.at(at) as number))
               ) as SignedEnvelope;
               if (!condensedMode) {
                 const summary = summaries.at(at);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DecisionIndex } from '../src/internal/decision-index.ts';
 import { DigestMap } from '../src/internal/digest-map.ts';
 import { EntryTable } from '../src/internal/entry-table.ts';
+import { LinkStore } from '../src/internal/graph-slices.ts';
 import { ReceiptInfos, ReceiptSummaries } from '../src/internal/receipt-infos.ts';
 
 const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
@@ -178,6 +179,48 @@ describe('DecisionIndex', () => {
         }
       }),
       { seed: 0xdec1, numRuns: 500 },
+    );
+  });
+});
+
+describe('LinkStore', () => {
+  const hash = fc.oneof(
+    fc.stringMatching(/^[0-9a-f]{64}$/).map((h) => `sha256:${h}`),
+    fc.stringMatching(/^sha256:[0-9a-fA-F]{63,65}$/),
+    fc.string(),
+  );
+  it('gives back every node pushed, chained to the one before or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            hash,
+            fc.oneof(fc.nat(), fc.constantFrom(-0, Number.NaN, 2 ** 40)),
+            fc.array(hash, { maxLength: 3 }),
+            fc.boolean(),
+          ),
+          { maxLength: 40 },
+        ),
+        fc.nat(50),
+        (items, capacity) => {
+          const nodes = items.map(([h, lamport, parents], i) => ({
+            hash: h,
+            lamport,
+            // Where the flag is set, the parent list is exactly [the previous node's hash].
+            parents: (items[i]?.[3] ?? false) && i > 0 ? [items[i - 1]?.[0] as string] : parents,
+          }));
+          const store = new LinkStore(capacity);
+          for (const n of nodes) store.push(n);
+          expect(store.length).toBe(nodes.length);
+          nodes.forEach((n, i) => {
+            const got = store.at(i);
+            expect(got.hash).toBe(n.hash);
+            expect(Object.is(got.lamport, n.lamport)).toBe(true);
+            expect(got.parents).toEqual(n.parents);
+          });
+        },
+      ),
+      { seed: 0x1ee7, numRuns: 300 },
     );
   });
 });

@@ -18,6 +18,7 @@ import {
   validateGraph,
 } from '@helm/proofgraph';
 import { DigestMap } from './digest-map.js';
+import { DigestColumn, NumberColumn } from './receipt-infos.js';
 
 export interface SlicedGraphOptions extends GraphValidateOptions {
   /** First position of a hash (receipt hash or node hash) in the whole sequence, or -1. */
@@ -77,32 +78,42 @@ export function validateGraphInSlices(
 }
 
 /**
- * What linkGraph reads of the checked items, kept compactly until the link pass: a chain's usual
- * parent list (exactly the previous item's hash) is not stored, and the objects linkGraph takes
- * are built one slice at a time. The answers are the stored nodes'.
+ * What linkGraph reads of the checked items, kept compactly until the link pass: hashes as 32 bytes
+ * and Lamport values as numbers in typed arrays (receipt-infos.ts columns), and a chain's usual
+ * parent list (exactly the previous item's hash) not stored; the objects linkGraph takes are built
+ * one slice at a time. The answers are the stored nodes'.
  */
 export class LinkStore {
-  readonly #hashes: string[] = [];
-  readonly #lamports: number[] = [];
-  /** undefined: exactly [the previous item's hash]. */
-  readonly #parents: (readonly string[] | undefined)[] = [];
+  readonly #hashes: DigestColumn;
+  readonly #lamports: NumberColumn;
+  /** Parent lists other than exactly [the previous item's hash], by position. */
+  readonly #parents = new Map<number, readonly string[]>();
+  #n = 0;
+  #previous: string | undefined;
+
+  /** `capacity`: the number of items expected (the columns grow past it if need be). */
+  constructor(capacity = 0) {
+    this.#hashes = new DigestColumn(capacity);
+    this.#lamports = new NumberColumn(capacity);
+  }
 
   get length(): number {
-    return this.#hashes.length;
+    return this.#n;
   }
 
   push(node: LinkedNode): void {
-    const previous = this.#hashes[this.#hashes.length - 1];
+    const i = this.#n++;
     const p = node.parents;
-    const chained = previous !== undefined && p.length === 1 && p[0] === previous;
-    this.#hashes.push(node.hash);
-    this.#lamports.push(node.lamport);
-    this.#parents.push(chained ? undefined : p);
+    const chained = i > 0 && p.length === 1 && p[0] === this.#previous;
+    this.#hashes.set(i, node.hash);
+    this.#lamports.set(i, node.lamport);
+    if (!chained) this.#parents.set(i, p);
+    this.#previous = node.hash;
   }
 
   at(i: number): LinkedNode {
-    const parents = this.#parents[i] ?? [this.#hashes[i - 1] as string];
-    return { hash: this.#hashes[i] as string, lamport: this.#lamports[i] as number, parents };
+    const parents = this.#parents.get(i) ?? [this.#hashes.get(i - 1) as string];
+    return { hash: this.#hashes.get(i) as string, lamport: this.#lamports.get(i) as number, parents };
   }
 }
 

@@ -44,7 +44,7 @@ export function digestText(bytes: Uint8Array, at: number): string {
 const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : c - 0x61 + 10);
 
 /** A growable column of values that are mostly `sha256:<hex>` strings. */
-class DigestColumn {
+export class DigestColumn {
   #bytes: Uint8Array;
   constructor(capacity: number) {
     this.#bytes = new Uint8Array(32 * capacity);
@@ -87,7 +87,7 @@ class DigestColumn {
  * A growable column of numbers (any other value kept aside): 4 bytes per row while every number
  * is an integer in [0, 2^32) (Lamport values, trust heights), 8 from the first one that is not.
  */
-class NumberColumn {
+export class NumberColumn {
   #narrow: Uint32Array | undefined;
   #wide: Float64Array | undefined;
   constructor(capacity: number) {
@@ -131,6 +131,25 @@ class NumberColumn {
   get(row: number): unknown {
     if (this.#other.has(row)) return this.#other.get(row);
     return ((this.#narrow ?? this.#wide) as Uint32Array | Float64Array)[row];
+  }
+}
+
+/** A growable list of numbers in a NumberColumn (4 bytes each while they fit in 32 bits). */
+export class NumberList {
+  readonly #column: NumberColumn;
+  #n = 0;
+  constructor(capacity = 0) {
+    this.#column = new NumberColumn(capacity);
+  }
+  get length(): number {
+    return this.#n;
+  }
+  push(value: number): void {
+    this.#column.set(this.#n++, value);
+  }
+  /** The value at `i`, or undefined outside the list. */
+  at(i: number): number | undefined {
+    return i >= 0 && i < this.#n ? (this.#column.get(i) as number) : undefined;
   }
 }
 
