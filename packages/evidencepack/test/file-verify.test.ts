@@ -182,10 +182,9 @@ describe('memory (§5.2): entries are read one at a time and not kept', () => {
 describe('the entry list read again (listed digests are not kept, §5.2)', () => {
   // I-EVIDENCE-1. The attacker swaps the archive under the verifier after the entry list was
   // streamed and hashed against its signed SHA-256: an entry's bytes and, in the list, its digits
-  // (same length), so
-  // that the two agree again. Verification must not accept the swapped entry as the listed one: a
-  // verifier that re-reads listed digits without checking them against the first read would report
-  // ENTRY_HASHES PASS here.
+  // (same length), so that the two agree again. Verification must not accept the swapped entry as
+  // the listed one: a verifier that re-reads listed digits without checking them against the first
+  // read would report ENTRY_HASHES PASS here.
   for (const workers of [0, 2])
     it(`an entry and its listed digits changed after the list was hashed: not accepted (${workers ? 'worker pool' : 'serial'})`, async () => {
       const { canonicalBytes, digest } = await import('@helm/crypto');
