@@ -961,8 +961,32 @@ function* verifyChecks(
     let failure: ReceiptFailure | undefined;
     /** Phase-1 verdicts the graph pass reuses: index → summary (ok) or failure. */
     const verdicts = new Map<number, ReceiptFailure>();
-    const sliced: Promise<{ summaries: ReceiptSummary[]; failure?: ReceiptFailure }>[] = [];
-    const sentKeys: Map<string, Uint8Array>[] = [];
+    type SliceResult = { summaries: ReceiptSummary[]; failure?: ReceiptFailure };
+    const sliced: Promise<SliceResult>[] = [];
+    const sentKeys: (Map<string, Uint8Array> | undefined)[] = [];
+    /**
+     * The workers' phase-1 results, folded into `summaries` slice by slice in order as they arrive
+     * (the summary objects are not held until every receipt is read), up to the first failure; a
+     * worker's verdict stands for verifyReceipt's only under exactly the key the serial lookup
+     * returns for that receipt (same keyid, role and trust_seq).
+     */
+    let foldedSlices = 0;
+    let sliceFailure = false;
+    const foldSlice = (r: SliceResult) => {
+      const sent = sentKeys[foldedSlices] as Map<string, Uint8Array>;
+      sentKeys[foldedSlices++] = undefined;
+      if (sliceFailure) return;
+      for (const summary of r.summaries) {
+        const key = lookup?.(summary.keyid, 'receipt-signer', summary.trust_seq);
+        const k = sent.get(summary.keyid);
+        if (!key || !k || !bytesEqual(key, k)) verdicts.set(summaries.length, UNVERIFIED);
+        summaries.push(summary);
+      }
+      if (r.failure) {
+        failure = r.failure;
+        sliceFailure = true;
+      }
+    };
     let slice: unknown[] = [];
     let sliceKeys = new Map<string, Uint8Array>();
     const SLICE = 256;
@@ -1067,8 +1091,8 @@ function* verifyChecks(
         if (slice.length === SLICE) {
           flush();
           // Keep the pool busy without queueing the whole pack: wait when enough is in flight.
-          if (sliced.length > 2 * pool.size)
-            yield sliced[sliced.length - 2 * pool.size - 1] as Promise<unknown>;
+          while (foldedSlices < sliced.length - 2 * pool.size)
+            foldSlice((yield sliced[foldedSlices] as Promise<unknown>) as SliceResult);
         }
       } else if (!failure) {
         const c = verifyReceipt(env, lookup);
@@ -1083,28 +1107,11 @@ function* verifyChecks(
     }
     flush();
     if (pool) {
-      // The workers' phase-1 results, in order up to the first failure; then authorization at each
+      // The rest of the workers' phase-1 results, in order up to the first failure (every slice is
+      // awaited, so a rejected one stops verification as before); then authorization at each
       // receipt's trust_seq on this thread, as ReceiptVerifyPool.verifyChain does.
-      const results = (yield Promise.all(sliced)) as {
-        summaries: ReceiptSummary[];
-        failure?: ReceiptFailure;
-      }[];
-      for (let s = 0; s < results.length; s++) {
-        const r = results[s] as { summaries: ReceiptSummary[]; failure?: ReceiptFailure };
-        const sent = sentKeys[s] as Map<string, Uint8Array>;
-        for (const summary of r.summaries) {
-          // A worker's verdict stands for verifyReceipt's only under exactly the key the serial
-          // lookup returns for that receipt (same keyid, role and trust_seq).
-          const key = lookup?.(summary.keyid, 'receipt-signer', summary.trust_seq);
-          const k = sent.get(summary.keyid);
-          if (!key || !k || !bytesEqual(key, k)) verdicts.set(summaries.length, UNVERIFIED);
-          summaries.push(summary);
-        }
-        if (r.failure) {
-          failure = r.failure;
-          break;
-        }
-      }
+      while (foldedSlices < sliced.length)
+        foldSlice((yield sliced[foldedSlices] as Promise<unknown>) as SliceResult);
       for (let i = 0; i < summaries.length && (!failure || i < failure.index); i++) {
         const s = summaries.at(i) as ReceiptSummary;
         if (!lookup?.(s.keyid, RECEIPT_SIGNER_ROLE, s.trust_seq)) {
@@ -1310,8 +1317,33 @@ function* verifyChecks(
     // nodes in slices instead (the earlier path; peak RSS is the open question there, see
     // docs/PERFORMANCE.md). Off when `plain`.
     const checkNodesNow = !plain && nodeLookup !== undefined && pool !== undefined;
-    const nodeResults: Promise<{ nodes: (NodeVerdict | null)[] }>[] = [];
-    const nodeTaskKeys: Map<string, Uint8Array>[] = [];
+    type NodeResult = { nodes: (NodeVerdict | null)[] };
+    const nodeResults: Promise<NodeResult>[] = [];
+    const nodeTaskKeys: (Map<string, Uint8Array> | undefined)[] = [];
+    /**
+     * The workers' node verdicts, folded as they arrive (slice by slice, in order) into what the
+     * link pass reads — hash, Lamport, parents in a LinkStore — and whether the worker's success
+     * stands: only under exactly the key this thread's lookup gives for its key id, role and
+     * Lamport (anything else is checked again on this thread in the graph pass, in order). The
+     * verdict objects are not held until the graph pass.
+     */
+    const nodeLinks = new LinkStore(checkNodesNow ? nodeRefs.length : 0);
+    const nodeStands = new Uint8Array(checkNodesNow ? nodeRefs.length : 0);
+    let foldedNodeSlices = 0;
+    let nodesFolded = 0;
+    const foldNodes = (r: NodeResult) => {
+      const sent = nodeTaskKeys[foldedNodeSlices] as Map<string, Uint8Array>;
+      nodeTaskKeys[foldedNodeSlices++] = undefined;
+      for (const v of r.nodes) {
+        const key = v && nodeLookup?.(v.keyid, nodeSignerRole(v.kind), v.lamport);
+        const k = v && sent.get(v.keyid);
+        if (v && key && k && bytesEqual(key, k)) {
+          nodeStands[nodesFolded] = 1;
+          nodeLinks.push({ hash: v.hash, lamport: v.lamport, parents: v.parents });
+        } else nodeLinks.push(NO_LINK);
+        nodesFolded++;
+      }
+    };
     let nodeItems: (readonly [unknown, { readonly value: unknown }?])[] = [];
     let nodeKeys = new Map<string, Uint8Array>();
     const flushNodes = () => {
@@ -1341,8 +1373,8 @@ function* verifyChecks(
         nodeItems.push(d && 'payload' in d ? [d.envelope, { value: d.payload }] : [d?.envelope]);
         if (nodeItems.length === 256) {
           flushNodes();
-          if (nodeResults.length > 2 * pool.size)
-            yield nodeResults[nodeResults.length - 2 * pool.size - 1] as Promise<unknown>;
+          while (foldedNodeSlices < nodeResults.length - 2 * pool.size)
+            foldNodes((yield nodeResults[foldedNodeSlices] as Promise<unknown>) as NodeResult);
         }
       }
       if (d?.envelope && rangeExport) inPack.add(envelopeDigest(d.envelope));
@@ -1695,7 +1727,10 @@ function* verifyChecks(
         : yield* (function* (): Generator<Promise<unknown>, GraphVerifyResult, unknown> {
             // Receipt nodes first (positions 0 … infos.length − 1), each checked alone; then the
             // signed nodes' checks made while they were read; then one link pass over them all.
-            const links = new LinkStore(infos.length + nodeRefs.length);
+            const links = new LinkStore(infos.length);
+            /** Signed nodes checked again here (their worker verdict did not stand), by position. */
+            const rechecked = new Map<number, LinkedNode>();
+            let nodesLinked = 0;
             let failure: ItemFailure | undefined;
             const receiptsOf = { keys: nodeLookup as NonNullable<typeof nodeLookup>, receipts: checkReceipt };
             for (let at = 0; at < infos.length && failure === undefined; at++) {
@@ -1736,30 +1771,30 @@ function* verifyChecks(
               // The workers' checks, in order; a success stands only under exactly the key this
               // thread's lookup gives for its key id, role and Lamport, and anything else is checked
               // again here (so the first failure and its code are checkGraphItem's on this thread).
-              const results = ((yield Promise.all(nodeResults)) as { nodes: (NodeVerdict | null)[] }[]).map(
-                (r) => r.nodes,
-              );
-              let j = 0;
-              for (let t = 0; t < results.length && failure === undefined; t++) {
-                const sent = nodeTaskKeys[t] as Map<string, Uint8Array>;
-                for (const v of results[t] as (NodeVerdict | null)[]) {
-                  const key = v && nodeLookup?.(v.keyid, nodeSignerRole(v.kind), v.lamport);
-                  const k = v && sent.get(v.keyid);
-                  if (v && key && k && bytesEqual(key, k))
-                    links.push({ hash: v.hash, lamport: v.lamport, parents: v.parents });
-                  else {
-                    const c = recheckNode(j);
-                    if (c.ok) links.push(linkedNode(c.node));
-                    else {
-                      failure = { code: c.code, index: infos.length + j, message: c.message };
-                      break;
-                    }
+              while (foldedNodeSlices < nodeResults.length)
+                foldNodes((yield nodeResults[foldedNodeSlices] as Promise<unknown>) as NodeResult);
+              for (let j = 0; j < nodesFolded; j++) {
+                if (!nodeStands[j]) {
+                  const c = recheckNode(j);
+                  if (!c.ok) {
+                    failure = { code: c.code, index: infos.length + j, message: c.message };
+                    break;
                   }
-                  j++;
+                  rechecked.set(j, linkedNode(c.node));
                 }
+                nodesLinked = j + 1;
               }
             }
-            return linkInSlices(links, { known, firstPosition }, failure, internal.graphSlice);
+            // The receipt nodes, then the signed nodes up to the first failure (as one sequence).
+            const receiptCount = links.length;
+            const sequence = {
+              length: receiptCount + nodesLinked,
+              at: (i: number) =>
+                i < receiptCount
+                  ? links.at(i)
+                  : (rechecked.get(i - receiptCount) ?? nodeLinks.at(i - receiptCount)),
+            };
+            return linkInSlices(sequence, { known, firstPosition }, failure, internal.graphSlice);
           })();
       const graph =
         g ??
@@ -1970,6 +2005,9 @@ function* verifyChecks(
     if (pool) void pool.close();
   }
 }
+
+/** A node whose worker verdict did not stand: a placeholder, checked again in the graph pass. */
+const NO_LINK: LinkedNode = { hash: '', lamport: 0, parents: [] };
 
 /** The graph item of a signed node document (or of an unreadable one: no envelope). */
 function graphItemOf(d: { envelope: SignedEnvelope; payload?: unknown } | undefined): GraphItem {
