@@ -962,7 +962,8 @@ function* verifyChecks(
     /** Phase-1 verdicts the graph pass reuses: index → summary (ok) or failure. */
     const verdicts = new Map<number, ReceiptFailure>();
     type SliceResult = { summaries: ReceiptSummary[]; failure?: ReceiptFailure };
-    const sliced: Promise<SliceResult>[] = [];
+    /** Slices in flight; a folded slice's promise is dropped (it holds the result objects). */
+    const sliced: (Promise<SliceResult> | undefined)[] = [];
     const sentKeys: (Map<string, Uint8Array> | undefined)[] = [];
     /**
      * The workers' phase-1 results, folded into `summaries` slice by slice in order as they arrive
@@ -974,7 +975,8 @@ function* verifyChecks(
     let sliceFailure = false;
     const foldSlice = (r: SliceResult) => {
       const sent = sentKeys[foldedSlices] as Map<string, Uint8Array>;
-      sentKeys[foldedSlices++] = undefined;
+      sentKeys[foldedSlices] = undefined;
+      sliced[foldedSlices++] = undefined;
       if (sliceFailure) return;
       for (const summary of r.summaries) {
         const key = lookup?.(summary.keyid, 'receipt-signer', summary.trust_seq);
@@ -1318,7 +1320,8 @@ function* verifyChecks(
     // docs/PERFORMANCE.md). Off when `plain`.
     const checkNodesNow = !plain && nodeLookup !== undefined && pool !== undefined;
     type NodeResult = { nodes: (NodeVerdict | null)[] };
-    const nodeResults: Promise<NodeResult>[] = [];
+    /** Node slices in flight; a folded slice's promise is dropped (it holds the verdicts). */
+    const nodeResults: (Promise<NodeResult> | undefined)[] = [];
     const nodeTaskKeys: (Map<string, Uint8Array> | undefined)[] = [];
     /**
      * The workers' node verdicts, folded as they arrive (slice by slice, in order) into what the
@@ -1333,7 +1336,8 @@ function* verifyChecks(
     let nodesFolded = 0;
     const foldNodes = (r: NodeResult) => {
       const sent = nodeTaskKeys[foldedNodeSlices] as Map<string, Uint8Array>;
-      nodeTaskKeys[foldedNodeSlices++] = undefined;
+      nodeTaskKeys[foldedNodeSlices] = undefined;
+      nodeResults[foldedNodeSlices++] = undefined;
       for (const v of r.nodes) {
         const key = v && nodeLookup?.(v.keyid, nodeSignerRole(v.kind), v.lamport);
         const k = v && sent.get(v.keyid);
