@@ -9,6 +9,7 @@ import { digest } from '@helm/crypto';
 import type { ReceiptVerifyPool as NodeReceiptVerifyPool } from '@helm/parallel-verify';
 import type { EntrySource } from './internal/entry-source.js';
 import { EntryTable } from './internal/entry-table.js';
+import { rangeOf } from './internal/list-bytes.js';
 import { bytesTarReader, scanTar } from './tar.js';
 
 export type { EnvelopeVerdict } from '@helm/parallel-verify';
@@ -34,6 +35,7 @@ export function bytesSource(bytes: Uint8Array): EntrySource {
       consume(data);
       return digest(data);
     },
+    readRange: (e, start, length) => rangeOf(bytes, e, start, length),
     close: () => {},
   };
 }

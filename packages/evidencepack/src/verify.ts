@@ -60,13 +60,15 @@ import {
   GOVERNANCE_EVENT_TYPE,
   type GovernanceAction,
 } from './governance.js';
+import { DecisionIndex } from './internal/decision-index.js';
 import { compactEntryList, EntryIndex, EntryJoin } from './internal/entry-index.js';
 import { EntryListScanner } from './internal/entry-list.js';
 // Type only (erased): declarations name the Node module, not the conditional `#` import.
 import type { EntrySource } from './internal/entry-source.js';
 import type { EntryTable, PackEntryRef } from './internal/entry-table.js';
 import { LinkStore, linkInSlices, validateGraphInSlices } from './internal/graph-slices.js';
-import { decisionKey, type ReceiptInfo, ReceiptInfos, ReceiptSummaries } from './internal/receipt-infos.js';
+import { ListBytes } from './internal/list-bytes.js';
+import { NumberList, type ReceiptInfo, ReceiptInfos, ReceiptSummaries } from './internal/receipt-infos.js';
 import {
   bodyOf,
   entriesProblem,
@@ -294,9 +296,18 @@ function entryList(
   // chunks, never held whole (big packs; §5.2); its items count only once the bytes hash to the
   // signed SHA-256 (a mismatch is reported first, as if nothing had been parsed). Anything else is
   // read whole and parsed, and its first problem reported in this order: canonical, shape.
-  let join = new EntryJoin(entries, reserved);
-  const scanner = new EntryListScanner((path, size, sha256) => join.add(path, size, sha256));
-  if (source.stream(listRef, (chunk) => scanner.push(chunk)) !== ref.sha256) throw mismatch();
+  // The listed digests are read again from the list's bytes (ListBytes) rather than kept.
+  const bytes = listBytes(source, listRef);
+  let join = new EntryJoin(entries, reserved, { bytes, size: listRef.size });
+  const scanner = new EntryListScanner((path, size, sha256, hexOffset) =>
+    join.add(path, size, sha256, hexOffset),
+  );
+  const streamed = source.stream(listRef, (chunk) => {
+    scanner.push(chunk);
+    bytes.push(chunk);
+  });
+  if (streamed !== ref.sha256) throw mismatch();
+  bytes.finish();
   let scanned = scanner.finish();
   if (scanned === undefined) {
     const data = source.read(listRef);
@@ -319,6 +330,15 @@ function entryList(
   if (`sha256:${toHex(scanned.root)}` !== ref.root)
     throw new Error('the entry list does not hash to the signed root');
   return join;
+}
+
+/**
+ * The list's bytes, read again. Built here, not in entryList: a closure there would share
+ * entryList's V8 context, and with it the scanner and its last buffer (the whole list when it is
+ * read in one chunk), for as long as the join lives.
+ */
+function listBytes(source: EntrySource, listRef: PackEntryRef): ListBytes {
+  return new ListBytes(listRef.size, (start, length) => source.readRange(listRef, start, length));
 }
 
 const MANIFEST_TYPE_PATTERN = /^helm\.evidencepack\.manifest\.v([1-9][0-9]{0,8})$/;
@@ -889,15 +909,16 @@ function* verifyChecks(
   const condensedMode = checkpointPaths.length > 0;
   const history: unknown[] = [];
   /** Archive positions of the full receipts, in order (small integers: 4 bytes each). */
-  const receiptOk: number[] = [];
+  const receiptOk = new NumberList(receiptRefs.length);
   const receiptEnvs: unknown[] = [];
   const infos = new ReceiptInfos(receiptRefs.length);
-  /** Rows in `infos` of the receipts naming each decision (by decisionKey). */
-  const byDecision = new Map<string, number | number[]>();
+  /** Rows in `infos` of the receipts naming each decision: built once every receipt is read. */
+  let byDecision: DecisionIndex | undefined;
   const namedBy = (decisionId: string): ReceiptInfo[] | undefined => {
-    const rows = byDecision.get(decisionKey(decisionId));
-    if (rows === undefined) return undefined;
-    return (typeof rows === 'number' ? [rows] : rows).map((r) => infos.at(r) as ReceiptInfo);
+    byDecision ??= new DecisionIndex(infos);
+    const rows = byDecision.rowsOf(decisionId);
+    if (rows.length === 0) return undefined;
+    return rows.map((r) => infos.at(r) as ReceiptInfo);
   };
   /** Archive positions of the full receipts (those in `infos`). */
   const isFullReceipt = new Uint8Array(entries.length);
@@ -906,8 +927,8 @@ function* verifyChecks(
   const rangeExport = manifest.scope.from_lamport > 1;
   const inPack = new Set<string>();
   /** Full receipts' Lamport values (ascending) and trust seqs, where both are safe integers. */
-  const seqLamports: number[] = [];
-  const seqValues: number[] = [];
+  const seqLamports = new NumberList(receiptRefs.length);
+  const seqValues = new NumberList(receiptRefs.length);
   let firstPrevHash: unknown;
   let chainIdMismatch = false;
   let sessionMismatch = false;
@@ -940,8 +961,34 @@ function* verifyChecks(
     let failure: ReceiptFailure | undefined;
     /** Phase-1 verdicts the graph pass reuses: index → summary (ok) or failure. */
     const verdicts = new Map<number, ReceiptFailure>();
-    const sliced: Promise<{ summaries: ReceiptSummary[]; failure?: ReceiptFailure }>[] = [];
-    const sentKeys: Map<string, Uint8Array>[] = [];
+    type SliceResult = { summaries: ReceiptSummary[]; failure?: ReceiptFailure };
+    /** Slices in flight; a folded slice's promise is dropped (it holds the result objects). */
+    const sliced: (Promise<SliceResult> | undefined)[] = [];
+    const sentKeys: (Map<string, Uint8Array> | undefined)[] = [];
+    /**
+     * The workers' phase-1 results, folded into `summaries` slice by slice in order as they arrive
+     * (the summary objects are not held until every receipt is read), up to the first failure; a
+     * worker's verdict stands for verifyReceipt's only under exactly the key the serial lookup
+     * returns for that receipt (same keyid, role and trust_seq).
+     */
+    let foldedSlices = 0;
+    let sliceFailure = false;
+    const foldSlice = (r: SliceResult) => {
+      const sent = sentKeys[foldedSlices] as Map<string, Uint8Array>;
+      sentKeys[foldedSlices] = undefined;
+      sliced[foldedSlices++] = undefined;
+      if (sliceFailure) return;
+      for (const summary of r.summaries) {
+        const key = lookup?.(summary.keyid, 'receipt-signer', summary.trust_seq);
+        const k = sent.get(summary.keyid);
+        if (!key || !k || !bytesEqual(key, k)) verdicts.set(summaries.length, UNVERIFIED);
+        summaries.push(summary);
+      }
+      if (r.failure) {
+        failure = r.failure;
+        sliceFailure = true;
+      }
+    };
     let slice: unknown[] = [];
     let sliceKeys = new Map<string, Uint8Array>();
     const SLICE = 256;
@@ -987,11 +1034,6 @@ function* verifyChecks(
       if (i === 0) firstPrevHash = b.prev_hash;
       receiptOk.push(ref.index);
       if (condensedMode) receiptEnvs.push(env);
-      const key = decisionKey(info.decision_id);
-      const named = byDecision.get(key);
-      if (named === undefined) byDecision.set(key, i);
-      else if (typeof named === 'number') byDecision.set(key, [named, i]);
-      else named.push(i);
       if (firstReceipt === undefined || info.lamport < firstReceipt.lamport) firstReceipt = info;
       isFullReceipt[ref.index] = 1;
       if (rangeExport) {
@@ -1051,8 +1093,8 @@ function* verifyChecks(
         if (slice.length === SLICE) {
           flush();
           // Keep the pool busy without queueing the whole pack: wait when enough is in flight.
-          if (sliced.length > 2 * pool.size)
-            yield sliced[sliced.length - 2 * pool.size - 1] as Promise<unknown>;
+          while (foldedSlices < sliced.length - 2 * pool.size)
+            foldSlice((yield sliced[foldedSlices] as Promise<unknown>) as SliceResult);
         }
       } else if (!failure) {
         const c = verifyReceipt(env, lookup);
@@ -1067,28 +1109,11 @@ function* verifyChecks(
     }
     flush();
     if (pool) {
-      // The workers' phase-1 results, in order up to the first failure; then authorization at each
+      // The rest of the workers' phase-1 results, in order up to the first failure (every slice is
+      // awaited, so a rejected one stops verification as before); then authorization at each
       // receipt's trust_seq on this thread, as ReceiptVerifyPool.verifyChain does.
-      const results = (yield Promise.all(sliced)) as {
-        summaries: ReceiptSummary[];
-        failure?: ReceiptFailure;
-      }[];
-      for (let s = 0; s < results.length; s++) {
-        const r = results[s] as { summaries: ReceiptSummary[]; failure?: ReceiptFailure };
-        const sent = sentKeys[s] as Map<string, Uint8Array>;
-        for (const summary of r.summaries) {
-          // A worker's verdict stands for verifyReceipt's only under exactly the key the serial
-          // lookup returns for that receipt (same keyid, role and trust_seq).
-          const key = lookup?.(summary.keyid, 'receipt-signer', summary.trust_seq);
-          const k = sent.get(summary.keyid);
-          if (!key || !k || !bytesEqual(key, k)) verdicts.set(summaries.length, UNVERIFIED);
-          summaries.push(summary);
-        }
-        if (r.failure) {
-          failure = r.failure;
-          break;
-        }
-      }
+      while (foldedSlices < sliced.length)
+        foldSlice((yield sliced[foldedSlices] as Promise<unknown>) as SliceResult);
       for (let i = 0; i < summaries.length && (!failure || i < failure.index); i++) {
         const s = summaries.at(i) as ReceiptSummary;
         if (!lookup?.(s.keyid, RECEIPT_SIGNER_ROLE, s.trust_seq)) {
@@ -1119,13 +1144,13 @@ function* verifyChecks(
       let hi = seqLamports.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if ((seqLamports[mid] as number) < lamport) lo = mid + 1;
+        if ((seqLamports.at(mid) as number) < lamport) lo = mid + 1;
         else hi = mid;
       }
-      if (seqLamports[lo] === lamport) return seqValues[lo] as number;
+      if (seqLamports.at(lo) === lamport) return seqValues.at(lo) as number;
       // Else the nearest full receipt before it, else the first, else the snapshot head.
       const at = lo > 0 ? lo - 1 : 0;
-      return at < seqValues.length ? (seqValues[at] as number) : (registry?.seq ?? 0);
+      return at < seqValues.length ? (seqValues.at(at) as number) : (registry?.seq ?? 0);
     };
     /** Signed nodes and checkpoints (no trust state of their own): at heightOf(their Lamport). */
     const nodeLookup = registryLookup
@@ -1138,7 +1163,9 @@ function* verifyChecks(
     // failure in path order is the one reported, as serially.
     const decisionRefs = under('decisions/');
     const decisionPaths = decisionRefs;
-    const decisionIds = new Set<string>();
+    /** Per full receipt: whether a decision entry carries its decision_id (read or not). */
+    const decided = new Uint8Array(infos.length);
+    byDecision = new DecisionIndex(infos);
     let decisionFailure: Check | undefined;
     const decisionFailed = (path: string, message: string, detail?: string): Check => ({
       code: 'DECISIONS',
@@ -1162,8 +1189,7 @@ function* verifyChecks(
       const ref = decisionRefs.at(k);
       const env = visit(ref).value as SignedEnvelope | undefined;
       const decisionId = String(envelopeBodySafe(env)?.decision_id ?? '');
-      // The receipts' copy of the id when there is one (one string kept, not two).
-      decisionIds.add(decisionKey(decisionId));
+      for (const row of byDecision.rowsOf(decisionId)) decided[row] = 1;
       if (!registry || decisionFailure) continue;
       const path = ref.path;
       let signed = false;
@@ -1293,8 +1319,35 @@ function* verifyChecks(
     // nodes in slices instead (the earlier path; peak RSS is the open question there, see
     // docs/PERFORMANCE.md). Off when `plain`.
     const checkNodesNow = !plain && nodeLookup !== undefined && pool !== undefined;
-    const nodeResults: Promise<{ nodes: (NodeVerdict | null)[] }>[] = [];
-    const nodeTaskKeys: Map<string, Uint8Array>[] = [];
+    type NodeResult = { nodes: (NodeVerdict | null)[] };
+    /** Node slices in flight; a folded slice's promise is dropped (it holds the verdicts). */
+    const nodeResults: (Promise<NodeResult> | undefined)[] = [];
+    const nodeTaskKeys: (Map<string, Uint8Array> | undefined)[] = [];
+    /**
+     * The workers' node verdicts, folded as they arrive (slice by slice, in order) into what the
+     * link pass reads — hash, Lamport, parents in a LinkStore — and whether the worker's success
+     * stands: only under exactly the key this thread's lookup gives for its key id, role and
+     * Lamport (anything else is checked again on this thread in the graph pass, in order). The
+     * verdict objects are not held until the graph pass.
+     */
+    const nodeLinks = new LinkStore(checkNodesNow ? nodeRefs.length : 0);
+    const nodeStands = new Uint8Array(checkNodesNow ? nodeRefs.length : 0);
+    let foldedNodeSlices = 0;
+    let nodesFolded = 0;
+    const foldNodes = (r: NodeResult) => {
+      const sent = nodeTaskKeys[foldedNodeSlices] as Map<string, Uint8Array>;
+      nodeTaskKeys[foldedNodeSlices] = undefined;
+      nodeResults[foldedNodeSlices++] = undefined;
+      for (const v of r.nodes) {
+        const key = v && nodeLookup?.(v.keyid, nodeSignerRole(v.kind), v.lamport);
+        const k = v && sent.get(v.keyid);
+        if (v && key && k && bytesEqual(key, k)) {
+          nodeStands[nodesFolded] = 1;
+          nodeLinks.push({ hash: v.hash, lamport: v.lamport, parents: v.parents });
+        } else nodeLinks.push(NO_LINK);
+        nodesFolded++;
+      }
+    };
     let nodeItems: (readonly [unknown, { readonly value: unknown }?])[] = [];
     let nodeKeys = new Map<string, Uint8Array>();
     const flushNodes = () => {
@@ -1324,8 +1377,8 @@ function* verifyChecks(
         nodeItems.push(d && 'payload' in d ? [d.envelope, { value: d.payload }] : [d?.envelope]);
         if (nodeItems.length === 256) {
           flushNodes();
-          if (nodeResults.length > 2 * pool.size)
-            yield nodeResults[nodeResults.length - 2 * pool.size - 1] as Promise<unknown>;
+          while (foldedNodeSlices < nodeResults.length - 2 * pool.size)
+            foldNodes((yield nodeResults[foldedNodeSlices] as Promise<unknown>) as NodeResult);
         }
       }
       if (d?.envelope && rangeExport) inPack.add(envelopeDigest(d.envelope));
@@ -1592,10 +1645,10 @@ function* verifyChecks(
     for (let i = 0; i < infos.length && !undecided; i++) {
       const info = infos.at(i) as ReceiptInfo;
       const adminTool = String(info.tool).startsWith(GOVERNANCE_ADMIN_TOOL_PREFIX);
-      if (decisionIds.has(decisionKey(info.decision_id)) && !adminTool) continue;
+      if (decided[i] && !adminTool) continue;
       // Rare (executor-local denials, admin receipts): the receipt and its request are read again.
       const b = envelopeBody<Record<string, unknown>>(
-        reread(entries.at(receiptOk[i] as number)) as SignedEnvelope,
+        reread(entries.at(receiptOk.at(i) as number)) as SignedEnvelope,
       );
       const requestRef = refs.get(`requests/${pad(info.lamport)}.json`);
       const recorded = requestRef === undefined ? undefined : visit(requestRef).value;
@@ -1653,7 +1706,7 @@ function* verifyChecks(
         for (let at = 0; at < total; at++) {
           let h: string | undefined;
           if (at < infos.length) {
-            const env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number));
+            const env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk.at(at) as number));
             h = receiptHash(env as SignedEnvelope);
           } else if (nodeValid[at - infos.length]) {
             const d = reread(nodeRefs.at(at - infos.length)) as { envelope: SignedEnvelope };
@@ -1678,7 +1731,10 @@ function* verifyChecks(
         : yield* (function* (): Generator<Promise<unknown>, GraphVerifyResult, unknown> {
             // Receipt nodes first (positions 0 … infos.length − 1), each checked alone; then the
             // signed nodes' checks made while they were read; then one link pass over them all.
-            const links = new LinkStore();
+            const links = new LinkStore(infos.length);
+            /** Signed nodes checked again here (their worker verdict did not stand), by position. */
+            const rechecked = new Map<number, LinkedNode>();
+            let nodesLinked = 0;
             let failure: ItemFailure | undefined;
             const receiptsOf = { keys: nodeLookup as NonNullable<typeof nodeLookup>, receipts: checkReceipt };
             for (let at = 0; at < infos.length && failure === undefined; at++) {
@@ -1701,7 +1757,7 @@ function* verifyChecks(
               } else {
                 // Read again; a phase-1 failure is reused (same bytes, same key lookup) instead of
                 // verifying the signature twice.
-                env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number));
+                env = condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk.at(at) as number));
                 const verdict = condensedMode ? undefined : verdicts.get(at);
                 if (verdict !== undefined && verdict !== UNVERIFIED && !pool)
                   receiptChecks.set(env, {
@@ -1719,30 +1775,30 @@ function* verifyChecks(
               // The workers' checks, in order; a success stands only under exactly the key this
               // thread's lookup gives for its key id, role and Lamport, and anything else is checked
               // again here (so the first failure and its code are checkGraphItem's on this thread).
-              const results = ((yield Promise.all(nodeResults)) as { nodes: (NodeVerdict | null)[] }[]).map(
-                (r) => r.nodes,
-              );
-              let j = 0;
-              for (let t = 0; t < results.length && failure === undefined; t++) {
-                const sent = nodeTaskKeys[t] as Map<string, Uint8Array>;
-                for (const v of results[t] as (NodeVerdict | null)[]) {
-                  const key = v && nodeLookup?.(v.keyid, nodeSignerRole(v.kind), v.lamport);
-                  const k = v && sent.get(v.keyid);
-                  if (v && key && k && bytesEqual(key, k))
-                    links.push({ hash: v.hash, lamport: v.lamport, parents: v.parents });
-                  else {
-                    const c = recheckNode(j);
-                    if (c.ok) links.push(linkedNode(c.node));
-                    else {
-                      failure = { code: c.code, index: infos.length + j, message: c.message };
-                      break;
-                    }
+              while (foldedNodeSlices < nodeResults.length)
+                foldNodes((yield nodeResults[foldedNodeSlices] as Promise<unknown>) as NodeResult);
+              for (let j = 0; j < nodesFolded; j++) {
+                if (!nodeStands[j]) {
+                  const c = recheckNode(j);
+                  if (!c.ok) {
+                    failure = { code: c.code, index: infos.length + j, message: c.message };
+                    break;
                   }
-                  j++;
+                  rechecked.set(j, linkedNode(c.node));
                 }
+                nodesLinked = j + 1;
               }
             }
-            return linkInSlices(links, { known, firstPosition }, failure, internal.graphSlice);
+            // The receipt nodes, then the signed nodes up to the first failure (as one sequence).
+            const receiptCount = links.length;
+            const sequence = {
+              length: receiptCount + nodesLinked,
+              at: (i: number) =>
+                i < receiptCount
+                  ? links.at(i)
+                  : (rechecked.get(i - receiptCount) ?? nodeLinks.at(i - receiptCount)),
+            };
+            return linkInSlices(sequence, { known, firstPosition }, failure, internal.graphSlice);
           })();
       const graph =
         g ??
@@ -1771,7 +1827,7 @@ function* verifyChecks(
               // A receipt node, read again; its phase-1 verdict is reused (same envelope bytes, same
               // key lookup, so the same answer) instead of verifying the signature twice.
               const env = (
-                condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk[at] as number))
+                condensedMode ? receiptEnvs[at] : reread(entries.at(receiptOk.at(at) as number))
               ) as SignedEnvelope;
               if (!condensedMode) {
                 const summary = summaries.at(at);
@@ -1953,6 +2009,9 @@ function* verifyChecks(
     if (pool) void pool.close();
   }
 }
+
+/** A node whose worker verdict did not stand: a placeholder, checked again in the graph pass. */
+const NO_LINK: LinkedNode = { hash: '', lamport: 0, parents: [] };
 
 /** The graph item of a signed node document (or of an unreadable one: no envelope). */
 function graphItemOf(d: { envelope: SignedEnvelope; payload?: unknown } | undefined): GraphItem {

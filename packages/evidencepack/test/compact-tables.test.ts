@@ -1,12 +1,15 @@
 // The verifier's compact per-entry and per-receipt tables (§5.2 "Memory") must answer exactly what
 // the plain structures they replace answered: an entry table rebuilds every scanned path byte for
 // byte and finds paths as a sorted string array does; receipt infos come back Object.is-equal to
-// what was pushed; decision keys are injective. Each property fails on a table that, e.g., lower-
+// what was pushed; the decision index and the digest map answer as Maps do. Each property fails on a table that, e.g., lower-
 // cases hex, drops the distinction between null and a digest, or merges -0 with 0.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DecisionIndex } from '../src/internal/decision-index.ts';
+import { DigestMap } from '../src/internal/digest-map.ts';
 import { EntryTable } from '../src/internal/entry-table.ts';
-import { decisionKey, ReceiptInfos, ReceiptSummaries } from '../src/internal/receipt-infos.ts';
+import { LinkStore } from '../src/internal/graph-slices.ts';
+import { ReceiptInfos, ReceiptSummaries } from '../src/internal/receipt-infos.ts';
 
 const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
 const digits = fc.stringMatching(/^[0-9]{12}$/);
@@ -28,7 +31,8 @@ describe('EntryTable', () => {
   it('rebuilds every path exactly, and indexOf / under agree with a sorted string array', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(path, { maxLength: 60 }),
+        // Past 64 entries: digest places and offsets are counted from every 64th entry.
+        fc.uniqueArray(path, { maxLength: 200 }),
         fc.array(path, { maxLength: 20 }),
         (paths, probes) => {
           const sorted = [...paths].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -49,6 +53,42 @@ describe('EntryTable', () => {
         },
       ),
       { seed: 0x7ab1e, numRuns: 400 },
+    );
+  });
+});
+
+describe('EntryTable offsets and sizes', () => {
+  // Offsets are kept only every 64 entries and where they are not where a strict archive puts them
+  // (the entry before's offset + its padded size + a 512-byte header); sizes ≥ 2^32 aside. Any
+  // sequence of pushes must come back exactly.
+  it('gives back every pushed offset and size, strict or not, across checkpoints', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.oneof(fc.nat(3000), fc.constantFrom(0, 512, 1024, 2 ** 32 - 1, 2 ** 32, 2 ** 33 + 5)),
+            fc.oneof(fc.constant(0), fc.constant(0), fc.constant(0), fc.nat(5000)),
+          ),
+          { maxLength: 300 },
+        ),
+        (rows) => {
+          const table = new EntryTable();
+          const want: { offset: number; size: number }[] = [];
+          let next = 512;
+          rows.forEach(([size, bump], i) => {
+            const offset = next + bump;
+            table.push(`x/${String(i).padStart(6, '0')}`, offset, size);
+            want.push({ offset, size });
+            next = offset + Math.ceil(size / 512) * 512 + 512;
+          });
+          if (rows.length % 2 === 0) table.trim();
+          want.forEach((w, i) => {
+            expect(table.at(i)).toMatchObject(w);
+            expect(table.sizeAt(i)).toBe(w.size);
+          });
+        },
+      ),
+      { seed: 0x0ff5, numRuns: 300 },
     );
   });
 });
@@ -99,27 +139,120 @@ describe('ReceiptInfos', () => {
       { seed: 0x1f05, numRuns: 300 },
     );
   });
+});
 
-  it('decisionKey is injective', () => {
+describe('DecisionIndex', () => {
+  // Few distinct ids, so that several receipts name the same one; digests that share their first
+  // bytes (the index compares four bytes first), near misses and other strings.
+  const id = fc.oneof(
+    fc.constantFrom(
+      `sha256:${'ab'.repeat(32)}`,
+      `sha256:${'ab'.repeat(31)}ac`,
+      `sha256:${'ab'.repeat(2)}${'00'.repeat(30)}`,
+    ),
+    hex(64).map((h) => `sha256:${h}`),
+    fc.stringMatching(/^sha256:[0-9a-fA-F]{63,65}$/),
+    fc.constantFrom('', 'sha256:', 'undefined', `sha256:${'AB'.repeat(32)}`),
+  );
+  it('finds exactly the rows naming an id, ascending, as a Map of row lists does', () => {
+    fc.assert(
+      fc.property(fc.array(id, { maxLength: 60 }), fc.array(id, { maxLength: 10 }), (ids, probes) => {
+        const infos = new ReceiptInfos();
+        for (const decision_id of ids)
+          infos.push({
+            lamport: 1,
+            trust_seq: 1,
+            decision_id,
+            args_hash: null,
+            tool: 't',
+            principal: 'p',
+            issued_at_ms: 1,
+            verdict: 'ALLOW',
+            reason_code: 'ALLOW',
+            status: 'SUCCEEDED',
+            request_digest: null,
+          });
+        const index = new DecisionIndex(infos);
+        for (const q of [...ids, ...probes]) {
+          const want = ids.flatMap((x, row) => (x === q ? [row] : []));
+          expect(index.rowsOf(q)).toEqual(want);
+        }
+      }),
+      { seed: 0xdec1, numRuns: 500 },
+    );
+  });
+});
+
+describe('LinkStore', () => {
+  const hash = fc.oneof(
+    fc.stringMatching(/^[0-9a-f]{64}$/).map((h) => `sha256:${h}`),
+    fc.stringMatching(/^sha256:[0-9a-fA-F]{63,65}$/),
+    fc.string(),
+  );
+  it('gives back every node pushed, chained to the one before or not', () => {
     fc.assert(
       fc.property(
-        fc.oneof(
-          hex(64).map((h) => `sha256:${h}`),
-          fc.string(),
+        fc.array(
+          fc.tuple(
+            hash,
+            fc.oneof(fc.nat(), fc.constantFrom(-0, Number.NaN, 2 ** 40)),
+            fc.array(hash, { maxLength: 3 }),
+            fc.boolean(),
+          ),
+          { maxLength: 40 },
         ),
-        fc.oneof(
-          hex(64).map((h) => `sha256:${h}`),
-          fc.string(),
-        ),
-        (a, b) => {
-          expect(decisionKey(a) === decisionKey(b)).toBe(a === b);
+        fc.nat(50),
+        (items, capacity) => {
+          const nodes = items.map(([h, lamport, parents], i) => ({
+            hash: h,
+            lamport,
+            // Where the flag is set, the parent list is exactly [the previous node's hash].
+            parents: (items[i]?.[3] ?? false) && i > 0 ? [items[i - 1]?.[0] as string] : parents,
+          }));
+          const store = new LinkStore(capacity);
+          for (const n of nodes) store.push(n);
+          expect(store.length).toBe(nodes.length);
+          nodes.forEach((n, i) => {
+            const got = store.at(i);
+            expect(got.hash).toBe(n.hash);
+            expect(Object.is(got.lamport, n.lamport)).toBe(true);
+            expect(got.parents).toEqual(n.parents);
+          });
         },
       ),
-      { seed: 0xdec1, numRuns: 2000 },
+      { seed: 0x1ee7, numRuns: 300 },
     );
-    // A string spelled like another id's packed key is still a different id.
-    const id = `sha256:${'ab'.repeat(32)}`;
-    expect(decisionKey(decisionKey(id))).not.toBe(decisionKey(id));
+  });
+});
+
+describe('DigestMap', () => {
+  const key = fc.oneof(
+    // Digests that agree on the 16 bytes the slot hash reads: they share probe chains.
+    fc.nat(15).map((k) => `sha256:${'cd'.repeat(16)}${k.toString(16).padStart(2, '0').repeat(16)}`),
+    hex(64).map((h) => `sha256:${h}`),
+    fc.stringMatching(/^sha256:[0-9a-fA-F]{63,65}$/),
+    fc.string(),
+  );
+  it('answers get and size as a Map does, through growth and overwrites', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), key, fc.oneof(fc.double(), fc.nat())), { maxLength: 200 }),
+        (ops) => {
+          const map = new DigestMap();
+          const plain = new Map<string, number>();
+          for (const [isSet, k, v] of ops) {
+            if (isSet) {
+              map.set(k, v);
+              plain.set(k, v);
+            }
+            expect(Object.is(map.get(k), plain.get(k))).toBe(true);
+            expect(map.size).toBe(plain.size);
+          }
+          for (const k of plain.keys()) expect(Object.is(map.get(k), plain.get(k))).toBe(true);
+        },
+      ),
+      { seed: 0xd16e, numRuns: 400 },
+    );
   });
 });
 
@@ -156,6 +289,25 @@ describe('ReceiptSummaries', () => {
         expect(store.at(-1)).toBeUndefined();
       }),
       { seed: 0x5a11, numRuns: 300 },
+    );
+  });
+  it('gives back prev_hash exactly when it links to the row before (stored once) or not', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(summary, fc.boolean()), { maxLength: 30 }), (pairs) => {
+        // A chain with breaks: where the flag is set, prev_hash is the previous row's hash.
+        const rows = pairs.map(([r]) => ({ ...r }));
+        pairs.forEach(([, linked], i) => {
+          if (linked && i > 0)
+            (rows[i] as { prev_hash: string }).prev_hash = (rows[i - 1] as { hash: string }).hash;
+        });
+        const store = new ReceiptSummaries(pairs.length % 2 === 0 ? pairs.length : 0);
+        for (const r of rows) store.push(r);
+        rows.forEach((r, i) => {
+          for (const [k, v] of Object.entries(r))
+            expect(Object.is((store.at(i) as Record<string, unknown>)[k], v), k).toBe(true);
+        });
+      }),
+      { seed: 0xc4a1, numRuns: 300 },
     );
   });
 });

@@ -134,6 +134,8 @@ describe('memory (§5.2): entries are read one at a time and not kept', () => {
         reads.set(e.path, (reads.get(e.path) ?? 0) + 1);
         return inner.stream(e, consume);
       },
+      // The entry list's blocks, read again for the listed digests: a fresh copy each time.
+      readRange: (e, start, length) => inner.readRange(e, start, length).slice(),
       close: () => {},
     };
     return { source, reads, largest: () => largest };
@@ -175,6 +177,54 @@ describe('memory (§5.2): entries are read one at a time and not kept', () => {
       });
     }
   }
+});
+
+describe('the entry list read again (listed digests are not kept, §5.2)', () => {
+  // I-EVIDENCE-1. The attacker swaps the archive under the verifier after the entry list was
+  // streamed and hashed against its signed SHA-256: an entry's bytes and, in the list, its digits
+  // (same length), so that the two agree again. Verification must not accept the swapped entry as
+  // the listed one: a verifier that re-reads listed digits without checking them against the first
+  // read would report ENTRY_HASHES PASS here.
+  for (const workers of [0, 2])
+    it(`an entry and its listed digits changed after the list was hashed: not accepted (${workers ? 'worker pool' : 'serial'})`, async () => {
+      const { canonicalBytes, digest } = await import('@helm/crypto');
+      const pack = packs[0] as (typeof packs)[number];
+      const inner = bytesSource(pack.bytes);
+      const entries = 'entries' in inner.scan ? [...inner.scan.entries] : [];
+      const target = entries.find((e) => e.path === 'index.json') as (typeof entries)[number];
+      const original = inner.read(target);
+      // Same length: one key renamed inside the JSON (still canonical; its SHA-256 differs).
+      const value = JSON.parse(new TextDecoder().decode(original)) as Record<string, unknown>;
+      const swapped = canonicalBytes({ ...value, type: `${String(value.type).slice(0, -1)}X` });
+      expect(swapped.length).toBe(original.length);
+      const oldHex = digest(original).slice('sha256:'.length);
+      const newHex = digest(swapped).slice('sha256:'.length);
+      const listRef = entries.find((e) => e.path === 'manifest/entries.json') as (typeof entries)[number];
+      const source: EntrySource = {
+        packDigest: inner.packDigest,
+        scan: inner.scan,
+        read: (e) => (e.path === target.path ? swapped : inner.read(e)),
+        stream: (e, consume) => inner.stream(e, consume),
+        readRange(e, start, length) {
+          const bytes = inner.readRange(e, start, length).slice();
+          if (e.path !== listRef.path) return bytes;
+          // The list as the attacker rewrote it: every occurrence of the old digits in this range.
+          const text = new TextDecoder().decode(bytes).replaceAll(oldHex, newHex);
+          return new TextEncoder().encode(text);
+        },
+        close: () => {},
+      };
+      const report = await verifyEntrySource(source, {
+        trustAnchor: pack.world.anchor,
+        workers,
+        parallelThreshold: 1,
+      });
+      expect(report.status).not.toBe('PASS');
+      const hashes = report.checks.find((c) => c.code === 'ENTRY_HASHES');
+      expect(hashes?.status).toBe('FAILED');
+      // Stopped: the block read again does not hash to what the first read gave.
+      expect(report.checks.some((c) => /changed while the pack was verified/.test(c.message))).toBe(true);
+    });
 });
 
 describe('entriesRoot', () => {

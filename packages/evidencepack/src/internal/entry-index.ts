@@ -1,11 +1,13 @@
 // The archive's entries and the signed entry list, joined as the list is read: per archive entry,
-// whether it is listed, whether its listed size is its archive size, and its listed SHA-256
-// (binary) — 33 bytes per entry beside the entry table (entry-table.ts), and nothing per list item
-// once it is joined (docs/spec/evidencepack.md §5.2 "Memory").
+// whether it is listed, whether its listed size is its archive size, and its listed SHA-256 —
+// where its digits are in the list (4 bytes; list-bytes.ts reads them again) when the list was
+// streamed, else its 32 bytes — and nothing per list item once it is joined
+// (docs/spec/evidencepack.md §5.2 "Memory").
 import { fromHex } from '@helm/crypto';
 import type { EvidencePackEntry } from '../manifest.js';
 import type { CompactEntryList } from './entry-list.js';
 import type { EntryTable, PackEntryRef } from './entry-table.js';
+import type { ListBytes } from './list-bytes.js';
 
 /** The compact form of a validated entry list of objects. */
 export function compactEntryList(list: readonly EvidencePackEntry[], root: Uint8Array): CompactEntryList {
@@ -24,7 +26,10 @@ export class EntryJoin {
   readonly #table: EntryTable;
   /** Per archive entry: 0 unlisted, LISTED, or LISTED | SIZE_OK (listed with its archive size). */
   readonly state: Uint8Array;
-  readonly digests: Uint8Array;
+  /** Listed SHA-256 per archive entry: its 32 bytes, or (streamed list) where its digits start. */
+  readonly #digests: Uint8Array | undefined;
+  readonly #hexAt: Uint32Array | Float64Array | undefined;
+  readonly #list: ListBytes | undefined;
   #a = 0;
   #aPath: string | undefined;
   #count = 0;
@@ -33,19 +38,30 @@ export class EntryJoin {
   missing: string | undefined;
   readonly #reserved: readonly string[];
 
-  /** `reserved`: paths the list may not name (the manifest and the list itself). */
-  constructor(table: EntryTable, reserved: readonly string[] = []) {
+  /**
+   * `reserved`: paths the list may not name (the manifest and the list itself). `list`: the
+   * streamed list's bytes, read again for the digests (`add` then gets each item's hex offset);
+   * without it the digests are kept.
+   */
+  constructor(
+    table: EntryTable,
+    reserved: readonly string[] = [],
+    list?: { bytes: ListBytes; size: number },
+  ) {
     this.#table = table;
     this.#reserved = reserved;
     this.state = new Uint8Array(table.length);
-    this.digests = new Uint8Array(32 * table.length);
+    this.#list = list?.bytes;
+    if (list === undefined) this.#digests = new Uint8Array(32 * table.length);
+    else
+      this.#hexAt = list.size <= 0xffffffff ? new Uint32Array(table.length) : new Float64Array(table.length);
   }
 
   get count(): number {
     return this.#count;
   }
 
-  add(path: string, size: number, sha256: Uint8Array): void {
+  add(path: string, size: number, sha256: Uint8Array, hexOffset?: number): void {
     this.#count++;
     if (this.problem !== undefined) return;
     if (path <= this.#prev) {
@@ -70,8 +86,25 @@ export class EntryJoin {
       // The listed size is kept only as "equal to the archive's": an entry is read with exactly its
       // archive size, so that is all `matches` compares.
       this.state[a] = LISTED | (size === this.#table.sizeAt(a) ? SIZE_OK : 0);
-      this.digests.set(sha256.subarray(0, 32), 32 * a);
+      if (this.#hexAt !== undefined) this.#hexAt[a] = hexOffset as number;
+      else this.#digests?.set(sha256.subarray(0, 32), 32 * a);
     } else this.missing ??= path;
+  }
+
+  /** Whether the listed SHA-256 of archive entry `index` (listed) is `sha256` (`sha256:<hex>`). */
+  listedAs(index: number, sha256: string): boolean {
+    if (sha256.length !== PREFIX.length + 64 || !sha256.startsWith(PREFIX)) return false;
+    if (this.#list !== undefined && this.#hexAt !== undefined)
+      return this.#list.hexEquals(this.#hexAt[index] as number, sha256, PREFIX.length);
+    // Compared digit by digit against the listed bytes (no per-entry buffer: this runs for every
+    // entry, twice for the ones read again).
+    const d = this.#digests as Uint8Array;
+    for (let i = 0; i < 32; i++) {
+      const hi = hexDigit(sha256.charCodeAt(PREFIX.length + 2 * i));
+      const lo = hexDigit(sha256.charCodeAt(PREFIX.length + 2 * i + 1));
+      if (hi < 0 || lo < 0 || hi * 16 + lo !== d[32 * index + i]) return false;
+    }
+    return true;
   }
 }
 
@@ -118,16 +151,7 @@ export class EntryIndex {
     const join = this.#join;
     if (join === undefined || join.state[index] !== (LISTED | SIZE_OK)) return false;
     if (size !== this.entries.sizeAt(index)) return false;
-    // Compared digit by digit against the listed bytes (no per-entry buffer: this runs for every
-    // entry, twice for the ones read again).
-    if (sha256.length !== PREFIX.length + 64 || !sha256.startsWith(PREFIX)) return false;
-    const d = join.digests;
-    for (let i = 0; i < 32; i++) {
-      const hi = hexDigit(sha256.charCodeAt(PREFIX.length + 2 * i));
-      const lo = hexDigit(sha256.charCodeAt(PREFIX.length + 2 * i + 1));
-      if (hi < 0 || lo < 0 || hi * 16 + lo !== d[32 * index + i]) return false;
-    }
-    return true;
+    return join.listedAs(index, sha256);
   }
 }
 

@@ -18,8 +18,11 @@ export interface CompactEntryList {
   readonly root: Uint8Array;
 }
 
-/** One scanned item: its path, size and SHA-256 (a view valid during the call). */
-export type EntryListItem = (path: string, size: number, sha256: Uint8Array) => void;
+/**
+ * One scanned item: its path, size and SHA-256 (a view valid during the call), and where the
+ * SHA-256's 64 hex digits start in the list's bytes.
+ */
+export type EntryListItem = (path: string, size: number, sha256: Uint8Array, hexOffset: number) => void;
 
 const PATH = new RegExp(EVIDENCEPACK_PATH_PATTERN);
 const enc = new TextEncoder();
@@ -44,6 +47,8 @@ export class EntryListScanner {
   readonly #digest = new Uint8Array(32);
   #buf = new Uint8Array(0);
   #at = 0;
+  /** Offset in the list's bytes of #buf[0]. */
+  #base = 0;
   #count = 0;
   /** 'open' before `[`, 'items' inside, 'done' after `]`, 'bad' once the bytes are not a list. */
   #state: 'open' | 'items' | 'done' | 'bad' = 'open';
@@ -55,6 +60,7 @@ export class EntryListScanner {
   push(chunk: Uint8Array): void {
     if (this.#state === 'bad') return;
     const rest = this.#buf.subarray(this.#at);
+    this.#base += this.#at;
     const buf = new Uint8Array(rest.length + chunk.length);
     buf.set(rest);
     buf.set(chunk, rest.length);
@@ -125,6 +131,7 @@ export class EntryListScanner {
         bad();
         return;
       }
+      const hexStart = at;
       for (let i = 0; i < 32; i++) {
         const hi = hexValue(data[at]);
         const lo = hexValue(data[at + 1]);
@@ -157,7 +164,7 @@ export class EntryListScanner {
       } // }
       this.#frontier.append(merkleLeafHash(data.subarray(start, at)));
       this.#count++;
-      this.#onItem(path, size, this.#digest);
+      this.#onItem(path, size, this.#digest, this.#base + hexStart);
       const next = data[at++];
       if (next === 0x2c) continue; // ,
       if (next === 0x5d) {

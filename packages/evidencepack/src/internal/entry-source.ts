@@ -8,6 +8,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { digest } from '@helm/crypto';
 import { bytesTarReader, scanTar, type TarEntryRef, type TarReader } from '../tar.js';
 import { EntryTable } from './entry-table.js';
+import { rangeOf } from './list-bytes.js';
 
 export interface EntrySource {
   /** SHA-256 of the whole archive (`sha256:<hex>`), also when it does not scan. */
@@ -25,6 +26,11 @@ export interface EntrySource {
    * SHA-256 (`sha256:<hex>`): a big entry (the entry list) is hashed and scanned without holding it.
    */
   stream(entry: TarEntryRef, consume: (chunk: Uint8Array) => void): string;
+  /**
+   * `length` bytes of the entry from `start` (within it), in an array no later read overwrites:
+   * the entry list's blocks read again (list-bytes.ts), which hash them before they are used.
+   */
+  readRange(entry: TarEntryRef, start: number, length: number): Uint8Array;
   close(): void;
 }
 
@@ -47,6 +53,7 @@ export function bytesSource(bytes: Uint8Array): EntrySource {
     scan: scanWith(bytesTarReader(bytes)),
     read: (e) => bytes.subarray(e.offset, e.offset + e.size),
     stream: (e, consume) => streamBytes(bytes.subarray(e.offset, e.offset + e.size), consume),
+    readRange: (e, start, length) => rangeOf(bytes, e, start, length),
     close: () => {},
   };
 }
@@ -149,6 +156,12 @@ export function fileSource(path: string): EntrySource {
           done += n;
         }
         return `sha256:${h.digest('hex')}`;
+      },
+      readRange(e, start, len) {
+        if (start < 0 || len < 0 || start + len > e.size) throw new Error('read outside the entry');
+        const out = new Uint8Array(len);
+        readFully(fd, out, len, e.offset + start);
+        return out;
       },
       close: () => closeSync(fd),
     };

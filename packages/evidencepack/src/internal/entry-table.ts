@@ -1,8 +1,10 @@
 // The scanned archive entries, column by column: a 1,000,000-receipt pack has 4,000,000 entries,
 // and one `{path, offset, size}` object per entry (with its path string) cost about 130 bytes each
-// on the heap — the largest per-receipt term of the verifier's memory. Here an entry costs 29 bytes
-// (kind, number, digest slot, offset, size) plus 32 for the digest in its name, if any: the paths
-// the writer produces (`receipts/<12 digits>.json`, `decisions/<64 hex>.json`,
+// on the heap — the largest per-receipt term of the verifier's memory. Here an entry costs 10 bytes
+// (kind 1, number 5, size 4) plus 32 for the digest in its name, if any. Its digest's place is
+// counted from the kinds before it, and its offset follows from the entry before it in a strict
+// archive: only every 64th entry's offset and digest place, and any other offset, are kept. The
+// paths the writer produces (`receipts/<12 digits>.json`, `decisions/<64 hex>.json`,
 // `proofgraph/nodes/<12 digits>-<64 hex>.json`, …) are stored as their parts and rebuilt exactly
 // on demand; any other path is kept as its string. Rebuilding is exact: the parts are fixed-width
 // decimal and lowercase hex, so `pathAt(i)` is the scanned path byte for byte.
@@ -23,6 +25,8 @@ const TEMPLATES: readonly (readonly [string, boolean, boolean, RegExp])[] = [
   ['proofgraph/nodes/', true, true, /^proofgraph\/nodes\/([0-9]{12})-([0-9a-f]{64})\.json$/],
 ];
 const OTHER = 0;
+/** By kind: whether its names carry a digest. */
+const HAS_HEX: readonly boolean[] = [false, ...TEMPLATES.map((t) => t[2])];
 
 function hexValue(c: number): number {
   return c <= 0x39 ? c - 0x30 : c - 0x61 + 10;
@@ -44,14 +48,31 @@ function partsOf(path: string): { kind: number; num: number; hex: string | undef
   return { kind: OTHER, num: 0, hex: undefined };
 }
 
+/** Tar block size: an entry's data follows its 512-byte header and is padded to a block. */
+const BLOCK = 512;
+/** Every CHECKPOINT-th entry's offset is kept; the others are computed from the one before. */
+const CHECKPOINT = 64;
+const TWO_32 = 2 ** 32;
+
 export class EntryTable {
   #n = 0;
   #kind = new Uint8Array(16);
-  #num = new Float64Array(16);
-  /** Per entry: its slot in #digests (kinds with a digest in their name), else -1. */
-  #slot = new Int32Array(16);
-  #offset = new Float64Array(16);
-  #size = new Float64Array(16);
+  /** The name's number (< 10^12 < 2^40): low 32 bits and the 8 above. */
+  #numLow = new Uint32Array(16);
+  #numHigh = new Uint8Array(16);
+  /**
+   * Per 64 entries: how many entries before the first of them have a digest in their name. An
+   * entry's digest is the next slot of #digests after those before it (counted from the kinds).
+   */
+  #slotCheckpoints = new Int32Array(1);
+  /** Offsets of entries 0, 64, 128, …; any other offset not where a strict archive puts it. */
+  #checkpoints = new Float64Array(1);
+  readonly #offsets = new Map<number, number>();
+  /** Sizes below 2^32 (any other in #sizes). */
+  #size = new Uint32Array(16);
+  readonly #sizes = new Map<number, number>();
+  #lastOffset = 0;
+  #lastSize = 0;
   #digests = new Uint8Array(32 * 16);
   #slots = 0;
   readonly #other = new Map<number, string>();
@@ -68,10 +89,31 @@ export class EntryTable {
     if (i >= this.#kind.length) this.#grow();
     const { kind, num, hex } = partsOf(path);
     this.#kind[i] = kind;
-    this.#num[i] = num;
-    this.#offset[i] = offset;
-    this.#size[i] = size;
-    this.#slot[i] = -1;
+    this.#numLow[i] = num % TWO_32;
+    this.#numHigh[i] = Math.floor(num / TWO_32);
+    if (i % CHECKPOINT === 0) {
+      const k = i / CHECKPOINT;
+      if (k >= this.#checkpoints.length) {
+        const c = new Float64Array(Math.max(2 * this.#checkpoints.length, k + 1));
+        c.set(this.#checkpoints);
+        this.#checkpoints = c;
+      }
+      this.#checkpoints[k] = offset;
+    } else if (offset !== this.#lastOffset + BLOCK + Math.ceil(this.#lastSize / BLOCK) * BLOCK)
+      this.#offsets.set(i, offset);
+    this.#lastOffset = offset;
+    this.#lastSize = size;
+    if (size < TWO_32) this.#size[i] = size;
+    else this.#sizes.set(i, size);
+    if (i % CHECKPOINT === 0) {
+      const k = i / CHECKPOINT;
+      if (k >= this.#slotCheckpoints.length) {
+        const c = new Int32Array(Math.max(2 * this.#slotCheckpoints.length, k + 1));
+        c.set(this.#slotCheckpoints);
+        this.#slotCheckpoints = c;
+      }
+      this.#slotCheckpoints[k] = this.#slots;
+    }
     if (kind === OTHER) this.#other.set(i, path);
     if (hex !== undefined) {
       if (32 * (this.#slots + 1) > this.#digests.length) {
@@ -82,7 +124,7 @@ export class EntryTable {
       const at = 32 * this.#slots;
       for (let b = 0; b < 32; b++)
         this.#digests[at + b] = hexValue(hex.charCodeAt(2 * b)) * 16 + hexValue(hex.charCodeAt(2 * b + 1));
-      this.#slot[i] = this.#slots++;
+      this.#slots++;
     }
     this.#n++;
     this.#ranges.clear();
@@ -92,25 +134,49 @@ export class EntryTable {
   trim(): void {
     const n = this.#n;
     this.#kind = this.#kind.slice(0, n);
-    this.#num = this.#num.slice(0, n);
-    this.#slot = this.#slot.slice(0, n);
-    this.#offset = this.#offset.slice(0, n);
+    this.#numLow = this.#numLow.slice(0, n);
+    this.#numHigh = this.#numHigh.slice(0, n);
+    this.#slotCheckpoints = this.#slotCheckpoints.slice(0, Math.ceil(n / CHECKPOINT));
+    this.#checkpoints = this.#checkpoints.slice(0, Math.ceil(n / CHECKPOINT));
     this.#size = this.#size.slice(0, n);
     this.#digests = this.#digests.slice(0, 32 * this.#slots);
   }
 
   #grow(): void {
     const m = Math.max(16, this.#kind.length * 2);
-    const grow = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+    const grow = <T extends Uint8Array | Int32Array | Uint32Array | Float64Array>(
+      a: T,
+      make: (n: number) => T,
+    ): T => {
       const b = make(m);
       b.set(a as never);
       return b;
     };
     this.#kind = grow(this.#kind, (n) => new Uint8Array(n));
-    this.#num = grow(this.#num, (n) => new Float64Array(n));
-    this.#slot = grow(this.#slot, (n) => new Int32Array(n));
-    this.#offset = grow(this.#offset, (n) => new Float64Array(n));
-    this.#size = grow(this.#size, (n) => new Float64Array(n));
+    this.#numLow = grow(this.#numLow, (n) => new Uint32Array(n));
+    this.#numHigh = grow(this.#numHigh, (n) => new Uint8Array(n));
+    this.#size = grow(this.#size, (n) => new Uint32Array(n));
+  }
+
+  /** Entry i's slot in #digests (its kind has a digest in its name). */
+  #slotAt(i: number): number {
+    const first = i - (i % CHECKPOINT);
+    let slot = this.#slotCheckpoints[first / CHECKPOINT] as number;
+    for (let j = first; j < i; j++) if (HAS_HEX[this.#kind[j] as number]) slot++;
+    return slot;
+  }
+
+  #numAt(i: number): number {
+    return (this.#numHigh[i] as number) * TWO_32 + (this.#numLow[i] as number);
+  }
+
+  /** Entry i's offset: from the checkpoint before it, entry by entry (at most 63 steps). */
+  offsetAt(i: number): number {
+    const first = i - (i % CHECKPOINT);
+    let offset = this.#checkpoints[first / CHECKPOINT] as number;
+    for (let j = first + 1; j <= i; j++)
+      offset = this.#offsets.get(j) ?? offset + BLOCK + Math.ceil(this.sizeAt(j - 1) / BLOCK) * BLOCK;
+    return offset;
   }
 
   pathAt(i: number): string {
@@ -118,22 +184,22 @@ export class EntryTable {
     if (kind === OTHER) return this.#other.get(i) as string;
     const [prefix, hasNum, hasHex] = TEMPLATES[kind - 1] as (typeof TEMPLATES)[number];
     let path = prefix;
-    if (hasNum) path += String(this.#num[i]).padStart(12, '0');
+    if (hasNum) path += String(this.#numAt(i)).padStart(12, '0');
     if (hasNum && hasHex) path += '-';
     // One flat string for the 64 digits (digestText), not a rope of 32 two-digit pieces.
-    if (hasHex) path += digestText(this.#digests, 32 * (this.#slot[i] as number)).slice(7);
+    if (hasHex) path += digestText(this.#digests, 32 * this.#slotAt(i)).slice(7);
     return `${path}.json`;
   }
 
   sizeAt(i: number): number {
-    return this.#size[i] as number;
+    return this.#sizes.get(i) ?? (this.#size[i] as number);
   }
 
   at(i: number): PackEntryRef {
     return {
       path: this.pathAt(i),
-      offset: this.#offset[i] as number,
-      size: this.#size[i] as number,
+      offset: this.offsetAt(i),
+      size: this.sizeAt(i),
       index: i,
     };
   }
@@ -159,10 +225,10 @@ export class EntryTable {
 
   /** Entry `i` against (num, hex) of the same kind: negative when it sorts first. */
   #compare(i: number, num: number, hex: string | undefined): number {
-    const n = this.#num[i] as number;
+    const n = this.#numAt(i);
     if (n !== num) return n < num ? -1 : 1;
     if (hex === undefined) return 0;
-    const at = 32 * (this.#slot[i] as number);
+    const at = 32 * this.#slotAt(i);
     for (let b = 0; b < 32; b++) {
       const v = this.#digests[at + b] as number;
       const w = hexValue(hex.charCodeAt(2 * b)) * 16 + hexValue(hex.charCodeAt(2 * b + 1));

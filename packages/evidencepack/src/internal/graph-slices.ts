@@ -17,7 +17,8 @@ import {
   linkGraph,
   validateGraph,
 } from '@helm/proofgraph';
-import { digestKey } from './receipt-infos.js';
+import { DigestMap } from './digest-map.js';
+import { DigestColumn, NumberColumn } from './receipt-infos.js';
 
 export interface SlicedGraphOptions extends GraphValidateOptions {
   /** First position of a hash (receipt hash or node hash) in the whole sequence, or -1. */
@@ -36,11 +37,11 @@ export function validateGraphInSlices(
   itemAt: (at: number) => { item: GraphItem; release: () => void },
   options: SlicedGraphOptions,
 ): GraphVerifyResult {
-  // Keyed by digestKey (injective; 56 heap bytes per hash instead of 88): every receipt and node
-  // of the pack ends up here, so this map is the ProofGraph pass's largest term (§5.2).
-  const validated = new Map<string, number>();
+  // Every receipt and node of the pack ends up here, so this map is the ProofGraph pass's largest
+  // term (§5.2): digests as bytes in typed arrays (DigestMap), not strings in a Map.
+  const validated = new DigestMap(total);
   const outer = options.known;
-  const known = (h: string) => validated.get(digestKey(h)) ?? outer?.(h);
+  const known = (h: string) => validated.get(h) ?? outer?.(h);
   const size = Math.max(1, options.sliceSize ?? 512);
   for (let offset = 0; offset < total; offset += size) {
     const got: { item: GraphItem; release: () => void }[] = [];
@@ -66,7 +67,7 @@ export function validateGraphInSlices(
       }
       for (let k = 0; k < items.length; k++) {
         const h = options.hashOf(items[k] as GraphItem, offset + k);
-        if (h !== undefined) validated.set(digestKey(h.hash), h.lamport);
+        if (h !== undefined) validated.set(h.hash, h.lamport);
       }
     } finally {
       for (const g of got) g.release();
@@ -77,32 +78,42 @@ export function validateGraphInSlices(
 }
 
 /**
- * What linkGraph reads of the checked items, kept compactly until the link pass: a chain's usual
- * parent list (exactly the previous item's hash) is not stored, and the objects linkGraph takes
- * are built one slice at a time. The answers are the stored nodes'.
+ * What linkGraph reads of the checked items, kept compactly until the link pass: hashes as 32 bytes
+ * and Lamport values as numbers in typed arrays (receipt-infos.ts columns), and a chain's usual
+ * parent list (exactly the previous item's hash) not stored; the objects linkGraph takes are built
+ * one slice at a time. The answers are the stored nodes'.
  */
 export class LinkStore {
-  readonly #hashes: string[] = [];
-  readonly #lamports: number[] = [];
-  /** undefined: exactly [the previous item's hash]. */
-  readonly #parents: (readonly string[] | undefined)[] = [];
+  readonly #hashes: DigestColumn;
+  readonly #lamports: NumberColumn;
+  /** Parent lists other than exactly [the previous item's hash], by position. */
+  readonly #parents = new Map<number, readonly string[]>();
+  #n = 0;
+  #previous: string | undefined;
+
+  /** `capacity`: the number of items expected (the columns grow past it if need be). */
+  constructor(capacity = 0) {
+    this.#hashes = new DigestColumn(capacity);
+    this.#lamports = new NumberColumn(capacity);
+  }
 
   get length(): number {
-    return this.#hashes.length;
+    return this.#n;
   }
 
   push(node: LinkedNode): void {
-    const previous = this.#hashes[this.#hashes.length - 1];
+    const i = this.#n++;
     const p = node.parents;
-    const chained = previous !== undefined && p.length === 1 && p[0] === previous;
-    this.#hashes.push(node.hash);
-    this.#lamports.push(node.lamport);
-    this.#parents.push(chained ? undefined : p);
+    const chained = i > 0 && p.length === 1 && p[0] === this.#previous;
+    this.#hashes.set(i, node.hash);
+    this.#lamports.set(i, node.lamport);
+    if (!chained) this.#parents.set(i, p);
+    this.#previous = node.hash;
   }
 
   at(i: number): LinkedNode {
-    const parents = this.#parents[i] ?? [this.#hashes[i - 1] as string];
-    return { hash: this.#hashes[i] as string, lamport: this.#lamports[i] as number, parents };
+    const parents = this.#parents.get(i) ?? [this.#hashes.get(i - 1) as string];
+    return { hash: this.#hashes.get(i) as string, lamport: this.#lamports.get(i) as number, parents };
   }
 }
 
@@ -119,10 +130,10 @@ export function linkInSlices(
   sliceSize = 4096,
 ): GraphVerifyResult {
   const size = Math.max(1, sliceSize);
-  // Keyed by digestKey, as in validateGraphInSlices.
-  const linked = new Map<string, number>();
+  // A DigestMap, as in validateGraphInSlices.
+  const linked = new DigestMap(nodes.length);
   const outer = options.known;
-  const known = (h: string) => linked.get(digestKey(h)) ?? outer?.(h);
+  const known = (h: string) => linked.get(h) ?? outer?.(h);
   const total = nodes.length;
   for (let offset = 0; offset < total || (offset === 0 && itemFailure); offset += size) {
     const end = Math.min(total, offset + size);
@@ -135,7 +146,7 @@ export function linkInSlices(
       last && itemFailure ? { ...itemFailure, index: itemFailure.index - offset } : undefined,
     );
     if (!r.ok) return { ...r, index: r.index + offset };
-    for (const n of slice) linked.set(digestKey(n.hash), n.lamport);
+    for (const n of slice) linked.set(n.hash, n.lamport);
     if (last) break;
   }
   return { ok: true, count: total, heads: [] };

@@ -44,7 +44,7 @@ export function digestText(bytes: Uint8Array, at: number): string {
 const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : c - 0x61 + 10);
 
 /** A growable column of values that are mostly `sha256:<hex>` strings. */
-class DigestColumn {
+export class DigestColumn {
   #bytes: Uint8Array;
   constructor(capacity: number) {
     this.#bytes = new Uint8Array(32 * capacity);
@@ -71,29 +71,85 @@ class DigestColumn {
     if (this.#other.has(row)) return this.#other.get(row);
     return digestText(this.#bytes, 32 * row);
   }
+
+  /** The digest bytes of every row, 32 per row (rows kept aside: see `isDigest`). */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  /** Whether the row's value is a lowercase `sha256:<hex>` string (its bytes are in `bytes`). */
+  isDigest(row: number): boolean {
+    return !this.#other.has(row);
+  }
 }
 
-/** A growable column of numbers (any other value kept aside). */
-class NumberColumn {
-  #values: Float64Array;
+/**
+ * A growable column of numbers (any other value kept aside): 4 bytes per row while every number
+ * is an integer in [0, 2^32) (Lamport values, trust heights), 8 from the first one that is not.
+ */
+export class NumberColumn {
+  #narrow: Uint32Array | undefined;
+  #wide: Float64Array | undefined;
   constructor(capacity: number) {
-    this.#values = new Float64Array(capacity);
+    this.#narrow = new Uint32Array(capacity);
   }
   readonly #other = new Map<number, unknown>();
 
+  get #length(): number {
+    return (this.#narrow ?? this.#wide)?.length ?? 0;
+  }
+
   set(row: number, value: unknown): void {
-    if (row >= this.#values.length) {
-      const v = new Float64Array(Math.max(this.#values.length * 2, row + 1, 1024));
-      v.set(this.#values);
-      this.#values = v;
+    if (row >= this.#length) {
+      const n = Math.max(this.#length * 2, row + 1, 1024);
+      if (this.#narrow !== undefined) {
+        const v = new Uint32Array(n);
+        v.set(this.#narrow);
+        this.#narrow = v;
+      } else {
+        const v = new Float64Array(n);
+        v.set(this.#wide as Float64Array);
+        this.#wide = v;
+      }
     }
     // -0 kept aside too: a Float64Array keeps it, but Object.is-exact round trips are the contract.
-    if (typeof value === 'number' && !Object.is(value, -0)) this.#values[row] = value;
-    else this.#other.set(row, value);
+    if (typeof value !== 'number' || Object.is(value, -0)) {
+      this.#other.set(row, value);
+      return;
+    }
+    if (this.#narrow !== undefined) {
+      if (Number.isInteger(value) && value >= 0 && value < 2 ** 32) {
+        this.#narrow[row] = value;
+        return;
+      }
+      this.#wide = Float64Array.from(this.#narrow);
+      this.#narrow = undefined;
+    }
+    (this.#wide as Float64Array)[row] = value;
   }
 
   get(row: number): unknown {
-    return this.#other.has(row) ? this.#other.get(row) : this.#values[row];
+    if (this.#other.has(row)) return this.#other.get(row);
+    return ((this.#narrow ?? this.#wide) as Uint32Array | Float64Array)[row];
+  }
+}
+
+/** A growable list of numbers in a NumberColumn (4 bytes each while they fit in 32 bits). */
+export class NumberList {
+  readonly #column: NumberColumn;
+  #n = 0;
+  constructor(capacity = 0) {
+    this.#column = new NumberColumn(capacity);
+  }
+  get length(): number {
+    return this.#n;
+  }
+  push(value: number): void {
+    this.#column.set(this.#n++, value);
+  }
+  /** The value at `i`, or undefined outside the list. */
+  at(i: number): number | undefined {
+    return i >= 0 && i < this.#n ? (this.#column.get(i) as number) : undefined;
   }
 }
 
@@ -186,6 +242,11 @@ export class ReceiptInfos {
     return this.#lamport.get(row) as number;
   }
 
+  /** The decision_id column: digest bytes by row, and which rows hold a digest string. */
+  get decisionIds(): { readonly bytes: Uint8Array; isDigest(row: number): boolean } {
+    return this.#decisionId;
+  }
+
   /** The row's fields, equal to those pushed (a new object each time). */
   at(row: number): ReceiptInfo | undefined {
     if (row < 0 || row >= this.#n) return undefined;
@@ -206,20 +267,6 @@ export class ReceiptInfos {
   }
 }
 
-/**
- * A compact Map key for a digest-like string (a decision id, a node hash): `\u0001` and the 32
- * digest bytes as characters for a `sha256:<hex>` string (56 bytes on the heap instead of 88),
- * `\u0000` and the string itself otherwise — distinct strings always give distinct keys.
- */
-export function decisionKey(id: string): string {
-  if (!DIGEST.test(id)) return `\u0000${id}`;
-  const codes = new Array<number>(33);
-  codes[0] = 1;
-  for (let i = 0; i < 32; i++)
-    codes[i + 1] = hexValue(id.charCodeAt(7 + 2 * i)) * 16 + hexValue(id.charCodeAt(8 + 2 * i));
-  return String.fromCharCode(...codes);
-}
-
 /** The receipt verifier's phase-1 summary (`@helm/receipts`), field for field. */
 interface Summary {
   readonly hash: string;
@@ -235,14 +282,20 @@ interface Summary {
 
 /**
  * The receipts' phase-1 summaries (the link pass's and the ProofGraph pass's input), column by
- * column: about 128 bytes per receipt instead of an object with two `sha256:<hex>` strings
+ * column: about 97 bytes per receipt instead of an object with two `sha256:<hex>` strings
  * (≈ 230 bytes). `at(i)` gives back a summary equal, field for field, to the one pushed.
  */
 export class ReceiptSummaries<S extends Summary = Summary> {
   #n = 0;
   readonly #hash: DigestColumn;
   readonly #receiptId: DigestColumn;
-  readonly #prevHash: DigestColumn;
+  /**
+   * prev_hash only where it is not the previous row's hash (a chain's receipts link to the one
+   * before: 32 bytes per receipt saved); `#chained` marks the rows whose prev_hash is that hash.
+   */
+  readonly #prevHash = new DigestColumn(0);
+  #chained: Uint8Array;
+  #lastHash: unknown;
   readonly #lamport: NumberColumn;
   readonly #trustSeq: NumberColumn;
   readonly #chainId: InternColumn;
@@ -254,7 +307,7 @@ export class ReceiptSummaries<S extends Summary = Summary> {
     const c = Math.max(0, capacity);
     this.#hash = new DigestColumn(c);
     this.#receiptId = new DigestColumn(c);
-    this.#prevHash = new DigestColumn(c);
+    this.#chained = new Uint8Array(c);
     this.#lamport = new NumberColumn(c);
     this.#trustSeq = new NumberColumn(c);
     this.#chainId = new InternColumn(c);
@@ -271,7 +324,14 @@ export class ReceiptSummaries<S extends Summary = Summary> {
     const row = this.#n++;
     this.#hash.set(row, s.hash);
     this.#receiptId.set(row, s.receipt_id);
-    this.#prevHash.set(row, s.prev_hash);
+    if (row >= this.#chained.length) {
+      const chained = new Uint8Array(Math.max(this.#chained.length * 2, row + 1, 1024));
+      chained.set(this.#chained);
+      this.#chained = chained;
+    }
+    if (row > 0 && Object.is(s.prev_hash, this.#lastHash)) this.#chained[row] = 1;
+    else this.#prevHash.set(row, s.prev_hash);
+    this.#lastHash = s.hash;
     this.#lamport.set(row, s.lamport);
     this.#trustSeq.set(row, s.trust_seq);
     this.#chainId.set(row, s.chain_id);
@@ -287,7 +347,7 @@ export class ReceiptSummaries<S extends Summary = Summary> {
       receipt_id: this.#receiptId.get(row),
       chain_id: this.#chainId.get(row),
       lamport: this.#lamport.get(row),
-      prev_hash: this.#prevHash.get(row),
+      prev_hash: this.#chained[row] === 1 ? this.#hash.get(row - 1) : this.#prevHash.get(row),
       keyid: this.#keyid.get(row),
       risk_tier: this.#riskTier.get(row),
       trust_seq: this.#trustSeq.get(row),
@@ -311,6 +371,3 @@ export class ReceiptSummaries<S extends Summary = Summary> {
     });
   }
 }
-
-/** The same injective key, for node and receipt hashes (graph-slices.ts). */
-export const digestKey = decisionKey;
