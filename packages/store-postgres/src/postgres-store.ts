@@ -1163,21 +1163,32 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   }
 
   /**
-   * One cheap read a node makes before each decision: how many documents a namespace holds (the
-   * trust registry's events: a published rotation appends) and the database's clock, so a node
-   * notices a registry newer than the one it decides under, and a clock that drifted from the
-   * database's, before it decides.
+   * One cheap read a node makes before each decision: how many documents a namespace holds, a
+   * digest of them (the trust registry's events: a published rotation appends; a database writer
+   * could also rewrite them in place, keeping their number) and the database's clock, so a node
+   * notices a registry other than the one it decides under, and a clock that drifted from the
+   * database's, before it decides. `head` is SHA-256 (hex) over every document of the namespace in
+   * key order, each as `<length>:<key><length>:<stored text>` — comparable only with another
+   * `freshness` reading, never recomputed by the caller.
    */
   async freshness(
     namespace: string,
-  ): Promise<{ readonly documents: number; readonly databaseNowMs: number }> {
+  ): Promise<{ readonly documents: number; readonly head: string; readonly databaseNowMs: number }> {
     const rows = await this.#read(
       'read the registry head and the database clock',
-      `SELECT count(*) AS n, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms
+      `SELECT count(*) AS n,
+         encode(sha256(convert_to(coalesce(string_agg(
+           length(doc_key) || ':' || doc_key || length(value) || ':' || value, '' ORDER BY doc_key), ''),
+           'UTF8')), 'hex') AS head,
+         (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms
        FROM ${this.#t('documents')} WHERE namespace = $1`,
       [namespace],
     );
-    return { documents: num(rows[0]?.n), databaseNowMs: num(rows[0]?.now_ms) };
+    return {
+      documents: num(rows[0]?.n),
+      head: String(rows[0]?.head ?? ''),
+      databaseNowMs: num(rows[0]?.now_ms),
+    };
   }
 
   /**

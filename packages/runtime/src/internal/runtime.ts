@@ -284,7 +284,9 @@ interface SharedNode extends AdmissionLeases {
   /** Whether an open admission on any node claims an idempotency key. */
   idempotencyClaimed(key: string): Promise<boolean>;
   /** Documents of a namespace (the trust registry's events) and the database's clock, in one read. */
-  freshness(namespace: string): Promise<{ readonly documents: number; readonly databaseNowMs: number }>;
+  freshness(
+    namespace: string,
+  ): Promise<{ readonly documents: number; readonly head: string; readonly databaseNowMs: number }>;
   tryLead(role: string): Promise<{ readonly lost: Promise<void>; release(): Promise<void> } | undefined>;
 }
 
@@ -493,8 +495,12 @@ function currentRegistry(data: DataDir, given?: TrustRegistry): TrustRegistry {
   return given !== undefined && anchor && head ? given : data.registry();
 }
 
-/** How many trust events the registry a node opened with had (its staleness check compares). */
-const sharedTrustEvents = new WeakMap<object, number>();
+/**
+ * The database's trust registry as a node read it before loading it at open (its staleness check
+ * compares): the number of events and the store's digest of them, so a rewrite that keeps the
+ * number is noticed too.
+ */
+const sharedTrustEvents = new WeakMap<object, { readonly documents: number; readonly head: string }>();
 
 /**
  * Tolerated difference between a node's clock and the shared database's (docs/deployment.md):
@@ -509,8 +515,15 @@ export const MAX_CLOCK_SKEW_MS = 2_000;
  * (DATABASE_TRUST_MISMATCH) before anything is decided.
  */
 async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<TrustRegistry> {
+  // The digest is read before the events: a registry changed in between makes the first decision
+  // see another digest and refuse (fail closed), never the reverse.
+  const node = sharedNode(data);
+  const baseline = node ? await node.freshness('trust') : undefined;
   const events = (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope);
-  sharedTrustEvents.set(store, events.length);
+  sharedTrustEvents.set(store, {
+    documents: baseline?.documents ?? events.length,
+    head: baseline?.head ?? '',
+  });
   if (events.length === 0)
     throw new RuntimeError(
       'DATABASE_TRUST_MISMATCH',
@@ -1613,10 +1626,13 @@ export class GovernedRuntime {
     const known = sharedTrustEvents.get(this.data.store);
     const fresh = await node.freshness('trust');
     const after = this.#nodeClock.now();
-    if (known !== undefined && fresh.documents !== known) {
+    // By digest, not by count: a registry rewritten in place with as many events is another one.
+    if (known !== undefined && (fresh.documents !== known.documents || fresh.head !== known.head)) {
       this.#staleTrust = new RuntimeError(
         'TRUST_REGISTRY_STALE',
-        `the shared database's trust registry has ${fresh.documents} events, this runtime decides under ${known}: nothing is decided or signed until it is reopened`,
+        fresh.documents !== known.documents
+          ? `the shared database's trust registry has ${fresh.documents} events, this runtime decides under ${known.documents}: nothing is decided or signed until it is reopened`
+          : `the shared database's trust registry was rewritten (${fresh.documents} events, another digest) since this runtime read it: nothing is decided or signed until it is reopened`,
         'reopen the runtime (restart the node) to run under the published registry — docs/deployment.md',
       );
       return refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust);
