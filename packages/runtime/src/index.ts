@@ -77,6 +77,7 @@ export {
 } from './internal/egress.js';
 export {
   appendGovernanceEvent,
+  appendGovernanceEventAsync,
   GOVERNANCE_ACTIONS,
   type GovernanceAction,
   type GovernanceAppliedRecord,
@@ -88,6 +89,7 @@ export {
   governanceEventDigest,
   governanceLink,
   importGovernanceEvent,
+  importGovernanceEventAsync,
   type PendingGovernanceEvent,
   readGovernanceApplications,
   readGovernanceLog,

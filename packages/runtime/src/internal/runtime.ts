@@ -284,9 +284,13 @@ interface SharedNode extends AdmissionLeases {
   /** Whether an open admission on any node claims an idempotency key. */
   idempotencyClaimed(key: string): Promise<boolean>;
   /** Documents of a namespace (the trust registry's events) and the database's clock, in one read. */
-  freshness(
-    namespace: string,
-  ): Promise<{ readonly documents: number; readonly head: string; readonly databaseNowMs: number }>;
+  freshness(namespace: string): Promise<{
+    readonly documents: number;
+    readonly head: string;
+    /** The governance log's head (undefined: empty), read in the same statement. */
+    readonly governance?: { readonly seq: number; readonly chain: string } | undefined;
+    readonly databaseNowMs: number;
+  }>;
   tryLead(role: string): Promise<{ readonly lost: Promise<void>; release(): Promise<void> } | undefined>;
 }
 
@@ -529,6 +533,12 @@ async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<Trust
       'DATABASE_TRUST_MISMATCH',
       'the shared database holds no trust registry; nothing was done',
       "publish this deployment's registry once: `helmts db publish-trust --database-url …` (docs/deployment.md)",
+    );
+  if (data.governanceLog === undefined)
+    throw new RuntimeError(
+      'DATABASE_TRUST_MISMATCH',
+      'the shared database names no governance log (its registry was published by an older helm); nothing was done',
+      "publish the deployment's registry again: `helmts db publish-trust --database-url …` names it (docs/deployment.md)",
     );
   try {
     return data.registryFrom(events);
@@ -1035,6 +1045,8 @@ export class GovernedRuntime {
         replayTrustSeq: () =>
           (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
         commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
+        // Several nodes, one log: an event is applied first under the cluster's governance lock.
+        ...(sharedNode(data) ? { lead: () => (sharedNode(data) as SharedNode).tryLead('governance') } : {}),
       });
       runtime.#openReads = reads;
       runtime.#openUsed = used;
@@ -1559,23 +1571,26 @@ export class GovernedRuntime {
     try {
       return await runInUnit(unit, async () => {
         // Governance events appended since (approvals, denials, rule changes) apply before the
-        // decision, at its clock reading; a log that does not verify stops the call here.
-        await this.ingestGovernance();
+        // decision, at its clock reading; a log that does not verify stops the call here. On a
+        // shared database the node first checks, in one read, that it still runs under the
+        // database's trust registry and clock — a stale node must not apply an event first (its
+        // record would bind every node) — and learns the log's head with it, so the log is read
+        // only when it grew.
+        if (sharedNode(this.data)) {
+          const checked = await this.#sharedPrecheck(clockMs);
+          if (checked.refusal) return checked.refusal;
+          await this.#governance?.ingest(checked.governance ?? null);
+        } else await this.ingestGovernance();
         // On an async store the decision's shared state is read now (the guardian decides
         // synchronously); a database that cannot answer fails the call here, undecided.
         const nonceKey = this.#port ? delegationNonceKey(request) : undefined;
         if (this.#port) await this.#awaitIdempotencyClaim(unit, request);
         if (this.#port) {
-          const [refusal] = await Promise.all([
-            this.#sharedPrecheck(clockMs),
+          await Promise.all([
             this.#port.ledger.refresh(),
             nonceKey === undefined ? undefined : this.#port.nonces.prefetch(nonceKey),
             this.#readAheadIdempotency(unit, request),
           ]);
-          if (refusal) {
-            if (nonceKey !== undefined) this.#port.nonces.settled(nonceKey);
-            return refusal;
-          }
         }
         let result: ExecuteResult;
         try {
@@ -1609,9 +1624,10 @@ export class GovernedRuntime {
   }
 
   /**
-   * Shared database, before each decision (one read, in parallel with the decision's other reads):
-   * - the trust registry in the database grew past the one this runtime decides and signs under
-   *   (a published rotation, e.g. of a compromised key): this runtime refuses every further call
+   * Shared database, before each decision and before the governance log is ingested (one read,
+   * which also returns the governance log's head):
+   * - the trust registry in the database is not the one this runtime decides and signs under
+   *   (a published rotation, e.g. of a compromised key, or a rewrite): this runtime refuses every further call
    *   until it is reopened under the published registry — it signs nothing, not even a denial,
    *   since the key it would sign with may be the one rotated out (TRUST_REGISTRY_STALE);
    * - this node's clock differs from the database's by more than MAX_CLOCK_SKEW_MS: budget
@@ -1619,10 +1635,13 @@ export class GovernedRuntime {
    *   window's budget now), so the call is refused undecided (CLOCK_SKEW).
    * A refusal is returned as a DENIED result with no receipt (nothing was decided, signed or run).
    */
-  async #sharedPrecheck(clockMs: number): Promise<GovernedResult | undefined> {
+  async #sharedPrecheck(clockMs: number): Promise<{
+    readonly refusal?: GovernedResult;
+    readonly governance?: { readonly seq: number; readonly chain: string } | undefined;
+  }> {
     const node = sharedNode(this.data);
-    if (!node) return undefined;
-    if (this.#staleTrust) return refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust);
+    if (!node) return {};
+    if (this.#staleTrust) return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust) };
     const known = sharedTrustEvents.get(this.data.store);
     const fresh = await node.freshness('trust');
     const after = this.#nodeClock.now();
@@ -1635,20 +1654,22 @@ export class GovernedRuntime {
           : `the shared database's trust registry was rewritten (${fresh.documents} events, another digest) since this runtime read it: nothing is decided or signed until it is reopened`,
         'reopen the runtime (restart the node) to run under the published registry — docs/deployment.md',
       );
-      return refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust);
+      return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust) };
     }
     // The database's reading lies between this node's readings before and after the read, give
     // or take the tolerance, when the clocks agree.
     if (fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS || fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS)
-      return refusalResult(
-        'CLOCK_SKEW',
-        new RuntimeError(
+      return {
+        refusal: refusalResult(
           'CLOCK_SKEW',
-          `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
-          'synchronize the node clock (NTP) with the database host — docs/deployment.md',
+          new RuntimeError(
+            'CLOCK_SKEW',
+            `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
+            'synchronize the node clock (NTP) with the database host — docs/deployment.md',
+          ),
         ),
-      );
-    return undefined;
+      };
+    return { governance: fresh.governance };
   }
 
   /**

@@ -1,0 +1,142 @@
+// I-MULTINODE-2 / I-GOVERN-2. Several runtime nodes, one governance log (docs/spec/multi-node.md §3.1 "Several nodes, one
+// log"), on a real PostgreSQL database. The attacker's view: an operator revokes a credential (or
+// adds one) through one node's data directory while two nodes serve; a node that does not apply
+// the event before its next decision keeps obeying the old rules — a revoked credential still runs
+// calls on the other node. And two nodes that both find a new event must not both record it (two
+// records, two admin receipts) nor hold different in-memory state after it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPostgresStore } from '@helm/store-postgres';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../store-postgres/test/harness.ts';
+import { appendGovernanceEventAsync, attachDatabase, type DataDir, GovernedRuntime } from '../src/index.ts';
+import { nodeDir, publishedDataDir } from './pg-node-fixture.ts';
+
+const FINGERPRINT = `sha256:${'c5'.repeat(32)}`;
+const clock = { now: () => Date.now() };
+const db = await createTestDatabase('rt_gov_cluster');
+const root = mkdtempSync(join(tmpdir(), 'helm-gov-cluster-'));
+afterAll(async () => {
+  await db.drop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const call = (i: number, credential = 'cred-alice') => ({
+  tool: 'pay',
+  principal: 'alice',
+  args: { i } as never,
+  context: { environment_fingerprint: FINGERPRINT, credential_id: credential },
+});
+
+/** Two nodes on `schema`, each its own chain, opened. */
+async function twoNodes(schema: string) {
+  const t = await publishedDataDir(db.url, root, FINGERPRINT, schema);
+  const a = nodeDir(t, root, `${schema}-a`);
+  const b = nodeDir(t, root, `${schema}-b`);
+  await attachDatabase(a, { url: db.url, schema });
+  await attachDatabase(b, { url: db.url, schema });
+  const ra = await GovernedRuntime.open(a, { clock });
+  const rb = await GovernedRuntime.open(b, { clock });
+  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'ops', schema, migrate: false });
+  // The policy key (same keys in every node directory: copies of one).
+  const policy = t.signer('policy', 'policy');
+  t.close();
+  const close = async () => {
+    await s.close();
+    await ra.close();
+    await rb.close();
+    await a.closeAll();
+    await b.closeAll();
+  };
+  return { t, a, b, ra, rb, s, policy, close };
+}
+
+/** Administrative receipts (tool helm.admin.*) on a chain. */
+async function adminReceipts(s: { receipts(q: { chainId: string }): Promise<readonly { envelope: { payload: string } }[]> }, chain: string) {
+  const all = await s.receipts({ chainId: chain });
+  return all
+    .map((r) => JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')) as { tool?: string })
+    .filter((b) => typeof b.tool === 'string' && b.tool.startsWith('helm.admin.'));
+}
+
+describe('several nodes, one governance log (PostgreSQL)', () => {
+  it('an identity revoke appended through node A is obeyed by node B at its next decision', async () => {
+    const n = await twoNodes('revoke');
+    try {
+      expect((await n.ra.execute(call(1))).status).toBe('SUCCEEDED');
+      expect((await n.rb.execute(call(2))).status).toBe('SUCCEEDED');
+      await appendGovernanceEventAsync(n.a, {
+        action: 'identity.remove',
+        body: { credential_id: 'cred-alice' },
+        signer: n.policy,
+        at: Date.now(),
+      });
+      // B never saw the append happen: its next decision must not run under the old binding.
+      const rb = await n.rb.execute(call(3));
+      expect(rb.status).toBe('DENIED');
+      expect(rb.receipt).not.toBeNull();
+      const ra = await n.ra.execute(call(4));
+      expect(ra.status).toBe('DENIED');
+      expect(ra.reason_code).toBe(rb.reason_code);
+      // One application record, one admin receipt — on the chain of the node that applied first.
+      expect((await n.s.governanceApplied()).map((x) => x.seq)).toEqual([1]);
+      const admin = [...(await adminReceipts(n.s, 'revoke-a')), ...(await adminReceipts(n.s, 'revoke-b'))];
+      expect(admin.map((r) => r.tool)).toEqual(['helm.admin.identity.remove']);
+      expect((await adminReceipts(n.s, 'revoke-b')).length).toBe(1);
+    } finally {
+      await n.close();
+    }
+  });
+
+  it('two nodes racing to apply one event: one record, one admin receipt, the same state on both', async () => {
+    const n = await twoNodes('race');
+    try {
+      for (let round = 0; round < 3; round++) {
+        await appendGovernanceEventAsync(n.a, {
+          action: 'identity.add',
+          body: { credential_id: `cred-bob-${round}`, principal: 'alice' },
+          signer: n.policy,
+          at: Date.now(),
+        });
+        // Both nodes decide at once: each finds the event new.
+        const [x, y] = await Promise.all([
+          n.ra.execute(call(10 + round, `cred-bob-${round}`)),
+          n.rb.execute(call(20 + round, `cred-bob-${round}`)),
+        ]);
+        expect([x.status, y.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+      }
+      const applied = await n.s.governanceApplied();
+      expect(applied.map((x) => x.seq)).toEqual([1, 2, 3]);
+      const admin = [...(await adminReceipts(n.s, 'race-a')), ...(await adminReceipts(n.s, 'race-b'))];
+      expect(admin).toHaveLength(3);
+      // Each node re-applied the others' records: both hold every binding, and a removal appended
+      // now is seen by both.
+      await appendGovernanceEventAsync(n.b, {
+        action: 'identity.remove',
+        body: { credential_id: 'cred-bob-1' },
+        signer: n.policy,
+        at: Date.now(),
+      });
+      for (const r of [n.ra, n.rb]) {
+        expect((await r.execute(call(30, 'cred-bob-0'))).status).toBe('SUCCEEDED');
+        expect((await r.execute(call(31, 'cred-bob-1'))).status).toBe('DENIED');
+        expect((await r.execute(call(32, 'cred-bob-2'))).status).toBe('SUCCEEDED');
+      }
+      expect((await n.s.governanceApplied()).map((x) => x.seq)).toEqual([1, 2, 3, 4]);
+      // A third node opened now restores the same state from the records.
+      const c = nodeDir(n.t, root, 'race-c');
+      await attachDatabase(c, { url: db.url, schema: 'race' });
+      const rc = await GovernedRuntime.open(c, { clock });
+      try {
+        expect((await rc.execute(call(40, 'cred-bob-0'))).status).toBe('SUCCEEDED');
+        expect((await rc.execute(call(41, 'cred-bob-1'))).status).toBe('DENIED');
+      } finally {
+        await rc.close();
+        await c.closeAll();
+      }
+    } finally {
+      await n.close();
+    }
+  });
+});
