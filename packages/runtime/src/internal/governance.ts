@@ -137,7 +137,7 @@ export interface GovernanceReads {
  */
 export async function readGovernanceForOpen(
   store: GovernanceStore,
-  chainId: string,
+  chainId: string | undefined,
 ): Promise<GovernanceReads> {
   let applied = await store.governanceApplied();
   let cursor = await store.governanceCursor();
@@ -800,6 +800,11 @@ export interface IngestorHost {
    * data directory) events are applied first without a lock.
    */
   lead?(): Promise<{ release(): Promise<void> } | undefined>;
+  /**
+   * Shared database only: read what applying `event` needs that another node may have written
+   * since this one opened (an approval's challenge), before it is applied — first or again.
+   */
+  prepare?(event: GovernanceEventRecord): Promise<void>;
   /** Mint, graph and commit an administrative receipt together with the application. */
   commitAdmin(
     event: GovernanceEventRecord,
@@ -1048,6 +1053,7 @@ export class GovernanceIngestor {
     pinned: number | undefined,
   ): Promise<void> {
     const lead = this.#host.lead as NonNullable<IngestorHost['lead']>;
+    await this.#host.prepare?.(event);
     const until = Date.now() + GOVERNANCE_LEAD_WAIT_MS;
     let pause = 5;
     for (;;) {
@@ -1167,7 +1173,9 @@ export class GovernanceIngestor {
       } else {
         written = application(null);
         const store = host.data.store as GovernanceStore & Partial<SqliteStore>;
-        if (typeof store.applyGovernanceEventSync === 'function') {
+        // A shared database's view answers every synchronous method with a refusal: it is written
+        // through the port.
+        if (host.data.shared === undefined && typeof store.applyGovernanceEventSync === 'function') {
           store.flushSync?.();
           store.applyGovernanceEventSync(written);
         } else await store.applyGovernanceEvent(written);

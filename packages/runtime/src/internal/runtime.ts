@@ -116,6 +116,7 @@ import {
   type RuntimeReceiptPolicies,
 } from './receipt-policy.js';
 import { rewindRepins } from './tool-repin.js';
+import { governanceLogOf } from './store-select.js';
 import {
   AdmissionBatcher,
   CallUnit,
@@ -534,12 +535,17 @@ async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<Trust
       'the shared database holds no trust registry; nothing was done',
       "publish this deployment's registry once: `helmts db publish-trust --database-url …` (docs/deployment.md)",
     );
-  if (data.governanceLog === undefined)
-    throw new RuntimeError(
-      'DATABASE_TRUST_MISMATCH',
-      'the shared database names no governance log (its registry was published by an older helm); nothing was done',
-      "publish the deployment's registry again: `helmts db publish-trust --database-url …` names it (docs/deployment.md)",
-    );
+  // Several nodes apply one governance log, named in the database at the registry's publication.
+  if (node && data.governanceLog === undefined) {
+    const log = await governanceLogOf(store);
+    if (log === undefined)
+      throw new RuntimeError(
+        'DATABASE_TRUST_MISMATCH',
+        'the shared database names no governance log (its registry was published by an older helm); nothing was done',
+        "publish the deployment's registry again: `helmts db publish-trust --database-url …` names it (docs/deployment.md)",
+      );
+    data.attachStore(data.shared as RuntimeStore, log);
+  }
   try {
     return data.registryFrom(events);
   } catch (error) {
@@ -631,6 +637,12 @@ export class GovernedRuntime {
   #recovering: Promise<void> = Promise.resolve();
   /** Set once the shared database's trust registry moved past this runtime's (sticky until reopen). */
   #staleTrust: RuntimeError | undefined;
+  /**
+   * Shared database: challenges this node holds an applied approval for and has not seen consumed
+   * or closed — before each decision their grant rows are read, so a grant another node consumed
+   * is closed here before this node could decide with it (#refreshApprovedGrants).
+   */
+  readonly #approvedHeld = new Set<string>();
   /** The node's own clock (the caller's), not a call's frozen reading: compared with the database's. */
   #nodeClock: { now(): number } = { now: () => Date.now() };
   /** The chain's minted head and the receipts not yet committed (unit.ts). */
@@ -1046,7 +1058,12 @@ export class GovernedRuntime {
           (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
         commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
         // Several nodes, one log: an event is applied first under the cluster's governance lock.
-        ...(sharedNode(data) ? { lead: () => (sharedNode(data) as SharedNode).tryLead('governance') } : {}),
+        ...(sharedNode(data)
+          ? {
+              lead: () => (sharedNode(data) as SharedNode).tryLead('governance'),
+              prepare: (event: GovernanceEventRecord) => runtime.#prepareApproval(event),
+            }
+          : {}),
       });
       runtime.#openReads = reads;
       runtime.#openUsed = used;
@@ -1065,7 +1082,7 @@ export class GovernedRuntime {
     };
     // The chain's used grants are read first (the closures of the restored approvals need them).
     const used = await runtime.#grantsUsedOnChain(true);
-    runtime.#startGovernance(used, port ? await readGovernanceForOpen(store, config.chain_id) : undefined);
+    runtime.#startGovernance(used, port ? await readGovernanceForOpen(store, runtime.#challengeScope()) : undefined);
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     // On a shared database: only this node's own open admissions (one taken over by another node
     // is that node's to receipt).
@@ -1103,7 +1120,7 @@ export class GovernedRuntime {
     this.#ledger = unitLedger(this.#port ? this.#port.ledger : deferredBudgetLedger(store));
     this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
     this.#explaining = new ExplainingPort(this.#guardian);
-    const governanceReads = this.#port ? await readGovernanceForOpen(store, this.config.chain_id) : undefined;
+    const governanceReads = this.#port ? await readGovernanceForOpen(store, this.#challengeScope()) : undefined;
     // A renewed epoch continues the scan in memory only (the record is written at open and close).
     const used = await this.#grantsUsedOnChain(false);
     this.#startGovernance(used, governanceReads);
@@ -1112,12 +1129,63 @@ export class GovernedRuntime {
     return true;
   }
 
+  /**
+   * Which stored challenges a runtime restores: its own chain's on the embedded store; on a shared
+   * database every node's (the guardian key is the deployment's: a call held on one node may be
+   * approved and retried on another).
+   */
+  #challengeScope(): string | undefined {
+    return sharedNode(this.data) ? undefined : this.config.chain_id;
+  }
+
+  /**
+   * Shared database, before an approval event is applied (first or again): the challenge it names
+   * may have been opened by another node since this one opened — it is read and restored (under
+   * this guardian's signature only), with its closure and grant, so the approval is judged against
+   * it rather than refused as unknown (a rejection record would bind every node).
+   */
+  async #prepareApproval(event: { readonly action: string; readonly subject: string | null }): Promise<void> {
+    const approvals = this.guardian.approvals;
+    const id = event.subject;
+    if (!approvals || id === null || !event.action.startsWith('approval.')) return;
+    if (approvals.getChallenge(id) === undefined) {
+      const stored = await this.data.store.governanceChallenge(id);
+      if (stored === undefined) return;
+      try {
+        approvals.restore(stored.envelope);
+      } catch {
+        return; // Not this guardian's signature: not held, no grant can come from it.
+      }
+      if (stored.closed === 'expired') approvals.close(id, 'expired');
+    }
+    if ((await this.data.store.governanceGrant(id)) !== undefined) approvals.close(id, 'consumed');
+    else if (event.action === 'approval.grant') this.#approvedHeld.add(id);
+  }
+
+  /**
+   * Shared database, before each decision: a grant this node holds may have been consumed by
+   * another node's admission; its row is read and the challenge closed here, so this node decides
+   * without it (a new challenge) instead of admitting a call the store will refuse.
+   */
+  async #refreshApprovedGrants(): Promise<void> {
+    const approvals = this.guardian.approvals;
+    if (!approvals || this.#approvedHeld.size === 0) return;
+    const ids = [...this.#approvedHeld];
+    const rows = await Promise.all(ids.map((id) => this.data.store.governanceGrant(id)));
+    for (const [i, id] of ids.entries()) {
+      const c = approvals.getChallenge(id);
+      if (rows[i] !== undefined) approvals.close(id, 'consumed');
+      if (rows[i] !== undefined || c === undefined || c.expires_at_ms <= this.#nodeClock.now())
+        this.#approvedHeld.delete(id);
+    }
+  }
+
   /** Every stored challenge this runtime's guardian signed is held again (open, no approvals yet). */
   #restoreChallenges(): void {
     const approvals = this.guardian.approvals;
     if (!approvals) return;
     const challenges =
-      this.#openReads?.challenges ?? this.data.store.governanceChallengesSync(this.config.chain_id);
+      this.#openReads?.challenges ?? this.data.store.governanceChallengesSync(this.#challengeScope());
     for (const c of challenges) {
       try {
         approvals.restore(c.envelope);
@@ -1134,7 +1202,7 @@ export class GovernedRuntime {
     if (!approvals) return;
     const store = this.data.store;
     const reads = this.#openReads;
-    for (const c of reads?.challenges ?? store.governanceChallengesSync(this.config.chain_id)) {
+    for (const c of reads?.challenges ?? store.governanceChallengesSync(this.#challengeScope())) {
       if (c.closed === 'expired') approvals.close(c.id, 'expired');
     }
     const rows = new Set<string>();
@@ -1142,6 +1210,11 @@ export class GovernedRuntime {
       rows.add(g.challengeId);
       approvals.close(g.challengeId, 'consumed');
     }
+    // Shared database: approved challenges whose grant is still unused are watched before each
+    // decision (another node may consume it).
+    if (sharedNode(this.data))
+      for (const c of reads?.challenges ?? [])
+        if (!rows.has(c.id) && (approvals.status(c.id)?.approvals ?? 0) > 0) this.#approvedHeld.add(c.id);
     // The signed record is the authority on what was used, not the grants table: a grant that a
     // receipt of this chain names (its evidence, or its decision's `approval_grant_id`) is used.
     // A used grant without its row means the store was edited: refuse rather than risk a re-use.
@@ -1580,6 +1653,7 @@ export class GovernedRuntime {
           const checked = await this.#sharedPrecheck(clockMs);
           if (checked.refusal) return checked.refusal;
           await this.#governance?.ingest(checked.governance ?? null);
+          await this.#refreshApprovedGrants();
         } else await this.ingestGovernance();
         // On an async store the decision's shared state is read now (the guardian decides
         // synchronously); a database that cannot answer fails the call here, undecided.
