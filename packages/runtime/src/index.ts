@@ -98,6 +98,7 @@ export {
   signGovernanceEvent,
   verifyGovernanceEvent,
 } from './internal/governance.js';
+export { commitStagedAppends, governanceSnapshot } from './internal/governance-snapshot.js';
 export {
   type IdentityView,
   identityAdd,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
-import { appendGovernanceEventAsync, attachDatabase, type DataDir, GovernedRuntime } from '../src/index.ts';
+import { appendGovernanceEventAsync, attachDatabase, GovernedRuntime } from '../src/index.ts';
 import { nodeDir, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'c5'.repeat(32)}`;
@@ -53,10 +53,15 @@ async function twoNodes(schema: string) {
 }
 
 /** Administrative receipts (tool helm.admin.*) on a chain. */
-async function adminReceipts(s: { receipts(q: { chainId: string }): Promise<readonly { envelope: { payload: string } }[]> }, chain: string) {
+async function adminReceipts(
+  s: { receipts(q: { chainId: string }): Promise<readonly { envelope: { payload: string } }[]> },
+  chain: string,
+) {
   const all = await s.receipts({ chainId: chain });
   return all
-    .map((r) => JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')) as { tool?: string })
+    .map(
+      (r) => JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')) as { tool?: string },
+    )
     .filter((b) => typeof b.tool === 'string' && b.tool.startsWith('helm.admin.'));
 }
 
