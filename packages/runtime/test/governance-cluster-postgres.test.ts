@@ -30,8 +30,8 @@ const call = (i: number, credential = 'cred-alice') => ({
 });
 
 /** Two nodes on `schema`, each its own chain, opened. */
-async function twoNodes(schema: string) {
-  const t = await publishedDataDir(db.url, root, FINGERPRINT, schema);
+async function twoNodes(schema: string, options: Parameters<typeof publishedDataDir>[4] = {}) {
+  const t = await publishedDataDir(db.url, root, FINGERPRINT, schema, options);
   const a = nodeDir(t, root, `${schema}-a`);
   const b = nodeDir(t, root, `${schema}-b`);
   await attachDatabase(a, { url: db.url, schema });
@@ -140,6 +140,51 @@ describe('several nodes, one governance log (PostgreSQL)', () => {
         await rc.close();
         await c.closeAll();
       }
+    } finally {
+      await n.close();
+    }
+  });
+
+  it('a budget reset appended through A is applied first by B on the database: the cluster-wide account is reset once', async () => {
+    const CAP = 3;
+    const n = await twoNodes('reset', {
+      p0: {
+        type: 'helm.policy.p0.v1',
+        name: 'capped',
+        forbidden_effect_types: [],
+        budgets: {
+          default_principal_max: 10_000,
+          default_tenant_max: 10_000,
+          principals: { alice: CAP },
+          window: 'hour',
+        },
+        max_delegation_ttl_ms: 3_600_000,
+        require_delegation_mfa: false,
+      } as never,
+    });
+    try {
+      for (let i = 0; i < CAP; i++) expect((await n.ra.execute(call(100 + i))).status).toBe('SUCCEEDED');
+      // B never read the account before: its own view misses A's spend, and the database's
+      // ceiling check refuses the admission (a receipted denial, multi-node.md §3.1).
+      const over = await n.rb.execute(call(200));
+      expect(over.status).toBe('DENIED');
+      expect(['BUDGET_EXCEEDED', 'RECEIPT_PERSIST_FAILED']).toContain(over.reason_code);
+      await appendGovernanceEventAsync(n.a, {
+        action: 'budget.reset',
+        body: { account: 'principal:alice', reason: 'test' },
+        signer: n.policy,
+        at: Date.now(),
+      });
+      // B applies it first (it reads the accounts through the port, not a synchronous read).
+      expect((await n.rb.execute(call(201))).status).toBe('SUCCEEDED');
+      const [record] = await n.s.governanceApplied();
+      expect(record?.record).toMatchObject({ outcome: 'applied' });
+      // A re-applies B's record (no second reset): the ceiling counts from the reset.
+      expect((await n.ra.execute(call(101))).status).toBe('SUCCEEDED');
+      expect((await n.ra.execute(call(102))).status).toBe('SUCCEEDED');
+      expect((await n.ra.execute(call(103))).status).toBe('DENIED');
+      expect((await adminReceipts(n.s, 'reset-b')).map((r) => r.tool)).toEqual(['helm.admin.budget.reset']);
+      expect(await adminReceipts(n.s, 'reset-a')).toHaveLength(0);
     } finally {
       await n.close();
     }
