@@ -4,13 +4,21 @@
 // the event before its next decision keeps obeying the old rules — a revoked credential still runs
 // calls on the other node. And two nodes that both find a new event must not both record it (two
 // records, two admin receipts) nor hold different in-memory state after it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canonicalBytes, digest } from '@helm/crypto';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
-import { appendGovernanceEventAsync, attachDatabase, GovernedRuntime } from '../src/index.ts';
+import {
+  appendGovernanceEventAsync,
+  attachDatabase,
+  GovernedRuntime,
+  governanceEventDigest,
+  governanceLink,
+  signGovernanceEvent,
+} from '../src/index.ts';
 import { nodeDir, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'c5'.repeat(32)}`;
@@ -185,6 +193,61 @@ describe('several nodes, one governance log (PostgreSQL)', () => {
       expect((await n.ra.execute(call(103))).status).toBe('DENIED');
       expect((await adminReceipts(n.s, 'reset-b')).map((r) => r.tool)).toEqual(['helm.admin.budget.reset']);
       expect(await adminReceipts(n.s, 'reset-a')).toHaveLength(0);
+    } finally {
+      await n.close();
+    }
+  });
+
+  it('attacker: a tool.repin on the database never breaks the nodes (refused at append; past the check, recorded rejected)', async () => {
+    const n = await twoNodes('repin');
+    try {
+      const previous = JSON.parse(readFileSync(join(n.a.dir, 'tools', 'pay.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      const descriptor = { ...previous, description: 'changed' };
+      const body = {
+        tool: 'pay',
+        descriptor,
+        descriptor_digest: digest(canonicalBytes(descriptor)),
+        previous_digest: digest(canonicalBytes(previous)),
+        previous_descriptor: previous,
+      } as never;
+      // The tools are each node's own files: a repin cannot reach them through the database.
+      await expect(
+        appendGovernanceEventAsync(n.a, { action: 'tool.repin', body, signer: n.policy, at: Date.now() }),
+      ).rejects.toMatchObject({ code: 'DATABASE_RUNTIME_UNSUPPORTED' });
+      // A policy-key holder writes the event past the check, straight into the log.
+      const registry = await n.a.registryAsync();
+      const envelope = signGovernanceEvent({
+        action: 'tool.repin',
+        body,
+        signer: n.policy,
+        at: Date.now(),
+        trustAnchor: n.a.config().trust_anchor,
+        chainId: n.a.governanceLog as string,
+      });
+      const eventDigest = governanceEventDigest(envelope);
+      await n.s.appendGovernanceEvent((head) => {
+        const seq = (head?.seq ?? 0) + 1;
+        const prev = head?.chain ?? `sha256:${'0'.repeat(64)}`;
+        return {
+          seq,
+          digest: eventDigest,
+          prev,
+          chain: governanceLink(seq, prev, eventDigest, registry.seq),
+          action: 'tool.repin',
+          signer: n.policy.keyId,
+          subject: null,
+          trustSeq: registry.seq,
+          envelope,
+        };
+      });
+      // Both nodes go on deciding; the event is recorded rejected once, by the node that met it first.
+      expect((await n.rb.execute(call(1))).status).toBe('SUCCEEDED');
+      expect((await n.ra.execute(call(2))).status).toBe('SUCCEEDED');
+      const [record] = await n.s.governanceApplied();
+      expect(record?.record).toMatchObject({ outcome: 'rejected', code: 'DATABASE_RUNTIME_UNSUPPORTED' });
     } finally {
       await n.close();
     }
