@@ -994,8 +994,22 @@ export class GovernanceIngestor {
    * Apply every event appended since, exactly once each, at the runtime clock's reading now (a
    * decision's frozen reading when called before one). Concurrent calls are serialized.
    */
-  ingest(head?: { readonly seq: number; readonly chain: string } | null): Promise<void> {
-    const run = this.#running.then(() => this.#ingest(head));
+  ingest(
+    head?:
+      | { readonly seq: number; readonly chain: string }
+      | null
+      | Promise<{ readonly seq: number; readonly chain: string } | null | 'skip'>,
+  ): Promise<void> {
+    // The turn is taken now (calls ingest in the order they arrived, and so reach their decisions
+    // in that order); a head still being read is awaited inside the turn ('skip': the caller
+    // refused the call before deciding, nothing to apply for it).
+    // (No extra await when the head is known: the turn's timing stays what concurrent calls
+    // on the embedded store's port path rely on.)
+    const run = this.#running.then(() =>
+      head instanceof Promise
+        ? head.then((h) => (h === 'skip' ? undefined : this.#ingest(h)))
+        : this.#ingest(head),
+    );
     this.#running = run.catch(() => undefined);
     return run;
   }

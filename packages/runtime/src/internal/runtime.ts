@@ -1654,10 +1654,18 @@ export class GovernedRuntime {
         // database's trust registry and clock — a stale node must not apply an event first (its
         // record would bind every node) — and learns the log's head with it, so the log is read
         // only when it grew.
+        // The ingest's turn is taken at once (calls reach their decisions in the order they
+        // arrived, as on the embedded store) while the freshness reads of concurrent calls run
+        // in parallel; each turn waits for its own call's read.
         if (sharedNode(this.data)) {
-          const checked = await this.#sharedPrecheck(clockMs);
+          const prechecked = this.#sharedPrecheck(clockMs);
+          const ingested = this.#governance?.ingest(
+            prechecked.then((c) => (c.refusal ? 'skip' : (c.governance ?? null))),
+          );
+          ingested?.catch(() => undefined);
+          const checked = await prechecked;
           if (checked.refusal) return checked.refusal;
-          await this.#governance?.ingest(checked.governance ?? null);
+          await ingested;
           await this.#refreshApprovedGrants();
         } else await this.ingestGovernance();
         // On an async store the decision's shared state is read now (the guardian decides
