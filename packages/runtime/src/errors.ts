@@ -70,6 +70,12 @@ export type RuntimeErrorCode =
    * signed cursor was forged, edited, reordered or rolled back. Nothing is decided until it is repaired.
    */
   | 'GOVERNANCE_LOG_INVALID'
+  /**
+   * Shared database: a new governance event is being applied by another node (it holds the
+   * governance lock) and its record did not appear in time; the call is refused undecided rather
+   * than decided under rules this node has not applied. Transient: retry.
+   */
+  | 'GOVERNANCE_PENDING'
   /** No approval challenge with that id in this data directory. */
   | 'CHALLENGE_UNKNOWN'
   /** The challenge is closed: its grant was consumed, an approver denied it, or it expired. */

@@ -77,6 +77,7 @@ export {
 } from './internal/egress.js';
 export {
   appendGovernanceEvent,
+  appendGovernanceEventAsync,
   GOVERNANCE_ACTIONS,
   type GovernanceAction,
   type GovernanceAppliedRecord,
@@ -88,6 +89,7 @@ export {
   governanceEventDigest,
   governanceLink,
   importGovernanceEvent,
+  importGovernanceEventAsync,
   type PendingGovernanceEvent,
   readGovernanceApplications,
   readGovernanceLog,
@@ -96,6 +98,7 @@ export {
   signGovernanceEvent,
   verifyGovernanceEvent,
 } from './internal/governance.js';
+export { commitStagedAppends, governanceSnapshot } from './internal/governance-snapshot.js';
 export {
   type IdentityView,
   identityAdd,

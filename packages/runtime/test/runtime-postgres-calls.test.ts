@@ -16,7 +16,7 @@ import type { SqliteStore } from '@helm/store';
 import { openPostgresStore, type PostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
-import { DataDir, type GovernedResult, GovernedRuntime, initDataDir } from '../src/index.ts';
+import { DataDir, type GovernedResult, GovernedRuntime, initDataDir, publishTrustRegistry } from '../src/index.ts';
 
 const T0 = Date.UTC(2026, 11, 7, 12);
 const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;
@@ -61,7 +61,7 @@ async function node(chainId: string): Promise<Node> {
     const made = await initNode(template);
     // The cluster's trust registry lives in the database (every node reads it at open).
     const seed = await openPostgresStore({ connectionString: db.url, nodeId: 'seed', groupCommit: false });
-    for (const d of made.store.listDocumentsSync('trust')) await seed.putDocument('trust', d.key, d.value);
+    await publishTrustRegistry(made, seed);
     await seed.close();
     made.close();
   }

@@ -1163,21 +1163,45 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   }
 
   /**
-   * One cheap read a node makes before each decision: how many documents a namespace holds (the
-   * trust registry's events: a published rotation appends) and the database's clock, so a node
-   * notices a registry newer than the one it decides under, and a clock that drifted from the
-   * database's, before it decides.
+   * One cheap read a node makes before each decision: how many documents a namespace holds, a
+   * digest of them (the trust registry's events: a published rotation appends; a database writer
+   * could also rewrite them in place, keeping their number) and the database's clock, so a node
+   * notices a registry other than the one it decides under, and a clock that drifted from the
+   * database's, before it decides; and the governance log's head (`governance`), so a node reads
+   * the log's new events only when it grew. `head` is SHA-256 (hex) over every document of the namespace in
+   * key order, each as `<length>:<key><length>:<stored text>` — comparable only with another
+   * `freshness` reading, never recomputed by the caller.
    */
   async freshness(
     namespace: string,
-  ): Promise<{ readonly documents: number; readonly databaseNowMs: number }> {
+  ): Promise<{
+    readonly documents: number;
+    readonly head: string;
+    readonly governance: { readonly seq: number; readonly chain: string } | undefined;
+    readonly databaseNowMs: number;
+  }> {
     const rows = await this.#read(
       'read the registry head and the database clock',
-      `SELECT count(*) AS n, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms
+      `SELECT count(*) AS n,
+         (SELECT seq FROM ${this.#t('governance_events')} ORDER BY seq DESC LIMIT 1) AS gov_seq,
+         (SELECT chain FROM ${this.#t('governance_events')} ORDER BY seq DESC LIMIT 1) AS gov_chain,
+         encode(sha256(convert_to(coalesce(string_agg(
+           length(doc_key) || ':' || doc_key || length(value) || ':' || value, '' ORDER BY doc_key), ''),
+           'UTF8')), 'hex') AS head,
+         (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms
        FROM ${this.#t('documents')} WHERE namespace = $1`,
       [namespace],
     );
-    return { documents: num(rows[0]?.n), databaseNowMs: num(rows[0]?.now_ms) };
+    const r = rows[0];
+    return {
+      documents: num(r?.n),
+      head: String(r?.head ?? ''),
+      governance:
+        r?.gov_seq === null || r?.gov_seq === undefined
+          ? undefined
+          : { seq: num(r.gov_seq), chain: String(r.gov_chain) },
+      databaseNowMs: num(r?.now_ms),
+    };
   }
 
   /**
@@ -1863,10 +1887,11 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     await this.#tx('apply governance event', (c) => this.#applyGovernanceIn(c, application));
   }
 
-  async governanceApplied(): Promise<readonly StoredGovernanceApplication[]> {
+  async governanceApplied(fromSeq = 1): Promise<readonly StoredGovernanceApplication[]> {
     const rows = await this.#read(
       'read governance applications',
-      `SELECT * FROM ${this.#t('governance_applied')} ORDER BY seq`,
+      `SELECT * FROM ${this.#t('governance_applied')} WHERE seq >= $1 ORDER BY seq`,
+      [fromSeq],
     );
     return rows.map((r) => ({
       seq: num(r.seq),

@@ -109,7 +109,8 @@ export interface GovernanceStore {
   governanceEvent(seq: number): Promise<GovernanceEventRow | undefined>;
   /** Record one application (record, cursor, its ledger movements) in one transaction. */
   applyGovernanceEvent(application: GovernanceApplication): Promise<void>;
-  governanceApplied(): Promise<readonly StoredGovernanceApplication[]>;
+  /** Application records in log order, from position `fromSeq` (default 1). */
+  governanceApplied(fromSeq?: number): Promise<readonly StoredGovernanceApplication[]>;
   governanceCursor(): Promise<SignedEnvelope | undefined>;
   /** Stored approval challenges, oldest first (created_at_ms, id); optionally of one chain. */
   governanceChallenges(chainId?: string): Promise<readonly StoredGovernanceChallenge[]>;

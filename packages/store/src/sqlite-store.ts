@@ -1247,9 +1247,11 @@ export class SqliteStore implements HelmStore, RuntimeStore {
     this.#tx(() => this.#applyGovernance(application));
   }
 
-  /** Every application record, in log order. */
-  governanceAppliedSync(): StoredGovernanceApplication[] {
-    return (this.#stmt('SELECT * FROM governance_applied ORDER BY seq').all() as Row[]).map((r) => ({
+  /** Every application record from position `fromSeq` (default 1), in log order. */
+  governanceAppliedSync(fromSeq = 1): StoredGovernanceApplication[] {
+    return (
+      this.#stmt('SELECT * FROM governance_applied WHERE seq >= ? ORDER BY seq').all(fromSeq) as Row[]
+    ).map((r) => ({
       seq: num(r.seq),
       digest: str(r.digest),
       chain: str(r.chain),
@@ -1363,8 +1365,8 @@ export class SqliteStore implements HelmStore, RuntimeStore {
     this.applyGovernanceEventSync(application);
   }
 
-  async governanceApplied(): Promise<readonly StoredGovernanceApplication[]> {
-    return this.governanceAppliedSync();
+  async governanceApplied(fromSeq = 1): Promise<readonly StoredGovernanceApplication[]> {
+    return this.governanceAppliedSync(fromSeq);
   }
 
   async governanceCursor(): Promise<SignedEnvelope | undefined> {

@@ -179,6 +179,9 @@ export function describeGovernanceContract(db: () => Promise<ContractHandles>): 
       expect(results[0]).toMatchObject({ code: 'STORE_DUPLICATE' });
       expect(results[1]).toMatchObject({ lamport: 1 });
       expect((await s.governanceApplied()).map((x) => x.seq)).toEqual([1, 2]);
+      // A node catching up reads only the records from the position it needs.
+      expect((await s.governanceApplied(2)).map((x) => x.seq)).toEqual([2]);
+      expect(await s.governanceApplied(3)).toEqual([]);
     });
 
     it('stores challenges with the receipt that escalated them and closes each once', async () => {

@@ -234,7 +234,7 @@ export class DataDir {
    * and `helm.db` is never opened — decisions, budgets, grants and receipts are recorded there only.
    * Keys, config, policy and tools stay in this directory.
    */
-  attachStore(shared: RuntimeStore): this {
+  attachStore(shared: RuntimeStore, governanceLog?: string): this {
     if (this.#store)
       throw new RuntimeError(
         'INTERNAL',
@@ -242,8 +242,19 @@ export class DataDir {
       );
     this.#shared = shared;
     this.#sharedView = undefined;
+    this.#governanceLog = governanceLog;
     return this;
   }
+
+  /**
+   * On a shared database: the name of the database's one governance log (every node applies it;
+   * events are signed for it, not for a node's chain — docs/spec/multi-node.md §3.1). Undefined
+   * on the embedded store, whose log is named by the data directory's chain id.
+   */
+  get governanceLog(): string | undefined {
+    return this.#governanceLog;
+  }
+  #governanceLog: string | undefined;
 
   /** The shared database attached to this node, if any. */
   get shared(): RuntimeStore | undefined {

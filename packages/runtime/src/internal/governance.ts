@@ -48,6 +48,7 @@ import type {
   GovernanceStore,
   Json,
   LedgerOp,
+  RuntimeStore,
   SqliteStore,
   StoredGovernanceApplication,
   StoredGovernanceChallenge,
@@ -61,6 +62,7 @@ import { BUDGET_HANDLERS } from './budget.js';
 import type { DataDir } from './datadir.js';
 import { DELEGATION_HANDLERS } from './delegation.js';
 import { EGRESS_HANDLERS } from './egress.js';
+import { governanceSnapshot } from './governance-snapshot.js';
 import { IDENTITY_HANDLERS } from './identity.js';
 import type { GovernedRuntime } from './runtime.js';
 import { TOOL_REPIN_HANDLERS } from './tool-repin.js';
@@ -112,6 +114,11 @@ export interface GovernanceApplyContext {
   readonly trust_seq: number;
   /** The registry, at least at `trust_seq`. */
   readonly registry: TrustRegistry;
+  /**
+   * First application on a store without synchronous reads (a shared database): what the
+   * handler's `prepare` read through the port just before (undefined otherwise).
+   */
+  readonly prepared?: unknown;
 }
 
 /**
@@ -127,19 +134,45 @@ export interface GovernanceReads {
   readonly grants: readonly StoredGovernanceGrant[];
 }
 
-/** Read `GovernanceReads` of `chainId` through the port (the cursor last: it never runs ahead of the records). */
+/**
+ * Read `GovernanceReads` of `chainId` through the port: one consistent view of the records and the
+ * cursor, then the log (which holds at least every recorded event). On a shared database another
+ * node may apply an event between two reads (its record and the cursor move in one transaction):
+ * the records and the cursor are read again until they agree, so a node opening during another's
+ * application never takes the race for a rolled-back log.
+ */
 export async function readGovernanceForOpen(
   store: GovernanceStore,
-  chainId: string,
+  chainId: string | undefined,
 ): Promise<GovernanceReads> {
+  let applied = await store.governanceApplied();
+  let cursor = await store.governanceCursor();
+  for (let tries = 0; tries < 20 && cursorSeq(cursor) > applied.length; tries++) {
+    await new Promise((r) => setTimeout(r, 10));
+    applied = await store.governanceApplied();
+    cursor = await store.governanceCursor();
+  }
   const events = await store.governanceEvents();
-  const applied = await store.governanceApplied();
-  const cursor = await store.governanceCursor();
   const [challenges, grants] = await Promise.all([
     store.governanceChallenges(chainId),
     store.governanceGrants(),
   ]);
   return { events, applied, cursor, challenges, grants };
+}
+
+/** The position a stored cursor claims (unverified: restore verifies it), -1 when unreadable. */
+function cursorSeq(cursor: SignedEnvelope | undefined): number {
+  if (cursor === undefined) return 0;
+  try {
+    const seq = (
+      parseStrictJson(new TextDecoder().decode(fromBase64Url(cursor.payload) ?? new Uint8Array())) as {
+        seq?: unknown;
+      }
+    ).seq;
+    return Number.isSafeInteger(seq) ? (seq as number) : -1;
+  } catch {
+    return -1;
+  }
 }
 
 export type GovernanceOutcome =
@@ -164,6 +197,11 @@ export type GovernanceOutcome =
  */
 export interface GovernanceHandler {
   readonly check?: (event: PendingGovernanceEvent, data: DataDir, registry: TrustRegistry) => void;
+  /**
+   * On a store without synchronous reads (a shared database): read, through the port, what the
+   * first application reads of the store (given to `apply` as `context.prepared`).
+   */
+  readonly prepare?: (event: GovernanceEventRecord, store: RuntimeStore) => Promise<unknown>;
   readonly apply: (
     event: GovernanceEventRecord,
     runtime: GovernedRuntime,
@@ -354,9 +392,14 @@ export function verifyGovernanceEvent(
   return { body, signer: keyid };
 }
 
+/**
+ * The log a data directory's events are signed for: on the embedded store the directory's chain;
+ * on a shared database the database's one governance log, which every node applies (its name is
+ * drawn at the registry's first publication: docs/spec/multi-node.md §3.1).
+ */
 const logOf = (data: DataDir): LogIdentity => {
   const config = data.config();
-  return { trustAnchor: config.trust_anchor, chainId: config.chain_id };
+  return { trustAnchor: config.trust_anchor, chainId: data.governanceLog ?? config.chain_id };
 };
 
 /**
@@ -364,6 +407,51 @@ const logOf = (data: DataDir): LogIdentity => {
  * action's role at the registry head now, and the action's check must pass.
  */
 function appendVerified(data: DataDir, envelope: SignedEnvelope, at: number): GovernanceEventRecord {
+  const prepared = prepareAppend(data, envelope, at);
+  let row: GovernanceEventRow;
+  try {
+    row = data.store.appendGovernanceEventSync(prepared.make);
+  } catch (error) {
+    throw duplicateRefused(error);
+  }
+  return recordOf(row, prepared.body);
+}
+
+/** The async twin of `appendVerified` (a shared database): the checks read one snapshot of it. */
+async function appendVerifiedAsync(
+  data: DataDir,
+  envelope: SignedEnvelope,
+  at: number,
+  snapshot?: DataDir,
+): Promise<GovernanceEventRecord> {
+  data.requireInitialized();
+  const store: GovernanceStore = data.shared ?? data.store;
+  const prepared = prepareAppend(snapshot ?? (await governanceSnapshot(data)), envelope, at);
+  let row: GovernanceEventRow;
+  try {
+    // The database serializes appenders; the row extends the head as it is then.
+    row = await store.appendGovernanceEvent(prepared.make);
+  } catch (error) {
+    throw duplicateRefused(error);
+  }
+  return recordOf(row, prepared.body);
+}
+
+function duplicateRefused(error: unknown): unknown {
+  if (error instanceof StoreError && error.code === 'STORE_DUPLICATE')
+    return new RuntimeError('GOVERNANCE_EVENT_INVALID', 'this signed event is in the log already');
+  return error;
+}
+
+/** Everything an append checks before it writes, and the row it writes after `head`. */
+function prepareAppend(
+  data: DataDir,
+  envelope: SignedEnvelope,
+  at: number,
+): {
+  body: GovernanceEventBody;
+  make: (head: { readonly seq: number; readonly chain: string } | undefined) => GovernanceEventRow;
+} {
   data.requireInitialized();
   const registry = data.registry();
   const trustSeq = registry.seq;
@@ -400,9 +488,9 @@ function appendVerified(data: DataDir, envelope: SignedEnvelope, at: number): Go
     registry,
   );
   const subject = subjectOf(body.action, body.body);
-  let row: GovernanceEventRow;
-  try {
-    row = data.store.appendGovernanceEventSync((head) => {
+  return {
+    body,
+    make: (head) => {
       const seq = (head?.seq ?? 0) + 1;
       const prev = head?.chain ?? GOVERNANCE_GENESIS_PREV;
       return {
@@ -416,13 +504,8 @@ function appendVerified(data: DataDir, envelope: SignedEnvelope, at: number): Go
         trustSeq,
         envelope,
       };
-    });
-  } catch (error) {
-    if (error instanceof StoreError && error.code === 'STORE_DUPLICATE')
-      throw new RuntimeError('GOVERNANCE_EVENT_INVALID', 'this signed event is in the log already');
-    throw error;
-  }
-  return recordOf(row, body);
+    },
+  };
 }
 
 function recordOf(row: GovernanceEventRow, body: GovernanceEventBody): GovernanceEventRecord {
@@ -450,12 +533,46 @@ export function appendGovernanceEvent(
   data: DataDir,
   input: { action: GovernanceAction; body: Json; signer: Signer; at: number },
 ): GovernanceEventRecord {
+  return appendVerified(data, signedFor(data, data.registry(), input), input.at);
+}
+
+/**
+ * `appendGovernanceEvent` on a shared database (the data directory attached to it): the signer's
+ * role and the action's check are judged on one read of the database's log and registry, and the
+ * event is appended to the database's one governance log, which every node applies before its
+ * next decision. On the embedded store it appends as `appendGovernanceEvent` does.
+ */
+export async function appendGovernanceEventAsync(
+  data: DataDir,
+  input: { action: GovernanceAction; body: Json; signer: Signer; at: number },
+): Promise<GovernanceEventRecord> {
+  data.requireInitialized();
+  if (data.shared === undefined) return appendGovernanceEvent(data, input);
+  const snapshot = await governanceSnapshot(data);
+  return appendVerifiedAsync(data, signedFor(snapshot, snapshot.registry(), input), input.at, snapshot);
+}
+
+/** `importGovernanceEvent` on a shared database (see appendGovernanceEventAsync). */
+export async function importGovernanceEventAsync(
+  data: DataDir,
+  envelope: SignedEnvelope,
+  at: number = Date.now(),
+): Promise<GovernanceEventRecord> {
+  if (data.shared === undefined) return importGovernanceEvent(data, envelope, at);
+  return appendVerifiedAsync(data, envelope, at);
+}
+
+/** Sign `input` for `data`'s log, once its signer holds the action's role at `registry`'s head. */
+function signedFor(
+  data: DataDir,
+  registry: TrustRegistry,
+  input: { action: GovernanceAction; body: Json; signer: Signer; at: number },
+): SignedEnvelope {
   data.requireInitialized();
   const { trustAnchor, chainId } = logOf(data);
   // The role is checked before anything is signed, so a key without it never produces an event.
   const role = GOVERNANCE_ACTION_ROLES[input.action];
   if (role !== undefined) {
-    const registry = data.registry();
     const valid = registry.keyValidFor(input.signer.keyId, role, registry.seq);
     if (!valid.ok)
       throw new RuntimeError(
@@ -464,18 +581,14 @@ export function appendGovernanceEvent(
         `sign ${input.action} with a key holding ${role}: \`helmts keys list\` shows which keys do`,
       );
   }
-  return appendVerified(
-    data,
-    signGovernanceEvent({
-      action: input.action,
-      body: input.body,
-      signer: input.signer,
-      at: input.at,
-      trustAnchor,
-      chainId,
-    }),
-    input.at,
-  );
+  return signGovernanceEvent({
+    action: input.action,
+    body: input.body,
+    signer: input.signer,
+    at: input.at,
+    trustAnchor,
+    chainId,
+  });
 }
 
 /**
@@ -597,6 +710,9 @@ function verifyRow(
  */
 function registrySource(data: DataDir, initial?: TrustRegistry): (seq: number) => TrustRegistry {
   let registry = initial ?? data.registry();
+  // On a shared database a node never reloads: it decides under the registry it opened with, and
+  // any other registry there stops it before its next decision (TRUST_REGISTRY_STALE).
+  if (data.shared !== undefined) return () => registry;
   return (seq) => {
     if (seq > registry.seq) registry = data.registry();
     return registry;
@@ -689,6 +805,17 @@ export interface IngestorHost {
    * then, not the scratch copy's head (which later rotations have moved on). Undefined: the head.
    */
   replayTrustSeq?(): number | undefined;
+  /**
+   * Shared database only: take the cluster's governance advisory lock (`tryLead('governance')`),
+   * or undefined while another node holds it. Without it (the embedded store: one runtime per
+   * data directory) events are applied first without a lock.
+   */
+  lead?(): Promise<{ release(): Promise<void> } | undefined>;
+  /**
+   * Shared database only: read what applying `event` needs that another node may have written
+   * since this one opened (an approval's challenge), before it is applied — first or again.
+   */
+  prepare?(event: GovernanceEventRecord): Promise<void>;
   /** Mint, graph and commit an administrative receipt together with the application. */
   commitAdmin(
     event: GovernanceEventRecord,
@@ -699,6 +826,12 @@ export interface IngestorHost {
 }
 
 const rejected = (code: string, detail: string): GovernanceOutcome => ({ applied: false, code, detail });
+
+/**
+ * How long a node waits for another node's application of a new event (it holds the governance
+ * lock) before it refuses the call (GOVERNANCE_PENDING): an application is one short transaction.
+ */
+export const GOVERNANCE_LEAD_WAIT_MS = 5_000;
 
 /**
  * The governance side of one GovernedRuntime: verifies the log at open, re-applies what earlier
@@ -835,7 +968,7 @@ export class GovernanceIngestor {
   /** Apply one event with the handler; the clock and key authorization of the application. */
   #run(
     event: GovernanceEventRecord,
-    at: { first: boolean; clock_ms: number; trust_seq: number },
+    at: { first: boolean; clock_ms: number; trust_seq: number; prepared?: unknown },
   ): GovernanceOutcome {
     const host = this.#host;
     const registry = this.#registryFor(at.trust_seq);
@@ -861,29 +994,58 @@ export class GovernanceIngestor {
    * Apply every event appended since, exactly once each, at the runtime clock's reading now (a
    * decision's frozen reading when called before one). Concurrent calls are serialized.
    */
-  ingest(): Promise<void> {
-    const run = this.#running.then(() => this.#ingest());
+  ingest(
+    head?:
+      | { readonly seq: number; readonly chain: string }
+      | null
+      | Promise<{ readonly seq: number; readonly chain: string } | null | 'skip'>,
+  ): Promise<void> {
+    // The turn is taken now (calls ingest in the order they arrived, and so reach their decisions
+    // in that order); a head still being read is awaited inside the turn ('skip': the caller
+    // refused the call before deciding, nothing to apply for it).
+    // (No extra await when the head is known: the turn's timing stays what concurrent calls
+    // on the embedded store's port path rely on.)
+    const run = this.#running.then(() =>
+      head instanceof Promise
+        ? head.then((h) => (h === 'skip' ? undefined : this.#ingest(h)))
+        : this.#ingest(head),
+    );
     this.#running = run.catch(() => undefined);
     return run;
   }
 
-  async #ingest(): Promise<void> {
+  /**
+   * `head`: the log's head as the caller just read it (a shared database reads it with the
+   * decision's freshness check: null for an empty log), so nothing more is read while the log has
+   * not grown; undefined: read it here.
+   */
+  async #ingest(head?: { readonly seq: number; readonly chain: string } | null): Promise<void> {
     if (this.#broken) throw this.#broken;
     // Read through the async store port (a networked store has no synchronous reads): the head
     // check is one indexed read per call, and nothing else is read when the log has not grown.
     const store: GovernanceStore = this.#host.data.store;
+    const known = this.#known;
     // The log must still hold what this runtime verified: a rollback while it runs is refused.
-    if (this.#known.seq > 0 && (await store.governanceEvent(this.#known.seq))?.chain !== this.#known.chain) {
-      this.#broken = this.#refuse(`event ${this.#known.seq} changed or disappeared while the runtime ran`);
+    // (When it grew, the first new row must link to the verified head: verifyGovernanceLog.)
+    const rolledBack =
+      head === undefined
+        ? known.seq > 0 && (await store.governanceEvent(known.seq))?.chain !== known.chain
+        : (head?.seq ?? 0) < known.seq ||
+          (head !== null && head.seq === known.seq && head.chain !== known.chain);
+    if (rolledBack) {
+      this.#broken = this.#refuse(`event ${known.seq} changed or disappeared while the runtime ran`);
       throw this.#broken;
     }
-    const fresh = verifyGovernanceLog(
-      await store.governanceEvents(this.#known.seq + 1),
-      this.#log,
-      this.#registryFor,
-      this.#known,
-      this.#seen,
-    );
+    const grew = head === undefined || (head !== null && head.seq > known.seq);
+    const fresh = !grew
+      ? []
+      : verifyGovernanceLog(
+          await store.governanceEvents(known.seq + 1),
+          this.#log,
+          this.#registryFor,
+          known,
+          this.#seen,
+        );
     const last = fresh[fresh.length - 1];
     if (last) this.#known = { seq: last.seq, chain: last.chain };
     this.#pending.push(...fresh);
@@ -893,9 +1055,91 @@ export class GovernanceIngestor {
     const pinned = this.#host.replayTrustSeq?.();
     const registry = this.#registryFor(pinned ?? Number.MAX_SAFE_INTEGER);
     while (this.#pending.length > 0) {
-      await this.#applyFirst(this.#pending[0] as GovernanceEventRecord, clockMs, registry, pinned);
+      const event = this.#pending[0] as GovernanceEventRecord;
+      if (this.#host.lead) await this.#applyShared(event, clockMs, registry, pinned);
+      else await this.#applyFirst(event, clockMs, registry, pinned);
       this.#pending.shift();
     }
+  }
+
+  /**
+   * Several nodes, one log: one application record per event cluster-wide, and every node's
+   * in-memory state built from it. A node that finds the event's record (another node applied it)
+   * re-applies it as `restore` does — at the recorded clock reading and trust seq, writing nothing.
+   * Otherwise it applies it first under the cluster's governance lock, re-reading the record once
+   * it holds the lock: so no two nodes ever apply one event first (an in-memory application and
+   * its record cannot diverge between nodes). While another node holds the lock this one waits,
+   * for at most GOVERNANCE_LEAD_WAIT_MS, and then refuses to decide (GOVERNANCE_PENDING) rather
+   * than decide under rules it has not applied.
+   */
+  async #applyShared(
+    event: GovernanceEventRecord,
+    clockMs: number,
+    registry: TrustRegistry,
+    pinned: number | undefined,
+  ): Promise<void> {
+    const lead = this.#host.lead as NonNullable<IngestorHost['lead']>;
+    await this.#host.prepare?.(event);
+    const until = Date.now() + GOVERNANCE_LEAD_WAIT_MS;
+    let pause = 5;
+    for (;;) {
+      const recorded = await this.#recordOf(event);
+      if (recorded) return this.#reapply(event, recorded);
+      const held = await lead();
+      if (held) {
+        try {
+          const again = await this.#recordOf(event);
+          if (again) return this.#reapply(event, again);
+          return await this.#applyFirst(event, clockMs, registry, pinned);
+        } finally {
+          await held.release();
+        }
+      }
+      if (Date.now() >= until)
+        throw new RuntimeError(
+          'GOVERNANCE_PENDING',
+          `governance event ${event.seq} is being applied by another node and its record did not appear within ${GOVERNANCE_LEAD_WAIT_MS} ms: nothing is decided until it is`,
+          'retry the call; if it persists, a node holds the governance lock without finishing (docs/spec/multi-node.md §3.1)',
+        );
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 100);
+    }
+  }
+
+  /** The stored application record of `event`, if any node wrote it. */
+  async #recordOf(event: GovernanceEventRecord): Promise<StoredGovernanceApplication | undefined> {
+    const store: GovernanceStore = this.#host.data.store;
+    const [a] = await store.governanceApplied(event.seq);
+    return a?.seq === event.seq ? a : undefined;
+  }
+
+  /** Re-apply an event another node applied first, from its record (which must continue ours). */
+  #reapply(event: GovernanceEventRecord, stored: StoredGovernanceApplication): void {
+    if (stored.digest !== event.digest) {
+      this.#broken = this.#refuse(`event ${event.seq} is not the event that was applied`);
+      throw this.#broken;
+    }
+    const record = appliedRecordOf(stored);
+    if (
+      stored.chain !== governanceAppliedLink(this.#applied.chain, stored.seq, stored.digest, stored.record)
+    ) {
+      this.#broken = this.#refuse(`application record ${stored.seq} was edited`);
+      throw this.#broken;
+    }
+    if (record.outcome === 'applied') {
+      const outcome = this.#run(event, {
+        first: false,
+        clock_ms: record.clock_ms,
+        trust_seq: record.trust_seq,
+      });
+      if (!outcome.applied) {
+        this.#broken = this.#refuse(
+          `event ${event.seq} (${event.action}) was applied by another node, but re-applying it here fails (${outcome.code}: ${outcome.detail})`,
+        );
+        throw this.#broken;
+      }
+    }
+    this.#applied = { seq: stored.seq, chain: stored.chain };
   }
 
   async #applyFirst(
@@ -909,8 +1153,16 @@ export class GovernanceIngestor {
     const role = GOVERNANCE_ACTION_ROLES[event.action];
     // A key revoked (or stripped of the role) after it signed is no longer obeyed.
     const still = registry.keyValidFor(event.signer, role, trustSeq);
+    const prepare = handlerFor(event.action)?.prepare;
+    const shared = host.data.shared;
+    const prepared = still.ok && prepare && shared !== undefined ? await prepare(event, shared) : undefined;
     const outcome = still.ok
-      ? this.#run(event, { first: true, clock_ms: clockMs, trust_seq: trustSeq })
+      ? this.#run(event, {
+          first: true,
+          clock_ms: clockMs,
+          trust_seq: trustSeq,
+          ...(prepared === undefined ? {} : { prepared }),
+        })
       : rejected(still.code, `${event.signer} no longer holds ${role} at trust seq ${trustSeq}`);
     const admin = outcome.applied && GOVERNANCE_ADMIN_ACTIONS.includes(event.action);
     const afterLamport = await host.headLamport();
@@ -961,7 +1213,9 @@ export class GovernanceIngestor {
       } else {
         written = application(null);
         const store = host.data.store as GovernanceStore & Partial<SqliteStore>;
-        if (typeof store.applyGovernanceEventSync === 'function') {
+        // A shared database's view answers every synchronous method with a refusal: it is written
+        // through the port.
+        if (host.data.shared === undefined && typeof store.applyGovernanceEventSync === 'function') {
           store.flushSync?.();
           store.applyGovernanceEventSync(written);
         } else await store.applyGovernanceEvent(written);

@@ -115,6 +115,7 @@ import {
   missingReceiptPolicy,
   type RuntimeReceiptPolicies,
 } from './receipt-policy.js';
+import { governanceLogOf } from './store-select.js';
 import { rewindRepins } from './tool-repin.js';
 import {
   AdmissionBatcher,
@@ -284,7 +285,13 @@ interface SharedNode extends AdmissionLeases {
   /** Whether an open admission on any node claims an idempotency key. */
   idempotencyClaimed(key: string): Promise<boolean>;
   /** Documents of a namespace (the trust registry's events) and the database's clock, in one read. */
-  freshness(namespace: string): Promise<{ readonly documents: number; readonly databaseNowMs: number }>;
+  freshness(namespace: string): Promise<{
+    readonly documents: number;
+    readonly head: string;
+    /** The governance log's head (undefined: empty), read in the same statement. */
+    readonly governance?: { readonly seq: number; readonly chain: string } | undefined;
+    readonly databaseNowMs: number;
+  }>;
   tryLead(role: string): Promise<{ readonly lost: Promise<void>; release(): Promise<void> } | undefined>;
 }
 
@@ -493,8 +500,12 @@ function currentRegistry(data: DataDir, given?: TrustRegistry): TrustRegistry {
   return given !== undefined && anchor && head ? given : data.registry();
 }
 
-/** How many trust events the registry a node opened with had (its staleness check compares). */
-const sharedTrustEvents = new WeakMap<object, number>();
+/**
+ * The database's trust registry as a node read it before loading it at open (its staleness check
+ * compares): the number of events and the store's digest of them, so a rewrite that keeps the
+ * number is noticed too.
+ */
+const sharedTrustEvents = new WeakMap<object, { readonly documents: number; readonly head: string }>();
 
 /**
  * Tolerated difference between a node's clock and the shared database's (docs/deployment.md):
@@ -509,14 +520,32 @@ export const MAX_CLOCK_SKEW_MS = 2_000;
  * (DATABASE_TRUST_MISMATCH) before anything is decided.
  */
 async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<TrustRegistry> {
+  // The digest is read before the events: a registry changed in between makes the first decision
+  // see another digest and refuse (fail closed), never the reverse.
+  const node = sharedNode(data);
+  const baseline = node ? await node.freshness('trust') : undefined;
   const events = (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope);
-  sharedTrustEvents.set(store, events.length);
+  sharedTrustEvents.set(store, {
+    documents: baseline?.documents ?? events.length,
+    head: baseline?.head ?? '',
+  });
   if (events.length === 0)
     throw new RuntimeError(
       'DATABASE_TRUST_MISMATCH',
       'the shared database holds no trust registry; nothing was done',
       "publish this deployment's registry once: `helmts db publish-trust --database-url …` (docs/deployment.md)",
     );
+  // Several nodes apply one governance log, named in the database at the registry's publication.
+  if (node && data.governanceLog === undefined) {
+    const log = await governanceLogOf(store);
+    if (log === undefined)
+      throw new RuntimeError(
+        'DATABASE_TRUST_MISMATCH',
+        'the shared database names no governance log (its registry was published by an older helm); nothing was done',
+        "publish the deployment's registry again: `helmts db publish-trust --database-url …` names it (docs/deployment.md)",
+      );
+    data.attachStore(data.shared as RuntimeStore, log);
+  }
   try {
     return data.registryFrom(events);
   } catch (error) {
@@ -608,6 +637,12 @@ export class GovernedRuntime {
   #recovering: Promise<void> = Promise.resolve();
   /** Set once the shared database's trust registry moved past this runtime's (sticky until reopen). */
   #staleTrust: RuntimeError | undefined;
+  /**
+   * Shared database: challenges this node holds an applied approval for and has not seen consumed
+   * or closed — before each decision their grant rows are read, so a grant another node consumed
+   * is closed here before this node could decide with it (#refreshApprovedGrants).
+   */
+  readonly #approvedHeld = new Set<string>();
   /** The node's own clock (the caller's), not a call's frozen reading: compared with the database's. */
   #nodeClock: { now(): number } = { now: () => Date.now() };
   /** The chain's minted head and the receipts not yet committed (unit.ts). */
@@ -1022,6 +1057,13 @@ export class GovernedRuntime {
         replayTrustSeq: () =>
           (options as { trustCommitment?: TrustCommitment }).trustCommitment?.governanceSeq,
         commitAdmin: (event, output, at, application) => runtime.#commitAdmin(event, output, at, application),
+        // Several nodes, one log: an event is applied first under the cluster's governance lock.
+        ...(sharedNode(data)
+          ? {
+              lead: () => (sharedNode(data) as SharedNode).tryLead('governance'),
+              prepare: (event: GovernanceEventRecord) => runtime.#prepareApproval(event),
+            }
+          : {}),
       });
       runtime.#openReads = reads;
       runtime.#openUsed = used;
@@ -1040,7 +1082,10 @@ export class GovernedRuntime {
     };
     // The chain's used grants are read first (the closures of the restored approvals need them).
     const used = await runtime.#grantsUsedOnChain(true);
-    runtime.#startGovernance(used, port ? await readGovernanceForOpen(store, config.chain_id) : undefined);
+    runtime.#startGovernance(
+      used,
+      port ? await readGovernanceForOpen(store, runtime.#challengeScope()) : undefined,
+    );
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     // On a shared database: only this node's own open admissions (one taken over by another node
     // is that node's to receipt).
@@ -1078,7 +1123,9 @@ export class GovernedRuntime {
     this.#ledger = unitLedger(this.#port ? this.#port.ledger : deferredBudgetLedger(store));
     this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
     this.#explaining = new ExplainingPort(this.#guardian);
-    const governanceReads = this.#port ? await readGovernanceForOpen(store, this.config.chain_id) : undefined;
+    const governanceReads = this.#port
+      ? await readGovernanceForOpen(store, this.#challengeScope())
+      : undefined;
     // A renewed epoch continues the scan in memory only (the record is written at open and close).
     const used = await this.#grantsUsedOnChain(false);
     this.#startGovernance(used, governanceReads);
@@ -1087,12 +1134,63 @@ export class GovernedRuntime {
     return true;
   }
 
+  /**
+   * Which stored challenges a runtime restores: its own chain's on the embedded store; on a shared
+   * database every node's (the guardian key is the deployment's: a call held on one node may be
+   * approved and retried on another).
+   */
+  #challengeScope(): string | undefined {
+    return sharedNode(this.data) ? undefined : this.config.chain_id;
+  }
+
+  /**
+   * Shared database, before an approval event is applied (first or again): the challenge it names
+   * may have been opened by another node since this one opened — it is read and restored (under
+   * this guardian's signature only), with its closure and grant, so the approval is judged against
+   * it rather than refused as unknown (a rejection record would bind every node).
+   */
+  async #prepareApproval(event: { readonly action: string; readonly subject: string | null }): Promise<void> {
+    const approvals = this.guardian.approvals;
+    const id = event.subject;
+    if (!approvals || id === null || !event.action.startsWith('approval.')) return;
+    if (approvals.getChallenge(id) === undefined) {
+      const stored = await this.data.store.governanceChallenge(id);
+      if (stored === undefined) return;
+      try {
+        approvals.restore(stored.envelope);
+      } catch {
+        return; // Not this guardian's signature: not held, no grant can come from it.
+      }
+      if (stored.closed === 'expired') approvals.close(id, 'expired');
+    }
+    if ((await this.data.store.governanceGrant(id)) !== undefined) approvals.close(id, 'consumed');
+    else if (event.action === 'approval.grant') this.#approvedHeld.add(id);
+  }
+
+  /**
+   * Shared database, before each decision: a grant this node holds may have been consumed by
+   * another node's admission; its row is read and the challenge closed here, so this node decides
+   * without it (a new challenge) instead of admitting a call the store will refuse.
+   */
+  async #refreshApprovedGrants(): Promise<void> {
+    const approvals = this.guardian.approvals;
+    if (!approvals || this.#approvedHeld.size === 0) return;
+    const ids = [...this.#approvedHeld];
+    const rows = await Promise.all(ids.map((id) => this.data.store.governanceGrant(id)));
+    for (const [i, id] of ids.entries()) {
+      const c = approvals.getChallenge(id);
+      if (rows[i] !== undefined) approvals.close(id, 'consumed');
+      if (rows[i] !== undefined || c === undefined || c.expires_at_ms <= this.#nodeClock.now())
+        this.#approvedHeld.delete(id);
+    }
+  }
+
   /** Every stored challenge this runtime's guardian signed is held again (open, no approvals yet). */
   #restoreChallenges(): void {
     const approvals = this.guardian.approvals;
     if (!approvals) return;
     const challenges =
-      this.#openReads?.challenges ?? this.data.store.governanceChallengesSync(this.config.chain_id);
+      this.#openReads?.challenges ?? this.data.store.governanceChallengesSync(this.#challengeScope());
     for (const c of challenges) {
       try {
         approvals.restore(c.envelope);
@@ -1109,7 +1207,7 @@ export class GovernedRuntime {
     if (!approvals) return;
     const store = this.data.store;
     const reads = this.#openReads;
-    for (const c of reads?.challenges ?? store.governanceChallengesSync(this.config.chain_id)) {
+    for (const c of reads?.challenges ?? store.governanceChallengesSync(this.#challengeScope())) {
       if (c.closed === 'expired') approvals.close(c.id, 'expired');
     }
     const rows = new Set<string>();
@@ -1117,6 +1215,11 @@ export class GovernedRuntime {
       rows.add(g.challengeId);
       approvals.close(g.challengeId, 'consumed');
     }
+    // Shared database: approved challenges whose grant is still unused are watched before each
+    // decision (another node may consume it).
+    if (sharedNode(this.data))
+      for (const c of reads?.challenges ?? [])
+        if (!rows.has(c.id) && (approvals.status(c.id)?.approvals ?? 0) > 0) this.#approvedHeld.add(c.id);
     // The signed record is the authority on what was used, not the grants table: a grant that a
     // receipt of this chain names (its evidence, or its decision's `approval_grant_id`) is used.
     // A used grant without its row means the store was edited: refuse rather than risk a re-use.
@@ -1546,23 +1649,35 @@ export class GovernedRuntime {
     try {
       return await runInUnit(unit, async () => {
         // Governance events appended since (approvals, denials, rule changes) apply before the
-        // decision, at its clock reading; a log that does not verify stops the call here.
-        await this.ingestGovernance();
+        // decision, at its clock reading; a log that does not verify stops the call here. On a
+        // shared database the node first checks, in one read, that it still runs under the
+        // database's trust registry and clock — a stale node must not apply an event first (its
+        // record would bind every node) — and learns the log's head with it, so the log is read
+        // only when it grew.
+        // The ingest's turn is taken at once (calls reach their decisions in the order they
+        // arrived, as on the embedded store) while the freshness reads of concurrent calls run
+        // in parallel; each turn waits for its own call's read.
+        if (sharedNode(this.data)) {
+          const prechecked = this.#sharedPrecheck(clockMs);
+          const ingested = this.#governance?.ingest(
+            prechecked.then((c) => (c.refusal ? 'skip' : (c.governance ?? null))),
+          );
+          ingested?.catch(() => undefined);
+          const checked = await prechecked;
+          if (checked.refusal) return checked.refusal;
+          await ingested;
+          await this.#refreshApprovedGrants();
+        } else await this.ingestGovernance();
         // On an async store the decision's shared state is read now (the guardian decides
         // synchronously); a database that cannot answer fails the call here, undecided.
         const nonceKey = this.#port ? delegationNonceKey(request) : undefined;
         if (this.#port) await this.#awaitIdempotencyClaim(unit, request);
         if (this.#port) {
-          const [refusal] = await Promise.all([
-            this.#sharedPrecheck(clockMs),
+          await Promise.all([
             this.#port.ledger.refresh(),
             nonceKey === undefined ? undefined : this.#port.nonces.prefetch(nonceKey),
             this.#readAheadIdempotency(unit, request),
           ]);
-          if (refusal) {
-            if (nonceKey !== undefined) this.#port.nonces.settled(nonceKey);
-            return refusal;
-          }
         }
         let result: ExecuteResult;
         try {
@@ -1596,9 +1711,10 @@ export class GovernedRuntime {
   }
 
   /**
-   * Shared database, before each decision (one read, in parallel with the decision's other reads):
-   * - the trust registry in the database grew past the one this runtime decides and signs under
-   *   (a published rotation, e.g. of a compromised key): this runtime refuses every further call
+   * Shared database, before each decision and before the governance log is ingested (one read,
+   * which also returns the governance log's head):
+   * - the trust registry in the database is not the one this runtime decides and signs under
+   *   (a published rotation, e.g. of a compromised key, or a rewrite): this runtime refuses every further call
    *   until it is reopened under the published registry — it signs nothing, not even a denial,
    *   since the key it would sign with may be the one rotated out (TRUST_REGISTRY_STALE);
    * - this node's clock differs from the database's by more than MAX_CLOCK_SKEW_MS: budget
@@ -1606,33 +1722,41 @@ export class GovernedRuntime {
    *   window's budget now), so the call is refused undecided (CLOCK_SKEW).
    * A refusal is returned as a DENIED result with no receipt (nothing was decided, signed or run).
    */
-  async #sharedPrecheck(clockMs: number): Promise<GovernedResult | undefined> {
+  async #sharedPrecheck(clockMs: number): Promise<{
+    readonly refusal?: GovernedResult;
+    readonly governance?: { readonly seq: number; readonly chain: string } | undefined;
+  }> {
     const node = sharedNode(this.data);
-    if (!node) return undefined;
-    if (this.#staleTrust) return refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust);
+    if (!node) return {};
+    if (this.#staleTrust) return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust) };
     const known = sharedTrustEvents.get(this.data.store);
     const fresh = await node.freshness('trust');
     const after = this.#nodeClock.now();
-    if (known !== undefined && fresh.documents !== known) {
+    // By digest, not by count: a registry rewritten in place with as many events is another one.
+    if (known !== undefined && (fresh.documents !== known.documents || fresh.head !== known.head)) {
       this.#staleTrust = new RuntimeError(
         'TRUST_REGISTRY_STALE',
-        `the shared database's trust registry has ${fresh.documents} events, this runtime decides under ${known}: nothing is decided or signed until it is reopened`,
+        fresh.documents !== known.documents
+          ? `the shared database's trust registry has ${fresh.documents} events, this runtime decides under ${known.documents}: nothing is decided or signed until it is reopened`
+          : `the shared database's trust registry was rewritten (${fresh.documents} events, another digest) since this runtime read it: nothing is decided or signed until it is reopened`,
         'reopen the runtime (restart the node) to run under the published registry — docs/deployment.md',
       );
-      return refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust);
+      return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust) };
     }
     // The database's reading lies between this node's readings before and after the read, give
     // or take the tolerance, when the clocks agree.
     if (fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS || fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS)
-      return refusalResult(
-        'CLOCK_SKEW',
-        new RuntimeError(
+      return {
+        refusal: refusalResult(
           'CLOCK_SKEW',
-          `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
-          'synchronize the node clock (NTP) with the database host — docs/deployment.md',
+          new RuntimeError(
+            'CLOCK_SKEW',
+            `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
+            'synchronize the node clock (NTP) with the database host — docs/deployment.md',
+          ),
         ),
-      );
-    return undefined;
+      };
+    return { governance: fresh.governance };
   }
 
   /**

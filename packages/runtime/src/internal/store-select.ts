@@ -5,6 +5,7 @@
 // a command which would govern calls refuses to fall back to the local store when a database was
 // asked for (fail closed: an operator who configured the shared database must never get decisions
 // recorded somewhere else).
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SignedEnvelope } from '@helm/contracts';
 import type { RuntimeStore, StoreError } from '@helm/store';
@@ -208,8 +209,25 @@ export async function attachDatabase(data: DataDir, o: NodeStoreOptions): Promis
     ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
     ...(o.poolSize === undefined ? {} : { poolSize: o.poolSize }),
   });
-  data.attachStore(store);
+  let log: string | undefined;
+  try {
+    log = await governanceLogOf(store);
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  // No log named (no registry published yet): the runtime's open refuses (DATABASE_TRUST_MISMATCH).
+  data.attachStore(store, log);
   return store;
+}
+
+/** Where the database keeps the name of its governance log (written once, at the first publication). */
+const GOVERNANCE_LOG_DOC = ['meta', 'governance-log'] as const;
+
+/** The name of the database's one governance log, if its registry was published (`publishTrustRegistry`). */
+export async function governanceLogOf(store: RuntimeStore): Promise<string | undefined> {
+  const v = await store.getDocument(...GOVERNANCE_LOG_DOC);
+  return typeof v === 'string' && /^db:[0-9a-f]{32}$/.test(v) ? v : undefined;
 }
 
 export interface TrustPublication {
@@ -244,6 +262,10 @@ export async function publishTrustRegistry(data: DataDir, store: RuntimeStore): 
     await store.putDocument('trust', doc.key, doc.value);
     written++;
   }
+  // The database's one governance log is named once, at random: an event signed for this
+  // database's log does not verify on another database of the same trust root (a staging copy).
+  if ((await governanceLogOf(store)) === undefined)
+    await store.putDocument(...GOVERNANCE_LOG_DOC, `db:${randomBytes(16).toString('hex')}`);
   return { written, events: local.length };
 }
 
