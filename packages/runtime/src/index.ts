@@ -56,7 +56,9 @@ export {
 export {
   type DelegateCreateInput,
   delegateCreate,
+  delegateCreateAsync,
   delegateRevoke,
+  delegateRevokeAsync,
   delegationList,
   grantsFrom,
   newCodeVerifier,
@@ -98,6 +100,7 @@ export {
   signGovernanceEvent,
   verifyGovernanceEvent,
 } from './internal/governance.js';
+export { governanceSnapshot } from './internal/governance-snapshot.js';
 export {
   type IdentityView,
   identityAdd,
