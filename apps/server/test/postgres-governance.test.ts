@@ -194,6 +194,19 @@ describe('I-SERVE-7 governance routes on a shared PostgreSQL database (two serve
     expect((await ran('deploy')).filter((st) => st === 'SUCCEEDED')).toHaveLength(1);
   });
 
+  it("the console's approvals are signed for the database's one governance log, not the node's chain", async () => {
+    const [a] = await pair('console');
+    const ctx = (await (await fetch(`${a.url}/console/context.json`)).json()) as { chain_id: string };
+    const d = new DataDir(nodeDir(template, 'console-probe'));
+    await attachDatabase(d, { url: db.url });
+    try {
+      expect(ctx.chain_id).toBe(d.governanceLog);
+      expect(ctx.chain_id).not.toBe('console-a');
+    } finally {
+      await d.closeAll();
+    }
+  });
+
   it('attacker: A and B race the retry of one approved call — it runs exactly once cluster-wide', async () => {
     const [a, b] = await pair('race');
     const before = (await ran('deploy')).filter((st) => st === 'SUCCEEDED').length;

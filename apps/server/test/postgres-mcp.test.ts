@@ -1,4 +1,4 @@
-// I-MCP-10 / I-SERVE-7: `/mcp` on `helmts serve --mcp --database-url` (docs/deployment.md): a real
+// I-MCP-10 / I-MCP-3 / I-SERVE-7: `/mcp` on `helmts serve --mcp --database-url` (docs/deployment.md): a real
 // SDK client over real loopback HTTP reaches the MCP gateway whose runtime runs on a shared
 // PostgreSQL database (fresh for this file; no server = failure, never a skip). Calls are decided
 // and receipted on the database; a held call is approved through the database's one governance log

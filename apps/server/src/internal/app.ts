@@ -218,7 +218,10 @@ export function createApp(parts: AppParts): Hono<Env> {
     return view.store.governanceChallengesSync().map((stored) => challengeView(view, stored, now, context));
   };
   const app = new Hono<Env>();
-  mountConsole(app, data.config()); // the console's static files, before the API's middleware
+  // The console's static files, before the API's middleware. Its approvals are signed for the
+  // governance log they are appended to: on a shared database the database's one log, not this
+  // node's chain (an event signed for the chain would not verify there).
+  mountConsole(app, { ...data.config(), chain_id: data.governanceLog ?? chainId });
 
   app.use(
     secureHeaders({
