@@ -75,7 +75,23 @@ async function ran(tool: string): Promise<string[]> {
 }
 
 let template = '';
-const keys = { call: '', approve: '', audit: '', nocred: '', bob: '' };
+const keys = { call: '', approve: '', audit: '', nocred: '', bob: '', carol: '' };
+
+/** An administrator's identity.add, appended to the database's one governance log. */
+async function bind(credential: string, principal: string): Promise<void> {
+  const d = new DataDir(nodeDir(template, `admin-${credential}`));
+  await attachDatabase(d, { url: db.url });
+  try {
+    await appendGovernanceEventAsync(d, {
+      action: 'identity.add',
+      body: { credential_id: credential, principal },
+      signer: d.localKey('policy').signer,
+      at: Date.now(),
+    });
+  } finally {
+    await d.closeAll();
+  }
+}
 
 /** Two servers, A and B, on the database (each its own data directory and chain). */
 async function pair(name: string): Promise<[HelmServer, HelmServer]> {
@@ -140,6 +156,7 @@ beforeAll(async () => {
     // Keys that name no credential: the server looks the binding up in the governance state.
     keys.nocred = await mk('local', ['call'], null);
     keys.bob = await mk('bob', ['call'], null);
+    keys.carol = await mk('carol', ['call'], null);
   } finally {
     await d.closeAll();
   }
@@ -245,18 +262,7 @@ describe('I-SERVE-7 governance routes on a shared PostgreSQL database (two serve
     expect(unbound.status, await unbound.clone().text()).toBe(200);
     expect(await unbound.json()).toMatchObject({ verdict: 'DENY', reason_code: 'GATE_IDENTITY_ISOLATION' });
     // An administrator binds cred-bob to bob through the database's governance log.
-    const d = new DataDir(nodeDir(template, 'ident-admin'));
-    await attachDatabase(d, { url: db.url });
-    try {
-      await appendGovernanceEventAsync(d, {
-        action: 'identity.add',
-        body: { credential_id: 'cred-bob', principal: 'bob' },
-        signer: d.localKey('policy').signer,
-        at: Date.now(),
-      });
-    } finally {
-      await d.closeAll();
-    }
+    await bind('cred-bob', 'bob');
     const bound = await fetch(`${a.url}/v1/calls`, jsonPost(keys.bob, { tool: 'echo', args: { x: 3 } }));
     expect(bound.status, await bound.clone().text()).toBe(200);
     // Past the identity gate now (bob has no policy rule: NO_POLICY), on A and on B, whose
@@ -268,10 +274,11 @@ describe('I-SERVE-7 governance routes on a shared PostgreSQL database (two serve
 
   it('a delegation created on A is listed and usable on B; its revocation on A denies B next call', async () => {
     const [a, b] = await pair('deleg');
+    await bind('cred-carol', 'carol');
     const admin = await jwt({ sub: 'local', scope: 'admin', amr: ['pwd', 'mfa'] });
     const created = await fetch(
       `${a.url}/v1/delegations`,
-      jsonPost(admin, { delegate: 'bob', ttl: '1h', tools: ['echo'] }),
+      jsonPost(admin, { delegate: 'carol', ttl: '1h', tools: ['echo'] }),
     );
     expect(created.status, await created.clone().text()).toBe(201);
     const { session, code_verifier } = (await created.json()) as {
@@ -284,7 +291,7 @@ describe('I-SERVE-7 governance routes on a shared PostgreSQL database (two serve
     const sessions = ((await list.json()) as { sessions: { session_id: string; status: string }[] }).sessions;
     expect(sessions.find((x) => x.session_id === session.session_id)?.status).toBe('active');
     const call = { tool: 'echo', args: { d: 1 }, session: session.session_id, code_verifier };
-    const used = await fetch(`${b.url}/v1/calls`, jsonPost(keys.bob, call));
+    const used = await fetch(`${b.url}/v1/calls`, jsonPost(keys.carol, call));
     expect(used.status, await used.clone().text()).toBe(200);
     expect(await used.json()).toMatchObject({ status: 'SUCCEEDED' });
     const del = await fetch(`${a.url}/v1/delegations/${session.session_id}`, {
@@ -292,7 +299,7 @@ describe('I-SERVE-7 governance routes on a shared PostgreSQL database (two serve
       headers: bearer(admin),
     });
     expect(del.status, await del.clone().text()).toBe(200);
-    const after = await fetch(`${b.url}/v1/calls`, jsonPost(keys.bob, { ...call, args: { d: 2 } }));
+    const after = await fetch(`${b.url}/v1/calls`, jsonPost(keys.carol, { ...call, args: { d: 2 } }));
     expect(await after.json()).toMatchObject({ status: 'DENIED', reason_code: 'DELEGATION_INVALID' });
     const all = await fetch(`${b.url}/v1/delegations?all=true`, { headers: bearer(admin) });
     const gone = ((await all.json()) as { sessions: { session_id: string; status: string }[] }).sessions;
