@@ -72,7 +72,7 @@ export const REASON_CODE_MEANINGS = {
     'The process stopped after the call was admitted and before its receipt; the effect may have happened.',
   // Shared database (multi-node)
   TRUST_REGISTRY_STALE:
-    'Shared database: a newer trust registry was published than the one this node runs under; nothing was decided, signed or run.',
+    'Shared database: the trust registry there is not the one this node runs under (a newer one was published, or it was rewritten in place); nothing was decided, signed or run.',
   CLOCK_SKEW:
     "Shared database: this node's clock is more than the tolerance off the database's; nothing was decided, signed or run.",
   // Sandbox

@@ -100,7 +100,7 @@ export {
   signGovernanceEvent,
   verifyGovernanceEvent,
 } from './internal/governance.js';
-export { governanceSnapshot } from './internal/governance-snapshot.js';
+export { commitStagedAppends, governanceSnapshot } from './internal/governance-snapshot.js';
 export {
   type IdentityView,
   identityAdd,

@@ -75,7 +75,12 @@ async function template(schema: string): Promise<DataDir> {
     resource_pointer: '/service',
     driver: { kind: 'function', ref: 'demo.deploy', timeout_ms: 5_000 },
   });
-  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     await publishTrustRegistry(data, s);
   } finally {
@@ -92,7 +97,13 @@ async function statuses(
   tool: string,
 ): Promise<string[]> {
   return (await s.receipts({ chainId: chain }))
-    .map((r) => JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')) as { tool?: string; status?: string })
+    .map(
+      (r) =>
+        JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')) as {
+          tool?: string;
+          status?: string;
+        },
+    )
     .filter((b) => b.tool === tool)
     .map((b) => String(b.status));
 }
@@ -106,7 +117,12 @@ describe('approvals across nodes (PostgreSQL)', () => {
     await attachDatabase(b, { url: db.url, schema: 'race' });
     const ra = await GovernedRuntime.open(a, { clock });
     const rb = await GovernedRuntime.open(b, { clock });
-    const s = await openPostgresStore({ connectionString: db.url, nodeId: 'ops', schema: 'race', migrate: false });
+    const s = await openPostgresStore({
+      connectionString: db.url,
+      nodeId: 'ops',
+      schema: 'race',
+      migrate: false,
+    });
     const approver = new DataDir(t.dir).localKey('approver-1').signer;
     try {
       for (const version of ['1.0.0', '2.0.0', '3.0.0']) {
@@ -164,7 +180,12 @@ describe('approvals across nodes (PostgreSQL)', () => {
     await attachDatabase(b, { url: db.url, schema: 'used' });
     const ra = await GovernedRuntime.open(a, { clock });
     const rb = await GovernedRuntime.open(b, { clock });
-    const s = await openPostgresStore({ connectionString: db.url, nodeId: 'ops', schema: 'used', migrate: false });
+    const s = await openPostgresStore({
+      connectionString: db.url,
+      nodeId: 'ops',
+      schema: 'used',
+      migrate: false,
+    });
     const approver = new DataDir(t.dir).localKey('approver-1').signer;
     try {
       const held = await rb.execute(deploy('9.9.9'));
@@ -185,7 +206,11 @@ describe('approvals across nodes (PostgreSQL)', () => {
       const again = await rb.execute(deploy('9.9.9'));
       expect(again.status).toBe('ESCALATED');
       expect(again.approval_challenge_id).not.toBe(id);
-      expect([...(await statuses(s, 'used-a', 'deploy')), ...(await statuses(s, 'used-b', 'deploy'))].filter((x) => x === 'SUCCEEDED')).toHaveLength(1);
+      expect(
+        [...(await statuses(s, 'used-a', 'deploy')), ...(await statuses(s, 'used-b', 'deploy'))].filter(
+          (x) => x === 'SUCCEEDED',
+        ),
+      ).toHaveLength(1);
     } finally {
       await s.close();
       await ra.close();

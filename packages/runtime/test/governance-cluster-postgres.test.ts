@@ -4,13 +4,21 @@
 // the event before its next decision keeps obeying the old rules — a revoked credential still runs
 // calls on the other node. And two nodes that both find a new event must not both record it (two
 // records, two admin receipts) nor hold different in-memory state after it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canonicalBytes, digest } from '@helm/crypto';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
-import { appendGovernanceEventAsync, attachDatabase, type DataDir, GovernedRuntime } from '../src/index.ts';
+import {
+  appendGovernanceEventAsync,
+  attachDatabase,
+  GovernedRuntime,
+  governanceEventDigest,
+  governanceLink,
+  signGovernanceEvent,
+} from '../src/index.ts';
 import { nodeDir, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'c5'.repeat(32)}`;
@@ -30,8 +38,8 @@ const call = (i: number, credential = 'cred-alice') => ({
 });
 
 /** Two nodes on `schema`, each its own chain, opened. */
-async function twoNodes(schema: string) {
-  const t = await publishedDataDir(db.url, root, FINGERPRINT, schema);
+async function twoNodes(schema: string, options: Parameters<typeof publishedDataDir>[4] = {}) {
+  const t = await publishedDataDir(db.url, root, FINGERPRINT, schema, options);
   const a = nodeDir(t, root, `${schema}-a`);
   const b = nodeDir(t, root, `${schema}-b`);
   await attachDatabase(a, { url: db.url, schema });
@@ -53,10 +61,15 @@ async function twoNodes(schema: string) {
 }
 
 /** Administrative receipts (tool helm.admin.*) on a chain. */
-async function adminReceipts(s: { receipts(q: { chainId: string }): Promise<readonly { envelope: { payload: string } }[]> }, chain: string) {
+async function adminReceipts(
+  s: { receipts(q: { chainId: string }): Promise<readonly { envelope: { payload: string } }[]> },
+  chain: string,
+) {
   const all = await s.receipts({ chainId: chain });
   return all
-    .map((r) => JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')) as { tool?: string })
+    .map(
+      (r) => JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')) as { tool?: string },
+    )
     .filter((b) => typeof b.tool === 'string' && b.tool.startsWith('helm.admin.'));
 }
 
@@ -135,6 +148,106 @@ describe('several nodes, one governance log (PostgreSQL)', () => {
         await rc.close();
         await c.closeAll();
       }
+    } finally {
+      await n.close();
+    }
+  });
+
+  it('a budget reset appended through A is applied first by B on the database: the cluster-wide account is reset once', async () => {
+    const CAP = 3;
+    const n = await twoNodes('reset', {
+      p0: {
+        type: 'helm.policy.p0.v1',
+        name: 'capped',
+        forbidden_effect_types: [],
+        budgets: {
+          default_principal_max: 10_000,
+          default_tenant_max: 10_000,
+          principals: { alice: CAP },
+          window: 'hour',
+        },
+        max_delegation_ttl_ms: 3_600_000,
+        require_delegation_mfa: false,
+      } as never,
+    });
+    try {
+      for (let i = 0; i < CAP; i++) expect((await n.ra.execute(call(100 + i))).status).toBe('SUCCEEDED');
+      // B never read the account before: its own view misses A's spend, and the database's
+      // ceiling check refuses the admission (a receipted denial, multi-node.md §3.1).
+      const over = await n.rb.execute(call(200));
+      expect(over.status).toBe('DENIED');
+      expect(['BUDGET_EXCEEDED', 'RECEIPT_PERSIST_FAILED']).toContain(over.reason_code);
+      await appendGovernanceEventAsync(n.a, {
+        action: 'budget.reset',
+        body: { account: 'principal:alice', reason: 'test' },
+        signer: n.policy,
+        at: Date.now(),
+      });
+      // B applies it first (it reads the accounts through the port, not a synchronous read).
+      expect((await n.rb.execute(call(201))).status).toBe('SUCCEEDED');
+      const [record] = await n.s.governanceApplied();
+      expect(record?.record).toMatchObject({ outcome: 'applied' });
+      // A re-applies B's record (no second reset): the ceiling counts from the reset.
+      expect((await n.ra.execute(call(101))).status).toBe('SUCCEEDED');
+      expect((await n.ra.execute(call(102))).status).toBe('SUCCEEDED');
+      expect((await n.ra.execute(call(103))).status).toBe('DENIED');
+      expect((await adminReceipts(n.s, 'reset-b')).map((r) => r.tool)).toEqual(['helm.admin.budget.reset']);
+      expect(await adminReceipts(n.s, 'reset-a')).toHaveLength(0);
+    } finally {
+      await n.close();
+    }
+  });
+
+  it('attacker: a tool.repin on the database never breaks the nodes (refused at append; past the check, recorded rejected)', async () => {
+    const n = await twoNodes('repin');
+    try {
+      const previous = JSON.parse(readFileSync(join(n.a.dir, 'tools', 'pay.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      const descriptor = { ...previous, description: 'changed' };
+      const body = {
+        tool: 'pay',
+        descriptor,
+        descriptor_digest: digest(canonicalBytes(descriptor)),
+        previous_digest: digest(canonicalBytes(previous)),
+        previous_descriptor: previous,
+      } as never;
+      // The tools are each node's own files: a repin cannot reach them through the database.
+      await expect(
+        appendGovernanceEventAsync(n.a, { action: 'tool.repin', body, signer: n.policy, at: Date.now() }),
+      ).rejects.toMatchObject({ code: 'DATABASE_RUNTIME_UNSUPPORTED' });
+      // A policy-key holder writes the event past the check, straight into the log.
+      const registry = await n.a.registryAsync();
+      const envelope = signGovernanceEvent({
+        action: 'tool.repin',
+        body,
+        signer: n.policy,
+        at: Date.now(),
+        trustAnchor: n.a.config().trust_anchor,
+        chainId: n.a.governanceLog as string,
+      });
+      const eventDigest = governanceEventDigest(envelope);
+      await n.s.appendGovernanceEvent((head) => {
+        const seq = (head?.seq ?? 0) + 1;
+        const prev = head?.chain ?? `sha256:${'0'.repeat(64)}`;
+        return {
+          seq,
+          digest: eventDigest,
+          prev,
+          chain: governanceLink(seq, prev, eventDigest, registry.seq),
+          action: 'tool.repin',
+          signer: n.policy.keyId,
+          subject: null,
+          trustSeq: registry.seq,
+          envelope,
+        };
+      });
+      // Both nodes go on deciding; the event is recorded rejected once, by the node that met it first.
+      expect((await n.rb.execute(call(1))).status).toBe('SUCCEEDED');
+      expect((await n.ra.execute(call(2))).status).toBe('SUCCEEDED');
+      const [record] = await n.s.governanceApplied();
+      expect(record?.record).toMatchObject({ outcome: 'rejected', code: 'DATABASE_RUNTIME_UNSUPPORTED' });
     } finally {
       await n.close();
     }

@@ -36,7 +36,12 @@ describe('redteam-pg: the trust registry rewritten in place, same length (I-MULT
     const a = nodeDir(t, root, 'rw-a');
     await attachDatabase(a, { url: db.url, schema: 'rw' });
     const ra = await GovernedRuntime.open(a, { clock });
-    const s = await openPostgresStore({ connectionString: db.url, nodeId: 'ops', schema: 'rw', migrate: false });
+    const s = await openPostgresStore({
+      connectionString: db.url,
+      nodeId: 'ops',
+      schema: 'rw',
+      migrate: false,
+    });
     const c = await raw(db.url);
     try {
       expect((await ra.execute(call(1))).status).toBe('SUCCEEDED');

@@ -398,20 +398,13 @@ export async function runChallenge(
 export function registerApprovalCommands(
   program: Command,
   wrap: Wrap,
-  dataDirOf: (command: Command) => DataDir,
-): void {
-  const json = ['--json', 'machine-readable output'] as const;
-  const withData = async (
+  /** The data directory (or, with a shared database, one snapshot of its governance state). */
+  withData: (
     command: Command,
     fn: (data: DataDir) => CommandResult | Promise<CommandResult>,
-  ) => {
-    const data = dataDirOf(command);
-    try {
-      return await fn(data);
-    } finally {
-      data.close();
-    }
-  };
+  ) => Promise<CommandResult>,
+): void {
+  const json = ['--json', 'machine-readable output'] as const;
   const approvals = program
     .command('approvals')
     .description('held calls awaiting approval: list, show, export (read-only; works while a runtime runs)');

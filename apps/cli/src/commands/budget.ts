@@ -14,7 +14,7 @@ import {
 } from '@helm/runtime';
 import type { Command } from 'commander';
 import { CliError, type CommandResult, ok } from '../errors.js';
-import { withDataDir } from './data.js';
+import { withGovernanceDir } from './data.js';
 
 type Wrap = <A extends unknown[]>(
   handler: (...args: A) => Promise<CommandResult> | CommandResult,
@@ -129,7 +129,7 @@ export function registerBudgetCommands(program: Command, wrap: Wrap): void {
     .option('--principal <id>', 'only this principal')
     .option('--tenant <id>', 'only this tenant')
     .option(...json)
-    .action(wrap((o: BudgetShowOpts, cmd: Command) => withDataDir(cmd, (d) => budgetShow(d, o))));
+    .action(wrap((o: BudgetShowOpts, cmd: Command) => withGovernanceDir(cmd, (d) => budgetShow(d, o))));
   budget
     .command('reset <account>')
     .description(
@@ -140,7 +140,7 @@ export function registerBudgetCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((account: string, o: BudgetResetOpts, cmd: Command) =>
-        withDataDir(cmd, (d) => {
+        withGovernanceDir(cmd, (d) => {
           if (!isBudgetBase(account))
             throw new CliError(
               'USAGE',

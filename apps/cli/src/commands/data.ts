@@ -2,7 +2,9 @@
 // and the shared database it runs on when one is named (--database-url / $HELM_DATABASE_URL).
 import {
   attachDatabase,
+  commitStagedAppends,
   DataDir,
+  governanceSnapshot,
   refuseDatabaseRuntime,
   resolveDatabaseUrl,
   resolveDataDir,
@@ -69,6 +71,34 @@ export async function withNodeStore(
   try {
     if (url !== undefined) await attachDatabase(data, { url });
     return await fn(data);
+  } finally {
+    await data.closeAll();
+  }
+}
+
+/**
+ * The administrative commands (identity, egress, delegate, budget, approvals, tool repin) and their
+ * views: on the data directory's store as `withDataDir`; with a shared database named, on one
+ * snapshot of the database's governance state (`governanceSnapshot`) — the command's checks and
+ * views read it, an event it appends is staged and appended afterwards only onto the log head it
+ * was checked at (STORE_GOVERNANCE_CONFLICT otherwise: run it again). Every node applies the event
+ * before its next decision. A write the snapshot cannot take is refused by name
+ * (DATABASE_RUNTIME_UNSUPPORTED), never made in `helm.db`.
+ */
+export async function withGovernanceDir(
+  command: Command,
+  fn: (data: DataDir) => CommandResult | Promise<CommandResult>,
+): Promise<CommandResult> {
+  const root = command.optsWithGlobals() as { dataDir?: string; databaseUrl?: string };
+  const url = resolveDatabaseUrl(root.databaseUrl);
+  if (url === undefined) return withDataDir(command, fn);
+  const data = new DataDir(resolveDataDir(root.dataDir));
+  try {
+    await attachDatabase(data, { url });
+    const snapshot = await governanceSnapshot(data, { stage: true });
+    const result = await fn(snapshot);
+    await commitStagedAppends(snapshot);
+    return result;
   } finally {
     await data.closeAll();
   }

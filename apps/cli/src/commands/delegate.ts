@@ -17,7 +17,7 @@ import {
 import type { Command } from 'commander';
 import { CliError, type CommandResult, ok } from '../errors.js';
 import { adminSigner, appendedLines, collect, type Wrap } from './admin.js';
-import { withDataDir } from './data.js';
+import { withGovernanceDir } from './data.js';
 import { eventJson } from './identity.js';
 
 export interface DelegateCreateOpts {
@@ -233,14 +233,18 @@ export function registerDelegateCommands(program: Command, wrap: Wrap): void {
     .option(...key)
     .option(...json)
     .action(
-      wrap((o: DelegateCreateOpts, cmd: Command) => withDataDir(cmd, (d) => delegateCreateCommand(d, o))),
+      wrap((o: DelegateCreateOpts, cmd: Command) =>
+        withGovernanceDir(cmd, (d) => delegateCreateCommand(d, o)),
+      ),
     );
   delegate
     .command('list')
     .description('active sessions (--all: expired, revoked and refused ones too)')
     .option('--all', 'every session')
     .option(...json)
-    .action(wrap((o: { all?: boolean }, cmd: Command) => withDataDir(cmd, (d) => delegateListCommand(d, o))));
+    .action(
+      wrap((o: { all?: boolean }, cmd: Command) => withGovernanceDir(cmd, (d) => delegateListCommand(d, o))),
+    );
   delegate
     .command('revoke <session-id>')
     .description('revoke a session (effective in a running runtime before its next decision)')
@@ -249,7 +253,7 @@ export function registerDelegateCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((id: string, o: { reason?: string; key?: string }, cmd: Command) =>
-        withDataDir(cmd, (d) => delegateRevokeCommand(d, id, o)),
+        withGovernanceDir(cmd, (d) => delegateRevokeCommand(d, id, o)),
       ),
     );
 }

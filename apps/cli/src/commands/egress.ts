@@ -13,7 +13,7 @@ import {
 import type { Command } from 'commander';
 import { CliError, type CommandResult, ok } from '../errors.js';
 import { adminSigner, appendedLines, collect, type Wrap } from './admin.js';
-import { withDataDir } from './data.js';
+import { withGovernanceDir } from './data.js';
 import { eventJson } from './identity.js';
 
 export interface EgressAllowOpts {
@@ -125,14 +125,14 @@ export function registerEgressCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((targets: string[], o: EgressAllowOpts, cmd: Command) =>
-        withDataDir(cmd, (d) => egressAllowCommand(d, targets, o)),
+        withGovernanceDir(cmd, (d) => egressAllowCommand(d, targets, o)),
       ),
     );
   egress
     .command('list')
     .description('the rules in force: config.json plus the applied edits, with their ids')
     .option(...json)
-    .action(wrap((_o: unknown, cmd: Command) => withDataDir(cmd, (d) => egressListCommand(d))));
+    .action(wrap((_o: unknown, cmd: Command) => withGovernanceDir(cmd, (d) => egressListCommand(d))));
   egress
     .command('remove <rule-id>')
     .description('remove a rule by its id (from `helmts egress list`)')
@@ -140,7 +140,7 @@ export function registerEgressCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((ruleId: string, o: { key?: string }, cmd: Command) =>
-        withDataDir(cmd, (d) => egressRemoveCommand(d, ruleId, o)),
+        withGovernanceDir(cmd, (d) => egressRemoveCommand(d, ruleId, o)),
       ),
     );
 }

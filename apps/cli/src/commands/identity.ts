@@ -14,7 +14,7 @@ import type { TrustRegistry } from '@helm/trust';
 import type { Command } from 'commander';
 import { type CommandResult, ok } from '../errors.js';
 import { adminSigner, appendedLines, collect, type Wrap } from './admin.js';
-import { withDataDir } from './data.js';
+import { withGovernanceDir } from './data.js';
 
 export interface IdentityAddOpts {
   principal: string;
@@ -126,7 +126,7 @@ export function registerIdentityCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((credential: string, o: IdentityAddOpts & { allowNoTenant?: boolean }, cmd: Command) =>
-        withDataDir(cmd, (d) =>
+        withGovernanceDir(cmd, (d) =>
           identityAddCommand(d, credential, { ...o, ...(o.allowNoTenant ? { noTenant: true } : {}) }),
         ),
       ),
@@ -135,7 +135,7 @@ export function registerIdentityCommands(program: Command, wrap: Wrap): void {
     .command('list')
     .description('the bindings in force: config.json plus the applied edits')
     .option(...json)
-    .action(wrap((_o: unknown, cmd: Command) => withDataDir(cmd, (d) => identityListCommand(d))));
+    .action(wrap((_o: unknown, cmd: Command) => withGovernanceDir(cmd, (d) => identityListCommand(d))));
   identity
     .command('remove <credential>')
     .description('unbind a credential (its calls are denied from the next decision on)')
@@ -143,7 +143,7 @@ export function registerIdentityCommands(program: Command, wrap: Wrap): void {
     .option(...json)
     .action(
       wrap((credential: string, o: { key?: string }, cmd: Command) =>
-        withDataDir(cmd, (d) => identityRemoveCommand(d, credential, o)),
+        withGovernanceDir(cmd, (d) => identityRemoveCommand(d, credential, o)),
       ),
     );
 }

@@ -28,6 +28,7 @@ import {
   exportPackFile,
   exportPackFileFrom,
   GovernedRuntime,
+  governanceSnapshot,
   initDataDir,
   isWellFormedText,
   type LocalKey,
@@ -40,20 +41,17 @@ import {
   readJsonFile,
   recordsAtHead,
   reexecute,
-  refuseDatabaseRuntime,
   refuseRootTarget,
-  resolveDatabaseUrl,
   STRICT_JSON_HINT,
 } from '@helm/runtime';
 import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
 import type { Command } from 'commander';
 import { formatDifference, jsonDiff } from '../diff.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
-import { CLI_NAME } from '../help.js';
 import { progressBar } from '../output.js';
 import { escalation, registerApprovalCommands, runChallenge } from './approvals.js';
 import { registerBudgetCommands } from './budget.js';
-import { dataDirOf, withDataDir, withNodeStore } from './data.js';
+import { dataDirOf, withDataDir, withGovernanceDir, withNodeStore } from './data.js';
 import { registerDelegateCommands, rulesHints, sessionPresentation } from './delegate.js';
 import { registerEgressCommands } from './egress.js';
 import { credentialOf, registerIdentityCommands } from './identity.js';
@@ -394,17 +392,12 @@ export async function runCall(data: DataDir, opts: RunOpts): Promise<CommandResu
   }
   const config = data.config();
   const delegation = sessionPresentation(opts);
-  // On a shared database the identity bindings are not looked up here (the governance log's
-  // views read the embedded store): the caller names its credential.
-  if (data.shared !== undefined && opts.credential === undefined)
-    throw new CliError(
-      'USAGE',
-      'with --database-url, run needs --credential <id> (the credential bound to the principal)',
-      `${CLI_NAME} run --tool echo --principal local --credential cred-local --database-url …`,
-    );
   // The lookup verifies the trust registry; the runtime's open reuses it (while it is the head).
-  const registry = opts.credential === undefined ? data.registry() : undefined;
-  const credential = opts.credential ?? credentialOf(data, opts.principal, registry);
+  // On a shared database the bindings are read from one snapshot of its governance log.
+  const lookup =
+    opts.credential !== undefined ? undefined : data.shared ? await governanceSnapshot(data) : data;
+  const registry = lookup === undefined || data.shared ? undefined : lookup.registry();
+  const credential = opts.credential ?? (lookup && credentialOf(lookup, opts.principal, registry));
   return runRequest(
     data,
     {
@@ -797,10 +790,11 @@ export function registerCommands(program: Command, wrap: Wrap): void {
                 '--challenge runs the recorded call: give no --tool, --principal, --args, --credential or --session',
               );
             const id = o.challenge;
-            // The approval views read the embedded store: on a database, refused by name.
-            const url = resolveDatabaseUrl((cmd.optsWithGlobals() as { databaseUrl?: string }).databaseUrl);
-            if (url !== undefined) refuseDatabaseRuntime(url, 'run --challenge');
-            return withDataDir(cmd, (d) => runChallenge(d, id, (request) => runRequest(d, request)));
+            // On a database the challenge's view is read from one snapshot of its governance state;
+            // the call runs on the database (the grant is consumed once cluster-wide).
+            return withNodeStore(cmd, async (d) =>
+              runChallenge(await governanceSnapshot(d), id, (request) => runRequest(d, request)),
+            );
           }
           if (o.tool === undefined || o.principal === undefined)
             throw new CliError(
@@ -813,7 +807,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
         },
       ),
     );
-  registerApprovalCommands(program, wrap, dataDirOf);
+  registerApprovalCommands(program, wrap, withGovernanceDir);
   registerDelegateCommands(program, wrap);
   registerIdentityCommands(program, wrap);
   registerEgressCommands(program, wrap);

@@ -211,6 +211,8 @@ export const BUDGET_HANDLERS: Readonly<Record<'budget.reset', GovernanceHandler>
     check: (event: PendingGovernanceEvent) => {
       budgetResetBody(event.body);
     },
+    // A shared database has no synchronous reads: its accounts are read before the application.
+    prepare: (_event, store) => store.ledgerAccounts(),
     apply: (event, runtime, context) => {
       let body: BudgetResetBody;
       try {
@@ -219,10 +221,12 @@ export const BUDGET_HANDLERS: Readonly<Record<'budget.reset', GovernanceHandler>
         return { applied: false, code: 'GOVERNANCE_EVENT_INVALID', detail: (error as Error).message };
       }
       if (!context.first) return undefined;
-      const store = runtime.data.store;
-      const reset = store
-        .ledgerAccountsSync()
-        .filter((a) => a.spent !== 0 && parseBudgetAccount(a.account)?.base === body.account);
+      const accounts =
+        (context.prepared as readonly { account: string; spent: number }[] | undefined) ??
+        runtime.data.store.ledgerAccountsSync();
+      const reset = accounts.filter(
+        (a) => a.spent !== 0 && parseBudgetAccount(a.account)?.base === body.account,
+      );
       return {
         applied: true,
         output: {

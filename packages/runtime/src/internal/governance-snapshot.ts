@@ -5,6 +5,11 @@
 // being written twice. The snapshot is a point-in-time read (cursor, then records, then events, so
 // it never shows a record without its event), never written through: every write still goes to the
 // database itself (the append's compare-and-set on the log head decides what reaches the log).
+//
+// A snapshot taken with `stage: true` also takes the synchronous append the administrative
+// commands make (`appendGovernanceEventSync`): the row is built on the snapshot's head and kept;
+// `commitStagedAppends` then appends it to the database only if the log's head is still the one
+// the command's checks judged (else STORE_GOVERNANCE_CONFLICT, nothing appended: run it again).
 import type { SignedEnvelope } from '@helm/contracts';
 import type {
   GovernanceEventRow,
@@ -14,6 +19,7 @@ import type {
   StoredGovernanceChallenge,
   StoredGovernanceGrant,
 } from '@helm/store';
+import { StoreError } from '@helm/store';
 import { DataDir } from './datadir.js';
 
 interface SnapshotReads {
@@ -26,11 +32,25 @@ interface SnapshotReads {
   readonly accounts: readonly LedgerAccount[];
 }
 
+type Head = { readonly seq: number; readonly chain: string } | undefined;
+
+/** Appends a staged snapshot took, each with the head its row was built on. */
+const staged = new WeakMap<
+  DataDir,
+  { rows: { row: GovernanceEventRow; head: Head }[]; store: RuntimeStore }
+>();
+
 /** The synchronous reads the views and checks make, answered from one read of the database. */
-function snapshotMethods(r: SnapshotReads): Record<string, (...args: never[]) => unknown> {
-  const last = r.events[r.events.length - 1];
-  return {
-    governanceHeadSync: () => (last ? { seq: last.seq, chain: last.chain } : undefined),
+function snapshotMethods(
+  r: SnapshotReads & { events: GovernanceEventRow[] },
+  stage: { row: GovernanceEventRow; head: Head }[] | undefined,
+): Record<string, (...args: never[]) => unknown> {
+  const head = (): Head => {
+    const last = r.events[r.events.length - 1];
+    return last ? { seq: last.seq, chain: last.chain } : undefined;
+  };
+  const methods: Record<string, (...args: never[]) => unknown> = {
+    governanceHeadSync: head,
     governanceEventsSync: (fromSeq = 1) => r.events.filter((e) => e.seq >= fromSeq),
     governanceEventsAboutSync: (subject: string) => r.events.filter((e) => e.subject === subject),
     governanceEventSeqSync: (d: string) => r.events.find((e) => e.digest === d)?.seq,
@@ -43,12 +63,25 @@ function snapshotMethods(r: SnapshotReads): Record<string, (...args: never[]) =>
     governanceGrantsSync: () => [...r.grants],
     governanceGrantSync: (id: string) => r.grants.find((g) => g.challengeId === id),
     ledgerAccountsSync: () => r.accounts.map((a) => ({ ...a })),
+    ledgerStateSync: (account: string) => {
+      const a = r.accounts.find((x) => x.account === account);
+      return { spent: a?.spent ?? 0, reserved: a?.reserved ?? 0 };
+    },
     // Only the trust registry is read ahead; another namespace refuses like any unported read.
     listDocumentsSync: (namespace: string) => {
       if (namespace !== 'trust') return undefined as never;
       return r.trust.map((d) => ({ ...d }));
     },
   };
+  if (stage)
+    methods.appendGovernanceEventSync = ((make: (h: Head) => GovernanceEventRow) => {
+      const at = head();
+      const row = make(at);
+      stage.push({ row, head: at });
+      r.events.push(row);
+      return row;
+    }) as never;
+  return methods;
 }
 
 /**
@@ -56,7 +89,7 @@ function snapshotMethods(r: SnapshotReads): Record<string, (...args: never[]) =>
  * database (every other synchronous read still refuses, DATABASE_RUNTIME_UNSUPPORTED; async methods
  * reach the database). On the embedded store, `data` itself.
  */
-export async function governanceSnapshot(data: DataDir): Promise<DataDir> {
+export async function governanceSnapshot(data: DataDir, options: { stage?: boolean } = {}): Promise<DataDir> {
   const store = data.shared;
   if (store === undefined) return data;
   const cursor = await store.governanceCursor();
@@ -68,7 +101,11 @@ export async function governanceSnapshot(data: DataDir): Promise<DataDir> {
     store.listDocuments('trust'),
     store.ledgerAccounts(),
   ]);
-  const methods = snapshotMethods({ cursor, applied, events, challenges, grants, trust, accounts });
+  const stage = options.stage ? ([] as { row: GovernanceEventRow; head: Head }[]) : undefined;
+  const methods = snapshotMethods(
+    { cursor, applied, events: [...events], challenges, grants, trust, accounts },
+    stage,
+  );
   const view = new Proxy(store, {
     get(target, key) {
       if (typeof key === 'string' && Object.hasOwn(methods, key)) {
@@ -86,5 +123,29 @@ export async function governanceSnapshot(data: DataDir): Promise<DataDir> {
       return (typeof key === 'string' && Object.hasOwn(methods, key)) || Reflect.has(target, key);
     },
   }) as unknown as RuntimeStore;
-  return new DataDir(data.dir).attachStore(view, data.governanceLog);
+  const snapshot = new DataDir(data.dir).attachStore(view, data.governanceLog);
+  if (stage) staged.set(snapshot, { rows: stage, store });
+  return snapshot;
+}
+
+/**
+ * Append what a staged snapshot took (`governanceSnapshot(data, {stage: true})`), in order, each
+ * only onto the head it was built and checked on: a log that moved meanwhile (another
+ * administrator, a node) is STORE_GOVERNANCE_CONFLICT with nothing more appended. Returns how many
+ * were appended. On a data directory that is not a staged snapshot: 0.
+ */
+export async function commitStagedAppends(snapshot: DataDir): Promise<number> {
+  const s = staged.get(snapshot);
+  if (s === undefined) return 0;
+  staged.delete(snapshot);
+  for (const { row, head } of s.rows)
+    await s.store.appendGovernanceEvent((now) => {
+      if (now?.seq !== head?.seq || now?.chain !== head?.chain)
+        throw new StoreError(
+          'STORE_GOVERNANCE_CONFLICT',
+          `the governance log moved (event ${now?.seq ?? 0} is its head, the command was checked at ${head?.seq ?? 0}): nothing more was appended; run the command again`,
+        );
+      return row;
+    });
+  return s.rows.length;
 }

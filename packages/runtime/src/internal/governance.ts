@@ -48,6 +48,7 @@ import type {
   GovernanceStore,
   Json,
   LedgerOp,
+  RuntimeStore,
   SqliteStore,
   StoredGovernanceApplication,
   StoredGovernanceChallenge,
@@ -60,8 +61,8 @@ import { APPROVAL_HANDLERS } from './approvals.js';
 import { BUDGET_HANDLERS } from './budget.js';
 import type { DataDir } from './datadir.js';
 import { DELEGATION_HANDLERS } from './delegation.js';
-import { governanceSnapshot } from './governance-snapshot.js';
 import { EGRESS_HANDLERS } from './egress.js';
+import { governanceSnapshot } from './governance-snapshot.js';
 import { IDENTITY_HANDLERS } from './identity.js';
 import type { GovernedRuntime } from './runtime.js';
 import { TOOL_REPIN_HANDLERS } from './tool-repin.js';
@@ -113,6 +114,11 @@ export interface GovernanceApplyContext {
   readonly trust_seq: number;
   /** The registry, at least at `trust_seq`. */
   readonly registry: TrustRegistry;
+  /**
+   * First application on a store without synchronous reads (a shared database): what the
+   * handler's `prepare` read through the port just before (undefined otherwise).
+   */
+  readonly prepared?: unknown;
 }
 
 /**
@@ -191,6 +197,11 @@ export type GovernanceOutcome =
  */
 export interface GovernanceHandler {
   readonly check?: (event: PendingGovernanceEvent, data: DataDir, registry: TrustRegistry) => void;
+  /**
+   * On a store without synchronous reads (a shared database): read, through the port, what the
+   * first application reads of the store (given to `apply` as `context.prepared`).
+   */
+  readonly prepare?: (event: GovernanceEventRecord, store: RuntimeStore) => Promise<unknown>;
   readonly apply: (
     event: GovernanceEventRecord,
     runtime: GovernedRuntime,
@@ -957,7 +968,7 @@ export class GovernanceIngestor {
   /** Apply one event with the handler; the clock and key authorization of the application. */
   #run(
     event: GovernanceEventRecord,
-    at: { first: boolean; clock_ms: number; trust_seq: number },
+    at: { first: boolean; clock_ms: number; trust_seq: number; prepared?: unknown },
   ): GovernanceOutcome {
     const host = this.#host;
     const registry = this.#registryFor(at.trust_seq);
@@ -1005,7 +1016,8 @@ export class GovernanceIngestor {
     const rolledBack =
       head === undefined
         ? known.seq > 0 && (await store.governanceEvent(known.seq))?.chain !== known.chain
-        : (head?.seq ?? 0) < known.seq || (head !== null && head.seq === known.seq && head.chain !== known.chain);
+        : (head?.seq ?? 0) < known.seq ||
+          (head !== null && head.seq === known.seq && head.chain !== known.chain);
     if (rolledBack) {
       this.#broken = this.#refuse(`event ${known.seq} changed or disappeared while the runtime ran`);
       throw this.#broken;
@@ -1094,12 +1106,18 @@ export class GovernanceIngestor {
       throw this.#broken;
     }
     const record = appliedRecordOf(stored);
-    if (stored.chain !== governanceAppliedLink(this.#applied.chain, stored.seq, stored.digest, stored.record)) {
+    if (
+      stored.chain !== governanceAppliedLink(this.#applied.chain, stored.seq, stored.digest, stored.record)
+    ) {
       this.#broken = this.#refuse(`application record ${stored.seq} was edited`);
       throw this.#broken;
     }
     if (record.outcome === 'applied') {
-      const outcome = this.#run(event, { first: false, clock_ms: record.clock_ms, trust_seq: record.trust_seq });
+      const outcome = this.#run(event, {
+        first: false,
+        clock_ms: record.clock_ms,
+        trust_seq: record.trust_seq,
+      });
       if (!outcome.applied) {
         this.#broken = this.#refuse(
           `event ${event.seq} (${event.action}) was applied by another node, but re-applying it here fails (${outcome.code}: ${outcome.detail})`,
@@ -1121,8 +1139,16 @@ export class GovernanceIngestor {
     const role = GOVERNANCE_ACTION_ROLES[event.action];
     // A key revoked (or stripped of the role) after it signed is no longer obeyed.
     const still = registry.keyValidFor(event.signer, role, trustSeq);
+    const prepare = handlerFor(event.action)?.prepare;
+    const shared = host.data.shared;
+    const prepared = still.ok && prepare && shared !== undefined ? await prepare(event, shared) : undefined;
     const outcome = still.ok
-      ? this.#run(event, { first: true, clock_ms: clockMs, trust_seq: trustSeq })
+      ? this.#run(event, {
+          first: true,
+          clock_ms: clockMs,
+          trust_seq: trustSeq,
+          ...(prepared === undefined ? {} : { prepared }),
+        })
       : rejected(still.code, `${event.signer} no longer holds ${role} at trust seq ${trustSeq}`);
     const admin = outcome.applied && GOVERNANCE_ADMIN_ACTIONS.includes(event.action);
     const afterLamport = await host.headLamport();

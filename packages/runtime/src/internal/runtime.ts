@@ -115,8 +115,8 @@ import {
   missingReceiptPolicy,
   type RuntimeReceiptPolicies,
 } from './receipt-policy.js';
-import { rewindRepins } from './tool-repin.js';
 import { governanceLogOf } from './store-select.js';
+import { rewindRepins } from './tool-repin.js';
 import {
   AdmissionBatcher,
   CallUnit,
@@ -1082,7 +1082,10 @@ export class GovernedRuntime {
     };
     // The chain's used grants are read first (the closures of the restored approvals need them).
     const used = await runtime.#grantsUsedOnChain(true);
-    runtime.#startGovernance(used, port ? await readGovernanceForOpen(store, runtime.#challengeScope()) : undefined);
+    runtime.#startGovernance(
+      used,
+      port ? await readGovernanceForOpen(store, runtime.#challengeScope()) : undefined,
+    );
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     // On a shared database: only this node's own open admissions (one taken over by another node
     // is that node's to receipt).
@@ -1120,7 +1123,9 @@ export class GovernedRuntime {
     this.#ledger = unitLedger(this.#port ? this.#port.ledger : deferredBudgetLedger(store));
     this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
     this.#explaining = new ExplainingPort(this.#guardian);
-    const governanceReads = this.#port ? await readGovernanceForOpen(store, this.#challengeScope()) : undefined;
+    const governanceReads = this.#port
+      ? await readGovernanceForOpen(store, this.#challengeScope())
+      : undefined;
     // A renewed epoch continues the scan in memory only (the record is written at open and close).
     const used = await this.#grantsUsedOnChain(false);
     this.#startGovernance(used, governanceReads);

@@ -82,7 +82,21 @@ function checkBody(data: DataDir, descriptor: ToolDescriptor, registry: TrustReg
     );
 }
 
+/**
+ * On a shared database a repin cannot work yet: each node's tools are its own files, which the
+ * first applier's writes would rewrite on that node only (and a networked store takes no
+ * synchronous writes) — the other nodes would find their files behind the record at their next
+ * open. Refused at append, and recorded rejected if one gets past the check (never a node halted).
+ */
+const sharedRepin = (): RuntimeError =>
+  new RuntimeError(
+    'DATABASE_RUNTIME_UNSUPPORTED',
+    "tool.repin on a shared database is not supported yet: tools are each node's own files; nothing was appended",
+    "repin the tool in the deployment's template data directory and copy tools/ to every node (docs/deployment.md)",
+  );
+
 function check(event: PendingGovernanceEvent, data: DataDir, registry: TrustRegistry): void {
+  if (data.shared !== undefined) throw sharedRepin();
   const body = repinBody(event.body);
   const pinned = pinnedOnDisk(data, body.tool);
   if (pinned === undefined)
@@ -100,6 +114,10 @@ function apply(
   runtime: Parameters<GovernanceHandler['apply']>[1],
   context: { first: boolean },
 ) {
+  if (context.first && runtime.data.shared !== undefined) {
+    const refused = sharedRepin();
+    return { applied: false as const, code: refused.code, detail: refused.message };
+  }
   const body = repinBody(event.body);
   const output = {
     tool: body.tool,
