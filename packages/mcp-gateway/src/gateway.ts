@@ -13,6 +13,7 @@ import {
   type DataDir,
   type GovernedResult,
   GovernedRuntime,
+  governanceSnapshot,
   type HostDrivers,
   RuntimeError,
 } from '@helm/runtime';
@@ -218,6 +219,12 @@ export class McpGateway {
    */
   readonly #challenged = new Set<string>();
   #challengeTableRead = false;
+  /**
+   * On a shared database: the governance log head at which every node's challenge rows were last
+   * read. A challenge of another node can only be approved by a grant appended to that one log, so
+   * the rows are read again (all chains) only when its head has moved.
+   */
+  #challengeHead: string | undefined;
   /** The guardian's ceremony log last read, and how far (a renewed epoch brings a new log). */
   #ceremony: { log: readonly unknown[] | undefined; seen: number } = { log: undefined, seen: 0 };
 
@@ -663,7 +670,7 @@ export class McpGateway {
     if (handle !== undefined) return this.#resume(session, handle, target, tool, callArgs, signal, progress);
     // A held call runs only through its sealed handle (I-MCP-3): the same call without one must
     // not use the grant of its approved challenge (the guardian matches grants by binding).
-    const held = this.#heldFor(session.caller.principal, tool, callArgs);
+    const held = await this.#heldFor(session.caller.principal, tool, callArgs);
     if (held)
       return refusal(
         'CHALLENGE_PENDING',
@@ -687,18 +694,30 @@ export class McpGateway {
    * An open challenge (pending, timelocked or approved) held for exactly this call of the
    * gateway's principal, if any. Only challenges whose stored request matches are verified.
    */
-  #heldFor(principal: string, tool: string, args: unknown): { id: string; state: string } | undefined {
-    if (!this.#mayBeHeld(principal, tool)) return undefined;
+  async #heldFor(
+    principal: string,
+    tool: string,
+    args: unknown,
+  ): Promise<{ id: string; state: string } | undefined> {
+    if (!(await this.#mayBeHeld(principal, tool))) return undefined;
     const want = argsDigest(args);
     const now = this.#clock.now();
-    for (const stored of this.#data.store.governanceChallengesSync(this.runtime.config.chain_id)) {
+    const shared = this.#data.shared;
+    // On a shared database a call held on another node is held here too (the cluster is one
+    // service), so every node's rows are read; the views come from one snapshot of its state.
+    const rows = shared
+      ? await shared.governanceChallenges()
+      : this.#data.store.governanceChallengesSync(this.runtime.config.chain_id);
+    let view: DataDir | undefined;
+    for (const stored of rows) {
       if (stored.closed !== null) continue;
       const request = stored.request as Record<string, unknown> | null;
       if (!isObject(request) || request.tool !== tool || request.principal !== principal) continue;
       if (argsDigest(request.args) !== want) continue;
-      const view = challengeViewById(this.#data, stored.id, now);
-      if (view.state === 'pending' || view.state === 'timelocked' || view.state === 'approved')
-        return { id: stored.id, state: view.state };
+      view ??= await governanceSnapshot(this.#data);
+      const v = challengeViewById(view, stored.id, now);
+      if (v.state === 'pending' || v.state === 'timelocked' || v.state === 'approved')
+        return { id: stored.id, state: v.state };
     }
     return undefined;
   }
@@ -707,8 +726,10 @@ export class McpGateway {
    * Whether a challenge of `principal` for `tool` may exist: every challenge row is written by this
    * runtime's guardian (the runtime lock), which logs each one it opens or restores, and the rows
    * written before the gateway opened are read once. A superset: a `true` goes to the exact check.
+   * On a shared database other nodes write rows too: every node's are read again whenever the
+   * governance log's head has moved (one indexed read per call), since approving one appends there.
    */
-  #mayBeHeld(principal: string, tool: string): boolean {
+  async #mayBeHeld(principal: string, tool: string): Promise<boolean> {
     const pair = (p: unknown, t: unknown) => `${String(p)}\n${String(t)}`;
     const approvals = this.runtime.guardian.approvals;
     if (approvals) {
@@ -723,7 +744,19 @@ export class McpGateway {
         this.#challenged.add(pair(c.authority, c.tool));
       }
     }
-    if (!this.#challengeTableRead) {
+    const shared = this.#data.shared;
+    if (shared) {
+      // The head first, then the rows: a grant at or before this head names a row read here.
+      const h = await shared.governanceHead();
+      const head = h ? `${h.seq}:${h.chain}` : '';
+      if (head !== this.#challengeHead) {
+        for (const stored of await shared.governanceChallenges()) {
+          const request = stored.request as Record<string, unknown> | null;
+          if (isObject(request)) this.#challenged.add(pair(request.principal, request.tool));
+        }
+        this.#challengeHead = head;
+      }
+    } else if (!this.#challengeTableRead) {
       for (const stored of this.#data.store.governanceChallengesSync(this.runtime.config.chain_id)) {
         const request = stored.request as Record<string, unknown> | null;
         if (isObject(request)) this.#challenged.add(pair(request.principal, request.tool));
@@ -764,7 +797,7 @@ export class McpGateway {
       );
     let view: ReturnType<typeof challengeViewById>;
     try {
-      view = challengeViewById(this.#data, state.challenge_id, this.#clock.now());
+      view = challengeViewById(await governanceSnapshot(this.#data), state.challenge_id, this.#clock.now());
     } catch {
       return refusal('CHALLENGE_CLOSED', `approval challenge ${state.challenge_id} is unknown`);
     }

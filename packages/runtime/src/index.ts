@@ -56,7 +56,9 @@ export {
 export {
   type DelegateCreateInput,
   delegateCreate,
+  delegateCreateAsync,
   delegateRevoke,
+  delegateRevokeAsync,
   delegationList,
   grantsFrom,
   newCodeVerifier,

@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { canonicalBytes, digest } from '@helm/crypto';
 import type { GatewayConfig } from '@helm/mcp-gateway';
-import { type DataDir, parseJson } from '@helm/runtime';
+import { type DataDir, governanceSnapshot, identityList, parseJson } from '@helm/runtime';
 import type { Command } from 'commander';
 import { type CommandResult, ok } from '../errors.js';
 import type { Wrap } from './admin.js';
-import { withDataDir } from './data.js';
+import { withDataDir, withNodeStore } from './data.js';
 import { credentialOf } from './identity.js';
 
 // @helm/mcp-gateway (the MCP SDK, zod) loads only when an `mcp` command runs: every other command
@@ -100,7 +100,11 @@ export async function mcpServe(
     const { McpGateway, serveGatewayStdio } = await gatewayModule();
     const parsed = await readGatewayConfig(configFile);
     const config = opts.principal ? { ...parsed, principal: opts.principal } : parsed;
-    const credential = credentialOf(data, config.principal);
+    // On a shared database the bindings are the database's (its one governance log, read once).
+    const credential = data.shared
+      ? identityList(await governanceSnapshot(data)).bindings.find((b) => b.principal === config.principal)
+          ?.credential_id
+      : credentialOf(data, config.principal);
     const gateway = await McpGateway.open(data, config, credential ? { credential } : {});
     const handle = serveGatewayStdio(gateway, {
       onerror: (e) => process.stderr.write(`helm mcp: ${e.message}\n`),
@@ -133,8 +137,9 @@ export function registerMcpCommands(program: Command, wrap: Wrap): void {
     .option('--principal <name>', 'the principal calls are made for (default: gateway.json principal)')
     .option(...json)
     .action(
+      // With --database-url / HELM_DATABASE_URL the gateway's runtime runs on that database.
       wrap((o: { config: string; principal?: string }, cmd: Command) =>
-        withDataDir(cmd, (data) => mcpServe(data, o.config, o)),
+        withNodeStore(cmd, (data) => mcpServe(data, o.config, o)),
       ),
     );
   const tools = mcp.command('tools').description('upstream tools: list, approve (pin)');

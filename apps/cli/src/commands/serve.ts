@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type DataDir, readJsonFile, refuseDatabaseRuntime } from '@helm/runtime';
+import { type DataDir, readJsonFile } from '@helm/runtime';
 
 // @helm/server (hono, jose, prom-client) loads only when one of these commands runs: every other
 // command starts without it.
@@ -70,8 +70,6 @@ export async function serveCommand(
   databaseUrl?: string,
 ): Promise<CommandResult> {
   data.requireInitialized();
-  // The MCP gateway's runtime reads its views from the embedded store: refused by name.
-  if (databaseUrl !== undefined && opts.mcp !== undefined) refuseDatabaseRuntime(databaseUrl, 'serve --mcp');
   const oidcParts = [opts.jwks, opts.issuer, opts.audience].filter((v) => v !== undefined).length;
   if (oidcParts !== 0 && oidcParts !== 3)
     throw new CliError('USAGE', 'OIDC needs --jwks, --issuer and --audience together');

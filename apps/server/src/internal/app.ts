@@ -16,18 +16,22 @@ import {
   verifyEvidencePack,
 } from '@helm/evidencepack';
 import {
+  approvalContext,
+  type ChallengeView,
+  challengeView,
   challengeViewById,
   challengeViews,
   type DataDir,
-  delegateCreate,
-  delegateRevoke,
+  delegateCreateAsync,
+  delegateRevokeAsync,
   delegationList,
   exportPack,
   exportPackFrom,
   type GovernedRuntime,
+  governanceSnapshot,
   grantsFrom,
   identityList,
-  importGovernanceEvent,
+  importGovernanceEventAsync,
   isWellFormedText,
   loadDataDirPolicy,
   parseTtl,
@@ -190,23 +194,34 @@ export function createApp(parts: AppParts): Hono<Env> {
   const chainId = data.config().chain_id;
   /**
    * The shared database this node runs on (`--database-url`), if any. Every store read of a route
-   * goes through the async store port then; a route whose runtime view is not on the port yet
-   * answers DATABASE_ROUTE_UNSUPPORTED (501) by name — it never falls back to the data
-   * directory's embedded store (docs/deployment.md lists the routes).
+   * goes through the async store port then — never the data directory's embedded store.
    */
   const shared = data.shared;
   // Read on every use (never cached): the data directory decides what its store is.
   const port = () => shared ?? data.store;
-  const embeddedOnly = (route: string) => {
-    if (shared)
-      throw new ServeError(
-        'DATABASE_ROUTE_UNSUPPORTED',
-        `${route} does not run on the shared database yet; nothing was read or recorded`,
-        'answer approvals and edit delegation sessions on a node without --database-url (docs/deployment.md)',
-      );
+  /**
+   * The governance state the approval, delegation and identity views and checks read: the data
+   * directory itself, or on a shared database one snapshot of the database's (its log, application
+   * records, challenges, grants and registry, read through the async port per request): what every
+   * node applies before its next decision, so any node answers for the cluster. Writes never go
+   * through a snapshot: an append goes to the database's one log (the runtime's *Async twins).
+   */
+  const governance = (): Promise<DataDir> => governanceSnapshot(data);
+  /**
+   * Every challenge the governance state holds, at `now`. On a shared database that is every
+   * node's (the cluster is one service: a call held on A is approved and retried on any node);
+   * on the embedded store, this data directory's chain's.
+   */
+  const allChallengeViews = (view: DataDir, now: number): ChallengeView[] => {
+    if (!shared) return challengeViews(view, now);
+    const context = approvalContext(view);
+    return view.store.governanceChallengesSync().map((stored) => challengeView(view, stored, now, context));
   };
   const app = new Hono<Env>();
-  mountConsole(app, data.config()); // the console's static files, before the API's middleware
+  // The console's static files, before the API's middleware. Its approvals are signed for the
+  // governance log they are appended to: on a shared database the database's one log, not this
+  // node's chain (an event signed for the chain would not verify there).
+  mountConsole(app, { ...data.config(), chain_id: data.governanceLog ?? chainId });
 
   app.use(
     secureHeaders({
@@ -273,18 +288,13 @@ export function createApp(parts: AppParts): Hono<Env> {
    * stale answer cannot widen anything: the guardian's identity gate checks the binding itself.
    */
   let bindings: { head: string; list: ReturnType<typeof identityList>['bindings'] } | undefined;
-  const credentialOf = (principal: string): string | undefined => {
-    // identityList folds the governance log from the embedded store: on a shared database a call
-    // names its credential through its API key (`serve keys create --credential`), else refused.
-    if (shared)
-      throw new ServeError(
-        'DATABASE_ROUTE_UNSUPPORTED',
-        'on a shared database the identity bindings are not looked up: this API key names no credential; nothing was executed',
-        'create the key with `helmts serve keys create --credential <id> …` (the credential bound to the principal)',
-      );
-    const h = data.store.governanceHeadSync();
+  const credentialOf = async (principal: string): Promise<string | undefined> => {
+    // On a shared database the head is one indexed read of the database's one governance log (an
+    // identity edit appended by any node or administrator moves it), and the bindings are folded
+    // from one snapshot of it.
+    const h = shared ? await shared.governanceHead() : data.store.governanceHeadSync();
     const head = h ? `${h.seq}:${h.chain}` : '';
-    if (bindings?.head !== head) bindings = { head, list: identityList(data).bindings };
+    if (bindings?.head !== head) bindings = { head, list: identityList(await governance()).bindings };
     return bindings.list.find((b) => b.principal === principal)?.credential_id;
   };
 
@@ -321,7 +331,7 @@ export function createApp(parts: AppParts): Hono<Env> {
     if (!parts.mcp) throw new ServeError('NOT_FOUND', 'this server does not serve MCP (helmts serve --mcp)');
     const identity = await guard(c, 'call');
     await storeReachable();
-    const credential = identity.credential ?? credentialOf(identity.principal);
+    const credential = identity.credential ?? (await credentialOf(identity.principal));
     return parts.mcp(c.req.raw, {
       principal: identity.principal,
       tenant: identity.tenant,
@@ -373,12 +383,13 @@ export function createApp(parts: AppParts): Hono<Env> {
     const challenge = optionalString(body, 'challenge');
     let request: Record<string, unknown>;
     if (challenge !== undefined) {
-      embeddedOnly('a challenge run (POST /v1/calls {"challenge"})');
       if (Object.keys(body).some((k) => k !== 'challenge'))
         throw new ServeError('BAD_REQUEST', 'a challenge run names nothing else: it runs the recorded call');
+      // The view is a pre-check (a clear 409 before anything runs); the runtime's grant decides,
+      // and on a shared database the grant's row is consumed once cluster-wide (its primary key).
       let v: ReturnType<typeof challengeViewById>;
       try {
-        v = challengeViewById(data, challenge, parts.now());
+        v = challengeViewById(await governance(), challenge, parts.now());
       } catch (error) {
         fromRuntime(error);
       }
@@ -403,7 +414,7 @@ export function createApp(parts: AppParts): Hono<Env> {
       if ((session === undefined) !== (verifier === undefined))
         throw new ServeError('BAD_REQUEST', 'session and code_verifier go together');
       const idempotencyKey = optionalString(body, 'idempotency_key');
-      const credential = identity.credential ?? credentialOf(identity.principal);
+      const credential = identity.credential ?? (await credentialOf(identity.principal));
       let delegation: unknown;
       try {
         delegation = session === undefined ? undefined : presentation(session, verifier as string);
@@ -493,9 +504,10 @@ export function createApp(parts: AppParts): Hono<Env> {
     const state = c.req.query('state') ?? 'pending';
     const states = ['pending', 'timelocked', 'approved', 'denied', 'expired', 'consumed', 'invalid', 'all'];
     if (!states.includes(state)) throw new ServeError('BAD_REQUEST', `state is one of ${states.join(', ')}`);
-    embeddedOnly('GET /v1/approvals');
     await storeReachable();
-    const views = challengeViews(data, parts.now()).filter((v) => state === 'all' || v.state === state);
+    const views = allChallengeViews(await governance(), parts.now()).filter(
+      (v) => state === 'all' || v.state === state,
+    );
     return c.json({
       approvals: views.map((v) => ({
         challenge_id: v.challenge_id,
@@ -512,11 +524,10 @@ export function createApp(parts: AppParts): Hono<Env> {
 
   app.get('/v1/approvals/:id', async (c) => {
     await guard(c, 'approve', 'audit');
-    embeddedOnly('GET /v1/approvals/{id}');
     await storeReachable();
     let v: ReturnType<typeof challengeViewById>;
     try {
-      v = challengeViewById(data, c.req.param('id'), parts.now());
+      v = challengeViewById(await governance(), c.req.param('id'), parts.now());
     } catch (error) {
       fromRuntime(error);
     }
@@ -546,27 +557,26 @@ export function createApp(parts: AppParts): Hono<Env> {
     }
     if (target !== id)
       throw new ServeError('BAD_REQUEST', `the envelope answers challenge ${String(target)}, not ${id}`);
-    embeddedOnly('POST /v1/approvals/{id}');
     await storeReachable();
     // A governance write is one short store transaction the runtime ingests before its next
-    // decision (governance.ts): safe next to calls in flight, as it is from another process.
-    let event: ReturnType<typeof importGovernanceEvent>;
+    // decision (governance.ts): safe next to calls in flight, as it is from another process. On a
+    // shared database it is appended to the database's one log, which every node applies.
+    let event: Awaited<ReturnType<typeof importGovernanceEventAsync>>;
     try {
-      event = importGovernanceEvent(data, envelope, parts.now());
+      event = await importGovernanceEventAsync(data, envelope, parts.now());
     } catch (error) {
       fromRuntime(error);
     }
-    const v = challengeViewById(data, id, parts.now());
+    const v = challengeViewById(await governance(), id, parts.now());
     return c.json({ event_seq: event.seq, action: event.action, signer: event.signer, challenge: v });
   });
 
   // ── delegation sessions ───────────────────────────────────────────────────────────────────
   app.get('/v1/delegations', async (c) => {
     await guard(c, 'admin', 'audit');
-    embeddedOnly('GET /v1/delegations');
     await storeReachable();
     const all = c.req.query('all') === 'true';
-    const views = delegationList(data, parts.now()).filter(
+    const views = delegationList(await governance(), parts.now()).filter(
       (v) => all || v.status === 'active' || v.status === 'not_yet_valid',
     );
     return c.json({ sessions: views.map((v) => ({ ...v.session, status: v.status })) });
@@ -597,11 +607,10 @@ export function createApp(parts: AppParts): Hono<Env> {
         'IDENTITY_MISMATCH',
         'mfa_verified comes from the identity (a JWT whose amr holds mfa), not from the body',
       );
-    embeddedOnly('POST /v1/delegations');
     await storeReachable();
-    let created: ReturnType<typeof delegateCreate>;
+    let created: Awaited<ReturnType<typeof delegateCreateAsync>>;
     try {
-      created = delegateCreate(
+      created = await delegateCreateAsync(
         data,
         {
           delegator: identity.principal,
@@ -626,14 +635,13 @@ export function createApp(parts: AppParts): Hono<Env> {
 
   app.delete('/v1/delegations/:id', async (c) => {
     await guard(c, 'admin');
-    embeddedOnly('DELETE /v1/delegations/{id}');
     await storeReachable();
     const id = c.req.param('id');
-    if (!delegationList(data, parts.now()).some((v) => v.session.session_id === id))
+    if (!delegationList(await governance(), parts.now()).some((v) => v.session.session_id === id))
       throw new ServeError('NOT_FOUND', `no session ${id}`);
-    let event: ReturnType<typeof delegateRevoke>;
+    let event: Awaited<ReturnType<typeof delegateRevokeAsync>>;
     try {
-      event = delegateRevoke(data, id, undefined, data.localKey('policy').signer, parts.now());
+      event = await delegateRevokeAsync(data, id, undefined, data.localKey('policy').signer, parts.now());
     } catch (error) {
       fromRuntime(error);
     }

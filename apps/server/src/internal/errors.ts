@@ -20,7 +20,6 @@ export type ServeErrorCode =
   | 'SHUTTING_DOWN'
   | 'REQUEST_TIMEOUT'
   | 'CONFIG_INVALID'
-  | 'DATABASE_ROUTE_UNSUPPORTED'
   | 'INTERNAL';
 
 export const STATUS: Readonly<Record<ServeErrorCode, number>> = {
@@ -41,7 +40,6 @@ export const STATUS: Readonly<Record<ServeErrorCode, number>> = {
   NOT_READY: 503,
   SHUTTING_DOWN: 503,
   REQUEST_TIMEOUT: 408,
-  DATABASE_ROUTE_UNSUPPORTED: 501,
   CONFIG_INVALID: 500,
   INTERNAL: 500,
 };

@@ -26,12 +26,14 @@ import { RuntimeError } from '../errors.js';
 import type { DataDir } from './datadir.js';
 import {
   appendGovernanceEvent,
+  appendGovernanceEventAsync,
   type GovernanceAction,
   type GovernanceEventRecord,
   type GovernanceHandler,
   readGovernanceApplications,
   readGovernanceLog,
 } from './governance.js';
+import { governanceSnapshot } from './governance-snapshot.js';
 import { parseJson } from './json.js';
 
 /** The policy stack the data directory's runtime loads at open (P0 ∩ the signed P1 bundle). */
@@ -371,19 +373,51 @@ export function delegateCreate(
   signer: Signer,
   at: number,
 ): { session: DelegationSession; code_verifier: string | null; event: GovernanceEventRecord } {
-  const verifier = input.code_challenge === undefined ? newCodeVerifier() : null;
-  const session = draftDelegation(
-    data,
-    { ...input, code_challenge: input.code_challenge ?? pkceChallenge(verifier as string) },
-    at,
-  );
+  const { session, code_verifier } = draftWithVerifier(data, input, at);
   const event = appendGovernanceEvent(data, {
     action: 'delegation.create',
     body: { session } as unknown as Json,
     signer,
     at,
   });
-  return { session, code_verifier: verifier, event };
+  return { session, code_verifier, event };
+}
+
+/**
+ * `delegateCreate` on a shared database: the session is drafted on one read of the database's
+ * governance state (its registry) and appended to its one governance log, which every node applies
+ * before its next decision. On the embedded store it is `delegateCreate`.
+ */
+export async function delegateCreateAsync(
+  data: DataDir,
+  input: DelegateCreateInput,
+  signer: Signer,
+  at: number,
+): Promise<{ session: DelegationSession; code_verifier: string | null; event: GovernanceEventRecord }> {
+  if (data.shared === undefined) return delegateCreate(data, input, signer, at);
+  const { session, code_verifier } = draftWithVerifier(await governanceSnapshot(data), input, at);
+  const event = await appendGovernanceEventAsync(data, {
+    action: 'delegation.create',
+    body: { session } as unknown as Json,
+    signer,
+    at,
+  });
+  return { session, code_verifier, event };
+}
+
+/** The session drafted at `at`, with a generated code verifier when the input names no challenge. */
+function draftWithVerifier(
+  data: DataDir,
+  input: DelegateCreateInput,
+  at: number,
+): { session: DelegationSession; code_verifier: string | null } {
+  const verifier = input.code_challenge === undefined ? newCodeVerifier() : null;
+  const session = draftDelegation(
+    data,
+    { ...input, code_challenge: input.code_challenge ?? pkceChallenge(verifier as string) },
+    at,
+  );
+  return { session, code_verifier: verifier };
 }
 
 /** Append `delegation.revoke` for a known, unrevoked session. */
@@ -394,16 +428,36 @@ export function delegateRevoke(
   signer: Signer,
   at: number,
 ): GovernanceEventRecord {
+  return appendGovernanceEvent(data, revokeInput(sessionId, reason, signer, at));
+}
+
+/** `delegateRevoke` on a shared database: appended to its one governance log (see delegateCreateAsync). */
+export async function delegateRevokeAsync(
+  data: DataDir,
+  sessionId: string,
+  reason: string | undefined,
+  signer: Signer,
+  at: number,
+): Promise<GovernanceEventRecord> {
+  return appendGovernanceEventAsync(data, revokeInput(sessionId, reason, signer, at));
+}
+
+function revokeInput(
+  sessionId: string,
+  reason: string | undefined,
+  signer: Signer,
+  at: number,
+): { action: 'delegation.revoke'; body: Json; signer: Signer; at: number } {
   if (!/^sha256:[0-9a-f]{64}$/.test(sessionId))
     throw new RuntimeError(
       'USAGE',
       'a session id is sha256:<64 hex>',
       'list sessions: helmts delegate list --all',
     );
-  return appendGovernanceEvent(data, {
+  return {
     action: 'delegation.revoke',
     body: { session_id: sessionId, ...(reason === undefined ? {} : { reason }) },
     signer,
     at,
-  });
+  };
 }
