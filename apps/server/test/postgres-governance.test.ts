@@ -314,4 +314,38 @@ describe('I-SERVE-7 governance routes on a shared PostgreSQL database (two serve
     for (const s of [a, b])
       expect(existsSync(join(root, `deleg-${s === a ? 'a' : 'b'}`, 'helm.db'))).toBe(false);
   });
+
+  it('a node that cannot apply a pending governance event in time answers 503 NODE_REFUSED (GOVERNANCE_PENDING), signs nothing, and decides once it can', async () => {
+    const [a] = await pair('pending');
+    const first = await fetch(`${a.url}/v1/calls`, jsonPost(keys.call, { tool: 'echo', args: { x: 1 } }));
+    expect(first.status, await first.clone().text()).toBe(200);
+    // Another node holds the governance lock without finishing while an event waits to be applied.
+    const holder = new DataDir(nodeDir(template, 'pending-holder'));
+    const store = await attachDatabase(holder, { url: db.url });
+    const lead = await store.tryLead('governance');
+    try {
+      expect(lead, 'the governance lock is free before the test takes it').toBeDefined();
+      await appendGovernanceEventAsync(holder, {
+        action: 'identity.add',
+        body: { credential_id: 'cred-dave', principal: 'dave' },
+        signer: holder.localKey('policy').signer,
+        at: Date.now(),
+      });
+      const before = (await ran('echo')).length;
+      const refused = await fetch(`${a.url}/v1/calls`, jsonPost(keys.call, { tool: 'echo', args: { x: 2 } }));
+      expect(refused.status, await refused.clone().text()).toBe(503);
+      const body = (await refused.json()) as { error: { code: string; message: string; hint?: string } };
+      expect(body.error.code).toBe('NODE_REFUSED');
+      expect(body.error.message).toContain('GOVERNANCE_PENDING');
+      expect(body.error.hint).toBeTruthy();
+      expect((await ran('echo')).length, 'nothing was receipted for the refused call').toBe(before);
+    } finally {
+      await lead?.release();
+      await holder.closeAll();
+    }
+    // The lock released: the node applies the event itself and decides.
+    const after = await fetch(`${a.url}/v1/calls`, jsonPost(keys.call, { tool: 'echo', args: { x: 3 } }));
+    expect(after.status, await after.clone().text()).toBe(200);
+    expect(await after.json()).toMatchObject({ status: 'SUCCEEDED' });
+  }, 60_000);
 });

@@ -182,6 +182,11 @@ function fromRuntime(error: unknown): never {
         throw new ServeError('STORE_UNAVAILABLE', error.message, hint);
       case 'FILE_NOT_FOUND':
         throw new ServeError('NOT_FOUND', error.message, hint);
+      // The database answered; this node could not bring its governance state up to date (another
+      // node holds the application lock past the wait), so it decided nothing and signed nothing:
+      // a retry, not a client error (docs/api.md "Errors").
+      case 'GOVERNANCE_PENDING':
+        throw new ServeError('NODE_REFUSED', `this node decides nothing: ${error.code}: ${error.message}`, hint);
       default:
         throw new ServeError('REFUSED', `${error.code}: ${error.message}`, hint);
     }
