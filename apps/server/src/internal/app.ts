@@ -186,7 +186,11 @@ function fromRuntime(error: unknown): never {
       // node holds the application lock past the wait), so it decided nothing and signed nothing:
       // a retry, not a client error (docs/api.md "Errors").
       case 'GOVERNANCE_PENDING':
-        throw new ServeError('NODE_REFUSED', `this node decides nothing: ${error.code}: ${error.message}`, hint);
+        throw new ServeError(
+          'NODE_REFUSED',
+          `this node decides nothing: ${error.code}: ${error.message}`,
+          hint,
+        );
       default:
         throw new ServeError('REFUSED', `${error.code}: ${error.message}`, hint);
     }
