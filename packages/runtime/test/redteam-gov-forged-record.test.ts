@@ -12,6 +12,9 @@
 // digest: no key needed) — and leaves the guardian-signed cursor alone. A running node's
 // #reapply checks only the unkeyed link, never the signed cursor, so every running node takes the
 // forged 'rejected' outcome: the revoked credential keeps running calls cluster-wide.
+// Worse, the next honest event's application signs the cursor over the applied chain that now
+// holds the forged record (A's #applyFirst links from its in-memory chain), so a node opened
+// later verifies the forgery under a guardian signature: it survives every restart.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +55,11 @@ async function outcome(rt: GovernedRuntime, i: number): Promise<string> {
   }
 }
 
-async function scenario(schema: string, forge: boolean): Promise<{ onA: string; onB: string }> {
+async function scenario(
+  schema: string,
+  forge: boolean,
+  bless = false,
+): Promise<{ onA: string; onB: string; onC?: string }> {
   {
     const t = await publishedDataDir(db.url, root, FINGERPRINT, schema);
     const a = nodeDir(t, root, `${schema}-a`);
@@ -113,7 +120,32 @@ async function scenario(schema: string, forge: boolean): Promise<{ onA: string; 
 
       // Both running nodes must not run alice's calls any more: either the revoke is obeyed
       // (DENIED) or the forged record is refused (GOVERNANCE_LOG_INVALID). Today both SUCCEED.
-      return { onB: await outcome(rb, 3), onA: await outcome(ra, 4) };
+      const onB = await outcome(rb, 3);
+      const onA = await outcome(ra, 4);
+      if (!bless) return { onA, onB };
+      // The next honest event: node A applies it first and signs the cursor over the applied
+      // chain — which now includes the forged record. A node C opened afterwards then verifies
+      // the forged record under a guardian signature: the forgery outlives every restart.
+      await appendGovernanceEventAsync(a, {
+        action: 'identity.add',
+        body: { credential_id: 'cred-carol', principal: 'alice' },
+        signer: policy,
+        at: Date.now(),
+      });
+      await outcome(ra, 5);
+      const cDir = nodeDir(t, root, `${schema}-c`);
+      await attachDatabase(cDir, { url: db.url, schema });
+      const rc = await GovernedRuntime.open(cDir, { clock }).catch((error: { code?: string }) => error);
+      if (!(rc instanceof GovernedRuntime)) {
+        await cDir.closeAll();
+        return { onA, onB, onC: `OPEN_REFUSED:${String(rc.code)}` };
+      }
+      try {
+        return { onA, onB, onC: await outcome(rc, 6) };
+      } finally {
+        await rc.close();
+        await cDir.closeAll();
+      }
     } finally {
       await c.end();
       await s.close();
@@ -138,5 +170,12 @@ describe('red team: a database writer forges the application record of a new gov
     // nothing decided). Today both nodes take the forged outcome: the revoked credential SUCCEEDS.
     expect(onB).not.toBe('SUCCEEDED');
     expect(onA).not.toBe('SUCCEEDED');
+  });
+
+  it('the forged record is not made permanent by the next honest application (a node opened later refuses it)', async () => {
+    const { onC } = await scenario('forged_bless', true, true);
+    // Either C refuses to open (GOVERNANCE_LOG_INVALID) or obeys the revoke. Today C opens — the
+    // cursor A signed covers the forged record — and alice's revoked credential SUCCEEDS on C.
+    expect(onC).toMatch(/^(OPEN_REFUSED:GOVERNANCE_LOG_INVALID|DENIED:)/);
   });
 });
