@@ -72,7 +72,12 @@ async function template(schema: string, quorum = 1): Promise<DataDir> {
     resource_pointer: '/service',
     driver: { kind: 'function', ref: 'demo.deploy', timeout_ms: 5_000 },
   });
-  const s = await openPostgresStore({ connectionString: db.url, nodeId: 'setup', schema, groupCommit: false });
+  const s = await openPostgresStore({
+    connectionString: db.url,
+    nodeId: 'setup',
+    schema,
+    groupCommit: false,
+  });
   try {
     await publishTrustRegistry(data, s);
   } finally {
