@@ -1023,15 +1023,17 @@ export class GovernanceIngestor {
       throw this.#broken;
     }
     const grew = head === undefined || (head !== null && head.seq > known.seq);
-    const fresh = !grew
-      ? []
-      : verifyGovernanceLog(
-          await store.governanceEvents(known.seq + 1),
-          this.#log,
-          this.#registryFor,
-          known,
-          this.#seen,
-        );
+    const rows = grew ? await store.governanceEvents(known.seq + 1) : [];
+    // A row checked at a registry this runtime does not hold was appended after a publication it
+    // has not seen: the node is stale (reopen it), not the log broken (no restore from backup).
+    const ahead = this.#host.data.shared === undefined ? undefined : rows.find((r) => r.trustSeq > this.#host.registry.seq);
+    if (ahead !== undefined)
+      throw new RuntimeError(
+        'TRUST_REGISTRY_STALE',
+        `governance event ${ahead.seq} was appended at trust seq ${ahead.trustSeq}, this runtime decides under ${this.#host.registry.seq}: nothing is decided or signed until it is reopened`,
+        'reopen the runtime (restart the node) to run under the published registry — docs/deployment.md',
+      );
+    const fresh = !grew ? [] : verifyGovernanceLog(rows, this.#log, this.#registryFor, known, this.#seen);
     const last = fresh[fresh.length - 1];
     if (last) this.#known = { seq: last.seq, chain: last.chain };
     this.#pending.push(...fresh);

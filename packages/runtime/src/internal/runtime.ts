@@ -1333,6 +1333,16 @@ export class GovernedRuntime {
    * the log does not verify (nothing is decided then).
    */
   async ingestGovernance(): Promise<void> {
+    // On a shared database the first application of an event binds every node (its record, its
+    // clock reading, its admin receipt): the same freshness and clock checks as a decision's run
+    // first, in the ingest path itself, so no caller (open, the MCP gateway, an embedder) can
+    // apply an event on a stale node or at a skewed clock. Their codes are the decision's own.
+    if (sharedNode(this.data)) {
+      const checked = await this.#sharedPrecheck(this.clock.now());
+      if (checked.refused) throw checked.refused;
+      await this.#governance?.ingest(checked.governance ?? null);
+      return;
+    }
     await this.#governance?.ingest();
   }
 
@@ -1716,11 +1726,14 @@ export class GovernedRuntime {
    */
   async #sharedPrecheck(clockMs: number): Promise<{
     readonly refusal?: GovernedResult;
+    /** The refusal's error (ingestGovernance throws it). */
+    readonly refused?: RuntimeError;
     readonly governance?: { readonly seq: number; readonly chain: string } | undefined;
   }> {
     const node = sharedNode(this.data);
     if (!node) return {};
-    if (this.#staleTrust) return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust) };
+    if (this.#staleTrust)
+      return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust), refused: this.#staleTrust };
     const known = sharedTrustEvents.get(this.data.store);
     const fresh = await node.freshness('trust');
     const after = this.#nodeClock.now();
@@ -1733,21 +1746,18 @@ export class GovernedRuntime {
           : `the shared database's trust registry was rewritten (${fresh.documents} events, another digest) since this runtime read it: nothing is decided or signed until it is reopened`,
         'reopen the runtime (restart the node) to run under the published registry — docs/deployment.md',
       );
-      return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust) };
+      return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust), refused: this.#staleTrust };
     }
     // The database's reading lies between this node's readings before and after the read, give
     // or take the tolerance, when the clocks agree.
-    if (fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS || fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS)
-      return {
-        refusal: refusalResult(
-          'CLOCK_SKEW',
-          new RuntimeError(
-            'CLOCK_SKEW',
-            `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
-            'synchronize the node clock (NTP) with the database host — docs/deployment.md',
-          ),
-        ),
-      };
+    if (fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS || fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS) {
+      const skew = new RuntimeError(
+        'CLOCK_SKEW',
+        `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
+        'synchronize the node clock (NTP) with the database host — docs/deployment.md',
+      );
+      return { refusal: refusalResult('CLOCK_SKEW', skew), refused: skew };
+    }
     return { governance: fresh.governance };
   }
 
