@@ -849,6 +849,8 @@ export class GovernanceIngestor {
   #broken: RuntimeError | undefined;
   /** Every event verified by this runtime, across opens' restore and later ingests. */
   #seen = newGovernanceSeen();
+  /** Other nodes' application records ahead of #applied, verified under the signed cursor (#vouchFor). */
+  #vouched = new Map<number, StoredGovernanceApplication>();
 
   constructor(host: IngestorHost) {
     this.#host = host;
@@ -875,6 +877,7 @@ export class GovernanceIngestor {
   restore(hooks: { before(): void; after(): void }, reads?: GovernanceReads): void {
     const store = this.#host.data.store;
     this.#seen = newGovernanceSeen();
+    this.#vouched.clear();
     const events = verifyGovernanceLog(
       reads ? [...reads.events] : store.governanceEventsSync(),
       this.#log,
@@ -934,6 +937,19 @@ export class GovernanceIngestor {
       if (seq === 0) return;
       throw this.#refuse('events were applied but the signed cursor is missing');
     }
+    const body = this.#cursorBody(cursor);
+    if (
+      body.seq !== seq ||
+      body.log_chain !== logChain ||
+      body.applied_chain !== appliedChain
+    )
+      throw this.#refuse(
+        `the signed cursor says ${String(body.seq)} events were applied, the store says ${seq} (rolled back or edited)`,
+      );
+  }
+
+  /** The body of a stored cursor signed by a guardian key of this registry, for this log. */
+  #cursorBody(cursor: SignedEnvelope): GovernanceCursorBody {
     let body: GovernanceCursorBody;
     try {
       const claimedSeq = (
@@ -956,13 +972,63 @@ export class GovernanceIngestor {
     if (
       body.trust_anchor !== this.#log.trustAnchor ||
       body.chain_id !== this.#log.chainId ||
-      body.seq !== seq ||
-      body.log_chain !== logChain ||
-      body.applied_chain !== appliedChain
+      !Number.isSafeInteger(body.seq)
     )
-      throw this.#refuse(
-        `the signed cursor says ${String(body.seq)} events were applied, the store says ${seq} (rolled back or edited)`,
+      throw this.#refuse('the signed cursor is for another governance log');
+    return body;
+  }
+
+  /**
+   * Several nodes: an application record another node wrote is used only once the guardian-signed
+   * cursor covers it. The record's own link is an unkeyed digest that anyone who can write the
+   * database can compute, so it proves nothing alone; the cursor is signed in the same transaction
+   * as every honest record and names the applied chain through it. The records from this node's
+   * applied prefix up to the cursor are read and their chain must reach the signed value exactly:
+   * a record inserted or edited by a database writer (no guardian key) is refused, and the node
+   * decides nothing more (GOVERNANCE_LOG_INVALID). Records verified here are kept until re-applied.
+   */
+  async #vouchFor(stored: StoredGovernanceApplication): Promise<void> {
+    const known = this.#vouched.get(stored.seq);
+    if (known !== undefined && known.chain === stored.chain && known.digest === stored.digest) return;
+    const store: GovernanceStore = this.#host.data.store;
+    const from = this.#applied.seq + 1;
+    let records = await store.governanceApplied(from);
+    let cursor = await store.governanceCursor();
+    // The cursor moves with every record in one transaction, and is read after them: when it is
+    // ahead, another node committed in between — read both again (as open does).
+    for (let tries = 0; tries < 20 && cursorSeq(cursor) > this.#applied.seq + records.length; tries++) {
+      await new Promise((r) => setTimeout(r, 10));
+      records = await store.governanceApplied(from);
+      cursor = await store.governanceCursor();
+    }
+    const fail = (why: string): never => {
+      this.#broken = this.#refuse(why);
+      throw this.#broken;
+    };
+    if (cursor === undefined) return fail(`application record ${stored.seq} is not covered by a signed cursor`);
+    let body: GovernanceCursorBody;
+    try {
+      body = this.#cursorBody(cursor);
+    } catch (error) {
+      this.#broken = error as RuntimeError;
+      throw error;
+    }
+    let chain = this.#applied.chain;
+    let seq = this.#applied.seq;
+    const covered: StoredGovernanceApplication[] = [];
+    for (const a of records) {
+      if (a.seq !== seq + 1) return fail(`application record ${a.seq} is out of place`);
+      chain = governanceAppliedLink(chain, a.seq, a.digest, a.record);
+      if (a.chain !== chain) return fail(`application record ${a.seq} was edited`);
+      seq = a.seq;
+      covered.push(a);
+      if (seq === body.seq) break;
+    }
+    if (body.seq !== seq || body.applied_chain !== chain || seq < stored.seq)
+      return fail(
+        `application record ${stored.seq} is not covered by the guardian-signed cursor (it says ${String(body.seq)} events were applied): inserted or edited outside helm`,
       );
+    for (const a of covered) this.#vouched.set(a.seq, a);
   }
 
   /** Apply one event with the handler; the clock and key authorization of the application. */
@@ -1072,12 +1138,18 @@ export class GovernanceIngestor {
     let pause = 5;
     for (;;) {
       const recorded = await this.#recordOf(event);
-      if (recorded) return this.#reapply(event, recorded);
+      if (recorded) {
+        await this.#vouchFor(recorded);
+        return this.#reapply(event, recorded);
+      }
       const held = await lead();
       if (held) {
         try {
           const again = await this.#recordOf(event);
-          if (again) return this.#reapply(event, again);
+          if (again) {
+            await this.#vouchFor(again);
+            return this.#reapply(event, again);
+          }
           return await this.#applyFirst(event, clockMs, registry, pinned);
         } finally {
           await held.release();
@@ -1103,6 +1175,12 @@ export class GovernanceIngestor {
 
   /** Re-apply an event another node applied first, from its record (which must continue ours). */
   #reapply(event: GovernanceEventRecord, stored: StoredGovernanceApplication): void {
+    const vouched = this.#vouched.get(stored.seq);
+    this.#vouched.delete(stored.seq);
+    if (vouched === undefined || vouched.chain !== stored.chain || vouched.digest !== stored.digest) {
+      this.#broken = this.#refuse(`application record ${stored.seq} is not the one the signed cursor covers`);
+      throw this.#broken;
+    }
     if (stored.digest !== event.digest) {
       this.#broken = this.#refuse(`event ${event.seq} is not the event that was applied`);
       throw this.#broken;
