@@ -117,6 +117,7 @@ import {
 } from './receipt-policy.js';
 import { governanceLogOf } from './store-select.js';
 import { rewindRepins } from './tool-repin.js';
+import { checkTrustFloor, raiseTrustFloor } from './trust-floor.js';
 import {
   AdmissionBatcher,
   CallUnit,
@@ -547,7 +548,10 @@ async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<Trust
     data.attachStore(data.shared as RuntimeStore, log);
   }
   try {
-    return data.registryFrom(events);
+    const registry = data.registryFrom(events);
+    // Never below a registry this node has verified (a deleted rotation row): trust-floor.ts.
+    if (node) checkTrustFloor(data, registry);
+    return registry;
   } catch (error) {
     if (error instanceof RuntimeError) throw error;
     throw new RuntimeError(
@@ -1739,6 +1743,9 @@ export class GovernedRuntime {
     const after = this.#nodeClock.now();
     // By digest, not by count: a registry rewritten in place with as many events is another one.
     if (known !== undefined && (fresh.documents !== known.documents || fresh.head !== known.head)) {
+      // A longer registry that verifies under the anchor becomes this node's floor, so a restart
+      // after the writer deletes the rotation's row refuses the shorter one (trust-floor.ts).
+      if (fresh.documents > known.documents) await this.#learnTrustFloor();
       this.#staleTrust = new RuntimeError(
         'TRUST_REGISTRY_STALE',
         fresh.documents !== known.documents
@@ -1759,6 +1766,18 @@ export class GovernedRuntime {
       return { refusal: refusalResult('CLOCK_SKEW', skew), refused: skew };
     }
     return { governance: fresh.governance };
+  }
+
+  /** Verify the database's (newer) trust registry and raise this node's floor to it; best effort. */
+  async #learnTrustFloor(): Promise<void> {
+    try {
+      const events = (await this.data.store.listDocuments('trust')).map(
+        (d) => d.value as unknown as SignedEnvelope,
+      );
+      raiseTrustFloor(this.data, this.data.registryFrom(events));
+    } catch {
+      // A registry that does not verify raises nothing; the node is refused as stale either way.
+    }
   }
 
   /**
