@@ -851,6 +851,38 @@ export class GovernanceIngestor {
   #seen = newGovernanceSeen();
   /** Other nodes' application records ahead of #applied, verified under the signed cursor (#vouchFor). */
   #vouched = new Map<number, StoredGovernanceApplication>();
+  /**
+   * The applied events about each subject (a challenge), in log order, with the clock reading and
+   * trust seq of their first application: what `replaySubject` re-applies to a challenge restored
+   * on demand (from memory, verified — never from rows the database writer can hide or edit).
+   */
+  #bySubject = new Map<string, { event: GovernanceEventRecord; clock_ms: number; trust_seq: number }[]>();
+
+  #noteApplied(event: GovernanceEventRecord, at: { clock_ms: number; trust_seq: number }): void {
+    if (event.subject === null) return;
+    const list = this.#bySubject.get(event.subject) ?? [];
+    list.push({ event, clock_ms: at.clock_ms, trust_seq: at.trust_seq });
+    this.#bySubject.set(event.subject, list);
+  }
+
+  /**
+   * Several nodes: a challenge this runtime did not hold when earlier events about it were applied
+   * (another node opened it, or its row was hidden while this one opened) and that it restores now
+   * from its row is brought to the state every applied event about it left — a denial closes it,
+   * approvals count — before a later event is judged against it. An event that applied once and
+   * does not re-apply now means the stored state is not the log's: nothing more is decided.
+   */
+  replaySubject(subject: string): void {
+    for (const { event, clock_ms, trust_seq } of this.#bySubject.get(subject) ?? []) {
+      const outcome = this.#run(event, { first: false, clock_ms, trust_seq });
+      if (!outcome.applied) {
+        this.#broken = this.#refuse(
+          `event ${event.seq} (${event.action}) about ${subject} was applied, but re-applying it to the challenge restored from its row fails (${outcome.code}: ${outcome.detail})`,
+        );
+        throw this.#broken;
+      }
+    }
+  }
 
   constructor(host: IngestorHost) {
     this.#host = host;
@@ -878,6 +910,7 @@ export class GovernanceIngestor {
     const store = this.#host.data.store;
     this.#seen = newGovernanceSeen();
     this.#vouched.clear();
+    this.#bySubject.clear();
     const events = verifyGovernanceLog(
       reads ? [...reads.events] : store.governanceEventsSync(),
       this.#log,
@@ -919,6 +952,7 @@ export class GovernanceIngestor {
         throw this.#refuse(
           `event ${event.seq} (${event.action}) was applied, but re-applying it now fails (${outcome.code}: ${outcome.detail})`,
         );
+      this.#noteApplied(event, record);
     }
     hooks.after();
     const last = events[events.length - 1];
@@ -1204,6 +1238,7 @@ export class GovernanceIngestor {
         );
         throw this.#broken;
       }
+      this.#noteApplied(event, record);
     }
     this.#applied = { seq: stored.seq, chain: stored.chain };
   }
@@ -1296,5 +1331,6 @@ export class GovernanceIngestor {
       throw this.#broken;
     }
     this.#applied = { seq: event.seq, chain: (written as GovernanceApplication).chain };
+    if (outcome.applied) this.#noteApplied(event, { clock_ms: clockMs, trust_seq: trustSeq });
   }
 }

@@ -1166,6 +1166,9 @@ export class GovernedRuntime {
         return; // Not this guardian's signature: not held, no grant can come from it.
       }
       if (stored.closed === 'expired') approvals.close(id, 'expired');
+      // Restored fresh from its row: every event about it this runtime applied (a denial it
+      // re-applied to nothing while the row was hidden) is applied to it again first.
+      this.#governance?.replaySubject(id);
     }
     if ((await this.data.store.governanceGrant(id)) !== undefined) approvals.close(id, 'consumed');
     else if (event.action === 'approval.grant') this.#approvedHeld.add(id);
