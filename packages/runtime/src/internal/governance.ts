@@ -62,6 +62,7 @@ import { BUDGET_HANDLERS } from './budget.js';
 import type { DataDir } from './datadir.js';
 import { DELEGATION_HANDLERS } from './delegation.js';
 import { EGRESS_HANDLERS } from './egress.js';
+import { checkGovernanceLogPin, schemaOf } from './governance-log-pin.js';
 import { governanceSnapshot } from './governance-snapshot.js';
 import { IDENTITY_HANDLERS } from './identity.js';
 import type { GovernedRuntime } from './runtime.js';
@@ -426,6 +427,10 @@ async function appendVerifiedAsync(
 ): Promise<GovernanceEventRecord> {
   data.requireInitialized();
   const store: GovernanceStore = data.shared ?? data.store;
+  // An event is signed for, and appended to, the log this directory belongs to only.
+  const schema = schemaOf(data.shared);
+  if (schema !== undefined && data.governanceLog !== undefined)
+    checkGovernanceLogPin(data, schema, data.governanceLog);
   const prepared = prepareAppend(snapshot ?? (await governanceSnapshot(data)), envelope, at);
   let row: GovernanceEventRow;
   try {

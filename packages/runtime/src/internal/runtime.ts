@@ -118,6 +118,7 @@ import {
 import { governanceLogOf } from './store-select.js';
 import { rewindRepins } from './tool-repin.js';
 import { checkTrustFloor, raiseTrustFloor } from './trust-floor.js';
+import { checkGovernanceLogPin, schemaOf } from './governance-log-pin.js';
 import {
   AdmissionBatcher,
   CallUnit,
@@ -547,6 +548,10 @@ async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<Trust
       );
     data.attachStore(data.shared as RuntimeStore, log);
   }
+  // The log this directory belongs to, not whichever the database's unsigned row names now.
+  const schema = schemaOf(store);
+  if (node && schema !== undefined && data.governanceLog !== undefined)
+    checkGovernanceLogPin(data, schema, data.governanceLog);
   try {
     const registry = data.registryFrom(events);
     // Never below a registry this node has verified (a deleted rotation row): trust-floor.ts.
