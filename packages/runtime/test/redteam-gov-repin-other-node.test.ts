@@ -31,6 +31,9 @@ import {
   attachDatabase,
   GovernedRuntime,
   governanceAppliedLink,
+  governanceEventDigest,
+  governanceLink,
+  signGovernanceEvent,
 } from '../src/index.ts';
 import { nodeDir, publishedDataDir } from './pg-node-fixture.ts';
 
@@ -79,16 +82,17 @@ async function twoNodes(schema: string) {
     input_schema: { type: 'object', required: ['amount'], properties: { amount: { type: 'number' } } },
   };
   const descriptorDigest = digest(canonicalBytes(descriptor as never));
+  const body = {
+    tool: 'pay',
+    descriptor,
+    descriptor_digest: descriptorDigest,
+    previous_digest: previousDigest,
+    previous_descriptor: previous,
+  };
   const repin = () =>
     appendGovernanceEventAsync(a, {
       action: 'tool.repin',
-      body: {
-        tool: 'pay',
-        descriptor,
-        descriptor_digest: descriptorDigest,
-        previous_digest: previousDigest,
-        previous_descriptor: previous,
-      } as never,
+      body: body as never,
       signer: policy,
       at: Date.now(),
     });
@@ -99,7 +103,36 @@ async function twoNodes(schema: string) {
     await a.closeAll();
     await b.closeAll();
   };
-  return { t, a, b, ra, rb, s, repin, previousDigest, descriptorDigest, close };
+  return { t, a, b, ra, rb, s, repin, body, policy, previousDigest, descriptorDigest, close };
+}
+
+/** The repin event signed by the policy key and written straight into the log (no append check). */
+async function pastTheCheck(n: Awaited<ReturnType<typeof twoNodes>>): Promise<void> {
+  const registry = await n.a.registryAsync();
+  const envelope = signGovernanceEvent({
+    action: 'tool.repin',
+    body: n.body as never,
+    signer: n.policy,
+    at: Date.now(),
+    trustAnchor: n.a.config().trust_anchor,
+    chainId: n.a.governanceLog as string,
+  });
+  const eventDigest = governanceEventDigest(envelope);
+  await n.s.appendGovernanceEvent((head) => {
+    const seq = (head?.seq ?? 0) + 1;
+    const prev = head?.chain ?? GOVERNANCE_GENESIS_PREV;
+    return {
+      seq,
+      digest: eventDigest,
+      prev,
+      chain: governanceLink(seq, prev, eventDigest, registry.seq),
+      action: 'tool.repin',
+      signer: n.policy.keyId,
+      subject: null,
+      trustSeq: registry.seq,
+      envelope,
+    };
+  });
 }
 
 describe('red team: tool.repin across nodes on one database', () => {
@@ -136,7 +169,11 @@ describe('red team: tool.repin across nodes on one database', () => {
     try {
       expect(await outcome(n.rb, { i: 1 })).toBe('SUCCEEDED');
       expect(n.rb.executor.getTool('pay')?.descriptor_digest).toBe(n.previousDigest);
-      await n.repin();
+      // Changed by the red-team fix (redfix): a repin is refused at append on a shared database
+      // (DATABASE_RUNTIME_UNSUPPORTED); a policy-key holder writes it past the check, straight
+      // into the log, so the re-apply path is still exercised.
+      await expect(n.repin()).rejects.toMatchObject({ code: 'DATABASE_RUNTIME_UNSUPPORTED' });
+      await pastTheCheck(n);
       const event = await n.s.governanceEvent(1);
       expect(event?.action).toBe('tool.repin');
       // The application record node A writes when it applies the repin first (outcome applied).
@@ -164,7 +201,11 @@ describe('red team: tool.repin across nodes on one database', () => {
       // B re-applies the record before its next decision: the old-shaped call must no longer run.
       const onB = await outcome(n.rb, { i: 2 });
       expect(onB).not.toBe('SUCCEEDED');
-      expect(n.rb.executor.getTool('pay')?.descriptor_digest).toBe(n.descriptorDigest);
+      // Changed by the red-team fix (redfix; the brief allows "actually repin (or refuse)"): B
+      // either runs the new descriptor, or refuses to decide at all — it never keeps deciding
+      // under the old descriptor (a new-shaped call is not run under the old one either).
+      if (n.rb.executor.getTool('pay')?.descriptor_digest !== n.descriptorDigest)
+        expect(await outcome(n.rb, { amount: 3 })).toMatch(/^REFUSED:/);
     } finally {
       await c.end();
       await n.close();
