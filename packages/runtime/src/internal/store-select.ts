@@ -178,7 +178,9 @@ export function refuseDatabaseRuntime(url: string, command?: string): never {
   throw new RuntimeError(
     'DATABASE_RUNTIME_UNSUPPORTED',
     `${command === undefined ? 'this command' : `\`helmts ${command}\``} cannot run on the shared database ${redactDatabaseUrl(url)} yet: it runs on the data directory's embedded store only`,
-    `unset ${DATABASE_URL_ENV} / drop --database-url to use the data directory's store; \`run\`, \`serve\`, \`export\`, \`db …\` and \`doctor\` use the database (docs/deployment.md)`,
+    // Not "drop --database-url": on a database deployment the data directory's helm.db is read by
+    // no node, so whatever the command wrote there would silently have no effect.
+    `on a database deployment do this in the template data directory before copying it to the nodes, or use a command that runs on the database (\`run\`, \`serve\`, \`export\`, \`db …\`, \`doctor\`, approvals, identity, egress, delegate, budget) — docs/deployment.md lists which; nothing was written to this directory's helm.db, which no node reads`,
   );
 }
 
