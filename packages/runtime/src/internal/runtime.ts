@@ -118,6 +118,7 @@ import {
 import { governanceLogOf } from './store-select.js';
 import { rewindRepins } from './tool-repin.js';
 import { checkTrustFloor, raiseTrustFloor } from './trust-floor.js';
+import { grantsUsedElsewhere, refuseUsedGrant } from './grant-uses.js';
 import { checkGovernanceLogPin, schemaOf } from './governance-log-pin.js';
 import {
   AdmissionBatcher,
@@ -226,6 +227,10 @@ class StoreJournal implements AdmissionJournal {
     // The grant the decision names is used by this admission, durably and at most once across
     // processes, before the driver can run (the guardian consumes it in memory right after).
     const grantId = envelopeBody<{ approval_grant_id?: unknown }>(entry.decision).approval_grant_id;
+    // Shared database: the grant row is unsigned (a database writer can delete it, and this
+    // admission would insert it again), so a grant some node's signed decision already names is
+    // refused here, before the driver, as a lost race is (grant-uses.ts).
+    if (typeof grantId === 'string' && this.port()) await refuseUsedGrant(this.store, grantId);
     const record = {
       id: entry.admission_id,
       chainId: this.chainId,
@@ -661,6 +666,8 @@ export class GovernedRuntime {
   readonly #sequencer: CommitSequencer;
   /** The governance log's side of this runtime (src/internal/governance.ts). */
   #governance: GovernanceIngestor | undefined;
+  /** Open: stored challenges without a grant row that a signed decision names as used (grant-uses.ts). */
+  #openUsedElsewhere: ReadonlySet<string> | undefined;
   /** What this process read of the chain for used grants (#grantsUsedOnChain). */
   #grantScan: GrantScan | undefined;
   /** Verify the log and re-apply what was applied, for this epoch's guardian. */
@@ -1091,10 +1098,10 @@ export class GovernedRuntime {
     };
     // The chain's used grants are read first (the closures of the restored approvals need them).
     const used = await runtime.#grantsUsedOnChain(true);
-    runtime.#startGovernance(
-      used,
-      port ? await readGovernanceForOpen(store, runtime.#challengeScope()) : undefined,
-    );
+    const openReads = port ? await readGovernanceForOpen(store, runtime.#challengeScope()) : undefined;
+    runtime.#openUsedElsewhere = await runtime.#usedWithoutRows(openReads);
+    runtime.#startGovernance(used, openReads);
+    runtime.#openUsedElsewhere = undefined;
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     // On a shared database: only this node's own open admissions (one taken over by another node
     // is that node's to receipt).
@@ -1137,7 +1144,9 @@ export class GovernedRuntime {
       : undefined;
     // A renewed epoch continues the scan in memory only (the record is written at open and close).
     const used = await this.#grantsUsedOnChain(false);
+    this.#openUsedElsewhere = await this.#usedWithoutRows(governanceReads);
     this.#startGovernance(used, governanceReads);
+    this.#openUsedElsewhere = undefined;
     this.#ceremonyAt = this.#guardian.approvals?.log().length ?? 0;
     await this.ingestGovernance();
     return true;
@@ -1159,6 +1168,17 @@ export class GovernedRuntime {
    * it rather than refused as unknown (a rejection record would bind every node).
    */
   async #prepareApproval(event: { readonly action: string; readonly subject: string | null }): Promise<void> {
+    await this.#prepareApprovalRows(event);
+    // A grant whose row is missing may still have been used on another node (its row deleted):
+    // the signed decisions are asked before this node holds it as unused (grant-uses.ts).
+    const id = event.subject;
+    if (id !== null && this.#approvedHeld.has(id) && (await grantsUsedElsewhere(this.data.store, [id])).has(id)) {
+      this.guardian.approvals?.close(id, 'consumed');
+      this.#approvedHeld.delete(id);
+    }
+  }
+
+  async #prepareApprovalRows(event: { readonly action: string; readonly subject: string | null }): Promise<void> {
     const approvals = this.guardian.approvals;
     const id = event.subject;
     if (!approvals || id === null || !event.action.startsWith('approval.')) return;
@@ -1197,6 +1217,16 @@ export class GovernedRuntime {
     }
   }
 
+  /** Shared database: which stored challenges without a grant row a signed decision names (one read). */
+  async #usedWithoutRows(reads: GovernanceReads | undefined): Promise<ReadonlySet<string>> {
+    if (reads === undefined || !sharedNode(this.data)) return new Set();
+    const rows = new Set(reads.grants.map((g) => g.challengeId));
+    return grantsUsedElsewhere(
+      this.data.store,
+      reads.challenges.filter((c) => !rows.has(c.id) && c.closed === null).map((c) => c.id),
+    );
+  }
+
   /** Every stored challenge this runtime's guardian signed is held again (open, no approvals yet). */
   #restoreChallenges(): void {
     const approvals = this.guardian.approvals;
@@ -1230,8 +1260,12 @@ export class GovernedRuntime {
     // Shared database: approved challenges whose grant is still unused are watched before each
     // decision (another node may consume it).
     if (sharedNode(this.data))
-      for (const c of reads?.challenges ?? [])
-        if (!rows.has(c.id) && (approvals.status(c.id)?.approvals ?? 0) > 0) this.#approvedHeld.add(c.id);
+      for (const c of reads?.challenges ?? []) {
+        if (rows.has(c.id) || (approvals.status(c.id)?.approvals ?? 0) === 0) continue;
+        // Used on some node per the signed decisions, though its row is missing (deleted): closed.
+        if (this.#openUsedElsewhere?.has(c.id)) approvals.close(c.id, 'consumed');
+        else this.#approvedHeld.add(c.id);
+      }
     // The signed record is the authority on what was used, not the grants table: a grant that a
     // receipt of this chain names (its evidence, or its decision's `approval_grant_id`) is used.
     // A used grant without its row means the store was edited: refuse rather than risk a re-use.
