@@ -1172,9 +1172,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
    * key order, each as `<length>:<key><length>:<stored text>` — comparable only with another
    * `freshness` reading, never recomputed by the caller.
    */
-  async freshness(
-    namespace: string,
-  ): Promise<{
+  async freshness(namespace: string): Promise<{
     readonly documents: number;
     readonly head: string;
     readonly governance: { readonly seq: number; readonly chain: string } | undefined;

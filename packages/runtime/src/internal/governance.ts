@@ -977,11 +977,7 @@ export class GovernanceIngestor {
       throw this.#refuse('events were applied but the signed cursor is missing');
     }
     const body = this.#cursorBody(cursor);
-    if (
-      body.seq !== seq ||
-      body.log_chain !== logChain ||
-      body.applied_chain !== appliedChain
-    )
+    if (body.seq !== seq || body.log_chain !== logChain || body.applied_chain !== appliedChain)
       throw this.#refuse(
         `the signed cursor says ${String(body.seq)} events were applied, the store says ${seq} (rolled back or edited)`,
       );
@@ -1044,7 +1040,8 @@ export class GovernanceIngestor {
       this.#broken = this.#refuse(why);
       throw this.#broken;
     };
-    if (cursor === undefined) return fail(`application record ${stored.seq} is not covered by a signed cursor`);
+    if (cursor === undefined)
+      return fail(`application record ${stored.seq} is not covered by a signed cursor`);
     let body: GovernanceCursorBody;
     try {
       body = this.#cursorBody(cursor);
@@ -1131,7 +1128,10 @@ export class GovernanceIngestor {
     const rows = grew ? await store.governanceEvents(known.seq + 1) : [];
     // A row checked at a registry this runtime does not hold was appended after a publication it
     // has not seen: the node is stale (reopen it), not the log broken (no restore from backup).
-    const ahead = this.#host.data.shared === undefined ? undefined : rows.find((r) => r.trustSeq > this.#host.registry.seq);
+    const ahead =
+      this.#host.data.shared === undefined
+        ? undefined
+        : rows.find((r) => r.trustSeq > this.#host.registry.seq);
     if (ahead !== undefined)
       throw new RuntimeError(
         'TRUST_REGISTRY_STALE',

@@ -17,7 +17,10 @@ const hasGrantUses = (store: unknown): store is GrantUses =>
   typeof (store as Partial<GrantUses> | null)?.grantsUsed === 'function';
 
 /** Which of `ids` a grant row or a signed decision on any node names as used (empty: no such store). */
-export async function grantsUsedElsewhere(store: unknown, ids: readonly string[]): Promise<ReadonlySet<string>> {
+export async function grantsUsedElsewhere(
+  store: unknown,
+  ids: readonly string[],
+): Promise<ReadonlySet<string>> {
   if (ids.length === 0 || !hasGrantUses(store)) return new Set();
   return store.grantsUsed(ids);
 }
@@ -28,5 +31,8 @@ export async function grantsUsedElsewhere(store: unknown, ids: readonly string[]
  */
 export async function refuseUsedGrant(store: unknown, id: string): Promise<void> {
   if ((await grantsUsedElsewhere(store, [id])).has(id))
-    throw new StoreError('STORE_GRANT_CONSUMED', `approval grant ${id} was already used (a signed decision names it)`);
+    throw new StoreError(
+      'STORE_GRANT_CONSUMED',
+      `approval grant ${id} was already used (a signed decision names it)`,
+    );
 }

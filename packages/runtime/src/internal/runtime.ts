@@ -96,6 +96,8 @@ import {
   readGovernanceForOpen,
   readGovernanceLog,
 } from './governance.js';
+import { checkGovernanceLogPin, schemaOf } from './governance-log-pin.js';
+import { grantsUsedElsewhere, refuseUsedGrant } from './grant-uses.js';
 import { StoreIdempotency } from './idempotency.js';
 import { baseIdentity, guardianOf } from './identity.js';
 import { keyLineage } from './key-lineage.js';
@@ -118,8 +120,6 @@ import {
 import { governanceLogOf } from './store-select.js';
 import { rewindRepins } from './tool-repin.js';
 import { checkTrustFloor, raiseTrustFloor } from './trust-floor.js';
-import { grantsUsedElsewhere, refuseUsedGrant } from './grant-uses.js';
-import { checkGovernanceLogPin, schemaOf } from './governance-log-pin.js';
 import {
   AdmissionBatcher,
   CallUnit,
@@ -1172,13 +1172,20 @@ export class GovernedRuntime {
     // A grant whose row is missing may still have been used on another node (its row deleted):
     // the signed decisions are asked before this node holds it as unused (grant-uses.ts).
     const id = event.subject;
-    if (id !== null && this.#approvedHeld.has(id) && (await grantsUsedElsewhere(this.data.store, [id])).has(id)) {
+    if (
+      id !== null &&
+      this.#approvedHeld.has(id) &&
+      (await grantsUsedElsewhere(this.data.store, [id])).has(id)
+    ) {
       this.guardian.approvals?.close(id, 'consumed');
       this.#approvedHeld.delete(id);
     }
   }
 
-  async #prepareApprovalRows(event: { readonly action: string; readonly subject: string | null }): Promise<void> {
+  async #prepareApprovalRows(event: {
+    readonly action: string;
+    readonly subject: string | null;
+  }): Promise<void> {
     const approvals = this.guardian.approvals;
     const id = event.subject;
     if (!approvals || id === null || !event.action.startsWith('approval.')) return;
@@ -1799,7 +1806,10 @@ export class GovernedRuntime {
     }
     // The database's reading lies between this node's readings before and after the read, give
     // or take the tolerance, when the clocks agree.
-    if (fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS || fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS) {
+    if (
+      fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS ||
+      fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS
+    ) {
       const skew = new RuntimeError(
         'CLOCK_SKEW',
         `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
