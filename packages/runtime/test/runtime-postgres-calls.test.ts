@@ -16,7 +16,13 @@ import type { SqliteStore } from '@helm/store';
 import { openPostgresStore, type PostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
-import { DataDir, type GovernedResult, GovernedRuntime, initDataDir, publishTrustRegistry } from '../src/index.ts';
+import {
+  DataDir,
+  type GovernedResult,
+  GovernedRuntime,
+  initDataDir,
+  publishTrustRegistry,
+} from '../src/index.ts';
 
 const T0 = Date.UTC(2026, 11, 7, 12);
 const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;
