@@ -85,6 +85,7 @@ import { RuntimeError } from '../errors.js';
 import { type HostDrivers, hostDriver } from '../host-drivers.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
+import { checkDeploymentFloor } from './deployment-floor.js';
 import { baseEgress, egressConfig } from './egress.js';
 import { ExplainingPort } from './explain.js';
 import {
@@ -888,6 +889,8 @@ export class GovernedRuntime {
         };
     const ledger = unitLedger(port ? port.ledger : deferredBudgetLedger(store));
     const policy = loadDataDirPolicy(data, registry);
+    // Several nodes: this node's own files must be the deployment's (bundle floor, bindings).
+    if (sharedNode(data)) await checkDeploymentFloor(data, store, registry);
     const receiptPolicies = loadReceiptPolicies(data, registry).set;
     const guardianOptions: GuardianOptions = {
       signer: data.signer('guardian', 'guardian', registry),

@@ -13,6 +13,7 @@ import type { PostgresStore } from '@helm/store-postgres';
 import { trustEventDigest } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import type { DataDir } from './datadir.js';
+import { publishDeploymentFloor } from './deployment-floor.js';
 import { pinPublishedLog, schemaOf } from './governance-log-pin.js';
 
 /** The environment variable naming the shared database (`--database-url` wins over it). */
@@ -278,6 +279,8 @@ export async function publishTrustRegistry(data: DataDir, store: RuntimeStore): 
   if (existing === undefined) await store.putDocument(...GOVERNANCE_LOG_DOC, name);
   const schema = schemaOf(store);
   if (schema !== undefined) pinPublishedLog(data, schema, name, existing === undefined);
+  // The deployment's policy bundle floor and initial bindings are the publishing directory's.
+  await publishDeploymentFloor(data, store);
   return { written, events: local.length };
 }
 
