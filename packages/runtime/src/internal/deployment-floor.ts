@@ -7,7 +7,7 @@
 // data-directory writer could put back an older signed bundle, or add a binding no signed event
 // made, and that node alone would decide under it. The database keeps the deployment's floor: the
 // highest signed bundle any node (or the publishing directory) opened with — a node with an older
-// one, or another bundle at the same version, refuses to open (POLICY_INVALID) — and the digest of
+// version, or another bundle name, refuses to open (POLICY_INVALID) — and the digest of
 // the publishing directory's initial bindings — a node whose bindings differ refuses to open
 // (DATABASE_TRUST_MISMATCH). Both rows are written by helm; deleting them only lets the next node
 // that opens write them again (the attacker here is one node's directory, not the database).
@@ -82,12 +82,8 @@ export async function checkDeploymentFloor(
         `this node's policy bundle ${mine.name} is version ${mine.version}; the deployment runs version ${floor.version} (recorded on the shared database): nothing was done`,
         "copy the deployment's current policy/ (bundle.signed.json) to this node — docs/deployment.md",
       );
-    if (floor.version === mine.version && floor.digest !== mine.digest)
-      throw new RuntimeError(
-        'POLICY_INVALID',
-        `this node's policy bundle ${mine.name} version ${mine.version} is not the one the deployment runs at that version: nothing was done`,
-        "copy the deployment's current policy/ (bundle.signed.json) to this node, or sign the change as a new version — docs/deployment.md",
-      );
+    // Same version: not compared further. Whoever could sign another bundle at this version holds
+    // a policy key (the floor stops putting back an older genuine bundle, not a key holder).
     if (floor.version === mine.version) return;
   }
   await store.putDocument(...POLICY_FLOOR, own as unknown as Json);

@@ -1110,7 +1110,7 @@ export class GovernedRuntime {
     // is that node's to receipt).
     const shared = sharedNode(data);
     await runtime.#recover(shared ? await expiredOwnAdmissions(shared, config.chain_id) : undefined);
-    await runtime.ingestGovernance();
+    await runtime.#ingestChecked(false);
     return runtime;
   }
 
@@ -1151,7 +1151,7 @@ export class GovernedRuntime {
     this.#startGovernance(used, governanceReads);
     this.#openUsedElsewhere = undefined;
     this.#ceremonyAt = this.#guardian.approvals?.log().length ?? 0;
-    await this.ingestGovernance();
+    await this.#ingestChecked(false);
     return true;
   }
 
@@ -1389,13 +1389,23 @@ export class GovernedRuntime {
    * the log does not verify (nothing is decided then).
    */
   async ingestGovernance(): Promise<void> {
-    // On a shared database the first application of an event binds every node (its record, its
-    // clock reading, its admin receipt): the same freshness and clock checks as a decision's run
-    // first, in the ingest path itself, so no caller (open, the MCP gateway, an embedder) can
-    // apply an event on a stale node or at a skewed clock. Their codes are the decision's own.
+    await this.#ingestChecked(true);
+  }
+
+  /**
+   * On a shared database the first application of an event binds every node (its record, its
+   * clock reading, its admin receipt): the same freshness and clock checks as a decision's run
+   * first, in the ingest path itself, so no caller (open, the MCP gateway, an embedder) can apply
+   * an event on a stale node or at a skewed clock. Their codes are the decision's own; at open
+   * (`refuse` false) a refusal applies nothing and the node opens — its decisions refuse.
+   */
+  async #ingestChecked(refuse: boolean): Promise<void> {
     if (sharedNode(this.data)) {
       const checked = await this.#sharedPrecheck(this.clock.now());
-      if (checked.refused) throw checked.refused;
+      if (checked.refused) {
+        if (refuse) throw checked.refused;
+        return;
+      }
       await this.#governance?.ingest(checked.governance ?? null);
       return;
     }
