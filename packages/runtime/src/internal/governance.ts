@@ -1026,16 +1026,10 @@ export class GovernanceIngestor {
     const known = this.#vouched.get(stored.seq);
     if (known !== undefined && known.chain === stored.chain && known.digest === stored.digest) return;
     const store: GovernanceStore = this.#host.data.store;
-    const from = this.#applied.seq + 1;
-    let records = await store.governanceApplied(from);
-    let cursor = await store.governanceCursor();
-    // The cursor moves with every record in one transaction, and is read after them: when it is
-    // ahead, another node committed in between — read both again (as open does).
-    for (let tries = 0; tries < 20 && cursorSeq(cursor) > this.#applied.seq + records.length; tries++) {
-      await new Promise((r) => setTimeout(r, 10));
-      records = await store.governanceApplied(from);
-      cursor = await store.governanceCursor();
-    }
+    // The cursor moves with every record in one transaction. Read after `stored` was, an honest
+    // cursor covers it; the records, read after the cursor, hold every record it covers.
+    const cursor = await store.governanceCursor();
+    const records = await store.governanceApplied(this.#applied.seq + 1);
     const fail = (why: string): never => {
       this.#broken = this.#refuse(why);
       throw this.#broken;
