@@ -1965,9 +1965,8 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
    * decision (stored with its receipt, or in an open admission) naming the grant
    * (`approval_grant_id`). The grant row is unsigned — a database writer can delete it — while the
    * decisions are the guardian-signed record every chain's receipts point at, so a runtime asks
-   * this before it would use an approved grant whose row is missing. It reads every decision (no
-   * index on the grant yet, docs/spec/multi-node.md §3.1): called only for approved challenges
-   * without a grant row, i.e. at open and before an approved grant's first use.
+   * this before it would use an approved grant whose row is missing. Decisions are read through
+   * the `decisions_by_grant` expression index; open admissions (few) are read whole.
    */
   async grantsUsed(challengeIds: readonly string[]): Promise<ReadonlySet<string>> {
     if (challengeIds.length === 0) return new Set();
@@ -1979,8 +1978,8 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       `SELECT g FROM (
          SELECT challenge_id AS g FROM ${this.#t('governance_grants')} WHERE challenge_id = ANY($1::text[])
          UNION
-         SELECT ${named('p')} AS g
-           FROM (SELECT (envelope::jsonb) ->> 'payload' AS p FROM ${this.#t('decisions')}) d
+         SELECT ${this.#t('decision_grant')}(envelope) AS g FROM ${this.#t('decisions')}
+          WHERE ${this.#t('decision_grant')}(envelope) IS NOT NULL AND ${this.#t('decision_grant')}(envelope) = ANY($1::text[])
          UNION
          SELECT ${named('p')} AS g
            FROM (SELECT (body::jsonb) -> 'entry' -> 'decision' ->> 'payload' AS p FROM ${this.#t('admissions')}) a

@@ -51,6 +51,13 @@ describe('grantsUsed: a grant is used when its row, or a decision naming it, exi
         'g-dec',
         'g-row',
       ]);
+      // The decisions are found through their expression index, not by reading every decision.
+      await sql.query('SET enable_seqscan = off');
+      const plan = await sql.query(
+        `EXPLAIN SELECT 1 FROM gu.decisions WHERE gu.decision_grant(envelope) IS NOT NULL AND gu.decision_grant(envelope) = ANY($1::text[])`,
+        [['g-dec']],
+      );
+      expect(plan.rows.map((r) => String(r['QUERY PLAN'])).join('\n')).toContain('decisions_by_grant');
       // The writer deletes every grant row: the signed records still say which were used.
       await sql.query('DELETE FROM gu.governance_grants');
       expect([...(await s.grantsUsed(['g-row', 'g-dec', 'g-adm', 'g-none']))].sort()).toEqual([
