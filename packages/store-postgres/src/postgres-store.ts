@@ -1960,6 +1960,36 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     return rows.map((r) => this.#grantRow(r));
   }
 
+  /**
+   * Which of `challengeIds` were used as an approval grant, on any node: a grant row, or a signed
+   * decision (stored with its receipt, or in an open admission) naming the grant
+   * (`approval_grant_id`). The grant row is unsigned — a database writer can delete it — while the
+   * decisions are the guardian-signed record every chain's receipts point at, so a runtime asks
+   * this before it would use an approved grant whose row is missing. Decisions are read through
+   * the `decisions_by_grant` expression index; open admissions (few) are read whole.
+   */
+  async grantsUsed(challengeIds: readonly string[]): Promise<ReadonlySet<string>> {
+    if (challengeIds.length === 0) return new Set();
+    // base64url payload → JSON, in SQL (standard alphabet, padded).
+    const named = (payload: string) =>
+      `convert_from(decode(rpad(translate(${payload}, '-_', '+/'), ((length(${payload}) + 3) / 4) * 4, '='), 'base64'), 'UTF8')::jsonb ->> 'approval_grant_id'`;
+    const rows = await this.#read(
+      'read grant uses',
+      `SELECT g FROM (
+         SELECT challenge_id AS g FROM ${this.#t('governance_grants')} WHERE challenge_id = ANY($1::text[])
+         UNION
+         SELECT ${this.#t('decision_grant')}(envelope) AS g FROM ${this.#t('decisions')}
+          WHERE ${this.#t('decision_grant')}(envelope) IS NOT NULL AND ${this.#t('decision_grant')}(envelope) = ANY($1::text[])
+         UNION
+         SELECT ${named('p')} AS g
+           FROM (SELECT (body::jsonb) -> 'entry' -> 'decision' ->> 'payload' AS p FROM ${this.#t('admissions')}) a
+          WHERE p IS NOT NULL
+       ) u WHERE g = ANY($1::text[])`,
+      [[...new Set(challengeIds)]],
+    );
+    return new Set(rows.map((r) => str(r.g)));
+  }
+
   async governanceGrant(challengeId: string): Promise<StoredGovernanceGrant | undefined> {
     const rows = await this.#read(
       'read grant',

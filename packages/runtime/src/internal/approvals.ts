@@ -428,8 +428,12 @@ function applyDeny(
   if (!approvals) return { applied: false, code: 'GATE_NOT_CONFIGURED', detail: 'approvals are not enabled' };
   const id = String(event.body.challenge_id);
   const c = approvals.getChallenge(id);
+  // On a shared database the first applier may not hold the challenge (another node opened it,
+  // and its row can be hidden by the database writer while this node looks): the denial passed
+  // its append check against the challenge, so it is recorded applied — every node that holds
+  // the challenge then closes it. Recorded rejected, it would bind every node to ignore it.
   if (!c)
-    return context.first
+    return context.first && runtime.data.shared === undefined
       ? { applied: false, code: 'APPROVAL_INVALID', detail: 'unknown challenge' }
       : undefined;
   const role = context.registry.keyValidFor(event.signer, c.role, context.trust_seq);

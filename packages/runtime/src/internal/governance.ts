@@ -62,6 +62,7 @@ import { BUDGET_HANDLERS } from './budget.js';
 import type { DataDir } from './datadir.js';
 import { DELEGATION_HANDLERS } from './delegation.js';
 import { EGRESS_HANDLERS } from './egress.js';
+import { checkGovernanceLogPin, schemaOf } from './governance-log-pin.js';
 import { governanceSnapshot } from './governance-snapshot.js';
 import { IDENTITY_HANDLERS } from './identity.js';
 import type { GovernedRuntime } from './runtime.js';
@@ -426,6 +427,10 @@ async function appendVerifiedAsync(
 ): Promise<GovernanceEventRecord> {
   data.requireInitialized();
   const store: GovernanceStore = data.shared ?? data.store;
+  // An event is signed for, and appended to, the log this directory belongs to only.
+  const schema = schemaOf(data.shared);
+  if (schema !== undefined && data.governanceLog !== undefined)
+    checkGovernanceLogPin(data, schema, data.governanceLog);
   const prepared = prepareAppend(snapshot ?? (await governanceSnapshot(data)), envelope, at);
   let row: GovernanceEventRow;
   try {
@@ -849,6 +854,40 @@ export class GovernanceIngestor {
   #broken: RuntimeError | undefined;
   /** Every event verified by this runtime, across opens' restore and later ingests. */
   #seen = newGovernanceSeen();
+  /** Other nodes' application records ahead of #applied, verified under the signed cursor (#vouchFor). */
+  #vouched = new Map<number, StoredGovernanceApplication>();
+  /**
+   * The applied events about each subject (a challenge), in log order, with the clock reading and
+   * trust seq of their first application: what `replaySubject` re-applies to a challenge restored
+   * on demand (from memory, verified — never from rows the database writer can hide or edit).
+   */
+  #bySubject = new Map<string, { event: GovernanceEventRecord; clock_ms: number; trust_seq: number }[]>();
+
+  #noteApplied(event: GovernanceEventRecord, at: { clock_ms: number; trust_seq: number }): void {
+    if (event.subject === null) return;
+    const list = this.#bySubject.get(event.subject) ?? [];
+    list.push({ event, clock_ms: at.clock_ms, trust_seq: at.trust_seq });
+    this.#bySubject.set(event.subject, list);
+  }
+
+  /**
+   * Several nodes: a challenge this runtime did not hold when earlier events about it were applied
+   * (another node opened it, or its row was hidden while this one opened) and that it restores now
+   * from its row is brought to the state every applied event about it left — a denial closes it,
+   * approvals count — before a later event is judged against it. An event that applied once and
+   * does not re-apply now means the stored state is not the log's: nothing more is decided.
+   */
+  replaySubject(subject: string): void {
+    for (const { event, clock_ms, trust_seq } of this.#bySubject.get(subject) ?? []) {
+      const outcome = this.#run(event, { first: false, clock_ms, trust_seq });
+      if (!outcome.applied) {
+        this.#broken = this.#refuse(
+          `event ${event.seq} (${event.action}) about ${subject} was applied, but re-applying it to the challenge restored from its row fails (${outcome.code}: ${outcome.detail})`,
+        );
+        throw this.#broken;
+      }
+    }
+  }
 
   constructor(host: IngestorHost) {
     this.#host = host;
@@ -875,6 +914,8 @@ export class GovernanceIngestor {
   restore(hooks: { before(): void; after(): void }, reads?: GovernanceReads): void {
     const store = this.#host.data.store;
     this.#seen = newGovernanceSeen();
+    this.#vouched.clear();
+    this.#bySubject.clear();
     const events = verifyGovernanceLog(
       reads ? [...reads.events] : store.governanceEventsSync(),
       this.#log,
@@ -916,6 +957,7 @@ export class GovernanceIngestor {
         throw this.#refuse(
           `event ${event.seq} (${event.action}) was applied, but re-applying it now fails (${outcome.code}: ${outcome.detail})`,
         );
+      this.#noteApplied(event, record);
     }
     hooks.after();
     const last = events[events.length - 1];
@@ -934,6 +976,15 @@ export class GovernanceIngestor {
       if (seq === 0) return;
       throw this.#refuse('events were applied but the signed cursor is missing');
     }
+    const body = this.#cursorBody(cursor);
+    if (body.seq !== seq || body.log_chain !== logChain || body.applied_chain !== appliedChain)
+      throw this.#refuse(
+        `the signed cursor says ${String(body.seq)} events were applied, the store says ${seq} (rolled back or edited)`,
+      );
+  }
+
+  /** The body of a stored cursor signed by a guardian key of this registry, for this log. */
+  #cursorBody(cursor: SignedEnvelope): GovernanceCursorBody {
     let body: GovernanceCursorBody;
     try {
       const claimedSeq = (
@@ -956,13 +1007,58 @@ export class GovernanceIngestor {
     if (
       body.trust_anchor !== this.#log.trustAnchor ||
       body.chain_id !== this.#log.chainId ||
-      body.seq !== seq ||
-      body.log_chain !== logChain ||
-      body.applied_chain !== appliedChain
+      !Number.isSafeInteger(body.seq)
     )
-      throw this.#refuse(
-        `the signed cursor says ${String(body.seq)} events were applied, the store says ${seq} (rolled back or edited)`,
+      throw this.#refuse('the signed cursor is for another governance log');
+    return body;
+  }
+
+  /**
+   * Several nodes: an application record another node wrote is used only once the guardian-signed
+   * cursor covers it. The record's own link is an unkeyed digest that anyone who can write the
+   * database can compute, so it proves nothing alone; the cursor is signed in the same transaction
+   * as every honest record and names the applied chain through it. The records from this node's
+   * applied prefix up to the cursor are read and their chain must reach the signed value exactly:
+   * a record inserted or edited by a database writer (no guardian key) is refused, and the node
+   * decides nothing more (GOVERNANCE_LOG_INVALID). Records verified here are kept until re-applied.
+   */
+  async #vouchFor(stored: StoredGovernanceApplication): Promise<void> {
+    const known = this.#vouched.get(stored.seq);
+    if (known !== undefined && known.chain === stored.chain && known.digest === stored.digest) return;
+    const store: GovernanceStore = this.#host.data.store;
+    // The cursor moves with every record in one transaction. Read after `stored` was, an honest
+    // cursor covers it; the records, read after the cursor, hold every record it covers.
+    const cursor = await store.governanceCursor();
+    const records = await store.governanceApplied(this.#applied.seq + 1);
+    const fail = (why: string): never => {
+      this.#broken = this.#refuse(why);
+      throw this.#broken;
+    };
+    if (cursor === undefined)
+      return fail(`application record ${stored.seq} is not covered by a signed cursor`);
+    let body: GovernanceCursorBody;
+    try {
+      body = this.#cursorBody(cursor);
+    } catch (error) {
+      this.#broken = error as RuntimeError;
+      throw error;
+    }
+    let chain = this.#applied.chain;
+    let seq = this.#applied.seq;
+    const covered: StoredGovernanceApplication[] = [];
+    for (const a of records) {
+      if (a.seq !== seq + 1) return fail(`application record ${a.seq} is out of place`);
+      chain = governanceAppliedLink(chain, a.seq, a.digest, a.record);
+      if (a.chain !== chain) return fail(`application record ${a.seq} was edited`);
+      seq = a.seq;
+      covered.push(a);
+      if (seq === body.seq) break;
+    }
+    if (body.seq !== seq || body.applied_chain !== chain || seq < stored.seq)
+      return fail(
+        `application record ${stored.seq} is not covered by the guardian-signed cursor (it says ${String(body.seq)} events were applied): inserted or edited outside helm`,
       );
+    for (const a of covered) this.#vouched.set(a.seq, a);
   }
 
   /** Apply one event with the handler; the clock and key authorization of the application. */
@@ -1037,15 +1133,20 @@ export class GovernanceIngestor {
       throw this.#broken;
     }
     const grew = head === undefined || (head !== null && head.seq > known.seq);
-    const fresh = !grew
-      ? []
-      : verifyGovernanceLog(
-          await store.governanceEvents(known.seq + 1),
-          this.#log,
-          this.#registryFor,
-          known,
-          this.#seen,
-        );
+    const rows = grew ? await store.governanceEvents(known.seq + 1) : [];
+    // A row checked at a registry this runtime does not hold was appended after a publication it
+    // has not seen: the node is stale (reopen it), not the log broken (no restore from backup).
+    const ahead =
+      this.#host.data.shared === undefined
+        ? undefined
+        : rows.find((r) => r.trustSeq > this.#host.registry.seq);
+    if (ahead !== undefined)
+      throw new RuntimeError(
+        'TRUST_REGISTRY_STALE',
+        `governance event ${ahead.seq} was appended at trust seq ${ahead.trustSeq}, this runtime decides under ${this.#host.registry.seq}: nothing is decided or signed until it is reopened`,
+        'reopen the runtime (restart the node) to run under the published registry — docs/deployment.md',
+      );
+    const fresh = !grew ? [] : verifyGovernanceLog(rows, this.#log, this.#registryFor, known, this.#seen);
     const last = fresh[fresh.length - 1];
     if (last) this.#known = { seq: last.seq, chain: last.chain };
     this.#pending.push(...fresh);
@@ -1084,12 +1185,18 @@ export class GovernanceIngestor {
     let pause = 5;
     for (;;) {
       const recorded = await this.#recordOf(event);
-      if (recorded) return this.#reapply(event, recorded);
+      if (recorded) {
+        await this.#vouchFor(recorded);
+        return this.#reapply(event, recorded);
+      }
       const held = await lead();
       if (held) {
         try {
           const again = await this.#recordOf(event);
-          if (again) return this.#reapply(event, again);
+          if (again) {
+            await this.#vouchFor(again);
+            return this.#reapply(event, again);
+          }
           return await this.#applyFirst(event, clockMs, registry, pinned);
         } finally {
           await held.release();
@@ -1115,6 +1222,12 @@ export class GovernanceIngestor {
 
   /** Re-apply an event another node applied first, from its record (which must continue ours). */
   #reapply(event: GovernanceEventRecord, stored: StoredGovernanceApplication): void {
+    const vouched = this.#vouched.get(stored.seq);
+    this.#vouched.delete(stored.seq);
+    if (vouched === undefined || vouched.chain !== stored.chain || vouched.digest !== stored.digest) {
+      this.#broken = this.#refuse(`application record ${stored.seq} is not the one the signed cursor covers`);
+      throw this.#broken;
+    }
     if (stored.digest !== event.digest) {
       this.#broken = this.#refuse(`event ${event.seq} is not the event that was applied`);
       throw this.#broken;
@@ -1138,6 +1251,7 @@ export class GovernanceIngestor {
         );
         throw this.#broken;
       }
+      this.#noteApplied(event, record);
     }
     this.#applied = { seq: stored.seq, chain: stored.chain };
   }
@@ -1230,5 +1344,6 @@ export class GovernanceIngestor {
       throw this.#broken;
     }
     this.#applied = { seq: event.seq, chain: (written as GovernanceApplication).chain };
+    if (outcome.applied) this.#noteApplied(event, { clock_ms: clockMs, trust_seq: trustSeq });
   }
 }

@@ -85,6 +85,7 @@ import { RuntimeError } from '../errors.js';
 import { type HostDrivers, hostDriver } from '../host-drivers.js';
 import { isComponent, PinnedComponents } from './component.js';
 import type { DataDir, HelmConfig } from './datadir.js';
+import { checkDeploymentFloor } from './deployment-floor.js';
 import { baseEgress, egressConfig } from './egress.js';
 import { ExplainingPort } from './explain.js';
 import {
@@ -96,6 +97,8 @@ import {
   readGovernanceForOpen,
   readGovernanceLog,
 } from './governance.js';
+import { checkGovernanceLogPin, schemaOf } from './governance-log-pin.js';
+import { grantsUsedElsewhere, refuseUsedGrant } from './grant-uses.js';
 import { StoreIdempotency } from './idempotency.js';
 import { baseIdentity, guardianOf } from './identity.js';
 import { keyLineage } from './key-lineage.js';
@@ -117,6 +120,7 @@ import {
 } from './receipt-policy.js';
 import { governanceLogOf } from './store-select.js';
 import { rewindRepins } from './tool-repin.js';
+import { checkTrustFloor, raiseTrustFloor } from './trust-floor.js';
 import {
   AdmissionBatcher,
   CallUnit,
@@ -224,6 +228,10 @@ class StoreJournal implements AdmissionJournal {
     // The grant the decision names is used by this admission, durably and at most once across
     // processes, before the driver can run (the guardian consumes it in memory right after).
     const grantId = envelopeBody<{ approval_grant_id?: unknown }>(entry.decision).approval_grant_id;
+    // Shared database: the grant row is unsigned (a database writer can delete it, and this
+    // admission would insert it again), so a grant some node's signed decision already names is
+    // refused here, before the driver, as a lost race is (grant-uses.ts).
+    if (typeof grantId === 'string' && this.port()) await refuseUsedGrant(this.store, grantId);
     const record = {
       id: entry.admission_id,
       chainId: this.chainId,
@@ -546,8 +554,15 @@ async function sharedRegistry(data: DataDir, store: RuntimeStore): Promise<Trust
       );
     data.attachStore(data.shared as RuntimeStore, log);
   }
+  // The log this directory belongs to, not whichever the database's unsigned row names now.
+  const schema = schemaOf(store);
+  if (node && schema !== undefined && data.governanceLog !== undefined)
+    checkGovernanceLogPin(data, schema, data.governanceLog);
   try {
-    return data.registryFrom(events);
+    const registry = data.registryFrom(events);
+    // Never below a registry this node has verified (a deleted rotation row): trust-floor.ts.
+    if (node) checkTrustFloor(data, registry);
+    return registry;
   } catch (error) {
     if (error instanceof RuntimeError) throw error;
     throw new RuntimeError(
@@ -652,6 +667,8 @@ export class GovernedRuntime {
   readonly #sequencer: CommitSequencer;
   /** The governance log's side of this runtime (src/internal/governance.ts). */
   #governance: GovernanceIngestor | undefined;
+  /** Open: stored challenges without a grant row that a signed decision names as used (grant-uses.ts). */
+  #openUsedElsewhere: ReadonlySet<string> | undefined;
   /** What this process read of the chain for used grants (#grantsUsedOnChain). */
   #grantScan: GrantScan | undefined;
   /** Verify the log and re-apply what was applied, for this epoch's guardian. */
@@ -872,6 +889,8 @@ export class GovernedRuntime {
         };
     const ledger = unitLedger(port ? port.ledger : deferredBudgetLedger(store));
     const policy = loadDataDirPolicy(data, registry);
+    // Several nodes: this node's own files must be the deployment's (bundle floor, bindings).
+    if (sharedNode(data)) await checkDeploymentFloor(data, store, registry);
     const receiptPolicies = loadReceiptPolicies(data, registry).set;
     const guardianOptions: GuardianOptions = {
       signer: data.signer('guardian', 'guardian', registry),
@@ -1082,16 +1101,16 @@ export class GovernedRuntime {
     };
     // The chain's used grants are read first (the closures of the restored approvals need them).
     const used = await runtime.#grantsUsedOnChain(true);
-    runtime.#startGovernance(
-      used,
-      port ? await readGovernanceForOpen(store, runtime.#challengeScope()) : undefined,
-    );
+    const openReads = port ? await readGovernanceForOpen(store, runtime.#challengeScope()) : undefined;
+    runtime.#openUsedElsewhere = await runtime.#usedWithoutRows(openReads);
+    runtime.#startGovernance(used, openReads);
+    runtime.#openUsedElsewhere = undefined;
     runtime.#ceremonyAt = guardian.approvals?.log().length ?? 0;
     // On a shared database: only this node's own open admissions (one taken over by another node
     // is that node's to receipt).
     const shared = sharedNode(data);
     await runtime.#recover(shared ? await expiredOwnAdmissions(shared, config.chain_id) : undefined);
-    await runtime.ingestGovernance();
+    await runtime.#ingestChecked(false);
     return runtime;
   }
 
@@ -1128,9 +1147,11 @@ export class GovernedRuntime {
       : undefined;
     // A renewed epoch continues the scan in memory only (the record is written at open and close).
     const used = await this.#grantsUsedOnChain(false);
+    this.#openUsedElsewhere = await this.#usedWithoutRows(governanceReads);
     this.#startGovernance(used, governanceReads);
+    this.#openUsedElsewhere = undefined;
     this.#ceremonyAt = this.#guardian.approvals?.log().length ?? 0;
-    await this.ingestGovernance();
+    await this.#ingestChecked(false);
     return true;
   }
 
@@ -1150,6 +1171,24 @@ export class GovernedRuntime {
    * it rather than refused as unknown (a rejection record would bind every node).
    */
   async #prepareApproval(event: { readonly action: string; readonly subject: string | null }): Promise<void> {
+    await this.#prepareApprovalRows(event);
+    // A grant whose row is missing may still have been used on another node (its row deleted):
+    // the signed decisions are asked before this node holds it as unused (grant-uses.ts).
+    const id = event.subject;
+    if (
+      id !== null &&
+      this.#approvedHeld.has(id) &&
+      (await grantsUsedElsewhere(this.data.store, [id])).has(id)
+    ) {
+      this.guardian.approvals?.close(id, 'consumed');
+      this.#approvedHeld.delete(id);
+    }
+  }
+
+  async #prepareApprovalRows(event: {
+    readonly action: string;
+    readonly subject: string | null;
+  }): Promise<void> {
     const approvals = this.guardian.approvals;
     const id = event.subject;
     if (!approvals || id === null || !event.action.startsWith('approval.')) return;
@@ -1162,6 +1201,9 @@ export class GovernedRuntime {
         return; // Not this guardian's signature: not held, no grant can come from it.
       }
       if (stored.closed === 'expired') approvals.close(id, 'expired');
+      // Restored fresh from its row: every event about it this runtime applied (a denial it
+      // re-applied to nothing while the row was hidden) is applied to it again first.
+      this.#governance?.replaySubject(id);
     }
     if ((await this.data.store.governanceGrant(id)) !== undefined) approvals.close(id, 'consumed');
     else if (event.action === 'approval.grant') this.#approvedHeld.add(id);
@@ -1183,6 +1225,16 @@ export class GovernedRuntime {
       if (rows[i] !== undefined || c === undefined || c.expires_at_ms <= this.#nodeClock.now())
         this.#approvedHeld.delete(id);
     }
+  }
+
+  /** Shared database: which stored challenges without a grant row a signed decision names (one read). */
+  async #usedWithoutRows(reads: GovernanceReads | undefined): Promise<ReadonlySet<string>> {
+    if (reads === undefined || !sharedNode(this.data)) return new Set();
+    const rows = new Set(reads.grants.map((g) => g.challengeId));
+    return grantsUsedElsewhere(
+      this.data.store,
+      reads.challenges.filter((c) => !rows.has(c.id) && c.closed === null).map((c) => c.id),
+    );
   }
 
   /** Every stored challenge this runtime's guardian signed is held again (open, no approvals yet). */
@@ -1218,8 +1270,12 @@ export class GovernedRuntime {
     // Shared database: approved challenges whose grant is still unused are watched before each
     // decision (another node may consume it).
     if (sharedNode(this.data))
-      for (const c of reads?.challenges ?? [])
-        if (!rows.has(c.id) && (approvals.status(c.id)?.approvals ?? 0) > 0) this.#approvedHeld.add(c.id);
+      for (const c of reads?.challenges ?? []) {
+        if (rows.has(c.id) || (approvals.status(c.id)?.approvals ?? 0) === 0) continue;
+        // Used on some node per the signed decisions, though its row is missing (deleted): closed.
+        if (this.#openUsedElsewhere?.has(c.id)) approvals.close(c.id, 'consumed');
+        else this.#approvedHeld.add(c.id);
+      }
     // The signed record is the authority on what was used, not the grants table: a grant that a
     // receipt of this chain names (its evidence, or its decision's `approval_grant_id`) is used.
     // A used grant without its row means the store was edited: refuse rather than risk a re-use.
@@ -1333,6 +1389,26 @@ export class GovernedRuntime {
    * the log does not verify (nothing is decided then).
    */
   async ingestGovernance(): Promise<void> {
+    await this.#ingestChecked(true);
+  }
+
+  /**
+   * On a shared database the first application of an event binds every node (its record, its
+   * clock reading, its admin receipt): the same freshness and clock checks as a decision's run
+   * first, in the ingest path itself, so no caller (open, the MCP gateway, an embedder) can apply
+   * an event on a stale node or at a skewed clock. Their codes are the decision's own; at open
+   * (`refuse` false) a refusal applies nothing and the node opens — its decisions refuse.
+   */
+  async #ingestChecked(refuse: boolean): Promise<void> {
+    if (sharedNode(this.data)) {
+      const checked = await this.#sharedPrecheck(this.clock.now());
+      if (checked.refused) {
+        if (refuse) throw checked.refused;
+        return;
+      }
+      await this.#governance?.ingest(checked.governance ?? null);
+      return;
+    }
     await this.#governance?.ingest();
   }
 
@@ -1724,16 +1800,22 @@ export class GovernedRuntime {
    */
   async #sharedPrecheck(clockMs: number): Promise<{
     readonly refusal?: GovernedResult;
+    /** The refusal's error (ingestGovernance throws it). */
+    readonly refused?: RuntimeError;
     readonly governance?: { readonly seq: number; readonly chain: string } | undefined;
   }> {
     const node = sharedNode(this.data);
     if (!node) return {};
-    if (this.#staleTrust) return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust) };
+    if (this.#staleTrust)
+      return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust), refused: this.#staleTrust };
     const known = sharedTrustEvents.get(this.data.store);
     const fresh = await node.freshness('trust');
     const after = this.#nodeClock.now();
     // By digest, not by count: a registry rewritten in place with as many events is another one.
     if (known !== undefined && (fresh.documents !== known.documents || fresh.head !== known.head)) {
+      // A longer registry that verifies under the anchor becomes this node's floor, so a restart
+      // after the writer deletes the rotation's row refuses the shorter one (trust-floor.ts).
+      if (fresh.documents > known.documents) await this.#learnTrustFloor();
       this.#staleTrust = new RuntimeError(
         'TRUST_REGISTRY_STALE',
         fresh.documents !== known.documents
@@ -1741,22 +1823,34 @@ export class GovernedRuntime {
           : `the shared database's trust registry was rewritten (${fresh.documents} events, another digest) since this runtime read it: nothing is decided or signed until it is reopened`,
         'reopen the runtime (restart the node) to run under the published registry — docs/deployment.md',
       );
-      return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust) };
+      return { refusal: refusalResult('TRUST_REGISTRY_STALE', this.#staleTrust), refused: this.#staleTrust };
     }
     // The database's reading lies between this node's readings before and after the read, give
     // or take the tolerance, when the clocks agree.
-    if (fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS || fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS)
-      return {
-        refusal: refusalResult(
-          'CLOCK_SKEW',
-          new RuntimeError(
-            'CLOCK_SKEW',
-            `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
-            'synchronize the node clock (NTP) with the database host — docs/deployment.md',
-          ),
-        ),
-      };
+    if (
+      fresh.databaseNowMs < clockMs - MAX_CLOCK_SKEW_MS ||
+      fresh.databaseNowMs > after + MAX_CLOCK_SKEW_MS
+    ) {
+      const skew = new RuntimeError(
+        'CLOCK_SKEW',
+        `this node's clock is ${Math.round(clockMs - fresh.databaseNowMs)} ms off the shared database's (tolerance ${MAX_CLOCK_SKEW_MS} ms): nothing is decided until they agree`,
+        'synchronize the node clock (NTP) with the database host — docs/deployment.md',
+      );
+      return { refusal: refusalResult('CLOCK_SKEW', skew), refused: skew };
+    }
     return { governance: fresh.governance };
+  }
+
+  /** Verify the database's (newer) trust registry and raise this node's floor to it; best effort. */
+  async #learnTrustFloor(): Promise<void> {
+    try {
+      const events = (await this.data.store.listDocuments('trust')).map(
+        (d) => d.value as unknown as SignedEnvelope,
+      );
+      raiseTrustFloor(this.data, this.data.registryFrom(events));
+    } catch {
+      // A registry that does not verify raises nothing; the node is refused as stale either way.
+    }
   }
 
   /**

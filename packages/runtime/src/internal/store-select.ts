@@ -13,6 +13,8 @@ import type { PostgresStore } from '@helm/store-postgres';
 import { trustEventDigest } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import type { DataDir } from './datadir.js';
+import { publishDeploymentFloor } from './deployment-floor.js';
+import { pinPublishedLog, schemaOf } from './governance-log-pin.js';
 
 /** The environment variable naming the shared database (`--database-url` wins over it). */
 export const DATABASE_URL_ENV = 'HELM_DATABASE_URL';
@@ -177,7 +179,9 @@ export function refuseDatabaseRuntime(url: string, command?: string): never {
   throw new RuntimeError(
     'DATABASE_RUNTIME_UNSUPPORTED',
     `${command === undefined ? 'this command' : `\`helmts ${command}\``} cannot run on the shared database ${redactDatabaseUrl(url)} yet: it runs on the data directory's embedded store only`,
-    `unset ${DATABASE_URL_ENV} / drop --database-url to use the data directory's store; \`run\`, \`serve\`, \`export\`, \`db …\` and \`doctor\` use the database (docs/deployment.md)`,
+    // Not "drop --database-url": on a database deployment the data directory's helm.db is read by
+    // no node, so whatever the command wrote there would silently have no effect.
+    `on a database deployment do this in the template data directory before copying it to the nodes, or use a command that runs on the database (\`run\`, \`serve\`, \`export\`, \`db …\`, \`doctor\`, approvals, identity, egress, delegate, budget) — docs/deployment.md lists which; nothing was written to this directory's helm.db, which no node reads`,
   );
 }
 
@@ -224,7 +228,11 @@ export async function attachDatabase(data: DataDir, o: NodeStoreOptions): Promis
 /** Where the database keeps the name of its governance log (written once, at the first publication). */
 const GOVERNANCE_LOG_DOC = ['meta', 'governance-log'] as const;
 
-/** The name of the database's one governance log, if its registry was published (`publishTrustRegistry`). */
+/**
+ * The name of the database's one governance log, if its registry was published
+ * (`publishTrustRegistry`). An unsigned row: the runtime's open and every append check it against
+ * the node's own record (governance-log-pin.ts).
+ */
 export async function governanceLogOf(store: RuntimeStore): Promise<string | undefined> {
   const v = await store.getDocument(...GOVERNANCE_LOG_DOC);
   return typeof v === 'string' && /^db:[0-9a-f]{32}$/.test(v) ? v : undefined;
@@ -264,8 +272,15 @@ export async function publishTrustRegistry(data: DataDir, store: RuntimeStore): 
   }
   // The database's one governance log is named once, at random: an event signed for this
   // database's log does not verify on another database of the same trust root (a staging copy).
-  if ((await governanceLogOf(store)) === undefined)
-    await store.putDocument(...GOVERNANCE_LOG_DOC, `db:${randomBytes(16).toString('hex')}`);
+  // The publishing directory records the name (governance-log-pin.ts): node directories copied
+  // from it refuse a database whose row was pointed at another deployment's log.
+  const existing = await governanceLogOf(store);
+  const name = existing ?? `db:${randomBytes(16).toString('hex')}`;
+  if (existing === undefined) await store.putDocument(...GOVERNANCE_LOG_DOC, name);
+  const schema = schemaOf(store);
+  if (schema !== undefined) pinPublishedLog(data, schema, name, existing === undefined);
+  // The deployment's policy bundle floor and initial bindings are the publishing directory's.
+  await publishDeploymentFloor(data, store);
   return { written, events: local.length };
 }
 

@@ -129,6 +129,17 @@ function apply(
   // event is re-applied, that each repinned tool's descriptor is the LAST applied repin's (a file
   // written back by a data-directory writer puts the tool out of service, TOOL_PIN_MISMATCH).
   if (!context.first) {
+    // On a shared database no node applies a repin first (refused above), so a repin recorded
+    // applied there is not one this node can follow: its tools are its own files, and noting the
+    // digest would keep the old descriptor running silently. Refused: the node decides nothing
+    // (unless it already runs the new descriptor).
+    if (
+      runtime.data.shared !== undefined &&
+      runtime.executor.getTool(body.tool)?.descriptor_digest !== body.descriptor_digest
+    ) {
+      const refused = sharedRepin();
+      return { applied: false as const, code: refused.code, detail: refused.message };
+    }
     runtime.noteAppliedRepin(body.tool, body.descriptor_digest);
     return { applied: true as const, output };
   }

@@ -182,6 +182,26 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE $S.admissions ADD COLUMN idem_key text COLLATE "C";
       CREATE UNIQUE INDEX admissions_by_idem_key ON $S.admissions (idem_key) WHERE idem_key IS NOT NULL;`,
   },
+  {
+    version: 4,
+    name: 'decisions by the approval grant they use (grantsUsed: the signed record of a grant use, indexed)',
+    // The grant a decision names, read from its signed payload (base64url JSON). IMMUTABLE: a
+    // function of the stored text alone (the database encoding is fixed), so it can be indexed;
+    // a payload that does not decode names no grant rather than refusing the row.
+    sql: `
+      CREATE FUNCTION $S.decision_grant(envelope text) RETURNS text
+        LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+        DECLARE p text;
+        BEGIN
+          p := (envelope::jsonb) ->> 'payload';
+          IF p IS NULL THEN RETURN NULL; END IF;
+          RETURN convert_from(decode(rpad(translate(p, '-_', '+/'), ((length(p) + 3) / 4) * 4, '='), 'base64'), 'UTF8')::jsonb ->> 'approval_grant_id';
+        EXCEPTION WHEN others THEN
+          RETURN NULL;
+        END;
+      $fn$;
+      CREATE INDEX decisions_by_grant ON $S.decisions ($S.decision_grant(envelope)) WHERE $S.decision_grant(envelope) IS NOT NULL;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
