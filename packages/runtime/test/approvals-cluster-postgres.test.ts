@@ -16,13 +16,11 @@ import {
   attachDatabase,
   DataDir,
   GovernedRuntime,
-  initDataDir,
-  publishTrustRegistry,
   verifiedChallenge,
 } from '../src/index.ts';
+import { approvalTemplate, deployRequest, receiptStatuses } from './approval-cluster-fixture.ts';
 import { nodeDir } from './pg-node-fixture.ts';
 
-const FINGERPRINT = `sha256:${'c6'.repeat(32)}`;
 const clock = { now: () => Date.now() };
 const db = await createTestDatabase('rt_appr_cluster');
 const root = mkdtempSync(join(tmpdir(), 'helm-appr-cluster-'));
@@ -31,82 +29,11 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const deploy = (version: string) => ({
-  tool: 'deploy',
-  principal: 'alice',
-  args: { service: 'api', version },
-  context: { environment_fingerprint: FINGERPRINT, credential_id: 'cred-alice' },
-});
+const deploy = deployRequest;
 
-/** A template whose `deploy` needs one approver (no timelock), published to `schema`. */
-async function template(schema: string): Promise<DataDir> {
-  const { data } = initDataDir(join(root, `t-${schema}`), {
-    chainId: `t-${schema}`,
-    fingerprint: FINGERPRINT,
-    bundle: {
-      type: 'helm.policy.bundle.v1',
-      name: 'rules',
-      version: 1,
-      rules: [
-        {
-          id: 'deploy-needs-approval',
-          effect: 'allow',
-          when: { principal: { eq: 'alice' }, tool: { eq: 'deploy' } },
-          requires_approval: { quorum: 1, role: 'approver', timelock_ms: 0, ttl_ms: 3_600_000 },
-        },
-      ],
-    },
-    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
-  });
-  data.writeTool({
-    type: 'helm.tool.v1',
-    name: 'deploy',
-    description: 'deploy a service version',
-    input_schema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['service', 'version'],
-      properties: { service: { type: 'string' }, version: { type: 'string' } },
-    },
-    output_schema: { type: 'object' },
-    effect_type: 'compute',
-    risk_tier: 'HIGH',
-    action: 'deploy',
-    resource_pointer: '/service',
-    driver: { kind: 'function', ref: 'demo.deploy', timeout_ms: 5_000 },
-  });
-  const s = await openPostgresStore({
-    connectionString: db.url,
-    nodeId: 'setup',
-    schema,
-    groupCommit: false,
-  });
-  try {
-    await publishTrustRegistry(data, s);
-  } finally {
-    await s.close();
-  }
-  data.close();
-  return data;
-}
+const template = (schema: string) => approvalTemplate(root, db.url, schema);
 
-/** Receipts of `tool` on a chain, by status. */
-async function statuses(
-  s: { receipts(q: { chainId: string }): Promise<readonly { envelope: { payload: string } }[]> },
-  chain: string,
-  tool: string,
-): Promise<string[]> {
-  return (await s.receipts({ chainId: chain }))
-    .map(
-      (r) =>
-        JSON.parse(Buffer.from(r.envelope.payload, 'base64url').toString('utf8')) as {
-          tool?: string;
-          status?: string;
-        },
-    )
-    .filter((b) => b.tool === tool)
-    .map((b) => String(b.status));
-}
+const statuses = receiptStatuses;
 
 describe('approvals across nodes (PostgreSQL)', () => {
   it('a call held on A and approved once runs exactly once when A and B race its retry', async () => {

@@ -17,13 +17,11 @@ import {
   attachDatabase,
   DataDir,
   GovernedRuntime,
-  initDataDir,
-  publishTrustRegistry,
   verifiedChallenge,
 } from '../src/index.ts';
+import { approvalTemplate, deployRequest } from './approval-cluster-fixture.ts';
 import { nodeDir } from './pg-node-fixture.ts';
 
-const FINGERPRINT = `sha256:${'ce'.repeat(32)}`;
 const clock = { now: () => Date.now() };
 const db = await createTestDatabase('rt_gov_deny_first');
 const root = mkdtempSync(join(tmpdir(), 'helm-gov-denyfirst-'));
@@ -32,64 +30,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const deploy = (version: string) => ({
-  tool: 'deploy',
-  principal: 'alice',
-  args: { service: 'api', version },
-  context: { environment_fingerprint: FINGERPRINT, credential_id: 'cred-alice' },
-});
+const deploy = deployRequest;
 
-/** A template whose `deploy` needs one approver (no timelock), published to `schema`. */
-async function template(schema: string, quorum = 1): Promise<DataDir> {
-  const { data } = initDataDir(join(root, `t-${schema}`), {
-    chainId: `t-${schema}`,
-    fingerprint: FINGERPRINT,
-    bundle: {
-      type: 'helm.policy.bundle.v1',
-      name: 'rules',
-      version: 1,
-      rules: [
-        {
-          id: 'deploy-needs-approval',
-          effect: 'allow',
-          when: { principal: { eq: 'alice' }, tool: { eq: 'deploy' } },
-          requires_approval: { quorum, role: 'approver', timelock_ms: 0, ttl_ms: 3_600_000 },
-        },
-      ],
-    },
-    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
-  });
-  data.writeTool({
-    type: 'helm.tool.v1',
-    name: 'deploy',
-    description: 'deploy a service version',
-    input_schema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['service', 'version'],
-      properties: { service: { type: 'string' }, version: { type: 'string' } },
-    },
-    output_schema: { type: 'object' },
-    effect_type: 'compute',
-    risk_tier: 'HIGH',
-    action: 'deploy',
-    resource_pointer: '/service',
-    driver: { kind: 'function', ref: 'demo.deploy', timeout_ms: 5_000 },
-  });
-  const s = await openPostgresStore({
-    connectionString: db.url,
-    nodeId: 'setup',
-    schema,
-    groupCommit: false,
-  });
-  try {
-    await publishTrustRegistry(data, s);
-  } finally {
-    await s.close();
-  }
-  data.close();
-  return data;
-}
+const template = (schema: string, quorum = 1) => approvalTemplate(root, db.url, schema, quorum);
 
 describe('red team: a denied challenge hidden when the denial is first applied', () => {
   it('the node that holds the challenge still obeys the denial: the call never runs', async () => {
