@@ -1,7 +1,15 @@
-// Runs the bundle (dist/bundle/helmts.cjs, scripts/bundle.mjs) with a V8 code cache written after a
-// successful command: `vm.Script#createCachedData()` after the run holds every function the run
-// compiled, so the next start deserializes them instead of parsing and compiling (Node's own compile
-// cache is written before a module runs and holds only its top level; docs/PERFORMANCE.md).
+// Runs the bundle (dist/bundle/helmts.cjs, scripts/bundle.mjs) with a V8 code cache of its top-level
+// compile: the script is compiled, its cache data taken *before* it runs, and written after a
+// successful command; the next start deserializes that instead of parsing the 3 MB script. Every
+// function the bundle holds is then compiled on first call, fresh, exactly as without a cache — the
+// scheme Node's own compile cache uses for modules.
+//
+// Why not a cache taken after the run (it holds every function the run compiled, so it saves more):
+// V8 then mixes functions deserialized from one command's run with functions another command compiles
+// afresh, and with this bundle that broke class private-member brand checks ("Receiver must be
+// class #…") and crashed the process (SIGSEGV) — code that does not run as written. A start-up cache
+// must never change what runs, so only the top-level compile, which every command shares, is cached
+// (test/code-cache.test.ts: a cache made by one command runs every other command as no cache does).
 //
 // A cache entry is code this process will run, so where it lives and what it is checked against are
 // the security of this file (docs/threat-model.md, I-CLICACHE-1 and I-CLICACHE-2):
@@ -17,12 +25,10 @@
 //   renamed or linked to another key's name is not taken for it;
 // - written only after a command that exits 0, from the `exit` event (stdout and stderr are written
 //   synchronously on Linux, so the output is out before), bounded in size, a few entries kept;
-// - rewritten when a command runs that the entry does not cover yet (the header lists the top-level
-//   commands whose runs it holds): a cache made by `--version` holds none of `run`'s functions, and
-//   V8 serializes every function the script has compiled, the cached ones included, so each rewrite
-//   is a superset and the writes stop once each command in use has run once;
-// - a cache V8 rejects (`cachedDataRejected`: another V8, a corrupt file) is rewritten.
-// HELMTS_NO_CODE_CACHE=1 turns it off (nothing read, nothing written).
+// - written once per key: an entry V8 accepted is never rewritten; one V8 rejects (`cachedDataRejected`:
+//   another V8, a corrupt file) or of an older format (v1, taken after a run) is replaced.
+// HELMTS_NO_CODE_CACHE=1 turns it off (nothing read, nothing written); so does V8 coverage
+// (NODE_V8_COVERAGE), under which V8 failed brand checks with even this cache.
 import fs = require('node:fs');
 import path = require('node:path');
 import vm = require('node:vm');
@@ -30,12 +36,9 @@ import crypto = require('node:crypto');
 import os = require('node:os');
 import nodeModule = require('node:module');
 
-// An entry: MAGIC, the 32-byte key, a 2-byte big-endian length and that many bytes of the commands
-// it covers (one per line), then V8's data.
-const MAGIC = Buffer.from('helmts-code-cache-v1\n', 'latin1');
-const HEADER = MAGIC.length + 32 + 2;
-/** The most commands one entry lists (more than `helmts` has). */
-const MAX_COMMANDS = 64;
+// An entry: MAGIC, the 32-byte key, then V8's data. (v1 entries, taken after a run, are never used.)
+const MAGIC = Buffer.from('helmts-code-cache-v2\n', 'latin1');
+const HEADER = MAGIC.length + 32;
 /** The largest cache kept (the bundle's is a few MB): a bound on the disk one entry can take. */
 const MAX_DATA = 64 * 1024 * 1024;
 /** Entries kept per directory (one per bundle × Node × flags in use); the oldest go first. */
@@ -67,13 +70,8 @@ function ownDirectory(dir: string): boolean {
   return st.isDirectory() && st.uid === process.geteuid?.() && (st.mode & OTHERS_WRITE) === 0;
 }
 
-interface Entry {
-  readonly data: Buffer;
-  readonly commands: readonly string[];
-}
-
 /** The cached data of `entry` if it is safe to use and was written for `key`. */
-function readEntry(entry: string, key: Buffer): Entry | undefined {
+function readEntry(entry: string, key: Buffer): Buffer | undefined {
   let fd: number;
   try {
     fd = fs.openSync(entry, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -86,26 +84,16 @@ function readEntry(entry: string, key: Buffer): Entry | undefined {
     if (st.size <= HEADER || st.size > HEADER + MAX_DATA) return undefined;
     const bytes = fs.readFileSync(fd);
     if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-    if (!bytes.subarray(MAGIC.length, MAGIC.length + 32).equals(key)) return undefined;
-    const end = HEADER + bytes.readUInt16BE(HEADER - 2);
-    if (end >= bytes.length) return undefined;
-    return { data: bytes.subarray(end), commands: bytes.toString('latin1', HEADER, end).split('\n') };
+    if (!bytes.subarray(MAGIC.length, HEADER).equals(key)) return undefined;
+    return bytes.subarray(HEADER);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** Writes the script's code cache as `entry` (temporary file, fsync, rename), and drops old entries. */
-function writeEntry(
-  dir: string,
-  entry: string,
-  key: Buffer,
-  commands: readonly string[],
-  script: vm.Script,
-): void {
-  if (!ownDirectory(dir) || commands.length > MAX_COMMANDS) return;
-  const list = Buffer.from(commands.join('\n'), 'latin1');
-  const data = script.createCachedData();
+/** Writes `data` as `entry` (temporary file, fsync, rename), and drops old entries. */
+function writeEntry(dir: string, entry: string, key: Buffer, data: Buffer): void {
+  if (!ownDirectory(dir)) return;
   if (data.length === 0 || data.length > MAX_DATA) return;
   const temp = path.join(dir, `.tmp-${process.pid}-${crypto.randomBytes(8).toString('hex')}`);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
@@ -114,10 +102,6 @@ function writeEntry(
     try {
       fs.writeSync(fd, MAGIC);
       fs.writeSync(fd, key);
-      const length = Buffer.alloc(2);
-      length.writeUInt16BE(list.length);
-      fs.writeSync(fd, length);
-      fs.writeSync(fd, list);
       fs.writeSync(fd, data);
       fs.fsyncSync(fd); // a rename that outlives a crash never names a torn file
     } finally {
@@ -154,8 +138,10 @@ function runBundle(file: string): Promise<void> {
   let dir: string | undefined;
   let entry: string | undefined;
   let key: Buffer | undefined;
-  let cached: Entry | undefined;
-  if (process.env.HELMTS_NO_CODE_CACHE !== '1') {
+  let cached: Buffer | undefined;
+  // Under V8 coverage (NODE_V8_COVERAGE: c8, the test suites) the cache is neither read nor written:
+  // there, even this top-level cache made V8 fail private-member brand checks.
+  if (process.env.HELMTS_NO_CODE_CACHE !== '1' && process.env.NODE_V8_COVERAGE === undefined) {
     try {
       key = crypto.createHash('sha256').update(bytes).update('\0').update(environmentKey()).digest();
       dir = cacheDir();
@@ -169,27 +155,30 @@ function runBundle(file: string): Promise<void> {
   }
   const script = new vm.Script(bytes.toString('utf8'), {
     filename: file,
-    ...(cached === undefined ? {} : { cachedData: cached.data }),
+    ...(cached === undefined ? {} : { cachedData: cached }),
     // No importModuleDynamically: the bundle has no `import()` (scripts/bundle.mjs).
   });
-  type Exports = {
-    start?: (argv: readonly string[]) => Promise<void>;
-    commandOf?: (argv: readonly string[]) => string;
-  };
+  type Exports = { start?: (argv: readonly string[]) => Promise<void> };
   const mod: { exports: Exports } = { exports: {} };
   if (dir !== undefined && entry !== undefined && key !== undefined) {
-    const [d, e, k] = [dir, entry, key];
-    const covered = cached === undefined || script.cachedDataRejected === true ? [] : cached.commands;
-    process.once('exit', (code) => {
-      if (code !== 0 || typeof mod.exports.commandOf !== 'function') return;
+    if (cached === undefined || script.cachedDataRejected === true) {
+      // Taken now, before anything ran: the top-level compile only (see the file's header).
+      let data: Buffer | undefined;
       try {
-        const command = mod.exports.commandOf(process.argv);
-        if (covered.length === 0 || !covered.includes(command))
-          writeEntry(d, e, k, [...covered, command], script);
+        data = script.createCachedData();
       } catch (_error) {
-        // no cache next time: slower, never wrong
+        data = undefined; // no cache next time: slower, never wrong
       }
-    });
+      const [d, e, k] = [dir, entry, key];
+      process.once('exit', (code) => {
+        if (code !== 0 || data === undefined) return;
+        try {
+          writeEntry(d, e, k, data);
+        } catch (_error) {
+          // no cache next time: slower, never wrong
+        }
+      });
+    }
   }
   const wrapper = script.runInThisContext() as (
     module: { exports: Exports },
