@@ -128,6 +128,11 @@ export type RuntimeErrorCode =
    * had admitted are receipted EXECUTION_INTERRUPTED at open.
    */
   | 'RUNTIME_HALTED'
+  /**
+   * The runtime is closing or closed (close() was called): it starts no new call, ingest or tool
+   * load; the work begun before close() runs to its end first. Open a new runtime.
+   */
+  | 'RUNTIME_CLOSED'
   /** A state the runtime cannot be in unless it has a bug. */
   | 'INTERNAL';
 

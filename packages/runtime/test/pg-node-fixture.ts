@@ -4,7 +4,7 @@
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
-import { DataDir, initDataDir, publishTrustRegistry } from '../src/index.ts';
+import { DataDir, type GovernedRuntime, initDataDir, publishTrustRegistry } from '../src/index.ts';
 
 type InitOptions = NonNullable<Parameters<typeof initDataDir>[1]>;
 
@@ -67,4 +67,30 @@ export function nodeDir(from: DataDir, root: string, name: string, chain = name)
   const d = new DataDir(dir);
   d.writeConfig({ ...d.config(), chain_id: chain });
   return d;
+}
+
+/** alice's call `i` of the template's `pay` tool, presenting `credential`. */
+export const payCall = (fingerprint: string, i: number, credential: string) => ({
+  tool: 'pay',
+  principal: 'alice',
+  args: { i } as never,
+  context: { environment_fingerprint: fingerprint, credential_id: credential },
+});
+
+/**
+ * The outcome of one `pay` call as a comparable string: `SUCCEEDED`, `<status>:<reason_code>` for
+ * a decided call, `REFUSED:<code>` for a call the runtime refused by throwing.
+ */
+export async function payOutcome(
+  rt: GovernedRuntime,
+  fingerprint: string,
+  i: number,
+  credential: string,
+): Promise<string> {
+  try {
+    const r = await rt.execute(payCall(fingerprint, i, credential));
+    return r.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${r.status}:${r.reason_code ?? ''}`;
+  } catch (error) {
+    return `REFUSED:${String((error as { code?: unknown }).code)}`;
+  }
 }

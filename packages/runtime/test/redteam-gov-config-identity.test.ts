@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
 import { attachDatabase, GovernedRuntime } from '../src/index.ts';
-import { nodeDir, publishedDataDir } from './pg-node-fixture.ts';
+import { nodeDir, payOutcome, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'cc'.repeat(32)}`;
 const clock = { now: () => Date.now() };
@@ -26,21 +26,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const call = (i: number, credential: string) => ({
-  tool: 'pay',
-  principal: 'alice',
-  args: { i } as never,
-  context: { environment_fingerprint: FINGERPRINT, credential_id: credential },
-});
-
-async function outcome(rt: GovernedRuntime, i: number, credential: string): Promise<string> {
-  try {
-    const r = await rt.execute(call(i, credential));
-    return r.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${r.status}:${r.reason_code ?? ''}`;
-  } catch (error) {
-    return `REFUSED:${String((error as { code?: unknown }).code)}`;
-  }
-}
+const outcome = (rt: GovernedRuntime, i: number, credential: string) =>
+  payOutcome(rt, FINGERPRINT, i, credential);
 
 describe("red team: a binding added to one node's config.json", () => {
   it('is not honoured: node B authenticates exactly what node A does', async () => {

@@ -28,7 +28,7 @@ import {
   GovernedRuntime,
   publishTrustRegistry,
 } from '../src/index.ts';
-import { nodeDir, publishedDataDir } from './pg-node-fixture.ts';
+import { nodeDir, payOutcome, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'cd'.repeat(32)}`;
 const clock = { now: () => Date.now() };
@@ -39,21 +39,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const call = (i: number, credential: string) => ({
-  tool: 'pay',
-  principal: 'alice',
-  args: { i } as never,
-  context: { environment_fingerprint: FINGERPRINT, credential_id: credential },
-});
-
-async function outcome(rt: GovernedRuntime, i: number, credential: string): Promise<string> {
-  try {
-    const r = await rt.execute(call(i, credential));
-    return r.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${r.status}:${r.reason_code ?? ''}`;
-  } catch (error) {
-    return `REFUSED:${String((error as { code?: unknown }).code)}`;
-  }
-}
+const outcome = (rt: GovernedRuntime, i: number, credential: string) =>
+  payOutcome(rt, FINGERPRINT, i, credential);
 
 describe('red team: the database writer deletes a published key rotation', () => {
   it('a node that saw the rotation does not return to the registry before it (running: held; restarted: not)', async () => {

@@ -75,13 +75,22 @@ export interface AppParts {
 
 type Env = { Variables: { identity: Identity } };
 
-/** Reason codes of a call a node on a shared database refuses without deciding, and the fix. */
-const NODE_REFUSAL_HINTS: ReadonlyMap<string, string> = new Map([
+/**
+ * Codes with which this node refuses a call without deciding it — a result without a receipt or a
+ * thrown RuntimeError — and the operator's fix. One table for both ways: each is 503 NODE_REFUSED
+ * (the store answered; the fix is on this node, or a retry), never a client error.
+ */
+const NODE_REFUSALS: ReadonlyMap<string, string> = new Map([
   [
     'TRUST_REGISTRY_STALE',
     'the trust registry was republished (e.g. a key rotated out): restart this server to run under it',
   ],
   ['CLOCK_SKEW', "synchronize this host's clock (NTP) with the database host's"],
+  [
+    'GOVERNANCE_PENDING',
+    'another node holds the governance-application lock: retry shortly (it decides once the event is applied)',
+  ],
+  ['RUNTIME_CLOSED', 'this server is shutting down: retry on another node'],
 ]);
 
 /** Route templates by path pattern: for 405 answers and metric labels. */
@@ -182,17 +191,16 @@ function fromRuntime(error: unknown): never {
         throw new ServeError('STORE_UNAVAILABLE', error.message, hint);
       case 'FILE_NOT_FOUND':
         throw new ServeError('NOT_FOUND', error.message, hint);
-      // The database answered; this node could not bring its governance state up to date (another
-      // node holds the application lock past the wait), so it decided nothing and signed nothing:
-      // a retry, not a client error (docs/api.md "Errors").
-      case 'GOVERNANCE_PENDING':
-        throw new ServeError(
-          'NODE_REFUSED',
-          `this node decides nothing: ${error.code}: ${error.message}`,
-          hint,
-        );
-      default:
+      default: {
+        const nodeHint = NODE_REFUSALS.get(error.code);
+        if (nodeHint !== undefined)
+          throw new ServeError(
+            'NODE_REFUSED',
+            `this node decides nothing: ${error.code}: ${error.message}`,
+            hint ?? nodeHint,
+          );
         throw new ServeError('REFUSED', `${error.code}: ${error.message}`, hint);
+      }
     }
   }
   throw error;
@@ -455,7 +463,7 @@ export function createApp(parts: AppParts): Hono<Env> {
     if (result.receipt === null) {
       // A node on a shared database that decides nothing (docs/deployment.md "Checks a node
       // makes"): the store answered, this node refused, so the operator's fix is on the node.
-      const hint = NODE_REFUSAL_HINTS.get(result.reason_code);
+      const hint = NODE_REFUSALS.get(result.reason_code);
       if (hint !== undefined)
         throw new ServeError('NODE_REFUSED', `this node decides nothing: ${result.reason_code}`, hint);
       throw new ServeError('STORE_UNAVAILABLE', `no receipt could be persisted (${result.reason_code})`);

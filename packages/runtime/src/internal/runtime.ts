@@ -683,6 +683,15 @@ export class GovernedRuntime {
   #ceremonyAt = 0;
   /** Calls in flight (their units): nothing of a call is kept once it ended. */
   #inFlight = 0;
+  /**
+   * Work close() must wait for: calls, governance ingests and tool loads begun and not ended. Once
+   * close() began nothing new starts (RUNTIME_CLOSED), and close() releases the leases, the chain
+   * lock and the store only when this reaches 0 — a call left running would otherwise meet a closed
+   * store (and never settle) or commit after another process took the chain over.
+   */
+  #busy = 0;
+  #idle: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
   readonly #frozen: { at: number | undefined };
   #epoch: number;
   /** How the guardian of a new epoch is built (renewEpoch). */
@@ -1389,7 +1398,32 @@ export class GovernedRuntime {
    * the log does not verify (nothing is decided then).
    */
   async ingestGovernance(): Promise<void> {
-    await this.#ingestChecked(true);
+    await this.#whileOpen(() => this.#ingestChecked(true));
+  }
+
+  /** Run `work` as this runtime's own (close() waits for it); refused once close() began. */
+  async #whileOpen<T>(work: () => Promise<T>): Promise<T> {
+    this.#enter();
+    try {
+      return await work();
+    } finally {
+      this.#leave();
+    }
+  }
+
+  #enter(): void {
+    if (this.#closing)
+      throw new RuntimeError(
+        'RUNTIME_CLOSED',
+        'this runtime is closing or closed: it starts no more work',
+        'open a new runtime on the data directory (GovernedRuntime.open)',
+      );
+    this.#busy += 1;
+  }
+
+  #leave(): void {
+    this.#busy -= 1;
+    if (this.#busy === 0) this.#idle?.();
   }
 
   /**
@@ -1547,7 +1581,7 @@ export class GovernedRuntime {
    * (tools.ts: a registration's final check; the executor validates and pins the descriptor).
    */
   async loadTool(descriptor: ToolDescriptor): Promise<void> {
-    await this.#register(descriptor, this.#options);
+    await this.#whileOpen(() => this.#register(descriptor, this.#options));
   }
 
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
@@ -1702,6 +1736,15 @@ export class GovernedRuntime {
     // A runtime whose chain could not be committed decides nothing more (fail closed).
     const halted = this.#sequencer.halted;
     if (halted) throw halted;
+    this.#enter();
+    try {
+      return await this.#execute(call);
+    } finally {
+      this.#leave();
+    }
+  }
+
+  async #execute(call: ExecuteRequest): Promise<GovernedResult> {
     // A tool out of service is refused as the runtime open refused it (no decision, no receipt).
     const fault = this.#outOfService.get((call as { tool?: unknown }).tool as string);
     if (fault) throw fault;
@@ -1743,7 +1786,7 @@ export class GovernedRuntime {
           if (checked.refusal) return checked.refusal;
           await ingested;
           await this.#refreshApprovedGrants();
-        } else await this.ingestGovernance();
+        } else await this.#ingestChecked(true);
         // On an async store the decision's shared state is read now (the guardian decides
         // synchronously); a database that cannot answer fails the call here, undecided.
         const nonceKey = this.#port ? delegationNonceKey(request) : undefined;
@@ -2071,7 +2114,22 @@ export class GovernedRuntime {
     return delegations.create(input).session;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Close the runtime: nothing new starts (RUNTIME_CLOSED); the calls, ingests and tool loads in
+   * progress run to their end (their leases kept renewed meanwhile, so no other node takes their
+   * admissions over); then the leases stop and the chain lock and the store are released. Calling
+   * it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#busy > 0)
+      await new Promise<void>((resolve) => {
+        this.#idle = resolve;
+      });
     await this.#leases?.stop();
     this.#leases = undefined;
     await this.#recovering;
