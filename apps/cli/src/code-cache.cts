@@ -141,7 +141,7 @@ function runBundle(file: string): Promise<void> {
   let cached: Buffer | undefined;
   // Under V8 coverage (NODE_V8_COVERAGE: c8, the test suites) the cache is neither read nor written:
   // there, even this top-level cache made V8 fail private-member brand checks.
-  if (process.env.HELMTS_NO_CODE_CACHE !== '1' && process.env.NODE_V8_COVERAGE === undefined) {
+  if (process.env.HELMTS_NO_CODE_CACHE !== '1' && !process.env.NODE_V8_COVERAGE) {
     try {
       key = crypto.createHash('sha256').update(bytes).update('\0').update(environmentKey()).digest();
       dir = cacheDir();

@@ -65,12 +65,20 @@ function install(): Install {
 
 function helmts(at: Install, args: readonly string[], env: Record<string, string> = {}, cwd?: string) {
   // No inherited NODE_OPTIONS (part of the cache key) and the bundle even under the coverage gate.
-  // No NODE_V8_COVERAGE either: under coverage the cache is off (tested below).
-  const { NODE_OPTIONS: _o, HELMTS_NO_CODE_CACHE: _c, NODE_V8_COVERAGE: _v, ...base } = process.env;
+  // NODE_V8_COVERAGE empty (coverage off): under coverage the cache is off (tested below), and Node
+  // hands a coverage parent's NODE_V8_COVERAGE to any child whose env lacks the variable.
+  const { NODE_OPTIONS: _o, HELMTS_NO_CODE_CACHE: _c, ...base } = process.env;
   return spawnSync(process.execPath, [at.bin, ...args], {
     encoding: 'utf8',
     ...(cwd === undefined ? {} : { cwd }),
-    env: { ...base, HELM_CLI_BUNDLED: '1', NODE_DISABLE_COMPILE_CACHE: '1', XDG_CACHE_HOME: at.xdg, ...env },
+    env: {
+      ...base,
+      HELM_CLI_BUNDLED: '1',
+      NODE_DISABLE_COMPILE_CACHE: '1',
+      NODE_V8_COVERAGE: '',
+      XDG_CACHE_HOME: at.xdg,
+      ...env,
+    },
   });
 }
 

@@ -132,6 +132,7 @@ import {
   receiptCommitter,
   runInUnit,
 } from './unit.js';
+import { WorkGate } from './work-gate.js';
 
 export const PRODUCER = 'helm-ts/0.1.0';
 
@@ -683,15 +684,8 @@ export class GovernedRuntime {
   #ceremonyAt = 0;
   /** Calls in flight (their units): nothing of a call is kept once it ended. */
   #inFlight = 0;
-  /**
-   * Work close() must wait for: calls, governance ingests and tool loads begun and not ended. Once
-   * close() began nothing new starts (RUNTIME_CLOSED), and close() releases the leases, the chain
-   * lock and the store only when this reaches 0 — a call left running would otherwise meet a closed
-   * store (and never settle) or commit after another process took the chain over.
-   */
-  #busy = 0;
-  #idle: (() => void) | undefined;
-  #closing: Promise<void> | undefined;
+  /** The work close() waits for, and the refusal of new work once it began (work-gate.ts). */
+  readonly #work = new WorkGate();
   readonly #frozen: { at: number | undefined };
   #epoch: number;
   /** How the guardian of a new epoch is built (renewEpoch). */
@@ -1398,32 +1392,7 @@ export class GovernedRuntime {
    * the log does not verify (nothing is decided then).
    */
   async ingestGovernance(): Promise<void> {
-    await this.#whileOpen(() => this.#ingestChecked(true));
-  }
-
-  /** Run `work` as this runtime's own (close() waits for it); refused once close() began. */
-  async #whileOpen<T>(work: () => Promise<T>): Promise<T> {
-    this.#enter();
-    try {
-      return await work();
-    } finally {
-      this.#leave();
-    }
-  }
-
-  #enter(): void {
-    if (this.#closing)
-      throw new RuntimeError(
-        'RUNTIME_CLOSED',
-        'this runtime is closing or closed: it starts no more work',
-        'open a new runtime on the data directory (GovernedRuntime.open)',
-      );
-    this.#busy += 1;
-  }
-
-  #leave(): void {
-    this.#busy -= 1;
-    if (this.#busy === 0) this.#idle?.();
+    await this.#work.run(() => this.#ingestChecked(true));
   }
 
   /**
@@ -1581,7 +1550,7 @@ export class GovernedRuntime {
    * (tools.ts: a registration's final check; the executor validates and pins the descriptor).
    */
   async loadTool(descriptor: ToolDescriptor): Promise<void> {
-    await this.#whileOpen(() => this.#register(descriptor, this.#options));
+    await this.#work.run(() => this.#register(descriptor, this.#options));
   }
 
   async #register(descriptor: ToolDescriptor, options: RuntimeOptions): Promise<void> {
@@ -1736,15 +1705,6 @@ export class GovernedRuntime {
     // A runtime whose chain could not be committed decides nothing more (fail closed).
     const halted = this.#sequencer.halted;
     if (halted) throw halted;
-    this.#enter();
-    try {
-      return await this.#execute(call);
-    } finally {
-      this.#leave();
-    }
-  }
-
-  async #execute(call: ExecuteRequest): Promise<GovernedResult> {
     // A tool out of service is refused as the runtime open refused it (no decision, no receipt).
     const fault = this.#outOfService.get((call as { tool?: unknown }).tool as string);
     if (fault) throw fault;
@@ -1764,6 +1724,8 @@ export class GovernedRuntime {
       typeof request.idempotency_key === 'string',
       this.receiptPolicies.windowFor(effectClass ?? ''),
     );
+    // Counted in before anything is decided; close() waits for it (refused once close() began).
+    this.#work.enter();
     this.#inFlight += 1;
     try {
       return await runInUnit(unit, async () => {
@@ -1820,6 +1782,7 @@ export class GovernedRuntime {
       });
     } finally {
       this.#inFlight -= 1;
+      this.#work.leave();
       this.#order.ended(unit);
       this.#idempotency.settled(unit);
       // A receipt the call minted and did not commit (a throw on the way) leaves a hole no later
@@ -2121,36 +2084,29 @@ export class GovernedRuntime {
    * it again returns the same promise.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
-  async #close(): Promise<void> {
-    if (this.#busy > 0)
-      await new Promise<void>((resolve) => {
-        this.#idle = resolve;
-      });
-    await this.#leases?.stop();
-    this.#leases = undefined;
-    await this.#recovering;
-    try {
-      // The next open reads only what was appended after this runtime (its grant scan record).
-      if (this.#sequencer.halted === undefined && this.#lock !== undefined) {
-        try {
-          await this.#grantsUsedOnChain(true);
-        } catch {
-          // Best effort: the next open then reads the receipts since the last record.
+    return this.#work.close(async () => {
+      await this.#leases?.stop();
+      this.#leases = undefined;
+      await this.#recovering;
+      try {
+        // The next open reads only what was appended after this runtime (its grant scan record).
+        if (this.#sequencer.halted === undefined && this.#lock !== undefined) {
+          try {
+            await this.#grantsUsedOnChain(true);
+          } catch {
+            // Best effort: the next open then reads the receipts since the last record.
+          }
         }
+        await Promise.all(this.#closers.splice(0).map((close) => close()));
+        await this.#sandbox?.close();
+        this.#sandbox = undefined;
+      } finally {
+        await this.#chainLock?.release();
+        this.#chainLock = undefined;
+        this.#lock?.release();
+        this.#lock = undefined;
       }
-      await Promise.all(this.#closers.splice(0).map((close) => close()));
-      await this.#sandbox?.close();
-      this.#sandbox = undefined;
-    } finally {
-      await this.#chainLock?.release();
-      this.#chainLock = undefined;
-      this.#lock?.release();
-      this.#lock = undefined;
-    }
+    });
   }
 }
 
