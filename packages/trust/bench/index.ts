@@ -194,7 +194,7 @@ rows.push([
   undefined,
 ]);
 rows.push([
-  'stateHash() at head (201 events state, remembered after the first call)',
+  'stateHash() at head (201 events state)',
   await time(() => registry.stateHash()),
   undefined,
 ]);
@@ -269,7 +269,7 @@ if (scaleEvents > 0) {
       `| stateHash(random seq), CPU per call (baseline: SHA-256 of that state's JCS) | ${hashed.cpuMs.toFixed(1)} ms | ${floorCpu.toFixed(1)} ms | ${(hashed.cpuMs / floorCpu).toFixed(2)}× |`,
     );
     console.log(
-      `| stateHash() at head, repeated (remembered) | ${(hashed.headMs ?? 0).toFixed(3)} ms | — | — |`,
+      `| stateHash() at head, repeated | ${(hashed.headMs ?? 0).toFixed(3)} ms | — | — |`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
