@@ -94,6 +94,7 @@ describe('I-CONSOLE-3 @helm/crypto browser build in Chromium', () => {
     };
     const got = await p.evaluate((v) => {
       const c = (globalThis as any).helm.crypto;
+      const k = (globalThis as any).helm.keys;
       const seed = new Uint8Array(32).fill(1);
       const signer = c.createSigner(seed);
       const e = v.envelope;
@@ -130,11 +131,11 @@ describe('I-CONSOLE-3 @helm/crypto browser build in Chromium', () => {
         },
         signatures: {
           signature_hex: c.toHex(signer.sign(message)),
-          spki_der_hex: c.toHex(c.exportPublicKeySpki(signer.publicKey)),
-          pkcs8_der_hex: c.toHex(c.exportPrivateKeyPkcs8(seed)),
-          jwk_public_json: JSON.stringify(c.exportPublicKeyJwk(signer.publicKey)),
+          spki_der_hex: c.toHex(k.exportPublicKeySpki(signer.publicKey)),
+          pkcs8_der_hex: c.toHex(k.exportPrivateKeyPkcs8(seed)),
+          jwk_public_json: JSON.stringify(k.exportPublicKeyJwk(signer.publicKey)),
           pem_roundtrip:
-            c.toHex(c.importPublicKeyPem(c.exportPublicKeyPem(signer.publicKey))) ===
+            c.toHex(k.importPublicKeyPem(k.exportPublicKeyPem(signer.publicKey))) ===
             c.toHex(signer.publicKey),
         },
         jcs: {

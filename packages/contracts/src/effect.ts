@@ -32,7 +32,6 @@ export const EFFECT_CLASSES = [
   'publish',
   'data.export',
 ] as const;
-export type KnownEffectClass = (typeof EFFECT_CLASSES)[number];
 
 /** Pattern of an effect class / effect_type: dotted lowercase segments, e.g. `fs.write`. */
 export const EFFECT_TYPE_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$';

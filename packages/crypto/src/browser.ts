@@ -26,4 +26,3 @@ export * from './internal/backends-web.js';
 export { canonicalBytes, canonicalize, JCS_MAX_DEPTH } from './jcs.js';
 export * from './json.js';
 export * from './keyring.js';
-export * from './keys.js';

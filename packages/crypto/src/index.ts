@@ -15,4 +15,3 @@ export * from './hash.js';
 export { canonicalBytes, canonicalize, JCS_MAX_DEPTH } from './jcs.js';
 export * from './json.js';
 export * from './keyring.js';
-export * from './keys.js';

@@ -1,9 +1,19 @@
 // The key-ring interface: the seam between signature checking and trust decisions. A KeyRing
 // answers "which raw public key does this key id denote?"; the trust package
 // implements richer rings (roles, validity windows, revocation) behind the same interface.
-import { keyIdFor } from './ed25519.js';
+import { isValidPublicKey, keyIdFor } from './ed25519.js';
 import { CryptoError } from './errors.js';
-import { importPublicKeyRaw } from './keys.js';
+
+/** Validate and copy a raw public key (rules A1–A3 of docs/spec/signatures.md). */
+export function importPublicKeyRaw(raw: Uint8Array): Uint8Array {
+  if (!(raw instanceof Uint8Array) || raw.length !== 32) {
+    throw new CryptoError('KEY_ENCODING_INVALID', 'raw Ed25519 public key must be 32 bytes');
+  }
+  if (!isValidPublicKey(raw)) {
+    throw new CryptoError('KEY_INVALID', 'public key is non-canonical, not on the curve or of small order');
+  }
+  return Uint8Array.from(raw);
+}
 
 /** Resolves key ids to raw Ed25519 public keys. */
 export interface KeyRing {

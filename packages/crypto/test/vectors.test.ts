@@ -11,9 +11,6 @@ import {
   createSigner,
   digest,
   effectDigest,
-  exportPrivateKeyPkcs8,
-  exportPublicKeyJwk,
-  exportPublicKeySpki,
   fromHex,
   nobleBackend,
   preAuthEncoding,
@@ -129,9 +126,7 @@ describe('docs/spec/signatures.md vector', () => {
     const message = fromHex(v.message_hex as string) as Uint8Array;
     expect(new TextDecoder().decode(message)).toBe('HELM-TS signature test vector');
     expect(v.signature_hex).toBe(toHex(signer.sign(message)));
-    expect(v.spki_der_hex).toBe(toHex(exportPublicKeySpki(signer.publicKey)));
-    expect(v.pkcs8_der_hex).toBe(toHex(exportPrivateKeyPkcs8(seed)));
-    expect(v.jwk_public_json).toBe(JSON.stringify(exportPublicKeyJwk(signer.publicKey)));
+    // spki_der_hex, pkcs8_der_hex, jwk_public_json: the key formats, in @helm/interop's vectors test
   });
 });
 

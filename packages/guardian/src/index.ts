@@ -77,7 +77,6 @@ export {
   type GuardianEventKind,
   type KeyAuthorization,
   ManualClock,
-  MemoryEventSink,
 } from './ports.js';
 export { type DecisionContext, type DecisionRequest, decisionRequestSchema } from './request.js';
 export {

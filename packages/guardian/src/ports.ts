@@ -41,14 +41,6 @@ export interface EventSink {
   emit(event: GuardianEvent): void;
 }
 
-/** An event sink that keeps everything in memory, in order. */
-export class MemoryEventSink implements EventSink {
-  readonly events: GuardianEvent[] = [];
-  emit(event: GuardianEvent): void {
-    this.events.push(event);
-  }
-}
-
 /**
  * An authorized key with its rotation lineage: the key id of the first key of its rotation chain
  * (the key itself when it was never rotated into). Every key reached from one key by `key_rotate`

@@ -5,14 +5,16 @@ import { canonicalBytes, digest, fromBase64Url, openVerifiedEnvelope, signEnvelo
 import { decisionSchema } from '@helm/schemas';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { type Evaluation, Guardian, InMemoryBudgetLedger, ManualClock } from '../src/index.ts';
 import {
-  type Evaluation,
-  Guardian,
-  InMemoryBudgetLedger,
-  ManualClock,
+  fullOptions,
+  guardianSigner,
+  harness,
   MemoryEventSink,
-} from '../src/index.ts';
-import { fullOptions, guardianSigner, harness, outsiderSigner, request, T0 } from './fixtures.ts';
+  outsiderSigner,
+  request,
+  T0,
+} from './fixtures.ts';
 
 const ajv = new Ajv2020({ strict: true });
 const validDecision = ajv.compile(decisionSchema);

@@ -5,14 +5,22 @@ import {
   DEFAULT_THREAT_CONFIG,
   type DecisionRequest,
   Guardian,
+  type GuardianEvent,
   type GuardianOptions,
   InMemoryBudgetLedger,
   loadPolicyStack,
   ManualClock,
-  MemoryEventSink,
   type PolicyStack,
   pkceChallenge,
 } from '../src/index.ts';
+
+/** An event sink that keeps everything in memory, in order (the tests read what was emitted). */
+export class MemoryEventSink {
+  readonly events: GuardianEvent[] = [];
+  emit(event: GuardianEvent): void {
+    this.events.push(event);
+  }
+}
 
 export const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 

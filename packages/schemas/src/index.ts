@@ -11,5 +11,6 @@ export { EffectSchema } from './effect.js';
 export { SignedEnvelopeSchema } from './envelope.js';
 export { nodeSchema } from './node.js';
 export { ReasonCodeSchema } from './reason-codes.js';
+export { RECEIPT_SCHEMA_VALIDATOR_OPTIONS, receiptSchema } from './receipt.js';
 export { trustEventSchema, trustSnapshotSchema, trustStateSchema } from './trust-event.js';
 export { VerdictSchema } from './verdict.js';

@@ -193,11 +193,7 @@ rows.push([
   await time(() => lookup(keys[50]!.keyId, 'approver', 150), 100),
   undefined,
 ]);
-rows.push([
-  'stateHash() at head (201 events state, remembered after the first call)',
-  await time(() => registry.stateHash()),
-  undefined,
-]);
+rows.push(['stateHash() at head (201 events state)', await time(() => registry.stateHash()), undefined]);
 rows.push(['TUF trusted set + delegated target (shared repo, in-memory)', await time(tufRun), undefined]);
 rows.push([
   'Sigstore rekor2-happy-path (cert, Rekor v2, TSA)',
@@ -268,9 +264,7 @@ if (scaleEvents > 0) {
     console.log(
       `| stateHash(random seq), CPU per call (baseline: SHA-256 of that state's JCS) | ${hashed.cpuMs.toFixed(1)} ms | ${floorCpu.toFixed(1)} ms | ${(hashed.cpuMs / floorCpu).toFixed(2)}× |`,
     );
-    console.log(
-      `| stateHash() at head, repeated (remembered) | ${(hashed.headMs ?? 0).toFixed(3)} ms | — | — |`,
-    );
+    console.log(`| stateHash() at head, repeated | ${(hashed.headMs ?? 0).toFixed(3)} ms | — | — |`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

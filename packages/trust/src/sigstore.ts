@@ -1,13 +1,8 @@
 // Entry point `@helm/trust/sigstore`: offline Sigstore bundle, Rekor and SLSA provenance
-// verification, and the checkpoint anchor for Rekor. Kept out of `@helm/trust` so that importing
-// the registry does not load `@sigstore/*` (a process that only reads its trust registry, such as
-// `helmts run`, starts without it).
+// verification (a checkpoint's Rekor entry is prepared by @helm/interop, outside the TCB). Kept out
+// of `@helm/trust` so that importing the registry does not load `@sigstore/*` (a process that only
+// reads its trust registry, such as `helmts run`, starts without it).
 export type { SigstoreErrorCode, SlsaErrorCode, SupplyChainErrorCode } from './errors.js';
-export {
-  type CheckpointAnchor,
-  type HashedRekordBody,
-  prepareCheckpointAnchor,
-} from './sigstore/anchor.js';
 export {
   IN_TOTO_PAYLOAD_TYPE,
   type SigstoreCheck,

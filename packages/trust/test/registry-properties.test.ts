@@ -353,7 +353,7 @@ function run(actions: readonly Action[], threshold: number): void {
     expect(answersAt(fresh, s)).toEqual(then.answers);
     expect(r.stateHash(s)).toBe(then.hash);
     expect(fresh.stateHash(s)).toBe(then.hash);
-    // the hash (written from remembered per-key fragments) is the digest of the canonical state
+    // the hash is the digest of the canonical state
     expect(digest(canonicalBytes(r.stateAt(s)))).toBe(then.hash);
     expect(r.headAt(s)).toBe(then.head);
   }

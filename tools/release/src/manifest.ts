@@ -16,7 +16,7 @@ import {
   signEnvelope,
   verifyEnvelope,
 } from '@helm/crypto';
-import { importPrivateKeyPem, importPublicKeyPem } from '@helm/crypto/keys';
+import { importPrivateKeyPem, importPublicKeyPem } from '@helm/interop';
 import { runCheck } from '@helm/tcb-check/dist/check.js';
 import { buildReport } from '@helm/tcb-check/dist/report.js';
 import { pack } from './tarball.js';

@@ -13,7 +13,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyPairFromSeed } from '@helm/crypto';
-import { exportPrivateKeyPem, exportPublicKeyPem } from '@helm/crypto/keys';
+import { exportPrivateKeyPem, exportPublicKeyPem } from '@helm/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pack } from '../src/tarball.ts';
 import { createFixture, type Fixture, git, run } from './fixture.ts';

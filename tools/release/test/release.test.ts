@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyPairFromSeed, toBase64Url } from '@helm/crypto';
-import { exportPrivateKeyPem, exportPublicKeyPem } from '@helm/crypto/keys';
+import { exportPrivateKeyPem, exportPublicKeyPem } from '@helm/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkWorkspace } from '../src/main.ts';
 import { pack } from '../src/tarball.ts';

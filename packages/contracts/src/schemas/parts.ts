@@ -1,12 +1,8 @@
 // Schema fragments several HELM schemas share, each spelled once.
-import { DIGEST_PATTERN, KEY_ID_PATTERN } from '../wire.js';
+import { DIGEST_PATTERN } from '../wire.js';
 
 /** A `sha256:<64 lowercase hex>` digest string. */
 export const DIGEST = { type: 'string', pattern: DIGEST_PATTERN } as const;
-/** A digest string or null. */
-export const NULLABLE_DIGEST = { anyOf: [DIGEST, { type: 'null' }] } as const;
-/** A key id `ed25519:<64 lowercase hex>`. */
-export const KEY_ID = { type: 'string', pattern: KEY_ID_PATTERN } as const;
 
 /** An integer ≥ `minimum` that every JSON consumer reads exactly (at most 2^53 − 1). */
 export function safeInt<const M extends number>(minimum: M) {

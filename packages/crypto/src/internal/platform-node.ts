@@ -22,8 +22,6 @@ export const encodeBase64Url = (b: Uint8Array): string => view(b).toString('base
  */
 export const decodeBase64UrlInto = (text: string, target: Uint8Array, offset: number): number =>
   view(target).write(text, offset, 'base64url');
-export const encodeBase64 = (b: Uint8Array): string => view(b).toString('base64');
-export const decodeBase64Lenient = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 export const encodeHex = (b: Uint8Array): string => view(b).toString('hex');
 /** Decodes even-length lowercase hex (the caller checks the pattern first). */
 export const decodeHexChecked = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));

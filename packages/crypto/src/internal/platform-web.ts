@@ -31,11 +31,10 @@ export function decodeHexChecked(text: string): Uint8Array {
   return out;
 }
 
-const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-function encode(b: Uint8Array, alphabet: string, pad: boolean): string {
-  const at = (i: number) => alphabet[i] as string;
+function encode(b: Uint8Array): string {
+  const at = (i: number) => URL_SAFE[i] as string;
   let out = '';
   let i = 0;
   for (; i + 2 < b.length; i += 3) {
@@ -45,26 +44,26 @@ function encode(b: Uint8Array, alphabet: string, pad: boolean): string {
   const rest = b.length - i;
   if (rest === 1) {
     const n = (b[i] as number) << 16;
-    out += at(n >> 18) + at((n >> 12) & 63) + (pad ? '==' : '');
+    out += at(n >> 18) + at((n >> 12) & 63);
   } else if (rest === 2) {
     const n = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8);
-    out += at(n >> 18) + at((n >> 12) & 63) + at((n >> 6) & 63) + (pad ? '=' : '');
+    out += at(n >> 18) + at((n >> 12) & 63) + at((n >> 6) & 63);
   }
   return out;
 }
 
 /**
- * Decode like Node's lenient decoder for the inputs the callers pass after their own strict checks:
- * characters outside `alphabet` are skipped and decoding stops at `=`; the callers then compare the
- * decoded length (and, for base64, the re-encoding), so a skipped character is always a refusal.
+ * Decode like Node's lenient decoder for the inputs the caller passes after its own strict checks:
+ * characters outside the alphabet are skipped and decoding stops at `=`; the caller then compares
+ * the decoded length, so a skipped character is always a refusal.
  */
-function decode(text: string, alphabet: string): Uint8Array {
+function decode(text: string): Uint8Array {
   const bytes: number[] = [];
   let acc = 0;
   let bits = 0;
   for (const ch of text) {
     if (ch === '=') break;
-    const v = alphabet.indexOf(ch);
+    const v = URL_SAFE.indexOf(ch);
     if (v < 0) continue;
     acc = ((acc << 6) | v) & 0xffffff;
     bits += 6;
@@ -76,12 +75,10 @@ function decode(text: string, alphabet: string): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
-export const encodeBase64Url = (b: Uint8Array): string => encode(b, URL_SAFE, false);
+export const encodeBase64Url = (b: Uint8Array): string => encode(b);
 /** Decodes leniently into `target` from `offset`, as far as it has room; the number of bytes written. */
 export function decodeBase64UrlInto(text: string, target: Uint8Array, offset: number): number {
-  const bytes = decode(text, URL_SAFE).subarray(0, Math.max(0, target.length - offset));
+  const bytes = decode(text).subarray(0, Math.max(0, target.length - offset));
   target.set(bytes, offset);
   return bytes.length;
 }
-export const encodeBase64 = (b: Uint8Array): string => encode(b, STD, true);
-export const decodeBase64Lenient = (text: string): Uint8Array => decode(text, STD);

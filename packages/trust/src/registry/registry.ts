@@ -99,9 +99,6 @@ export function nextSeq(head: number): number {
   return head + 1;
 }
 
-/** How many computed state hashes a registry remembers (a past state never changes). */
-const STATE_HASH_CACHE = 256;
-
 /**
  * The event-sourced trust registry (docs/spec/trust-event.md): a verified history from an anchored
  * genesis, answering which key is valid for which role at each sequence number.
@@ -126,7 +123,6 @@ export class TrustRegistry {
   // else is kept per event — a past state is a projection of the current one (RegistryState).
   private readonly envelopes: SignedEnvelope[] = [];
   private readonly digests: string[] = [];
-  private readonly stateHashes = new Map<number, string>();
 
   private constructor() {}
 
@@ -234,21 +230,10 @@ export class TrustRegistry {
     return this.state.toCanonical(at, this.digests[at - 1] as string);
   }
 
-  /**
-   * digest(JCS(stateAt(seq))). Never a replay: the state's JCS is written from remembered per-key
-   * fragments (only keys changed after `seq` are serialized again), and recent hashes are kept.
-   */
+  /** digest(JCS(stateAt(seq))), computed from the state without a replay (see RegistryState). */
   stateHash(seq?: number): string {
     const at = seq === undefined ? this.state.seq : this.known(seq);
-    let hash = this.stateHashes.get(at);
-    if (hash === undefined) {
-      hash = this.state.stateHash(at, this.digests[at - 1] as string);
-      if (this.stateHashes.size >= STATE_HASH_CACHE) {
-        this.stateHashes.delete(this.stateHashes.keys().next().value as number);
-      }
-      this.stateHashes.set(at, hash);
-    }
-    return hash;
+    return this.state.stateHash(at, this.digests[at - 1] as string);
   }
 
   /**

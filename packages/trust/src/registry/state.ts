@@ -54,8 +54,6 @@ export class RegistryState {
   threshold = 1;
   /** Every threshold the registry had, with the seq it took effect at (genesis first). */
   private readonly thresholds: { readonly seq: number; readonly threshold: number }[] = [];
-  /** Keys sorted by keyid (the canonical order), rebuilt only after a key was added. */
-  private sorted: KeyEntry[] | null = null;
 
   /** Key ids that are valid now and hold the root role now. */
   currentRootKeys(): string[] {
@@ -68,7 +66,6 @@ export class RegistryState {
 
   add(entry: KeyEntry): void {
     this.keys.set(entry.keyid, entry);
-    this.sorted = null;
   }
 
   setThreshold(threshold: number, at: number): void {
@@ -84,13 +81,9 @@ export class RegistryState {
     return (this.thresholds[0] as { threshold: number }).threshold;
   }
 
+  /** Keys in the canonical order (by keyid). */
   private sortedKeys(): KeyEntry[] {
-    if (this.sorted === null) {
-      this.sorted = [...this.keys.values()].sort((a, b) =>
-        a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0,
-      );
-    }
-    return this.sorted;
+    return [...this.keys.values()].sort((a, b) => (a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0));
   }
 
   private header(at: number, head: string): Omit<TrustState, 'keys'> {
@@ -114,23 +107,11 @@ export class RegistryState {
     return { ...this.header(at, head), keys };
   }
 
-  /**
-   * digest(JCS(toCanonical(at, head))), written from per-key JCS fragments: JCS of an array is its
-   * members' JCS joined by commas, so a key whose record can no longer change (every stamp ≤ at)
-   * is serialized once and reused, by every later call at any seq that sees all of it.
-   */
+  /** digest(JCS(toCanonical(at, head))): the state hash (docs/spec/trust-event.md §5). */
   stateHash(at: number = this.seq, head: string = this.head): string {
-    const parts: string[] = [];
-    for (const e of this.sortedKeys()) if (e.published_at <= at) parts.push(fragmentAt(e, at));
-    // the frame with an empty key list; `"keys":[]` occurs once: inside a JCS string every quote
-    // is escaped, so no string value can contain it
-    const frame = canonicalize({ ...this.header(at, head), keys: [] });
-    const i = frame.indexOf(EMPTY_KEYS);
-    return digestText(`${frame.slice(0, i)}"keys":[${parts.join(',')}]${frame.slice(i + EMPTY_KEYS.length)}`);
+    return digestText(canonicalize(this.toCanonical(at, head)));
   }
 }
-
-const EMPTY_KEYS = '"keys":[]';
 
 /** The key's record in the state after events 1..`at` (stamps after `at` left out or reopened). */
 function recordAt(e: KeyEntry, at: number): TrustKeyRecord {
@@ -155,46 +136,6 @@ function recordAt(e: KeyEntry, at: number): TrustKeyRecord {
     rotated_from: e.rotated_from,
     roles,
   };
-}
-
-/**
- * JCS of a key's record, remembered with the shape it was made from: a key only ever changes by
- * getting `revoked_at`, a new role interval or a closed one, so (revoked_at, intervals, closed
- * intervals) changes whenever the record does.
- */
-const fragments = new WeakMap<
-  KeyEntry,
-  {
-    readonly revokedAt: number | null;
-    readonly roles: number;
-    readonly closedRoles: number;
-    readonly text: string;
-  }
->();
-
-function fragmentAt(e: KeyEntry, at: number): string {
-  let last = e.revoked_at ?? e.published_at;
-  let closedRoles = 0;
-  for (const r of e.roles) {
-    if (r.granted_at > last) last = r.granted_at;
-    if (r.revoked_at !== null) {
-      closedRoles++;
-      if (r.revoked_at > last) last = r.revoked_at;
-    }
-  }
-  if (last > at) return canonicalize(recordAt(e, at));
-  const cached = fragments.get(e);
-  if (
-    cached !== undefined &&
-    cached.revokedAt === e.revoked_at &&
-    cached.roles === e.roles.length &&
-    cached.closedRoles === closedRoles
-  ) {
-    return cached.text;
-  }
-  const text = canonicalize(recordAt(e, at));
-  fragments.set(e, { revokedAt: e.revoked_at, roles: e.roles.length, closedRoles, text });
-  return text;
 }
 
 function addKey(

@@ -2,15 +2,16 @@
 // entry body in the hashedrekord 0.0.1 shape. The signed data is the checkpoint's signature
 // message PAE(type, payload) (docs/spec/envelope.md), so a log — or anyone holding the entry — can
 // check the checkpoint signer's Ed25519 signature over exactly those bytes. Submitting the entry
-// (HTTP to Rekor or another log) is outside the TCB and optional.
+// (HTTP to Rekor or another log) is the embedder's. Not part of the TCB: it produces an entry for
+// someone else to check; the checkpoint it starts from is verified with the TCB's verifyEnvelope.
 import { CHECKPOINT_TYPE } from '@helm/contracts/checkpoint';
 import type { SignedEnvelope } from '@helm/contracts/envelope';
 import { fromBase64Url } from '@helm/crypto/encoding';
 import { type PublicKeyLookup, preAuthEncoding, verifyEnvelope } from '@helm/crypto/envelope';
 import { digest, sha256Hex } from '@helm/crypto/hash';
 import { canonicalBytes } from '@helm/crypto/jcs';
-import { exportPublicKeyPem } from '@helm/crypto/keys';
-import { TrustError } from '../errors.js';
+import { TrustError } from '@helm/trust/verify';
+import { exportPublicKeyPem } from './keys.js';
 
 export interface HashedRekordBody {
   readonly apiVersion: '0.0.1';

@@ -1,15 +1,15 @@
-// Ed25519 key import/export (normative: docs/spec/signatures.md §Key formats): raw 32 bytes,
-// DER/PEM SubjectPublicKeyInfo (RFC 8410) and PKCS#8 OneAsymmetricKey (RFC 5958, v1 and v2),
+// Ed25519 key import/export (normative: docs/spec/signatures.md §Key formats): DER/PEM
+// SubjectPublicKeyInfo (RFC 8410) and PKCS#8 OneAsymmetricKey (RFC 5958, v1 and v2),
 // and JWK OKP (RFC 8037). Pure functions: no I/O. Every public key that is imported is checked
 // against the strict key rules A1–A3; every private key is checked against its embedded public
-// key when one is present.
+// key when one is present. The raw form (`importPublicKeyRaw`) is @helm/crypto's: the TCB reads
+// keys only as raw 32 bytes.
 import { KEY_ID_PREFIX } from '@helm/contracts/wire';
-// Buffer in Node, written-out codecs in a browser (package.json "imports").
-import { decodeBase64Lenient, encodeBase64 } from '#platform';
-import { isValidPublicKey, keyIdFor } from './ed25519.js';
-import { keyPairFromSeed } from './ed25519-sign.js';
-import { fromBase64Url, toBase64Url } from './encoding.js';
-import { CryptoError } from './errors.js';
+import { keyIdFor } from '@helm/crypto/ed25519';
+import { keyPairFromSeed } from '@helm/crypto/ed25519-sign';
+import { fromBase64Url, toBase64Url } from '@helm/crypto/encoding';
+import { CryptoError } from '@helm/crypto/errors';
+import { importPublicKeyRaw } from '@helm/crypto/keyring';
 import {
   concatBytes,
   encodeTlv,
@@ -22,7 +22,7 @@ import {
   TAG_OCTET_STRING,
   TAG_OID,
   TAG_SEQUENCE,
-} from './internal/der.js';
+} from './der.js';
 
 function bad(message: string): never {
   throw new CryptoError('KEY_ENCODING_INVALID', message);
@@ -35,15 +35,6 @@ function checkAlgorithm(der: Uint8Array): void {
   if (!parts || parts.length !== 1 || parts[0]?.tag !== TAG_OID || !sameBytes(parts[0].value, OID_ED25519)) {
     bad('algorithm is not id-Ed25519 (1.3.101.112, no parameters)');
   }
-}
-
-/** Validate and copy a raw public key (rules A1–A3). */
-export function importPublicKeyRaw(raw: Uint8Array): Uint8Array {
-  if (!(raw instanceof Uint8Array) || raw.length !== 32) bad('raw Ed25519 public key must be 32 bytes');
-  if (!isValidPublicKey(raw)) {
-    throw new CryptoError('KEY_INVALID', 'public key is non-canonical, not on the curve or of small order');
-  }
-  return Uint8Array.from(raw);
 }
 
 // ── SPKI ─────────────────────────────────────────────────────────────────────────────────────
@@ -122,6 +113,12 @@ export function importPrivateKeyPkcs8(der: Uint8Array): Uint8Array {
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** Standard padded base64 (RFC 4648 §4), written from the base64url one (same bits, other alphabet). */
+function encodeBase64(bytes: Uint8Array): string {
+  const url = toBase64Url(bytes);
+  return url.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (url.length % 4)) % 4);
+}
+
 function toPem(label: string, der: Uint8Array): string {
   const b64 = encodeBase64(der);
   const lines: string[] = [];
@@ -137,8 +134,9 @@ function fromPem(label: string, pem: string): Uint8Array {
   if (!m || m[1] !== label || m[3] !== label) bad(`expected a single PEM block labelled ${label}`);
   const body = (m[2] as string).replace(/\r?\n/g, '');
   if (!B64.test(body) || body.length % 4 !== 0) bad('PEM body is not base64');
-  const der = decodeBase64Lenient(body);
-  if (encodeBase64(der) !== body) bad('PEM body is not canonical base64');
+  // the strict base64url decoder refuses non-zero trailing bits; the re-encoding refuses bad padding
+  const der = fromBase64Url(body.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_'));
+  if (der === undefined || encodeBase64(der) !== body) bad('PEM body is not canonical base64');
   return der;
 }
 

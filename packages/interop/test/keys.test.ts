@@ -1,34 +1,28 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import {
   CryptoError,
-  canonicalBytes,
-  createKeyRing,
-  createSigner,
+  fromHex,
+  importPublicKeyRaw,
+  isValidPublicKey,
+  keyPairFromSeed,
+  toBase64Url,
+  toHex,
+} from '@helm/crypto';
+import { describe, expect, it } from 'vitest';
+import {
   exportPrivateKeyJwk,
   exportPrivateKeyPem,
   exportPrivateKeyPkcs8,
   exportPublicKeyJwk,
   exportPublicKeyPem,
   exportPublicKeySpki,
-  fromHex,
   importPrivateKeyJwk,
   importPrivateKeyPem,
   importPrivateKeyPkcs8,
   importPublicKeyJwk,
   importPublicKeyPem,
-  importPublicKeyRaw,
   importPublicKeySpki,
-  isValidPublicKey,
-  keyIdFor,
-  keyPairFromSeed,
-  nobleBackend,
-  preAuthEncoding,
-  signEnvelope,
-  toBase64Url,
-  toHex,
-  verifyEnvelope,
 } from '../src/index.ts';
 
 const ED = new URL('../../../../shared/testdata/ed25519/', import.meta.url);
@@ -192,57 +186,5 @@ describe('key formats', () => {
     expect(code(() => importPublicKeyRaw(new Uint8Array(31)))).toBe('KEY_ENCODING_INVALID');
     expect(code(() => exportPublicKeySpki(identity))).toBe('KEY_INVALID');
     expect(code(() => exportPrivateKeyPkcs8(new Uint8Array(16)))).toBe('KEY_ENCODING_INVALID');
-  });
-});
-
-describe('key ring', () => {
-  const a = createSigner(new Uint8Array(32).fill(1));
-  const b = createSigner(new Uint8Array(32).fill(2), nobleBackend);
-  const ring = createKeyRing([a.publicKey, b.publicKey]);
-
-  it('indexes keys by keyIdFor and returns copies', () => {
-    expect(ring.keyIds()).toEqual([a.keyId, b.keyId]);
-    const key = ring.lookup(a.keyId) as Uint8Array;
-    expect(key).toEqual(a.publicKey);
-    key.fill(0);
-    expect(ring.lookup(a.keyId)).toEqual(a.publicKey);
-    expect(ring.lookup('ed25519:unknown')).toBeUndefined();
-    expect(keyIdFor(b.publicKey)).toBe(b.keyId);
-  });
-
-  it('resolves envelope signers by key id, with either backend', () => {
-    const env = signEnvelope({ type: 'helm.ring.v1' }, [a, b]);
-    for (const backend of [undefined, nobleBackend]) {
-      expect(verifyEnvelope(env, 'helm.ring.v1', ring, { backend })).toMatchObject({
-        ok: true,
-        keyIds: [a.keyId, b.keyId],
-      });
-    }
-    const stranger = createSigner(new Uint8Array(32).fill(3));
-    expect(
-      verifyEnvelope(signEnvelope({ type: 'helm.ring.v1' }, [stranger]), 'helm.ring.v1', ring),
-    ).toMatchObject({
-      ok: false,
-      code: 'ENVELOPE_KEY_UNKNOWN',
-    });
-  });
-
-  it('a lying ring (key id that does not name the returned key) verifies nothing', () => {
-    const liar = { lookup: () => a.publicKey, keyIds: () => [b.keyId] };
-    const payload = canonicalBytes({ type: 'helm.ring.v1' });
-    const forged = {
-      type: 'helm.ring.v1',
-      payload: toBase64Url(payload),
-      signatures: [{ keyid: b.keyId, sig: toBase64Url(a.sign(preAuthEncoding('helm.ring.v1', payload))) }],
-    };
-    expect(verifyEnvelope(forged, 'helm.ring.v1', liar)).toMatchObject({
-      ok: false,
-      code: 'ENVELOPE_KEY_UNKNOWN',
-    });
-  });
-
-  it('rejects duplicate and invalid keys', () => {
-    expect(code(() => createKeyRing([a.publicKey, a.publicKey]))).toBe('KEY_INVALID');
-    expect(code(() => createKeyRing([new Uint8Array(32)]))).toBe('KEY_INVALID');
   });
 });

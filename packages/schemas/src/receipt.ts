@@ -1,15 +1,15 @@
-// JSON Schema of receipt (data for external validators; the TCB verifiers check the same rules in
-// code and do not import this module). Types and constants: ../receipt.ts.
-
-import { EFFECT_TYPE_PATTERN, RISK_TIERS } from '../effect.js';
+// JSON Schema of receipt (data for external validators; the receipt verifier checks the same rules
+// in code, receipts/src/internal/validate.ts, and never reads it). Types and constants:
+// @helm/contracts/receipt.
+import { EFFECT_TYPE_PATTERN, RISK_TIERS } from '@helm/contracts/effect';
 import {
   CHAIN_ID_PATTERN,
   EVIDENCE_KEY_PATTERN,
   RECEIPT_FIELDS,
   RECEIPT_STATUSES,
   RECEIPT_TYPE,
-} from '../receipt.js';
-import { VERDICTS } from '../verdict.js';
+} from '@helm/contracts/receipt';
+import { VERDICTS } from '@helm/contracts/verdict';
 import { DIGEST, KEY_ID, NAT, NULLABLE_DIGEST, safeInt } from './parts.js';
 
 /**

@@ -1,0 +1,3 @@
+import { helmVitestConfig } from '../../vitest.shared.ts';
+
+export default helmVitestConfig({ threshold: 90 });
