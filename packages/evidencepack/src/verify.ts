@@ -1298,17 +1298,6 @@ function* verifyChecks(
       if (at === -1 || !isFullReceipt[at]) return false;
       return refs.matches(at, entries.sizeAt(at), digest(canonicalBytes(payload)));
     }
-    /** The full receipt at a Lamport value (binary search: infos ascend by Lamport). */
-    function infoAt(lamport: number): ReceiptInfo | undefined {
-      let lo = 0;
-      let hi = infos.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (infos.lamportAt(mid) < lamport) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo < infos.length && infos.lamportAt(lo) === lamport ? infos.at(lo) : undefined;
-    }
     const nodeRefs = under('proofgraph/nodes/');
     const nodePaths = nodeRefs;
     const nodeValid = new Uint8Array(nodeRefs.length);
