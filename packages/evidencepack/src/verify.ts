@@ -1029,7 +1029,6 @@ function* verifyChecks(
         verdict: b.verdict,
         reason_code: b.reason_code,
         status: b.status,
-        request_digest: b.request_digest,
       });
       if (i === 0) firstPrevHash = b.prev_hash;
       receiptOk.push(ref.index);
@@ -1054,13 +1053,21 @@ function* verifyChecks(
         receiptToolProblems.length < 3
       )
         receiptToolProblems.push(`tool ${String(b.tool)} not described`);
+      // Its recorded request, checked now (requests are in Lamport order like receipts): the
+      // request digest is not kept per receipt for a later pass (#25, 32 bytes per receipt).
       const requestPath = `requests/${pad(info.lamport)}.json`;
-      if (!refs.has(requestPath) && b.request_digest !== null)
-        noteRequestProblem(
-          i,
-          requestPath,
-          `${requestPath} is missing: its receipt signed request digest ${String(b.request_digest)}`,
-        );
+      const requestRef = refs.get(requestPath);
+      if (requestRef === undefined) {
+        if (b.request_digest !== null)
+          noteRequestProblem(
+            i,
+            requestPath,
+            `${requestPath} is missing: its receipt signed request digest ${String(b.request_digest)}`,
+          );
+      } else {
+        const problem = recordedRequestProblem(requestPath, b, visit(requestRef).value);
+        if (problem) noteRequestProblem(i, requestPath, problem);
+      }
       if (registry && !trustBinding) {
         const seq = info.trust_seq;
         const at = { lamport: info.lamport, path: `receipts/${pad(info.lamport)}.json` };
@@ -1271,16 +1278,11 @@ function* verifyChecks(
       }
     }
 
-    // Recorded requests: each full receipt's against the one it signed for (first failure by Lamport).
+    // Recorded requests: each full receipt's was checked with its receipt (first failure by
+    // Lamport); the others (no receipt of that name) are read here for their hashes and names.
     const requestRefs = under('requests/');
     const requestPaths = requestRefs;
-    for (const ref of requestRefs) {
-      const recorded = visit(ref).value as { request?: unknown } | undefined;
-      const info = infoAt(Number(ref.path.slice('requests/'.length, -'.json'.length)));
-      if (info === undefined || `requests/${pad(info.lamport)}.json` !== ref.path) continue;
-      const problem = recordedRequestProblem(ref.path, info, recorded);
-      if (problem) noteRequestProblem(info.index, ref.path, problem);
-    }
+    for (const ref of requestRefs) if (!visited[ref.index]) visit(ref);
 
     // Signed nodes, in path order: their hashes and Lamport values (the graph pass needs them all
     // before it starts), and the receipts they carry.
@@ -1295,17 +1297,6 @@ function* verifyChecks(
       const at = refs.indexOf(`receipts/${pad(lamport)}.json`);
       if (at === -1 || !isFullReceipt[at]) return false;
       return refs.matches(at, entries.sizeAt(at), digest(canonicalBytes(payload)));
-    }
-    /** The full receipt at a Lamport value (binary search: infos ascend by Lamport). */
-    function infoAt(lamport: number): ReceiptInfo | undefined {
-      let lo = 0;
-      let hi = infos.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (infos.lamportAt(mid) < lamport) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo < infos.length && infos.lamportAt(lo) === lamport ? infos.at(lo) : undefined;
     }
     const nodeRefs = under('proofgraph/nodes/');
     const nodePaths = nodeRefs;
@@ -1871,6 +1862,17 @@ function* verifyChecks(
               return { hash: envelopeDigest(env), lamport: Number(envelopeBodySafe(env)?.lamport) };
             },
             onProgress: (n) => options.onProgress?.('proofgraph', n, total),
+            // Receipts that passed phase 1 are found by their summary rows (not copied into the
+            // pass's hash → Lamport map: #25).
+            ...(plain || condensedMode
+              ? {}
+              : {
+                  receiptRows: {
+                    count: Math.min(summaries.length, infos.length),
+                    hashes: summaries.hashes,
+                    lamportAt: (row: number) => summaries.lamportAt(row),
+                  },
+                }),
             // Small slices: a slice's re-read nodes live until it is validated, and the longer they
             // live the likelier V8 promotes them to the old generation, which it grows before it
             // collects (peak RSS). The verdict does not depend on the slice size.
@@ -2037,7 +2039,16 @@ const UNVERIFIED: ReceiptFailure = { code: 'MALFORMED', index: -1, message: 'ver
  * A full receipt's recorded request (§5 step 15): it hashes to the receipt's request_digest, names
  * its tool and principal and, when the receipt's args_hash is not null, carries those arguments.
  */
-function recordedRequestProblem(path: string, b: ReceiptInfo, recorded: unknown): string | undefined {
+function recordedRequestProblem(
+  path: string,
+  b: {
+    readonly request_digest?: unknown;
+    readonly tool?: unknown;
+    readonly principal?: unknown;
+    readonly args_hash?: unknown;
+  },
+  recorded: unknown,
+): string | undefined {
   if (recorded === undefined || typeof recorded !== 'object' || recorded === null)
     return `${path} is not a recorded request`;
   const d = requestDigestOf((recorded as { request?: unknown }).request);

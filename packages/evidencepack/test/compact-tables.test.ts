@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecisionIndex } from '../src/internal/decision-index.ts';
-import { DigestMap } from '../src/internal/digest-map.ts';
+import { DigestMap, RowDigestIndex } from '../src/internal/digest-map.ts';
 import { EntryTable } from '../src/internal/entry-table.ts';
 import { LinkStore } from '../src/internal/graph-slices.ts';
 import { ReceiptInfos, ReceiptSummaries } from '../src/internal/receipt-infos.ts';
@@ -119,7 +119,6 @@ describe('ReceiptInfos', () => {
             verdict: anyValue,
             reason_code: anyValue,
             status: anyValue,
-            request_digest: anyValue,
           }),
           { maxLength: 40 },
         ),
@@ -170,7 +169,6 @@ describe('DecisionIndex', () => {
             verdict: 'ALLOW',
             reason_code: 'ALLOW',
             status: 'SUCCEEDED',
-            request_digest: null,
           });
         const index = new DecisionIndex(infos);
         for (const q of [...ids, ...probes]) {
@@ -252,6 +250,48 @@ describe('DigestMap', () => {
         },
       ),
       { seed: 0xd16e, numRuns: 400 },
+    );
+  });
+});
+
+describe('RowDigestIndex', () => {
+  // Digests sharing the 16 bytes the slot hash reads (one probe chain), repeats, and non-digests.
+  const hash = fc.oneof(
+    fc.nat(15).map((k) => `sha256:${'cd'.repeat(16)}${k.toString(16).padStart(2, '0').repeat(16)}`),
+    hex(64).map((h) => `sha256:${h}`),
+    fc.stringMatching(/^sha256:[0-9a-fA-F]{63,65}$/),
+    fc.string(),
+  );
+  it("finds the first summary row holding a hash, as the rows' indexOf does (over the first `count` rows)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(hash, { maxLength: 120 }),
+        fc.array(hash, { maxLength: 10 }),
+        fc.nat(),
+        (hashes, probes, cut) => {
+          const store = new ReceiptSummaries();
+          for (const h of hashes)
+            store.push({
+              hash: h,
+              receipt_id: h,
+              chain_id: 'c',
+              lamport: 1,
+              prev_hash: h,
+              keyid: 'k',
+              risk_tier: 'LOW',
+              trust_seq: 1,
+              trust_head: h,
+            });
+          const count = hashes.length === 0 ? 0 : cut % (hashes.length + 1);
+          const index = new RowDigestIndex(store.hashes, count);
+          for (const q of [...hashes, ...probes]) {
+            const first = hashes.slice(0, count).indexOf(q);
+            // Only digest strings are indexed (other values are never a receipt's hash).
+            expect(index.rowOf(q)).toBe(/^sha256:[0-9a-f]{64}$/.test(q) ? first : -1);
+          }
+        },
+      ),
+      { seed: 0x20f5, numRuns: 400 },
     );
   });
 });

@@ -73,31 +73,7 @@ export class DigestMap {
 
   /** Parse a digest string into #key; false for any other string. */
   #parse(hash: string): boolean {
-    if (!DIGEST.test(hash)) return false;
-    const key = this.#key;
-    for (let i = 0; i < 32; i++)
-      key[i] = hexValue(hash.charCodeAt(7 + 2 * i)) * 16 + hexValue(hash.charCodeAt(8 + 2 * i));
-    return true;
-  }
-
-  /** Keyed mix of the first 16 bytes at `at` of `bytes` (a slot hash, not a digest). */
-  #hash(bytes: Uint8Array, at: number): number {
-    const s = this.#seed;
-    let h = s[0] as number;
-    for (let w = 0; w < 4; w++) {
-      const b = at + 4 * w;
-      const word =
-        ((bytes[b] as number) |
-          ((bytes[b + 1] as number) << 8) |
-          ((bytes[b + 2] as number) << 16) |
-          ((bytes[b + 3] as number) << 24)) ^
-        (s[w] as number);
-      h = Math.imul(h ^ word, 0x9e3779b1);
-      h ^= h >>> 15;
-      h = Math.imul(h, 0x85ebca77);
-      h ^= h >>> 13;
-    }
-    return h >>> 0;
+    return parseDigest(hash, this.#key);
   }
 
   /** The slot holding #key, or -1. */
@@ -106,7 +82,7 @@ export class DigestMap {
     const mask = slots.length - 1;
     const keys = this.#keys;
     const key = this.#key;
-    for (let at = this.#hash(key, 0) & mask; ; at = (at + 1) & mask) {
+    for (let at = slotHash(this.#seed, key, 0) & mask; ; at = (at + 1) & mask) {
       const e = slots[at] as number;
       if (e === 0) return -1;
       const k = 32 * (e - 1);
@@ -119,7 +95,7 @@ export class DigestMap {
   #place(entry: number): void {
     const slots = this.#slots;
     const mask = slots.length - 1;
-    let at = this.#hash(this.#keys, 32 * entry) & mask;
+    let at = slotHash(this.#seed, this.#keys, 32 * entry) & mask;
     while (slots[at] !== 0) at = (at + 1) & mask;
     slots[at] = entry + 1;
   }
@@ -138,4 +114,91 @@ export class DigestMap {
     this.#slots = new Uint32Array(this.#slots.length * 2);
     for (let e = 0; e < this.#n; e++) this.#place(e);
   }
+}
+
+/** Where `hash` (`sha256:<hex>`) is among rows of 32 digest bytes kept elsewhere. */
+export interface RowDigests {
+  /** The rows' digest bytes, 32 per row. */
+  readonly bytes: Uint8Array;
+  /** Whether the row holds a digest (other rows are never found). */
+  isDigest(row: number): boolean;
+}
+
+/**
+ * A map from digest strings to the first row holding them, over digest bytes another table owns
+ * (the receipts' phase-1 hashes): 4-byte slots at most three quarters full, ≈ 5–11 bytes per row,
+ * instead of a DigestMap's copy of every key and value (≈ 41 bytes; #25). Seeded slot hash, as in
+ * DigestMap. Built once over `count` rows; the rows' bytes must not change after.
+ */
+export class RowDigestIndex {
+  readonly #rows: RowDigests;
+  readonly #slots: Uint32Array;
+  readonly #key = new Uint8Array(32);
+  readonly #seed = new Uint32Array(4);
+
+  constructor(rows: RowDigests, count: number) {
+    this.#rows = rows;
+    let slots = 32;
+    while (3 * slots < 4 * count) slots *= 2;
+    this.#slots = new Uint32Array(slots);
+    globalThis.crypto.getRandomValues(this.#seed);
+    const mask = slots - 1;
+    for (let row = 0; row < count; row++) {
+      if (!rows.isDigest(row)) continue;
+      // The first row of a digest keeps it (a later equal row is never the answer).
+      if (this.#find(rows.bytes, 32 * row) >= 0) continue;
+      let at = slotHash(this.#seed, rows.bytes, 32 * row) & mask;
+      while (this.#slots[at] !== 0) at = (at + 1) & mask;
+      this.#slots[at] = row + 1;
+    }
+  }
+
+  /** The first row holding `hash`, or -1 (also for any string that is not a digest). */
+  rowOf(hash: string): number {
+    if (!parseDigest(hash, this.#key)) return -1;
+    const at = this.#find(this.#key, 0);
+    return at < 0 ? -1 : (this.#slots[at] as number) - 1;
+  }
+
+  /** The slot whose row holds the 32 bytes at `from` of `key`, or -1. */
+  #find(key: Uint8Array, from: number): number {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    const bytes = this.#rows.bytes;
+    for (let at = slotHash(this.#seed, key, from) & mask; ; at = (at + 1) & mask) {
+      const e = slots[at] as number;
+      if (e === 0) return -1;
+      const k = 32 * (e - 1);
+      let i = 0;
+      while (i < 32 && bytes[k + i] === key[from + i]) i++;
+      if (i === 32) return at;
+    }
+  }
+}
+
+/** Parse a `sha256:<64 lowercase hex>` string into `into`; false for any other string. */
+function parseDigest(hash: string, into: Uint8Array): boolean {
+  if (!DIGEST.test(hash)) return false;
+  for (let i = 0; i < 32; i++)
+    into[i] = hexValue(hash.charCodeAt(7 + 2 * i)) * 16 + hexValue(hash.charCodeAt(8 + 2 * i));
+  return true;
+}
+
+/** Keyed mix of the first 16 bytes at `at` of `bytes` (a slot hash, not a digest). */
+function slotHash(s: Uint32Array, bytes: Uint8Array, at: number): number {
+  let h = s[0] as number;
+  for (let w = 0; w < 4; w++) {
+    const b = at + 4 * w;
+    const word =
+      ((bytes[b] as number) |
+        ((bytes[b + 1] as number) << 8) |
+        ((bytes[b + 2] as number) << 16) |
+        ((bytes[b + 3] as number) << 24)) ^
+      (s[w] as number);
+    h = Math.imul(h ^ word, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x85ebca77);
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
 }

@@ -17,7 +17,7 @@ import {
   linkGraph,
   validateGraph,
 } from '@helm/proofgraph';
-import { DigestMap } from './digest-map.js';
+import { DigestMap, RowDigestIndex, type RowDigests } from './digest-map.js';
 import { DigestColumn, NumberColumn } from './receipt-infos.js';
 
 export interface SlicedGraphOptions extends GraphValidateOptions {
@@ -28,6 +28,17 @@ export interface SlicedGraphOptions extends GraphValidateOptions {
   readonly onProgress?: (done: number) => void;
   /** Items per slice (default 512). */
   readonly sliceSize?: number;
+  /**
+   * Positions 0 … count − 1 are receipts whose hash and Lamport are already kept by row (the
+   * phase-1 summaries): they are found through a RowDigestIndex over those rows instead of being
+   * copied into the hash → Lamport map (#25). hashOf must give exactly the row's values for them
+   * (checked: anything else stops verification).
+   */
+  readonly receiptRows?: {
+    readonly count: number;
+    readonly hashes: RowDigests;
+    lamportAt(row: number): number;
+  };
 }
 
 const MISSING = /^parent (.*) is unknown$/;
@@ -39,9 +50,18 @@ export function validateGraphInSlices(
 ): GraphVerifyResult {
   // Every receipt and node of the pack ends up here, so this map is the ProofGraph pass's largest
   // term (§5.2): digests as bytes in typed arrays (DigestMap), not strings in a Map.
-  const validated = new DigestMap(total);
+  const rows = options.receiptRows;
+  const rowCount = rows === undefined ? 0 : Math.min(rows.count, total);
+  const index = rows === undefined ? undefined : new RowDigestIndex(rows.hashes, rowCount);
+  const validated = new DigestMap(total - rowCount);
+  /** Receipt rows validated so far (rows are validated in order, before any other item). */
+  let rowsValidated = 0;
   const outer = options.known;
-  const known = (h: string) => validated.get(h) ?? outer?.(h);
+  const rowLamport = (h: string): number | undefined => {
+    const row = index === undefined ? -1 : index.rowOf(h);
+    return row >= 0 && row < rowsValidated ? (rows as NonNullable<typeof rows>).lamportAt(row) : undefined;
+  };
+  const known = (h: string) => rowLamport(h) ?? validated.get(h) ?? outer?.(h);
   const size = Math.max(1, options.sliceSize ?? 512);
   for (let offset = 0; offset < total; offset += size) {
     const got: { item: GraphItem; release: () => void }[] = [];
@@ -66,8 +86,16 @@ export function validateGraphInSlices(
         return { ...r, index };
       }
       for (let k = 0; k < items.length; k++) {
-        const h = options.hashOf(items[k] as GraphItem, offset + k);
-        if (h !== undefined) validated.set(h.hash, h.lamport);
+        const at = offset + k;
+        const h = options.hashOf(items[k] as GraphItem, at);
+        if (at < rowCount) {
+          // Its row already holds this hash and Lamport (the first row holding the hash: a second
+          // receipt with the same hash would have failed validateGraph as a duplicate).
+          const row = h === undefined ? -1 : (index as RowDigestIndex).rowOf(h.hash);
+          if (h === undefined || row !== at || !Object.is(rows?.lamportAt(row), h.lamport))
+            throw new Error(`receipt node ${at}: its hash and Lamport are not its phase-1 summary's`);
+          rowsValidated = at + 1;
+        } else if (h !== undefined) validated.set(h.hash, h.lamport);
       }
     } finally {
       for (const g of got) g.release();

@@ -20,7 +20,6 @@ export interface ReceiptInfo {
   readonly verdict: unknown;
   readonly reason_code: unknown;
   readonly status: unknown;
-  readonly request_digest: unknown;
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -194,7 +193,6 @@ export class ReceiptInfos {
   readonly #issuedAt: NumberColumn;
   readonly #decisionId: DigestColumn;
   readonly #argsHash: DigestColumn;
-  readonly #requestDigest: DigestColumn;
   readonly #tool: InternColumn;
   readonly #principal: InternColumn;
   readonly #verdict: InternColumn;
@@ -209,7 +207,6 @@ export class ReceiptInfos {
     this.#issuedAt = new NumberColumn(c);
     this.#decisionId = new DigestColumn(c);
     this.#argsHash = new DigestColumn(c);
-    this.#requestDigest = new DigestColumn(c);
     this.#tool = new InternColumn(c);
     this.#principal = new InternColumn(c);
     this.#verdict = new InternColumn(c);
@@ -229,7 +226,6 @@ export class ReceiptInfos {
     this.#issuedAt.set(row, info.issued_at_ms);
     this.#decisionId.set(row, info.decision_id);
     this.#argsHash.set(row, info.args_hash);
-    this.#requestDigest.set(row, info.request_digest);
     this.#tool.set(row, info.tool);
     this.#principal.set(row, info.principal);
     this.#verdict.set(row, info.verdict);
@@ -262,7 +258,6 @@ export class ReceiptInfos {
       verdict: this.#verdict.get(row),
       reason_code: this.#reasonCode.get(row),
       status: this.#status.get(row),
-      request_digest: this.#requestDigest.get(row),
     };
   }
 }
@@ -338,6 +333,15 @@ export class ReceiptSummaries<S extends Summary = Summary> {
     this.#keyid.set(row, s.keyid);
     this.#riskTier.set(row, s.risk_tier);
     this.#trustHead.set(row, s.trust_head);
+  }
+
+  /** The hash column (32 digest bytes per row; `isDigest` says which rows hold one). */
+  get hashes(): { readonly bytes: Uint8Array; isDigest(row: number): boolean } {
+    return this.#hash;
+  }
+
+  lamportAt(row: number): number {
+    return this.#lamport.get(row) as number;
   }
 
   at(row: number): S | undefined {
