@@ -1,0 +1,264 @@
+// The per-call path of a node on PostgreSQL (#18, #25). The freshness read of calls in flight is
+// one statement per wave, each answer read after its call. Group commit: a group whose calls only close their admission and
+// settle their reservation — every plain governed call — is written with a constant number of
+// statements, not five per call; a group with a call that cannot be committed ends exactly as the
+// one-call-at-a-time write ends it; and groups of two nodes settling reservations on shared
+// accounts in opposite orders race without a failure or an overspent account.
+import type { GovernedCallRecord, LedgerOp } from '@helm/store';
+import { StoreError } from '@helm/store';
+import pg from 'pg';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type ChainState, GENESIS, makeCall, verifyChain } from '../../store/test/fixtures/chain.ts';
+import { openPostgresStore, type PostgresStore } from '../src/index.ts';
+import { createTestDatabase, raw } from './harness.ts';
+
+const db = await createTestDatabase('commit_batch');
+afterAll(() => db.drop());
+
+const open: PostgresStore[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+// Every statement any connection of this process sends, while `counting` (one round trip each).
+let counting = false;
+let statements = 0;
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  if (counting) statements += 1;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
+
+async function counted<T>(fn: () => Promise<T>): Promise<{ out: T; statements: number }> {
+  statements = 0;
+  counting = true;
+  try {
+    return { out: await fn(), statements };
+  } finally {
+    counting = false;
+  }
+}
+
+let n = 0;
+async function nodes(count: number): Promise<PostgresStore[]> {
+  const schema = `cb${++n}`;
+  const out: PostgresStore[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = await openPostgresStore({ connectionString: db.url, nodeId: `node-${i}`, schema });
+    open.push(s);
+    out.push(s);
+  }
+  return out;
+}
+
+const fresh = (): ChainState => ({ lamport: 0, hash: GENESIS });
+
+/** A plain governed call's record: its receipt, decision, request and node; it closes its admission and settles. */
+function plainCall(
+  state: ChainState,
+  chainId: string,
+  i: number,
+  settle: LedgerOp | undefined,
+): GovernedCallRecord {
+  const { budget: _b, idempotency: _i, ...call } = makeCall(state, chainId, i, chainId);
+  return { ...call, admissionId: `adm-${chainId}-${i}`, ...(settle ? { ledger: [settle] } : {}) };
+}
+
+/** Admit `count` calls of `chainId` on `s`, call i reserving `amount` on `accounts(i)`. */
+async function admit(
+  s: PostgresStore,
+  chainId: string,
+  count: number,
+  accounts: (i: number) => string[],
+  amount = 1,
+): Promise<void> {
+  const out = await s.admitCalls(
+    Array.from({ length: count }, (_, i) => ({
+      admission: {
+        id: `adm-${chainId}-${i}`,
+        chainId,
+        sessionId: chainId,
+        reservationId: `res-${chainId}-${i}`,
+        body: { i },
+      },
+      ledger: () => [
+        {
+          op: 'reserve' as const,
+          id: `res-${chainId}-${i}`,
+          charges: accounts(i).map((account) => ({ account, ceiling: 1_000_000 })),
+          amount,
+        },
+      ],
+    })),
+  );
+  expect(out.filter((r) => r !== true)).toEqual([]);
+}
+
+const codeOf = (r: unknown): string =>
+  r instanceof StoreError ? r.code : r instanceof Error ? 'other' : 'ok';
+
+describe('group commit of plain governed calls', () => {
+  it('32 calls are written with a constant number of statements, and everything each call writes is there', async () => {
+    const [s] = (await nodes(1)) as [PostgresStore];
+    await admit(s, 'c', 32, (i) => (i % 2 ? ['tenant', 'alice'] : ['tenant', 'bob']), 3);
+    const st = fresh();
+    const records = Array.from({ length: 32 }, (_, i) =>
+      plainCall(st, 'c', i, { op: i % 4 === 3 ? 'refund' : 'commit', id: `res-c-${i}` }),
+    );
+    const { out, statements: sent } = await counted(() => s.commitCalls(records));
+    expect(out.map(codeOf)).toEqual(records.map(() => 'ok'));
+    // BEGIN, the head, the calls' rows, the admissions and reservations, the accounts, the head, COMMIT.
+    expect(sent).toBeLessThanOrEqual(10);
+    expect(verifyChain(await s.receipts({ chainId: 'c' }))).toBe(32);
+    expect(await s.admissions()).toEqual([]);
+    expect(await s.ledgerReservation('res-c-0')).toBeUndefined();
+    // 24 committed, 8 refunded (all of them alice's), 3 each; alice and bob 16 calls each.
+    expect(await s.ledgerState('tenant')).toEqual({ spent: 72, reserved: 0 });
+    expect(await s.ledgerState('alice')).toEqual({ spent: 24, reserved: 0 });
+    expect(await s.ledgerState('bob')).toEqual({ spent: 48, reserved: 0 });
+    expect((await s.requests({ chainId: 'c' })).length).toBe(32);
+    expect((await s.decisions(records.map((r) => r.decision?.id as string))).length).toBe(32);
+    expect((await s.nodes({ sessionId: 'c' })).map((x) => x.id).sort()).toEqual(
+      records.map((r) => r.nodes?.[0]?.id).sort(),
+    );
+    expect(await s.chainHead('c')).toMatchObject({ lamport: 32, hash: st.hash });
+  });
+
+  it('a reservation counted twice by one call is settled twice on its account, as one by one', async () => {
+    const [s] = (await nodes(1)) as [PostgresStore];
+    await admit(s, 'c', 4, () => ['x', 'x', 'y'], 2);
+    const st = fresh();
+    const out = await s.commitCalls(
+      Array.from({ length: 4 }, (_, i) => plainCall(st, 'c', i, { op: 'commit', id: `res-c-${i}` })),
+    );
+    expect(out.map(codeOf)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(await s.ledgerState('x')).toEqual({ spent: 16, reserved: 0 });
+    expect(await s.ledgerState('y')).toEqual({ spent: 8, reserved: 0 });
+  });
+
+  it.each([
+    [
+      'its admission is not open',
+      'STORE_INVALID_RECORD',
+      (r: GovernedCallRecord) => ({ ...r, admissionId: 'adm-none' }),
+    ],
+    [
+      'its reservation is not open',
+      'STORE_RESERVATION_UNKNOWN',
+      (r: GovernedCallRecord) => ({ ...r, ledger: [{ op: 'commit' as const, id: 'res-none' }] }),
+    ],
+    [
+      'its decision is stored already',
+      'STORE_DUPLICATE',
+      (r: GovernedCallRecord, first: GovernedCallRecord) => ({ ...r, decision: first.decision }),
+    ],
+  ])(
+    'a call of the group that cannot be committed (%s) fails alone, the group ends as one by one',
+    async (_, code, broken) => {
+      const [s] = (await nodes(1)) as [PostgresStore];
+      await admit(s, 'c', 6, () => ['tenant']);
+      const st = fresh();
+      const records = Array.from({ length: 6 }, (_, i) =>
+        plainCall(st, 'c', i, { op: 'commit', id: `res-c-${i}` }),
+      );
+      records[3] = broken(records[3] as GovernedCallRecord, records[0] as GovernedCallRecord);
+      const out = await s.commitCalls(records);
+      // The receipts after the failed one do not extend the head it did not move.
+      expect(out.map(codeOf)).toEqual([
+        'ok',
+        'ok',
+        'ok',
+        code,
+        'STORE_CHAIN_CONFLICT',
+        'STORE_CHAIN_CONFLICT',
+      ]);
+      expect(verifyChain(await s.receipts({ chainId: 'c' }))).toBe(3);
+      expect(await s.ledgerState('tenant')).toEqual({ spent: 3, reserved: 3 });
+      expect((await s.admissions()).map((a) => a.id)).toEqual(['adm-c-3', 'adm-c-4', 'adm-c-5']);
+    },
+  );
+
+  it('an admission another node took over is not closed by the group (STORE_LEASE_LOST), nothing of that call is written', async () => {
+    const [s] = (await nodes(1)) as [PostgresStore];
+    await admit(s, 'c', 3, () => ['tenant']);
+    const c = await raw(db.url);
+    await c.query(`UPDATE cb${n}.admissions SET node_id = 'other' WHERE admission_id = 'adm-c-2'`);
+    await c.end();
+    const st = fresh();
+    const out = await s.commitCalls(
+      Array.from({ length: 3 }, (_, i) => plainCall(st, 'c', i, { op: 'commit', id: `res-c-${i}` })),
+    );
+    expect(out.map(codeOf)).toEqual(['ok', 'ok', 'STORE_LEASE_LOST']);
+    expect(await s.ledgerState('tenant')).toEqual({ spent: 2, reserved: 1 });
+    expect((await s.chainHead('c'))?.lamport).toBe(2);
+  });
+
+  it('2 nodes commit groups settling reservations on shared accounts in opposite orders: every call commits, no account overspent', async () => {
+    const [a, b] = (await nodes(2)) as [PostgresStore, PostgresStore];
+    const rounds = 6;
+    const per = 16;
+    const states = new Map([
+      ['a', fresh()],
+      ['b', fresh()],
+    ]);
+    for (let round = 0; round < rounds; round++) {
+      // Node a's calls charge x then y, node b's y then x; each group mixes both orders too.
+      const chainA = `a${round}`;
+      const chainB = `b${round}`;
+      await Promise.all([
+        admit(a, chainA, per, (i) => (i % 2 ? ['x', 'y'] : ['y', 'x'])),
+        admit(b, chainB, per, (i) => (i % 2 ? ['y', 'x'] : ['x', 'y'])),
+      ]);
+      const group = (s: PostgresStore, chain: string, key: string) => {
+        const st = fresh();
+        states.set(key, st);
+        return s.commitCalls(
+          Array.from({ length: per }, (_, i) =>
+            plainCall(st, chain, i, { op: 'commit', id: `res-${chain}-${i}` }),
+          ),
+        );
+      };
+      const [ra, rb] = await Promise.all([
+        group(a, chainA, 'a'),
+        group(b, chainB, 'b'),
+        // A third party reserving and refunding on the same accounts meanwhile.
+        (async () => {
+          const id = await a.ledgerReserve(
+            [
+              { account: 'y', ceiling: 1_000_000 },
+              { account: 'x', ceiling: 1_000_000 },
+            ],
+            5,
+          );
+          await b.ledgerRefund(id as string);
+        })(),
+      ]);
+      expect([...ra, ...rb].map(codeOf).filter((c) => c !== 'ok')).toEqual([]);
+      expect(verifyChain(await a.receipts({ chainId: chainA }))).toBe(per);
+      expect(verifyChain(await b.receipts({ chainId: chainB }))).toBe(per);
+    }
+    const total = rounds * per * 2;
+    expect(await a.ledgerState('x')).toEqual({ spent: total, reserved: 0 });
+    expect(await b.ledgerState('y')).toEqual({ spent: total, reserved: 0 });
+    expect(await a.admissions()).toEqual([]);
+  });
+});
+
+describe('the per-call freshness read', () => {
+  it('32 calls in flight read freshness with at most 2 statements; a reading never predates its call', async () => {
+    const [s] = (await nodes(1)) as [PostgresStore];
+    await s.putDocument('trust', 'e1', { n: 1 });
+    const { out, statements: sent } = await counted(() =>
+      Promise.all(Array.from({ length: 32 }, () => s.freshness('trust'))),
+    );
+    expect(sent).toBeLessThanOrEqual(2);
+    expect(out.every((f) => f.documents === 1 && f.head === out[0]?.head)).toBe(true);
+    // A write acknowledged before a call is in that call's reading, even while another reading runs.
+    const running = s.freshness('trust');
+    await s.putDocument('trust', 'e2', { n: 2 });
+    const after = await s.freshness('trust');
+    await running;
+    expect(after.documents).toBe(2);
+    expect(after.head).not.toBe(out[0]?.head);
+  });
+});
