@@ -24,6 +24,7 @@ import {
   DEFAULT_CHAIN,
   type GovernanceApplication,
   type GovernanceEventRow,
+  type GovernanceView,
   type GovernedCallRecord,
   type IdempotencyEntry,
   type Json,
@@ -383,13 +384,13 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
    * killed backend). A connection that breaks during COMMIT leaves the outcome unknown: that is
    * STORE_UNAVAILABLE, never a retry, so nothing is written twice.
    */
-  async #tx<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  async #tx<T>(what: string, fn: (c: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { c, broken, release } = await this.#client(what);
       let discard: Error | undefined;
       let committing = false;
       try {
-        await c.query('BEGIN');
+        await c.query(begin);
         const out = await fn(c);
         committing = true;
         await c.query('COMMIT');
@@ -2080,18 +2081,61 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     await this.#tx('apply governance event', (c) => this.#applyGovernanceIn(c, application));
   }
 
+  /**
+   * One REPEATABLE READ, READ ONLY transaction: every statement reads the snapshot of its first,
+   * so an application another node commits meanwhile (record and cursor in one transaction) is
+   * in the view entirely or not at all.
+   */
+  async governanceView(chainId?: string): Promise<GovernanceView> {
+    this.#open();
+    if (chainId !== undefined) checkText(chainId, 'chainId');
+    return this.#tx(
+      'read the governance view',
+      async (c) => {
+        const rows = async (text: string, values: readonly unknown[] = []) => (await q(c, text, values)).rows;
+        const events = await rows(`SELECT * FROM ${this.#t('governance_events')} ORDER BY seq`);
+        const applied = await rows(`SELECT * FROM ${this.#t('governance_applied')} ORDER BY seq`);
+        const cursor = await rows(`SELECT envelope FROM ${this.#t('governance_cursor')} WHERE id = 1`);
+        const challenges =
+          chainId === undefined
+            ? await rows(
+                `SELECT * FROM ${this.#t('governance_challenges')} ORDER BY created_at_ms, challenge_id`,
+              )
+            : await rows(
+                `SELECT * FROM ${this.#t('governance_challenges')} WHERE chain_id = $1 ORDER BY created_at_ms, challenge_id`,
+                [chainId],
+              );
+        const grants = await rows(`SELECT * FROM ${this.#t('governance_grants')} ORDER BY challenge_id`);
+        return {
+          events: events.map((r) => this.#eventRow(r)),
+          applied: applied.map((r) => this.#appliedRow(r)),
+          cursor: cursor[0]
+            ? readJson<SignedEnvelope>(cursor[0].envelope, 'the stored governance cursor')
+            : undefined,
+          challenges: challenges.map((r) => this.#challengeRow(r)),
+          grants: grants.map((r) => this.#grantRow(r)),
+        };
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY',
+    );
+  }
+
+  #appliedRow(r: Row): StoredGovernanceApplication {
+    return {
+      seq: num(r.seq),
+      digest: str(r.digest),
+      chain: str(r.chain),
+      record: readJson<Json>(r.record, 'a stored governance application'),
+    };
+  }
+
   async governanceApplied(fromSeq = 1): Promise<readonly StoredGovernanceApplication[]> {
     const rows = await this.#read(
       'read governance applications',
       `SELECT * FROM ${this.#t('governance_applied')} WHERE seq >= $1 ORDER BY seq`,
       [fromSeq],
     );
-    return rows.map((r) => ({
-      seq: num(r.seq),
-      digest: str(r.digest),
-      chain: str(r.chain),
-      record: readJson<Json>(r.record, 'a stored governance application'),
-    }));
+    return rows.map((r) => this.#appliedRow(r));
   }
 
   async governanceCursor(): Promise<SignedEnvelope | undefined> {
