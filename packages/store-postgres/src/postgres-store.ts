@@ -203,7 +203,7 @@ function q(c: PoolClient | Pool, text: string, values: readonly unknown[] = []):
 }
 
 /**
- * A batch `#admitBatch` can write: more than one admission, and every one's movements are
+ * A batch `#admitBatch` can write: at least one admission, and every one's movements are
  * reservations only, it holds (if any) the reservation it makes, and it uses no grant.
  */
 function batchable(
@@ -218,17 +218,17 @@ function batchable(
     const r = p.admission.reservationId;
     if (r != null && !p.ledger.some((o) => o.op === 'reserve' && o.id === r)) return false;
   }
-  return n > 1;
+  return n > 0;
 }
 
 /**
- * A group `#writeGroup` can write: more than one call, all of one chain, each closing its
+ * A group `#writeGroup` can write: calls all of one chain, each closing its
  * admission and settling reservations only (commit or refund), with nothing else beside its
  * receipt, decision, request and nodes — every plain governed call. The other calls (idempotency
  * records, nonces, budgets, challenges, governance) are written call by call.
  */
 function groupable(records: readonly GovernedCallRecord[]): boolean {
-  if (records.length < 2) return false;
+  if (records.length < 1) return false;
   const chain = records[0]?.chainId ?? DEFAULT_CHAIN;
   return records.every(
     (r) =>
@@ -774,6 +774,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     let savepoints = false;
     let grouped = groupable(records);
     const attempt = async (c: PoolClient): Promise<(CommitResult | Error)[]> => {
+      if (grouped) return this.#writeGroup(c, records);
       const heads = new Map<string, Head>();
       for (const chainId of chains) {
         if (chains.length === 1) {
@@ -798,8 +799,8 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         }
       }
       const initial = new Map(heads);
-      const results: (CommitResult | Error)[] = grouped ? await this.#writeGroup(c, records, heads) : [];
-      for (const [index, record] of grouped ? [] : [...records.entries()]) {
+      const results: (CommitResult | Error)[] = [];
+      for (const [index, record] of records.entries()) {
         const known = failed.get(index);
         if (known) {
           results.push(known);
@@ -858,22 +859,26 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
   }
 
   /**
-   * Write a `groupable` group as a whole, in three statements instead of five per call: every
-   * receipt, decision, request and node inserted and every admission closed and reservation
-   * settled by one statement, then the accounts the reservations charge locked (account order, as
-   * `#settleIn` locks them) and moved by their sums. Each call is checked as `#writeCall` checks it
-   * (chain link, its admission open and this node's, its reservation open, every unique row new);
-   * any failure throws `GroupFailed`, and the group is written again call by call — which ends it
-   * exactly as if it had never been tried as a whole.
+   * Write a `groupable` group as a whole, in two statements instead of seven plus five per call:
+   * (1) the chain's head moved from the Lamport before the group's first receipt to its last — a
+   * compare-and-swap on the head row (created if the group starts the chain), which locks it
+   * before anything else is written, and nothing is written unless it held — with every receipt, decision, request and node inserted and every
+   * admission closed and reservation deleted; (2) the accounts the reservations charge locked in
+   * account order (as `#settleIn` locks them) and moved by their sums. Each call is checked as the
+   * call-by-call write checks it (chain link, its admission open and this node's, its reservation
+   * open, every unique row new); any failure throws `GroupFailed`, and the group is written again
+   * call by call (head locked first) — which ends it exactly as if it had never been tried whole.
    */
-  async #writeGroup(
-    c: PoolClient,
-    records: readonly GovernedCallRecord[],
-    heads: Map<string, Head>,
-  ): Promise<CommitResult[]> {
+  async #writeGroup(c: PoolClient, records: readonly GovernedCallRecord[]): Promise<CommitResult[]> {
     const chainId = records[0]?.chainId ?? DEFAULT_CHAIN;
     const spend = new Map<string, boolean>();
+    let from: Head;
     try {
+      checkCall(records[0] as GovernedCallRecord);
+      const first = (records[0] as GovernedCallRecord).receipt;
+      // The head the group must extend: what the call-by-call write would find locked.
+      from = { lamport: first.lamport - 1, hash: first.prevHash, receiptId: '' };
+      const heads = new Map<string, Head>([[chainId, from]]);
       for (const record of records) {
         this.#precheck(record, heads);
         const r = record.receipt;
@@ -889,6 +894,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     }
     const admissions = new Set(records.map((r) => r.admissionId as string));
     const receipts = records.map((r) => r.receipt);
+    const last = receipts[receipts.length - 1] as GovernedCallRecord['receipt'];
     const decisions = records.flatMap((r) => (r.decision ? [r.decision] : []));
     const requests = records.flatMap((r) => (r.request ? [{ ...r.request, record: r }] : []));
     const nodes = records.flatMap((r) => (r.nodes ?? []).map((n) => ({ ...n, sessionId: r.sessionId })));
@@ -896,28 +902,42 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     try {
       if (admissions.size !== records.length)
         throw new StoreError('STORE_DUPLICATE', 'an admission closed twice');
+      // Every write below is conditioned on `h` (an InitPlan, run before the first row is written):
+      // the head row is locked first, as the call-by-call write locks it.
+      const moved = `EXISTS (SELECT 1 FROM h)`;
       const res = await q(
         c,
-        `WITH r AS (
+        `WITH h AS (
+           INSERT INTO ${this.#t('chain_heads')} AS t (chain_id, lamport, hash, receipt_id)
+           SELECT $1, $27, $28, $29
+           WHERE $30::bigint = 0 OR EXISTS (SELECT 1 FROM ${this.#t('chain_heads')} WHERE chain_id = $1)
+           ON CONFLICT (chain_id) DO UPDATE SET lamport = $27, hash = $28, receipt_id = $29
+             WHERE t.lamport = $30::bigint AND ($30::bigint = 0 OR t.hash = $31::text)
+           RETURNING 1
+         ), r AS (
            INSERT INTO ${this.#t('receipts')} (chain_id, lamport, receipt_id, prev_hash, hash, session_id, decision_id, risk_tier, envelope)
            SELECT $1, x.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS x
+           WHERE ${moved}
          ), d AS (
            INSERT INTO ${this.#t('decisions')} (decision_id, session_id, envelope)
-           SELECT * FROM unnest($10::text[], $11::text[], $12::text[])
+           SELECT * FROM unnest($10::text[], $11::text[], $12::text[]) WHERE ${moved}
          ), rq AS (
            INSERT INTO ${this.#t('requests')} (request_id, receipt_id, chain_id, lamport, session_id, body)
            SELECT x.id, x.receipt, $1, x.lamport, x.session, x.body
            FROM unnest($13::text[], $14::text[], $15::bigint[], $16::text[], $17::text[]) AS x(id, receipt, lamport, session, body)
+           WHERE ${moved}
          ), n AS (
            INSERT INTO ${this.#t('nodes')} (node_id, kind, lamport, parents, session_id, body)
            SELECT * FROM unnest($18::text[], $19::text[], $20::bigint[], $21::text[], $22::text[], $23::text[])
+           WHERE ${moved}
          ), a AS (
-           DELETE FROM ${this.#t('admissions')} WHERE admission_id = ANY($24::text[]) AND node_id = $25 RETURNING 1
+           DELETE FROM ${this.#t('admissions')} WHERE admission_id = ANY($24::text[]) AND node_id = $25 AND ${moved}
+           RETURNING 1
          ), s AS (
-           DELETE FROM ${this.#t('ledger_reservations')} WHERE reservation_id = ANY($26::text[])
+           DELETE FROM ${this.#t('ledger_reservations')} WHERE reservation_id = ANY($26::text[]) AND ${moved}
            RETURNING reservation_id, accounts, amount
          )
-         SELECT (SELECT count(*) FROM a) AS closed, s.reservation_id, s.accounts, s.amount
+         SELECT (SELECT count(*) FROM h) AS moved, (SELECT count(*) FROM a) AS closed, s.reservation_id, s.accounts, s.amount
          FROM (SELECT 1) one LEFT JOIN s ON true`,
         [
           chainId,
@@ -946,8 +966,16 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
           [...admissions],
           this.nodeId,
           [...spend.keys()],
+          last.lamport,
+          last.hash,
+          last.id,
+          from.lamport,
+          from.hash,
         ],
       );
+      // The head is not where the group starts: call by call (which reports STORE_CHAIN_CONFLICT).
+      if (num(res.rows[0]?.moved) !== 1)
+        throw new StoreError('STORE_CHAIN_CONFLICT', 'the head is not where the group starts');
       if (num(res.rows[0]?.closed) !== admissions.size)
         throw new StoreError('STORE_INVALID_RECORD', 'an admission is not open');
       settled = res.rows.filter((row) => row.reservation_id != null);
@@ -970,17 +998,21 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     const accounts = [...released.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (accounts.length > 0) {
       try {
-        await q(
+        // One statement, locks in account order: a row is updated only once `l` emitted it (the
+        // semi-join needs it), and `l` locks in account order as it emits (its rows are sorted
+        // before they are locked) — so no account is locked out of order, whatever the plan.
+        const moved = await q(
           c,
-          `SELECT 1 FROM ${this.#t('ledger_accounts')} WHERE account = ANY($1::text[]) ORDER BY account FOR UPDATE`,
-          [accounts],
-        );
-        await q(
-          c,
-          `UPDATE ${this.#t('ledger_accounts')} a SET spent = a.spent + x.s, reserved = a.reserved - x.r
-           FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS x(account, s, r) WHERE a.account = x.account`,
+          `WITH l AS MATERIALIZED (
+             SELECT account FROM ${this.#t('ledger_accounts')} WHERE account = ANY($1::text[]) ORDER BY account FOR UPDATE
+           )
+           UPDATE ${this.#t('ledger_accounts')} a SET spent = a.spent + x.s, reserved = a.reserved - x.r
+           FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS x(account, s, r)
+           WHERE a.account = x.account AND a.account IN (SELECT account FROM l)`,
           [accounts, accounts.map((a) => spent.get(a) ?? 0), accounts.map((a) => released.get(a) ?? 0)],
         );
+        if (moved.rowCount !== accounts.length)
+          throw new StoreError('STORE_RESERVATION_UNKNOWN', 'a charged account is missing');
       } catch (error) {
         if (!(error instanceof StoreError) && (connectionBroken(error) || retryable(error))) throw error;
         throw new GroupFailed(error);
@@ -1037,21 +1069,28 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       },
     );
     if (prepared.every((p) => p instanceof Error)) return prepared as Error[];
-    return this.#tx('admit calls', async (c) => {
-      if (batchable(prepared)) {
-        // Fast path: the whole batch in a handful of statements. Any failure of it is rolled back
-        // and the batch is written again admission by admission below (same outcome, slower).
-        await c.query('SAVEPOINT batch');
-        try {
-          const out = await this.#admitBatch(c, prepared);
-          await c.query('RELEASE SAVEPOINT batch');
-          return out;
-        } catch (error) {
-          if (!(error instanceof StoreError) && connectionBroken(error)) throw error;
-          await c.query('ROLLBACK TO SAVEPOINT batch');
-          await c.query('RELEASE SAVEPOINT batch');
-        }
+    // Fast path: the whole batch in a handful of statements. Any failure of it rolls the
+    // transaction back (GroupFailed) and the batch is written again admission by admission below
+    // (same outcome, slower).
+    let fast = batchable(prepared);
+    for (;;) {
+      try {
+        return await this.#tx('admit calls', (c) =>
+          fast ? this.#admitBatch(c, prepared) : this.#admitEach(c, prepared),
+        );
+      } catch (error) {
+        if (!(error instanceof GroupFailed) || !fast) throw error;
+        fast = false;
       }
+    }
+  }
+
+  /** Admissions one by one, each its own savepoint (a failing one is rolled back alone). */
+  async #admitEach(
+    c: PoolClient,
+    prepared: readonly ({ admission: AdmissionRecord; ledger: readonly LedgerOp[] } | Error)[],
+  ): Promise<(true | Error)[]> {
+    {
       const out: (true | Error)[] = [];
       for (const p of prepared) {
         if (p instanceof Error) {
@@ -1073,19 +1112,34 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         }
       }
       return out;
-    });
+    }
   }
 
   /**
    * A batch of admissions whose movements are reservations only, each holding (at most) the
-   * reservation it makes, and no grant (`batchable`): written with one statement per table instead
-   * of a savepoint and 4–6 statements per admission. Every account row is locked first (account
-   * order, as `#reserveIn` does); then, in batch order, each admission is checked exactly as
-   * `#admitIn` checks it — ceilings against what the earlier admissions of the batch reserved,
-   * then its reservation ids, then its admission id, each against the database and the batch — and
-   * a failing admission contributes nothing (its slot reports the error).
+   * reservation it makes, and no grant (`batchable`): written with two statements instead of a
+   * savepoint and 4–6 statements per admission. The first locks every account row (account order,
+   * as `#reserveIn` does) and reads which of the batch's admission and reservation ids exist; then,
+   * in batch order, each admission is checked exactly as `#admitIn` checks it — ceilings against
+   * what the earlier admissions of the batch reserved, then its reservation ids, then its admission
+   * id, each against the database and the batch — and a failing admission contributes nothing (its
+   * slot reports the error); the second moves the accounts and inserts the reservations and the
+   * admissions. Any failure of a statement throws `GroupFailed` (the batch is written again one
+   * admission at a time).
    */
   async #admitBatch(
+    c: PoolClient,
+    items: readonly ({ admission: AdmissionRecord; ledger: readonly LedgerOp[] } | Error)[],
+  ): Promise<(true | Error)[]> {
+    try {
+      return await this.#admitBatchIn(c, items);
+    } catch (error) {
+      if (!(error instanceof StoreError) && (connectionBroken(error) || retryable(error))) throw error;
+      throw new GroupFailed(error);
+    }
+  }
+
+  async #admitBatchIn(
     c: PoolClient,
     items: readonly ({ admission: AdmissionRecord; ledger: readonly LedgerOp[] } | Error)[],
   ): Promise<(true | Error)[]> {
@@ -1094,39 +1148,30 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       (p): p is { admission: AdmissionRecord; ledger: readonly LedgerOp[] } => !(p instanceof Error),
     );
     const reserves = (p: { ledger: readonly LedgerOp[] }) => p.ledger as readonly Reserve[];
-    const ids = (rows: Row[], col: string) => new Set(rows.map((r) => str(r[col])));
-    const usedAdmissions = ids(
-      (
-        await q(c, `SELECT admission_id FROM ${this.#t('admissions')} WHERE admission_id = ANY($1::text[])`, [
-          live.map((p) => p.admission.id),
-        ])
-      ).rows,
-      'admission_id',
-    );
-    const usedReservations = ids(
-      (
-        await q(
-          c,
-          `SELECT reservation_id FROM ${this.#t('ledger_reservations')} WHERE reservation_id = ANY($1::text[])`,
-          [live.flatMap((p) => reserves(p).map((o) => o.id))],
-        )
-      ).rows,
-      'reservation_id',
-    );
     const accounts = [
       ...countOf(live.flatMap((p) => reserves(p).flatMap((o) => o.charges.map((ch) => ch.account)))).keys(),
     ];
-    const level = new Map<string, number>();
-    if (accounts.length > 0) {
-      const locked = await q(
-        c,
-        `INSERT INTO ${this.#t('ledger_accounts')} AS a (account, spent, reserved)
+    const first = await q(
+      c,
+      `WITH l AS (
+         INSERT INTO ${this.#t('ledger_accounts')} AS a (account, spent, reserved)
          SELECT x, 0, 0 FROM unnest($1::text[]) WITH ORDINALITY AS u(x, i) ORDER BY i
          ON CONFLICT (account) DO UPDATE SET spent = a.spent
-         RETURNING account, spent, reserved`,
-        [accounts],
-      );
-      for (const r of locked.rows) level.set(str(r.account), num(r.spent) + num(r.reserved));
+         RETURNING account, spent, reserved
+       )
+       SELECT 'l' AS k, account AS id, spent, reserved FROM l
+       UNION ALL
+       SELECT 'a', admission_id, NULL, NULL FROM ${this.#t('admissions')} WHERE admission_id = ANY($2::text[])
+       UNION ALL
+       SELECT 'r', reservation_id, NULL, NULL FROM ${this.#t('ledger_reservations')} WHERE reservation_id = ANY($3::text[])`,
+      [accounts, live.map((p) => p.admission.id), live.flatMap((p) => reserves(p).map((o) => o.id))],
+    );
+    const usedAdmissions = new Set<string>();
+    const usedReservations = new Set<string>();
+    const level = new Map<string, number>();
+    for (const r of first.rows) {
+      if (r.k === 'l') level.set(str(r.id), num(r.spent) + num(r.reserved));
+      else (r.k === 'a' ? usedAdmissions : usedReservations).add(str(r.id));
     }
     const added = new Map<string, number>();
     const reservations: { id: string; accounts: string; amount: number }[] = [];
@@ -1166,14 +1211,6 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       admissions.push(p.admission);
       return true;
     });
-    if (added.size > 0) {
-      await q(
-        c,
-        `UPDATE ${this.#t('ledger_accounts')} a SET reserved = a.reserved + x.n
-         FROM unnest($1::text[], $2::bigint[]) AS x(account, n) WHERE a.account = x.account`,
-        [[...added.keys()], [...added.values()]],
-      );
-    }
     if (highest >= 0) {
       // Keep generated ids clear of ids chosen by callers in the same format (as #reserveIn).
       await q(c, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [
@@ -1186,39 +1223,44 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         [`${this.#s}.ledger_reservation_seq`, highest],
       );
     }
-    if (reservations.length > 0) {
-      await q(
-        c,
-        `INSERT INTO ${this.#t('ledger_reservations')} (reservation_id, accounts, amount, node_id, lease_until)
-         SELECT r, a, m, $4, clock_timestamp() + $5 * interval '1 millisecond'
-         FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(r, a, m)`,
-        [
-          reservations.map((r) => r.id),
-          reservations.map((r) => r.accounts),
-          reservations.map((r) => r.amount),
-          this.nodeId,
-          this.#leaseMs,
-        ],
-      );
-    }
-    if (admissions.length > 0) {
-      await q(
-        c,
-        `INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body)
+    if (admissions.length === 0) return out;
+    const written = await q(
+      c,
+      `WITH u AS (
+         UPDATE ${this.#t('ledger_accounts')} a SET reserved = a.reserved + x.n
+         FROM unnest($1::text[], $2::bigint[]) AS x(account, n) WHERE a.account = x.account
+         RETURNING 1
+       ), r AS (
+         INSERT INTO ${this.#t('ledger_reservations')} (reservation_id, accounts, amount, node_id, lease_until)
+         SELECT r, a, m, $6, clock_timestamp() + $7 * interval '1 millisecond'
+         FROM unnest($3::text[], $4::text[], $5::bigint[]) AS x(r, a, m)
+         RETURNING 1
+       ), ad AS (
+         INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body)
          SELECT a, ch, se, rv, $6, clock_timestamp() + $7 * interval '1 millisecond', b
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(a, ch, se, rv, b, i)
-         ORDER BY i`,
-        [
-          admissions.map((a) => a.id),
-          admissions.map((a) => a.chainId ?? DEFAULT_CHAIN),
-          admissions.map((a) => a.sessionId),
-          admissions.map((a) => a.reservationId ?? null),
-          admissions.map((a) => JSON.stringify(a.body)),
-          this.nodeId,
-          this.#leaseMs,
-        ],
-      );
-    }
+         FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) WITH ORDINALITY AS x(a, ch, se, rv, b, i)
+         ORDER BY i
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM u) AS u, (SELECT count(*) FROM r) AS r, (SELECT count(*) FROM ad) AS ad`,
+      [
+        [...added.keys()],
+        [...added.values()],
+        reservations.map((r) => r.id),
+        reservations.map((r) => r.accounts),
+        reservations.map((r) => r.amount),
+        this.nodeId,
+        this.#leaseMs,
+        admissions.map((a) => a.id),
+        admissions.map((a) => a.chainId ?? DEFAULT_CHAIN),
+        admissions.map((a) => a.sessionId),
+        admissions.map((a) => a.reservationId ?? null),
+        admissions.map((a) => JSON.stringify(a.body)),
+      ],
+    );
+    const w = written.rows[0];
+    if (num(w?.u) !== added.size || num(w?.r) !== reservations.length || num(w?.ad) !== admissions.length)
+      throw new StoreError('STORE_IO', 'the admission batch was not written whole');
     return out;
   }
 

@@ -97,6 +97,23 @@ async function admit(
 const codeOf = (r: unknown): string =>
   r instanceof StoreError ? r.code : r instanceof Error ? 'other' : 'ok';
 
+describe('batched admissions', () => {
+  it('32 admissions reserving on shared accounts are written with 4 statements, all of them there', async () => {
+    const [s] = (await nodes(1)) as [PostgresStore];
+    // BEGIN; accounts locked + ids already used; accounts moved + reservations + admissions; COMMIT.
+    const { statements: sent } = await counted(() =>
+      admit(s, 'c', 32, (i) => (i % 2 ? ['t', 'a'] : ['t', 'b']), 2),
+    );
+    expect(sent).toBeLessThanOrEqual(4);
+    expect((await s.admissions()).map((a) => a.id)).toEqual(
+      Array.from({ length: 32 }, (_, i) => `adm-c-${i}`),
+    );
+    expect(await s.ledgerState('t')).toEqual({ spent: 0, reserved: 64 });
+    expect(await s.ledgerState('a')).toEqual({ spent: 0, reserved: 32 });
+    expect(await s.ledgerReservation('res-c-31')).toEqual({ accounts: ['t', 'a'], amount: 2 });
+  });
+});
+
 describe('group commit of plain governed calls', () => {
   it('32 calls are written with a constant number of statements, and everything each call writes is there', async () => {
     const [s] = (await nodes(1)) as [PostgresStore];
@@ -105,10 +122,13 @@ describe('group commit of plain governed calls', () => {
     const records = Array.from({ length: 32 }, (_, i) =>
       plainCall(st, 'c', i, { op: i % 4 === 3 ? 'refund' : 'commit', id: `res-c-${i}` }),
     );
-    const { out, statements: sent } = await counted(() => s.commitCalls(records));
-    expect(out.map(codeOf)).toEqual(records.map(() => 'ok'));
-    // BEGIN, the head, the calls' rows, the admissions and reservations, the accounts, the head, COMMIT.
-    expect(sent).toBeLessThanOrEqual(10);
+    // The group that starts the chain, then one extending it (the steady state).
+    for (const group of [records.slice(0, 12), records.slice(12)]) {
+      const { out, statements: sent } = await counted(() => s.commitCalls(group));
+      expect(out.map(codeOf)).toEqual(group.map(() => 'ok'));
+      // BEGIN; the head, the calls' rows, the admissions and reservations; the accounts; COMMIT.
+      expect(sent).toBeLessThanOrEqual(4);
+    }
     expect(verifyChain(await s.receipts({ chainId: 'c' }))).toBe(32);
     expect(await s.admissions()).toEqual([]);
     expect(await s.ledgerReservation('res-c-0')).toBeUndefined();
@@ -191,6 +211,73 @@ describe('group commit of plain governed calls', () => {
     expect(out.map(codeOf)).toEqual(['ok', 'ok', 'STORE_LEASE_LOST']);
     expect(await s.ledgerState('tenant')).toEqual({ spent: 2, reserved: 1 });
     expect((await s.chainHead('c'))?.lamport).toBe(2);
+  });
+
+  it('two writers of one chain race a group each from the same head: one group commits whole, the other writes nothing', async () => {
+    const [a, b] = (await nodes(2)) as [PostgresStore, PostgresStore];
+    // The chain exists (its head row too) with one receipt; both groups extend it from there.
+    await admit(a, 'c', 1, () => ['tenant']);
+    const st = fresh();
+    expect(
+      (await a.commitCalls([plainCall(st, 'c', 0, { op: 'commit', id: 'res-c-0' })])).map(codeOf),
+    ).toEqual(['ok']);
+    const mk = (s: PostgresStore, tag: string) => async () => {
+      const out = await s.admitCalls(
+        Array.from({ length: 8 }, (_, i) => ({
+          admission: {
+            id: `adm-${tag}-${i}`,
+            chainId: 'c',
+            sessionId: tag,
+            reservationId: `res-${tag}-${i}`,
+            body: { i },
+          },
+          ledger: () => [
+            {
+              op: 'reserve' as const,
+              id: `res-${tag}-${i}`,
+              charges: [{ account: 'tenant', ceiling: 1000 }],
+              amount: 1,
+            },
+          ],
+        })),
+      );
+      expect(out.filter((r) => r !== true)).toEqual([]);
+      const from = { ...st };
+      return Array.from({ length: 8 }, (_, i) => {
+        const { budget: _b, idempotency: _i, ...call } = makeCall(from, tag, i, 'c');
+        return {
+          ...call,
+          admissionId: `adm-${tag}-${i}`,
+          ledger: [{ op: 'commit' as const, id: `res-${tag}-${i}` }],
+        };
+      });
+    };
+    const [ga, gb] = [await mk(a, 'x')(), await mk(b, 'y')()];
+    const [ra, rb] = await Promise.all([a.commitCalls(ga), b.commitCalls(gb)]);
+    const outcomes = [ra, rb].map((r) => [...new Set(r.map(codeOf))].join());
+    expect(outcomes.sort()).toEqual(['STORE_CHAIN_CONFLICT', 'ok']);
+    expect(verifyChain(await a.receipts({ chainId: 'c' }))).toBe(9);
+    // The loser's calls are still admitted, their reservations held: nothing of them was written.
+    expect((await a.admissions()).length).toBe(8);
+    expect(await a.ledgerState('tenant')).toEqual({ spent: 9, reserved: 8 });
+  });
+
+  it('a group that does not start at the head (the head moved on) writes nothing: STORE_CHAIN_CONFLICT for each call', async () => {
+    const [s] = (await nodes(1)) as [PostgresStore];
+    await admit(s, 'c', 4, () => ['tenant']);
+    const st = fresh();
+    const records = Array.from({ length: 4 }, (_, i) =>
+      plainCall(st, 'c', i, { op: 'commit', id: `res-c-${i}` }),
+    );
+    expect((await s.commitCalls(records.slice(0, 2))).map(codeOf)).toEqual(['ok', 'ok']);
+    // The same group again, and one starting a Lamport too far.
+    expect((await s.commitCalls(records.slice(0, 2))).map(codeOf)).toEqual([
+      'STORE_CHAIN_CONFLICT',
+      'STORE_CHAIN_CONFLICT',
+    ]);
+    expect((await s.commitCalls(records.slice(3))).map(codeOf)).toEqual(['STORE_CHAIN_CONFLICT']);
+    expect((await s.chainHead('c'))?.lamport).toBe(2);
+    expect(await s.ledgerState('tenant')).toEqual({ spent: 2, reserved: 2 });
   });
 
   it('2 nodes commit groups settling reservations on shared accounts in opposite orders: every call commits, no account overspent', async () => {
