@@ -883,8 +883,8 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         this.#precheck(record, heads);
         const r = record.receipt;
         heads.set(chainId, { lamport: r.lamport, hash: r.hash, receiptId: r.id });
-        for (const op of checkLedger(record.ledger ?? [])) {
-          if (op.op === 'reset') throw new StoreError('STORE_INVALID_RECORD', 'a reset in a group');
+        // `groupable`: commits and refunds only.
+        for (const op of checkLedger(record.ledger ?? []) as readonly Extract<LedgerOp, { id: string }>[]) {
           if (spend.has(op.id)) throw new StoreError('STORE_DUPLICATE', `reservation ${op.id} settled twice`);
           spend.set(op.id, op.op === 'commit');
         }

@@ -198,6 +198,60 @@ describe('group commit of plain governed calls', () => {
     },
   );
 
+  it.each([
+    [
+      'closes one admission twice',
+      (r: GovernedCallRecord[]) => [r[0], { ...r[1], admissionId: r[0]?.admissionId }],
+      'STORE_INVALID_RECORD',
+    ],
+    [
+      'settles one reservation twice',
+      (r: GovernedCallRecord[]) => [r[0], { ...r[1], ledger: r[0]?.ledger }],
+      'STORE_RESERVATION_UNKNOWN',
+    ],
+    [
+      'does not chain (its second receipt repeats the first Lamport)',
+      (r: GovernedCallRecord[]) => [r[0], { ...r[1], receipt: { ...r[1]?.receipt, lamport: 1 } }],
+      'STORE_CHAIN_CONFLICT',
+    ],
+  ] as const)('a group that %s ends as one by one', async (_, edit, code) => {
+    const [s] = (await nodes(1)) as [PostgresStore];
+    await admit(s, 'c', 2, () => ['tenant']);
+    const st = fresh();
+    const records = Array.from({ length: 2 }, (_, i) =>
+      plainCall(st, 'c', i, { op: 'commit', id: `res-c-${i}` }),
+    );
+    const out = await s.commitCalls(edit(records) as GovernedCallRecord[]);
+    expect(out.map(codeOf)).toEqual(['ok', code]);
+    expect((await s.chainHead('c'))?.lamport).toBe(1);
+  });
+
+  it('a group of bare calls (no request, decision, nodes or ledger movement) and an admission batch refused whole', async () => {
+    const [s] = (await nodes(1)) as [PostgresStore];
+    await admit(s, 'c', 3, () => []);
+    const st = fresh();
+    const bare = Array.from({ length: 3 }, (_, i) => {
+      const { request: _r, decision: _d, nodes: _n, ledger: _l, ...call } = plainCall(st, 'c', i, undefined);
+      return { ...call, receipt: { ...call.receipt, decisionId: undefined } };
+    });
+    const { out, statements: sent } = await counted(() => s.commitCalls(bare));
+    expect(out.map(codeOf)).toEqual(['ok', 'ok', 'ok']);
+    expect(sent).toBeLessThanOrEqual(3);
+    expect(verifyChain(await s.receipts({ chainId: 'c' }))).toBe(3);
+    expect(await s.requests({ chainId: 'c' })).toEqual([]);
+    // Every admission of a batch over its ceiling: nothing written, each refused in its slot.
+    const refused = await s.admitCalls(
+      ['x', 'y'].map((id) => ({
+        admission: { id, chainId: 'c', sessionId: 'c', reservationId: `res-${id}`, body: {} },
+        ledger: () => [
+          { op: 'reserve' as const, id: `res-${id}`, charges: [{ account: 't', ceiling: 1 }], amount: 2 },
+        ],
+      })),
+    );
+    expect(refused.map(codeOf)).toEqual(['STORE_BUDGET_EXCEEDED', 'STORE_BUDGET_EXCEEDED']);
+    expect(await s.admissions()).toEqual([]);
+  });
+
   it('an admission another node took over is not closed by the group (STORE_LEASE_LOST), nothing of that call is written', async () => {
     const [s] = (await nodes(1)) as [PostgresStore];
     await admit(s, 'c', 3, () => ['tenant']);
