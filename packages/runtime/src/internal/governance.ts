@@ -52,8 +52,6 @@ import type {
   RuntimeStore,
   SqliteStore,
   StoredGovernanceApplication,
-  StoredGovernanceChallenge,
-  StoredGovernanceGrant,
 } from '@helm/store';
 import { StoreError } from '@helm/store';
 import type { TrustRegistry } from '@helm/trust';
