@@ -396,13 +396,15 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         await c.query('COMMIT');
         return out;
       } catch (error) {
-        if (error instanceof CallerFailed && broken() === undefined) {
+        // A caller's callback failed, or a fast path gave up (GroupFailed): not a database
+        // failure — roll back and hand it up, never retried here nor taken for a lost connection.
+        if ((error instanceof CallerFailed || error instanceof GroupFailed) && broken() === undefined) {
           try {
             await c.query('ROLLBACK');
           } catch (e) {
             discard = e as Error;
           }
-          throw error.error;
+          throw error instanceof CallerFailed ? error.error : error;
         }
         const inner = error instanceof CallFailed ? error.error : error;
         const cause = inner instanceof StoreError ? inner.cause : inner;

@@ -23,17 +23,20 @@ afterEach(async () => {
 // Every statement any connection of this process sends, while `counting` (one round trip each).
 let counting = false;
 let statements = 0;
+let begins = 0;
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   if (counting) statements += 1;
+  if (counting && typeof args[0] === 'string' && args[0].startsWith('BEGIN')) begins += 1;
   return (query as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof query;
 
-async function counted<T>(fn: () => Promise<T>): Promise<{ out: T; statements: number }> {
+async function counted<T>(fn: () => Promise<T>): Promise<{ out: T; statements: number; begins: number }> {
   statements = 0;
+  begins = 0;
   counting = true;
   try {
-    return { out: await fn(), statements };
+    return { out: await fn(), statements, begins };
   } finally {
     counting = false;
   }
@@ -182,7 +185,10 @@ describe('group commit of plain governed calls', () => {
         plainCall(st, 'c', i, { op: 'commit', id: `res-c-${i}` }),
       );
       records[3] = broken(records[3] as GovernedCallRecord, records[0] as GovernedCallRecord);
-      const out = await s.commitCalls(records);
+      const { out, begins: transactions } = await counted(() => s.commitCalls(records));
+      // The group once, then call by call (without, then with savepoints): the failed group is
+      // rolled back on its connection, not retried as if the connection had been lost.
+      expect(transactions).toBe(3);
       // The receipts after the failed one do not extend the head it did not move.
       expect(out.map(codeOf)).toEqual([
         'ok',
