@@ -18,8 +18,8 @@ function controlled() {
     const p = pending.shift();
     if (!p) throw new Error('no read in flight');
     p.done(fail);
-    // Let the settled read's continuations (the queued read's start) run.
-    for (let i = 0; i < 5; i++) await Promise.resolve();
+    // Let the settled read's continuations (the queued read's start) run: every microtask first.
+    await new Promise((resolve) => setImmediate(resolve));
   };
   return { read, finish, started: () => started };
 }
