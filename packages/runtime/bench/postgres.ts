@@ -6,6 +6,7 @@
 // machine's 2 cores are shared by all of them, so the CPU view is the one that transfers).
 // Run: `pnpm build && node bench/postgres.ts` in packages/runtime (BENCH_N calls per node, default
 // 2000; HELM_BENCH_DATABASE_URL / HELM_TEST_DATABASE_URL name a server whose user may CREATE DATABASE).
+// BENCH_QUERY_LOG=1: each node prints to stderr the statements it sent per call in the measured run.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

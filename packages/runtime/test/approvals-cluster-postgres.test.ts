@@ -69,9 +69,10 @@ describe('approvals across nodes (PostgreSQL)', () => {
         const results = [x.status, y.status];
         // Exactly one runs; the other never reaches a driver.
         expect(results.filter((r) => r === 'SUCCEEDED')).toHaveLength(1);
-        // The loser either decided with the grant and its admission was refused as a reuse of it
-        // (a receipted denial, before any driver), or read the grant's row as consumed
-        // before deciding and holds the call for a new approval.
+        // The loser either decided with the grant and its admission was refused — by the grant's
+        // primary key, or (the winner's admission already written) by the winner's signed decision
+        // naming the grant — a receipted denial before any driver; or it read the grant's row as
+        // consumed before deciding and holds the call for a new approval.
         const loser = x.status === 'SUCCEEDED' ? y : x;
         expect(loser.receipt).not.toBeNull();
         if (loser.status === 'DENIED') {

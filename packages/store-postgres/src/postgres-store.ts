@@ -24,6 +24,7 @@ import {
   DEFAULT_CHAIN,
   type GovernanceApplication,
   type GovernanceEventRow,
+  type GovernanceView,
   type GovernedCallRecord,
   type IdempotencyEntry,
   type Json,
@@ -48,6 +49,7 @@ import {
   StoreError,
 } from '@helm/store';
 import { Client, type ClientConfig, escapeIdentifier, Pool, type PoolClient, type QueryResult } from 'pg';
+import { CoalescedRead } from './internal/coalesced-read.js';
 import { connectionBroken, retryable, toStoreError } from './internal/errors.js';
 import { AsyncGroupCommitter } from './internal/group-commit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
@@ -105,6 +107,13 @@ export interface PostgresStoreOptions {
 }
 
 type Row = Record<string, unknown>;
+/** A `freshness` reading. */
+type Freshness = {
+  readonly documents: number;
+  readonly head: string;
+  readonly governance: { readonly seq: number; readonly chain: string } | undefined;
+  readonly databaseNowMs: number;
+};
 /** The signed envelope type of @helm/contracts, as the store's records carry it. */
 type SignedEnvelope = GovernanceEventRow['envelope'];
 type Head = { lamport: number; hash: string; receiptId: string } | StoreError;
@@ -133,6 +142,17 @@ class CallFailed extends Error {
     readonly error: StoreError,
   ) {
     super(error.message);
+  }
+}
+
+/**
+ * A group of plain calls (`groupable`) could not be written by `#writeGroup` as a whole (a call
+ * whose admission or reservation is not open, a duplicate row, a ceiling …): the transaction is
+ * rolled back and the group written again call by call, which reports the failing call in its slot.
+ */
+class GroupFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('the group could not be written as a whole');
   }
 }
 
@@ -183,7 +203,7 @@ function q(c: PoolClient | Pool, text: string, values: readonly unknown[] = []):
 }
 
 /**
- * A batch `#admitBatch` can write: more than one admission, and every one's movements are
+ * A batch `#admitBatch` can write: at least one admission, and every one's movements are
  * reservations only, it holds (if any) the reservation it makes, and it uses no grant.
  */
 function batchable(
@@ -198,7 +218,33 @@ function batchable(
     const r = p.admission.reservationId;
     if (r != null && !p.ledger.some((o) => o.op === 'reserve' && o.id === r)) return false;
   }
-  return n > 1;
+  return n > 0;
+}
+
+/**
+ * A group `#writeGroup` can write: calls all of one chain, each closing its
+ * admission and settling reservations only (commit or refund), with nothing else beside its
+ * receipt, decision, request and nodes — every plain governed call. The other calls (idempotency
+ * records, nonces, budgets, challenges, governance) are written call by call.
+ */
+function groupable(records: readonly GovernedCallRecord[]): boolean {
+  if (records.length < 1) return false;
+  const chain = records[0]?.chainId ?? DEFAULT_CHAIN;
+  return records.every(
+    (r) =>
+      typeof r === 'object' &&
+      r !== null &&
+      (r.chainId ?? DEFAULT_CHAIN) === chain &&
+      typeof r.admissionId === 'string' &&
+      r.idempotency === undefined &&
+      r.governance === undefined &&
+      (r.nonces ?? []).length === 0 &&
+      (r.budget ?? []).length === 0 &&
+      (r.challenges ?? []).length === 0 &&
+      (r.closedChallenges ?? []).length === 0 &&
+      Array.isArray(r.ledger ?? []) &&
+      (r.ledger ?? []).every((o) => o?.op === 'commit' || o?.op === 'refund'),
+  );
 }
 
 function countOf(accounts: readonly string[]): Map<string, number> {
@@ -338,25 +384,27 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
    * killed backend). A connection that breaks during COMMIT leaves the outcome unknown: that is
    * STORE_UNAVAILABLE, never a retry, so nothing is written twice.
    */
-  async #tx<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  async #tx<T>(what: string, fn: (c: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { c, broken, release } = await this.#client(what);
       let discard: Error | undefined;
       let committing = false;
       try {
-        await c.query('BEGIN');
+        await c.query(begin);
         const out = await fn(c);
         committing = true;
         await c.query('COMMIT');
         return out;
       } catch (error) {
-        if (error instanceof CallerFailed && broken() === undefined) {
+        // A caller's callback failed, or a fast path gave up (GroupFailed): not a database
+        // failure — roll back and hand it up, never retried here nor taken for a lost connection.
+        if ((error instanceof CallerFailed || error instanceof GroupFailed) && broken() === undefined) {
           try {
             await c.query('ROLLBACK');
           } catch (e) {
             discard = e as Error;
           }
-          throw error.error;
+          throw error instanceof CallerFailed ? error.error : error;
         }
         const inner = error instanceof CallFailed ? error.error : error;
         const cause = inner instanceof StoreError ? inner.cause : inner;
@@ -381,7 +429,7 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
           );
         }
         if (lost ? attempt < CONNECTION_ATTEMPTS : retryable(cause) && attempt < MAX_ATTEMPTS) continue;
-        if (error instanceof CallFailed) throw error;
+        if (error instanceof CallFailed || error instanceof GroupFailed) throw error;
         throw toStoreError(error, what);
       } finally {
         release(discard);
@@ -726,7 +774,9 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     ].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const failed = new Map<number, StoreError>();
     let savepoints = false;
+    let grouped = groupable(records);
     const attempt = async (c: PoolClient): Promise<(CommitResult | Error)[]> => {
+      if (grouped) return this.#writeGroup(c, records);
       const heads = new Map<string, Head>();
       for (const chainId of chains) {
         if (chains.length === 1) {
@@ -797,6 +847,10 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       try {
         return await this.#tx('commit governed calls', attempt);
       } catch (error) {
+        if (error instanceof GroupFailed) {
+          grouped = false;
+          continue;
+        }
         if (!(error instanceof CallFailed)) throw error;
         if (error.index < 0) return records.map(() => error.error);
         failed.set(error.index, error.error);
@@ -804,6 +858,169 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         savepoints = true;
       }
     }
+  }
+
+  /**
+   * Write a `groupable` group as a whole, in two statements instead of seven plus five per call:
+   * (1) the chain's head moved from the Lamport before the group's first receipt to its last — a
+   * compare-and-swap on the head row (created if the group starts the chain), which locks it
+   * before anything else is written, and nothing is written unless it held — with every receipt, decision, request and node inserted and every
+   * admission closed and reservation deleted; (2) the accounts the reservations charge locked in
+   * account order (as `#settleIn` locks them) and moved by their sums. Each call is checked as the
+   * call-by-call write checks it (chain link, its admission open and this node's, its reservation
+   * open, every unique row new); any failure throws `GroupFailed`, and the group is written again
+   * call by call (head locked first) — which ends it exactly as if it had never been tried whole.
+   */
+  async #writeGroup(c: PoolClient, records: readonly GovernedCallRecord[]): Promise<CommitResult[]> {
+    const chainId = records[0]?.chainId ?? DEFAULT_CHAIN;
+    const spend = new Map<string, boolean>();
+    let from: Head;
+    try {
+      checkCall(records[0] as GovernedCallRecord);
+      const first = (records[0] as GovernedCallRecord).receipt;
+      // The head the group must extend: what the call-by-call write would find locked.
+      from = { lamport: first.lamport - 1, hash: first.prevHash, receiptId: '' };
+      const heads = new Map<string, Head>([[chainId, from]]);
+      for (const record of records) {
+        this.#precheck(record, heads);
+        const r = record.receipt;
+        heads.set(chainId, { lamport: r.lamport, hash: r.hash, receiptId: r.id });
+        // `groupable`: commits and refunds only.
+        for (const op of checkLedger(record.ledger ?? []) as readonly Extract<LedgerOp, { id: string }>[]) {
+          if (spend.has(op.id)) throw new StoreError('STORE_DUPLICATE', `reservation ${op.id} settled twice`);
+          spend.set(op.id, op.op === 'commit');
+        }
+      }
+    } catch (error) {
+      throw new GroupFailed(error);
+    }
+    const admissions = new Set(records.map((r) => r.admissionId as string));
+    const receipts = records.map((r) => r.receipt);
+    const last = receipts[receipts.length - 1] as GovernedCallRecord['receipt'];
+    const decisions = records.flatMap((r) => (r.decision ? [r.decision] : []));
+    const requests = records.flatMap((r) => (r.request ? [{ ...r.request, record: r }] : []));
+    const nodes = records.flatMap((r) => (r.nodes ?? []).map((n) => ({ ...n, sessionId: r.sessionId })));
+    let settled: Row[];
+    try {
+      if (admissions.size !== records.length)
+        throw new StoreError('STORE_DUPLICATE', 'an admission closed twice');
+      // Every write below is conditioned on `h` (an InitPlan, run before the first row is written):
+      // the head row is locked first, as the call-by-call write locks it.
+      const moved = `EXISTS (SELECT 1 FROM h)`;
+      const res = await q(
+        c,
+        `WITH h AS (
+           INSERT INTO ${this.#t('chain_heads')} AS t (chain_id, lamport, hash, receipt_id)
+           SELECT $1, $27, $28, $29
+           WHERE $30::bigint = 0 OR EXISTS (SELECT 1 FROM ${this.#t('chain_heads')} WHERE chain_id = $1)
+           ON CONFLICT (chain_id) DO UPDATE SET lamport = $27, hash = $28, receipt_id = $29
+             WHERE t.lamport = $30::bigint AND ($30::bigint = 0 OR t.hash = $31::text)
+           RETURNING 1
+         ), r AS (
+           INSERT INTO ${this.#t('receipts')} (chain_id, lamport, receipt_id, prev_hash, hash, session_id, decision_id, risk_tier, envelope)
+           SELECT $1, x.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS x
+           WHERE ${moved}
+         ), d AS (
+           INSERT INTO ${this.#t('decisions')} (decision_id, session_id, envelope)
+           SELECT * FROM unnest($10::text[], $11::text[], $12::text[]) WHERE ${moved}
+         ), rq AS (
+           INSERT INTO ${this.#t('requests')} (request_id, receipt_id, chain_id, lamport, session_id, body)
+           SELECT x.id, x.receipt, $1, x.lamport, x.session, x.body
+           FROM unnest($13::text[], $14::text[], $15::bigint[], $16::text[], $17::text[]) AS x(id, receipt, lamport, session, body)
+           WHERE ${moved}
+         ), n AS (
+           INSERT INTO ${this.#t('nodes')} (node_id, kind, lamport, parents, session_id, body)
+           SELECT * FROM unnest($18::text[], $19::text[], $20::bigint[], $21::text[], $22::text[], $23::text[])
+           WHERE ${moved}
+         ), a AS (
+           DELETE FROM ${this.#t('admissions')} WHERE admission_id = ANY($24::text[]) AND node_id = $25 AND ${moved}
+           RETURNING 1
+         ), s AS (
+           DELETE FROM ${this.#t('ledger_reservations')} WHERE reservation_id = ANY($26::text[]) AND ${moved}
+           RETURNING reservation_id, accounts, amount
+         )
+         SELECT (SELECT count(*) FROM h) AS moved, (SELECT count(*) FROM a) AS closed, s.reservation_id, s.accounts, s.amount
+         FROM (SELECT 1) one LEFT JOIN s ON true`,
+        [
+          chainId,
+          receipts.map((r) => r.lamport),
+          receipts.map((r) => r.id),
+          receipts.map((r) => r.prevHash),
+          receipts.map((r) => r.hash),
+          records.map((r) => r.sessionId),
+          receipts.map((r) => r.decisionId ?? null),
+          receipts.map((r) => r.riskTier ?? null),
+          receipts.map((r) => JSON.stringify(r.envelope)),
+          decisions.map((d) => d.id),
+          records.flatMap((r) => (r.decision ? [r.sessionId] : [])),
+          decisions.map((d) => JSON.stringify(d.envelope)),
+          requests.map((q) => q.id),
+          requests.map((q) => q.record.receipt.id),
+          requests.map((q) => q.record.receipt.lamport),
+          requests.map((q) => q.record.sessionId),
+          requests.map((q) => JSON.stringify(q.body)),
+          nodes.map((n) => n.id),
+          nodes.map((n) => n.kind),
+          nodes.map((n) => n.lamport),
+          nodes.map((n) => JSON.stringify(n.parents)),
+          nodes.map((n) => n.sessionId),
+          nodes.map((n) => JSON.stringify(n.body)),
+          [...admissions],
+          this.nodeId,
+          [...spend.keys()],
+          last.lamport,
+          last.hash,
+          last.id,
+          from.lamport,
+          from.hash,
+        ],
+      );
+      // The head is not where the group starts: call by call (which reports STORE_CHAIN_CONFLICT).
+      if (num(res.rows[0]?.moved) !== 1)
+        throw new StoreError('STORE_CHAIN_CONFLICT', 'the head is not where the group starts');
+      if (num(res.rows[0]?.closed) !== admissions.size)
+        throw new StoreError('STORE_INVALID_RECORD', 'an admission is not open');
+      settled = res.rows.filter((row) => row.reservation_id != null);
+      if (settled.length !== spend.size)
+        throw new StoreError('STORE_RESERVATION_UNKNOWN', 'a reservation is not open');
+    } catch (error) {
+      if (!(error instanceof StoreError) && (connectionBroken(error) || retryable(error))) throw error;
+      throw new GroupFailed(error);
+    }
+    const spent = new Map<string, number>();
+    const released = new Map<string, number>();
+    for (const row of settled) {
+      const amount = num(row.amount);
+      const commit = spend.get(str(row.reservation_id)) === true;
+      for (const [account, k] of countOf(readJson<string[]>(row.accounts, 'a stored reservation'))) {
+        released.set(account, (released.get(account) ?? 0) + k * amount);
+        if (commit) spent.set(account, (spent.get(account) ?? 0) + k * amount);
+      }
+    }
+    const accounts = [...released.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (accounts.length > 0) {
+      try {
+        // One statement, locks in account order: a row is updated only once `l` emitted it (the
+        // semi-join needs it), and `l` locks in account order as it emits (its rows are sorted
+        // before they are locked) — so no account is locked out of order, whatever the plan.
+        const moved = await q(
+          c,
+          `WITH l AS MATERIALIZED (
+             SELECT account FROM ${this.#t('ledger_accounts')} WHERE account = ANY($1::text[]) ORDER BY account FOR UPDATE
+           )
+           UPDATE ${this.#t('ledger_accounts')} a SET spent = a.spent + x.s, reserved = a.reserved - x.r
+           FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS x(account, s, r)
+           WHERE a.account = x.account AND a.account IN (SELECT account FROM l)`,
+          [accounts, accounts.map((a) => spent.get(a) ?? 0), accounts.map((a) => released.get(a) ?? 0)],
+        );
+        if (moved.rowCount !== accounts.length)
+          throw new StoreError('STORE_RESERVATION_UNKNOWN', 'a charged account is missing');
+      } catch (error) {
+        if (!(error instanceof StoreError) && (connectionBroken(error) || retryable(error))) throw error;
+        throw new GroupFailed(error);
+      }
+    }
+    return receipts.map((r) => ({ receiptId: r.id, lamport: r.lamport }));
   }
 
   commitCall(record: GovernedCallRecord): Promise<CommitResult> {
@@ -854,21 +1071,28 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       },
     );
     if (prepared.every((p) => p instanceof Error)) return prepared as Error[];
-    return this.#tx('admit calls', async (c) => {
-      if (batchable(prepared)) {
-        // Fast path: the whole batch in a handful of statements. Any failure of it is rolled back
-        // and the batch is written again admission by admission below (same outcome, slower).
-        await c.query('SAVEPOINT batch');
-        try {
-          const out = await this.#admitBatch(c, prepared);
-          await c.query('RELEASE SAVEPOINT batch');
-          return out;
-        } catch (error) {
-          if (!(error instanceof StoreError) && connectionBroken(error)) throw error;
-          await c.query('ROLLBACK TO SAVEPOINT batch');
-          await c.query('RELEASE SAVEPOINT batch');
-        }
+    // Fast path: the whole batch in a handful of statements. Any failure of it rolls the
+    // transaction back (GroupFailed) and the batch is written again admission by admission below
+    // (same outcome, slower).
+    let fast = batchable(prepared);
+    for (;;) {
+      try {
+        return await this.#tx('admit calls', (c) =>
+          fast ? this.#admitBatch(c, prepared) : this.#admitEach(c, prepared),
+        );
+      } catch (error) {
+        if (!(error instanceof GroupFailed) || !fast) throw error;
+        fast = false;
       }
+    }
+  }
+
+  /** Admissions one by one, each its own savepoint (a failing one is rolled back alone). */
+  async #admitEach(
+    c: PoolClient,
+    prepared: readonly ({ admission: AdmissionRecord; ledger: readonly LedgerOp[] } | Error)[],
+  ): Promise<(true | Error)[]> {
+    {
       const out: (true | Error)[] = [];
       for (const p of prepared) {
         if (p instanceof Error) {
@@ -890,19 +1114,34 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         }
       }
       return out;
-    });
+    }
   }
 
   /**
    * A batch of admissions whose movements are reservations only, each holding (at most) the
-   * reservation it makes, and no grant (`batchable`): written with one statement per table instead
-   * of a savepoint and 4–6 statements per admission. Every account row is locked first (account
-   * order, as `#reserveIn` does); then, in batch order, each admission is checked exactly as
-   * `#admitIn` checks it — ceilings against what the earlier admissions of the batch reserved,
-   * then its reservation ids, then its admission id, each against the database and the batch — and
-   * a failing admission contributes nothing (its slot reports the error).
+   * reservation it makes, and no grant (`batchable`): written with two statements instead of a
+   * savepoint and 4–6 statements per admission. The first locks every account row (account order,
+   * as `#reserveIn` does) and reads which of the batch's admission and reservation ids exist; then,
+   * in batch order, each admission is checked exactly as `#admitIn` checks it — ceilings against
+   * what the earlier admissions of the batch reserved, then its reservation ids, then its admission
+   * id, each against the database and the batch — and a failing admission contributes nothing (its
+   * slot reports the error); the second moves the accounts and inserts the reservations and the
+   * admissions. Any failure of a statement throws `GroupFailed` (the batch is written again one
+   * admission at a time).
    */
   async #admitBatch(
+    c: PoolClient,
+    items: readonly ({ admission: AdmissionRecord; ledger: readonly LedgerOp[] } | Error)[],
+  ): Promise<(true | Error)[]> {
+    try {
+      return await this.#admitBatchIn(c, items);
+    } catch (error) {
+      if (!(error instanceof StoreError) && (connectionBroken(error) || retryable(error))) throw error;
+      throw new GroupFailed(error);
+    }
+  }
+
+  async #admitBatchIn(
     c: PoolClient,
     items: readonly ({ admission: AdmissionRecord; ledger: readonly LedgerOp[] } | Error)[],
   ): Promise<(true | Error)[]> {
@@ -911,39 +1150,30 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       (p): p is { admission: AdmissionRecord; ledger: readonly LedgerOp[] } => !(p instanceof Error),
     );
     const reserves = (p: { ledger: readonly LedgerOp[] }) => p.ledger as readonly Reserve[];
-    const ids = (rows: Row[], col: string) => new Set(rows.map((r) => str(r[col])));
-    const usedAdmissions = ids(
-      (
-        await q(c, `SELECT admission_id FROM ${this.#t('admissions')} WHERE admission_id = ANY($1::text[])`, [
-          live.map((p) => p.admission.id),
-        ])
-      ).rows,
-      'admission_id',
-    );
-    const usedReservations = ids(
-      (
-        await q(
-          c,
-          `SELECT reservation_id FROM ${this.#t('ledger_reservations')} WHERE reservation_id = ANY($1::text[])`,
-          [live.flatMap((p) => reserves(p).map((o) => o.id))],
-        )
-      ).rows,
-      'reservation_id',
-    );
     const accounts = [
       ...countOf(live.flatMap((p) => reserves(p).flatMap((o) => o.charges.map((ch) => ch.account)))).keys(),
     ];
-    const level = new Map<string, number>();
-    if (accounts.length > 0) {
-      const locked = await q(
-        c,
-        `INSERT INTO ${this.#t('ledger_accounts')} AS a (account, spent, reserved)
+    const first = await q(
+      c,
+      `WITH l AS (
+         INSERT INTO ${this.#t('ledger_accounts')} AS a (account, spent, reserved)
          SELECT x, 0, 0 FROM unnest($1::text[]) WITH ORDINALITY AS u(x, i) ORDER BY i
          ON CONFLICT (account) DO UPDATE SET spent = a.spent
-         RETURNING account, spent, reserved`,
-        [accounts],
-      );
-      for (const r of locked.rows) level.set(str(r.account), num(r.spent) + num(r.reserved));
+         RETURNING account, spent, reserved
+       )
+       SELECT 'l' AS k, account AS id, spent, reserved FROM l
+       UNION ALL
+       SELECT 'a', admission_id, NULL, NULL FROM ${this.#t('admissions')} WHERE admission_id = ANY($2::text[])
+       UNION ALL
+       SELECT 'r', reservation_id, NULL, NULL FROM ${this.#t('ledger_reservations')} WHERE reservation_id = ANY($3::text[])`,
+      [accounts, live.map((p) => p.admission.id), live.flatMap((p) => reserves(p).map((o) => o.id))],
+    );
+    const usedAdmissions = new Set<string>();
+    const usedReservations = new Set<string>();
+    const level = new Map<string, number>();
+    for (const r of first.rows) {
+      if (r.k === 'l') level.set(str(r.id), num(r.spent) + num(r.reserved));
+      else (r.k === 'a' ? usedAdmissions : usedReservations).add(str(r.id));
     }
     const added = new Map<string, number>();
     const reservations: { id: string; accounts: string; amount: number }[] = [];
@@ -983,14 +1213,6 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
       admissions.push(p.admission);
       return true;
     });
-    if (added.size > 0) {
-      await q(
-        c,
-        `UPDATE ${this.#t('ledger_accounts')} a SET reserved = a.reserved + x.n
-         FROM unnest($1::text[], $2::bigint[]) AS x(account, n) WHERE a.account = x.account`,
-        [[...added.keys()], [...added.values()]],
-      );
-    }
     if (highest >= 0) {
       // Keep generated ids clear of ids chosen by callers in the same format (as #reserveIn).
       await q(c, 'SELECT pg_advisory_xact_lock($1, hashtext($2))', [
@@ -1003,39 +1225,44 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
         [`${this.#s}.ledger_reservation_seq`, highest],
       );
     }
-    if (reservations.length > 0) {
-      await q(
-        c,
-        `INSERT INTO ${this.#t('ledger_reservations')} (reservation_id, accounts, amount, node_id, lease_until)
-         SELECT r, a, m, $4, clock_timestamp() + $5 * interval '1 millisecond'
-         FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(r, a, m)`,
-        [
-          reservations.map((r) => r.id),
-          reservations.map((r) => r.accounts),
-          reservations.map((r) => r.amount),
-          this.nodeId,
-          this.#leaseMs,
-        ],
-      );
-    }
-    if (admissions.length > 0) {
-      await q(
-        c,
-        `INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body)
+    if (admissions.length === 0) return out;
+    const written = await q(
+      c,
+      `WITH u AS (
+         UPDATE ${this.#t('ledger_accounts')} a SET reserved = a.reserved + x.n
+         FROM unnest($1::text[], $2::bigint[]) AS x(account, n) WHERE a.account = x.account
+         RETURNING 1
+       ), r AS (
+         INSERT INTO ${this.#t('ledger_reservations')} (reservation_id, accounts, amount, node_id, lease_until)
+         SELECT r, a, m, $6, clock_timestamp() + $7 * interval '1 millisecond'
+         FROM unnest($3::text[], $4::text[], $5::bigint[]) AS x(r, a, m)
+         RETURNING 1
+       ), ad AS (
+         INSERT INTO ${this.#t('admissions')} (admission_id, chain_id, session_id, reservation_id, node_id, lease_until, body)
          SELECT a, ch, se, rv, $6, clock_timestamp() + $7 * interval '1 millisecond', b
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(a, ch, se, rv, b, i)
-         ORDER BY i`,
-        [
-          admissions.map((a) => a.id),
-          admissions.map((a) => a.chainId ?? DEFAULT_CHAIN),
-          admissions.map((a) => a.sessionId),
-          admissions.map((a) => a.reservationId ?? null),
-          admissions.map((a) => JSON.stringify(a.body)),
-          this.nodeId,
-          this.#leaseMs,
-        ],
-      );
-    }
+         FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) WITH ORDINALITY AS x(a, ch, se, rv, b, i)
+         ORDER BY i
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM u) AS u, (SELECT count(*) FROM r) AS r, (SELECT count(*) FROM ad) AS ad`,
+      [
+        [...added.keys()],
+        [...added.values()],
+        reservations.map((r) => r.id),
+        reservations.map((r) => r.accounts),
+        reservations.map((r) => r.amount),
+        this.nodeId,
+        this.#leaseMs,
+        admissions.map((a) => a.id),
+        admissions.map((a) => a.chainId ?? DEFAULT_CHAIN),
+        admissions.map((a) => a.sessionId),
+        admissions.map((a) => a.reservationId ?? null),
+        admissions.map((a) => JSON.stringify(a.body)),
+      ],
+    );
+    const w = written.rows[0];
+    if (num(w?.u) !== added.size || num(w?.r) !== reservations.length || num(w?.ad) !== admissions.length)
+      throw new StoreError('STORE_IO', 'the admission batch was not written whole');
     return out;
   }
 
@@ -1170,14 +1397,27 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
    * database's, before it decides; and the governance log's head (`governance`), so a node reads
    * the log's new events only when it grew. `head` is SHA-256 (hex) over every document of the namespace in
    * key order, each as `<length>:<key><length>:<stored text>` — comparable only with another
-   * `freshness` reading, never recomputed by the caller.
+   * `freshness` reading, never recomputed by the caller. Calls made while a reading is in flight
+   * share the next one (`CoalescedRead`): each answer is read entirely after its call was made.
    */
-  async freshness(namespace: string): Promise<{
+  freshness(namespace: string): Promise<{
     readonly documents: number;
     readonly head: string;
     readonly governance: { readonly seq: number; readonly chain: string } | undefined;
     readonly databaseNowMs: number;
   }> {
+    try {
+      this.#open();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#freshness.read(namespace);
+  }
+
+  /** Per-call freshness reads of calls in flight share one statement (never one already running). */
+  readonly #freshness = new CoalescedRead<Freshness>((namespace) => this.#readFreshness(namespace));
+
+  async #readFreshness(namespace: string): Promise<Freshness> {
     const rows = await this.#read(
       'read the registry head and the database clock',
       `SELECT count(*) AS n,
@@ -1885,18 +2125,61 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     await this.#tx('apply governance event', (c) => this.#applyGovernanceIn(c, application));
   }
 
+  /**
+   * One REPEATABLE READ, READ ONLY transaction: every statement reads the snapshot of its first,
+   * so an application another node commits meanwhile (record and cursor in one transaction) is
+   * in the view entirely or not at all.
+   */
+  async governanceView(chainId?: string): Promise<GovernanceView> {
+    this.#open();
+    if (chainId !== undefined) checkText(chainId, 'chainId');
+    return this.#tx(
+      'read the governance view',
+      async (c) => {
+        const rows = async (text: string, values: readonly unknown[] = []) => (await q(c, text, values)).rows;
+        const events = await rows(`SELECT * FROM ${this.#t('governance_events')} ORDER BY seq`);
+        const applied = await rows(`SELECT * FROM ${this.#t('governance_applied')} ORDER BY seq`);
+        const cursor = await rows(`SELECT envelope FROM ${this.#t('governance_cursor')} WHERE id = 1`);
+        const challenges =
+          chainId === undefined
+            ? await rows(
+                `SELECT * FROM ${this.#t('governance_challenges')} ORDER BY created_at_ms, challenge_id`,
+              )
+            : await rows(
+                `SELECT * FROM ${this.#t('governance_challenges')} WHERE chain_id = $1 ORDER BY created_at_ms, challenge_id`,
+                [chainId],
+              );
+        const grants = await rows(`SELECT * FROM ${this.#t('governance_grants')} ORDER BY challenge_id`);
+        return {
+          events: events.map((r) => this.#eventRow(r)),
+          applied: applied.map((r) => this.#appliedRow(r)),
+          cursor: cursor[0]
+            ? readJson<SignedEnvelope>(cursor[0].envelope, 'the stored governance cursor')
+            : undefined,
+          challenges: challenges.map((r) => this.#challengeRow(r)),
+          grants: grants.map((r) => this.#grantRow(r)),
+        };
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY',
+    );
+  }
+
+  #appliedRow(r: Row): StoredGovernanceApplication {
+    return {
+      seq: num(r.seq),
+      digest: str(r.digest),
+      chain: str(r.chain),
+      record: readJson<Json>(r.record, 'a stored governance application'),
+    };
+  }
+
   async governanceApplied(fromSeq = 1): Promise<readonly StoredGovernanceApplication[]> {
     const rows = await this.#read(
       'read governance applications',
       `SELECT * FROM ${this.#t('governance_applied')} WHERE seq >= $1 ORDER BY seq`,
       [fromSeq],
     );
-    return rows.map((r) => ({
-      seq: num(r.seq),
-      digest: str(r.digest),
-      chain: str(r.chain),
-      record: readJson<Json>(r.record, 'a stored governance application'),
-    }));
+    return rows.map((r) => this.#appliedRow(r));
   }
 
   async governanceCursor(): Promise<SignedEnvelope | undefined> {

@@ -5,6 +5,7 @@ export type {
   AdmissionBatchItem,
   AdmissionLeases,
   GovernanceStore,
+  GovernanceView,
   IdempotencyEntry,
   LeasedAdmission,
   LedgerAccount,

@@ -92,8 +92,27 @@ export interface IdempotencyEntry {
  * - an approval grant is consumed once: of two admissions carrying one grant, exactly one is
  *   recorded and the other fails `STORE_GRANT_CONSUMED` writing nothing.
  */
+/**
+ * What a runtime reads of the governance log when it opens (`GovernanceStore.governanceView`), as
+ * of ONE instant: the log, the application records and the cursor, the approval challenges and the
+ * consumed grants. An application (its record, cursor and writes) is in it entirely or not at all.
+ */
+export interface GovernanceView {
+  readonly events: readonly GovernanceEventRow[];
+  readonly applied: readonly StoredGovernanceApplication[];
+  readonly cursor: SignedEnvelope | undefined;
+  /** Challenges as `governanceChallenges(chainId)` lists them. */
+  readonly challenges: readonly StoredGovernanceChallenge[];
+  readonly grants: readonly StoredGovernanceGrant[];
+}
+
 export interface GovernanceStore {
   governanceHead(): Promise<{ seq: number; chain: string } | undefined>;
+  /**
+   * `GovernanceView` in one consistent read (one snapshot): another handle applying an event
+   * meanwhile is seen whole or not at all, never its record without its cursor.
+   */
+  governanceView(chainId?: string): Promise<GovernanceView>;
   /**
    * Append one event: `make` is called inside the (serialized) transaction with the current head
    * and returns the row to append, which must be the next one (seq = head + 1, prev = head's link).

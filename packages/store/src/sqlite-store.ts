@@ -10,7 +10,13 @@ import { StoreError } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { readStoredJson } from './internal/json.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './internal/migrations.js';
-import type { AdmissionBatchItem, LedgerSnapshot, ReceiptLookup, RuntimeStore } from './port.js';
+import type {
+  AdmissionBatchItem,
+  GovernanceView,
+  LedgerSnapshot,
+  ReceiptLookup,
+  RuntimeStore,
+} from './port.js';
 import type {
   AdmissionRecord,
   Artifact,
@@ -1367,6 +1373,17 @@ export class SqliteStore implements HelmStore, RuntimeStore {
 
   async governanceApplied(fromSeq = 1): Promise<readonly StoredGovernanceApplication[]> {
     return this.governanceAppliedSync(fromSeq);
+  }
+
+  async governanceView(chainId?: string): Promise<GovernanceView> {
+    // One transaction: a writer in another process (a CLI appending events) is seen whole or not at all.
+    return this.#tx(() => ({
+      events: this.governanceEventsSync(),
+      applied: this.governanceAppliedSync(),
+      cursor: this.governanceCursorSync(),
+      challenges: this.governanceChallengesSync(chainId),
+      grants: this.governanceGrantsSync(),
+    }));
   }
 
   async governanceCursor(): Promise<SignedEnvelope | undefined> {

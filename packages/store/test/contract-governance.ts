@@ -207,6 +207,45 @@ export function describeGovernanceContract(db: () => Promise<ContractHandles>): 
       expect(await s.governanceChallenge('nope')).toBeUndefined();
     });
 
+    it('governanceView: the log, applications, cursor, challenges (of a chain) and grants as the single reads list them', async () => {
+      const { store: s } = await db();
+      expect(await s.governanceView()).toEqual({
+        events: [],
+        applied: [],
+        cursor: undefined,
+        challenges: [],
+        grants: [],
+      });
+      let head: { seq: number; chain: string } | undefined;
+      for (const d of ['e1', 'e2'])
+        head = (await s.appendGovernanceEvent((now) => row(now, h(d), `sub-${d}`))) as never;
+      await s.applyGovernanceEvent(application(1));
+      const st = fresh();
+      await s.commitCall({
+        ...makeCall(st, 's', 0),
+        challenges: [challenge('ch-b', 20), { ...challenge('ch-o', 5), chainId: 'other' }],
+      });
+      await s.admitCall({
+        id: 'adm-g',
+        sessionId: 's',
+        body: {},
+        grant: { challengeId: 'ch-b', decisionId: 'd' },
+      });
+      const view = await s.governanceView('default');
+      expect(head?.seq).toBe(2);
+      expect(view).toEqual({
+        events: await s.governanceEvents(),
+        applied: await s.governanceApplied(),
+        cursor: await s.governanceCursor(),
+        challenges: await s.governanceChallenges('default'),
+        grants: await s.governanceGrants(),
+      });
+      expect([view.events.length, view.applied.length, view.challenges.length, view.grants.length]).toEqual([
+        2, 1, 1, 1,
+      ]);
+      expect((await s.governanceView()).challenges.map((c) => c.id)).toEqual(['ch-o', 'ch-b']);
+    });
+
     it('I-GOVERN-2: a grant is consumed by one admission, cluster-wide; the loser writes nothing', async () => {
       const { store: a, peer } = await db();
       const b = await peer();

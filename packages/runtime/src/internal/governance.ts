@@ -46,13 +46,12 @@ import type {
   GovernanceApplication,
   GovernanceEventRow,
   GovernanceStore,
+  GovernanceView,
   Json,
   LedgerOp,
   RuntimeStore,
   SqliteStore,
   StoredGovernanceApplication,
-  StoredGovernanceChallenge,
-  StoredGovernanceGrant,
 } from '@helm/store';
 import { StoreError } from '@helm/store';
 import type { TrustRegistry } from '@helm/trust';
@@ -127,53 +126,19 @@ export interface GovernanceApplyContext {
  * networked store has no synchronous reads): the log, the application records and the cursor,
  * and the challenges and grants the approvals are restored from.
  */
-export interface GovernanceReads {
-  readonly events: readonly GovernanceEventRow[];
-  readonly applied: readonly StoredGovernanceApplication[];
-  readonly cursor: SignedEnvelope | undefined;
-  readonly challenges: readonly StoredGovernanceChallenge[];
-  readonly grants: readonly StoredGovernanceGrant[];
-}
+export type GovernanceReads = GovernanceView;
 
 /**
- * Read `GovernanceReads` of `chainId` through the port: one consistent view of the records and the
- * cursor, then the log (which holds at least every recorded event). On a shared database another
- * node may apply an event between two reads (its record and the cursor move in one transaction):
- * the records and the cursor are read again until they agree, so a node opening during another's
- * application never takes the race for a rolled-back log.
+ * Read `GovernanceReads` of `chainId` through the port in ONE consistent read
+ * (`GovernanceStore.governanceView`: one snapshot). On a shared database another node may apply an
+ * event while this one opens (its record and the cursor move in one transaction): the view has the
+ * application entirely or not at all, so a node never takes the race for a rolled-back log.
  */
-export async function readGovernanceForOpen(
+export function readGovernanceForOpen(
   store: GovernanceStore,
   chainId: string | undefined,
 ): Promise<GovernanceReads> {
-  let applied = await store.governanceApplied();
-  let cursor = await store.governanceCursor();
-  for (let tries = 0; tries < 20 && cursorSeq(cursor) > applied.length; tries++) {
-    await new Promise((r) => setTimeout(r, 10));
-    applied = await store.governanceApplied();
-    cursor = await store.governanceCursor();
-  }
-  const events = await store.governanceEvents();
-  const [challenges, grants] = await Promise.all([
-    store.governanceChallenges(chainId),
-    store.governanceGrants(),
-  ]);
-  return { events, applied, cursor, challenges, grants };
-}
-
-/** The position a stored cursor claims (unverified: restore verifies it), -1 when unreadable. */
-function cursorSeq(cursor: SignedEnvelope | undefined): number {
-  if (cursor === undefined) return 0;
-  try {
-    const seq = (
-      parseStrictJson(new TextDecoder().decode(fromBase64Url(cursor.payload) ?? new Uint8Array())) as {
-        seq?: unknown;
-      }
-    ).seq;
-    return Number.isSafeInteger(seq) ? (seq as number) : -1;
-  } catch {
-    return -1;
-  }
+  return store.governanceView(chainId);
 }
 
 export type GovernanceOutcome =
