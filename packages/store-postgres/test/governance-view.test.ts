@@ -1,4 +1,4 @@
-// governanceView is ONE snapshot (item 2 of #25): a node opening while another node applies a
+// I-GOVERN-1: governanceView is ONE snapshot (item 2 of #25): a node opening while another node applies a
 // governance event (event, record, cursor and a grant in one transaction) reads the application
 // entirely or not at all. The application is made to commit in the middle of the view's reads,
 // deterministically: the applying session holds the cursor table locked, the view's read of it
