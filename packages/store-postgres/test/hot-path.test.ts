@@ -1,4 +1,4 @@
-// The per-call path of a node on PostgreSQL (#18, #25). The freshness read of calls in flight is
+// I-MULTINODE-1: The per-call path of a node on PostgreSQL (#18, #25). The freshness read of calls in flight is
 // one statement per wave, each answer read after its call. Group commit: a group whose calls only close their admission and
 // settle their reservation — every plain governed call — is written with a constant number of
 // statements, not five per call; a group with a call that cannot be committed ends exactly as the
