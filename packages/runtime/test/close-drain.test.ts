@@ -1,4 +1,4 @@
-// GovernedRuntime.close() under calls in flight (class: a runtime torn down under its own calls).
+// I-CONC-1: GovernedRuntime.close() under calls in flight (class: a runtime torn down under its own calls).
 // close() must not return while a call it admitted is still running: the caller closes the store
 // next (DataDir.closeAll), and a call left running would then hang on a closed pool forever (never
 // settle, never receipt) or write after the chain lock was released. A call that starts once close()
