@@ -122,6 +122,11 @@ export { acquireRuntimeLock, RUNTIME_LOCK_FILE, type RuntimeLock } from './inter
 export { checkName, NAME_RULE_HINT, type NameKind, namedPath } from './internal/names.js';
 export { PLUGIN_DRIVER_KIND, type StagedPlugin } from './internal/plugin.js';
 export {
+  loadPublishedBundle,
+  type PublishedBundle,
+  publishPolicyBundle,
+} from './internal/policy-publish.js';
+export {
   DEFAULT_IDEMPOTENCY_WINDOW_MS,
   defaultReceiptPolicies,
   type LoadedReceiptPolicies,

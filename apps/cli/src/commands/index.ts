@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { TRUST_ROLES, type TrustRole } from '@helm/contracts';
+import { type SignedEnvelope, TRUST_ROLES, type TrustRole } from '@helm/contracts';
 import {
   canonicalBytes,
   createSigner,
@@ -37,6 +37,7 @@ import {
   namedPath,
   openRoles,
   parseJson,
+  publishPolicyBundle,
   RuntimeError,
   readJsonFile,
   recordsAtHead,
@@ -51,7 +52,7 @@ import { CliError, type CommandResult, failed, ok } from '../errors.js';
 import { progressBar } from '../output.js';
 import { escalation, registerApprovalCommands, runChallenge } from './approvals.js';
 import { registerBudgetCommands } from './budget.js';
-import { dataDirOf, withDataDir, withGovernanceDir, withNodeStore } from './data.js';
+import { databaseNamed, dataDirOf, withDataDir, withGovernanceDir, withNodeStore } from './data.js';
 import { registerDelegateCommands, rulesHints, sessionPresentation } from './delegate.js';
 import { registerEgressCommands } from './egress.js';
 import { credentialOf, registerIdentityCommands } from './identity.js';
@@ -343,6 +344,45 @@ export function policySign(data: DataDir, path: string): CommandResult {
   return ok({ path, signed_by: signed.signatures[0]?.keyid, digest: digest(canonicalBytes(signed)) }, [
     `Signed ${path} with the policy key and installed it as the active P1 bundle.`,
   ]);
+}
+
+/**
+ * `helmts policy publish <bundle.json>` (and `policy sign` with --database-url): the bundle — a
+ * source document signed here with the policy key, or an envelope signed elsewhere — is appended
+ * to the governance log as `policy.publish`; on a shared database every node puts it in force
+ * before its next decision (docs/cli.md §Policy). An older, equal or differently named bundle is
+ * refused (POLICY_INVALID), nothing appended.
+ */
+export async function policyPublish(data: DataDir, path: string): Promise<CommandResult> {
+  data.requireInitialized();
+  const valid = policyValidate(path);
+  if (valid.exitCode !== 0) return valid;
+  const doc = readJsonFile(path) as { type: string; payload?: unknown };
+  if (doc.type !== 'helm.policy.bundle.v1')
+    throw new CliError('INVALID_INPUT', 'only P1 bundles (helm.policy.bundle.v1) are published');
+  const policy = data.signer('policy', 'policy');
+  const bundle = (
+    typeof doc.payload === 'string' ? doc : signEnvelope(doc as { type: string }, [policy])
+  ) as SignedEnvelope;
+  const event = await publishPolicyBundle(data, bundle, policy, Date.now());
+  const head = parseJson(fromBase64Url(bundle.payload) ?? new Uint8Array(), 'the bundle payload') as {
+    name: string;
+    version: number;
+  };
+  const where = data.shared === undefined ? 'this data directory' : 'the shared database';
+  return ok(
+    {
+      path,
+      name: head.name,
+      version: head.version,
+      digest: digest(canonicalBytes(bundle)),
+      event: { seq: event.seq, digest: event.digest, signer: event.signer },
+    },
+    [
+      `Published ${head.name} version ${head.version} as governance event ${event.seq} on ${where}.`,
+      'Every runtime on it puts the bundle in force before its next decision.',
+    ],
+  );
 }
 
 export function policyShow(data: DataDir): CommandResult {
@@ -742,8 +782,26 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .action(wrap((file: string) => policyHash(file)));
   policy
     .command('sign <file>')
+    .description('sign a P1 bundle and install it (with --database-url: publish it to every node)')
     .option(...json)
-    .action(wrap((file: string, _o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => policySign(d, file))));
+    .action(
+      wrap((file: string, _o: JsonOpt, cmd: Command) =>
+        databaseNamed(cmd)
+          ? withGovernanceDir(cmd, (d) => policyPublish(d, file))
+          : withDataDir(cmd, (d) => policySign(d, file)),
+      ),
+    );
+  policy
+    .command('publish <file>')
+    .description(
+      'publish a P1 bundle (source or signed) through the governance log: every node runs it before its next decision',
+    )
+    .option(...json)
+    .action(
+      wrap((file: string, _o: JsonOpt, cmd: Command) =>
+        withGovernanceDir(cmd, (d) => policyPublish(d, file)),
+      ),
+    );
   policy
     .command('show')
     .description('show the effective policy')
