@@ -74,5 +74,54 @@ describe('policy on a shared database', () => {
     expect(signed.code, signed.stdout + signed.stderr).toBe(0);
     expect(await run(b)).toBe('SUCCEEDED');
     expect(await run(a)).toBe('SUCCEEDED');
+    // `policy show` on the database shows the published bundle, not A's file.
+    const shown = await onDb(a, ['policy', 'show']);
+    expect(shown.code, shown.stdout + shown.stderr).toBe(0);
+    expect(shown.json).toMatchObject({ source: 'published', bundle: { version: source.version + 2 } });
+  });
+
+  it('on the embedded store: publish puts the bundle in force; `policy sign` then refuses (it would be superseded)', async () => {
+    const c = join(dir, 'node-c');
+    expect((await spawnHelmts(['--data-dir', c, 'init', '--json'])).code).toBe(0);
+    const tool = join(dir, 'echo.json');
+    expect((await spawnHelmts(['--data-dir', c, 'tool', 'register', tool, '--json'])).code).toBe(0);
+    const before = await spawnHelmts([
+      '--data-dir',
+      c,
+      'run',
+      '--tool',
+      'echo',
+      '--principal',
+      'local',
+      '--args',
+      '{"x":1}',
+      '--json',
+    ]);
+    expect((before.json as { status?: string }).status).toBe('SUCCEEDED');
+    const source = JSON.parse(readFileSync(join(c, 'policy', 'bundle.json'), 'utf8')) as { version: number };
+    const v2 = join(dir, 'c-v2.json');
+    writeFileSync(v2, JSON.stringify({ ...source, version: source.version + 1, rules: [] }));
+    const published = await spawnHelmts(['--data-dir', c, 'policy', 'publish', v2, '--json']);
+    expect(published.code, published.stdout + published.stderr).toBe(0);
+    const r = await spawnHelmts([
+      '--data-dir',
+      c,
+      'run',
+      '--tool',
+      'echo',
+      '--principal',
+      'local',
+      '--args',
+      '{"x":1}',
+      '--json',
+    ]);
+    expect((r.json as { status?: string }).status).toBe('DENIED');
+    const shown = await spawnHelmts(['--data-dir', c, 'policy', 'show', '--json']);
+    expect(shown.json).toMatchObject({ source: 'published', bundle: { version: source.version + 1 } });
+    const v3 = join(dir, 'c-v3.json');
+    writeFileSync(v3, JSON.stringify({ ...source, version: source.version + 2 }));
+    const signed = await spawnHelmts(['--data-dir', c, 'policy', 'sign', v3, '--json']);
+    expect(signed.code).toBe(2);
+    expect(errorCode(signed.json)).toBe('POLICY_INVALID');
   });
 });

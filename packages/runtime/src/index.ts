@@ -122,6 +122,7 @@ export { acquireRuntimeLock, RUNTIME_LOCK_FILE, type RuntimeLock } from './inter
 export { checkName, NAME_RULE_HINT, type NameKind, namedPath } from './internal/names.js';
 export { PLUGIN_DRIVER_KIND, type StagedPlugin } from './internal/plugin.js';
 export {
+  lastPublishedBundle,
   loadPublishedBundle,
   type PublishedBundle,
   publishPolicyBundle,

@@ -32,6 +32,7 @@ import {
   initDataDir,
   isWellFormedText,
   type LocalKey,
+  lastPublishedBundle,
   lastRoles,
   liveKey,
   namedPath,
@@ -49,6 +50,7 @@ import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
 import type { Command } from 'commander';
 import { formatDifference, jsonDiff } from '../diff.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
+import { CLI_NAME } from '../help.js';
 import { progressBar } from '../output.js';
 import { escalation, registerApprovalCommands, runChallenge } from './approvals.js';
 import { registerBudgetCommands } from './budget.js';
@@ -340,6 +342,15 @@ export function policySign(data: DataDir, path: string): CommandResult {
   const valid = policyValidate(path);
   if (valid.exitCode !== 0) return valid;
   if (doc.type !== 'helm.policy.bundle.v1') throw new CliError('INVALID_INPUT', 'only P1 bundles are signed');
+  // Once a bundle is published through the log, the runtime decides under the last publication:
+  // a file installed here would be silently superseded at the next open.
+  const published = lastPublishedBundle(data);
+  if (published !== undefined)
+    throw new CliError(
+      'POLICY_INVALID',
+      `${published.name} version ${published.version} is published in the governance log and in force; a bundle installed in policy/ would not be: nothing was changed`,
+      `publish the new version instead: \`${CLI_NAME} policy publish ${path}\``,
+    );
   const signed = data.writePolicy(data.p0(), doc, data.signer('policy', 'policy'));
   return ok({ path, signed_by: signed.signatures[0]?.keyid, digest: digest(canonicalBytes(signed)) }, [
     `Signed ${path} with the policy key and installed it as the active P1 bundle.`,
@@ -388,24 +399,37 @@ export async function policyPublish(data: DataDir, path: string): Promise<Comman
 export function policyShow(data: DataDir): CommandResult {
   data.requireInitialized();
   const registry = data.registry();
+  // The last bundle published through the governance log is the one in force (policy publish).
+  const published = lastPublishedBundle(data);
+  const signed = published?.bundle ?? data.signedBundle();
   const stack = loadPolicyStack({
     p0: data.p0(),
-    bundles: [data.signedBundle()],
+    bundles: [signed],
     trustedBundleKeys: registry.lookupFor('policy', registry.seq),
   });
   const bundle = parseJson(
-    fromBase64Url(data.signedBundle().payload) ?? new Uint8Array(),
+    fromBase64Url(signed.payload) ?? new Uint8Array(),
     'the signed P1 bundle payload',
   ) as {
     name: string;
+    version?: number;
     rules: { id: string; effect: string }[];
   };
-  return ok({ p0: data.p0(), bundle, stack_hash: (stack as unknown as { hash?: string }).hash ?? null }, [
-    'Effective policy = P0 ∩ P1 (∩ P2 overlays, ∩ delegation scope):',
-    `  P0: ${JSON.stringify(data.p0())}`,
-    `  P1 ${bundle.name}: ${bundle.rules.map((r) => `${r.id}=${r.effect}`).join(', ')}`,
-    '  Everything not allowed by a rule is denied (NO_POLICY).',
-  ]);
+  const source = published ? 'published (governance log)' : 'policy/bundle.signed.json';
+  return ok(
+    {
+      p0: data.p0(),
+      bundle,
+      source: published ? 'published' : 'file',
+      stack_hash: (stack as unknown as { hash?: string }).hash ?? null,
+    },
+    [
+      'Effective policy = P0 ∩ P1 (∩ P2 overlays, ∩ delegation scope):',
+      `  P0: ${JSON.stringify(data.p0())}`,
+      `  P1 ${bundle.name}${bundle.version === undefined ? '' : ` v${bundle.version}`} (${source}): ${bundle.rules.map((r) => `${r.id}=${r.effect}`).join(', ')}`,
+      '  Everything not allowed by a rule is denied (NO_POLICY).',
+    ],
+  );
 }
 
 export interface RunOpts {
@@ -806,7 +830,7 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .command('show')
     .description('show the effective policy')
     .option(...json)
-    .action(wrap((_o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => policyShow(d))));
+    .action(wrap((_o: JsonOpt, cmd: Command) => withGovernanceDir(cmd, (d) => policyShow(d))));
   registerToolCommands(program, wrap);
   program
     .command('run')

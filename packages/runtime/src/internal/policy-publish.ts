@@ -92,8 +92,8 @@ export function loadPublishedBundle(
 }
 
 /** The heads of the bundles published in `data`'s log so far (applied or not), in log order. */
-function publishedInLog(data: DataDir): PublishedBundle[] {
-  const out: PublishedBundle[] = [];
+function publishedInLog(data: DataDir): (PublishedBundle & { readonly bundle: SignedEnvelope })[] {
+  const out: (PublishedBundle & { readonly bundle: SignedEnvelope })[] = [];
   for (const row of data.store.governanceEventsSync()) {
     const body = isObject(row.envelope) ? eventBody(row.envelope as SignedEnvelope) : undefined;
     if (body?.action !== 'policy.publish') continue;
@@ -104,7 +104,12 @@ function publishedInLog(data: DataDir): PublishedBundle[] {
         version?: unknown;
       };
       if (typeof b.name === 'string' && Number.isSafeInteger(b.version))
-        out.push({ name: b.name, version: b.version as number, digest: digest(canonicalBytes(bundle)) });
+        out.push({
+          name: b.name,
+          version: b.version as number,
+          digest: digest(canonicalBytes(bundle)),
+          bundle,
+        });
     } catch {
       // A malformed publication was refused at append; the log's verification reports a forged one.
     }
@@ -125,11 +130,7 @@ function eventBody(envelope: SignedEnvelope): { action?: unknown; body?: unknown
 
 /** The bundle in force before a publication: the last one published in the log, else the directory's. */
 function currentHead(data: DataDir, registry: TrustRegistry): PublishedBundle | undefined {
-  const published = publishedInLog(data);
-  const highest = published.reduce<PublishedBundle | undefined>(
-    (max, b) => (max === undefined || b.version > max.version ? b : max),
-    undefined,
-  );
+  const highest = lastPublishedBundle(data);
   if (highest !== undefined) return highest;
   try {
     return loadPublishedBundle(data.p0(), data.signedBundle(), registry, registry.seq).head;
@@ -204,6 +205,19 @@ export const POLICY_PUBLISH_HANDLERS: Partial<Record<'policy.publish', Governanc
     },
   },
 };
+
+/**
+ * The last bundle published in `data`'s log (the highest version; undefined: none) — what a
+ * runtime on this store decides under, whatever `policy/bundle.signed.json` holds.
+ */
+export function lastPublishedBundle(
+  data: DataDir,
+): (PublishedBundle & { readonly bundle: SignedEnvelope }) | undefined {
+  return publishedInLog(data).reduce<(PublishedBundle & { readonly bundle: SignedEnvelope }) | undefined>(
+    (max, b) => (max === undefined || b.version > max.version ? b : max),
+    undefined,
+  );
+}
 
 /** The bundle a runtime's guardian runs by publication (undefined: its directory's file). */
 export function publishedInForce(guardian: Guardian): PublishedBundle | undefined {
