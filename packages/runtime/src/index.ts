@@ -110,6 +110,14 @@ export {
 } from './internal/identity.js';
 export { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from './internal/json.js';
 export {
+  type KeyRotation,
+  type PolicyArtifact,
+  planRootRotation,
+  type RootCeremonyPlan,
+  rotateKey,
+  rotateRootKeys,
+} from './internal/key-rotation.js';
+export {
   type KeyTarget,
   keyOfFile,
   lastRoles,
