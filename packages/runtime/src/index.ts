@@ -181,6 +181,7 @@ export {
   redactDatabaseUrl,
   refuseDatabaseRuntime,
   resolveDatabaseUrl,
+  rotateKeyOnDatabase,
   type TrustPublication,
 } from './internal/store-select.js';
 export {

@@ -54,11 +54,16 @@ import { CLI_NAME } from '../help.js';
 import { progressBar } from '../output.js';
 import { escalation, registerApprovalCommands, runChallenge } from './approvals.js';
 import { registerBudgetCommands } from './budget.js';
-import { databaseNamed, dataDirOf, withDataDir, withGovernanceDir, withNodeStore } from './data.js';
+import { databaseNamed, dataDirOf, nodeOf, withDataDir, withGovernanceDir, withNodeStore } from './data.js';
 import { registerDelegateCommands, rulesHints, sessionPresentation } from './delegate.js';
 import { registerEgressCommands } from './egress.js';
 import { credentialOf, registerIdentityCommands } from './identity.js';
-import { followedLines, keysRotateCommand, type RotateRootOpts } from './keys-rotate.js';
+import {
+  followedLines,
+  keysRotateCommand,
+  keysRotateOnDatabase,
+  type RotateRootOpts,
+} from './keys-rotate.js';
 import { registerMcpCommands } from './mcp.js';
 import { registerReceiptPolicyCommands } from './receipt-policy.js';
 import { runResult } from './run-output.js';
@@ -771,9 +776,12 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option('--confirm', '`rotate root` only: perform the ceremony (without it: explain it, change nothing)')
     .option(...json)
     .action(
-      wrap((name: string, o: RotateRootOpts, cmd: Command) =>
-        withDataDir(cmd, (d) => keysRotateCommand(d, name, o)),
-      ),
+      wrap((name: string, o: RotateRootOpts, cmd: Command) => {
+        if (!databaseNamed(cmd)) return withDataDir(cmd, (d) => keysRotateCommand(d, name, o));
+        // The directory's own registry is rotated, then published (not through the shared view).
+        const { data, databaseUrl } = nodeOf(cmd);
+        return keysRotateOnDatabase(data, name, databaseUrl as string, o).finally(() => data.close());
+      }),
     );
   keys
     .command('revoke [name]')

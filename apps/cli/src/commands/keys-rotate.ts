@@ -1,6 +1,14 @@
 // `helmts keys rotate <name>` and `helmts keys rotate root` (docs/cli.md §Key rotation): the
 // presentation of @helm/runtime's rotateKey / planRootRotation / rotateRootKeys.
-import { type DataDir, planRootRotation, RuntimeError, rotateKey, rotateRootKeys } from '@helm/runtime';
+import {
+  type DataDir,
+  planRootRotation,
+  RuntimeError,
+  redactDatabaseUrl,
+  rotateKey,
+  rotateKeyOnDatabase,
+  rotateRootKeys,
+} from '@helm/runtime';
 import { type CommandResult, ok } from '../errors.js';
 
 export function followedLines(name: string, chain: readonly string[]): string[] {
@@ -13,7 +21,38 @@ export function followedLines(name: string, chain: readonly string[]): string[] 
 
 /** `helmts keys rotate <name>` (not root): a root-signed rotation (rotateKey). */
 export function keysRotate(data: DataDir, name: string, rootKeyDir?: string): CommandResult {
-  const r = rotateKey(data, name, rootKeyDir);
+  return rotated(name, rotateKey(data, name, rootKeyDir));
+}
+
+/**
+ * `helmts keys rotate <name> --database-url`: rotated here and published to the shared database
+ * in one command (rotateKeyOnDatabase); every node sees it before its next decision.
+ */
+export async function keysRotateOnDatabase(
+  data: DataDir,
+  name: string,
+  url: string,
+  opts: RotateRootOpts = {},
+): Promise<CommandResult> {
+  if (name === 'root' || opts.confirm)
+    throw new RuntimeError(
+      'DATABASE_RUNTIME_UNSUPPORTED',
+      'the root key ceremony does not run against a shared database: nothing was changed',
+      'perform it in the publishing directory without --database-url, then `helmts db publish-trust`',
+    );
+  const r = await rotateKeyOnDatabase(data, name, { url }, opts.rootKeyDir);
+  const result = rotated(name, r);
+  return {
+    ...result,
+    json: { ...result.json, database: redactDatabaseUrl(url), published: r.written },
+    human: [
+      ...result.human,
+      `Published to ${redactDatabaseUrl(url)}: every node decides under the rotation from its next decision (a running node refuses TRUST_REGISTRY_STALE until it is restarted).`,
+    ],
+  };
+}
+
+function rotated(name: string, r: ReturnType<typeof rotateKey>): CommandResult {
   return ok({ ...r, roles: [...r.roles], followed: [...r.followed], resigned: [...r.resigned] }, [
     ...followedLines(name, r.followed),
     `Rotated ${name} (${r.roles.join(',') || 'no roles'}): ${r.old_keyid} → ${r.new_keyid} at trust seq ${r.trust_seq}.`,

@@ -46,6 +46,21 @@ export interface KeyRotation {
 export function rotateKey(data: DataDir, name: string, rootKeyDir?: string): KeyRotation {
   data.requireInitialized();
   const registry = data.registry();
+  return rotateKeyIn(data, registry, name, rootKeyDir, (env) => data.appendTrustEvent(registry, env));
+}
+
+/**
+ * `rotateKey` against `registry` (the data directory's, or a shared database's): the signed event
+ * is committed to `registry` in memory and handed to `append` (which stores it at `registry.seq`)
+ * before the new seed replaces the key file.
+ */
+export function rotateKeyIn(
+  data: DataDir,
+  registry: TrustRegistry,
+  name: string,
+  rootKeyDir: string | undefined,
+  append: (envelope: SignedEnvelope) => void,
+): KeyRotation {
   const own = data.localKey(name);
   const target = liveKey(registry, own.signer.keyId, 'follow');
   refuseRootTarget(target, `helmts keys rotate ${name}`);
@@ -61,7 +76,7 @@ export function rotateKey(data: DataDir, name: string, rootKeyDir?: string): Key
     { kind: 'key_rotate', keyid: oldKeyid, newPublicKey: signer.publicKey },
     [...roots, signer], // root authorizes; the new key proves possession
   );
-  data.appendTrustEvent(registry, env);
+  append(env);
   data.writeKey(name, roles, seed);
   const resigned = resign(data, signedByOld, signer);
   return {
