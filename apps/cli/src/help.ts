@@ -104,8 +104,17 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: [`${H} policy hash bundle.json`],
   },
   'policy sign': {
-    summary: 'sign a P1 bundle with the policy key and install it as the active bundle',
+    summary:
+      'sign a P1 bundle with the policy key and install it as the active bundle (with a database: publish it to every node)',
     examples: [`${H} policy validate bundle.json && ${H} policy sign bundle.json`],
+  },
+  'policy publish': {
+    summary:
+      'publish a P1 bundle (source or signed) as a signed policy.publish governance event: every runtime on the store, every node of a shared database, decides under it from its next decision',
+    examples: [
+      `${H} policy publish bundle.json --database-url 'postgres://helm_app@db:5432/helm?sslmode=verify-full'`,
+      `HELM_DATABASE_URL='postgres://helm_app@db:5432/helm?sslmode=verify-full' ${H} policy publish policy/bundle.signed.json --json`,
+    ],
   },
   'policy show': { examples: [`${H} policy show`, `${H} policy show --json`] },
   tool: {

@@ -173,12 +173,12 @@ describe('helmts db / doctor on a shared PostgreSQL database', () => {
     for (const run of [
       // The commands still on the embedded store: same refusal, whichever file registers the
       // command (identity, egress, delegate, approvals, budget and run --challenge run on the
-      // database now: db-governance.test.ts).
+      // database now: db-governance.test.ts; policy show/sign/publish and keys rotate too:
+      // db-policy.test.ts, db-keys.test.ts).
       ...[
         ['tool', 'list'],
         ['keys', 'list'],
         ['receipt-policy', 'show'],
-        ['policy', 'show'],
       ].map((args) =>
         spawnHelmts(['--data-dir', data, ...args, '--json'], { env: { HELM_DATABASE_URL: as(SERVER) } }),
       ),

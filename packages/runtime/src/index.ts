@@ -110,6 +110,14 @@ export {
 } from './internal/identity.js';
 export { isWellFormedText, parseJson, readJsonFile, STRICT_JSON_HINT } from './internal/json.js';
 export {
+  type KeyRotation,
+  type PolicyArtifact,
+  planRootRotation,
+  type RootCeremonyPlan,
+  rotateKey,
+  rotateRootKeys,
+} from './internal/key-rotation.js';
+export {
   type KeyTarget,
   keyOfFile,
   lastRoles,
@@ -121,6 +129,12 @@ export {
 export { acquireRuntimeLock, RUNTIME_LOCK_FILE, type RuntimeLock } from './internal/lock.js';
 export { checkName, NAME_RULE_HINT, type NameKind, namedPath } from './internal/names.js';
 export { PLUGIN_DRIVER_KIND, type StagedPlugin } from './internal/plugin.js';
+export {
+  lastPublishedBundle,
+  loadPublishedBundle,
+  type PublishedBundle,
+  publishPolicyBundle,
+} from './internal/policy-publish.js';
 export {
   DEFAULT_IDEMPOTENCY_WINDOW_MS,
   defaultReceiptPolicies,
@@ -167,6 +181,7 @@ export {
   redactDatabaseUrl,
   refuseDatabaseRuntime,
   resolveDatabaseUrl,
+  rotateKeyOnDatabase,
   type TrustPublication,
 } from './internal/store-select.js';
 export {

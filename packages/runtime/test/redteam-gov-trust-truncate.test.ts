@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { keysRotate } from '../../../apps/cli/src/commands/keys-rotate.ts';
 import { createTestDatabase, raw } from '../../store-postgres/test/harness.ts';
 import {
   appendGovernanceEventAsync,
@@ -27,6 +26,7 @@ import {
   DataDir,
   GovernedRuntime,
   publishTrustRegistry,
+  rotateKey,
 } from '../src/index.ts';
 import { nodeDir, payOutcome, publishedDataDir } from './pg-node-fixture.ts';
 
@@ -58,7 +58,7 @@ describe('red team: the database writer deletes a published key rotation', () =>
       expect(await outcome(ra, 1, 'cred-alice')).toBe('SUCCEEDED');
       // The operator rotates the compromised policy key out and publishes the registry.
       const ops = new DataDir(t.dir);
-      keysRotate(ops, 'policy');
+      rotateKey(ops, 'policy');
       const pub = await publishTrustRegistry(ops, s);
       ops.close();
       expect(pub.written).toBe(1);

@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { keysRotate } from '../../../apps/cli/src/commands/keys-rotate.ts';
 import { createTestDatabase, raw } from '../../store-postgres/test/harness.ts';
-import { attachDatabase, DataDir, GovernedRuntime } from '../src/index.ts';
+import { attachDatabase, DataDir, GovernedRuntime, rotateKey } from '../src/index.ts';
 import { nodeDir, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'c4'.repeat(32)}`;
@@ -48,7 +47,7 @@ describe('redteam-pg: the trust registry rewritten in place, same length (I-MULT
       // Another registry event (a rotation, made on a copy of the operator's directory) replaces
       // the last stored one: the database's registry has as many events as before.
       const ops = new DataDir(t.dir);
-      keysRotate(ops, 'executor');
+      rotateKey(ops, 'executor');
       const docs = ops.store.listDocumentsSync('trust');
       ops.close();
       const before = await s.listDocuments('trust');

@@ -23,6 +23,12 @@ export function dataDirOf(command: Command): DataDir {
   return new DataDir(resolveDataDir(root.dataDir));
 }
 
+/** Whether the command names a shared database (--database-url / $HELM_DATABASE_URL). */
+export function databaseNamed(command: Command): boolean {
+  const root = command.optsWithGlobals() as { databaseUrl?: string };
+  return resolveDatabaseUrl(root.databaseUrl) !== undefined;
+}
+
 /**
  * The command's data directory and the shared database it names (--database-url /
  * $HELM_DATABASE_URL), unattached: for `serve`, whose server attaches the database itself (and

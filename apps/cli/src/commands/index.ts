@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { TRUST_ROLES, type TrustRole } from '@helm/contracts';
+import { type SignedEnvelope, TRUST_ROLES, type TrustRole } from '@helm/contracts';
 import {
   canonicalBytes,
   createSigner,
@@ -32,11 +32,13 @@ import {
   initDataDir,
   isWellFormedText,
   type LocalKey,
+  lastPublishedBundle,
   lastRoles,
   liveKey,
   namedPath,
   openRoles,
   parseJson,
+  publishPolicyBundle,
   RuntimeError,
   readJsonFile,
   recordsAtHead,
@@ -48,14 +50,20 @@ import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
 import type { Command } from 'commander';
 import { formatDifference, jsonDiff } from '../diff.js';
 import { CliError, type CommandResult, failed, ok } from '../errors.js';
+import { CLI_NAME } from '../help.js';
 import { progressBar } from '../output.js';
 import { escalation, registerApprovalCommands, runChallenge } from './approvals.js';
 import { registerBudgetCommands } from './budget.js';
-import { dataDirOf, withDataDir, withGovernanceDir, withNodeStore } from './data.js';
+import { databaseNamed, dataDirOf, nodeOf, withDataDir, withGovernanceDir, withNodeStore } from './data.js';
 import { registerDelegateCommands, rulesHints, sessionPresentation } from './delegate.js';
 import { registerEgressCommands } from './egress.js';
 import { credentialOf, registerIdentityCommands } from './identity.js';
-import { followedLines, keysRotateCommand, type RotateRootOpts } from './keys-rotate.js';
+import {
+  followedLines,
+  keysRotateCommand,
+  keysRotateOnDatabase,
+  type RotateRootOpts,
+} from './keys-rotate.js';
 import { registerMcpCommands } from './mcp.js';
 import { registerReceiptPolicyCommands } from './receipt-policy.js';
 import { runResult } from './run-output.js';
@@ -339,33 +347,94 @@ export function policySign(data: DataDir, path: string): CommandResult {
   const valid = policyValidate(path);
   if (valid.exitCode !== 0) return valid;
   if (doc.type !== 'helm.policy.bundle.v1') throw new CliError('INVALID_INPUT', 'only P1 bundles are signed');
+  // Once a bundle is published through the log, the runtime decides under the last publication:
+  // a file installed here would be silently superseded at the next open.
+  const published = lastPublishedBundle(data);
+  if (published !== undefined)
+    throw new CliError(
+      'POLICY_INVALID',
+      `${published.name} version ${published.version} is published in the governance log and in force; a bundle installed in policy/ would not be: nothing was changed`,
+      `publish the new version instead: \`${CLI_NAME} policy publish ${path}\``,
+    );
   const signed = data.writePolicy(data.p0(), doc, data.signer('policy', 'policy'));
   return ok({ path, signed_by: signed.signatures[0]?.keyid, digest: digest(canonicalBytes(signed)) }, [
     `Signed ${path} with the policy key and installed it as the active P1 bundle.`,
   ]);
 }
 
+/**
+ * `helmts policy publish <bundle.json>` (and `policy sign` with --database-url): the bundle — a
+ * source document signed here with the policy key, or an envelope signed elsewhere — is appended
+ * to the governance log as `policy.publish`; on a shared database every node puts it in force
+ * before its next decision (docs/cli.md §Policy). An older, equal or differently named bundle is
+ * refused (POLICY_INVALID), nothing appended.
+ */
+export async function policyPublish(data: DataDir, path: string): Promise<CommandResult> {
+  data.requireInitialized();
+  const valid = policyValidate(path);
+  if (valid.exitCode !== 0) return valid;
+  const doc = readJsonFile(path) as { type: string; payload?: unknown };
+  if (doc.type !== 'helm.policy.bundle.v1')
+    throw new CliError('INVALID_INPUT', 'only P1 bundles (helm.policy.bundle.v1) are published');
+  const policy = data.signer('policy', 'policy');
+  const bundle = (
+    typeof doc.payload === 'string' ? doc : signEnvelope(doc as { type: string }, [policy])
+  ) as SignedEnvelope;
+  const event = await publishPolicyBundle(data, bundle, policy, Date.now());
+  const head = parseJson(fromBase64Url(bundle.payload) ?? new Uint8Array(), 'the bundle payload') as {
+    name: string;
+    version: number;
+  };
+  const where = data.shared === undefined ? 'this data directory' : 'the shared database';
+  return ok(
+    {
+      path,
+      name: head.name,
+      version: head.version,
+      digest: digest(canonicalBytes(bundle)),
+      event: { seq: event.seq, digest: event.digest, signer: event.signer },
+    },
+    [
+      `Published ${head.name} version ${head.version} as governance event ${event.seq} on ${where}.`,
+      'Every runtime on it puts the bundle in force before its next decision.',
+    ],
+  );
+}
+
 export function policyShow(data: DataDir): CommandResult {
   data.requireInitialized();
   const registry = data.registry();
+  // The last bundle published through the governance log is the one in force (policy publish).
+  const published = lastPublishedBundle(data);
+  const signed = published?.bundle ?? data.signedBundle();
   const stack = loadPolicyStack({
     p0: data.p0(),
-    bundles: [data.signedBundle()],
+    bundles: [signed],
     trustedBundleKeys: registry.lookupFor('policy', registry.seq),
   });
   const bundle = parseJson(
-    fromBase64Url(data.signedBundle().payload) ?? new Uint8Array(),
+    fromBase64Url(signed.payload) ?? new Uint8Array(),
     'the signed P1 bundle payload',
   ) as {
     name: string;
+    version?: number;
     rules: { id: string; effect: string }[];
   };
-  return ok({ p0: data.p0(), bundle, stack_hash: (stack as unknown as { hash?: string }).hash ?? null }, [
-    'Effective policy = P0 ∩ P1 (∩ P2 overlays, ∩ delegation scope):',
-    `  P0: ${JSON.stringify(data.p0())}`,
-    `  P1 ${bundle.name}: ${bundle.rules.map((r) => `${r.id}=${r.effect}`).join(', ')}`,
-    '  Everything not allowed by a rule is denied (NO_POLICY).',
-  ]);
+  const source = published ? 'published (governance log)' : 'policy/bundle.signed.json';
+  return ok(
+    {
+      p0: data.p0(),
+      bundle,
+      source: published ? 'published' : 'file',
+      stack_hash: (stack as unknown as { hash?: string }).hash ?? null,
+    },
+    [
+      'Effective policy = P0 ∩ P1 (∩ P2 overlays, ∩ delegation scope):',
+      `  P0: ${JSON.stringify(data.p0())}`,
+      `  P1 ${bundle.name}${bundle.version === undefined ? '' : ` v${bundle.version}`} (${source}): ${bundle.rules.map((r) => `${r.id}=${r.effect}`).join(', ')}`,
+      '  Everything not allowed by a rule is denied (NO_POLICY).',
+    ],
+  );
 }
 
 export interface RunOpts {
@@ -707,9 +776,12 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .option('--confirm', '`rotate root` only: perform the ceremony (without it: explain it, change nothing)')
     .option(...json)
     .action(
-      wrap((name: string, o: RotateRootOpts, cmd: Command) =>
-        withDataDir(cmd, (d) => keysRotateCommand(d, name, o)),
-      ),
+      wrap((name: string, o: RotateRootOpts, cmd: Command) => {
+        if (!databaseNamed(cmd)) return withDataDir(cmd, (d) => keysRotateCommand(d, name, o));
+        // The directory's own registry is rotated, then published (not through the shared view).
+        const { data, databaseUrl } = nodeOf(cmd);
+        return keysRotateOnDatabase(data, name, databaseUrl as string, o).finally(() => data.close());
+      }),
     );
   keys
     .command('revoke [name]')
@@ -742,13 +814,31 @@ export function registerCommands(program: Command, wrap: Wrap): void {
     .action(wrap((file: string) => policyHash(file)));
   policy
     .command('sign <file>')
+    .description('sign a P1 bundle and install it (with --database-url: publish it to every node)')
     .option(...json)
-    .action(wrap((file: string, _o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => policySign(d, file))));
+    .action(
+      wrap((file: string, _o: JsonOpt, cmd: Command) =>
+        databaseNamed(cmd)
+          ? withGovernanceDir(cmd, (d) => policyPublish(d, file))
+          : withDataDir(cmd, (d) => policySign(d, file)),
+      ),
+    );
+  policy
+    .command('publish <file>')
+    .description(
+      'publish a P1 bundle (source or signed) through the governance log: every node runs it before its next decision',
+    )
+    .option(...json)
+    .action(
+      wrap((file: string, _o: JsonOpt, cmd: Command) =>
+        withGovernanceDir(cmd, (d) => policyPublish(d, file)),
+      ),
+    );
   policy
     .command('show')
     .description('show the effective policy')
     .option(...json)
-    .action(wrap((_o: JsonOpt, cmd: Command) => withDataDir(cmd, (d) => policyShow(d))));
+    .action(wrap((_o: JsonOpt, cmd: Command) => withGovernanceDir(cmd, (d) => policyShow(d))));
   registerToolCommands(program, wrap);
   program
     .command('run')

@@ -1,34 +1,14 @@
-// `helmts keys rotate <name>` and `helmts keys rotate root` (docs/cli.md §Key rotation).
-//
-// A rotation ends the old key's validity at the new trust seq, so whatever it signed that the
-// runtime verifies at every open must be signed again by its successor, or every later command
-// fails: for a `policy` key, the P1 bundle in force and the receipt policies. Only what verifies
-// under the rotated key *before* the rotation is re-signed, byte for byte the same body: a bundle
-// a data-directory writer planted (signed by some other key) is never laundered by the new key.
-//
-// The root keys are rotated only in a ceremony: `keys rotate root` explains it, and performs it
-// with `--confirm` — every root key found (in `--root-key-dir` or keys/) is replaced by a new one in
-// a `key_rotate` event signed by the root quorum and the new key, the new seed written first under
-// `<name>.next.json` so that a crash never loses the only copy of a root key.
-import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { POLICY_BUNDLE_TYPE, type SignedEnvelope } from '@helm/contracts';
-import { createSigner, fromBase64Url, openVerifiedEnvelope, type Signer } from '@helm/crypto';
+// `helmts keys rotate <name>` and `helmts keys rotate root` (docs/cli.md §Key rotation): the
+// presentation of @helm/runtime's rotateKey / planRootRotation / rotateRootKeys.
 import {
   type DataDir,
-  keyOfFile,
-  liveKey,
-  namedPath,
-  openRoles,
-  parseJson,
-  RECEIPT_POLICIES_TYPE,
+  planRootRotation,
   RuntimeError,
-  refuseRootTarget,
-  resignReceiptPolicies,
-  writeKeyFile,
+  redactDatabaseUrl,
+  rotateKey,
+  rotateKeyOnDatabase,
+  rotateRootKeys,
 } from '@helm/runtime';
-import { commitTrustEvent, type TrustRegistry } from '@helm/trust';
 import { type CommandResult, ok } from '../errors.js';
 
 export function followedLines(name: string, chain: readonly string[]): string[] {
@@ -39,126 +19,54 @@ export function followedLines(name: string, chain: readonly string[]): string[] 
     : [];
 }
 
-/**
- * Root-signed `key_rotate` of the key `keys/<name>.json` stands for: its seed's key, followed
- * along the registry's rotation chain to the live successor; never a key holding root (I-ROOT-2).
- * The new seed replaces the file; its roles are the ones the registry passes on. A `policy` key's
- * signatures on the bundle and receipt policies in force are renewed by its successor.
- */
+/** `helmts keys rotate <name>` (not root): a root-signed rotation (rotateKey). */
 export function keysRotate(data: DataDir, name: string, rootKeyDir?: string): CommandResult {
-  data.requireInitialized();
-  const registry = data.registry();
-  const own = data.localKey(name);
-  const target = liveKey(registry, own.signer.keyId, 'follow');
-  refuseRootTarget(target, `helmts keys rotate ${name}`);
-  const roots = data.rootSigners(registry, rootKeyDir);
-  const oldKeyid = target.record.keyid;
-  const roles = openRoles(target.record);
-  // What the old key signs that the runtime checks at every open, verified while it is valid.
-  const signedByOld = roles.includes('policy') ? policyArtifactsSignedBy(data, registry, oldKeyid) : [];
-  const seed = new Uint8Array(randomBytes(32));
-  const signer = createSigner(seed);
-  const env = commitTrustEvent(
-    registry,
-    { kind: 'key_rotate', keyid: oldKeyid, newPublicKey: signer.publicKey },
-    [...roots, signer], // root authorizes; the new key proves possession
-  );
-  data.appendTrustEvent(registry, env);
-  data.writeKey(name, roles, seed);
-  const resigned = resign(data, signedByOld, signer);
-  return ok(
-    {
-      name,
-      old_keyid: oldKeyid,
-      new_keyid: signer.keyId,
-      roles,
-      followed: target.chain,
-      resigned,
-      trust_seq: registry.seq,
-      trust_head: registry.head,
-    },
-    [
-      ...followedLines(name, target.chain),
-      `Rotated ${name} (${roles.join(',') || 'no roles'}): ${oldKeyid} → ${signer.keyId} at trust seq ${registry.seq}.`,
-      ...resigned.map(
-        (f) =>
-          `Re-signed ${f} with the new key (same content; the old key's signature is no longer accepted).`,
-      ),
-      'Receipts signed earlier still verify: each names the trust seq it was signed under, before the rotation.',
-      `Verifiers refuse packs that hide this rotation behind an older registry copy when they pin freshness: --trust-head ${registry.seq}:${registry.head}`,
+  return rotated(name, rotateKey(data, name, rootKeyDir));
+}
+
+/**
+ * `helmts keys rotate <name> --database-url`: rotated here and published to the shared database
+ * in one command (rotateKeyOnDatabase); every node sees it before its next decision.
+ */
+export async function keysRotateOnDatabase(
+  data: DataDir,
+  name: string,
+  url: string,
+  opts: RotateRootOpts = {},
+): Promise<CommandResult> {
+  if (name === 'root' || opts.confirm)
+    throw new RuntimeError(
+      'DATABASE_RUNTIME_UNSUPPORTED',
+      'the root key ceremony does not run against a shared database: nothing was changed',
+      'perform it in the publishing directory without --database-url, then `helmts db publish-trust`',
+    );
+  const r = await rotateKeyOnDatabase(data, name, { url }, opts.rootKeyDir);
+  const result = rotated(name, r);
+  return {
+    ...result,
+    json: { ...result.json, database: redactDatabaseUrl(url), published: r.written },
+    human: [
+      ...result.human,
+      `Published to ${redactDatabaseUrl(url)}: every node decides under the rotation from its next decision (a running node refuses TRUST_REGISTRY_STALE until it is restarted).`,
     ],
-  );
+  };
 }
 
-type PolicyArtifact = 'policy/bundle.signed.json' | 'policy/receipt-policies.signed.json';
-
-/** The policy files in force whose signature verifies under `keyid` now (before it is rotated). */
-function policyArtifactsSignedBy(data: DataDir, registry: TrustRegistry, keyid: string): PolicyArtifact[] {
-  const lookup = registry.lookupFor('policy', registry.seq);
-  const only = (id: string) => (id === keyid ? lookup(id) : undefined);
-  const out: PolicyArtifact[] = [];
-  const candidates: [PolicyArtifact, string][] = [
-    ['policy/bundle.signed.json', POLICY_BUNDLE_TYPE],
-    ['policy/receipt-policies.signed.json', RECEIPT_POLICIES_TYPE],
-  ];
-  for (const [file, type] of candidates) {
-    const path = data.path(file);
-    if (!existsSync(path)) continue;
-    try {
-      openVerifiedEnvelope(readEnvelope(path, file), type, only);
-      out.push(file);
-    } catch {
-      // Not (only) the rotated key's signature: left as it is; the runtime judges it at open.
-    }
-  }
-  return out;
-}
-
-function readEnvelope(path: string, where: string): SignedEnvelope {
-  return parseJson(new Uint8Array(readFileSync(path)), where) as SignedEnvelope;
-}
-
-function resign(data: DataDir, files: readonly PolicyArtifact[], signer: Signer): PolicyArtifact[] {
-  for (const file of files) {
-    if (file === 'policy/bundle.signed.json') {
-      const envelope = readEnvelope(data.path(file), file);
-      const body = parseJson(fromBase64Url(envelope.payload) ?? new Uint8Array(), `${file} payload`);
-      data.writePolicy(data.p0(), body as { type: string }, signer);
-    } else resignReceiptPolicies(data, signer);
-  }
-  return [...files];
+function rotated(name: string, r: ReturnType<typeof rotateKey>): CommandResult {
+  return ok({ ...r, roles: [...r.roles], followed: [...r.followed], resigned: [...r.resigned] }, [
+    ...followedLines(name, r.followed),
+    `Rotated ${name} (${r.roles.join(',') || 'no roles'}): ${r.old_keyid} → ${r.new_keyid} at trust seq ${r.trust_seq}.`,
+    ...r.resigned.map(
+      (f) => `Re-signed ${f} with the new key (same content; the old key's signature is no longer accepted).`,
+    ),
+    'Receipts signed earlier still verify: each names the trust seq it was signed under, before the rotation.',
+    `Verifiers refuse packs that hide this rotation behind an older registry copy when they pin freshness: --trust-head ${r.trust_seq}:${r.trust_head}`,
+  ]);
 }
 
 export interface RotateRootOpts {
   rootKeyDir?: string;
   confirm?: boolean;
-}
-
-interface RootKeyFile {
-  readonly name: string;
-  readonly signer: Signer;
-}
-
-/** The files of `dir` whose seeds are keys holding root in the registry at its head, by name. */
-function rootKeyFiles(registry: TrustRegistry, dir: string): RootKeyFile[] {
-  if (!existsSync(dir)) return [];
-  const out: RootKeyFile[] = [];
-  for (const f of readdirSync(dir).sort()) {
-    if (!f.endsWith('.json')) continue;
-    const name = f.slice(0, -'.json'.length);
-    try {
-      const path = namedPath(dir, 'key', name, '.json');
-      const { signer } = keyOfFile(parseJson(new Uint8Array(readFileSync(path)), f), f);
-      if (registry.keyValidFor(signer.keyId, 'root', registry.seq).ok) out.push({ name, signer });
-    } catch (error) {
-      if (!(error instanceof RuntimeError)) throw error; // a file that is no key file: not a root key
-    }
-  }
-  // One file per key; a copy under another name (say a seed pasted into executor.json) yields to
-  // the file named like a root key.
-  const rootName = (k: RootKeyFile): number => (/^root(-[0-9]+)?$/.test(k.name) ? 0 : 1);
-  out.sort((a, b) => rootName(a) - rootName(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return out.filter((k, i) => out.findIndex((o) => o.signer.keyId === k.signer.keyId) === i);
 }
 
 const CEREMONY = (dir: string, threshold: number, found: number, total: number): string[] => [
@@ -178,66 +86,31 @@ const CEREMONY = (dir: string, threshold: number, found: number, total: number):
 
 /** `helmts keys rotate root`: explain the ceremony; with `confirm`, perform it. */
 export function keysRotateRoot(data: DataDir, opts: RotateRootOpts = {}): CommandResult {
-  data.requireInitialized();
-  const registry = data.registry();
-  const dir = opts.rootKeyDir === undefined ? data.path('keys') : resolve(opts.rootKeyDir);
-  const threshold = registry.stateAt().root_threshold;
-  const total = registry.stateAt().keys.filter((k) => openRoles(k).includes('root')).length;
-  const found = rootKeyFiles(registry, dir);
   if (!opts.confirm) {
+    const plan = planRootRotation(data, opts.rootKeyDir);
+    const next = `helmts keys rotate root${opts.rootKeyDir === undefined ? '' : ` --root-key-dir ${plan.dir}`} --confirm`;
     return ok(
       {
         performed: false,
-        root_key_dir: dir,
-        root_threshold: threshold,
-        root_keys: total,
-        found: found.map((k) => ({ name: k.name, keyid: k.signer.keyId })),
-        next: `helmts keys rotate root${opts.rootKeyDir === undefined ? '' : ` --root-key-dir ${dir}`} --confirm`,
+        root_key_dir: plan.dir,
+        root_threshold: plan.threshold,
+        root_keys: plan.total,
+        found: [...plan.found],
+        next,
       },
       [
-        ...CEREMONY(dir, threshold, found.length, total),
-        `Nothing was changed. To perform it: helmts keys rotate root${opts.rootKeyDir === undefined ? '' : ` --root-key-dir ${dir}`} --confirm`,
+        ...CEREMONY(plan.dir, plan.threshold, plan.found.length, plan.total),
+        `Nothing was changed. To perform it: ${next}`,
       ],
     );
   }
-  // Fewer root keys than the threshold: nothing is signed (ROOT_KEYS_INSUFFICIENT).
-  data.rootSigners(registry, opts.rootKeyDir);
-  const names = new Set(found.map((k) => k.name));
-  for (const key of found) {
-    if (names.has(`${key.name}.next`))
-      throw new RuntimeError(
-        'USAGE',
-        `${dir} holds both ${key.name}.json and ${key.name}.next.json as valid root keys (an earlier ceremony stopped midway?)`,
-        `keep one per name: move ${key.name}.next.json aside or rename it, then run the ceremony again`,
-      );
-  }
-  const rotated: { name: string; old_keyid: string; new_keyid: string }[] = [];
-  for (const key of found) {
-    const seed = new Uint8Array(randomBytes(32));
-    const next = createSigner(seed);
-    writeKeyFile(dir, `${key.name}.next`, ['root'], seed);
-    // The quorum as it is now (rotated keys' successors included, the rotated ones not).
-    const quorum = data.rootSigners(registry, opts.rootKeyDir);
-    data.appendTrustEvent(
-      registry,
-      commitTrustEvent(
-        registry,
-        { kind: 'key_rotate', keyid: key.signer.keyId, newPublicKey: next.publicKey },
-        [...quorum, next],
-      ),
-    );
-    renameSync(namedPath(dir, 'key', `${key.name}.next`, '.json'), namedPath(dir, 'key', key.name, '.json'));
-    rotated.push({ name: key.name, old_keyid: key.signer.keyId, new_keyid: next.keyId });
-  }
-  return ok(
-    { performed: true, root_key_dir: dir, rotated, trust_seq: registry.seq, trust_head: registry.head },
-    [
-      ...rotated.map((r) => `Rotated root key ${r.name}: ${r.old_keyid} → ${r.new_keyid}.`),
-      `Trust registry at seq ${registry.seq}, head ${registry.head}; the trust anchor is unchanged.`,
-      `Record and pin the new head: --trust-head ${registry.seq}:${registry.head}`,
-      `Move the new key files in ${dir} offline again and destroy every copy of the old root seeds.`,
-    ],
-  );
+  const { dir, rotated, trust_seq, trust_head } = rotateRootKeys(data, opts.rootKeyDir);
+  return ok({ performed: true, root_key_dir: dir, rotated: [...rotated], trust_seq, trust_head }, [
+    ...rotated.map((r) => `Rotated root key ${r.name}: ${r.old_keyid} → ${r.new_keyid}.`),
+    `Trust registry at seq ${trust_seq}, head ${trust_head}; the trust anchor is unchanged.`,
+    `Record and pin the new head: --trust-head ${trust_seq}:${trust_head}`,
+    `Move the new key files in ${dir} offline again and destroy every copy of the old root seeds.`,
+  ]);
 }
 
 /** `helmts keys rotate <name>`: the root ceremony for `root`, a root-signed rotation otherwise. */

@@ -89,6 +89,30 @@ export async function checkDeploymentFloor(
   await store.putDocument(...POLICY_FLOOR, own as unknown as Json);
 }
 
+/**
+ * The name and version of the floor row's bundle, unverified: the floor only ever refuses (a
+ * publication at or below it, policy-publish.ts), so a forged row can refuse, never admit.
+ */
+export async function readPolicyFloor(
+  store: Pick<RuntimeStore, 'getDocument'>,
+): Promise<{ name: string; version: number } | undefined> {
+  const doc = await store.getDocument(...POLICY_FLOOR);
+  if (doc === undefined || doc === null || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+  const payload = (doc as { payload?: unknown }).payload;
+  if (typeof payload !== 'string') return undefined;
+  try {
+    const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      name?: unknown;
+      version?: unknown;
+    };
+    return typeof body.name === 'string' && Number.isSafeInteger(body.version)
+      ? { name: body.name, version: body.version as number }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The publishing directory records its bindings and bundle as the deployment's (when absent). */
 export async function publishDeploymentFloor(data: DataDir, store: RuntimeStore): Promise<void> {
   if ((await store.getDocument(...BINDINGS)) === undefined)

@@ -18,7 +18,7 @@
 // runtime does not open, or does not decide, until it is repaired. An event whose action refuses it
 // (say, an approval for a closed challenge) is recorded as rejected and has no effect.
 import { randomBytes } from 'node:crypto';
-import type { SignedEnvelope } from '@helm/contracts';
+import type { SignedEnvelope, TrustRole } from '@helm/contracts';
 import {
   canonicalBytes,
   digest,
@@ -30,17 +30,17 @@ import {
   signEnvelope,
 } from '@helm/crypto';
 import {
-  GOVERNANCE_ACTION_ROLES,
-  GOVERNANCE_ACTIONS,
   GOVERNANCE_ADMIN_ACTIONS,
   GOVERNANCE_APPLIED_TYPE,
   GOVERNANCE_CURSOR_TYPE,
   GOVERNANCE_EVENT_TYPE,
   GOVERNANCE_GENESIS_PREV,
   GOVERNANCE_LINK_TYPE,
-  type GovernanceAction,
   type GovernanceCursorBody,
-  type GovernanceEventBody,
+  GOVERNANCE_ACTION_ROLES as PACK_ACTION_ROLES,
+  GOVERNANCE_ACTIONS as PACK_ACTIONS,
+  type GovernanceAction as PackGovernanceAction,
+  type GovernanceEventBody as PackGovernanceEventBody,
 } from '@helm/evidencepack';
 import type {
   GovernanceApplication,
@@ -64,11 +64,31 @@ import { EGRESS_HANDLERS } from './egress.js';
 import { checkGovernanceLogPin, schemaOf } from './governance-log-pin.js';
 import { governanceSnapshot } from './governance-snapshot.js';
 import { IDENTITY_HANDLERS } from './identity.js';
+import { POLICY_PUBLISH_HANDLERS } from './policy-publish.js';
 import type { GovernedRuntime } from './runtime.js';
 import { TOOL_REPIN_HANDLERS } from './tool-repin.js';
 
-export type { GovernanceAction } from '@helm/evidencepack';
-export { GOVERNANCE_ACTIONS } from '@helm/evidencepack';
+/**
+ * The actions of a governance log: the pack format's (`@helm/evidencepack`: the administrative
+ * ones among them are receipted, and a pack verifier checks those receipts) and `policy.publish`,
+ * which a runtime applies but does not receipt as `helm.admin.*` — every decision receipt already
+ * names the policy it was made under (policy_hash), and the pack format does not know the action
+ * (docs/spec/governance-event.md §2).
+ */
+export const GOVERNANCE_ACTIONS = [...PACK_ACTIONS, 'policy.publish'] as const;
+export type GovernanceAction = PackGovernanceAction | 'policy.publish';
+
+/** The trust-registry role a governance event's signer must hold for its action. */
+const GOVERNANCE_ACTION_ROLES: Readonly<Record<GovernanceAction, TrustRole>> = {
+  ...PACK_ACTION_ROLES,
+  'policy.publish': 'policy',
+};
+
+/** An event body of this log (its action may be `policy.publish`). */
+type GovernanceEventBody = Omit<PackGovernanceEventBody, 'action'> & { readonly action: GovernanceAction };
+
+const isAdminAction = (action: GovernanceAction): boolean =>
+  (GOVERNANCE_ADMIN_ACTIONS as readonly string[]).includes(action);
 
 /** One verified event of the governance log. */
 export interface GovernanceEventRecord {
@@ -190,6 +210,7 @@ function builtinHandlers(): Partial<Record<GovernanceAction, GovernanceHandler>>
     ...DELEGATION_HANDLERS,
     ...EGRESS_HANDLERS,
     ...IDENTITY_HANDLERS,
+    ...POLICY_PUBLISH_HANDLERS,
   };
 }
 
@@ -1243,7 +1264,7 @@ export class GovernanceIngestor {
           ...(prepared === undefined ? {} : { prepared }),
         })
       : rejected(still.code, `${event.signer} no longer holds ${role} at trust seq ${trustSeq}`);
-    const admin = outcome.applied && GOVERNANCE_ADMIN_ACTIONS.includes(event.action);
+    const admin = outcome.applied && isAdminAction(event.action);
     const afterLamport = await host.headLamport();
     const application = (receiptId: string | null): GovernanceApplication => {
       const record: GovernanceAppliedRecord = {

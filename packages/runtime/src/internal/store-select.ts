@@ -10,11 +10,12 @@ import { hostname } from 'node:os';
 import type { SignedEnvelope } from '@helm/contracts';
 import type { RuntimeStore, StoreError } from '@helm/store';
 import type { PostgresStore } from '@helm/store-postgres';
-import { trustEventDigest } from '@helm/trust';
+import { type TrustRegistry, trustEventDigest } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import type { DataDir } from './datadir.js';
 import { publishDeploymentFloor } from './deployment-floor.js';
 import { pinPublishedLog, schemaOf } from './governance-log-pin.js';
+import { type KeyRotation, rotateKeyIn } from './key-rotation.js';
 
 /** The environment variable naming the shared database (`--database-url` wins over it). */
 export const DATABASE_URL_ENV = 'HELM_DATABASE_URL';
@@ -282,6 +283,69 @@ export async function publishTrustRegistry(data: DataDir, store: RuntimeStore): 
   // The deployment's policy bundle floor and initial bindings are the publishing directory's.
   await publishDeploymentFloor(data, store);
   return { written, events: local.length };
+}
+
+/**
+ * `helmts keys rotate <name> --database-url`: rotate a key of the deployment in `data` (rotateKey)
+ * and publish the rotation to the shared database in the same command, so every node sees it
+ * before its next decision (a running node refuses TRUST_REGISTRY_STALE until it is reopened
+ * under it). Refused before anything is signed (DATABASE_TRUST_MISMATCH) unless the database holds
+ * exactly this directory's registry — a directory behind the database (another administrator
+ * rotated since) would fork the registry. The published row is read back: of two administrators
+ * rotating at once, the one whose event is not the database's is told so (nothing decides under
+ * a fork: every node refuses a registry other than the one it has seen, trust-floor.json).
+ */
+export async function rotateKeyOnDatabase(
+  data: DataDir,
+  name: string,
+  o: DatabaseOptions,
+  rootKeyDir?: string,
+): Promise<KeyRotation & { readonly written: number }> {
+  data.requireInitialized();
+  const store = await handle(o, 'rotate');
+  try {
+    // The database's registry, verified under this directory's trust anchor (the nodes' registry:
+    // a node directory keeps none of its own).
+    const held = (await store.listDocuments('trust')).map((d) => d.value as unknown as SignedEnvelope);
+    if (held.length === 0)
+      throw new RuntimeError(
+        'DATABASE_TRUST_MISMATCH',
+        `${redactDatabaseUrl(o.url)} holds no trust registry: nothing was rotated`,
+        'publish the deployment first: `helmts db publish-trust` (docs/deployment.md)',
+      );
+    let registry: TrustRegistry;
+    try {
+      registry = data.registryFrom(held);
+    } catch (error) {
+      throw new RuntimeError(
+        'DATABASE_TRUST_MISMATCH',
+        `the shared database's trust registry does not verify under ${data.dir}'s trust anchor: ${(error as Error).message}`,
+        "each node's data directory must be a copy of the deployment's (one trust root): docs/deployment.md",
+      );
+    }
+    let event: { key: string; envelope: SignedEnvelope } | undefined;
+    const rotation = rotateKeyIn(data, registry, name, rootKeyDir, (envelope) => {
+      event = { key: String(registry.seq).padStart(8, '0'), envelope };
+    });
+    const written = event as { key: string; envelope: SignedEnvelope };
+    await store.putDocument('trust', written.key, written.envelope as never);
+    // Read back: of two administrators rotating at once, the one whose event is not there is told.
+    const after = await store.listDocuments('trust');
+    const stored = after.find((d) => d.key === written.key)?.value as unknown as SignedEnvelope | undefined;
+    if (
+      after.length !== held.length + 1 ||
+      stored === undefined ||
+      trustEventDigest(stored) !== trustEventDigest(written.envelope)
+    )
+      throw new RuntimeError(
+        'DATABASE_TRUST_MISMATCH',
+        `another trust event reached the shared database at trust seq ${registry.seq} at the same time: this rotation is not the deployment's (keys/${name}.json holds its new seed)`,
+        'check `helmts trust head --database-url …` and rotate again if the key is still live',
+      );
+    return { ...rotation, written: 1 };
+  } finally {
+    await store.close();
+  }
 }
 
 /** `helmts db publish-trust`: publishTrustRegistry through a handle of its own (serving role: no DDL). */
