@@ -62,9 +62,14 @@ export const JCO_OPTIONS: GenerateOptions = {
  * The interfaces a tool component may import: the sandbox's deny-by-default preview2 host
  * (`PREVIEW2_INTERFACES`) without wasi:filesystem — one list, so the two cannot drift apart.
  */
-export const COMPONENT_INTERFACES: readonly string[] = PREVIEW2_INTERFACES.filter(
-  (name) => !name.startsWith('wasi:filesystem/'),
-);
+export function componentInterfaces(): readonly string[] {
+  // Computed on first use, not at load: reading the sandbox's list at this module's top level would
+  // initialise @helm/runtime-sandbox in every bundled command, which the CLI loads only on first use
+  // (apps/cli/scripts/bundle.mjs, LAZY_PACKAGES).
+  interfaces ??= PREVIEW2_INTERFACES.filter((name) => !name.startsWith('wasi:filesystem/'));
+  return interfaces;
+}
+let interfaces: readonly string[] | undefined;
 
 const REFUSED_FAMILIES: readonly (readonly [string, string])[] = [
   ['wasi:filesystem/', 'file system'],
@@ -225,9 +230,9 @@ export function transpileComponent(
 
 // ── checks and the pin ─────────────────────────────────────────────────────────────────────────
 
-/** Refuse (COMPONENT_IMPORT_DENIED) any import outside COMPONENT_INTERFACES. */
+/** Refuse (COMPONENT_IMPORT_DENIED) any import outside componentInterfaces(). */
 export function checkImports(imports: readonly string[]): void {
-  const denied = imports.filter((name) => !COMPONENT_INTERFACES.includes(unversioned(name)));
+  const denied = imports.filter((name) => !componentInterfaces().includes(unversioned(name)));
   if (denied.length === 0) return;
   const what = new Set(
     denied.map(
