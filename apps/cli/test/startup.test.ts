@@ -225,7 +225,7 @@ describe('a bundled `helmts run` loads only what it uses', () => {
   // resolves its worker entry points through the package resolver — runs on first use only. V8's
   // precise coverage of the bundle says which module initialisers ran: esbuild names each one
   // after its file.
-  it('a `run` of a function tool never initialises @helm/runtime-sandbox', () => {
+  it('a `run` of a function tool never initialises @helm/runtime-sandbox nor resolves a package', () => {
     requireCurrentBuild();
     const home = join(root, 'lazy-home');
     expect(bundled(['--data-dir', home, 'init']).status).toBe(0);
@@ -245,11 +245,8 @@ describe('a bundled `helmts run` loads only what it uses', () => {
     expect(r.stdout).toMatch(/^SUCCEEDED ALLOW/);
     const bundleFile = fileURLToPath(new URL('../dist/bundle/helmts.cjs', import.meta.url));
     const source = readFileSync(bundleFile, 'latin1');
-    /** How often the initialiser of the bundled module `file` (a path ending) ran. */
-    const runs = (file: string): number => {
-      const at = source.search(new RegExp(`"(\\.\\./)*${file.replaceAll('.', '\\.')}"\\(\\)\\{`));
-      expect(at, file).toBeGreaterThan(0);
-      const start = at;
+    /** How often the bundle's function starting at `start` ran. */
+    const callsAt = (start: number): number => {
       let count = 0;
       for (const name of readdirSync(coverage)) {
         const report = JSON.parse(readFileSync(join(coverage, name), 'utf8')) as {
@@ -261,10 +258,21 @@ describe('a bundled `helmts run` loads only what it uses', () => {
       }
       return count;
     };
+    /** How often the initialiser of the bundled module `file` (a path ending) ran. */
+    const runs = (file: string): number => {
+      const at = source.search(new RegExp(`"(\\.\\./)*${file.replaceAll('.', '\\.')}"\\(\\)\\{`));
+      expect(at, file).toBeGreaterThan(0);
+      return callsAt(at);
+    };
     // The method sees module initialisers: the runtime's ran.
     expect(runs('packages/runtime/dist/index.js')).toBe(1);
     expect(runs('packages/runtime-sandbox/dist/index.js')).toBe(0);
     expect(runs('packages/runtime-sandbox/dist/internal/isolation.js')).toBe(0);
+    // Nor is any package located through the resolver (the bundle's `import.meta.url` of a workspace
+    // file): worker entry points are found when a worker starts, not when their module loads.
+    const resolver = source.indexOf('function __helmPackageUrl(');
+    expect(resolver).toBeGreaterThan(0);
+    expect(callsAt(resolver)).toBe(0);
   });
 
   it('every chunk of the bundle is ASCII (one-byte source strings)', () => {

@@ -141,10 +141,19 @@ const hexOf = (d: string): string => d.slice('sha256:'.length);
 
 // ── transpilation ────────────────────────────────────────────────────────────────────────────
 
-const WORKER_URL = new URL(
-  import.meta.url.endsWith('.ts') ? './jco-worker.ts' : './jco-worker.js',
-  import.meta.url,
-);
+/**
+ * The worker's entry point, next to this file. Found on first use, not at load: in the CLI's bundle
+ * `import.meta.url` is this file's URL located through the package resolver (apps/cli/scripts/
+ * bundle.mjs), which every command would otherwise pay at start.
+ */
+function workerUrl(): URL {
+  workerEntry ??= new URL(
+    import.meta.url.endsWith('.ts') ? './jco-worker.ts' : './jco-worker.js',
+    import.meta.url,
+  );
+  return workerEntry;
+}
+let workerEntry: URL | undefined;
 
 type WorkerAnswer =
   | {
@@ -157,7 +166,7 @@ type WorkerAnswer =
 /** Run jco in a fresh worker: empty environment, no arguments, stdio captured, heap cap, deadline. */
 function runJco(component: Uint8Array, timeoutMs: number): Promise<WorkerAnswer> {
   return new Promise((resolve) => {
-    const worker = new Worker(WORKER_URL, {
+    const worker = new Worker(workerUrl(), {
       workerData: { component, options: JCO_OPTIONS },
       env: {},
       argv: [],
