@@ -70,7 +70,7 @@ function bundleIsCurrent(): boolean {
   try {
     // The paths are relative to the bundle's directory and the kernel resolves the `..`s: no
     // path.join per file (it was 40% of this check, which stats ~290 files on every start).
-    var prefix = bundleDir + path.sep;
+    const prefix = bundleDir + path.sep;
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i] as [string, number];
       const st = fs.statSync(prefix + input[0], { throwIfNoEntry: false });
