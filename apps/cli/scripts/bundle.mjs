@@ -188,6 +188,52 @@ const builtinPlugin = {
   },
 };
 
+/**
+ * Workspace packages whose module graph a bundled command initialises only when it first uses one
+ * of their exports. `@helm/runtime-sandbox` (the WebAssembly sandbox: its top level locates its
+ * worker entry points through the package resolver) was ~12% of a warm `helmts run` of a function
+ * tool, which never touches it. An `import` of such a package from bundled code gets, instead of the
+ * package, a CommonJS module whose exports object has no own keys and a proxy as its prototype (as
+ * for the lazy built-ins above): esbuild's interop turns each named import into a property read at
+ * the use site, and the first read runs the package's (bundled, esbuild-wrapped) module graph.
+ * Sound only while no bundled module reads one of its exports at its own top level, re-exports it
+ * with `export *` (esbuild copies own keys: there are none) or enumerates its namespace: the build
+ * fails on `export *` from such a package; test/startup.test.ts pins that a `run` of a function tool
+ * leaves it uninitialised and that the bundle's sandboxed call works.
+ */
+const LAZY_PACKAGES = new Set(['@helm/runtime-sandbox']);
+
+function lazyPackageSource(file) {
+  return `let m;\nconst load = () => (m ??= require(${JSON.stringify(file.startsWith('.') ? file : `./${file}`)}));\nmodule.exports = Object.create(new Proxy(Object.create(null), {\n  get: (_, key) => load()[key],\n  has: (_, key) => key in load(),\n}));`;
+}
+
+const lazyPackagePlugin = {
+  name: 'helm-lazy-packages',
+  setup(b) {
+    b.onResolve({ filter: /^@helm\/[a-z-]+$/ }, async (args) => {
+      if (!LAZY_PACKAGES.has(args.path) || args.pluginData?.real || args.kind !== 'import-statement')
+        return undefined;
+      const real = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { real: true },
+      });
+      if (real.errors.length > 0) return { errors: real.errors };
+      const source = readFileSync(args.importer, 'utf8');
+      if (new RegExp(`export\\s*\\*\\s*(as\\s+\\w+\\s*)?from\\s*['"]${args.path}['"]`).test(source))
+        throw new Error(`${args.importer}: export * from ${args.path}, which the bundle loads lazily`);
+      // Named relative to the CLI, so no path of the build machine is in the bundle or its map.
+      return { path: toPosix(relative(cli, real.path)), namespace: 'helm-lazy' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'helm-lazy' }, (args) => ({
+      contents: lazyPackageSource(args.path),
+      loader: 'js',
+      resolveDir: cli,
+    }));
+  },
+};
+
 // The script is one function expression (see the top of this file); its parameters are what a
 // CommonJS module gets, filled in by dist/code-cache.cjs. Then the helpers the rewritten files call.
 // Workspace packages export "." with a "default" condition equal to "import", so `require.resolve`
@@ -229,7 +275,7 @@ const result = await build({
   sourcesContent: false,
   banner: { js: banner },
   footer: { js: '})' },
-  plugins: [builtinPlugin, metaPlugin],
+  plugins: [builtinPlugin, lazyPackagePlugin, metaPlugin],
   metafile: true,
   logLevel: 'warning',
   legalComments: 'linked',
@@ -271,6 +317,7 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
   map.sourcesContent = map.sources.map((source) => {
     // builtinPlugin's generated modules have no file anywhere: the map carries their text
     if (source.startsWith('helm-builtin:')) return builtinModuleSource(source.slice('helm-builtin:'.length));
+    if (source.startsWith('helm-lazy:')) return lazyPackageSource(source.slice('helm-lazy:'.length));
     const abs = join(out, source);
     return abs.startsWith(`${join(cli, 'src')}${sep}`) ? null : readFileSync(abs, 'utf8');
   });
@@ -281,7 +328,7 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
 // fall back to dist/bin.js. Only workspace files are listed: in an installed package the list is
 // absent (not published) and the bundle is used as is.
 const inputs = Object.keys(result.metafile.inputs)
-  .filter((p) => !p.startsWith('helm-builtin:'))
+  .filter((p) => !p.startsWith('helm-builtin:') && !p.startsWith('helm-lazy:'))
   .map((p) => join(process.cwd(), p))
   .filter((p) => !p.includes(`${sep}node_modules${sep}`))
   .map((p) => [toPosix(relative(out, p)), statSync(p).mtimeMs]);

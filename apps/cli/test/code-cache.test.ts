@@ -172,6 +172,20 @@ describe.skipIf(uid < 0)(
       expect(entries(at)).toHaveLength(2); // a new key, so a new entry
     });
 
+    // The loader reads an ASCII bundle as latin1 (an external one-byte string); a bundle with any
+    // other byte must still be decoded as UTF-8, or its text would change under it.
+    it('a bundle that is not ASCII is decoded as UTF-8: its text reaches the output intact', () => {
+      const at = install();
+      const utf8 = 'ch\u00e9ck N\u00f6de, package versions \u2014 \u{1f512}';
+      writeFileSync(at.bundle, readFileSync(at.bundle, 'utf8').replace(OLD, utf8));
+      for (let i = 0; i < 2; i++) {
+        // the second run from the entry the first wrote
+        const r = helmts(at, ['--help']);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain(utf8);
+      }
+    });
+
     it('an entry whose header names another key is not used', () => {
       const { at, entry } = planted();
       const bytes = readFileSync(entry);

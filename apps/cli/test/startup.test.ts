@@ -221,6 +221,60 @@ describe('a bundled `helmts run` loads only what it uses', () => {
       expect(loaded, unused).not.toContain(unused);
   });
 
+  // LAZY_PACKAGES (scripts/bundle.mjs): the WebAssembly sandbox's module graph — whose top level
+  // resolves its worker entry points through the package resolver — runs on first use only. V8's
+  // precise coverage of the bundle says which module initialisers ran: esbuild names each one
+  // after its file.
+  it('a `run` of a function tool never initialises @helm/runtime-sandbox nor resolves a package', () => {
+    requireCurrentBuild();
+    const home = join(root, 'lazy-home');
+    expect(bundled(['--data-dir', home, 'init']).status).toBe(0);
+    const descriptor = join(root, 'lazy-echo.json');
+    writeFileSync(descriptor, JSON.stringify(ECHO_TOOL));
+    expect(bundled(['--data-dir', home, 'tool', 'register', descriptor]).status).toBe(0);
+    const coverage = join(root, 'lazy-coverage');
+    const r = spawnSync(
+      process.execPath,
+      [BIN, '--data-dir', home, 'run', '--tool', 'echo', '--principal', 'local', '--args', '{"x":1}'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, HELM_CLI_BUNDLED: '1', HELMTS_NO_CODE_CACHE: '1', NODE_V8_COVERAGE: coverage },
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^SUCCEEDED ALLOW/);
+    const bundleFile = fileURLToPath(new URL('../dist/bundle/helmts.cjs', import.meta.url));
+    const source = readFileSync(bundleFile, 'latin1');
+    /** How often the bundle's function starting at `start` ran. */
+    const callsAt = (start: number): number => {
+      let count = 0;
+      for (const name of readdirSync(coverage)) {
+        const report = JSON.parse(readFileSync(join(coverage, name), 'utf8')) as {
+          result: { url: string; functions: { ranges: { startOffset: number; count: number }[] }[] }[];
+        };
+        for (const script of report.result.filter((s) => s.url.endsWith('/dist/bundle/helmts.cjs')))
+          for (const fn of script.functions)
+            for (const range of fn.ranges) if (range.startOffset === start) count += range.count;
+      }
+      return count;
+    };
+    /** How often the initialiser of the bundled module `file` (a path ending) ran. */
+    const runs = (file: string): number => {
+      const at = source.search(new RegExp(`"(\\.\\./)*${file.replaceAll('.', '\\.')}"\\(\\)\\{`));
+      expect(at, file).toBeGreaterThan(0);
+      return callsAt(at);
+    };
+    // The method sees module initialisers: the runtime's ran.
+    expect(runs('packages/runtime/dist/index.js')).toBe(1);
+    expect(runs('packages/runtime-sandbox/dist/index.js')).toBe(0);
+    expect(runs('packages/runtime-sandbox/dist/internal/isolation.js')).toBe(0);
+    // Nor is any package located through the resolver (the bundle's `import.meta.url` of a workspace
+    // file): worker entry points are found when a worker starts, not when their module loads.
+    const resolver = source.indexOf('function __helmPackageUrl(');
+    expect(resolver).toBeGreaterThan(0);
+    expect(callsAt(resolver)).toBe(0);
+  });
+
   it('every chunk of the bundle is ASCII (one-byte source strings)', () => {
     requireCurrentBuild();
     const dir = fileURLToPath(new URL('../dist/bundle/', import.meta.url));

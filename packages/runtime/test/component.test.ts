@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { PREVIEW2_INTERFACES } from '@helm/runtime-sandbox';
 import { describe, expect, it } from 'vitest';
 import {
-  COMPONENT_INTERFACES,
   checkImports,
+  componentInterfaces,
   JCO_TRANSPILER,
   PinnedComponents,
   transpileComponent,
@@ -26,8 +26,8 @@ describe('jco wiring', () => {
   });
 
   it('admits only interfaces the sandbox host provides, and none of wasi:filesystem', () => {
-    for (const name of COMPONENT_INTERFACES) expect(PREVIEW2_INTERFACES).toContain(name);
-    const withheld = PREVIEW2_INTERFACES.filter((name) => !COMPONENT_INTERFACES.includes(name));
+    for (const name of componentInterfaces()) expect(PREVIEW2_INTERFACES).toContain(name);
+    const withheld = PREVIEW2_INTERFACES.filter((name) => !componentInterfaces().includes(name));
     expect(withheld.sort()).toEqual(['wasi:filesystem/preopens', 'wasi:filesystem/types']);
   });
 

@@ -62,9 +62,14 @@ export const JCO_OPTIONS: GenerateOptions = {
  * The interfaces a tool component may import: the sandbox's deny-by-default preview2 host
  * (`PREVIEW2_INTERFACES`) without wasi:filesystem — one list, so the two cannot drift apart.
  */
-export const COMPONENT_INTERFACES: readonly string[] = PREVIEW2_INTERFACES.filter(
-  (name) => !name.startsWith('wasi:filesystem/'),
-);
+export function componentInterfaces(): readonly string[] {
+  // Computed on first use, not at load: reading the sandbox's list at this module's top level would
+  // initialise @helm/runtime-sandbox in every bundled command, which the CLI loads only on first use
+  // (apps/cli/scripts/bundle.mjs, LAZY_PACKAGES).
+  interfaces ??= PREVIEW2_INTERFACES.filter((name) => !name.startsWith('wasi:filesystem/'));
+  return interfaces;
+}
+let interfaces: readonly string[] | undefined;
 
 const REFUSED_FAMILIES: readonly (readonly [string, string])[] = [
   ['wasi:filesystem/', 'file system'],
@@ -136,10 +141,19 @@ const hexOf = (d: string): string => d.slice('sha256:'.length);
 
 // ── transpilation ────────────────────────────────────────────────────────────────────────────
 
-const WORKER_URL = new URL(
-  import.meta.url.endsWith('.ts') ? './jco-worker.ts' : './jco-worker.js',
-  import.meta.url,
-);
+/**
+ * The worker's entry point, next to this file. Found on first use, not at load: in the CLI's bundle
+ * `import.meta.url` is this file's URL located through the package resolver (apps/cli/scripts/
+ * bundle.mjs), which every command would otherwise pay at start.
+ */
+function workerUrl(): URL {
+  workerEntry ??= new URL(
+    import.meta.url.endsWith('.ts') ? './jco-worker.ts' : './jco-worker.js',
+    import.meta.url,
+  );
+  return workerEntry;
+}
+let workerEntry: URL | undefined;
 
 type WorkerAnswer =
   | {
@@ -152,7 +166,7 @@ type WorkerAnswer =
 /** Run jco in a fresh worker: empty environment, no arguments, stdio captured, heap cap, deadline. */
 function runJco(component: Uint8Array, timeoutMs: number): Promise<WorkerAnswer> {
   return new Promise((resolve) => {
-    const worker = new Worker(WORKER_URL, {
+    const worker = new Worker(workerUrl(), {
       workerData: { component, options: JCO_OPTIONS },
       env: {},
       argv: [],
@@ -225,9 +239,9 @@ export function transpileComponent(
 
 // ── checks and the pin ─────────────────────────────────────────────────────────────────────────
 
-/** Refuse (COMPONENT_IMPORT_DENIED) any import outside COMPONENT_INTERFACES. */
+/** Refuse (COMPONENT_IMPORT_DENIED) any import outside componentInterfaces(). */
 export function checkImports(imports: readonly string[]): void {
-  const denied = imports.filter((name) => !COMPONENT_INTERFACES.includes(unversioned(name)));
+  const denied = imports.filter((name) => !componentInterfaces().includes(unversioned(name)));
   if (denied.length === 0) return;
   const what = new Set(
     denied.map(

@@ -59,10 +59,19 @@ export interface StagedPlugin {
   readonly digest: string;
 }
 
-const WORKER_URL = new URL(
-  import.meta.url.endsWith('.ts') ? './plugin-worker.ts' : './plugin-worker.js',
-  import.meta.url,
-);
+/**
+ * The worker's entry point, next to this file. Found on first use, not at load: in the CLI's bundle
+ * `import.meta.url` is this file's URL located through the package resolver (apps/cli/scripts/
+ * bundle.mjs), which every command would otherwise pay at start.
+ */
+function workerUrl(): URL {
+  workerEntry ??= new URL(
+    import.meta.url.endsWith('.ts') ? './plugin-worker.ts' : './plugin-worker.js',
+    import.meta.url,
+  );
+  return workerEntry;
+}
+let workerEntry: URL | undefined;
 
 const pluginInvalid = (message: string): RuntimeError =>
   new RuntimeError('PLUGIN_INVALID', message, PLUGIN_HINT);
@@ -104,7 +113,7 @@ export class PluginHost {
 
   #start(): Promise<Worker> {
     this.#worker ??= new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER_URL, { workerData: this.#workerData, stdout: true, stderr: true });
+      const worker = new Worker(workerUrl(), { workerData: this.#workerData, stdout: true, stderr: true });
       worker.stdout.pipe(process.stderr);
       worker.stderr.pipe(process.stderr);
       worker.once('message', (m: { ready?: true; invalid?: string }) => {

@@ -4,7 +4,7 @@
 // otherwise meet a closed store (and never settle) or commit after another process took the chain.
 // A class of its own, held in one private field, rather than four more private methods and three
 // fields on GovernedRuntime: with those, V8 (Node 24) failed GovernedRuntime's private-member brand
-// checks under coverage ("Receiver must be class #…", docs/PERFORMANCE.md "Fifth pass").
+// checks under coverage ("Receiver must be class #…", docs/PERFORMANCE.md "Sixth pass").
 import { RuntimeError } from '../errors.js';
 
 export class WorkGate {
