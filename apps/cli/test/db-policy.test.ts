@@ -101,6 +101,7 @@ describe('policy on a shared database', () => {
     const source = JSON.parse(readFileSync(join(c, 'policy', 'bundle.json'), 'utf8')) as { version: number };
     const v2 = join(dir, 'c-v2.json');
     writeFileSync(v2, JSON.stringify({ ...source, version: source.version + 1, rules: [] }));
+    const shownBefore = await spawnHelmts(['--data-dir', c, 'policy', 'show', '--json']);
     const published = await spawnHelmts(['--data-dir', c, 'policy', 'publish', v2, '--json']);
     expect(published.code, published.stdout + published.stderr).toBe(0);
     const r = await spawnHelmts([
@@ -118,6 +119,11 @@ describe('policy on a shared database', () => {
     expect((r.json as { status?: string }).status).toBe('DENIED');
     const shown = await spawnHelmts(['--data-dir', c, 'policy', 'show', '--json']);
     expect(shown.json).toMatchObject({ source: 'published', bundle: { version: source.version + 1 } });
+    // The stack hash shown is the one in force: a digest, and another once a bundle is published.
+    const stackHash = (j: unknown) => (j as { stack_hash?: unknown }).stack_hash;
+    expect(stackHash(shownBefore.json)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(stackHash(shown.json)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(stackHash(shown.json)).not.toBe(stackHash(shownBefore.json));
     const v3 = join(dir, 'c-v3.json');
     writeFileSync(v3, JSON.stringify({ ...source, version: source.version + 2 }));
     const signed = await spawnHelmts(['--data-dir', c, 'policy', 'sign', v3, '--json']);

@@ -426,7 +426,7 @@ export function policyShow(data: DataDir): CommandResult {
       p0: data.p0(),
       bundle,
       source: published ? 'published' : 'file',
-      stack_hash: (stack as unknown as { hash?: string }).hash ?? null,
+      stack_hash: stack.stackHash,
     },
     [
       'Effective policy = P0 ∩ P1 (∩ P2 overlays, ∩ delegation scope):',
