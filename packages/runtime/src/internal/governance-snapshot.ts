@@ -92,12 +92,10 @@ function snapshotMethods(
 export async function governanceSnapshot(data: DataDir, options: { stage?: boolean } = {}): Promise<DataDir> {
   const store = data.shared;
   if (store === undefined) return data;
-  const cursor = await store.governanceCursor();
-  const applied = await store.governanceApplied();
-  const events = await store.governanceEvents();
-  const [challenges, grants, trust, accounts] = await Promise.all([
-    store.governanceChallenges(),
-    store.governanceGrants(),
+  // The log, its application records and cursor, challenges and grants in ONE read
+  // (governanceView): another node applying an event meanwhile is seen whole or not at all.
+  const [{ cursor, applied, events, challenges, grants }, trust, accounts] = await Promise.all([
+    store.governanceView(),
     store.listDocuments('trust'),
     store.ledgerAccounts(),
   ]);
