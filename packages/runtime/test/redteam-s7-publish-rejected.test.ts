@@ -9,12 +9,18 @@
 //   - the deployment is told version N is in force while the nodes decide under an older bundle;
 //   - a re-signed version N (the new key) is refused "not above N": the bundle the operator meant
 //     can only come back under another version number.
+// Second case, the database writer: the deployment floor row is read unverified at a publication's
+// first application ("a forged row can refuse, never admit", deployment-floor.ts). Raised between
+// the publication and its first application it makes the node reject the publication — and when
+// the publication was the restrictive one (a revocation), refusing it admits: the node keeps
+// allowing alice under version 1 while version 2 is reported published.
 // Control: a bundle signed by the rotated-out key is refused at publication.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SignedEnvelope } from '@helm/contracts';
 import { type Signer, signEnvelope } from '@helm/crypto';
+import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../store-postgres/test/harness.ts';
 import {
@@ -97,6 +103,40 @@ describe('red team s7: a publication whose signing key is rotated out before it 
     } finally {
       await rc?.close();
       await c.closeAll();
+      await admin.closeAll();
+    }
+  });
+  it('the database writer raises the unsigned floor row between a publication and its first application: the bundle is rejected, yet reported in force', async () => {
+    const schema = 's7_pubfloor';
+    const t = await publishedDataDir(db.url, root, FINGERPRINT, schema);
+    const admin = nodeDir(t, root, `${schema}-admin`);
+    const a = nodeDir(t, root, `${schema}-a`);
+    const policy = t.signer('policy', 'policy');
+    t.close();
+    await attachDatabase(admin, { url: db.url, schema });
+    await attachDatabase(a, { url: db.url, schema });
+    const ra = await GovernedRuntime.open(a, { clock });
+    const s = await openPostgresStore({ connectionString: db.url, nodeId: 'writer', schema, migrate: false });
+    try {
+      expect(await payOutcome(ra, FINGERPRINT, 1, 'cred-alice')).toBe('SUCCEEDED');
+      // Version 2 denies alice (say, alice's credential leaked): published, accepted.
+      await publishPolicyBundle(admin, bundle(policy, 2, false), policy, Date.now());
+      // The database writer: the floor row is unsigned-read ("a forged row can refuse, never
+      // admit") — here it refuses the revocation itself.
+      const forged = Buffer.from(
+        JSON.stringify({ type: 'helm.policy.bundle.v1', name: 'rules', version: 99 }),
+      ).toString('base64url');
+      await s.putDocument('meta', 'policy-floor', { payload: forged, signatures: [] } as never);
+      const decided = await payOutcome(ra, FINGERPRINT, 2, 'cred-alice');
+      const reported = lastPublishedBundle(await governanceSnapshot(admin));
+      // Either version 2 is in force (alice denied), or it is not reported as the bundle in force.
+      expect({ decided, reportedVersion: reported?.version }).toEqual(
+        decided === 'SUCCEEDED' ? { decided, reportedVersion: undefined } : { decided, reportedVersion: 2 },
+      );
+    } finally {
+      await s.close();
+      await ra.close();
+      await a.closeAll();
       await admin.closeAll();
     }
   });
