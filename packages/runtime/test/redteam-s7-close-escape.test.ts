@@ -4,6 +4,8 @@
 // in by the WorkGate (work-gate.ts): renewEpoch() — the re-execution entry that writes the epoch
 // counter, re-reads the governance log and ingests it — after close() returned, i.e. after the
 // runtime released its chain lock and another runtime took the chain.
+// Second case: a renewEpoch() begun before close() is not waited for — close() returns (chain lock
+// and store released) while renewEpoch() still runs.
 // Controls: execute(), ingestGovernance() and loadTool() after close() are refused RUNTIME_CLOSED.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,5 +113,20 @@ describe('red team s7: work on a closed runtime (I-CONC-1)', () => {
       t2.close();
       t.close();
     }
+  });
+  it('close() begun while renewEpoch() runs waits for it: renewEpoch does not end after close() returned', async () => {
+    const t = template('renew-during');
+    const rt = await GovernedRuntime.open(t, { clock });
+    expect((await rt.execute(call(1))).status).toBe('SUCCEEDED');
+    const order: string[] = [];
+    const renewing = rt.renewEpoch().then(
+      () => order.push('renewEpoch ended'),
+      () => order.push('renewEpoch ended'),
+    );
+    await rt.close();
+    order.push('close returned');
+    await renewing;
+    t.close();
+    expect(order).toEqual(['renewEpoch ended', 'close returned']);
   });
 });
