@@ -1973,6 +1973,16 @@ export class PostgresStore implements RuntimeStore, AdmissionLeases {
     );
   }
 
+  async insertDocument(namespace: string, key: string, value: Json): Promise<boolean> {
+    const rows = await this.#write(
+      'insert document',
+      `INSERT INTO ${this.#t('documents')} (namespace, doc_key, value) VALUES ($1, $2, $3)
+       ON CONFLICT (namespace, doc_key) DO NOTHING RETURNING 1`,
+      [namespace, key, JSON.stringify(value)],
+    );
+    return rows.length === 1;
+  }
+
   async listDocuments(namespace: string): Promise<readonly { readonly key: string; readonly value: Json }[]> {
     const rows = await this.#read(
       'list documents',

@@ -1110,6 +1110,13 @@ export class SqliteStore implements HelmStore, RuntimeStore {
     this.putDocumentSync(namespace, key, value);
   }
 
+  async insertDocument(namespace: string, key: string, value: Json): Promise<boolean> {
+    const r = this.#stmt(
+      'INSERT INTO documents (namespace, doc_key, value) VALUES (?, ?, ?) ON CONFLICT (namespace, doc_key) DO NOTHING',
+    ).run(namespace, key, JSON.stringify(value));
+    return Number(r.changes) === 1;
+  }
+
   listDocumentsSync(namespace: string): { key: string; value: Json }[] {
     return (
       this.#stmt('SELECT doc_key, value FROM documents WHERE namespace = ? ORDER BY doc_key').all(

@@ -302,6 +302,11 @@ export interface HelmStore {
   /** A small key/value namespace for configuration documents (keys, trust events, settings). */
   getDocument(namespace: string, key: string): Promise<Json | undefined>;
   putDocument(namespace: string, key: string, value: Json): Promise<void>;
+  /**
+   * Write a document only if `key` is absent (insert-only; never replaces): true when written, false
+   * when the key was already taken (e.g. a trust event at a seq another writer reached first).
+   */
+  insertDocument(namespace: string, key: string, value: Json): Promise<boolean>;
   listDocuments(namespace: string): Promise<readonly { readonly key: string; readonly value: Json }[]>;
   close(): Promise<void>;
 }

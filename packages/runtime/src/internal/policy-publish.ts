@@ -9,9 +9,10 @@
 //     bundle published in the log so far (and, on a shared database, above the floor of the
 //     bundles nodes opened with: `publishPolicyBundle`).
 //   - apply, first time: the same checks at the application's trust seq, and the version must be
-//     above the last publication this guardian applied and the deployment floor read just before
-//     (rejected POLICY_INVALID otherwise: an older bundle is never put back, I-MULTINODE-2); the
-//     guardian's policy is replaced (P0 of this node ∩ the published bundle).
+//     above the last publication this guardian applied, else above the bundle its directory
+//     installs (rejected POLICY_INVALID otherwise: an older bundle is never put back, I-MULTINODE-2)
+//     — never against the unsigned floor row, which a database writer could raise to make a node
+//     reject a revoking bundle; the guardian's policy is replaced (P0 of this node ∩ the bundle).
 //   - apply again (a later open, another node, re-execution): the recorded outcome is obeyed; the
 //     bundle is loaded and put in force again.
 // The last applied publication is the deployment's policy floor, bound by the policy key's and the
@@ -20,7 +21,7 @@
 import type { SignedEnvelope } from '@helm/contracts';
 import { canonicalBytes, digest } from '@helm/crypto';
 import { type Guardian, GuardianError, loadPolicyStack, type PolicyStack } from '@helm/guardian';
-import type { Json, RuntimeStore } from '@helm/store';
+import type { Json } from '@helm/store';
 import type { TrustRegistry } from '@helm/trust';
 import { RuntimeError } from '../errors.js';
 import type { DataDir } from './datadir.js';
@@ -30,6 +31,7 @@ import {
   appendGovernanceEventAsync,
   type GovernanceEventRecord,
   type GovernanceHandler,
+  readGovernanceApplications,
 } from './governance.js';
 
 const BUNDLE_TYPE = 'helm.policy.bundle.v1';
@@ -91,12 +93,19 @@ export function loadPublishedBundle(
   };
 }
 
-/** The heads of the bundles published in `data`'s log so far (applied or not), in log order. */
+/**
+ * The heads of the bundles published in `data`'s log so far, in log order: applied, or not applied
+ * yet — never one whose first application rejected it (e.g. its policy key was rotated out before
+ * any node applied it): that bundle was never in force anywhere, and the same version may be
+ * published again under a valid key.
+ */
 function publishedInLog(data: DataDir): (PublishedBundle & { readonly bundle: SignedEnvelope })[] {
   const out: (PublishedBundle & { readonly bundle: SignedEnvelope })[] = [];
+  const applications = readGovernanceApplications(data);
   for (const row of data.store.governanceEventsSync()) {
     const body = isObject(row.envelope) ? eventBody(row.envelope as SignedEnvelope) : undefined;
     if (body?.action !== 'policy.publish') continue;
+    if (applications.get(row.seq)?.outcome === 'rejected') continue;
     try {
       const bundle = bundleOf(body.body);
       const b = JSON.parse(Buffer.from(bundle.payload, 'base64url').toString('utf8')) as {
@@ -139,6 +148,15 @@ function currentHead(data: DataDir, registry: TrustRegistry): PublishedBundle | 
   }
 }
 
+/** The head of the bundle `data`'s directory installs, if it loads at `seq` (else undefined). */
+function installedHead(data: DataDir, registry: TrustRegistry, seq: number): PublishedBundle | undefined {
+  try {
+    return loadPublishedBundle(data.p0(), data.signedBundle(), registry, seq).head;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Refuse `next` unless it has the deployment's name and is newer than `current`. */
 function requireNewer(next: PublishedBundle, current: PublishedBundle | undefined, what: string): void {
   if (current === undefined) return;
@@ -163,10 +181,6 @@ export const POLICY_PUBLISH_HANDLERS: Partial<Record<'policy.publish', Governanc
       const { head } = loadPublishedBundle(data.p0(), bundleOf(event.body), registry, registry.seq);
       requireNewer(head, currentHead(data, registry), 'the last bundle published or installed');
     },
-    // The deployment floor (highest bundle a node opened with), read before the first application.
-    async prepare(_event, store: RuntimeStore) {
-      return { floor: await readPolicyFloor(store) };
-    },
     apply(event, runtime, context) {
       let loaded: ReturnType<typeof loadPublishedBundle>;
       try {
@@ -182,15 +196,16 @@ export const POLICY_PUBLISH_HANDLERS: Partial<Record<'policy.publish', Governanc
       }
       const guardian = runtime.guardian;
       if (context.first) {
-        const floor = (context.prepared as { floor?: { name: string; version: number } } | undefined)?.floor;
+        // Newer than what this node decides under: the last publication it applied, else the
+        // bundle its directory installs. Never the database's floor row: it is unsigned, and a
+        // writer who raised it would make a node reject a restrictive publication (a revocation)
+        // and keep deciding under the bundle it revokes — refusing here admits.
         try {
-          requireNewer(loaded.head, inForce.get(guardian), 'the last publication applied');
-          if (floor !== undefined)
-            requireNewer(
-              loaded.head,
-              { ...floor, digest: '' },
-              'the deployment floor on the shared database',
-            );
+          requireNewer(
+            loaded.head,
+            inForce.get(guardian) ?? installedHead(runtime.data, context.registry, context.trust_seq),
+            inForce.has(guardian) ? 'the last publication applied' : 'the bundle this node installs',
+          );
         } catch (error) {
           if (!(error instanceof RuntimeError)) throw error;
           return { applied: false, code: error.code, detail: error.message };

@@ -1125,37 +1125,40 @@ export class GovernedRuntime {
    * cannot: calls in flight, admissions open (a crash to recover), or tools repinned in this
    * runtime (their pins are re-applied by a fresh open only).
    */
-  async renewEpoch(): Promise<boolean> {
-    const store = this.data.store;
-    if (this.#inFlight > 0 || this.#appliedRepins.size > 0 || this.#outOfService.size > 0) return false;
-    if ((await store.admissions(this.config.chain_id)).length > 0) return false;
-    await store.releaseOrphanReservations();
-    const epochDoc = epochKey(this.config.chain_id, this.#port !== undefined);
-    const epoch = Number((await store.getDocument('meta', epochDoc)) ?? 0) + 1;
-    await store.putDocument('meta', epochDoc, epoch);
-    this.#epoch = epoch;
-    // The deferred ledger's reservation counter restarts from the store's, as at open.
-    if (this.#port) {
-      const epochNow = epoch;
-      this.#port = {
-        ledger: await portLedger(store, this.config.chain_id, () => epochNow),
-        nonces: this.#port.nonces,
-      };
-    }
-    this.#ledger = unitLedger(this.#port ? this.#port.ledger : deferredBudgetLedger(store));
-    this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
-    this.#explaining = new ExplainingPort(this.#guardian);
-    const governanceReads = this.#port
-      ? await readGovernanceForOpen(store, this.#challengeScope())
-      : undefined;
-    // A renewed epoch continues the scan in memory only (the record is written at open and close).
-    const used = await this.#grantsUsedOnChain(false);
-    this.#openUsedElsewhere = await this.#usedWithoutRows(governanceReads);
-    this.#startGovernance(used, governanceReads);
-    this.#openUsedElsewhere = undefined;
-    this.#ceremonyAt = this.#guardian.approvals?.log().length ?? 0;
-    await this.#ingestChecked(false);
-    return true;
+  renewEpoch(): Promise<boolean> {
+    // Counted as the runtime's work: close() waits for it, and it is refused once close() began.
+    return this.#work.run(async () => {
+      const store = this.data.store;
+      if (this.#inFlight > 0 || this.#appliedRepins.size > 0 || this.#outOfService.size > 0) return false;
+      if ((await store.admissions(this.config.chain_id)).length > 0) return false;
+      await store.releaseOrphanReservations();
+      const epochDoc = epochKey(this.config.chain_id, this.#port !== undefined);
+      const epoch = Number((await store.getDocument('meta', epochDoc)) ?? 0) + 1;
+      await store.putDocument('meta', epochDoc, epoch);
+      this.#epoch = epoch;
+      // The deferred ledger's reservation counter restarts from the store's, as at open.
+      if (this.#port) {
+        const epochNow = epoch;
+        this.#port = {
+          ledger: await portLedger(store, this.config.chain_id, () => epochNow),
+          nonces: this.#port.nonces,
+        };
+      }
+      this.#ledger = unitLedger(this.#port ? this.#port.ledger : deferredBudgetLedger(store));
+      this.#guardian = guardianOf({ ...this.#guardianOptions, budget: this.#ledger });
+      this.#explaining = new ExplainingPort(this.#guardian);
+      const governanceReads = this.#port
+        ? await readGovernanceForOpen(store, this.#challengeScope())
+        : undefined;
+      // A renewed epoch continues the scan in memory only (the record is written at open and close).
+      const used = await this.#grantsUsedOnChain(false);
+      this.#openUsedElsewhere = await this.#usedWithoutRows(governanceReads);
+      this.#startGovernance(used, governanceReads);
+      this.#openUsedElsewhere = undefined;
+      this.#ceremonyAt = this.#guardian.approvals?.log().length ?? 0;
+      await this.#ingestChecked(false);
+      return true;
+    });
   }
 
   /**

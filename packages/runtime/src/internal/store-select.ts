@@ -268,7 +268,21 @@ export async function publishTrustRegistry(data: DataDir, store: RuntimeStore): 
   let written = 0;
   for (let i = held.length; i < local.length; i++) {
     const doc = docs[i] as (typeof docs)[number];
-    await store.putDocument('trust', doc.key, doc.value);
+    // Insert-only: an event another writer put at this seq meanwhile is never replaced; it must be
+    // this directory's own (a concurrent publication of the same registry), else the registries fork.
+    if (!(await store.insertDocument('trust', doc.key, doc.value))) {
+      const there = (await store.getDocument('trust', doc.key)) as unknown as SignedEnvelope | undefined;
+      if (
+        there === undefined ||
+        trustEventDigest(there) !== trustEventDigest(doc.value as unknown as SignedEnvelope)
+      )
+        throw new RuntimeError(
+          'DATABASE_TRUST_MISMATCH',
+          `another trust event reached the shared database at trust seq ${i + 1} at the same time; the rest was not written`,
+          'check `helmts trust head --database-url …`: the database holds another registry now',
+        );
+      continue;
+    }
     written++;
   }
   // The database's one governance log is named once, at random: an event signed for this
@@ -328,11 +342,15 @@ export async function rotateKeyOnDatabase(
       event = { key: String(registry.seq).padStart(8, '0'), envelope };
     });
     const written = event as { key: string; envelope: SignedEnvelope };
-    await store.putDocument('trust', written.key, written.envelope as never);
-    // Read back: of two administrators rotating at once, the one whose event is not there is told.
+    // Insert-only: of two administrators rotating from the same head, the second write never
+    // replaces the first's committed event (an upsert did: the first rotation was lost while both
+    // reported success); the one that finds its seq taken is told.
+    const inserted = await store.insertDocument('trust', written.key, written.envelope as never);
+    // Read back: the event at its seq is this one, and the registry grew by exactly it.
     const after = await store.listDocuments('trust');
     const stored = after.find((d) => d.key === written.key)?.value as unknown as SignedEnvelope | undefined;
     if (
+      !inserted ||
       after.length !== held.length + 1 ||
       stored === undefined ||
       trustEventDigest(stored) !== trustEventDigest(written.envelope)
