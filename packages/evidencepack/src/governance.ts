@@ -1,6 +1,6 @@
 // Governance events (normative: docs/spec/governance-event.md). An administrative write — an
 // approval or denial of a held call, a delegation created or revoked, an identity, egress, budget or
-// tool change — is one signed `helm.governance.event.v1` statement by a key whose trust-registry
+// tool change, a policy bundle published — is one signed `helm.governance.event.v1` statement by a key whose trust-registry
 // role covers the action. It is appended to the data directory's governance log without opening
 // the governed runtime; a running runtime ingests it before its next decision. The statement names
 // no log position (an approver may sign it on another machine): the log links each event to the
@@ -35,6 +35,7 @@ export const GOVERNANCE_ACTIONS = [
   'egress.remove',
   'budget.reset',
   'tool.repin',
+  'policy.publish',
 ] as const;
 export type GovernanceAction = (typeof GOVERNANCE_ACTIONS)[number];
 
@@ -50,6 +51,7 @@ export const GOVERNANCE_ACTION_ROLES: Readonly<Record<GovernanceAction, TrustRol
   'egress.remove': 'policy',
   'budget.reset': 'policy',
   'tool.repin': 'policy',
+  'policy.publish': 'policy',
 };
 
 /** Actions that change the rules: applying one appends a `helm.admin.<action>` receipt to the chain. */
@@ -60,6 +62,7 @@ export const GOVERNANCE_ADMIN_ACTIONS: readonly GovernanceAction[] = [
   'egress.remove',
   'budget.reset',
   'tool.repin',
+  'policy.publish',
 ];
 
 export interface GovernanceEventBody {

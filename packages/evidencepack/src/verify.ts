@@ -60,6 +60,7 @@ import {
   GOVERNANCE_EVENT_TYPE,
   type GovernanceAction,
 } from './governance.js';
+import { adminBodyHolds } from './internal/admin-bodies.js';
 import { DecisionIndex } from './internal/decision-index.js';
 import { compactEntryList, EntryIndex, EntryJoin } from './internal/entry-index.js';
 import { EntryListScanner } from './internal/entry-list.js';
@@ -2121,7 +2122,8 @@ const EXECUTOR_DENIAL_TYPE = 'helm.executor.denial.v1';
  * A receipt of an administrative governance event: tool `helm.admin.<action>` for an admin action,
  * its recorded request `{tool, principal, args: {event, trust_seq}}` carrying the signed event whose
  * digest is the receipt's decision id, signed by exactly the receipt's principal, for this registry,
- * under a key holding the action's role at `trust_seq` (a state the snapshot reached).
+ * under a key holding the action's role at `trust_seq` (a state the snapshot reached), its body
+ * holding up there too (a `policy.publish` carries a bundle a `policy` key signed: admin-bodies.ts).
  */
 function isAdminReceipt(b: Record<string, unknown>, recorded: unknown, registry: TrustRegistry): boolean {
   try {
@@ -2144,7 +2146,11 @@ function isAdminReceipt(b: Record<string, unknown>, recorded: unknown, registry:
       GOVERNANCE_EVENT_TYPE,
       registry.lookupFor(GOVERNANCE_ACTION_ROLES[action], seq),
     ).body as Record<string, unknown>;
-    return body.action === action && body.trust_anchor === registry.genesis;
+    return (
+      body.action === action &&
+      body.trust_anchor === registry.genesis &&
+      adminBodyHolds(action, body.body, registry.lookupFor('policy', seq))
+    );
   } catch {
     return false;
   }

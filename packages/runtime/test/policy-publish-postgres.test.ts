@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SignedEnvelope } from '@helm/contracts';
 import { type Signer, signEnvelope } from '@helm/crypto';
-import { GOVERNANCE_GENESIS_PREV } from '@helm/evidencepack';
+import { envelopeBody, GOVERNANCE_GENESIS_PREV, verifyEvidencePack } from '@helm/evidencepack';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, raw } from '../../store-postgres/test/harness.ts';
 import {
   attachDatabase,
+  exportPackFrom,
   GovernedRuntime,
   governanceEventDigest,
   governanceLink,
@@ -110,6 +111,37 @@ describe('policy.publish on a shared database (PostgreSQL)', () => {
       await publishPolicyBundle(n.admin, bundle(n.policy, 3, true), n.policy, Date.now());
       expect(await outcome(rc, 6)).toBe('SUCCEEDED');
       expect(await outcome(n.ra, 7)).toBe('SUCCEEDED');
+    } finally {
+      await n.close();
+    }
+  });
+
+  it("I-GOVERN-1: one helm.admin.policy.publish receipt cluster-wide, on the first applier's chain; both chains' packs verify", async () => {
+    const n = await cluster('pub_receipt');
+    try {
+      expect(await outcome(n.ra, 1)).toBe('SUCCEEDED');
+      const published = await publishPolicyBundle(n.admin, bundle(n.policy, 2, false), n.policy, Date.now());
+      // rb applies it first (its receipt), ra re-applies the record (no second receipt).
+      expect(await outcome(n.rb, 2)).toMatch(/^DENIED:/);
+      expect(await outcome(n.ra, 3)).toMatch(/^DENIED:/);
+      const admin = async (chainId: string) =>
+        (await n.s.receipts({ chainId }))
+          .map((r) => envelopeBody<{ tool: string; principal: string; decision_id: string }>(r.envelope))
+          .filter((b) => b.tool.startsWith('helm.admin.'));
+      expect(await admin(n.b.config().chain_id)).toEqual([
+        expect.objectContaining({
+          tool: 'helm.admin.policy.publish',
+          principal: n.policy.keyId,
+          decision_id: published.digest,
+        }),
+      ]);
+      expect(await admin(n.a.config().chain_id)).toEqual([]);
+      for (const d of [n.a, n.b]) {
+        const pack = await exportPackFrom(d, n.s, {});
+        const report = await verifyEvidencePack(pack.bytes, { trustAnchor: d.config().trust_anchor });
+        expect(report.status, JSON.stringify(report.checks.filter((c) => c.status !== 'PASS'))).toBe('PASS');
+        expect(report.checks.find((c) => c.code === 'DECISIONS')?.status).toBe('PASS');
+      }
     } finally {
       await n.close();
     }

@@ -50,9 +50,17 @@ interface AdminEdit {
   trustSeq?: number;
   requestTool?: string;
   tool?: string;
+  /** The event's body (default: a tool.repin-like body). */
+  body?: Record<string, unknown>;
 }
 
-function event(anchor: string, signer: Signer, action: string, nonce = '0'.repeat(32)): SignedEnvelope {
+function event(
+  anchor: string,
+  signer: Signer,
+  action: string,
+  nonce = '0'.repeat(32),
+  body: Record<string, unknown> = { tool: 'files.read' },
+): SignedEnvelope {
   return signEnvelope(
     {
       type: GOVERNANCE_EVENT_TYPE,
@@ -61,7 +69,7 @@ function event(anchor: string, signer: Signer, action: string, nonce = '0'.repea
       chain_id: CHAIN,
       signed_at_ms: T0,
       nonce,
-      body: { tool: 'files.read' },
+      body,
     },
     [signer],
   );
@@ -75,7 +83,8 @@ async function packWith(edits: AdminEdit[], events?: SignedEnvelope[]) {
   edits.forEach((e, i) => {
     const action = e.action ?? 'tool.repin';
     const signer = e.signer ?? policyKey;
-    const ev = events?.[i] ?? event(e.anchor ?? h.anchor, signer, action, String(i).padStart(32, '0'));
+    const ev =
+      events?.[i] ?? event(e.anchor ?? h.anchor, signer, action, String(i).padStart(32, '0'), e.body);
     const tool = e.tool ?? `helm.admin.${action}`;
     const request = {
       tool: e.requestTool ?? tool,
@@ -150,5 +159,62 @@ describe('I-GOVERN-1 administrative receipts in a pack', () => {
     const ev = event(h.anchor, policyKey, 'tool.repin');
     const report = await packWith([{}, {}], [ev, ev]);
     expect(checkOf(report, 'DECISIONS')?.status).toBe('FAILED');
+  });
+});
+
+/** A P1 bundle (docs/spec/policy.md) signed by `signer`. */
+const bundle = (signer: Signer, version = 2): SignedEnvelope =>
+  signEnvelope({ type: 'helm.policy.bundle.v1', name: 'rules', version, rules: [] } as never, [signer]);
+
+describe('I-GOVERN-1 policy.publish in a pack (helm.admin.policy.publish)', () => {
+  it('a publication signed by a policy key, carrying a bundle a policy key signed, verifies', async () => {
+    const report = await packWith([{ action: 'policy.publish', body: { bundle: bundle(policyKey) } }]);
+    expect(failedCodes(report)).toEqual([]);
+    expect(report.status).toBe('PASS');
+  });
+
+  it('the insider cannot pass one off: event or bundle signed without the policy role, bundle bytes edited, body not {bundle}', async () => {
+    const h = await world();
+    const signed = bundle(policyKey);
+    // The bundle's payload edited after the policy key signed it (version 2 → 9).
+    const edited: SignedEnvelope = {
+      ...signed,
+      payload: Buffer.from(
+        Buffer.from(signed.payload, 'base64url').toString('utf8').replace('"version":2', '"version":9'),
+      ).toString('base64url'),
+    };
+    expect(edited.payload).not.toBe(signed.payload);
+    // The event a policy key signed, its bundle edited afterwards (the event's bytes change).
+    const genuine = event(h.anchor, policyKey, 'policy.publish', '7'.repeat(32), { bundle: signed });
+    const inner = JSON.parse(Buffer.from(genuine.payload, 'base64url').toString('utf8'));
+    const afterSigning: SignedEnvelope = {
+      ...genuine,
+      payload: Buffer.from(JSON.stringify({ ...inner, body: { bundle: edited } })).toString('base64url'),
+    };
+    const cases: [string, AdminEdit, SignedEnvelope?][] = [
+      [
+        'event signed by an approver key',
+        { action: 'policy.publish', signer: approverKey, body: { bundle: signed } },
+      ],
+      [
+        'bundle signed by an approver key',
+        { action: 'policy.publish', body: { bundle: bundle(approverKey) } },
+      ],
+      [
+        'bundle bytes edited before the event was signed',
+        { action: 'policy.publish', body: { bundle: edited } },
+      ],
+      ['bundle bytes edited after the event was signed', { action: 'policy.publish' }, afterSigning],
+      ['body is not {bundle}', { action: 'policy.publish', body: { bundle: signed, extra: 1 } }],
+      ['body names no bundle', { action: 'policy.publish', body: { tool: 'files.read' } }],
+    ];
+    // Every case is checked (not the first failure only): each must fail DECISIONS/DECISION_MISSING.
+    const passedOff: string[] = [];
+    for (const [what, edit, ev] of cases) {
+      const report = await packWith([edit], ev ? [ev] : undefined);
+      const decisions = checkOf(report, 'DECISIONS');
+      if (decisions?.status !== 'FAILED' || decisions.detail !== 'DECISION_MISSING') passedOff.push(what);
+    }
+    expect(passedOff).toEqual([]);
   });
 });

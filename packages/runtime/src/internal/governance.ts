@@ -69,23 +69,18 @@ import type { GovernedRuntime } from './runtime.js';
 import { TOOL_REPIN_HANDLERS } from './tool-repin.js';
 
 /**
- * The actions of a governance log: the pack format's (`@helm/evidencepack`: the administrative
- * ones among them are receipted, and a pack verifier checks those receipts) and `policy.publish`,
- * which a runtime applies but does not receipt as `helm.admin.*` — every decision receipt already
- * names the policy it was made under (policy_hash), and the pack format does not know the action
- * (docs/spec/governance-event.md §2).
+ * The actions of a governance log are the pack format's (`@helm/evidencepack`): the administrative
+ * ones among them — `policy.publish` included — are receipted `helm.admin.<action>` when applied,
+ * and a pack verifier checks those receipts (docs/spec/governance-event.md §2, §7).
  */
-export const GOVERNANCE_ACTIONS = [...PACK_ACTIONS, 'policy.publish'] as const;
-export type GovernanceAction = PackGovernanceAction | 'policy.publish';
+export const GOVERNANCE_ACTIONS = PACK_ACTIONS;
+export type GovernanceAction = PackGovernanceAction;
 
 /** The trust-registry role a governance event's signer must hold for its action. */
-const GOVERNANCE_ACTION_ROLES: Readonly<Record<GovernanceAction, TrustRole>> = {
-  ...PACK_ACTION_ROLES,
-  'policy.publish': 'policy',
-};
+const GOVERNANCE_ACTION_ROLES: Readonly<Record<GovernanceAction, TrustRole>> = PACK_ACTION_ROLES;
 
-/** An event body of this log (its action may be `policy.publish`). */
-type GovernanceEventBody = Omit<PackGovernanceEventBody, 'action'> & { readonly action: GovernanceAction };
+/** An event body of this log. */
+type GovernanceEventBody = PackGovernanceEventBody;
 
 const isAdminAction = (action: GovernanceAction): boolean =>
   (GOVERNANCE_ADMIN_ACTIONS as readonly string[]).includes(action);
