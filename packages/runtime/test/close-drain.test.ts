@@ -4,13 +4,13 @@
 // settle, never receipt) or write after the chain lock was released. A call that starts once close()
 // began is refused (RUNTIME_CLOSED) before anything is decided. Both stores: the embedded one and a
 // node on the shared PostgreSQL database with every connection cut mid-burst.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, raw } from '../../store-postgres/test/harness.ts';
-import { attachDatabase, DataDir, GovernedRuntime, initDataDir, publishTrustRegistry } from '../src/index.ts';
+import { attachDatabase, GovernedRuntime } from '../src/index.ts';
+import { nodeDir, payCall, publishedDataDir } from './pg-node-fixture.ts';
 
 const FINGERPRINT = `sha256:${'cd'.repeat(32)}`;
 const clock = { now: () => Date.now() };
@@ -20,32 +20,8 @@ afterAll(async () => {
   await db.drop();
   rmSync(root, { recursive: true, force: true });
 });
-
-function template(name: string): DataDir {
-  const { data } = initDataDir(join(root, name), {
-    chainId: name,
-    fingerprint: FINGERPRINT,
-    bundle: {
-      type: 'helm.policy.bundle.v1',
-      name: 'rules',
-      version: 1,
-      rules: [{ id: 'hold', effect: 'allow', when: { principal: { eq: 'alice' }, tool: { eq: 'hold' } } }],
-    },
-    identity: [{ credential_id: 'cred-alice', principal: 'alice' }],
-  });
-  data.writeTool({
-    type: 'helm.tool.v1',
-    name: 'hold',
-    description: 'runs until the test releases it (a host driver)',
-    input_schema: { type: 'object' },
-    output_schema: { type: 'object' },
-    effect_type: 'compute',
-    risk_tier: 'LOW',
-    action: 'run',
-    driver: { kind: 'mcp', ref: 'gate', timeout_ms: 60_000 },
-  });
-  return data;
-}
+/** The template's `pay` tool runs a host driver (the gate below). */
+const GATED = { driver: { kind: 'mcp' as const, ref: 'gate', timeout_ms: 60_000 } };
 
 /** A host driver whose invocations wait on one gate the test opens. */
 function gatedDriver() {
@@ -73,12 +49,7 @@ function gatedDriver() {
   };
 }
 
-const call = (i: number) => ({
-  tool: 'hold',
-  principal: 'alice',
-  args: { i } as never,
-  context: { environment_fingerprint: FINGERPRINT, credential_id: 'cred-alice' },
-});
+const call = (i: number) => payCall(FINGERPRINT, i, 'cred-alice');
 
 /** Turns of the event loop (macrotasks): time for a close() that does not wait to finish. */
 const turns = async (n: number) => {
@@ -128,7 +99,8 @@ async function closeUnderCalls(
 
 describe('close() with calls in flight', () => {
   it('embedded store: close() waits for every admitted call, refuses new ones, and the runtime reopens on a consistent chain', async () => {
-    const t = template('embedded');
+    // The template directory itself is an embedded-store data directory.
+    const t = await publishedDataDir(db.url, root, FINGERPRINT, 'closeemb', GATED);
     const gate = gatedDriver();
     const rt = await GovernedRuntime.open(t, { clock, drivers: gate.drivers });
     const statuses = await closeUnderCalls(rt, gate);
@@ -147,24 +119,8 @@ describe('close() with calls in flight', () => {
   });
 
   it('shared database, every connection cut mid-burst: close() still waits for every call to settle before it returns', async () => {
-    const t = template('t-pg');
-    const s = await openPostgresStore({
-      connectionString: db.url,
-      nodeId: 'setup',
-      schema: 'closecut',
-      groupCommit: false,
-    });
-    try {
-      await publishTrustRegistry(t, s);
-    } finally {
-      await s.close();
-    }
-    t.close();
-    const dir = join(root, 'pg-node');
-    cpSync(t.dir, dir, { recursive: true });
-    rmSync(join(dir, 'helm.db'), { force: true });
-    const data = new DataDir(dir);
-    data.writeConfig({ ...data.config(), chain_id: 'pg-node' });
+    const t = await publishedDataDir(db.url, root, FINGERPRINT, 'closecut', GATED);
+    const data = nodeDir(t, root, 'pg-node');
     await attachDatabase(data, { url: db.url, schema: 'closecut' });
     const gate = gatedDriver();
     const rt = await GovernedRuntime.open(data, { clock, drivers: gate.drivers });
