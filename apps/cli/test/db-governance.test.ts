@@ -4,14 +4,13 @@
 // node B's data directory reaches the database's one governance log — never B's `helm.db`, which
 // is never created — and node A obeys it at its next call; `run` finds the caller's credential in
 // the database's bindings. Real separate `helmts` processes.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../packages/store-postgres/test/harness.ts';
-import { spawnHelmts } from './cli-process.ts';
-import { ECHO_TOOL } from './helpers.ts';
+import { deployOnDatabase, errorCode } from './db-deployment.ts';
 
 const db = await createTestDatabase('cli_dbgov');
 const dir = mkdtempSync(join(tmpdir(), 'helm-cli-dbgov-'));
@@ -20,27 +19,14 @@ afterAll(async () => {
   await db.drop();
 });
 
-const errorCode = (json: Record<string, unknown> | undefined): unknown =>
-  (json?.error as { code?: unknown } | undefined)?.code;
-
 describe('administrative commands on a shared database', () => {
   it('an identity edit made through node B is obeyed by node A; the views read the database; nothing touches helm.db', async () => {
     const url = db.url;
-    expect((await spawnHelmts(['db', 'migrate', '--database-url', url, '--json'])).code).toBe(0);
-    const a = join(dir, 'node-a');
-    expect((await spawnHelmts(['--data-dir', a, 'init', '--json'])).code).toBe(0);
-    const tool = join(dir, 'echo.json');
-    writeFileSync(tool, JSON.stringify(ECHO_TOOL));
-    expect((await spawnHelmts(['--data-dir', a, 'tool', 'register', tool, '--json'])).code).toBe(0);
-    const b = join(dir, 'node-b');
-    cpSync(a, b, { recursive: true });
-    const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(b, 'config.json'), JSON.stringify({ ...config, chain_id: 'node-b' }));
-    const pub = await spawnHelmts(['--data-dir', a, 'db', 'publish-trust', '--database-url', url, '--json']);
-    expect(pub.code, pub.stdout + pub.stderr).toBe(0);
-    rmSync(join(b, 'helm.db'), { force: true });
-    const onDb = (node: string, args: string[]) =>
-      spawnHelmts(['--data-dir', node, ...args, '--json'], { env: { HELM_DATABASE_URL: url } });
+    const {
+      a,
+      nodes: [b],
+      onDb,
+    } = await deployOnDatabase(dir, url, ['node-b']);
     const run = (node: string, extra: string[]) =>
       onDb(node, ['run', '--tool', 'echo', '--principal', 'local', '--args', '{"x":1}', ...extra]);
 

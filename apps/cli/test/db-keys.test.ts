@@ -3,14 +3,13 @@
 // (real `helmts` processes, a fresh database; a missing server fails, never skips): other nodes
 // decide under the rotated registry from their next open; every rotation is made against the database's
 // registry (a node directory keeps none), so one that missed another's rotation follows it, never forks it.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '@helm/store-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../packages/store-postgres/test/harness.ts';
-import { spawnHelmts } from './cli-process.ts';
-import { ECHO_TOOL } from './helpers.ts';
+import { deployOnDatabase, errorCode } from './db-deployment.ts';
 
 const db = await createTestDatabase('cli_dbkeys');
 const dir = mkdtempSync(join(tmpdir(), 'helm-cli-dbkeys-'));
@@ -19,36 +18,17 @@ afterAll(async () => {
   await db.drop();
 });
 
-const errorCode = (json: Record<string, unknown> | undefined): unknown =>
-  (json?.error as { code?: unknown } | undefined)?.code;
-
-function copyNode(from: string, name: string): string {
-  const to = join(dir, name);
-  cpSync(from, to, { recursive: true });
-  const config = JSON.parse(readFileSync(join(to, 'config.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(to, 'config.json'), JSON.stringify({ ...config, chain_id: name }));
-  rmSync(join(to, 'helm.db'), { force: true });
-  return to;
-}
-
 describe('keys rotate on a shared database', () => {
   it('a rotation made through node B is published and obeyed; a later one through C follows it', async () => {
     const url = db.url;
-    expect((await spawnHelmts(['db', 'migrate', '--database-url', url, '--json'])).code).toBe(0);
-    const a = join(dir, 'node-a');
-    expect((await spawnHelmts(['--data-dir', a, 'init', '--json'])).code).toBe(0);
-    const tool = join(dir, 'echo.json');
-    writeFileSync(tool, JSON.stringify(ECHO_TOOL));
-    expect((await spawnHelmts(['--data-dir', a, 'tool', 'register', tool, '--json'])).code).toBe(0);
-    const b = copyNode(a, 'node-b');
-    const c = copyNode(a, 'node-c');
-    const pub = await spawnHelmts(['--data-dir', a, 'db', 'publish-trust', '--database-url', url, '--json']);
-    expect(pub.code, pub.stdout + pub.stderr).toBe(0);
+    const {
+      a,
+      nodes: [b, c],
+      onDb,
+    } = await deployOnDatabase(dir, url, ['node-b', 'node-c']);
     const s = await openPostgresStore({ connectionString: url, nodeId: 'ops', migrate: false });
     try {
       const before = (await s.listDocuments('trust')).length;
-      const onDb = (node: string, args: string[]) =>
-        spawnHelmts(['--data-dir', node, ...args, '--json'], { env: { HELM_DATABASE_URL: url } });
 
       const rotated = await onDb(b, ['keys', 'rotate', 'approver-1']);
       expect(rotated.code, rotated.stdout + rotated.stderr).toBe(0);

@@ -3,13 +3,13 @@
 // server fails, never skips): published through node B's data directory, obeyed by node A's next
 // call although A's own policy/ still holds the old bundle; an older bundle is refused. Real
 // separate `helmts` processes.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../packages/store-postgres/test/harness.ts';
 import { spawnHelmts } from './cli-process.ts';
-import { ECHO_TOOL } from './helpers.ts';
+import { deployOnDatabase, errorCode } from './db-deployment.ts';
 
 const db = await createTestDatabase('cli_dbpolicy');
 const dir = mkdtempSync(join(tmpdir(), 'helm-cli-dbpolicy-'));
@@ -18,27 +18,14 @@ afterAll(async () => {
   await db.drop();
 });
 
-const errorCode = (json: Record<string, unknown> | undefined): unknown =>
-  (json?.error as { code?: unknown } | undefined)?.code;
-
 describe('policy on a shared database', () => {
   it('a bundle published through node B is obeyed by node A; an older one is refused', async () => {
     const url = db.url;
-    expect((await spawnHelmts(['db', 'migrate', '--database-url', url, '--json'])).code).toBe(0);
-    const a = join(dir, 'node-a');
-    expect((await spawnHelmts(['--data-dir', a, 'init', '--json'])).code).toBe(0);
-    const tool = join(dir, 'echo.json');
-    writeFileSync(tool, JSON.stringify(ECHO_TOOL));
-    expect((await spawnHelmts(['--data-dir', a, 'tool', 'register', tool, '--json'])).code).toBe(0);
-    const b = join(dir, 'node-b');
-    cpSync(a, b, { recursive: true });
-    const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(b, 'config.json'), JSON.stringify({ ...config, chain_id: 'node-b' }));
-    const pub = await spawnHelmts(['--data-dir', a, 'db', 'publish-trust', '--database-url', url, '--json']);
-    expect(pub.code, pub.stdout + pub.stderr).toBe(0);
-    rmSync(join(b, 'helm.db'), { force: true });
-    const onDb = (node: string, args: string[]) =>
-      spawnHelmts(['--data-dir', node, ...args, '--json'], { env: { HELM_DATABASE_URL: url } });
+    const {
+      a,
+      nodes: [b],
+      onDb,
+    } = await deployOnDatabase(dir, url, ['node-b']);
     const run = async (node: string) => {
       const r = await onDb(node, ['run', '--tool', 'echo', '--principal', 'local', '--args', '{"x":1}']);
       return (r.json as { status?: string } | undefined)?.status ?? `exit ${r.code}: ${r.stderr}`;
