@@ -88,6 +88,10 @@ describe('red team s7: two administrators rotating keys on the database at once'
         END $$;
         CREATE TRIGGER s7_park BEFORE INSERT ON ${schema}.documents
           FOR EACH ROW EXECUTE FUNCTION ${schema}.s7_park();`);
+      const keyidBefore = {
+        a: a.localKey('approver-1').signer.keyId,
+        b: b.localKey('approver-2').signer.keyId,
+      };
       // B reads the registry and writes its event: parked before the insert.
       const bDone = outcome(rotateKeyOnDatabase(b, 'approver-2', { url: db.url, schema }));
       for (;;) {
@@ -107,6 +111,17 @@ describe('red team s7: two administrators rotating keys on the database at once'
       expect(
         reportedDone.map((r) => ({ new_keyid: r.new_keyid, inRegistry: text.includes(r.new_keyid ?? '?') })),
       ).toEqual(reportedDone.map((r) => ({ new_keyid: r.new_keyid, inRegistry: true })));
+      // A refused rotation leaves the administrator's key file as it was (the old key, still valid
+      // in the registry), never an unpublished seed.
+      const keyidAfter = {
+        a: a.localKey('approver-1').signer.keyId,
+        b: b.localKey('approver-2').signer.keyId,
+      };
+      expect({ a: ra.ok ? 'rotated' : keyidAfter.a, b: rb.ok ? 'rotated' : keyidAfter.b }).toEqual({
+        a: ra.ok ? 'rotated' : keyidBefore.a,
+        b: rb.ok ? 'rotated' : keyidBefore.b,
+      });
+      expect([ra.ok, rb.ok].filter(Boolean)).toHaveLength(1);
     } finally {
       await gate.end();
       await sql.end();

@@ -61,6 +61,29 @@ export function rotateKeyIn(
   rootKeyDir: string | undefined,
   append: (envelope: SignedEnvelope) => void,
 ): KeyRotation {
+  const planned = planKeyRotation(data, registry, name, rootKeyDir);
+  append(planned.event);
+  return planned.commit();
+}
+
+/** A key rotation signed but not yet written anywhere: its trust event, and the local writes. */
+export interface PlannedKeyRotation {
+  readonly event: SignedEnvelope;
+  /** Write the new seed to the key file and re-sign the old key's policy files; call only once the event is the registry's. */
+  commit(): KeyRotation;
+}
+
+/**
+ * rotateKeyIn's signing half: nothing is written until `commit()`, so a rotation whose event does
+ * not become the registry's (another writer reached its seq first on a shared database) leaves the
+ * key file and the policy files as they were.
+ */
+export function planKeyRotation(
+  data: DataDir,
+  registry: TrustRegistry,
+  name: string,
+  rootKeyDir: string | undefined,
+): PlannedKeyRotation {
   const own = data.localKey(name);
   const target = liveKey(registry, own.signer.keyId, 'follow');
   refuseRootTarget(target, `helmts keys rotate ${name}`);
@@ -71,23 +94,29 @@ export function rotateKeyIn(
   const signedByOld = roles.includes('policy') ? policyArtifactsSignedBy(data, registry, oldKeyid) : [];
   const seed = new Uint8Array(randomBytes(32));
   const signer = createSigner(seed);
-  const env = commitTrustEvent(
+  const event = commitTrustEvent(
     registry,
     { kind: 'key_rotate', keyid: oldKeyid, newPublicKey: signer.publicKey },
     [...roots, signer], // root authorizes; the new key proves possession
   );
-  append(env);
-  data.writeKey(name, roles, seed);
-  const resigned = resign(data, signedByOld, signer);
+  const trust_seq = registry.seq;
+  const trust_head = registry.head;
   return {
-    name,
-    old_keyid: oldKeyid,
-    new_keyid: signer.keyId,
-    roles,
-    followed: target.chain,
-    resigned,
-    trust_seq: registry.seq,
-    trust_head: registry.head,
+    event,
+    commit: () => {
+      data.writeKey(name, roles, seed);
+      const resigned = resign(data, signedByOld, signer);
+      return {
+        name,
+        old_keyid: oldKeyid,
+        new_keyid: signer.keyId,
+        roles,
+        followed: target.chain,
+        resigned,
+        trust_seq,
+        trust_head,
+      };
+    },
   };
 }
 

@@ -15,7 +15,7 @@ import { RuntimeError } from '../errors.js';
 import type { DataDir } from './datadir.js';
 import { publishDeploymentFloor } from './deployment-floor.js';
 import { pinPublishedLog, schemaOf } from './governance-log-pin.js';
-import { type KeyRotation, rotateKeyIn } from './key-rotation.js';
+import { type KeyRotation, planKeyRotation } from './key-rotation.js';
 
 /** The environment variable naming the shared database (`--database-url` wins over it). */
 export const DATABASE_URL_ENV = 'HELM_DATABASE_URL';
@@ -337,11 +337,10 @@ export async function rotateKeyOnDatabase(
         "each node's data directory must be a copy of the deployment's (one trust root): docs/deployment.md",
       );
     }
-    let event: { key: string; envelope: SignedEnvelope } | undefined;
-    const rotation = rotateKeyIn(data, registry, name, rootKeyDir, (envelope) => {
-      event = { key: String(registry.seq).padStart(8, '0'), envelope };
-    });
-    const written = event as { key: string; envelope: SignedEnvelope };
+    // Signed now, written locally only once the event is the database's: a rotation that loses a
+    // race leaves keys/<name>.json (the old, still valid key) and the policy files as they were.
+    const planned = planKeyRotation(data, registry, name, rootKeyDir);
+    const written = { key: String(registry.seq).padStart(8, '0'), envelope: planned.event };
     // Insert-only: of two administrators rotating from the same head, the second write never
     // replaces the first's committed event (an upsert did: the first rotation was lost while both
     // reported success); the one that finds its seq taken is told.
@@ -357,10 +356,10 @@ export async function rotateKeyOnDatabase(
     )
       throw new RuntimeError(
         'DATABASE_TRUST_MISMATCH',
-        `another trust event reached the shared database at trust seq ${registry.seq} at the same time: this rotation is not the deployment's (keys/${name}.json holds its new seed)`,
+        `another trust event reached the shared database at trust seq ${registry.seq} at the same time: this rotation is not the deployment's; keys/${name}.json is unchanged`,
         'check `helmts trust head --database-url …` and rotate again if the key is still live',
       );
-    return { ...rotation, written: 1 };
+    return { ...planned.commit(), written: 1 };
   } finally {
     await store.close();
   }
