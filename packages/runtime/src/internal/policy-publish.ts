@@ -139,13 +139,7 @@ function eventBody(envelope: SignedEnvelope): { action?: unknown; body?: unknown
 
 /** The bundle in force before a publication: the last one published in the log, else the directory's. */
 function currentHead(data: DataDir, registry: TrustRegistry): PublishedBundle | undefined {
-  const highest = lastPublishedBundle(data);
-  if (highest !== undefined) return highest;
-  try {
-    return loadPublishedBundle(data.p0(), data.signedBundle(), registry, registry.seq).head;
-  } catch {
-    return undefined;
-  }
+  return lastPublishedBundle(data) ?? installedHead(data, registry, registry.seq);
 }
 
 /** The head of the bundle `data`'s directory installs, if it loads at `seq` (else undefined). */
